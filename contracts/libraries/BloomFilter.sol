@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+/// @title BloomFilter
+/// @notice Membership checks against a metatrust Bloom filter (RSMS paper, Definition 2),
+/// computing the same bit positions as `offchain/crypto/bloom.ts`.
+/// @dev Positions (Kirsch-Mitzenmacher double hashing on one keccak):
+///   key = keccak256(item), h1 = key >> 128, h2 = key mod 2^128,
+///   pos_j = (h1 + j * h2) mod m for j = 0 .. lambda-1.
+/// Bit i of the bit array lives in byte i >> 3 under mask 1 << (i & 7).
+/// Serialized filter: "MTBF" | version u8 (1) | lambda u8 | N u32 | m u32 | count u32 | bits,
+/// big-endian, 18-byte header; its keccak256 is the root published on-chain.
+library BloomFilter {
+    /// @notice The parameters are out of range (m must be >= 1, lambda in [1, 64]).
+    error BloomFilter__InvalidParameters(uint256 m, uint256 lambda);
+    /// @notice The bit array is shorter than ceil(m / 8) bytes.
+    error BloomFilter__BitsTooShort(uint256 length, uint256 m);
+    /// @notice The serialized filter is malformed (bad magic, version or length).
+    error BloomFilter__MalformedFilter();
+
+    /// @notice Serialized header length in bytes.
+    uint256 internal constant HEADER_BYTES = 18;
+    /// @notice Largest supported number of positions.
+    uint256 internal constant MAX_LAMBDA = 64;
+
+    /// @notice The j-th bit position of a key in a filter of m bits.
+    /// @param key keccak256 of the item
+    /// @param j position index, 0 <= j < lambda
+    /// @param m bit length of the filter (>= 1)
+    /// @return the position in [0, m)
+    function position(bytes32 key, uint256 j, uint256 m) internal pure returns (uint256) {
+        // h1 < 2^128 and j * h2 < 2^134: the sum cannot overflow.
+        return ((uint256(key) >> 128) + j * (uint256(key) & type(uint128).max)) % m;
+    }
+
+    /// @notice Pos(x): every bit position of a key.
+    /// @param key keccak256 of the item
+    /// @param m bit length of the filter
+    /// @param lambda number of positions
+    /// @return pos the positions, in order j = 0 .. lambda-1
+    function positions(bytes32 key, uint256 m, uint256 lambda) internal pure returns (uint256[] memory pos) {
+        _checkParams(m, lambda);
+        pos = new uint256[](lambda);
+        for (uint256 j; j < lambda; ++j) {
+            pos[j] = position(key, j, m);
+        }
+    }
+
+    /// @notice Check(x) on a bare bit array: false means the item is certainly not in the set.
+    /// @param bits the bit array (at least ceil(m / 8) bytes)
+    /// @param m bit length
+    /// @param lambda number of positions
+    /// @param key keccak256 of the item
+    /// @return true if every position is set
+    function check(bytes memory bits, uint256 m, uint256 lambda, bytes32 key) internal pure returns (bool) {
+        _checkParams(m, lambda);
+        if (bits.length < (m + 7) / 8) revert BloomFilter__BitsTooShort(bits.length, m);
+        return _check(bits, 0, m, lambda, key);
+    }
+
+    /// @notice Check(x) on a serialized filter (header + bits), as published by the MSRP.
+    /// @param filter the serialized filter
+    /// @param key keccak256 of the item
+    /// @return true if every position is set
+    function checkSerialized(bytes memory filter, bytes32 key) internal pure returns (bool) {
+        (uint256 lambda, , uint256 m, ) = parseHeader(filter);
+        return _check(filter, HEADER_BYTES, m, lambda, key);
+    }
+
+    /// @notice Parses and validates the header of a serialized filter.
+    /// @param filter the serialized filter
+    /// @return lambda number of positions
+    /// @return capacity N the filter was sized for
+    /// @return m bit length
+    /// @return count number of inserted items
+    function parseHeader(
+        bytes memory filter
+    ) internal pure returns (uint256 lambda, uint256 capacity, uint256 m, uint256 count) {
+        if (filter.length < HEADER_BYTES) revert BloomFilter__MalformedFilter();
+        bytes32 word;
+        assembly ("memory-safe") {
+            word := mload(add(filter, 32))
+        }
+        // "MTBF" followed by version 1.
+        if (bytes5(word) != 0x4d54424601) revert BloomFilter__MalformedFilter();
+        lambda = uint8(word[5]);
+        capacity = uint32(bytes4(word << 48));
+        m = uint32(bytes4(word << 80));
+        count = uint32(bytes4(word << 112));
+        _checkParams(m, lambda);
+        if (filter.length != HEADER_BYTES + (m + 7) / 8) revert BloomFilter__MalformedFilter();
+    }
+
+    function _check(
+        bytes memory data,
+        uint256 offset,
+        uint256 m,
+        uint256 lambda,
+        bytes32 key
+    ) private pure returns (bool) {
+        for (uint256 j; j < lambda; ++j) {
+            uint256 p = position(key, j, m);
+            if (uint8(data[offset + (p >> 3)]) & (1 << (p & 7)) == 0) return false;
+        }
+        return true;
+    }
+
+    function _checkParams(uint256 m, uint256 lambda) private pure {
+        if (m == 0 || lambda == 0 || lambda > MAX_LAMBDA) revert BloomFilter__InvalidParameters(m, lambda);
+    }
+}

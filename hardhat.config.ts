@@ -1,0 +1,62 @@
+/**
+ * Hardhat configuration for metatrust.
+ *
+ * - solc 0.8.30 from the `solc` npm package (offline; see ../shared/TOOLCHAIN.md), EVM prague so
+ *   that the EIP-2537 BLS12-381 precompiles are available.
+ * - Networks: the in-process `hardhat` network (default), `localhost` (`npx hardhat node`) and
+ *   `testnet`, configured from RPC_URL / PRIVATE_KEY when both are set.
+ */
+import path from "path";
+import { HardhatUserConfig, subtask } from "hardhat/config";
+import { TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD } from "hardhat/builtin-tasks/task-names";
+import "@nomicfoundation/hardhat-toolbox";
+import "./tasks";
+
+export const SOLC_VERSION = "0.8.30";
+
+subtask(TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD, async (args: { solcVersion: string }) => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const solcPkg = require("solc/package.json") as { version: string };
+  if (args.solcVersion !== solcPkg.version) {
+    throw new Error(
+      `solc version mismatch: the contracts ask for ${args.solcVersion} but the offline compiler ` +
+        `installed from npm is solc@${solcPkg.version}. Pin "solc": "${args.solcVersion}" in ` +
+        `package.json (this machine cannot download compilers).`,
+    );
+  }
+  return {
+    compilerPath: path.join(path.dirname(require.resolve("solc/package.json")), "soljson.js"),
+    isSolcJs: true,
+    version: args.solcVersion,
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    longVersion: (require("solc") as { version(): string }).version(),
+  };
+});
+
+const { RPC_URL, PRIVATE_KEY, REPORT_GAS } = process.env;
+
+const config: HardhatUserConfig = {
+  solidity: {
+    version: SOLC_VERSION,
+    settings: { evmVersion: "prague", optimizer: { enabled: true, runs: 200 } },
+  },
+  defaultNetwork: "hardhat",
+  networks: {
+    hardhat: { hardfork: "prague" },
+    localhost: { url: process.env.LOCALHOST_URL ?? "http://127.0.0.1:8545" },
+    ...(RPC_URL && PRIVATE_KEY ? { testnet: { url: RPC_URL, accounts: [PRIVATE_KEY] } } : {}),
+  },
+  gasReporter: {
+    enabled: REPORT_GAS === "true",
+    offline: true,
+    noColors: true,
+    outputFile: "gas-report.txt",
+    forceTerminalOutput: true,
+    outputJSON: true,
+    outputJSONFile: "gas.json",
+  },
+  mocha: { timeout: 120_000 },
+  typechain: { outDir: "typechain-types", target: "ethers-v6" },
+};
+
+export default config;

@@ -1,0 +1,57 @@
+/**
+ * The deployment record, `deployments/<network>.json`: which contracts of the system live where,
+ * deployed in which block by whom. Written by the `deploy` task; read by every other task.
+ */
+import fs from "fs";
+import { MetatrustError } from "../errors";
+import { writeFileAtomic } from "../storage/fs-atomic";
+import { deploymentFile } from "./paths";
+
+/** One deployed contract. */
+export type DeployedContract = { address: string; block: number; txHash: string };
+
+/** A network's deployment record. */
+export type Deployment = {
+  network: string;
+  chainId: number;
+  deployer: string;
+  eip2537: boolean;
+  deployedAt: string;
+  contracts: Record<string, DeployedContract>;
+};
+
+/** The network has no (valid) deployment record. */
+export class DeploymentNotFoundError extends MetatrustError {
+  constructor(message: string) {
+    super("DEPLOYMENT_NOT_FOUND", message);
+  }
+}
+
+/**
+ * Writes the record atomically.
+ * @param d - the record
+ * @returns the file written
+ */
+export function saveDeployment(d: Deployment): string {
+  const file = deploymentFile(d.network);
+  writeFileAtomic(file, JSON.stringify(d, null, 2) + "\n");
+  return file;
+}
+
+/**
+ * Reads a network's record.
+ * @param network - the network name
+ * @returns the record
+ * @throws DeploymentNotFoundError when there is none or it does not parse
+ */
+export function readDeployment(network: string): Deployment {
+  const file = deploymentFile(network);
+  if (!fs.existsSync(file)) {
+    throw new DeploymentNotFoundError(`no deployment for network "${network}" (${file}); run \`npx hardhat deploy --network ${network}\` first`);
+  }
+  try {
+    return JSON.parse(fs.readFileSync(file, "utf8")) as Deployment;
+  } catch {
+    throw new DeploymentNotFoundError(`deployment record ${file} does not parse; run deploy again`);
+  }
+}

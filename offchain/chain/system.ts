@@ -1,0 +1,31 @@
+/**
+ * The contracts that make up a metatrust deployment, in deployment order, with the role wiring
+ * each one needs. The `deploy` task, the test fixtures and the demo all deploy from this list, so
+ * there is one deployment path. Each capability appends its contracts here.
+ */
+import type { HardhatRuntimeEnvironment } from "hardhat/types";
+import type { Signer } from "ethers";
+import type { DeployedContract } from "./deployments";
+
+/** What a contract's constructor arguments and wiring may depend on. */
+export type DeployContext = {
+  hre: HardhatRuntimeEnvironment;
+  deployer: Signer;
+  /** Contracts deployed so far in this run, by name. */
+  deployed: Record<string, DeployedContract>;
+};
+
+/** One system contract. */
+export type ContractSpec = {
+  /** Artifact name (also the key in deployments/<network>.json). */
+  name: string;
+  /** One-line purpose, printed by `deploy`. */
+  purpose: string;
+  /** Constructor arguments. */
+  args: (ctx: DeployContext) => unknown[] | Promise<unknown[]>;
+  /** Role grants and links to other contracts, run after every contract is deployed. */
+  wire?: (ctx: DeployContext) => Promise<void>;
+};
+
+/** The system, in deployment order. */
+export const SYSTEM_CONTRACTS: ContractSpec[] = [];

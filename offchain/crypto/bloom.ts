@@ -1,0 +1,213 @@
+/**
+ * Bloom filter of the RSMS paper, Definition 2 (after Bose et al. [29]).
+ *
+ *   Init(N, lambda): m = ceil(1.44 * lambda * N) bits, lambda hash positions, FPR ~ 2^-lambda
+ *   Pos(x):   key = keccak256(x);  h1 = key >> 128;  h2 = key mod 2^128
+ *             pos_j = (h1 + j * h2) mod m,  j = 0 .. lambda-1          (Kirsch-Mitzenmacher)
+ *   Insert(x): set bits pos_0..pos_{lambda-1};  Check(x): all of them set
+ *
+ * One keccak per item, and the same positions in Solidity (contracts/libraries/BloomFilter.sol),
+ * so a contract can check a member against a published filter; a differential test keeps the two
+ * equal. Bit i lives in byte i >> 3 under mask 1 << (i & 7).
+ *
+ * Serialization (the bytes whose keccak256 is the on-chain root, docs/specs/crypto.md):
+ *   "MTBF" | version u8 = 1 | lambda u8 | N u32 | m u32 | count u32 | bits (ceil(m/8) bytes), BE.
+ */
+import { keccak_256 } from "@noble/hashes/sha3.js";
+import { concat } from "./bytes";
+import { InvalidLengthError, InvalidParameterError } from "../errors";
+
+/** Limits on the parameters (a filter of at most 2^32 - 1 bits, lambda of at most 64). */
+export const BLOOM_LIMITS = { maxN: 2 ** 26, maxLambda: 64, maxBits: 2 ** 32 - 1 } as const;
+const MAGIC = [0x4d, 0x54, 0x42, 0x46]; // "MTBF"
+const VERSION = 1;
+/** Serialized header length in bytes. */
+export const BLOOM_HEADER_BYTES = 18;
+
+/**
+ * m = ceil(1.44 * lambda * N), computed in integers.
+ * @param N - expected number of items
+ * @param lambda - number of hash positions
+ * @returns the bit length m
+ */
+export function bloomBits(N: number, lambda: number): number {
+  return Math.ceil((144 * lambda * N) / 100);
+}
+
+function checkParams(fn: string, N: number, lambda: number): void {
+  if (!Number.isInteger(N) || N < 1 || N > BLOOM_LIMITS.maxN) {
+    throw new InvalidParameterError(`${fn}: N must be an integer in [1, ${BLOOM_LIMITS.maxN}], got ${N}`);
+  }
+  if (!Number.isInteger(lambda) || lambda < 1 || lambda > BLOOM_LIMITS.maxLambda) {
+    throw new InvalidParameterError(`${fn}: lambda must be an integer in [1, ${BLOOM_LIMITS.maxLambda}], got ${lambda}`);
+  }
+  if (bloomBits(N, lambda) > BLOOM_LIMITS.maxBits) throw new InvalidParameterError(`${fn}: 1.44*lambda*N exceeds 2^32 - 1 bits`);
+}
+
+/**
+ * Pos(x) for a precomputed key: the lambda bit positions of a 32-byte keccak key.
+ * @param key - keccak256 of the item (32 bytes)
+ * @param m - the filter's bit length
+ * @param lambda - the number of positions
+ * @returns the positions, in order j = 0..lambda-1
+ */
+export function positionsOfKey(key: Uint8Array, m: number, lambda: number): number[] {
+  if (!(key instanceof Uint8Array) || key.length !== 32) throw new InvalidLengthError("positionsOfKey: key must be 32 bytes");
+  const dv = new DataView(key.buffer, key.byteOffset, 32);
+  // h1 mod m and h2 mod m from the two 128-bit halves, in doubles without loss (m < 2^32).
+  const mod128 = (off: number) => {
+    let r = 0;
+    for (let i = 0; i < 4; i++) r = (r * 2 ** 32 + dv.getUint32(off + 4 * i)) % m;
+    return r;
+  };
+  const h1 = mod128(0);
+  const h2 = mod128(16);
+  const out = new Array<number>(lambda);
+  for (let j = 0; j < lambda; j++) out[j] = (h1 + j * h2) % m;
+  return out;
+}
+
+/**
+ * Pos(x): the bit positions of an item (keccak256 of its bytes, then {@link positionsOfKey}).
+ * @param item - the item's bytes
+ * @param m - the bit length
+ * @param lambda - the number of positions
+ * @returns the positions
+ */
+export function bloomPositions(item: Uint8Array, m: number, lambda: number): number[] {
+  return positionsOfKey(keccak_256(item), m, lambda);
+}
+
+/** A Bloom filter (Definition 2). */
+export class BloomFilter {
+  /** Capacity N the filter was sized for. */
+  readonly capacity: number;
+  /** Number of hash positions lambda. */
+  readonly lambda: number;
+  /** Bit length m. */
+  readonly m: number;
+  /** The bit array. */
+  readonly bits: Uint8Array;
+  private _count: number;
+
+  private constructor(capacity: number, lambda: number, m: number, bits: Uint8Array, count: number) {
+    this.capacity = capacity;
+    this.lambda = lambda;
+    this.m = m;
+    this.bits = bits;
+    this._count = count;
+  }
+
+  /**
+   * Init(N, lambda): an empty filter of m = ceil(1.44 * lambda * N) bits.
+   * @param N - expected number of items, in [1, 2^26]
+   * @param lambda - security parameter (FPR about 2^-lambda), in [1, 64]
+   * @returns the filter
+   * @throws InvalidParameterError for parameters out of range
+   */
+  static init(N: number, lambda: number): BloomFilter {
+    checkParams("BloomFilter.init", N, lambda);
+    const m = bloomBits(N, lambda);
+    return new BloomFilter(N, lambda, m, new Uint8Array(Math.ceil(m / 8)), 0);
+  }
+
+  /** Number of Insert calls so far. */
+  get count(): number {
+    return this._count;
+  }
+
+  /**
+   * Pos(x) for this filter.
+   * @param item - the item
+   * @returns its lambda positions
+   */
+  pos(item: Uint8Array): number[] {
+    return bloomPositions(item, this.m, this.lambda);
+  }
+
+  /**
+   * Insert(x).
+   * @param item - the item's bytes
+   */
+  insert(item: Uint8Array): void {
+    for (const p of this.pos(item)) this.bits[p >>> 3] |= 1 << (p & 7);
+    this._count++;
+  }
+
+  /**
+   * Check(x): true if x may be in the set (never false for an inserted item).
+   * @param item - the item's bytes
+   * @returns false if x is certainly not in the set
+   */
+  check(item: Uint8Array): boolean {
+    return this.checkKey(keccak_256(item));
+  }
+
+  /**
+   * Check for a precomputed keccak key.
+   * @param key - keccak256 of the item
+   * @returns the membership answer
+   */
+  checkKey(key: Uint8Array): boolean {
+    for (const p of positionsOfKey(key, this.m, this.lambda)) {
+      if ((this.bits[p >>> 3] & (1 << (p & 7))) === 0) return false;
+    }
+    return true;
+  }
+
+  /**
+   * The expected false-positive rate at the current fill, (1 - e^(-lambda n / m))^lambda.
+   * @returns the rate
+   */
+  expectedFpr(): number {
+    return (1 - Math.exp((-this.lambda * this._count) / this.m)) ** this.lambda;
+  }
+
+  /**
+   * The compact serialization (header + bit array).
+   * @returns the bytes
+   */
+  serialize(): Uint8Array {
+    const h = new Uint8Array(BLOOM_HEADER_BYTES);
+    const dv = new DataView(h.buffer);
+    h.set(MAGIC, 0);
+    h[4] = VERSION;
+    h[5] = this.lambda;
+    dv.setUint32(6, this.capacity);
+    dv.setUint32(10, this.m);
+    dv.setUint32(14, this._count);
+    return concat(h, this.bits);
+  }
+
+  /**
+   * keccak256 of the serialization: the root that goes on-chain.
+   * @returns 32 bytes
+   */
+  root(): Uint8Array {
+    return keccak_256(this.serialize());
+  }
+
+  /**
+   * Parses a serialization, checking magic, version, parameters and length.
+   * @param b - the bytes
+   * @returns the filter
+   * @throws InvalidLengthError, InvalidParameterError
+   */
+  static deserialize(b: Uint8Array): BloomFilter {
+    if (!(b instanceof Uint8Array) || b.length < BLOOM_HEADER_BYTES) throw new InvalidLengthError("BloomFilter.deserialize: shorter than the header");
+    if (MAGIC.some((x, i) => b[i] !== x)) throw new InvalidParameterError("BloomFilter.deserialize: bad magic (not an MTBF filter)");
+    if (b[4] !== VERSION) throw new InvalidParameterError(`BloomFilter.deserialize: unsupported version ${b[4]}`);
+    const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+    const lambda = b[5];
+    const N = dv.getUint32(6);
+    const m = dv.getUint32(10);
+    const count = dv.getUint32(14);
+    checkParams("BloomFilter.deserialize", N, lambda);
+    if (m !== bloomBits(N, lambda)) throw new InvalidParameterError(`BloomFilter.deserialize: m = ${m} is not ceil(1.44*lambda*N)`);
+    const bytes = Math.ceil(m / 8);
+    if (b.length !== BLOOM_HEADER_BYTES + bytes) {
+      throw new InvalidLengthError(`BloomFilter.deserialize: expected ${BLOOM_HEADER_BYTES + bytes} bytes, got ${b.length}`);
+    }
+    return new BloomFilter(N, lambda, m, b.slice(BLOOM_HEADER_BYTES), count);
+  }
+}

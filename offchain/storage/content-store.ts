@@ -1,0 +1,268 @@
+/**
+ * Content-addressed storage for metadata that the chain refers to by CID (trust paper Eqs. 55-59).
+ *
+ * Two implementations behind one interface, computing the same CIDv1 for the same content:
+ * - {@link FileContentStore}: the embedded default, one file per block under a data folder
+ *   (`.metatrust/<network>/ipfs` by default); every block read back is re-hashed against its CID.
+ * - {@link KuboContentStore}: a kubo daemon through kubo-rpc-client, selected by IPFS_API_URL.
+ *
+ * JSON goes in as dag-json (codec 0x0129), bytes as raw (0x55), both hashed with sha2-256.
+ */
+import fs from "fs";
+import path from "path";
+import * as dagJson from "@ipld/dag-json";
+import { CID } from "multiformats/cid";
+import * as raw from "multiformats/codecs/raw";
+import { sha256 } from "multiformats/hashes/sha2";
+import { equalBytes } from "../crypto/bytes";
+import { writeFileAtomic } from "./fs-atomic";
+import { ContentCorruptedError, ContentNotFoundError, InvalidCidError, IpfsUnreachableError } from "./errors";
+
+/** Codecs a metatrust store accepts. */
+export const CODECS = { "dag-json": dagJson.code, raw: raw.code } as const;
+
+/** A content-addressed store. */
+export interface ContentStore {
+  /** Human-readable kind, for logs ("embedded" or "kubo"). */
+  readonly kind: string;
+  /**
+   * Stores a JSON-compatible value as dag-json.
+   * @returns its CIDv1 (string, base32)
+   */
+  putJson(value: unknown, opts?: { pin?: boolean }): Promise<string>;
+  /**
+   * Stores raw bytes.
+   * @returns their CIDv1 (string, base32)
+   */
+  putBytes(bytes: Uint8Array, opts?: { pin?: boolean }): Promise<string>;
+  /**
+   * Returns a block's bytes, verified against the CID.
+   * @throws ContentNotFoundError, ContentCorruptedError, InvalidCidError
+   */
+  get(cid: string): Promise<Uint8Array>;
+  /** Returns a dag-json block decoded. */
+  getJson<T = unknown>(cid: string): Promise<T>;
+  /** True iff the block is present locally (embedded) or in the daemon's repo (kubo). */
+  has(cid: string): Promise<boolean>;
+  /** Pins a stored block so garbage collection keeps it. */
+  pin(cid: string): Promise<void>;
+}
+
+/**
+ * Computes the CIDv1 of bytes under a codec, exactly as kubo or Helia would.
+ * @param bytes - the block
+ * @param codec - "dag-json" or "raw"
+ * @returns the CID
+ */
+export async function cidOf(bytes: Uint8Array, codec: keyof typeof CODECS): Promise<CID> {
+  return CID.createV1(CODECS[codec], await sha256.digest(bytes));
+}
+
+/**
+ * Encodes a value as dag-json (deterministic: sorted keys, no undefined).
+ * @param value - the value
+ * @returns the bytes
+ */
+export function encodeJson(value: unknown): Uint8Array {
+  return dagJson.encode(value);
+}
+
+/**
+ * Parses a CID string and checks that metatrust can verify it (CIDv1, sha2-256, dag-json or raw).
+ * @param cid - the CID string
+ * @returns the parsed CID
+ * @throws InvalidCidError
+ */
+export function parseCid(cid: string): CID {
+  let c: CID;
+  try {
+    c = CID.parse(cid);
+  } catch (e) {
+    throw new InvalidCidError(`parseCid: not a CID: ${String(cid).slice(0, 64)}`, { cause: e });
+  }
+  if (c.version !== 1) throw new InvalidCidError(`parseCid: only CIDv1 is used, got v${c.version}`);
+  if (c.multihash.code !== sha256.code) throw new InvalidCidError(`parseCid: only sha2-256 CIDs are verifiable here`);
+  if (c.code !== dagJson.code && c.code !== raw.code) throw new InvalidCidError(`parseCid: unsupported codec 0x${c.code.toString(16)}`);
+  return c;
+}
+
+async function verify(c: CID, bytes: Uint8Array): Promise<void> {
+  const d = await sha256.digest(bytes);
+  if (!equalBytes(d.digest, c.multihash.digest)) throw new ContentCorruptedError(c.toString(), "sha2-256 of the bytes does not match the CID");
+}
+
+/** The embedded store: one file per block, named by its CID, under `dir/blocks`. */
+export class FileContentStore implements ContentStore {
+  readonly kind = "embedded";
+  readonly dir: string;
+
+  /** @param dir - the store's folder (created on first write) */
+  constructor(dir: string) {
+    this.dir = dir;
+  }
+
+  private blockPath(c: CID): string {
+    return path.join(this.dir, "blocks", c.toString());
+  }
+
+  private pinsPath(): string {
+    return path.join(this.dir, "pins.json");
+  }
+
+  private async put(bytes: Uint8Array, codec: keyof typeof CODECS, pin: boolean): Promise<string> {
+    const c = await cidOf(bytes, codec);
+    const file = this.blockPath(c);
+    if (!fs.existsSync(file)) writeFileAtomic(file, bytes);
+    if (pin) await this.pin(c.toString());
+    return c.toString();
+  }
+
+  async putJson(value: unknown, opts: { pin?: boolean } = {}): Promise<string> {
+    return this.put(encodeJson(value), "dag-json", opts.pin ?? true);
+  }
+
+  async putBytes(bytes: Uint8Array, opts: { pin?: boolean } = {}): Promise<string> {
+    return this.put(bytes, "raw", opts.pin ?? true);
+  }
+
+  async get(cid: string): Promise<Uint8Array> {
+    const c = parseCid(cid);
+    let bytes: Uint8Array;
+    try {
+      bytes = new Uint8Array(fs.readFileSync(this.blockPath(c)));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "ENOENT") throw new ContentNotFoundError(cid);
+      throw e;
+    }
+    await verify(c, bytes);
+    return bytes;
+  }
+
+  async getJson<T = unknown>(cid: string): Promise<T> {
+    const c = parseCid(cid);
+    if (c.code !== dagJson.code) throw new InvalidCidError(`getJson: ${cid} is not a dag-json CID`);
+    return dagJson.decode<T>(await this.get(cid));
+  }
+
+  async has(cid: string): Promise<boolean> {
+    return fs.existsSync(this.blockPath(parseCid(cid)));
+  }
+
+  async pin(cid: string): Promise<void> {
+    if (!(await this.has(cid))) throw new ContentNotFoundError(cid);
+    const pins = this.pins();
+    if (pins.includes(cid)) return;
+    pins.push(cid);
+    writeFileAtomic(this.pinsPath(), JSON.stringify(pins.sort(), null, 1));
+  }
+
+  /** The pinned CIDs. */
+  pins(): string[] {
+    try {
+      return JSON.parse(fs.readFileSync(this.pinsPath(), "utf8")) as string[];
+    } catch {
+      return [];
+    }
+  }
+}
+
+type KuboClient = {
+  block: {
+    put(b: Uint8Array, o: Record<string, unknown>): Promise<CID>;
+    get(c: CID, o?: Record<string, unknown>): Promise<Uint8Array>;
+    stat(c: CID, o?: Record<string, unknown>): Promise<unknown>;
+  };
+  pin: { add(c: CID): Promise<unknown> };
+};
+
+/** A kubo daemon through its RPC API (IPFS_API_URL), with the same CIDs as the embedded store. */
+export class KuboContentStore implements ContentStore {
+  readonly kind = "kubo";
+  readonly url: string;
+  private client: KuboClient;
+  private timeoutMs: number;
+
+  /**
+   * @param url - the daemon's RPC address, e.g. http://127.0.0.1:5001
+   * @param timeoutMs - per-request timeout
+   */
+  constructor(url: string, timeoutMs = 10_000) {
+    this.url = url;
+    this.timeoutMs = timeoutMs;
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { create } = require("kubo-rpc-client") as { create(o: { url: string; timeout: number }): KuboClient };
+    this.client = create({ url, timeout: timeoutMs });
+  }
+
+  private async call<T>(f: () => Promise<T>): Promise<T> {
+    try {
+      return await f();
+    } catch (e) {
+      const msg = String((e as Error)?.message ?? e);
+      const code = (e as { cause?: { code?: string } })?.cause?.code ?? (e as { code?: string })?.code;
+      if (code === "ECONNREFUSED" || code === "ENOTFOUND" || /fetch failed|ECONNREFUSED|timed? ?out|aborted/i.test(msg)) {
+        throw new IpfsUnreachableError(this.url, e);
+      }
+      throw e;
+    }
+  }
+
+  private async put(bytes: Uint8Array, codec: keyof typeof CODECS, pin: boolean): Promise<string> {
+    const expected = await cidOf(bytes, codec);
+    const got = await this.call(() => this.client.block.put(bytes, { format: codec, "cid-codec": codec, mhtype: "sha2-256", version: 1, pin }));
+    if (!got.equals(expected)) {
+      throw new ContentCorruptedError(expected.toString(), `the daemon stored it as ${got.toString()} instead`);
+    }
+    return expected.toString();
+  }
+
+  async putJson(value: unknown, opts: { pin?: boolean } = {}): Promise<string> {
+    return this.put(encodeJson(value), "dag-json", opts.pin ?? true);
+  }
+
+  async putBytes(bytes: Uint8Array, opts: { pin?: boolean } = {}): Promise<string> {
+    return this.put(bytes, "raw", opts.pin ?? true);
+  }
+
+  async get(cid: string): Promise<Uint8Array> {
+    const c = parseCid(cid);
+    if (!(await this.has(cid))) throw new ContentNotFoundError(cid);
+    const bytes = await this.call(() => this.client.block.get(c, { timeout: this.timeoutMs }));
+    await verify(c, bytes);
+    return bytes;
+  }
+
+  async getJson<T = unknown>(cid: string): Promise<T> {
+    const c = parseCid(cid);
+    if (c.code !== dagJson.code) throw new InvalidCidError(`getJson: ${cid} is not a dag-json CID`);
+    return dagJson.decode<T>(await this.get(cid));
+  }
+
+  async has(cid: string): Promise<boolean> {
+    const c = parseCid(cid);
+    try {
+      // offline: only the local repo, never a network-wide search that would hang.
+      await this.call(() => this.client.block.stat(c, { offline: true, timeout: this.timeoutMs }));
+      return true;
+    } catch (e) {
+      if (e instanceof IpfsUnreachableError) throw e;
+      return false;
+    }
+  }
+
+  async pin(cid: string): Promise<void> {
+    const c = parseCid(cid);
+    await this.call(() => this.client.pin.add(c));
+  }
+}
+
+/**
+ * The store a user gets: kubo when IPFS_API_URL is set, else the embedded store in `dataDir/ipfs`.
+ * @param dataDir - the network's data folder (e.g. .metatrust/hardhat)
+ * @param env - the environment (defaults to process.env)
+ * @returns the store
+ */
+export function createContentStore(dataDir: string, env: NodeJS.ProcessEnv = process.env): ContentStore {
+  if (env.IPFS_API_URL) return new KuboContentStore(env.IPFS_API_URL);
+  return new FileContentStore(env.METATRUST_IPFS_DIR ?? path.join(dataDir, "ipfs"));
+}

@@ -1,0 +1,2 @@
+/** Registers every metatrust Hardhat task. */
+import "./deploy";
