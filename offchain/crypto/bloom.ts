@@ -54,10 +54,11 @@ function checkParams(fn: string, N: number, lambda: number): void {
 export function positionsOfKey(key: Uint8Array, m: number, lambda: number): number[] {
   if (!(key instanceof Uint8Array) || key.length !== 32) throw new InvalidLengthError("positionsOfKey: key must be 32 bytes");
   const dv = new DataView(key.buffer, key.byteOffset, 32);
-  // h1 mod m and h2 mod m from the two 128-bit halves, in doubles without loss (m < 2^32).
+  // h1 mod m and h2 mod m from the two 128-bit halves, 16 bits at a time so that every
+  // intermediate (< 2^32 * 2^16) stays exact in a double (m < 2^32).
   const mod128 = (off: number) => {
     let r = 0;
-    for (let i = 0; i < 4; i++) r = (r * 2 ** 32 + dv.getUint32(off + 4 * i)) % m;
+    for (let i = 0; i < 8; i++) r = (r * 65536 + dv.getUint16(off + 2 * i)) % m;
     return r;
   };
   const h1 = mod128(0);

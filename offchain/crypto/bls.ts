@@ -167,9 +167,10 @@ function checked<T extends G1Point | G2Point>(fn: string, make: () => T): T {
     p = make();
     p.assertValidity();
   } catch (e) {
-    throw new InvalidPointError(`${fn}: not a point on the curve`, { cause: e });
+    // noble's validity check covers both the curve equation and the subgroup; say which failed.
+    const sub = /subgroup/i.test((e as Error)?.message ?? "");
+    throw new InvalidPointError(sub ? `${fn}: point is not in the prime-order subgroup` : `${fn}: not a point on the curve`, { cause: e });
   }
-  if (!p.isTorsionFree()) throw new InvalidPointError(`${fn}: point is not in the prime-order subgroup`);
   return p;
 }
 
