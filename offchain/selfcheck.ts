@@ -48,7 +48,14 @@ export async function runSelfCheck(store: ContentStore): Promise<CheckResult[]> 
   out.push(
     await timed("hash: H1..H6 domain separation", () => {
       const P = mulBase(randomScalar());
-      const outs = [toHex(H1(P, "rid")), H2("x").toString(16), toHex(H3(32, P, "pid")), H4(5n).toString(16), H5(P, P).toString(16), toHex(H6("pid", 5n))];
+      const outs = [
+        toHex(H1(P, "rid")),
+        H2("x").toString(16),
+        toHex(H3(32, P, "pid")),
+        H4(5n).toString(16),
+        H5(P, P).toString(16),
+        toHex(H6("pid", 5n)),
+      ];
       expect(new Set(outs).size === 6, "six distinct outputs");
       return `6 distinct outputs, H3 mask ${H3(64, P, "pid").length} bytes on demand`;
     }),
@@ -85,7 +92,10 @@ export async function runSelfCheck(store: ContentStore): Promise<CheckResult[]> 
       for (let i = 0; i < 1000; i++) f.insert(toBytes(`rn-${i}`));
       let fp = 0;
       for (let i = 0; i < 10000; i++) if (f.check(toBytes(`outsider-${i}`))) fp++;
-      expect([...Array(1000).keys()].every((i) => f.check(toBytes(`rn-${i}`))), "no false negative");
+      expect(
+        [...Array(1000).keys()].every((i) => f.check(toBytes(`rn-${i}`))),
+        "no false negative",
+      );
       const g = BloomFilter.deserialize(f.serialize());
       expect(equalBytes(g.root(), f.root()), "serialization round trip");
       return `${f.m} bits, 0 false negatives, FPR ${(fp / 10000).toFixed(4)} (2^-10 = 0.0010)`;

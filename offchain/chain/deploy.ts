@@ -51,7 +51,9 @@ export async function deploySystem(hre: HardhatRuntimeEnvironment, opts: DeployO
     const c = await factory.deploy(...(await spec.args(ctx)));
     const receipt = await c.deploymentTransaction()!.wait();
     ctx.deployed[spec.name] = { address: await c.getAddress(), block: receipt!.blockNumber, txHash: receipt!.hash };
-    log(`  ${spec.name.padEnd(28)} ${ctx.deployed[spec.name].address}  block ${receipt!.blockNumber}  gas ${receipt!.gasUsed}  (${spec.purpose})`);
+    log(
+      `  ${spec.name.padEnd(28)} ${ctx.deployed[spec.name].address}  block ${receipt!.blockNumber}  gas ${receipt!.gasUsed}  (${spec.purpose})`,
+    );
   }
   for (const spec of SYSTEM_CONTRACTS) if (spec.wire) await spec.wire(ctx);
   const d: Deployment = {

@@ -47,7 +47,9 @@ export function saveDeployment(d: Deployment): string {
 export function readDeployment(network: string): Deployment {
   const file = deploymentFile(network);
   if (!fs.existsSync(file)) {
-    throw new DeploymentNotFoundError(`no deployment for network "${network}" (${file}); run \`npx hardhat deploy --network ${network}\` first`);
+    throw new DeploymentNotFoundError(
+      `no deployment for network "${network}" (${file}); run \`npx hardhat deploy --network ${network}\` first`,
+    );
   }
   try {
     return JSON.parse(fs.readFileSync(file, "utf8")) as Deployment;

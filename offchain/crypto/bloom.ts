@@ -195,7 +195,8 @@ export class BloomFilter {
    * @throws InvalidLengthError, InvalidParameterError
    */
   static deserialize(b: Uint8Array): BloomFilter {
-    if (!(b instanceof Uint8Array) || b.length < BLOOM_HEADER_BYTES) throw new InvalidLengthError("BloomFilter.deserialize: shorter than the header");
+    if (!(b instanceof Uint8Array) || b.length < BLOOM_HEADER_BYTES)
+      throw new InvalidLengthError("BloomFilter.deserialize: shorter than the header");
     if (MAGIC.some((x, i) => b[i] !== x)) throw new InvalidParameterError("BloomFilter.deserialize: bad magic (not an MTBF filter)");
     if (b[4] !== VERSION) throw new InvalidParameterError(`BloomFilter.deserialize: unsupported version ${b[4]}`);
     const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);

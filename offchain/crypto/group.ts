@@ -17,6 +17,7 @@
  * that x is a field element on the curve, and that the point is not the identity.
  */
 import { secp256k1 } from "@noble/curves/secp256k1.js";
+import { pippenger } from "@noble/curves/abstract/curve.js";
 import { bytesToNumberBE, numberToBytesBE } from "./bytes";
 import { InvalidLengthError, InvalidPointError, InvalidScalarError } from "../errors";
 
@@ -82,6 +83,25 @@ export function mul(X: Point, k: bigint): Point {
 }
 
 /**
+ * sum_i k_i * X_i by Pippenger's multi-scalar multiplication. Not constant-time: use it only on
+ * public points and public scalars (Lagrange coefficients, exchanged shares), never on secrets.
+ * @param points - non-identity points
+ * @param scalars - scalars in [0, q), one per point
+ * @returns the sum (may be the identity)
+ * @throws InvalidPointError, InvalidScalarError
+ */
+export function msmPublic(points: Point[], scalars: bigint[]): Point {
+  if (points.length !== scalars.length || points.length === 0) {
+    throw new InvalidScalarError(`msmPublic: need as many scalars as points (got ${points.length} and ${scalars.length})`);
+  }
+  points.forEach((X) => assertPoint("msmPublic", X));
+  for (const k of scalars) {
+    if (typeof k !== "bigint" || k < 0n || k >= ORDER) throw new InvalidScalarError("msmPublic: scalars must be in [0, q)");
+  }
+  return pippenger(secp256k1.Point, points, scalars);
+}
+
+/**
  * X + Y. The result may be the identity only if Y = -X; callers that must exclude it check.
  * @param X - a point
  * @param Y - a point
@@ -137,9 +157,7 @@ export function encodePoint(X: Point): Uint8Array {
  */
 export function decodePoint(b: Uint8Array): Point {
   if (!(b instanceof Uint8Array) || b.length !== POINT_BYTES) {
-    throw new InvalidLengthError(
-      `decodePoint: expected ${POINT_BYTES} bytes, got ${b instanceof Uint8Array ? b.length : typeof b}`,
-    );
+    throw new InvalidLengthError(`decodePoint: expected ${POINT_BYTES} bytes, got ${b instanceof Uint8Array ? b.length : typeof b}`);
   }
   if (b[0] !== 0x02 && b[0] !== 0x03) {
     throw new InvalidPointError(`decodePoint: prefix must be 0x02 or 0x03, got 0x${b[0].toString(16)}`);

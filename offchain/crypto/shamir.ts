@@ -11,7 +11,7 @@
  * The field is Z_q of the RSMS group by default; any prime modulus may be given.
  */
 import { Field } from "@noble/curves/abstract/modular.js";
-import { ORDER, Point, add, mul } from "./group";
+import { ORDER, Point, msmPublic } from "./group";
 import { InvalidParameterError } from "../errors";
 
 /** One share (x, f(x)). */
@@ -56,8 +56,10 @@ function checkXs(fn: string, xs: bigint[], q: bigint): void {
  * @throws InvalidParameterError for a negative degree or a secret out of range
  */
 export function randomPolynomial(secret: bigint, degree: number, q: bigint = ORDER): bigint[] {
-  if (!Number.isInteger(degree) || degree < 0) throw new InvalidParameterError(`randomPolynomial: degree must be a non-negative integer, got ${degree}`);
-  if (typeof secret !== "bigint" || secret < 0n || secret >= q) throw new InvalidParameterError("randomPolynomial: secret must be in [0, q)");
+  if (!Number.isInteger(degree) || degree < 0)
+    throw new InvalidParameterError(`randomPolynomial: degree must be a non-negative integer, got ${degree}`);
+  if (typeof secret !== "bigint" || secret < 0n || secret >= q)
+    throw new InvalidParameterError("randomPolynomial: secret must be in [0, q)");
   const coeffs = [secret];
   for (let i = 0; i < degree; i++) coeffs.push(randomBelow(q));
   return coeffs;
@@ -133,7 +135,11 @@ export function lagrangeCoefficients(xs: bigint[], at = 0n, q: bigint = ORDER): 
 export function interpolateAt(shares: Share[], at = 0n, q: bigint = ORDER): bigint {
   if (shares.length === 0) throw new InvalidParameterError("interpolateAt: no shares");
   const F = fieldOf(q);
-  const l = lagrangeCoefficients(shares.map((s) => s.x), at, q);
+  const l = lagrangeCoefficients(
+    shares.map((s) => s.x),
+    at,
+    q,
+  );
   return shares.reduce((acc, s, i) => F.add(acc, F.mul(l[i], F.create(s.y))), 0n);
 }
 
@@ -155,15 +161,18 @@ export function recover(shares: Share[], t: number, q: bigint = ORDER): bigint {
  * the shares are consistent (RSMS group membership authentication, §IV.B.2.a steps 4-5).
  * @param shares - distinct point shares
  * @returns the combined point (may be the identity for inconsistent shares)
+ * @throws InvalidParameterError for no shares or duplicate x
  */
 export function combineInExponent(shares: PointShare[]): Point {
   if (shares.length === 0) throw new InvalidParameterError("combineInExponent: no shares");
-  const l = lagrangeCoefficients(shares.map((s) => s.x), 0n, ORDER);
-  let acc: Point | undefined;
-  for (let i = 0; i < shares.length; i++) {
-    const C = l[i] === 0n ? undefined : mul(shares[i].Y, l[i]);
-    if (C) acc = acc ? add(acc, C) : C;
-  }
-  if (!acc) throw new InvalidParameterError("combineInExponent: all coefficients vanished");
-  return acc;
+  const l = lagrangeCoefficients(
+    shares.map((s) => s.x),
+    0n,
+    ORDER,
+  );
+  // Shares in the exponent and Lagrange coefficients are public: a Pippenger MSM is safe here.
+  return msmPublic(
+    shares.map((s) => s.Y),
+    l,
+  );
 }

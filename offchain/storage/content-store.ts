@@ -88,7 +88,8 @@ export function parseCid(cid: string): CID {
 
 async function verify(c: CID, bytes: Uint8Array): Promise<void> {
   const d = await sha256.digest(bytes);
-  if (!equalBytes(d.digest, c.multihash.digest)) throw new ContentCorruptedError(c.toString(), "sha2-256 of the bytes does not match the CID");
+  if (!equalBytes(d.digest, c.multihash.digest))
+    throw new ContentCorruptedError(c.toString(), "sha2-256 of the bytes does not match the CID");
 }
 
 /** The embedded store: one file per block, named by its CID, under `dir/blocks`. */
@@ -209,7 +210,9 @@ export class KuboContentStore implements ContentStore {
 
   private async put(bytes: Uint8Array, codec: keyof typeof CODECS, pin: boolean): Promise<string> {
     const expected = await cidOf(bytes, codec);
-    const got = await this.call(() => this.client.block.put(bytes, { format: codec, "cid-codec": codec, mhtype: "sha2-256", version: 1, pin }));
+    const got = await this.call(() =>
+      this.client.block.put(bytes, { format: codec, "cid-codec": codec, mhtype: "sha2-256", version: 1, pin }),
+    );
     if (!got.equals(expected)) {
       throw new ContentCorruptedError(expected.toString(), `the daemon stored it as ${got.toString()} instead`);
     }

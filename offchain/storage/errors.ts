@@ -25,7 +25,11 @@ export class InvalidCidError extends MetatrustError {
 /** The kubo daemon at IPFS_API_URL did not answer. */
 export class IpfsUnreachableError extends MetatrustError {
   constructor(url: string, cause: unknown) {
-    super("IPFS_UNREACHABLE", `KuboContentStore: the IPFS daemon at ${url} is unreachable (${(cause as Error)?.message ?? cause}); start it with \`ipfs daemon\` or unset IPFS_API_URL to use the embedded store`, { cause });
+    super(
+      "IPFS_UNREACHABLE",
+      `KuboContentStore: the IPFS daemon at ${url} is unreachable (${(cause as Error)?.message ?? cause}); start it with \`ipfs daemon\` or unset IPFS_API_URL to use the embedded store`,
+      { cause },
+    );
   }
 }
 
@@ -46,7 +50,10 @@ export class KeystoreExistsError extends MetatrustError {
 /** A keystore file that cannot be parsed or fails its integrity check. */
 export class KeystoreCorruptedError extends MetatrustError {
   constructor(file: string, detail: string) {
-    super("KEYSTORE_CORRUPTED", `Keystore: ${file} is corrupted (${detail}); restore it from a backup, keys are never regenerated silently`);
+    super(
+      "KEYSTORE_CORRUPTED",
+      `Keystore: ${file} is corrupted (${detail}); restore it from a backup, keys are never regenerated silently`,
+    );
   }
 }
 
@@ -60,6 +67,6 @@ export class KeystoreLockedError extends MetatrustError {
 /** An encrypted keystore opened with the wrong passphrase. */
 export class KeystoreWrongPassphraseError extends MetatrustError {
   constructor(file: string) {
-    super("KEYSTORE_WRONG_PASSPHRASE", `Keystore: wrong passphrase for ${file}`);
+    super("KEYSTORE_WRONG_PASSPHRASE", `Keystore: wrong passphrase for ${file} (or the sealed data was modified)`);
   }
 }

@@ -22,11 +22,15 @@ describe("crypto/bloom (RSMS Definition 2)", () => {
 
   it("never answers no for an inserted item (property)", () => {
     fc.assert(
-      fc.property(fc.array(fc.uint8Array({ minLength: 1, maxLength: 40 }), { minLength: 1, maxLength: 200 }), fc.integer({ min: 1, max: 20 }), (items, lambda) => {
-        const f = BloomFilter.init(items.length, lambda);
-        items.forEach((i) => f.insert(i));
-        return items.every((i) => f.check(i));
-      }),
+      fc.property(
+        fc.array(fc.uint8Array({ minLength: 1, maxLength: 40 }), { minLength: 1, maxLength: 200 }),
+        fc.integer({ min: 1, max: 20 }),
+        (items, lambda) => {
+          const f = BloomFilter.init(items.length, lambda);
+          items.forEach((i) => f.insert(i));
+          return items.every((i) => f.check(i));
+        },
+      ),
       { numRuns: 40 },
     );
   });
@@ -86,10 +90,15 @@ describe("crypto/bloom (RSMS Definition 2)", () => {
     it("positions agree on random keys and sizes", async () => {
       const { mock } = await loadFixture(deployBloomFixture);
       await fc.assert(
-        fc.asyncProperty(fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.integer({ min: 1, max: 2 ** 32 - 1 }), fc.integer({ min: 1, max: 64 }), async (key, m, lambda) => {
-          const onChain = (await mock.positions(toHex(key), m, lambda)).map(Number);
-          expect(onChain).to.deep.equal(positionsOfKey(key, m, lambda));
-        }),
+        fc.asyncProperty(
+          fc.uint8Array({ minLength: 32, maxLength: 32 }),
+          fc.integer({ min: 1, max: 2 ** 32 - 1 }),
+          fc.integer({ min: 1, max: 64 }),
+          async (key, m, lambda) => {
+            const onChain = (await mock.positions(toHex(key), m, lambda)).map(Number);
+            expect(onChain).to.deep.equal(positionsOfKey(key, m, lambda));
+          },
+        ),
         { numRuns: 40 },
       );
     });
@@ -114,9 +123,16 @@ describe("crypto/bloom (RSMS Definition 2)", () => {
     it("reverts on malformed filters and bad parameters", async () => {
       const { mock } = await loadFixture(deployBloomFixture);
       const ser = BloomFilter.init(10, 4).serialize();
-      await expect(mock.checkSerialized(toHex(ser.subarray(0, ser.length - 1)), ethers.ZeroHash)).to.be.revertedWithCustomError(mock, "BloomFilter__MalformedFilter");
-      await expect(mock.positions(ethers.ZeroHash, 0, 3)).to.be.revertedWithCustomError(mock, "BloomFilter__InvalidParameters").withArgs(0, 3);
-      await expect(mock.check("0x00", 100, 3, ethers.ZeroHash)).to.be.revertedWithCustomError(mock, "BloomFilter__BitsTooShort").withArgs(1, 100);
+      await expect(mock.checkSerialized(toHex(ser.subarray(0, ser.length - 1)), ethers.ZeroHash)).to.be.revertedWithCustomError(
+        mock,
+        "BloomFilter__MalformedFilter",
+      );
+      await expect(mock.positions(ethers.ZeroHash, 0, 3))
+        .to.be.revertedWithCustomError(mock, "BloomFilter__InvalidParameters")
+        .withArgs(0, 3);
+      await expect(mock.check("0x00", 100, 3, ethers.ZeroHash))
+        .to.be.revertedWithCustomError(mock, "BloomFilter__BitsTooShort")
+        .withArgs(1, 100);
     });
   });
 });

@@ -47,7 +47,10 @@ describe("crypto/bls (BLS12-381, EIP-2537)", () => {
         const input = fromHex(v.input);
         const terms = [];
         for (let off = 0; off < input.length; off += 384) {
-          terms.push({ g1: bls.decodeG1Eip2537(input.subarray(off, off + 128)), g2: bls.decodeG2Eip2537(input.subarray(off + 128, off + 384)) });
+          terms.push({
+            g1: bls.decodeG1Eip2537(input.subarray(off, off + 128)),
+            g2: bls.decodeG2Eip2537(input.subarray(off + 128, off + 384)),
+          });
         }
         expect(bls.pairingProductIsOne(terms)).to.equal(BigInt("0x" + v.expected) === 1n);
         expect(toHex(bls.encodePairingInput(terms))).to.equal("0x" + v.input);
@@ -66,14 +69,19 @@ describe("crypto/bls (BLS12-381, EIP-2537)", () => {
     it("random products e(aP, bQ) e(-abP, Q) = 1, and a perturbed one is not", async () => {
       const { mock } = await loadFixture(deployBlsFixture);
       await fc.assert(
-        fc.asyncProperty(fc.bigInt({ min: 1n, max: bls.BLS_ORDER - 1n }), fc.bigInt({ min: 1n, max: bls.BLS_ORDER - 1n }), fc.boolean(), async (a, b, perturb) => {
-          const ab = (a * b + (perturb ? 1n : 0n)) % bls.BLS_ORDER || 1n;
-          const terms = [
-            { g1: bls.G1.BASE.multiply(a), g2: bls.G2.BASE.multiply(b) },
-            { g1: bls.G1.BASE.multiply(ab).negate(), g2: bls.G2.BASE },
-          ];
-          expect(await mock.pairingCheck(toHex(bls.encodePairingInput(terms)))).to.equal(bls.pairingProductIsOne(terms));
-        }),
+        fc.asyncProperty(
+          fc.bigInt({ min: 1n, max: bls.BLS_ORDER - 1n }),
+          fc.bigInt({ min: 1n, max: bls.BLS_ORDER - 1n }),
+          fc.boolean(),
+          async (a, b, perturb) => {
+            const ab = (a * b + (perturb ? 1n : 0n)) % bls.BLS_ORDER || 1n;
+            const terms = [
+              { g1: bls.G1.BASE.multiply(a), g2: bls.G2.BASE.multiply(b) },
+              { g1: bls.G1.BASE.multiply(ab).negate(), g2: bls.G2.BASE },
+            ];
+            expect(await mock.pairingCheck(toHex(bls.encodePairingInput(terms)))).to.equal(bls.pairingProductIsOne(terms));
+          },
+        ),
         { numRuns: 6 },
       );
     });
@@ -85,7 +93,9 @@ describe("crypto/bls (BLS12-381, EIP-2537)", () => {
       const Q = bls.hashToG2(utf8("q"), bls.BLS_DST.G2);
       expect(await mock.g1Mul(toHex(bls.encodeG1Eip2537(P)), k)).to.equal(toHex(bls.encodeG1Eip2537(P.multiply(k))));
       expect(await mock.g2Mul(toHex(bls.encodeG2Eip2537(Q)), k)).to.equal(toHex(bls.encodeG2Eip2537(Q.multiply(k))));
-      expect(await mock.g2Add(toHex(bls.encodeG2Eip2537(Q)), toHex(bls.encodeG2Eip2537(Q)))).to.equal(toHex(bls.encodeG2Eip2537(Q.double())));
+      expect(await mock.g2Add(toHex(bls.encodeG2Eip2537(Q)), toHex(bls.encodeG2Eip2537(Q)))).to.equal(
+        toHex(bls.encodeG2Eip2537(Q.double())),
+      );
     });
 
     it("rejects malformed input lengths and invalid points on-chain", async () => {

@@ -14,7 +14,11 @@ describe("crypto/ecies", () => {
       fc.property(fc.uint8Array({ maxLength: 300 }), fc.uint8Array({ maxLength: 40 }), (m, aad) => {
         const c = eciesEncrypt(PK, m, aad);
         const c2 = eciesEncrypt(encodePoint(PK), m, aad);
-        return c.length === m.length + ECIES_OVERHEAD && Buffer.from(eciesDecrypt(sk, c, aad)).equals(Buffer.from(m)) && Buffer.from(eciesDecrypt(sk, c2, aad)).equals(Buffer.from(m));
+        return (
+          c.length === m.length + ECIES_OVERHEAD &&
+          Buffer.from(eciesDecrypt(sk, c, aad)).equals(Buffer.from(m)) &&
+          Buffer.from(eciesDecrypt(sk, c2, aad)).equals(Buffer.from(m))
+        );
       }),
       { numRuns: 25 },
     );
@@ -45,7 +49,12 @@ describe("crypto/ecies", () => {
 
   it("rejects the wrong key, the wrong context, a wrong version and short input", () => {
     const c = eciesEncrypt(PK, new Uint8Array([1, 2, 3]), new Uint8Array([9]));
-    expectThrows(() => eciesDecrypt(randomScalar(), c, new Uint8Array([9])), DecryptionError, "DECRYPTION_FAILED", /^eciesDecrypt: authentication failed/);
+    expectThrows(
+      () => eciesDecrypt(randomScalar(), c, new Uint8Array([9])),
+      DecryptionError,
+      "DECRYPTION_FAILED",
+      /^eciesDecrypt: authentication failed/,
+    );
     expectThrows(() => eciesDecrypt(sk, c, new Uint8Array([8])), DecryptionError, "DECRYPTION_FAILED");
     const v = Uint8Array.from(c);
     v[0] = 2;

@@ -34,7 +34,10 @@ describe("crypto/group (secp256k1)", () => {
     });
 
     it("invert gives k * k^-1 = 1", () => {
-      fc.assert(fc.property(scalarArb, (k) => g.mulMod(k, g.invert(k)) === 1n), { numRuns: 50 });
+      fc.assert(
+        fc.property(scalarArb, (k) => g.mulMod(k, g.invert(k)) === 1n),
+        { numRuns: 50 },
+      );
     });
   });
 
@@ -60,6 +63,24 @@ describe("crypto/group (secp256k1)", () => {
         }),
         { numRuns: 20 },
       );
+    });
+
+    it("msmPublic equals the naive sum and rejects mismatched input", () => {
+      fc.assert(
+        fc.property(fc.array(fc.tuple(scalarArb, fc.bigInt({ min: 0n, max: g.ORDER - 1n })), { minLength: 1, maxLength: 8 }), (pairs) => {
+          const pts = pairs.map(([p]) => g.mulBase(p));
+          const naive = pairs.reduce((acc, [, k], i) => acc.add(pts[i].multiplyUnsafe(k)), secp256k1.Point.ZERO);
+          return g
+            .msmPublic(
+              pts,
+              pairs.map(([, k]) => k),
+            )
+            .equals(naive);
+        }),
+        { numRuns: 15 },
+      );
+      expectThrows(() => g.msmPublic([g.GENERATOR], []), InvalidScalarError, "INVALID_SCALAR", /^msmPublic/);
+      expectThrows(() => g.msmPublic([g.GENERATOR], [g.ORDER]), InvalidScalarError, "INVALID_SCALAR");
     });
 
     it("precompute gives the same products", () => {

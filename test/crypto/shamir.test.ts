@@ -9,14 +9,23 @@ import { expectThrows } from "../helpers/errors";
 /** n, t and a subset of t distinct share indices. */
 const setupArb = fc
   .integer({ min: 1, max: 12 })
-  .chain((n) => fc.integer({ min: 1, max: n }).chain((t) => fc.tuple(fc.constant(n), fc.constant(t), fc.shuffledSubarray([...Array(n).keys()], { minLength: t, maxLength: t }))));
+  .chain((n) =>
+    fc
+      .integer({ min: 1, max: n })
+      .chain((t) => fc.tuple(fc.constant(n), fc.constant(t), fc.shuffledSubarray([...Array(n).keys()], { minLength: t, maxLength: t }))),
+  );
 
 describe("crypto/shamir", () => {
   it("any t of n shares rebuild the secret (property)", () => {
     fc.assert(
       fc.property(fc.bigInt({ min: 0n, max: ORDER - 1n }), setupArb, (s, [n, t, idx]) => {
         const shares = sh.split(s, t, n);
-        return sh.recover(idx.map((i) => shares[i]), t) === s;
+        return (
+          sh.recover(
+            idx.map((i) => shares[i]),
+            t,
+          ) === s
+        );
       }),
       { numRuns: 100 },
     );
@@ -24,10 +33,19 @@ describe("crypto/shamir", () => {
 
   it("t-1 shares interpolate to a value other than the secret (property)", () => {
     fc.assert(
-      fc.property(fc.bigInt({ min: 0n, max: ORDER - 1n }), setupArb.filter(([, t]) => t >= 2), (s, [n, t, idx]) => {
-        const shares = sh.split(s, t, n);
-        return sh.interpolateAt(idx.slice(0, t - 1).map((i) => shares[i]), 0n) !== s;
-      }),
+      fc.property(
+        fc.bigInt({ min: 0n, max: ORDER - 1n }),
+        setupArb.filter(([, t]) => t >= 2),
+        (s, [n, t, idx]) => {
+          const shares = sh.split(s, t, n);
+          return (
+            sh.interpolateAt(
+              idx.slice(0, t - 1).map((i) => shares[i]),
+              0n,
+            ) !== s
+          );
+        },
+      ),
       { numRuns: 100 },
     );
   });
@@ -50,7 +68,13 @@ describe("crypto/shamir", () => {
         const xs = Array.from({ length: t }, (_, i) => BigInt(i + 1));
         const l0 = sh.lagrangeCoefficients(xs, 0n);
         const sum = l0.reduce((a, b) => (a + b) % ORDER, 0n);
-        return sum === 1n && sh.interpolateAt(xs.map((x) => ({ x, y: sh.evaluate(f, x) })), at) === sh.evaluate(f, at);
+        return (
+          sum === 1n &&
+          sh.interpolateAt(
+            xs.map((x) => ({ x, y: sh.evaluate(f, x) })),
+            at,
+          ) === sh.evaluate(f, at)
+        );
       }),
       { numRuns: 50 },
     );

@@ -17,7 +17,12 @@ export function expectThrows(f: () => unknown, cls: new (...a: never[]) => Metat
 }
 
 /** Async variant of {@link expectThrows}. */
-export async function expectRejects(f: () => Promise<unknown>, cls: new (...a: never[]) => MetatrustError, code: ErrorCode, msg?: RegExp): Promise<void> {
+export async function expectRejects(
+  f: () => Promise<unknown>,
+  cls: new (...a: never[]) => MetatrustError,
+  code: ErrorCode,
+  msg?: RegExp,
+): Promise<void> {
   let err: unknown;
   try {
     await f();
