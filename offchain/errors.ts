@@ -23,7 +23,10 @@ export type ErrorCode =
   | "KEYSTORE_LOCKED"
   | "KEYSTORE_WRONG_PASSPHRASE"
   | "DEPLOYMENT_NOT_FOUND"
-  | "NETWORK_UNSUPPORTED";
+  | "NETWORK_UNSUPPORTED"
+  | "MESSAGE_MALFORMED"
+  | "PROTOCOL_REJECTED"
+  | "AGENT_STATE";
 
 /** Base class of every error metatrust throws on purpose. */
 export class MetatrustError extends Error {

@@ -28,4 +28,11 @@ export type ContractSpec = {
 };
 
 /** The system, in deployment order. */
-export const SYSTEM_CONTRACTS: ContractSpec[] = [];
+export const SYSTEM_CONTRACTS: ContractSpec[] = [
+  {
+    name: "ResourcePoolRegistry",
+    purpose: "RSMS pools, Bloom-filter roots, pseudonym records",
+    // The deployer acts as the MSRP (admin + MSRP_ROLE); RPM roles are granted per pool.
+    args: async ({ deployer }) => [await deployer.getAddress()],
+  },
+];

@@ -213,7 +213,7 @@ export class KuboContentStore implements ContentStore {
     const got = await this.call(() =>
       this.client.block.put(bytes, { format: codec, "cid-codec": codec, mhtype: "sha2-256", version: 1, pin }),
     );
-    if (!got.equals(expected)) {
+    if (got.toString() !== expected.toString()) {
       throw new ContentCorruptedError(expected.toString(), `the daemon stored it as ${got.toString()} instead`);
     }
     return expected.toString();

@@ -32,7 +32,9 @@ export type KeystoreData = Record<string, unknown>;
 
 const VERSION = 1;
 /** Default scrypt cost (about 0.1 s here); stored in each file so it can change later. */
-export const DEFAULT_SCRYPT = { N: 2 ** 15, r: 8, p: 1 } as const;
+export const DEFAULT_SCRYPT: ScryptParams = { N: 2 ** 15, r: 8, p: 1 };
+/** scrypt cost parameters. */
+export type ScryptParams = { N: number; r: number; p: number };
 
 type PlainFile = { version: number; name: string; encrypted: false; checksum: string; data: KeystoreData };
 type SealedFile = {
@@ -53,14 +55,14 @@ function checksum(data: KeystoreData): string {
 export class Keystore {
   readonly dir: string;
   private readonly passphrase?: string;
-  private readonly scryptParams: { N: number; r: number; p: number };
+  private readonly scryptParams: ScryptParams;
 
   /**
    * @param dir - the folder (created with mode 0700 on first write)
    * @param passphrase - seals new records when given (default: METATRUST_PASSPHRASE)
    * @param scryptParams - KDF cost for new records
    */
-  constructor(dir: string, passphrase: string | undefined = process.env.METATRUST_PASSPHRASE, scryptParams = DEFAULT_SCRYPT) {
+  constructor(dir: string, passphrase: string | undefined = process.env.METATRUST_PASSPHRASE, scryptParams: ScryptParams = DEFAULT_SCRYPT) {
     this.dir = dir;
     this.passphrase = passphrase === "" ? undefined : passphrase;
     this.scryptParams = { ...scryptParams };

@@ -1,0 +1,220 @@
+/**
+ * RSMS §IV.A end to end: the agents exchange serialized messages in-process (each message is the
+ * bytes that would cross the network) and the chain and IPFS are real. Every flow either completes
+ * or throws with nothing recorded and no agent state changed.
+ */
+import { toHex } from "../../crypto/bytes";
+import type { ContentStore } from "../../storage/content-store";
+import { RsmsRejectedError } from "./errors";
+import { RsmsLedger, TxInfo } from "./ledger";
+import { Role } from "./messages";
+import { JoinRecord, Msrp, VerifiedJoin } from "./msrp";
+import { PendingJoin, PoolInfo, ResourceNode } from "./rn";
+import { ResourcePoolManager } from "./rpm";
+
+/** What every flow needs. */
+export type RsmsContext = { ledger: RsmsLedger; store: ContentStore; now?: () => number };
+
+/** The bytes each party sent, for the Table III comparison. */
+export type WireLog = Record<string, number>;
+
+/** The outcome of a join or re-authentication. */
+export type JoinResult = { record: JoinRecord; tx: TxInfo; wire: WireLog };
+
+const nowSec = (ctx: RsmsContext) => (ctx.now ? ctx.now() : Math.floor(Date.now() / 1000));
+
+/**
+ * RPM Setup and pool creation: the RPM registers with Enc_PKpub(RID), the MSRP issues its keys
+ * and creates the pool on-chain with the RPM's account.
+ */
+export async function setupPool(
+  ctx: RsmsContext,
+  msrp: Msrp,
+  a: { name: string; poolId: number; rid: string; account: string },
+): Promise<{ rpm: ResourcePoolManager; tx: TxInfo }> {
+  if (await ctx.ledger.pool(a.poolId)) throw new RsmsRejectedError("INVALID_STATE", `setupPool: pool ${a.poolId} already exists on-chain`);
+  const req = Msrp.registrationRequest(msrp.params.pkPub, Role.RPM, a.poolId, a.rid);
+  const creds = msrp.registerRpm(a.name, req);
+  const tx = await ctx.ledger.createPool(a.poolId, a.account, creds.pid, creds.pkRpm);
+  return { rpm: new ResourcePoolManager(msrp.params, { poolId: a.poolId, sk: creds.sk, pid: creds.pid }), tx };
+}
+
+/**
+ * RN Setup; publishes the pool's filter when it becomes due (full, or its interval passed).
+ */
+export async function registerRn(
+  ctx: RsmsContext,
+  msrp: Msrp,
+  a: { name: string; poolId: number; rid: string },
+): Promise<{ rn: ResourceNode; published?: Awaited<ReturnType<typeof publishFilter>> }> {
+  const req = Msrp.registrationRequest(msrp.params.pkPub, Role.RN, a.poolId, a.rid);
+  const c = msrp.registerRn(a.name, req, nowSec(ctx));
+  const rn = new ResourceNode(msrp.params, {
+    name: a.name,
+    sk: c.sk,
+    a: c.a,
+    pid: c.pid,
+    k: 0,
+    joined: false,
+    homePool: a.poolId,
+    pool: 0,
+  });
+  const published = msrp.filterDue(a.poolId, nowSec(ctx)) ? await publishFilter(ctx, msrp, a.poolId) : undefined;
+  return { rn, published };
+}
+
+/**
+ * Publishes a pool's pending Bloom filter: bytes to IPFS, (root, CID, N, lambda) on-chain.
+ */
+export async function publishFilter(
+  ctx: RsmsContext,
+  msrp: Msrp,
+  poolId: number,
+): Promise<{ epoch: number; cid: string; root: string; count: number; bytes: number; tx: TxInfo }> {
+  const openedAt = nowSec(ctx);
+  const filter = msrp.takeFilter(poolId, nowSec(ctx));
+  try {
+    const bytes = filter.serialize();
+    const cid = await ctx.store.putBytes(bytes);
+    const { epoch, tx } = await ctx.ledger.publishFilter(poolId, filter.root(), cid, filter.capacity, filter.lambda);
+    return { epoch, cid, root: toHex(filter.root()), count: filter.count, bytes: bytes.length, tx };
+  } catch (e) {
+    msrp.restoreFilter(poolId, filter, openedAt);
+    throw e;
+  }
+}
+
+/**
+ * Loads the pool's published filters the RPM does not have yet, each checked against its root.
+ * @returns the number of filters loaded
+ * @throws RsmsRejectedError(FILTER_ROOT_MISMATCH), content-store errors
+ */
+export async function syncFilters(ctx: RsmsContext, rpm: ResourcePoolManager): Promise<number> {
+  const pool = await ctx.ledger.pool(rpm.poolId);
+  if (!pool) throw new RsmsRejectedError("UNKNOWN_POOL", `syncFilters: pool ${rpm.poolId} is not on-chain`);
+  const have = new Set(rpm.loadedEpochs);
+  let n = 0;
+  for (let epoch = 0; epoch < pool.epochs; epoch++) {
+    if (have.has(epoch)) continue;
+    const f = await ctx.ledger.filterAt(rpm.poolId, epoch);
+    rpm.addFilter(epoch, await ctx.store.get(f.cid), f.root);
+    n++;
+  }
+  return n;
+}
+
+/** The public values of a pool an RN needs, read from the chain. */
+export async function poolInfo(ctx: RsmsContext, poolId: number): Promise<PoolInfo> {
+  const p = await ctx.ledger.pool(poolId);
+  if (!p) throw new RsmsRejectedError("UNKNOWN_POOL", `poolInfo: pool ${poolId} is not on-chain`);
+  return { poolId, pkRpm: p.pkRpm, pidRpm: p.pidRpm };
+}
+
+/**
+ * The RPM's and MSRP's side of an initial authentication: everything from the request to the
+ * on-chain record and the reply. Nothing is written unless every check passed.
+ * @returns the reply for the RN, the record and its transaction
+ * @throws RsmsRejectedError(REPLAYED_SECRET | NOT_IN_FILTER | MSRP_REJECTED | ...), MalformedMessageError
+ */
+export async function serveJoin(
+  ctx: RsmsContext,
+  rpm: ResourcePoolManager,
+  msrp: Msrp,
+  request: Uint8Array,
+): Promise<{ reply: Uint8Array; forward: Uint8Array; verified: VerifiedJoin; tx: TxInfo }> {
+  const opened = rpm.openJoinRequest(request);
+  if (await ctx.ledger.isTagUsed(opened.tag)) {
+    throw new RsmsRejectedError("REPLAYED_SECRET", `serveJoin: H4(a') ${toHex(opened.tag)} is already on-chain: replayed join`);
+  }
+  await syncFilters(ctx, rpm);
+  const forward = rpm.forwardJoin(opened);
+  const verified = msrp.verifyJoin(forward);
+  const tx = await ctx.ledger.recordJoin(verified.record);
+  msrp.commitJoin(verified);
+  return { reply: rpm.joinReply(opened), forward, verified, tx };
+}
+
+/**
+ * Initial authentication of an RN at its pool (Fig. 3, steps 1-4).
+ */
+export async function initialJoin(ctx: RsmsContext, rn: ResourceNode, rpm: ResourcePoolManager, msrp: Msrp): Promise<JoinResult> {
+  const { request, pending } = rn.buildJoinRequest(await poolInfo(ctx, rpm.poolId));
+  const served = await serveJoin(ctx, rpm, msrp, request);
+  rn.acceptJoinReply(served.reply, pending);
+  return {
+    record: served.verified.record,
+    tx: served.tx,
+    wire: { rnToRpm: request.length, rpmToMsrp: served.forward.length, rpmToRn: served.reply.length },
+  };
+}
+
+/**
+ * RPM_Y's and the MSRP's side of a re-authentication.
+ * @throws RsmsRejectedError(NEXT_PID_RECORDED | TAG_NOT_RECORDED | MSRP_REJECTED), MalformedMessageError
+ */
+export async function serveReauth(
+  ctx: RsmsContext,
+  rpm: ResourcePoolManager,
+  msrp: Msrp,
+  request: Uint8Array,
+): Promise<{ reply: Uint8Array; forward: Uint8Array; verified: VerifiedJoin; tx: TxInfo }> {
+  const opened = rpm.openReauthRequest(request);
+  const [rec, nextRecorded, nextTagUsed] = await Promise.all([
+    ctx.ledger.recordOf(opened.pid),
+    ctx.ledger.isPidRecorded(opened.nextPid),
+    ctx.ledger.isTagUsed(opened.nextTag),
+  ]);
+  if (nextTagUsed)
+    throw new RsmsRejectedError("REPLAYED_SECRET", `serveReauth: H4(a'_{k+1}) is already on-chain: replayed re-authentication`);
+  const forward = rpm.forwardReauth(opened, rec.tag, nextRecorded);
+  const verified = msrp.verifyReauth(forward);
+  const tx = await ctx.ledger.recordJoin(verified.record);
+  msrp.commitJoin(verified);
+  return { reply: rpm.reauthReply(opened), forward, verified, tx };
+}
+
+/**
+ * Re-authentication of a joined RN at another pool (§IV.A.2.b).
+ */
+export async function reauthenticate(ctx: RsmsContext, rn: ResourceNode, rpm: ResourcePoolManager, msrp: Msrp): Promise<JoinResult> {
+  const { request, pending } = rn.buildReauthRequest(await poolInfo(ctx, rpm.poolId));
+  const served = await serveReauth(ctx, rpm, msrp, request);
+  rn.acceptReauthReply(served.reply, pending);
+  return {
+    record: served.verified.record,
+    tx: served.tx,
+    wire: { rnToRpm: request.length, rpmToMsrp: served.forward.length, rpmToRn: served.reply.length },
+  };
+}
+
+/**
+ * Initial authentication of many RNs at one pool with one on-chain transaction (recordJoins).
+ * All or nothing: if any request is rejected, nothing is recorded.
+ */
+export async function initialJoinBatch(
+  ctx: RsmsContext,
+  rns: ResourceNode[],
+  rpm: ResourcePoolManager,
+  msrp: Msrp,
+): Promise<{ records: JoinRecord[]; tx: TxInfo }> {
+  const info = await poolInfo(ctx, rpm.poolId);
+  await syncFilters(ctx, rpm);
+  const items: { rn: ResourceNode; pending: PendingJoin; reply: Uint8Array; verified: VerifiedJoin }[] = [];
+  const seen = new Set<string>();
+  for (const rn of rns) {
+    const { request, pending } = rn.buildJoinRequest(info);
+    const opened = rpm.openJoinRequest(request);
+    if (seen.has(toHex(opened.tag)) || (await ctx.ledger.isTagUsed(opened.tag))) {
+      throw new RsmsRejectedError("REPLAYED_SECRET", `initialJoinBatch: ${rn.state.name}'s secret is already used`);
+    }
+    seen.add(toHex(opened.tag));
+    const verified = msrp.verifyJoin(rpm.forwardJoin(opened));
+    items.push({ rn, pending, reply: rpm.joinReply(opened), verified });
+  }
+  const tx = await ctx.ledger.recordJoins(items.map((i) => i.verified.record));
+  for (const i of items) {
+    msrp.commitJoin(i.verified);
+    i.rn.acceptJoinReply(i.reply, i.pending);
+  }
+  return { records: items.map((i) => i.verified.record), tx };
+}

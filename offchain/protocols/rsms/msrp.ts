@@ -1,0 +1,394 @@
+/**
+ * The Metaverse service resource provider (MSRP) agent of RSMS §IV.A.1 and §IV.B.1: system
+ * setup, RPM / RN / User registration, the per-pool Bloom filters, the exact check of every
+ * forwarded join, the a/PID rotation and tracing. Pure: the chain and IPFS are the caller's.
+ *
+ *   Setup:      msk <-$ Z_q*, PK_pub = msk * P
+ *   RPM setup:  d <-$ Z_q*, PK_RPM = d*P, PID_RPM = H1(PK_pub, RID, rho), sk_RPM = d + msk*H2(PID_RPM)
+ *   RN setup:   sk_RN <-$ Z_q*, PK_RN = sk_RN*P, a_{i,0} <-$ Z_q*, PID_{i,0} = H1(PK_pub, RID, rho),
+ *               Insert(a_{i,0}) into the pool's filter
+ *   Join check: a' must be the secret the MSRP issued for PID (and for that pool), then
+ *               record (PID_k, H4(a_k)) and expect a_{k+1} = H4(a_k, sk_RN), PID_{k+1} = H6(PID_k, a_k)
+ *
+ * rho is a random 32-byte salt per registration (a metatrust addition, docs/specs/rsms-join.md:
+ * without it PID_{i,0} = H1(PK_pub, RID) is computable by anyone who knows the RID).
+ */
+import { randomBytes } from "@noble/hashes/utils.js";
+import { BloomFilter } from "../../crypto/bloom";
+import { bytesToNumberBE, equalBytes, fromHex, toHex } from "../../crypto/bytes";
+import { eciesDecrypt, eciesEncrypt } from "../../crypto/ecies";
+import { Point, addMod, decodeScalar, encodePoint, encodeScalar, mulBase, mulMod, randomScalar } from "../../crypto/group";
+import { H1, H2, H4, H6 } from "../../crypto/hash";
+import { DecryptionError } from "../../errors";
+import { AgentStateError, MalformedMessageError, RsmsRejectedError } from "./errors";
+import { AAD, Role, decodeJoinForward, decodeReauthForward, decodeRegistration, encodeRegistration } from "./messages";
+import { RsmsParams, tagOf } from "./params";
+
+/** Bloom filter settings for new pool filters. */
+export type FilterPolicy = { capacity: number; lambda: number; intervalSec: number };
+export const DEFAULT_FILTER_POLICY: FilterPolicy = { capacity: 1024, lambda: 20, intervalSec: 3600 };
+
+/** Credentials the MSRP issues to an RPM. */
+export type RpmCredentials = { poolId: number; sk: bigint; pkRpm: Point; pid: Uint8Array };
+/** Credentials the MSRP issues to an RN. */
+export type RnCredentials = { poolId: number; sk: bigint; pk: Point; a: bigint; pid: Uint8Array };
+/** Credentials the MSRP issues to a User. */
+export type UserCredentials = { sk: bigint; pk: Point; pid: Uint8Array };
+
+/** A verified join, ready to be written on-chain by the MSRP. */
+export type JoinRecord = { pid: Uint8Array; tag: Uint8Array; poolId: number; kind: 1 | 2 };
+/**
+ * A verified join with what the MSRP commits once the chain accepted it: the secret now recorded
+ * (a_k for a join, a_{k+1} for a re-authentication).
+ */
+export type VerifiedJoin = { record: JoinRecord; rn: string; recordedA: bigint };
+
+type RnEntry = { rid: string; sk: string; homePool: number; pool: number; a: string; pids: string[]; used: boolean };
+type RpmEntry = { rid: string; poolId: number; pid: string; pk: string };
+type UserEntry = { rid: string; sk: string; pid: string };
+type PendingFilter = { bits: string; openedAt: number };
+
+/** What the MSRP agent persists. */
+export type MsrpRecord = {
+  msk: string;
+  policy: FilterPolicy;
+  rpms: Record<string, RpmEntry>;
+  rns: Record<string, RnEntry>;
+  users: Record<string, UserEntry>;
+  pending: Record<string, PendingFilter>;
+};
+
+/** The MSRP agent. */
+export class Msrp {
+  readonly params: RsmsParams;
+  private readonly msk: bigint;
+  private r: MsrpRecord;
+  private pidIndex = new Map<string, { kind: "rn" | "rpm" | "user"; name: string; k: number }>();
+  private nextPidIndex = new Map<string, string>();
+  private pendingFilters = new Map<number, { filter: BloomFilter; openedAt: number }>();
+
+  private constructor(msk: bigint, record: MsrpRecord) {
+    this.msk = msk;
+    this.params = { pkPub: mulBase(msk) };
+    this.params.pkPub.precompute(8, false);
+    this.r = record;
+    this.reindex();
+  }
+
+  /**
+   * MSRP Setup: draws msk and derives PK_pub.
+   * @param policy - Bloom filter policy for the pools
+   */
+  static setup(policy: FilterPolicy = DEFAULT_FILTER_POLICY): Msrp {
+    return new Msrp(randomScalar(), { msk: "", policy, rpms: {}, rns: {}, users: {}, pending: {} });
+  }
+
+  /** Restores the agent from its keystore record. */
+  static fromRecord(rec: MsrpRecord): Msrp {
+    return new Msrp(decodeScalar(fromHex(rec.msk, 32)), structuredClone(rec));
+  }
+
+  /** The keystore record (contains msk: keystore only, never on-chain or IPFS). */
+  toRecord(): MsrpRecord {
+    const pending: Record<string, PendingFilter> = {};
+    for (const [poolId, p] of this.pendingFilters) pending[poolId] = { bits: toHex(p.filter.serialize()), openedAt: p.openedAt };
+    return { ...structuredClone(this.r), msk: toHex(encodeScalar(this.msk)), pending };
+  }
+
+  /** PK_pub as 33 bytes. */
+  get pkPubBytes(): Uint8Array {
+    return encodePoint(this.params.pkPub);
+  }
+
+  /** The filter policy. */
+  get policy(): FilterPolicy {
+    return { ...this.r.policy };
+  }
+
+  private reindex(): void {
+    this.pidIndex.clear();
+    this.nextPidIndex.clear();
+    for (const [name, e] of Object.entries(this.r.rns)) {
+      e.pids.forEach((p, k) => this.pidIndex.set(p, { kind: "rn", name, k }));
+      if (e.used) this.nextPidIndex.set(toHex(H6(fromHex(e.pids[e.pids.length - 1]), bytesToNumberBE(fromHex(e.a)))), name);
+    }
+    for (const [name, e] of Object.entries(this.r.rpms)) this.pidIndex.set(e.pid, { kind: "rpm", name, k: 0 });
+    for (const [name, e] of Object.entries(this.r.users)) this.pidIndex.set(e.pid, { kind: "user", name, k: 0 });
+    for (const [poolId, p] of Object.entries(this.r.pending)) {
+      this.pendingFilters.set(Number(poolId), { filter: BloomFilter.deserialize(fromHex(p.bits)), openedAt: p.openedAt });
+    }
+    this.r.pending = {};
+  }
+
+  /**
+   * What a registrant sends: Enc_PKpub(RID) with its role and pool (step 1 of RPM/RN Setup).
+   * @param pkPub - PK_pub
+   * @param role - Role.RPM, Role.RN or Role.User
+   * @param poolId - the pool (0 for a User)
+   * @param rid - the real identity (never leaves in the clear)
+   */
+  static registrationRequest(pkPub: Point, role: number, poolId: number, rid: string): Uint8Array {
+    const sealed = eciesEncrypt(pkPub, new TextEncoder().encode(rid), AAD.registration(role, poolId));
+    return encodeRegistration({ role, poolId, sealed });
+  }
+
+  private openRegistration(request: Uint8Array, role: number): { poolId: number; rid: string } {
+    const m = decodeRegistration(request);
+    if (m.role !== role) throw new MalformedMessageError(`registration: expected role ${role}, got ${m.role}`);
+    let rid: string;
+    try {
+      rid = new TextDecoder("utf-8", { fatal: true }).decode(eciesDecrypt(this.msk, m.sealed, AAD.registration(role, m.poolId)));
+    } catch (e) {
+      if (e instanceof DecryptionError) throw e;
+      throw new MalformedMessageError("registration: the identity is not UTF-8", { cause: e });
+    }
+    if (rid.length === 0) throw new MalformedMessageError("registration: empty identity");
+    return { poolId: m.poolId, rid };
+  }
+
+  private freshPid(rid: string): Uint8Array {
+    for (;;) {
+      const pid = H1(this.params.pkPub, rid, randomBytes(32));
+      if (!this.pidIndex.has(toHex(pid))) return pid;
+    }
+  }
+
+  /**
+   * RPM Setup (step 2): issues (sk_RPM, PK_RPM, PID_RPM) for a pool.
+   * @param name - the RPM's local name
+   * @param request - its registration request
+   * @throws AgentStateError if the pool already has an RPM here
+   */
+  registerRpm(name: string, request: Uint8Array): RpmCredentials {
+    const { poolId, rid } = this.openRegistration(request, Role.RPM);
+    if (poolId === 0) throw new AgentStateError("registerRpm: pool id 0 is reserved");
+    if (this.r.rpms[name]) throw new AgentStateError(`registerRpm: an RPM named "${name}" is already registered`);
+    if (Object.values(this.r.rpms).some((e) => e.poolId === poolId))
+      throw new AgentStateError(`registerRpm: pool ${poolId} already has an RPM`);
+    const d = randomScalar();
+    const pkRpm = mulBase(d);
+    const pid = this.freshPid(rid);
+    const sk = addMod(d, mulMod(this.msk, H2(pid)));
+    this.r.rpms[name] = { rid, poolId, pid: toHex(pid), pk: toHex(encodePoint(pkRpm)) };
+    this.pidIndex.set(toHex(pid), { kind: "rpm", name, k: 0 });
+    if (!this.pendingFilters.has(poolId)) this.openFilter(poolId, 0);
+    return { poolId, sk, pkRpm, pid };
+  }
+
+  /**
+   * RN Setup (step 2): issues (sk_RN, PK_RN, a_{i,0}, PID_{i,0}) and inserts a_{i,0} into the
+   * pool's pending filter.
+   * @param name - the RN's local name
+   * @param request - its registration request
+   * @param now - unix seconds (opens the filter's interval)
+   */
+  registerRn(name: string, request: Uint8Array, now = Math.floor(Date.now() / 1000)): RnCredentials {
+    const { poolId, rid } = this.openRegistration(request, Role.RN);
+    if (this.r.rns[name]) throw new AgentStateError(`registerRn: an RN named "${name}" is already registered`);
+    if (!Object.values(this.r.rpms).some((e) => e.poolId === poolId)) throw new AgentStateError(`registerRn: pool ${poolId} has no RPM`);
+    const sk = randomScalar();
+    const a = randomScalar();
+    const pid = this.freshPid(rid);
+    if (!this.pendingFilters.has(poolId)) this.openFilter(poolId, now);
+    this.pendingFilters.get(poolId)!.filter.insert(encodeScalar(a));
+    this.r.rns[name] = {
+      rid,
+      sk: toHex(encodeScalar(sk)),
+      homePool: poolId,
+      pool: 0,
+      a: toHex(encodeScalar(a)),
+      pids: [toHex(pid)],
+      used: false,
+    };
+    this.pidIndex.set(toHex(pid), { kind: "rn", name, k: 0 });
+    return { poolId, sk, pk: mulBase(sk), a, pid };
+  }
+
+  /**
+   * User Register (§IV.B.1): issues (sk_User, PK_User, PID_User); the MSRP keeps them.
+   */
+  registerUser(name: string, request: Uint8Array): UserCredentials {
+    const { rid } = this.openRegistration(request, Role.User);
+    if (this.r.users[name]) throw new AgentStateError(`registerUser: a user named "${name}" is already registered`);
+    const sk = randomScalar();
+    const pid = this.freshPid(rid);
+    this.r.users[name] = { rid, sk: toHex(encodeScalar(sk)), pid: toHex(pid) };
+    this.pidIndex.set(toHex(pid), { kind: "user", name, k: 0 });
+    return { sk, pk: mulBase(sk), pid };
+  }
+
+  private openFilter(poolId: number, now: number): void {
+    this.pendingFilters.set(poolId, { filter: BloomFilter.init(this.r.policy.capacity, this.r.policy.lambda), openedAt: now });
+  }
+
+  /**
+   * True when the pool's pending filter should be published: full, or its interval passed with
+   * at least one RN in it ("when enough RNs have been registered, or a certain interval of time
+   * has passed").
+   */
+  filterDue(poolId: number, now = Math.floor(Date.now() / 1000)): boolean {
+    const p = this.pendingFilters.get(poolId);
+    if (!p || p.filter.count === 0) return false;
+    return p.filter.count >= p.filter.capacity || now - p.openedAt >= this.r.policy.intervalSec;
+  }
+
+  /** Number of RNs waiting in a pool's unpublished filter. */
+  pendingCount(poolId: number): number {
+    return this.pendingFilters.get(poolId)?.filter.count ?? 0;
+  }
+
+  /**
+   * Takes the pool's pending filter for publication and opens a new one.
+   * @returns the filter to publish (serialize, put on IPFS, publish its root on-chain)
+   * @throws AgentStateError if nothing is pending
+   */
+  takeFilter(poolId: number, now = Math.floor(Date.now() / 1000)): BloomFilter {
+    const p = this.pendingFilters.get(poolId);
+    if (!p || p.filter.count === 0) throw new AgentStateError(`takeFilter: pool ${poolId} has no registered RN waiting for publication`);
+    this.openFilter(poolId, now);
+    return p.filter;
+  }
+
+  /**
+   * Puts a filter back as pending (the publication failed).
+   */
+  restoreFilter(poolId: number, filter: BloomFilter, openedAt: number): void {
+    const cur = this.pendingFilters.get(poolId);
+    if (cur && cur.filter.count > 0) {
+      // RNs registered meanwhile: merge them (same parameters).
+      for (let i = 0; i < filter.bits.length; i++) cur.filter.bits[i] |= filter.bits[i];
+      return;
+    }
+    this.pendingFilters.set(poolId, { filter, openedAt });
+  }
+
+  /**
+   * The exact check of an initial authentication forwarded by an RPM (the MSRP's side of
+   * step 2). Does not change state: {@link commitJoin} does, once the chain accepted the record.
+   * @param forward - the JoinForward message
+   * @returns the record to write and the rotation to commit
+   * @throws RsmsRejectedError(MSRP_REJECTED) for anything but the secret issued for that PID and pool
+   */
+  verifyJoin(forward: Uint8Array): VerifiedJoin {
+    const { poolId, sealed } = decodeJoinForward(forward);
+    let plain: Uint8Array;
+    try {
+      plain = eciesDecrypt(this.msk, sealed, AAD.joinForward(poolId));
+    } catch (e) {
+      throw new RsmsRejectedError("MSRP_REJECTED", "verifyJoin: the forwarded secret does not open (not sealed to PK_pub for this pool)", {
+        cause: e,
+      });
+    }
+    if (plain.length !== 64) throw new RsmsRejectedError("MSRP_REJECTED", "verifyJoin: bad forwarded payload length");
+    const a = bytesToNumberBE(plain.subarray(0, 32));
+    const pid = plain.slice(32);
+    const who = this.pidIndex.get(toHex(pid));
+    const e = who?.kind === "rn" ? this.r.rns[who.name] : undefined;
+    if (!who || !e || e.pids[e.pids.length - 1] !== toHex(pid))
+      throw new RsmsRejectedError("MSRP_REJECTED", `verifyJoin: ${toHex(pid)} is not a current RN pseudonym`);
+    if (e.used) throw new RsmsRejectedError("MSRP_REJECTED", `verifyJoin: the secret of ${toHex(pid)} was already used`);
+    if (!equalBytes(encodeScalar(a), fromHex(e.a)))
+      throw new RsmsRejectedError(
+        "MSRP_REJECTED",
+        "verifyJoin: a' is not the secret issued for this PID (Bloom false positive or forgery)",
+      );
+    if (e.homePool !== poolId)
+      throw new RsmsRejectedError("MSRP_REJECTED", `verifyJoin: this RN was registered for pool ${e.homePool}, not ${poolId}`);
+    return { record: { pid, tag: tagOf(a), poolId, kind: 1 }, rn: who.name, recordedA: a };
+  }
+
+  /**
+   * The exact check of a re-authentication forwarded by RPM_Y: a'_{k+1} must equal
+   * H4(a_k, sk_RN) for the RN whose next pseudonym is PID_{k+1}.
+   * @throws RsmsRejectedError(MSRP_REJECTED)
+   */
+  verifyReauth(forward: Uint8Array): VerifiedJoin {
+    const { poolId, nextPid, sealed } = decodeReauthForward(forward);
+    let plain: Uint8Array;
+    try {
+      plain = eciesDecrypt(this.msk, sealed, AAD.reauthForward(poolId));
+    } catch (e) {
+      throw new RsmsRejectedError("MSRP_REJECTED", "verifyReauth: the forwarded secret does not open", { cause: e });
+    }
+    if (!Object.values(this.r.rpms).some((r) => r.poolId === poolId))
+      throw new RsmsRejectedError("MSRP_REJECTED", `verifyReauth: unknown pool ${poolId}`);
+    const name = this.nextPidIndex.get(toHex(nextPid));
+    const e = name ? this.r.rns[name] : undefined;
+    if (!name || !e)
+      throw new RsmsRejectedError("MSRP_REJECTED", `verifyReauth: ${toHex(nextPid)} is not the next pseudonym of any joined RN`);
+    const ak = bytesToNumberBE(fromHex(e.a));
+    const expected = H4(ak, decodeScalar(fromHex(e.sk)));
+    const got = bytesToNumberBE(plain);
+    if (plain.length !== 32 || got !== expected) throw new RsmsRejectedError("MSRP_REJECTED", "verifyReauth: a'_{k+1} != H4(a_k, sk_RN)");
+    return { record: { pid: nextPid, tag: tagOf(expected), poolId, kind: 2 }, rn: name, recordedA: expected };
+  }
+
+  /**
+   * Commits a verified join after its record is on-chain: marks the secret used and rotates
+   * the RN's expected (a, PID).
+   */
+  commitJoin(v: VerifiedJoin): void {
+    const e = this.r.rns[v.rn];
+    if (!e) throw new AgentStateError(`commitJoin: unknown RN ${v.rn}`);
+    if (v.record.kind === 2) {
+      e.pids.push(toHex(v.record.pid));
+      this.pidIndex.set(toHex(v.record.pid), { kind: "rn", name: v.rn, k: e.pids.length - 1 });
+    }
+    e.a = toHex(encodeScalar(v.recordedA));
+    e.used = true;
+    e.pool = v.record.poolId;
+    // "MSRP updates a and PID": the next pseudonym it will accept is PID_{k+1} = H6(PID_k, a_k).
+    for (const [k, n] of this.nextPidIndex) if (n === v.rn) this.nextPidIndex.delete(k);
+    this.nextPidIndex.set(toHex(H6(v.record.pid, v.recordedA)), v.rn);
+  }
+
+  /**
+   * Tracing (§III.D.2 traceability): the real identity behind any pseudonym the MSRP issued or
+   * recorded, for the MSRP alone.
+   * @param pid - a PID_RPM, PID_User or any PID_{i,k} in an RN's chain
+   * @returns who it is, and for an RN which pseudonym of its chain (k)
+   * @throws AgentStateError if the MSRP never issued it
+   */
+  trace(pid: Uint8Array): { kind: "rn" | "rpm" | "user"; name: string; rid: string; k: number } {
+    const who = this.pidIndex.get(toHex(pid));
+    if (!who) throw new AgentStateError(`trace: ${toHex(pid)} is not a pseudonym this MSRP issued`);
+    const rid = who.kind === "rn" ? this.r.rns[who.name].rid : who.kind === "rpm" ? this.r.rpms[who.name].rid : this.r.users[who.name].rid;
+    return { ...who, rid };
+  }
+
+  /** Public summary for status output (no secrets, no real identities). */
+  summary(): {
+    rpms: { name: string; poolId: number; pid: string }[];
+    rns: { name: string; homePool: number; pool: number; k: number; pid: string; joined: boolean }[];
+    users: { name: string; pid: string }[];
+    pending: Record<number, number>;
+  } {
+    return {
+      rpms: Object.entries(this.r.rpms).map(([name, e]) => ({ name, poolId: e.poolId, pid: e.pid })),
+      rns: Object.entries(this.r.rns).map(([name, e]) => ({
+        name,
+        homePool: e.homePool,
+        pool: e.pool,
+        k: e.pids.length - 1,
+        pid: e.pids[e.pids.length - 1],
+        joined: e.used,
+      })),
+      users: Object.entries(this.r.users).map(([name, e]) => ({ name, pid: e.pid })),
+      pending: Object.fromEntries([...this.pendingFilters].map(([p, f]) => [p, f.filter.count])),
+    };
+  }
+
+  /** The RPM public values the MSRP issued for a pool (what it publishes on-chain). */
+  rpmOfPool(poolId: number): { name: string; pid: Uint8Array; pk: Uint8Array } | undefined {
+    const e = Object.entries(this.r.rpms).find(([, r]) => r.poolId === poolId);
+    return e ? { name: e[0], pid: fromHex(e[1].pid), pk: fromHex(e[1].pk) } : undefined;
+  }
+
+  /** The MSRP's copy of a user's keys (the paper: "MSRP also maintains User's keys"). */
+  userCredentials(name: string): UserCredentials {
+    const e = this.r.users[name];
+    if (!e) throw new AgentStateError(`userCredentials: unknown user ${name}`);
+    const sk = decodeScalar(fromHex(e.sk));
+    return { sk, pk: mulBase(sk), pid: fromHex(e.pid) };
+  }
+}
