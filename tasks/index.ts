@@ -1,2 +1,3 @@
 /** Registers every metatrust Hardhat task. */
 import "./deploy";
+import "./rsms";

@@ -29,6 +29,33 @@ describe("e2e: hardhat node over JSON-RPC", function () {
     provider.destroy();
   });
 
+  it("rsms tasks work across separate invocations (state in the keystore, chain over JSON-RPC)", async () => {
+    const steps: string[][] = [
+      ["rsms:setup", "--capacity", "2", "--lambda", "16"],
+      ["rsms:rpm:register", "--pool", "1"],
+      ["rsms:rpm:register", "--pool", "2"],
+      ["rsms:rn:register", "--name", "edge-1", "--pool", "1"],
+      ["rsms:rn:register", "--name", "edge-2", "--pool", "1"],
+      ["rsms:join", "--rn", "edge-1", "--pool", "1"],
+      ["rsms:reauth", "--rn", "edge-1", "--to-pool", "2"],
+      ["rsms:status"],
+    ];
+    const outs: string[] = [];
+    for (const s of steps) {
+      const r = await node.run(s);
+      expect(r.code, `${s.join(" ")}\n${r.stderr}${r.stdout}`).to.equal(0);
+      outs.push(r.stdout);
+    }
+    expect(outs[4]).to.match(/filter epoch 0 published/);
+    const pid = /as PID_1 (0x[0-9a-f]{64})/.exec(outs[6])![1];
+    const trace = await node.run(["rsms:trace", "--pid", pid]);
+    expect(trace.stdout).to.match(/rn "edge-1", real identity "rn:edge-1", pseudonym #1/);
+    expect(outs[7]).to.match(/join records on-chain: 2/);
+    const replay = await node.run(["rsms:join", "--rn", "edge-1", "--pool", "1"]);
+    expect(replay.code).to.not.equal(0);
+    expect(replay.stderr + replay.stdout).to.match(/already joined/);
+  });
+
   it("the demo runs against the node and exits 0", async () => {
     const r = await node.run(["run", "scripts/demo.ts"]);
     expect(r.code, r.stderr + r.stdout).to.equal(0);

@@ -71,8 +71,7 @@ export async function publishFilter(
   msrp: Msrp,
   poolId: number,
 ): Promise<{ epoch: number; cid: string; root: string; count: number; bytes: number; tx: TxInfo }> {
-  const openedAt = nowSec(ctx);
-  const filter = msrp.takeFilter(poolId, nowSec(ctx));
+  const { filter, openedAt } = msrp.takeFilter(poolId);
   try {
     const bytes = filter.serialize();
     const cid = await ctx.store.putBytes(bytes);

@@ -171,7 +171,6 @@ export class Msrp {
     const sk = addMod(d, mulMod(this.msk, H2(pid)));
     this.r.rpms[name] = { rid, poolId, pid: toHex(pid), pk: toHex(encodePoint(pkRpm)) };
     this.pidIndex.set(toHex(pid), { kind: "rpm", name, k: 0 });
-    if (!this.pendingFilters.has(poolId)) this.openFilter(poolId, 0);
     return { poolId, sk, pkRpm, pid };
   }
 
@@ -238,15 +237,16 @@ export class Msrp {
   }
 
   /**
-   * Takes the pool's pending filter for publication and opens a new one.
-   * @returns the filter to publish (serialize, put on IPFS, publish its root on-chain)
+   * Takes the pool's pending filter for publication; the next RN registered opens a new one
+   * (and its publication interval).
+   * @returns the filter and when it was opened (serialize it, put it on IPFS, publish its root)
    * @throws AgentStateError if nothing is pending
    */
-  takeFilter(poolId: number, now = Math.floor(Date.now() / 1000)): BloomFilter {
+  takeFilter(poolId: number): { filter: BloomFilter; openedAt: number } {
     const p = this.pendingFilters.get(poolId);
     if (!p || p.filter.count === 0) throw new AgentStateError(`takeFilter: pool ${poolId} has no registered RN waiting for publication`);
-    this.openFilter(poolId, now);
-    return p.filter;
+    this.pendingFilters.delete(poolId);
+    return p;
   }
 
   /**

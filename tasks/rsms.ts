@@ -1,0 +1,200 @@
+/**
+ * RSMS resource-pool tasks (§IV.A). Every agent's state lives in the network's keystore
+ * (.metatrust/<network>/keystore), so the tasks work across separate invocations against
+ * `--network localhost`; messages between the agents are serialized and exchanged in-process.
+ */
+import { task, types } from "hardhat/config";
+import type { HardhatRuntimeEnvironment } from "hardhat/types";
+import type { Msrp as MsrpAgent } from "../offchain/protocols/rsms/msrp";
+
+const MSRP_RECORD = "rsms-msrp";
+const rpmRecord = (poolId: number) => `rsms-rpm-${poolId}`;
+const rnRecord = (name: string) => `rsms-rn-${name}`;
+
+async function rsms(hre: HardhatRuntimeEnvironment) {
+  const [
+    { localState, deployedAddress },
+    flows,
+    { Msrp },
+    { ResourcePoolManager },
+    { ResourceNode },
+    { RsmsLedger },
+    { ResourcePoolRegistry__factory },
+  ] = await Promise.all([
+    import("./lib/context"),
+    import("../offchain/protocols/rsms/flows"),
+    import("../offchain/protocols/rsms/msrp"),
+    import("../offchain/protocols/rsms/rpm"),
+    import("../offchain/protocols/rsms/rn"),
+    import("../offchain/protocols/rsms/ledger"),
+    import("../typechain-types"),
+  ]);
+  const local = localState(hre);
+  const ks = local.keystore;
+  const chain = async () => {
+    const [msrpSigner] = await hre.ethers.getSigners();
+    const registry = ResourcePoolRegistry__factory.connect(await deployedAddress(hre, "ResourcePoolRegistry"), msrpSigner);
+    return { ledger: new RsmsLedger(registry), store: local.store };
+  };
+  const loadMsrp = () => Msrp.fromRecord(ks.load(MSRP_RECORD) as never);
+  const saveMsrp = (m: MsrpAgent) => ks.update(MSRP_RECORD, m.toRecord());
+  const loadRpm = (m: MsrpAgent, poolId: number) => ResourcePoolManager.fromRecord(m.params, ks.load(rpmRecord(poolId)));
+  const loadRn = (m: MsrpAgent, name: string) => ResourceNode.fromRecord(m.params, ks.load(rnRecord(name)));
+  return { local, ks, chain, flows, Msrp, loadMsrp, saveMsrp, loadRpm, loadRn };
+}
+
+const gas = (g: bigint) => `${g.toLocaleString("en-US")} gas`;
+
+task("rsms:setup", "MSRP setup: draws msk, derives PK_pub and stores the MSRP's keystore record (never overwrites)")
+  .addOptionalParam("capacity", "Bloom filter capacity N per published filter", 1024, types.int)
+  .addOptionalParam("lambda", "Bloom filter security parameter (false-positive rate 2^-lambda)", 20, types.int)
+  .addOptionalParam("interval", "Publish a pool's filter after this many seconds even if not full", 3600, types.int)
+  .setAction(async (a: { capacity: number; lambda: number; interval: number }, hre) => {
+    const r = await rsms(hre);
+    const { BloomFilter } = await import("../offchain/crypto/bloom");
+    BloomFilter.init(a.capacity, a.lambda); // validates the parameters
+    const m = r.Msrp.setup({ capacity: a.capacity, lambda: a.lambda, intervalSec: a.interval });
+    r.ks.create(MSRP_RECORD, m.toRecord());
+    const { toHex } = await import("../offchain/crypto/bytes");
+    console.log(`MSRP ready: PK_pub ${toHex(m.pkPubBytes)}`);
+    console.log(
+      `keystore ${r.ks.file(MSRP_RECORD)} (${r.ks.encrypted ? "sealed with METATRUST_PASSPHRASE" : "plaintext dev mode, mode 0600"})`,
+    );
+    return { pkPub: toHex(m.pkPubBytes) };
+  });
+
+task("rsms:rpm:register", "RPM setup: the MSRP issues an RPM's keys and creates its pool on-chain")
+  .addParam("pool", "New pool id (a positive integer)", undefined, types.int)
+  .addOptionalParam("rid", "The RPM's real identity (sent sealed to PK_pub; never on-chain)")
+  .addOptionalParam("account", "The RPM's account: a signer index or an address (default: signer #pool)")
+  .setAction(async (a: { pool: number; rid?: string; account?: string }, hre) => {
+    const r = await rsms(hre);
+    const { resolveAccount } = await import("./lib/context");
+    const m = r.loadMsrp();
+    const account = await resolveAccount(hre, a.account ?? String(a.pool));
+    const { rpm, tx } = await r.flows.setupPool(await r.chain(), m, {
+      name: `rpm-${a.pool}`,
+      poolId: a.pool,
+      rid: a.rid ?? `rpm-${a.pool}`,
+      account,
+    });
+    r.ks.create(rpmRecord(a.pool), rpm.toRecord());
+    r.saveMsrp(m);
+    const { toHex } = await import("../offchain/crypto/bytes");
+    console.log(`pool ${a.pool}: RPM ${account}, PID_RPM ${toHex(rpm.pid)}; createPool ${gas(tx.gasUsed)} (tx ${tx.hash})`);
+    return { poolId: a.pool, pid: toHex(rpm.pid), tx };
+  });
+
+task("rsms:rn:register", "RN setup: the MSRP issues an RN's keys, one-time secret and first PID, and adds it to the pool's Bloom filter")
+  .addParam("name", "The RN's local name")
+  .addParam("pool", "The pool it registers for", undefined, types.int)
+  .addOptionalParam("rid", "The RN's real identity (sent sealed to PK_pub; never on-chain)")
+  .setAction(async (a: { name: string; pool: number; rid?: string }, hre) => {
+    const r = await rsms(hre);
+    const m = r.loadMsrp();
+    const { rn, published } = await r.flows.registerRn(await r.chain(), m, { name: a.name, poolId: a.pool, rid: a.rid ?? `rn:${a.name}` });
+    r.ks.create(rnRecord(a.name), rn.toRecord());
+    r.saveMsrp(m);
+    const { toHex } = await import("../offchain/crypto/bytes");
+    console.log(`${a.name}: registered for pool ${a.pool}, PID_0 ${toHex(rn.state.pid)}`);
+    if (published)
+      console.log(
+        `pool ${a.pool}: filter epoch ${published.epoch} published (${published.count} RNs, CID ${published.cid}, ${gas(published.tx.gasUsed)})`,
+      );
+    else console.log(`pool ${a.pool}: ${m.pendingCount(a.pool)} RN(s) wait for the next filter (rsms:filter:publish --pool ${a.pool})`);
+    return { pid: toHex(rn.state.pid), published };
+  });
+
+task("rsms:user:register", "User register (RSMS §IV.B.1): the MSRP issues a user's keys and PID")
+  .addParam("name", "The user's local name")
+  .addOptionalParam("rid", "The user's real identity (sent sealed to PK_pub; never on-chain)")
+  .setAction(async (a: { name: string; rid?: string }, hre) => {
+    const r = await rsms(hre);
+    const { Role } = await import("../offchain/protocols/rsms/messages");
+    const m = r.loadMsrp();
+    const creds = m.registerUser(a.name, r.Msrp.registrationRequest(m.params.pkPub, Role.User, 0, a.rid ?? `user:${a.name}`));
+    r.saveMsrp(m);
+    const { toHex } = await import("../offchain/crypto/bytes");
+    console.log(`${a.name}: PID_User ${toHex(creds.pid)}`);
+    return { pid: toHex(creds.pid) };
+  });
+
+task("rsms:filter:publish", "Publishes a pool's pending Bloom filter: bytes to IPFS, root and CID on-chain")
+  .addParam("pool", "The pool", undefined, types.int)
+  .setAction(async (a: { pool: number }, hre) => {
+    const r = await rsms(hre);
+    const m = r.loadMsrp();
+    const p = await r.flows.publishFilter(await r.chain(), m, a.pool);
+    r.saveMsrp(m);
+    console.log(
+      `pool ${a.pool}: filter epoch ${p.epoch} with ${p.count} RNs, ${p.bytes} bytes, CID ${p.cid}, root ${p.root}; ${gas(p.tx.gasUsed)}`,
+    );
+    return p;
+  });
+
+task(
+  "rsms:join",
+  "Initial authentication of an RN at its pool (RN, RPM and MSRP exchange serialized messages; the MSRP records H4(a) with the PID)",
+)
+  .addParam("rn", "The RN's name")
+  .addParam("pool", "The pool to join (the one it registered for)", undefined, types.int)
+  .setAction(async (a: { rn: string; pool: number }, hre) => {
+    const r = await rsms(hre);
+    const m = r.loadMsrp();
+    const rn = r.loadRn(m, a.rn);
+    const res = await r.flows.initialJoin(await r.chain(), rn, r.loadRpm(m, a.pool), m);
+    r.saveMsrp(m);
+    r.ks.update(rnRecord(a.rn), rn.toRecord());
+    const { toHex } = await import("../offchain/crypto/bytes");
+    console.log(`${a.rn} joined pool ${a.pool} as ${toHex(res.record.pid)}; recordJoin ${gas(res.tx.gasUsed)}`);
+    console.log(`  bytes: RN->RPM ${res.wire.rnToRpm}, RPM->MSRP ${res.wire.rpmToMsrp}, RPM->RN ${res.wire.rpmToRn}`);
+    return res;
+  });
+
+task("rsms:reauth", "Re-authentication of a joined RN at another pool (PID_{k+1} and H4(a_{k+1}) recorded)")
+  .addParam("rn", "The RN's name")
+  .addParam("toPool", "The pool to move to", undefined, types.int)
+  .setAction(async (a: { rn: string; toPool: number }, hre) => {
+    const r = await rsms(hre);
+    const m = r.loadMsrp();
+    const rn = r.loadRn(m, a.rn);
+    const res = await r.flows.reauthenticate(await r.chain(), rn, r.loadRpm(m, a.toPool), m);
+    r.saveMsrp(m);
+    r.ks.update(rnRecord(a.rn), rn.toRecord());
+    const { toHex } = await import("../offchain/crypto/bytes");
+    console.log(`${a.rn} moved to pool ${a.toPool} as PID_${rn.state.k} ${toHex(res.record.pid)}; recordJoin ${gas(res.tx.gasUsed)}`);
+    return res;
+  });
+
+task("rsms:trace", "MSRP only: the real identity behind a pseudonym (any PID of an RN's chain, a PID_RPM or a PID_User)")
+  .addParam("pid", "The pseudonym, 0x-hex (32 bytes)")
+  .setAction(async (a: { pid: string }, hre) => {
+    const r = await rsms(hre);
+    const { fromHex } = await import("../offchain/crypto/bytes");
+    const t = r.loadMsrp().trace(fromHex(a.pid, 32));
+    console.log(`${a.pid}: ${t.kind} "${t.name}", real identity "${t.rid}"${t.kind === "rn" ? `, pseudonym #${t.k} of its chain` : ""}`);
+    return t;
+  });
+
+task(
+  "rsms:status",
+  "Pools, published filters and join records on-chain, and the MSRP's registrations (no secrets, no real identities)",
+).setAction(async (_a, hre) => {
+  const r = await rsms(hre);
+  const m = r.loadMsrp();
+  const { ledger } = await r.chain();
+  const s = m.summary();
+  console.log(`join records on-chain: ${await ledger.joinCount()}`);
+  for (const p of s.rpms) {
+    const onChain = await ledger.pool(p.poolId);
+    console.log(
+      `pool ${p.poolId}: RPM ${onChain?.rpm ?? "(not on-chain)"}, ${onChain?.epochs ?? 0} filter(s) published, ${s.pending[p.poolId] ?? 0} RN(s) pending`,
+    );
+  }
+  for (const n of s.rns)
+    console.log(
+      `  ${n.name.padEnd(12)} home ${n.homePool} pool ${n.pool || "-"} k=${n.k} ${n.joined ? "joined" : "registered"} PID ${n.pid}`,
+    );
+  for (const u of s.users) console.log(`  user ${u.name.padEnd(7)} PID ${u.pid}`);
+  return s;
+});

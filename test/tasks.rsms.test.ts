@@ -1,0 +1,67 @@
+import { expect } from "chai";
+import fs from "fs";
+import os from "os";
+import path from "path";
+import hre from "hardhat";
+import { KeystoreExistsError } from "../offchain/storage/errors";
+import { RsmsRejectedError } from "../offchain/protocols/rsms/errors";
+
+describe("tasks: rsms:* (in-process network, one process)", function () {
+  this.timeout(120_000);
+  const saved: Record<string, string | undefined> = {};
+  const log = console.log;
+  let out: string[] = [];
+
+  before(() => {
+    for (const k of ["METATRUST_DATA_DIR", "METATRUST_DEPLOYMENTS_DIR"]) saved[k] = process.env[k];
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "metatrust-tasks-"));
+    process.env.METATRUST_DATA_DIR = path.join(dir, "data");
+    process.env.METATRUST_DEPLOYMENTS_DIR = path.join(dir, "deployments");
+  });
+  after(() => {
+    for (const [k, v] of Object.entries(saved))
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+  });
+  beforeEach(() => {
+    out = [];
+    console.log = (...a: unknown[]) => out.push(a.join(" "));
+  });
+  afterEach(() => {
+    console.log = log;
+  });
+
+  it("setup, pools, RNs, filters, join, re-authentication, trace and status", async () => {
+    await hre.run("deploy", { quiet: true });
+    await hre.run("rsms:setup", { capacity: 4, lambda: 16, interval: 3600 });
+    let err: unknown;
+    try {
+      await hre.run("rsms:setup", { capacity: 4, lambda: 16, interval: 3600 });
+    } catch (e) {
+      err = e;
+    }
+    expect(err, "a second setup must not overwrite msk").to.be.instanceOf(KeystoreExistsError);
+    await hre.run("rsms:rpm:register", { pool: 1 });
+    await hre.run("rsms:rpm:register", { pool: 2 });
+    for (const n of ["n1", "n2", "n3"]) await hre.run("rsms:rn:register", { name: n, pool: 1 });
+    expect(out.join("\n")).to.match(/wait for the next filter/);
+    const reg = await hre.run("rsms:rn:register", { name: "n4", pool: 1 }); // 4th RN fills the filter: auto-published
+    expect(reg.published.epoch).to.equal(0);
+    const join = await hre.run("rsms:join", { rn: "n1", pool: 1 });
+    expect(join.record.kind).to.equal(1);
+    const moved = await hre.run("rsms:reauth", { rn: "n1", toPool: 2 });
+    expect(moved.record.poolId).to.equal(2);
+    const t = await hre.run("rsms:trace", { pid: "0x" + Buffer.from(moved.record.pid).toString("hex") });
+    expect(t).to.deep.include({ kind: "rn", name: "n1", rid: "rn:n1", k: 1 });
+    const s = await hre.run("rsms:status");
+    expect(s.rns.find((r: { name: string }) => r.name === "n1")).to.deep.include({ pool: 2, k: 1, joined: true });
+    expect(out.join("\n")).to.match(/join records on-chain: 2/);
+    err = undefined;
+    try {
+      await hre.run("rsms:join", { rn: "n1", pool: 1 });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).to.be.instanceOf(RsmsRejectedError);
+  });
+});
