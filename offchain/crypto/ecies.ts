@@ -55,11 +55,12 @@ export function eciesEncrypt(recipient: Point | Uint8Array, plaintext: Uint8Arra
  * @param sk - the recipient's secret scalar
  * @param ciphertext - output of {@link eciesEncrypt}
  * @param aad - the context given at encryption
+ * @param recipientPk - sk*P encoded, if the caller has it cached (saves a scalar multiplication)
  * @returns the plaintext
  * @throws InvalidLengthError for a too-short input; DecryptionError for a wrong version, an
  *   invalid ephemeral point, a wrong key, a wrong aad or any tampering
  */
-export function eciesDecrypt(sk: bigint, ciphertext: Uint8Array, aad: Uint8Array = new Uint8Array()): Uint8Array {
+export function eciesDecrypt(sk: bigint, ciphertext: Uint8Array, aad: Uint8Array = new Uint8Array(), recipientPk?: Uint8Array): Uint8Array {
   assertScalar("eciesDecrypt", sk, "secret key");
   if (!(ciphertext instanceof Uint8Array) || ciphertext.length < ECIES_OVERHEAD) {
     throw new InvalidLengthError(`eciesDecrypt: ciphertext shorter than ${ECIES_OVERHEAD} bytes`);
@@ -74,7 +75,7 @@ export function eciesDecrypt(sk: bigint, ciphertext: Uint8Array, aad: Uint8Array
   } catch (e) {
     throw new DecryptionError("eciesDecrypt: invalid ephemeral point", { cause: e });
   }
-  const PK = encodePoint(mulBase(sk));
+  const PK = recipientPk ?? encodePoint(mulBase(sk));
   const { key, nonce } = deriveKeys(R, PK, mul(Rp, sk), aad);
   try {
     return chacha20poly1305(key, nonce, aad).decrypt(ciphertext.subarray(1 + POINT_BYTES));

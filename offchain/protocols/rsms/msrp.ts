@@ -66,11 +66,13 @@ export class Msrp {
   private pidIndex = new Map<string, { kind: "rn" | "rpm" | "user"; name: string; k: number }>();
   private nextPidIndex = new Map<string, string>();
   private pendingFilters = new Map<number, { filter: BloomFilter; openedAt: number }>();
+  private readonly pkPubEncoded: Uint8Array;
 
   private constructor(msk: bigint, record: MsrpRecord) {
     this.msk = msk;
     this.params = { pkPub: mulBase(msk) };
     this.params.pkPub.precompute(8, false);
+    this.pkPubEncoded = encodePoint(this.params.pkPub);
     this.r = record;
     this.reindex();
   }
@@ -97,7 +99,7 @@ export class Msrp {
 
   /** PK_pub as 33 bytes. */
   get pkPubBytes(): Uint8Array {
-    return encodePoint(this.params.pkPub);
+    return Uint8Array.from(this.pkPubEncoded);
   }
 
   /** The filter policy. */
@@ -137,7 +139,9 @@ export class Msrp {
     if (m.role !== role) throw new MalformedMessageError(`registration: expected role ${role}, got ${m.role}`);
     let rid: string;
     try {
-      rid = new TextDecoder("utf-8", { fatal: true }).decode(eciesDecrypt(this.msk, m.sealed, AAD.registration(role, m.poolId)));
+      rid = new TextDecoder("utf-8", { fatal: true }).decode(
+        eciesDecrypt(this.msk, m.sealed, AAD.registration(role, m.poolId), this.pkPubEncoded),
+      );
     } catch (e) {
       if (e instanceof DecryptionError) throw e;
       throw new MalformedMessageError("registration: the identity is not UTF-8", { cause: e });
@@ -273,7 +277,7 @@ export class Msrp {
     const { poolId, sealed } = decodeJoinForward(forward);
     let plain: Uint8Array;
     try {
-      plain = eciesDecrypt(this.msk, sealed, AAD.joinForward(poolId));
+      plain = eciesDecrypt(this.msk, sealed, AAD.joinForward(poolId), this.pkPubEncoded);
     } catch (e) {
       throw new RsmsRejectedError("MSRP_REJECTED", "verifyJoin: the forwarded secret does not open (not sealed to PK_pub for this pool)", {
         cause: e,
@@ -306,7 +310,7 @@ export class Msrp {
     const { poolId, nextPid, sealed } = decodeReauthForward(forward);
     let plain: Uint8Array;
     try {
-      plain = eciesDecrypt(this.msk, sealed, AAD.reauthForward(poolId));
+      plain = eciesDecrypt(this.msk, sealed, AAD.reauthForward(poolId), this.pkPubEncoded);
     } catch (e) {
       throw new RsmsRejectedError("MSRP_REJECTED", "verifyReauth: the forwarded secret does not open", { cause: e });
     }
