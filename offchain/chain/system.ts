@@ -35,4 +35,9 @@ export const SYSTEM_CONTRACTS: ContractSpec[] = [
     // The deployer acts as the MSRP (admin + MSRP_ROLE); RPM roles are granted per pool.
     args: async ({ deployer }) => [await deployer.getAddress()],
   },
+  {
+    name: "ServiceGroupRegistry",
+    purpose: "RSMS service groups, members, key commitments and epochs",
+    args: async ({ deployer, deployed }) => [await deployer.getAddress(), deployed.ResourcePoolRegistry.address],
+  },
 ];

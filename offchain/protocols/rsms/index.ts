@@ -7,3 +7,6 @@ export * from "./rpm";
 export * from "./rn";
 export * from "./ledger";
 export * from "./flows";
+export * from "./group";
+export * from "./group-messages";
+export * from "./group-flows";

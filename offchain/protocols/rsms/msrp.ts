@@ -14,6 +14,7 @@
  * without it PID_{i,0} = H1(PK_pub, RID) is computable by anyone who knows the RID).
  */
 import { randomBytes } from "@noble/hashes/utils.js";
+import { keccak_256 } from "@noble/hashes/sha3.js";
 import { BloomFilter } from "../../crypto/bloom";
 import { bytesToNumberBE, equalBytes, fromHex, toHex } from "../../crypto/bytes";
 import { eciesDecrypt, eciesEncrypt } from "../../crypto/ecies";
@@ -23,6 +24,7 @@ import { DecryptionError } from "../../errors";
 import { AgentStateError, MalformedMessageError, RsmsRejectedError } from "./errors";
 import { AAD, Role, decodeJoinForward, decodeReauthForward, decodeRegistration, encodeRegistration } from "./messages";
 import { RsmsParams, tagOf } from "./params";
+import { Dealing, GroupPartyInfo, dealGroup, rekeyMessage } from "./group";
 
 /** Bloom filter settings for new pool filters. */
 export type FilterPolicy = { capacity: number; lambda: number; intervalSec: number };
@@ -47,6 +49,7 @@ type RnEntry = { rid: string; sk: string; homePool: number; pool: number; a: str
 type RpmEntry = { rid: string; poolId: number; pid: string; pk: string };
 type UserEntry = { rid: string; sk: string; pid: string };
 type PendingFilter = { bits: string; openedAt: number };
+type GroupEntry = { user: string; members: { name: string; pid: string }[]; epoch: number };
 
 /** What the MSRP agent persists. */
 export type MsrpRecord = {
@@ -56,6 +59,7 @@ export type MsrpRecord = {
   rns: Record<string, RnEntry>;
   users: Record<string, UserEntry>;
   pending: Record<string, PendingFilter>;
+  groups?: Record<string, GroupEntry>;
 };
 
 /** The MSRP agent. */
@@ -386,6 +390,112 @@ export class Msrp {
   rpmOfPool(poolId: number): { name: string; pid: Uint8Array; pk: Uint8Array } | undefined {
     const e = Object.entries(this.r.rpms).find(([, r]) => r.poolId === poolId);
     return e ? { name: e[0], pid: fromHex(e[1].pid), pk: fromHex(e[1].pk) } : undefined;
+  }
+
+  /** Joined RNs (their current secret is on-chain) with their current PID and public key. */
+  joinedRns(): { name: string; pid: Uint8Array; pk: Point; pool: number }[] {
+    return Object.entries(this.r.rns)
+      .filter(([, e]) => e.used)
+      .map(([name, e]) => ({ name, pid: fromHex(e.pids[e.pids.length - 1]), pk: mulBase(decodeScalar(fromHex(e.sk))), pool: e.pool }));
+  }
+
+  /**
+   * Service request (§IV.B.2.a steps 1-2): allocates `size` joined RNs (from any pool; the least
+   * busy first) and deals the group's sharing.
+   * @param user - a registered user
+   * @param size - N, the number of RNs
+   * @param groupId - 32-byte id (random by default)
+   * @returns the dealing (to record on-chain and deliver) and the members
+   * @throws AgentStateError for an unknown user or too few joined RNs
+   */
+  requestGroup(
+    user: string,
+    size: number,
+    groupId: Uint8Array = randomBytes(32),
+  ): { dealing: Dealing; parties: (GroupPartyInfo & { name: string })[] } {
+    if (!Number.isInteger(size) || size < 1) throw new AgentStateError(`requestGroup: size must be a positive integer, got ${size}`);
+    const u = this.userCredentials(user);
+    const load = new Map<string, number>();
+    for (const g of Object.values(this.r.groups ?? {})) for (const m of g.members) load.set(m.name, (load.get(m.name) ?? 0) + 1);
+    const rns = this.joinedRns().sort((a, b) => (load.get(a.name) ?? 0) - (load.get(b.name) ?? 0) || a.name.localeCompare(b.name));
+    if (rns.length < size) throw new AgentStateError(`requestGroup: ${size} RNs requested, only ${rns.length} have joined a pool`);
+    const parties = [{ name: user, pid: u.pid, pk: u.pk }, ...rns.slice(0, size).map((r) => ({ name: r.name, pid: r.pid, pk: r.pk }))];
+    const dealing = dealGroup(this.msk, groupId, 0, parties);
+    return { dealing, parties };
+  }
+
+  /** Records a group once its formation is on-chain. */
+  commitGroup(groupId: Uint8Array, user: string, members: { name: string; pid: Uint8Array }[]): void {
+    this.r.groups ??= {};
+    this.r.groups[toHex(groupId)] = { user, members: members.map((m) => ({ name: m.name, pid: toHex(m.pid) })), epoch: 0 };
+  }
+
+  /** A group's members (RNs, not the user) and epoch, as the MSRP knows them. */
+  groupInfo(groupId: Uint8Array): { user: string; members: { name: string; pid: Uint8Array }[]; epoch: number } {
+    const g = this.r.groups?.[toHex(groupId)];
+    if (!g) throw new AgentStateError(`groupInfo: unknown group ${toHex(groupId)}`);
+    return { user: g.user, members: g.members.map((m) => ({ name: m.name, pid: fromHex(m.pid) })), epoch: g.epoch };
+  }
+
+  /**
+   * Group session key update (§IV.B.2.c): evicts suspicious members, adds joined RNs, draws a
+   * fresh key s' (never derived from the old key or msk: see group.ts) and seals it to the user
+   * and every remaining and added member.
+   * @param evict - PIDs of current members to evict
+   * @param add - names of joined RNs to add
+   * @returns the new epoch, s', Q' = s'P, the update message per party (by PID hex) and the new membership
+   * @throws AgentStateError for a non-member, an RN that has not joined, or a duplicate
+   */
+  rekeyGroup(
+    groupId: Uint8Array,
+    evict: Uint8Array[],
+    add: string[],
+  ): {
+    epoch: number;
+    s: bigint;
+    Q: Point;
+    commitmentsHash: Uint8Array;
+    messages: Map<string, Uint8Array>;
+    members: { name: string; pid: Uint8Array }[];
+    evicted: Uint8Array[];
+    added: { name: string; pid: Uint8Array }[];
+  } {
+    const g = this.groupInfo(groupId);
+    const evictHex = new Set(evict.map(toHex));
+    for (const e of evictHex) if (!g.members.some((m) => toHex(m.pid) === e)) throw new AgentStateError(`rekeyGroup: ${e} is not a member`);
+    const joined = new Map(this.joinedRns().map((r) => [r.name, r]));
+    const added = add.map((name) => {
+      const r = joined.get(name);
+      if (!r) throw new AgentStateError(`rekeyGroup: RN "${name}" has not joined a pool`);
+      if (g.members.some((m) => m.name === name && !evictHex.has(toHex(m.pid))))
+        throw new AgentStateError(`rekeyGroup: RN "${name}" is already a member`);
+      return { name, pid: r.pid };
+    });
+    const members = [...g.members.filter((m) => !evictHex.has(toHex(m.pid))), ...added];
+    if (members.length === 0) throw new AgentStateError("rekeyGroup: the group would have no RN left");
+    const epoch = g.epoch + 1;
+    const s = randomScalar();
+    const Q = mulBase(s);
+    const u = this.userCredentials(g.user);
+    const messages = new Map<string, Uint8Array>();
+    messages.set(toHex(u.pid), rekeyMessage(groupId, epoch, s, { pid: u.pid, pk: u.pk }));
+    for (const m of members)
+      messages.set(toHex(m.pid), rekeyMessage(groupId, epoch, s, { pid: m.pid, pk: joined.get(m.name)?.pk ?? this.rnKey(m.name) }));
+    return { epoch, s, Q, commitmentsHash: keccak_256(encodePoint(Q)), messages, members, evicted: [...evict], added };
+  }
+
+  /** Records a rekey once it is on-chain. */
+  commitRekey(groupId: Uint8Array, epoch: number, members: { name: string; pid: Uint8Array }[]): void {
+    const g = this.r.groups?.[toHex(groupId)];
+    if (!g) throw new AgentStateError(`commitRekey: unknown group ${toHex(groupId)}`);
+    g.epoch = epoch;
+    g.members = members.map((m) => ({ name: m.name, pid: toHex(m.pid) }));
+  }
+
+  private rnKey(name: string): Point {
+    const e = this.r.rns[name];
+    if (!e) throw new AgentStateError(`unknown RN ${name}`);
+    return mulBase(decodeScalar(fromHex(e.sk)));
   }
 
   /** The MSRP's copy of a user's keys (the paper: "MSRP also maintains User's keys"). */

@@ -18,6 +18,7 @@ import { H3, H4, H6 } from "../../crypto/hash";
 import { RsmsRejectedError } from "./errors";
 import { decodeJoinReply, decodeReauthReply, encodeJoinRequest, encodeReauthRequest } from "./messages";
 import { RsmsParams, poolEncryptionKey, tagOf } from "./params";
+import { GroupParty } from "./group";
 
 /** What an RN knows of a pool: its id and RPM public values (read from the chain). */
 export type PoolInfo = { poolId: number; pkRpm: Point; pidRpm: Uint8Array };
@@ -156,6 +157,11 @@ export class ResourceNode {
       homePool: Number(r.homePool),
       pool: Number(r.pool),
     });
+  }
+
+  /** This RN as a service-group party (its current PID and long-term key). */
+  groupParty(): GroupParty {
+    return new GroupParty(this.s.name, this.s.pid, this.s.sk);
   }
 
   /** True iff this RN's current pseudonym is `pid`. */

@@ -1,0 +1,527 @@
+/**
+ * RSMS §IV.B service groups: the MSRP deals a Shamir sharing of the group key to the user and the
+ * N allocated RNs; the parties authenticate each other's membership, agree on the key, and the
+ * MSRP renews it when members are evicted or added. Pure: no I/O.
+ *
+ *   Deal (§IV.B.2.a step 2):   r <-$ Z_q*, s = H2(PIDs, r, msk), f(x) = s + a_1 x + ... + a_N x^N,
+ *                              Q = s*P, x_i = H2(PID_i); Party_i gets Enc_PK_i(f(x_i)) and the PID list.
+ *                              + Feldman commitments A_k = a_k*P (A_0 = Q), hash on-chain      [metatrust]
+ *   Membership (steps 3-5):    Party_i sends Y_i = f(x_i)*P                + a Schnorr proof of f(x_i) [metatrust]
+ *                              C_j = lambda_j(0) * Y_j;  accept iff sum_j C_j = Q
+ *                              + Y_j = sum_k x_j^k A_k for every j, naming any party that fails [metatrust]
+ *   Key agreement (§IV.B.2.b): Party_i -> Party_j: f(x_i) xor KDF(f(x_i) * Y_j); Party_j unmasks with
+ *                              f(x_j) * Y_i, checks f(x_i)*P = Y_i, s' = sum lambda_r f(x_r), H4(s') = H4(s)
+ *                              (checked as s'*P = Q); session key K = HKDF(s, gid, epoch)
+ *   Update (§IV.B.2.c):        the paper's s_new = s + H5(Q, PK_pub)*msk lets any member who sees two
+ *                              consecutive keys compute msk = (s_new - s) / H5(Q, PK_pub). metatrust draws
+ *                              s_new <-$ Z_q* instead, commits Q_new on-chain with epoch + 1 and sends
+ *                              Enc_PK_i(s_new) (bound to gid, epoch, PID_i) to the remaining and added
+ *                              members only, who check s_new*P = Q_new (docs/specs/rsms-group.md).
+ */
+import { xchacha20poly1305 } from "@noble/ciphers/chacha.js";
+import { hkdf } from "@noble/hashes/hkdf.js";
+import { sha256 } from "@noble/hashes/sha2.js";
+import { keccak_256 } from "@noble/hashes/sha3.js";
+import { randomBytes } from "@noble/hashes/utils.js";
+import { bytesToNumberBE, concat, equalBytes, fromHex, toBytes, toHex, xor } from "../../crypto/bytes";
+import { eciesDecrypt, eciesEncrypt } from "../../crypto/ecies";
+import {
+  GENERATOR,
+  ORDER,
+  Point,
+  addMod,
+  decodePoint,
+  decodeScalar,
+  encodePoint,
+  encodeScalar,
+  mulBase,
+  mulMod,
+  msmPublic,
+  randomScalar,
+} from "../../crypto/group";
+import { H2, H3, hashToScalar } from "../../crypto/hash";
+import { evaluate, lagrangeCoefficients, randomPolynomial } from "../../crypto/shamir";
+import { MetatrustError } from "../../errors";
+import { AgentStateError, MalformedMessageError } from "./errors";
+import {
+  channelHeader,
+  decodeAllocation,
+  decodeChannel,
+  decodeKeyShare,
+  decodeMembership,
+  decodeRekey,
+  encodeAllocation,
+  encodeChannel,
+  encodeKeyShare,
+  encodeMembership,
+  encodeRekey,
+} from "./group-messages";
+
+/** Why a group protocol step failed, and which parties are to blame. */
+export type GroupFailure =
+  /** A party's share (or broadcast) is inconsistent with the dealt polynomial. */
+  | "INCONSISTENT_SHARE"
+  /** A party could not prove knowledge of its share (outsider or replayed broadcast). */
+  | "BAD_PROOF"
+  /** sum C_j != Q, or the recovered s' does not match Q. */
+  | "KEY_MISMATCH"
+  /** The dealing does not match the on-chain commitments (forged Q or commitments). */
+  | "DEALING_MISMATCH"
+  /** A message of an old or unknown epoch or group. */
+  | "STALE_EPOCH"
+  /** A channel message that does not open under this epoch's key. */
+  | "CHANNEL_REJECTED";
+
+/** A group protocol step failed; `parties` names the PIDs at fault when they can be identified. */
+export class GroupAuthenticationError extends MetatrustError {
+  readonly failure: GroupFailure;
+  readonly parties: string[];
+  constructor(failure: GroupFailure, message: string, parties: string[] = []) {
+    super("PROTOCOL_REJECTED", message);
+    this.failure = failure;
+    this.parties = parties;
+  }
+}
+
+/** A party of a dealing: its PID and public key (the user first, then the RNs). */
+export type GroupPartyInfo = { pid: Uint8Array; pk: Point };
+
+/** What the MSRP produces for a new group or a new epoch. */
+export type Dealing = {
+  groupId: Uint8Array;
+  epoch: number;
+  s: bigint;
+  Q: Point;
+  commitments: Point[];
+  commitmentsHash: Uint8Array;
+  /** one Allocation message per party, in party order */
+  allocations: Uint8Array[];
+};
+
+/** The chain's view of a group, which every party checks messages against. */
+export type GroupChainView = { epoch: number; Q: Point; commitmentsHash: Uint8Array };
+
+const SHARE_AAD = (gid: Uint8Array, epoch: number, pid: Uint8Array) => concat(toBytes(`RSMS-V1-GROUP-SHARE/${epoch}/`), gid, pid);
+const REKEY_AAD = (gid: Uint8Array, epoch: number, pid: Uint8Array) => concat(toBytes(`RSMS-V1-GROUP-REKEY/${epoch}/`), gid, pid);
+const POK_DST = "METATRUST-V1-RSMS-GROUP-POK";
+const KEY_INFO = "METATRUST-V1-RSMS-GROUP-KEY";
+
+/** keccak256 of the concatenated commitments: the value stored on-chain. */
+export function commitmentsHash(commitments: Point[]): Uint8Array {
+  return keccak_256(concat(...commitments.map(encodePoint)));
+}
+
+/** x_i = H2(PID_i), checked distinct. */
+export function partyXs(pids: Uint8Array[]): bigint[] {
+  const xs = pids.map((p) => H2(p));
+  if (new Set(xs).size !== xs.length) throw new AgentStateError("partyXs: two parties share an x-coordinate (duplicate PID)");
+  return xs;
+}
+
+/** sum_k x^k A_k: the Feldman commitment to f(x). */
+export function feldmanEval(commitments: Point[], x: bigint): Point {
+  const powers: bigint[] = [];
+  let p = 1n;
+  for (let k = 0; k < commitments.length; k++) {
+    powers.push(p);
+    p = mulMod(p, x);
+  }
+  return msmPublic(commitments, powers);
+}
+
+/** The symmetric key of an epoch: HKDF-SHA256(s, salt = gid, info = DST || epoch). */
+export function epochKey(s: bigint, groupId: Uint8Array, epoch: number): Uint8Array {
+  const e = new Uint8Array(4);
+  new DataView(e.buffer).setUint32(0, epoch);
+  return hkdf(sha256, encodeScalar(s), groupId, concat(toBytes(KEY_INFO), e), 32);
+}
+
+/**
+ * The MSRP's dealing (§IV.B.2.a step 2) for a new group, or for a new epoch when `s` is given.
+ * @param msk - the MSRP's master key (enters s = H2(PIDs, r, msk) at formation)
+ * @param groupId - 32-byte group id
+ * @param epoch - the epoch
+ * @param parties - the user first, then the RNs
+ * @param s - the epoch's key (rekey); drawn per the paper at formation when omitted
+ */
+export function dealGroup(msk: bigint, groupId: Uint8Array, epoch: number, parties: GroupPartyInfo[], s?: bigint): Dealing {
+  if (parties.length < 2) throw new AgentStateError("dealGroup: a group needs the user and at least one RN");
+  const pids = parties.map((p) => p.pid);
+  const xs = partyXs(pids);
+  const key = s ?? H2(...pids, randomScalar(), msk, groupId);
+  const f = randomPolynomial(key, parties.length - 1);
+  // A zero coefficient has no commitment point; redraw it (probability 2^-256 per coefficient).
+  for (let k = 1; k < f.length; k++) while (f[k] === 0n) f[k] = randomScalar();
+  const commitments = f.map((a) => mulBase(a));
+  const allocations = parties.map((p, i) =>
+    encodeAllocation({
+      groupId,
+      epoch,
+      pids,
+      commitments,
+      sealed: eciesEncrypt(p.pk, encodeScalar(evaluate(f, xs[i])), SHARE_AAD(groupId, epoch, p.pid)),
+    }),
+  );
+  return { groupId, epoch, s: key, Q: commitments[0], commitments, commitmentsHash: commitmentsHash(commitments), allocations };
+}
+
+/**
+ * The MSRP's key update message for one member (§IV.B.2.c step 1, with a fresh s).
+ */
+export function rekeyMessage(groupId: Uint8Array, epoch: number, s: bigint, member: GroupPartyInfo): Uint8Array {
+  return encodeRekey({ groupId, epoch, sealed: eciesEncrypt(member.pk, encodeScalar(s), REKEY_AAD(groupId, epoch, member.pid)) });
+}
+
+/**
+ * Party_i's membership broadcast: Y_i = y*P and a Schnorr proof of y bound to (gid, epoch, i, PID_i).
+ * Exported so that tests can build the messages of a dishonest party.
+ */
+export function membershipMessage(groupId: Uint8Array, epoch: number, index: number, pid: Uint8Array, y: bigint): Uint8Array {
+  const Y = mulBase(y);
+  const k = randomScalar();
+  const R = mulBase(k);
+  const c = pokChallenge(groupId, epoch, index, pid, Y, R);
+  return encodeMembership({ groupId, epoch, index, Y, R, z: encodeScalar(addMod(k, mulMod(c, y))) });
+}
+
+function pokChallenge(groupId: Uint8Array, epoch: number, index: number, pid: Uint8Array, Y: Point, R: Point): bigint {
+  return hashToScalar(
+    POK_DST,
+    concat(groupId, encodeScalar(BigInt(epoch) + 1n), encodeScalar(BigInt(index) + 1n), pid, encodePoint(Y), encodePoint(R)),
+  );
+}
+
+type GroupState = {
+  groupId: Uint8Array;
+  epoch: number;
+  index: number;
+  pids: Uint8Array[];
+  xs: bigint[];
+  commitments: Point[];
+  Q: Point;
+  share: bigint;
+  Ys: Point[];
+  authenticated: boolean;
+  keys: Map<number, Uint8Array>;
+};
+
+/** A party of service groups: the user or an RN, with its long-term key and its groups. */
+export class GroupParty {
+  readonly name: string;
+  readonly pid: Uint8Array;
+  private readonly sk: bigint;
+  private readonly groups = new Map<string, GroupState>();
+
+  constructor(name: string, pid: Uint8Array, sk: bigint) {
+    this.name = name;
+    this.pid = Uint8Array.from(pid);
+    this.sk = sk;
+  }
+
+  /** PK = sk*P. */
+  get publicKey(): Point {
+    return mulBase(this.sk);
+  }
+
+  private group(groupId: Uint8Array): GroupState {
+    const g = this.groups.get(toHex(groupId));
+    if (!g) throw new AgentStateError(`${this.name}: not a member of group ${toHex(groupId)}`);
+    return g;
+  }
+
+  /** The epochs whose keys this party holds for a group. */
+  epochsOf(groupId: Uint8Array): number[] {
+    const g = this.groups.get(toHex(groupId));
+    return g ? [...g.keys.keys()].sort((a, b) => a - b) : [];
+  }
+
+  /** The current epoch of a group for this party. */
+  currentEpoch(groupId: Uint8Array): number {
+    return this.group(groupId).epoch;
+  }
+
+  /**
+   * Step 3 (receive): opens the dealt share, checks the dealing against the chain and the share
+   * against the Feldman commitments, and returns this party's membership broadcast.
+   * @throws GroupAuthenticationError(DEALING_MISMATCH | INCONSISTENT_SHARE | STALE_EPOCH), DecryptionError
+   */
+  acceptAllocation(allocation: Uint8Array, chain: GroupChainView): Uint8Array {
+    const a = decodeAllocation(allocation);
+    const index = a.pids.findIndex((p) => equalBytes(p, this.pid));
+    if (index < 0) throw new AgentStateError(`${this.name}: the allocation does not list my PID`);
+    if (a.epoch !== chain.epoch)
+      throw new GroupAuthenticationError("STALE_EPOCH", `${this.name}: allocation for epoch ${a.epoch}, chain is at ${chain.epoch}`);
+    if (!a.commitments[0].equals(chain.Q) || !equalBytes(commitmentsHash(a.commitments), chain.commitmentsHash)) {
+      throw new GroupAuthenticationError(
+        "DEALING_MISMATCH",
+        `${this.name}: the dealt commitments do not match Q and the commitments hash on-chain`,
+      );
+    }
+    const share = decodeScalar(eciesDecrypt(this.sk, a.sealed, SHARE_AAD(a.groupId, a.epoch, this.pid)));
+    const xs = partyXs(a.pids);
+    if (!mulBase(share).equals(feldmanEval(a.commitments, xs[index]))) {
+      throw new GroupAuthenticationError(
+        "INCONSISTENT_SHARE",
+        `${this.name}: the MSRP dealt me a share inconsistent with its commitments`,
+        [toHex(this.pid)],
+      );
+    }
+    const Ys: Point[] = [];
+    Ys[index] = mulBase(share);
+    this.groups.set(toHex(a.groupId), {
+      groupId: a.groupId,
+      epoch: a.epoch,
+      index,
+      pids: a.pids,
+      xs,
+      commitments: a.commitments,
+      Q: chain.Q,
+      share,
+      Ys,
+      authenticated: false,
+      keys: new Map(),
+    });
+    return membershipMessage(a.groupId, a.epoch, index, this.pid, share);
+  }
+
+  /**
+   * Steps 3-5 (verify): checks every other party's Y_j against the commitments and its proof of
+   * knowledge, then the paper's sum_j lambda_j(0) Y_j = Q. Batched (one MSM per check); on failure,
+   * each party is checked alone so that the culprits are named.
+   * @param messages - the other parties' membership broadcasts (any order)
+   * @throws GroupAuthenticationError naming the parties at fault
+   */
+  verifyMembership(groupId: Uint8Array, messages: Uint8Array[]): void {
+    const g = this.group(groupId);
+    const got = new Map<number, ReturnType<typeof decodeMembership>>();
+    for (const raw of messages) {
+      const m = decodeMembership(raw);
+      if (!equalBytes(m.groupId, g.groupId) || m.epoch !== g.epoch)
+        throw new GroupAuthenticationError("STALE_EPOCH", `${this.name}: membership message for another group or epoch`);
+      if (m.index >= g.pids.length || m.index === g.index)
+        throw new MalformedMessageError(`${this.name}: membership message with index ${m.index}`);
+      if (got.has(m.index)) throw new MalformedMessageError(`${this.name}: two membership messages from party ${m.index}`);
+      got.set(m.index, m);
+    }
+    const missing = g.pids.map((p, i) => i).filter((i) => i !== g.index && !got.has(i));
+    if (missing.length > 0)
+      throw new GroupAuthenticationError(
+        "BAD_PROOF",
+        `${this.name}: no membership message from ${missing.length} part(ies)`,
+        missing.map((i) => toHex(g.pids[i])),
+      );
+    const others = [...got.values()];
+    const challenges = others.map((m) => pokChallenge(g.groupId, g.epoch, m.index, g.pids[m.index], m.Y, m.R));
+    // Batched Schnorr check: sum rho_j (z_j P - R_j - c_j Y_j) = O.
+    const rho = others.map(() => bytesToNumberBE(randomBytes(16)) || 1n);
+    const zs = others.map((m) => bytesToNumberBE(m.z));
+    const zSum = zs.reduce((acc, z, j) => addMod(acc, mulMod(rho[j], z)), 0n);
+    const pokOk = msmPublic(
+      [GENERATOR, ...others.map((m) => m.R.negate()), ...others.map((m) => m.Y.negate())],
+      [zSum, ...rho, ...rho.map((r, j) => mulMod(r, challenges[j]))],
+    ).is0();
+    // Batched Feldman check: sum rho_j Y_j = sum_k (sum_j rho_j x_j^k) A_k.
+    const coeff = g.commitments.map(() => 0n);
+    for (const [j, m] of others.entries()) {
+      let p = 1n;
+      for (let k = 0; k < coeff.length; k++) {
+        coeff[k] = addMod(coeff[k], mulMod(rho[j], p));
+        p = mulMod(p, g.xs[m.index]);
+      }
+    }
+    const feldmanOk = msmPublic([...others.map((m) => m.Y), ...g.commitments.map((A) => A.negate())], [...rho, ...coeff]).is0();
+    if (!pokOk || !feldmanOk) {
+      const badProof = others.filter(
+        (m, j) => !(zs[j] !== 0n && zs[j] < ORDER && mulBase(zs[j]).equals(m.R.add(m.Y.multiply(challenges[j])))),
+      );
+      if (badProof.length > 0)
+        throw new GroupAuthenticationError(
+          "BAD_PROOF",
+          `${this.name}: ${badProof.length} part(ies) could not prove knowledge of their share`,
+          badProof.map((m) => toHex(g.pids[m.index])),
+        );
+      const bad = others.filter((m) => !m.Y.equals(feldmanEval(g.commitments, g.xs[m.index])));
+      throw new GroupAuthenticationError(
+        "INCONSISTENT_SHARE",
+        `${this.name}: ${bad.length} part(ies) broadcast a share inconsistent with the dealing`,
+        bad.map((m) => toHex(g.pids[m.index])),
+      );
+    }
+    for (const m of others) g.Ys[m.index] = m.Y;
+    // The paper's check (step 5): C_j = lambda_j(0) Y_j, sum_j C_j = Q.
+    const lambdas = lagrangeCoefficients(g.xs, 0n);
+    if (!msmPublic(g.Ys, lambdas).equals(g.Q)) throw new GroupAuthenticationError("KEY_MISMATCH", `${this.name}: sum of C_j != Q`);
+    g.authenticated = true;
+  }
+
+  /**
+   * Key agreement step 1: the masked share for every other party.
+   * @returns one KeyShare message per other party, keyed by its index
+   */
+  keyShares(groupId: Uint8Array): Map<number, Uint8Array> {
+    const g = this.group(groupId);
+    if (!g.authenticated) throw new AgentStateError(`${this.name}: key agreement before membership authentication`);
+    const out = new Map<number, Uint8Array>();
+    for (let j = 0; j < g.pids.length; j++) {
+      if (j === g.index) continue;
+      const mask = this.mask(g, g.index, j, g.Ys[j].multiply(g.share));
+      out.set(j, encodeKeyShare({ groupId: g.groupId, epoch: g.epoch, from: g.index, to: j, masked: xor(encodeScalar(g.share), mask) }));
+    }
+    return out;
+  }
+
+  private mask(g: GroupState, from: number, to: number, dh: Point): Uint8Array {
+    return H3(32, dh, g.groupId, encodeScalar(BigInt(g.epoch) + 1n), encodeScalar(BigInt(from) + 1n), encodeScalar(BigInt(to) + 1n));
+  }
+
+  /**
+   * Key agreement step 2: unmasks every share sent to this party, checks each against Y_i,
+   * recovers s' and checks s'*P = Q (the paper's H4(s') = H4(s)); derives the epoch key.
+   * @throws GroupAuthenticationError naming the senders of bad shares
+   */
+  acceptKeyShares(groupId: Uint8Array, messages: Uint8Array[]): Uint8Array {
+    const g = this.group(groupId);
+    const shares: bigint[] = [];
+    shares[g.index] = g.share;
+    const bad: string[] = [];
+    for (const raw of messages) {
+      const m = decodeKeyShare(raw);
+      if (!equalBytes(m.groupId, g.groupId) || m.epoch !== g.epoch || m.to !== g.index)
+        throw new GroupAuthenticationError("STALE_EPOCH", `${this.name}: key share for another group, epoch or party`);
+      if (m.from >= g.pids.length || m.from === g.index) throw new MalformedMessageError(`${this.name}: key share from index ${m.from}`);
+      const y = bytesToNumberBE(xor(m.masked, this.mask(g, m.from, g.index, g.Ys[m.from].multiply(g.share))));
+      if (y === 0n || y >= ORDER || !mulBase(y).equals(g.Ys[m.from])) bad.push(toHex(g.pids[m.from]));
+      else shares[m.from] = y;
+    }
+    if (bad.length > 0)
+      throw new GroupAuthenticationError(
+        "INCONSISTENT_SHARE",
+        `${this.name}: ${bad.length} key share(s) do not match their senders' Y`,
+        bad,
+      );
+    const missing = g.pids.map((p, i) => i).filter((i) => shares[i] === undefined);
+    if (missing.length > 0)
+      throw new GroupAuthenticationError(
+        "BAD_PROOF",
+        `${this.name}: missing key shares`,
+        missing.map((i) => toHex(g.pids[i])),
+      );
+    const l = lagrangeCoefficients(g.xs, 0n);
+    const s = shares.reduce((acc, y, i) => addMod(acc, mulMod(l[i], y)), 0n);
+    if (!mulBase(s).equals(g.Q)) throw new GroupAuthenticationError("KEY_MISMATCH", `${this.name}: the recovered key does not match Q`);
+    const k = epochKey(s, g.groupId, g.epoch);
+    g.keys.set(g.epoch, k);
+    return k;
+  }
+
+  /**
+   * Key update (§IV.B.2.c step 2): opens Enc_PK(s_new) for the next epoch and checks
+   * s_new*P = Q_new on-chain. A replayed old update (epoch not newer) is rejected.
+   * @param members - the PIDs of the new epoch (for the party list); this party must be one
+   * @throws GroupAuthenticationError(STALE_EPOCH | KEY_MISMATCH), DecryptionError
+   */
+  acceptRekey(message: Uint8Array, chain: GroupChainView, members: Uint8Array[]): Uint8Array {
+    const m = decodeRekey(message);
+    const g = this.groups.get(toHex(m.groupId));
+    if (m.epoch !== chain.epoch)
+      throw new GroupAuthenticationError("STALE_EPOCH", `${this.name}: update for epoch ${m.epoch}, chain is at ${chain.epoch}`);
+    if (g && m.epoch <= g.epoch)
+      throw new GroupAuthenticationError("STALE_EPOCH", `${this.name}: update for epoch ${m.epoch}, I am at ${g.epoch} (replay)`);
+    const s = decodeScalar(eciesDecrypt(this.sk, m.sealed, REKEY_AAD(m.groupId, m.epoch, this.pid)));
+    if (!mulBase(s).equals(chain.Q)) throw new GroupAuthenticationError("KEY_MISMATCH", `${this.name}: s_new*P != Q_new on-chain`);
+    const index = members.findIndex((p) => equalBytes(p, this.pid));
+    if (index < 0) throw new AgentStateError(`${this.name}: not a member of the new epoch`);
+    const k = epochKey(s, m.groupId, m.epoch);
+    const keys = g?.keys ?? new Map<number, Uint8Array>();
+    keys.set(m.epoch, k);
+    this.groups.set(toHex(m.groupId), {
+      groupId: m.groupId,
+      epoch: m.epoch,
+      index,
+      pids: members,
+      xs: partyXs(members),
+      commitments: [chain.Q],
+      Q: chain.Q,
+      share: s,
+      Ys: [],
+      authenticated: true,
+      keys,
+    });
+    return k;
+  }
+
+  /**
+   * Encrypts a service message on the group channel under the current epoch's key.
+   * @returns the Channel message
+   */
+  seal(groupId: Uint8Array, plaintext: Uint8Array): Uint8Array {
+    const g = this.group(groupId);
+    const key = g.keys.get(g.epoch);
+    if (!key) throw new AgentStateError(`${this.name}: no key for epoch ${g.epoch} yet`);
+    const nonce = randomBytes(24);
+    const header = channelHeader({ groupId: g.groupId, epoch: g.epoch, sender: this.pid, nonce });
+    return encodeChannel({
+      groupId: g.groupId,
+      epoch: g.epoch,
+      sender: this.pid,
+      nonce,
+      ct: xchacha20poly1305(key, nonce, header).encrypt(plaintext),
+    });
+  }
+
+  /**
+   * Decrypts a channel message with the key of its epoch, if this party holds it.
+   * @throws GroupAuthenticationError(CHANNEL_REJECTED) without the key or on any tampering
+   */
+  open(message: Uint8Array): { sender: string; epoch: number; plaintext: Uint8Array } {
+    const m = decodeChannel(message);
+    const g = this.groups.get(toHex(m.groupId));
+    const key = g?.keys.get(m.epoch);
+    if (!key) throw new GroupAuthenticationError("CHANNEL_REJECTED", `${this.name}: no key for epoch ${m.epoch} of this group`);
+    try {
+      const plaintext = xchacha20poly1305(key, m.nonce, channelHeader(m)).decrypt(m.ct);
+      return { sender: toHex(m.sender), epoch: m.epoch, plaintext };
+    } catch (e) {
+      throw new GroupAuthenticationError("CHANNEL_REJECTED", `${this.name}: channel message does not open (${(e as Error).message})`);
+    }
+  }
+
+  /** JSON record for the keystore: keys per epoch of every group (secret). */
+  toRecord(): Record<string, unknown> {
+    const groups: Record<string, unknown> = {};
+    for (const [gid, g] of this.groups) {
+      groups[gid] = {
+        epoch: g.epoch,
+        index: g.index,
+        pids: g.pids.map(toHex),
+        Q: toHex(encodePoint(g.Q)),
+        share: toHex(encodeScalar(g.share)),
+        keys: Object.fromEntries([...g.keys].map(([e, k]) => [e, toHex(k)])),
+      };
+    }
+    return { name: this.name, pid: toHex(this.pid), sk: toHex(encodeScalar(this.sk)), groups };
+  }
+
+  /** Restores a party (its authenticated groups and epoch keys) from its keystore record. */
+  static fromRecord(r: Record<string, unknown>): GroupParty {
+    const p = new GroupParty(String(r.name), fromHex(String(r.pid), 32), decodeScalar(fromHex(String(r.sk), 32)));
+    for (const [gid, raw] of Object.entries((r.groups ?? {}) as Record<string, Record<string, unknown>>)) {
+      const pids = (raw.pids as string[]).map((x) => fromHex(x, 32));
+      const Q = decodePoint(fromHex(String(raw.Q), 33));
+      p.groups.set(gid, {
+        groupId: fromHex(gid, 32),
+        epoch: Number(raw.epoch),
+        index: Number(raw.index),
+        pids,
+        xs: partyXs(pids),
+        commitments: [Q],
+        Q,
+        share: decodeScalar(fromHex(String(raw.share), 32)),
+        Ys: [],
+        authenticated: true,
+        keys: new Map(Object.entries(raw.keys as Record<string, string>).map(([e, k]) => [Number(e), fromHex(k, 32)])),
+      });
+    }
+    return p;
+  }
+}

@@ -1,0 +1,126 @@
+import { expect } from "chai";
+import { ethers } from "hardhat";
+import { loadFixture } from "@nomicfoundation/hardhat-toolbox/network-helpers";
+import { deploySystemFixture } from "../fixtures/system";
+import { encodePoint, mulBase, randomScalar } from "../../offchain/crypto/group";
+import { keccak256 } from "../../offchain/crypto/hash";
+import { toHex } from "../../offchain/crypto/bytes";
+
+const b32 = (s: string) => toHex(keccak256(new TextEncoder().encode(s)));
+const q = () => toHex(encodePoint(mulBase(randomScalar())));
+
+async function joinedFixture() {
+  const f = await deploySystemFixture();
+  await f.registry.createPool(1, f.others[0].address, b32("rpm"), q());
+  for (const n of ["a", "b", "c", "d"]) await f.registry.recordJoin(b32(`pid-${n}`), b32(`tag-${n}`), 1, 1);
+  const gid = b32("group-1");
+  const q0 = q();
+  await f.groups.formGroup(gid, b32("user"), [b32("pid-a"), b32("pid-b")], q0, b32("commit-0"));
+  return { ...f, gid, q0 };
+}
+
+describe("ServiceGroupRegistry", () => {
+  describe("# formGroup", () => {
+    it("stores the user, members, Q, commitments and epoch 0", async () => {
+      const { groups, gid, q0 } = await loadFixture(joinedFixture);
+      const g = await groups.group(gid);
+      expect([g.userPid, g.epoch, g.members, g.commitments]).to.deep.equal([b32("user"), 0n, 2n, b32("commit-0")]);
+      expect(await groups.groupKeyCommitment(gid)).to.equal(q0);
+      expect(await groups.isMember(gid, b32("pid-a"))).to.equal(true);
+      expect(await groups.isMember(gid, b32("pid-c"))).to.equal(false);
+    });
+
+    it("emits GroupFormed", async () => {
+      const { groups } = await loadFixture(joinedFixture);
+      const q1 = q();
+      await expect(groups.formGroup(b32("g2"), b32("u"), [b32("pid-c")], q1, b32("c")))
+        .to.emit(groups, "GroupFormed")
+        .withArgs(b32("g2"), b32("u"), [b32("pid-c")], q1, b32("c"));
+    });
+
+    it("rejects a taken id, members that never joined a pool, duplicates, bad Q and outsiders; nothing changes", async () => {
+      const { groups, gid, others } = await loadFixture(joinedFixture);
+      await expect(groups.formGroup(gid, b32("u"), [b32("pid-c")], q(), b32("c")))
+        .to.be.revertedWithCustomError(groups, "ServiceGroupRegistry__GroupExists")
+        .withArgs(gid);
+      await expect(groups.formGroup(b32("g3"), b32("u"), [b32("pid-c"), b32("never-joined")], q(), b32("c")))
+        .to.be.revertedWithCustomError(groups, "ServiceGroupRegistry__NotJoined")
+        .withArgs(b32("never-joined"));
+      await expect(groups.formGroup(b32("g3"), b32("u"), [b32("pid-c"), b32("pid-c")], q(), b32("c"))).to.be.revertedWithCustomError(
+        groups,
+        "ServiceGroupRegistry__AlreadyMember",
+      );
+      await expect(groups.formGroup(b32("g3"), b32("u"), [b32("pid-c")], "0x04" + q().slice(4), b32("c"))).to.be.revertedWithCustomError(
+        groups,
+        "ServiceGroupRegistry__InvalidGroup",
+      );
+      await expect(groups.formGroup(b32("g3"), b32("u"), [], q(), b32("c"))).to.be.revertedWithCustomError(
+        groups,
+        "ServiceGroupRegistry__InvalidGroup",
+      );
+      await expect(groups.connect(others[0]).formGroup(b32("g3"), b32("u"), [b32("pid-c")], q(), b32("c"))).to.be.revertedWithCustomError(
+        groups,
+        "AccessControlUnauthorizedAccount",
+      );
+      expect((await groups.group(b32("g3"))).userPid).to.equal(ethers.ZeroHash);
+      expect(await groups.isMember(b32("g3"), b32("pid-c"))).to.equal(false);
+    });
+  });
+
+  describe("# rekey", () => {
+    it("evicts, adds and moves to the next epoch with events", async () => {
+      const { groups, gid } = await loadFixture(joinedFixture);
+      const q1 = q();
+      await expect(groups.rekey(gid, 1, [b32("pid-a")], [b32("pid-c")], q1, b32("commit-1")))
+        .to.emit(groups, "MemberEvicted")
+        .withArgs(gid, b32("pid-a"), 1)
+        .and.to.emit(groups, "MemberAdded")
+        .withArgs(gid, b32("pid-c"), 1)
+        .and.to.emit(groups, "GroupRekeyed")
+        .withArgs(gid, 1, q1, b32("commit-1"));
+      const g = await groups.group(gid);
+      expect([g.epoch, g.members]).to.deep.equal([1n, 2n]);
+      expect(await groups.isMember(gid, b32("pid-a"))).to.equal(false);
+      expect(await groups.groupKeyCommitment(gid)).to.equal(q1);
+    });
+
+    it("rejects evicting a non-member, adding an RN that has not joined or is a member, and reusing an epoch; nothing changes", async () => {
+      const { groups, gid, q0 } = await loadFixture(joinedFixture);
+      await expect(groups.rekey(gid, 1, [b32("pid-c")], [], q(), b32("x")))
+        .to.be.revertedWithCustomError(groups, "ServiceGroupRegistry__NotMember")
+        .withArgs(gid, b32("pid-c"));
+      await expect(groups.rekey(gid, 1, [], [b32("stranger")], q(), b32("x")))
+        .to.be.revertedWithCustomError(groups, "ServiceGroupRegistry__NotJoined")
+        .withArgs(b32("stranger"));
+      await expect(groups.rekey(gid, 1, [], [b32("pid-b")], q(), b32("x")))
+        .to.be.revertedWithCustomError(groups, "ServiceGroupRegistry__AlreadyMember")
+        .withArgs(gid, b32("pid-b"));
+      await expect(groups.rekey(gid, 0, [], [], q(), b32("x")))
+        .to.be.revertedWithCustomError(groups, "ServiceGroupRegistry__EpochNotNext")
+        .withArgs(gid, 1, 0);
+      await expect(groups.rekey(gid, 2, [], [], q(), b32("x")))
+        .to.be.revertedWithCustomError(groups, "ServiceGroupRegistry__EpochNotNext")
+        .withArgs(gid, 1, 2);
+      await expect(groups.rekey(gid, 1, [b32("pid-a"), b32("pid-b")], [], q(), b32("x"))).to.be.revertedWithCustomError(
+        groups,
+        "ServiceGroupRegistry__InvalidGroup",
+      );
+      await expect(groups.rekey(b32("nope"), 1, [], [], q(), b32("x"))).to.be.revertedWithCustomError(
+        groups,
+        "ServiceGroupRegistry__UnknownGroup",
+      );
+      const g = await groups.group(gid);
+      expect([g.epoch, g.members, g.commitments]).to.deep.equal([0n, 2n, b32("commit-0")]);
+      expect(await groups.groupKeyCommitment(gid)).to.equal(q0);
+      expect(await groups.isMember(gid, b32("pid-a"))).to.equal(true);
+    });
+
+    it("an epoch, once used, cannot be used again", async () => {
+      const { groups, gid } = await loadFixture(joinedFixture);
+      await groups.rekey(gid, 1, [], [], q(), b32("c1"));
+      await expect(groups.rekey(gid, 1, [], [], q(), b32("c1")))
+        .to.be.revertedWithCustomError(groups, "ServiceGroupRegistry__EpochNotNext")
+        .withArgs(gid, 2, 1);
+    });
+  });
+});
