@@ -1,3 +1,4 @@
 /** Registers every metatrust Hardhat task. */
 import "./deploy";
 import "./rsms";
+import "./group";

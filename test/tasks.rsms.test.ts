@@ -64,4 +64,25 @@ describe("tasks: rsms:* (in-process network, one process)", function () {
     }
     expect(err).to.be.instanceOf(RsmsRejectedError);
   });
+
+  it("group:request, group:send, group:rekey (evict + add), group:status", async () => {
+    for (const n of ["n2", "n3", "n4"]) await hre.run("rsms:join", { rn: n, pool: 1 });
+    await hre.run("rsms:user:register", { name: "bob" });
+    const g = await hre.run("group:request", { user: "bob", size: 2 });
+    expect(g.members).to.have.length(2);
+    const sent = await hre.run("group:send", { group: g.groupId, from: "bob", msg: "hello group" });
+    for (const m of g.members) expect(sent.results[m]).to.equal('read "hello group"');
+    const s = await hre.run("rsms:status");
+    const evictedName = g.members[0];
+    const evictPid = s.rns.find((r: { name: string }) => r.name === evictedName).pid;
+    const spare = ["n1", "n2", "n3", "n4"].find((n) => !g.members.includes(n))!;
+    const r = await hre.run("group:rekey", { group: g.groupId, evict: evictPid, add: spare });
+    expect(r.epoch).to.equal(1);
+    expect(r.members).to.include(spare).and.not.include(evictedName);
+    const after = await hre.run("group:send", { group: g.groupId, from: "bob", msg: "epoch one" });
+    expect(after.results[spare]).to.equal('read "epoch one"');
+    expect(after.results[evictedName]).to.match(/cannot read \(CHANNEL_REJECTED\)/);
+    const st = await hre.run("group:status", { group: g.groupId });
+    expect(st.epoch).to.equal(1);
+  });
 });

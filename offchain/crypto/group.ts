@@ -98,6 +98,12 @@ export function msmPublic(points: Point[], scalars: bigint[]): Point {
   for (const k of scalars) {
     if (typeof k !== "bigint" || k < 0n || k >= ORDER) throw new InvalidScalarError("msmPublic: scalars must be in [0, q)");
   }
+  // Pippenger's bucket set-up dominates below about 8 points (measured: bench/results/crypto.md).
+  if (points.length <= 8) {
+    let acc = secp256k1.Point.ZERO;
+    for (let i = 0; i < points.length; i++) if (scalars[i] !== 0n) acc = acc.add(points[i].multiplyUnsafe(scalars[i]));
+    return acc;
+  }
   return pippenger(secp256k1.Point, points, scalars);
 }
 

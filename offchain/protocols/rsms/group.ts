@@ -203,6 +203,8 @@ type GroupState = {
   Ys: Point[];
   authenticated: boolean;
   keys: Map<number, Uint8Array>;
+  /** f(x_i) * Y_j per party j: the same point masks i -> j and j -> i, so it is computed once. */
+  dh: Map<number, Point>;
 };
 
 /** A party of service groups: the user or an RN, with its long-term key and its groups. */
@@ -280,13 +282,14 @@ export class GroupParty {
       Ys,
       authenticated: false,
       keys: new Map(),
+      dh: new Map(),
     });
     return membershipMessage(a.groupId, a.epoch, index, this.pid, share);
   }
 
   /**
    * Steps 3-5 (verify): checks every other party's Y_j against the commitments and its proof of
-   * knowledge, then the paper's sum_j lambda_j(0) Y_j = Q. Batched (one MSM per check); on failure,
+   * knowledge, then the paper's sum_j lambda_j(0) Y_j = Q, all folded into one random-weighted MSM; on failure,
    * each party is checked alone so that the culprits are named.
    * @param messages - the other parties' membership broadcasts (any order)
    * @throws GroupAuthenticationError naming the parties at fault
@@ -312,25 +315,36 @@ export class GroupParty {
       );
     const others = [...got.values()];
     const challenges = others.map((m) => pokChallenge(g.groupId, g.epoch, m.index, g.pids[m.index], m.Y, m.R));
-    // Batched Schnorr check: sum rho_j (z_j P - R_j - c_j Y_j) = O.
-    const rho = others.map(() => bytesToNumberBE(randomBytes(16)) || 1n);
     const zs = others.map((m) => bytesToNumberBE(m.z));
-    const zSum = zs.reduce((acc, z, j) => addMod(acc, mulMod(rho[j], z)), 0n);
-    const pokOk = msmPublic(
-      [GENERATOR, ...others.map((m) => m.R.negate()), ...others.map((m) => m.Y.negate())],
-      [zSum, ...rho, ...rho.map((r, j) => mulMod(r, challenges[j]))],
-    ).is0();
-    // Batched Feldman check: sum rho_j Y_j = sum_k (sum_j rho_j x_j^k) A_k.
-    const coeff = g.commitments.map(() => 0n);
+    const lambdas = lagrangeCoefficients(g.xs, 0n);
+    // The three checks, folded into one MSM with independent random weights (rho, sigma, tau):
+    //   proofs:   sum_j rho_j (z_j P - R_j - c_j Y_j) = O
+    //   Feldman:  sum_j sigma_j (Y_j - sum_k x_j^k A_k) = O
+    //   paper:    tau (sum_j lambda_j Y_j + lambda_i f(x_i) P - Q) = O, with Q = A_0
+    // A forgery passes with probability about 2^-128; on failure each check is redone per party to
+    // name the culprits.
+    const w = () => bytesToNumberBE(randomBytes(16)) || 1n;
+    const rho = others.map(w);
+    const sigma = others.map(w);
+    const tau = w();
+    let pCoeff = mulMod(mulMod(tau, lambdas[g.index]), g.share);
+    const aCoeff = g.commitments.map(() => 0n);
+    aCoeff[0] = ORDER - tau;
+    const yCoeff: bigint[] = [];
     for (const [j, m] of others.entries()) {
-      let p = 1n;
-      for (let k = 0; k < coeff.length; k++) {
-        coeff[k] = addMod(coeff[k], mulMod(rho[j], p));
-        p = mulMod(p, g.xs[m.index]);
+      pCoeff = addMod(pCoeff, mulMod(rho[j], zs[j] % ORDER));
+      yCoeff.push(addMod(addMod(sigma[j], mulMod(tau, lambdas[m.index])), ORDER - mulMod(rho[j], challenges[j])));
+      let x = 1n;
+      for (let k = 0; k < aCoeff.length; k++) {
+        aCoeff[k] = addMod(aCoeff[k], ORDER - mulMod(sigma[j], x));
+        x = mulMod(x, g.xs[m.index]);
       }
     }
-    const feldmanOk = msmPublic([...others.map((m) => m.Y), ...g.commitments.map((A) => A.negate())], [...rho, ...coeff]).is0();
-    if (!pokOk || !feldmanOk) {
+    const folded = msmPublic(
+      [GENERATOR, ...others.map((m) => m.R), ...others.map((m) => m.Y), ...g.commitments],
+      [pCoeff, ...rho.map((r) => (ORDER - r) % ORDER), ...yCoeff, ...aCoeff],
+    );
+    if (!folded.is0()) {
       const badProof = others.filter(
         (m, j) => !(zs[j] !== 0n && zs[j] < ORDER && mulBase(zs[j]).equals(m.R.add(m.Y.multiply(challenges[j])))),
       );
@@ -341,16 +355,15 @@ export class GroupParty {
           badProof.map((m) => toHex(g.pids[m.index])),
         );
       const bad = others.filter((m) => !m.Y.equals(feldmanEval(g.commitments, g.xs[m.index])));
-      throw new GroupAuthenticationError(
-        "INCONSISTENT_SHARE",
-        `${this.name}: ${bad.length} part(ies) broadcast a share inconsistent with the dealing`,
-        bad.map((m) => toHex(g.pids[m.index])),
-      );
+      if (bad.length > 0)
+        throw new GroupAuthenticationError(
+          "INCONSISTENT_SHARE",
+          `${this.name}: ${bad.length} part(ies) broadcast a share inconsistent with the dealing`,
+          bad.map((m) => toHex(g.pids[m.index])),
+        );
+      throw new GroupAuthenticationError("KEY_MISMATCH", `${this.name}: sum of C_j != Q`);
     }
     for (const m of others) g.Ys[m.index] = m.Y;
-    // The paper's check (step 5): C_j = lambda_j(0) Y_j, sum_j C_j = Q.
-    const lambdas = lagrangeCoefficients(g.xs, 0n);
-    if (!msmPublic(g.Ys, lambdas).equals(g.Q)) throw new GroupAuthenticationError("KEY_MISMATCH", `${this.name}: sum of C_j != Q`);
     g.authenticated = true;
   }
 
@@ -364,10 +377,19 @@ export class GroupParty {
     const out = new Map<number, Uint8Array>();
     for (let j = 0; j < g.pids.length; j++) {
       if (j === g.index) continue;
-      const mask = this.mask(g, g.index, j, g.Ys[j].multiply(g.share));
+      const mask = this.mask(g, g.index, j, this.dhWith(g, j));
       out.set(j, encodeKeyShare({ groupId: g.groupId, epoch: g.epoch, from: g.index, to: j, masked: xor(encodeScalar(g.share), mask) }));
     }
     return out;
+  }
+
+  private dhWith(g: GroupState, j: number): Point {
+    let p = g.dh.get(j);
+    if (!p) {
+      p = g.Ys[j].multiply(g.share);
+      g.dh.set(j, p);
+    }
+    return p;
   }
 
   private mask(g: GroupState, from: number, to: number, dh: Point): Uint8Array {
@@ -389,7 +411,7 @@ export class GroupParty {
       if (!equalBytes(m.groupId, g.groupId) || m.epoch !== g.epoch || m.to !== g.index)
         throw new GroupAuthenticationError("STALE_EPOCH", `${this.name}: key share for another group, epoch or party`);
       if (m.from >= g.pids.length || m.from === g.index) throw new MalformedMessageError(`${this.name}: key share from index ${m.from}`);
-      const y = bytesToNumberBE(xor(m.masked, this.mask(g, m.from, g.index, g.Ys[m.from].multiply(g.share))));
+      const y = bytesToNumberBE(xor(m.masked, this.mask(g, m.from, g.index, this.dhWith(g, m.from))));
       if (y === 0n || y >= ORDER || !mulBase(y).equals(g.Ys[m.from])) bad.push(toHex(g.pids[m.from]));
       else shares[m.from] = y;
     }
@@ -446,6 +468,7 @@ export class GroupParty {
       Ys: [],
       authenticated: true,
       keys,
+      dh: new Map(),
     });
     return k;
   }
@@ -520,6 +543,7 @@ export class GroupParty {
         Ys: [],
         authenticated: true,
         keys: new Map(Object.entries(raw.keys as Record<string, string>).map(([e, k]) => [Number(e), fromHex(k, 32)])),
+        dh: new Map(),
       });
     }
     return p;
