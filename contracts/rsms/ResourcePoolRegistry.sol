@@ -3,10 +3,11 @@ pragma solidity 0.8.30;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {IResourcePoolRegistry} from "../interfaces/IResourcePoolRegistry.sol";
+import {IIdentityVerifier} from "../interfaces/IIdentityVerifier.sol";
 
 /// @title ResourcePoolRegistry
 /// @notice RSMS §IV.A on-chain state: pools, Bloom-filter roots and pseudonym records.
-contract ResourcePoolRegistry is IResourcePoolRegistry, AccessControl {
+contract ResourcePoolRegistry is IResourcePoolRegistry, IIdentityVerifier, AccessControl {
     /// @notice The Metaverse service resource provider: creates pools, publishes filters, records joins.
     bytes32 public constant MSRP_ROLE = keccak256("MSRP_ROLE");
     /// @notice A resource pool manager (one account per pool).
@@ -112,6 +113,12 @@ contract ResourcePoolRegistry is IResourcePoolRegistry, AccessControl {
     /// @inheritdoc IResourcePoolRegistry
     function isTagUsed(bytes32 tag) external view returns (bool) {
         return _pidOfTag[tag] != bytes32(0);
+    }
+
+    /// @inheritdoc IIdentityVerifier
+    /// @dev A PID is verified once a pool authenticated it: it has a join record.
+    function isVerified(bytes32 id) external view returns (bool) {
+        return _records[id].tag != bytes32(0);
     }
 
     /// @inheritdoc IResourcePoolRegistry

@@ -6,6 +6,7 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import type { Signer } from "ethers";
 import type { DeployedContract } from "./deployments";
+import { DEFAULT_MODEL, DEFAULT_THRESHOLDS } from "../trust/fixed";
 
 /** What a contract's constructor arguments and wiring may depend on. */
 export type DeployContext = {
@@ -39,5 +40,19 @@ export const SYSTEM_CONTRACTS: ContractSpec[] = [
     name: "ServiceGroupRegistry",
     purpose: "RSMS service groups, members, key commitments and epochs",
     args: async ({ deployer, deployed }) => [await deployer.getAddress(), deployed.ResourcePoolRegistry.address],
+  },
+  {
+    name: "TrustManager",
+    purpose: "trust store with decay, identity factor, reputations, agreements, attack flags",
+    args: async ({ deployer }) => [await deployer.getAddress(), DEFAULT_MODEL, DEFAULT_THRESHOLDS.trustMin, DEFAULT_THRESHOLDS.trustMax],
+    // Resource nodes are identity-verified by the pool registry (a PID with a join record); the
+    // operator runs the oracle and the attack detectors.
+    wire: async ({ hre, deployer, deployed }) => {
+      const tm = await hre.ethers.getContractAt("TrustManager", deployed.TrustManager.address, deployer);
+      const me = await deployer.getAddress();
+      await (await tm.setVerifier(3, deployed.ResourcePoolRegistry.address)).wait();
+      await (await tm.grantRole(await tm.DETECTOR_ROLE(), me)).wait();
+      await (await tm.grantRole(await tm.ORACLE_ROLE(), me)).wait();
+    },
   },
 ];

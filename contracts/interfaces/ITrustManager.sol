@@ -1,0 +1,206 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+/// @title ITrustManager
+/// @notice Multi-factor trust between virtual entities of the metaverse (trust paper §IV.B-D and
+/// §VI): ratings folded into a stored trust value per ordered pair (trustStore[i][j], Algorithm 5)
+/// with the optimized trust of Eq. 41, the blend of Eq. 43 and a lazy time decay; the oracle term
+/// of Eq. 46; the identity factor I_ij (Eq. 13) read from identity registries; reputations
+/// (Eq. 6) fed by trust agreements (Algorithm 2, Eqs. 5-7) and by dispute outcomes; attack flags
+/// set by off-chain detectors.
+/// @dev All trust, reputation and parameter values are WAD fixed point (1e18 = 1.0). The model's
+/// parameters are immutable per deployment so that no one can re-weight scores after the fact;
+/// only the agreement thresholds are governance parameters. Off-chain `offchain/trust/fixed.ts`
+/// computes the same values to the last unit (differential test).
+interface ITrustManager {
+    /// @notice Entity kinds (the heterogeneous entities of Algorithm 3).
+    enum Kind {
+        None,
+        Avatar,
+        Organization,
+        ResourceNode,
+        Authority
+    }
+
+    /// @notice How Algorithm 2 settled an agreement.
+    enum Mode {
+        Direct,
+        SmartContract,
+        Intermediary
+    }
+
+    /// @notice A registered entity.
+    /// @param controller the account that rates and agrees on the entity's behalf
+    /// @param kind its kind
+    /// @param flags bit k set = flagged for attack kind k (k < 7); bit 7 = identity verified by the admin
+    /// @param reputation R_i (WAD)
+    struct Entity {
+        address controller;
+        Kind kind;
+        uint8 flags;
+        uint64 reputation;
+    }
+
+    /// @notice trustStore[i][j].
+    /// @param trust the last stored value (WAD), before decay
+    /// @param updatedAt when it was stored
+    /// @param ratings number of ratings folded in
+    /// @param oracle O_ij in [-1e18, 1e18] (Eq. 46)
+    struct Pair {
+        uint64 trust;
+        uint40 updatedAt;
+        uint32 ratings;
+        int64 oracle;
+    }
+
+    /// @notice The immutable model parameters.
+    struct Model {
+        uint256 factorCount;
+        uint256 weights;
+        uint256 delta;
+        uint256 rho;
+        uint256 epochLength;
+        uint256 baseline;
+        uint256 gamma;
+        uint256 unverifiedFactor;
+        uint256 flaggedFactor;
+        uint256 initialReputation;
+        uint256 agreementWeight;
+    }
+
+    /// @notice A trust agreement (Eq. 5: TA = (T, P)).
+    /// @param org the organization
+    /// @param mode how Algorithm 2 settled it
+    /// @param meanTrust the avatars' mean trust in the organization (WAD)
+    /// @param createdAt block timestamp
+    /// @param avatarsHash keccak256 of the avatar ids
+    /// @param termsHash H(P): keccak256 of the terms document stored on IPFS
+    /// @param agreementHash H(TA) = keccak256(H(P) || T) (Eq. 7)
+    /// @param cid the terms document's CID
+    struct Agreement {
+        bytes32 org;
+        Mode mode;
+        uint64 meanTrust;
+        uint40 createdAt;
+        bytes32 avatarsHash;
+        bytes32 termsHash;
+        bytes32 agreementHash;
+        string cid;
+    }
+
+    /// @notice The id is zero or taken.
+    error TrustManager__EntityExists(bytes32 id);
+    /// @notice The entity is not registered.
+    error TrustManager__UnknownEntity(bytes32 id);
+    /// @notice The kind is None or out of range.
+    error TrustManager__InvalidKind(uint8 kind);
+    /// @notice The caller does not control the entity.
+    error TrustManager__NotController(bytes32 id, address caller);
+    /// @notice An entity cannot rate itself.
+    error TrustManager__SelfRating(bytes32 id);
+    /// @notice The value computed on-chain differs from the one the caller computed (Algorithm 5 step 3).
+    error TrustManager__IntegrityCheckFailed(bytes32 expected, bytes32 actual);
+    /// @notice A parameter is out of range or thresholds are out of order.
+    error TrustManager__InvalidParameter();
+    /// @notice An agreement's inputs are malformed (lengths, kinds, order, size).
+    error TrustManager__InvalidAgreement();
+    /// @notice Attack kind out of range (0..6).
+    error TrustManager__InvalidFlag(uint8 kind);
+
+    /// @notice An entity was registered.
+    event EntityRegistered(bytes32 indexed id, Kind kind, address indexed controller);
+    /// @notice trustStore[from][to] was updated (Algorithm 5 step 4); `digest` = keccak256(from, to, trust, updatedAt).
+    event TrustStored(
+        bytes32 indexed from,
+        bytes32 indexed to,
+        uint64 oldTrust,
+        uint64 newTrust,
+        bytes32 evidence,
+        bytes32 digest
+    );
+    /// @notice The oracle term O_ij changed.
+    event OracleUpdated(bytes32 indexed from, bytes32 indexed to, int64 oldValue, int64 newValue);
+    /// @notice A reputation changed (by an agreement or by feedback).
+    event ReputationUpdated(bytes32 indexed id, uint64 oldReputation, uint64 newReputation);
+    /// @notice A detector flagged an entity for attack kind `kind`.
+    event EntityFlagged(bytes32 indexed id, uint8 indexed kind, bytes32 evidence);
+    /// @notice A flag was cleared.
+    event EntityUnflagged(bytes32 indexed id, uint8 indexed kind);
+    /// @notice The admin set an entity's identity-verified flag.
+    event IdentityVerificationSet(bytes32 indexed id, bool verified);
+    /// @notice An identity registry was attached for an entity kind.
+    event VerifierSet(Kind indexed kind, address oldVerifier, address newVerifier);
+    /// @notice The agreement thresholds changed.
+    event AgreementThresholdsUpdated(uint64 oldMin, uint64 oldMax, uint64 newMin, uint64 newMax);
+    /// @notice A trust agreement was settled (Algorithm 2).
+    event AgreementFormed(
+        uint256 indexed id,
+        bytes32 indexed org,
+        Mode mode,
+        uint64 meanTrust,
+        bytes32 agreementHash,
+        string cid
+    );
+
+    /// @notice Registers an entity controlled by the caller.
+    function register(bytes32 id, Kind kind) external;
+
+    /// @notice Folds a rating into trustStore[from][to]: T = delta * T_opt + (1 - delta) * T_prev(now).
+    /// @param from the rater (caller must control it)
+    /// @param to the rated entity
+    /// @param factors the n factor scores f_k in basis points, 16 bits each (lane k = factor k)
+    /// @param evidence sha2-256 digest of the evidence document (raw CIDv1 on IPFS), or zero
+    /// @param expected keccak256(from, to, newTrust, now) as computed off-chain, or zero to skip the check
+    /// @return newTrust the stored value
+    function rate(
+        bytes32 from,
+        bytes32 to,
+        uint256 factors,
+        bytes32 evidence,
+        bytes32 expected
+    ) external returns (uint64 newTrust);
+
+    /// @notice Sets O_ij (Eq. 46). ORACLE_ROLE.
+    function setOracle(bytes32 from, bytes32 to, int64 value) external;
+
+    /// @notice Flags an entity for an attack kind (0 Sybil, 1 on-off, 2 good-mouthing, 3 bad-mouthing, ...). DETECTOR_ROLE.
+    function flag(bytes32 id, uint8 kind, bytes32 evidence) external;
+
+    /// @notice Clears a flag. DETECTOR_ROLE.
+    function unflag(bytes32 id, uint8 kind) external;
+
+    /// @notice Adds a signed amount to a reputation, clamped to [0, 1]. FEEDBACK_ROLE (the dispute contract).
+    function adjustReputation(bytes32 id, int256 amount) external;
+
+    /// @notice Algorithm 2: settles a trust agreement between an organization and avatars.
+    /// @param org the organization (caller must control it)
+    /// @param avatars the avatars, ids strictly increasing
+    /// @param thresholds Threshold_{i,j} per avatar (WAD)
+    /// @param termsHash H(P) of the terms document
+    /// @param cid the terms document's CID
+    function proposeAgreement(
+        bytes32 org,
+        bytes32[] calldata avatars,
+        uint64[] calldata thresholds,
+        bytes32 termsHash,
+        string calldata cid
+    ) external returns (uint256 agreementId, Mode mode);
+
+    /// @notice The effective trust of `from` in `to` now: decayed, oracle-adjusted, times the identity and flag factors.
+    function trustOf(bytes32 from, bytes32 to) external view returns (uint256);
+
+    /// @notice trustStore[from][to] as stored.
+    function pairOf(bytes32 from, bytes32 to) external view returns (Pair memory);
+
+    /// @notice The entity record.
+    function entity(bytes32 id) external view returns (Entity memory);
+
+    /// @notice True iff the entity's identity is verified (admin flag or the kind's identity registry).
+    function isIdentityVerified(bytes32 id) external view returns (bool);
+
+    /// @notice An agreement.
+    function agreement(uint256 id) external view returns (Agreement memory);
+
+    /// @notice The immutable model parameters.
+    function model() external view returns (Model memory);
+}

@@ -1,0 +1,358 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {ITrustManager} from "../interfaces/ITrustManager.sol";
+import {IIdentityVerifier} from "../interfaces/IIdentityVerifier.sol";
+import {TrustMath} from "../libraries/TrustMath.sol";
+
+/// @title TrustManager
+/// @notice Trust paper §IV and §VI on-chain: trustStore, decay, oracle term, identity factor,
+/// reputations, agreements and attack flags.
+contract TrustManager is ITrustManager, AccessControl {
+    using TrustMath for uint256;
+
+    /// @notice May set oracle terms O_ij (Eq. 46).
+    bytes32 public constant ORACLE_ROLE = keccak256("ORACLE_ROLE");
+    /// @notice May flag and unflag entities (the off-chain attack detectors).
+    bytes32 public constant DETECTOR_ROLE = keccak256("DETECTOR_ROLE");
+    /// @notice May adjust reputations (the dispute resolution contract).
+    bytes32 public constant FEEDBACK_ROLE = keccak256("FEEDBACK_ROLE");
+
+    uint8 private constant VERIFIED_BIT = 0x80;
+    uint8 private constant ATTACK_MASK = 0x7f;
+    uint256 private constant MAX_AVATARS = 64;
+
+    uint256 private immutable _factorCount;
+    uint256 private immutable _weights;
+    uint256 private immutable _delta;
+    uint256 private immutable _rho;
+    uint256 private immutable _epochLength;
+    uint256 private immutable _baseline;
+    uint256 private immutable _gamma;
+    uint256 private immutable _unverifiedFactor;
+    uint256 private immutable _flaggedFactor;
+    uint256 private immutable _initialReputation;
+    uint256 private immutable _agreementWeight;
+
+    mapping(bytes32 id => Entity) private _entities;
+    mapping(bytes32 from => mapping(bytes32 to => Pair)) private _trustStore;
+    mapping(Kind kind => IIdentityVerifier) private _verifiers;
+    mapping(uint256 id => Agreement) private _agreements;
+    uint256 private _agreementCount;
+    uint64 private _trustMin;
+    uint64 private _trustMax;
+
+    /// @param admin the governance account (admin role; sets verifiers, thresholds and roles)
+    /// @param m the model parameters (validated: weights' mean 1, every factor <= 1, epochLength > 0)
+    /// @param trustMin Trust_min of Algorithm 2
+    /// @param trustMax Trust_max of Algorithm 2
+    constructor(address admin, Model memory m, uint64 trustMin, uint64 trustMax) {
+        TrustMath.checkWeights(m.weights, m.factorCount);
+        if (
+            m.delta > TrustMath.WAD ||
+            m.rho > TrustMath.WAD ||
+            m.epochLength == 0 ||
+            m.baseline > TrustMath.WAD ||
+            m.gamma > TrustMath.WAD ||
+            m.unverifiedFactor > TrustMath.WAD ||
+            m.flaggedFactor > TrustMath.WAD ||
+            m.initialReputation > TrustMath.WAD ||
+            m.agreementWeight > TrustMath.WAD
+        ) revert TrustManager__InvalidParameter();
+        _factorCount = m.factorCount;
+        _weights = m.weights;
+        _delta = m.delta;
+        _rho = m.rho;
+        _epochLength = m.epochLength;
+        _baseline = m.baseline;
+        _gamma = m.gamma;
+        _unverifiedFactor = m.unverifiedFactor;
+        _flaggedFactor = m.flaggedFactor;
+        _initialReputation = m.initialReputation;
+        _agreementWeight = m.agreementWeight;
+        _setThresholds(trustMin, trustMax);
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+    }
+
+    // ---------------------------------------------------------------- entities
+
+    /// @inheritdoc ITrustManager
+    function register(bytes32 id, Kind kind) external {
+        if (id == bytes32(0) || _entities[id].kind != Kind.None) revert TrustManager__EntityExists(id);
+        if (kind == Kind.None) revert TrustManager__InvalidKind(uint8(kind));
+        _entities[id] = Entity(msg.sender, kind, 0, uint64(_initialReputation));
+        emit EntityRegistered(id, kind, msg.sender);
+    }
+
+    /// @notice Sets the admin identity-verified flag of an entity (until its kind has a registry).
+    function setIdentityVerified(bytes32 id, bool verified) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        Entity storage e = _known(id);
+        e.flags = verified ? e.flags | VERIFIED_BIT : e.flags & ~VERIFIED_BIT;
+        emit IdentityVerificationSet(id, verified);
+    }
+
+    /// @notice Attaches the identity registry of a kind (e.g. the ResourcePoolRegistry for resource nodes).
+    function setVerifier(Kind kind, IIdentityVerifier verifier) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (kind == Kind.None) revert TrustManager__InvalidKind(uint8(kind));
+        emit VerifierSet(kind, address(_verifiers[kind]), address(verifier));
+        _verifiers[kind] = verifier;
+    }
+
+    /// @notice Sets Trust_min and Trust_max of Algorithm 2 (min <= max <= 1).
+    function setAgreementThresholds(uint64 trustMin, uint64 trustMax) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _setThresholds(trustMin, trustMax);
+    }
+
+    // ---------------------------------------------------------------- trust
+
+    /// @inheritdoc ITrustManager
+    function rate(
+        bytes32 from,
+        bytes32 to,
+        uint256 factors,
+        bytes32 evidence,
+        bytes32 expected
+    ) external returns (uint64 newTrust) {
+        if (from == to) revert TrustManager__SelfRating(from);
+        if (_entities[from].controller != msg.sender) {
+            if (_entities[from].kind == Kind.None) revert TrustManager__UnknownEntity(from);
+            revert TrustManager__NotController(from, msg.sender);
+        }
+        if (_entities[to].kind == Kind.None) revert TrustManager__UnknownEntity(to);
+        Pair storage p = _trustStore[from][to];
+        uint64 old = p.trust;
+        uint256 prev =
+            p.ratings == 0
+                ? _baseline
+                : TrustMath.decay(old, _baseline, _rho, (block.timestamp - p.updatedAt) / _epochLength);
+        newTrust = uint64(TrustMath.blend(TrustMath.optimizedTrust(factors, _weights, _factorCount), prev, _delta));
+        bytes32 digest = keccak256(abi.encode(from, to, newTrust, block.timestamp));
+        if (expected != bytes32(0) && expected != digest) revert TrustManager__IntegrityCheckFailed(expected, digest);
+        p.trust = newTrust;
+        p.updatedAt = uint40(block.timestamp);
+        unchecked {
+            p.ratings += 1;
+        }
+        emit TrustStored(from, to, old, newTrust, evidence, digest);
+    }
+
+    /// @inheritdoc ITrustManager
+    function setOracle(bytes32 from, bytes32 to, int64 value) external onlyRole(ORACLE_ROLE) {
+        _known(from);
+        _known(to);
+        if (value > int64(int256(TrustMath.WAD)) || value < -int64(int256(TrustMath.WAD)))
+            revert TrustManager__InvalidParameter();
+        Pair storage p = _trustStore[from][to];
+        emit OracleUpdated(from, to, p.oracle, value);
+        p.oracle = value;
+    }
+
+    // ---------------------------------------------------------------- flags and reputation
+
+    /// @inheritdoc ITrustManager
+    function flag(bytes32 id, uint8 kind, bytes32 evidence) external onlyRole(DETECTOR_ROLE) {
+        if (kind > 6) revert TrustManager__InvalidFlag(kind);
+        Entity storage e = _known(id);
+        e.flags |= uint8(1 << kind);
+        emit EntityFlagged(id, kind, evidence);
+    }
+
+    /// @inheritdoc ITrustManager
+    function unflag(bytes32 id, uint8 kind) external onlyRole(DETECTOR_ROLE) {
+        if (kind > 6) revert TrustManager__InvalidFlag(kind);
+        Entity storage e = _known(id);
+        e.flags &= ~uint8(1 << kind);
+        emit EntityUnflagged(id, kind);
+    }
+
+    /// @inheritdoc ITrustManager
+    function adjustReputation(bytes32 id, int256 amount) external onlyRole(FEEDBACK_ROLE) {
+        Entity storage e = _known(id);
+        uint64 old = e.reputation;
+        int256 r = int256(uint256(old)) + amount;
+        uint64 updated =
+            r <= 0
+                ? 0
+                : r >= int256(TrustMath.WAD)
+                    ? uint64(TrustMath.WAD)
+                    : uint64(uint256(r));
+        e.reputation = updated;
+        emit ReputationUpdated(id, old, updated);
+    }
+
+    // ---------------------------------------------------------------- agreements
+
+    /// @inheritdoc ITrustManager
+    function proposeAgreement(
+        bytes32 org,
+        bytes32[] calldata avatars,
+        uint64[] calldata thresholds,
+        bytes32 termsHash,
+        string calldata cid
+    ) external returns (uint256 agreementId, Mode mode) {
+        _checkAgreement(org, avatars.length, thresholds.length, termsHash);
+        uint256[] memory t;
+        uint64 mean;
+        (t, mean, mode) = _settle(org, avatars, thresholds);
+        agreementId = _store(org, mode, mean, avatars, termsHash, cid);
+        if (mode != Mode.Intermediary) _credit(avatars, t);
+    }
+
+    // ---------------------------------------------------------------- views
+
+    /// @inheritdoc ITrustManager
+    function trustOf(bytes32 from, bytes32 to) external view returns (uint256) {
+        _known(from);
+        _known(to);
+        return _effectiveTrust(from, to);
+    }
+
+    /// @inheritdoc ITrustManager
+    function pairOf(bytes32 from, bytes32 to) external view returns (Pair memory) {
+        return _trustStore[from][to];
+    }
+
+    /// @inheritdoc ITrustManager
+    function entity(bytes32 id) external view returns (Entity memory) {
+        return _entities[id];
+    }
+
+    /// @inheritdoc ITrustManager
+    function isIdentityVerified(bytes32 id) public view returns (bool) {
+        Entity storage e = _entities[id];
+        if (e.flags & VERIFIED_BIT != 0) return true;
+        IIdentityVerifier v = _verifiers[e.kind];
+        return address(v) != address(0) && v.isVerified(id);
+    }
+
+    /// @inheritdoc ITrustManager
+    function agreement(uint256 id) external view returns (Agreement memory) {
+        return _agreements[id];
+    }
+
+    /// @notice Number of agreements formed.
+    function agreementCount() external view returns (uint256) {
+        return _agreementCount;
+    }
+
+    /// @notice Trust_min and Trust_max of Algorithm 2.
+    function agreementThresholds() external view returns (uint64 trustMin, uint64 trustMax) {
+        return (_trustMin, _trustMax);
+    }
+
+    /// @notice The identity registry of a kind.
+    function verifierOf(Kind kind) external view returns (address) {
+        return address(_verifiers[kind]);
+    }
+
+    /// @inheritdoc ITrustManager
+    function model() external view returns (Model memory) {
+        return
+            Model(
+                _factorCount,
+                _weights,
+                _delta,
+                _rho,
+                _epochLength,
+                _baseline,
+                _gamma,
+                _unverifiedFactor,
+                _flaggedFactor,
+                _initialReputation,
+                _agreementWeight
+            );
+    }
+
+    // ---------------------------------------------------------------- internal
+
+    function _effectiveTrust(bytes32 from, bytes32 to) private view returns (uint256 t) {
+        Pair storage p = _trustStore[from][to];
+        t =
+            p.ratings == 0
+                ? _baseline
+                : TrustMath.decay(p.trust, _baseline, _rho, (block.timestamp - p.updatedAt) / _epochLength);
+        t = TrustMath.withOracle(t, p.oracle, _gamma);
+        if (!isIdentityVerified(to)) t = t.mulWad(_unverifiedFactor);
+        if (_entities[to].flags & ATTACK_MASK != 0) t = t.mulWad(_flaggedFactor);
+    }
+
+    /// @dev Algorithm 2 lines 2-7: each avatar's trust in the organization, their mean, and the mode:
+    /// direct if mean >= Trust_max; by smart contract if mean >= Trust_min and every avatar meets
+    /// its threshold; through an intermediary otherwise.
+    function _settle(
+        bytes32 org,
+        bytes32[] calldata avatars,
+        uint64[] calldata thresholds
+    ) private view returns (uint256[] memory t, uint64 mean, Mode mode) {
+        uint256 n = avatars.length;
+        t = new uint256[](n);
+        uint256 sum;
+        bool allMeet = true;
+        for (uint256 i; i < n; ++i) {
+            // Strictly increasing ids: no avatar counted twice.
+            if ((i > 0 && avatars[i] <= avatars[i - 1]) || thresholds[i] > TrustMath.WAD)
+                revert TrustManager__InvalidAgreement();
+            if (_known(avatars[i]).kind != Kind.Avatar) revert TrustManager__InvalidAgreement();
+            t[i] = _effectiveTrust(avatars[i], org);
+            sum += t[i];
+            if (t[i] < thresholds[i]) allMeet = false;
+        }
+        mean = uint64(sum / n);
+        if (mean >= _trustMax) mode = Mode.Direct;
+        else if (mean >= _trustMin && allMeet) mode = Mode.SmartContract;
+        else mode = Mode.Intermediary;
+    }
+
+    function _checkAgreement(bytes32 org, uint256 n, uint256 m, bytes32 termsHash) private view {
+        Entity storage o = _known(org);
+        if (o.controller != msg.sender) revert TrustManager__NotController(org, msg.sender);
+        if (o.kind != Kind.Organization || n == 0 || n > MAX_AVATARS || m != n || termsHash == bytes32(0))
+            revert TrustManager__InvalidAgreement();
+    }
+
+    /// @dev Eq. 7: H(TA) = H(P || T); records the agreement.
+    function _store(
+        bytes32 org,
+        Mode mode,
+        uint64 mean,
+        bytes32[] calldata avatars,
+        bytes32 termsHash,
+        string calldata cid
+    ) private returns (uint256 id) {
+        id = ++_agreementCount;
+        Agreement storage a = _agreements[id];
+        a.org = org;
+        a.mode = mode;
+        a.meanTrust = mean;
+        a.createdAt = uint40(block.timestamp);
+        a.avatarsHash = keccak256(abi.encodePacked(avatars));
+        a.termsHash = termsHash;
+        a.agreementHash = keccak256(abi.encodePacked(termsHash, mean));
+        a.cid = cid;
+        emit AgreementFormed(id, org, mode, mean, a.agreementHash, cid);
+    }
+
+    /// @dev Eq. 6: R_i = sum_j w_j f_j(TA_ij), kept as a running weighted mean with f(TA_ij) = T_ij.
+    function _credit(bytes32[] calldata avatars, uint256[] memory t) private {
+        for (uint256 i; i < avatars.length; ++i) {
+            Entity storage a = _entities[avatars[i]];
+            uint64 old = a.reputation;
+            uint64 updated = uint64(TrustMath.blend(t[i], old, _agreementWeight));
+            a.reputation = updated;
+            emit ReputationUpdated(avatars[i], old, updated);
+        }
+    }
+
+    function _known(bytes32 id) private view returns (Entity storage e) {
+        e = _entities[id];
+        if (e.kind == Kind.None) revert TrustManager__UnknownEntity(id);
+    }
+
+    function _setThresholds(uint64 trustMin, uint64 trustMax) private {
+        if (trustMin > trustMax || trustMax > TrustMath.WAD) revert TrustManager__InvalidParameter();
+        emit AgreementThresholdsUpdated(_trustMin, _trustMax, trustMin, trustMax);
+        _trustMin = trustMin;
+        _trustMax = trustMax;
+    }
+}

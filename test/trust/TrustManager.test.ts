@@ -1,0 +1,257 @@
+import { expect } from "chai";
+import { ethers } from "hardhat";
+import { loadFixture, time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
+import { deployTrustFixture, id, Kind } from "../fixtures/trust";
+import * as F from "../../offchain/trust/fixed";
+
+const all = (x: number) => F.packFactors(Array(6).fill(x));
+const Z = ethers.ZeroHash;
+
+async function populated() {
+  const f = await deployTrustFixture();
+  const { trust } = f;
+  for (const n of ["alice", "bob", "carol"]) await trust.register(id(n), Kind.Avatar);
+  await trust.register(id("acme"), Kind.Organization);
+  await trust.register(id("node-1"), Kind.ResourceNode);
+  return f;
+}
+
+describe("TrustManager", () => {
+  describe("# register", () => {
+    it("registers with the initial reputation and emits EntityRegistered", async () => {
+      const { trust, msrp } = await loadFixture(deployTrustFixture);
+      await expect(trust.register(id("x"), Kind.Avatar))
+        .to.emit(trust, "EntityRegistered")
+        .withArgs(id("x"), Kind.Avatar, msrp.address);
+      const e = await trust.entity(id("x"));
+      expect([e.controller, e.kind, e.reputation]).to.deep.equal([msrp.address, BigInt(Kind.Avatar), F.DEFAULT_MODEL.initialReputation]);
+    });
+
+    it("rejects a taken or zero id and kind None; nothing changes", async () => {
+      const { trust, others } = await loadFixture(populated);
+      await expect(trust.connect(others[0]).register(id("alice"), Kind.Organization))
+        .to.be.revertedWithCustomError(trust, "TrustManager__EntityExists")
+        .withArgs(id("alice"));
+      await expect(trust.register(Z, Kind.Avatar)).to.be.revertedWithCustomError(trust, "TrustManager__EntityExists");
+      await expect(trust.register(id("y"), 0))
+        .to.be.revertedWithCustomError(trust, "TrustManager__InvalidKind")
+        .withArgs(0);
+      expect((await trust.entity(id("alice"))).kind).to.equal(BigInt(Kind.Avatar));
+      expect((await trust.entity(id("y"))).kind).to.equal(0n);
+    });
+  });
+
+  describe("# rate", () => {
+    it("blends the rating into trustStore (Eq. 41, 43) and emits TrustStored with the integrity digest", async () => {
+      const { trust } = await loadFixture(populated);
+      const now = BigInt(await time.latest()) + 5n;
+      await time.setNextBlockTimestamp(now);
+      const expected = F.ratedTrust(F.DEFAULT_MODEL, { trust: 0n, updatedAt: 0n, ratings: 0, oracle: 0n }, all(0.9), now);
+      const digest = ethers.keccak256(
+        ethers.AbiCoder.defaultAbiCoder().encode(["bytes32", "bytes32", "uint64", "uint256"], [id("alice"), id("bob"), expected, now]),
+      );
+      await expect(trust.rate(id("alice"), id("bob"), all(0.9), id("evidence"), digest))
+        .to.emit(trust, "TrustStored")
+        .withArgs(id("alice"), id("bob"), 0, expected, id("evidence"), digest);
+      const p = await trust.pairOf(id("alice"), id("bob"));
+      expect([p.trust, p.ratings]).to.deep.equal([expected, 1n]);
+    });
+
+    it("rejects self-rating, unknown entities, a non-controller, factors out of range and a failed integrity check; nothing changes", async () => {
+      const { trust, others } = await loadFixture(populated);
+      await trust.rate(id("alice"), id("bob"), all(0.7), Z, Z);
+      const before = await trust.pairOf(id("alice"), id("bob"));
+      await expect(trust.rate(id("alice"), id("alice"), all(0.9), Z, Z))
+        .to.be.revertedWithCustomError(trust, "TrustManager__SelfRating")
+        .withArgs(id("alice"));
+      await expect(trust.rate(id("ghost"), id("bob"), all(0.9), Z, Z))
+        .to.be.revertedWithCustomError(trust, "TrustManager__UnknownEntity")
+        .withArgs(id("ghost"));
+      await expect(trust.rate(id("alice"), id("ghost"), all(0.9), Z, Z))
+        .to.be.revertedWithCustomError(trust, "TrustManager__UnknownEntity")
+        .withArgs(id("ghost"));
+      await expect(trust.connect(others[3]).rate(id("alice"), id("bob"), all(0.9), Z, Z))
+        .to.be.revertedWithCustomError(trust, "TrustManager__NotController")
+        .withArgs(id("alice"), others[3].address);
+      await expect(trust.rate(id("alice"), id("bob"), F.packLanes([10_001, 0, 0, 0, 0, 0]), Z, Z)).to.be.revertedWithCustomError(
+        trust,
+        "TrustMath__InvalidVector",
+      );
+      await expect(trust.rate(id("alice"), id("bob"), F.packLanes([1, 1, 1, 1, 1, 1, 1]), Z, Z)).to.be.revertedWithCustomError(
+        trust,
+        "TrustMath__InvalidVector",
+      );
+      await expect(trust.rate(id("alice"), id("bob"), all(0.9), Z, id("wrong"))).to.be.revertedWithCustomError(
+        trust,
+        "TrustManager__IntegrityCheckFailed",
+      );
+      const after = await trust.pairOf(id("alice"), id("bob"));
+      expect(after).to.deep.equal(before);
+    });
+
+    it("decays lazily toward the baseline with elapsed epochs, without any write", async () => {
+      const { trust } = await loadFixture(populated);
+      await trust.setIdentityVerified(id("bob"), true);
+      await trust.rate(id("alice"), id("bob"), all(1), Z, Z);
+      const t0 = await trust.trustOf(id("alice"), id("bob"));
+      await time.increase(30 * 86_400);
+      const t30 = await trust.trustOf(id("alice"), id("bob"));
+      expect(t30 < t0).to.equal(true);
+      expect(t30 > F.DEFAULT_MODEL.baseline).to.equal(true);
+      await time.increase(3650 * 86_400);
+      expect(await trust.trustOf(id("alice"), id("bob"))).to.equal(F.DEFAULT_MODEL.baseline);
+    });
+  });
+
+  describe("# identity factor (Eq. 13)", () => {
+    it("an unverified entity's trust is scaled down; a resource node is verified by its pool join record", async () => {
+      const { trust, registry, others } = await loadFixture(populated);
+      await trust.rate(id("alice"), id("node-1"), all(1), Z, Z);
+      const unverified = await trust.trustOf(id("alice"), id("node-1"));
+      expect(await trust.isIdentityVerified(id("node-1"))).to.equal(false);
+      await registry.createPool(1, others[0].address, id("rpm"), "0x02" + "11".repeat(32));
+      await registry.recordJoin(id("node-1"), id("tag"), 1, 1); // the RN's PID joined a pool
+      expect(await trust.isIdentityVerified(id("node-1"))).to.equal(true);
+      const verified = await trust.trustOf(id("alice"), id("node-1"));
+      expect(verified).to.equal((unverified * F.WAD) / F.DEFAULT_MODEL.unverifiedFactor);
+    });
+  });
+
+  describe("# oracle (Eq. 46) and flags", () => {
+    it("the oracle term moves trust within [0, 1]; a flag lowers it; roles are enforced", async () => {
+      const { trust, others } = await loadFixture(populated);
+      await trust.setIdentityVerified(id("bob"), true);
+      await trust.rate(id("alice"), id("bob"), all(0.8), Z, Z);
+      const base = await trust.trustOf(id("alice"), id("bob"));
+      await expect(trust.setOracle(id("alice"), id("bob"), F.WAD)).to.emit(trust, "OracleUpdated");
+      expect(await trust.trustOf(id("alice"), id("bob"))).to.equal(F.withOracle(base, F.WAD, F.DEFAULT_MODEL.gamma));
+      await expect(trust.setOracle(id("alice"), id("bob"), F.WAD + 1n)).to.be.revertedWithCustomError(
+        trust,
+        "TrustManager__InvalidParameter",
+      );
+      await expect(trust.connect(others[0]).setOracle(id("alice"), id("bob"), 0)).to.be.revertedWithCustomError(
+        trust,
+        "AccessControlUnauthorizedAccount",
+      );
+      const beforeFlag = await trust.trustOf(id("alice"), id("bob"));
+      await expect(trust.flag(id("bob"), 1, id("ev")))
+        .to.emit(trust, "EntityFlagged")
+        .withArgs(id("bob"), 1, id("ev"));
+      expect(await trust.trustOf(id("alice"), id("bob"))).to.equal(F.mulWad(beforeFlag, F.DEFAULT_MODEL.flaggedFactor));
+      await expect(trust.flag(id("bob"), 7, Z))
+        .to.be.revertedWithCustomError(trust, "TrustManager__InvalidFlag")
+        .withArgs(7);
+      await expect(trust.connect(others[0]).flag(id("bob"), 1, Z)).to.be.revertedWithCustomError(trust, "AccessControlUnauthorizedAccount");
+      await trust.unflag(id("bob"), 1);
+      expect(await trust.trustOf(id("alice"), id("bob"))).to.equal(beforeFlag);
+    });
+
+    it("adjustReputation is for the feedback role only and clamps to [0, 1]", async () => {
+      const { trust, msrp } = await loadFixture(populated);
+      await expect(trust.adjustReputation(id("alice"), 1)).to.be.revertedWithCustomError(trust, "AccessControlUnauthorizedAccount");
+      await trust.grantRole(await trust.FEEDBACK_ROLE(), msrp.address);
+      await trust.adjustReputation(id("alice"), 10n ** 19n);
+      expect((await trust.entity(id("alice"))).reputation).to.equal(F.WAD);
+      await trust.adjustReputation(id("alice"), -(10n ** 19n));
+      expect((await trust.entity(id("alice"))).reputation).to.equal(0n);
+    });
+  });
+
+  describe("# proposeAgreement (Algorithm 2)", () => {
+    async function rated(scores: Record<string, number>) {
+      const f = await loadFixture(populated);
+      await f.trust.setIdentityVerified(id("acme"), true);
+      for (const [n, s] of Object.entries(scores)) for (let k = 0; k < 6; k++) await f.trust.rate(id(n), id("acme"), all(s), Z, Z);
+      return f;
+    }
+    const sorted = (names: string[]) => names.map(id).sort();
+
+    it("direct when the mean trust reaches Trust_max; reputations follow Eq. 6", async () => {
+      const { trust } = await rated({ alice: 1, bob: 1 });
+      const avatars = sorted(["alice", "bob"]);
+      const repBefore = (await trust.entity(id("alice"))).reputation;
+      const tx = trust.proposeAgreement(id("acme"), avatars, [0n, 0n], id("terms"), "bafy-terms");
+      await expect(tx).to.emit(trust, "AgreementFormed");
+      const a = await trust.agreement(1);
+      expect(a.mode).to.equal(0n); // Direct
+      expect(a.agreementHash).to.equal(ethers.solidityPackedKeccak256(["bytes32", "uint64"], [id("terms"), a.meanTrust]));
+      expect((await trust.entity(id("alice"))).reputation > repBefore).to.equal(true);
+    });
+
+    it("by smart contract between the thresholds when every avatar meets its own; intermediary otherwise", async () => {
+      const { trust } = await rated({ alice: 0.72, bob: 0.66 });
+      const avatars = sorted(["alice", "bob"]);
+      const t = await Promise.all(avatars.map((a) => trust.trustOf(a, id("acme"))));
+      await trust.proposeAgreement(id("acme"), avatars, [t[0] - 1n, t[1] - 1n], id("terms"), "cid");
+      expect((await trust.agreement(1)).mode).to.equal(1n); // SmartContract
+      const repAfter1 = (await trust.entity(id("alice"))).reputation;
+      await trust.proposeAgreement(id("acme"), avatars, [t[0] + 1n, t[1]], id("terms2"), "cid2");
+      expect((await trust.agreement(2)).mode).to.equal(2n); // Intermediary
+      expect((await trust.entity(id("alice"))).reputation).to.equal(repAfter1); // no credit through an intermediary
+    });
+
+    it("rejects malformed agreements and out-of-order thresholds; nothing changes", async () => {
+      const { trust, others } = await rated({ alice: 0.9 });
+      const avatars = sorted(["alice", "bob"]);
+      await expect(trust.proposeAgreement(id("acme"), avatars, [0n], id("t"), "c")).to.be.revertedWithCustomError(
+        trust,
+        "TrustManager__InvalidAgreement",
+      );
+      await expect(trust.proposeAgreement(id("acme"), [...avatars].reverse(), [0n, 0n], id("t"), "c")).to.be.revertedWithCustomError(
+        trust,
+        "TrustManager__InvalidAgreement",
+      );
+      await expect(trust.proposeAgreement(id("acme"), [avatars[0], avatars[0]], [0n, 0n], id("t"), "c")).to.be.revertedWithCustomError(
+        trust,
+        "TrustManager__InvalidAgreement",
+      );
+      await expect(trust.proposeAgreement(id("acme"), sorted(["alice", "node-1"]), [0n, 0n], id("t"), "c")).to.be.revertedWithCustomError(
+        trust,
+        "TrustManager__InvalidAgreement",
+      );
+      await expect(trust.proposeAgreement(id("alice"), sorted(["bob"]), [0n], id("t"), "c")).to.be.revertedWithCustomError(
+        trust,
+        "TrustManager__InvalidAgreement",
+      );
+      await expect(trust.proposeAgreement(id("acme"), avatars, [0n, F.WAD + 1n], id("t"), "c")).to.be.revertedWithCustomError(
+        trust,
+        "TrustManager__InvalidAgreement",
+      );
+      await expect(trust.proposeAgreement(id("acme"), avatars, [0n, 0n], Z, "c")).to.be.revertedWithCustomError(
+        trust,
+        "TrustManager__InvalidAgreement",
+      );
+      await expect(trust.connect(others[1]).proposeAgreement(id("acme"), avatars, [0n, 0n], id("t"), "c")).to.be.revertedWithCustomError(
+        trust,
+        "TrustManager__NotController",
+      );
+      await expect(trust.setAgreementThresholds(F.toWad(0.9), F.toWad(0.5))).to.be.revertedWithCustomError(
+        trust,
+        "TrustManager__InvalidParameter",
+      );
+      await expect(trust.setAgreementThresholds(F.toWad(0.5), F.WAD + 1n)).to.be.revertedWithCustomError(
+        trust,
+        "TrustManager__InvalidParameter",
+      );
+      expect(await trust.agreementCount()).to.equal(0n);
+      expect(await trust.agreementThresholds()).to.deep.equal([F.DEFAULT_THRESHOLDS.trustMin, F.DEFAULT_THRESHOLDS.trustMax]);
+    });
+  });
+
+  describe("# constructor", () => {
+    it("refuses weights whose mean is not 1 and parameters above 1", async () => {
+      const [admin] = await ethers.getSigners();
+      const factory = await ethers.getContractFactory("TrustManager");
+      const bad = { ...F.DEFAULT_MODEL, weights: F.packLanes([10_000, 10_000, 10_000, 10_000, 10_000, 9_999]) };
+      await expect(factory.deploy(admin.address, bad, 0, 0)).to.be.revertedWithCustomError(factory, "TrustMath__InvalidVector");
+      await expect(factory.deploy(admin.address, { ...F.DEFAULT_MODEL, delta: F.WAD + 1n }, 0, 0)).to.be.revertedWithCustomError(
+        factory,
+        "TrustManager__InvalidParameter",
+      );
+      await expect(factory.deploy(admin.address, { ...F.DEFAULT_MODEL, epochLength: 0n }, 0, 0)).to.be.revertedWithCustomError(
+        factory,
+        "TrustManager__InvalidParameter",
+      );
+    });
+  });
+});
