@@ -109,10 +109,12 @@ interface ITrustManager {
 
     /// @notice An entity was registered.
     event EntityRegistered(bytes32 indexed id, Kind kind, address indexed controller);
-    /// @notice trustStore[from][to] was updated (Algorithm 5 step 4); `digest` = keccak256(from, to, trust, updatedAt).
+    /// @notice trustStore[from][to] was updated (Algorithm 5 step 4): `rating` is this rating's T_opt
+    /// (Eq. 41), `digest` = keccak256(from, to, newTrust, updatedAt).
     event TrustStored(
         bytes32 indexed from,
         bytes32 indexed to,
+        uint64 rating,
         uint64 oldTrust,
         uint64 newTrust,
         bytes32 evidence,

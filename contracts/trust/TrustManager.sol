@@ -126,7 +126,8 @@ contract TrustManager is ITrustManager, AccessControl {
             p.ratings == 0
                 ? _baseline
                 : TrustMath.decay(old, _baseline, _rho, (block.timestamp - p.updatedAt) / _epochLength);
-        newTrust = uint64(TrustMath.blend(TrustMath.optimizedTrust(factors, _weights, _factorCount), prev, _delta));
+        uint256 tOpt = TrustMath.optimizedTrust(factors, _weights, _factorCount);
+        newTrust = uint64(TrustMath.blend(tOpt, prev, _delta));
         bytes32 digest = keccak256(abi.encode(from, to, newTrust, block.timestamp));
         if (expected != bytes32(0) && expected != digest) revert TrustManager__IntegrityCheckFailed(expected, digest);
         p.trust = newTrust;
@@ -134,7 +135,7 @@ contract TrustManager is ITrustManager, AccessControl {
         unchecked {
             p.ratings += 1;
         }
-        emit TrustStored(from, to, old, newTrust, evidence, digest);
+        emit TrustStored(from, to, uint64(tOpt), old, newTrust, evidence, digest);
     }
 
     /// @inheritdoc ITrustManager
