@@ -2,3 +2,4 @@
 import "./deploy";
 import "./rsms";
 import "./group";
+import "./trust";

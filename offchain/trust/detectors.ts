@@ -103,7 +103,8 @@ export function detectSybils(
   const flagged = new Set<string>();
   for (const n of nodes) {
     const r = rep.get(n)!;
-    if (!seeds.has(n) && r < theta) {
+    // An entity nobody rated has given no evidence either way: it is not flagged.
+    if (!seeds.has(n) && r < theta && sums.has(n)) {
       detections.push({
         entity: n,
         kind: AttackKind.Sybil,
@@ -234,22 +235,30 @@ export function detectMouthing(
     if (!m) tx.set(key, (m = new Map()));
     m.set(r.from, { x: r.value >= good ? 1 : 0, v: r.value });
   }
-  const agree = new Map<string, { same: number; n: number; above: number; below: number }>();
-  for (const m of tx.values()) {
-    if (m.size < 2) continue;
-    const entries = [...m.entries()];
-    for (const [i, xi] of entries) {
-      const a = agree.get(i) ?? { same: 0, n: 0, above: 0, below: 0 };
-      for (const [j, xj] of entries) {
-        if (i === j || (o.reference && !o.reference.has(j))) continue;
-        a.n++;
-        if (xi.x === xj.x) a.same++;
-        else if (xi.x > xj.x) a.above++;
-        else a.below++;
+  const compare = (reference?: Set<string>) => {
+    const agree = new Map<string, { same: number; n: number; above: number; below: number }>();
+    for (const m of tx.values()) {
+      if (m.size < 2) continue;
+      const entries = [...m.entries()];
+      for (const [i, xi] of entries) {
+        const a = agree.get(i) ?? { same: 0, n: 0, above: 0, below: 0 };
+        for (const [j, xj] of entries) {
+          if (i === j || (reference && !reference.has(j))) continue;
+          a.n++;
+          if (xi.x === xj.x) a.same++;
+          else if (xi.x > xj.x) a.above++;
+          else a.below++;
+        }
+        agree.set(i, a);
       }
-      agree.set(i, a);
     }
-  }
+    return agree;
+  };
+  // Two passes: the second compares each rater only with raters the first found credible, so that
+  // an honest rater is not blamed for disagreeing with a mouther.
+  const first = compare(o.reference);
+  const credible = new Set([...first].filter(([, a]) => a.n === 0 || a.same / a.n >= threshold).map(([i]) => i));
+  const agree = compare(new Set([...credible].filter((i) => !o.reference || o.reference.has(i))));
   const credibility = new Map<string, number>();
   const detections: Detection[] = [];
   for (const [i, a] of agree) {

@@ -1,0 +1,89 @@
+import { expect } from "chai";
+import fs from "fs";
+import os from "os";
+import path from "path";
+import hre from "hardhat";
+import { ContentNotFoundError } from "../offchain/storage/errors";
+
+async function rejects(p: Promise<unknown>): Promise<Error> {
+  try {
+    await p;
+  } catch (e) {
+    return e as Error;
+  }
+  throw new Error("expected a rejection");
+}
+
+describe("tasks: trust:* (in-process network, one process)", function () {
+  this.timeout(120_000);
+  const saved: Record<string, string | undefined> = {};
+  const log = console.log;
+  let dir = "";
+
+  before(async () => {
+    for (const k of ["METATRUST_DATA_DIR", "METATRUST_DEPLOYMENTS_DIR"]) saved[k] = process.env[k];
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "metatrust-trust-tasks-"));
+    process.env.METATRUST_DATA_DIR = path.join(dir, "data");
+    process.env.METATRUST_DEPLOYMENTS_DIR = path.join(dir, "deployments");
+    console.log = () => {};
+    await hre.run("deploy", { quiet: true });
+  });
+  after(() => {
+    console.log = log;
+    for (const [k, v] of Object.entries(saved))
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+  });
+
+  it("register, rate (with evidence on IPFS), score, agree, show", async () => {
+    for (const n of ["ann", "ben", "cat", "dan"]) await hre.run("trust:register", { entity: n, type: "avatar", verified: true });
+    await hre.run("trust:register", { entity: "guild", type: "organization", verified: true });
+    const evidence = path.join(dir, "evidence.txt");
+    fs.writeFileSync(evidence, "ann delivered the scene on time");
+    const r = await hre.run("trust:rate", { from: "ben", to: "ann", score: 0.9, evidence });
+    expect(r.trust).to.be.greaterThan(0.5);
+    expect(r.evidence).to.match(/^bafkrei/);
+    const again = await hre.run("trust:rate", { from: "cat", to: "ann", evidenceCid: r.evidence, factors: "1,1,1,0.5,0.5,0.5" });
+    expect(again.rating).to.be.closeTo(0.75, 1e-9);
+    const s = await hre.run("trust:score", { of: "ann", by: "ben" });
+    expect(s.trust).to.be.closeTo(r.trust, 1e-9);
+    for (const n of ["ann", "ben"]) for (let k = 0; k < 4; k++) await hre.run("trust:rate", { from: n, to: "guild", score: 1 });
+    const ag = await hre.run("trust:agree", { org: "guild", avatars: "ann,ben", days: 30, termination: "t", penalty: "p" });
+    expect(ag.mode).to.equal("direct");
+    const rows = await hre.run("trust:show");
+    expect(rows.find((x: { name: string }) => x.name === "ann").verified).to.equal(true);
+  });
+
+  it("bad input: self-rating, a score out of range, an unregistered entity, an evidence CID that does not resolve", async () => {
+    expect((await rejects(hre.run("trust:rate", { from: "ann", to: "ann", score: 0.5 }))).message).to.match(/SelfRating/);
+    expect((await rejects(hre.run("trust:rate", { from: "ann", to: "ben", score: 1.5 }))).message).to.match(
+      /^packFactors: factor 1.5 is not in \[0, 1\]/,
+    );
+    expect((await rejects(hre.run("trust:rate", { from: "ann", to: "nobody", score: 0.5 }))).message).to.match(/UnknownEntity/);
+    const err = await rejects(
+      hre.run("trust:rate", {
+        from: "ann",
+        to: "ben",
+        score: 0.5,
+        evidenceCid: "bafkreigaknpexyvxt76zgkitavbwx6ejgfheup5oybpm77f3pxzrvwpfdi",
+      }),
+    );
+    expect(err).to.be.instanceOf(ContentNotFoundError);
+  });
+
+  it("trust:detect flags a bad-mouther from the on-chain history", async () => {
+    for (const n of ["eve"]) await hre.run("trust:register", { entity: n, type: "avatar" });
+    for (const target of ["ann", "cat", "dan"]) {
+      for (const rater of ["ben", "cat", "dan", "ann"])
+        if (rater !== target) await hre.run("trust:rate", { from: rater, to: target, score: 0.9 });
+      await hre.run("trust:rate", { from: "eve", to: target, score: 0.05 });
+    }
+    const report = await hre.run("trust:detect", { dryRun: false });
+    const eve = report.detections.find((d: { kindName: string; flagged: boolean }) => d.kindName === "bad-mouthing");
+    expect(eve, JSON.stringify(report.detections)).to.not.equal(undefined);
+    expect(eve.flagged).to.equal(true);
+    const rows = await hre.run("trust:show");
+    expect(rows.find((x: { name: string }) => x.name === "eve").flags & 0b1000).to.equal(0b1000);
+    expect(rows.filter((x: { flags: number; name: string }) => x.flags !== 0).map((x: { name: string }) => x.name)).to.deep.equal(["eve"]);
+  });
+});
