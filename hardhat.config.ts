@@ -38,7 +38,7 @@ const { RPC_URL, PRIVATE_KEY, REPORT_GAS } = process.env;
 const config: HardhatUserConfig = {
   solidity: {
     version: SOLC_VERSION,
-    settings: { evmVersion: "prague", optimizer: { enabled: true, runs: 200 } },
+    settings: { evmVersion: "prague", viaIR: true, optimizer: { enabled: true, runs: 200 } },
   },
   defaultNetwork: "hardhat",
   networks: {

@@ -109,17 +109,13 @@ interface ITrustManager {
 
     /// @notice An entity was registered.
     event EntityRegistered(bytes32 indexed id, Kind kind, address indexed controller);
-    /// @notice trustStore[from][to] was updated (Algorithm 5 step 4): `rating` is this rating's T_opt
-    /// (Eq. 41), `digest` = keccak256(from, to, newTrust, updatedAt).
-    event TrustStored(
-        bytes32 indexed from,
-        bytes32 indexed to,
-        uint64 rating,
-        uint64 oldTrust,
-        uint64 newTrust,
-        bytes32 evidence,
-        bytes32 digest
-    );
+    /// @notice trustStore[from][to] was updated (Algorithm 5 step 4). `rating` is this rating's
+    /// T_opt (Eq. 41) and `newTrust` the stored value; anyone can recompute the integrity digest
+    /// keccak256(abi.encode(from, to, newTrust, block.timestamp)) from the event and its block.
+    event TrustStored(bytes32 indexed from, bytes32 indexed to, uint64 rating, uint64 newTrust);
+    /// @notice A rating came with evidence: the sha2-256 digest of a raw IPFS block (its CIDv1 is
+    /// derived from the digest). Emitted only when evidence is given, to keep plain ratings cheap.
+    event EvidenceAttached(bytes32 indexed from, bytes32 indexed to, bytes32 evidence);
     /// @notice The oracle term O_ij changed.
     event OracleUpdated(bytes32 indexed from, bytes32 indexed to, int64 oldValue, int64 newValue);
     /// @notice A reputation changed (by an agreement or by feedback).
@@ -152,7 +148,7 @@ interface ITrustManager {
     /// @param to the rated entity
     /// @param factors the n factor scores f_k in basis points, 16 bits each (lane k = factor k)
     /// @param evidence sha2-256 digest of the evidence document (raw CIDv1 on IPFS), or zero
-    /// @param expected keccak256(from, to, newTrust, now) as computed off-chain, or zero to skip the check
+    /// @param expected keccak256(abi.encode(from, to, newTrust, block.timestamp)) as computed off-chain, or zero to skip the check
     /// @return newTrust the stored value
     function rate(
         bytes32 from,

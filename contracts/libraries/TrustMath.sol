@@ -54,10 +54,13 @@ library TrustMath {
     function optimizedTrust(uint256 factors, uint256 weights, uint256 n) internal pure returns (uint256) {
         if (n < MAX_FACTORS && factors >> (16 * n) != 0) revert TrustMath__InvalidVector(factors, n);
         uint256 acc;
-        for (uint256 k; k < n; ++k) {
-            uint256 f = lane(factors, k);
-            if (f > BPS) revert TrustMath__InvalidVector(factors, n);
-            acc += lane(weights, k) * f;
+        // At most 16 lanes of 16-bit values: acc < 2^36, no overflow.
+        unchecked {
+            for (uint256 k; k < n; ++k) {
+                uint256 f = lane(factors, k);
+                if (f > BPS) revert TrustMath__InvalidVector(factors, n);
+                acc += lane(weights, k) * f;
+            }
         }
         // acc <= n * BPS * BPS; divide by n * BPS^2 and scale to WAD.
         return (acc * WAD) / (n * BPS * BPS);

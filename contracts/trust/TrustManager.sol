@@ -120,22 +120,24 @@ contract TrustManager is ITrustManager, AccessControl {
             revert TrustManager__NotController(from, msg.sender);
         }
         if (_entities[to].kind == Kind.None) revert TrustManager__UnknownEntity(to);
-        Pair storage p = _trustStore[from][to];
-        uint64 old = p.trust;
+        Pair memory p = _trustStore[from][to];
         uint256 prev =
             p.ratings == 0
                 ? _baseline
-                : TrustMath.decay(old, _baseline, _rho, (block.timestamp - p.updatedAt) / _epochLength);
+                : TrustMath.decay(p.trust, _baseline, _rho, (block.timestamp - p.updatedAt) / _epochLength);
         uint256 tOpt = TrustMath.optimizedTrust(factors, _weights, _factorCount);
         newTrust = uint64(TrustMath.blend(tOpt, prev, _delta));
-        bytes32 digest = keccak256(abi.encode(from, to, newTrust, block.timestamp));
-        if (expected != bytes32(0) && expected != digest) revert TrustManager__IntegrityCheckFailed(expected, digest);
-        p.trust = newTrust;
-        p.updatedAt = uint40(block.timestamp);
-        unchecked {
-            p.ratings += 1;
+        // Algorithm 5 step 3, when the caller could predict the block time (the event lets anyone
+        // recompute the same digest afterwards).
+        if (expected != bytes32(0)) {
+            bytes32 digest = keccak256(abi.encode(from, to, newTrust, block.timestamp));
+            if (expected != digest) revert TrustManager__IntegrityCheckFailed(expected, digest);
         }
-        emit TrustStored(from, to, uint64(tOpt), old, newTrust, evidence, digest);
+        unchecked {
+            _trustStore[from][to] = Pair(newTrust, uint40(block.timestamp), p.ratings + 1, p.oracle);
+        }
+        emit TrustStored(from, to, uint64(tOpt), newTrust);
+        if (evidence != bytes32(0)) emit EvidenceAttached(from, to, evidence);
     }
 
     /// @inheritdoc ITrustManager

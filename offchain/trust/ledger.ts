@@ -98,7 +98,12 @@ export class TrustLedger {
    * @param evidence - sha2-256 digest of the evidence block, or undefined
    * @throws TrustIntegrityError if the chain stored another value
    */
-  async rate(from: string, to: string, factors: bigint, evidence?: Uint8Array): Promise<{ tx: TxInfo; stored: bigint; rating: bigint }> {
+  async rate(
+    from: string,
+    to: string,
+    factors: bigint,
+    evidence?: Uint8Array,
+  ): Promise<{ tx: TxInfo; stored: bigint; rating: bigint; digest: string }> {
     const m = await this.getModel();
     const before = await this.pair(from, to);
     const { info, receipt } = await mined(
@@ -107,14 +112,16 @@ export class TrustLedger {
     const block = await receipt.getBlock();
     const ev = receipt.logs.map((l) => this.tm.interface.parseLog(l)).find((l) => l?.name === "TrustStored");
     if (!ev) throw new TrustIntegrityError("rate: no TrustStored event");
+    // Algorithm 5 step 3: the digest of what the model computes must equal the digest of what the
+    // chain stored (read back from storage, not only from the event).
     const expected = ratedTrust(m, before, factors, BigInt(block.timestamp));
-    const digest = ethersKeccak(
-      AbiCoder.defaultAbiCoder().encode(["bytes32", "bytes32", "uint64", "uint256"], [from, to, expected, block.timestamp]),
-    );
-    if (ev.args.newTrust !== expected || ev.args.digest !== digest) {
-      throw new TrustIntegrityError(`rate: the chain stored ${ev.args.newTrust}, the model computes ${expected}`);
+    const stored = await this.pair(from, to);
+    const digestOf = (t: bigint) =>
+      ethersKeccak(AbiCoder.defaultAbiCoder().encode(["bytes32", "bytes32", "uint64", "uint256"], [from, to, t, block.timestamp]));
+    if (ev.args.newTrust !== expected || digestOf(stored.trust) !== digestOf(expected)) {
+      throw new TrustIntegrityError(`rate: the chain stored ${stored.trust}, the model computes ${expected}`);
     }
-    return { tx: info, stored: expected, rating: ev.args.rating };
+    return { tx: info, stored: expected, rating: ev.args.rating, digest: digestOf(expected) };
   }
 
   /**

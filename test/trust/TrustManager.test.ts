@@ -52,7 +52,9 @@ describe("TrustManager", () => {
       );
       await expect(trust.rate(id("alice"), id("bob"), all(0.9), id("evidence"), digest))
         .to.emit(trust, "TrustStored")
-        .withArgs(id("alice"), id("bob"), F.optimizedTrust(all(0.9), F.DEFAULT_MODEL.weights, 6), 0, expected, id("evidence"), digest);
+        .withArgs(id("alice"), id("bob"), F.optimizedTrust(all(0.9), F.DEFAULT_MODEL.weights, 6), expected)
+        .and.to.emit(trust, "EvidenceAttached")
+        .withArgs(id("alice"), id("bob"), id("evidence"));
       const p = await trust.pairOf(id("alice"), id("bob"));
       expect([p.trust, p.ratings]).to.deep.equal([expected, 1n]);
     });
