@@ -8,6 +8,8 @@
  *   3. resource pools (RSMS §IV.A): an MSRP, two pools, six RNs, joins, a move across pools, a trace
  *   4. service groups (RSMS §IV.B): alice's 4-RN group, encrypted traffic, an eviction and an
  *      addition with a rekey, traffic under the new key
+ *   5. trust (trust paper): ratings of the group's RNs, one turning on and off; the detectors
+ *      flag it on-chain and the service group evicts it and renews its key
  */
 import fs from "fs";
 import os from "os";
@@ -21,6 +23,11 @@ import { ResourcePoolRegistry__factory, ServiceGroupRegistry__factory } from "..
 import { GroupLedger, formServiceGroup, rekeyServiceGroup } from "../offchain/protocols/rsms/group-flows";
 import { GroupParty } from "../offchain/protocols/rsms/group";
 import { Role } from "../offchain/protocols/rsms/messages";
+import { TrustManager__factory } from "../typechain-types";
+import { TrustLedger, entityId } from "../offchain/trust/ledger";
+import { fromWad, packFactors } from "../offchain/trust/fixed";
+import { runDetectors } from "../offchain/trust/pipeline";
+import { evictFlaggedMembers } from "../offchain/integration/evict";
 import { RsmsLedger } from "../offchain/protocols/rsms/ledger";
 import { DEFAULT_FILTER_POLICY, Msrp } from "../offchain/protocols/rsms/msrp";
 import {
@@ -212,6 +219,74 @@ async function main(): Promise<void> {
     }
     if (evictedRead || newcomerReadOld) throw new Error("forward or backward security broken");
     return `${members.length - 1} RNs read it; ${evicted.name} cannot (forward security); the newcomer cannot read epoch 0 (backward)`;
+  });
+
+  steps.begin("5. trust and detection (trust paper §IV, §VI)");
+  const trust = TrustManager__factory.connect(deployment.contracts.TrustManager.address, msrpSigner);
+  const trustLedger = new TrustLedger(trust);
+  const raters = ["alice", "bob-avatar", "carol-avatar", "dave-avatar"];
+  await steps.run("register raters and the group's RNs", async () => {
+    let gas = 0n;
+    for (const r of raters) gas += (await trustLedger.register(entityId(r), "avatar")).gasUsed;
+    for (const m of members.slice(1)) gas += (await trustLedger.register(toHex(m.pid), "resource-node")).gasUsed;
+    const verified = await Promise.all(members.slice(1).map((m) => trust.isIdentityVerified(toHex(m.pid))));
+    return {
+      detail: `${raters.length} avatars, ${members.length - 1} RNs (identity verified by their pool join: ${verified.filter(Boolean).length}/${verified.length})`,
+      gas,
+    };
+  });
+  const onOffNode = members[2];
+  let ratingGas = 0n;
+  let ratingCount = 0;
+  await steps.run(`service ratings over 12 rounds (${onOffNode.name} turns on and off)`, async () => {
+    for (let round = 0; round < 12; round++) {
+      for (const r of raters) {
+        for (const m of members.slice(1)) {
+          const bad = m === onOffNode && Math.floor(round / 3) % 2 === 1;
+          const score = bad ? 0.1 : 0.85 + (0.1 * ((round + ratingCount) % 3)) / 2;
+          const res = await trustLedger.rate(entityId(r), toHex(m.pid), packFactors(Array(6).fill(score)));
+          ratingGas += res.tx.gasUsed;
+          ratingCount++;
+        }
+      }
+    }
+    return {
+      detail: `${ratingCount} ratings, each checked against the off-chain model; ${(ratingGas / BigInt(ratingCount)).toLocaleString("en-US")} gas a rating on average`,
+      gas: ratingGas,
+    };
+  });
+  await steps.run("trust scores now", async () => {
+    const good = fromWad(await trust.trustOf(entityId("alice"), toHex(members[1].pid)));
+    const bad = fromWad(await trust.trustOf(entityId("alice"), toHex(onOffNode.pid)));
+    return `alice -> ${members[1].name}: ${good.toFixed(3)}, alice -> ${onOffNode.name}: ${bad.toFixed(3)}`;
+  });
+  let detected: string[] = [];
+  await steps.run("detectors flag the on-off node on-chain", async () => {
+    const report = await runDetectors(trustLedger, store, { flag: true });
+    detected = report.detections.map((d) => d.entity.toLowerCase());
+    if (!detected.includes(toHex(onOffNode.pid).toLowerCase()))
+      throw new Error(`not detected: ${JSON.stringify(report.detections.map((d) => d.reason))}`);
+    const kinds = report.detections.map((d) => d.kindName).join(", ");
+    return `${report.detections.length} detection(s) (${kinds}) over ${report.ratings} ratings; report ${report.cid.slice(0, 16)}…`;
+  });
+  await steps.run("the service group evicts it and renews its key", async () => {
+    const r = await evictFlaggedMembers(trust, groupLedger, msrp, party, gid);
+    if (!r.rekey) throw new Error("nothing evicted");
+    const evictedNode = agents.get(r.flagged[0].name)!;
+    members = r.rekey.parties;
+    const m = members[0].seal(gid, new TextEncoder().encode("render the mountain scene"));
+    for (const p of members.slice(1)) p.open(m);
+    let read = true;
+    try {
+      evictedNode.open(m);
+    } catch {
+      read = false;
+    }
+    if (read) throw new Error("the evicted node still reads the traffic");
+    return {
+      detail: `epoch ${r.rekey.epoch}: ${r.flagged.map((f) => f.name).join(", ")} out, ${r.added?.join(", ")} in; it cannot read the new traffic`,
+      gas: r.rekey.tx.gasUsed,
+    };
   });
 
   steps.summary();

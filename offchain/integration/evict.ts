@@ -1,0 +1,38 @@
+/**
+ * Trust meets service groups: a resource node that the trust layer flagged (any attack flag in
+ * the TrustManager, set by the detectors) is evicted from a service group, fresh joined RNs take
+ * its place, and the group key is renewed (RSMS §IV.B.2.c).
+ */
+import type { TrustManager } from "../../typechain-types";
+import { toHex } from "../crypto/bytes";
+import type { GroupLedger, PartyDirectory } from "../protocols/rsms/group-flows";
+import { rekeyServiceGroup } from "../protocols/rsms/group-flows";
+import type { Msrp } from "../protocols/rsms/msrp";
+
+const ATTACK_MASK = 0x7f;
+
+/**
+ * Evicts every flagged member of a group and adds as many unflagged joined RNs.
+ * @returns the flagged members and the rekey (undefined when no member is flagged)
+ */
+export async function evictFlaggedMembers(
+  trust: TrustManager,
+  groups: GroupLedger,
+  msrp: Msrp,
+  directory: PartyDirectory,
+  groupId: Uint8Array,
+) {
+  const info = msrp.groupInfo(groupId);
+  const isFlagged = async (pid: Uint8Array) => (Number((await trust.entity(toHex(pid))).flags) & ATTACK_MASK) !== 0;
+  const flagged: { name: string; pid: Uint8Array }[] = [];
+  for (const m of info.members) if (await isFlagged(m.pid)) flagged.push(m);
+  if (flagged.length === 0) return { flagged, rekey: undefined };
+  const inGroup = new Set(info.members.map((m) => toHex(m.pid)));
+  const spares: string[] = [];
+  for (const r of msrp.joinedRns()) {
+    if (spares.length === flagged.length) break;
+    if (!inGroup.has(toHex(r.pid)) && !(await isFlagged(r.pid))) spares.push(r.name);
+  }
+  const rekey = await rekeyServiceGroup(groups, msrp, directory, { groupId, evict: flagged.map((f) => f.pid), add: spares });
+  return { flagged, rekey, added: spares };
+}
