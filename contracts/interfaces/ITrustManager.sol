@@ -106,6 +106,8 @@ interface ITrustManager {
     error TrustManager__InvalidAgreement();
     /// @notice Attack kind out of range (0..6).
     error TrustManager__InvalidFlag(uint8 kind);
+    /// @notice A reputation lookup at the current or a future block.
+    error TrustManager__FutureLookup(uint48 blockNumber);
 
     /// @notice An entity was registered.
     event EntityRegistered(bytes32 indexed id, Kind kind, address indexed controller);
@@ -195,6 +197,9 @@ interface ITrustManager {
 
     /// @notice True iff the entity's identity is verified (admin flag or the kind's identity registry).
     function isIdentityVerified(bytes32 id) external view returns (bool);
+
+    /// @notice The reputation an entity had at the end of a past block (0 before it registered).
+    function reputationAt(bytes32 id, uint48 blockNumber) external view returns (uint256);
 
     /// @notice An agreement.
     function agreement(uint256 id) external view returns (Agreement memory);

@@ -2,6 +2,7 @@
 pragma solidity 0.8.30;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {Checkpoints} from "@openzeppelin/contracts/utils/structs/Checkpoints.sol";
 import {ITrustManager} from "../interfaces/ITrustManager.sol";
 import {IIdentityVerifier} from "../interfaces/IIdentityVerifier.sol";
 import {TrustMath} from "../libraries/TrustMath.sol";
@@ -11,6 +12,7 @@ import {TrustMath} from "../libraries/TrustMath.sol";
 /// reputations, agreements and attack flags.
 contract TrustManager is ITrustManager, AccessControl {
     using TrustMath for uint256;
+    using Checkpoints for Checkpoints.Trace208;
 
     /// @notice May set oracle terms O_ij (Eq. 46).
     bytes32 public constant ORACLE_ROLE = keccak256("ORACLE_ROLE");
@@ -39,6 +41,9 @@ contract TrustManager is ITrustManager, AccessControl {
     mapping(bytes32 from => mapping(bytes32 to => Pair)) private _trustStore;
     mapping(Kind kind => IIdentityVerifier) private _verifiers;
     mapping(uint256 id => Agreement) private _agreements;
+    /// Reputation history by block number, so that a dispute can weigh votes by the reputation
+    /// voters had when it opened (ERC20Votes-style checkpoints).
+    mapping(bytes32 id => Checkpoints.Trace208) private _reputationHistory;
     uint256 private _agreementCount;
     uint64 private _trustMin;
     uint64 private _trustMax;
@@ -82,6 +87,7 @@ contract TrustManager is ITrustManager, AccessControl {
         if (id == bytes32(0) || _entities[id].kind != Kind.None) revert TrustManager__EntityExists(id);
         if (kind == Kind.None) revert TrustManager__InvalidKind(uint8(kind));
         _entities[id] = Entity(msg.sender, kind, 0, uint64(_initialReputation));
+        _reputationHistory[id].push(uint48(block.number), uint208(_initialReputation));
         emit EntityRegistered(id, kind, msg.sender);
     }
 
@@ -181,6 +187,7 @@ contract TrustManager is ITrustManager, AccessControl {
                     ? uint64(TrustMath.WAD)
                     : uint64(uint256(r));
         e.reputation = updated;
+        _reputationHistory[id].push(uint48(block.number), updated);
         emit ReputationUpdated(id, old, updated);
     }
 
@@ -227,6 +234,12 @@ contract TrustManager is ITrustManager, AccessControl {
         if (e.flags & VERIFIED_BIT != 0) return true;
         IIdentityVerifier v = _verifiers[e.kind];
         return address(v) != address(0) && v.isVerified(id);
+    }
+
+    /// @inheritdoc ITrustManager
+    function reputationAt(bytes32 id, uint48 blockNumber) external view returns (uint256) {
+        if (blockNumber >= block.number) revert TrustManager__FutureLookup(blockNumber);
+        return _reputationHistory[id].upperLookupRecent(blockNumber);
     }
 
     /// @inheritdoc ITrustManager
@@ -343,6 +356,7 @@ contract TrustManager is ITrustManager, AccessControl {
             uint64 old = a.reputation;
             uint64 updated = uint64(TrustMath.blend(t[i], old, _agreementWeight));
             a.reputation = updated;
+            _reputationHistory[avatars[i]].push(uint48(block.number), updated);
             emit ReputationUpdated(avatars[i], old, updated);
         }
     }

@@ -7,6 +7,7 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import type { Signer } from "ethers";
 import type { DeployedContract } from "./deployments";
 import { DEFAULT_MODEL, DEFAULT_THRESHOLDS } from "../trust/fixed";
+import { DEFAULT_DISPUTE_PARAMS } from "../disputes/params";
 
 /** What a contract's constructor arguments and wiring may depend on. */
 export type DeployContext = {
@@ -53,6 +54,16 @@ export const SYSTEM_CONTRACTS: ContractSpec[] = [
       await (await tm.setVerifier(3, deployed.ResourcePoolRegistry.address)).wait();
       await (await tm.grantRole(await tm.DETECTOR_ROLE(), me)).wait();
       await (await tm.grantRole(await tm.ORACLE_ROLE(), me)).wait();
+    },
+  },
+  {
+    name: "DisputeResolution",
+    purpose: "reputation-weighted commit-reveal disputes, feedback to the trust manager",
+    args: async ({ deployed }) => [deployed.TrustManager.address, DEFAULT_DISPUTE_PARAMS],
+    // Dispute outcomes feed reputations back (voters, losing party).
+    wire: async ({ hre, deployer, deployed }) => {
+      const tm = await hre.ethers.getContractAt("TrustManager", deployed.TrustManager.address, deployer);
+      await (await tm.grantRole(await tm.FEEDBACK_ROLE(), deployed.DisputeResolution.address)).wait();
     },
   },
 ];

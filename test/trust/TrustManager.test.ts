@@ -240,6 +240,22 @@ describe("TrustManager", () => {
     });
   });
 
+  describe("# reputation checkpoints", () => {
+    it("reputationAt returns the value at the end of a past block; 0 before registration; no future lookups", async () => {
+      const { trust, msrp } = await loadFixture(populated);
+      await trust.grantRole(await trust.FEEDBACK_ROLE(), msrp.address);
+      const b0 = await ethers.provider.getBlockNumber();
+      await trust.adjustReputation(id("alice"), 10n ** 17n);
+      const b1 = await ethers.provider.getBlockNumber();
+      await ethers.provider.send("evm_mine", []);
+      expect(await trust.reputationAt(id("alice"), b0)).to.equal(F.DEFAULT_MODEL.initialReputation);
+      expect(await trust.reputationAt(id("alice"), b1)).to.equal(F.DEFAULT_MODEL.initialReputation + 10n ** 17n);
+      expect(await trust.reputationAt(id("alice"), 1)).to.equal(0n);
+      const now = await ethers.provider.getBlockNumber();
+      await expect(trust.reputationAt(id("alice"), now + 1)).to.be.revertedWithCustomError(trust, "TrustManager__FutureLookup");
+    });
+  });
+
   describe("# constructor", () => {
     it("refuses weights whose mean is not 1 and parameters above 1", async () => {
       const [admin] = await ethers.getSigners();

@@ -1,0 +1,265 @@
+import { expect } from "chai";
+import fc from "fast-check";
+import { ethers } from "hardhat";
+import { loadFixture, time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
+import { deployDisputeFixture, salt } from "../fixtures/disputes";
+import { id, Kind } from "../fixtures/trust";
+import { commitmentOf, tallyOutcome, TallyVote } from "../../offchain/disputes/tally";
+import { DEFAULT_DISPUTE_PARAMS as P } from "../../offchain/disputes/params";
+
+const Z = ethers.ZeroHash;
+
+async function opened() {
+  const f = await deployDisputeFixture();
+  await f.disputes.openDispute(id("claimant"), id("respondent"), 1, 3, id("evidence"), "bafkrei-evidence");
+  return { ...f, dId: 1n };
+}
+
+async function toReveal() {
+  await time.increase(Number(P.commitPeriod) + 1);
+}
+async function toResolve() {
+  await time.increase(Number(P.revealPeriod) + 1);
+}
+
+describe("DisputeResolution", () => {
+  describe("# openDispute", () => {
+    it("opens with a reputation snapshot and deadlines, emits DisputeOpened", async () => {
+      const { disputes } = await loadFixture(deployDisputeFixture);
+      await expect(disputes.openDispute(id("claimant"), id("respondent"), 1, 2, Z, "cid")).to.emit(disputes, "DisputeOpened");
+      const d = await disputes.dispute(1);
+      expect(d.snapshot).to.equal(BigInt((await ethers.provider.getBlockNumber()) - 1));
+      expect(await disputes.phase(1)).to.equal(1n); // Commit
+    });
+
+    it("rejects bad disputes and a caller who does not control the claimant; nothing changes", async () => {
+      const { disputes, others } = await loadFixture(deployDisputeFixture);
+      await expect(disputes.openDispute(id("claimant"), id("claimant"), 1, 2, Z, "")).to.be.revertedWithCustomError(
+        disputes,
+        "DisputeResolution__InvalidDispute",
+      );
+      await expect(disputes.openDispute(id("claimant"), id("respondent"), 1, 1, Z, "")).to.be.revertedWithCustomError(
+        disputes,
+        "DisputeResolution__InvalidDispute",
+      );
+      await expect(disputes.openDispute(id("claimant"), id("respondent"), 1, 9, Z, "")).to.be.revertedWithCustomError(
+        disputes,
+        "DisputeResolution__InvalidDispute",
+      );
+      await expect(disputes.openDispute(id("claimant"), id("nobody"), 1, 2, Z, "")).to.be.revertedWithCustomError(
+        disputes,
+        "DisputeResolution__InvalidDispute",
+      );
+      await expect(disputes.openDispute(id("claimant"), id("respondent"), 1, 2, Z, "", { value: 1 })).to.be.revertedWithCustomError(
+        disputes,
+        "DisputeResolution__WrongDeposit",
+      );
+      await expect(disputes.connect(others[0]).openDispute(id("claimant"), id("respondent"), 1, 2, Z, "")).to.be.revertedWithCustomError(
+        disputes,
+        "DisputeResolution__NotController",
+      );
+      expect(await disputes.disputeCount()).to.equal(0n);
+    });
+  });
+
+  describe("# commit", () => {
+    it("records the vote weighted by the snapshot reputation", async () => {
+      const { disputes, voters, dId } = await loadFixture(opened);
+      await expect(disputes.commit(dId, voters[0], commitmentOf(dId, voters[0], 0, salt("a"))))
+        .to.emit(disputes, "VoteCommitted")
+        .withArgs(dId, voters[0], 5n * 10n ** 17n);
+    });
+
+    it("rejects double voting, parties, ineligible or unknown voters, copied commitments, late commits and outsiders; nothing changes", async () => {
+      const { disputes, trust, voters, dId, others } = await loadFixture(opened);
+      const c0 = commitmentOf(dId, voters[0], 0, salt("a"));
+      await disputes.commit(dId, voters[0], c0);
+      await expect(disputes.commit(dId, voters[0], commitmentOf(dId, voters[0], 1, salt("b"))))
+        .to.be.revertedWithCustomError(disputes, "DisputeResolution__AlreadyVoted")
+        .withArgs(dId, voters[0]);
+      await expect(disputes.commit(dId, id("claimant"), commitmentOf(dId, id("claimant"), 0, salt("c")))).to.be.revertedWithCustomError(
+        disputes,
+        "DisputeResolution__PartyCannotVote",
+      );
+      await expect(disputes.commit(dId, id("respondent"), commitmentOf(dId, id("respondent"), 1, salt("c")))).to.be.revertedWithCustomError(
+        disputes,
+        "DisputeResolution__PartyCannotVote",
+      );
+      await expect(disputes.commit(dId, id("lowrep"), commitmentOf(dId, id("lowrep"), 0, salt("d"))))
+        .to.be.revertedWithCustomError(disputes, "DisputeResolution__NotEligible")
+        .withArgs(dId, id("lowrep"), 10n ** 17n);
+      await expect(disputes.commit(dId, voters[1], c0))
+        .to.be.revertedWithCustomError(disputes, "DisputeResolution__CommitmentReused")
+        .withArgs(dId, c0);
+      await expect(disputes.commit(dId, voters[1], Z)).to.be.revertedWithCustomError(disputes, "DisputeResolution__CommitmentReused");
+      await expect(
+        disputes.connect(others[0]).commit(dId, voters[1], commitmentOf(dId, voters[1], 0, salt("e"))),
+      ).to.be.revertedWithCustomError(disputes, "DisputeResolution__NotController");
+      // reputation gained after the dispute opened does not count
+      await trust.register(id("newcomer"), Kind.Avatar);
+      await expect(disputes.commit(dId, id("newcomer"), commitmentOf(dId, id("newcomer"), 0, salt("f"))))
+        .to.be.revertedWithCustomError(disputes, "DisputeResolution__NotEligible")
+        .withArgs(dId, id("newcomer"), 0);
+      await toReveal();
+      await expect(disputes.commit(dId, voters[2], commitmentOf(dId, voters[2], 0, salt("g")))).to.be.revertedWithCustomError(
+        disputes,
+        "DisputeResolution__NotInCommitPhase",
+      );
+      expect((await disputes.dispute(dId)).committed).to.equal(1n);
+      expect(await disputes.voters(dId)).to.deep.equal([voters[0]]);
+    });
+  });
+
+  describe("# reveal", () => {
+    it("adds the weight to the running tally", async () => {
+      const { disputes, voters, dId } = await loadFixture(opened);
+      await disputes.commit(dId, voters[0], commitmentOf(dId, voters[0], 2, salt("a")));
+      await toReveal();
+      await expect(disputes.reveal(dId, voters[0], 2, salt("a")))
+        .to.emit(disputes, "VoteRevealed")
+        .withArgs(dId, voters[0], 2, 5n * 10n ** 17n);
+      expect((await disputes.tally(dId))[2]).to.equal(5n * 10n ** 17n);
+    });
+
+    it("rejects a reveal without a commit, a mismatching reveal, a copied commitment, a double reveal, an early or late reveal; the tally is unchanged", async () => {
+      const { disputes, voters, dId } = await loadFixture(opened);
+      await disputes.commit(dId, voters[0], commitmentOf(dId, voters[0], 1, salt("a")));
+      await expect(disputes.reveal(dId, voters[0], 1, salt("a"))).to.be.revertedWithCustomError(
+        disputes,
+        "DisputeResolution__NotInRevealPhase",
+      );
+      await toReveal();
+      await expect(disputes.reveal(dId, voters[1], 1, salt("a"))).to.be.revertedWithCustomError(
+        disputes,
+        "DisputeResolution__NoCommitment",
+      );
+      await expect(disputes.reveal(dId, voters[0], 0, salt("a"))).to.be.revertedWithCustomError(
+        disputes,
+        "DisputeResolution__CommitmentMismatch",
+      );
+      await expect(disputes.reveal(dId, voters[0], 1, salt("b"))).to.be.revertedWithCustomError(
+        disputes,
+        "DisputeResolution__CommitmentMismatch",
+      );
+      await disputes.reveal(dId, voters[0], 1, salt("a"));
+      await expect(disputes.reveal(dId, voters[0], 1, salt("a"))).to.be.revertedWithCustomError(
+        disputes,
+        "DisputeResolution__AlreadyRevealed",
+      );
+      await toResolve();
+      await expect(disputes.reveal(dId, voters[0], 1, salt("a"))).to.be.revertedWithCustomError(
+        disputes,
+        "DisputeResolution__NotInRevealPhase",
+      );
+      expect(await disputes.tally(dId)).to.deep.equal([0n, 5n * 10n ** 17n, 0n, 0n, 0n, 0n, 0n, 0n]);
+    });
+
+    it("a commitment copied from another voter can never be revealed by the copier", async () => {
+      // Copying is refused at commit; even a copier who learns choice and salt after the original
+      // reveal cannot open it, because the commitment binds the original voter.
+      const { voters } = await loadFixture(opened);
+      expect(commitmentOf(1n, voters[0], 1, salt("a"))).to.not.equal(commitmentOf(1n, voters[1], 1, salt("a")));
+    });
+  });
+
+  describe("# resolve and settle", () => {
+    it("the reputation-weighted majority wins (Eq. 22), the loser's reputation drops, a trace is requested, voters are settled in batches", async () => {
+      const { disputes, trust, voters, dId } = await loadFixture(opened);
+      await trust.adjustReputation(voters[0], 4n * 10n ** 17n); // v0: 0.9 (after the snapshot: does not count)
+      const choices = [1, 0, 0, 1, 2, 0];
+      for (const [i, v] of voters.entries()) await disputes.commit(dId, v, commitmentOf(dId, v, choices[i], salt(`s${i}`)));
+      await toReveal();
+      for (const [i, v] of voters.entries()) if (i !== 5) await disputes.reveal(dId, v, choices[i], salt(`s${i}`));
+      await expect(disputes.resolve(dId)).to.be.revertedWithCustomError(disputes, "DisputeResolution__TooEarly");
+      await toResolve();
+      const repBefore = (await trust.entity(id("respondent"))).reputation;
+      const tx = disputes.resolve(dId);
+      await expect(tx).to.emit(disputes, "DisputeResolved");
+      // option 1: v0 + v3 = 1.0; option 0: v1 + v2 = 1.0 (v5 did not reveal) -> tie broken by a drawn voter
+      const d = await disputes.dispute(dId);
+      expect(d.tieBroken).to.equal(true);
+      const expected = tallyOutcome(
+        dId,
+        3,
+        voters.map((v, i) => ({ voter: v, weight: 5n * 10n ** 17n, choice: choices[i], revealed: i !== 5, salt: salt(`s${i}`) })),
+      );
+      expect(d.outcome).to.equal(BigInt(expected.outcome));
+      if (expected.outcome === 0) {
+        expect((await trust.entity(id("respondent"))).reputation).to.equal(repBefore - P.loserPenalty);
+        await expect(tx).to.emit(disputes, "TraceRequested").withArgs(dId, id("respondent"), id("evidence"));
+      }
+      await expect(disputes.resolve(dId)).to.be.revertedWithCustomError(disputes, "DisputeResolution__AlreadyResolved");
+      expect(await disputes.settle.staticCall(dId, 4)).to.equal(4n);
+      await disputes.settle(dId, 4);
+      await disputes.settle(dId, 4);
+      expect((await disputes.dispute(dId)).settled).to.equal(6n);
+      const rep5 = (await trust.entity(voters[5])).reputation;
+      expect(rep5).to.equal(5n * 10n ** 17n - P.voterPenalty); // did not reveal
+    });
+
+    it("nobody revealed: the dispute is void, no party is penalized", async () => {
+      const { disputes, trust, voters, dId } = await loadFixture(opened);
+      await disputes.commit(dId, voters[0], commitmentOf(dId, voters[0], 0, salt("a")));
+      await toReveal();
+      await toResolve();
+      await expect(disputes.resolve(dId)).to.emit(disputes, "DisputeResolved").withArgs(dId, 0, 0, 0, false, Z, true);
+      expect((await trust.entity(id("respondent"))).reputation).to.equal(5n * 10n ** 17n);
+      await expect(disputes.settle(2, 1)).to.be.revertedWithCustomError(disputes, "DisputeResolution__UnknownDispute");
+    });
+
+    it("settle before resolve is refused", async () => {
+      const { disputes, dId } = await loadFixture(opened);
+      await expect(disputes.settle(dId, 10)).to.be.revertedWithCustomError(disputes, "DisputeResolution__NotResolved");
+    });
+  });
+
+  describe("# differential: the TypeScript tally equals the contract on random electorates", () => {
+    it("outcome, weights and tie-break", async function () {
+      this.timeout(180_000);
+      const base = await loadFixture(deployDisputeFixture);
+      const { trust } = base;
+      const pool: string[] = [];
+      for (let i = 0; i < 12; i++) {
+        await trust.register(id(`e${i}`), Kind.Avatar);
+        pool.push(id(`e${i}`));
+      }
+      await ethers.provider.send("evm_mine", []);
+      let disputeId = 0n;
+      await fc.assert(
+        fc.asyncProperty(
+          fc.integer({ min: 2, max: 4 }),
+          fc.array(fc.record({ choice: fc.nat({ max: 3 }), revealed: fc.boolean(), bump: fc.nat({ max: 4 }) }), {
+            minLength: 1,
+            maxLength: 12,
+          }),
+          async (options, ballots) => {
+            for (const [i, b] of ballots.entries()) if (b.bump) await trust.adjustReputation(pool[i], BigInt(b.bump) * 10n ** 16n);
+            await base.disputes.openDispute(id("claimant"), id("respondent"), 0, options, Z, "");
+            disputeId++;
+            const snapshot = (await base.disputes.dispute(disputeId)).snapshot;
+            const votes: TallyVote[] = [];
+            for (const [i, b] of ballots.entries()) {
+              const choice = b.choice % options;
+              const s = salt(`${disputeId}-${i}`);
+              await base.disputes.commit(disputeId, pool[i], commitmentOf(disputeId, pool[i], choice, s));
+              votes.push({ voter: pool[i], weight: await trust.reputationAt(pool[i], snapshot), choice, revealed: b.revealed, salt: s });
+            }
+            await time.increase(Number(P.commitPeriod) + 1);
+            for (const v of votes) if (v.revealed) await base.disputes.reveal(disputeId, v.voter, v.choice, v.salt);
+            await time.increase(Number(P.revealPeriod) + 1);
+            await base.disputes.resolve(disputeId);
+            const d = await base.disputes.dispute(disputeId);
+            const ts = tallyOutcome(disputeId, options, votes);
+            expect(d.void_).to.equal(ts.void);
+            if (!ts.void) {
+              expect(d.outcome).to.equal(BigInt(ts.outcome));
+              expect(d.tieBroken).to.equal(ts.tieBroken);
+            }
+            expect((await base.disputes.tally(disputeId)).slice(0, options)).to.deep.equal(ts.sums);
+          },
+        ),
+        { numRuns: 15 },
+      );
+    });
+  });
+});
