@@ -3,3 +3,4 @@ import "./deploy";
 import "./rsms";
 import "./group";
 import "./trust";
+import "./dispute";

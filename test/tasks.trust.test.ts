@@ -86,4 +86,25 @@ describe("tasks: trust:* (in-process network, one process)", function () {
     expect(rows.find((x: { name: string }) => x.name === "eve").flags & 0b1000).to.equal(0b1000);
     expect(rows.filter((x: { flags: number; name: string }) => x.flags !== 0).map((x: { name: string }) => x.name)).to.deep.equal(["eve"]);
   });
+
+  it("dispute:open, commit, reveal, resolve, show (salts kept in the keystore)", async () => {
+    const d = await hre.run("dispute:open", { claimant: "ann", respondent: "eve", nature: "avatar", options: 2 });
+    for (const [v, choice] of [
+      ["ben", 0],
+      ["cat", 0],
+      ["dan", 1],
+    ] as const)
+      await hre.run("dispute:commit", { id: Number(d.id), voter: v, choice });
+    expect((await hre.run("dispute:show", { id: Number(d.id) })).phase).to.equal("commit");
+    await hre.run("chain:advance", { seconds: 3_601 });
+    for (const v of ["ben", "cat", "dan"]) await hre.run("dispute:reveal", { id: Number(d.id), voter: v });
+    const early = await rejects(hre.run("dispute:resolve", { id: Number(d.id), batch: 2 }));
+    expect(early.message).to.match(/TooEarly/);
+    await hre.run("chain:advance", { seconds: 3_601 });
+    const r = await hre.run("dispute:resolve", { id: Number(d.id), batch: 2 });
+    expect(r.outcome).to.equal(0);
+    expect((await hre.run("dispute:show", { id: Number(d.id) })).phase).to.equal("resolved");
+    const dup = await rejects(hre.run("dispute:commit", { id: Number(d.id), voter: "ben", choice: 1 }));
+    expect(dup.name).to.equal("KeystoreExistsError");
+  });
 });

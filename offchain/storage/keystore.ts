@@ -120,6 +120,16 @@ export class Keystore {
   }
 
   /**
+   * Deletes a record (e.g. a salt whose transaction failed).
+   * @throws KeystoreNotFoundError if it does not exist
+   */
+  remove(name: string): void {
+    const file = this.file(name);
+    if (!fs.existsSync(file)) throw new KeystoreNotFoundError(name, file);
+    fs.rmSync(file);
+  }
+
+  /**
    * Reads a record.
    * @returns its data
    * @throws KeystoreNotFoundError, KeystoreCorruptedError, KeystoreLockedError,

@@ -1,0 +1,124 @@
+/**
+ * Dispute tasks (trust paper §IV.E). Salts live in the voter's keystore (`dispute-<id>-<voter>`),
+ * so commit and reveal can be separate invocations against `--network localhost`.
+ */
+import fs from "fs";
+import { task, types } from "hardhat/config";
+import type { HardhatRuntimeEnvironment } from "hardhat/types";
+
+async function disputeContext(hre: HardhatRuntimeEnvironment) {
+  const [{ localState, deployedAddress }, { DisputeLedger, Nature }, { entityId, putEvidence }, { DisputeResolution__factory }] =
+    await Promise.all([
+      import("./lib/context"),
+      import("../offchain/disputes/ledger"),
+      import("../offchain/trust/ledger"),
+      import("../typechain-types"),
+    ]);
+  const local = localState(hre);
+  const [signer] = await hre.ethers.getSigners();
+  const dr = DisputeResolution__factory.connect(await deployedAddress(hre, "DisputeResolution"), signer);
+  return { ...local, dr, ledger: new DisputeLedger(dr), Nature, entityId, putEvidence };
+}
+
+const saltRecord = (id: string, voter: string) => `dispute-${id}-${voter.replace(/[^A-Za-z0-9._-]/g, "_")}`;
+const PHASES = ["none", "commit", "reveal", "resolvable", "resolved"];
+
+task("dispute:open", "Opens a dispute (Step 1): parties, nature, number of proposed resolutions, evidence on IPFS")
+  .addParam("claimant", "The claimant entity (controlled by the operator)")
+  .addParam("respondent", "The respondent entity")
+  .addOptionalParam("nature", "service | avatar (an upheld avatar dispute requests a trace)", "service")
+  .addOptionalParam("options", "Number of proposed resolutions, 2..8 (0 = claim upheld)", 2, types.int)
+  .addOptionalParam("evidence", "A file to store on IPFS as evidence")
+  .setAction(async (a: { claimant: string; respondent: string; nature: string; options: number; evidence?: string }, hre) => {
+    const c = await disputeContext(hre);
+    if (!(a.nature in c.Nature)) throw new Error(`dispute:open: --nature must be one of ${Object.keys(c.Nature).join(", ")}`);
+    const ev = a.evidence ? await c.putEvidence(c.store, new Uint8Array(fs.readFileSync(a.evidence))) : undefined;
+    const deposit = (await c.dr.params()).deposit;
+    const r = await c.ledger.open(
+      c.entityId(a.claimant),
+      c.entityId(a.respondent),
+      c.Nature[a.nature as keyof typeof c.Nature],
+      a.options,
+      ev ? "0x" + Buffer.from(ev.digest).toString("hex") : "0x" + "00".repeat(32),
+      ev?.cid ?? "",
+      deposit,
+    );
+    const d = await c.dr.dispute(r.id);
+    console.log(
+      `dispute #${r.id}: commit until ${new Date(Number(d.commitDeadline) * 1000).toISOString()}, reveal until ${new Date(Number(d.revealDeadline) * 1000).toISOString()}; ${r.tx.gasUsed.toLocaleString("en-US")} gas${ev ? `; evidence ${ev.cid}` : ""}`,
+    );
+    return { id: r.id };
+  });
+
+task("dispute:commit", "Commits a vote (Step 2); the salt is kept in the keystore for the reveal")
+  .addParam("id", "The dispute id", undefined, types.int)
+  .addParam("voter", "The voting entity (controlled by the operator)")
+  .addParam("choice", "The chosen resolution (0 = claim upheld)", undefined, types.int)
+  .setAction(async (a: { id: number; voter: string; choice: number }, hre) => {
+    const c = await disputeContext(hre);
+    const rec = saltRecord(String(a.id), a.voter);
+    const r = await c.ledger.commit(
+      BigInt(a.id),
+      c.entityId(a.voter),
+      a.choice,
+      (salt) => c.keystore.create(rec, { dispute: a.id, voter: a.voter, choice: a.choice, salt }),
+      () => c.keystore.remove(rec),
+    );
+    const v = await c.dr.voteOf(a.id, c.entityId(a.voter));
+    console.log(
+      `${a.voter} committed on #${a.id} with weight ${(Number(v.weight) / 1e18).toFixed(4)}; ${r.tx.gasUsed.toLocaleString("en-US")} gas`,
+    );
+    return { weight: v.weight };
+  });
+
+task("dispute:reveal", "Reveals a committed vote with the salt from the keystore")
+  .addParam("id", "The dispute id", undefined, types.int)
+  .addParam("voter", "The voting entity")
+  .setAction(async (a: { id: number; voter: string }, hre) => {
+    const c = await disputeContext(hre);
+    const s = c.keystore.load(saltRecord(String(a.id), a.voter)) as { choice: number; salt: string };
+    const tx = await c.ledger.reveal(BigInt(a.id), c.entityId(a.voter), s.choice, s.salt);
+    console.log(`${a.voter} revealed choice ${s.choice} on #${a.id}; ${tx.gasUsed.toLocaleString("en-US")} gas`);
+    return { choice: s.choice };
+  });
+
+task("dispute:resolve", "Resolves a dispute after its reveal deadline (Step 3) and settles the voters' reputations in batches")
+  .addParam("id", "The dispute id", undefined, types.int)
+  .addOptionalParam("batch", "Voters per settle transaction", 50, types.int)
+  .setAction(async (a: { id: number; batch: number }, hre) => {
+    const c = await disputeContext(hre);
+    const r = await c.ledger.resolveAndSettle(BigInt(a.id), a.batch);
+    const d = await c.dr.dispute(a.id);
+    const t = await c.dr.tally(a.id);
+    const total = t.reduce((x, y) => x + y, 0n);
+    console.log(
+      d.void_
+        ? `#${a.id}: void (nobody revealed)`
+        : `#${a.id}: resolution ${d.outcome} with ${((Number(t[Number(d.outcome)]) / Number(total)) * 100).toFixed(1)}% of the revealed weight (Eq. 21-22)${d.tieBroken ? ", tie broken by a drawn voter" : ""}`,
+    );
+    console.log(`  resolve ${r.resolve.gasUsed.toLocaleString("en-US")} gas, ${r.settles.length} settle transaction(s)`);
+    return { outcome: Number(d.outcome), void: d.void_, tieBroken: d.tieBroken };
+  });
+
+task("dispute:show", "A dispute's parties, phase, deadlines and running tally")
+  .addParam("id", "The dispute id", undefined, types.int)
+  .setAction(async (a: { id: number }, hre) => {
+    const c = await disputeContext(hre);
+    const d = await c.dr.dispute(a.id);
+    if (Number(d.options) === 0) throw new Error(`dispute:show: no dispute #${a.id}`);
+    const phase = PHASES[Number(await c.dr.phase(a.id))];
+    const t = (await c.dr.tally(a.id)).slice(0, Number(d.options));
+    console.log(
+      `#${a.id}: ${phase}; ${d.committed} committed, ${d.revealed} revealed; tally ${t.map((x) => (Number(x) / 1e18).toFixed(3)).join(" / ")}${d.resolved ? `; outcome ${d.outcome}` : ""}`,
+    );
+    return { phase, committed: Number(d.committed), revealed: Number(d.revealed), tally: t };
+  });
+
+task("chain:advance", "Development chains only (hardhat, localhost): moves time forward and mines a block")
+  .addParam("seconds", "Seconds to advance", undefined, types.int)
+  .setAction(async (a: { seconds: number }, hre) => {
+    if (!["hardhat", "localhost"].includes(hre.network.name)) throw new Error("chain:advance: only on the hardhat and localhost networks");
+    await hre.network.provider.send("evm_increaseTime", [a.seconds]);
+    await hre.network.provider.send("evm_mine", []);
+    console.log(`advanced ${a.seconds} s`);
+  });
