@@ -57,6 +57,11 @@ export const SYSTEM_CONTRACTS: ContractSpec[] = [
     },
   },
   {
+    name: "CPSVerifier",
+    purpose: "chameleon proxy signature verification through EIP-2537",
+    args: async () => [],
+  },
+  {
     name: "DisputeResolution",
     purpose: "reputation-weighted commit-reveal disputes, feedback to the trust manager",
     args: async ({ deployed }) => [deployed.TrustManager.address, DEFAULT_DISPUTE_PARAMS],

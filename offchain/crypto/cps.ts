@@ -1,0 +1,232 @@
+/**
+ * Chameleon proxy signature (CPS) over BLS12-381 — the avatar paper's §IV, reconstructed
+ * (docs/specs/cps.md has the equations, the reconstruction argument and the security argument).
+ *
+ * Groups: signatures and hashes in G1 (48-byte compressed), public keys in G2 (96 bytes);
+ * e: G1 x G2 -> GT; g2 the G2 generator; H_D(m) RFC 9380 hash-to-G1 (SHA-256, SSWU) under DST D.
+ *
+ *   Setup:   BLS12-381, DST_W (warrants), DST_P (proxy messages), DST_POP (key possession)
+ *   KeyGen:  x <-$ Z_r*, X = x g2; with a proof of possession pi = x H_POP(X)
+ *   CHash(X, m) -> (h, r):  r <-$ {0,1}^256, h = keccak256("CPS-CHASH-V1" || keyId(X) || keccak(m) || r)
+ *            with keyId(X) = keccak256 of X's 256-byte EIP-2537 encoding
+ *            (the avatar's binding value; r its check parameter: anyone can recompute h)
+ *   OSign(x_o, X_o, w) -> (h, r, s_o):  w = the warrant (iris commitment, proxy key, avatar, scope,
+ *            validity); (h, r) = CHash(X_o, w); s_o = x_o H_W(h)
+ *   OVerify(X_o, w, h, r, s_o):  h = CHash(X_o, w; r) and e(s_o, g2) = e(H_W(h), X_o)
+ *   PSign(x_p, h, m) -> s_p = x_p H_P(keccak256(h || m))
+ *   PVerify(X_o, X_p, w, h, r, s_o, m, s_p):  h = CHash(X_o, w; r), X_p = w.proxy, m within the
+ *            warrant's scope and validity, and  e(-(s_o + s_p), g2) e(H_W(h), X_o) e(H_P(h||m), X_p) = 1
+ *            (one 3-pair product: what contracts/avatars/CPSVerifier.sol checks with EIP-2537)
+ *
+ * The paper's "colliding signature" (VID and PhID valid under one chameleon hash value) is the
+ * pair (s_o on PhID's warrant, s_p on VID) bound to the same h. A discrete-log chameleon hash
+ * collision would expose the proxy's key after two collisions under one h (key exposure); BLS
+ * signatures under a shared h do not.
+ */
+import { keccak_256 } from "@noble/hashes/sha3.js";
+import { randomBytes } from "@noble/hashes/utils.js";
+import { AbiCoder, keccak256 as ethersKeccak } from "ethers";
+import { concat, equalBytes, toBytes, toHex } from "./bytes";
+import {
+  G1,
+  G1Point,
+  G2,
+  G2Point,
+  PairingTerm,
+  assertBlsScalar,
+  decodeG1,
+  decodeG2,
+  encodeG2Eip2537,
+  hashToG1,
+  pairingProductIsOne,
+  randomBlsScalar,
+} from "./bls";
+import { InvalidParameterError } from "../errors";
+
+/** Domain-separation tags (RFC 9380 §3.1: one per use). */
+export const CPS_DST = {
+  warrant: "METATRUST-V1-CPS-WARRANT-BLS12381G1_XMD:SHA-256_SSWU_RO_",
+  message: "METATRUST-V1-CPS-MESSAGE-BLS12381G1_XMD:SHA-256_SSWU_RO_",
+  pop: "METATRUST-V1-CPS-POP-BLS12381G1_XMD:SHA-256_SSWU_RO_",
+} as const;
+
+/** A CPS key pair. */
+export type CpsKeyPair = { sk: bigint; pk: G2Point };
+
+/** The warrant the original signer signs (the avatar's physical identity, PhID). */
+export type Warrant = {
+  /** commitment to the original manipulator's enrolled iris template (the iris never appears) */
+  irisCommitment: Uint8Array;
+  /** the proxy's public key (the user's own key when the user drives the avatar) */
+  proxy: G2Point;
+  /** the avatar */
+  avatarId: Uint8Array;
+  /** the message types the proxy may sign (bit mask: 1 login, 2 challenge, 4 interaction) */
+  scope: number;
+  /** unix seconds: the proxy may sign from notBefore to notAfter */
+  notBefore: number;
+  notAfter: number;
+};
+
+/** Message types a warrant scope covers. */
+export const Scope = { login: 1, challenge: 2, interaction: 4, all: 7 } as const;
+
+/** A message under a warrant: its type and time must be within the warrant. */
+export type ProxyMessage = { type: number; time: number; body: Uint8Array };
+
+/** An original signature: (h, r, s_o). */
+export type OriginalSignature = { h: Uint8Array; r: Uint8Array; sig: G1Point };
+
+/** Sizes in bytes (Table III comparison). */
+export const CPS_SIZES = { originalSignature: 32 + 32 + 48, proxySignature: 48, publicKey: 96 } as const;
+
+/**
+ * KeyGen: x <-$ Z_r*, X = x g2.
+ * @param sk - optional secret (tests)
+ */
+export function cpsKeyGen(sk: bigint = randomBlsScalar()): CpsKeyPair {
+  assertBlsScalar("cpsKeyGen", sk, "secret key");
+  return { sk, pk: G2.BASE.multiply(sk) };
+}
+
+/** Proof of possession of a key: pi = x H_POP(X) (stops rogue-key registration). */
+export function cpsProvePossession(kp: CpsKeyPair): G1Point {
+  return hashToG1(kp.pk.toBytes(), CPS_DST.pop).multiply(kp.sk);
+}
+
+/** Verifies a proof of possession. */
+export function cpsVerifyPossession(pk: G2Point, pi: G1Point): boolean {
+  return pairingProductIsOne([
+    { g1: pi.negate(), g2: G2.BASE },
+    { g1: hashToG1(pk.toBytes(), CPS_DST.pop), g2: pk },
+  ]);
+}
+
+/** keyId(X) = keccak256(EIP-2537 encoding of X): how keys are named in hashes, on- and off-chain. */
+export function keyId(pk: G2Point): Uint8Array {
+  return keccak_256(encodeG2Eip2537(pk));
+}
+
+/** The 32-byte digest of a warrant (abi-encoded, so the contract computes the same). */
+export function warrantDigest(w: Warrant): Uint8Array {
+  if (w.irisCommitment.length !== 32 || w.avatarId.length !== 32)
+    throw new InvalidParameterError("warrantDigest: iris commitment and avatar id are 32 bytes");
+  if (!Number.isInteger(w.scope) || w.scope < 1 || w.scope > 255)
+    throw new InvalidParameterError("warrantDigest: scope must be a non-empty 8-bit mask");
+  if (!(w.notBefore <= w.notAfter)) throw new InvalidParameterError("warrantDigest: notBefore must not be after notAfter");
+  return fromHexStr(
+    ethersKeccak(
+      AbiCoder.defaultAbiCoder().encode(
+        ["string", "bytes32", "bytes32", "bytes32", "uint8", "uint64", "uint64"],
+        ["CPS-WARRANT-V1", toHex(w.irisCommitment), toHex(keyId(w.proxy)), toHex(w.avatarId), w.scope, w.notBefore, w.notAfter],
+      ),
+    ),
+  );
+}
+
+function fromHexStr(h: string): Uint8Array {
+  return Uint8Array.from(Buffer.from(h.slice(2), "hex"));
+}
+
+/**
+ * CHash(X, m) -> (h, r): h = keccak256("CPS-CHASH-V1" || keyId(X) || keccak(m) || r).
+ * @param pk - the hash key (the original signer's key)
+ * @param m - the message (a warrant digest)
+ * @param r - the check parameter (fresh 32 random bytes by default)
+ */
+export function cpsCHash(pk: G2Point, m: Uint8Array, r: Uint8Array = randomBytes(32)): { h: Uint8Array; r: Uint8Array } {
+  if (r.length !== 32) throw new InvalidParameterError("cpsCHash: the check parameter is 32 bytes");
+  return { h: keccak_256(concat(toBytes("CPS-CHASH-V1"), keyId(pk), keccak_256(m), r)), r };
+}
+
+/** H_W(h): the warrant's point. */
+export function warrantPoint(h: Uint8Array): G1Point {
+  return hashToG1(h, CPS_DST.warrant);
+}
+
+/** The 32-byte digest of a proxy message under h: keccak256(h || type || time || keccak(body)). */
+export function messageDigest(h: Uint8Array, m: ProxyMessage): Uint8Array {
+  return fromHexStr(
+    ethersKeccak(
+      AbiCoder.defaultAbiCoder().encode(["bytes32", "uint8", "uint64", "bytes32"], [toHex(h), m.type, m.time, toHex(keccak_256(m.body))]),
+    ),
+  );
+}
+
+/** H_P(h || m): the proxy message's point. */
+export function messagePoint(h: Uint8Array, m: ProxyMessage): G1Point {
+  return hashToG1(messageDigest(h, m), CPS_DST.message);
+}
+
+/**
+ * OSign: the original signer signs the warrant.
+ * @returns (h, r, s_o)
+ */
+export function cpsOSign(original: CpsKeyPair, w: Warrant): OriginalSignature {
+  const { h, r } = cpsCHash(original.pk, warrantDigest(w));
+  return { h, r, sig: warrantPoint(h).multiply(original.sk) };
+}
+
+/** OVerify: h is the warrant's chameleon hash under X_o, and s_o is X_o's signature on H_W(h). */
+export function cpsOVerify(originalPk: G2Point, w: Warrant, o: OriginalSignature): boolean {
+  if (!equalBytes(cpsCHash(originalPk, warrantDigest(w), o.r).h, o.h)) return false;
+  return pairingProductIsOne([
+    { g1: o.sig.negate(), g2: G2.BASE },
+    { g1: warrantPoint(o.h), g2: originalPk },
+  ]);
+}
+
+/**
+ * PSign: the proxy signs a message under the warrant's hash h.
+ * @throws InvalidParameterError if the message is outside the warrant's scope or validity
+ */
+export function cpsPSign(proxy: CpsKeyPair, w: Warrant, o: OriginalSignature, m: ProxyMessage): G1Point {
+  if (!proxy.pk.equals(w.proxy)) throw new InvalidParameterError("cpsPSign: this key is not the warrant's proxy");
+  assertInWarrant("cpsPSign", w, m);
+  return messagePoint(o.h, m).multiply(proxy.sk);
+}
+
+function assertInWarrant(fn: string, w: Warrant, m: ProxyMessage): void {
+  if ((w.scope & m.type) === 0 || !Number.isInteger(m.type) || m.type < 1)
+    throw new InvalidParameterError(`${fn}: message type ${m.type} is outside the warrant's scope ${w.scope}`);
+  if (m.time < w.notBefore || m.time > w.notAfter)
+    throw new InvalidParameterError(`${fn}: time ${m.time} is outside the warrant's validity [${w.notBefore}, ${w.notAfter}]`);
+}
+
+/** The three pairing terms of PVerify (what the contract checks). */
+export function cpsVerificationTerms(
+  originalPk: G2Point,
+  w: Warrant,
+  o: OriginalSignature,
+  m: ProxyMessage,
+  proxySig: G1Point,
+): PairingTerm[] {
+  return [
+    { g1: o.sig.add(proxySig).negate(), g2: G2.BASE },
+    { g1: warrantPoint(o.h), g2: originalPk },
+    { g1: messagePoint(o.h, m), g2: w.proxy },
+  ];
+}
+
+/**
+ * PVerify: the warrant's hash, the message's scope and validity, and one 3-pair product
+ * e(-(s_o + s_p), g2) e(H_W(h), X_o) e(H_P(h||m), X_p) = 1.
+ * @returns true iff valid; false for any failure (never throws on bad signatures)
+ */
+export function cpsPVerify(originalPk: G2Point, w: Warrant, o: OriginalSignature, m: ProxyMessage, proxySig: G1Point): boolean {
+  if (!equalBytes(cpsCHash(originalPk, warrantDigest(w), o.r).h, o.h)) return false;
+  if ((w.scope & m.type) === 0 || m.time < w.notBefore || m.time > w.notAfter) return false;
+  if (proxySig.is0() || o.sig.is0()) return false;
+  return pairingProductIsOne(cpsVerificationTerms(originalPk, w, o, m, proxySig));
+}
+
+/** Serializes a G1 signature (48 bytes). */
+export const encodeSig = (s: G1Point) => s.toBytes();
+/** Parses a G1 signature with subgroup and non-identity checks. */
+export const decodeSig = (b: Uint8Array) => decodeG1(b);
+/** Serializes a G2 key (96 bytes). */
+export const encodePk = (p: G2Point) => p.toBytes();
+/** Parses a G2 key with subgroup and non-identity checks. */
+export const decodePk = (b: Uint8Array) => decodeG2(b);
+
+export { G1 };
