@@ -10,7 +10,7 @@ import { InvalidParameterError } from "../../offchain/errors";
 
 const rnd32 = () => crypto.getRandomValues(new Uint8Array(32));
 
-function setup(scope = cps.Scope.all) {
+function setup(scope: number = cps.Scope.all) {
   const original = cps.cpsKeyGen();
   const proxy = cps.cpsKeyGen();
   const w: cps.Warrant = { irisCommitment: rnd32(), proxy: proxy.pk, avatarId: rnd32(), scope, notBefore: 1_000, notAfter: 2_000 };
