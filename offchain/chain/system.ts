@@ -57,6 +57,16 @@ export const SYSTEM_CONTRACTS: ContractSpec[] = [
     },
   },
   {
+    name: "MITRegistry",
+    purpose: "metaverse identity tokens, avatars, delegations, trace cases",
+    args: async ({ deployer }) => [await deployer.getAddress()],
+    // Avatars are identity-verified by the MIT registry (kind 1 in the TrustManager).
+    wire: async ({ hre, deployer, deployed }) => {
+      const tm = await hre.ethers.getContractAt("TrustManager", deployed.TrustManager.address, deployer);
+      await (await tm.setVerifier(1, deployed.MITRegistry.address)).wait();
+    },
+  },
+  {
     name: "CPSVerifier",
     purpose: "chameleon proxy signature verification through EIP-2537",
     args: async () => [],

@@ -1,0 +1,183 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {IMITRegistry} from "../interfaces/IMITRegistry.sol";
+import {IIdentityVerifier} from "../interfaces/IIdentityVerifier.sol";
+
+/// @title MITRegistry
+/// @notice MITs, avatars, delegations and trace cases of the avatar paper.
+contract MITRegistry is IMITRegistry, IIdentityVerifier, AccessControl {
+    /// @notice The identity provider (and the platform server that records logins and delegations).
+    bytes32 public constant IDP_ROLE = keccak256("IDP_ROLE");
+
+    mapping(bytes32 serial => MIT) private _mits;
+    mapping(bytes32 avatarId => Avatar) private _avatars;
+    mapping(uint256 id => Delegation) private _delegations;
+    mapping(bytes32 avatarId => uint256 delegationId) private _activeDelegation;
+    mapping(uint256 id => TraceCase) private _cases;
+    uint256 private _delegationCount;
+    uint256 private _caseCount;
+
+    /// @param idp the identity provider's account (admin and IDP_ROLE)
+    constructor(address idp) {
+        _grantRole(DEFAULT_ADMIN_ROLE, idp);
+        _grantRole(IDP_ROLE, idp);
+    }
+
+    /// @inheritdoc IMITRegistry
+    function issueMIT(bytes32 serial, bytes32 keyId, string calldata paramsCid) external onlyRole(IDP_ROLE) {
+        if (serial == bytes32(0) || keyId == bytes32(0)) revert MITRegistry__InvalidInput();
+        if (_mits[serial].status != MitStatus.None) revert MITRegistry__MitExists(serial);
+        _mits[serial] = MIT(keyId, MitStatus.Active, uint40(block.timestamp), paramsCid);
+        emit MitIssued(serial, keyId, paramsCid);
+    }
+
+    /// @inheritdoc IMITRegistry
+    function revokeMIT(bytes32 serial) external onlyRole(IDP_ROLE) {
+        if (_mits[serial].status != MitStatus.Active) revert MITRegistry__MitNotActive(serial);
+        _mits[serial].status = MitStatus.Revoked;
+        emit MitRevoked(serial);
+    }
+
+    /// @inheritdoc IMITRegistry
+    function recordLogin(
+        bytes32 avatarId,
+        bytes32 ownerSerial,
+        bytes32 warrantHash,
+        bytes32 vidCommitment
+    ) external onlyRole(IDP_ROLE) {
+        if (avatarId == bytes32(0) || warrantHash == bytes32(0)) revert MITRegistry__InvalidInput();
+        _requireActive(ownerSerial);
+        Avatar storage a = _avatars[avatarId];
+        if (a.owner != bytes32(0) && a.owner != ownerSerial) revert MITRegistry__NotOwner(avatarId, ownerSerial);
+        _endDelegation(avatarId);
+        _avatars[avatarId] = Avatar(
+            ownerSerial,
+            ownerSerial,
+            Driver.Human,
+            uint40(block.timestamp),
+            warrantHash,
+            vidCommitment
+        );
+        emit AvatarLoggedIn(avatarId, ownerSerial, warrantHash, vidCommitment);
+    }
+
+    /// @inheritdoc IMITRegistry
+    function recordDelegation(
+        bytes32 avatarId,
+        bytes32 proxySerial,
+        bytes32 warrantHash
+    ) external onlyRole(IDP_ROLE) returns (uint256 id) {
+        Avatar storage a = _avatars[avatarId];
+        if (a.owner == bytes32(0)) revert MITRegistry__UnknownAvatar(avatarId);
+        if (warrantHash == bytes32(0) || proxySerial == a.owner) revert MITRegistry__InvalidInput();
+        _requireActive(a.owner);
+        _requireActive(proxySerial);
+        _endDelegation(avatarId);
+        id = ++_delegationCount;
+        _delegations[id] = Delegation(avatarId, a.owner, proxySerial, warrantHash, uint40(block.timestamp), 0);
+        _activeDelegation[avatarId] = id;
+        a.driverSerial = proxySerial;
+        a.driver = Driver.AI;
+        a.warrantHash = warrantHash;
+        a.updatedAt = uint40(block.timestamp);
+        emit AvatarDelegated(id, avatarId, proxySerial, warrantHash);
+    }
+
+    /// @inheritdoc IMITRegistry
+    function revokeDelegation(uint256 id) external onlyRole(IDP_ROLE) {
+        Delegation storage d = _delegations[id];
+        if (d.avatarId == bytes32(0)) revert MITRegistry__UnknownDelegation(id);
+        if (d.revokedAt != 0) revert MITRegistry__AlreadyRevoked(id);
+        d.revokedAt = uint40(block.timestamp);
+        if (_activeDelegation[d.avatarId] == id) {
+            _activeDelegation[d.avatarId] = 0;
+            Avatar storage a = _avatars[d.avatarId];
+            a.driver = Driver.None;
+            a.driverSerial = bytes32(0);
+            a.updatedAt = uint40(block.timestamp);
+        }
+        emit DelegationRevoked(id, d.avatarId);
+    }
+
+    /// @inheritdoc IMITRegistry
+    function requestTrace(bytes32 avatarId, bytes32 evidenceHash) external returns (uint256 id) {
+        if (_avatars[avatarId].owner == bytes32(0)) revert MITRegistry__UnknownAvatar(avatarId);
+        if (evidenceHash == bytes32(0)) revert MITRegistry__InvalidInput();
+        id = ++_caseCount;
+        _cases[id] = TraceCase(
+            avatarId,
+            msg.sender,
+            TraceStatus.Open,
+            uint40(block.timestamp),
+            evidenceHash,
+            bytes32(0)
+        );
+        emit TraceRequested(id, avatarId, msg.sender, evidenceHash);
+    }
+
+    /// @inheritdoc IMITRegistry
+    function recordVerdict(uint256 id, bool traced, bytes32 verdictCommitment) external onlyRole(IDP_ROLE) {
+        TraceCase storage c = _cases[id];
+        if (c.status == TraceStatus.None) revert MITRegistry__UnknownCase(id);
+        if (c.status != TraceStatus.Open) revert MITRegistry__CaseClosed(id);
+        if (traced && verdictCommitment == bytes32(0)) revert MITRegistry__InvalidInput();
+        c.status = traced ? TraceStatus.Traced : TraceStatus.Rejected;
+        c.verdictCommitment = verdictCommitment;
+        emit TraceVerdict(id, c.status, verdictCommitment);
+    }
+
+    /// @inheritdoc IIdentityVerifier
+    /// @dev An avatar is verified while it has a driver whose MIT is active (and its owner's too).
+    function isVerified(bytes32 id) external view returns (bool) {
+        Avatar storage a = _avatars[id];
+        return
+            a.driver != Driver.None &&
+            _mits[a.driverSerial].status == MitStatus.Active &&
+            _mits[a.owner].status == MitStatus.Active;
+    }
+
+    /// @inheritdoc IMITRegistry
+    function mit(bytes32 serial) external view returns (MIT memory) {
+        return _mits[serial];
+    }
+
+    /// @inheritdoc IMITRegistry
+    function avatar(bytes32 avatarId) external view returns (Avatar memory) {
+        return _avatars[avatarId];
+    }
+
+    /// @inheritdoc IMITRegistry
+    function delegation(uint256 id) external view returns (Delegation memory) {
+        return _delegations[id];
+    }
+
+    /// @inheritdoc IMITRegistry
+    function traceCase(uint256 id) external view returns (TraceCase memory) {
+        return _cases[id];
+    }
+
+    /// @inheritdoc IMITRegistry
+    function isActive(bytes32 serial) external view returns (bool) {
+        return _mits[serial].status == MitStatus.Active;
+    }
+
+    /// @notice The delegation currently driving an avatar (0 if none).
+    function activeDelegation(bytes32 avatarId) external view returns (uint256) {
+        return _activeDelegation[avatarId];
+    }
+
+    function _endDelegation(bytes32 avatarId) private {
+        uint256 id = _activeDelegation[avatarId];
+        if (id != 0) {
+            _delegations[id].revokedAt = uint40(block.timestamp);
+            _activeDelegation[avatarId] = 0;
+            emit DelegationRevoked(id, avatarId);
+        }
+    }
+
+    function _requireActive(bytes32 serial) private view {
+        if (_mits[serial].status != MitStatus.Active) revert MITRegistry__MitNotActive(serial);
+    }
+}

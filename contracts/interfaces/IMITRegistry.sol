@@ -1,0 +1,123 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+/// @title IMITRegistry
+/// @notice The avatar paper's on-chain records (§III, Appendix B): metaverse identity tokens (MIT)
+/// issued and revoked by the identity provider (IdP), avatars with their driver (the human owner or
+/// an AI proxy), delegations, and trace requests with their verdicts.
+/// @dev Nothing here names a person: an MIT holds the keccak256 of its owner's CPS public key
+/// (EIP-2537 encoding) and the CID of its public parameters; an avatar holds serials and the hash h
+/// of the warrant that binds its physical identity (the iris commitment stays with the IdP and in
+/// the signed warrant, never in the clear on-chain); a verdict is keccak256(UID || salt), opened
+/// only to whoever the IdP chooses.
+interface IMITRegistry {
+    enum MitStatus {
+        None,
+        Active,
+        Revoked
+    }
+    enum Driver {
+        None,
+        Human,
+        AI
+    }
+    enum TraceStatus {
+        None,
+        Open,
+        Traced,
+        Rejected
+    }
+
+    /// @param keyId keccak256 of the holder's CPS public key (EIP-2537 G2 encoding)
+    struct MIT {
+        bytes32 keyId;
+        MitStatus status;
+        uint40 issuedAt;
+        string paramsCid;
+    }
+
+    /// @param owner the owner's MIT serial (the human manipulator)
+    /// @param driverSerial who drives it now (the owner, or an AI proxy's MIT serial)
+    /// @param warrantHash h of the warrant under which the driver signs (CPS)
+    /// @param vidCommitment keccak256 of the avatar's virtual identity (appearance description)
+    struct Avatar {
+        bytes32 owner;
+        bytes32 driverSerial;
+        Driver driver;
+        uint40 updatedAt;
+        bytes32 warrantHash;
+        bytes32 vidCommitment;
+    }
+
+    struct Delegation {
+        bytes32 avatarId;
+        bytes32 originalSerial;
+        bytes32 proxySerial;
+        bytes32 warrantHash;
+        uint40 createdAt;
+        uint40 revokedAt;
+    }
+
+    struct TraceCase {
+        bytes32 avatarId;
+        address reporter;
+        TraceStatus status;
+        uint40 openedAt;
+        bytes32 evidenceHash;
+        bytes32 verdictCommitment;
+    }
+
+    error MITRegistry__MitExists(bytes32 serial);
+    error MITRegistry__MitNotActive(bytes32 serial);
+    error MITRegistry__InvalidInput();
+    error MITRegistry__UnknownAvatar(bytes32 avatarId);
+    error MITRegistry__NotOwner(bytes32 avatarId, bytes32 serial);
+    error MITRegistry__UnknownDelegation(uint256 id);
+    error MITRegistry__AlreadyRevoked(uint256 id);
+    error MITRegistry__UnknownCase(uint256 id);
+    error MITRegistry__CaseClosed(uint256 id);
+
+    event MitIssued(bytes32 indexed serial, bytes32 keyId, string paramsCid);
+    event MitRevoked(bytes32 indexed serial);
+    event AvatarLoggedIn(bytes32 indexed avatarId, bytes32 indexed owner, bytes32 warrantHash, bytes32 vidCommitment);
+    event AvatarDelegated(
+        uint256 indexed delegationId,
+        bytes32 indexed avatarId,
+        bytes32 indexed proxySerial,
+        bytes32 warrantHash
+    );
+    event DelegationRevoked(uint256 indexed delegationId, bytes32 indexed avatarId);
+    event TraceRequested(
+        uint256 indexed caseId,
+        bytes32 indexed avatarId,
+        address indexed reporter,
+        bytes32 evidenceHash
+    );
+    event TraceVerdict(uint256 indexed caseId, TraceStatus status, bytes32 verdictCommitment);
+
+    /// @notice Issues an MIT (IDP_ROLE) after the IdP verified the key's proof of possession.
+    function issueMIT(bytes32 serial, bytes32 keyId, string calldata paramsCid) external;
+    /// @notice Revokes an MIT (IDP_ROLE); avatars it drives stop verifying.
+    function revokeMIT(bytes32 serial) external;
+    /// @notice Records a verified login (IDP_ROLE as the platform server): the owner drives the avatar.
+    function recordLogin(bytes32 avatarId, bytes32 ownerSerial, bytes32 warrantHash, bytes32 vidCommitment) external;
+    /// @notice Records a verified delegation (IDP_ROLE): the proxy drives the avatar; the owner is forced offline.
+    function recordDelegation(
+        bytes32 avatarId,
+        bytes32 proxySerial,
+        bytes32 warrantHash
+    ) external returns (uint256 delegationId);
+    /// @notice Revokes a delegation (IDP_ROLE): the avatar has no driver until its owner logs in again.
+    function revokeDelegation(uint256 delegationId) external;
+    /// @notice Anyone reports an avatar with the hash of the evidence they give the IdP off-chain.
+    function requestTrace(bytes32 avatarId, bytes32 evidenceHash) external returns (uint256 caseId);
+    /// @notice The IdP's verdict (IDP_ROLE): traced (with keccak256(UID || salt)) or rejected.
+    function recordVerdict(uint256 caseId, bool traced, bytes32 verdictCommitment) external;
+
+    function mit(bytes32 serial) external view returns (MIT memory);
+    function avatar(bytes32 avatarId) external view returns (Avatar memory);
+    function delegation(uint256 id) external view returns (Delegation memory);
+    function traceCase(uint256 id) external view returns (TraceCase memory);
+    /// @notice True iff the MIT is active.
+    function isActive(bytes32 serial) external view returns (bool);
+}

@@ -1,0 +1,210 @@
+/**
+ * The avatar paper's parties (§III-A): the identity provider (IdP, which also acts as the platform
+ * server that records logins and delegations), users (human manipulators) and AI proxies. Pure
+ * agents: the chain is reached through avatars/ledger.ts by the protocol flows.
+ *
+ * - IdP: issues MITs after checking a proof of possession of the CPS key, enrolls the iris template
+ *   (kept secret, sealed in its keystore), matches fresh iris samples sent to it encrypted (ECIES),
+ *   and traces avatars from verified evidence to a UID.
+ * - User: a CPS key, an MIT, an eye (the simulated sensor).
+ * - AI proxy: a CPS key and an MIT.
+ */
+import { keccak_256 } from "@noble/hashes/sha3.js";
+import { randomBytes } from "@noble/hashes/utils.js";
+import { concat, equalBytes, fromHex, toBytes, toHex } from "../crypto/bytes";
+import { G1Point, G2Point, encodeG2Eip2537 } from "../crypto/bls";
+import { CpsKeyPair, cpsKeyGen, cpsProvePossession, cpsVerifyPossession, keyId, decodePk, encodePk } from "../crypto/cps";
+import { eciesDecrypt, eciesEncrypt } from "../crypto/ecies";
+import { decodeScalar, encodeScalar, mulBase, randomScalar, Point } from "../crypto/group";
+import { InvalidParameterError, MetatrustError } from "../errors";
+import { irisCommitment, irisMatch } from "./iris";
+
+/** A rejected avatar protocol step. */
+export class AvatarProtocolError extends MetatrustError {
+  readonly reason: string;
+  constructor(reason: string, message: string) {
+    super("PROTOCOL_REJECTED", message);
+    this.reason = reason;
+  }
+}
+
+/** The public part of an MIT (its IdP signature is the on-chain record made from the IdP's account). */
+export type MitInfo = { serial: Uint8Array; pk: G2Point; kind: "user" | "proxy"; description: string };
+
+type EnrolledUser = { uid: string; realId: string; serial: string; template: string; salt: string; commitment: string; pk: string };
+
+/** The identity provider. */
+export class IdentityProvider {
+  /** secp256k1 key for the ECIES channel that carries iris samples */
+  private readonly channelSk: bigint;
+  private readonly users = new Map<string, EnrolledUser>();
+  private readonly proxies = new Map<string, { serial: string; pk: string; operator: string }>();
+
+  constructor(channelSk: bigint = randomScalar()) {
+    this.channelSk = channelSk;
+  }
+
+  /** The key users encrypt iris samples to. */
+  get channelKey(): Point {
+    return mulBase(this.channelSk);
+  }
+
+  /**
+   * Issues a user's MIT: checks the key's proof of possession, enrolls the iris template
+   * (kept secret) and derives its salted commitment.
+   * @returns the MIT and the iris commitment that the user's warrants carry
+   * @throws AvatarProtocolError(POSSESSION) for a key without a valid proof of possession
+   */
+  issueUser(realId: string, pk: G2Point, possession: G1Point, enrollment: Uint8Array): { mit: MitInfo; commitment: Uint8Array } {
+    if (!cpsVerifyPossession(pk, possession))
+      throw new AvatarProtocolError("POSSESSION", "issueUser: the key's proof of possession does not verify (rogue key?)");
+    const serial = randomBytes(32);
+    const salt = randomBytes(32);
+    const commitment = irisCommitment(enrollment, salt);
+    const uid = toHex(keccak_256(concat(toBytes("UID"), serial)));
+    this.users.set(toHex(serial), {
+      uid,
+      realId,
+      serial: toHex(serial),
+      template: toHex(enrollment),
+      salt: toHex(salt),
+      commitment: toHex(commitment),
+      pk: toHex(encodePk(pk)),
+    });
+    return { mit: { serial, pk, kind: "user", description: `user ${uid.slice(0, 10)}` }, commitment };
+  }
+
+  /** Issues an AI proxy's MIT (its operator is recorded; proxies have no iris). */
+  issueProxy(operator: string, pk: G2Point, possession: G1Point): MitInfo {
+    if (!cpsVerifyPossession(pk, possession))
+      throw new AvatarProtocolError("POSSESSION", "issueProxy: the key's proof of possession does not verify");
+    const serial = randomBytes(32);
+    this.proxies.set(toHex(serial), { serial: toHex(serial), pk: toHex(encodePk(pk)), operator });
+    return { serial, pk, kind: "proxy", description: `AI proxy of ${operator}` };
+  }
+
+  /** The public key the IdP registered for an MIT serial. */
+  keyOf(serial: Uint8Array): G2Point {
+    const u = this.users.get(toHex(serial)) ?? this.proxies.get(toHex(serial));
+    if (!u) throw new AvatarProtocolError("UNKNOWN_MIT", "keyOf: unknown MIT serial");
+    return decodePk(fromHex(u.pk));
+  }
+
+  /** The iris commitment enrolled for a user's serial. */
+  commitmentOf(serial: Uint8Array): Uint8Array {
+    const u = this.users.get(toHex(serial));
+    if (!u) throw new AvatarProtocolError("UNKNOWN_MIT", "commitmentOf: not a user MIT");
+    return fromHex(u.commitment);
+  }
+
+  /**
+   * Matches a fresh iris sample, sent encrypted to the IdP and bound to the login challenge.
+   * @throws AvatarProtocolError(IRIS_MISMATCH) when the sample is not from the enrolled eye
+   */
+  matchSample(serial: Uint8Array, sealedSample: Uint8Array, challenge: Uint8Array): void {
+    const u = this.users.get(toHex(serial));
+    if (!u) throw new AvatarProtocolError("UNKNOWN_MIT", "matchSample: not a user MIT");
+    let sample: Uint8Array;
+    try {
+      sample = eciesDecrypt(this.channelSk, sealedSample, concat(toBytes("IRIS-SAMPLE"), serial, challenge));
+    } catch {
+      throw new AvatarProtocolError("STALE_CHALLENGE", "matchSample: the sealed sample does not open for this challenge (replayed?)");
+    }
+    if (!irisMatch(fromHex(u.template), sample))
+      throw new AvatarProtocolError("IRIS_MISMATCH", "matchSample: the iris sample does not match the enrolled template");
+  }
+
+  /**
+   * Tracing: maps an iris commitment found in verified evidence to the user, and returns a
+   * commitment keccak256(UID || salt) for the chain.
+   * @throws AvatarProtocolError(UNTRACEABLE) if no user has that commitment
+   */
+  traceCommitment(commitment: Uint8Array): {
+    uid: string;
+    realId: string;
+    serial: Uint8Array;
+    verdictCommitment: Uint8Array;
+    salt: Uint8Array;
+  } {
+    for (const u of this.users.values()) {
+      if (equalBytes(fromHex(u.commitment), commitment)) {
+        const salt = randomBytes(32);
+        return {
+          uid: u.uid,
+          realId: u.realId,
+          serial: fromHex(u.serial),
+          verdictCommitment: keccak_256(concat(fromHex(u.uid), salt)),
+          salt,
+        };
+      }
+    }
+    throw new AvatarProtocolError("UNTRACEABLE", "traceCommitment: no enrolled user has this iris commitment");
+  }
+
+  /** Keystore record (templates and real identities: secret). */
+  toRecord(): Record<string, unknown> {
+    return { channelSk: toHex(encodeScalar(this.channelSk)), users: [...this.users.values()], proxies: [...this.proxies.values()] };
+  }
+
+  static fromRecord(r: Record<string, unknown>): IdentityProvider {
+    const idp = new IdentityProvider(decodeScalar(fromHex(String(r.channelSk), 32)));
+    for (const u of r.users as EnrolledUser[]) idp.users.set(u.serial, u);
+    for (const p of r.proxies as { serial: string; pk: string; operator: string }[]) idp.proxies.set(p.serial, p);
+    return idp;
+  }
+}
+
+/** A user or an AI proxy: a CPS key pair and its MIT. */
+export class AvatarParty {
+  readonly name: string;
+  readonly keys: CpsKeyPair;
+  mit?: MitInfo;
+  /** a user's iris commitment (from the IdP at issuance) */
+  irisCommitment?: Uint8Array;
+
+  constructor(name: string, keys: CpsKeyPair = cpsKeyGen()) {
+    this.name = name;
+    this.keys = keys;
+  }
+
+  /** KeyGen's proof of possession, for MIT issuance. */
+  possession(): G1Point {
+    return cpsProvePossession(this.keys);
+  }
+
+  /** keccak256 of the key's EIP-2537 encoding: the registry's key id. */
+  get keyId(): Uint8Array {
+    return keyId(this.keys.pk);
+  }
+
+  /** The key's EIP-2537 encoding (for the on-chain verifier). */
+  get pkEip2537(): Uint8Array {
+    return encodeG2Eip2537(this.keys.pk);
+  }
+
+  /**
+   * Seals a fresh iris capture to the IdP, bound to the login challenge (SIMULATED sensor).
+   */
+  sealSample(idpKey: Point, sample: Uint8Array, challenge: Uint8Array): Uint8Array {
+    if (!this.mit) throw new InvalidParameterError("sealSample: no MIT");
+    return eciesEncrypt(idpKey, sample, concat(toBytes("IRIS-SAMPLE"), this.mit.serial, challenge));
+  }
+
+  toRecord(): Record<string, unknown> {
+    return {
+      name: this.name,
+      sk: this.keys.sk.toString(16),
+      mit: this.mit ? { serial: toHex(this.mit.serial), kind: this.mit.kind, description: this.mit.description } : undefined,
+      irisCommitment: this.irisCommitment ? toHex(this.irisCommitment) : undefined,
+    };
+  }
+
+  static fromRecord(r: Record<string, unknown>): AvatarParty {
+    const sk = BigInt("0x" + String(r.sk));
+    const p = new AvatarParty(String(r.name), { sk, pk: cpsKeyGen(sk).pk });
+    const m = r.mit as { serial: string; kind: "user" | "proxy"; description: string } | undefined;
+    if (m) p.mit = { serial: fromHex(m.serial), pk: p.keys.pk, kind: m.kind, description: m.description };
+    if (r.irisCommitment) p.irisCommitment = fromHex(String(r.irisCommitment));
+    return p;
+  }
+}
