@@ -4,3 +4,4 @@ import "./rsms";
 import "./group";
 import "./trust";
 import "./dispute";
+import "./avatar";

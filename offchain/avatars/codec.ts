@@ -1,0 +1,58 @@
+/** JSON encodings of warrants, original signatures, credentials and evidence (hex, compressed points). */
+import { fromHex, toHex } from "../crypto/bytes";
+import { OriginalSignature, Warrant, decodePk, decodeSig, encodePk, encodeSig } from "../crypto/cps";
+import type { Evidence } from "./protocols";
+
+export type WarrantJson = { irisCommitment: string; proxy: string; avatarId: string; scope: number; notBefore: number; notAfter: number };
+export type OriginalJson = { h: string; r: string; sig: string };
+
+export const warrantToJson = (w: Warrant): WarrantJson => ({
+  irisCommitment: toHex(w.irisCommitment),
+  proxy: toHex(encodePk(w.proxy)),
+  avatarId: toHex(w.avatarId),
+  scope: w.scope,
+  notBefore: w.notBefore,
+  notAfter: w.notAfter,
+});
+export const warrantFromJson = (j: WarrantJson): Warrant => ({
+  irisCommitment: fromHex(j.irisCommitment, 32),
+  proxy: decodePk(fromHex(j.proxy, 96)),
+  avatarId: fromHex(j.avatarId, 32),
+  scope: j.scope,
+  notBefore: j.notBefore,
+  notAfter: j.notAfter,
+});
+export const originalToJson = (o: OriginalSignature): OriginalJson => ({ h: toHex(o.h), r: toHex(o.r), sig: toHex(encodeSig(o.sig)) });
+export const originalFromJson = (j: OriginalJson): OriginalSignature => ({
+  h: fromHex(j.h, 32),
+  r: fromHex(j.r, 32),
+  sig: decodeSig(fromHex(j.sig, 48)),
+});
+
+export function evidenceToJson(e: Evidence): Record<string, unknown> {
+  return {
+    version: 1,
+    avatarId: toHex(e.avatarId),
+    ownerSerial: toHex(e.ownerSerial),
+    ownerPk: toHex(encodePk(e.ownerPk)),
+    driverSerial: toHex(e.driverSerial),
+    warrant: warrantToJson(e.warrant),
+    o: originalToJson(e.o),
+    message: { type: e.message.type, time: e.message.time, body: toHex(e.message.body) },
+    proxySig: toHex(encodeSig(e.proxySig)),
+  };
+}
+
+export function evidenceFromJson(j: Record<string, unknown>): Evidence {
+  const m = j.message as { type: number; time: number; body: string };
+  return {
+    avatarId: fromHex(String(j.avatarId), 32),
+    ownerSerial: fromHex(String(j.ownerSerial), 32),
+    ownerPk: decodePk(fromHex(String(j.ownerPk), 96)),
+    driverSerial: fromHex(String(j.driverSerial), 32),
+    warrant: warrantFromJson(j.warrant as WarrantJson),
+    o: originalFromJson(j.o as OriginalJson),
+    message: { type: m.type, time: m.time, body: fromHex(m.body) },
+    proxySig: decodeSig(fromHex(String(j.proxySig), 48)),
+  };
+}

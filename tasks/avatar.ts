@@ -1,0 +1,189 @@
+/**
+ * Avatar tasks (the avatar paper). The IdP, users and AI proxies keep their keys in the network's
+ * keystore; the iris sensor is SIMULATED (a seeded eye per user). Each task runs one protocol in
+ * process between the agents and records the result on-chain.
+ */
+import fs from "fs";
+import path from "path";
+import { task } from "hardhat/config";
+import type { HardhatRuntimeEnvironment } from "hardhat/types";
+
+async function avatarContext(hre: HardhatRuntimeEnvironment) {
+  const [{ localState, deployedAddress }, agents, protocols, codec, iris, { MITRegistry__factory }, bytes, hash] = await Promise.all([
+    import("./lib/context"),
+    import("../offchain/avatars/agents"),
+    import("../offchain/avatars/protocols"),
+    import("../offchain/avatars/codec"),
+    import("../offchain/avatars/iris"),
+    import("../typechain-types"),
+    import("../offchain/crypto/bytes"),
+    import("../offchain/crypto/hash"),
+  ]);
+  const local = localState(hre);
+  const ks = local.keystore;
+  const [signer] = await hre.ethers.getSigners();
+  const registry = MITRegistry__factory.connect(await deployedAddress(hre, "MITRegistry"), signer);
+  const loadIdp = () => agents.IdentityProvider.fromRecord(ks.load("avatar-idp"));
+  const party = (name: string) => agents.AvatarParty.fromRecord(ks.load(`avatar-party-${name}`));
+  const saveParty = (p: InstanceType<typeof agents.AvatarParty>) =>
+    (ks.exists(`avatar-party-${p.name}`) ? ks.update : ks.create).call(ks, `avatar-party-${p.name}`, p.toRecord());
+  // SIMULATED: each user's eye is seeded from its name, so captures in separate invocations come from one eye.
+  const eyeOf = (name: string) =>
+    new iris.SimulatedEye(Number(BigInt(bytes.toHex(hash.keccak256(new TextEncoder().encode(`eye:${name}`))).slice(0, 10))));
+  const avatarId = (name: string) => hash.keccak256(new TextEncoder().encode(`metatrust:avatar:${name}`));
+  const now = async () => (await hre.ethers.provider.getBlock("latest"))!.timestamp;
+  const ctx = async () => {
+    const t = await now();
+    return { registry, idp: loadIdp(), store: local.store, now: () => t };
+  };
+  const saveCred = (
+    avatar: string,
+    c: {
+      owner: { name: string };
+      driver: { name: string };
+      warrant: Parameters<typeof codec.warrantToJson>[0];
+      o: Parameters<typeof codec.originalToJson>[0];
+    },
+  ) =>
+    (ks.exists(`avatar-cred-${avatar}`) ? ks.update : ks.create).call(ks, `avatar-cred-${avatar}`, {
+      avatar,
+      owner: c.owner.name,
+      driver: c.driver.name,
+      warrant: codec.warrantToJson(c.warrant),
+      o: codec.originalToJson(c.o),
+    });
+  const loadCred = (avatar: string) => {
+    const r = ks.load(`avatar-cred-${avatar}`) as {
+      owner: string;
+      driver: string;
+      warrant: Parameters<typeof codec.warrantFromJson>[0];
+      o: Parameters<typeof codec.originalFromJson>[0];
+    };
+    return {
+      avatarId: avatarId(avatar),
+      owner: party(r.owner),
+      driver: party(r.driver),
+      warrant: codec.warrantFromJson(r.warrant),
+      o: codec.originalFromJson(r.o),
+    };
+  };
+  return { ...local, ks, registry, agents, protocols, codec, bytes, party, saveParty, eyeOf, avatarId, ctx, saveCred, loadCred };
+}
+
+task("idp:setup", "Creates the identity provider's keystore record (its ECIES key for iris samples); never overwrites").setAction(
+  async (_a, hre) => {
+    const c = await avatarContext(hre);
+    const idp = new c.agents.IdentityProvider();
+    c.ks.create("avatar-idp", idp.toRecord());
+    console.log(`IdP ready; iris samples are sealed to ${c.bytes.toHex(idp.channelKey.toBytes(true))}`);
+  },
+);
+
+task("idp:issue", "Issues an MIT: --user NAME (enrolls a SIMULATED iris) or --proxy NAME (an AI proxy)")
+  .addOptionalParam("user", "A user's name")
+  .addOptionalParam("realId", "The user's real identity (kept by the IdP only)")
+  .addOptionalParam("proxy", "An AI proxy's name")
+  .addOptionalParam("operator", "The proxy's operator", "metaverse AI service")
+  .setAction(async (a: { user?: string; realId?: string; proxy?: string; operator: string }, hre) => {
+    const c = await avatarContext(hre);
+    const name = a.user ?? a.proxy;
+    if (!name || (a.user && a.proxy)) throw new Error("idp:issue: give exactly one of --user and --proxy");
+    const ctx = await c.ctx();
+    const p = new c.agents.AvatarParty(name);
+    const r = a.user
+      ? await c.protocols.issueUserMit(ctx, p, a.realId ?? `real identity of ${name}`, c.eyeOf(name))
+      : await c.protocols.issueProxyMit(ctx, p, a.operator);
+    c.saveParty(p);
+    c.ks.update("avatar-idp", ctx.idp.toRecord());
+    console.log(`${name}: MIT ${c.bytes.toHex(p.mit!.serial)} (${p.mit!.kind}), parameters ${r.cid}; ${r.gas.toLocaleString("en-US")} gas`);
+    return { serial: c.bytes.toHex(p.mit!.serial) };
+  });
+
+task("avatar:login", "Login (claim, challenge, fresh SIMULATED iris sample, verify): the user drives its avatar")
+  .addParam("user", "The user")
+  .addParam("avatar", "The avatar's name")
+  .addOptionalParam("appearance", "The avatar's appearance description", "default appearance")
+  .setAction(async (a: { user: string; avatar: string; appearance: string }, hre) => {
+    const c = await avatarContext(hre);
+    const u = c.party(a.user);
+    const r = await c.protocols.login(await c.ctx(), new c.protocols.ChallengeBook(), u, c.eyeOf(a.user), {
+      avatarId: c.avatarId(a.avatar),
+      appearance: a.appearance,
+    });
+    c.saveCred(a.avatar, { ...r.credential, owner: u, driver: u });
+    console.log(
+      `${a.user} logged in as avatar ${a.avatar} (${c.bytes.toHex(c.avatarId(a.avatar)).slice(0, 12)}…); recordLogin ${r.gas.toLocaleString("en-US")} gas`,
+    );
+  });
+
+task(
+  "avatar:delegate",
+  "Delegation: the user signs a warrant for the AI proxy, the proxy answers the challenge; the proxy drives the avatar, the user is forced offline",
+)
+  .addParam("user", "The owner")
+  .addParam("avatar", "The avatar")
+  .addParam("proxy", "The AI proxy")
+  .setAction(async (a: { user: string; avatar: string; proxy: string }, hre) => {
+    const c = await avatarContext(hre);
+    const u = c.party(a.user);
+    const p = c.party(a.proxy);
+    const r = await c.protocols.delegate(await c.ctx(), new c.protocols.ChallengeBook(), u, p, { avatarId: c.avatarId(a.avatar) });
+    c.saveCred(a.avatar, { ...r.credential, owner: u, driver: p });
+    console.log(`avatar ${a.avatar} now driven by ${a.proxy} (delegation #${r.delegationId}); ${r.gas.toLocaleString("en-US")} gas`);
+  });
+
+task(
+  "avatar:auth",
+  "Mutual authentication of two avatars (each verifies the other's driver, warrant and signature; ECDH session key); writes each side's evidence",
+)
+  .addParam("a", "First avatar")
+  .addParam("b", "Second avatar")
+  .setAction(async (x: { a: string; b: string }, hre) => {
+    const c = await avatarContext(hre);
+    const A = c.loadCred(x.a);
+    const B = c.loadCred(x.b);
+    const s = await c.protocols.mutualAuth(await c.ctx(), { credential: A, driver: A.driver }, { credential: B, driver: B.driver });
+    const dir = path.join(c.dir, "evidence");
+    fs.mkdirSync(dir, { recursive: true });
+    const files = [
+      [x.a, s.evidenceAboutA],
+      [x.b, s.evidenceAboutB],
+    ].map(([name, e]) => {
+      const f = path.join(dir, `${name}-${Date.now()}.json`);
+      fs.writeFileSync(f, JSON.stringify(c.codec.evidenceToJson(e as never), null, 1));
+      return f;
+    });
+    console.log(`${x.a} <-> ${x.b}: authenticated, session key ${c.bytes.toHex(s.key).slice(0, 14)}…`);
+    console.log(`  evidence about ${x.a}: ${files[0]}\n  evidence about ${x.b}: ${files[1]}`);
+    return { evidence: files };
+  });
+
+task(
+  "avatar:trace",
+  "Reports an avatar with evidence: the IdP verifies it and traces the avatar to its (original) manipulator; the verdict goes on-chain as a commitment",
+)
+  .addParam("evidence", "An evidence file written by avatar:auth")
+  .setAction(async (a: { evidence: string }, hre) => {
+    const c = await avatarContext(hre);
+    const e = c.codec.evidenceFromJson(JSON.parse(fs.readFileSync(a.evidence, "utf8")));
+    const ctx = await c.ctx();
+    const t = await c.protocols.trace(ctx, c.registry, e);
+    console.log(`case #${t.caseId}: traced to UID ${t.uid} (the IdP alone sees the real identity: "${t.realId}")`);
+    return t;
+  });
+
+task("avatar:revoke", "Revokes an MIT (--mit NAME) or the current delegation of an avatar (--avatar NAME)")
+  .addOptionalParam("mit", "The party whose MIT is revoked")
+  .addOptionalParam("avatar", "The avatar whose delegation is revoked")
+  .setAction(async (a: { mit?: string; avatar?: string }, hre) => {
+    const c = await avatarContext(hre);
+    if (a.mit) {
+      await (await c.registry.revokeMIT(c.bytes.toHex(c.party(a.mit).mit!.serial))).wait();
+      console.log(`MIT of ${a.mit} revoked`);
+    } else if (a.avatar) {
+      const id = await c.registry.activeDelegation(c.bytes.toHex(c.avatarId(a.avatar)));
+      if (id === 0n) throw new Error(`avatar:revoke: ${a.avatar} has no active delegation`);
+      await (await c.registry.revokeDelegation(id)).wait();
+      console.log(`delegation #${id} of ${a.avatar} revoked`);
+    } else throw new Error("avatar:revoke: give --mit or --avatar");
+  });

@@ -1,0 +1,75 @@
+import { expect } from "chai";
+import { ethers } from "hardhat";
+import { loadFixture } from "@nomicfoundation/hardhat-toolbox/network-helpers";
+import { deploySystemFixture } from "../fixtures/system";
+import { MITRegistry__factory } from "../../typechain-types";
+import { keccak256 } from "../../offchain/crypto/hash";
+import { toHex } from "../../offchain/crypto/bytes";
+
+const b = (s: string) => toHex(keccak256(new TextEncoder().encode(s)));
+const Z = ethers.ZeroHash;
+
+async function fixture() {
+  const f = await deploySystemFixture();
+  const mit = MITRegistry__factory.connect(f.deployment.contracts.MITRegistry.address, f.msrp);
+  await mit.issueMIT(b("alice"), b("key-a"), "bafy-a");
+  await mit.issueMIT(b("proxy"), b("key-p"), "bafy-p");
+  await mit.recordLogin(b("av"), b("alice"), b("h1"), b("vid"));
+  return { ...f, mit };
+}
+
+describe("MITRegistry", () => {
+  it("issues, logs in, delegates, revokes, with events", async () => {
+    const { mit } = await loadFixture(fixture);
+    await expect(mit.recordDelegation(b("av"), b("proxy"), b("h2")))
+      .to.emit(mit, "AvatarDelegated")
+      .withArgs(1, b("av"), b("proxy"), b("h2"));
+    expect((await mit.avatar(b("av"))).driverSerial).to.equal(b("proxy"));
+    await expect(mit.revokeDelegation(1)).to.emit(mit, "DelegationRevoked").withArgs(1, b("av"));
+    expect(Number((await mit.avatar(b("av"))).driver)).to.equal(0);
+    expect(await mit.isVerified(b("av"))).to.equal(false);
+    await expect(mit.recordLogin(b("av"), b("alice"), b("h3"), b("vid"))).to.emit(mit, "AvatarLoggedIn");
+    expect(await mit.isVerified(b("av"))).to.equal(true);
+  });
+
+  it("rejects duplicates, inactive MITs, non-owners, unknown records, closed cases and outsiders; nothing changes", async () => {
+    const { mit, others } = await loadFixture(fixture);
+    await expect(mit.issueMIT(b("alice"), b("k"), "")).to.be.revertedWithCustomError(mit, "MITRegistry__MitExists");
+    await expect(mit.issueMIT(Z, b("k"), "")).to.be.revertedWithCustomError(mit, "MITRegistry__InvalidInput");
+    await expect(mit.connect(others[0]).issueMIT(b("x"), b("k"), "")).to.be.revertedWithCustomError(
+      mit,
+      "AccessControlUnauthorizedAccount",
+    );
+    await expect(mit.recordLogin(b("av"), b("proxy"), b("h"), b("v"))).to.be.revertedWithCustomError(mit, "MITRegistry__NotOwner");
+    await expect(mit.recordDelegation(b("nope"), b("proxy"), b("h"))).to.be.revertedWithCustomError(mit, "MITRegistry__UnknownAvatar");
+    await expect(mit.recordDelegation(b("av"), b("alice"), b("h"))).to.be.revertedWithCustomError(mit, "MITRegistry__InvalidInput");
+    await expect(mit.recordDelegation(b("av"), b("ghost"), b("h"))).to.be.revertedWithCustomError(mit, "MITRegistry__MitNotActive");
+    await mit.revokeMIT(b("proxy"));
+    await expect(mit.revokeMIT(b("proxy"))).to.be.revertedWithCustomError(mit, "MITRegistry__MitNotActive");
+    await expect(mit.recordDelegation(b("av"), b("proxy"), b("h"))).to.be.revertedWithCustomError(mit, "MITRegistry__MitNotActive");
+    await expect(mit.revokeDelegation(7)).to.be.revertedWithCustomError(mit, "MITRegistry__UnknownDelegation");
+    await expect(mit.requestTrace(b("nope"), b("e"))).to.be.revertedWithCustomError(mit, "MITRegistry__UnknownAvatar");
+    await expect(mit.requestTrace(b("av"), Z)).to.be.revertedWithCustomError(mit, "MITRegistry__InvalidInput");
+    await mit.connect(others[1]).requestTrace(b("av"), b("e"));
+    await expect(mit.connect(others[1]).recordVerdict(1, true, b("v"))).to.be.revertedWithCustomError(
+      mit,
+      "AccessControlUnauthorizedAccount",
+    );
+    await expect(mit.recordVerdict(1, true, Z)).to.be.revertedWithCustomError(mit, "MITRegistry__InvalidInput");
+    await mit.recordVerdict(1, false, Z);
+    await expect(mit.recordVerdict(1, true, b("v"))).to.be.revertedWithCustomError(mit, "MITRegistry__CaseClosed");
+    await expect(mit.recordVerdict(2, true, b("v"))).to.be.revertedWithCustomError(mit, "MITRegistry__UnknownCase");
+    const a = await mit.avatar(b("av"));
+    expect([a.owner, a.driverSerial, a.warrantHash]).to.deep.equal([b("alice"), b("alice"), b("h1")]);
+    expect(Number((await mit.traceCase(1)).status)).to.equal(3);
+  });
+
+  it("avatars are identity-verified in the TrustManager through this registry", async () => {
+    const { mit, deployment, msrp } = await loadFixture(fixture);
+    const tm = await ethers.getContractAt("TrustManager", deployment.contracts.TrustManager.address, msrp);
+    await tm.register(b("av"), 1);
+    expect(await tm.isIdentityVerified(b("av"))).to.equal(true);
+    await mit.revokeMIT(b("alice"));
+    expect(await tm.isIdentityVerified(b("av"))).to.equal(false);
+  });
+});
