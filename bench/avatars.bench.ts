@@ -145,7 +145,7 @@ async function main(): Promise<void> {
   if (!(await verifier.verify(...args))) throw new Error("on-chain verification failed");
   const gVerify = await verifier.verify.estimateGas(...args);
   const probe = await (await ethers.getContractFactory("GasProbe")).deploy();
-  const [gVerifyInner] = await probe.measure(await verifier.getAddress(), verifier.interface.encodeFunctionData("verify", args));
+  const [gVerifyInner] = await probe.measure(await verifier.getAddress(), verifier.interface.encodeFunctionData("verify", [...args]));
 
   const paper = { oSign: 8, oVerify: 28, pSign: 4, pVerify: 28 };
   const f = (x: number) => (x >= 10 ? x.toFixed(1) : x.toFixed(2));

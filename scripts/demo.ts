@@ -10,6 +10,8 @@
  *      addition with a rekey, traffic under the new key
  *   5. trust (trust paper): ratings of the group's RNs, one turning on and off; the detectors
  *      flag it on-chain and the service group evicts it and renews its key
+ *   6. avatars (avatar paper): alice delegates her avatar to an AI proxy, it authenticates with
+ *      bob's avatar, bob disputes its conduct, the dispute is upheld and the IdP traces it to alice
  */
 import fs from "fs";
 import os from "os";
@@ -28,6 +30,21 @@ import { TrustLedger, entityId } from "../offchain/trust/ledger";
 import { fromWad, packFactors } from "../offchain/trust/fixed";
 import { runDetectors } from "../offchain/trust/pipeline";
 import { evictFlaggedMembers } from "../offchain/integration/evict";
+import { DisputeResolution__factory, MITRegistry__factory } from "../typechain-types";
+import { AvatarParty, IdentityProvider } from "../offchain/avatars/agents";
+import { SimulatedEye } from "../offchain/avatars/iris";
+import {
+  ChallengeBook,
+  delegate,
+  evidenceHash,
+  issueProxyMit,
+  issueUserMit,
+  login,
+  mutualAuth,
+  trace,
+} from "../offchain/avatars/protocols";
+import { DisputeLedger, Nature } from "../offchain/disputes/ledger";
+import { keccak256 } from "../offchain/crypto/hash";
 import { RsmsLedger } from "../offchain/protocols/rsms/ledger";
 import { DEFAULT_FILTER_POLICY, Msrp } from "../offchain/protocols/rsms/msrp";
 import {
@@ -287,6 +304,79 @@ async function main(): Promise<void> {
       detail: `epoch ${r.rekey.epoch}: ${r.flagged.map((f) => f.name).join(", ")} out, ${r.added?.join(", ")} in; it cannot read the new traffic`,
       gas: r.rekey.tx.gasUsed,
     };
+  });
+
+  steps.begin("6. traceable avatars and a dispute (avatar paper, trust paper §IV.E)");
+  const mit = MITRegistry__factory.connect(deployment.contracts.MITRegistry.address, msrpSigner);
+  const disputesC = DisputeResolution__factory.connect(deployment.contracts.DisputeResolution.address, msrpSigner);
+  const idp = new IdentityProvider();
+  const chainNow = async () => (await hre.ethers.provider.getBlock("latest"))!.timestamp;
+  let clock = await chainNow();
+  const actx = { registry: mit, idp, store, now: () => clock };
+  const aliceA = new AvatarParty("alice");
+  const bobA = new AvatarParty("bob");
+  const aiA = new AvatarParty("ai-assistant");
+  const eyes = { alice: new SimulatedEye(7), bob: new SimulatedEye(8) };
+  await steps.run("IdP issues MITs (alice, bob: SIMULATED iris; an AI proxy)", async () => {
+    let gas = 0n;
+    gas += (await issueUserMit(actx, aliceA, "Alice Liddell", eyes.alice)).gas;
+    gas += (await issueUserMit(actx, bobA, "Bob Builder", eyes.bob)).gas;
+    gas += (await issueProxyMit(actx, aiA, "assistant service")).gas;
+    return { detail: "keys proven possessed; iris templates stay with the IdP", gas };
+  });
+  const server = new ChallengeBook();
+  const avId = (n: string) => keccak256(new TextEncoder().encode(`demo-avatar:${n}`));
+  let bobLogin!: Awaited<ReturnType<typeof login>>;
+  await steps.run("alice and bob log in (fresh iris samples)", async () => {
+    clock = await chainNow();
+    const a = await login(actx, server, aliceA, eyes.alice, { avatarId: avId("alice"), appearance: "red fox" });
+    bobLogin = await login(actx, server, bobA, eyes.bob, { avatarId: avId("bob"), appearance: "blue whale" });
+    return { detail: "both avatars human-driven", gas: a.gas + bobLogin.gas };
+  });
+  let del!: Awaited<ReturnType<typeof delegate>>;
+  await steps.run("alice delegates her avatar to the AI proxy", async () => {
+    clock = await chainNow();
+    del = await delegate(actx, server, aliceA, aiA, { avatarId: avId("alice") });
+    return {
+      detail: `delegation #${del.delegationId}: CPS warrant over her iris commitment and the proxy key; alice forced offline`,
+      gas: del.gas,
+    };
+  });
+  let session!: Awaited<ReturnType<typeof mutualAuth>>;
+  await steps.run("the AI avatar and bob's avatar authenticate each other", async () => {
+    clock = await chainNow();
+    session = await mutualAuth(actx, { credential: del.credential, driver: aiA }, { credential: bobLogin.credential, driver: bobA });
+    return `session key ${toHex(session.key).slice(0, 12)}…; bob keeps the AI avatar's signed identity parameters`;
+  });
+  await steps.run("bob disputes the AI avatar's conduct; voters uphold it", async () => {
+    const tl = trustLedger;
+    let gas = 0n;
+    gas += (await tl.register(toHex(avId("alice")), "avatar")).gasUsed;
+    gas += (await tl.register(entityId("bob"), "avatar")).gasUsed;
+    const dl = new DisputeLedger(disputesC);
+    const opened = await dl.open(entityId("bob"), toHex(avId("alice")), Nature.avatar, 2, toHex(evidenceHash(session.evidenceAboutA)), "");
+    gas += opened.tx.gasUsed;
+    const voters = raters.filter((r) => r !== "alice");
+    const salts: string[] = [];
+    for (const v of voters) {
+      const c = await dl.commit(opened.id, entityId(v), 0);
+      salts.push(c.salt);
+      gas += c.tx.gasUsed;
+    }
+    await hre.network.provider.send("evm_increaseTime", [3_601]);
+    for (const [i, v] of voters.entries()) gas += (await dl.reveal(opened.id, entityId(v), 0, salts[i])).gasUsed;
+    await hre.network.provider.send("evm_increaseTime", [3_601]);
+    const r = await dl.resolveAndSettle(opened.id);
+    gas += r.resolve.gasUsed + r.settles.reduce((g, x) => g + x.gasUsed, 0n);
+    const traceEvents = await disputesC.queryFilter(disputesC.filters.TraceRequested(opened.id));
+    if (traceEvents.length !== 1) throw new Error("no trace requested");
+    return { detail: `dispute #${opened.id} upheld by ${voters.length} reputation-weighted voters; TraceRequested emitted`, gas };
+  });
+  await steps.run("the IdP traces the AI avatar to alice", async () => {
+    clock = await chainNow();
+    const t = await trace(actx, mit.connect(rpmB), session.evidenceAboutA);
+    if (t.realId !== "Alice Liddell") throw new Error(`traced to ${t.realId}`);
+    return { detail: `case #${t.caseId}: "${t.realId}" (the chain only holds a verdict commitment)`, gas: t.gas };
   });
 
   steps.summary();

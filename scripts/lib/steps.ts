@@ -54,7 +54,7 @@ export class Steps {
       const rs = this.results.filter((r) => r.section === s);
       const gas = rs.reduce((g, r) => g + (r.gas ?? 0n), 0n);
       console.log(
-        `   ${s.padEnd(44)} ${String(rs.length).padStart(5)} ${String(rs.filter((r) => !r.ok).length).padStart(6)} ${rs
+        `   ${(s.length > 44 ? s.slice(0, 43) + "…" : s).padEnd(44)} ${String(rs.length).padStart(5)} ${String(rs.filter((r) => !r.ok).length).padStart(6)} ${rs
           .reduce((t, r) => t + r.ms, 0)
           .toFixed(0)
           .padStart(9)} ${gas.toLocaleString("en-US").padStart(12)}`,
