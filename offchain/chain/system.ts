@@ -8,6 +8,7 @@ import type { Signer } from "ethers";
 import type { DeployedContract } from "./deployments";
 import { DEFAULT_MODEL, DEFAULT_THRESHOLDS } from "../trust/fixed";
 import { DEFAULT_DISPUTE_PARAMS } from "../disputes/params";
+import { DEFAULT_ELECTION_PARAMS } from "../mssa/election";
 
 /** What a contract's constructor arguments and wiring may depend on. */
 export type DeployContext = {
@@ -81,4 +82,39 @@ export const SYSTEM_CONTRACTS: ContractSpec[] = [
       await (await tm.grantRole(await tm.FEEDBACK_ROLE(), deployed.DisputeResolution.address)).wait();
     },
   },
+  {
+    name: "AuthorityElection",
+    purpose: "MSSA authority election: Borda count weighted by misbehaviour",
+    args: async (ctx) => {
+      const { genesis, params } = await mssaGenesis(ctx);
+      return [await ctx.deployer.getAddress(), params, genesis];
+    },
+    // The operator runs the trust layer's detectors, which may report misbehaviour alone.
+    wire: async ({ hre, deployer, deployed }) => {
+      const el = await hre.ethers.getContractAt("AuthorityElection", deployed.AuthorityElection.address, deployer);
+      await (await el.grantRole(await el.DETECTOR_ROLE(), await deployer.getAddress())).wait();
+    },
+  },
+  {
+    name: "CredentialLedger",
+    purpose: "MSSA credential commitments approved by k of a place's authorities",
+    args: async ({ deployer, deployed }) => [await deployer.getAddress(), deployed.AuthorityElection.address],
+    // Users whose registration is approved become members of the election (the M active users).
+    wire: async ({ hre, deployer, deployed }) => {
+      const el = await hre.ethers.getContractAt("AuthorityElection", deployed.AuthorityElection.address, deployer);
+      await (await el.grantRole(await el.REGISTRAR_ROLE(), deployed.CredentialLedger.address)).wait();
+    },
+  },
 ];
+
+/**
+ * Round 0's authorities: the `seats` accounts after the deployer when the network has them (the
+ * local networks' funded accounts), else the deployer alone with a report quorum of 1.
+ */
+export async function mssaGenesis({ hre, deployer }: DeployContext) {
+  const me = await deployer.getAddress();
+  const accounts = (await hre.ethers.getSigners()).map((s) => s.address).filter((a) => a !== me);
+  const genesis = accounts.length >= DEFAULT_ELECTION_PARAMS.seats ? accounts.slice(0, DEFAULT_ELECTION_PARAMS.seats) : [me];
+  const params = { ...DEFAULT_ELECTION_PARAMS, reportQuorum: Math.min(DEFAULT_ELECTION_PARAMS.reportQuorum, genesis.length) };
+  return { genesis, params };
+}

@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+/// @title IAuthorityElection
+/// @notice MSSA authority-node election (MSSA paper, "Voting for authority node", Eqs. 1-4,
+/// Algorithm 1): a Borda count over the members' preference orders, weighted by each candidate's
+/// malicious-behaviour ratio.
+/// @dev A round has two stages, both timed by block timestamps:
+/// 1. Nomination (Eq. 2): each member nominates one member; a nominee's effective nomination
+///    votes are vote_i = (sum_j V_j) * (1 - R_bw_i), and the top 2m become the candidates.
+/// 2. Voting (Eqs. 3-4): each member submits a full preference order of the candidates; voter k
+///    gives candidate i f^k_i = (number of candidates ranked below i) points; the column sums f_i
+///    are kept as a packed running tally. At the end the final score is f_i * (1 - R_bw_i) and the
+///    top m become the authority nodes of the round.
+/// Ties are broken by the lower ratio R_bw, then by the lower address. A node whose ratio has
+/// reached 1 cannot be nominated. Misbehaviour counts t_if (Eq. 1, capped at A_f) are raised by a
+/// quorum of the sitting authorities attesting the same report (node, type, evidence hash), or
+/// alone by an account with DETECTOR_ROLE (the trust layer's detectors); they weigh on every later
+/// election ("punished in the next round").
+interface IAuthorityElection {
+    /// @notice Where a round is.
+    enum Stage {
+        None,
+        Nomination,
+        Voting,
+        Elected
+    }
+
+    /// @notice Parameters fixed at deployment.
+    struct Params {
+        /// @dev m, the authorities per round (2m candidates are drawn from the nominees)
+        uint8 seats;
+        /// @dev sitting authorities that must attest one misbehaviour report
+        uint8 reportQuorum;
+        /// @dev seconds of nomination, then seconds of voting
+        uint32 nominationPeriod;
+        uint32 votingPeriod;
+        /// @dev A_f, the most occurrences of each behaviour counted (each > 0)
+        uint16[4] caps;
+        /// @dev W_f in WAD: 0.4, 0.3, 0.2, 0.3 in the paper
+        uint64[4] weights;
+    }
+
+    /// @notice One election round.
+    struct Round {
+        Stage stage;
+        uint40 nominationEnd;
+        uint40 votingEnd;
+        uint32 ballots;
+        address[] nominees;
+        address[] candidates;
+        address[] authorities;
+    }
+
+    error AuthorityElection__InvalidParams();
+    error AuthorityElection__NotMember(address account);
+    error AuthorityElection__NotAuthority(address account);
+    error AuthorityElection__WrongStage(uint256 round, Stage stage);
+    error AuthorityElection__TooEarly(uint256 round, uint256 until);
+    error AuthorityElection__TooLate(uint256 round, uint256 deadline);
+    error AuthorityElection__TooFewMembers(uint256 members, uint256 needed);
+    error AuthorityElection__TooFewNominees(uint256 nominees, uint256 needed);
+    error AuthorityElection__TooManyNominees();
+    error AuthorityElection__AlreadyNominated(uint256 round, address member);
+    error AuthorityElection__AlreadyVoted(uint256 round, address member);
+    error AuthorityElection__Ineligible(address node, uint256 ratio);
+    error AuthorityElection__InvalidBehaviour(uint8 behaviour);
+    error AuthorityElection__SelfReport(address node);
+    error AuthorityElection__AlreadyAttested(bytes32 reportId, address authority);
+    error AuthorityElection__ReportApplied(bytes32 reportId);
+
+    event MemberEnrolled(address indexed member);
+    event MemberRemoved(address indexed member);
+    event RoundOpened(uint256 indexed round, uint40 nominationEnd, uint40 votingEnd);
+    event Nominated(uint256 indexed round, address indexed nominator, address indexed nominee);
+    event CandidatesSelected(uint256 indexed round, address[] candidates, uint256[] effectiveVotes);
+    event BallotCast(uint256 indexed round, address indexed voter);
+    event AuthoritiesElected(uint256 indexed round, address[] authorities, uint256[] finalScores);
+    event MisbehaviourAttested(
+        bytes32 indexed reportId,
+        address indexed node,
+        uint8 behaviour,
+        address reporter,
+        uint256 attestations
+    );
+    event MisbehaviourRecorded(
+        bytes32 indexed reportId,
+        address indexed node,
+        uint8 behaviour,
+        uint16 count,
+        uint256 ratio
+    );
+
+    /// @notice Adds a member (one of the M active users); a no-op for a member. REGISTRAR_ROLE.
+    function enrol(address member) external;
+
+    /// @notice Removes a member. REGISTRAR_ROLE.
+    function remove(address member) external;
+
+    /// @notice Opens the next round once the previous one is elected; needs M > 2m members.
+    function openRound() external returns (uint256 round);
+
+    /// @notice Nominates a member for the current round (one nomination per member).
+    function nominate(address nominee) external;
+
+    /// @notice After the nomination period: selects the top 2m nominees by Eq. 2 as candidates.
+    function closeNomination() external;
+
+    /// @notice Casts a ballot: candidate indices from most to least preferred, a full order.
+    function vote(uint8[] calldata ranking) external;
+
+    /// @notice After the voting period: the top m candidates by weighted Borda score sit.
+    function elect() external;
+
+    /// @notice Reports misbehaviour of type `behaviour` (0 block detection, 1 communication,
+    /// 2 no response, 3 other) by `node`, backed by `evidence` (a hash, e.g. of an IPFS record).
+    /// A sitting authority attests; the count rises when `reportQuorum` distinct authorities have
+    /// attested the same (term, node, behaviour, evidence). A DETECTOR_ROLE account applies it alone.
+    function report(address node, uint8 behaviour, bytes32 evidence) external returns (bytes32 reportId);
+
+    /// @notice The parameters.
+    function params() external view returns (Params memory);
+
+    /// @notice The round being run (the last opened).
+    function currentRound() external view returns (uint256);
+
+    /// @notice The last elected round, whose authorities sit (0 = the genesis authorities).
+    function sittingRound() external view returns (uint256);
+
+    /// @notice One round.
+    function round(uint256 id) external view returns (Round memory);
+
+    /// @notice The sitting authorities.
+    function authorities() external view returns (address[] memory);
+
+    /// @notice Whether `account` is a sitting authority.
+    function isAuthority(address account) external view returns (bool);
+
+    /// @notice Whether `account` is a member.
+    function isMember(address account) external view returns (bool);
+
+    /// @notice Number of members (M).
+    function memberCount() external view returns (uint256);
+
+    /// @notice Eq. 1 for `node`: its counts t_if and its ratio R_bw in WAD.
+    function misbehaviour(address node) external view returns (uint16[4] memory counts, uint256 ratio);
+
+    /// @notice Nomination votes V received by `nominee` in `round`.
+    function nominations(uint256 round, address nominee) external view returns (uint256);
+
+    /// @notice The Borda scores f_i of `round`'s candidates (unweighted column sums).
+    function tally(uint256 round) external view returns (uint256[] memory);
+
+    /// @notice Whether `member` has nominated / voted in `round`.
+    function hasNominated(uint256 round, address member) external view returns (bool);
+    function hasVoted(uint256 round, address member) external view returns (bool);
+}

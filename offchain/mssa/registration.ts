@@ -1,0 +1,222 @@
+/**
+ * MSSA registration of a user at a place (MSSA paper, Steps 1-9) between a user and the place's
+ * authority agents, over the SIMULATED quantum channel, ending in the commitment that the
+ * CredentialLedger records once k authorities approve. Keys are one-time: an authority agent draws
+ * each key from the CSPRNG for one registration session and refuses to use it twice.
+ */
+import { keccak_256 } from "@noble/hashes/sha3.js";
+import { bytesToHex, hexToBytes, randomBytes, utf8ToBytes } from "@noble/hashes/utils.js";
+import { AbiCoder, getAddress, verifyMessage, type Signer } from "ethers";
+import { MetatrustError } from "../errors";
+import { Bits } from "./bits";
+import { combineKeys, commitment, encode, encodeCredential, evenLength, requestTag, tagsEqual, verify, type Verdict } from "./credential";
+import { DEFAULT_CHANNEL, EavesdroppingDetectedError, transmit, type ChannelOptions, type Transmission } from "./quantum";
+
+/** Why a registration was refused. */
+export type RegistrationFailure = "eavesdropping" | "credential-mismatch" | "bad-tag" | "key-reuse" | "unknown-session";
+
+/** A registration step was refused; nothing was recorded. */
+export class RegistrationError extends MetatrustError {
+  constructor(
+    readonly reason: RegistrationFailure,
+    message: string,
+  ) {
+    super("PROTOCOL_REJECTED", message);
+  }
+}
+
+/** A place id: keccak256 of its name ("PL1"), or a 32-byte hex id as is. */
+export function placeId(name: string): string {
+  if (/^0x[0-9a-fA-F]{64}$/.test(name)) return name.toLowerCase();
+  if (name.length === 0) throw new RangeError("a place needs a name");
+  return "0x" + bytesToHex(keccak_256(utf8ToBytes(name)));
+}
+
+/** A fresh 32-byte session id or salt. */
+export function fresh32(): string {
+  return "0x" + bytesToHex(randomBytes(32));
+}
+
+/** An authority node's off-chain agent for registrations: it issues one-time keys. */
+export class AuthorityAgent {
+  private readonly sessions = new Map<string, { key: Bits; used: boolean }>();
+
+  constructor(readonly address: string) {}
+
+  /**
+   * Step 1: a fresh random key K_r^{AU} of `length` bits for one registration session.
+   * @throws RegistrationError("key-reuse") if the session already has a key
+   */
+  issueKey(session: string, length: number): Bits {
+    if (this.sessions.has(session))
+      throw new RegistrationError("key-reuse", `authority ${this.address} already issued a key for session ${session}`);
+    const key = Bits.random(length);
+    this.sessions.set(session, { key, used: false });
+    return key;
+  }
+
+  /**
+   * The key of a session, for the verifying authority (Step 4: it holds copies of the keys sent
+   * to the user). A key serves one verification only.
+   * @throws RegistrationError("key-reuse") after the key has been used, ("unknown-session") if none
+   */
+  releaseKey(session: string): Bits {
+    const s = this.sessions.get(session);
+    if (!s) throw new RegistrationError("unknown-session", `authority ${this.address} has no key for session ${session}`);
+    if (s.used) throw new RegistrationError("key-reuse", `the key of session ${session} was already used: keys are one-time pads`);
+    s.used = true;
+    return s.key;
+  }
+
+  /** Whether the session's key has been used. */
+  used(session: string): boolean {
+    return this.sessions.get(session)?.used ?? false;
+  }
+}
+
+/** The request Alice sends to the verifying authority (Step 4). */
+export type RegistrationRequest = {
+  session: string;
+  place: string;
+  user: string;
+  /** Eq. 14, carried by the photon sequence of Steps 5-7 */
+  En: Bits;
+  /** Eq. 15 */
+  U12: Bits;
+  /** binds (session, place, user, En, U12) to K_r */
+  tag: Uint8Array;
+};
+
+/** The context bytes the request tag covers. */
+export function requestContext(session: string, place: string, user: string): Uint8Array {
+  return hexToBytes(
+    AbiCoder.defaultAbiCoder()
+      .encode(["bytes32", "bytes32", "address"], [session, place, getAddress(user)])
+      .slice(2),
+  );
+}
+
+/** The user's side of Steps 1-4: from the received keys to the request. */
+export function buildRequest(session: string, place: string, user: string, infos: readonly string[], receivedKeys: readonly Bits[]) {
+  const cr = evenLength(encodeCredential(infos));
+  const kr = combineKeys(receivedKeys, cr.length);
+  const enc = encode(cr, kr);
+  const tag = requestTag(kr, requestContext(session, place, user), enc.En, enc.U12);
+  return { request: { session, place, user: getAddress(user), En: enc.En, U12: enc.U12, tag } as RegistrationRequest, encoded: enc };
+}
+
+/** The verifying authority's side of Steps 8-9. */
+export function checkRequest(
+  req: RegistrationRequest,
+  expectedInfos: readonly string[],
+  keys: readonly Bits[],
+): Verdict & { tagOk: boolean } {
+  const cr = evenLength(encodeCredential(expectedInfos));
+  const kr = combineKeys(keys, cr.length);
+  const z = encode(cr, kr);
+  const verdict = verify({ En: req.En, U12: req.U12 }, { En: z.En, U12: z.U12 });
+  const tagOk = tagsEqual(req.tag, requestTag(kr, requestContext(req.session, req.place, req.user), req.En, req.U12));
+  return { ...verdict, tagOk };
+}
+
+/** Everything one registration needs. */
+export type RegistrationInput = {
+  place: string;
+  user: string;
+  /** what the user presents (INFO_0 .. INFO_n) */
+  infos: readonly string[];
+  /** what the verifying authority checked out of band (documents); the same as infos if honest */
+  expectedInfos?: readonly string[];
+  /** the place's authorities sending keys; the first one verifies */
+  authorities: readonly AuthorityAgent[];
+  /** the photon channel of Steps 5-7 (and of the key delivery in Step 1) */
+  channel?: ChannelOptions;
+  /** the channel the keys travel on, if different */
+  keyChannel?: ChannelOptions;
+  /** substitutes a key the user received (a test hook for "a credential built with a wrong key") */
+  tamperKeys?: (keys: Bits[]) => Bits[];
+  /** rewrites the request on the wire (a test hook for a man in the middle) */
+  tamperRequest?: (req: RegistrationRequest) => RegistrationRequest;
+};
+
+/** A successful registration: what goes on-chain and what the user keeps. */
+export type RegistrationOutcome = {
+  session: string;
+  request: RegistrationRequest;
+  verdict: Verdict & { tagOk: boolean };
+  keyTransmissions: Transmission[];
+  transmission: Transmission;
+  /** the on-chain commitment and its salt (the salt stays with the user and the authorities) */
+  commitment: string;
+  salt: string;
+  credentialBits: number;
+};
+
+/**
+ * Steps 1-9 end to end (off-chain). Throws RegistrationError with the reason on refusal.
+ */
+export function register(input: RegistrationInput): RegistrationOutcome {
+  const session = fresh32();
+  const place = placeId(input.place);
+  const user = getAddress(input.user);
+  const channel = input.channel ?? DEFAULT_CHANNEL;
+  const keyChannel = input.keyChannel ?? { ...DEFAULT_CHANNEL, rng: channel.rng };
+  if (input.authorities.length === 0) throw new RangeError("a place needs at least one authority");
+  const length = evenLength(encodeCredential(input.infos)).length;
+  // Step 1: every authority sends a fresh key over the (simulated) quantum channel.
+  const keyTransmissions: Transmission[] = [];
+  let received = input.authorities.map((a) => {
+    const t = transmit(a.issueKey(session, length), keyChannel);
+    keyTransmissions.push(t);
+    if (!t.accepted)
+      throw new RegistrationError("eavesdropping", new EavesdroppingDetectedError(t.errorRate, keyChannel.threshold).message);
+    return t.received;
+  });
+  if (input.tamperKeys) received = input.tamperKeys(received);
+  // Steps 2-4 (user).
+  let { request } = buildRequest(session, place, user, input.infos, received);
+  // Steps 5-7: En travels as photons with decoys; the verifier checks the decoy error rate.
+  const transmission = transmit(request.En, channel);
+  if (!transmission.accepted) {
+    for (const a of input.authorities) a.releaseKey(session); // the keys are burnt with the block
+    throw new RegistrationError("eavesdropping", new EavesdroppingDetectedError(transmission.errorRate, channel.threshold).message);
+  }
+  request = { ...request, En: transmission.received };
+  if (input.tamperRequest) request = input.tamperRequest(request);
+  // Steps 8-9 (verifying authority, with copies of every key of the session).
+  const keys = input.authorities.map((a) => a.releaseKey(session));
+  const verdict = checkRequest(request, input.expectedInfos ?? input.infos, keys);
+  if (!verdict.accepted)
+    throw new RegistrationError(
+      "credential-mismatch",
+      `S1 or S2 is not zero (weight ${verdict.S1.weight()} + ${verdict.S2.weight()}): the credential does not match`,
+    );
+  if (!verdict.tagOk)
+    throw new RegistrationError("bad-tag", "the request tag does not verify: the request was altered or built without K_r");
+  const salt = fresh32();
+  return {
+    session,
+    request,
+    verdict,
+    keyTransmissions,
+    transmission,
+    commitment: commitment(place, request.user, request.U12, salt),
+    salt,
+    credentialBits: length,
+  };
+}
+
+/** The message a registered user signs to prove access (mssa:verify). */
+export function accessChallenge(place: string, nonce: string, chainId: bigint, ledger: string): string {
+  return `metatrust MSSA access\nplace: ${place}\nnonce: ${nonce}\nchain: ${chainId}\nledger: ${getAddress(ledger)}`;
+}
+
+/** Signs an access challenge with the user's key. */
+export async function proveAccess(user: Signer, place: string, nonce: string, chainId: bigint, ledger: string): Promise<string> {
+  return user.signMessage(accessChallenge(place, nonce, chainId, ledger));
+}
+
+/** The signer of an access proof. */
+export function accessSigner(signature: string, place: string, nonce: string, chainId: bigint, ledger: string): string {
+  return verifyMessage(accessChallenge(place, nonce, chainId, ledger), signature);
+}
