@@ -60,6 +60,10 @@ import type { ResourceNode } from "../offchain/protocols/rsms/rn";
 import type { ResourcePoolManager } from "../offchain/protocols/rsms/rpm";
 import { toHex } from "../offchain/crypto/bytes";
 import { Steps } from "./lib/steps";
+import { AuthorityElection__factory, CredentialLedger__factory } from "../typechain-types";
+import { AuthorityAgent, accessSigner, fresh32, placeId, proveAccess, register, RegistrationError } from "../offchain/mssa/registration";
+import { DEFAULT_ELECTION_PARAMS } from "../offchain/mssa/election";
+import { bestForgery, classicalLinks, linkState, passProbability, phaseOf } from "../offchain/mssa/qblock";
 
 const short = (b: Uint8Array) => `${toHex(b).slice(0, 10)}…`;
 
@@ -377,6 +381,129 @@ async function main(): Promise<void> {
     const t = await trace(actx, mit.connect(rpmB), session.evidenceAboutA);
     if (t.realId !== "Alice Liddell") throw new Error(`traced to ${t.realId}`);
     return { detail: `case #${t.caseId}: "${t.realId}" (the chain only holds a verdict commitment)`, gas: t.gas };
+  });
+
+  steps.begin("7. authority election and place access (MSSA; quantum channel and ledger SIMULATED)");
+  const signers = await hre.ethers.getSigners();
+  const election = AuthorityElection__factory.connect(deployment.contracts.AuthorityElection.address, signers[0]);
+  const places = CredentialLedger__factory.connect(deployment.contracts.CredentialLedger.address, signers[0]);
+  const PL1 = placeId("PL1");
+  const genesis = [...(await election.authorities())];
+  const signerOf = (a: string) => signers.find((s) => s.address === a)!;
+  const approved: { id: string; commitment: string }[] = [];
+  /** Steps 1-9 off-chain, then the proposal and the k-th approval on-chain. */
+  const registerAt = async (user: string, infos: string[], eve?: number) => {
+    const out = register({
+      place: PL1,
+      user,
+      infos,
+      authorities: genesis.slice(0, 2).map((a) => new AuthorityAgent(a)),
+      channel: { decoys: 64, threshold: 0.11, eve: eve ? { fraction: eve } : undefined },
+    });
+    const id = await places.registrationId(PL1, user, out.commitment);
+    const r1 = await (await places.connect(signerOf(genesis[0])).propose(PL1, user, out.commitment)).wait();
+    const r2 = await (await places.connect(signerOf(genesis[1])).approve(id)).wait();
+    approved.push({ id, commitment: out.commitment });
+    return { out, gas: r1!.gasUsed + r2!.gasUsed };
+  };
+  const aliceAccount = signers[4];
+  await steps.run("place PL1: two sitting authorities, k = 2", async () => {
+    const rc = await (await places.setPlace(PL1, genesis.slice(0, 2), 2)).wait();
+    return {
+      detail: `authorities ${genesis
+        .slice(0, 2)
+        .map((a) => a.slice(0, 8) + "…")
+        .join(", ")} (round 0)`,
+      gas: rc!.gasUsed,
+    };
+  });
+  await steps.run("alice registers at PL1 (XOR credential, 2 approvals)", async () => {
+    const { out, gas } = await registerAt(aliceAccount.address, ["mail:alice@example.org", "passport:X1234567", "born:1990-01-01"]);
+    const acc = await places.access(aliceAccount.address, PL1);
+    if (!acc.granted) throw new Error("no access granted");
+    return {
+      detail: `|CR| = ${out.credentialBits} bits, S1 = S2 = 0, decoy errors ${out.transmission.decoyErrors}/64; on-chain: a commitment only`,
+      gas,
+    };
+  });
+  await steps.run("an eavesdropped registration is rejected", async () => {
+    const before = await places.head();
+    try {
+      await registerAt(signers[11].address, ["mail:mallory-target@example.org"], 1);
+    } catch (e) {
+      if (!(e instanceof RegistrationError) || e.reason !== "eavesdropping") throw e;
+      const after = await places.head();
+      if (after.count !== before.count) throw new Error("the ledger changed");
+      return `intercept-resend on every photon: ${e.message.split(":")[0]}; nothing recorded`;
+    }
+    throw new Error("the eavesdropper went unnoticed");
+  });
+  await steps.run("six more residents register (they join the electorate)", async () => {
+    let gas = 0n;
+    for (let u = 5; u <= 10; u++) gas += (await registerAt(signers[u].address, [`mail:resident${u}@example.org`, `passport:R${u}`])).gas;
+    return { detail: `M = ${await election.memberCount()} members (> 2m = ${2 * DEFAULT_ELECTION_PARAMS.seats})`, gas };
+  });
+  let candidates: string[] = [];
+  await steps.run("round 1: nominations, top 2m candidates by Eq. 2", async () => {
+    let gas = (await (await election.openRound()).wait())!.gasUsed;
+    const nominate = [
+      [4, 4],
+      [5, 4],
+      [6, 5],
+      [7, 5],
+      [8, 6],
+      [9, 7],
+      [10, 8],
+      [1, 9],
+    ];
+    for (const [from, nominee] of nominate)
+      gas += (await (await election.connect(signers[from]).nominate(signers[nominee].address)).wait())!.gasUsed;
+    await hre.network.provider.send("evm_increaseTime", [DEFAULT_ELECTION_PARAMS.nominationPeriod + 1]);
+    gas += (await (await election.closeNomination()).wait())!.gasUsed;
+    candidates = [...(await election.round(1)).candidates];
+    return { detail: `${candidates.length} candidates`, gas };
+  });
+  await steps.run("ballots (Borda preference orders) and a misbehaving candidate", async () => {
+    let gas = 0n;
+    for (const v of [4, 5, 6, 7, 8, 9, 10]) gas += (await (await election.connect(signers[v]).vote([0, 1, 2, 3, 4, 5])).wait())!.gasUsed;
+    // Two sitting authorities (the quorum) attest candidate 0's failures.
+    for (let i = 0; i < 8; i++) {
+      const type = i < 3 ? 3 : 0;
+      for (const au of genesis.slice(0, 2))
+        gas += (await (await election.connect(signerOf(au)).report(candidates[0], type, hre.ethers.id(`demo-evidence-${i}`))).wait())!
+          .gasUsed;
+    }
+    const m = await election.misbehaviour(candidates[0]);
+    return {
+      detail: `candidate 0 leads every ballot; counts [${m.counts.join(", ")}], R_bw = ${(Number(m.ratio) / 1e18).toFixed(2)}`,
+      gas,
+    };
+  });
+  await steps.run("elect: top m by Borda score x (1 - R_bw)", async () => {
+    await hre.network.provider.send("evm_increaseTime", [DEFAULT_ELECTION_PARAMS.votingPeriod + 1]);
+    const rc = await (await election.elect()).wait();
+    const seated = [...(await election.authorities())];
+    if (seated.includes(candidates[0])) throw new Error("the misbehaving candidate was elected");
+    const scores = await election.tally(1);
+    return { detail: `Borda [${scores.join(", ")}]; candidate 0 demoted; ${seated.length} new authorities sit`, gas: rc!.gasUsed };
+  });
+  await steps.run("alice proves her access to PL1", async () => {
+    const nonce = fresh32();
+    const chainId = (await hre.ethers.provider.getNetwork()).chainId;
+    const sig = await proveAccess(aliceAccount, PL1, nonce, chainId, await places.getAddress());
+    if (accessSigner(sig, PL1, nonce, chainId, await places.getAddress()) !== aliceAccount.address) throw new Error("bad signature");
+    const { granted } = await places.access(aliceAccount.address, PL1);
+    if (!granted) throw new Error("no access");
+    return "challenge signed by alice's account; the approved block is on-chain";
+  });
+  await steps.run("block linking: the chain head and the simulated witness", async () => {
+    const links = classicalLinks(approved);
+    const head = await places.head();
+    if (links[links.length - 1] !== head.link) throw new Error("chain head mismatch");
+    const { state, layout } = linkState(phaseOf(approved[0].commitment), phaseOf(approved[1].commitment), 2);
+    const honest = passProbability(state.probabilities(), layout);
+    const forged = bestForgery(state, layout);
+    return `${head.count} blocks chained on-chain; witness check passes w.p. ${honest.toFixed(3)}, a rewritten block w.p. ${forged.toFixed(4)}`;
   });
 
   steps.summary();

@@ -5,3 +5,4 @@ import "./group";
 import "./trust";
 import "./dispute";
 import "./avatar";
+import "./mssa";

@@ -1,0 +1,220 @@
+/**
+ * MSSA tasks (MSSA paper): the authority election (mssa:nominate, mssa:report, mssa:vote,
+ * mssa:elect, mssa:status) and registration at a place (mssa:register, mssa:verify) over the
+ * SIMULATED quantum channel (mssa:channel). Accounts are signer indices or addresses of the
+ * network's unlocked accounts. Time moves with `chain:advance` on local networks.
+ */
+import { task, types } from "hardhat/config";
+import type { HardhatRuntimeEnvironment } from "hardhat/types";
+
+async function mssaContext(hre: HardhatRuntimeEnvironment) {
+  const [{ localState, deployedAddress, resolveAccount }, election, { AuthorityElection__factory, CredentialLedger__factory }] =
+    await Promise.all([import("./lib/context"), import("../offchain/mssa/election"), import("../typechain-types")]);
+  const [operator] = await hre.ethers.getSigners();
+  const el = AuthorityElection__factory.connect(await deployedAddress(hre, "AuthorityElection"), operator);
+  const ledger = CredentialLedger__factory.connect(await deployedAddress(hre, "CredentialLedger"), operator);
+  const signer = async (account: string) => hre.ethers.getSigner(await resolveAccount(hre, account));
+  return { ...localState(hre), el, ledger, operator, signer, resolve: (a: string) => resolveAccount(hre, a), election };
+}
+
+const STAGES = ["none", "nomination", "voting", "elected"];
+const pct = (wad: bigint) => `${(Number(wad) / 1e16).toFixed(1)}%`;
+const gas = (r: { gasUsed: bigint } | null) => `${(r?.gasUsed ?? 0n).toLocaleString("en-US")} gas`;
+const recordName = (place: string, user: string) => `mssa-${place.slice(2, 18)}-${user.toLowerCase()}`;
+
+task("mssa:status", "Shows the election: round, stage, deadlines, candidates with Borda scores and ratios, sitting authorities").setAction(
+  async (_a, hre) => {
+    const c = await mssaContext(hre);
+    const id = await c.el.currentRound();
+    const r = await c.el.round(id);
+    const scores = id > 0n ? await c.el.tally(id) : [];
+    console.log(`members M = ${await c.el.memberCount()}; round ${id}: ${STAGES[Number(r.stage)]}`);
+    if (id > 0n && Number(r.stage) < 3)
+      console.log(
+        `  nomination until ${new Date(Number(r.nominationEnd) * 1000).toISOString()}, voting until ${new Date(Number(r.votingEnd) * 1000).toISOString()}`,
+      );
+    for (const n of r.nominees)
+      console.log(`  nominee ${n}: ${await c.el.nominations(id, n)} nominations, ratio ${pct((await c.el.misbehaviour(n)).ratio)}`);
+    r.candidates.forEach((cand, i) => console.log(`  candidate ${i}: ${cand}, Borda ${scores[i]}`));
+    console.log(`sitting authorities (round ${await c.el.sittingRound()}): ${(await c.el.authorities()).join(", ")}`);
+    return { round: id, stage: STAGES[Number(r.stage)], candidates: [...r.candidates], authorities: [...(await c.el.authorities())] };
+  },
+);
+
+task("mssa:nominate", "Nominates a member for the current round (opens a round if none is open; one nomination per member)")
+  .addParam("from", "The nominating member (account)")
+  .addParam("nominee", "The nominated member (account)")
+  .setAction(async (a: { from: string; nominee: string }, hre) => {
+    const c = await mssaContext(hre);
+    const cur = await c.el.round(await c.el.currentRound());
+    if (Number(cur.stage) === 3) {
+      const rc = await (await c.el.openRound()).wait();
+      console.log(`opened round ${await c.el.currentRound()} (${gas(rc)})`);
+    }
+    const nominee = await c.resolve(a.nominee);
+    const rc = await (await c.el.connect(await c.signer(a.from)).nominate(nominee)).wait();
+    const id = await c.el.currentRound();
+    console.log(`${nominee} has ${await c.el.nominations(id, nominee)} nomination(s) in round ${id}; ${gas(rc)}`);
+  });
+
+task("mssa:report", "Reports misbehaviour (Eq. 1): counted once a quorum of sitting authorities attests, or at once from the detector role")
+  .addParam("node", "The misbehaving member (account)")
+  .addParam("type", "block-detection | communication | no-response | other")
+  .addOptionalParam("from", "The reporting sitting authority or detector (account)", "0")
+  .addOptionalParam("evidence", "Evidence (text or an IPFS CID) whose keccak256 identifies the report", "")
+  .setAction(async (a: { node: string; type: string; from: string; evidence: string }, hre) => {
+    const c = await mssaContext(hre);
+    const f = c.election.BEHAVIOUR_NAMES[a.type];
+    if (f === undefined) throw new Error(`mssa:report: --type must be one of ${Object.keys(c.election.BEHAVIOUR_NAMES).join(", ")}`);
+    const node = await c.resolve(a.node);
+    const evidence = hre.ethers.id(a.evidence || `${node}:${a.type}:${Date.now()}`);
+    const rc = await (await c.el.connect(await c.signer(a.from)).report(node, f, evidence)).wait();
+    const m = await c.el.misbehaviour(node);
+    console.log(`${node}: counts [${m.counts.join(", ")}], R_bw = ${pct(m.ratio)}; ${gas(rc)}`);
+    return { counts: m.counts.map(Number), ratio: m.ratio };
+  });
+
+task("mssa:vote", "Casts a ballot: a full preference order of the candidates, most preferred first")
+  .addParam("from", "The voting member (account)")
+  .addParam("ranking", "Comma-separated candidate indices (as listed by mssa:status) or candidate addresses")
+  .setAction(async (a: { from: string; ranking: string }, hre) => {
+    const c = await mssaContext(hre);
+    const id = await c.el.currentRound();
+    const cands = (await c.el.round(id)).candidates.map((x) => x.toLowerCase());
+    const ranking = a.ranking.split(",").map((s) => {
+      const t = s.trim();
+      return /^0x/i.test(t) ? cands.indexOf(t.toLowerCase()) : Number(t);
+    });
+    c.election.validateRanking(ranking, cands.length);
+    const rc = await (await c.el.connect(await c.signer(a.from)).vote(ranking)).wait();
+    console.log(`ballot cast in round ${id}: [${ranking.join(", ")}]; ${gas(rc)}`);
+  });
+
+task("mssa:elect", "Moves the round on: closes the nomination (top 2m by Eq. 2) or elects the top m by weighted Borda score").setAction(
+  async (_a, hre) => {
+    const c = await mssaContext(hre);
+    const id = await c.el.currentRound();
+    const stage = Number((await c.el.round(id)).stage);
+    if (stage === 1) {
+      const rc = await (await c.el.closeNomination()).wait();
+      console.log(`round ${id}: candidates ${(await c.el.round(id)).candidates.join(", ")}; ${gas(rc)}`);
+    } else if (stage === 2) {
+      const rc = await (await c.el.elect()).wait();
+      console.log(`round ${id}: authorities ${(await c.el.authorities()).join(", ")}; ${gas(rc)}`);
+    } else throw new Error(`mssa:elect: round ${id} is ${STAGES[stage]}; nominate to open the next round`);
+    return { authorities: [...(await c.el.authorities())] };
+  },
+);
+
+task(
+  "mssa:register",
+  "Registers a user at a place (Steps 1-9): keys over the SIMULATED quantum channel, XOR credential, k approvals on-chain",
+)
+  .addParam("user", "The user (account)")
+  .addOptionalParam("place", "The place name", "PL1")
+  .addOptionalParam("info", "The credential fields INFO_0..INFO_n, separated by commas", "mail:user@example.org,passport:P0000000")
+  .addOptionalParam("eavesdrop", "Fraction of photons an intercept-resend eavesdropper takes (SIMULATED)", 0, types.float)
+  .addOptionalParam("decoys", "Decoy photons per transmission", 64, types.int)
+  .setAction(async (a: { user: string; place: string; info: string; eavesdrop: number; decoys: number }, hre) => {
+    const c = await mssaContext(hre);
+    const { register, placeId, AuthorityAgent } = await import("../offchain/mssa/registration");
+    const place = placeId(a.place);
+    let p = await c.ledger.place(place);
+    if (p.threshold === 0n) {
+      const sitting = [...(await c.el.authorities())];
+      const aus = sitting.slice(0, Math.min(2, sitting.length));
+      await (await c.ledger.setPlace(place, aus, aus.length)).wait();
+      console.log(`place ${a.place} created with authorities ${aus.join(", ")} (k = ${aus.length})`);
+      p = await c.ledger.place(place);
+    }
+    const user = await c.resolve(a.user);
+    const agents = p.authorities.map((x) => new AuthorityAgent(x));
+    console.log(
+      `SIMULATED quantum channel: ${a.decoys} decoys per transmission${a.eavesdrop ? `, eavesdropper on ${a.eavesdrop * 100}% of photons` : ""}`,
+    );
+    const out = register({
+      place,
+      user,
+      infos: a.info.split(","),
+      authorities: agents,
+      channel: { decoys: a.decoys, threshold: 0.11, eve: a.eavesdrop ? { fraction: a.eavesdrop } : undefined },
+    });
+    console.log(`verified by ${p.authorities[0]}: S1 = S2 = 0, tag ok; decoy error rate ${(out.transmission.errorRate * 100).toFixed(1)}%`);
+    const id = await c.ledger.registrationId(place, user, out.commitment);
+    const k = Number(p.threshold);
+    const aus = await Promise.all(p.authorities.slice(0, k).map((x) => hre.ethers.getSigner(x)));
+    const r1 = await (await c.ledger.connect(aus[0]).propose(place, user, out.commitment)).wait();
+    console.log(`proposed by ${aus[0].address}: ${gas(r1)}`);
+    for (const au of aus.slice(1)) console.log(`approved by ${au.address}: ${gas(await (await c.ledger.connect(au).approve(id)).wait())}`);
+    const reg = await c.ledger.registration(id);
+    c.keystore.create(recordName(place, user), {
+      place,
+      user,
+      id,
+      commitment: out.commitment,
+      salt: out.salt,
+      U12: out.request.U12.toString(),
+    });
+    console.log(`${user} has access to ${a.place}: block ${reg.index}, link ${reg.link}`);
+    return { id, commitment: out.commitment };
+  });
+
+task("mssa:verify", "Verifies a registered user: the on-chain record, its commitment, and a signed challenge")
+  .addParam("user", "The user (account)")
+  .addOptionalParam("place", "The place name", "PL1")
+  .setAction(async (a: { user: string; place: string }, hre) => {
+    const c = await mssaContext(hre);
+    const { placeId, fresh32, proveAccess, accessSigner } = await import("../offchain/mssa/registration");
+    const { commitment, Bits } = await import("../offchain/mssa/credential");
+    const place = placeId(a.place);
+    const user = await c.resolve(a.user);
+    const { granted, id } = await c.ledger.access(user, place);
+    if (!granted) throw new Error(`mssa:verify: ${user} has no access to ${a.place}`);
+    const rec = c.keystore.load(recordName(place, user)) as { salt: string; U12: string };
+    const onChain = await c.ledger.registration(id);
+    if (commitment(place, user, Bits.fromString(rec.U12), rec.salt) !== onChain.commitment)
+      throw new Error("mssa:verify: the opened credential block does not match the on-chain commitment");
+    const nonce = fresh32();
+    const chainId = (await hre.ethers.provider.getNetwork()).chainId;
+    const sig = await proveAccess(await c.signer(a.user), place, nonce, chainId, await c.ledger.getAddress());
+    if (accessSigner(sig, place, nonce, chainId, await c.ledger.getAddress()) !== user)
+      throw new Error("mssa:verify: the challenge was not signed by the user");
+    console.log(
+      `${user} verified at ${a.place}: approved block ${onChain.index} (${onChain.approvals} approvals), commitment opened, challenge signed`,
+    );
+    return { verified: true };
+  });
+
+task("mssa:channel", "Runs the SIMULATED decoy-photon channel: error rate and detection rate against 1 - (3/4)^d")
+  .addOptionalParam("eavesdrop", "Fraction of photons intercepted and resent", 1, types.float)
+  .addOptionalParam("decoys", "Decoy photons per transmission", 8, types.int)
+  .addOptionalParam("bits", "Data bits per transmission", 256, types.int)
+  .addOptionalParam("trials", "Transmissions", 1000, types.int)
+  .addOptionalParam("threshold", "Highest accepted decoy error rate", 0, types.float)
+  .setAction(async (a: { eavesdrop: number; decoys: number; bits: number; trials: number; threshold: number }, hre) => {
+    void hre;
+    const { transmit, detectionProbability, thresholdDetectionProbability } = await import("../offchain/mssa/quantum");
+    const { Bits } = await import("../offchain/mssa/bits");
+    const data = Bits.random(a.bits);
+    let rejected = 0;
+    let errors = 0;
+    for (let i = 0; i < a.trials; i++) {
+      const t = transmit(data, { decoys: a.decoys, threshold: a.threshold, eve: { fraction: a.eavesdrop } });
+      rejected += t.accepted ? 0 : 1;
+      errors += t.decoyErrors;
+    }
+    const rate = errors / (a.trials * a.decoys);
+    const detection = rejected / a.trials;
+    const theory =
+      a.eavesdrop === 1
+        ? a.threshold === 0
+          ? detectionProbability(a.decoys)
+          : thresholdDetectionProbability(a.decoys, a.threshold)
+        : undefined;
+    console.log(`SIMULATED channel, eavesdropper on ${a.eavesdrop * 100}% of photons, ${a.decoys} decoys, threshold ${a.threshold}:`);
+    console.log(`  decoy error rate ${(rate * 100).toFixed(2)}% (theory ${(a.eavesdrop * 25).toFixed(2)}%)`);
+    console.log(
+      `  detected ${(detection * 100).toFixed(2)}% of ${a.trials} transmissions${theory !== undefined ? ` (theory ${(theory * 100).toFixed(2)}%)` : ""}`,
+    );
+    return { errorRate: rate, detection, theory };
+  });

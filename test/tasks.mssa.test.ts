@@ -1,0 +1,92 @@
+import { expect } from "chai";
+import fs from "fs";
+import os from "os";
+import path from "path";
+import hre from "hardhat";
+
+async function rejects(p: Promise<unknown>): Promise<Error> {
+  try {
+    await p;
+  } catch (e) {
+    return e as Error;
+  }
+  throw new Error("expected a rejection");
+}
+
+describe("tasks: mssa:* (in-process network, one process)", function () {
+  this.timeout(120_000);
+  const saved: Record<string, string | undefined> = {};
+  const log = console.log;
+
+  before(async () => {
+    for (const k of ["METATRUST_DATA_DIR", "METATRUST_DEPLOYMENTS_DIR"]) saved[k] = process.env[k];
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "metatrust-mssa-tasks-"));
+    process.env.METATRUST_DATA_DIR = path.join(dir, "data");
+    process.env.METATRUST_DEPLOYMENTS_DIR = path.join(dir, "deployments");
+    console.log = () => {};
+    await hre.run("deploy", { quiet: true });
+  });
+  after(() => {
+    console.log = log;
+    for (const [k, v] of Object.entries(saved))
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+  });
+
+  it("register users at PL1 (they become members), verify one, reject an eavesdropped registration", async () => {
+    for (let u = 4; u <= 10; u++)
+      await hre.run("mssa:register", {
+        user: String(u),
+        place: "PL1",
+        info: `mail:u${u}@example.org,passport:P${u}`,
+        eavesdrop: 0,
+        decoys: 64,
+      });
+    const v = await hre.run("mssa:verify", { user: "4", place: "PL1" });
+    expect(v.verified).to.equal(true);
+    expect((await rejects(hre.run("mssa:verify", { user: "11", place: "PL1" }))).message).to.match(/no access/);
+    const e = await rejects(hre.run("mssa:register", { user: "11", place: "PL1", info: "mail:eve@example.org", eavesdrop: 1, decoys: 64 }));
+    expect(e.message).to.match(/decoy error rate .* above the threshold/);
+    expect((await rejects(hre.run("mssa:verify", { user: "11", place: "PL1" }))).message).to.match(/no access/);
+  });
+
+  it("runs an election round: nominate, close, vote, report, elect", async () => {
+    // members: 3 genesis authorities + 7 registered users = 10 > 2m = 6
+    const noms: [string, string][] = [
+      ["4", "4"],
+      ["5", "4"],
+      ["6", "5"],
+      ["7", "5"],
+      ["8", "6"],
+      ["9", "7"],
+      ["10", "8"],
+      ["1", "9"],
+    ];
+    for (const [from, nominee] of noms) await hre.run("mssa:nominate", { from, nominee });
+    expect((await rejects(hre.run("mssa:nominate", { from: "4", nominee: "5" }))).message).to.match(/AlreadyNominated/);
+    await hre.run("chain:advance", { seconds: 3601 });
+    await hre.run("mssa:elect");
+    const st = await hre.run("mssa:status");
+    expect(st.stage).to.equal("voting");
+    expect(st.candidates).to.have.length(6);
+    for (const from of ["4", "5", "6", "7", "8"]) await hre.run("mssa:vote", { from, ranking: "0,1,2,3,4,5" });
+    expect((await rejects(hre.run("mssa:vote", { from: "9", ranking: "0,1,2" }))).message).to.match(/ranks all 6/);
+    // candidate 0 misbehaves: the detector role (the operator) reports 5 block-detection failures and 3 others
+    for (let i = 0; i < 5; i++)
+      await hre.run("mssa:report", { node: st.candidates[0], type: "block-detection", from: "0", evidence: `d${i}` });
+    for (let i = 0; i < 3; i++) await hre.run("mssa:report", { node: st.candidates[0], type: "other", from: "0", evidence: `o${i}` });
+    expect((await rejects(hre.run("mssa:report", { node: "4", type: "lying", from: "0" }))).message).to.match(/--type/);
+    await hre.run("chain:advance", { seconds: 3601 });
+    const r = await hre.run("mssa:elect");
+    expect(r.authorities).to.have.length(3);
+    expect(r.authorities).to.not.include(st.candidates[0]);
+    expect(r.authorities).to.deep.equal(st.candidates.slice(1, 4));
+  });
+
+  it("mssa:channel reports the detection rate beside 1 - (3/4)^d", async () => {
+    const r = await hre.run("mssa:channel", { eavesdrop: 1, decoys: 4, bits: 32, trials: 2000, threshold: 0 });
+    expect(r.theory).to.be.closeTo(1 - 0.75 ** 4, 1e-12);
+    expect(r.detection).to.be.closeTo(r.theory, 0.05);
+    expect(r.errorRate).to.be.closeTo(0.25, 0.03);
+  });
+});
