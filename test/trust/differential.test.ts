@@ -57,7 +57,7 @@ describe("trust: TypeScript model = Solidity, to the last fixed-point unit", () 
         fc.constantFrom(...names),
         fc.constantFrom(...names),
         fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: 6, maxLength: 6 }),
-        fc.integer({ min: 0, max: 20 * 86_400 }),
+        fc.integer({ min: 1, max: 20 * 86_400 }),
         async (i, j, scores, wait) => {
           if (i === j) return;
           await time.increase(wait);
