@@ -56,11 +56,28 @@ describe("e2e: hardhat node over JSON-RPC", function () {
     expect(replay.stderr + replay.stdout).to.match(/already joined/);
   });
 
+  it("mssa tasks work across separate invocations: register, verify, an eavesdropped registration refused", async () => {
+    const reg = await node.run(["mssa:register", "--user", "4", "--place", "PL1", "--info", "mail:alice@example.org,passport:X1"]);
+    expect(reg.code, reg.stderr + reg.stdout).to.equal(0);
+    expect(reg.stdout).to.match(/SIMULATED quantum channel/);
+    expect(reg.stdout).to.match(/has access to PL1/);
+    const ver = await node.run(["mssa:verify", "--user", "4", "--place", "PL1"]);
+    expect(ver.code, ver.stderr + ver.stdout).to.equal(0);
+    expect(ver.stdout).to.match(/verified at PL1: approved block 0 \(2 approvals\)/);
+    const eve = await node.run(["mssa:register", "--user", "5", "--place", "PL1", "--eavesdrop", "1"]);
+    expect(eve.code).to.not.equal(0);
+    expect(eve.stderr + eve.stdout).to.match(/decoy error rate .* above the threshold/);
+    const none = await node.run(["mssa:verify", "--user", "5", "--place", "PL1"]);
+    expect(none.code).to.not.equal(0);
+    expect(none.stderr + none.stdout).to.match(/has no access to PL1/);
+  });
+
   it("the demo runs against the node and exits 0", async () => {
     const r = await node.run(["run", "scripts/demo.ts"]);
     expect(r.code, r.stderr + r.stdout).to.equal(0);
     expect(r.stdout).to.match(/\d+ passed, 0 failed/);
     expect(r.stdout).to.match(/MSRP traces PID_1 to its real identity/);
     expect(r.stdout).to.match(/demo on network "localhost"/);
+    expect(r.stdout).to.match(/elect: top m by Borda score/);
   });
 });
