@@ -6,3 +6,4 @@ import "./trust";
 import "./dispute";
 import "./avatar";
 import "./mssa";
+import "./sim";

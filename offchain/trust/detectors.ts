@@ -294,3 +294,19 @@ export function credibilityWeightedReputation(ratings: RatingEvent[], credibilit
   }
   return new Map([...acc].map(([k, a]) => [k, a.w === 0 ? 0 : a.s / a.w]));
 }
+
+/** Options of {@link detectAll}. */
+export type DetectAllOptions = { mouthing?: MouthingOptions; onOff?: OnOffOptions; sybil?: SybilOptions };
+
+/**
+ * The three detectors in the order the pipeline runs them: Sybil (Eq. 37) from the verified seeds;
+ * mouthing (Eq. 36) against the raters not found Sybil; on-off against the raters found credible.
+ */
+export function detectAll(ratings: RatingEvent[], nodes: string[], seeds: Set<string>, o: DetectAllOptions = {}): Detection[] {
+  const sybil = detectSybils(ratings, nodes, seeds, o.sybil);
+  const notSybil = new Set(nodes.filter((n) => !sybil.detections.some((d) => d.entity === n)));
+  const mouthing = detectMouthing(ratings, { ...o.mouthing, reference: notSybil });
+  const credible = new Set([...notSybil].filter((n) => !mouthing.detections.some((d) => d.entity === n)));
+  const onOff = detectOnOff(ratings, { ...o.onOff, raters: credible });
+  return [...sybil.detections, ...mouthing.detections, ...onOff];
+}

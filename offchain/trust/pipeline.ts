@@ -4,7 +4,7 @@
  * stores the report on IPFS and flags each new detection on-chain with the report's digest.
  */
 import type { ContentStore } from "../storage/content-store";
-import { AttackKind, Detection, detectMouthing, detectOnOff, detectSybils } from "./detectors";
+import { AttackKind, Detection, detectAll } from "./detectors";
 import type { TrustLedger } from "./ledger";
 import { cidOf, encodeJson } from "../storage/content-store";
 
@@ -24,12 +24,7 @@ export async function runDetectors(ledger: TrustLedger, store: ContentStore, o: 
   const nodes = entities.map((e) => e.id);
   const seeds = new Set<string>();
   for (const e of entities) if (await ledger.tm.isIdentityVerified(e.id)) seeds.add(e.id);
-  const sybil = detectSybils(ratings, nodes, seeds);
-  const notSybil = new Set(nodes.filter((n) => !sybil.detections.some((d) => d.entity === n)));
-  const mouthing = detectMouthing(ratings, { reference: notSybil });
-  const credible = new Set([...notSybil].filter((n) => !mouthing.detections.some((d) => d.entity === n)));
-  const onOff = detectOnOff(ratings, { raters: credible });
-  const all: Detection[] = [...sybil.detections, ...mouthing.detections, ...onOff];
+  const all: Detection[] = detectAll(ratings, nodes, seeds);
   const report = {
     generatedAt: new Date().toISOString(),
     ratings: ratings.length,

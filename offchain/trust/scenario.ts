@@ -73,6 +73,7 @@ export function generateScenario(o: ScenarioOptions, seed: number): Scenario {
   for (const n of nodes) affiliation.set(n, roles.get(n) === "sybil" ? "sybil-controller" : `self:${n}`);
   const malicious = (n: string) => ["sybil", "onoff"].includes(roles.get(n)!);
   const sybils = nodes.filter((n) => roles.get(n) === "sybil");
+  const maliciousNodes = nodes.filter(malicious);
   const ratings: RatingEvent[] = [];
   const good = () => 0.7 + 0.3 * rng.next();
   const bad = () => 0.3 * rng.next();
@@ -96,7 +97,7 @@ export function generateScenario(o: ScenarioOptions, seed: number): Scenario {
           role === "sybil" && sybils.length > 1 && rng.chance(0.8)
             ? rng.pick(sybils)
             : role === "goodmouth" && rng.chance(0.5)
-              ? rng.pick(nodes.filter(malicious).length ? nodes.filter(malicious) : nodes)
+              ? rng.pick(maliciousNodes.length ? maliciousNodes : nodes)
               : rng.pick(nodes);
         if (j === i) continue;
         const well = role === "sybil" && roles.get(j) === "sybil" ? true : behavesWell(j, round);
