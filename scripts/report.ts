@@ -36,11 +36,10 @@ const num = (_h: string, v: string) => (/^-?\d*\.\d{5,}$/.test(v) ? Number(v).to
 function bench(name: string): string {
   const md = read(`bench/results/${name}.md`);
   if (!md) return `_bench/results/${name}.md is missing: run \`npm run bench\`._`;
-  return md.replace(/^(#+) /gm, "$1# ");
+  return md.replace(/^(#+) /gm, "$1## ");
 }
 
 function main() {
-  const rsms = JSON.parse(read("bench/results/rsms.json") ?? "{}");
   const gasReport = read("gas-report.txt");
   const parts = [
     "# metatrust evaluation report",
@@ -51,9 +50,7 @@ function main() {
     "",
     "## 1. Load against `hardhat node` (JSON-RPC)",
     "",
-    rsms.latencyMs
-      ? `Sustained RSMS joins, one RPM, end to end including the MSRP check and the on-chain record: p50 ${rsms.latencyMs.p50.toFixed(0)} ms, p95 ${rsms.latencyMs.p95.toFixed(0)} ms over ${rsms.latencyMs.samples} joins; ${Number(rsms.chainPerSec).toFixed(1)} joins per second with the chain write, ${Number(rsms.offchainPerSec).toFixed(1)} per second off-chain only. Dispute latency on the node: see §2.5.`
-      : "_bench/results/rsms.json is missing._",
+    read("bench/results/load.md")?.replace(/^# .*\n/m, "") ?? "_bench/results/load.md is missing: run `npm run bench`._",
     "",
     "## 2. Benchmarks (time and gas beside the papers and the floors)",
     "",

@@ -1,0 +1,80 @@
+/**
+ * Load run against a real `hardhat node` over JSON-RPC (part of `npm run bench`): sustained trust
+ * ratings, sent one after the other (latency p50 / p95 from send to receipt) and pipelined (200
+ * in flight, ratings per second). Joins under load are measured by bench/rsms.bench.ts. Writes
+ * bench/results/load.{md,json}.
+ */
+import fs from "fs";
+import path from "path";
+import { JsonRpcProvider } from "ethers";
+import { TrustManager__factory } from "../typechain-types";
+import { entityId } from "../offchain/trust/ledger";
+import { DEFAULT_MODEL, packFactors } from "../offchain/trust/fixed";
+import { startNode } from "../scripts/lib/hardhat-node";
+import { machine } from "./lib";
+
+const q = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))];
+
+async function main() {
+  const node = await startNode();
+  try {
+    const provider = new JsonRpcProvider(node.url, undefined, { staticNetwork: true, pollingInterval: 20 });
+    const signer = await provider.getSigner(0);
+    const tm = await new TrustManager__factory(signer).deploy(await signer.getAddress(), DEFAULT_MODEL, 0n, 0n);
+    await tm.waitForDeployment();
+    const ids = Array.from({ length: 20 }, (_, i) => entityId(`load-${i}`));
+    for (const id of ids) await (await tm.register(id, 1)).wait();
+    const f = packFactors([0.9, 0.8, 0.85, 0.9, 0.7, 0.8]);
+    const pair = (k: number) => [ids[k % 20], ids[(k * 7 + 1) % 20 === k % 20 ? (k + 1) % 20 : (k * 7 + 1) % 20]] as const;
+    const N = 200;
+    console.log(`load: ${N} sequential ratings ...`);
+    const lat: number[] = [];
+    const t0 = performance.now();
+    for (let k = 0; k < N; k++) {
+      const [a, b] = pair(k);
+      const s = performance.now();
+      await (await tm.rate(a, b, f, "0x" + "00".repeat(32), "0x" + "00".repeat(32))).wait();
+      lat.push(performance.now() - s);
+    }
+    const seqPerSec = N / ((performance.now() - t0) / 1000);
+    console.log(`load: ${N} pipelined ratings ...`);
+    const t1 = performance.now();
+    const sent = [];
+    for (let k = 0; k < N; k++) {
+      const [a, b] = pair(k + N);
+      sent.push(await tm.rate(a, b, f, "0x" + "00".repeat(32), "0x" + "00".repeat(32)));
+    }
+    await Promise.all(sent.map((t) => t.wait()));
+    const pipePerSec = N / ((performance.now() - t1) / 1000);
+    provider.destroy();
+    const res = { ratings: N, p50: q(lat, 0.5), p95: q(lat, 0.95), sequentialPerSec: seqPerSec, pipelinedPerSec: pipePerSec };
+    console.log(
+      `  sequential: p50 ${res.p50.toFixed(1)} ms, p95 ${res.p95.toFixed(1)} ms, ${seqPerSec.toFixed(1)}/s; pipelined ${pipePerSec.toFixed(1)}/s`,
+    );
+    const dir = path.resolve(__dirname, "results");
+    const rsms = JSON.parse(fs.readFileSync(path.join(dir, "rsms.json"), "utf8"));
+    const when = new Date().toISOString();
+    const md = [
+      "# Load against `hardhat node` (JSON-RPC, automine)",
+      "",
+      `Measured ${when} on ${machine()}.`,
+      "",
+      "| workload | p50 latency (ms) | p95 latency (ms) | per second |",
+      "|---|---:|---:|---:|",
+      `| trust ratings, sequential (send to receipt) | ${res.p50.toFixed(1)} | ${res.p95.toFixed(1)} | ${seqPerSec.toFixed(1)} |`,
+      `| trust ratings, pipelined (${N} in flight) | | | ${pipePerSec.toFixed(1)} |`,
+      `| RSMS joins (bench/results/rsms.md: latency over JSON-RPC; rate of one RPM with its chain writes) | ${rsms.latencyMs.p50.toFixed(1)} | ${rsms.latencyMs.p95.toFixed(1)} | ${Number(rsms.chainPerSec).toFixed(1)} |`,
+      "",
+    ].join("\n");
+    fs.writeFileSync(path.join(dir, "load.md"), md);
+    fs.writeFileSync(path.join(dir, "load.json"), JSON.stringify({ measuredAt: when, machine: machine(), ...res }, null, 2) + "\n");
+    console.log("wrote bench/results/load.md");
+  } finally {
+    await node.stop();
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exitCode = 1;
+});
