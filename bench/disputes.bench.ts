@@ -14,8 +14,7 @@ import { DisputeResolution__factory, TrustManager__factory } from "../typechain-
 import { entityId } from "../offchain/trust/ledger";
 import { DisputeLedger } from "../offchain/disputes/ledger";
 import { DEFAULT_DISPUTE_PARAMS as P } from "../offchain/disputes/params";
-import { simulateAccuracy } from "../offchain/disputes/simulate";
-import { lineChart } from "../offchain/util/svg";
+import { accuracySweep, writeAccuracyFigure } from "../offchain/disputes/simulate";
 import { startNode } from "../scripts/lib/hardhat-node";
 import { machine } from "./lib";
 
@@ -108,37 +107,8 @@ async function main(): Promise<void> {
   console.log("disputes: latency on hardhat node ...");
   const lat = await latencyOnNode(25);
   console.log("disputes: accuracy simulation ...");
-  const shares = [0, 0.1, 0.2, 0.3, 0.4, 0.45];
-  const acc = shares.map((m) => {
-    const runs = [1, 2, 3].map((seed) =>
-      simulateAccuracy({ voters: 100, maliciousShare: m, disputes: 300 }, seed * 1000 + Math.round(m * 100)),
-    );
-    const avg = (k: "weighted" | "unweighted" | "finalMaliciousWeight") => runs.reduce((a, r) => a + r[k], 0) / runs.length;
-    return { share: m, weighted: avg("weighted"), unweighted: avg("unweighted"), malWeight: avg("finalMaliciousWeight") };
-  });
-  const reports = path.resolve(__dirname, "..", "reports");
-  fs.mkdirSync(reports, { recursive: true });
-  fs.writeFileSync(
-    path.join(reports, "disputes-accuracy.csv"),
-    "malicious_share,weighted_accuracy,unweighted_accuracy,final_malicious_weight\n" +
-      acc.map((a) => `${a.share},${a.weighted.toFixed(4)},${a.unweighted.toFixed(4)},${a.malWeight.toFixed(4)}`).join("\n") +
-      "\n",
-  );
-  fs.writeFileSync(
-    path.join(reports, "disputes-accuracy.svg"),
-    lineChart({
-      title: "Dispute resolution accuracy (Eq. 23), 100 voters, 300 disputes",
-      xLabel: "share of malicious (colluding) voters",
-      yLabel: "accuracy",
-      yMin: 0,
-      yMax: 1,
-      series: [
-        { name: "reputation-weighted", points: acc.map((a) => [a.share, a.weighted]) },
-        { name: "unweighted majority", points: acc.map((a) => [a.share, a.unweighted]) },
-        { name: "paper (96%)", points: shares.map((s) => [s, 0.96]) },
-      ],
-    }),
-  );
+  const acc = accuracySweep(1000);
+  writeAccuracyFigure(path.resolve(__dirname, "..", "reports"), acc);
   const md = [
     "# Dispute resolution: benchmarks",
     "",

@@ -226,40 +226,10 @@ task(
 task("sim:disputes", "Dispute accuracy (Eq. 23) against the share of malicious voters -> reports/disputes-accuracy.{csv,svg}")
   .addOptionalParam("seed", "PRNG seed", 1000, types.int)
   .setAction(async (a: { seed: number }) => {
-    const { simulateAccuracy } = await import("../offchain/disputes/simulate");
-    const { lineChart } = await import("../offchain/util/svg");
+    const { accuracySweep, writeAccuracyFigure } = await import("../offchain/disputes/simulate");
     const { progressBar } = await import("../offchain/util/progress");
-    const shares = [0, 0.1, 0.2, 0.3, 0.4, 0.45];
-    const bar = progressBar("sim:disputes");
-    const acc = shares.map((m, k) => {
-      const runs = [1, 2, 3].map((s) =>
-        simulateAccuracy({ voters: 100, maliciousShare: m, disputes: 300 }, a.seed * s + Math.round(m * 100)),
-      );
-      bar((k + 1) / shares.length);
-      const avg = (key: "weighted" | "unweighted" | "finalMaliciousWeight") => runs.reduce((x, r) => x + r[key], 0) / runs.length;
-      return { share: m, weighted: avg("weighted"), unweighted: avg("unweighted"), malWeight: avg("finalMaliciousWeight") };
-    });
-    fs.writeFileSync(
-      path.join(reportsDir(), "disputes-accuracy.csv"),
-      "malicious_share,weighted_accuracy,unweighted_accuracy,final_malicious_weight\n" +
-        acc.map((r) => `${r.share},${r.weighted.toFixed(4)},${r.unweighted.toFixed(4)},${r.malWeight.toFixed(4)}`).join("\n") +
-        "\n",
-    );
-    fs.writeFileSync(
-      path.join(reportsDir(), "disputes-accuracy.svg"),
-      lineChart({
-        title: "Dispute resolution accuracy (Eq. 23), 100 voters, 300 disputes",
-        xLabel: "share of malicious (colluding) voters",
-        yLabel: "accuracy",
-        yMin: 0,
-        yMax: 1,
-        series: [
-          { name: "reputation-weighted", points: acc.map((r) => [r.share, r.weighted]) },
-          { name: "unweighted majority", points: acc.map((r) => [r.share, r.unweighted]) },
-          { name: "paper (96%)", points: shares.map((s) => [s, 0.96]) },
-        ],
-      }),
-    );
+    const acc = accuracySweep(a.seed, progressBar("sim:disputes"));
+    writeAccuracyFigure(reportsDir(), acc);
     for (const r of acc)
       console.log(
         `  ${pct(r.share)} malicious: weighted ${pct(r.weighted)}, unweighted ${pct(r.unweighted)}, colluders end with ${pct(r.malWeight)} of the reputation`,

@@ -8,7 +8,10 @@
  * start equal and move with the feedback after every dispute, so colluders lose weight over time.
  * The baseline is the unweighted majority over the same ballots.
  */
+import fs from "fs";
+import path from "path";
 import { Prng } from "../util/prng";
+import { lineChart } from "../util/svg";
 import { eq23Accuracy, tallyOutcome, TallyVote } from "./tally";
 
 export type AccuracyOptions = {
@@ -63,4 +66,51 @@ export function simulateAccuracy(o: AccuracyOptions, seed: number): { weighted: 
     unweighted: eq23Accuracy(correctU, o.disputes),
     finalMaliciousWeight: totalRep === 0 ? 0 : malRep / totalRep,
   };
+}
+
+/** One point of the accuracy sweep, averaged over three seeds. */
+export type AccuracyPoint = { share: number; weighted: number; unweighted: number; malWeight: number };
+
+/** The shares of malicious voters the figure sweeps. */
+export const ACCURACY_SHARES = [0, 0.1, 0.2, 0.3, 0.4, 0.45];
+
+/**
+ * Eq. 23 accuracy against the share of malicious voters (100 voters, 300 disputes, three seeds
+ * per point): the data of `reports/disputes-accuracy.{csv,svg}`.
+ */
+export function accuracySweep(seedBase = 1000, onPoint?: (done: number) => void): AccuracyPoint[] {
+  return ACCURACY_SHARES.map((m, k) => {
+    const runs = [1, 2, 3].map((s) =>
+      simulateAccuracy({ voters: 100, maliciousShare: m, disputes: 300 }, seedBase * s + Math.round(m * 100)),
+    );
+    onPoint?.((k + 1) / ACCURACY_SHARES.length);
+    const avg = (key: "weighted" | "unweighted" | "finalMaliciousWeight") => runs.reduce((x, r) => x + r[key], 0) / runs.length;
+    return { share: m, weighted: avg("weighted"), unweighted: avg("unweighted"), malWeight: avg("finalMaliciousWeight") };
+  });
+}
+
+/** Writes `reports/disputes-accuracy.csv` and `.svg` under `dir`. */
+export function writeAccuracyFigure(dir: string, acc: readonly AccuracyPoint[]): void {
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(
+    path.join(dir, "disputes-accuracy.csv"),
+    "malicious_share,weighted_accuracy,unweighted_accuracy,final_malicious_weight\n" +
+      acc.map((r) => `${r.share},${r.weighted.toFixed(4)},${r.unweighted.toFixed(4)},${r.malWeight.toFixed(4)}`).join("\n") +
+      "\n",
+  );
+  fs.writeFileSync(
+    path.join(dir, "disputes-accuracy.svg"),
+    lineChart({
+      title: "Dispute resolution accuracy (Eq. 23), 100 voters, 300 disputes",
+      xLabel: "share of malicious (colluding) voters",
+      yLabel: "accuracy",
+      yMin: 0,
+      yMax: 1,
+      series: [
+        { name: "reputation-weighted", points: acc.map((r) => [r.share, r.weighted]) },
+        { name: "unweighted majority", points: acc.map((r) => [r.share, r.unweighted]) },
+        { name: "paper (96%)", points: acc.map((r) => [r.share, 0.96]) },
+      ],
+    }),
+  );
 }
