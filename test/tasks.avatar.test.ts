@@ -1,28 +1,10 @@
 import { expect } from "chai";
-import fs from "fs";
-import os from "os";
-import path from "path";
 import hre from "hardhat";
+import { useTaskSandbox } from "./helpers/tasks";
 
 describe("tasks: idp:* and avatar:* (in-process network, one process)", function () {
   this.timeout(120_000);
-  const saved: Record<string, string | undefined> = {};
-  const log = console.log;
-
-  before(async () => {
-    for (const k of ["METATRUST_DATA_DIR", "METATRUST_DEPLOYMENTS_DIR"]) saved[k] = process.env[k];
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "metatrust-avatar-tasks-"));
-    process.env.METATRUST_DATA_DIR = path.join(dir, "data");
-    process.env.METATRUST_DEPLOYMENTS_DIR = path.join(dir, "deployments");
-    console.log = () => {};
-    await hre.run("deploy", { quiet: true });
-  });
-  after(() => {
-    console.log = log;
-    for (const [k, v] of Object.entries(saved))
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-  });
+  useTaskSandbox("metatrust-avatar-tasks-");
 
   it("setup, issue, login, delegate, authenticate, trace, revoke", async () => {
     await hre.run("idp:setup");

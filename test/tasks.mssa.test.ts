@@ -1,37 +1,10 @@
 import { expect } from "chai";
-import fs from "fs";
-import os from "os";
-import path from "path";
 import hre from "hardhat";
-
-async function rejects(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error("expected a rejection");
-}
+import { rejects, useTaskSandbox } from "./helpers/tasks";
 
 describe("tasks: mssa:* (in-process network, one process)", function () {
   this.timeout(120_000);
-  const saved: Record<string, string | undefined> = {};
-  const log = console.log;
-
-  before(async () => {
-    for (const k of ["METATRUST_DATA_DIR", "METATRUST_DEPLOYMENTS_DIR"]) saved[k] = process.env[k];
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "metatrust-mssa-tasks-"));
-    process.env.METATRUST_DATA_DIR = path.join(dir, "data");
-    process.env.METATRUST_DEPLOYMENTS_DIR = path.join(dir, "deployments");
-    console.log = () => {};
-    await hre.run("deploy", { quiet: true });
-  });
-  after(() => {
-    console.log = log;
-    for (const [k, v] of Object.entries(saved))
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-  });
+  useTaskSandbox("metatrust-mssa-tasks-");
 
   it("register users at PL1 (they become members), verify one, reject an eavesdropped registration", async () => {
     for (let u = 4; u <= 10; u++)

@@ -1,44 +1,18 @@
 import { expect } from "chai";
 import fs from "fs";
-import os from "os";
 import path from "path";
 import hre from "hardhat";
+import { rejects, useTaskSandbox } from "./helpers/tasks";
 import { ContentNotFoundError } from "../offchain/storage/errors";
-
-async function rejects(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error("expected a rejection");
-}
 
 describe("tasks: trust:* (in-process network, one process)", function () {
   this.timeout(120_000);
-  const saved: Record<string, string | undefined> = {};
-  const log = console.log;
-  let dir = "";
-
-  before(async () => {
-    for (const k of ["METATRUST_DATA_DIR", "METATRUST_DEPLOYMENTS_DIR"]) saved[k] = process.env[k];
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), "metatrust-trust-tasks-"));
-    process.env.METATRUST_DATA_DIR = path.join(dir, "data");
-    process.env.METATRUST_DEPLOYMENTS_DIR = path.join(dir, "deployments");
-    console.log = () => {};
-    await hre.run("deploy", { quiet: true });
-  });
-  after(() => {
-    console.log = log;
-    for (const [k, v] of Object.entries(saved))
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-  });
+  const tmp = useTaskSandbox("metatrust-trust-tasks-");
 
   it("register, rate (with evidence on IPFS), score, agree, show", async () => {
     for (const n of ["ann", "ben", "cat", "dan"]) await hre.run("trust:register", { entity: n, type: "avatar", verified: true });
     await hre.run("trust:register", { entity: "guild", type: "organization", verified: true });
-    const evidence = path.join(dir, "evidence.txt");
+    const evidence = path.join(tmp(), "evidence.txt");
     fs.writeFileSync(evidence, "ann delivered the scene on time");
     const r = await hre.run("trust:rate", { from: "ben", to: "ann", score: 0.9, evidence });
     expect(r.trust).to.be.greaterThan(0.5);
