@@ -17,6 +17,7 @@ import { DEFAULT_ELECTION_PARAMS as P, bordaScores, misbehaviourRatio } from "..
 import { Bits } from "../offchain/mssa/bits";
 import { combineKeys, encode, encodeCredential, evenLength } from "../offchain/mssa/credential";
 import { AuthorityAgent, placeId, register } from "../offchain/mssa/registration";
+import { recordRegistration } from "../offchain/mssa/ledger";
 import { detectionProbability, thresholdDetectionProbability, transmit } from "../offchain/mssa/quantum";
 import { bestForgery, linkState } from "../offchain/mssa/qblock";
 import { lineChart } from "../offchain/util/svg";
@@ -81,11 +82,8 @@ async function registrationGas() {
       infos: [`mail:u${u}@example.org`, `passport:${u}`],
       authorities: aus.map((a) => new AuthorityAgent(a)),
     });
-    const id = await ledger.registrationId(PL, s[u].address, out.commitment);
     const sg = (a: string) => s.find((x) => x.address === a)!;
-    const propose = (await (await ledger.connect(sg(aus[0])).propose(PL, s[u].address, out.commitment)).wait())!.gasUsed;
-    const approve = (await (await ledger.connect(sg(aus[1])).approve(id)).wait())!.gasUsed;
-    const last = (await (await ledger.connect(sg(aus[2])).approve(id)).wait())!.gasUsed;
+    const [propose, approve, last] = (await recordRegistration(ledger, PL, s[u].address, out.commitment, aus.map(sg))).gas;
     rows.push({ propose, approve, last });
   }
   return {
@@ -146,7 +144,10 @@ async function main() {
     },
     {
       name: "block link state + best forgery, b = 2 (12 qubits)",
-      fn: () => bestForgery(linkState(1.1, 2.2, 2).state, linkState(1.1, 2.2, 2).layout),
+      fn: () => {
+        const { state, layout } = linkState(1.1, 2.2, 2);
+        return bestForgery(state, layout);
+      },
     },
   ]);
 

@@ -12,7 +12,7 @@ import { deploySystem } from "../offchain/chain/deploy";
 import { TrustManager__factory } from "../typechain-types";
 import * as F from "../offchain/trust/fixed";
 import * as M from "../offchain/trust/model";
-import { detectMouthing, detectOnOff, detectSybils } from "../offchain/trust/detectors";
+import { detectAll } from "../offchain/trust/detectors";
 import { generateScenario } from "../offchain/trust/scenario";
 import { entityId } from "../offchain/trust/ledger";
 import { machine } from "./lib";
@@ -60,10 +60,7 @@ async function main(): Promise<void> {
   }
   const tFold = performance.now() - t0;
   const t1 = performance.now();
-  const sy = detectSybils(ratings, s.nodes, s.seeds);
-  const notSybil = new Set(s.nodes.filter((n) => !sy.detections.some((d) => d.entity === n)));
-  const mo = detectMouthing(ratings, { reference: notSybil, period: 600 });
-  detectOnOff(ratings, { raters: new Set([...notSybil].filter((n) => !mo.detections.some((d) => d.entity === n))) });
+  detectAll(ratings, s.nodes, s.seeds, { mouthing: { period: 600 } });
   const tDetect = performance.now() - t1;
 
   console.log("trust: gas ...");

@@ -63,6 +63,7 @@ import { Steps } from "./lib/steps";
 import { AuthorityElection__factory, CredentialLedger__factory } from "../typechain-types";
 import { AuthorityAgent, accessSigner, fresh32, placeId, proveAccess, register, RegistrationError } from "../offchain/mssa/registration";
 import { DEFAULT_ELECTION_PARAMS } from "../offchain/mssa/election";
+import { recordRegistration } from "../offchain/mssa/ledger";
 import { bestForgery, classicalLinks, linkState, passProbability, phaseOf } from "../offchain/mssa/qblock";
 
 const short = (b: Uint8Array) => `${toHex(b).slice(0, 10)}…`;
@@ -400,11 +401,9 @@ async function main(): Promise<void> {
       authorities: genesis.slice(0, 2).map((a) => new AuthorityAgent(a)),
       channel: { decoys: 64, threshold: 0.11, eve: eve ? { fraction: eve } : undefined },
     });
-    const id = await places.registrationId(PL1, user, out.commitment);
-    const r1 = await (await places.connect(signerOf(genesis[0])).propose(PL1, user, out.commitment)).wait();
-    const r2 = await (await places.connect(signerOf(genesis[1])).approve(id)).wait();
+    const { id, gas } = await recordRegistration(places, PL1, user, out.commitment, genesis.slice(0, 2).map(signerOf));
     approved.push({ id, commitment: out.commitment });
-    return { out, gas: r1!.gasUsed + r2!.gasUsed };
+    return { out, gas: gas.reduce((x, y) => x + y, 0n) };
   };
   const aliceAccount = signers[4];
   await steps.run("place PL1: two sitting authorities, k = 2", async () => {

@@ -140,12 +140,10 @@ task(
       channel: { decoys: a.decoys, threshold: 0.11, eve: a.eavesdrop ? { fraction: a.eavesdrop } : undefined },
     });
     console.log(`verified by ${p.authorities[0]}: S1 = S2 = 0, tag ok; decoy error rate ${(out.transmission.errorRate * 100).toFixed(1)}%`);
-    const id = await c.ledger.registrationId(place, user, out.commitment);
-    const k = Number(p.threshold);
-    const aus = await Promise.all(p.authorities.slice(0, k).map((x) => hre.ethers.getSigner(x)));
-    const r1 = await (await c.ledger.connect(aus[0]).propose(place, user, out.commitment)).wait();
-    console.log(`proposed by ${aus[0].address}: ${gas(r1)}`);
-    for (const au of aus.slice(1)) console.log(`approved by ${au.address}: ${gas(await (await c.ledger.connect(au).approve(id)).wait())}`);
+    const { recordRegistration } = await import("../offchain/mssa/ledger");
+    const aus = await Promise.all(p.authorities.slice(0, Number(p.threshold)).map((x) => hre.ethers.getSigner(x)));
+    const { id, gas: spent } = await recordRegistration(c.ledger, place, user, out.commitment, aus);
+    aus.forEach((au, i) => console.log(`${i === 0 ? "proposed" : "approved"} by ${au.address}: ${spent[i].toLocaleString("en-US")} gas`));
     const reg = await c.ledger.registration(id);
     c.keystore.create(recordName(place, user), {
       place,
@@ -191,8 +189,7 @@ task("mssa:channel", "Runs the SIMULATED decoy-photon channel: error rate and de
   .addOptionalParam("bits", "Data bits per transmission", 256, types.int)
   .addOptionalParam("trials", "Transmissions", 1000, types.int)
   .addOptionalParam("threshold", "Highest accepted decoy error rate", 0, types.float)
-  .setAction(async (a: { eavesdrop: number; decoys: number; bits: number; trials: number; threshold: number }, hre) => {
-    void hre;
+  .setAction(async (a: { eavesdrop: number; decoys: number; bits: number; trials: number; threshold: number }) => {
     const { transmit, detectionProbability, thresholdDetectionProbability } = await import("../offchain/mssa/quantum");
     const { Bits } = await import("../offchain/mssa/bits");
     const data = Bits.random(a.bits);

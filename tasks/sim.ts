@@ -17,7 +17,7 @@ const reportsDir = () => {
 };
 const pct = (x: number) => (Number.isNaN(x) ? "n/a" : `${(x * 100).toFixed(1)}%`);
 
-/** Our measured RSMS costs, from the committed benchmark results (falls back to a fresh measure). */
+/** Our measured RSMS costs, read from the benchmark results (`npm run bench` refreshes them). */
 async function measuredCosts() {
   const dir = path.resolve(__dirname, "..", "bench", "results");
   const rsms = JSON.parse(fs.readFileSync(path.join(dir, "rsms.json"), "utf8"));
@@ -117,11 +117,6 @@ task(
     const { progressBar } = await import("../offchain/util/progress");
     // 1. The paper's setting: 500 nodes, 50 malicious, mitigation timed every round.
     const main = runAttackSim({ ...paperSetting(500), seed: a.seed, checkpointEvery: 1, progress: progressBar("sim:attacks 500 nodes") });
-    const models = [
-      ["ours", main.ours],
-      ["average", main.average],
-      ["eigentrust", main.eigentrust],
-    ] as const;
     const rows = [
       ...ATTACK_ROLES.map((r) => ({
         metric: `detection ${r}`,
@@ -220,7 +215,7 @@ task(
         "\n",
     );
     console.log("wrote reports/attacks-{500,share,scale}.csv, reports/attacks-share.svg");
-    return { main, sweep, scale: scaleRows, models: models.map((m) => m[0]) };
+    return { main, sweep, scale: scaleRows };
   });
 
 task("sim:disputes", "Dispute accuracy (Eq. 23) against the share of malicious voters -> reports/disputes-accuracy.{csv,svg}")

@@ -3,8 +3,8 @@
  * off-chain mirror of `contracts/libraries/BordaCount.sol` and `AuthorityElection.sol`, equal to
  * them to the last unit (differential tests). Pure functions; WAD fixed point (1e18 = 1.0).
  */
-
 import { MetatrustError } from "../errors";
+
 /** 1.0 in WAD. */
 export const WAD = 10n ** 18n;
 /** Most candidates in one ballot (the contract's packed tally holds 64). */
