@@ -13,7 +13,7 @@ import hre, { ethers } from "hardhat";
 import { deploySystem } from "../offchain/chain/deploy";
 import { CPSVerifier__factory, MITRegistry__factory } from "../typechain-types";
 import * as cps from "../offchain/crypto/cps";
-import { G1, G2, encodeG1Eip2537, encodeG2Eip2537, pairingProductIsOne } from "../offchain/crypto/bls";
+import { G1, G2, pairingProductIsOne } from "../offchain/crypto/bls";
 import { keccak256 } from "../offchain/crypto/hash";
 import { toHex } from "../offchain/crypto/bytes";
 import { FileContentStore } from "../offchain/storage/content-store";
@@ -138,10 +138,7 @@ async function main(): Promise<void> {
   const gRevokeMit = await (async () => (await (await registry.revokeMIT(toHex(proxies[7].mit!.serial))).wait())!.gasUsed)();
   const gRevokeDel = await (async () => (await (await registry.revokeDelegation(dels[3].delegationId)).wait())!.gasUsed)();
   // On-chain CPS verification (view call: gas by estimateGas, which includes the 21,000 base).
-  const Xo = toHex(encodeG2Eip2537(original.pk));
-  const Xp = toHex(encodeG2Eip2537(proxy.pk));
-  const agg = toHex(encodeG1Eip2537(o.sig.add(s)));
-  const args = [Xo, Xp, toHex(o.h), m.type, m.time, toHex(keccak256(m.body)), agg] as const;
+  const args = cps.cpsVerifierArgs(original.pk, w, o, m, s);
   if (!(await verifier.verify(...args))) throw new Error("on-chain verification failed");
   const gVerify = await verifier.verify.estimateGas(...args);
   const probe = await (await ethers.getContractFactory("GasProbe")).deploy();

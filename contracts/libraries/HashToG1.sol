@@ -8,7 +8,8 @@ import {BLS12381} from "./BLS12381.sol";
 /// the EIP-2537 precompiles: expand_message_xmd with SHA-256, hash_to_field by the MODEXP
 /// precompile (x mod p), MAP_FP_TO_G1 (which maps and clears the cofactor) twice, and one G1ADD.
 /// @dev Equal to noble-curves' `bls12_381.G1.hashToCurve(msg, { DST })` (differential test with
-/// RFC 9380 vectors). Messages here are 32-byte digests; DST length is at most 255 bytes.
+/// RFC 9380 vectors). Messages here are 32-byte digests. A DST longer than 255 bytes is replaced
+/// by SHA-256("H2C-OVERSIZE-DST-" || DST), as RFC 9380 §5.3.3 requires.
 library HashToG1 {
     /// @notice The MODEXP precompile failed.
     error HashToG1__ModexpFailed();
@@ -25,6 +26,7 @@ library HashToG1 {
 
     /// @notice hash_to_field(msg, 2): two Fp elements, EIP-2537 encoded (64 bytes each).
     function hashToField(bytes32 message, bytes memory dst) internal view returns (bytes memory u0, bytes memory u1) {
+        if (dst.length > 255) dst = abi.encodePacked(sha256(abi.encodePacked("H2C-OVERSIZE-DST-", dst)));
         bytes memory dstPrime = abi.encodePacked(dst, uint8(dst.length));
         // expand_message_xmd(msg, DST, 128): b_0, then b_1..b_4.
         bytes32 b0 = sha256(abi.encodePacked(bytes32(0), bytes32(0), message, uint16(128), uint8(0), dstPrime));
@@ -40,7 +42,8 @@ library HashToG1 {
     function _modP(bytes32 hi, bytes32 lo) private view returns (bytes memory out) {
         bytes memory input = abi.encodePacked(uint256(64), uint256(1), uint256(64), hi, lo, uint8(1), P_PADDED);
         bool ok;
-        (ok, out) = address(0x05).staticcall(input);
+        // MODEXP of 64-byte operands with exponent 1 costs 200 gas under EIP-2565 (500 under EIP-7883).
+        (ok, out) = address(0x05).staticcall{gas: 5_000}(input);
         if (!ok || out.length != 64) revert HashToG1__ModexpFailed();
     }
 }

@@ -14,9 +14,11 @@
  *            validity); (h, r) = CHash(X_o, w); s_o = x_o H_W(h)
  *   OVerify(X_o, w, h, r, s_o):  h = CHash(X_o, w; r) and e(s_o, g2) = e(H_W(h), X_o)
  *   PSign(x_p, h, m) -> s_p = x_p H_P(keccak256(h || m))
- *   PVerify(X_o, X_p, w, h, r, s_o, m, s_p):  h = CHash(X_o, w; r), X_p = w.proxy, m within the
- *            warrant's scope and validity, and  e(-(s_o + s_p), g2) e(H_W(h), X_o) e(H_P(h||m), X_p) = 1
- *            (one 3-pair product: what contracts/avatars/CPSVerifier.sol checks with EIP-2537)
+ *   PVerify(X_o, X_p, w, h, r, s_o, m, s_p):  h = CHash(X_o, w; r), X_p = w.proxy, m's type a subset
+ *            of the warrant's scope and its time within the validity, no identity points, and
+ *            e(-(s_o + rho s_p), g2) e(H_W(h), X_o) e(rho H_P(h||m), X_p) = 1 with a 128-bit rho hashed
+ *            from every input (one randomized 3-pair product: each signature must be valid on its
+ *            own; contracts/avatars/CPSVerifier.sol checks the same product with EIP-2537)
  *
  * The paper's "colliding signature" (VID and PhID valid under one chameleon hash value) is the
  * pair (s_o on PhID's warrant, s_p on VID) bound to the same h. A discrete-log chameleon hash
@@ -36,6 +38,7 @@ import {
   assertBlsScalar,
   decodeG1,
   decodeG2,
+  encodeG1Eip2537,
   encodeG2Eip2537,
   hashToG1,
   pairingProductIsOne,
@@ -70,6 +73,15 @@ export type Warrant = {
 
 /** Message types a warrant scope covers. */
 export const Scope = { login: 1, challenge: 2, interaction: 4, all: 7 } as const;
+
+/**
+ * A message type is within a scope iff it is a non-empty set of defined types and every one of
+ * them is granted: (type & scope) === type. An overlap test would let a proxy limited to
+ * "challenge" sign "challenge | interaction".
+ */
+export function typeInScope(type: number, scope: number): boolean {
+  return Number.isInteger(type) && type >= 1 && (type & ~Scope.all) === 0 && (type & scope) === type;
+}
 
 /** A message under a warrant: its type and time must be within the warrant. */
 export type ProxyMessage = { type: number; time: number; body: Uint8Array };
@@ -187,13 +199,33 @@ export function cpsPSign(proxy: CpsKeyPair, w: Warrant, o: OriginalSignature, m:
 }
 
 function assertInWarrant(fn: string, w: Warrant, m: ProxyMessage): void {
-  if ((w.scope & m.type) === 0 || !Number.isInteger(m.type) || m.type < 1)
+  if (!typeInScope(m.type, w.scope))
     throw new InvalidParameterError(`${fn}: message type ${m.type} is outside the warrant's scope ${w.scope}`);
   if (m.time < w.notBefore || m.time > w.notAfter)
     throw new InvalidParameterError(`${fn}: time ${m.time} is outside the warrant's validity [${w.notBefore}, ${w.notAfter}]`);
 }
 
-/** The three pairing terms of PVerify (what the contract checks). */
+/**
+ * The batch weight rho: 128 bits of keccak256(abi.encode("CPS-BATCH-V1", h, d, keccak(s_o), keccak(s_p)))
+ * (EIP-2537 encodings), or-ed with 1 so it is never 0. Every input is fixed before rho is known
+ * (Fiat-Shamir), so a pair of invalid signatures whose errors cancel for one rho fails for the rho
+ * they hash to, except with probability about 2^-128. The contract derives the same rho.
+ */
+export function batchWeight(h: Uint8Array, m: ProxyMessage, originalSig: G1Point, proxySig: G1Point): bigint {
+  const enc = AbiCoder.defaultAbiCoder().encode(
+    ["string", "bytes32", "bytes32", "bytes32", "bytes32"],
+    [
+      "CPS-BATCH-V1",
+      toHex(h),
+      toHex(messageDigest(h, m)),
+      toHex(keccak_256(encodeG1Eip2537(originalSig))),
+      toHex(keccak_256(encodeG1Eip2537(proxySig))),
+    ],
+  );
+  return (BigInt(ethersKeccak(enc)) >> 128n) | 1n;
+}
+
+/** The three pairing terms of PVerify (what the contract checks), with the batch weight rho. */
 export function cpsVerificationTerms(
   originalPk: G2Point,
   w: Warrant,
@@ -201,23 +233,53 @@ export function cpsVerificationTerms(
   m: ProxyMessage,
   proxySig: G1Point,
 ): PairingTerm[] {
+  const rho = batchWeight(o.h, m, o.sig, proxySig);
   return [
-    { g1: o.sig.add(proxySig).negate(), g2: G2.BASE },
+    { g1: o.sig.add(proxySig.multiply(rho)).negate(), g2: G2.BASE },
     { g1: warrantPoint(o.h), g2: originalPk },
-    { g1: messagePoint(o.h, m), g2: w.proxy },
+    { g1: messagePoint(o.h, m).multiply(rho), g2: w.proxy },
   ];
 }
 
 /**
- * PVerify: the warrant's hash, the message's scope and validity, and one 3-pair product
- * e(-(s_o + s_p), g2) e(H_W(h), X_o) e(H_P(h||m), X_p) = 1.
- * @returns true iff valid; false for any failure (never throws on bad signatures)
+ * PVerify: the warrant's hash, the message's scope (a subset test) and validity, no identity
+ * points, and one randomized 3-pair product
+ * e(-(s_o + rho s_p), g2) e(H_W(h), X_o) e(rho H_P(h||m), X_p) = 1, which holds only if s_o and
+ * s_p are each valid: (s_o + T, s_p - T) is refused.
+ * @returns true iff valid; false for any failure (never throws)
  */
 export function cpsPVerify(originalPk: G2Point, w: Warrant, o: OriginalSignature, m: ProxyMessage, proxySig: G1Point): boolean {
-  if (!equalBytes(cpsCHash(originalPk, warrantDigest(w), o.r).h, o.h)) return false;
-  if ((w.scope & m.type) === 0 || m.time < w.notBefore || m.time > w.notAfter) return false;
-  if (proxySig.is0() || o.sig.is0()) return false;
-  return pairingProductIsOne(cpsVerificationTerms(originalPk, w, o, m, proxySig));
+  try {
+    if (!equalBytes(cpsCHash(originalPk, warrantDigest(w), o.r).h, o.h)) return false;
+    if (!typeInScope(m.type, w.scope) || m.time < w.notBefore || m.time > w.notAfter) return false;
+    if (proxySig.is0() || o.sig.is0() || originalPk.is0() || w.proxy.is0()) return false;
+    return pairingProductIsOne(cpsVerificationTerms(originalPk, w, o, m, proxySig));
+  } catch {
+    // malformed fields (a warrant that cannot be digested, a point noble refuses): not a signature
+    return false;
+  }
+}
+
+/**
+ * The arguments of CPSVerifier.verify / verifyNow for a proxy signature (EIP-2537 encodings):
+ * (X_o, warrant, message, r, s_o, s_p).
+ */
+export function cpsVerifierArgs(originalPk: G2Point, w: Warrant, o: OriginalSignature, m: ProxyMessage, proxySig: G1Point) {
+  return [
+    toHex(encodeG2Eip2537(originalPk)),
+    {
+      irisCommitment: toHex(w.irisCommitment),
+      proxyPk: toHex(encodeG2Eip2537(w.proxy)),
+      avatarId: toHex(w.avatarId),
+      scope: w.scope,
+      notBefore: w.notBefore,
+      notAfter: w.notAfter,
+    },
+    { msgType: m.type, time: m.time, bodyHash: toHex(keccak_256(m.body)) },
+    toHex(o.r),
+    toHex(encodeG1Eip2537(o.sig)),
+    toHex(encodeG1Eip2537(proxySig)),
+  ] as const;
 }
 
 /** Serializes a G1 signature (48 bytes). */
