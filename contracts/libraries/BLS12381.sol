@@ -11,6 +11,7 @@ pragma solidity 0.8.30;
 /// A precompile that refuses its input (a point not on the curve or not in the subgroup, a field
 /// element that is not canonical) consumes all the gas it was given, so each call forwards twice
 /// its EIP-2537 price and no more, and the refusal is reported as `BLS12381__PrecompileFailed`.
+/// `staticcallInto` is the same call on raw memory, for callers that build their inputs in place.
 library BLS12381 {
     /// @notice The precompile at `precompile` is not available on this chain (it returned no data).
     error BLS12381__PrecompileUnavailable(address precompile);
@@ -32,13 +33,13 @@ library BLS12381 {
     uint256 internal constant PAIR_BYTES = G1_BYTES + G2_BYTES;
 
     /// @dev EIP-2537 prices (gas); each call forwards twice its price.
-    uint256 private constant G1_ADD_GAS = 375;
-    uint256 private constant G1_MUL_GAS = 12_000;
-    uint256 private constant G2_ADD_GAS = 600;
-    uint256 private constant G2_MUL_GAS = 22_500;
-    uint256 private constant PAIRING_BASE_GAS = 37_700;
-    uint256 private constant PAIRING_PER_PAIR_GAS = 32_600;
-    uint256 private constant MAP_FP_TO_G1_GAS = 5_500;
+    uint256 internal constant G1_ADD_GAS = 375;
+    uint256 internal constant G1_MUL_GAS = 12_000;
+    uint256 internal constant G2_ADD_GAS = 600;
+    uint256 internal constant G2_MUL_GAS = 22_500;
+    uint256 internal constant PAIRING_BASE_GAS = 37_700;
+    uint256 internal constant PAIRING_PER_PAIR_GAS = 32_600;
+    uint256 internal constant MAP_FP_TO_G1_GAS = 5_500;
 
     /// @notice prod_i e(g1_i, g2_i) == 1 for the concatenated (G1 || G2) pairs in `input`.
     /// @param input k * 384 bytes, k >= 1
@@ -84,15 +85,41 @@ library BLS12381 {
         return _call(MAP_FP_TO_G1, fp, G1_BYTES, MAP_FP_TO_G1_GAS);
     }
 
+    /// @notice Calls `precompile` on the `inputBytes` bytes of memory at `input`, forwarding twice
+    /// `price`, and writes its `outputBytes`-byte result at `output` (which may overlap the input:
+    /// the input is read before the result is written). No allocation.
+    /// @dev The caller owns both memory ranges. Reverts as the wrappers above do.
+    function staticcallInto(
+        address precompile,
+        uint256 input,
+        uint256 inputBytes,
+        uint256 output,
+        uint256 outputBytes,
+        uint256 price
+    ) internal view {
+        bool ok;
+        uint256 returned;
+        assembly ("memory-safe") {
+            ok := staticcall(mul(2, price), precompile, input, inputBytes, output, outputBytes)
+            returned := returndatasize()
+        }
+        if (!ok) revert BLS12381__PrecompileFailed(precompile);
+        if (returned != outputBytes) revert BLS12381__PrecompileUnavailable(precompile);
+    }
+
     function _call(
         address precompile,
         bytes memory input,
         uint256 outLen,
         uint256 price
     ) private view returns (bytes memory out) {
-        bool ok;
-        (ok, out) = precompile.staticcall{gas: 2 * price}(input);
-        if (!ok) revert BLS12381__PrecompileFailed(precompile);
-        if (out.length != outLen) revert BLS12381__PrecompileUnavailable(precompile);
+        out = new bytes(outLen);
+        uint256 inPtr;
+        uint256 outPtr;
+        assembly ("memory-safe") {
+            inPtr := add(input, 0x20)
+            outPtr := add(out, 0x20)
+        }
+        staticcallInto(precompile, inPtr, input.length, outPtr, outLen, price);
     }
 }
