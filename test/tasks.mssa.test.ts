@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import hre from "hardhat";
-import { rejects, useTaskSandbox } from "./helpers/tasks";
+import { customError, rejects, useTaskSandbox } from "./helpers/tasks";
 
 describe("tasks: mssa:* (in-process network, one process)", function () {
   this.timeout(120_000);
@@ -36,7 +36,12 @@ describe("tasks: mssa:* (in-process network, one process)", function () {
       ["1", "9"],
     ];
     for (const [from, nominee] of noms) await hre.run("mssa:nominate", { from, nominee });
-    expect((await rejects(hre.run("mssa:nominate", { from: "4", nominee: "5" }))).message).to.match(/AlreadyNominated/);
+    const signers = await hre.ethers.getSigners();
+    const round = (await hre.run("mssa:status")).round;
+    expect(await customError(await rejects(hre.run("mssa:nominate", { from: "4", nominee: "5" })))).to.deep.equal({
+      name: "AuthorityElection__AlreadyNominated",
+      args: [round, signers[4].address],
+    });
     await hre.run("chain:advance", { seconds: 3601 });
     await hre.run("mssa:elect");
     const st = await hre.run("mssa:status");

@@ -2,8 +2,10 @@ import { expect } from "chai";
 import fs from "fs";
 import path from "path";
 import hre from "hardhat";
-import { rejects, useTaskSandbox } from "./helpers/tasks";
+import { customError, rejects, useTaskSandbox } from "./helpers/tasks";
 import { ContentNotFoundError } from "../offchain/storage/errors";
+import { entityId } from "../offchain/trust/ledger";
+import { readDeployment } from "../offchain/chain/deployments";
 
 describe("tasks: trust:* (in-process network, one process)", function () {
   this.timeout(120_000);
@@ -29,11 +31,17 @@ describe("tasks: trust:* (in-process network, one process)", function () {
   });
 
   it("bad input: self-rating, a score out of range, an unregistered entity, an evidence CID that does not resolve", async () => {
-    expect((await rejects(hre.run("trust:rate", { from: "ann", to: "ann", score: 0.5 }))).message).to.match(/SelfRating/);
+    expect(await customError(await rejects(hre.run("trust:rate", { from: "ann", to: "ann", score: 0.5 })))).to.deep.equal({
+      name: "TrustManager__SelfRating",
+      args: [entityId("ann")],
+    });
     expect((await rejects(hre.run("trust:rate", { from: "ann", to: "ben", score: 1.5 }))).message).to.match(
       /^packFactors: factor 1.5 is not in \[0, 1\]/,
     );
-    expect((await rejects(hre.run("trust:rate", { from: "ann", to: "nobody", score: 0.5 }))).message).to.match(/UnknownEntity/);
+    expect(await customError(await rejects(hre.run("trust:rate", { from: "ann", to: "nobody", score: 0.5 })))).to.deep.equal({
+      name: "TrustManager__UnknownEntity",
+      args: [entityId("nobody")],
+    });
     const err = await rejects(
       hre.run("trust:rate", {
         from: "ann",
@@ -72,8 +80,9 @@ describe("tasks: trust:* (in-process network, one process)", function () {
     expect((await hre.run("dispute:show", { id: Number(d.id) })).phase).to.equal("commit");
     await hre.run("chain:advance", { seconds: 3_601 });
     for (const v of ["ben", "cat", "dan"]) await hre.run("dispute:reveal", { id: Number(d.id), voter: v });
-    const early = await rejects(hre.run("dispute:resolve", { id: Number(d.id), batch: 2 }));
-    expect(early.message).to.match(/TooEarly/);
+    const early = await customError(await rejects(hre.run("dispute:resolve", { id: Number(d.id), batch: 2 })));
+    const dr = await hre.ethers.getContractAt("DisputeResolution", readDeployment("hardhat").contracts.DisputeResolution.address);
+    expect(early).to.deep.equal({ name: "DisputeResolution__TooEarly", args: [BigInt(d.id), (await dr.dispute(d.id)).revealDeadline] });
     await hre.run("chain:advance", { seconds: 3_601 });
     const r = await hre.run("dispute:resolve", { id: Number(d.id), batch: 2 });
     expect(r.outcome).to.equal(0);

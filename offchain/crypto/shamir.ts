@@ -23,6 +23,7 @@ type Fld = ReturnType<typeof Field>;
 const fields = new Map<bigint, Fld>();
 function fieldOf(q: bigint): Fld {
   let F = fields.get(q);
+  // Stryker disable next-line ConditionalExpression: a cache: forcing the miss branch (`true`) rebuilds an equal Field for q on every call, which no caller can observe; the `false` variant (never build) crashes and is killed by every test
   if (!F) {
     F = Field(q);
     fields.set(q, F);
@@ -31,6 +32,7 @@ function fieldOf(q: bigint): Fld {
 }
 
 function randomBelow(q: bigint): bigint {
+  // Stryker disable next-line ArithmeticOperator: `/ 8` -> `* 8` only draws 8x more random bytes, which lowers the 2^-128 modulo bias further and is not observable; the other variant on this line (`+ 16` -> `- 16`) is killed by "randomPolynomial ... coefficients in [0, q)" (all coefficients would fall below 2^128)
   const bytes = new Uint8Array(Math.ceil(q.toString(2).length / 8) + 16);
   crypto.getRandomValues(bytes);
   let n = 0n;

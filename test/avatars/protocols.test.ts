@@ -47,7 +47,10 @@ async function avatarsFixture() {
 async function world() {
   const f = await loadFixture(avatarsFixture);
   const idp = new IdentityProvider();
-  const ctx = { registry: f.registry, idp, store: f.store, now: () => Math.floor(Date.now() / 1000) + 10_000_000 };
+  // The protocols' clock runs with the chain's: it starts just after the latest block, wherever the
+  // tests run before left the chain's time, and the chain's next block is stamped with it.
+  const offset = (await time.latest()) + 1_000 - Math.floor(Date.now() / 1000);
+  const ctx = { registry: f.registry, idp, store: f.store, now: () => Math.floor(Date.now() / 1000) + offset };
   await time.setNextBlockTimestamp(ctx.now());
   const alice = new AvatarParty("alice");
   const bob = new AvatarParty("bob");

@@ -97,3 +97,141 @@ describe("crypto/shamir", () => {
     expectThrows(() => sh.recover([shares[0], shares[0], shares[1]], 3), InvalidParameterError, "INVALID_PARAMETER", /duplicate/);
   });
 });
+
+describe("crypto/shamir: input checks at every boundary", () => {
+  const notBig = 1 as unknown as bigint;
+
+  it("randomPolynomial takes degrees >= 0 and secrets in [0, q), and returns degree + 1 coefficients in [0, q)", () => {
+    expect(sh.randomPolynomial(5n, 0)).to.deep.equal([5n]);
+    for (const s of [0n, ORDER - 1n]) {
+      const f = sh.randomPolynomial(s, 24);
+      expect(f).to.have.length(25);
+      expect(f[0]).to.equal(s);
+      expect(f.every((a) => a >= 0n && a < ORDER)).to.equal(true);
+      // 24 uniform coefficients all below q / 2^32 happens with probability 2^-768
+      expect(f.slice(1).some((a) => a > ORDER >> 32n)).to.equal(true);
+    }
+    const p = 2n ** 61n - 1n;
+    const g = sh.randomPolynomial(3n, 40, p);
+    expect(g.every((a) => a >= 0n && a < p)).to.equal(true);
+    expect(g.slice(1).some((a) => a > p >> 16n)).to.equal(true);
+    for (const d of [-1, 1.5, NaN]) {
+      expectThrows(
+        () => sh.randomPolynomial(1n, d),
+        InvalidParameterError,
+        "INVALID_PARAMETER",
+        new RegExp(`^randomPolynomial: degree must be a non-negative integer, got ${d}$`),
+      );
+    }
+    for (const s of [-1n, ORDER, notBig]) {
+      expectThrows(
+        () => sh.randomPolynomial(s, 2),
+        InvalidParameterError,
+        "INVALID_PARAMETER",
+        /^randomPolynomial: secret must be in \[0, q\)$/,
+      );
+    }
+    expectThrows(() => sh.randomPolynomial(p, 2, p), InvalidParameterError, "INVALID_PARAMETER", /^randomPolynomial: secret must be in/);
+  });
+
+  it("evaluate is Horner's rule mod q (known answers)", () => {
+    expect(sh.evaluate([1n, 2n, 3n], 2n)).to.equal(17n);
+    expect(sh.evaluate([1n, 2n, 3n], 2n, 7n)).to.equal(3n);
+    expect(sh.evaluate([9n], 5n)).to.equal(9n);
+    expect(sh.evaluate([], 5n)).to.equal(0n);
+    expect(sh.evaluate([0n, 1n], ORDER + 4n)).to.equal(4n);
+  });
+
+  it("split takes thresholds 1..n, x-coordinates in [1, q), and returns (x, f(x)) in the order given", () => {
+    const one = sh.split(42n, 1, 3);
+    expect(one).to.deep.equal([
+      { x: 1n, y: 42n },
+      { x: 2n, y: 42n },
+      { x: 3n, y: 42n },
+    ]);
+    const xs = [ORDER - 1n, 1n, 5n];
+    const shares = sh.split(7n, 3, xs);
+    expect(shares.map((s) => s.x)).to.deep.equal(xs);
+    expect(sh.recover(shares, 3)).to.equal(7n);
+    for (const t of [0, -1, 1.5]) {
+      expectThrows(
+        () => sh.split(1n, t, 3),
+        InvalidParameterError,
+        "INVALID_PARAMETER",
+        new RegExp(`^split: threshold must be an integer >= 1, got ${t}$`),
+      );
+    }
+    expectThrows(
+      () => sh.split(1n, 4, 3),
+      InvalidParameterError,
+      "INVALID_PARAMETER",
+      /^split: threshold t = 4 exceeds the number of shares n = 3$/,
+    );
+    expectThrows(
+      () => sh.split(1n, 1, 0),
+      InvalidParameterError,
+      "INVALID_PARAMETER",
+      /^split: threshold t = 1 exceeds the number of shares n = 0$/,
+    );
+    for (const x of [0n, -1n, ORDER, notBig]) {
+      expectThrows(
+        () => sh.split(1n, 1, [2n, x]),
+        InvalidParameterError,
+        "INVALID_PARAMETER",
+        new RegExp(`^split: x must be in \\[1, q\\), got ${x}$`),
+      );
+    }
+    expectThrows(() => sh.split(1n, 1, [2n, 1n, 2n]), InvalidParameterError, "INVALID_PARAMETER", /^split: duplicate x = 2$/);
+    expectThrows(() => sh.split(1n, 1, [5n], 5n), InvalidParameterError, "INVALID_PARAMETER", /^split: x must be in \[1, q\), got 5$/);
+  });
+
+  it("lagrangeCoefficients checks its xs and gives known coefficients", () => {
+    // xs = 1, 2, 3 at 0: 3, -3, 1
+    expect(sh.lagrangeCoefficients([1n, 2n, 3n])).to.deep.equal([3n, ORDER - 3n, 1n]);
+    expect(sh.lagrangeCoefficients([1n, 2n, 3n], 0n, 11n)).to.deep.equal([3n, 8n, 1n]);
+    // at an interpolation node, lambda is the indicator of that node
+    expect(sh.lagrangeCoefficients([1n, 2n, 3n], 2n)).to.deep.equal([0n, 1n, 0n]);
+    expect(sh.lagrangeCoefficients([4n])).to.deep.equal([1n]);
+    expectThrows(
+      () => sh.lagrangeCoefficients([1n, 2n, 1n]),
+      InvalidParameterError,
+      "INVALID_PARAMETER",
+      /^lagrangeCoefficients: duplicate x = 1$/,
+    );
+    expectThrows(() => sh.lagrangeCoefficients([0n]), InvalidParameterError, "INVALID_PARAMETER", /^lagrangeCoefficients: x must be in/);
+  });
+
+  it("interpolateAt, recover and combineInExponent refuse empty and short share lists", () => {
+    expectThrows(() => sh.interpolateAt([]), InvalidParameterError, "INVALID_PARAMETER", /^interpolateAt: no shares$/);
+    expectThrows(() => sh.combineInExponent([]), InvalidParameterError, "INVALID_PARAMETER", /^combineInExponent: no shares$/);
+    expectThrows(() => sh.recover([], 1), InvalidParameterError, "INVALID_PARAMETER", /^recover: need at least t = 1 shares, got 0$/);
+    const shares = sh.split(5n, 3, 5);
+    expectThrows(
+      () => sh.recover(shares.slice(0, 2), 3),
+      InvalidParameterError,
+      "INVALID_PARAMETER",
+      /^recover: need at least t = 3 shares, got 2$/,
+    );
+    expectThrows(
+      () => sh.combineInExponent([shares[0], shares[0]].map(({ x, y }) => ({ x, Y: mulBase(y) }))),
+      InvalidParameterError,
+      "INVALID_PARAMETER",
+      /^lagrangeCoefficients: duplicate x = 1$/,
+    );
+    expectThrows(
+      () => sh.interpolateAt([shares[1], shares[1]]),
+      InvalidParameterError,
+      "INVALID_PARAMETER",
+      /^lagrangeCoefficients: duplicate x = 2$/,
+    );
+  });
+
+  it("recover uses the first t shares only; interpolateAt uses them all and reduces y mod q", () => {
+    const shares = sh.split(9n, 2, 4);
+    const bad = { x: 4n, y: shares[3].y + 1n };
+    expect(sh.recover([shares[0], shares[1], bad], 2)).to.equal(9n);
+    expect(sh.interpolateAt([shares[0], shares[1], bad])).to.not.equal(9n);
+    expect(sh.interpolateAt(shares.map(({ x, y }) => ({ x, y: y + ORDER })))).to.equal(9n);
+    expect(sh.interpolateAt(shares, 3n)).to.equal(shares[2].y);
+  });
+});

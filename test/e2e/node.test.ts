@@ -3,13 +3,21 @@ import fs from "fs";
 import path from "path";
 import { JsonRpcProvider } from "ethers";
 import { startNode, RunningNode } from "../helpers/node";
+import { skipUnderCoverage } from "../helpers/coverage";
 import type { Deployment } from "../../offchain/chain/deployments";
 
 describe("e2e: hardhat node over JSON-RPC", function () {
   this.timeout(180_000);
   let node: RunningNode;
 
-  before(async () => {
+  before(async function () {
+    // The child processes (hardhat node, deploy, tasks, `hardhat run`) load the artifacts folder,
+    // which holds instrumented bytecode during coverage (too large for a plain node), and
+    // `hardhat run` recompiles it uninstrumented under the running coverage suite.
+    skipUnderCoverage(
+      this,
+      "e2e: spawns `hardhat node` and `hardhat run` child processes, which would load instrumented artifacts and recompile them mid-run",
+    );
     node = await startNode();
   });
   after(async () => {

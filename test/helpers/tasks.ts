@@ -7,6 +7,7 @@ import fs from "fs";
 import os from "os";
 import path from "path";
 import hre from "hardhat";
+import { ErrorFragment, Interface } from "ethers";
 
 /**
  * Registers mocha before/after hooks for a task suite.
@@ -42,4 +43,52 @@ export async function rejects(p: Promise<unknown>): Promise<Error> {
     return e as Error;
   }
   throw new Error("expected a rejection");
+}
+
+/** A custom error decoded from revert data: its name and arguments. */
+export type DecodedCustomError = { name: string; args: unknown[] };
+
+let errorsOfAllContracts: Interface | undefined;
+
+/** One interface holding the custom errors of every compiled contract (libraries and OpenZeppelin included). */
+async function allErrors(): Promise<Interface> {
+  if (errorsOfAllContracts) return errorsOfAllContracts;
+  const bySignature = new Map<string, ErrorFragment>();
+  for (const name of await hre.artifacts.getAllFullyQualifiedNames()) {
+    const { abi } = await hre.artifacts.readArtifact(name);
+    for (const f of new Interface(abi).fragments) if (ErrorFragment.isFragment(f)) bySignature.set(f.format("sighash"), f);
+  }
+  errorsOfAllContracts = new Interface([...bySignature.values()]);
+  return errorsOfAllContracts;
+}
+
+/** The revert data an ethers / Hardhat error carries (`data`, possibly nested in `error`, `info`, `cause`). */
+function revertData(e: unknown): string | undefined {
+  const seen = new Set<unknown>();
+  const todo: unknown[] = [e];
+  while (todo.length > 0) {
+    const x = todo.shift();
+    if (x === null || typeof x !== "object" || seen.has(x)) continue;
+    seen.add(x);
+    const o = x as Record<string, unknown>;
+    if (typeof o.data === "string" && /^0x[0-9a-fA-F]{8}/.test(o.data)) return o.data;
+    todo.push(o.error, o.info, o.cause, o.data);
+  }
+  return /return data: (0x[0-9a-fA-F]{8,})/.exec(String((e as Error)?.message))?.[1];
+}
+
+/**
+ * Decodes the custom error a rejected contract call reverted with, by its 4-byte selector against
+ * the ABIs of the compiled contracts. Unlike matching the error message, this does not depend on
+ * the provider having decoded the error (a real node does not; under coverage Hardhat cannot when
+ * the deployed bytecode is not the one it compiled).
+ * @param e - what the call rejected with
+ * @returns the error's name and arguments
+ */
+export async function customError(e: unknown): Promise<DecodedCustomError> {
+  const data = revertData(e);
+  if (data === undefined) throw new Error(`no revert data in: ${String((e as Error)?.message ?? e)}`);
+  const parsed = (await allErrors()).parseError(data);
+  if (parsed === null) throw new Error(`revert data ${data} matches no custom error of the compiled contracts`);
+  return { name: parsed.name, args: [...parsed.args] };
 }
