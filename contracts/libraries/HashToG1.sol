@@ -15,6 +15,8 @@ import {BLS12381} from "./BLS12381.sol";
 library HashToG1 {
     /// @notice The MODEXP precompile failed.
     error HashToG1__ModexpFailed();
+    /// @notice RFC 9380 §3.1 requires a non-empty domain-separation tag.
+    error HashToG1__EmptyDst();
 
     /// @dev p, the BLS12-381 base field modulus, as the two words of its 64-byte MODEXP operand:
     /// 16 zero bytes and the top 16 bytes of p, then the low 32 bytes of p.
@@ -37,6 +39,7 @@ library HashToG1 {
     /// @notice H(msg) in G1, EIP-2537 encoded, written to the 128 bytes of memory at `out` (which
     /// the caller owns).
     function hashTo(bytes32 message, bytes memory dst, uint256 out) internal view {
+        if (dst.length == 0) revert HashToG1__EmptyDst();
         if (dst.length > 255) dst = _oversizeDst(dst);
         uint256 q;
         assembly ("memory-safe") {
@@ -54,6 +57,7 @@ library HashToG1 {
 
     /// @notice hash_to_field(msg, 2): two Fp elements, EIP-2537 encoded (64 bytes each).
     function hashToField(bytes32 message, bytes memory dst) internal view returns (bytes memory u0, bytes memory u1) {
+        if (dst.length == 0) revert HashToG1__EmptyDst();
         if (dst.length > 255) dst = _oversizeDst(dst);
         u0 = new bytes(64);
         u1 = new bytes(64);

@@ -12,19 +12,18 @@ import {BlsRef} from "./HashToG1.t.sol";
 abstract contract CpsFixture is Test {
     bytes internal constant DST_WARRANT = "METATRUST-V1-CPS-WARRANT-BLS12381G1_XMD:SHA-256_SSWU_RO_";
     bytes internal constant DST_MESSAGE = "METATRUST-V1-CPS-MESSAGE-BLS12381G1_XMD:SHA-256_SSWU_RO_";
+    uint64 internal constant NOT_BEFORE = 1_000;
+    uint64 internal constant NOT_AFTER = 2_000;
 
     CPSVerifier internal v;
 
     struct Sig {
         bytes xo; // original key, G2
-        bytes xp; // proxy key, G2
-        bytes32 h;
-        bytes so; // original signature on h, G1
-        bytes sp; // proxy signature on M(h, m), G1
-        bytes agg; // so + sp
-        uint8 msgType;
-        uint64 time;
-        bytes32 bodyHash;
+        ICPSVerifier.Warrant w;
+        ICPSVerifier.ProxyMessage m;
+        bytes32 r;
+        bytes so; // original signature on H_W(h), G1
+        bytes sp; // proxy signature on H_P(M(h, m)), G1
     }
 
     function setUp() public virtual {
@@ -39,15 +38,23 @@ abstract contract CpsFixture is Test {
         return BlsRef.hashToCurve(abi.encodePacked(h), DST_WARRANT);
     }
 
-    function _hp(bytes32 h, uint8 msgType, uint64 time, bytes32 bodyHash) internal view returns (bytes memory) {
-        return BlsRef.hashToCurve(abi.encodePacked(keccak256(abi.encode(h, msgType, time, bodyHash))), DST_MESSAGE);
+    function _hp(bytes32 h, ICPSVerifier.ProxyMessage memory m) internal view returns (bytes memory) {
+        return
+            BlsRef.hashToCurve(abi.encodePacked(keccak256(abi.encode(h, m.msgType, m.time, m.bodyHash))), DST_MESSAGE);
     }
 
-    /// An honest original signature on a warrant naming the proxy key, and a proxy signature.
+    function _h(Sig memory s) internal view returns (bytes32) {
+        return v.chameleonHash(s.xo, v.warrantDigest(s.w), s.r);
+    }
+
+    /// An honest original signature on a warrant (scope `scope`) naming the proxy key, and the
+    /// proxy's signature on a message of type `msgType` at `time` (signed whatever the scope says,
+    /// as a cheating proxy would).
     function _sign(
         uint256 so,
         uint256 sp,
         bytes32 seed,
+        uint8 scope,
         uint8 msgType,
         uint64 time,
         bytes32 bodyHash
@@ -55,44 +62,56 @@ abstract contract CpsFixture is Test {
         so = bound(so, 1, BlsRef.R - 1);
         sp = bound(sp, 1, BlsRef.R - 1);
         s.xo = _key(so);
-        s.xp = _key(sp);
-        bytes32 wd = v.warrantDigest(
-            keccak256(abi.encode(seed, "iris")),
-            s.xp,
-            keccak256(abi.encode(seed, "avatar")),
-            7,
-            1_000,
-            2_000
-        );
-        s.h = v.chameleonHash(s.xo, wd, keccak256(abi.encode(seed, "r")));
-        s.so = BlsRef.g1Mul(_hw(s.h), so);
-        (s.msgType, s.time, s.bodyHash) = (msgType, time, bodyHash);
-        s.sp = BlsRef.g1Mul(_hp(s.h, msgType, time, bodyHash), sp);
-        s.agg = BlsRef.g1Add(s.so, s.sp);
+        s.w = ICPSVerifier.Warrant({
+            irisCommitment: keccak256(abi.encode(seed, "iris")),
+            proxyPk: _key(sp),
+            avatarId: keccak256(abi.encode(seed, "avatar")),
+            scope: scope,
+            notBefore: NOT_BEFORE,
+            notAfter: NOT_AFTER
+        });
+        s.r = keccak256(abi.encode(seed, "r"));
+        bytes32 h = _h(s);
+        s.so = BlsRef.g1Mul(_hw(h), so);
+        s.m = ICPSVerifier.ProxyMessage({msgType: msgType, time: time, bodyHash: bodyHash});
+        s.sp = BlsRef.g1Mul(_hp(h, s.m), sp);
+    }
+
+    function _honest(uint256 so, uint256 sp, bytes32 seed) internal view returns (Sig memory) {
+        return _sign(so, sp, seed, 7, 2, 1_500, keccak256(abi.encode(seed, "body")));
     }
 
     function _verify(Sig memory s) internal view returns (bool) {
-        return v.verify(s.xo, s.xp, s.h, s.msgType, s.time, s.bodyHash, s.agg);
+        return v.verify(s.xo, s.w, s.m, s.r, s.so, s.sp);
+    }
+
+    /// Calls verify and returns the revert selector (0 if it did not revert).
+    function _revertSelector(Sig memory s) internal view returns (bytes4 sel, address arg) {
+        try v.verify(s.xo, s.w, s.m, s.r, s.so, s.sp) returns (bool) {
+            return (bytes4(0), address(0));
+        } catch (bytes memory err) {
+            sel = bytes4(err);
+            if (err.length >= 36) arg = address(uint160(uint256(bytes32(_slice(err, 4)))));
+        }
+    }
+
+    function _slice(bytes memory b, uint256 from) private pure returns (bytes memory out) {
+        out = new bytes(b.length - from);
+        for (uint256 i; i < out.length; ++i) out[i] = b[from + i];
     }
 }
 
-/// @notice CPSVerifier: honest signatures verify, every perturbation fails, malformed encodings
-/// revert, and the digests are the documented ABI encodings.
+/// @notice CPSVerifier: PVerify with the warrant (issue 14 items 1-3). Honest signatures verify;
+/// every perturbation fails; scope is a subset test and time a window; identity encodings, forged
+/// proxies and malleated pairs never verify; malformed encodings revert with named errors.
 contract CPSVerifierTest is CpsFixture {
     /// An honest proxy signature verifies.
-    function testFuzz_verify_acceptsHonestSignatures(
-        uint256 so,
-        uint256 sp,
-        bytes32 seed,
-        uint8 t,
-        uint64 time,
-        bytes32 body
-    ) public view {
-        assertTrue(_verify(_sign(so, sp, seed, t, time, body)), "honest signature rejected");
+    function testFuzz_verify_acceptsHonestSignatures(uint256 so, uint256 sp, bytes32 seed) public view {
+        assertTrue(_verify(_honest(so, sp, seed)), "honest signature rejected");
     }
 
-    /// Changing any one input — h, the message type, time or body, the aggregate, a key, or swapping
-    /// the keys — makes verification fail.
+    /// Changing any one input makes verification fail: a warrant field, r, the message, a signature,
+    /// a key, or swapping the keys.
     function testFuzz_verify_rejectsPerturbations(
         uint256 so,
         uint256 sp,
@@ -100,104 +119,190 @@ contract CPSVerifierTest is CpsFixture {
         uint8 which,
         uint256 k
     ) public view {
-        Sig memory s = _sign(so, sp, seed, 3, 1_500, keccak256(abi.encode(seed)));
-        k = bound(k, 1, BlsRef.R - 1);
-        uint256 w = which % 8;
-        if (w == 0) s.h = keccak256(abi.encode(s.h));
-        else if (w == 1) s.msgType ^= uint8(bound(k, 1, 255));
-        else if (w == 2) s.time += 1;
-        else if (w == 3) s.bodyHash = keccak256(abi.encode(s.bodyHash));
-        else if (w == 4) s.agg = BlsRef.g1Add(s.agg, BlsRef.g1Mul(BlsRef.G1, k));
-        else if (w == 5) s.xo = BlsRef.g2Mul(s.xo, k == 1 ? 2 : k);
-        else if (w == 6) s.xp = BlsRef.g2Mul(s.xp, k == 1 ? 2 : k);
-        else (s.xo, s.xp) = (s.xp, s.xo);
-        vm.assume(w != 7 || keccak256(s.xo) != keccak256(s.xp));
+        Sig memory s = _honest(so, sp, seed);
+        k = bound(k, 2, BlsRef.R - 1);
+        uint256 w = which % 13;
+        if (w == 0) s.r = keccak256(abi.encode(s.r));
+        else if (w == 1) s.w.irisCommitment = keccak256(abi.encode(s.w.irisCommitment));
+        else if (w == 2) s.w.avatarId = keccak256(abi.encode(s.w.avatarId));
+        else if (w == 3) s.w.scope = 3;
+        else if (w == 4) s.w.notBefore -= 1;
+        else if (w == 5) s.w.notAfter += 1;
+        else if (w == 6) s.m.time += 1;
+        else if (w == 7) s.m.bodyHash = keccak256(abi.encode(s.m.bodyHash));
+        else if (w == 8) s.so = BlsRef.g1Add(s.so, BlsRef.g1Mul(BlsRef.G1, k));
+        else if (w == 9) s.sp = BlsRef.g1Add(s.sp, BlsRef.g1Mul(BlsRef.G1, k));
+        else if (w == 10) s.xo = BlsRef.g2Mul(s.xo, k);
+        else if (w == 11) s.w.proxyPk = BlsRef.g2Mul(s.w.proxyPk, k);
+        else (s.xo, s.w.proxyPk) = (s.w.proxyPk, s.xo);
+        vm.assume(w != 12 || keccak256(s.xo) != keccak256(s.w.proxyPk));
         assertFalse(_verify(s), "a perturbed signature verified");
     }
 
-    /// The original signature alone, or the proxy's alone, does not verify.
-    function testFuzz_verify_needsBothSignatures(uint256 so, uint256 sp, bytes32 seed) public view {
-        Sig memory s = _sign(so, sp, seed, 1, 1_200, bytes32(0));
-        bytes memory agg = s.agg;
-        s.agg = s.so;
-        assertFalse(_verify(s), "original signature alone");
-        s.agg = s.sp;
-        assertFalse(_verify(s), "proxy signature alone");
-        s.agg = agg;
-        assertTrue(_verify(s), "both");
+    /// Item 1: a stranger holding a victim's public (warrant, r, s_o) signs with its own key, whether
+    /// it names itself as the proxy or keeps the warrant's proxy: never verifies.
+    function testFuzz_verify_onlyTheWarrantsProxySigns(
+        uint256 so,
+        uint256 sp,
+        uint256 mallory,
+        bytes32 seed
+    ) public view {
+        Sig memory s = _honest(so, sp, seed);
+        mallory = bound(mallory, 1, BlsRef.R - 1);
+        vm.assume(mallory != bound(sp, 1, BlsRef.R - 1));
+        bytes32 h = _h(s);
+        s.m.bodyHash = keccak256("mallory's message");
+        s.sp = BlsRef.g1Mul(_hp(h, s.m), mallory);
+        assertFalse(_verify(s), "a key the warrant does not name signed");
+        s.w.proxyPk = _key(mallory);
+        assertFalse(_verify(s), "a warrant with a swapped proxy key verified");
     }
 
-    /// Wrong lengths revert with CPSVerifier__InvalidEncoding, for verify and for the digests.
+    /// Item 1: identity encodings never verify: all of them, or any one key or signature.
+    function testFuzz_verify_identityNeverVerifies(uint256 so, uint256 sp, bytes32 seed, uint8 which) public view {
+        Sig memory s = _honest(so, sp, seed);
+        uint256 w = which % 5;
+        if (w == 0) {
+            s.xo = new bytes(256);
+            s.w.proxyPk = new bytes(256);
+            s.so = new bytes(128);
+            s.sp = new bytes(128);
+        } else if (w == 1) s.xo = new bytes(256);
+        else if (w == 2) s.w.proxyPk = new bytes(256);
+        else if (w == 3) s.so = new bytes(128);
+        else s.sp = new bytes(128);
+        assertFalse(_verify(s), "an identity encoding verified");
+    }
+
+    /// Item 3: each signature must be valid on its own. (s_o + T, s_p - T) keeps the plain aggregate
+    /// s_o + s_p, and s_p = -s_o makes it the identity: both fail.
+    function testFuzz_verify_refusesMalleatedPairs(uint256 so, uint256 sp, bytes32 seed, uint256 t) public view {
+        Sig memory s = _honest(so, sp, seed);
+        t = bound(t, 1, BlsRef.R - 1);
+        bytes memory T = BlsRef.g1Mul(BlsRef.G1, t);
+        Sig memory m = _honest(so, sp, seed);
+        m.so = BlsRef.g1Add(s.so, T);
+        m.sp = BlsRef.g1Add(s.sp, BlsRef.neg(T));
+        assertEq(BlsRef.g1Add(m.so, m.sp), BlsRef.g1Add(s.so, s.sp), "same aggregate");
+        assertFalse(_verify(m), "a malleated pair verified");
+        m.so = s.so;
+        m.sp = BlsRef.neg(s.so);
+        assertFalse(_verify(m), "s_p = -s_o verified");
+    }
+
+    /// Item 2: for every scope and type, an honestly signed message verifies iff its type is a
+    /// non-empty subset of the defined types (7) and of the scope.
+    function testFuzz_verify_scopeIsASubsetTest(
+        uint256 so,
+        uint256 sp,
+        bytes32 seed,
+        uint8 scope,
+        uint8 t
+    ) public view {
+        Sig memory s = _sign(so, sp, seed, scope, t, 1_500, bytes32(0));
+        bool expected = t != 0 && t & ~uint8(7) == 0 && t & scope == t;
+        assertEq(_verify(s) ? 1 : 0, expected ? 1 : 0, "scope decision");
+    }
+
+    /// Item 2: a message verifies iff its time is within [notBefore, notAfter].
+    function testFuzz_verify_timeIsAWindow(uint256 so, uint256 sp, bytes32 seed, uint64 time) public view {
+        time = uint64(bound(time, 0, 3_000));
+        Sig memory s = _sign(so, sp, seed, 7, 4, time, bytes32(0));
+        bool expected = time >= NOT_BEFORE && time <= NOT_AFTER;
+        assertEq(_verify(s) ? 1 : 0, expected ? 1 : 0, "window decision");
+    }
+
+    /// verifyNow: also m.time <= block.timestamp <= notAfter.
+    function testFuzz_verifyNow_checksBlockTime(uint256 so, uint256 sp, bytes32 seed, uint64 time, uint64 now_) public {
+        time = uint64(bound(time, NOT_BEFORE, NOT_AFTER));
+        now_ = uint64(bound(now_, 0, 3_000));
+        Sig memory s = _sign(so, sp, seed, 7, 4, time, bytes32(0));
+        vm.warp(now_);
+        bool expected = time <= now_ && now_ <= NOT_AFTER;
+        assertEq(v.verifyNow(s.xo, s.w, s.m, s.r, s.so, s.sp) ? 1 : 0, expected ? 1 : 0, "verifyNow decision");
+    }
+
+    /// Wrong lengths revert with CPSVerifier__InvalidEncoding(which, length).
     function testFuzz_wrongLengthsRevert(bytes memory a, uint8 which) public {
-        Sig memory s = _sign(2, 3, bytes32(0), 1, 1, bytes32(0));
-        uint256 w = which % 3;
-        if (w == 0) vm.assume(a.length != 256);
-        else if (w == 1) vm.assume(a.length != 256);
-        else vm.assume(a.length != 128);
-        bytes memory err = abi.encodeWithSelector(ICPSVerifier.CPSVerifier__InvalidEncoding.selector);
-        vm.expectRevert(err);
-        v.verify(w == 0 ? a : s.xo, w == 1 ? a : s.xp, s.h, 1, 1, bytes32(0), w == 2 ? a : s.agg);
-        if (w != 2) {
-            vm.expectRevert(err);
-            v.warrantDigest(bytes32(0), a, bytes32(0), 0, 0, 0);
-            vm.expectRevert(err);
-            v.chameleonHash(a, bytes32(0), bytes32(0));
-        }
+        Sig memory s = _honest(2, 3, bytes32(0));
+        uint8 w = which % 4;
+        vm.assume(a.length != (w < 2 ? 256 : 128));
+        if (w == 0) s.xo = a;
+        else if (w == 1) s.w.proxyPk = a;
+        else if (w == 2) s.so = a;
+        else s.sp = a;
+        vm.expectRevert(abi.encodeWithSelector(ICPSVerifier.CPSVerifier__InvalidEncoding.selector, w, a.length));
+        v.verify(s.xo, s.w, s.m, s.r, s.so, s.sp);
     }
 
-    /// A non-canonical (>= p) or padded coordinate in the aggregate or a key: revert, never true.
-    function testFuzz_nonCanonicalPointsRevert(uint256 so, uint256 sp, bytes32 seed, uint8 which, bool padding) public {
-        Sig memory s = _sign(so, sp, seed, 1, 1, bytes32(0));
-        uint256 w = which % 3;
+    /// A non-canonical (>= p) or padded coordinate in a signature or a key: the precompile refuses
+    /// it, named PrecompileFailed; never true.
+    function testFuzz_nonCanonicalPointsRevert(
+        uint256 so,
+        uint256 sp,
+        bytes32 seed,
+        uint8 which,
+        bool padding
+    ) public view {
+        Sig memory s = _honest(so, sp, seed);
+        uint256 w = which % 4;
         bytes memory pt =
             w == 0
-                ? s.agg
+                ? s.so
                 : w == 1
-                    ? s.xo
-                    : s.xp;
-        uint256 off = 64 * (uint256(which / 3) % (pt.length / 64));
+                    ? s.sp
+                    : w == 2
+                        ? s.xo
+                        : s.w.proxyPk;
+        uint256 off = 64 * (uint256(which / 4) % (pt.length / 64));
         if (padding) pt[off + (which % 16)] = 0x01;
         else {
             bytes memory c = BlsRef.add48(BlsRef.slice48(pt, off), BlsRef.P_HI, BlsRef.P_LO);
             for (uint256 i; i < 48; ++i) pt[off + 16 + i] = c[i];
         }
-        vm.expectRevert(abi.encodeWithSelector(BLS12381.BLS12381__PrecompileUnavailable.selector, address(0x0f)));
-        _verify(s);
+        (bytes4 sel, ) = _revertSelector(s);
+        assertEq(uint256(uint32(sel)), uint256(uint32(BLS12381.BLS12381__PrecompileFailed.selector)), "named failure");
     }
 
-    /// Points off the curve, or on it but outside the subgroup, revert.
-    function testFuzz_invalidPointsRevert(uint256 seed, bytes32[8] memory w, uint8 which) public {
-        Sig memory s = _sign(5, 6, bytes32(seed), 1, 1, bytes32(0));
-        uint256 k = which % 3;
-        if (k == 0) {
+    /// Points on the curve but outside the subgroup, or off the curve, revert with PrecompileFailed.
+    function testFuzz_invalidPointsRevert(uint256 seed, bytes32[8] memory w, uint8 which) public view {
+        Sig memory s = _honest(5, 6, bytes32(seed));
+        uint256 k = which % 4;
+        if (k < 2) {
             bytes memory pt = BlsRef.curvePointFrom(seed); // on the curve, not in G1
             vm.assume(pt.length == 128);
-            s.agg = pt;
+            if (k == 0) s.so = pt;
+            else s.sp = pt;
         } else {
             bytes memory g2 = new bytes(256);
             for (uint256 c; c < 4; ++c) {
                 bytes memory e = BlsRef.modexp(abi.encodePacked(bytes16(w[2 * c]), w[2 * c + 1]), hex"01");
                 for (uint256 i; i < 48; ++i) g2[64 * c + 16 + i] = e[i];
             }
-            if (k == 1) s.xo = g2;
-            else s.xp = g2;
+            if (k == 2) s.xo = g2;
+            else s.w.proxyPk = g2;
         }
-        vm.expectRevert(abi.encodeWithSelector(BLS12381.BLS12381__PrecompileUnavailable.selector, address(0x0f)));
-        _verify(s);
+        (bytes4 sel, ) = _revertSelector(s);
+        assertEq(uint256(uint32(sel)), uint256(uint32(BLS12381.BLS12381__PrecompileFailed.selector)), "named failure");
     }
 
     /// Garbage points of the right lengths never verify: revert or false.
-    function testFuzz_garbageNeverVerifies(bytes32[24] memory w, bytes32 h) public view {
+    function testFuzz_garbageNeverVerifies(bytes32[24] memory w, bytes32 r) public view {
+        Sig memory s = _honest(7, 8, r);
+        s.r = r;
         bytes memory xo = new bytes(256);
         bytes memory xp = new bytes(256);
-        bytes memory agg = new bytes(128);
-        for (uint256 c; c < 10; ++c) {
+        bytes memory so = new bytes(128);
+        bytes memory sp = new bytes(128);
+        for (uint256 c; c < 12; ++c) {
             bytes memory dst =
                 c < 4
                     ? xo
                     : c < 8
                         ? xp
-                        : agg;
+                        : c < 10
+                            ? so
+                            : sp;
             uint256 off =
                 64 *
                     (
@@ -205,32 +310,46 @@ contract CPSVerifierTest is CpsFixture {
                             ? c
                             : c < 8
                                 ? c - 4
-                                : c - 8
+                                : c < 10
+                                    ? c - 8
+                                    : c - 10
                     );
             for (uint256 i; i < 16; ++i) dst[off + 16 + i] = w[2 * c][i];
             for (uint256 i; i < 32; ++i) dst[off + 32 + i] = w[2 * c + 1][i];
         }
-        try v.verify(xo, xp, h, 1, 1, bytes32(0), agg) returns (bool ok) {
+        (s.xo, s.w.proxyPk, s.so, s.sp) = (xo, xp, so, sp);
+        try v.verify(s.xo, s.w, s.m, s.r, s.so, s.sp) returns (bool ok) {
             assertFalse(ok, "garbage verified");
         } catch {}
     }
 
     /// The digests are the documented ABI encodings.
     function testFuzz_digestsAreTheDocumentedEncodings(
-        bytes32 iris,
-        bytes32 avatar,
-        uint8 scope,
-        uint64 nb,
-        uint64 na,
+        ICPSVerifier.Warrant memory w,
         bytes32 r,
         bytes32 h,
         uint8 t,
         uint64 time,
         bytes32 body
     ) public view {
-        bytes memory pk = BlsRef.g2Mul(BlsRef.G2, (uint256(iris) % (BlsRef.R - 1)) + 1);
-        bytes32 wd = v.warrantDigest(iris, pk, avatar, scope, nb, na);
-        assertEq(wd, keccak256(abi.encode("CPS-WARRANT-V1", iris, keccak256(pk), avatar, scope, nb, na)), "D(w)");
+        bytes memory pk = BlsRef.g2Mul(BlsRef.G2, (uint256(w.irisCommitment) % (BlsRef.R - 1)) + 1);
+        w.proxyPk = pk;
+        bytes32 wd = v.warrantDigest(w);
+        assertEq(
+            wd,
+            keccak256(
+                abi.encode(
+                    "CPS-WARRANT-V1",
+                    w.irisCommitment,
+                    keccak256(pk),
+                    w.avatarId,
+                    w.scope,
+                    w.notBefore,
+                    w.notAfter
+                )
+            ),
+            "D(w)"
+        );
         assertEq(
             v.chameleonHash(pk, wd, r),
             keccak256(bytes.concat("CPS-CHASH-V1", keccak256(pk), keccak256(abi.encodePacked(wd)), r)),
