@@ -64,6 +64,54 @@ describe("MITRegistry", () => {
     expect(Number((await mit.traceCase(1)).status)).to.equal(3);
   });
 
+  it("IdP-only calls refuse other accounts; zero ids, keys and warrants are refused; nothing changes", async () => {
+    const { mit, others } = await loadFixture(fixture);
+    const IDP = await mit.IDP_ROLE();
+    const outsider = mit.connect(others[0]);
+    for (const call of [
+      outsider.revokeMIT(b("alice")),
+      outsider.recordLogin(b("av"), b("alice"), b("h"), b("vid")),
+      outsider.recordDelegation(b("av"), b("proxy"), b("h")),
+      outsider.revokeDelegation(1),
+    ])
+      await expect(call).to.be.revertedWithCustomError(mit, "AccessControlUnauthorizedAccount").withArgs(others[0].address, IDP);
+    await expect(mit.issueMIT(b("carol"), Z, "")).to.be.revertedWithCustomError(mit, "MITRegistry__InvalidInput");
+    await expect(mit.recordLogin(Z, b("alice"), b("h"), b("vid"))).to.be.revertedWithCustomError(mit, "MITRegistry__InvalidInput");
+    await expect(mit.recordLogin(b("av2"), b("alice"), Z, b("vid"))).to.be.revertedWithCustomError(mit, "MITRegistry__InvalidInput");
+    await expect(mit.recordDelegation(b("av"), b("proxy"), Z)).to.be.revertedWithCustomError(mit, "MITRegistry__InvalidInput");
+    expect(Number((await mit.mit(b("carol"))).status)).to.equal(0);
+    expect(await mit.isActive(b("alice"))).to.equal(true);
+    expect((await mit.avatar(b("av2"))).owner).to.equal(Z);
+    const a = await mit.avatar(b("av"));
+    expect([a.driverSerial, Number(a.driver), a.warrantHash]).to.deep.equal([b("alice"), 1, b("h1")]);
+    expect(await mit.activeDelegation(b("av"))).to.equal(0n);
+  });
+
+  it("a new delegation or login ends the active delegation, which cannot then be revoked again", async () => {
+    const { mit } = await loadFixture(fixture);
+    await mit.issueMIT(b("proxy2"), b("key-p2"), "bafy-p2");
+    await mit.recordDelegation(b("av"), b("proxy"), b("h2"));
+    await expect(mit.recordDelegation(b("av"), b("proxy2"), b("h3")))
+      .to.emit(mit, "DelegationRevoked")
+      .withArgs(1, b("av"))
+      .and.to.emit(mit, "AvatarDelegated")
+      .withArgs(2, b("av"), b("proxy2"), b("h3"));
+    expect((await mit.delegation(1)).revokedAt).to.not.equal(0n);
+    expect(await mit.activeDelegation(b("av"))).to.equal(2n);
+    await expect(mit.revokeDelegation(1)).to.be.revertedWithCustomError(mit, "MITRegistry__AlreadyRevoked").withArgs(1);
+    expect((await mit.avatar(b("av"))).driverSerial).to.equal(b("proxy2")); // the revocation of #1 did not touch #2
+    // the owner logging in again takes the avatar back from the proxy
+    await expect(mit.recordLogin(b("av"), b("alice"), b("h4"), b("vid")))
+      .to.emit(mit, "DelegationRevoked")
+      .withArgs(2, b("av"))
+      .and.to.emit(mit, "AvatarLoggedIn");
+    const a = await mit.avatar(b("av"));
+    expect([a.driverSerial, Number(a.driver), a.warrantHash]).to.deep.equal([b("alice"), 1, b("h4")]);
+    expect(await mit.activeDelegation(b("av"))).to.equal(0n);
+    await expect(mit.revokeDelegation(2)).to.be.revertedWithCustomError(mit, "MITRegistry__AlreadyRevoked").withArgs(2);
+    expect((await mit.avatar(b("av"))).driverSerial).to.equal(b("alice"));
+  });
+
   it("avatars are identity-verified in the TrustManager through this registry", async () => {
     const { mit, deployment, msrp } = await loadFixture(fixture);
     const tm = await ethers.getContractAt("TrustManager", deployment.contracts.TrustManager.address, msrp);

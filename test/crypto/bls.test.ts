@@ -107,6 +107,37 @@ describe("crypto/bls (BLS12-381, EIP-2537)", () => {
         .to.be.revertedWithCustomError(mock, "BLS12381__PrecompileFailed")
         .withArgs("0x000000000000000000000000000000000000000F");
     });
+
+    it("every wrapper checks its input lengths before calling the precompile", async () => {
+      const { mock } = await loadFixture(deployBlsFixture);
+      const g1 = toHex(bls.encodeG1Eip2537(bls.G1.BASE));
+      const g2 = toHex(bls.encodeG2Eip2537(bls.G2.BASE));
+      const short = (h: string) => h.slice(0, -2); // one byte less
+      const err = "BLS12381__InvalidInputLength";
+      await expect(mock.pairingCheck(short(g1 + g2.slice(2))))
+        .to.be.revertedWithCustomError(mock, err)
+        .withArgs(383);
+      await expect(mock.g1Add(short(g1), g1))
+        .to.be.revertedWithCustomError(mock, err)
+        .withArgs(255);
+      await expect(mock.g1Add(g1, g1 + "00"))
+        .to.be.revertedWithCustomError(mock, err)
+        .withArgs(257);
+      await expect(mock.g1Mul(short(g1), 2))
+        .to.be.revertedWithCustomError(mock, err)
+        .withArgs(127);
+      await expect(mock.g2Add(short(g2), g2))
+        .to.be.revertedWithCustomError(mock, err)
+        .withArgs(511);
+      await expect(mock.g2Add(g2, short(g2)))
+        .to.be.revertedWithCustomError(mock, err)
+        .withArgs(511);
+      await expect(mock.g2Mul(g2 + "00", 2))
+        .to.be.revertedWithCustomError(mock, err)
+        .withArgs(257);
+      // the right lengths go through
+      expect(await mock.g1Add(g1, g1)).to.equal(toHex(bls.encodeG1Eip2537(bls.G1.BASE.double())));
+    });
   });
 
   describe("# decoding checks", () => {

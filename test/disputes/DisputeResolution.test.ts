@@ -1,9 +1,10 @@
 import { expect } from "chai";
 import fc from "fast-check";
 import { ethers } from "hardhat";
-import { loadFixture, time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
+import { impersonateAccount, loadFixture, setBalance, time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
 import { deployDisputeFixture, salt } from "../fixtures/disputes";
-import { id, Kind } from "../fixtures/trust";
+import { deployTrustFixture, id, Kind } from "../fixtures/trust";
+import * as F from "../../offchain/trust/fixed";
 import { commitmentOf, tallyOutcome, TallyVote } from "../../offchain/disputes/tally";
 import { DEFAULT_DISPUTE_PARAMS as P } from "../../offchain/disputes/params";
 
@@ -20,6 +21,36 @@ async function toReveal() {
 }
 async function toResolve() {
   await time.increase(Number(P.revealPeriod) + 1);
+}
+
+const DEPOSIT = 10n ** 18n;
+
+/**
+ * A second DisputeResolution that takes a 1 ETH deposit, with the feedback role, and three more
+ * entities: "payee" controlled by another account, and "contract", controlled by a contract
+ * account (the CPSVerifier, which has no receive function) that registered it while impersonated.
+ */
+async function withDeposit() {
+  const f = await deployDisputeFixture();
+  const factory = await ethers.getContractFactory("DisputeResolution");
+  const dr = await factory.deploy(await f.trust.getAddress(), { ...P, deposit: DEPOSIT });
+  await f.trust.grantRole(await f.trust.FEEDBACK_ROLE(), await dr.getAddress());
+  const payee = f.others[5];
+  await f.trust.connect(payee).register(id("payee"), Kind.Avatar);
+  const noReceive = f.deployment.contracts.CPSVerifier.address;
+  await impersonateAccount(noReceive);
+  await setBalance(noReceive, DEPOSIT);
+  await f.trust.connect(await ethers.getSigner(noReceive)).register(id("contract"), Kind.Avatar);
+  await ethers.provider.send("evm_mine", []);
+  return { ...f, dr, payee, noReceive };
+}
+
+/** Commits and reveals `choices[i]` for voter i, then moves past the reveal deadline. */
+async function voteAll(dr: Awaited<ReturnType<typeof withDeposit>>["dr"], dId: bigint, voters: string[], choices: number[]) {
+  for (const [i, c] of choices.entries()) await dr.commit(dId, voters[i], commitmentOf(dId, voters[i], c, salt(`${dId}-${i}`)));
+  await toReveal();
+  for (const [i, c] of choices.entries()) await dr.reveal(dId, voters[i], c, salt(`${dId}-${i}`));
+  await toResolve();
 }
 
 describe("DisputeResolution", () => {
@@ -154,11 +185,29 @@ describe("DisputeResolution", () => {
       expect(await disputes.tally(dId)).to.deep.equal([0n, 5n * 10n ** 17n, 0n, 0n, 0n, 0n, 0n, 0n]);
     });
 
+    it("a committed choice outside the dispute's options cannot be revealed; the tally is unchanged", async () => {
+      const { disputes, voters, dId } = await loadFixture(opened);
+      await disputes.commit(dId, voters[0], commitmentOf(dId, voters[0], 3, salt("a"))); // options 0..2
+      await toReveal();
+      await expect(disputes.reveal(dId, voters[0], 3, salt("a")))
+        .to.be.revertedWithCustomError(disputes, "DisputeResolution__InvalidChoice")
+        .withArgs(dId, 3);
+      expect((await disputes.voteOf(dId, voters[0])).revealed).to.equal(false);
+      expect((await disputes.dispute(dId)).revealed).to.equal(0n);
+      expect(await disputes.tally(dId)).to.deep.equal(Array(8).fill(0n));
+    });
+
     it("a commitment copied from another voter can never be revealed by the copier", async () => {
       // Copying is refused at commit; even a copier who learns choice and salt after the original
       // reveal cannot open it, because the commitment binds the original voter.
-      const { voters } = await loadFixture(opened);
+      const { disputes, voters } = await loadFixture(opened);
       expect(commitmentOf(1n, voters[0], 1, salt("a"))).to.not.equal(commitmentOf(1n, voters[1], 1, salt("a")));
+      // the contract's commitmentFor is the TypeScript commitmentOf
+      for (const [dId, v, c] of [
+        [1n, voters[0], 1],
+        [2n, voters[1], 7],
+      ] as const)
+        expect(await disputes.commitmentFor(dId, v, c, salt("a"))).to.equal(commitmentOf(dId, v, c, salt("a")));
     });
   });
 
@@ -207,9 +256,125 @@ describe("DisputeResolution", () => {
       await expect(disputes.settle(2, 1)).to.be.revertedWithCustomError(disputes, "DisputeResolution__UnknownDispute");
     });
 
+    it("a tie between later options is drawn among their voters; the claim is rejected and the claimant loses reputation", async () => {
+      const { disputes, trust, voters, dId } = await loadFixture(opened);
+      const choices = [0, 1, 1, 2, 2]; // option 0: 0.5; options 1 and 2: 1.0 each
+      for (const [i, c] of choices.entries()) await disputes.commit(dId, voters[i], commitmentOf(dId, voters[i], c, salt(`t${i}`)));
+      await toReveal();
+      for (const [i, c] of choices.entries()) await disputes.reveal(dId, voters[i], c, salt(`t${i}`));
+      await toResolve();
+      const half = 5n * 10n ** 17n;
+      const expected = tallyOutcome(
+        dId,
+        3,
+        choices.map((c, i) => ({ voter: voters[i], weight: half, choice: c, revealed: true, salt: salt(`t${i}`) })),
+      );
+      expect(expected.tieBroken).to.equal(true);
+      expect(expected.outcome).to.be.oneOf([1, 2]);
+      const claimantBefore = (await trust.entity(id("claimant"))).reputation;
+      const respondentBefore = (await trust.entity(id("respondent"))).reputation;
+      const tx = disputes.resolve(dId);
+      await expect(tx)
+        .to.emit(disputes, "DisputeResolved")
+        .withArgs(dId, expected.outcome, 2n * half, 5n * half, true, expected.drawnVoter, false);
+      await expect(tx).to.not.emit(disputes, "TraceRequested");
+      expect((await disputes.dispute(dId)).outcome).to.equal(BigInt(expected.outcome));
+      expect((await trust.entity(id("claimant"))).reputation).to.equal(claimantBefore - P.loserPenalty);
+      expect((await trust.entity(id("respondent"))).reputation).to.equal(respondentBefore);
+    });
+
     it("settle before resolve is refused", async () => {
       const { disputes, dId } = await loadFixture(opened);
       await expect(disputes.settle(dId, 10)).to.be.revertedWithCustomError(disputes, "DisputeResolution__NotResolved");
+    });
+  });
+
+  describe("# phase", () => {
+    it("None for an unknown dispute, then Commit, Reveal, Resolvable and Resolved by the deadlines", async () => {
+      const { disputes, dId } = await loadFixture(opened);
+      expect(await disputes.phase(dId + 1n)).to.equal(0n);
+      expect(await disputes.phase(dId)).to.equal(1n);
+      await toReveal();
+      expect(await disputes.phase(dId)).to.equal(2n);
+      await toResolve();
+      expect(await disputes.phase(dId)).to.equal(3n);
+      await disputes.resolve(dId);
+      expect(await disputes.phase(dId)).to.equal(4n);
+    });
+  });
+
+  describe("# deposits", () => {
+    it("an upheld claim returns the deposit to the claimant; a void dispute too", async () => {
+      const { dr, voters, msrp } = await loadFixture(withDeposit);
+      await expect(dr.openDispute(id("claimant"), id("payee"), 1, 2, Z, "", { value: DEPOSIT })).to.changeEtherBalances(
+        [msrp, dr],
+        [-DEPOSIT, DEPOSIT],
+      );
+      await voteAll(dr, 1n, voters, [0, 0, 1]);
+      await expect(dr.resolve(1)).to.changeEtherBalances([msrp, dr], [DEPOSIT, -DEPOSIT]);
+      expect((await dr.dispute(1)).outcome).to.equal(0n);
+      await dr.openDispute(id("claimant"), id("payee"), 1, 2, Z, "", { value: DEPOSIT });
+      await toReveal();
+      await toResolve();
+      const tx = dr.resolve(2);
+      await expect(tx).to.emit(dr, "DisputeResolved").withArgs(2, 0, 0, 0, false, Z, true);
+      await expect(tx).to.changeEtherBalances([msrp, dr], [DEPOSIT, -DEPOSIT]);
+    });
+
+    it("a rejected claim pays the deposit to the respondent's controller", async () => {
+      const { dr, trust, voters, msrp, payee } = await loadFixture(withDeposit);
+      await dr.openDispute(id("claimant"), id("payee"), 1, 2, Z, "", { value: DEPOSIT });
+      await voteAll(dr, 1n, voters, [1, 1, 0]);
+      const claimantBefore = (await trust.entity(id("claimant"))).reputation;
+      await expect(dr.resolve(1)).to.changeEtherBalances([payee, msrp, dr], [DEPOSIT, 0, -DEPOSIT]);
+      expect((await trust.entity(id("claimant"))).reputation).to.equal(claimantBefore - P.loserPenalty);
+    });
+
+    it("a payee that refuses ether makes resolve revert with TransferFailed; nothing changes", async () => {
+      // Push payment: the respondent's controller here is a contract without a receive function.
+      const { dr, trust, voters, noReceive } = await loadFixture(withDeposit);
+      await dr.openDispute(id("claimant"), id("contract"), 1, 2, Z, "", { value: DEPOSIT });
+      await voteAll(dr, 1n, voters, [1, 1, 0]);
+      const claimantBefore = (await trust.entity(id("claimant"))).reputation;
+      const balance = await ethers.provider.getBalance(noReceive);
+      await expect(dr.resolve(1)).to.be.revertedWithCustomError(dr, "DisputeResolution__TransferFailed");
+      const d = await dr.dispute(1);
+      expect([d.resolved, d.outcome, d.deposit]).to.deep.equal([false, 0n, DEPOSIT]);
+      expect(await dr.phase(1)).to.equal(3n); // still Resolvable
+      expect(await ethers.provider.getBalance(await dr.getAddress())).to.equal(DEPOSIT);
+      expect(await ethers.provider.getBalance(noReceive)).to.equal(balance);
+      expect((await trust.entity(id("claimant"))).reputation).to.equal(claimantBefore);
+    });
+  });
+
+  describe("# constructor", () => {
+    it("refuses zero periods and amounts above 1; every bound is inclusive", async () => {
+      const { trust } = await loadFixture(deployTrustFixture);
+      const factory = await ethers.getContractFactory("DisputeResolution");
+      const at = await trust.getAddress();
+      for (const bad of [
+        { commitPeriod: 0n },
+        { revealPeriod: 0n },
+        { minReputation: F.WAD + 1n },
+        { voterReward: F.WAD + 1n },
+        { voterPenalty: F.WAD + 1n },
+        { loserPenalty: F.WAD + 1n },
+      ])
+        await expect(
+          factory.deploy(at, { ...P, ...bad }),
+          JSON.stringify(bad, (_k, v) => String(v)),
+        ).to.be.revertedWithCustomError(factory, "DisputeResolution__InvalidDispute");
+      const max = {
+        ...P,
+        commitPeriod: 1n,
+        revealPeriod: 1n,
+        minReputation: F.WAD,
+        voterReward: F.WAD,
+        voterPenalty: F.WAD,
+        loserPenalty: F.WAD,
+      };
+      const dr = await factory.deploy(at, max);
+      expect(await dr.params()).to.deep.equal([F.WAD, 1n, 1n, P.deposit, F.WAD, F.WAD, F.WAD]);
     });
   });
 

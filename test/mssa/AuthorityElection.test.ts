@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
-import { loadFixture, time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
+import { impersonateAccount, loadFixture, setBalance, time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
 import { anyUint } from "@nomicfoundation/hardhat-chai-matchers/withArgs";
 import { deployMssaFixture, nominateAll, P } from "../fixtures/mssa";
 import { misbehaviourRatio, runRound, WAD } from "../../offchain/mssa/election";
@@ -40,6 +40,78 @@ describe("AuthorityElection", () => {
     const p = await f.election.params();
     expect(p.weights.map(BigInt)).to.deep.equal(P.weights);
     expect(await f.election.memberCount()).to.equal(13n);
+  });
+
+  describe("# constructor", () => {
+    it("refuses no seats, more than 32 seats, a bad quorum, a genesis too small or too large, a zero cap, a zero or repeated genesis account", async () => {
+      const [admin, a, b, c, d] = await ethers.getSigners();
+      const factory = await ethers.getContractFactory("AuthorityElection");
+      const g3 = [a.address, b.address, c.address];
+      const cases: [string, typeof P, string[]][] = [
+        ["no seats", { ...P, seats: 0 }, g3],
+        ["33 seats: 66 candidates > 64", { ...P, seats: 33 }, g3],
+        ["quorum 0", { ...P, reportQuorum: 0 }, g3],
+        ["quorum above the seats", { ...P, reportQuorum: 4 }, g3],
+        ["genesis below the quorum", P, [a.address]],
+        ["genesis above the seats", P, [...g3, d.address]],
+        ["a zero cap", { ...P, caps: [5, 0, 10, 3] }, g3],
+        ["a zero genesis account", P, [a.address, ethers.ZeroAddress, c.address]],
+        ["a repeated genesis account", P, [a.address, b.address, a.address]],
+      ];
+      for (const [what, p, genesis] of cases)
+        await expect(factory.deploy(admin.address, p, genesis), what).to.be.revertedWithCustomError(
+          factory,
+          "AuthorityElection__InvalidParams",
+        );
+      // the bounds are inclusive: 32 seats, a quorum equal to the genesis size
+      const el = await factory.deploy(admin.address, { ...P, seats: 32, reportQuorum: 1 }, [a.address]);
+      expect((await el.params()).seats).to.equal(32n);
+      expect(await el.authorities()).to.deep.equal([a.address]);
+    });
+  });
+
+  describe("# members", () => {
+    it("only the registrar enrols and removes; a zero address or a non-member is refused; enrolling a member again is a no-op", async () => {
+      const f = await loadFixture(deployMssaFixture);
+      const REGISTRAR = await f.election.REGISTRAR_ROLE();
+      const [m0] = f.members;
+      const outsider = f.users[15];
+      const before = await snapshot(f);
+      await expect(f.election.connect(m0).enrol(outsider.address))
+        .to.be.revertedWithCustomError(f.election, "AccessControlUnauthorizedAccount")
+        .withArgs(m0.address, REGISTRAR);
+      await expect(f.election.connect(m0).remove(f.members[1].address))
+        .to.be.revertedWithCustomError(f.election, "AccessControlUnauthorizedAccount")
+        .withArgs(m0.address, REGISTRAR);
+      await expect(f.election.enrol(ethers.ZeroAddress))
+        .to.be.revertedWithCustomError(f.election, "AuthorityElection__NotMember")
+        .withArgs(ethers.ZeroAddress);
+      await expect(f.election.remove(outsider.address))
+        .to.be.revertedWithCustomError(f.election, "AuthorityElection__NotMember")
+        .withArgs(outsider.address);
+      await expect(f.election.enrol(m0.address)).to.not.emit(f.election, "MemberEnrolled");
+      expect(await snapshot(f)).to.deep.equal(before);
+      expect([await f.election.isMember(outsider.address), await f.election.isMember(f.members[1].address)]).to.deep.equal([false, true]);
+    });
+  });
+
+  describe("# stages", () => {
+    it("nominate and closeNomination need an open nomination, vote needs the voting stage; nothing changes", async () => {
+      const f = await loadFixture(deployMssaFixture);
+      const [a, b] = f.members;
+      await expect(f.election.connect(a).nominate(b.address))
+        .to.be.revertedWithCustomError(f.election, "AuthorityElection__WrongStage")
+        .withArgs(0, 3); // round 0 (genesis) is Elected
+      await expect(f.election.closeNomination()).to.be.revertedWithCustomError(f.election, "AuthorityElection__WrongStage").withArgs(0, 3);
+      await f.election.openRound();
+      await f.election.connect(a).nominate(b.address);
+      const before = await snapshot(f);
+      await expect(f.election.connect(a).vote([0, 1, 2, 3, 4, 5]))
+        .to.be.revertedWithCustomError(f.election, "AuthorityElection__WrongStage")
+        .withArgs(1, 1);
+      expect(await snapshot(f)).to.deep.equal(before);
+      expect(await f.election.hasVoted(1, a.address)).to.equal(false);
+    });
   });
 
   describe("# openRound / nominate / closeNomination", () => {
@@ -89,6 +161,51 @@ describe("AuthorityElection", () => {
       await expect(f.election.connect(b).nominate(a.address)).to.be.revertedWithCustomError(f.election, "AuthorityElection__TooLate");
       // one nominee cannot fill m = 3 seats
       await expect(f.election.closeNomination()).to.be.revertedWithCustomError(f.election, "AuthorityElection__TooFewNominees");
+    });
+
+    it("a nominee whose ratio reaches 1 before the nomination closes is not eligible; fewer than 2m eligible are all candidates", async () => {
+      const f = await loadFixture(deployMssaFixture);
+      const nominees = f.members.slice(0, 5).map((m) => m.address);
+      await f.election.openRound();
+      for (const [i, n] of nominees.entries()) await f.election.connect(f.members[i + 5]).nominate(n);
+      const bad = nominees[0];
+      for (let i = 0; i < 5; i++) await f.election.report(bad, 0, ethers.id(`d${i}`));
+      for (let i = 0; i < 3; i++) await f.election.report(bad, 3, ethers.id(`o${i}`));
+      for (let i = 0; i < 10; i++) await f.election.report(bad, 1, ethers.id(`c${i}`));
+      expect((await f.election.misbehaviour(bad)).ratio).to.equal(WAD);
+      await time.increase(P.nominationPeriod);
+      // one nomination each: the 4 eligible tie at 1 * (1 - 0), ordered by address
+      const expected = nominees.slice(1).sort((x, y) => (BigInt(x) < BigInt(y) ? -1 : 1));
+      await expect(f.election.closeNomination()).to.emit(f.election, "CandidatesSelected").withArgs(1, expected, Array(4).fill(WAD));
+      const r = await f.election.round(1);
+      expect([r.stage, r.candidates]).to.deep.equal([2n, expected]);
+    });
+
+    it("takes at most MAX_NOMINEES = 128 nominees in a round; nothing changes past it", async () => {
+      const f = await loadFixture(deployMssaFixture);
+      expect(await f.election.MAX_NOMINEES()).to.equal(128n);
+      // 129 members who nominate themselves: 13 from the fixture and 116 impersonated accounts
+      const extra = [...Array(116).keys()].map((i) => ethers.getAddress(ethers.zeroPadValue(ethers.toBeHex(0x10000 + i), 20)));
+      for (const a of extra) {
+        await f.election.enrol(a);
+        await impersonateAccount(a);
+        await setBalance(a, 10n ** 18n);
+      }
+      const accounts = [...[f.au1, f.au2, f.au3, ...f.members].map((s) => s.address), ...extra];
+      expect(accounts).to.have.length(129);
+      await f.election.openRound();
+      for (const a of accounts.slice(0, 128)) await f.election.connect(await ethers.getSigner(a)).nominate(a);
+      const last = await ethers.getSigner(accounts[128]);
+      await expect(f.election.connect(last).nominate(last.address)).to.be.revertedWithCustomError(
+        f.election,
+        "AuthorityElection__TooManyNominees",
+      );
+      expect((await f.election.round(1)).nominees).to.have.length(128);
+      expect(await f.election.hasNominated(1, last.address)).to.equal(false);
+      expect(await f.election.nominations(1, last.address)).to.equal(0n);
+      // a nomination for a listed nominee still counts
+      await f.election.connect(last).nominate(accounts[0]);
+      expect(await f.election.nominations(1, accounts[0])).to.equal(2n);
     });
 
     it("refuses to nominate a node whose ratio reached 1", async () => {
@@ -219,6 +336,20 @@ describe("AuthorityElection", () => {
         .filter((c) => c !== cands[2])
         .sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1))
         .slice(0, 3);
+      expect(await f.election.authorities()).to.deep.equal(expected);
+    });
+
+    it("with no ballots every candidate scores 0: the seats go to the lowest ratios, then the lowest addresses", async () => {
+      const f = await voting();
+      const cands = [...(await f.election.round(1)).candidates];
+      await f.election.report(cands[0], 2, ethers.id("r0")); // 0.02
+      await f.election.report(cands[1], 1, ethers.id("r1")); // 0.03
+      await f.election.report(cands[2], 3, ethers.id("r2")); // 0.1
+      await f.election.report(cands[3], 0, ethers.id("r3")); // 0.08
+      await time.increase(P.votingPeriod);
+      const clean = cands.slice(4).sort((x, y) => (BigInt(x) < BigInt(y) ? -1 : 1));
+      const expected = [...clean, cands[0]];
+      await expect(f.election.elect()).to.emit(f.election, "AuthoritiesElected").withArgs(1, expected, [0, 0, 0]);
       expect(await f.election.authorities()).to.deep.equal(expected);
     });
 

@@ -101,4 +101,95 @@ describe("CredentialLedger", () => {
     await expect(f.ledger.revoke(id)).to.emit(f.ledger, "AccessRevoked");
     expect((await f.ledger.access(f.user.address, PL1)).granted).to.equal(false);
   });
+
+  it("setPlace refuses a zero place, a zero threshold, more than 32 authorities and a zero authority; nothing changes", async () => {
+    const f = await registered();
+    const PL2 = ethers.id("PL2");
+    const many = [...Array(33).keys()].map((i) => ethers.getAddress(ethers.zeroPadValue(ethers.toBeHex(0x1000 + i), 20)));
+    const cases: [string, string, string[], number][] = [
+      ["a zero place id", ethers.ZeroHash, [f.au1.address], 1],
+      ["a zero threshold", PL2, [f.au1.address], 0],
+      ["33 authorities", PL2, many, 1],
+      ["a zero authority", PL2, [f.au1.address, ethers.ZeroAddress], 1],
+    ];
+    for (const [what, place, authorities, k] of cases)
+      await expect(f.ledger.setPlace(place, authorities, k), what)
+        .to.be.revertedWithCustomError(f.ledger, "CredentialLedger__InvalidPlace")
+        .withArgs(place);
+    expect((await f.ledger.place(PL2)).threshold).to.equal(0n);
+    expect((await f.ledger.place(ethers.ZeroHash)).authorities).to.deep.equal([]);
+    // 32 authorities is the bound, inclusive
+    await expect(f.ledger.setPlace(PL2, many.slice(0, 32), 32))
+      .to.emit(f.ledger, "PlaceSet")
+      .withArgs(PL2, many.slice(0, 32), 32);
+  });
+
+  it("setPlace replaces a place's authorities: the old ones can no longer approve", async () => {
+    const f = await registered();
+    await f.ledger.setPlace(PL1, [f.au2.address, f.au3.address], 1);
+    await expect(f.ledger.connect(f.au1).propose(PL1, f.user.address, f.out.commitment))
+      .to.be.revertedWithCustomError(f.ledger, "CredentialLedger__NotPlaceAuthority")
+      .withArgs(PL1, f.au1.address);
+    const id = await f.ledger.registrationId(PL1, f.user.address, f.out.commitment);
+    await expect(f.ledger.connect(f.au3).propose(PL1, f.user.address, f.out.commitment)).to.emit(f.ledger, "AccessGranted");
+    expect(await f.ledger.approvedBy(id, f.au3.address)).to.equal(true);
+    expect((await f.ledger.place(PL1)).authorities).to.deep.equal([f.au2.address, f.au3.address]);
+  });
+
+  it("propose refuses a zero user or commitment; nothing changes", async () => {
+    const f = await registered();
+    await expect(f.ledger.connect(f.au1).propose(PL1, ethers.ZeroAddress, f.out.commitment)).to.be.revertedWithCustomError(
+      f.ledger,
+      "CredentialLedger__InvalidInput",
+    );
+    await expect(f.ledger.connect(f.au1).propose(PL1, f.user.address, ethers.ZeroHash)).to.be.revertedWithCustomError(
+      f.ledger,
+      "CredentialLedger__InvalidInput",
+    );
+    expect(await f.ledger.access(f.user.address, PL1)).to.deep.equal([false, ethers.ZeroHash]);
+    expect(await f.ledger.head()).to.deep.equal([ethers.ZeroHash, 0n]);
+  });
+
+  it("revocation is for the operator and for approved registrations; the user may then register again, not by replaying", async () => {
+    const f = await registered();
+    const id = await f.ledger.registrationId(PL1, f.user.address, f.out.commitment);
+    await f.ledger.connect(f.au1).propose(PL1, f.user.address, f.out.commitment);
+    await expect(f.ledger.revoke(id)).to.be.revertedWithCustomError(f.ledger, "CredentialLedger__NotPending").withArgs(id); // still pending
+    await f.ledger.connect(f.au2).approve(id);
+    await expect(f.ledger.connect(f.au1).revoke(id))
+      .to.be.revertedWithCustomError(f.ledger, "AccessControlUnauthorizedAccount")
+      .withArgs(f.au1.address, await f.ledger.PLACE_ADMIN_ROLE());
+    expect((await f.ledger.registration(id)).status).to.equal(2n); // Approved
+    await expect(f.ledger.revoke(id)).to.emit(f.ledger, "AccessRevoked").withArgs(id, PL1, f.user.address);
+    await expect(f.ledger.revoke(id)).to.be.revertedWithCustomError(f.ledger, "CredentialLedger__NotPending").withArgs(id);
+    // the revoked commitment cannot be proposed again: same id, a replay
+    await expect(f.ledger.connect(f.au1).propose(PL1, f.user.address, f.out.commitment)).to.be.revertedWithCustomError(
+      f.ledger,
+      "CredentialLedger__InvalidInput",
+    );
+    const head = await f.ledger.head();
+    expect([(await f.ledger.registration(id)).status, head.count]).to.deep.equal([3n, 1n]); // Revoked, one block
+    // a fresh commitment is a new registration: the next block of the chain
+    const fresh = ethers.id("fresh commitment");
+    const id2 = await f.ledger.registrationId(PL1, f.user.address, fresh);
+    await f.ledger.connect(f.au1).propose(PL1, f.user.address, fresh);
+    const link = ethers.keccak256(ethers.AbiCoder.defaultAbiCoder().encode(["bytes32", "bytes32", "bytes32"], [head.link, id2, fresh]));
+    await expect(f.ledger.connect(f.au2).approve(id2)).to.emit(f.ledger, "AccessGranted").withArgs(id2, PL1, f.user.address, 1, link);
+    expect(await f.ledger.access(f.user.address, PL1)).to.deep.equal([true, id2]);
+    expect(await f.ledger.head()).to.deep.equal([link, 2n]);
+  });
+
+  it("without the registrar role in the election an approval grants access but enrols nobody", async () => {
+    const f = await registered();
+    await f.election.revokeRole(await f.election.REGISTRAR_ROLE(), await f.ledger.getAddress());
+    const members = await f.election.memberCount();
+    const id = await f.ledger.registrationId(PL1, f.user.address, f.out.commitment);
+    await f.ledger.connect(f.au1).propose(PL1, f.user.address, f.out.commitment);
+    const tx = f.ledger.connect(f.au2).approve(id);
+    await expect(tx).to.emit(f.ledger, "AccessGranted");
+    await expect(tx).to.not.emit(f.election, "MemberEnrolled");
+    expect((await f.ledger.access(f.user.address, PL1)).granted).to.equal(true);
+    expect(await f.election.isMember(f.user.address)).to.equal(false);
+    expect(await f.election.memberCount()).to.equal(members);
+  });
 });

@@ -192,4 +192,32 @@ describe("ResourcePoolRegistry", () => {
       expect(await registry.isTagUsed(b32("t0"))).to.equal(false);
     });
   });
+
+  describe("# roles and look-ups", () => {
+    it("updatePool and recordJoins are for the MSRP only; nothing changes", async () => {
+      const { registry, rpmA, pkA, others } = await loadFixture(withPoolFixture);
+      const MSRP = await registry.MSRP_ROLE();
+      await expect(registry.connect(rpmA).updatePool(1, others[2].address, b32("pid2"), pk()))
+        .to.be.revertedWithCustomError(registry, "AccessControlUnauthorizedAccount")
+        .withArgs(rpmA.address, MSRP);
+      await expect(registry.connect(others[2]).recordJoins([{ pid: b32("p0"), tag: b32("t0"), poolId: 1, kind: 1 }]))
+        .to.be.revertedWithCustomError(registry, "AccessControlUnauthorizedAccount")
+        .withArgs(others[2].address, MSRP);
+      const p = await registry.pool(1);
+      expect([p.rpm, p.pidRpm]).to.deep.equal([rpmA.address, b32("pid-rpm-A")]);
+      expect(await registry.poolPublicKey(1)).to.equal(pkA);
+      expect(await registry.hasRole(await registry.RPM_ROLE(), others[2].address)).to.equal(false);
+      expect(await registry.joinCount()).to.equal(0);
+      expect(await registry.isTagUsed(b32("t0"))).to.equal(false);
+    });
+
+    it("poolPublicKey of an unknown pool reverts; isVerified follows the join records", async () => {
+      const { registry } = await loadFixture(withPoolFixture);
+      await expect(registry.poolPublicKey(2)).to.be.revertedWithCustomError(registry, "ResourcePoolRegistry__UnknownPool").withArgs(2);
+      expect(await registry.isVerified(b32("pid"))).to.equal(false);
+      await registry.recordJoin(b32("pid"), b32("tag"), 1, 2);
+      expect(await registry.isVerified(b32("pid"))).to.equal(true);
+      expect((await registry.recordOf(b32("pid"))).kind).to.equal(2n); // a re-authentication record
+    });
+  });
 });

@@ -91,6 +91,19 @@ describe("TrustManager", () => {
       expect(after).to.deep.equal(before);
     });
 
+    it("a trust value at the baseline stays there however many epochs pass", async () => {
+      const { trust } = await loadFixture(populated);
+      await trust.setIdentityVerified(id("bob"), true);
+      // T_opt = 0.5 blended with the baseline 0.5: exactly the baseline
+      await trust.rate(id("alice"), id("bob"), all(0.5), Z, Z);
+      expect((await trust.pairOf(id("alice"), id("bob"))).trust).to.equal(F.DEFAULT_MODEL.baseline);
+      await time.increase(40 * 86_400);
+      expect(await trust.trustOf(id("alice"), id("bob"))).to.equal(F.DEFAULT_MODEL.baseline);
+      await trust.rate(id("alice"), id("bob"), all(0.5), Z, Z);
+      const p = await trust.pairOf(id("alice"), id("bob"));
+      expect([p.trust, p.ratings]).to.deep.equal([F.DEFAULT_MODEL.baseline, 2n]);
+    });
+
     it("decays lazily toward the baseline with elapsed epochs, without any write", async () => {
       const { trust } = await loadFixture(populated);
       await trust.setIdentityVerified(id("bob"), true);
@@ -116,6 +129,51 @@ describe("TrustManager", () => {
       expect(await trust.isIdentityVerified(id("node-1"))).to.equal(true);
       const verified = await trust.trustOf(id("alice"), id("node-1"));
       expect(verified).to.equal((unverified * F.WAD) / F.DEFAULT_MODEL.unverifiedFactor);
+    });
+  });
+
+  describe("# admin settings", () => {
+    it("only the admin sets identity verification, verifiers and thresholds; kind None has no verifier; nothing changes", async () => {
+      const { trust, deployment, others } = await loadFixture(populated);
+      const ADMIN = await trust.DEFAULT_ADMIN_ROLE();
+      const outsider = trust.connect(others[0]);
+      await expect(outsider.setIdentityVerified(id("bob"), true))
+        .to.be.revertedWithCustomError(trust, "AccessControlUnauthorizedAccount")
+        .withArgs(others[0].address, ADMIN);
+      await expect(outsider.setVerifier(Kind.Avatar, others[0].address))
+        .to.be.revertedWithCustomError(trust, "AccessControlUnauthorizedAccount")
+        .withArgs(others[0].address, ADMIN);
+      await expect(outsider.setAgreementThresholds(0, 0))
+        .to.be.revertedWithCustomError(trust, "AccessControlUnauthorizedAccount")
+        .withArgs(others[0].address, ADMIN);
+      await expect(trust.setVerifier(0, others[0].address)).to.be.revertedWithCustomError(trust, "TrustManager__InvalidKind").withArgs(0);
+      await expect(trust.setIdentityVerified(id("ghost"), true))
+        .to.be.revertedWithCustomError(trust, "TrustManager__UnknownEntity")
+        .withArgs(id("ghost"));
+      expect(await trust.isIdentityVerified(id("bob"))).to.equal(false);
+      expect(await trust.verifierOf(Kind.Avatar)).to.equal(deployment.contracts.MITRegistry.address);
+      expect(await trust.verifierOf(0)).to.equal(ethers.ZeroAddress);
+      expect(await trust.agreementThresholds()).to.deep.equal([F.DEFAULT_THRESHOLDS.trustMin, F.DEFAULT_THRESHOLDS.trustMax]);
+    });
+
+    it("setIdentityVerified(false) clears the admin flag; setVerifier and setAgreementThresholds emit the old and new values", async () => {
+      const { trust, deployment, others } = await loadFixture(populated);
+      await trust.setIdentityVerified(id("bob"), true);
+      expect(await trust.isIdentityVerified(id("bob"))).to.equal(true);
+      await expect(trust.setIdentityVerified(id("bob"), false))
+        .to.emit(trust, "IdentityVerificationSet")
+        .withArgs(id("bob"), false);
+      expect(await trust.isIdentityVerified(id("bob"))).to.equal(false); // and bob has no avatar in the MIT registry
+      await expect(trust.setVerifier(Kind.Organization, others[0].address))
+        .to.emit(trust, "VerifierSet")
+        .withArgs(Kind.Organization, ethers.ZeroAddress, others[0].address);
+      await expect(trust.setVerifier(Kind.Avatar, ethers.ZeroAddress))
+        .to.emit(trust, "VerifierSet")
+        .withArgs(Kind.Avatar, deployment.contracts.MITRegistry.address, ethers.ZeroAddress);
+      await expect(trust.setAgreementThresholds(F.toWad(0.6), F.WAD))
+        .to.emit(trust, "AgreementThresholdsUpdated")
+        .withArgs(F.DEFAULT_THRESHOLDS.trustMin, F.DEFAULT_THRESHOLDS.trustMax, F.toWad(0.6), F.WAD);
+      expect(await trust.agreementThresholds()).to.deep.equal([F.toWad(0.6), F.WAD]);
     });
   });
 
@@ -146,6 +204,50 @@ describe("TrustManager", () => {
       await expect(trust.connect(others[0]).flag(id("bob"), 1, Z)).to.be.revertedWithCustomError(trust, "AccessControlUnauthorizedAccount");
       await trust.unflag(id("bob"), 1);
       expect(await trust.trustOf(id("alice"), id("bob"))).to.equal(beforeFlag);
+    });
+
+    it("the oracle term goes down to -1 (trust clamps at 0), not below; unknown entities and a non-detector are refused; nothing changes", async () => {
+      const { trust, others } = await loadFixture(populated);
+      await trust.setIdentityVerified(id("bob"), true);
+      for (let k = 0; k < 7; k++) await trust.rate(id("alice"), id("bob"), all(0), Z, Z); // 0.5 * 0.7^7, about 0.04
+      const base = await trust.trustOf(id("alice"), id("bob"));
+      await expect(trust.setOracle(id("alice"), id("bob"), -F.WAD - 1n)).to.be.revertedWithCustomError(
+        trust,
+        "TrustManager__InvalidParameter",
+      );
+      await expect(trust.setOracle(id("ghost"), id("bob"), 0))
+        .to.be.revertedWithCustomError(trust, "TrustManager__UnknownEntity")
+        .withArgs(id("ghost"));
+      await expect(trust.setOracle(id("alice"), id("ghost"), 0))
+        .to.be.revertedWithCustomError(trust, "TrustManager__UnknownEntity")
+        .withArgs(id("ghost"));
+      await expect(trust.trustOf(id("alice"), id("ghost")))
+        .to.be.revertedWithCustomError(trust, "TrustManager__UnknownEntity")
+        .withArgs(id("ghost"));
+      await expect(trust.flag(id("ghost"), 1, Z))
+        .to.be.revertedWithCustomError(trust, "TrustManager__UnknownEntity")
+        .withArgs(id("ghost"));
+      expect((await trust.pairOf(id("alice"), id("bob"))).oracle).to.equal(0n);
+      expect(await trust.trustOf(id("alice"), id("bob"))).to.equal(base);
+      // O = -1 takes gamma = 0.1 off: more than a trust of about 0.04, so the result clamps to 0
+      expect(base < F.DEFAULT_MODEL.gamma).to.equal(true);
+      await expect(trust.setOracle(id("alice"), id("bob"), -F.WAD))
+        .to.emit(trust, "OracleUpdated")
+        .withArgs(id("alice"), id("bob"), 0, -F.WAD);
+      expect(await trust.trustOf(id("alice"), id("bob"))).to.equal(0n);
+      // unflag: detector role only, kinds 0..6
+      await trust.flag(id("bob"), 2, Z);
+      await expect(trust.connect(others[0]).unflag(id("bob"), 2))
+        .to.be.revertedWithCustomError(trust, "AccessControlUnauthorizedAccount")
+        .withArgs(others[0].address, await trust.DETECTOR_ROLE());
+      await expect(trust.unflag(id("bob"), 7))
+        .to.be.revertedWithCustomError(trust, "TrustManager__InvalidFlag")
+        .withArgs(7);
+      expect((await trust.entity(id("bob"))).flags).to.equal(0x80n | 0b100n);
+      await expect(trust.unflag(id("bob"), 2))
+        .to.emit(trust, "EntityUnflagged")
+        .withArgs(id("bob"), 2);
+      expect((await trust.entity(id("bob"))).flags).to.equal(0x80n);
     });
 
     it("adjustReputation is for the feedback role only and clamps to [0, 1]", async () => {
@@ -238,6 +340,33 @@ describe("TrustManager", () => {
       expect(await trust.agreementCount()).to.equal(0n);
       expect(await trust.agreementThresholds()).to.deep.equal([F.DEFAULT_THRESHOLDS.trustMin, F.DEFAULT_THRESHOLDS.trustMax]);
     });
+
+    it("takes 1 to 64 avatars: none, or more than 64, is refused; nothing changes", async () => {
+      const { trust } = await rated({ alice: 0.9 });
+      await expect(trust.proposeAgreement(id("acme"), [], [], id("t"), "c")).to.be.revertedWithCustomError(
+        trust,
+        "TrustManager__InvalidAgreement",
+      );
+      const many = sorted([...Array(65).keys()].map((i) => `a${i}`));
+      for (const a of many) await trust.register(a, Kind.Avatar);
+      await expect(trust.proposeAgreement(id("acme"), many, Array(65).fill(0n), id("t"), "c")).to.be.revertedWithCustomError(
+        trust,
+        "TrustManager__InvalidAgreement",
+      );
+      const repBefore = (await trust.entity(many[0])).reputation;
+      expect(await trust.agreementCount()).to.equal(0n);
+      await expect(trust.proposeAgreement(id("acme"), many.slice(0, 64), Array(64).fill(0n), id("t"), "c")).to.emit(
+        trust,
+        "AgreementFormed",
+      );
+      expect(await trust.agreementCount()).to.equal(1n);
+      const a = await trust.agreement(1);
+      expect(a.avatarsHash).to.equal(ethers.solidityPackedKeccak256(Array(64).fill("bytes32"), many.slice(0, 64)));
+      // unrated avatars trust acme at the baseline 0.5 = Trust_min, every threshold (0) met: by smart contract,
+      // each reputation blended with 0.5 (Eq. 6), so it stays 0.5
+      expect([a.mode, a.meanTrust]).to.deep.equal([1n, F.DEFAULT_MODEL.baseline]);
+      expect((await trust.entity(many[0])).reputation).to.equal(repBefore);
+    });
   });
 
   describe("# reputation checkpoints", () => {
@@ -270,6 +399,44 @@ describe("TrustManager", () => {
         factory,
         "TrustManager__InvalidParameter",
       );
+    });
+
+    it("refuses every WAD parameter above 1, thresholds out of order, 0 or more than 16 factors and weights in unused lanes", async () => {
+      const [admin] = await ethers.getSigners();
+      const factory = await ethers.getContractFactory("TrustManager");
+      const wads = [
+        "delta",
+        "rho",
+        "baseline",
+        "gamma",
+        "unverifiedFactor",
+        "flaggedFactor",
+        "initialReputation",
+        "agreementWeight",
+      ] as const;
+      for (const k of wads)
+        await expect(factory.deploy(admin.address, { ...F.DEFAULT_MODEL, [k]: F.WAD + 1n }, 0, 0), k).to.be.revertedWithCustomError(
+          factory,
+          "TrustManager__InvalidParameter",
+        );
+      await expect(factory.deploy(admin.address, F.DEFAULT_MODEL, F.toWad(0.6), F.toWad(0.5))).to.be.revertedWithCustomError(
+        factory,
+        "TrustManager__InvalidParameter",
+      );
+      const w = F.DEFAULT_MODEL.weights;
+      for (const [n, weights] of [
+        [0, 0n],
+        [17, w],
+        [6, w | (1n << 96n)], // a seventh lane set: the sum of the six is right, the vector is not
+      ] as const)
+        await expect(factory.deploy(admin.address, { ...F.DEFAULT_MODEL, factorCount: n, weights }, 0, 0))
+          .to.be.revertedWithCustomError(factory, "TrustMath__InvalidVector")
+          .withArgs(weights, n);
+      // every bound is inclusive: all parameters at 1 deploy
+      const ones = Object.fromEntries(wads.map((k) => [k, F.WAD]));
+      const tm = await factory.deploy(admin.address, { ...F.DEFAULT_MODEL, ...ones }, F.WAD, F.WAD);
+      expect((await tm.model()).delta).to.equal(F.WAD);
+      expect(await tm.agreementThresholds()).to.deep.equal([F.WAD, F.WAD]);
     });
   });
 });
