@@ -7,7 +7,8 @@ import { skipUnderCoverage } from "../helpers/coverage";
 import type { Deployment } from "../../offchain/chain/deployments";
 
 describe("e2e: hardhat node over JSON-RPC", function () {
-  this.timeout(180_000);
+  // Each step spawns a Hardhat process (ts-node start-up included): minutes on a loaded 2-core machine.
+  this.timeout(600_000);
   let node: RunningNode;
 
   before(async function () {
