@@ -3,7 +3,21 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/", "artifacts/", "cache/", "typechain-types/", "coverage/", "dist/", ".metatrust/", "forge-out*/", "forge-cache*/", ".stryker-tmp*/", "reports/mutation/"] },
+  {
+    ignores: [
+      "node_modules/",
+      "artifacts/",
+      "cache/",
+      "typechain-types/",
+      "coverage/",
+      "dist/",
+      ".metatrust/",
+      "forge-out*/",
+      "forge-cache*/",
+      ".stryker-tmp*/",
+      "reports/mutation/",
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
