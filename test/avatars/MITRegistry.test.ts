@@ -69,12 +69,12 @@ describe("MITRegistry", () => {
     const IDP = await mit.IDP_ROLE();
     const outsider = mit.connect(others[0]);
     for (const call of [
-      outsider.revokeMIT(b("alice")),
-      outsider.recordLogin(b("av"), b("alice"), b("h"), b("vid")),
-      outsider.recordDelegation(b("av"), b("proxy"), b("h")),
-      outsider.revokeDelegation(1),
+      () => outsider.revokeMIT(b("alice")),
+      () => outsider.recordLogin(b("av"), b("alice"), b("h"), b("vid")),
+      () => outsider.recordDelegation(b("av"), b("proxy"), b("h")),
+      () => outsider.revokeDelegation(1),
     ])
-      await expect(call).to.be.revertedWithCustomError(mit, "AccessControlUnauthorizedAccount").withArgs(others[0].address, IDP);
+      await expect(call()).to.be.revertedWithCustomError(mit, "AccessControlUnauthorizedAccount").withArgs(others[0].address, IDP);
     await expect(mit.issueMIT(b("carol"), Z, "")).to.be.revertedWithCustomError(mit, "MITRegistry__InvalidInput");
     await expect(mit.recordLogin(Z, b("alice"), b("h"), b("vid"))).to.be.revertedWithCustomError(mit, "MITRegistry__InvalidInput");
     await expect(mit.recordLogin(b("av2"), b("alice"), Z, b("vid"))).to.be.revertedWithCustomError(mit, "MITRegistry__InvalidInput");
