@@ -41,6 +41,7 @@ function checkParams(fn: string, N: number, lambda: number): void {
   if (!Number.isInteger(lambda) || lambda < 1 || lambda > BLOOM_LIMITS.maxLambda) {
     throw new InvalidParameterError(`${fn}: lambda must be an integer in [1, ${BLOOM_LIMITS.maxLambda}], got ${lambda}`);
   }
+  // Stryker disable next-line EqualityOperator: `>=` differs only when ceil(1.44 * lambda * N) = 2^32 - 1 exactly, and no integer N in [1, 2^26] and lambda in [1, 64] gives that (ceil(1.44 * lambda * N) grows by at least 1.44 per step of N, so each lambda has at most one candidate; all 64 were checked)
   if (bloomBits(N, lambda) > BLOOM_LIMITS.maxBits) throw new InvalidParameterError(`${fn}: 1.44*lambda*N exceeds 2^32 - 1 bits`);
 }
 

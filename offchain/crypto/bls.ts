@@ -84,6 +84,7 @@ export function hashToG2(msg: Uint8Array, dst: string): G2Point {
  * @returns true iff the product is the identity
  */
 export function pairingProductIsOne(terms: PairingTerm[]): boolean {
+  // Stryker disable next-line ConditionalExpression: a shortcut: `if (false)` hands the empty list to noble's pairingBatch, whose empty product is Fp12.ONE, so the answer is the same true (the `if (true)` variant answers true for every product and is killed)
   if (terms.length === 0) return true;
   const Fp12 = bls12_381.fields.Fp12;
   return Fp12.eql(bls12_381.pairingBatch(terms), Fp12.ONE);
@@ -116,6 +117,7 @@ function decodeFp(fn: string, b: Uint8Array): bigint {
  * @returns the encoding
  */
 export function encodeG1Eip2537(p: G1Point): Uint8Array {
+  // Stryker disable next-line ConditionalExpression: a shortcut: `if (false)` encodes noble's affine form of the identity, (0, 0), which is the same 128 zero bytes (the `if (true)` variant encodes every point as zeros and is killed)
   if (p.is0()) return new Uint8Array(EIP2537.G1);
   const a = p.toAffine();
   return concat(encodeFp(a.x), encodeFp(a.y));
@@ -127,6 +129,7 @@ export function encodeG1Eip2537(p: G1Point): Uint8Array {
  * @returns the encoding
  */
 export function encodeG2Eip2537(p: G2Point): Uint8Array {
+  // Stryker disable next-line ConditionalExpression: a shortcut: `if (false)` encodes noble's affine form of the identity, (0, 0), which is the same 256 zero bytes (the `if (true)` variant encodes every point as zeros and is killed)
   if (p.is0()) return new Uint8Array(EIP2537.G2);
   const a = p.toAffine();
   return concat(encodeFp(a.x.c0), encodeFp(a.x.c1), encodeFp(a.y.c0), encodeFp(a.y.c1));
@@ -141,6 +144,7 @@ export function encodeG2Eip2537(p: G2Point): Uint8Array {
  */
 export function decodeG1Eip2537(b: Uint8Array): G1Point {
   if (!(b instanceof Uint8Array) || b.length !== EIP2537.G1) throw new InvalidLengthError(`decodeG1Eip2537: expected ${EIP2537.G1} bytes`);
+  // Stryker disable next-line ConditionalExpression,ArrowFunction: a shortcut: without it (`if (false)`, or a predicate returning undefined) all zeros decode as the field elements (0, 0), which noble's fromAffine maps to the identity and assertValidity accepts, so the result is the same G1.ZERO (the `if (true)`, `some` and `!== 0` variants are killed)
   if (b.every((x) => x === 0)) return G1.ZERO;
   const x = decodeFp("decodeG1Eip2537", b.subarray(0, 64));
   const y = decodeFp("decodeG1Eip2537", b.subarray(64, 128));
@@ -155,6 +159,7 @@ export function decodeG1Eip2537(b: Uint8Array): G1Point {
  */
 export function decodeG2Eip2537(b: Uint8Array): G2Point {
   if (!(b instanceof Uint8Array) || b.length !== EIP2537.G2) throw new InvalidLengthError(`decodeG2Eip2537: expected ${EIP2537.G2} bytes`);
+  // Stryker disable next-line ConditionalExpression,ArrowFunction: a shortcut: without it all zeros decode as (0, 0) in Fp2, which noble's fromAffine maps to the identity and assertValidity accepts, so the result is the same G2.ZERO (the `if (true)`, `some` and `!== 0` variants are killed)
   if (b.every((x) => x === 0)) return G2.ZERO;
   const f = (i: number) => decodeFp("decodeG2Eip2537", b.subarray(64 * i, 64 * i + 64));
   const Fp2 = bls12_381.fields.Fp2;
@@ -168,6 +173,7 @@ function checked<T extends G1Point | G2Point>(fn: string, make: () => T): T {
     p.assertValidity();
   } catch (e) {
     // noble's validity check covers both the curve equation and the subgroup; say which failed.
+    // Stryker disable next-line OptionalChaining,StringLiteral: what reaches this catch is always an Error with a string message (noble's errors and decodeFp's InvalidPointError), so `?.` and the "" fallback are never used
     const sub = /subgroup/i.test((e as Error)?.message ?? "");
     throw new InvalidPointError(sub ? `${fn}: point is not in the prime-order subgroup` : `${fn}: not a point on the curve`, { cause: e });
   }

@@ -29,7 +29,7 @@ contract MITRegistryHandler is Test {
     address[] internal _accounts;
 
     uint256[KINDS] public violations;
-    string public lastViolation;
+    string[KINDS] public lastViolation;
     uint256 public time;
 
     mapping(bytes32 role => mapping(address => bool)) public ghostRole;
@@ -77,6 +77,8 @@ contract MITRegistryHandler is Test {
 
     function revokeMIT(uint256 callerSeed, uint256 serialSeed) external {
         _sync();
+        if (serialSeed % 3 != 0) return; // one call in three: MITs live long enough to drive avatars
+        serialSeed /= 3;
         address caller = _caller(callerSeed);
         bytes32 serial = _serial(serialSeed);
         bool idp = ghostRole[IDP_ROLE][caller];
@@ -97,8 +99,10 @@ contract MITRegistryHandler is Test {
         address caller = _caller(callerSeed);
         bytes32 avatarId = _avatarId(avatarSeed);
         bytes32 owner = _serial(ownerSeed);
-        // mostly the avatar's own owner, once it has one
-        if (ownerSeed % 4 != 0 && _avatar[avatarId].owner != 0) owner = _avatar[avatarId].owner;
+        // mostly the avatar's own owner once it has one, before that mostly an active MIT
+        if (ownerSeed % 4 != 0) {
+            owner = _avatar[avatarId].owner != 0 ? _avatar[avatarId].owner : _activeSerial(ownerSeed, 0, owner);
+        }
         bytes32 warrant = warrantSeed % 16 == 15 ? bytes32(0) : keccak256(abi.encode("w", warrantSeed));
         bytes32 vid = keccak256(abi.encode("vid", warrantSeed % 3));
         bool idp = ghostRole[IDP_ROLE][caller];
@@ -136,6 +140,8 @@ contract MITRegistryHandler is Test {
         bytes32 proxy = _serial(proxySeed);
         bytes32 warrant = warrantSeed % 16 == 15 ? bytes32(0) : keccak256(abi.encode("w", warrantSeed));
         IMITRegistry.Avatar storage a = _avatar[avatarId];
+        // mostly an active MIT other than the owner's
+        if (proxySeed % 4 != 0) proxy = _activeSerial(proxySeed, a.owner, proxy);
         bool idp = ghostRole[IDP_ROLE][caller];
         bool ok =
             idp &&
@@ -168,7 +174,17 @@ contract MITRegistryHandler is Test {
     function revokeDelegation(uint256 callerSeed, uint256 idSeed) external {
         _sync();
         address caller = _caller(callerSeed);
-        uint256 id = idSeed % (delegationCount + 2); // 0 and count + 1 do not exist
+        // mostly a live delegation; else any id, 0 and count + 1 included (they do not exist)
+        uint256 id = idSeed % (delegationCount + 2);
+        if (idSeed % 4 != 0) {
+            for (uint256 i; i < AVATARS; ++i) {
+                uint256 live = ghostActive[_avatarId((idSeed / 4) + i)];
+                if (live != 0) {
+                    id = live;
+                    break;
+                }
+            }
+        }
         bool idp = ghostRole[IDP_ROLE][caller];
         IMITRegistry.Delegation storage d = _delegation[id];
         bool ok = idp && d.avatarId != 0 && d.revokedAt == 0;
@@ -249,7 +265,9 @@ contract MITRegistryHandler is Test {
                     : OTHER_ROLE;
         address target = _pick(targetSeed);
         if (target == IDP) return;
-        address caller = callerSeed % 3 == 0 ? _pick(callerSeed / 3) : _holder(callerSeed, ADMIN_ROLE);
+        // anyone, an admin, or a holder of the role itself (the escalation attempt)
+        address caller =
+            callerSeed % 3 == 0 ? _pick(callerSeed / 3) : _holder(callerSeed, callerSeed % 3 == 1 ? ADMIN_ROLE : role);
         bool isAdmin = ghostRole[ADMIN_ROLE][caller];
         vm.prank(caller);
         if (op % 3 == 0) {
@@ -327,7 +345,7 @@ contract MITRegistryHandler is Test {
 
     function _violate(uint256 kind, string memory what) internal {
         ++violations[kind];
-        lastViolation = what;
+        lastViolation[kind] = what;
     }
 
     function _pick(uint256 seed) internal view returns (address) {
@@ -345,6 +363,15 @@ contract MITRegistryHandler is Test {
             if (ghostRole[role][a]) return a;
         }
         return _pick(seed);
+    }
+
+    /// An active serial other than `exclude`, from a seeded start; `fallback_` if none.
+    function _activeSerial(uint256 seed, bytes32 exclude, bytes32 fallback_) internal view returns (bytes32) {
+        for (uint256 i; i < SERIALS; ++i) {
+            bytes32 s = keccak256(abi.encode("serial", ((seed % SERIALS) + i) % SERIALS));
+            if (s != exclude && _mit[s].status == IMITRegistry.MitStatus.Active) return s;
+        }
+        return fallback_;
     }
 
     /// Six serials and, one time in sixteen, zero.
@@ -380,7 +407,7 @@ contract MITRegistryInvariantTest is Test {
     }
 
     function _noViolation(uint256 kind) internal view {
-        assertEq(handler.violations(kind), 0, handler.lastViolation());
+        assertEq(handler.violations(kind), 0, handler.lastViolation(kind));
     }
 
     /// An MIT is issued once and never rewritten (key, time, CID fixed; status None -> Active ->
@@ -641,12 +668,13 @@ contract MITRegistryMalformedInputTest is Test {
     }
 
     /// requestTrace: an unknown avatar or a zero evidence hash, from anyone.
-    function testFuzz_requestTrace_malformed(address who, bytes32 avatarId, bytes32 evidence) public {
+    function testFuzz_requestTrace_malformed(address who, bytes32 avatarId, bytes32 evidence, bool unknown) public {
         bytes32 before = _state();
         bytes memory err;
-        if (avatarId != AV) err = abi.encodeWithSelector(IMITRegistry.MITRegistry__UnknownAvatar.selector, avatarId);
-        else {
-            evidence = 0;
+        if (unknown && avatarId != AV) {
+            err = abi.encodeWithSelector(IMITRegistry.MITRegistry__UnknownAvatar.selector, avatarId);
+        } else {
+            (avatarId, evidence) = (AV, 0);
             err = abi.encodeWithSelector(IMITRegistry.MITRegistry__InvalidInput.selector);
         }
         vm.prank(who);

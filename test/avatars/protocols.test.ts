@@ -1,18 +1,23 @@
 import { expect } from "chai";
+import { hkdfSync } from "crypto";
 import fs from "fs";
 import os from "os";
 import path from "path";
 import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
 import { deploySystemFixture } from "../fixtures/system";
-import { MITRegistry__factory } from "../../typechain-types";
+import { MITRegistry, MITRegistry__factory } from "../../typechain-types";
 import { FileContentStore } from "../../offchain/storage/content-store";
 import { AvatarParty, AvatarProtocolError, IdentityProvider } from "../../offchain/avatars/agents";
 import { SimulatedEye, hammingDistance, irisMatch, MATCH_THRESHOLD } from "../../offchain/avatars/iris";
 import {
+  AvatarContext,
+  AvatarCredential,
   ChallengeBook,
   Evidence,
+  LoginResponse,
   delegate,
+  evidenceHash,
   issueProxyMit,
   issueUserMit,
   login,
@@ -20,13 +25,25 @@ import {
   trace,
   verifyLogin,
 } from "../../offchain/avatars/protocols";
-import { Scope, cpsOSign, cpsPSign, messagePoint } from "../../offchain/crypto/cps";
+import {
+  CpsKeyPair,
+  Scope,
+  Warrant,
+  cpsOSign,
+  cpsPSign,
+  cpsPVerify,
+  encodePk,
+  encodeSig,
+  keyId,
+  messagePoint,
+} from "../../offchain/crypto/cps";
 import { keccak256 } from "../../offchain/crypto/hash";
-import { toHex } from "../../offchain/crypto/bytes";
+import { concat, toHex } from "../../offchain/crypto/bytes";
+import { encodePoint, GENERATOR } from "../../offchain/crypto/group";
 
 const avatarId = (s: string) => keccak256(new TextEncoder().encode(`avatar:${s}`));
 
-async function reject(p: Promise<unknown>, reason: string): Promise<void> {
+async function reject(p: Promise<unknown>, reason: string, message?: string): Promise<void> {
   let err: unknown;
   try {
     await p;
@@ -35,6 +52,67 @@ async function reject(p: Promise<unknown>, reason: string): Promise<void> {
   }
   expect(err, `expected ${reason}`).to.be.instanceOf(AvatarProtocolError);
   expect((err as AvatarProtocolError).reason, (err as Error).message).to.equal(reason);
+  expect((err as AvatarProtocolError).code).to.equal("PROTOCOL_REJECTED");
+  if (message !== undefined) expect((err as Error).message).to.equal(message);
+}
+
+/** The number of trace cases opened so far (case ids count from 1). */
+async function caseCount(registry: MITRegistry): Promise<bigint> {
+  return BigInt((await registry.queryFilter(registry.filters.TraceRequested())).length);
+}
+
+/** A party that presents `keys.pk` (and an MIT issued for it) but signs with another secret key. */
+function withoutSecret(p: AvatarParty): AvatarParty {
+  const fake = new AvatarParty(p.name, { sk: p.keys.sk + 1n, pk: p.keys.pk } as CpsKeyPair);
+  fake.mit = p.mit;
+  fake.irisCommitment = p.irisCommitment;
+  return fake;
+}
+
+/** A copy of a party with some fields replaced. */
+function like(p: AvatarParty, patch: Partial<Pick<AvatarParty, "keys" | "mit" | "irisCommitment">>): AvatarParty {
+  const q = new AvatarParty(p.name, patch.keys ?? p.keys);
+  q.mit = "mit" in patch ? patch.mit : p.mit;
+  q.irisCommitment = "irisCommitment" in patch ? patch.irisCommitment : p.irisCommitment;
+  return q;
+}
+
+/**
+ * The user's side of login step 3, built by hand (what an honest client sends), with test
+ * overrides for the warrant, the message body and the signing keys.
+ */
+function respond(
+  ctx: AvatarContext,
+  server: ChallengeBook,
+  user: AvatarParty,
+  eye: SimulatedEye,
+  id: Uint8Array,
+  o: { warrant?: Partial<Warrant>; body?: Uint8Array; signer?: CpsKeyPair; proxySigner?: CpsKeyPair } = {},
+): LoginResponse {
+  const now = ctx.now();
+  const challenge = server.issue(now);
+  const vidCommitment = keccak256(new TextEncoder().encode("VID:fox"));
+  const warrant: Warrant = {
+    irisCommitment: user.irisCommitment!,
+    proxy: user.keys.pk,
+    avatarId: id,
+    scope: Scope.all,
+    notBefore: now,
+    notAfter: now + 86_400,
+    ...o.warrant,
+  };
+  const sig = cpsOSign(o.signer ?? user.keys, warrant);
+  const message = { type: Scope.login, time: now, body: o.body ?? concat(challenge, vidCommitment) };
+  return {
+    challenge,
+    sealedSample: user.sealSample(ctx.idp.channelKey, eye.capture(), challenge),
+    warrant,
+    o: sig,
+    message,
+    proxySig: cpsPSign(o.proxySigner ?? o.signer ?? user.keys, warrant, sig, message),
+    avatarId: id,
+    vidCommitment,
+  };
 }
 
 async function avatarsFixture() {
@@ -99,6 +177,486 @@ describe("avatars: login, delegation, mutual authentication, tracing", () => {
     // the human avatar is traced to bob
     const t2 = await trace(ctx, registry.connect(others[3]), s.evidenceAboutB);
     expect(t2.realId).to.equal("Bob Builder");
+  });
+
+  describe("# ChallengeBook", () => {
+    it("issues fresh 32-byte challenges, each consumed once, until 120 s after issue", () => {
+      const book = new ChallengeBook();
+      const a = book.issue(1000);
+      const b = book.issue(1000);
+      expect(a).to.have.length(32);
+      expect(toHex(a)).to.not.equal(toHex(b));
+      expect(() => book.consume(a, 1120)).to.not.throw(); // the last second of its life
+      const stale = "the challenge is unknown, used or expired (replayed response?)";
+      const refused = (c: Uint8Array, now: number) => {
+        let err: unknown;
+        try {
+          book.consume(c, now);
+        } catch (e) {
+          err = e;
+        }
+        expect(err).to.be.instanceOf(AvatarProtocolError);
+        expect([(err as AvatarProtocolError).reason, (err as Error).message]).to.deep.equal(["STALE_CHALLENGE", stale]);
+      };
+      refused(a, 1000); // used
+      refused(b, 1121); // expired
+      refused(b, 1000); // and gone
+      refused(new Uint8Array(32), 1000); // unknown
+    });
+  });
+
+  describe("# MIT issuance", () => {
+    it("records a user's and a proxy's MIT with their key id and public parameters on IPFS", async () => {
+      const { ctx, registry, store } = await world();
+      const carol = new AvatarParty("carol");
+      const u = await issueUserMit(ctx, carol, "Carol", new SimulatedEye(3));
+      expect(u.gas > 0n).to.equal(true);
+      expect(carol.mit!.kind).to.equal("user");
+      expect(carol.irisCommitment).to.deep.equal(ctx.idp.commitmentOf(carol.mit!.serial));
+      const m = await registry.mit(toHex(carol.mit!.serial));
+      expect([m.keyId, Number(m.status), m.paramsCid]).to.deep.equal([toHex(keyId(carol.keys.pk)), 1, u.cid]);
+      expect(await store.getJson(u.cid)).to.deep.equal({
+        kind: "user",
+        serial: toHex(carol.mit!.serial),
+        pk: toHex(encodePk(carol.keys.pk)),
+        description: carol.mit!.description,
+      });
+      const bot = new AvatarParty("bot");
+      const p = await issueProxyMit(ctx, bot, "carol's bot service");
+      expect(p.gas > 0n).to.equal(true);
+      expect([bot.mit!.kind, bot.mit!.description, bot.irisCommitment]).to.deep.equal([
+        "proxy",
+        "AI proxy of carol's bot service",
+        undefined,
+      ]);
+      const mp = await registry.mit(toHex(bot.mit!.serial));
+      expect([mp.keyId, Number(mp.status), mp.paramsCid]).to.deep.equal([toHex(keyId(bot.keys.pk)), 1, p.cid]);
+      expect(await store.getJson(p.cid)).to.deep.equal({
+        kind: "proxy",
+        serial: toHex(bot.mit!.serial),
+        pk: toHex(encodePk(bot.keys.pk)),
+        description: "AI proxy of carol's bot service",
+      });
+    });
+  });
+
+  describe("# login", () => {
+    it("records the avatar (owner = driver = the user, human, the warrant's h, the VID commitment) under a self-delegation", async () => {
+      const { ctx, server, alice, eyes, registry } = await world();
+      const id = avatarId("alice");
+      const l = await login(ctx, server, alice, eyes.alice, { avatarId: id, appearance: "red fox" });
+      const vid = toHex(keccak256(new TextEncoder().encode("VID:red fox")));
+      const av = await registry.avatar(toHex(id));
+      expect([av.owner, av.driverSerial, Number(av.driver), av.warrantHash, av.vidCommitment]).to.deep.equal([
+        toHex(alice.mit!.serial),
+        toHex(alice.mit!.serial),
+        1,
+        toHex(l.credential.o.h),
+        vid,
+      ]);
+      const [logged] = await registry.queryFilter(registry.filters.AvatarLoggedIn(toHex(id)));
+      expect(l.gas).to.equal((await logged.getTransactionReceipt()).gasUsed);
+      const w = l.response.warrant;
+      expect(w.irisCommitment).to.deep.equal(alice.irisCommitment);
+      expect(w.proxy.equals(alice.keys.pk)).to.equal(true);
+      expect([toHex(w.avatarId), w.scope, w.notAfter - w.notBefore]).to.deep.equal([toHex(id), Scope.all, 86_400]);
+      expect([l.response.message.type, l.response.message.time]).to.deep.equal([Scope.login, w.notBefore]);
+      expect(toHex(l.response.message.body)).to.equal(
+        toHex(concat(l.response.challenge, keccak256(new TextEncoder().encode("VID:red fox")))),
+      );
+      expect(toHex(l.response.vidCommitment)).to.equal(vid);
+      expect(l.credential.owner).to.equal(alice);
+      expect(l.credential.driver).to.equal(alice);
+      expect(l.credential.warrant).to.equal(w);
+      expect(l.credential.o).to.equal(l.response.o);
+      expect(toHex(l.credential.avatarId)).to.equal(toHex(id));
+    });
+
+    it("refuses a party without an MIT or without an iris commitment", async () => {
+      const { ctx, server, alice, ai, eyes } = await world();
+      const msg = "login: the user has no MIT";
+      await reject(
+        login(ctx, server, new AvatarParty("nobody"), eyes.alice, { avatarId: avatarId("x"), appearance: "x" }),
+        "UNKNOWN_MIT",
+        msg,
+      );
+      await reject(login(ctx, server, ai, eyes.alice, { avatarId: avatarId("x"), appearance: "x" }), "UNKNOWN_MIT", msg);
+      await reject(
+        login(ctx, server, like(alice, { mit: undefined }), eyes.alice, { avatarId: avatarId("x"), appearance: "x" }),
+        "UNKNOWN_MIT",
+        msg,
+      );
+    });
+
+    it("refuses a revoked, unknown or mismatched MIT, a foreign iris commitment, a response not bound to the challenge, a bad signature; records nothing", async () => {
+      const { ctx, server, alice, bob, ai, eyes, registry } = await world();
+      const id = avatarId("alice");
+      const check = async (r: LoginResponse, serial: Uint8Array, pk: typeof alice.keys.pk, reason: string, message: string) => {
+        await reject(verifyLogin(ctx, server, serial, pk, r), reason, message);
+        expect((await registry.avatar(toHex(id))).owner).to.equal(ethers.ZeroHash);
+      };
+      const A = alice.mit!.serial;
+      await check(
+        respond(ctx, server, alice, eyes.alice, id),
+        A,
+        bob.keys.pk,
+        "KEY_MISMATCH",
+        "the user's key is not the one its MIT was issued for",
+      );
+      await check(
+        respond(ctx, server, alice, eyes.alice, id),
+        new Uint8Array(32).fill(9),
+        alice.keys.pk,
+        "UNKNOWN_MIT",
+        "the user's MIT is unknown",
+      );
+      await check(
+        respond(ctx, server, alice, eyes.alice, id, { warrant: { irisCommitment: bob.irisCommitment! } }),
+        A,
+        alice.keys.pk,
+        "IRIS_MISMATCH",
+        "login: the warrant's iris commitment is not the user's",
+      );
+      const notSelf = "login: the response is not a self-delegation bound to the challenge";
+      await check(
+        respond(ctx, server, alice, eyes.alice, id, { warrant: { proxy: ai.keys.pk }, proxySigner: ai.keys }),
+        A,
+        alice.keys.pk,
+        "BAD_RESPONSE",
+        notSelf,
+      );
+      await check(respond(ctx, server, alice, eyes.alice, id, { body: new Uint8Array(64) }), A, alice.keys.pk, "BAD_RESPONSE", notSelf);
+      await check(
+        respond(ctx, server, alice, eyes.alice, id, { signer: { sk: alice.keys.sk + 1n, pk: alice.keys.pk } }),
+        A,
+        alice.keys.pk,
+        "BAD_SIGNATURE",
+        "login: the chameleon proxy signature does not verify",
+      );
+      // an honest response goes through, once
+      const ok = respond(ctx, server, alice, eyes.alice, id);
+      await verifyLogin(ctx, server, A, alice.keys.pk, ok);
+      expect((await registry.avatar(toHex(id))).warrantHash).to.equal(toHex(ok.o.h));
+      // a response answered after the challenge's 120 s
+      const late = respond(ctx, server, alice, eyes.alice, id);
+      const before = await registry.avatar(toHex(id));
+      await reject(
+        verifyLogin({ ...ctx, now: () => ctx.now() + 200 }, server, A, alice.keys.pk, late),
+        "STALE_CHALLENGE",
+        "the challenge is unknown, used or expired (replayed response?)",
+      );
+      await registry.revokeMIT(toHex(A));
+      await reject(
+        verifyLogin(ctx, server, A, alice.keys.pk, respond(ctx, server, alice, eyes.alice, id)),
+        "MIT_REVOKED",
+        "the user's MIT is revoked",
+      );
+      expect(await registry.avatar(toHex(id))).to.deep.equal(before);
+    });
+  });
+
+  describe("# delegate", () => {
+    it("records the delegation under the warrant the user signed (default: challenge and interaction, 30 days)", async () => {
+      const { ctx, server, alice, ai, eyes, registry } = await world();
+      const id = avatarId("alice");
+      await login(ctx, server, alice, eyes.alice, { avatarId: id, appearance: "fox" });
+      const d = await delegate(ctx, server, alice, ai, { avatarId: id });
+      const w = d.credential.warrant;
+      expect([w.scope, w.notAfter - w.notBefore, toHex(w.avatarId)]).to.deep.equal([
+        Scope.challenge | Scope.interaction,
+        30 * 86_400,
+        toHex(id),
+      ]);
+      expect(w.irisCommitment).to.deep.equal(alice.irisCommitment);
+      expect(w.proxy.equals(ai.keys.pk)).to.equal(true);
+      expect([d.credential.owner, d.credential.driver]).to.deep.equal([alice, ai]);
+      const [delegated] = await registry.queryFilter(registry.filters.AvatarDelegated(d.delegationId));
+      expect(d.gas).to.equal((await delegated.getTransactionReceipt()).gasUsed);
+      expect(d.delegationId).to.equal(await registry.activeDelegation(toHex(id)));
+      const del = await registry.delegation(d.delegationId);
+      expect([del.avatarId, del.originalSerial, del.proxySerial, del.warrantHash]).to.deep.equal([
+        toHex(id),
+        toHex(alice.mit!.serial),
+        toHex(ai.mit!.serial),
+        toHex(d.credential.o.h),
+      ]);
+      const d2 = await delegate(ctx, server, alice, ai, { avatarId: id, ttl: 3600, scope: Scope.challenge });
+      expect([d2.credential.warrant.scope, d2.credential.warrant.notAfter - d2.credential.warrant.notBefore]).to.deep.equal([
+        Scope.challenge,
+        3600,
+      ]);
+      expect(d2.delegationId).to.equal(d.delegationId + 1n);
+    });
+
+    it("refuses parties without MITs, a non-owner, a foreign iris commitment, a proxy without its secret key, revoked MITs; records nothing", async () => {
+      const { ctx, server, alice, bob, ai, eyes, registry } = await world();
+      const id = avatarId("alice");
+      await login(ctx, server, alice, eyes.alice, { avatarId: id, appearance: "fox" });
+      await login(ctx, server, bob, eyes.bob, { avatarId: avatarId("bob"), appearance: "whale" });
+      const before = await registry.avatar(toHex(id));
+      const noMit = "delegate: both parties need an MIT";
+      await reject(delegate(ctx, server, like(alice, { mit: undefined }), ai, { avatarId: id }), "UNKNOWN_MIT", noMit);
+      await reject(delegate(ctx, server, like(alice, { irisCommitment: undefined }), ai, { avatarId: id }), "UNKNOWN_MIT", noMit);
+      await reject(delegate(ctx, server, alice, like(ai, { mit: undefined }), { avatarId: id }), "UNKNOWN_MIT", noMit);
+      await reject(delegate(ctx, server, bob, ai, { avatarId: id }), "NOT_OWNER", "delegate: the user does not own this avatar");
+      await reject(
+        delegate(ctx, server, like(alice, { irisCommitment: bob.irisCommitment }), ai, { avatarId: id }),
+        "IRIS_MISMATCH",
+        "delegate: the warrant's iris commitment is not the owner's",
+      );
+      await reject(
+        delegate(ctx, server, alice, withoutSecret(ai), { avatarId: id }),
+        "BAD_SIGNATURE",
+        "delegate: the chameleon proxy signature does not verify",
+      );
+      await reject(
+        delegate(ctx, server, alice, like(ai, { keys: bob.keys }), { avatarId: id }),
+        "KEY_MISMATCH",
+        "the proxy's key is not the one its MIT was issued for",
+      );
+      await registry.revokeMIT(toHex(ai.mit!.serial));
+      await reject(delegate(ctx, server, alice, ai, { avatarId: id }), "MIT_REVOKED", "the proxy's MIT is revoked");
+      await registry.revokeMIT(toHex(alice.mit!.serial));
+      await reject(delegate(ctx, server, alice, ai, { avatarId: id }), "MIT_REVOKED", "the user's MIT is revoked");
+      expect(await registry.avatar(toHex(id))).to.deep.equal(before);
+    });
+  });
+
+  describe("# mutualAuth", () => {
+    /** alice's avatar driven by the AI proxy, bob's by bob. */
+    async function authWorld() {
+      const w = await world();
+      const la = await login(w.ctx, w.server, w.alice, w.eyes.alice, { avatarId: avatarId("alice"), appearance: "fox" });
+      const lb = await login(w.ctx, w.server, w.bob, w.eyes.bob, { avatarId: avatarId("bob"), appearance: "whale" });
+      const d = await delegate(w.ctx, w.server, w.alice, w.ai, { avatarId: avatarId("alice") });
+      return { ...w, la, lb, d, A: { credential: d.credential, driver: w.ai }, B: { credential: lb.credential, driver: w.bob } };
+    }
+
+    it("agrees on one session key and returns, about each side, its identity parameters and its driver's signature on the transcript", async () => {
+      const { ctx, A, B, alice, bob, ai } = await authWorld();
+      const s = await mutualAuth(ctx, A, B);
+      expect(s.key).to.have.length(32);
+      const expectAbout = (e: Evidence, c: AvatarCredential, owner: AvatarParty, driver: AvatarParty) => {
+        expect(toHex(e.avatarId)).to.equal(toHex(c.avatarId));
+        expect(toHex(e.ownerSerial)).to.equal(toHex(owner.mit!.serial));
+        expect(e.ownerPk.equals(owner.keys.pk)).to.equal(true);
+        expect(toHex(e.driverSerial)).to.equal(toHex(driver.mit!.serial));
+        expect(e.warrant).to.equal(c.warrant);
+        expect(e.o).to.equal(c.o);
+        expect(cpsPVerify(e.ownerPk, e.warrant, e.o, e.message, e.proxySig)).to.equal(true);
+      };
+      expectAbout(s.evidenceAboutA, A.credential, alice, ai);
+      expectAbout(s.evidenceAboutB, B.credential, bob, bob);
+      expect(s.evidenceAboutA.message).to.equal(s.evidenceAboutB.message);
+      expect(s.evidenceAboutA.message.type).to.equal(Scope.challenge);
+      expect(s.evidenceAboutA.message.body).to.have.length(32);
+      expect(Math.abs(s.evidenceAboutA.message.time - ctx.now())).to.be.lessThan(60);
+      const s2 = await mutualAuth(ctx, A, B);
+      expect(toHex(s2.key)).to.not.equal(toHex(s.key)); // fresh ephemeral keys and nonces
+    });
+
+    it("derives the transcript and the session key as specified (known answer, CSPRNG replaced by zeros)", async () => {
+      const { ctx, A, B } = await authWorld();
+      // With zero random bytes both ephemeral secrets are 1 (randomSecretKey: 0 mod (q - 1) + 1) and both nonces 0.
+      const c = globalThis.crypto as { getRandomValues: <T>(a: T) => T };
+      Object.defineProperty(c, "getRandomValues", { configurable: true, value: (a: Uint8Array) => a.fill(0) });
+      let s: Awaited<ReturnType<typeof mutualAuth>>;
+      try {
+        s = await mutualAuth(ctx, A, B);
+      } finally {
+        delete (c as { getRandomValues?: unknown }).getRandomValues;
+      }
+      const G = encodePoint(GENERATOR);
+      const zero = new Uint8Array(32);
+      const t = ethers.keccak256(
+        ethers.concat([
+          ethers.toUtf8Bytes("METATRUST-V1-AVATAR-AUTH"),
+          A.credential.avatarId,
+          G,
+          zero,
+          A.credential.o.h,
+          B.credential.avatarId,
+          G,
+          zero,
+          B.credential.o.h,
+        ]),
+      );
+      expect(toHex(s.evidenceAboutA.message.body)).to.equal(t);
+      const key = Buffer.from(hkdfSync("sha256", G, ethers.getBytes(t), Buffer.from("METATRUST-V1-AVATAR-SESSION"), 32));
+      expect(toHex(s.key)).to.equal("0x" + key.toString("hex"));
+    });
+
+    it("refuses an avatar without a driver, a stale owner or driver, a replaced warrant, revoked or mismatched MITs, a forged warrant", async () => {
+      const { ctx, server, registry, A, B, la, lb, alice, bob, ai, eyes } = await authWorld();
+      const noDriver = { credential: { ...lb.credential, avatarId: avatarId("nobody") }, driver: bob };
+      await reject(mutualAuth(ctx, A, noDriver), "NO_DRIVER", "the avatar has no driver on-chain");
+      await reject(mutualAuth(ctx, noDriver, B), "NO_DRIVER", "the avatar has no driver on-chain");
+      const notDriver = "the presented owner or driver is not the avatar's on-chain";
+      await reject(mutualAuth(ctx, { credential: la.credential, driver: alice }, B), "NOT_DRIVER", notDriver); // driver moved to the AI
+      await reject(mutualAuth(ctx, A, { credential: { ...lb.credential, owner: alice }, driver: bob }), "NOT_DRIVER", notDriver); // owner
+      await reject(mutualAuth(ctx, A, { credential: lb.credential, driver: ai }), "NOT_DRIVER", notDriver); // driver
+      await reject(
+        mutualAuth(ctx, A, { credential: { ...lb.credential, owner: like(bob, { mit: undefined }) }, driver: bob }),
+        "UNKNOWN_MIT",
+        "the avatar's owner has no MIT",
+      );
+      await reject(
+        mutualAuth(ctx, A, { credential: { ...lb.credential, owner: like(bob, { keys: alice.keys }) }, driver: bob }),
+        "KEY_MISMATCH",
+        "the owner's key is not the one its MIT was issued for",
+      );
+      await reject(
+        mutualAuth(ctx, A, {
+          credential: { ...lb.credential, warrant: { ...lb.credential.warrant, scope: Scope.challenge } },
+          driver: bob,
+        }),
+        "BAD_SIGNATURE",
+        "the original signature on the warrant does not verify",
+      );
+      await reject(
+        mutualAuth(ctx, { ...A, driver: withoutSecret(ai) }, B),
+        "BAD_SIGNATURE",
+        "A's proxy signature on the transcript does not verify",
+      );
+      await reject(
+        mutualAuth(ctx, A, { ...B, driver: withoutSecret(bob) }),
+        "BAD_SIGNATURE",
+        "B's proxy signature on the transcript does not verify",
+      );
+      // bob logs in again: his first credential's warrant is no longer the avatar's
+      await login(ctx, server, bob, eyes.bob, { avatarId: avatarId("bob"), appearance: "whale" });
+      await reject(mutualAuth(ctx, A, B), "STALE_WARRANT", "the presented warrant is not the avatar's current one (revoked or replaced)");
+      await registry.revokeMIT(toHex(ai.mit!.serial));
+      await reject(mutualAuth(ctx, A, A), "MIT_REVOKED", "the driver's MIT is revoked");
+      await registry.revokeMIT(toHex(alice.mit!.serial));
+      await reject(mutualAuth(ctx, A, A), "MIT_REVOKED", "the owner's MIT is revoked");
+      // after the owner revokes the delegation the AI avatar has no driver
+    });
+
+    it("an avatar whose delegation was revoked has no driver", async () => {
+      const { ctx, registry, A, B } = await authWorld();
+      await registry.revokeDelegation(await registry.activeDelegation(toHex(avatarId("alice"))));
+      await reject(mutualAuth(ctx, A, B), "NO_DRIVER", "the avatar has no driver on-chain");
+    });
+  });
+
+  describe("# trace", () => {
+    it("files keccak256(avatar, owner, driver, h, r, s_o, keccak(body), s_p) and records a salted verdict", async () => {
+      const { ctx, server, alice, bob, ai, eyes, registry, others } = await world();
+      await login(ctx, server, alice, eyes.alice, { avatarId: avatarId("alice"), appearance: "fox" });
+      const lb = await login(ctx, server, bob, eyes.bob, { avatarId: avatarId("bob"), appearance: "whale" });
+      const d = await delegate(ctx, server, alice, ai, { avatarId: avatarId("alice") });
+      const s = await mutualAuth(ctx, { credential: d.credential, driver: ai }, { credential: lb.credential, driver: bob });
+      const e = s.evidenceAboutA;
+      const h = ethers.keccak256(
+        ethers.concat([
+          e.avatarId,
+          e.ownerSerial,
+          e.driverSerial,
+          e.o.h,
+          e.o.r,
+          encodeSig(e.o.sig),
+          ethers.keccak256(e.message.body),
+          encodeSig(e.proxySig),
+        ]),
+      );
+      expect(toHex(evidenceHash(e))).to.equal(h);
+      const t = await trace(ctx, registry.connect(others[3]), e);
+      const c = await registry.traceCase(t.caseId);
+      expect([c.evidenceHash, c.avatarId, c.reporter, Number(c.status)]).to.deep.equal([h, toHex(e.avatarId), others[3].address, 2]);
+      expect(c.verdictCommitment).to.not.equal(ethers.ZeroHash);
+      expect(t.uid).to.equal(ethers.keccak256(ethers.concat([ethers.toUtf8Bytes("UID"), alice.mit!.serial])));
+      expect(t.realId).to.equal("Alice Liddell");
+      const gasOf = async (logs: { getTransactionReceipt(): Promise<{ gasUsed: bigint }> }[]) =>
+        (await logs[0].getTransactionReceipt()).gasUsed;
+      const requested = await gasOf(await registry.queryFilter(registry.filters.TraceRequested(t.caseId)));
+      const verdict = await gasOf(await registry.queryFilter(registry.filters.TraceVerdict(t.caseId)));
+      expect(t.gas).to.equal(requested + verdict);
+      // each field of the evidence enters its hash
+      const other = { ...e, message: { ...e.message, body: new Uint8Array(32) } };
+      for (const changed of [
+        { ...e, avatarId: new Uint8Array(32) },
+        { ...e, ownerSerial: new Uint8Array(32) },
+        { ...e, driverSerial: new Uint8Array(32) },
+        { ...e, o: { ...e.o, h: new Uint8Array(32) } },
+        { ...e, o: { ...e.o, r: new Uint8Array(32) } },
+        { ...e, o: { ...e.o, sig: e.proxySig } },
+        other,
+        { ...e, proxySig: e.o.sig },
+      ])
+        expect(toHex(evidenceHash(changed))).to.not.equal(h);
+    });
+
+    it("traces a message signed up to the second the delegation was revoked, not after; only the delegated driver or the logged-in owner", async () => {
+      const { ctx, server, alice, bob, ai, eyes, registry, others } = await world();
+      const la = await login(ctx, server, alice, eyes.alice, { avatarId: avatarId("alice"), appearance: "fox" });
+      const d = await delegate(ctx, server, alice, ai, { avatarId: avatarId("alice") });
+      await registry.revokeDelegation(d.delegationId);
+      const revokedAt = Number((await registry.delegation(d.delegationId)).revokedAt);
+      const reporter = registry.connect(others[3]);
+      const about = (
+        c: AvatarCredential,
+        driver: AvatarParty,
+        signer: AvatarParty,
+        time: number,
+        driverSerial = driver.mit!.serial,
+      ): Evidence => {
+        const message = { type: Scope.interaction, time, body: new TextEncoder().encode(`at ${time}`) };
+        return {
+          avatarId: c.avatarId,
+          ownerSerial: alice.mit!.serial,
+          ownerPk: alice.keys.pk,
+          driverSerial,
+          warrant: c.warrant,
+          o: c.o,
+          message,
+          proxySig: cpsPSign(signer.keys, c.warrant, c.o, message),
+        };
+      };
+      expect((await trace(ctx, reporter, about(d.credential, ai, ai, revokedAt))).realId).to.equal("Alice Liddell");
+      const notDriver = "trace: the driver did not hold the avatar under this warrant at that time";
+      await reject(trace(ctx, reporter, about(d.credential, ai, ai, revokedAt + 1)), "NOT_DRIVER", notDriver);
+      // a second proxy MIT for the same key did not hold the delegation
+      const twin = new AvatarParty("ai-twin", ai.keys);
+      await issueProxyMit(ctx, twin, "twin");
+      await reject(trace(ctx, reporter, about(d.credential, twin, ai, revokedAt)), "NOT_DRIVER", notDriver);
+      // alice's own login warrant: traced to her while she drove, but not through a second user MIT of her key
+      expect((await trace(ctx, reporter, about(la.credential, alice, alice, revokedAt))).realId).to.equal("Alice Liddell");
+      const twinUser = new AvatarParty("alice-twin", alice.keys);
+      await issueUserMit(ctx, twinUser, "Alice again", eyes.alice);
+      await reject(trace(ctx, reporter, about(la.credential, twinUser, alice, revokedAt)), "NOT_DRIVER", notDriver);
+      // the driver named must hold the warrant's proxy key
+      await reject(
+        trace(ctx, reporter, about(d.credential, ai, ai, revokedAt, bob.mit!.serial)),
+        "KEY_MISMATCH",
+        "trace: the warrant's proxy is not the driver's key",
+      );
+      expect(Number((await registry.traceCase(await caseCount(registry))).status)).to.equal(3);
+    });
+
+    it("rejects evidence with a foreign owner key, an unknown owner, another avatar, bad signatures, or no enrolled user; each case closed as rejected", async () => {
+      const { ctx, server, alice, bob, ai, eyes, registry, others } = await world();
+      await login(ctx, server, alice, eyes.alice, { avatarId: avatarId("alice"), appearance: "fox" });
+      const lb = await login(ctx, server, bob, eyes.bob, { avatarId: avatarId("bob"), appearance: "whale" });
+      const d = await delegate(ctx, server, alice, ai, { avatarId: avatarId("alice") });
+      const e = (await mutualAuth(ctx, { credential: d.credential, driver: ai }, { credential: lb.credential, driver: bob }))
+        .evidenceAboutA;
+      const reporter = registry.connect(others[4]);
+      const ownerKey = "trace: the owner key is not the owner MIT's";
+      const cases: [() => Promise<unknown>, string, string][] = [
+        [() => trace(ctx, reporter, { ...e, ownerPk: bob.keys.pk }), "KEY_MISMATCH", ownerKey],
+        [() => trace(ctx, reporter, { ...e, ownerSerial: new Uint8Array(32).fill(7) }), "KEY_MISMATCH", ownerKey],
+        [() => trace(ctx, reporter, { ...e, avatarId: avatarId("bob") }), "BAD_EVIDENCE", "trace: the warrant is for another avatar"],
+        [() => trace(ctx, reporter, { ...e, proxySig: e.o.sig }), "BAD_SIGNATURE", "trace: the evidence's signatures do not verify"],
+        [() => trace({ ...ctx, idp: new IdentityProvider() }, reporter, e), "UNTRACEABLE", "trace: no enrolled user behind this warrant"],
+      ];
+      const first = await caseCount(registry);
+      for (const [f, reason, message] of cases) await reject(f(), reason, message);
+      for (let c = first + 1n; c <= first + BigInt(cases.length); c++) {
+        const tc = await registry.traceCase(c);
+        expect([Number(tc.status), tc.verdictCommitment]).to.deep.equal([3, ethers.ZeroHash]);
+      }
+    });
   });
 
   describe("# attacks (each rejected, nothing recorded)", () => {

@@ -2,7 +2,7 @@ import { expect } from "chai";
 import fc from "fast-check";
 import { ethers } from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-toolbox/network-helpers";
-import { BloomFilter, bloomBits, bloomPositions, positionsOfKey } from "../../offchain/crypto/bloom";
+import { BLOOM_HEADER_BYTES, BLOOM_LIMITS, BloomFilter, bloomBits, bloomPositions, positionsOfKey } from "../../offchain/crypto/bloom";
 import { keccak256 } from "../../offchain/crypto/hash";
 import { toHex } from "../../offchain/crypto/bytes";
 import { InvalidLengthError, InvalidParameterError } from "../../offchain/errors";
@@ -134,5 +134,245 @@ describe("crypto/bloom (RSMS Definition 2)", () => {
         .to.be.revertedWithCustomError(mock, "BloomFilter__BitsTooShort")
         .withArgs(1, 100);
     });
+  });
+});
+
+/** A serialized header (no bit array) with the given fields, as docs/specs/crypto.md §6 lays it out. */
+function header(fields: { magic?: number[]; version?: number; lambda: number; N: number; m: number; count?: number }): Uint8Array {
+  const h = new Uint8Array(18);
+  const dv = new DataView(h.buffer);
+  h.set(fields.magic ?? [0x4d, 0x54, 0x42, 0x46], 0);
+  h[4] = fields.version ?? 1;
+  h[5] = fields.lambda;
+  dv.setUint32(6, fields.N);
+  dv.setUint32(10, fields.m);
+  dv.setUint32(14, fields.count ?? 0);
+  return h;
+}
+
+describe("crypto/bloom: positions, bits and serialization against the spec (reference computed here)", () => {
+  // pos_j = (h1 + j h2) mod m with h1 = key >> 128, h2 = key mod 2^128, in bigints
+  const refPositions = (key: Uint8Array, m: number, lambda: number) => {
+    const k = BigInt(toHex(key));
+    const h1 = k >> 128n;
+    const h2 = k & ((1n << 128n) - 1n);
+    return Array.from({ length: lambda }, (_, j) => Number((h1 + BigInt(j) * h2) % BigInt(m)));
+  };
+
+  it("positionsOfKey is Kirsch-Mitzenmacher double hashing on the two 128-bit halves (property)", () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ minLength: 32, maxLength: 32 }),
+        fc.integer({ min: 1, max: 2 ** 32 - 1 }),
+        fc.integer({ min: 1, max: 64 }),
+        (key, m, lambda) => {
+          expect(positionsOfKey(key, m, lambda)).to.deep.equal(refPositions(key, m, lambda));
+        },
+      ),
+      { numRuns: 100 },
+    );
+    const key = new Uint8Array(32).fill(0xff);
+    expect(positionsOfKey(key, 2 ** 32 - 1, 3)).to.deep.equal(refPositions(key, 2 ** 32 - 1, 3));
+    // a key inside a larger buffer is read from its own offset
+    const buf = new Uint8Array(40);
+    buf.set(
+      key.map((_, i) => i + 1),
+      8,
+    );
+    expect(positionsOfKey(buf.subarray(8), 1000, 4)).to.deep.equal(refPositions(buf.subarray(8), 1000, 4));
+    expect(bloomPositions(Uint8Array.of(1), 1000, 4)).to.deep.equal(refPositions(keccak256(Uint8Array.of(1)), 1000, 4));
+  });
+
+  it("positionsOfKey refuses keys that are not 32 bytes", () => {
+    for (const key of [new Uint8Array(31), new Uint8Array(33), Array.from({ length: 32 }, () => 0) as unknown as Uint8Array]) {
+      expectThrows(() => positionsOfKey(key, 10, 3), InvalidLengthError, "INVALID_LENGTH", /^positionsOfKey: key must be 32 bytes$/);
+    }
+  });
+
+  it("insert sets exactly bit p in byte p >> 3 under mask 1 << (p & 7); check needs all lambda bits", () => {
+    const f = BloomFilter.init(20, 5);
+    expect(f.check(Uint8Array.of(1))).to.equal(false);
+    const item = new TextEncoder().encode("PID_1");
+    const pos = f.pos(item);
+    expect(pos).to.deep.equal(refPositions(keccak256(item), f.m, 5));
+    f.insert(item);
+    const expected = new Uint8Array(f.bits.length);
+    for (const p of pos) expected[p >> 3] |= 1 << (p % 8);
+    expect(toHex(f.bits)).to.equal(toHex(expected));
+    expect(f.count).to.equal(1);
+    expect(f.check(item)).to.equal(true);
+    expect(f.checkKey(keccak256(item))).to.equal(true);
+    // clear any one of its bits and the answer becomes no
+    for (const p of pos) {
+      const g = BloomFilter.deserialize(f.serialize());
+      g.bits[p >> 3] &= ~(1 << (p % 8));
+      expect(g.check(item), `bit ${p}`).to.equal(pos.filter((q) => q === p).length === 0);
+    }
+  });
+
+  it("serializes to the spec's header (magic MTBF, version 1, lambda, N, m, count, big-endian) and bits", () => {
+    const f = BloomFilter.init(10, 4);
+    f.insert(Uint8Array.of(7));
+    f.insert(Uint8Array.of(8));
+    const s = f.serialize();
+    expect(toHex(s.subarray(0, 18))).to.equal("0x" + "4d544246" + "01" + "04" + "0000000a" + "0000003a" + "00000002");
+    expect(s).to.have.length(18 + 8);
+    expect(toHex(s.subarray(18))).to.equal(toHex(f.bits));
+    expect(toHex(f.root())).to.equal(toHex(keccak256(s)));
+    expect(BLOOM_HEADER_BYTES).to.equal(18);
+    expect(BLOOM_LIMITS).to.deep.equal({ maxN: 2 ** 26, maxLambda: 64, maxBits: 2 ** 32 - 1 });
+    expect([f.capacity, f.lambda, f.m]).to.deep.equal([10, 4, 58]);
+  });
+
+  it("deserializes from any offset, copies the bits, and keeps count", () => {
+    const f = BloomFilter.init(10, 4);
+    for (let i = 0; i < 3; i++) f.insert(Uint8Array.of(i));
+    const buf = new Uint8Array(5 + 26);
+    buf.set(f.serialize(), 5);
+    const g = BloomFilter.deserialize(buf.subarray(5));
+    expect([g.capacity, g.lambda, g.m, g.count]).to.deep.equal([10, 4, 58, 3]);
+    expect(toHex(g.bits)).to.equal(toHex(f.bits));
+    buf.fill(0);
+    expect(g.check(Uint8Array.of(2))).to.equal(true);
+  });
+
+  it("expectedFpr is (1 - e^(-lambda n / m))^lambda", () => {
+    const f = BloomFilter.init(100, 8);
+    expect(f.expectedFpr()).to.equal(0);
+    for (let i = 0; i < 100; i++) f.insert(Uint8Array.of(i));
+    expect(f.expectedFpr()).to.be.closeTo((1 - Math.exp((-8 * 100) / 1152)) ** 8, 1e-15);
+    expect(f.expectedFpr()).to.be.closeTo(2 ** -8, 2 ** -8 * 0.2);
+  });
+
+  it("takes N in [1, 2^26] and lambda in [1, 64] with m < 2^32, naming the caller", () => {
+    expect(BloomFilter.init(1, 1).m).to.equal(2);
+    expect(BloomFilter.init(1, 64).m).to.equal(93);
+    for (const [N, lambda] of [
+      [0, 4],
+      [-1, 4],
+      [2 ** 26 + 1, 1],
+      [1.5, 4],
+    ]) {
+      expectThrows(
+        () => BloomFilter.init(N, lambda),
+        InvalidParameterError,
+        "INVALID_PARAMETER",
+        new RegExp(`^BloomFilter.init: N must be an integer in \\[1, 67108864\\], got ${N}$`),
+      );
+    }
+    for (const lambda of [0, 65, 2.5]) {
+      expectThrows(
+        () => BloomFilter.init(4, lambda),
+        InvalidParameterError,
+        "INVALID_PARAMETER",
+        new RegExp(`^BloomFilter.init: lambda must be an integer in \\[1, 64\\], got ${lambda}$`),
+      );
+    }
+    // N = 2^26 with lambda = 45 needs 1.44 * 45 * 2^26 > 2^32 - 1 bits; lambda = 44 fits
+    expectThrows(
+      () => BloomFilter.init(2 ** 26, 45),
+      InvalidParameterError,
+      "INVALID_PARAMETER",
+      /^BloomFilter.init: 1.44\*lambda\*N exceeds 2\^32 - 1 bits$/,
+    );
+    // (header-only serializations: the parameters pass, so only the missing bit array is refused)
+    const m44 = bloomBits(2 ** 26, 44);
+    expectThrows(
+      () => BloomFilter.deserialize(header({ lambda: 44, N: 2 ** 26, m: m44 })),
+      InvalidLengthError,
+      "INVALID_LENGTH",
+      new RegExp(`^BloomFilter.deserialize: expected ${18 + Math.ceil(m44 / 8)} bytes, got 18$`),
+    );
+  });
+
+  it("deserialize names what is wrong with a malformed serialization", () => {
+    const ok = BloomFilter.init(10, 4).serialize();
+    const E = "BloomFilter.deserialize";
+    expectThrows(
+      () => BloomFilter.deserialize(ok.subarray(0, 17)),
+      InvalidLengthError,
+      "INVALID_LENGTH",
+      new RegExp(`^${E}: shorter than the header$`),
+    );
+    expectThrows(
+      () => BloomFilter.deserialize(Array.from(ok) as unknown as Uint8Array),
+      InvalidLengthError,
+      "INVALID_LENGTH",
+      /shorter than the header$/,
+    );
+    expectThrows(
+      () => BloomFilter.deserialize(ok.subarray(0, 18)),
+      InvalidLengthError,
+      "INVALID_LENGTH",
+      new RegExp(`^${E}: expected 26 bytes, got 18$`),
+    );
+    expectThrows(
+      () => BloomFilter.deserialize(Uint8Array.from([...ok, 0])),
+      InvalidLengthError,
+      "INVALID_LENGTH",
+      new RegExp(`^${E}: expected 26 bytes, got 27$`),
+    );
+    for (const i of [0, 1, 2, 3]) {
+      const bad = Uint8Array.from(ok);
+      bad[i] ^= 0x20;
+      expectThrows(
+        () => BloomFilter.deserialize(bad),
+        InvalidParameterError,
+        "INVALID_PARAMETER",
+        new RegExp(`^${E}: bad magic \\(not an MTBF filter\\)$`),
+      );
+    }
+    for (const version of [0, 2]) {
+      const bad = Uint8Array.from(ok);
+      bad[4] = version;
+      expectThrows(
+        () => BloomFilter.deserialize(bad),
+        InvalidParameterError,
+        "INVALID_PARAMETER",
+        new RegExp(`^${E}: unsupported version ${version}$`),
+      );
+    }
+    expectThrows(
+      () => BloomFilter.deserialize(header({ lambda: 4, N: 0, m: 0 })),
+      InvalidParameterError,
+      "INVALID_PARAMETER",
+      new RegExp(`^${E}: N must be`),
+    );
+    expectThrows(
+      () => BloomFilter.deserialize(header({ lambda: 65, N: 1, m: 94 })),
+      InvalidParameterError,
+      "INVALID_PARAMETER",
+      new RegExp(`^${E}: lambda must be`),
+    );
+    expectThrows(
+      () => BloomFilter.deserialize(header({ lambda: 1, N: 2 ** 26 + 1, m: 1 })),
+      InvalidParameterError,
+      "INVALID_PARAMETER",
+      new RegExp(`^${E}: N must be`),
+    );
+    expectThrows(
+      () => BloomFilter.deserialize(header({ lambda: 45, N: 2 ** 26, m: 0 })),
+      InvalidParameterError,
+      "INVALID_PARAMETER",
+      new RegExp(`^${E}: 1.44`),
+    );
+    expectThrows(
+      () => BloomFilter.deserialize(header({ lambda: 4, N: 10, m: 59 })),
+      InvalidParameterError,
+      "INVALID_PARAMETER",
+      new RegExp(`^${E}: m = 59 is not ceil\\(1.44\\*lambda\\*N\\)$`),
+    );
+    // the largest N and lambda pass the parameter checks
+    expectThrows(
+      () => BloomFilter.deserialize(header({ lambda: 1, N: 2 ** 26, m: bloomBits(2 ** 26, 1) })),
+      InvalidLengthError,
+      "INVALID_LENGTH",
+    );
+    expectThrows(
+      () => BloomFilter.deserialize(header({ lambda: 64, N: 1, m: 93 })),
+      InvalidLengthError,
+      "INVALID_LENGTH",
+      /expected 30 bytes, got 18$/,
+    );
   });
 });

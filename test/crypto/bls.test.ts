@@ -4,7 +4,8 @@ import { ethers } from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-toolbox/network-helpers";
 import * as bls from "../../offchain/crypto/bls";
 import { fromHex, toHex } from "../../offchain/crypto/bytes";
-import { InvalidLengthError, InvalidPointError } from "../../offchain/errors";
+import { bls12_381 } from "@noble/curves/bls12-381.js";
+import { InvalidLengthError, InvalidPointError, InvalidScalarError } from "../../offchain/errors";
 import { expectThrows } from "../helpers/errors";
 import rfc from "../vectors/rfc9380-bls12381.json";
 import geth from "../vectors/eip2537-go-ethereum.json";
@@ -168,5 +169,195 @@ describe("crypto/bls (BLS12-381, EIP-2537)", () => {
       expectThrows(() => bls.decodeG1(bls.G1.ZERO.toBytes()), InvalidPointError, "INVALID_POINT", /identity/);
       expectThrows(() => bls.decodeG1(new Uint8Array(47)), InvalidLengthError, "INVALID_LENGTH");
     });
+  });
+});
+
+describe("crypto/bls: constants, scalars, pairing products and decoding at every boundary", () => {
+  const Fp2 = bls12_381.fields.Fp2;
+  /** EIP-2537 encoding of raw coordinates (no validity check), for points noble would refuse to build. */
+  const fp = (x: bigint) => fromHex(x.toString(16).padStart(128, "0"));
+  const g2Raw = (x0: bigint, x1: bigint, y0: bigint, y1: bigint) => Uint8Array.from([...fp(x0), ...fp(x1), ...fp(y0), ...fp(y1)]);
+
+  it("the constants are the curve's and the spec's", () => {
+    expect(bls.BLS_ORDER).to.equal(0x73eda753299d7d483339d80809a1d80553bda402fffe5bfeffffffff00000001n);
+    expect(bls.BLS_P).to.equal(0x1a0111ea397fe69a4b1ba7b6434bacd764774b84f38512bf6730d2a0f6b0f6241eabfffeb153ffffb9feffffffffaaabn);
+    expect(bls.BLS_DST).to.deep.equal({
+      G1: "METATRUST-V1-BLS12381G1_XMD:SHA-256_SSWU_RO_",
+      G2: "METATRUST-V1-BLS12381G2_XMD:SHA-256_SSWU_RO_",
+    });
+    expect(bls.EIP2537).to.deep.equal({ FP: 64, G1: 128, G2: 256, PAIR: 384 });
+  });
+
+  it("assertBlsScalar takes exactly [1, r) bigints and names the caller and the parameter", () => {
+    for (const k of [0n, -1n, bls.BLS_ORDER, 5 as unknown as bigint]) {
+      expectThrows(() => bls.assertBlsScalar("f", k), InvalidScalarError, "INVALID_SCALAR", /^f: scalar must be a bigint in \[1, r\)$/);
+    }
+    expectThrows(() => bls.assertBlsScalar("g", 0n, "sk"), InvalidScalarError, "INVALID_SCALAR", /^g: sk must be a bigint in \[1, r\)$/);
+    expect(() => bls.assertBlsScalar("f", 1n)).to.not.throw();
+    expect(() => bls.assertBlsScalar("f", bls.BLS_ORDER - 1n)).to.not.throw();
+    const k = bls.randomBlsScalar();
+    expect(k > 0n && k < bls.BLS_ORDER).to.equal(true);
+    expect(k).to.not.equal(bls.randomBlsScalar());
+  });
+
+  it("pairingProductIsOne: the empty product is 1, e(P, Q) alone is not, bilinearity holds", () => {
+    const P = bls.G1.BASE.multiply(3n);
+    const Q = bls.G2.BASE.multiply(5n);
+    expect(bls.pairingProductIsOne([])).to.equal(true);
+    expect(bls.pairingProductIsOne([{ g1: P, g2: Q }])).to.equal(false);
+    expect(
+      bls.pairingProductIsOne([
+        { g1: P, g2: Q },
+        { g1: bls.G1.BASE.multiply(15n).negate(), g2: bls.G2.BASE },
+      ]),
+    ).to.equal(true);
+    expect(
+      bls12_381.fields.Fp12.eql(bls.pairing(P, bls.G2.BASE.multiply(7n)), bls.pairing(bls.G1.BASE.multiply(21n), bls.G2.BASE)),
+    ).to.equal(true);
+    expect(bls12_381.fields.Fp12.eql(bls.pairing(P, Q), bls12_381.fields.Fp12.ONE)).to.equal(false);
+  });
+
+  it("encodes the identity as zeros and a pairing input as the concatenated pairs", () => {
+    expect(toHex(bls.encodeG1Eip2537(bls.G1.ZERO))).to.equal("0x" + "00".repeat(128));
+    expect(toHex(bls.encodeG2Eip2537(bls.G2.ZERO))).to.equal("0x" + "00".repeat(256));
+    expect(bls.decodeG2Eip2537(new Uint8Array(256)).is0()).to.equal(true);
+    const t = [
+      { g1: bls.G1.BASE, g2: bls.G2.BASE },
+      { g1: bls.G1.ZERO, g2: bls.G2.BASE.double() },
+    ];
+    const enc = bls.encodePairingInput(t);
+    expect(toHex(enc)).to.equal(
+      toHex(
+        Uint8Array.from([
+          ...bls.encodeG1Eip2537(t[0].g1),
+          ...bls.encodeG2Eip2537(t[0].g2),
+          ...bls.encodeG1Eip2537(t[1].g1),
+          ...bls.encodeG2Eip2537(t[1].g2),
+        ]),
+      ),
+    );
+    expect(bls.encodePairingInput([])).to.have.length(0);
+    // the G1 generator's x from the curve's definition, 16 zero bytes first
+    expect(toHex(bls.encodeG1Eip2537(bls.G1.BASE).subarray(0, 64))).to.equal(
+      "0x" + "00".repeat(16) + "17f1d3a73197d7942695638c4fa9ac0fc3688c4f9774b905a14e3a3f171bac586c55e83ff97a1aeffb3af00adb22c6bb",
+    );
+  });
+
+  it("decodeG1Eip2537 checks the length, each field element's top 16 bytes and range, the curve and the subgroup", () => {
+    const E = "decodeG1Eip2537";
+    for (const b of [new Uint8Array(129), Array.from({ length: 128 }, () => 0) as unknown as Uint8Array]) {
+      expectThrows(() => bls.decodeG1Eip2537(b), InvalidLengthError, "INVALID_LENGTH", new RegExp(`^${E}: expected 128 bytes$`));
+    }
+    const good = bls.encodeG1Eip2537(bls.G1.BASE);
+    for (const i of [0, 15, 64, 79]) {
+      const b = Uint8Array.from(good);
+      b[i] = 1;
+      expectThrows(
+        () => bls.decodeG1Eip2537(b),
+        InvalidPointError,
+        "INVALID_POINT",
+        new RegExp(`^${E}: field element has non-zero top 16 bytes$`),
+      );
+    }
+    expectThrows(() => bls.decodeG1Eip2537(new Uint8Array(128).fill(0xff)), InvalidPointError, "INVALID_POINT", /top 16 bytes$/);
+    // x = p and y = p are not field elements (p - 1 is, and then the curve equation fails)
+    const xp = Uint8Array.from([...fp(bls.BLS_P), ...good.subarray(64)]);
+    expectThrows(() => bls.decodeG1Eip2537(xp), InvalidPointError, "INVALID_POINT", new RegExp(`^${E}: field element not below p$`));
+    const yp = Uint8Array.from([...good.subarray(0, 64), ...fp(bls.BLS_P)]);
+    expectThrows(() => bls.decodeG1Eip2537(yp), InvalidPointError, "INVALID_POINT", /not below p$/);
+    const xp1 = Uint8Array.from([...fp(bls.BLS_P - 1n), ...good.subarray(64)]);
+    expectThrows(() => bls.decodeG1Eip2537(xp1), InvalidPointError, "INVALID_POINT", new RegExp(`^${E}: not a point on the curve$`));
+    const nonSub = new Uint8Array(128);
+    nonSub[127] = 2;
+    expectThrows(
+      () => bls.decodeG1Eip2537(nonSub),
+      InvalidPointError,
+      "INVALID_POINT",
+      new RegExp(`^${E}: point is not in the prime-order subgroup$`),
+    );
+  });
+
+  it("decodeG2Eip2537 checks the length, the curve and the subgroup", () => {
+    const E = "decodeG2Eip2537";
+    expectThrows(
+      () => bls.decodeG2Eip2537(new Uint8Array(257)),
+      InvalidLengthError,
+      "INVALID_LENGTH",
+      new RegExp(`^${E}: expected 256 bytes$`),
+    );
+    const good = bls.encodeG2Eip2537(bls.G2.BASE);
+    const off = Uint8Array.from(good);
+    off[255] ^= 1;
+    expectThrows(() => bls.decodeG2Eip2537(off), InvalidPointError, "INVALID_POINT", new RegExp(`^${E}: not a point on the curve$`));
+    // x = 2 is on E2: y^2 = x^3 + 4(1 + u), but the point is not in the r-order subgroup
+    const x = Fp2.create({ c0: 2n, c1: 0n });
+    const y = Fp2.sqrt(Fp2.add(Fp2.mul(Fp2.sqr(x), x), Fp2.create({ c0: 4n, c1: 4n })));
+    expectThrows(
+      () => bls.decodeG2Eip2537(g2Raw(2n, 0n, y.c0, y.c1)),
+      InvalidPointError,
+      "INVALID_POINT",
+      new RegExp(`^${E}: point is not in the prime-order subgroup$`),
+    );
+    expect(bls.decodeG2Eip2537(good).equals(bls.G2.BASE)).to.equal(true);
+  });
+
+  it("decodeG2Eip2537 refuses non-canonical field elements (the field check's message is the cause)", () => {
+    const good = bls.encodeG2Eip2537(bls.G2.BASE);
+    for (const i of [0, 15, 64, 128, 192]) {
+      const b = Uint8Array.from(good);
+      b[i] = 1;
+      let err: unknown;
+      try {
+        bls.decodeG2Eip2537(b);
+      } catch (e) {
+        err = e;
+      }
+      expect(err, `byte ${i}`).to.be.instanceOf(InvalidPointError);
+      expect((err as Error).message).to.match(/^decodeG2Eip2537: /);
+      expect(((err as Error).cause as Error).message).to.equal("decodeG2Eip2537: field element has non-zero top 16 bytes");
+    }
+    const big = Uint8Array.from(good);
+    big.set(fp(bls.BLS_P), 64);
+    expectThrows(() => bls.decodeG2Eip2537(big), InvalidPointError, "INVALID_POINT", /^decodeG2Eip2537: /);
+  });
+
+  it("compressed decoding checks the length, the curve, the subgroup and the identity", () => {
+    for (const b of [new Uint8Array(49), Array.from({ length: 48 }, () => 0) as unknown as Uint8Array]) {
+      expectThrows(() => bls.decodeG1(b), InvalidLengthError, "INVALID_LENGTH", /^decodeG1: expected 48 bytes$/);
+    }
+    for (const b of [new Uint8Array(95), Array.from({ length: 96 }, () => 0) as unknown as Uint8Array]) {
+      expectThrows(() => bls.decodeG2(b), InvalidLengthError, "INVALID_LENGTH", /^decodeG2: expected 96 bytes$/);
+    }
+    const flip = (b: Uint8Array, i: number) => {
+      const c = Uint8Array.from(b);
+      c[c.length - 1] ^= i;
+      return c;
+    };
+    expectThrows(
+      () => bls.decodeG1(flip(bls.G1.BASE.toBytes(), 7)),
+      InvalidPointError,
+      "INVALID_POINT",
+      /^decodeG1: not a point on the curve$/,
+    );
+    expectThrows(
+      () => bls.decodeG1(flip(bls.G1.BASE.toBytes(), 1)),
+      InvalidPointError,
+      "INVALID_POINT",
+      /^decodeG1: point is not in the prime-order subgroup$/,
+    );
+    expectThrows(() => bls.decodeG1(bls.G1.ZERO.toBytes()), InvalidPointError, "INVALID_POINT", /^decodeG1: the identity is not allowed$/);
+    expectThrows(
+      () => bls.decodeG2(flip(bls.G2.BASE.toBytes(), 3)),
+      InvalidPointError,
+      "INVALID_POINT",
+      /^decodeG2: not a point on the curve$/,
+    );
+    expectThrows(
+      () => bls.decodeG2(flip(bls.G2.BASE.toBytes(), 1)),
+      InvalidPointError,
+      "INVALID_POINT",
+      /^decodeG2: point is not in the prime-order subgroup$/,
+    );
+    expectThrows(() => bls.decodeG2(bls.G2.ZERO.toBytes()), InvalidPointError, "INVALID_POINT", /^decodeG2: the identity is not allowed$/);
   });
 });

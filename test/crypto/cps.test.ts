@@ -1,7 +1,12 @@
 import { expect } from "chai";
+import { AbiCoder, solidityPackedKeccak256 } from "ethers";
+import { ethers } from "hardhat";
 import * as cps from "../../offchain/crypto/cps";
-import { G1, hashToG1 } from "../../offchain/crypto/bls";
-import { InvalidParameterError } from "../../offchain/errors";
+import { BLS_ORDER, G1, G2, encodeG2Eip2537, hashToG1, pairingProductIsOne } from "../../offchain/crypto/bls";
+import { toHex } from "../../offchain/crypto/bytes";
+import { keccak256 } from "../../offchain/crypto/hash";
+import { InvalidLengthError, InvalidParameterError, InvalidPointError, InvalidScalarError } from "../../offchain/errors";
+import { expectThrows } from "../helpers/errors";
 
 const rnd32 = () => crypto.getRandomValues(new Uint8Array(32));
 
@@ -74,5 +79,282 @@ describe("crypto/cps (chameleon proxy signature over BLS12-381)", () => {
     expect(cps.cpsVerifyPossession(y.pk, cps.cpsProvePossession(y))).to.equal(true);
     // the attacker does not know log(rogue); its best try uses y
     expect(cps.cpsVerifyPossession(rogue, cps.cpsProvePossession(y))).to.equal(false);
+  });
+});
+
+/** A message at `time` under the warrant, signed by the proxy key directly (PSign's checks bypassed). */
+function rawProxySig(proxy: cps.CpsKeyPair, o: cps.OriginalSignature, m: cps.ProxyMessage) {
+  return cps.messagePoint(o.h, m).multiply(proxy.sk);
+}
+
+describe("crypto/cps: the chameleon hash binds the warrant (PVerify and OVerify)", () => {
+  // Each attack keeps h, s_o and s_p of an honest delegation (scope challenge, valid 1000..2000)
+  // and changes only what the pairing product does not see: the warrant's iris commitment, avatar,
+  // scope or validity, or the check parameter r. The product still holds, so the CHash check is
+  // the only defence: removing it from cpsPVerify or cpsOVerify fails these tests.
+  type Attack = {
+    name: string;
+    tamper: (w: cps.Warrant, o: cps.OriginalSignature) => [cps.Warrant, cps.OriginalSignature];
+    m: cps.ProxyMessage;
+  };
+  const challengeAt = (time: number) => ({ type: cps.Scope.challenge, time, body: new Uint8Array([7]) });
+  const attacks: Attack[] = [
+    {
+      name: "an accuser swaps the iris commitment to frame another user",
+      tamper: (w, o) => [{ ...w, irisCommitment: rnd32() }, o],
+      m: challengeAt(1_500),
+    },
+    { name: "a relay moves the delegation to another avatar", tamper: (w, o) => [{ ...w, avatarId: rnd32() }, o], m: challengeAt(1_500) },
+    {
+      name: "a proxy widens its scope to interaction messages",
+      tamper: (w, o) => [{ ...w, scope: cps.Scope.all }, o],
+      m: { type: cps.Scope.interaction, time: 1_500, body: new Uint8Array([7]) },
+    },
+    { name: "a proxy extends its validity", tamper: (w, o) => [{ ...w, notAfter: 9_000 }, o], m: challengeAt(5_000) },
+    { name: "a proxy back-dates its validity", tamper: (w, o) => [{ ...w, notBefore: 10 }, o], m: challengeAt(500) },
+    { name: "a forger presents another check parameter r", tamper: (w, o) => [w, { ...o, r: rnd32() }], m: challengeAt(1_500) },
+  ];
+  for (const { name, tamper, m } of attacks) {
+    it(`rejects: ${name}`, () => {
+      const { original, proxy, w, o } = setup(cps.Scope.challenge);
+      const [w2, o2] = tamper(w, o);
+      const s = rawProxySig(proxy, o2, m);
+      expect(pairingProductIsOne(cps.cpsVerificationTerms(original.pk, w2, o2, m, s)), "the pairing product holds").to.equal(true);
+      expect(cps.cpsPVerify(original.pk, w2, o2, m, s)).to.equal(false);
+      expect(cps.cpsOVerify(original.pk, w2, o2)).to.equal(false);
+    });
+  }
+});
+
+describe("crypto/cps: digests and the chameleon hash (known answers from the spec's encodings)", () => {
+  const kp = cps.cpsKeyGen(5n);
+  const w: cps.Warrant = {
+    irisCommitment: new Uint8Array(32).fill(0x11),
+    proxy: cps.cpsKeyGen(7n).pk,
+    avatarId: new Uint8Array(32).fill(0x22),
+    scope: 5,
+    notBefore: 1_000,
+    notAfter: 2_000,
+  };
+
+  it("the DSTs are the spec's (docs/specs/cps.md, CPSVerifier.sol)", () => {
+    expect(cps.CPS_DST).to.deep.equal({
+      warrant: "METATRUST-V1-CPS-WARRANT-BLS12381G1_XMD:SHA-256_SSWU_RO_",
+      message: "METATRUST-V1-CPS-MESSAGE-BLS12381G1_XMD:SHA-256_SSWU_RO_",
+      pop: "METATRUST-V1-CPS-POP-BLS12381G1_XMD:SHA-256_SSWU_RO_",
+    });
+    expect(cps.Scope).to.deep.equal({ login: 1, challenge: 2, interaction: 4, all: 7 });
+    expect(cps.CPS_SIZES).to.deep.equal({ originalSignature: 112, proxySignature: 48, publicKey: 96 });
+  });
+
+  it("keyId is keccak256 of the 256-byte EIP-2537 key; the warrant digest is keccak256(abi.encode(...))", () => {
+    expect(toHex(cps.keyId(kp.pk))).to.equal(toHex(keccak256(encodeG2Eip2537(G2.BASE.multiply(5n)))));
+    const expected = ethers.keccak256(
+      AbiCoder.defaultAbiCoder().encode(
+        ["string", "bytes32", "bytes32", "bytes32", "uint8", "uint64", "uint64"],
+        ["CPS-WARRANT-V1", "0x" + "11".repeat(32), toHex(cps.keyId(w.proxy)), "0x" + "22".repeat(32), 5, 1_000, 2_000],
+      ),
+    );
+    expect(toHex(cps.warrantDigest(w))).to.equal(expected);
+  });
+
+  it('CHash(X, m; r) = keccak256("CPS-CHASH-V1" || keyId(X) || keccak256(m) || r), r fresh 32 bytes by default', () => {
+    const m = new TextEncoder().encode("warrant digest");
+    const r = new Uint8Array(32).fill(0x33);
+    const expected = solidityPackedKeccak256(
+      ["string", "bytes32", "bytes32", "bytes32"],
+      ["CPS-CHASH-V1", toHex(cps.keyId(kp.pk)), toHex(keccak256(m)), toHex(r)],
+    );
+    const out = cps.cpsCHash(kp.pk, m, r);
+    expect(toHex(out.h)).to.equal(expected);
+    expect(toHex(out.r)).to.equal(toHex(r));
+    const a = cps.cpsCHash(kp.pk, m);
+    const b = cps.cpsCHash(kp.pk, m);
+    expect(a.r).to.have.length(32);
+    expect(toHex(a.r)).to.not.equal(toHex(b.r));
+    expect(toHex(a.h)).to.equal(toHex(cps.cpsCHash(kp.pk, m, a.r).h));
+  });
+
+  it("CHash refuses a check parameter that is not 32 bytes", () => {
+    for (const len of [0, 31, 33]) {
+      expectThrows(
+        () => cps.cpsCHash(kp.pk, new Uint8Array(1), new Uint8Array(len)),
+        InvalidParameterError,
+        "INVALID_PARAMETER",
+        /^cpsCHash: the check parameter is 32 bytes$/,
+      );
+    }
+  });
+
+  it("the message digest is keccak256(abi.encode(h, type, time, keccak256(body))); H_W and H_P hash under their DSTs", () => {
+    const h = new Uint8Array(32).fill(0x44);
+    const m = { type: 2, time: 1_234, body: new Uint8Array([1, 2, 3]) };
+    const d = ethers.keccak256(
+      AbiCoder.defaultAbiCoder().encode(["bytes32", "uint8", "uint64", "bytes32"], [toHex(h), 2, 1_234, toHex(keccak256(m.body))]),
+    );
+    expect(toHex(cps.messageDigest(h, m))).to.equal(d);
+    const dst = (use: string) => `METATRUST-V1-CPS-${use}-BLS12381G1_XMD:SHA-256_SSWU_RO_`;
+    expect(cps.messagePoint(h, m).equals(hashToG1(cps.messageDigest(h, m), dst("MESSAGE")))).to.equal(true);
+    expect(cps.warrantPoint(h).equals(hashToG1(h, dst("WARRANT")))).to.equal(true);
+    // the original signature is x_o * H_W(h) with the h of CHash
+    const o = cps.cpsOSign(kp, w);
+    expect(toHex(o.h)).to.equal(toHex(cps.cpsCHash(kp.pk, cps.warrantDigest(w), o.r).h));
+    expect(o.sig.equals(hashToG1(o.h, dst("WARRANT")).multiply(5n))).to.equal(true);
+    // a proof of possession is x * H_POP(X)
+    expect(cps.cpsProvePossession(kp).equals(hashToG1(kp.pk.toBytes(), dst("POP")).multiply(5n))).to.equal(true);
+  });
+});
+
+describe("crypto/cps: input checks at every boundary", () => {
+  const base = (): cps.Warrant => ({
+    irisCommitment: rnd32(),
+    proxy: cps.cpsKeyGen(3n).pk,
+    avatarId: rnd32(),
+    scope: cps.Scope.all,
+    notBefore: 1_000,
+    notAfter: 2_000,
+  });
+
+  it("KeyGen takes a secret in [1, r) and computes X = x g2", () => {
+    for (const sk of [0n, -1n, BLS_ORDER, BLS_ORDER + 1n]) {
+      expectThrows(() => cps.cpsKeyGen(sk), InvalidScalarError, "INVALID_SCALAR", /^cpsKeyGen: secret key must be a bigint in \[1, r\)$/);
+    }
+    expect(cps.cpsKeyGen(1n).pk.equals(G2.BASE)).to.equal(true);
+    expect(cps.cpsKeyGen(BLS_ORDER - 1n).pk.equals(G2.BASE.negate())).to.equal(true);
+    const kp = cps.cpsKeyGen();
+    expect(kp.pk.equals(G2.BASE.multiply(kp.sk))).to.equal(true);
+  });
+
+  it("warrantDigest refuses iris commitments and avatar ids that are not 32 bytes", () => {
+    const msg = /^warrantDigest: iris commitment and avatar id are 32 bytes$/;
+    for (const len of [31, 33]) {
+      expectThrows(
+        () => cps.warrantDigest({ ...base(), irisCommitment: new Uint8Array(len) }),
+        InvalidParameterError,
+        "INVALID_PARAMETER",
+        msg,
+      );
+      expectThrows(() => cps.warrantDigest({ ...base(), avatarId: new Uint8Array(len) }), InvalidParameterError, "INVALID_PARAMETER", msg);
+    }
+  });
+
+  it("warrantDigest takes scopes 1..255 and refuses 0, 256 and fractions", () => {
+    for (const scope of [0, -1, 256, 1.5]) {
+      expectThrows(
+        () => cps.warrantDigest({ ...base(), scope }),
+        InvalidParameterError,
+        "INVALID_PARAMETER",
+        /^warrantDigest: scope must be a non-empty 8-bit mask$/,
+      );
+    }
+    for (const scope of [1, 255]) expect(cps.warrantDigest({ ...base(), scope })).to.have.length(32);
+  });
+
+  it("warrantDigest takes notBefore = notAfter and refuses notBefore > notAfter", () => {
+    expect(cps.warrantDigest({ ...base(), notBefore: 1_500, notAfter: 1_500 })).to.have.length(32);
+    expectThrows(
+      () => cps.warrantDigest({ ...base(), notBefore: 1_501, notAfter: 1_500 }),
+      InvalidParameterError,
+      "INVALID_PARAMETER",
+      /^warrantDigest: notBefore must not be after notAfter$/,
+    );
+  });
+
+  it("PSign signs at the first and last second of the validity and refuses one second outside", () => {
+    const { original, proxy, w, o } = setup();
+    for (const time of [1_000, 2_000]) {
+      const m = { type: cps.Scope.login, time, body: new Uint8Array() };
+      expect(cps.cpsPVerify(original.pk, w, o, m, cps.cpsPSign(proxy, w, o, m))).to.equal(true);
+    }
+    expectThrows(
+      () => cps.cpsPSign(proxy, w, o, { type: 1, time: 999, body: new Uint8Array() }),
+      InvalidParameterError,
+      "INVALID_PARAMETER",
+      /^cpsPSign: time 999 is outside the warrant's validity \[1000, 2000\]$/,
+    );
+    expectThrows(
+      () => cps.cpsPSign(proxy, w, o, { type: 1, time: 2_001, body: new Uint8Array() }),
+      InvalidParameterError,
+      "INVALID_PARAMETER",
+      /^cpsPSign: time 2001 is outside/,
+    );
+  });
+
+  it("PSign refuses message types outside the scope, zero, negative and fractional types, and another key", () => {
+    const { proxy, w, o } = setup(cps.Scope.login | cps.Scope.interaction);
+    for (const type of [0, cps.Scope.challenge, 8, -1, 1.5]) {
+      expectThrows(
+        () => cps.cpsPSign(proxy, w, o, { type, time: 1_500, body: new Uint8Array() }),
+        InvalidParameterError,
+        "INVALID_PARAMETER",
+        new RegExp(`^cpsPSign: message type ${type} is outside the warrant's scope 5$`),
+      );
+    }
+    expectThrows(
+      () => cps.cpsPSign(cps.cpsKeyGen(), w, o, { type: 1, time: 1_500, body: new Uint8Array() }),
+      InvalidParameterError,
+      "INVALID_PARAMETER",
+      /^cpsPSign: this key is not the warrant's proxy$/,
+    );
+  });
+
+  it("PVerify rejects messages one second outside the validity or outside the scope, even with a valid pairing", () => {
+    const { original, proxy, w, o } = setup(cps.Scope.challenge);
+    for (const [type, time, ok] of [
+      [cps.Scope.challenge, 1_000, true],
+      [cps.Scope.challenge, 2_000, true],
+      [cps.Scope.challenge, 999, false],
+      [cps.Scope.challenge, 2_001, false],
+      [cps.Scope.login, 1_500, false],
+      [cps.Scope.interaction, 1_500, false],
+    ] as const) {
+      const m = { type, time, body: new Uint8Array([1]) };
+      const s = rawProxySig(proxy, o, m);
+      expect(pairingProductIsOne(cps.cpsVerificationTerms(original.pk, w, o, m, s))).to.equal(true);
+      expect(cps.cpsPVerify(original.pk, w, o, m, s), `type ${type} time ${time}`).to.equal(ok);
+    }
+  });
+
+  it("PVerify rejects an identity share: s_o + s_p moved wholly into one of the two signatures", () => {
+    const { original, proxy, w, o } = setup();
+    const m = { type: cps.Scope.login, time: 1_500, body: new Uint8Array() };
+    const s = cps.cpsPSign(proxy, w, o, m);
+    const sum = o.sig.add(s);
+    // the unweighted aggregate is unchanged; the batch weight rho is what refuses the split
+    expect(cps.cpsPVerify(original.pk, w, { ...o, sig: sum }, m, G1.ZERO)).to.equal(false);
+    expect(cps.cpsPVerify(original.pk, w, { ...o, sig: G1.ZERO }, m, sum)).to.equal(false);
+  });
+
+  it("PVerify refuses identity encodings even where the pairing product holds (proxy key and proxy signature at infinity)", () => {
+    const { original, w } = setup();
+    const w0: cps.Warrant = { ...w, proxy: G2.ZERO };
+    const { h, r } = cps.cpsCHash(original.pk, cps.warrantDigest(w0));
+    const o0 = { h, r, sig: cps.warrantPoint(h).multiply(original.sk) };
+    const m = { type: cps.Scope.login, time: 1_500, body: new Uint8Array() };
+    // e(-s_o, g2) e(H_W(h), X_o) e(rho H_P, O) = 1 holds in the group; PVerify refuses it by its identity
+    // check (and, behind it, noble's pairing refuses points at infinity: the contract has only the check)
+    expect(cps.cpsOVerify(original.pk, w0, o0)).to.equal(true);
+    expect(cps.cpsPVerify(original.pk, w0, o0, m, G1.ZERO)).to.equal(false);
+  });
+
+  it("signatures and keys serialize to 48 and 96 bytes and parse back; the identity is refused", () => {
+    const kp = cps.cpsKeyGen();
+    const sig = hashToG1(rnd32(), cps.CPS_DST.message).multiply(kp.sk);
+    expect(cps.encodeSig(sig)).to.have.length(48);
+    expect(cps.encodePk(kp.pk)).to.have.length(96);
+    expect(cps.decodeSig(cps.encodeSig(sig)).equals(sig)).to.equal(true);
+    expect(cps.decodePk(cps.encodePk(kp.pk)).equals(kp.pk)).to.equal(true);
+    expectThrows(() => cps.decodeSig(G1.ZERO.toBytes()), InvalidPointError, "INVALID_POINT", /^decodeG1: the identity/);
+    expectThrows(() => cps.decodePk(G2.ZERO.toBytes()), InvalidPointError, "INVALID_POINT", /^decodeG2: the identity/);
+    expectThrows(() => cps.decodePk(new Uint8Array(48)), InvalidLengthError, "INVALID_LENGTH", /^decodeG2: expected 96 bytes$/);
+    expect(cps.G1).to.equal(G1);
+  });
+
+  it("a proof of possession verifies only for its own key", () => {
+    const a = cps.cpsKeyGen();
+    const b = cps.cpsKeyGen();
+    expect(cps.cpsVerifyPossession(a.pk, cps.cpsProvePossession(a))).to.equal(true);
+    expect(cps.cpsVerifyPossession(b.pk, cps.cpsProvePossession(a))).to.equal(false);
+    expect(cps.cpsVerifyPossession(a.pk, cps.cpsProvePossession(a).add(G1.BASE))).to.equal(false);
   });
 });

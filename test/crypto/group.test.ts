@@ -109,3 +109,117 @@ describe("crypto/group (secp256k1)", () => {
     });
   });
 });
+
+describe("crypto/group: input checks and known answers", () => {
+  const notPoint = { x: 1n } as unknown as g.Point;
+  const notBig = 5 as unknown as bigint;
+
+  it("assertScalar names the caller and the parameter, and takes exactly [1, q)", () => {
+    expectThrows(() => g.assertScalar("f", notBig), InvalidScalarError, "INVALID_SCALAR", /^f: scalar must be a bigint$/);
+    expectThrows(() => g.assertScalar("f", 0n, "k"), InvalidScalarError, "INVALID_SCALAR", /^f: k must be in \[1, q\), got 0$/);
+    expectThrows(
+      () => g.assertScalar("f", g.ORDER),
+      InvalidScalarError,
+      "INVALID_SCALAR",
+      new RegExp(`^f: scalar must be in \\[1, q\\), got ${g.ORDER}$`),
+    );
+    expect(() => g.assertScalar("f", 1n)).to.not.throw();
+    expect(() => g.assertScalar("f", g.ORDER - 1n)).to.not.throw();
+    expect(g.mulBase(1n).equals(g.GENERATOR)).to.equal(true);
+    expect(g.mulBase(g.ORDER - 1n).equals(g.GENERATOR.negate())).to.equal(true);
+    expect(g.CURVE_NAME).to.equal("secp256k1");
+    expect(g.ORDER).to.equal(0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n);
+  });
+
+  it("mul, precompute and encodePoint refuse non-points and the identity, naming themselves", () => {
+    expectThrows(() => g.mul(g.GENERATOR, 0n), InvalidScalarError, "INVALID_SCALAR", /^mul: scalar must be in/);
+    expectThrows(() => g.mul(notPoint, 2n), InvalidPointError, "INVALID_POINT", /^mul: expected a secp256k1 point$/);
+    expectThrows(() => g.mul(secp256k1.Point.ZERO, 2n), InvalidPointError, "INVALID_POINT", /^mul: the identity is not allowed$/);
+    expectThrows(() => g.precompute(secp256k1.Point.ZERO), InvalidPointError, "INVALID_POINT", /^precompute: the identity is not allowed$/);
+    expectThrows(() => g.encodePoint(notPoint), InvalidPointError, "INVALID_POINT", /^encodePoint: expected a secp256k1 point$/);
+    expectThrows(
+      () => g.encodePoint(secp256k1.Point.ZERO),
+      InvalidPointError,
+      "INVALID_POINT",
+      /^encodePoint: the identity is not allowed$/,
+    );
+    expectThrows(() => g.encodeScalar(0n), InvalidScalarError, "INVALID_SCALAR", /^encodeScalar: scalar must be in/);
+    expectThrows(() => g.invert(g.ORDER), InvalidScalarError, "INVALID_SCALAR", /^invert: scalar must be in/);
+    expect(g.mul(g.GENERATOR, 3n).equals(g.mulBase(3n))).to.equal(true);
+    expect(g.precompute(g.mulBase(5n)).equals(g.mulBase(5n))).to.equal(true);
+    expect(g.add(g.mulBase(2n), g.mulBase(3n)).equals(g.mulBase(5n))).to.equal(true);
+  });
+
+  it("msmPublic takes scalars in [0, q) on non-identity points, one per point, below and above the Pippenger threshold", () => {
+    for (const n of [1, 8, 9, 12]) {
+      const pts = Array.from({ length: n }, (_, i) => g.mulBase(BigInt(i + 2)));
+      const ks = Array.from({ length: n }, (_, i) => (i === 1 ? 0n : i === 2 ? g.ORDER - 1n : BigInt(3 * i + 1)));
+      // sum (i + 2) k_i, computed in Z_q
+      const expected = ks.reduce((acc, k, i) => g.addMod(acc, g.mulMod(k, BigInt(i + 2))), 0n);
+      expect(g.msmPublic(pts, ks).equals(g.mulBase(expected)), `n = ${n}`).to.equal(true);
+    }
+    expect(g.msmPublic([g.GENERATOR], [0n]).is0()).to.equal(true);
+    const msg = /^msmPublic: need as many scalars as points \(got (\d) and (\d)\)$/;
+    expectThrows(() => g.msmPublic([], []), InvalidScalarError, "INVALID_SCALAR", /\(got 0 and 0\)$/);
+    expectThrows(() => g.msmPublic([g.GENERATOR, g.GENERATOR], [1n]), InvalidScalarError, "INVALID_SCALAR", msg);
+    expectThrows(() => g.msmPublic([g.GENERATOR], [1n, 2n]), InvalidScalarError, "INVALID_SCALAR", /\(got 1 and 2\)$/);
+    expectThrows(
+      () => g.msmPublic([g.GENERATOR, secp256k1.Point.ZERO], [1n, 1n]),
+      InvalidPointError,
+      "INVALID_POINT",
+      /^msmPublic: the identity is not allowed$/,
+    );
+    for (const k of [-1n, g.ORDER, notBig]) {
+      expectThrows(() => g.msmPublic([g.GENERATOR], [k]), InvalidScalarError, "INVALID_SCALAR", /^msmPublic: scalars must be in \[0, q\)$/);
+    }
+  });
+
+  it("decodePoint names the length or type it got and the prefix it refused", () => {
+    expectThrows(() => g.decodePoint(new Uint8Array(34)), InvalidLengthError, "INVALID_LENGTH", /^decodePoint: expected 33 bytes, got 34$/);
+    const str = "x".repeat(33) as unknown as Uint8Array;
+    expectThrows(() => g.decodePoint(str), InvalidLengthError, "INVALID_LENGTH", /^decodePoint: expected 33 bytes, got string$/);
+    const good = g.encodePoint(g.mulBase(7n));
+    for (const prefix of [0x00, 0x01, 0x04, 0x05]) {
+      const b = Uint8Array.from(good);
+      b[0] = prefix;
+      expectThrows(
+        () => g.decodePoint(b),
+        InvalidPointError,
+        "INVALID_POINT",
+        new RegExp(`^decodePoint: prefix must be 0x02 or 0x03, got 0x${prefix.toString(16)}$`),
+      );
+    }
+    const odd = Uint8Array.from(good);
+    odd[0] = good[0] ^ 1;
+    expect(g.decodePoint(odd).equals(g.mulBase(7n).negate())).to.equal(true);
+    const offCurve = new Uint8Array(33);
+    offCurve[0] = 0x03;
+    offCurve[32] = 5;
+    expectThrows(() => g.decodePoint(offCurve), InvalidPointError, "INVALID_POINT", /^decodePoint: not a point on secp256k1$/);
+    expect(g.encodePoint(g.GENERATOR)).to.have.length(33);
+  });
+
+  it("scalar encoding is 32-byte big-endian and decoding takes exactly [1, q)", () => {
+    expect(Buffer.from(g.encodeScalar(0x0102n)).toString("hex")).to.equal("00".repeat(30) + "0102");
+    expect(g.decodeScalar(g.encodeScalar(g.ORDER - 1n))).to.equal(g.ORDER - 1n);
+    expect(g.decodeScalar(g.encodeScalar(1n))).to.equal(1n);
+    const q = Uint8Array.from(Buffer.from(g.ORDER.toString(16), "hex"));
+    expectThrows(() => g.decodeScalar(q), InvalidScalarError, "INVALID_SCALAR", /^decodeScalar: scalar must be in \[1, q\)/);
+    expectThrows(() => g.decodeScalar(new Uint8Array(33)), InvalidLengthError, "INVALID_LENGTH", /^decodeScalar: expected 32 bytes$/);
+    const arr = Array.from({ length: 32 }, () => 1) as unknown as Uint8Array;
+    expectThrows(() => g.decodeScalar(arr), InvalidLengthError, "INVALID_LENGTH", /^decodeScalar: expected 32 bytes$/);
+  });
+
+  it("modular arithmetic reduces into [0, q) (known answers)", () => {
+    const q = g.ORDER;
+    expect(g.addMod(q - 1n, 2n)).to.equal(1n);
+    expect(g.addMod(-1n, 0n)).to.equal(q - 1n);
+    expect(g.subMod(1n, 2n)).to.equal(q - 1n);
+    expect(g.subMod(5n, 3n)).to.equal(2n);
+    expect(g.mulMod(q - 1n, q - 1n)).to.equal(1n);
+    expect(g.mulMod(-2n, 3n)).to.equal(q - 6n);
+    expect(g.mod(-1n)).to.equal(q - 1n);
+    expect(g.mod(q + 3n)).to.equal(3n);
+    expect(g.invert(2n)).to.equal((q + 1n) / 2n);
+  });
+});

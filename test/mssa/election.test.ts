@@ -1,9 +1,12 @@
 import { expect } from "chai";
 import {
   Behaviour,
+  BEHAVIOUR_NAMES,
   bordaScores,
+  compareRanked,
   DEFAULT_ELECTION_PARAMS as P,
   ElectionError,
+  MAX_CANDIDATES,
   misbehaviourRatio,
   preferenceMatrix,
   runRound,
@@ -16,6 +19,10 @@ import {
 import { expectThrows } from "../helpers/errors";
 
 const w = (x: number) => (BigInt(Math.round(x * 1000)) * WAD) / 1000n;
+
+/** Asserts an ElectionError (INVALID_PARAMETER) with exactly this message. */
+const bad = (f: () => unknown, message: string) =>
+  expectThrows(f, ElectionError, "INVALID_PARAMETER", new RegExp(`^${message.replace(/[[\]()]/g, "\\$&")}$`));
 
 describe("mssa/election (Eqs. 1-4, off-chain)", () => {
   describe("Eq. 1: misbehaviour ratio", () => {
@@ -150,6 +157,141 @@ describe("mssa/election (Eqs. 1-4, off-chain)", () => {
         ElectionError,
         "INVALID_PARAMETER",
         /eligible/,
+      );
+    });
+  });
+
+  describe("# constants and exact checks", () => {
+    it("keeps the paper's weights, our caps and the contract's limits", () => {
+      expect(WAD).to.equal(10n ** 18n);
+      expect(MAX_CANDIDATES).to.equal(64);
+      expect(P).to.deep.equal({
+        seats: 3,
+        reportQuorum: 2,
+        nominationPeriod: 3600,
+        votingPeriod: 3600,
+        caps: [5, 10, 10, 3],
+        weights: [w(0.4), w(0.3), w(0.2), w(0.3)],
+      });
+      expect(BEHAVIOUR_NAMES).to.deep.equal({ "block-detection": 0, communication: 1, "no-response": 2, other: 3 });
+    });
+
+    it("Eq. 1 rounds each term down and accepts counts up to the caps", () => {
+      const p = { caps: [3, 3, 3, 3] as [number, number, number, number], weights: [1n, 2n, 4n, 5n] as [bigint, bigint, bigint, bigint] };
+      expect(misbehaviourRatio([1, 0, 0, 0], p)).to.equal(0n); // floor(1/3)
+      expect(misbehaviourRatio([0, 2, 0, 0], p)).to.equal(1n); // floor(4/3)
+      expect(misbehaviourRatio([1, 1, 1, 1], p)).to.equal(0n + 0n + 1n + 1n);
+      expect(misbehaviourRatio([3, 3, 3, 3], p)).to.equal(12n);
+      expect(misbehaviourRatio([1, 0, 0, 0], P)).to.equal(w(0.08));
+      expect(misbehaviourRatio([0, 0, 0, 3], P)).to.equal(w(0.3));
+    });
+
+    it("Eq. 1 names the offending count and range", () => {
+      bad(() => misbehaviourRatio([0, 0, 0], P), "expected 4 behaviour counts, got 3");
+      bad(() => misbehaviourRatio([0, 0, 0, 0, 0], P), "expected 4 behaviour counts, got 5");
+      bad(() => misbehaviourRatio([6, 0, 0, 0], P), "count t_0 = 6 outside [0, 5]");
+      bad(() => misbehaviourRatio([0, -1, 0, 0], P), "count t_1 = -1 outside [0, 10]");
+      bad(() => misbehaviourRatio([0, 0, 0.5, 0], P), "count t_2 = 0.5 outside [0, 10]");
+      bad(() => misbehaviourRatio([0, 0, 0, 4], P), "count t_3 = 4 outside [0, 3]");
+    });
+
+    it("validateRanking names the offending size, length or position", () => {
+      bad(() => validateRanking([], 0), "number of candidates 0 outside [1, 64]");
+      bad(() => validateRanking([0], 1.5), "number of candidates 1.5 outside [1, 64]");
+      bad(() => validateRanking([0], 65), "number of candidates 65 outside [1, 64]");
+      bad(() => validateRanking([0, 1], 3), "a ballot ranks all 3 candidates; got 2");
+      bad(() => validateRanking([1, 1, 0], 3), "position 1: candidate 1 is not a new index in [0, 3)");
+      bad(() => validateRanking([0, -1, 1], 3), "position 1: candidate -1 is not a new index in [0, 3)");
+      bad(() => validateRanking([0, 1, 3], 3), "position 2: candidate 3 is not a new index in [0, 3)");
+      bad(() => validateRanking([0.5, 1, 2], 3), "position 0: candidate 0.5 is not a new index in [0, 3)");
+      expect(() => validateRanking([0], 1)).to.not.throw();
+      expect(() => validateRanking([2, 0, 1], 3)).to.not.throw();
+      const all = Array.from({ length: 64 }, (_, i) => 63 - i);
+      expect(() => validateRanking(all, 64)).to.not.throw();
+      expect(voterScores(all, 64)[0]).to.equal(0);
+      expect(voterScores(all, 64)[63]).to.equal(63);
+    });
+
+    it("compareRanked: higher score first, then lower ratio, then lower address; equal entries tie", () => {
+      const e = (id: number, score: bigint, ratio: bigint) => ({ id: "0x" + id.toString(16).padStart(40, "0"), score, ratio });
+      expect(compareRanked(e(1, 6n, 9n), e(2, 5n, 0n))).to.equal(-1);
+      expect(compareRanked(e(2, 5n, 0n), e(1, 6n, 9n))).to.equal(1);
+      expect(compareRanked(e(9, 5n, 1n), e(1, 5n, 2n))).to.equal(-1);
+      expect(compareRanked(e(1, 5n, 2n), e(9, 5n, 1n))).to.equal(1);
+      expect(compareRanked(e(0x10, 5n, 1n), e(0x9, 5n, 1n))).to.equal(1); // as numbers, not strings
+      expect(compareRanked(e(0x9, 5n, 1n), e(0x10, 5n, 1n))).to.equal(-1);
+      expect(compareRanked(e(7, 5n, 1n), e(7, 5n, 1n))).to.equal(0);
+      expect(top([e(1, 1n, 0n), e(2, 3n, 0n), e(3, 2n, 0n)], 2).map((x) => x.score)).to.deep.equal([3n, 2n]);
+    });
+  });
+
+  describe("# runRound", () => {
+    const ids = Array.from({ length: 7 }, (_, i) => "0x" + String(i + 1).repeat(40));
+    const byPreference = (prefs: string[][]) => (cands: readonly string[]) => prefs.map((p) => p.map((id) => cands.indexOf(id)));
+
+    it("keeps the top 2m nominees by Eq. 2 as candidates, drops factor-0 nominees, elects the top m", () => {
+      const [a, b, c, d, e, f, g] = ids;
+      // f has the most nominations but a ratio of 1: not eligible. e has a zero vote count. g is fifth of five.
+      const nominations = new Map([
+        [a, 5],
+        [b, 4],
+        [c, 4],
+        [d, 2],
+        [e, 0],
+        [f, 9],
+        [g, 1],
+      ]);
+      const counts = (n: string) => (n === f ? [5, 10, 0, 3] : n === c ? [0, 0, 5, 0] : [0, 0, 0, 0]);
+      let seen: readonly string[] = [];
+      const r = runRound({
+        params: { ...P, seats: 2 },
+        nominations,
+        counts,
+        ballots: (cands) => {
+          seen = cands;
+          return byPreference([[d, c, b, a]])(cands);
+        },
+      });
+      // b (4 x 1.0) before c (4 x 0.9); d fourth; g beyond 2m; e (0 votes) and f (ratio >= 1) dropped
+      expect(r.candidates.map((x) => x.id)).to.deep.equal([a, b, c, d]);
+      expect(seen).to.deep.equal([a, b, c, d]);
+      expect(r.candidates.map((x) => x.score)).to.deep.equal([5n * WAD, 4n * WAD, 4n * w(0.9), 2n * WAD]);
+      expect(r.candidates[2].ratio).to.equal(w(0.1));
+      expect(r.scores).to.deep.equal([0, 1, 2, 3]);
+      // d: 3 points; c: 2 x 0.9 = 1.8
+      expect(r.authorities).to.deep.equal([
+        { id: d, ratio: 0n, score: 3n * WAD },
+        { id: c, ratio: w(0.1), score: 2n * w(0.9) },
+      ]);
+    });
+
+    it("takes every eligible nominee when there are fewer than 2m, but needs more than m", () => {
+      const [a, b, c] = ids;
+      const r = runRound({
+        params: { ...P, seats: 2 },
+        nominations: new Map([
+          [a, 1],
+          [b, 2],
+          [c, 3],
+        ]),
+        counts: () => [0, 0, 0, 0],
+        ballots: byPreference([[a, b, c]]),
+      });
+      expect(r.candidates.map((x) => x.id)).to.deep.equal([c, b, a]);
+      expect(r.authorities.map((x) => x.id)).to.deep.equal([a, b]);
+      bad(
+        () =>
+          runRound({
+            params: { ...P, seats: 2 },
+            nominations: new Map([
+              [a, 1],
+              [b, 1],
+              [c, 1],
+            ]),
+            counts: (n) => (n === c ? [5, 10, 0, 3] : [0, 0, 0, 0]),
+            ballots: () => [],
+          }),
+        "2 eligible nominees; an election of 2 needs more",
       );
     });
   });

@@ -9,25 +9,37 @@ import {
   registerRn,
   serveJoin,
   serveReauth,
+  setupPool,
   syncFilters,
 } from "../../../offchain/protocols/rsms/flows";
+import { RsmsLedger } from "../../../offchain/protocols/rsms/ledger";
+import type { ResourcePoolRegistry } from "../../../typechain-types";
+import { ethers } from "hardhat";
 import { RsmsRejectedError, RsmsRejectReason } from "../../../offchain/protocols/rsms/errors";
 import { ResourcePoolManager } from "../../../offchain/protocols/rsms/rpm";
 import {
+  AAD,
   SIZES,
+  decodeJoinForward,
   decodeJoinRequest,
+  decodeReauthForward,
   encodeJoinReply,
   encodeJoinRequest,
+  encodeReauthReply,
   encodeReauthRequest,
 } from "../../../offchain/protocols/rsms/messages";
-import { poolEncryptionKey, tagOf } from "../../../offchain/protocols/rsms/params";
+import { RsmsParams, paramsFromPkPub, pointHex, poolEncryptionKey, tagOf } from "../../../offchain/protocols/rsms/params";
 import { BloomFilter } from "../../../offchain/crypto/bloom";
-import { encodeScalar, mulBase, randomScalar } from "../../../offchain/crypto/group";
-import { concat, toHex, xor } from "../../../offchain/crypto/bytes";
-import { H3, H6 } from "../../../offchain/crypto/hash";
+import { ORDER, addMod, decodePoint, encodePoint, encodeScalar, mulBase, mulMod, randomScalar } from "../../../offchain/crypto/group";
+import { concat, numberToBytesBE, toHex, xor } from "../../../offchain/crypto/bytes";
+import { eciesDecrypt } from "../../../offchain/crypto/ecies";
+import { H2, H3, H4, H6 } from "../../../offchain/crypto/hash";
 import { MalformedMessageError } from "../../../offchain/protocols/rsms/errors";
+import { Msrp } from "../../../offchain/protocols/rsms/msrp";
+import { PoolInfo, ResourceNode, RnState } from "../../../offchain/protocols/rsms/rn";
+import { expectThrows } from "../../helpers/errors";
 
-async function expectRejected(p: Promise<unknown>, reason: RsmsRejectReason): Promise<void> {
+async function expectRejected(p: Promise<unknown>, reason: RsmsRejectReason, msg?: RegExp): Promise<void> {
   let err: unknown;
   try {
     await p;
@@ -36,7 +48,267 @@ async function expectRejected(p: Promise<unknown>, reason: RsmsRejectReason): Pr
   }
   expect(err, `expected rejection ${reason}`).to.be.instanceOf(RsmsRejectedError);
   expect((err as RsmsRejectedError).reason, (err as Error).message).to.equal(reason);
+  expect((err as RsmsRejectedError).code).to.equal("PROTOCOL_REJECTED");
+  if (msg) expect((err as Error).message).to.match(msg);
 }
+
+/**
+ * Agents without the MSRP agent or the chain: PK_pub = msk*P, one RPM with sk = d + msk*H2(PID_RPM)
+ * and one RN with a secret of the test's choosing; the test plays the MSRP and the chain.
+ */
+function agents(poolId = 1) {
+  const msk = randomScalar();
+  const params: RsmsParams = { pkPub: mulBase(msk) };
+  const pidRpm = H6("rpm", BigInt(poolId));
+  const d = randomScalar();
+  const pool: PoolInfo = { poolId, pkRpm: mulBase(d), pidRpm };
+  const rpm = new ResourcePoolManager(params, { poolId, sk: addMod(d, mulMod(msk, H2(pidRpm))), pid: pidRpm });
+  const state: RnState = {
+    name: "rn",
+    sk: randomScalar(),
+    a: randomScalar(),
+    pid: H6("rn", 0n),
+    k: 0,
+    joined: false,
+    homePool: poolId,
+    pool: 0,
+  };
+  const rn = new ResourceNode(params, state);
+  const Z = poolEncryptionKey(params, pool.pkRpm, pool.pidRpm);
+  /** A join request carrying any 32-byte "secret" (the RPM recovers exactly these bytes). */
+  const joinRequest = (secret: Uint8Array, pid = state.pid) => {
+    const u = randomScalar();
+    return encodeJoinRequest({ c1: Z.multiply(u), c2: xor(H3(32, mulBase(u), pid), secret), pid });
+  };
+  /** A re-authentication request carrying any claimed tag and any 32-byte next secret. */
+  const reauthRequest = (tag: Uint8Array, next: Uint8Array, pid = state.pid, nextPid = H6("next", 1n)) => {
+    const w = randomScalar();
+    return encodeReauthRequest({ c1: Z.multiply(w), c2: xor(H3(64, mulBase(w), pid), concat(tag, next)), pid, nextPid });
+  };
+  /** A filter holding `items`, loaded by the RPM as `epoch`. */
+  const load = (epoch: number, ...items: bigint[]) => {
+    const f = BloomFilter.init(8, 16);
+    for (const a of items) f.insert(encodeScalar(a));
+    rpm.addFilter(epoch, f.serialize(), f.root());
+  };
+  return { msk, params, pool, rpm, rn, state, joinRequest, reauthRequest, load };
+}
+
+function expectRejectedSync(f: () => unknown, reason: RsmsRejectReason, msg: RegExp): void {
+  expectThrows(f, RsmsRejectedError, "PROTOCOL_REJECTED", msg);
+  try {
+    f();
+  } catch (e) {
+    expect((e as RsmsRejectedError).reason).to.equal(reason);
+  }
+}
+
+describe("protocols/rsms/rn: the RN agent", () => {
+  it("builds a join request the pool's RPM opens to (a, PID), and keeps (pool, a, PID) pending", () => {
+    const x = agents(3);
+    const { request, pending } = x.rn.buildJoinRequest(x.pool);
+    expect(request).to.have.length(SIZES.JoinRequest);
+    expect(pending).to.deep.equal({ poolId: 3, a: x.state.a, pid: x.state.pid, kind: "join" });
+    const opened = x.rpm.openJoinRequest(request);
+    expect(opened).to.deep.equal({ a: x.state.a, pid: x.state.pid, tag: tagOf(x.state.a) });
+    expect(x.rn.state).to.deep.equal(x.state); // building changes nothing
+  });
+
+  it("accepts the RPM iff A = a*P; then it is joined at that pool and cannot join again", () => {
+    const x = agents(3);
+    const { pending } = x.rn.buildJoinRequest(x.pool);
+    const before = x.rn.state;
+    expectRejectedSync(
+      () => x.rn.acceptJoinReply(encodeJoinReply({ A: mulBase(x.state.a + 1n) }), pending),
+      "RPM_AUTHENTICATION_FAILED",
+      /^acceptJoinReply: A != a\*P: the responder for pool 3 is not its RPM$/,
+    );
+    expectThrows(
+      () => x.rn.acceptJoinReply(encodeReauthReply({ A: mulBase(x.state.a) }), pending),
+      MalformedMessageError,
+      "MESSAGE_MALFORMED",
+      /^decodeJoinReply: wrong type/,
+    );
+    expect(x.rn.state).to.deep.equal(before);
+    x.rn.acceptJoinReply(encodeJoinReply({ A: mulBase(x.state.a) }), pending);
+    expect(x.rn.state).to.deep.equal({ ...x.state, joined: true, pool: 3 });
+    const joined = x.rn.state;
+    expectRejectedSync(
+      () => x.rn.buildJoinRequest(x.pool),
+      "INVALID_STATE",
+      /^buildJoinRequest: rn already joined with PID_0; use re-authentication to move$/,
+    );
+    expect(x.rn.state).to.deep.equal(joined);
+  });
+
+  it("re-authenticates only once joined: a_{k+1} = H4(a_k, sk), PID_{k+1} = H6(PID_k, a_k), and moves on A = a_{k+1}*P", () => {
+    const x = agents(2);
+    expectRejectedSync(
+      () => x.rn.buildReauthRequest(x.pool),
+      "INVALID_STATE",
+      /^buildReauthRequest: rn has not completed initial authentication$/,
+    );
+    const s = x.state;
+    const rn = new ResourceNode(x.params, { ...s, joined: true, pool: 1, k: 4 });
+    const { request, pending } = rn.buildReauthRequest(x.pool);
+    const nextA = H4(s.a, s.sk);
+    const nextPid = H6(s.pid, s.a);
+    expect(request).to.have.length(SIZES.ReauthRequest);
+    expect(pending).to.deep.equal({ poolId: 2, a: nextA, pid: nextPid, kind: "reauth" });
+    expect(x.rpm.openReauthRequest(request)).to.deep.equal({ pid: s.pid, nextPid, claimedTag: tagOf(s.a), nextA, nextTag: tagOf(nextA) });
+    const before = rn.state;
+    expectRejectedSync(
+      () => rn.acceptReauthReply(encodeReauthReply({ A: mulBase(s.a) }), pending),
+      "RPM_AUTHENTICATION_FAILED",
+      /^acceptReauthReply: A != a\*P: the responder for pool 2 is not its RPM$/,
+    );
+    expectThrows(
+      () => rn.acceptReauthReply(encodeJoinReply({ A: mulBase(nextA) }), pending),
+      MalformedMessageError,
+      "MESSAGE_MALFORMED",
+      /^decodeReauthReply: wrong type/,
+    );
+    expect(rn.state).to.deep.equal(before);
+    rn.acceptReauthReply(encodeReauthReply({ A: mulBase(nextA) }), pending);
+    expect(rn.state).to.deep.equal({ ...s, a: nextA, pid: nextPid, k: 5, joined: true, pool: 2 });
+  });
+
+  it("exposes PK_RN, its pseudonym and its group party; state is copied in and out", () => {
+    const x = agents();
+    expect(x.rn.publicKey.equals(mulBase(x.state.sk))).to.equal(true);
+    expect(x.rn.hasPid(x.state.pid)).to.equal(true);
+    expect(x.rn.hasPid(H6("other", 0n))).to.equal(false);
+    const party = x.rn.groupParty();
+    expect([party.name, toHex(party.pid)]).to.deep.equal(["rn", toHex(x.state.pid)]);
+    expect(party.publicKey.equals(x.rn.publicKey)).to.equal(true);
+    x.state.pid[0] ^= 1; // the caller's array
+    x.rn.state.pid[1] ^= 1; // a copy handed out
+    expect(x.rn.hasPid(H6("rn", 0n))).to.equal(true);
+  });
+
+  it("round-trips through its keystore record", () => {
+    const x = agents();
+    const rn = new ResourceNode(x.params, { ...x.state, joined: true, pool: 2, k: 3, homePool: 1 });
+    const rec = rn.toRecord();
+    expect(rec).to.deep.equal({
+      name: "rn",
+      sk: toHex(encodeScalar(x.state.sk)),
+      a: toHex(encodeScalar(x.state.a)),
+      pid: toHex(x.state.pid),
+      k: 3,
+      joined: true,
+      homePool: 1,
+      pool: 2,
+    });
+    expect(ResourceNode.fromRecord(x.params, JSON.parse(JSON.stringify(rec)) as Record<string, unknown>).state).to.deep.equal(rn.state);
+  });
+});
+
+describe("protocols/rsms/rpm: the RPM agent", () => {
+  it("its effective key is PK_RPM + H2(PID_RPM)*PK_pub, and it round-trips through its keystore record", () => {
+    const x = agents(4);
+    expect(x.rpm.effectivePublicKey.equals(poolEncryptionKey(x.params, x.pool.pkRpm, x.pool.pidRpm))).to.equal(true);
+    const rec = x.rpm.toRecord();
+    expect(Object.keys(rec)).to.deep.equal(["poolId", "sk", "pid"]);
+    expect([rec.poolId, rec.pid]).to.deep.equal([4, toHex(x.pool.pidRpm)]);
+    const back = ResourcePoolManager.fromRecord(x.params, JSON.parse(JSON.stringify(rec)) as Record<string, unknown>);
+    expect([back.poolId, toHex(back.pid)]).to.deep.equal([4, toHex(x.pool.pidRpm)]);
+    expect(back.effectivePublicKey.equals(x.rpm.effectivePublicKey)).to.equal(true);
+    expect(back.openJoinRequest(x.rn.buildJoinRequest(x.pool).request).a).to.equal(x.state.a);
+  });
+
+  it("a recovered secret outside Z_q* (0, q, 2^256 - 1) is refused; q - 1 opens", () => {
+    const x = agents();
+    const msg = /^openJoinRequest: the recovered secret is not in Z_q\* \(tampered or misdirected request\)$/;
+    for (const a of [0n, ORDER, 2n ** 256n - 1n])
+      expectRejectedSync(() => x.rpm.openJoinRequest(x.joinRequest(numberToBytesBE(a, 32))), "NOT_IN_FILTER", msg);
+    expect(x.rpm.openJoinRequest(x.joinRequest(numberToBytesBE(ORDER - 1n, 32))).a).to.equal(ORDER - 1n);
+    const tag = tagOf(5n);
+    for (const a of [0n, ORDER])
+      expectRejectedSync(
+        () => x.rpm.openReauthRequest(x.reauthRequest(tag, numberToBytesBE(a, 32))),
+        "NOT_IN_FILTER",
+        /^openReauthRequest: the recovered secret is not in Z_q\* \(tampered or misdirected request\)$/,
+      );
+    expect(x.rpm.openReauthRequest(x.reauthRequest(tag, numberToBytesBE(1n, 32))).nextA).to.equal(1n);
+  });
+
+  it("loads a filter only if its bytes hash to the root, and keeps its epochs in numeric order", () => {
+    const x = agents();
+    expect(x.rpm.loadedEpochs).to.deep.equal([]);
+    expect(x.rpm.inFilters(x.state.a)).to.equal(false);
+    for (const e of [10, 2, 0, 1]) x.load(e, BigInt(e) + 1000n);
+    expect(x.rpm.loadedEpochs).to.deep.equal([0, 1, 2, 10]);
+    const f = BloomFilter.init(8, 16);
+    f.insert(encodeScalar(x.state.a));
+    const root = new Uint8Array(32).fill(7);
+    expectRejectedSync(
+      () => x.rpm.addFilter(3, f.serialize(), root),
+      "FILTER_ROOT_MISMATCH",
+      new RegExp(`^addFilter: pool 1 epoch 3: the filter's bytes do not hash to the published root ${toHex(root)}$`),
+    );
+    expect(x.rpm.loadedEpochs).to.deep.equal([0, 1, 2, 10]);
+    expect(x.rpm.inFilters(x.state.a)).to.equal(false);
+    // a' in any one of the filters passes
+    expect(x.rpm.inFilters(1002n)).to.equal(true);
+    expect(x.rpm.inFilters(1010n)).to.equal(true);
+  });
+
+  it("forwards Enc_PKpub(a' || PID) bound to its pool only if a' is in a filter; replies A = a'*P", () => {
+    const x = agents(6);
+    const opened = x.rpm.openJoinRequest(x.rn.buildJoinRequest(x.pool).request);
+    expectRejectedSync(
+      () => x.rpm.forwardJoin(opened),
+      "NOT_IN_FILTER",
+      /^forwardJoin: a' is in none of pool 6's 0 published filters \(unregistered RN, wrong pool, or tampered request\)$/,
+    );
+    x.load(0, 1n);
+    x.load(1, 2n);
+    expectRejectedSync(() => x.rpm.forwardJoin(opened), "NOT_IN_FILTER", /^forwardJoin: a' is in none of pool 6's 2 published filters/);
+    x.load(2, x.state.a);
+    const fwd = decodeJoinForward(x.rpm.forwardJoin(opened));
+    expect(fwd.poolId).to.equal(6);
+    expect(toHex(eciesDecrypt(x.msk, fwd.sealed, AAD.joinForward(6)))).to.equal(toHex(concat(encodeScalar(x.state.a), x.state.pid)));
+    expect(toHex(x.rpm.joinReply(opened))).to.equal(toHex(encodeJoinReply({ A: mulBase(x.state.a) })));
+  });
+
+  it("forwardReauth: PID_{k+1} must not be on-chain, and the claimed H4(a_k) must be the non-zero tag on-chain with PID_k", () => {
+    const x = agents(5);
+    const tag = numberToBytesBE(0xff00n, 32); // a genuine tag may contain zero bytes
+    const next = randomScalar();
+    const nextPid = H6("next", 1n);
+    const opened = x.rpm.openReauthRequest(x.reauthRequest(tag, encodeScalar(next), x.state.pid, nextPid));
+    expect(opened).to.deep.equal({ pid: x.state.pid, nextPid, claimedTag: tag, nextA: next, nextTag: tagOf(next) });
+    const replayed = new RegExp(`^forwardReauth: PID_\\{k\\+1\\} ${toHex(nextPid)} is already on-chain \\(replayed re-authentication\\)$`);
+    expectRejectedSync(() => x.rpm.forwardReauth(opened, tag, true), "NEXT_PID_RECORDED", replayed);
+    expectRejectedSync(() => x.rpm.forwardReauth(opened, new Uint8Array(32), true), "NEXT_PID_RECORDED", replayed);
+    const notRecorded = new RegExp(`^forwardReauth: H4\\(a_k\\) is not on-chain with PID_k ${toHex(x.state.pid)}$`);
+    expectRejectedSync(() => x.rpm.forwardReauth(opened, new Uint8Array(32), false), "TAG_NOT_RECORDED", notRecorded);
+    expectRejectedSync(() => x.rpm.forwardReauth(opened, numberToBytesBE(0xfe00n, 32), false), "TAG_NOT_RECORDED", notRecorded);
+    // a claim of the zero tag matches "no record" byte for byte, and is still refused
+    const zero = x.rpm.openReauthRequest(x.reauthRequest(new Uint8Array(32), encodeScalar(next)));
+    expectRejectedSync(
+      () => x.rpm.forwardReauth(zero, new Uint8Array(32), false),
+      "TAG_NOT_RECORDED",
+      /^forwardReauth: H4\(a_k\) is not on-chain/,
+    );
+    const fwd = decodeReauthForward(x.rpm.forwardReauth(opened, tag, false));
+    expect([fwd.poolId, toHex(fwd.nextPid)]).to.deep.equal([5, toHex(nextPid)]);
+    expect(toHex(eciesDecrypt(x.msk, fwd.sealed, AAD.reauthForward(5)))).to.equal(toHex(encodeScalar(next)));
+    expect(toHex(x.rpm.reauthReply(opened))).to.equal(toHex(encodeReauthReply({ A: mulBase(next) })));
+  });
+});
+
+describe("protocols/rsms/params", () => {
+  it("PK_pub from its encoding, a point's hex, the pool key and the on-chain tag", () => {
+    const P = mulBase(12345n);
+    expect(paramsFromPkPub(encodePoint(P)).pkPub.equals(P)).to.equal(true);
+    expect(pointHex(P)).to.equal(toHex(encodePoint(P)));
+    const pid = H6("p", 1n);
+    expect(poolEncryptionKey({ pkPub: P }, mulBase(7n), pid).equals(mulBase(7n).add(P.multiply(H2(pid))))).to.equal(true);
+    expect(toHex(tagOf(99n))).to.equal(toHex(numberToBytesBE(H4(99n), 32)));
+  });
+});
 
 describe("protocols/rsms: joining resource pools (RSMS §IV.A)", () => {
   describe("# initial authentication", () => {
@@ -113,7 +385,6 @@ describe("protocols/rsms: joining resource pools (RSMS §IV.A)", () => {
 
     it("an unregistered RN (a not in the filter) is rejected", async () => {
       const { ctx, msrp, rpmA, ledger } = await loadRsms();
-      const { ResourceNode } = await import("../../../offchain/protocols/rsms/rn");
       const fake = new ResourceNode(msrp.params, {
         name: "intruder",
         sk: randomScalar(),
@@ -181,32 +452,49 @@ describe("protocols/rsms: joining resource pools (RSMS §IV.A)", () => {
       expect(rn.state).to.deep.equal(before);
     });
 
-    it("a Bloom false positive passes the RPM's filter but not the MSRP's exact check (Game 4)", async () => {
-      const { ctx, msrp, rpmA, ledger, registry, store } = await loadRsms();
-      // A deliberately tiny filter (lambda = 1) makes a false positive easy to find.
-      const tiny = BloomFilter.init(8, 1);
-      for (let i = 0; i < 8; i++) tiny.insert(encodeScalar(randomScalar()));
+    it("a Bloom false positive under a genuine, not-yet-joined RN's PID passes the RPM but not the MSRP's exact check (Game 4)", async () => {
+      const fx = await loadRsms();
+      const { ctx, rpmA, ledger } = fx;
+      // The same MSRP with a deliberately small filter policy (N = 4, lambda = 2: m = 12 bits), so
+      // that its own next filter for pool 1 has a false positive that is cheap to find.
+      const msrp = Msrp.fromRecord({ ...fx.msrp.toRecord(), policy: { capacity: 4, lambda: 2, intervalSec: 3600 } });
+      const late: ResourceNode[] = [];
+      let published = false;
+      for (let i = 0; i < 4; i++) {
+        const r = await registerRn(ctx, msrp, { name: `late${i}`, poolId: 1, rid: `serial-late-${i}` });
+        late.push(r.rn);
+        published ||= r.published !== undefined;
+      }
+      expect(published, "the full filter was published by the MSRP").to.equal(true);
+      await syncFilters(ctx, rpmA);
+      const victim = late[0];
+      const secrets = new Set([...fx.rns, ...late].map((r) => r.state.a));
+      // Grind a' != a (of any RN) that the RPM's filters accept: a false positive.
       let fp = 0n;
-      for (let i = 1n; fp === 0n; i++) if (tiny.check(encodeScalar(i * 7919n))) fp = i * 7919n;
-      const cid = await store.putBytes(tiny.serialize());
-      await registry.publishFilter(1, toHex(tiny.root()), cid, 8, 1);
-      const { ResourceNode } = await import("../../../offchain/protocols/rsms/rn");
-      const forger = new ResourceNode(msrp.params, {
-        name: "forger",
-        sk: randomScalar(),
-        a: fp,
-        pid: H6("forged", 2n),
-        k: 0,
-        joined: false,
-        homePool: 1,
-        pool: 0,
-      });
+      for (let i = 1n; fp === 0n; i++) if (!secrets.has(i) && rpmA.inFilters(i)) fp = i;
+      // The request carries the victim's genuine, current, unused PID_0 with the false-positive a'.
+      const forger = new ResourceNode(msrp.params, { ...victim.state, name: "forger", a: fp });
       const { request } = forger.buildJoinRequest(await poolInfo(ctx, 1));
       const opened = rpmA.openJoinRequest(request);
-      await syncFilters(ctx, rpmA);
-      expect(rpmA.inFilters(opened.a)).to.equal(true); // the RPM alone would accept
-      await expectRejected(serveJoin(ctx, rpmA, msrp, request), "MSRP_REJECTED");
+      expect(opened.a).to.equal(fp);
+      expect(toHex(opened.pid)).to.equal(toHex(victim.state.pid));
+      expect(await ledger.isTagUsed(opened.tag)).to.equal(false); // not a replay
+      const forward = rpmA.forwardJoin(opened); // the RPM alone would accept
+      const before = JSON.stringify(msrp.toRecord());
+      expectThrows(
+        () => msrp.verifyJoin(forward),
+        RsmsRejectedError,
+        "PROTOCOL_REJECTED",
+        /^verifyJoin: a' is not the secret issued for this PID/,
+      );
+      await expectRejected(serveJoin(ctx, rpmA, msrp, request), "MSRP_REJECTED", /^verifyJoin: a' is not the secret issued for this PID/);
+      expect(JSON.stringify(msrp.toRecord())).to.equal(before);
       expect(await ledger.joinCount()).to.equal(0);
+      expect(await ledger.isPidRecorded(victim.state.pid)).to.equal(false);
+      expect(await ledger.isTagUsed(tagOf(fp))).to.equal(false);
+      // The victim's own join still succeeds afterwards.
+      await initialJoin(ctx, victim, rpmA, msrp);
+      expect(toHex((await ledger.recordOf(victim.state.pid)).tag)).to.equal(toHex(tagOf(victim.state.a)));
     });
   });
 
@@ -246,7 +534,6 @@ describe("protocols/rsms: joining resource pools (RSMS §IV.A)", () => {
       const { ctx, msrp, rpmB, rns, ledger } = await loadRsms();
       const rn = rns[2];
       // force the RN to believe it joined, without any on-chain record
-      const { ResourceNode } = await import("../../../offchain/protocols/rsms/rn");
       const liar = new ResourceNode(rn.params, { ...rn.state, joined: true });
       const { request } = liar.buildReauthRequest(await poolInfo(ctx, 2));
       await expectRejected(serveReauth(ctx, rpmB, msrp, request), "TAG_NOT_RECORDED");
@@ -291,7 +578,6 @@ describe("protocols/rsms: joining resource pools (RSMS §IV.A)", () => {
       const { rns } = await loadRsms();
       let pid = rns[0].state.pid;
       let a = rns[0].state.a;
-      const { H4 } = await import("../../../offchain/crypto/hash");
       const sk = rns[0].state.sk;
       const dists: number[] = [];
       const ones: number[] = [];
@@ -328,7 +614,6 @@ describe("protocols/rsms: joining resource pools (RSMS §IV.A)", () => {
 
     it("the MSRP survives a restart: its keystore record restores verification and tracing", async () => {
       const { ctx, msrp, rpmA, rpmB, rns } = await loadRsms();
-      const { Msrp } = await import("../../../offchain/protocols/rsms/msrp");
       await initialJoin(ctx, rns[0], rpmA, msrp);
       const restored = Msrp.fromRecord(JSON.parse(JSON.stringify(msrp.toRecord())));
       await reauthenticate(ctx, rns[0], rpmB, restored);
@@ -346,3 +631,184 @@ function popcount(b: number): number {
   }
   return n;
 }
+
+describe("protocols/rsms/flows and ledger: each step's checks, results and failure paths", () => {
+  const snapshot = (m: Msrp) => JSON.stringify(m.toRecord());
+
+  it("setupPool refuses a pool that exists on-chain before registering anything", async () => {
+    const { ctx, msrp, others, ledger } = await loadRsms();
+    const before = snapshot(msrp);
+    await expectRejected(
+      setupPool(ctx, msrp, { name: "rpm-X", poolId: 1, rid: "X", account: others[3].address }),
+      "INVALID_STATE",
+      /^setupPool: pool 1 already exists on-chain$/,
+    );
+    expect(snapshot(msrp)).to.equal(before);
+    const { rpm, tx } = await setupPool(ctx, msrp, { name: "rpm-X", poolId: 3, rid: "X", account: others[3].address });
+    expect(rpm.poolId).to.equal(3);
+    expect(tx.gasUsed > 0n).to.equal(true);
+    const p = (await ledger.pool(3))!;
+    expect([p.rpm, toHex(p.pidRpm), p.epochs]).to.deep.equal([others[3].address, toHex(rpm.pid), 0]);
+    expect(p.pkRpm.equals(decodePoint(msrp.rpmOfPool(3)!.pk))).to.equal(true);
+    expect(await ledger.pool(4)).to.equal(undefined);
+  });
+
+  it("registerRn uses ctx.now for the filter's interval and publishes the filter when it becomes due", async () => {
+    const { ctx, msrp, ledger } = await loadRsms();
+    const t0 = 1_000_000;
+    let now = t0;
+    const timed = { ...ctx, now: () => now };
+    const first = await registerRn(timed, msrp, { name: "x1", poolId: 1, rid: "x1" });
+    expect(first.published).to.equal(undefined);
+    expect(first.rn.state).to.deep.include({ name: "x1", k: 0, joined: false, homePool: 1, pool: 0 });
+    expect(msrp.trace(first.rn.state.pid)).to.deep.include({ name: "x1", rid: "x1" });
+    now = t0 + 3599;
+    expect((await registerRn(timed, msrp, { name: "x2", poolId: 1, rid: "x2" })).published).to.equal(undefined);
+    now = t0 + 3600;
+    const third = await registerRn(timed, msrp, { name: "x3", poolId: 1, rid: "x3" });
+    const f = await ledger.filterAt(1, 1);
+    expect(third.published).to.deep.equal({
+      epoch: 1,
+      cid: f.cid,
+      root: toHex(f.root),
+      count: 3,
+      bytes: BloomFilter.init(64, 20).serialize().length,
+      tx: third.published!.tx,
+    });
+    expect([f.capacity, f.lambda]).to.deep.equal([64, 20]);
+    expect((await ledger.pool(1))!.epochs).to.equal(2);
+    expect(msrp.pendingCount(1)).to.equal(0);
+  });
+
+  it("without ctx.now the filter's interval starts at the current time", async () => {
+    const { ctx, msrp } = await loadRsms();
+    await registerRn(ctx, msrp, { name: "x1", poolId: 1, rid: "x1" });
+    const now = Math.floor(Date.now() / 1000);
+    expect(msrp.filterDue(1, now + 3500)).to.equal(false);
+    expect(msrp.filterDue(1, now + 3700)).to.equal(true);
+  });
+
+  it("a failed publication puts the filter back: nothing on-chain, and the next publication carries it", async () => {
+    const { ctx, msrp, ledger, registry, others, rpmA } = await loadRsms();
+    const { rn } = await registerRn(ctx, msrp, { name: "late", poolId: 1, rid: "late" });
+    const notMsrp = { ...ctx, ledger: new RsmsLedger(registry.connect(others[3])) };
+    let err: unknown;
+    try {
+      await publishFilter(notMsrp, msrp, 1);
+    } catch (e) {
+      err = e;
+    }
+    expect(String(err)).to.match(/AccessControlUnauthorizedAccount/);
+    expect(msrp.pendingCount(1)).to.equal(1);
+    expect((await ledger.pool(1))!.epochs).to.equal(1);
+    const failingStore = { ...ctx, store: { putBytes: () => Promise.reject(new Error("store down")) } as unknown as typeof ctx.store };
+    let err2: unknown;
+    try {
+      await publishFilter(failingStore, msrp, 1);
+    } catch (e) {
+      err2 = e;
+    }
+    expect((err2 as Error).message).to.equal("store down");
+    expect(msrp.pendingCount(1)).to.equal(1);
+    expect((await publishFilter(ctx, msrp, 1)).epoch).to.equal(1);
+    await initialJoin(ctx, rn, rpmA, msrp);
+    expect(rn.state.joined).to.equal(true);
+  });
+
+  it("syncFilters loads only the epochs the RPM lacks, and refuses a pool that is not on-chain", async () => {
+    const { ctx, msrp, rpmA } = await loadRsms();
+    expect(rpmA.loadedEpochs).to.deep.equal([]);
+    expect(await syncFilters(ctx, rpmA)).to.equal(1);
+    expect(await syncFilters(ctx, rpmA)).to.equal(0);
+    await registerRn(ctx, msrp, { name: "x", poolId: 1, rid: "x" });
+    await publishFilter(ctx, msrp, 1);
+    expect(await syncFilters(ctx, rpmA)).to.equal(1);
+    expect(rpmA.loadedEpochs).to.deep.equal([0, 1]);
+    const orphan = new ResourcePoolManager(msrp.params, { poolId: 9, sk: 5n, pid: H6("o", 1n) });
+    await expectRejected(syncFilters(ctx, orphan), "UNKNOWN_POOL", /^syncFilters: pool 9 is not on-chain$/);
+  });
+
+  it("poolInfo returns the pool's on-chain RPM values, and refuses an unknown pool", async () => {
+    const { ctx, msrp } = await loadRsms();
+    const info = await poolInfo(ctx, 2);
+    const issued = msrp.rpmOfPool(2)!;
+    expect([info.poolId, toHex(info.pidRpm), toHex(encodePoint(info.pkRpm))]).to.deep.equal([2, toHex(issued.pid), toHex(issued.pk)]);
+    await expectRejected(poolInfo(ctx, 9), "UNKNOWN_POOL", /^poolInfo: pool 9 is not on-chain$/);
+  });
+
+  it("serveJoin and serveReauth name the replayed tag", async () => {
+    const { ctx, msrp, rpmA, rpmB, rns } = await loadRsms();
+    const { request, pending } = rns[0].buildJoinRequest(await poolInfo(ctx, 1));
+    rns[0].acceptJoinReply((await serveJoin(ctx, rpmA, msrp, request)).reply, pending);
+    await expectRejected(
+      serveJoin(ctx, rpmA, msrp, request),
+      "REPLAYED_SECRET",
+      new RegExp(`^serveJoin: H4\\(a'\\) ${toHex(tagOf(pending.a))} is already on-chain: replayed join$`),
+    );
+    const r = rns[0].buildReauthRequest(await poolInfo(ctx, 2));
+    const res = await reauthenticate(ctx, rns[0], rpmB, msrp);
+    expect(res.wire).to.deep.equal({ rnToRpm: 163, rpmToMsrp: 120, rpmToRn: 35 });
+    expect(res.record).to.deep.equal({ pid: r.pending.pid, tag: tagOf(r.pending.a), poolId: 2, kind: 2 });
+    await expectRejected(
+      serveReauth(ctx, rpmB, msrp, r.request),
+      "REPLAYED_SECRET",
+      /^serveReauth: H4\(a'_\{k\+1\}\) is already on-chain: replayed re-authentication$/,
+    );
+  });
+
+  it("initialJoinBatch records all or nothing: a duplicate or an already-used secret fails the whole batch", async () => {
+    const { ctx, msrp, rpmA, rns, ledger } = await loadRsms();
+    const before = snapshot(msrp);
+    const states = rns.map((r) => r.state);
+    await expectRejected(
+      initialJoinBatch(ctx, [rns[0], rns[1], rns[0]], rpmA, msrp),
+      "REPLAYED_SECRET",
+      /^initialJoinBatch: rn0's secret is already used$/,
+    );
+    expect(await ledger.joinCount()).to.equal(0);
+    expect(snapshot(msrp)).to.equal(before);
+    expect(rns.map((r) => r.state)).to.deep.equal(states);
+    // a copy of rn2 from before its join still holds the used secret
+    const stale = ResourceNode.fromRecord(msrp.params, rns[2].toRecord());
+    await initialJoin(ctx, rns[2], rpmA, msrp);
+    const afterJoin = snapshot(msrp);
+    await expectRejected(
+      initialJoinBatch(ctx, [rns[1], stale], rpmA, msrp),
+      "REPLAYED_SECRET",
+      /^initialJoinBatch: rn2's secret is already used$/,
+    );
+    expect(await ledger.joinCount()).to.equal(1);
+    expect(snapshot(msrp)).to.equal(afterJoin);
+    expect(rns[1].state.joined).to.equal(false);
+    const { records, tx } = await initialJoinBatch(ctx, [rns[1], rns[3]], rpmA, msrp);
+    expect(records).to.deep.equal([states[1], states[3]].map((s) => ({ pid: s.pid, tag: tagOf(s.a), poolId: 1, kind: 1 })));
+    expect(tx.block).to.equal(await ethers.provider.getBlockNumber());
+    expect(await ledger.joinCount()).to.equal(3);
+  });
+
+  it("the ledger reads records and tags byte for byte (a tag may contain zero bytes)", async () => {
+    const { ledger, registry } = await loadRsms();
+    const pid = H6("p", 1n);
+    const tag = numberToBytesBE(1n, 32); // 31 zero bytes
+    expect(await ledger.isPidRecorded(pid)).to.equal(false);
+    await registry.recordJoin(toHex(pid), toHex(tag), 2, 1);
+    expect(await ledger.isPidRecorded(pid)).to.equal(true);
+    expect(await ledger.isTagUsed(tag)).to.equal(true);
+    const rec = await ledger.recordOf(pid);
+    expect([toHex(rec.tag), rec.poolId, rec.kind]).to.deep.equal([toHex(tag), 2, 1]);
+    expect(rec.recordedAt).to.equal((await ethers.provider.getBlock("latest"))!.timestamp);
+    expect(await ledger.joinCount()).to.equal(1);
+  });
+
+  it("the ledger refuses a transaction without a receipt", async () => {
+    const unmined = { wait: () => Promise.resolve(null) };
+    const stub = { createPool: () => Promise.resolve(unmined) } as unknown as ResourcePoolRegistry;
+    let err: unknown;
+    try {
+      await new RsmsLedger(stub).createPool(1, "0x" + "11".repeat(20), H6("p", 1n), mulBase(3n));
+    } catch (e) {
+      err = e;
+    }
+    expect((err as Error).message).to.equal("transaction was not mined");
+  });
+});

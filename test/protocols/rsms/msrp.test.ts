@@ -1,8 +1,24 @@
 import { expect } from "chai";
-import { Msrp } from "../../../offchain/protocols/rsms/msrp";
-import { Role } from "../../../offchain/protocols/rsms/messages";
-import { AgentStateError } from "../../../offchain/protocols/rsms/errors";
-import { encodeScalar } from "../../../offchain/crypto/group";
+import { DEFAULT_FILTER_POLICY, Msrp, MsrpRecord } from "../../../offchain/protocols/rsms/msrp";
+import {
+  AAD,
+  Role,
+  decodeRegistration,
+  encodeJoinForward,
+  encodeReauthForward,
+  encodeRegistration,
+} from "../../../offchain/protocols/rsms/messages";
+import { AgentStateError, MalformedMessageError, RsmsRejectedError } from "../../../offchain/protocols/rsms/errors";
+import { PoolInfo, ResourceNode } from "../../../offchain/protocols/rsms/rn";
+import { ResourcePoolManager } from "../../../offchain/protocols/rsms/rpm";
+import { tagOf } from "../../../offchain/protocols/rsms/params";
+import { GroupParty, commitmentsHash } from "../../../offchain/protocols/rsms/group";
+import { BloomFilter } from "../../../offchain/crypto/bloom";
+import { concat, toHex } from "../../../offchain/crypto/bytes";
+import { eciesEncrypt } from "../../../offchain/crypto/ecies";
+import { encodePoint, encodeScalar, mulBase } from "../../../offchain/crypto/group";
+import { H4, H6 } from "../../../offchain/crypto/hash";
+import { DecryptionError } from "../../../offchain/errors";
 import { expectThrows } from "../../helpers/errors";
 
 function msrpWithPool(policy = { capacity: 3, lambda: 10, intervalSec: 100 }) {
@@ -44,5 +60,619 @@ describe("protocols/rsms/msrp: Bloom filter policy", () => {
     const restored = Msrp.fromRecord(JSON.parse(JSON.stringify(m.toRecord())));
     expect(restored.pendingCount(1)).to.equal(1);
     expect(restored.takeFilter(1).filter.check(encodeScalar(a.a))).to.equal(true);
+  });
+});
+
+/**
+ * An MSRP with pools 1 and 2 and their RPM agents, and RNs rn0, rn1 (pool 1) and rn2, rn3 (pool 2)
+ * whose filters the RPMs have loaded; no chain: the join helpers play the chain's part.
+ */
+function offlineWorld(policy = { capacity: 16, lambda: 10, intervalSec: 100 }) {
+  const msrp = Msrp.setup(policy);
+  const pk = msrp.params.pkPub;
+  const pool = (name: string, poolId: number) => {
+    const c = msrp.registerRpm(name, Msrp.registrationRequest(pk, Role.RPM, poolId, `rid-${name}`));
+    return {
+      creds: c,
+      rpm: new ResourcePoolManager(msrp.params, { poolId, sk: c.sk, pid: c.pid }),
+      info: { poolId, pkRpm: c.pkRpm, pidRpm: c.pid } as PoolInfo,
+    };
+  };
+  const pools = [pool("rpm-A", 1), pool("rpm-B", 2)];
+  const rn = (name: string, poolId: number) => {
+    const c = msrp.registerRn(name, Msrp.registrationRequest(pk, Role.RN, poolId, `rid-${name}`), 0);
+    return new ResourceNode(msrp.params, { name, sk: c.sk, a: c.a, pid: c.pid, k: 0, joined: false, homePool: poolId, pool: 0 });
+  };
+  const rns = [rn("rn0", 1), rn("rn1", 1), rn("rn2", 2), rn("rn3", 2)];
+  for (const p of pools) {
+    const { filter } = msrp.takeFilter(p.info.poolId);
+    p.rpm.addFilter(0, filter.serialize(), filter.root());
+  }
+  const at = (poolId: number) => pools[poolId - 1];
+  /** Initial authentication, the chain's part played by the caller. */
+  const join = (node: ResourceNode) => {
+    const p = at(node.state.homePool);
+    const { request, pending } = node.buildJoinRequest(p.info);
+    const opened = p.rpm.openJoinRequest(request);
+    const v = msrp.verifyJoin(p.rpm.forwardJoin(opened));
+    msrp.commitJoin(v);
+    node.acceptJoinReply(p.rpm.joinReply(opened), pending);
+    return v;
+  };
+  /** The ReauthForward an honest RPM_Y sends for `node` (H4(a_k) taken as on-chain). */
+  const reauthForward = (node: ResourceNode, poolId: number) => {
+    const p = at(poolId);
+    const { request, pending } = node.buildReauthRequest(p.info);
+    const opened = p.rpm.openReauthRequest(request);
+    return { forward: p.rpm.forwardReauth(opened, tagOf(node.state.a), false), reply: p.rpm.reauthReply(opened), pending };
+  };
+  const reauth = (node: ResourceNode, poolId: number) => {
+    const { forward, reply, pending } = reauthForward(node, poolId);
+    const v = msrp.verifyReauth(forward);
+    msrp.commitJoin(v);
+    node.acceptReauthReply(reply, pending);
+    return v;
+  };
+  /** A JoinForward sealing any (a, PID) for any pool: the MSRP accepts forwards from anyone. */
+  const joinForward = (poolId: number, a: Uint8Array, pid: Uint8Array, aadPool = poolId) =>
+    encodeJoinForward({ poolId, sealed: eciesEncrypt(pk, concat(a, pid), AAD.joinForward(aadPool)) });
+  const reauthForwardOf = (poolId: number, nextPid: Uint8Array, nextA: Uint8Array, aadPool = poolId) =>
+    encodeReauthForward({ poolId, nextPid, sealed: eciesEncrypt(pk, nextA, AAD.reauthForward(aadPool)) });
+  const snapshot = () => JSON.stringify(msrp.toRecord());
+  const restored = () => Msrp.fromRecord(JSON.parse(JSON.stringify(msrp.toRecord())) as MsrpRecord);
+  return { msrp, pools, rns, at, join, reauth, reauthForward, joinForward, reauthForwardOf, snapshot, restored };
+}
+
+function rejected(f: () => unknown, msg: RegExp): void {
+  let err: unknown;
+  try {
+    f();
+  } catch (e) {
+    err = e;
+  }
+  expect(err, `expected MSRP_REJECTED ${msg}`).to.be.instanceOf(RsmsRejectedError);
+  expect((err as RsmsRejectedError).reason).to.equal("MSRP_REJECTED");
+  expect((err as RsmsRejectedError).code).to.equal("PROTOCOL_REJECTED");
+  expect((err as Error).message).to.match(msg);
+}
+
+describe("protocols/rsms/msrp: the exact check of a forwarded join (verifyJoin)", () => {
+  it("accepts the issued secret for its PID and pool, and changes nothing until commitJoin", () => {
+    const w = offlineWorld();
+    const rn = w.rns[0];
+    const before = w.snapshot();
+    const fwd = w.at(1).rpm.forwardJoin(w.at(1).rpm.openJoinRequest(rn.buildJoinRequest(w.at(1).info).request));
+    const v = w.msrp.verifyJoin(fwd);
+    expect(v.rn).to.equal("rn0");
+    expect(v.recordedA).to.equal(rn.state.a);
+    expect(v.record).to.deep.equal({ pid: rn.state.pid, tag: tagOf(rn.state.a), poolId: 1, kind: 1 });
+    expect(w.snapshot()).to.equal(before);
+    expect(w.msrp.verifyJoin(fwd)).to.deep.equal(v); // verifying again gives the same answer
+  });
+
+  it("refuses a forward that does not open under PK_pub for its pool (relabelled pool, other key, tampered)", () => {
+    const w = offlineWorld();
+    const rn = w.rns[0];
+    const before = w.snapshot();
+    const msg = /^verifyJoin: the forwarded secret does not open \(not sealed to PK_pub for this pool\)$/;
+    // sealed for pool 1, relabelled as pool 2
+    rejected(() => w.msrp.verifyJoin(w.joinForward(2, encodeScalar(rn.state.a), rn.state.pid, 1)), msg);
+    // sealed to another key
+    const other = encodeJoinForward({
+      poolId: 1,
+      sealed: eciesEncrypt(mulBase(7n), concat(encodeScalar(rn.state.a), rn.state.pid), AAD.joinForward(1)),
+    });
+    rejected(() => w.msrp.verifyJoin(other), msg);
+    const t = w.joinForward(1, encodeScalar(rn.state.a), rn.state.pid);
+    t[t.length - 1] ^= 1;
+    rejected(() => w.msrp.verifyJoin(t), msg);
+    expect(w.snapshot()).to.equal(before);
+  });
+
+  it("refuses a PID that is not an RN's current pseudonym (unknown, an RPM's, a user's, an old one)", () => {
+    const w = offlineWorld();
+    const user = w.msrp.registerUser("alice", Msrp.registrationRequest(w.msrp.params.pkPub, Role.User, 0, "alice"));
+    const rn = w.rns[0];
+    const a0 = rn.state.a;
+    const pid0 = rn.state.pid;
+    w.join(rn);
+    w.reauth(rn, 2); // PID_0 is now an old pseudonym of rn0
+    const before = w.snapshot();
+    const notCurrent = (pid: Uint8Array) => new RegExp(`^verifyJoin: ${toHex(pid)} is not a current RN pseudonym$`);
+    const unknown = H6("nobody", 1n);
+    rejected(() => w.msrp.verifyJoin(w.joinForward(1, encodeScalar(a0), unknown)), notCurrent(unknown));
+    rejected(() => w.msrp.verifyJoin(w.joinForward(1, encodeScalar(a0), w.at(1).creds.pid)), notCurrent(w.at(1).creds.pid));
+    rejected(() => w.msrp.verifyJoin(w.joinForward(1, encodeScalar(a0), user.pid)), notCurrent(user.pid));
+    rejected(() => w.msrp.verifyJoin(w.joinForward(1, encodeScalar(a0), pid0)), notCurrent(pid0));
+    expect(w.snapshot()).to.equal(before);
+  });
+
+  it("refuses the secret of an RN that already joined (a replay that reaches the MSRP)", () => {
+    const w = offlineWorld();
+    const rn = w.rns[1];
+    const s = rn.state;
+    w.join(rn);
+    const before = w.snapshot();
+    rejected(
+      () => w.msrp.verifyJoin(w.joinForward(1, encodeScalar(s.a), s.pid)),
+      new RegExp(`^verifyJoin: the secret of ${toHex(s.pid)} was already used$`),
+    );
+    expect(w.snapshot()).to.equal(before);
+  });
+
+  it("refuses any a' but the issued secret under a genuine, unused PID", () => {
+    const w = offlineWorld();
+    const rn = w.rns[0];
+    const before = w.snapshot();
+    for (const a of [rn.state.a + 1n, w.rns[1].state.a])
+      rejected(
+        () => w.msrp.verifyJoin(w.joinForward(1, encodeScalar(a), rn.state.pid)),
+        /^verifyJoin: a' is not the secret issued for this PID \(Bloom false positive or forgery\)$/,
+      );
+    expect(w.snapshot()).to.equal(before);
+  });
+
+  it("refuses the right secret at a pool the RN did not register for", () => {
+    const w = offlineWorld();
+    const rn = w.rns[2]; // registered for pool 2
+    const before = w.snapshot();
+    rejected(
+      () => w.msrp.verifyJoin(w.joinForward(1, encodeScalar(rn.state.a), rn.state.pid)),
+      /^verifyJoin: this RN was registered for pool 2, not 1$/,
+    );
+    expect(w.snapshot()).to.equal(before);
+    expect(w.msrp.verifyJoin(w.joinForward(2, encodeScalar(rn.state.a), rn.state.pid)).record.poolId).to.equal(2);
+  });
+});
+
+describe("protocols/rsms/msrp: the exact check of a forwarded re-authentication (verifyReauth)", () => {
+  it("accepts a'_{k+1} = H4(a_k, sk_RN) under PID_{k+1} = H6(PID_k, a_k), and changes nothing until commitJoin", () => {
+    const w = offlineWorld();
+    const rn = w.rns[0];
+    w.join(rn);
+    const s = rn.state;
+    const before = w.snapshot();
+    const { forward } = w.reauthForward(rn, 2);
+    const v = w.msrp.verifyReauth(forward);
+    const nextA = H4(s.a, s.sk);
+    expect(v.rn).to.equal("rn0");
+    expect(v.recordedA).to.equal(nextA);
+    expect(v.record).to.deep.equal({ pid: H6(s.pid, s.a), tag: tagOf(nextA), poolId: 2, kind: 2 });
+    expect(w.snapshot()).to.equal(before);
+  });
+
+  it("refuses a forward that does not open, names an unknown pool, or whose PID_{k+1} is nobody's next pseudonym", () => {
+    const w = offlineWorld();
+    const rn = w.rns[0];
+    w.join(rn);
+    const s = rn.state;
+    const nextPid = H6(s.pid, s.a);
+    const nextA = encodeScalar(H4(s.a, s.sk));
+    const before = w.snapshot();
+    rejected(() => w.msrp.verifyReauth(w.reauthForwardOf(1, nextPid, nextA, 2)), /^verifyReauth: the forwarded secret does not open$/);
+    rejected(() => w.msrp.verifyReauth(w.reauthForwardOf(9, nextPid, nextA)), /^verifyReauth: unknown pool 9$/);
+    // an RN that has not joined has no next pseudonym yet, even with the right a_{k+1}
+    const idle = w.rns[1].state;
+    const idleNext = H6(idle.pid, idle.a);
+    const notNext = (pid: Uint8Array) => new RegExp(`^verifyReauth: ${toHex(pid)} is not the next pseudonym of any joined RN$`);
+    rejected(() => w.msrp.verifyReauth(w.reauthForwardOf(2, idleNext, encodeScalar(H4(idle.a, idle.sk)))), notNext(idleNext));
+    const restored = w.restored();
+    rejected(() => restored.verifyReauth(w.reauthForwardOf(2, idleNext, encodeScalar(H4(idle.a, idle.sk)))), notNext(idleNext));
+    const random = H6("random", 2n);
+    rejected(() => w.msrp.verifyReauth(w.reauthForwardOf(2, random, nextA)), notNext(random));
+    expect(w.snapshot()).to.equal(before);
+  });
+
+  it("refuses any a'_{k+1} but H4(a_k, sk_RN), e.g. a_k itself or H4(a_k) (public on-chain)", () => {
+    const w = offlineWorld();
+    const rn = w.rns[0];
+    w.join(rn);
+    const s = rn.state;
+    const nextPid = H6(s.pid, s.a);
+    const before = w.snapshot();
+    for (const bad of [s.a, H4(s.a), H4(s.a, s.sk) + 1n])
+      rejected(
+        () => w.msrp.verifyReauth(w.reauthForwardOf(2, nextPid, encodeScalar(bad))),
+        /^verifyReauth: a'_\{k\+1\} != H4\(a_k, sk_RN\)$/,
+      );
+    expect(w.snapshot()).to.equal(before);
+  });
+
+  it("after a committed move, the used PID_{k+1} is nobody's next pseudonym; other RNs keep theirs", () => {
+    const w = offlineWorld();
+    const [rn0, rn1] = w.rns;
+    w.join(rn0);
+    w.join(rn1);
+    const s = rn0.state;
+    const usedNext = H6(s.pid, s.a);
+    w.reauth(rn0, 2);
+    const before = w.snapshot();
+    rejected(
+      () => w.msrp.verifyReauth(w.reauthForwardOf(2, usedNext, encodeScalar(H4(s.a, s.sk)))),
+      new RegExp(`^verifyReauth: ${toHex(usedNext)} is not the next pseudonym of any joined RN$`),
+    );
+    expect(w.snapshot()).to.equal(before);
+    // rn1's next pseudonym was not disturbed by rn0's move, and rn0 moves on
+    expect(w.reauth(rn1, 2).rn).to.equal("rn1");
+    expect(w.reauth(rn0, 1).record.pid).to.deep.equal(rn0.state.pid);
+  });
+});
+
+describe("protocols/rsms/msrp: commitJoin, tracing and the keystore record", () => {
+  it("commitJoin of an unknown RN is refused", () => {
+    const w = offlineWorld();
+    const before = w.snapshot();
+    expectThrows(
+      () => w.msrp.commitJoin({ record: { pid: H6("x", 1n), tag: tagOf(5n), poolId: 1, kind: 1 }, rn: "ghost", recordedA: 5n }),
+      AgentStateError,
+      "AGENT_STATE",
+      /^commitJoin: unknown RN ghost$/,
+    );
+    expect(w.snapshot()).to.equal(before);
+  });
+
+  it("traces every pseudonym with its kind, name, real identity and k, also after a keystore round trip", () => {
+    const w = offlineWorld();
+    const user = w.msrp.registerUser("alice", Msrp.registrationRequest(w.msrp.params.pkPub, Role.User, 0, "Alice"));
+    const rn = w.rns[0];
+    const pids = [rn.state.pid];
+    w.join(rn);
+    w.reauth(rn, 2);
+    pids.push(rn.state.pid);
+    w.reauth(rn, 1);
+    pids.push(rn.state.pid);
+    for (const m of [w.msrp, w.restored()]) {
+      pids.forEach((pid, k) => expect(m.trace(pid)).to.deep.equal({ kind: "rn", name: "rn0", rid: "rid-rn0", k }));
+      expect(m.trace(w.rns[3].state.pid)).to.deep.equal({ kind: "rn", name: "rn3", rid: "rid-rn3", k: 0 });
+      expect(m.trace(w.at(2).creds.pid)).to.deep.equal({ kind: "rpm", name: "rpm-B", rid: "rid-rpm-B", k: 0 });
+      expect(m.trace(user.pid)).to.deep.equal({ kind: "user", name: "alice", rid: "Alice", k: 0 });
+      const nobody = H6("nobody", 9n);
+      expectThrows(
+        () => m.trace(nobody),
+        AgentStateError,
+        "AGENT_STATE",
+        new RegExp(`^trace: ${toHex(nobody)} is not a pseudonym this MSRP issued$`),
+      );
+    }
+  });
+
+  it("a restored MSRP verifies the next move of a joined RN", () => {
+    const w = offlineWorld();
+    const rn = w.rns[2];
+    w.join(rn);
+    const restored = w.restored();
+    const v = restored.verifyReauth(w.reauthForward(rn, 1).forward);
+    expect(v.rn).to.equal("rn2");
+    expect(v.record.kind).to.equal(2);
+  });
+
+  it("summary, rpmOfPool and joinedRns report the public state", () => {
+    const w = offlineWorld();
+    w.msrp.registerUser("alice", Msrp.registrationRequest(w.msrp.params.pkPub, Role.User, 0, "Alice"));
+    w.join(w.rns[0]);
+    w.join(w.rns[2]);
+    w.reauth(w.rns[2], 1);
+    w.msrp.registerRn("rn4", Msrp.registrationRequest(w.msrp.params.pkPub, Role.RN, 2, "rid-rn4"), 0);
+    const hex = (n: number) => toHex(w.rns[n].state.pid);
+    expect(w.msrp.summary()).to.deep.equal({
+      rpms: [
+        { name: "rpm-A", poolId: 1, pid: toHex(w.at(1).creds.pid) },
+        { name: "rpm-B", poolId: 2, pid: toHex(w.at(2).creds.pid) },
+      ],
+      rns: [
+        { name: "rn0", homePool: 1, pool: 1, k: 0, pid: hex(0), joined: true },
+        { name: "rn1", homePool: 1, pool: 0, k: 0, pid: hex(1), joined: false },
+        { name: "rn2", homePool: 2, pool: 1, k: 1, pid: hex(2), joined: true },
+        { name: "rn3", homePool: 2, pool: 0, k: 0, pid: hex(3), joined: false },
+        { name: "rn4", homePool: 2, pool: 0, k: 0, pid: w.msrp.summary().rns[4].pid, joined: false },
+      ],
+      users: [{ name: "alice", pid: toHex(w.msrp.userCredentials("alice").pid) }],
+      pending: { 2: 1 },
+    });
+    expect(w.msrp.rpmOfPool(2)).to.deep.equal({ name: "rpm-B", pid: w.at(2).creds.pid, pk: encodePoint(w.at(2).creds.pkRpm) });
+    expect(w.msrp.rpmOfPool(3)).to.equal(undefined);
+    const joined = w.msrp.joinedRns();
+    expect(joined.map((r) => [r.name, toHex(r.pid), r.pool])).to.deep.equal([
+      ["rn0", hex(0), 1],
+      ["rn2", hex(2), 1],
+    ]);
+    expect(joined.every((r, i) => r.pk.equals(w.rns[[0, 2][i]].publicKey))).to.equal(true);
+  });
+
+  it("the policy getter returns a copy of the filter policy", () => {
+    const policy = { capacity: 5, lambda: 3, intervalSec: 7 };
+    const m = Msrp.setup(policy);
+    expect(m.policy).to.deep.equal(policy);
+    m.policy.capacity = 99;
+    expect(m.policy.capacity).to.equal(5);
+    expect(Msrp.setup().policy).to.deep.equal(DEFAULT_FILTER_POLICY);
+    expect(DEFAULT_FILTER_POLICY).to.deep.equal({ capacity: 1024, lambda: 20, intervalSec: 3600 });
+    expect(toHex(m.pkPubBytes)).to.equal(toHex(encodePoint(m.params.pkPub)));
+  });
+});
+
+describe("protocols/rsms/msrp: registration checks (each refused, nothing registered)", () => {
+  const req = (m: Msrp, role: number, poolId: number, rid: string) => Msrp.registrationRequest(m.params.pkPub, role, poolId, rid);
+  const sealedReq = (m: Msrp, role: number, poolId: number, plain: Uint8Array) =>
+    encodeRegistration({ role, poolId, sealed: eciesEncrypt(m.params.pkPub, plain, AAD.registration(role, poolId)) });
+
+  it("pool 0 is reserved; names and pools are unique per role", () => {
+    const w = offlineWorld();
+    const m = w.msrp;
+    const before = w.snapshot();
+    expectThrows(
+      () => m.registerRpm("rpm-0", req(m, Role.RPM, 0, "x")),
+      AgentStateError,
+      "AGENT_STATE",
+      /^registerRpm: pool id 0 is reserved$/,
+    );
+    expectThrows(
+      () => m.registerRpm("rpm-A", req(m, Role.RPM, 3, "x")),
+      AgentStateError,
+      "AGENT_STATE",
+      /^registerRpm: an RPM named "rpm-A" is already registered$/,
+    );
+    expectThrows(
+      () => m.registerRpm("rpm-C", req(m, Role.RPM, 1, "x")),
+      AgentStateError,
+      "AGENT_STATE",
+      /^registerRpm: pool 1 already has an RPM$/,
+    );
+    expectThrows(
+      () => m.registerRn("rn0", req(m, Role.RN, 1, "x")),
+      AgentStateError,
+      "AGENT_STATE",
+      /^registerRn: an RN named "rn0" is already registered$/,
+    );
+    expectThrows(() => m.registerRn("rn9", req(m, Role.RN, 3, "x")), AgentStateError, "AGENT_STATE", /^registerRn: pool 3 has no RPM$/);
+    m.registerUser("alice", req(m, Role.User, 0, "Alice"));
+    const withAlice = w.snapshot();
+    expectThrows(
+      () => m.registerUser("alice", req(m, Role.User, 0, "x")),
+      AgentStateError,
+      "AGENT_STATE",
+      /^registerUser: a user named "alice" is already registered$/,
+    );
+    expect(w.snapshot()).to.equal(withAlice);
+    expect(JSON.parse(withAlice).users).to.have.keys("alice");
+    expect(JSON.parse(before).users).to.deep.equal({});
+    // a third pool can still be registered
+    expect(m.registerRpm("rpm-C", req(m, Role.RPM, 3, "x")).poolId).to.equal(3);
+  });
+
+  it("the identity must be non-empty UTF-8, and the request must carry the role asked for", () => {
+    const w = offlineWorld();
+    const m = w.msrp;
+    const before = w.snapshot();
+    const malformed = (f: () => unknown, msg: RegExp) => expectThrows(f, MalformedMessageError, "MESSAGE_MALFORMED", msg);
+    malformed(() => m.registerUser("u", req(m, Role.User, 0, "")), /^registration: empty identity$/);
+    malformed(
+      () => m.registerUser("u", sealedReq(m, Role.User, 0, Uint8Array.of(0xff, 0xfe, 0x41))),
+      /^registration: the identity is not UTF-8$/,
+    );
+    malformed(() => m.registerRn("u", sealedReq(m, Role.RN, 1, Uint8Array.of(0xc3))), /^registration: the identity is not UTF-8$/);
+    malformed(() => m.registerUser("u", req(m, Role.RN, 1, "x")), /^registration: expected role 3, got 2$/);
+    malformed(() => m.registerRpm("u", req(m, Role.User, 0, "x")), /^registration: expected role 1, got 3$/);
+    expect(w.snapshot()).to.equal(before);
+    // a valid non-ASCII identity is fine
+    expect(m.trace(m.registerUser("u", req(m, Role.User, 0, "Zoë ☃")).pid).rid).to.equal("Zoë ☃");
+  });
+
+  it("a sealed identity is bound to its role and pool: relabelling either does not open", () => {
+    const w = offlineWorld();
+    const m = w.msrp;
+    const before = w.snapshot();
+    const rnReq = decodeRegistration(req(m, Role.RN, 1, "serial"));
+    const decryption = (f: () => unknown) => expectThrows(f, DecryptionError, "DECRYPTION_FAILED", /^eciesDecrypt: authentication failed/);
+    decryption(() => m.registerRn("x", encodeRegistration({ ...rnReq, poolId: 2 })));
+    decryption(() => m.registerUser("x", encodeRegistration({ ...rnReq, role: Role.User })));
+    expect(w.snapshot()).to.equal(before);
+  });
+});
+
+describe("protocols/rsms/msrp: Bloom filter bookkeeping", () => {
+  it("registerRn and filterDue default to the current time", () => {
+    const m = Msrp.setup({ capacity: 8, lambda: 4, intervalSec: 100 });
+    m.registerRpm("rpm", Msrp.registrationRequest(m.params.pkPub, Role.RPM, 1, "rpm"));
+    const now = Math.floor(Date.now() / 1000);
+    m.registerRn("a", Msrp.registrationRequest(m.params.pkPub, Role.RN, 1, "a"));
+    expect(m.filterDue(1, now + 90)).to.equal(false);
+    expect(m.filterDue(1, now + 110)).to.equal(true);
+    expect(m.filterDue(1)).to.equal(false);
+    const m2 = Msrp.setup({ capacity: 8, lambda: 4, intervalSec: 100 });
+    m2.registerRpm("rpm", Msrp.registrationRequest(m2.params.pkPub, Role.RPM, 1, "rpm"));
+    m2.registerRn("a", Msrp.registrationRequest(m2.params.pkPub, Role.RN, 1, "a"), now - 200);
+    expect(m2.filterDue(1)).to.equal(true);
+  });
+
+  it("a filter restored empty is never due and cannot be taken; a later restore replaces it", () => {
+    const { m } = msrpWithPool({ capacity: 3, lambda: 4, intervalSec: 100 });
+    expect(m.pendingCount(1)).to.equal(0);
+    expect(m.pendingCount(42)).to.equal(0);
+    m.restoreFilter(1, BloomFilter.init(3, 4), 0);
+    expect(m.pendingCount(1)).to.equal(0);
+    expect(m.filterDue(1, 10 ** 9)).to.equal(false);
+    expectThrows(
+      () => m.takeFilter(1),
+      AgentStateError,
+      "AGENT_STATE",
+      /^takeFilter: pool 1 has no registered RN waiting for publication$/,
+    );
+    expectThrows(
+      () => m.takeFilter(2),
+      AgentStateError,
+      "AGENT_STATE",
+      /^takeFilter: pool 2 has no registered RN waiting for publication$/,
+    );
+    // a failed publication of a real filter replaces the empty one, with its own opening time
+    const { m: m2, reg: reg2 } = msrpWithPool({ capacity: 3, lambda: 4, intervalSec: 100 });
+    const a = reg2("a", 500);
+    const taken = m2.takeFilter(1);
+    m.restoreFilter(1, taken.filter, taken.openedAt);
+    expect(m.pendingCount(1)).to.equal(1);
+    expect(m.filterDue(1, 599)).to.equal(false);
+    expect(m.filterDue(1, 600)).to.equal(true);
+    expect(m.takeFilter(1).filter.check(encodeScalar(a.a))).to.equal(true);
+  });
+  it("a restored keystore keeps each pending filter's opening time", () => {
+    const { m, reg } = msrpWithPool({ capacity: 3, lambda: 4, intervalSec: 100 });
+    reg("a", 1000);
+    const restored = Msrp.fromRecord(JSON.parse(JSON.stringify(m.toRecord())) as MsrpRecord);
+    expect(restored.filterDue(1, 1099)).to.equal(false);
+    expect(restored.filterDue(1, 1100)).to.equal(true);
+    expect(restored.toRecord().pending).to.deep.equal(m.toRecord().pending);
+    expect(Object.keys(m.toRecord().pending)).to.deep.equal(["1"]);
+  });
+});
+
+describe("protocols/rsms/msrp: service groups (requestGroup, rekeyGroup)", () => {
+  /** The offline world with rn0..rn3 joined, rn4 registered only, and a user alice. */
+  function groupWorld() {
+    const w = offlineWorld();
+    for (const rn of w.rns) w.join(rn);
+    const c4 = w.msrp.registerRn("rn4", Msrp.registrationRequest(w.msrp.params.pkPub, Role.RN, 1, "rid-rn4"), 0);
+    const user = w.msrp.registerUser("alice", Msrp.registrationRequest(w.msrp.params.pkPub, Role.User, 0, "Alice"));
+    const gid = (n: number) => new Uint8Array(32).fill(n);
+    const form = (n: number, size: number) => {
+      const g = w.msrp.requestGroup("alice", size, gid(n));
+      w.msrp.commitGroup(gid(n), "alice", g.parties.slice(1));
+      return g;
+    };
+    return { ...w, c4, user, gid, form };
+  }
+
+  it("refuses a bad size, an unknown user, or more RNs than have joined", () => {
+    const w = groupWorld();
+    const before = w.snapshot();
+    for (const size of [0, -1, 1.5])
+      expectThrows(
+        () => w.msrp.requestGroup("alice", size),
+        AgentStateError,
+        "AGENT_STATE",
+        new RegExp(`^requestGroup: size must be a positive integer, got ${size}$`),
+      );
+    expectThrows(() => w.msrp.requestGroup("bob", 1), AgentStateError, "AGENT_STATE", /^userCredentials: unknown user bob$/);
+    expectThrows(
+      () => w.msrp.requestGroup("alice", 5),
+      AgentStateError,
+      "AGENT_STATE",
+      /^requestGroup: 5 RNs requested, only 4 have joined a pool$/,
+    );
+    expect(w.snapshot()).to.equal(before);
+    expect(w.msrp.requestGroup("alice", 4).parties.map((p) => p.name)).to.deep.equal(["alice", "rn0", "rn1", "rn2", "rn3"]);
+  });
+
+  it("allocates the user first, then the least busy joined RNs (ties by name), and deals to each of them", () => {
+    const w = groupWorld();
+    const g1 = w.form(1, 2);
+    expect(g1.parties.map((p) => p.name)).to.deep.equal(["alice", "rn0", "rn1"]);
+    expect(toHex(g1.parties[0].pid)).to.equal(toHex(w.user.pid));
+    expect(g1.parties[0].pk.equals(w.user.pk)).to.equal(true);
+    expect(toHex(g1.parties[2].pid)).to.equal(toHex(w.rns[1].state.pid));
+    expect(g1.parties[2].pk.equals(w.rns[1].publicKey)).to.equal(true);
+    expect(toHex(g1.dealing.groupId)).to.equal(toHex(w.gid(1)));
+    expect(g1.dealing.epoch).to.equal(0);
+    expect(g1.dealing.allocations).to.have.length(3);
+    expect(w.form(2, 2).parties.map((p) => p.name)).to.deep.equal(["alice", "rn2", "rn3"]);
+    expect(w.form(3, 3).parties.map((p) => p.name)).to.deep.equal(["alice", "rn0", "rn1", "rn2"]);
+    // loads: rn0 2, rn1 2, rn2 2, rn3 1
+    expect(w.msrp.requestGroup("alice", 2).parties.map((p) => p.name)).to.deep.equal(["alice", "rn3", "rn0"]);
+    expect(w.msrp.groupInfo(w.gid(2))).to.deep.equal({
+      user: "alice",
+      members: [
+        { name: "rn2", pid: w.rns[2].state.pid },
+        { name: "rn3", pid: w.rns[3].state.pid },
+      ],
+      epoch: 0,
+    });
+    // a random group id by default
+    expect(w.msrp.requestGroup("alice", 1).dealing.groupId).to.have.length(32);
+  });
+
+  it("groupInfo, commitRekey and rekeyGroup refuse an unknown group, also before any group exists", () => {
+    const fresh = Msrp.setup();
+    const w = groupWorld();
+    w.form(1, 2);
+    const unknown = new Uint8Array(32).fill(0xee);
+    for (const m of [fresh, w.msrp]) {
+      expectThrows(() => m.groupInfo(unknown), AgentStateError, "AGENT_STATE", new RegExp(`^groupInfo: unknown group ${toHex(unknown)}$`));
+      expectThrows(
+        () => m.commitRekey(unknown, 1, []),
+        AgentStateError,
+        "AGENT_STATE",
+        new RegExp(`^commitRekey: unknown group ${toHex(unknown)}$`),
+      );
+      expectThrows(() => m.rekeyGroup(unknown, [], []), AgentStateError, "AGENT_STATE", /^groupInfo: unknown group/);
+    }
+  });
+
+  it("rekeyGroup: each refusal (not a member, not joined, already a member, emptied) changes nothing", () => {
+    const w = groupWorld();
+    w.form(1, 2); // rn0, rn1
+    const gid = w.gid(1);
+    const before = w.snapshot();
+    const pid = (n: number) => w.rns[n].state.pid;
+    expectThrows(
+      () => w.msrp.rekeyGroup(gid, [pid(2)], []),
+      AgentStateError,
+      "AGENT_STATE",
+      new RegExp(`^rekeyGroup: ${toHex(pid(2))} is not a member$`),
+    );
+    expectThrows(() => w.msrp.rekeyGroup(gid, [], ["rn4"]), AgentStateError, "AGENT_STATE", /^rekeyGroup: RN "rn4" has not joined a pool$/);
+    expectThrows(() => w.msrp.rekeyGroup(gid, [], ["rn1"]), AgentStateError, "AGENT_STATE", /^rekeyGroup: RN "rn1" is already a member$/);
+    expectThrows(
+      () => w.msrp.rekeyGroup(gid, [pid(0)], ["rn1"]),
+      AgentStateError,
+      "AGENT_STATE",
+      /^rekeyGroup: RN "rn1" is already a member$/,
+    );
+    expectThrows(
+      () => w.msrp.rekeyGroup(gid, [pid(0), pid(1)], []),
+      AgentStateError,
+      "AGENT_STATE",
+      /^rekeyGroup: the group would have no RN left$/,
+    );
+    expect(w.snapshot()).to.equal(before);
+  });
+
+  it("rekeyGroup: evicts, adds, seals s' to the user and every member only, and commits nothing until commitRekey", () => {
+    const w = groupWorld();
+    w.form(1, 3); // rn0, rn1, rn2
+    const gid = w.gid(1);
+    const pid = (n: number) => w.rns[n].state.pid;
+    const before = w.snapshot();
+    const r = w.msrp.rekeyGroup(gid, [pid(1)], ["rn3"]);
+    expect(w.snapshot()).to.equal(before);
+    expect(r.epoch).to.equal(1);
+    expect(r.Q.equals(mulBase(r.s))).to.equal(true);
+    expect(toHex(r.commitmentsHash)).to.equal(toHex(commitmentsHash([r.Q])));
+    expect(r.members.map((m) => m.name)).to.deep.equal(["rn0", "rn2", "rn3"]);
+    expect(r.added).to.deep.equal([{ name: "rn3", pid: pid(3) }]);
+    expect(r.evicted.map(toHex)).to.deep.equal([toHex(pid(1))]);
+    expect([...r.messages.keys()]).to.deep.equal([toHex(w.user.pid), toHex(pid(0)), toHex(pid(2)), toHex(pid(3))]);
+    const view = { epoch: 1, Q: r.Q, commitmentsHash: r.commitmentsHash };
+    const members = [w.user.pid, ...r.members.map((m) => m.pid)];
+    const alice = new GroupParty("alice", w.user.pid, w.user.sk);
+    const k = alice.acceptRekey(r.messages.get(toHex(w.user.pid))!, view, members);
+    for (const n of [0, 2, 3])
+      expect(toHex(w.rns[n].groupParty().acceptRekey(r.messages.get(toHex(pid(n)))!, view, members))).to.equal(toHex(k));
+    w.msrp.commitRekey(gid, r.epoch, r.members);
+    expect(w.msrp.groupInfo(gid)).to.deep.equal({ user: "alice", members: r.members, epoch: 1 });
+    // the next update is epoch 2, and an RN evicted and re-added in one update is a member once
+    const r2 = w.msrp.rekeyGroup(gid, [pid(0)], ["rn0"]);
+    expect(r2.epoch).to.equal(2);
+    expect(r2.members.map((m) => m.name)).to.deep.equal(["rn2", "rn3", "rn0"]);
+  });
+
+  it("rekeyGroup seals to a recorded member's registered key even if it has not joined; an unknown member is refused", () => {
+    const w = groupWorld();
+    const gid = w.gid(7);
+    w.msrp.commitGroup(gid, "alice", [{ name: "rn4", pid: w.c4.pid }]);
+    const r = w.msrp.rekeyGroup(gid, [], []);
+    const rn4 = new GroupParty("rn4", w.c4.pid, w.c4.sk);
+    const view = { epoch: 1, Q: r.Q, commitmentsHash: r.commitmentsHash };
+    expect(rn4.acceptRekey(r.messages.get(toHex(w.c4.pid))!, view, [w.user.pid, w.c4.pid])).to.have.length(32);
+    w.msrp.commitGroup(w.gid(8), "alice", [{ name: "ghost", pid: H6("ghost", 1n) }]);
+    expectThrows(() => w.msrp.rekeyGroup(w.gid(8), [], []), AgentStateError, "AGENT_STATE", /^unknown RN ghost$/);
   });
 });

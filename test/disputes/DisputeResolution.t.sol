@@ -1,0 +1,1330 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {Test} from "../helpers/forge/Test.sol";
+import {TrustManager} from "../../contracts/trust/TrustManager.sol";
+import {ITrustManager} from "../../contracts/interfaces/ITrustManager.sol";
+import {DisputeResolution} from "../../contracts/disputes/DisputeResolution.sol";
+import {IDisputeResolution} from "../../contracts/interfaces/IDisputeResolution.sol";
+
+/// @dev The two log cheatcodes this suite needs (declared here to leave the shared Vm interface alone).
+interface VmDisputeLogs {
+    struct Log {
+        bytes32[] topics;
+        bytes data;
+        address emitter;
+    }
+
+    function recordLogs() external;
+
+    function getRecordedLogs() external returns (Log[] memory);
+}
+
+/// @notice The deployment the DisputeResolution suites share: a TrustManager with twelve entities
+/// (ten registered with chosen reputations, two left for later), five controllers holding two or
+/// three entities each, a stranger, and the dispute contract with a non-zero deposit.
+abstract contract DisputeFixture is Test {
+    uint256 internal constant WAD = 1e18;
+    uint256 internal constant N_ENT = 12; // index N_ENT is an id that is never registered
+    uint256 internal constant N_REGISTERED = 10;
+    uint256 internal constant N_CONTROLLERS = 5;
+    uint256 internal constant N_ACTORS = 7; // controllers 0..4, admin 5, stranger 6
+    uint256 internal constant ADMIN = 5;
+    uint256 internal constant STRANGER = 6;
+
+    uint64 internal constant MIN_REP = 0.3e18;
+    uint40 internal constant COMMIT = 3600;
+    uint40 internal constant REVEAL = 3600;
+    uint128 internal constant DEPOSIT = 0.01 ether;
+    uint64 internal constant REWARD = 0.02e18;
+    uint64 internal constant PENALTY = 0.02e18;
+    uint64 internal constant LOSER = 0.1e18;
+    uint256 internal constant FUNDS = 100 ether;
+
+    TrustManager internal tm;
+    DisputeResolution internal dr;
+    address[N_ACTORS] internal actors;
+    bytes32[N_ENT + 1] internal ents;
+
+    VmDisputeLogs internal constant vmLogs = VmDisputeLogs(address(uint160(uint256(keccak256("hevm cheat code")))));
+    bytes32 internal constant VOTER_SETTLED = keccak256("VoterSettled(uint256,bytes32,int256)");
+
+    function _reps() internal pure returns (uint64[N_REGISTERED] memory) {
+        return [uint64(0.5e18), 0.9e18, 0.25e18, 1e18, 0.35e18, 0.6e18, 0.3e18, 0.8e18, 0.45e18, 0.7e18];
+    }
+
+    function _deploy() internal {
+        for (uint256 i; i < N_ACTORS; ++i) {
+            actors[i] = address(uint160(uint256(keccak256(abi.encode("dispute actor", i)))));
+            vm.deal(actors[i], FUNDS);
+        }
+        for (uint256 i; i <= N_ENT; ++i) ents[i] = keccak256(abi.encode("dispute entity", i));
+        ITrustManager.Model memory m = ITrustManager.Model(
+            6,
+            10000 | (10000 << 16) | (10000 << 32) | (10000 << 48) | (10000 << 64) | (10000 << 80),
+            0.3e18,
+            0.98e18,
+            1 days,
+            0.5e18,
+            0.1e18,
+            0.5e18,
+            0.2e18,
+            0.5e18,
+            0.2e18
+        );
+        tm = new TrustManager(actors[ADMIN], m, 0.5e18, 0.8e18);
+        dr = new DisputeResolution(
+            tm,
+            IDisputeResolution.Params(MIN_REP, COMMIT, REVEAL, DEPOSIT, REWARD, PENALTY, LOSER)
+        );
+        vm.startPrank(actors[ADMIN]);
+        tm.grantRole(tm.FEEDBACK_ROLE(), address(dr));
+        tm.grantRole(tm.FEEDBACK_ROLE(), actors[ADMIN]); // the environment moves reputations too
+        vm.stopPrank();
+        uint64[N_REGISTERED] memory reps = _reps();
+        for (uint256 i; i < N_REGISTERED; ++i) {
+            vm.prank(_controllerOf(i));
+            tm.register(ents[i], ITrustManager.Kind.Avatar);
+            vm.prank(actors[ADMIN]);
+            tm.adjustReputation(ents[i], int256(uint256(reps[i])) - 0.5e18);
+        }
+    }
+
+    /// Spreads a fuzzed selector seed: the fuzzer's dictionary favours 0 and small values, which
+    /// would otherwise always pick the same (rare, failing) branch.
+    function _mix(uint256 x, uint256 salt) internal pure returns (uint256) {
+        return uint256(keccak256(abi.encode(x, salt)));
+    }
+
+    function _controllerOf(uint256 i) internal view returns (address) {
+        return actors[i % N_CONTROLLERS];
+    }
+
+    function _commitment(uint256 id, bytes32 voter, uint8 choice, bytes32 salt) internal pure returns (bytes32) {
+        return keccak256(abi.encode(id, voter, choice, salt));
+    }
+
+    function _e(bytes4 sel, uint256 id) internal pure returns (bytes memory) {
+        return abi.encodeWithSelector(sel, id);
+    }
+
+    function _e(bytes4 sel, uint256 id, bytes32 voter) internal pure returns (bytes memory) {
+        return abi.encodeWithSelector(sel, id, voter);
+    }
+}
+
+/// @notice Drives every state-changing DisputeResolution function (open, commit, reveal, resolve,
+/// settle) from the controllers and a stranger with bounded, mostly valid arguments, plus the
+/// reputation changes and registrations around it, with time moving forward between calls. A
+/// ghost model predicts each call's exact outcome and keeps what the contract should hold: the
+/// tally, who voted, every salt, the reputation history, every balance.
+contract DisputeHandler is DisputeFixture {
+    uint256 internal constant MAX_DISPUTES = 6;
+
+    struct GDispute {
+        bytes32 claimant;
+        bytes32 respondent;
+        uint8 nature;
+        uint8 options;
+        uint48 snapshot;
+        uint40 commitDeadline;
+        uint40 revealDeadline;
+        address depositor;
+        bool resolved;
+        bool void_;
+        bool tieBroken;
+        uint8 outcome;
+        uint32 revealed;
+        uint32 settled;
+        bytes32 saltXor;
+        uint256[8] tally;
+    }
+
+    struct GVote {
+        bytes32 commitment;
+        uint64 weight;
+        uint8 choice; // the choice the voter meant (may be out of range)
+        bytes32 salt;
+        bool revealed;
+    }
+
+    uint256 public gCount;
+    mapping(uint256 id => GDispute) internal gd;
+    mapping(uint256 id => mapping(bytes32 voter => GVote)) internal gv;
+    mapping(uint256 id => bytes32[]) internal gVoters;
+    mapping(uint256 id => mapping(uint8 choice => bytes32[])) internal gByChoice;
+    mapping(uint256 id => mapping(bytes32 commitment => bool)) internal gUsed;
+    mapping(bytes32 entity => address) internal gController;
+    mapping(bytes32 entity => uint64) internal gRep;
+    mapping(bytes32 entity => uint256[]) internal histBlock;
+    mapping(bytes32 entity => uint256[]) internal histValue;
+    mapping(address account => uint256) internal gBalance;
+    mapping(uint256 id => mapping(bytes32 voter => uint256)) public settledEvents;
+    mapping(uint256 id => uint8) internal lastPhase;
+    mapping(uint256 id => IDisputeResolution.Dispute) internal lastSeen;
+
+    uint256 public calls;
+    uint256 public modelMismatches;
+    bytes public lastModelMismatch;
+    uint256 public paidTwice;
+    uint256 public stageViolations;
+    string public lastStageViolation;
+    mapping(bytes4 selector => uint256) public succeeded;
+    /// Balances (actual and model) at the start of the current handler call: every call must move
+    /// each actor's ether exactly as the model says (forge may touch balances between calls).
+    uint256[N_ACTORS] internal balSnap;
+    uint256[N_ACTORS] internal ghostSnap;
+    uint256 public balanceMismatches;
+
+    constructor() {
+        _deploy();
+        for (uint256 i; i <= N_ENT; ++i) {
+            ITrustManager.Entity memory e = tm.entity(ents[i]);
+            gController[ents[i]] = e.controller;
+            gRep[ents[i]] = e.reputation;
+            if (e.kind != ITrustManager.Kind.None) _pushRep(ents[i], e.reputation);
+        }
+        for (uint256 a; a < N_ACTORS; ++a) gBalance[actors[a]] = actors[a].balance;
+    }
+
+    // ================================================================== actions
+
+    function openDispute(
+        uint256 actorSeed,
+        uint256 claimantSeed,
+        uint256 respondentSeed,
+        uint256 optionsSeed,
+        uint256 modeSeed,
+        uint256 time
+    ) external {
+        _tick(time);
+        if (gCount >= MAX_DISPUTES) return;
+        (actorSeed, claimantSeed, respondentSeed) = (
+            _mix(actorSeed, 1),
+            _mix(claimantSeed, 2),
+            _mix(respondentSeed, 3)
+        );
+        (optionsSeed, modeSeed) = (_mix(optionsSeed, 4), _mix(modeSeed, 5));
+        bytes32 claimant = _pickEntity(claimantSeed);
+        bytes32 respondent = _pickEntity(respondentSeed);
+        address caller =
+            modeSeed % 4 == 0 || gController[claimant] == address(0) ? _actor(actorSeed) : gController[claimant];
+        uint8 options = uint8(optionsSeed % 5 == 0 ? optionsSeed % 10 : 2 + ((optionsSeed >> 8) % 7));
+        uint8 nature = uint8((modeSeed >> 8) % 3);
+        uint256 value = (modeSeed >> 16) % 8 == 0 ? ((modeSeed >> 24) % 2 == 0 ? 0 : DEPOSIT + 1) : DEPOSIT;
+        bytes memory err;
+        bool fail = true;
+        if (gController[claimant] != caller)
+            err = _e2(IDisputeResolution.DisputeResolution__NotController.selector, claimant, caller);
+        else if (claimant == respondent || options < 2 || options > 8 || gController[respondent] == address(0))
+            err = abi.encodeWithSelector(IDisputeResolution.DisputeResolution__InvalidDispute.selector);
+        else if (value != DEPOSIT)
+            err = abi.encodeWithSelector(IDisputeResolution.DisputeResolution__WrongDeposit.selector, DEPOSIT, value);
+        else fail = false;
+        bytes memory data = abi.encodeCall(
+            IDisputeResolution.openDispute,
+            (claimant, respondent, nature, options, bytes32(modeSeed), "bafkrei-evidence")
+        );
+        (bool ok, ) = _exec(caller, value, data, !fail, err);
+        uint8 before = 0;
+        if (ok) {
+            uint256 id = ++gCount;
+            GDispute storage d = gd[id];
+            d.claimant = claimant;
+            d.respondent = respondent;
+            d.nature = nature;
+            d.options = options;
+            d.snapshot = uint48(block.number - 1);
+            d.commitDeadline = uint40(block.timestamp + COMMIT);
+            d.revealDeadline = uint40(block.timestamp + COMMIT + REVEAL);
+            d.depositor = caller;
+            gBalance[caller] -= value;
+        }
+        _afterCall(IDisputeResolution.openDispute.selector, 0, ok, before);
+    }
+
+    function commit(
+        uint256 actorSeed,
+        uint256 disputeSeed,
+        uint256 voterSeed,
+        uint256 choiceSeed,
+        uint256 saltSeed,
+        uint256 modeSeed,
+        uint256 time
+    ) external {
+        _tick(time);
+        (actorSeed, disputeSeed, voterSeed) = (_mix(actorSeed, 1), _mix(disputeSeed, 2), _mix(voterSeed, 3));
+        (choiceSeed, modeSeed) = (_mix(choiceSeed, 4), _mix(modeSeed, 5));
+        uint256 id = _pickDispute(disputeSeed, IDisputeResolution.Phase.Commit);
+        bytes32 voter = _pickNewVoter(id, voterSeed);
+        address caller = modeSeed % 6 == 0 || gController[voter] == address(0) ? _actor(actorSeed) : gController[voter];
+        GDispute storage d = gd[id];
+        uint256 range =
+            d.options == 0
+                ? 2
+                : choiceSeed % 6 == 0
+                    ? uint256(d.options) + 2
+                    : d.options; // sometimes out of range
+        uint8 choice = uint8((choiceSeed >> 8) % range);
+        bytes32 salt = keccak256(abi.encode("salt", saltSeed));
+        bytes32 commitment = _commitment(id, voter, choice, salt);
+        uint256 shape = (modeSeed >> 8) % 10;
+        if (shape == 0) commitment = bytes32(0);
+        else if (shape == 1 && gVoters[id].length != 0)
+            commitment = gv[id][gVoters[id][saltSeed % gVoters[id].length]].commitment; // copied
+        else if (shape == 2) commitment = _commitment(id, ents[(voterSeed + 1) % N_ENT], choice, salt); // bound to someone else
+        bytes memory err = _predictCommit(id, voter, caller, commitment);
+        bytes memory data = abi.encodeCall(IDisputeResolution.commit, (id, voter, commitment));
+        uint8 before = _observe(id);
+        (bool ok, ) = _exec(caller, 0, data, err.length == 0, err);
+        if (ok) {
+            gv[id][voter] = GVote(commitment, uint64(repAt(voter, d.snapshot)), choice, salt, false);
+            gVoters[id].push(voter);
+            gUsed[id][commitment] = true;
+        }
+        _afterCall(IDisputeResolution.commit.selector, id, ok, before);
+    }
+
+    function reveal(
+        uint256 actorSeed,
+        uint256 disputeSeed,
+        uint256 voterSeed,
+        uint256 modeSeed,
+        uint256 time
+    ) external {
+        _tick(time);
+        (actorSeed, disputeSeed, voterSeed, modeSeed) = (
+            _mix(actorSeed, 1),
+            _mix(disputeSeed, 2),
+            _mix(voterSeed, 3),
+            _mix(modeSeed, 5)
+        );
+        uint256 id = _pickForReveal(disputeSeed);
+        _maybeWarpInto(id, IDisputeResolution.Phase.Reveal, modeSeed >> 64);
+        bytes32 voter = _pickRevealer(id, voterSeed);
+        address caller = modeSeed % 6 == 0 || gController[voter] == address(0) ? _actor(actorSeed) : gController[voter];
+        GVote memory v = gv[id][voter];
+        uint8 choice = v.choice;
+        bytes32 salt = v.salt;
+        uint256 shape = (modeSeed >> 8) % 8;
+        if (shape == 0)
+            salt = keccak256(abi.encode(salt, modeSeed)); // wrong salt
+        else if (shape == 1) choice = uint8(uint256(choice) + 1 + ((modeSeed >> 16) % 8)); // wrong choice
+        GDispute storage d = gd[id];
+        bytes memory err;
+        if (id > gCount) err = _e(IDisputeResolution.DisputeResolution__UnknownDispute.selector, id);
+        else if (block.timestamp <= d.commitDeadline || block.timestamp > d.revealDeadline)
+            err = _e(IDisputeResolution.DisputeResolution__NotInRevealPhase.selector, id);
+        else if (gController[voter] != caller)
+            err = _e2(IDisputeResolution.DisputeResolution__NotController.selector, voter, caller);
+        else if (v.commitment == bytes32(0))
+            err = _e(IDisputeResolution.DisputeResolution__NoCommitment.selector, id, voter);
+        else if (v.revealed) err = _e(IDisputeResolution.DisputeResolution__AlreadyRevealed.selector, id, voter);
+        else if (_commitment(id, voter, choice, salt) != v.commitment)
+            err = _e(IDisputeResolution.DisputeResolution__CommitmentMismatch.selector, id, voter);
+        else if (choice >= d.options)
+            err = abi.encodeWithSelector(IDisputeResolution.DisputeResolution__InvalidChoice.selector, id, choice);
+        bytes memory data = abi.encodeCall(IDisputeResolution.reveal, (id, voter, choice, salt));
+        uint8 before = _observe(id);
+        (bool ok, ) = _exec(caller, 0, data, err.length == 0, err);
+        if (ok) {
+            gv[id][voter].revealed = true;
+            d.tally[choice] += v.weight;
+            d.saltXor ^= salt;
+            d.revealed += 1;
+            gByChoice[id][choice].push(voter);
+        }
+        _afterCall(IDisputeResolution.reveal.selector, id, ok, before);
+    }
+
+    function resolve(uint256 actorSeed, uint256 disputeSeed, uint256 time) external {
+        _tick(time);
+        (actorSeed, disputeSeed) = (_mix(actorSeed, 1), _mix(disputeSeed, 2));
+        uint256 id = _pickDispute(disputeSeed, IDisputeResolution.Phase.Resolvable);
+        _maybeWarpInto(id, IDisputeResolution.Phase.Resolvable, disputeSeed >> 64);
+        address caller = _actor(actorSeed);
+        GDispute storage d = gd[id];
+        bytes memory err;
+        if (id > gCount) err = _e(IDisputeResolution.DisputeResolution__UnknownDispute.selector, id);
+        else if (d.resolved) err = _e(IDisputeResolution.DisputeResolution__AlreadyResolved.selector, id);
+        else if (block.timestamp <= d.revealDeadline)
+            err = abi.encodeWithSelector(
+                IDisputeResolution.DisputeResolution__TooEarly.selector,
+                id,
+                uint256(d.revealDeadline)
+            );
+        uint8 before = _observe(id);
+        (bool ok, ) = _exec(caller, 0, abi.encodeCall(IDisputeResolution.resolve, (id)), err.length == 0, err);
+        if (ok) _applyResolve(id);
+        _afterCall(IDisputeResolution.resolve.selector, id, ok, before);
+    }
+
+    function settle(uint256 actorSeed, uint256 disputeSeed, uint256 maxSeed, uint256 time) external {
+        _tick(time);
+        (actorSeed, disputeSeed, maxSeed) = (_mix(actorSeed, 1), _mix(disputeSeed, 2), _mix(maxSeed, 3));
+        uint256 id = _pickDispute(disputeSeed, IDisputeResolution.Phase.Resolved);
+        address caller = _actor(actorSeed);
+        uint256 max = maxSeed % 8 == 0 ? 1000 : maxSeed % 4;
+        GDispute storage d = gd[id];
+        bytes memory err;
+        if (id > gCount) err = _e(IDisputeResolution.DisputeResolution__UnknownDispute.selector, id);
+        else if (!d.resolved) err = _e(IDisputeResolution.DisputeResolution__NotResolved.selector, id);
+        uint8 before = _observe(id);
+        vmLogs.recordLogs();
+        (bool ok, bytes memory ret) = _exec(
+            caller,
+            0,
+            abi.encodeCall(IDisputeResolution.settle, (id, max)),
+            err.length == 0,
+            err
+        );
+        VmDisputeLogs.Log[] memory logs = vmLogs.getRecordedLogs();
+        for (uint256 i; i < logs.length; ++i) {
+            if (logs[i].emitter != address(dr) || logs[i].topics[0] != VOTER_SETTLED) continue;
+            if (++settledEvents[uint256(logs[i].topics[1])][logs[i].topics[2]] > 1) ++paidTwice;
+        }
+        if (ok) {
+            bytes32[] storage vs = gVoters[id];
+            uint256 end = d.settled + max < vs.length ? d.settled + max : vs.length;
+            if (abi.decode(ret, (uint256)) != end) _mismatch(abi.encode("settle's return", end));
+            for (uint256 i = d.settled; i < end; ++i) {
+                GVote memory v = gv[id][vs[i]];
+                int256 change =
+                    !d.void_ && v.revealed && v.choice == d.outcome
+                        ? int256(uint256(REWARD))
+                        : v.revealed && d.void_
+                            ? int256(0)
+                            : -int256(uint256(PENALTY));
+                if (change != 0) _adjust(vs[i], change);
+            }
+            d.settled = uint32(end);
+        }
+        _afterCall(IDisputeResolution.settle.selector, id, ok, before);
+    }
+
+    /// The feedback role moves a reputation (what other disputes and agreements do), so that snapshots matter.
+    function adjustReputation(uint256 entitySeed, uint256 amountSeed, uint256 time) external {
+        _tick(time);
+        bytes32 e = ents[_mix(entitySeed, 1) % N_ENT];
+        if (gController[e] == address(0)) return;
+        int256 amount = int256(amountSeed % 0.6e18) - 0.3e18;
+        vm.prank(actors[ADMIN]);
+        tm.adjustReputation(e, amount);
+        _adjust(e, amount);
+        _afterCall(bytes4(0), 0, true, 0);
+    }
+
+    /// Someone registers one of the two spare entities (which can vote in disputes opened later).
+    function registerEntity(uint256 actorSeed, uint256 which, uint256 time) external {
+        _tick(time);
+        bytes32 e = ents[N_REGISTERED + (_mix(which, 2) % (N_ENT - N_REGISTERED))];
+        if (gController[e] != address(0)) return;
+        address caller = _actor(_mix(actorSeed, 1));
+        vm.prank(caller);
+        tm.register(e, ITrustManager.Kind.Avatar);
+        gController[e] = caller;
+        gRep[e] = 0.5e18;
+        _pushRep(e, 0.5e18);
+        _afterCall(bytes4(0), 0, true, 0);
+    }
+
+    /// Time passes (up to half an hour).
+    function wait(uint256 time) external {
+        _snap();
+        vm.warp(block.timestamp + (time % 30 minutes));
+        vm.roll(block.number + 1);
+        _afterCall(bytes4(0), 0, true, 0);
+    }
+
+    // ================================================================== model views
+
+    /// The model's reputation of `e` at the end of block `b`.
+    function repAt(bytes32 e, uint256 b) public view returns (uint256 r) {
+        uint256[] storage bs = histBlock[e];
+        for (uint256 k; k < bs.length && bs[k] <= b; ++k) r = histValue[e][k];
+    }
+
+    function ghostDispute(uint256 id) external view returns (GDispute memory) {
+        return gd[id];
+    }
+
+    function ghostVote(uint256 id, bytes32 voter) external view returns (GVote memory) {
+        return gv[id][voter];
+    }
+
+    function ghostVoters(uint256 id) external view returns (bytes32[] memory) {
+        return gVoters[id];
+    }
+
+    function ghostRep(bytes32 e) external view returns (uint64) {
+        return gRep[e];
+    }
+
+    function ghostBalance(address a) external view returns (uint256) {
+        return gBalance[a];
+    }
+
+    function entities() external view returns (bytes32[N_ENT + 1] memory) {
+        return ents;
+    }
+
+    function allActors() external view returns (address[N_ACTORS] memory) {
+        return actors;
+    }
+
+    function contracts() external view returns (TrustManager, DisputeResolution) {
+        return (tm, dr);
+    }
+
+    // ================================================================== internals
+
+    function _snap() internal {
+        for (uint256 a; a < N_ACTORS; ++a) (balSnap[a], ghostSnap[a]) = (actors[a].balance, gBalance[actors[a]]);
+    }
+
+    function _tick(uint256 time) internal {
+        _snap();
+        vm.warp(block.timestamp + (time % 3 minutes));
+        if (_mix(time, 9) % 5 != 0) vm.roll(block.number + 1);
+    }
+
+    function _actor(uint256 seed) internal view returns (address) {
+        return actors[seed % N_ACTORS];
+    }
+
+    /// A dispute for an action: one time in eight the next (unknown) id; else usually one the
+    /// model says is in phase `want`, if any; else any known one.
+    function _pickDispute(uint256 seed, IDisputeResolution.Phase want) internal view returns (uint256) {
+        if (gCount == 0 || seed % 8 == 0) return gCount + 1;
+        uint256 start = (seed >> 8) % gCount;
+        if ((seed >> 4) % 4 != 0) {
+            for (uint256 k; k < gCount; ++k) {
+                uint256 id = 1 + ((start + k) % gCount);
+                if (_modelPhase(id) == want) return id;
+            }
+        }
+        return 1 + start;
+    }
+
+    /// Usually (three times in four), when dispute `id` is still before phase `want`, time jumps
+    /// (forward) into it.
+    function _maybeWarpInto(uint256 id, IDisputeResolution.Phase want, uint256 seed) internal {
+        if (id > gCount || seed % 4 == 0 || uint8(_modelPhase(id)) >= uint8(want)) return;
+        uint256 start = want == IDisputeResolution.Phase.Reveal ? gd[id].commitDeadline : gd[id].revealDeadline;
+        uint256 target = start + 1 + ((seed >> 8) % 20 minutes);
+        if (target > block.timestamp) vm.warp(target);
+    }
+
+    /// A dispute to reveal in: one time in eight the next (unknown) id; else usually one with an
+    /// unrevealed voter, in its reveal phase if possible (else in its commit phase, and time may
+    /// jump); else any known one.
+    function _pickForReveal(uint256 seed) internal view returns (uint256) {
+        if (gCount == 0 || seed % 8 == 0) return gCount + 1;
+        uint256 start = (seed >> 8) % gCount;
+        if ((seed >> 4) % 4 != 0) {
+            for (uint256 pass; pass < 2; ++pass) {
+                IDisputeResolution.Phase want =
+                    pass == 0 ? IDisputeResolution.Phase.Reveal : IDisputeResolution.Phase.Commit;
+                for (uint256 k; k < gCount; ++k) {
+                    uint256 id = 1 + ((start + k) % gCount);
+                    if (_modelPhase(id) == want && _hasUnrevealed(id)) return id;
+                }
+            }
+        }
+        return 1 + start;
+    }
+
+    function _hasUnrevealed(uint256 id) internal view returns (bool) {
+        bytes32[] storage vs = gVoters[id];
+        for (uint256 i; i < vs.length; ++i) if (!gv[id][vs[i]].revealed) return true;
+        return false;
+    }
+
+    function _modelPhase(uint256 id) internal view returns (IDisputeResolution.Phase) {
+        GDispute storage d = gd[id];
+        if (d.resolved) return IDisputeResolution.Phase.Resolved;
+        if (block.timestamp <= d.commitDeadline) return IDisputeResolution.Phase.Commit;
+        if (block.timestamp <= d.revealDeadline) return IDisputeResolution.Phase.Reveal;
+        return IDisputeResolution.Phase.Resolvable;
+    }
+
+    /// Usually a registered entity; one time in six any id (spare, unregistered or unknown).
+    function _pickEntity(uint256 seed) internal view returns (bytes32) {
+        if (seed % 6 == 0) return ents[(seed >> 8) % (N_ENT + 1)];
+        for (uint256 k; k < N_ENT; ++k) {
+            bytes32 e = ents[((seed >> 8) + k) % N_ENT];
+            if (gController[e] != address(0)) return e;
+        }
+        return ents[0];
+    }
+
+    /// Usually a registered non-party that has not voted in `id` yet; one time in ten a voter who
+    /// already did (a second vote); one time in ten any id.
+    function _pickNewVoter(uint256 id, uint256 seed) internal view returns (bytes32) {
+        uint256 pick = seed % 10;
+        if (pick == 1 && gVoters[id].length != 0) return gVoters[id][(seed >> 8) % gVoters[id].length];
+        if (pick != 0) {
+            for (uint256 k; k < N_ENT; ++k) {
+                bytes32 e = ents[((seed >> 8) + k) % N_ENT];
+                if (
+                    gController[e] != address(0) &&
+                    e != gd[id].claimant &&
+                    e != gd[id].respondent &&
+                    gv[id][e].commitment == bytes32(0)
+                ) return e;
+            }
+        }
+        return ents[(seed >> 8) % (N_ENT + 1)];
+    }
+
+    /// Usually a voter of `id` that has not revealed yet; one time in five any id.
+    function _pickRevealer(uint256 id, uint256 seed) internal view returns (bytes32) {
+        bytes32[] storage vs = gVoters[id];
+        if (seed % 5 != 0 && vs.length != 0) {
+            for (uint256 k; k < vs.length; ++k) {
+                bytes32 e = vs[((seed >> 8) + k) % vs.length];
+                if (!gv[id][e].revealed) return e;
+            }
+        }
+        return ents[(seed >> 8) % (N_ENT + 1)];
+    }
+
+    function _e2(bytes4 sel, bytes32 entity, address caller) internal pure returns (bytes memory) {
+        return abi.encodeWithSelector(sel, entity, caller);
+    }
+
+    function _predictCommit(
+        uint256 id,
+        bytes32 voter,
+        address caller,
+        bytes32 commitment
+    ) internal view returns (bytes memory) {
+        GDispute storage d = gd[id];
+        if (id > gCount) return _e(IDisputeResolution.DisputeResolution__UnknownDispute.selector, id);
+        if (block.timestamp > d.commitDeadline)
+            return _e(IDisputeResolution.DisputeResolution__NotInCommitPhase.selector, id);
+        if (gController[voter] != caller)
+            return _e2(IDisputeResolution.DisputeResolution__NotController.selector, voter, caller);
+        if (voter == d.claimant || voter == d.respondent)
+            return _e(IDisputeResolution.DisputeResolution__PartyCannotVote.selector, id, voter);
+        if (gv[id][voter].commitment != bytes32(0))
+            return _e(IDisputeResolution.DisputeResolution__AlreadyVoted.selector, id, voter);
+        if (commitment == bytes32(0) || gUsed[id][commitment])
+            return
+                abi.encodeWithSelector(IDisputeResolution.DisputeResolution__CommitmentReused.selector, id, commitment);
+        uint256 rep = repAt(voter, d.snapshot);
+        if (rep == 0 || rep < MIN_REP)
+            return abi.encodeWithSelector(IDisputeResolution.DisputeResolution__NotEligible.selector, id, voter, rep);
+        return "";
+    }
+
+    /// Step 3 in the model: Eq. 22's argmax over raw weights, the salt-seeded tie-break, the
+    /// loser's penalty and the deposit's payee.
+    function _applyResolve(uint256 id) internal {
+        GDispute storage d = gd[id];
+        d.resolved = true;
+        uint256 total;
+        uint256 best;
+        uint8 winner;
+        uint8 tied;
+        for (uint8 c; c < d.options; ++c) {
+            uint256 w = d.tally[c];
+            total += w;
+            if (w > best) (best, winner, tied) = (w, c, 1);
+            else if (w == best && w != 0) ++tied;
+        }
+        if (total == 0) {
+            d.void_ = true;
+            gBalance[d.depositor] += DEPOSIT;
+            return;
+        }
+        if (tied > 1) {
+            uint256 n;
+            for (uint8 c; c < d.options; ++c) if (d.tally[c] == best) n += gByChoice[id][c].length;
+            uint256 r = uint256(keccak256(abi.encode(d.saltXor, id))) % n;
+            for (uint8 c; c < d.options; ++c) {
+                if (d.tally[c] != best) continue;
+                if (r < gByChoice[id][c].length) {
+                    winner = c;
+                    break;
+                }
+                r -= gByChoice[id][c].length;
+            }
+            d.tieBroken = true;
+        }
+        d.outcome = winner;
+        _adjust(winner == 0 ? d.respondent : d.claimant, -int256(uint256(LOSER)));
+        gBalance[winner == 0 ? d.depositor : gController[d.respondent]] += DEPOSIT;
+    }
+
+    function _adjust(bytes32 e, int256 amount) internal {
+        int256 r = int256(uint256(gRep[e])) + amount;
+        uint256 updated =
+            r <= 0
+                ? 0
+                : r >= int256(WAD)
+                    ? WAD
+                    : uint256(r);
+        gRep[e] = uint64(updated);
+        _pushRep(e, updated);
+    }
+
+    function _pushRep(bytes32 e, uint256 value) internal {
+        uint256[] storage bs = histBlock[e];
+        if (bs.length != 0 && bs[bs.length - 1] == block.number) histValue[e][bs.length - 1] = value;
+        else {
+            bs.push(block.number);
+            histValue[e].push(value);
+        }
+    }
+
+    /// A call rejected exactly as predicted: the handler call reverts so that forge's table counts
+    /// it (calls vs. reverts per action), and there is nothing to record.
+    error DisputeHandler__RejectedAsPredicted();
+
+    function _exec(
+        address caller,
+        uint256 value,
+        bytes memory data,
+        bool expectOk,
+        bytes memory expectErr
+    ) internal returns (bool ok, bytes memory ret) {
+        vm.prank(caller);
+        (ok, ret) = address(dr).call{value: value}(data);
+        ++calls;
+        bool matched = ok == expectOk && (ok || keccak256(ret) == keccak256(expectErr));
+        if (!matched) _mismatch(abi.encode(bytes4(data), caller, ok, ret, expectOk, expectErr));
+        if (ok) ++succeeded[bytes4(data)];
+        else if (matched) revert DisputeHandler__RejectedAsPredicted();
+    }
+
+    function _mismatch(bytes memory what) internal {
+        ++modelMismatches;
+        lastModelMismatch = what;
+    }
+
+    /// The phase the contract reports for `id` just before a call (None for an unknown id).
+    function _observe(uint256 id) internal view returns (uint8) {
+        return id <= dr.disputeCount() ? uint8(dr.phase(id)) : 0;
+    }
+
+    /// The stage machine: an action succeeds only in its own phase (observed just before the call),
+    /// and every dispute's phase and counters only move forward.
+    function _afterCall(bytes4 sel, uint256 id, bool ok, uint8 before) internal {
+        if (ok && id != 0) {
+            IDisputeResolution.Phase want =
+                sel == IDisputeResolution.commit.selector
+                    ? IDisputeResolution.Phase.Commit
+                    : sel == IDisputeResolution.reveal.selector
+                        ? IDisputeResolution.Phase.Reveal
+                        : sel == IDisputeResolution.resolve.selector
+                            ? IDisputeResolution.Phase.Resolvable
+                            : IDisputeResolution.Phase.Resolved;
+            if (before != uint8(want)) {
+                ++stageViolations;
+                lastStageViolation = "an action succeeded outside its phase";
+            }
+        }
+        for (uint256 a; a < N_ACTORS; ++a) {
+            if (actors[a].balance + ghostSnap[a] != gBalance[actors[a]] + balSnap[a]) ++balanceMismatches;
+        }
+        uint256 n = dr.disputeCount();
+        for (uint256 i = 1; i <= n; ++i) {
+            uint8 p = uint8(dr.phase(i));
+            IDisputeResolution.Dispute memory d = dr.dispute(i);
+            IDisputeResolution.Dispute memory s = lastSeen[i];
+            if (
+                p < lastPhase[i] ||
+                (s.resolved && !d.resolved) ||
+                d.committed < s.committed ||
+                d.revealed < s.revealed ||
+                d.settled < s.settled ||
+                d.settled > d.committed ||
+                d.revealed > d.committed
+            ) {
+                ++stageViolations;
+                lastStageViolation = "a dispute went back a stage";
+            }
+            lastPhase[i] = p;
+            lastSeen[i] = d;
+        }
+    }
+}
+
+/// @notice Invariants of DisputeResolution under random sequences of opens, commits, reveals,
+/// resolves and settles, with reputations moving and entities registering in between.
+contract DisputeResolutionInvariantTest is Test {
+    struct FuzzSelector {
+        address addr;
+        bytes4[] selectors;
+    }
+
+    uint256 internal constant WAD = 1e18;
+    uint64 internal constant MIN_REP = 0.3e18;
+    uint128 internal constant DEPOSIT = 0.01 ether;
+
+    DisputeHandler internal h;
+    TrustManager internal tm;
+    DisputeResolution internal dr;
+    bytes32[13] internal ents;
+    address[7] internal actors;
+
+    function setUp() public {
+        vm.roll(100);
+        vm.warp(1_700_000_000);
+        h = new DisputeHandler();
+        (tm, dr) = h.contracts();
+        ents = h.entities();
+        actors = h.allActors();
+    }
+
+    function targetContracts() public view returns (address[] memory a) {
+        a = new address[](1);
+        a[0] = address(h);
+    }
+
+    /// The handler picks its actors itself; forge must not call it from them (nor touch their balances).
+    function excludeSenders() public view returns (address[] memory a) {
+        a = new address[](actors.length);
+        for (uint256 i; i < actors.length; ++i) a[i] = actors[i];
+    }
+
+    function targetSelectors() public view returns (FuzzSelector[] memory s) {
+        bytes4[] memory sel = new bytes4[](16);
+        sel[0] = DisputeHandler.openDispute.selector;
+        sel[1] = DisputeHandler.openDispute.selector;
+        sel[2] = DisputeHandler.commit.selector;
+        sel[3] = DisputeHandler.commit.selector;
+        sel[4] = DisputeHandler.commit.selector;
+        sel[5] = DisputeHandler.commit.selector;
+        sel[6] = DisputeHandler.commit.selector;
+        sel[7] = DisputeHandler.reveal.selector;
+        sel[8] = DisputeHandler.reveal.selector;
+        sel[9] = DisputeHandler.reveal.selector;
+        sel[10] = DisputeHandler.resolve.selector;
+        sel[11] = DisputeHandler.settle.selector;
+        sel[12] = DisputeHandler.settle.selector;
+        sel[13] = DisputeHandler.adjustReputation.selector;
+        sel[14] = DisputeHandler.registerEntity.selector;
+        sel[15] = DisputeHandler.wait.selector;
+        s = new FuzzSelector[](1);
+        s[0] = FuzzSelector(address(h), sel);
+    }
+
+    /// A dispute's tally always equals the sum of its revealed weights, per option (and the model's).
+    /// forge-config: default.invariant.runs = 16
+    /// forge-config: default.invariant.depth = 64
+    /// forge-config: ci.invariant.runs = 24
+    /// forge-config: ci.invariant.depth = 96
+    function invariant_tallyEqualsSumOfRevealedWeights() public view {
+        for (uint256 id = 1; id <= dr.disputeCount(); ++id) {
+            uint256[8] memory t = dr.tally(id);
+            uint256[8] memory sum;
+            bytes32[] memory vs = dr.voters(id);
+            for (uint256 i; i < vs.length; ++i) {
+                IDisputeResolution.Vote memory v = dr.voteOf(id, vs[i]);
+                if (v.revealed) sum[v.choice] += v.weight;
+            }
+            DisputeHandler.GDispute memory g = h.ghostDispute(id);
+            for (uint256 c; c < 8; ++c) {
+                assertEq(t[c], sum[c], "tally differs from the sum of revealed weights");
+                assertEq(t[c], g.tally[c], "tally differs from the model");
+            }
+        }
+    }
+
+    /// No voter counts twice: the voter list has no duplicates and is the model's, committed and
+    /// revealed counts match it, and no entity has a vote without being listed.
+    /// forge-config: default.invariant.runs = 16
+    /// forge-config: default.invariant.depth = 64
+    /// forge-config: ci.invariant.runs = 24
+    /// forge-config: ci.invariant.depth = 96
+    function invariant_noVoterCountsTwice() public view {
+        for (uint256 id = 1; id <= dr.disputeCount(); ++id) {
+            bytes32[] memory vs = dr.voters(id);
+            bytes32[] memory gvs = h.ghostVoters(id);
+            IDisputeResolution.Dispute memory d = dr.dispute(id);
+            assertEq(vs.length, gvs.length, "voter count differs from the model");
+            assertEq(d.committed, vs.length, "committed != number of voters");
+            uint256 revealed;
+            for (uint256 i; i < vs.length; ++i) {
+                assertEq(vs[i], gvs[i], "voter order differs from the model");
+                for (uint256 j; j < i; ++j) assertTrue(vs[i] != vs[j], "a voter is listed twice");
+                if (dr.voteOf(id, vs[i]).revealed) ++revealed;
+            }
+            assertEq(d.revealed, revealed, "revealed count");
+            for (uint256 e; e < ents.length; ++e) {
+                if (dr.voteOf(id, ents[e]).commitment == bytes32(0)) continue;
+                bool listed;
+                for (uint256 i; i < vs.length; ++i) if (vs[i] == ents[e]) listed = true;
+                assertTrue(listed, "a vote outside the voter list");
+            }
+        }
+    }
+
+    /// A reveal matches its commitment: every revealed vote opens its stored commitment with the
+    /// voter's own salt and choice, unrevealed votes show no choice, and the salt seed is the XOR of
+    /// the revealed salts.
+    /// forge-config: default.invariant.runs = 16
+    /// forge-config: default.invariant.depth = 64
+    /// forge-config: ci.invariant.runs = 24
+    /// forge-config: ci.invariant.depth = 96
+    function invariant_revealMatchesCommitment() public view {
+        for (uint256 id = 1; id <= dr.disputeCount(); ++id) {
+            bytes32[] memory vs = dr.voters(id);
+            bytes32 xor;
+            for (uint256 i; i < vs.length; ++i) {
+                IDisputeResolution.Vote memory v = dr.voteOf(id, vs[i]);
+                DisputeHandler.GVote memory g = h.ghostVote(id, vs[i]);
+                assertEq(v.commitment, g.commitment, "commitment differs from the model");
+                if (v.revealed) {
+                    assertEq(
+                        v.commitment,
+                        dr.commitmentFor(id, vs[i], v.choice, g.salt),
+                        "revealed vote does not open its commitment"
+                    );
+                    assertEq(v.choice, g.choice, "revealed choice is not the committed one");
+                    assertLt(v.choice, dr.dispute(id).options, "revealed choice out of range");
+                    xor ^= g.salt;
+                } else {
+                    assertEq(v.choice, 0, "an unrevealed vote shows a choice");
+                }
+            }
+            assertEq(dr.dispute(id).saltXor, xor, "saltXor is not the XOR of the revealed salts");
+        }
+    }
+
+    /// The stage machine only moves forward: phases and counters never go back, each action
+    /// succeeded only in its phase, and phase() is what the deadlines and the resolve say.
+    /// forge-config: default.invariant.runs = 16
+    /// forge-config: default.invariant.depth = 64
+    /// forge-config: ci.invariant.runs = 24
+    /// forge-config: ci.invariant.depth = 96
+    function invariant_stagesOnlyMoveForward() public view {
+        assertEq(h.stageViolations(), 0, h.lastStageViolation());
+        for (uint256 id = 1; id <= dr.disputeCount(); ++id) {
+            IDisputeResolution.Dispute memory d = dr.dispute(id);
+            IDisputeResolution.Phase want =
+                d.resolved
+                    ? IDisputeResolution.Phase.Resolved
+                    : block.timestamp <= d.commitDeadline
+                        ? IDisputeResolution.Phase.Commit
+                        : block.timestamp <= d.revealDeadline
+                            ? IDisputeResolution.Phase.Reveal
+                            : IDisputeResolution.Phase.Resolvable;
+            assertEq(uint256(dr.phase(id)), uint256(want), "phase");
+            assertTrue(d.resolved == h.ghostDispute(id).resolved, "resolved differs from the model");
+        }
+        assertEq(
+            uint256(dr.phase(dr.disputeCount() + 1)),
+            uint256(IDisputeResolution.Phase.None),
+            "unknown dispute has a phase"
+        );
+    }
+
+    /// Liveness: after its deadlines every dispute can be resolved by anyone, and then settled in
+    /// full (checked on a copy of the state that is thrown away).
+    /// forge-config: default.invariant.runs = 16
+    /// forge-config: default.invariant.depth = 64
+    /// forge-config: ci.invariant.runs = 24
+    /// forge-config: ci.invariant.depth = 96
+    function invariant_resolveReachableAfterDeadlines() public {
+        uint256 snap = vm.snapshotState();
+        address stranger = actors[6];
+        for (uint256 id = 1; id <= dr.disputeCount(); ++id) {
+            IDisputeResolution.Dispute memory d = dr.dispute(id);
+            if (!d.resolved) {
+                if (block.timestamp <= d.revealDeadline) vm.warp(uint256(d.revealDeadline) + 1);
+                vm.prank(stranger);
+                (bool ok, ) = address(dr).call(abi.encodeCall(IDisputeResolution.resolve, (id)));
+                assertTrue(ok, "resolve is not reachable after the deadlines");
+            }
+            vm.prank(stranger);
+            (bool done, bytes memory ret) = address(dr).call(
+                abi.encodeCall(IDisputeResolution.settle, (id, type(uint32).max))
+            );
+            assertTrue(done, "settle is not reachable after resolve");
+            assertEq(abi.decode(ret, (uint256)), d.committed, "settle did not reach every voter");
+        }
+        assertEq(address(dr).balance, 0, "a deposit is stuck after every dispute resolved");
+        vm.revertToState(snap);
+    }
+
+    /// Settle never pays twice: at most one VoterSettled per (dispute, voter) ever, exactly the
+    /// voters before `settled` were paid, reputations are the model's (each feedback applied once),
+    /// the ether held is exactly the deposits of unresolved disputes, and every call moved each
+    /// actor's ether exactly as the model says (each deposit paid out once, to the right party).
+    /// forge-config: default.invariant.runs = 16
+    /// forge-config: default.invariant.depth = 64
+    /// forge-config: ci.invariant.runs = 24
+    /// forge-config: ci.invariant.depth = 96
+    function invariant_settleNeverPaysTwice() public view {
+        assertEq(h.paidTwice(), 0, "a voter was settled twice");
+        uint256 held;
+        for (uint256 id = 1; id <= dr.disputeCount(); ++id) {
+            IDisputeResolution.Dispute memory d = dr.dispute(id);
+            assertLe(d.settled, d.committed, "settled more voters than committed");
+            bytes32[] memory vs = dr.voters(id);
+            for (uint256 i; i < vs.length; ++i) {
+                assertEq(h.settledEvents(id, vs[i]), i < d.settled ? 1 : 0, "settlement events");
+            }
+            if (!d.resolved) held += d.deposit;
+        }
+        assertEq(address(dr).balance, held, "ether held != deposits of unresolved disputes");
+        for (uint256 e; e < ents.length; ++e) {
+            assertEq(tm.entity(ents[e]).reputation, h.ghostRep(ents[e]), "reputation differs from the model");
+        }
+        assertEq(h.balanceMismatches(), 0, "a call moved an actor's ether other than the model says");
+    }
+
+    /// Weights come from the snapshot: every vote weighs the voter's reputation at the block before
+    /// its dispute opened (the model's history and the TrustManager's checkpoints agree), never less
+    /// than the eligibility threshold.
+    /// forge-config: default.invariant.runs = 16
+    /// forge-config: default.invariant.depth = 64
+    /// forge-config: ci.invariant.runs = 24
+    /// forge-config: ci.invariant.depth = 96
+    function invariant_weightsComeFromSnapshot() public view {
+        for (uint256 id = 1; id <= dr.disputeCount(); ++id) {
+            uint48 snapshot = dr.dispute(id).snapshot;
+            bytes32[] memory vs = dr.voters(id);
+            for (uint256 i; i < vs.length; ++i) {
+                uint256 w = dr.voteOf(id, vs[i]).weight;
+                assertEq(w, h.repAt(vs[i], snapshot), "weight is not the model's snapshot reputation");
+                assertEq(w, tm.reputationAt(vs[i], snapshot), "weight is not the checkpointed reputation");
+                assertGe(w, MIN_REP, "an ineligible voter weighs");
+            }
+        }
+    }
+
+    /// Every call had the predicted outcome (success, or that exact custom error) and every
+    /// dispute record is the model's.
+    /// forge-config: default.invariant.runs = 16
+    /// forge-config: default.invariant.depth = 64
+    /// forge-config: ci.invariant.runs = 24
+    /// forge-config: ci.invariant.depth = 96
+    function invariant_everyCallMatchesTheModel() public view {
+        assertEq(h.modelMismatches(), 0, "a call's outcome differed from the model");
+        assertEq(dr.disputeCount(), h.gCount(), "dispute count");
+        for (uint256 id = 1; id <= dr.disputeCount(); ++id) {
+            IDisputeResolution.Dispute memory d = dr.dispute(id);
+            DisputeHandler.GDispute memory g = h.ghostDispute(id);
+            assertEq(d.claimant, g.claimant, "claimant");
+            assertEq(d.respondent, g.respondent, "respondent");
+            assertEq(d.nature, g.nature, "nature");
+            assertEq(d.options, g.options, "options");
+            assertEq(d.snapshot, g.snapshot, "snapshot");
+            assertEq(d.commitDeadline, g.commitDeadline, "commit deadline");
+            assertEq(d.revealDeadline, g.revealDeadline, "reveal deadline");
+            assertEq(d.depositor, g.depositor, "depositor");
+            assertEq(d.deposit, DEPOSIT, "deposit");
+            assertTrue(d.void_ == g.void_ && d.tieBroken == g.tieBroken, "void or tie-break differs");
+            assertEq(d.outcome, g.outcome, "outcome");
+            assertEq(d.revealed, g.revealed, "revealed");
+            assertEq(d.settled, g.settled, "settled");
+            assertEq(d.saltXor, g.saltXor, "saltXor");
+        }
+    }
+}
+
+/// @notice Malformed commits, reveals and calls in the wrong phase: the exact custom error, and no change.
+/// forge-config: ci.fuzz.runs = 300
+contract DisputeResolutionMalformedInputTest is DisputeFixture {
+    uint256 internal constant ID = 1;
+    bytes32 internal constant SALT = keccak256("salt of e3");
+    uint8 internal constant CHOICE = 1;
+    uint40 internal commitDeadline;
+    uint40 internal revealDeadline;
+
+    function setUp() public {
+        vm.roll(100);
+        vm.warp(1_700_000_000);
+        _deploy();
+        vm.roll(101);
+        vm.prank(_controllerOf(0));
+        dr.openDispute{value: DEPOSIT}(ents[0], ents[1], 1, 3, bytes32("evidence"), "bafkrei-evidence");
+        vm.prank(_controllerOf(3));
+        dr.commit(ID, ents[3], _commitment(ID, ents[3], CHOICE, SALT));
+        IDisputeResolution.Dispute memory d = dr.dispute(ID);
+        (commitDeadline, revealDeadline) = (d.commitDeadline, d.revealDeadline);
+    }
+
+    /// Everything a dispute call could change: the dispute, its tally and voters, every vote,
+    /// every reputation, the ether held.
+    function _fp() internal view returns (bytes32 h) {
+        uint256 n = dr.disputeCount();
+        h = keccak256(abi.encode(n, address(dr).balance));
+        for (uint256 id = 1; id <= n; ++id) h = keccak256(abi.encode(h, dr.dispute(id), dr.tally(id), dr.voters(id)));
+        for (uint256 e; e <= N_ENT; ++e) {
+            h = keccak256(abi.encode(h, dr.voteOf(ID, ents[e]), tm.entity(ents[e]).reputation));
+        }
+    }
+
+    function _toReveal(uint256 t) internal {
+        vm.warp(bound(t, uint256(commitDeadline) + 1, revealDeadline));
+    }
+
+    // ------------------------------------------------------------------ reveal
+
+    function testFuzz_reveal_rejectsWrongSalt(bytes32 salt, uint256 t) public {
+        vm.assume(salt != SALT);
+        _toReveal(t);
+        bytes32 before = _fp();
+        vm.expectRevert(_e(IDisputeResolution.DisputeResolution__CommitmentMismatch.selector, ID, ents[3]));
+        vm.prank(_controllerOf(3));
+        dr.reveal(ID, ents[3], CHOICE, salt);
+        assertEq(_fp(), before, "state changed");
+    }
+
+    function testFuzz_reveal_rejectsWrongChoice(uint8 choice, uint256 t) public {
+        vm.assume(choice != CHOICE);
+        _toReveal(t);
+        bytes32 before = _fp();
+        vm.expectRevert(_e(IDisputeResolution.DisputeResolution__CommitmentMismatch.selector, ID, ents[3]));
+        vm.prank(_controllerOf(3));
+        dr.reveal(ID, ents[3], choice, SALT);
+        assertEq(_fp(), before, "state changed");
+    }
+
+    /// A commitment to a choice the dispute does not offer opens, but is refused: it never counts.
+    function testFuzz_reveal_rejectsChoiceOutOfRange(uint8 choice, bytes32 salt, uint256 t) public {
+        choice = uint8(bound(choice, 3, 255));
+        vm.prank(_controllerOf(5));
+        dr.commit(ID, ents[5], _commitment(ID, ents[5], choice, salt));
+        _toReveal(t);
+        bytes32 before = _fp();
+        vm.expectRevert(
+            abi.encodeWithSelector(IDisputeResolution.DisputeResolution__InvalidChoice.selector, ID, choice)
+        );
+        vm.prank(_controllerOf(5));
+        dr.reveal(ID, ents[5], choice, salt);
+        assertEq(_fp(), before, "state changed");
+    }
+
+    function testFuzz_reveal_rejectsOutsideRevealPhase(uint256 t, bool early) public {
+        if (early) vm.warp(bound(t, block.timestamp, commitDeadline));
+        else vm.warp(bound(t, uint256(revealDeadline) + 1, uint256(revealDeadline) + 365 days));
+        bytes32 before = _fp();
+        vm.expectRevert(_e(IDisputeResolution.DisputeResolution__NotInRevealPhase.selector, ID));
+        vm.prank(_controllerOf(3));
+        dr.reveal(ID, ents[3], CHOICE, SALT);
+        assertEq(_fp(), before, "state changed");
+    }
+
+    function testFuzz_reveal_rejectsWithoutCommitment(uint256 which, uint8 choice, bytes32 salt, uint256 t) public {
+        uint256 i = bound(which, 2, N_REGISTERED - 1);
+        vm.assume(i != 3);
+        _toReveal(t);
+        bytes32 before = _fp();
+        vm.expectRevert(_e(IDisputeResolution.DisputeResolution__NoCommitment.selector, ID, ents[i]));
+        vm.prank(_controllerOf(i));
+        dr.reveal(ID, ents[i], choice, salt);
+        assertEq(_fp(), before, "state changed");
+    }
+
+    function testFuzz_reveal_rejectsSecondReveal(uint256 t, uint8 choice, bytes32 salt) public {
+        _toReveal(t);
+        vm.prank(_controllerOf(3));
+        dr.reveal(ID, ents[3], CHOICE, SALT);
+        bytes32 before = _fp();
+        vm.expectRevert(_e(IDisputeResolution.DisputeResolution__AlreadyRevealed.selector, ID, ents[3]));
+        vm.prank(_controllerOf(3));
+        dr.reveal(ID, ents[3], choice, salt);
+        assertEq(_fp(), before, "state changed");
+        assertEq(dr.tally(ID)[CHOICE], 1e18, "counted once");
+    }
+
+    function testFuzz_reveal_rejectsNonController(address caller, uint256 t) public {
+        vm.assume(caller != _controllerOf(3));
+        _toReveal(t);
+        bytes32 before = _fp();
+        vm.expectRevert(
+            abi.encodeWithSelector(IDisputeResolution.DisputeResolution__NotController.selector, ents[3], caller)
+        );
+        vm.prank(caller);
+        dr.reveal(ID, ents[3], CHOICE, SALT);
+        assertEq(_fp(), before, "state changed");
+    }
+
+    function testFuzz_revealAndCommit_rejectUnknownDispute(uint256 id, bytes32 c, uint256 t) public {
+        vm.assume(id != ID);
+        vm.warp(bound(t, block.timestamp, uint256(revealDeadline) + 1 days));
+        bytes32 before = _fp();
+        vm.expectRevert(_e(IDisputeResolution.DisputeResolution__UnknownDispute.selector, id));
+        vm.prank(_controllerOf(3));
+        dr.reveal(id, ents[3], CHOICE, SALT);
+        vm.expectRevert(_e(IDisputeResolution.DisputeResolution__UnknownDispute.selector, id));
+        vm.prank(_controllerOf(5));
+        dr.commit(id, ents[5], c);
+        assertEq(_fp(), before, "state changed");
+    }
+
+    /// The positive path, for contrast: a revealed vote adds its snapshot weight to its option, once.
+    function testFuzz_reveal_addsTheSnapshotWeightOnce(uint8 choice, bytes32 salt, uint256 t) public {
+        choice = uint8(bound(choice, 0, 2));
+        vm.prank(_controllerOf(5));
+        dr.commit(ID, ents[5], _commitment(ID, ents[5], choice, salt));
+        vm.prank(actors[ADMIN]);
+        tm.adjustReputation(ents[5], 0.3e18); // after the snapshot: does not count
+        _toReveal(t);
+        uint256 before = dr.tally(ID)[choice];
+        vm.prank(_controllerOf(5));
+        dr.reveal(ID, ents[5], choice, salt);
+        assertEq(dr.tally(ID)[choice], before + 0.6e18, "tally += snapshot weight");
+        assertEq(dr.dispute(ID).saltXor, salt, "saltXor");
+    }
+
+    // ------------------------------------------------------------------ commit
+
+    function testFuzz_commit_rejectsAfterDeadline(uint256 t, bytes32 c) public {
+        vm.warp(bound(t, uint256(commitDeadline) + 1, uint256(commitDeadline) + 365 days));
+        bytes32 before = _fp();
+        vm.expectRevert(_e(IDisputeResolution.DisputeResolution__NotInCommitPhase.selector, ID));
+        vm.prank(_controllerOf(5));
+        dr.commit(ID, ents[5], c);
+        assertEq(_fp(), before, "state changed");
+    }
+
+    function testFuzz_commit_rejectsZeroOrCopiedCommitment(bool zero) public {
+        bytes32 c = zero ? bytes32(0) : _commitment(ID, ents[3], CHOICE, SALT);
+        bytes32 before = _fp();
+        vm.expectRevert(abi.encodeWithSelector(IDisputeResolution.DisputeResolution__CommitmentReused.selector, ID, c));
+        vm.prank(_controllerOf(5));
+        dr.commit(ID, ents[5], c);
+        assertEq(_fp(), before, "state changed");
+    }
+
+    function testFuzz_commit_rejectsParty(bool claimant, bytes32 c) public {
+        uint256 i = claimant ? 0 : 1;
+        bytes32 before = _fp();
+        vm.expectRevert(_e(IDisputeResolution.DisputeResolution__PartyCannotVote.selector, ID, ents[i]));
+        vm.prank(_controllerOf(i));
+        dr.commit(ID, ents[i], c);
+        assertEq(_fp(), before, "state changed");
+    }
+
+    function testFuzz_commit_rejectsSecondCommit(bytes32 c) public {
+        bytes32 before = _fp();
+        vm.expectRevert(_e(IDisputeResolution.DisputeResolution__AlreadyVoted.selector, ID, ents[3]));
+        vm.prank(_controllerOf(3));
+        dr.commit(ID, ents[3], c);
+        assertEq(_fp(), before, "state changed");
+    }
+
+    /// Below the threshold at the snapshot (raising it afterwards does not help), or registered
+    /// after the snapshot (weight 0).
+    function testFuzz_commit_rejectsIneligible(bool late, bytes32 c, uint256 raise) public {
+        vm.assume(c != bytes32(0));
+        bytes32 voter = late ? ents[N_REGISTERED] : ents[2];
+        uint256 rep = late ? 0 : 0.25e18;
+        if (late) {
+            vm.prank(_controllerOf(N_REGISTERED));
+            tm.register(voter, ITrustManager.Kind.Avatar);
+        } else {
+            vm.prank(actors[ADMIN]);
+            tm.adjustReputation(ents[2], int256(bound(raise, 0, 1e18)));
+        }
+        vm.roll(block.number + 1);
+        bytes32 before = _fp();
+        vm.expectRevert(
+            abi.encodeWithSelector(IDisputeResolution.DisputeResolution__NotEligible.selector, ID, voter, rep)
+        );
+        vm.prank(_controllerOf(late ? N_REGISTERED : 2));
+        dr.commit(ID, voter, c);
+        assertEq(_fp(), before, "state changed");
+    }
+
+    function testFuzz_commit_rejectsNonController(address caller, bytes32 c) public {
+        vm.assume(caller != _controllerOf(5));
+        bytes32 before = _fp();
+        vm.expectRevert(
+            abi.encodeWithSelector(IDisputeResolution.DisputeResolution__NotController.selector, ents[5], caller)
+        );
+        vm.prank(caller);
+        dr.commit(ID, ents[5], c);
+        assertEq(_fp(), before, "state changed");
+    }
+
+    // ------------------------------------------------------------------ open, resolve, settle
+
+    function testFuzz_openDispute_rejectsMalformed(
+        uint8 options,
+        uint256 respondentSeed,
+        uint256 value,
+        uint8 mode
+    ) public {
+        bytes32 claimant = ents[0];
+        bytes32 respondent = ents[2];
+        address caller = _controllerOf(0);
+        bytes memory err = abi.encodeWithSelector(IDisputeResolution.DisputeResolution__InvalidDispute.selector);
+        mode %= 5;
+        if (mode == 0) {
+            options = uint8(options % 2 == 0 ? bound(options, 0, 1) : bound(options, 9, 255));
+        } else if (mode == 1) {
+            respondent = claimant;
+            options = 2;
+        } else if (mode == 2) {
+            respondent = keccak256(abi.encode("nobody", respondentSeed));
+            options = 2;
+        } else if (mode == 3) {
+            options = 2;
+            value = bound(value, 0, 1 ether);
+            vm.assume(value != DEPOSIT);
+            err = abi.encodeWithSelector(IDisputeResolution.DisputeResolution__WrongDeposit.selector, DEPOSIT, value);
+        } else {
+            caller = address(uint160(bound(value, 1, type(uint160).max)));
+            vm.assume(caller != _controllerOf(0));
+            err = abi.encodeWithSelector(
+                IDisputeResolution.DisputeResolution__NotController.selector,
+                claimant,
+                caller
+            );
+        }
+        if (mode != 3) value = DEPOSIT;
+        vm.deal(caller, 2 ether);
+        bytes32 before = _fp();
+        vm.expectRevert(err);
+        vm.prank(caller);
+        dr.openDispute{value: value}(claimant, respondent, 1, options, bytes32(0), "");
+        assertEq(_fp(), before, "state changed");
+        assertEq(dr.disputeCount(), 1, "opened");
+    }
+
+    function testFuzz_resolve_rejectsTooEarly(uint256 t, address caller) public {
+        vm.warp(bound(t, block.timestamp, revealDeadline));
+        bytes32 before = _fp();
+        vm.expectRevert(
+            abi.encodeWithSelector(IDisputeResolution.DisputeResolution__TooEarly.selector, ID, uint256(revealDeadline))
+        );
+        vm.prank(caller);
+        dr.resolve(ID);
+        assertEq(_fp(), before, "state changed");
+    }
+
+    function testFuzz_resolve_rejectsSecondResolve(uint256 t, address caller) public {
+        vm.warp(bound(t, uint256(revealDeadline) + 1, uint256(revealDeadline) + 365 days));
+        dr.resolve(ID);
+        bytes32 before = _fp();
+        vm.expectRevert(_e(IDisputeResolution.DisputeResolution__AlreadyResolved.selector, ID));
+        vm.prank(caller);
+        dr.resolve(ID);
+        assertEq(_fp(), before, "state changed");
+    }
+
+    function testFuzz_settle_rejectsBeforeResolveOrUnknown(uint256 t, uint256 max, uint256 id) public {
+        vm.warp(bound(t, block.timestamp, uint256(revealDeadline) + 365 days));
+        bool unknown = id % 2 == 0 && id != ID;
+        if (!unknown) id = ID;
+        bytes32 before = _fp();
+        vm.expectRevert(
+            _e(
+                unknown
+                    ? IDisputeResolution.DisputeResolution__UnknownDispute.selector
+                    : IDisputeResolution.DisputeResolution__NotResolved.selector,
+                id
+            )
+        );
+        dr.settle(id, max);
+        assertEq(_fp(), before, "state changed");
+    }
+}

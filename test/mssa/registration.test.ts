@@ -1,0 +1,347 @@
+import { expect } from "chai";
+import { AbiCoder, ethers, getAddress, Wallet } from "ethers";
+import { MetatrustError } from "../../offchain/errors";
+import { Bits } from "../../offchain/mssa/bits";
+import { combineKeys, commitment, encode, encodeCredential, evenLength, requestTag } from "../../offchain/mssa/credential";
+import { Rng } from "../../offchain/mssa/quantum";
+import {
+  accessChallenge,
+  accessSigner,
+  AuthorityAgent,
+  buildRequest,
+  checkRequest,
+  fresh32,
+  placeId,
+  proveAccess,
+  register,
+  RegistrationError,
+  RegistrationFailure,
+  requestContext,
+} from "../../offchain/mssa/registration";
+import { Prng } from "../../offchain/util/prng";
+
+const alice = Wallet.createRandom().address;
+const INFOS = ["alice@example.org", "passport:X1234567", "born:1990-01-01"];
+/** The padded credential length of INFOS (computed inside tests, so that mutation testing attributes coverage per test). */
+const len = () => evenLength(encodeCredential(INFOS)).length;
+const AU1 = "0x" + "1".repeat(40);
+const AU2 = "0x" + "2".repeat(40);
+
+/** Asserts a RegistrationError with this reason and exactly this message (a string) or a matching one. */
+function rejects(f: () => unknown, reason: RegistrationFailure, message: string | RegExp): RegistrationError {
+  let err: unknown;
+  try {
+    f();
+  } catch (e) {
+    err = e;
+  }
+  expect(err, `expected ${reason}`).to.be.instanceOf(RegistrationError);
+  const e = err as RegistrationError;
+  expect(e.reason).to.equal(reason);
+  expect(e.code).to.equal("PROTOCOL_REJECTED");
+  if (typeof message === "string") expect(e.message).to.equal(message);
+  else expect(e.message).to.match(message);
+  return e;
+}
+
+/** An authority agent that also remembers the sessions and keys it issued (what the test needs to look inside). */
+class SpyAuthority extends AuthorityAgent {
+  readonly issued: { session: string; key: Bits }[] = [];
+  override issueKey(session: string, length: number): Bits {
+    const key = super.issueKey(session, length);
+    this.issued.push({ session, key });
+    return key;
+  }
+}
+
+/** A seeded rng that counts its draws. */
+function counting(seed: number): Rng & { draws: number } {
+  const p = new Prng(seed);
+  const r = { draws: 0, next: () => (r.draws++, p.next()) };
+  return r;
+}
+
+describe("mssa/registration (Steps 1-9, off-chain)", () => {
+  describe("# placeId and fresh32", () => {
+    it("hashes a place name, keeps a 32-byte hex id (lowercased) and refuses an empty name", () => {
+      expect(placeId("PL1")).to.equal(ethers.id("PL1"));
+      const id = "0x" + "Ab".repeat(32);
+      expect(placeId(id)).to.equal(id.toLowerCase());
+      for (const name of ["0x" + "a".repeat(63), "0x" + "a".repeat(65), "a0x" + "a".repeat(64), "0x" + "g".repeat(64)])
+        expect(placeId(name), name).to.equal(ethers.id(name));
+      expect(() => placeId("")).to.throw(RangeError, /^a place needs a name$/);
+    });
+
+    it("draws 32 fresh random bytes", () => {
+      const [a, b] = [fresh32(), fresh32()];
+      expect(a).to.match(/^0x[0-9a-f]{64}$/);
+      expect(a).to.not.equal(b);
+    });
+  });
+
+  describe("# AuthorityAgent (one-time keys)", () => {
+    it("issues one key of the requested length per session and releases it once", () => {
+      const a = new AuthorityAgent(AU1);
+      expect(a.address).to.equal(AU1);
+      const k = a.issueKey("s1", 12);
+      expect(k.length).to.equal(12);
+      expect(a.used("s1")).to.equal(false);
+      expect(a.issueKey("s2", 12).equals(k)).to.equal(false);
+      expect(a.releaseKey("s1").equals(k)).to.equal(true);
+      expect(a.used("s1")).to.equal(true);
+      expect(a.used("s2")).to.equal(false);
+      expect(a.used("nope")).to.equal(false);
+    });
+
+    it("refuses a second key, a second release and an unknown session, and changes nothing", () => {
+      const a = new AuthorityAgent(AU1);
+      const k = a.issueKey("s1", 16);
+      rejects(() => a.issueKey("s1", 16), "key-reuse", `authority ${AU1} already issued a key for session s1`);
+      expect(a.used("s1")).to.equal(false);
+      rejects(() => a.releaseKey("s9"), "unknown-session", `authority ${AU1} has no key for session s9`);
+      expect(a.used("s9")).to.equal(false);
+      expect(a.releaseKey("s1").equals(k)).to.equal(true); // still the first key
+      rejects(() => a.releaseKey("s1"), "key-reuse", "the key of session s1 was already used: keys are one-time pads");
+      expect(a.used("s1")).to.equal(true);
+    });
+
+    it("RegistrationError carries the reason, a stable code and its class name", () => {
+      const e = new RegistrationError("bad-tag", "m");
+      expect(e).to.be.instanceOf(MetatrustError);
+      expect([e.reason, e.code, e.message, e.name]).to.deep.equal(["bad-tag", "PROTOCOL_REJECTED", "m", "RegistrationError"]);
+    });
+  });
+
+  describe("# buildRequest and checkRequest", () => {
+    const session = ethers.id("session");
+    const place = placeId("PL1");
+    const twoKeys = () => [Bits.random(len()), Bits.random(len())];
+
+    it("the tag covers abi.encode(session, place, user)", () => {
+      const ctx = requestContext(session, place, alice.toLowerCase());
+      const expected = AbiCoder.defaultAbiCoder().encode(["bytes32", "bytes32", "address"], [session, place, alice]);
+      expect(ethers.hexlify(ctx)).to.equal(expected);
+    });
+
+    it("builds (En, U12) from the credential and K_r, and tags it with K_r", () => {
+      const keys = twoKeys();
+      const LENGTH = len();
+      const { request, encoded } = buildRequest(session, place, alice.toLowerCase(), INFOS, keys);
+      const kr = combineKeys(keys, LENGTH);
+      const e = encode(evenLength(encodeCredential(INFOS)), kr);
+      expect(request.session).to.equal(session);
+      expect(request.place).to.equal(place);
+      expect(request.user).to.equal(getAddress(alice));
+      expect(request.En.equals(e.En) && request.U12.equals(e.U12)).to.equal(true);
+      expect(encoded.U1.equals(e.U1) && encoded.U2.equals(e.U2)).to.equal(true);
+      expect(ethers.hexlify(request.tag)).to.equal(ethers.hexlify(requestTag(kr, requestContext(session, place, alice), e.En, e.U12)));
+    });
+
+    it("checks the credential and the tag independently", () => {
+      const keys = twoKeys();
+      const { request } = buildRequest(session, place, alice, INFOS, keys);
+      const ok = checkRequest(request, INFOS, keys);
+      expect([ok.accepted, ok.tagOk]).to.deep.equal([true, true]);
+      const tag = Uint8Array.from(request.tag);
+      tag[31] ^= 1;
+      const badTag = checkRequest({ ...request, tag }, INFOS, keys);
+      expect([badTag.accepted, badTag.tagOk]).to.deep.equal([true, false]);
+      const otherPlace = checkRequest({ ...request, place: placeId("PL2") }, INFOS, keys);
+      expect([otherPlace.accepted, otherPlace.tagOk]).to.deep.equal([true, false]);
+      const otherSession = checkRequest({ ...request, session: ethers.id("other") }, INFOS, keys);
+      expect(otherSession.tagOk).to.equal(false);
+      const otherInfos = checkRequest(request, [INFOS[0], INFOS[1], "born:1990-01-02"], keys);
+      expect(otherInfos.accepted).to.equal(false);
+    });
+  });
+
+  describe("# register", () => {
+    const channel = (seed: number) => ({ decoys: 64, threshold: 0.11, rng: new Prng(seed) });
+
+    it("returns the session, the checked request, the transmissions and the commitment to the request", () => {
+      const LENGTH = len();
+      const aus = [new SpyAuthority(AU1), new SpyAuthority(AU2)];
+      const r = register({
+        place: "PL1",
+        user: alice.toLowerCase(),
+        infos: INFOS,
+        authorities: aus,
+        channel: { ...channel(1), decoys: 32 },
+      });
+      expect(r.session).to.match(/^0x[0-9a-f]{64}$/);
+      expect(aus.map((a) => a.issued.map((i) => i.session))).to.deep.equal([[r.session], [r.session]]);
+      expect(aus.every((a) => a.used(r.session))).to.equal(true);
+      expect(r.request.session).to.equal(r.session);
+      expect(r.request.place).to.equal(placeId("PL1"));
+      expect(r.request.user).to.equal(getAddress(alice));
+      expect(r.credentialBits).to.equal(LENGTH);
+      expect(aus.every((a) => a.issued[0].key.length === LENGTH)).to.equal(true);
+      expect(r.keyTransmissions.map((t) => [t.decoys, t.received.length])).to.deep.equal([
+        [64, LENGTH],
+        [64, LENGTH],
+      ]);
+      expect([r.transmission.decoys, r.transmission.received.length]).to.deep.equal([32, LENGTH / 2]);
+      expect([r.verdict.accepted, r.verdict.tagOk]).to.deep.equal([true, true]);
+      const kr = combineKeys(
+        aus.map((a) => a.issued[0].key),
+        LENGTH,
+      );
+      expect(r.request.U12.equals(encode(evenLength(encodeCredential(INFOS)), kr).U12)).to.equal(true);
+      expect(r.salt).to.match(/^0x[0-9a-f]{64}$/);
+      expect(r.commitment).to.equal(commitment(placeId("PL1"), getAddress(alice), r.request.U12, r.salt));
+    });
+
+    it("uses the default channel, and sends the keys on the channel's rng unless a key channel is given", () => {
+      const LENGTH = len();
+      const d = register({ place: "PL1", user: alice, infos: INFOS, authorities: [new AuthorityAgent(AU1)] });
+      expect(d.transmission.decoys).to.equal(64);
+      const rng = counting(2);
+      register({
+        place: "PL1",
+        user: alice,
+        infos: INFOS,
+        authorities: [new AuthorityAgent(AU1)],
+        channel: { decoys: 8, threshold: 0.11, rng },
+      });
+      // no Eve, no noise: a transmission of n bits with d decoys draws d positions and n + 2d photon states
+      expect(rng.draws).to.equal(64 + LENGTH + 128 + (8 + LENGTH / 2 + 16));
+      const own = counting(3);
+      register({
+        place: "PL1",
+        user: alice,
+        infos: INFOS,
+        authorities: [new AuthorityAgent(AU1)],
+        channel: { decoys: 8, threshold: 0.11, rng: own },
+        keyChannel: { decoys: 4, threshold: 0.11, rng: new Prng(4) },
+      });
+      expect(own.draws).to.equal(8 + LENGTH / 2 + 16);
+    });
+
+    it("refuses a place without authorities", () => {
+      expect(() => register({ place: "PL1", user: alice, infos: INFOS, authorities: [] })).to.throw(
+        RangeError,
+        /^a place needs at least one authority$/,
+      );
+    });
+
+    it("refuses keys sent past an eavesdropper, with the key channel's threshold", () => {
+      rejects(
+        () =>
+          register({
+            place: "PL1",
+            user: alice,
+            infos: INFOS,
+            authorities: [new AuthorityAgent(AU1)],
+            channel: channel(5),
+            keyChannel: { decoys: 64, threshold: 0.05, eve: { fraction: 1 }, rng: new Prng(6) },
+          }),
+        "eavesdropping",
+        /^decoy error rate \d+\.\d% above the threshold 5\.0%: the block is discarded \(simulated channel\)$/,
+      );
+    });
+
+    it("refuses a request sent past an eavesdropper, with the channel's threshold, and burns every key of the session", () => {
+      const aus = [new SpyAuthority(AU1), new SpyAuthority(AU2)];
+      rejects(
+        () =>
+          register({
+            place: "PL1",
+            user: alice,
+            infos: INFOS,
+            authorities: aus,
+            channel: { decoys: 64, threshold: 0.12, eve: { fraction: 1 }, rng: new Prng(7) },
+            keyChannel: { decoys: 64, threshold: 0.05, rng: new Prng(8) },
+          }),
+        "eavesdropping",
+        /^decoy error rate \d+\.\d% above the threshold 12\.0%: the block is discarded \(simulated channel\)$/,
+      );
+      for (const a of aus) {
+        expect(a.used(a.issued[0].session)).to.equal(true);
+        rejects(() => a.releaseKey(a.issued[0].session), "key-reuse", /^the key of session 0x[0-9a-f]{64} was already used/);
+      }
+    });
+
+    it("checks the request as it arrived: a flipped photon below the decoy threshold makes the credential mismatch", () => {
+      let dataErrors = -1;
+      const au = new SpyAuthority(AU1);
+      rejects(
+        () =>
+          register({
+            place: "PL1",
+            user: alice,
+            infos: INFOS,
+            authorities: [au],
+            channel: { decoys: 64, threshold: 0.5, noise: 0.05, rng: new Prng(9) },
+            keyChannel: { decoys: 64, threshold: 0.11, rng: new Prng(10) },
+            tamperRequest: (req) => {
+              const sent = encode(evenLength(encodeCredential(INFOS)), au.issued[0].key).En;
+              dataErrors = req.En.xor(sent).weight();
+              return req;
+            },
+          }),
+        "credential-mismatch",
+        /^S1 or S2 is not zero/,
+      );
+      expect(dataErrors).to.be.greaterThan(0);
+    });
+
+    it("names the weights of S1 and S2 when the credential differs from the documents, and spends the keys", () => {
+      const LENGTH = len();
+      const aus = [new SpyAuthority(AU1), new SpyAuthority(AU2)];
+      const expectedInfos = [...INFOS.slice(0, 2), "born:1990-01-02"];
+      const e = rejects(
+        () => register({ place: "PL1", user: alice, infos: INFOS, expectedInfos, authorities: aus, channel: channel(11) }),
+        "credential-mismatch",
+        /^S1 or S2 is not zero \(weight \d+ \+ \d+\): the credential does not match$/,
+      );
+      const kr = combineKeys(
+        aus.map((a) => a.issued[0].key),
+        LENGTH,
+      );
+      const mine = encode(evenLength(encodeCredential(INFOS)), kr);
+      const theirs = encode(evenLength(encodeCredential(expectedInfos)), kr);
+      const [w1, w2] = [mine.En.xor(theirs.En).weight(), mine.U12.xor(theirs.U12).weight()];
+      expect(w1 + w2).to.be.greaterThan(0);
+      expect(e.message).to.equal(`S1 or S2 is not zero (weight ${w1} + ${w2}): the credential does not match`);
+      expect(aus.every((a) => a.used(a.issued[0].session))).to.equal(true);
+    });
+
+    it("refuses a request whose user was rewritten on the wire (bad tag; the xor check passes)", () => {
+      const mallory = Wallet.createRandom().address;
+      rejects(
+        () =>
+          register({
+            place: "PL1",
+            user: alice,
+            infos: INFOS,
+            authorities: [new AuthorityAgent(AU1)],
+            channel: channel(12),
+            tamperRequest: (req) => ({ ...req, user: mallory }),
+          }),
+        "bad-tag",
+        "the request tag does not verify: the request was altered or built without K_r",
+      );
+    });
+  });
+
+  describe("# access proofs", () => {
+    const place = placeId("PL1");
+    const nonce = ethers.id("nonce");
+    const ledger = "0x" + "ab".repeat(20);
+
+    it("the challenge names the place, the nonce, the chain and the ledger (checksummed)", () => {
+      expect(accessChallenge(place, nonce, 31337n, ledger)).to.equal(
+        `metatrust MSSA access\nplace: ${place}\nnonce: ${nonce}\nchain: 31337\nledger: ${getAddress(ledger)}`,
+      );
+    });
+
+    it("recovers the signer of a proof, and another signer for another challenge", async () => {
+      const user = Wallet.createRandom();
+      const sig = await proveAccess(user, place, nonce, 31337n, ledger);
+      expect(sig).to.equal(await user.signMessage(accessChallenge(place, nonce, 31337n, ledger)));
+      expect(accessSigner(sig, place, nonce, 31337n, ledger)).to.equal(user.address);
+      expect(accessSigner(sig, place, ethers.id("other"), 31337n, ledger)).to.not.equal(user.address);
+      expect(accessSigner(sig, place, nonce, 1n, ledger)).to.not.equal(user.address);
+    });
+  });
+});
