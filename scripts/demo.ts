@@ -135,8 +135,8 @@ async function main(): Promise<void> {
     rns[0].acceptJoinReply(served.reply, pending);
     edge0Request = request;
     return {
-      detail: `H4(a) recorded with PID ${short(served.verified.record.pid)}; ${request.length}+${served.forward.length}+${served.reply.length} bytes`,
-      gas: served.tx.gasUsed,
+      detail: `H4(a) recorded with PID ${short(served.record.pid)}; ${request.length}+${served.forward?.length ?? 0}+${served.reply.length} bytes`,
+      gas: served.tx?.gasUsed ?? 0n,
     };
   });
   await steps.run("the same request replayed is rejected", async () => {
@@ -161,7 +161,7 @@ async function main(): Promise<void> {
   await steps.run("edge-0 moves to pool 2 (re-authentication)", async () => {
     const r = await reauthenticate(ctx, rns[0], rpms[2], msrp);
     movedPid = r.record.pid;
-    return { detail: `PID_1 ${short(r.record.pid)} unlinkable to PID_0 on-chain`, gas: r.tx.gasUsed };
+    return { detail: `PID_1 ${short(r.record.pid)} unlinkable to PID_0 on-chain`, gas: r.tx?.gasUsed ?? 0n };
   });
   await steps.run("MSRP traces PID_1 to its real identity", async () => {
     const t = msrp.trace(movedPid);

@@ -146,7 +146,9 @@ task(
     r.saveMsrp(m);
     r.ks.update(rnRecord(a.rn), rn.toRecord());
     const { toHex } = await import("../offchain/crypto/bytes");
-    console.log(`${a.rn} joined pool ${a.pool} as ${toHex(res.record.pid)}; recordJoin ${gas(res.tx.gasUsed)}`);
+    console.log(
+      `${a.rn} joined pool ${a.pool} as ${toHex(res.record.pid)}; ${res.tx ? `recordJoin ${gas(res.tx.gasUsed)}` : "already on-chain (a retry: nothing written)"}`,
+    );
     console.log(`  bytes: RN->RPM ${res.wire.rnToRpm}, RPM->MSRP ${res.wire.rpmToMsrp}, RPM->RN ${res.wire.rpmToRn}`);
     return res;
   });
@@ -162,7 +164,9 @@ task("rsms:reauth", "Re-authentication of a joined RN at another pool (PID_{k+1}
     r.saveMsrp(m);
     r.ks.update(rnRecord(a.rn), rn.toRecord());
     const { toHex } = await import("../offchain/crypto/bytes");
-    console.log(`${a.rn} moved to pool ${a.toPool} as PID_${rn.state.k} ${toHex(res.record.pid)}; recordJoin ${gas(res.tx.gasUsed)}`);
+    console.log(
+      `${a.rn} moved to pool ${a.toPool} as PID_${rn.state.k} ${toHex(res.record.pid)}; ${res.tx ? `recordJoin ${gas(res.tx.gasUsed)}` : "already on-chain (a retry: nothing written)"}`,
+    );
     return res;
   });
 

@@ -12,7 +12,7 @@
  * | H3 | c2 = H3(U, PID) xor a (a, or H4(a)||a')      | G x {0,1}*    | {0,1}^(8*len)   |
  * | H4 | H4(a) on-chain, a_{k+1} = H4(a_k, sk_RN)    | Z_q* (x Z_q*) | Z_q*            |
  * | H5 | s_new = s + H5(Q, PK_pub)*msk                | G x G         | Z_q*            |
- * | H6 | PID_{k+1} = H6(PID_k, a_k)                  | {0,1}* x Z_q* | {0,1}^256 (PID) |
+ * | H6 | PID_{k+1} = H6(PID_k, a_{k+1})              | {0,1}* x Z_q* | {0,1}^256 (PID) |
  *
  * Every function hashes the unambiguous tuple encoding of its inputs (bytes.encodeTuple) with
  * RFC 9380 expand_message_xmd(SHA-256) under its own DST; hashes to Z_q* use RFC 9380
@@ -138,7 +138,7 @@ export function H5(...inputs: HashInput[]): bigint {
 }
 
 /**
- * H6: {0,1}* x Z_q* -> {0,1}^256. The pseudonym rotation PID_{k+1} = H6(PID_k, a_k).
+ * H6: {0,1}* x Z_q* -> {0,1}^256. The pseudonym rotation PID_{k+1} = H6(PID_k, a_{k+1}).
  * @param inputs - the components
  * @returns a 32-byte pseudonym
  */

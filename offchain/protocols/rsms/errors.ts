@@ -19,6 +19,8 @@ export type RsmsRejectReason =
   | "TAG_NOT_RECORDED"
   /** The pool does not exist on-chain. */
   | "UNKNOWN_POOL"
+  /** A reply for a step this RN already took, or for a state it is no longer in (replayed or reordered reply). */
+  | "REPLAYED_REPLY"
   /** The agent is not in a state to run this step (e.g. re-authenticating before joining). */
   | "INVALID_STATE";
 

@@ -3,7 +3,7 @@
  * bytes that would cross the network) and the chain and IPFS are real. Every flow either completes
  * or throws with nothing recorded and no agent state changed.
  */
-import { toHex } from "../../crypto/bytes";
+import { equalBytes, toHex } from "../../crypto/bytes";
 import type { ContentStore } from "../../storage/content-store";
 import { RsmsRejectedError } from "./errors";
 import { RsmsLedger, TxInfo } from "./ledger";
@@ -18,8 +18,25 @@ export type RsmsContext = { ledger: RsmsLedger; store: ContentStore; now?: () =>
 /** The bytes each party sent, for the Table III comparison. */
 export type WireLog = Record<string, number>;
 
-/** The outcome of a join or re-authentication. */
-export type JoinResult = { record: JoinRecord; tx: TxInfo; wire: WireLog };
+/**
+ * The outcome of a join or re-authentication. `tx` is absent when the record was already on-chain
+ * (a retry after a lost reply: nothing was written again).
+ */
+export type JoinResult = { record: JoinRecord; tx?: TxInfo; wire: WireLog };
+
+/**
+ * What the RPM's side of a join returns: the reply and the record, and, unless the request was
+ * a retry of one already recorded for the same RN (`retried`), the forward, the MSRP's
+ * verification and the transaction.
+ */
+export type Served = {
+  reply: Uint8Array;
+  record: JoinRecord;
+  retried: boolean;
+  forward?: Uint8Array;
+  verified?: VerifiedJoin;
+  tx?: TxInfo;
+};
 
 const nowSec = (ctx: RsmsContext) => (ctx.now ? ctx.now() : Math.floor(Date.now() / 1000));
 
@@ -112,17 +129,19 @@ export async function poolInfo(ctx: RsmsContext, poolId: number): Promise<PoolIn
 /**
  * The RPM's and MSRP's side of an initial authentication: everything from the request to the
  * on-chain record and the reply. Nothing is written unless every check passed.
- * @returns the reply for the RN, the record and its transaction
+ *
+ * Retries are safe: a request whose record (PID, H4(a')) is already on-chain at this pool is
+ * answered again with A = a'*P and nothing is written (the reply was lost or dropped). Only the
+ * holder of a' can build such a request, and A tells it nothing new.
+ * @returns the reply for the RN, the record and (unless a retry) its transaction
  * @throws RsmsRejectedError(REPLAYED_SECRET | NOT_IN_FILTER | MSRP_REJECTED | ...), MalformedMessageError
  */
-export async function serveJoin(
-  ctx: RsmsContext,
-  rpm: ResourcePoolManager,
-  msrp: Msrp,
-  request: Uint8Array,
-): Promise<{ reply: Uint8Array; forward: Uint8Array; verified: VerifiedJoin; tx: TxInfo }> {
+export async function serveJoin(ctx: RsmsContext, rpm: ResourcePoolManager, msrp: Msrp, request: Uint8Array): Promise<Served> {
   const opened = rpm.openJoinRequest(request);
   if (await ctx.ledger.isTagUsed(opened.tag)) {
+    const rec = await ctx.ledger.recordOf(opened.pid);
+    if (rec.kind === 1 && rec.poolId === rpm.poolId && equalBytes(rec.tag, opened.tag))
+      return { reply: rpm.joinReply(opened), record: { pid: opened.pid, tag: opened.tag, poolId: rpm.poolId, kind: 1 }, retried: true };
     throw new RsmsRejectedError("REPLAYED_SECRET", `serveJoin: H4(a') ${toHex(opened.tag)} is already on-chain: replayed join`);
   }
   await syncFilters(ctx, rpm);
@@ -130,7 +149,7 @@ export async function serveJoin(
   const verified = msrp.verifyJoin(forward);
   const tx = await ctx.ledger.recordJoin(verified.record);
   msrp.commitJoin(verified);
-  return { reply: rpm.joinReply(opened), forward, verified, tx };
+  return { reply: rpm.joinReply(opened), record: verified.record, retried: false, forward, verified, tx };
 }
 
 /**
@@ -141,35 +160,58 @@ export async function initialJoin(ctx: RsmsContext, rn: ResourceNode, rpm: Resou
   const served = await serveJoin(ctx, rpm, msrp, request);
   rn.acceptJoinReply(served.reply, pending);
   return {
-    record: served.verified.record,
+    record: served.record,
     tx: served.tx,
-    wire: { rnToRpm: request.length, rpmToMsrp: served.forward.length, rpmToRn: served.reply.length },
+    wire: { rnToRpm: request.length, rpmToMsrp: served.forward?.length ?? 0, rpmToRn: served.reply.length },
   };
 }
 
 /**
  * RPM_Y's and the MSRP's side of a re-authentication.
- * @throws RsmsRejectedError(NEXT_PID_RECORDED | TAG_NOT_RECORDED | MSRP_REJECTED), MalformedMessageError
+ *
+ * Retries are safe: if (PID_{k+1}, H4(a'_{k+1})) is already on-chain at this pool, right after
+ * (PID_k, H4(a_k)), the reply is sent again and nothing is written. If that record is at another
+ * pool, the request is refused with NEXT_PID_RECORDED and the RN resynchronises from the chain
+ * ({@link resyncRn}).
+ * @throws RsmsRejectedError(NEXT_PID_RECORDED | TAG_NOT_RECORDED | REPLAYED_SECRET | MSRP_REJECTED), MalformedMessageError
  */
-export async function serveReauth(
-  ctx: RsmsContext,
-  rpm: ResourcePoolManager,
-  msrp: Msrp,
-  request: Uint8Array,
-): Promise<{ reply: Uint8Array; forward: Uint8Array; verified: VerifiedJoin; tx: TxInfo }> {
+export async function serveReauth(ctx: RsmsContext, rpm: ResourcePoolManager, msrp: Msrp, request: Uint8Array): Promise<Served> {
   const opened = rpm.openReauthRequest(request);
-  const [rec, nextRecorded, nextTagUsed] = await Promise.all([
+  const [rec, nextRec, nextTagUsed] = await Promise.all([
     ctx.ledger.recordOf(opened.pid),
-    ctx.ledger.isPidRecorded(opened.nextPid),
+    ctx.ledger.recordOf(opened.nextPid),
     ctx.ledger.isTagUsed(opened.nextTag),
   ]);
-  if (nextTagUsed)
+  const nextRecorded = !nextRec.tag.every((x) => x === 0);
+  if (nextTagUsed) {
+    const mine = nextRec.kind === 2 && equalBytes(nextRec.tag, opened.nextTag) && equalBytes(rec.tag, opened.claimedTag);
+    if (mine && nextRec.poolId === rpm.poolId)
+      return {
+        reply: rpm.reauthReply(opened),
+        record: { pid: opened.nextPid, tag: opened.nextTag, poolId: rpm.poolId, kind: 2 },
+        retried: true,
+      };
+    if (mine)
+      throw new RsmsRejectedError(
+        "NEXT_PID_RECORDED",
+        `serveReauth: PID_{k+1} ${toHex(opened.nextPid)} is already recorded at pool ${nextRec.poolId}: resynchronise from the chain`,
+      );
     throw new RsmsRejectedError("REPLAYED_SECRET", `serveReauth: H4(a'_{k+1}) is already on-chain: replayed re-authentication`);
+  }
   const forward = rpm.forwardReauth(opened, rec.tag, nextRecorded);
   const verified = msrp.verifyReauth(forward);
   const tx = await ctx.ledger.recordJoin(verified.record);
   msrp.commitJoin(verified);
-  return { reply: rpm.reauthReply(opened), forward, verified, tx };
+  return { reply: rpm.reauthReply(opened), record: verified.record, retried: false, forward, verified, tx };
+}
+
+/**
+ * Resynchronises an RN whose reply was lost: if the chain holds the record of its pending
+ * request, the RN takes that step (join or rotation), without a new request.
+ * @returns true if the RN moved, false if the chain does not hold the record (nothing changes)
+ */
+export async function resyncRn(ctx: RsmsContext, rn: ResourceNode, pending: PendingJoin): Promise<boolean> {
+  return rn.adoptRecorded(pending, await ctx.ledger.recordOf(pending.pid));
 }
 
 /**
@@ -180,9 +222,9 @@ export async function reauthenticate(ctx: RsmsContext, rn: ResourceNode, rpm: Re
   const served = await serveReauth(ctx, rpm, msrp, request);
   rn.acceptReauthReply(served.reply, pending);
   return {
-    record: served.verified.record,
+    record: served.record,
     tx: served.tx,
-    wire: { rnToRpm: request.length, rpmToMsrp: served.forward.length, rpmToRn: served.reply.length },
+    wire: { rnToRpm: request.length, rpmToMsrp: served.forward?.length ?? 0, rpmToRn: served.reply.length },
   };
 }
 

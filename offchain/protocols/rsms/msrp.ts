@@ -8,7 +8,7 @@
  *   RN setup:   sk_RN <-$ Z_q*, PK_RN = sk_RN*P, a_{i,0} <-$ Z_q*, PID_{i,0} = H1(PK_pub, RID, rho),
  *               Insert(a_{i,0}) into the pool's filter
  *   Join check: a' must be the secret the MSRP issued for PID (and for that pool), then
- *               record (PID_k, H4(a_k)) and expect a_{k+1} = H4(a_k, sk_RN), PID_{k+1} = H6(PID_k, a_k)
+ *               record (PID_k, H4(a_k)) and expect a_{k+1} = H4(a_k, sk_RN), PID_{k+1} = H6(PID_k, a_{k+1})
  *
  * rho is a random 32-byte salt per registration (a metatrust addition, docs/specs/rsms-join.md:
  * without it PID_{i,0} = H1(PK_pub, RID) is computable by anyone who knows the RID).
@@ -69,6 +69,8 @@ export class Msrp {
   private r: MsrpRecord;
   private pidIndex = new Map<string, { kind: "rn" | "rpm" | "user"; name: string; k: number }>();
   private nextPidIndex = new Map<string, string>();
+  /** name -> the key it holds in nextPidIndex, so that a rotation replaces it in O(1). */
+  private nextPidOf = new Map<string, string>();
   private pendingFilters = new Map<number, { filter: BloomFilter; openedAt: number }>();
   private readonly pkPubEncoded: Uint8Array;
 
@@ -114,9 +116,10 @@ export class Msrp {
   private reindex(): void {
     this.pidIndex.clear();
     this.nextPidIndex.clear();
+    this.nextPidOf.clear();
     for (const [name, e] of Object.entries(this.r.rns)) {
       e.pids.forEach((p, k) => this.pidIndex.set(p, { kind: "rn", name, k }));
-      if (e.used) this.nextPidIndex.set(toHex(H6(fromHex(e.pids[e.pids.length - 1]), bytesToNumberBE(fromHex(e.a)))), name);
+      if (e.used) this.expectNext(name, fromHex(e.pids[e.pids.length - 1]), bytesToNumberBE(fromHex(e.a)), decodeScalar(fromHex(e.sk)));
     }
     for (const [name, e] of Object.entries(this.r.rpms)) this.pidIndex.set(e.pid, { kind: "rpm", name, k: 0 });
     for (const [name, e] of Object.entries(this.r.users)) this.pidIndex.set(e.pid, { kind: "user", name, k: 0 });
@@ -345,9 +348,17 @@ export class Msrp {
     e.a = toHex(encodeScalar(v.recordedA));
     e.used = true;
     e.pool = v.record.poolId;
-    // "MSRP updates a and PID": the next pseudonym it will accept is PID_{k+1} = H6(PID_k, a_k).
-    for (const [k, n] of this.nextPidIndex) if (n === v.rn) this.nextPidIndex.delete(k);
-    this.nextPidIndex.set(toHex(H6(v.record.pid, v.recordedA)), v.rn);
+    // "MSRP updates a and PID": the next pseudonym it will accept is PID_{k+1} = H6(PID_k, a_{k+1}).
+    this.expectNext(v.rn, v.record.pid, v.recordedA, decodeScalar(fromHex(e.sk)));
+  }
+
+  /** Indexes the RN's next pseudonym H6(PID_k, H4(a_k, sk_RN)), replacing its previous one. */
+  private expectNext(name: string, pid: Uint8Array, a: bigint, sk: bigint): void {
+    const old = this.nextPidOf.get(name);
+    if (old !== undefined) this.nextPidIndex.delete(old);
+    const next = toHex(H6(pid, H4(a, sk)));
+    this.nextPidIndex.set(next, name);
+    this.nextPidOf.set(name, next);
   }
 
   /**

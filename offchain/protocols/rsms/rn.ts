@@ -7,10 +7,16 @@
  *        RN -> RPM: (c1, c2, PID_k)
  *     4. accept the RPM iff a_k * P = A
  *   Re-authentication at pool Y (§IV.A.2.b):
- *     1. a_{k+1} = H4(a_k, sk_RN), PID_{k+1} = H6(PID_k, a_k), w <-$ Z_q*, W = w*P,
+ *     1. a_{k+1} = H4(a_k, sk_RN), PID_{k+1} = H6(PID_k, a_{k+1}), w <-$ Z_q*, W = w*P,
  *        c1 = w*(PK_RPM^Y + H2(PID_RPM^Y)*PK_pub), c2 = H3(W, PID_k) xor (H4(a_k) || a_{k+1})
  *        RN -> RPM_Y: (c1, c2, PID_k, PID_{k+1})
  *     4. accept RPM_Y iff a_{k+1} * P = A
+ *
+ *   PID_{k+1} takes a_{k+1}, as in all three places the paper states it (§IV.A.2.b and §V
+ *   Propositions 5 and 7): the RPM that opened a_k cannot compute it, and RPM_Y, which learns
+ *   a_{k+1}, cannot compute PID_{k+2} = H6(PID_{k+1}, H4(a_{k+1}, sk_RN)).
+ *   A reply is accepted once, for the state the RN is in; a lost reply is recovered by retrying
+ *   (the RPM answers from the chain) or by {@link ResourceNode.adoptRecorded} (docs/specs/rsms-join.md).
  */
 import { concat, equalBytes, fromHex, toHex, xor } from "../../crypto/bytes";
 import { Point, decodeScalar, encodeScalar, mulBase, randomScalar } from "../../crypto/group";
@@ -94,6 +100,11 @@ export class ResourceNode {
    */
   acceptJoinReply(reply: Uint8Array, pending: PendingJoin): void {
     const { A } = decodeJoinReply(reply);
+    if (this.s.joined || pending.kind !== "join" || pending.a !== this.s.a || !equalBytes(pending.pid, this.s.pid))
+      throw new RsmsRejectedError(
+        "REPLAYED_REPLY",
+        `acceptJoinReply: ${this.s.name} is at PID_${this.s.k}${this.s.joined ? ", joined" : ""}: this reply is for a step it already took or never started`,
+      );
     if (!mulBase(pending.a).equals(A)) {
       throw new RsmsRejectedError(
         "RPM_AUTHENTICATION_FAILED",
@@ -113,8 +124,7 @@ export class ResourceNode {
   buildReauthRequest(pool: PoolInfo): { request: Uint8Array; pending: PendingJoin } {
     if (!this.s.joined)
       throw new RsmsRejectedError("INVALID_STATE", `buildReauthRequest: ${this.s.name} has not completed initial authentication`);
-    const nextA = H4(this.s.a, this.s.sk);
-    const nextPid = H6(this.s.pid, this.s.a);
+    const { a: nextA, pid: nextPid } = this.next();
     const w = randomScalar();
     const W = mulBase(w);
     const c1 = poolEncryptionKey(this.params, pool.pkRpm, pool.pidRpm).multiply(w);
@@ -131,6 +141,11 @@ export class ResourceNode {
    */
   acceptReauthReply(reply: Uint8Array, pending: PendingJoin): void {
     const { A } = decodeReauthReply(reply);
+    if (!this.isNextStep(pending))
+      throw new RsmsRejectedError(
+        "REPLAYED_REPLY",
+        `acceptReauthReply: ${this.s.name} is at PID_${this.s.k}: this reply is for a step it already took or never started`,
+      );
     if (!mulBase(pending.a).equals(A)) {
       throw new RsmsRejectedError(
         "RPM_AUTHENTICATION_FAILED",
@@ -138,6 +153,39 @@ export class ResourceNode {
       );
     }
     this.s = { ...this.s, a: pending.a, pid: pending.pid, k: this.s.k + 1, joined: true, pool: pending.poolId };
+  }
+
+  /** (a_{k+1}, PID_{k+1}) = (H4(a_k, sk_RN), H6(PID_k, a_{k+1})). */
+  private next(): { a: bigint; pid: Uint8Array } {
+    const a = H4(this.s.a, this.s.sk);
+    return { a, pid: H6(this.s.pid, a) };
+  }
+
+  /** True iff `pending` is the re-authentication this RN would build now (joined, k -> k+1). */
+  private isNextStep(pending: PendingJoin): boolean {
+    if (!this.s.joined || pending.kind !== "reauth") return false;
+    const n = this.next();
+    return pending.a === n.a && equalBytes(pending.pid, n.pid);
+  }
+
+  /**
+   * Recovery of a lost reply from the chain: if the record of `pending` (its PID with H4(a)) is
+   * on-chain, the RN takes the step the reply would have completed. The RPM is not authenticated
+   * this way; the chain, written by the MSRP only, stands in for it.
+   * @param pending - the request whose reply was lost
+   * @param onChain - recordOf(pending.pid) as read from the chain
+   * @returns true if the state moved, false if the chain does not hold that record (nothing changes)
+   */
+  adoptRecorded(pending: PendingJoin, onChain: { tag: Uint8Array; poolId: number }): boolean {
+    if (!equalBytes(onChain.tag, tagOf(pending.a))) return false;
+    if (pending.kind === "join") {
+      if (this.s.joined || pending.a !== this.s.a || !equalBytes(pending.pid, this.s.pid)) return false;
+      this.s = { ...this.s, joined: true, pool: onChain.poolId };
+      return true;
+    }
+    if (!this.isNextStep(pending)) return false;
+    this.s = { ...this.s, a: pending.a, pid: Uint8Array.from(pending.pid), k: this.s.k + 1, joined: true, pool: onChain.poolId };
+    return true;
   }
 
   /** JSON record for the keystore. */

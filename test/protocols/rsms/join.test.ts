@@ -141,7 +141,7 @@ describe("protocols/rsms/rn: the RN agent", () => {
     expect(x.rn.state).to.deep.equal(joined);
   });
 
-  it("re-authenticates only once joined: a_{k+1} = H4(a_k, sk), PID_{k+1} = H6(PID_k, a_k), and moves on A = a_{k+1}*P", () => {
+  it("re-authenticates only once joined: a_{k+1} = H4(a_k, sk), PID_{k+1} = H6(PID_k, a_{k+1}), and moves on A = a_{k+1}*P", () => {
     const x = agents(2);
     expectRejectedSync(
       () => x.rn.buildReauthRequest(x.pool),
@@ -152,7 +152,7 @@ describe("protocols/rsms/rn: the RN agent", () => {
     const rn = new ResourceNode(x.params, { ...s, joined: true, pool: 1, k: 4 });
     const { request, pending } = rn.buildReauthRequest(x.pool);
     const nextA = H4(s.a, s.sk);
-    const nextPid = H6(s.pid, s.a);
+    const nextPid = H6(s.pid, nextA);
     expect(request).to.have.length(SIZES.ReauthRequest);
     expect(pending).to.deep.equal({ poolId: 2, a: nextA, pid: nextPid, kind: "reauth" });
     expect(x.rpm.openReauthRequest(request)).to.deep.equal({ pid: s.pid, nextPid, claimedTag: tagOf(s.a), nextA, nextTag: tagOf(nextA) });
@@ -337,11 +337,27 @@ describe("protocols/rsms: joining resource pools (RSMS §IV.A)", () => {
   });
 
   describe("# attacks on initial authentication (each rejected, nothing recorded)", () => {
-    it("a replayed join message at the same pool is rejected (H4(a') on-chain)", async () => {
+    it("a replayed join message at the same pool writes nothing: it gets the same reply (a retry), and the RN refuses it", async () => {
       const { ctx, msrp, rpmA, rns, ledger } = await loadRsms();
       const { request, pending } = rns[0].buildJoinRequest(await poolInfo(ctx, 1));
       const served = await serveJoin(ctx, rpmA, msrp, request);
       rns[0].acceptJoinReply(served.reply, pending);
+      const count = await ledger.joinCount();
+      const again = await serveJoin(ctx, rpmA, msrp, request);
+      expect(again.retried).to.equal(true);
+      expect(again.tx).to.equal(undefined);
+      expect(toHex(again.reply)).to.equal(toHex(served.reply));
+      await expectRejected(
+        Promise.resolve().then(() => rns[0].acceptJoinReply(again.reply, pending)),
+        "REPLAYED_REPLY",
+      );
+      expect(await ledger.joinCount()).to.equal(count);
+    });
+
+    it("a secret already recorded under another PID is refused (REPLAYED_SECRET)", async () => {
+      const { ctx, msrp, rpmA, rns, ledger, registry } = await loadRsms();
+      const { request } = rns[0].buildJoinRequest(await poolInfo(ctx, 1));
+      await registry.recordJoin(toHex(H6("squatter", 1n)), toHex(tagOf(rns[0].state.a)), 1, 1);
       const count = await ledger.joinCount();
       await expectRejected(serveJoin(ctx, rpmA, msrp, request), "REPLAYED_SECRET");
       expect(await ledger.joinCount()).to.equal(count);
@@ -368,7 +384,7 @@ describe("protocols/rsms: joining resource pools (RSMS §IV.A)", () => {
       await expectRejected(serveJoin(ctx, rpmA, msrp, encodeJoinRequest({ ...m, pid })), "NOT_IN_FILTER");
       expect(await ledger.joinCount()).to.equal(0);
       // the genuine request still works afterwards
-      expect((await serveJoin(ctx, rpmA, msrp, request)).verified.record.poolId).to.equal(1);
+      expect((await serveJoin(ctx, rpmA, msrp, request)).record.poolId).to.equal(1);
     });
 
     it("a truncated or mistyped message is a MalformedMessageError", async () => {
@@ -505,7 +521,7 @@ describe("protocols/rsms: joining resource pools (RSMS §IV.A)", () => {
       await initialJoin(ctx, rn, rpmA, msrp);
       const s0 = rn.state;
       const res = await reauthenticate(ctx, rn, rpmB, msrp);
-      expect(toHex(res.record.pid)).to.equal(toHex(H6(s0.pid, s0.a)));
+      expect(toHex(res.record.pid)).to.equal(toHex(H6(s0.pid, H4(s0.a, s0.sk))));
       expect(rn.state.k).to.equal(1);
       expect(rn.state.pool).to.equal(2);
       expect((await ledger.recordOf(rn.state.pid)).kind).to.equal(2);
@@ -516,7 +532,7 @@ describe("protocols/rsms: joining resource pools (RSMS §IV.A)", () => {
       expect(await ledger.joinCount()).to.equal(3);
     });
 
-    it("a replayed re-authentication (PID_{k+1} already on-chain) is rejected", async () => {
+    it("a replayed re-authentication writes nothing: a retry at its pool, NEXT_PID_RECORDED elsewhere", async () => {
       const { ctx, msrp, rpmA, rpmB, rns, ledger } = await loadRsms();
       const rn = rns[1];
       await initialJoin(ctx, rn, rpmA, msrp);
@@ -524,7 +540,9 @@ describe("protocols/rsms: joining resource pools (RSMS §IV.A)", () => {
       const served = await serveReauth(ctx, rpmB, msrp, request);
       rn.acceptReauthReply(served.reply, pending);
       const count = await ledger.joinCount();
-      await expectRejected(serveReauth(ctx, rpmB, msrp, request), "REPLAYED_SECRET");
+      const again = await serveReauth(ctx, rpmB, msrp, request);
+      expect(again.retried).to.equal(true);
+      expect(again.tx).to.equal(undefined);
       // at another pool the RPM recovers garbage, and PID_{k+1} is on-chain anyway
       await expectRejected(serveReauth(ctx, rpmA, msrp, request), "NEXT_PID_RECORDED");
       expect(await ledger.joinCount()).to.equal(count);
@@ -544,7 +562,7 @@ describe("protocols/rsms: joining resource pools (RSMS §IV.A)", () => {
       const { ctx, msrp, rpmA, rpmB, rns, ledger, registry } = await loadRsms();
       const rn = rns[3];
       await initialJoin(ctx, rn, rpmA, msrp);
-      const next = H6(rn.state.pid, rn.state.a);
+      const next = H6(rn.state.pid, H4(rn.state.a, rn.state.sk));
       await registry.recordJoin(toHex(next), toHex(new Uint8Array(32).fill(9)), 1, 2); // squatted
       const count = await ledger.joinCount();
       const { request } = rn.buildReauthRequest(await poolInfo(ctx, 2));
@@ -583,10 +601,10 @@ describe("protocols/rsms: joining resource pools (RSMS §IV.A)", () => {
       const ones: number[] = [];
       const hd = (x: Uint8Array, y: Uint8Array) => x.reduce((n, b, i) => n + popcount(b ^ y[i]), 0);
       for (let k = 0; k < 400; k++) {
+        a = H4(a, sk);
         const next = H6(pid, a);
         dists.push(hd(pid, next));
         ones.push(next.reduce((n, b) => n + popcount(b), 0));
-        a = H4(a, sk);
         pid = next;
       }
       // Unrelated 256-bit strings: Hamming distance ~ Binomial(256, 1/2), mean 128, sd 8.
@@ -737,20 +755,26 @@ describe("protocols/rsms/flows and ledger: each step's checks, results and failu
   });
 
   it("serveJoin and serveReauth name the replayed tag", async () => {
-    const { ctx, msrp, rpmA, rpmB, rns } = await loadRsms();
+    const { ctx, msrp, rpmA, rpmB, rns, registry } = await loadRsms();
     const { request, pending } = rns[0].buildJoinRequest(await poolInfo(ctx, 1));
     rns[0].acceptJoinReply((await serveJoin(ctx, rpmA, msrp, request)).reply, pending);
+    const { request: other, pending: otherPending } = rns[1].buildJoinRequest(await poolInfo(ctx, 1));
+    await registry.recordJoin(toHex(H6("squatter", 2n)), toHex(tagOf(otherPending.a)), 1, 1);
     await expectRejected(
-      serveJoin(ctx, rpmA, msrp, request),
+      serveJoin(ctx, rpmA, msrp, other),
       "REPLAYED_SECRET",
-      new RegExp(`^serveJoin: H4\\(a'\\) ${toHex(tagOf(pending.a))} is already on-chain: replayed join$`),
+      new RegExp(`^serveJoin: H4\\(a'\\) ${toHex(tagOf(otherPending.a))} is already on-chain: replayed join$`),
     );
+    expect((await serveJoin(ctx, rpmA, msrp, request)).retried).to.equal(true);
     const r = rns[0].buildReauthRequest(await poolInfo(ctx, 2));
     const res = await reauthenticate(ctx, rns[0], rpmB, msrp);
     expect(res.wire).to.deep.equal({ rnToRpm: 163, rpmToMsrp: 120, rpmToRn: 35 });
     expect(res.record).to.deep.equal({ pid: r.pending.pid, tag: tagOf(r.pending.a), poolId: 2, kind: 2 });
+    expect((await serveReauth(ctx, rpmB, msrp, r.request)).retried).to.equal(true);
+    const r2 = rns[0].buildReauthRequest(await poolInfo(ctx, 1));
+    await registry.recordJoin(toHex(H6("squatter", 3n)), toHex(tagOf(r2.pending.a)), 1, 2);
     await expectRejected(
-      serveReauth(ctx, rpmB, msrp, r.request),
+      serveReauth(ctx, rpmA, msrp, r2.request),
       "REPLAYED_SECRET",
       /^serveReauth: H4\(a'_\{k\+1\}\) is already on-chain: replayed re-authentication$/,
     );

@@ -226,7 +226,7 @@ describe("protocols/rsms/msrp: the exact check of a forwarded join (verifyJoin)"
 });
 
 describe("protocols/rsms/msrp: the exact check of a forwarded re-authentication (verifyReauth)", () => {
-  it("accepts a'_{k+1} = H4(a_k, sk_RN) under PID_{k+1} = H6(PID_k, a_k), and changes nothing until commitJoin", () => {
+  it("accepts a'_{k+1} = H4(a_k, sk_RN) under PID_{k+1} = H6(PID_k, a_{k+1}), and changes nothing until commitJoin", () => {
     const w = offlineWorld();
     const rn = w.rns[0];
     w.join(rn);
@@ -237,7 +237,7 @@ describe("protocols/rsms/msrp: the exact check of a forwarded re-authentication 
     const nextA = H4(s.a, s.sk);
     expect(v.rn).to.equal("rn0");
     expect(v.recordedA).to.equal(nextA);
-    expect(v.record).to.deep.equal({ pid: H6(s.pid, s.a), tag: tagOf(nextA), poolId: 2, kind: 2 });
+    expect(v.record).to.deep.equal({ pid: H6(s.pid, nextA), tag: tagOf(nextA), poolId: 2, kind: 2 });
     expect(w.snapshot()).to.equal(before);
   });
 
@@ -246,14 +246,14 @@ describe("protocols/rsms/msrp: the exact check of a forwarded re-authentication 
     const rn = w.rns[0];
     w.join(rn);
     const s = rn.state;
-    const nextPid = H6(s.pid, s.a);
+    const nextPid = H6(s.pid, H4(s.a, s.sk));
     const nextA = encodeScalar(H4(s.a, s.sk));
     const before = w.snapshot();
     rejected(() => w.msrp.verifyReauth(w.reauthForwardOf(1, nextPid, nextA, 2)), /^verifyReauth: the forwarded secret does not open$/);
     rejected(() => w.msrp.verifyReauth(w.reauthForwardOf(9, nextPid, nextA)), /^verifyReauth: unknown pool 9$/);
     // an RN that has not joined has no next pseudonym yet, even with the right a_{k+1}
     const idle = w.rns[1].state;
-    const idleNext = H6(idle.pid, idle.a);
+    const idleNext = H6(idle.pid, H4(idle.a, idle.sk));
     const notNext = (pid: Uint8Array) => new RegExp(`^verifyReauth: ${toHex(pid)} is not the next pseudonym of any joined RN$`);
     rejected(() => w.msrp.verifyReauth(w.reauthForwardOf(2, idleNext, encodeScalar(H4(idle.a, idle.sk)))), notNext(idleNext));
     const restored = w.restored();
@@ -268,7 +268,7 @@ describe("protocols/rsms/msrp: the exact check of a forwarded re-authentication 
     const rn = w.rns[0];
     w.join(rn);
     const s = rn.state;
-    const nextPid = H6(s.pid, s.a);
+    const nextPid = H6(s.pid, H4(s.a, s.sk));
     const before = w.snapshot();
     for (const bad of [s.a, H4(s.a), H4(s.a, s.sk) + 1n])
       rejected(
@@ -284,7 +284,7 @@ describe("protocols/rsms/msrp: the exact check of a forwarded re-authentication 
     w.join(rn0);
     w.join(rn1);
     const s = rn0.state;
-    const usedNext = H6(s.pid, s.a);
+    const usedNext = H6(s.pid, H4(s.a, s.sk));
     w.reauth(rn0, 2);
     const before = w.snapshot();
     rejected(

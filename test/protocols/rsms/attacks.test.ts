@@ -1,0 +1,200 @@
+/**
+ * Issue 13: attacks on the RSMS join and group protocols from the threat model of §III.D, one
+ * describe block per item of the issue ("A<n>"). Each test names the attacker and its capability,
+ * asserts the rejection (or the recovery) and that nothing else changed. The threat matrices in
+ * docs/specs/rsms-join.md and docs/specs/rsms-group.md point here.
+ */
+import { expect } from "chai";
+import { loadRsms } from "./fixtures";
+import { poolInfo, reauthenticate, resyncRn, serveJoin, serveReauth } from "../../../offchain/protocols/rsms/flows";
+import { RsmsRejectedError, RsmsRejectReason } from "../../../offchain/protocols/rsms/errors";
+import { tagOf } from "../../../offchain/protocols/rsms/params";
+import { toHex } from "../../../offchain/crypto/bytes";
+import { H4, H6 } from "../../../offchain/crypto/hash";
+import type { RsmsLedger } from "../../../offchain/protocols/rsms/ledger";
+
+async function expectRejected(p: Promise<unknown> | (() => unknown), reason: RsmsRejectReason, msg?: RegExp): Promise<void> {
+  let err: unknown;
+  try {
+    await (typeof p === "function" ? p() : p);
+  } catch (e) {
+    err = e;
+  }
+  expect(err, `expected rejection ${reason}`).to.be.instanceOf(RsmsRejectedError);
+  expect((err as RsmsRejectedError).reason, (err as Error).message).to.equal(reason);
+  if (msg) expect((err as Error).message).to.match(msg);
+}
+
+/** Every PID recorded on-chain, from the JoinRecorded events (what any observer of the chain sees). */
+async function recordedPids(ledger: RsmsLedger): Promise<string[]> {
+  const reg = ledger.registry;
+  const events = await reg.queryFilter(reg.filters.JoinRecorded());
+  return events.map((e) => e.args.pid.toLowerCase());
+}
+
+describe("protocols/rsms attacks (issue 13)", function () {
+  this.timeout(120_000);
+
+  describe("A1: pseudonym rotation PID_{k+1} = H6(PID_k, a_{k+1}) (paper §IV.A.2.b, §V Prop. 5 and 7)", () => {
+    it("follows the paper: the recorded PID_{k+1} is H6(PID_k, a_{k+1}) and a_{k+1} = H4(a_k, sk_RN)", async () => {
+      const { ctx, msrp, rpmA, rpmB, rns } = await loadRsms();
+      const rn = rns[0];
+      const { request, pending } = rn.buildJoinRequest(await poolInfo(ctx, 1));
+      rn.acceptJoinReply((await serveJoin(ctx, rpmA, msrp, request)).reply, pending);
+      const s = rn.state;
+      const res = await reauthenticate(ctx, rn, rpmB, msrp);
+      const nextA = H4(s.a, s.sk);
+      expect(toHex(res.record.pid)).to.equal(toHex(H6(s.pid, nextA)));
+      expect(toHex(rn.state.pid)).to.equal(toHex(H6(s.pid, nextA)));
+    });
+
+    it("a curious RPM_X that opened a_k cannot link PID_k to any later on-chain pseudonym with H6(., a_k)", async () => {
+      const { ctx, msrp, rpmA, rpmB, rns, ledger } = await loadRsms();
+      const rn = rns[0];
+      const { request, pending } = rn.buildJoinRequest(await poolInfo(ctx, 1));
+      const learnt = rpmA.openJoinRequest(request); // what RPM_X learns in step 2
+      rn.acceptJoinReply((await serveJoin(ctx, rpmA, msrp, request)).reply, pending);
+      await reauthenticate(ctx, rn, rpmB, msrp);
+      await reauthenticate(ctx, rn, rpmA, msrp);
+      const onChain = await recordedPids(ledger);
+      expect(onChain).to.have.length(3);
+      // The attacker tries its one key on every recorded PID: no guess lands on any of them.
+      for (const pid of onChain) expect(onChain).to.not.include(toHex(H6(Uint8Array.from(Buffer.from(pid.slice(2), "hex")), learnt.a)));
+    });
+
+    it("a curious RPM_Y that learnt a_{k+1} in a re-authentication cannot compute PID_{k+2}", async () => {
+      const { ctx, msrp, rpmA, rpmB, rns, ledger } = await loadRsms();
+      const rn = rns[1];
+      const { request, pending } = rn.buildJoinRequest(await poolInfo(ctx, 1));
+      rn.acceptJoinReply((await serveJoin(ctx, rpmA, msrp, request)).reply, pending);
+      const re = rn.buildReauthRequest(await poolInfo(ctx, 2));
+      const learnt = rpmB.openReauthRequest(re.request); // RPM_Y learns PID_k, PID_{k+1}, a_{k+1}
+      rn.acceptReauthReply((await serveReauth(ctx, rpmB, msrp, re.request)).reply, re.pending);
+      await reauthenticate(ctx, rn, rpmA, msrp); // PID_{k+2}, at a pool RPM_Y does not run
+      const onChain = await recordedPids(ledger);
+      expect(onChain).to.include(toHex(rn.state.pid));
+      expect(toHex(H6(learnt.nextPid, learnt.nextA))).to.not.be.oneOf(onChain);
+      expect(toHex(H6(learnt.pid, learnt.nextA))).to.equal(toHex(learnt.nextPid)); // it only sees what it was shown
+    });
+  });
+
+  describe("A2: a dropped reply never strands an RN", () => {
+    it("a relay forwards the RN's own join and drops the reply: the RN's retry is answered from the chain, nothing is recorded twice", async () => {
+      const { ctx, msrp, rpmA, rpmB, rns, ledger } = await loadRsms();
+      const rn = rns[0];
+      const first = rn.buildJoinRequest(await poolInfo(ctx, 1));
+      await serveJoin(ctx, rpmA, msrp, first.request); // the relay drops this reply
+      expect(await ledger.joinCount()).to.equal(1);
+      const msrpBefore = JSON.stringify(msrp.toRecord());
+      const retry = rn.buildJoinRequest(await poolInfo(ctx, 1));
+      const served = await serveJoin(ctx, rpmA, msrp, retry.request);
+      expect(served.tx).to.equal(undefined);
+      rn.acceptJoinReply(served.reply, retry.pending);
+      expect(rn.state.joined).to.equal(true);
+      // the exact bytes again (a duplicate) are answered the same way
+      expect(toHex((await serveJoin(ctx, rpmA, msrp, first.request)).reply)).to.equal(toHex(served.reply));
+      expect(await ledger.joinCount()).to.equal(1);
+      expect(JSON.stringify(msrp.toRecord())).to.equal(msrpBefore);
+      // and the RN goes on: it can re-authenticate
+      await reauthenticate(ctx, rn, rpmB, msrp);
+      expect(await ledger.joinCount()).to.equal(2);
+    });
+
+    it("a relay forwards the RN's own re-authentication and drops the reply: the retry at the same pool is answered", async () => {
+      const { ctx, msrp, rpmA, rpmB, rns, ledger } = await loadRsms();
+      const rn = rns[1];
+      const j = rn.buildJoinRequest(await poolInfo(ctx, 1));
+      rn.acceptJoinReply((await serveJoin(ctx, rpmA, msrp, j.request)).reply, j.pending);
+      const first = rn.buildReauthRequest(await poolInfo(ctx, 2));
+      await serveReauth(ctx, rpmB, msrp, first.request); // dropped
+      const count = await ledger.joinCount();
+      const retry = rn.buildReauthRequest(await poolInfo(ctx, 2));
+      const served = await serveReauth(ctx, rpmB, msrp, retry.request);
+      expect(served.tx).to.equal(undefined);
+      rn.acceptReauthReply(served.reply, retry.pending);
+      expect(rn.state.k).to.equal(1);
+      expect(await ledger.joinCount()).to.equal(count);
+      await reauthenticate(ctx, rn, rpmA, msrp);
+      expect(rn.state.k).to.equal(2);
+    });
+
+    it("the RN retries at another pool: refused there, and it resynchronises from the chain instead of being stranded", async () => {
+      const { ctx, msrp, rpmA, rpmB, rns, ledger } = await loadRsms();
+      const rn = rns[2];
+      const j = rn.buildJoinRequest(await poolInfo(ctx, 1));
+      rn.acceptJoinReply((await serveJoin(ctx, rpmA, msrp, j.request)).reply, j.pending);
+      const first = rn.buildReauthRequest(await poolInfo(ctx, 2));
+      await serveReauth(ctx, rpmB, msrp, first.request); // dropped
+      const count = await ledger.joinCount();
+      const elsewhere = rn.buildReauthRequest(await poolInfo(ctx, 1));
+      await expectRejected(serveReauth(ctx, rpmA, msrp, elsewhere.request), "NEXT_PID_RECORDED");
+      expect(await resyncRn(ctx, rn, elsewhere.pending)).to.equal(true);
+      expect(rn.state.pool).to.equal(2);
+      expect(toHex(rn.state.pid)).to.equal(toHex(first.pending.pid));
+      expect(await ledger.joinCount()).to.equal(count);
+      await reauthenticate(ctx, rn, rpmA, msrp);
+      expect(rn.state.k).to.equal(2);
+    });
+
+    it("resync adopts nothing that the chain does not hold for the RN's own next secret", async () => {
+      const { ctx, rns } = await loadRsms();
+      const rn = rns[3];
+      const before = rn.state;
+      const { pending } = rn.buildJoinRequest(await poolInfo(ctx, 1));
+      expect(await resyncRn(ctx, rn, pending)).to.equal(false);
+      expect(rn.state).to.deep.equal(before);
+    });
+
+    it("another RN's request replayed by an attacker gets only A = a*P, which the attacker cannot use: its own join still needs its own secret", async () => {
+      const { ctx, msrp, rpmA, rns, ledger } = await loadRsms();
+      const victim = rns[0];
+      const v = victim.buildJoinRequest(await poolInfo(ctx, 1));
+      await serveJoin(ctx, rpmA, msrp, v.request);
+      const replayed = await serveJoin(ctx, rpmA, msrp, v.request);
+      expect(replayed.tx).to.equal(undefined);
+      expect(await ledger.joinCount()).to.equal(1);
+      expect(toHex((await ledger.recordOf(victim.state.pid)).tag)).to.equal(toHex(tagOf(victim.state.a)));
+    });
+  });
+
+  describe("A5: replayed, duplicated or reordered join replies change nothing", () => {
+    it("a duplicated re-authentication reply does not advance the RN a second time", async () => {
+      const { ctx, msrp, rpmA, rpmB, rns } = await loadRsms();
+      const rn = rns[0];
+      const j = rn.buildJoinRequest(await poolInfo(ctx, 1));
+      rn.acceptJoinReply((await serveJoin(ctx, rpmA, msrp, j.request)).reply, j.pending);
+      const re = rn.buildReauthRequest(await poolInfo(ctx, 2));
+      const { reply } = await serveReauth(ctx, rpmB, msrp, re.request);
+      rn.acceptReauthReply(reply, re.pending);
+      const after = rn.state;
+      await expectRejected(() => rn.acceptReauthReply(reply, re.pending), "REPLAYED_REPLY");
+      expect(rn.state).to.deep.equal(after);
+    });
+
+    it("an old join reply replayed after the RN moved on does not move it back", async () => {
+      const { ctx, msrp, rpmA, rpmB, rns } = await loadRsms();
+      const rn = rns[1];
+      const j = rn.buildJoinRequest(await poolInfo(ctx, 1));
+      const { reply } = await serveJoin(ctx, rpmA, msrp, j.request);
+      rn.acceptJoinReply(reply, j.pending);
+      await reauthenticate(ctx, rn, rpmB, msrp);
+      const after = rn.state;
+      await expectRejected(() => rn.acceptJoinReply(reply, j.pending), "REPLAYED_REPLY");
+      expect(rn.state).to.deep.equal(after);
+    });
+
+    it("a re-authentication reply delivered after the RN already moved by another route (reordered) is refused", async () => {
+      const { ctx, msrp, rpmA, rpmB, rns } = await loadRsms();
+      const rn = rns[2];
+      const j = rn.buildJoinRequest(await poolInfo(ctx, 1));
+      rn.acceptJoinReply((await serveJoin(ctx, rpmA, msrp, j.request)).reply, j.pending);
+      const re = rn.buildReauthRequest(await poolInfo(ctx, 2));
+      const { reply } = await serveReauth(ctx, rpmB, msrp, re.request);
+      rn.acceptReauthReply(reply, re.pending);
+      await reauthenticate(ctx, rn, rpmA, msrp);
+      const after = rn.state;
+      await expectRejected(() => rn.acceptReauthReply(reply, re.pending), "REPLAYED_REPLY");
+      expect(rn.state).to.deep.equal(after);
+    });
+  });
+});
