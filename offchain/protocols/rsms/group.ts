@@ -69,6 +69,8 @@ export type GroupFailure =
   | "DEALING_MISMATCH"
   /** A message of an old or unknown epoch or group. */
   | "STALE_EPOCH"
+  /** A message this party already processed (replayed or duplicated): refused, nothing changes. */
+  | "REPLAYED"
   /** A channel message that does not open under this epoch's key. */
   | "CHANNEL_REJECTED";
 
@@ -253,6 +255,12 @@ export class GroupParty {
     if (index < 0) throw new AgentStateError(`${this.name}: the allocation does not list my PID`);
     if (a.epoch !== chain.epoch)
       throw new GroupAuthenticationError("STALE_EPOCH", `${this.name}: allocation for epoch ${a.epoch}, chain is at ${chain.epoch}`);
+    const known = this.groups.get(toHex(a.groupId));
+    if (known && known.epoch >= a.epoch)
+      throw new GroupAuthenticationError(
+        known.epoch === a.epoch ? "REPLAYED" : "STALE_EPOCH",
+        `${this.name}: allocation for epoch ${a.epoch} of a group I already hold at epoch ${known.epoch}`,
+      );
     if (!a.commitments[0].equals(chain.Q) || !equalBytes(commitmentsHash(a.commitments), chain.commitmentsHash)) {
       throw new GroupAuthenticationError(
         "DEALING_MISMATCH",
@@ -296,6 +304,8 @@ export class GroupParty {
    */
   verifyMembership(groupId: Uint8Array, messages: Uint8Array[]): void {
     const g = this.group(groupId);
+    if (g.authenticated)
+      throw new GroupAuthenticationError("REPLAYED", `${this.name}: membership of epoch ${g.epoch} is already authenticated`);
     const got = new Map<number, ReturnType<typeof decodeMembership>>();
     for (const raw of messages) {
       const m = decodeMembership(raw);
@@ -303,7 +313,7 @@ export class GroupParty {
         throw new GroupAuthenticationError("STALE_EPOCH", `${this.name}: membership message for another group or epoch`);
       if (m.index >= g.pids.length || m.index === g.index)
         throw new MalformedMessageError(`${this.name}: membership message with index ${m.index}`);
-      if (got.has(m.index)) throw new MalformedMessageError(`${this.name}: two membership messages from party ${m.index}`);
+      if (got.has(m.index)) throw new GroupAuthenticationError("REPLAYED", `${this.name}: two membership messages from party ${m.index}`);
       got.set(m.index, m);
     }
     const missing = g.pids.map((p, i) => i).filter((i) => i !== g.index && !got.has(i));
@@ -403,14 +413,19 @@ export class GroupParty {
    */
   acceptKeyShares(groupId: Uint8Array, messages: Uint8Array[]): Uint8Array {
     const g = this.group(groupId);
+    if (!g.authenticated) throw new AgentStateError(`${this.name}: key agreement before membership authentication`);
+    if (g.keys.has(g.epoch)) throw new GroupAuthenticationError("REPLAYED", `${this.name}: the key of epoch ${g.epoch} is already agreed`);
     const shares: bigint[] = [];
     shares[g.index] = g.share;
     const bad: string[] = [];
+    const seen = new Set<number>();
     for (const raw of messages) {
       const m = decodeKeyShare(raw);
       if (!equalBytes(m.groupId, g.groupId) || m.epoch !== g.epoch || m.to !== g.index)
         throw new GroupAuthenticationError("STALE_EPOCH", `${this.name}: key share for another group, epoch or party`);
       if (m.from >= g.pids.length || m.from === g.index) throw new MalformedMessageError(`${this.name}: key share from index ${m.from}`);
+      if (seen.has(m.from)) throw new GroupAuthenticationError("REPLAYED", `${this.name}: two key shares from party ${m.from}`);
+      seen.add(m.from);
       const y = bytesToNumberBE(xor(m.masked, this.mask(g, m.from, g.index, this.dhWith(g, m.from))));
       if (y === 0n || y >= ORDER || !mulBase(y).equals(g.Ys[m.from])) bad.push(toHex(g.pids[m.from]));
       else shares[m.from] = y;
@@ -493,11 +508,36 @@ export class GroupParty {
   }
 
   /**
-   * Decrypts a channel message with the key of its epoch, if this party holds it.
-   * @throws GroupAuthenticationError(CHANNEL_REJECTED) without the key or on any tampering
+   * Decrypts live traffic: a channel message of the group's *current* epoch only. A message
+   * sealed under a retired epoch key (e.g. by a member evicted at the last rekey, who still holds
+   * that key) is refused; reading old traffic is {@link openArchived}.
+   * @throws GroupAuthenticationError(CHANNEL_REJECTED) for another epoch, without the key, or on any tampering
    */
   open(message: Uint8Array): { sender: string; epoch: number; plaintext: Uint8Array } {
     const m = decodeChannel(message);
+    const g = this.groups.get(toHex(m.groupId));
+    if (g && m.epoch !== g.epoch)
+      throw new GroupAuthenticationError(
+        "CHANNEL_REJECTED",
+        `${this.name}: live traffic is accepted under the current epoch ${g.epoch} only, not ${m.epoch} (old traffic: openArchived)`,
+      );
+    return this.decrypt(m);
+  }
+
+  /**
+   * Reads stored traffic of a *retired* epoch whose key this party still holds. Never use it for
+   * live traffic: anyone who held that key (an evicted member) can still seal under it.
+   * @throws GroupAuthenticationError(CHANNEL_REJECTED) for the current epoch, without the key, or on any tampering
+   */
+  openArchived(message: Uint8Array): { sender: string; epoch: number; plaintext: Uint8Array } {
+    const m = decodeChannel(message);
+    const g = this.groups.get(toHex(m.groupId));
+    if (g && m.epoch >= g.epoch)
+      throw new GroupAuthenticationError("CHANNEL_REJECTED", `${this.name}: epoch ${m.epoch} is not retired (live traffic: open)`);
+    return this.decrypt(m);
+  }
+
+  private decrypt(m: ReturnType<typeof decodeChannel>): { sender: string; epoch: number; plaintext: Uint8Array } {
     const g = this.groups.get(toHex(m.groupId));
     const key = g?.keys.get(m.epoch);
     if (!key) throw new GroupAuthenticationError("CHANNEL_REJECTED", `${this.name}: no key for epoch ${m.epoch} of this group`);

@@ -341,6 +341,12 @@ export class Msrp {
   commitJoin(v: VerifiedJoin): void {
     const e = this.r.rns[v.rn];
     if (!e) throw new AgentStateError(`commitJoin: unknown RN ${v.rn}`);
+    // A verification is committed once, from the state it was made in (a duplicate would push the
+    // PID twice or move a rotated RN back).
+    const pid = toHex(v.record.pid);
+    const fresh = v.record.kind === 1 ? !e.used && e.pids[e.pids.length - 1] === pid : this.nextPidIndex.get(pid) === v.rn;
+    if (!fresh)
+      throw new RsmsRejectedError("REPLAYED_SECRET", `commitJoin: ${toHex(v.record.pid)} is already committed or not ${v.rn}'s next step`);
     if (v.record.kind === 2) {
       e.pids.push(toHex(v.record.pid));
       this.pidIndex.set(toHex(v.record.pid), { kind: "rn", name: v.rn, k: e.pids.length - 1 });

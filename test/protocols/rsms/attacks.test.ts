@@ -6,12 +6,16 @@
  */
 import { expect } from "chai";
 import { loadRsms } from "./fixtures";
+import { loadGroups } from "./group-fixtures";
 import { poolInfo, reauthenticate, resyncRn, serveJoin, serveReauth } from "../../../offchain/protocols/rsms/flows";
 import { RsmsRejectedError, RsmsRejectReason } from "../../../offchain/protocols/rsms/errors";
 import { tagOf } from "../../../offchain/protocols/rsms/params";
 import { toHex } from "../../../offchain/crypto/bytes";
 import { H4, H6 } from "../../../offchain/crypto/hash";
 import type { RsmsLedger } from "../../../offchain/protocols/rsms/ledger";
+import { GroupAuthenticationError, GroupFailure, GroupParty } from "../../../offchain/protocols/rsms/group";
+import { authenticateGroup, formServiceGroup, rekeyServiceGroup } from "../../../offchain/protocols/rsms/group-flows";
+import { DecryptionError } from "../../../offchain/errors";
 
 async function expectRejected(p: Promise<unknown> | (() => unknown), reason: RsmsRejectReason, msg?: RegExp): Promise<void> {
   let err: unknown;
@@ -23,6 +27,39 @@ async function expectRejected(p: Promise<unknown> | (() => unknown), reason: Rsm
   expect(err, `expected rejection ${reason}`).to.be.instanceOf(RsmsRejectedError);
   expect((err as RsmsRejectedError).reason, (err as Error).message).to.equal(reason);
   if (msg) expect((err as Error).message).to.match(msg);
+}
+
+function expectGroupFailure(f: () => unknown, failure: GroupFailure, msg?: RegExp): void {
+  let err: unknown;
+  try {
+    f();
+  } catch (e) {
+    err = e;
+  }
+  expect(err, `expected ${failure}`).to.be.instanceOf(GroupAuthenticationError);
+  expect((err as GroupAuthenticationError).failure, (err as Error).message).to.equal(failure);
+  if (msg) expect((err as Error).message).to.match(msg);
+}
+
+const text = (s: string) => new TextEncoder().encode(s);
+const read = (r: { plaintext: Uint8Array }) => new TextDecoder().decode(r.plaintext);
+const snap = (p: GroupParty) => JSON.stringify(p.toRecord());
+
+/** A group formed step by step, keeping every message so that tests can replay them. */
+async function formedGroup(size: number) {
+  const w = await loadGroups();
+  const { dealing, parties: infos } = w.msrp.requestGroup("alice", size);
+  await w.groupLedger.formGroup(
+    dealing.groupId,
+    infos[0].pid,
+    infos.slice(1).map((p) => p.pid),
+    dealing.Q,
+    dealing.commitmentsHash,
+  );
+  w.msrp.commitGroup(dealing.groupId, "alice", infos.slice(1));
+  const parties = infos.map((p) => w.party(p.name));
+  const view = await w.groupLedger.view(dealing.groupId);
+  return { ...w, dealing, parties, view, gid: dealing.groupId };
 }
 
 /** Every PID recorded on-chain, from the JoinRecorded events (what any observer of the chain sees). */
@@ -195,6 +232,114 @@ describe("protocols/rsms attacks (issue 13)", function () {
       const after = rn.state;
       await expectRejected(() => rn.acceptReauthReply(reply, re.pending), "REPLAYED_REPLY");
       expect(rn.state).to.deep.equal(after);
+    });
+  });
+
+  describe("A5: replayed, duplicated or misdelivered group messages are refused and change nothing", () => {
+    it("a relay replays the allocation after the key was agreed: REPLAYED, the party keeps its keys", async () => {
+      const { dealing, parties, view, gid, groupLedger } = await formedGroup(3);
+      await authenticateGroup(groupLedger, gid, parties, dealing.allocations);
+      const p = parties[1];
+      const before = snap(p);
+      expectGroupFailure(() => p.acceptAllocation(dealing.allocations[1], view), "REPLAYED");
+      expect(snap(p)).to.equal(before);
+      expect(read(p.open(parties[0].seal(gid, text("still here"))))).to.equal("still here");
+    });
+
+    it("a duplicated membership run, or two broadcasts from one party, are REPLAYED", async () => {
+      const { dealing, parties, view, gid } = await formedGroup(3);
+      const msgs = parties.map((p, i) => p.acceptAllocation(dealing.allocations[i], view));
+      const before = snap(parties[0]);
+      expectGroupFailure(() => parties[0].verifyMembership(gid, [msgs[1], msgs[1], msgs[2], msgs[3]]), "REPLAYED");
+      expect(snap(parties[0])).to.equal(before);
+      parties[0].verifyMembership(gid, [msgs[1], msgs[2], msgs[3]]);
+      const after = snap(parties[0]);
+      expectGroupFailure(() => parties[0].verifyMembership(gid, [msgs[1], msgs[2], msgs[3]]), "REPLAYED");
+      expect(snap(parties[0])).to.equal(after);
+    });
+
+    it("a duplicated key share is REPLAYED with no key derived; key shares replayed after agreement are REPLAYED", async () => {
+      const { dealing, parties, view, gid } = await formedGroup(2);
+      const msgs = parties.map((p, i) => p.acceptAllocation(dealing.allocations[i], view));
+      parties.forEach((p, i) =>
+        p.verifyMembership(
+          gid,
+          msgs.filter((_, j) => j !== i),
+        ),
+      );
+      const shares = parties.map((p) => p.keyShares(gid));
+      const toAlice = [shares[1].get(0)!, shares[2].get(0)!];
+      expectGroupFailure(() => parties[0].acceptKeyShares(gid, [toAlice[0], toAlice[0], toAlice[1]]), "REPLAYED");
+      expect(parties[0].epochsOf(gid)).to.deep.equal([]);
+      const k = parties[0].acceptKeyShares(gid, toAlice);
+      const before = snap(parties[0]);
+      expectGroupFailure(() => parties[0].acceptKeyShares(gid, toAlice), "REPLAYED");
+      expect(snap(parties[0])).to.equal(before);
+      expect(toHex(k)).to.equal(toHex(parties[1].acceptKeyShares(gid, [shares[0].get(1)!, shares[2].get(1)!])));
+    });
+
+    it("an old allocation after a rekey is STALE_EPOCH; a rekey misdelivered to another party does not open; nothing changes", async () => {
+      const { dealing, parties, gid, msrp, party, groupLedger } = await formedGroup(2);
+      await authenticateGroup(groupLedger, gid, parties, dealing.allocations);
+      const evicted = parties[1];
+      const r = await rekeyServiceGroup(groupLedger, msrp, party, { groupId: gid, evict: [evicted.pid] });
+      const before = snap(evicted);
+      const now = await groupLedger.view(gid);
+      expectGroupFailure(() => evicted.acceptAllocation(dealing.allocations[1], now), "STALE_EPOCH");
+      const forOther = r.messages.get(toHex(parties[2].pid))!;
+      expect(() =>
+        evicted.acceptRekey(
+          forOther,
+          now,
+          r.parties.map((x) => x.pid),
+        ),
+      ).to.throw(DecryptionError);
+      expect(snap(evicted)).to.equal(before);
+    });
+
+    it("the MSRP refuses to commit the same verified join twice (a duplicated commit would push the PID twice)", async () => {
+      const { ctx, msrp, rpmA, rpmB, rns } = await loadRsms();
+      const rn = rns[0];
+      const j = rn.buildJoinRequest(await poolInfo(ctx, 1));
+      const served = await serveJoin(ctx, rpmA, msrp, j.request);
+      rn.acceptJoinReply(served.reply, j.pending);
+      const before = JSON.stringify(msrp.toRecord());
+      await expectRejected(() => msrp.commitJoin(served.verified!), "REPLAYED_SECRET");
+      const re = rn.buildReauthRequest(await poolInfo(ctx, 2));
+      const moved = await serveReauth(ctx, rpmB, msrp, re.request);
+      const after = JSON.stringify(msrp.toRecord());
+      expect(after).to.not.equal(before);
+      await expectRejected(() => msrp.commitJoin(moved.verified!), "REPLAYED_SECRET");
+      await expectRejected(() => msrp.commitJoin(served.verified!), "REPLAYED_SECRET");
+      expect(JSON.stringify(msrp.toRecord())).to.equal(after);
+    });
+  });
+
+  describe("A3: an evicted member cannot inject live traffic under the retired epoch key", () => {
+    it("after the rekey, a message the evicted member seals under the epoch-0 key is refused by every remaining party", async () => {
+      const { msrp, party, groupLedger } = await loadGroups();
+      const g = await formServiceGroup(groupLedger, msrp, party, { user: "alice", size: 3 });
+      const evicted = g.parties[2];
+      const r = await rekeyServiceGroup(groupLedger, msrp, party, { groupId: g.groupId, evict: [evicted.pid] });
+      const injected = evicted.seal(g.groupId, text("pay the attacker"));
+      for (const p of r.parties) {
+        const before = snap(p);
+        expectGroupFailure(() => p.open(injected), "CHANNEL_REJECTED", /current epoch 1 only, not 0/);
+        expect(snap(p)).to.equal(before);
+      }
+    });
+
+    it("old traffic is read only through the explicit openArchived, which refuses live traffic", async () => {
+      const { msrp, party, groupLedger } = await loadGroups();
+      const g = await formServiceGroup(groupLedger, msrp, party, { user: "alice", size: 2 });
+      const old = g.parties[0].seal(g.groupId, text("epoch 0 log"));
+      const r = await rekeyServiceGroup(groupLedger, msrp, party, { groupId: g.groupId });
+      const reader = r.parties[1];
+      expectGroupFailure(() => reader.open(old), "CHANNEL_REJECTED");
+      expect(read(reader.openArchived(old))).to.equal("epoch 0 log");
+      const live = r.parties[0].seal(g.groupId, text("epoch 1"));
+      expectGroupFailure(() => reader.openArchived(live), "CHANNEL_REJECTED", /is not retired/);
+      expect(read(reader.open(live))).to.equal("epoch 1");
     });
   });
 });
