@@ -107,7 +107,7 @@ async function main(): Promise<void> {
   let gDelegate = 0n;
   const tDelegate = await medAsync(async () => {
     const i = k++ % 4;
-    const r = await delegate(ctx, server, users[i], proxies[i], { avatarId: av(i) });
+    const r = await delegate(ctx, server, users[i], eyes[i], proxies[i], { avatarId: av(i) });
     dels[i] = r;
     gDelegate = r.gas;
     clock += 1;

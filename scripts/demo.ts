@@ -341,7 +341,7 @@ async function main(): Promise<void> {
   let del!: Awaited<ReturnType<typeof delegate>>;
   await steps.run("alice delegates her avatar to the AI proxy", async () => {
     clock = await chainNow();
-    del = await delegate(actx, server, aliceA, aiA, { avatarId: avId("alice") });
+    del = await delegate(actx, server, aliceA, eyes.alice, aiA, { avatarId: avId("alice") });
     return {
       detail: `delegation #${del.delegationId}: CPS warrant over her iris commitment and the proxy key; alice forced offline`,
       gas: del.gas,

@@ -9,6 +9,7 @@
  * - User: a CPS key, an MIT, an eye (the simulated sensor).
  * - AI proxy: a CPS key and an MIT.
  */
+import { schnorr } from "@noble/curves/secp256k1.js";
 import { keccak_256 } from "@noble/hashes/sha3.js";
 import { randomBytes } from "@noble/hashes/utils.js";
 import { concat, equalBytes, fromHex, toBytes, toHex } from "../crypto/bytes";
@@ -31,6 +32,29 @@ export class AvatarProtocolError extends MetatrustError {
 /** The public part of an MIT (its IdP signature is the on-chain record made from the IdP's account). */
 export type MitInfo = { serial: Uint8Array; pk: G2Point; kind: "user" | "proxy"; description: string };
 
+/**
+ * A platform receipt: the platform's clock says it saw the evidence with this hash at `time`
+ * (a BIP-340 Schnorr signature under the platform's receipt key). Evidence times that matter
+ * after a revocation come from here, never from the signer of the evidence.
+ */
+export type Receipt = { time: number; sig: Uint8Array };
+
+/** The opening of a verdict commitment keccak256(UID || salt). */
+export type VerdictOpening = { uid: string; salt: Uint8Array };
+
+/** The bytes a receipt signs: a tag, the evidence hash and the time (u64 big-endian). */
+export function receiptDigest(evidenceHash: Uint8Array, time: number): Uint8Array {
+  if (!Number.isSafeInteger(time) || time < 0) throw new InvalidParameterError(`receiptDigest: time ${time} is not a u64`);
+  const t = new Uint8Array(8);
+  new DataView(t.buffer).setBigUint64(0, BigInt(time));
+  return keccak_256(concat(toBytes("METATRUST-V1-AVATAR-RECEIPT"), evidenceHash, t));
+}
+
+/** keccak256(UID || salt): the verdict commitment recorded on-chain. */
+export function verdictCommitmentOf(uid: string, salt: Uint8Array): Uint8Array {
+  return keccak_256(concat(fromHex(uid, 32), salt));
+}
+
 type EnrolledUser = { uid: string; realId: string; serial: string; template: string; salt: string; commitment: string; pk: string };
 
 /** The identity provider. */
@@ -39,9 +63,39 @@ export class IdentityProvider {
   private readonly channelSk: bigint;
   private readonly users = new Map<string, EnrolledUser>();
   private readonly proxies = new Map<string, { serial: string; pk: string; operator: string }>();
+  /** secp256k1 key of the platform's receipts (BIP-340) */
+  private readonly receiptSk: Uint8Array;
+  /** verdict commitment -> its opening (UID, salt): sealed with the rest of the keystore */
+  private readonly verdicts = new Map<string, { uid: string; salt: string }>();
 
-  constructor(channelSk: bigint = randomScalar()) {
+  constructor(channelSk: bigint = randomScalar(), receiptSk: Uint8Array = schnorr.utils.randomSecretKey()) {
     this.channelSk = channelSk;
+    this.receiptSk = receiptSk;
+  }
+
+  /** The platform's receipt key (x-only, 32 bytes): anyone can check a receipt with it. */
+  get receiptKey(): Uint8Array {
+    return schnorr.getPublicKey(this.receiptSk);
+  }
+
+  /**
+   * The platform stamps evidence with its own clock (the signer of the evidence does not choose it).
+   * @param evidenceHash - evidenceHash(e) of the evidence shown to the platform
+   * @param now - the platform's clock, unix seconds
+   */
+  stamp(evidenceHash: Uint8Array, now: number): Receipt {
+    if (!(evidenceHash instanceof Uint8Array) || evidenceHash.length !== 32)
+      throw new InvalidParameterError("stamp: the evidence hash must be 32 bytes");
+    return { time: now, sig: schnorr.sign(receiptDigest(evidenceHash, now), this.receiptSk) };
+  }
+
+  /** True iff `r` is this platform's receipt for the evidence hash. */
+  checkReceipt(evidenceHash: Uint8Array, r: Receipt): boolean {
+    try {
+      return schnorr.verify(r.sig, receiptDigest(evidenceHash, r.time), this.receiptKey);
+    } catch {
+      return false;
+    }
   }
 
   /** The key users encrypt iris samples to. */
@@ -98,15 +152,16 @@ export class IdentityProvider {
   }
 
   /**
-   * Matches a fresh iris sample, sent encrypted to the IdP and bound to the login challenge.
+   * Matches a fresh iris sample, sent encrypted to the IdP and bound to the challenge and to
+   * what it authorizes (`binding`: the protocol step and the warrant's h, see sampleBinding).
    * @throws AvatarProtocolError(IRIS_MISMATCH) when the sample is not from the enrolled eye
    */
-  matchSample(serial: Uint8Array, sealedSample: Uint8Array, challenge: Uint8Array): void {
+  matchSample(serial: Uint8Array, sealedSample: Uint8Array, challenge: Uint8Array, binding: Uint8Array = new Uint8Array()): void {
     const u = this.users.get(toHex(serial));
     if (!u) throw new AvatarProtocolError("UNKNOWN_MIT", "matchSample: not a user MIT");
     let sample: Uint8Array;
     try {
-      sample = eciesDecrypt(this.channelSk, sealedSample, concat(toBytes("IRIS-SAMPLE"), serial, challenge));
+      sample = eciesDecrypt(this.channelSk, sealedSample, concat(toBytes("IRIS-SAMPLE"), serial, challenge, binding));
     } catch {
       throw new AvatarProtocolError("STALE_CHALLENGE", "matchSample: the sealed sample does not open for this challenge (replayed?)");
     }
@@ -129,27 +184,46 @@ export class IdentityProvider {
     for (const u of this.users.values()) {
       if (equalBytes(fromHex(u.commitment), commitment)) {
         const salt = randomBytes(32);
-        return {
-          uid: u.uid,
-          realId: u.realId,
-          serial: fromHex(u.serial),
-          verdictCommitment: keccak_256(concat(fromHex(u.uid), salt)),
-          salt,
-        };
+        const verdictCommitment = verdictCommitmentOf(u.uid, salt);
+        // the salt stays sealed in the keystore so that the verdict can be opened to an auditor
+        this.verdicts.set(toHex(verdictCommitment), { uid: u.uid, salt: toHex(salt) });
+        return { uid: u.uid, realId: u.realId, serial: fromHex(u.serial), verdictCommitment, salt };
       }
     }
     throw new AvatarProtocolError("UNTRACEABLE", "traceCommitment: no enrolled user has this iris commitment");
   }
 
-  /** Keystore record (templates and real identities: secret). */
+  /**
+   * Opens a verdict commitment this IdP recorded: the UID and the salt with
+   * keccak256(UID || salt) = verdictCommitment (for an auditor or a court).
+   * @throws AvatarProtocolError(UNKNOWN_VERDICT) for a commitment this IdP never made
+   */
+  openVerdict(verdictCommitment: Uint8Array): VerdictOpening {
+    const v = this.verdicts.get(toHex(verdictCommitment));
+    if (!v) throw new AvatarProtocolError("UNKNOWN_VERDICT", "openVerdict: this IdP recorded no verdict with this commitment");
+    return { uid: v.uid, salt: fromHex(v.salt, 32) };
+  }
+
+  /** Keystore record (templates, real identities, receipt key and verdict openings: secret). */
   toRecord(): Record<string, unknown> {
-    return { channelSk: toHex(encodeScalar(this.channelSk)), users: [...this.users.values()], proxies: [...this.proxies.values()] };
+    return {
+      channelSk: toHex(encodeScalar(this.channelSk)),
+      receiptSk: toHex(this.receiptSk),
+      users: [...this.users.values()],
+      proxies: [...this.proxies.values()],
+      verdicts: [...this.verdicts.entries()].map(([commitment, v]) => ({ commitment, ...v })),
+    };
   }
 
   static fromRecord(r: Record<string, unknown>): IdentityProvider {
-    const idp = new IdentityProvider(decodeScalar(fromHex(String(r.channelSk), 32)));
+    const idp =
+      r.receiptSk === undefined
+        ? new IdentityProvider(decodeScalar(fromHex(String(r.channelSk), 32)))
+        : new IdentityProvider(decodeScalar(fromHex(String(r.channelSk), 32)), fromHex(String(r.receiptSk), 32));
     for (const u of r.users as EnrolledUser[]) idp.users.set(u.serial, u);
     for (const p of r.proxies as { serial: string; pk: string; operator: string }[]) idp.proxies.set(p.serial, p);
+    for (const v of (r.verdicts ?? []) as { commitment: string; uid: string; salt: string }[])
+      idp.verdicts.set(v.commitment, { uid: v.uid, salt: v.salt });
     return idp;
   }
 }
@@ -183,11 +257,12 @@ export class AvatarParty {
   }
 
   /**
-   * Seals a fresh iris capture to the IdP, bound to the login challenge (SIMULATED sensor).
+   * Seals a fresh iris capture to the IdP, bound to the challenge and to what it authorizes
+   * (`binding`: the protocol step and the warrant's h; SIMULATED sensor).
    */
-  sealSample(idpKey: Point, sample: Uint8Array, challenge: Uint8Array): Uint8Array {
+  sealSample(idpKey: Point, sample: Uint8Array, challenge: Uint8Array, binding: Uint8Array = new Uint8Array()): Uint8Array {
     if (!this.mit) throw new InvalidParameterError("sealSample: no MIT");
-    return eciesEncrypt(idpKey, sample, concat(toBytes("IRIS-SAMPLE"), this.mit.serial, challenge));
+    return eciesEncrypt(idpKey, sample, concat(toBytes("IRIS-SAMPLE"), this.mit.serial, challenge, binding));
   }
 
   toRecord(): Record<string, unknown> {

@@ -1,8 +1,15 @@
 /**
  * The avatar paper's protocols (§V, Appendix B) over CPS, with the MIT registry on-chain:
  * MIT issuance, login, delegation, mutual authentication with a session key, and tracing.
- * Messages between parties are plain objects here (each step's checks are what matter); every
- * check that fails throws AvatarProtocolError with a reason, and nothing is recorded on-chain.
+ * Each step is a function of the party that runs it, over the message it received; every
+ * message has a versioned byte encoding (avatars/wire.ts). Every check that fails throws
+ * AvatarProtocolError with a reason, and nothing is recorded on-chain.
+ *
+ * Bindings (docs/specs/avatars.md, "What each message binds"): every field the server records is
+ * under a signature; fresh iris samples are sealed to the challenge, the protocol step and the
+ * warrant's h; the two directions of mutual authentication use distinct labels and refuse an
+ * avatar talking to itself; times that decide tracing after a revocation come from platform
+ * receipts, never from the signer.
  */
 import { hkdf } from "@noble/hashes/hkdf.js";
 import { hmac } from "@noble/hashes/hmac.js";
@@ -25,9 +32,9 @@ import {
   encodeSig,
   keyId,
 } from "../crypto/cps";
-import { encodePoint, mul, mulBase, randomScalar } from "../crypto/group";
+import { decodePoint, encodePoint, mul, mulBase, randomScalar } from "../crypto/group";
 import type { ContentStore } from "../storage/content-store";
-import { AvatarParty, AvatarProtocolError, IdentityProvider } from "./agents";
+import { AvatarParty, AvatarProtocolError, IdentityProvider, Receipt, VerdictOpening, verdictCommitmentOf } from "./agents";
 import type { SimulatedEye } from "./iris";
 
 /** What the protocols need. */
@@ -37,7 +44,34 @@ export type AvatarContext = { registry: MITRegistry; idp: IdentityProvider; stor
 export type AvatarCredential = { avatarId: Uint8Array; owner: AvatarParty; driver: AvatarParty; warrant: Warrant; o: OriginalSignature };
 
 const DAY = 86_400;
-const CHALLENGE_TTL = 120;
+/** Seconds a challenge stays open, and the most a signed time may differ from the verifier's clock. */
+export const CHALLENGE_TTL = 120;
+
+/** What a fresh iris sample authorizes (sealed with it as associated data). */
+export const SamplePurpose = { login: 1, delegation: 2 } as const;
+
+/**
+ * The binding of a sealed iris sample: the protocol step and the h of the warrant it authorizes.
+ * A sample captured for one step (say alice's login) cannot authorize another (a thief's delegation).
+ */
+export function sampleBinding(purpose: number, h: Uint8Array): Uint8Array {
+  return keccak_256(concat(toBytes("METATRUST-V1-AVATAR-SAMPLE"), Uint8Array.of(purpose), h));
+}
+
+/** The login message body the user signs: challenge || owner serial || avatar id || VID commitment (128 bytes). */
+export function loginBody(challenge: Uint8Array, ownerSerial: Uint8Array, avatarId: Uint8Array, vidCommitment: Uint8Array): Uint8Array {
+  return concat(challenge, ownerSerial, avatarId, vidCommitment);
+}
+
+/** The delegation message body the proxy signs: challenge || owner serial || proxy serial || avatar id (128 bytes). */
+export function delegationBody(challenge: Uint8Array, ownerSerial: Uint8Array, proxySerial: Uint8Array, avatarId: Uint8Array): Uint8Array {
+  return concat(challenge, ownerSerial, proxySerial, avatarId);
+}
+
+function requireFresh(fn: string, time: number, now: number): void {
+  if (!Number.isSafeInteger(time) || Math.abs(time - now) > CHALLENGE_TTL)
+    throw new AvatarProtocolError("STALE_TIME", `${fn}: the signed time ${time} is more than ${CHALLENGE_TTL} s from the verifier's clock ${now}`);
+}
 
 /** The platform server's one-time challenges (a replayed response finds its challenge consumed). */
 export class ChallengeBook {
@@ -104,7 +138,6 @@ async function requireActive(ctx: AvatarContext, serial: Uint8Array, pk: G2Point
 /**
  * Login (Appendix B-A): claim, challenge, response with a fresh iris sample, verify; the user
  * becomes its avatar's own proxy (self-delegation warrant).
- * @param tamper - test hook to alter the response before the server sees it
  */
 export async function login(
   ctx: AvatarContext,
@@ -136,8 +169,13 @@ export type LoginResponse = {
   vidCommitment: Uint8Array;
 };
 
-function buildLoginResponse(
-  ctx: AvatarContext,
+/**
+ * The user's side of login step 3: the self-delegation warrant and its original signature, a
+ * proxy signature on loginBody(challenge, serial, avatar, VID commitment), and the fresh iris
+ * capture sealed to the IdP under the challenge and the warrant's h.
+ */
+export function buildLoginResponse(
+  ctx: Pick<AvatarContext, "idp">,
   user: AvatarParty,
   sample: Uint8Array,
   challenge: Uint8Array,
@@ -145,8 +183,9 @@ function buildLoginResponse(
   vidCommitment: Uint8Array,
   now: number,
 ): LoginResponse {
+  if (!user.mit || !user.irisCommitment) throw new AvatarProtocolError("UNKNOWN_MIT", "buildLoginResponse: the user has no MIT");
   const warrant: Warrant = {
-    irisCommitment: user.irisCommitment!,
+    irisCommitment: user.irisCommitment,
     proxy: user.keys.pk,
     avatarId,
     scope: Scope.all,
@@ -154,10 +193,10 @@ function buildLoginResponse(
     notAfter: now + DAY,
   };
   const o = cpsOSign(user.keys, warrant);
-  const message: ProxyMessage = { type: Scope.login, time: now, body: concat(challenge, vidCommitment) };
+  const message: ProxyMessage = { type: Scope.login, time: now, body: loginBody(challenge, user.mit.serial, avatarId, vidCommitment) };
   return {
     challenge,
-    sealedSample: user.sealSample(ctx.idp.channelKey, sample, challenge),
+    sealedSample: user.sealSample(ctx.idp.channelKey, sample, challenge, sampleBinding(SamplePurpose.login, o.h)),
     warrant,
     o,
     message,
@@ -167,7 +206,11 @@ function buildLoginResponse(
   };
 }
 
-/** Step 4: the server verifies and records the login. */
+/**
+ * Step 4: the server verifies and records the login. Every field it records (avatar, owner
+ * serial, h, VID commitment) is under the user's signature: the message body must be exactly
+ * loginBody(challenge, serial, avatar, VID commitment) and the warrant must name this avatar.
+ */
 export async function verifyLogin(
   ctx: AvatarContext,
   server: ChallengeBook,
@@ -178,33 +221,54 @@ export async function verifyLogin(
   const now = ctx.now();
   server.consume(r.challenge, now);
   await requireActive(ctx, serial, pk, "the user");
-  ctx.idp.matchSample(serial, r.sealedSample, r.challenge);
+  ctx.idp.matchSample(serial, r.sealedSample, r.challenge, sampleBinding(SamplePurpose.login, r.o.h));
   if (!equalBytes(r.warrant.irisCommitment, ctx.idp.commitmentOf(serial)))
     throw new AvatarProtocolError("IRIS_MISMATCH", "login: the warrant's iris commitment is not the user's");
-  if (!r.warrant.proxy.equals(pk) || !equalBytes(r.message.body.subarray(0, 32), r.challenge))
+  if (
+    !r.warrant.proxy.equals(pk) ||
+    r.message.type !== Scope.login ||
+    !equalBytes(r.message.body, loginBody(r.challenge, serial, r.avatarId, r.vidCommitment))
+  )
     throw new AvatarProtocolError("BAD_RESPONSE", "login: the response is not a self-delegation bound to the challenge");
+  if (!equalBytes(r.warrant.avatarId, r.avatarId))
+    throw new AvatarProtocolError("BAD_WARRANT", "login: the warrant is for another avatar than the one claimed");
+  requireFresh("login", r.message.time, now);
   if (!cpsPVerify(pk, r.warrant, r.o, r.message, r.proxySig))
     throw new AvatarProtocolError("BAD_SIGNATURE", "login: the chameleon proxy signature does not verify");
   const gas = await mined(ctx.registry.recordLogin(toHex(r.avatarId), toHex(serial), toHex(r.o.h), toHex(r.vidCommitment)));
   return { warrant: r.warrant, o: r.o, gas };
 }
 
+/** Delegation step 4: what the proxy submits to the server (the owner's part and its own). */
+export type DelegationResponse = {
+  challenge: Uint8Array;
+  avatarId: Uint8Array;
+  ownerSerial: Uint8Array;
+  proxySerial: Uint8Array;
+  /** the owner's fresh iris capture, sealed to the IdP under the challenge and the warrant's h */
+  sealedSample: Uint8Array;
+  warrant: Warrant;
+  o: OriginalSignature;
+  message: ProxyMessage;
+  proxySig: G1Point;
+};
+
 /**
- * Delegation (Appendix B-B): the user signs a warrant for the proxy's key (OSign), the proxy
- * answers the server's challenge under it (PSign), the server verifies and records; the avatar is
- * now driven by the proxy and the user's own session ends.
+ * Delegation steps 3-4 (Appendix B-B): the owner samples her iris and signs the warrant for the
+ * proxy's key (OSign); the proxy signs delegationBody(challenge, owner, proxy, avatar) under it.
+ * @param sample - the owner's fresh capture (B-B (3)(ii)): a thief with her key but not her eye cannot delegate
  */
-export async function delegate(
-  ctx: AvatarContext,
-  server: ChallengeBook,
+export function buildDelegationResponse(
+  ctx: Pick<AvatarContext, "idp">,
   user: AvatarParty,
+  sample: Uint8Array,
   proxy: AvatarParty,
+  challenge: Uint8Array,
   a: { avatarId: Uint8Array; ttl?: number; scope?: number },
-): Promise<{ credential: AvatarCredential; gas: bigint; delegationId: bigint }> {
-  if (!user.mit || !user.irisCommitment || !proxy.mit) throw new AvatarProtocolError("UNKNOWN_MIT", "delegate: both parties need an MIT");
-  const now = ctx.now();
-  const challenge = server.issue(now);
-  // (3) the original signature on the warrant (iris commitment + proxy key), the proxy's answer
+  now: number,
+): DelegationResponse {
+  if (!user.mit || !user.irisCommitment || !proxy.mit)
+    throw new AvatarProtocolError("UNKNOWN_MIT", "delegate: both parties need an MIT");
   const warrant: Warrant = {
     irisCommitment: user.irisCommitment,
     proxy: proxy.keys.pk,
@@ -214,26 +278,83 @@ export async function delegate(
     notAfter: now + (a.ttl ?? 30 * DAY),
   };
   const o = cpsOSign(user.keys, warrant);
-  const message: ProxyMessage = { type: Scope.challenge, time: now, body: challenge };
-  const proxySig = cpsPSign(proxy.keys, warrant, o, message);
-  // (4) the server verifies
-  server.consume(challenge, ctx.now());
-  await requireActive(ctx, user.mit.serial, user.keys.pk, "the user");
-  await requireActive(ctx, proxy.mit.serial, proxy.keys.pk, "the proxy");
-  const av = await ctx.registry.avatar(toHex(a.avatarId));
-  if (!equalBytes(fromHex(av.owner, 32), user.mit.serial))
-    throw new AvatarProtocolError("NOT_OWNER", "delegate: the user does not own this avatar");
-  if (!equalBytes(warrant.irisCommitment, ctx.idp.commitmentOf(user.mit.serial)))
-    throw new AvatarProtocolError("IRIS_MISMATCH", "delegate: the warrant's iris commitment is not the owner's");
-  if (!cpsPVerify(user.keys.pk, warrant, o, message, proxySig))
-    throw new AvatarProtocolError("BAD_SIGNATURE", "delegate: the chameleon proxy signature does not verify");
-  // (5) record: the proxy drives, the user is forced offline
-  const tx = await (await ctx.registry.recordDelegation(toHex(a.avatarId), toHex(proxy.mit.serial), toHex(o.h))).wait();
-  const ev = tx!.logs.map((l) => ctx.registry.interface.parseLog(l)).find((l) => l?.name === "AvatarDelegated");
+  const message: ProxyMessage = {
+    type: Scope.challenge,
+    time: now,
+    body: delegationBody(challenge, user.mit.serial, proxy.mit.serial, a.avatarId),
+  };
   return {
-    credential: { avatarId: a.avatarId, owner: user, driver: proxy, warrant, o },
-    gas: tx!.gasUsed,
-    delegationId: ev!.args.delegationId as bigint,
+    challenge,
+    avatarId: a.avatarId,
+    ownerSerial: user.mit.serial,
+    proxySerial: proxy.mit.serial,
+    sealedSample: user.sealSample(ctx.idp.channelKey, sample, challenge, sampleBinding(SamplePurpose.delegation, o.h)),
+    warrant,
+    o,
+    message,
+    proxySig: cpsPSign(proxy.keys, warrant, o, message),
+  };
+}
+
+/**
+ * Delegation step 5: the server verifies and records. The owner's key is the one the IdP
+ * registered for the owner serial; the owner's fresh iris sample must match her template; every
+ * recorded field (avatar, proxy serial, h) is signed.
+ */
+export async function verifyDelegation(
+  ctx: AvatarContext,
+  server: ChallengeBook,
+  r: DelegationResponse,
+): Promise<{ gas: bigint; delegationId: bigint }> {
+  const now = ctx.now();
+  server.consume(r.challenge, now);
+  const ownerPk = ctx.idp.keyOf(r.ownerSerial);
+  await requireActive(ctx, r.ownerSerial, ownerPk, "the user");
+  await requireActive(ctx, r.proxySerial, r.warrant.proxy, "the proxy");
+  const av = await ctx.registry.avatar(toHex(r.avatarId));
+  if (!equalBytes(fromHex(av.owner, 32), r.ownerSerial)) throw new AvatarProtocolError("NOT_OWNER", "delegate: the user does not own this avatar");
+  if (!equalBytes(r.warrant.irisCommitment, ctx.idp.commitmentOf(r.ownerSerial)))
+    throw new AvatarProtocolError("IRIS_MISMATCH", "delegate: the warrant's iris commitment is not the owner's");
+  ctx.idp.matchSample(r.ownerSerial, r.sealedSample, r.challenge, sampleBinding(SamplePurpose.delegation, r.o.h));
+  if (!equalBytes(r.warrant.avatarId, r.avatarId))
+    throw new AvatarProtocolError("BAD_WARRANT", "delegate: the warrant is for another avatar than the one delegated");
+  if (r.message.type !== Scope.challenge || !equalBytes(r.message.body, delegationBody(r.challenge, r.ownerSerial, r.proxySerial, r.avatarId)))
+    throw new AvatarProtocolError("BAD_RESPONSE", "delegate: the proxy's signature is not on this challenge, owner, proxy and avatar");
+  requireFresh("delegate", r.message.time, now);
+  if (!cpsPVerify(ownerPk, r.warrant, r.o, r.message, r.proxySig))
+    throw new AvatarProtocolError("BAD_SIGNATURE", "delegate: the chameleon proxy signature does not verify");
+  // the proxy drives, the user is forced offline
+  const tx = await (await ctx.registry.recordDelegation(toHex(r.avatarId), toHex(r.proxySerial), toHex(r.o.h))).wait();
+  const ev = tx!.logs.map((l) => ctx.registry.interface.parseLog(l)).find((l) => l?.name === "AvatarDelegated");
+  return { gas: tx!.gasUsed, delegationId: ev!.args.delegationId as bigint };
+}
+
+/**
+ * Delegation (Appendix B-B): the server's challenge; the owner samples her iris (sealed to the
+ * IdP) and signs a warrant for the proxy's key (OSign); the proxy answers the challenge under it
+ * (PSign); the server verifies and records. The avatar is then driven by the proxy and the
+ * user's own session ends.
+ */
+export async function delegate(
+  ctx: AvatarContext,
+  server: ChallengeBook,
+  user: AvatarParty,
+  eye: SimulatedEye,
+  proxy: AvatarParty,
+  a: { avatarId: Uint8Array; ttl?: number; scope?: number },
+): Promise<{ credential: AvatarCredential; gas: bigint; delegationId: bigint; response: DelegationResponse }> {
+  if (!user.mit || !user.irisCommitment || !proxy.mit) throw new AvatarProtocolError("UNKNOWN_MIT", "delegate: both parties need an MIT");
+  const now = ctx.now();
+  const challenge = server.issue(now);
+  const response = buildDelegationResponse(ctx, user, eye.capture(), proxy, challenge, a, now);
+  if (!equalBytes(ctx.idp.keyOf(user.mit.serial).toBytes(), user.keys.pk.toBytes()))
+    throw new AvatarProtocolError("KEY_MISMATCH", "the user's key is not the one its MIT was issued for");
+  const v = await verifyDelegation(ctx, server, response);
+  return {
+    credential: { avatarId: a.avatarId, owner: user, driver: proxy, warrant: response.warrant, o: response.o },
+    gas: v.gas,
+    delegationId: v.delegationId,
+    response,
   };
 }
 
@@ -269,15 +390,156 @@ async function checkHello(ctx: AvatarContext, h: Hello): Promise<void> {
   await requireActive(ctx, h.driverSerial, h.warrant.proxy, "the driver");
   if (!cpsOVerify(h.ownerPk, h.warrant, h.o))
     throw new AvatarProtocolError("BAD_SIGNATURE", "the original signature on the warrant does not verify");
+  // the binding again: a warrant signed for another avatar would authenticate here and then be
+  // refused by tracing (an untraceable avatar)
+  if (!equalBytes(h.warrant.avatarId, h.avatarId)) throw new AvatarProtocolError("BAD_WARRANT", "the presented warrant is for another avatar");
 }
 
 const transcript = (a: Hello, b: Hello) =>
   keccak_256(concat(toBytes("METATRUST-V1-AVATAR-AUTH"), a.avatarId, a.ephemeral, a.nonce, a.o.h, b.avatarId, b.ephemeral, b.nonce, b.o.h));
 
+/** Key-confirmation labels: one per direction, so that a tag cannot be reflected back to its sender. */
+export const CONFIRM_LABEL = {
+  responder: "METATRUST-V1-AVATAR-CONFIRM-RESPONDER",
+  initiator: "METATRUST-V1-AVATAR-CONFIRM-INITIATOR",
+} as const;
+
+const sessionKey = (z: Uint8Array, t: Uint8Array) => hkdf(sha256, z, t, toBytes("METATRUST-V1-AVATAR-SESSION"), 32);
+const confirmTag = (k: Uint8Array, label: string, t: Uint8Array) => hmac(sha256, k, concat(toBytes(label), t));
+
+/** Mutual authentication, message 2 (responder -> initiator). */
+export type AuthReply = { hello: Hello; time: number; proxySig: G1Point; confirm: Uint8Array };
+/** Mutual authentication, message 3 (initiator -> responder). */
+export type AuthFinish = { proxySig: G1Point; confirm: Uint8Array };
+
+/** One side's state between messages. */
+export type AuthState = { side: Side; e: bigint; hello: Hello; peer?: Hello; t?: Uint8Array; key?: Uint8Array; msg?: ProxyMessage };
+
+function makeHello(s: Side): { e: bigint; hello: Hello } {
+  if (!s.driver.mit) throw new AvatarProtocolError("UNKNOWN_MIT", "the avatar's driver has no MIT");
+  const e = randomScalar();
+  const owner = ownerOf(s.credential);
+  return {
+    e,
+    hello: {
+      avatarId: s.credential.avatarId,
+      ownerSerial: owner.serial,
+      ownerPk: owner.pk,
+      driverSerial: s.driver.mit.serial,
+      warrant: s.credential.warrant,
+      o: s.credential.o,
+      ephemeral: encodePoint(mulBase(e)),
+      nonce: randomBytes(32),
+    },
+  };
+}
+
+function refuseSelf(own: Hello, peer: Hello): void {
+  if (equalBytes(own.avatarId, peer.avatarId))
+    throw new AvatarProtocolError("REFLECTION", "the peer is this avatar itself (a reflected hello)");
+}
+
+/** A side signs only if its driver holds the warrant's proxy key. */
+function requireSigner(s: Side): void {
+  if (!s.driver.keys.pk.equals(s.credential.warrant.proxy))
+    throw new AvatarProtocolError("NOT_DRIVER", "the presented owner or driver is not the avatar's on-chain");
+}
+
+function ecdh(e: bigint, peerEphemeral: Uint8Array): Uint8Array {
+  try {
+    return encodePoint(mul(decodePoint(peerEphemeral), e));
+  } catch {
+    throw new AvatarProtocolError("BAD_RESPONSE", "the peer's ephemeral key is not a valid point");
+  }
+}
+
+/** Message 1: the initiator's hello (its avatar, owner, driver, warrant, ephemeral key, nonce). */
+export function authHello(side: Side): { state: AuthState; hello: Hello } {
+  const { e, hello } = makeHello(side);
+  return { state: { side, e, hello }, hello };
+}
+
 /**
- * Mutual authentication (Appendix B-C) between two avatars, human- or AI-driven: each verifies
- * the other's driver, warrant (PhID) and a proxy signature on the transcript (VID), then both
- * derive an ECDH session key and confirm it.
+ * The responder checks the initiator's hello and answers with its own hello, its driver's proxy
+ * signature on the transcript and its key-confirmation tag (responder label).
+ */
+export async function authRespond(ctx: AvatarContext, side: Side, peer: Hello): Promise<{ state: AuthState; reply: AuthReply }> {
+  const { e, hello } = makeHello(side);
+  await checkHello(ctx, peer);
+  refuseSelf(hello, peer);
+  requireSigner(side);
+  const t = transcript(peer, hello);
+  const msg: ProxyMessage = { type: Scope.challenge, time: ctx.now(), body: t };
+  const key = sessionKey(ecdh(e, peer.ephemeral), t);
+  const proxySig = cpsPSign(side.driver.keys, side.credential.warrant, side.credential.o, msg);
+  return {
+    state: { side, e, hello, peer, t, key, msg },
+    reply: { hello, time: msg.time, proxySig, confirm: confirmTag(key, CONFIRM_LABEL.responder, t) },
+  };
+}
+
+function evidenceOf(h: Hello, message: ProxyMessage, proxySig: G1Point): Evidence {
+  return {
+    avatarId: h.avatarId,
+    ownerSerial: h.ownerSerial,
+    ownerPk: h.ownerPk,
+    driverSerial: h.driverSerial,
+    warrant: h.warrant,
+    o: h.o,
+    message,
+    proxySig,
+  };
+}
+
+/**
+ * The initiator checks the reply (the responder's hello, its signature on the transcript, its
+ * confirmation tag) and finishes with its own signature and tag (initiator label).
+ * @returns the session key, message 3, and the evidence about the responder
+ */
+export async function authFinish(
+  ctx: AvatarContext,
+  state: AuthState,
+  reply: AuthReply,
+): Promise<{ key: Uint8Array; finish: AuthFinish; evidenceAboutPeer: Evidence }> {
+  const peer = reply.hello;
+  await checkHello(ctx, peer);
+  refuseSelf(state.hello, peer);
+  requireFresh("authFinish", reply.time, ctx.now());
+  const t = transcript(state.hello, peer);
+  const msg: ProxyMessage = { type: Scope.challenge, time: reply.time, body: t };
+  if (!cpsPVerify(peer.ownerPk, peer.warrant, peer.o, msg, reply.proxySig))
+    throw new AvatarProtocolError("BAD_SIGNATURE", "B's proxy signature on the transcript does not verify");
+  const key = sessionKey(ecdh(state.e, peer.ephemeral), t);
+  if (!equalBytes(reply.confirm, confirmTag(key, CONFIRM_LABEL.responder, t)))
+    throw new AvatarProtocolError("KEY_CONFIRMATION", "the responder's key confirmation does not verify");
+  const s = state.side;
+  requireSigner(s);
+  const proxySig = cpsPSign(s.driver.keys, s.credential.warrant, s.credential.o, msg);
+  return {
+    key,
+    finish: { proxySig, confirm: confirmTag(key, CONFIRM_LABEL.initiator, t) },
+    evidenceAboutPeer: evidenceOf(peer, msg, reply.proxySig),
+  };
+}
+
+/** The responder checks message 3. @returns the session key and the evidence about the initiator */
+export function authComplete(state: AuthState, finish: AuthFinish): { key: Uint8Array; evidenceAboutPeer: Evidence } {
+  const { peer, t, key, msg } = state;
+  if (!peer || !t || !key || !msg) throw new AvatarProtocolError("INVALID_STATE", "authComplete: this side has not responded");
+  if (!cpsPVerify(peer.ownerPk, peer.warrant, peer.o, msg, finish.proxySig))
+    throw new AvatarProtocolError("BAD_SIGNATURE", "A's proxy signature on the transcript does not verify");
+  if (!equalBytes(finish.confirm, confirmTag(key, CONFIRM_LABEL.initiator, t)))
+    throw new AvatarProtocolError("KEY_CONFIRMATION", "the initiator's key confirmation does not verify");
+  return { key, evidenceAboutPeer: evidenceOf(peer, msg, finish.proxySig) };
+}
+
+/**
+ * Mutual authentication (Appendix B-C) between two avatars, human- or AI-driven, A the initiator
+ * and B the responder: hello, reply,
+ * finish (authHello, authRespond, authFinish, authComplete). Each side verifies the other's
+ * driver, warrant (PhID) and a proxy signature on the transcript (VID), then both hold an ECDH
+ * session key confirmed in both directions. Each side has the platform stamp the evidence it
+ * keeps (a receipt: the time tracing relies on after a revocation).
  * @returns the session key (same on both sides), and what each side keeps as evidence for tracing
  */
 export async function mutualAuth(
@@ -285,55 +547,12 @@ export async function mutualAuth(
   A: Side,
   B: Side,
 ): Promise<{ key: Uint8Array; evidenceAboutA: Evidence; evidenceAboutB: Evidence }> {
-  const now = ctx.now();
-  const mk = (s: Side) => {
-    const e = randomScalar();
-    const owner = ownerOf(s.credential);
-    return {
-      e,
-      hello: {
-        avatarId: s.credential.avatarId,
-        ownerSerial: owner.serial,
-        ownerPk: owner.pk,
-        driverSerial: s.driver.mit!.serial,
-        warrant: s.credential.warrant,
-        o: s.credential.o,
-        ephemeral: encodePoint(mulBase(e)),
-        nonce: randomBytes(32),
-      } as Hello,
-    };
-  };
-  const a = mk(A);
-  const b = mk(B);
-  await checkHello(ctx, b.hello);
-  await checkHello(ctx, a.hello);
-  const t = transcript(a.hello, b.hello);
-  const msg: ProxyMessage = { type: Scope.challenge, time: now, body: t };
-  const sigA = cpsPSign(A.driver.keys, A.credential.warrant, A.credential.o, msg);
-  const sigB = cpsPSign(B.driver.keys, B.credential.warrant, B.credential.o, msg);
-  if (!cpsPVerify(a.hello.ownerPk, a.hello.warrant, a.hello.o, msg, sigA))
-    throw new AvatarProtocolError("BAD_SIGNATURE", "A's proxy signature on the transcript does not verify");
-  if (!cpsPVerify(b.hello.ownerPk, b.hello.warrant, b.hello.o, msg, sigB))
-    throw new AvatarProtocolError("BAD_SIGNATURE", "B's proxy signature on the transcript does not verify");
-  const { decodePoint } = await import("../crypto/group");
-  const zA = mul(decodePoint(b.hello.ephemeral), a.e);
-  const zB = mul(decodePoint(a.hello.ephemeral), b.e);
-  const kA = hkdf(sha256, encodePoint(zA), t, toBytes("METATRUST-V1-AVATAR-SESSION"), 32);
-  const kB = hkdf(sha256, encodePoint(zB), t, toBytes("METATRUST-V1-AVATAR-SESSION"), 32);
-  // key confirmation
-  if (!equalBytes(hmac(sha256, kA, toBytes("confirm-A")), hmac(sha256, kB, toBytes("confirm-A"))))
-    throw new AvatarProtocolError("KEY_CONFIRMATION", "the session keys differ");
-  const ev = (h: Hello, sig: G1Point): Evidence => ({
-    avatarId: h.avatarId,
-    ownerSerial: h.ownerSerial,
-    ownerPk: h.ownerPk,
-    driverSerial: h.driverSerial,
-    warrant: h.warrant,
-    o: h.o,
-    message: msg,
-    proxySig: sig,
-  });
-  return { key: kA, evidenceAboutA: ev(a.hello, sigA), evidenceAboutB: ev(b.hello, sigB) };
+  const a = authHello(A);
+  const b = await authRespond(ctx, B, a.hello);
+  const f = await authFinish(ctx, a.state, b.reply);
+  const c = authComplete(b.state, f.finish);
+  if (!equalBytes(f.key, c.key)) throw new AvatarProtocolError("KEY_CONFIRMATION", "the session keys differ");
+  return { key: f.key, evidenceAboutA: stampEvidence(ctx, c.evidenceAboutPeer), evidenceAboutB: stampEvidence(ctx, f.evidenceAboutPeer) };
 }
 
 /** Evidence about an avatar: its identity parameters and its driver's signature on an interaction. */
@@ -346,6 +565,8 @@ export type Evidence = {
   o: OriginalSignature;
   message: ProxyMessage;
   proxySig: G1Point;
+  /** the platform's receipt: when the platform saw this evidence (its clock, not the signer's) */
+  receipt?: Receipt;
 };
 
 /** The hash of evidence that goes on-chain with the trace request. */
@@ -355,19 +576,26 @@ export function evidenceHash(e: Evidence): Uint8Array {
   );
 }
 
+/** The holder of evidence shows it to the platform, which stamps it with its own clock. */
+export function stampEvidence(ctx: Pick<AvatarContext, "idp" | "now">, e: Evidence): Evidence {
+  return { ...e, receipt: ctx.idp.stamp(evidenceHash(e), ctx.now()) };
+}
+
 /**
  * Tracing (§V-B1): the reporter files evidence on-chain; the IdP verifies it — the owner's MIT
  * and key, the original signature on the warrant, the driver's proxy signature on the interaction,
- * and that the driver held the avatar under that warrant at that time — then maps the warrant's
- * iris commitment to the manipulator and records a verdict commitment (never the identity).
- * @returns the traced user (for the IdP) and the case id
+ * and that the driver held the avatar under that warrant at that time (a platform receipt, not
+ * the signer's clock, when the delegation has since ended) — then maps the warrant's iris
+ * commitment to the manipulator and records a verdict commitment (never the identity). The salt
+ * stays in the IdP's keystore: auditVerdict opens it.
+ * @returns the traced user (for the IdP), the case id and the verdict commitment
  * @throws AvatarProtocolError when the evidence does not verify (the verdict "rejected" is recorded)
  */
 export async function trace(
   ctx: AvatarContext,
   reporterRegistry: MITRegistry,
   e: Evidence,
-): Promise<{ caseId: bigint; uid: string; realId: string; gas: bigint }> {
+): Promise<{ caseId: bigint; uid: string; realId: string; gas: bigint; verdictCommitment: Uint8Array }> {
   const tx = await (await reporterRegistry.requestTrace(toHex(e.avatarId), toHex(evidenceHash(e)))).wait();
   const ev = tx!.logs.map((l) => ctx.registry.interface.parseLog(l)).find((l) => l?.name === "TraceRequested");
   const caseId = ev!.args.caseId as bigint;
@@ -394,20 +622,48 @@ export async function trace(
     return reject("UNTRACEABLE", "no enrolled user behind this warrant");
   }
   const gas = await mined(ctx.registry.recordVerdict(caseId, true, toHex(t.verdictCommitment)));
-  return { caseId, uid: t.uid, realId: t.realId, gas: tx!.gasUsed + gas };
+  return { caseId, uid: t.uid, realId: t.realId, gas: tx!.gasUsed + gas, verdictCommitment: t.verdictCommitment };
 }
 
+/**
+ * Whether the driver held the avatar under the evidence's warrant when it signed. Under a login
+ * warrant (the owner drives herself) the owner is answerable for everything she signs. Under a
+ * delegation that is still active, the owner is answerable for her proxy. Under a delegation that
+ * has ended, the message time is the proxy's own claim (a colluding proxy would backdate), so
+ * only a platform receipt no later than the revocation counts.
+ */
 async function heldUnderWarrant(ctx: AvatarContext, e: Evidence): Promise<boolean> {
-  // A login warrant (self-delegation) or a delegation record with this h, not revoked before the message.
   const logins = await ctx.registry.queryFilter(ctx.registry.filters.AvatarLoggedIn(toHex(e.avatarId)));
   if (logins.some((l) => l.args.warrantHash === toHex(e.o.h) && equalBytes(fromHex(l.args.owner, 32), e.driverSerial))) return true;
   const dels = await ctx.registry.queryFilter(ctx.registry.filters.AvatarDelegated(undefined, toHex(e.avatarId)));
   for (const l of dels) {
     if (l.args.warrantHash !== toHex(e.o.h) || !equalBytes(fromHex(l.args.proxySerial, 32), e.driverSerial)) continue;
     const d = await ctx.registry.delegation(l.args.delegationId);
-    if (Number(d.revokedAt) === 0 || e.message.time <= Number(d.revokedAt)) return true;
+    if (Number(d.revokedAt) === 0) return true;
+    // ended: only the platform's receipt dates the evidence, and it must precede the end
+    if (!e.receipt || !ctx.idp.checkReceipt(evidenceHash(e), e.receipt)) continue;
+    if (e.receipt.time <= Number(d.revokedAt) && e.message.time <= e.receipt.time) return true;
   }
   return false;
+}
+
+/**
+ * The audit path of a verdict: the IdP opens the commitment of a traced case to (UID, salt) from
+ * its keystore, and the opening is checked against the chain.
+ * @throws AvatarProtocolError(UNKNOWN_CASE) if the case is not traced, (BAD_OPENING) if the opening does not match
+ */
+export async function auditVerdict(ctx: Pick<AvatarContext, "registry" | "idp">, caseId: bigint): Promise<VerdictOpening> {
+  const c = await ctx.registry.traceCase(caseId);
+  if (Number(c.status) !== 2) throw new AvatarProtocolError("UNKNOWN_CASE", `auditVerdict: case ${caseId} is not a traced case`);
+  const opening = ctx.idp.openVerdict(fromHex(c.verdictCommitment, 32));
+  if (!verdictOpens(fromHex(c.verdictCommitment, 32), opening))
+    throw new AvatarProtocolError("BAD_OPENING", `auditVerdict: the opening does not match case ${caseId}'s commitment`);
+  return opening;
+}
+
+/** True iff (UID, salt) opens the verdict commitment (anyone can check an opening shown to them). */
+export function verdictOpens(verdictCommitment: Uint8Array, o: VerdictOpening): boolean {
+  return o.salt.length === 32 && equalBytes(verdictCommitmentOf(o.uid, o.salt), verdictCommitment);
 }
 
 export { AvatarParty, IdentityProvider, AvatarProtocolError };

@@ -16,12 +16,15 @@ import {
   ChallengeBook,
   Evidence,
   LoginResponse,
+  SamplePurpose,
   delegate,
   evidenceHash,
   issueProxyMit,
   issueUserMit,
   login,
+  loginBody,
   mutualAuth,
+  sampleBinding,
   trace,
   verifyLogin,
 } from "../../offchain/avatars/protocols";
@@ -102,10 +105,10 @@ function respond(
     ...o.warrant,
   };
   const sig = cpsOSign(o.signer ?? user.keys, warrant);
-  const message = { type: Scope.login, time: now, body: o.body ?? concat(challenge, vidCommitment) };
+  const message = { type: Scope.login, time: now, body: o.body ?? loginBody(challenge, user.mit!.serial, id, vidCommitment) };
   return {
     challenge,
-    sealedSample: user.sealSample(ctx.idp.channelKey, eye.capture(), challenge),
+    sealedSample: user.sealSample(ctx.idp.channelKey, eye.capture(), challenge, sampleBinding(SamplePurpose.login, sig.h)),
     warrant,
     o: sig,
     message,
@@ -159,7 +162,7 @@ describe("avatars: login, delegation, mutual authentication, tracing", () => {
     const la = await login(ctx, server, alice, eyes.alice, { avatarId: avatarId("alice"), appearance: "red fox" });
     const lb = await login(ctx, server, bob, eyes.bob, { avatarId: avatarId("bob"), appearance: "blue whale" });
     expect(Number((await registry.avatar(toHex(avatarId("alice")))).driver)).to.equal(1); // Human
-    const d = await delegate(ctx, server, alice, ai, { avatarId: avatarId("alice") });
+    const d = await delegate(ctx, server, alice, eyes.alice, ai, { avatarId: avatarId("alice") });
     const av = await registry.avatar(toHex(avatarId("alice")));
     expect(Number(av.driver)).to.equal(2); // AI
     expect(av.driverSerial).to.equal(toHex(ai.mit!.serial));
@@ -262,7 +265,7 @@ describe("avatars: login, delegation, mutual authentication, tracing", () => {
       expect([toHex(w.avatarId), w.scope, w.notAfter - w.notBefore]).to.deep.equal([toHex(id), Scope.all, 86_400]);
       expect([l.response.message.type, l.response.message.time]).to.deep.equal([Scope.login, w.notBefore]);
       expect(toHex(l.response.message.body)).to.equal(
-        toHex(concat(l.response.challenge, keccak256(new TextEncoder().encode("VID:red fox")))),
+        toHex(concat(l.response.challenge, alice.mit!.serial, id, keccak256(new TextEncoder().encode("VID:red fox")))),
       );
       expect(toHex(l.response.vidCommitment)).to.equal(vid);
       expect(l.credential.owner).to.equal(alice);
@@ -360,7 +363,7 @@ describe("avatars: login, delegation, mutual authentication, tracing", () => {
       const { ctx, server, alice, ai, eyes, registry } = await world();
       const id = avatarId("alice");
       await login(ctx, server, alice, eyes.alice, { avatarId: id, appearance: "fox" });
-      const d = await delegate(ctx, server, alice, ai, { avatarId: id });
+      const d = await delegate(ctx, server, alice, eyes.alice, ai, { avatarId: id });
       const w = d.credential.warrant;
       expect([w.scope, w.notAfter - w.notBefore, toHex(w.avatarId)]).to.deep.equal([
         Scope.challenge | Scope.interaction,
@@ -380,7 +383,7 @@ describe("avatars: login, delegation, mutual authentication, tracing", () => {
         toHex(ai.mit!.serial),
         toHex(d.credential.o.h),
       ]);
-      const d2 = await delegate(ctx, server, alice, ai, { avatarId: id, ttl: 3600, scope: Scope.challenge });
+      const d2 = await delegate(ctx, server, alice, eyes.alice, ai, { avatarId: id, ttl: 3600, scope: Scope.challenge });
       expect([d2.credential.warrant.scope, d2.credential.warrant.notAfter - d2.credential.warrant.notBefore]).to.deep.equal([
         Scope.challenge,
         3600,
@@ -395,29 +398,29 @@ describe("avatars: login, delegation, mutual authentication, tracing", () => {
       await login(ctx, server, bob, eyes.bob, { avatarId: avatarId("bob"), appearance: "whale" });
       const before = await registry.avatar(toHex(id));
       const noMit = "delegate: both parties need an MIT";
-      await reject(delegate(ctx, server, like(alice, { mit: undefined }), ai, { avatarId: id }), "UNKNOWN_MIT", noMit);
-      await reject(delegate(ctx, server, like(alice, { irisCommitment: undefined }), ai, { avatarId: id }), "UNKNOWN_MIT", noMit);
-      await reject(delegate(ctx, server, alice, like(ai, { mit: undefined }), { avatarId: id }), "UNKNOWN_MIT", noMit);
-      await reject(delegate(ctx, server, bob, ai, { avatarId: id }), "NOT_OWNER", "delegate: the user does not own this avatar");
+      await reject(delegate(ctx, server, like(alice, { mit: undefined }), eyes.alice, ai, { avatarId: id }), "UNKNOWN_MIT", noMit);
+      await reject(delegate(ctx, server, like(alice, { irisCommitment: undefined }), eyes.alice, ai, { avatarId: id }), "UNKNOWN_MIT", noMit);
+      await reject(delegate(ctx, server, alice, eyes.alice, like(ai, { mit: undefined }), { avatarId: id }), "UNKNOWN_MIT", noMit);
+      await reject(delegate(ctx, server, bob, eyes.bob, ai, { avatarId: id }), "NOT_OWNER", "delegate: the user does not own this avatar");
       await reject(
-        delegate(ctx, server, like(alice, { irisCommitment: bob.irisCommitment }), ai, { avatarId: id }),
+        delegate(ctx, server, like(alice, { irisCommitment: bob.irisCommitment }), eyes.alice, ai, { avatarId: id }),
         "IRIS_MISMATCH",
         "delegate: the warrant's iris commitment is not the owner's",
       );
       await reject(
-        delegate(ctx, server, alice, withoutSecret(ai), { avatarId: id }),
+        delegate(ctx, server, alice, eyes.alice, withoutSecret(ai), { avatarId: id }),
         "BAD_SIGNATURE",
         "delegate: the chameleon proxy signature does not verify",
       );
       await reject(
-        delegate(ctx, server, alice, like(ai, { keys: bob.keys }), { avatarId: id }),
+        delegate(ctx, server, alice, eyes.alice, like(ai, { keys: bob.keys }), { avatarId: id }),
         "KEY_MISMATCH",
         "the proxy's key is not the one its MIT was issued for",
       );
       await registry.revokeMIT(toHex(ai.mit!.serial));
-      await reject(delegate(ctx, server, alice, ai, { avatarId: id }), "MIT_REVOKED", "the proxy's MIT is revoked");
+      await reject(delegate(ctx, server, alice, eyes.alice, ai, { avatarId: id }), "MIT_REVOKED", "the proxy's MIT is revoked");
       await registry.revokeMIT(toHex(alice.mit!.serial));
-      await reject(delegate(ctx, server, alice, ai, { avatarId: id }), "MIT_REVOKED", "the user's MIT is revoked");
+      await reject(delegate(ctx, server, alice, eyes.alice, ai, { avatarId: id }), "MIT_REVOKED", "the user's MIT is revoked");
       expect(await registry.avatar(toHex(id))).to.deep.equal(before);
     });
   });
@@ -428,7 +431,7 @@ describe("avatars: login, delegation, mutual authentication, tracing", () => {
       const w = await world();
       const la = await login(w.ctx, w.server, w.alice, w.eyes.alice, { avatarId: avatarId("alice"), appearance: "fox" });
       const lb = await login(w.ctx, w.server, w.bob, w.eyes.bob, { avatarId: avatarId("bob"), appearance: "whale" });
-      const d = await delegate(w.ctx, w.server, w.alice, w.ai, { avatarId: avatarId("alice") });
+      const d = await delegate(w.ctx, w.server, w.alice, w.eyes.alice, w.ai, { avatarId: avatarId("alice") });
       return { ...w, la, lb, d, A: { credential: d.credential, driver: w.ai }, B: { credential: lb.credential, driver: w.bob } };
     }
 
@@ -447,7 +450,7 @@ describe("avatars: login, delegation, mutual authentication, tracing", () => {
       };
       expectAbout(s.evidenceAboutA, A.credential, alice, ai);
       expectAbout(s.evidenceAboutB, B.credential, bob, bob);
-      expect(s.evidenceAboutA.message).to.equal(s.evidenceAboutB.message);
+      expect(s.evidenceAboutA.message).to.deep.equal(s.evidenceAboutB.message);
       expect(s.evidenceAboutA.message.type).to.equal(Scope.challenge);
       expect(s.evidenceAboutA.message.body).to.have.length(32);
       expect(Math.abs(s.evidenceAboutA.message.time - ctx.now())).to.be.lessThan(60);
@@ -545,7 +548,7 @@ describe("avatars: login, delegation, mutual authentication, tracing", () => {
       const { ctx, server, alice, bob, ai, eyes, registry, others } = await world();
       await login(ctx, server, alice, eyes.alice, { avatarId: avatarId("alice"), appearance: "fox" });
       const lb = await login(ctx, server, bob, eyes.bob, { avatarId: avatarId("bob"), appearance: "whale" });
-      const d = await delegate(ctx, server, alice, ai, { avatarId: avatarId("alice") });
+      const d = await delegate(ctx, server, alice, eyes.alice, ai, { avatarId: avatarId("alice") });
       const s = await mutualAuth(ctx, { credential: d.credential, driver: ai }, { credential: lb.credential, driver: bob });
       const e = s.evidenceAboutA;
       const h = ethers.keccak256(
@@ -587,10 +590,10 @@ describe("avatars: login, delegation, mutual authentication, tracing", () => {
         expect(toHex(evidenceHash(changed))).to.not.equal(h);
     });
 
-    it("traces a message signed up to the second the delegation was revoked, not after; only the delegated driver or the logged-in owner", async () => {
+    it("traces a message the platform stamped up to the second the delegation was revoked, not after; only the delegated driver or the logged-in owner", async () => {
       const { ctx, server, alice, bob, ai, eyes, registry, others } = await world();
       const la = await login(ctx, server, alice, eyes.alice, { avatarId: avatarId("alice"), appearance: "fox" });
-      const d = await delegate(ctx, server, alice, ai, { avatarId: avatarId("alice") });
+      const d = await delegate(ctx, server, alice, eyes.alice, ai, { avatarId: avatarId("alice") });
       await registry.revokeDelegation(d.delegationId);
       const revokedAt = Number((await registry.delegation(d.delegationId)).revokedAt);
       const reporter = registry.connect(others[3]);
@@ -602,7 +605,7 @@ describe("avatars: login, delegation, mutual authentication, tracing", () => {
         driverSerial = driver.mit!.serial,
       ): Evidence => {
         const message = { type: Scope.interaction, time, body: new TextEncoder().encode(`at ${time}`) };
-        return {
+        const e: Evidence = {
           avatarId: c.avatarId,
           ownerSerial: alice.mit!.serial,
           ownerPk: alice.keys.pk,
@@ -612,6 +615,8 @@ describe("avatars: login, delegation, mutual authentication, tracing", () => {
           message,
           proxySig: cpsPSign(signer.keys, c.warrant, c.o, message),
         };
+        // the platform's receipt, stamped by its clock at `time`
+        return { ...e, receipt: ctx.idp.stamp(evidenceHash(e), time) };
       };
       expect((await trace(ctx, reporter, about(d.credential, ai, ai, revokedAt))).realId).to.equal("Alice Liddell");
       const notDriver = "trace: the driver did not hold the avatar under this warrant at that time";
@@ -638,7 +643,7 @@ describe("avatars: login, delegation, mutual authentication, tracing", () => {
       const { ctx, server, alice, bob, ai, eyes, registry, others } = await world();
       await login(ctx, server, alice, eyes.alice, { avatarId: avatarId("alice"), appearance: "fox" });
       const lb = await login(ctx, server, bob, eyes.bob, { avatarId: avatarId("bob"), appearance: "whale" });
-      const d = await delegate(ctx, server, alice, ai, { avatarId: avatarId("alice") });
+      const d = await delegate(ctx, server, alice, eyes.alice, ai, { avatarId: avatarId("alice") });
       const e = (await mutualAuth(ctx, { credential: d.credential, driver: ai }, { credential: lb.credential, driver: bob }))
         .evidenceAboutA;
       const reporter = registry.connect(others[4]);
@@ -685,7 +690,7 @@ describe("avatars: login, delegation, mutual authentication, tracing", () => {
       const fake = new AvatarParty("alice", bob.keys);
       fake.mit = { ...alice.mit!, pk: bob.keys.pk };
       fake.irisCommitment = alice.irisCommitment;
-      await reject(delegate(ctx, server, fake, ai, { avatarId: avatarId("alice") }), "KEY_MISMATCH");
+      await reject(delegate(ctx, server, fake, eyes.alice, ai, { avatarId: avatarId("alice") }), "KEY_MISMATCH");
       // a proxy that is not the warrant's signs anyway (by hand): PVerify fails
       const w = {
         irisCommitment: alice.irisCommitment!,
@@ -708,14 +713,14 @@ describe("avatars: login, delegation, mutual authentication, tracing", () => {
       const { ctx, server, alice, bob, ai, eyes, registry } = await world();
       await login(ctx, server, alice, eyes.alice, { avatarId: avatarId("alice"), appearance: "fox" });
       const lb = await login(ctx, server, bob, eyes.bob, { avatarId: avatarId("bob"), appearance: "whale" });
-      const d = await delegate(ctx, server, alice, ai, { avatarId: avatarId("alice") });
+      const d = await delegate(ctx, server, alice, eyes.alice, ai, { avatarId: avatarId("alice") });
       await registry.revokeMIT(toHex(ai.mit!.serial));
       await reject(mutualAuth(ctx, { credential: d.credential, driver: ai }, { credential: lb.credential, driver: bob }), "MIT_REVOKED");
       const ai2 = new AvatarParty("ai-2");
       await issueProxyMit(ctx, ai2, "x");
       await registry.revokeMIT(toHex(ai2.mit!.serial));
       const before = await registry.avatar(toHex(avatarId("alice")));
-      await reject(delegate(ctx, server, alice, ai2, { avatarId: avatarId("alice") }), "MIT_REVOKED");
+      await reject(delegate(ctx, server, alice, eyes.alice, ai2, { avatarId: avatarId("alice") }), "MIT_REVOKED");
       expect(await registry.avatar(toHex(avatarId("alice")))).to.deep.equal(before);
       expect(await registry.isVerified(toHex(avatarId("alice")))).to.equal(false); // its driver's MIT is revoked
     });
@@ -724,7 +729,7 @@ describe("avatars: login, delegation, mutual authentication, tracing", () => {
       const { ctx, server, alice, bob, ai, eyes, registry, others } = await world();
       await login(ctx, server, alice, eyes.alice, { avatarId: avatarId("alice"), appearance: "fox" });
       const lb = await login(ctx, server, bob, eyes.bob, { avatarId: avatarId("bob"), appearance: "whale" });
-      const d = await delegate(ctx, server, alice, ai, { avatarId: avatarId("alice") });
+      const d = await delegate(ctx, server, alice, eyes.alice, ai, { avatarId: avatarId("alice") });
       const s = await mutualAuth(ctx, { credential: d.credential, driver: ai }, { credential: lb.credential, driver: bob });
       const genuine = s.evidenceAboutA;
       const reporter = registry.connect(others[4]);
