@@ -127,7 +127,9 @@ task(
     const c = await avatarContext(hre);
     const u = c.party(a.user);
     const p = c.party(a.proxy);
-    const r = await c.protocols.delegate(await c.ctx(), new c.protocols.ChallengeBook(), u, c.eyeOf(a.user), p, { avatarId: c.avatarId(a.avatar) });
+    const r = await c.protocols.delegate(await c.ctx(), new c.protocols.ChallengeBook(), u, c.eyeOf(a.user), p, {
+      avatarId: c.avatarId(a.avatar),
+    });
     c.saveCred(a.avatar, { ...r.credential, owner: u, driver: p });
     console.log(`avatar ${a.avatar} now driven by ${a.proxy} (delegation #${r.delegationId}); ${r.gas.toLocaleString("en-US")} gas`);
   });
