@@ -23,7 +23,7 @@
  * | Hello (0x23) | initiator -> responder | hello | 2 + 546 |
  * | AuthReply (0x24) | responder -> initiator | hello, time u64, s_p 48, confirmation 32 | 2 + 634 |
  * | AuthFinish (0x25) | initiator -> responder | s_p 48, confirmation 32 | 2 + 80 |
- * | Evidence (0x26) | reporter -> IdP | avatar 32, owner serial 32, owner key 96, driver serial 32, warrant, original, message (body: any), s_p 48, receipt flag u8 (0/1), [receipt] | 2 + 541 + 11 + body + 1 (+ 72) |
+ * | Evidence (0x26) | reporter -> IdP | avatar 32, owner serial 32, owner key 96, driver serial 32, warrant, original, message (body: any), s_p 48, receipt flag u8 (0/1), [receipt] | 2 + 529 + 11 + body + 1 (+ 72) |
  */
 import { concat } from "../crypto/bytes";
 import { G1Point, G2Point } from "../crypto/bls";
