@@ -275,6 +275,34 @@ describe("avatars: attacks by the paper's adversaries (issue 14)", () => {
     });
   });
 
+  describe("# unknown-key share (an attacker makes a party's message count for another identity)", () => {
+    it("login response: mallory claims alice's honest response under her own MIT; refused, nothing recorded", async () => {
+      const { ctx, server, alice, mallory, eyes, registry } = await world();
+      const r = buildLoginResponse(ctx, alice, eyes.alice.capture(), server.issue(ctx.now()), avatarId("alice"), vid("fox"), ctx.now());
+      await reject(verifyLogin(ctx, server, mallory.mit!.serial, mallory.keys.pk, r), "STALE_CHALLENGE");
+      expect((await registry.queryFilter(registry.filters.AvatarLoggedIn())).length).to.equal(0);
+    });
+
+    it("delegation response: a second user MIT of alice's key cannot take over her delegation response", async () => {
+      const { ctx, server, alice, ai, eyes, registry } = await world();
+      await login(ctx, server, alice, eyes.alice, { avatarId: avatarId("alice"), appearance: "fox" });
+      const twin = new AvatarParty("alice-twin", alice.keys);
+      await issueUserMit(ctx, twin, "Alice's twin MIT", eyes.alice);
+      const before = await record(registry, avatarId("alice"));
+      const r = buildDelegationResponse(
+        ctx,
+        alice,
+        eyes.alice.capture(),
+        ai,
+        server.issue(ctx.now()),
+        { avatarId: avatarId("alice") },
+        ctx.now(),
+      );
+      await reject(verifyDelegation(ctx, server, { ...r, ownerSerial: twin.mit!.serial }), "NOT_OWNER");
+      expect(await record(registry, avatarId("alice"))).to.deep.equal(before);
+    });
+  });
+
   describe("# replay (an attacker who resends old messages)", () => {
     it("login response: a replayed response finds its challenge spent", async () => {
       const { ctx, server, alice, eyes, registry } = await world();
@@ -526,6 +554,31 @@ describe("avatars: attacks by the paper's adversaries (issue 14)", () => {
       await reject(trace(ctx, registry.connect(others[3]), { ...s.evidenceAboutA, proxySig: s.evidenceAboutA.o.sig }), "BAD_SIGNATURE");
       await reject(auditVerdict(ctx, t.caseId + 1n), "UNKNOWN_CASE");
       await reject(auditVerdict({ registry, idp: new IdentityProvider() }, t.caseId), "UNKNOWN_VERDICT");
+    });
+  });
+
+  describe("# linkability (what a peer or the chain can link)", () => {
+    it("two avatars of one MIT are linkable (owner serial, key, iris commitment); avatars of two MITs of one person share none, and both trace to her", async () => {
+      const { ctx, server, alice, bob, eyes, registry, others } = await world();
+      const persona = new AvatarParty("alice-persona"); // a second MIT, with a new key
+      await issueUserMit(ctx, persona, "Alice Liddell", eyes.alice);
+      const l1 = await login(ctx, server, alice, eyes.alice, { avatarId: avatarId("a1"), appearance: "fox" });
+      const l2 = await login(ctx, server, alice, eyes.alice, { avatarId: avatarId("a2"), appearance: "owl" });
+      const l3 = await login(ctx, server, persona, eyes.alice, { avatarId: avatarId("a3"), appearance: "cat" });
+      const lb = await login(ctx, server, bob, eyes.bob, { avatarId: avatarId("bob"), appearance: "whale" });
+      const owner = async (n: string) => (await registry.avatar(toHex(avatarId(n)))).owner;
+      expect(await owner("a1")).to.equal(await owner("a2")); // one MIT: linked on-chain
+      expect(toHex(l1.credential.warrant.irisCommitment)).to.equal(toHex(l2.credential.warrant.irisCommitment));
+      expect(await owner("a3")).to.not.equal(await owner("a1")); // two MITs: no public value in common
+      expect(toHex(l3.credential.warrant.irisCommitment)).to.not.equal(toHex(l1.credential.warrant.irisCommitment));
+      expect(l3.credential.warrant.proxy.equals(l1.credential.warrant.proxy)).to.equal(false);
+      const B: Side = { credential: lb.credential, driver: bob };
+      const e1 = (await mutualAuth(ctx, { credential: l1.credential, driver: alice }, B)).evidenceAboutA;
+      const e3 = (await mutualAuth(ctx, { credential: l3.credential, driver: persona }, B)).evidenceAboutA;
+      const reporter = registry.connect(others[3]);
+      const [t1, t3] = [await trace(ctx, reporter, e1), await trace(ctx, reporter, e3)];
+      expect([t1.realId, t3.realId]).to.deep.equal(["Alice Liddell", "Alice Liddell"]);
+      expect(t1.uid).to.not.equal(t3.uid); // distinct UIDs: the verdicts do not link them either
     });
   });
 });
