@@ -303,6 +303,27 @@ describe("avatars: attacks by the paper's adversaries (issue 14)", () => {
     });
   });
 
+  describe("# unknown-key share and relay of evidence (the reporter's channel to the IdP)", () => {
+    it("evidence: bob's evidence relabelled as about alice's avatar or her AI driver, or its interaction altered; each refused and closed as rejected", async () => {
+      const { ctx, A, B, registry, others, ai } = await delegatedWorld();
+      const s = await mutualAuth(ctx, A, B);
+      const e = s.evidenceAboutB;
+      const reporter = registry.connect(others[3]);
+      await reject(trace(ctx, reporter, { ...e, avatarId: A.credential.avatarId }), "BAD_EVIDENCE");
+      await reject(trace(ctx, reporter, { ...e, driverSerial: ai.mit!.serial }), "KEY_MISMATCH");
+      await reject(
+        trace(ctx, reporter, { ...e, message: { ...e.message, body: new TextEncoder().encode("something bob never said") } }),
+        "BAD_SIGNATURE",
+      );
+      const verdicts = await registry.queryFilter(registry.filters.TraceVerdict());
+      expect(verdicts.map((v) => [Number(v.args.status), v.args.verdictCommitment])).to.deep.equal([
+        [3, ethers.ZeroHash],
+        [3, ethers.ZeroHash],
+        [3, ethers.ZeroHash],
+      ]);
+    });
+  });
+
   describe("# replay (an attacker who resends old messages)", () => {
     it("login response: a replayed response finds its challenge spent", async () => {
       const { ctx, server, alice, eyes, registry } = await world();

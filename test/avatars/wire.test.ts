@@ -7,6 +7,7 @@
 import { expect } from "chai";
 import fc from "fast-check";
 import { AvatarParty, AvatarProtocolError, IdentityProvider } from "../../offchain/avatars/agents";
+import { evidenceFromJson, evidenceToJson } from "../../offchain/avatars/codec";
 import { SimulatedEye } from "../../offchain/avatars/iris";
 import {
   AuthFinish,
@@ -133,6 +134,15 @@ describe("avatars/wire (versioned byte encodings of every protocol message)", ()
     expect(cpsPVerify(e.ownerPk, e.warrant, e.o, e.message, e.proxySig)).to.equal(true);
     expect(e.receipt).to.deep.equal(S.stamped.receipt);
     expect(decodeEvidence(codecs[5].bytes).receipt).to.equal(undefined);
+  });
+
+  it("the JSON evidence files (avatar:auth, avatar:trace) keep the platform receipt, and omit it when there is none", () => {
+    const back = evidenceFromJson(JSON.parse(JSON.stringify(evidenceToJson(S.stamped))));
+    expect(back.receipt).to.deep.equal(S.stamped.receipt);
+    expect(toHex(encodeEvidence(back))).to.equal(toHex(encodeEvidence(S.stamped)));
+    const plain = evidenceToJson(S.evidence);
+    expect(plain).to.not.have.property("receipt");
+    expect(evidenceFromJson(JSON.parse(JSON.stringify(plain))).receipt).to.equal(undefined);
   });
 
   it("refuses a wrong type, an unknown version, a short header", () => {
