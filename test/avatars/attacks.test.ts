@@ -484,6 +484,28 @@ describe("avatars: attacks by the paper's adversaries (issue 14)", () => {
     });
   });
 
+  describe("# forgery on-chain (an outsider writes the records that verifiers and tracing rely on)", () => {
+    it("login, delegation and verdict records: only the IdP's account writes them; an outsider's calls revert and change nothing", async () => {
+      const { ctx, A, B, registry, others, d, mallory } = await delegatedWorld();
+      const s = await mutualAuth(ctx, A, B);
+      const t = await trace(ctx, registry.connect(others[3]), s.evidenceAboutB);
+      const outsider = registry.connect(others[5]);
+      const before = [await record(registry, avatarId("alice")), await record(registry, avatarId("bob"))];
+      const caseBefore = await registry.traceCase(t.caseId);
+      const h = toHex(A.credential.o.h);
+      const calls = [
+        () => outsider.recordLogin(toHex(avatarId("alice")), toHex(mallory.mit!.serial), h, toHex(vid("x"))),
+        () => outsider.recordDelegation(toHex(avatarId("bob")), toHex(mallory.mit!.serial), h),
+        () => outsider.revokeDelegation(d.delegationId),
+        () => outsider.recordVerdict(t.caseId + 1n, true, h),
+        () => outsider.issueMIT(toHex(avatarId("forged-mit")), h, "cid"),
+      ];
+      for (const c of calls) await expect(c()).to.be.revertedWithCustomError(registry, "AccessControlUnauthorizedAccount");
+      expect([await record(registry, avatarId("alice")), await record(registry, avatarId("bob"))]).to.deep.equal(before);
+      expect(await registry.traceCase(t.caseId)).to.deep.equal(caseBefore);
+    });
+  });
+
   describe("# escape from tracing (a manipulator who acts and then cannot be traced)", () => {
     it("login response (item 5): a user who signs her login warrant for another avatar id is refused at login", async () => {
       const { ctx, server, alice, eyes, registry } = await world();
