@@ -43,6 +43,7 @@ async function medAsync(f: () => Promise<unknown>, n = 7): Promise<number> {
 }
 
 async function main(): Promise<void> {
+  const loadBefore = os.loadavg()[0];
   console.log("avatars: CPS algorithms ...");
   const original = cps.cpsKeyGen();
   const proxy = cps.cpsKeyGen();
@@ -150,6 +151,8 @@ async function main(): Promise<void> {
     "# Traceable avatars: benchmarks",
     "",
     `Measured ${new Date().toISOString()} on ${machine()}. Medians. The iris sensor is SIMULATED.`,
+    `Load average ${loadBefore.toFixed(1)} before and ${os.loadavg()[0].toFixed(1)} after the run on ${os.cpus().length} cores: on a shared machine`,
+    "absolute times scale with the load; the ratios to the pairing floor measured in the same run are what compare.",
     "",
     "## CPS algorithms (ms)",
     "",
@@ -170,8 +173,8 @@ async function main(): Promise<void> {
     "| protocol | ours | paper | pairings checked |",
     "|---|---:|---:|---:|",
     `| login (claim, challenge, iris sample, verify, record) | ${f(tLogin)} | ~1,000 | 3 |`,
-    `| delegation (warrant, proxy answer, verify, record) | ${f(tDelegate)} | ~1,100 | 3 |`,
-    `| mutual authentication, AI-driven <-> human-driven (both sides) | ${f(tAuthAI)} | 400-1,000 | 2 x (2 + 3) |`,
+    `| delegation (owner's iris sample, warrant, proxy answer, verify, record) | ${f(tDelegate)} | ~1,100 | 3 |`,
+    `| mutual authentication, AI-driven <-> human-driven (both sides, hello/reply/finish, two platform receipts) | ${f(tAuthAI)} | 400-1,000 | 2 x (2 + 3) |`,
     `| mutual authentication, human <-> human (both sides) | ${f(tAuthHuman)} | ~1,000 | 2 x (2 + 3) |`,
     `| tracing (request, verify evidence, verdict) | ${f(tTrace)} | < 500 | 3 |`,
     "",

@@ -343,7 +343,7 @@ async function main(): Promise<void> {
     clock = await chainNow();
     del = await delegate(actx, server, aliceA, eyes.alice, aiA, { avatarId: avId("alice") });
     return {
-      detail: `delegation #${del.delegationId}: CPS warrant over her iris commitment and the proxy key; alice forced offline`,
+      detail: `delegation #${del.delegationId}: a fresh iris sample of alice, CPS warrant over her iris commitment and the proxy key; alice forced offline`,
       gas: del.gas,
     };
   });

@@ -23,7 +23,14 @@ async function avatarContext(hre: HardhatRuntimeEnvironment) {
   const ks = local.keystore;
   const [signer] = await hre.ethers.getSigners();
   const registry = MITRegistry__factory.connect(await deployedAddress(hre, "MITRegistry"), signer);
-  const loadIdp = () => agents.IdentityProvider.fromRecord(ks.load("avatar-idp"));
+  const loadIdp = () => {
+    const r = ks.load("avatar-idp");
+    const idp = agents.IdentityProvider.fromRecord(r);
+    // a keystore from before platform receipts: keep the receipt key drawn now, or receipts made
+    // in this invocation would not verify in the next
+    if (r.receiptSk === undefined) ks.update("avatar-idp", idp.toRecord());
+    return idp;
+  };
   const party = (name: string) => agents.AvatarParty.fromRecord(ks.load(`avatar-party-${name}`));
   const saveParty = (p: InstanceType<typeof agents.AvatarParty>) =>
     (ks.exists(`avatar-party-${p.name}`) ? ks.update : ks.create).call(ks, `avatar-party-${p.name}`, p.toRecord());
@@ -127,7 +134,9 @@ task(
     const c = await avatarContext(hre);
     const u = c.party(a.user);
     const p = c.party(a.proxy);
-    const r = await c.protocols.delegate(await c.ctx(), new c.protocols.ChallengeBook(), u, c.eyeOf(a.user), p, { avatarId: c.avatarId(a.avatar) });
+    const r = await c.protocols.delegate(await c.ctx(), new c.protocols.ChallengeBook(), u, c.eyeOf(a.user), p, {
+      avatarId: c.avatarId(a.avatar),
+    });
     c.saveCred(a.avatar, { ...r.credential, owner: u, driver: p });
     console.log(`avatar ${a.avatar} now driven by ${a.proxy} (delegation #${r.delegationId}); ${r.gas.toLocaleString("en-US")} gas`);
   });
@@ -168,8 +177,18 @@ task(
     const e = c.codec.evidenceFromJson(JSON.parse(fs.readFileSync(a.evidence, "utf8")));
     const ctx = await c.ctx();
     const t = await c.protocols.trace(ctx, c.registry, e);
+    c.ks.update("avatar-idp", ctx.idp.toRecord()); // the verdict's opening stays sealed in the keystore
     console.log(`case #${t.caseId}: traced to UID ${t.uid} (the IdP alone sees the real identity: "${t.realId}")`);
     return t;
+  });
+
+task("avatar:audit", "Opens a traced case's verdict commitment from the IdP's keystore and checks it against the chain")
+  .addParam("case", "The trace case id")
+  .setAction(async (a: { case: string }, hre) => {
+    const c = await avatarContext(hre);
+    const o = await c.protocols.auditVerdict(await c.ctx(), BigInt(a.case));
+    console.log(`case #${a.case}: keccak256(UID || salt) opens to UID ${o.uid} with salt ${c.bytes.toHex(o.salt)}`);
+    return { uid: o.uid, salt: c.bytes.toHex(o.salt) };
   });
 
 task("avatar:revoke", "Revokes an MIT (--mit NAME) or the current delegation of an avatar (--avatar NAME)")

@@ -17,6 +17,8 @@ describe("tasks: idp:* and avatar:* (in-process network, one process)", function
     const auth = await hre.run("avatar:auth", { a: "fox", b: "whale" });
     const t = await hre.run("avatar:trace", { evidence: auth.evidence[0] });
     expect(t.realId).to.equal("Alice Liddell");
+    // the verdict's opening survives in the IdP's keystore (a separate invocation opens it)
+    expect((await hre.run("avatar:audit", { case: String(t.caseId) })).uid).to.equal(t.uid);
     await hre.run("avatar:revoke", { mit: "helper" });
     let err: Error | undefined;
     try {

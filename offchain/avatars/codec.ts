@@ -40,6 +40,7 @@ export function evidenceToJson(e: Evidence): Record<string, unknown> {
     o: originalToJson(e.o),
     message: { type: e.message.type, time: e.message.time, body: toHex(e.message.body) },
     proxySig: toHex(encodeSig(e.proxySig)),
+    ...(e.receipt ? { receipt: { time: e.receipt.time, sig: toHex(e.receipt.sig) } } : {}),
   };
 }
 
@@ -54,5 +55,8 @@ export function evidenceFromJson(j: Record<string, unknown>): Evidence {
     o: originalFromJson(j.o as OriginalJson),
     message: { type: m.type, time: m.time, body: fromHex(m.body) },
     proxySig: decodeSig(fromHex(String(j.proxySig), 48)),
+    ...(j.receipt
+      ? { receipt: { time: Number((j.receipt as { time: number }).time), sig: fromHex((j.receipt as { sig: string }).sig, 64) } }
+      : {}),
   };
 }

@@ -70,7 +70,10 @@ export function delegationBody(challenge: Uint8Array, ownerSerial: Uint8Array, p
 
 function requireFresh(fn: string, time: number, now: number): void {
   if (!Number.isSafeInteger(time) || Math.abs(time - now) > CHALLENGE_TTL)
-    throw new AvatarProtocolError("STALE_TIME", `${fn}: the signed time ${time} is more than ${CHALLENGE_TTL} s from the verifier's clock ${now}`);
+    throw new AvatarProtocolError(
+      "STALE_TIME",
+      `${fn}: the signed time ${time} is more than ${CHALLENGE_TTL} s from the verifier's clock ${now}`,
+    );
 }
 
 /** The platform server's one-time challenges (a replayed response finds its challenge consumed). */
@@ -267,8 +270,7 @@ export function buildDelegationResponse(
   a: { avatarId: Uint8Array; ttl?: number; scope?: number },
   now: number,
 ): DelegationResponse {
-  if (!user.mit || !user.irisCommitment || !proxy.mit)
-    throw new AvatarProtocolError("UNKNOWN_MIT", "delegate: both parties need an MIT");
+  if (!user.mit || !user.irisCommitment || !proxy.mit) throw new AvatarProtocolError("UNKNOWN_MIT", "delegate: both parties need an MIT");
   const warrant: Warrant = {
     irisCommitment: user.irisCommitment,
     proxy: proxy.keys.pk,
@@ -312,13 +314,17 @@ export async function verifyDelegation(
   await requireActive(ctx, r.ownerSerial, ownerPk, "the user");
   await requireActive(ctx, r.proxySerial, r.warrant.proxy, "the proxy");
   const av = await ctx.registry.avatar(toHex(r.avatarId));
-  if (!equalBytes(fromHex(av.owner, 32), r.ownerSerial)) throw new AvatarProtocolError("NOT_OWNER", "delegate: the user does not own this avatar");
+  if (!equalBytes(fromHex(av.owner, 32), r.ownerSerial))
+    throw new AvatarProtocolError("NOT_OWNER", "delegate: the user does not own this avatar");
   if (!equalBytes(r.warrant.irisCommitment, ctx.idp.commitmentOf(r.ownerSerial)))
     throw new AvatarProtocolError("IRIS_MISMATCH", "delegate: the warrant's iris commitment is not the owner's");
   ctx.idp.matchSample(r.ownerSerial, r.sealedSample, r.challenge, sampleBinding(SamplePurpose.delegation, r.o.h));
   if (!equalBytes(r.warrant.avatarId, r.avatarId))
     throw new AvatarProtocolError("BAD_WARRANT", "delegate: the warrant is for another avatar than the one delegated");
-  if (r.message.type !== Scope.challenge || !equalBytes(r.message.body, delegationBody(r.challenge, r.ownerSerial, r.proxySerial, r.avatarId)))
+  if (
+    r.message.type !== Scope.challenge ||
+    !equalBytes(r.message.body, delegationBody(r.challenge, r.ownerSerial, r.proxySerial, r.avatarId))
+  )
     throw new AvatarProtocolError("BAD_RESPONSE", "delegate: the proxy's signature is not on this challenge, owner, proxy and avatar");
   requireFresh("delegate", r.message.time, now);
   if (!cpsPVerify(ownerPk, r.warrant, r.o, r.message, r.proxySig))
@@ -392,7 +398,8 @@ async function checkHello(ctx: AvatarContext, h: Hello): Promise<void> {
     throw new AvatarProtocolError("BAD_SIGNATURE", "the original signature on the warrant does not verify");
   // the binding again: a warrant signed for another avatar would authenticate here and then be
   // refused by tracing (an untraceable avatar)
-  if (!equalBytes(h.warrant.avatarId, h.avatarId)) throw new AvatarProtocolError("BAD_WARRANT", "the presented warrant is for another avatar");
+  if (!equalBytes(h.warrant.avatarId, h.avatarId))
+    throw new AvatarProtocolError("BAD_WARRANT", "the presented warrant is for another avatar");
 }
 
 const transcript = (a: Hello, b: Hello) =>

@@ -399,7 +399,11 @@ describe("avatars: login, delegation, mutual authentication, tracing", () => {
       const before = await registry.avatar(toHex(id));
       const noMit = "delegate: both parties need an MIT";
       await reject(delegate(ctx, server, like(alice, { mit: undefined }), eyes.alice, ai, { avatarId: id }), "UNKNOWN_MIT", noMit);
-      await reject(delegate(ctx, server, like(alice, { irisCommitment: undefined }), eyes.alice, ai, { avatarId: id }), "UNKNOWN_MIT", noMit);
+      await reject(
+        delegate(ctx, server, like(alice, { irisCommitment: undefined }), eyes.alice, ai, { avatarId: id }),
+        "UNKNOWN_MIT",
+        noMit,
+      );
       await reject(delegate(ctx, server, alice, eyes.alice, like(ai, { mit: undefined }), { avatarId: id }), "UNKNOWN_MIT", noMit);
       await reject(delegate(ctx, server, bob, eyes.bob, ai, { avatarId: id }), "NOT_OWNER", "delegate: the user does not own this avatar");
       await reject(

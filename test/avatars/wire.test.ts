@@ -1,0 +1,238 @@
+/**
+ * Wire formats of the avatar protocols (offchain/avatars/wire.ts): exact sizes, canonical
+ * round trips, and decoder fuzzing with fast-check (random bytes, truncations, extensions, byte
+ * flips): a decoder either returns a message that re-encodes to the same bytes or throws
+ * AvatarProtocolError("MALFORMED"), never anything else.
+ */
+import { expect } from "chai";
+import fc from "fast-check";
+import { AvatarParty, AvatarProtocolError, IdentityProvider } from "../../offchain/avatars/agents";
+import { evidenceFromJson, evidenceToJson } from "../../offchain/avatars/codec";
+import { SimulatedEye } from "../../offchain/avatars/iris";
+import {
+  AuthFinish,
+  AuthReply,
+  Evidence,
+  Hello,
+  authHello,
+  buildDelegationResponse,
+  buildLoginResponse,
+  stampEvidence,
+} from "../../offchain/avatars/protocols";
+import {
+  AVATAR_SIZES,
+  AVATAR_WIRE_VERSION,
+  AvatarMsgType,
+  decodeAuthFinish,
+  decodeAuthReply,
+  decodeDelegationResponse,
+  decodeEvidence,
+  decodeHello,
+  decodeLoginResponse,
+  encodeAuthFinish,
+  encodeAuthReply,
+  encodeDelegationResponse,
+  encodeEvidence,
+  encodeHello,
+  encodeLoginResponse,
+} from "../../offchain/avatars/wire";
+import { Scope, cpsPSign, cpsPVerify } from "../../offchain/crypto/cps";
+import { toHex } from "../../offchain/crypto/bytes";
+import { keccak256 } from "../../offchain/crypto/hash";
+
+const id = (s: string) => keccak256(new TextEncoder().encode(s));
+
+/** Honest messages of every type, built without a chain (the IdP issues MITs in memory). */
+function samples() {
+  const idp = new IdentityProvider();
+  const ctx = { idp, now: () => 1_800_000_000 };
+  const alice = new AvatarParty("alice");
+  const ai = new AvatarParty("ai");
+  const eye = new SimulatedEye(7);
+  const u = idp.issueUser("Alice", alice.keys.pk, alice.possession(), eye.capture());
+  alice.mit = u.mit;
+  alice.irisCommitment = u.commitment;
+  ai.mit = idp.issueProxy("op", ai.keys.pk, ai.possession());
+  const now = ctx.now();
+  const login = buildLoginResponse(ctx, alice, eye.capture(), id("c1"), id("avatar"), id("vid"), now);
+  const delegation = buildDelegationResponse(ctx, alice, eye.capture(), ai, id("c2"), { avatarId: id("avatar") }, now);
+  const side = {
+    credential: { avatarId: id("avatar"), owner: alice, driver: ai, warrant: delegation.warrant, o: delegation.o },
+    driver: ai,
+  };
+  const hello: Hello = authHello(side).hello;
+  const msg = { type: Scope.challenge, time: now, body: id("transcript") };
+  const sig = cpsPSign(ai.keys, delegation.warrant, delegation.o, msg);
+  const reply: AuthReply = { hello, time: now, proxySig: sig, confirm: id("confirm") };
+  const finish: AuthFinish = { proxySig: sig, confirm: id("confirm-2") };
+  const evidence: Evidence = {
+    avatarId: id("avatar"),
+    ownerSerial: alice.mit.serial,
+    ownerPk: alice.keys.pk,
+    driverSerial: ai.mit.serial,
+    warrant: delegation.warrant,
+    o: delegation.o,
+    message: msg,
+    proxySig: sig,
+  };
+  return { login, delegation, hello, reply, finish, evidence, stamped: stampEvidence(ctx, evidence) };
+}
+
+const S = samples();
+
+type Codec = { name: string; bytes: Uint8Array; decode: (b: Uint8Array) => unknown; encode: (m: never) => Uint8Array };
+const codecs: Codec[] = [
+  { name: "LoginResponse", bytes: encodeLoginResponse(S.login), decode: decodeLoginResponse, encode: encodeLoginResponse as never },
+  {
+    name: "DelegationResponse",
+    bytes: encodeDelegationResponse(S.delegation),
+    decode: decodeDelegationResponse,
+    encode: encodeDelegationResponse as never,
+  },
+  { name: "Hello", bytes: encodeHello(S.hello), decode: decodeHello, encode: encodeHello as never },
+  { name: "AuthReply", bytes: encodeAuthReply(S.reply), decode: decodeAuthReply, encode: encodeAuthReply as never },
+  { name: "AuthFinish", bytes: encodeAuthFinish(S.finish), decode: decodeAuthFinish, encode: encodeAuthFinish as never },
+  { name: "Evidence", bytes: encodeEvidence(S.evidence), decode: decodeEvidence, encode: encodeEvidence as never },
+  { name: "Evidence+receipt", bytes: encodeEvidence(S.stamped), decode: decodeEvidence, encode: encodeEvidence as never },
+];
+
+/** Runs a decoder: either a canonical message (re-encodes to the input) or a MALFORMED error. */
+function decodesCanonicallyOrMalformed(c: Codec, b: Uint8Array): void {
+  let m: unknown;
+  try {
+    m = c.decode(b);
+  } catch (e) {
+    expect(e, `${c.name}: ${(e as Error).message}`).to.be.instanceOf(AvatarProtocolError);
+    expect((e as AvatarProtocolError).reason).to.equal("MALFORMED");
+    expect((e as Error).message).to.match(/^decode[A-Za-z]+: /);
+    return;
+  }
+  expect(toHex(c.encode(m as never))).to.equal(toHex(b));
+}
+
+describe("avatars/wire (versioned byte encodings of every protocol message)", () => {
+  it("has the documented sizes", () => {
+    expect(codecs.map((c) => c.bytes.length)).to.deep.equal([
+      AVATAR_SIZES.LoginResponse,
+      AVATAR_SIZES.DelegationResponse,
+      AVATAR_SIZES.Hello,
+      AVATAR_SIZES.AuthReply,
+      AVATAR_SIZES.AuthFinish,
+      2 + 529 + 11 + 32 + 1,
+      2 + 529 + 11 + 32 + 1 + AVATAR_SIZES.receipt,
+    ]);
+    expect([AVATAR_SIZES.LoginResponse, AVATAR_SIZES.DelegationResponse, AVATAR_SIZES.Hello, AVATAR_SIZES.AuthReply]).to.deep.equal([
+      880, 912, 548, 636,
+    ]);
+  });
+
+  it("round-trips every message exactly, and decoded signatures still verify", () => {
+    for (const c of codecs) expect(toHex(c.encode(c.decode(c.bytes) as never)), c.name).to.equal(toHex(c.bytes));
+    const l = decodeLoginResponse(codecs[0].bytes);
+    expect(cpsPVerify(l.warrant.proxy, l.warrant, l.o, l.message, l.proxySig)).to.equal(true);
+    const e = decodeEvidence(codecs[6].bytes);
+    expect(cpsPVerify(e.ownerPk, e.warrant, e.o, e.message, e.proxySig)).to.equal(true);
+    expect(e.receipt).to.deep.equal(S.stamped.receipt);
+    expect(decodeEvidence(codecs[5].bytes).receipt).to.equal(undefined);
+  });
+
+  it("the JSON evidence files (avatar:auth, avatar:trace) keep the platform receipt, and omit it when there is none", () => {
+    const back = evidenceFromJson(JSON.parse(JSON.stringify(evidenceToJson(S.stamped))));
+    expect(back.receipt).to.deep.equal(S.stamped.receipt);
+    expect(toHex(encodeEvidence(back))).to.equal(toHex(encodeEvidence(S.stamped)));
+    const plain = evidenceToJson(S.evidence);
+    expect(plain).to.not.have.property("receipt");
+    expect(evidenceFromJson(JSON.parse(JSON.stringify(plain))).receipt).to.equal(undefined);
+  });
+
+  it("refuses a wrong type, an unknown version, a short header", () => {
+    for (const c of codecs) {
+      const wrongType = Uint8Array.from(c.bytes);
+      wrongType[0] ^= 0x80;
+      const wrongVersion = Uint8Array.from(c.bytes);
+      wrongVersion[1] = AVATAR_WIRE_VERSION + 1;
+      for (const b of [wrongType, wrongVersion, c.bytes.subarray(0, 1), new Uint8Array()]) {
+        expect(() => c.decode(b), c.name).to.throw(AvatarProtocolError, /^decode[A-Za-z]+: (wrong type|unsupported version|too short)/);
+      }
+    }
+    expect(() => decodeHello(codecs[0].bytes)).to.throw(/decodeHello: wrong type 0x21 \(expected 0x23\)/);
+    expect(AvatarMsgType.Hello).to.equal(0x23);
+  });
+
+  it("refuses every truncation and every extension", () => {
+    for (const c of codecs) {
+      for (let n = 2; n < c.bytes.length; n += 7)
+        expect(() => c.decode(c.bytes.subarray(0, n)), `${c.name} cut at ${n}`).to.throw(AvatarProtocolError);
+      for (const extra of [Uint8Array.of(0), Uint8Array.of(1, 2, 3)]) {
+        const longer = new Uint8Array(c.bytes.length + extra.length);
+        longer.set(c.bytes);
+        longer.set(extra, c.bytes.length);
+        expect(() => c.decode(longer), c.name).to.throw(AvatarProtocolError, /trailing bytes|truncated|receipt flag/);
+      }
+    }
+  });
+
+  it("refuses an empty scope, a validity that ends before it starts, a time above 2^53, a receipt flag other than 0 or 1", () => {
+    const e = codecs[5];
+    const at = (off: number, v: number) => {
+      const b = Uint8Array.from(e.bytes);
+      b[off] = v;
+      return b;
+    };
+    const warrantAt = 2 + 32 + 32 + 96 + 32; // avatar, owner serial, owner key, driver serial
+    const scopeAt = warrantAt + 32 + 96 + 32;
+    expect(() => decodeEvidence(at(scopeAt, 0))).to.throw(/decodeEvidence: a warrant with an empty scope/);
+    expect(() => decodeEvidence(at(scopeAt + 1, 0xff))).to.throw(/decodeEvidence: a time above 2\^53/);
+    expect(() => decodeEvidence(at(scopeAt + 9 + 4, 0))).to.throw(/decodeEvidence: a warrant whose notBefore is after its notAfter/);
+    expect(() => decodeEvidence(at(e.bytes.length - 1, 2))).to.throw(/decodeEvidence: receipt flag 2/);
+    expect(() => encodeEvidence({ ...S.evidence, avatarId: new Uint8Array(31) })).to.throw(
+      AvatarProtocolError,
+      /^encodeEvidence: avatar id must be 32 bytes$/,
+    );
+    expect(() => encodeAuthFinish({ ...S.finish, confirm: new Uint8Array(33) })).to.throw(
+      /^encodeAuthFinish: confirmation must be 32 bytes$/,
+    );
+    expect(() => encodeEvidence({ ...S.evidence, message: { ...S.evidence.message, body: new Uint8Array(0x10000) } })).to.throw(
+      /^encodeEvidence: 65536 is not a u16$/,
+    );
+  });
+
+  it("fuzz: random bytes behind a valid header decode canonically or throw MALFORMED", () => {
+    for (const c of codecs)
+      fc.assert(
+        fc.property(fc.uint8Array({ maxLength: c.bytes.length + 8 }), (tail) => {
+          const b = new Uint8Array(2 + tail.length);
+          b.set(c.bytes.subarray(0, 2));
+          b.set(tail, 2);
+          decodesCanonicallyOrMalformed(c, b);
+        }),
+        { numRuns: 40, seed: 14 },
+      );
+  });
+
+  it("fuzz: any byte of a valid message flipped decodes canonically (to a different message) or throws MALFORMED", () => {
+    for (const c of codecs)
+      fc.assert(
+        fc.property(fc.nat({ max: c.bytes.length - 1 }), fc.integer({ min: 1, max: 255 }), (i, x) => {
+          const b = Uint8Array.from(c.bytes);
+          b[i] ^= x;
+          decodesCanonicallyOrMalformed(c, b);
+        }),
+        { numRuns: 60, seed: 14 },
+      );
+  });
+
+  it("fuzz: a valid message with random bytes spliced in anywhere is refused or canonical", () => {
+    for (const c of codecs)
+      fc.assert(
+        fc.property(fc.nat({ max: c.bytes.length }), fc.uint8Array({ minLength: 1, maxLength: 16 }), (i, ins) => {
+          const b = new Uint8Array(c.bytes.length + ins.length);
+          b.set(c.bytes.subarray(0, i));
+          b.set(ins, i);
+          b.set(c.bytes.subarray(i), i + ins.length);
+          decodesCanonicallyOrMalformed(c, b);
+        }),
+        { numRuns: 30, seed: 14 },
+      );
+  });
+});
