@@ -195,6 +195,13 @@ describe("avatars/CPSVerifier (on-chain PVerify)", () => {
       await expect(v.verify(a[0], a[1], a[2], a[3], a[4], a[4] + "00"))
         .to.be.revertedWithCustomError(v, "CPSVerifier__InvalidEncoding")
         .withArgs(3, 129);
+      // the public digests check the keys they hash too
+      await expect(v.warrantDigest({ ...a[1], proxyPk: a[1].proxyPk + "00" }))
+        .to.be.revertedWithCustomError(v, "CPSVerifier__InvalidEncoding")
+        .withArgs(1, 257);
+      await expect(v.chameleonHash("0x" + a[0].slice(4), toHex(cps.warrantDigest(w)), a[3]))
+        .to.be.revertedWithCustomError(v, "CPSVerifier__InvalidEncoding")
+        .withArgs(0, 255);
     });
 
     it("a point off the curve is reported as PrecompileFailed and burns at most twice the precompile's price", async () => {
