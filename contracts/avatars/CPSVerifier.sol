@@ -8,8 +8,9 @@ import {HashToG1} from "../libraries/HashToG1.sol";
 /// @title CPSVerifier
 /// @notice Chameleon proxy signature PVerify with the EIP-2537 precompiles.
 /// @dev `verify` builds every precompile input in place in one 1,152-byte buffer, the pairing
-/// input (layout in `_verify`): keys and signatures are copied from calldata once and hashed and
-/// checked there, and the digests are hashed from memory past the free memory pointer.
+/// input (layout in `_verify`), allocated at the free memory pointer: keys and signatures are
+/// copied from calldata once and hashed and checked there. The digests are hashed from memory past
+/// the free memory pointer, each within one assembly block, so no scratch outlives its block.
 contract CPSVerifier is ICPSVerifier {
     bytes private constant DST_WARRANT = "METATRUST-V1-CPS-WARRANT-BLS12381G1_XMD:SHA-256_SSWU_RO_";
     bytes private constant DST_MESSAGE = "METATRUST-V1-CPS-MESSAGE-BLS12381G1_XMD:SHA-256_SSWU_RO_";
@@ -130,7 +131,8 @@ contract CPSVerifier is ICPSVerifier {
             HashToG1.hashTo(d, DST_MESSAGE, p + 128);
             _storeAt(p + 256, rho);
             BLS12381.staticcallInto(BLS12381.G1_MSM, p + 128, 160, p + 768, 128, BLS12381.G1_MUL_GAS);
-            // -g2 at p + 128 completes the three pairs; the PAIRING result (32 bytes) goes to scratch.
+            // -g2 at p + 128 completes the three pairs; the PAIRING result (32 bytes) goes to p, in
+            // the buffer (not the scratch space, which is not kept from one statement to the next).
             bytes memory negG2 = NEG_G2;
             assembly ("memory-safe") {
                 mcopy(add(p, 128), add(negG2, 0x20), 256)
@@ -139,12 +141,12 @@ contract CPSVerifier is ICPSVerifier {
                 BLS12381.PAIRING,
                 p,
                 PAIRING_INPUT,
-                0x00,
+                p,
                 32,
                 BLS12381.PAIRING_BASE_GAS + 3 * BLS12381.PAIRING_PER_PAIR_GAS
             );
             assembly ("memory-safe") {
-                valid := eq(mload(0x00), 1)
+                valid := eq(mload(p), 1)
             }
         }
     }

@@ -10,8 +10,10 @@ import {BLS12381} from "./BLS12381.sol";
 /// @dev Equal to noble-curves' `bls12_381.G1.hashToCurve(msg, { DST })` (differential test with
 /// RFC 9380 vectors). Messages here are 32-byte digests. A DST longer than 255 bytes is replaced
 /// by SHA-256("H2C-OVERSIZE-DST-" || DST), as RFC 9380 §5.3.3 requires.
-/// The work is done in place in memory past the free memory pointer (at most 867 bytes), so
-/// `hashTo` allocates nothing for a DST of at most 255 bytes.
+/// The work is done in place in scratch memory (at most 896 bytes) that `hashTo` and `hashToField`
+/// allocate at the free memory pointer and free again on return, so that memory-safe code run in
+/// between (solidity-coverage's instrumentation allocates at every statement) cannot overwrite it;
+/// `hashTo` leaves the free memory pointer as it found it for a DST of at most 255 bytes.
 library HashToG1 {
     /// @notice The MODEXP precompile failed.
     error HashToG1__ModexpFailed();
@@ -41,17 +43,15 @@ library HashToG1 {
     function hashTo(bytes32 message, bytes memory dst, uint256 out) internal view {
         if (dst.length == 0) revert HashToG1__EmptyDst();
         if (dst.length > 255) dst = _oversizeDst(dst);
-        uint256 q;
-        assembly ("memory-safe") {
-            q := mload(0x40)
-        }
         unchecked {
-            // Past the free memory pointer: u0 at q and u1 at q + 128, each mapped in place to its
-            // 128-byte point, so that Q0 || Q1 (256 bytes at q) is the G1ADD input.
+            // Scratch at q: u0 at q and u1 at q + 128, each mapped in place to its 128-byte point,
+            // so that Q0 || Q1 (256 bytes at q) is the G1ADD input; hash_to_field works past q + 256.
+            uint256 q = _allocate(256 + _fieldScratchBytes(dst.length));
             _hashToField(message, dst, q, q + 128, q + 256);
             BLS12381.staticcallInto(BLS12381.MAP_FP_TO_G1, q, 64, q, 128, BLS12381.MAP_FP_TO_G1_GAS);
             BLS12381.staticcallInto(BLS12381.MAP_FP_TO_G1, q + 128, 64, q + 128, 128, BLS12381.MAP_FP_TO_G1_GAS);
             BLS12381.staticcallInto(BLS12381.G1_ADD, q, 256, out, 128, BLS12381.G1_ADD_GAS);
+            _free(q);
         }
     }
 
@@ -63,13 +63,13 @@ library HashToG1 {
         u1 = new bytes(64);
         uint256 p0;
         uint256 p1;
-        uint256 scratch;
         assembly ("memory-safe") {
             p0 := add(u0, 0x20)
             p1 := add(u1, 0x20)
-            scratch := mload(0x40)
         }
+        uint256 scratch = _allocate(_fieldScratchBytes(dst.length));
         _hashToField(message, dst, p0, p1, scratch);
+        _free(scratch);
     }
 
     /// @dev RFC 9380 §5.3.3: DST = SHA-256("H2C-OVERSIZE-DST-" || DST) for a DST over 255 bytes.
@@ -77,11 +77,35 @@ library HashToG1 {
         return abi.encodePacked(sha256(abi.encodePacked("H2C-OVERSIZE-DST-", dst)));
     }
 
+    /// @dev The scratch `_hashToField` needs for a DST of `dstLength` (1 to 255) bytes, rounded up
+    /// to whole words: max(384, 356 + dstLength) bytes, so at most 640.
+    function _fieldScratchBytes(uint256 dstLength) private pure returns (uint256) {
+        unchecked {
+            return (356 + dstLength + 31) & ~uint256(31);
+        }
+    }
+
+    /// @dev Allocates `size` bytes (a multiple of 32) at the free memory pointer and returns them.
+    function _allocate(uint256 size) private pure returns (uint256 ptr) {
+        assembly ("memory-safe") {
+            ptr := mload(0x40)
+            mstore(0x40, add(ptr, size))
+        }
+    }
+
+    /// @dev Frees the scratch that `_allocate` returned as `ptr`, and everything allocated after it
+    /// (nothing allocated after it is referenced once the caller returns).
+    function _free(uint256 ptr) private pure {
+        assembly ("memory-safe") {
+            mstore(0x40, ptr)
+        }
+    }
+
     /// @dev hash_to_field(message, 2) for a DST of at most 255 bytes: expand_message_xmd(message,
     /// DST, 128) = b_1 || b_2 || b_3 || b_4, u0 = (b_1 || b_2) mod p written at `u0`, u1 = (b_3 || b_4)
-    /// mod p written at `u1` (64 bytes each). Works in the 356 + len(DST) bytes of memory at `scratch`
-    /// (at most 611), which must not overlap `u0` or `u1`: the MODEXP input at `scratch`, the
-    /// SHA-256 inputs at `scratch + 0x100`.
+    /// mod p written at `u1` (64 bytes each). Works in the max(384, 356 + len(DST)) bytes of memory at
+    /// `scratch` (at most 611), which the caller allocates and which must not overlap `u0` or `u1`:
+    /// the MODEXP input at `scratch`, the SHA-256 inputs at `scratch + 0x100`.
     function _hashToField(bytes32 message, bytes memory dst, uint256 u0, uint256 u1, uint256 scratch) private view {
         unchecked {
             bytes32 b0 = _xmdStart(message, dst, scratch, scratch + 0x100);

@@ -24,4 +24,8 @@ contract BLS12381Mock {
     function g2Mul(bytes calldata p, uint256 k) external view returns (bytes memory) {
         return BLS12381.g2Mul(p, k);
     }
+
+    function mapFpToG1(bytes calldata fp) external view returns (bytes memory) {
+        return BLS12381.mapFpToG1(fp);
+    }
 }

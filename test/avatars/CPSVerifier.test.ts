@@ -3,8 +3,10 @@ import fc from "fast-check";
 import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
 import * as cps from "../../offchain/crypto/cps";
-import { G1, G2, encodeG1Eip2537, hashToG1 } from "../../offchain/crypto/bls";
-import { toHex } from "../../offchain/crypto/bytes";
+import { hash_to_field } from "@noble/curves/abstract/hash-to-curve.js";
+import { sha256 } from "@noble/hashes/sha2.js";
+import { BLS_P, G1, G2, encodeG1Eip2537, hashToG1 } from "../../offchain/crypto/bls";
+import { numberToBytesBE, toHex } from "../../offchain/crypto/bytes";
 
 /**
  * contracts/avatars/CPSVerifier.sol: on-chain PVerify (issue 14, items 1-3, 9, 10). Every attack here
@@ -193,6 +195,13 @@ describe("avatars/CPSVerifier (on-chain PVerify)", () => {
       await expect(v.verify(a[0], a[1], a[2], a[3], a[4], a[4] + "00"))
         .to.be.revertedWithCustomError(v, "CPSVerifier__InvalidEncoding")
         .withArgs(3, 129);
+      // the public digests check the keys they hash too
+      await expect(v.warrantDigest({ ...a[1], proxyPk: a[1].proxyPk + "00" }))
+        .to.be.revertedWithCustomError(v, "CPSVerifier__InvalidEncoding")
+        .withArgs(1, 257);
+      await expect(v.chameleonHash("0x" + a[0].slice(4), toHex(cps.warrantDigest(w)), a[3]))
+        .to.be.revertedWithCustomError(v, "CPSVerifier__InvalidEncoding")
+        .withArgs(0, 255);
     });
 
     it("a point off the curve is reported as PrecompileFailed and burns at most twice the precompile's price", async () => {
@@ -221,6 +230,21 @@ describe("avatars/CPSVerifier (on-chain PVerify)", () => {
       for (const len of [255, 256, 300]) {
         const dst = "D".repeat(len);
         expect(await h2c.hash(toHex(m), toHex(new TextEncoder().encode(dst)))).to.equal(toHex(encodeG1Eip2537(hashToG1(m, dst))));
+      }
+    });
+
+    it("HashToG1.hashToField is RFC 9380 hash_to_field (noble), oversize DSTs included; an empty DST is refused", async () => {
+      const { h2c } = await loadFixture(verifierFixture);
+      const m = rnd32();
+      const fp = (u: bigint) => toHex(numberToBytesBE(u, 64));
+      for (const len of [1, 56, 255, 256, 300]) {
+        const dst = "M".repeat(len);
+        const [[u0], [u1]] = hash_to_field(m, 2, { DST: dst, p: BLS_P, m: 1, k: 128, expand: "xmd", hash: sha256 });
+        const [f0, f1] = await h2c.hashToField(toHex(m), toHex(new TextEncoder().encode(dst)));
+        expect([f0, f1]).to.deep.equal([fp(u0), fp(u1)]);
+      }
+      for (const call of [h2c.hash(toHex(m), "0x"), h2c.hashToField(toHex(m), "0x")]) {
+        await expect(call).to.be.revertedWithCustomError(h2c, "HashToG1__EmptyDst");
       }
     });
   });

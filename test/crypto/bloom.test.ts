@@ -134,6 +134,32 @@ describe("crypto/bloom (RSMS Definition 2)", () => {
         .to.be.revertedWithCustomError(mock, "BloomFilter__BitsTooShort")
         .withArgs(1, 100);
     });
+
+    it("parseHeader refuses each malformed header field", async () => {
+      const { mock } = await loadFixture(deployBloomFixture);
+      const bits = (m: number) => new Uint8Array(Math.ceil(m / 8));
+      const withBits = (h: Uint8Array, m: number) => toHex(new Uint8Array([...h, ...bits(m)]));
+      // a well-formed header parses: the checks below are about the one field each changes
+      expect(await mock.parseHeader(withBits(header({ lambda: 4, N: 10, m: 58, count: 3 }), 58))).to.deep.equal([4n, 10n, 58n, 3n]);
+      const malformed = [
+        toHex(header({ lambda: 4, N: 10, m: 58 }).subarray(0, 17)), // shorter than the header
+        withBits(header({ magic: [0x4d, 0x54, 0x42, 0x47], lambda: 4, N: 10, m: 58 }), 58), // not "MTBF"
+        withBits(header({ version: 2, lambda: 4, N: 10, m: 58 }), 58), // version 2
+        withBits(header({ lambda: 4, N: 10, m: 58 }), 66), // one byte of bits too many
+      ];
+      for (const filter of malformed) {
+        await expect(mock.parseHeader(filter)).to.be.revertedWithCustomError(mock, "BloomFilter__MalformedFilter");
+      }
+      for (const [lambda, m] of [
+        [0, 58],
+        [65, 58],
+        [4, 0],
+      ]) {
+        await expect(mock.parseHeader(withBits(header({ lambda, N: 10, m }), m)))
+          .to.be.revertedWithCustomError(mock, "BloomFilter__InvalidParameters")
+          .withArgs(m, lambda);
+      }
+    });
   });
 });
 

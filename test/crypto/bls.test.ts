@@ -5,6 +5,8 @@ import { loadFixture } from "@nomicfoundation/hardhat-toolbox/network-helpers";
 import * as bls from "../../offchain/crypto/bls";
 import { fromHex, toHex } from "../../offchain/crypto/bytes";
 import { bls12_381 } from "@noble/curves/bls12-381.js";
+import { hash_to_field } from "@noble/curves/abstract/hash-to-curve.js";
+import { sha256 } from "@noble/hashes/sha2.js";
 import { InvalidLengthError, InvalidPointError, InvalidScalarError } from "../../offchain/errors";
 import { expectThrows } from "../helpers/errors";
 import rfc from "../vectors/rfc9380-bls12381.json";
@@ -138,6 +140,46 @@ describe("crypto/bls (BLS12-381, EIP-2537)", () => {
         .withArgs(257);
       // the right lengths go through
       expect(await mock.g1Add(g1, g1)).to.equal(toHex(bls.encodeG1Eip2537(bls.G1.BASE.double())));
+    });
+  });
+
+  describe("# map to G1: BLS12381.mapFpToG1 is RFC 9380 map_to_curve with the cofactor cleared", () => {
+    it("maps each field element as noble does, and the two of hash_to_field add up to hash_to_curve", async () => {
+      const { mock } = await loadFixture(deployBlsFixture);
+      const fp = (u: bigint) => "0x" + "00".repeat(16) + hex48(u);
+      // noble's type asks for bigint[], but for G1 (m = 1) it takes, and checks for, one bigint
+      const mapToG1 = bls12_381.G1.mapToCurve as unknown as (u: bigint) => bls.G1Point;
+      for (const [i, msg] of ["", "abc", "metatrust"].entries()) {
+        const dst = bls.BLS_DST.G1.slice(0, 10 + 17 * i); // 10, 27 and 44 bytes
+        const [[u0], [u1]] = hash_to_field(utf8(msg), 2, {
+          DST: dst,
+          p: bls.BLS_P,
+          m: 1,
+          k: 128,
+          expand: "xmd",
+          hash: sha256,
+        });
+        const q0 = await mock.mapFpToG1(fp(u0));
+        const q1 = await mock.mapFpToG1(fp(u1));
+        expect(q0).to.equal(toHex(bls.encodeG1Eip2537(mapToG1(u0))));
+        expect(q1).to.equal(toHex(bls.encodeG1Eip2537(mapToG1(u1))));
+        expect(await mock.g1Add(q0, q1)).to.equal(toHex(bls.encodeG1Eip2537(bls.hashToG1(utf8(msg), dst))));
+      }
+    });
+
+    it("refuses an input that is not 64 bytes, and a field element that is not canonical (>= p)", async () => {
+      const { mock } = await loadFixture(deployBlsFixture);
+      await expect(mock.mapFpToG1("0x" + "00".repeat(63)))
+        .to.be.revertedWithCustomError(mock, "BLS12381__InvalidInputLength")
+        .withArgs(63);
+      await expect(mock.mapFpToG1("0x" + "00".repeat(65)))
+        .to.be.revertedWithCustomError(mock, "BLS12381__InvalidInputLength")
+        .withArgs(65);
+      await expect(mock.mapFpToG1("0x" + "00".repeat(16) + hex48(bls.BLS_P)))
+        .to.be.revertedWithCustomError(mock, "BLS12381__PrecompileFailed")
+        .withArgs("0x0000000000000000000000000000000000000010");
+      // p - 1 is canonical: it maps
+      expect(await mock.mapFpToG1("0x" + "00".repeat(16) + hex48(bls.BLS_P - 1n))).to.have.length(2 + 256);
     });
   });
 
