@@ -78,7 +78,7 @@ function moduleFiles(mod: Module): string[] {
 
 /** One Stryker run; `files` narrows it to those files, whose JSON report then goes to `<module>.<a+b>.json`. */
 function run(name: string, files: string[] = []): void {
-  const part = files.length ? files.map((f) => path.basename(f, path.extname(f))).join("+") : undefined;
+  const part = files.length ? files.map((f) => path.basename(f.replace(/:\d+-\d+$/, ""), ".ts")).join("+") : undefined;
   console.log(`mutation: module ${name} (${(files.length ? files : modules[name].mutate).join(", ")})`);
   const meta: Meta = {
     commit: git("rev-parse", "HEAD"),
@@ -141,22 +141,25 @@ function report(): string {
       : [];
     const files = new Map<string, Mutant[]>();
     const sources = new Map<string, string>();
+    /** files whose newest run mutated a line range only */
+    const partialFiles = new Map<string, string>();
 
     for (const { f } of reports) {
       const r = JSON.parse(fs.readFileSync(path.join(outDir, f), "utf8")) as Report;
+      const metaFile0 = path.join(outDir, f.replace(/\.json$/, ".meta.json"));
+      const ranges = fs.existsSync(metaFile0) ? (JSON.parse(fs.readFileSync(metaFile0, "utf8")) as Meta).mutate : [];
       for (const [src, { mutants, source }] of Object.entries(r.files)) {
         files.set(src, mutants);
         sources.set(src, source);
+        const range = ranges.find((x) => x.startsWith(`${src}:`));
+        if (range) partialFiles.set(src, range.slice(src.length + 1));
+        else partialFiles.delete(src);
       }
       const metaFile = path.join(outDir, f.replace(/\.json$/, ".meta.json"));
       const meta = fs.existsSync(metaFile) ? (JSON.parse(fs.readFileSync(metaFile, "utf8")) as Meta) : undefined;
       runs.push(
         meta
-          ? `| ${name} | ${Object.keys(r.files)
-              .map((s) => `\`${path.basename(s)}\``)
-              .join(
-                ", ",
-              )} | \`${meta.commit.slice(0, 10)}\`${meta.dirty ? " + uncommitted changes" : ""} | ${meta.started.slice(0, 16).replace("T", " ")} UTC | ${duration(meta.seconds)} | ${meta.ignoreStatic ? "skipped" : meta.ignoreStatic === false ? "run" : "?"} |`
+          ? `| ${name} | ${meta.mutate.map((s) => `\`${s}\``).join(", ")} | \`${meta.commit.slice(0, 10)}\`${meta.dirty ? " + uncommitted changes" : ""} | ${meta.started.slice(0, 16).replace("T", " ")} UTC | ${duration(meta.seconds)} | ${meta.ignoreStatic ? "skipped" : meta.ignoreStatic === false ? "run" : "?"} |`
           : `| ${name} | ${Object.keys(r.files)
               .map((s) => `\`${path.basename(s)}\``)
               .join(", ")} | unknown (run outside \`npm run mutation\`) | | | |`,
@@ -174,7 +177,7 @@ function report(): string {
       const t = tally(mutants);
       all.push(...mutants);
       lines.push(
-        `| ${name} | \`${f}\` | ${t.killed} | ${t.survived} | ${t.noCoverage} | ${t.ignored} | ${t.skippedStatic} | ${t.errors} | ${pct(t.score)} |`,
+        `| ${name} | \`${f}\`${partialFiles.has(f) ? ` (lines ${partialFiles.get(f)} only)` : ""} | ${t.killed} | ${t.survived} | ${t.noCoverage} | ${t.ignored} | ${t.skippedStatic} | ${t.errors} | ${pct(t.score)} |`,
       );
       const at = (m: Mutant) => `\`${f}:${m.location.start.line}:${m.location.start.column}\` ${m.mutatorName}`;
       const sourceLines = (sources.get(f) ?? "").split("\n");
@@ -214,7 +217,8 @@ if (filesArg && !only) {
 }
 const files = filesArg ? filesArg.split(",").filter(Boolean) : [];
 for (const f of files) {
-  if (!moduleFiles(modules[only!]).includes(f)) {
+  // a file may carry a line range, as Stryker takes it: offchain/x.ts:10-40
+  if (!moduleFiles(modules[only!]).includes(f.replace(/:\d+-\d+$/, ""))) {
     console.error(`mutation: --files "${f}" is not a file of module ${only}; one of ${moduleFiles(modules[only!]).join(", ")}`);
     process.exit(2);
   }
