@@ -99,6 +99,7 @@ export function validateRanking(ranking: readonly number[], n: number): void {
 /** Eq. 3: voter k's preference matrix, f^k_ij = 1 iff k ranks candidate i above candidate j. */
 export function preferenceMatrix(ranking: readonly number[], n: number): number[][] {
   validateRanking(ranking, n);
+  // Stryker disable next-line ArrayDeclaration: `new Array()` starts empty instead of with n holes, and the next line writes pos[c] for every c in 0..n-1 (validateRanking checked that ranking is a permutation), so pos ends the same
   const pos = new Array<number>(n);
   ranking.forEach((c, p) => (pos[c] = p));
   return Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => (pos[i] < pos[j] ? 1 : 0)));

@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { AbiCoder, solidityPackedKeccak256 } from "ethers";
 import { ethers } from "hardhat";
 import * as cps from "../../offchain/crypto/cps";
-import { BLS_ORDER, G1, G2, encodeG2Eip2537, hashToG1, pairingProductIsOne } from "../../offchain/crypto/bls";
+import { BLS_ORDER, G1, G2, encodeG1Eip2537, encodeG2Eip2537, hashToG1, pairingProductIsOne } from "../../offchain/crypto/bls";
 import { toHex } from "../../offchain/crypto/bytes";
 import { keccak256 } from "../../offchain/crypto/hash";
 import { InvalidLengthError, InvalidParameterError, InvalidPointError, InvalidScalarError } from "../../offchain/errors";
@@ -203,6 +203,49 @@ describe("crypto/cps: digests and the chameleon hash (known answers from the spe
     // a proof of possession is x * H_POP(X)
     expect(cps.cpsProvePossession(kp).equals(hashToG1(kp.pk.toBytes(), dst("POP")).multiply(5n))).to.equal(true);
   });
+
+  it('the batch weight rho = (keccak256(abi.encode("CPS-BATCH-V1", h, d, keccak(s_o), keccak(s_p))) >> 128) | 1', () => {
+    const o = cps.cpsOSign(kp, w);
+    const m = { type: 1, time: 1_500, body: new Uint8Array([9]) };
+    const sp = cps.cpsPSign(cps.cpsKeyGen(7n), w, o, m);
+    const enc = AbiCoder.defaultAbiCoder().encode(
+      ["string", "bytes32", "bytes32", "bytes32", "bytes32"],
+      [
+        "CPS-BATCH-V1",
+        toHex(o.h),
+        toHex(cps.messageDigest(o.h, m)),
+        toHex(keccak256(encodeG1Eip2537(o.sig))),
+        toHex(keccak256(encodeG1Eip2537(sp))),
+      ],
+    );
+    const rho = (BigInt(ethers.keccak256(enc)) >> 128n) | 1n;
+    expect(cps.batchWeight(o.h, m, o.sig, sp)).to.equal(rho);
+    // the verification terms carry that rho: -(s_o + rho s_p), H_W(h), rho H_P(h||m)
+    const terms = cps.cpsVerificationTerms(kp.pk, w, o, m, sp);
+    expect(terms[0].g1.equals(o.sig.add(sp.multiply(rho)).negate())).to.equal(true);
+    expect(terms[2].g1.equals(cps.messagePoint(o.h, m).multiply(rho))).to.equal(true);
+  });
+
+  it("cpsVerifierArgs gives CPSVerifier.verify its EIP-2537 encodings: (X_o, warrant, message, r, s_o, s_p)", () => {
+    const o = cps.cpsOSign(kp, w);
+    const m = { type: 4, time: 1_999, body: new Uint8Array([1, 2]) };
+    const sp = cps.cpsPSign(cps.cpsKeyGen(7n), w, o, m);
+    expect(cps.cpsVerifierArgs(kp.pk, w, o, m, sp)).to.deep.equal([
+      toHex(encodeG2Eip2537(kp.pk)),
+      {
+        irisCommitment: "0x" + "11".repeat(32),
+        proxyPk: toHex(encodeG2Eip2537(w.proxy)),
+        avatarId: "0x" + "22".repeat(32),
+        scope: 5,
+        notBefore: 1_000,
+        notAfter: 2_000,
+      },
+      { msgType: 4, time: 1_999, bodyHash: toHex(keccak256(m.body)) },
+      toHex(o.r),
+      toHex(encodeG1Eip2537(o.sig)),
+      toHex(encodeG1Eip2537(sp)),
+    ]);
+  });
 });
 
 describe("crypto/cps: input checks at every boundary", () => {
@@ -335,6 +378,36 @@ describe("crypto/cps: input checks at every boundary", () => {
     // check (and, behind it, noble's pairing refuses points at infinity: the contract has only the check)
     expect(cps.cpsOVerify(original.pk, w0, o0)).to.equal(true);
     expect(cps.cpsPVerify(original.pk, w0, o0, m, G1.ZERO)).to.equal(false);
+  });
+
+  it("behind PVerify's identity check, noble's pairing refuses identity points (so PVerify answers false either way)", () => {
+    // This is why the identity check's mutants are declared equivalent in cps.ts: without the check,
+    // the pairing throws and PVerify's catch answers false. If noble ever accepted the identity,
+    // this test fails and the check becomes the only defence again.
+    expect(() => pairingProductIsOne([{ g1: G1.ZERO, g2: G2.BASE }])).to.throw(/ZERO/);
+    expect(() => pairingProductIsOne([{ g1: G1.BASE, g2: G2.ZERO }])).to.throw(/ZERO/);
+  });
+
+  it("PVerify answers false, never throws, for a warrant that cannot be digested or a malformed check parameter", () => {
+    const { original, proxy, w, o } = setup();
+    const m = { type: cps.Scope.login, time: 1_500, body: new Uint8Array() };
+    const s = cps.cpsPSign(proxy, w, o, m);
+    expect(cps.cpsPVerify(original.pk, w, o, m, s)).to.equal(true);
+    expect(cps.cpsPVerify(original.pk, { ...w, irisCommitment: new Uint8Array(31) }, o, m, s)).to.equal(false);
+    expect(cps.cpsPVerify(original.pk, { ...w, scope: 0 }, o, m, s)).to.equal(false);
+    expect(cps.cpsPVerify(original.pk, w, { ...o, r: new Uint8Array(31) }, m, s)).to.equal(false);
+  });
+
+  it("a scope with bits beyond the defined types grants none of the undefined types (8, 9, 0x80 | 1)", () => {
+    // warrantDigest takes any 8-bit scope; typeInScope must still refuse the undefined type bits.
+    expect(cps.typeInScope(7, 255)).to.equal(true);
+    for (const type of [8, 9, 0x81, 255]) expect(cps.typeInScope(type, 255), `type ${type}`).to.equal(false);
+    const { original, proxy, w, o } = setup(255);
+    const m = { type: 8, time: 1_500, body: new Uint8Array([1]) };
+    const s = rawProxySig(proxy, o, m);
+    expect(pairingProductIsOne(cps.cpsVerificationTerms(original.pk, w, o, m, s)), "the pairing product holds").to.equal(true);
+    expect(cps.cpsPVerify(original.pk, w, o, m, s)).to.equal(false);
+    expectThrows(() => cps.cpsPSign(proxy, w, o, m), InvalidParameterError, "INVALID_PARAMETER", /^cpsPSign: message type 8 is outside/);
   });
 
   it("signatures and keys serialize to 48 and 96 bytes and parse back; the identity is refused", () => {

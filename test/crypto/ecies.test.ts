@@ -154,4 +154,25 @@ describe("crypto/ecies: the spec's construction (reference computed here) and ev
       /^eciesEncrypt: the identity is not allowed$/,
     );
   });
+
+  it("keeps the underlying failure as the cause: the point decoder's error, the AEAD's error", () => {
+    const c = eciesEncrypt(PK, new Uint8Array(3));
+    const caught = (f: () => unknown): Error => {
+      try {
+        f();
+      } catch (e) {
+        return e as Error;
+      }
+      throw new Error("expected a throw");
+    };
+    const badR = Uint8Array.from(c);
+    badR[1] = 0x05;
+    const e1 = caught(() => eciesDecrypt(sk, badR));
+    expect(e1).to.be.instanceOf(DecryptionError);
+    expect(e1.cause).to.be.instanceOf(InvalidPointError);
+    const e2 = caught(() => eciesDecrypt(sk, c, Uint8Array.of(1)));
+    expect(e2).to.be.instanceOf(DecryptionError);
+    expect(e2.cause).to.be.instanceOf(Error);
+    expect((e2.cause as Error).message).to.match(/tag/i);
+  });
 });
