@@ -474,6 +474,8 @@ export class Msrp {
     commitmentsHash: Uint8Array;
     messages: Map<string, Uint8Array>;
     members: { name: string; pid: Uint8Array }[];
+    /** the new epoch's PIDs and PKs, the user first: what every party checks channel signatures against */
+    roster: GroupPartyInfo[];
     evicted: Uint8Array[];
     added: { name: string; pid: Uint8Array }[];
   } {
@@ -494,11 +496,13 @@ export class Msrp {
     const s = randomScalar();
     const Q = mulBase(s);
     const u = this.userCredentials(g.user);
+    const roster: GroupPartyInfo[] = [
+      { pid: u.pid, pk: u.pk },
+      ...members.map((m) => ({ pid: m.pid, pk: joined.get(m.name)?.pk ?? this.rnKey(m.name) })),
+    ];
     const messages = new Map<string, Uint8Array>();
-    messages.set(toHex(u.pid), rekeyMessage(groupId, epoch, s, { pid: u.pid, pk: u.pk }));
-    for (const m of members)
-      messages.set(toHex(m.pid), rekeyMessage(groupId, epoch, s, { pid: m.pid, pk: joined.get(m.name)?.pk ?? this.rnKey(m.name) }));
-    return { epoch, s, Q, commitmentsHash: keccak_256(encodePoint(Q)), messages, members, evicted: [...evict], added };
+    for (const p of roster) messages.set(toHex(p.pid), rekeyMessage(groupId, epoch, s, p, roster));
+    return { epoch, s, Q, commitmentsHash: keccak_256(encodePoint(Q)), messages, members, roster, evicted: [...evict], added };
   }
 
   /** Records a rekey once it is on-chain. */

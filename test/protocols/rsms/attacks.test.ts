@@ -16,6 +16,19 @@ import type { RsmsLedger } from "../../../offchain/protocols/rsms/ledger";
 import { GroupAuthenticationError, GroupFailure, GroupParty } from "../../../offchain/protocols/rsms/group";
 import { authenticateGroup, formServiceGroup, rekeyServiceGroup } from "../../../offchain/protocols/rsms/group-flows";
 import { DecryptionError } from "../../../offchain/errors";
+import {
+  decodeAllocation,
+  decodeChannel,
+  encodeAllocation,
+  encodeChannel,
+  channelHeader,
+  channelSigned,
+} from "../../../offchain/protocols/rsms/group-messages";
+import { schnorrSign } from "../../../offchain/crypto/schnorr";
+import { decodeScalar, mulBase, randomScalar } from "../../../offchain/crypto/group";
+import { fromHex } from "../../../offchain/crypto/bytes";
+import { xchacha20poly1305 } from "@noble/ciphers/chacha.js";
+import { randomBytes } from "@noble/hashes/utils.js";
 
 async function expectRejected(p: Promise<unknown> | (() => unknown), reason: RsmsRejectReason, msg?: RegExp): Promise<void> {
   let err: unknown;
@@ -287,13 +300,7 @@ describe("protocols/rsms attacks (issue 13)", function () {
       const now = await groupLedger.view(gid);
       expectGroupFailure(() => evicted.acceptAllocation(dealing.allocations[1], now), "STALE_EPOCH");
       const forOther = r.messages.get(toHex(parties[2].pid))!;
-      expect(() =>
-        evicted.acceptRekey(
-          forOther,
-          now,
-          r.parties.map((x) => x.pid),
-        ),
-      ).to.throw(DecryptionError);
+      expect(() => evicted.acceptRekey(forOther, now, r.roster)).to.throw(DecryptionError);
       expect(snap(evicted)).to.equal(before);
     });
 
@@ -340,6 +347,83 @@ describe("protocols/rsms attacks (issue 13)", function () {
       const live = r.parties[0].seal(g.groupId, text("epoch 1"));
       expectGroupFailure(() => reader.openArchived(live), "CHANNEL_REJECTED", /is not retired/);
       expect(read(reader.open(live))).to.equal("epoch 1");
+    });
+  });
+
+  describe("A4: the group channel authenticates its sender and refuses replays (§III.D.2 non-repudiation)", () => {
+    /** A member's own key material, as its keystore holds it. */
+    const secrets = (p: GroupParty, gid: Uint8Array) => {
+      const rec = p.toRecord() as { sk: string; groups: Record<string, { epoch: number; keys: Record<string, string> }> };
+      const g = rec.groups[toHex(gid)];
+      return { sk: decodeScalar(fromHex(rec.sk, 32)), epoch: g.epoch, key: fromHex(g.keys[g.epoch], 32) };
+    };
+
+    it("a member who holds the group key seals a message with the user's PID as sender: FORGED_SENDER at every receiver, nothing changes", async () => {
+      const { msrp, party, groupLedger } = await loadGroups();
+      const g = await formServiceGroup(groupLedger, msrp, party, { user: "alice", size: 3 });
+      const [alice, mallory, ...others] = g.parties;
+      const m = secrets(mallory, g.groupId);
+      const fields = { groupId: g.groupId, epoch: m.epoch, sender: alice.pid, seq: 1n, nonce: randomBytes(24) };
+      const ct = xchacha20poly1305(m.key, fields.nonce, channelHeader(fields)).encrypt(text("transfer everything to mallory"));
+      const forged = encodeChannel({
+        ...fields,
+        ct,
+        sig: schnorrSign(m.sk, "METATRUST-V1-RSMS-GROUP-CHANNEL", channelSigned({ ...fields, ct })),
+      });
+      for (const p of others) {
+        const before = snap(p);
+        expectGroupFailure(() => p.open(forged), "FORGED_SENDER", new RegExp(`not signed by ${toHex(alice.pid)}$`));
+        expect(snap(p)).to.equal(before);
+      }
+      // relabelling a genuine message of mallory's with alice's PID fails the same way
+      const own = decodeChannel(mallory.seal(g.groupId, text("hello")));
+      expectGroupFailure(() => others[0].open(encodeChannel({ ...own, sender: alice.pid })), "FORGED_SENDER");
+      // and alice's genuine message is accepted, naming her
+      expect(others[0].open(alice.seal(g.groupId, text("genuine"))).sender).to.equal(toHex(alice.pid));
+    });
+
+    it("an outsider's signature, or a sender outside the roster, is FORGED_SENDER", async () => {
+      const { msrp, party, groupLedger } = await loadGroups();
+      const g = await formServiceGroup(groupLedger, msrp, party, { user: "alice", size: 2 });
+      const [alice, rn] = g.parties;
+      const genuine = decodeChannel(alice.seal(g.groupId, text("x")));
+      const outsiderSig = schnorrSign(randomScalar(), "METATRUST-V1-RSMS-GROUP-CHANNEL", channelSigned(genuine));
+      expectGroupFailure(() => rn.open(encodeChannel({ ...genuine, sig: outsiderSig })), "FORGED_SENDER");
+      expectGroupFailure(
+        () => rn.open(encodeChannel({ ...genuine, sender: new Uint8Array(32).fill(7) })),
+        "FORGED_SENDER",
+        /not in the roster/,
+      );
+    });
+
+    it("a replayed message is REPLAYED the second time; an older sequence number after a newer one (reordered) too; nothing changes", async () => {
+      const { msrp, party, groupLedger } = await loadGroups();
+      const g = await formServiceGroup(groupLedger, msrp, party, { user: "alice", size: 2 });
+      const [alice, rn, rn2] = g.parties;
+      const first = alice.seal(g.groupId, text("one"));
+      const second = alice.seal(g.groupId, text("two"));
+      expect(read(rn.open(first))).to.equal("one");
+      let before = snap(rn);
+      expectGroupFailure(() => rn.open(first), "REPLAYED", /sequence number 1 from .* is not above the last accepted, 1$/);
+      expect(snap(rn)).to.equal(before);
+      expect(rn2.open(second).seq).to.equal(2n);
+      before = snap(rn2);
+      expectGroupFailure(() => rn2.open(first), "REPLAYED");
+      expect(snap(rn2)).to.equal(before);
+      // the counters survive the keystore: a restored receiver still refuses the replay
+      expectGroupFailure(() => GroupParty.fromRecord(rn.toRecord()).open(first), "REPLAYED");
+      // a rekey starts a new epoch, whose messages count from 1 again
+      const r = await rekeyServiceGroup(groupLedger, msrp, party, { groupId: g.groupId });
+      expect(r.parties[1].open(r.parties[0].seal(g.groupId, text("three"))).seq).to.equal(1n);
+    });
+
+    it("a relay that swaps a member's public key in an allocation (to forge its messages later) makes the share not open", async () => {
+      const { dealing, parties, view } = await formedGroup(2);
+      const a = decodeAllocation(dealing.allocations[1]);
+      const swapped = encodeAllocation({ ...a, pks: a.pks.map((pk, i) => (i === 2 ? mulBase(randomScalar()) : pk)) });
+      const before = snap(parties[1]);
+      expect(() => parties[1].acceptAllocation(swapped, view)).to.throw(DecryptionError);
+      expect(snap(parties[1])).to.equal(before);
     });
   });
 });

@@ -651,7 +651,9 @@ describe("protocols/rsms/msrp: service groups (requestGroup, rekeyGroup)", () =>
     expect(r.evicted.map(toHex)).to.deep.equal([toHex(pid(1))]);
     expect([...r.messages.keys()]).to.deep.equal([toHex(w.user.pid), toHex(pid(0)), toHex(pid(2)), toHex(pid(3))]);
     const view = { epoch: 1, Q: r.Q, commitmentsHash: r.commitmentsHash };
-    const members = [w.user.pid, ...r.members.map((m) => m.pid)];
+    const members = r.roster;
+    expect(members.map((m) => toHex(m.pid))).to.deep.equal([toHex(w.user.pid), ...r.members.map((m) => toHex(m.pid))]);
+    expect(members[0].pk.equals(w.user.pk)).to.equal(true);
     const alice = new GroupParty("alice", w.user.pid, w.user.sk);
     const k = alice.acceptRekey(r.messages.get(toHex(w.user.pid))!, view, members);
     for (const n of [0, 2, 3])
@@ -671,7 +673,8 @@ describe("protocols/rsms/msrp: service groups (requestGroup, rekeyGroup)", () =>
     const r = w.msrp.rekeyGroup(gid, [], []);
     const rn4 = new GroupParty("rn4", w.c4.pid, w.c4.sk);
     const view = { epoch: 1, Q: r.Q, commitmentsHash: r.commitmentsHash };
-    expect(rn4.acceptRekey(r.messages.get(toHex(w.c4.pid))!, view, [w.user.pid, w.c4.pid])).to.have.length(32);
+    expect(rn4.acceptRekey(r.messages.get(toHex(w.c4.pid))!, view, r.roster)).to.have.length(32);
+    expect(r.roster[1].pk.equals(mulBase(w.c4.sk))).to.equal(true);
     w.msrp.commitGroup(w.gid(8), "alice", [{ name: "ghost", pid: H6("ghost", 1n) }]);
     expectThrows(() => w.msrp.rekeyGroup(w.gid(8), [], []), AgentStateError, "AGENT_STATE", /^unknown RN ghost$/);
   });
