@@ -18,12 +18,23 @@ import { keccak_256 } from "@noble/hashes/sha3.js";
 import { BloomFilter } from "../../crypto/bloom";
 import { bytesToNumberBE, equalBytes, fromHex, toHex } from "../../crypto/bytes";
 import { eciesDecrypt, eciesEncrypt } from "../../crypto/ecies";
-import { Point, addMod, decodeScalar, encodePoint, encodeScalar, mulBase, mulMod, randomScalar } from "../../crypto/group";
+import { Point, addMod, decodePoint, decodeScalar, encodePoint, encodeScalar, mulBase, mulMod, randomScalar } from "../../crypto/group";
 import { H1, H2, H4, H6 } from "../../crypto/hash";
 import { DecryptionError } from "../../errors";
 import { AgentStateError, MalformedMessageError, RsmsRejectedError } from "./errors";
-import { AAD, Role, decodeJoinForward, decodeReauthForward, decodeRegistration, encodeRegistration } from "./messages";
-import { RsmsParams, tagOf } from "./params";
+import {
+  AAD,
+  Role,
+  decodeJoinForward,
+  decodeReauthForward,
+  decodeRegistration,
+  encodeRegistration,
+  joinForwardSigned,
+  reauthForwardSigned,
+} from "./messages";
+import { RsmsParams, poolEncryptionKey, tagOf } from "./params";
+import { schnorrVerify } from "../../crypto/schnorr";
+import { FORWARD_DST } from "./rpm";
 import { Dealing, GroupPartyInfo, dealGroup, rekeyMessage } from "./group";
 
 /** Bloom filter settings for new pool filters. */
@@ -71,6 +82,8 @@ export class Msrp {
   private nextPidIndex = new Map<string, string>();
   /** name -> the key it holds in nextPidIndex, so that a rotation replaces it in O(1). */
   private nextPidOf = new Map<string, string>();
+  /** poolId -> the RPM's effective public key sk_RPM * P, derived once. */
+  private rpmKeys = new Map<number, Point>();
   private pendingFilters = new Map<number, { filter: BloomFilter; openedAt: number }>();
   private readonly pkPubEncoded: Uint8Array;
 
@@ -281,7 +294,9 @@ export class Msrp {
    * @throws RsmsRejectedError(MSRP_REJECTED) for anything but the secret issued for that PID and pool
    */
   verifyJoin(forward: Uint8Array): VerifiedJoin {
-    const { poolId, sealed } = decodeJoinForward(forward);
+    const m = decodeJoinForward(forward);
+    const { poolId, sealed } = m;
+    this.checkForwarder("verifyJoin", poolId, joinForwardSigned(m), m.sig);
     let plain: Uint8Array;
     try {
       plain = eciesDecrypt(this.msk, sealed, AAD.joinForward(poolId), this.pkPubEncoded);
@@ -314,7 +329,9 @@ export class Msrp {
    * @throws RsmsRejectedError(MSRP_REJECTED)
    */
   verifyReauth(forward: Uint8Array): VerifiedJoin {
-    const { poolId, nextPid, sealed } = decodeReauthForward(forward);
+    const m = decodeReauthForward(forward);
+    const { poolId, nextPid, sealed } = m;
+    this.checkForwarder("verifyReauth", poolId, reauthForwardSigned(m), m.sig);
     let plain: Uint8Array;
     try {
       plain = eciesDecrypt(this.msk, sealed, AAD.reauthForward(poolId), this.pkPubEncoded);
@@ -332,6 +349,23 @@ export class Msrp {
     const got = bytesToNumberBE(plain);
     if (plain.length !== 32 || got !== expected) throw new RsmsRejectedError("MSRP_REJECTED", "verifyReauth: a'_{k+1} != H4(a_k, sk_RN)");
     return { record: { pid: nextPid, tag: tagOf(expected), poolId, kind: 2 }, rn: name, recordedA: expected };
+  }
+
+  /**
+   * The forward must be signed by the RPM of the pool it names, under sk_RPM, whose public key
+   * PK_RPM + H2(PID_RPM) * PK_pub the MSRP derives from what it issued.
+   * @throws RsmsRejectedError(MSRP_REJECTED)
+   */
+  private checkForwarder(fn: string, poolId: number, signed: Uint8Array, sig: Uint8Array): void {
+    let key = this.rpmKeys.get(poolId);
+    if (!key) {
+      const e = Object.values(this.r.rpms).find((r) => r.poolId === poolId);
+      if (!e) throw new RsmsRejectedError("MSRP_REJECTED", `${fn}: unknown pool ${poolId}`);
+      key = poolEncryptionKey(this.params, decodePoint(fromHex(e.pk)), fromHex(e.pid));
+      this.rpmKeys.set(poolId, key);
+    }
+    if (!schnorrVerify(key, FORWARD_DST, signed, sig))
+      throw new RsmsRejectedError("MSRP_REJECTED", `${fn}: the forward is not signed by the RPM of pool ${poolId}`);
   }
 
   /**

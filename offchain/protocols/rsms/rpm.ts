@@ -27,7 +27,13 @@ import {
   encodeJoinReply,
   encodeReauthForward,
   encodeReauthReply,
+  joinForwardSigned,
+  reauthForwardSigned,
 } from "./messages";
+import { schnorrSign } from "../../crypto/schnorr";
+
+/** Domain of the RPM's signature on what it forwards to the MSRP (checked by Msrp.verifyJoin / verifyReauth). */
+export const FORWARD_DST = "METATRUST-V1-RSMS-RPM-FORWARD";
 import { RsmsParams, tagOf } from "./params";
 
 /** The RPM's persistent state. */
@@ -130,7 +136,8 @@ export class ResourcePoolManager {
       );
     }
     const sealed = eciesEncrypt(this.params.pkPub, concat(encodeScalar(opened.a), opened.pid), AAD.joinForward(this.poolId));
-    return encodeJoinForward({ poolId: this.poolId, sealed });
+    const fields = { poolId: this.poolId, sealed };
+    return encodeJoinForward({ ...fields, sig: schnorrSign(this.sk, FORWARD_DST, joinForwardSigned(fields)) });
   }
 
   /** Step 3: A = a' * P. */
@@ -169,7 +176,8 @@ export class ResourcePoolManager {
       throw new RsmsRejectedError("TAG_NOT_RECORDED", `forwardReauth: H4(a_k) is not on-chain with PID_k ${toHex(opened.pid)}`);
     }
     const sealed = eciesEncrypt(this.params.pkPub, encodeScalar(opened.nextA), AAD.reauthForward(this.poolId));
-    return encodeReauthForward({ poolId: this.poolId, nextPid: opened.nextPid, sealed });
+    const fields = { poolId: this.poolId, nextPid: opened.nextPid, sealed };
+    return encodeReauthForward({ ...fields, sig: schnorrSign(this.sk, FORWARD_DST, reauthForwardSigned(fields)) });
   }
 
   /** Re-authentication step 3: A = a'_{k+1} * P. */

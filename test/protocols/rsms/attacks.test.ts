@@ -7,7 +7,7 @@
 import { expect } from "chai";
 import { loadRsms } from "./fixtures";
 import { loadGroups } from "./group-fixtures";
-import { poolInfo, reauthenticate, resyncRn, serveJoin, serveReauth } from "../../../offchain/protocols/rsms/flows";
+import { poolInfo, reauthenticate, resyncRn, serveJoin, serveReauth, syncFilters } from "../../../offchain/protocols/rsms/flows";
 import { RsmsRejectedError, RsmsRejectReason } from "../../../offchain/protocols/rsms/errors";
 import { tagOf } from "../../../offchain/protocols/rsms/params";
 import { toHex } from "../../../offchain/crypto/bytes";
@@ -25,6 +25,17 @@ import {
   channelSigned,
 } from "../../../offchain/protocols/rsms/group-messages";
 import { schnorrSign } from "../../../offchain/crypto/schnorr";
+import { eciesEncrypt } from "../../../offchain/crypto/ecies";
+import { encodeScalar } from "../../../offchain/crypto/group";
+import { concat } from "../../../offchain/crypto/bytes";
+import {
+  AAD,
+  encodeJoinForward,
+  encodeReauthForward,
+  joinForwardSigned,
+  reauthForwardSigned,
+} from "../../../offchain/protocols/rsms/messages";
+import { FORWARD_DST } from "../../../offchain/protocols/rsms/rpm";
 import { decodeScalar, mulBase, randomScalar } from "../../../offchain/crypto/group";
 import { fromHex } from "../../../offchain/crypto/bytes";
 import { xchacha20poly1305 } from "@noble/ciphers/chacha.js";
@@ -424,6 +435,57 @@ describe("protocols/rsms attacks (issue 13)", function () {
       const before = snap(parties[1]);
       expect(() => parties[1].acceptAllocation(swapped, view)).to.throw(DecryptionError);
       expect(snap(parties[1])).to.equal(before);
+    });
+  });
+
+  describe("A6: the MSRP accepts only forwards signed by the RPM of the pool they name", () => {
+    it("a colluder who knows a_{k+1} forges RPM_2's re-authentication forward: MSRP_REJECTED, nothing recorded or committed", async () => {
+      const { ctx, msrp, rpmA, rpmB, rns, ledger } = await loadRsms();
+      const rn = rns[0];
+      const j = rn.buildJoinRequest(await poolInfo(ctx, 1));
+      rn.acceptJoinReply((await serveJoin(ctx, rpmA, msrp, j.request)).reply, j.pending);
+      const { pending } = rn.buildReauthRequest(await poolInfo(ctx, 2)); // the colluder knows (a_{k+1}, PID_{k+1})
+      const fields = {
+        poolId: 2,
+        nextPid: pending.pid,
+        sealed: eciesEncrypt(msrp.params.pkPub, encodeScalar(pending.a), AAD.reauthForward(2)),
+      };
+      const before = JSON.stringify(msrp.toRecord());
+      for (const sk of [randomScalar(), decodeScalar(fromHex(String(rpmA.toRecord().sk), 32))]) {
+        const forged = encodeReauthForward({ ...fields, sig: schnorrSign(sk, FORWARD_DST, reauthForwardSigned(fields)) });
+        await expectRejected(
+          () => msrp.verifyReauth(forged),
+          "MSRP_REJECTED",
+          /^verifyReauth: the forward is not signed by the RPM of pool 2$/,
+        );
+      }
+      expect(JSON.stringify(msrp.toRecord())).to.equal(before);
+      expect(await ledger.isPidRecorded(pending.pid)).to.equal(false);
+      // RPM_2's own forward of the genuine request passes
+      const genuine = await serveReauth(ctx, rpmB, msrp, rn.buildReauthRequest(await poolInfo(ctx, 2)).request);
+      expect(genuine.record.poolId).to.equal(2);
+    });
+
+    it("an initial-join forward signed by another pool's RPM, or re-signed after tampering by a relay, is MSRP_REJECTED", async () => {
+      const { ctx, msrp, rpmA, rpmB, rns } = await loadRsms();
+      const rn = rns[1];
+      const { request } = rn.buildJoinRequest(await poolInfo(ctx, 1));
+      const fields = {
+        poolId: 1,
+        sealed: eciesEncrypt(msrp.params.pkPub, concat(encodeScalar(rn.state.a), rn.state.pid), AAD.joinForward(1)),
+      };
+      const skB = decodeScalar(fromHex(String(rpmB.toRecord().sk), 32));
+      const before = JSON.stringify(msrp.toRecord());
+      const byB = encodeJoinForward({ ...fields, sig: schnorrSign(skB, FORWARD_DST, joinForwardSigned(fields)) });
+      await expectRejected(() => msrp.verifyJoin(byB), "MSRP_REJECTED", /^verifyJoin: the forward is not signed by the RPM of pool 1$/);
+      // a relay moves RPM_A's signed forward to another pool id: the signature no longer matches
+      await syncFilters(ctx, rpmA);
+      const real = rpmA.forwardJoin(rpmA.openJoinRequest(request));
+      const moved = Uint8Array.from(real);
+      moved[5] = 2; // poolId 1 -> 2
+      await expectRejected(() => msrp.verifyJoin(moved), "MSRP_REJECTED", /not signed by the RPM of pool 2$/);
+      expect(JSON.stringify(msrp.toRecord())).to.equal(before);
+      expect(msrp.verifyJoin(real).record.poolId).to.equal(1);
     });
   });
 });

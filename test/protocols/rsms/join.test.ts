@@ -768,7 +768,7 @@ describe("protocols/rsms/flows and ledger: each step's checks, results and failu
     expect((await serveJoin(ctx, rpmA, msrp, request)).retried).to.equal(true);
     const r = rns[0].buildReauthRequest(await poolInfo(ctx, 2));
     const res = await reauthenticate(ctx, rns[0], rpmB, msrp);
-    expect(res.wire).to.deep.equal({ rnToRpm: 163, rpmToMsrp: 120, rpmToRn: 35 });
+    expect(res.wire).to.deep.equal({ rnToRpm: 163, rpmToMsrp: 185, rpmToRn: 35 });
     expect(res.record).to.deep.equal({ pid: r.pending.pid, tag: tagOf(r.pending.a), poolId: 2, kind: 2 });
     expect((await serveReauth(ctx, rpmB, msrp, r.request)).retried).to.equal(true);
     const r2 = rns[0].buildReauthRequest(await poolInfo(ctx, 1));
