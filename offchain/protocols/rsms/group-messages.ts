@@ -6,7 +6,7 @@
  * |----------------|-----------------------|---------------------------------------------------------------|------:|
  * | Allocation     | MSRP -> Party_i       | gid, epoch, n, PIDs (n x 32), PKs (n x 33), Feldman A_0..A_{n-1} (n x 33), Enc_PK_i(f(x_i)) (82) | 122 + 98n |
  * | Membership     | Party_i -> all        | gid, epoch, i, Y_i = f(x_i)P, Schnorr proof (R, z)            | 138 |
- * | KeyShare       | Party_i -> Party_j    | gid, epoch, i, j, f(x_i) xor KDF(f(x_i) f(x_j) P)             |  76 |
+ * | KeyShare       | Party_i -> Party_j    | gid, epoch, i, j, f(x_i) xor KDF(f(x_i) f(x_j) P), Schnorr sig_i (65) | 139 |
  * | Rekey          | MSRP -> Party_i       | gid, epoch, Enc_PK_i(s_epoch) (82)                            | 120 |
  * | Channel        | member -> members     | gid, epoch, sender PID, seq u64, nonce (24), XChaCha20-Poly1305 ct, Schnorr sig (65) | 167 + |m| + 16 |
  *
@@ -32,7 +32,7 @@ export type Allocation = {
   sealed: Uint8Array;
 };
 export type Membership = { groupId: Uint8Array; epoch: number; index: number; Y: Point; R: Point; z: Uint8Array };
-export type KeyShare = { groupId: Uint8Array; epoch: number; from: number; to: number; masked: Uint8Array };
+export type KeyShare = { groupId: Uint8Array; epoch: number; from: number; to: number; masked: Uint8Array; sig: Uint8Array };
 export type Rekey = { groupId: Uint8Array; epoch: number; sealed: Uint8Array };
 export type Channel = {
   groupId: Uint8Array;
@@ -133,12 +133,17 @@ export function decodeMembership(b: Uint8Array): Membership {
   return m;
 }
 
-export function encodeKeyShare(m: KeyShare): Uint8Array {
+/** What the sender of a KeyShare signs: every byte before the signature. */
+export function keyShareSigned(m: Omit<KeyShare, "sig">): Uint8Array {
   return concat(head(GroupMsgType.KeyShare, m.groupId, m.epoch), u16(m.from), u16(m.to), m.masked);
+}
+export function encodeKeyShare(m: KeyShare): Uint8Array {
+  if (m.sig.length !== POINT_BYTES + 32) throw new MalformedMessageError(`encodeKeyShare: the signature must be ${POINT_BYTES + 32} bytes`);
+  return concat(keyShareSigned(m), m.sig);
 }
 export function decodeKeyShare(b: Uint8Array): KeyShare {
   const c = new Cursor(b, "decodeKeyShare", GroupMsgType.KeyShare);
-  const m = { groupId: c.take(32), epoch: c.u32(), from: c.u16(), to: c.u16(), masked: c.take(32) };
+  const m = { groupId: c.take(32), epoch: c.u32(), from: c.u16(), to: c.u16(), masked: c.take(32), sig: c.take(POINT_BYTES + 32) };
   c.end();
   return m;
 }
@@ -194,6 +199,6 @@ export function decodeChannel(b: Uint8Array): Channel {
 export const GROUP_SIZES = {
   allocation: (parties: number) => 2 + 32 + 4 + 2 + parties * (32 + 2 * POINT_BYTES) + 32 + ECIES_OVERHEAD,
   membership: 2 + 32 + 4 + 2 + 2 * POINT_BYTES + 32,
-  keyShare: 2 + 32 + 4 + 2 + 2 + 32,
+  keyShare: 2 + 32 + 4 + 2 + 2 + 32 + POINT_BYTES + 32,
   rekey: 2 + 32 + 4 + 32 + ECIES_OVERHEAD,
 } as const;

@@ -17,6 +17,8 @@
  *                              s_new <-$ Z_q* instead, commits Q_new on-chain with epoch + 1 and sends
  *                              Enc_PK_i(s_new) (bound to gid, epoch, PID_i) to the remaining and added
  *                              members only, who check s_new*P = Q_new (docs/specs/rsms-group.md).
+ *   Key shares are signed by their sender, so a share altered in transit names nobody and a signed
+ *   bad share names its sender (sound blame)                                                   [metatrust]
  *   Channel:                   live traffic under the current epoch only; each message carries the
  *                              sender's sequence number and its Schnorr signature (non-repudiation,
  *                              §III.D.2), checked against the roster the MSRP's sealed share or key
@@ -51,6 +53,7 @@ import { AgentStateError, MalformedMessageError } from "./errors";
 import {
   channelHeader,
   channelSigned,
+  keyShareSigned,
   decodeAllocation,
   decodeChannel,
   decodeKeyShare,
@@ -116,6 +119,7 @@ const SHARE_AAD = (gid: Uint8Array, epoch: number, pid: Uint8Array, roster: Uint
 const REKEY_AAD = (gid: Uint8Array, epoch: number, pid: Uint8Array, roster: Uint8Array) =>
   concat(toBytes(`RSMS-V1-GROUP-REKEY/${epoch}/`), gid, pid, roster);
 const CHANNEL_DST = "METATRUST-V1-RSMS-GROUP-CHANNEL";
+const KEYSHARE_DST = "METATRUST-V1-RSMS-GROUP-KEYSHARE";
 
 /**
  * keccak256(PID_0 || ... || PID_n || PK_0 || ... || PK_n): the roster a dealing or an update
@@ -425,7 +429,8 @@ export class GroupParty {
     for (let j = 0; j < g.pids.length; j++) {
       if (j === g.index) continue;
       const mask = this.mask(g, g.index, j, this.dhWith(g, j));
-      out.set(j, encodeKeyShare({ groupId: g.groupId, epoch: g.epoch, from: g.index, to: j, masked: xor(encodeScalar(g.share), mask) }));
+      const fields = { groupId: g.groupId, epoch: g.epoch, from: g.index, to: j, masked: xor(encodeScalar(g.share), mask) };
+      out.set(j, encodeKeyShare({ ...fields, sig: schnorrSign(this.sk, KEYSHARE_DST, keyShareSigned(fields)) }));
     }
     return out;
   }
@@ -456,6 +461,7 @@ export class GroupParty {
     shares[g.index] = g.share;
     const bad: string[] = [];
     const seen = new Set<number>();
+    const roster = g.rosters.get(g.epoch);
     for (const raw of messages) {
       const m = decodeKeyShare(raw);
       if (!equalBytes(m.groupId, g.groupId) || m.epoch !== g.epoch || m.to !== g.index)
@@ -463,6 +469,13 @@ export class GroupParty {
       if (m.from >= g.pids.length || m.from === g.index) throw new MalformedMessageError(`${this.name}: key share from index ${m.from}`);
       if (seen.has(m.from)) throw new GroupAuthenticationError("REPLAYED", `${this.name}: two key shares from party ${m.from}`);
       seen.add(m.from);
+      // Blame is sound: a share is held against its sender only if the sender signed it. An
+      // unsigned or altered one is a network fault, refused without naming anybody.
+      if (!roster || !schnorrVerify(roster[m.from].pk, KEYSHARE_DST, keyShareSigned(m), m.sig))
+        throw new GroupAuthenticationError(
+          "FORGED_SENDER",
+          `${this.name}: the key share from party ${m.from} is not signed by it (altered in transit); nobody is blamed`,
+        );
       const y = bytesToNumberBE(xor(m.masked, this.mask(g, m.from, g.index, this.dhWith(g, m.from))));
       if (y === 0n || y >= ORDER || !mulBase(y).equals(g.Ys[m.from])) bad.push(toHex(g.pids[m.from]));
       else shares[m.from] = y;

@@ -23,6 +23,9 @@ import {
   encodeChannel,
   channelHeader,
   channelSigned,
+  decodeKeyShare,
+  encodeKeyShare,
+  keyShareSigned,
 } from "../../../offchain/protocols/rsms/group-messages";
 import { schnorrSign } from "../../../offchain/crypto/schnorr";
 import { eciesEncrypt } from "../../../offchain/crypto/ecies";
@@ -486,6 +489,61 @@ describe("protocols/rsms attacks (issue 13)", function () {
       await expectRejected(() => msrp.verifyJoin(moved), "MSRP_REJECTED", /not signed by the RPM of pool 2$/);
       expect(JSON.stringify(msrp.toRecord())).to.equal(before);
       expect(msrp.verifyJoin(real).record.poolId).to.equal(1);
+    });
+  });
+
+  describe("A7: blame in key agreement is sound: a relay cannot get an honest party named", () => {
+    async function agreed(size: number) {
+      const w = await formedGroup(size);
+      const msgs = w.parties.map((p, i) => p.acceptAllocation(w.dealing.allocations[i], w.view));
+      w.parties.forEach((p, i) =>
+        p.verifyMembership(
+          w.gid,
+          msgs.filter((_, j) => j !== i),
+        ),
+      );
+      return { ...w, shares: w.parties.map((p) => p.keyShares(w.gid)) };
+    }
+
+    it("a relay flips one bit of an honest party's masked share: refused with nobody named, and the genuine share still completes", async () => {
+      const { parties, gid, shares } = await agreed(2);
+      const [s1, s2] = [shares[1].get(0)!, shares[2].get(0)!];
+      for (const offset of [42, 73, s1.length - 1]) {
+        // 42..73: the masked share; the last byte: the signature
+        const flipped = Uint8Array.from(s1);
+        flipped[offset] ^= 1;
+        const before = snap(parties[0]);
+        let err: GroupAuthenticationError | undefined;
+        try {
+          parties[0].acceptKeyShares(gid, [flipped, s2]);
+        } catch (e) {
+          err = e as GroupAuthenticationError;
+        }
+        expect(err).to.be.instanceOf(GroupAuthenticationError);
+        expect(err!.parties, "nobody is blamed").to.deep.equal([]);
+        expect(err!.failure).to.equal("FORGED_SENDER");
+        expect(snap(parties[0])).to.equal(before);
+      }
+      expect(parties[0].acceptKeyShares(gid, [s1, s2])).to.have.length(32);
+    });
+
+    it("a party that signs a share inconsistent with its Y is named: its own signature is the evidence", async () => {
+      const { parties, gid, shares } = await agreed(2);
+      const cheat = parties[1];
+      const m = decodeKeyShare(shares[1].get(0)!);
+      const masked = Uint8Array.from(m.masked);
+      masked[0] ^= 1;
+      const sk = decodeScalar(fromHex(String(cheat.toRecord().sk), 32));
+      const fields = { ...m, masked };
+      const signed = encodeKeyShare({ ...fields, sig: schnorrSign(sk, "METATRUST-V1-RSMS-GROUP-KEYSHARE", keyShareSigned(fields)) });
+      let err: GroupAuthenticationError | undefined;
+      try {
+        parties[0].acceptKeyShares(gid, [signed, shares[2].get(0)!]);
+      } catch (e) {
+        err = e as GroupAuthenticationError;
+      }
+      expect(err?.failure).to.equal("INCONSISTENT_SHARE");
+      expect(err?.parties).to.deep.equal([toHex(cheat.pid)]);
     });
   });
 });

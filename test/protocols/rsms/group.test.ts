@@ -25,6 +25,7 @@ import {
   GroupMsgType,
   channelHeader,
   channelSigned,
+  keyShareSigned,
   decodeAllocation,
   decodeChannel,
   decodeKeyShare,
@@ -79,7 +80,7 @@ describe("protocols/rsms/group-messages: exact encodings and every decoder check
 
   it("sizes are the documented byte counts", () => {
     expect([2, 3, 9].map(GROUP_SIZES.allocation)).to.deep.equal([318, 416, 1004]);
-    expect([GROUP_SIZES.membership, GROUP_SIZES.keyShare, GROUP_SIZES.rekey]).to.deep.equal([138, 74, 120]);
+    expect([GROUP_SIZES.membership, GROUP_SIZES.keyShare, GROUP_SIZES.rekey]).to.deep.equal([138, 139, 120]);
     expect(GroupMsgType).to.deep.equal({ Allocation: 0x10, Membership: 0x11, KeyShare: 0x12, Rekey: 0x13, Channel: 0x14 });
   });
 
@@ -123,9 +124,17 @@ describe("protocols/rsms/group-messages: exact encodings and every decoder check
     expect([m.index, m.epoch, toHex(m.z), m.Y.equals(P), m.R.equals(Q)]).to.deep.equal([0x0102, 7, toHex(z), true, true]);
 
     const masked = rnd(32);
-    const ks = encodeKeyShare({ groupId: gid, epoch: 0xffffffff, from: 0xfffe, to: 0x00ff, masked });
-    expect(toHex(ks)).to.equal(toHex(concat(Uint8Array.of(0x12, 1), gid, be32(0xffffffff), Uint8Array.of(0xff, 0xfe, 0x00, 0xff), masked)));
-    expect(decodeKeyShare(ks)).to.deep.equal({ groupId: gid, epoch: 0xffffffff, from: 0xfffe, to: 0x00ff, masked });
+    const ksig = rnd(65);
+    const ks = encodeKeyShare({ groupId: gid, epoch: 0xffffffff, from: 0xfffe, to: 0x00ff, masked, sig: ksig });
+    expect(toHex(ks)).to.equal(
+      toHex(concat(Uint8Array.of(0x12, 1), gid, be32(0xffffffff), Uint8Array.of(0xff, 0xfe, 0x00, 0xff), masked, ksig)),
+    );
+    expect(decodeKeyShare(ks)).to.deep.equal({ groupId: gid, epoch: 0xffffffff, from: 0xfffe, to: 0x00ff, masked, sig: ksig });
+    expect(ks).to.have.length(GROUP_SIZES.keyShare);
+    malformed(
+      () => encodeKeyShare({ groupId: gid, epoch: 1, from: 0, to: 1, masked, sig: rnd(64) }),
+      /^encodeKeyShare: the signature must be 65 bytes$/,
+    );
 
     const rk = encodeRekey({ groupId: gid, epoch: 3, sealed });
     expect(toHex(rk)).to.equal(toHex(concat(Uint8Array.of(0x13, 1), gid, be32(3), sealed)));
@@ -191,7 +200,7 @@ describe("protocols/rsms/group-messages: exact encodings and every decoder check
         encodeAllocation({ groupId: gid, epoch: 1, pids: [rnd(32), rnd(32)], pks: [Q, P], commitments: [P, Q], sealed: rnd(82) }),
       ],
       ["decodeMembership", decodeMembership, encodeMembership({ groupId: gid, epoch: 1, index: 1, Y: P, R: Q, z: rnd(32) })],
-      ["decodeKeyShare", decodeKeyShare, encodeKeyShare({ groupId: gid, epoch: 1, from: 0, to: 1, masked: rnd(32) })],
+      ["decodeKeyShare", decodeKeyShare, encodeKeyShare({ groupId: gid, epoch: 1, from: 0, to: 1, masked: rnd(32), sig: rnd(65) })],
       ["decodeRekey", decodeRekey, encodeRekey({ groupId: gid, epoch: 1, sealed: rnd(82) })],
       [
         "decodeChannel",
@@ -397,11 +406,10 @@ describe("protocols/rsms: service groups (RSMS §IV.B)", () => {
         ),
       );
       const shares = parties.map((p) => p.keyShares(dealing.groupId));
+      // altered in transit: refused, and nobody is blamed (the sender did not sign it)
       const bad = Uint8Array.from(shares[1].get(0)!);
-      bad[bad.length - 1] ^= 1;
-      expectGroupFailure(() => parties[0].acceptKeyShares(dealing.groupId, [bad, shares[2].get(0)!]), "INCONSISTENT_SHARE", [
-        toHex(parties[1].pid),
-      ]);
+      bad[bad.length - 66] ^= 1;
+      expectGroupFailure(() => parties[0].acceptKeyShares(dealing.groupId, [bad, shares[2].get(0)!]), "FORGED_SENDER", []);
       expect(parties[0].epochsOf(dealing.groupId)).to.deep.equal([]);
     });
   });
@@ -717,7 +725,12 @@ describe("protocols/rsms/group: dealing, vectors and the party's every check", (
     const shares = g.parties.map((p) => p.keyShares(g.gid));
     const alice = g.parties[0];
     const [s1, s2] = [shares[1].get(0)!, shares[2].get(0)!];
-    const re = (raw: Uint8Array, patch: Partial<ReturnType<typeof decodeKeyShare>>) => encodeKeyShare({ ...decodeKeyShare(raw), ...patch });
+    // a patched share re-signed by its sender (the sender itself misbehaves)
+    const re = (raw: Uint8Array, patch: Partial<ReturnType<typeof decodeKeyShare>>) => {
+      const m = { ...decodeKeyShare(raw), ...patch };
+      const sk = decodeScalar(fromHex(String(g.parties[decodeKeyShare(raw).from].toRecord().sk), 32));
+      return encodeKeyShare({ ...m, sig: schnorrSign(sk, "METATRUST-V1-RSMS-GROUP-KEYSHARE", keyShareSigned(m)) });
+    };
     for (const patch of [{ groupId: new Uint8Array(32) }, { epoch: 1 }, { to: 1 }]) {
       const f = failureOf(() => alice.acceptKeyShares(g.gid, [re(s1, patch), s2]));
       expect([f.failure, f.message, f.parties]).to.deep.equal(["STALE_EPOCH", "alice: key share for another group, epoch or party", []]);
