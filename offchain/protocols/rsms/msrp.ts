@@ -71,6 +71,8 @@ export type MsrpRecord = {
   users: Record<string, UserEntry>;
   pending: Record<string, PendingFilter>;
   groups?: Record<string, GroupEntry>;
+  /** S_RN, the paper's set of suspicious RNs (by name): never allocated to a group again */
+  suspicious?: string[];
 };
 
 /** The MSRP agent. */
@@ -468,8 +470,12 @@ export class Msrp {
     const u = this.userCredentials(user);
     const load = new Map<string, number>();
     for (const g of Object.values(this.r.groups ?? {})) for (const m of g.members) load.set(m.name, (load.get(m.name) ?? 0) + 1);
-    const rns = this.joinedRns().sort((a, b) => (load.get(a.name) ?? 0) - (load.get(b.name) ?? 0) || a.name.localeCompare(b.name));
-    if (rns.length < size) throw new AgentStateError(`requestGroup: ${size} RNs requested, only ${rns.length} have joined a pool`);
+    const suspicious = new Set(this.r.suspicious ?? []);
+    const rns = this.joinedRns()
+      .filter((r) => !suspicious.has(r.name))
+      .sort((a, b) => (load.get(a.name) ?? 0) - (load.get(b.name) ?? 0) || a.name.localeCompare(b.name));
+    if (rns.length < size)
+      throw new AgentStateError(`requestGroup: ${size} RNs requested, only ${rns.length} have joined a pool and are not suspicious`);
     const parties = [{ name: user, pid: u.pid, pk: u.pk }, ...rns.slice(0, size).map((r) => ({ name: r.name, pid: r.pid, pk: r.pk }))];
     const dealing = dealGroup(this.msk, groupId, 0, parties);
     return { dealing, parties };
@@ -520,6 +526,7 @@ export class Msrp {
     const added = add.map((name) => {
       const r = joined.get(name);
       if (!r) throw new AgentStateError(`rekeyGroup: RN "${name}" has not joined a pool`);
+      if (this.r.suspicious?.includes(name)) throw new AgentStateError(`rekeyGroup: RN "${name}" is in the set of suspicious RNs`);
       if (g.members.some((m) => m.name === name && !evictHex.has(toHex(m.pid))))
         throw new AgentStateError(`rekeyGroup: RN "${name}" is already a member`);
       return { name, pid: r.pid };
@@ -539,10 +546,16 @@ export class Msrp {
     return { epoch, s, Q, commitmentsHash: keccak_256(encodePoint(Q)), messages, members, roster, evicted: [...evict], added };
   }
 
-  /** Records a rekey once it is on-chain. */
+  /**
+   * Records a rekey once it is on-chain. The RNs it evicted join S_RN, the set of suspicious RNs
+   * (§IV.B.2.c: the MSRP evicts suspicious RNs), so that they are not allocated again.
+   */
   commitRekey(groupId: Uint8Array, epoch: number, members: { name: string; pid: Uint8Array }[]): void {
     const g = this.r.groups?.[toHex(groupId)];
     if (!g) throw new AgentStateError(`commitRekey: unknown group ${toHex(groupId)}`);
+    const staying = new Set(members.map((m) => m.name));
+    const evicted = g.members.filter((m) => !staying.has(m.name)).map((m) => m.name);
+    if (evicted.length > 0) this.r.suspicious = [...new Set([...(this.r.suspicious ?? []), ...evicted])];
     g.epoch = epoch;
     g.members = members.map((m) => ({ name: m.name, pid: toHex(m.pid) }));
   }
@@ -551,6 +564,20 @@ export class Msrp {
     const e = this.r.rns[name];
     if (!e) throw new AgentStateError(`unknown RN ${name}`);
     return mulBase(decodeScalar(fromHex(e.sk)));
+  }
+
+  /** S_RN: the RNs the MSRP holds suspicious (evicted from a group), sorted by name. */
+  suspiciousRns(): string[] {
+    return [...(this.r.suspicious ?? [])].sort();
+  }
+
+  /**
+   * Takes an RN out of S_RN (an operator's decision after review, §IV.B.2.c leaves it open).
+   * @throws AgentStateError if the RN is not in S_RN
+   */
+  clearSuspicious(name: string): void {
+    if (!this.r.suspicious?.includes(name)) throw new AgentStateError(`clearSuspicious: RN "${name}" is not in the set of suspicious RNs`);
+    this.r.suspicious = this.r.suspicious.filter((n) => n !== name);
   }
 
   /** The MSRP's copy of a user's keys (the paper: "MSRP also maintains User's keys"). */

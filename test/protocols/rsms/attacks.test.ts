@@ -16,6 +16,8 @@ import type { RsmsLedger } from "../../../offchain/protocols/rsms/ledger";
 import { GroupAuthenticationError, GroupFailure, GroupParty } from "../../../offchain/protocols/rsms/group";
 import { authenticateGroup, formServiceGroup, rekeyServiceGroup } from "../../../offchain/protocols/rsms/group-flows";
 import { DecryptionError } from "../../../offchain/errors";
+import { AgentStateError } from "../../../offchain/protocols/rsms/errors";
+import { Msrp, MsrpRecord } from "../../../offchain/protocols/rsms/msrp";
 import {
   decodeAllocation,
   decodeChannel,
@@ -544,6 +546,44 @@ describe("protocols/rsms attacks (issue 13)", function () {
       }
       expect(err?.failure).to.equal("INCONSISTENT_SHARE");
       expect(err?.parties).to.deep.equal([toHex(cheat.pid)]);
+    });
+  });
+
+  describe("A8: suspicious RNs (the paper's S_RN) are never dealt into a group again", () => {
+    it("an RN evicted as suspicious is not allocated to the next group, although its load is the lowest", async () => {
+      const { msrp, party, groupLedger } = await loadGroups();
+      const g = await formServiceGroup(groupLedger, msrp, party, { user: "alice", size: 3 });
+      const names = () => g.parties.map((p) => p.name);
+      expect(names()).to.deep.equal(["alice", "rn0", "rn1", "rn2"]);
+      await rekeyServiceGroup(groupLedger, msrp, party, { groupId: g.groupId, evict: [party("rn1").pid] });
+      expect(msrp.suspiciousRns()).to.deep.equal(["rn1"]);
+      const next = msrp.requestGroup("alice", 3);
+      expect(next.parties.map((p) => p.name)).to.not.include("rn1");
+      expect(next.parties.map((p) => p.name)).to.deep.equal(["alice", "rn3", "rn4", "rn5"]);
+      // S_RN is kept in the MSRP's keystore record
+      const restored = Msrp.fromRecord(JSON.parse(JSON.stringify(msrp.toRecord())) as MsrpRecord);
+      expect(restored.suspiciousRns()).to.deep.equal(["rn1"]);
+      expect(restored.requestGroup("alice", 3).parties.map((p) => p.name)).to.not.include("rn1");
+    });
+
+    it("adding a suspicious RN to a group is refused and changes nothing; too few clean RNs is refused; clearing readmits", async () => {
+      const { msrp, party, groupLedger } = await loadGroups();
+      const g = await formServiceGroup(groupLedger, msrp, party, { user: "alice", size: 2 });
+      await rekeyServiceGroup(groupLedger, msrp, party, { groupId: g.groupId, evict: [party("rn0").pid] });
+      const before = JSON.stringify(msrp.toRecord());
+      expect(() => msrp.rekeyGroup(g.groupId, [], ["rn0"])).to.throw(
+        AgentStateError,
+        /^rekeyGroup: RN "rn0" is in the set of suspicious RNs$/,
+      );
+      expect(() => msrp.requestGroup("alice", 8)).to.throw(AgentStateError, /only 7 have joined a pool and are not suspicious$/);
+      expect(JSON.stringify(msrp.toRecord())).to.equal(before);
+      expect(() => msrp.clearSuspicious("rn5")).to.throw(
+        AgentStateError,
+        /^clearSuspicious: RN "rn5" is not in the set of suspicious RNs$/,
+      );
+      msrp.clearSuspicious("rn0");
+      expect(msrp.suspiciousRns()).to.deep.equal([]);
+      expect(msrp.rekeyGroup(g.groupId, [], ["rn0"]).added.map((a) => a.name)).to.deep.equal(["rn0"]);
     });
   });
 });

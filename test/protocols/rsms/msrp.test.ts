@@ -567,7 +567,7 @@ describe("protocols/rsms/msrp: service groups (requestGroup, rekeyGroup)", () =>
       () => w.msrp.requestGroup("alice", 5),
       AgentStateError,
       "AGENT_STATE",
-      /^requestGroup: 5 RNs requested, only 4 have joined a pool$/,
+      /^requestGroup: 5 RNs requested, only 4 have joined a pool and are not suspicious$/,
     );
     expect(w.snapshot()).to.equal(before);
     expect(w.msrp.requestGroup("alice", 4).parties.map((p) => p.name)).to.deep.equal(["alice", "rn0", "rn1", "rn2", "rn3"]);
