@@ -18,7 +18,7 @@ import { H3 } from "../../crypto/hash";
 import { eciesEncrypt } from "../../crypto/ecies";
 import { BloomFilter } from "../../crypto/bloom";
 import { keccak_256 } from "@noble/hashes/sha3.js";
-import { RsmsRejectedError } from "./errors";
+import { AgentStateError, RsmsRejectedError } from "./errors";
 import {
   AAD,
   decodeJoinRequest,
@@ -61,6 +61,7 @@ export class ResourcePoolManager {
   private readonly sk: bigint;
   private readonly skInv: bigint;
   private readonly filters = new Map<number, BloomFilter>();
+  private readonly quarantined = new Map<number, string>();
 
   constructor(params: RsmsParams, state: RpmState) {
     this.params = params;
@@ -76,6 +77,22 @@ export class ResourcePoolManager {
    */
   get effectivePublicKey(): Point {
     return mulBase(this.sk);
+  }
+
+  /**
+   * Quarantines a filter epoch whose bytes do not match its on-chain root: it is not loaded or
+   * fetched again, and the other epochs keep serving (docs/specs/rsms-join.md).
+   * @param epoch - the epoch
+   * @param reason - why (kept for status output)
+   */
+  quarantine(epoch: number, reason: string): void {
+    if (this.filters.has(epoch)) throw new AgentStateError(`quarantine: pool ${this.poolId} epoch ${epoch} is loaded and intact`);
+    this.quarantined.set(epoch, reason);
+  }
+
+  /** The quarantined epochs and why. */
+  get quarantinedEpochs(): Map<number, string> {
+    return new Map(this.quarantined);
   }
 
   /** The epochs of the filters loaded so far. */

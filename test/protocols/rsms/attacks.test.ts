@@ -7,7 +7,16 @@
 import { expect } from "chai";
 import { loadRsms } from "./fixtures";
 import { loadGroups } from "./group-fixtures";
-import { poolInfo, reauthenticate, resyncRn, serveJoin, serveReauth, syncFilters } from "../../../offchain/protocols/rsms/flows";
+import {
+  initialJoin,
+  poolInfo,
+  reauthenticate,
+  registerRn,
+  resyncRn,
+  serveJoin,
+  serveReauth,
+  syncFilters,
+} from "../../../offchain/protocols/rsms/flows";
 import { RsmsRejectedError, RsmsRejectReason } from "../../../offchain/protocols/rsms/errors";
 import { tagOf } from "../../../offchain/protocols/rsms/params";
 import { toHex } from "../../../offchain/crypto/bytes";
@@ -41,6 +50,7 @@ import {
   reauthForwardSigned,
 } from "../../../offchain/protocols/rsms/messages";
 import { FORWARD_DST } from "../../../offchain/protocols/rsms/rpm";
+import { BloomFilter } from "../../../offchain/crypto/bloom";
 import { decodeScalar, mulBase, randomScalar } from "../../../offchain/crypto/group";
 import { fromHex } from "../../../offchain/crypto/bytes";
 import { xchacha20poly1305 } from "@noble/ciphers/chacha.js";
@@ -584,6 +594,37 @@ describe("protocols/rsms attacks (issue 13)", function () {
       msrp.clearSuspicious("rn0");
       expect(msrp.suspiciousRns()).to.deep.equal([]);
       expect(msrp.rekeyGroup(g.groupId, [], ["rn0"]).added.map((a) => a.name)).to.deep.equal(["rn0"]);
+    });
+  });
+
+  describe("A9: one corrupt filter epoch does not block the pool", () => {
+    it("an epoch whose bytes do not match its root is quarantined; RNs of intact epochs still join; it is not fetched again", async () => {
+      const { ctx, msrp, rpmA, rns, ledger, registry, store } = await loadRsms();
+      const junk = BloomFilter.init(64, 20);
+      junk.insert(encodeScalar(randomScalar()));
+      const cid = await store.putBytes(junk.serialize());
+      await registry.publishFilter(1, toHex(new Uint8Array(32).fill(7)), cid, 64, 20); // epoch 1: root of nothing
+      let fetched = 0;
+      const counting = { ...ctx, store: { get: (c: string) => (fetched++, store.get(c)) } as unknown as typeof store };
+      const res = await initialJoin(counting, rns[0], rpmA, msrp);
+      expect(res.record.poolId).to.equal(1);
+      expect(rpmA.loadedEpochs).to.deep.equal([0]);
+      expect([...rpmA.quarantinedEpochs.keys()]).to.deep.equal([1]);
+      expect(fetched).to.equal(2);
+      await initialJoin(counting, rns[1], rpmA, msrp);
+      expect(fetched, "the quarantined epoch is not fetched again").to.equal(2);
+      expect(await ledger.joinCount()).to.equal(2);
+    });
+
+    it("an RN listed only in the corrupt epoch is refused with NOT_IN_FILTER, and nothing is recorded", async () => {
+      const { ctx, msrp, rpmA, ledger, registry, store } = await loadRsms();
+      const { rn } = await registerRn(ctx, msrp, { name: "late", poolId: 1, rid: "late-serial" });
+      const { filter } = msrp.takeFilter(1);
+      const cid = await store.putBytes(filter.serialize());
+      await registry.publishFilter(1, toHex(new Uint8Array(32).fill(9)), cid, filter.capacity, filter.lambda);
+      const { request } = rn.buildJoinRequest(await poolInfo(ctx, 1));
+      await expectRejected(serveJoin(ctx, rpmA, msrp, request), "NOT_IN_FILTER");
+      expect(await ledger.joinCount()).to.equal(0);
     });
   });
 });
