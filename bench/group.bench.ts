@@ -77,14 +77,9 @@ function runOnce(n: number): Omit<Row, "n" | "floorMembership" | "floorKey" | "f
   );
   const s1 = randomScalar();
   const Q1 = mulBase(s1);
-  const upd = rekeyMessage(gid, 1, s1, { pid: parties[0].pid, pk: parties[0].publicKey });
-  const [, tUpdate] = time(() =>
-    parties[0].acceptRekey(
-      upd,
-      { epoch: 1, Q: Q1, commitmentsHash: keccak256(Q1.toBytes(true)) },
-      parties.map((p) => p.pid),
-    ),
-  );
+  const roster = parties.map((p) => ({ pid: p.pid, pk: p.publicKey }));
+  const upd = rekeyMessage(gid, 1, s1, roster[0], roster);
+  const [, tUpdate] = time(() => parties[0].acceptRekey(upd, { epoch: 1, Q: Q1, commitmentsHash: keccak256(Q1.toBytes(true)) }, roster));
   return { membership: tAlloc + tVerify, keyAgreement: tShares + tAccept, update: tUpdate };
 }
 

@@ -231,7 +231,7 @@ async function main(): Promise<void> {
       entity: "RPM",
       paperBits: 1536,
       ours: (SIZES.JoinReply + SIZES.JoinForward) * 8,
-      what: "A to the RN (35 B) + Enc_PKpub(a, PID) to the MSRP (120 B)",
+      what: "A to the RN (35 B) + Enc_PKpub(a, PID) + sig_RPM to the MSRP (185 B)",
     },
     {
       phase: "Re-authentication",
@@ -245,7 +245,7 @@ async function main(): Promise<void> {
       entity: "RPM",
       paperBits: 1696,
       ours: (SIZES.ReauthReply + SIZES.ReauthForward) * 8,
-      what: "A (35 B) + Enc_PKpub(a_{k+1}), PID_{k+1} (120 B)",
+      what: "A (35 B) + Enc_PKpub(a_{k+1}), PID_{k+1} + sig_RPM (185 B)",
     },
   ];
   const f = (x: number) => (x >= 10 ? x.toFixed(1) : x.toFixed(3));

@@ -117,6 +117,7 @@ task("group:send", "Sends a service message on a group's AEAD channel; every par
     const c = await groupContext(hre);
     const gid = c.bytes.fromHex(a.group, 32);
     const ct = c.directory(a.from).seal(gid, new TextEncoder().encode(a.msg));
+    c.save(); // the sender's sequence number
     const info = c.msrp.groupInfo(gid);
     const names = new Set([
       info.user,
@@ -135,6 +136,7 @@ task("group:send", "Sends a service message on a group's AEAD channel; every par
         results[name] = `cannot read (${(e as { failure?: string }).failure ?? (e as Error).message})`;
       }
     }
+    c.save(); // the receivers' last sequence numbers
     console.log(`${a.from} -> group ${a.group.slice(0, 10)}… (epoch ${c.directory(a.from).currentEpoch(gid)}, ${ct.length} bytes)`);
     for (const [n, r] of Object.entries(results)) console.log(`  ${n.padEnd(12)} ${r}`);
     return { bytes: ct.length, results };

@@ -6,3 +6,4 @@ export * as ecies from "./ecies";
 export * as bls from "./bls";
 export * as shamir from "./shamir";
 export * as bloom from "./bloom";
+export * as schnorr from "./schnorr";

@@ -6,6 +6,7 @@
 import { equalBytes, toHex } from "../../crypto/bytes";
 import type { ContentStore } from "../../storage/content-store";
 import { RsmsRejectedError } from "./errors";
+import { ContentCorruptedError, ContentNotFoundError, InvalidCidError, IpfsUnreachableError } from "../../storage/errors";
 import { RsmsLedger, TxInfo } from "./ledger";
 import { Role } from "./messages";
 import { JoinRecord, Msrp, VerifiedJoin } from "./msrp";
@@ -102,19 +103,34 @@ export async function publishFilter(
 
 /**
  * Loads the pool's published filters the RPM does not have yet, each checked against its root.
+ *
+ * One bad epoch does not block the pool: an epoch whose bytes do not match its on-chain root (or
+ * whose CID is invalid or its content corrupt) is quarantined (`rpm.quarantinedEpochs`, not fetched
+ * again) and the other epochs are loaded; an epoch whose content cannot be fetched right now is
+ * skipped and retried at the next sync. RNs listed only in such an epoch get NOT_IN_FILTER.
  * @returns the number of filters loaded
- * @throws RsmsRejectedError(FILTER_ROOT_MISMATCH), content-store errors
+ * @throws RsmsRejectedError(UNKNOWN_POOL); any other error of the chain or the store
  */
 export async function syncFilters(ctx: RsmsContext, rpm: ResourcePoolManager): Promise<number> {
   const pool = await ctx.ledger.pool(rpm.poolId);
   if (!pool) throw new RsmsRejectedError("UNKNOWN_POOL", `syncFilters: pool ${rpm.poolId} is not on-chain`);
-  const have = new Set(rpm.loadedEpochs);
+  const have = new Set([...rpm.loadedEpochs, ...rpm.quarantinedEpochs.keys()]);
   let n = 0;
   for (let epoch = 0; epoch < pool.epochs; epoch++) {
     if (have.has(epoch)) continue;
     const f = await ctx.ledger.filterAt(rpm.poolId, epoch);
-    rpm.addFilter(epoch, await ctx.store.get(f.cid), f.root);
-    n++;
+    try {
+      rpm.addFilter(epoch, await ctx.store.get(f.cid), f.root);
+      n++;
+    } catch (e) {
+      if (
+        (e instanceof RsmsRejectedError && e.reason === "FILTER_ROOT_MISMATCH") ||
+        e instanceof ContentCorruptedError ||
+        e instanceof InvalidCidError
+      )
+        rpm.quarantine(epoch, (e as Error).message);
+      else if (!(e instanceof ContentNotFoundError || e instanceof IpfsUnreachableError)) throw e;
+    }
   }
   return n;
 }

@@ -8,7 +8,7 @@ import type { ServiceGroupRegistry } from "../../../typechain-types";
 import { fromHex, toHex } from "../../crypto/bytes";
 import { Point, decodePoint, encodePoint } from "../../crypto/group";
 import { AgentStateError } from "./errors";
-import { GroupChainView, GroupParty } from "./group";
+import { GroupChainView, GroupParty, GroupPartyInfo } from "./group";
 import type { TxInfo } from "./ledger";
 import type { Msrp } from "./msrp";
 
@@ -147,6 +147,7 @@ export async function rekeyServiceGroup(
   keys: Uint8Array[];
   tx: TxInfo;
   messages: Map<string, Uint8Array>;
+  roster: GroupPartyInfo[];
   bytesPerParty: number;
 }> {
   const r = msrp.rekeyGroup(a.groupId, a.evict ?? [], a.add ?? []);
@@ -161,8 +162,7 @@ export async function rekeyServiceGroup(
   msrp.commitRekey(a.groupId, r.epoch, r.members);
   const view = await ledger.view(a.groupId);
   const info = msrp.groupInfo(a.groupId);
-  const memberPids = [info.user, ...info.members.map((m) => m.name)].map((n, i) => (i === 0 ? directory(n).pid : info.members[i - 1].pid));
   const parties = [directory(info.user), ...info.members.map((m) => directory(m.name))];
-  const keys = parties.map((p) => p.acceptRekey(r.messages.get(toHex(p.pid))!, view, memberPids));
-  return { epoch: r.epoch, parties, keys, tx, messages: r.messages, bytesPerParty: [...r.messages.values()][0].length };
+  const keys = parties.map((p) => p.acceptRekey(r.messages.get(toHex(p.pid))!, view, r.roster));
+  return { epoch: r.epoch, parties, keys, tx, messages: r.messages, roster: r.roster, bytesPerParty: [...r.messages.values()][0].length };
 }

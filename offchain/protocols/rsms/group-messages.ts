@@ -4,11 +4,15 @@
  *
  * | message        | from -> to            | fields                                                        | bytes |
  * |----------------|-----------------------|---------------------------------------------------------------|------:|
- * | Allocation     | MSRP -> Party_i       | gid, epoch, n, PIDs (n x 32), Feldman A_0..A_{n-1} (n x 33), Enc_PK_i(f(x_i)) (82) | 122 + 65n |
+ * | Allocation     | MSRP -> Party_i       | gid, epoch, n, PIDs (n x 32), PKs (n x 33), Feldman A_0..A_{n-1} (n x 33), Enc_PK_i(f(x_i)) (82) | 122 + 98n |
  * | Membership     | Party_i -> all        | gid, epoch, i, Y_i = f(x_i)P, Schnorr proof (R, z)            | 138 |
- * | KeyShare       | Party_i -> Party_j    | gid, epoch, i, j, f(x_i) xor KDF(f(x_i) f(x_j) P)             |  76 |
+ * | KeyShare       | Party_i -> Party_j    | gid, epoch, i, j, f(x_i) xor KDF(f(x_i) f(x_j) P), Schnorr sig_i (65) | 139 |
  * | Rekey          | MSRP -> Party_i       | gid, epoch, Enc_PK_i(s_epoch) (82)                            | 120 |
- * | Channel        | member -> members     | gid, epoch, sender PID, nonce (24), XChaCha20-Poly1305 ct     | 94 + |m| + 16 |
+ * | Channel        | member -> members     | gid, epoch, sender PID, seq u64, nonce (24), XChaCha20-Poly1305 ct, Schnorr sig (65) | 167 + |m| + 16 |
+ *
+ * The PKs in an Allocation are the roster the channel signatures are checked against; the sealed
+ * share's associated data binds them (only the MSRP, which knows f, can seal a share consistent
+ * with the on-chain commitments), so a relay cannot substitute a key.
  */
 import { concat } from "../../crypto/bytes";
 import { POINT_BYTES, Point, decodePoint, encodePoint } from "../../crypto/group";
@@ -19,11 +23,28 @@ import { RSMS_WIRE_VERSION } from "./messages";
 /** Group message type bytes (disjoint from the join messages'). */
 export const GroupMsgType = { Allocation: 0x10, Membership: 0x11, KeyShare: 0x12, Rekey: 0x13, Channel: 0x14 } as const;
 
-export type Allocation = { groupId: Uint8Array; epoch: number; pids: Uint8Array[]; commitments: Point[]; sealed: Uint8Array };
+export type Allocation = {
+  groupId: Uint8Array;
+  epoch: number;
+  pids: Uint8Array[];
+  pks: Point[];
+  commitments: Point[];
+  sealed: Uint8Array;
+};
 export type Membership = { groupId: Uint8Array; epoch: number; index: number; Y: Point; R: Point; z: Uint8Array };
-export type KeyShare = { groupId: Uint8Array; epoch: number; from: number; to: number; masked: Uint8Array };
+export type KeyShare = { groupId: Uint8Array; epoch: number; from: number; to: number; masked: Uint8Array; sig: Uint8Array };
 export type Rekey = { groupId: Uint8Array; epoch: number; sealed: Uint8Array };
-export type Channel = { groupId: Uint8Array; epoch: number; sender: Uint8Array; nonce: Uint8Array; ct: Uint8Array };
+export type Channel = {
+  groupId: Uint8Array;
+  epoch: number;
+  sender: Uint8Array;
+  /** the sender's sequence number in this epoch, from 1, strictly increasing */
+  seq: bigint;
+  nonce: Uint8Array;
+  ct: Uint8Array;
+  /** the sender's Schnorr signature over header || ct */
+  sig: Uint8Array;
+};
 
 /** The framing of a group message up to (not including) its type-specific fields. */
 function head(type: number, groupId: Uint8Array, epoch: number): Uint8Array {
@@ -78,10 +99,12 @@ class Cursor {
 export function encodeAllocation(m: Allocation): Uint8Array {
   if (m.pids.length !== m.commitments.length)
     throw new MalformedMessageError("encodeAllocation: one commitment per party is needed (degree N for N+1 parties)");
+  if (m.pids.length !== m.pks.length) throw new MalformedMessageError("encodeAllocation: one public key per party is needed");
   return concat(
     head(GroupMsgType.Allocation, m.groupId, m.epoch),
     u16(m.pids.length),
     ...m.pids,
+    ...m.pks.map(encodePoint),
     ...m.commitments.map(encodePoint),
     m.sealed,
   );
@@ -93,10 +116,11 @@ export function decodeAllocation(b: Uint8Array): Allocation {
   const n = c.u16();
   if (n < 2) throw new MalformedMessageError("decodeAllocation: a group has at least two parties");
   const pids = Array.from({ length: n }, () => c.take(32));
+  const pks = Array.from({ length: n }, () => c.point());
   const commitments = Array.from({ length: n }, () => c.point());
   const sealed = c.take(32 + ECIES_OVERHEAD);
   c.end();
-  return { groupId, epoch, pids, commitments, sealed };
+  return { groupId, epoch, pids, pks, commitments, sealed };
 }
 
 export function encodeMembership(m: Membership): Uint8Array {
@@ -109,12 +133,17 @@ export function decodeMembership(b: Uint8Array): Membership {
   return m;
 }
 
-export function encodeKeyShare(m: KeyShare): Uint8Array {
+/** What the sender of a KeyShare signs: every byte before the signature. */
+export function keyShareSigned(m: Omit<KeyShare, "sig">): Uint8Array {
   return concat(head(GroupMsgType.KeyShare, m.groupId, m.epoch), u16(m.from), u16(m.to), m.masked);
+}
+export function encodeKeyShare(m: KeyShare): Uint8Array {
+  if (m.sig.length !== POINT_BYTES + 32) throw new MalformedMessageError(`encodeKeyShare: the signature must be ${POINT_BYTES + 32} bytes`);
+  return concat(keyShareSigned(m), m.sig);
 }
 export function decodeKeyShare(b: Uint8Array): KeyShare {
   const c = new Cursor(b, "decodeKeyShare", GroupMsgType.KeyShare);
-  const m = { groupId: c.take(32), epoch: c.u32(), from: c.u16(), to: c.u16(), masked: c.take(32) };
+  const m = { groupId: c.take(32), epoch: c.u32(), from: c.u16(), to: c.u16(), masked: c.take(32), sig: c.take(POINT_BYTES + 32) };
   c.end();
   return m;
 }
@@ -129,26 +158,47 @@ export function decodeRekey(b: Uint8Array): Rekey {
   return m;
 }
 
-/** The authenticated header of a channel message (everything before the ciphertext). */
-export function channelHeader(m: Omit<Channel, "ct">): Uint8Array {
+function u64(n: bigint): Uint8Array {
+  if (typeof n !== "bigint" || n < 0n || n >= 1n << 64n) throw new MalformedMessageError(`channel: ${n} is not a u64`);
+  const b = new Uint8Array(8);
+  new DataView(b.buffer).setBigUint64(0, n);
+  return b;
+}
+
+/** Byte length of a channel signature (Schnorr R || z). */
+export const CHANNEL_SIG_BYTES = POINT_BYTES + 32;
+
+/** The AEAD-authenticated header of a channel message (everything before the ciphertext). */
+export function channelHeader(m: Omit<Channel, "ct" | "sig">): Uint8Array {
   if (m.sender.length !== 32 || m.nonce.length !== 24) throw new MalformedMessageError("channel: sender must be 32 bytes and nonce 24");
-  return concat(head(GroupMsgType.Channel, m.groupId, m.epoch), m.sender, m.nonce);
+  return concat(head(GroupMsgType.Channel, m.groupId, m.epoch), m.sender, u64(m.seq), m.nonce);
+}
+/** What the sender signs: header || ct. */
+export function channelSigned(m: Omit<Channel, "sig">): Uint8Array {
+  return concat(channelHeader(m), m.ct);
 }
 export function encodeChannel(m: Channel): Uint8Array {
-  return concat(channelHeader(m), m.ct);
+  if (m.sig.length !== CHANNEL_SIG_BYTES) throw new MalformedMessageError(`channel: signature must be ${CHANNEL_SIG_BYTES} bytes`);
+  return concat(channelSigned(m), m.sig);
 }
 export function decodeChannel(b: Uint8Array): Channel {
   const c = new Cursor(b, "decodeChannel", GroupMsgType.Channel);
-  const m = { groupId: c.take(32), epoch: c.u32(), sender: c.take(32), nonce: c.take(24) };
-  const ct = c.take(b.length - c.off);
-  if (ct.length < 16) throw new MalformedMessageError("decodeChannel: ciphertext shorter than its tag");
-  return { ...m, ct };
+  const m = {
+    groupId: c.take(32),
+    epoch: c.u32(),
+    sender: c.take(32),
+    seq: new DataView(c.take(8).buffer).getBigUint64(0),
+    nonce: c.take(24),
+  };
+  if (b.length - c.off < 16 + CHANNEL_SIG_BYTES) throw new MalformedMessageError("decodeChannel: ciphertext shorter than its tag");
+  const ct = c.take(b.length - c.off - CHANNEL_SIG_BYTES);
+  return { ...m, ct, sig: c.take(CHANNEL_SIG_BYTES) };
 }
 
 /** Byte sizes, for Table III. */
 export const GROUP_SIZES = {
-  allocation: (parties: number) => 2 + 32 + 4 + 2 + parties * (32 + POINT_BYTES) + 32 + ECIES_OVERHEAD,
+  allocation: (parties: number) => 2 + 32 + 4 + 2 + parties * (32 + 2 * POINT_BYTES) + 32 + ECIES_OVERHEAD,
   membership: 2 + 32 + 4 + 2 + 2 * POINT_BYTES + 32,
-  keyShare: 2 + 32 + 4 + 2 + 2 + 32,
+  keyShare: 2 + 32 + 4 + 2 + 2 + 32 + POINT_BYTES + 32,
   rekey: 2 + 32 + 4 + 32 + ECIES_OVERHEAD,
 } as const;

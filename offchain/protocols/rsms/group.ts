@@ -17,6 +17,12 @@
  *                              s_new <-$ Z_q* instead, commits Q_new on-chain with epoch + 1 and sends
  *                              Enc_PK_i(s_new) (bound to gid, epoch, PID_i) to the remaining and added
  *                              members only, who check s_new*P = Q_new (docs/specs/rsms-group.md).
+ *   Key shares are signed by their sender, so a share altered in transit names nobody and a signed
+ *   bad share names its sender (sound blame)                                                   [metatrust]
+ *   Channel:                   live traffic under the current epoch only; each message carries the
+ *                              sender's sequence number and its Schnorr signature (non-repudiation,
+ *                              §III.D.2), checked against the roster the MSRP's sealed share or key
+ *                              vouches for                                                        [metatrust]
  */
 import { xchacha20poly1305 } from "@noble/ciphers/chacha.js";
 import { hkdf } from "@noble/hashes/hkdf.js";
@@ -40,11 +46,14 @@ import {
   randomScalar,
 } from "../../crypto/group";
 import { H2, H3, hashToScalar } from "../../crypto/hash";
+import { schnorrSign, schnorrVerify } from "../../crypto/schnorr";
 import { evaluate, lagrangeCoefficients, randomPolynomial } from "../../crypto/shamir";
 import { MetatrustError } from "../../errors";
 import { AgentStateError, MalformedMessageError } from "./errors";
 import {
   channelHeader,
+  channelSigned,
+  keyShareSigned,
   decodeAllocation,
   decodeChannel,
   decodeKeyShare,
@@ -72,7 +81,9 @@ export type GroupFailure =
   /** A message this party already processed (replayed or duplicated): refused, nothing changes. */
   | "REPLAYED"
   /** A channel message that does not open under this epoch's key. */
-  | "CHANNEL_REJECTED";
+  | "CHANNEL_REJECTED"
+  /** A channel message not signed by the member its sender field names. */
+  | "FORGED_SENDER";
 
 /** A group protocol step failed; `parties` names the PIDs at fault when they can be identified. */
 export class GroupAuthenticationError extends MetatrustError {
@@ -103,8 +114,21 @@ export type Dealing = {
 /** The chain's view of a group, which every party checks messages against. */
 export type GroupChainView = { epoch: number; Q: Point; commitmentsHash: Uint8Array };
 
-const SHARE_AAD = (gid: Uint8Array, epoch: number, pid: Uint8Array) => concat(toBytes(`RSMS-V1-GROUP-SHARE/${epoch}/`), gid, pid);
-const REKEY_AAD = (gid: Uint8Array, epoch: number, pid: Uint8Array) => concat(toBytes(`RSMS-V1-GROUP-REKEY/${epoch}/`), gid, pid);
+const SHARE_AAD = (gid: Uint8Array, epoch: number, pid: Uint8Array, roster: Uint8Array) =>
+  concat(toBytes(`RSMS-V1-GROUP-SHARE/${epoch}/`), gid, pid, roster);
+const REKEY_AAD = (gid: Uint8Array, epoch: number, pid: Uint8Array, roster: Uint8Array) =>
+  concat(toBytes(`RSMS-V1-GROUP-REKEY/${epoch}/`), gid, pid, roster);
+const CHANNEL_DST = "METATRUST-V1-RSMS-GROUP-CHANNEL";
+const KEYSHARE_DST = "METATRUST-V1-RSMS-GROUP-KEYSHARE";
+
+/**
+ * keccak256(PID_0 || ... || PID_n || PK_0 || ... || PK_n): the roster a dealing or an update
+ * vouches for. It enters the associated data of every sealed share and key, so the roster a party
+ * checks channel signatures against is the MSRP's.
+ */
+export function rosterHash(parties: GroupPartyInfo[]): Uint8Array {
+  return keccak_256(concat(...parties.map((p) => p.pid), ...parties.map((p) => encodePoint(p.pk))));
+}
 const POK_DST = "METATRUST-V1-RSMS-GROUP-POK";
 const KEY_INFO = "METATRUST-V1-RSMS-GROUP-KEY";
 
@@ -155,23 +179,30 @@ export function dealGroup(msk: bigint, groupId: Uint8Array, epoch: number, parti
   // A zero coefficient has no commitment point; redraw it (probability 2^-256 per coefficient).
   for (let k = 1; k < f.length; k++) while (f[k] === 0n) f[k] = randomScalar();
   const commitments = f.map((a) => mulBase(a));
+  const roster = rosterHash(parties);
   const allocations = parties.map((p, i) =>
     encodeAllocation({
       groupId,
       epoch,
       pids,
       commitments,
-      sealed: eciesEncrypt(p.pk, encodeScalar(evaluate(f, xs[i])), SHARE_AAD(groupId, epoch, p.pid)),
+      pks: parties.map((q) => q.pk),
+      sealed: eciesEncrypt(p.pk, encodeScalar(evaluate(f, xs[i])), SHARE_AAD(groupId, epoch, p.pid, roster)),
     }),
   );
   return { groupId, epoch, s: key, Q: commitments[0], commitments, commitmentsHash: commitmentsHash(commitments), allocations };
 }
 
 /**
- * The MSRP's key update message for one member (§IV.B.2.c step 1, with a fresh s).
+ * The MSRP's key update message for one member (§IV.B.2.c step 1, with a fresh s), bound to the
+ * new epoch's roster (the user first, then the RNs).
  */
-export function rekeyMessage(groupId: Uint8Array, epoch: number, s: bigint, member: GroupPartyInfo): Uint8Array {
-  return encodeRekey({ groupId, epoch, sealed: eciesEncrypt(member.pk, encodeScalar(s), REKEY_AAD(groupId, epoch, member.pid)) });
+export function rekeyMessage(groupId: Uint8Array, epoch: number, s: bigint, member: GroupPartyInfo, roster: GroupPartyInfo[]): Uint8Array {
+  return encodeRekey({
+    groupId,
+    epoch,
+    sealed: eciesEncrypt(member.pk, encodeScalar(s), REKEY_AAD(groupId, epoch, member.pid, rosterHash(roster))),
+  });
 }
 
 /**
@@ -207,6 +238,12 @@ type GroupState = {
   keys: Map<number, Uint8Array>;
   /** f(x_i) * Y_j per party j: the same point masks i -> j and j -> i, so it is computed once. */
   dh: Map<number, Point>;
+  /** the roster (PIDs and PKs) of every epoch this party held, for channel signatures */
+  rosters: Map<number, GroupPartyInfo[]>;
+  /** the last sequence number this party sent in the current epoch */
+  sent: bigint;
+  /** the highest sequence number accepted from each sender (PID hex) in the current epoch */
+  seen: Map<string, bigint>;
 };
 
 /** A party of service groups: the user or an RN, with its long-term key and its groups. */
@@ -267,7 +304,8 @@ export class GroupParty {
         `${this.name}: the dealt commitments do not match Q and the commitments hash on-chain`,
       );
     }
-    const share = decodeScalar(eciesDecrypt(this.sk, a.sealed, SHARE_AAD(a.groupId, a.epoch, this.pid)));
+    const roster = a.pids.map((pid, i) => ({ pid, pk: a.pks[i] }));
+    const share = decodeScalar(eciesDecrypt(this.sk, a.sealed, SHARE_AAD(a.groupId, a.epoch, this.pid, rosterHash(roster))));
     const xs = partyXs(a.pids);
     if (!mulBase(share).equals(feldmanEval(a.commitments, xs[index]))) {
       throw new GroupAuthenticationError(
@@ -283,6 +321,9 @@ export class GroupParty {
       epoch: a.epoch,
       index,
       pids: a.pids,
+      rosters: new Map([...(known?.rosters ?? []), [a.epoch, roster]]),
+      sent: 0n,
+      seen: new Map(),
       xs,
       commitments: a.commitments,
       Q: chain.Q,
@@ -388,7 +429,8 @@ export class GroupParty {
     for (let j = 0; j < g.pids.length; j++) {
       if (j === g.index) continue;
       const mask = this.mask(g, g.index, j, this.dhWith(g, j));
-      out.set(j, encodeKeyShare({ groupId: g.groupId, epoch: g.epoch, from: g.index, to: j, masked: xor(encodeScalar(g.share), mask) }));
+      const fields = { groupId: g.groupId, epoch: g.epoch, from: g.index, to: j, masked: xor(encodeScalar(g.share), mask) };
+      out.set(j, encodeKeyShare({ ...fields, sig: schnorrSign(this.sk, KEYSHARE_DST, keyShareSigned(fields)) }));
     }
     return out;
   }
@@ -419,6 +461,7 @@ export class GroupParty {
     shares[g.index] = g.share;
     const bad: string[] = [];
     const seen = new Set<number>();
+    const roster = g.rosters.get(g.epoch);
     for (const raw of messages) {
       const m = decodeKeyShare(raw);
       if (!equalBytes(m.groupId, g.groupId) || m.epoch !== g.epoch || m.to !== g.index)
@@ -426,6 +469,13 @@ export class GroupParty {
       if (m.from >= g.pids.length || m.from === g.index) throw new MalformedMessageError(`${this.name}: key share from index ${m.from}`);
       if (seen.has(m.from)) throw new GroupAuthenticationError("REPLAYED", `${this.name}: two key shares from party ${m.from}`);
       seen.add(m.from);
+      // Blame is sound: a share is held against its sender only if the sender signed it. An
+      // unsigned or altered one is a network fault, refused without naming anybody.
+      if (!roster || !schnorrVerify(roster[m.from].pk, KEYSHARE_DST, keyShareSigned(m), m.sig))
+        throw new GroupAuthenticationError(
+          "FORGED_SENDER",
+          `${this.name}: the key share from party ${m.from} is not signed by it (altered in transit); nobody is blamed`,
+        );
       const y = bytesToNumberBE(xor(m.masked, this.mask(g, m.from, g.index, this.dhWith(g, m.from))));
       if (y === 0n || y >= ORDER || !mulBase(y).equals(g.Ys[m.from])) bad.push(toHex(g.pids[m.from]));
       else shares[m.from] = y;
@@ -454,17 +504,19 @@ export class GroupParty {
   /**
    * Key update (§IV.B.2.c step 2): opens Enc_PK(s_new) for the next epoch and checks
    * s_new*P = Q_new on-chain. A replayed old update (epoch not newer) is rejected.
-   * @param members - the PIDs of the new epoch (for the party list); this party must be one
+   * @param roster - PIDs and PKs of the new epoch, the user first (bound by the sealed key's
+   *   associated data: a roster other than the MSRP's does not open); this party must be in it
    * @throws GroupAuthenticationError(STALE_EPOCH | KEY_MISMATCH), DecryptionError
    */
-  acceptRekey(message: Uint8Array, chain: GroupChainView, members: Uint8Array[]): Uint8Array {
+  acceptRekey(message: Uint8Array, chain: GroupChainView, roster: GroupPartyInfo[]): Uint8Array {
+    const members = roster.map((p) => p.pid);
     const m = decodeRekey(message);
     const g = this.groups.get(toHex(m.groupId));
     if (m.epoch !== chain.epoch)
       throw new GroupAuthenticationError("STALE_EPOCH", `${this.name}: update for epoch ${m.epoch}, chain is at ${chain.epoch}`);
     if (g && m.epoch <= g.epoch)
       throw new GroupAuthenticationError("STALE_EPOCH", `${this.name}: update for epoch ${m.epoch}, I am at ${g.epoch} (replay)`);
-    const s = decodeScalar(eciesDecrypt(this.sk, m.sealed, REKEY_AAD(m.groupId, m.epoch, this.pid)));
+    const s = decodeScalar(eciesDecrypt(this.sk, m.sealed, REKEY_AAD(m.groupId, m.epoch, this.pid, rosterHash(roster))));
     if (!mulBase(s).equals(chain.Q)) throw new GroupAuthenticationError("KEY_MISMATCH", `${this.name}: s_new*P != Q_new on-chain`);
     const index = members.findIndex((p) => equalBytes(p, this.pid));
     if (index < 0) throw new AgentStateError(`${this.name}: not a member of the new epoch`);
@@ -476,6 +528,9 @@ export class GroupParty {
       epoch: m.epoch,
       index,
       pids: members,
+      rosters: new Map([...(g?.rosters ?? []), [m.epoch, roster.map((p) => ({ pid: Uint8Array.from(p.pid), pk: p.pk }))]]),
+      sent: 0n,
+      seen: new Map(),
       xs: partyXs(members),
       commitments: [chain.Q],
       Q: chain.Q,
@@ -489,7 +544,9 @@ export class GroupParty {
   }
 
   /**
-   * Encrypts a service message on the group channel under the current epoch's key.
+   * Encrypts a service message on the group channel under the current epoch's key, with this
+   * party's next sequence number, and signs header || ct with its long-term key (non-repudiation,
+   * §III.D.2).
    * @returns the Channel message
    */
   seal(groupId: Uint8Array, plaintext: Uint8Array): Uint8Array {
@@ -497,23 +554,24 @@ export class GroupParty {
     const key = g.keys.get(g.epoch);
     if (!key) throw new AgentStateError(`${this.name}: no key for epoch ${g.epoch} yet`);
     const nonce = randomBytes(24);
-    const header = channelHeader({ groupId: g.groupId, epoch: g.epoch, sender: this.pid, nonce });
-    return encodeChannel({
-      groupId: g.groupId,
-      epoch: g.epoch,
-      sender: this.pid,
-      nonce,
-      ct: xchacha20poly1305(key, nonce, header).encrypt(plaintext),
-    });
+    const seq = g.sent + 1n;
+    const fields = { groupId: g.groupId, epoch: g.epoch, sender: this.pid, seq, nonce };
+    const ct = xchacha20poly1305(key, nonce, channelHeader(fields)).encrypt(plaintext);
+    const sig = schnorrSign(this.sk, CHANNEL_DST, channelSigned({ ...fields, ct }));
+    g.sent = seq;
+    return encodeChannel({ ...fields, ct, sig });
   }
 
   /**
    * Decrypts live traffic: a channel message of the group's *current* epoch only. A message
    * sealed under a retired epoch key (e.g. by a member evicted at the last rekey, who still holds
    * that key) is refused; reading old traffic is {@link openArchived}.
-   * @throws GroupAuthenticationError(CHANNEL_REJECTED) for another epoch, without the key, or on any tampering
+   * The sender must be in the epoch's roster and have signed the message with its key
+   * (`FORGED_SENDER` otherwise), and its sequence number must be above the last one accepted from
+   * it in this epoch (`REPLAYED` otherwise: replays and reordered old messages are refused).
+   * @throws GroupAuthenticationError(CHANNEL_REJECTED | FORGED_SENDER | REPLAYED); nothing changes on a throw
    */
-  open(message: Uint8Array): { sender: string; epoch: number; plaintext: Uint8Array } {
+  open(message: Uint8Array): { sender: string; epoch: number; seq: bigint; plaintext: Uint8Array } {
     const m = decodeChannel(message);
     const g = this.groups.get(toHex(m.groupId));
     if (g && m.epoch !== g.epoch)
@@ -521,7 +579,16 @@ export class GroupParty {
         "CHANNEL_REJECTED",
         `${this.name}: live traffic is accepted under the current epoch ${g.epoch} only, not ${m.epoch} (old traffic: openArchived)`,
       );
-    return this.decrypt(m);
+    const out = this.decrypt(m);
+    const last = g!.seen.get(out.sender) ?? 0n;
+    if (m.seq <= last)
+      throw new GroupAuthenticationError(
+        "REPLAYED",
+        `${this.name}: sequence number ${m.seq} from ${out.sender} is not above the last accepted, ${last}`,
+        [out.sender],
+      );
+    g!.seen.set(out.sender, m.seq);
+    return out;
   }
 
   /**
@@ -529,7 +596,7 @@ export class GroupParty {
    * live traffic: anyone who held that key (an evicted member) can still seal under it.
    * @throws GroupAuthenticationError(CHANNEL_REJECTED) for the current epoch, without the key, or on any tampering
    */
-  openArchived(message: Uint8Array): { sender: string; epoch: number; plaintext: Uint8Array } {
+  openArchived(message: Uint8Array): { sender: string; epoch: number; seq: bigint; plaintext: Uint8Array } {
     const m = decodeChannel(message);
     const g = this.groups.get(toHex(m.groupId));
     if (g && m.epoch >= g.epoch)
@@ -537,13 +604,19 @@ export class GroupParty {
     return this.decrypt(m);
   }
 
-  private decrypt(m: ReturnType<typeof decodeChannel>): { sender: string; epoch: number; plaintext: Uint8Array } {
+  private decrypt(m: ReturnType<typeof decodeChannel>): { sender: string; epoch: number; seq: bigint; plaintext: Uint8Array } {
     const g = this.groups.get(toHex(m.groupId));
     const key = g?.keys.get(m.epoch);
     if (!key) throw new GroupAuthenticationError("CHANNEL_REJECTED", `${this.name}: no key for epoch ${m.epoch} of this group`);
+    const signer = g!.rosters.get(m.epoch)?.find((p) => equalBytes(p.pid, m.sender));
+    if (!signer || !schnorrVerify(signer.pk, CHANNEL_DST, channelSigned(m), m.sig))
+      throw new GroupAuthenticationError(
+        "FORGED_SENDER",
+        `${this.name}: the channel message is not signed by ${toHex(m.sender)}${signer ? "" : ", who is not in the roster of epoch " + m.epoch}`,
+      );
     try {
       const plaintext = xchacha20poly1305(key, m.nonce, channelHeader(m)).decrypt(m.ct);
-      return { sender: toHex(m.sender), epoch: m.epoch, plaintext };
+      return { sender: toHex(m.sender), epoch: m.epoch, seq: m.seq, plaintext };
     } catch (e) {
       throw new GroupAuthenticationError("CHANNEL_REJECTED", `${this.name}: channel message does not open (${(e as Error).message})`);
     }
@@ -560,6 +633,9 @@ export class GroupParty {
         Q: toHex(encodePoint(g.Q)),
         share: toHex(encodeScalar(g.share)),
         keys: Object.fromEntries([...g.keys].map(([e, k]) => [e, toHex(k)])),
+        rosters: Object.fromEntries([...g.rosters].map(([e, r]) => [e, r.map((p) => [toHex(p.pid), toHex(encodePoint(p.pk))])])),
+        sent: g.sent.toString(),
+        seen: Object.fromEntries([...g.seen].map(([k, v]) => [k, v.toString()])),
       };
     }
     return { name: this.name, pid: toHex(this.pid), sk: toHex(encodeScalar(this.sk)), groups };
@@ -584,6 +660,14 @@ export class GroupParty {
         authenticated: true,
         keys: new Map(Object.entries(raw.keys as Record<string, string>).map(([e, k]) => [Number(e), fromHex(k, 32)])),
         dh: new Map(),
+        rosters: new Map(
+          Object.entries((raw.rosters ?? {}) as Record<string, [string, string][]>).map(([e, r]) => [
+            Number(e),
+            r.map(([pid, pk]) => ({ pid: fromHex(pid, 32), pk: decodePoint(fromHex(pk, 33)) })),
+          ]),
+        ),
+        sent: BigInt(String(raw.sent ?? "0")),
+        seen: new Map(Object.entries((raw.seen ?? {}) as Record<string, string>).map(([k, v]) => [k, BigInt(v)])),
       });
     }
     return p;

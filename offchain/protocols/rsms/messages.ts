@@ -6,17 +6,21 @@
  * | message            | from -> to   | fields                                        | bytes |
  * |--------------------|--------------|-----------------------------------------------|------:|
  * | JoinRequest        | RN -> RPM    | c1 (33) c2 (32) PID_k (32)                    |    99 |
- * | JoinForward        | RPM -> MSRP  | poolId u32, Enc_PKpub(a' || PID_k) (64 + 50)  |   120 |
+ * | JoinForward        | RPM -> MSRP  | poolId u32, Enc_PKpub(a' || PID_k) (64 + 50), sig_RPM (65) | 185 |
  * | JoinReply          | RPM -> RN    | A (33)                                        |    35 |
  * | ReauthRequest      | RN -> RPM_Y  | c1 (33) c2 (64) PID_k (32) PID_{k+1} (32)     |   163 |
- * | ReauthForward      | RPM_Y -> MSRP| poolId u32, PID_{k+1} (32), Enc_PKpub(a'_{k+1}) (32 + 50) | 120 |
+ * | ReauthForward      | RPM_Y -> MSRP| poolId u32, PID_{k+1} (32), Enc_PKpub(a'_{k+1}) (32 + 50), sig_RPM (65) | 185 |
  * | ReauthReply        | RPM_Y -> RN  | A (33)                                        |    35 |
  * | Registration       | RN/RPM/User -> MSRP | role u8, poolId u32, Enc_PKpub(RID)    | 8 + |RID| + 50 |
+ *
+ * sig_RPM is a Schnorr signature (offchain/crypto/schnorr.ts) by sk_RPM over every byte before
+ * it: the MSRP accepts a forward only from the RPM of the pool it names (issue 13, item 6).
  */
 import { concat } from "../../crypto/bytes";
 import { POINT_BYTES, Point, decodePoint, encodePoint } from "../../crypto/group";
 import { ECIES_OVERHEAD } from "../../crypto/ecies";
 import { PID_BYTES } from "../../crypto/hash";
+import { SCHNORR_BYTES } from "../../crypto/schnorr";
 import { MalformedMessageError } from "./errors";
 
 /** Wire version of every RSMS message. */
@@ -45,10 +49,10 @@ function label(s: string): Uint8Array {
 }
 
 export type JoinRequest = { c1: Point; c2: Uint8Array; pid: Uint8Array };
-export type JoinForward = { poolId: number; sealed: Uint8Array };
+export type JoinForward = { poolId: number; sealed: Uint8Array; sig: Uint8Array };
 export type Reply = { A: Point };
 export type ReauthRequest = { c1: Point; c2: Uint8Array; pid: Uint8Array; nextPid: Uint8Array };
-export type ReauthForward = { poolId: number; nextPid: Uint8Array; sealed: Uint8Array };
+export type ReauthForward = { poolId: number; nextPid: Uint8Array; sealed: Uint8Array; sig: Uint8Array };
 /** Registration roles. */
 export const Role = { RPM: 1, RN: 2, User: 3 } as const;
 export type Registration = { role: number; poolId: number; sealed: Uint8Array };
@@ -107,10 +111,10 @@ class Reader {
 /** Byte sizes of the fixed-length messages. */
 export const SIZES = {
   JoinRequest: 2 + POINT_BYTES + 32 + PID_BYTES,
-  JoinForward: 2 + 4 + 64 + ECIES_OVERHEAD,
+  JoinForward: 2 + 4 + 64 + ECIES_OVERHEAD + SCHNORR_BYTES,
   JoinReply: 2 + POINT_BYTES,
   ReauthRequest: 2 + POINT_BYTES + 64 + 2 * PID_BYTES,
-  ReauthForward: 2 + 4 + PID_BYTES + 32 + ECIES_OVERHEAD,
+  ReauthForward: 2 + 4 + PID_BYTES + 32 + ECIES_OVERHEAD + SCHNORR_BYTES,
   ReauthReply: 2 + POINT_BYTES,
 } as const;
 
@@ -122,12 +126,21 @@ export function decodeJoinRequest(b: Uint8Array): JoinRequest {
   return { c1: r.point(), c2: r.bytes(32), pid: r.bytes(PID_BYTES) };
 }
 
-export function encodeJoinForward(m: JoinForward): Uint8Array {
+/** What the RPM signs in a JoinForward: every byte before the signature. */
+export function joinForwardSigned(m: Omit<JoinForward, "sig">): Uint8Array {
   return concat(header(MsgType.JoinForward), u32(m.poolId), m.sealed);
+}
+function checkSig(fn: string, sig: Uint8Array): Uint8Array {
+  if (!(sig instanceof Uint8Array) || sig.length !== SCHNORR_BYTES)
+    throw new MalformedMessageError(`${fn}: the RPM's signature must be ${SCHNORR_BYTES} bytes`);
+  return sig;
+}
+export function encodeJoinForward(m: JoinForward): Uint8Array {
+  return concat(joinForwardSigned(m), checkSig("encodeJoinForward", m.sig));
 }
 export function decodeJoinForward(b: Uint8Array): JoinForward {
   const r = new Reader(b, "decodeJoinForward", MsgType.JoinForward, SIZES.JoinForward);
-  return { poolId: r.u32(), sealed: r.rest() };
+  return { poolId: r.u32(), sealed: r.bytes(64 + ECIES_OVERHEAD), sig: r.rest() };
 }
 
 function encodeReply(type: number, m: Reply): Uint8Array {
@@ -150,12 +163,16 @@ export function decodeReauthRequest(b: Uint8Array): ReauthRequest {
   return { c1: r.point(), c2: r.bytes(64), pid: r.bytes(PID_BYTES), nextPid: r.bytes(PID_BYTES) };
 }
 
-export function encodeReauthForward(m: ReauthForward): Uint8Array {
+/** What the RPM signs in a ReauthForward: every byte before the signature. */
+export function reauthForwardSigned(m: Omit<ReauthForward, "sig">): Uint8Array {
   return concat(header(MsgType.ReauthForward), u32(m.poolId), m.nextPid, m.sealed);
+}
+export function encodeReauthForward(m: ReauthForward): Uint8Array {
+  return concat(reauthForwardSigned(m), checkSig("encodeReauthForward", m.sig));
 }
 export function decodeReauthForward(b: Uint8Array): ReauthForward {
   const r = new Reader(b, "decodeReauthForward", MsgType.ReauthForward, SIZES.ReauthForward);
-  return { poolId: r.u32(), nextPid: r.bytes(PID_BYTES), sealed: r.rest() };
+  return { poolId: r.u32(), nextPid: r.bytes(PID_BYTES), sealed: r.bytes(32 + ECIES_OVERHEAD), sig: r.rest() };
 }
 
 export function encodeRegistration(m: Registration): Uint8Array {

@@ -18,12 +18,23 @@ import { keccak_256 } from "@noble/hashes/sha3.js";
 import { BloomFilter } from "../../crypto/bloom";
 import { bytesToNumberBE, equalBytes, fromHex, toHex } from "../../crypto/bytes";
 import { eciesDecrypt, eciesEncrypt } from "../../crypto/ecies";
-import { Point, addMod, decodeScalar, encodePoint, encodeScalar, mulBase, mulMod, randomScalar } from "../../crypto/group";
+import { Point, addMod, decodePoint, decodeScalar, encodePoint, encodeScalar, mulBase, mulMod, randomScalar } from "../../crypto/group";
 import { H1, H2, H4, H6 } from "../../crypto/hash";
 import { DecryptionError } from "../../errors";
 import { AgentStateError, MalformedMessageError, RsmsRejectedError } from "./errors";
-import { AAD, Role, decodeJoinForward, decodeReauthForward, decodeRegistration, encodeRegistration } from "./messages";
-import { RsmsParams, tagOf } from "./params";
+import {
+  AAD,
+  Role,
+  decodeJoinForward,
+  decodeReauthForward,
+  decodeRegistration,
+  encodeRegistration,
+  joinForwardSigned,
+  reauthForwardSigned,
+} from "./messages";
+import { RsmsParams, poolEncryptionKey, tagOf } from "./params";
+import { schnorrVerify } from "../../crypto/schnorr";
+import { FORWARD_DST } from "./rpm";
 import { Dealing, GroupPartyInfo, dealGroup, rekeyMessage } from "./group";
 
 /** Bloom filter settings for new pool filters. */
@@ -60,6 +71,8 @@ export type MsrpRecord = {
   users: Record<string, UserEntry>;
   pending: Record<string, PendingFilter>;
   groups?: Record<string, GroupEntry>;
+  /** S_RN, the paper's set of suspicious RNs (by name): never allocated to a group again */
+  suspicious?: string[];
 };
 
 /** The MSRP agent. */
@@ -71,6 +84,8 @@ export class Msrp {
   private nextPidIndex = new Map<string, string>();
   /** name -> the key it holds in nextPidIndex, so that a rotation replaces it in O(1). */
   private nextPidOf = new Map<string, string>();
+  /** poolId -> the RPM's effective public key sk_RPM * P, derived once. */
+  private rpmKeys = new Map<number, Point>();
   private pendingFilters = new Map<number, { filter: BloomFilter; openedAt: number }>();
   private readonly pkPubEncoded: Uint8Array;
 
@@ -281,7 +296,9 @@ export class Msrp {
    * @throws RsmsRejectedError(MSRP_REJECTED) for anything but the secret issued for that PID and pool
    */
   verifyJoin(forward: Uint8Array): VerifiedJoin {
-    const { poolId, sealed } = decodeJoinForward(forward);
+    const m = decodeJoinForward(forward);
+    const { poolId, sealed } = m;
+    this.checkForwarder("verifyJoin", poolId, joinForwardSigned(m), m.sig);
     let plain: Uint8Array;
     try {
       plain = eciesDecrypt(this.msk, sealed, AAD.joinForward(poolId), this.pkPubEncoded);
@@ -314,7 +331,9 @@ export class Msrp {
    * @throws RsmsRejectedError(MSRP_REJECTED)
    */
   verifyReauth(forward: Uint8Array): VerifiedJoin {
-    const { poolId, nextPid, sealed } = decodeReauthForward(forward);
+    const m = decodeReauthForward(forward);
+    const { poolId, nextPid, sealed } = m;
+    this.checkForwarder("verifyReauth", poolId, reauthForwardSigned(m), m.sig);
     let plain: Uint8Array;
     try {
       plain = eciesDecrypt(this.msk, sealed, AAD.reauthForward(poolId), this.pkPubEncoded);
@@ -332,6 +351,23 @@ export class Msrp {
     const got = bytesToNumberBE(plain);
     if (plain.length !== 32 || got !== expected) throw new RsmsRejectedError("MSRP_REJECTED", "verifyReauth: a'_{k+1} != H4(a_k, sk_RN)");
     return { record: { pid: nextPid, tag: tagOf(expected), poolId, kind: 2 }, rn: name, recordedA: expected };
+  }
+
+  /**
+   * The forward must be signed by the RPM of the pool it names, under sk_RPM, whose public key
+   * PK_RPM + H2(PID_RPM) * PK_pub the MSRP derives from what it issued.
+   * @throws RsmsRejectedError(MSRP_REJECTED)
+   */
+  private checkForwarder(fn: string, poolId: number, signed: Uint8Array, sig: Uint8Array): void {
+    let key = this.rpmKeys.get(poolId);
+    if (!key) {
+      const e = Object.values(this.r.rpms).find((r) => r.poolId === poolId);
+      if (!e) throw new RsmsRejectedError("MSRP_REJECTED", `${fn}: unknown pool ${poolId}`);
+      key = poolEncryptionKey(this.params, decodePoint(fromHex(e.pk)), fromHex(e.pid));
+      this.rpmKeys.set(poolId, key);
+    }
+    if (!schnorrVerify(key, FORWARD_DST, signed, sig))
+      throw new RsmsRejectedError("MSRP_REJECTED", `${fn}: the forward is not signed by the RPM of pool ${poolId}`);
   }
 
   /**
@@ -434,8 +470,12 @@ export class Msrp {
     const u = this.userCredentials(user);
     const load = new Map<string, number>();
     for (const g of Object.values(this.r.groups ?? {})) for (const m of g.members) load.set(m.name, (load.get(m.name) ?? 0) + 1);
-    const rns = this.joinedRns().sort((a, b) => (load.get(a.name) ?? 0) - (load.get(b.name) ?? 0) || a.name.localeCompare(b.name));
-    if (rns.length < size) throw new AgentStateError(`requestGroup: ${size} RNs requested, only ${rns.length} have joined a pool`);
+    const suspicious = new Set(this.r.suspicious ?? []);
+    const rns = this.joinedRns()
+      .filter((r) => !suspicious.has(r.name))
+      .sort((a, b) => (load.get(a.name) ?? 0) - (load.get(b.name) ?? 0) || a.name.localeCompare(b.name));
+    if (rns.length < size)
+      throw new AgentStateError(`requestGroup: ${size} RNs requested, only ${rns.length} have joined a pool and are not suspicious`);
     const parties = [{ name: user, pid: u.pid, pk: u.pk }, ...rns.slice(0, size).map((r) => ({ name: r.name, pid: r.pid, pk: r.pk }))];
     const dealing = dealGroup(this.msk, groupId, 0, parties);
     return { dealing, parties };
@@ -474,6 +514,8 @@ export class Msrp {
     commitmentsHash: Uint8Array;
     messages: Map<string, Uint8Array>;
     members: { name: string; pid: Uint8Array }[];
+    /** the new epoch's PIDs and PKs, the user first: what every party checks channel signatures against */
+    roster: GroupPartyInfo[];
     evicted: Uint8Array[];
     added: { name: string; pid: Uint8Array }[];
   } {
@@ -484,6 +526,7 @@ export class Msrp {
     const added = add.map((name) => {
       const r = joined.get(name);
       if (!r) throw new AgentStateError(`rekeyGroup: RN "${name}" has not joined a pool`);
+      if (this.r.suspicious?.includes(name)) throw new AgentStateError(`rekeyGroup: RN "${name}" is in the set of suspicious RNs`);
       if (g.members.some((m) => m.name === name && !evictHex.has(toHex(m.pid))))
         throw new AgentStateError(`rekeyGroup: RN "${name}" is already a member`);
       return { name, pid: r.pid };
@@ -494,17 +537,25 @@ export class Msrp {
     const s = randomScalar();
     const Q = mulBase(s);
     const u = this.userCredentials(g.user);
+    const roster: GroupPartyInfo[] = [
+      { pid: u.pid, pk: u.pk },
+      ...members.map((m) => ({ pid: m.pid, pk: joined.get(m.name)?.pk ?? this.rnKey(m.name) })),
+    ];
     const messages = new Map<string, Uint8Array>();
-    messages.set(toHex(u.pid), rekeyMessage(groupId, epoch, s, { pid: u.pid, pk: u.pk }));
-    for (const m of members)
-      messages.set(toHex(m.pid), rekeyMessage(groupId, epoch, s, { pid: m.pid, pk: joined.get(m.name)?.pk ?? this.rnKey(m.name) }));
-    return { epoch, s, Q, commitmentsHash: keccak_256(encodePoint(Q)), messages, members, evicted: [...evict], added };
+    for (const p of roster) messages.set(toHex(p.pid), rekeyMessage(groupId, epoch, s, p, roster));
+    return { epoch, s, Q, commitmentsHash: keccak_256(encodePoint(Q)), messages, members, roster, evicted: [...evict], added };
   }
 
-  /** Records a rekey once it is on-chain. */
+  /**
+   * Records a rekey once it is on-chain. The RNs it evicted join S_RN, the set of suspicious RNs
+   * (§IV.B.2.c: the MSRP evicts suspicious RNs), so that they are not allocated again.
+   */
   commitRekey(groupId: Uint8Array, epoch: number, members: { name: string; pid: Uint8Array }[]): void {
     const g = this.r.groups?.[toHex(groupId)];
     if (!g) throw new AgentStateError(`commitRekey: unknown group ${toHex(groupId)}`);
+    const staying = new Set(members.map((m) => m.name));
+    const evicted = g.members.filter((m) => !staying.has(m.name)).map((m) => m.name);
+    if (evicted.length > 0) this.r.suspicious = [...new Set([...(this.r.suspicious ?? []), ...evicted])];
     g.epoch = epoch;
     g.members = members.map((m) => ({ name: m.name, pid: toHex(m.pid) }));
   }
@@ -513,6 +564,20 @@ export class Msrp {
     const e = this.r.rns[name];
     if (!e) throw new AgentStateError(`unknown RN ${name}`);
     return mulBase(decodeScalar(fromHex(e.sk)));
+  }
+
+  /** S_RN: the RNs the MSRP holds suspicious (evicted from a group), sorted by name. */
+  suspiciousRns(): string[] {
+    return [...(this.r.suspicious ?? [])].sort();
+  }
+
+  /**
+   * Takes an RN out of S_RN (an operator's decision after review, §IV.B.2.c leaves it open).
+   * @throws AgentStateError if the RN is not in S_RN
+   */
+  clearSuspicious(name: string): void {
+    if (!this.r.suspicious?.includes(name)) throw new AgentStateError(`clearSuspicious: RN "${name}" is not in the set of suspicious RNs`);
+    this.r.suspicious = this.r.suspicious.filter((n) => n !== name);
   }
 
   /** The MSRP's copy of a user's keys (the paper: "MSRP also maintains User's keys"). */

@@ -18,7 +18,7 @@ import { H3 } from "../../crypto/hash";
 import { eciesEncrypt } from "../../crypto/ecies";
 import { BloomFilter } from "../../crypto/bloom";
 import { keccak_256 } from "@noble/hashes/sha3.js";
-import { RsmsRejectedError } from "./errors";
+import { AgentStateError, RsmsRejectedError } from "./errors";
 import {
   AAD,
   decodeJoinRequest,
@@ -27,7 +27,13 @@ import {
   encodeJoinReply,
   encodeReauthForward,
   encodeReauthReply,
+  joinForwardSigned,
+  reauthForwardSigned,
 } from "./messages";
+import { schnorrSign } from "../../crypto/schnorr";
+
+/** Domain of the RPM's signature on what it forwards to the MSRP (checked by Msrp.verifyJoin / verifyReauth). */
+export const FORWARD_DST = "METATRUST-V1-RSMS-RPM-FORWARD";
 import { RsmsParams, tagOf } from "./params";
 
 /** The RPM's persistent state. */
@@ -55,6 +61,7 @@ export class ResourcePoolManager {
   private readonly sk: bigint;
   private readonly skInv: bigint;
   private readonly filters = new Map<number, BloomFilter>();
+  private readonly quarantined = new Map<number, string>();
 
   constructor(params: RsmsParams, state: RpmState) {
     this.params = params;
@@ -70,6 +77,22 @@ export class ResourcePoolManager {
    */
   get effectivePublicKey(): Point {
     return mulBase(this.sk);
+  }
+
+  /**
+   * Quarantines a filter epoch whose bytes do not match its on-chain root: it is not loaded or
+   * fetched again, and the other epochs keep serving (docs/specs/rsms-join.md).
+   * @param epoch - the epoch
+   * @param reason - why (kept for status output)
+   */
+  quarantine(epoch: number, reason: string): void {
+    if (this.filters.has(epoch)) throw new AgentStateError(`quarantine: pool ${this.poolId} epoch ${epoch} is loaded and intact`);
+    this.quarantined.set(epoch, reason);
+  }
+
+  /** The quarantined epochs and why. */
+  get quarantinedEpochs(): Map<number, string> {
+    return new Map(this.quarantined);
   }
 
   /** The epochs of the filters loaded so far. */
@@ -130,7 +153,8 @@ export class ResourcePoolManager {
       );
     }
     const sealed = eciesEncrypt(this.params.pkPub, concat(encodeScalar(opened.a), opened.pid), AAD.joinForward(this.poolId));
-    return encodeJoinForward({ poolId: this.poolId, sealed });
+    const fields = { poolId: this.poolId, sealed };
+    return encodeJoinForward({ ...fields, sig: schnorrSign(this.sk, FORWARD_DST, joinForwardSigned(fields)) });
   }
 
   /** Step 3: A = a' * P. */
@@ -169,7 +193,8 @@ export class ResourcePoolManager {
       throw new RsmsRejectedError("TAG_NOT_RECORDED", `forwardReauth: H4(a_k) is not on-chain with PID_k ${toHex(opened.pid)}`);
     }
     const sealed = eciesEncrypt(this.params.pkPub, encodeScalar(opened.nextA), AAD.reauthForward(this.poolId));
-    return encodeReauthForward({ poolId: this.poolId, nextPid: opened.nextPid, sealed });
+    const fields = { poolId: this.poolId, nextPid: opened.nextPid, sealed };
+    return encodeReauthForward({ ...fields, sig: schnorrSign(this.sk, FORWARD_DST, reauthForwardSigned(fields)) });
   }
 
   /** Re-authentication step 3: A = a'_{k+1} * P. */

@@ -7,7 +7,16 @@
 import { expect } from "chai";
 import { loadRsms } from "./fixtures";
 import { loadGroups } from "./group-fixtures";
-import { poolInfo, reauthenticate, resyncRn, serveJoin, serveReauth } from "../../../offchain/protocols/rsms/flows";
+import {
+  initialJoin,
+  poolInfo,
+  reauthenticate,
+  registerRn,
+  resyncRn,
+  serveJoin,
+  serveReauth,
+  syncFilters,
+} from "../../../offchain/protocols/rsms/flows";
 import { RsmsRejectedError, RsmsRejectReason } from "../../../offchain/protocols/rsms/errors";
 import { tagOf } from "../../../offchain/protocols/rsms/params";
 import { toHex } from "../../../offchain/crypto/bytes";
@@ -16,6 +25,36 @@ import type { RsmsLedger } from "../../../offchain/protocols/rsms/ledger";
 import { GroupAuthenticationError, GroupFailure, GroupParty } from "../../../offchain/protocols/rsms/group";
 import { authenticateGroup, formServiceGroup, rekeyServiceGroup } from "../../../offchain/protocols/rsms/group-flows";
 import { DecryptionError } from "../../../offchain/errors";
+import { AgentStateError } from "../../../offchain/protocols/rsms/errors";
+import { Msrp, MsrpRecord } from "../../../offchain/protocols/rsms/msrp";
+import {
+  decodeAllocation,
+  decodeChannel,
+  encodeAllocation,
+  encodeChannel,
+  channelHeader,
+  channelSigned,
+  decodeKeyShare,
+  encodeKeyShare,
+  keyShareSigned,
+} from "../../../offchain/protocols/rsms/group-messages";
+import { schnorrSign } from "../../../offchain/crypto/schnorr";
+import { eciesEncrypt } from "../../../offchain/crypto/ecies";
+import { encodeScalar } from "../../../offchain/crypto/group";
+import { concat } from "../../../offchain/crypto/bytes";
+import {
+  AAD,
+  encodeJoinForward,
+  encodeReauthForward,
+  joinForwardSigned,
+  reauthForwardSigned,
+} from "../../../offchain/protocols/rsms/messages";
+import { FORWARD_DST } from "../../../offchain/protocols/rsms/rpm";
+import { BloomFilter } from "../../../offchain/crypto/bloom";
+import { decodeScalar, mulBase, randomScalar } from "../../../offchain/crypto/group";
+import { fromHex } from "../../../offchain/crypto/bytes";
+import { xchacha20poly1305 } from "@noble/ciphers/chacha.js";
+import { randomBytes } from "@noble/hashes/utils.js";
 
 async function expectRejected(p: Promise<unknown> | (() => unknown), reason: RsmsRejectReason, msg?: RegExp): Promise<void> {
   let err: unknown;
@@ -287,13 +326,7 @@ describe("protocols/rsms attacks (issue 13)", function () {
       const now = await groupLedger.view(gid);
       expectGroupFailure(() => evicted.acceptAllocation(dealing.allocations[1], now), "STALE_EPOCH");
       const forOther = r.messages.get(toHex(parties[2].pid))!;
-      expect(() =>
-        evicted.acceptRekey(
-          forOther,
-          now,
-          r.parties.map((x) => x.pid),
-        ),
-      ).to.throw(DecryptionError);
+      expect(() => evicted.acceptRekey(forOther, now, r.roster)).to.throw(DecryptionError);
       expect(snap(evicted)).to.equal(before);
     });
 
@@ -340,6 +373,258 @@ describe("protocols/rsms attacks (issue 13)", function () {
       const live = r.parties[0].seal(g.groupId, text("epoch 1"));
       expectGroupFailure(() => reader.openArchived(live), "CHANNEL_REJECTED", /is not retired/);
       expect(read(reader.open(live))).to.equal("epoch 1");
+    });
+  });
+
+  describe("A4: the group channel authenticates its sender and refuses replays (§III.D.2 non-repudiation)", () => {
+    /** A member's own key material, as its keystore holds it. */
+    const secrets = (p: GroupParty, gid: Uint8Array) => {
+      const rec = p.toRecord() as { sk: string; groups: Record<string, { epoch: number; keys: Record<string, string> }> };
+      const g = rec.groups[toHex(gid)];
+      return { sk: decodeScalar(fromHex(rec.sk, 32)), epoch: g.epoch, key: fromHex(g.keys[g.epoch], 32) };
+    };
+
+    it("a member who holds the group key seals a message with the user's PID as sender: FORGED_SENDER at every receiver, nothing changes", async () => {
+      const { msrp, party, groupLedger } = await loadGroups();
+      const g = await formServiceGroup(groupLedger, msrp, party, { user: "alice", size: 3 });
+      const [alice, mallory, ...others] = g.parties;
+      const m = secrets(mallory, g.groupId);
+      const fields = { groupId: g.groupId, epoch: m.epoch, sender: alice.pid, seq: 1n, nonce: randomBytes(24) };
+      const ct = xchacha20poly1305(m.key, fields.nonce, channelHeader(fields)).encrypt(text("transfer everything to mallory"));
+      const forged = encodeChannel({
+        ...fields,
+        ct,
+        sig: schnorrSign(m.sk, "METATRUST-V1-RSMS-GROUP-CHANNEL", channelSigned({ ...fields, ct })),
+      });
+      for (const p of others) {
+        const before = snap(p);
+        expectGroupFailure(() => p.open(forged), "FORGED_SENDER", new RegExp(`not signed by ${toHex(alice.pid)}$`));
+        expect(snap(p)).to.equal(before);
+      }
+      // relabelling a genuine message of mallory's with alice's PID fails the same way
+      const own = decodeChannel(mallory.seal(g.groupId, text("hello")));
+      expectGroupFailure(() => others[0].open(encodeChannel({ ...own, sender: alice.pid })), "FORGED_SENDER");
+      // and alice's genuine message is accepted, naming her
+      expect(others[0].open(alice.seal(g.groupId, text("genuine"))).sender).to.equal(toHex(alice.pid));
+    });
+
+    it("an outsider's signature, or a sender outside the roster, is FORGED_SENDER", async () => {
+      const { msrp, party, groupLedger } = await loadGroups();
+      const g = await formServiceGroup(groupLedger, msrp, party, { user: "alice", size: 2 });
+      const [alice, rn] = g.parties;
+      const genuine = decodeChannel(alice.seal(g.groupId, text("x")));
+      const outsiderSig = schnorrSign(randomScalar(), "METATRUST-V1-RSMS-GROUP-CHANNEL", channelSigned(genuine));
+      expectGroupFailure(() => rn.open(encodeChannel({ ...genuine, sig: outsiderSig })), "FORGED_SENDER");
+      expectGroupFailure(
+        () => rn.open(encodeChannel({ ...genuine, sender: new Uint8Array(32).fill(7) })),
+        "FORGED_SENDER",
+        /not in the roster/,
+      );
+    });
+
+    it("a replayed message is REPLAYED the second time; an older sequence number after a newer one (reordered) too; nothing changes", async () => {
+      const { msrp, party, groupLedger } = await loadGroups();
+      const g = await formServiceGroup(groupLedger, msrp, party, { user: "alice", size: 2 });
+      const [alice, rn, rn2] = g.parties;
+      const first = alice.seal(g.groupId, text("one"));
+      const second = alice.seal(g.groupId, text("two"));
+      expect(read(rn.open(first))).to.equal("one");
+      let before = snap(rn);
+      expectGroupFailure(() => rn.open(first), "REPLAYED", /sequence number 1 from .* is not above the last accepted, 1$/);
+      expect(snap(rn)).to.equal(before);
+      expect(rn2.open(second).seq).to.equal(2n);
+      before = snap(rn2);
+      expectGroupFailure(() => rn2.open(first), "REPLAYED");
+      expect(snap(rn2)).to.equal(before);
+      // the counters survive the keystore: a restored receiver still refuses the replay
+      expectGroupFailure(() => GroupParty.fromRecord(rn.toRecord()).open(first), "REPLAYED");
+      // a rekey starts a new epoch, whose messages count from 1 again
+      const r = await rekeyServiceGroup(groupLedger, msrp, party, { groupId: g.groupId });
+      expect(r.parties[1].open(r.parties[0].seal(g.groupId, text("three"))).seq).to.equal(1n);
+    });
+
+    it("a relay that swaps a member's public key in an allocation (to forge its messages later) makes the share not open", async () => {
+      const { dealing, parties, view } = await formedGroup(2);
+      const a = decodeAllocation(dealing.allocations[1]);
+      const swapped = encodeAllocation({ ...a, pks: a.pks.map((pk, i) => (i === 2 ? mulBase(randomScalar()) : pk)) });
+      const before = snap(parties[1]);
+      expect(() => parties[1].acceptAllocation(swapped, view)).to.throw(DecryptionError);
+      expect(snap(parties[1])).to.equal(before);
+    });
+  });
+
+  describe("A6: the MSRP accepts only forwards signed by the RPM of the pool they name", () => {
+    it("a colluder who knows a_{k+1} forges RPM_2's re-authentication forward: MSRP_REJECTED, nothing recorded or committed", async () => {
+      const { ctx, msrp, rpmA, rpmB, rns, ledger } = await loadRsms();
+      const rn = rns[0];
+      const j = rn.buildJoinRequest(await poolInfo(ctx, 1));
+      rn.acceptJoinReply((await serveJoin(ctx, rpmA, msrp, j.request)).reply, j.pending);
+      const { pending } = rn.buildReauthRequest(await poolInfo(ctx, 2)); // the colluder knows (a_{k+1}, PID_{k+1})
+      const fields = {
+        poolId: 2,
+        nextPid: pending.pid,
+        sealed: eciesEncrypt(msrp.params.pkPub, encodeScalar(pending.a), AAD.reauthForward(2)),
+      };
+      const before = JSON.stringify(msrp.toRecord());
+      for (const sk of [randomScalar(), decodeScalar(fromHex(String(rpmA.toRecord().sk), 32))]) {
+        const forged = encodeReauthForward({ ...fields, sig: schnorrSign(sk, FORWARD_DST, reauthForwardSigned(fields)) });
+        await expectRejected(
+          () => msrp.verifyReauth(forged),
+          "MSRP_REJECTED",
+          /^verifyReauth: the forward is not signed by the RPM of pool 2$/,
+        );
+      }
+      expect(JSON.stringify(msrp.toRecord())).to.equal(before);
+      expect(await ledger.isPidRecorded(pending.pid)).to.equal(false);
+      // RPM_2's own forward of the genuine request passes
+      const genuine = await serveReauth(ctx, rpmB, msrp, rn.buildReauthRequest(await poolInfo(ctx, 2)).request);
+      expect(genuine.record.poolId).to.equal(2);
+    });
+
+    it("an initial-join forward signed by another pool's RPM, or re-signed after tampering by a relay, is MSRP_REJECTED", async () => {
+      const { ctx, msrp, rpmA, rpmB, rns } = await loadRsms();
+      const rn = rns[1];
+      const { request } = rn.buildJoinRequest(await poolInfo(ctx, 1));
+      const fields = {
+        poolId: 1,
+        sealed: eciesEncrypt(msrp.params.pkPub, concat(encodeScalar(rn.state.a), rn.state.pid), AAD.joinForward(1)),
+      };
+      const skB = decodeScalar(fromHex(String(rpmB.toRecord().sk), 32));
+      const before = JSON.stringify(msrp.toRecord());
+      const byB = encodeJoinForward({ ...fields, sig: schnorrSign(skB, FORWARD_DST, joinForwardSigned(fields)) });
+      await expectRejected(() => msrp.verifyJoin(byB), "MSRP_REJECTED", /^verifyJoin: the forward is not signed by the RPM of pool 1$/);
+      // a relay moves RPM_A's signed forward to another pool id: the signature no longer matches
+      await syncFilters(ctx, rpmA);
+      const real = rpmA.forwardJoin(rpmA.openJoinRequest(request));
+      const moved = Uint8Array.from(real);
+      moved[5] = 2; // poolId 1 -> 2
+      await expectRejected(() => msrp.verifyJoin(moved), "MSRP_REJECTED", /not signed by the RPM of pool 2$/);
+      expect(JSON.stringify(msrp.toRecord())).to.equal(before);
+      expect(msrp.verifyJoin(real).record.poolId).to.equal(1);
+    });
+  });
+
+  describe("A7: blame in key agreement is sound: a relay cannot get an honest party named", () => {
+    async function agreed(size: number) {
+      const w = await formedGroup(size);
+      const msgs = w.parties.map((p, i) => p.acceptAllocation(w.dealing.allocations[i], w.view));
+      w.parties.forEach((p, i) =>
+        p.verifyMembership(
+          w.gid,
+          msgs.filter((_, j) => j !== i),
+        ),
+      );
+      return { ...w, shares: w.parties.map((p) => p.keyShares(w.gid)) };
+    }
+
+    it("a relay flips one bit of an honest party's masked share: refused with nobody named, and the genuine share still completes", async () => {
+      const { parties, gid, shares } = await agreed(2);
+      const [s1, s2] = [shares[1].get(0)!, shares[2].get(0)!];
+      for (const offset of [42, 73, s1.length - 1]) {
+        // 42..73: the masked share; the last byte: the signature
+        const flipped = Uint8Array.from(s1);
+        flipped[offset] ^= 1;
+        const before = snap(parties[0]);
+        let err: GroupAuthenticationError | undefined;
+        try {
+          parties[0].acceptKeyShares(gid, [flipped, s2]);
+        } catch (e) {
+          err = e as GroupAuthenticationError;
+        }
+        expect(err).to.be.instanceOf(GroupAuthenticationError);
+        expect(err!.parties, "nobody is blamed").to.deep.equal([]);
+        expect(err!.failure).to.equal("FORGED_SENDER");
+        expect(snap(parties[0])).to.equal(before);
+      }
+      expect(parties[0].acceptKeyShares(gid, [s1, s2])).to.have.length(32);
+    });
+
+    it("a party that signs a share inconsistent with its Y is named: its own signature is the evidence", async () => {
+      const { parties, gid, shares } = await agreed(2);
+      const cheat = parties[1];
+      const m = decodeKeyShare(shares[1].get(0)!);
+      const masked = Uint8Array.from(m.masked);
+      masked[0] ^= 1;
+      const sk = decodeScalar(fromHex(String(cheat.toRecord().sk), 32));
+      const fields = { ...m, masked };
+      const signed = encodeKeyShare({ ...fields, sig: schnorrSign(sk, "METATRUST-V1-RSMS-GROUP-KEYSHARE", keyShareSigned(fields)) });
+      let err: GroupAuthenticationError | undefined;
+      try {
+        parties[0].acceptKeyShares(gid, [signed, shares[2].get(0)!]);
+      } catch (e) {
+        err = e as GroupAuthenticationError;
+      }
+      expect(err?.failure).to.equal("INCONSISTENT_SHARE");
+      expect(err?.parties).to.deep.equal([toHex(cheat.pid)]);
+    });
+  });
+
+  describe("A8: suspicious RNs (the paper's S_RN) are never dealt into a group again", () => {
+    it("an RN evicted as suspicious is not allocated to the next group, although its load is the lowest", async () => {
+      const { msrp, party, groupLedger } = await loadGroups();
+      const g = await formServiceGroup(groupLedger, msrp, party, { user: "alice", size: 3 });
+      const names = () => g.parties.map((p) => p.name);
+      expect(names()).to.deep.equal(["alice", "rn0", "rn1", "rn2"]);
+      await rekeyServiceGroup(groupLedger, msrp, party, { groupId: g.groupId, evict: [party("rn1").pid] });
+      expect(msrp.suspiciousRns()).to.deep.equal(["rn1"]);
+      const next = msrp.requestGroup("alice", 3);
+      expect(next.parties.map((p) => p.name)).to.not.include("rn1");
+      expect(next.parties.map((p) => p.name)).to.deep.equal(["alice", "rn3", "rn4", "rn5"]);
+      // S_RN is kept in the MSRP's keystore record
+      const restored = Msrp.fromRecord(JSON.parse(JSON.stringify(msrp.toRecord())) as MsrpRecord);
+      expect(restored.suspiciousRns()).to.deep.equal(["rn1"]);
+      expect(restored.requestGroup("alice", 3).parties.map((p) => p.name)).to.not.include("rn1");
+    });
+
+    it("adding a suspicious RN to a group is refused and changes nothing; too few clean RNs is refused; clearing readmits", async () => {
+      const { msrp, party, groupLedger } = await loadGroups();
+      const g = await formServiceGroup(groupLedger, msrp, party, { user: "alice", size: 2 });
+      await rekeyServiceGroup(groupLedger, msrp, party, { groupId: g.groupId, evict: [party("rn0").pid] });
+      const before = JSON.stringify(msrp.toRecord());
+      expect(() => msrp.rekeyGroup(g.groupId, [], ["rn0"])).to.throw(
+        AgentStateError,
+        /^rekeyGroup: RN "rn0" is in the set of suspicious RNs$/,
+      );
+      expect(() => msrp.requestGroup("alice", 8)).to.throw(AgentStateError, /only 7 have joined a pool and are not suspicious$/);
+      expect(JSON.stringify(msrp.toRecord())).to.equal(before);
+      expect(() => msrp.clearSuspicious("rn5")).to.throw(
+        AgentStateError,
+        /^clearSuspicious: RN "rn5" is not in the set of suspicious RNs$/,
+      );
+      msrp.clearSuspicious("rn0");
+      expect(msrp.suspiciousRns()).to.deep.equal([]);
+      expect(msrp.rekeyGroup(g.groupId, [], ["rn0"]).added.map((a) => a.name)).to.deep.equal(["rn0"]);
+    });
+  });
+
+  describe("A9: one corrupt filter epoch does not block the pool", () => {
+    it("an epoch whose bytes do not match its root is quarantined; RNs of intact epochs still join; it is not fetched again", async () => {
+      const { ctx, msrp, rpmA, rns, ledger, registry, store } = await loadRsms();
+      const junk = BloomFilter.init(64, 20);
+      junk.insert(encodeScalar(randomScalar()));
+      const cid = await store.putBytes(junk.serialize());
+      await registry.publishFilter(1, toHex(new Uint8Array(32).fill(7)), cid, 64, 20); // epoch 1: root of nothing
+      let fetched = 0;
+      const counting = { ...ctx, store: { get: (c: string) => (fetched++, store.get(c)) } as unknown as typeof store };
+      const res = await initialJoin(counting, rns[0], rpmA, msrp);
+      expect(res.record.poolId).to.equal(1);
+      expect(rpmA.loadedEpochs).to.deep.equal([0]);
+      expect([...rpmA.quarantinedEpochs.keys()]).to.deep.equal([1]);
+      expect(fetched).to.equal(2);
+      await initialJoin(counting, rns[1], rpmA, msrp);
+      expect(fetched, "the quarantined epoch is not fetched again").to.equal(2);
+      expect(await ledger.joinCount()).to.equal(2);
+    });
+
+    it("an RN listed only in the corrupt epoch is refused with NOT_IN_FILTER, and nothing is recorded", async () => {
+      const { ctx, msrp, rpmA, ledger, registry, store } = await loadRsms();
+      const { rn } = await registerRn(ctx, msrp, { name: "late", poolId: 1, rid: "late-serial" });
+      const { filter } = msrp.takeFilter(1);
+      const cid = await store.putBytes(filter.serialize());
+      await registry.publishFilter(1, toHex(new Uint8Array(32).fill(9)), cid, filter.capacity, filter.lambda);
+      const { request } = rn.buildJoinRequest(await poolInfo(ctx, 1));
+      await expectRejected(serveJoin(ctx, rpmA, msrp, request), "NOT_IN_FILTER");
+      expect(await ledger.joinCount()).to.equal(0);
     });
   });
 });

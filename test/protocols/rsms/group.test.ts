@@ -6,6 +6,7 @@ import {
   GroupFailure,
   GroupParty,
   commitmentsHash,
+  rosterHash,
   dealGroup,
   epochKey,
   feldmanEval,
@@ -23,6 +24,8 @@ import {
   GROUP_SIZES,
   GroupMsgType,
   channelHeader,
+  channelSigned,
+  keyShareSigned,
   decodeAllocation,
   decodeChannel,
   decodeKeyShare,
@@ -48,7 +51,8 @@ import {
   subMod,
 } from "../../../offchain/crypto/group";
 import { H2, H3, H5, H6, hashToScalar } from "../../../offchain/crypto/hash";
-import { bytesToNumberBE, concat, numberToBytesBE, toBytes, toHex, xor } from "../../../offchain/crypto/bytes";
+import { bytesToNumberBE, concat, fromHex, numberToBytesBE, toBytes, toHex, xor } from "../../../offchain/crypto/bytes";
+import { schnorrSign } from "../../../offchain/crypto/schnorr";
 import { expectRejects, expectThrows } from "../../helpers/errors";
 import { DecryptionError } from "../../../offchain/errors";
 
@@ -75,17 +79,30 @@ describe("protocols/rsms/group-messages: exact encodings and every decoder check
   const be32 = (n: number) => Uint8Array.of(n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff);
 
   it("sizes are the documented byte counts", () => {
-    expect([2, 3, 9].map(GROUP_SIZES.allocation)).to.deep.equal([252, 317, 707]);
-    expect([GROUP_SIZES.membership, GROUP_SIZES.keyShare, GROUP_SIZES.rekey]).to.deep.equal([138, 74, 120]);
+    expect([2, 3, 9].map(GROUP_SIZES.allocation)).to.deep.equal([318, 416, 1004]);
+    expect([GROUP_SIZES.membership, GROUP_SIZES.keyShare, GROUP_SIZES.rekey]).to.deep.equal([138, 139, 120]);
     expect(GroupMsgType).to.deep.equal({ Allocation: 0x10, Membership: 0x11, KeyShare: 0x12, Rekey: 0x13, Channel: 0x14 });
   });
 
   it("every message is type | version | gid | epoch | fields, byte for byte, and decodes to its fields", () => {
     const pids = [rnd(32), rnd(32)];
     const sealed = rnd(82);
-    const alloc = encodeAllocation({ groupId: gid, epoch: 0x01020304, pids, commitments: [P, Q], sealed });
+    const alloc = encodeAllocation({ groupId: gid, epoch: 0x01020304, pids, pks: [Q, P], commitments: [P, Q], sealed });
     expect(toHex(alloc)).to.equal(
-      toHex(concat(Uint8Array.of(0x10, 1), gid, be32(0x01020304), Uint8Array.of(0, 2), ...pids, encodePoint(P), encodePoint(Q), sealed)),
+      toHex(
+        concat(
+          Uint8Array.of(0x10, 1),
+          gid,
+          be32(0x01020304),
+          Uint8Array.of(0, 2),
+          ...pids,
+          encodePoint(Q),
+          encodePoint(P),
+          encodePoint(P),
+          encodePoint(Q),
+          sealed,
+        ),
+      ),
     );
     expect(alloc).to.have.length(GROUP_SIZES.allocation(2));
     const a = decodeAllocation(alloc);
@@ -96,6 +113,7 @@ describe("protocols/rsms/group-messages: exact encodings and every decoder check
       toHex(sealed),
     ]);
     expect(a.commitments[0].equals(P) && a.commitments[1].equals(Q)).to.equal(true);
+    expect(a.pks[0].equals(Q) && a.pks[1].equals(P)).to.equal(true);
 
     const z = rnd(32);
     const mem = encodeMembership({ groupId: gid, epoch: 7, index: 0x0102, Y: P, R: Q, z });
@@ -106,9 +124,17 @@ describe("protocols/rsms/group-messages: exact encodings and every decoder check
     expect([m.index, m.epoch, toHex(m.z), m.Y.equals(P), m.R.equals(Q)]).to.deep.equal([0x0102, 7, toHex(z), true, true]);
 
     const masked = rnd(32);
-    const ks = encodeKeyShare({ groupId: gid, epoch: 0xffffffff, from: 0xfffe, to: 0x00ff, masked });
-    expect(toHex(ks)).to.equal(toHex(concat(Uint8Array.of(0x12, 1), gid, be32(0xffffffff), Uint8Array.of(0xff, 0xfe, 0x00, 0xff), masked)));
-    expect(decodeKeyShare(ks)).to.deep.equal({ groupId: gid, epoch: 0xffffffff, from: 0xfffe, to: 0x00ff, masked });
+    const ksig = rnd(65);
+    const ks = encodeKeyShare({ groupId: gid, epoch: 0xffffffff, from: 0xfffe, to: 0x00ff, masked, sig: ksig });
+    expect(toHex(ks)).to.equal(
+      toHex(concat(Uint8Array.of(0x12, 1), gid, be32(0xffffffff), Uint8Array.of(0xff, 0xfe, 0x00, 0xff), masked, ksig)),
+    );
+    expect(decodeKeyShare(ks)).to.deep.equal({ groupId: gid, epoch: 0xffffffff, from: 0xfffe, to: 0x00ff, masked, sig: ksig });
+    expect(ks).to.have.length(GROUP_SIZES.keyShare);
+    malformed(
+      () => encodeKeyShare({ groupId: gid, epoch: 1, from: 0, to: 1, masked, sig: rnd(64) }),
+      /^encodeKeyShare: the signature must be 65 bytes$/,
+    );
 
     const rk = encodeRekey({ groupId: gid, epoch: 3, sealed });
     expect(toHex(rk)).to.equal(toHex(concat(Uint8Array.of(0x13, 1), gid, be32(3), sealed)));
@@ -117,10 +143,13 @@ describe("protocols/rsms/group-messages: exact encodings and every decoder check
     const sender = rnd(32);
     const nonce = rnd(24);
     const ct = rnd(20);
-    const ch = encodeChannel({ groupId: gid, epoch: 9, sender, nonce, ct });
-    expect(toHex(ch)).to.equal(toHex(concat(Uint8Array.of(0x14, 1), gid, be32(9), sender, nonce, ct)));
-    expect(toHex(channelHeader({ groupId: gid, epoch: 9, sender, nonce }))).to.equal(toHex(ch.subarray(0, ch.length - 20)));
-    expect(decodeChannel(ch)).to.deep.equal({ groupId: gid, epoch: 9, sender, nonce, ct });
+    const sig = rnd(65);
+    const seq = 0x0102030405060708n;
+    const ch = encodeChannel({ groupId: gid, epoch: 9, sender, seq, nonce, ct, sig });
+    const seqBytes = Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8);
+    expect(toHex(ch)).to.equal(toHex(concat(Uint8Array.of(0x14, 1), gid, be32(9), sender, seqBytes, nonce, ct, sig)));
+    expect(toHex(channelHeader({ groupId: gid, epoch: 9, sender, seq, nonce }))).to.equal(toHex(ch.subarray(0, ch.length - 20 - 65)));
+    expect(decodeChannel(ch)).to.deep.equal({ groupId: gid, epoch: 9, sender, seq, nonce, ct, sig });
   });
 
   it("encoders refuse a group id that is not 32 bytes, a u16 out of range, a commitment count that is not the party count, a bad sender or nonce", () => {
@@ -134,16 +163,32 @@ describe("protocols/rsms/group-messages: exact encodings and every decoder check
         new RegExp(`^group message: ${index} is not a u16$`),
       );
     malformed(
-      () => encodeAllocation({ groupId: gid, epoch: 0, pids: [rnd(32), rnd(32)], commitments: [P], sealed: rnd(82) }),
+      () => encodeAllocation({ groupId: gid, epoch: 0, pids: [rnd(32), rnd(32)], pks: [P, Q], commitments: [P], sealed: rnd(82) }),
       /^encodeAllocation: one commitment per party is needed \(degree N for N\+1 parties\)$/,
+    );
+    malformed(
+      () => encodeAllocation({ groupId: gid, epoch: 0, pids: [rnd(32), rnd(32)], pks: [P], commitments: [P, Q], sealed: rnd(82) }),
+      /^encodeAllocation: one public key per party is needed$/,
     );
     const sender = rnd(32);
     const nonce = rnd(24);
-    malformed(() => channelHeader({ groupId: gid, epoch: 0, sender: rnd(31), nonce }), /^channel: sender must be 32 bytes and nonce 24$/);
-    malformed(() => channelHeader({ groupId: gid, epoch: 0, sender, nonce: rnd(23) }), /^channel: sender must be 32 bytes and nonce 24$/);
     malformed(
-      () => encodeChannel({ groupId: gid, epoch: 0, sender, nonce: rnd(25), ct: rnd(16) }),
+      () => channelHeader({ groupId: gid, epoch: 0, sender: rnd(31), seq: 1n, nonce }),
       /^channel: sender must be 32 bytes and nonce 24$/,
+    );
+    malformed(
+      () => channelHeader({ groupId: gid, epoch: 0, sender, seq: 1n, nonce: rnd(23) }),
+      /^channel: sender must be 32 bytes and nonce 24$/,
+    );
+    malformed(
+      () => encodeChannel({ groupId: gid, epoch: 0, sender, seq: 1n, nonce: rnd(25), ct: rnd(16), sig: rnd(65) }),
+      /^channel: sender must be 32 bytes and nonce 24$/,
+    );
+    for (const seq of [-1n, 1n << 64n])
+      malformed(() => channelHeader({ groupId: gid, epoch: 0, sender, seq, nonce }), new RegExp(`^channel: ${seq} is not a u64$`));
+    malformed(
+      () => encodeChannel({ groupId: gid, epoch: 0, sender, seq: 1n, nonce, ct: rnd(16), sig: rnd(64) }),
+      /^channel: signature must be 65 bytes$/,
     );
   });
 
@@ -152,12 +197,16 @@ describe("protocols/rsms/group-messages: exact encodings and every decoder check
       [
         "decodeAllocation",
         decodeAllocation,
-        encodeAllocation({ groupId: gid, epoch: 1, pids: [rnd(32), rnd(32)], commitments: [P, Q], sealed: rnd(82) }),
+        encodeAllocation({ groupId: gid, epoch: 1, pids: [rnd(32), rnd(32)], pks: [Q, P], commitments: [P, Q], sealed: rnd(82) }),
       ],
       ["decodeMembership", decodeMembership, encodeMembership({ groupId: gid, epoch: 1, index: 1, Y: P, R: Q, z: rnd(32) })],
-      ["decodeKeyShare", decodeKeyShare, encodeKeyShare({ groupId: gid, epoch: 1, from: 0, to: 1, masked: rnd(32) })],
+      ["decodeKeyShare", decodeKeyShare, encodeKeyShare({ groupId: gid, epoch: 1, from: 0, to: 1, masked: rnd(32), sig: rnd(65) })],
       ["decodeRekey", decodeRekey, encodeRekey({ groupId: gid, epoch: 1, sealed: rnd(82) })],
-      ["decodeChannel", decodeChannel, encodeChannel({ groupId: gid, epoch: 1, sender: rnd(32), nonce: rnd(24), ct: rnd(16) })],
+      [
+        "decodeChannel",
+        decodeChannel,
+        encodeChannel({ groupId: gid, epoch: 1, sender: rnd(32), seq: 1n, nonce: rnd(24), ct: rnd(16), sig: rnd(65) }),
+      ],
     ];
     for (const [name, decode, good] of msgs) {
       malformed(() => decode(good.subarray(0, 37)), new RegExp(`^${name}: too short$`));
@@ -178,7 +227,7 @@ describe("protocols/rsms/group-messages: exact encodings and every decoder check
   });
 
   it("allocation: at least two parties; points are checked", () => {
-    const good = encodeAllocation({ groupId: gid, epoch: 1, pids: [rnd(32), rnd(32)], commitments: [P, Q], sealed: rnd(82) });
+    const good = encodeAllocation({ groupId: gid, epoch: 1, pids: [rnd(32), rnd(32)], pks: [Q, P], commitments: [P, Q], sealed: rnd(82) });
     const one = Uint8Array.from(good);
     one[39] = 1; // n = 1
     malformed(() => decodeAllocation(one), /^decodeAllocation: a group has at least two parties$/);
@@ -186,7 +235,7 @@ describe("protocols/rsms/group-messages: exact encodings and every decoder check
     one[39] = 0;
     malformed(() => decodeAllocation(one), /^decodeAllocation: a group has at least two parties$/);
     const badPoint = Uint8Array.from(good);
-    badPoint[40 + 64] = 0x07; // first commitment's prefix
+    badPoint[40 + 64] = 0x07; // first public key's prefix
     malformed(() => decodeAllocation(badPoint), /^decodeAllocation: invalid point$/);
     const mem = encodeMembership({ groupId: gid, epoch: 1, index: 1, Y: P, R: Q, z: rnd(32) });
     mem[40 + 33] = 0x04; // R's prefix
@@ -196,15 +245,10 @@ describe("protocols/rsms/group-messages: exact encodings and every decoder check
   it("channel: the ciphertext holds at least its 16-byte tag", () => {
     const sender = rnd(32);
     const nonce = rnd(24);
-    expect(decodeChannel(encodeChannel({ groupId: gid, epoch: 1, sender, nonce, ct: rnd(16) })).ct).to.have.length(16);
-    malformed(
-      () => decodeChannel(encodeChannel({ groupId: gid, epoch: 1, sender, nonce, ct: rnd(15) })),
-      /^decodeChannel: ciphertext shorter than its tag$/,
-    );
-    malformed(
-      () => decodeChannel(encodeChannel({ groupId: gid, epoch: 1, sender, nonce, ct: new Uint8Array(0) })),
-      /^decodeChannel: ciphertext shorter than its tag$/,
-    );
+    const f = { groupId: gid, epoch: 1, sender, seq: 1n, nonce, sig: rnd(65) };
+    expect(decodeChannel(encodeChannel({ ...f, ct: rnd(16) })).ct).to.have.length(16);
+    malformed(() => decodeChannel(encodeChannel({ ...f, ct: rnd(15) })), /^decodeChannel: ciphertext shorter than its tag$/);
+    malformed(() => decodeChannel(encodeChannel({ ...f, ct: new Uint8Array(0) })), /^decodeChannel: ciphertext shorter than its tag$/);
   });
 });
 
@@ -233,11 +277,11 @@ describe("protocols/rsms: service groups (RSMS §IV.B)", () => {
       const reply = rns[1].seal(g.groupId, text("frame ready"));
       expect(new TextDecoder().decode(alice.open(reply).plaintext)).to.equal("frame ready");
       const t = Uint8Array.from(c);
-      t[t.length - 3] ^= 1;
-      expectGroupFailure(() => rns[0].open(t), "CHANNEL_REJECTED");
+      t[t.length - 66] ^= 1; // last ciphertext byte: covered by the sender's signature
+      expectGroupFailure(() => rns[0].open(t), "FORGED_SENDER");
       const h = Uint8Array.from(c);
-      h[40] ^= 1; // sender PID (authenticated header)
-      expectGroupFailure(() => rns[0].open(h), "CHANNEL_REJECTED");
+      h[40] ^= 1; // sender PID (signed, and authenticated by the AEAD)
+      expectGroupFailure(() => rns[0].open(h), "FORGED_SENDER");
     });
 
     it("groups of 1 and 8 RNs agree too", async () => {
@@ -362,11 +406,10 @@ describe("protocols/rsms: service groups (RSMS §IV.B)", () => {
         ),
       );
       const shares = parties.map((p) => p.keyShares(dealing.groupId));
+      // altered in transit: refused, and nobody is blamed (the sender did not sign it)
       const bad = Uint8Array.from(shares[1].get(0)!);
-      bad[bad.length - 1] ^= 1;
-      expectGroupFailure(() => parties[0].acceptKeyShares(dealing.groupId, [bad, shares[2].get(0)!]), "INCONSISTENT_SHARE", [
-        toHex(parties[1].pid),
-      ]);
+      bad[bad.length - 66] ^= 1;
+      expectGroupFailure(() => parties[0].acceptKeyShares(dealing.groupId, [bad, shares[2].get(0)!]), "FORGED_SENDER", []);
       expect(parties[0].epochsOf(dealing.groupId)).to.deep.equal([]);
     });
   });
@@ -419,24 +462,8 @@ describe("protocols/rsms: service groups (RSMS §IV.B)", () => {
       const old = r1.messages.get(toHex(p.pid))!;
       const view = await groupLedger.view(g.groupId);
       const epochs = p.epochsOf(g.groupId);
-      expectGroupFailure(
-        () =>
-          p.acceptRekey(
-            old,
-            view,
-            r1.parties.map((x) => x.pid),
-          ),
-        "STALE_EPOCH",
-      );
-      expectGroupFailure(
-        () =>
-          p.acceptRekey(
-            old,
-            { ...view, epoch: 1 },
-            r1.parties.map((x) => x.pid),
-          ),
-        "STALE_EPOCH",
-      );
+      expectGroupFailure(() => p.acceptRekey(old, view, r1.roster), "STALE_EPOCH");
+      expectGroupFailure(() => p.acceptRekey(old, { ...view, epoch: 1 }, r1.roster), "STALE_EPOCH");
       expect(p.epochsOf(g.groupId)).to.deep.equal(epochs);
       expect(p.currentEpoch(g.groupId)).to.equal(2);
     });
@@ -447,16 +474,9 @@ describe("protocols/rsms: service groups (RSMS §IV.B)", () => {
       await rekeyServiceGroup(groupLedger, msrp, party, { groupId: g.groupId });
       const view = await groupLedger.view(g.groupId);
       const p = g.parties[1];
-      const bogus = rekeyMessage(g.groupId, 2, randomScalar(), { pid: p.pid, pk: p.publicKey });
-      expectGroupFailure(
-        () =>
-          p.acceptRekey(
-            bogus,
-            { ...view, epoch: 2 },
-            g.parties.map((x) => x.pid),
-          ),
-        "KEY_MISMATCH",
-      );
+      const roster = g.parties.map((x) => ({ pid: x.pid, pk: x.publicKey }));
+      const bogus = rekeyMessage(g.groupId, 2, randomScalar(), { pid: p.pid, pk: p.publicKey }, roster);
+      expectGroupFailure(() => p.acceptRekey(bogus, { ...view, epoch: 2 }, roster), "KEY_MISMATCH");
     });
 
     it("the MSRP refuses to evict a non-member or add an RN that has not joined", async () => {
@@ -531,8 +551,12 @@ describe("protocols/rsms/group: dealing, vectors and the party's every check", (
     d.allocations.forEach((raw, i) => {
       const a = decodeAllocation(raw);
       expect([a.epoch, a.pids.map(toHex)]).to.deep.equal([4, parties.map((p) => toHex(p.pid))]);
+      expect(a.pks.every((pk, j) => pk.equals(parties[j].pk))).to.equal(true);
+      expect(toHex(rosterHash(parties))).to.equal(
+        toHex(keccak_256(concat(...parties.map((p) => p.pid), ...parties.map((p) => encodePoint(p.pk))))),
+      );
       const share = decodeScalar(
-        eciesDecrypt(10n + BigInt(i + 1), a.sealed, concat(toBytes(`RSMS-V1-GROUP-SHARE/4/`), gid, parties[i].pid)),
+        eciesDecrypt(10n + BigInt(i + 1), a.sealed, concat(toBytes(`RSMS-V1-GROUP-SHARE/4/`), gid, parties[i].pid, rosterHash(parties))),
       );
       expect(mulBase(share).equals(feldmanEval(d.commitments, xs[i]))).to.equal(true);
     });
@@ -701,7 +725,12 @@ describe("protocols/rsms/group: dealing, vectors and the party's every check", (
     const shares = g.parties.map((p) => p.keyShares(g.gid));
     const alice = g.parties[0];
     const [s1, s2] = [shares[1].get(0)!, shares[2].get(0)!];
-    const re = (raw: Uint8Array, patch: Partial<ReturnType<typeof decodeKeyShare>>) => encodeKeyShare({ ...decodeKeyShare(raw), ...patch });
+    // a patched share re-signed by its sender (the sender itself misbehaves)
+    const re = (raw: Uint8Array, patch: Partial<ReturnType<typeof decodeKeyShare>>) => {
+      const m = { ...decodeKeyShare(raw), ...patch };
+      const sk = decodeScalar(fromHex(String(g.parties[decodeKeyShare(raw).from].toRecord().sk), 32));
+      return encodeKeyShare({ ...m, sig: schnorrSign(sk, "METATRUST-V1-RSMS-GROUP-KEYSHARE", keyShareSigned(m)) });
+    };
     for (const patch of [{ groupId: new Uint8Array(32) }, { epoch: 1 }, { to: 1 }]) {
       const f = failureOf(() => alice.acceptKeyShares(g.gid, [re(s1, patch), s2]));
       expect([f.failure, f.message, f.parties]).to.deep.equal(["STALE_EPOCH", "alice: key share for another group, epoch or party", []]);
@@ -738,15 +767,24 @@ describe("protocols/rsms/group: dealing, vectors and the party's every check", (
     const c = alice.seal(g.groupId, toBytes("hello"));
     const m = decodeChannel(c);
     expect([toHex(m.groupId), m.epoch, toHex(m.sender), m.ct.length]).to.deep.equal([toHex(g.groupId), 0, toHex(alice.pid), 5 + 16]);
-    expect(rn.open(c)).to.deep.equal({ sender: toHex(alice.pid), epoch: 0, plaintext: toBytes("hello") });
+    expect(rn.open(c)).to.deep.equal({ sender: toHex(alice.pid), epoch: 0, seq: 1n, plaintext: toBytes("hello") });
     const other = encodeChannel({ ...m, groupId: new Uint8Array(32).fill(1) });
     let f = failureOf(() => rn.open(other));
     expect([f.failure, f.message, f.parties]).to.deep.equal(["CHANNEL_REJECTED", "rn0: no key for epoch 0 of this group", []]);
     f = failureOf(() => rn.open(encodeChannel({ ...m, epoch: 5 })));
     expect(f.message).to.equal("rn0: live traffic is accepted under the current epoch 0 only, not 5 (old traffic: openArchived)");
     const t = Uint8Array.from(c);
-    t[t.length - 1] ^= 1;
+    t[t.length - 1] ^= 1; // the signature
     f = failureOf(() => rn.open(t));
+    expect([f.failure, f.message]).to.deep.equal(["FORGED_SENDER", `rn0: the channel message is not signed by ${toHex(alice.pid)}`]);
+    // a tampered ciphertext that its sender signs anyway still fails the AEAD
+    const bad = Uint8Array.from(m.ct);
+    bad[0] ^= 1;
+    const aliceSk = decodeScalar(fromHex(String(alice.toRecord().sk), 32));
+    const resigned = { ...m, seq: 2n, ct: bad };
+    f = failureOf(() =>
+      rn.open(encodeChannel({ ...resigned, sig: schnorrSign(aliceSk, "METATRUST-V1-RSMS-GROUP-CHANNEL", channelSigned(resigned)) })),
+    );
     expect(f.failure).to.equal("CHANNEL_REJECTED");
     expect(f.message).to.match(/^rn0: channel message does not open \(.+\)$/);
     expectThrows(() => rn.seal(new Uint8Array(32), toBytes("x")), AgentStateError, "AGENT_STATE", /^rn0: not a member of group 0x0{64}$/);
@@ -760,7 +798,7 @@ describe("protocols/rsms/group: key update, keystore record and the group ledger
     const r = await rekeyServiceGroup(groupLedger, msrp, party, { groupId: g.groupId });
     const p = r.parties[1];
     const view = await groupLedger.view(g.groupId);
-    const members = r.parties.map((x) => x.pid);
+    const members = r.roster;
     const msg = r.messages.get(toHex(p.pid))!;
     const rec = JSON.stringify(p.toRecord());
     let f = failureOf(() => p.acceptRekey(msg, { ...view, epoch: 2 }, members));
@@ -769,22 +807,26 @@ describe("protocols/rsms/group: key update, keystore record and the group ledger
     f = failureOf(() => p.acceptRekey(msg, view, members));
     expect([f.failure, f.message]).to.deep.equal(["STALE_EPOCH", "rn0: update for epoch 1, I am at 1 (replay)"]);
     // a valid update of the next epoch whose key is not Q' on-chain
-    const next = rekeyMessage(g.groupId, 2, randomScalar(), { pid: p.pid, pk: p.publicKey });
+    const next = rekeyMessage(g.groupId, 2, randomScalar(), { pid: p.pid, pk: p.publicKey }, members);
     f = failureOf(() => p.acceptRekey(next, { ...view, epoch: 2 }, members));
     expect([f.failure, f.message]).to.deep.equal(["KEY_MISMATCH", "rn0: s_new*P != Q_new on-chain"]);
     // an update sealed for epoch 2, relabelled epoch 3, does not open
     const s2 = randomScalar();
-    const sealed2 = rekeyMessage(g.groupId, 2, s2, { pid: p.pid, pk: p.publicKey });
+    const swapped = [members[1], members[0]];
+    const sealed2 = rekeyMessage(g.groupId, 2, s2, { pid: p.pid, pk: p.publicKey }, swapped);
     const view2 = { epoch: 2, Q: mulBase(s2), commitmentsHash: view.commitmentsHash };
     expectThrows(
-      () => p.acceptRekey(encodeRekey({ ...decodeRekey(sealed2), epoch: 3 }), { ...view2, epoch: 3 }, members),
+      () => p.acceptRekey(encodeRekey({ ...decodeRekey(sealed2), epoch: 3 }), { ...view2, epoch: 3 }, swapped),
       DecryptionError,
       "DECRYPTION_FAILED",
     );
-    expectThrows(() => p.acceptRekey(sealed2, view2, [members[0]]), AgentStateError, "AGENT_STATE", /^rn0: not a member of the new epoch$/);
+    // a roster other than the one the MSRP sealed does not open (a relay cannot swap a key in)
+    expectThrows(() => p.acceptRekey(sealed2, view2, members), DecryptionError, "DECRYPTION_FAILED");
+    const without = rekeyMessage(g.groupId, 2, s2, { pid: p.pid, pk: p.publicKey }, [members[0]]);
+    expectThrows(() => p.acceptRekey(without, view2, [members[0]]), AgentStateError, "AGENT_STATE", /^rn0: not a member of the new epoch$/);
     expect(JSON.stringify(p.toRecord())).to.equal(rec);
     // and the genuine next update: index in the new membership, keys of every epoch kept
-    const k2 = p.acceptRekey(sealed2, view2, [members[1], members[0]]);
+    const k2 = p.acceptRekey(sealed2, view2, swapped);
     expect(toHex(k2)).to.equal(toHex(epochKey(s2, g.groupId, 2)));
     expect(p.epochsOf(g.groupId)).to.deep.equal([0, 1, 2]);
     expect((p.toRecord().groups as Record<string, { index: number; epoch: number }>)[toHex(g.groupId)]).to.deep.include({
@@ -815,10 +857,14 @@ describe("protocols/rsms/group: key update, keystore record and the group ledger
     expect([back.name, toHex(back.pid), back.publicKey.equals(p.publicKey)]).to.deep.equal([p.name, toHex(p.pid), true]);
     expect(back.currentEpoch(g.groupId)).to.equal(1);
     expect(back.epochsOf(g.groupId)).to.deep.equal([0, 1]);
+    expect(JSON.stringify(back.toRecord())).to.equal(JSON.stringify(rec));
     expect(new TextDecoder().decode(back.open(c0).plaintext)).to.equal("e0");
     expect(new TextDecoder().decode(back.open(c1).plaintext)).to.equal("e1");
     expect(r.parties[1].open(back.seal(g.groupId, toBytes("from the restored party"))).sender).to.equal(toHex(p.pid));
-    expect(JSON.stringify(back.toRecord())).to.equal(JSON.stringify(rec));
+    // what it sent and accepted is in its record: a restored copy keeps the counters
+    const counters = (x: GroupParty) => (x.toRecord().groups as Record<string, { sent: string; seen: object }>)[toHex(g.groupId)];
+    expect(counters(GroupParty.fromRecord(back.toRecord()))).to.deep.include({ sent: "1" });
+    expect(Object.values(counters(back).seen)).to.deep.equal(["2"]);
     // a record without groups, and one whose epochs are listed out of order
     expect(GroupParty.fromRecord({ name: "x", pid: rec.pid, sk: rec.sk }).epochsOf(g.groupId)).to.deep.equal([]);
     const shuffled = {

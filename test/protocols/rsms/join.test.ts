@@ -425,7 +425,7 @@ describe("protocols/rsms: joining resource pools (RSMS §IV.A)", () => {
       expect(await ledger.joinCount()).to.equal(1);
     });
 
-    it("a filter whose bytes do not match the published root is refused by the RPM", async () => {
+    it("a filter whose bytes do not match the published root is quarantined by the RPM (not loaded)", async () => {
       const { ctx, msrp, registry, store, rns, ledger } = await loadRsms();
       const other = BloomFilter.init(64, 20);
       other.insert(encodeScalar(rns[0].state.a));
@@ -436,7 +436,10 @@ describe("protocols/rsms: joining resource pools (RSMS §IV.A)", () => {
         sk: "0x" + "00".repeat(31) + "05",
         pid: toHex(new Uint8Array(32).fill(1)),
       });
-      await expectRejected(syncFilters(ctx, fresh), "FILTER_ROOT_MISMATCH");
+      expect(await syncFilters(ctx, fresh)).to.equal(1); // epoch 0 loads, epoch 1 is quarantined
+      expect(fresh.loadedEpochs).to.deep.equal([0]);
+      expect([...fresh.quarantinedEpochs.keys()]).to.deep.equal([1]);
+      expect(fresh.quarantinedEpochs.get(1)).to.match(/do not hash to the published root/);
       expect(await ledger.joinCount()).to.equal(0);
     });
 
@@ -768,7 +771,7 @@ describe("protocols/rsms/flows and ledger: each step's checks, results and failu
     expect((await serveJoin(ctx, rpmA, msrp, request)).retried).to.equal(true);
     const r = rns[0].buildReauthRequest(await poolInfo(ctx, 2));
     const res = await reauthenticate(ctx, rns[0], rpmB, msrp);
-    expect(res.wire).to.deep.equal({ rnToRpm: 163, rpmToMsrp: 120, rpmToRn: 35 });
+    expect(res.wire).to.deep.equal({ rnToRpm: 163, rpmToMsrp: 185, rpmToRn: 35 });
     expect(res.record).to.deep.equal({ pid: r.pending.pid, tag: tagOf(r.pending.a), poolId: 2, kind: 2 });
     expect((await serveReauth(ctx, rpmB, msrp, r.request)).retried).to.equal(true);
     const r2 = rns[0].buildReauthRequest(await poolInfo(ctx, 1));

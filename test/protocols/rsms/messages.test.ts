@@ -23,10 +23,10 @@ describe("protocols/rsms/messages", () => {
     const rr = m.encodeReauthRequest({ c1, c2: rnd(64), pid: rnd(32), nextPid: rnd(32) });
     expect(rr.length).to.equal(m.SIZES.ReauthRequest).and.equal(163);
     expect(m.decodeReauthRequest(rr).nextPid).to.have.length(32);
-    const fw = m.encodeJoinForward({ poolId: 7, sealed: rnd(114) });
+    const fw = m.encodeJoinForward({ poolId: 7, sealed: rnd(114), sig: rnd(65) });
     expect(fw.length).to.equal(m.SIZES.JoinForward);
     expect(m.decodeJoinForward(fw).poolId).to.equal(7);
-    const rf = m.encodeReauthForward({ poolId: 9, nextPid: rnd(32), sealed: rnd(82) });
+    const rf = m.encodeReauthForward({ poolId: 9, nextPid: rnd(32), sealed: rnd(82), sig: rnd(65) });
     expect(rf.length).to.equal(m.SIZES.ReauthForward);
     expect(m.decodeReauthForward(rf).poolId).to.equal(9);
     expect(m.decodeJoinReply(m.encodeJoinReply({ A: c1 })).A.equals(c1)).to.equal(true);
@@ -96,10 +96,10 @@ describe("protocols/rsms/messages: exact encodings and every decoder check", () 
   it("sizes are the documented byte counts (Table III)", () => {
     expect(m.SIZES).to.deep.equal({
       JoinRequest: 99,
-      JoinForward: 120,
+      JoinForward: 185,
       JoinReply: 35,
       ReauthRequest: 163,
-      ReauthForward: 120,
+      ReauthForward: 185,
       ReauthReply: 35,
     });
     expect(m.RSMS_WIRE_VERSION).to.equal(1);
@@ -110,7 +110,11 @@ describe("protocols/rsms/messages: exact encodings and every decoder check", () 
     const pid = rnd(32);
     expect(toHex(m.encodeJoinRequest({ c1: P, c2, pid }))).to.equal(toHex(concat(Uint8Array.of(0x01, 1), encodePoint(P), c2, pid)));
     const sealed = rnd(114);
-    expect(toHex(m.encodeJoinForward({ poolId: 0x01020304, sealed }))).to.equal(toHex(concat(Uint8Array.of(0x02, 1, 1, 2, 3, 4), sealed)));
+    const sig = rnd(65);
+    expect(toHex(m.encodeJoinForward({ poolId: 0x01020304, sealed, sig }))).to.equal(
+      toHex(concat(Uint8Array.of(0x02, 1, 1, 2, 3, 4), sealed, sig)),
+    );
+    expect(toHex(m.joinForwardSigned({ poolId: 0x01020304, sealed }))).to.equal(toHex(concat(Uint8Array.of(0x02, 1, 1, 2, 3, 4), sealed)));
     expect(toHex(m.encodeJoinReply({ A: P }))).to.equal(toHex(concat(Uint8Array.of(0x03, 1), encodePoint(P))));
     const c2r = rnd(64);
     const next = rnd(32);
@@ -118,9 +122,19 @@ describe("protocols/rsms/messages: exact encodings and every decoder check", () 
       toHex(concat(Uint8Array.of(0x04, 1), encodePoint(P), c2r, pid, next)),
     );
     const sealedR = rnd(82);
-    expect(toHex(m.encodeReauthForward({ poolId: 0xfffffffe, nextPid: next, sealed: sealedR }))).to.equal(
+    expect(toHex(m.encodeReauthForward({ poolId: 0xfffffffe, nextPid: next, sealed: sealedR, sig }))).to.equal(
+      toHex(concat(Uint8Array.of(0x05, 1, 0xff, 0xff, 0xff, 0xfe), next, sealedR, sig)),
+    );
+    expect(toHex(m.reauthForwardSigned({ poolId: 0xfffffffe, nextPid: next, sealed: sealedR }))).to.equal(
       toHex(concat(Uint8Array.of(0x05, 1, 0xff, 0xff, 0xff, 0xfe), next, sealedR)),
     );
+    for (const bad of [rnd(64), rnd(66)]) {
+      malformed(() => m.encodeJoinForward({ poolId: 1, sealed, sig: bad }), /^encodeJoinForward: the RPM's signature must be 65 bytes$/);
+      malformed(
+        () => m.encodeReauthForward({ poolId: 1, nextPid: next, sealed: sealedR, sig: bad }),
+        /^encodeReauthForward: the RPM's signature must be 65 bytes$/,
+      );
+    }
     expect(toHex(m.encodeReauthReply({ A: P }))).to.equal(toHex(concat(Uint8Array.of(0x06, 1), encodePoint(P))));
     const sealedG = rnd(60);
     expect(toHex(m.encodeRegistration({ role: m.Role.RN, poolId: 258, sealed: sealedG }))).to.equal(
@@ -134,16 +148,22 @@ describe("protocols/rsms/messages: exact encodings and every decoder check", () 
     const jr = m.decodeJoinRequest(m.encodeJoinRequest({ c1: P, c2, pid }));
     expect([jr.c1.equals(P), toHex(jr.c2), toHex(jr.pid)]).to.deep.equal([true, toHex(c2), toHex(pid)]);
     const sealed = rnd(114);
-    expect(m.decodeJoinForward(m.encodeJoinForward({ poolId: 0xffffffff, sealed }))).to.deep.equal({ poolId: 0xffffffff, sealed });
+    const sig = rnd(65);
+    expect(m.decodeJoinForward(m.encodeJoinForward({ poolId: 0xffffffff, sealed, sig }))).to.deep.equal({
+      poolId: 0xffffffff,
+      sealed,
+      sig,
+    });
     const c2r = rnd(64);
     const next = rnd(32);
     const rr = m.decodeReauthRequest(m.encodeReauthRequest({ c1: P, c2: c2r, pid, nextPid: next }));
     expect([rr.c1.equals(P), toHex(rr.c2), toHex(rr.pid), toHex(rr.nextPid)]).to.deep.equal([true, toHex(c2r), toHex(pid), toHex(next)]);
     const sealedR = rnd(82);
-    expect(m.decodeReauthForward(m.encodeReauthForward({ poolId: 0, nextPid: next, sealed: sealedR }))).to.deep.equal({
+    expect(m.decodeReauthForward(m.encodeReauthForward({ poolId: 0, nextPid: next, sealed: sealedR, sig }))).to.deep.equal({
       poolId: 0,
       nextPid: next,
       sealed: sealedR,
+      sig,
     });
     for (const role of [m.Role.RPM, m.Role.RN, m.Role.User]) {
       const s = rnd(51);
@@ -152,10 +172,10 @@ describe("protocols/rsms/messages: exact encodings and every decoder check", () 
   });
 
   it("u32 fields accept 0 .. 2^32 - 1 and nothing else", () => {
-    for (const poolId of [0, 1, 0xffffffff]) expect(m.encodeJoinForward({ poolId, sealed: rnd(114) })).to.have.length(120);
+    for (const poolId of [0, 1, 0xffffffff]) expect(m.encodeJoinForward({ poolId, sealed: rnd(114), sig: rnd(65) })).to.have.length(185);
     for (const bad of [-1, 2 ** 32, 1.5, NaN]) {
-      malformed(() => m.encodeJoinForward({ poolId: bad, sealed: rnd(114) }), new RegExp(`^encode: ${bad} is not a u32$`));
-      malformed(() => m.encodeReauthForward({ poolId: bad, nextPid: rnd(32), sealed: rnd(82) }), /^encode: .* is not a u32$/);
+      malformed(() => m.encodeJoinForward({ poolId: bad, sealed: rnd(114), sig: rnd(65) }), new RegExp(`^encode: ${bad} is not a u32$`));
+      malformed(() => m.encodeReauthForward({ poolId: bad, nextPid: rnd(32), sealed: rnd(82), sig: rnd(65) }), /^encode: .* is not a u32$/);
       malformed(() => m.encodeRegistration({ role: 1, poolId: bad, sealed: rnd(60) }), /^encode: .* is not a u32$/);
     }
   });
@@ -163,10 +183,10 @@ describe("protocols/rsms/messages: exact encodings and every decoder check", () 
   it("the header checks: too short, type, version, exact length, in that order, with the decoder's name", () => {
     const decoders: [string, (b: Uint8Array) => unknown, number, number][] = [
       ["decodeJoinRequest", m.decodeJoinRequest, 0x01, 99],
-      ["decodeJoinForward", m.decodeJoinForward, 0x02, 120],
+      ["decodeJoinForward", m.decodeJoinForward, 0x02, 185],
       ["decodeJoinReply", m.decodeJoinReply, 0x03, 35],
       ["decodeReauthRequest", m.decodeReauthRequest, 0x04, 163],
-      ["decodeReauthForward", m.decodeReauthForward, 0x05, 120],
+      ["decodeReauthForward", m.decodeReauthForward, 0x05, 185],
       ["decodeReauthReply", m.decodeReauthReply, 0x06, 35],
       ["decodeRegistration", m.decodeRegistration, 0x07, 57],
     ];

@@ -3,20 +3,24 @@ import { DEFAULT_FILTER_POLICY, Msrp, MsrpRecord } from "../../../offchain/proto
 import {
   AAD,
   Role,
+  decodeJoinForward,
   decodeRegistration,
   encodeJoinForward,
   encodeReauthForward,
   encodeRegistration,
+  joinForwardSigned,
+  reauthForwardSigned,
 } from "../../../offchain/protocols/rsms/messages";
 import { AgentStateError, MalformedMessageError, RsmsRejectedError } from "../../../offchain/protocols/rsms/errors";
 import { PoolInfo, ResourceNode } from "../../../offchain/protocols/rsms/rn";
-import { ResourcePoolManager } from "../../../offchain/protocols/rsms/rpm";
+import { FORWARD_DST, ResourcePoolManager } from "../../../offchain/protocols/rsms/rpm";
+import { schnorrSign } from "../../../offchain/crypto/schnorr";
 import { tagOf } from "../../../offchain/protocols/rsms/params";
 import { GroupParty, commitmentsHash } from "../../../offchain/protocols/rsms/group";
 import { BloomFilter } from "../../../offchain/crypto/bloom";
 import { concat, toHex } from "../../../offchain/crypto/bytes";
 import { eciesEncrypt } from "../../../offchain/crypto/ecies";
-import { encodePoint, encodeScalar, mulBase } from "../../../offchain/crypto/group";
+import { encodePoint, encodeScalar, mulBase, randomScalar } from "../../../offchain/crypto/group";
 import { H4, H6 } from "../../../offchain/crypto/hash";
 import { DecryptionError } from "../../../offchain/errors";
 import { expectThrows } from "../../helpers/errors";
@@ -114,13 +118,20 @@ function offlineWorld(policy = { capacity: 16, lambda: 10, intervalSec: 100 }) {
     return v;
   };
   /** A JoinForward sealing any (a, PID) for any pool: the MSRP accepts forwards from anyone. */
+  /** The signing key of pool poolId's RPM (a random key for a pool that has none). */
+  const rpmSk = (poolId: number) => pools.find((p) => p.info.poolId === poolId)?.creds.sk ?? randomScalar();
+  const signJoin = (f: { poolId: number; sealed: Uint8Array }, sk = rpmSk(f.poolId)) =>
+    encodeJoinForward({ ...f, sig: schnorrSign(sk, FORWARD_DST, joinForwardSigned(f)) });
+  const signReauth = (f: { poolId: number; nextPid: Uint8Array; sealed: Uint8Array }, sk = rpmSk(f.poolId)) =>
+    encodeReauthForward({ ...f, sig: schnorrSign(sk, FORWARD_DST, reauthForwardSigned(f)) });
+  /** A JoinForward sealing any (a, PID) for any pool, signed by that pool's RPM. */
   const joinForward = (poolId: number, a: Uint8Array, pid: Uint8Array, aadPool = poolId) =>
-    encodeJoinForward({ poolId, sealed: eciesEncrypt(pk, concat(a, pid), AAD.joinForward(aadPool)) });
+    signJoin({ poolId, sealed: eciesEncrypt(pk, concat(a, pid), AAD.joinForward(aadPool)) });
   const reauthForwardOf = (poolId: number, nextPid: Uint8Array, nextA: Uint8Array, aadPool = poolId) =>
-    encodeReauthForward({ poolId, nextPid, sealed: eciesEncrypt(pk, nextA, AAD.reauthForward(aadPool)) });
+    signReauth({ poolId, nextPid, sealed: eciesEncrypt(pk, nextA, AAD.reauthForward(aadPool)) });
   const snapshot = () => JSON.stringify(msrp.toRecord());
   const restored = () => Msrp.fromRecord(JSON.parse(JSON.stringify(msrp.toRecord())) as MsrpRecord);
-  return { msrp, pools, rns, at, join, reauth, reauthForward, joinForward, reauthForwardOf, snapshot, restored };
+  return { msrp, pools, rns, at, join, reauth, reauthForward, joinForward, reauthForwardOf, signJoin, signReauth, snapshot, restored };
 }
 
 function rejected(f: () => unknown, msg: RegExp): void {
@@ -158,14 +169,14 @@ describe("protocols/rsms/msrp: the exact check of a forwarded join (verifyJoin)"
     // sealed for pool 1, relabelled as pool 2
     rejected(() => w.msrp.verifyJoin(w.joinForward(2, encodeScalar(rn.state.a), rn.state.pid, 1)), msg);
     // sealed to another key
-    const other = encodeJoinForward({
+    const other = w.signJoin({
       poolId: 1,
       sealed: eciesEncrypt(mulBase(7n), concat(encodeScalar(rn.state.a), rn.state.pid), AAD.joinForward(1)),
     });
     rejected(() => w.msrp.verifyJoin(other), msg);
-    const t = w.joinForward(1, encodeScalar(rn.state.a), rn.state.pid);
-    t[t.length - 1] ^= 1;
-    rejected(() => w.msrp.verifyJoin(t), msg);
+    const t = decodeJoinForward(w.joinForward(1, encodeScalar(rn.state.a), rn.state.pid));
+    t.sealed[t.sealed.length - 1] ^= 1;
+    rejected(() => w.msrp.verifyJoin(w.signJoin(t)), msg);
     expect(w.snapshot()).to.equal(before);
   });
 
@@ -556,7 +567,7 @@ describe("protocols/rsms/msrp: service groups (requestGroup, rekeyGroup)", () =>
       () => w.msrp.requestGroup("alice", 5),
       AgentStateError,
       "AGENT_STATE",
-      /^requestGroup: 5 RNs requested, only 4 have joined a pool$/,
+      /^requestGroup: 5 RNs requested, only 4 have joined a pool and are not suspicious$/,
     );
     expect(w.snapshot()).to.equal(before);
     expect(w.msrp.requestGroup("alice", 4).parties.map((p) => p.name)).to.deep.equal(["alice", "rn0", "rn1", "rn2", "rn3"]);
@@ -651,7 +662,9 @@ describe("protocols/rsms/msrp: service groups (requestGroup, rekeyGroup)", () =>
     expect(r.evicted.map(toHex)).to.deep.equal([toHex(pid(1))]);
     expect([...r.messages.keys()]).to.deep.equal([toHex(w.user.pid), toHex(pid(0)), toHex(pid(2)), toHex(pid(3))]);
     const view = { epoch: 1, Q: r.Q, commitmentsHash: r.commitmentsHash };
-    const members = [w.user.pid, ...r.members.map((m) => m.pid)];
+    const members = r.roster;
+    expect(members.map((m) => toHex(m.pid))).to.deep.equal([toHex(w.user.pid), ...r.members.map((m) => toHex(m.pid))]);
+    expect(members[0].pk.equals(w.user.pk)).to.equal(true);
     const alice = new GroupParty("alice", w.user.pid, w.user.sk);
     const k = alice.acceptRekey(r.messages.get(toHex(w.user.pid))!, view, members);
     for (const n of [0, 2, 3])
@@ -671,7 +684,8 @@ describe("protocols/rsms/msrp: service groups (requestGroup, rekeyGroup)", () =>
     const r = w.msrp.rekeyGroup(gid, [], []);
     const rn4 = new GroupParty("rn4", w.c4.pid, w.c4.sk);
     const view = { epoch: 1, Q: r.Q, commitmentsHash: r.commitmentsHash };
-    expect(rn4.acceptRekey(r.messages.get(toHex(w.c4.pid))!, view, [w.user.pid, w.c4.pid])).to.have.length(32);
+    expect(rn4.acceptRekey(r.messages.get(toHex(w.c4.pid))!, view, r.roster)).to.have.length(32);
+    expect(r.roster[1].pk.equals(mulBase(w.c4.sk))).to.equal(true);
     w.msrp.commitGroup(w.gid(8), "alice", [{ name: "ghost", pid: H6("ghost", 1n) }]);
     expectThrows(() => w.msrp.rekeyGroup(w.gid(8), [], []), AgentStateError, "AGENT_STATE", /^unknown RN ghost$/);
   });
