@@ -17,7 +17,7 @@ import { DEFAULT_ELECTION_PARAMS as P, bordaScores, misbehaviourRatio } from "..
 import { Bits } from "../offchain/mssa/bits";
 import { combineKeys, encode, encodeCredential, evenLength } from "../offchain/mssa/credential";
 import { AuthorityAgent, placeId, register } from "../offchain/mssa/registration";
-import { recordRegistration } from "../offchain/mssa/ledger";
+import { consentToRegistration, recordRegistration } from "../offchain/mssa/ledger";
 import { detectionProbability, thresholdDetectionProbability, transmit } from "../offchain/mssa/quantum";
 import { bestForgery, linkState } from "../offchain/mssa/qblock";
 import { lineChart } from "../offchain/util/svg";
@@ -81,9 +81,11 @@ async function registrationGas() {
       user: s[u].address,
       infos: [`mail:u${u}@example.org`, `passport:${u}`],
       authorities: aus.map((a) => new AuthorityAgent(a)),
+      placeKey: new Uint8Array(32).fill(1),
     });
     const sg = (a: string) => s.find((x) => x.address === a)!;
-    const [propose, approve, last] = (await recordRegistration(ledger, PL, s[u].address, out.commitment, aus.map(sg))).gas;
+    const consent = await consentToRegistration(ledger, s[u], PL, out.commitment, out.nullifier!, out.session);
+    const [propose, approve, last] = (await recordRegistration(ledger, PL, s[u].address, out.commitment, aus.map(sg), consent)).gas;
     rows.push({ propose, approve, last });
   }
   return {

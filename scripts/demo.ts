@@ -63,7 +63,7 @@ import { Steps } from "./lib/steps";
 import { AuthorityElection__factory, CredentialLedger__factory } from "../typechain-types";
 import { AuthorityAgent, accessSigner, fresh32, placeId, proveAccess, register, RegistrationError } from "../offchain/mssa/registration";
 import { DEFAULT_ELECTION_PARAMS } from "../offchain/mssa/election";
-import { recordRegistration } from "../offchain/mssa/ledger";
+import { consentToRegistration, recordRegistration } from "../offchain/mssa/ledger";
 import { bestForgery, classicalLinks, linkState, passProbability, phaseOf } from "../offchain/mssa/qblock";
 
 const short = (b: Uint8Array) => `${toHex(b).slice(0, 10)}…`;
@@ -392,7 +392,8 @@ async function main(): Promise<void> {
   const genesis = [...(await election.authorities())];
   const signerOf = (a: string) => signers.find((s) => s.address === a)!;
   const approved: { id: string; commitment: string }[] = [];
-  /** Steps 1-9 off-chain, then the proposal and the k-th approval on-chain. */
+  const placeKey = hre.ethers.getBytes(fresh32()); // PL1's authorities' shared nullifier key
+  /** Steps 1-9 off-chain, the user's consent, then the proposal and the k-th approval on-chain. */
   const registerAt = async (user: string, infos: string[], eve?: number) => {
     const out = register({
       place: PL1,
@@ -400,8 +401,10 @@ async function main(): Promise<void> {
       infos,
       authorities: genesis.slice(0, 2).map((a) => new AuthorityAgent(a)),
       channel: { decoys: 64, threshold: 0.11, eve: eve ? { fraction: eve } : undefined },
+      placeKey,
     });
-    const { id, gas } = await recordRegistration(places, PL1, user, out.commitment, genesis.slice(0, 2).map(signerOf));
+    const consent = await consentToRegistration(places, signerOf(user), PL1, out.commitment, out.nullifier!, out.session);
+    const { id, gas } = await recordRegistration(places, PL1, user, out.commitment, genesis.slice(0, 2).map(signerOf), consent);
     approved.push({ id, commitment: out.commitment });
     return { out, gas: gas.reduce((x, y) => x + y, 0n) };
   };
@@ -457,34 +460,41 @@ async function main(): Promise<void> {
     ];
     for (const [from, nominee] of nominate)
       gas += (await (await election.connect(signers[from]).nominate(signers[nominee].address)).wait())!.gasUsed;
-    await hre.network.provider.send("evm_increaseTime", [DEFAULT_ELECTION_PARAMS.nominationPeriod + 1]);
-    gas += (await (await election.closeNomination()).wait())!.gasUsed;
-    candidates = [...(await election.round(1)).candidates];
-    return { detail: `${candidates.length} candidates`, gas };
-  });
-  await steps.run("ballots (Borda preference orders) and a misbehaving candidate", async () => {
-    let gas = 0n;
-    for (const v of [4, 5, 6, 7, 8, 9, 10]) gas += (await (await election.connect(signers[v]).vote([0, 1, 2, 3, 4, 5])).wait())!.gasUsed;
-    // Two sitting authorities (the quorum) attest candidate 0's failures.
+    // Two sitting authorities (the quorum; neither is a nominee) attest the top nominee's failures
+    // before voting opens, when its ratio is frozen.
     for (let i = 0; i < 8; i++) {
       const type = i < 3 ? 3 : 0;
       for (const au of genesis.slice(0, 2))
-        gas += (await (await election.connect(signerOf(au)).report(candidates[0], type, hre.ethers.id(`demo-evidence-${i}`))).wait())!
+        gas += (await (await election.connect(signerOf(au)).report(signers[4].address, type, hre.ethers.id(`demo-evidence-${i}`))).wait())!
           .gasUsed;
     }
-    const m = await election.misbehaviour(candidates[0]);
+    await hre.network.provider.send("evm_increaseTime", [DEFAULT_ELECTION_PARAMS.nominationPeriod + 1]);
+    gas += (await (await election.closeNomination()).wait())!.gasUsed;
+    candidates = [...(await election.round(1)).candidates];
+    const m = await election.misbehaviour(signers[4].address);
     return {
-      detail: `candidate 0 leads every ballot; counts [${m.counts.join(", ")}], R_bw = ${(Number(m.ratio) / 1e18).toFixed(2)}`,
+      detail: `${candidates.length} candidates; the top nominee's counts [${m.counts.join(", ")}], R_bw = ${(Number(m.ratio) / 1e18).toFixed(2)}`,
       gas,
     };
   });
-  await steps.run("elect: top m by Borda score x (1 - R_bw)", async () => {
+  const misbehaving = signers[4].address;
+  await steps.run("ballots (Borda preference orders) that all put the misbehaving candidate first", async () => {
+    let gas = 0n;
+    const first = candidates.indexOf(misbehaving);
+    const ranking = [first, ...candidates.map((_, i) => i).filter((i) => i !== first)];
+    for (const v of [4, 5, 6, 7, 8, 9, 10]) gas += (await (await election.connect(signers[v]).vote(ranking)).wait())!.gasUsed;
+    return { detail: `candidate ${first} leads every ballot`, gas };
+  });
+  await steps.run("elect: top m by Borda score x (1 - R_bw frozen at voting open)", async () => {
     await hre.network.provider.send("evm_increaseTime", [DEFAULT_ELECTION_PARAMS.votingPeriod + 1]);
     const rc = await (await election.elect()).wait();
     const seated = [...(await election.authorities())];
-    if (seated.includes(candidates[0])) throw new Error("the misbehaving candidate was elected");
+    if (seated.includes(misbehaving)) throw new Error("the misbehaving candidate was elected");
     const scores = await election.tally(1);
-    return { detail: `Borda [${scores.join(", ")}]; candidate 0 demoted; ${seated.length} new authorities sit`, gas: rc!.gasUsed };
+    return {
+      detail: `Borda [${scores.join(", ")}]; the misbehaving candidate demoted; ${seated.length} new authorities sit`,
+      gas: rc!.gasUsed,
+    };
   });
   await steps.run("alice proves her access to PL1", async () => {
     const nonce = fresh32();

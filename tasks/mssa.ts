@@ -17,7 +17,7 @@ async function mssaContext(hre: HardhatRuntimeEnvironment) {
   return { ...localState(hre), el, ledger, operator, signer, resolve: (a: string) => resolveAccount(hre, a), election };
 }
 
-const STAGES = ["none", "nomination", "voting", "elected"];
+const STAGES = ["none", "nomination", "voting", "elected", "aborted"];
 const pct = (wad: bigint) => `${(Number(wad) / 1e16).toFixed(1)}%`;
 const gas = (r: { gasUsed: bigint } | null) => `${(r?.gasUsed ?? 0n).toLocaleString("en-US")} gas`;
 const recordName = (place: string, user: string) => `mssa-${place.slice(2, 18)}-${user.toLowerCase()}`;
@@ -47,7 +47,7 @@ task("mssa:nominate", "Nominates a member for the current round (opens a round i
   .setAction(async (a: { from: string; nominee: string }, hre) => {
     const c = await mssaContext(hre);
     const cur = await c.el.round(await c.el.currentRound());
-    if (Number(cur.stage) === 3) {
+    if (Number(cur.stage) >= 3) {
       const rc = await (await c.el.openRound()).wait();
       console.log(`opened round ${await c.el.currentRound()} (${gas(rc)})`);
     }
@@ -97,12 +97,18 @@ task("mssa:elect", "Moves the round on: closes the nomination (top 2m by Eq. 2) 
     const stage = Number((await c.el.round(id)).stage);
     if (stage === 1) {
       const rc = await (await c.el.closeNomination()).wait();
-      console.log(`round ${id}: candidates ${(await c.el.round(id)).candidates.join(", ")}; ${gas(rc)}`);
+      const after = await c.el.round(id);
+      if (Number(after.stage) === 4)
+        console.log(`round ${id}: aborted, too few eligible nominees; the sitting authorities stay; ${gas(rc)}`);
+      else console.log(`round ${id}: candidates ${after.candidates.join(", ")}; ${gas(rc)}`);
+      return { stage: STAGES[Number(after.stage)], authorities: [...(await c.el.authorities())] };
     } else if (stage === 2) {
       const rc = await (await c.el.elect()).wait();
-      console.log(`round ${id}: authorities ${(await c.el.authorities()).join(", ")}; ${gas(rc)}`);
+      if (Number((await c.el.round(id)).stage) === 4)
+        console.log(`round ${id}: aborted, fewer than m eligible candidates; the sitting authorities stay; ${gas(rc)}`);
+      else console.log(`round ${id}: authorities ${(await c.el.authorities()).join(", ")}; ${gas(rc)}`);
+      return { stage: STAGES[Number((await c.el.round(id)).stage)], authorities: [...(await c.el.authorities())] };
     } else throw new Error(`mssa:elect: round ${id} is ${STAGES[stage]}; nominate to open the next round`);
-    return { authorities: [...(await c.el.authorities())] };
   },
 );
 
@@ -118,6 +124,7 @@ task(
   .setAction(async (a: { user: string; place: string; info: string; eavesdrop: number; decoys: number }, hre) => {
     const c = await mssaContext(hre);
     const { register, placeId, AuthorityAgent } = await import("../offchain/mssa/registration");
+    const { randomBytes, hexToBytes, bytesToHex } = await import("@noble/hashes/utils.js");
     const place = placeId(a.place);
     let p = await c.ledger.place(place);
     if (p.threshold === 0n) {
@@ -129,6 +136,10 @@ task(
     }
     const user = await c.resolve(a.user);
     const agents = p.authorities.map((x) => new AuthorityAgent(x));
+    // the place authorities' shared nullifier key (kept in the local keystore, one per place)
+    const keyName = `mssa-placekey-${place.slice(2, 18)}`;
+    if (!c.keystore.exists(keyName)) c.keystore.create(keyName, { key: bytesToHex(randomBytes(32)) });
+    const placeKey = hexToBytes((c.keystore.load(keyName) as { key: string }).key);
     console.log(
       `SIMULATED quantum channel: ${a.decoys} decoys per transmission${a.eavesdrop ? `, eavesdropper on ${a.eavesdrop * 100}% of photons` : ""}`,
     );
@@ -138,11 +149,16 @@ task(
       infos: a.info.split(","),
       authorities: agents,
       channel: { decoys: a.decoys, threshold: 0.11, eve: a.eavesdrop ? { fraction: a.eavesdrop } : undefined },
+      placeKey,
     });
     console.log(`verified by ${p.authorities[0]}: S1 = S2 = 0, tag ok; decoy error rate ${(out.transmission.errorRate * 100).toFixed(1)}%`);
-    const { recordRegistration } = await import("../offchain/mssa/ledger");
+    const { recordRegistration, consentToRegistration } = await import("../offchain/mssa/ledger");
+    const holder = await c.ledger.nullifierHolder(place, out.nullifier!);
+    if (holder !== hre.ethers.ZeroHash) throw new Error(`mssa:register: this identity already holds registration ${holder} at ${a.place}`);
+    const consent = await consentToRegistration(c.ledger, await c.signer(a.user), place, out.commitment, out.nullifier!, out.session);
+    console.log(`${user} signed its consent (EIP-712) to session ${out.session}`);
     const aus = await Promise.all(p.authorities.slice(0, Number(p.threshold)).map((x) => hre.ethers.getSigner(x)));
-    const { id, gas: spent } = await recordRegistration(c.ledger, place, user, out.commitment, aus);
+    const { id, gas: spent } = await recordRegistration(c.ledger, place, user, out.commitment, aus, consent);
     aus.forEach((au, i) => console.log(`${i === 0 ? "proposed" : "approved"} by ${au.address}: ${spent[i].toLocaleString("en-US")} gas`));
     const reg = await c.ledger.registration(id);
     c.keystore.create(recordName(place, user), {

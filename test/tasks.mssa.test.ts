@@ -42,23 +42,44 @@ describe("tasks: mssa:* (in-process network, one process)", function () {
       name: "AuthorityElection__AlreadyNominated",
       args: [round, signers[4].address],
     });
+    // the top nominee misbehaves before voting opens: the detector role (the operator) reports 5
+    // block-detection failures and 3 others; R = 0.7 is frozen for the vote
+    const bad = signers[4].address;
+    for (let i = 0; i < 5; i++) await hre.run("mssa:report", { node: "4", type: "block-detection", from: "0", evidence: `d${i}` });
+    for (let i = 0; i < 3; i++) await hre.run("mssa:report", { node: "4", type: "other", from: "0", evidence: `o${i}` });
+    expect((await rejects(hre.run("mssa:report", { node: "4", type: "lying", from: "0" }))).message).to.match(/--type/);
+    // the same evidence counts once
+    expect(
+      await customError(await rejects(hre.run("mssa:report", { node: "4", type: "other", from: "0", evidence: "o0" }))),
+    ).to.have.property("name", "AuthorityElection__ReportApplied");
     await hre.run("chain:advance", { seconds: 3601 });
     await hre.run("mssa:elect");
     const st = await hre.run("mssa:status");
     expect(st.stage).to.equal("voting");
     expect(st.candidates).to.have.length(6);
-    for (const from of ["4", "5", "6", "7", "8"]) await hre.run("mssa:vote", { from, ranking: "0,1,2,3,4,5" });
+    // 2 x 0.3 = 0.6 votes: last of the six
+    expect(st.candidates[5]).to.equal(bad);
+    for (const from of ["4", "5", "6", "7", "8"]) await hre.run("mssa:vote", { from, ranking: "5,0,1,2,3,4" });
     expect((await rejects(hre.run("mssa:vote", { from: "9", ranking: "0,1,2" }))).message).to.match(/ranks all 6/);
-    // candidate 0 misbehaves: the detector role (the operator) reports 5 block-detection failures and 3 others
-    for (let i = 0; i < 5; i++)
-      await hre.run("mssa:report", { node: st.candidates[0], type: "block-detection", from: "0", evidence: `d${i}` });
-    for (let i = 0; i < 3; i++) await hre.run("mssa:report", { node: st.candidates[0], type: "other", from: "0", evidence: `o${i}` });
-    expect((await rejects(hre.run("mssa:report", { node: "4", type: "lying", from: "0" }))).message).to.match(/--type/);
+    // reports during the vote do not move the frozen ratios
+    await hre.run("mssa:report", { node: st.candidates[0], type: "other", from: "0", evidence: "late" });
     await hre.run("chain:advance", { seconds: 3601 });
     const r = await hre.run("mssa:elect");
+    expect(r.stage).to.equal("elected");
     expect(r.authorities).to.have.length(3);
-    expect(r.authorities).to.not.include(st.candidates[0]);
-    expect(r.authorities).to.deep.equal(st.candidates.slice(1, 4));
+    // 25 points x 0.3 = 7.5 < 20, 15, 10: first in every ballot, and out
+    expect(r.authorities).to.not.include(bad);
+    expect(r.authorities).to.deep.equal(st.candidates.slice(0, 3));
+  });
+
+  it("a nomination stage with too few nominees aborts the round, and the next round opens", async () => {
+    await hre.run("mssa:nominate", { from: "4", nominee: "5" });
+    await hre.run("chain:advance", { seconds: 3601 });
+    const r = await hre.run("mssa:elect");
+    expect(r.stage).to.equal("aborted");
+    await hre.run("mssa:nominate", { from: "4", nominee: "5" });
+    const st = await hre.run("mssa:status");
+    expect(st.stage).to.equal("nomination");
   });
 
   it("mssa:channel reports the detection rate beside 1 - (3/4)^d", async () => {

@@ -6,24 +6,49 @@ pragma solidity 0.8.30;
 /// Algorithm 1): a Borda count over the members' preference orders, weighted by each candidate's
 /// malicious-behaviour ratio.
 /// @dev A round has two stages, both timed by block timestamps:
-/// 1. Nomination (Eq. 2): each member nominates one member; a nominee's effective nomination
+/// 1. Nomination (Eq. 2): each elector nominates one elector; a nominee's effective nomination
 ///    votes are vote_i = (sum_j V_j) * (1 - R_bw_i), and the top 2m become the candidates.
-/// 2. Voting (Eqs. 3-4): each member submits a full preference order of the candidates; voter k
+/// 2. Voting (Eqs. 3-4): each elector submits a full preference order of the candidates; voter k
 ///    gives candidate i f^k_i = (number of candidates ranked below i) points; the column sums f_i
-///    are kept as a packed running tally. At the end the final score is f_i * (1 - R_bw_i) and the
-///    top m become the authority nodes of the round.
-/// Ties are broken by the lower ratio R_bw, then by the lower address. A node whose ratio has
-/// reached 1 cannot be nominated. Misbehaviour counts t_if (Eq. 1, capped at A_f) are raised by a
-/// quorum of the sitting authorities attesting the same report (node, type, evidence hash), or
-/// alone by an account with DETECTOR_ROLE (the trust layer's detectors); they weigh on every later
-/// election ("punished in the next round").
+///    are kept as a packed running tally. At the end the final score is f_i * (1 - R_bw_i), with
+///    R_bw_i frozen when voting opened, and the top m eligible candidates become the authorities.
+/// The electors of round r are the members enrolled before r opened and still members. Every round
+/// ends: with at most m eligible nominees `closeNomination` aborts it, with fewer than m eligible
+/// candidates (still members, R_bw < 1 now) `elect` aborts it; an aborted round keeps the sitting
+/// authorities and lets the next round open. Ties are broken by the lower ratio, then by
+/// keccak256(seed, address) with a seed fixed from `block.prevrandao` before the inputs that can tie
+/// exist (at openRound for the nominations, at closeNomination for the ballots).
+/// Misbehaviour counts t_if (Eq. 1, capped at A_f) are raised by a quorum of the sitting authorities
+/// attesting the same evidence, or alone by an account with DETECTOR_ROLE; a report is keyed on its
+/// evidence alone, so evidence counts once ever. An authority that is a nominee of the open round
+/// cannot attest reports about another nominee of that round. The reported node can contest an
+/// applied report; ARBITER_ROLE upholds or dismisses it (dismissal takes the count back).
 interface IAuthorityElection {
     /// @notice Where a round is.
     enum Stage {
         None,
         Nomination,
         Voting,
-        Elected
+        Elected,
+        Aborted
+    }
+
+    /// @notice Where a misbehaviour report is.
+    enum ReportState {
+        None,
+        Attesting,
+        Applied,
+        Contested,
+        Upheld,
+        Dismissed
+    }
+
+    /// @notice A misbehaviour report, keyed on its evidence.
+    struct Report {
+        address node;
+        uint8 behaviour;
+        ReportState state;
+        uint16 attestations;
     }
 
     /// @notice Parameters fixed at deployment.
@@ -47,8 +72,14 @@ interface IAuthorityElection {
         uint40 nominationEnd;
         uint40 votingEnd;
         uint32 ballots;
+        /// @dev tie-break seed of the candidate cut, fixed at openRound
+        bytes32 nominationSeed;
+        /// @dev tie-break seed of the election, fixed at closeNomination
+        bytes32 electionSeed;
         address[] nominees;
         address[] candidates;
+        /// @dev the candidates' R_bw frozen when voting opened (Eq. 2's factor at elect)
+        uint256[] candidateRatios;
         address[] authorities;
     }
 
@@ -68,6 +99,11 @@ interface IAuthorityElection {
     error AuthorityElection__SelfReport(address node);
     error AuthorityElection__AlreadyAttested(bytes32 reportId, address authority);
     error AuthorityElection__ReportApplied(bytes32 reportId);
+    error AuthorityElection__NotElector(uint256 round, address account);
+    error AuthorityElection__ConflictOfInterest(address reporter, address node);
+    error AuthorityElection__ReportMismatch(bytes32 reportId, address node, uint8 behaviour);
+    error AuthorityElection__NotContestable(bytes32 reportId, ReportState state);
+    error AuthorityElection__NotReportedNode(bytes32 reportId, address account);
 
     event MemberEnrolled(address indexed member);
     event MemberRemoved(address indexed member);
@@ -76,6 +112,15 @@ interface IAuthorityElection {
     event CandidatesSelected(uint256 indexed round, address[] candidates, uint256[] effectiveVotes);
     event BallotCast(uint256 indexed round, address indexed voter);
     event AuthoritiesElected(uint256 indexed round, address[] authorities, uint256[] finalScores);
+    event RoundAborted(uint256 indexed round, Stage stage, uint256 eligible);
+    event NomineeEvicted(
+        uint256 indexed round,
+        address indexed evicted,
+        address indexed by,
+        uint256 returnedNominations
+    );
+    event ReportContested(bytes32 indexed reportId, address indexed node);
+    event ReportResolved(bytes32 indexed reportId, address indexed node, bool upheld, uint16 count, uint256 ratio);
     event MisbehaviourAttested(
         bytes32 indexed reportId,
         address indexed node,
@@ -94,29 +139,51 @@ interface IAuthorityElection {
     /// @notice Adds a member (one of the M active users); a no-op for a member. REGISTRAR_ROLE.
     function enrol(address member) external;
 
-    /// @notice Removes a member. REGISTRAR_ROLE.
+    /// @notice Removes a member (it stops being an elector at once). REGISTRAR_ROLE.
     function remove(address member) external;
 
-    /// @notice Opens the next round once the previous one is elected; needs M > 2m members.
+    /// @notice Opens the next round once the previous one is elected or aborted; needs M > 2m
+    /// members. The electorate is the members enrolled before this call.
     function openRound() external returns (uint256 round);
 
-    /// @notice Nominates a member for the current round (one nomination per member).
+    /// @notice Nominates an elector for the current round (one nomination per elector). When
+    /// MAX_NOMINEES are nominated, a new nominee evicts the weakest (lowest Eq. 2 votes, newcomer
+    /// wins ties) and the evicted nominee's nominators may nominate again; if every nominee is
+    /// stronger than one nomination, a new nominee is refused (TooManyNominees).
     function nominate(address nominee) external;
 
-    /// @notice After the nomination period: selects the top 2m nominees by Eq. 2 as candidates.
+    /// @notice After the nomination period: selects the top 2m eligible nominees by Eq. 2 as
+    /// candidates and freezes their ratios, or aborts the round if at most m are eligible.
     function closeNomination() external;
 
     /// @notice Casts a ballot: candidate indices from most to least preferred, a full order.
     function vote(uint8[] calldata ranking) external;
 
-    /// @notice After the voting period: the top m candidates by weighted Borda score sit.
+    /// @notice After the voting period: the top m eligible candidates by Borda score times the
+    /// frozen (1 - R_bw) sit; aborts the round if fewer than m candidates are eligible.
     function elect() external;
 
     /// @notice Reports misbehaviour of type `behaviour` (0 block detection, 1 communication,
     /// 2 no response, 3 other) by `node`, backed by `evidence` (a hash, e.g. of an IPFS record).
+    /// The report id is keccak256(chainid, this, evidence): one piece of evidence counts once ever.
     /// A sitting authority attests; the count rises when `reportQuorum` distinct authorities have
-    /// attested the same (term, node, behaviour, evidence). A DETECTOR_ROLE account applies it alone.
+    /// attested it. A DETECTOR_ROLE account applies it alone.
     function report(address node, uint8 behaviour, bytes32 evidence) external returns (bytes32 reportId);
+
+    /// @notice The reported node contests an applied report; its count stands until ARBITER_ROLE rules.
+    function contest(bytes32 reportId) external;
+
+    /// @notice ARBITER_ROLE rules on a contested report: upheld (final) or dismissed (count taken back).
+    function resolveContest(bytes32 reportId, bool uphold) external;
+
+    /// @notice One report.
+    function reportOf(bytes32 reportId) external view returns (Report memory);
+
+    /// @notice The id of the report backed by `evidence`.
+    function reportIdOf(bytes32 evidence) external view returns (bytes32);
+
+    /// @notice Whether `account` may nominate, be nominated and vote in round `id`.
+    function isElector(uint256 id, address account) external view returns (bool);
 
     /// @notice The parameters.
     function params() external view returns (Params memory);
@@ -133,7 +200,7 @@ interface IAuthorityElection {
     /// @notice The sitting authorities.
     function authorities() external view returns (address[] memory);
 
-    /// @notice Whether `account` is a sitting authority.
+    /// @notice Whether `account` is a sitting authority (elected in the sitting round, R_bw < 1).
     function isAuthority(address account) external view returns (bool);
 
     /// @notice Whether `account` is a member.

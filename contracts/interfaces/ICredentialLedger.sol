@@ -10,13 +10,22 @@ pragma solidity 0.8.30;
 /// An approver must be one of the place's authorities *and* a sitting elected authority. Approved
 /// blocks are chained: link_i = keccak256(abi.encode(link_{i-1}, id, commitment)), the classical
 /// record of the paper's quantum block linking (Eqs. 17-22), so a rewritten record breaks the chain.
+/// A proposal carries the user's EIP-712 signature over (place, user, commitment, nullifier,
+/// session), so nobody registers an address without its owner. The nullifier is
+/// HMAC-SHA256(place key, place || identity) computed by the place's authorities from the identity
+/// document they verified: equal for one person at one place, meaningless without the place key,
+/// and at most one live registration per place holds it. Access is granted when k approvers are
+/// still place authorities and sitting authorities at that moment (every approver is re-checked).
+/// A pending proposal expires after PENDING_TTL and can be cancelled by the user or the operator.
+/// Revoking a user's last approved registration removes the user from the election's members.
 interface ICredentialLedger {
     /// @notice Where a registration is.
     enum Status {
         None,
         Pending,
         Approved,
-        Revoked
+        Revoked,
+        Cancelled
     }
 
     /// @notice A place (PL1, ...) and its authorities.
@@ -35,6 +44,8 @@ interface ICredentialLedger {
         uint40 approvedAt;
         uint64 index;
         bytes32 link;
+        uint40 proposedAt;
+        bytes32 nullifier;
     }
 
     error CredentialLedger__InvalidPlace(bytes32 place);
@@ -47,6 +58,10 @@ interface ICredentialLedger {
     error CredentialLedger__UnknownRegistration(bytes32 id);
     error CredentialLedger__NotPending(bytes32 id);
     error CredentialLedger__AlreadyApproved(bytes32 id, address authority);
+    error CredentialLedger__BadUserSignature(address user);
+    error CredentialLedger__DuplicateIdentity(bytes32 place, bytes32 nullifier, bytes32 holder);
+    error CredentialLedger__Expired(bytes32 id, uint256 expiredAt);
+    error CredentialLedger__NotCancellable(bytes32 id, address account);
 
     event PlaceSet(bytes32 indexed place, address[] authorities, uint8 threshold);
     event RegistrationProposed(
@@ -59,19 +74,50 @@ interface ICredentialLedger {
     event RegistrationApproved(bytes32 indexed id, address indexed authority, uint8 approvals);
     event AccessGranted(bytes32 indexed id, bytes32 indexed place, address indexed user, uint64 index, bytes32 link);
     event AccessRevoked(bytes32 indexed id, bytes32 indexed place, address indexed user);
+    event RegistrationCancelled(bytes32 indexed id, address indexed by);
+    /// @notice k approvals reached, but fewer than k approvers are still authorities: still pending.
+    event ApprovalsStale(bytes32 indexed id, uint8 approvals, uint8 current);
 
     /// @notice Creates or updates a place with its authorities and approval threshold k. PLACE_ADMIN_ROLE.
     function setPlace(bytes32 place, address[] calldata authorities, uint8 threshold) external;
 
     /// @notice A place authority that has verified a registration off-chain (S = 0, decoy error
-    /// rate under the threshold) proposes it; the proposal is its approval.
-    function propose(bytes32 place, address user, bytes32 commitment) external returns (bytes32 id);
+    /// rate under the threshold, identity checked and its nullifier computed) proposes it; the
+    /// proposal is its approval.
+    /// @param nullifier the place's identity nullifier (non-zero; no other live registration here)
+    /// @param session the registration session, signed by the user
+    /// @param signature the user's EIP-712 `Registration` signature (or an ERC-1271 answer)
+    function propose(
+        bytes32 place,
+        address user,
+        bytes32 commitment,
+        bytes32 nullifier,
+        bytes32 session,
+        bytes calldata signature
+    ) external returns (bytes32 id);
 
-    /// @notice Another place authority approves; at k approvals access is granted.
+    /// @notice Another place authority approves; when k approvers are still authorities of the
+    /// place and sitting, access is granted.
     function approve(bytes32 id) external;
 
-    /// @notice Revokes an approved registration. PLACE_ADMIN_ROLE.
+    /// @notice Cancels a pending registration: its user, PLACE_ADMIN_ROLE, or anyone once expired.
+    function cancel(bytes32 id) external;
+
+    /// @notice Revokes an approved registration; the user leaves the electorate with its last one.
+    /// PLACE_ADMIN_ROLE.
     function revoke(bytes32 id) external;
+
+    /// @notice The EIP-712 digest the user signs for a registration.
+    function registrationDigest(
+        bytes32 place,
+        address user,
+        bytes32 commitment,
+        bytes32 nullifier,
+        bytes32 session
+    ) external view returns (bytes32);
+
+    /// @notice The live registration (pending and unexpired, or approved) holding `nullifier` at `place`.
+    function nullifierHolder(bytes32 place, bytes32 nullifier) external view returns (bytes32 id);
 
     /// @notice The registration id of (place, user, commitment).
     function registrationId(bytes32 place, address user, bytes32 commitment) external pure returns (bytes32);

@@ -8,32 +8,41 @@ import {BordaCount} from "../libraries/BordaCount.sol";
 /// @title AuthorityElection
 /// @notice MSSA authority election: nomination weighted by Eq. 2, Borda count (Eqs. 3-4) weighted
 /// by the misbehaviour ratio (Eq. 1). See IAuthorityElection for the rules.
+// One mapping per rule of a round (electorate, nominators, reports): 16 state variables.
+// solhint-disable-next-line max-states-count
 contract AuthorityElection is IAuthorityElection, AccessControl {
-    /// @notice Enrols and removes members (the operator, and the CredentialLedger on approval).
+    /// @notice Enrols and removes members (the operator, and the CredentialLedger on approval and
+    /// revocation). Trusted: it decides who is a member (see docs/specs/mssa.md, threat model).
     bytes32 public constant REGISTRAR_ROLE = keccak256("REGISTRAR_ROLE");
-    /// @notice Applies misbehaviour reports alone (the trust layer's detectors).
+    /// @notice Applies misbehaviour reports alone (the trust layer's detectors). Trusted; its
+    /// reports can be contested like any other.
     bytes32 public constant DETECTOR_ROLE = keccak256("DETECTOR_ROLE");
-    /// @notice Most nominees in one round.
+    /// @notice Rules on contested reports.
+    bytes32 public constant ARBITER_ROLE = keccak256("ARBITER_ROLE");
+    /// @notice Most nominees in one round (closeNomination's gas grows with nominees x 2m).
     uint256 public constant MAX_NOMINEES = 128;
 
     Params private _params;
     mapping(address member => bool) private _members;
+    /// @dev the current round when the member was (last) enrolled: electors of round r have it < r
+    mapping(address member => uint256) private _enrolledAt;
     uint256 private _memberCount;
+    /// @dev applied, not dismissed reports per behaviour (uncapped; Eq. 1 caps them at A_f)
     mapping(address node => uint16[4]) private _counts;
     mapping(uint256 id => Round) private _rounds;
     mapping(uint256 id => uint256[8]) private _tallies;
     mapping(uint256 id => mapping(address nominee => uint256)) private _nominations;
+    mapping(uint256 id => mapping(address nominee => address[])) private _nominators;
     mapping(uint256 id => mapping(address member => bool)) private _nominated;
     mapping(uint256 id => mapping(address member => bool)) private _voted;
     /// @dev round + 1 of the last round in which the account was elected (0 = never)
     mapping(address account => uint256) private _seatRound;
+    mapping(bytes32 reportId => Report) private _reports;
     mapping(bytes32 reportId => mapping(address authority => bool)) private _attested;
-    mapping(bytes32 reportId => uint256) private _attestations;
-    mapping(bytes32 reportId => bool) private _applied;
     uint256 private _current;
     uint256 private _sitting;
 
-    /// @param admin the operator (admin, REGISTRAR_ROLE)
+    /// @param admin the operator (admin, REGISTRAR_ROLE, ARBITER_ROLE)
     /// @param p the parameters
     /// @param genesis round 0's authorities (members; at least reportQuorum, at most seats)
     constructor(address admin, Params memory p, address[] memory genesis) {
@@ -49,6 +58,7 @@ contract AuthorityElection is IAuthorityElection, AccessControl {
         _params = p;
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _grantRole(REGISTRAR_ROLE, admin);
+        _grantRole(ARBITER_ROLE, admin);
         Round storage r0 = _rounds[0];
         r0.stage = Stage.Elected;
         for (uint256 i; i < genesis.length; ++i) {
@@ -81,7 +91,8 @@ contract AuthorityElection is IAuthorityElection, AccessControl {
     /// @inheritdoc IAuthorityElection
     function openRound() external returns (uint256 id) {
         Round storage prev = _rounds[_current];
-        if (prev.stage != Stage.Elected) revert AuthorityElection__WrongStage(_current, prev.stage);
+        if (prev.stage != Stage.Elected && prev.stage != Stage.Aborted)
+            revert AuthorityElection__WrongStage(_current, prev.stage);
         uint256 needed = 2 * uint256(_params.seats) + 1;
         if (_memberCount < needed) revert AuthorityElection__TooFewMembers(_memberCount, needed);
         id = ++_current;
@@ -89,6 +100,8 @@ contract AuthorityElection is IAuthorityElection, AccessControl {
         r.stage = Stage.Nomination;
         r.nominationEnd = uint40(block.timestamp + _params.nominationPeriod);
         r.votingEnd = uint40(uint256(r.nominationEnd) + _params.votingPeriod);
+        // Fixed before any nomination exists, so no nominator can aim a tie at it.
+        r.nominationSeed = keccak256(abi.encode(block.prevrandao, address(this), id, Stage.Nomination));
         emit RoundOpened(id, r.nominationEnd, r.votingEnd);
     }
 
@@ -98,17 +111,18 @@ contract AuthorityElection is IAuthorityElection, AccessControl {
         Round storage r = _rounds[id];
         if (r.stage != Stage.Nomination) revert AuthorityElection__WrongStage(id, r.stage);
         if (block.timestamp >= r.nominationEnd) revert AuthorityElection__TooLate(id, r.nominationEnd);
-        if (!_members[msg.sender]) revert AuthorityElection__NotMember(msg.sender);
-        if (!_members[nominee]) revert AuthorityElection__NotMember(nominee);
+        if (!isElector(id, msg.sender)) revert AuthorityElection__NotElector(id, msg.sender);
+        if (!isElector(id, nominee)) revert AuthorityElection__NotElector(id, nominee);
         if (_nominated[id][msg.sender]) revert AuthorityElection__AlreadyNominated(id, msg.sender);
         uint256 ratio = _ratio(nominee);
         if (ratio >= BordaCount.WAD) revert AuthorityElection__Ineligible(nominee, ratio);
         if (_nominations[id][nominee] == 0) {
-            if (r.nominees.length == MAX_NOMINEES) revert AuthorityElection__TooManyNominees();
+            if (r.nominees.length == MAX_NOMINEES) _evictWeakest(id, r, nominee, BordaCount.weigh(1, ratio));
             r.nominees.push(nominee);
         }
         _nominated[id][msg.sender] = true;
         ++_nominations[id][nominee];
+        _nominators[id][nominee].push(msg.sender);
         emit Nominated(id, msg.sender, nominee);
     }
 
@@ -122,17 +136,30 @@ contract AuthorityElection is IAuthorityElection, AccessControl {
         uint256 n = nominees.length;
         uint256[] memory eff = new uint256[](n);
         uint256[] memory ratios = new uint256[](n);
+        uint256 excluded;
         uint256 eligible;
         for (uint256 i; i < n; ++i) {
             ratios[i] = _ratio(nominees[i]);
-            eff[i] = BordaCount.weigh(_nominations[id][nominees[i]], ratios[i]);
+            // a nominee removed since its nomination is out
+            if (_members[nominees[i]]) eff[i] = BordaCount.weigh(_nominations[id][nominees[i]], ratios[i]);
             if (eff[i] != 0) ++eligible;
+            else excluded |= 1 << i;
         }
         uint256 seats = _params.seats;
-        if (eligible <= seats) revert AuthorityElection__TooFewNominees(eligible, seats + 1);
+        if (eligible <= seats) {
+            // Nothing can add a nominee any more: end the round, the sitting authorities stay.
+            r.stage = Stage.Aborted;
+            emit RoundAborted(id, Stage.Nomination, eligible);
+            return;
+        }
         uint256 k = eligible < 2 * seats ? eligible : 2 * seats;
-        (uint256[] memory order, uint256[] memory top) = _top(nominees, eff, ratios, k);
-        for (uint256 i; i < k; ++i) r.candidates.push(nominees[order[i]]);
+        (uint256[] memory order, uint256[] memory top) = _top(nominees, eff, ratios, k, excluded, r.nominationSeed);
+        for (uint256 i; i < k; ++i) {
+            r.candidates.push(nominees[order[i]]);
+            r.candidateRatios.push(ratios[order[i]]);
+        }
+        // Fixed before any ballot exists.
+        r.electionSeed = keccak256(abi.encode(block.prevrandao, address(this), id, Stage.Voting));
         r.stage = Stage.Voting;
         emit CandidatesSelected(id, r.candidates, top);
     }
@@ -143,7 +170,7 @@ contract AuthorityElection is IAuthorityElection, AccessControl {
         Round storage r = _rounds[id];
         if (r.stage != Stage.Voting) revert AuthorityElection__WrongStage(id, r.stage);
         if (block.timestamp >= r.votingEnd) revert AuthorityElection__TooLate(id, r.votingEnd);
-        if (!_members[msg.sender]) revert AuthorityElection__NotMember(msg.sender);
+        if (!isElector(id, msg.sender)) revert AuthorityElection__NotElector(id, msg.sender);
         if (_voted[id][msg.sender]) revert AuthorityElection__AlreadyVoted(id, msg.sender);
         uint256[] memory delta = BordaCount.ballotPoints(ranking, r.candidates.length);
         uint256[8] storage t = _tallies[id];
@@ -163,16 +190,26 @@ contract AuthorityElection is IAuthorityElection, AccessControl {
         if (r.stage != Stage.Voting) revert AuthorityElection__WrongStage(id, r.stage);
         if (block.timestamp < r.votingEnd) revert AuthorityElection__TooEarly(id, r.votingEnd);
         address[] memory cands = r.candidates;
+        uint256[] memory ratios = r.candidateRatios;
         uint256 n = cands.length;
         uint256[] memory scores = tally(id);
         uint256[] memory eff = new uint256[](n);
-        uint256[] memory ratios = new uint256[](n);
+        uint256 excluded;
+        uint256 eligible;
         for (uint256 i; i < n; ++i) {
-            ratios[i] = _ratio(cands[i]);
+            // weighed by the ratio frozen at closeNomination, so reports made during the vote cannot
+            // reorder it; but a candidate that left or reached R = 1 since is not seated
             eff[i] = BordaCount.weigh(scores[i], ratios[i]);
+            if (_members[cands[i]] && _ratio(cands[i]) < BordaCount.WAD) ++eligible;
+            else excluded |= 1 << i;
         }
         uint256 seats = _params.seats;
-        (uint256[] memory order, uint256[] memory top) = _top(cands, eff, ratios, seats);
+        if (eligible < seats) {
+            r.stage = Stage.Aborted;
+            emit RoundAborted(id, Stage.Voting, eligible);
+            return;
+        }
+        (uint256[] memory order, uint256[] memory top) = _top(cands, eff, ratios, seats, excluded, r.electionSeed);
         for (uint256 i; i < seats; ++i) {
             address a = cands[order[i]];
             r.authorities.push(a);
@@ -186,22 +223,59 @@ contract AuthorityElection is IAuthorityElection, AccessControl {
     // ---------------------------------------------------------------- misbehaviour
 
     /// @inheritdoc IAuthorityElection
-    function report(address node, uint8 behaviour, bytes32 evidence) external returns (bytes32 reportId) {
+    function report(address node, uint8 behaviour, bytes32 evidence) external returns (bytes32 id) {
         if (behaviour >= BordaCount.BEHAVIOURS) revert AuthorityElection__InvalidBehaviour(behaviour);
         if (!_members[node]) revert AuthorityElection__NotMember(node);
         if (node == msg.sender) revert AuthorityElection__SelfReport(node);
-        reportId = keccak256(abi.encode(block.chainid, address(this), _sitting, node, behaviour, evidence));
-        if (_applied[reportId]) revert AuthorityElection__ReportApplied(reportId);
+        id = reportIdOf(evidence);
+        Report storage rp = _reports[id];
+        if (rp.state == ReportState.None) {
+            (rp.node, rp.behaviour, rp.state) = (node, behaviour, ReportState.Attesting);
+        } else {
+            if (rp.node != node || rp.behaviour != behaviour)
+                revert AuthorityElection__ReportMismatch(id, rp.node, rp.behaviour);
+            if (rp.state != ReportState.Attesting) revert AuthorityElection__ReportApplied(id);
+        }
         if (hasRole(DETECTOR_ROLE, msg.sender)) {
-            _apply(reportId, node, behaviour);
-            return reportId;
+            _apply(id, rp);
+            return id;
         }
         if (!isAuthority(msg.sender)) revert AuthorityElection__NotAuthority(msg.sender);
-        if (_attested[reportId][msg.sender]) revert AuthorityElection__AlreadyAttested(reportId, msg.sender);
-        _attested[reportId][msg.sender] = true;
-        uint256 n = ++_attestations[reportId];
-        emit MisbehaviourAttested(reportId, node, behaviour, msg.sender, n);
-        if (n >= _params.reportQuorum) _apply(reportId, node, behaviour);
+        // A nominee of the open round may not help punish a rival of that round.
+        Round storage cur = _rounds[_current];
+        if (
+            (cur.stage == Stage.Nomination || cur.stage == Stage.Voting) &&
+            _nominations[_current][msg.sender] != 0 &&
+            _nominations[_current][node] != 0
+        ) revert AuthorityElection__ConflictOfInterest(msg.sender, node);
+        if (_attested[id][msg.sender]) revert AuthorityElection__AlreadyAttested(id, msg.sender);
+        _attested[id][msg.sender] = true;
+        uint16 n = ++rp.attestations;
+        emit MisbehaviourAttested(id, node, behaviour, msg.sender, n);
+        if (n >= _params.reportQuorum) _apply(id, rp);
+    }
+
+    /// @inheritdoc IAuthorityElection
+    function contest(bytes32 id) external {
+        Report storage rp = _reports[id];
+        if (rp.state != ReportState.Applied) revert AuthorityElection__NotContestable(id, rp.state);
+        if (msg.sender != rp.node) revert AuthorityElection__NotReportedNode(id, msg.sender);
+        rp.state = ReportState.Contested;
+        emit ReportContested(id, rp.node);
+    }
+
+    /// @inheritdoc IAuthorityElection
+    function resolveContest(bytes32 id, bool uphold) external onlyRole(ARBITER_ROLE) {
+        Report storage rp = _reports[id];
+        if (rp.state != ReportState.Contested) revert AuthorityElection__NotContestable(id, rp.state);
+        address node = rp.node;
+        if (uphold) {
+            rp.state = ReportState.Upheld;
+        } else {
+            rp.state = ReportState.Dismissed;
+            --_counts[node][rp.behaviour];
+        }
+        emit ReportResolved(id, node, uphold, _capped(node, rp.behaviour), _ratio(node));
     }
 
     // ---------------------------------------------------------------- views
@@ -233,12 +307,17 @@ contract AuthorityElection is IAuthorityElection, AccessControl {
 
     /// @inheritdoc IAuthorityElection
     function isAuthority(address account) public view returns (bool) {
-        return _seatRound[account] == _sitting + 1;
+        return _seatRound[account] == _sitting + 1 && _ratio(account) < BordaCount.WAD;
     }
 
     /// @inheritdoc IAuthorityElection
     function isMember(address account) external view returns (bool) {
         return _members[account];
+    }
+
+    /// @inheritdoc IAuthorityElection
+    function isElector(uint256 id, address account) public view returns (bool) {
+        return _members[account] && _enrolledAt[account] < id;
     }
 
     /// @inheritdoc IAuthorityElection
@@ -248,8 +327,18 @@ contract AuthorityElection is IAuthorityElection, AccessControl {
 
     /// @inheritdoc IAuthorityElection
     function misbehaviour(address node) external view returns (uint16[4] memory counts, uint256 ratio) {
-        counts = _counts[node];
+        for (uint256 f; f < BordaCount.BEHAVIOURS; ++f) counts[f] = _capped(node, f);
         ratio = _ratio(node);
+    }
+
+    /// @inheritdoc IAuthorityElection
+    function reportOf(bytes32 id) external view returns (Report memory) {
+        return _reports[id];
+    }
+
+    /// @inheritdoc IAuthorityElection
+    function reportIdOf(bytes32 evidence) public view returns (bytes32) {
+        return keccak256(abi.encode(block.chainid, address(this), evidence));
     }
 
     /// @inheritdoc IAuthorityElection
@@ -280,37 +369,75 @@ contract AuthorityElection is IAuthorityElection, AccessControl {
     function _enrol(address member) private {
         if (_members[member]) return;
         _members[member] = true;
+        _enrolledAt[member] = _current;
         ++_memberCount;
         emit MemberEnrolled(member);
     }
 
+    function _capped(address node, uint256 f) private view returns (uint16) {
+        uint16 c = _counts[node][f];
+        uint16 cap = _params.caps[f];
+        return c < cap ? c : cap;
+    }
+
     function _ratio(address node) private view returns (uint256) {
-        return BordaCount.misbehaviourRatio(_counts[node], _params.caps, _params.weights);
+        uint16[4] memory c;
+        for (uint256 f; f < BordaCount.BEHAVIOURS; ++f) c[f] = _capped(node, f);
+        return BordaCount.misbehaviourRatio(c, _params.caps, _params.weights);
     }
 
-    function _apply(bytes32 reportId, address node, uint8 behaviour) private {
-        _applied[reportId] = true;
-        uint16 c = _counts[node][behaviour];
-        if (c < _params.caps[behaviour]) _counts[node][behaviour] = ++c;
-        emit MisbehaviourRecorded(reportId, node, behaviour, c, _ratio(node));
+    function _apply(bytes32 id, Report storage rp) private {
+        rp.state = ReportState.Applied;
+        address node = rp.node;
+        uint8 f = rp.behaviour;
+        if (_counts[node][f] < type(uint16).max) ++_counts[node][f];
+        emit MisbehaviourRecorded(id, node, f, _capped(node, f), _ratio(node));
     }
 
-    /// @dev The k best entries by (score desc, ratio asc, address asc), in order, with their scores.
+    /// @dev Makes room for `newcomer` (one nomination, Eq. 2 votes `fresh`): the weakest nominee
+    /// leaves if it is no stronger, and its nominators get their nomination back.
+    function _evictWeakest(uint256 id, Round storage r, address newcomer, uint256 fresh) private {
+        uint256 n = r.nominees.length;
+        uint256 weakest;
+        uint256 weakestVotes = type(uint256).max;
+        for (uint256 i; i < n; ++i) {
+            address x = r.nominees[i];
+            uint256 v = _members[x] ? BordaCount.weigh(_nominations[id][x], _ratio(x)) : 0;
+            if (v < weakestVotes) (weakest, weakestVotes) = (i, v);
+        }
+        if (weakestVotes > fresh) revert AuthorityElection__TooManyNominees();
+        address out = r.nominees[weakest];
+        r.nominees[weakest] = r.nominees[n - 1];
+        r.nominees.pop();
+        address[] storage backers = _nominators[id][out];
+        uint256 returned = backers.length;
+        for (uint256 i; i < returned; ++i) _nominated[id][backers[i]] = false;
+        delete _nominators[id][out];
+        _nominations[id][out] = 0;
+        emit NomineeEvicted(id, out, newcomer, returned);
+    }
+
+    /// @dev The k best entries not in `excluded`, by (score desc, ratio asc, keccak(seed, id) asc),
+    /// in order, with their scores.
     function _top(
         address[] memory ids,
         uint256[] memory scores,
         uint256[] memory ratios,
-        uint256 k
+        uint256 k,
+        uint256 excluded,
+        bytes32 seed
     ) private pure returns (uint256[] memory order, uint256[] memory top) {
         uint256 n = ids.length;
+        uint256[] memory keys = new uint256[](n);
+        for (uint256 i; i < n; ++i) keys[i] = uint256(keccak256(abi.encode(seed, ids[i])));
         order = new uint256[](k);
         top = new uint256[](k);
-        uint256 taken;
+        uint256 taken = excluded;
         for (uint256 s; s < k; ++s) {
             uint256 best = type(uint256).max;
             for (uint256 i; i < n; ++i) {
                 if ((taken >> i) & 1 == 1) continue;
-                if (best == type(uint256).max || _better(i, best, ids, scores, ratios)) best = i;
+                if (best == type(uint256).max || _better(i, best, scores, ratios, keys)) best = i;
             }
             taken |= 1 << best;
             order[s] = best;
@@ -321,12 +448,12 @@ contract AuthorityElection is IAuthorityElection, AccessControl {
     function _better(
         uint256 i,
         uint256 j,
-        address[] memory ids,
         uint256[] memory scores,
-        uint256[] memory ratios
+        uint256[] memory ratios,
+        uint256[] memory keys
     ) private pure returns (bool) {
         if (scores[i] != scores[j]) return scores[i] > scores[j];
         if (ratios[i] != ratios[j]) return ratios[i] < ratios[j];
-        return ids[i] < ids[j];
+        return keys[i] < keys[j];
     }
 }

@@ -3,18 +3,26 @@ pragma solidity 0.8.30;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 import {ICredentialLedger} from "../interfaces/ICredentialLedger.sol";
 import {IAuthorityElection} from "../interfaces/IAuthorityElection.sol";
 
 /// @title CredentialLedger
 /// @notice MSSA credential blocks approved by k of a place's authorities. See ICredentialLedger.
-contract CredentialLedger is ICredentialLedger, AccessControl {
-    /// @notice Creates places and revokes access (the operator).
+contract CredentialLedger is ICredentialLedger, AccessControl, EIP712 {
+    /// @notice Creates places, revokes access and cancels proposals (the operator).
     bytes32 public constant PLACE_ADMIN_ROLE = keccak256("PLACE_ADMIN_ROLE");
     /// @dev AuthorityElection.REGISTRAR_ROLE
     bytes32 private constant _REGISTRAR_ROLE = keccak256("REGISTRAR_ROLE");
+    /// @notice The user's consent to one registration (EIP-712).
+    bytes32 public constant REGISTRATION_TYPEHASH = keccak256(
+        "Registration(bytes32 place,address user,bytes32 commitment,bytes32 nullifier,bytes32 session)"
+    );
     /// @notice Most authorities of one place.
     uint256 public constant MAX_PLACE_AUTHORITIES = 32;
+    /// @notice How long a proposal waits for its approvals.
+    uint256 public constant PENDING_TTL = 7 days;
 
     /// @notice The election whose sitting authorities may approve.
     IAuthorityElection public immutable election;
@@ -23,13 +31,16 @@ contract CredentialLedger is ICredentialLedger, AccessControl {
     mapping(bytes32 place => mapping(address account => bool)) private _isPlaceAuthority;
     mapping(bytes32 id => Registration) private _registrations;
     mapping(bytes32 id => mapping(address authority => bool)) private _approvedBy;
+    mapping(bytes32 id => address[]) private _approvers;
     mapping(address user => mapping(bytes32 place => bytes32 id)) private _latest;
+    mapping(bytes32 place => mapping(bytes32 nullifier => bytes32 id)) private _nullifierHolder;
+    mapping(address user => uint256) private _grants;
     bytes32 private _head;
     uint64 private _count;
 
     /// @param admin the operator (admin, PLACE_ADMIN_ROLE)
     /// @param election_ the authority election
-    constructor(address admin, IAuthorityElection election_) {
+    constructor(address admin, IAuthorityElection election_) EIP712("metatrust MSSA CredentialLedger", "1") {
         election = election_;
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _grantRole(PLACE_ADMIN_ROLE, admin);
@@ -58,15 +69,33 @@ contract CredentialLedger is ICredentialLedger, AccessControl {
     }
 
     /// @inheritdoc ICredentialLedger
-    function propose(bytes32 placeId, address user, bytes32 commitment) external returns (bytes32 id) {
+    function propose(
+        bytes32 placeId,
+        address user,
+        bytes32 commitment,
+        bytes32 nullifier,
+        bytes32 session,
+        bytes calldata signature
+    ) external returns (bytes32 id) {
         _checkApprover(placeId);
-        if (user == address(0) || commitment == bytes32(0)) revert CredentialLedger__InvalidInput();
+        if (user == address(0) || commitment == bytes32(0) || nullifier == bytes32(0))
+            revert CredentialLedger__InvalidInput();
         bytes32 latest = _latest[user][placeId];
         if (latest != bytes32(0)) {
             Status s = _registrations[latest].status;
             if (s == Status.Approved) revert CredentialLedger__AlreadyRegistered(user, placeId);
-            if (s == Status.Pending) revert CredentialLedger__PendingExists(user, placeId, latest);
+            if (_live(latest)) revert CredentialLedger__PendingExists(user, placeId, latest);
         }
+        bytes32 holder = _nullifierHolder[placeId][nullifier];
+        if (holder != bytes32(0) && _live(holder))
+            revert CredentialLedger__DuplicateIdentity(placeId, nullifier, holder);
+        if (
+            !SignatureChecker.isValidSignatureNow(
+                user,
+                registrationDigest(placeId, user, commitment, nullifier, session),
+                signature
+            )
+        ) revert CredentialLedger__BadUserSignature(user);
         id = registrationId(placeId, user, commitment);
         // A commitment carries a fresh 256-bit salt: the same id again is a replay.
         if (_registrations[id].status != Status.None) revert CredentialLedger__InvalidInput();
@@ -75,7 +104,10 @@ contract CredentialLedger is ICredentialLedger, AccessControl {
         r.user = user;
         r.commitment = commitment;
         r.status = Status.Pending;
+        r.proposedAt = uint40(block.timestamp);
+        r.nullifier = nullifier;
         _latest[user][placeId] = id;
+        _nullifierHolder[placeId][nullifier] = id;
         emit RegistrationProposed(id, placeId, user, commitment, msg.sender);
         _approve(id, r);
     }
@@ -86,7 +118,19 @@ contract CredentialLedger is ICredentialLedger, AccessControl {
         if (r.status == Status.None) revert CredentialLedger__UnknownRegistration(id);
         _checkApprover(r.place);
         if (r.status != Status.Pending) revert CredentialLedger__NotPending(id);
+        uint256 expiry = uint256(r.proposedAt) + PENDING_TTL;
+        if (block.timestamp >= expiry) revert CredentialLedger__Expired(id, expiry);
         _approve(id, r);
+    }
+
+    /// @inheritdoc ICredentialLedger
+    function cancel(bytes32 id) external {
+        Registration storage r = _registrations[id];
+        if (r.status != Status.Pending) revert CredentialLedger__NotPending(id);
+        if (msg.sender != r.user && !hasRole(PLACE_ADMIN_ROLE, msg.sender) && _live(id))
+            revert CredentialLedger__NotCancellable(id, msg.sender);
+        r.status = Status.Cancelled;
+        emit RegistrationCancelled(id, msg.sender);
     }
 
     /// @inheritdoc ICredentialLedger
@@ -94,12 +138,35 @@ contract CredentialLedger is ICredentialLedger, AccessControl {
         Registration storage r = _registrations[id];
         if (r.status != Status.Approved) revert CredentialLedger__NotPending(id);
         r.status = Status.Revoked;
-        emit AccessRevoked(id, r.place, r.user);
+        address user = r.user;
+        emit AccessRevoked(id, r.place, user);
+        // The user's last access gone: it leaves the election's members, when wired.
+        if (--_grants[user] == 0 && _wired() && election.isMember(user)) election.remove(user);
     }
 
     /// @inheritdoc ICredentialLedger
     function registrationId(bytes32 placeId, address user, bytes32 commitment) public pure returns (bytes32) {
         return keccak256(abi.encode(placeId, user, commitment));
+    }
+
+    /// @inheritdoc ICredentialLedger
+    function registrationDigest(
+        bytes32 placeId,
+        address user,
+        bytes32 commitment,
+        bytes32 nullifier,
+        bytes32 session
+    ) public view returns (bytes32) {
+        return
+            _hashTypedDataV4(
+                keccak256(abi.encode(REGISTRATION_TYPEHASH, placeId, user, commitment, nullifier, session))
+            );
+    }
+
+    /// @inheritdoc ICredentialLedger
+    function nullifierHolder(bytes32 placeId, bytes32 nullifier) external view returns (bytes32 id) {
+        id = _nullifierHolder[placeId][nullifier];
+        if (id != bytes32(0) && !_live(id)) id = bytes32(0);
     }
 
     /// @inheritdoc ICredentialLedger
@@ -134,12 +201,38 @@ contract CredentialLedger is ICredentialLedger, AccessControl {
         if (!election.isAuthority(msg.sender)) revert CredentialLedger__NotSitting(msg.sender);
     }
 
+    /// @dev Approved, or pending and not expired.
+    function _live(bytes32 id) private view returns (bool) {
+        Registration storage r = _registrations[id];
+        if (r.status == Status.Approved) return true;
+        return r.status == Status.Pending && block.timestamp < uint256(r.proposedAt) + PENDING_TTL;
+    }
+
+    function _wired() private view returns (bool) {
+        return IAccessControl(address(election)).hasRole(_REGISTRAR_ROLE, address(this));
+    }
+
     function _approve(bytes32 id, Registration storage r) private {
         if (_approvedBy[id][msg.sender]) revert CredentialLedger__AlreadyApproved(id, msg.sender);
         _approvedBy[id][msg.sender] = true;
+        _approvers[id].push(msg.sender);
         uint8 n = ++r.approvals;
         emit RegistrationApproved(id, msg.sender, n);
-        if (n < _places[r.place].threshold) return;
+        bytes32 placeId = r.place;
+        uint8 k = _places[placeId].threshold;
+        if (n < k) return;
+        // Every approval is re-checked: one whose authority has since left the place or lost its
+        // seat does not count.
+        address[] storage approvers = _approvers[id];
+        uint8 current;
+        for (uint256 i; i < approvers.length; ++i) {
+            address a = approvers[i];
+            if (_isPlaceAuthority[placeId][a] && election.isAuthority(a)) ++current;
+        }
+        if (current < k) {
+            emit ApprovalsStale(id, n, current);
+            return;
+        }
         r.status = Status.Approved;
         r.approvedAt = uint40(block.timestamp);
         r.index = _count;
@@ -147,8 +240,9 @@ contract CredentialLedger is ICredentialLedger, AccessControl {
         r.link = link;
         _head = link;
         ++_count;
+        ++_grants[r.user];
         emit AccessGranted(id, r.place, r.user, r.index, link);
         // An approved user becomes one of the M active members of the election, when wired.
-        if (IAccessControl(address(election)).hasRole(_REGISTRAR_ROLE, address(this))) election.enrol(r.user);
+        if (_wired()) election.enrol(r.user);
     }
 }

@@ -3,6 +3,7 @@
  * off-chain mirror of `contracts/libraries/BordaCount.sol` and `AuthorityElection.sol`, equal to
  * them to the last unit (differential tests). Pure functions; WAD fixed point (1e18 = 1.0).
  */
+import { AbiCoder, keccak256 } from "ethers";
 import { MetatrustError } from "../errors";
 
 /** 1.0 in WAD. */
@@ -120,18 +121,31 @@ export function bordaScores(ballots: readonly (readonly number[])[], n: number):
 /** An entry of a selection: an address, its score (already weighted) and ratio. */
 export type Ranked = { id: string; score: bigint; ratio: bigint };
 
-/** Orders entries as the contract does: score desc, ratio asc, address asc (as a number). */
-export function compareRanked(a: Ranked, b: Ranked): number {
+/**
+ * The contract's tie key: keccak256(abi.encode(seed, id)) as a number. The round's seeds come from
+ * `block.prevrandao` (`Round.nominationSeed` for the candidate cut, `electionSeed` for the seats).
+ * @param seed - 32-byte hex
+ * @param id - an address
+ */
+export function tieKey(seed: string, id: string): bigint {
+  return BigInt(keccak256(AbiCoder.defaultAbiCoder().encode(["bytes32", "address"], [seed, id])));
+}
+
+/**
+ * Orders entries as the contract does: score desc, ratio asc, then the tie key asc under `seed`
+ * (without a seed: the address as a number, the rule before issue 17).
+ */
+export function compareRanked(a: Ranked, b: Ranked, seed?: string): number {
   if (a.score !== b.score) return a.score > b.score ? -1 : 1;
   if (a.ratio !== b.ratio) return a.ratio < b.ratio ? -1 : 1;
-  const x = BigInt(a.id);
-  const y = BigInt(b.id);
+  const x = seed === undefined ? BigInt(a.id) : tieKey(seed, a.id);
+  const y = seed === undefined ? BigInt(b.id) : tieKey(seed, b.id);
   return x < y ? -1 : x > y ? 1 : 0;
 }
 
-/** The k best entries in order. */
-export function top(entries: readonly Ranked[], k: number): Ranked[] {
-  return [...entries].sort(compareRanked).slice(0, k);
+/** The k best entries in order (ties by the seed's keys when given). */
+export function top(entries: readonly Ranked[], k: number, seed?: string): Ranked[] {
+  return [...entries].sort((a, b) => compareRanked(a, b, seed)).slice(0, k);
 }
 
 /** What one round needs to be computed off-chain. */
@@ -143,6 +157,8 @@ export type RoundInput = {
   counts: (node: string) => readonly number[];
   /** ballots over the candidates (indices into the returned candidate list) */
   ballots: (candidates: readonly string[]) => readonly (readonly number[])[];
+  /** the round's tie-break seeds (Round.nominationSeed, Round.electionSeed); addresses without */
+  seeds?: { nomination: string; election: string };
 };
 
 /** A computed round (the contract's closeNomination and elect). */
@@ -154,8 +170,9 @@ export type RoundResult = {
 
 /**
  * Algorithm 1, computed off-chain: candidates are the top 2m nominees by Eq. 2 (nominees with
- * factor 0 are dropped), then the top m candidates by Borda score times (1 - R_bw).
- * @throws ElectionError when at most m nominees are eligible
+ * factor 0 are dropped), then the top m candidates by Borda score times (1 - R_bw), the ratio
+ * being the one at the close of the nomination (frozen for the vote).
+ * @throws ElectionError when at most m nominees are eligible (the contract aborts the round)
  */
 export function runRound(input: RoundInput): RoundResult {
   const { seats } = input.params;
@@ -166,8 +183,8 @@ export function runRound(input: RoundInput): RoundResult {
     })
     .filter((e) => e.score > 0n);
   if (eligible.length <= seats) throw new ElectionError(`${eligible.length} eligible nominees; an election of ${seats} needs more`);
-  const candidates = top(eligible, Math.min(eligible.length, 2 * seats));
+  const candidates = top(eligible, Math.min(eligible.length, 2 * seats), input.seeds?.nomination);
   const { scores } = bordaScores(input.ballots(candidates.map((c) => c.id)), candidates.length);
   const final = candidates.map((c, i) => ({ id: c.id, ratio: c.ratio, score: weigh(BigInt(scores[i]), c.ratio) }));
-  return { candidates, scores, authorities: top(final, seats) };
+  return { candidates, scores, authorities: top(final, seats, input.seeds?.election) };
 }

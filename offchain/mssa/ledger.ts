@@ -1,6 +1,7 @@
 /**
  * The CredentialLedger as the place's authorities use it: the verifying authority proposes a
- * registration it has verified off-chain (its approval), then the others approve until k.
+ * registration it has verified off-chain (its approval) with the user's EIP-712 consent and the
+ * identity nullifier, then the others approve until k.
  */
 import type { Signer } from "ethers";
 import type { CredentialLedger } from "../../typechain-types";
@@ -8,9 +9,49 @@ import type { CredentialLedger } from "../../typechain-types";
 /** What recording a registration cost, per transaction in approval order. */
 export type Recorded = { id: string; gas: bigint[] };
 
+/** The user's consent to one registration and the place's identity nullifier. */
+export type Consent = { nullifier: string; session: string; signature: string };
+
+/** The EIP-712 domain and type of CredentialLedger's `Registration`. */
+export async function registrationTypedData(ledger: CredentialLedger) {
+  const { chainId } = await ledger.runner!.provider!.getNetwork();
+  return {
+    domain: { name: "metatrust MSSA CredentialLedger", version: "1", chainId, verifyingContract: await ledger.getAddress() },
+    types: {
+      Registration: [
+        { name: "place", type: "bytes32" },
+        { name: "user", type: "address" },
+        { name: "commitment", type: "bytes32" },
+        { name: "nullifier", type: "bytes32" },
+        { name: "session", type: "bytes32" },
+      ],
+    },
+  };
+}
+
+/**
+ * The user signs its consent to a registration (place, itself, the commitment, the nullifier, the session).
+ * @param user - the registering user's signer
+ * @returns the consent to hand to the verifying authority
+ */
+export async function consentToRegistration(
+  ledger: CredentialLedger,
+  user: Signer,
+  place: string,
+  commitment: string,
+  nullifier: string,
+  session: string,
+): Promise<Consent> {
+  const { domain, types } = await registrationTypedData(ledger);
+  const signature = await user.signTypedData(domain, types, { place, user: await user.getAddress(), commitment, nullifier, session });
+  return { nullifier, session, signature };
+}
+
 /**
  * Records a verified registration: `approvers[0]` proposes, the others approve.
  * @param approvers - the place authorities that sign, the verifier first (k of them for access)
+ * @param consent - the user's signed consent and the identity nullifier
+ * @throws RangeError without a verifying authority
  */
 export async function recordRegistration(
   ledger: CredentialLedger,
@@ -18,10 +59,12 @@ export async function recordRegistration(
   user: string,
   commitment: string,
   approvers: readonly Signer[],
+  consent: Consent,
 ): Promise<Recorded> {
   if (approvers.length === 0) throw new RangeError("recordRegistration: at least the verifying authority signs");
   const id = await ledger.registrationId(place, user, commitment);
-  const gas = [(await (await ledger.connect(approvers[0]).propose(place, user, commitment)).wait())!.gasUsed];
+  const tx = await ledger.connect(approvers[0]).propose(place, user, commitment, consent.nullifier, consent.session, consent.signature);
+  const gas = [(await tx.wait())!.gasUsed];
   for (const a of approvers.slice(1)) gas.push((await (await ledger.connect(a).approve(id)).wait())!.gasUsed);
   return { id, gas };
 }

@@ -4,6 +4,8 @@
  * CredentialLedger records once k authorities approve. Keys are one-time: an authority agent draws
  * each key from the CSPRNG for one registration session and refuses to use it twice.
  */
+import { hmac } from "@noble/hashes/hmac.js";
+import { sha256 } from "@noble/hashes/sha2.js";
 import { keccak_256 } from "@noble/hashes/sha3.js";
 import { bytesToHex, hexToBytes, randomBytes, utf8ToBytes } from "@noble/hashes/utils.js";
 import { AbiCoder, getAddress, verifyMessage, type Signer } from "ethers";
@@ -72,6 +74,33 @@ export class AuthorityAgent {
   used(session: string): boolean {
     return this.sessions.get(session)?.used ?? false;
   }
+
+  /**
+   * Burns the session's key, if one was issued, without releasing it: a key that crossed a channel
+   * where an eavesdropper was detected must never serve (the spec's "keys are burnt").
+   */
+  burn(session: string): void {
+    const s = this.sessions.get(session);
+    if (s) s.used = true;
+  }
+}
+
+/**
+ * The place's identity nullifier: HMAC-SHA256(placeKey, abi.encode(place, identity)). The place's
+ * authorities share `placeKey` and compute it from the identity document they verified (Step 4),
+ * so one person gets one nullifier per place; without the key it reveals nothing, even for a
+ * low-entropy identity such as a passport number, and it differs from place to place.
+ * @param placeKey - the place authorities' shared secret (at least 16 bytes)
+ * @param place - the place id (32-byte hex)
+ * @param identity - the verified identity document, e.g. "passport:X1234567"
+ * @returns 32-byte hex
+ * @throws RangeError on a short key or an empty identity
+ */
+export function identityNullifier(placeKey: Uint8Array, place: string, identity: string): string {
+  if (placeKey.length < 16) throw new RangeError("identityNullifier: the place key needs at least 16 bytes");
+  if (identity.length === 0) throw new RangeError("identityNullifier: empty identity");
+  const msg = hexToBytes(AbiCoder.defaultAbiCoder().encode(["bytes32", "string"], [place, identity]).slice(2));
+  return "0x" + bytesToHex(hmac(sha256, placeKey, msg));
 }
 
 /** The request Alice sends to the verifying authority (Step 4). */
@@ -137,6 +166,10 @@ export type RegistrationInput = {
   tamperKeys?: (keys: Bits[]) => Bits[];
   /** rewrites the request on the wire (a test hook for a man in the middle) */
   tamperRequest?: (req: RegistrationRequest) => RegistrationRequest;
+  /** the place authorities' nullifier key; with it the outcome carries the identity nullifier */
+  placeKey?: Uint8Array;
+  /** the identity document the nullifier is computed from; default: the last expected field */
+  identity?: string;
 };
 
 /** A successful registration: what goes on-chain and what the user keeps. */
@@ -150,6 +183,8 @@ export type RegistrationOutcome = {
   commitment: string;
   salt: string;
   credentialBits: number;
+  /** the identity nullifier (when a place key was given), computed from the checked documents */
+  nullifier?: string;
 };
 
 /**
@@ -168,8 +203,11 @@ export function register(input: RegistrationInput): RegistrationOutcome {
   let received = input.authorities.map((a) => {
     const t = transmit(a.issueKey(session, length), keyChannel);
     keyTransmissions.push(t);
-    if (!t.accepted)
+    if (!t.accepted) {
+      // the eavesdropper saw this key, and the session is dead: burn every key issued for it
+      for (const b of input.authorities) b.burn(session);
       throw new RegistrationError("eavesdropping", new EavesdroppingDetectedError(t.errorRate, keyChannel.threshold).message);
+    }
     return t.received;
   });
   if (input.tamperKeys) received = input.tamperKeys(received);
@@ -194,6 +232,8 @@ export function register(input: RegistrationInput): RegistrationOutcome {
   if (!verdict.tagOk)
     throw new RegistrationError("bad-tag", "the request tag does not verify: the request was altered or built without K_r");
   const salt = fresh32();
+  const checked = input.expectedInfos ?? input.infos;
+  const nullifier = input.placeKey ? identityNullifier(input.placeKey, place, input.identity ?? checked[checked.length - 1]) : undefined;
   return {
     session,
     request,
@@ -203,6 +243,7 @@ export function register(input: RegistrationInput): RegistrationOutcome {
     commitment: commitment(place, request.user, request.U12, salt),
     salt,
     credentialBits: length,
+    nullifier,
   };
 }
 

@@ -11,10 +11,9 @@ import {BordaCount} from "../../contracts/libraries/BordaCount.sol";
 /// outsider. Every action calls the contract as a random account with valid-looking arguments, and a
 /// plain model (the ghost state) says what the contract must accept and what it must compute. A
 /// disagreement is counted under its property; the invariants require every count to stay zero.
-/// @dev `cautious` handlers never let a nomination stage run out of time without enough eligible
-/// nominees (they close it in the same step as the last warp) and keep the operator's roles, so the
-/// state space stays away from the known liveness bug (AuthorityElection.findings.t.sol) and the
-/// rounds keep turning; the free handler moves time at random.
+/// @dev `cautious` handlers mostly close a nomination stage only when it has enough eligible
+/// nominees (in the same step as the last warp) and keep the operator's roles, so that rounds reach
+/// the vote and keep turning; the free handler moves time at random and aborts rounds.
 contract AuthorityElectionHandler is Test {
     // ------------------------------------------------------------------ setup
 
@@ -58,6 +57,7 @@ contract AuthorityElectionHandler is Test {
     uint256 public time;
 
     mapping(address => bool) public ghostMember;
+    mapping(address => uint256) public ghostEnrolledAt;
     uint256 public ghostMemberCount;
     mapping(bytes32 role => mapping(address account => bool)) public ghostRole;
 
@@ -72,14 +72,22 @@ contract AuthorityElectionHandler is Test {
     mapping(uint256 round => uint256) public ghostNominationTotal;
     mapping(uint256 round => address[]) internal _ghostCandidates;
     mapping(uint256 round => mapping(uint256 index => uint256)) public ghostTally;
+    mapping(uint256 round => uint256[]) internal _ghostFrozen;
+    mapping(uint256 round => bytes32) public ghostNominationSeed;
+    mapping(uint256 round => bytes32) public ghostElectionSeed;
     mapping(uint256 round => uint256) public ghostBallots;
 
     uint256 public ghostSittingRound;
     mapping(uint256 round => address[]) internal _ghostAuthorities;
+    /// applied, not dismissed reports (uncapped)
     mapping(address => uint16[4]) internal _ghostCounts;
     mapping(bytes32 id => mapping(address => bool)) public ghostAttested;
     mapping(bytes32 id => uint256) public ghostAttestations;
     mapping(bytes32 id => bool) public ghostApplied;
+    mapping(bytes32 id => IAuthorityElection.ReportState) public ghostReportState;
+    mapping(bytes32 id => address) public ghostReportNode;
+    mapping(bytes32 id => uint8) public ghostReportBehaviour;
+    bytes32[] internal _reportIds;
     address internal _lastNode;
     uint8 internal _lastBehaviour;
     bytes32 internal _lastEvidence;
@@ -133,6 +141,7 @@ contract AuthorityElectionHandler is Test {
             if (who == address(0)) _violate(MEMBERS_ONLY, "enrolled address(0)");
             if (!ghostMember[who]) {
                 ghostMember[who] = true;
+                ghostEnrolledAt[who] = ghostRound;
                 ++ghostMemberCount;
             }
         } catch {
@@ -161,13 +170,19 @@ contract AuthorityElectionHandler is Test {
     function openRound(uint256 callerSeed) external {
         _sync();
         address caller = _pick(callerSeed);
-        bool ok = ghostStage == IAuthorityElection.Stage.Elected && ghostMemberCount > 2 * uint256(SEATS);
+        bool ok =
+            (ghostStage == IAuthorityElection.Stage.Elected || ghostStage == IAuthorityElection.Stage.Aborted) &&
+                ghostMemberCount > 2 * uint256(SEATS);
         vm.prank(caller);
         try election.openRound() returns (uint256 id) {
             ++calls["openRound"];
             if (!ok) _violate(STAGE, "openRound accepted");
             ghostRound = ghostRound + 1;
             if (id != ghostRound) _violate(STAGE, "round id");
+            ghostNominationSeed[id] = keccak256(
+                abi.encode(block.prevrandao, address(election), id, IAuthorityElection.Stage.Nomination)
+            );
+            if (election.round(id).nominationSeed != ghostNominationSeed[id]) _violate(ELECTION, "nomination seed");
             ghostStage = IAuthorityElection.Stage.Nomination;
             nominationEnd = time + NOMINATION;
             votingEnd = nominationEnd + VOTING;
@@ -191,15 +206,15 @@ contract AuthorityElectionHandler is Test {
         try election.nominate(nominee) {
             ++calls["nominate"];
             if (!open) _violate(STAGE, "nomination outside the nomination stage");
-            if (!ghostMember[caller]) _violate(MEMBERS_ONLY, "nomination by a non-member");
-            if (!ghostMember[nominee]) _violate(MEMBERS_ONLY, "nomination of a non-member");
+            if (!_elector(r, caller)) _violate(MEMBERS_ONLY, "nomination by a non-elector");
+            if (!_elector(r, nominee)) _violate(MEMBERS_ONLY, "nomination of a non-elector");
             if (ghostNominated[r][caller]) _violate(DOUBLE, "second nomination");
             if (!eligible) _violate(ELECTION, "nomination of an ineligible node");
             ghostNominated[r][caller] = true;
             if (ghostNominations[r][nominee]++ == 0) _ghostNominees[r].push(nominee);
             ++ghostNominationTotal[r];
         } catch {
-            if (open && ghostMember[caller] && ghostMember[nominee] && !ghostNominated[r][caller] && eligible)
+            if (open && _elector(r, caller) && _elector(r, nominee) && !ghostNominated[r][caller] && eligible)
                 _violate(MODEL, "nomination refused");
         }
     }
@@ -214,16 +229,30 @@ contract AuthorityElectionHandler is Test {
             if (time < nominationEnd) time = nominationEnd;
             _sync();
         }
-        bool ok =
-            ghostStage == IAuthorityElection.Stage.Nomination && time >= nominationEnd && _eligibleNominees(r) > SEATS;
+        bool ok = ghostStage == IAuthorityElection.Stage.Nomination && time >= nominationEnd;
+        bool aborts = _eligibleNominees(r) <= SEATS;
         try election.closeNomination() {
             ++calls["closeNomination"];
             if (!ok) _violate(STAGE, "closeNomination accepted");
-            address[] memory expected = _referenceCandidates(r);
-            address[] memory got = election.round(r).candidates;
-            if (keccak256(abi.encode(expected)) != keccak256(abi.encode(got)))
+            IAuthorityElection.Round memory got = election.round(r);
+            if (aborts) {
+                ++calls["abortedAtNomination"];
+                if (got.stage != IAuthorityElection.Stage.Aborted || got.candidates.length != 0)
+                    _violate(ELECTION, "at most m eligible nominees: the round must abort");
+                ghostStage = IAuthorityElection.Stage.Aborted;
+                return;
+            }
+            (address[] memory expected, uint256[] memory ratios) = _referenceCandidates(r);
+            if (keccak256(abi.encode(expected)) != keccak256(abi.encode(got.candidates)))
                 _violate(ELECTION, "candidates are not the top 2m by Eq. 2");
+            if (keccak256(abi.encode(ratios)) != keccak256(abi.encode(got.candidateRatios)))
+                _violate(ELECTION, "candidate ratios not frozen at the close");
+            ghostElectionSeed[r] = keccak256(
+                abi.encode(block.prevrandao, address(election), r, IAuthorityElection.Stage.Voting)
+            );
+            if (got.electionSeed != ghostElectionSeed[r]) _violate(ELECTION, "election seed");
             _ghostCandidates[r] = expected;
+            _ghostFrozen[r] = ratios;
             ghostStage = IAuthorityElection.Stage.Voting;
         } catch {
             if (ok) _violate(MODEL, "closeNomination refused");
@@ -244,7 +273,7 @@ contract AuthorityElectionHandler is Test {
         try election.vote(ranking) {
             ++calls["vote"];
             if (!open) _violate(STAGE, "ballot outside the voting stage");
-            if (!ghostMember[caller]) _violate(MEMBERS_ONLY, "ballot by a non-member");
+            if (!_elector(r, caller)) _violate(MEMBERS_ONLY, "ballot by a non-elector");
             if (ghostVoted[r][caller]) _violate(DOUBLE, "second ballot");
             if (!valid) _violate(BALLOT, "malformed ballot accepted");
             ghostVoted[r][caller] = true;
@@ -254,7 +283,7 @@ contract AuthorityElectionHandler is Test {
                 for (uint256 i; i < n; ++i) ghostTally[r][i] += f[i];
             }
         } catch {
-            if (open && ghostMember[caller] && !ghostVoted[r][caller] && valid) _violate(MODEL, "ballot refused");
+            if (open && _elector(r, caller) && !ghostVoted[r][caller] && valid) _violate(MODEL, "ballot refused");
         }
     }
 
@@ -267,10 +296,17 @@ contract AuthorityElectionHandler is Test {
             _sync();
         }
         bool ok = ghostStage == IAuthorityElection.Stage.Voting && time >= votingEnd;
+        (address[] memory expected, bool aborts) = _referenceWinners(r);
         try election.elect() {
             ++calls["elect"];
             if (!ok) _violate(STAGE, "elect accepted");
-            address[] memory expected = _referenceWinners(r);
+            if (aborts) {
+                ++calls["abortedAtElect"];
+                if (election.round(r).stage != IAuthorityElection.Stage.Aborted)
+                    _violate(ELECTION, "fewer than m eligible candidates: the round must abort");
+                ghostStage = IAuthorityElection.Stage.Aborted;
+                return;
+            }
             if (keccak256(abi.encode(expected)) != keccak256(abi.encode(election.round(r).authorities)))
                 _violate(ELECTION, "authorities are not the top m by weighted Borda score");
             _ghostAuthorities[r] = expected;
@@ -310,36 +346,86 @@ contract AuthorityElectionHandler is Test {
         } else {
             node = nodeSeed % 4 != 0 ? _accounts[2 + (nodeSeed % 2)] : _pick(nodeSeed / 4);
             behaviour = uint8(bound(behaviour, 0, 4));
-            evidence = bytes32(1 + ((evidenceSeed / 2) % 4));
+            evidence = bytes32(1 + ((evidenceSeed / 2) % 64));
             (_lastNode, _lastBehaviour, _lastEvidence) = (node, behaviour, evidence);
         }
-        bytes32 id = keccak256(
-            abi.encode(block.chainid, address(election), ghostSittingRound, node, behaviour, evidence)
-        );
+        // keyed on the evidence alone (issue 17, finding 11)
+        bytes32 id = keccak256(abi.encode(block.chainid, address(election), evidence));
         bool detector = ghostRole[DETECTOR_ROLE][caller];
         bool sitting_ = _sits(caller);
+        IAuthorityElection.ReportState st = ghostReportState[id];
+        bool open =
+            st == IAuthorityElection.ReportState.None ||
+                (st == IAuthorityElection.ReportState.Attesting &&
+                    ghostReportNode[id] == node &&
+                    ghostReportBehaviour[id] == behaviour);
+        bool conflict = _conflict(caller, node);
         bool ok =
             behaviour < 4 &&
                 ghostMember[node] &&
                 node != caller &&
-                !ghostApplied[id] &&
-                (detector || (sitting_ && !ghostAttested[id][caller]));
+                open &&
+                (detector || (sitting_ && !conflict && !ghostAttested[id][caller]));
         vm.prank(caller);
         try election.report(node, behaviour, evidence) returns (bytes32 got) {
             ++calls["report"];
             if (got != id) _violate(REPORT, "report id");
-            if (behaviour >= 4 || !ghostMember[node] || node == caller || ghostApplied[id])
-                _violate(REPORT, "report accepted");
+            if (behaviour >= 4 || !ghostMember[node] || node == caller || !open) _violate(REPORT, "report accepted");
+            if (st == IAuthorityElection.ReportState.None) {
+                (ghostReportNode[id], ghostReportBehaviour[id]) = (node, behaviour);
+                ghostReportState[id] = IAuthorityElection.ReportState.Attesting;
+                _reportIds.push(id);
+            }
             if (detector) {
                 _applyGhost(id, node, behaviour);
             } else {
                 if (!sitting_) _violate(ATTEST, "attestation by a non-sitting account");
+                if (conflict) _violate(ATTEST, "a nominee attested a report about a rival nominee");
                 if (ghostAttested[id][caller]) _violate(ATTEST, "second attestation");
                 ghostAttested[id][caller] = true;
                 if (++ghostAttestations[id] >= QUORUM) _applyGhost(id, node, behaviour);
             }
         } catch {
             if (ok) _violate(MODEL, "report refused");
+        }
+    }
+
+    /// The reported node (or anyone) contests a report.
+    function contest(uint256 idSeed, uint256 callerSeed) external {
+        _sync();
+        if (_reportIds.length == 0) return;
+        bytes32 id = _reportIds[idSeed % _reportIds.length];
+        address caller = callerSeed % 4 == 0 ? _pick(callerSeed / 4) : ghostReportNode[id];
+        bool ok = ghostReportState[id] == IAuthorityElection.ReportState.Applied && caller == ghostReportNode[id];
+        vm.prank(caller);
+        try election.contest(id) {
+            ++calls["contest"];
+            if (!ok) _violate(REPORT, "contest accepted");
+            ghostReportState[id] = IAuthorityElection.ReportState.Contested;
+        } catch {
+            if (ok) _violate(MODEL, "contest refused");
+        }
+    }
+
+    /// The arbiter (the operator) or anyone rules on a contested report.
+    function resolveContest(uint256 idSeed, uint256 callerSeed, bool uphold) external {
+        _sync();
+        if (_reportIds.length == 0) return;
+        bytes32 id = _reportIds[idSeed % _reportIds.length];
+        address caller = callerSeed % 4 == 0 ? _pick(callerSeed / 4) : ADMIN;
+        bool ok = ghostReportState[id] == IAuthorityElection.ReportState.Contested && caller == ADMIN;
+        vm.prank(caller);
+        try election.resolveContest(id, uphold) {
+            ++calls["resolveContest"];
+            if (!ok) _violate(REPORT, "ruling accepted");
+            if (uphold) {
+                ghostReportState[id] = IAuthorityElection.ReportState.Upheld;
+            } else {
+                ghostReportState[id] = IAuthorityElection.ReportState.Dismissed;
+                --_ghostCounts[ghostReportNode[id]][ghostReportBehaviour[id]];
+            }
+        } catch {
+            if (ok) _violate(MODEL, "ruling refused");
         }
     }
 
@@ -412,8 +498,9 @@ contract AuthorityElectionHandler is Test {
         return _caps;
     }
 
-    function ghostCounts(address node) external view returns (uint16[4] memory) {
-        return _ghostCounts[node];
+    /// The capped counts t_if of Eq. 1.
+    function ghostCounts(address node) external view returns (uint16[4] memory c) {
+        for (uint256 f; f < 4; ++f) c[f] = _cappedCount(node, f);
     }
 
     function ghostCandidates(uint256 r) external view returns (address[] memory) {
@@ -438,16 +525,33 @@ contract AuthorityElectionHandler is Test {
 
     // ------------------------------------------------------------------ the reference model
 
+    /// Elected in the sitting round and R_bw < 1 (issue 17, finding 9).
     function _sits(address a) internal view returns (bool) {
+        if (_ratio(a) >= 1e18) return false;
         address[] storage s = _ghostAuthorities[ghostSittingRound];
         for (uint256 i; i < s.length; ++i) if (s[i] == a) return true;
         return false;
     }
 
+    /// A member enrolled before round r opened (issue 17, finding 4).
+    function _elector(uint256 r, address a) internal view returns (bool) {
+        return ghostMember[a] && ghostEnrolledAt[a] < r;
+    }
+
+    /// A nominee of the open round attesting about another nominee of it (issue 17, finding 1).
+    function _conflict(address reporter, address node) internal view returns (bool) {
+        bool open = ghostStage == IAuthorityElection.Stage.Nomination || ghostStage == IAuthorityElection.Stage.Voting;
+        return open && ghostNominations[ghostRound][reporter] != 0 && ghostNominations[ghostRound][node] != 0;
+    }
+
+    function _cappedCount(address node, uint256 f) internal view returns (uint16) {
+        uint16 c = _ghostCounts[node][f];
+        return c < _caps[f] ? c : _caps[f];
+    }
+
     /// Eq. 1 written out.
     function _ratio(address node) internal view returns (uint256 r) {
-        uint16[4] storage c = _ghostCounts[node];
-        for (uint256 f; f < 4; ++f) r += (uint256(c[f]) * _weights[f]) / _caps[f];
+        for (uint256 f; f < 4; ++f) r += (uint256(_cappedCount(node, f)) * _weights[f]) / _caps[f];
     }
 
     /// Eq. 2: V * (1 - R), zero from R = 1 on.
@@ -457,56 +561,94 @@ contract AuthorityElectionHandler is Test {
 
     function _eligibleNominees(uint256 r) internal view returns (uint256 k) {
         address[] storage ns = _ghostNominees[r];
-        for (uint256 i; i < ns.length; ++i) if (_effective(ghostNominations[r][ns[i]], _ratio(ns[i])) != 0) ++k;
+        for (uint256 i; i < ns.length; ++i) if (_nominationVotes(r, ns[i]) != 0) ++k;
     }
 
-    /// The nominees with effective votes, best first, cut at 2m.
-    function _referenceCandidates(uint256 r) internal view returns (address[] memory out) {
+    /// Eq. 2 at the close; a nominee removed since its nomination has none.
+    function _nominationVotes(uint256 r, address a) internal view returns (uint256) {
+        return ghostMember[a] ? _effective(ghostNominations[r][a], _ratio(a)) : 0;
+    }
+
+    /// The nominees with effective votes, best first, cut at 2m, with their ratios at the close.
+    function _referenceCandidates(uint256 r) internal view returns (address[] memory out, uint256[] memory ratios) {
         address[] memory ns = _ghostNominees[r];
-        uint256[] memory score = new uint256[](ns.length);
-        for (uint256 i; i < ns.length; ++i) score[i] = _effective(ghostNominations[r][ns[i]], _ratio(ns[i]));
-        out = _best(ns, score, 2 * uint256(SEATS), true);
+        uint256 n = ns.length;
+        uint256[] memory score = new uint256[](n);
+        uint256[] memory rat = new uint256[](n);
+        bool[] memory keep = new bool[](n);
+        for (uint256 i; i < n; ++i) {
+            (score[i], rat[i]) = (_nominationVotes(r, ns[i]), _ratio(ns[i]));
+            keep[i] = score[i] != 0;
+        }
+        uint256[] memory order = _best(ns, score, rat, keep, ghostNominationSeed[r], 2 * uint256(SEATS));
+        out = new address[](order.length);
+        ratios = new uint256[](order.length);
+        for (uint256 i; i < order.length; ++i) (out[i], ratios[i]) = (ns[order[i]], rat[order[i]]);
     }
 
-    /// The candidates by f_i * (1 - R_i), best first, cut at m.
-    function _referenceWinners(uint256 r) internal view returns (address[] memory) {
+    /// The candidates still members with R_bw < 1 now, by f_i * (1 - frozen R_i), best first, cut
+    /// at m; or an abort when fewer than m are eligible.
+    function _referenceWinners(uint256 r) internal view returns (address[] memory out, bool aborts) {
         address[] memory cs = _ghostCandidates[r];
-        uint256[] memory score = new uint256[](cs.length);
-        for (uint256 i; i < cs.length; ++i) score[i] = _effective(ghostTally[r][i], _ratio(cs[i]));
-        return _best(cs, score, SEATS, false);
+        uint256 n = cs.length;
+        uint256[] memory score = new uint256[](n);
+        uint256[] memory frozen = _ghostFrozen[r];
+        bool[] memory keep = new bool[](n);
+        uint256 eligible;
+        for (uint256 i; i < n; ++i) {
+            score[i] = _effective(ghostTally[r][i], frozen[i]);
+            keep[i] = ghostMember[cs[i]] && _ratio(cs[i]) < 1e18;
+            if (keep[i]) ++eligible;
+        }
+        if (eligible < SEATS) return (out, true);
+        uint256[] memory order = _best(cs, score, frozen, keep, ghostElectionSeed[r], SEATS);
+        out = new address[](order.length);
+        for (uint256 i; i < order.length; ++i) out[i] = cs[order[i]];
     }
 
-    /// Insertion sort by (score desc, ratio asc, address asc); drops zero scores when asked.
+    /// Indices of the k best kept entries by (score desc, rat asc, keccak(seed, id) asc): a
+    /// selection sort written apart from the contract's.
     function _best(
         address[] memory ids,
         uint256[] memory score,
-        uint256 k,
-        bool dropZero
-    ) internal view returns (address[] memory out) {
+        uint256[] memory rat,
+        bool[] memory keep,
+        bytes32 seed,
+        uint256 k
+    ) internal pure returns (uint256[] memory order) {
         uint256 n = ids.length;
-        for (uint256 i = 1; i < n; ++i) {
-            for (uint256 j = i; j > 0 && _before(ids[j], score[j], ids[j - 1], score[j - 1]); --j) {
-                (ids[j], ids[j - 1]) = (ids[j - 1], ids[j]);
-                (score[j], score[j - 1]) = (score[j - 1], score[j]);
+        uint256 kept;
+        for (uint256 i; i < n; ++i) if (keep[i]) ++kept;
+        if (kept < k) k = kept;
+        order = new uint256[](k);
+        bool[] memory used = new bool[](n);
+        for (uint256 s; s < k; ++s) {
+            uint256 b = type(uint256).max;
+            for (uint256 i; i < n; ++i) {
+                if (!keep[i] || used[i]) continue;
+                if (b == type(uint256).max) b = i;
+                else if (
+                    score[i] != score[b]
+                        ? score[i] > score[b]
+                        : rat[i] != rat[b]
+                            ? rat[i] < rat[b]
+                            : _key(seed, ids[i]) < _key(seed, ids[b])
+                ) b = i;
             }
+            used[b] = true;
+            order[s] = b;
         }
-        uint256 m;
-        while (m < n && m < k && (!dropZero || score[m] != 0)) ++m;
-        out = new address[](m);
-        for (uint256 i; i < m; ++i) out[i] = ids[i];
     }
 
-    function _before(address a, uint256 sa, address b, uint256 sb) internal view returns (bool) {
-        if (sa != sb) return sa > sb;
-        (uint256 ra, uint256 rb) = (_ratio(a), _ratio(b));
-        if (ra != rb) return ra < rb;
-        return a < b;
+    function _key(bytes32 seed, address a) internal pure returns (uint256) {
+        return uint256(keccak256(abi.encode(seed, a)));
     }
 
     function _applyGhost(bytes32 id, address node, uint8 behaviour) internal {
         if (ghostApplied[id]) _violate(REPORT, "report applied twice");
         ghostApplied[id] = true;
-        if (_ghostCounts[node][behaviour] < _caps[behaviour]) ++_ghostCounts[node][behaviour];
+        ghostReportState[id] = IAuthorityElection.ReportState.Applied;
+        ++_ghostCounts[node][behaviour];
         ++calls["applied"];
     }
 
@@ -637,16 +779,15 @@ abstract contract AuthorityElectionHarness is Test {
 
     // ------------------------------------------------------------------ liveness
 
-    /// From the current state, tries to bring the current round to Elected with calls anyone can
-    /// make (members nominate, fresh members enrolled by the registrar nominate, time passes, the
-    /// stages are closed), then reverts with the outcome so that nothing of it stays.
+    /// From the current state, brings the current round to an end with calls anyone can make once
+    /// time passes (closeNomination, elect), then checks that the next round can open when there
+    /// are more than 2m members, and reverts with the outcome so that nothing of it stays.
     function driveToEnd() external {
         vm.warp(handler.time());
         uint256 r = election.currentRound();
         IAuthorityElection.Round memory rd = election.round(r);
         if (rd.stage == IAuthorityElection.Stage.Nomination) {
-            if (block.timestamp < rd.nominationEnd) _nominateEnough(r);
-            vm.warp(rd.nominationEnd);
+            if (block.timestamp < rd.nominationEnd) vm.warp(rd.nominationEnd);
             try election.closeNomination() {} catch {
                 _stop(false);
             }
@@ -657,48 +798,15 @@ abstract contract AuthorityElectionHarness is Test {
             try election.elect() {} catch {
                 _stop(false);
             }
+            rd = election.round(r);
         }
-        _stop(election.round(r).stage == IAuthorityElection.Stage.Elected);
-    }
-
-    function _nominateEnough(uint256 r) internal {
-        // a registrar (or an admin that makes itself one) enrols fresh members who nominate each other
-        address[] memory a = handler.accounts();
-        address registrar;
-        for (uint256 i; i < a.length && registrar == address(0); ++i) {
-            if (election.hasRole(handler.REGISTRAR_ROLE(), a[i])) registrar = a[i];
-        }
-        for (uint256 i; i < a.length && registrar == address(0); ++i) {
-            if (election.hasRole(handler.ADMIN_ROLE(), a[i])) {
-                registrar = a[i];
-                vm.prank(registrar);
-                election.grantRole(handler.REGISTRAR_ROLE(), registrar);
+        bool ended = rd.stage == IAuthorityElection.Stage.Elected || rd.stage == IAuthorityElection.Stage.Aborted;
+        if (ended && election.memberCount() > 2 * uint256(handler.SEATS())) {
+            try election.openRound() {} catch {
+                _stop(false);
             }
         }
-        uint256 fresh = 2 * uint256(handler.SEATS()) + 2;
-        if (registrar != address(0)) {
-            for (uint256 i; i < fresh; ++i) {
-                vm.prank(registrar);
-                election.enrol(address(uint160(0xF000 + i)));
-            }
-            for (uint256 i; i < fresh; ++i) {
-                vm.prank(address(uint160(0xF000 + i)));
-                election.nominate(address(uint160(0xF000 + ((i + 1) % fresh))));
-            }
-        }
-        // and the members who have not nominated yet nominate distinct eligible members
-        uint256 next;
-        for (uint256 i; i < a.length; ++i) {
-            if (!election.isMember(a[i]) || election.hasNominated(r, a[i])) continue;
-            for (uint256 tries; tries < a.length; ++tries) {
-                address nominee = a[next++ % a.length];
-                (, uint256 ratio) = election.misbehaviour(nominee);
-                if (!election.isMember(nominee) || ratio >= 1e18) continue;
-                vm.prank(a[i]);
-                election.nominate(nominee);
-                break;
-            }
-        }
+        _stop(ended);
     }
 
     function _stop(bool ended) internal pure {
@@ -820,6 +928,12 @@ abstract contract AuthorityElectionInvariantBase is AuthorityElectionHarness {
         assertEq(election.getRoleAdmin(handler.DETECTOR_ROLE()), handler.ADMIN_ROLE(), "detector's admin");
     }
 
+    /// Liveness: from any reachable state the current round can be brought to an end (elected or
+    /// aborted) and the next one opened (issue 17, finding 3).
+    function invariant_anyRoundCanBeBroughtToAnEnd() public {
+        assertTrue(_canEnd(), "the round cannot be brought to an end");
+    }
+
     /// Calls succeed only in their stage and time window; candidates and authorities are those of
     /// Eq. 2 and the weighted Borda count; the contract accepts every call the rules accept.
     function invariant_stagesAndResultsFollowTheRules() public view {
@@ -839,9 +953,7 @@ abstract contract AuthorityElectionInvariantBase is AuthorityElectionHarness {
     }
 }
 
-/// @notice The election under a cautious handler: every property, and liveness wherever the
-/// contract can deliver it today (a round in voting, or in nomination with time left or with more
-/// than m eligible nominees, can always be ended).
+/// @notice The election under a cautious handler: every property, liveness included.
 /// forge-config: default.invariant.runs = 32
 /// forge-config: default.invariant.depth = 128
 /// forge-config: default.invariant.check_interval = 8
@@ -852,21 +964,11 @@ contract AuthorityElectionInvariantTest is AuthorityElectionInvariantBase {
     function setUp() public {
         _deploy(true);
     }
-
-    /// Liveness outside the known stuck state (see AuthorityElection.findings.t.sol).
-    function invariant_livenessOutsideTheKnownStuckState() public {
-        uint256 r = election.currentRound();
-        IAuthorityElection.Round memory rd = election.round(r);
-        bool stuckKnown =
-            rd.stage == IAuthorityElection.Stage.Nomination &&
-                handler.time() >= rd.nominationEnd &&
-                handler.eligibleNominees(r) <= handler.SEATS();
-        if (!stuckKnown) assertTrue(_canEnd(), "the round cannot be brought to an end");
-    }
 }
 
 /// @notice The election under a handler that moves time at random (stages run out, late and early
-/// calls): every safety property still holds.
+/// calls, rounds abort): every property still holds, liveness included (the state that froze the
+/// election before issue 17 is reached here: a nomination stage ending with at most m nominees).
 /// forge-config: default.invariant.runs = 32
 /// forge-config: default.invariant.depth = 128
 /// forge-config: default.invariant.check_interval = 8

@@ -2,8 +2,8 @@ import { expect } from "chai";
 import { ethers } from "hardhat";
 import { impersonateAccount, loadFixture, setBalance, time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
 import { anyUint } from "@nomicfoundation/hardhat-chai-matchers/withArgs";
-import { deployMssaFixture, nominateAll, P } from "../fixtures/mssa";
-import { misbehaviourRatio, runRound, WAD } from "../../offchain/mssa/election";
+import { deployMssaFixture, P } from "../fixtures/mssa";
+import { misbehaviourRatio, runRound, tieKey, WAD } from "../../offchain/mssa/election";
 import { Prng } from "../../offchain/util/prng";
 
 const EV = ethers.id("evidence-1");
@@ -22,14 +22,20 @@ async function snapshot(f: Awaited<ReturnType<typeof deployMssaFixture>>) {
 }
 
 /** A round in the voting stage: members 0..5 nominated by members 0..9 (0..5 once each, 6..9 for 0..3). */
-async function voting() {
+async function voting(beforeClose?: (f: Awaited<ReturnType<typeof deployMssaFixture>>) => Promise<void>) {
   const f = await loadFixture(deployMssaFixture);
   const m = f.members;
-  const noms: [(typeof m)[number], string][] = m.slice(0, 6).map((s, i) => [s, m[i].address]);
-  for (let i = 6; i < 10; i++) noms.push([m[i], m[i - 6].address]);
-  await nominateAll(f, noms);
+  await f.election.openRound();
+  for (let i = 0; i < 6; i++) await f.election.connect(m[i]).nominate(m[i].address);
+  for (let i = 6; i < 10; i++) await f.election.connect(m[i]).nominate(m[i - 6].address);
+  if (beforeClose) await beforeClose(f);
+  await time.increase(P.nominationPeriod);
+  await f.election.closeNomination();
   return f;
 }
+
+/** Sorts addresses as the contract breaks ties under `seed`. */
+const byKey = (seed: string, xs: readonly string[]) => [...xs].sort((a, b) => (tieKey(seed, a) < tieKey(seed, b) ? -1 : 1));
 
 describe("AuthorityElection", () => {
   it("starts with the genesis authorities (signers 1..3) and the paper's parameters", async () => {
@@ -128,10 +134,11 @@ describe("AuthorityElection", () => {
       const r = await f.election.round(1);
       expect(r.stage).to.equal(2n); // Voting
       // members 0..3 have 2 nominations, 4..5 one each: 6 = 2m candidates.
-      // Order: effective votes, then the lower address on ties.
-      const byAddr = (xs: string[]) => [...xs].sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1));
+      // Order: effective votes, then keccak(nominationSeed, address) on ties.
       const addr = f.members.map((s) => s.address);
-      expect(r.candidates).to.deep.equal([...byAddr(addr.slice(0, 4)), ...byAddr(addr.slice(4, 6))]);
+      const seed = r.nominationSeed;
+      expect(r.candidates).to.deep.equal([...byKey(seed, addr.slice(0, 4)), ...byKey(seed, addr.slice(4, 6))]);
+      expect(r.candidateRatios).to.deep.equal(Array(6).fill(0n));
     });
 
     it("rejects double nominations, non-members, late and early calls; nothing changes", async () => {
@@ -145,22 +152,24 @@ describe("AuthorityElection", () => {
         f.election,
         "AuthorityElection__AlreadyNominated",
       );
-      await expect(f.election.connect(outsider).nominate(a.address)).to.be.revertedWithCustomError(
-        f.election,
-        "AuthorityElection__NotMember",
-      );
-      await expect(f.election.connect(b).nominate(outsider.address)).to.be.revertedWithCustomError(
-        f.election,
-        "AuthorityElection__NotMember",
-      );
+      await expect(f.election.connect(outsider).nominate(a.address))
+        .to.be.revertedWithCustomError(f.election, "AuthorityElection__NotElector")
+        .withArgs(1, outsider.address);
+      await expect(f.election.connect(b).nominate(outsider.address))
+        .to.be.revertedWithCustomError(f.election, "AuthorityElection__NotElector")
+        .withArgs(1, outsider.address);
       await expect(f.election.closeNomination()).to.be.revertedWithCustomError(f.election, "AuthorityElection__TooEarly");
       await expect(f.election.openRound()).to.be.revertedWithCustomError(f.election, "AuthorityElection__WrongStage");
       expect(await f.election.nominations(1, b.address)).to.equal(n);
       expect(await f.election.hasNominated(1, b.address)).to.equal(false);
       await time.increase(P.nominationPeriod);
       await expect(f.election.connect(b).nominate(a.address)).to.be.revertedWithCustomError(f.election, "AuthorityElection__TooLate");
-      // one nominee cannot fill m = 3 seats
-      await expect(f.election.closeNomination()).to.be.revertedWithCustomError(f.election, "AuthorityElection__TooFewNominees");
+      // one nominee cannot fill m = 3 seats: the round aborts, the genesis authorities stay, a new round opens
+      const sitting = await f.election.authorities();
+      await expect(f.election.closeNomination()).to.emit(f.election, "RoundAborted").withArgs(1, 1, 1);
+      expect((await f.election.round(1)).stage).to.equal(4n); // Aborted
+      expect(await f.election.authorities()).to.deep.equal(sitting);
+      await expect(f.election.openRound()).to.emit(f.election, "RoundOpened").withArgs(2n, anyUint, anyUint);
     });
 
     it("a nominee whose ratio reaches 1 before the nomination closes is not eligible; fewer than 2m eligible are all candidates", async () => {
@@ -174,28 +183,30 @@ describe("AuthorityElection", () => {
       for (let i = 0; i < 10; i++) await f.election.report(bad, 1, ethers.id(`c${i}`));
       expect((await f.election.misbehaviour(bad)).ratio).to.equal(WAD);
       await time.increase(P.nominationPeriod);
-      // one nomination each: the 4 eligible tie at 1 * (1 - 0), ordered by address
-      const expected = nominees.slice(1).sort((x, y) => (BigInt(x) < BigInt(y) ? -1 : 1));
+      // one nomination each: the 4 eligible tie at 1 * (1 - 0), ordered by keccak(nominationSeed, address)
+      const expected = byKey((await f.election.round(1)).nominationSeed, nominees.slice(1));
       await expect(f.election.closeNomination()).to.emit(f.election, "CandidatesSelected").withArgs(1, expected, Array(4).fill(WAD));
       const r = await f.election.round(1);
       expect([r.stage, r.candidates]).to.deep.equal([2n, expected]);
     });
 
-    it("takes at most MAX_NOMINEES = 128 nominees in a round; nothing changes past it", async () => {
+    it("past MAX_NOMINEES = 128 a new nominee evicts the weakest (its nominators nominate again); a weaker newcomer is refused", async () => {
       const f = await loadFixture(deployMssaFixture);
       expect(await f.election.MAX_NOMINEES()).to.equal(128n);
-      // 129 members who nominate themselves: 13 from the fixture and 116 impersonated accounts
-      const extra = [...Array(116).keys()].map((i) => ethers.getAddress(ethers.zeroPadValue(ethers.toBeHex(0x10000 + i), 20)));
+      // 130 members: 13 from the fixture and 117 impersonated accounts; 128 nominate themselves
+      const extra = [...Array(117).keys()].map((i) => ethers.getAddress(ethers.zeroPadValue(ethers.toBeHex(0x10000 + i), 20)));
       for (const a of extra) {
         await f.election.enrol(a);
         await impersonateAccount(a);
         await setBalance(a, 10n ** 18n);
       }
       const accounts = [...[f.au1, f.au2, f.au3, ...f.members].map((s) => s.address), ...extra];
-      expect(accounts).to.have.length(129);
+      expect(accounts).to.have.length(130);
       await f.election.openRound();
       for (const a of accounts.slice(0, 128)) await f.election.connect(await ethers.getSigner(a)).nominate(a);
-      const last = await ethers.getSigner(accounts[128]);
+      const [last, spare] = await Promise.all([ethers.getSigner(accounts[128]), ethers.getSigner(accounts[129])]);
+      // a newcomer with a misbehaviour record (R = 0.02) is weaker than every 1-nomination nominee
+      await f.election.report(last.address, 2, ethers.id("late"));
       await expect(f.election.connect(last).nominate(last.address)).to.be.revertedWithCustomError(
         f.election,
         "AuthorityElection__TooManyNominees",
@@ -203,9 +214,19 @@ describe("AuthorityElection", () => {
       expect((await f.election.round(1)).nominees).to.have.length(128);
       expect(await f.election.hasNominated(1, last.address)).to.equal(false);
       expect(await f.election.nominations(1, last.address)).to.equal(0n);
+      // a clean newcomer evicts the weakest (the first of the equal ones); its nominator gets its nomination back
+      await expect(f.election.connect(last).nominate(spare.address))
+        .to.emit(f.election, "NomineeEvicted")
+        .withArgs(1, accounts[0], spare.address, 1);
+      const nominees = (await f.election.round(1)).nominees;
+      expect(nominees).to.have.length(128);
+      expect(nominees).to.include(spare.address);
+      expect(nominees).to.not.include(accounts[0]);
+      expect(await f.election.nominations(1, accounts[0])).to.equal(0n);
+      expect(await f.election.hasNominated(1, accounts[0])).to.equal(false);
       // a nomination for a listed nominee still counts
-      await f.election.connect(last).nominate(accounts[0]);
-      expect(await f.election.nominations(1, accounts[0])).to.equal(2n);
+      await f.election.connect(await ethers.getSigner(accounts[0])).nominate(accounts[1]);
+      expect(await f.election.nominations(1, accounts[1])).to.equal(2n);
     });
 
     it("refuses to nominate a node whose ratio reached 1", async () => {
@@ -243,7 +264,7 @@ describe("AuthorityElection", () => {
       );
       await expect(f.election.connect(f.users[15]).vote([0, 1, 2, 3, 4, 5])).to.be.revertedWithCustomError(
         f.election,
-        "AuthorityElection__NotMember",
+        "AuthorityElection__NotElector",
       );
       for (const bad of [
         [0, 0, 1, 2, 3, 4],
@@ -264,12 +285,14 @@ describe("AuthorityElection", () => {
   describe("# elect", () => {
     it("matches the TypeScript tally on random ballots (differential)", async () => {
       for (const seed of [1, 2, 3]) {
-        const f = await voting();
         const rng = new Prng(seed);
-        // some misbehaviour reported by the detector role
-        for (let i = 0; i < 6; i++)
-          await f.election.report(f.members[rng.nextU32() % 6].address, rng.nextU32() % 4, ethers.id(`s${seed}-${i}`));
-        const cands = (await f.election.round(1)).candidates;
+        // some misbehaviour reported by the detector role before voting opens
+        const f = await voting(async (g) => {
+          for (let i = 0; i < 6; i++)
+            await g.election.report(g.members[rng.nextU32() % 6].address, rng.nextU32() % 4, ethers.id(`s${seed}-${i}`));
+        });
+        const round = await f.election.round(1);
+        const cands = round.candidates;
         const ballots: number[][] = [];
         for (const v of f.members) {
           const order = [0, 1, 2, 3, 4, 5];
@@ -291,7 +314,9 @@ describe("AuthorityElection", () => {
           nominations,
           counts: (n) => counts.get(n)!,
           ballots: (c) => ballots.map((b) => b.map((i) => c.indexOf(cands[i]))),
+          seeds: { nomination: round.nominationSeed, election: round.electionSeed },
         });
+        expect(ts.candidates.map((c) => c.id)).to.deep.equal([...cands]);
         expect(await f.election.authorities()).to.deep.equal(ts.authorities.map((a) => a.id));
         expect((await f.election.tally(1)).map(Number)).to.deep.equal(
           cands.map((c) => ts.scores[ts.candidates.findIndex((x) => x.id === c)]),
@@ -302,55 +327,60 @@ describe("AuthorityElection", () => {
       }
     });
 
-    it("demotes a malicious candidate by its ratio (reported by a quorum of sitting authorities)", async () => {
-      const f = await voting();
-      const cands = (await f.election.round(1)).candidates;
-      const evil = { address: cands[0] };
-      // Every voter ranks candidate 0 first.
-      for (const v of f.members) await f.election.connect(v).vote([0, 1, 2, 3, 4, 5]);
-      // Two genesis authorities attest 3 "other malicious behaviour" and 5 block-detection failures.
-      for (let i = 0; i < 8; i++) {
-        const type = i < 3 ? 3 : 0;
-        await f.election.connect(f.au1).report(evil.address, type, ethers.id(`r${i}`));
-        await f.election.connect(f.au2).report(evil.address, type, ethers.id(`r${i}`));
-      }
-      const { counts, ratio } = await f.election.misbehaviour(evil.address);
+    it("demotes a malicious candidate by its ratio frozen when voting opened (reported by a quorum of sitting authorities)", async () => {
+      // Two genesis authorities attest 3 "other malicious behaviour" and 5 block-detection failures
+      // of member 0 (two nominations) before the nomination closes.
+      const f = await voting(async (g) => {
+        for (let i = 0; i < 8; i++) {
+          const type = i < 3 ? 3 : 0;
+          await g.election.connect(g.au1).report(g.members[0].address, type, ethers.id(`r${i}`));
+          await g.election.connect(g.au2).report(g.members[0].address, type, ethers.id(`r${i}`));
+        }
+      });
+      const evil = f.members[0].address;
+      const { counts, ratio } = await f.election.misbehaviour(evil);
       expect(counts.map(Number)).to.deep.equal([5, 0, 0, 3]);
       expect(ratio).to.equal(misbehaviourRatio([5, 0, 0, 3], P));
+      const r = await f.election.round(1);
+      const cands = r.candidates;
+      // 2 x 0.3 = 0.6 votes: the last of the six candidates, its ratio frozen
+      expect(cands[5]).to.equal(evil);
+      expect(r.candidateRatios[5]).to.equal(ratio);
+      // Every voter ranks it first.
+      for (const v of f.members) await f.election.connect(v).vote([5, 0, 1, 2, 3, 4]);
       await time.increase(P.votingPeriod);
       await f.election.elect();
-      // 50 Borda points * 0.3 = 15 < candidate 3's 20 (ranked 4th by all): evil is out of the top 3.
-      expect(await f.election.authorities()).to.deep.equal(cands.slice(1, 4));
+      // 50 Borda points * 0.3 = 15 < candidate 2's 20 (ranked 4th by all): evil is out of the top 3.
+      expect(await f.election.authorities()).to.deep.equal(cands.slice(0, 3));
     });
 
-    it("breaks Borda ties by the lower ratio, then the lower address", async () => {
+    it("breaks Borda ties by the frozen ratio, then by keccak(electionSeed, address)", async () => {
       const f = await voting();
-      const cands = (await f.election.round(1)).candidates;
+      const r = await f.election.round(1);
+      const cands = r.candidates;
       // Two voters with reversed orders: every candidate scores 5.
       await f.election.connect(f.members[0]).vote([0, 1, 2, 3, 4, 5]);
       await f.election.connect(f.members[1]).vote([5, 4, 3, 2, 1, 0]);
-      await f.election.report(cands[2], 2, EV); // a small ratio for candidate 2 (0.02)
+      await f.election.report(cands[2], 2, EV); // during the vote: not weighed (frozen at 0)
       await time.increase(P.votingPeriod);
       await f.election.elect();
-      const expected = [...cands]
-        .filter((c) => c !== cands[2])
-        .sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1))
-        .slice(0, 3);
-      expect(await f.election.authorities()).to.deep.equal(expected);
+      expect(await f.election.authorities()).to.deep.equal(byKey(r.electionSeed, cands).slice(0, 3));
     });
 
-    it("with no ballots every candidate scores 0: the seats go to the lowest ratios, then the lowest addresses", async () => {
+    it("a candidate whose ratio reaches 1 during the vote is not seated; a candidate removed since is not either", async () => {
       const f = await voting();
-      const cands = [...(await f.election.round(1)).candidates];
-      await f.election.report(cands[0], 2, ethers.id("r0")); // 0.02
-      await f.election.report(cands[1], 1, ethers.id("r1")); // 0.03
-      await f.election.report(cands[2], 3, ethers.id("r2")); // 0.1
-      await f.election.report(cands[3], 0, ethers.id("r3")); // 0.08
+      const r = await f.election.round(1);
+      const cands = [...r.candidates];
+      for (const v of f.members) await f.election.connect(v).vote([0, 1, 2, 3, 4, 5]);
+      const bad = cands[0];
+      for (let i = 0; i < 5; i++) await f.election.report(bad, 0, ethers.id(`d${i}`));
+      for (let i = 0; i < 3; i++) await f.election.report(bad, 3, ethers.id(`o${i}`));
+      for (let i = 0; i < 10; i++) await f.election.report(bad, 1, ethers.id(`c${i}`));
+      expect((await f.election.misbehaviour(bad)).ratio).to.equal(WAD);
+      await f.election.remove(cands[1]);
       await time.increase(P.votingPeriod);
-      const clean = cands.slice(4).sort((x, y) => (BigInt(x) < BigInt(y) ? -1 : 1));
-      const expected = [...clean, cands[0]];
-      await expect(f.election.elect()).to.emit(f.election, "AuthoritiesElected").withArgs(1, expected, [0, 0, 0]);
-      expect(await f.election.authorities()).to.deep.equal(expected);
+      await f.election.elect();
+      expect(await f.election.authorities()).to.deep.equal(cands.slice(2, 5));
     });
 
     it("cannot elect before the end of voting; a second round can open after", async () => {
@@ -393,8 +423,13 @@ describe("AuthorityElection", () => {
         f.election,
         "AuthorityElection__ReportApplied",
       );
-      await f.election.connect(f.au1).report(node, 2, EV);
-      await expect(f.election.connect(f.au1).report(node, 2, EV)).to.be.revertedWithCustomError(
+      // the evidence is the report: another node or type for it is refused
+      await expect(f.election.connect(f.au1).report(node, 2, EV))
+        .to.be.revertedWithCustomError(f.election, "AuthorityElection__ReportMismatch")
+        .withArgs(await f.election.reportIdOf(EV), node, 1);
+      const EV2 = ethers.id("evidence-2");
+      await f.election.connect(f.au1).report(node, 2, EV2);
+      await expect(f.election.connect(f.au1).report(node, 2, EV2)).to.be.revertedWithCustomError(
         f.election,
         "AuthorityElection__AlreadyAttested",
       );

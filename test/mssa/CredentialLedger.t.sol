@@ -6,13 +6,14 @@ import {CredentialLedger} from "../../contracts/mssa/CredentialLedger.sol";
 import {ICredentialLedger} from "../../contracts/interfaces/ICredentialLedger.sol";
 import {IAuthorityElection} from "../../contracts/interfaces/IAuthorityElection.sol";
 
-/// @notice The three calls CredentialLedger makes on its election, with the sitting set in the
-/// test's hands: `reseat` stands for the outcome of an election (AuthorityElection.t.sol tests
-/// how elections choose). Wired like the deployment: the ledger holds REGISTRAR_ROLE, so each
-/// grant enrols the user.
+/// @notice The calls CredentialLedger makes on its election, with the sitting set in the test's
+/// hands: `reseat` stands for the outcome of an election (AuthorityElection.t.sol tests how
+/// elections choose). Wired like the deployment: the ledger holds REGISTRAR_ROLE, so each grant
+/// enrols the user and revoking the last one removes it.
 contract SittingAuthoritiesStub {
     mapping(address account => bool) public isAuthority;
     mapping(address member => uint256) public enrolments;
+    mapping(address member => bool) public isMember;
     address public ledger;
 
     function setLedger(address l) external {
@@ -30,6 +31,13 @@ contract SittingAuthoritiesStub {
     function enrol(address member) external {
         require(msg.sender == ledger, "stub: only the ledger enrols");
         ++enrolments[member];
+        isMember[member] = true;
+    }
+
+    function remove(address member) external {
+        require(msg.sender == ledger, "stub: only the ledger removes");
+        require(isMember[member], "stub: not a member");
+        isMember[member] = false;
     }
 }
 
@@ -54,8 +62,10 @@ contract CredentialLedgerHandler is Test {
     uint256 public constant THRESHOLD = 2; // access granted below k approvals, or not granted at k
     uint256 public constant ROLES = 3; // a role-gated call by an account without the role
     uint256 public constant MODEL = 4; // a call the rules accept was refused, or a wrong id/state
-    uint256 public constant STALE = 5; // access granted with fewer than k approvers still sitting (findings)
-    uint256 public constant KINDS = 6;
+    uint256 public constant STALE = 5; // access granted with fewer than k approvers still sitting
+    uint256 public constant IDENTITY = 6; // two live registrations of one identity nullifier at a place
+    uint256 public constant KINDS = 7;
+    uint256 public constant TTL = 7 days;
 
     CredentialLedger public immutable ledger;
     SittingAuthoritiesStub public immutable stub;
@@ -70,6 +80,8 @@ contract CredentialLedgerHandler is Test {
         ICredentialLedger.Status status;
         uint256 approvals;
         uint256 thresholdAtGrant;
+        uint256 proposedAt;
+        bytes32 nullifier;
     }
 
     uint256[KINDS] public violations;
@@ -89,12 +101,19 @@ contract CredentialLedgerHandler is Test {
     bytes32[] internal _chain;
     bytes32 public ghostHead;
     mapping(address user => uint256) public ghostGrants;
+    mapping(address user => uint256) public ghostLive;
+    mapping(bytes32 place => mapping(bytes32 nullifier => bytes32 id)) public ghostHolder;
+    mapping(address user => uint256) internal _keys;
 
     mapping(bytes32 action => uint256) public calls;
 
     constructor() {
         for (uint256 i; i < AUTHORITIES; ++i) _accounts.push(address(uint160(0xA000 + i)));
-        for (uint256 i; i < USERS; ++i) _accounts.push(address(uint160(0xB000 + i)));
+        for (uint256 i; i < USERS; ++i) {
+            address u = vm.addr(0xB000 + i);
+            _keys[u] = 0xB000 + i;
+            _accounts.push(u);
+        }
         _accounts.push(ADMIN);
         _accounts.push(OUTSIDER);
         stub = new SittingAuthoritiesStub();
@@ -149,40 +168,78 @@ contract CredentialLedgerHandler is Test {
         }
     }
 
-    /// A place authority (mostly a sitting one) proposes a user's registration.
+    /// A place authority (mostly a sitting one) proposes a user's registration, with the user's
+    /// consent (mostly; sometimes signed by another user), and an identity nullifier (mostly the
+    /// user's own; sometimes another user's: a second address of one person).
     function propose(uint256 callerSeed, uint256 placeSeed, uint256 userSeed, uint256 commitmentSeed) external {
         _sync();
         bytes32 place = _place(placeSeed);
         address caller = callerSeed % 4 == 0 ? _pick(callerSeed / 4) : _approverFor(place, callerSeed);
         address user = userSeed % 16 == 15 ? address(0) : _accounts[AUTHORITIES + (userSeed % USERS)];
         bytes32 commitment = commitmentSeed % 16 == 15 ? bytes32(0) : keccak256(abi.encode("c", commitmentSeed % 8));
+        // the identity: mostly the user's own, one time in eight another user's
+        address person = (userSeed / 16) % 8 == 0 ? _accounts[AUTHORITIES + ((userSeed / 128) % USERS)] : user;
+        bytes32 nullifier = keccak256(abi.encode("identity", person));
+        address signer =
+            (commitmentSeed / 16) % 8 == 0 ? _accounts[AUTHORITIES + ((commitmentSeed / 128) % USERS)] : user;
+        bytes memory sig = _consent(signer, place, user, commitment, nullifier, bytes32(commitmentSeed));
         bytes32 id = keccak256(abi.encode(place, user, commitment));
         bytes32 latest = ghostLatest[user][place];
-        bool live =
-            latest != bytes32(0) &&
-                (_reg[latest].status == ICredentialLedger.Status.Approved ||
-                    _reg[latest].status == ICredentialLedger.Status.Pending);
+        bool live = latest != bytes32(0) && _live(latest);
+        bytes32 holder = ghostHolder[place][nullifier];
+        bool duplicate = holder != bytes32(0) && _live(holder);
         bool mayApprove = _mayApprove(place, caller);
         bool ok =
             mayApprove &&
                 user != address(0) &&
                 commitment != bytes32(0) &&
                 !live &&
+                !duplicate &&
+                signer == user &&
                 _reg[id].status == ICredentialLedger.Status.None;
         vm.prank(caller);
-        try ledger.propose(place, user, commitment) returns (bytes32 got) {
+        try ledger.propose(place, user, commitment, nullifier, bytes32(commitmentSeed), sig) returns (bytes32 got) {
             ++calls["propose"];
             if (got != id) _violate(MODEL, "registration id");
             if (!mayApprove) _violate(APPROVER, "proposal by an account that may not approve");
             if (live) _violate(ONCE, "second live registration of a user at a place");
+            if (duplicate) _violate(IDENTITY, "second live registration of one identity at a place");
+            if (signer != user) _violate(ROLES, "registration without the user's consent");
             if (!ok) _violate(MODEL, "proposal accepted");
             _ids.push(id);
             GhostRegistration storage r = _reg[id];
             (r.place, r.user, r.commitment, r.status) = (place, user, commitment, ICredentialLedger.Status.Pending);
+            (r.proposedAt, r.nullifier) = (time, nullifier);
             ghostLatest[user][place] = id;
+            ghostHolder[place][nullifier] = id;
             _ghostApprove(id, caller);
         } catch {
             if (ok) _violate(MODEL, "proposal refused");
+        }
+    }
+
+    /// The user, the operator or anyone cancels a registration.
+    function cancel(uint256 callerSeed, uint256 idSeed) external {
+        _sync();
+        if (_ids.length == 0) return;
+        bytes32 id = _ids[idSeed % _ids.length];
+        GhostRegistration storage r = _reg[id];
+        address caller =
+            callerSeed % 3 == 0
+                ? _pick(callerSeed / 3)
+                : callerSeed % 3 == 1
+                    ? r.user
+                    : ADMIN;
+        bool ok =
+            r.status == ICredentialLedger.Status.Pending &&
+                (caller == r.user || ghostRole[PLACE_ADMIN_ROLE][caller] || !_live(id));
+        vm.prank(caller);
+        try ledger.cancel(id) {
+            ++calls["cancel"];
+            if (!ok) _violate(MODEL, "cancellation accepted");
+            r.status = ICredentialLedger.Status.Cancelled;
+        } catch {
+            if (ok) _violate(MODEL, "cancellation refused");
         }
     }
 
@@ -203,7 +260,11 @@ contract CredentialLedgerHandler is Test {
         GhostRegistration storage r = _reg[id];
         address caller = callerSeed % 4 == 0 ? _pick(callerSeed / 4) : _approverFor(r.place, callerSeed);
         bool mayApprove = r.status != ICredentialLedger.Status.None && _mayApprove(r.place, caller);
-        bool ok = mayApprove && r.status == ICredentialLedger.Status.Pending && !ghostApprovedBy[id][caller];
+        bool ok =
+            mayApprove &&
+                r.status == ICredentialLedger.Status.Pending &&
+                time < r.proposedAt + TTL &&
+                !ghostApprovedBy[id][caller];
         vm.prank(caller);
         try ledger.approve(id) {
             ++calls["approve"];
@@ -229,6 +290,9 @@ contract CredentialLedgerHandler is Test {
             if (!ghostRole[PLACE_ADMIN_ROLE][caller]) _violate(ROLES, "revoke without PLACE_ADMIN_ROLE");
             if (!ok) _violate(MODEL, "revocation accepted");
             _reg[id].status = ICredentialLedger.Status.Revoked;
+            address u = _reg[id].user;
+            // the user's last access gone: out of the electorate (issue 17, finding 6)
+            if (--ghostLive[u] == 0 && stub.isMember(u)) _violate(MODEL, "revoked user still a member");
         } catch {
             if (ok) _violate(MODEL, "revocation refused");
         }
@@ -285,7 +349,7 @@ contract CredentialLedgerHandler is Test {
     }
 
     function warp(uint256 dt) external {
-        time += bound(dt, 0, 1 days);
+        time += bound(dt, 0, 2 days);
         _sync();
     }
 
@@ -317,6 +381,26 @@ contract CredentialLedgerHandler is Test {
 
     // ------------------------------------------------------------------ model
 
+    /// Approved, or pending and not expired.
+    function _live(bytes32 id) internal view returns (bool) {
+        GhostRegistration storage r = _reg[id];
+        if (r.status == ICredentialLedger.Status.Approved) return true;
+        return r.status == ICredentialLedger.Status.Pending && time < r.proposedAt + TTL;
+    }
+
+    function _consent(
+        address signer,
+        bytes32 place,
+        address user,
+        bytes32 commitment,
+        bytes32 nullifier,
+        bytes32 session
+    ) internal view returns (bytes memory) {
+        bytes32 digest = ledger.registrationDigest(place, user, commitment, nullifier, session);
+        (uint8 v, bytes32 r, bytes32 s) = vm.sign(_keys[signer] == 0 ? 1 : _keys[signer], digest);
+        return abi.encodePacked(r, s, v);
+    }
+
     function _mayApprove(bytes32 place, address a) internal view returns (bool) {
         return ghostThreshold[place] != 0 && ghostPlaceAuthority[place][a] && ghostSitting[a];
     }
@@ -339,7 +423,13 @@ contract CredentialLedgerHandler is Test {
         _approvers[id].push(by);
         ++r.approvals;
         ICredentialLedger.Registration memory got = ledger.registration(id);
-        bool granted = r.approvals >= ghostThreshold[r.place];
+        // every approver is re-checked when k is reached (issue 17, finding 5)
+        uint256 current;
+        address[] storage ap = _approvers[id];
+        for (uint256 i; i < ap.length; ++i) if (_mayApprove(r.place, ap[i])) ++current;
+        bool granted = current >= ghostThreshold[r.place];
+        if (got.status == ICredentialLedger.Status.Approved && current < ghostThreshold[r.place])
+            _violate(STALE, "access granted with fewer than k sitting approvers");
         if (got.approvals != r.approvals) _violate(THRESHOLD, "approval count");
         if (granted != (got.status == ICredentialLedger.Status.Approved))
             _violate(THRESHOLD, granted ? "k approvals without access" : "access below k approvals");
@@ -350,11 +440,7 @@ contract CredentialLedgerHandler is Test {
         ghostHead = keccak256(abi.encode(ghostHead, id, r.commitment));
         _chain.push(id);
         ++ghostGrants[r.user];
-        // Stricter reading (findings): at the grant, k of the approvers still sit for the place.
-        uint256 current;
-        address[] storage ap = _approvers[id];
-        for (uint256 i; i < ap.length; ++i) if (_mayApprove(r.place, ap[i])) ++current;
-        if (current < r.thresholdAtGrant) _violate(STALE, "access granted with fewer than k sitting approvers");
+        ++ghostLive[r.user];
     }
 
     // ------------------------------------------------------------------ helpers
@@ -517,6 +603,27 @@ contract CredentialLedgerInvariantTest is CredentialLedgerHarness {
             assertEq(handler.stub().enrolments(a[u]), handler.ghostGrants(a[u]), "one enrolment per grant");
     }
 
+    /// When access is granted, k of the approvers are still authorities of the place and sitting
+    /// (issue 17, finding 5).
+    function invariant_accessGrantedByKSittingAuthorities() public view {
+        _noViolation(handler.STALE());
+    }
+
+    /// One identity nullifier holds at most one live registration per place (issue 17, finding 2),
+    /// and no registration is made without its user's signature.
+    function invariant_oneLiveRegistrationPerIdentity() public view {
+        _noViolation(handler.IDENTITY());
+        bytes32[] memory ids = handler.ids();
+        for (uint256 i; i < ids.length; ++i) {
+            ICredentialLedger.Registration memory r = ledger.registration(ids[i]);
+            bytes32 holder = ledger.nullifierHolder(r.place, r.nullifier);
+            bool live =
+                r.status == ICredentialLedger.Status.Approved ||
+                    (r.status == ICredentialLedger.Status.Pending && handler.time() < r.proposedAt + handler.TTL());
+            if (live) assertEq(holder, ids[i], "the live registration holds its nullifier");
+        }
+    }
+
     /// Roles change only by the admin (or by renouncing one's own); every call the rules accept
     /// was accepted.
     function invariant_rolesNotEscalated() public view {
@@ -528,5 +635,90 @@ contract CredentialLedgerInvariantTest is CredentialLedgerHarness {
             for (uint256 k; k < 3; ++k)
                 assertTrue(ledger.hasRole(roles[k], a[i]) == handler.ghostRole(roles[k], a[i]), "hasRole");
         for (uint256 k; k < 3; ++k) assertTrue(!ledger.hasRole(roles[k], address(handler)), "handler has a role");
+    }
+}
+
+/// @notice Unit tests of the ledger's fixes (issue 17): each was a failing property first.
+contract CredentialLedgerIssue17Test is CredentialLedgerHarness {
+    address internal constant ADMIN = address(0xAD);
+    address internal constant A = address(0xA000);
+    address internal constant B = address(0xA001);
+    address internal constant C = address(0xA002);
+    uint256 internal constant U_KEY = 0xB0B;
+    bytes32 internal constant PL = keccak256("PL");
+
+    function _fresh(address[] memory auths, uint8 k) internal returns (CredentialLedger l, SittingAuthoritiesStub s) {
+        s = new SittingAuthoritiesStub();
+        l = new CredentialLedger(ADMIN, IAuthorityElection(address(s)));
+        s.setLedger(address(l));
+        for (uint256 i; i < auths.length; ++i) s.reseat(auths[i], true);
+        vm.prank(ADMIN);
+        l.setPlace(PL, auths, k);
+    }
+
+    function _propose(CredentialLedger l, address au, bytes32 commitment) internal returns (bytes32) {
+        address u = vm.addr(U_KEY);
+        bytes32 nullifier = keccak256("identity");
+        bytes32 digest = l.registrationDigest(PL, u, commitment, nullifier, commitment);
+        (uint8 v, bytes32 r, bytes32 s) = vm.sign(U_KEY, digest);
+        vm.prank(au);
+        return l.propose(PL, u, commitment, nullifier, commitment, abi.encodePacked(r, s, v));
+    }
+
+    /// Finding 5: an unseated authority's earlier approval does not count towards k.
+    function test_anUnseatedAuthorityNoLongerCountsTowardsK() public {
+        address[] memory auths = new address[](3);
+        (auths[0], auths[1], auths[2]) = (A, B, C);
+        (CredentialLedger l, SittingAuthoritiesStub s) = _fresh(auths, 2);
+        bytes32 id = _propose(l, A, keccak256("commitment"));
+        s.reseat(A, false); // the next election unseats A
+        vm.prank(B);
+        l.approve(id);
+        (bool granted, ) = l.access(vm.addr(U_KEY), PL);
+        assertFalse(granted, "access granted with one sitting approver, k = 2");
+        assertEq(uint256(l.registration(id).status), uint256(ICredentialLedger.Status.Pending), "still pending");
+        vm.prank(C);
+        l.approve(id); // B and C sit: k = 2 current approvers
+        (granted, ) = l.access(vm.addr(U_KEY), PL);
+        assertTrue(granted, "two sitting approvers grant access");
+    }
+
+    /// A pending registration with k stale approvals is not stuck: the operator cancels it and the
+    /// user proposes again (before issue 17 nothing could decide it).
+    function test_aPendingRegistrationWithKApprovalsCanBeCancelled() public {
+        address[] memory auths = new address[](2);
+        (auths[0], auths[1]) = (A, B);
+        (CredentialLedger l, ) = _fresh(auths, 2);
+        bytes32 id = _propose(l, A, keccak256("commitment"));
+        address[] memory only = new address[](1);
+        only[0] = A;
+        vm.prank(ADMIN);
+        l.setPlace(PL, only, 1);
+        vm.prank(ADMIN);
+        l.cancel(id);
+        assertEq(uint256(l.registration(id).status), uint256(ICredentialLedger.Status.Cancelled), "cancelled");
+        _propose(l, A, keccak256("another"));
+        (bool granted, ) = l.access(vm.addr(U_KEY), PL);
+        assertTrue(granted, "the user registers again");
+    }
+
+    /// Finding 7: a pending proposal expires after PENDING_TTL; only its user or the operator may
+    /// cancel it before.
+    function test_aPendingProposalExpiresAndOnlyItsUserOrTheOperatorCancelsIt() public {
+        address[] memory auths = new address[](2);
+        (auths[0], auths[1]) = (A, B);
+        (CredentialLedger l, ) = _fresh(auths, 2);
+        bytes32 id = _propose(l, A, keccak256("commitment"));
+        vm.prank(C);
+        vm.expectRevert(abi.encodeWithSelector(ICredentialLedger.CredentialLedger__NotCancellable.selector, id, C));
+        l.cancel(id);
+        vm.warp(block.timestamp + l.PENDING_TTL());
+        vm.prank(B);
+        vm.expectRevert(
+            abi.encodeWithSelector(ICredentialLedger.CredentialLedger__Expired.selector, id, block.timestamp)
+        );
+        l.approve(id);
+        // expired: a new proposal is accepted without a cancellation
+        _propose(l, A, keccak256("again"));
     }
 }

@@ -1,8 +1,10 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
-import { loadFixture } from "@nomicfoundation/hardhat-toolbox/network-helpers";
+import { loadFixture, time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
 import { deployMssaFixture, PL1 } from "../fixtures/mssa";
 import { AuthorityAgent, register } from "../../offchain/mssa/registration";
+import { consentToRegistration } from "../../offchain/mssa/ledger";
+import type { Signer } from "ethers";
 import { classicalLinks } from "../../offchain/mssa/qblock";
 
 const INFOS = ["alice@example.org", "passport:X1234567"];
@@ -19,6 +21,25 @@ async function registered() {
   return { ...f, user, out };
 }
 
+type Fixture = Awaited<ReturnType<typeof deployMssaFixture>>;
+
+/** A proposal by `au` with the user's EIP-712 consent (signed by `o.signer`, default the user's own account). */
+async function propose(
+  f: Fixture,
+  au: Signer,
+  place: string,
+  user: string,
+  commitment: string,
+  o: { nullifier?: string; session?: string; signer?: Signer } = {},
+) {
+  const signers = await ethers.getSigners();
+  const signer = o.signer ?? signers.find((x) => x.address === user) ?? signers[0];
+  const nullifier = o.nullifier ?? ethers.id(`identity of ${user}`);
+  const session = o.session ?? ethers.id(`session ${commitment}`);
+  const { signature } = await consentToRegistration(f.ledger, signer, place, commitment, nullifier, session);
+  return f.ledger.connect(au).propose(place, user, commitment, nullifier, session, signature);
+}
+
 async function state(f: Awaited<ReturnType<typeof registered>>, id: string) {
   return {
     reg: await f.ledger.registration(id),
@@ -32,7 +53,7 @@ describe("CredentialLedger", () => {
   it("records a commitment approved by k = 2 of PL1's authorities, grants access, enrols the user, chains the block", async () => {
     const f = await registered();
     const id = await f.ledger.registrationId(PL1, f.user.address, f.out.commitment);
-    await expect(f.ledger.connect(f.au1).propose(PL1, f.user.address, f.out.commitment)).to.emit(f.ledger, "RegistrationProposed");
+    await expect(propose(f, f.au1, PL1, f.user.address, f.out.commitment)).to.emit(f.ledger, "RegistrationProposed");
     // approval by fewer than k authorities: no access yet
     expect((await f.ledger.access(f.user.address, PL1)).granted).to.equal(false);
     expect((await f.ledger.registration(id)).status).to.equal(1n); // Pending
@@ -49,12 +70,12 @@ describe("CredentialLedger", () => {
   it("refuses approvers outside the place or not sitting, repeats and replays; nothing changes", async () => {
     const f = await registered();
     const id = await f.ledger.registrationId(PL1, f.user.address, f.out.commitment);
-    await f.ledger.connect(f.au1).propose(PL1, f.user.address, f.out.commitment);
+    await propose(f, f.au1, PL1, f.user.address, f.out.commitment);
     const before = await state(f, id);
     // au3 sits but is not one of PL1's authorities
     await expect(f.ledger.connect(f.au3).approve(id)).to.be.revertedWithCustomError(f.ledger, "CredentialLedger__NotPlaceAuthority");
     await expect(f.ledger.connect(f.au1).approve(id)).to.be.revertedWithCustomError(f.ledger, "CredentialLedger__AlreadyApproved");
-    await expect(f.ledger.connect(f.au1).propose(PL1, f.user.address, ethers.id("other"))).to.be.revertedWithCustomError(
+    await expect(propose(f, f.au1, PL1, f.user.address, ethers.id("other"))).to.be.revertedWithCustomError(
       f.ledger,
       "CredentialLedger__PendingExists",
     );
@@ -62,7 +83,7 @@ describe("CredentialLedger", () => {
       f.ledger,
       "CredentialLedger__UnknownRegistration",
     );
-    await expect(f.ledger.connect(f.au1).propose(ethers.id("PL9"), f.user.address, f.out.commitment)).to.be.revertedWithCustomError(
+    await expect(propose(f, f.au1, ethers.id("PL9"), f.user.address, f.out.commitment)).to.be.revertedWithCustomError(
       f.ledger,
       "CredentialLedger__UnknownPlace",
     );
@@ -70,13 +91,13 @@ describe("CredentialLedger", () => {
     // a place authority that is not a sitting elected authority
     const PL2 = ethers.id("PL2");
     await f.ledger.setPlace(PL2, [f.users[0].address], 1);
-    await expect(f.ledger.connect(f.users[0]).propose(PL2, f.user.address, f.out.commitment)).to.be.revertedWithCustomError(
+    await expect(propose(f, f.users[0], PL2, f.user.address, f.out.commitment)).to.be.revertedWithCustomError(
       f.ledger,
       "CredentialLedger__NotSitting",
     );
     // once approved, the same user cannot register again at the place
     await f.ledger.connect(f.au2).approve(id);
-    await expect(f.ledger.connect(f.au1).propose(PL1, f.user.address, ethers.id("again"))).to.be.revertedWithCustomError(
+    await expect(propose(f, f.au1, PL1, f.user.address, ethers.id("again"))).to.be.revertedWithCustomError(
       f.ledger,
       "CredentialLedger__AlreadyRegistered",
     );
@@ -96,7 +117,7 @@ describe("CredentialLedger", () => {
     );
     expect((await f.ledger.place(PL1)).authorities).to.deep.equal([f.au1.address, f.au2.address]);
     const id = await f.ledger.registrationId(PL1, f.user.address, f.out.commitment);
-    await f.ledger.connect(f.au1).propose(PL1, f.user.address, f.out.commitment);
+    await propose(f, f.au1, PL1, f.user.address, f.out.commitment);
     await f.ledger.connect(f.au2).approve(id);
     await expect(f.ledger.revoke(id)).to.emit(f.ledger, "AccessRevoked");
     expect((await f.ledger.access(f.user.address, PL1)).granted).to.equal(false);
@@ -127,22 +148,22 @@ describe("CredentialLedger", () => {
   it("setPlace replaces a place's authorities: the old ones can no longer approve", async () => {
     const f = await registered();
     await f.ledger.setPlace(PL1, [f.au2.address, f.au3.address], 1);
-    await expect(f.ledger.connect(f.au1).propose(PL1, f.user.address, f.out.commitment))
+    await expect(propose(f, f.au1, PL1, f.user.address, f.out.commitment))
       .to.be.revertedWithCustomError(f.ledger, "CredentialLedger__NotPlaceAuthority")
       .withArgs(PL1, f.au1.address);
     const id = await f.ledger.registrationId(PL1, f.user.address, f.out.commitment);
-    await expect(f.ledger.connect(f.au3).propose(PL1, f.user.address, f.out.commitment)).to.emit(f.ledger, "AccessGranted");
+    await expect(propose(f, f.au3, PL1, f.user.address, f.out.commitment)).to.emit(f.ledger, "AccessGranted");
     expect(await f.ledger.approvedBy(id, f.au3.address)).to.equal(true);
     expect((await f.ledger.place(PL1)).authorities).to.deep.equal([f.au2.address, f.au3.address]);
   });
 
   it("propose refuses a zero user or commitment; nothing changes", async () => {
     const f = await registered();
-    await expect(f.ledger.connect(f.au1).propose(PL1, ethers.ZeroAddress, f.out.commitment)).to.be.revertedWithCustomError(
+    await expect(propose(f, f.au1, PL1, ethers.ZeroAddress, f.out.commitment)).to.be.revertedWithCustomError(
       f.ledger,
       "CredentialLedger__InvalidInput",
     );
-    await expect(f.ledger.connect(f.au1).propose(PL1, f.user.address, ethers.ZeroHash)).to.be.revertedWithCustomError(
+    await expect(propose(f, f.au1, PL1, f.user.address, ethers.ZeroHash)).to.be.revertedWithCustomError(
       f.ledger,
       "CredentialLedger__InvalidInput",
     );
@@ -153,7 +174,7 @@ describe("CredentialLedger", () => {
   it("revocation is for the operator and for approved registrations; the user may then register again, not by replaying", async () => {
     const f = await registered();
     const id = await f.ledger.registrationId(PL1, f.user.address, f.out.commitment);
-    await f.ledger.connect(f.au1).propose(PL1, f.user.address, f.out.commitment);
+    await propose(f, f.au1, PL1, f.user.address, f.out.commitment);
     await expect(f.ledger.revoke(id)).to.be.revertedWithCustomError(f.ledger, "CredentialLedger__NotPending").withArgs(id); // still pending
     await f.ledger.connect(f.au2).approve(id);
     await expect(f.ledger.connect(f.au1).revoke(id))
@@ -163,7 +184,7 @@ describe("CredentialLedger", () => {
     await expect(f.ledger.revoke(id)).to.emit(f.ledger, "AccessRevoked").withArgs(id, PL1, f.user.address);
     await expect(f.ledger.revoke(id)).to.be.revertedWithCustomError(f.ledger, "CredentialLedger__NotPending").withArgs(id);
     // the revoked commitment cannot be proposed again: same id, a replay
-    await expect(f.ledger.connect(f.au1).propose(PL1, f.user.address, f.out.commitment)).to.be.revertedWithCustomError(
+    await expect(propose(f, f.au1, PL1, f.user.address, f.out.commitment)).to.be.revertedWithCustomError(
       f.ledger,
       "CredentialLedger__InvalidInput",
     );
@@ -172,7 +193,7 @@ describe("CredentialLedger", () => {
     // a fresh commitment is a new registration: the next block of the chain
     const fresh = ethers.id("fresh commitment");
     const id2 = await f.ledger.registrationId(PL1, f.user.address, fresh);
-    await f.ledger.connect(f.au1).propose(PL1, f.user.address, fresh);
+    await propose(f, f.au1, PL1, f.user.address, fresh);
     const link = ethers.keccak256(ethers.AbiCoder.defaultAbiCoder().encode(["bytes32", "bytes32", "bytes32"], [head.link, id2, fresh]));
     await expect(f.ledger.connect(f.au2).approve(id2)).to.emit(f.ledger, "AccessGranted").withArgs(id2, PL1, f.user.address, 1, link);
     expect(await f.ledger.access(f.user.address, PL1)).to.deep.equal([true, id2]);
@@ -184,12 +205,99 @@ describe("CredentialLedger", () => {
     await f.election.revokeRole(await f.election.REGISTRAR_ROLE(), await f.ledger.getAddress());
     const members = await f.election.memberCount();
     const id = await f.ledger.registrationId(PL1, f.user.address, f.out.commitment);
-    await f.ledger.connect(f.au1).propose(PL1, f.user.address, f.out.commitment);
+    await propose(f, f.au1, PL1, f.user.address, f.out.commitment);
     const tx = f.ledger.connect(f.au2).approve(id);
     await expect(tx).to.emit(f.ledger, "AccessGranted");
     await expect(tx).to.not.emit(f.election, "MemberEnrolled");
     expect((await f.ledger.access(f.user.address, PL1)).granted).to.equal(true);
     expect(await f.election.isMember(f.user.address)).to.equal(false);
     expect(await f.election.memberCount()).to.equal(members);
+  });
+
+  describe("# issue 17", () => {
+    it("an authority cannot register someone else's address: the owner's EIP-712 consent is required, and the owner still registers", async () => {
+      const f = await registered();
+      const mallory = f.users[11];
+      // the consent is signed by mallory, not by the user
+      await expect(propose(f, f.au1, PL1, f.user.address, f.out.commitment, { signer: mallory }))
+        .to.be.revertedWithCustomError(f.ledger, "CredentialLedger__BadUserSignature")
+        .withArgs(f.user.address);
+      // a consent for another commitment does not carry over
+      const nullifier = ethers.id("identity");
+      const session = ethers.id("s");
+      const other = await consentToRegistration(f.ledger, f.user, PL1, ethers.id("other"), nullifier, session);
+      await expect(
+        f.ledger.connect(f.au1).propose(PL1, f.user.address, f.out.commitment, nullifier, session, other.signature),
+      ).to.be.revertedWithCustomError(f.ledger, "CredentialLedger__BadUserSignature");
+      expect(await f.ledger.access(f.user.address, PL1)).to.deep.equal([false, ethers.ZeroHash]);
+      // the owner is not locked out
+      await propose(f, f.au1, PL1, f.user.address, f.out.commitment);
+      const id = await f.ledger.registrationId(PL1, f.user.address, f.out.commitment);
+      await expect(f.ledger.connect(f.au2).approve(id)).to.emit(f.ledger, "AccessGranted");
+    });
+
+    it("one person holds one registration per place: a second address with the same identity nullifier is refused", async () => {
+      const f = await registered();
+      const placeKey = ethers.getBytes(ethers.id("PL1's nullifier key"));
+      const agents = () => [new AuthorityAgent(f.au1.address), new AuthorityAgent(f.au2.address)];
+      const a = register({ place: "PL1", user: f.user.address, infos: INFOS, authorities: agents(), placeKey });
+      const sybil = f.users[11];
+      const b = register({
+        place: "PL1",
+        user: sybil.address,
+        infos: ["other@example.org", "passport:X1234567"],
+        authorities: agents(),
+        placeKey,
+      });
+      expect(b.nullifier).to.equal(a.nullifier); // same passport: same nullifier
+      await propose(f, f.au1, PL1, f.user.address, a.commitment, { nullifier: a.nullifier });
+      const id = await f.ledger.registrationId(PL1, f.user.address, a.commitment);
+      await f.ledger.connect(f.au2).approve(id);
+      expect(await f.ledger.nullifierHolder(PL1, a.nullifier!)).to.equal(id);
+      await expect(propose(f, f.au1, PL1, sybil.address, b.commitment, { nullifier: b.nullifier }))
+        .to.be.revertedWithCustomError(f.ledger, "CredentialLedger__DuplicateIdentity")
+        .withArgs(PL1, a.nullifier, id);
+      expect((await f.ledger.access(sybil.address, PL1)).granted).to.equal(false);
+      expect(await f.election.isMember(sybil.address)).to.equal(false);
+      // the nullifier is place-bound and key-bound; the identity is nowhere on chain
+      const elsewhere = register({ place: "PL2", user: sybil.address, infos: INFOS, authorities: agents(), placeKey });
+      expect(elsewhere.nullifier).to.not.equal(a.nullifier);
+    });
+
+    it("revoking a user's last access removes the user from the electorate", async () => {
+      const f = await registered();
+      const id = await f.ledger.registrationId(PL1, f.user.address, f.out.commitment);
+      await propose(f, f.au1, PL1, f.user.address, f.out.commitment);
+      await f.ledger.connect(f.au2).approve(id);
+      expect(await f.election.isMember(f.user.address)).to.equal(true);
+      const members = await f.election.memberCount();
+      const tx = f.ledger.revoke(id);
+      await expect(tx).to.emit(f.election, "MemberRemoved").withArgs(f.user.address);
+      expect(await f.election.isMember(f.user.address)).to.equal(false);
+      expect(await f.election.memberCount()).to.equal(members - 1n);
+    });
+
+    it("a pending proposal expires and can be cancelled by the user: one authority cannot lock a user out", async () => {
+      const f = await registered();
+      const junk = ethers.id("a proposal the user never completes");
+      await propose(f, f.au1, PL1, f.user.address, junk);
+      const stuck = await f.ledger.registrationId(PL1, f.user.address, junk);
+      await expect(propose(f, f.au1, PL1, f.user.address, f.out.commitment)).to.be.revertedWithCustomError(
+        f.ledger,
+        "CredentialLedger__PendingExists",
+      );
+      // a stranger cannot cancel; the user can
+      await expect(f.ledger.connect(f.users[11]).cancel(stuck))
+        .to.be.revertedWithCustomError(f.ledger, "CredentialLedger__NotCancellable")
+        .withArgs(stuck, f.users[11].address);
+      await expect(f.ledger.connect(f.user).cancel(stuck)).to.emit(f.ledger, "RegistrationCancelled").withArgs(stuck, f.user.address);
+      await expect(f.ledger.connect(f.au2).approve(stuck)).to.be.revertedWithCustomError(f.ledger, "CredentialLedger__NotPending");
+      await propose(f, f.au1, PL1, f.user.address, f.out.commitment);
+      // and a proposal left pending expires after PENDING_TTL: no approval, a new proposal is accepted
+      const id = await f.ledger.registrationId(PL1, f.user.address, f.out.commitment);
+      await time.increase(await f.ledger.PENDING_TTL());
+      await expect(f.ledger.connect(f.au2).approve(id)).to.be.revertedWithCustomError(f.ledger, "CredentialLedger__Expired");
+      await propose(f, f.au1, PL1, f.user.address, ethers.id("third"));
+    });
   });
 });

@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { ethers } from "ethers";
 import {
   Behaviour,
   BEHAVIOUR_NAMES,
@@ -10,6 +11,7 @@ import {
   misbehaviourRatio,
   preferenceMatrix,
   runRound,
+  tieKey,
   top,
   validateRanking,
   voterScores,
@@ -222,6 +224,27 @@ describe("mssa/election (Eqs. 1-4, off-chain)", () => {
       expect(compareRanked(e(0x9, 5n, 1n), e(0x10, 5n, 1n))).to.equal(-1);
       expect(compareRanked(e(7, 5n, 1n), e(7, 5n, 1n))).to.equal(0);
       expect(top([e(1, 1n, 0n), e(2, 3n, 0n), e(3, 2n, 0n)], 2).map((x) => x.score)).to.deep.equal([3n, 2n]);
+    });
+  });
+
+  describe("# tie keys (issue 17, finding 13)", () => {
+    it("orders ties by keccak(seed, address), so the lower address does not win by rule", () => {
+      const lo = "0x" + "1".repeat(40);
+      const hi = "0x" + "f".repeat(40);
+      const e = (id: string) => ({ id, score: 5n, ratio: 0n });
+      const seeds = Array.from({ length: 16 }, (_, i) => ethers.zeroPadValue(ethers.toBeHex(i + 1), 32));
+      const winners = seeds.map((seed) => top([e(lo), e(hi)], 1, seed)[0].id);
+      expect(winners).to.include(hi);
+      expect(winners).to.include(lo);
+      for (const seed of seeds) {
+        const expected = tieKey(seed, lo) < tieKey(seed, hi) ? lo : hi;
+        expect(top([e(hi), e(lo)], 1, seed)[0].id).to.equal(expected);
+        expect(tieKey(seed, lo)).to.equal(
+          BigInt(ethers.keccak256(ethers.AbiCoder.defaultAbiCoder().encode(["bytes32", "address"], [seed, lo]))),
+        );
+      }
+      // score and ratio still come first
+      expect(top([{ id: lo, score: 5n, ratio: 1n }, e(hi)], 1, seeds[0])[0].id).to.equal(hi);
     });
   });
 

@@ -11,6 +11,7 @@ import {
   buildRequest,
   checkRequest,
   fresh32,
+  identityNullifier,
   placeId,
   proveAccess,
   register,
@@ -238,6 +239,55 @@ describe("mssa/registration (Steps 1-9, off-chain)", () => {
         "eavesdropping",
         /^decoy error rate \d+\.\d% above the threshold 5\.0%: the block is discarded \(simulated channel\)$/,
       );
+    });
+
+    it("burns the keys of a session whose key delivery met an eavesdropper (issue 17, finding 12)", () => {
+      const aus = [new SpyAuthority(AU1), new SpyAuthority(AU2)];
+      rejects(
+        () =>
+          register({
+            place: "PL1",
+            user: alice,
+            infos: INFOS,
+            authorities: aus,
+            keyChannel: { decoys: 64, threshold: 0.05, eve: { fraction: 1 }, rng: new Prng(6) },
+          }),
+        "eavesdropping",
+        /^decoy error rate/,
+      );
+      const session = aus[0].issued[0].session;
+      expect(aus[0].used(session)).to.equal(true);
+      rejects(() => aus[0].releaseKey(session), "key-reuse", /^the key of session 0x[0-9a-f]{64} was already used/);
+      // burning a session an agent never issued changes nothing
+      aus[1].burn(session);
+      expect(aus[1].used(session)).to.equal(false);
+    });
+
+    it("computes the identity nullifier from the checked documents with the place key (issue 17, finding 2)", () => {
+      const key = new Uint8Array(32).fill(7);
+      const place = placeId("PL1");
+      const a = register({ place: "PL1", user: alice, infos: INFOS, authorities: [new AuthorityAgent(AU1)], placeKey: key });
+      const bob = Wallet.createRandom().address;
+      const b = register({
+        place: "PL1",
+        user: bob,
+        infos: ["bob@example.org", "passport:X1234567"],
+        identity: "passport:X1234567",
+        authorities: [new AuthorityAgent(AU1)],
+        placeKey: key,
+      });
+      // default identity: the last field; here both name the same passport
+      expect(a.nullifier).to.equal(identityNullifier(key, place, "born:1990-01-01"));
+      expect(b.nullifier).to.equal(identityNullifier(key, place, "passport:X1234567"));
+      expect(identityNullifier(key, place, "passport:X1234567")).to.match(/^0x[0-9a-f]{64}$/);
+      expect(identityNullifier(key, placeId("PL2"), "passport:X1234567")).to.not.equal(b.nullifier);
+      expect(identityNullifier(new Uint8Array(32).fill(8), place, "passport:X1234567")).to.not.equal(b.nullifier);
+      expect(register({ place: "PL1", user: alice, infos: INFOS, authorities: [new AuthorityAgent(AU1)] }).nullifier).to.equal(undefined);
+      expect(() => identityNullifier(new Uint8Array(15), place, "x")).to.throw(
+        RangeError,
+        /^identityNullifier: the place key needs at least 16 bytes$/,
+      );
+      expect(() => identityNullifier(key, place, "")).to.throw(RangeError, /^identityNullifier: empty identity$/);
     });
 
     it("refuses a request sent past an eavesdropper, with the channel's threshold, and burns every key of the session", () => {

@@ -30,6 +30,7 @@ interface Vm {
     function revertToState(uint256 snapshotId) external returns (bool success);
     function getBlockTimestamp() external view returns (uint256);
     function skip(bool skipTest) external;
+    function prevrandao(bytes32 newPrevrandao) external;
 }
 
 /// @notice A small base for forge suites: the cheatcodes, `bound`, and assertions that revert with

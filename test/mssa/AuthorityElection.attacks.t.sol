@@ -1,0 +1,353 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {Test} from "../helpers/forge/Test.sol";
+import {AuthorityElection} from "../../contracts/mssa/AuthorityElection.sol";
+import {IAuthorityElection} from "../../contracts/interfaces/IAuthorityElection.sol";
+
+/// @notice Attacks on the election from issue 17 (an outside red team), each named by the attacker
+/// and its capability. Every test failed on the code before the fix it names.
+contract AuthorityElectionAttacksTest is Test {
+    address internal constant ADMIN = address(0xAD);
+    address internal constant DETECTOR = address(0xDE7EC7);
+    // genesis authorities (m = 3, quorum 2)
+    address internal constant A = address(0xA1);
+    address internal constant B = address(0xA2);
+    address internal constant C = address(0xA3);
+    uint256 internal constant PERIOD = 100;
+
+    AuthorityElection internal e;
+    address[10] internal v; // ten voters
+
+    function setUp() public {
+        address[] memory genesis = new address[](3);
+        (genesis[0], genesis[1], genesis[2]) = (A, B, C);
+        uint16[4] memory caps = [uint16(5), 10, 10, 3];
+        uint64[4] memory weights = [uint64(4e17), 3e17, 2e17, 3e17];
+        e = new AuthorityElection(
+            ADMIN,
+            IAuthorityElection.Params(3, 2, uint32(PERIOD), uint32(PERIOD), caps, weights),
+            genesis
+        );
+        vm.startPrank(ADMIN);
+        e.grantRole(e.DETECTOR_ROLE(), DETECTOR);
+        for (uint256 i; i < 10; ++i) {
+            v[i] = address(uint160(0xB00 + i));
+            e.enrol(v[i]);
+        }
+        vm.stopPrank();
+    }
+
+    /// Round 1 with candidates A, B and voters 6..9, one nomination each; voting open.
+    function _toVoting() internal returns (address[] memory cands) {
+        e.openRound();
+        vm.prank(v[0]);
+        e.nominate(A);
+        vm.prank(v[1]);
+        e.nominate(B);
+        for (uint256 i = 2; i < 6; ++i) {
+            vm.prank(v[i]);
+            e.nominate(v[i + 4]);
+        }
+        vm.warp(block.timestamp + PERIOD);
+        e.closeNomination();
+        cands = e.round(1).candidates;
+        assertEq(cands.length, 6, "six candidates");
+    }
+
+    function _index(address[] memory xs, address x) internal pure returns (uint8) {
+        for (uint256 i; i < xs.length; ++i) if (xs[i] == x) return uint8(i);
+        revert("not a candidate");
+    }
+
+    /// Every voter ranks voters 6..9 first, A fifth, B sixth.
+    function _castBallots(address[] memory cands) internal {
+        uint8[] memory ranking = new uint8[](6);
+        for (uint256 i; i < 4; ++i) ranking[i] = _index(cands, v[6 + i]);
+        ranking[4] = _index(cands, A);
+        ranking[5] = _index(cands, B);
+        for (uint256 i; i < 10; ++i) {
+            vm.prank(v[i]);
+            e.vote(ranking);
+        }
+    }
+
+    function _contains(address[] memory xs, address x) internal pure returns (bool) {
+        for (uint256 i; i < xs.length; ++i) if (xs[i] == x) return true;
+        return false;
+    }
+
+    // ------------------------------------------------------------------ finding 1
+
+    /// Two sitting authorities that are candidates invent reports against their rivals during the
+    /// vote: refused (a nominee may not attest about a rival nominee of its round).
+    function test_incumbentCandidatesCannotAttestReportsAgainstRivals() public {
+        address[] memory cands = _toVoting();
+        _castBallots(cands);
+        vm.prank(A);
+        vm.expectRevert(
+            abi.encodeWithSelector(IAuthorityElection.AuthorityElection__ConflictOfInterest.selector, A, v[6])
+        );
+        e.report(v[6], 3, keccak256("invented"));
+        // also during the nomination stage of the next round would be refused; and the vote stands
+        vm.warp(block.timestamp + PERIOD);
+        e.elect();
+        assertTrue(!_contains(e.authorities(), A), "A, ranked 5th of 6 by every voter, sits");
+    }
+
+    /// Reports made during the vote (here by the detector and a non-candidate authority) do not
+    /// reorder it: the ratios were frozen when voting opened.
+    function test_reportsDuringTheVoteDoNotReorderIt() public {
+        address[] memory cands = _toVoting();
+        _castBallots(cands);
+        for (uint256 i; i < 3; ++i) {
+            for (uint256 k; k < 8; ++k) {
+                vm.prank(DETECTOR);
+                e.report(v[6 + i], k < 3 ? 3 : 0, keccak256(abi.encode("invented", i, k)));
+            }
+        }
+        (, uint256 ratio) = e.misbehaviour(v[6]);
+        assertEq(ratio, 7e17, "R = 0.7 now");
+        vm.warp(block.timestamp + PERIOD);
+        e.elect();
+        address[] memory seated = e.authorities();
+        for (uint256 i; i < 3; ++i) assertTrue(_contains(seated, v[6 + i]), "the voters' top three sit");
+    }
+
+    /// The reported node contests; the arbiter dismisses the report and the count is taken back.
+    /// Only the node contests, only the arbiter rules, a ruling is final.
+    function test_aReportedNodeContestsAndTheArbiterDismisses() public {
+        bytes32 ev = keccak256("framed");
+        vm.prank(A);
+        bytes32 id = e.report(v[0], 3, ev);
+        vm.prank(B);
+        e.report(v[0], 3, ev);
+        (uint16[4] memory c, ) = e.misbehaviour(v[0]);
+        assertEq(c[3], 1, "applied");
+        vm.prank(v[1]);
+        vm.expectRevert(
+            abi.encodeWithSelector(IAuthorityElection.AuthorityElection__NotReportedNode.selector, id, v[1])
+        );
+        e.contest(id);
+        vm.prank(v[0]);
+        e.contest(id);
+        vm.prank(v[0]);
+        vm.expectRevert();
+        e.resolveContest(id, false);
+        vm.prank(ADMIN);
+        e.resolveContest(id, false);
+        (c, ) = e.misbehaviour(v[0]);
+        assertEq(c[3], 0, "dismissed: taken back");
+        assertEq(uint256(e.reportOf(id).state), uint256(IAuthorityElection.ReportState.Dismissed), "state");
+        vm.prank(v[0]);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IAuthorityElection.AuthorityElection__NotContestable.selector,
+                id,
+                IAuthorityElection.ReportState.Dismissed
+            )
+        );
+        e.contest(id);
+        // the same evidence cannot be brought again
+        vm.prank(C);
+        vm.expectRevert(abi.encodeWithSelector(IAuthorityElection.AuthorityElection__ReportApplied.selector, id));
+        e.report(v[0], 3, ev);
+    }
+
+    // ------------------------------------------------------------------ finding 3
+
+    /// A nomination stage that ends with too few nominees aborts the round; the next one opens.
+    function test_aNominationStageWithTooFewNomineesAbortsAndTheNextRoundOpens() public {
+        e.openRound();
+        vm.prank(v[0]);
+        e.nominate(v[1]); // one nominee, m = 3
+        vm.warp(block.timestamp + PERIOD);
+        e.closeNomination();
+        assertEq(uint256(e.round(1).stage), uint256(IAuthorityElection.Stage.Aborted), "aborted");
+        assertEq(e.sittingRound(), 0, "the genesis authorities stay");
+        assertEq(e.openRound(), 2, "round 2 opens");
+    }
+
+    /// A vote whose candidates fall to fewer than m eligible (ratio 1, or removed) aborts.
+    function test_aVoteWithFewerThanMEligibleCandidatesAborts() public {
+        address[] memory cands = _toVoting();
+        _castBallots(cands);
+        vm.startPrank(ADMIN);
+        for (uint256 i; i < 4; ++i) e.remove(cands[i]);
+        vm.stopPrank();
+        vm.warp(block.timestamp + PERIOD);
+        e.elect();
+        assertEq(uint256(e.round(1).stage), uint256(IAuthorityElection.Stage.Aborted), "aborted");
+        assertEq(e.sittingRound(), 0, "the genesis authorities stay");
+        e.openRound();
+    }
+
+    // ------------------------------------------------------------------ finding 4
+
+    /// The registrar enrols a member in the middle of a round: it neither nominates, is nominated,
+    /// nor votes in that round, and does in the next.
+    function test_aMemberEnrolledMidRoundDoesNotTakePartInIt() public {
+        e.openRound();
+        address late = address(0x1A7E);
+        vm.prank(ADMIN);
+        e.enrol(late);
+        vm.prank(late);
+        vm.expectRevert(abi.encodeWithSelector(IAuthorityElection.AuthorityElection__NotElector.selector, 1, late));
+        e.nominate(v[0]);
+        vm.prank(v[0]);
+        vm.expectRevert(abi.encodeWithSelector(IAuthorityElection.AuthorityElection__NotElector.selector, 1, late));
+        e.nominate(late);
+        assertTrue(!e.isElector(1, late), "not an elector of round 1");
+        assertTrue(e.isElector(2, late), "an elector of round 2");
+    }
+
+    /// A member enrolled during the vote cannot cast a ballot.
+    function test_aMemberEnrolledDuringTheVoteCannotVote() public {
+        address[] memory cands = _toVoting();
+        address late = address(0x1A7E);
+        vm.prank(ADMIN);
+        e.enrol(late);
+        uint8[] memory ranking = new uint8[](cands.length);
+        for (uint256 i; i < cands.length; ++i) ranking[i] = uint8(i);
+        vm.prank(late);
+        vm.expectRevert(abi.encodeWithSelector(IAuthorityElection.AuthorityElection__NotElector.selector, 1, late));
+        e.vote(ranking);
+    }
+
+    // ------------------------------------------------------------------ finding 9
+
+    /// A candidate whose ratio reaches 1 during the vote is not seated, and an authority at ratio 1
+    /// neither is an authority nor attests.
+    function test_ratioOneExcludesFromTheSeatAndFromAuthority() public {
+        address[] memory cands = _toVoting();
+        _castBallots(cands);
+        _ruin(v[6]); // the voters' favourite
+        vm.warp(block.timestamp + PERIOD);
+        e.elect();
+        assertTrue(!_contains(e.authorities(), v[6]), "a candidate at R = 1 sits");
+        address seated = e.authorities()[0];
+        assertTrue(e.isAuthority(seated), "sits");
+        _ruin(seated);
+        assertTrue(!e.isAuthority(seated), "an authority at R = 1 is still an authority");
+        vm.prank(seated);
+        vm.expectRevert(abi.encodeWithSelector(IAuthorityElection.AuthorityElection__NotAuthority.selector, seated));
+        e.report(v[0], 0, keccak256("by a ruined authority"));
+    }
+
+    function _ruin(address node) internal {
+        uint8[3] memory types = [uint8(0), 1, 3];
+        uint8[3] memory n = [uint8(5), 10, 3];
+        for (uint256 t; t < 3; ++t) {
+            for (uint256 i; i < n[t]; ++i) {
+                vm.prank(DETECTOR);
+                e.report(node, types[t], keccak256(abi.encode("ruin", node, t, i)));
+            }
+        }
+        (, uint256 ratio) = e.misbehaviour(node);
+        assertEq(ratio, 1e18, "R = 1");
+    }
+
+    // ------------------------------------------------------------------ finding 11
+
+    /// The same evidence brought again in a later term is refused: a report is keyed on its evidence.
+    function test_theSameEvidenceCountsOnceAcrossTerms() public {
+        bytes32 ev = keccak256("ipfs://the same record");
+        vm.prank(A);
+        e.report(v[7], 2, ev);
+        vm.prank(B);
+        e.report(v[7], 2, ev);
+        address[] memory cands = _toVoting();
+        _castBallots(cands);
+        vm.warp(block.timestamp + PERIOD);
+        e.elect();
+        assertEq(e.sittingRound(), 1, "a new term");
+        address[] memory seated = e.authorities();
+        vm.prank(seated[0] == v[7] ? seated[1] : seated[0]);
+        vm.expectRevert(
+            abi.encodeWithSelector(IAuthorityElection.AuthorityElection__ReportApplied.selector, e.reportIdOf(ev))
+        );
+        e.report(v[7], 2, ev);
+        (uint16[4] memory c, ) = e.misbehaviour(v[7]);
+        assertEq(c[2], 1, "counted once");
+    }
+
+    // ------------------------------------------------------------------ finding 13
+
+    /// Two nominees tie for the last candidate place: the one with the lower address does not win
+    /// by rule; the order is keccak(seed, address) with a seed fixed from prevrandao at openRound.
+    function test_tiesFollowTheRoundSeedNotTheAddress() public {
+        address low = v[2];
+        address high = v[3];
+        // pick a prevrandao under which the higher address wins the tie
+        uint256 pr;
+        for (; ; ++pr) {
+            bytes32 seed = keccak256(abi.encode(pr, address(e), uint256(1), IAuthorityElection.Stage.Nomination));
+            if (uint256(keccak256(abi.encode(seed, high))) < uint256(keccak256(abi.encode(seed, low)))) break;
+        }
+        vm.prevrandao(bytes32(pr));
+        e.openRound();
+        // five nominees with two nominations, then low and high with one each: one place left
+        for (uint256 i; i < 5; ++i) {
+            vm.prank(v[2 * i]);
+            e.nominate(i < 3 ? [A, B, C][i] : v[4 + i]);
+        }
+        vm.prank(v[1]);
+        e.nominate(A);
+        vm.prank(v[3]);
+        e.nominate(B);
+        vm.prank(v[5]);
+        e.nominate(C);
+        vm.prank(v[7]);
+        e.nominate(v[7]);
+        vm.prank(v[9]);
+        e.nominate(low);
+        vm.prank(A);
+        e.nominate(high);
+        vm.prank(B);
+        e.nominate(v[8]);
+        vm.warp(block.timestamp + PERIOD);
+        e.closeNomination();
+        address[] memory cands = e.round(1).candidates;
+        assertTrue(_contains(cands, high), "the higher address wins this tie");
+        assertTrue(!_contains(cands, low), "the lower address does not win by rule");
+    }
+
+    // ------------------------------------------------------------------ limits
+
+    event GasUsed(string what, uint256 gas);
+
+    /// The worst case of the candidate cut: 128 nominees, all tied, 2m = 64 (m = 32). It must fit
+    /// in a 30M-gas block with room to spare (the figure is in docs/specs/mssa.md).
+    function test_closeNominationFitsABlockAt128TiedNominees() public {
+        address[] memory genesis = new address[](1);
+        genesis[0] = A;
+        AuthorityElection big = new AuthorityElection(
+            ADMIN,
+            IAuthorityElection.Params(
+                32,
+                1,
+                uint32(PERIOD),
+                uint32(PERIOD),
+                [uint16(5), 10, 10, 3],
+                [uint64(4e17), 3e17, 2e17, 3e17]
+            ),
+            genesis
+        );
+        vm.startPrank(ADMIN);
+        for (uint256 i; i < 128; ++i) big.enrol(address(uint160(0x10000 + i)));
+        vm.stopPrank();
+        big.openRound();
+        for (uint256 i; i < 128; ++i) {
+            address a = address(uint160(0x10000 + i));
+            vm.prank(a);
+            big.nominate(a);
+        }
+        vm.warp(block.timestamp + PERIOD);
+        uint256 g = gasleft();
+        big.closeNomination();
+        uint256 used = g - gasleft();
+        emit GasUsed("closeNomination, 128 tied nominees, 2m = 64", used);
+        assertEq(big.round(1).candidates.length, 64, "2m candidates");
+        assertLe(used, 15_000_000, "closeNomination at the caps stays below half a block");
+    }
+}
