@@ -12,7 +12,8 @@ import type { Msrp } from "../protocols/rsms/msrp";
 const ATTACK_MASK = 0x7f;
 
 /**
- * Evicts every flagged member of a group and adds as many unflagged joined RNs.
+ * Evicts every flagged member of a group and adds as many unflagged joined RNs that are not in
+ * the MSRP's set of suspicious RNs.
  * @returns the flagged members and the rekey (undefined when no member is flagged)
  */
 export async function evictFlaggedMembers(
@@ -29,9 +30,10 @@ export async function evictFlaggedMembers(
   if (flagged.length === 0) return { flagged, rekey: undefined };
   const inGroup = new Set(info.members.map((m) => toHex(m.pid)));
   const spares: string[] = [];
+  const suspicious = new Set(msrp.suspiciousRns());
   for (const r of msrp.joinedRns()) {
     if (spares.length === flagged.length) break;
-    if (!inGroup.has(toHex(r.pid)) && !(await isFlagged(r.pid))) spares.push(r.name);
+    if (!inGroup.has(toHex(r.pid)) && !suspicious.has(r.name) && !(await isFlagged(r.pid))) spares.push(r.name);
   }
   const rekey = await rekeyServiceGroup(groups, msrp, directory, { groupId, evict: flagged.map((f) => f.pid), add: spares });
   return { flagged, rekey, added: spares };
