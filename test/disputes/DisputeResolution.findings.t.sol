@@ -68,6 +68,10 @@ contract DisputeResolutionFindingsTest is DisputeFixture {
     /// stranger registers a claimant, a respondent and a voter; after 25 disputes between the first
     /// two, opened in one block, the voter's reputation is 1.0 (from 0.5), the maximum weight in
     /// every later dispute, and all 25 deposits came back.
+    /// PARTLY MITIGATED (issue 16): the voter of the parties' own controller is now refused
+    /// (PartyCannotVote), which is why this test now reverts at commit; the farm still works with
+    /// the voter on a second account (registered minAge blocks ahead) while rewards are not scaled
+    /// to the margin nor capped. Rewrite with a second account when bounded feedback lands.
     function test_aControllerGainsNoReputationFromDisputesAgainstItself() public {
         address farmer = actors[STRANGER];
         bytes32 claimant = keccak256("farm claimant");
