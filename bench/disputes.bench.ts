@@ -22,18 +22,28 @@ const median = (xs: bigint[]) => [...xs].sort((a, b) => (a < b ? -1 : 1))[Math.f
 
 async function gasAt(n: number, prefix: string) {
   const d = await deploySystem(hre, { write: false });
-  const [admin] = await ethers.getSigners();
+  // The parties are another account's: no entity of a party's controller may vote.
+  const [admin, party] = await ethers.getSigners();
   const tm = TrustManager__factory.connect(d.contracts.TrustManager.address, admin);
-  const dl = new DisputeLedger(DisputeResolution__factory.connect(d.contracts.DisputeResolution.address, admin));
-  for (const p of ["claimant", "respondent"]) await (await tm.register(entityId(`${prefix}-${p}`), 1)).wait();
+  const dr = DisputeResolution__factory.connect(d.contracts.DisputeResolution.address, admin);
+  const dl = new DisputeLedger(dr);
+  for (const p of ["claimant", "respondent"]) await (await tm.connect(party).register(entityId(`${prefix}-${p}`), 1)).wait();
   const voters: string[] = [];
   for (let i = 0; i < n; i++) {
     const v = entityId(`${prefix}-voter-${i}`);
     await (await tm.register(v, 1)).wait();
     voters.push(v);
   }
-  await ethers.provider.send("evm_mine", []);
-  const { id, tx: open } = await dl.open(entityId(`${prefix}-claimant`), entityId(`${prefix}-respondent`), 0, 2, ethers.ZeroHash, "");
+  await ethers.provider.send("hardhat_mine", ["0x" + (P.minAge + 1n).toString(16)]); // voters old enough
+  const { id, tx: open } = await new DisputeLedger(dr.connect(party)).open(
+    entityId(`${prefix}-claimant`),
+    entityId(`${prefix}-respondent`),
+    0,
+    2,
+    ethers.ZeroHash,
+    "",
+    P.deposit,
+  );
   const commits: bigint[] = [];
   const salts: string[] = [];
   for (const [i, v] of voters.entries()) {
@@ -72,16 +82,25 @@ async function latencyOnNode(voters: number) {
     const dr = await new DisputeResolution__factory(signer).deploy(await tm.getAddress(), P);
     await dr.waitForDeployment();
     await (await tm.grantRole(await tm.FEEDBACK_ROLE(), await dr.getAddress())).wait();
-    for (const p of ["c", "r"]) await (await tm.register(entityId(`lat-${p}`), 1)).wait();
+    const party = await provider.getSigner(1);
+    for (const p of ["c", "r"]) await (await tm.connect(party).register(entityId(`lat-${p}`), 1)).wait();
     const vs: string[] = [];
     for (let i = 0; i < voters; i++) {
       vs.push(entityId(`lat-v${i}`));
       await (await tm.register(vs[i], 1)).wait();
     }
-    await provider.send("evm_mine", []);
+    await provider.send("hardhat_mine", ["0x" + (P.minAge + 1n).toString(16)]);
     const dl = new DisputeLedger(dr.connect(signer));
     const t0 = performance.now();
-    const { id, tx } = await dl.open(entityId("lat-c"), entityId("lat-r"), 0, 2, ethers.ZeroHash, "");
+    const { id, tx } = await new DisputeLedger(dr.connect(party)).open(
+      entityId("lat-c"),
+      entityId("lat-r"),
+      0,
+      2,
+      ethers.ZeroHash,
+      "",
+      P.deposit,
+    );
     const salts: string[] = [];
     for (const v of vs) salts.push((await dl.commit(id, v, 0)).salt);
     await provider.send("evm_increaseTime", [Number(P.commitPeriod) + 1]);

@@ -354,18 +354,33 @@ async function main(): Promise<void> {
     let gas = 0n;
     gas += (await tl.register(toHex(avId("alice")), "avatar")).gasUsed;
     gas += (await tl.register(entityId("bob"), "avatar")).gasUsed;
+    // Jurors: avatars of three other accounts (no entity of a party's controller votes),
+    // registered at least minAge blocks before the dispute's snapshot.
+    const params = await disputesC.params();
+    const jurors = (await hre.ethers.getSigners()).slice(12, 15);
+    const voters = jurors.map((_, i) => entityId(`juror-${i}`));
+    for (const [i, j] of jurors.entries()) gas += (await (await trust.connect(j).register(voters[i], 1)).wait())!.gasUsed;
+    await hre.network.provider.send("hardhat_mine", ["0x" + (params.minAge + 1n).toString(16)]);
     const dl = new DisputeLedger(disputesC);
-    const opened = await dl.open(entityId("bob"), toHex(avId("alice")), Nature.avatar, 2, toHex(evidenceHash(session.evidenceAboutA)), "");
+    const opened = await dl.open(
+      entityId("bob"),
+      toHex(avId("alice")),
+      Nature.avatar,
+      2,
+      toHex(evidenceHash(session.evidenceAboutA)),
+      "",
+      params.deposit,
+    );
     gas += opened.tx.gasUsed;
-    const voters = raters.filter((r) => r !== "alice");
+    const jurorLedgers = jurors.map((j) => new DisputeLedger(disputesC.connect(j)));
     const salts: string[] = [];
-    for (const v of voters) {
-      const c = await dl.commit(opened.id, entityId(v), 0);
+    for (const [i, v] of voters.entries()) {
+      const c = await jurorLedgers[i].commit(opened.id, v, 0);
       salts.push(c.salt);
       gas += c.tx.gasUsed;
     }
     await hre.network.provider.send("evm_increaseTime", [3_601]);
-    for (const [i, v] of voters.entries()) gas += (await dl.reveal(opened.id, entityId(v), 0, salts[i])).gasUsed;
+    for (const [i, v] of voters.entries()) gas += (await jurorLedgers[i].reveal(opened.id, v, 0, salts[i])).gasUsed;
     await hre.network.provider.send("evm_increaseTime", [3_601]);
     const r = await dl.resolveAndSettle(opened.id);
     gas += r.resolve.gasUsed + r.settles.reduce((g, x) => g + x.gasUsed, 0n);

@@ -7,24 +7,35 @@ import { task, types } from "hardhat/config";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 
 async function disputeContext(hre: HardhatRuntimeEnvironment) {
-  const [{ localState, deployedAddress }, { DisputeLedger, Nature }, { entityId, putEvidence }, { DisputeResolution__factory }] =
-    await Promise.all([
-      import("./lib/context"),
-      import("../offchain/disputes/ledger"),
-      import("../offchain/trust/ledger"),
-      import("../typechain-types"),
-    ]);
+  const [
+    { localState, deployedAddress },
+    { DisputeLedger, Nature },
+    { entityId, putEvidence },
+    { DisputeResolution__factory, TrustManager__factory },
+  ] = await Promise.all([
+    import("./lib/context"),
+    import("../offchain/disputes/ledger"),
+    import("../offchain/trust/ledger"),
+    import("../typechain-types"),
+  ]);
   const local = localState(hre);
   const [signer] = await hre.ethers.getSigners();
   const dr = DisputeResolution__factory.connect(await deployedAddress(hre, "DisputeResolution"), signer);
-  return { ...local, dr, ledger: new DisputeLedger(dr), Nature, entityId, putEvidence };
+  const tm = TrustManager__factory.connect(await deployedAddress(hre, "TrustManager"), signer);
+  /** A ledger that signs as the account controlling `entity` (one of this node's accounts). */
+  const ledgerFor = async (entity: string) => {
+    const controller = (await tm.entity(entity)).controller;
+    if (controller === hre.ethers.ZeroAddress) throw new Error(`dispute: entity ${entity} is not registered`);
+    return new DisputeLedger(dr.connect(await hre.ethers.getSigner(controller)));
+  };
+  return { ...local, dr, ledger: new DisputeLedger(dr), ledgerFor, Nature, entityId, putEvidence };
 }
 
 const saltRecord = (id: string, voter: string) => `dispute-${id}-${voter.replace(/[^A-Za-z0-9._-]/g, "_")}`;
 const PHASES = ["none", "commit", "reveal", "resolvable", "resolved"];
 
 task("dispute:open", "Opens a dispute (Step 1): parties, nature, number of proposed resolutions, evidence on IPFS")
-  .addParam("claimant", "The claimant entity (controlled by the operator)")
+  .addParam("claimant", "The claimant entity (its controller, one of this node's accounts, signs)")
   .addParam("respondent", "The respondent entity")
   .addOptionalParam("nature", "service | avatar (an upheld avatar dispute requests a trace)", "service")
   .addOptionalParam("options", "Number of proposed resolutions, 2..8 (0 = claim upheld)", 2, types.int)
@@ -34,7 +45,9 @@ task("dispute:open", "Opens a dispute (Step 1): parties, nature, number of propo
     if (!(a.nature in c.Nature)) throw new Error(`dispute:open: --nature must be one of ${Object.keys(c.Nature).join(", ")}`);
     const ev = a.evidence ? await c.putEvidence(c.store, new Uint8Array(fs.readFileSync(a.evidence))) : undefined;
     const deposit = (await c.dr.params()).deposit;
-    const r = await c.ledger.open(
+    const r = await (
+      await c.ledgerFor(c.entityId(a.claimant))
+    ).open(
       c.entityId(a.claimant),
       c.entityId(a.respondent),
       c.Nature[a.nature as keyof typeof c.Nature],
@@ -52,12 +65,14 @@ task("dispute:open", "Opens a dispute (Step 1): parties, nature, number of propo
 
 task("dispute:commit", "Commits a vote (Step 2); the salt is kept in the keystore for the reveal")
   .addParam("id", "The dispute id", undefined, types.int)
-  .addParam("voter", "The voting entity (controlled by the operator)")
+  .addParam("voter", "The voting entity (its controller, one of this node's accounts, signs)")
   .addParam("choice", "The chosen resolution (0 = claim upheld)", undefined, types.int)
   .setAction(async (a: { id: number; voter: string; choice: number }, hre) => {
     const c = await disputeContext(hre);
     const rec = saltRecord(String(a.id), a.voter);
-    const r = await c.ledger.commit(
+    const r = await (
+      await c.ledgerFor(c.entityId(a.voter))
+    ).commit(
       BigInt(a.id),
       c.entityId(a.voter),
       a.choice,
@@ -77,7 +92,7 @@ task("dispute:reveal", "Reveals a committed vote with the salt from the keystore
   .setAction(async (a: { id: number; voter: string }, hre) => {
     const c = await disputeContext(hre);
     const s = c.keystore.load(saltRecord(String(a.id), a.voter)) as { choice: number; salt: string };
-    const tx = await c.ledger.reveal(BigInt(a.id), c.entityId(a.voter), s.choice, s.salt);
+    const tx = await (await c.ledgerFor(c.entityId(a.voter))).reveal(BigInt(a.id), c.entityId(a.voter), s.choice, s.salt);
     console.log(`${a.voter} revealed choice ${s.choice} on #${a.id}; ${tx.gasUsed.toLocaleString("en-US")} gas`);
     return { choice: s.choice };
   });
@@ -93,8 +108,8 @@ task("dispute:resolve", "Resolves a dispute after its reveal deadline (Step 3) a
     const total = t.reduce((x, y) => x + y, 0n);
     console.log(
       d.void_
-        ? `#${a.id}: void (nobody revealed)`
-        : `#${a.id}: resolution ${d.outcome} with ${((Number(t[Number(d.outcome)]) / Number(total)) * 100).toFixed(1)}% of the revealed weight (Eq. 21-22)${d.tieBroken ? ", tie broken by a drawn voter" : ""}`,
+        ? `#${a.id}: void (revealed weight below the quorum)`
+        : `#${a.id}: resolution ${d.outcome} with ${((Number(t[Number(d.outcome)]) / Number(total)) * 100).toFixed(1)}% of the revealed weight (Eq. 21-22)${d.tieBroken ? ", a tie: the claim is not upheld" : ""}`,
     );
     console.log(`  resolve ${r.resolve.gasUsed.toLocaleString("en-US")} gas, ${r.settles.length} settle transaction(s)`);
     return { outcome: Number(d.outcome), void: d.void_, tieBroken: d.tieBroken };
@@ -114,11 +129,13 @@ task("dispute:show", "A dispute's parties, phase, deadlines and running tally")
     return { phase, committed: Number(d.committed), revealed: Number(d.revealed), tally: t };
   });
 
-task("chain:advance", "Development chains only (hardhat, localhost): moves time forward and mines a block")
-  .addParam("seconds", "Seconds to advance", undefined, types.int)
-  .setAction(async (a: { seconds: number }, hre) => {
+task("chain:advance", "Development chains only (hardhat, localhost): moves time forward and mines blocks")
+  .addOptionalParam("seconds", "Seconds to advance", 0, types.int)
+  .addOptionalParam("blocks", "Blocks to mine (e.g. the dispute minimum age, 7,200)", 1, types.int)
+  .setAction(async (a: { seconds: number; blocks: number }, hre) => {
     if (!["hardhat", "localhost"].includes(hre.network.name)) throw new Error("chain:advance: only on the hardhat and localhost networks");
+    if (!Number.isInteger(a.blocks) || a.blocks < 1) throw new Error(`chain:advance: --blocks must be a positive integer, got ${a.blocks}`);
     await hre.network.provider.send("evm_increaseTime", [a.seconds]);
-    await hre.network.provider.send("evm_mine", []);
-    console.log(`advanced ${a.seconds} s`);
+    await hre.network.provider.send("hardhat_mine", ["0x" + a.blocks.toString(16)]);
+    console.log(`advanced ${a.seconds} s, ${a.blocks} block(s)`);
   });

@@ -70,16 +70,31 @@ describe("tasks: trust:* (in-process network, one process)", function () {
   });
 
   it("dispute:open, commit, reveal, resolve, show (salts kept in the keystore)", async () => {
+    // Voters controlled by accounts other than the parties' (the operator's), and old enough.
+    for (const [n, account] of [
+      ["vic", "1"],
+      ["wes", "2"],
+      ["xia", "3"],
+    ])
+      await hre.run("trust:register", { entity: n, type: "avatar", account });
+    const young = await hre.run("dispute:open", { claimant: "ann", respondent: "eve", nature: "avatar", options: 2 });
+    expect((await customError(await rejects(hre.run("dispute:commit", { id: Number(young.id), voter: "vic", choice: 0 })))).name).to.equal(
+      "DisputeResolution__NotEligible",
+    );
+    expect((await customError(await rejects(hre.run("dispute:commit", { id: Number(young.id), voter: "ben", choice: 0 })))).name).to.equal(
+      "DisputeResolution__PartyCannotVote",
+    );
+    await hre.run("chain:advance", { blocks: 7_201 });
     const d = await hre.run("dispute:open", { claimant: "ann", respondent: "eve", nature: "avatar", options: 2 });
     for (const [v, choice] of [
-      ["ben", 0],
-      ["cat", 0],
-      ["dan", 1],
+      ["vic", 0],
+      ["wes", 0],
+      ["xia", 1],
     ] as const)
       await hre.run("dispute:commit", { id: Number(d.id), voter: v, choice });
     expect((await hre.run("dispute:show", { id: Number(d.id) })).phase).to.equal("commit");
     await hre.run("chain:advance", { seconds: 3_601 });
-    for (const v of ["ben", "cat", "dan"]) await hre.run("dispute:reveal", { id: Number(d.id), voter: v });
+    for (const v of ["vic", "wes", "xia"]) await hre.run("dispute:reveal", { id: Number(d.id), voter: v });
     const early = await customError(await rejects(hre.run("dispute:resolve", { id: Number(d.id), batch: 2 })));
     const dr = await hre.ethers.getContractAt("DisputeResolution", readDeployment("hardhat").contracts.DisputeResolution.address);
     expect(early).to.deep.equal({ name: "DisputeResolution__TooEarly", args: [BigInt(d.id), (await dr.dispute(d.id)).revealDeadline] });
@@ -87,7 +102,7 @@ describe("tasks: trust:* (in-process network, one process)", function () {
     const r = await hre.run("dispute:resolve", { id: Number(d.id), batch: 2 });
     expect(r.outcome).to.equal(0);
     expect((await hre.run("dispute:show", { id: Number(d.id) })).phase).to.equal("resolved");
-    const dup = await rejects(hre.run("dispute:commit", { id: Number(d.id), voter: "ben", choice: 1 }));
+    const dup = await rejects(hre.run("dispute:commit", { id: Number(d.id), voter: "vic", choice: 1 }));
     expect(dup.name).to.equal("KeystoreExistsError");
   });
 });

@@ -9,9 +9,12 @@ import {ITrustManager} from "../interfaces/ITrustManager.sol";
 contract DisputeResolution is IDisputeResolution {
     uint8 private constant MAX_OPTIONS = 8;
     uint8 private constant NATURE_AVATAR = 1;
+    uint8 private constant ATTACK_MASK = 0x7f;
 
     ITrustManager private immutable _trust;
     uint64 private immutable _minReputation;
+    uint48 private immutable _minAge;
+    uint64 private immutable _quorum;
     uint40 private immutable _commitPeriod;
     uint40 private immutable _revealPeriod;
     uint128 private immutable _deposit;
@@ -22,17 +25,16 @@ contract DisputeResolution is IDisputeResolution {
     uint256 private _count;
     mapping(uint256 id => Dispute) private _disputes;
     mapping(uint256 id => mapping(bytes32 voter => Vote)) private _votes;
-    mapping(uint256 id => mapping(bytes32 commitment => bool)) private _usedCommitments;
     mapping(uint256 id => bytes32[]) private _voters;
     mapping(uint256 id => uint256[8]) private _tally;
-    mapping(uint256 id => mapping(uint8 choice => bytes32[])) private _votersByChoice;
 
     /// @param trust the TrustManager (this contract needs its FEEDBACK_ROLE)
-    /// @param p the parameters (periods > 0, amounts <= 1e18)
+    /// @param p the parameters (periods > 0, reputation amounts <= 1e18, minAge >= 1)
     constructor(ITrustManager trust, Params memory p) {
         if (
             p.commitPeriod == 0 ||
             p.revealPeriod == 0 ||
+            p.minAge == 0 ||
             p.minReputation > 1e18 ||
             p.voterReward > 1e18 ||
             p.voterPenalty > 1e18 ||
@@ -42,6 +44,8 @@ contract DisputeResolution is IDisputeResolution {
         }
         _trust = trust;
         _minReputation = p.minReputation;
+        _minAge = p.minAge;
+        _quorum = p.quorum;
         _commitPeriod = p.commitPeriod;
         _revealPeriod = p.revealPeriod;
         _deposit = p.deposit;
@@ -94,18 +98,29 @@ contract DisputeResolution is IDisputeResolution {
     function commit(uint256 id, bytes32 voter, bytes32 commitment) external {
         Dispute storage d = _known(id);
         if (block.timestamp > d.commitDeadline) revert DisputeResolution__NotInCommitPhase(id);
-        _requireController(voter);
-        if (voter == d.claimant || voter == d.respondent) revert DisputeResolution__PartyCannotVote(id, voter);
+        ITrustManager.Entity memory e = _trust.entity(voter);
+        if (e.controller != msg.sender) revert DisputeResolution__NotController(voter, msg.sender);
+        // Neither party nor any other entity of a party's controller votes.
+        if (
+            voter == d.claimant ||
+            voter == d.respondent ||
+            e.controller == _trust.entity(d.claimant).controller ||
+            e.controller == _trust.entity(d.respondent).controller
+        ) revert DisputeResolution__PartyCannotVote(id, voter);
+        if (e.flags & ATTACK_MASK != 0) revert DisputeResolution__Flagged(id, voter);
         Vote storage v = _votes[id][voter];
         if (v.commitment != bytes32(0)) revert DisputeResolution__AlreadyVoted(id, voter);
-        // A commitment binds its voter, so a copied one could never be revealed; refuse it outright.
-        if (commitment == bytes32(0) || _usedCommitments[id][commitment])
-            revert DisputeResolution__CommitmentReused(id, commitment);
+        // The commitment binds (id, voter, choice, salt): one copied from another voter can never
+        // be revealed by the copier, and it does not stop the owner committing it (no global
+        // uniqueness, so no censorship by front-running).
+        if (commitment == bytes32(0)) revert DisputeResolution__EmptyCommitment(id, voter);
         uint256 rep = _trust.reputationAt(voter, d.snapshot);
-        if (rep == 0 || rep < _minReputation) revert DisputeResolution__NotEligible(id, voter, rep);
+        // Minimum age: registered at least minAge blocks before the snapshot.
+        uint256 born = _trust.registeredAt(voter);
+        if (rep == 0 || rep < _minReputation || born + _minAge > d.snapshot)
+            revert DisputeResolution__NotEligible(id, voter, rep);
         v.commitment = commitment;
         v.weight = uint64(rep);
-        _usedCommitments[id][commitment] = true;
         _voters[id].push(voter);
         unchecked {
             d.committed += 1;
@@ -128,8 +143,6 @@ contract DisputeResolution is IDisputeResolution {
         v.revealed = true;
         v.choice = choice;
         _tally[id][choice] += v.weight;
-        _votersByChoice[id][choice].push(voter);
-        d.saltXor ^= salt;
         unchecked {
             d.revealed += 1;
         }
@@ -156,20 +169,22 @@ contract DisputeResolution is IDisputeResolution {
                 tiedCount = 1;
             } else if (w == best && w != 0) {
                 ++tiedCount;
+                // A tie is no majority for the claim: the lowest-numbered tied option other than
+                // 0 ("upheld") wins. Deterministic, so nobody can steer it (docs/specs/disputes.md).
+                if (winner == 0) winner = c;
             }
         }
-        if (total == 0) {
-            // Nobody revealed: no decision. The deposit goes back; only non-revealers are penalized.
+        if (total == 0 || total < _quorum) {
+            // Below quorum (or nobody revealed): no decision. The deposit goes back; only
+            // non-revealers are penalized.
             d.void_ = true;
-            emit DisputeResolved(id, 0, 0, 0, false, bytes32(0), true);
+            emit DisputeResolved(id, 0, 0, total, false, true);
             _pay(d.depositor, d.deposit);
             return;
         }
-        bytes32 drawn;
-        if (tiedCount > 1) (winner, drawn) = _breakTie(id, d, best);
         d.outcome = winner;
         d.tieBroken = tiedCount > 1;
-        emit DisputeResolved(id, winner, best, total, tiedCount > 1, drawn, false);
+        emit DisputeResolved(id, winner, best, total, tiedCount > 1, false);
         bool upheld = winner == 0;
         _trust.adjustReputation(upheld ? d.respondent : d.claimant, -int256(uint256(_loserPenalty)));
         if (upheld && d.nature == NATURE_AVATAR) emit TraceRequested(id, d.respondent, d.evidence);
@@ -183,7 +198,7 @@ contract DisputeResolution is IDisputeResolution {
         if (!d.resolved) revert DisputeResolution__NotResolved(id);
         bytes32[] storage list = _voters[id];
         uint256 i = d.settled;
-        uint256 end = i + max < list.length ? i + max : list.length;
+        uint256 end = max < list.length - i ? i + max : list.length;
         for (; i < end; ++i) {
             Vote storage v = _votes[id][list[i]];
             int256 change =
@@ -242,23 +257,17 @@ contract DisputeResolution is IDisputeResolution {
     /// @notice The deployment parameters.
     function params() external view returns (Params memory) {
         return
-            Params(_minReputation, _commitPeriod, _revealPeriod, _deposit, _voterReward, _voterPenalty, _loserPenalty);
-    }
-
-    /// @dev One voter, uniformly among those who revealed for a tied option, decides. The seed is
-    /// the XOR of every revealed salt: fixed before the reveals began except for what a voter
-    /// can do by withholding its own reveal (which costs it the non-reveal penalty).
-    function _breakTie(uint256 id, Dispute storage d, uint256 best) private view returns (uint8 winner, bytes32 drawn) {
-        uint256[8] storage t = _tally[id];
-        uint256 n;
-        for (uint8 c; c < d.options; ++c) if (t[c] == best) n += _votersByChoice[id][c].length;
-        uint256 r = uint256(keccak256(abi.encode(d.saltXor, id))) % n;
-        for (uint8 c; c < d.options; ++c) {
-            if (t[c] != best) continue;
-            uint256 len = _votersByChoice[id][c].length;
-            if (r < len) return (c, _votersByChoice[id][c][r]);
-            r -= len;
-        }
+            Params(
+                _minReputation,
+                _minAge,
+                _quorum,
+                _commitPeriod,
+                _revealPeriod,
+                _deposit,
+                _voterReward,
+                _voterPenalty,
+                _loserPenalty
+            );
     }
 
     function _pay(address to, uint256 amount) private {

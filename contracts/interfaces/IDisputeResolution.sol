@@ -10,9 +10,11 @@ pragma solidity 0.8.30;
 /// tally is kept running at each reveal, and the reputation feedback is settled in bounded
 /// batches, so no transaction loops over an unbounded set of voters. w_i = v_i / sum_j v_j
 /// (Eq. 21) and r_final = argmax_r sum_{i voted r} w_i (Eq. 22): normalizing does not move the
-/// argmax, so the contract compares raw weight sums. A tie is decided by one voter of the tied
-/// options drawn with a seed derived from the revealed salts (see docs/specs/disputes.md for what
-/// can and cannot bias it).
+/// argmax, so the contract compares raw weight sums. A tie goes to the lowest-numbered tied option
+/// other than 0 (the claim is not upheld without a majority), a rule nobody in the dispute can
+/// steer (docs/specs/disputes.md). An entity votes only if registered at least `minAge` blocks
+/// before the snapshot, not flagged, and not controlled by a party's controller; a dispute whose
+/// revealed weight is below `quorum` is void.
 interface IDisputeResolution {
     /// @notice The life of a dispute, by time.
     enum Phase {
@@ -42,7 +44,6 @@ interface IDisputeResolution {
         uint128 deposit;
         address depositor;
         bytes32 evidence;
-        bytes32 saltXor;
         string cid;
     }
 
@@ -55,8 +56,13 @@ interface IDisputeResolution {
     }
 
     /// @notice Parameters fixed at deployment.
+    /// @param minReputation the least snapshot reputation that votes (WAD)
+    /// @param minAge blocks an entity must have been registered before the snapshot to vote (>= 1)
+    /// @param quorum the least revealed weight (WAD) for a decision; below it the dispute is void
     struct Params {
         uint64 minReputation;
+        uint48 minAge;
+        uint64 quorum;
         uint40 commitPeriod;
         uint40 revealPeriod;
         uint128 deposit;
@@ -74,7 +80,8 @@ interface IDisputeResolution {
     error DisputeResolution__PartyCannotVote(uint256 id, bytes32 voter);
     error DisputeResolution__NotEligible(uint256 id, bytes32 voter, uint256 reputation);
     error DisputeResolution__AlreadyVoted(uint256 id, bytes32 voter);
-    error DisputeResolution__CommitmentReused(uint256 id, bytes32 commitment);
+    error DisputeResolution__EmptyCommitment(uint256 id, bytes32 voter);
+    error DisputeResolution__Flagged(uint256 id, bytes32 voter);
     error DisputeResolution__NoCommitment(uint256 id, bytes32 voter);
     error DisputeResolution__AlreadyRevealed(uint256 id, bytes32 voter);
     error DisputeResolution__CommitmentMismatch(uint256 id, bytes32 voter);
@@ -104,7 +111,6 @@ interface IDisputeResolution {
         uint256 winningWeight,
         uint256 totalWeight,
         bool tieBroken,
-        bytes32 drawnVoter,
         bool void_
     );
     event VoterSettled(uint256 indexed id, bytes32 indexed voter, int256 reputationChange);
@@ -122,7 +128,9 @@ interface IDisputeResolution {
         string calldata cid
     ) external payable returns (uint256 id);
 
-    /// @notice Step 2: commits a vote. The caller controls `voter`.
+    /// @notice Step 2: commits a vote. The caller controls `voter`, which must be eligible: snapshot
+    /// reputation >= minReputation, registered >= minAge blocks before the snapshot, no attack flag,
+    /// and neither a party nor controlled by a party's controller.
     function commit(uint256 id, bytes32 voter, bytes32 commitment) external;
 
     /// @notice Step 2: reveals a committed vote and adds its weight to the running tally.

@@ -195,6 +195,9 @@ interface ITrustManager {
     /// @notice The entity record.
     function entity(bytes32 id) external view returns (Entity memory);
 
+    /// @notice The block an entity was registered in (its first reputation checkpoint); 0 if unknown.
+    function registeredAt(bytes32 id) external view returns (uint256);
+
     /// @notice True iff the entity's identity is verified (admin flag or the kind's identity registry).
     function isIdentityVerified(bytes32 id) external view returns (bool);
 

@@ -229,6 +229,12 @@ contract TrustManager is ITrustManager, AccessControl {
     }
 
     /// @inheritdoc ITrustManager
+    function registeredAt(bytes32 id) external view returns (uint256) {
+        Checkpoints.Trace208 storage h = _reputationHistory[id];
+        return h.length() == 0 ? 0 : h.at(0)._key;
+    }
+
+    /// @inheritdoc ITrustManager
     function isIdentityVerified(bytes32 id) public view returns (bool) {
         Entity storage e = _entities[id];
         if (e.flags & VERIFIED_BIT != 0) return true;

@@ -4,6 +4,10 @@ import { toWad } from "../trust/fixed";
 /** The DisputeResolution constructor parameters. */
 export type DisputeParams = {
   minReputation: bigint;
+  /** Blocks an entity must be registered before a dispute's snapshot to vote. */
+  minAge: bigint;
+  /** Least revealed weight (WAD) for a decision; below it the dispute is void. */
+  quorum: bigint;
   commitPeriod: bigint;
   revealPeriod: bigint;
   deposit: bigint;
@@ -14,9 +18,11 @@ export type DisputeParams = {
 
 export const DEFAULT_DISPUTE_PARAMS: DisputeParams = {
   minReputation: toWad(0.3),
+  minAge: 7_200n, // about a day of 12 s blocks
+  quorum: toWad(1),
   commitPeriod: 3_600n,
   revealPeriod: 3_600n,
-  deposit: 0n,
+  deposit: 10n ** 16n, // 0.01 ETH: opening a dispute costs something (returned if upheld or void)
   voterReward: toWad(0.02),
   voterPenalty: toWad(0.02),
   loserPenalty: toWad(0.1),

@@ -6,8 +6,8 @@
  *   r_final = argmax_r sum_{i voted r} w_i          (Eq. 22)
  *
  * Normalization does not move the argmax, so the outcome compares raw weight sums exactly as the
- * contract does. A tie is broken by one voter of the tied options, drawn with
- * keccak256(abi.encode(xor of revealed salts, disputeId)) modulo their number, in reveal order.
+ * contract does. Below the quorum of revealed weight the dispute is void; a tie goes to the
+ * lowest-numbered tied option other than 0 (docs/specs/disputes.md).
  */
 import { AbiCoder, keccak256 } from "ethers";
 
@@ -31,29 +31,24 @@ export type TallyOutcome = {
   winningWeight: bigint;
   totalWeight: bigint;
   tieBroken: boolean;
-  drawnVoter?: string;
   void: boolean;
   sums: bigint[];
 };
 
 /**
- * Eq. 22 with the contract's tie-break.
- * @param id - the dispute id
+ * Eq. 22 with the contract's quorum and tie rule: below `quorum` revealed weight the dispute is
+ * void; a tie goes to the lowest-numbered tied option other than 0 (a tie does not uphold a claim).
+ * @param id - the dispute id (unused by the rule; kept for callers)
  * @param options - number of options
- * @param votes - the votes, revealed ones in reveal order
+ * @param votes - the votes
+ * @param quorum - the least revealed weight for a decision (WAD)
  */
-export function tallyOutcome(id: bigint, options: number, votes: TallyVote[]): TallyOutcome {
-  const revealed = votes.filter((v) => v.revealed);
+export function tallyOutcome(id: bigint, options: number, votes: TallyVote[], quorum = 0n): TallyOutcome {
+  void id;
   const sums = Array.from({ length: options }, () => 0n);
-  const byChoice: string[][] = Array.from({ length: options }, () => []);
-  let saltXor = 0n;
-  for (const v of revealed) {
-    sums[v.choice] += v.weight;
-    byChoice[v.choice].push(v.voter);
-    saltXor ^= BigInt(v.salt);
-  }
+  for (const v of votes) if (v.revealed) sums[v.choice] += v.weight;
   const total = sums.reduce((a, b) => a + b, 0n);
-  if (total === 0n) return { outcome: 0, winningWeight: 0n, totalWeight: 0n, tieBroken: false, void: true, sums };
+  if (total === 0n || total < quorum) return { outcome: 0, winningWeight: 0n, totalWeight: total, tieBroken: false, void: true, sums };
   let best = 0n;
   let winner = 0;
   let tied = 0;
@@ -62,21 +57,12 @@ export function tallyOutcome(id: bigint, options: number, votes: TallyVote[]): T
       best = w;
       winner = c;
       tied = 1;
-    } else if (w === best && w !== 0n) tied++;
+    } else if (w === best && w !== 0n) {
+      tied++;
+      if (winner === 0) winner = c;
+    }
   });
-  if (tied <= 1) return { outcome: winner, winningWeight: best, totalWeight: total, tieBroken: false, void: false, sums };
-  const n = sums.reduce((a, w, c) => (w === best ? a + byChoice[c].length : a), 0);
-  const seed = BigInt(
-    keccak256(AbiCoder.defaultAbiCoder().encode(["bytes32", "uint256"], ["0x" + saltXor.toString(16).padStart(64, "0"), id])),
-  );
-  let r = Number(seed % BigInt(n));
-  for (let c = 0; c < options; c++) {
-    if (sums[c] !== best) continue;
-    if (r < byChoice[c].length)
-      return { outcome: c, winningWeight: best, totalWeight: total, tieBroken: true, drawnVoter: byChoice[c][r], void: false, sums };
-    r -= byChoice[c].length;
-  }
-  throw new Error("tallyOutcome: unreachable");
+  return { outcome: winner, winningWeight: best, totalWeight: total, tieBroken: tied > 1, void: false, sums };
 }
 
 /** Eq. 23: A_D = N_C / N_T (as a fraction). */

@@ -22,7 +22,7 @@ contract DisputeResolutionFindingsTest is DisputeFixture {
         vm.roll(100);
         vm.warp(1_700_000_000);
         _deploy();
-        vm.roll(101);
+        vm.roll(100 + MIN_AGE + 1);
     }
 
     function _open(bytes32 claimant, bytes32 respondent, address caller) internal returns (uint256 id) {
@@ -39,42 +39,6 @@ contract DisputeResolutionFindingsTest is DisputeFixture {
     function _revealVote(uint256 id, uint256 i, uint8 choice) internal {
         vm.prank(_controllerOf(i));
         dr.reveal(id, ents[i], choice, keccak256(abi.encode(id, i)));
-    }
-
-    /// FINDING (known, Sybil voting): registration is open and starts at reputation 0.5 >= 0.3, so
-    /// an entity registered one block before a dispute opens already votes. Counterexample: a
-    /// stranger registers e10 at block 101, the dispute opens at block 102 (snapshot 101), and
-    /// commit(e10) succeeds with weight 0.5e18.
-    function test_aFreshlyRegisteredEntityHasNoVote() public {
-        vm.prank(actors[STRANGER]);
-        tm.register(ents[N_REGISTERED], ITrustManager.Kind.Avatar);
-        vm.roll(102);
-        uint256 id = _open(ents[0], ents[1], _controllerOf(0));
-        bytes32 c = _commitment(id, ents[N_REGISTERED], 1, bytes32("s"));
-        vm.expectRevert(
-            abi.encodeWithSelector(
-                IDisputeResolution.DisputeResolution__NotEligible.selector,
-                id,
-                ents[N_REGISTERED],
-                0.5e18
-            )
-        );
-        vm.prank(actors[STRANGER]);
-        dr.commit(id, ents[N_REGISTERED], c);
-    }
-
-    /// FINDING (known, commitment censorship): commitments are unique per dispute, so anyone who
-    /// sees a pending commit copies it first (with any eligible entity) and the owner's commit
-    /// reverts. Counterexample: e3 broadcasts commit(c); e5's controller front-runs with
-    /// commit(e5, c); e3's commit reverts CommitmentReused(1, c).
-    function test_aVoterCanAlwaysCommitItsOwnCommitment() public {
-        uint256 id = _open(ents[0], ents[1], _controllerOf(0));
-        bytes32 c = _commitment(id, ents[3], 1, bytes32("e3's salt"));
-        vm.prank(_controllerOf(5));
-        dr.commit(id, ents[5], c); // the copy, from the mempool
-        vm.prank(_controllerOf(3));
-        dr.commit(id, ents[3], c); // reverts today
-        assertEq(dr.voteOf(id, ents[3]).commitment, c, "e3 was censored");
     }
 
     /// FINDING (new, medium when deposit > 0): resolve pushes the deposit to the winner inside the
@@ -97,21 +61,6 @@ contract DisputeResolutionFindingsTest is DisputeFixture {
         assertTrue(dr.dispute(id).resolved, "not resolved");
     }
 
-    /// FINDING (new, low): settle(id, type(uint256).max) overflows in `i + max` once any voter has
-    /// been settled, reverting with Panic(0x11) instead of settling the rest. Counterexample: two
-    /// voters, settle(id, 1), then settle(id, type(uint256).max) panics.
-    function test_settleWithAnyBatchSizeFinishes() public {
-        uint256 id = _open(ents[0], ents[1], _controllerOf(0));
-        _vote(id, 3, 0);
-        _vote(id, 5, 0);
-        vm.warp(block.timestamp + COMMIT + 1);
-        _revealVote(id, 3, 0);
-        vm.warp(block.timestamp + REVEAL + 1);
-        dr.resolve(id);
-        dr.settle(id, 1);
-        assertEq(dr.settle(id, type(uint256).max), 2, "did not settle the rest");
-    }
-
     /// FINDING (new, medium): voting rewards can be farmed. One controller registers a claimant, a
     /// respondent and voters, opens many disputes between its own two entities in one block, and
     /// its voters reveal the same option in all of them: each revealed majority vote earns +0.02
@@ -119,6 +68,10 @@ contract DisputeResolutionFindingsTest is DisputeFixture {
     /// stranger registers a claimant, a respondent and a voter; after 25 disputes between the first
     /// two, opened in one block, the voter's reputation is 1.0 (from 0.5), the maximum weight in
     /// every later dispute, and all 25 deposits came back.
+    /// PARTLY MITIGATED (issue 16): the voter of the parties' own controller is now refused
+    /// (PartyCannotVote), which is why this test now reverts at commit; the farm still works with
+    /// the voter on a second account (registered minAge blocks ahead) while rewards are not scaled
+    /// to the margin nor capped. Rewrite with a second account when bounded feedback lands.
     function test_aControllerGainsNoReputationFromDisputesAgainstItself() public {
         address farmer = actors[STRANGER];
         bytes32 claimant = keccak256("farm claimant");

@@ -33,6 +33,8 @@ abstract contract DisputeFixture is Test {
     uint256 internal constant STRANGER = 6;
 
     uint64 internal constant MIN_REP = 0.3e18;
+    uint48 internal constant MIN_AGE = 1; // blocks between registration and a snapshot that counts it
+    uint64 internal constant QUORUM = 0.5e18;
     uint40 internal constant COMMIT = 3600;
     uint40 internal constant REVEAL = 3600;
     uint128 internal constant DEPOSIT = 0.01 ether;
@@ -75,7 +77,7 @@ abstract contract DisputeFixture is Test {
         tm = new TrustManager(actors[ADMIN], m, 0.5e18, 0.8e18);
         dr = new DisputeResolution(
             tm,
-            IDisputeResolution.Params(MIN_REP, COMMIT, REVEAL, DEPOSIT, REWARD, PENALTY, LOSER)
+            IDisputeResolution.Params(MIN_REP, MIN_AGE, QUORUM, COMMIT, REVEAL, DEPOSIT, REWARD, PENALTY, LOSER)
         );
         vm.startPrank(actors[ADMIN]);
         tm.grantRole(tm.FEEDBACK_ROLE(), address(dr));
@@ -136,7 +138,6 @@ contract DisputeHandler is DisputeFixture {
         uint8 outcome;
         uint32 revealed;
         uint32 settled;
-        bytes32 saltXor;
         uint256[8] tally;
     }
 
@@ -153,8 +154,8 @@ contract DisputeHandler is DisputeFixture {
     mapping(uint256 id => mapping(bytes32 voter => GVote)) internal gv;
     mapping(uint256 id => bytes32[]) internal gVoters;
     mapping(uint256 id => mapping(uint8 choice => bytes32[])) internal gByChoice;
-    mapping(uint256 id => mapping(bytes32 commitment => bool)) internal gUsed;
     mapping(bytes32 entity => address) internal gController;
+    mapping(bytes32 entity => uint256) internal gBorn;
     mapping(bytes32 entity => uint64) internal gRep;
     mapping(bytes32 entity => uint256[]) internal histBlock;
     mapping(bytes32 entity => uint256[]) internal histValue;
@@ -182,9 +183,13 @@ contract DisputeHandler is DisputeFixture {
             ITrustManager.Entity memory e = tm.entity(ents[i]);
             gController[ents[i]] = e.controller;
             gRep[ents[i]] = e.reputation;
-            if (e.kind != ITrustManager.Kind.None) _pushRep(ents[i], e.reputation);
+            if (e.kind != ITrustManager.Kind.None) {
+                _pushRep(ents[i], e.reputation);
+                gBorn[ents[i]] = block.number;
+            }
         }
         for (uint256 a; a < N_ACTORS; ++a) gBalance[actors[a]] = actors[a].balance;
+        vm.roll(block.number + MIN_AGE + 1); // the fixture's entities may vote in disputes opened now
     }
 
     // ================================================================== actions
@@ -280,7 +285,6 @@ contract DisputeHandler is DisputeFixture {
         if (ok) {
             gv[id][voter] = GVote(commitment, uint64(repAt(voter, d.snapshot)), choice, salt, false);
             gVoters[id].push(voter);
-            gUsed[id][commitment] = true;
         }
         _afterCall(IDisputeResolution.commit.selector, id, ok, before);
     }
@@ -330,7 +334,6 @@ contract DisputeHandler is DisputeFixture {
         if (ok) {
             gv[id][voter].revealed = true;
             d.tally[choice] += v.weight;
-            d.saltXor ^= salt;
             d.revealed += 1;
             gByChoice[id][choice].push(voter);
         }
@@ -423,6 +426,7 @@ contract DisputeHandler is DisputeFixture {
         vm.prank(caller);
         tm.register(e, ITrustManager.Kind.Avatar);
         gController[e] = caller;
+        gBorn[e] = block.number;
         gRep[e] = 0.5e18;
         _pushRep(e, 0.5e18);
         _afterCall(bytes4(0), 0, true, 0);
@@ -605,20 +609,23 @@ contract DisputeHandler is DisputeFixture {
             return _e(IDisputeResolution.DisputeResolution__NotInCommitPhase.selector, id);
         if (gController[voter] != caller)
             return _e2(IDisputeResolution.DisputeResolution__NotController.selector, voter, caller);
-        if (voter == d.claimant || voter == d.respondent)
-            return _e(IDisputeResolution.DisputeResolution__PartyCannotVote.selector, id, voter);
+        if (
+            voter == d.claimant ||
+            voter == d.respondent ||
+            caller == gController[d.claimant] ||
+            caller == gController[d.respondent]
+        ) return _e(IDisputeResolution.DisputeResolution__PartyCannotVote.selector, id, voter);
         if (gv[id][voter].commitment != bytes32(0))
             return _e(IDisputeResolution.DisputeResolution__AlreadyVoted.selector, id, voter);
-        if (commitment == bytes32(0) || gUsed[id][commitment])
-            return
-                abi.encodeWithSelector(IDisputeResolution.DisputeResolution__CommitmentReused.selector, id, commitment);
+        if (commitment == bytes32(0))
+            return _e(IDisputeResolution.DisputeResolution__EmptyCommitment.selector, id, voter);
         uint256 rep = repAt(voter, d.snapshot);
-        if (rep == 0 || rep < MIN_REP)
+        if (rep == 0 || rep < MIN_REP || gBorn[voter] + MIN_AGE > d.snapshot)
             return abi.encodeWithSelector(IDisputeResolution.DisputeResolution__NotEligible.selector, id, voter, rep);
         return "";
     }
 
-    /// Step 3 in the model: Eq. 22's argmax over raw weights, the salt-seeded tie-break, the
+    /// Step 3 in the model: Eq. 22's argmax over raw weights, the quorum, the tie rule, the
     /// loser's penalty and the deposit's payee.
     function _applyResolve(uint256 id) internal {
         GDispute storage d = gd[id];
@@ -631,27 +638,17 @@ contract DisputeHandler is DisputeFixture {
             uint256 w = d.tally[c];
             total += w;
             if (w > best) (best, winner, tied) = (w, c, 1);
-            else if (w == best && w != 0) ++tied;
+            else if (w == best && w != 0) {
+                ++tied;
+                if (winner == 0) winner = c; // a tie does not uphold the claim
+            }
         }
-        if (total == 0) {
+        if (total == 0 || total < QUORUM) {
             d.void_ = true;
             gBalance[d.depositor] += DEPOSIT;
             return;
         }
-        if (tied > 1) {
-            uint256 n;
-            for (uint8 c; c < d.options; ++c) if (d.tally[c] == best) n += gByChoice[id][c].length;
-            uint256 r = uint256(keccak256(abi.encode(d.saltXor, id))) % n;
-            for (uint8 c; c < d.options; ++c) {
-                if (d.tally[c] != best) continue;
-                if (r < gByChoice[id][c].length) {
-                    winner = c;
-                    break;
-                }
-                r -= gByChoice[id][c].length;
-            }
-            d.tieBroken = true;
-        }
+        d.tieBroken = tied > 1;
         d.outcome = winner;
         _adjust(winner == 0 ? d.respondent : d.claimant, -int256(uint256(LOSER)));
         gBalance[winner == 0 ? d.depositor : gController[d.respondent]] += DEPOSIT;
@@ -863,8 +860,7 @@ contract DisputeResolutionInvariantTest is Test {
     }
 
     /// A reveal matches its commitment: every revealed vote opens its stored commitment with the
-    /// voter's own salt and choice, unrevealed votes show no choice, and the salt seed is the XOR of
-    /// the revealed salts.
+    /// voter's own salt and choice, and unrevealed votes show no choice.
     /// forge-config: default.invariant.runs = 16
     /// forge-config: default.invariant.depth = 64
     /// forge-config: ci.invariant.runs = 24
@@ -872,7 +868,6 @@ contract DisputeResolutionInvariantTest is Test {
     function invariant_revealMatchesCommitment() public view {
         for (uint256 id = 1; id <= dr.disputeCount(); ++id) {
             bytes32[] memory vs = dr.voters(id);
-            bytes32 xor;
             for (uint256 i; i < vs.length; ++i) {
                 IDisputeResolution.Vote memory v = dr.voteOf(id, vs[i]);
                 DisputeHandler.GVote memory g = h.ghostVote(id, vs[i]);
@@ -885,12 +880,10 @@ contract DisputeResolutionInvariantTest is Test {
                     );
                     assertEq(v.choice, g.choice, "revealed choice is not the committed one");
                     assertLt(v.choice, dr.dispute(id).options, "revealed choice out of range");
-                    xor ^= g.salt;
                 } else {
                     assertEq(v.choice, 0, "an unrevealed vote shows a choice");
                 }
             }
-            assertEq(dr.dispute(id).saltXor, xor, "saltXor is not the XOR of the revealed salts");
         }
     }
 
@@ -1022,7 +1015,6 @@ contract DisputeResolutionInvariantTest is Test {
             assertEq(d.outcome, g.outcome, "outcome");
             assertEq(d.revealed, g.revealed, "revealed");
             assertEq(d.settled, g.settled, "settled");
-            assertEq(d.saltXor, g.saltXor, "saltXor");
         }
     }
 }
@@ -1040,7 +1032,7 @@ contract DisputeResolutionMalformedInputTest is DisputeFixture {
         vm.roll(100);
         vm.warp(1_700_000_000);
         _deploy();
-        vm.roll(101);
+        vm.roll(100 + MIN_AGE + 1);
         vm.prank(_controllerOf(0));
         dr.openDispute{value: DEPOSIT}(ents[0], ents[1], 1, 3, bytes32("evidence"), "bafkrei-evidence");
         vm.prank(_controllerOf(3));
@@ -1089,15 +1081,15 @@ contract DisputeResolutionMalformedInputTest is DisputeFixture {
     /// A commitment to a choice the dispute does not offer opens, but is refused: it never counts.
     function testFuzz_reveal_rejectsChoiceOutOfRange(uint8 choice, bytes32 salt, uint256 t) public {
         choice = uint8(bound(choice, 3, 255));
-        vm.prank(_controllerOf(5));
-        dr.commit(ID, ents[5], _commitment(ID, ents[5], choice, salt));
+        vm.prank(_controllerOf(9));
+        dr.commit(ID, ents[9], _commitment(ID, ents[9], choice, salt));
         _toReveal(t);
         bytes32 before = _fp();
         vm.expectRevert(
             abi.encodeWithSelector(IDisputeResolution.DisputeResolution__InvalidChoice.selector, ID, choice)
         );
-        vm.prank(_controllerOf(5));
-        dr.reveal(ID, ents[5], choice, salt);
+        vm.prank(_controllerOf(9));
+        dr.reveal(ID, ents[9], choice, salt);
         assertEq(_fp(), before, "state changed");
     }
 
@@ -1154,24 +1146,23 @@ contract DisputeResolutionMalformedInputTest is DisputeFixture {
         vm.prank(_controllerOf(3));
         dr.reveal(id, ents[3], CHOICE, SALT);
         vm.expectRevert(_e(IDisputeResolution.DisputeResolution__UnknownDispute.selector, id));
-        vm.prank(_controllerOf(5));
-        dr.commit(id, ents[5], c);
+        vm.prank(_controllerOf(9));
+        dr.commit(id, ents[9], c);
         assertEq(_fp(), before, "state changed");
     }
 
     /// The positive path, for contrast: a revealed vote adds its snapshot weight to its option, once.
     function testFuzz_reveal_addsTheSnapshotWeightOnce(uint8 choice, bytes32 salt, uint256 t) public {
         choice = uint8(bound(choice, 0, 2));
-        vm.prank(_controllerOf(5));
-        dr.commit(ID, ents[5], _commitment(ID, ents[5], choice, salt));
+        vm.prank(_controllerOf(9));
+        dr.commit(ID, ents[9], _commitment(ID, ents[9], choice, salt));
         vm.prank(actors[ADMIN]);
-        tm.adjustReputation(ents[5], 0.3e18); // after the snapshot: does not count
+        tm.adjustReputation(ents[9], 0.3e18); // after the snapshot: does not count
         _toReveal(t);
         uint256 before = dr.tally(ID)[choice];
-        vm.prank(_controllerOf(5));
-        dr.reveal(ID, ents[5], choice, salt);
-        assertEq(dr.tally(ID)[choice], before + 0.6e18, "tally += snapshot weight");
-        assertEq(dr.dispute(ID).saltXor, salt, "saltXor");
+        vm.prank(_controllerOf(9));
+        dr.reveal(ID, ents[9], choice, salt);
+        assertEq(dr.tally(ID)[choice], before + 0.7e18, "tally += snapshot weight");
     }
 
     // ------------------------------------------------------------------ commit
@@ -1180,18 +1171,33 @@ contract DisputeResolutionMalformedInputTest is DisputeFixture {
         vm.warp(bound(t, uint256(commitDeadline) + 1, uint256(commitDeadline) + 365 days));
         bytes32 before = _fp();
         vm.expectRevert(_e(IDisputeResolution.DisputeResolution__NotInCommitPhase.selector, ID));
-        vm.prank(_controllerOf(5));
-        dr.commit(ID, ents[5], c);
+        vm.prank(_controllerOf(9));
+        dr.commit(ID, ents[9], c);
         assertEq(_fp(), before, "state changed");
     }
 
-    function testFuzz_commit_rejectsZeroOrCopiedCommitment(bool zero) public {
-        bytes32 c = zero ? bytes32(0) : _commitment(ID, ents[3], CHOICE, SALT);
+    function testFuzz_commit_rejectsZeroCommitment() public {
         bytes32 before = _fp();
-        vm.expectRevert(abi.encodeWithSelector(IDisputeResolution.DisputeResolution__CommitmentReused.selector, ID, c));
-        vm.prank(_controllerOf(5));
-        dr.commit(ID, ents[5], c);
+        vm.expectRevert(_e(IDisputeResolution.DisputeResolution__EmptyCommitment.selector, ID, ents[9]));
+        vm.prank(_controllerOf(9));
+        dr.commit(ID, ents[9], bytes32(0));
         assertEq(_fp(), before, "state changed");
+    }
+
+    /// A copy of e3's commitment is accepted from e9 (commitments are not globally unique, so a
+    /// copier cannot censor e3) but e9 can never reveal it: it binds e3.
+    function testFuzz_commit_copiedCommitmentIsUnrevealable(uint8 choice, bytes32 salt, uint256 t) public {
+        bytes32 c = _commitment(ID, ents[3], CHOICE, SALT);
+        vm.prank(_controllerOf(9));
+        dr.commit(ID, ents[9], c);
+        assertEq(dr.voteOf(ID, ents[9]).commitment, c, "the copy is stored");
+        _toReveal(t);
+        vm.expectRevert(_e(IDisputeResolution.DisputeResolution__CommitmentMismatch.selector, ID, ents[9]));
+        vm.prank(_controllerOf(9));
+        dr.reveal(ID, ents[9], choice, salt);
+        vm.expectRevert(_e(IDisputeResolution.DisputeResolution__CommitmentMismatch.selector, ID, ents[9]));
+        vm.prank(_controllerOf(9));
+        dr.reveal(ID, ents[9], CHOICE, SALT);
     }
 
     function testFuzz_commit_rejectsParty(bool claimant, bytes32 c) public {
@@ -1218,7 +1224,7 @@ contract DisputeResolutionMalformedInputTest is DisputeFixture {
         bytes32 voter = late ? ents[N_REGISTERED] : ents[2];
         uint256 rep = late ? 0 : 0.25e18;
         if (late) {
-            vm.prank(_controllerOf(N_REGISTERED));
+            vm.prank(_controllerOf(2));
             tm.register(voter, ITrustManager.Kind.Avatar);
         } else {
             vm.prank(actors[ADMIN]);
@@ -1229,19 +1235,74 @@ contract DisputeResolutionMalformedInputTest is DisputeFixture {
         vm.expectRevert(
             abi.encodeWithSelector(IDisputeResolution.DisputeResolution__NotEligible.selector, ID, voter, rep)
         );
-        vm.prank(_controllerOf(late ? N_REGISTERED : 2));
+        vm.prank(_controllerOf(2));
         dr.commit(ID, voter, c);
         assertEq(_fp(), before, "state changed");
     }
 
+    /// Another entity of a party's controller does not vote (e5 is the claimant's controller's, e6
+    /// the respondent's).
+    function testFuzz_commit_rejectsEntityOfAPartysController(bool claimantSide, bytes32 c) public {
+        uint256 i = claimantSide ? 5 : 6;
+        bytes32 before = _fp();
+        vm.expectRevert(_e(IDisputeResolution.DisputeResolution__PartyCannotVote.selector, ID, ents[i]));
+        vm.prank(_controllerOf(i));
+        dr.commit(ID, ents[i], c);
+        assertEq(_fp(), before, "state changed");
+    }
+
+    /// An entity a detector flagged (any attack kind) does not vote.
+    function testFuzz_commit_rejectsFlagged(uint8 kind, bytes32 c) public {
+        kind = uint8(bound(kind, 0, 6));
+        vm.startPrank(actors[ADMIN]);
+        tm.grantRole(tm.DETECTOR_ROLE(), actors[ADMIN]);
+        tm.flag(ents[9], kind, bytes32(0));
+        vm.stopPrank();
+        bytes32 before = _fp();
+        vm.expectRevert(_e(IDisputeResolution.DisputeResolution__Flagged.selector, ID, ents[9]));
+        vm.prank(_controllerOf(9));
+        dr.commit(ID, ents[9], c);
+        assertEq(_fp(), before, "state changed");
+    }
+
+    /// Minimum age: an entity registered in block B is counted at snapshot B (reputation 0.5 >=
+    /// 0.3) but votes only in disputes whose snapshot is >= B + MIN_AGE (the 13-Sybils attack).
+    function testFuzz_commit_rejectsEntityYoungerThanMinAge(bytes32 c) public {
+        vm.assume(c != bytes32(0));
+        uint256 born = block.number + 1;
+        vm.roll(born);
+        vm.prank(_controllerOf(2));
+        tm.register(ents[N_REGISTERED], ITrustManager.Kind.Avatar);
+        vm.roll(born + MIN_AGE); // snapshot born + MIN_AGE - 1: too young
+        vm.prank(_controllerOf(0));
+        uint256 young = dr.openDispute{value: DEPOSIT}(ents[0], ents[1], 1, 2, bytes32(0), "");
+        vm.roll(born + MIN_AGE + 1); // snapshot born + MIN_AGE: old enough
+        vm.prank(_controllerOf(0));
+        uint256 old = dr.openDispute{value: DEPOSIT}(ents[0], ents[1], 1, 2, bytes32(0), "");
+        vm.roll(born + MIN_AGE + 2);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IDisputeResolution.DisputeResolution__NotEligible.selector,
+                young,
+                ents[N_REGISTERED],
+                0.5e18
+            )
+        );
+        vm.prank(_controllerOf(2));
+        dr.commit(young, ents[N_REGISTERED], c);
+        vm.prank(_controllerOf(2));
+        dr.commit(old, ents[N_REGISTERED], c);
+        assertEq(dr.voteOf(old, ents[N_REGISTERED]).weight, 0.5e18, "old enough, full weight");
+    }
+
     function testFuzz_commit_rejectsNonController(address caller, bytes32 c) public {
-        vm.assume(caller != _controllerOf(5));
+        vm.assume(caller != _controllerOf(9));
         bytes32 before = _fp();
         vm.expectRevert(
-            abi.encodeWithSelector(IDisputeResolution.DisputeResolution__NotController.selector, ents[5], caller)
+            abi.encodeWithSelector(IDisputeResolution.DisputeResolution__NotController.selector, ents[9], caller)
         );
         vm.prank(caller);
-        dr.commit(ID, ents[5], c);
+        dr.commit(ID, ents[9], c);
         assertEq(_fp(), before, "state changed");
     }
 
@@ -1326,5 +1387,147 @@ contract DisputeResolutionMalformedInputTest is DisputeFixture {
         );
         dr.settle(id, max);
         assertEq(_fp(), before, "state changed");
+    }
+
+    // ------------------------------------------------------------------ quorum and ties
+
+    /// Opens a 3-option dispute e0 vs e1 after setting e7 and e9 to the same weight 0.7.
+    function _openTied() internal returns (uint256 id) {
+        vm.prank(actors[ADMIN]);
+        tm.adjustReputation(ents[7], -0.1e18);
+        vm.roll(block.number + 1);
+        vm.prank(_controllerOf(0));
+        id = dr.openDispute{value: DEPOSIT}(ents[0], ents[1], 0, 3, bytes32(0), "");
+    }
+
+    function _voteAndReveal(uint256 id, uint256 i, uint8 choice) internal {
+        vm.prank(_controllerOf(i));
+        dr.commit(id, ents[i], _commitment(id, ents[i], choice, bytes32(i)));
+    }
+
+    function _revealAll(uint256 id, uint256[] memory who, uint8[] memory choices) internal {
+        vm.warp(dr.dispute(id).commitDeadline + 1);
+        for (uint256 k; k < who.length; ++k) {
+            vm.prank(_controllerOf(who[k]));
+            dr.reveal(id, ents[who[k]], choices[k], bytes32(who[k]));
+        }
+        vm.warp(dr.dispute(id).revealDeadline + 1);
+        dr.resolve(id);
+    }
+
+    /// A tie between two options goes to the lowest-numbered tied option other than 0: never to
+    /// "upheld" and never to a draw anyone in the dispute could steer.
+    function testFuzz_resolve_tieGoesToLowestOptionOtherThanUpheld(uint8 a, uint8 b) public {
+        a = uint8(bound(a, 0, 2));
+        b = uint8(bound(b, 0, 2));
+        vm.assume(a != b);
+        uint256 id = _openTied();
+        _voteAndReveal(id, 7, a);
+        _voteAndReveal(id, 9, b);
+        uint256[] memory who = new uint256[](2);
+        (who[0], who[1]) = (7, 9);
+        uint8[] memory choices = new uint8[](2);
+        (choices[0], choices[1]) = (a, b);
+        uint256 respondentRep = tm.entity(ents[1]).reputation;
+        _revealAll(id, who, choices);
+        IDisputeResolution.Dispute memory d = dr.dispute(id);
+        uint8 expected =
+            a == 0
+                ? b
+                : b == 0
+                    ? a
+                    : (a < b ? a : b);
+        assertEq(d.outcome, expected, "tie rule");
+        assertTrue(d.tieBroken && !d.void_, "a tie, decided");
+        assertEq(tm.entity(ents[1]).reputation, respondentRep, "a tie never penalizes the respondent");
+    }
+
+    /// Below quorum the dispute is void: e4 (0.35 < QUORUM 0.5) alone reveals "upheld"; no party
+    /// is penalized and the deposit returns. e9 (0.7) alone decides.
+    function testFuzz_resolve_voidBelowQuorum(bool enough) public {
+        uint256 i = enough ? 9 : 4;
+        vm.roll(block.number + 1);
+        vm.prank(_controllerOf(0));
+        uint256 id = dr.openDispute{value: DEPOSIT}(ents[0], ents[1], 0, 2, bytes32(0), "");
+        _voteAndReveal(id, i, 0);
+        uint256[] memory who = new uint256[](1);
+        who[0] = i;
+        uint8[] memory choices = new uint8[](1);
+        uint256 respondentRep = tm.entity(ents[1]).reputation;
+        uint256 balance = _controllerOf(0).balance;
+        _revealAll(id, who, choices);
+        IDisputeResolution.Dispute memory d = dr.dispute(id);
+        assertTrue(d.void_ != enough, "void iff below quorum");
+        assertEq(_controllerOf(0).balance, balance + DEPOSIT, "deposit back (void, or upheld)");
+        assertEq(
+            tm.entity(ents[1]).reputation,
+            enough ? respondentRep - LOSER : respondentRep,
+            "the respondent loses only a decided dispute"
+        );
+    }
+}
+
+/// @notice Red-team findings of issue 16 that are fixed (moved here from
+/// DisputeResolution.findings.t.sol); each would fail on the contract before the fix.
+contract DisputeResolutionFixedFindingsTest is DisputeFixture {
+    function setUp() public {
+        vm.roll(100);
+        vm.warp(1_700_000_000);
+        _deploy();
+        vm.roll(100 + MIN_AGE + 1);
+    }
+
+    function _open(bytes32 claimant, bytes32 respondent, address caller) internal returns (uint256 id) {
+        vm.deal(caller, 1 ether);
+        vm.prank(caller);
+        id = dr.openDispute{value: DEPOSIT}(claimant, respondent, 1, 2, bytes32(0), "");
+    }
+
+    /// Sybil voting: an entity registered one block before a dispute opens (reputation 0.5 >= 0.3
+    /// at the snapshot) has no vote: it is younger than MIN_AGE at the snapshot.
+    function test_aFreshlyRegisteredEntityHasNoVote() public {
+        vm.prank(actors[STRANGER]);
+        tm.register(ents[N_REGISTERED], ITrustManager.Kind.Avatar);
+        vm.roll(block.number + 1);
+        uint256 id = _open(ents[0], ents[1], _controllerOf(0));
+        bytes32 c = _commitment(id, ents[N_REGISTERED], 1, bytes32("s"));
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IDisputeResolution.DisputeResolution__NotEligible.selector,
+                id,
+                ents[N_REGISTERED],
+                0.5e18
+            )
+        );
+        vm.prank(actors[STRANGER]);
+        dr.commit(id, ents[N_REGISTERED], c);
+    }
+
+    /// Commitment censorship: e9's controller copies e3's pending commitment and lands first; e3's
+    /// commit still succeeds (uniqueness is per voter, not global).
+    function test_aVoterCanAlwaysCommitItsOwnCommitment() public {
+        uint256 id = _open(ents[0], ents[1], _controllerOf(0));
+        bytes32 c = _commitment(id, ents[3], 1, bytes32("e3's salt"));
+        vm.prank(_controllerOf(9));
+        dr.commit(id, ents[9], c); // the copy, from the mempool
+        vm.prank(_controllerOf(3));
+        dr.commit(id, ents[3], c);
+        assertEq(dr.voteOf(id, ents[3]).commitment, c, "e3 was censored");
+    }
+
+    /// settle(id, type(uint256).max) after a partial settle finishes instead of overflowing.
+    function test_settleWithAnyBatchSizeFinishes() public {
+        uint256 id = _open(ents[0], ents[1], _controllerOf(0));
+        vm.prank(_controllerOf(3));
+        dr.commit(id, ents[3], _commitment(id, ents[3], 0, bytes32("3")));
+        vm.prank(_controllerOf(9));
+        dr.commit(id, ents[9], _commitment(id, ents[9], 0, bytes32("9")));
+        vm.warp(block.timestamp + COMMIT + 1);
+        vm.prank(_controllerOf(3));
+        dr.reveal(id, ents[3], 0, bytes32("3"));
+        vm.warp(block.timestamp + REVEAL + 1);
+        dr.resolve(id);
+        dr.settle(id, 1);
+        assertEq(dr.settle(id, type(uint256).max), 2, "did not settle the rest");
     }
 }
