@@ -180,6 +180,26 @@ describe("protocols/rsms/msrp: the exact check of a forwarded join (verifyJoin)"
     expect(w.snapshot()).to.equal(before);
   });
 
+  it("a payload other than a' (32 bytes) || PID (32 bytes) never reaches the check: the message has a fixed size; a forward that does not open keeps why", () => {
+    // This pins why verifyJoin's own length check is unreachable (its mutants are explained in
+    // scripts/mutation/survivors.json): decodeJoinForward refuses any other sealed length first.
+    const w = offlineWorld();
+    const rn = w.rns[0];
+    const before = w.snapshot();
+    const a = encodeScalar(rn.state.a);
+    for (const pid of [concat(rn.state.pid, Uint8Array.of(0)), rn.state.pid.subarray(0, 31)])
+      expectThrows(() => w.msrp.verifyJoin(w.joinForward(1, a, pid)), MalformedMessageError, "MESSAGE_MALFORMED", /^decodeJoinForward:/);
+    let err: unknown;
+    try {
+      w.msrp.verifyJoin(w.joinForward(2, a, rn.state.pid, 1));
+    } catch (e) {
+      err = e;
+    }
+    expect(err).to.be.instanceOf(RsmsRejectedError);
+    expect((err as Error).cause).to.be.instanceOf(DecryptionError);
+    expect(w.snapshot()).to.equal(before);
+  });
+
   it("refuses a PID that is not an RN's current pseudonym (unknown, an RPM's, a user's, an old one)", () => {
     const w = offlineWorld();
     const user = w.msrp.registerUser("alice", Msrp.registrationRequest(w.msrp.params.pkPub, Role.User, 0, "alice"));
