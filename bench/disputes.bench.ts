@@ -127,7 +127,7 @@ async function main(): Promise<void> {
   const lat = await latencyOnNode(25);
   console.log("disputes: accuracy simulation ...");
   const acc = accuracySweep(1000);
-  writeAccuracyFigure(path.resolve(__dirname, "..", "reports"), acc);
+  await writeAccuracyFigure(path.resolve(__dirname, "..", "reports"), acc);
   const md = [
     "# Dispute resolution: benchmarks",
     "",

@@ -20,7 +20,7 @@ import { AuthorityAgent, placeId, register } from "../offchain/mssa/registration
 import { consentToRegistration, recordRegistration } from "../offchain/mssa/ledger";
 import { detectionProbability, thresholdDetectionProbability, transmit } from "../offchain/mssa/quantum";
 import { bestForgery, linkState } from "../offchain/mssa/qblock";
-import { lineChart } from "../offchain/util/svg";
+import { lineChart } from "../offchain/util/plot";
 import { Prng } from "../offchain/util/prng";
 import { machine, runCases, type BenchRow } from "./lib";
 
@@ -165,7 +165,7 @@ async function main() {
   );
   fs.writeFileSync(
     path.join(reports, "mssa-detection.svg"),
-    lineChart({
+    await lineChart({
       title: "SIMULATED intercept-resend detection against decoy photons",
       xLabel: "decoy photons d",
       yLabel: "P(detected)",

@@ -37,7 +37,7 @@ task("sim:throughput", "RSMS Monte Carlo throughput with and without RSMS (RSMS 
   .addOptionalParam("seed", "PRNG seed", 7, types.int)
   .setAction(async (a: { replications: number; seed: number }) => {
     const { simulateThroughput } = await import("../offchain/sim/throughput");
-    const { lineChart } = await import("../offchain/util/svg");
+    const { lineChart } = await import("../offchain/util/plot");
     const { progressBar } = await import("../offchain/util/progress");
     const costs = await measuredCosts();
     console.log(`sim:throughput: RSMS costs from ${costs.source}`);
@@ -88,14 +88,14 @@ task("sim:throughput", "RSMS Monte Carlo throughput with and without RSMS (RSMS 
       );
       fs.writeFileSync(
         path.join(reportsDir(), `throughput-${s.fig}.svg`),
-        lineChart({
+        await lineChart({
           title: s.title,
           xLabel: s.x,
-          yLabel: "services completed in 30 min",
+          yLabel: "services completed in 30 min (95% interval shaded)",
           yMin: 0,
           series: [
-            { name: "without RSMS", points: out[s.fig].map((r) => [r.x, r.without]) },
-            { name: "with RSMS", points: out[s.fig].map((r) => [r.x, r.with]) },
+            { name: "without RSMS", points: out[s.fig].map((r) => ({ x: r.x, y: r.without, lo: r.without - r.ci, hi: r.without + r.ci })) },
+            { name: "with RSMS", points: out[s.fig].map((r) => ({ x: r.x, y: r.with, lo: r.with - r.ci, hi: r.with + r.ci })) },
           ],
         }),
       );
@@ -113,7 +113,7 @@ task(
   .addOptionalParam("scale", "Comma-separated larger network sizes to time (0 = none)", "5000,50000")
   .setAction(async (a: { seed: number; scale: string }) => {
     const { runAttackSim, paperSetting, PAPER_ATTACK_FIGURES: P, ATTACK_ROLES } = await import("../offchain/sim/attacks");
-    const { lineChart } = await import("../offchain/util/svg");
+    const { lineChart } = await import("../offchain/util/plot");
     const { progressBar } = await import("../offchain/util/progress");
     // 1. The paper's setting: 500 nodes, 50 malicious, mitigation timed every round.
     const main = runAttackSim({ ...paperSetting(500), seed: a.seed, checkpointEvery: 1, progress: progressBar("sim:attacks 500 nodes") });
@@ -167,17 +167,17 @@ task(
     );
     fs.writeFileSync(
       path.join(reportsDir(), "attacks-share.svg"),
-      lineChart({
-        title: "Attackers detected (1 - FNR), 500 nodes",
+      await lineChart({
+        title: "Detection (1 - FNR) and false positives, 500 nodes",
         xLabel: "share of malicious nodes",
-        yLabel: "detected",
+        yLabel: "share of nodes",
         yMin: 0,
         yMax: 1,
         series: [
-          { name: "metatrust detectors", points: sweep.map((r) => [r.m, r.ours]) },
-          { name: "average rating", points: sweep.map((r) => [r.m, r.average]) },
-          { name: "EigenTrust", points: sweep.map((r) => [r.m, r.eigentrust]) },
-          { name: "metatrust FPR", points: sweep.map((r) => [r.m, r.oursFpr]) },
+          { name: "detected: metatrust", points: sweep.map((r) => [r.m, r.ours]) },
+          { name: "detected: average rating", points: sweep.map((r) => [r.m, r.average]) },
+          { name: "detected: EigenTrust", points: sweep.map((r) => [r.m, r.eigentrust]) },
+          { name: "false positives: metatrust", points: sweep.map((r) => [r.m, r.oursFpr]) },
         ],
       }),
     );
@@ -224,7 +224,7 @@ task("sim:disputes", "Dispute accuracy (Eq. 23) against the share of malicious v
     const { accuracySweep, writeAccuracyFigure } = await import("../offchain/disputes/simulate");
     const { progressBar } = await import("../offchain/util/progress");
     const acc = accuracySweep(a.seed, progressBar("sim:disputes"));
-    writeAccuracyFigure(reportsDir(), acc);
+    await writeAccuracyFigure(reportsDir(), acc);
     for (const r of acc)
       console.log(
         `  ${pct(r.share)} malicious: weighted ${pct(r.weighted)}, unweighted ${pct(r.unweighted)}, colluders end with ${pct(r.malWeight)} of the reputation`,

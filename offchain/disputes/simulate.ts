@@ -11,7 +11,7 @@
 import fs from "fs";
 import path from "path";
 import { Prng } from "../util/prng";
-import { lineChart } from "../util/svg";
+import { lineChart, writeFigure } from "../util/plot";
 import { eq23Accuracy, tallyOutcome, TallyVote } from "./tally";
 
 export type AccuracyOptions = {
@@ -90,7 +90,7 @@ export function accuracySweep(seedBase = 1000, onPoint?: (done: number) => void)
 }
 
 /** Writes `reports/disputes-accuracy.csv` and `.svg` under `dir`. */
-export function writeAccuracyFigure(dir: string, acc: readonly AccuracyPoint[]): void {
+export async function writeAccuracyFigure(dir: string, acc: readonly AccuracyPoint[]): Promise<void> {
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(
     path.join(dir, "disputes-accuracy.csv"),
@@ -98,9 +98,9 @@ export function writeAccuracyFigure(dir: string, acc: readonly AccuracyPoint[]):
       acc.map((r) => `${r.share},${r.weighted.toFixed(4)},${r.unweighted.toFixed(4)},${r.malWeight.toFixed(4)}`).join("\n") +
       "\n",
   );
-  fs.writeFileSync(
+  writeFigure(
     path.join(dir, "disputes-accuracy.svg"),
-    lineChart({
+    await lineChart({
       title: "Dispute resolution accuracy (Eq. 23), 100 voters, 300 disputes",
       xLabel: "share of malicious (colluding) voters",
       yLabel: "accuracy",
