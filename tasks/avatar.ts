@@ -3,6 +3,7 @@
  * keystore; the iris sensor is SIMULATED (a seeded eye per user). Each task runs one protocol in
  * process between the agents and records the result on-chain.
  */
+import { RefusedError, UsageError } from "./lib/cli";
 import fs from "fs";
 import path from "path";
 import { task } from "hardhat/config";
@@ -94,7 +95,12 @@ task("idp:issue", "Issues an MIT: --user NAME (enrolls a SIMULATED iris) or --pr
   .setAction(async (a: { user?: string; realId?: string; proxy?: string; operator: string }, hre) => {
     const c = await avatarContext(hre);
     const name = a.user ?? a.proxy;
-    if (!name || (a.user && a.proxy)) throw new Error("idp:issue: give exactly one of --user and --proxy");
+    if (!name || (a.user && a.proxy)) throw new UsageError("idp:issue: give exactly one of --user and --proxy");
+    // Checked before anything is sent: a second issue would replace the party's keys and orphan its MIT.
+    if (c.ks.exists(`avatar-party-${name}`))
+      throw new RefusedError(
+        `idp:issue: ${a.user ? "--user" : "--proxy"} "${name}" already holds an MIT; one party, one MIT (the keystore keeps its keys)`,
+      );
     const ctx = await c.ctx();
     const p = new c.agents.AvatarParty(name);
     const r = a.user
@@ -201,8 +207,8 @@ task("avatar:revoke", "Revokes an MIT (--mit NAME) or the current delegation of 
       console.log(`MIT of ${a.mit} revoked`);
     } else if (a.avatar) {
       const id = await c.registry.activeDelegation(c.bytes.toHex(c.avatarId(a.avatar)));
-      if (id === 0n) throw new Error(`avatar:revoke: ${a.avatar} has no active delegation`);
+      if (id === 0n) throw new RefusedError(`avatar:revoke: ${a.avatar} has no active delegation`);
       await (await c.registry.revokeDelegation(id)).wait();
       console.log(`delegation #${id} of ${a.avatar} revoked`);
-    } else throw new Error("avatar:revoke: give --mit or --avatar");
+    } else throw new UsageError("avatar:revoke: give --mit or --avatar");
   });

@@ -152,5 +152,5 @@ task("group:status", "A group's on-chain state (members, epoch, Q) and the MSRP'
     console.log(`group ${a.group}: epoch ${v.epoch}, ${v.members} RN member(s) on-chain, user ${info.user}`);
     for (const m of info.members)
       console.log(`  ${m.name.padEnd(12)} ${c.bytes.toHex(m.pid)} ${(await c.ledger.isMember(gid, m.pid)) ? "member" : "NOT on-chain"}`);
-    return { epoch: v.epoch, members: info.members.map((m) => m.name) };
+    return { epoch: v.epoch, members: info.members.map((m) => m.name), pids: info.members.map((m) => c.bytes.toHex(m.pid)) };
   });

@@ -7,3 +7,14 @@ import "./dispute";
 import "./avatar";
 import "./mssa";
 import "./sim";
+
+import { installCliErrors } from "./lib/cli";
+
+/** Task families of metatrust (`deploy` overrides nothing of Hardhat's: it is ours too). */
+const OURS = /^(deploy|(rsms|group|trust|dispute|avatar|idp|mssa|sim|chain):.+)$/;
+/** Tasks that need no chain state from an earlier command (the rest refuse the in-process network on the CLI). */
+const IN_PROCESS = /^(deploy|sim:.+|mssa:channel)$/;
+installCliErrors(
+  (name) => OURS.test(name),
+  (name) => IN_PROCESS.test(name),
+);

@@ -4,6 +4,7 @@
  * SIMULATED quantum channel (mssa:channel). Accounts are signer indices or addresses of the
  * network's unlocked accounts. Time moves with `chain:advance` on local networks.
  */
+import { RefusedError, UsageError } from "./lib/cli";
 import { task, types } from "hardhat/config";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 
@@ -46,8 +47,20 @@ task("mssa:nominate", "Nominates a member for the current round (opens a round i
   .addParam("nominee", "The nominated member (account)")
   .setAction(async (a: { from: string; nominee: string }, hre) => {
     const c = await mssaContext(hre);
+    // Checked before anything is sent: a refused nomination must not leave a round opened behind it.
+    const [from, nomineeAddr] = [await c.resolve(a.from), await c.resolve(a.nominee)];
+    if (!(await c.el.isMember(from)))
+      throw new RefusedError(`mssa:nominate: --from ${from} is not a member (register it with mssa:register first)`);
+    if (!(await c.el.isMember(nomineeAddr)))
+      throw new RefusedError(`mssa:nominate: --nominee ${nomineeAddr} is not a member (register it with mssa:register first)`);
     const cur = await c.el.round(await c.el.currentRound());
     if (Number(cur.stage) >= 3) {
+      const needed = 2n * BigInt((await c.el.params()).seats) + 1n;
+      const members = await c.el.memberCount();
+      if (members < needed)
+        throw new RefusedError(
+          `mssa:nominate: a round needs ${needed} members (2m + 1) and there are ${members}: register more users with mssa:register`,
+        );
       const rc = await (await c.el.openRound()).wait();
       console.log(`opened round ${await c.el.currentRound()} (${gas(rc)})`);
     }
@@ -61,13 +74,20 @@ task("mssa:report", "Reports misbehaviour (Eq. 1): counted once a quorum of sitt
   .addParam("node", "The misbehaving member (account)")
   .addParam("type", "block-detection | communication | no-response | other")
   .addOptionalParam("from", "The reporting sitting authority or detector (account)", "0")
-  .addOptionalParam("evidence", "Evidence (text or an IPFS CID) whose keccak256 identifies the report", "")
+  .addOptionalParam(
+    "evidence",
+    "Evidence (text or an IPFS CID) whose keccak256 identifies the report; default: node, behaviour and round (reporters of one incident must agree on it)",
+    "",
+  )
   .setAction(async (a: { node: string; type: string; from: string; evidence: string }, hre) => {
     const c = await mssaContext(hre);
     const f = c.election.BEHAVIOUR_NAMES[a.type];
-    if (f === undefined) throw new Error(`mssa:report: --type must be one of ${Object.keys(c.election.BEHAVIOUR_NAMES).join(", ")}`);
+    if (f === undefined) throw new UsageError(`mssa:report: --type must be one of ${Object.keys(c.election.BEHAVIOUR_NAMES).join(", ")}`);
     const node = await c.resolve(a.node);
-    const evidence = hre.ethers.id(a.evidence || `${node}:${a.type}:${Date.now()}`);
+    // The evidence identifies the report: authorities reporting the same incident must give the same
+    // evidence so that their attestations add up to the quorum. The default names the node, the
+    // behaviour and the round, so two authorities that run the same command attest one report.
+    const evidence = hre.ethers.id(a.evidence || `${node}:${a.type}:round ${await c.el.currentRound()}`);
     const rc = await (await c.el.connect(await c.signer(a.from)).report(node, f, evidence)).wait();
     const m = await c.el.misbehaviour(node);
     console.log(`${node}: counts [${m.counts.join(", ")}], R_bw = ${pct(m.ratio)}; ${gas(rc)}`);
@@ -108,7 +128,7 @@ task("mssa:elect", "Moves the round on: closes the nomination (top 2m by Eq. 2) 
         console.log(`round ${id}: aborted, fewer than m eligible candidates; the sitting authorities stay; ${gas(rc)}`);
       else console.log(`round ${id}: authorities ${(await c.el.authorities()).join(", ")}; ${gas(rc)}`);
       return { stage: STAGES[Number((await c.el.round(id)).stage)], authorities: [...(await c.el.authorities())] };
-    } else throw new Error(`mssa:elect: round ${id} is ${STAGES[stage]}; nominate to open the next round`);
+    } else throw new RefusedError(`mssa:elect: round ${id} is ${STAGES[stage]}; nominate to open the next round`);
   },
 );
 
@@ -154,7 +174,8 @@ task(
     console.log(`verified by ${p.authorities[0]}: S1 = S2 = 0, tag ok; decoy error rate ${(out.transmission.errorRate * 100).toFixed(1)}%`);
     const { recordRegistration, consentToRegistration } = await import("../offchain/mssa/ledger");
     const holder = await c.ledger.nullifierHolder(place, out.nullifier!);
-    if (holder !== hre.ethers.ZeroHash) throw new Error(`mssa:register: this identity already holds registration ${holder} at ${a.place}`);
+    if (holder !== hre.ethers.ZeroHash)
+      throw new RefusedError(`mssa:register: this identity already holds registration ${holder} at ${a.place}`);
     const consent = await consentToRegistration(c.ledger, await c.signer(a.user), place, out.commitment, out.nullifier!, out.session);
     console.log(`${user} signed its consent (EIP-712) to session ${out.session}`);
     const aus = await Promise.all(p.authorities.slice(0, Number(p.threshold)).map((x) => hre.ethers.getSigner(x)));
@@ -183,16 +204,16 @@ task("mssa:verify", "Verifies a registered user: the on-chain record, its commit
     const place = placeId(a.place);
     const user = await c.resolve(a.user);
     const { granted, id } = await c.ledger.access(user, place);
-    if (!granted) throw new Error(`mssa:verify: ${user} has no access to ${a.place}`);
+    if (!granted) throw new RefusedError(`mssa:verify: ${user} has no access to ${a.place}`);
     const rec = c.keystore.load(recordName(place, user)) as { salt: string; U12: string };
     const onChain = await c.ledger.registration(id);
     if (commitment(place, user, Bits.fromString(rec.U12), rec.salt) !== onChain.commitment)
-      throw new Error("mssa:verify: the opened credential block does not match the on-chain commitment");
+      throw new RefusedError("mssa:verify: the opened credential block does not match the on-chain commitment");
     const nonce = fresh32();
     const chainId = (await hre.ethers.provider.getNetwork()).chainId;
     const sig = await proveAccess(await c.signer(a.user), place, nonce, chainId, await c.ledger.getAddress());
     if (accessSigner(sig, place, nonce, chainId, await c.ledger.getAddress()) !== user)
-      throw new Error("mssa:verify: the challenge was not signed by the user");
+      throw new RefusedError("mssa:verify: the challenge was not signed by the user");
     console.log(
       `${user} verified at ${a.place}: approved block ${onChain.index} (${onChain.approvals} approvals), commitment opened, challenge signed`,
     );

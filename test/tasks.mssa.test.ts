@@ -35,6 +35,12 @@ describe("tasks: mssa:* (in-process network, one process)", function () {
       ["10", "8"],
       ["1", "9"],
     ];
+    // a non-member's nomination is refused before anything is sent: no round is opened behind it
+    const before = (await hre.run("mssa:status")).round;
+    expect((await rejects(hre.run("mssa:nominate", { from: "15", nominee: "4" }))).message).to.match(
+      /^mssa:nominate: --from 0x[0-9a-fA-F]{40} is not a member/,
+    );
+    expect((await hre.run("mssa:status")).round).to.equal(before);
     for (const [from, nominee] of noms) await hre.run("mssa:nominate", { from, nominee });
     const signers = await hre.ethers.getSigners();
     const round = (await hre.run("mssa:status")).round;

@@ -61,8 +61,16 @@ describe("e2e: hardhat node over JSON-RPC", function () {
     expect(trace.stdout).to.match(/rn "edge-1", real identity "rn:edge-1", pseudonym #1/);
     expect(outs[7]).to.match(/join records on-chain: 2/);
     const replay = await node.run(["rsms:join", "--rn", "edge-1", "--pool", "1"]);
-    expect(replay.code).to.not.equal(0);
-    expect(replay.stderr + replay.stdout).to.match(/already joined/);
+    // a refusal by the protocol: exit 3, one line on stderr, no stack trace
+    expect(replay.code, replay.stderr).to.equal(3);
+    expect(replay.stderr.trim().split("\n"), replay.stderr).to.have.length(1);
+    expect(replay.stderr).to.match(/^rsms:join: buildJoinRequest: edge-1 already joined/);
+    // bad input: an RN that was never registered is named, with the command that registers it (exit 2)
+    const nobody = await node.run(["rsms:join", "--rn", "nobody", "--pool", "1"]);
+    expect(nobody.code, nobody.stderr).to.equal(2);
+    expect(nobody.stderr.trim()).to.equal(
+      'rsms:join: no resource node "nobody": register it with `npx hardhat rsms:rn:register --name nobody --pool <n>`',
+    );
   });
 
   it("mssa tasks work across separate invocations: register, verify, an eavesdropped registration refused", async () => {

@@ -1,0 +1,51 @@
+/**
+ * The README as a test: its `sh` code blocks, in order, as one bash script with `set -euo pipefail`.
+ *
+ * Rules the README follows so that this holds:
+ * - A block preceded by `<!-- readme-test: skip (reason) -->` is not run (the install commands, which
+ *   the test itself is part of).
+ * - A line that starts `npx hardhat node` starts the node a walkthrough talks to; the test provides
+ *   that node (its URL in LOCALHOST_URL), so the line is left out.
+ * - Values come from earlier commands (`--json` output read into shell variables), never placeholders.
+ * - A command expected to be refused is written `cmd || test $? -eq 3`, so the script fails if it
+ *   is accepted or if it fails for another reason.
+ */
+
+export type ReadmeBlock = { line: number; code: string };
+
+const SKIP = /<!--\s*readme-test:\s*skip\b[^>]*-->\s*$/;
+
+/** The runnable `sh` blocks of a Markdown text, with the line each starts on. */
+export function readmeBlocks(markdown: string): ReadmeBlock[] {
+  const lines = markdown.split("\n");
+  const out: ReadmeBlock[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const open = /^```(\w*)\s*$/.exec(lines[i]);
+    if (!open) continue;
+    let j = i + 1;
+    while (j < lines.length && !/^```\s*$/.test(lines[j])) j++;
+    if (j >= lines.length) throw new Error(`README line ${i + 1}: a code block is never closed`);
+    let k = i - 1;
+    while (k >= 0 && lines[k].trim() === "") k--;
+    const skipped = k >= 0 && SKIP.test(lines[k]);
+    if (open[1] === "sh" && !skipped) {
+      const code = lines
+        .slice(i + 1, j)
+        .filter((l) => !/^\s*npx hardhat node\b/.test(l))
+        .join("\n");
+      out.push({ line: i + 1, code });
+    }
+    i = j;
+  }
+  return out;
+}
+
+/** One bash script running every block in order; each block echoes where it starts. */
+export function readmeScript(markdown: string): string {
+  return [
+    "set -euo pipefail",
+    ...readmeBlocks(markdown).map((b) => `echo "==== README line ${b.line}" >&2\n${b.code}`),
+    'echo "README: every block ran" >&2',
+    "",
+  ].join("\n");
+}

@@ -1,0 +1,275 @@
+/**
+ * How a metatrust task fails on the command line: one line on stderr that names the flag or the
+ * entity, and an exit code that says which kind of failure it was. A stack trace only with
+ * `--verbose` or `--show-stack-traces`.
+ *
+ * | exit | meaning                                                                  |
+ * |-----:|--------------------------------------------------------------------------|
+ * |    1 | unexpected error (a bug: please report it with `--verbose`)              |
+ * |    2 | bad input: a flag, an unknown entity or keystore record, a missing file  |
+ * |    3 | refused by the protocol or by a contract (a revert, a failed check)      |
+ * |    4 | chain, deployment or IPFS not reachable or not set up                    |
+ *
+ * In-process callers (`hre.run` in tests and scripts) still receive the original typed error: only
+ * the task that the Hardhat CLI itself was asked to run is reported this way.
+ */
+import { ErrorFragment, Interface, keccak256, toUtf8Bytes } from "ethers";
+import type { HardhatRuntimeEnvironment } from "hardhat/types";
+import { MetatrustError, type ErrorCode } from "../../offchain/errors";
+import { placeId } from "../../offchain/mssa/registration";
+import { entityId } from "../../offchain/trust/ledger";
+
+export const EXIT = { unexpected: 1, input: 2, refused: 3, unavailable: 4 } as const;
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+/** Bad input to a task: the message names the flag (`--score`) or the entity. */
+export class UsageError extends MetatrustError {
+  constructor(message: string) {
+    super("INVALID_PARAMETER", message);
+  }
+}
+
+/** The protocol refused (a check failed on valid input): the message says which check. */
+export class RefusedError extends MetatrustError {
+  constructor(message: string) {
+    super("PROTOCOL_REJECTED", message);
+  }
+}
+
+const INPUT: ErrorCode[] = [
+  "INVALID_POINT",
+  "INVALID_SCALAR",
+  "INVALID_LENGTH",
+  "INVALID_PARAMETER",
+  "INVALID_CID",
+  "CONTENT_NOT_FOUND",
+  "KEYSTORE_NOT_FOUND",
+  "KEYSTORE_EXISTS",
+  "KEYSTORE_WRONG_PASSPHRASE",
+];
+const REFUSED: ErrorCode[] = ["PROTOCOL_REJECTED", "MESSAGE_MALFORMED", "AGENT_STATE", "DECRYPTION_FAILED"];
+const UNAVAILABLE: ErrorCode[] = [
+  "DEPLOYMENT_NOT_FOUND",
+  "NETWORK_UNSUPPORTED",
+  "IPFS_UNREACHABLE",
+  "KEYSTORE_LOCKED",
+  "KEYSTORE_CORRUPTED",
+];
+
+type EthersLike = {
+  code?: string;
+  shortMessage?: string;
+  reason?: string | null;
+  revert?: { name: string; args: unknown[] } | null;
+  data?: string;
+  info?: { error?: { data?: unknown; message?: string } };
+  error?: unknown;
+  cause?: unknown;
+};
+
+/** The revert data an ethers or Hardhat error carries, if any. */
+export function revertData(e: unknown, depth = 0): string | undefined {
+  if (!e || typeof e !== "object" || depth > 5) return undefined;
+  const x = e as EthersLike & { data?: unknown };
+  if (typeof x.data === "string" && /^0x[0-9a-fA-F]{8}/.test(x.data)) return x.data;
+  if (x.data && typeof x.data === "object" && typeof (x.data as { data?: unknown }).data === "string")
+    return (x.data as { data: string }).data;
+  return revertData(x.info?.error, depth + 1) ?? revertData(x.error, depth + 1) ?? revertData(x.cause, depth + 1);
+}
+
+/** The exit code of an error (see the table above). */
+export function exitCodeOf(e: unknown): ExitCode {
+  if (e instanceof MetatrustError) {
+    if (INPUT.includes(e.code)) return EXIT.input;
+    if (REFUSED.includes(e.code)) return EXIT.refused;
+    if (UNAVAILABLE.includes(e.code)) return EXIT.unavailable;
+  }
+  const x = (e ?? {}) as EthersLike & { message?: string; errorDescriptor?: { number?: number } };
+  if (x.code === "CALL_EXCEPTION" || x.revert || revertData(e)) return EXIT.refused;
+  if (/reverted with|reverted without a reason|revert(ed)? with custom error|VM Exception/i.test(x.message ?? "")) return EXIT.refused;
+  if (["NETWORK_ERROR", "SERVER_ERROR", "TIMEOUT", "ECONNREFUSED", "ECONNRESET", "ENOTFOUND"].includes(x.code ?? ""))
+    return EXIT.unavailable;
+  if (/ECONNREFUSED|Cannot connect to the network|could not detect network|fetch failed|socket hang up/i.test(x.message ?? ""))
+    return EXIT.unavailable;
+  if (x.errorDescriptor?.number !== undefined && x.errorDescriptor.number >= 300 && x.errorDescriptor.number < 400) return EXIT.input;
+  // A plain Error thrown by a task's own validation starts with "<task>: " and names the flag.
+  if (/^[a-z]+(:[a-z-]+)+: /.test(x.message ?? "")) return EXIT.input;
+  return EXIT.unexpected;
+}
+
+/** How to print a decoded custom-error argument: a bytes32 that is the id of a name given on the command line says so. */
+export type Names = Map<string, string>;
+
+/** How the system derives a bytes32 id from a name given on the command line. */
+const ID_FORMS: ((name: string) => string)[] = [
+  (n) => keccak256(toUtf8Bytes(n)),
+  (n) => entityId(n), // trust entities: keccak256("metatrust:entity:" + name)
+  (n) => placeId(n), // MSSA places
+];
+
+/** The ids the task's string arguments stand for, by lower-case hex, each mapped to the flag that gave it. */
+export function namesFromArgs(args: Record<string, unknown>): Names {
+  const names: Names = new Map();
+  for (const [flag, v] of Object.entries(args)) {
+    if (typeof v !== "string" || v === "") continue;
+    const kebab = flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+    for (const part of v.split(",")) {
+      const p = part.trim();
+      if (!p) continue;
+      for (const id of ID_FORMS) names.set(id(p).toLowerCase(), `--${kebab} "${p}"`);
+      if (/^0x[0-9a-fA-F]{64}$/.test(p)) names.set(p.toLowerCase(), `--${kebab}`);
+    }
+  }
+  return names;
+}
+
+function showArg(v: unknown, names: Names): string {
+  if (typeof v === "string" && /^0x[0-9a-fA-F]{64}$/.test(v)) {
+    const n = names.get(v.toLowerCase());
+    return n ? `${n} (${v.slice(0, 10)}…)` : `${v.slice(0, 10)}…`;
+  }
+  if (typeof v === "bigint") return v.toString();
+  if (Array.isArray(v)) return `[${v.map((x) => showArg(x, names)).join(", ")}]`;
+  return String(v);
+}
+
+/** `Contract__Name` or `Name` with its arguments, entity ids replaced by the flag that named them. */
+export function describeCustomError(name: string, args: readonly unknown[], inputs: readonly { name: string }[], names: Names): string {
+  const [contract, error] = name.includes("__") ? name.split("__") : ["", name];
+  const shown = args.map((a, i) => (inputs[i]?.name ? `${inputs[i].name} ${showArg(a, names)}` : showArg(a, names)));
+  return `${contract ? `${contract} refused` : "refused"}: ${error}${shown.length ? `(${shown.join(", ")})` : ""}`;
+}
+
+let allErrors: Interface | undefined;
+
+/** One interface with the custom errors of every compiled contract, to decode reverts from any depth. */
+async function errorsInterface(hre: HardhatRuntimeEnvironment): Promise<Interface> {
+  if (allErrors) return allErrors;
+  const bySig = new Map<string, ErrorFragment>();
+  for (const fq of await hre.artifacts.getAllFullyQualifiedNames()) {
+    const { abi } = await hre.artifacts.readArtifact(fq);
+    for (const f of new Interface(abi).fragments) if (ErrorFragment.isFragment(f)) bySig.set(f.format("sighash"), f);
+  }
+  allErrors = new Interface([...bySig.values()]);
+  return allErrors;
+}
+
+/** The first line of a message, without ethers' `(action=..., data=..., ...)` tail and Hardhat's prefixes. */
+export function firstLine(msg: string): string {
+  return msg
+    .split("\n")[0]
+    .replace(/ \((action|code|transaction|data|reason|info|shortMessage)=.*$/, "")
+    .replace(/^Error: /, "")
+    .trim();
+}
+
+/** The one line to print for `e`, with the custom error decoded and entities named by their flags. */
+export async function describeError(e: unknown, hre: HardhatRuntimeEnvironment, args: Record<string, unknown>): Promise<string> {
+  const names = namesFromArgs(args);
+  const data = revertData(e);
+  if (data) {
+    try {
+      const iface = await errorsInterface(hre);
+      const parsed = iface.parseError(data);
+      if (parsed) return describeCustomError(parsed.name, parsed.args.toArray(), parsed.fragment.inputs, names);
+    } catch {
+      /* not a known custom error: fall through to the message */
+    }
+  }
+  const x = (e ?? {}) as EthersLike & { message?: string };
+  const missing = e instanceof MetatrustError && e.code === "KEYSTORE_NOT_FOUND" ? /no keystore "([^"]+)"/.exec(e.message) : null;
+  if (missing) return describeMissingRecord(missing[1]) ?? firstLine((e as Error).message);
+  if (e instanceof MetatrustError) return firstLine(e.message); // our own errors already say what and why
+  if (x.revert) return describeCustomError(x.revert.name, x.revert.args, [], names);
+  if (x.reason) return `refused: ${x.reason}`;
+  return firstLine(x.shortMessage ?? x.message ?? String(e));
+}
+
+/** What a missing keystore record means, and the command that creates it. */
+const MISSING: [RegExp, (m: RegExpMatchArray) => string][] = [
+  [/^rsms-msrp$/, () => "no MSRP on this network yet: run `npx hardhat rsms:setup` first"],
+  [/^rsms-rpm-(\d+)$/, (m) => `pool ${m[1]} has no RPM yet: run \`npx hardhat rsms:rpm:register --pool ${m[1]}\``],
+  [/^rsms-rn-(.+)$/, (m) => `no resource node "${m[1]}": register it with \`npx hardhat rsms:rn:register --name ${m[1]} --pool <n>\``],
+  [/^rsms-party-(.+)$/, (m) => `no RSMS party "${m[1]}" (resource node or user) is registered on this network`],
+  [/^avatar-idp$/, () => "no identity provider on this network yet: run `npx hardhat idp:setup` first"],
+  [/^avatar-party-(.+)$/, (m) => `no user or proxy "${m[1]}": issue one with \`npx hardhat idp:issue --user ${m[1]}\` (or --proxy)`],
+  [/^avatar-cred-(.+)$/, (m) => `no avatar "${m[1]}" has been logged in on this network: run \`npx hardhat avatar:login\` first`],
+];
+
+/** A missing keystore record named as the entity it stands for, with the command that creates it. */
+export function describeMissingRecord(record: string): string | undefined {
+  for (const [re, say] of MISSING) {
+    const m = record.match(re);
+    if (m) return say(m);
+  }
+  return undefined;
+}
+
+const HINT: Partial<Record<ExitCode, string>> = {
+  [EXIT.unexpected]: "this looks like a bug: run again with --verbose and report the output",
+  [EXIT.unavailable]: "is `npx hardhat node` running and `npx hardhat deploy --network localhost` done?",
+};
+
+let depth = 0;
+
+/** JSON of a task's result: bigints as decimal strings, byte arrays as 0x-hex, undefined as null. */
+export function toJson(value: unknown): string {
+  return JSON.stringify(value ?? null, (_k, v: unknown) => {
+    if (typeof v === "bigint") return v.toString();
+    if (v instanceof Uint8Array) return "0x" + Buffer.from(v).toString("hex");
+    if (v instanceof Map) return Object.fromEntries(v);
+    if (v instanceof Set) return [...v];
+    return v;
+  });
+}
+
+/** Whether the Hardhat CLI was asked to run `task` itself (not a test, a script or another task). */
+function isCliTask(task: string): boolean {
+  if (depth > 0) return false;
+  const argv = process.argv.slice(2);
+  return argv.includes(task) && !argv.includes("test") && !argv.includes("run") && !argv.includes("coverage");
+}
+
+/**
+ * Wraps the action of each named task so that, when the CLI runs it, a failure prints one line and
+ * exits with its code (see the table above), and a task whose state must outlive the command is
+ * refused on the in-process network (`worksInProcess` names the tasks that are fine there). Call after every task is defined; `isOurs` picks the tasks.
+ */
+export function installCliErrors(isOurs: (task: string) => boolean, worksInProcess: (task: string) => boolean = () => true): void {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { HardhatContext } = require("hardhat/internal/context") as typeof import("hardhat/internal/context");
+  const defs = HardhatContext.getHardhatContext().tasksDSL.getTaskDefinitions();
+  for (const [name, def] of Object.entries(defs)) {
+    if (def.isSubtask || !isOurs(name)) continue;
+    const action = def.action;
+    if (!("json" in def.paramDefinitions)) def.addFlag("json", "print the result as one JSON document on stdout (progress goes to stderr)");
+    def.setAction(async (taskArgs, hre, runSuper) => {
+      const top = isCliTask(name);
+      const json = (taskArgs as { json?: boolean }).json === true;
+      const log = console.log;
+      if (json) console.log = (...xs: unknown[]) => console.error(...xs);
+      depth++;
+      try {
+        if (top && hre.network.name === "hardhat" && !worksInProcess(name))
+          throw new UsageError(
+            `${name}: the in-process "hardhat" network forgets its chain when this command ends, so a later command could not use what it does; start \`npx hardhat node\` and add --network localhost (or run \`npm run demo\`)`,
+          );
+        const result = await action(taskArgs, hre, runSuper);
+        if (json) process.stdout.write(toJson(result) + "\n");
+        return result;
+      } catch (e) {
+        if (!top) throw e;
+        const code = exitCodeOf(e);
+        const line = await describeError(e, hre, taskArgs as Record<string, unknown>).catch(() => firstLine(String(e)));
+        const verbose = hre.hardhatArguments.verbose || hre.hardhatArguments.showStackTraces;
+        const body = line.startsWith(`${name}: `) ? line.slice(name.length + 2) : line;
+        console.error(`${name}: ${body}${!verbose && HINT[code] ? ` (${HINT[code]})` : ""}`);
+        if (verbose) console.error(e);
+        process.exit(code);
+      } finally {
+        depth--;
+        console.log = log;
+      }
+    });
+  }
+}
