@@ -25,11 +25,13 @@ export default {
   packageManager: "npm",
   testRunner: "mocha",
   checkers: ["typescript"],
-  tsconfigFile: `scripts/mutation/tsconfig.${mod.tsconfig}.json`,
+  // run.ts narrows the checker to the files being mutated (MUTATION_TSCONFIG).
+  tsconfigFile: process.env.MUTATION_TSCONFIG ?? `scripts/mutation/tsconfig.${mod.tsconfig}.json`,
   typescriptChecker: { prioritizePerformanceOverAccuracy: true },
   coverageAnalysis: "perTest",
   mutate: mod.mutate,
-  mochaOptions: { config: "scripts/mutation/mocharc.json", spec: mod.tests },
+  // run.ts passes the test files that guard the files being mutated (modules.json `files`).
+  mochaOptions: { config: "scripts/mutation/mocharc.json", spec: process.env.MUTATION_TESTS?.split(",") ?? mod.tests },
   ignorePatterns: [
     "forge-out*",
     "forge-cache*",
