@@ -49,6 +49,8 @@ export default {
   // the report then counts them apart ("static, not run") so a skipped mutant never passes for a killed one.
   ignoreStatic: process.env.MUTATION_IGNORE_STATIC === "1",
   timeoutMS: 60000,
+  // the initial run builds the rsms fixtures afresh for every test (test/helpers/fixture.ts): minutes under load
+  dryRunTimeoutMinutes: 30,
   reporters: ["json", "clear-text", "progress-append-only"],
   jsonReporter: { fileName: `reports/mutation/${name}${part ? `.${part}` : ""}.json` },
   // Incremental: a rerun retests only the mutants whose code or covering tests changed since the last
