@@ -25,11 +25,13 @@ export default {
   packageManager: "npm",
   testRunner: "mocha",
   checkers: ["typescript"],
-  tsconfigFile: `scripts/mutation/tsconfig.${mod.tsconfig}.json`,
+  // run.ts narrows the checker to the files being mutated (MUTATION_TSCONFIG).
+  tsconfigFile: process.env.MUTATION_TSCONFIG ?? `scripts/mutation/tsconfig.${mod.tsconfig}.json`,
   typescriptChecker: { prioritizePerformanceOverAccuracy: true },
   coverageAnalysis: "perTest",
   mutate: mod.mutate,
-  mochaOptions: { config: "scripts/mutation/mocharc.json", spec: mod.tests },
+  // run.ts passes the test files that guard the files being mutated (modules.json `files`).
+  mochaOptions: { config: "scripts/mutation/mocharc.json", spec: process.env.MUTATION_TESTS?.split(",") ?? mod.tests },
   ignorePatterns: [
     "forge-out*",
     "forge-cache*",
@@ -47,6 +49,8 @@ export default {
   // the report then counts them apart ("static, not run") so a skipped mutant never passes for a killed one.
   ignoreStatic: process.env.MUTATION_IGNORE_STATIC === "1",
   timeoutMS: 60000,
+  // the initial run builds the rsms fixtures afresh for every test (test/helpers/fixture.ts): minutes under load
+  dryRunTimeoutMinutes: 30,
   reporters: ["json", "clear-text", "progress-append-only"],
   jsonReporter: { fileName: `reports/mutation/${name}${part ? `.${part}` : ""}.json` },
   // Incremental: a rerun retests only the mutants whose code or covering tests changed since the last

@@ -9,6 +9,10 @@ contract BordaCountMock {
         return BordaCount.ballotPoints(ranking, n);
     }
 
+    function lane(uint256[] memory packed, uint256 i) external pure returns (uint256) {
+        return BordaCount.lane(packed, i);
+    }
+
     function misbehaviourRatio(
         uint16[4] memory counts,
         uint16[4] memory caps,

@@ -10,7 +10,13 @@ import { execFileSync, spawnSync } from "child_process";
 import fs from "fs";
 import path from "path";
 
-type Module = { mutate: string[]; tests: string[]; tsconfig: string };
+/**
+ * A module of modules.json: the files Stryker mutates, the tests that guard them, and (`files`) for a
+ * file the test files that actually test it. A run on named files (`--files`) uses the union of their
+ * lists (the module's tests for a file not listed), so its dry run, its static mutants and each
+ * worker's start load only those tests.
+ */
+type Module = { mutate: string[]; tests: string[]; tsconfig: string; files?: Record<string, string[]> };
 type Mutant = {
   status: string;
   mutatorName: string;
@@ -19,7 +25,17 @@ type Mutant = {
   location: { start: { line: number; column: number } };
 };
 type Report = { files: Record<string, { source: string; mutants: Mutant[] }> };
-type Meta = { commit: string; dirty: boolean; started: string; seconds: number; mutate: string[]; ignoreStatic?: boolean };
+type Meta = {
+  commit: string;
+  dirty: boolean;
+  started: string;
+  seconds: number;
+  mutate: string[];
+  ignoreStatic?: boolean;
+  tests?: string[];
+  concurrency?: number;
+  mutants?: number;
+};
 
 const root = path.resolve(__dirname, "..", "..");
 const modules = JSON.parse(fs.readFileSync(path.join(__dirname, "modules.json"), "utf8")) as Record<string, Module>;
@@ -76,6 +92,12 @@ function moduleFiles(mod: Module): string[] {
     .sort();
 }
 
+/** The test files that guard `files` of `mod` (all of the module's tests when no file is named). */
+export function testsFor(mod: Module, files: string[]): string[] {
+  if (!files.length) return mod.tests;
+  return [...new Set(files.flatMap((f) => mod.files?.[f.replace(/:\d+-\d+$/, "")] ?? mod.tests))];
+}
+
 /** One Stryker run; `files` narrows it to those files, whose JSON report then goes to `<module>.<a+b>.json`. */
 function run(name: string, files: string[] = []): void {
   const part = files.length ? files.map((f) => path.basename(f.replace(/:\d+-\d+$/, ""), ".ts")).join("+") : undefined;
@@ -88,15 +110,46 @@ function run(name: string, files: string[] = []): void {
     mutate: files.length ? files : modules[name].mutate,
     ignoreStatic: process.env.MUTATION_IGNORE_STATIC === "1",
   };
+  const tests = testsFor(modules[name], files);
+  meta.tests = tests;
+  meta.concurrency = Number(process.env.MUTATION_CONCURRENCY ?? 1);
+  // The TypeScript checker type-checks every mutant, and it was the slowest process of a run: with the
+  // module's tsconfig each check re-checks every file of the module that imports the mutated one. A
+  // run on named files checks those files (and what they import) only. A mutant that breaks the types
+  // of an importing file only is then run by the tests instead, which kill it or list it as a survivor.
+  const tsconfig = files.length ? path.join(__dirname, `.tsconfig.${name}.${part}.json`) : undefined;
+  if (tsconfig) {
+    const own = [...new Set(files.map((f) => f.replace(/:\d+-\d+$/, "")))];
+    fs.writeFileSync(
+      tsconfig,
+      JSON.stringify({ extends: `./tsconfig.${modules[name].tsconfig}.json`, include: [], files: own.map((f) => `../../${f}`) }, null, 2) +
+        "\n",
+    );
+  }
   const t0 = Date.now();
-  const env = { ...process.env, MUTATION_MODULE: name, ...(part ? { MUTATION_PART: part } : {}) };
+  const env = {
+    ...process.env,
+    MUTATION_MODULE: name,
+    MUTATION_TESTS: tests.join(","),
+    ...(part ? { MUTATION_PART: part } : {}),
+    ...(tsconfig ? { MUTATION_TSCONFIG: path.relative(root, tsconfig) } : {}),
+  };
   const r = spawnSync("npx", ["stryker", "run", ...(files.length ? ["--mutate", files.join(",")] : [])], {
     cwd: root,
     stdio: "inherit",
     env,
   });
+  if (tsconfig) fs.rmSync(tsconfig, { force: true });
   if (r.status !== 0) throw new Error(`mutation: stryker failed on module ${name}${part ? ` (${part})` : ""} (exit ${r.status})`);
   meta.seconds = Math.round((Date.now() - t0) / 1000);
+  const reportFile = path.join(outDir, `${name}${part ? `.${part}` : ""}.json`);
+  if (fs.existsSync(reportFile)) {
+    const r = JSON.parse(fs.readFileSync(reportFile, "utf8")) as Report;
+    meta.mutants = Object.values(r.files).reduce(
+      (n, f) => n + f.mutants.filter((m) => ["Killed", "Timeout", "Survived"].includes(m.status)).length,
+      0,
+    );
+  }
   fs.writeFileSync(path.join(outDir, `${name}${part ? `.${part}` : ""}.meta.json`), JSON.stringify(meta, null, 2) + "\n");
 }
 
@@ -159,10 +212,10 @@ function report(): string {
       const meta = fs.existsSync(metaFile) ? (JSON.parse(fs.readFileSync(metaFile, "utf8")) as Meta) : undefined;
       runs.push(
         meta
-          ? `| ${name} | ${meta.mutate.map((s) => `\`${s}\``).join(", ")} | \`${meta.commit.slice(0, 10)}\`${meta.dirty ? " + uncommitted changes" : ""} | ${meta.started.slice(0, 16).replace("T", " ")} UTC | ${duration(meta.seconds)} | ${meta.ignoreStatic ? "skipped" : meta.ignoreStatic === false ? "run" : "?"} |`
+          ? `| ${name} | ${meta.mutate.map((s) => `\`${s}\``).join(", ")} | \`${meta.commit.slice(0, 10)}\`${meta.dirty ? " + uncommitted changes" : ""} | ${meta.started.slice(0, 16).replace("T", " ")} UTC | ${duration(meta.seconds)} | ${meta.ignoreStatic ? "skipped" : meta.ignoreStatic === false ? "run" : "?"} | ${meta.tests ? meta.tests.map((t) => path.basename(t, ".test.ts")).join(", ") : "module's"} | ${meta.mutants !== undefined && meta.seconds ? `${meta.mutants} in ${meta.concurrency ?? 1} worker(s): ${((60 * meta.mutants) / meta.seconds).toFixed(1)}/min` : ""} |`
           : `| ${name} | ${Object.keys(r.files)
               .map((s) => `\`${path.basename(s)}\``)
-              .join(", ")} | unknown (run outside \`npm run mutation\`) | | | |`,
+              .join(", ")} | unknown (run outside \`npm run mutation\`) | | | | | |`,
       );
     }
     const expected = moduleFiles(modules[name]);
@@ -198,7 +251,14 @@ function report(): string {
       `| **${name}** | **all measured${partial}** | **${t.killed}** | **${t.survived}** | **${t.noCoverage}** | **${t.ignored}** | **${t.skippedStatic}** | **${t.errors}** | **${pct(t.score)}**${t.score < GOAL ? " (below goal)" : ""} |`,
     );
   }
-  lines.push("", "## Runs", "", "| module | files | commit | started | took | static mutants |", "|---|---|---|---|---|---|", ...runs);
+  lines.push(
+    "",
+    "## Runs",
+    "",
+    "| module | files | commit | started | took | static mutants | tests | mutants run |",
+    "|---|---|---|---|---|---|---|---|",
+    ...runs,
+  );
   lines.push("", "## Files not measured", "", notMeasured.length ? notMeasured.join("\n") : "None.");
   lines.push("", "## Surviving mutants", "", survivors.length ? survivors.join("\n") : "None.");
   lines.push("", "## Mutants declared equivalent (ignored)", "", ignoredList.length ? ignoredList.join("\n") : "None.", "");

@@ -6,7 +6,7 @@
  * fixture keeps the agents as keystore records and {@link loadRsms} rebuilds fresh agents for
  * every test.
  */
-import { loadFixture } from "@nomicfoundation/hardhat-toolbox/network-helpers";
+import { loadOffchainFixture } from "../../helpers/fixture";
 import { deploySystemFixture } from "../../fixtures/system";
 import { DEFAULT_FILTER_POLICY, Msrp, MsrpRecord } from "../../../offchain/protocols/rsms/msrp";
 import { publishFilter, registerRn, setupPool } from "../../../offchain/protocols/rsms/flows";
@@ -34,7 +34,7 @@ async function rsmsRecordsFixture() {
 
 /** Fresh agents over the restored chain. */
 export async function loadRsms() {
-  const { sys, records } = await loadFixture(rsmsRecordsFixture);
+  const { sys, records } = await loadOffchainFixture(rsmsRecordsFixture);
   const msrp = Msrp.fromRecord(JSON.parse(records.msrp) as MsrpRecord);
   return {
     ...sys,

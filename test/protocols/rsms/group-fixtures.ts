@@ -2,7 +2,7 @@
  * Service-group fixture: the RSMS fixture with every RN joined (pools 1 and 2), two spare RNs
  * registered and joined, and a user "alice". Agents are rebuilt from records for each test.
  */
-import { loadFixture } from "@nomicfoundation/hardhat-toolbox/network-helpers";
+import { loadOffchainFixture } from "../../helpers/fixture";
 import { deploySystemFixture } from "../../fixtures/system";
 import { DEFAULT_FILTER_POLICY, Msrp, MsrpRecord } from "../../../offchain/protocols/rsms/msrp";
 import { initialJoinBatch, publishFilter, registerRn, setupPool } from "../../../offchain/protocols/rsms/flows";
@@ -31,7 +31,7 @@ async function groupRecordsFixture() {
 
 /** Fresh agents over the restored chain; `party(name)` always returns the same agent within a test. */
 export async function loadGroups() {
-  const { sys, msrpRecord, parties } = await loadFixture(groupRecordsFixture);
+  const { sys, msrpRecord, parties } = await loadOffchainFixture(groupRecordsFixture);
   const msrp = Msrp.fromRecord(JSON.parse(msrpRecord) as MsrpRecord);
   const agents = new Map<string, GroupParty>();
   const party = (name: string) => {

@@ -4,7 +4,7 @@ import { MalformedMessageError } from "../../../offchain/protocols/rsms/errors";
 import { encodePoint, mulBase, randomScalar } from "../../../offchain/crypto/group";
 import { concat, toHex } from "../../../offchain/crypto/bytes";
 import { Msrp } from "../../../offchain/protocols/rsms/msrp";
-import { DecryptionError } from "../../../offchain/errors";
+import { DecryptionError, InvalidPointError } from "../../../offchain/errors";
 import { AgentStateError } from "../../../offchain/protocols/rsms/errors";
 import { expectThrows } from "../../helpers/errors";
 import { H2 } from "../../../offchain/crypto/hash";
@@ -237,6 +237,21 @@ describe("protocols/rsms/messages: exact encodings and every decoder check", () 
     malformed(() => m.decodeReauthReply(ry), /^decodeReauthReply: invalid point$/);
     // a reply of one type is not accepted as the other
     malformed(() => m.decodeReauthReply(m.encodeJoinReply({ A: P })), /^decodeReauthReply: wrong type 0x3 \(expected 0x6\)$/);
+  });
+
+  it("an invalid point's error keeps the group decoder's reason as its cause", () => {
+    const jr = m.encodeJoinRequest({ c1: P, c2: rnd(32), pid: rnd(32) });
+    jr[2] = 0x04;
+    let err: unknown;
+    try {
+      m.decodeJoinRequest(jr);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).to.be.instanceOf(MalformedMessageError);
+    const cause = (err as Error).cause;
+    expect(cause).to.be.instanceOf(InvalidPointError);
+    expect((cause as Error).message).to.equal("decodePoint: prefix must be 0x02 or 0x03, got 0x4");
   });
 
   it("registration: roles 1-3 only, the u32 pool, and a sealed identity of at least the ECIES overhead", () => {
