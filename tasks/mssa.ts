@@ -155,6 +155,36 @@ task(
       p = await c.ledger.place(place);
     }
     const user = await c.resolve(a.user);
+    // Everything is checked before anything is sent or written.
+    const { granted } = await c.ledger.access(user, place);
+    if (granted) throw new RefusedError(`mssa:register: --user ${user} already has access to ${a.place}`);
+    const k = Number(p.threshold);
+    const sitting = [];
+    for (const x of p.authorities) if (await c.el.isAuthority(x)) sitting.push(x);
+    if (sitting.length < k)
+      throw new RefusedError(
+        `mssa:register: ${a.place} needs ${k} approvals, but only ${sitting.length} of its authorities (${p.authorities.join(", ")}) sit in the current round`,
+      );
+    const approvers = await Promise.all(sitting.slice(0, k).map((x) => hre.ethers.getSigner(x)));
+    const record = recordName(place, user);
+    type Pending = { place: string; user: string; id?: string; commitment: string; salt: string; U12: string; pending?: boolean };
+    const prior = c.keystore.exists(record) ? (c.keystore.load(record) as Pending) : undefined;
+    const onChainPrior = prior?.id ? await c.ledger.registration(prior.id) : undefined;
+    const PENDING_TTL = await c.ledger.PENDING_TTL();
+    const now = BigInt((await hre.ethers.provider.getBlock("latest"))!.timestamp);
+    if (prior?.pending && onChainPrior && onChainPrior.status === 1n && now < onChainPrior.proposedAt + PENDING_TTL) {
+      // A registration that was proposed but not fully approved (an earlier run stopped): resume it.
+      console.log(`resuming registration ${prior.id}: proposed, ${onChainPrior.approvals} of ${k} approvals`);
+      for (const au of approvers)
+        if (!(await c.ledger.approvedBy(prior.id!, au.address))) {
+          const rc = await (await c.ledger.connect(au).approve(prior.id!)).wait();
+          console.log(`approved by ${au.address}: ${gas(rc)}`);
+        }
+      c.keystore.update(record, { ...prior, pending: false });
+      const reg = await c.ledger.registration(prior.id!);
+      console.log(`${user} has access to ${a.place}: block ${reg.index}, link ${reg.link}`);
+      return { id: prior.id!, commitment: prior.commitment };
+    }
     const agents = p.authorities.map((x) => new AuthorityAgent(x));
     // the place authorities' shared nullifier key (kept in the local keystore, one per place)
     const keyName = `mssa-placekey-${place.slice(2, 18)}`;
@@ -178,18 +208,17 @@ task(
       throw new RefusedError(`mssa:register: this identity already holds registration ${holder} at ${a.place}`);
     const consent = await consentToRegistration(c.ledger, await c.signer(a.user), place, out.commitment, out.nullifier!, out.session);
     console.log(`${user} signed its consent (EIP-712) to session ${out.session}`);
-    const aus = await Promise.all(p.authorities.slice(0, Number(p.threshold)).map((x) => hre.ethers.getSigner(x)));
-    const { id, gas: spent } = await recordRegistration(c.ledger, place, user, out.commitment, aus, consent);
-    aus.forEach((au, i) => console.log(`${i === 0 ? "proposed" : "approved"} by ${au.address}: ${spent[i].toLocaleString("en-US")} gas`));
+    // The opening (salt, U12) is kept before the proposal is sent: a run that stops after it resumes,
+    // and a record left by an earlier deployment of the chain is replaced.
+    const id = await c.ledger.registrationId(place, user, out.commitment);
+    const rec: Pending = { place, user, id, commitment: out.commitment, salt: out.salt, U12: out.request.U12.toString(), pending: true };
+    (prior ? c.keystore.update : c.keystore.create).call(c.keystore, record, rec);
+    const { gas: spent } = await recordRegistration(c.ledger, place, user, out.commitment, approvers, consent);
+    approvers.forEach((au, i) =>
+      console.log(`${i === 0 ? "proposed" : "approved"} by ${au.address}: ${spent[i].toLocaleString("en-US")} gas`),
+    );
+    c.keystore.update(record, { ...rec, pending: false });
     const reg = await c.ledger.registration(id);
-    c.keystore.create(recordName(place, user), {
-      place,
-      user,
-      id,
-      commitment: out.commitment,
-      salt: out.salt,
-      U12: out.request.U12.toString(),
-    });
     console.log(`${user} has access to ${a.place}: block ${reg.index}, link ${reg.link}`);
     return { id, commitment: out.commitment };
   });

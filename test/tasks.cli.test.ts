@@ -30,6 +30,7 @@ describe("tasks: command-line errors (one line, named entity, exit code by kind)
     expect(exitCodeOf(new DeploymentNotFoundError("no deployment"))).to.equal(EXIT.unavailable);
     expect(exitCodeOf(new Error("HH108: Cannot connect to the network localhost."))).to.equal(EXIT.unavailable);
     expect(exitCodeOf(new TypeError("Cannot read properties of undefined"))).to.equal(EXIT.unexpected);
+    expect(exitCodeOf(Object.assign(new Error("ENOENT: no such file"), { code: "ENOENT", path: "notes.txt" }))).to.equal(EXIT.input);
   });
 
   it("a revert is decoded from the artifacts and its entity id named by the flag that gave it", async () => {
@@ -40,6 +41,13 @@ describe("tasks: command-line errors (one line, named entity, exit code by kind)
     const line = await describeError(e, hre, args);
     expect(line).to.equal(`TrustManager refused: UnknownEntity(id --to "nobody" (${entityId("nobody").slice(0, 10)}…))`);
     expect(line).to.not.contain("\n");
+  });
+
+  it("a missing file is named by its flag", async () => {
+    const args = { from: "ann", to: "ann", score: 0.5, evidence: "no-such-notes.txt" };
+    const e = await rejects(hre.run("trust:rate", args));
+    expect(exitCodeOf(e)).to.equal(EXIT.input);
+    expect(await describeError(e, hre, args)).to.equal("--evidence no-such-notes.txt: no such file");
   });
 
   it("a missing keystore record is named as the entity, with the command that creates it", async () => {

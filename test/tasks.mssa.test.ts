@@ -1,4 +1,6 @@
 import { expect } from "chai";
+import fs from "fs";
+import path from "path";
 import hre from "hardhat";
 import { customError, rejects, useTaskSandbox } from "./helpers/tasks";
 
@@ -21,6 +23,30 @@ describe("tasks: mssa:* (in-process network, one process)", function () {
     const e = await rejects(hre.run("mssa:register", { user: "11", place: "PL1", info: "mail:eve@example.org", eavesdrop: 1, decoys: 64 }));
     expect(e.message).to.match(/decoy error rate .* above the threshold/);
     expect((await rejects(hre.run("mssa:verify", { user: "11", place: "PL1" }))).message).to.match(/no access/);
+    // registering twice is refused before anything is sent
+    const again = await rejects(hre.run("mssa:register", { user: "4", place: "PL1", info: "mail:x", eavesdrop: 0, decoys: 64 }));
+    expect(again.message).to.match(/^mssa:register: --user 0x[0-9a-fA-F]{40} already has access to PL1$/);
+  });
+
+  it("a record left by an earlier deployment is replaced, not a reason to fail after spending gas", async () => {
+    const signers = await hre.ethers.getSigners();
+    const user = signers[12].address;
+    const { placeId } = await import("../offchain/mssa/registration");
+    const { Keystore } = await import("../offchain/storage/keystore");
+    const ks = new Keystore(path.join(process.env.METATRUST_DATA_DIR!, "hardhat", "keystore"));
+    const name = `mssa-${placeId("PL1").slice(2, 18)}-${user.toLowerCase()}`;
+    ks.create(name, {
+      place: placeId("PL1"),
+      user,
+      id: "0x" + "11".repeat(32),
+      commitment: "0x" + "22".repeat(32),
+      salt: "0x00",
+      U12: "0",
+    });
+    const r = await hre.run("mssa:register", { user: "12", place: "PL1", info: "mail:u12@example.org", eavesdrop: 0, decoys: 64 });
+    expect((ks.load(name) as { id: string; pending: boolean }).id).to.equal(r.id);
+    expect((ks.load(name) as { pending: boolean }).pending).to.equal(false);
+    expect((await hre.run("mssa:verify", { user: "12", place: "PL1" })).verified).to.equal(true);
   });
 
   it("runs an election round: nominate, close, vote, report, elect", async () => {
@@ -76,6 +102,21 @@ describe("tasks: mssa:* (in-process network, one process)", function () {
     // 25 points x 0.3 = 7.5 < 20, 15, 10: first in every ballot, and out
     expect(r.authorities).to.not.include(bad);
     expect(r.authorities).to.deep.equal(st.candidates.slice(0, 3));
+    // PL1's authorities (round 0's) no longer sit: a registration there is refused before any
+    // transaction or keystore record (it used to leave a dangling proposal and lose the salt)
+    const u13 = signers[13].address;
+    const nonce = await hre.ethers.provider.getTransactionCount(signers[1].address); // PL1's proposing authority
+    const refused = await rejects(
+      hre.run("mssa:register", { user: "13", place: "PL1", info: "mail:u13@example.org", eavesdrop: 0, decoys: 64 }),
+    );
+    expect(refused.message).to.match(/^mssa:register: PL1 needs 2 approvals, but only 0 of its authorities .* sit in the current round$/);
+    expect(await hre.ethers.provider.getTransactionCount(signers[1].address)).to.equal(nonce);
+    const { placeId } = await import("../offchain/mssa/registration");
+    expect(
+      fs.existsSync(
+        path.join(process.env.METATRUST_DATA_DIR!, "hardhat", "keystore", `mssa-${placeId("PL1").slice(2, 18)}-${u13.toLowerCase()}.json`),
+      ),
+    ).to.equal(false);
   });
 
   it("a nomination stage with too few nominees aborts the round, and the next round opens", async () => {

@@ -85,6 +85,7 @@ export function exitCodeOf(e: unknown): ExitCode {
     if (UNAVAILABLE.includes(e.code)) return EXIT.unavailable;
   }
   const x = (e ?? {}) as EthersLike & { message?: string; errorDescriptor?: { number?: number } };
+  if (x.code === "ENOENT" || x.code === "EISDIR" || x.code === "EACCES") return EXIT.input; // a file named on the command line
   if (x.code === "CALL_EXCEPTION" || x.revert || revertData(e)) return EXIT.refused;
   if (/reverted with|reverted without a reason|revert(ed)? with custom error|VM Exception/i.test(x.message ?? "")) return EXIT.refused;
   if (["NETWORK_ERROR", "SERVER_ERROR", "TIMEOUT", "ECONNREFUSED", "ECONNRESET", "ENOTFOUND"].includes(x.code ?? ""))
@@ -180,6 +181,11 @@ export async function describeError(e: unknown, hre: HardhatRuntimeEnvironment, 
   const missing = e instanceof MetatrustError && e.code === "KEYSTORE_NOT_FOUND" ? /no keystore "([^"]+)"/.exec(e.message) : null;
   if (missing) return describeMissingRecord(missing[1]) ?? firstLine((e as Error).message);
   if (e instanceof MetatrustError) return firstLine(e.message); // our own errors already say what and why
+  const fsErr = e as { code?: string; path?: string };
+  if (fsErr.code === "ENOENT" && fsErr.path) {
+    const flag = Object.entries(args).find(([, v]) => v === fsErr.path)?.[0];
+    return `${flag ? `--${flag.replace(/[A-Z]/g, (ch) => `-${ch.toLowerCase()}`)} ` : ""}${fsErr.path}: no such file`;
+  }
   if (x.revert) return describeCustomError(x.revert.name, x.revert.args, [], names);
   if (x.reason) return `refused: ${x.reason}`;
   return firstLine(x.shortMessage ?? x.message ?? String(e));
