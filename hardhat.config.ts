@@ -6,6 +6,7 @@
  * - Networks: the in-process `hardhat` network (default), `localhost` (`npx hardhat node`) and
  *   `testnet`, configured from RPC_URL / PRIVATE_KEY when both are set.
  */
+import "dotenv/config"; // .env in the working folder (see .env.example); the real environment wins
 import path from "path";
 import { HardhatUserConfig, subtask } from "hardhat/config";
 import { TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD } from "hardhat/builtin-tasks/task-names";

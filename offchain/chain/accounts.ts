@@ -1,0 +1,153 @@
+/**
+ * Role accounts: every role of the system (MSRP, each RPM, the IdP, each authority, the detector,
+ * the oracle, each entity's controller, each voter) signs with a key of its own, not with "signer
+ * number 3" of a development node.
+ *
+ * Where a role's key comes from, in order:
+ * 1. the environment: `METATRUST_KEY_<ROLE>` (the role's name upper-cased, every other character
+ *    `_`: role `rpm:1` reads `METATRUST_KEY_RPM_1`), usually from `.env` (see `.env.example`);
+ * 2. the network's keystore: record `account-<role>`, a key generated on first use (sealed like
+ *    every record when METATRUST_PASSPHRASE is set);
+ * and on first use the funder (the network's first configured account: a development node's first
+ * account, or PRIVATE_KEY on a testnet) sends it enough to pay for its transactions. So the
+ * walkthroughs need one funded key, on a development node or on a testnet.
+ *
+ * An account given on the command line is a role name (`alice`, `rpm:1`), an address, or, on
+ * development nodes only, the index of one of the node's unlocked accounts.
+ */
+import { Wallet, getAddress, isAddress, parseEther, type Provider, type Signer } from "ethers";
+import type { HardhatRuntimeEnvironment } from "hardhat/types";
+import { MetatrustError } from "../errors";
+import type { Keystore } from "../storage/keystore";
+
+/** A role name: letters, digits and `:._-`, starting with a letter. */
+const ROLE = /^[A-Za-z][A-Za-z0-9:._-]{0,63}$/;
+
+/** An account given on the command line that names no account this process can sign for. */
+export class UnknownAccountError extends MetatrustError {
+  constructor(message: string) {
+    super("INVALID_PARAMETER", message);
+  }
+}
+
+/** The environment variable that holds a role's private key. */
+export function roleEnvVar(role: string): string {
+  return `METATRUST_KEY_${role.toUpperCase().replace(/[^A-Z0-9]/g, "_")}`;
+}
+
+/** The keystore record of a generated role key. */
+export function roleRecord(role: string): string {
+  return `account-${role.replace(/[^A-Za-z0-9._-]/g, "_")}`;
+}
+
+/** What a role's key costs to keep funded: the top-up target on development chains and elsewhere. */
+export function fundingTarget(network: string, env: NodeJS.ProcessEnv = process.env): bigint {
+  if (env.METATRUST_FUND_WEI !== undefined) {
+    if (!/^\d+$/.test(env.METATRUST_FUND_WEI))
+      throw new UnknownAccountError(`METATRUST_FUND_WEI must be an integer number of wei, got "${env.METATRUST_FUND_WEI}"`);
+    return BigInt(env.METATRUST_FUND_WEI);
+  }
+  return network === "hardhat" || network === "localhost" ? parseEther("10") : parseEther("0.01");
+}
+
+export type RoleAccounts = {
+  /** The signer of a role, created (and funded) on first use. */
+  role(role: string): Promise<Signer>;
+  /** A role name, an address, or (development nodes) a signer index, as a signer. */
+  signer(account: string): Promise<Signer>;
+  /** The address of an account given as `signer` takes it, without funding or creating anything. */
+  address(account: string): Promise<string>;
+};
+
+/**
+ * The role accounts of one network.
+ * @param hre - the runtime (its provider and configured accounts)
+ * @param keystore - the network's keystore (where generated role keys live)
+ * @param env - the environment (role keys, funding target)
+ */
+export function roleAccounts(hre: HardhatRuntimeEnvironment, keystore: Keystore, env: NodeJS.ProcessEnv = process.env): RoleAccounts {
+  const provider = hre.ethers.provider as unknown as Provider;
+  const dev = hre.network.name === "hardhat" || hre.network.name === "localhost";
+
+  const keyOf = (role: string, create: boolean): string | undefined => {
+    if (!ROLE.test(role)) throw new UnknownAccountError(`"${role}" is not a role name (letters, digits and :._-, starting with a letter)`);
+    const fromEnv = env[roleEnvVar(role)];
+    if (fromEnv) {
+      if (!/^(0x)?[0-9a-fA-F]{64}$/.test(fromEnv)) throw new UnknownAccountError(`${roleEnvVar(role)} is not a 32-byte hex private key`);
+      return fromEnv.startsWith("0x") ? fromEnv : `0x${fromEnv}`;
+    }
+    const rec = roleRecord(role);
+    if (keystore.exists(rec)) return (keystore.load(rec) as { privateKey: string }).privateKey;
+    if (!create) return undefined;
+    const w = Wallet.createRandom();
+    keystore.create(rec, { role, address: w.address, privateKey: w.privateKey });
+    return w.privateKey;
+  };
+
+  const fund = async (address: string) => {
+    const target = fundingTarget(hre.network.name, env);
+    const have = await provider.getBalance(address);
+    if (have * 2n >= target) return; // topped up when below half the target
+    const [funder] = await hre.ethers.getSigners();
+    if (!funder)
+      throw new UnknownAccountError(`no funded account on ${hre.network.name}: set PRIVATE_KEY (testnet) or start a development node`);
+    const tx = await funder.sendTransaction({ to: address, value: target - have });
+    await tx.wait();
+  };
+
+  const role = async (name: string): Promise<Signer> => {
+    const w = new Wallet(keyOf(name, true)!, provider);
+    await fund(w.address);
+    return w;
+  };
+
+  /** The private key (configured or generated) whose address this is, if any. */
+  const keyByAddress = (address: string): string | undefined => {
+    for (const [k, v] of Object.entries(env))
+      if (k.startsWith("METATRUST_KEY_") && v && /^(0x)?[0-9a-fA-F]{64}$/.test(v)) {
+        const key = v.startsWith("0x") ? v : `0x${v}`;
+        if (new Wallet(key).address === address) return key;
+      }
+    for (const rec of keystore.list().filter((n) => n.startsWith("account-"))) {
+      const r = keystore.load(rec) as { address?: string; privateKey?: string };
+      if (r.address && r.privateKey && getAddress(r.address) === address) return r.privateKey;
+    }
+    return undefined;
+  };
+
+  const signer = async (account: string): Promise<Signer> => {
+    if (/^\d+$/.test(account)) {
+      const signers = await hre.ethers.getSigners();
+      const i = Number(account);
+      if (!dev)
+        throw new UnknownAccountError(
+          `account "${account}": signer indices exist only on development nodes; give a role name or an address`,
+        );
+      if (i >= signers.length) throw new UnknownAccountError(`account "${account}" is not a signer index in [0, ${signers.length})`);
+      return signers[i];
+    }
+    if (isAddress(account)) {
+      const address = getAddress(account);
+      const key = keyByAddress(address);
+      if (key) {
+        await fund(address);
+        return new Wallet(key, provider);
+      }
+      const s = (await hre.ethers.getSigners()).find((x) => x.address === address);
+      if (s) return s;
+      throw new UnknownAccountError(
+        `account ${address}: no key for it here (not a role key in the keystore or the environment, not one of the network's accounts)`,
+      );
+    }
+    return role(account);
+  };
+
+  const address = async (account: string): Promise<string> => {
+    if (/^\d+$/.test(account) || isAddress(account)) return (await signer(account)).getAddress();
+    const key = keyOf(account, false);
+    if (key) return new Wallet(key).address;
+    return (await role(account)).getAddress();
+  };
+
+  return { role, signer, address };
+}

@@ -1,0 +1,71 @@
+import { expect } from "chai";
+import fs from "fs";
+import os from "os";
+import path from "path";
+import hre from "hardhat";
+import { Wallet, parseEther } from "ethers";
+import { fundingTarget, roleAccounts, roleEnvVar, roleRecord, UnknownAccountError } from "../../offchain/chain/accounts";
+import { Keystore } from "../../offchain/storage/keystore";
+
+describe("chain/accounts: a key per role, from the environment or generated into the keystore", () => {
+  const fresh = () => new Keystore(fs.mkdtempSync(path.join(os.tmpdir(), "metatrust-accounts-")));
+
+  it("a role's key is generated once, kept in the keystore, and funded once", async () => {
+    const ks = fresh();
+    const acc = roleAccounts(hre, ks, {});
+    const alice = await acc.role("alice");
+    const address = await alice.getAddress();
+    expect(ks.exists(roleRecord("alice"))).to.equal(true);
+    expect(await hre.ethers.provider.getBalance(address)).to.equal(parseEther("10"));
+    // the second use finds the same key and sends nothing
+    const [funder] = await hre.ethers.getSigners();
+    const nonce = await hre.ethers.provider.getTransactionCount(funder.address);
+    expect(await (await acc.role("alice")).getAddress()).to.equal(address);
+    expect(await hre.ethers.provider.getTransactionCount(funder.address)).to.equal(nonce);
+    // it signs its own transactions
+    await (await alice.sendTransaction({ to: funder.address, value: 1n })).wait();
+    // and the address finds it again (an entity's controller recorded on-chain)
+    expect(await (await acc.signer(address)).getAddress()).to.equal(address);
+    expect(await acc.address("alice")).to.equal(address);
+  });
+
+  it("a key from the environment wins, and the keystore stays empty", async () => {
+    const ks = fresh();
+    const w = Wallet.createRandom();
+    const acc = roleAccounts(hre, ks, { [roleEnvVar("rpm:1")]: w.privateKey });
+    expect(roleEnvVar("rpm:1")).to.equal("METATRUST_KEY_RPM_1");
+    expect(await (await acc.role("rpm:1")).getAddress()).to.equal(w.address);
+    expect(ks.list()).to.deep.equal([]);
+    expect(await (await acc.signer(w.address)).getAddress()).to.equal(w.address);
+  });
+
+  it("indices are the node's accounts; unknown addresses, bad names and bad keys are refused by name", async () => {
+    const ks = fresh();
+    const signers = await hre.ethers.getSigners();
+    const acc = roleAccounts(hre, ks, { METATRUST_KEY_BROKEN: "0x1234" });
+    expect(await (await acc.signer("3")).getAddress()).to.equal(signers[3].address);
+    await expectRefused(acc.signer("999"), /account "999" is not a signer index/);
+    await expectRefused(acc.signer(Wallet.createRandom().address), /no key for it here/);
+    await expectRefused(acc.role("two words"), /"two words" is not a role name/);
+    await expectRefused(acc.role("broken"), /METATRUST_KEY_BROKEN is not a 32-byte hex private key/);
+    expect(ks.list()).to.deep.equal([]);
+  });
+
+  it("the funding target: 10 ETH on development chains, 0.01 ETH elsewhere, METATRUST_FUND_WEI overrides", () => {
+    expect(fundingTarget("localhost", {})).to.equal(parseEther("10"));
+    expect(fundingTarget("testnet", {})).to.equal(parseEther("0.01"));
+    expect(fundingTarget("testnet", { METATRUST_FUND_WEI: "5" })).to.equal(5n);
+    expect(() => fundingTarget("testnet", { METATRUST_FUND_WEI: "1e18" })).to.throw(UnknownAccountError, /METATRUST_FUND_WEI/);
+  });
+});
+
+async function expectRefused(p: Promise<unknown>, msg: RegExp) {
+  try {
+    await p;
+  } catch (e) {
+    expect(e).to.be.instanceOf(UnknownAccountError);
+    expect((e as Error).message).to.match(msg);
+    return;
+  }
+  expect.fail("expected a refusal");
+}
