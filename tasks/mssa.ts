@@ -9,12 +9,15 @@ import { task, types } from "hardhat/config";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 
 async function mssaContext(hre: HardhatRuntimeEnvironment) {
-  const [{ localState, deployedAddress, resolveAccount }, election, { AuthorityElection__factory, CredentialLedger__factory }] =
-    await Promise.all([import("./lib/context"), import("../offchain/mssa/election"), import("../typechain-types")]);
+  const [
+    { localState, deployedAddress, resolveAccount, accountSigner },
+    election,
+    { AuthorityElection__factory, CredentialLedger__factory },
+  ] = await Promise.all([import("./lib/context"), import("../offchain/mssa/election"), import("../typechain-types")]);
   const [operator] = await hre.ethers.getSigners();
   const el = AuthorityElection__factory.connect(await deployedAddress(hre, "AuthorityElection"), operator);
   const ledger = CredentialLedger__factory.connect(await deployedAddress(hre, "CredentialLedger"), operator);
-  const signer = async (account: string) => hre.ethers.getSigner(await resolveAccount(hre, account));
+  const signer = async (account: string) => accountSigner(hre, account);
   return { ...localState(hre), el, ledger, operator, signer, resolve: (a: string) => resolveAccount(hre, a), election };
 }
 
@@ -165,7 +168,8 @@ task(
       throw new RefusedError(
         `mssa:register: ${a.place} needs ${k} approvals, but only ${sitting.length} of its authorities (${p.authorities.join(", ")}) sit in the current round`,
       );
-    const approvers = await Promise.all(sitting.slice(0, k).map((x) => hre.ethers.getSigner(x)));
+    const approvers = await Promise.all(sitting.slice(0, k).map((x) => c.signer(x)));
+    const approverAddrs = sitting.slice(0, k);
     const record = recordName(place, user);
     type Pending = { place: string; user: string; id?: string; commitment: string; salt: string; U12: string; pending?: boolean };
     const prior = c.keystore.exists(record) ? (c.keystore.load(record) as Pending) : undefined;
@@ -175,10 +179,10 @@ task(
     if (prior?.pending && onChainPrior && onChainPrior.status === 1n && now < onChainPrior.proposedAt + PENDING_TTL) {
       // A registration that was proposed but not fully approved (an earlier run stopped): resume it.
       console.log(`resuming registration ${prior.id}: proposed, ${onChainPrior.approvals} of ${k} approvals`);
-      for (const au of approvers)
-        if (!(await c.ledger.approvedBy(prior.id!, au.address))) {
+      for (const [i, au] of approvers.entries())
+        if (!(await c.ledger.approvedBy(prior.id!, approverAddrs[i]))) {
           const rc = await (await c.ledger.connect(au).approve(prior.id!)).wait();
-          console.log(`approved by ${au.address}: ${gas(rc)}`);
+          console.log(`approved by ${approverAddrs[i]}: ${gas(rc)}`);
         }
       c.keystore.update(record, { ...prior, pending: false });
       const reg = await c.ledger.registration(prior.id!);
@@ -214,9 +218,7 @@ task(
     const rec: Pending = { place, user, id, commitment: out.commitment, salt: out.salt, U12: out.request.U12.toString(), pending: true };
     (prior ? c.keystore.update : c.keystore.create).call(c.keystore, record, rec);
     const { gas: spent } = await recordRegistration(c.ledger, place, user, out.commitment, approvers, consent);
-    approvers.forEach((au, i) =>
-      console.log(`${i === 0 ? "proposed" : "approved"} by ${au.address}: ${spent[i].toLocaleString("en-US")} gas`),
-    );
+    approverAddrs.forEach((au, i) => console.log(`${i === 0 ? "proposed" : "approved"} by ${au}: ${spent[i].toLocaleString("en-US")} gas`));
     c.keystore.update(record, { ...rec, pending: false });
     const reg = await c.ledger.registration(id);
     console.log(`${user} has access to ${a.place}: block ${reg.index}, link ${reg.link}`);

@@ -8,6 +8,8 @@ import { dataDir } from "../../offchain/chain/paths";
 import { DeploymentNotFoundError, readDeployment } from "../../offchain/chain/deployments";
 import { createContentStore } from "../../offchain/storage/content-store";
 import { Keystore } from "../../offchain/storage/keystore";
+import { roleAccounts } from "../../offchain/chain/accounts";
+import type { Signer } from "ethers";
 
 /** The local state of the current network. */
 export function localState(hre: HardhatRuntimeEnvironment) {
@@ -37,15 +39,17 @@ export async function deployedAddress(hre: HardhatRuntimeEnvironment, name: stri
 }
 
 /**
- * Resolves an account given as a signer index or an address.
+ * Resolves an account given on the command line: a role name (its key from METATRUST_KEY_<ROLE> or
+ * generated into the keystore and funded on first use), an address, or on development nodes a
+ * signer index (offchain/chain/accounts.ts).
  * @param hre - the runtime
- * @param account - "3" or "0xabc..."
+ * @param account - "alice", "rpm:1", "0xabc..." or "3"
  */
 export async function resolveAccount(hre: HardhatRuntimeEnvironment, account: string): Promise<string> {
-  if (/^0x[0-9a-fA-F]{40}$/.test(account)) return hre.ethers.getAddress(account);
-  const i = Number(account);
-  const signers = await hre.ethers.getSigners();
-  if (!Number.isInteger(i) || i < 0 || i >= signers.length)
-    throw new Error(`account "${account}" is neither an address nor a signer index in [0, ${signers.length})`);
-  return signers[i].address;
+  return roleAccounts(hre, localState(hre).keystore).address(account);
+}
+
+/** The signer of an account given as `resolveAccount` takes it (a role key, an address this process holds a key for, an index). */
+export async function accountSigner(hre: HardhatRuntimeEnvironment, account: string): Promise<Signer> {
+  return roleAccounts(hre, localState(hre).keystore).signer(account);
 }
