@@ -9,6 +9,7 @@ import path from "path";
 import hre from "hardhat";
 import { ethers } from "hardhat";
 import { deploySystem } from "../offchain/chain/deploy";
+import { TRUST_ROLE_SIGNERS } from "../offchain/chain/system";
 import { TrustManager__factory } from "../typechain-types";
 import * as F from "../offchain/trust/fixed";
 import * as M from "../offchain/trust/model";
@@ -65,21 +66,28 @@ async function main(): Promise<void> {
 
   console.log("trust: gas ...");
   const d = await deploySystem(hre, { write: false });
-  const [admin] = await ethers.getSigners();
+  const signers = await ethers.getSigners();
+  const admin = signers[0];
   const tm = TrustManager__factory.connect(d.contracts.TrustManager.address, admin);
   const id = entityId;
   const gasOf = async (p: Promise<{ wait(): Promise<{ gasUsed: bigint } | null> }>) => (await (await p).wait())!.gasUsed;
   const Z = ethers.ZeroHash;
-  const gRegister = await gasOf(tm.register(id("g-a"), 1));
-  for (const n of ["g-b", "g-c", "g-d", "g-e", "g-f", "g-g", "g-h", "g-i"]) await gasOf(tm.register(id(n), 1));
+  // Each avatar has a controller of its own (signers 4-12: a controller cannot rate its own
+  // entities); the organization is the admin's; oracle and detector are their own accounts.
+  const names = ["g-a", "g-b", "g-c", "g-d", "g-e", "g-f", "g-g", "g-h", "g-i"];
+  const as = Object.fromEntries(names.map((n, k) => [n, tm.connect(signers[4 + k])]));
+  const gRegister = await gasOf(as["g-a"].register(id("g-a"), 1));
+  for (const n of names.slice(1)) await gasOf(as[n].register(id(n), 1));
   await gasOf(tm.register(id("g-org"), 2));
   await gasOf(tm.setIdentityVerified(id("g-org"), true));
-  const gRateNew = await gasOf(tm.rate(id("g-a"), id("g-b"), factors, Z, Z));
-  const gRateUpdate = await gasOf(tm.rate(id("g-a"), id("g-b"), factors, id("evidence"), Z));
-  const gOracle = await gasOf(tm.setOracle(id("g-a"), id("g-b"), F.toWad(0.5)));
-  const gFlag = await gasOf(tm.flag(id("g-c"), 0, id("report")));
-  const avatars = ["g-a", "g-b", "g-c", "g-d", "g-e", "g-f", "g-g", "g-h"].map(id).sort();
-  for (const a of avatars) await gasOf(tm.rate(a, id("g-org"), F.packFactors(Array(6).fill(0.95)), Z, Z));
+  const gRateNew = await gasOf(as["g-a"].rate(id("g-a"), id("g-b"), factors, Z, Z));
+  await ethers.provider.send("evm_increaseTime", [86_400]); // one rating per pair per decay epoch
+  const gRateUpdate = await gasOf(as["g-a"].rate(id("g-a"), id("g-b"), factors, id("evidence"), Z));
+  const gOracle = await gasOf(tm.connect(signers[TRUST_ROLE_SIGNERS.oracle]).setOracle(id("g-a"), id("g-b"), F.toWad(0.5)));
+  const gFlag = await gasOf(tm.connect(signers[TRUST_ROLE_SIGNERS.detector]).flag(id("g-c"), 0, id("report")));
+  const avatarNames = names.slice(0, 8);
+  const avatars = avatarNames.map(id).sort();
+  for (const n of avatarNames) await gasOf(as[n].rate(id(n), id("g-org"), F.packFactors(Array(6).fill(0.95)), Z, Z));
   const gAgree2 = await gasOf(tm.proposeAgreement(id("g-org"), avatars.slice(0, 2), [0n, 0n], id("terms"), "bafyreiterms"));
   const gAgree8 = await gasOf(
     tm.proposeAgreement(
@@ -92,7 +100,12 @@ async function main(): Promise<void> {
   );
   const floorNew = 21_000 + 22_100;
   const rows = [
-    { call: "register", gas: gRegister, floor: 21_000 + 22_100, note: "entity record (1 slot)" },
+    {
+      call: "register",
+      gas: gRegister,
+      floor: 21_000 + 3 * 22_100,
+      note: "entity record + first reputation checkpoint (length + entry): 3 slots",
+    },
     { call: "rate, new pair", gas: gRateNew, floor: floorNew, note: "trustStore[i][j] (1 slot); goal <= 1.3 x floor" },
     { call: "rate, existing pair", gas: gRateUpdate, floor: 21_000 + 5_000, note: "goal <= 45,000 gas" },
     { call: "setOracle", gas: gOracle, floor: 21_000 + 5_000, note: "existing pair" },

@@ -18,6 +18,7 @@ import os from "os";
 import path from "path";
 import hre from "hardhat";
 import { deploySystem } from "../offchain/chain/deploy";
+import { TRUST_ROLE_SIGNERS } from "../offchain/chain/system";
 import { dataDir } from "../offchain/chain/paths";
 import { runSelfCheck } from "../offchain/selfcheck";
 import { createContentStore } from "../offchain/storage/content-store";
@@ -243,9 +244,14 @@ async function main(): Promise<void> {
   const trust = TrustManager__factory.connect(deployment.contracts.TrustManager.address, msrpSigner);
   const trustLedger = new TrustLedger(trust);
   const raters = ["alice", "bob-avatar", "carol-avatar", "dave-avatar"];
+  // Each rater is controlled by an account of its own (signers 4-7): a controller cannot rate its
+  // own entities, and the RNs are the operator's. Flags come from the detector's account.
+  const allSigners = await hre.ethers.getSigners();
+  const raterLedgers = raters.map((_, i) => new TrustLedger(trust.connect(allSigners[4 + i])));
+  const detectorLedger = new TrustLedger(trust.connect(allSigners[TRUST_ROLE_SIGNERS.detector]));
   await steps.run("register raters and the group's RNs", async () => {
     let gas = 0n;
-    for (const r of raters) gas += (await trustLedger.register(entityId(r), "avatar")).gasUsed;
+    for (const [i, r] of raters.entries()) gas += (await raterLedgers[i].register(entityId(r), "avatar")).gasUsed;
     for (const m of members.slice(1)) gas += (await trustLedger.register(toHex(m.pid), "resource-node")).gasUsed;
     const verified = await Promise.all(members.slice(1).map((m) => trust.isIdentityVerified(toHex(m.pid))));
     return {
@@ -256,13 +262,14 @@ async function main(): Promise<void> {
   const onOffNode = members[2];
   let ratingGas = 0n;
   let ratingCount = 0;
-  await steps.run(`service ratings over 12 rounds (${onOffNode.name} turns on and off)`, async () => {
+  await steps.run(`service ratings over 12 daily rounds (${onOffNode.name} turns on and off)`, async () => {
     for (let round = 0; round < 12; round++) {
-      for (const r of raters) {
+      if (round > 0) await hre.network.provider.send("evm_increaseTime", [86_400]); // one rating per pair per day
+      for (const [i, r] of raters.entries()) {
         for (const m of members.slice(1)) {
           const bad = m === onOffNode && Math.floor(round / 3) % 2 === 1;
           const score = bad ? 0.1 : 0.85 + (0.1 * ((round + ratingCount) % 3)) / 2;
-          const res = await trustLedger.rate(entityId(r), toHex(m.pid), packFactors(Array(6).fill(score)));
+          const res = await raterLedgers[i].rate(entityId(r), toHex(m.pid), packFactors(Array(6).fill(score)));
           ratingGas += res.tx.gasUsed;
           ratingCount++;
         }
@@ -280,7 +287,7 @@ async function main(): Promise<void> {
   });
   let detected: string[] = [];
   await steps.run("detectors flag the on-off node on-chain", async () => {
-    const report = await runDetectors(trustLedger, store, { flag: true });
+    const report = await runDetectors(detectorLedger, store, { flag: true });
     detected = report.detections.map((d) => d.entity.toLowerCase());
     if (!detected.includes(toHex(onOffNode.pid).toLowerCase()))
       throw new Error(`not detected: ${JSON.stringify(report.detections.map((d) => d.reason))}`);

@@ -1,6 +1,9 @@
 /**
  * Trust-management tasks (trust paper §IV, §VI). Entities are named (or given as 0x ids, e.g. an
  * RN's PID); the operator's account (signer #0, or --account) controls the entities it registers.
+ * A rating is signed by the rater's controller (one of this node's accounts), and a controller
+ * cannot rate its own entities: give raters accounts of their own (--account at registration).
+ * Flags are set by the detector's account (signer #18 on local networks), never the admin's.
  */
 import fs from "fs";
 import { task, types } from "hardhat/config";
@@ -30,6 +33,18 @@ async function trustContext(hre: HardhatRuntimeEnvironment, account?: string) {
   return { ...local, tm, ledger, fixed, ledgerMod, remember, label };
 }
 
+/** The controller of a named entity, as a signer address, if it is registered; else undefined. */
+async function controllerOf(hre: HardhatRuntimeEnvironment, entity: string): Promise<string | undefined> {
+  const [{ deployedAddress }, { entityId }, { TrustManager__factory }] = await Promise.all([
+    import("./lib/context"),
+    import("../offchain/trust/ledger"),
+    import("../typechain-types"),
+  ]);
+  const tm = TrustManager__factory.connect(await deployedAddress(hre, "TrustManager"), hre.ethers.provider);
+  const controller = (await tm.entity(entityId(entity))).controller;
+  return controller === hre.ethers.ZeroAddress ? undefined : controller;
+}
+
 task("trust:register", "Registers a virtual entity in the TrustManager, controlled by the operator's account")
   .addParam("entity", "A name, or a 0x 32-byte id (e.g. an RN's PID)")
   .addParam("type", "avatar | organization | resource-node | authority")
@@ -42,7 +57,8 @@ task("trust:register", "Registers a virtual entity in the TrustManager, controll
     const id = c.ledgerMod.entityId(a.entity);
     const tx = await c.ledger.register(id, a.type as keyof typeof c.ledgerMod.EntityKind);
     c.remember(a.entity, id);
-    if (a.verified) await (await c.tm.setIdentityVerified(id, true)).wait();
+    // The admin flag is the operator's (signer #0), whoever controls the entity.
+    if (a.verified) await (await c.tm.connect((await hre.ethers.getSigners())[0]).setIdentityVerified(id, true)).wait();
     console.log(
       `${a.entity} (${a.type}) registered as ${id}; ${tx.gasUsed.toLocaleString("en-US")} gas${a.verified ? "; identity verified" : ""}`,
     );
@@ -56,13 +72,13 @@ task("trust:rate", "Rates an entity: the factor scores fold into trustStore[from
   .addOptionalParam("factors", "Comma-separated factor scores in [0, 1] (reputation, behaviour, history, performance, social, expertise)")
   .addOptionalParam("evidence", "A file to store on IPFS as the rating's evidence")
   .addOptionalParam("evidenceCid", "An evidence CID already on IPFS (must resolve)")
-  .addOptionalParam("account", "Signer index or address controlling --from")
+  .addOptionalParam("account", "Signer index or address controlling --from (default: --from's controller)")
   .setAction(
     async (
       a: { from: string; to: string; score?: number; factors?: string; evidence?: string; evidenceCid?: string; account?: string },
       hre,
     ) => {
-      const c = await trustContext(hre, a.account);
+      const c = await trustContext(hre, a.account ?? (await controllerOf(hre, a.from)));
       const m = await c.ledger.getModel();
       const scores = a.factors ? a.factors.split(",").map(Number) : a.score !== undefined ? Array(m.factorCount).fill(a.score) : undefined;
       if (!scores) throw new Error("trust:rate: give --score or --factors");
@@ -141,8 +157,10 @@ task("trust:agree", "Algorithm 2: an organization's trust agreement with avatars
 
 task("trust:detect", "Runs the Sybil, on-off and good/bad-mouthing detectors over the on-chain rating history and flags what they find")
   .addFlag("dryRun", "Report without flagging")
-  .setAction(async (a: { dryRun: boolean }, hre) => {
-    const c = await trustContext(hre);
+  .addOptionalParam("account", "Signer index or address holding DETECTOR_ROLE (default: the deployment's detector)")
+  .setAction(async (a: { dryRun: boolean; account?: string }, hre) => {
+    const { TRUST_ROLE_SIGNERS } = await import("../offchain/chain/system");
+    const c = await trustContext(hre, a.account ?? String(TRUST_ROLE_SIGNERS.detector));
     const { runDetectors } = await import("../offchain/trust/pipeline");
     const report = await runDetectors(c.ledger, c.store, { flag: !a.dryRun });
     for (const d of report.detections)

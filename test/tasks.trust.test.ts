@@ -7,12 +7,17 @@ import { ContentNotFoundError } from "../offchain/storage/errors";
 import { entityId } from "../offchain/trust/ledger";
 import { readDeployment } from "../offchain/chain/deployments";
 
+/** Controllers of the named avatars (signer indices); the organization "guild" is the operator's. */
+const ACCOUNTS = { ann: "4", ben: "5", cat: "6", dan: "7" } as const;
+
 describe("tasks: trust:* (in-process network, one process)", function () {
   this.timeout(120_000);
   const tmp = useTaskSandbox("metatrust-trust-tasks-");
 
   it("register, rate (with evidence on IPFS), score, agree, show", async () => {
-    for (const n of ["ann", "ben", "cat", "dan"]) await hre.run("trust:register", { entity: n, type: "avatar", verified: true });
+    // Each rater has an account of its own (a controller cannot rate its own entities).
+    for (const [n, account] of Object.entries(ACCOUNTS))
+      await hre.run("trust:register", { entity: n, type: "avatar", verified: true, account });
     await hre.run("trust:register", { entity: "guild", type: "organization", verified: true });
     const evidence = path.join(tmp(), "evidence.txt");
     fs.writeFileSync(evidence, "ann delivered the scene on time");
@@ -23,18 +28,24 @@ describe("tasks: trust:* (in-process network, one process)", function () {
     expect(again.rating).to.be.closeTo(0.75, 1e-9);
     const s = await hre.run("trust:score", { of: "ann", by: "ben" });
     expect(s.trust).to.be.closeTo(r.trust, 1e-9);
-    for (const n of ["ann", "ben"]) for (let k = 0; k < 4; k++) await hre.run("trust:rate", { from: n, to: "guild", score: 1 });
+    for (let k = 0; k < 4; k++) {
+      for (const n of ["ann", "ben"]) await hre.run("trust:rate", { from: n, to: "guild", score: 1 });
+      await hre.run("chain:advance", { seconds: 86_400 }); // one rating per pair per decay epoch
+    }
     const ag = await hre.run("trust:agree", { org: "guild", avatars: "ann,ben", days: 30, termination: "t", penalty: "p" });
     expect(ag.mode).to.equal("direct");
     const rows = await hre.run("trust:show");
     expect(rows.find((x: { name: string }) => x.name === "ann").verified).to.equal(true);
   });
 
-  it("bad input: self-rating, a score out of range, an unregistered entity, an evidence CID that does not resolve", async () => {
+  it("bad input: self-rating, a flood of one pair, a score out of range, an unregistered entity, an evidence CID that does not resolve", async () => {
     expect(await customError(await rejects(hre.run("trust:rate", { from: "ann", to: "ann", score: 0.5 })))).to.deep.equal({
       name: "TrustManager__SelfRating",
       args: [entityId("ann")],
     });
+    await hre.run("trust:rate", { from: "dan", to: "cat", score: 0.5 });
+    const flood = await customError(await rejects(hre.run("trust:rate", { from: "dan", to: "cat", score: 0.5 })));
+    expect([flood.name, flood.args.slice(0, 2)]).to.deep.equal(["TrustManager__RatedThisEpoch", [entityId("dan"), entityId("cat")]]);
     expect((await rejects(hre.run("trust:rate", { from: "ann", to: "ben", score: 1.5 }))).message).to.match(
       /^packFactors: factor 1.5 is not in \[0, 1\]/,
     );
@@ -54,7 +65,8 @@ describe("tasks: trust:* (in-process network, one process)", function () {
   });
 
   it("trust:detect flags a bad-mouther from the on-chain history", async () => {
-    for (const n of ["eve"]) await hre.run("trust:register", { entity: n, type: "avatar" });
+    await hre.run("trust:register", { entity: "eve", type: "avatar", account: "8" });
+    await hre.run("chain:advance", { seconds: 86_400 }); // the first tests' pairs may be rated again
     for (const target of ["ann", "cat", "dan"]) {
       for (const rater of ["ben", "cat", "dan", "ann"])
         if (rater !== target) await hre.run("trust:rate", { from: rater, to: target, score: 0.9 });
@@ -81,9 +93,10 @@ describe("tasks: trust:* (in-process network, one process)", function () {
     expect((await customError(await rejects(hre.run("dispute:commit", { id: Number(young.id), voter: "vic", choice: 0 })))).name).to.equal(
       "DisputeResolution__NotEligible",
     );
-    expect((await customError(await rejects(hre.run("dispute:commit", { id: Number(young.id), voter: "ben", choice: 0 })))).name).to.equal(
-      "DisputeResolution__PartyCannotVote",
-    );
+    await hre.run("trust:register", { entity: "ann-alt", type: "avatar", account: ACCOUNTS.ann }); // the claimant's second entity
+    expect(
+      (await customError(await rejects(hre.run("dispute:commit", { id: Number(young.id), voter: "ann-alt", choice: 0 })))).name,
+    ).to.equal("DisputeResolution__PartyCannotVote");
     await hre.run("chain:advance", { blocks: 7_201 });
     const d = await hre.run("dispute:open", { claimant: "ann", respondent: "eve", nature: "avatar", options: 2 });
     for (const [v, choice] of [

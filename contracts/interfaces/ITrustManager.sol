@@ -106,6 +106,16 @@ interface ITrustManager {
     error TrustManager__InvalidAgreement();
     /// @notice Attack kind out of range (0..6).
     error TrustManager__InvalidFlag(uint8 kind);
+    /// @notice A controller rated an entity it controls itself (through another of its entities).
+    error TrustManager__OwnEntityRating(bytes32 from, bytes32 to, address controller);
+    /// @notice The pair was already rated in this decay epoch; the next rating is accepted from `nextRatingAt`.
+    error TrustManager__RatedThisEpoch(bytes32 from, bytes32 to, uint256 nextRatingAt);
+    /// @notice The account already holds another of the roles admin, oracle, detector, feedback.
+    error TrustManager__RoleHoldersNotDistinct(bytes32 role, address account);
+    /// @notice FEEDBACK_ROLE was bound already (to the dispute court): it is granted once and never revoked.
+    error TrustManager__FeedbackAlreadyBound(address account);
+    /// @notice FEEDBACK_ROLE goes to a contract (the dispute court), never to an externally owned account.
+    error TrustManager__FeedbackNotAContract(address account);
     /// @notice A reputation lookup at the current or a future block.
     error TrustManager__FutureLookup(uint48 blockNumber);
 
@@ -146,8 +156,10 @@ interface ITrustManager {
     function register(bytes32 id, Kind kind) external;
 
     /// @notice Folds a rating into trustStore[from][to]: T = delta * T_opt + (1 - delta) * T_prev(now).
+    /// At most one rating per pair per decay epoch (`RatedThisEpoch`), and never of an entity the
+    /// caller controls itself (`OwnEntityRating`).
     /// @param from the rater (caller must control it)
-    /// @param to the rated entity
+    /// @param to the rated entity (not controlled by the caller)
     /// @param factors the n factor scores f_k in basis points, 16 bits each (lane k = factor k)
     /// @param evidence sha2-256 digest of the evidence document (raw CIDv1 on IPFS), or zero
     /// @param expected keccak256(abi.encode(from, to, newTrust, block.timestamp)) as computed off-chain, or zero to skip the check

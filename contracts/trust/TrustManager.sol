@@ -47,6 +47,8 @@ contract TrustManager is ITrustManager, AccessControl {
     uint256 private _agreementCount;
     uint64 private _trustMin;
     uint64 private _trustMax;
+    /// Set when FEEDBACK_ROLE is granted the first (and only) time: the dispute contract's binding.
+    bool private _feedbackBound;
 
     /// @param admin the governance account (admin role; sets verifiers, thresholds and roles)
     /// @param m the model parameters (validated: weights' mean 1, every factor <= 1, epochLength > 0)
@@ -125,8 +127,15 @@ contract TrustManager is ITrustManager, AccessControl {
             if (_entities[from].kind == Kind.None) revert TrustManager__UnknownEntity(from);
             revert TrustManager__NotController(from, msg.sender);
         }
-        if (_entities[to].kind == Kind.None) revert TrustManager__UnknownEntity(to);
+        Entity storage target = _entities[to];
+        if (target.kind == Kind.None) revert TrustManager__UnknownEntity(to);
+        // One controller's two entities are one rater: no rating of one's own entity.
+        if (target.controller == msg.sender) revert TrustManager__OwnEntityRating(from, to, msg.sender);
         Pair memory p = _trustStore[from][to];
+        // One rating per pair per decay epoch: a rating counts as one observation of an epoch, so a
+        // burst of ratings cannot move trust further than the decay model lets one epoch move it.
+        if (p.ratings != 0 && block.timestamp - p.updatedAt < _epochLength)
+            revert TrustManager__RatedThisEpoch(from, to, p.updatedAt + _epochLength);
         uint256 prev =
             p.ratings == 0
                 ? _baseline
@@ -179,13 +188,14 @@ contract TrustManager is ITrustManager, AccessControl {
     function adjustReputation(bytes32 id, int256 amount) external onlyRole(FEEDBACK_ROLE) {
         Entity storage e = _known(id);
         uint64 old = e.reputation;
-        int256 r = int256(uint256(old)) + amount;
-        uint64 updated =
-            r <= 0
-                ? 0
-                : r >= int256(TrustMath.WAD)
-                    ? uint64(TrustMath.WAD)
-                    : uint64(uint256(r));
+        // Clamped without forming old + amount, which overflows for |amount| near 2^255.
+        uint64 updated;
+        if (amount >= 0) {
+            uint256 up = uint256(amount);
+            updated = up >= TrustMath.WAD - old ? uint64(TrustMath.WAD) : uint64(old + up);
+        } else if (amount > -int256(uint256(old))) {
+            updated = uint64(old - uint256(-amount));
+        }
         e.reputation = updated;
         _reputationHistory[id].push(uint48(block.number), updated);
         emit ReputationUpdated(id, old, updated);
@@ -287,6 +297,32 @@ contract TrustManager is ITrustManager, AccessControl {
     }
 
     // ---------------------------------------------------------------- internal
+
+    /// @dev Roles are separated: no account holds two of admin, oracle, detector and feedback.
+    /// FEEDBACK_ROLE is bound once, to a contract (the dispute court), and never granted again,
+    /// so the admin cannot move reputations by granting itself the role later.
+    function _grantRole(bytes32 role, address account) internal override returns (bool) {
+        if (hasRole(role, account)) return false;
+        if (
+            (role != DEFAULT_ADMIN_ROLE && hasRole(DEFAULT_ADMIN_ROLE, account)) ||
+            (role != ORACLE_ROLE && hasRole(ORACLE_ROLE, account)) ||
+            (role != DETECTOR_ROLE && hasRole(DETECTOR_ROLE, account)) ||
+            (role != FEEDBACK_ROLE && hasRole(FEEDBACK_ROLE, account))
+        ) revert TrustManager__RoleHoldersNotDistinct(role, account);
+        if (role == FEEDBACK_ROLE) {
+            if (_feedbackBound) revert TrustManager__FeedbackAlreadyBound(account);
+            if (account.code.length == 0) revert TrustManager__FeedbackNotAContract(account);
+            _feedbackBound = true;
+        }
+        return super._grantRole(role, account);
+    }
+
+    /// @dev The court's binding cannot be undone by the admin (it could then never be rebound).
+    function _revokeRole(bytes32 role, address account) internal override returns (bool) {
+        if (role == FEEDBACK_ROLE && hasRole(role, account) && account != msg.sender)
+            revert TrustManager__FeedbackAlreadyBound(account);
+        return super._revokeRole(role, account);
+    }
 
     function _effectiveTrust(bytes32 from, bytes32 to) private view returns (uint256 t) {
         Pair storage p = _trustStore[from][to];

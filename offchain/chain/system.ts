@@ -47,14 +47,15 @@ export const SYSTEM_CONTRACTS: ContractSpec[] = [
     name: "TrustManager",
     purpose: "trust store with decay, identity factor, reputations, agreements, attack flags",
     args: async ({ deployer }) => [await deployer.getAddress(), DEFAULT_MODEL, DEFAULT_THRESHOLDS.trustMin, DEFAULT_THRESHOLDS.trustMax],
-    // Resource nodes are identity-verified by the pool registry (a PID with a join record); the
-    // operator runs the oracle and the attack detectors.
+    // Resource nodes are identity-verified by the pool registry (a PID with a join record). The
+    // oracle and the attack detectors are separate accounts, never the admin (docs/specs/trust.md
+    // §3, roles): the contract refuses one account holding two roles.
     wire: async ({ hre, deployer, deployed }) => {
       const tm = await hre.ethers.getContractAt("TrustManager", deployed.TrustManager.address, deployer);
-      const me = await deployer.getAddress();
       await (await tm.setVerifier(3, deployed.ResourcePoolRegistry.address)).wait();
-      await (await tm.grantRole(await tm.DETECTOR_ROLE(), me)).wait();
-      await (await tm.grantRole(await tm.ORACLE_ROLE(), me)).wait();
+      const holders = await trustRoleHolders(hre);
+      if (holders.detector) await (await tm.grantRole(await tm.DETECTOR_ROLE(), holders.detector)).wait();
+      if (holders.oracle) await (await tm.grantRole(await tm.ORACLE_ROLE(), holders.oracle)).wait();
     },
   },
   {
@@ -76,7 +77,8 @@ export const SYSTEM_CONTRACTS: ContractSpec[] = [
     name: "DisputeResolution",
     purpose: "reputation-weighted commit-reveal disputes, feedback to the trust manager",
     args: async ({ deployed }) => [deployed.TrustManager.address, DEFAULT_DISPUTE_PARAMS],
-    // Dispute outcomes feed reputations back (voters, losing party).
+    // Dispute outcomes feed reputations back (voters, losing party). The feedback role is bound
+    // once, to this contract: nobody (the admin included) can be granted it afterwards.
     wire: async ({ hre, deployer, deployed }) => {
       const tm = await hre.ethers.getContractAt("TrustManager", deployed.TrustManager.address, deployer);
       await (await tm.grantRole(await tm.FEEDBACK_ROLE(), deployed.DisputeResolution.address)).wait();
@@ -106,6 +108,25 @@ export const SYSTEM_CONTRACTS: ContractSpec[] = [
     },
   },
 ];
+
+/**
+ * Signer indices of the TrustManager's detector and oracle (until keys are managed per role, issue
+ * 18): the local networks' last funded accounts, which no task or test uses for anything else.
+ */
+export const TRUST_ROLE_SIGNERS = { detector: 18, oracle: 19 } as const;
+
+/**
+ * The TrustManager's detector and oracle accounts, or undefined on a network without that many
+ * accounts (a testnet with one key: the admin grants them later to accounts of their own).
+ * @param hre - the runtime
+ */
+export async function trustRoleHolders(hre: HardhatRuntimeEnvironment): Promise<{ detector?: string; oracle?: string }> {
+  const signers = await hre.ethers.getSigners();
+  return {
+    detector: signers[TRUST_ROLE_SIGNERS.detector]?.address,
+    oracle: signers[TRUST_ROLE_SIGNERS.oracle]?.address,
+  };
+}
 
 /**
  * Round 0's authorities: the `seats` accounts after the deployer when the network has them (the

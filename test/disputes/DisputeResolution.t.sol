@@ -81,13 +81,12 @@ abstract contract DisputeFixture is Test {
         );
         vm.startPrank(actors[ADMIN]);
         tm.grantRole(tm.FEEDBACK_ROLE(), address(dr));
-        tm.grantRole(tm.FEEDBACK_ROLE(), actors[ADMIN]); // the environment moves reputations too
         vm.stopPrank();
         uint64[N_REGISTERED] memory reps = _reps();
         for (uint256 i; i < N_REGISTERED; ++i) {
             vm.prank(_controllerOf(i));
             tm.register(ents[i], ITrustManager.Kind.Avatar);
-            vm.prank(actors[ADMIN]);
+            vm.prank(address(dr)); // the feedback role is the court's alone
             tm.adjustReputation(ents[i], int256(uint256(reps[i])) - 0.5e18);
         }
     }
@@ -411,7 +410,7 @@ contract DisputeHandler is DisputeFixture {
         bytes32 e = ents[_mix(entitySeed, 1) % N_ENT];
         if (gController[e] == address(0)) return;
         int256 amount = int256(amountSeed % 0.6e18) - 0.3e18;
-        vm.prank(actors[ADMIN]);
+        vm.prank(address(dr)); // the feedback role is the court's alone
         tm.adjustReputation(e, amount);
         _adjust(e, amount);
         _afterCall(bytes4(0), 0, true, 0);
@@ -1156,7 +1155,7 @@ contract DisputeResolutionMalformedInputTest is DisputeFixture {
         choice = uint8(bound(choice, 0, 2));
         vm.prank(_controllerOf(9));
         dr.commit(ID, ents[9], _commitment(ID, ents[9], choice, salt));
-        vm.prank(actors[ADMIN]);
+        vm.prank(address(dr)); // the feedback role is the court's alone
         tm.adjustReputation(ents[9], 0.3e18); // after the snapshot: does not count
         _toReveal(t);
         uint256 before = dr.tally(ID)[choice];
@@ -1227,7 +1226,7 @@ contract DisputeResolutionMalformedInputTest is DisputeFixture {
             vm.prank(_controllerOf(2));
             tm.register(voter, ITrustManager.Kind.Avatar);
         } else {
-            vm.prank(actors[ADMIN]);
+            vm.prank(address(dr)); // the feedback role is the court's alone
             tm.adjustReputation(ents[2], int256(bound(raise, 0, 1e18)));
         }
         vm.roll(block.number + 1);
@@ -1254,10 +1253,11 @@ contract DisputeResolutionMalformedInputTest is DisputeFixture {
     /// An entity a detector flagged (any attack kind) does not vote.
     function testFuzz_commit_rejectsFlagged(uint8 kind, bytes32 c) public {
         kind = uint8(bound(kind, 0, 6));
-        vm.startPrank(actors[ADMIN]);
-        tm.grantRole(tm.DETECTOR_ROLE(), actors[ADMIN]);
+        address detector = address(0xD37EC7); // roles are separated: the admin is not a detector
+        vm.prank(actors[ADMIN]);
+        tm.grantRole(tm.DETECTOR_ROLE(), detector);
+        vm.prank(detector);
         tm.flag(ents[9], kind, bytes32(0));
-        vm.stopPrank();
         bytes32 before = _fp();
         vm.expectRevert(_e(IDisputeResolution.DisputeResolution__Flagged.selector, ID, ents[9]));
         vm.prank(_controllerOf(9));
@@ -1393,7 +1393,7 @@ contract DisputeResolutionMalformedInputTest is DisputeFixture {
 
     /// Opens a 3-option dispute e0 vs e1 after setting e7 and e9 to the same weight 0.7.
     function _openTied() internal returns (uint256 id) {
-        vm.prank(actors[ADMIN]);
+        vm.prank(address(dr)); // the feedback role is the court's alone
         tm.adjustReputation(ents[7], -0.1e18);
         vm.roll(block.number + 1);
         vm.prank(_controllerOf(0));

@@ -5,6 +5,7 @@ import { impersonateAccount, loadFixture, mine, setBalance, time } from "@nomicf
 import { byVoter, deployDisputeFixture, salt } from "../fixtures/disputes";
 import { deployTrustFixture, id, Kind } from "../fixtures/trust";
 import * as F from "../../offchain/trust/fixed";
+import { DEFAULT_MODEL, DEFAULT_THRESHOLDS } from "../../offchain/trust/fixed";
 import { commitmentOf, tallyOutcome, TallyVote } from "../../offchain/disputes/tally";
 import { DEFAULT_DISPUTE_PARAMS as P } from "../../offchain/disputes/params";
 
@@ -29,12 +30,19 @@ const DEPOSIT = 10n ** 18n;
  * A second DisputeResolution that takes a 1 ETH deposit, with the feedback role, and three more
  * entities: "payee" controlled by another account, and "contract", controlled by a contract
  * account (the CPSVerifier, which has no receive function) that registered it while impersonated.
+ * The feedback role is bound once, to the system's court, so this court gets a TrustManager of
+ * its own holding the fixture's entities (same ids, same controllers).
  */
 async function withDeposit() {
-  const f = await deployDisputeFixture();
+  const base = await deployDisputeFixture();
+  const trust = await (
+    await ethers.getContractFactory("TrustManager")
+  ).deploy(base.msrp.address, DEFAULT_MODEL, DEFAULT_THRESHOLDS.trustMin, DEFAULT_THRESHOLDS.trustMax);
   const factory = await ethers.getContractFactory("DisputeResolution");
-  const dr = await factory.deploy(await f.trust.getAddress(), { ...P, deposit: DEPOSIT });
-  await f.trust.grantRole(await f.trust.FEEDBACK_ROLE(), await dr.getAddress());
+  const dr = await factory.deploy(await trust.getAddress(), { ...P, deposit: DEPOSIT });
+  await trust.grantRole(await trust.FEEDBACK_ROLE(), await dr.getAddress());
+  for (const [e, s] of base.signerOf) await trust.connect(s).register(e, Kind.Avatar);
+  const f = { ...base, trust };
   const payee = f.others[5];
   await f.trust.connect(payee).register(id("payee"), Kind.Avatar);
   const noReceive = f.deployment.contracts.CPSVerifier.address;
@@ -223,8 +231,8 @@ describe("DisputeResolution", () => {
 
   describe("# resolve and settle", () => {
     it("a tie between 'upheld' and another option does not uphold the claim; voters are settled in batches", async () => {
-      const { disputes, jury, trust, voters, dId } = await loadFixture(opened);
-      await trust.adjustReputation(voters[0], 4n * 10n ** 17n); // v0: 0.9 (after the snapshot: does not count)
+      const { disputes, jury, trust, court, voters, dId } = await loadFixture(opened);
+      await court.adjustReputation(voters[0], 4n * 10n ** 17n); // v0: 0.9 (after the snapshot: does not count)
       const choices = [1, 0, 0, 1, 2, 0];
       for (const [i, v] of voters.entries()) await jury.commit(dId, v, commitmentOf(dId, v, choices[i], salt(`s${i}`)));
       await toReveal();
@@ -416,7 +424,7 @@ describe("DisputeResolution", () => {
             maxLength: 12,
           }),
           async (options, ballots) => {
-            for (const [i, b] of ballots.entries()) if (b.bump) await trust.adjustReputation(pool[i], BigInt(b.bump) * 10n ** 16n);
+            for (const [i, b] of ballots.entries()) if (b.bump) await base.court.adjustReputation(pool[i], BigInt(b.bump) * 10n ** 16n);
             await base.disputes.openDispute(id("claimant"), id("respondent"), 0, options, Z, "", { value: P.deposit });
             disputeId++;
             const snapshot = (await base.disputes.dispute(disputeId)).snapshot;

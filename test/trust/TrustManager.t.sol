@@ -22,6 +22,9 @@ contract TrustVerifierStub is IIdentityVerifier {
     }
 }
 
+/// @dev The dispute court's stand-in: FEEDBACK_ROLE is bound to a contract only.
+contract FeedbackCourtStub {}
+
 /// @notice The deployment the TrustManager suites share: a small universe of actors (role holders,
 /// two entity controllers, a stranger) and entity ids, the model parameters, and a fingerprint of
 /// every piece of observable state, split by who may change it.
@@ -98,6 +101,7 @@ abstract contract TrustManagerFixture is Test {
     function _deploy() internal {
         for (uint256 i; i < N_ACTORS; ++i)
             actors[i] = address(uint160(uint256(keccak256(abi.encode("trust actor", i)))));
+        actors[FEEDBACK] = address(new FeedbackCourtStub());
         for (uint256 i; i < N_IDS; ++i) ids[i] = keccak256(abi.encode("trust entity", i));
         for (uint256 i = 1; i < N_IDS; ++i)
             for (uint256 j = i; j > 0 && ids[j] < ids[j - 1]; --j) (ids[j], ids[j - 1]) = (ids[j - 1], ids[j]);
@@ -212,6 +216,22 @@ abstract contract TrustManagerFixture is Test {
 
     function _eVector(uint256 packed) internal pure returns (bytes memory) {
         return abi.encodeWithSelector(TrustMath.TrustMath__InvalidVector.selector, packed, FACTORS);
+    }
+
+    function _eOwnEntity(bytes32 from, bytes32 to, address caller) internal pure returns (bytes memory) {
+        return abi.encodeWithSelector(ITrustManager.TrustManager__OwnEntityRating.selector, from, to, caller);
+    }
+
+    function _eEpoch(bytes32 from, bytes32 to, uint256 next) internal pure returns (bytes memory) {
+        return abi.encodeWithSelector(ITrustManager.TrustManager__RatedThisEpoch.selector, from, to, next);
+    }
+
+    function _eDistinct(bytes32 role, address account) internal pure returns (bytes memory) {
+        return abi.encodeWithSelector(ITrustManager.TrustManager__RoleHoldersNotDistinct.selector, role, account);
+    }
+
+    function _eBound(address account) internal pure returns (bytes memory) {
+        return abi.encodeWithSelector(ITrustManager.TrustManager__FeedbackAlreadyBound.selector, account);
     }
 
     function _eRole(address caller, bytes32 role) internal pure returns (bytes memory) {
@@ -398,6 +418,9 @@ contract TrustManagerHandler is TrustManagerFixture {
         else if (gEntity[from].controller != caller)
             err = gEntity[from].kind == 0 ? _eUnknown(from) : _eNotController(from, caller);
         else if (gEntity[to].kind == 0) err = _eUnknown(to);
+        else if (gEntity[to].controller == caller) err = _eOwnEntity(from, to, caller);
+        else if (p.ratings != 0 && block.timestamp - p.updatedAt < EPOCH)
+            err = _eEpoch(from, to, uint256(p.updatedAt) + EPOCH);
         else if (!_validFactors(factors)) err = _eVector(factors);
         else if (expected != bytes32(0) && expected != digest) err = _eIntegrity(expected, digest);
         else fail = false;
@@ -669,6 +692,13 @@ contract TrustManagerHandler is TrustManagerFixture {
                 );
             }
         }
+        // Separation: no account holds two roles, and the feedback role never left the court.
+        for (uint256 a; a < N_ACTORS; ++a) {
+            uint256 held;
+            for (uint256 r; r < 4; ++r) if (tm.hasRole(roles[r], actors[a])) ++held;
+            assertLe(held, 1, "an account holds two roles");
+            if (a != FEEDBACK) assertFalse(tm.hasRole(roles[FEEDBACK], actors[a]), "feedback outside the court");
+        }
     }
 
     /// The whole observable state equals the model.
@@ -791,6 +821,11 @@ contract TrustManagerHandler is TrustManagerFixture {
         }
     }
 
+    /// How many of the four roles `account` holds in the model.
+    function _rolesOf(address account) internal view returns (uint256 n) {
+        for (uint256 r; r < 4; ++r) if (gRole[roles[r]][account]) ++n;
+    }
+
     function _flagOrUnflag(
         uint256 actorSeed,
         uint256 idSeed,
@@ -833,8 +868,12 @@ contract TrustManagerHandler is TrustManagerFixture {
         bytes32 role = roles[roleSeed % 4];
         address target = _actor(targetSeed);
         bytes memory err;
-        bool fail = !gRole[roles[ADMIN]][caller];
-        if (fail) err = _eRole(caller, roles[ADMIN]);
+        bool fail = true;
+        if (!gRole[roles[ADMIN]][caller]) err = _eRole(caller, roles[ADMIN]);
+        else if (grant && !gRole[role][target] && _rolesOf(target) != 0) err = _eDistinct(role, target);
+        else if (grant && !gRole[role][target] && role == roles[FEEDBACK]) err = _eBound(target);
+        else if (!grant && role == roles[FEEDBACK] && gRole[role][target] && target != caller) err = _eBound(target);
+        else fail = false;
         bytes memory data =
             grant
                 ? abi.encodeCall(IAccessControl.grantRole, (role, target))
@@ -1360,6 +1399,107 @@ contract TrustManagerMalformedInputTest is TrustManagerFixture {
         vm.prank(caller);
         tm.adjustReputation(alice, amount);
         _assertUnchanged();
+    }
+
+    /// The findings' fix: any amount, up to |2^255|, clamps to [0, 1] instead of overflowing.
+    function testFuzz_adjustReputation_clampsAnyAmount(int256 amount, int256 first) public {
+        first = int256(bound(uint256(first), 0, 2 * WAD)) - int256(WAD);
+        vm.prank(actors[FEEDBACK]);
+        tm.adjustReputation(alice, first);
+        uint256 old = tm.entity(alice).reputation;
+        uint256 expected;
+        if (amount > int256(WAD)) expected = WAD;
+        else if (amount < -int256(WAD)) expected = 0;
+        else {
+            int256 r = int256(old) + amount; // |amount| <= 1e18 here: no overflow in the reference
+            expected =
+                r < 0
+                    ? 0
+                    : r > int256(WAD)
+                        ? WAD
+                        : uint256(r);
+        }
+        vm.prank(actors[FEEDBACK]);
+        tm.adjustReputation(alice, amount);
+        assertEq(tm.entity(alice).reputation, expected, "not the clamped sum");
+    }
+
+    // ------------------------------------------------------------------ attacks on ratings
+
+    /// A rater floods a pair within one decay epoch: the second rating is refused, naming the pair
+    /// and when the next one is accepted, whatever the delay inside the epoch; the state is kept,
+    /// and the first rating of the next epoch goes through.
+    function testFuzz_rate_rejectsASecondRatingOfAPairInOneEpoch(uint256 dt, uint256 factorSeed) public {
+        vm.prank(actors[USER_A]);
+        tm.rate(alice, bob, _goodFactors(factorSeed), bytes32(0), bytes32(0)); // 3 days after the last
+        bytes32 fp = _fpHash();
+        uint256 next = block.timestamp + EPOCH;
+        vm.warp(block.timestamp + bound(dt, 0, EPOCH - 1));
+        vm.expectRevert(_eEpoch(alice, bob, next));
+        vm.prank(actors[USER_A]);
+        tm.rate(alice, bob, _goodFactors(factorSeed >> 1), bytes32(0), bytes32(0));
+        assertEq(_fpHash(), fp, "a refused rating changed state");
+        vm.warp(next);
+        vm.prank(actors[USER_A]);
+        tm.rate(alice, bob, _goodFactors(factorSeed >> 1), bytes32(0), bytes32(0));
+        assertEq(tm.pairOf(alice, bob).ratings, 3, "the next epoch's rating was not folded");
+    }
+
+    /// A controller holding two entities rates one from the other (in either direction, either
+    /// controller): refused, naming both entities and the controller, and nothing changes.
+    function testFuzz_rate_rejectsAnEntityOfTheCallersOwnController(uint256 factorSeed, uint8 which) public {
+        which %= 4;
+        (bytes32 from, bytes32 to) = which == 0
+            ? (alice, node)
+            : which == 1
+                ? (node, alice)
+                : which == 2
+                    ? (bob, org)
+                    : (org, bob);
+        address c = actors[which < 2 ? USER_A : USER_B];
+        vm.expectRevert(_eOwnEntity(from, to, c));
+        vm.prank(c);
+        tm.rate(from, to, _goodFactors(factorSeed), bytes32(0), bytes32(0));
+        _assertUnchanged();
+    }
+
+    // ------------------------------------------------------------------ roles
+
+    /// The admin tries to take a second role (or to give a role holder another): refused with the
+    /// role and the account, and the roles stay as they were.
+    function testFuzz_grantRole_keepsTheFourRoleHoldersDistinct(uint256 holderSeed, uint256 roleSeed) public {
+        uint256 holder = holderSeed % 4;
+        uint256 role = roleSeed % 4;
+        vm.assume(role != holder);
+        address account = actors[holder];
+        vm.expectRevert(_eDistinct(roles[role], account));
+        vm.prank(actors[ADMIN]);
+        tm.grantRole(roles[role], account);
+        _assertUnchanged();
+    }
+
+    /// The admin tries to bind the feedback role a second time (to a new account or contract), or
+    /// to take it from the court: both refused.
+    function testFuzz_feedbackRole_isBoundOnceAndKept(address account, bool revoke) public {
+        vm.assume(account != address(0) && !tm.hasRole(roles[ADMIN], account));
+        vm.assume(!tm.hasRole(roles[ORACLE], account) && !tm.hasRole(roles[DETECTOR], account));
+        vm.assume(account != actors[FEEDBACK]);
+        if (revoke) account = actors[FEEDBACK];
+        vm.expectRevert(_eBound(account));
+        vm.prank(actors[ADMIN]);
+        if (revoke) tm.revokeRole(roles[FEEDBACK], account);
+        else tm.grantRole(roles[FEEDBACK], account);
+        _assertUnchanged();
+    }
+
+    /// On a fresh deployment the feedback role goes to a contract only.
+    function testFuzz_feedbackRole_refusesAnAccountWithoutCode(uint256 keySeed) public {
+        address eoa = vm.addr(bound(keySeed, 1, 1e30));
+        TrustManager fresh = new TrustManager(actors[ADMIN], _model(), TRUST_MIN, TRUST_MAX);
+        vm.expectRevert(abi.encodeWithSelector(ITrustManager.TrustManager__FeedbackNotAContract.selector, eoa));
+        vm.prank(actors[ADMIN]);
+        fresh.grantRole(roles[FEEDBACK], eoa);
+        assertFalse(fresh.hasRole(roles[FEEDBACK], eoa), "bound to an account without code");
     }
 
     // ------------------------------------------------------------------ admin

@@ -1,19 +1,25 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
-import { deployTrustFixture, id, Kind } from "../fixtures/trust";
+import { asCourt, deployTrustFixture, id, Kind } from "../fixtures/trust";
 import * as F from "../../offchain/trust/fixed";
 
 const all = (x: number) => F.packFactors(Array(6).fill(x));
 const Z = ethers.ZeroHash;
 
+/** Entities of distinct controllers (a controller cannot rate its own): acme is the operator's. */
 async function populated() {
   const f = await deployTrustFixture();
-  const { trust } = f;
-  for (const n of ["alice", "bob", "carol"]) await trust.register(id(n), Kind.Avatar);
+  const { trust, msrp, others } = f;
+  const controllers = { alice: others[4], bob: others[5], carol: others[6], "node-1": others[7], acme: msrp };
+  for (const n of ["alice", "bob", "carol"] as const) await trust.connect(controllers[n]).register(id(n), Kind.Avatar);
   await trust.register(id("acme"), Kind.Organization);
-  await trust.register(id("node-1"), Kind.ResourceNode);
-  return f;
+  await trust.connect(controllers["node-1"]).register(id("node-1"), Kind.ResourceNode);
+  const by = Object.fromEntries(Object.entries(controllers).map(([n, s]) => [n, trust.connect(s)])) as Record<
+    keyof typeof controllers,
+    typeof trust
+  >;
+  return { ...f, by, oracleTm: trust.connect(f.oracle), detectorTm: trust.connect(f.detector) };
 }
 
 describe("TrustManager", () => {
@@ -43,14 +49,14 @@ describe("TrustManager", () => {
 
   describe("# rate", () => {
     it("blends the rating into trustStore (Eq. 41, 43) and emits TrustStored with the integrity digest", async () => {
-      const { trust } = await loadFixture(populated);
+      const { trust, by } = await loadFixture(populated);
       const now = BigInt(await time.latest()) + 5n;
       await time.setNextBlockTimestamp(now);
       const expected = F.ratedTrust(F.DEFAULT_MODEL, { trust: 0n, updatedAt: 0n, ratings: 0, oracle: 0n }, all(0.9), now);
       const digest = ethers.keccak256(
         ethers.AbiCoder.defaultAbiCoder().encode(["bytes32", "bytes32", "uint64", "uint256"], [id("alice"), id("bob"), expected, now]),
       );
-      await expect(trust.rate(id("alice"), id("bob"), all(0.9), id("evidence"), digest))
+      await expect(by.alice.rate(id("alice"), id("bob"), all(0.9), id("evidence"), digest))
         .to.emit(trust, "TrustStored")
         .withArgs(id("alice"), id("bob"), F.optimizedTrust(all(0.9), F.DEFAULT_MODEL.weights, 6), expected)
         .and.to.emit(trust, "EvidenceAttached")
@@ -60,30 +66,31 @@ describe("TrustManager", () => {
     });
 
     it("rejects self-rating, unknown entities, a non-controller, factors out of range and a failed integrity check; nothing changes", async () => {
-      const { trust, others } = await loadFixture(populated);
-      await trust.rate(id("alice"), id("bob"), all(0.7), Z, Z);
+      const { trust, by, others } = await loadFixture(populated);
+      await by.alice.rate(id("alice"), id("bob"), all(0.7), Z, Z);
+      await time.increase(86_400); // past the epoch of that rating: each check below is reached
       const before = await trust.pairOf(id("alice"), id("bob"));
-      await expect(trust.rate(id("alice"), id("alice"), all(0.9), Z, Z))
+      await expect(by.alice.rate(id("alice"), id("alice"), all(0.9), Z, Z))
         .to.be.revertedWithCustomError(trust, "TrustManager__SelfRating")
         .withArgs(id("alice"));
       await expect(trust.rate(id("ghost"), id("bob"), all(0.9), Z, Z))
         .to.be.revertedWithCustomError(trust, "TrustManager__UnknownEntity")
         .withArgs(id("ghost"));
-      await expect(trust.rate(id("alice"), id("ghost"), all(0.9), Z, Z))
+      await expect(by.alice.rate(id("alice"), id("ghost"), all(0.9), Z, Z))
         .to.be.revertedWithCustomError(trust, "TrustManager__UnknownEntity")
         .withArgs(id("ghost"));
       await expect(trust.connect(others[3]).rate(id("alice"), id("bob"), all(0.9), Z, Z))
         .to.be.revertedWithCustomError(trust, "TrustManager__NotController")
         .withArgs(id("alice"), others[3].address);
-      await expect(trust.rate(id("alice"), id("bob"), F.packLanes([10_001, 0, 0, 0, 0, 0]), Z, Z)).to.be.revertedWithCustomError(
+      await expect(by.alice.rate(id("alice"), id("bob"), F.packLanes([10_001, 0, 0, 0, 0, 0]), Z, Z)).to.be.revertedWithCustomError(
         trust,
         "TrustMath__InvalidVector",
       );
-      await expect(trust.rate(id("alice"), id("bob"), F.packLanes([1, 1, 1, 1, 1, 1, 1]), Z, Z)).to.be.revertedWithCustomError(
+      await expect(by.alice.rate(id("alice"), id("bob"), F.packLanes([1, 1, 1, 1, 1, 1, 1]), Z, Z)).to.be.revertedWithCustomError(
         trust,
         "TrustMath__InvalidVector",
       );
-      await expect(trust.rate(id("alice"), id("bob"), all(0.9), Z, id("wrong"))).to.be.revertedWithCustomError(
+      await expect(by.alice.rate(id("alice"), id("bob"), all(0.9), Z, id("wrong"))).to.be.revertedWithCustomError(
         trust,
         "TrustManager__IntegrityCheckFailed",
       );
@@ -92,22 +99,22 @@ describe("TrustManager", () => {
     });
 
     it("a trust value at the baseline stays there however many epochs pass", async () => {
-      const { trust } = await loadFixture(populated);
+      const { trust, by } = await loadFixture(populated);
       await trust.setIdentityVerified(id("bob"), true);
       // T_opt = 0.5 blended with the baseline 0.5: exactly the baseline
-      await trust.rate(id("alice"), id("bob"), all(0.5), Z, Z);
+      await by.alice.rate(id("alice"), id("bob"), all(0.5), Z, Z);
       expect((await trust.pairOf(id("alice"), id("bob"))).trust).to.equal(F.DEFAULT_MODEL.baseline);
       await time.increase(40 * 86_400);
       expect(await trust.trustOf(id("alice"), id("bob"))).to.equal(F.DEFAULT_MODEL.baseline);
-      await trust.rate(id("alice"), id("bob"), all(0.5), Z, Z);
+      await by.alice.rate(id("alice"), id("bob"), all(0.5), Z, Z);
       const p = await trust.pairOf(id("alice"), id("bob"));
       expect([p.trust, p.ratings]).to.deep.equal([F.DEFAULT_MODEL.baseline, 2n]);
     });
 
     it("decays lazily toward the baseline with elapsed epochs, without any write", async () => {
-      const { trust } = await loadFixture(populated);
+      const { trust, by } = await loadFixture(populated);
       await trust.setIdentityVerified(id("bob"), true);
-      await trust.rate(id("alice"), id("bob"), all(1), Z, Z);
+      await by.alice.rate(id("alice"), id("bob"), all(1), Z, Z);
       const t0 = await trust.trustOf(id("alice"), id("bob"));
       await time.increase(30 * 86_400);
       const t30 = await trust.trustOf(id("alice"), id("bob"));
@@ -118,10 +125,84 @@ describe("TrustManager", () => {
     });
   });
 
+  describe("# rating attacks", () => {
+    it("a flood: a second rating of a pair within one decay epoch is refused, naming the pair and the next allowed time; nothing changes", async () => {
+      const { trust, by } = await loadFixture(populated);
+      await by.alice.rate(id("alice"), id("bob"), all(0), Z, Z);
+      const first = await trust.pairOf(id("alice"), id("bob"));
+      const next = first.updatedAt + F.DEFAULT_MODEL.epochLength;
+      // another pair of the same rater is not held back
+      await by.alice.rate(id("alice"), id("carol"), all(0), Z, Z);
+      await time.setNextBlockTimestamp(next - 1n);
+      await expect(by.alice.rate(id("alice"), id("bob"), all(0), Z, Z))
+        .to.be.revertedWithCustomError(trust, "TrustManager__RatedThisEpoch")
+        .withArgs(id("alice"), id("bob"), next);
+      expect(await trust.pairOf(id("alice"), id("bob"))).to.deep.equal(first);
+      // the pair is open again one epoch after its last rating
+      await time.setNextBlockTimestamp(next);
+      await by.alice.rate(id("alice"), id("bob"), all(0), Z, Z);
+      expect((await trust.pairOf(id("alice"), id("bob"))).ratings).to.equal(2n);
+    });
+
+    it("a controller cannot rate its own entity through another of its entities; nothing changes", async () => {
+      const { trust, by, msrp } = await loadFixture(populated);
+      await trust.register(id("acme-avatar"), Kind.Avatar); // the operator's second entity, beside acme
+      await expect(by.acme.rate(id("acme-avatar"), id("acme"), all(1), Z, Z))
+        .to.be.revertedWithCustomError(trust, "TrustManager__OwnEntityRating")
+        .withArgs(id("acme-avatar"), id("acme"), msrp.address);
+      expect((await trust.pairOf(id("acme-avatar"), id("acme"))).ratings).to.equal(0n);
+    });
+  });
+
+  describe("# roles", () => {
+    it("the deployment gives admin, detector, oracle and feedback to four distinct holders, feedback to the court", async () => {
+      const { trust, msrp, detector, oracle, deployment } = await loadFixture(populated);
+      const court = deployment.contracts.DisputeResolution.address;
+      const roles = [await trust.DEFAULT_ADMIN_ROLE(), await trust.DETECTOR_ROLE(), await trust.ORACLE_ROLE(), await trust.FEEDBACK_ROLE()];
+      const holders = [msrp.address, detector.address, oracle.address, court];
+      expect(new Set(holders).size).to.equal(4);
+      for (const [i, r] of roles.entries())
+        for (const [j, h] of holders.entries()) expect(await trust.hasRole(r, h), `${i} ${j}`).to.equal(i === j);
+    });
+
+    it("the admin cannot take the feedback role, a second role, or the court's role away; nothing changes", async () => {
+      const { trust, msrp, detector, others, deployment } = await loadFixture(populated);
+      const FEEDBACK = await trust.FEEDBACK_ROLE();
+      const court = deployment.contracts.DisputeResolution.address;
+      await expect(trust.grantRole(FEEDBACK, msrp.address))
+        .to.be.revertedWithCustomError(trust, "TrustManager__RoleHoldersNotDistinct")
+        .withArgs(FEEDBACK, msrp.address);
+      await expect(trust.grantRole(await trust.DETECTOR_ROLE(), msrp.address))
+        .to.be.revertedWithCustomError(trust, "TrustManager__RoleHoldersNotDistinct")
+        .withArgs(await trust.DETECTOR_ROLE(), msrp.address);
+      await expect(trust.grantRole(await trust.ORACLE_ROLE(), detector.address))
+        .to.be.revertedWithCustomError(trust, "TrustManager__RoleHoldersNotDistinct")
+        .withArgs(await trust.ORACLE_ROLE(), detector.address);
+      for (const target of [others[9].address, deployment.contracts.MITRegistry.address])
+        await expect(trust.grantRole(FEEDBACK, target))
+          .to.be.revertedWithCustomError(trust, "TrustManager__FeedbackAlreadyBound")
+          .withArgs(target);
+      await expect(trust.revokeRole(FEEDBACK, court))
+        .to.be.revertedWithCustomError(trust, "TrustManager__FeedbackAlreadyBound")
+        .withArgs(court);
+      expect(await trust.hasRole(FEEDBACK, court)).to.equal(true);
+      expect(await trust.hasRole(FEEDBACK, msrp.address)).to.equal(false);
+      expect(await trust.hasRole(FEEDBACK, others[9].address)).to.equal(false);
+    });
+
+    it("on a fresh deployment, the feedback role is refused to an account without code", async () => {
+      const [admin, eoa] = await ethers.getSigners();
+      const tm = await (await ethers.getContractFactory("TrustManager")).deploy(admin.address, F.DEFAULT_MODEL, 0, 0);
+      await expect(tm.grantRole(await tm.FEEDBACK_ROLE(), eoa.address))
+        .to.be.revertedWithCustomError(tm, "TrustManager__FeedbackNotAContract")
+        .withArgs(eoa.address);
+    });
+  });
+
   describe("# identity factor (Eq. 13)", () => {
     it("an unverified entity's trust is scaled down; a resource node is verified by its pool join record", async () => {
-      const { trust, registry, others } = await loadFixture(populated);
-      await trust.rate(id("alice"), id("node-1"), all(1), Z, Z);
+      const { trust, by, registry, others } = await loadFixture(populated);
+      await by.alice.rate(id("alice"), id("node-1"), all(1), Z, Z);
       const unverified = await trust.trustOf(id("alice"), id("node-1"));
       expect(await trust.isIdentityVerified(id("node-1"))).to.equal(false);
       await registry.createPool(1, others[0].address, id("rpm"), "0x02" + "11".repeat(32));
@@ -179,13 +260,13 @@ describe("TrustManager", () => {
 
   describe("# oracle (Eq. 46) and flags", () => {
     it("the oracle term moves trust within [0, 1]; a flag lowers it; roles are enforced", async () => {
-      const { trust, others } = await loadFixture(populated);
+      const { trust, by, others, oracleTm, detectorTm } = await loadFixture(populated);
       await trust.setIdentityVerified(id("bob"), true);
-      await trust.rate(id("alice"), id("bob"), all(0.8), Z, Z);
+      await by.alice.rate(id("alice"), id("bob"), all(0.8), Z, Z);
       const base = await trust.trustOf(id("alice"), id("bob"));
-      await expect(trust.setOracle(id("alice"), id("bob"), F.WAD)).to.emit(trust, "OracleUpdated");
+      await expect(oracleTm.setOracle(id("alice"), id("bob"), F.WAD)).to.emit(trust, "OracleUpdated");
       expect(await trust.trustOf(id("alice"), id("bob"))).to.equal(F.withOracle(base, F.WAD, F.DEFAULT_MODEL.gamma));
-      await expect(trust.setOracle(id("alice"), id("bob"), F.WAD + 1n)).to.be.revertedWithCustomError(
+      await expect(oracleTm.setOracle(id("alice"), id("bob"), F.WAD + 1n)).to.be.revertedWithCustomError(
         trust,
         "TrustManager__InvalidParameter",
       );
@@ -194,69 +275,77 @@ describe("TrustManager", () => {
         "AccessControlUnauthorizedAccount",
       );
       const beforeFlag = await trust.trustOf(id("alice"), id("bob"));
-      await expect(trust.flag(id("bob"), 1, id("ev")))
+      await expect(detectorTm.flag(id("bob"), 1, id("ev")))
         .to.emit(trust, "EntityFlagged")
         .withArgs(id("bob"), 1, id("ev"));
       expect(await trust.trustOf(id("alice"), id("bob"))).to.equal(F.mulWad(beforeFlag, F.DEFAULT_MODEL.flaggedFactor));
-      await expect(trust.flag(id("bob"), 7, Z))
+      await expect(detectorTm.flag(id("bob"), 7, Z))
         .to.be.revertedWithCustomError(trust, "TrustManager__InvalidFlag")
         .withArgs(7);
       await expect(trust.connect(others[0]).flag(id("bob"), 1, Z)).to.be.revertedWithCustomError(trust, "AccessControlUnauthorizedAccount");
-      await trust.unflag(id("bob"), 1);
+      await detectorTm.unflag(id("bob"), 1);
       expect(await trust.trustOf(id("alice"), id("bob"))).to.equal(beforeFlag);
     });
 
     it("the oracle term goes down to -1 (trust clamps at 0), not below; unknown entities and a non-detector are refused; nothing changes", async () => {
-      const { trust, others } = await loadFixture(populated);
+      const { trust, by, others, oracleTm, detectorTm } = await loadFixture(populated);
       await trust.setIdentityVerified(id("bob"), true);
-      for (let k = 0; k < 7; k++) await trust.rate(id("alice"), id("bob"), all(0), Z, Z); // 0.5 * 0.7^7, about 0.04
+      for (let k = 0; k < 7; k++) {
+        await by.alice.rate(id("alice"), id("bob"), all(0), Z, Z); // one a day: about 0.04 after 7
+        await time.increase(86_400);
+      }
       const base = await trust.trustOf(id("alice"), id("bob"));
-      await expect(trust.setOracle(id("alice"), id("bob"), -F.WAD - 1n)).to.be.revertedWithCustomError(
+      await expect(oracleTm.setOracle(id("alice"), id("bob"), -F.WAD - 1n)).to.be.revertedWithCustomError(
         trust,
         "TrustManager__InvalidParameter",
       );
-      await expect(trust.setOracle(id("ghost"), id("bob"), 0))
+      await expect(oracleTm.setOracle(id("ghost"), id("bob"), 0))
         .to.be.revertedWithCustomError(trust, "TrustManager__UnknownEntity")
         .withArgs(id("ghost"));
-      await expect(trust.setOracle(id("alice"), id("ghost"), 0))
+      await expect(oracleTm.setOracle(id("alice"), id("ghost"), 0))
         .to.be.revertedWithCustomError(trust, "TrustManager__UnknownEntity")
         .withArgs(id("ghost"));
       await expect(trust.trustOf(id("alice"), id("ghost")))
         .to.be.revertedWithCustomError(trust, "TrustManager__UnknownEntity")
         .withArgs(id("ghost"));
-      await expect(trust.flag(id("ghost"), 1, Z))
+      await expect(detectorTm.flag(id("ghost"), 1, Z))
         .to.be.revertedWithCustomError(trust, "TrustManager__UnknownEntity")
         .withArgs(id("ghost"));
       expect((await trust.pairOf(id("alice"), id("bob"))).oracle).to.equal(0n);
       expect(await trust.trustOf(id("alice"), id("bob"))).to.equal(base);
       // O = -1 takes gamma = 0.1 off: more than a trust of about 0.04, so the result clamps to 0
       expect(base < F.DEFAULT_MODEL.gamma).to.equal(true);
-      await expect(trust.setOracle(id("alice"), id("bob"), -F.WAD))
+      await expect(oracleTm.setOracle(id("alice"), id("bob"), -F.WAD))
         .to.emit(trust, "OracleUpdated")
         .withArgs(id("alice"), id("bob"), 0, -F.WAD);
       expect(await trust.trustOf(id("alice"), id("bob"))).to.equal(0n);
       // unflag: detector role only, kinds 0..6
-      await trust.flag(id("bob"), 2, Z);
+      await detectorTm.flag(id("bob"), 2, Z);
       await expect(trust.connect(others[0]).unflag(id("bob"), 2))
         .to.be.revertedWithCustomError(trust, "AccessControlUnauthorizedAccount")
         .withArgs(others[0].address, await trust.DETECTOR_ROLE());
-      await expect(trust.unflag(id("bob"), 7))
+      await expect(detectorTm.unflag(id("bob"), 7))
         .to.be.revertedWithCustomError(trust, "TrustManager__InvalidFlag")
         .withArgs(7);
       expect((await trust.entity(id("bob"))).flags).to.equal(0x80n | 0b100n);
-      await expect(trust.unflag(id("bob"), 2))
+      await expect(detectorTm.unflag(id("bob"), 2))
         .to.emit(trust, "EntityUnflagged")
         .withArgs(id("bob"), 2);
       expect((await trust.entity(id("bob"))).flags).to.equal(0x80n);
     });
 
-    it("adjustReputation is for the feedback role only and clamps to [0, 1]", async () => {
-      const { trust, msrp } = await loadFixture(populated);
+    it("adjustReputation is for the feedback role (the court) only and clamps any amount to [0, 1]", async () => {
+      const { trust, deployment } = await loadFixture(populated);
       await expect(trust.adjustReputation(id("alice"), 1)).to.be.revertedWithCustomError(trust, "AccessControlUnauthorizedAccount");
-      await trust.grantRole(await trust.FEEDBACK_ROLE(), msrp.address);
-      await trust.adjustReputation(id("alice"), 10n ** 19n);
+      const court = await asCourt(trust, deployment.contracts.DisputeResolution.address);
+      await court.adjustReputation(id("alice"), 10n ** 19n);
       expect((await trust.entity(id("alice"))).reputation).to.equal(F.WAD);
-      await trust.adjustReputation(id("alice"), -(10n ** 19n));
+      await court.adjustReputation(id("alice"), -(10n ** 19n));
+      expect((await trust.entity(id("alice"))).reputation).to.equal(0n);
+      // the extremes of int256 clamp instead of overflowing (a finding before)
+      await court.adjustReputation(id("alice"), ethers.MaxInt256);
+      expect((await trust.entity(id("alice"))).reputation).to.equal(F.WAD);
+      await court.adjustReputation(id("alice"), ethers.MinInt256);
       expect((await trust.entity(id("alice"))).reputation).to.equal(0n);
     });
   });
@@ -265,7 +354,10 @@ describe("TrustManager", () => {
     async function rated(scores: Record<string, number>) {
       const f = await loadFixture(populated);
       await f.trust.setIdentityVerified(id("acme"), true);
-      for (const [n, s] of Object.entries(scores)) for (let k = 0; k < 6; k++) await f.trust.rate(id(n), id("acme"), all(s), Z, Z);
+      for (let k = 0; k < 6; k++) {
+        for (const [n, s] of Object.entries(scores)) await f.by[n as "alice" | "bob"].rate(id(n), id("acme"), all(s), Z, Z);
+        await time.increase(86_400); // one rating per pair per decay epoch
+      }
       return f;
     }
     const sorted = (names: string[]) => names.map(id).sort();
@@ -295,7 +387,7 @@ describe("TrustManager", () => {
     });
 
     it("rejects malformed agreements and out-of-order thresholds; nothing changes", async () => {
-      const { trust, others } = await rated({ alice: 0.9 });
+      const { trust, by, others } = await rated({ alice: 0.9 });
       const avatars = sorted(["alice", "bob"]);
       await expect(trust.proposeAgreement(id("acme"), avatars, [0n], id("t"), "c")).to.be.revertedWithCustomError(
         trust,
@@ -313,7 +405,7 @@ describe("TrustManager", () => {
         trust,
         "TrustManager__InvalidAgreement",
       );
-      await expect(trust.proposeAgreement(id("alice"), sorted(["bob"]), [0n], id("t"), "c")).to.be.revertedWithCustomError(
+      await expect(by.alice.proposeAgreement(id("alice"), sorted(["bob"]), [0n], id("t"), "c")).to.be.revertedWithCustomError(
         trust,
         "TrustManager__InvalidAgreement",
       );
@@ -371,10 +463,10 @@ describe("TrustManager", () => {
 
   describe("# reputation checkpoints", () => {
     it("reputationAt returns the value at the end of a past block; 0 before registration; no future lookups", async () => {
-      const { trust, msrp } = await loadFixture(populated);
-      await trust.grantRole(await trust.FEEDBACK_ROLE(), msrp.address);
+      const { trust, deployment } = await loadFixture(populated);
+      const court = await asCourt(trust, deployment.contracts.DisputeResolution.address);
       const b0 = await ethers.provider.getBlockNumber();
-      await trust.adjustReputation(id("alice"), 10n ** 17n);
+      await court.adjustReputation(id("alice"), 10n ** 17n);
       const b1 = await ethers.provider.getBlockNumber();
       await ethers.provider.send("evm_mine", []);
       expect(await trust.reputationAt(id("alice"), b0)).to.equal(F.DEFAULT_MODEL.initialReputation);

@@ -45,10 +45,12 @@ describe("trust: TypeScript model = Solidity, to the last fixed-point unit", () 
   });
 
   it("TrustManager stores and reports exactly what the model computes, through ratings and time", async () => {
-    const { trust, msrp } = await loadFixture(deployTrustFixture);
+    const { trust, others } = await loadFixture(deployTrustFixture);
     const m = F.DEFAULT_MODEL;
     const names = ["a", "b", "c"];
-    for (const n of names) await trust.register(id(n), Kind.Avatar);
+    // one controller each: a controller cannot rate its own entities
+    const controller = Object.fromEntries(names.map((n, k) => [n, others[4 + k]]));
+    for (const n of names) await trust.connect(controller[n]).register(id(n), Kind.Avatar);
     await trust.setIdentityVerified(id("b"), true);
     const pairs = new Map<string, F.PairState>();
     const key = (i: string, j: string) => `${i}>${j}`;
@@ -65,8 +67,8 @@ describe("trust: TypeScript model = Solidity, to the last fixed-point unit", () 
           const factors = F.packFactors(scores);
           const now = BigInt(await time.latest()) + 1n;
           await time.setNextBlockTimestamp(now);
-          const expected = F.ratedTrust(m, p, factors, now);
-          await (await trust.connect(msrp).rate(id(i), id(j), factors, ethers.ZeroHash, ethers.ZeroHash)).wait();
+          const expected = F.ratedTrust(m, p, factors, now); // >= 3 days after the pair's last rating
+          await (await trust.connect(controller[i]).rate(id(i), id(j), factors, ethers.ZeroHash, ethers.ZeroHash)).wait();
           const stored = await trust.pairOf(id(i), id(j));
           expect(stored.trust).to.equal(expected);
           const next = { trust: expected, updatedAt: now, ratings: p.ratings + 1, oracle: 0n };
