@@ -3,12 +3,15 @@ pragma solidity 0.8.30;
 
 import {IDisputeResolution} from "../interfaces/IDisputeResolution.sol";
 import {ITrustManager} from "../interfaces/ITrustManager.sol";
+import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 
 /// @title DisputeResolution
 /// @notice Reputation-weighted commit-reveal dispute resolution over the TrustManager.
 contract DisputeResolution is IDisputeResolution {
     uint8 private constant MAX_OPTIONS = 8;
     uint8 private constant NATURE_AVATAR = 1;
+    uint8 private constant NATURE_FLAG_CONTEST = 3;
+    bytes32 private constant DETECTOR_ROLE = keccak256("DETECTOR_ROLE");
     uint8 private constant ATTACK_MASK = 0x7f;
     uint256 private constant WAD = 1e18;
 
@@ -68,8 +71,18 @@ contract DisputeResolution is IDisputeResolution {
     ) external payable returns (uint256 id) {
         _requireController(claimant);
         if (claimant == respondent || options < 2 || options > MAX_OPTIONS) revert DisputeResolution__InvalidDispute();
-        ITrustManager.Entity memory r = _trust.entity(respondent);
-        if (r.kind == ITrustManager.Kind.None) revert DisputeResolution__InvalidDispute();
+        ITrustManager.Entity memory r;
+        if (nature == NATURE_FLAG_CONTEST) {
+            // A flagged entity contests its flags: no respondent (the detector has no entity).
+            if (respondent != bytes32(0) || _trust.entity(claimant).flags & ATTACK_MASK == 0)
+                revert DisputeResolution__InvalidDispute();
+            // Upholding must be able to unflag: the court needs the detector role for that.
+            if (!IAccessControl(address(_trust)).hasRole(DETECTOR_ROLE, address(this)))
+                revert DisputeResolution__FlagContestUnavailable();
+        } else {
+            r = _trust.entity(respondent);
+            if (r.kind == ITrustManager.Kind.None) revert DisputeResolution__InvalidDispute();
+        }
         if (msg.value != _deposit) revert DisputeResolution__WrongDeposit(_deposit, msg.value);
         id = ++_count;
         Dispute storage d = _disputes[id];
@@ -187,6 +200,14 @@ contract DisputeResolution is IDisputeResolution {
         d.totalWeight = uint128(total);
         emit DisputeResolved(id, winner, best, total, tiedCount > 1, false, margin);
         bool upheld = winner == 0;
+        if (d.nature == NATURE_FLAG_CONTEST) {
+            if (upheld) _unflagAll(id, d.claimant);
+            else _trust.adjustReputation(d.claimant, -int256(uint256(_loserPenalty)));
+            // A rejected contest's deposit has no respondent to compensate: it stays with the court
+            // (credited to nobody), which is what makes a frivolous contest cost something.
+            if (upheld) _credit(id, d.depositor, d.deposit);
+            return;
+        }
         _trust.adjustReputation(upheld ? d.respondent : d.claimant, -int256(uint256(_loserPenalty)));
         if (upheld && d.nature == NATURE_AVATAR) emit TraceRequested(id, d.respondent, d.evidence);
         // The deposit returns to the claimant if the claim is upheld, else it compensates the
@@ -316,6 +337,20 @@ contract DisputeResolution is IDisputeResolution {
         uint256 born = _trust.registeredAt(voter);
         if (rep == 0 || rep < _minReputation || born + _minAge > snapshot) return (rep, 2);
         return (rep, 0);
+    }
+
+    /// @dev Clears every attack flag of `entity`. A revoked detector role must not block the
+    /// resolution: a failed unflag is reported in the event and leaves the flag to the detector.
+    function _unflagAll(uint256 id, bytes32 entity) private {
+        uint8 flags = _trust.entity(entity).flags & ATTACK_MASK;
+        bool done = true;
+        for (uint8 k; k < 7; ++k) {
+            if (flags & (1 << k) == 0) continue;
+            try _trust.unflag(entity, k) {} catch {
+                done = false;
+            }
+        }
+        emit FlagContestUpheld(id, entity, flags, done);
     }
 
     function _credit(uint256 id, address to, uint256 amount) private {

@@ -115,6 +115,8 @@ interface IDisputeResolution {
     error DisputeResolution__AlreadySettled(uint256 id, bytes32 voter);
     error DisputeResolution__NothingToWithdraw(address account);
     error DisputeResolution__TransferFailed();
+    /// @notice A flag contest needs the court to hold the TrustManager's detector role.
+    error DisputeResolution__FlagContestUnavailable();
 
     /// @notice A dispute was opened; votes count reputations as of block `snapshot`.
     event DisputeOpened(
@@ -146,6 +148,9 @@ interface IDisputeResolution {
     event VoterSettled(uint256 indexed id, bytes32 indexed voter, int256 reputationChange);
     /// @notice A dispute of nature avatar was upheld: the identity provider may trace the avatar.
     event TraceRequested(uint256 indexed id, bytes32 indexed avatar, bytes32 evidence);
+    /// @notice A flag contest (nature 3) was upheld: the attack flags `flags` of `entity` were
+    /// cleared (`unflagged` false if the court had lost the detector role meanwhile).
+    event FlagContestUpheld(uint256 indexed id, bytes32 indexed entity, uint8 flags, bool unflagged);
     /// @notice `amount` wei of dispute `id` is owed to `account` (withdraw it with `withdraw`).
     event PaymentCredited(uint256 indexed id, address indexed account, uint256 amount);
     /// @notice `account` withdrew `amount` wei.
@@ -156,7 +161,10 @@ interface IDisputeResolution {
     /// block (the previous one), both parties' controllers, and the deadlines.
     /// @param claimant the entity that claims
     /// @param respondent the entity claimed against
-    /// @param nature 0 service, 1 avatar (an upheld avatar dispute asks for a trace)
+    /// @param nature 0 service, 1 avatar (an upheld avatar dispute asks for a trace), 3 flag
+    /// contest: a flagged claimant contests its detector flags, `respondent` is 0; upheld, its attack
+    /// flags are cleared (the court must hold the detector role, else `FlagContestUnavailable`);
+    /// rejected, the claimant loses `loserPenalty` and its deposit stays with the court
     /// @param options the number of proposed resolutions (2..8); option 0 means "claim upheld"
     /// @param evidence the raw digest of the evidence's CID
     /// @param cid the evidence's CID

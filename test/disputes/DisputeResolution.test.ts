@@ -445,6 +445,61 @@ describe("DisputeResolution", () => {
     });
   });
 
+  describe("# flag contests (nature 3: issue 15)", () => {
+    const FLAG_CONTEST = 3;
+    async function flagged() {
+      const f = await deployDisputeFixture();
+      const { trust, disputes, msrp, others, voters } = f;
+      await trust.grantRole(await trust.DETECTOR_ROLE(), msrp.address);
+      await trust.flag(voters[5], 3, id("detector evidence")); // bad-mouthing
+      await trust.flag(voters[5], 5, id("detector evidence"));
+      return { ...f, contestant: voters[5], as: disputes.connect(others[15]), jury: byVoter(disputes, f.signerOf) };
+    }
+
+    it("is refused while the court lacks the detector role, with a respondent, or for an unflagged claimant; nothing changes", async () => {
+      const { trust, disputes, contestant, as, others, voters } = await loadFixture(flagged);
+      await expect(as.openDispute(contestant, Z, FLAG_CONTEST, 2, Z, "", { value: P.deposit })).to.be.revertedWithCustomError(
+        disputes,
+        "DisputeResolution__FlagContestUnavailable",
+      );
+      await trust.grantRole(await trust.DETECTOR_ROLE(), await disputes.getAddress());
+      await expect(
+        as.openDispute(contestant, voters[0], FLAG_CONTEST, 2, Z, "", { value: P.deposit }),
+      ).to.be.revertedWithCustomError(disputes, "DisputeResolution__InvalidDispute");
+      await expect(
+        disputes.connect(others[10]).openDispute(voters[0], Z, FLAG_CONTEST, 2, Z, "", { value: P.deposit }),
+      ).to.be.revertedWithCustomError(disputes, "DisputeResolution__InvalidDispute");
+      expect(await disputes.disputeCount()).to.equal(0n);
+    });
+
+    it("upheld, it clears the contestant's attack flags and returns the deposit; a unanimous verdict pays no voter", async () => {
+      const { trust, disputes, contestant, as, jury, voters, others } = await loadFixture(flagged);
+      await trust.grantRole(await trust.DETECTOR_ROLE(), await disputes.getAddress());
+      await as.openDispute(contestant, Z, FLAG_CONTEST, 2, Z, "", { value: P.deposit });
+      await voteAll(jury, 1n, voters.slice(0, 4), [0, 0, 0, 0]);
+      await expect(disputes.resolve(1))
+        .to.emit(disputes, "FlagContestUpheld")
+        .withArgs(1, contestant, (1 << 3) | (1 << 5), true);
+      expect((await trust.entity(contestant)).flags & 0x7fn).to.equal(0n);
+      expect(await disputes.owed(others[15].address)).to.equal(P.deposit);
+      // nobody voted against: the winners are paid from the losers, so nobody is paid
+      for (const v of voters.slice(0, 4)) await expect(disputes.settle(1, v)).to.emit(disputes, "VoterSettled").withArgs(1, v, 0);
+    });
+
+    it("rejected, the flags stay, the contestant loses the loser's penalty and its deposit stays with the court", async () => {
+      const { trust, disputes, contestant, as, jury, voters, others } = await loadFixture(flagged);
+      await trust.grantRole(await trust.DETECTOR_ROLE(), await disputes.getAddress());
+      await as.openDispute(contestant, Z, FLAG_CONTEST, 2, Z, "", { value: P.deposit });
+      const before = (await trust.entity(contestant)).reputation;
+      await voteAll(jury, 1n, voters.slice(0, 4), [1, 1, 1, 0]);
+      await expect(disputes.resolve(1)).to.not.emit(disputes, "FlagContestUpheld");
+      expect((await trust.entity(contestant)).flags & 0x7fn).to.equal((1n << 3n) | (1n << 5n));
+      expect((await trust.entity(contestant)).reputation).to.equal(before - P.loserPenalty);
+      expect(await disputes.owed(others[15].address)).to.equal(0n);
+      expect(await ethers.provider.getBalance(await disputes.getAddress())).to.equal(P.deposit);
+    });
+  });
+
   describe("# constructor", () => {
     it("refuses zero periods and amounts above 1; every bound is inclusive", async () => {
       const { trust } = await loadFixture(deployTrustFixture);
