@@ -42,7 +42,8 @@ task("trust:register", "Registers a virtual entity in the TrustManager, controll
     const id = c.ledgerMod.entityId(a.entity);
     const tx = await c.ledger.register(id, a.type as keyof typeof c.ledgerMod.EntityKind);
     c.remember(a.entity, id);
-    if (a.verified) await (await c.tm.setIdentityVerified(id, true)).wait();
+    // the admin (signer #0) verifies, whichever account controls the entity
+    if (a.verified) await (await c.tm.connect((await hre.ethers.getSigners())[0]).setIdentityVerified(id, true)).wait();
     console.log(
       `${a.entity} (${a.type}) registered as ${id}; ${tx.gasUsed.toLocaleString("en-US")} gas${a.verified ? "; identity verified" : ""}`,
     );

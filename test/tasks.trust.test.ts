@@ -75,12 +75,8 @@ describe("tasks: trust:* (in-process network, one process)", function () {
       ["vic", "1"],
       ["wes", "2"],
       ["xia", "3"],
-    ]) {
-      await hre.run("trust:register", { entity: n, type: "avatar", account });
-      // verified by the admin (trust:register --verified signs with --account, which is not the admin)
-      const tm = await hre.ethers.getContractAt("TrustManager", readDeployment("hardhat").contracts.TrustManager.address);
-      await (await tm.setIdentityVerified(entityId(n), true)).wait();
-    }
+    ])
+      await hre.run("trust:register", { entity: n, type: "avatar", account, verified: true }); // the admin verifies
     const young = await hre.run("dispute:open", { claimant: "ann", respondent: "eve", nature: "avatar", options: 2 });
     for (const v of ["vic", "ben"])
       // too young; an entity of the parties' controller

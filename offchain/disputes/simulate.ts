@@ -186,6 +186,12 @@ export function configName(p: { rule: FeedbackRule; honestTurnout: number }): st
   return `${rule}, honest turnout ${Math.round(p.honestTurnout * 100)}%`;
 }
 
+/** A series' short label, for a figure's legend (the title says the turnout is the honest voters'). */
+export function legendName(p: { rule: FeedbackRule; honestTurnout: number }): string {
+  const rule = p.rule === "flat" ? "before (flat)" : p.rule === "bounded" ? "contract" : "design (vs. E)";
+  return `${rule}, ${Math.round(p.honestTurnout * 100)}%`;
+}
+
 /** Writes `reports/disputes-accuracy.{csv,svg}` and `reports/disputes-capture.svg` under `dir`. */
 export async function writeAccuracyFigure(dir: string, acc: readonly AccuracyPoint[]): Promise<void> {
   fs.mkdirSync(dir, { recursive: true });
@@ -213,7 +219,7 @@ export async function writeAccuracyFigure(dir: string, acc: readonly AccuracyPoi
   );
   const series = (key: "weighted" | "malWeight") =>
     SWEEP_CONFIGS.map((c) => ({
-      name: configName(c),
+      name: legendName(c),
       points: acc
         .filter((r) => r.rule === c.rule && r.honestTurnout === c.honestTurnout)
         .map((r) => ({ x: r.share, y: r[key].mean, lo: r[key].lo, hi: r[key].hi })),
@@ -221,7 +227,7 @@ export async function writeAccuracyFigure(dir: string, acc: readonly AccuracyPoi
   writeFigure(
     path.join(dir, "disputes-accuracy.svg"),
     await lineChart({
-      title: "Dispute accuracy (Eq. 23): 100 voters, 300 disputes, 10 seeds (95% intervals)",
+      title: "Dispute accuracy (Eq. 23) by feedback rule and honest turnout; 100 voters, 300 disputes, 95% intervals",
       xLabel: "share of colluding voters (they always turn out)",
       yLabel: "accuracy",
       yMin: 0,
@@ -232,15 +238,12 @@ export async function writeAccuracyFigure(dir: string, acc: readonly AccuracyPoi
   writeFigure(
     path.join(dir, "disputes-capture.svg"),
     await lineChart({
-      title: "Colluders' share of reputation after 300 disputes (95% intervals)",
+      title: "Colluders' share of reputation after 300 disputes, by feedback rule and honest turnout (95% intervals)",
       xLabel: "share of colluding voters (they always turn out)",
       yLabel: "colluders' share of reputation",
       yMin: 0,
       yMax: 1,
-      series: [
-        ...series("malWeight"),
-        { name: "no change (initial share)", points: ACCURACY_SHARES.map((m) => [m, m] as [number, number]) },
-      ],
+      series: [...series("malWeight"), { name: "initial share", points: ACCURACY_SHARES.map((m) => [m, m] as [number, number]) }],
     }),
   );
 }

@@ -463,9 +463,10 @@ describe("DisputeResolution", () => {
         "DisputeResolution__FlagContestUnavailable",
       );
       await trust.grantRole(await trust.DETECTOR_ROLE(), await disputes.getAddress());
-      await expect(
-        as.openDispute(contestant, voters[0], FLAG_CONTEST, 2, Z, "", { value: P.deposit }),
-      ).to.be.revertedWithCustomError(disputes, "DisputeResolution__InvalidDispute");
+      await expect(as.openDispute(contestant, voters[0], FLAG_CONTEST, 2, Z, "", { value: P.deposit })).to.be.revertedWithCustomError(
+        disputes,
+        "DisputeResolution__InvalidDispute",
+      );
       await expect(
         disputes.connect(others[10]).openDispute(voters[0], Z, FLAG_CONTEST, 2, Z, "", { value: P.deposit }),
       ).to.be.revertedWithCustomError(disputes, "DisputeResolution__InvalidDispute");
@@ -484,6 +485,20 @@ describe("DisputeResolution", () => {
       expect(await disputes.owed(others[15].address)).to.equal(P.deposit);
       // nobody voted against: the winners are paid from the losers, so nobody is paid
       for (const v of voters.slice(0, 4)) await expect(disputes.settle(1, v)).to.emit(disputes, "VoterSettled").withArgs(1, v, 0);
+    });
+
+    it("a detector role revoked before resolve does not block it: the flags stay and the event says so", async () => {
+      const { trust, disputes, contestant, as, jury, voters } = await loadFixture(flagged);
+      await trust.grantRole(await trust.DETECTOR_ROLE(), await disputes.getAddress());
+      await as.openDispute(contestant, Z, FLAG_CONTEST, 2, Z, "", { value: P.deposit });
+      await trust.revokeRole(await trust.DETECTOR_ROLE(), await disputes.getAddress());
+      await voteAll(jury, 1n, voters.slice(0, 4), [0, 0, 0, 1]);
+      await expect(disputes.resolve(1))
+        .to.emit(disputes, "FlagContestUpheld")
+        .withArgs(1, contestant, (1 << 3) | (1 << 5), false);
+      expect((await disputes.dispute(1)).resolved).to.equal(true);
+      expect((await trust.entity(contestant)).flags & 0x7fn).to.equal((1n << 3n) | (1n << 5n));
+      expect(await disputes.eligibleWeight(1, id("nobody"))).to.equal(0n); // an unknown entity has no vote
     });
 
     it("rejected, the flags stay, the contestant loses the loser's penalty and its deposit stays with the court", async () => {
