@@ -361,12 +361,16 @@ async function main(): Promise<void> {
     let gas = 0n;
     gas += (await tl.register(toHex(avId("alice")), "avatar")).gasUsed;
     gas += (await tl.register(entityId("bob"), "avatar")).gasUsed;
-    // Jurors: avatars of three other accounts (no entity of a party's controller votes),
+    // Jurors: verified avatars of three other accounts (no entity of a party's controller votes),
     // registered at least minAge blocks before the dispute's snapshot.
     const params = await disputesC.params();
     const jurors = (await hre.ethers.getSigners()).slice(12, 15);
     const voters = jurors.map((_, i) => entityId(`juror-${i}`));
-    for (const [i, j] of jurors.entries()) gas += (await (await trust.connect(j).register(voters[i], 1)).wait())!.gasUsed;
+    for (const [i, j] of jurors.entries()) {
+      gas += (await (await trust.connect(j).register(voters[i], 1)).wait())!.gasUsed;
+      // jurors' identities are verified (here by the admin; avatars with an MIT through the registry)
+      gas += (await (await trust.setIdentityVerified(voters[i], true)).wait())!.gasUsed;
+    }
     await hre.network.provider.send("hardhat_mine", ["0x" + (params.minAge + 1n).toString(16)]);
     const dl = new DisputeLedger(disputesC);
     const opened = await dl.open(

@@ -28,7 +28,7 @@ async function disputeContext(hre: HardhatRuntimeEnvironment) {
     if (controller === hre.ethers.ZeroAddress) throw new Error(`dispute: entity ${entity} is not registered`);
     return new DisputeLedger(dr.connect(await hre.ethers.getSigner(controller)));
   };
-  return { ...local, dr, ledger: new DisputeLedger(dr), ledgerFor, Nature, entityId, putEvidence };
+  return { ...local, dr, ledger: new DisputeLedger(dr), ledgerFor, Nature, entityId, putEvidence, DisputeLedger };
 }
 
 const saltRecord = (id: string, voter: string) => `dispute-${id}-${voter.replace(/[^A-Za-z0-9._-]/g, "_")}`;
@@ -69,6 +69,12 @@ task("dispute:commit", "Commits a vote (Step 2); the salt is kept in the keystor
   .addParam("choice", "The chosen resolution (0 = claim upheld)", undefined, types.int)
   .setAction(async (a: { id: number; voter: string; choice: number }, hre) => {
     const c = await disputeContext(hre);
+    // The contract checks the snapshot eligibility at reveal; refuse here a vote that could never count.
+    const weight = await c.dr.eligibleWeight(a.id, c.entityId(a.voter));
+    if (weight === 0n)
+      throw new Error(
+        `dispute:commit: ${a.voter} has no vote in #${a.id} (below the minimum reputation or age at the snapshot, an entity of a party's controller, or flagged)`,
+      );
     const rec = saltRecord(String(a.id), a.voter);
     const r = await (
       await c.ledgerFor(c.entityId(a.voter))
@@ -79,11 +85,10 @@ task("dispute:commit", "Commits a vote (Step 2); the salt is kept in the keystor
       (salt) => c.keystore.create(rec, { dispute: a.id, voter: a.voter, choice: a.choice, salt }),
       () => c.keystore.remove(rec),
     );
-    const v = await c.dr.voteOf(a.id, c.entityId(a.voter));
     console.log(
-      `${a.voter} committed on #${a.id} with weight ${(Number(v.weight) / 1e18).toFixed(4)}; ${r.tx.gasUsed.toLocaleString("en-US")} gas`,
+      `${a.voter} committed on #${a.id}; it will weigh ${(Number(weight) / 1e18).toFixed(4)} when revealed; ${r.tx.gasUsed.toLocaleString("en-US")} gas`,
     );
-    return { weight: v.weight };
+    return { weight };
   });
 
 task("dispute:reveal", "Reveals a committed vote with the salt from the keystore")
@@ -97,22 +102,34 @@ task("dispute:reveal", "Reveals a committed vote with the salt from the keystore
     return { choice: s.choice };
   });
 
-task("dispute:resolve", "Resolves a dispute after its reveal deadline (Step 3) and settles the voters' reputations in batches")
+task("dispute:resolve", "Resolves a dispute after its reveal deadline (Step 3) and settles each voter's reputation")
   .addParam("id", "The dispute id", undefined, types.int)
-  .addOptionalParam("batch", "Voters per settle transaction", 50, types.int)
-  .setAction(async (a: { id: number; batch: number }, hre) => {
+  .setAction(async (a: { id: number }, hre) => {
     const c = await disputeContext(hre);
-    const r = await c.ledger.resolveAndSettle(BigInt(a.id), a.batch);
+    const r = await c.ledger.resolveAndSettle(BigInt(a.id));
     const d = await c.dr.dispute(a.id);
     const t = await c.dr.tally(a.id);
     const total = t.reduce((x, y) => x + y, 0n);
     console.log(
       d.void_
         ? `#${a.id}: void (revealed weight below the quorum)`
-        : `#${a.id}: resolution ${d.outcome} with ${((Number(t[Number(d.outcome)]) / Number(total)) * 100).toFixed(1)}% of the revealed weight (Eq. 21-22)${d.tieBroken ? ", a tie: the claim is not upheld" : ""}`,
+        : `#${a.id}: resolution ${d.outcome} with ${((Number(t[Number(d.outcome)]) / Number(total)) * 100).toFixed(1)}% of the revealed weight (Eq. 21-22), margin ${(Number(d.margin) / 1e18).toFixed(3)}${d.tieBroken ? ", a tie: the claim is not upheld" : ""}`,
     );
     console.log(`  resolve ${r.resolve.gasUsed.toLocaleString("en-US")} gas, ${r.settles.length} settle transaction(s)`);
-    return { outcome: Number(d.outcome), void: d.void_, tieBroken: d.tieBroken };
+    return { outcome: Number(d.outcome), void: d.void_, tieBroken: d.tieBroken, margin: d.margin };
+  });
+
+task("dispute:withdraw", "Withdraws the deposits the court owes an account (credited at resolve)")
+  .addOptionalParam("account", "Index of this node's account", 0, types.int)
+  .setAction(async (a: { account: number }, hre) => {
+    const c = await disputeContext(hre);
+    const signers = await hre.ethers.getSigners();
+    if (!Number.isInteger(a.account) || a.account < 0 || a.account >= signers.length)
+      throw new Error(`dispute:withdraw: --account must be 0..${signers.length - 1}, got ${a.account}`);
+    const who = signers[a.account];
+    const r = await new c.DisputeLedger(c.dr.connect(who)).withdraw(who.address);
+    console.log(r.tx ? `${who.address} withdrew ${hre.ethers.formatEther(r.amount)} ETH` : `${who.address}: nothing owed`);
+    return { amount: r.amount };
   });
 
 task("dispute:show", "A dispute's parties, phase, deadlines and running tally")
@@ -123,10 +140,13 @@ task("dispute:show", "A dispute's parties, phase, deadlines and running tally")
     if (Number(d.options) === 0) throw new Error(`dispute:show: no dispute #${a.id}`);
     const phase = PHASES[Number(await c.dr.phase(a.id))];
     const t = (await c.dr.tally(a.id)).slice(0, Number(d.options));
+    const voters = await c.ledger.committedVoters(BigInt(a.id));
+    let revealed = 0;
+    for (const v of voters) if ((await c.dr.voteOf(a.id, v)).revealed) revealed++;
     console.log(
-      `#${a.id}: ${phase}; ${d.committed} committed, ${d.revealed} revealed; tally ${t.map((x) => (Number(x) / 1e18).toFixed(3)).join(" / ")}${d.resolved ? `; outcome ${d.outcome}` : ""}`,
+      `#${a.id}: ${phase}; ${voters.length} committed, ${revealed} revealed; tally ${t.map((x) => (Number(x) / 1e18).toFixed(3)).join(" / ")}${d.resolved ? `; outcome ${d.outcome}` : ""}`,
     );
-    return { phase, committed: Number(d.committed), revealed: Number(d.revealed), tally: t };
+    return { phase, committed: voters.length, revealed, tally: t };
   });
 
 task("chain:advance", "Development chains only (hardhat, localhost): moves time forward and mines blocks")

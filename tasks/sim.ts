@@ -218,17 +218,21 @@ task(
     return { main, sweep, scale: scaleRows };
   });
 
-task("sim:disputes", "Dispute accuracy (Eq. 23) against the share of malicious voters -> reports/disputes-accuracy.{csv,svg}")
+task(
+  "sim:disputes",
+  "Dispute accuracy (Eq. 23) and colluders' reputation share against the colluding share -> reports/disputes-{accuracy,capture}.*",
+)
   .addOptionalParam("seed", "PRNG seed", 1000, types.int)
   .setAction(async (a: { seed: number }) => {
-    const { accuracySweep, writeAccuracyFigure } = await import("../offchain/disputes/simulate");
+    const { accuracySweep, configName, writeAccuracyFigure } = await import("../offchain/disputes/simulate");
     const { progressBar } = await import("../offchain/util/progress");
     const acc = accuracySweep(a.seed, progressBar("sim:disputes"));
     await writeAccuracyFigure(reportsDir(), acc);
+    const ci = (e: { mean: number; lo: number; hi: number }) => `${pct(e.mean)} [${pct(e.lo)}, ${pct(e.hi)}]`;
     for (const r of acc)
       console.log(
-        `  ${pct(r.share)} malicious: weighted ${pct(r.weighted)}, unweighted ${pct(r.unweighted)}, colluders end with ${pct(r.malWeight)} of the reputation`,
+        `  ${configName(r)}, ${pct(r.share)} colluding: weighted ${ci(r.weighted)}, unweighted ${pct(r.unweighted.mean)}, colluders end with ${ci(r.malWeight)} of the reputation`,
       );
-    console.log("wrote reports/disputes-accuracy.{csv,svg}");
+    console.log("wrote reports/disputes-accuracy.{csv,svg}, reports/disputes-capture.svg");
     return acc;
   });

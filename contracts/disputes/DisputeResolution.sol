@@ -3,13 +3,17 @@ pragma solidity 0.8.30;
 
 import {IDisputeResolution} from "../interfaces/IDisputeResolution.sol";
 import {ITrustManager} from "../interfaces/ITrustManager.sol";
+import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 
 /// @title DisputeResolution
 /// @notice Reputation-weighted commit-reveal dispute resolution over the TrustManager.
 contract DisputeResolution is IDisputeResolution {
     uint8 private constant MAX_OPTIONS = 8;
     uint8 private constant NATURE_AVATAR = 1;
+    uint8 private constant NATURE_FLAG_CONTEST = 3;
+    bytes32 private constant DETECTOR_ROLE = keccak256("DETECTOR_ROLE");
     uint8 private constant ATTACK_MASK = 0x7f;
+    uint256 private constant WAD = 1e18;
 
     ITrustManager private immutable _trust;
     uint64 private immutable _minReputation;
@@ -25,11 +29,12 @@ contract DisputeResolution is IDisputeResolution {
     uint256 private _count;
     mapping(uint256 id => Dispute) private _disputes;
     mapping(uint256 id => mapping(bytes32 voter => Vote)) private _votes;
-    mapping(uint256 id => bytes32[]) private _voters;
     mapping(uint256 id => uint256[8]) private _tally;
+    mapping(address account => uint256) private _owed;
 
     /// @param trust the TrustManager (this contract needs its FEEDBACK_ROLE)
-    /// @param p the parameters (periods > 0, reputation amounts <= 1e18, minAge >= 1)
+    /// @param p the parameters (periods > 0, reputation amounts <= 1e18, minAge >= 1, voterReward
+    /// <= voterPenalty: the winners never share more than the revealed losers lose)
     constructor(ITrustManager trust, Params memory p) {
         if (
             p.commitPeriod == 0 ||
@@ -38,6 +43,7 @@ contract DisputeResolution is IDisputeResolution {
             p.minReputation > 1e18 ||
             p.voterReward > 1e18 ||
             p.voterPenalty > 1e18 ||
+            p.voterReward > p.voterPenalty ||
             p.loserPenalty > 1e18
         ) {
             revert DisputeResolution__InvalidDispute();
@@ -65,12 +71,26 @@ contract DisputeResolution is IDisputeResolution {
     ) external payable returns (uint256 id) {
         _requireController(claimant);
         if (claimant == respondent || options < 2 || options > MAX_OPTIONS) revert DisputeResolution__InvalidDispute();
-        if (_trust.entity(respondent).kind == ITrustManager.Kind.None) revert DisputeResolution__InvalidDispute();
+        ITrustManager.Entity memory r;
+        if (nature == NATURE_FLAG_CONTEST) {
+            // A flagged entity contests its flags: no respondent (the detector has no entity).
+            if (respondent != bytes32(0) || _trust.entity(claimant).flags & ATTACK_MASK == 0)
+                revert DisputeResolution__InvalidDispute();
+            // Upholding must be able to unflag: the court needs the detector role for that.
+            if (!IAccessControl(address(_trust)).hasRole(DETECTOR_ROLE, address(this)))
+                revert DisputeResolution__FlagContestUnavailable();
+        } else {
+            r = _trust.entity(respondent);
+            if (r.kind == ITrustManager.Kind.None) revert DisputeResolution__InvalidDispute();
+        }
         if (msg.value != _deposit) revert DisputeResolution__WrongDeposit(_deposit, msg.value);
         id = ++_count;
         Dispute storage d = _disputes[id];
         d.claimant = claimant;
         d.respondent = respondent;
+        // The parties' controllers are kept so that commit and reveal need no lookup of the parties.
+        d.claimantController = msg.sender;
+        d.respondentController = r.controller;
         d.nature = nature;
         d.options = options;
         // Reputation as of the previous block: nothing done from this block on changes a weight.
@@ -100,32 +120,17 @@ contract DisputeResolution is IDisputeResolution {
         if (block.timestamp > d.commitDeadline) revert DisputeResolution__NotInCommitPhase(id);
         ITrustManager.Entity memory e = _trust.entity(voter);
         if (e.controller != msg.sender) revert DisputeResolution__NotController(voter, msg.sender);
-        // Neither party nor any other entity of a party's controller votes.
-        if (
-            voter == d.claimant ||
-            voter == d.respondent ||
-            e.controller == _trust.entity(d.claimant).controller ||
-            e.controller == _trust.entity(d.respondent).controller
-        ) revert DisputeResolution__PartyCannotVote(id, voter);
         if (e.flags & ATTACK_MASK != 0) revert DisputeResolution__Flagged(id, voter);
+        if (!_trust.isIdentityVerified(voter)) revert DisputeResolution__NotVerified(id, voter);
         Vote storage v = _votes[id][voter];
-        if (v.commitment != bytes32(0)) revert DisputeResolution__AlreadyVoted(id, voter);
+        if (v.commitment != bytes20(0)) revert DisputeResolution__AlreadyVoted(id, voter);
         // The commitment binds (id, voter, choice, salt): one copied from another voter can never
         // be revealed by the copier, and it does not stop the owner committing it (no global
-        // uniqueness, so no censorship by front-running).
-        if (commitment == bytes32(0)) revert DisputeResolution__EmptyCommitment(id, voter);
-        uint256 rep = _trust.reputationAt(voter, d.snapshot);
-        // Minimum age: registered at least minAge blocks before the snapshot.
-        uint256 born = _trust.registeredAt(voter);
-        if (rep == 0 || rep < _minReputation || born + _minAge > d.snapshot)
-            revert DisputeResolution__NotEligible(id, voter, rep);
-        v.commitment = commitment;
-        v.weight = uint64(rep);
-        _voters[id].push(voter);
-        unchecked {
-            d.committed += 1;
-        }
-        emit VoteCommitted(id, voter, uint64(rep));
+        // uniqueness, so no censorship by front-running). 160 bits keep it binding (a second
+        // opening costs about 2^80 hashes) and let the whole vote live in one slot.
+        if (bytes20(commitment) == bytes20(0)) revert DisputeResolution__EmptyCommitment(id, voter);
+        v.commitment = bytes20(commitment);
+        emit VoteCommitted(id, voter);
     }
 
     /// @inheritdoc IDisputeResolution
@@ -133,20 +138,23 @@ contract DisputeResolution is IDisputeResolution {
         Dispute storage d = _known(id);
         if (block.timestamp <= d.commitDeadline || block.timestamp > d.revealDeadline)
             revert DisputeResolution__NotInRevealPhase(id);
-        _requireController(voter);
+        ITrustManager.Entity memory e = _trust.entity(voter);
+        if (e.controller != msg.sender) revert DisputeResolution__NotController(voter, msg.sender);
         Vote storage v = _votes[id][voter];
-        if (v.commitment == bytes32(0)) revert DisputeResolution__NoCommitment(id, voter);
+        if (v.commitment == bytes20(0)) revert DisputeResolution__NoCommitment(id, voter);
         if (v.revealed) revert DisputeResolution__AlreadyRevealed(id, voter);
-        if (keccak256(abi.encode(id, voter, choice, salt)) != v.commitment)
+        if (bytes20(keccak256(abi.encode(id, voter, choice, salt))) != v.commitment)
             revert DisputeResolution__CommitmentMismatch(id, voter);
         if (choice >= d.options) revert DisputeResolution__InvalidChoice(id, choice);
+        if (e.flags & ATTACK_MASK != 0) revert DisputeResolution__Flagged(id, voter);
+        (uint256 rep, uint8 why) = _snapshotWeight(d, voter, e.controller);
+        if (why == 1) revert DisputeResolution__PartyCannotVote(id, voter);
+        if (why == 2) revert DisputeResolution__NotEligible(id, voter, rep);
         v.revealed = true;
         v.choice = choice;
-        _tally[id][choice] += v.weight;
-        unchecked {
-            d.revealed += 1;
-        }
-        emit VoteRevealed(id, voter, choice, v.weight);
+        v.weight = uint64(rep);
+        _tally[id][choice] += rep;
+        emit VoteRevealed(id, voter, choice, uint64(rep));
     }
 
     /// @inheritdoc IDisputeResolution
@@ -178,40 +186,70 @@ contract DisputeResolution is IDisputeResolution {
             // Below quorum (or nobody revealed): no decision. The deposit goes back; only
             // non-revealers are penalized.
             d.void_ = true;
-            emit DisputeResolved(id, 0, 0, total, false, true);
-            _pay(d.depositor, d.deposit);
+            d.totalWeight = uint128(total);
+            emit DisputeResolved(id, 0, 0, total, false, true, 0);
+            _credit(id, d.depositor, d.deposit);
             return;
         }
+        // Bounded feedback: the margin of the revealed weight, 0 without an absolute majority.
+        uint64 margin = best * 2 > total ? uint64(((best * 2 - total) * WAD) / total) : 0;
         d.outcome = winner;
         d.tieBroken = tiedCount > 1;
-        emit DisputeResolved(id, winner, best, total, tiedCount > 1, false);
+        d.margin = margin;
+        d.winningWeight = uint128(best);
+        d.totalWeight = uint128(total);
+        emit DisputeResolved(id, winner, best, total, tiedCount > 1, false, margin);
         bool upheld = winner == 0;
+        if (d.nature == NATURE_FLAG_CONTEST) {
+            if (upheld) _unflagAll(id, d.claimant);
+            else _trust.adjustReputation(d.claimant, -int256(uint256(_loserPenalty)));
+            // A rejected contest's deposit has no respondent to compensate: it stays with the court
+            // (credited to nobody), which is what makes a frivolous contest cost something.
+            if (upheld) _credit(id, d.depositor, d.deposit);
+            return;
+        }
         _trust.adjustReputation(upheld ? d.respondent : d.claimant, -int256(uint256(_loserPenalty)));
         if (upheld && d.nature == NATURE_AVATAR) emit TraceRequested(id, d.respondent, d.evidence);
-        // The deposit returns to the claimant if the claim is upheld, else it compensates the respondent.
-        _pay(upheld ? d.depositor : _trust.entity(d.respondent).controller, d.deposit);
+        // The deposit returns to the claimant if the claim is upheld, else it compensates the
+        // respondent's controller. Credited, not sent: a payee that refuses ether blocks nothing.
+        _credit(id, upheld ? d.depositor : d.respondentController, d.deposit);
     }
 
     /// @inheritdoc IDisputeResolution
-    function settle(uint256 id, uint256 max) external returns (uint256 done) {
+    function settle(uint256 id, bytes32 voter) external returns (int256 change) {
         Dispute storage d = _known(id);
         if (!d.resolved) revert DisputeResolution__NotResolved(id);
-        bytes32[] storage list = _voters[id];
-        uint256 i = d.settled;
-        uint256 end = max < list.length - i ? i + max : list.length;
-        for (; i < end; ++i) {
-            Vote storage v = _votes[id][list[i]];
-            int256 change =
-                !d.void_ && v.revealed && v.choice == d.outcome
-                    ? int256(uint256(_voterReward))
-                    : v.revealed && d.void_
-                        ? int256(0)
-                        : -int256(uint256(_voterPenalty));
-            if (change != 0) _trust.adjustReputation(list[i], change);
-            emit VoterSettled(id, list[i], change);
-        }
-        d.settled = uint32(end);
-        return end;
+        Vote storage v = _votes[id][voter];
+        if (v.commitment == bytes20(0)) revert DisputeResolution__NoCommitment(id, voter);
+        if (v.settled) revert DisputeResolution__AlreadySettled(id, voter);
+        v.settled = true;
+        change = _feedback(d, v, voter);
+        if (change != 0) _trust.adjustReputation(voter, change);
+        emit VoterSettled(id, voter, change);
+    }
+
+    /// @inheritdoc IDisputeResolution
+    function withdraw() external {
+        uint256 amount = _owed[msg.sender];
+        if (amount == 0) revert DisputeResolution__NothingToWithdraw(msg.sender);
+        _owed[msg.sender] = 0;
+        emit Withdrawn(msg.sender, amount);
+        (bool ok, ) = msg.sender.call{value: amount}("");
+        if (!ok) revert DisputeResolution__TransferFailed();
+    }
+
+    /// @inheritdoc IDisputeResolution
+    function owed(address account) external view returns (uint256) {
+        return _owed[account];
+    }
+
+    /// @inheritdoc IDisputeResolution
+    function eligibleWeight(uint256 id, bytes32 voter) external view returns (uint256) {
+        Dispute storage d = _known(id);
+        ITrustManager.Entity memory e = _trust.entity(voter);
+        if (e.kind == ITrustManager.Kind.None || e.flags & ATTACK_MASK != 0) return 0;
+        (uint256 rep, uint8 why) = _snapshotWeight(d, voter, e.controller);
+        return why == 0 ? rep : 0;
     }
 
     /// @inheritdoc IDisputeResolution
@@ -249,11 +287,6 @@ contract DisputeResolution is IDisputeResolution {
         return _count;
     }
 
-    /// @notice The voters who committed, in order.
-    function voters(uint256 id) external view returns (bytes32[] memory) {
-        return _voters[id];
-    }
-
     /// @notice The deployment parameters.
     function params() external view returns (Params memory) {
         return
@@ -270,10 +303,60 @@ contract DisputeResolution is IDisputeResolution {
             );
     }
 
-    function _pay(address to, uint256 amount) private {
+    /// @dev The reputation change of one voter (see `settle`). Products stay below 2^256: each
+    /// factor is at most 2^128.
+    function _feedback(Dispute storage d, Vote storage v, bytes32 voter) private view returns (int256) {
+        if (v.revealed) {
+            if (d.void_ || d.margin == 0) return 0;
+            uint256 scaled = uint256(d.margin) * v.weight;
+            uint256 losing = uint256(d.totalWeight) - d.winningWeight;
+            // The winners are paid from what the revealed losers lose (coherence redistribution,
+            // as in Kleros): a dispute nobody voted against pays nobody, so a controller gains
+            // nothing from disputes it stages with its own voters.
+            if (v.choice == d.outcome)
+                return losing == 0 ? int256(0) : int256((uint256(_voterReward) * scaled) / (WAD * d.winningWeight));
+            return -int256((uint256(_voterPenalty) * scaled) / (WAD * losing));
+        }
+        // Committed, not revealed: penalized if it could have revealed (a vote withheld after
+        // seeing the others loses at least what a losing vote would).
+        (, uint8 why) = _snapshotWeight(d, voter, _trust.entity(voter).controller);
+        return why == 0 ? -int256(uint256(_voterPenalty)) : int256(0);
+    }
+
+    /// @dev The voter's weight at the snapshot and why it may not vote: 0 it may, 1 its controller
+    /// is a party's, 2 too little reputation or too young at the snapshot.
+    function _snapshotWeight(
+        Dispute storage d,
+        bytes32 voter,
+        address controller
+    ) private view returns (uint256 rep, uint8 why) {
+        if (controller == d.claimantController || controller == d.respondentController) return (0, 1);
+        uint48 snapshot = d.snapshot;
+        rep = _trust.reputationAt(voter, snapshot);
+        // Minimum age: registered at least minAge blocks before the snapshot.
+        uint256 born = _trust.registeredAt(voter);
+        if (rep == 0 || rep < _minReputation || born + _minAge > snapshot) return (rep, 2);
+        return (rep, 0);
+    }
+
+    /// @dev Clears every attack flag of `entity`. A revoked detector role must not block the
+    /// resolution: a failed unflag is reported in the event and leaves the flag to the detector.
+    function _unflagAll(uint256 id, bytes32 entity) private {
+        uint8 flags = _trust.entity(entity).flags & ATTACK_MASK;
+        bool done = true;
+        for (uint8 k; k < 7; ++k) {
+            if (flags & (1 << k) == 0) continue;
+            try _trust.unflag(entity, k) {} catch {
+                done = false;
+            }
+        }
+        emit FlagContestUpheld(id, entity, flags, done);
+    }
+
+    function _credit(uint256 id, address to, uint256 amount) private {
         if (amount == 0) return;
-        (bool ok, ) = to.call{value: amount}("");
-        if (!ok) revert DisputeResolution__TransferFailed();
+        _owed[to] += amount;
+        emit PaymentCredited(id, to, amount);
     }
 
     function _known(uint256 id) private view returns (Dispute storage d) {

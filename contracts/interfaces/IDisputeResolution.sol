@@ -2,19 +2,23 @@
 pragma solidity 0.8.30;
 
 /// @title IDisputeResolution
-/// @notice Reputation-weighted dispute resolution (trust paper §IV.E, Steps 1-3, Eqs. 21-22) with
+/// @notice Reputation-weighted dispute resolution (trust paper §IV.E, Steps 1-3, Eqs. 21-23) with
 /// commit-reveal voting, in the manner of deployed courts (Kleros, Aragon Court).
-/// @dev Eligibility and vote weight come from the TrustManager's reputation *at the block before
-/// the dispute opened* (checkpoints), so no reputation gained later counts. A vote is a commitment
-/// keccak256(abi.encode(disputeId, voter, choice, salt)) revealed after the commit deadline; the
-/// tally is kept running at each reveal, and the reputation feedback is settled in bounded
-/// batches, so no transaction loops over an unbounded set of voters. w_i = v_i / sum_j v_j
-/// (Eq. 21) and r_final = argmax_r sum_{i voted r} w_i (Eq. 22): normalizing does not move the
-/// argmax, so the contract compares raw weight sums. A tie goes to the lowest-numbered tied option
-/// other than 0 (the claim is not upheld without a majority), a rule nobody in the dispute can
-/// steer (docs/specs/disputes.md). An entity votes only if registered at least `minAge` blocks
-/// before the snapshot, not flagged, and not controlled by a party's controller; a dispute whose
-/// revealed weight is below `quorum` is void.
+/// @dev Vote weight is the TrustManager's reputation *at the block before the dispute opened*
+/// (checkpoints), so no reputation gained later counts. A vote is a commitment
+/// keccak256(abi.encode(disputeId, voter, choice, salt)), of which the first 20 bytes are kept,
+/// revealed after the commit deadline. Commit checks what the voter is now (its controller calls,
+/// no detector flag, an identity verified through the registries); reveal checks what it was at
+/// the snapshot (reputation >= `minReputation`, registered `minAge` blocks before, not a party's
+/// controller) and adds its weight to a running tally. `resolve` compares at most 8 sums; each
+/// voter's reputation feedback is applied by its own `settle(id, voter)`, and payments are
+/// credited and withdrawn by their owners: no transaction loops over the voters, and no payee
+/// can block a resolution. w_i = v_i / sum_j v_j (Eq. 21) and r_final = argmax_r sum w_i
+/// (Eq. 22): normalizing does not move the argmax, so the contract compares raw weight sums. A tie
+/// goes to the lowest-numbered tied option other than 0. The feedback is bounded: it is scaled
+/// by the margin m = max(0, 2 W_win - W) / W of the revealed weight W (0 unless the outcome has
+/// an absolute majority), capped per dispute, and the winners are paid only from what the
+/// revealed losers lose (docs/specs/disputes.md).
 interface IDisputeResolution {
     /// @notice The life of a dispute, by time.
     enum Phase {
@@ -25,40 +29,57 @@ interface IDisputeResolution {
         Resolved
     }
 
-    /// @notice A dispute (Step 1's request).
+    /// @notice A dispute (Step 1's request), packed so that commit reads one slot and reveal two.
+    /// @param claimantController the claimant's controller when the dispute opened
+    /// @param respondentController the respondent's controller when the dispute opened
+    /// @param margin the outcome's margin m (WAD): max(0, 2 winningWeight - totalWeight) / totalWeight
+    /// @param winningWeight the revealed weight of the outcome
+    /// @param totalWeight the revealed weight of all options
     struct Dispute {
         bytes32 claimant;
         bytes32 respondent;
-        uint8 nature;
+        address claimantController;
+        uint48 snapshot;
+        uint40 commitDeadline;
         uint8 options;
+        address respondentController;
+        uint40 revealDeadline;
+        uint8 nature;
         bool resolved;
         uint8 outcome;
         bool tieBroken;
         bool void_;
-        uint48 snapshot;
-        uint40 commitDeadline;
-        uint40 revealDeadline;
-        uint32 committed;
-        uint32 revealed;
-        uint32 settled;
+        uint64 margin;
         uint128 deposit;
+        uint128 winningWeight;
+        uint128 totalWeight;
         address depositor;
         bytes32 evidence;
         string cid;
     }
 
-    /// @notice One voter's vote.
+    /// @notice One voter's vote, in one storage slot.
+    /// @param commitment the first 20 bytes of the commitment
+    /// @param weight the voter's snapshot reputation, set when it reveals
     struct Vote {
-        bytes32 commitment;
+        bytes20 commitment;
         uint64 weight;
         uint8 choice;
         bool revealed;
+        bool settled;
     }
 
     /// @notice Parameters fixed at deployment.
     /// @param minReputation the least snapshot reputation that votes (WAD)
     /// @param minAge blocks an entity must have been registered before the snapshot to vote (>= 1)
     /// @param quorum the least revealed weight (WAD) for a decision; below it the dispute is void
+    /// @param voterReward the most reputation (WAD) a dispute pays to the voters of its outcome,
+    /// all together: each gets voterReward * m * weight / winningWeight, and nothing when no
+    /// revealed vote went against the outcome (<= voterPenalty: the winners are paid from the losers)
+    /// @param voterPenalty the most reputation (WAD) a dispute takes from the voters who revealed
+    /// another option, all together (each loses voterPenalty * m * weight / losing weight); also
+    /// what each eligible voter that committed and did not reveal loses
+    /// @param loserPenalty the reputation the losing party loses
     struct Params {
         uint64 minReputation;
         uint48 minAge;
@@ -79,6 +100,8 @@ interface IDisputeResolution {
     error DisputeResolution__NotInRevealPhase(uint256 id);
     error DisputeResolution__PartyCannotVote(uint256 id, bytes32 voter);
     error DisputeResolution__NotEligible(uint256 id, bytes32 voter, uint256 reputation);
+    /// @notice The voter's identity is not verified through the identity registries.
+    error DisputeResolution__NotVerified(uint256 id, bytes32 voter);
     error DisputeResolution__AlreadyVoted(uint256 id, bytes32 voter);
     error DisputeResolution__EmptyCommitment(uint256 id, bytes32 voter);
     error DisputeResolution__Flagged(uint256 id, bytes32 voter);
@@ -89,8 +112,13 @@ interface IDisputeResolution {
     error DisputeResolution__TooEarly(uint256 id, uint256 revealDeadline);
     error DisputeResolution__AlreadyResolved(uint256 id);
     error DisputeResolution__NotResolved(uint256 id);
+    error DisputeResolution__AlreadySettled(uint256 id, bytes32 voter);
+    error DisputeResolution__NothingToWithdraw(address account);
     error DisputeResolution__TransferFailed();
+    /// @notice A flag contest needs the court to hold the TrustManager's detector role.
+    error DisputeResolution__FlagContestUnavailable();
 
+    /// @notice A dispute was opened; votes count reputations as of block `snapshot`.
     event DisputeOpened(
         uint256 indexed id,
         bytes32 indexed claimant,
@@ -102,23 +130,45 @@ interface IDisputeResolution {
         uint40 revealDeadline,
         string cid
     );
-    event VoteCommitted(uint256 indexed id, bytes32 indexed voter, uint64 weight);
+    /// @notice `voter`'s controller committed a vote.
+    event VoteCommitted(uint256 indexed id, bytes32 indexed voter);
+    /// @notice `voter` revealed `choice` with its snapshot weight.
     event VoteRevealed(uint256 indexed id, bytes32 indexed voter, uint8 choice, uint64 weight);
-    /// @notice The outcome: `winningWeight` of `totalWeight` revealed weight (Eq. 21 share = winningWeight / totalWeight).
+    /// @notice The dispute was decided (or voided below the quorum); `margin` scales the feedback.
     event DisputeResolved(
         uint256 indexed id,
         uint8 outcome,
         uint256 winningWeight,
         uint256 totalWeight,
         bool tieBroken,
-        bool void_
+        bool void_,
+        uint64 margin
     );
+    /// @notice `voter`'s reputation moved by `reputationChange` for its vote in dispute `id`.
     event VoterSettled(uint256 indexed id, bytes32 indexed voter, int256 reputationChange);
-    /// @notice A dispute over an avatar (nature 1) upheld against it: the identity provider traces it.
+    /// @notice A dispute of nature avatar was upheld: the identity provider may trace the avatar.
     event TraceRequested(uint256 indexed id, bytes32 indexed avatar, bytes32 evidence);
+    /// @notice A flag contest (nature 3) was upheld: the attack flags `flags` of `entity` were
+    /// cleared (`unflagged` false if the court had lost the detector role meanwhile).
+    event FlagContestUpheld(uint256 indexed id, bytes32 indexed entity, uint8 flags, bool unflagged);
+    /// @notice `amount` wei of dispute `id` is owed to `account` (withdraw it with `withdraw`).
+    event PaymentCredited(uint256 indexed id, address indexed account, uint256 amount);
+    /// @notice `account` withdrew `amount` wei.
+    event Withdrawn(address indexed account, uint256 amount);
 
-    /// @notice Step 1: opens a dispute. The caller controls `claimant`; msg.value is the deposit.
-    /// @param options number of proposed resolutions (2..8); option 0 means "claim upheld"
+    /// @notice Step 1: opens a dispute between two registered entities.
+    /// @dev The caller must control `claimant` and send exactly the deposit. Fixes the snapshot
+    /// block (the previous one), both parties' controllers, and the deadlines.
+    /// @param claimant the entity that claims
+    /// @param respondent the entity claimed against
+    /// @param nature 0 service, 1 avatar (an upheld avatar dispute asks for a trace), 3 flag
+    /// contest: a flagged claimant contests its detector flags, `respondent` is 0; upheld, its attack
+    /// flags are cleared (the court must hold the detector role, else `FlagContestUnavailable`);
+    /// rejected, the claimant loses `loserPenalty` and its deposit stays with the court
+    /// @param options the number of proposed resolutions (2..8); option 0 means "claim upheld"
+    /// @param evidence the raw digest of the evidence's CID
+    /// @param cid the evidence's CID
+    /// @return id the new dispute's id
     function openDispute(
         bytes32 claimant,
         bytes32 respondent,
@@ -128,24 +178,62 @@ interface IDisputeResolution {
         string calldata cid
     ) external payable returns (uint256 id);
 
-    /// @notice Step 2: commits a vote. The caller controls `voter`, which must be eligible: snapshot
-    /// reputation >= minReputation, registered >= minAge blocks before the snapshot, no attack flag,
-    /// and neither a party nor controlled by a party's controller.
+    /// @notice Step 2: the controller of `voter` commits a sealed vote.
+    /// @dev Refuses a caller that does not control `voter`, a flagged voter, a voter whose identity
+    /// is not verified, a second commit and an empty commitment. Eligibility at the snapshot is
+    /// checked when the vote is revealed (see `eligibleWeight`).
+    /// @param id the dispute
+    /// @param voter the voting entity
+    /// @param commitment keccak256(abi.encode(id, voter, choice, salt)) (`commitmentFor`)
     function commit(uint256 id, bytes32 voter, bytes32 commitment) external;
 
-    /// @notice Step 2: reveals a committed vote and adds its weight to the running tally.
+    /// @notice Step 2: reveals a committed vote and adds the voter's snapshot weight to the tally.
+    /// @dev Refuses a voter that was not eligible at the snapshot (`NotEligible`), a party's
+    /// controller (`PartyCannotVote`), a flagged voter, a mismatch, a double reveal.
+    /// @param id the dispute
+    /// @param voter the voting entity
+    /// @param choice the option voted (< options)
+    /// @param salt the salt of the commitment
     function reveal(uint256 id, bytes32 voter, uint8 choice, bytes32 salt) external;
 
-    /// @notice Step 3: decides the outcome after the reveal deadline; once.
+    /// @notice Step 3: decides the dispute after its reveal deadline (anyone may call): O(1) in
+    /// the number of voters. Penalizes the losing party, credits the deposit to its owner.
+    /// @param id the dispute
     function resolve(uint256 id) external;
 
-    /// @notice Feeds reputation back for up to `max` voters (in commit order); callable by anyone after resolve.
-    /// @return done the number of voters settled so far
-    function settle(uint256 id, uint256 max) external returns (uint256 done);
+    /// @notice Step 3: applies one voter's reputation feedback, once (anyone may call).
+    /// @dev A voter of the outcome gains voterReward * m * weight / winningWeight (if some revealed
+    /// weight went against the outcome; otherwise nothing), a voter of
+    /// another option loses voterPenalty * m * weight / (totalWeight - winningWeight), a voter
+    /// eligible at the snapshot that committed and did not reveal loses voterPenalty; in a void
+    /// dispute revealed votes move nothing.
+    /// @param id the dispute
+    /// @param voter the voting entity
+    /// @return change the reputation change applied (WAD)
+    function settle(uint256 id, bytes32 voter) external returns (int256 change);
 
+    /// @notice Sends the caller everything the court owes it (deposits).
+    function withdraw() external;
+
+    /// @notice The wei the court owes `account`.
+    function owed(address account) external view returns (uint256);
+
+    /// @notice The weight `voter` would reveal with in dispute `id` (0 if it could not reveal:
+    /// below the minimum reputation or age at the snapshot, or a party's controller's entity).
+    function eligibleWeight(uint256 id, bytes32 voter) external view returns (uint256);
+
+    /// @notice A dispute's record.
     function dispute(uint256 id) external view returns (Dispute memory);
+
+    /// @notice The vote of `voter` in dispute `id`.
     function voteOf(uint256 id, bytes32 voter) external view returns (Vote memory);
+
+    /// @notice The revealed weight per option.
     function tally(uint256 id) external view returns (uint256[8] memory);
+
+    /// @notice The phase of dispute `id` now.
     function phase(uint256 id) external view returns (Phase);
+
+    /// @notice keccak256(abi.encode(id, voter, choice, salt)): the commitment to send.
     function commitmentFor(uint256 id, bytes32 voter, uint8 choice, bytes32 salt) external pure returns (bytes32);
 }

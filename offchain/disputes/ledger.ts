@@ -1,6 +1,6 @@
 /**
  * DisputeResolution for the agents and tasks: open (evidence on IPFS), commit with a fresh salt,
- * reveal, resolve and settle in bounded batches.
+ * reveal, resolve, settle each voter, withdraw what the court owes.
  */
 import type { ContractTransactionResponse } from "ethers";
 import { hexlify, randomBytes } from "ethers";
@@ -67,13 +67,30 @@ export class DisputeLedger {
     return mined(this.dr.reveal(id, voter, choice, salt));
   }
 
-  /** Resolves, then settles every voter in batches of `batch`. */
-  async resolveAndSettle(id: bigint, batch = 50): Promise<{ resolve: TxInfo; settles: TxInfo[] }> {
+  /** The entities whose controllers committed a vote in dispute `id` (from the VoteCommitted events). */
+  async committedVoters(id: bigint): Promise<string[]> {
+    const logs = await this.dr.queryFilter(this.dr.filters.VoteCommitted(id));
+    return logs.map((l) => l.args.voter as string);
+  }
+
+  /**
+   * Resolves, then applies each committed voter's feedback with its own `settle(id, voter)` (one
+   * transaction per voter; anyone may send them, so each voter can also settle itself).
+   */
+  async resolveAndSettle(id: bigint): Promise<{ resolve: TxInfo; settles: TxInfo[] }> {
     const resolve = await mined(this.dr.resolve(id));
     const settles: TxInfo[] = [];
-    const total = Number((await this.dr.dispute(id)).committed);
-    for (let done = Number((await this.dr.dispute(id)).settled); done < total; done = Number((await this.dr.dispute(id)).settled))
-      settles.push(await mined(this.dr.settle(id, batch)));
+    for (const v of await this.committedVoters(id)) {
+      if ((await this.dr.voteOf(id, v)).settled) continue;
+      settles.push(await mined(this.dr.settle(id, v)));
+    }
     return { resolve, settles };
+  }
+
+  /** Withdraws what the court owes the signer (0n and no transaction when nothing is owed). */
+  async withdraw(account: string): Promise<{ amount: bigint; tx?: TxInfo }> {
+    const amount = await this.dr.owed(account);
+    if (amount === 0n) return { amount };
+    return { amount, tx: await mined(this.dr.withdraw()) };
   }
 }

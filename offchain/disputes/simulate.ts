@@ -1,116 +1,249 @@
 /**
- * Dispute-resolution accuracy (trust paper Eq. 23) in a simulation with honest and malicious
- * voters, through the real tally (tally.ts) and the real feedback rule (rewards and penalties as
- * DisputeResolution.settle applies them), seeded.
+ * Dispute-resolution accuracy (trust paper Eq. 23) and capture by a colluding minority, in a seeded
+ * simulation through the real tally (tally.ts: the contract's argmax, quorum and tie rule) and the
+ * real feedback rule (`voterFeedback`, which the differential test checks against
+ * DisputeResolution.settle to the last WAD unit).
  *
- * Each dispute has a ground truth (the claim is valid or not). Honest voters vote for the truth
- * with probability `honestAccuracy`; malicious voters collude on the wrong answer. Reputations
- * start equal and move with the feedback after every dispute, so colluders lose weight over time.
- * The baseline is the unweighted majority over the same ballots.
+ * Each dispute has a ground truth (option 0 or 1). Colluders always turn out and vote the wrong
+ * answer; honest voters turn out with probability `honestTurnout` and vote the truth with
+ * probability `honestAccuracy`. Reputations (WAD bigints, clamped to [0, 1] as
+ * TrustManager.adjustReputation does) move after every dispute with the chosen rule:
+ *
+ *  - `flat`: the rule before issue 16: +0.02 for every revealed vote of the outcome, -0.02 for every
+ *    other revealed vote, whatever the margin (the winners' gain grows with their number);
+ *  - `bounded`: the contract's rule: scaled to the margin m = max(0, 2 W_win - W) / W of the
+ *    revealed weight, capped per dispute (winners share 0.02 * m, losers 0.02 * m, by weight), and
+ *    the winners are paid only from the losers;
+ *  - `electorate`: the same with m measured against the whole eligible weight E at the snapshot
+ *    instead of the revealed weight (what a TrustManager total-reputation view would allow): a side
+ *    below half of E is never paid, whatever the turnout.
+ *
+ * Results carry 95% intervals over the seeds (mean +- t * sd / sqrt(n)).
  */
 import fs from "fs";
 import path from "path";
 import { Prng } from "../util/prng";
 import { lineChart, writeFigure } from "../util/plot";
-import { eq23Accuracy, tallyOutcome, TallyVote } from "./tally";
+import { DEFAULT_DISPUTE_PARAMS as P } from "./params";
+import { eq23Accuracy, tallyOutcome, TallyVote, voterFeedback } from "./tally";
+
+const WAD = 10n ** 18n;
+
+/** How reputations move after a dispute (see the module header). */
+export type FeedbackRule = "flat" | "bounded" | "electorate";
 
 export type AccuracyOptions = {
   voters: number;
   maliciousShare: number;
   disputes: number;
+  rule?: FeedbackRule;
   honestAccuracy?: number;
-  turnout?: number;
-  reward?: number;
-  penalty?: number;
+  /** probability that an honest voter turns out (colluders always do) */
+  honestTurnout?: number;
+  /** initial reputation of every voter */
   initial?: number;
-  minReputation?: number;
 };
 
-export function simulateAccuracy(o: AccuracyOptions, seed: number): { weighted: number; unweighted: number; finalMaliciousWeight: number } {
-  const rng = new Prng(seed);
+/** One simulation run's results. */
+export type RunResult = { weighted: number; unweighted: number; finalMaliciousWeight: number };
+
+const clamp = (x: bigint) => (x < 0n ? 0n : x > WAD ? WAD : x);
+
+/**
+ * One seeded run: `disputes` disputes among `voters` voters of whom `maliciousShare` collude.
+ * @returns Eq. 23 accuracy of the reputation-weighted court and of an unweighted majority over the
+ *   same ballots, and the colluders' share of the reputation at the end
+ * @throws if a share or probability is outside [0, 1] or voters/disputes are not positive
+ */
+export function simulateAccuracy(o: AccuracyOptions, seed: number): RunResult {
   const hAcc = o.honestAccuracy ?? 0.8;
-  const turnout = o.turnout ?? 0.8;
-  const reward = o.reward ?? 0.02;
-  const penalty = o.penalty ?? 0.02;
-  const minRep = o.minReputation ?? 0.3;
-  const rep = Array.from({ length: o.voters }, () => o.initial ?? 0.5);
+  const turnout = o.honestTurnout ?? 0.7;
+  for (const [k, v] of [
+    ["maliciousShare", o.maliciousShare],
+    ["honestAccuracy", hAcc],
+    ["honestTurnout", turnout],
+  ] as const)
+    if (!(v >= 0 && v <= 1)) throw new Error(`simulateAccuracy: ${k} must be in [0, 1], got ${v}`);
+  if (!(o.voters > 0 && o.disputes > 0)) throw new Error(`simulateAccuracy: voters and disputes must be positive`);
+  const rule = o.rule ?? "bounded";
+  const rng = new Prng(seed);
+  const rep = Array.from({ length: o.voters }, () => BigInt(Math.round((o.initial ?? 0.5) * 1e18)));
   const malicious = new Set(rng.shuffle([...Array(o.voters).keys()]).slice(0, Math.round(o.maliciousShare * o.voters)));
+  const flat = P.voterReward;
   let correctW = 0;
   let correctU = 0;
   for (let d = 0; d < o.disputes; d++) {
     const truth = rng.chance(0.5) ? 0 : 1;
     const votes: (TallyVote & { i: number })[] = [];
+    let electorate = 0n;
     for (let i = 0; i < o.voters; i++) {
-      if (rep[i] < minRep || !rng.chance(turnout)) continue;
-      const choice = malicious.has(i) ? 1 - truth : rng.chance(hAcc) ? truth : 1 - truth;
-      const salt = "0x" + [...Array(8)].map(() => rng.nextU32().toString(16).padStart(8, "0")).join("");
-      votes.push({
-        i,
-        voter: "0x" + i.toString(16).padStart(64, "0"),
-        weight: BigInt(Math.round(rep[i] * 1e18)),
-        choice,
-        revealed: true,
-        salt,
-      });
+      if (rep[i] < P.minReputation || rep[i] === 0n) continue;
+      electorate += rep[i];
+      const mal = malicious.has(i);
+      if (!mal && !rng.chance(turnout)) continue;
+      const choice = mal ? 1 - truth : rng.chance(hAcc) ? truth : 1 - truth;
+      votes.push({ i, voter: "", weight: rep[i], choice, revealed: true, salt: "" });
     }
-    const out = tallyOutcome(BigInt(d + 1), 2, votes);
+    const out = tallyOutcome(BigInt(d + 1), 2, votes, P.quorum);
     if (!out.void && out.outcome === truth) correctW++;
     const yes = votes.filter((v) => v.choice === truth).length;
     if (yes * 2 > votes.length || (yes * 2 === votes.length && rng.chance(0.5))) correctU++;
-    if (!out.void) for (const v of votes) rep[v.i] = Math.min(1, Math.max(0, rep[v.i] + (v.choice === out.outcome ? reward : -penalty)));
+    if (out.void) continue;
+    const changes = votes.map((v) =>
+      rule === "flat"
+        ? v.choice === out.outcome
+          ? flat
+          : -flat
+        : voterFeedback(out, v, true, P, rule === "electorate" ? electorate : undefined),
+    );
+    votes.forEach((v, k) => (rep[v.i] = clamp(rep[v.i] + changes[k])));
   }
-  const totalRep = rep.reduce((a, b) => a + b, 0);
-  const malRep = [...malicious].reduce((a, i) => a + rep[i], 0);
+  const totalRep = rep.reduce((a, b) => a + b, 0n);
+  const malRep = [...malicious].reduce((a, i) => a + rep[i], 0n);
   return {
     weighted: eq23Accuracy(correctW, o.disputes),
     unweighted: eq23Accuracy(correctU, o.disputes),
-    finalMaliciousWeight: totalRep === 0 ? 0 : malRep / totalRep,
+    finalMaliciousWeight: totalRep === 0n ? 0 : Number((malRep * 1_000_000n) / totalRep) / 1e6,
   };
 }
 
-/** One point of the accuracy sweep, averaged over three seeds. */
-export type AccuracyPoint = { share: number; weighted: number; unweighted: number; malWeight: number };
+/** A mean with its 95% interval. */
+export type Estimate = { mean: number; lo: number; hi: number };
 
-/** The shares of malicious voters the figure sweeps. */
-export const ACCURACY_SHARES = [0, 0.1, 0.2, 0.3, 0.4, 0.45];
+/** Two-sided 97.5% Student t quantiles for n - 1 = 1..30 degrees of freedom. */
+const T975 = [
+  12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131, 2.12, 2.11, 2.101, 2.093, 2.086,
+  2.08, 2.074, 2.069, 2.064, 2.06, 2.056, 2.052, 2.048, 2.045, 2.042,
+];
 
 /**
- * Eq. 23 accuracy against the share of malicious voters (100 voters, 300 disputes, three seeds
- * per point): the data of `reports/disputes-accuracy.{csv,svg}`.
+ * Mean and 95% interval (Student t) of a sample.
+ * @throws on an empty sample
  */
-export function accuracySweep(seedBase = 1000, onPoint?: (done: number) => void): AccuracyPoint[] {
-  return ACCURACY_SHARES.map((m, k) => {
-    const runs = [1, 2, 3].map((s) =>
-      simulateAccuracy({ voters: 100, maliciousShare: m, disputes: 300 }, seedBase * s + Math.round(m * 100)),
-    );
-    onPoint?.((k + 1) / ACCURACY_SHARES.length);
-    const avg = (key: "weighted" | "unweighted" | "finalMaliciousWeight") => runs.reduce((x, r) => x + r[key], 0) / runs.length;
-    return { share: m, weighted: avg("weighted"), unweighted: avg("unweighted"), malWeight: avg("finalMaliciousWeight") };
-  });
+export function estimate(xs: readonly number[]): Estimate {
+  if (xs.length === 0) throw new Error("estimate: empty sample");
+  const n = xs.length;
+  const mean = xs.reduce((a, b) => a + b, 0) / n;
+  if (n === 1) return { mean, lo: mean, hi: mean };
+  const sd = Math.sqrt(xs.reduce((a, x) => a + (x - mean) ** 2, 0) / (n - 1));
+  const half = (T975[Math.min(n - 1, T975.length) - 1] * sd) / Math.sqrt(n);
+  return { mean, lo: mean - half, hi: mean + half };
 }
 
-/** Writes `reports/disputes-accuracy.csv` and `.svg` under `dir`. */
+/** One point of the sweep: a colluding share, a rule, and the estimates over the seeds. */
+export type AccuracyPoint = {
+  share: number;
+  rule: FeedbackRule;
+  honestTurnout: number;
+  weighted: Estimate;
+  unweighted: Estimate;
+  malWeight: Estimate;
+};
+
+/** The colluding shares the figures sweep (0 to 45%). */
+export const ACCURACY_SHARES = [0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45];
+
+/** The configurations compared: the old flat rule, the contract's rule, and the electorate-based design. */
+export const SWEEP_CONFIGS: readonly { rule: FeedbackRule; honestTurnout: number }[] = [
+  { rule: "flat", honestTurnout: 0.7 },
+  { rule: "bounded", honestTurnout: 0.7 },
+  { rule: "electorate", honestTurnout: 0.7 },
+  { rule: "bounded", honestTurnout: 1 },
+];
+
+/**
+ * Eq. 23 accuracy and the colluders' final share of reputation against the colluding share, for
+ * each configuration (100 voters, 300 disputes, `seeds` seeds per point): the data of
+ * `reports/disputes-{accuracy,capture}.{csv,svg}`.
+ */
+export function accuracySweep(seedBase = 1000, onPoint?: (done: number) => void, seeds = 10): AccuracyPoint[] {
+  const out: AccuracyPoint[] = [];
+  const total = ACCURACY_SHARES.length * SWEEP_CONFIGS.length;
+  for (const c of SWEEP_CONFIGS)
+    for (const m of ACCURACY_SHARES) {
+      const runs = Array.from({ length: seeds }, (_, s) =>
+        simulateAccuracy(
+          { voters: 100, maliciousShare: m, disputes: 300, rule: c.rule, honestTurnout: c.honestTurnout },
+          seedBase * (s + 1) + Math.round(m * 100),
+        ),
+      );
+      out.push({
+        share: m,
+        rule: c.rule,
+        honestTurnout: c.honestTurnout,
+        weighted: estimate(runs.map((r) => r.weighted)),
+        unweighted: estimate(runs.map((r) => r.unweighted)),
+        malWeight: estimate(runs.map((r) => r.finalMaliciousWeight)),
+      });
+      onPoint?.(out.length / total);
+    }
+  return out;
+}
+
+/** A series' label. */
+export function configName(p: { rule: FeedbackRule; honestTurnout: number }): string {
+  const rule = p.rule === "flat" ? "flat +-0.02 (before)" : p.rule === "bounded" ? "bounded (contract)" : "bounded vs. electorate (design)";
+  return `${rule}, honest turnout ${Math.round(p.honestTurnout * 100)}%`;
+}
+
+/** A series' short label, for a figure's legend (the title says the turnout is the honest voters'). */
+export function legendName(p: { rule: FeedbackRule; honestTurnout: number }): string {
+  const rule = p.rule === "flat" ? "before (flat)" : p.rule === "bounded" ? "contract" : "design (vs. E)";
+  return `${rule}, ${Math.round(p.honestTurnout * 100)}%`;
+}
+
+/** Writes `reports/disputes-accuracy.{csv,svg}` and `reports/disputes-capture.svg` under `dir`. */
 export async function writeAccuracyFigure(dir: string, acc: readonly AccuracyPoint[]): Promise<void> {
   fs.mkdirSync(dir, { recursive: true });
+  const f = (x: number) => x.toFixed(4);
   fs.writeFileSync(
     path.join(dir, "disputes-accuracy.csv"),
-    "malicious_share,weighted_accuracy,unweighted_accuracy,final_malicious_weight\n" +
-      acc.map((r) => `${r.share},${r.weighted.toFixed(4)},${r.unweighted.toFixed(4)},${r.malWeight.toFixed(4)}`).join("\n") +
+    "rule,honest_turnout,malicious_share,weighted_accuracy,weighted_lo,weighted_hi,unweighted_accuracy,final_malicious_weight,malicious_lo,malicious_hi\n" +
+      acc
+        .map((r) =>
+          [
+            r.rule,
+            r.honestTurnout,
+            r.share,
+            f(r.weighted.mean),
+            f(r.weighted.lo),
+            f(r.weighted.hi),
+            f(r.unweighted.mean),
+            f(r.malWeight.mean),
+            f(r.malWeight.lo),
+            f(r.malWeight.hi),
+          ].join(","),
+        )
+        .join("\n") +
       "\n",
   );
+  const series = (key: "weighted" | "malWeight") =>
+    SWEEP_CONFIGS.map((c) => ({
+      name: legendName(c),
+      points: acc
+        .filter((r) => r.rule === c.rule && r.honestTurnout === c.honestTurnout)
+        .map((r) => ({ x: r.share, y: r[key].mean, lo: r[key].lo, hi: r[key].hi })),
+    }));
   writeFigure(
     path.join(dir, "disputes-accuracy.svg"),
     await lineChart({
-      title: "Dispute resolution accuracy (Eq. 23), 100 voters, 300 disputes",
-      xLabel: "share of malicious (colluding) voters",
+      title: "Dispute accuracy (Eq. 23) by feedback rule and honest turnout; 100 voters, 300 disputes, 95% intervals",
+      xLabel: "share of colluding voters (they always turn out)",
       yLabel: "accuracy",
       yMin: 0,
       yMax: 1,
-      series: [
-        { name: "reputation-weighted", points: acc.map((r) => [r.share, r.weighted]) },
-        { name: "unweighted majority", points: acc.map((r) => [r.share, r.unweighted]) },
-        { name: "paper (96%)", points: acc.map((r) => [r.share, 0.96]) },
-      ],
+      series: [...series("weighted"), { name: "paper (96%)", points: ACCURACY_SHARES.map((m) => [m, 0.96] as [number, number]) }],
+    }),
+  );
+  writeFigure(
+    path.join(dir, "disputes-capture.svg"),
+    await lineChart({
+      title: "Colluders' share of reputation after 300 disputes, by feedback rule and honest turnout (95% intervals)",
+      xLabel: "share of colluding voters (they always turn out)",
+      yLabel: "colluders' share of reputation",
+      yMin: 0,
+      yMax: 1,
+      series: [...series("malWeight"), { name: "initial share", points: ACCURACY_SHARES.map((m) => [m, m] as [number, number]) }],
     }),
   );
 }

@@ -8,6 +8,12 @@
  * Normalization does not move the argmax, so the outcome compares raw weight sums exactly as the
  * contract does. Below the quorum of revealed weight the dispute is void; a tie goes to the
  * lowest-numbered tied option other than 0 (docs/specs/disputes.md).
+ *
+ * The reputation feedback (`voterFeedback`, DisputeResolution.settle) is bounded: scaled by the
+ * margin m = max(0, 2 W_win - W) / W of the revealed weight W, so that an outcome without an
+ * absolute majority moves nobody, and capped per dispute (the winners share at most `voterReward`,
+ * the revealed losers at most `voterPenalty`, in proportion to their weights). The winners are
+ * paid only when some revealed weight went against them (voterReward <= voterPenalty: from the losers).
  */
 import { AbiCoder, keccak256 } from "ethers";
 
@@ -63,6 +69,51 @@ export function tallyOutcome(id: bigint, options: number, votes: TallyVote[], qu
     }
   });
   return { outcome: winner, winningWeight: best, totalWeight: total, tieBroken: tied > 1, void: false, sums };
+}
+
+const WAD = 10n ** 18n;
+
+/**
+ * The outcome's margin m (WAD) as DisputeResolution.resolve stores it: max(0, 2 W_win - B) / B with
+ * B the revealed weight W.
+ * @param out - the outcome
+ * @param electorate - B instead of W: the whole eligible weight at the snapshot. The contract cannot
+ *   use it yet (TrustManager has no total-reputation view, docs/specs/disputes.md); the simulation
+ *   uses it to show what that view would buy. Must be >= out.totalWeight.
+ */
+export function marginOf(out: TallyOutcome, electorate?: bigint): bigint {
+  const base = electorate ?? out.totalWeight;
+  if (out.void || out.winningWeight * 2n <= base) return 0n;
+  return ((out.winningWeight * 2n - base) * WAD) / base;
+}
+
+/** The two per-dispute caps of the voters' feedback (WAD). */
+export type FeedbackParams = { voterReward: bigint; voterPenalty: bigint };
+
+/**
+ * One voter's reputation change, as DisputeResolution.settle computes it (to the last WAD unit).
+ * @param out - the dispute's outcome (`tallyOutcome`)
+ * @param vote - the voter's weight, choice and whether it revealed
+ * @param eligible - for a vote not revealed: whether the voter could have revealed (eligible at the snapshot)
+ * @param p - the caps
+ * @param electorate - see `marginOf` (omitted: the contract's rule)
+ * @returns the change (WAD): + for the outcome's voters, - for the others, - voterPenalty for an eligible non-revealer
+ */
+export function voterFeedback(
+  out: TallyOutcome,
+  vote: { weight: bigint; choice: number; revealed: boolean },
+  eligible: boolean,
+  p: FeedbackParams,
+  electorate?: bigint,
+): bigint {
+  if (!vote.revealed) return eligible ? -p.voterPenalty : 0n;
+  const m = marginOf(out, electorate);
+  if (out.void || m === 0n) return 0n;
+  const scaled = m * vote.weight;
+  const losing = out.totalWeight - out.winningWeight;
+  // the winners are paid from what the revealed losers lose: nothing if nobody voted against
+  if (vote.choice === out.outcome) return losing === 0n ? 0n : (p.voterReward * scaled) / (WAD * out.winningWeight);
+  return -((p.voterPenalty * scaled) / (WAD * losing));
 }
 
 /** Eq. 23: A_D = N_C / N_T (as a fraction). */

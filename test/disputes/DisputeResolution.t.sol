@@ -22,7 +22,8 @@ interface VmDisputeLogs {
 
 /// @notice The deployment the DisputeResolution suites share: a TrustManager with twelve entities
 /// (ten registered with chosen reputations, two left for later), five controllers holding two or
-/// three entities each, a stranger, and the dispute contract with a non-zero deposit.
+/// three entities each, a stranger, and the dispute contract with a non-zero deposit. Every
+/// registered entity's identity is verified (by the admin).
 abstract contract DisputeFixture is Test {
     uint256 internal constant WAD = 1e18;
     uint256 internal constant N_ENT = 12; // index N_ENT is an id that is never registered
@@ -50,6 +51,24 @@ abstract contract DisputeFixture is Test {
 
     VmDisputeLogs internal constant vmLogs = VmDisputeLogs(address(uint160(uint256(keccak256("hevm cheat code")))));
     bytes32 internal constant VOTER_SETTLED = keccak256("VoterSettled(uint256,bytes32,int256)");
+
+    /// The reputation change settle applies (IDisputeResolution.settle), computed plainly.
+    function _feedbackModel(
+        bool void_,
+        uint8 outcome,
+        uint256 winning,
+        uint256 total,
+        uint256 weight,
+        uint8 choice,
+        bool revealed,
+        bool eligible
+    ) internal pure returns (int256) {
+        if (!revealed) return eligible ? -int256(uint256(PENALTY)) : int256(0);
+        if (void_ || winning * 2 <= total) return 0;
+        uint256 m = ((winning * 2 - total) * WAD) / total;
+        if (choice == outcome) return total == winning ? int256(0) : int256((REWARD * m * weight) / (WAD * winning));
+        return -int256((PENALTY * m * weight) / (WAD * (total - winning)));
+    }
 
     function _reps() internal pure returns (uint64[N_REGISTERED] memory) {
         return [uint64(0.5e18), 0.9e18, 0.25e18, 1e18, 0.35e18, 0.6e18, 0.3e18, 0.8e18, 0.45e18, 0.7e18];
@@ -88,6 +107,8 @@ abstract contract DisputeFixture is Test {
             tm.register(ents[i], ITrustManager.Kind.Avatar);
             vm.prank(address(dr)); // the feedback role is the court's alone
             tm.adjustReputation(ents[i], int256(uint256(reps[i])) - 0.5e18);
+            vm.prank(actors[ADMIN]);
+            tm.setIdentityVerified(ents[i], true); // jurors' identities are verified
         }
     }
 
@@ -135,17 +156,19 @@ contract DisputeHandler is DisputeFixture {
         bool void_;
         bool tieBroken;
         uint8 outcome;
-        uint32 revealed;
-        uint32 settled;
+        uint64 margin;
+        uint256 winningWeight;
+        uint256 totalWeight;
         uint256[8] tally;
     }
 
     struct GVote {
         bytes32 commitment;
-        uint64 weight;
+        uint64 weight; // set at reveal
         uint8 choice; // the choice the voter meant (may be out of range)
         bytes32 salt;
         bool revealed;
+        bool settled;
     }
 
     uint256 public gCount;
@@ -159,6 +182,7 @@ contract DisputeHandler is DisputeFixture {
     mapping(bytes32 entity => uint256[]) internal histBlock;
     mapping(bytes32 entity => uint256[]) internal histValue;
     mapping(address account => uint256) internal gBalance;
+    mapping(address account => uint256) public gOwed;
     mapping(uint256 id => mapping(bytes32 voter => uint256)) public settledEvents;
     mapping(uint256 id => uint8) internal lastPhase;
     mapping(uint256 id => IDisputeResolution.Dispute) internal lastSeen;
@@ -282,7 +306,7 @@ contract DisputeHandler is DisputeFixture {
         uint8 before = _observe(id);
         (bool ok, ) = _exec(caller, 0, data, err.length == 0, err);
         if (ok) {
-            gv[id][voter] = GVote(commitment, uint64(repAt(voter, d.snapshot)), choice, salt, false);
+            gv[id][voter] = GVote(commitment, 0, choice, salt, false, false);
             gVoters[id].push(voter);
         }
         _afterCall(IDisputeResolution.commit.selector, id, ok, before);
@@ -323,17 +347,27 @@ contract DisputeHandler is DisputeFixture {
         else if (v.commitment == bytes32(0))
             err = _e(IDisputeResolution.DisputeResolution__NoCommitment.selector, id, voter);
         else if (v.revealed) err = _e(IDisputeResolution.DisputeResolution__AlreadyRevealed.selector, id, voter);
-        else if (_commitment(id, voter, choice, salt) != v.commitment)
+        else if (bytes20(_commitment(id, voter, choice, salt)) != bytes20(v.commitment))
             err = _e(IDisputeResolution.DisputeResolution__CommitmentMismatch.selector, id, voter);
         else if (choice >= d.options)
             err = abi.encodeWithSelector(IDisputeResolution.DisputeResolution__InvalidChoice.selector, id, choice);
+        else if (caller == d.depositor || caller == gController[d.respondent])
+            err = _e(IDisputeResolution.DisputeResolution__PartyCannotVote.selector, id, voter);
+        else if (!_eligibleModel(d, voter))
+            err = abi.encodeWithSelector(
+                IDisputeResolution.DisputeResolution__NotEligible.selector,
+                id,
+                voter,
+                repAt(voter, d.snapshot)
+            );
         bytes memory data = abi.encodeCall(IDisputeResolution.reveal, (id, voter, choice, salt));
         uint8 before = _observe(id);
         (bool ok, ) = _exec(caller, 0, data, err.length == 0, err);
         if (ok) {
+            uint64 w = uint64(repAt(voter, d.snapshot));
             gv[id][voter].revealed = true;
-            d.tally[choice] += v.weight;
-            d.revealed += 1;
+            gv[id][voter].weight = w;
+            d.tally[choice] += w;
             gByChoice[id][choice].push(voter);
         }
         _afterCall(IDisputeResolution.reveal.selector, id, ok, before);
@@ -361,22 +395,26 @@ contract DisputeHandler is DisputeFixture {
         _afterCall(IDisputeResolution.resolve.selector, id, ok, before);
     }
 
-    function settle(uint256 actorSeed, uint256 disputeSeed, uint256 maxSeed, uint256 time) external {
+    function settle(uint256 actorSeed, uint256 disputeSeed, uint256 voterSeed, uint256 time) external {
         _tick(time);
-        (actorSeed, disputeSeed, maxSeed) = (_mix(actorSeed, 1), _mix(disputeSeed, 2), _mix(maxSeed, 3));
+        (actorSeed, disputeSeed, voterSeed) = (_mix(actorSeed, 1), _mix(disputeSeed, 2), _mix(voterSeed, 3));
         uint256 id = _pickDispute(disputeSeed, IDisputeResolution.Phase.Resolved);
         address caller = _actor(actorSeed);
-        uint256 max = maxSeed % 8 == 0 ? 1000 : maxSeed % 4;
+        bytes32 voter = _pickToSettle(id, voterSeed);
         GDispute storage d = gd[id];
+        GVote storage v = gv[id][voter];
         bytes memory err;
         if (id > gCount) err = _e(IDisputeResolution.DisputeResolution__UnknownDispute.selector, id);
         else if (!d.resolved) err = _e(IDisputeResolution.DisputeResolution__NotResolved.selector, id);
+        else if (v.commitment == bytes32(0))
+            err = _e(IDisputeResolution.DisputeResolution__NoCommitment.selector, id, voter);
+        else if (v.settled) err = _e(IDisputeResolution.DisputeResolution__AlreadySettled.selector, id, voter);
         uint8 before = _observe(id);
         vmLogs.recordLogs();
         (bool ok, bytes memory ret) = _exec(
             caller,
             0,
-            abi.encodeCall(IDisputeResolution.settle, (id, max)),
+            abi.encodeCall(IDisputeResolution.settle, (id, voter)),
             err.length == 0,
             err
         );
@@ -386,22 +424,39 @@ contract DisputeHandler is DisputeFixture {
             if (++settledEvents[uint256(logs[i].topics[1])][logs[i].topics[2]] > 1) ++paidTwice;
         }
         if (ok) {
-            bytes32[] storage vs = gVoters[id];
-            uint256 end = d.settled + max < vs.length ? d.settled + max : vs.length;
-            if (abi.decode(ret, (uint256)) != end) _mismatch(abi.encode("settle's return", end));
-            for (uint256 i = d.settled; i < end; ++i) {
-                GVote memory v = gv[id][vs[i]];
-                int256 change =
-                    !d.void_ && v.revealed && v.choice == d.outcome
-                        ? int256(uint256(REWARD))
-                        : v.revealed && d.void_
-                            ? int256(0)
-                            : -int256(uint256(PENALTY));
-                if (change != 0) _adjust(vs[i], change);
-            }
-            d.settled = uint32(end);
+            v.settled = true;
+            bool party = gController[voter] == d.depositor || gController[voter] == gController[d.respondent];
+            int256 change = _feedbackModel(
+                d.void_,
+                d.outcome,
+                d.winningWeight,
+                d.totalWeight,
+                v.weight,
+                v.choice,
+                v.revealed,
+                !party && _eligibleModel(d, voter)
+            );
+            if (abi.decode(ret, (int256)) != change) _mismatch(abi.encode("settle's change", change));
+            if (change != 0) _adjust(voter, change);
         }
         _afterCall(IDisputeResolution.settle.selector, id, ok, before);
+    }
+
+    /// An actor withdraws what the court owes it (deposits credited at resolve).
+    function withdraw(uint256 actorSeed, uint256 time) external {
+        _tick(time);
+        address caller = _actor(_mix(actorSeed, 1));
+        uint256 owedNow = gOwed[caller];
+        bytes memory err =
+            owedNow == 0
+                ? abi.encodeWithSelector(IDisputeResolution.DisputeResolution__NothingToWithdraw.selector, caller)
+                : bytes("");
+        (bool ok, ) = _exec(caller, 0, abi.encodeCall(IDisputeResolution.withdraw, ()), owedNow != 0, err);
+        if (ok) {
+            gOwed[caller] = 0;
+            gBalance[caller] += owedNow;
+        }
+        _afterCall(bytes4(0), 0, ok, 0);
     }
 
     /// The feedback role moves a reputation (what other disputes and agreements do), so that snapshots matter.
@@ -424,6 +479,8 @@ contract DisputeHandler is DisputeFixture {
         address caller = _actor(_mix(actorSeed, 1));
         vm.prank(caller);
         tm.register(e, ITrustManager.Kind.Avatar);
+        vm.prank(actors[ADMIN]);
+        tm.setIdentityVerified(e, true);
         gController[e] = caller;
         gBorn[e] = block.number;
         gRep[e] = 0.5e18;
@@ -592,6 +649,24 @@ contract DisputeHandler is DisputeFixture {
         return ents[(seed >> 8) % (N_ENT + 1)];
     }
 
+    /// Usually a voter of `id` not settled yet; one time in five any id.
+    function _pickToSettle(uint256 id, uint256 seed) internal view returns (bytes32) {
+        bytes32[] storage vs = gVoters[id];
+        if (seed % 5 != 0 && vs.length != 0) {
+            for (uint256 k; k < vs.length; ++k) {
+                bytes32 e = vs[((seed >> 8) + k) % vs.length];
+                if (!gv[id][e].settled) return e;
+            }
+        }
+        return ents[(seed >> 8) % (N_ENT + 1)];
+    }
+
+    /// Reputation and age at the snapshot (the party rule is checked apart).
+    function _eligibleModel(GDispute storage d, bytes32 voter) internal view returns (bool) {
+        uint256 rep = repAt(voter, d.snapshot);
+        return rep != 0 && rep >= MIN_REP && gBorn[voter] + MIN_AGE <= d.snapshot;
+    }
+
     function _e2(bytes4 sel, bytes32 entity, address caller) internal pure returns (bytes memory) {
         return abi.encodeWithSelector(sel, entity, caller);
     }
@@ -608,19 +683,11 @@ contract DisputeHandler is DisputeFixture {
             return _e(IDisputeResolution.DisputeResolution__NotInCommitPhase.selector, id);
         if (gController[voter] != caller)
             return _e2(IDisputeResolution.DisputeResolution__NotController.selector, voter, caller);
-        if (
-            voter == d.claimant ||
-            voter == d.respondent ||
-            caller == gController[d.claimant] ||
-            caller == gController[d.respondent]
-        ) return _e(IDisputeResolution.DisputeResolution__PartyCannotVote.selector, id, voter);
+        // (every registered entity is verified and none is flagged here: see the fuzz tests)
         if (gv[id][voter].commitment != bytes32(0))
             return _e(IDisputeResolution.DisputeResolution__AlreadyVoted.selector, id, voter);
-        if (commitment == bytes32(0))
+        if (bytes20(commitment) == bytes20(0))
             return _e(IDisputeResolution.DisputeResolution__EmptyCommitment.selector, id, voter);
-        uint256 rep = repAt(voter, d.snapshot);
-        if (rep == 0 || rep < MIN_REP || gBorn[voter] + MIN_AGE > d.snapshot)
-            return abi.encodeWithSelector(IDisputeResolution.DisputeResolution__NotEligible.selector, id, voter, rep);
         return "";
     }
 
@@ -642,15 +709,18 @@ contract DisputeHandler is DisputeFixture {
                 if (winner == 0) winner = c; // a tie does not uphold the claim
             }
         }
+        d.totalWeight = total;
         if (total == 0 || total < QUORUM) {
             d.void_ = true;
-            gBalance[d.depositor] += DEPOSIT;
+            gOwed[d.depositor] += DEPOSIT;
             return;
         }
         d.tieBroken = tied > 1;
         d.outcome = winner;
+        d.winningWeight = best;
+        d.margin = best * 2 > total ? uint64(((best * 2 - total) * WAD) / total) : 0;
         _adjust(winner == 0 ? d.respondent : d.claimant, -int256(uint256(LOSER)));
-        gBalance[winner == 0 ? d.depositor : gController[d.respondent]] += DEPOSIT;
+        gOwed[winner == 0 ? d.depositor : gController[d.respondent]] += DEPOSIT;
     }
 
     function _adjust(bytes32 e, int256 amount) internal {
@@ -729,15 +799,7 @@ contract DisputeHandler is DisputeFixture {
             uint8 p = uint8(dr.phase(i));
             IDisputeResolution.Dispute memory d = dr.dispute(i);
             IDisputeResolution.Dispute memory s = lastSeen[i];
-            if (
-                p < lastPhase[i] ||
-                (s.resolved && !d.resolved) ||
-                d.committed < s.committed ||
-                d.revealed < s.revealed ||
-                d.settled < s.settled ||
-                d.settled > d.committed ||
-                d.revealed > d.committed
-            ) {
+            if (p < lastPhase[i] || (s.resolved && !d.resolved)) {
                 ++stageViolations;
                 lastStageViolation = "a dispute went back a stage";
             }
@@ -786,7 +848,7 @@ contract DisputeResolutionInvariantTest is Test {
     }
 
     function targetSelectors() public view returns (FuzzSelector[] memory s) {
-        bytes4[] memory sel = new bytes4[](16);
+        bytes4[] memory sel = new bytes4[](17);
         sel[0] = DisputeHandler.openDispute.selector;
         sel[1] = DisputeHandler.openDispute.selector;
         sel[2] = DisputeHandler.commit.selector;
@@ -803,6 +865,7 @@ contract DisputeResolutionInvariantTest is Test {
         sel[13] = DisputeHandler.adjustReputation.selector;
         sel[14] = DisputeHandler.registerEntity.selector;
         sel[15] = DisputeHandler.wait.selector;
+        sel[16] = DisputeHandler.withdraw.selector;
         s = new FuzzSelector[](1);
         s[0] = FuzzSelector(address(h), sel);
     }
@@ -816,7 +879,7 @@ contract DisputeResolutionInvariantTest is Test {
         for (uint256 id = 1; id <= dr.disputeCount(); ++id) {
             uint256[8] memory t = dr.tally(id);
             uint256[8] memory sum;
-            bytes32[] memory vs = dr.voters(id);
+            bytes32[] memory vs = h.ghostVoters(id);
             for (uint256 i; i < vs.length; ++i) {
                 IDisputeResolution.Vote memory v = dr.voteOf(id, vs[i]);
                 if (v.revealed) sum[v.choice] += v.weight;
@@ -829,31 +892,23 @@ contract DisputeResolutionInvariantTest is Test {
         }
     }
 
-    /// No voter counts twice: the voter list has no duplicates and is the model's, committed and
-    /// revealed counts match it, and no entity has a vote without being listed.
+    /// No voter counts twice: every entity's vote is the model's (one slot per voter and dispute:
+    /// committed once, revealed once, settled once), and the model's voter list has no duplicates.
     /// forge-config: default.invariant.runs = 16
     /// forge-config: default.invariant.depth = 64
     /// forge-config: ci.invariant.runs = 24
     /// forge-config: ci.invariant.depth = 96
     function invariant_noVoterCountsTwice() public view {
         for (uint256 id = 1; id <= dr.disputeCount(); ++id) {
-            bytes32[] memory vs = dr.voters(id);
             bytes32[] memory gvs = h.ghostVoters(id);
-            IDisputeResolution.Dispute memory d = dr.dispute(id);
-            assertEq(vs.length, gvs.length, "voter count differs from the model");
-            assertEq(d.committed, vs.length, "committed != number of voters");
-            uint256 revealed;
-            for (uint256 i; i < vs.length; ++i) {
-                assertEq(vs[i], gvs[i], "voter order differs from the model");
-                for (uint256 j; j < i; ++j) assertTrue(vs[i] != vs[j], "a voter is listed twice");
-                if (dr.voteOf(id, vs[i]).revealed) ++revealed;
-            }
-            assertEq(d.revealed, revealed, "revealed count");
+            for (uint256 i; i < gvs.length; ++i)
+                for (uint256 j; j < i; ++j) assertTrue(gvs[i] != gvs[j], "a voter is listed twice");
             for (uint256 e; e < ents.length; ++e) {
-                if (dr.voteOf(id, ents[e]).commitment == bytes32(0)) continue;
-                bool listed;
-                for (uint256 i; i < vs.length; ++i) if (vs[i] == ents[e]) listed = true;
-                assertTrue(listed, "a vote outside the voter list");
+                IDisputeResolution.Vote memory v = dr.voteOf(id, ents[e]);
+                DisputeHandler.GVote memory g = h.ghostVote(id, ents[e]);
+                assertEq(v.commitment, bytes20(g.commitment), "commitment differs from the model");
+                assertTrue(v.revealed == g.revealed && v.settled == g.settled, "revealed or settled differs");
+                assertEq(v.weight, g.weight, "weight differs from the model");
             }
         }
     }
@@ -866,15 +921,15 @@ contract DisputeResolutionInvariantTest is Test {
     /// forge-config: ci.invariant.depth = 96
     function invariant_revealMatchesCommitment() public view {
         for (uint256 id = 1; id <= dr.disputeCount(); ++id) {
-            bytes32[] memory vs = dr.voters(id);
+            bytes32[] memory vs = h.ghostVoters(id);
             for (uint256 i; i < vs.length; ++i) {
                 IDisputeResolution.Vote memory v = dr.voteOf(id, vs[i]);
                 DisputeHandler.GVote memory g = h.ghostVote(id, vs[i]);
-                assertEq(v.commitment, g.commitment, "commitment differs from the model");
+                assertEq(v.commitment, bytes20(g.commitment), "commitment differs from the model");
                 if (v.revealed) {
                     assertEq(
                         v.commitment,
-                        dr.commitmentFor(id, vs[i], v.choice, g.salt),
+                        bytes20(dr.commitmentFor(id, vs[i], v.choice, g.salt)),
                         "revealed vote does not open its commitment"
                     );
                     assertEq(v.choice, g.choice, "revealed choice is not the committed one");
@@ -914,8 +969,9 @@ contract DisputeResolutionInvariantTest is Test {
         );
     }
 
-    /// Liveness: after its deadlines every dispute can be resolved by anyone, and then settled in
-    /// full (checked on a copy of the state that is thrown away).
+    /// Liveness: after its deadlines every dispute can be resolved by anyone, then every voter
+    /// settled by anyone, and every payee can withdraw (checked on a copy of the state that is
+    /// thrown away): no ether is left.
     /// forge-config: default.invariant.runs = 16
     /// forge-config: default.invariant.depth = 64
     /// forge-config: ci.invariant.runs = 24
@@ -931,21 +987,27 @@ contract DisputeResolutionInvariantTest is Test {
                 (bool ok, ) = address(dr).call(abi.encodeCall(IDisputeResolution.resolve, (id)));
                 assertTrue(ok, "resolve is not reachable after the deadlines");
             }
-            vm.prank(stranger);
-            (bool done, bytes memory ret) = address(dr).call(
-                abi.encodeCall(IDisputeResolution.settle, (id, type(uint32).max))
-            );
-            assertTrue(done, "settle is not reachable after resolve");
-            assertEq(abi.decode(ret, (uint256)), d.committed, "settle did not reach every voter");
+            bytes32[] memory vs = h.ghostVoters(id);
+            for (uint256 i; i < vs.length; ++i) {
+                if (dr.voteOf(id, vs[i]).settled) continue;
+                vm.prank(stranger);
+                (bool done, ) = address(dr).call(abi.encodeCall(IDisputeResolution.settle, (id, vs[i])));
+                assertTrue(done, "settle is not reachable after resolve");
+            }
+        }
+        for (uint256 a; a < actors.length; ++a) {
+            if (dr.owed(actors[a]) == 0) continue;
+            vm.prank(actors[a]);
+            dr.withdraw();
         }
         assertEq(address(dr).balance, 0, "a deposit is stuck after every dispute resolved");
         vm.revertToState(snap);
     }
 
     /// Settle never pays twice: at most one VoterSettled per (dispute, voter) ever, exactly the
-    /// voters before `settled` were paid, reputations are the model's (each feedback applied once),
-    /// the ether held is exactly the deposits of unresolved disputes, and every call moved each
-    /// actor's ether exactly as the model says (each deposit paid out once, to the right party).
+    /// settled voters were paid, reputations are the model's (each feedback applied once), the
+    /// ether held is exactly the deposits of unresolved disputes plus what is owed, what is owed is
+    /// the model's, and every call moved each actor's ether exactly as the model says.
     /// forge-config: default.invariant.runs = 16
     /// forge-config: default.invariant.depth = 64
     /// forge-config: ci.invariant.runs = 24
@@ -955,14 +1017,17 @@ contract DisputeResolutionInvariantTest is Test {
         uint256 held;
         for (uint256 id = 1; id <= dr.disputeCount(); ++id) {
             IDisputeResolution.Dispute memory d = dr.dispute(id);
-            assertLe(d.settled, d.committed, "settled more voters than committed");
-            bytes32[] memory vs = dr.voters(id);
+            bytes32[] memory vs = h.ghostVoters(id);
             for (uint256 i; i < vs.length; ++i) {
-                assertEq(h.settledEvents(id, vs[i]), i < d.settled ? 1 : 0, "settlement events");
+                assertEq(h.settledEvents(id, vs[i]), dr.voteOf(id, vs[i]).settled ? 1 : 0, "settlement events");
             }
             if (!d.resolved) held += d.deposit;
         }
-        assertEq(address(dr).balance, held, "ether held != deposits of unresolved disputes");
+        for (uint256 a; a < actors.length; ++a) {
+            assertEq(dr.owed(actors[a]), h.gOwed(actors[a]), "owed differs from the model");
+            held += dr.owed(actors[a]);
+        }
+        assertEq(address(dr).balance, held, "ether held != deposits of unresolved disputes + owed");
         for (uint256 e; e < ents.length; ++e) {
             assertEq(tm.entity(ents[e]).reputation, h.ghostRep(ents[e]), "reputation differs from the model");
         }
@@ -979,8 +1044,9 @@ contract DisputeResolutionInvariantTest is Test {
     function invariant_weightsComeFromSnapshot() public view {
         for (uint256 id = 1; id <= dr.disputeCount(); ++id) {
             uint48 snapshot = dr.dispute(id).snapshot;
-            bytes32[] memory vs = dr.voters(id);
+            bytes32[] memory vs = h.ghostVoters(id);
             for (uint256 i; i < vs.length; ++i) {
+                if (!dr.voteOf(id, vs[i]).revealed) continue;
                 uint256 w = dr.voteOf(id, vs[i]).weight;
                 assertEq(w, h.repAt(vs[i], snapshot), "weight is not the model's snapshot reputation");
                 assertEq(w, tm.reputationAt(vs[i], snapshot), "weight is not the checkpointed reputation");
@@ -1012,8 +1078,9 @@ contract DisputeResolutionInvariantTest is Test {
             assertEq(d.deposit, DEPOSIT, "deposit");
             assertTrue(d.void_ == g.void_ && d.tieBroken == g.tieBroken, "void or tie-break differs");
             assertEq(d.outcome, g.outcome, "outcome");
-            assertEq(d.revealed, g.revealed, "revealed");
-            assertEq(d.settled, g.settled, "settled");
+            assertEq(d.margin, g.margin, "margin");
+            assertEq(d.winningWeight, g.winningWeight, "winning weight");
+            assertEq(d.totalWeight, g.totalWeight, "total weight");
         }
     }
 }
@@ -1040,12 +1107,13 @@ contract DisputeResolutionMalformedInputTest is DisputeFixture {
         (commitDeadline, revealDeadline) = (d.commitDeadline, d.revealDeadline);
     }
 
-    /// Everything a dispute call could change: the dispute, its tally and voters, every vote,
-    /// every reputation, the ether held.
+    /// Everything a dispute call could change: the dispute, its tally, every vote, every
+    /// reputation, the ether held and owed.
     function _fp() internal view returns (bytes32 h) {
         uint256 n = dr.disputeCount();
         h = keccak256(abi.encode(n, address(dr).balance));
-        for (uint256 id = 1; id <= n; ++id) h = keccak256(abi.encode(h, dr.dispute(id), dr.tally(id), dr.voters(id)));
+        for (uint256 id = 1; id <= n; ++id) h = keccak256(abi.encode(h, dr.dispute(id), dr.tally(id)));
+        for (uint256 a; a < N_ACTORS; ++a) h = keccak256(abi.encode(h, dr.owed(actors[a])));
         for (uint256 e; e <= N_ENT; ++e) {
             h = keccak256(abi.encode(h, dr.voteOf(ID, ents[e]), tm.entity(ents[e]).reputation));
         }
@@ -1189,7 +1257,7 @@ contract DisputeResolutionMalformedInputTest is DisputeFixture {
         bytes32 c = _commitment(ID, ents[3], CHOICE, SALT);
         vm.prank(_controllerOf(9));
         dr.commit(ID, ents[9], c);
-        assertEq(dr.voteOf(ID, ents[9]).commitment, c, "the copy is stored");
+        assertEq(dr.voteOf(ID, ents[9]).commitment, bytes20(c), "the copy is stored");
         _toReveal(t);
         vm.expectRevert(_e(IDisputeResolution.DisputeResolution__CommitmentMismatch.selector, ID, ents[9]));
         vm.prank(_controllerOf(9));
@@ -1199,12 +1267,16 @@ contract DisputeResolutionMalformedInputTest is DisputeFixture {
         dr.reveal(ID, ents[9], CHOICE, SALT);
     }
 
-    function testFuzz_commit_rejectsParty(bool claimant, bytes32 c) public {
+    /// A party may seal a vote (commit checks only what the voter is now) but never reveal it.
+    function testFuzz_reveal_rejectsParty(bool claimant, bytes32 salt, uint256 t) public {
         uint256 i = claimant ? 0 : 1;
+        vm.prank(_controllerOf(i));
+        dr.commit(ID, ents[i], _commitment(ID, ents[i], 0, salt));
+        _toReveal(t);
         bytes32 before = _fp();
         vm.expectRevert(_e(IDisputeResolution.DisputeResolution__PartyCannotVote.selector, ID, ents[i]));
         vm.prank(_controllerOf(i));
-        dr.commit(ID, ents[i], c);
+        dr.reveal(ID, ents[i], 0, salt);
         assertEq(_fp(), before, "state changed");
     }
 
@@ -1217,34 +1289,57 @@ contract DisputeResolutionMalformedInputTest is DisputeFixture {
     }
 
     /// Below the threshold at the snapshot (raising it afterwards does not help), or registered
-    /// after the snapshot (weight 0).
-    function testFuzz_commit_rejectsIneligible(bool late, bytes32 c, uint256 raise) public {
-        vm.assume(c != bytes32(0));
+    /// after the snapshot (weight 0): the sealed vote is refused at reveal.
+    function testFuzz_reveal_rejectsIneligible(bool late, bytes32 salt, uint256 raise, uint256 t) public {
         bytes32 voter = late ? ents[N_REGISTERED] : ents[2];
         uint256 rep = late ? 0 : 0.25e18;
         if (late) {
             vm.prank(_controllerOf(2));
             tm.register(voter, ITrustManager.Kind.Avatar);
+            vm.prank(actors[ADMIN]);
+            tm.setIdentityVerified(voter, true);
         } else {
             vm.prank(address(dr)); // the feedback role is the court's alone
             tm.adjustReputation(ents[2], int256(bound(raise, 0, 1e18)));
         }
         vm.roll(block.number + 1);
+        vm.prank(_controllerOf(2));
+        dr.commit(ID, voter, _commitment(ID, voter, 1, salt));
+        assertEq(dr.eligibleWeight(ID, voter), 0, "eligibleWeight");
+        _toReveal(t);
         bytes32 before = _fp();
         vm.expectRevert(
             abi.encodeWithSelector(IDisputeResolution.DisputeResolution__NotEligible.selector, ID, voter, rep)
         );
         vm.prank(_controllerOf(2));
-        dr.commit(ID, voter, c);
+        dr.reveal(ID, voter, 1, salt);
         assertEq(_fp(), before, "state changed");
     }
 
     /// Another entity of a party's controller does not vote (e5 is the claimant's controller's, e6
-    /// the respondent's).
-    function testFuzz_commit_rejectsEntityOfAPartysController(bool claimantSide, bytes32 c) public {
+    /// the respondent's): refused at reveal.
+    function testFuzz_reveal_rejectsEntityOfAPartysController(bool claimantSide, bytes32 salt, uint256 t) public {
         uint256 i = claimantSide ? 5 : 6;
+        vm.prank(_controllerOf(i));
+        dr.commit(ID, ents[i], _commitment(ID, ents[i], 2, salt));
+        assertEq(dr.eligibleWeight(ID, ents[i]), 0, "eligibleWeight");
+        _toReveal(t);
         bytes32 before = _fp();
         vm.expectRevert(_e(IDisputeResolution.DisputeResolution__PartyCannotVote.selector, ID, ents[i]));
+        vm.prank(_controllerOf(i));
+        dr.reveal(ID, ents[i], 2, salt);
+        assertEq(_fp(), before, "state changed");
+    }
+
+    /// An identity not verified through the registries (nor by the admin) has no vote: vote
+    /// farming from a second account needs a verified identity on it.
+    function testFuzz_commit_rejectsUnverified(uint256 who, bytes32 c) public {
+        uint256 i = bound(who, 2, N_REGISTERED - 1);
+        vm.assume(i != 3 && i != 5 && i != 6);
+        vm.prank(actors[ADMIN]);
+        tm.setIdentityVerified(ents[i], false);
+        bytes32 before = _fp();
+        vm.expectRevert(_e(IDisputeResolution.DisputeResolution__NotVerified.selector, ID, ents[i]));
         vm.prank(_controllerOf(i));
         dr.commit(ID, ents[i], c);
         assertEq(_fp(), before, "state changed");
@@ -1267,12 +1362,13 @@ contract DisputeResolutionMalformedInputTest is DisputeFixture {
 
     /// Minimum age: an entity registered in block B is counted at snapshot B (reputation 0.5 >=
     /// 0.3) but votes only in disputes whose snapshot is >= B + MIN_AGE (the 13-Sybils attack).
-    function testFuzz_commit_rejectsEntityYoungerThanMinAge(bytes32 c) public {
-        vm.assume(c != bytes32(0));
+    function testFuzz_reveal_rejectsEntityYoungerThanMinAge(bytes32 salt) public {
         uint256 born = block.number + 1;
         vm.roll(born);
         vm.prank(_controllerOf(2));
         tm.register(ents[N_REGISTERED], ITrustManager.Kind.Avatar);
+        vm.prank(actors[ADMIN]);
+        tm.setIdentityVerified(ents[N_REGISTERED], true);
         vm.roll(born + MIN_AGE); // snapshot born + MIN_AGE - 1: too young
         vm.prank(_controllerOf(0));
         uint256 young = dr.openDispute{value: DEPOSIT}(ents[0], ents[1], 1, 2, bytes32(0), "");
@@ -1280,6 +1376,10 @@ contract DisputeResolutionMalformedInputTest is DisputeFixture {
         vm.prank(_controllerOf(0));
         uint256 old = dr.openDispute{value: DEPOSIT}(ents[0], ents[1], 1, 2, bytes32(0), "");
         vm.roll(born + MIN_AGE + 2);
+        vm.startPrank(_controllerOf(2));
+        dr.commit(young, ents[N_REGISTERED], _commitment(young, ents[N_REGISTERED], 1, salt));
+        dr.commit(old, ents[N_REGISTERED], _commitment(old, ents[N_REGISTERED], 1, salt));
+        vm.warp(dr.dispute(old).commitDeadline + 1);
         vm.expectRevert(
             abi.encodeWithSelector(
                 IDisputeResolution.DisputeResolution__NotEligible.selector,
@@ -1288,10 +1388,9 @@ contract DisputeResolutionMalformedInputTest is DisputeFixture {
                 0.5e18
             )
         );
-        vm.prank(_controllerOf(2));
-        dr.commit(young, ents[N_REGISTERED], c);
-        vm.prank(_controllerOf(2));
-        dr.commit(old, ents[N_REGISTERED], c);
+        dr.reveal(young, ents[N_REGISTERED], 1, salt);
+        dr.reveal(old, ents[N_REGISTERED], 1, salt);
+        vm.stopPrank();
         assertEq(dr.voteOf(old, ents[N_REGISTERED]).weight, 0.5e18, "old enough, full weight");
     }
 
@@ -1372,7 +1471,7 @@ contract DisputeResolutionMalformedInputTest is DisputeFixture {
         assertEq(_fp(), before, "state changed");
     }
 
-    function testFuzz_settle_rejectsBeforeResolveOrUnknown(uint256 t, uint256 max, uint256 id) public {
+    function testFuzz_settle_rejectsBeforeResolveOrUnknown(uint256 t, uint256 id) public {
         vm.warp(bound(t, block.timestamp, uint256(revealDeadline) + 365 days));
         bool unknown = id % 2 == 0 && id != ID;
         if (!unknown) id = ID;
@@ -1385,7 +1484,7 @@ contract DisputeResolutionMalformedInputTest is DisputeFixture {
                 id
             )
         );
-        dr.settle(id, max);
+        dr.settle(id, ents[3]);
         assertEq(_fp(), before, "state changed");
     }
 
@@ -1454,11 +1553,11 @@ contract DisputeResolutionMalformedInputTest is DisputeFixture {
         who[0] = i;
         uint8[] memory choices = new uint8[](1);
         uint256 respondentRep = tm.entity(ents[1]).reputation;
-        uint256 balance = _controllerOf(0).balance;
+        uint256 owedBefore = dr.owed(_controllerOf(0));
         _revealAll(id, who, choices);
         IDisputeResolution.Dispute memory d = dr.dispute(id);
         assertTrue(d.void_ != enough, "void iff below quorum");
-        assertEq(_controllerOf(0).balance, balance + DEPOSIT, "deposit back (void, or upheld)");
+        assertEq(dr.owed(_controllerOf(0)), owedBefore + DEPOSIT, "deposit owed back (void, or upheld)");
         assertEq(
             tm.entity(ents[1]).reputation,
             enough ? respondentRep - LOSER : respondentRep,
@@ -1466,6 +1565,9 @@ contract DisputeResolutionMalformedInputTest is DisputeFixture {
         );
     }
 }
+
+/// @dev A controller account that refuses ether (a contract wallet without a payable fallback).
+contract EtherRefusingController {}
 
 /// @notice Red-team findings of issue 16 that are fixed (moved here from
 /// DisputeResolution.findings.t.sol); each would fail on the contract before the fix.
@@ -1488,9 +1590,13 @@ contract DisputeResolutionFixedFindingsTest is DisputeFixture {
     function test_aFreshlyRegisteredEntityHasNoVote() public {
         vm.prank(actors[STRANGER]);
         tm.register(ents[N_REGISTERED], ITrustManager.Kind.Avatar);
+        vm.prank(actors[ADMIN]);
+        tm.setIdentityVerified(ents[N_REGISTERED], true); // even a verified one
         vm.roll(block.number + 1);
         uint256 id = _open(ents[0], ents[1], _controllerOf(0));
-        bytes32 c = _commitment(id, ents[N_REGISTERED], 1, bytes32("s"));
+        vm.prank(actors[STRANGER]);
+        dr.commit(id, ents[N_REGISTERED], _commitment(id, ents[N_REGISTERED], 1, bytes32("s")));
+        vm.warp(block.timestamp + COMMIT + 1);
         vm.expectRevert(
             abi.encodeWithSelector(
                 IDisputeResolution.DisputeResolution__NotEligible.selector,
@@ -1500,7 +1606,7 @@ contract DisputeResolutionFixedFindingsTest is DisputeFixture {
             )
         );
         vm.prank(actors[STRANGER]);
-        dr.commit(id, ents[N_REGISTERED], c);
+        dr.reveal(id, ents[N_REGISTERED], 1, bytes32("s"));
     }
 
     /// Commitment censorship: e9's controller copies e3's pending commitment and lands first; e3's
@@ -1512,11 +1618,35 @@ contract DisputeResolutionFixedFindingsTest is DisputeFixture {
         dr.commit(id, ents[9], c); // the copy, from the mempool
         vm.prank(_controllerOf(3));
         dr.commit(id, ents[3], c);
-        assertEq(dr.voteOf(id, ents[3]).commitment, c, "e3 was censored");
+        assertEq(dr.voteOf(id, ents[3]).commitment, bytes20(c), "e3 was censored");
     }
 
-    /// settle(id, type(uint256).max) after a partial settle finishes instead of overflowing.
-    function test_settleWithAnyBatchSizeFinishes() public {
+    /// Push payment (moved from the findings): resolve credits the deposit; a payee that refuses
+    /// ether cannot freeze the outcome, the penalties or the settlements.
+    function test_resolveIsReachableWhateverThePayeeIs() public {
+        EtherRefusingController wallet = new EtherRefusingController();
+        vm.prank(address(wallet));
+        tm.register(ents[N_REGISTERED + 1], ITrustManager.Kind.Avatar);
+        vm.roll(block.number + 1);
+        uint256 id = _open(ents[0], ents[N_REGISTERED + 1], _controllerOf(0));
+        vm.prank(_controllerOf(3));
+        dr.commit(id, ents[3], _commitment(id, ents[3], 1, bytes32("3")));
+        vm.warp(block.timestamp + COMMIT + 1);
+        vm.prank(_controllerOf(3));
+        dr.reveal(id, ents[3], 1, bytes32("3"));
+        vm.warp(block.timestamp + REVEAL + 1);
+        dr.resolve(id);
+        assertTrue(dr.dispute(id).resolved, "not resolved");
+        assertEq(dr.owed(address(wallet)), DEPOSIT, "the deposit is owed to the payee");
+        vm.expectRevert(IDisputeResolution.DisputeResolution__TransferFailed.selector);
+        vm.prank(address(wallet));
+        dr.withdraw(); // its own refusal blocks only its own withdrawal
+        dr.settle(id, ents[3]);
+        assertTrue(dr.voteOf(id, ents[3]).settled, "settled");
+    }
+
+    /// Each voter is settled once, whoever calls (the batch cursor of the earlier settle is gone).
+    function test_eachVoterIsSettledOnce() public {
         uint256 id = _open(ents[0], ents[1], _controllerOf(0));
         vm.prank(_controllerOf(3));
         dr.commit(id, ents[3], _commitment(id, ents[3], 0, bytes32("3")));
@@ -1527,7 +1657,57 @@ contract DisputeResolutionFixedFindingsTest is DisputeFixture {
         dr.reveal(id, ents[3], 0, bytes32("3"));
         vm.warp(block.timestamp + REVEAL + 1);
         dr.resolve(id);
-        dr.settle(id, 1);
-        assertEq(dr.settle(id, type(uint256).max), 2, "did not settle the rest");
+        uint256 rep9 = tm.entity(ents[9]).reputation;
+        vm.prank(actors[STRANGER]);
+        assertTrue(dr.settle(id, ents[9]) == -int256(uint256(PENALTY)), "the non-revealer pays");
+        vm.expectRevert(_e(IDisputeResolution.DisputeResolution__AlreadySettled.selector, id, ents[9]));
+        dr.settle(id, ents[9]);
+        assertEq(tm.entity(ents[9]).reputation, rep9 - PENALTY, "paid once");
+        assertTrue(dr.settle(id, ents[3]) == 0, "unanimous: nobody lost, nobody is paid");
+    }
+
+    /// Vote farming (moved from the findings, rewritten with a second account): one account opens
+    /// 25 disputes between its own claimant and respondent in one block; a second account (an
+    /// accomplice, or the farmer's other wallet) holds a verified, old-enough voter that reveals the
+    /// same option in all of them. Before issue 16 each revealed majority vote earned +0.02 (the
+    /// voter reached 1.0 from 0.5, and every deposit came back). Now the winners are paid only from
+    /// what revealed losers lose: a dispute nobody votes against pays nothing.
+    function test_aControllerGainsNoReputationFromDisputesAgainstItself() public {
+        address farmer = actors[STRANGER];
+        address accomplice = address(uint160(uint256(keccak256("farm accomplice"))));
+        bytes32 claimant = keccak256("farm claimant");
+        bytes32 respondent = keccak256("farm respondent");
+        bytes32 voter = keccak256("farm voter");
+        vm.startPrank(farmer);
+        tm.register(claimant, ITrustManager.Kind.Avatar);
+        tm.register(respondent, ITrustManager.Kind.Avatar);
+        vm.stopPrank();
+        vm.prank(accomplice);
+        tm.register(voter, ITrustManager.Kind.Avatar);
+        vm.prank(actors[ADMIN]);
+        tm.setIdentityVerified(voter, true); // the accomplice holds one verified identity
+        vm.roll(block.number + MIN_AGE + 1);
+        vm.deal(farmer, 10 ether);
+        uint256[] memory disputes = new uint256[](25);
+        for (uint256 i; i < disputes.length; ++i) {
+            vm.prank(farmer);
+            disputes[i] = dr.openDispute{value: DEPOSIT}(claimant, respondent, 0, 2, bytes32(0), "");
+            vm.prank(accomplice);
+            dr.commit(disputes[i], voter, _commitment(disputes[i], voter, 0, bytes32(i)));
+        }
+        vm.warp(block.timestamp + COMMIT + 1);
+        for (uint256 i; i < disputes.length; ++i) {
+            vm.prank(accomplice);
+            dr.reveal(disputes[i], voter, 0, bytes32(i));
+        }
+        vm.warp(block.timestamp + REVEAL + 1);
+        for (uint256 i; i < disputes.length; ++i) {
+            dr.resolve(disputes[i]);
+            dr.settle(disputes[i], voter);
+        }
+        vm.prank(farmer);
+        dr.withdraw();
+        assertEq(farmer.balance, 10 ether, "(the deposits all came back)");
+        assertLe(tm.entity(voter).reputation, 0.5e18, "the voter farmed reputation from its accomplice's disputes");
     }
 }

@@ -6,7 +6,7 @@ import { byVoter, deployDisputeFixture, salt } from "../fixtures/disputes";
 import { deployTrustFixture, id, Kind } from "../fixtures/trust";
 import * as F from "../../offchain/trust/fixed";
 import { DEFAULT_MODEL, DEFAULT_THRESHOLDS } from "../../offchain/trust/fixed";
-import { commitmentOf, tallyOutcome, TallyVote } from "../../offchain/disputes/tally";
+import { commitmentOf, marginOf, tallyOutcome, TallyVote, voterFeedback } from "../../offchain/disputes/tally";
 import { DEFAULT_DISPUTE_PARAMS as P } from "../../offchain/disputes/params";
 
 const Z = ethers.ZeroHash;
@@ -41,10 +41,14 @@ async function withDeposit() {
   const factory = await ethers.getContractFactory("DisputeResolution");
   const dr = await factory.deploy(await trust.getAddress(), { ...P, deposit: DEPOSIT });
   await trust.grantRole(await trust.FEEDBACK_ROLE(), await dr.getAddress());
-  for (const [e, s] of base.signerOf) await trust.connect(s).register(e, Kind.Avatar);
+  for (const [e, s] of base.signerOf) {
+    await trust.connect(s).register(e, Kind.Avatar);
+    if (await base.trust.isIdentityVerified(e)) await trust.setIdentityVerified(e, true); // jurors are verified
+  }
   const f = { ...base, trust };
   const payee = f.others[5];
   await f.trust.connect(payee).register(id("payee"), Kind.Avatar);
+  await f.trust.setIdentityVerified(id("payee"), true);
   const noReceive = f.deployment.contracts.CPSVerifier.address;
   await impersonateAccount(noReceive);
   await setBalance(noReceive, DEPOSIT);
@@ -105,54 +109,53 @@ describe("DisputeResolution", () => {
   });
 
   describe("# commit", () => {
-    it("records the vote weighted by the snapshot reputation", async () => {
+    it("records the sealed vote (the first 20 bytes of the commitment); the weight comes at reveal", async () => {
       const { disputes, jury, voters, dId } = await loadFixture(opened);
-      await expect(jury.commit(dId, voters[0], commitmentOf(dId, voters[0], 0, salt("a"))))
+      const c = commitmentOf(dId, voters[0], 0, salt("a"));
+      await expect(jury.commit(dId, voters[0], c))
         .to.emit(disputes, "VoteCommitted")
-        .withArgs(dId, voters[0], 5n * 10n ** 17n);
+        .withArgs(dId, voters[0]);
+      const v = await disputes.voteOf(dId, voters[0]);
+      expect([v.commitment, v.weight, v.revealed, v.settled]).to.deep.equal([c.slice(0, 42), 0n, false, false]);
+      expect(await disputes.eligibleWeight(dId, voters[0])).to.equal(5n * 10n ** 17n);
     });
 
-    it("rejects double voting, parties and their controllers' entities, ineligible, young or unknown voters, an empty commitment, late commits and outsiders; nothing changes", async () => {
-      const { disputes, jury, trust, voters, dId, others } = await loadFixture(opened);
+    it("rejects double voting, an unverified identity, a flagged voter, an empty commitment, late commits and outsiders; nothing changes", async () => {
+      const { disputes, jury, trust, voters, dId, others, msrp } = await loadFixture(opened);
       const c0 = commitmentOf(dId, voters[0], 0, salt("a"));
       await jury.commit(dId, voters[0], c0);
       await expect(jury.commit(dId, voters[0], commitmentOf(dId, voters[0], 1, salt("b"))))
         .to.be.revertedWithCustomError(disputes, "DisputeResolution__AlreadyVoted")
         .withArgs(dId, voters[0]);
-      await expect(jury.commit(dId, id("claimant"), commitmentOf(dId, id("claimant"), 0, salt("c")))).to.be.revertedWithCustomError(
-        disputes,
-        "DisputeResolution__PartyCannotVote",
-      );
-      await expect(jury.commit(dId, id("respondent"), commitmentOf(dId, id("respondent"), 1, salt("c")))).to.be.revertedWithCustomError(
-        disputes,
-        "DisputeResolution__PartyCannotVote",
-      );
-      await expect(jury.commit(dId, id("lowrep"), commitmentOf(dId, id("lowrep"), 0, salt("d"))))
-        .to.be.revertedWithCustomError(disputes, "DisputeResolution__NotEligible")
-        .withArgs(dId, id("lowrep"), 10n ** 17n);
       await expect(jury.commit(dId, voters[1], Z))
         .to.be.revertedWithCustomError(disputes, "DisputeResolution__EmptyCommitment")
         .withArgs(dId, voters[1]);
-      // another entity of the claimant's controller (the operator's) is a party too
-      await trust.register(id("claimant-alt"), Kind.Avatar);
-      await expect(disputes.commit(dId, id("claimant-alt"), commitmentOf(dId, id("claimant-alt"), 1, salt("h"))))
-        .to.be.revertedWithCustomError(disputes, "DisputeResolution__PartyCannotVote")
-        .withArgs(dId, id("claimant-alt"));
+      // only the first 20 bytes are kept: a commitment whose first 20 bytes are zero is empty too
+      await expect(jury.commit(dId, voters[1], "0x" + "00".repeat(20) + "ff".repeat(12)))
+        .to.be.revertedWithCustomError(disputes, "DisputeResolution__EmptyCommitment")
+        .withArgs(dId, voters[1]);
       await expect(
         disputes.connect(others[0]).commit(dId, voters[1], commitmentOf(dId, voters[1], 0, salt("e"))),
       ).to.be.revertedWithCustomError(disputes, "DisputeResolution__NotController");
-      // reputation gained after the dispute opened does not count
-      await trust.connect(others[17]).register(id("newcomer"), Kind.Avatar);
-      await expect(disputes.connect(others[17]).commit(dId, id("newcomer"), commitmentOf(dId, id("newcomer"), 0, salt("f"))))
-        .to.be.revertedWithCustomError(disputes, "DisputeResolution__NotEligible")
-        .withArgs(dId, id("newcomer"), 0);
+      // an identity not verified through the registries (nor by the admin) has no vote
+      await trust.connect(others[17]).register(id("unverified"), Kind.Avatar);
+      await expect(disputes.connect(others[17]).commit(dId, id("unverified"), commitmentOf(dId, id("unverified"), 0, salt("f"))))
+        .to.be.revertedWithCustomError(disputes, "DisputeResolution__NotVerified")
+        .withArgs(dId, id("unverified"));
+      // a flagged entity has no vote
+      await trust.grantRole(await trust.DETECTOR_ROLE(), msrp.address);
+      await trust.flag(voters[2], 0, Z);
+      await expect(jury.commit(dId, voters[2], commitmentOf(dId, voters[2], 0, salt("g"))))
+        .to.be.revertedWithCustomError(disputes, "DisputeResolution__Flagged")
+        .withArgs(dId, voters[2]);
       await toReveal();
-      await expect(jury.commit(dId, voters[2], commitmentOf(dId, voters[2], 0, salt("g")))).to.be.revertedWithCustomError(
+      await expect(jury.commit(dId, voters[3], commitmentOf(dId, voters[3], 0, salt("g")))).to.be.revertedWithCustomError(
         disputes,
         "DisputeResolution__NotInCommitPhase",
       );
-      expect((await disputes.dispute(dId)).committed).to.equal(1n);
-      expect(await disputes.voters(dId)).to.deep.equal([voters[0]]);
+      for (const v of [voters[1], voters[2], voters[3], id("unverified")])
+        expect((await disputes.voteOf(dId, v)).commitment).to.equal("0x" + "00".repeat(20));
+      expect((await disputes.voteOf(dId, voters[0])).commitment).to.equal(c0.slice(0, 42));
     });
   });
 
@@ -165,6 +168,38 @@ describe("DisputeResolution", () => {
         .to.emit(disputes, "VoteRevealed")
         .withArgs(dId, voters[0], 2, 5n * 10n ** 17n);
       expect((await disputes.tally(dId))[2]).to.equal(5n * 10n ** 17n);
+    });
+
+    it("rejects parties and their controllers' entities, low-reputation, post-snapshot and flagged voters at reveal; the tally is unchanged", async () => {
+      const { disputes, jury, trust, voters, dId, others, signerOf, msrp } = await loadFixture(opened);
+      await trust.register(id("claimant-alt"), Kind.Avatar); // another entity of the claimant's controller
+      await trust.setIdentityVerified(id("claimant-alt"), true);
+      signerOf.set(id("claimant-alt"), signerOf.get(id("claimant"))!);
+      await trust.connect(others[17]).register(id("newcomer"), Kind.Avatar); // after the snapshot
+      await trust.setIdentityVerified(id("newcomer"), true);
+      signerOf.set(id("newcomer"), others[17]);
+      const cast = ["claimant", "respondent", "claimant-alt", "lowrep", "newcomer"].map(id).concat([voters[0]]);
+      for (const v of cast) await jury.commit(dId, v, commitmentOf(dId, v, 0, salt(v)));
+      for (const v of cast.slice(0, 5)) expect(await disputes.eligibleWeight(dId, v)).to.equal(0n);
+      await trust.grantRole(await trust.DETECTOR_ROLE(), msrp.address);
+      await trust.flag(voters[0], 1, Z); // flagged after committing
+      expect(await disputes.eligibleWeight(dId, voters[0])).to.equal(0n);
+      await toReveal();
+      for (const p of ["claimant", "respondent", "claimant-alt"].map(id))
+        await expect(jury.reveal(dId, p, 0, salt(p)))
+          .to.be.revertedWithCustomError(disputes, "DisputeResolution__PartyCannotVote")
+          .withArgs(dId, p);
+      await expect(jury.reveal(dId, id("lowrep"), 0, salt(id("lowrep"))))
+        .to.be.revertedWithCustomError(disputes, "DisputeResolution__NotEligible")
+        .withArgs(dId, id("lowrep"), 10n ** 17n);
+      await expect(jury.reveal(dId, id("newcomer"), 0, salt(id("newcomer"))))
+        .to.be.revertedWithCustomError(disputes, "DisputeResolution__NotEligible")
+        .withArgs(dId, id("newcomer"), 0);
+      await expect(jury.reveal(dId, voters[0], 0, salt(voters[0])))
+        .to.be.revertedWithCustomError(disputes, "DisputeResolution__Flagged")
+        .withArgs(dId, voters[0]);
+      expect(await disputes.tally(dId)).to.deep.equal(Array(8).fill(0n));
+      for (const v of cast) expect((await disputes.voteOf(dId, v)).revealed).to.equal(false);
     });
 
     it("rejects a reveal without a commit, a mismatching reveal, a copied commitment, a double reveal, an early or late reveal; the tally is unchanged", async () => {
@@ -202,7 +237,6 @@ describe("DisputeResolution", () => {
         .to.be.revertedWithCustomError(disputes, "DisputeResolution__InvalidChoice")
         .withArgs(dId, 3);
       expect((await disputes.voteOf(dId, voters[0])).revealed).to.equal(false);
-      expect((await disputes.dispute(dId)).revealed).to.equal(0n);
       expect(await disputes.tally(dId)).to.deep.equal(Array(8).fill(0n));
     });
 
@@ -230,8 +264,9 @@ describe("DisputeResolution", () => {
   });
 
   describe("# resolve and settle", () => {
-    it("a tie between 'upheld' and another option does not uphold the claim; voters are settled in batches", async () => {
-      const { disputes, jury, trust, court, voters, dId } = await loadFixture(opened);
+    it("a tie between 'upheld' and another option does not uphold the claim; each voter is settled once, by anyone", async () => {
+      const { disputes, jury, trust, court, voters, dId, others } = await loadFixture(opened);
+      const base = (i: number) => others[i]; // settle is anyone's to call
       await court.adjustReputation(voters[0], 4n * 10n ** 17n); // v0: 0.9 (after the snapshot: does not count)
       const choices = [1, 0, 0, 1, 2, 0];
       for (const [i, v] of voters.entries()) await jury.commit(dId, v, commitmentOf(dId, v, choices[i], salt(`s${i}`)));
@@ -256,12 +291,22 @@ describe("DisputeResolution", () => {
       expect((await trust.entity(id("respondent"))).reputation).to.equal(repBefore);
       await expect(tx).to.not.emit(disputes, "TraceRequested");
       await expect(disputes.resolve(dId)).to.be.revertedWithCustomError(disputes, "DisputeResolution__AlreadyResolved");
-      expect(await disputes.settle.staticCall(dId, 4)).to.equal(4n);
-      await disputes.settle(dId, 4);
-      await disputes.settle(dId, 4);
-      expect((await disputes.dispute(dId)).settled).to.equal(6n);
-      const rep5 = (await trust.entity(voters[5])).reputation;
-      expect(rep5).to.equal(5n * 10n ** 17n - P.voterPenalty); // did not reveal
+      // a tie has no majority: margin 0, so revealed votes move nothing; the non-revealer pays
+      expect(d.margin).to.equal(0n);
+      const before = await Promise.all(voters.map(async (v) => (await trust.entity(v)).reputation));
+      for (const [i, v] of voters.entries())
+        await expect(disputes.connect(base(i)).settle(dId, v))
+          .to.emit(disputes, "VoterSettled")
+          .withArgs(dId, v, i === 5 ? -P.voterPenalty : 0n);
+      for (const [i, v] of voters.entries())
+        expect((await trust.entity(v)).reputation).to.equal(before[i] - (i === 5 ? P.voterPenalty : 0n));
+      await expect(disputes.settle(dId, voters[5]))
+        .to.be.revertedWithCustomError(disputes, "DisputeResolution__AlreadySettled")
+        .withArgs(dId, voters[5]);
+      await expect(disputes.settle(dId, id("lowrep")))
+        .to.be.revertedWithCustomError(disputes, "DisputeResolution__NoCommitment")
+        .withArgs(dId, id("lowrep"));
+      expect((await trust.entity(voters[5])).reputation).to.equal(before[5] - P.voterPenalty);
     });
 
     it("below the quorum of revealed weight (here 0.5 of 1.0): the dispute is void, no party is penalized", async () => {
@@ -272,9 +317,10 @@ describe("DisputeResolution", () => {
       await toResolve();
       await expect(disputes.resolve(dId))
         .to.emit(disputes, "DisputeResolved")
-        .withArgs(dId, 0, 0, 5n * 10n ** 17n, false, true);
+        .withArgs(dId, 0, 0, 5n * 10n ** 17n, false, true, 0);
       expect((await trust.entity(id("respondent"))).reputation).to.equal(5n * 10n ** 17n);
-      await expect(disputes.settle(2, 1)).to.be.revertedWithCustomError(disputes, "DisputeResolution__UnknownDispute");
+      await expect(disputes.settle(dId, voters[0])).to.emit(disputes, "VoterSettled").withArgs(dId, voters[0], 0);
+      await expect(disputes.settle(2, voters[0])).to.be.revertedWithCustomError(disputes, "DisputeResolution__UnknownDispute");
     });
 
     it("a tie between later options goes to the lowest of them; the claim is rejected and the claimant loses reputation", async () => {
@@ -298,7 +344,7 @@ describe("DisputeResolution", () => {
       const tx = disputes.resolve(dId);
       await expect(tx)
         .to.emit(disputes, "DisputeResolved")
-        .withArgs(dId, expected.outcome, 2n * half, 5n * half, true, false);
+        .withArgs(dId, expected.outcome, 2n * half, 5n * half, true, false, 0);
       await expect(tx).to.not.emit(disputes, "TraceRequested");
       expect((await disputes.dispute(dId)).outcome).to.equal(BigInt(expected.outcome));
       expect((await trust.entity(id("claimant"))).reputation).to.equal(claimantBefore - P.loserPenalty);
@@ -306,8 +352,38 @@ describe("DisputeResolution", () => {
     });
 
     it("settle before resolve is refused", async () => {
-      const { disputes, dId } = await loadFixture(opened);
-      await expect(disputes.settle(dId, 10)).to.be.revertedWithCustomError(disputes, "DisputeResolution__NotResolved");
+      const { disputes, jury, voters, dId } = await loadFixture(opened);
+      await jury.commit(dId, voters[0], commitmentOf(dId, voters[0], 0, salt("a")));
+      await expect(disputes.settle(dId, voters[0])).to.be.revertedWithCustomError(disputes, "DisputeResolution__NotResolved").withArgs(dId);
+      expect((await disputes.voteOf(dId, voters[0])).settled).to.equal(false);
+    });
+
+    it("bounded feedback: scaled to the margin, capped per dispute, shared by weight (4 of 5 equal voters: m = 0.6)", async () => {
+      const { disputes, jury, trust, voters, dId } = await loadFixture(opened);
+      const choices = [0, 0, 0, 0, 1];
+      await voteAll(jury, dId, voters, choices);
+      await disputes.resolve(dId);
+      const d = await disputes.dispute(dId);
+      expect(d.margin).to.equal(6n * 10n ** 17n); // (2 * 2.0 - 2.5) / 2.5
+      const half = 5n * 10n ** 17n;
+      const out = tallyOutcome(
+        dId,
+        3,
+        choices.map((c, i) => ({ voter: voters[i], weight: half, choice: c, revealed: true, salt: "" })),
+        P.quorum,
+      );
+      expect(marginOf(out)).to.equal(d.margin);
+      let gained = 0n;
+      for (const [i, v] of voters.slice(0, 5).entries()) {
+        const want = voterFeedback(out, { weight: half, choice: choices[i], revealed: true }, true, P);
+        await expect(disputes.settle(dId, v)).to.emit(disputes, "VoterSettled").withArgs(dId, v, want);
+        expect((await trust.entity(v)).reputation).to.equal(half + want);
+        if (want > 0n) gained += want;
+      }
+      // winners: 0.02 * 0.6 * 0.5 / 2.0 = 0.003 each; the loser: 0.02 * 0.6 * 0.5 / 0.5 = 0.012
+      expect(voterFeedback(out, { weight: half, choice: 0, revealed: true }, true, P)).to.equal(3n * 10n ** 15n);
+      expect(voterFeedback(out, { weight: half, choice: 1, revealed: true }, true, P)).to.equal(-12n * 10n ** 15n);
+      expect(gained <= P.voterReward).to.equal(true); // the cap
     });
   });
 
@@ -325,47 +401,128 @@ describe("DisputeResolution", () => {
     });
   });
 
-  describe("# deposits", () => {
-    it("an upheld claim returns the deposit to the claimant; a void dispute too", async () => {
+  describe("# deposits (credited, then withdrawn by their owners)", () => {
+    it("an upheld claim credits the deposit back to the claimant; a void dispute too; withdraw pays it once", async () => {
       const { dr, jury, voters, msrp } = await loadFixture(withDeposit);
       await expect(dr.openDispute(id("claimant"), id("payee"), 1, 2, Z, "", { value: DEPOSIT })).to.changeEtherBalances(
         [msrp, dr],
         [-DEPOSIT, DEPOSIT],
       );
       await voteAll(jury, 1n, voters, [0, 0, 1]);
-      await expect(dr.resolve(1)).to.changeEtherBalances([msrp, dr], [DEPOSIT, -DEPOSIT]);
+      const r1 = dr.resolve(1);
+      await expect(r1).to.emit(dr, "PaymentCredited").withArgs(1, msrp.address, DEPOSIT);
+      await expect(r1).to.changeEtherBalances([msrp, dr], [0, 0]);
       expect((await dr.dispute(1)).outcome).to.equal(0n);
       await dr.openDispute(id("claimant"), id("payee"), 1, 2, Z, "", { value: DEPOSIT });
       await toReveal();
       await toResolve();
       const tx = dr.resolve(2);
-      await expect(tx).to.emit(dr, "DisputeResolved").withArgs(2, 0, 0, 0, false, true);
-      await expect(tx).to.changeEtherBalances([msrp, dr], [DEPOSIT, -DEPOSIT]);
+      await expect(tx).to.emit(dr, "DisputeResolved").withArgs(2, 0, 0, 0, false, true, 0);
+      expect(await dr.owed(msrp.address)).to.equal(2n * DEPOSIT);
+      await expect(dr.withdraw()).to.changeEtherBalances([msrp, dr], [2n * DEPOSIT, -2n * DEPOSIT]);
+      expect(await dr.owed(msrp.address)).to.equal(0n);
+      await expect(dr.withdraw()).to.be.revertedWithCustomError(dr, "DisputeResolution__NothingToWithdraw").withArgs(msrp.address);
     });
 
-    it("a rejected claim pays the deposit to the respondent's controller", async () => {
+    it("a rejected claim credits the deposit to the respondent's controller", async () => {
       const { dr, jury, trust, voters, msrp, payee } = await loadFixture(withDeposit);
       await dr.openDispute(id("claimant"), id("payee"), 1, 2, Z, "", { value: DEPOSIT });
       await voteAll(jury, 1n, voters, [1, 1, 0]);
       const claimantBefore = (await trust.entity(id("claimant"))).reputation;
-      await expect(dr.resolve(1)).to.changeEtherBalances([payee, msrp, dr], [DEPOSIT, 0, -DEPOSIT]);
+      await dr.resolve(1);
+      expect([await dr.owed(payee.address), await dr.owed(msrp.address)]).to.deep.equal([DEPOSIT, 0n]);
+      await expect(dr.connect(payee).withdraw()).to.changeEtherBalances([payee, dr], [DEPOSIT, -DEPOSIT]);
       expect((await trust.entity(id("claimant"))).reputation).to.equal(claimantBefore - P.loserPenalty);
     });
 
-    it("a payee that refuses ether makes resolve revert with TransferFailed; nothing changes", async () => {
-      // Push payment: the respondent's controller here is a contract without a receive function.
+    it("a payee that refuses ether does not block resolve: it is resolved, the deposit stays owed to the payee", async () => {
+      // The respondent's controller here is a contract without a receive function.
       const { dr, jury, trust, voters, noReceive } = await loadFixture(withDeposit);
       await dr.openDispute(id("claimant"), id("contract"), 1, 2, Z, "", { value: DEPOSIT });
       await voteAll(jury, 1n, voters, [1, 1, 0]);
       const claimantBefore = (await trust.entity(id("claimant"))).reputation;
-      const balance = await ethers.provider.getBalance(noReceive);
-      await expect(dr.resolve(1)).to.be.revertedWithCustomError(dr, "DisputeResolution__TransferFailed");
+      await dr.resolve(1);
       const d = await dr.dispute(1);
-      expect([d.resolved, d.outcome, d.deposit]).to.deep.equal([false, 0n, DEPOSIT]);
-      expect(await dr.phase(1)).to.equal(3n); // still Resolvable
+      expect([d.resolved, d.outcome]).to.deep.equal([true, 1n]);
+      expect(await dr.owed(noReceive)).to.equal(DEPOSIT);
+      expect((await trust.entity(id("claimant"))).reputation).to.equal(claimantBefore - P.loserPenalty);
+      // its own withdrawal fails (it refuses the ether), and changes nothing
+      await expect(dr.connect(await ethers.getSigner(noReceive)).withdraw()).to.be.revertedWithCustomError(
+        dr,
+        "DisputeResolution__TransferFailed",
+      );
+      expect(await dr.owed(noReceive)).to.equal(DEPOSIT);
       expect(await ethers.provider.getBalance(await dr.getAddress())).to.equal(DEPOSIT);
-      expect(await ethers.provider.getBalance(noReceive)).to.equal(balance);
-      expect((await trust.entity(id("claimant"))).reputation).to.equal(claimantBefore);
+    });
+  });
+
+  describe("# flag contests (nature 3: issue 15)", () => {
+    const FLAG_CONTEST = 3;
+    async function flagged() {
+      const f = await deployDisputeFixture();
+      const { trust, disputes, msrp, others, voters } = f;
+      await trust.grantRole(await trust.DETECTOR_ROLE(), msrp.address);
+      await trust.flag(voters[5], 3, id("detector evidence")); // bad-mouthing
+      await trust.flag(voters[5], 5, id("detector evidence"));
+      return { ...f, contestant: voters[5], as: disputes.connect(others[15]), jury: byVoter(disputes, f.signerOf) };
+    }
+
+    it("is refused while the court lacks the detector role, with a respondent, or for an unflagged claimant; nothing changes", async () => {
+      const { trust, disputes, contestant, as, others, voters } = await loadFixture(flagged);
+      await expect(as.openDispute(contestant, Z, FLAG_CONTEST, 2, Z, "", { value: P.deposit })).to.be.revertedWithCustomError(
+        disputes,
+        "DisputeResolution__FlagContestUnavailable",
+      );
+      await trust.grantRole(await trust.DETECTOR_ROLE(), await disputes.getAddress());
+      await expect(as.openDispute(contestant, voters[0], FLAG_CONTEST, 2, Z, "", { value: P.deposit })).to.be.revertedWithCustomError(
+        disputes,
+        "DisputeResolution__InvalidDispute",
+      );
+      await expect(
+        disputes.connect(others[10]).openDispute(voters[0], Z, FLAG_CONTEST, 2, Z, "", { value: P.deposit }),
+      ).to.be.revertedWithCustomError(disputes, "DisputeResolution__InvalidDispute");
+      expect(await disputes.disputeCount()).to.equal(0n);
+    });
+
+    it("upheld, it clears the contestant's attack flags and returns the deposit; a unanimous verdict pays no voter", async () => {
+      const { trust, disputes, contestant, as, jury, voters, others } = await loadFixture(flagged);
+      await trust.grantRole(await trust.DETECTOR_ROLE(), await disputes.getAddress());
+      await as.openDispute(contestant, Z, FLAG_CONTEST, 2, Z, "", { value: P.deposit });
+      await voteAll(jury, 1n, voters.slice(0, 4), [0, 0, 0, 0]);
+      await expect(disputes.resolve(1))
+        .to.emit(disputes, "FlagContestUpheld")
+        .withArgs(1, contestant, (1 << 3) | (1 << 5), true);
+      expect((await trust.entity(contestant)).flags & 0x7fn).to.equal(0n);
+      expect(await disputes.owed(others[15].address)).to.equal(P.deposit);
+      // nobody voted against: the winners are paid from the losers, so nobody is paid
+      for (const v of voters.slice(0, 4)) await expect(disputes.settle(1, v)).to.emit(disputes, "VoterSettled").withArgs(1, v, 0);
+    });
+
+    it("a detector role revoked before resolve does not block it: the flags stay and the event says so", async () => {
+      const { trust, disputes, contestant, as, jury, voters } = await loadFixture(flagged);
+      await trust.grantRole(await trust.DETECTOR_ROLE(), await disputes.getAddress());
+      await as.openDispute(contestant, Z, FLAG_CONTEST, 2, Z, "", { value: P.deposit });
+      await trust.revokeRole(await trust.DETECTOR_ROLE(), await disputes.getAddress());
+      await voteAll(jury, 1n, voters.slice(0, 4), [0, 0, 0, 1]);
+      await expect(disputes.resolve(1))
+        .to.emit(disputes, "FlagContestUpheld")
+        .withArgs(1, contestant, (1 << 3) | (1 << 5), false);
+      expect((await disputes.dispute(1)).resolved).to.equal(true);
+      expect((await trust.entity(contestant)).flags & 0x7fn).to.equal((1n << 3n) | (1n << 5n));
+      expect(await disputes.eligibleWeight(1, id("nobody"))).to.equal(0n); // an unknown entity has no vote
+    });
+
+    it("rejected, the flags stay, the contestant loses the loser's penalty and its deposit stays with the court", async () => {
+      const { trust, disputes, contestant, as, jury, voters, others } = await loadFixture(flagged);
+      await trust.grantRole(await trust.DETECTOR_ROLE(), await disputes.getAddress());
+      await as.openDispute(contestant, Z, FLAG_CONTEST, 2, Z, "", { value: P.deposit });
+      const before = (await trust.entity(contestant)).reputation;
+      await voteAll(jury, 1n, voters.slice(0, 4), [1, 1, 1, 0]);
+      await expect(disputes.resolve(1)).to.not.emit(disputes, "FlagContestUpheld");
+      expect((await trust.entity(contestant)).flags & 0x7fn).to.equal((1n << 3n) | (1n << 5n));
+      expect((await trust.entity(contestant)).reputation).to.equal(before - P.loserPenalty);
+      expect(await disputes.owed(others[15].address)).to.equal(0n);
+      expect(await ethers.provider.getBalance(await disputes.getAddress())).to.equal(P.deposit);
     });
   });
 
@@ -381,6 +538,7 @@ describe("DisputeResolution", () => {
         { minReputation: F.WAD + 1n },
         { voterReward: F.WAD + 1n },
         { voterPenalty: F.WAD + 1n },
+        { voterReward: P.voterPenalty + 1n }, // the winners never share more than the losers lose
         { loserPenalty: F.WAD + 1n },
       ])
         await expect(
@@ -402,7 +560,7 @@ describe("DisputeResolution", () => {
   });
 
   describe("# differential: the TypeScript tally equals the contract on random electorates", () => {
-    it("outcome, weights, quorum and tie rule", async function () {
+    it("outcome, weights, quorum, tie rule and every voter's bounded feedback", async function () {
       this.timeout(180_000);
       const base = await loadFixture(deployDisputeFixture);
       const { trust, others, signerOf } = base;
@@ -410,6 +568,7 @@ describe("DisputeResolution", () => {
       for (let i = 0; i < 12; i++) {
         const controller = others[6 + (i % 4)];
         await trust.connect(controller).register(id(`e${i}`), Kind.Avatar);
+        await trust.setIdentityVerified(id(`e${i}`), true);
         signerOf.set(id(`e${i}`), controller);
         pool.push(id(`e${i}`));
       }
@@ -447,6 +606,16 @@ describe("DisputeResolution", () => {
               expect(d.tieBroken).to.equal(ts.tieBroken);
             }
             expect((await base.disputes.tally(disputeId)).slice(0, options)).to.deep.equal(ts.sums);
+            expect(d.margin).to.equal(marginOf(ts));
+            for (const v of votes) {
+              const before = (await trust.entity(v.voter)).reputation;
+              const eligible = v.weight >= P.minReputation; // all are old enough, none is a party
+              const want = voterFeedback(ts, v, eligible, P);
+              await base.disputes.settle(disputeId, v.voter);
+              const after = (await trust.entity(v.voter)).reputation;
+              const clamp = (x: bigint) => (x < 0n ? 0n : x > 10n ** 18n ? 10n ** 18n : x);
+              expect(after).to.equal(clamp(before + want));
+            }
           },
         ),
         { numRuns: 15 },
