@@ -44,6 +44,7 @@ import { encodeScalar } from "../../../offchain/crypto/group";
 import { concat } from "../../../offchain/crypto/bytes";
 import {
   AAD,
+  decodeJoinRequest,
   encodeJoinForward,
   encodeReauthForward,
   joinForwardSigned,
@@ -53,6 +54,8 @@ import { FORWARD_DST } from "../../../offchain/protocols/rsms/rpm";
 import { BloomFilter } from "../../../offchain/crypto/bloom";
 import { decodeScalar, mulBase, randomScalar } from "../../../offchain/crypto/group";
 import { fromHex } from "../../../offchain/crypto/bytes";
+import { keccak_256 } from "@noble/hashes/sha3.js";
+import { ResourceNode } from "../../../offchain/protocols/rsms/rn";
 import { xchacha20poly1305 } from "@noble/ciphers/chacha.js";
 import { randomBytes } from "@noble/hashes/utils.js";
 
@@ -625,6 +628,59 @@ describe("protocols/rsms attacks (issue 13)", function () {
       const { request } = rn.buildJoinRequest(await poolInfo(ctx, 1));
       await expectRejected(serveJoin(ctx, rpmA, msrp, request), "NOT_IN_FILTER");
       expect(await ledger.joinCount()).to.equal(0);
+    });
+  });
+
+  describe("A10: a Bloom false positive ground against the public filter meets the MSRP's exact check", () => {
+    it("a network attacker grinds a' against the filter on IPFS and presents it under a genuine, not-yet-joined RN's PID: every earlier check passes, the exact check refuses, nothing changes", async () => {
+      const fx = await loadRsms();
+      const { ctx, rpmA, ledger, store, rns } = fx;
+      // The MSRP with a small filter policy (N = 16, lambda = 4: a full filter answers yes for about
+      // 1 in 16 random items), so that grinding takes a few dozen hashes instead of 2^20.
+      const msrp = Msrp.fromRecord({ ...fx.msrp.toRecord(), policy: { capacity: 16, lambda: 4, intervalSec: 3600 } });
+      const late: ResourceNode[] = [];
+      for (let i = 0; i < 16; i++) late.push((await registerRn(ctx, msrp, { name: `late${i}`, poolId: 1, rid: `late-serial-${i}` })).rn);
+      const epochs = (await ledger.pool(1))!.epochs;
+      expect(epochs, "the full filter was published").to.equal(2);
+      // 1. The victim sends its join; the attacker intercepts it (and drops it) and reads PID_0.
+      const victim = late[3];
+      const intercepted = victim.buildJoinRequest(await poolInfo(ctx, 1)).request;
+      const pid = decodeJoinRequest(intercepted).pid;
+      // 2. Offline, from public data only: the filter's CID on-chain, its bytes on IPFS.
+      const onChain = await ledger.filterAt(1, epochs - 1);
+      const publicFilter = BloomFilter.deserialize(await store.get(onChain.cid));
+      const secrets = new Set([...rns, ...late].map((r) => r.state.a));
+      let fp = 0n;
+      let hashes = 0;
+      for (let i = 1n; fp === 0n; i++, hashes++) if (!secrets.has(i) && publicFilter.checkKey(keccak_256(encodeScalar(i)))) fp = i;
+      expect(hashes).to.be.below(10_000);
+      // 3. A request with the false positive under the victim's PID, sealed to the pool's public key.
+      // The attacker knows only the public pool values, the intercepted PID and its false positive.
+      const attacker = new ResourceNode(msrp.params, { ...victim.state, pid, name: "attacker", a: fp, sk: randomScalar() });
+      const { request } = attacker.buildJoinRequest(await poolInfo(ctx, 1));
+      // Every check before the MSRP's exact check passes: the RPM opens a' = fp under the victim's
+      // PID, H4(a') is not on-chain, the RPM's filters (synced from the chain) contain it, and the
+      // RPM signs the forward; the MSRP finds PID_0 current and its secret unused.
+      const opened = rpmA.openJoinRequest(request);
+      expect(opened.a).to.equal(fp);
+      expect(toHex(opened.pid)).to.equal(toHex(victim.state.pid));
+      expect(await ledger.isTagUsed(opened.tag)).to.equal(false);
+      await syncFilters(ctx, rpmA);
+      expect(rpmA.inFilters(fp)).to.equal(true);
+      const forward = rpmA.forwardJoin(opened);
+      const cur = msrp.summary().rns.find((r) => r.name === "late3")!;
+      expect([cur.pid, cur.joined, cur.homePool]).to.deep.equal([toHex(victim.state.pid), false, 1]);
+      const before = JSON.stringify(msrp.toRecord());
+      await expectRejected(() => msrp.verifyJoin(forward), "MSRP_REJECTED", /^verifyJoin: a' is not the secret issued for this PID/);
+      await expectRejected(serveJoin(ctx, rpmA, msrp, request), "MSRP_REJECTED", /^verifyJoin: a' is not the secret issued for this PID/);
+      expect(JSON.stringify(msrp.toRecord())).to.equal(before);
+      expect(await ledger.joinCount()).to.equal(0);
+      expect(await ledger.isTagUsed(tagOf(fp))).to.equal(false);
+      expect((await ledger.recordOf(victim.state.pid)).tag.every((b) => b === 0)).to.equal(true);
+      // 4. The victim resends its own (intercepted) request: it joins.
+      const served = await serveJoin(ctx, rpmA, msrp, intercepted);
+      expect(served.retried).to.equal(false);
+      expect(toHex(served.record.pid)).to.equal(toHex(victim.state.pid));
     });
   });
 });
