@@ -683,4 +683,55 @@ describe("protocols/rsms attacks (issue 13)", function () {
       expect(toHex(served.record.pid)).to.equal(toHex(victim.state.pid));
     });
   });
+
+  describe("A11: whitewashing: a flagged or evicted RN cannot shed it by rotating to a fresh pseudonym", () => {
+    it("flagged under an old PID after it rotated, the RN is suspicious under its current PID, is not allocated, and may not rotate again (SUSPICIOUS); nothing changes", async () => {
+      const { ctx, msrp, rpmA, rpmB, rns, ledger } = await loadRsms();
+      const rn = rns[0];
+      await initialJoin(ctx, rn, rpmA, msrp);
+      const pid0 = rn.state.pid;
+      await reauthenticate(ctx, rn, rpmB, msrp);
+      const pid1 = rn.state.pid;
+      for (const r of rns.slice(1, 4)) await initialJoin(ctx, r, rpmA, msrp);
+      msrp.registerUser("alice", Msrp.registrationRequest(msrp.params.pkPub, 3, 0, "Alice"));
+      // A trust flag raised against PID_0 reaches the MSRP, which alone links PID_0 to PID_1.
+      expect(msrp.flagRn(pid0)).to.equal("rn0");
+      expect(msrp.isSuspiciousPid(pid1)).to.equal(true);
+      expect(msrp.isSuspiciousPid(rns[1].state.pid)).to.equal(false);
+      expect(msrp.requestGroup("alice", 3).parties.map((p) => p.name)).to.not.include("rn0");
+      expect(() => msrp.requestGroup("alice", 4)).to.throw(AgentStateError, /only 3 have joined/);
+      const before = [JSON.stringify(msrp.toRecord()), JSON.stringify(rn.toRecord()), await ledger.joinCount()];
+      await expectRejected(
+        reauthenticate(ctx, rn, rpmA, msrp),
+        "SUSPICIOUS",
+        /^verifyReauth: the RN whose next pseudonym is .* is in S_RN/,
+      );
+      expect([JSON.stringify(msrp.toRecord()), JSON.stringify(rn.toRecord()), await ledger.joinCount()]).to.deep.equal(before);
+      expect(await ledger.isPidRecorded(rn.state.pid)).to.equal(true);
+      // After review the operator clears it: it rotates again.
+      msrp.clearSuspicious("rn0");
+      await reauthenticate(ctx, rn, rpmA, msrp);
+      expect(rn.state.k).to.equal(2);
+    });
+
+    it("an RN evicted from a group (S_RN) keeps the pseudonym it was evicted under: its re-authentication is SUSPICIOUS", async () => {
+      const { ctx, msrp, rpmA, rpmB, rns, ledger } = await loadRsms();
+      for (const r of rns.slice(0, 4)) await initialJoin(ctx, r, rpmA, msrp);
+      msrp.registerUser("alice", Msrp.registrationRequest(msrp.params.pkPub, 3, 0, "Alice"));
+      const { dealing, parties } = msrp.requestGroup("alice", 3);
+      msrp.commitGroup(dealing.groupId, "alice", parties.slice(1));
+      const rk = msrp.rekeyGroup(dealing.groupId, [rns[1].state.pid], ["rn3"]);
+      msrp.commitRekey(dealing.groupId, rk.epoch, rk.members);
+      expect(msrp.suspiciousRns()).to.deep.equal(["rn1"]);
+      const n = await ledger.joinCount();
+      await expectRejected(reauthenticate(ctx, rns[1], rpmB, msrp), "SUSPICIOUS");
+      expect(await ledger.joinCount()).to.equal(n);
+      expect(msrp.isSuspiciousPid(rns[1].state.pid)).to.equal(true);
+      // an honest RN of the same group rotates
+      await reauthenticate(ctx, rns[2], rpmB, msrp);
+      // flagging a PID the MSRP never issued to an RN is refused
+      expect(() => msrp.flagRn(new Uint8Array(32).fill(1))).to.throw(AgentStateError, /^flagRn: .* is not an RN pseudonym/);
+      expect(() => msrp.isSuspiciousPid(new Uint8Array(32).fill(1))).to.throw(AgentStateError, /^isSuspiciousPid: /);
+    });
+  });
 });
