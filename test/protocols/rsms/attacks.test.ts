@@ -734,4 +734,75 @@ describe("protocols/rsms attacks (issue 13)", function () {
       expect(() => msrp.isSuspiciousPid(new Uint8Array(32).fill(1))).to.throw(AgentStateError, /^isSuspiciousPid: /);
     });
   });
+
+  describe("Threat-matrix walk: cells the numbered items did not cover", () => {
+    it("network attacker drops a remaining member's Rekey: its live messages are refused (retired epoch) and it cannot read the new epoch; the MSRP re-sends the same bytes and it catches up; a second copy is STALE_EPOCH", async () => {
+      const { msrp, party, groupLedger } = await loadGroups();
+      const g = await formServiceGroup(groupLedger, msrp, party, { user: "alice", size: 3 });
+      const [alice, rn0, lagging, evicted] = g.parties;
+      const r = msrp.rekeyGroup(g.groupId, [evicted.pid], []);
+      await groupLedger.rekey(g.groupId, r.epoch, r.evicted, [], r.Q, r.commitmentsHash);
+      msrp.commitRekey(g.groupId, r.epoch, r.members);
+      const view = await groupLedger.view(g.groupId);
+      for (const p of [alice, rn0]) p.acceptRekey(r.messages.get(toHex(p.pid))!, view, r.roster); // lagging's is dropped
+      const stale = lagging.seal(g.groupId, text("sent under epoch 0"));
+      const live = alice.seal(g.groupId, text("epoch 1"));
+      const before = [snap(alice), snap(lagging)];
+      expectGroupFailure(() => alice.open(stale), "CHANNEL_REJECTED", /current epoch 1 only, not 0/);
+      expectGroupFailure(() => lagging.open(live), "CHANNEL_REJECTED");
+      expect([snap(alice), snap(lagging)]).to.deep.equal(before);
+      // the MSRP re-sends the very same bytes
+      lagging.acceptRekey(r.messages.get(toHex(lagging.pid))!, view, r.roster);
+      expect(read(lagging.open(live))).to.equal("epoch 1");
+      expect(read(alice.open(lagging.seal(g.groupId, text("caught up"))))).to.equal("caught up");
+      const after = snap(lagging);
+      expectGroupFailure(() => lagging.acceptRekey(r.messages.get(toHex(lagging.pid))!, view, r.roster), "STALE_EPOCH");
+      expect(snap(lagging)).to.equal(after);
+    });
+
+    it("newcomer: an RN added at epoch 1 cannot read epoch-0 traffic through openArchived either", async () => {
+      const { msrp, party, groupLedger } = await loadGroups();
+      const g = await formServiceGroup(groupLedger, msrp, party, { user: "alice", size: 2 });
+      const old = g.parties[0].seal(g.groupId, text("before you came"));
+      const r = await rekeyServiceGroup(groupLedger, msrp, party, { groupId: g.groupId, add: ["rn5"] });
+      const newcomer = party("rn5");
+      expect(r.parties.map((p) => p.name)).to.include("rn5");
+      const before = snap(newcomer);
+      expectGroupFailure(() => newcomer.openArchived(old), "CHANNEL_REJECTED", /no key for epoch 0 of this group/);
+      expectGroupFailure(() => newcomer.open(old), "CHANNEL_REJECTED");
+      expect(snap(newcomer)).to.equal(before);
+    });
+
+    it("curious RPM: it drops a joining RN's request and asks the MSRP to renew that RN's secret (to strand it): refused, and the RN joins", async () => {
+      const { ctx, msrp, rpmA, rns, ledger } = await loadRsms();
+      const victim = rns[1];
+      const { request } = victim.buildJoinRequest(await poolInfo(ctx, 1));
+      const opened = rpmA.openJoinRequest(request); // the RPM learns PID_0 and a_0, and drops the request
+      const before = JSON.stringify(msrp.toRecord());
+      // it signs with its own key, or replays a_0 as the key: neither is sk_RN
+      for (const sk of [randomScalar(), opened.a]) {
+        const fake = new ResourceNode(msrp.params, { ...victim.state, sk });
+        await expectRejected(() => msrp.renewRn(fake.renewalRequest()), "MSRP_REJECTED", /not signed by the RN/);
+      }
+      expect(JSON.stringify(msrp.toRecord())).to.equal(before);
+      await initialJoin(ctx, victim, rpmA, msrp);
+      expect(await ledger.isPidRecorded(victim.state.pid)).to.equal(true);
+    });
+
+    it("cheating MSRP account or a buggy agent: an off-curve group key Q cannot be written, so the group is not bricked", async () => {
+      const { msrp, groupLedger, groups } = await loadGroups();
+      const { dealing, parties } = msrp.requestGroup("alice", 2);
+      const offCurve = "0x02" + "00".repeat(31) + "05"; // x = 5: 5^3 + 7 = 132 is not a square mod p
+      await expect(
+        groups.formGroup(
+          toHex(dealing.groupId),
+          toHex(parties[0].pid),
+          parties.slice(1).map((p) => toHex(p.pid)),
+          offCurve,
+          toHex(dealing.commitmentsHash),
+        ),
+      ).to.be.revertedWithCustomError(groups, "ServiceGroupRegistry__InvalidGroup");
+      expect((await groupLedger.view(dealing.groupId).catch((e: Error) => e)) instanceof Error).to.equal(true);
+    });
+  });
 });
