@@ -7,7 +7,11 @@
  * expiry) and with the policy's TTL (epochs published every ttl/2, expired ones dropped).
  *
  * In-process, no chain: the forwards are built as an honest RPM builds them (ECIES to PK_pub, the
- * RPM's Schnorr signature). Run: `npx hardhat run bench/rsms-scale.bench.ts` (RSMS_SCALE_MAX
+ * RPM's Schnorr signature). The population between checkpoints is written into the MSRP's
+ * keystore record as the joins would leave it (an RN entry with its keys, current secret and
+ * PID, joined; its a_0 in a filter epoch) and loaded with Msrp.fromRecord, because 10,000 real
+ * joins take most of an hour on a loaded 2-core machine; every measured operation goes through
+ * the agents' API. Run: `npx hardhat run bench/rsms-scale.bench.ts` (RSMS_SCALE_MAX
  * lowers the largest population for a quick run). Writes bench/results/rsms-scale.md and .json.
  */
 import fs from "fs";
@@ -19,7 +23,10 @@ import { eciesEncrypt } from "../offchain/crypto/ecies";
 import { encodeScalar, randomScalar } from "../offchain/crypto/group";
 import { H4, H6 } from "../offchain/crypto/hash";
 import { schnorrSign } from "../offchain/crypto/schnorr";
-import { DEFAULT_FILTER_POLICY, Msrp } from "../offchain/protocols/rsms/msrp";
+import { DEFAULT_FILTER_POLICY, Msrp, MsrpRecord } from "../offchain/protocols/rsms/msrp";
+import { H1 } from "../offchain/crypto/hash";
+import { toHex } from "../offchain/crypto/bytes";
+import { randomBytes } from "@noble/hashes/utils.js";
 import {
   AAD,
   Role,
@@ -44,7 +51,7 @@ function median(xs: number[]): number {
 
 async function main(): Promise<void> {
   const policy = { ...DEFAULT_FILTER_POLICY };
-  const msrp = Msrp.setup(policy);
+  let msrp = Msrp.setup(policy);
   const pkPub = msrp.params.pkPub;
   const rpmCreds = msrp.registerRpm("rpm", Msrp.registrationRequest(pkPub, Role.RPM, 1, "rpm-rid"));
   msrp.registerUser("alice", Msrp.registrationRequest(pkPub, Role.User, 0, "Alice"));
@@ -54,12 +61,6 @@ async function main(): Promise<void> {
     if (msrp.pendingCount(1) > 0) filters.push(msrp.takeFilter(1).filter);
   };
   let serial = 0;
-  const register = (): Rn => {
-    const name = `rn${String(serial).padStart(6, "0")}`;
-    const c = msrp.registerRn(name, Msrp.registrationRequest(pkPub, Role.RN, 1, `serial-${serial++}`), NOW);
-    if (msrp.filterDue(1, NOW)) flush();
-    return { name, sk: c.sk, a: c.a, pid: c.pid };
-  };
   const joinForward = (r: Rn) => {
     const fields = { poolId: 1, sealed: eciesEncrypt(pkPub, concat(encodeScalar(r.a), r.pid), AAD.joinForward(1)) };
     return encodeJoinForward({ ...fields, sig: schnorrSign(rpmCreds.sk, FORWARD_DST, joinForwardSigned(fields)) });
@@ -86,12 +87,34 @@ async function main(): Promise<void> {
   };
   const started = performance.now();
   for (const n of SIZES) {
+    // population: RN entries as initial joins leave them, a_0 in filter epochs of `capacity` RNs
+    const rec = msrp.toRecord() as MsrpRecord;
+    let f = BloomFilter.init(policy.capacity, policy.lambda);
     while (joined.length < n) {
-      const r = register();
-      msrp.commitJoin(msrp.verifyJoin(joinForward(r), NOW));
-      joined.push(r);
-      if (joined.length % 1000 === 0) console.log(`  ${joined.length} RNs joined (${((performance.now() - started) / 1000).toFixed(0)} s)`);
+      const name = `rn${String(serial).padStart(6, "0")}`;
+      const sk = randomScalar();
+      const a = randomScalar();
+      const pid = H1(pkPub, `serial-${serial++}`, randomBytes(32));
+      f.insert(encodeScalar(a));
+      if (f.count === f.capacity) {
+        filters.push(f);
+        f = BloomFilter.init(policy.capacity, policy.lambda);
+      }
+      rec.rns[name] = {
+        rid: `serial-${serial}`,
+        sk: toHex(encodeScalar(sk)),
+        homePool: 1,
+        pool: 1,
+        a: toHex(encodeScalar(a)),
+        pids: [toHex(pid)],
+        used: true,
+        issuedAt: NOW,
+      };
+      joined.push({ name, sk, a, pid });
     }
+    if (f.count > 0) filters.push(f);
+    msrp = Msrp.fromRecord(rec);
+    console.log(`  ${n} RNs in the record (${((performance.now() - started) / 1000).toFixed(0)} s)`);
     // registration (MSRP side: open Enc_PKpub(RID), issue keys, insert into the pending filter)
     const fresh: Rn[] = [];
     const reqs = Array.from({ length: SAMPLES }, (_, i) => Msrp.registrationRequest(pkPub, Role.RN, 1, `sample-${n}-${i}`));
