@@ -15,6 +15,7 @@
  * lowers the largest population for a quick run). Writes bench/results/rsms-scale.md and .json.
  */
 import fs from "fs";
+import os from "os";
 import path from "path";
 import { performance } from "perf_hooks";
 import { BloomFilter } from "../offchain/crypto/bloom";
@@ -50,6 +51,7 @@ function median(xs: number[]): number {
 }
 
 async function main(): Promise<void> {
+  const loadStart = os.loadavg()[0];
   const policy = { ...DEFAULT_FILTER_POLICY };
   let msrp = Msrp.setup(policy);
   const pkPub = msrp.params.pkPub;
@@ -181,7 +183,7 @@ async function main(): Promise<void> {
   const md = [
     "# RSMS at scale: cost per operation against the number of RNs",
     "",
-    `Measured ${when} on ${machine()}. Median (p50) of ${SAMPLES} calls per cell (5 for the reference, 200 for the filter check), in-process, no chain. Ratios are to the cost at ${SIZES[0]} RNs in the same run: about 1 is flat. Issue 13 item 13; see bench/rsms-scale.bench.ts.`,
+    `Measured ${when} on ${machine()}. Median (p50) of ${SAMPLES} calls per cell (5 for the reference, 200 for the filter check), in-process, no chain. Ratios are to the cost at ${SIZES[0]} RNs in the same run: about 1 is flat. Load average ${loadStart.toFixed(1)} at the start, ${os.loadavg()[0].toFixed(1)} at the end (2 cores): on a shared machine each cell moves by tens of percent on its own, so read the ratios against the linear reference. Issue 13 item 13; see bench/rsms-scale.bench.ts.`,
     "",
     head,
     `|---|${SIZES.map(() => "---:").join("|")}|${SIZES.slice(1)
