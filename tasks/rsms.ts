@@ -49,11 +49,13 @@ task("rsms:setup", "MSRP setup: draws msk, derives PK_pub and stores the MSRP's 
   .addOptionalParam("capacity", "Bloom filter capacity N per published filter", 1024, types.int)
   .addOptionalParam("lambda", "Bloom filter security parameter (false-positive rate 2^-lambda)", 20, types.int)
   .addOptionalParam("interval", "Publish a pool's filter after this many seconds even if not full", 3600, types.int)
-  .setAction(async (a: { capacity: number; lambda: number; interval: number }, hre) => {
+  .addOptionalParam("ttl", "An issued one-time secret (and its filter epoch) serves joins for this many seconds", 7 * 24 * 3600, types.int)
+  .setAction(async (a: { capacity: number; lambda: number; interval: number; ttl: number }, hre) => {
     const r = await rsms(hre);
     const { BloomFilter } = await import("../offchain/crypto/bloom");
     BloomFilter.init(a.capacity, a.lambda); // validates the parameters
-    const m = r.Msrp.setup({ capacity: a.capacity, lambda: a.lambda, intervalSec: a.interval });
+    if (!Number.isInteger(a.ttl) || a.ttl < 1) throw new Error(`rsms:setup: --ttl must be a positive number of seconds, got ${a.ttl}`);
+    const m = r.Msrp.setup({ capacity: a.capacity, lambda: a.lambda, intervalSec: a.interval, ttlSec: a.ttl });
     r.ks.create(MSRP_RECORD, m.toRecord());
     const { toHex } = await import("../offchain/crypto/bytes");
     console.log(`MSRP ready: PK_pub ${toHex(m.pkPubBytes)}`);
@@ -168,6 +170,48 @@ task("rsms:reauth", "Re-authentication of a joined RN at another pool (PID_{k+1}
       `${a.rn} moved to pool ${a.toPool} as PID_${rn.state.k} ${toHex(res.record.pid)}; ${res.tx ? `recordJoin ${gas(res.tx.gasUsed)}` : "already on-chain (a retry: nothing written)"}`,
     );
     return res;
+  });
+
+task(
+  "rsms:rn:renew",
+  "An RN that has not joined renews its expired one-time secret (signed by sk_RN; the MSRP adds the new one to the next filter)",
+)
+  .addParam("rn", "The RN's name")
+  .setAction(async (a: { rn: string }, hre) => {
+    const r = await rsms(hre);
+    const m = r.loadMsrp();
+    const rn = r.loadRn(m, a.rn);
+    const { published } = await r.flows.renewSecret(await r.chain(), m, rn);
+    r.saveMsrp(m);
+    r.ks.update(rnRecord(a.rn), rn.toRecord());
+    const pool = rn.state.homePool;
+    console.log(
+      `${a.rn}: secret renewed; ${published ? `pool ${pool} filter epoch ${published.epoch} published` : `it waits for pool ${pool}'s next filter (rsms:filter:publish --pool ${pool})`}`,
+    );
+    return { published };
+  });
+
+task("rsms:rn:flag", "MSRP only: puts the RN behind a pseudonym (any PID of its chain) in S_RN: not allocated, and it may not rotate")
+  .addParam("pid", "Any pseudonym of the RN, 0x-hex (32 bytes)")
+  .setAction(async (a: { pid: string }, hre) => {
+    const r = await rsms(hre);
+    const { fromHex } = await import("../offchain/crypto/bytes");
+    const m = r.loadMsrp();
+    const name = m.flagRn(fromHex(a.pid, 32));
+    r.saveMsrp(m);
+    console.log(`${name}: in S_RN (suspicious under every pseudonym); rsms:rn:clear --rn ${name} after review`);
+    return { name, suspicious: m.suspiciousRns() };
+  });
+
+task("rsms:rn:clear", "MSRP only: takes an RN out of S_RN after review")
+  .addParam("rn", "The RN's name")
+  .setAction(async (a: { rn: string }, hre) => {
+    const r = await rsms(hre);
+    const m = r.loadMsrp();
+    m.clearSuspicious(a.rn);
+    r.saveMsrp(m);
+    console.log(`${a.rn}: out of S_RN`);
+    return { suspicious: m.suspiciousRns() };
   });
 
 task("rsms:trace", "MSRP only: the real identity behind a pseudonym (any PID of an RN's chain, a PID_RPM or a PID_User)")

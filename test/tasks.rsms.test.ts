@@ -65,6 +65,29 @@ describe("tasks: rsms:* (in-process network, one process)", function () {
     expect(err).to.be.instanceOf(RsmsRejectedError);
   });
 
+  it("rsms:rn:renew, rsms:rn:flag (by an old PID) and rsms:rn:clear", async () => {
+    await hre.run("rsms:rn:register", { name: "n5", pool: 1 });
+    const renewed = await hre.run("rsms:rn:renew", { rn: "n5" });
+    expect(renewed.published).to.equal(undefined);
+    expect(out.join("\n")).to.match(/n5: secret renewed; it waits for pool 1's next filter/);
+    await hre.run("rsms:filter:publish", { pool: 1 });
+    const joined = await hre.run("rsms:join", { rn: "n5", pool: 1 });
+    const pid0 = "0x" + Buffer.from(joined.record.pid).toString("hex");
+    await hre.run("rsms:reauth", { rn: "n5", toPool: 2 });
+    const f = await hre.run("rsms:rn:flag", { pid: pid0 });
+    expect(f).to.deep.equal({ name: "n5", suspicious: ["n5"] });
+    let err: unknown;
+    try {
+      await hre.run("rsms:reauth", { rn: "n5", toPool: 1 });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).to.be.instanceOf(RsmsRejectedError);
+    expect((err as RsmsRejectedError).reason).to.equal("SUSPICIOUS");
+    expect((await hre.run("rsms:rn:clear", { rn: "n5" })).suspicious).to.deep.equal([]);
+    expect((await hre.run("rsms:reauth", { rn: "n5", toPool: 1 })).record.poolId).to.equal(1);
+  });
+
   it("group:request, group:send, group:rekey (evict + add), group:status", async () => {
     for (const n of ["n2", "n3", "n4"]) await hre.run("rsms:join", { rn: n, pool: 1 });
     await hre.run("rsms:user:register", { name: "bob" });

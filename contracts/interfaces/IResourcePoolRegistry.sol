@@ -68,7 +68,8 @@ interface IResourcePoolRegistry {
     error ResourcePoolRegistry__PoolExists(uint32 poolId);
     /// @notice No pool with this id.
     error ResourcePoolRegistry__UnknownPool(uint32 poolId);
-    /// @notice The RPM account is zero, the PID is zero or the public key is not 33 bytes with a 0x02/0x03 prefix.
+    /// @notice The RPM account is zero, the PID is zero, or the public key is not a secp256k1 point in SEC1
+    /// compressed form (33 bytes, 0x02/0x03 prefix, x < p, x^3 + 7 a square mod p).
     error ResourcePoolRegistry__InvalidPool(uint32 poolId);
     /// @notice The filter parameters are out of range (capacity >= 1, lambda in [1, 64], root and cid non-empty).
     error ResourcePoolRegistry__InvalidFilter(uint32 poolId);

@@ -39,7 +39,8 @@ interface IServiceGroupRegistry {
     error ServiceGroupRegistry__AlreadyMember(bytes32 groupId, bytes32 pid);
     /// @notice The epoch is not the current epoch + 1.
     error ServiceGroupRegistry__EpochNotNext(bytes32 groupId, uint32 expected, uint32 got);
-    /// @notice Q is not a 33-byte compressed point, the user PID or commitments hash is zero, or the group would be empty.
+    /// @notice Q is not a secp256k1 point in SEC1 compressed form (33 bytes, 0x02/0x03 prefix, x < p, on the
+    /// curve), the user PID or commitments hash is zero, or the group would be empty.
     error ServiceGroupRegistry__InvalidGroup(bytes32 groupId);
     /// @notice More members than a group may have.
     error ServiceGroupRegistry__TooManyMembers(bytes32 groupId, uint256 count);

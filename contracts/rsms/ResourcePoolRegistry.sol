@@ -4,6 +4,7 @@ pragma solidity 0.8.30;
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {IResourcePoolRegistry} from "../interfaces/IResourcePoolRegistry.sol";
 import {IIdentityVerifier} from "../interfaces/IIdentityVerifier.sol";
+import {Secp256k1Point} from "./Secp256k1Point.sol";
 
 /// @title ResourcePoolRegistry
 /// @notice RSMS §IV.A on-chain state: pools, Bloom-filter roots and pseudonym records.
@@ -147,8 +148,9 @@ contract ResourcePoolRegistry is IResourcePoolRegistry, IIdentityVerifier, Acces
         bytes32 pidRpm,
         bytes calldata pkRpm,
         uint32 epochs
-    ) private pure returns (Pool memory) {
-        if (rpm == address(0) || pidRpm == bytes32(0) || pkRpm.length != 33 || (pkRpm[0] != 0x02 && pkRpm[0] != 0x03)) {
+    ) private view returns (Pool memory) {
+        // A key that is not a curve point would brick the pool: every RN's decodePoint of it fails.
+        if (rpm == address(0) || pidRpm == bytes32(0) || !Secp256k1Point.isValidCompressed(pkRpm)) {
             revert ResourcePoolRegistry__InvalidPool(poolId);
         }
         return Pool(rpm, uint8(pkRpm[0]), epochs, pidRpm, bytes32(pkRpm[1:33]));

@@ -4,6 +4,7 @@ pragma solidity 0.8.30;
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {IServiceGroupRegistry} from "../interfaces/IServiceGroupRegistry.sol";
 import {IResourcePoolRegistry} from "../interfaces/IResourcePoolRegistry.sol";
+import {Secp256k1Point} from "./Secp256k1Point.sol";
 
 /// @title ServiceGroupRegistry
 /// @notice RSMS §IV.B on-chain state: service groups, their members and key commitments.
@@ -116,8 +117,9 @@ contract ServiceGroupRegistry is IServiceGroupRegistry, AccessControl {
         _isMember[groupId][pid] = true;
     }
 
-    function _point(bytes32 groupId, bytes calldata q) private pure returns (uint8, bytes32) {
-        if (q.length != 33 || (q[0] != 0x02 && q[0] != 0x03)) revert ServiceGroupRegistry__InvalidGroup(groupId);
+    function _point(bytes32 groupId, bytes calldata q) private view returns (uint8, bytes32) {
+        // A Q that is not a curve point would brick the group: no party could check its key against it.
+        if (!Secp256k1Point.isValidCompressed(q)) revert ServiceGroupRegistry__InvalidGroup(groupId);
         return (uint8(q[0]), bytes32(q[1:33]));
     }
 }

@@ -3,17 +3,23 @@ pragma solidity 0.8.30;
 
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 import {Test} from "../helpers/forge/Test.sol";
+import {CurvePoints} from "./CurvePoints.sol";
 import {ResourcePoolRegistry} from "../../contracts/rsms/ResourcePoolRegistry.sol";
 import {IResourcePoolRegistry as IRPR} from "../../contracts/interfaces/IResourcePoolRegistry.sol";
 
 /// @notice Inputs shared by the RSMS suites: SEC1 compressed points, valid or malformed.
 library RsmsInputs {
-    /// A point from a seed: 5 in 8 a 33-byte 0x02/0x03 point, 1 in 8 a wrong prefix, 1 in 8 a
-    /// wrong length (0..65 bytes, never 33), 1 in 8 a 65-byte uncompressed 0x04 point.
+    /// A point from a seed: 4 in 8 a valid 33-byte 0x02/0x03 point, 1 in 8 a 0x02/0x03 encoding whose
+    /// x is off the curve or not below p, 1 in 8 a wrong prefix, 1 in 8 a wrong length (0..65
+    /// bytes, never 33), 1 in 8 a 65-byte uncompressed 0x04 point.
     function point(uint256 seed) internal pure returns (bytes memory p) {
         bytes32 x = keccak256(abi.encode("point-x", seed));
         uint256 mode = seed % 8;
-        if (mode < 5) return abi.encodePacked(bytes1(uint8(2 + ((seed >> 8) & 1))), x);
+        if (mode < 4) return validPoint(seed);
+        if (mode == 4) {
+            bytes32 bad = (seed >> 9) & 1 == 0 ? CurvePoints.offCurveX(x) : CurvePoints.nonCanonicalX(x);
+            return abi.encodePacked(bytes1(uint8(2 + ((seed >> 8) & 1))), bad);
+        }
         if (mode == 5) {
             uint8 prefix = uint8(seed >> 8);
             if (prefix == 2 || prefix == 3) prefix = 4;
@@ -29,14 +35,14 @@ library RsmsInputs {
         return abi.encodePacked(bytes1(0x04), x, keccak256(abi.encode(x)));
     }
 
-    /// A 33-byte 0x02/0x03 point.
+    /// A valid 33-byte 0x02/0x03 point (its x on the curve).
     function validPoint(uint256 seed) internal pure returns (bytes memory) {
-        return abi.encodePacked(bytes1(uint8(2 + (seed & 1))), keccak256(abi.encode("point-x", seed)));
+        return CurvePoints.point(keccak256(abi.encode("point-x", seed)), seed & 1 == 1);
     }
 
-    /// The registries' rule, restated: exactly 33 bytes with a 0x02 or 0x03 prefix.
-    function isCompressed(bytes memory p) internal pure returns (bool) {
-        return p.length == 33 && (uint8(p[0]) == 2 || uint8(p[0]) == 3);
+    /// The registries' rule, restated (CurvePoints.isPoint): 33 bytes, 0x02/0x03, x on the curve.
+    function isValidPoint(bytes memory p) internal pure returns (bool) {
+        return CurvePoints.isPoint(p);
     }
 
     /// Bytes 1..32 of a point of at least 33 bytes.
@@ -532,7 +538,7 @@ contract RprHandler is Test {
     }
 
     function _validPool(address rpm, bytes32 pidRpm, bytes memory pk) internal pure returns (bool) {
-        return rpm != address(0) && pidRpm != 0 && RsmsInputs.isCompressed(pk);
+        return rpm != address(0) && pidRpm != 0 && RsmsInputs.isValidPoint(pk);
     }
 
     /// lambda: 3 in 8 a boundary (0, 1, 64, 65), 1 in 8 any byte, else uniform in [1, 64].
@@ -782,7 +788,7 @@ contract ResourcePoolRegistryFuzzTest is Test {
 
     function setUp() public {
         registry = new ResourcePoolRegistry(MSRP_ACCOUNT);
-        pkA = abi.encodePacked(bytes1(0x02), keccak256("pk-A"));
+        pkA = CurvePoints.point(keccak256("pk-A"), false);
         vm.startPrank(MSRP_ACCOUNT);
         registry.createPool(1, RPM_A, PID_RPM, pkA);
         registry.publishFilter(1, ROOT0, "bafkrei-root-0", 100, 8);
@@ -849,7 +855,8 @@ contract ResourcePoolRegistryFuzzTest is Test {
         assertEq(registry.poolPublicKey(1), pkA, "pool 1 key changed");
     }
 
-    /// A zero RPM account, a zero PID_RPM, a key that is not 33 bytes, or a prefix other than 0x02/0x03.
+    /// A zero RPM account, a zero PID_RPM, a key that is not 33 bytes, a prefix other than 0x02/0x03,
+    /// an x off the curve or an x >= p.
     function testFuzz_createPoolRejectsInvalidPool(
         uint32 id,
         uint8 defect,
@@ -876,6 +883,7 @@ contract ResourcePoolRegistryFuzzTest is Test {
     ) public {
         id = uint32(bound(id, 2, type(uint32).max));
         vm.assume(rpm != address(0) && pidRpm != 0 && rpm != MSRP_ACCOUNT);
+        x = CurvePoints.curveX(x);
         bytes memory pk = abi.encodePacked(bytes1(odd ? 0x03 : 0x02), x);
         vm.prank(MSRP_ACCOUNT);
         registry.createPool(id, rpm, pidRpm, pk);
@@ -885,6 +893,29 @@ contract ResourcePoolRegistryFuzzTest is Test {
         assertTrue(registry.hasRole(RPM, rpm), "RPM role");
         assertFalse(registry.hasRole(MSRP, rpm) || registry.hasRole(0x00, rpm), "RPM got more than RPM_ROLE");
         assertEq(registry.filterAt(id, 0).root, 0, "fresh pool has a filter");
+    }
+
+    /// Issue 13 item 12: for any 32-byte x, createPool and updatePool accept the key 0x02/0x03 || x
+    /// exactly when x is a curve abscissa below p (the plain reference in CurvePoints); a rejected key
+    /// changes nothing.
+    function testFuzz_poolKeyAcceptedIffOnCurve(bytes32 x, bool odd, bool update, uint8 where) public {
+        // half the runs take x from the curve, a quarter off it, a quarter at or above p
+        if (where % 4 < 2) x = CurvePoints.curveX(x);
+        else if (where % 4 == 2) x = CurvePoints.offCurveX(x);
+        else x = CurvePoints.nonCanonicalX(x);
+        bytes memory pk = abi.encodePacked(bytes1(odd ? 0x03 : 0x02), x);
+        uint32 id = update ? 1 : 2;
+        bytes32 before = _state(0, 0, id, address(0xBEEF));
+        bool valid = CurvePoints.isCurveX(uint256(x));
+        if (!valid) vm.expectRevert(abi.encodeWithSelector(IRPR.ResourcePoolRegistry__InvalidPool.selector, id));
+        vm.prank(MSRP_ACCOUNT);
+        if (update) registry.updatePool(id, address(0xBEEF), keccak256("pid"), pk);
+        else registry.createPool(id, address(0xBEEF), keccak256("pid"), pk);
+        if (valid) assertEq(registry.poolPublicKey(id), pk, "valid key stored");
+        else {
+            assertEq(_state(0, 0, id, address(0xBEEF)), before, "state changed");
+            if (update) assertEq(registry.poolPublicKey(1), pkA, "pool 1 key changed");
+        }
     }
 
     // ---------- updatePool ----------
@@ -919,6 +950,7 @@ contract ResourcePoolRegistryFuzzTest is Test {
     function testFuzz_updatePoolKeepsEpochsAndFilters(address rpm, bytes32 pidRpm, bool odd, bytes32 x) public {
         vm.assume(rpm != address(0) && pidRpm != 0);
         bytes32 filter0 = keccak256(abi.encode(registry.filterAt(1, 0)));
+        x = CurvePoints.curveX(x);
         bytes memory pk = abi.encodePacked(bytes1(odd ? 0x03 : 0x02), x);
         vm.prank(MSRP_ACCOUNT);
         registry.updatePool(1, rpm, pidRpm, pk);
@@ -1162,7 +1194,7 @@ contract ResourcePoolRegistryFuzzTest is Test {
         bytes32 pid = keccak256(abi.encode(seed, "pid"));
         bytes32 tag = keccak256(abi.encode(seed, "tag"));
         uint32 newId = uint32(bound(seed, 2, type(uint32).max));
-        bytes memory pk = abi.encodePacked(bytes1(0x03), keccak256(abi.encode(seed)));
+        bytes memory pk = CurvePoints.point(keccak256(abi.encode(seed)), true);
         IRPR.JoinInput[] memory js = new IRPR.JoinInput[](1);
         js[0] = IRPR.JoinInput(pid, tag, 1, 1);
         bytes32 before = _state(pid, tag, newId, caller);
@@ -1196,12 +1228,18 @@ contract ResourcePoolRegistryFuzzTest is Test {
     ) internal pure returns (address, bytes32, bytes memory) {
         if (rpm == address(0)) rpm = address(0xBEEF);
         if (pidRpm == 0) pidRpm = keccak256("pid");
-        defect %= 4;
+        defect %= 6;
         if (defect == 0) rpm = address(0);
         else if (defect == 1) pidRpm = 0;
         if (defect == 2) {
             if (pk.length == 33) pk = abi.encodePacked(pk, bytes1(0)); // 34 bytes
             if (pk.length != 0) pk[0] = 0x02;
+        } else if (defect == 4) {
+            // right length and prefix, x off the curve (issue 13 item 12)
+            pk = abi.encodePacked(bytes1(prefix & 1 == 0 ? 0x02 : 0x03), CurvePoints.offCurveX(keccak256(pk)));
+        } else if (defect == 5) {
+            // right length and prefix, x >= p (not canonical)
+            pk = abi.encodePacked(bytes1(prefix & 1 == 0 ? 0x02 : 0x03), CurvePoints.nonCanonicalX(keccak256(pk)));
         } else {
             if (prefix == 2 || prefix == 3) prefix ^= 0x80;
             bytes32 x = keccak256(pk);

@@ -5,6 +5,7 @@ import { deploySystemFixture } from "../fixtures/system";
 import { encodePoint, mulBase, randomScalar } from "../../offchain/crypto/group";
 import { toHex } from "../../offchain/crypto/bytes";
 import { keccak256 } from "../../offchain/crypto/hash";
+import { malformedPoints } from "./points";
 
 const pk = () => toHex(encodePoint(mulBase(randomScalar())));
 const b32 = (s: string) => toHex(keccak256(new TextEncoder().encode(s)));
@@ -80,6 +81,24 @@ describe("ResourcePoolRegistry", () => {
       await expect(registry.updatePool(9, others[2].address, b32("pid2"), newPk))
         .to.be.revertedWithCustomError(registry, "ResourcePoolRegistry__UnknownPool")
         .withArgs(9);
+    });
+  });
+
+  describe("# pool keys are curve points (issue 13 item 12)", () => {
+    it("createPool and updatePool refuse a 0x02/0x03 key whose x is off the curve or not below p; nothing changes", async () => {
+      const { registry, rpmA, pkA, others } = await loadFixture(withPoolFixture);
+      for (const [name, bad] of malformedPoints()) {
+        await expect(registry.createPool(2, others[1].address, b32("x"), bad), `createPool: ${name}`)
+          .to.be.revertedWithCustomError(registry, "ResourcePoolRegistry__InvalidPool")
+          .withArgs(2);
+        await expect(registry.updatePool(1, others[1].address, b32("x"), bad), `updatePool: ${name}`)
+          .to.be.revertedWithCustomError(registry, "ResourcePoolRegistry__InvalidPool")
+          .withArgs(1);
+      }
+      expect((await registry.pool(2)).rpm).to.equal(ethers.ZeroAddress);
+      expect((await registry.pool(1)).rpm).to.equal(rpmA.address);
+      expect(await registry.poolPublicKey(1)).to.equal(pkA);
+      expect(await registry.hasRole(await registry.RPM_ROLE(), others[1].address)).to.equal(false);
     });
   });
 

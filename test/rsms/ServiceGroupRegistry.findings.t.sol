@@ -2,6 +2,7 @@
 pragma solidity 0.8.30;
 
 import {SgrHandler, SgrSetup} from "./ServiceGroupRegistry.t.sol";
+import {CurvePoints} from "./CurvePoints.sol";
 import {IServiceGroupRegistry as ISGR} from "../../contracts/interfaces/IServiceGroupRegistry.sol";
 
 /// @notice FINDING (ServiceGroupRegistry.rekey): a PID listed in both `evict` and `add` of one rekey
@@ -24,8 +25,8 @@ contract ServiceGroupRegistryFindingsTest is SgrSetup {
         ab[1] = b;
         bytes32[] memory onlyA = new bytes32[](1);
         onlyA[0] = a;
-        bytes memory q0 = abi.encodePacked(bytes1(0x02), keccak256("q0"));
-        bytes memory q1 = abi.encodePacked(bytes1(0x03), keccak256("q1"));
+        bytes memory q0 = CurvePoints.point(keccak256("q0"), false);
+        bytes memory q1 = CurvePoints.point(keccak256("q1"), true);
         vm.prank(MSRP_ACCOUNT);
         groups.formGroup(gid, keccak256("user"), ab, q0, keccak256("c0"));
 

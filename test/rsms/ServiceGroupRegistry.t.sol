@@ -3,6 +3,7 @@ pragma solidity 0.8.30;
 
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 import {Test} from "../helpers/forge/Test.sol";
+import {CurvePoints} from "./CurvePoints.sol";
 import {ResourcePoolRegistry} from "../../contracts/rsms/ResourcePoolRegistry.sol";
 import {ServiceGroupRegistry} from "../../contracts/rsms/ServiceGroupRegistry.sol";
 import {IResourcePoolRegistry as IRPR} from "../../contracts/interfaces/IResourcePoolRegistry.sol";
@@ -10,12 +11,17 @@ import {IServiceGroupRegistry as ISGR} from "../../contracts/interfaces/IService
 
 /// @notice Inputs of the service-group suites: PIDs, points, and the registries' point rule restated.
 library SgrInputs {
-    /// A point from a seed: 5 in 8 a 33-byte 0x02/0x03 point, 1 in 8 a wrong prefix, 1 in 8 a
-    /// wrong length (0..65 bytes, never 33), 1 in 8 a 65-byte uncompressed 0x04 point.
+    /// A point from a seed: 4 in 8 a valid 33-byte 0x02/0x03 point, 1 in 8 a 0x02/0x03 encoding whose
+    /// x is off the curve or not below p, 1 in 8 a wrong prefix, 1 in 8 a wrong length (0..65
+    /// bytes, never 33), 1 in 8 a 65-byte uncompressed 0x04 point.
     function point(uint256 seed) internal pure returns (bytes memory p) {
         bytes32 x = keccak256(abi.encode("q-x", seed));
         uint256 mode = seed % 8;
-        if (mode < 5) return abi.encodePacked(bytes1(uint8(2 + ((seed >> 8) & 1))), x);
+        if (mode < 4) return validPoint(seed);
+        if (mode == 4) {
+            bytes32 bad = (seed >> 9) & 1 == 0 ? CurvePoints.offCurveX(x) : CurvePoints.nonCanonicalX(x);
+            return abi.encodePacked(bytes1(uint8(2 + ((seed >> 8) & 1))), bad);
+        }
         if (mode == 5) {
             uint8 prefix = uint8(seed >> 8);
             if (prefix == 2 || prefix == 3) prefix = 4;
@@ -31,13 +37,14 @@ library SgrInputs {
         return abi.encodePacked(bytes1(0x04), x, keccak256(abi.encode(x)));
     }
 
-    /// A 33-byte 0x02/0x03 point.
+    /// A valid 33-byte 0x02/0x03 point (its x on the curve).
     function validPoint(uint256 seed) internal pure returns (bytes memory) {
-        return abi.encodePacked(bytes1(uint8(2 + (seed & 1))), keccak256(abi.encode("q-x", seed)));
+        return CurvePoints.point(keccak256(abi.encode("q-x", seed)), seed & 1 == 1);
     }
 
-    function isCompressed(bytes memory p) internal pure returns (bool) {
-        return p.length == 33 && (uint8(p[0]) == 2 || uint8(p[0]) == 3);
+    /// The registries' rule, restated (CurvePoints.isPoint): 33 bytes, 0x02/0x03, x on the curve.
+    function isValidPoint(bytes memory p) internal pure returns (bool) {
+        return CurvePoints.isPoint(p);
     }
 
     function xOf(bytes memory p) internal pure returns (bytes32 x) {
@@ -385,7 +392,7 @@ contract SgrHandler is Test {
         if (userPid == 0 || c.add.length == 0 || c.commitments == 0) {
             return _errG(ISGR.ServiceGroupRegistry__InvalidGroup.selector, c.gid);
         }
-        if (!SgrInputs.isCompressed(c.q)) return _errG(ISGR.ServiceGroupRegistry__InvalidGroup.selector, c.gid);
+        if (!SgrInputs.isValidPoint(c.q)) return _errG(ISGR.ServiceGroupRegistry__InvalidGroup.selector, c.gid);
         bool[] memory sim = new bool[](N_PIDS + 1);
         return _simulateAdds(c.gid, c.add, sim);
     }
@@ -397,7 +404,7 @@ contract SgrHandler is Test {
         if (epoch != uint256(g.epoch) + 1) {
             return abi.encodeWithSelector(ISGR.ServiceGroupRegistry__EpochNotNext.selector, c.gid, g.epoch + 1, epoch);
         }
-        if (c.commitments == 0 || !SgrInputs.isCompressed(c.q)) {
+        if (c.commitments == 0 || !SgrInputs.isValidPoint(c.q)) {
             return _errG(ISGR.ServiceGroupRegistry__InvalidGroup.selector, c.gid);
         }
         bool[] memory sim = new bool[](N_PIDS + 1);
@@ -585,7 +592,7 @@ abstract contract SgrSetup is Test {
             js[i] = IRPR.JoinInput(keccak256(abi.encode("rn-pid", i)), keccak256(abi.encode("tag", i)), 1, 1);
         }
         vm.startPrank(MSRP_ACCOUNT);
-        pools.createPool(1, RPM_A, keccak256("pid-rpm-A"), abi.encodePacked(bytes1(0x02), keccak256("pk-A")));
+        pools.createPool(1, RPM_A, keccak256("pid-rpm-A"), CurvePoints.point(keccak256("pk-A"), false));
         if (joined != 0) pools.recordJoins(js);
         vm.stopPrank();
     }
@@ -757,7 +764,7 @@ contract ServiceGroupRegistryFuzzTest is SgrSetup {
         A = _rn(0);
         B = _rn(1);
         C = _rn(2);
-        q0 = abi.encodePacked(bytes1(0x03), keccak256("q0"));
+        q0 = CurvePoints.point(keccak256("q0"), true);
         vm.prank(MSRP_ACCOUNT);
         groups.formGroup(GID, USER, _list2(A, B), q0, C0);
     }
@@ -842,7 +849,8 @@ contract ServiceGroupRegistryFuzzTest is SgrSetup {
         assertEq(_state(gid, C), before, "state changed");
     }
 
-    /// A zero user PID, no members, zero commitments, or Q that is not a 33-byte 0x02/0x03 point.
+    /// A zero user PID, no members, zero commitments, or Q that is not a 33-byte 0x02/0x03 point, or
+    /// whose x is off the curve or >= p.
     function testFuzz_formGroupRejectsInvalidGroup(
         bytes32 gid,
         uint8 defect,
@@ -853,13 +861,17 @@ contract ServiceGroupRegistryFuzzTest is SgrSetup {
         vm.assume(gid != 0 && gid != GID && commitments != 0);
         bytes32 user = USER;
         bytes32[] memory members = _list1(C);
-        defect %= 5;
+        defect %= 7;
         if (defect == 0) user = 0;
         else if (defect == 1) members = new bytes32[](0);
         else if (defect == 2) commitments = 0;
         if (defect == 3) {
             if (q.length == 33) q = abi.encodePacked(q, bytes1(0));
             if (q.length != 0) q[0] = 0x02;
+        } else if (defect == 5) {
+            q = abi.encodePacked(bytes1(prefix & 1 == 0 ? 0x02 : 0x03), CurvePoints.offCurveX(keccak256(q)));
+        } else if (defect == 6) {
+            q = abi.encodePacked(bytes1(prefix & 1 == 0 ? 0x02 : 0x03), CurvePoints.nonCanonicalX(keccak256(q)));
         } else if (defect == 4) {
             if (prefix == 2 || prefix == 3) prefix ^= 0x80;
             q = abi.encodePacked(bytes1(prefix), keccak256(q));
@@ -927,12 +939,34 @@ contract ServiceGroupRegistryFuzzTest is SgrSetup {
         n = uint8(bound(n, 1, 4));
         bytes32[] memory members = new bytes32[](n);
         for (uint256 i; i < n; ++i) members[i] = _rn(i);
+        x = CurvePoints.curveX(x);
         bytes memory q = abi.encodePacked(bytes1(odd ? 0x03 : 0x02), x);
         vm.prank(MSRP_ACCOUNT);
         groups.formGroup(gid, user, members, q, cm);
         assertEq(abi.encode(groups.group(gid)), abi.encode(ISGR.Group(user, 0, odd ? 3 : 2, n, x, cm)), "group");
         assertEq(groups.groupKeyCommitment(gid), q, "Q round trip");
         for (uint256 i; i < 4; ++i) assertEq(groups.isMember(gid, _rn(i)) ? 1 : 0, i < n ? 1 : 0, "membership");
+    }
+
+    /// Issue 13 item 12: for any 32-byte x, formGroup and rekey accept Q = 0x02/0x03 || x exactly when
+    /// x is a curve abscissa below p (the plain reference in CurvePoints); a rejected Q changes nothing.
+    function testFuzz_groupKeyAcceptedIffOnCurve(bytes32 x, bool odd, bool viaRekey, uint8 where) public {
+        if (where % 4 < 2) x = CurvePoints.curveX(x);
+        else if (where % 4 == 2) x = CurvePoints.offCurveX(x);
+        else x = CurvePoints.nonCanonicalX(x);
+        bytes memory q = abi.encodePacked(bytes1(odd ? 0x03 : 0x02), x);
+        bytes32 gid = viaRekey ? GID : keccak256("g-2");
+        bytes32 before = _state(gid, C);
+        bool valid = CurvePoints.isCurveX(uint256(x));
+        if (!valid) vm.expectRevert(abi.encodeWithSelector(ISGR.ServiceGroupRegistry__InvalidGroup.selector, gid));
+        vm.prank(MSRP_ACCOUNT);
+        if (viaRekey) groups.rekey(GID, 1, new bytes32[](0), _list1(C), q, C0);
+        else groups.formGroup(gid, USER, _list1(C), q, C0);
+        if (valid) assertEq(groups.groupKeyCommitment(gid), q, "valid Q stored");
+        else {
+            assertEq(_state(gid, C), before, "state changed");
+            if (viaRekey) assertEq(groups.groupKeyCommitment(GID), q0, "Q changed");
+        }
     }
 
     // ---------- rekey ----------
@@ -968,9 +1002,9 @@ contract ServiceGroupRegistryFuzzTest is SgrSetup {
         assertEq(_state(GID, C), before, "state changed");
     }
 
-    /// Zero commitments, or Q that is not a 33-byte 0x02/0x03 point.
+    /// Zero commitments, or Q that is not a 33-byte 0x02/0x03 point, or whose x is off the curve or >= p.
     function testFuzz_rekeyRejectsAnInvalidKey(uint8 defect, bytes memory q, uint8 prefix) public {
-        defect %= 3;
+        defect %= 5;
         bytes32 cm = C0;
         if (defect == 0) {
             cm = 0;
@@ -978,6 +1012,10 @@ contract ServiceGroupRegistryFuzzTest is SgrSetup {
         } else if (defect == 1) {
             if (q.length == 33) q = abi.encodePacked(q, bytes1(0));
             if (q.length != 0) q[0] = 0x03;
+        } else if (defect == 3) {
+            q = abi.encodePacked(bytes1(prefix & 1 == 0 ? 0x02 : 0x03), CurvePoints.offCurveX(keccak256(q)));
+        } else if (defect == 4) {
+            q = abi.encodePacked(bytes1(prefix & 1 == 0 ? 0x02 : 0x03), CurvePoints.nonCanonicalX(keccak256(q)));
         } else {
             if (prefix == 2 || prefix == 3) prefix ^= 0x80;
             q = abi.encodePacked(bytes1(prefix), keccak256(q));
@@ -1058,7 +1096,7 @@ contract ServiceGroupRegistryFuzzTest is SgrSetup {
     function testFuzz_rekeyAdvancesOneEpochAtATime(uint8 k, bytes32 seed) public {
         k = uint8(bound(k, 1, 5));
         for (uint32 e = 1; e <= k; ++e) {
-            bytes memory q = abi.encodePacked(bytes1(0x02), keccak256(abi.encode(seed, e)));
+            bytes memory q = CurvePoints.point(keccak256(abi.encode(seed, e)), false);
             bytes32 cm = keccak256(abi.encode(seed, "cm", e));
             bytes32[] memory evict = e % 2 == 1 ? _list1(A) : _list1(C);
             bytes32[] memory add = e % 2 == 1 ? _list1(C) : _list1(A);

@@ -5,6 +5,7 @@ import { deploySystemFixture } from "../fixtures/system";
 import { encodePoint, mulBase, randomScalar } from "../../offchain/crypto/group";
 import { keccak256 } from "../../offchain/crypto/hash";
 import { toHex } from "../../offchain/crypto/bytes";
+import { malformedPoints } from "./points";
 
 const b32 = (s: string) => toHex(keccak256(new TextEncoder().encode(s)));
 const q = () => toHex(encodePoint(mulBase(randomScalar())));
@@ -30,6 +31,27 @@ async function fullGroupFixture() {
 }
 
 describe("ServiceGroupRegistry", () => {
+  describe("# group keys are curve points (issue 13 item 12)", () => {
+    it("formGroup and rekey refuse a 0x02/0x03 Q whose x is off the curve or not below p; nothing changes", async () => {
+      const { groups, gid, q0 } = await loadFixture(joinedFixture);
+      for (const [name, bad] of malformedPoints()) {
+        await expect(groups.formGroup(b32("g2"), b32("u"), [b32("pid-c")], bad, b32("c")), `formGroup: ${name}`)
+          .to.be.revertedWithCustomError(groups, "ServiceGroupRegistry__InvalidGroup")
+          .withArgs(b32("g2"));
+        await expect(groups.rekey(gid, 1, [b32("pid-a")], [b32("pid-c")], bad, b32("c1")), `rekey: ${name}`)
+          .to.be.revertedWithCustomError(groups, "ServiceGroupRegistry__InvalidGroup")
+          .withArgs(gid);
+      }
+      expect((await groups.group(b32("g2"))).userPid).to.equal(ethers.ZeroHash);
+      expect(await groups.isMember(b32("g2"), b32("pid-c"))).to.equal(false);
+      const g = await groups.group(gid);
+      expect(g.epoch).to.equal(0);
+      expect(await groups.groupKeyCommitment(gid)).to.equal(q0);
+      expect(await groups.isMember(gid, b32("pid-a"))).to.equal(true);
+      expect(await groups.isMember(gid, b32("pid-c"))).to.equal(false);
+    });
+  });
+
   describe("# formGroup", () => {
     it("stores the user, members, Q, commitments and epoch 0", async () => {
       const { groups, registry, gid, q0 } = await loadFixture(joinedFixture);

@@ -205,7 +205,8 @@ describe("TrustManager", () => {
       await by.alice.rate(id("alice"), id("node-1"), all(1), Z, Z);
       const unverified = await trust.trustOf(id("alice"), id("node-1"));
       expect(await trust.isIdentityVerified(id("node-1"))).to.equal(false);
-      await registry.createPool(1, others[0].address, id("rpm"), "0x02" + "11".repeat(32));
+      // PK_RPM must be a curve point (issue 13 item 12): x = 1 is one.
+      await registry.createPool(1, others[0].address, id("rpm"), "0x02" + "00".repeat(31) + "01");
       await registry.recordJoin(id("node-1"), id("tag"), 1, 1); // the RN's PID joined a pool
       expect(await trust.isIdentityVerified(id("node-1"))).to.equal(true);
       const verified = await trust.trustOf(id("alice"), id("node-1"));

@@ -21,6 +21,10 @@ export type RsmsRejectReason =
   | "UNKNOWN_POOL"
   /** A reply for a step this RN already took, or for a state it is no longer in (replayed or reordered reply). */
   | "REPLAYED_REPLY"
+  /** The one-time secret a_{i,0} is past the filter TTL: the RN renews it (Msrp.renewRn) before joining. */
+  | "SECRET_EXPIRED"
+  /** The RN is in S_RN, the MSRP's set of suspicious RNs: it may not rotate to a fresh pseudonym (whitewashing). */
+  | "SUSPICIOUS"
   /** The agent is not in a state to run this step (e.g. re-authenticating before joining). */
   | "INVALID_STATE";
 

@@ -11,6 +11,7 @@ import { RsmsLedger, TxInfo } from "./ledger";
 import { Role } from "./messages";
 import { JoinRecord, Msrp, VerifiedJoin } from "./msrp";
 import { PendingJoin, PoolInfo, ResourceNode } from "./rn";
+import { filterTtl } from "./msrp";
 import { ResourcePoolManager } from "./rpm";
 
 /** What every flow needs. */
@@ -54,7 +55,13 @@ export async function setupPool(
   const req = Msrp.registrationRequest(msrp.params.pkPub, Role.RPM, a.poolId, a.rid);
   const creds = msrp.registerRpm(a.name, req);
   const tx = await ctx.ledger.createPool(a.poolId, a.account, creds.pid, creds.pkRpm);
-  return { rpm: new ResourcePoolManager(msrp.params, { poolId: a.poolId, sk: creds.sk, pid: creds.pid }), tx };
+  const rpm = new ResourcePoolManager(msrp.params, {
+    poolId: a.poolId,
+    sk: creds.sk,
+    pid: creds.pid,
+    filterTtlSec: filterTtl(msrp.policy),
+  });
+  return { rpm, tx };
 }
 
 /**
@@ -104,6 +111,11 @@ export async function publishFilter(
 /**
  * Loads the pool's published filters the RPM does not have yet, each checked against its root.
  *
+ * Expiry: an epoch published more than rpm.filterTtlSec ago is dropped (or never fetched), and the
+ * loop starts at the first live epoch, so a join reads and checks a bounded number of filters
+ * however long the pool has existed. An RN listed only in an expired epoch gets NOT_IN_FILTER and
+ * renews its secret ({@link renewSecret}).
+ *
  * One bad epoch does not block the pool: an epoch whose bytes do not match its on-chain root (or
  * whose CID is invalid or its content corrupt) is quarantined (`rpm.quarantinedEpochs`, not fetched
  * again) and the other epochs are loaded; an epoch whose content cannot be fetched right now is
@@ -114,13 +126,19 @@ export async function publishFilter(
 export async function syncFilters(ctx: RsmsContext, rpm: ResourcePoolManager): Promise<number> {
   const pool = await ctx.ledger.pool(rpm.poolId);
   if (!pool) throw new RsmsRejectedError("UNKNOWN_POOL", `syncFilters: pool ${rpm.poolId} is not on-chain`);
+  const now = nowSec(ctx);
+  rpm.expire(now);
   const have = new Set([...rpm.loadedEpochs, ...rpm.quarantinedEpochs.keys()]);
   let n = 0;
-  for (let epoch = 0; epoch < pool.epochs; epoch++) {
+  for (let epoch = rpm.firstLiveEpoch; epoch < pool.epochs; epoch++) {
     if (have.has(epoch)) continue;
     const f = await ctx.ledger.filterAt(rpm.poolId, epoch);
+    if (rpm.isExpired(f.publishedAt, now)) {
+      rpm.expire(now, epoch);
+      continue;
+    }
     try {
-      rpm.addFilter(epoch, await ctx.store.get(f.cid), f.root);
+      rpm.addFilter(epoch, await ctx.store.get(f.cid), f.root, f.publishedAt);
       n++;
     } catch (e) {
       if (
@@ -162,10 +180,25 @@ export async function serveJoin(ctx: RsmsContext, rpm: ResourcePoolManager, msrp
   }
   await syncFilters(ctx, rpm);
   const forward = rpm.forwardJoin(opened);
-  const verified = msrp.verifyJoin(forward);
+  const verified = msrp.verifyJoin(forward, nowSec(ctx));
   const tx = await ctx.ledger.recordJoin(verified.record);
   msrp.commitJoin(verified);
   return { reply: rpm.joinReply(opened), record: verified.record, retried: false, forward, verified, tx };
+}
+
+/**
+ * Renews an RN's unused a_{i,0} (its secret expired, SECRET_EXPIRED or NOT_IN_FILTER after its
+ * epoch expired): the RN signs a request, the MSRP inserts a fresh secret into the home pool's
+ * pending filter and seals it to PK_RN; the filter is published when due. The RN joins once it is.
+ */
+export async function renewSecret(
+  ctx: RsmsContext,
+  msrp: Msrp,
+  rn: ResourceNode,
+): Promise<{ published?: Awaited<ReturnType<typeof publishFilter>> }> {
+  rn.acceptRenewal(msrp.renewRn(rn.renewalRequest(), nowSec(ctx)));
+  const pool = rn.state.homePool;
+  return { published: msrp.filterDue(pool, nowSec(ctx)) ? await publishFilter(ctx, msrp, pool) : undefined };
 }
 
 /**
@@ -265,7 +298,7 @@ export async function initialJoinBatch(
       throw new RsmsRejectedError("REPLAYED_SECRET", `initialJoinBatch: ${rn.state.name}'s secret is already used`);
     }
     seen.add(toHex(opened.tag));
-    const verified = msrp.verifyJoin(rpm.forwardJoin(opened));
+    const verified = msrp.verifyJoin(rpm.forwardJoin(opened), nowSec(ctx));
     items.push({ rn, pending, reply: rpm.joinReply(opened), verified });
   }
   const tx = await ctx.ledger.recordJoins(items.map((i) => i.verified.record));

@@ -16,7 +16,7 @@
  * sig_RPM is a Schnorr signature (offchain/crypto/schnorr.ts) by sk_RPM over every byte before
  * it: the MSRP accepts a forward only from the RPM of the pool it names (issue 13, item 6).
  */
-import { concat } from "../../crypto/bytes";
+import { concat, toHex } from "../../crypto/bytes";
 import { POINT_BYTES, Point, decodePoint, encodePoint } from "../../crypto/group";
 import { ECIES_OVERHEAD } from "../../crypto/ecies";
 import { PID_BYTES } from "../../crypto/hash";
@@ -42,6 +42,8 @@ export const AAD = {
   joinForward: (poolId: number) => label(`RSMS-V1-JOIN-FWD/${poolId}`),
   reauthForward: (poolId: number) => label(`RSMS-V1-REAUTH-FWD/${poolId}`),
   registration: (role: number, poolId: number) => label(`RSMS-V1-REG/${role}/${poolId}`),
+  /** a renewed a_{i,0}, sealed to PK_RN and bound to the PID and the tag of the secret it replaces */
+  renewal: (pid: Uint8Array, oldTag: Uint8Array) => label(`RSMS-V1-RENEW/${toHex(pid)}/${toHex(oldTag)}`),
 };
 
 function label(s: string): Uint8Array {

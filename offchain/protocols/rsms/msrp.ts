@@ -16,7 +16,7 @@
 import { randomBytes } from "@noble/hashes/utils.js";
 import { keccak_256 } from "@noble/hashes/sha3.js";
 import { BloomFilter } from "../../crypto/bloom";
-import { bytesToNumberBE, equalBytes, fromHex, toHex } from "../../crypto/bytes";
+import { bytesToNumberBE, concat, equalBytes, fromHex, toHex } from "../../crypto/bytes";
 import { eciesDecrypt, eciesEncrypt } from "../../crypto/ecies";
 import { Point, addMod, decodePoint, decodeScalar, encodePoint, encodeScalar, mulBase, mulMod, randomScalar } from "../../crypto/group";
 import { H1, H2, H4, H6 } from "../../crypto/hash";
@@ -35,11 +35,25 @@ import {
 import { RsmsParams, poolEncryptionKey, tagOf } from "./params";
 import { schnorrVerify } from "../../crypto/schnorr";
 import { FORWARD_DST } from "./rpm";
+import { RENEW_DST, RenewalRequest } from "./rn";
 import { Dealing, GroupPartyInfo, dealGroup, rekeyMessage } from "./group";
 
-/** Bloom filter settings for new pool filters. */
-export type FilterPolicy = { capacity: number; lambda: number; intervalSec: number };
-export const DEFAULT_FILTER_POLICY: FilterPolicy = { capacity: 1024, lambda: 20, intervalSec: 3600 };
+/**
+ * Bloom filter settings for new pool filters. `ttlSec` is how long an issued a_{i,0} (and the
+ * filter epoch that lists it) serves initial joins: the MSRP refuses a secret issued longer ago
+ * (SECRET_EXPIRED) and RPMs drop epochs published longer ago, so that a join checks a bounded
+ * number of filters. An RN whose secret expired before it joined renews it ({@link Msrp.renewRn}).
+ * Absent in records written before it existed: {@link DEFAULT_FILTER_TTL_SEC}.
+ */
+export type FilterPolicy = { capacity: number; lambda: number; intervalSec: number; ttlSec?: number };
+/** Seven days. */
+export const DEFAULT_FILTER_TTL_SEC = 7 * 24 * 3600;
+export const DEFAULT_FILTER_POLICY: FilterPolicy = { capacity: 1024, lambda: 20, intervalSec: 3600, ttlSec: DEFAULT_FILTER_TTL_SEC };
+
+/** The filter TTL of a policy. */
+export function filterTtl(policy: FilterPolicy): number {
+  return policy.ttlSec ?? DEFAULT_FILTER_TTL_SEC;
+}
 
 /** Credentials the MSRP issues to an RPM. */
 export type RpmCredentials = { poolId: number; sk: bigint; pkRpm: Point; pid: Uint8Array };
@@ -56,7 +70,8 @@ export type JoinRecord = { pid: Uint8Array; tag: Uint8Array; poolId: number; kin
  */
 export type VerifiedJoin = { record: JoinRecord; rn: string; recordedA: bigint };
 
-type RnEntry = { rid: string; sk: string; homePool: number; pool: number; a: string; pids: string[]; used: boolean };
+/** issuedAt: when a_{i,0} was issued (unix s; absent in old records: never expires). */
+type RnEntry = { rid: string; sk: string; homePool: number; pool: number; a: string; pids: string[]; used: boolean; issuedAt?: number };
 type RpmEntry = { rid: string; poolId: number; pid: string; pk: string };
 type UserEntry = { rid: string; sk: string; pid: string };
 type PendingFilter = { bits: string; openedAt: number };
@@ -88,6 +103,16 @@ export class Msrp {
   private rpmKeys = new Map<number, Point>();
   private pendingFilters = new Map<number, { filter: BloomFilter; openedAt: number }>();
   private readonly pkPubEncoded: Uint8Array;
+  /** name -> PK_RN, derived once (requestGroup and rekeyGroup need only the members' keys). */
+  private pkCache = new Map<string, Point>();
+  /** name -> number of groups it is a member of. */
+  private load = new Map<string, number>();
+  /**
+   * The RNs a group may be dealt (joined, not in S_RN), by load, each list sorted by name: a
+   * request reads only what it deals, so its cost does not grow with the number of RNs (issue 13).
+   */
+  private eligible = new Map<number, string[]>();
+  private eligibleCount = 0;
 
   private constructor(msk: bigint, record: MsrpRecord) {
     this.msk = msk;
@@ -142,6 +167,60 @@ export class Msrp {
       this.pendingFilters.set(Number(poolId), { filter: BloomFilter.deserialize(fromHex(p.bits)), openedAt: p.openedAt });
     }
     this.r.pending = {};
+    this.load.clear();
+    for (const g of Object.values(this.r.groups ?? {})) for (const m of g.members) this.load.set(m.name, (this.load.get(m.name) ?? 0) + 1);
+    this.eligible.clear();
+    this.eligibleCount = 0;
+    for (const [name, e] of Object.entries(this.r.rns)) if (e.used) this.makeEligible(name);
+  }
+
+  private isSuspicious(name: string): boolean {
+    return this.r.suspicious?.includes(name) ?? false;
+  }
+
+  /** Binary search of name in a list sorted by localeCompare: its index, or where it goes. */
+  private static slot(list: string[], name: string): number {
+    let lo = 0;
+    let hi = list.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (list[mid].localeCompare(name) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** Puts a joined RN that is not in S_RN in the eligible lists (no-op otherwise or if there). */
+  private makeEligible(name: string): void {
+    if (!this.r.rns[name]?.used || this.isSuspicious(name)) return;
+    const l = this.load.get(name) ?? 0;
+    const list = this.eligible.get(l) ?? [];
+    const i = Msrp.slot(list, name);
+    if (list[i] === name) return;
+    list.splice(i, 0, name);
+    this.eligible.set(l, list);
+    this.eligibleCount++;
+  }
+
+  /** Takes an RN out of the eligible lists (no-op if absent). */
+  private makeIneligible(name: string): void {
+    const l = this.load.get(name) ?? 0;
+    const list = this.eligible.get(l);
+    if (!list) return;
+    const i = Msrp.slot(list, name);
+    if (list[i] !== name) return;
+    list.splice(i, 1);
+    if (list.length === 0) this.eligible.delete(l);
+    this.eligibleCount--;
+  }
+
+  /** Changes an RN's load, moving it between eligible lists. */
+  private addLoad(name: string, delta: number): void {
+    this.makeIneligible(name);
+    const l = (this.load.get(name) ?? 0) + delta;
+    if (l === 0) this.load.delete(name);
+    else this.load.set(name, l);
+    this.makeEligible(name);
   }
 
   /**
@@ -224,6 +303,7 @@ export class Msrp {
       a: toHex(encodeScalar(a)),
       pids: [toHex(pid)],
       used: false,
+      issuedAt: now,
     };
     this.pidIndex.set(toHex(pid), { kind: "rn", name, k: 0 });
     return { poolId, sk, pk: mulBase(sk), a, pid };
@@ -292,10 +372,12 @@ export class Msrp {
    * The exact check of an initial authentication forwarded by an RPM (the MSRP's side of
    * step 2). Does not change state: {@link commitJoin} does, once the chain accepted the record.
    * @param forward - the JoinForward message
+   * @param now - unix seconds: a secret issued more than the policy's ttlSec ago is refused
    * @returns the record to write and the rotation to commit
-   * @throws RsmsRejectedError(MSRP_REJECTED) for anything but the secret issued for that PID and pool
+   * @throws RsmsRejectedError(MSRP_REJECTED) for anything but the secret issued for that PID and
+   * pool; RsmsRejectedError(SECRET_EXPIRED) for that secret past its TTL (the RN renews it)
    */
-  verifyJoin(forward: Uint8Array): VerifiedJoin {
+  verifyJoin(forward: Uint8Array, now = Math.floor(Date.now() / 1000)): VerifiedJoin {
     const m = decodeJoinForward(forward);
     const { poolId, sealed } = m;
     this.checkForwarder("verifyJoin", poolId, joinForwardSigned(m), m.sig);
@@ -322,6 +404,12 @@ export class Msrp {
       );
     if (e.homePool !== poolId)
       throw new RsmsRejectedError("MSRP_REJECTED", `verifyJoin: this RN was registered for pool ${e.homePool}, not ${poolId}`);
+    const ttl = filterTtl(this.r.policy);
+    if (e.issuedAt !== undefined && now - e.issuedAt > ttl)
+      throw new RsmsRejectedError(
+        "SECRET_EXPIRED",
+        `verifyJoin: the secret of ${toHex(pid)} was issued at ${e.issuedAt}, more than ${ttl} s before ${now}: renew it`,
+      );
     return { record: { pid, tag: tagOf(a), poolId, kind: 1 }, rn: who.name, recordedA: a };
   }
 
@@ -350,6 +438,12 @@ export class Msrp {
     const expected = H4(ak, decodeScalar(fromHex(e.sk)));
     const got = bytesToNumberBE(plain);
     if (plain.length !== 32 || got !== expected) throw new RsmsRejectedError("MSRP_REJECTED", "verifyReauth: a'_{k+1} != H4(a_k, sk_RN)");
+    // Whitewashing (issue 13 item 11): an RN in S_RN keeps the pseudonym it was flagged under.
+    if (this.isSuspicious(name))
+      throw new RsmsRejectedError(
+        "SUSPICIOUS",
+        `verifyReauth: the RN whose next pseudonym is ${toHex(nextPid)} is in S_RN: it may not rotate`,
+      );
     return { record: { pid: nextPid, tag: tagOf(expected), poolId, kind: 2 }, rn: name, recordedA: expected };
   }
 
@@ -390,6 +484,7 @@ export class Msrp {
     e.a = toHex(encodeScalar(v.recordedA));
     e.used = true;
     e.pool = v.record.poolId;
+    this.makeEligible(v.rn);
     // "MSRP updates a and PID": the next pseudonym it will accept is PID_{k+1} = H6(PID_k, a_{k+1}).
     this.expectNext(v.rn, v.record.pid, v.recordedA, decodeScalar(fromHex(e.sk)));
   }
@@ -449,7 +544,7 @@ export class Msrp {
   joinedRns(): { name: string; pid: Uint8Array; pk: Point; pool: number }[] {
     return Object.entries(this.r.rns)
       .filter(([, e]) => e.used)
-      .map(([name, e]) => ({ name, pid: fromHex(e.pids[e.pids.length - 1]), pk: mulBase(decodeScalar(fromHex(e.sk))), pool: e.pool }));
+      .map(([name, e]) => ({ name, pid: fromHex(e.pids[e.pids.length - 1]), pk: this.rnKey(name), pool: e.pool }));
   }
 
   /**
@@ -468,15 +563,27 @@ export class Msrp {
   ): { dealing: Dealing; parties: (GroupPartyInfo & { name: string })[] } {
     if (!Number.isInteger(size) || size < 1) throw new AgentStateError(`requestGroup: size must be a positive integer, got ${size}`);
     const u = this.userCredentials(user);
-    const load = new Map<string, number>();
-    for (const g of Object.values(this.r.groups ?? {})) for (const m of g.members) load.set(m.name, (load.get(m.name) ?? 0) + 1);
-    const suspicious = new Set(this.r.suspicious ?? []);
-    const rns = this.joinedRns()
-      .filter((r) => !suspicious.has(r.name))
-      .sort((a, b) => (load.get(a.name) ?? 0) - (load.get(b.name) ?? 0) || a.name.localeCompare(b.name));
-    if (rns.length < size)
-      throw new AgentStateError(`requestGroup: ${size} RNs requested, only ${rns.length} have joined a pool and are not suspicious`);
-    const parties = [{ name: user, pid: u.pid, pk: u.pk }, ...rns.slice(0, size).map((r) => ({ name: r.name, pid: r.pid, pk: r.pk }))];
+    if (this.eligibleCount < size)
+      throw new AgentStateError(
+        `requestGroup: ${size} RNs requested, only ${this.eligibleCount} have joined a pool and are not suspicious`,
+      );
+    // The least loaded first, by name within a load: read from the eligible lists, so that the
+    // cost is O(size + distinct loads), not O(RNs) point multiplications and a sort (issue 13).
+    const picked: string[] = [];
+    for (const l of [...this.eligible.keys()].sort((x, y) => x - y)) {
+      for (const name of this.eligible.get(l)!) {
+        picked.push(name);
+        if (picked.length === size) break;
+      }
+      if (picked.length === size) break;
+    }
+    const parties = [
+      { name: user, pid: u.pid, pk: u.pk },
+      ...picked.map((name) => {
+        const e = this.r.rns[name];
+        return { name, pid: fromHex(e.pids[e.pids.length - 1]), pk: this.rnKey(name) };
+      }),
+    ];
     const dealing = dealGroup(this.msk, groupId, 0, parties);
     return { dealing, parties };
   }
@@ -484,7 +591,9 @@ export class Msrp {
   /** Records a group once its formation is on-chain. */
   commitGroup(groupId: Uint8Array, user: string, members: { name: string; pid: Uint8Array }[]): void {
     this.r.groups ??= {};
+    for (const m of this.r.groups[toHex(groupId)]?.members ?? []) this.addLoad(m.name, -1);
     this.r.groups[toHex(groupId)] = { user, members: members.map((m) => ({ name: m.name, pid: toHex(m.pid) })), epoch: 0 };
+    for (const m of members) this.addLoad(m.name, 1);
   }
 
   /** A group's members (RNs, not the user) and epoch, as the MSRP knows them. */
@@ -522,14 +631,13 @@ export class Msrp {
     const g = this.groupInfo(groupId);
     const evictHex = new Set(evict.map(toHex));
     for (const e of evictHex) if (!g.members.some((m) => toHex(m.pid) === e)) throw new AgentStateError(`rekeyGroup: ${e} is not a member`);
-    const joined = new Map(this.joinedRns().map((r) => [r.name, r]));
     const added = add.map((name) => {
-      const r = joined.get(name);
-      if (!r) throw new AgentStateError(`rekeyGroup: RN "${name}" has not joined a pool`);
+      const r = this.r.rns[name];
+      if (!r?.used) throw new AgentStateError(`rekeyGroup: RN "${name}" has not joined a pool`);
       if (this.r.suspicious?.includes(name)) throw new AgentStateError(`rekeyGroup: RN "${name}" is in the set of suspicious RNs`);
       if (g.members.some((m) => m.name === name && !evictHex.has(toHex(m.pid))))
         throw new AgentStateError(`rekeyGroup: RN "${name}" is already a member`);
-      return { name, pid: r.pid };
+      return { name, pid: fromHex(r.pids[r.pids.length - 1]) };
     });
     const members = [...g.members.filter((m) => !evictHex.has(toHex(m.pid))), ...added];
     if (members.length === 0) throw new AgentStateError("rekeyGroup: the group would have no RN left");
@@ -537,10 +645,7 @@ export class Msrp {
     const s = randomScalar();
     const Q = mulBase(s);
     const u = this.userCredentials(g.user);
-    const roster: GroupPartyInfo[] = [
-      { pid: u.pid, pk: u.pk },
-      ...members.map((m) => ({ pid: m.pid, pk: joined.get(m.name)?.pk ?? this.rnKey(m.name) })),
-    ];
+    const roster: GroupPartyInfo[] = [{ pid: u.pid, pk: u.pk }, ...members.map((m) => ({ pid: m.pid, pk: this.rnKey(m.name) }))];
     const messages = new Map<string, Uint8Array>();
     for (const p of roster) messages.set(toHex(p.pid), rekeyMessage(groupId, epoch, s, p, roster));
     return { epoch, s, Q, commitmentsHash: keccak_256(encodePoint(Q)), messages, members, roster, evicted: [...evict], added };
@@ -555,15 +660,86 @@ export class Msrp {
     if (!g) throw new AgentStateError(`commitRekey: unknown group ${toHex(groupId)}`);
     const staying = new Set(members.map((m) => m.name));
     const evicted = g.members.filter((m) => !staying.has(m.name)).map((m) => m.name);
-    if (evicted.length > 0) this.r.suspicious = [...new Set([...(this.r.suspicious ?? []), ...evicted])];
+    for (const m of g.members) this.addLoad(m.name, -1);
+    if (evicted.length > 0) {
+      for (const n of evicted) this.makeIneligible(n);
+      this.r.suspicious = [...new Set([...(this.r.suspicious ?? []), ...evicted])];
+    }
     g.epoch = epoch;
     g.members = members.map((m) => ({ name: m.name, pid: toHex(m.pid) }));
+    for (const m of members) this.addLoad(m.name, 1);
   }
 
   private rnKey(name: string): Point {
-    const e = this.r.rns[name];
-    if (!e) throw new AgentStateError(`unknown RN ${name}`);
-    return mulBase(decodeScalar(fromHex(e.sk)));
+    let pk = this.pkCache.get(name);
+    if (!pk) {
+      const e = this.r.rns[name];
+      if (!e) throw new AgentStateError(`unknown RN ${name}`);
+      pk = mulBase(decodeScalar(fromHex(e.sk)));
+      this.pkCache.set(name, pk);
+    }
+    return pk;
+  }
+
+  /**
+   * Flags the RN behind any of its pseudonyms, past or current (a trust flag, a report, an
+   * eviction decided elsewhere): the RN joins S_RN under its name, so that the flag follows it to
+   * every later pseudonym. It is not allocated, and it may not re-authenticate to a fresh PID,
+   * until {@link clearSuspicious}. Nothing public links the pseudonyms: only the MSRP resolves them.
+   * @param pid - any PID_{i,k} the MSRP recorded for the RN
+   * @returns the RN's name
+   * @throws AgentStateError for a PID that is not an RN's
+   */
+  flagRn(pid: Uint8Array): string {
+    const who = this.pidIndex.get(toHex(pid));
+    if (who?.kind !== "rn") throw new AgentStateError(`flagRn: ${toHex(pid)} is not an RN pseudonym this MSRP issued`);
+    if (!this.isSuspicious(who.name)) {
+      this.makeIneligible(who.name);
+      this.r.suspicious = [...(this.r.suspicious ?? []), who.name];
+    }
+    return who.name;
+  }
+
+  /**
+   * Whether the RN behind a pseudonym (any k) is in S_RN: what the MSRP answers a service that
+   * asks about a PID (issue 15's trust side asks this instead of a per-PID flag).
+   * @throws AgentStateError for a PID that is not an RN's
+   */
+  isSuspiciousPid(pid: Uint8Array): boolean {
+    const who = this.pidIndex.get(toHex(pid));
+    if (who?.kind !== "rn") throw new AgentStateError(`isSuspiciousPid: ${toHex(pid)} is not an RN pseudonym this MSRP issued`);
+    return this.isSuspicious(who.name);
+  }
+
+  /**
+   * Renews the a_{i,0} of an RN that has not joined (its secret expired, or its filter epoch was
+   * quarantined): draws a fresh secret, inserts it into the home pool's pending filter and seals
+   * it to PK_RN, bound to the PID and the secret it replaces. The old secret is refused from now on
+   * (the exact check compares with the new one).
+   * @param req - the RN's signed request
+   * @param now - unix seconds (the new secret's issue time)
+   * @returns the sealed secret for the RN (ResourceNode.acceptRenewal)
+   * @throws RsmsRejectedError(MSRP_REJECTED) for an unknown or old PID or a bad signature;
+   * RsmsRejectedError(INVALID_STATE) for an RN that already joined
+   */
+  renewRn(req: RenewalRequest, now = Math.floor(Date.now() / 1000)): Uint8Array {
+    const who = this.pidIndex.get(toHex(req.pid));
+    const e = who?.kind === "rn" ? this.r.rns[who.name] : undefined;
+    if (!who || !e || e.pids[e.pids.length - 1] !== toHex(req.pid))
+      throw new RsmsRejectedError("MSRP_REJECTED", `renewRn: ${toHex(req.pid)} is not a current RN pseudonym`);
+    if (e.used) throw new RsmsRejectedError("INVALID_STATE", `renewRn: ${toHex(req.pid)} already joined: it re-authenticates instead`);
+    const oldTag = tagOf(bytesToNumberBE(fromHex(e.a)));
+    if (!schnorrVerify(this.rnKey(who.name), RENEW_DST, concat(req.pid, oldTag), req.sig))
+      throw new RsmsRejectedError(
+        "MSRP_REJECTED",
+        `renewRn: the request is not signed by the RN of ${toHex(req.pid)} for its current secret`,
+      );
+    const a = randomScalar();
+    if (!this.pendingFilters.has(e.homePool)) this.openFilter(e.homePool, now);
+    this.pendingFilters.get(e.homePool)!.filter.insert(encodeScalar(a));
+    e.a = toHex(encodeScalar(a));
+    e.issuedAt = now;
+    return eciesEncrypt(this.rnKey(who.name), encodeScalar(a), AAD.renewal(req.pid, oldTag));
   }
 
   /** S_RN: the RNs the MSRP holds suspicious (evicted from a group), sorted by name. */
@@ -578,6 +754,7 @@ export class Msrp {
   clearSuspicious(name: string): void {
     if (!this.r.suspicious?.includes(name)) throw new AgentStateError(`clearSuspicious: RN "${name}" is not in the set of suspicious RNs`);
     this.r.suspicious = this.r.suspicious.filter((n) => n !== name);
+    this.makeEligible(name);
   }
 
   /** The MSRP's copy of a user's keys (the paper: "MSRP also maintains User's keys"). */

@@ -19,10 +19,12 @@
  *   (the RPM answers from the chain) or by {@link ResourceNode.adoptRecorded} (docs/specs/rsms-join.md).
  */
 import { concat, equalBytes, fromHex, toHex, xor } from "../../crypto/bytes";
-import { Point, decodeScalar, encodeScalar, mulBase, randomScalar } from "../../crypto/group";
+import { Point, decodeScalar, encodePoint, encodeScalar, mulBase, randomScalar } from "../../crypto/group";
+import { eciesDecrypt } from "../../crypto/ecies";
+import { schnorrSign } from "../../crypto/schnorr";
 import { H3, H4, H6 } from "../../crypto/hash";
 import { RsmsRejectedError } from "./errors";
-import { decodeJoinReply, decodeReauthReply, encodeJoinRequest, encodeReauthRequest } from "./messages";
+import { AAD, decodeJoinReply, decodeReauthReply, encodeJoinRequest, encodeReauthRequest } from "./messages";
 import { RsmsParams, poolEncryptionKey, tagOf } from "./params";
 import { GroupParty } from "./group";
 
@@ -47,6 +49,15 @@ export type RnState = {
   /** the pool the RN is in, 0 if none */
   pool: number;
 };
+
+/**
+ * An RN's request to renew its unused a_{i,0} (its filter epoch expired): its PID and a Schnorr
+ * signature by sk_RN over (PID, H4(a_{i,0})), so that only the RN can ask and a request cannot be
+ * replayed once the secret changed. Checked by Msrp.renewRn.
+ */
+export type RenewalRequest = { pid: Uint8Array; sig: Uint8Array };
+/** Domain of the renewal signature (checked by Msrp.renewRn). */
+export const RENEW_DST = "METATRUST-V1-RSMS-RN-RENEW";
 
 /** A request in flight, kept by the RN until the reply arrives. */
 export type PendingJoin = { poolId: number; a: bigint; pid: Uint8Array; kind: "join" | "reauth" };
@@ -186,6 +197,28 @@ export class ResourceNode {
     if (!this.isNextStep(pending)) return false;
     this.s = { ...this.s, a: pending.a, pid: Uint8Array.from(pending.pid), k: this.s.k + 1, joined: true, pool: onChain.poolId };
     return true;
+  }
+
+  /**
+   * Asks the MSRP for a fresh a_{i,0} (its secret expired before it joined, or its filter epoch
+   * was quarantined).
+   * @throws RsmsRejectedError(INVALID_STATE) once joined (re-authentication moves a joined RN)
+   */
+  renewalRequest(): RenewalRequest {
+    if (this.s.joined)
+      throw new RsmsRejectedError("INVALID_STATE", `renewalRequest: ${this.s.name} already joined; its secret no longer expires`);
+    return { pid: Uint8Array.from(this.s.pid), sig: schnorrSign(this.s.sk, RENEW_DST, concat(this.s.pid, tagOf(this.s.a))) };
+  }
+
+  /**
+   * Takes the renewed a_{i,0} the MSRP sealed to PK_RN for the current secret. A reply for an
+   * older secret (replayed) does not open, and nothing changes.
+   * @throws DecryptionError; RsmsRejectedError(INVALID_STATE) once joined
+   */
+  acceptRenewal(sealed: Uint8Array): void {
+    if (this.s.joined) throw new RsmsRejectedError("INVALID_STATE", `acceptRenewal: ${this.s.name} already joined`);
+    const plain = eciesDecrypt(this.s.sk, sealed, AAD.renewal(this.s.pid, tagOf(this.s.a)), encodePoint(this.publicKey));
+    this.s = { ...this.s, a: decodeScalar(plain) };
   }
 
   /** JSON record for the keystore. */

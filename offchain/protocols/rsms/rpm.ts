@@ -36,8 +36,14 @@ import { schnorrSign } from "../../crypto/schnorr";
 export const FORWARD_DST = "METATRUST-V1-RSMS-RPM-FORWARD";
 import { RsmsParams, tagOf } from "./params";
 
-/** The RPM's persistent state. */
-export type RpmState = { poolId: number; sk: bigint; pid: Uint8Array };
+/**
+ * The RPM's persistent state. filterTtlSec: how long after its publication a filter epoch serves
+ * joins (the MSRP's policy; default 7 days, DEFAULT_FILTER_TTL_SEC in msrp.ts).
+ */
+export type RpmState = { poolId: number; sk: bigint; pid: Uint8Array; filterTtlSec?: number };
+
+/** Seven days: the MSRP's DEFAULT_FILTER_TTL_SEC (not imported: msrp.ts imports this module). */
+const DEFAULT_TTL = 7 * 24 * 3600;
 
 /** An opened initial-authentication request. */
 export type OpenedJoin = { a: bigint; pid: Uint8Array; tag: Uint8Array };
@@ -61,7 +67,12 @@ export class ResourcePoolManager {
   private readonly sk: bigint;
   private readonly skInv: bigint;
   private readonly filters = new Map<number, BloomFilter>();
+  private readonly publishedAt = new Map<number, number>();
   private readonly quarantined = new Map<number, string>();
+  /** Epochs below this one have expired: never fetched or checked again. */
+  private floor = 0;
+  /** How long after its publication a filter epoch serves joins (seconds). */
+  readonly filterTtlSec: number;
 
   constructor(params: RsmsParams, state: RpmState) {
     this.params = params;
@@ -69,6 +80,40 @@ export class ResourcePoolManager {
     this.pid = Uint8Array.from(state.pid);
     this.sk = state.sk;
     this.skInv = invert(state.sk);
+    this.filterTtlSec = state.filterTtlSec ?? DEFAULT_TTL;
+  }
+
+  /** The first epoch that has not expired (syncFilters starts there). */
+  get firstLiveEpoch(): number {
+    return this.floor;
+  }
+
+  /**
+   * True when an epoch published at `publishedAt` has expired at `now`. Epochs are published in
+   * time order, so the expired epochs are always a prefix of the pool's epochs.
+   */
+  isExpired(publishedAt: number, now: number): boolean {
+    return publishedAt + this.filterTtlSec < now;
+  }
+
+  /**
+   * Drops every loaded epoch that expired at `now`, and marks every epoch up to `throughEpoch`
+   * (when given: the caller read its publication time) expired. Expiry bounds the filters a join
+   * checks to those published in the last filterTtlSec (issue 13).
+   * @returns the epochs dropped
+   */
+  expire(now: number, throughEpoch?: number): number[] {
+    const dropped: number[] = [];
+    for (const [epoch, t] of this.publishedAt)
+      if (this.isExpired(t, now)) {
+        this.filters.delete(epoch);
+        this.publishedAt.delete(epoch);
+        dropped.push(epoch);
+        this.floor = Math.max(this.floor, epoch + 1);
+      }
+    if (throughEpoch !== undefined) this.floor = Math.max(this.floor, throughEpoch + 1);
+    for (const e of this.quarantined.keys()) if (e < this.floor) this.quarantined.delete(e);
+    return dropped.sort((x, y) => x - y);
   }
 
   /**
@@ -105,9 +150,10 @@ export class ResourcePoolManager {
    * @param epoch - the epoch
    * @param bytes - the serialized filter fetched by CID
    * @param root - keccak256 root read from the chain
+   * @param publishedAt - its on-chain publication time (unix s); without it the epoch never expires
    * @throws RsmsRejectedError(FILTER_ROOT_MISMATCH)
    */
-  addFilter(epoch: number, bytes: Uint8Array, root: Uint8Array): void {
+  addFilter(epoch: number, bytes: Uint8Array, root: Uint8Array, publishedAt?: number): void {
     if (!equalBytes(keccak_256(bytes), root)) {
       throw new RsmsRejectedError(
         "FILTER_ROOT_MISMATCH",
@@ -115,6 +161,7 @@ export class ResourcePoolManager {
       );
     }
     this.filters.set(epoch, BloomFilter.deserialize(bytes));
+    if (publishedAt !== undefined) this.publishedAt.set(epoch, publishedAt);
   }
 
   /**
@@ -204,7 +251,7 @@ export class ResourcePoolManager {
 
   /** JSON record for the keystore (filters are re-read from the chain and IPFS). */
   toRecord(): Record<string, unknown> {
-    return { poolId: this.poolId, sk: toHex(encodeScalar(this.sk)), pid: toHex(this.pid) };
+    return { poolId: this.poolId, sk: toHex(encodeScalar(this.sk)), pid: toHex(this.pid), filterTtlSec: this.filterTtlSec };
   }
 
   /** Restores an agent from its keystore record. */
@@ -213,6 +260,7 @@ export class ResourcePoolManager {
       poolId: Number(r.poolId),
       sk: decodeScalar(fromHex(String(r.sk), 32)),
       pid: fromHex(String(r.pid), 32),
+      filterTtlSec: r.filterTtlSec === undefined ? undefined : Number(r.filterTtlSec),
     });
   }
 }

@@ -44,6 +44,7 @@ import { encodeScalar } from "../../../offchain/crypto/group";
 import { concat } from "../../../offchain/crypto/bytes";
 import {
   AAD,
+  decodeJoinRequest,
   encodeJoinForward,
   encodeReauthForward,
   joinForwardSigned,
@@ -53,6 +54,8 @@ import { FORWARD_DST } from "../../../offchain/protocols/rsms/rpm";
 import { BloomFilter } from "../../../offchain/crypto/bloom";
 import { decodeScalar, mulBase, randomScalar } from "../../../offchain/crypto/group";
 import { fromHex } from "../../../offchain/crypto/bytes";
+import { keccak_256 } from "@noble/hashes/sha3.js";
+import { ResourceNode } from "../../../offchain/protocols/rsms/rn";
 import { xchacha20poly1305 } from "@noble/ciphers/chacha.js";
 import { randomBytes } from "@noble/hashes/utils.js";
 
@@ -625,6 +628,181 @@ describe("protocols/rsms attacks (issue 13)", function () {
       const { request } = rn.buildJoinRequest(await poolInfo(ctx, 1));
       await expectRejected(serveJoin(ctx, rpmA, msrp, request), "NOT_IN_FILTER");
       expect(await ledger.joinCount()).to.equal(0);
+    });
+  });
+
+  describe("A10: a Bloom false positive ground against the public filter meets the MSRP's exact check", () => {
+    it("a network attacker grinds a' against the filter on IPFS and presents it under a genuine, not-yet-joined RN's PID: every earlier check passes, the exact check refuses, nothing changes", async () => {
+      const fx = await loadRsms();
+      const { ctx, rpmA, ledger, store, rns } = fx;
+      // The MSRP with a small filter policy (N = 16, lambda = 4: a full filter answers yes for about
+      // 1 in 16 random items), so that grinding takes a few dozen hashes instead of 2^20.
+      const msrp = Msrp.fromRecord({ ...fx.msrp.toRecord(), policy: { capacity: 16, lambda: 4, intervalSec: 3600 } });
+      const late: ResourceNode[] = [];
+      for (let i = 0; i < 16; i++) late.push((await registerRn(ctx, msrp, { name: `late${i}`, poolId: 1, rid: `late-serial-${i}` })).rn);
+      const epochs = (await ledger.pool(1))!.epochs;
+      expect(epochs, "the full filter was published").to.equal(2);
+      // 1. The victim sends its join; the attacker intercepts it (and drops it) and reads PID_0.
+      const victim = late[3];
+      const intercepted = victim.buildJoinRequest(await poolInfo(ctx, 1)).request;
+      const pid = decodeJoinRequest(intercepted).pid;
+      // 2. Offline, from public data only: the filter's CID on-chain, its bytes on IPFS.
+      const onChain = await ledger.filterAt(1, epochs - 1);
+      const publicFilter = BloomFilter.deserialize(await store.get(onChain.cid));
+      const secrets = new Set([...rns, ...late].map((r) => r.state.a));
+      let fp = 0n;
+      let hashes = 0;
+      for (let i = 1n; fp === 0n; i++, hashes++) if (!secrets.has(i) && publicFilter.checkKey(keccak_256(encodeScalar(i)))) fp = i;
+      expect(hashes).to.be.below(10_000);
+      // 3. A request with the false positive under the victim's PID, sealed to the pool's public key.
+      // The attacker knows only the public pool values, the intercepted PID and its false positive.
+      const attacker = new ResourceNode(msrp.params, { ...victim.state, pid, name: "attacker", a: fp, sk: randomScalar() });
+      const { request } = attacker.buildJoinRequest(await poolInfo(ctx, 1));
+      // Every check before the MSRP's exact check passes: the RPM opens a' = fp under the victim's
+      // PID, H4(a') is not on-chain, the RPM's filters (synced from the chain) contain it, and the
+      // RPM signs the forward; the MSRP finds PID_0 current and its secret unused.
+      const opened = rpmA.openJoinRequest(request);
+      expect(opened.a).to.equal(fp);
+      expect(toHex(opened.pid)).to.equal(toHex(victim.state.pid));
+      expect(await ledger.isTagUsed(opened.tag)).to.equal(false);
+      await syncFilters(ctx, rpmA);
+      expect(rpmA.inFilters(fp)).to.equal(true);
+      const forward = rpmA.forwardJoin(opened);
+      const cur = msrp.summary().rns.find((r) => r.name === "late3")!;
+      expect([cur.pid, cur.joined, cur.homePool]).to.deep.equal([toHex(victim.state.pid), false, 1]);
+      const before = JSON.stringify(msrp.toRecord());
+      await expectRejected(() => msrp.verifyJoin(forward), "MSRP_REJECTED", /^verifyJoin: a' is not the secret issued for this PID/);
+      await expectRejected(serveJoin(ctx, rpmA, msrp, request), "MSRP_REJECTED", /^verifyJoin: a' is not the secret issued for this PID/);
+      expect(JSON.stringify(msrp.toRecord())).to.equal(before);
+      expect(await ledger.joinCount()).to.equal(0);
+      expect(await ledger.isTagUsed(tagOf(fp))).to.equal(false);
+      expect((await ledger.recordOf(victim.state.pid)).tag.every((b) => b === 0)).to.equal(true);
+      // 4. The victim resends its own (intercepted) request: it joins.
+      const served = await serveJoin(ctx, rpmA, msrp, intercepted);
+      expect(served.retried).to.equal(false);
+      expect(toHex(served.record.pid)).to.equal(toHex(victim.state.pid));
+    });
+  });
+
+  describe("A11: whitewashing: a flagged or evicted RN cannot shed it by rotating to a fresh pseudonym", () => {
+    it("flagged under an old PID after it rotated, the RN is suspicious under its current PID, is not allocated, and may not rotate again (SUSPICIOUS); nothing changes", async () => {
+      const { ctx, msrp, rpmA, rpmB, rns, ledger } = await loadRsms();
+      const rn = rns[0];
+      await initialJoin(ctx, rn, rpmA, msrp);
+      const pid0 = rn.state.pid;
+      await reauthenticate(ctx, rn, rpmB, msrp);
+      const pid1 = rn.state.pid;
+      for (const r of rns.slice(1, 4)) await initialJoin(ctx, r, rpmA, msrp);
+      msrp.registerUser("alice", Msrp.registrationRequest(msrp.params.pkPub, 3, 0, "Alice"));
+      // A trust flag raised against PID_0 reaches the MSRP, which alone links PID_0 to PID_1.
+      expect(msrp.flagRn(pid0)).to.equal("rn0");
+      expect(msrp.isSuspiciousPid(pid1)).to.equal(true);
+      expect(msrp.isSuspiciousPid(rns[1].state.pid)).to.equal(false);
+      expect(msrp.requestGroup("alice", 3).parties.map((p) => p.name)).to.not.include("rn0");
+      expect(() => msrp.requestGroup("alice", 4)).to.throw(AgentStateError, /only 3 have joined/);
+      const before = [JSON.stringify(msrp.toRecord()), JSON.stringify(rn.toRecord()), await ledger.joinCount()];
+      await expectRejected(
+        reauthenticate(ctx, rn, rpmA, msrp),
+        "SUSPICIOUS",
+        /^verifyReauth: the RN whose next pseudonym is .* is in S_RN/,
+      );
+      expect([JSON.stringify(msrp.toRecord()), JSON.stringify(rn.toRecord()), await ledger.joinCount()]).to.deep.equal(before);
+      expect(await ledger.isPidRecorded(rn.state.pid)).to.equal(true);
+      // After review the operator clears it: it rotates again.
+      msrp.clearSuspicious("rn0");
+      await reauthenticate(ctx, rn, rpmA, msrp);
+      expect(rn.state.k).to.equal(2);
+    });
+
+    it("an RN evicted from a group (S_RN) keeps the pseudonym it was evicted under: its re-authentication is SUSPICIOUS", async () => {
+      const { ctx, msrp, rpmA, rpmB, rns, ledger } = await loadRsms();
+      for (const r of rns.slice(0, 4)) await initialJoin(ctx, r, rpmA, msrp);
+      msrp.registerUser("alice", Msrp.registrationRequest(msrp.params.pkPub, 3, 0, "Alice"));
+      const { dealing, parties } = msrp.requestGroup("alice", 3);
+      msrp.commitGroup(dealing.groupId, "alice", parties.slice(1));
+      const rk = msrp.rekeyGroup(dealing.groupId, [rns[1].state.pid], ["rn3"]);
+      msrp.commitRekey(dealing.groupId, rk.epoch, rk.members);
+      expect(msrp.suspiciousRns()).to.deep.equal(["rn1"]);
+      const n = await ledger.joinCount();
+      await expectRejected(reauthenticate(ctx, rns[1], rpmB, msrp), "SUSPICIOUS");
+      expect(await ledger.joinCount()).to.equal(n);
+      expect(msrp.isSuspiciousPid(rns[1].state.pid)).to.equal(true);
+      // an honest RN of the same group rotates
+      await reauthenticate(ctx, rns[2], rpmB, msrp);
+      // flagging a PID the MSRP never issued to an RN is refused
+      expect(() => msrp.flagRn(new Uint8Array(32).fill(1))).to.throw(AgentStateError, /^flagRn: .* is not an RN pseudonym/);
+      expect(() => msrp.isSuspiciousPid(new Uint8Array(32).fill(1))).to.throw(AgentStateError, /^isSuspiciousPid: /);
+    });
+  });
+
+  describe("Threat-matrix walk: cells the numbered items did not cover", () => {
+    it("network attacker drops a remaining member's Rekey: its live messages are refused (retired epoch) and it cannot read the new epoch; the MSRP re-sends the same bytes and it catches up; a second copy is STALE_EPOCH", async () => {
+      const { msrp, party, groupLedger } = await loadGroups();
+      const g = await formServiceGroup(groupLedger, msrp, party, { user: "alice", size: 3 });
+      const [alice, rn0, lagging, evicted] = g.parties;
+      const r = msrp.rekeyGroup(g.groupId, [evicted.pid], []);
+      await groupLedger.rekey(g.groupId, r.epoch, r.evicted, [], r.Q, r.commitmentsHash);
+      msrp.commitRekey(g.groupId, r.epoch, r.members);
+      const view = await groupLedger.view(g.groupId);
+      for (const p of [alice, rn0]) p.acceptRekey(r.messages.get(toHex(p.pid))!, view, r.roster); // lagging's is dropped
+      const stale = lagging.seal(g.groupId, text("sent under epoch 0"));
+      const live = alice.seal(g.groupId, text("epoch 1"));
+      const before = [snap(alice), snap(lagging)];
+      expectGroupFailure(() => alice.open(stale), "CHANNEL_REJECTED", /current epoch 1 only, not 0/);
+      expectGroupFailure(() => lagging.open(live), "CHANNEL_REJECTED");
+      expect([snap(alice), snap(lagging)]).to.deep.equal(before);
+      // the MSRP re-sends the very same bytes
+      lagging.acceptRekey(r.messages.get(toHex(lagging.pid))!, view, r.roster);
+      expect(read(lagging.open(live))).to.equal("epoch 1");
+      expect(read(alice.open(lagging.seal(g.groupId, text("caught up"))))).to.equal("caught up");
+      const after = snap(lagging);
+      expectGroupFailure(() => lagging.acceptRekey(r.messages.get(toHex(lagging.pid))!, view, r.roster), "STALE_EPOCH");
+      expect(snap(lagging)).to.equal(after);
+    });
+
+    it("newcomer: an RN added at epoch 1 cannot read epoch-0 traffic through openArchived either", async () => {
+      const { msrp, party, groupLedger } = await loadGroups();
+      const g = await formServiceGroup(groupLedger, msrp, party, { user: "alice", size: 2 });
+      const old = g.parties[0].seal(g.groupId, text("before you came"));
+      const r = await rekeyServiceGroup(groupLedger, msrp, party, { groupId: g.groupId, add: ["rn5"] });
+      const newcomer = party("rn5");
+      expect(r.parties.map((p) => p.name)).to.include("rn5");
+      const before = snap(newcomer);
+      expectGroupFailure(() => newcomer.openArchived(old), "CHANNEL_REJECTED", /no key for epoch 0 of this group/);
+      expectGroupFailure(() => newcomer.open(old), "CHANNEL_REJECTED");
+      expect(snap(newcomer)).to.equal(before);
+    });
+
+    it("curious RPM: it drops a joining RN's request and asks the MSRP to renew that RN's secret (to strand it): refused, and the RN joins", async () => {
+      const { ctx, msrp, rpmA, rns, ledger } = await loadRsms();
+      const victim = rns[1];
+      const { request } = victim.buildJoinRequest(await poolInfo(ctx, 1));
+      const opened = rpmA.openJoinRequest(request); // the RPM learns PID_0 and a_0, and drops the request
+      const before = JSON.stringify(msrp.toRecord());
+      // it signs with its own key, or replays a_0 as the key: neither is sk_RN
+      for (const sk of [randomScalar(), opened.a]) {
+        const fake = new ResourceNode(msrp.params, { ...victim.state, sk });
+        await expectRejected(() => msrp.renewRn(fake.renewalRequest()), "MSRP_REJECTED", /not signed by the RN/);
+      }
+      expect(JSON.stringify(msrp.toRecord())).to.equal(before);
+      await initialJoin(ctx, victim, rpmA, msrp);
+      expect(await ledger.isPidRecorded(victim.state.pid)).to.equal(true);
+    });
+
+    it("cheating MSRP account or a buggy agent: an off-curve group key Q cannot be written, so the group is not bricked", async () => {
+      const { msrp, groupLedger, groups } = await loadGroups();
+      const { dealing, parties } = msrp.requestGroup("alice", 2);
+      const offCurve = "0x02" + "00".repeat(31) + "05"; // x = 5: 5^3 + 7 = 132 is not a square mod p
+      await expect(
+        groups.formGroup(
+          toHex(dealing.groupId),
+          toHex(parties[0].pid),
+          parties.slice(1).map((p) => toHex(p.pid)),
+          offCurve,
+          toHex(dealing.commitmentsHash),
+        ),
+      ).to.be.revertedWithCustomError(groups, "ServiceGroupRegistry__InvalidGroup");
+      expect((await groupLedger.view(dealing.groupId).catch((e: Error) => e)) instanceof Error).to.equal(true);
     });
   });
 });

@@ -209,8 +209,8 @@ describe("protocols/rsms/rpm: the RPM agent", () => {
     const x = agents(4);
     expect(x.rpm.effectivePublicKey.equals(poolEncryptionKey(x.params, x.pool.pkRpm, x.pool.pidRpm))).to.equal(true);
     const rec = x.rpm.toRecord();
-    expect(Object.keys(rec)).to.deep.equal(["poolId", "sk", "pid"]);
-    expect([rec.poolId, rec.pid]).to.deep.equal([4, toHex(x.pool.pidRpm)]);
+    expect(Object.keys(rec)).to.deep.equal(["poolId", "sk", "pid", "filterTtlSec"]);
+    expect([rec.poolId, rec.pid, rec.filterTtlSec]).to.deep.equal([4, toHex(x.pool.pidRpm), 7 * 24 * 3600]);
     const back = ResourcePoolManager.fromRecord(x.params, JSON.parse(JSON.stringify(rec)) as Record<string, unknown>);
     expect([back.poolId, toHex(back.pid)]).to.deep.equal([4, toHex(x.pool.pidRpm)]);
     expect(back.effectivePublicKey.equals(x.rpm.effectivePublicKey)).to.equal(true);

@@ -84,7 +84,8 @@ function offlineWorld(policy = { capacity: 16, lambda: 10, intervalSec: 100 }) {
   };
   const pools = [pool("rpm-A", 1), pool("rpm-B", 2)];
   const rn = (name: string, poolId: number) => {
-    const c = msrp.registerRn(name, Msrp.registrationRequest(pk, Role.RN, poolId, `rid-${name}`), 0);
+    // registered now: verifyJoin refuses a secret issued more than the policy's ttlSec ago
+    const c = msrp.registerRn(name, Msrp.registrationRequest(pk, Role.RN, poolId, `rid-${name}`), Math.floor(Date.now() / 1000));
     return new ResourceNode(msrp.params, { name, sk: c.sk, a: c.a, pid: c.pid, k: 0, joined: false, homePool: poolId, pool: 0 });
   };
   const rns = [rn("rn0", 1), rn("rn1", 1), rn("rn2", 2), rn("rn3", 2)];
@@ -417,7 +418,7 @@ describe("protocols/rsms/msrp: commitJoin, tracing and the keystore record", () 
     m.policy.capacity = 99;
     expect(m.policy.capacity).to.equal(5);
     expect(Msrp.setup().policy).to.deep.equal(DEFAULT_FILTER_POLICY);
-    expect(DEFAULT_FILTER_POLICY).to.deep.equal({ capacity: 1024, lambda: 20, intervalSec: 3600 });
+    expect(DEFAULT_FILTER_POLICY).to.deep.equal({ capacity: 1024, lambda: 20, intervalSec: 3600, ttlSec: 7 * 24 * 3600 });
     expect(toHex(m.pkPubBytes)).to.equal(toHex(encodePoint(m.params.pkPub)));
   });
 });
