@@ -4,7 +4,10 @@
  */
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import { MetatrustError } from "../errors";
+import fs from "fs";
+import { keccak256, toUtf8Bytes } from "ethers";
 import { Deployment, saveDeployment } from "./deployments";
+import { deploymentFile } from "./paths";
 import { probeEip2537 } from "./eip2537";
 import { DeployContext, SYSTEM_CONTRACTS } from "./system";
 
@@ -23,7 +26,41 @@ export type DeployOptions = {
   log?: (line: string) => void;
   /** Refuse a network without EIP-2537 (default true). */
   requireEip2537?: boolean;
+  /**
+   * Reuse the network's record (the `deploy` task): a complete record whose contracts still have
+   * code and match the current artifacts is kept as is (nothing sent); an interrupted deployment
+   * resumes where it stopped. Default false: always deploy anew (tests, the demo, benchmarks).
+   */
+  resume?: boolean;
 };
+
+/** A recorded deployment that no longer matches the chain or the artifacts. */
+export class DeploymentStaleError extends MetatrustError {
+  constructor(message: string) {
+    super("DEPLOYMENT_NOT_FOUND", message);
+  }
+}
+
+/** The keccak256 of an artifact's creation bytecode and of its ABI. */
+async function artifactHashes(hre: HardhatRuntimeEnvironment, name: string) {
+  const a = await hre.artifacts.readArtifact(name);
+  return { bytecodeHash: keccak256(a.bytecode), abiHash: keccak256(toUtf8Bytes(JSON.stringify(a.abi))) };
+}
+
+/** The record `deploy` may resume from: this chain's, with code at every recorded address. */
+async function resumable(hre: HardhatRuntimeEnvironment, chainId: number): Promise<Deployment | undefined> {
+  const file = deploymentFile(hre.network.name);
+  if (!fs.existsSync(file)) return undefined;
+  let d: Deployment;
+  try {
+    d = JSON.parse(fs.readFileSync(file, "utf8")) as Deployment;
+  } catch {
+    return undefined;
+  }
+  if (d.chainId !== chainId) return undefined;
+  for (const c of Object.values(d.contracts)) if ((await hre.ethers.provider.getCode(c.address)) === "0x") return undefined; // chain reset
+  return d;
+}
 
 /**
  * Deploys the system to `hre.network`.
@@ -45,25 +82,66 @@ export async function deploySystem(hre: HardhatRuntimeEnvironment, opts: DeployO
       `network "${hre.network.name}" does not run the EIP-2537 BLS12-381 precompiles (Prague); metatrust's on-chain pairing checks need them`,
     );
   }
-  const ctx: DeployContext = { hre, deployer, deployed: {} };
+  const prior = opts.resume ? await resumable(hre, Number(chainId)) : undefined;
+  if (prior) {
+    for (const spec of SYSTEM_CONTRACTS) {
+      const c = prior.contracts[spec.name];
+      if (!c) continue;
+      const h = await artifactHashes(hre, spec.name);
+      if (c.bytecodeHash && c.bytecodeHash !== h.bytecodeHash)
+        throw new DeploymentStaleError(
+          `deploy: ${spec.name} changed since it was deployed at ${c.address} on ${hre.network.name}; \`deploy --fresh\` deploys everything anew (the keystore's records of the old deployment then no longer apply)`,
+        );
+    }
+    if (prior.complete !== false && SYSTEM_CONTRACTS.every((x) => prior.contracts[x.name])) {
+      log(`up to date: every contract of deployments/${hre.network.name}.json has its code on chain ${chainId}; nothing sent`);
+      return prior;
+    }
+    log(`resuming the deployment recorded in deployments/${hre.network.name}.json`);
+  }
+  const ctx: DeployContext = { hre, deployer, deployed: { ...(prior?.contracts ?? {}) } };
+  const d: Deployment = {
+    network: hre.network.name,
+    chainId: Number(chainId),
+    deployer: prior?.deployer ?? deployer.address,
+    eip2537,
+    deployedAt: prior?.deployedAt ?? new Date().toISOString(),
+    contracts: ctx.deployed,
+    wired: [...(prior?.wired ?? [])],
+    complete: false,
+  };
+  // The record is written after every step, so an interrupted run resumes instead of starting over.
+  const checkpoint = () => {
+    if (opts.write !== false) saveDeployment(d);
+  };
   for (const spec of SYSTEM_CONTRACTS) {
+    if (ctx.deployed[spec.name]) {
+      log(`  ${spec.name.padEnd(28)} ${ctx.deployed[spec.name].address}  (kept)`);
+      continue;
+    }
     const factory = await hre.ethers.getContractFactory(spec.name, deployer);
-    const c = await factory.deploy(...(await spec.args(ctx)));
+    const args = await spec.args(ctx);
+    const c = await factory.deploy(...args);
     const receipt = await c.deploymentTransaction()!.wait();
-    ctx.deployed[spec.name] = { address: await c.getAddress(), block: receipt!.blockNumber, txHash: receipt!.hash };
+    ctx.deployed[spec.name] = {
+      address: await c.getAddress(),
+      block: receipt!.blockNumber,
+      txHash: receipt!.hash,
+      args: JSON.parse(JSON.stringify(args, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v))) as unknown[],
+      ...(await artifactHashes(hre, spec.name)),
+    };
+    checkpoint();
     log(
       `  ${spec.name.padEnd(28)} ${ctx.deployed[spec.name].address}  block ${receipt!.blockNumber}  gas ${receipt!.gasUsed}  (${spec.purpose})`,
     );
   }
-  for (const spec of SYSTEM_CONTRACTS) if (spec.wire) await spec.wire(ctx);
-  const d: Deployment = {
-    network: hre.network.name,
-    chainId: Number(chainId),
-    deployer: deployer.address,
-    eip2537,
-    deployedAt: new Date().toISOString(),
-    contracts: ctx.deployed,
-  };
+  for (const spec of SYSTEM_CONTRACTS)
+    if (spec.wire && !d.wired!.includes(spec.name)) {
+      await spec.wire(ctx);
+      d.wired!.push(spec.name);
+      checkpoint();
+    }
+  d.complete = true;
   if (SYSTEM_CONTRACTS.length === 0) log("  (no system contracts yet: the capabilities add theirs to offchain/chain/system.ts)");
   if (opts.write !== false) log(`deployment written to ${saveDeployment(d)}`);
   return d;

@@ -7,8 +7,19 @@ import { MetatrustError } from "../errors";
 import { writeFileAtomic } from "../storage/fs-atomic";
 import { deploymentFile } from "./paths";
 
-/** One deployed contract. */
-export type DeployedContract = { address: string; block: number; txHash: string };
+/**
+ * One deployed contract: where, when, and what was deployed (the constructor arguments, and the
+ * keccak256 of the creation bytecode and of the ABI, so a record can be checked against the
+ * artifacts it came from).
+ */
+export type DeployedContract = {
+  address: string;
+  block: number;
+  txHash: string;
+  args?: unknown[];
+  bytecodeHash?: string;
+  abiHash?: string;
+};
 
 /** A network's deployment record. */
 export type Deployment = {
@@ -18,6 +29,10 @@ export type Deployment = {
   eip2537: boolean;
   deployedAt: string;
   contracts: Record<string, DeployedContract>;
+  /** Wiring steps done (by contract name); a record is complete when every step is. */
+  wired?: string[];
+  /** False while a deployment is under way: `deploy` resumes it. */
+  complete?: boolean;
 };
 
 /** The network has no (valid) deployment record. */

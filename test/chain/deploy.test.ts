@@ -39,6 +39,52 @@ describe("chain/deploy", () => {
     for (const c of Object.values(back.contracts)) expect(await hre.ethers.provider.getCode(c.address)).to.not.equal("0x");
   });
 
+  it("deploy again: an up-to-date record is kept and nothing is sent; --fresh deploys anew", async () => {
+    const [deployer] = await hre.ethers.getSigners();
+    const first = await hre.run("deploy", { quiet: true });
+    expect(first.complete).to.equal(true);
+    expect(first.contracts.TrustManager.args).to.have.length(4); // constructor arguments are recorded
+    expect(first.contracts.TrustManager.bytecodeHash).to.match(/^0x[0-9a-f]{64}$/);
+    const nonce = await hre.ethers.provider.getTransactionCount(deployer.address);
+    const again = await hre.run("deploy", { quiet: true });
+    expect(again).to.deep.equal(first);
+    expect(await hre.ethers.provider.getTransactionCount(deployer.address)).to.equal(nonce);
+    const fresh = await hre.run("deploy", { quiet: true, fresh: true });
+    expect(fresh.contracts.TrustManager.address).to.not.equal(first.contracts.TrustManager.address);
+  });
+
+  it("an interrupted deployment resumes: recorded contracts are kept, the rest deployed and wired", async () => {
+    const [deployer] = await hre.ethers.getSigners();
+    const full = await hre.run("deploy", { quiet: true, fresh: true });
+    // as if the run had stopped after the first two contracts (the RSMS registries, which no later step wires)
+    const names = Object.keys(full.contracts);
+    const partial = {
+      ...full,
+      complete: false,
+      wired: [],
+      contracts: Object.fromEntries(names.slice(0, 2).map((n) => [n, full.contracts[n]])),
+    };
+    fs.writeFileSync(path.join(process.env.METATRUST_DEPLOYMENTS_DIR!, "hardhat.json"), JSON.stringify(partial));
+    const nonce = await hre.ethers.provider.getTransactionCount(deployer.address);
+    const resumed = await hre.run("deploy", { quiet: true });
+    expect(resumed.complete).to.equal(true);
+    for (const n of names.slice(0, 2)) expect(resumed.contracts[n].address).to.equal(full.contracts[n].address);
+    for (const n of names.slice(2)) expect(resumed.contracts[n].address).to.not.equal(full.contracts[n].address);
+    expect(await hre.ethers.provider.getTransactionCount(deployer.address)).to.be.greaterThan(nonce + names.length - 2 - 1);
+    expect(readDeployment("hardhat")).to.deep.equal(resumed);
+  });
+
+  it("a record whose artifact changed is refused by name instead of silently reused", async () => {
+    const d = await hre.run("deploy", { quiet: true, fresh: true });
+    d.contracts.TrustManager.bytecodeHash = "0x" + "ab".repeat(32);
+    fs.writeFileSync(path.join(process.env.METATRUST_DEPLOYMENTS_DIR!, "hardhat.json"), JSON.stringify(d));
+    const e = await hre.run("deploy", { quiet: true }).then(
+      () => undefined,
+      (x: Error) => x,
+    );
+    expect(e?.message).to.match(/^deploy: TrustManager changed since it was deployed at 0x[0-9a-fA-F]{40} on hardhat; `deploy --fresh`/);
+  });
+
   it("deploySystem with write: false leaves no record", async () => {
     await deploySystem(hre, { write: false });
     expectThrows(
