@@ -29,7 +29,9 @@ contract DisputeResolution is IDisputeResolution {
     uint256 private _count;
     mapping(uint256 id => Dispute) private _disputes;
     mapping(uint256 id => mapping(bytes32 voter => Vote)) private _votes;
-    mapping(uint256 id => uint256[8]) private _tally;
+    /// Revealed weight per option plus 1: the sentinel written at opening keeps every slot
+    /// non-zero, so that no reveal pays for a fresh slot (two options per slot).
+    mapping(uint256 id => uint128[8]) private _tally;
     mapping(address account => uint256) private _owed;
 
     /// @param trust the TrustManager (this contract needs its FEEDBACK_ROLE)
@@ -101,6 +103,8 @@ contract DisputeResolution is IDisputeResolution {
         d.depositor = msg.sender;
         d.evidence = evidence;
         d.cid = cid;
+        uint128[8] storage t = _tally[id];
+        for (uint8 c; c < options; ++c) t[c] = 1;
         emit DisputeOpened(
             id,
             claimant,
@@ -153,7 +157,7 @@ contract DisputeResolution is IDisputeResolution {
         v.revealed = true;
         v.choice = choice;
         v.weight = uint64(rep);
-        _tally[id][choice] += rep;
+        _tally[id][choice] += uint128(rep);
         emit VoteRevealed(id, voter, choice, uint64(rep));
     }
 
@@ -163,13 +167,13 @@ contract DisputeResolution is IDisputeResolution {
         if (d.resolved) revert DisputeResolution__AlreadyResolved(id);
         if (block.timestamp <= d.revealDeadline) revert DisputeResolution__TooEarly(id, d.revealDeadline);
         d.resolved = true;
-        uint256[8] storage t = _tally[id];
+        uint128[8] storage t = _tally[id];
         uint256 total;
         uint256 best;
         uint8 winner;
         uint8 tiedCount;
         for (uint8 c; c < d.options; ++c) {
-            uint256 w = t[c];
+            uint256 w = t[c] - 1;
             total += w;
             if (w > best) {
                 best = w;
@@ -263,8 +267,9 @@ contract DisputeResolution is IDisputeResolution {
     }
 
     /// @inheritdoc IDisputeResolution
-    function tally(uint256 id) external view returns (uint256[8] memory) {
-        return _tally[id];
+    function tally(uint256 id) external view returns (uint256[8] memory sums) {
+        uint128[8] storage t = _tally[id];
+        for (uint256 c; c < 8; ++c) if (t[c] != 0) sums[c] = t[c] - 1;
     }
 
     /// @inheritdoc IDisputeResolution
