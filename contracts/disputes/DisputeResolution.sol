@@ -29,7 +29,9 @@ contract DisputeResolution is IDisputeResolution {
     uint256 private _count;
     mapping(uint256 id => Dispute) private _disputes;
     mapping(uint256 id => mapping(bytes32 voter => Vote)) private _votes;
-    mapping(uint256 id => uint256[8]) private _tally;
+    /// Revealed weight per option plus 1: the sentinel written at opening keeps every slot
+    /// non-zero, so that no reveal pays for a fresh slot (two options per slot).
+    mapping(uint256 id => uint128[8]) private _tally;
     mapping(address account => uint256) private _owed;
 
     /// @param trust the TrustManager (this contract needs its FEEDBACK_ROLE)
@@ -71,18 +73,7 @@ contract DisputeResolution is IDisputeResolution {
     ) external payable returns (uint256 id) {
         _requireController(claimant);
         if (claimant == respondent || options < 2 || options > MAX_OPTIONS) revert DisputeResolution__InvalidDispute();
-        ITrustManager.Entity memory r;
-        if (nature == NATURE_FLAG_CONTEST) {
-            // A flagged entity contests its flags: no respondent (the detector has no entity).
-            if (respondent != bytes32(0) || _trust.entity(claimant).flags & ATTACK_MASK == 0)
-                revert DisputeResolution__InvalidDispute();
-            // Upholding must be able to unflag: the court needs the detector role for that.
-            if (!IAccessControl(address(_trust)).hasRole(DETECTOR_ROLE, address(this)))
-                revert DisputeResolution__FlagContestUnavailable();
-        } else {
-            r = _trust.entity(respondent);
-            if (r.kind == ITrustManager.Kind.None) revert DisputeResolution__InvalidDispute();
-        }
+        address respondentController = _respondentController(claimant, respondent, nature);
         if (msg.value != _deposit) revert DisputeResolution__WrongDeposit(_deposit, msg.value);
         id = ++_count;
         Dispute storage d = _disputes[id];
@@ -90,7 +81,7 @@ contract DisputeResolution is IDisputeResolution {
         d.respondent = respondent;
         // The parties' controllers are kept so that commit and reveal need no lookup of the parties.
         d.claimantController = msg.sender;
-        d.respondentController = r.controller;
+        d.respondentController = respondentController;
         d.nature = nature;
         d.options = options;
         // Reputation as of the previous block: nothing done from this block on changes a weight.
@@ -101,6 +92,8 @@ contract DisputeResolution is IDisputeResolution {
         d.depositor = msg.sender;
         d.evidence = evidence;
         d.cid = cid;
+        uint128[8] storage t = _tally[id];
+        for (uint8 c; c < options; ++c) t[c] = 1;
         emit DisputeOpened(
             id,
             claimant,
@@ -153,7 +146,7 @@ contract DisputeResolution is IDisputeResolution {
         v.revealed = true;
         v.choice = choice;
         v.weight = uint64(rep);
-        _tally[id][choice] += rep;
+        _tally[id][choice] += uint128(rep);
         emit VoteRevealed(id, voter, choice, uint64(rep));
     }
 
@@ -163,25 +156,7 @@ contract DisputeResolution is IDisputeResolution {
         if (d.resolved) revert DisputeResolution__AlreadyResolved(id);
         if (block.timestamp <= d.revealDeadline) revert DisputeResolution__TooEarly(id, d.revealDeadline);
         d.resolved = true;
-        uint256[8] storage t = _tally[id];
-        uint256 total;
-        uint256 best;
-        uint8 winner;
-        uint8 tiedCount;
-        for (uint8 c; c < d.options; ++c) {
-            uint256 w = t[c];
-            total += w;
-            if (w > best) {
-                best = w;
-                winner = c;
-                tiedCount = 1;
-            } else if (w == best && w != 0) {
-                ++tiedCount;
-                // A tie is no majority for the claim: the lowest-numbered tied option other than
-                // 0 ("upheld") wins. Deterministic, so nobody can steer it (docs/specs/disputes.md).
-                if (winner == 0) winner = c;
-            }
-        }
+        (uint256 total, uint256 best, uint8 winner, uint8 tiedCount) = _decide(id, d.options);
         if (total == 0 || total < _quorum) {
             // Below quorum (or nobody revealed): no decision. The deposit goes back; only
             // non-revealers are penalized.
@@ -199,7 +174,12 @@ contract DisputeResolution is IDisputeResolution {
         d.winningWeight = uint128(best);
         d.totalWeight = uint128(total);
         emit DisputeResolved(id, winner, best, total, tiedCount > 1, false, margin);
-        bool upheld = winner == 0;
+        _applyVerdict(id, d, winner == 0);
+    }
+
+    /// @dev The verdict's consequences for the parties: the loser's penalty, the trace request,
+    /// flag clearing, and the deposit's payee.
+    function _applyVerdict(uint256 id, Dispute storage d, bool upheld) private {
         if (d.nature == NATURE_FLAG_CONTEST) {
             if (upheld) _unflagAll(id, d.claimant);
             else _trust.adjustReputation(d.claimant, -int256(uint256(_loserPenalty)));
@@ -263,8 +243,9 @@ contract DisputeResolution is IDisputeResolution {
     }
 
     /// @inheritdoc IDisputeResolution
-    function tally(uint256 id) external view returns (uint256[8] memory) {
-        return _tally[id];
+    function tally(uint256 id) external view returns (uint256[8] memory sums) {
+        uint128[8] storage t = _tally[id];
+        for (uint256 c; c < 8; ++c) if (t[c] != 0) sums[c] = t[c] - 1;
     }
 
     /// @inheritdoc IDisputeResolution
@@ -343,14 +324,56 @@ contract DisputeResolution is IDisputeResolution {
     /// resolution: a failed unflag is reported in the event and leaves the flag to the detector.
     function _unflagAll(uint256 id, bytes32 entity) private {
         uint8 flags = _trust.entity(entity).flags & ATTACK_MASK;
-        bool done = true;
+        uint8 cleared;
         for (uint8 k; k < 7; ++k) {
             if (flags & (1 << k) == 0) continue;
-            try _trust.unflag(entity, k) {} catch {
-                done = false;
+            try _trust.unflag(entity, k) {
+                cleared |= uint8(1 << k);
+            } catch {
+                continue;
             }
         }
-        emit FlagContestUpheld(id, entity, flags, done);
+        emit FlagContestUpheld(id, entity, flags, cleared == flags);
+    }
+
+    /// @dev Eq. 22 over the running tally: the revealed weight, the best option's weight, the
+    /// winner and how many options tie at the best weight. A tie is no majority for the claim: the
+    /// lowest-numbered tied option other than 0 ("upheld") wins, deterministically, so nobody can
+    /// steer it (docs/specs/disputes.md).
+    function _decide(
+        uint256 id,
+        uint8 options
+    ) private view returns (uint256 total, uint256 best, uint8 winner, uint8 tiedCount) {
+        uint128[8] storage t = _tally[id];
+        for (uint8 c; c < options; ++c) {
+            uint256 w = t[c] - 1;
+            total += w;
+            if (w > best) {
+                best = w;
+                winner = c;
+                tiedCount = 1;
+            } else if (w == best && w != 0) {
+                ++tiedCount;
+                if (winner == 0) winner = c;
+            }
+        }
+    }
+
+    /// @dev Checks the respondent (or, for a flag contest, that there is none, that the claimant
+    /// is flagged and that the court can unflag) and returns the respondent's controller.
+    function _respondentController(bytes32 claimant, bytes32 respondent, uint8 nature) private view returns (address) {
+        if (nature == NATURE_FLAG_CONTEST) {
+            // A flagged entity contests its flags: no respondent (the detector has no entity).
+            if (respondent != bytes32(0) || _trust.entity(claimant).flags & ATTACK_MASK == 0)
+                revert DisputeResolution__InvalidDispute();
+            // Upholding must be able to unflag: the court needs the detector role for that.
+            if (!IAccessControl(address(_trust)).hasRole(DETECTOR_ROLE, address(this)))
+                revert DisputeResolution__FlagContestUnavailable();
+            return address(0);
+        }
+        ITrustManager.Entity memory r = _trust.entity(respondent);
+        if (r.kind == ITrustManager.Kind.None) revert DisputeResolution__InvalidDispute();
+        return r.controller;
     }
 
     function _credit(uint256 id, address to, uint256 amount) private {

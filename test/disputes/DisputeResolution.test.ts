@@ -526,6 +526,36 @@ describe("DisputeResolution", () => {
     });
   });
 
+  describe("# gas (issue 16 goals; bench/results/disputes.md has the table)", () => {
+    /** Commits and reveals `n` votes (all but one for option 0), resolves; returns the receipts' gas. */
+    async function run(n: number) {
+      const { disputes, jury, voters, dId } = await opened();
+      const commits: bigint[] = [];
+      const reveals: bigint[] = [];
+      for (let i = 0; i < n; i++) {
+        const tx = await jury.commit(dId, voters[i], commitmentOf(dId, voters[i], i === 0 ? 1 : 0, salt(`g${i}`)));
+        commits.push((await tx.wait())!.gasUsed);
+      }
+      await toReveal();
+      for (let i = 0; i < n; i++) {
+        const tx = await jury.reveal(dId, voters[i], i === 0 ? 1 : 0, salt(`g${i}`));
+        reveals.push((await tx.wait())!.gasUsed);
+      }
+      await toResolve();
+      const resolve = (await (await disputes.resolve(dId)).wait())!.gasUsed;
+      return { commits, reveals, resolve };
+    }
+
+    it("commit and reveal cost at most 60,000 gas each; resolve costs the same at 3 and 6 voters", async () => {
+      const small = await run(3);
+      const large = await run(6);
+      for (const g of [...small.commits, ...large.commits]) expect(g <= 60_000n, `commit ${g}`).to.equal(true);
+      // the first reveal of an option too: the tally's slots are made non-zero at opening
+      for (const g of [...small.reveals, ...large.reveals]) expect(g <= 60_000n, `reveal ${g}`).to.equal(true);
+      expect(large.resolve).to.equal(small.resolve);
+    });
+  });
+
   describe("# constructor", () => {
     it("refuses zero periods and amounts above 1; every bound is inclusive", async () => {
       const { trust } = await loadFixture(deployTrustFixture);
