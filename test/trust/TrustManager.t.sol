@@ -1883,6 +1883,25 @@ contract TrustManagerAttestationTest is TrustManagerFixture {
         return node ? ITrustManager.Kind.ResourceNode : ITrustManager.Kind.Avatar;
     }
 
+    function _digest(
+        bytes32 id,
+        ITrustManager.Kind kind,
+        address controller,
+        uint256 deadline
+    ) internal view returns (bytes32) {
+        bytes32 domain = keccak256(
+            abi.encode(
+                keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"),
+                keccak256("TrustManager"),
+                keccak256("1"),
+                block.chainid,
+                address(tm)
+            )
+        );
+        bytes32 structHash = keccak256(abi.encode(tm.REGISTRATION_TYPEHASH(), id, kind, controller, deadline));
+        return keccak256(abi.encodePacked("\x19\x01", domain, structHash));
+    }
+
     function _attest(
         uint256 key,
         bytes32 id,
@@ -1938,8 +1957,14 @@ contract TrustManagerAttestationTest is TrustManagerFixture {
     function testFuzz_registerAttested_refusesACopyByAnotherCaller(address thief, bool node) public {
         vm.assume(thief != owner);
         _stub(node).set(fresh, true);
-        bytes memory a = _attest(REGISTRAR_KEY, fresh, _kind(node), owner, t0 + 1 days);
-        vm.expectRevert(ITrustManager.TrustManager__InvalidAttestation.selector);
+        (uint8 v, bytes32 r, bytes32 s_) = vm.sign(REGISTRAR_KEY, _digest(fresh, _kind(node), owner, t0 + 1 days));
+        bytes memory a = abi.encodePacked(r, s_, v); // the owner's attestation, copied
+        // what the contract recovers: that signature over the message that names the thief
+        address recovered = ecrecover(_digest(fresh, _kind(node), thief, t0 + 1 days), v, r, s_);
+        assertTrue(recovered != registrar, "the copy recovers the registrar");
+        vm.expectRevert(
+            abi.encodeWithSelector(ITrustManager.TrustManager__InvalidAttestation.selector, fresh, recovered)
+        );
         vm.prank(thief);
         tm.registerAttested(fresh, _kind(node), t0 + 1 days, a);
         assertEq(uint256(tm.entity(fresh).kind), 0, "registered by the thief");
