@@ -252,7 +252,8 @@ async function main(): Promise<void> {
   await steps.run("register raters and the group's RNs", async () => {
     let gas = 0n;
     for (const [i, r] of raters.entries()) gas += (await raterLedgers[i].register(entityId(r), "avatar")).gasUsed;
-    for (const m of members.slice(1)) gas += (await trustLedger.register(toHex(m.pid), "resource-node")).gasUsed;
+    // A joined PID is registered with the MSRP's attestation (here the operator runs the RNs).
+    for (const m of members.slice(1)) gas += (await trustLedger.register(toHex(m.pid), "resource-node", msrpSigner)).gasUsed;
     const verified = await Promise.all(members.slice(1).map((m) => trust.isIdentityVerified(toHex(m.pid))));
     return {
       detail: `${raters.length} avatars, ${members.length - 1} RNs (identity verified by their pool join: ${verified.filter(Boolean).length}/${verified.length})`,
@@ -359,7 +360,7 @@ async function main(): Promise<void> {
   await steps.run("bob disputes the AI avatar's conduct; voters uphold it", async () => {
     const tl = trustLedger;
     let gas = 0n;
-    gas += (await tl.register(toHex(avId("alice")), "avatar")).gasUsed;
+    gas += (await tl.register(toHex(avId("alice")), "avatar", msrpSigner)).gasUsed; // an MIT avatar: the IdP attests
     gas += (await tl.register(entityId("bob"), "avatar")).gasUsed;
     // Jurors: verified avatars of three other accounts (no entity of a party's controller votes),
     // registered at least minAge blocks before the dispute's snapshot.

@@ -55,7 +55,9 @@ task("trust:register", "Registers a virtual entity in the TrustManager, controll
     if (!(a.type in c.ledgerMod.EntityKind))
       throw new Error(`trust:register: --type must be one of ${Object.keys(c.ledgerMod.EntityKind).join(", ")}`);
     const id = c.ledgerMod.entityId(a.entity);
-    const tx = await c.ledger.register(id, a.type as keyof typeof c.ledgerMod.EntityKind);
+    // A verified avatar or PID needs its registrar's attestation: on local networks the operator
+    // (signer #0) is the IdP and the MSRP.
+    const tx = await c.ledger.register(id, a.type as keyof typeof c.ledgerMod.EntityKind, (await hre.ethers.getSigners())[0]);
     c.remember(a.entity, id);
     // The admin flag is the operator's (signer #0), whoever controls the entity.
     if (a.verified) await (await c.tm.connect((await hre.ethers.getSigners())[0]).setIdentityVerified(id, true)).wait();
@@ -148,6 +150,7 @@ task("trust:agree", "Algorithm 2: an organization's trust agreement with avatars
       avatars.map(c.ledgerMod.entityId),
       th.map(c.fixed.toWad),
       { durationDays: a.days, termination: [a.termination], penalties: [a.penalty] },
+      (controller) => hre.ethers.getSigner(controller), // each avatar's controller consents
     );
     console.log(
       `agreement #${r.id}: ${r.mode} (mean trust ${r.meanTrust.toFixed(4)}); terms ${r.cid}; ${r.tx.gasUsed.toLocaleString("en-US")} gas`,

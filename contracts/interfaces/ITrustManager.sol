@@ -34,11 +34,14 @@ interface ITrustManager {
     /// @param kind its kind
     /// @param flags bit k set = flagged for attack kind k (k < 7); bit 7 = identity verified by the admin
     /// @param reputation R_i (WAD)
+    /// @param attested registered by its owner, on its identity registry's attestation
+    /// (`registerAttested`); only then does the registry's answer make it identity-verified
     struct Entity {
         address controller;
         Kind kind;
         uint8 flags;
         uint64 reputation;
+        bool attested;
     }
 
     /// @notice trustStore[i][j].
@@ -88,6 +91,15 @@ interface ITrustManager {
         string cid;
     }
 
+    /// @notice The avatars' consents to an agreement (see `proposeAgreement`).
+    /// @param deadline the signatures are refused after this timestamp
+    /// @param signatures one per avatar, in the avatars' order: its controller's EIP-712 signature of
+    /// AgreementConsent, or empty for an avatar the proposer controls
+    struct Consents {
+        uint256 deadline;
+        bytes[] signatures;
+    }
+
     /// @notice The id is zero or taken.
     error TrustManager__EntityExists(bytes32 id);
     /// @notice The entity is not registered.
@@ -116,11 +128,25 @@ interface ITrustManager {
     error TrustManager__FeedbackAlreadyBound(address account);
     /// @notice FEEDBACK_ROLE goes to a contract (the dispute court), never to an externally owned account.
     error TrustManager__FeedbackNotAContract(address account);
+    /// @notice The id is verified by its identity registry: only its owner registers it, with `registerAttested`.
+    error TrustManager__AttestationRequired(bytes32 id, Kind kind);
+    /// @notice The attestation is not a registrar's signature over (id, kind, caller, deadline).
+    error TrustManager__InvalidAttestation(bytes32 id, address signer);
+    /// @notice The attestation's deadline has passed.
+    error TrustManager__AttestationExpired(bytes32 id, uint256 deadline);
+    /// @notice The kind has no identity registry, or the registry does not verify the id.
+    error TrustManager__UnverifiedIdentity(bytes32 id, Kind kind);
+    /// @notice An avatar named in an agreement did not consent: no valid signature by its controller.
+    error TrustManager__ConsentMissing(bytes32 avatar, address controller);
+    /// @notice The consents' deadline has passed.
+    error TrustManager__ConsentExpired(uint256 deadline);
     /// @notice A reputation lookup at the current or a future block.
     error TrustManager__FutureLookup(uint48 blockNumber);
 
     /// @notice An entity was registered.
     event EntityRegistered(bytes32 indexed id, Kind kind, address indexed controller);
+    /// @notice The owner of a verified identity took back an id a squatter had registered unattested.
+    event EntityReclaimed(bytes32 indexed id, address indexed squatter, address indexed owner);
     /// @notice trustStore[from][to] was updated (Algorithm 5 step 4). `rating` is this rating's
     /// T_opt (Eq. 41) and `newTrust` the stored value; anyone can recompute the integrity digest
     /// keccak256(abi.encode(from, to, newTrust, block.timestamp)) from the event and its block.
@@ -152,8 +178,24 @@ interface ITrustManager {
         string cid
     );
 
-    /// @notice Registers an entity controlled by the caller.
+    /// @notice Registers an entity controlled by the caller. An avatar or resource node that its
+    /// identity registry already verifies is refused (`AttestationRequired`): its owner registers
+    /// it with `registerAttested`. Entities registered here are never identity-verified by a registry.
     function register(bytes32 id, Kind kind) external;
+
+    /// @notice Registers a verified identity (avatar: an MIT avatar; resource node: a PID with a
+    /// join record) for its owner, the caller. The kind's registry must verify `id`, and a writer
+    /// of that registry (the IdP's IDP_ROLE for avatars, the MSRP's MSRP_ROLE for resource nodes),
+    /// who authenticated the owner, signs the EIP-712 message
+    /// Registration(bytes32 id, uint8 kind, address controller, uint256 deadline) with controller =
+    /// the caller, under the domain ("TrustManager", "1", chainId, this contract). An id a squatter
+    /// registered with `register` before its registry verified it is reclaimed (`EntityReclaimed`):
+    /// new controller, initial reputation, no flags. An attested id cannot be registered again.
+    /// @param id the identity (avatar id or PID)
+    /// @param kind Avatar or ResourceNode
+    /// @param deadline the attestation expires after this timestamp
+    /// @param attestation the registrar's 65-byte ECDSA signature
+    function registerAttested(bytes32 id, Kind kind, uint256 deadline, bytes calldata attestation) external;
 
     /// @notice Folds a rating into trustStore[from][to]: T = delta * T_opt + (1 - delta) * T_prev(now).
     /// At most one rating per pair per decay epoch (`RatedThisEpoch`), and never of an entity the
@@ -184,19 +226,31 @@ interface ITrustManager {
     /// @notice Adds a signed amount to a reputation, clamped to [0, 1]. FEEDBACK_ROLE (the dispute contract).
     function adjustReputation(bytes32 id, int256 amount) external;
 
-    /// @notice Algorithm 2: settles a trust agreement between an organization and avatars.
+    /// @notice Algorithm 2: settles a trust agreement between an organization and avatars, each of
+    /// which consents: its controller signs the EIP-712 message AgreementConsent(bytes32 org,
+    /// bytes32[] avatars, uint64[] thresholds, bytes32 termsHash, uint256 nonce, uint256 deadline)
+    /// under the domain ("TrustManager", "1", chainId, this contract), with nonce =
+    /// agreementNonce(org) (ECDSA, or ERC-1271 for a contract controller). An avatar controlled by
+    /// the caller needs no signature. The nonce moves on with every agreement of the organization,
+    /// so a consent counts for one agreement only.
     /// @param org the organization (caller must control it)
     /// @param avatars the avatars, ids strictly increasing
     /// @param thresholds Threshold_{i,j} per avatar (WAD)
     /// @param termsHash H(P) of the terms document
     /// @param cid the terms document's CID
+    /// @param consents the deadline the consents expire after (`ConsentExpired`), and one signature
+    /// per avatar in the avatars' order (empty for the caller's own avatars)
     function proposeAgreement(
         bytes32 org,
         bytes32[] calldata avatars,
         uint64[] calldata thresholds,
         bytes32 termsHash,
-        string calldata cid
+        string calldata cid,
+        Consents calldata consents
     ) external returns (uint256 agreementId, Mode mode);
+
+    /// @notice The nonce the next agreement of `org` is consented under.
+    function agreementNonce(bytes32 org) external view returns (uint256);
 
     /// @notice The effective trust of `from` in `to` now: decayed, oracle-adjusted, times the identity and flag factors.
     function trustOf(bytes32 from, bytes32 to) external view returns (uint256);
@@ -210,7 +264,8 @@ interface ITrustManager {
     /// @notice The block an entity was registered in (its first reputation checkpoint); 0 if unknown.
     function registeredAt(bytes32 id) external view returns (uint256);
 
-    /// @notice True iff the entity's identity is verified (admin flag or the kind's identity registry).
+    /// @notice True iff the entity's identity is verified: the admin flag, or the kind's identity
+    /// registry for an entity registered with its owner's attestation.
     function isIdentityVerified(bytes32 id) external view returns (bool);
 
     /// @notice The reputation an entity had at the end of a past block (0 before it registered).

@@ -2,6 +2,10 @@
 pragma solidity 0.8.30;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 import {Checkpoints} from "@openzeppelin/contracts/utils/structs/Checkpoints.sol";
 import {ITrustManager} from "../interfaces/ITrustManager.sol";
 import {IIdentityVerifier} from "../interfaces/IIdentityVerifier.sol";
@@ -10,9 +14,16 @@ import {TrustMath} from "../libraries/TrustMath.sol";
 /// @title TrustManager
 /// @notice Trust paper §IV and §VI on-chain: trustStore, decay, oracle term, identity factor,
 /// reputations, agreements and attack flags.
-contract TrustManager is ITrustManager, AccessControl {
+contract TrustManager is ITrustManager, AccessControl, EIP712 {
     using TrustMath for uint256;
     using Checkpoints for Checkpoints.Trace208;
+
+    /// @dev What Algorithm 2 settled: each avatar's trust in the organization, their mean, the mode.
+    struct Settlement {
+        uint256[] t;
+        uint64 mean;
+        Mode mode;
+    }
 
     /// @notice May set oracle terms O_ij (Eq. 46).
     bytes32 public constant ORACLE_ROLE = keccak256("ORACLE_ROLE");
@@ -20,6 +31,19 @@ contract TrustManager is ITrustManager, AccessControl {
     bytes32 public constant DETECTOR_ROLE = keccak256("DETECTOR_ROLE");
     /// @notice May adjust reputations (the dispute resolution contract).
     bytes32 public constant FEEDBACK_ROLE = keccak256("FEEDBACK_ROLE");
+
+    /// @notice EIP-712 type of a registrar's attestation that `controller` owns identity `id`.
+    bytes32 public constant REGISTRATION_TYPEHASH = keccak256(
+        "Registration(bytes32 id,uint8 kind,address controller,uint256 deadline)"
+    );
+    /// @notice EIP-712 type of an avatar controller's consent to an agreement.
+    bytes32 public constant CONSENT_TYPEHASH = keccak256(
+        "AgreementConsent(bytes32 org,bytes32[] avatars,uint64[] thresholds,bytes32 termsHash,uint256 nonce,uint256 deadline)"
+    );
+    /// The registries' writers, who verify identities before they record them: the IdP
+    /// (MITRegistry.IDP_ROLE) for avatars, the MSRP (ResourcePoolRegistry.MSRP_ROLE) for resource nodes.
+    bytes32 private constant IDP_ROLE = keccak256("IDP_ROLE");
+    bytes32 private constant MSRP_ROLE = keccak256("MSRP_ROLE");
 
     uint8 private constant VERIFIED_BIT = 0x80;
     uint8 private constant ATTACK_MASK = 0x7f;
@@ -44,6 +68,8 @@ contract TrustManager is ITrustManager, AccessControl {
     /// Reputation history by block number, so that a dispute can weigh votes by the reputation
     /// voters had when it opened (ERC20Votes-style checkpoints).
     mapping(bytes32 id => Checkpoints.Trace208) private _reputationHistory;
+    /// Consents name the organization's next nonce: each signature counts for one agreement.
+    mapping(bytes32 org => uint256) private _agreementNonces;
     uint256 private _agreementCount;
     uint64 private _trustMin;
     uint64 private _trustMax;
@@ -54,7 +80,7 @@ contract TrustManager is ITrustManager, AccessControl {
     /// @param m the model parameters (validated: weights' mean 1, every factor <= 1, epochLength > 0)
     /// @param trustMin Trust_min of Algorithm 2
     /// @param trustMax Trust_max of Algorithm 2
-    constructor(address admin, Model memory m, uint64 trustMin, uint64 trustMax) {
+    constructor(address admin, Model memory m, uint64 trustMin, uint64 trustMax) EIP712("TrustManager", "1") {
         TrustMath.checkWeights(m.weights, m.factorCount);
         if (
             m.delta > TrustMath.WAD ||
@@ -88,8 +114,38 @@ contract TrustManager is ITrustManager, AccessControl {
     function register(bytes32 id, Kind kind) external {
         if (id == bytes32(0) || _entities[id].kind != Kind.None) revert TrustManager__EntityExists(id);
         if (kind == Kind.None) revert TrustManager__InvalidKind(uint8(kind));
-        _entities[id] = Entity(msg.sender, kind, 0, uint64(_initialReputation));
+        // An identity its registry verifies is registered by its owner only (registerAttested).
+        if (kind == Kind.Avatar || kind == Kind.ResourceNode) {
+            IIdentityVerifier v = _verifiers[kind];
+            if (address(v) != address(0) && v.isVerified(id)) revert TrustManager__AttestationRequired(id, kind);
+        }
+        _entities[id] = Entity(msg.sender, kind, 0, uint64(_initialReputation), false);
         _reputationHistory[id].push(uint48(block.number), uint208(_initialReputation));
+        emit EntityRegistered(id, kind, msg.sender);
+    }
+
+    /// @inheritdoc ITrustManager
+    function registerAttested(bytes32 id, Kind kind, uint256 deadline, bytes calldata attestation) external {
+        if (kind != Kind.Avatar && kind != Kind.ResourceNode) revert TrustManager__InvalidKind(uint8(kind));
+        if (block.timestamp > deadline) revert TrustManager__AttestationExpired(id, deadline);
+        Entity storage e = _entities[id];
+        if (id == bytes32(0) || e.attested) revert TrustManager__EntityExists(id);
+        IIdentityVerifier v = _verifiers[kind];
+        if (address(v) == address(0) || !v.isVerified(id)) revert TrustManager__UnverifiedIdentity(id, kind);
+        // The attestation names the caller: a copy sent by anyone else recovers another signer.
+        (address signer, , ) = ECDSA.tryRecover(
+            _hashTypedDataV4(keccak256(abi.encode(REGISTRATION_TYPEHASH, id, kind, msg.sender, deadline))),
+            attestation
+        );
+        if (
+            signer == address(0) ||
+            !IAccessControl(address(v)).hasRole(kind == Kind.Avatar ? IDP_ROLE : MSRP_ROLE, signer)
+        ) revert TrustManager__InvalidAttestation(id, signer);
+        address squatter = e.controller;
+        // A squatter's earlier unattested entry is reclaimed: fresh reputation, no flags.
+        _entities[id] = Entity(msg.sender, kind, 0, uint64(_initialReputation), true);
+        _reputationHistory[id].push(uint48(block.number), uint208(_initialReputation));
+        if (squatter != address(0)) emit EntityReclaimed(id, squatter, msg.sender);
         emit EntityRegistered(id, kind, msg.sender);
     }
 
@@ -209,14 +265,15 @@ contract TrustManager is ITrustManager, AccessControl {
         bytes32[] calldata avatars,
         uint64[] calldata thresholds,
         bytes32 termsHash,
-        string calldata cid
+        string calldata cid,
+        Consents calldata consents
     ) external returns (uint256 agreementId, Mode mode) {
         _checkAgreement(org, avatars.length, thresholds.length, termsHash);
-        uint256[] memory t;
-        uint64 mean;
-        (t, mean, mode) = _settle(org, avatars, thresholds);
-        agreementId = _store(org, mode, mean, avatars, termsHash, cid);
-        if (mode != Mode.Intermediary) _credit(avatars, t);
+        Settlement memory st = _settle(org, avatars, thresholds);
+        _checkConsents(_consentDigest(org, avatars, thresholds, termsHash, consents.deadline), avatars, consents);
+        mode = st.mode;
+        agreementId = _store(org, mode, st.mean, avatars, termsHash, cid);
+        if (mode != Mode.Intermediary) _credit(avatars, st.t);
     }
 
     // ---------------------------------------------------------------- views
@@ -248,6 +305,8 @@ contract TrustManager is ITrustManager, AccessControl {
     function isIdentityVerified(bytes32 id) public view returns (bool) {
         Entity storage e = _entities[id];
         if (e.flags & VERIFIED_BIT != 0) return true;
+        // The registry's answer counts only for an entity its owner registered (attested).
+        if (!e.attested) return false;
         IIdentityVerifier v = _verifiers[e.kind];
         return address(v) != address(0) && v.isVerified(id);
     }
@@ -261,6 +320,11 @@ contract TrustManager is ITrustManager, AccessControl {
     /// @inheritdoc ITrustManager
     function agreement(uint256 id) external view returns (Agreement memory) {
         return _agreements[id];
+    }
+
+    /// @inheritdoc ITrustManager
+    function agreementNonce(bytes32 org) external view returns (uint256) {
+        return _agreementNonces[org];
     }
 
     /// @notice Number of agreements formed.
@@ -342,9 +406,9 @@ contract TrustManager is ITrustManager, AccessControl {
         bytes32 org,
         bytes32[] calldata avatars,
         uint64[] calldata thresholds
-    ) private view returns (uint256[] memory t, uint64 mean, Mode mode) {
+    ) private view returns (Settlement memory st) {
         uint256 n = avatars.length;
-        t = new uint256[](n);
+        uint256[] memory t = new uint256[](n);
         uint256 sum;
         bool allMeet = true;
         for (uint256 i; i < n; ++i) {
@@ -356,10 +420,49 @@ contract TrustManager is ITrustManager, AccessControl {
             sum += t[i];
             if (t[i] < thresholds[i]) allMeet = false;
         }
-        mean = uint64(sum / n);
+        uint64 mean = uint64(sum / n);
+        Mode mode;
         if (mean >= _trustMax) mode = Mode.Direct;
         else if (mean >= _trustMin && allMeet) mode = Mode.SmartContract;
         else mode = Mode.Intermediary;
+        st = Settlement(t, mean, mode);
+    }
+
+    /// @dev Every avatar named consents: its controller signed the agreement (EIP-712; ERC-1271 for
+    /// contract controllers), or is the caller. The organization's nonce moves on, so a consent
+    /// counts once.
+    function _checkConsents(bytes32 digest, bytes32[] calldata avatars, Consents calldata consents) private view {
+        if (block.timestamp > consents.deadline) revert TrustManager__ConsentExpired(consents.deadline);
+        if (consents.signatures.length != avatars.length) revert TrustManager__InvalidAgreement();
+        for (uint256 i; i < avatars.length; ++i) {
+            address c = _entities[avatars[i]].controller;
+            if (c != msg.sender && !SignatureChecker.isValidSignatureNow(c, digest, consents.signatures[i]))
+                revert TrustManager__ConsentMissing(avatars[i], c);
+        }
+    }
+
+    /// @dev The EIP-712 digest of the consent to this agreement; moves the organization's nonce on.
+    function _consentDigest(
+        bytes32 org,
+        bytes32[] calldata avatars,
+        uint64[] calldata thresholds,
+        bytes32 termsHash,
+        uint256 deadline
+    ) private returns (bytes32) {
+        return
+            _hashTypedDataV4(
+                keccak256(
+                    abi.encode(
+                        CONSENT_TYPEHASH,
+                        org,
+                        keccak256(abi.encodePacked(avatars)),
+                        keccak256(abi.encodePacked(thresholds)),
+                        termsHash,
+                        _agreementNonces[org]++,
+                        deadline
+                    )
+                )
+            );
     }
 
     function _checkAgreement(bytes32 org, uint256 n, uint256 m, bytes32 termsHash) private view {

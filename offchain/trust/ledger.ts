@@ -3,8 +3,8 @@
  * off-chain model (Algorithm 5 step 3), agreements with their terms on IPFS (Eqs. 5-7, 55-59),
  * flags, and the rating history for the detectors.
  */
-import type { ContractTransactionReceipt, ContractTransactionResponse } from "ethers";
-import { AbiCoder, keccak256 as ethersKeccak } from "ethers";
+import type { ContractTransactionReceipt, ContractTransactionResponse, Signer } from "ethers";
+import { AbiCoder, Contract, keccak256 as ethersKeccak } from "ethers";
 import type { TrustManager } from "../../typechain-types";
 import { fromHex, toHex } from "../crypto/bytes";
 import { keccak256 } from "../crypto/hash";
@@ -32,6 +32,86 @@ export class TrustIntegrityError extends MetatrustError {
 export function entityId(nameOrId: string): string {
   if (/^0x[0-9a-fA-F]{64}$/.test(nameOrId)) return nameOrId.toLowerCase();
   return toHex(keccak256(new TextEncoder().encode(`metatrust:entity:${nameOrId}`)));
+}
+
+/** Kinds whose ids an identity registry verifies (avatars: MITRegistry; resource nodes: ResourcePoolRegistry). */
+const VERIFIABLE: readonly EntityKindName[] = ["avatar", "resource-node"];
+
+/**
+ * A registrar's attestation that `controller` owns identity `id` (the EIP-712 message
+ * Registration(bytes32 id, uint8 kind, address controller, uint256 deadline) under the domain
+ * ("TrustManager", "1", chainId, TrustManager)). The registrar is a writer of the kind's identity
+ * registry, who authenticated the owner: the IdP for avatars, the MSRP for resource nodes.
+ * @param registrar - the IdP's or the MSRP's signer
+ * @param tm - the TrustManager
+ * @param id - the avatar id or PID (0x, 32 bytes)
+ * @param kind - "avatar" or "resource-node"
+ * @param controller - the owner's account, which will call registerAttested
+ * @param deadline - unix time after which the attestation is refused
+ * @returns the 65-byte signature, 0x hex
+ * @throws Error if the kind is not verifiable
+ */
+export async function attestRegistration(
+  registrar: Signer,
+  tm: TrustManager,
+  id: string,
+  kind: EntityKindName,
+  controller: string,
+  deadline: bigint,
+): Promise<string> {
+  if (!VERIFIABLE.includes(kind)) throw new Error(`attestRegistration: kind ${kind} has no identity registry`);
+  if (!registrar.provider) throw new Error("attestRegistration: the registrar's signer has no provider");
+  const { chainId } = await registrar.provider.getNetwork();
+  return registrar.signTypedData(
+    { name: "TrustManager", version: "1", chainId, verifyingContract: await tm.getAddress() },
+    {
+      Registration: [
+        { name: "id", type: "bytes32" },
+        { name: "kind", type: "uint8" },
+        { name: "controller", type: "address" },
+        { name: "deadline", type: "uint256" },
+      ],
+    },
+    { id, kind: EntityKind[kind], controller, deadline },
+  );
+}
+
+/** What each avatar named in an agreement signs (EIP-712, domain ("TrustManager", "1", chainId, TrustManager)). */
+export type AgreementConsent = {
+  org: string;
+  avatars: string[];
+  thresholds: bigint[];
+  termsHash: string;
+  nonce: bigint;
+  deadline: bigint;
+};
+
+/**
+ * An avatar controller's consent to an agreement: the EIP-712 message
+ * AgreementConsent(bytes32 org, bytes32[] avatars, uint64[] thresholds, bytes32 termsHash,
+ * uint256 nonce, uint256 deadline), nonce = TrustManager.agreementNonce(org).
+ * @param signer - the controller of an avatar the agreement names
+ * @param tm - the TrustManager
+ * @param c - the agreement as proposed (avatars strictly increasing, one threshold each)
+ * @returns the 65-byte signature, 0x hex
+ */
+export async function signAgreementConsent(signer: Signer, tm: TrustManager, c: AgreementConsent): Promise<string> {
+  if (!signer.provider) throw new Error("signAgreementConsent: the signer has no provider");
+  const { chainId } = await signer.provider.getNetwork();
+  return signer.signTypedData(
+    { name: "TrustManager", version: "1", chainId, verifyingContract: await tm.getAddress() },
+    {
+      AgreementConsent: [
+        { name: "org", type: "bytes32" },
+        { name: "avatars", type: "bytes32[]" },
+        { name: "thresholds", type: "uint64[]" },
+        { name: "termsHash", type: "bytes32" },
+        { name: "nonce", type: "uint256" },
+        { name: "deadline", type: "uint256" },
+      ],
+    },
+    c,
+  );
 }
 
 /** A mined transaction. */
@@ -82,7 +162,30 @@ export class TrustLedger {
     return this.model;
   }
 
-  async register(id: string, kind: EntityKindName): Promise<TxInfo> {
+  /**
+   * Registers `id`, controlled by this ledger's account. An avatar or resource node that its
+   * identity registry verifies is registered with the registrar's attestation (registerAttested):
+   * the contract refuses it otherwise.
+   * @param registrar - the IdP (avatars) or MSRP (resource nodes) signer that attests the owner
+   * @throws Error if the registry verifies the id and no registrar is given
+   */
+  async register(id: string, kind: EntityKindName, registrar?: Signer): Promise<TxInfo> {
+    if (VERIFIABLE.includes(kind)) {
+      const v = await this.tm.verifierOf(EntityKind[kind]);
+      const runner = this.tm.runner;
+      const verified =
+        v !== "0x" + "00".repeat(20) &&
+        (await new Contract(v, ["function isVerified(bytes32) view returns (bool)"], runner).getFunction("isVerified")(id));
+      if (verified) {
+        if (!registrar) throw new Error(`register: ${id} is a verified ${kind}: its registrar must attest the owner`);
+        if (!runner || !("getAddress" in runner)) throw new Error("register: the ledger has no signer");
+        const controller = await (runner as Signer).getAddress();
+        const block = await (runner as Signer).provider!.getBlock("latest");
+        const deadline = BigInt(block!.timestamp) + 3600n;
+        const a = await attestRegistration(registrar, this.tm, id, kind, controller, deadline);
+        return (await mined(this.tm.registerAttested(id, EntityKind[kind], deadline, a))).info;
+      }
+    }
     return (await mined(this.tm.register(id, EntityKind[kind]))).info;
   }
 
@@ -125,7 +228,10 @@ export class TrustLedger {
   }
 
   /**
-   * Algorithm 2 with its terms on IPFS: P_ij as dag-json, H(P) = keccak256 of its bytes.
+   * Algorithm 2 with its terms on IPFS: P_ij as dag-json, H(P) = keccak256 of its bytes. Every
+   * avatar named consents: its controller signs the agreement (signAgreementConsent), unless it
+   * is this ledger's own account.
+   * @param signerOf - the signer of an avatar controller's account
    * @returns the agreement id, mode, mean trust, CID and transaction
    */
   async proposeAgreement(
@@ -134,19 +240,32 @@ export class TrustLedger {
     avatars: string[],
     thresholds: bigint[],
     terms: Omit<AgreementTerms, "org" | "avatars" | "createdAt">,
+    signerOf: (controller: string) => Promise<Signer>,
   ) {
     const order = avatars.map((a, i) => ({ a, t: thresholds[i] })).sort((x, y) => (x.a < y.a ? -1 : x.a > y.a ? 1 : 0));
     const doc: AgreementTerms = { org, avatars: order.map((o) => o.a), ...terms, createdAt: new Date().toISOString() };
     const cid = await store.putJson(doc);
     const termsHash = keccak256(encodeJson(doc));
+    const me = await (this.tm.runner as Signer).getAddress();
+    const block = await (this.tm.runner as Signer).provider!.getBlock("latest");
+    const consent: AgreementConsent = {
+      org,
+      avatars: order.map((o) => o.a),
+      thresholds: order.map((o) => o.t),
+      termsHash: toHex(termsHash),
+      nonce: await this.tm.agreementNonce(org),
+      deadline: BigInt(block!.timestamp) + 3600n,
+    };
+    const consents: string[] = [];
+    for (const a of consent.avatars) {
+      const controller = (await this.tm.entity(a)).controller;
+      consents.push(controller === me ? "0x" : await signAgreementConsent(await signerOf(controller), this.tm, consent));
+    }
     const { info, receipt } = await mined(
-      this.tm.proposeAgreement(
-        org,
-        order.map((o) => o.a),
-        order.map((o) => o.t),
-        toHex(termsHash),
-        cid,
-      ),
+      this.tm.proposeAgreement(org, consent.avatars, consent.thresholds, consent.termsHash, cid, {
+        deadline: consent.deadline,
+        signatures: consents,
+      }),
     );
     const ev = receipt.logs.map((l) => this.tm.interface.parseLog(l)).find((l) => l?.name === "AgreementFormed");
     if (!ev) throw new TrustIntegrityError("proposeAgreement: no AgreementFormed event");

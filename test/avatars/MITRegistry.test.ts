@@ -5,6 +5,7 @@ import { deploySystemFixture } from "../fixtures/system";
 import { MITRegistry__factory } from "../../typechain-types";
 import { keccak256 } from "../../offchain/crypto/hash";
 import { toHex } from "../../offchain/crypto/bytes";
+import { TrustLedger } from "../../offchain/trust/ledger";
 
 const b = (s: string) => toHex(keccak256(new TextEncoder().encode(s)));
 const Z = ethers.ZeroHash;
@@ -115,7 +116,9 @@ describe("MITRegistry", () => {
   it("avatars are identity-verified in the TrustManager through this registry", async () => {
     const { mit, deployment, msrp } = await loadFixture(fixture);
     const tm = await ethers.getContractAt("TrustManager", deployment.contracts.TrustManager.address, msrp);
-    await tm.register(b("av"), 1);
+    // a verified avatar is registered by its owner, on the IdP's attestation (docs/specs/trust.md §3)
+    await expect(tm.register(b("av"), 1)).to.be.revertedWithCustomError(tm, "TrustManager__AttestationRequired");
+    await new TrustLedger(tm).register(b("av"), "avatar", msrp);
     expect(await tm.isIdentityVerified(b("av"))).to.equal(true);
     await mit.revokeMIT(b("alice"));
     expect(await tm.isIdentityVerified(b("av"))).to.equal(false);

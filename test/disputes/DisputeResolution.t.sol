@@ -1349,8 +1349,9 @@ contract DisputeResolutionMalformedInputTest is DisputeFixture {
     function testFuzz_commit_rejectsFlagged(uint8 kind, bytes32 c) public {
         kind = uint8(bound(kind, 0, 6));
         address detector = address(0xD37EC7); // roles are separated: the admin is not a detector
+        bytes32 detectorRole = tm.DETECTOR_ROLE();
         vm.prank(actors[ADMIN]);
-        tm.grantRole(tm.DETECTOR_ROLE(), detector);
+        tm.grantRole(detectorRole, detector);
         vm.prank(detector);
         tm.flag(ents[9], kind, bytes32(0));
         bytes32 before = _fp();

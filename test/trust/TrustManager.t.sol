@@ -12,9 +12,15 @@ import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol"
 /// @dev An identity registry whose answers the suites set (stands in for the pool and MIT registries).
 contract TrustVerifierStub is IIdentityVerifier {
     mapping(bytes32 id => bool) public verified;
+    mapping(bytes32 role => mapping(address account => bool)) public hasRole;
 
     function set(bytes32 id, bool v) external {
         verified[id] = v;
+    }
+
+    /// The registry's writer role (IDP_ROLE, MSRP_ROLE) that attests registrations.
+    function grant(bytes32 role, address account) external {
+        hasRole[role][account] = true;
     }
 
     function isVerified(bytes32 id) external view returns (bool) {
@@ -30,6 +36,7 @@ contract FeedbackCourtStub {}
 /// every piece of observable state, split by who may change it.
 abstract contract TrustManagerFixture is Test {
     uint256 internal constant WAD = 1e18;
+    uint256 internal constant SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141;
     uint256 internal constant BPS = 10_000;
     uint256 internal constant N_IDS = 5; // index N_IDS stands for the zero id
     uint256 internal constant N_ACTORS = 7;
@@ -99,8 +106,7 @@ abstract contract TrustManagerFixture is Test {
     }
 
     function _deploy() internal {
-        for (uint256 i; i < N_ACTORS; ++i)
-            actors[i] = address(uint160(uint256(keccak256(abi.encode("trust actor", i)))));
+        for (uint256 i; i < N_ACTORS; ++i) actors[i] = vm.addr(_actorKey(i));
         actors[FEEDBACK] = address(new FeedbackCourtStub());
         for (uint256 i; i < N_IDS; ++i) ids[i] = keccak256(abi.encode("trust entity", i));
         for (uint256 i = 1; i < N_IDS; ++i)
@@ -123,6 +129,55 @@ abstract contract TrustManagerFixture is Test {
         tm.register(ids[2], ITrustManager.Kind.Organization);
         vm.prank(actors[USER_A]);
         tm.register(ids[3], ITrustManager.Kind.ResourceNode);
+    }
+
+    /// Actor i's private key (actors sign agreement consents).
+    function _actorKey(uint256 i) internal pure returns (uint256) {
+        return (uint256(keccak256(abi.encode("trust actor", i))) % (SECP256K1_N - 1)) + 1;
+    }
+
+    /// The key of an actor account; 0 for the court stub (a contract) and strangers.
+    function _keyOf(address a) internal view returns (uint256) {
+        for (uint256 i; i < N_ACTORS; ++i) if (actors[i] == a && i != FEEDBACK) return _actorKey(i);
+        return 0;
+    }
+
+    /// An EIP-712 signature of `structHash` under the TrustManager's domain.
+    function _sign712(uint256 key, bytes32 structHash) internal view returns (bytes memory) {
+        bytes32 domain = keccak256(
+            abi.encode(
+                keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"),
+                keccak256("TrustManager"),
+                keccak256("1"),
+                block.chainid,
+                address(tm)
+            )
+        );
+        (uint8 v, bytes32 r, bytes32 s_) = vm.sign(key, keccak256(abi.encodePacked("\x19\x01", domain, structHash)));
+        return abi.encodePacked(r, s_, v);
+    }
+
+    /// The consent struct hash of an agreement at `nonce`.
+    function _consentHash(
+        bytes32 org,
+        bytes32[] memory avatars,
+        uint64[] memory thresholds,
+        bytes32 terms,
+        uint256 nonce,
+        uint256 deadline
+    ) internal view returns (bytes32) {
+        return
+            keccak256(
+                abi.encode(
+                    tm.CONSENT_TYPEHASH(),
+                    org,
+                    keccak256(abi.encodePacked(avatars)),
+                    keccak256(abi.encodePacked(thresholds)),
+                    terms,
+                    nonce,
+                    deadline
+                )
+            );
     }
 
     /// Spreads a fuzzed selector seed: the fuzzer's dictionary favours 0 and small values, which
@@ -315,6 +370,7 @@ contract TrustManagerHandler is TrustManagerFixture {
     uint64 internal gMin;
     uint64 internal gMax;
     uint256 internal gAgreements;
+    mapping(bytes32 org => uint256) internal gNonce;
     bytes32 internal gLastAgreement;
     mapping(bytes32 id => uint256[]) internal histBlock;
     mapping(bytes32 id => uint256[]) internal histValue;
@@ -363,6 +419,16 @@ contract TrustManagerHandler is TrustManagerFixture {
             err = ""; // the ABI decoder refuses an out-of-range enum before anything else
         else if (id == 0 || gEntity[id].kind != 0) err = _eExists(id);
         else if (kind == 0) err = _eKind(0);
+        else if (
+            (kind == AVATAR || kind == RESOURCE_NODE) &&
+            gVerifier[kind] != address(0) &&
+            TrustVerifierStub(gVerifier[kind]).verified(id)
+        )
+            err = abi.encodeWithSelector(
+                ITrustManager.TrustManager__AttestationRequired.selector,
+                id,
+                ITrustManager.Kind(kind)
+            );
         else fail = false;
         bytes memory data = abi.encodeWithSelector(ITrustManager.register.selector, id, kind);
         if (_exec(caller, data, !fail, err, id)) {
@@ -562,9 +628,22 @@ contract TrustManagerHandler is TrustManagerFixture {
             thresholds,
             terms
         );
-        bytes memory data = abi.encodeCall(ITrustManager.proposeAgreement, (org, avatars, thresholds, terms, cid));
+        (uint256 deadline, bytes[] memory consents, bytes memory consentErr) = _consents(
+            caller,
+            org,
+            avatars,
+            thresholds,
+            terms,
+            modeSeed
+        );
+        if (!fail && consentErr.length != 0) (fail, err) = (true, consentErr);
+        bytes memory data = abi.encodeCall(
+            ITrustManager.proposeAgreement,
+            (org, avatars, thresholds, terms, cid, ITrustManager.Consents(deadline, consents))
+        );
         if (_exec(caller, data, !fail, err, org)) {
             ++gAgreements;
+            ++gNonce[org];
             gLastAgreement = keccak256(
                 abi.encode(
                     ITrustManager.Agreement(
@@ -805,11 +884,10 @@ contract TrustManagerHandler is TrustManagerFixture {
         return int256((seed >> 8) % uint256(2 * s + 3)) - s - 1;
     }
 
+    /// The handler registers without attestations: only the admin flag verifies (the registry's
+    /// answer counts for attested entities only; TrustManagerAttestationTest covers those).
     function _gVerified(bytes32 id) internal view returns (bool) {
-        GEntity memory e = gEntity[id];
-        if (e.flags & 0x80 != 0) return true;
-        address v = gVerifier[e.kind];
-        return v != address(0) && TrustVerifierStub(v).verified(id);
+        return gEntity[id].flags & 0x80 != 0;
     }
 
     function _pushRep(bytes32 id, uint256 value) internal {
@@ -918,6 +996,34 @@ contract TrustManagerHandler is TrustManagerFixture {
                             ? 0.3e18
                             : (r >> 8) % (WAD + 1)
             );
+        }
+    }
+
+    /// Consents for an agreement: signed by each avatar's controller other than the caller; one in
+    /// eight proposals has an expired deadline, one in eight leaves a consent out (or, when the
+    /// controller is the court stub, no key can sign). Returns the error the contract must give
+    /// once every earlier check passed, or empty.
+    function _consents(
+        address caller,
+        bytes32 org,
+        bytes32[] memory avatars,
+        uint64[] memory thresholds,
+        bytes32 terms,
+        uint256 modeSeed
+    ) internal view returns (uint256 deadline, bytes[] memory consents, bytes memory err) {
+        uint256 shape = (modeSeed >> 40) % 8;
+        deadline = shape == 0 ? 1 : type(uint256).max; // long past, or never
+        if (shape == 0) err = abi.encodeWithSelector(ITrustManager.TrustManager__ConsentExpired.selector, deadline);
+        consents = new bytes[](avatars.length);
+        if (thresholds.length != avatars.length) return (deadline, consents, err); // refused earlier
+        bytes32 h = _consentHash(org, avatars, thresholds, terms, gNonce[org], deadline);
+        for (uint256 i; i < avatars.length; ++i) {
+            address c = gEntity[avatars[i]].controller;
+            if (c == caller) continue;
+            uint256 key = _keyOf(c);
+            if (key != 0 && !(shape == 1 && err.length == 0)) consents[i] = _sign712(key, h);
+            else if (err.length == 0)
+                err = abi.encodeWithSelector(ITrustManager.TrustManager__ConsentMissing.selector, avatars[i], c);
         }
     }
 
@@ -1576,8 +1682,62 @@ contract TrustManagerMalformedInputTest is TrustManagerFixture {
     ) internal {
         vm.expectRevert(err);
         vm.prank(caller);
-        tm.proposeAgreement(o, a, t, terms, "cid");
+        tm.proposeAgreement(o, a, t, terms, "cid", ITrustManager.Consents(type(uint256).max, new bytes[](a.length)));
         _assertUnchanged();
+    }
+
+    /// The finding of issue 16: an organization's controller names an avatar of another controller
+    /// that never signed: refused, naming the avatar and its controller; no reputation moves.
+    function testFuzz_proposeAgreement_rejectsAnAvatarThatDidNotConsent(bytes32 terms, uint256 keySeed) public {
+        vm.assume(terms != bytes32(0));
+        (bytes32[] memory a, uint64[] memory t) = _two();
+        bytes[] memory c = new bytes[](2);
+        uint256 ia = a[0] == alice ? 0 : 1;
+        // nothing, or a signature by a key that is not alice's controller's
+        uint256 key = bound(keySeed, 1, 1e60);
+        if (keySeed % 2 == 1 && key != _actorKey(USER_A))
+            c[ia] = _sign712(key, _consentHash(org, a, t, terms, tm.agreementNonce(org), type(uint256).max));
+        vm.expectRevert(
+            abi.encodeWithSelector(ITrustManager.TrustManager__ConsentMissing.selector, alice, actors[USER_A])
+        );
+        vm.prank(actors[USER_B]);
+        tm.proposeAgreement(org, a, t, terms, "cid", ITrustManager.Consents(type(uint256).max, c));
+        _assertUnchanged();
+    }
+
+    /// Alice's controller signs once: the agreement forms and credits her; the same consents
+    /// replayed, for other thresholds, or past their deadline are refused.
+    function testFuzz_proposeAgreement_aConsentCountsOnceForWhatWasSigned(bytes32 terms, uint64 other) public {
+        vm.assume(terms != bytes32(0));
+        (bytes32[] memory a, uint64[] memory t) = _two();
+        uint256 ia = a[0] == alice ? 0 : 1;
+        uint256 deadline = 1_700_000_000 + 3 days + 1 hours;
+        bytes[] memory c = new bytes[](2);
+        c[ia] = _sign712(_actorKey(USER_A), _consentHash(org, a, t, terms, 0, deadline));
+        // other thresholds than those signed
+        uint64[] memory t2 = new uint64[](2);
+        t2[ia] = uint64(bound(other, 1, WAD));
+        vm.expectRevert(
+            abi.encodeWithSelector(ITrustManager.TrustManager__ConsentMissing.selector, alice, actors[USER_A])
+        );
+        vm.prank(actors[USER_B]);
+        tm.proposeAgreement(org, a, t2, terms, "cid", ITrustManager.Consents(deadline, c));
+        // as signed
+        vm.prank(actors[USER_B]);
+        tm.proposeAgreement(org, a, t, terms, "cid", ITrustManager.Consents(deadline, c));
+        assertEq(tm.agreementNonce(org), 1, "nonce");
+        // replayed
+        vm.expectRevert(
+            abi.encodeWithSelector(ITrustManager.TrustManager__ConsentMissing.selector, alice, actors[USER_A])
+        );
+        vm.prank(actors[USER_B]);
+        tm.proposeAgreement(org, a, t, terms, "cid", ITrustManager.Consents(deadline, c));
+        // past the deadline
+        vm.warp(deadline + 1);
+        vm.expectRevert(abi.encodeWithSelector(ITrustManager.TrustManager__ConsentExpired.selector, deadline));
+        vm.prank(actors[USER_B]);
+        tm.proposeAgreement(org, a, t, terms, "cid", ITrustManager.Consents(deadline, c));
+        assertEq(tm.agreementCount(), 1, "agreements");
     }
 
     function testFuzz_proposeAgreement_rejectsUnknownOrZeroOrg(bytes32 seed, bool zero, bytes32 terms) public {
@@ -1685,5 +1845,202 @@ contract TrustManagerMalformedInputTest is TrustManagerFixture {
             vm.expectRevert(_eParam());
             new TrustManager(actors[ADMIN], m, lo, hi);
         }
+    }
+}
+
+/// @notice Identity squatting (issue 16): an avatar or resource node its registry verifies is
+/// registered by its owner only, on the attestation of the registry's writer; a squatter who came
+/// first gains nothing and is evicted.
+contract TrustManagerAttestationTest is TrustManagerFixture {
+    uint256 internal constant REGISTRAR_KEY = 0xA77E57;
+    bytes32 internal constant IDP_ROLE = keccak256("IDP_ROLE");
+    bytes32 internal constant MSRP_ROLE = keccak256("MSRP_ROLE");
+    address internal registrar;
+    address internal owner;
+    bytes32 internal fresh;
+    uint256 internal t0;
+
+    function setUp() public {
+        vm.roll(100);
+        t0 = 1_700_000_000;
+        vm.warp(t0);
+        _deploy();
+        registrar = vm.addr(REGISTRAR_KEY);
+        stubAvatar.grant(IDP_ROLE, registrar);
+        stubNode.grant(MSRP_ROLE, registrar);
+        vm.prank(actors[ADMIN]);
+        tm.setVerifier(ITrustManager.Kind.ResourceNode, stubNode);
+        owner = actors[USER_A];
+        fresh = ids[4];
+        vm.roll(101);
+    }
+
+    function _stub(bool node) internal view returns (TrustVerifierStub) {
+        return node ? stubNode : stubAvatar;
+    }
+
+    function _kind(bool node) internal pure returns (ITrustManager.Kind) {
+        return node ? ITrustManager.Kind.ResourceNode : ITrustManager.Kind.Avatar;
+    }
+
+    function _digest(
+        bytes32 id,
+        ITrustManager.Kind kind,
+        address controller,
+        uint256 deadline
+    ) internal view returns (bytes32) {
+        bytes32 domain = keccak256(
+            abi.encode(
+                keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"),
+                keccak256("TrustManager"),
+                keccak256("1"),
+                block.chainid,
+                address(tm)
+            )
+        );
+        bytes32 structHash = keccak256(abi.encode(tm.REGISTRATION_TYPEHASH(), id, kind, controller, deadline));
+        return keccak256(abi.encodePacked("\x19\x01", domain, structHash));
+    }
+
+    function _attest(
+        uint256 key,
+        bytes32 id,
+        ITrustManager.Kind kind,
+        address controller,
+        uint256 deadline
+    ) internal view returns (bytes memory) {
+        bytes32 domain = keccak256(
+            abi.encode(
+                keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"),
+                keccak256("TrustManager"),
+                keccak256("1"),
+                block.chainid,
+                address(tm)
+            )
+        );
+        bytes32 structHash = keccak256(abi.encode(tm.REGISTRATION_TYPEHASH(), id, kind, controller, deadline));
+        (uint8 v, bytes32 r, bytes32 s) = vm.sign(key, keccak256(abi.encodePacked("\x19\x01", domain, structHash)));
+        return abi.encodePacked(r, s, v);
+    }
+
+    /// Anyone (the owner included) registering a registry-verified identity without attestation is refused.
+    function testFuzz_register_refusesAVerifiedIdentityWithoutAttestation(address caller, bool node) public {
+        _stub(node).set(fresh, true);
+        vm.expectRevert(
+            abi.encodeWithSelector(ITrustManager.TrustManager__AttestationRequired.selector, fresh, _kind(node))
+        );
+        vm.prank(caller);
+        tm.register(fresh, _kind(node));
+        assertEq(uint256(tm.entity(fresh).kind), 0, "registered");
+    }
+
+    /// The owner registers with the registrar's attestation naming it: identity verified (I = 1).
+    function testFuzz_registerAttested_registersTheOwner(bool node, uint256 deadline) public {
+        deadline = bound(deadline, t0, type(uint256).max);
+        _stub(node).set(fresh, true);
+        bytes memory a = _attest(REGISTRAR_KEY, fresh, _kind(node), owner, deadline);
+        vm.prank(owner);
+        tm.registerAttested(fresh, _kind(node), deadline, a);
+        ITrustManager.Entity memory e = tm.entity(fresh);
+        assertEq(e.controller, owner, "controller");
+        assertEq(uint256(e.kind), uint256(_kind(node)), "kind");
+        assertTrue(e.attested, "attested");
+        assertEq(e.reputation, INITIAL_REP, "reputation");
+        assertTrue(tm.isIdentityVerified(fresh), "not identity-verified");
+        // and nobody registers it again, attested or not
+        vm.expectRevert(_eExists(fresh));
+        vm.prank(owner);
+        tm.registerAttested(fresh, _kind(node), deadline, a);
+    }
+
+    /// A front-runner copies the owner's attestation: it recovers another signer, refused.
+    function testFuzz_registerAttested_refusesACopyByAnotherCaller(address thief, bool node) public {
+        vm.assume(thief != owner);
+        _stub(node).set(fresh, true);
+        (uint8 v, bytes32 r, bytes32 s_) = vm.sign(REGISTRAR_KEY, _digest(fresh, _kind(node), owner, t0 + 1 days));
+        bytes memory a = abi.encodePacked(r, s_, v); // the owner's attestation, copied
+        // what the contract recovers: that signature over the message that names the thief
+        address recovered = ecrecover(_digest(fresh, _kind(node), thief, t0 + 1 days), v, r, s_);
+        assertTrue(recovered != registrar, "the copy recovers the registrar");
+        vm.expectRevert(
+            abi.encodeWithSelector(ITrustManager.TrustManager__InvalidAttestation.selector, fresh, recovered)
+        );
+        vm.prank(thief);
+        tm.registerAttested(fresh, _kind(node), t0 + 1 days, a);
+        assertEq(uint256(tm.entity(fresh).kind), 0, "registered by the thief");
+    }
+
+    /// A signature by anyone but the kind's registrar (or the other registry's role) is refused, naming the signer.
+    function testFuzz_registerAttested_refusesANonRegistrar(uint256 key, bool node) public {
+        key = bound(key, 1, 1e60);
+        vm.assume(key != REGISTRAR_KEY);
+        _stub(node).set(fresh, true);
+        bytes memory a = _attest(key, fresh, _kind(node), owner, t0 + 1 days);
+        vm.expectRevert(
+            abi.encodeWithSelector(ITrustManager.TrustManager__InvalidAttestation.selector, fresh, vm.addr(key))
+        );
+        vm.prank(owner);
+        tm.registerAttested(fresh, _kind(node), t0 + 1 days, a);
+        // the avatar registry's registrar is not the node registry's
+        TrustVerifierStub other = new TrustVerifierStub();
+        other.set(fresh, true);
+        other.grant(node ? IDP_ROLE : MSRP_ROLE, registrar);
+        vm.prank(actors[ADMIN]);
+        tm.setVerifier(_kind(node), other);
+        a = _attest(REGISTRAR_KEY, fresh, _kind(node), owner, t0 + 1 days);
+        vm.expectRevert(
+            abi.encodeWithSelector(ITrustManager.TrustManager__InvalidAttestation.selector, fresh, registrar)
+        );
+        vm.prank(owner);
+        tm.registerAttested(fresh, _kind(node), t0 + 1 days, a);
+    }
+
+    /// Expired attestations, unverified ids and other kinds are refused.
+    function testFuzz_registerAttested_refusesExpiredUnverifiedOrOtherKinds(uint256 late, bool node) public {
+        late = bound(late, 1, 1e12);
+        _stub(node).set(fresh, true);
+        bytes memory a = _attest(REGISTRAR_KEY, fresh, _kind(node), owner, t0);
+        vm.warp(t0 + late);
+        vm.expectRevert(abi.encodeWithSelector(ITrustManager.TrustManager__AttestationExpired.selector, fresh, t0));
+        vm.prank(owner);
+        tm.registerAttested(fresh, _kind(node), t0, a);
+        _stub(node).set(fresh, false);
+        a = _attest(REGISTRAR_KEY, fresh, _kind(node), owner, t0 + late);
+        vm.expectRevert(
+            abi.encodeWithSelector(ITrustManager.TrustManager__UnverifiedIdentity.selector, fresh, _kind(node))
+        );
+        vm.prank(owner);
+        tm.registerAttested(fresh, _kind(node), t0 + late, a);
+        vm.expectRevert(abi.encodeWithSelector(ITrustManager.TrustManager__InvalidKind.selector, ORGANIZATION));
+        vm.prank(owner);
+        tm.registerAttested(fresh, ITrustManager.Kind.Organization, t0 + late, a);
+        assertEq(uint256(tm.entity(fresh).kind), 0, "registered");
+    }
+
+    /// A squatter registers the id before its registry verifies it: it never gets I = 1 (nor seed
+    /// status), and the owner reclaims the id with a fresh record; the squatter's flags and
+    /// reputation do not follow.
+    function test_aSquatterWhoCameFirstIsEvictedByTheOwner() public {
+        vm.prank(actors[STRANGER]);
+        tm.register(fresh, ITrustManager.Kind.Avatar);
+        vm.prank(actors[DETECTOR]);
+        tm.flag(fresh, 0, bytes32(0));
+        vm.prank(actors[FEEDBACK]);
+        tm.adjustReputation(fresh, 0.4e18);
+        stubAvatar.set(fresh, true); // the owner's avatar logs in
+        assertFalse(tm.isIdentityVerified(fresh), "the squatter inherits the identity factor");
+        bytes memory a = _attest(REGISTRAR_KEY, fresh, ITrustManager.Kind.Avatar, owner, t0 + 1 days);
+        vm.roll(102);
+        vm.expectEmit();
+        emit ITrustManager.EntityReclaimed(fresh, actors[STRANGER], owner);
+        vm.prank(owner);
+        tm.registerAttested(fresh, ITrustManager.Kind.Avatar, t0 + 1 days, a);
+        ITrustManager.Entity memory e = tm.entity(fresh);
+        assertEq(e.controller, owner, "controller");
+        assertEq(e.flags, 0, "the squatter's flags");
+        assertEq(e.reputation, INITIAL_REP, "reputation");
+        assertTrue(tm.isIdentityVerified(fresh), "owner not verified");
+        vm.roll(103);
+        assertEq(tm.reputationAt(fresh, 102), INITIAL_REP, "checkpoint");
     }
 }

@@ -3,6 +3,7 @@ import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
 import { asCourt, deployTrustFixture, id, Kind } from "../fixtures/trust";
 import * as F from "../../offchain/trust/fixed";
+import { signAgreementConsent, TrustLedger } from "../../offchain/trust/ledger";
 
 const all = (x: number) => F.packFactors(Array(6).fill(x));
 const Z = ethers.ZeroHash;
@@ -200,17 +201,30 @@ describe("TrustManager", () => {
   });
 
   describe("# identity factor (Eq. 13)", () => {
-    it("an unverified entity's trust is scaled down; a resource node is verified by its pool join record", async () => {
-      const { trust, by, registry, others } = await loadFixture(populated);
+    it("an unverified entity's trust is scaled down; a resource node registered by its owner is verified by its pool join record", async () => {
+      const { trust, by, registry, others, msrp } = await loadFixture(populated);
       await by.alice.rate(id("alice"), id("node-1"), all(1), Z, Z);
       const unverified = await trust.trustOf(id("alice"), id("node-1"));
       expect(await trust.isIdentityVerified(id("node-1"))).to.equal(false);
       // PK_RPM must be a curve point (issue 13 item 12): x = 1 is one.
       await registry.createPool(1, others[0].address, id("rpm"), "0x02" + "00".repeat(31) + "01");
       await registry.recordJoin(id("node-1"), id("tag"), 1, 1); // the RN's PID joined a pool
+      // node-1 was registered before its join, without attestation (as a squatter could): no I = 1
+      expect(await trust.isIdentityVerified(id("node-1"))).to.equal(false);
+      // its owner takes it over with the MSRP's attestation
+      const owner = others[8];
+      await expect(new TrustLedger(trust.connect(owner)).register(id("node-1"), "resource-node", msrp)).to.not.be.rejected;
+      const e = await trust.entity(id("node-1"));
+      expect([e.controller, e.attested]).to.deep.equal([owner.address, true]);
       expect(await trust.isIdentityVerified(id("node-1"))).to.equal(true);
       const verified = await trust.trustOf(id("alice"), id("node-1"));
       expect(verified).to.equal((unverified * F.WAD) / F.DEFAULT_MODEL.unverifiedFactor);
+      // a PID the registry verifies is not registered without its registrar's attestation
+      await registry.recordJoin(id("node-2"), id("tag-2"), 1, 1);
+      await expect(trust.connect(others[9]).register(id("node-2"), Kind.ResourceNode))
+        .to.be.revertedWithCustomError(trust, "TrustManager__AttestationRequired")
+        .withArgs(id("node-2"), Kind.ResourceNode);
+      expect((await trust.entity(id("node-2"))).kind).to.equal(0n);
     });
   });
 
@@ -362,12 +376,31 @@ describe("TrustManager", () => {
       return f;
     }
     const sorted = (names: string[]) => names.map(id).sort();
+    const MAX = ethers.MaxUint256;
+    /** acme's controller proposes, with the consent of every named avatar's controller. */
+    async function propose(f: Awaited<ReturnType<typeof rated>>, avatars: string[], thresholds: bigint[], terms: string, cid: string) {
+      const consent = {
+        org: id("acme"),
+        avatars,
+        thresholds,
+        termsHash: terms,
+        nonce: await f.trust.agreementNonce(id("acme")),
+        deadline: MAX,
+      };
+      const consents: string[] = [];
+      for (const a of avatars) {
+        const c = (await f.trust.entity(a)).controller;
+        consents.push(c === f.msrp.address ? "0x" : await signAgreementConsent(await ethers.getSigner(c), f.trust, consent));
+      }
+      return f.trust.proposeAgreement(id("acme"), avatars, thresholds, terms, cid, { deadline: MAX, signatures: consents });
+    }
 
     it("direct when the mean trust reaches Trust_max; reputations follow Eq. 6", async () => {
-      const { trust } = await rated({ alice: 1, bob: 1 });
+      const f = await rated({ alice: 1, bob: 1 });
+      const { trust } = f;
       const avatars = sorted(["alice", "bob"]);
       const repBefore = (await trust.entity(id("alice"))).reputation;
-      const tx = trust.proposeAgreement(id("acme"), avatars, [0n, 0n], id("terms"), "bafy-terms");
+      const tx = propose(f, avatars, [0n, 0n], id("terms"), "bafy-terms");
       await expect(tx).to.emit(trust, "AgreementFormed");
       const a = await trust.agreement(1);
       expect(a.mode).to.equal(0n); // Direct
@@ -376,52 +409,69 @@ describe("TrustManager", () => {
     });
 
     it("by smart contract between the thresholds when every avatar meets its own; intermediary otherwise", async () => {
-      const { trust } = await rated({ alice: 0.72, bob: 0.66 });
+      const f = await rated({ alice: 0.72, bob: 0.66 });
+      const { trust } = f;
       const avatars = sorted(["alice", "bob"]);
       const t = await Promise.all(avatars.map((a) => trust.trustOf(a, id("acme"))));
-      await trust.proposeAgreement(id("acme"), avatars, [t[0] - 1n, t[1] - 1n], id("terms"), "cid");
+      await propose(f, avatars, [t[0] - 1n, t[1] - 1n], id("terms"), "cid");
       expect((await trust.agreement(1)).mode).to.equal(1n); // SmartContract
       const repAfter1 = (await trust.entity(id("alice"))).reputation;
-      await trust.proposeAgreement(id("acme"), avatars, [t[0] + 1n, t[1]], id("terms2"), "cid2");
+      await propose(f, avatars, [t[0] + 1n, t[1]], id("terms2"), "cid2");
       expect((await trust.agreement(2)).mode).to.equal(2n); // Intermediary
       expect((await trust.entity(id("alice"))).reputation).to.equal(repAfter1); // no credit through an intermediary
+    });
+
+    it("every avatar named consents: a missing or replayed signature is refused; reputations stay", async () => {
+      const f = await rated({ alice: 1, bob: 1 });
+      const { trust, others } = f;
+      const avatars = sorted(["alice", "bob"]);
+      const nonce = await trust.agreementNonce(id("acme"));
+      const consent = { org: id("acme"), avatars, thresholds: [0n, 0n], termsHash: id("t"), nonce, deadline: MAX };
+      const alice = avatars.indexOf(id("alice"));
+      const consents = ["0x", "0x"];
+      consents[1 - alice] = await signAgreementConsent(others[5], trust, consent); // bob's controller signs, alice's does not
+      const rep = (await trust.entity(id("alice"))).reputation;
+      await expect(trust.proposeAgreement(id("acme"), avatars, [0n, 0n], id("t"), "c", { deadline: MAX, signatures: consents }))
+        .to.be.revertedWithCustomError(trust, "TrustManager__ConsentMissing")
+        .withArgs(id("alice"), others[4].address);
+      consents[alice] = await signAgreementConsent(others[4], trust, consent);
+      await trust.proposeAgreement(id("acme"), avatars, [0n, 0n], id("t"), "c", { deadline: MAX, signatures: consents });
+      expect(await trust.agreementNonce(id("acme"))).to.equal(nonce + 1n);
+      const after = (await trust.entity(id("alice"))).reputation;
+      expect(after > rep).to.equal(true);
+      await expect(
+        trust.proposeAgreement(id("acme"), avatars, [0n, 0n], id("t"), "c", { deadline: MAX, signatures: consents }),
+      ).to.be.revertedWithCustomError(trust, "TrustManager__ConsentMissing");
+      expect((await trust.entity(id("alice"))).reputation).to.equal(after);
     });
 
     it("rejects malformed agreements and out-of-order thresholds; nothing changes", async () => {
       const { trust, by, others } = await rated({ alice: 0.9 });
       const avatars = sorted(["alice", "bob"]);
-      await expect(trust.proposeAgreement(id("acme"), avatars, [0n], id("t"), "c")).to.be.revertedWithCustomError(
-        trust,
-        "TrustManager__InvalidAgreement",
-      );
-      await expect(trust.proposeAgreement(id("acme"), [...avatars].reverse(), [0n, 0n], id("t"), "c")).to.be.revertedWithCustomError(
-        trust,
-        "TrustManager__InvalidAgreement",
-      );
-      await expect(trust.proposeAgreement(id("acme"), [avatars[0], avatars[0]], [0n, 0n], id("t"), "c")).to.be.revertedWithCustomError(
-        trust,
-        "TrustManager__InvalidAgreement",
-      );
-      await expect(trust.proposeAgreement(id("acme"), sorted(["alice", "node-1"]), [0n, 0n], id("t"), "c")).to.be.revertedWithCustomError(
-        trust,
-        "TrustManager__InvalidAgreement",
-      );
-      await expect(by.alice.proposeAgreement(id("alice"), sorted(["bob"]), [0n], id("t"), "c")).to.be.revertedWithCustomError(
-        trust,
-        "TrustManager__InvalidAgreement",
-      );
-      await expect(trust.proposeAgreement(id("acme"), avatars, [0n, F.WAD + 1n], id("t"), "c")).to.be.revertedWithCustomError(
-        trust,
-        "TrustManager__InvalidAgreement",
-      );
-      await expect(trust.proposeAgreement(id("acme"), avatars, [0n, 0n], Z, "c")).to.be.revertedWithCustomError(
-        trust,
-        "TrustManager__InvalidAgreement",
-      );
-      await expect(trust.connect(others[1]).proposeAgreement(id("acme"), avatars, [0n, 0n], id("t"), "c")).to.be.revertedWithCustomError(
-        trust,
-        "TrustManager__NotController",
-      );
+      await expect(
+        trust.proposeAgreement(id("acme"), avatars, [0n], id("t"), "c", { deadline: MAX, signatures: [] }),
+      ).to.be.revertedWithCustomError(trust, "TrustManager__InvalidAgreement");
+      await expect(
+        trust.proposeAgreement(id("acme"), [...avatars].reverse(), [0n, 0n], id("t"), "c", { deadline: MAX, signatures: [] }),
+      ).to.be.revertedWithCustomError(trust, "TrustManager__InvalidAgreement");
+      await expect(
+        trust.proposeAgreement(id("acme"), [avatars[0], avatars[0]], [0n, 0n], id("t"), "c", { deadline: MAX, signatures: [] }),
+      ).to.be.revertedWithCustomError(trust, "TrustManager__InvalidAgreement");
+      await expect(
+        trust.proposeAgreement(id("acme"), sorted(["alice", "node-1"]), [0n, 0n], id("t"), "c", { deadline: MAX, signatures: [] }),
+      ).to.be.revertedWithCustomError(trust, "TrustManager__InvalidAgreement");
+      await expect(
+        by.alice.proposeAgreement(id("alice"), sorted(["bob"]), [0n], id("t"), "c", { deadline: MAX, signatures: [] }),
+      ).to.be.revertedWithCustomError(trust, "TrustManager__InvalidAgreement");
+      await expect(
+        trust.proposeAgreement(id("acme"), avatars, [0n, F.WAD + 1n], id("t"), "c", { deadline: MAX, signatures: [] }),
+      ).to.be.revertedWithCustomError(trust, "TrustManager__InvalidAgreement");
+      await expect(
+        trust.proposeAgreement(id("acme"), avatars, [0n, 0n], Z, "c", { deadline: MAX, signatures: [] }),
+      ).to.be.revertedWithCustomError(trust, "TrustManager__InvalidAgreement");
+      await expect(
+        trust.connect(others[1]).proposeAgreement(id("acme"), avatars, [0n, 0n], id("t"), "c", { deadline: MAX, signatures: [] }),
+      ).to.be.revertedWithCustomError(trust, "TrustManager__NotController");
       await expect(trust.setAgreementThresholds(F.toWad(0.9), F.toWad(0.5))).to.be.revertedWithCustomError(
         trust,
         "TrustManager__InvalidParameter",
@@ -435,23 +485,19 @@ describe("TrustManager", () => {
     });
 
     it("takes 1 to 64 avatars: none, or more than 64, is refused; nothing changes", async () => {
-      const { trust } = await rated({ alice: 0.9 });
-      await expect(trust.proposeAgreement(id("acme"), [], [], id("t"), "c")).to.be.revertedWithCustomError(
-        trust,
-        "TrustManager__InvalidAgreement",
-      );
+      const f = await rated({ alice: 0.9 });
+      const { trust } = f;
+      await expect(
+        trust.proposeAgreement(id("acme"), [], [], id("t"), "c", { deadline: MAX, signatures: [] }),
+      ).to.be.revertedWithCustomError(trust, "TrustManager__InvalidAgreement");
       const many = sorted([...Array(65).keys()].map((i) => `a${i}`));
       for (const a of many) await trust.register(a, Kind.Avatar);
-      await expect(trust.proposeAgreement(id("acme"), many, Array(65).fill(0n), id("t"), "c")).to.be.revertedWithCustomError(
-        trust,
-        "TrustManager__InvalidAgreement",
-      );
+      await expect(
+        trust.proposeAgreement(id("acme"), many, Array(65).fill(0n), id("t"), "c", { deadline: MAX, signatures: [] }),
+      ).to.be.revertedWithCustomError(trust, "TrustManager__InvalidAgreement");
       const repBefore = (await trust.entity(many[0])).reputation;
       expect(await trust.agreementCount()).to.equal(0n);
-      await expect(trust.proposeAgreement(id("acme"), many.slice(0, 64), Array(64).fill(0n), id("t"), "c")).to.emit(
-        trust,
-        "AgreementFormed",
-      );
+      await expect(propose(f, many.slice(0, 64), Array(64).fill(0n), id("t"), "c")).to.emit(trust, "AgreementFormed");
       expect(await trust.agreementCount()).to.equal(1n);
       const a = await trust.agreement(1);
       expect(a.avatarsHash).to.equal(ethers.solidityPackedKeccak256(Array(64).fill("bytes32"), many.slice(0, 64)));
