@@ -6,6 +6,7 @@ import { byVoter, deployDisputeFixture, salt } from "../fixtures/disputes";
 import { deployTrustFixture, id, Kind } from "../fixtures/trust";
 import * as F from "../../offchain/trust/fixed";
 import { DEFAULT_MODEL, DEFAULT_THRESHOLDS } from "../../offchain/trust/fixed";
+import { TRUST_ROLE_SIGNERS } from "../../offchain/chain/system";
 import { commitmentOf, marginOf, tallyOutcome, TallyVote, voterFeedback } from "../../offchain/disputes/tally";
 import { DEFAULT_DISPUTE_PARAMS as P } from "../../offchain/disputes/params";
 
@@ -25,6 +26,11 @@ async function toResolve() {
 }
 
 const DEPOSIT = 10n ** 18n;
+
+/** The deployment's detector account (offchain/chain/system.ts: TRUST_ROLE_SIGNERS). */
+async function detectorOf() {
+  return (await ethers.getSigners())[TRUST_ROLE_SIGNERS.detector];
+}
 
 /**
  * A second DisputeResolution that takes a 1 ETH deposit, with the feedback role, and three more
@@ -121,7 +127,7 @@ describe("DisputeResolution", () => {
     });
 
     it("rejects double voting, an unverified identity, a flagged voter, an empty commitment, late commits and outsiders; nothing changes", async () => {
-      const { disputes, jury, trust, voters, dId, others, msrp } = await loadFixture(opened);
+      const { disputes, jury, trust, voters, dId, others } = await loadFixture(opened);
       const c0 = commitmentOf(dId, voters[0], 0, salt("a"));
       await jury.commit(dId, voters[0], c0);
       await expect(jury.commit(dId, voters[0], commitmentOf(dId, voters[0], 1, salt("b"))))
@@ -143,8 +149,7 @@ describe("DisputeResolution", () => {
         .to.be.revertedWithCustomError(disputes, "DisputeResolution__NotVerified")
         .withArgs(dId, id("unverified"));
       // a flagged entity has no vote
-      await trust.grantRole(await trust.DETECTOR_ROLE(), msrp.address);
-      await trust.flag(voters[2], 0, Z);
+      await trust.connect(await detectorOf()).flag(voters[2], 0, Z);
       await expect(jury.commit(dId, voters[2], commitmentOf(dId, voters[2], 0, salt("g"))))
         .to.be.revertedWithCustomError(disputes, "DisputeResolution__Flagged")
         .withArgs(dId, voters[2]);
@@ -171,7 +176,7 @@ describe("DisputeResolution", () => {
     });
 
     it("rejects parties and their controllers' entities, low-reputation, post-snapshot and flagged voters at reveal; the tally is unchanged", async () => {
-      const { disputes, jury, trust, voters, dId, others, signerOf, msrp } = await loadFixture(opened);
+      const { disputes, jury, trust, voters, dId, others, signerOf } = await loadFixture(opened);
       await trust.register(id("claimant-alt"), Kind.Avatar); // another entity of the claimant's controller
       await trust.setIdentityVerified(id("claimant-alt"), true);
       signerOf.set(id("claimant-alt"), signerOf.get(id("claimant"))!);
@@ -181,8 +186,7 @@ describe("DisputeResolution", () => {
       const cast = ["claimant", "respondent", "claimant-alt", "lowrep", "newcomer"].map(id).concat([voters[0]]);
       for (const v of cast) await jury.commit(dId, v, commitmentOf(dId, v, 0, salt(v)));
       for (const v of cast.slice(0, 5)) expect(await disputes.eligibleWeight(dId, v)).to.equal(0n);
-      await trust.grantRole(await trust.DETECTOR_ROLE(), msrp.address);
-      await trust.flag(voters[0], 1, Z); // flagged after committing
+      await trust.connect(await detectorOf()).flag(voters[0], 1, Z); // flagged after committing
       expect(await disputes.eligibleWeight(dId, voters[0])).to.equal(0n);
       await toReveal();
       for (const p of ["claimant", "respondent", "claimant-alt"].map(id))
@@ -461,19 +465,19 @@ describe("DisputeResolution", () => {
     async function flagged() {
       const f = await deployDisputeFixture();
       const { trust, disputes, msrp, others, voters } = f;
-      await trust.grantRole(await trust.DETECTOR_ROLE(), msrp.address);
-      await trust.flag(voters[5], 3, id("detector evidence")); // bad-mouthing
-      await trust.flag(voters[5], 5, id("detector evidence"));
+      const detector = await detectorOf();
+      await trust.connect(detector).flag(voters[5], 3, id("detector evidence")); // bad-mouthing
+      await trust.connect(detector).flag(voters[5], 5, id("detector evidence"));
       return { ...f, contestant: voters[5], as: disputes.connect(others[15]), jury: byVoter(disputes, f.signerOf) };
     }
 
-    it("is refused while the court lacks the detector role, with a respondent, or for an unflagged claimant; nothing changes", async () => {
-      const { trust, disputes, contestant, as, others, voters } = await loadFixture(flagged);
-      await expect(as.openDispute(contestant, Z, FLAG_CONTEST, 2, Z, "", { value: P.deposit })).to.be.revertedWithCustomError(
-        disputes,
-        "DisputeResolution__FlagContestUnavailable",
-      );
-      await trust.grantRole(await trust.DETECTOR_ROLE(), await disputes.getAddress());
+    it("is refused by a court that is not the TrustManager's bound one, with a respondent, or for an unflagged claimant; nothing changes", async () => {
+      const { trust, disputes, contestant, others, voters } = await loadFixture(flagged);
+      const stray = await (await ethers.getContractFactory("DisputeResolution")).deploy(await trust.getAddress(), P);
+      await expect(
+        stray.connect(others[15]).openDispute(contestant, Z, FLAG_CONTEST, 2, Z, "", { value: P.deposit }),
+      ).to.be.revertedWithCustomError(stray, "DisputeResolution__FlagContestUnavailable");
+      const as = disputes.connect(others[15]);
       await expect(as.openDispute(contestant, voters[0], FLAG_CONTEST, 2, Z, "", { value: P.deposit })).to.be.revertedWithCustomError(
         disputes,
         "DisputeResolution__InvalidDispute",
@@ -482,11 +486,11 @@ describe("DisputeResolution", () => {
         disputes.connect(others[10]).openDispute(voters[0], Z, FLAG_CONTEST, 2, Z, "", { value: P.deposit }),
       ).to.be.revertedWithCustomError(disputes, "DisputeResolution__InvalidDispute");
       expect(await disputes.disputeCount()).to.equal(0n);
+      expect(await stray.disputeCount()).to.equal(0n);
     });
 
     it("upheld, it clears the contestant's attack flags and returns the deposit; a unanimous verdict pays no voter", async () => {
       const { trust, disputes, contestant, as, jury, voters, others } = await loadFixture(flagged);
-      await trust.grantRole(await trust.DETECTOR_ROLE(), await disputes.getAddress());
       await as.openDispute(contestant, Z, FLAG_CONTEST, 2, Z, "", { value: P.deposit });
       await voteAll(jury, 1n, voters.slice(0, 4), [0, 0, 0, 0]);
       await expect(disputes.resolve(1))
@@ -498,23 +502,9 @@ describe("DisputeResolution", () => {
       for (const v of voters.slice(0, 4)) await expect(disputes.settle(1, v)).to.emit(disputes, "VoterSettled").withArgs(1, v, 0);
     });
 
-    it("a detector role revoked before resolve does not block it: the flags stay and the event says so", async () => {
-      const { trust, disputes, contestant, as, jury, voters } = await loadFixture(flagged);
-      await trust.grantRole(await trust.DETECTOR_ROLE(), await disputes.getAddress());
-      await as.openDispute(contestant, Z, FLAG_CONTEST, 2, Z, "", { value: P.deposit });
-      await trust.revokeRole(await trust.DETECTOR_ROLE(), await disputes.getAddress());
-      await voteAll(jury, 1n, voters.slice(0, 4), [0, 0, 0, 1]);
-      await expect(disputes.resolve(1))
-        .to.emit(disputes, "FlagContestUpheld")
-        .withArgs(1, contestant, (1 << 3) | (1 << 5), false);
-      expect((await disputes.dispute(1)).resolved).to.equal(true);
-      expect((await trust.entity(contestant)).flags & 0x7fn).to.equal((1n << 3n) | (1n << 5n));
-      expect(await disputes.eligibleWeight(1, id("nobody"))).to.equal(0n); // an unknown entity has no vote
-    });
-
     it("rejected, the flags stay, the contestant loses the loser's penalty and its deposit stays with the court", async () => {
       const { trust, disputes, contestant, as, jury, voters, others } = await loadFixture(flagged);
-      await trust.grantRole(await trust.DETECTOR_ROLE(), await disputes.getAddress());
+      const held = await ethers.provider.getBalance(await disputes.getAddress()); // the fixture funds the court to act as it
       await as.openDispute(contestant, Z, FLAG_CONTEST, 2, Z, "", { value: P.deposit });
       const before = (await trust.entity(contestant)).reputation;
       await voteAll(jury, 1n, voters.slice(0, 4), [1, 1, 1, 0]);
@@ -522,7 +512,7 @@ describe("DisputeResolution", () => {
       expect((await trust.entity(contestant)).flags & 0x7fn).to.equal((1n << 3n) | (1n << 5n));
       expect((await trust.entity(contestant)).reputation).to.equal(before - P.loserPenalty);
       expect(await disputes.owed(others[15].address)).to.equal(0n);
-      expect(await ethers.provider.getBalance(await disputes.getAddress())).to.equal(P.deposit);
+      expect(await ethers.provider.getBalance(await disputes.getAddress())).to.equal(held + P.deposit);
     });
   });
 

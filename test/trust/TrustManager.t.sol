@@ -919,7 +919,9 @@ contract TrustManagerHandler is TrustManagerFixture {
         uint8 kind = uint8(kindSeed % 9);
         bytes memory err;
         bool fail = true;
-        if (!gRole[roles[DETECTOR]][caller]) err = _eRole(caller, roles[DETECTOR]);
+        // unflag is also the bound court's (the feedback holder), when a flag contest is upheld
+        bool may = gRole[roles[DETECTOR]][caller] || (!set && gRole[roles[FEEDBACK]][caller]);
+        if (!may) err = _eRole(caller, roles[DETECTOR]);
         else if (kind > 6) err = _eFlag(kind);
         else if (gEntity[id].kind == 0) err = _eUnknown(id);
         else fail = false;
@@ -1112,9 +1114,10 @@ contract TrustManagerHandler is TrustManagerFixture {
             _unauthorized("oracle term without ORACLE_ROLE");
         if (
             b.flags != a.flags &&
-            !((sel == ITrustManager.flag.selector || sel == ITrustManager.unflag.selector) &&
-                gRole[roles[DETECTOR]][caller])
-        ) _unauthorized("attack flags without DETECTOR_ROLE");
+            !((sel == ITrustManager.flag.selector && gRole[roles[DETECTOR]][caller]) ||
+                (sel == ITrustManager.unflag.selector &&
+                    (gRole[roles[DETECTOR]][caller] || gRole[roles[FEEDBACK]][caller])))
+        ) _unauthorized("attack flags without DETECTOR_ROLE (or, to clear one, the court's FEEDBACK_ROLE)");
         if (
             b.admin != a.admin &&
             !((sel == TrustManager.setIdentityVerified.selector ||
@@ -1484,6 +1487,7 @@ contract TrustManagerMalformedInputTest is TrustManagerFixture {
 
     function testFuzz_flag_rejectsNonDetector(uint256 seed, uint8 kind, bool set) public {
         address caller = _nonHolder(seed, DETECTOR);
+        vm.assume(!tm.hasRole(roles[FEEDBACK], caller)); // the court may clear a flag (an upheld contest)
         vm.expectRevert(_eRole(caller, roles[DETECTOR]));
         vm.prank(caller);
         if (set) tm.flag(alice, kind, bytes32(0));
