@@ -1,0 +1,45 @@
+/**
+ * The detectors compared on the adversary suite (offchain/trust/adversaries/): metatrust's
+ * detectors as `trust:detect` runs them, the detectors before issue 15 (`detectAllLegacy`, called
+ * the way `trust:detect` called it), and the average-rating and EigenTrust baselines. Effective
+ * trust for the damage measure: the legacy detectors' is the mean rating received times 0.2 when
+ * flagged (TrustManager's flag penalty); the average baseline's is the mean rating.
+ */
+import { detectAllLegacy, type RatingEvent } from "../trust/detectors";
+import type { DetectorUnderTest } from "../trust/adversaries/evaluate";
+import { averageModel, eigenTrust } from "./baselines";
+
+/** TrustManager multiplies a flagged entity's trust by this. */
+export const FLAG_PENALTY = 0.2;
+
+const meanReceived = (ratings: readonly RatingEvent[]) => {
+  const acc = new Map<string, { s: number; n: number }>();
+  for (const r of ratings) {
+    const a = acc.get(r.to);
+    if (a) ((a.s += r.value), a.n++);
+    else acc.set(r.to, { s: r.value, n: 1 });
+  }
+  return new Map([...acc].map(([k, a]) => [k, a.s / a.n]));
+};
+
+export const LEGACY: DetectorUnderTest = {
+  name: "before (issue 15)",
+  run: (ratings, nodes, seeds) => {
+    const flagged = new Set(detectAllLegacy(ratings, nodes, seeds).map((d) => d.entity));
+    const mean = meanReceived(ratings);
+    return { flagged, trust: new Map(nodes.map((n) => [n, (mean.get(n) ?? 0.5) * (flagged.has(n) ? FLAG_PENALTY : 1)])) };
+  },
+};
+
+export const AVERAGE: DetectorUnderTest = {
+  name: "average",
+  run: (ratings, nodes) => {
+    const r = averageModel(ratings, nodes);
+    return { flagged: r.flagged, trust: r.score };
+  },
+};
+
+export const EIGENTRUST: DetectorUnderTest = {
+  name: "EigenTrust",
+  run: (ratings, nodes, seeds) => ({ flagged: eigenTrust(ratings, nodes, seeds).flagged }),
+};
