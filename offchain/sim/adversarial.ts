@@ -6,6 +6,7 @@
  * flagged (TrustManager's flag penalty); the average baseline's is the mean rating.
  */
 import { detectAllLegacy, type RatingEvent } from "../trust/detectors";
+import { analyze, type AnalyzeOptions } from "../trust/robust";
 import type { DetectorUnderTest } from "../trust/adversaries/evaluate";
 import { averageModel, eigenTrust } from "./baselines";
 
@@ -43,3 +44,13 @@ export const EIGENTRUST: DetectorUnderTest = {
   name: "EigenTrust",
   run: (ratings, nodes, seeds) => ({ flagged: eigenTrust(ratings, nodes, seeds).flagged }),
 };
+
+/** metatrust's detectors (offchain/trust/robust.ts), one observation per pair per round. */
+export const metatrust = (o: AnalyzeOptions = {}): DetectorUnderTest => ({
+  name: "metatrust",
+  run: (ratings, nodes, seeds, net) => {
+    const a = analyze(ratings, nodes, seeds, { epochSeconds: net.roundSeconds, ...o });
+    return { flagged: new Set(a.detections.map((d) => d.entity)), trust: a.trust };
+  },
+});
+export const METATRUST = metatrust();

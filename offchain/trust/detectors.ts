@@ -18,12 +18,21 @@
  *   recomputed with credibility-weighted feedback.
  */
 import { InvalidParameterError } from "../errors";
+import { analyze, type AnalyzeOptions } from "./robust";
 
 /** One rating, as read from TrustStored events (value = the rating's T_opt in [0, 1]). */
 export type RatingEvent = { from: string; to: string; value: number; time: number };
 
 /** What a detector concluded about one entity. */
-export type Detection = { entity: string; kind: AttackKind; score: number; detectedAt?: number; reason: string };
+export type Detection = {
+  entity: string;
+  kind: AttackKind;
+  score: number;
+  detectedAt?: number;
+  reason: string;
+  /** what a person needs to recompute the flag: the statistic, its value and threshold, the observations behind it */
+  evidence?: Record<string, unknown>;
+};
 
 /** Attack kinds, numbered as the on-chain flag bits. */
 export const AttackKind = { Sybil: 0, OnOff: 1, GoodMouthing: 2, BadMouthing: 3 } as const;
@@ -328,4 +337,16 @@ export function detectAllLegacy(ratings: RatingEvent[], nodes: string[], seeds: 
   return [...sybil.detections, ...mouthing.detections, ...onOff];
 }
 
-export const detectAll = detectAllLegacy;
+/**
+ * The detectors `trust:detect` runs (issue 15): SybilRank from the verified seeds, iterated
+ * filtering of unfair raters, CUSUM for behaviour changes (offchain/trust/robust.ts). The
+ * detectors above remain for comparison (`detectAllLegacy`).
+ * @param ratings - the rating history
+ * @param nodes - every entity
+ * @param seeds - identity-verified entities
+ * @param o - options of {@link analyze}
+ * @returns the detections, each with its evidence
+ */
+export function detectAll(ratings: RatingEvent[], nodes: string[], seeds: Set<string>, o: AnalyzeOptions = {}): Detection[] {
+  return analyze(ratings, nodes, seeds, o).detections;
+}

@@ -78,7 +78,7 @@ export function evaluate(
     const ms = performance.now() - t0;
     const end = net.rounds * net.roundSeconds;
     const ttd = [...t.attackers]
-      .filter((x) => v.flagged.has(x) || first.has(x))
+      .filter((x) => v.flagged.has(x))
       .map((x) => Math.max(0, (first.get(x) ?? end) - (t.attackStart.get(x) ?? 0)) / net.roundSeconds);
     let damage = NaN;
     let victimMove = NaN;
