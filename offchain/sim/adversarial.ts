@@ -7,7 +7,8 @@
  */
 import { detectAllLegacy, type RatingEvent } from "../trust/detectors";
 import { analyze, type AnalyzeOptions } from "../trust/robust";
-import type { DetectorUnderTest } from "../trust/adversaries/evaluate";
+import { evaluateFamily, type DetectorUnderTest, type Summary } from "../trust/adversaries/evaluate";
+import { FAMILIES, type Family } from "../trust/adversaries/generate";
 import { averageModel, eigenTrust } from "./baselines";
 
 /** TrustManager multiplies a flagged entity's trust by this. */
@@ -54,3 +55,35 @@ export const metatrust = (o: AnalyzeOptions = {}): DetectorUnderTest => ({
   },
 });
 export const METATRUST = metatrust();
+
+/** One row of the suite: a family at one size, per detector the summary over the seeds. */
+export type SuiteRow = { family: Family; nodes: number; rounds: number; seeds: number[]; results: Record<string, Summary> };
+
+/**
+ * Runs the suite: every family (honest-noisy first) on the given seeds at one size.
+ * @param o.nodes, o.rounds, o.seeds - the networks (report on SPLIT.reportSeeds)
+ * @param o.detectors - defaults: metatrust, before (issue 15), average, EigenTrust
+ * @param o.checkpointRounds - time to detect from prefixes of this many rounds (0: off)
+ * @param o.progress - called with the fraction done
+ */
+export function runSuite(o: {
+  nodes: number;
+  rounds?: number;
+  seeds: number[];
+  families?: Family[];
+  detectors?: DetectorUnderTest[];
+  checkpointRounds?: number;
+  progress?: (done: number) => void;
+}): SuiteRow[] {
+  const families = o.families ?? (["honest-noisy", ...FAMILIES] as Family[]);
+  const rows: SuiteRow[] = [];
+  families.forEach((family, k) => {
+    const results = evaluateFamily(
+      { family, nodes: o.nodes, rounds: o.rounds, seeds: o.seeds, checkpointRounds: o.checkpointRounds },
+      o.detectors ?? [METATRUST, LEGACY, AVERAGE, EIGENTRUST],
+    );
+    rows.push({ family, nodes: o.nodes, rounds: o.rounds ?? 24, seeds: o.seeds, results });
+    o.progress?.((k + 1) / families.length);
+  });
+  return rows;
+}

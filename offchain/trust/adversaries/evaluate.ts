@@ -30,7 +30,9 @@ export type Metrics = {
   victimMove: number;
   /** share of boosted bad providers above the median trustworthy honest identity */
   boostedAboveMedian: number;
+  /** the detector's time on the whole history, and the history's size */
   ms: number;
+  ratings: number;
 };
 
 const median = (xs: number[]) => {
@@ -106,6 +108,7 @@ export function evaluate(
       victimMove,
       boostedAboveMedian,
       ms,
+      ratings: net.ratings.length,
     };
   }
   return out;
