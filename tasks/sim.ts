@@ -115,7 +115,14 @@ task(
     "500,5000,50000",
   )
   .addOptionalParam("checkpoint", "Rounds between detection checkpoints for the time to detect, at 500 nodes (0 = off)", 4, types.int)
-  .setAction(async (a: { scale: string; checkpoint: number }) => {
+  .addOptionalParam("seeds", "Report seeds to run at 5,000 nodes and more (1-3; 500 nodes always runs all 3)", 3, types.int)
+  .addOptionalParam(
+    "damageUpTo",
+    "Largest size at which damage is measured (it runs every detector again without attackers)",
+    50_000,
+    types.int,
+  )
+  .setAction(async (a: { scale: string; checkpoint: number; seeds: number; damageUpTo: number }) => {
     const { runSuite, METATRUST, LEGACY, AVERAGE, EIGENTRUST } = await import("../offchain/sim/adversarial");
     const { SPLIT } = await import("../offchain/trust/adversaries/generate");
     const { writeSuiteReport } = await import("../offchain/sim/suite-report");
@@ -130,7 +137,8 @@ task(
         ...runSuite({
           nodes: n,
           rounds: large ? 12 : 24,
-          seeds: large ? SPLIT.reportSeeds.slice(0, 1) : SPLIT.reportSeeds,
+          seeds: large ? SPLIT.reportSeeds.slice(0, 1) : n > 500 ? SPLIT.reportSeeds.slice(0, a.seeds) : SPLIT.reportSeeds,
+          damage: n <= a.damageUpTo,
           detectors: large ? [METATRUST, AVERAGE, EIGENTRUST] : [METATRUST, LEGACY, AVERAGE, EIGENTRUST],
           checkpointRounds: n <= 500 ? a.checkpoint : 0,
           progress: progressBar(`sim:attacks ${n.toLocaleString("en-US")} nodes`),
@@ -141,8 +149,11 @@ task(
     // rows of sizes not run now are kept from the last run, so that sizes can be run one at a time
     const benchDir = path.resolve(__dirname, "..", "bench", "results");
     const previous = path.join(benchDir, "trust-detection.json");
+    // JSON wrote NaN as null: read it back as NaN
     const kept = fs.existsSync(previous)
-      ? (JSON.parse(fs.readFileSync(previous, "utf8")).rows as typeof rows).filter((r) => !sizes.includes(r.nodes))
+      ? (JSON.parse(fs.readFileSync(previous, "utf8"), (_k, v) => (v === null ? NaN : v)).rows as typeof rows).filter(
+          (r) => !sizes.includes(r.nodes),
+        )
       : [];
     const out = await writeSuiteReport([...kept, ...rows], reportsDir(), benchDir);
     for (const line of out.summary) console.log(line);

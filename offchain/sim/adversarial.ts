@@ -57,7 +57,15 @@ export const metatrust = (o: AnalyzeOptions = {}): DetectorUnderTest => ({
 export const METATRUST = metatrust();
 
 /** One row of the suite: a family at one size, per detector the summary over the seeds. */
-export type SuiteRow = { family: Family; nodes: number; rounds: number; seeds: number[]; results: Record<string, Summary> };
+export type SuiteRow = {
+  family: Family;
+  nodes: number;
+  rounds: number;
+  seeds: number[];
+  /** rounds between detection checkpoints (0: time to detect not measured) */
+  checkpointRounds: number;
+  results: Record<string, Summary>;
+};
 
 /**
  * Runs the suite: every family (honest-noisy first) on the given seeds at one size.
@@ -73,16 +81,18 @@ export function runSuite(o: {
   families?: Family[];
   detectors?: DetectorUnderTest[];
   checkpointRounds?: number;
+  /** measure damage (runs every detector again on the same seed without attackers; default true) */
+  damage?: boolean;
   progress?: (done: number) => void;
 }): SuiteRow[] {
   const families = o.families ?? (["honest-noisy", ...FAMILIES] as Family[]);
   const rows: SuiteRow[] = [];
   families.forEach((family, k) => {
     const results = evaluateFamily(
-      { family, nodes: o.nodes, rounds: o.rounds, seeds: o.seeds, checkpointRounds: o.checkpointRounds },
+      { family, nodes: o.nodes, rounds: o.rounds, seeds: o.seeds, checkpointRounds: o.checkpointRounds, damage: o.damage },
       o.detectors ?? [METATRUST, LEGACY, AVERAGE, EIGENTRUST],
     );
-    rows.push({ family, nodes: o.nodes, rounds: o.rounds ?? 24, seeds: o.seeds, results });
+    rows.push({ family, nodes: o.nodes, rounds: o.rounds ?? 24, seeds: o.seeds, checkpointRounds: o.checkpointRounds ?? 0, results });
     o.progress?.((k + 1) / families.length);
   });
   return rows;
