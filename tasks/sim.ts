@@ -116,15 +116,17 @@ task(
   )
   .addOptionalParam("checkpoint", "Rounds between detection checkpoints for the time to detect, at 500 nodes (0 = off)", 4, types.int)
   .addOptionalParam("seeds", "Report seeds to run at 5,000 nodes and more (1-3; 500 nodes always runs all 3)", 3, types.int)
+  .addOptionalParam("families", "Comma-separated families to run (default: honest-noisy and all eight attack families)", "")
   .addOptionalParam(
     "damageUpTo",
     "Largest size at which damage is measured (it runs every detector again without attackers)",
     50_000,
     types.int,
   )
-  .setAction(async (a: { scale: string; checkpoint: number; seeds: number; damageUpTo: number }) => {
+  .setAction(async (a: { scale: string; checkpoint: number; seeds: number; families: string; damageUpTo: number }) => {
     const { runSuite, METATRUST, LEGACY, AVERAGE, EIGENTRUST } = await import("../offchain/sim/adversarial");
     const { SPLIT } = await import("../offchain/trust/adversaries/generate");
+    type Family = import("../offchain/trust/adversaries/generate").Family;
     const { writeSuiteReport } = await import("../offchain/sim/suite-report");
     const { progressBar } = await import("../offchain/util/progress");
     const sizes = a.scale.split(",").map(Number);
@@ -139,6 +141,7 @@ task(
           rounds: large ? 12 : 24,
           seeds: large ? SPLIT.reportSeeds.slice(0, 1) : n > 500 ? SPLIT.reportSeeds.slice(0, a.seeds) : SPLIT.reportSeeds,
           damage: n <= a.damageUpTo,
+          families: a.families ? (a.families.split(",") as Family[]) : undefined,
           detectors: large ? [METATRUST, AVERAGE, EIGENTRUST] : [METATRUST, LEGACY, AVERAGE, EIGENTRUST],
           checkpointRounds: n <= 500 ? a.checkpoint : 0,
           progress: progressBar(`sim:attacks ${n.toLocaleString("en-US")} nodes`),

@@ -52,7 +52,7 @@ export async function writeSuiteReport(
   // Figure 1: detection averaged over the attack families, against the size
   const avgOver = (n: number, det: string, k: keyof Metrics, fams: readonly string[]) => {
     const rs = rows.filter((r) => r.nodes === n && fams.includes(r.family) && r.results[det]);
-    if (!rs.length) return undefined;
+    if (rs.length < fams.length) return undefined; // a mean over some of the families would not compare
     const m = rs.reduce((s, r) => s + r.results[det].mean[k], 0) / rs.length;
     const ci =
       Math.sqrt(rs.reduce((s, r) => s + (Number.isFinite(r.results[det].ci95[k]) ? r.results[det].ci95[k] ** 2 : 0), 0)) / rs.length;
