@@ -61,7 +61,7 @@ async function main(): Promise<void> {
   }
   const tFold = performance.now() - t0;
   const t1 = performance.now();
-  detectAll(ratings, s.nodes, s.seeds, { mouthing: { period: 600 } });
+  detectAll(ratings, s.nodes, s.seeds, { epochSeconds: 60 });
   const tDetect = performance.now() - t1;
 
   console.log("trust: gas ...");

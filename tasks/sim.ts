@@ -2,8 +2,8 @@
  * Simulations (`npm run sim`): seeded, with progress bars, writing CSV and SVG under reports/.
  * - sim:throughput: RSMS Monte Carlo throughput (RSMS paper §VI.C, Figs. 5-7), priced with our
  *   measured protocol costs (bench/results/rsms.json, group.json).
- * - sim:attacks: the trust attack simulation (trust paper §V) with two baselines, and the same at
- *   5,000 and 50,000 nodes with time and memory.
+ * - sim:attacks: trust detection on the adversary suite (issue 15; report seeds only) at 500, 5,000
+ *   and 50,000 nodes, beside the detectors before issue 15 and the average and EigenTrust baselines.
  * - sim:disputes: dispute accuracy (Eq. 23) against the share of malicious voters.
  */
 import fs from "fs";
@@ -107,115 +107,61 @@ task("sim:throughput", "RSMS Monte Carlo throughput with and without RSMS (RSMS 
 
 task(
   "sim:attacks",
-  "Trust attack simulation: our detectors vs the average and EigenTrust baselines; scale runs -> reports/attacks-*.{csv,svg}",
+  "Trust detection on the adversary suite (report seeds): metatrust vs the detectors before issue 15, average and EigenTrust -> reports/attacks-suite-*.{csv,svg}, bench/results/trust-detection.{md,json}",
 )
-  .addOptionalParam("seed", "PRNG seed", 11, types.int)
-  .addOptionalParam("scale", "Comma-separated larger network sizes to time (0 = none)", "5000,50000")
-  .setAction(async (a: { seed: number; scale: string }) => {
-    const { runAttackSim, paperSetting, PAPER_ATTACK_FIGURES: P, ATTACK_ROLES } = await import("../offchain/sim/attacks");
-    const { lineChart } = await import("../offchain/util/plot");
+  .addOptionalParam(
+    "scale",
+    "Comma-separated network sizes (50,000 runs one seed, 12 rounds, without the pre-issue-15 detectors)",
+    "500,5000,50000",
+  )
+  .addOptionalParam("checkpoint", "Rounds between detection checkpoints for the time to detect, at 500 nodes (0 = off)", 4, types.int)
+  .addOptionalParam("seeds", "Report seeds to run at 5,000 nodes and more (1-3; 500 nodes always runs all 3)", 3, types.int)
+  .addOptionalParam("families", "Comma-separated families to run (default: honest-noisy and all eight attack families)", "")
+  .addOptionalParam(
+    "damageUpTo",
+    "Largest size at which damage is measured (it runs every detector again without attackers)",
+    50_000,
+    types.int,
+  )
+  .setAction(async (a: { scale: string; checkpoint: number; seeds: number; families: string; damageUpTo: number }) => {
+    const { runSuite, METATRUST, LEGACY, AVERAGE, EIGENTRUST } = await import("../offchain/sim/adversarial");
+    const { SPLIT } = await import("../offchain/trust/adversaries/generate");
+    type Family = import("../offchain/trust/adversaries/generate").Family;
+    const { writeSuiteReport } = await import("../offchain/sim/suite-report");
     const { progressBar } = await import("../offchain/util/progress");
-    // 1. The paper's setting: 500 nodes, 50 malicious, mitigation timed every round.
-    const main = runAttackSim({ ...paperSetting(500), seed: a.seed, checkpointEvery: 1, progress: progressBar("sim:attacks 500 nodes") });
-    const rows = [
-      ...ATTACK_ROLES.map((r) => ({
-        metric: `detection ${r}`,
-        paper: P.detection[r],
-        ours: main.ours.detection[r],
-        average: main.average.detection[r],
-        eigentrust: main.eigentrust.detection[r],
-      })),
-      { metric: "false-positive rate", paper: P.fpr, ours: main.ours.fpr, average: main.average.fpr, eigentrust: main.eigentrust.fpr },
-      { metric: "false-negative rate", paper: P.fnr, ours: main.ours.fnr, average: main.average.fnr, eigentrust: main.eigentrust.fnr },
-    ];
-    fs.writeFileSync(
-      path.join(reportsDir(), "attacks-500.csv"),
-      "metric,paper,ours,average,eigentrust\n" +
-        rows.map((r) => [r.metric, r.paper, r.ours, r.average, r.eigentrust].join(",")).join("\n") +
-        "\n",
-    );
-    console.log(`500 nodes, ${main.ratings.toLocaleString("en-US")} ratings:`);
-    for (const r of rows)
-      console.log(
-        `  ${r.metric.padEnd(22)} paper ${pct(r.paper).padStart(6)}  ours ${pct(r.ours).padStart(6)}  average ${pct(r.average).padStart(6)}  EigenTrust ${pct(r.eigentrust).padStart(6)}`,
+    const sizes = a.scale.split(",").map(Number);
+    const rows = [];
+    const timing = [];
+    for (const n of sizes) {
+      const large = n > 10_000;
+      const t0 = performance.now();
+      rows.push(
+        ...runSuite({
+          nodes: n,
+          rounds: large ? 12 : 24,
+          seeds: large ? SPLIT.reportSeeds.slice(0, 1) : n > 500 ? SPLIT.reportSeeds.slice(0, a.seeds) : SPLIT.reportSeeds,
+          damage: n <= a.damageUpTo,
+          families: a.families ? (a.families.split(",") as Family[]) : undefined,
+          detectors: large ? [METATRUST, AVERAGE, EIGENTRUST] : [METATRUST, LEGACY, AVERAGE, EIGENTRUST],
+          checkpointRounds: n <= 500 ? a.checkpoint : 0,
+          progress: progressBar(`sim:attacks ${n.toLocaleString("en-US")} nodes`),
+        }),
       );
-    console.log(
-      `  mitigation (median s from attack start): ${ATTACK_ROLES.map((r) => `${r} ${main.mitigationSeconds[r]} (paper ${P.mitigationSeconds[r]})`).join(", ")}`,
-    );
-    // 2. Malicious share sweep (figure).
-    const shares = [0.05, 0.1, 0.2, 0.3];
-    const bar = progressBar("sim:attacks share sweep");
-    const sweep = shares.map((m, k) => {
-      const s = paperSetting(500);
-      const mal = Math.round(500 * m);
-      const r = runAttackSim({
-        ...s,
-        sybils: Math.round(mal * 0.3),
-        onOff: Math.round(mal * 0.3),
-        badMouthers: Math.round(mal * 0.2),
-        goodMouthers: mal - Math.round(mal * 0.3) * 2 - Math.round(mal * 0.2),
-        seed: a.seed + k,
-      });
-      bar((k + 1) / shares.length);
-      return { m, ours: 1 - r.ours.fnr, average: 1 - r.average.fnr, eigentrust: 1 - r.eigentrust.fnr, oursFpr: r.ours.fpr };
-    });
-    fs.writeFileSync(
-      path.join(reportsDir(), "attacks-share.csv"),
-      "malicious_share,ours_detection,average_detection,eigentrust_detection,ours_fpr\n" +
-        sweep.map((r) => [r.m, r.ours, r.average, r.eigentrust, r.oursFpr].join(",")).join("\n") +
-        "\n",
-    );
-    fs.writeFileSync(
-      path.join(reportsDir(), "attacks-share.svg"),
-      await lineChart({
-        title: "Detection (1 - FNR) and false positives, 500 nodes",
-        xLabel: "share of malicious nodes",
-        yLabel: "share of nodes",
-        yMin: 0,
-        yMax: 1,
-        series: [
-          { name: "detected: metatrust", points: sweep.map((r) => [r.m, r.ours]) },
-          { name: "detected: average rating", points: sweep.map((r) => [r.m, r.average]) },
-          { name: "detected: EigenTrust", points: sweep.map((r) => [r.m, r.eigentrust]) },
-          { name: "false positives: metatrust", points: sweep.map((r) => [r.m, r.oursFpr]) },
-        ],
-      }),
-    );
-    // 3. Scale.
-    const scale = a.scale === "0" ? [] : a.scale.split(",").map(Number);
-    const scaleRows = [{ nodes: 500, ratings: main.ratings, ms: main.timeMs, heapMB: main.heapMB, fnr: main.ours.fnr, fpr: main.ours.fpr }];
-    for (const n of scale) {
-      const bar2 = progressBar(`sim:attacks ${n.toLocaleString("en-US")} nodes`);
-      bar2(0);
-      const r = runAttackSim({ ...paperSetting(n, 12), seed: a.seed });
-      bar2(1);
-      scaleRows.push({ nodes: n, ratings: r.ratings, ms: r.timeMs, heapMB: r.heapMB, fnr: r.ours.fnr, fpr: r.ours.fpr });
-      console.log(
-        `  ${n.toLocaleString("en-US")} nodes, ${r.ratings.toLocaleString("en-US")} ratings: detectors ${(r.timeMs.ours / 1000).toFixed(2)} s, EigenTrust ${(r.timeMs.eigentrust / 1000).toFixed(2)} s, heap ${r.heapMB.toFixed(0)} MB; FNR ${pct(r.ours.fnr)}, FPR ${pct(r.ours.fpr)}`,
-      );
+      timing.push({ nodes: n, seconds: (performance.now() - t0) / 1000 });
     }
-    fs.writeFileSync(
-      path.join(reportsDir(), "attacks-scale.csv"),
-      "nodes,ratings,generate_ms,detectors_ms,average_ms,eigentrust_ms,heap_mb,fnr,fpr\n" +
-        scaleRows
-          .map((r) =>
-            [
-              r.nodes,
-              r.ratings,
-              r.ms.generate.toFixed(0),
-              r.ms.ours.toFixed(0),
-              r.ms.average.toFixed(0),
-              r.ms.eigentrust.toFixed(0),
-              r.heapMB.toFixed(0),
-              r.fnr.toFixed(4),
-              r.fpr.toFixed(4),
-            ].join(","),
-          )
-          .join("\n") +
-        "\n",
-    );
-    console.log("wrote reports/attacks-{500,share,scale}.csv, reports/attacks-share.svg");
-    return { main, sweep, scale: scaleRows };
+    // rows of sizes not run now are kept from the last run, so that sizes can be run one at a time
+    const benchDir = path.resolve(__dirname, "..", "bench", "results");
+    const previous = path.join(benchDir, "trust-detection.json");
+    // JSON wrote NaN as null: read it back as NaN
+    const kept = fs.existsSync(previous)
+      ? (JSON.parse(fs.readFileSync(previous, "utf8"), (_k, v) => (v === null ? NaN : v)).rows as typeof rows).filter(
+          (r) => !sizes.includes(r.nodes),
+        )
+      : [];
+    const out = await writeSuiteReport([...kept, ...rows], reportsDir(), benchDir);
+    for (const line of out.summary) console.log(line);
+    console.log(`wrote ${out.files.join(", ")}; ${timing.map((t) => `${t.nodes}: ${t.seconds.toFixed(0)} s`).join(", ")}`);
+    return { rows, timing };
   });
 
 task(

@@ -92,7 +92,7 @@ export function runAttackSim(o: AttackSimOptions): AttackSimResult {
   const s = generateScenario(o, o.seed);
   const tGen = performance.now() - t0;
   const flaggedBy = (ratings: RatingEvent[]) =>
-    new Set(detectAll(ratings, s.nodes, s.seeds, { mouthing: { period: roundSeconds * 10 } }).map((d) => d.entity));
+    new Set(detectAll(ratings, s.nodes, s.seeds, { epochSeconds: roundSeconds }).map((d) => d.entity));
   // Mitigation: the first checkpoint at which each attacker is flagged.
   const first = new Map<string, number>();
   const every = o.checkpointEvery ?? 0;

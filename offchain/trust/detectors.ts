@@ -18,12 +18,21 @@
  *   recomputed with credibility-weighted feedback.
  */
 import { InvalidParameterError } from "../errors";
+import { analyze, type AnalyzeOptions } from "./robust";
 
 /** One rating, as read from TrustStored events (value = the rating's T_opt in [0, 1]). */
 export type RatingEvent = { from: string; to: string; value: number; time: number };
 
 /** What a detector concluded about one entity. */
-export type Detection = { entity: string; kind: AttackKind; score: number; detectedAt?: number; reason: string };
+export type Detection = {
+  entity: string;
+  kind: AttackKind;
+  score: number;
+  detectedAt?: number;
+  reason: string;
+  /** what a person needs to recompute the flag: the statistic, its value and threshold, the observations behind it */
+  evidence?: Record<string, unknown>;
+};
 
 /** Attack kinds, numbered as the on-chain flag bits. */
 export const AttackKind = { Sybil: 0, OnOff: 1, GoodMouthing: 2, BadMouthing: 3 } as const;
@@ -160,7 +169,13 @@ export function detectOnOff(ratings: RatingEvent[], o: OnOffOptions = {}): Detec
   const lambda = o.lambda ?? 0.5;
   if (window < 1 || !(lambda >= 0 && lambda < 1)) throw new InvalidParameterError("detectOnOff: window >= 1 and lambda in [0, 1)");
   const byTarget = new Map<string, RatingEvent[]>();
-  for (const r of ratings) if (!o.raters || o.raters.has(r.from)) byTarget.set(r.to, [...(byTarget.get(r.to) ?? []), r]);
+  for (const r of ratings) {
+    if (o.raters && !o.raters.has(r.from)) continue;
+    // push, not spread: a spread copies the target's whole history per rating (quadratic work)
+    const rs = byTarget.get(r.to);
+    if (rs) rs.push(r);
+    else byTarget.set(r.to, [r]);
+  }
   const out: Detection[] = [];
   for (const [entity, rs] of byTarget) {
     rs.sort((a, b) => a.time - b.time);
@@ -235,19 +250,28 @@ export function detectMouthing(
     if (!m) tx.set(key, (m = new Map()));
     m.set(r.from, { x: r.value >= good ? 1 : 0, v: r.value });
   }
+  // Counts, not pairs: per transaction, how many reference raters said good and bad; each rater's
+  // comparisons follow from those counts minus itself (linear in the raters, where comparing every
+  // pair was quadratic).
   const compare = (reference?: Set<string>) => {
     const agree = new Map<string, { same: number; n: number; above: number; below: number }>();
     for (const m of tx.values()) {
       if (m.size < 2) continue;
-      const entries = [...m.entries()];
-      for (const [i, xi] of entries) {
+      let goods = 0;
+      let bads = 0;
+      for (const [j, xj] of m) if (!reference || reference.has(j)) xj.x === 1 ? goods++ : bads++;
+      for (const [i, xi] of m) {
         const a = agree.get(i) ?? { same: 0, n: 0, above: 0, below: 0 };
-        for (const [j, xj] of entries) {
-          if (i === j || (reference && !reference.has(j))) continue;
-          a.n++;
-          if (xi.x === xj.x) a.same++;
-          else if (xi.x > xj.x) a.above++;
-          else a.below++;
+        const inRef = !reference || reference.has(i);
+        const g = goods - (inRef && xi.x === 1 ? 1 : 0);
+        const b = bads - (inRef && xi.x === 0 ? 1 : 0);
+        a.n += g + b;
+        if (xi.x === 1) {
+          a.same += g;
+          a.above += b;
+        } else {
+          a.same += b;
+          a.below += g;
         }
         agree.set(i, a);
       }
@@ -302,11 +326,27 @@ export type DetectAllOptions = { mouthing?: MouthingOptions; onOff?: OnOffOption
  * The three detectors in the order the pipeline runs them: Sybil (Eq. 37) from the verified seeds;
  * mouthing (Eq. 36) against the raters not found Sybil; on-off against the raters found credible.
  */
-export function detectAll(ratings: RatingEvent[], nodes: string[], seeds: Set<string>, o: DetectAllOptions = {}): Detection[] {
+export function detectAllLegacy(ratings: RatingEvent[], nodes: string[], seeds: Set<string>, o: DetectAllOptions = {}): Detection[] {
   const sybil = detectSybils(ratings, nodes, seeds, o.sybil);
-  const notSybil = new Set(nodes.filter((n) => !sybil.detections.some((d) => d.entity === n)));
+  const sybils = new Set(sybil.detections.map((d) => d.entity));
+  const notSybil = new Set(nodes.filter((n) => !sybils.has(n)));
   const mouthing = detectMouthing(ratings, { ...o.mouthing, reference: notSybil });
-  const credible = new Set([...notSybil].filter((n) => !mouthing.detections.some((d) => d.entity === n)));
+  const mouthers = new Set(mouthing.detections.map((d) => d.entity));
+  const credible = new Set([...notSybil].filter((n) => !mouthers.has(n)));
   const onOff = detectOnOff(ratings, { ...o.onOff, raters: credible });
   return [...sybil.detections, ...mouthing.detections, ...onOff];
+}
+
+/**
+ * The detectors `trust:detect` runs (issue 15): SybilRank from the verified seeds, iterated
+ * filtering of unfair raters, CUSUM for behaviour changes (offchain/trust/robust.ts). The
+ * detectors above remain for comparison (`detectAllLegacy`).
+ * @param ratings - the rating history
+ * @param nodes - every entity
+ * @param seeds - identity-verified entities
+ * @param o - options of {@link analyze}
+ * @returns the detections, each with its evidence
+ */
+export function detectAll(ratings: RatingEvent[], nodes: string[], seeds: Set<string>, o: AnalyzeOptions = {}): Detection[] {
+  return analyze(ratings, nodes, seeds, o).detections;
 }

@@ -1,7 +1,11 @@
 /**
- * The detection pipeline: reads the rating history from the chain, runs the detectors (Sybil
- * first, so that mouthing is judged against non-Sybil raters and on-off against credible ones),
- * stores the report on IPFS and flags each new detection on-chain with the report's digest.
+ * The detection pipeline: reads the rating history from the chain, runs the detectors
+ * (offchain/trust/robust.ts: one observation per pair per decay epoch, SybilRank from the
+ * identity-verified seeds, iterated filtering of unfair raters, CUSUM and windowed dispersion for
+ * behaviour changes), stores the report on IPFS and flags each new detection on-chain with the
+ * report's digest. The report is the flag's evidence: for every detection it names the statistic,
+ * its value and threshold and the observations behind it (rater, target, time, value), so that the
+ * flagged entity, or anyone, can recompute it from the chain's ratings and contest it in a dispute.
  */
 import type { ContentStore } from "../storage/content-store";
 import { AttackKind, Detection, detectAll } from "./detectors";
@@ -9,6 +13,18 @@ import type { TrustLedger } from "./ledger";
 import { cidOf, encodeJson } from "../storage/content-store";
 
 const KIND_NAME: Record<number, string> = { 0: "sybil", 1: "on-off", 2: "good-mouthing", 3: "bad-mouthing" };
+
+/** How to read the report: what each statistic is and where its definition lives. */
+export const REPORT_METHOD = {
+  source: "offchain/trust/robust.ts (docs/specs/trust.md §4)",
+  observations: "ratings of one rater for one target within one decay epoch are averaged into one observation",
+  sybil:
+    "SybilRank: trust from the verified seeds spread along positive ratings for ceil(log2 n) steps, divided by the positive raters; flagged below tau x median",
+  mouthing:
+    "unfair rater: sum(b - p) / sd over the rater's observations, b its outcome (value < 0.5 after its strictness), p the other raters' beta estimate; flagged at z >= threshold",
+  onOff:
+    "Bernoulli CUSUM of the credible observations from the entity's own bad rate p0 to p0 + delta, alarm at ln(n / alpha); or the windowed dispersion of bad outcomes with a bootstrap p-value <= alpha",
+};
 
 /** One detection as reported. */
 export type ReportedDetection = Detection & { kindName: string; flagged: boolean };
@@ -24,10 +40,14 @@ export async function runDetectors(ledger: TrustLedger, store: ContentStore, o: 
   const nodes = entities.map((e) => e.id);
   const seeds = new Set<string>();
   for (const e of entities) if (await ledger.tm.isIdentityVerified(e.id)) seeds.add(e.id);
-  const all: Detection[] = detectAll(ratings, nodes, seeds);
+  const epochSeconds = Number((await ledger.getModel()).epochLength);
+  const all: Detection[] = detectAll(ratings, nodes, seeds, { epochSeconds });
   const report = {
     generatedAt: new Date().toISOString(),
     ratings: ratings.length,
+    method: REPORT_METHOD,
+    epochSeconds,
+    seeds: seeds.size,
     detections: all.map((d) => ({ ...d, kindName: KIND_NAME[d.kind] })),
   };
   const cid = await store.putJson(report);

@@ -1,0 +1,179 @@
+/**
+ * Tables and figures of `sim:attacks` on the adversary suite: per family and size, each detector's
+ * detection, FPR (without and with victims), victims flagged, time to detect and damage, with 95%
+ * intervals over the report seeds; written to reports/attacks-suite.csv, two figures, and
+ * bench/results/trust-detection.{md,json}.
+ */
+import fs from "fs";
+import path from "path";
+import type { SuiteRow } from "./adversarial";
+import type { Metrics } from "../trust/adversaries/evaluate";
+import { FAMILIES, SPLIT } from "../trust/adversaries/generate";
+import { lineChart, writeFigure } from "../util/plot";
+
+const pct = (x: number) => (Number.isFinite(x) ? `${(100 * x).toFixed(1)}%` : "n/a");
+const num = (x: number, d = 3) => (Number.isFinite(x) ? x.toFixed(d) : "n/a");
+
+/**
+ * Writes the suite's tables and figures.
+ * @param rows - {@link runSuite} rows, any sizes
+ * @param reportsDir - reports/ (CSV, SVG)
+ * @param benchDir - bench/results/ (md, json)
+ * @returns the files written and a short summary to print
+ */
+export async function writeSuiteReport(
+  rows: SuiteRow[],
+  reportsDir: string,
+  benchDir: string,
+): Promise<{ files: string[]; summary: string[] }> {
+  const files: string[] = [];
+  const keys: (keyof Metrics)[] = [
+    "detection",
+    "fpr",
+    "fprWithVictims",
+    "victimsFlagged",
+    "honestBadFlagged",
+    "ttdRounds",
+    "damage",
+    "victimMove",
+    "boostedAboveMedian",
+    "ms",
+    "ratings",
+  ];
+  const csv = ["nodes,rounds,seeds,family,detector,metric,mean,ci95"];
+  for (const r of rows)
+    for (const [det, s] of Object.entries(r.results))
+      for (const k of keys) csv.push([r.nodes, r.rounds, r.seeds.join(" "), r.family, det, k, s.mean[k], s.ci95[k]].join(","));
+  const csvFile = path.join(reportsDir, "attacks-suite.csv");
+  fs.writeFileSync(csvFile, csv.join("\n") + "\n");
+  files.push(csvFile);
+  const sizes = [...new Set(rows.map((r) => r.nodes))].sort((a, b) => a - b);
+  const detectors = [...new Set(rows.flatMap((r) => Object.keys(r.results)))];
+  // Figure 1: detection averaged over the attack families, against the size
+  const avgOver = (n: number, det: string, k: keyof Metrics, fams: readonly string[]) => {
+    const rs = rows.filter((r) => r.nodes === n && fams.includes(r.family) && r.results[det]);
+    if (rs.length < fams.length) return undefined; // a mean over some of the families would not compare
+    const m = rs.reduce((s, r) => s + r.results[det].mean[k], 0) / rs.length;
+    const ci =
+      Math.sqrt(rs.reduce((s, r) => s + (Number.isFinite(r.results[det].ci95[k]) ? r.results[det].ci95[k] ** 2 : 0), 0)) / rs.length;
+    return { x: n, y: m, lo: Math.max(0, m - ci), hi: Math.min(1, m + ci) };
+  };
+  const seriesOf = (k: keyof Metrics, fams: readonly string[]) =>
+    detectors
+      .map((det) => ({
+        name: det,
+        points: sizes.map((n) => avgOver(n, det, k, fams)).filter((p): p is NonNullable<typeof p> => !!p && Number.isFinite(p.y)),
+      }))
+      .filter((s) => s.points.length);
+  const fig1 = path.join(reportsDir, "attacks-suite-detection.svg");
+  writeFigure(
+    fig1,
+    await lineChart({
+      title: "Attackers flagged, mean over the 8 attack families (report seeds; 95% interval)",
+      xLabel: "nodes",
+      yLabel: "share of attacker identities flagged",
+      xLog: sizes.length > 1,
+      yMin: 0,
+      yMax: 1,
+      series: seriesOf("detection", FAMILIES),
+    }),
+  );
+  files.push(fig1);
+  const fig2 = path.join(reportsDir, "attacks-suite-fpr.svg");
+  writeFigure(
+    fig2,
+    await lineChart({
+      title: "Trustworthy honest entities flagged, victims included, mean over all 9 populations (95% interval)",
+      xLabel: "nodes",
+      yLabel: "share of trustworthy honest entities flagged",
+      xLog: sizes.length > 1,
+      yMin: 0,
+      series: seriesOf("fprWithVictims", ["honest-noisy", ...FAMILIES]),
+    }),
+  );
+  files.push(fig2);
+  // Figure 3: per family at the smallest size
+  const n0 = sizes[0];
+  const fig3 = path.join(reportsDir, "attacks-suite-families.svg");
+  writeFigure(
+    fig3,
+    await lineChart({
+      title: `Attackers flagged per family at ${n0} nodes (1 ${FAMILIES[0]} ... 8 ${FAMILIES[7]}; 95% interval over seeds)`,
+      xLabel: "attack family (numbered as in bench/results/trust-detection.md)",
+      yLabel: "share of attacker identities flagged",
+      yMin: 0,
+      yMax: 1,
+      series: detectors.map((det) => ({
+        name: det,
+        points: FAMILIES.map((f, i) => {
+          const r = rows.find((x) => x.nodes === n0 && x.family === f)?.results[det];
+          if (!r) return undefined;
+          const ci = Number.isFinite(r.ci95.detection) ? r.ci95.detection : 0;
+          return { x: i + 1, y: r.mean.detection, lo: Math.max(0, r.mean.detection - ci), hi: Math.min(1, r.mean.detection + ci) };
+        }).filter((p): p is NonNullable<typeof p> => !!p),
+      })),
+    }),
+  );
+  files.push(fig3);
+  // Markdown
+  const md: string[] = [
+    "# Trust detection on the adversary suite",
+    "",
+    "Generated by `npx hardhat sim:attacks` (offchain/sim/adversarial.ts, offchain/trust/adversaries/). Report seeds " +
+      `(${SPLIT.reportSeeds.join(", ")}) only; each size names the seeds it ran. Tuned on families ` +
+      `${SPLIT.tuneFamilies.join(", ")} with seeds ${SPLIT.tuneSeeds.join(", ")}; the families ${SPLIT.reportFamilies.join(", ")} were held out (marked *).`,
+    "",
+    "Columns: detection = attacker identities flagged; FPR = trustworthy honest (q >= 0.5) flagged, without / with the victims; victims = bad-mouthed or flooded honest flagged; ttd = median rounds from first misbehaviour to first flag (detectors re-run every 4 rounds; 500 nodes only); damage = mean |effective trust - same seed without attackers| over trustworthy honest (n/a where not measured); boosted > median = boosted bad providers above the median trustworthy honest. ± is the 95% interval over seeds.",
+    "",
+  ];
+  for (const n of sizes) {
+    const r0 = rows.find((x) => x.nodes === n)!;
+    md.push(`## ${n.toLocaleString("en-US")} nodes (seeds ${r0.seeds.join(", ")}; ${r0.rounds} rounds)`, "");
+    md.push(
+      "| # | family | detector | detection | FPR | FPR with victims | victims flagged | ttd (rounds) | damage | victims' move | boosted > median |",
+    );
+    md.push("|---|---|---|---|---|---|---|---|---|---|---|");
+    for (const r of rows.filter((x) => x.nodes === n)) {
+      const idx = FAMILIES.indexOf(r.family as (typeof FAMILIES)[number]) + 1;
+      const held = SPLIT.reportFamilies.includes(r.family) ? "*" : "";
+      for (const [det, s] of Object.entries(r.results)) {
+        const m = s.mean;
+        const c = s.ci95;
+        const pm = (k: keyof Metrics) =>
+          Number.isFinite(m[k]) ? `${pct(m[k])}${Number.isFinite(c[k]) ? ` ± ${(100 * c[k]).toFixed(1)}` : ""}` : "n/a";
+        md.push(
+          `| ${idx || ""} | ${r.family}${held} | ${det} | ${pm("detection")} | ${pm("fpr")} | ${pm("fprWithVictims")} | ${pm("victimsFlagged")} | ${r.checkpointRounds > 0 ? num(m.ttdRounds, 1) : "n/a"} | ${num(m.damage)} | ${num(m.victimMove)} | ${pct(m.boostedAboveMedian)} |`,
+        );
+      }
+    }
+    md.push("");
+  }
+  md.push(
+    "## Time of the detectors on the whole history (mean per run, honest-noisy population)",
+    "",
+    "| nodes | ratings | detector | ms | µs per rating |",
+    "|---|---|---|---|---|",
+  );
+  for (const n of sizes) {
+    const r = rows.find((x) => x.nodes === n && x.family === "honest-noisy");
+    if (!r) continue;
+    for (const [det, s] of Object.entries(r.results))
+      md.push(
+        `| ${n.toLocaleString("en-US")} | ${Math.round(s.mean.ratings).toLocaleString("en-US")} | ${det} | ${s.mean.ms.toFixed(0)} | ${((1000 * s.mean.ms) / s.mean.ratings).toFixed(1)} |`,
+      );
+  }
+  md.push("", "Times are wall-clock on a shared, loaded machine: compare ratios between sizes, not absolute values.", "");
+  const mdFile = path.join(benchDir, "trust-detection.md");
+  fs.writeFileSync(mdFile, md.join("\n"));
+  const jsonFile = path.join(benchDir, "trust-detection.json");
+  fs.writeFileSync(jsonFile, JSON.stringify({ split: SPLIT, rows }, null, 1) + "\n");
+  files.push(mdFile, jsonFile);
+  const summary = sizes.flatMap((n) =>
+    detectors.map((det) => {
+      const d = avgOver(n, det, "detection", FAMILIES);
+      const f = avgOver(n, det, "fprWithVictims", ["honest-noisy", ...FAMILIES]);
+      return `  ${n.toLocaleString("en-US").padStart(6)} nodes ${det.padEnd(18)} detection ${pct(d?.y ?? NaN)} (mean of families), FPR with victims ${pct(f?.y ?? NaN)}`;
+    }),
+  );
+  return { files, summary };
+}

@@ -1,0 +1,383 @@
+/**
+ * An adversary suite for the trust detectors, written apart from them (issue 15): its own rating
+ * generator, an honest population with realistic noise, and attackers that know the detectors'
+ * *documented* rules (docs/specs/trust.md §4, collected in {@link KNOWN_RULES}) and stay just under
+ * them. Nothing here imports the detectors.
+ *
+ * Honest population (every slot draws these from one stream, whatever the family, so that a run
+ * with attackers and the same seed without them share their honest entities):
+ * - provider quality q: 80% good U[0.75, 0.98], 12% mediocre U[0.5, 0.75], 8% genuinely bad
+ *   U[0.1, 0.45] ("honest-bad": honest raters, poor service; trustworthy means q >= 0.5);
+ * - rater strictness s ~ U[-0.2, 0.15] added to every value it gives;
+ * - popularity (how often others pick it) ~ exp(0.8 z), activity 2-4 partners a round;
+ * - an interaction's satisfaction is clip(q + 0.2 z) (z ~ N(0, 1)); the rater gives
+ *   clip(satisfaction + s). A value below 0.5 is a bad outcome.
+ *
+ * Determinism: each slot rates from its own PRNG stream and consumes the same number of draws per
+ * interaction whoever its partner is, so honest-to-honest ratings are identical in a run with
+ * attackers and in the clean run of the same seed (`family: "honest-noisy"`): the difference
+ * between the two is the attack's damage.
+ *
+ * Attack families (10% of slots by default), each with the rule it stays under:
+ * - onoff-under-window: good phases of 6 rounds, bad phases of 6 rounds where only 45% of services
+ *   are bad, so a window of 6 ratings stays under the on-off rule's high mark of 0.6;
+ * - onoff-random: good and bad phases of random length (2-10 rounds), fully bad when bad;
+ * - collusive-ring: rings of 8 poor providers (q 0.3) that praise ring members and bad-mouth 4
+ *   shared victims, one lie for every three honest ratings, praise and blame in equal numbers
+ *   (agreement ratio about 0.75 > 0.7, one-sided lean about 0 < 0.2);
+ * - sybil-late: one controller's identities behave well for 70% of the run, then serve badly and
+ *   praise each other;
+ * - sybil-attack-edges: a Sybil cluster nobody honest interacts with, praising itself and
+ *   bad-mouthing 5 victims, attached to the honest graph by 3 bought ratings (3 bribed honest
+ *   raters each rate one Sybil highly every round);
+ * - camouflage: good providers that lie (rate 0-0.2) on a fifth of the good services they receive;
+ * - whitewash: each identity serves well 4 rounds, then badly 2 rounds (leaving before the on-off
+ *   rule's window can fill twice), then takes a fresh identity;
+ * - flood: good providers that each round also send 20 ratings of 0-0.1 to one of 5 shared
+ *   victims.
+ */
+import { Prng } from "../../util/prng";
+
+/** One rating (the detectors' RatingEvent shape, repeated here so this module imports nothing from them). */
+export type Rating = { from: string; to: string; value: number; time: number };
+
+/** The attack families, then the honest-only population. */
+export const FAMILIES = [
+  "onoff-under-window",
+  "onoff-random",
+  "collusive-ring",
+  "sybil-late",
+  "sybil-attack-edges",
+  "camouflage",
+  "whitewash",
+  "flood",
+] as const;
+export type AttackFamily = (typeof FAMILIES)[number];
+export type Family = AttackFamily | "honest-noisy";
+
+/**
+ * The split (issue 15): detectors may be tuned only on the tune families and tune seeds; results
+ * are reported only on the report seeds, and the report families were never run while tuning.
+ */
+export const SPLIT = {
+  tuneFamilies: ["honest-noisy", "onoff-under-window", "collusive-ring", "sybil-attack-edges"] as Family[],
+  reportFamilies: ["onoff-random", "sybil-late", "camouflage", "whitewash", "flood"] as Family[],
+  tuneSeeds: [1, 2, 3],
+  reportSeeds: [101, 102, 103],
+};
+
+/**
+ * What the attackers know: the rules docs/specs/trust.md §4 documents for the detectors that
+ * `trust:detect` ran before issue 15 (on-off: windows of 6 ratings, bad below 0.5, smoothed bad
+ * rate high mark 0.6; mouthing: agreement ratio 0.7, one-sided lean 0.2).
+ */
+export const KNOWN_RULES = { onOffWindow: 6, badBelow: 0.5, onOffHigh: 0.6, agreement: 0.7, lean: 0.2 };
+
+export type SuiteOptions = {
+  family: Family;
+  nodes: number;
+  seed: number;
+  rounds?: number;
+  /** share of slots that attack (default 0.1) */
+  attackerShare?: number;
+  /** share of honest slots that are identity-verified seeds (default 0.2) */
+  seedShare?: number;
+  roundSeconds?: number;
+};
+
+/** Ground truth of one generated network. */
+export type Truth = {
+  /** every identity that attacks (whitewashers: every identity they used) */
+  attackers: Set<string>;
+  /** honest identities an attack targets (bad-mouthed, flooded) */
+  victims: Set<string>;
+  /** attackers whose service is poor and whom the attack tries to boost */
+  boosted: Set<string>;
+  /** honest identities with q >= 0.5 */
+  trustworthy: Set<string>;
+  /** honest identities with q < 0.5 */
+  honestBad: Set<string>;
+  /** seconds at which each attacker starts to misbehave */
+  attackStart: Map<string, number>;
+  quality: Map<string, number>;
+};
+
+export type Network = {
+  family: Family;
+  nodes: string[];
+  seeds: Set<string>;
+  ratings: Rating[];
+  truth: Truth;
+  roundSeconds: number;
+  rounds: number;
+};
+
+const clip = (x: number) => (x < 0 ? 0 : x > 1 ? 1 : x);
+/** A standard normal from three uniforms (Irwin-Hall, sd 1): a fixed number of draws. */
+const z3 = (a: number, b: number, c: number) => (a + b + c - 1.5) * 2;
+const mix = (seed: number, i: number) => (Math.imul(seed ^ 0x5bd1e995, 0x9e3779b1) + Math.imul(i + 1, 0x85ebca6b)) >>> 0;
+
+/**
+ * Generates one network of the suite.
+ * @param o - family, size and seed
+ * @returns the nodes, verified seeds, ratings in time order and the ground truth
+ * @throws Error if the sizes leave no honest slot
+ */
+export function generateNetwork(o: SuiteOptions): Network {
+  const N = o.nodes;
+  const rounds = o.rounds ?? 24;
+  const roundSeconds = o.roundSeconds ?? 60;
+  const A = o.family === "honest-noisy" ? 0 : Math.round(N * (o.attackerShare ?? 0.1));
+  if (N - A < 10) throw new Error(`generateNetwork: ${N} nodes leave too few honest slots`);
+  // Population: drawn for every slot whatever the family.
+  const pop = new Prng(mix(o.seed, 0x7fffffff));
+  const quality = new Float64Array(N);
+  const strict = new Float64Array(N);
+  const activity = new Int32Array(N);
+  const popularity = new Float64Array(N);
+  for (let i = 0; i < N; i++) {
+    const u = pop.next();
+    quality[i] = u < 0.8 ? 0.75 + 0.23 * pop.next() : u < 0.92 ? 0.5 + 0.25 * pop.next() : 0.1 + 0.35 * pop.next();
+    strict[i] = -0.2 + 0.35 * pop.next();
+    activity[i] = 2 + pop.int(3);
+    popularity[i] = Math.exp(0.8 * pop.normal());
+  }
+  const cum = new Float64Array(N);
+  for (let i = 0, s = 0; i < N; i++) cum[i] = s += popularity[i];
+  const pickSlot = (u: number) => {
+    const x = u * cum[N - 1];
+    let lo = 0;
+    let hi = N - 1;
+    while (lo < hi) {
+      const m = (lo + hi) >> 1;
+      if (cum[m] < x) lo = m + 1;
+      else hi = m;
+    }
+    return lo;
+  };
+  // Attackers take the last A slots; honest slots are 0 .. H-1.
+  const H = N - A;
+  const isAttacker = (i: number) => i >= H;
+  const name = (i: number) => (isAttacker(i) ? `${o.family}-${i - H}` : `h-${i}`);
+  // Seeds are drawn as if every family had attackers, so that the clean run has the same seeds.
+  const seedRng = new Prng(mix(o.seed, 0x7ffffffe));
+  const honestSlots = Array.from({ length: H }, (_, i) => i);
+  const plannedHonest = N - Math.round(N * (o.attackerShare ?? 0.1));
+  const seedSlots = new Set<number>();
+  for (let i = 0; i < N; i++) if (seedRng.next() < (o.seedShare ?? 0.2) && i < plannedHonest) seedSlots.add(i);
+  // Attack plan, from its own stream.
+  const plan = new Prng(mix(o.seed, 0x7ffffffd));
+  const good = honestSlots.filter((i) => quality[i] >= 0.8 && !seedSlots.has(i));
+  const pickVictims = (n: number) => plan.shuffle([...good]).slice(0, n);
+  const victims = new Set<number>();
+  const boosted = new Set<number>();
+  const attackerQuality = new Map<number, number>();
+  const attackStart = new Map<string, number>();
+  // identities of each slot over time (whitewash)
+  const identities = new Map<number, { name: string; from: number }[]>();
+  const identityAt = (i: number, round: number) => {
+    const ids = identities.get(i);
+    if (!ids) return name(i);
+    let cur = ids[0].name;
+    for (const x of ids) if (x.from <= round) cur = x.name;
+    return cur;
+  };
+  const attackerSlots = Array.from({ length: A }, (_, k) => H + k);
+  let serve: (j: number, round: number, u: number) => "good" | "bad" | "honest" = () => "honest";
+  let lie: (i: number, j: number, round: number, sat: number, u: number) => number | undefined = () => undefined;
+  let extra: (i: number, round: number, rng: Prng, emit: (to: number, value: number) => void) => void = () => {};
+  let honestSkips: (j: number) => boolean = () => false;
+  const rings: number[][] = [];
+  const ringOf = new Map<number, number>();
+  const ringVictims: number[][] = [];
+  let shared: number[] = [];
+  const bribes: [number, number][] = [];
+  switch (o.family) {
+    case "honest-noisy":
+      break;
+    case "onoff-under-window": {
+      const phase = new Map(attackerSlots.map((i) => [i, plan.int(12)]));
+      // bad while (round + phase) mod 12 >= 6, i.e. 6 good rounds then 6 bad rounds
+      const bad = (i: number, r: number) => (r + phase.get(i)!) % 12 >= 6;
+      serve = (j, r, u) => (bad(j, r) ? (u < 0.45 ? "bad" : "good") : "good");
+      for (const i of attackerSlots) {
+        let r = 0;
+        while (r < rounds && !bad(i, r)) r++;
+        attackStart.set(name(i), r * roundSeconds);
+      }
+      break;
+    }
+    case "onoff-random": {
+      const bad = new Map<number, Uint8Array>();
+      for (const i of attackerSlots) {
+        const b = new Uint8Array(rounds);
+        let r = 0;
+        let state = plan.chance(0.5) ? 1 : 0;
+        while (r < rounds) {
+          const len = 2 + plan.int(9);
+          for (let k = 0; k < len && r < rounds; k++) b[r++] = state;
+          state ^= 1;
+        }
+        bad.set(i, b);
+        const first = b.indexOf(1);
+        attackStart.set(name(i), (first < 0 ? rounds : first) * roundSeconds);
+      }
+      serve = (j, r) => (bad.get(j)![r] ? "bad" : "good");
+      break;
+    }
+    case "collusive-ring": {
+      for (let k = 0; k < A; k += 8) rings.push(attackerSlots.slice(k, k + 8));
+      rings.forEach((ring, k) => {
+        for (const i of ring) ringOf.set(i, k);
+        const v = pickVictims(4);
+        ringVictims.push(v);
+        for (const x of v) victims.add(x);
+      });
+      for (const i of attackerSlots) {
+        attackerQuality.set(i, 0.3);
+        boosted.add(i);
+        attackStart.set(name(i), 0);
+      }
+      // one lie for every three honest ratings, alternately praise and blame
+      extra = (i, round, rng, emit) => {
+        const ring = rings[ringOf.get(i)!];
+        const n = activity[i];
+        for (let k = 0; k < Math.max(1, Math.round(n / 3)); k++) {
+          if ((round + k + i) % 2 === 0 && ring.length > 1) {
+            let j = ring[rng.int(ring.length)];
+            if (j === i) j = ring[(ring.indexOf(i) + 1) % ring.length];
+            emit(j, 0.9 + 0.1 * rng.next());
+          } else emit(rng.pick(ringVictims[ringOf.get(i)!]), 0.15 * rng.next());
+        }
+      };
+      break;
+    }
+    case "sybil-late": {
+      const start = Math.floor(rounds * 0.7);
+      for (const i of attackerSlots) {
+        attackerQuality.set(i, 0.9);
+        attackStart.set(name(i), start * roundSeconds);
+      }
+      serve = (j, r) => (r >= start ? "bad" : "good");
+      extra = (i, round, rng, emit) => {
+        if (round < start) return;
+        for (let k = 0; k < 2; k++) {
+          const j = attackerSlots[rng.int(A)];
+          if (j !== i) emit(j, 0.9 + 0.1 * rng.next());
+        }
+      };
+      break;
+    }
+    case "sybil-attack-edges": {
+      shared = pickVictims(5);
+      for (const x of shared) victims.add(x);
+      for (const i of attackerSlots) attackStart.set(name(i), 0);
+      honestSkips = (j) => isAttacker(j);
+      // 3 bought ratings: bribed honest non-seed raters, each attached to one Sybil
+      const bribable = plan.shuffle(honestSlots.filter((i) => !seedSlots.has(i) && !shared.includes(i))).slice(0, 3);
+      bribable.forEach((b, k) => bribes.push([b, attackerSlots[k % A]]));
+      extra = (i, round, rng, emit) => {
+        for (let k = 0; k < activity[i]; k++) {
+          if (rng.chance(0.8)) {
+            const j = attackerSlots[rng.int(A)];
+            if (j !== i) emit(j, 0.85 + 0.15 * rng.next());
+          } else emit(rng.pick(shared), 0.15 * rng.next());
+        }
+      };
+      break;
+    }
+    case "camouflage":
+      for (const i of attackerSlots) {
+        attackerQuality.set(i, 0.9);
+        attackStart.set(name(i), 0);
+      }
+      lie = (_i, _j, _r, sat, u) => (sat >= 0.5 && u < 0.2 ? 0.2 * (u / 0.2) : undefined);
+      break;
+    case "whitewash": {
+      // life: 4 good rounds, 2 bad rounds, then a fresh identity; lives start staggered
+      const life = 6;
+      const offset = new Map(attackerSlots.map((i) => [i, plan.int(life)]));
+      for (const i of attackerSlots) {
+        const ids: { name: string; from: number }[] = [];
+        let gen = 0;
+        for (let r = -offset.get(i)!; r < rounds; r += life) {
+          const id = `${name(i)}.${gen++}`;
+          ids.push({ name: id, from: Math.max(0, r) });
+          if (r + 4 < rounds) attackStart.set(id, Math.max(0, r + 4) * roundSeconds);
+          else attackStart.set(id, rounds * roundSeconds);
+        }
+        identities.set(i, ids);
+      }
+      serve = (j, r) => ((r + offset.get(j)!) % life >= 4 ? "bad" : "good");
+      break;
+    }
+    case "flood":
+      shared = pickVictims(5);
+      for (const x of shared) victims.add(x);
+      for (const i of attackerSlots) {
+        attackerQuality.set(i, 0.9);
+        attackStart.set(name(i), 0);
+      }
+      extra = (i, _round, rng, emit) => {
+        const v = rng.pick(shared);
+        for (let k = 0; k < 20; k++) emit(v, 0.1 * rng.next());
+      };
+      break;
+  }
+  const q = (j: number) => (isAttacker(j) ? (attackerQuality.get(j) ?? 0.9) : quality[j]);
+  // Ratings, round by round.
+  const streams = Array.from({ length: N }, (_, i) => new Prng(mix(o.seed, i)));
+  const attackStreams = Array.from({ length: A }, (_, k) => new Prng(mix(o.seed ^ 0x2545f491, k)));
+  const ratings: Rating[] = [];
+  for (let round = 0; round < rounds; round++) {
+    const base = round * roundSeconds;
+    for (let i = 0; i < N; i++) {
+      const rng = streams[i];
+      const from = identityAt(i, round);
+      for (let d = 0; d < activity[i]; d++) {
+        const j = pickSlot(rng.next());
+        const u1 = rng.next();
+        const u2 = rng.next();
+        const u3 = rng.next();
+        const u4 = rng.next();
+        const tOff = rng.next();
+        if (j === i) continue;
+        if (!isAttacker(i) && honestSkips(j)) continue;
+        if (isAttacker(i) && o.family === "sybil-attack-edges") continue; // Sybils only rate through `extra`
+        const mode = isAttacker(j) ? serve(j, round, u4) : "honest";
+        const qj = mode === "good" ? 0.9 : mode === "bad" ? 0.1 : q(j);
+        const sat = clip(qj + 0.2 * z3(u1, u2, u3));
+        let value = clip(sat + (isAttacker(i) ? 0 : strict[i]));
+        if (isAttacker(i)) value = lie(i, j, round, sat, u4) ?? value;
+        ratings.push({ from, to: identityAt(j, round), value, time: base + Math.floor(tOff * roundSeconds) });
+      }
+      if (isAttacker(i)) {
+        const arng = attackStreams[i - H];
+        extra(i, round, arng, (to, value) =>
+          ratings.push({ from, to: identityAt(to, round), value, time: base + Math.floor(arng.next() * roundSeconds) }),
+        );
+      }
+    }
+    for (const [b, s] of bribes) ratings.push({ from: name(b), to: name(s), value: 0.95, time: base + roundSeconds - 1 });
+  }
+  ratings.sort((a, b) => a.time - b.time);
+  const nodes: string[] = [];
+  for (let i = 0; i < N; i++) {
+    const ids = identities.get(i);
+    if (ids) for (const x of ids) nodes.push(x.name);
+    else nodes.push(name(i));
+  }
+  const attackers = new Set<string>();
+  for (const i of attackerSlots) for (const x of identities.get(i) ?? [{ name: name(i) }]) attackers.add(x.name);
+  const truth: Truth = {
+    attackers,
+    victims: new Set([...victims].map(name)),
+    boosted: new Set([...boosted].map(name)),
+    trustworthy: new Set(honestSlots.filter((i) => quality[i] >= 0.5).map(name)),
+    honestBad: new Set(honestSlots.filter((i) => quality[i] < 0.5).map(name)),
+    attackStart,
+    quality: new Map(nodes.map((n) => [n, 0])),
+  };
+  for (let i = 0; i < N; i++) for (const x of identities.get(i) ?? [{ name: name(i) }]) truth.quality.set(x.name, q(i));
+  return { family: o.family, nodes, seeds: new Set([...seedSlots].map(name)), ratings, truth, roundSeconds, rounds };
+}

@@ -1,0 +1,498 @@
+/**
+ * Detection that generalizes (issue 15): four methods from the reputation literature, run in one
+ * pass over the rating history, with work linear in the number of ratings (plus a sort by time
+ * and an O(E log n) propagation):
+ *
+ * 0. **One observation per rater, target and epoch.** Ratings of one pair within one decay epoch
+ *    are averaged into one observation (what TrustManager keeps once it accepts one rating per
+ *    pair per epoch), so a rating flood weighs what one rating weighs.
+ * 1. **SybilRank** (Cao, Sirivianos, Yang and Pregueiro, NSDI 2012) on the directed graph of
+ *    positive opinions (i -> j when i's mean rating of j is >= 0.5): trust starts on the
+ *    identity-verified seeds and is spread along out-edges for ceil(log2 n) steps only (early
+ *    termination, before it leaks into a Sybil region through the few attack edges), then divided
+ *    by the positive in-degree. Only an honest rater's opinion carries trust out, so what reaches
+ *    a Sybil region is bounded by its attack edges, whatever the number of Sybils. An entity
+ *    whose normalized trust is below `tau` times the median is flagged Sybil; every rater's weight
+ *    is its normalized trust over the median, capped at 1 (EigenTrust's principle, Kamvar et al.
+ *    2003: an opinion weighs what its holder is trusted).
+ * 2. **Iterated filtering of unfair raters** (Whitby, Jøsang and Indulska 2004, on the beta
+ *    reputation system of Jøsang and Ismail 2002). Each rater's values are first corrected by its
+ *    own strictness (the median of its differences from the other raters of the same targets).
+ *    For every observation, the weighted share of bad outcomes the *other* raters saw on that
+ *    target, p, is the beta estimate; a fair rater's bad outcomes follow it. Per rater, on targets
+ *    the others find good (p < 0.5), the excess of its bad outcomes, sum(b - p), divided by its
+ *    standard deviation, is a z statistic for bad-mouthing; on targets the others find bad, the
+ *    excess of good outcomes for good-mouthing. A rater above `z` (and with at least `minExcess`
+ *    excess outcomes) is unfair: its weight drops to 0 and the estimates are recomputed, a few
+ *    times. Lying on a fifth of good services, or one rating in four, adds up over a rater's
+ *    history where an agreement ratio does not.
+ * 3. **CUSUM** (Page 1954) for behaviour changes (on-off, Sybils that turn): per target, its
+ *    credible observations in time order, bad = 1; the Bernoulli log-likelihood-ratio CUSUM from
+ *    its own long-run bad rate p0 to p0 + `delta` alarms when it exceeds h = ln(n / alpha): for a
+ *    stationary entity (honest, good or bad) the chance of any alarm over its n observations is
+ *    at most about alpha (Wald's bound), whatever its quality.
+ * 4. **Effective trust**: the beta reputation (1 + sum w v) / (2 + sum w) over strictness-corrected
+ *    values weighted by rater weight, times TrustManager's flag penalty when flagged.
+ *
+ * Every detection carries the statistic, its threshold and the observations behind it, so that
+ * a person can recompute it from the ratings (pipeline.ts puts them in the IPFS report).
+ */
+import { InvalidParameterError } from "../errors";
+import { Prng } from "../util/prng";
+import { AttackKind, type Detection, type RatingEvent } from "./detectors";
+
+/** Options of {@link analyze}. */
+export type AnalyzeOptions = {
+  /** ratings of one pair within this many seconds count once (default: TrustManager's epoch, 86,400) */
+  epochSeconds?: number;
+  /** Sybil flag: normalized trust below tau x median (default 0.1) */
+  tau?: number;
+  /** unfair-rater z threshold (default 4) */
+  z?: number;
+  /** minimum excess outcomes for an unfair-rater flag (default 2.5: three lies against a unanimous other side) */
+  minExcess?: number;
+  /** filtering rounds (default 6) */
+  filterRounds?: number;
+  /** CUSUM: the shift in bad rate to detect (default 0.3) */
+  delta?: number;
+  /** CUSUM: false-alarm budget per stationary entity (default 0.01) */
+  alpha?: number;
+  /** CUSUM: fewest observations to test an entity (default 10) */
+  minObservations?: number;
+  /** dispersion test: window sizes in epochs (default [1, 2, 4]) */
+  windows?: number[];
+  /** dispersion test: bootstrap replicates (default 1000) */
+  bootstrap?: number;
+  /** trust multiplier of a flagged entity (default 0.2, as TrustManager) */
+  penalty?: number;
+};
+
+/** One observation a person can check: a rater's (mean) rating of a target in one epoch. */
+export type ObservationRef = { from: string; to: string; time: number; value: number; ratings: number };
+
+/** What {@link analyze} returns. */
+export type Analysis = {
+  detections: Detection[];
+  /** effective trust of every entity in [0, 1] */
+  trust: Map<string, number>;
+  /** rater weight in [0, 1] (0 = filtered out) */
+  weight: Map<string, number>;
+  /** observations after one-per-epoch deduplication */
+  observations: number;
+};
+
+/**
+ * Runs the four methods.
+ * @param ratings - the rating history (any order)
+ * @param nodes - every entity (entities only seen in ratings are added)
+ * @param seeds - identity-verified entities (SybilRank's trusted seeds); none disables the Sybil flag
+ * @param o - options
+ * @returns the detections with their evidence, effective trust and rater weights
+ * @throws InvalidParameterError on an option out of range
+ */
+export function analyze(
+  ratings: readonly RatingEvent[],
+  nodes: readonly string[],
+  seeds: ReadonlySet<string>,
+  o: AnalyzeOptions = {},
+): Analysis {
+  const epoch = o.epochSeconds ?? 86_400;
+  const tau = o.tau ?? 0.1;
+  const zStar = o.z ?? 4;
+  const minExcess = o.minExcess ?? 2.5;
+  const filterRounds = o.filterRounds ?? 6;
+  const delta = o.delta ?? 0.3;
+  const alpha = o.alpha ?? 0.01;
+  const minObs = o.minObservations ?? 10;
+  const penalty = o.penalty ?? 0.2;
+  if (!(epoch > 0)) throw new InvalidParameterError("analyze: epochSeconds must be positive");
+  if (!(tau >= 0 && tau < 1)) throw new InvalidParameterError("analyze: tau must be in [0, 1)");
+  if (!(zStar > 0) || !(delta > 0 && delta < 1) || !(alpha > 0 && alpha < 1))
+    throw new InvalidParameterError("analyze: z > 0, delta and alpha in (0, 1)");
+  if (!(penalty >= 0 && penalty <= 1)) throw new InvalidParameterError("analyze: penalty must be in [0, 1]");
+
+  // --- 0. intern ids, sort by time, one observation per (rater, target, epoch)
+  const ids = new Map<string, number>();
+  const names: string[] = [];
+  const intern = (s: string) => {
+    let k = ids.get(s);
+    if (k === undefined) {
+      ids.set(s, (k = names.length));
+      names.push(s);
+    }
+    return k;
+  };
+  for (const n of nodes) intern(n);
+  for (const r of ratings) (intern(r.from), intern(r.to));
+  const N = names.length;
+  if (N >= 0x100000) throw new InvalidParameterError(`analyze: ${N} entities, at most ${0x100000 - 1}`);
+  // chain history arrives in time order: sort only when it does not
+  let sorted = true;
+  for (let k = 1; k < ratings.length && sorted; k++) sorted = ratings[k - 1].time <= ratings[k].time;
+  const order = sorted ? null : Array.from(ratings.keys()).sort((a, b) => ratings[a].time - ratings[b].time);
+  const oFrom: number[] = [];
+  const oTo: number[] = [];
+  const oTime: number[] = [];
+  const oSum: number[] = [];
+  const oCount: number[] = [];
+  const lastOfPair = new Map<number, number>(); // pair -> index of its latest observation
+  for (let q = 0; q < ratings.length; q++) {
+    const r = ratings[order ? order[q] : q];
+    if (r.from === r.to || !(r.value >= 0 && r.value <= 1)) continue;
+    const f = ids.get(r.from)!;
+    const t = ids.get(r.to)!;
+    const pair = f * N + t; // a small integer while N < 46,341
+    const e = Math.floor(r.time / epoch);
+    const last = lastOfPair.get(pair);
+    if (last !== undefined && Math.floor(oTime[last] / epoch) === e) {
+      oSum[last] += r.value;
+      oCount[last]++;
+      continue;
+    }
+    lastOfPair.set(pair, oFrom.length);
+    oFrom.push(f);
+    oTo.push(t);
+    oTime.push(r.time);
+    oSum.push(r.value);
+    oCount.push(1);
+  }
+  const M = oFrom.length;
+  const oVal = new Float64Array(M);
+  for (let k = 0; k < M; k++) oVal[k] = oSum[k] / oCount[k];
+  const ref = (k: number): ObservationRef => ({
+    from: names[oFrom[k]],
+    to: names[oTo[k]],
+    time: oTime[k],
+    value: Number(oVal[k].toFixed(4)),
+    ratings: oCount[k],
+  });
+  const detections: Detection[] = [];
+  const flaggedKinds = new Map<number, Set<AttackKind>>();
+  const flag = (i: number, d: Detection) => {
+    detections.push(d);
+    const s = flaggedKinds.get(i) ?? new Set();
+    s.add(d.kind);
+    flaggedKinds.set(i, s);
+  };
+
+  // --- 1. SybilRank on the directed positive-opinion graph
+  const pairSum = new Map<number, { f: number; t: number; s: number; n: number }>();
+  for (let k = 0; k < M; k++) {
+    const pair = oFrom[k] * N + oTo[k];
+    const p = pairSum.get(pair);
+    if (p) ((p.s += oVal[k]), p.n++);
+    else pairSum.set(pair, { f: oFrom[k], t: oTo[k], s: oVal[k], n: 1 });
+  }
+  const outDeg = new Int32Array(N);
+  const inDeg = new Int32Array(N);
+  const edges: number[] = [];
+  for (const p of pairSum.values())
+    if (p.s / p.n >= 0.5) {
+      outDeg[p.f]++;
+      inDeg[p.t]++;
+      edges.push(p.f, p.t);
+    }
+  const seedIdx = [...seeds].map((s) => ids.get(s)).filter((x): x is number => x !== undefined);
+  const weight = new Float64Array(N).fill(1);
+  const normTrust = new Float64Array(N);
+  let sybilMedian = NaN;
+  if (seedIdx.length > 0) {
+    let t = new Float64Array(N);
+    for (const s of seedIdx) t[s] = 1 / seedIdx.length;
+    const steps = Math.max(1, Math.ceil(Math.log2(Math.max(2, N))));
+    for (let step = 0; step < steps; step++) {
+      const next = new Float64Array(N);
+      for (let i = 0; i < N; i++) if (outDeg[i] === 0) next[i] += t[i]; // a sink keeps what it holds
+      for (let e = 0; e < edges.length; e += 2) next[edges[e + 1]] += t[edges[e]] / outDeg[edges[e]];
+      t = next;
+    }
+    const inEdges = groupBy(
+      edges.filter((_, e) => e % 2 === 1),
+      N,
+    ); // per target, the indices (into edges / 2) of its positive raters
+    const scored: number[] = [];
+    for (let i = 0; i < N; i++) if (inDeg[i] > 0) scored.push((normTrust[i] = t[i] / inDeg[i]));
+    sybilMedian = median(scored);
+    for (let i = 0; i < N; i++) {
+      const isSeed = seeds.has(names[i]);
+      weight[i] = isSeed ? 1 : sybilMedian > 0 ? Math.min(1, normTrust[i] / sybilMedian) : 0;
+      if (!isSeed && inDeg[i] > 0 && normTrust[i] < tau * sybilMedian) {
+        // the raters who vouch for it: the attack edges if it is a Sybil
+        const vouchers = inEdges[i].slice(0, 12).map((e) => names[edges[2 * e]]);
+        flag(i, {
+          entity: names[i],
+          kind: AttackKind.Sybil,
+          score: normTrust[i] / sybilMedian,
+          reason: `SybilRank: trust from the ${seedIdx.length} verified seeds after ${steps} steps, per positive rater, is ${(normTrust[i] / sybilMedian).toFixed(3)} of the median, below ${tau}`,
+          evidence: {
+            statistic: "SybilRank degree-normalized trust / median",
+            value: normTrust[i] / sybilMedian,
+            threshold: tau,
+            steps,
+            positiveRaters: inDeg[i],
+            vouchers,
+          },
+        });
+        weight[i] = 0;
+      }
+    }
+  }
+
+  // --- 2. strictness correction and iterated filtering of unfair raters
+  const byRater = groupBy(oFrom, N);
+  const byTarget = groupBy(oTo, N); // each group in time order (observations were made in time order)
+  const offset = new Float64Array(N);
+  const adj = new Float64Array(M);
+  const bad = new Uint8Array(M);
+  const cred = new Float64Array(N).fill(1);
+  const W = (i: number) => weight[i] * cred[i];
+  const tSum = new Float64Array(N); // per target: sum W, sum W b, sum W v
+  const tBad = new Float64Array(N);
+  const tVal = new Float64Array(N);
+  const totals = () => {
+    tSum.fill(0);
+    tBad.fill(0);
+    tVal.fill(0);
+    for (let k = 0; k < M; k++) {
+      const w = W(oFrom[k]);
+      tSum[oTo[k]] += w;
+      tBad[oTo[k]] += w * bad[k];
+      tVal[oTo[k]] += w * adj[k];
+    }
+  };
+  const applyOffsets = () => {
+    for (let k = 0; k < M; k++) {
+      adj[k] = clip01(oVal[k] - offset[oFrom[k]]);
+      bad[k] = adj[k] < 0.5 ? 1 : 0;
+    }
+  };
+  applyOffsets();
+  totals();
+  // strictness: median difference from the other raters' mean corrected value, capped at 0.3
+  for (let i = 0; i < N; i++) {
+    const ks = byRater[i];
+    const diffs: number[] = [];
+    for (const k of ks) {
+      const w = W(i);
+      const others = tSum[oTo[k]] - w;
+      if (others >= 1) diffs.push(oVal[k] - (tVal[oTo[k]] - w * adj[k]) / others);
+    }
+    offset[i] = diffs.length >= 5 ? Math.max(-0.3, Math.min(0.3, median(diffs))) : 0;
+  }
+  applyOffsets();
+  type RaterStat = { sBM: number; vBM: number; sGM: number; vGM: number; worstBM: number[]; worstGM: number[] };
+  let stats: RaterStat[] = [];
+  for (let round = 0; round < filterRounds; round++) {
+    totals();
+    stats = [];
+    let changed = false;
+    for (let i = 0; i < N; i++) {
+      const st: RaterStat = { sBM: 0, vBM: 0, sGM: 0, vGM: 0, worstBM: [], worstGM: [] };
+      const w = W(i);
+      for (const k of byRater[i]) {
+        const t = oTo[k];
+        const others = tSum[t] - w;
+        const p = clamp((tBad[t] - w * bad[k] + 0.5) / (others + 1), 0.02, 0.98);
+        // variance of b - p: the outcome's own plus the estimate's (beta with others + 1 pseudo-counts)
+        const v = p * (1 - p) * (1 + 1 / (others + 1));
+        if (p < 0.5) {
+          st.sBM += bad[k] - p;
+          st.vBM += v;
+          if (bad[k]) st.worstBM.push(k);
+        } else {
+          st.sGM += p - bad[k];
+          st.vGM += v;
+          if (!bad[k]) st.worstGM.push(k);
+        }
+      }
+      stats.push(st);
+      // Soft weight between z/2 and z (then 0): colluders who mask each other just under the flag
+      // lose weight, the estimates they inflated fall back, and the next round sees them whole.
+      const zi = Math.max(st.sBM >= minExcess ? z(st.sBM, st.vBM) : 0, st.sGM >= minExcess ? z(st.sGM, st.vGM) : 0);
+      const c = clamp((zStar - zi) / (zStar / 2), 0, 1);
+      if (Math.abs(c - cred[i]) > 1e-9) ((cred[i] = c), (changed = true));
+    }
+    if (!changed) break;
+  }
+  for (let i = 0; i < N; i++) {
+    const st = stats[i];
+    for (const [s, v, kind, ks, what] of [
+      [st.sBM, st.vBM, AttackKind.BadMouthing, st.worstBM, "bad outcomes on targets the other raters found good"],
+      [st.sGM, st.vGM, AttackKind.GoodMouthing, st.worstGM, "good outcomes on targets the other raters found bad"],
+    ] as [number, number, AttackKind, number[], string][]) {
+      const zi = z(s, v);
+      if (zi >= zStar && s >= minExcess)
+        flag(i, {
+          entity: names[i],
+          kind,
+          score: zi,
+          reason: `unfair rater: ${s.toFixed(1)} more ${what} than expected, z = ${zi.toFixed(1)} >= ${zStar} (strictness ${offset[i].toFixed(2)} corrected)`,
+          evidence: {
+            statistic: "sum(b - p) / sd over the rater's observations (b: its outcome, p: the others' beta estimate)",
+            value: zi,
+            threshold: zStar,
+            excess: s,
+            minExcess,
+            strictness: offset[i],
+            observations: byRater[i].length,
+            ratings: ks.slice(0, 12).map(ref),
+          },
+        });
+    }
+  }
+  totals();
+
+  // --- 3. CUSUM per target on credible observations, in time order
+  for (let t = 0; t < N; t++) {
+    const ks = byTarget[t].filter((k) => W(oFrom[k]) >= 0.5);
+    const n = ks.length;
+    if (n < minObs) continue;
+    let nb = 0;
+    for (const k of ks) nb += bad[k];
+    const p0 = (nb + 0.5) / (n + 1);
+    const p1 = Math.min(0.99, p0 + delta);
+    if (p1 <= p0) continue;
+    const up = Math.log(p1 / p0);
+    const down = Math.log((1 - p1) / (1 - p0));
+    const h = Math.log(n / alpha);
+    let s = 0;
+    let start = 0;
+    for (let x = 0; x < n; x++) {
+      s += bad[ks[x]] ? up : down;
+      if (s <= 0) ((s = 0), (start = x + 1));
+      if (s >= h) {
+        const win = ks.slice(start, x + 1);
+        const wb = win.reduce((a, k) => a + bad[k], 0);
+        flag(t, {
+          entity: names[t],
+          kind: AttackKind.OnOff,
+          score: s,
+          detectedAt: oTime[ks[x]],
+          reason: `behaviour change: ${wb} bad of ${win.length} credible observations from ${win[0] === undefined ? "?" : oTime[win[0]]} to ${oTime[ks[x]]} against a long-run bad rate of ${p0.toFixed(2)}; CUSUM ${s.toFixed(1)} >= ln(${n}/${alpha}) = ${h.toFixed(1)}`,
+          evidence: {
+            statistic: `Bernoulli CUSUM from p0 to p0 + ${delta}`,
+            value: s,
+            threshold: h,
+            p0,
+            windowBad: wb,
+            windowObservations: win.length,
+            ratings: win.slice(-12).map(ref),
+          },
+        });
+        break;
+      }
+    }
+  }
+
+  // --- 3b. windowed dispersion: does the bad rate vary between windows more than a constant rate
+  // allows? At each scale (windows of 1, 2, 4 ... epochs), D = sum_w (B_w - n_w p0)^2 /
+  // (n_w p0 (1 - p0)), standardized as (D - df) / sqrt(2 df); the statistic is the largest over
+  // the scales and its p-value comes from a parametric bootstrap (every observation redrawn at p0,
+  // seeded, so the maximum over scales is calibrated as a whole). Catches on-off phases too mild
+  // for CUSUM's single run; a stationary entity, good or bad, is flagged with probability alpha.
+  const scales = o.windows ?? [1, 2, 4];
+  const rng = new Prng(0x6a09e667);
+  for (let t = 0; t < N; t++) {
+    if (flaggedKinds.get(t)?.has(AttackKind.OnOff)) continue;
+    const ks = byTarget[t].filter((k) => W(oFrom[k]) >= 0.5);
+    const n = ks.length;
+    if (n < minObs) continue;
+    let nb = 0;
+    for (const k of ks) nb += bad[k];
+    if (nb === 0 || nb === n) continue;
+    // window index of every observation at every scale
+    const win = scales.map((sc) => {
+      const idx = new Int32Array(n);
+      let cur = NaN;
+      let w = -1;
+      ks.forEach((k, x) => {
+        const e = Math.floor(oTime[k] / epoch / sc);
+        if (e !== cur) ((cur = e), w++);
+        idx[x] = w;
+      });
+      return { sc, idx, count: w + 1 };
+    });
+    const statOf = (b: (x: number) => number, total: number) => {
+      const p = total / n;
+      if (p === 0 || p === 1) return { best: -Infinity, at: 0 };
+      let best = -Infinity;
+      let at = 0;
+      win.forEach(({ idx, count }, si) => {
+        if (count < 3) return;
+        const wn = new Float64Array(count);
+        const wb = new Float64Array(count);
+        for (let x = 0; x < n; x++) ((wn[idx[x]] += 1), (wb[idx[x]] += b(x)));
+        let d = 0;
+        for (let w = 0; w < count; w++) d += (wb[w] - wn[w] * p) ** 2 / (wn[w] * p * (1 - p));
+        const zs = (d - (count - 1)) / Math.sqrt(2 * (count - 1));
+        if (zs > best) ((best = zs), (at = si));
+      });
+      return { best, at };
+    };
+    const obs = statOf((x) => bad[ks[x]], nb);
+    // screen: a standardized chi-square below 2 is far from any alarm at alpha <= 0.01
+    if (!(obs.best > 2)) continue;
+    const sims = o.bootstrap ?? 1000;
+    const p0 = nb / n;
+    const sim = new Uint8Array(n);
+    let exceed = 0;
+    for (let r = 0; r < sims; r++) {
+      let tot = 0;
+      for (let x = 0; x < n; x++) tot += sim[x] = rng.next() < p0 ? 1 : 0;
+      if (statOf((x) => sim[x], tot).best >= obs.best) exceed++;
+      if (exceed + 1 > alpha * (sims + 1)) break; // can no longer reach alpha: stop early
+    }
+    const pv = (exceed + 1) / (sims + 1);
+    if (pv <= alpha) {
+      const { sc, idx, count } = win[obs.at];
+      const windows = Array.from({ length: count }, () => ({ observations: 0, bad: 0, end: 0 }));
+      ks.forEach((k, x) => {
+        const w = windows[idx[x]];
+        w.observations++;
+        w.bad += bad[k];
+        w.end = oTime[k];
+      });
+      const worst = windows.reduce((m, w) => (w.bad / w.observations > m.bad / m.observations ? w : m), windows[0]);
+      flag(t, {
+        entity: names[t],
+        kind: AttackKind.OnOff,
+        score: obs.best,
+        detectedAt: oTime[ks[n - 1]],
+        reason: `bad rate varies between windows of ${sc} epoch(s) (${count} windows, worst ${worst.bad}/${worst.observations} bad against ${p0.toFixed(2)} overall): standardized dispersion ${obs.best.toFixed(1)}, bootstrap p = ${pv.toFixed(4)} <= ${alpha}`,
+        evidence: {
+          statistic: "max over window sizes of the standardized dispersion (chi-square) of bad outcomes, bootstrap p-value",
+          value: obs.best,
+          pValue: pv,
+          threshold: alpha,
+          p0,
+          windowEpochs: sc,
+          windows,
+        },
+      });
+    }
+  }
+
+  // --- 4. effective trust
+  const trust = new Map<string, number>();
+  const wOut = new Map<string, number>();
+  for (let i = 0; i < N; i++) {
+    const beta = (1 + tVal[i]) / (2 + tSum[i]);
+    trust.set(names[i], flaggedKinds.has(i) ? beta * penalty : beta);
+    wOut.set(names[i], W(i));
+  }
+  return { detections, trust, weight: wOut, observations: M };
+}
+
+function groupBy(keys: readonly number[], n: number): number[][] {
+  const g: number[][] = Array.from({ length: n }, () => []);
+  for (let k = 0; k < keys.length; k++) g[keys[k]].push(k);
+  return g;
+}
+const clip01 = (x: number) => (x < 0 ? 0 : x > 1 ? 1 : x);
+const clamp = (x: number, lo: number, hi: number) => (x < lo ? lo : x > hi ? hi : x);
+const z = (s: number, v: number) => (v > 0 ? s / Math.sqrt(v) : 0);
+function median(xs: number[]): number {
+  if (!xs.length) return NaN;
+  const s = Float64Array.from(xs).sort();
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}

@@ -1,0 +1,188 @@
+import { expect } from "chai";
+import { analyze } from "../../offchain/trust/robust";
+import { AttackKind, detectAll, detectAllLegacy, detectSybils, type RatingEvent } from "../../offchain/trust/detectors";
+import { InvalidParameterError } from "../../offchain/errors";
+import { Prng } from "../../offchain/util/prng";
+
+const DAY = 86_400;
+
+/**
+ * A small honest world: `n` honest entities (h0..), good providers except the listed bad ones,
+ * each rating `k` random others per epoch for `epochs` epochs, values good U[0.7, 1], bad U[0, 0.3].
+ */
+function world(o: { n?: number; epochs?: number; k?: number; seed?: number; bad?: Set<string>; strict?: Map<string, number> } = {}) {
+  const rng = new Prng(o.seed ?? 1);
+  const n = o.n ?? 60;
+  const nodes = Array.from({ length: n }, (_, i) => `h${i}`);
+  const ratings: RatingEvent[] = [];
+  const serve = (to: string) => (o.bad?.has(to) ? rng.chance(0.2) : rng.chance(0.95));
+  for (let e = 0; e < (o.epochs ?? 20); e++)
+    for (const from of nodes)
+      for (let j = 0; j < (o.k ?? 3); j++) {
+        const to = rng.pick(nodes);
+        if (to === from) continue;
+        const v = (serve(to) ? 0.7 + 0.3 * rng.next() : 0.3 * rng.next()) + (o.strict?.get(from) ?? 0);
+        ratings.push({ from, to, value: Math.min(1, Math.max(0, v)), time: e * DAY + rng.int(DAY) });
+      }
+  ratings.sort((a, b) => a.time - b.time);
+  return { nodes, ratings, seeds: new Set(nodes.slice(0, 12)) };
+}
+const kinds = (ds: { entity: string; kind: number }[], entity: string) => ds.filter((d) => d.entity === entity).map((d) => d.kind);
+
+describe("trust/robust: detection that generalizes (issue 15)", () => {
+  describe("# one observation per pair per epoch", () => {
+    it("a flood of 200 ratings in one epoch weighs what one rating weighs, and its victim is not flagged", () => {
+      const w = world();
+      const flood: RatingEvent[] = Array.from({ length: 200 }, (_, i) => ({ from: "flooder", to: "h20", value: 0.02, time: 5 * DAY + i }));
+      const a = analyze([...w.ratings, ...flood], [...w.nodes, "flooder"], w.seeds);
+      const b = analyze([...w.ratings, flood[0]], [...w.nodes, "flooder"], w.seeds);
+      expect(a.observations).to.equal(b.observations);
+      expect(a.trust.get("h20")).to.be.closeTo(b.trust.get("h20")!, 1e-12);
+      expect(kinds(a.detections, "h20")).to.deep.equal([]);
+    });
+  });
+
+  describe("# SybilRank from the verified seeds", () => {
+    // a 30-identity cluster praising itself, attached by three bought ratings of one bribed honest node
+    function sybilWorld() {
+      const w = world({ seed: 2 });
+      const rng = new Prng(9);
+      const sybils = Array.from({ length: 30 }, (_, i) => `s${i}`);
+      const ratings = [...w.ratings];
+      for (let e = 0; e < 20; e++) {
+        for (const s of sybils)
+          for (let j = 0; j < 3; j++) {
+            const t = rng.pick(sybils);
+            if (t !== s) ratings.push({ from: s, to: t, value: 0.95, time: e * DAY + 1 });
+          }
+      }
+      for (const s of sybils.slice(0, 3)) ratings.push({ from: "h30", to: s, value: 0.95, time: DAY });
+      ratings.sort((a, b) => a.time - b.time);
+      return { ...w, ratings, nodes: [...w.nodes, ...sybils], sybils };
+    }
+
+    it("flags the whole cluster and no honest entity, where Eq. 37 is fooled by the three bought ratings", () => {
+      const s = sybilWorld();
+      const ds = analyze(s.ratings, s.nodes, s.seeds).detections;
+      const sybilFlags = new Set(ds.filter((d) => d.kind === AttackKind.Sybil).map((d) => d.entity));
+      expect(new Set(s.sybils)).to.deep.equal(sybilFlags);
+      const vouched = ds.find((d) => d.entity === "s0")!;
+      expect(vouched.evidence!.vouchers).to.include("h30");
+      expect(vouched.evidence!.value).to.be.lessThan(vouched.evidence!.threshold as number);
+      const eq37 = new Set(detectSybils(s.ratings, s.nodes, s.seeds).detections.map((d) => d.entity));
+      expect(s.sybils.filter((x) => eq37.has(x)).length).to.be.lessThan(s.sybils.length / 2);
+    });
+
+    it("without verified seeds nothing is flagged Sybil", () => {
+      const s = sybilWorld();
+      expect(analyze(s.ratings, s.nodes, new Set()).detections.filter((d) => d.kind === AttackKind.Sybil)).to.deep.equal([]);
+    });
+  });
+
+  describe("# iterated filtering of unfair raters", () => {
+    it("a rater lying on a fifth of good services is flagged bad-mouthing; a strict honest rater is not", () => {
+      const strict = new Map([["h5", -0.25]]);
+      const w = world({ seed: 3, strict });
+      const rng = new Prng(4);
+      const ratings = w.ratings.map((r) => (r.from === "h7" && r.value >= 0.5 && rng.chance(0.2) ? { ...r, value: 0.1 } : r));
+      const a = analyze(ratings, w.nodes, w.seeds);
+      expect(kinds(a.detections, "h7")).to.deep.equal([AttackKind.BadMouthing]);
+      expect(kinds(a.detections, "h5")).to.deep.equal([]);
+      expect(a.weight.get("h7")).to.equal(0);
+      const d = a.detections.find((x) => x.entity === "h7")!;
+      expect(d.evidence!.value as number).to.be.at.least(d.evidence!.threshold as number);
+      // every rating it cites is one h7 gave, with the value it gave
+      for (const r of d.evidence!.ratings as { from: string; to: string; time: number; value: number }[]) {
+        expect(r.from).to.equal("h7");
+        expect(ratings.some((x) => x.from === "h7" && x.to === r.to && x.time === r.time && Math.abs(x.value - r.value) < 1e-4)).to.equal(
+          true,
+        );
+      }
+    });
+
+    it("every member of a ring that praises bad members and bad-mouths a victim is flagged, both ways between them; the victim keeps its trust", () => {
+      const bad = new Set(["h40", "h41", "h42", "h43"]);
+      const w = world({ seed: 5, bad });
+      const clean = analyze(w.ratings, w.nodes, w.seeds);
+      const ring = [...bad];
+      const ratings = [...w.ratings];
+      // one lie for about three honest ratings, praise and blame in turn (a minority of each target's raters)
+      for (let e = 0; e < 20; e++)
+        for (const m of ring)
+          if (e % 2 === 0) ratings.push({ from: m, to: ring[(ring.indexOf(m) + 1 + (e % 3)) % 4], value: 0.95, time: e * DAY + 7 });
+          else ratings.push({ from: m, to: "h10", value: 0.05, time: e * DAY + 8 });
+      ratings.sort((a, b) => a.time - b.time);
+      const a = analyze(ratings, w.nodes, w.seeds);
+      for (const m of ring) expect(kinds(a.detections, m), m).to.not.deep.equal([]);
+      const ringKinds = new Set(ring.flatMap((m) => kinds(a.detections, m)));
+      expect(ringKinds).to.deep.equal(new Set([AttackKind.BadMouthing, AttackKind.GoodMouthing]));
+      expect(kinds(a.detections, "h10")).to.deep.equal([]);
+      expect(Math.abs(a.trust.get("h10")! - clean.trust.get("h10")!)).to.be.lessThan(0.05);
+    });
+  });
+
+  describe("# behaviour change (CUSUM, windowed dispersion)", () => {
+    it("an entity that turns bad is flagged on-off after its turn; a steadily bad provider is not", () => {
+      const w = world({ seed: 6, bad: new Set(["h50"]) });
+      const rng = new Prng(7);
+      const ratings = w.ratings.map((r) => (r.to === "h51" && r.time >= 12 * DAY ? { ...r, value: rng.chance(0.9) ? 0.1 : 0.8 } : r));
+      const a = analyze(ratings, w.nodes, w.seeds);
+      const d = a.detections.find((x) => x.entity === "h51" && x.kind === AttackKind.OnOff)!;
+      expect(d, JSON.stringify(a.detections)).to.not.equal(undefined);
+      expect(d.detectedAt!).to.be.at.least(12 * DAY);
+      expect(d.evidence!.value as number).to.be.at.least(d.evidence!.threshold as number);
+      expect(kinds(a.detections, "h50")).to.deep.equal([]);
+      expect(a.trust.get("h51")!).to.be.lessThan(0.2 * 0.8);
+    });
+
+    it("honest worlds with bad providers and a strict rater: at most 5% flagged, never the bad providers or the strict rater", () => {
+      const flagged: string[] = [];
+      for (const seed of [11, 12, 13]) {
+        const w = world({ seed, bad: new Set(["h1", "h2"]), strict: new Map([["h3", -0.25]]) });
+        const f = detectAll(w.ratings, w.nodes, w.seeds).map((d) => d.entity);
+        expect(
+          f.filter((x) => ["h1", "h2", "h3"].includes(x)),
+          `seed ${seed}`,
+        ).to.deep.equal([]);
+        flagged.push(...f);
+      }
+      expect(new Set(flagged).size / 180, flagged.join()).to.be.at.most(0.05);
+    });
+  });
+
+  describe("# work is linear in the ratings", () => {
+    // ratings of one target by distinct raters, one per second; 8x the ratings must cost well under
+    // 64x the time (quadratic); the bound 24 leaves room for a loaded machine
+    const ratingsOf = (n: number): RatingEvent[] =>
+      Array.from({ length: n }, (_, i) => ({ from: `r${i % 5000}`, to: "target", value: i % 7 === 0 ? 0.2 : 0.9, time: i }));
+    const best = (f: () => void) => {
+      let b = Infinity;
+      for (let k = 0; k < 3; k++) {
+        const t0 = performance.now();
+        f();
+        b = Math.min(b, performance.now() - t0);
+      }
+      return b;
+    };
+    const nodes = ["target", ...Array.from({ length: 5000 }, (_, i) => `r${i}`)];
+    for (const [name, f] of [
+      ["detectAll", (r: RatingEvent[]) => detectAll(r, nodes, new Set(["r0"]))],
+      ["detectAllLegacy", (r: RatingEvent[]) => detectAllLegacy(r, nodes, new Set(["r0"]))],
+    ] as const)
+      it(`${name}: 8x the ratings of one target costs less than 24x the time`, function () {
+        this.timeout(120_000);
+        const small = ratingsOf(4_000);
+        const large = ratingsOf(32_000);
+        f(small); // warm up the JIT
+        const ratio = best(() => f(large)) / best(() => f(small));
+        expect(ratio, `time ratio ${ratio.toFixed(1)}`).to.be.lessThan(24);
+      });
+  });
+
+  it("rejects bad options with the function's name", () => {
+    expect(() => analyze([], [], new Set(), { epochSeconds: 0 })).to.throw(InvalidParameterError, /^analyze: epochSeconds/);
+    expect(() => analyze([], [], new Set(), { tau: 1 })).to.throw(InvalidParameterError, /^analyze: tau/);
+    expect(() => analyze([], [], new Set(), { alpha: 0 })).to.throw(InvalidParameterError, /^analyze: z > 0/);
+    expect(() => analyze([], [], new Set(), { penalty: 2 })).to.throw(InvalidParameterError, /^analyze: penalty/);
+  });
+});
