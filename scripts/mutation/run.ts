@@ -42,7 +42,11 @@ const modules = JSON.parse(fs.readFileSync(path.join(__dirname, "modules.json"),
 const outDir = path.join(root, "reports", "mutation");
 const GOAL = 0.85;
 /** Reasons for survivors that cannot be disabled line-wide (see survivors.json). */
-type Note = { file: string; code: string; mutators: string[]; reason: string };
+/**
+ * `reason` says why the survivors are equivalent; or, with `killedBy`, the survivor is a killable
+ * mutant that a test added after the run kills (the next run of the file counts it as killed).
+ */
+type Note = { file: string; code: string; mutators: string[]; reason: string; killedBy?: string };
 const notes = (JSON.parse(fs.readFileSync(path.join(__dirname, "survivors.json"), "utf8")) as { notes: Note[] }).notes;
 
 function arg(flag: string): string | undefined {
@@ -222,6 +226,7 @@ function report(): string {
     const missing = expected.filter((f) => !files.has(f));
     if (files.size === 0) {
       lines.push(`| ${name} | (not run) | | | | | | | |`);
+      notMeasured.push(`- ${name}: ${expected.map((f) => `\`${f}\``).join(", ")}`);
       continue;
     }
     if (missing.length) notMeasured.push(`- ${name}: ${missing.map((f) => `\`${f}\``).join(", ")}`);
@@ -237,7 +242,13 @@ function report(): string {
       for (const m of mutants.filter((x) => x.status === "Survived" || x.status === "NoCoverage")) {
         const line = sourceLines[m.location.start.line - 1] ?? "";
         const note = notes.find((n) => n.file === f && line.includes(n.code) && n.mutators.includes(m.mutatorName));
-        const why = !note ? "No reason recorded: a missing test" : explained.has(note) ? "Equivalent, as above" : note.reason;
+        const why = !note
+          ? "No reason recorded: a missing test"
+          : note.killedBy
+            ? `Killed since this run by the test "${note.killedBy}" (${note.reason}); not yet re-measured`
+            : explained.has(note)
+              ? "Equivalent, as above"
+              : note.reason;
         if (note) explained.add(note);
         survivors.push(`- ${at(m)} (${m.status}): \`${(m.replacement ?? "").replace(/\s+/g, " ").slice(0, 80)}\`. ${why}`);
       }

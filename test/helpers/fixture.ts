@@ -3,9 +3,13 @@
  */
 import { loadFixture } from "@nomicfoundation/hardhat-toolbox/network-helpers";
 
-type Stryker = { activeMutant?: string };
+/** Stryker's state inside its test runner (the instrumented code keeps it in `globalThis.__stryker__`). */
+type Stryker = {
+  activeMutant?: string;
+  currentTestId?: string;
+  mutantCoverage?: { static: Record<string, number>; perTest: Record<string, Record<string, number>> };
+};
 
-/** Stryker's state inside its test runner (instrumented code keeps it in `globalThis.__stryker__`), or undefined. */
 function stryker(): Stryker | undefined {
   return (globalThis as { __stryker__?: Stryker }).__stryker__;
 }
@@ -15,7 +19,16 @@ export function underMutation(): boolean {
   return stryker() !== undefined;
 }
 
+/** Per fixture: the mutants its setup reached in Stryker's initial run. */
+const reachedBySetup = new Map<() => Promise<unknown>, Set<string>>();
+/** Per fixture: the copy built with the active mutant, when the setup reaches that mutant. */
 const perMutant = new Map<() => Promise<unknown>, { mutant: string; fixture: () => Promise<unknown> }>();
+
+/** How often each mutant was reached so far in the current test (the instrumented code counts). */
+function hits(s: Stryker): Record<string, number> {
+  const cov = s.mutantCoverage;
+  return { ...((s.currentTestId ? cov?.perTest[s.currentTestId] : cov?.static) ?? {}) };
+}
 
 /**
  * `loadFixture` for a fixture that runs the off-chain code under test (agents set up, records
@@ -23,16 +36,26 @@ const perMutant = new Map<() => Promise<unknown>, { mutant: string; fixture: () 
  * so a plain cached fixture would hand every mutant the records built by the unmutated code, and a
  * mutant in that setup code would survive without ever running. Under mutation:
  * - in the initial (coverage) run, the fixture is built afresh for every test, so Stryker records
- *   every test that depends on the setup code, not only the first;
- * - in a mutant's run, it is built once with that mutant active and cached for that mutant's tests.
+ *   every test that depends on the setup code, and the mutants the setup reaches are noted;
+ * - in the run of a mutant that the setup reaches, it is built once with that mutant active and
+ *   cached for that mutant's tests; for any other mutant the usual cached fixture serves (the setup
+ *   never executes that mutant, so it builds the same records).
  *
  * Elsewhere it is `loadFixture`.
  * @param fixture - a named fixture function, as for `loadFixture`
  */
-export function loadOffchainFixture<T>(fixture: () => Promise<T>): Promise<T> {
+export async function loadOffchainFixture<T>(fixture: () => Promise<T>): Promise<T> {
   const s = stryker();
   if (s === undefined) return loadFixture(fixture);
-  if (s.activeMutant === undefined) return fixture();
+  if (s.activeMutant === undefined) {
+    const before = hits(s);
+    const built = await fixture();
+    const reached = reachedBySetup.get(fixture) ?? new Set<string>();
+    for (const [id, n] of Object.entries(hits(s))) if (n > (before[id] ?? 0)) reached.add(id);
+    reachedBySetup.set(fixture, reached);
+    return built;
+  }
+  if (!reachedBySetup.get(fixture)?.has(s.activeMutant)) return loadFixture(fixture);
   let entry = perMutant.get(fixture);
   if (entry?.mutant !== s.activeMutant) {
     // a new function per mutant, so loadFixture takes a new snapshot (it keys fixtures by identity)
