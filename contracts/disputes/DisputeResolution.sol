@@ -11,7 +11,7 @@ contract DisputeResolution is IDisputeResolution {
     uint8 private constant MAX_OPTIONS = 8;
     uint8 private constant NATURE_AVATAR = 1;
     uint8 private constant NATURE_FLAG_CONTEST = 3;
-    bytes32 private constant DETECTOR_ROLE = keccak256("DETECTOR_ROLE");
+    bytes32 private constant FEEDBACK_ROLE = keccak256("FEEDBACK_ROLE");
     uint8 private constant ATTACK_MASK = 0x7f;
     uint256 private constant WAD = 1e18;
 
@@ -366,8 +366,8 @@ contract DisputeResolution is IDisputeResolution {
             // A flagged entity contests its flags: no respondent (the detector has no entity).
             if (respondent != bytes32(0) || _trust.entity(claimant).flags & ATTACK_MASK == 0)
                 revert DisputeResolution__InvalidDispute();
-            // Upholding must be able to unflag: the court needs the detector role for that.
-            if (!IAccessControl(address(_trust)).hasRole(DETECTOR_ROLE, address(this)))
+            // Upholding must be able to unflag: only the TrustManager's bound court (its feedback holder) may.
+            if (!IAccessControl(address(_trust)).hasRole(FEEDBACK_ROLE, address(this)))
                 revert DisputeResolution__FlagContestUnavailable();
             return address(0);
         }

@@ -115,7 +115,7 @@ interface IDisputeResolution {
     error DisputeResolution__AlreadySettled(uint256 id, bytes32 voter);
     error DisputeResolution__NothingToWithdraw(address account);
     error DisputeResolution__TransferFailed();
-    /// @notice A flag contest needs the court to hold the TrustManager's detector role.
+    /// @notice A flag contest needs this court to be the TrustManager's bound court (its feedback holder).
     error DisputeResolution__FlagContestUnavailable();
 
     /// @notice A dispute was opened; votes count reputations as of block `snapshot`.
@@ -163,7 +163,7 @@ interface IDisputeResolution {
     /// @param respondent the entity claimed against
     /// @param nature 0 service, 1 avatar (an upheld avatar dispute asks for a trace), 3 flag
     /// contest: a flagged claimant contests its detector flags, `respondent` is 0; upheld, its attack
-    /// flags are cleared (the court must hold the detector role, else `FlagContestUnavailable`);
+    /// flags are cleared (the court must be the TrustManager's feedback holder, else `FlagContestUnavailable`);
     /// rejected, the claimant loses `loserPenalty` and its deposit stays with the court
     /// @param options the number of proposed resolutions (2..8); option 0 means "claim upheld"
     /// @param evidence the raw digest of the evidence's CID

@@ -220,7 +220,7 @@ interface ITrustManager {
     /// @notice Flags an entity for an attack kind (0 Sybil, 1 on-off, 2 good-mouthing, 3 bad-mouthing, ...). DETECTOR_ROLE.
     function flag(bytes32 id, uint8 kind, bytes32 evidence) external;
 
-    /// @notice Clears a flag. DETECTOR_ROLE.
+    /// @notice Clears a flag. DETECTOR_ROLE, or FEEDBACK_ROLE (the court, when a flag contest is upheld).
     function unflag(bytes32 id, uint8 kind) external;
 
     /// @notice Adds a signed amount to a reputation, clamped to [0, 1]. FEEDBACK_ROLE (the dispute contract).

@@ -233,7 +233,11 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
     }
 
     /// @inheritdoc ITrustManager
-    function unflag(bytes32 id, uint8 kind) external onlyRole(DETECTOR_ROLE) {
+    function unflag(bytes32 id, uint8 kind) external {
+        // The detector withdraws its own flag; the court (the feedback holder) clears one when a
+        // flag contest is upheld: a flag is evidence, and the court's verdict can overturn it.
+        if (!hasRole(DETECTOR_ROLE, msg.sender) && !hasRole(FEEDBACK_ROLE, msg.sender))
+            revert AccessControlUnauthorizedAccount(msg.sender, DETECTOR_ROLE);
         if (kind > 6) revert TrustManager__InvalidFlag(kind);
         Entity storage e = _known(id);
         e.flags &= ~uint8(1 << kind);
