@@ -251,12 +251,17 @@ async function main(): Promise<void> {
   const detectorLedger = new TrustLedger(trust.connect(allSigners[TRUST_ROLE_SIGNERS.detector]));
   await steps.run("register raters and the group's RNs", async () => {
     let gas = 0n;
-    for (const [i, r] of raters.entries()) gas += (await raterLedgers[i].register(entityId(r), "avatar")).gasUsed;
+    for (const [i, r] of raters.entries()) {
+      gas += (await raterLedgers[i].register(entityId(r), "avatar")).gasUsed;
+      // The raters are people with MITs (section 6 issues them): verified identities, the seeds the
+      // Sybil defence trusts. Here the admin marks them, as `trust:register --verified` does.
+      gas += (await (await trust.setIdentityVerified(entityId(r), true)).wait())!.gasUsed;
+    }
     // A joined PID is registered with the MSRP's attestation (here the operator runs the RNs).
     for (const m of members.slice(1)) gas += (await trustLedger.register(toHex(m.pid), "resource-node", msrpSigner)).gasUsed;
     const verified = await Promise.all(members.slice(1).map((m) => trust.isIdentityVerified(toHex(m.pid))));
     return {
-      detail: `${raters.length} avatars, ${members.length - 1} RNs (identity verified by their pool join: ${verified.filter(Boolean).length}/${verified.length})`,
+      detail: `${raters.length} verified avatars, ${members.length - 1} RNs (identity verified by their pool join: ${verified.filter(Boolean).length}/${verified.length})`,
       gas,
     };
   });
