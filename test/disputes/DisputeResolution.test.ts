@@ -465,7 +465,7 @@ describe("DisputeResolution", () => {
     const FLAG_CONTEST = 3;
     async function flagged() {
       const f = await deployDisputeFixture();
-      const { trust, disputes, msrp, others, voters } = f;
+      const { trust, disputes, others, voters } = f;
       const detector = await detectorOf();
       await trust.connect(detector).flag(voters[5], 3, id("detector evidence")); // bad-mouthing
       await trust.connect(detector).flag(voters[5], 5, id("detector evidence"));
