@@ -20,7 +20,7 @@ import { AuthorityAgent, placeId, register } from "../offchain/mssa/registration
 import { consentToRegistration, recordRegistration } from "../offchain/mssa/ledger";
 import { detectionProbability, thresholdDetectionProbability, transmit } from "../offchain/mssa/quantum";
 import { bestForgery, linkState } from "../offchain/mssa/qblock";
-import { lineChart } from "../offchain/util/plot";
+import { lineChart, writeFigure } from "../offchain/util/plot";
 import { Prng } from "../offchain/util/prng";
 import { machine, runCases, type BenchRow } from "./lib";
 
@@ -163,7 +163,7 @@ async function main() {
       ...det.map((r) => [r.d, r.trials, r.any, r.theory, r.threshold, r.thresholdTheory].join(",")),
     ].join("\n") + "\n",
   );
-  fs.writeFileSync(
+  writeFigure(
     path.join(reports, "mssa-detection.svg"),
     await lineChart({
       title: "SIMULATED intercept-resend detection against decoy photons",

@@ -37,7 +37,7 @@ task("sim:throughput", "RSMS Monte Carlo throughput with and without RSMS (RSMS 
   .addOptionalParam("seed", "PRNG seed", 7, types.int)
   .setAction(async (a: { replications: number; seed: number }) => {
     const { simulateThroughput } = await import("../offchain/sim/throughput");
-    const { lineChart } = await import("../offchain/util/plot");
+    const { lineChart, writeFigure } = await import("../offchain/util/plot");
     const { progressBar } = await import("../offchain/util/progress");
     const costs = await measuredCosts();
     console.log(`sim:throughput: RSMS costs from ${costs.source}`);
@@ -86,7 +86,7 @@ task("sim:throughput", "RSMS Monte Carlo throughput with and without RSMS (RSMS 
           out[s.fig].map((r) => [r.x, r.without.toFixed(4), r.with.toFixed(4), r.ci.toFixed(4), r.ratio.toFixed(4)].join(",")).join("\n") +
           "\n",
       );
-      fs.writeFileSync(
+      writeFigure(
         path.join(reportsDir(), `throughput-${s.fig}.svg`),
         await lineChart({
           title: s.title,

@@ -55,7 +55,7 @@ export type RoleAccounts = {
   role(role: string): Promise<Signer>;
   /** A role name, an address, or (development nodes) a signer index, as a signer. */
   signer(account: string): Promise<Signer>;
-  /** The address of an account given as `signer` takes it, without funding or creating anything. */
+  /** The address of an account given as `signer` takes it; sends nothing (a new role's key is generated, not funded). */
   address(account: string): Promise<string>;
 };
 
@@ -142,11 +142,11 @@ export function roleAccounts(hre: HardhatRuntimeEnvironment, keystore: Keystore,
     return role(account);
   };
 
+  // Resolving an address sends nothing: a command that is then refused leaves the chain as it was
+  // (a new role's key is kept, and funded when it first signs).
   const address = async (account: string): Promise<string> => {
     if (/^\d+$/.test(account) || isAddress(account)) return (await signer(account)).getAddress();
-    const key = keyOf(account, false);
-    if (key) return new Wallet(key).address;
-    return (await role(account)).getAddress();
+    return new Wallet(keyOf(account, true)!).address;
   };
 
   return { role, signer, address };

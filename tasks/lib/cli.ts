@@ -16,8 +16,6 @@
 import { ErrorFragment, Interface, keccak256, toUtf8Bytes } from "ethers";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import { MetatrustError, type ErrorCode } from "../../offchain/errors";
-import { placeId } from "../../offchain/mssa/registration";
-import { entityId } from "../../offchain/trust/ledger";
 
 export const EXIT = { unexpected: 1, input: 2, refused: 3, unavailable: 4 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
@@ -101,16 +99,26 @@ export function exitCodeOf(e: unknown): ExitCode {
 /** How to print a decoded custom-error argument: a bytes32 that is the id of a name given on the command line says so. */
 export type Names = Map<string, string>;
 
-/** How the system derives a bytes32 id from a name given on the command line. */
-const ID_FORMS: ((name: string) => string)[] = [
-  (n) => keccak256(toUtf8Bytes(n)),
-  (n) => entityId(n), // trust entities: keccak256("metatrust:entity:" + name)
-  (n) => placeId(n), // MSSA places
-];
+/**
+ * How the system derives a bytes32 id from a name given on the command line. Loaded on the error
+ * path only: this module is imported when Hardhat loads its configuration, on every command.
+ */
+function idForms(): ((name: string) => string)[] {
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const { entityId } = require("../../offchain/trust/ledger") as typeof import("../../offchain/trust/ledger");
+  const { placeId } = require("../../offchain/mssa/registration") as typeof import("../../offchain/mssa/registration");
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  return [
+    (n) => keccak256(toUtf8Bytes(n)),
+    (n) => entityId(n), // trust entities: keccak256("metatrust:entity:" + name)
+    (n) => placeId(n), // MSSA places
+  ];
+}
 
 /** The ids the task's string arguments stand for, by lower-case hex, each mapped to the flag that gave it. */
 export function namesFromArgs(args: Record<string, unknown>): Names {
   const names: Names = new Map();
+  const ID_FORMS = idForms();
   for (const [flag, v] of Object.entries(args)) {
     if (typeof v !== "string" || v === "") continue;
     const kebab = flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
