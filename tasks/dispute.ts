@@ -5,6 +5,7 @@
 import fs from "fs";
 import { task, types } from "hardhat/config";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
+import { RefusedError, UsageError } from "./lib/cli";
 
 async function disputeContext(hre: HardhatRuntimeEnvironment) {
   const [
@@ -69,10 +70,16 @@ task("dispute:commit", "Commits a vote (Step 2); the salt is kept in the keystor
   .addParam("choice", "The chosen resolution (0 = claim upheld)", undefined, types.int)
   .setAction(async (a: { id: number; voter: string; choice: number }, hre) => {
     const c = await disputeContext(hre);
+    // The commitment hides the choice, so the contract can only refuse an out-of-range choice at
+    // reveal, after the voter has committed and can no longer change it: refuse it here.
+    const options = Number((await c.dr.dispute(a.id)).options);
+    if (options === 0) throw new UsageError(`--id: no dispute #${a.id}`);
+    if (!Number.isInteger(a.choice) || a.choice < 0 || a.choice >= options)
+      throw new UsageError(`--choice: dispute #${a.id} has ${options} options (0-${options - 1}); got ${a.choice}`);
     // The contract checks the snapshot eligibility at reveal; refuse here a vote that could never count.
     const weight = await c.dr.eligibleWeight(a.id, c.entityId(a.voter));
     if (weight === 0n)
-      throw new Error(
+      throw new RefusedError(
         `dispute:commit: ${a.voter} has no vote in #${a.id} (below the minimum reputation or age at the snapshot, an entity of a party's controller, or flagged)`,
       );
     const rec = saltRecord(String(a.id), a.voter);

@@ -9,6 +9,7 @@
 import fs from "fs";
 import path from "path";
 import { task, types } from "hardhat/config";
+import { UsageError } from "./lib/cli";
 
 const reportsDir = () => {
   const d = path.resolve(__dirname, "..", "reports");
@@ -125,14 +126,24 @@ task(
   )
   .setAction(async (a: { scale: string; checkpoint: number; seeds: number; families: string; damageUpTo: number }) => {
     const { runSuite, METATRUST, LEGACY, AVERAGE, EIGENTRUST } = await import("../offchain/sim/adversarial");
-    const { SPLIT } = await import("../offchain/trust/adversaries/generate");
+    const { SPLIT, FAMILIES } = await import("../offchain/trust/adversaries/generate");
     type Family = import("../offchain/trust/adversaries/generate").Family;
     const { writeSuiteReport } = await import("../offchain/sim/suite-report");
     const { progressBar } = await import("../offchain/util/progress");
-    const sizes = a.scale.split(",").map(Number);
+    // Every flag is checked before anything runs or is written (a NaN size once wrote a NaN row).
+    const sizes = a.scale.split(",").map((x) => x.trim());
+    for (const x of sizes)
+      if (!/^[1-9][0-9]*$/.test(x) || Number(x) < 20 || Number(x) > 1_000_000)
+        throw new UsageError(`--scale: "${x}" is not a network size (a whole number of nodes, 20 to 1,000,000, comma-separated)`);
+    if (!Number.isInteger(a.seeds) || a.seeds < 1 || a.seeds > SPLIT.reportSeeds.length)
+      throw new UsageError(`--seeds: ${a.seeds} is out of range (1-${SPLIT.reportSeeds.length})`);
+    if (!Number.isInteger(a.checkpoint) || a.checkpoint < 0) throw new UsageError(`--checkpoint: ${a.checkpoint} must be 0 or more rounds`);
+    const known: readonly string[] = [...FAMILIES, "honest-noisy"];
+    for (const f of a.families ? a.families.split(",") : [])
+      if (!known.includes(f)) throw new UsageError(`--families: unknown family "${f}" (one of ${known.join(", ")})`);
     const rows = [];
     const timing = [];
-    for (const n of sizes) {
+    for (const n of sizes.map(Number)) {
       const large = n > 10_000;
       const t0 = performance.now();
       rows.push(
@@ -155,7 +166,7 @@ task(
     // JSON wrote NaN as null: read it back as NaN
     const kept = fs.existsSync(previous)
       ? (JSON.parse(fs.readFileSync(previous, "utf8"), (_k, v) => (v === null ? NaN : v)).rows as typeof rows).filter(
-          (r) => !sizes.includes(r.nodes),
+          (r) => !sizes.map(Number).includes(r.nodes),
         )
       : [];
     const out = await writeSuiteReport([...kept, ...rows], reportsDir(), benchDir);

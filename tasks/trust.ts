@@ -8,6 +8,10 @@
 import fs from "fs";
 import { task, types } from "hardhat/config";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
+import { RefusedError, UsageError } from "./lib/cli";
+
+/** TrustManager's admin identity-verified bit of `Entity.flags` (TrustManager.sol VERIFIED_BIT). */
+const VERIFIED_BIT = 0x80;
 
 async function trustContext(hre: HardhatRuntimeEnvironment, account?: string) {
   const [{ localState, deployedAddress, resolveAccount }, ledgerMod, fixed, { TrustManager__factory }] = await Promise.all([
@@ -30,7 +34,7 @@ async function trustContext(hre: HardhatRuntimeEnvironment, account?: string) {
     (local.keystore.exists("trust-names") ? local.keystore.update : local.keystore.create).call(local.keystore, "trust-names", names);
   };
   const label = (id: string) => names[id.toLowerCase()] ?? `${id.slice(0, 10)}…`;
-  return { ...local, tm, ledger, fixed, ledgerMod, remember, label };
+  return { ...local, signer, tm, ledger, fixed, ledgerMod, remember, label };
 }
 
 /** The controller of a named entity, as a signer address, if it is registered; else undefined. */
@@ -53,16 +57,30 @@ task("trust:register", "Registers a virtual entity in the TrustManager, controll
   .setAction(async (a: { entity: string; type: string; verified: boolean; account?: string }, hre) => {
     const c = await trustContext(hre, a.account);
     if (!(a.type in c.ledgerMod.EntityKind))
-      throw new Error(`trust:register: --type must be one of ${Object.keys(c.ledgerMod.EntityKind).join(", ")}`);
+      throw new UsageError(`trust:register: --type must be one of ${Object.keys(c.ledgerMod.EntityKind).join(", ")}`);
     const id = c.ledgerMod.entityId(a.entity);
+    const operator = (await hre.ethers.getSigners())[0];
+    const controller = await c.signer.getAddress();
+    // Everything is checked before the first transaction: registering and then failing to verify
+    // would leave an unverified entity that a rerun could not fix ("already registered").
+    if (a.verified && !(await c.tm.hasRole(await c.tm.DEFAULT_ADMIN_ROLE(), operator.address)))
+      throw new RefusedError(
+        `trust:register: --verified needs the TrustManager admin, and this node's operator ${operator.address} is not it`,
+      );
+    const existing = await c.tm.entity(id);
+    const kind = c.ledgerMod.EntityKind[a.type as keyof typeof c.ledgerMod.EntityKind];
+    // A rerun of a --verified registration whose verification did not happen resumes with it alone.
+    // (An id that someone else registered is the contract's to refuse, or to reclaim for its attested owner.)
+    const resume = a.verified && existing.controller === controller && Number(existing.kind) === kind;
     // A verified avatar or PID needs its registrar's attestation: on local networks the operator
     // (signer #0) is the IdP and the MSRP.
-    const tx = await c.ledger.register(id, a.type as keyof typeof c.ledgerMod.EntityKind, (await hre.ethers.getSigners())[0]);
+    const gas = resume ? undefined : (await c.ledger.register(id, a.type as keyof typeof c.ledgerMod.EntityKind, operator)).gasUsed;
     c.remember(a.entity, id);
     // The admin flag is the operator's (signer #0), whoever controls the entity.
-    if (a.verified) await (await c.tm.connect((await hre.ethers.getSigners())[0]).setIdentityVerified(id, true)).wait();
+    if (a.verified && (Number((await c.tm.entity(id)).flags) & VERIFIED_BIT) === 0)
+      await (await c.tm.connect(operator).setIdentityVerified(id, true)).wait();
     console.log(
-      `${a.entity} (${a.type}) registered as ${id}; ${tx.gasUsed.toLocaleString("en-US")} gas${a.verified ? "; identity verified" : ""}`,
+      `${a.entity} (${a.type}) ${gas === undefined ? "was registered" : "registered"} as ${id}${gas === undefined ? "" : `; ${gas.toLocaleString("en-US")} gas`}${a.verified ? "; identity verified" : ""}`,
     );
     return { id };
   });

@@ -1,4 +1,6 @@
 import { expect } from "chai";
+import fs from "fs";
+import path from "path";
 import hre from "hardhat";
 import { rejects, useTaskSandbox } from "./helpers/tasks";
 import {
@@ -48,6 +50,23 @@ describe("tasks: command-line errors (one line, named entity, exit code by kind)
     const e = await rejects(hre.run("trust:rate", args));
     expect(exitCodeOf(e)).to.equal(EXIT.input);
     expect(await describeError(e, hre, args)).to.equal("--evidence no-such-notes.txt: no such file");
+  });
+
+  it("sim:attacks: every flag is checked before anything runs or is written", async () => {
+    const bench = path.resolve(__dirname, "..", "bench", "results", "trust-detection.json");
+    const before = fs.existsSync(bench) ? fs.statSync(bench).mtimeMs : 0;
+    for (const [args, line] of [
+      [{ scale: "abc" }, '--scale: "abc" is not a network size (a whole number of nodes, 20 to 1,000,000, comma-separated)'],
+      [{ scale: "500,5e3" }, '--scale: "5e3" is not a network size (a whole number of nodes, 20 to 1,000,000, comma-separated)'],
+      [{ scale: "500", seeds: 0 }, "--seeds: 0 is out of range (1-3)"],
+      [{ scale: "500", checkpoint: -1 }, "--checkpoint: -1 must be 0 or more rounds"],
+      [{ scale: "500", families: "collusive-ring,nope" }, '--families: unknown family "nope"'],
+    ] as const) {
+      const e = await rejects(hre.run("sim:attacks", args));
+      expect(exitCodeOf(e)).to.equal(EXIT.input);
+      expect(e.message.startsWith(line)).to.equal(true, e.message);
+    }
+    expect(fs.existsSync(bench) ? fs.statSync(bench).mtimeMs : 0).to.equal(before);
   });
 
   it("a missing keystore record is named as the entity, with the command that creates it", async () => {

@@ -64,6 +64,28 @@ describe("tasks: trust:* (in-process network, one process)", function () {
     expect(err).to.be.instanceOf(ContentNotFoundError);
   });
 
+  it("trust:register --verified resumes a registration that was not verified; a rerun sends nothing", async () => {
+    const id = entityId("fay");
+    await hre.run("trust:register", { entity: "fay", type: "organization", account: "9" });
+    const dr = await hre.ethers.getContractAt("TrustManager", readDeployment("hardhat").contracts.TrustManager.address);
+    expect((await dr.entity(id)).flags & 0x80n).to.equal(0n);
+    // before: TrustManager__EntityExists, and the entity could never be verified from the task
+    await hre.run("trust:register", { entity: "fay", type: "organization", account: "9", verified: true });
+    expect((await dr.entity(id)).flags & 0x80n).to.equal(0x80n);
+    const [operator, controller] = [(await hre.ethers.getSigners())[0], (await hre.ethers.getSigners())[9]];
+    const nonces = async () => [await operator.getNonce(), await controller.getNonce()];
+    const before = await nonces();
+    expect((await hre.run("trust:register", { entity: "fay", type: "organization", account: "9", verified: true })).id).to.equal(id);
+    expect(await nonces()).to.deep.equal(before);
+    // someone else's id is still the contract's to refuse
+    expect(
+      (await customError(await rejects(hre.run("trust:register", { entity: "fay", type: "organization", verified: true })))).name,
+    ).to.equal("TrustManager__EntityExists");
+    expect((await rejects(hre.run("trust:register", { entity: "gus", type: "robot" }))).message).to.match(
+      /^trust:register: --type must be one of/,
+    );
+  });
+
   it("trust:detect flags a bad-mouther from the on-chain history", async () => {
     await hre.run("trust:register", { entity: "eve", type: "avatar", account: "8" });
     await hre.run("chain:advance", { seconds: 86_400 }); // the first tests' pairs may be rated again
@@ -98,6 +120,12 @@ describe("tasks: trust:* (in-process network, one process)", function () {
       );
     await hre.run("chain:advance", { blocks: 7_201 });
     const d = await hre.run("dispute:open", { claimant: "ann", respondent: "eve", nature: "avatar", options: 2 });
+    // The commitment hides the choice: an out-of-range one is refused before anything is sent or kept.
+    const before = await hre.ethers.provider.getTransactionCount((await hre.ethers.getSigners())[1].address);
+    const bad = await rejects(hre.run("dispute:commit", { id: Number(d.id), voter: "vic", choice: 2 }));
+    expect(bad.message).to.equal(`--choice: dispute #${d.id} has 2 options (0-1); got 2`);
+    expect(await hre.ethers.provider.getTransactionCount((await hre.ethers.getSigners())[1].address)).to.equal(before);
+    expect((await rejects(hre.run("dispute:commit", { id: 999, voter: "vic", choice: 0 }))).message).to.equal("--id: no dispute #999");
     for (const [v, choice] of [
       ["vic", 0],
       ["wes", 0],
