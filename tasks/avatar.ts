@@ -40,7 +40,7 @@ async function avatarContext(hre: HardhatRuntimeEnvironment) {
     new iris.SimulatedEye(Number(BigInt(bytes.toHex(hash.keccak256(new TextEncoder().encode(`eye:${name}`))).slice(0, 10))));
   const avatarId = (name: string) => hash.keccak256(new TextEncoder().encode(`metatrust:avatar:${name}`));
   const now = async () => (await hre.ethers.provider.getBlock("latest"))!.timestamp;
-  const ctx = async () => {
+  const ctx = async (): Promise<import("../offchain/avatars/protocols").AvatarContext> => {
     const t = await now();
     return { registry, idp: loadIdp(), store: local.store, now: () => t };
   };
@@ -96,18 +96,38 @@ task("idp:issue", "Issues an MIT: --user NAME (enrolls a SIMULATED iris) or --pr
     const c = await avatarContext(hre);
     const name = a.user ?? a.proxy;
     if (!name || (a.user && a.proxy)) throw new UsageError("idp:issue: give exactly one of --user and --proxy");
-    // Checked before anything is sent: a second issue would replace the party's keys and orphan its MIT.
-    if (c.ks.exists(`avatar-party-${name}`))
-      throw new RefusedError(
-        `idp:issue: ${a.user ? "--user" : "--proxy"} "${name}" already holds an MIT; one party, one MIT (the keystore keeps its keys)`,
+    const rec = `avatar-party-${name}`;
+    if (c.ks.exists(rec)) {
+      const r = c.ks.load(rec) as { pendingMit?: { cid: string } };
+      // Checked before anything is sent: a second issue would replace the party's keys and orphan its MIT.
+      if (!r.pendingMit)
+        throw new RefusedError(
+          `idp:issue: ${a.user ? "--user" : "--proxy"} "${name}" already holds an MIT; one party, one MIT (the keystore keeps its keys)`,
+        );
+      // An issue that stopped after its keys were kept: finish it with the same serial and parameters.
+      const p = c.party(name);
+      const serial = c.bytes.toHex(p.mit!.serial);
+      const onChain = Number((await c.registry.mit(serial)).status) !== 0;
+      const gas = onChain ? 0n : (await (await c.registry.issueMIT(serial, c.bytes.toHex(p.keyId), r.pendingMit.cid)).wait())!.gasUsed;
+      c.ks.update(rec, p.toRecord());
+      console.log(
+        `${name}: MIT ${serial} (${p.mit!.kind}) completed, parameters ${r.pendingMit.cid}${gas ? `; ${gas.toLocaleString("en-US")} gas` : ""}`,
       );
+      return { serial };
+    }
     const ctx = await c.ctx();
     const p = new c.agents.AvatarParty(name);
+    // The party's keys and the IdP's enrollment are kept before the MIT goes on-chain (marked
+    // pending), so a process killed in between loses nothing: a rerun completes the issue.
+    ctx.beforeSend = (step) => {
+      if (step.kind !== "issueMIT") return;
+      c.ks.create(rec, { ...p.toRecord(), pendingMit: { cid: step.cid } });
+      c.ks.update("avatar-idp", ctx.idp.toRecord());
+    };
     const r = a.user
       ? await c.protocols.issueUserMit(ctx, p, a.realId ?? `real identity of ${name}`, c.eyeOf(name))
       : await c.protocols.issueProxyMit(ctx, p, a.operator);
-    c.saveParty(p);
-    c.ks.update("avatar-idp", ctx.idp.toRecord());
+    c.ks.update(rec, p.toRecord());
     console.log(`${name}: MIT ${c.bytes.toHex(p.mit!.serial)} (${p.mit!.kind}), parameters ${r.cid}; ${r.gas.toLocaleString("en-US")} gas`);
     return { serial: c.bytes.toHex(p.mit!.serial) };
   });
@@ -182,8 +202,9 @@ task(
     const c = await avatarContext(hre);
     const e = c.codec.evidenceFromJson(JSON.parse(fs.readFileSync(a.evidence, "utf8")));
     const ctx = await c.ctx();
+    // the verdict's opening (its salt) is kept before the commitment goes on-chain
+    ctx.beforeSend = () => c.ks.update("avatar-idp", ctx.idp.toRecord());
     const t = await c.protocols.trace(ctx, c.registry, e);
-    c.ks.update("avatar-idp", ctx.idp.toRecord()); // the verdict's opening stays sealed in the keystore
     console.log(`case #${t.caseId}: traced to UID ${t.uid} (the IdP alone sees the real identity: "${t.realId}")`);
     return t;
   });

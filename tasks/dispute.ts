@@ -9,7 +9,7 @@ import { RefusedError, UsageError } from "./lib/cli";
 
 async function disputeContext(hre: HardhatRuntimeEnvironment) {
   const [
-    { localState, deployedAddress },
+    { localState, deployedAddress, accountSigner },
     { DisputeLedger, Nature },
     { entityId, putEvidence },
     { DisputeResolution__factory, TrustManager__factory },
@@ -27,9 +27,9 @@ async function disputeContext(hre: HardhatRuntimeEnvironment) {
   const ledgerFor = async (entity: string) => {
     const controller = (await tm.entity(entity)).controller;
     if (controller === hre.ethers.ZeroAddress) throw new Error(`dispute: entity ${entity} is not registered`);
-    return new DisputeLedger(dr.connect(await hre.ethers.getSigner(controller)));
+    return new DisputeLedger(dr.connect(await accountSigner(hre, controller)));
   };
-  return { ...local, dr, ledger: new DisputeLedger(dr), ledgerFor, Nature, entityId, putEvidence, DisputeLedger };
+  return { ...local, dr, ledger: new DisputeLedger(dr), ledgerFor, accountSigner, Nature, entityId, putEvidence, DisputeLedger };
 }
 
 const saltRecord = (id: string, voter: string) => `dispute-${id}-${voter.replace(/[^A-Za-z0-9._-]/g, "_")}`;
@@ -127,15 +127,16 @@ task("dispute:resolve", "Resolves a dispute after its reveal deadline (Step 3) a
   });
 
 task("dispute:withdraw", "Withdraws the deposits the court owes an account (credited at resolve)")
-  .addOptionalParam("account", "Index of this node's account", 0, types.int)
-  .setAction(async (a: { account: number }, hre) => {
+  .addOptionalParam(
+    "account",
+    "The payee: a role name, an address this process holds a key for, or (development nodes) a signer index (default: the operator)",
+  )
+  .setAction(async (a: { account?: string }, hre) => {
     const c = await disputeContext(hre);
-    const signers = await hre.ethers.getSigners();
-    if (!Number.isInteger(a.account) || a.account < 0 || a.account >= signers.length)
-      throw new Error(`dispute:withdraw: --account must be 0..${signers.length - 1}, got ${a.account}`);
-    const who = signers[a.account];
-    const r = await new c.DisputeLedger(c.dr.connect(who)).withdraw(who.address);
-    console.log(r.tx ? `${who.address} withdrew ${hre.ethers.formatEther(r.amount)} ETH` : `${who.address}: nothing owed`);
+    const who = a.account === undefined ? (await hre.ethers.getSigners())[0] : await c.accountSigner(hre, a.account);
+    const address = await who.getAddress();
+    const r = await new c.DisputeLedger(c.dr.connect(who)).withdraw(address);
+    console.log(r.tx ? `${address} withdrew ${hre.ethers.formatEther(r.amount)} ETH` : `${address}: nothing owed`);
     return { amount: r.amount };
   });
 

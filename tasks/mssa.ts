@@ -1,8 +1,9 @@
 /**
  * MSSA tasks (MSSA paper): the authority election (mssa:nominate, mssa:report, mssa:vote,
  * mssa:elect, mssa:status) and registration at a place (mssa:register, mssa:verify) over the
- * SIMULATED quantum channel (mssa:channel). Accounts are signer indices or addresses of the
- * network's unlocked accounts. Time moves with `chain:advance` on local networks.
+ * SIMULATED quantum channel (mssa:channel). Accounts are role names (a key of their own; round 0's
+ * authorities are `authority:1..3`), addresses this machine holds a key for, or (development nodes)
+ * signer indices. Time moves with `chain:advance` on local networks.
  */
 import { RefusedError, UsageError } from "./lib/cli";
 import { task, types } from "hardhat/config";

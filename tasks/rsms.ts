@@ -68,12 +68,15 @@ task("rsms:setup", "MSRP setup: draws msk, derives PK_pub and stores the MSRP's 
 task("rsms:rpm:register", "RPM setup: the MSRP issues an RPM's keys and creates its pool on-chain")
   .addParam("pool", "New pool id (a positive integer)", undefined, types.int)
   .addOptionalParam("rid", "The RPM's real identity (sent sealed to PK_pub; never on-chain)")
-  .addOptionalParam("account", "The RPM's account: a signer index or an address (default: signer #pool)")
+  .addOptionalParam(
+    "account",
+    "The RPM's account: a role name, an address or (development nodes) a signer index (default: role rpm:<pool>, on development nodes the node's account #pool)",
+  )
   .setAction(async (a: { pool: number; rid?: string; account?: string }, hre) => {
     const r = await rsms(hre);
     const { resolveAccount } = await import("./lib/context");
     const m = r.loadMsrp();
-    const account = await resolveAccount(hre, a.account ?? String(a.pool));
+    const account = await resolveAccount(hre, a.account ?? `rpm:${a.pool}`);
     const { rpm, tx } = await r.flows.setupPool(await r.chain(), m, {
       name: `rpm-${a.pool}`,
       poolId: a.pool,

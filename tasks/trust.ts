@@ -3,7 +3,7 @@
  * RN's PID); the operator's account (signer #0, or --account) controls the entities it registers.
  * A rating is signed by the rater's controller (one of this node's accounts), and a controller
  * cannot rate its own entities: give raters accounts of their own (--account at registration).
- * Flags are set by the detector's account (signer #18 on local networks), never the admin's.
+ * Flags are set by the detector's account (role `detector`: a key of its own, or account 18 of a development node), never the admin's.
  */
 import fs from "fs";
 import { task, types } from "hardhat/config";
@@ -14,15 +14,15 @@ import { RefusedError, UsageError } from "./lib/cli";
 const VERIFIED_BIT = 0x80;
 
 async function trustContext(hre: HardhatRuntimeEnvironment, account?: string) {
-  const [{ localState, deployedAddress, resolveAccount }, ledgerMod, fixed, { TrustManager__factory }] = await Promise.all([
+  const [{ localState, deployedAddress, accountSigner }, ledgerMod, fixed, { TrustManager__factory }] = await Promise.all([
     import("./lib/context"),
     import("../offchain/trust/ledger"),
     import("../offchain/trust/fixed"),
     import("../typechain-types"),
   ]);
   const local = localState(hre);
-  const address = account ? await resolveAccount(hre, account) : (await hre.ethers.getSigners())[0].address;
-  const signer = await hre.ethers.getSigner(address);
+  // a role name, an address this process holds a key for, or (development nodes) an index; default the operator
+  const signer = account ? await accountSigner(hre, account) : (await hre.ethers.getSigners())[0];
   const tm = TrustManager__factory.connect(await deployedAddress(hre, "TrustManager"), signer);
   const ledger = new ledgerMod.TrustLedger(tm);
   const names: Record<string, string> = local.keystore.exists("trust-names")
@@ -53,7 +53,10 @@ task("trust:register", "Registers a virtual entity in the TrustManager, controll
   .addParam("entity", "A name, or a 0x 32-byte id (e.g. an RN's PID)")
   .addParam("type", "avatar | organization | resource-node | authority")
   .addFlag("verified", "Also mark its identity verified (admin) - for kinds without an identity registry yet")
-  .addOptionalParam("account", "Signer index or address that will control the entity")
+  .addOptionalParam(
+    "account",
+    "The account that will control the entity: a role name (e.g. ann), an address, or (development nodes) a signer index",
+  )
   .setAction(async (a: { entity: string; type: string; verified: boolean; account?: string }, hre) => {
     const c = await trustContext(hre, a.account);
     if (!(a.type in c.ledgerMod.EntityKind))
@@ -168,7 +171,7 @@ task("trust:agree", "Algorithm 2: an organization's trust agreement with avatars
       avatars.map(c.ledgerMod.entityId),
       th.map(c.fixed.toWad),
       { durationDays: a.days, termination: [a.termination], penalties: [a.penalty] },
-      (controller) => hre.ethers.getSigner(controller), // each avatar's controller consents
+      async (controller) => (await import("./lib/context")).accountSigner(hre, controller), // each avatar's controller consents
     );
     console.log(
       `agreement #${r.id}: ${r.mode} (mean trust ${r.meanTrust.toFixed(4)}); terms ${r.cid}; ${r.tx.gasUsed.toLocaleString("en-US")} gas`,
@@ -180,8 +183,7 @@ task("trust:detect", "Runs the Sybil, on-off and good/bad-mouthing detectors ove
   .addFlag("dryRun", "Report without flagging")
   .addOptionalParam("account", "Signer index or address holding DETECTOR_ROLE (default: the deployment's detector)")
   .setAction(async (a: { dryRun: boolean; account?: string }, hre) => {
-    const { TRUST_ROLE_SIGNERS } = await import("../offchain/chain/system");
-    const c = await trustContext(hre, a.account ?? String(TRUST_ROLE_SIGNERS.detector));
+    const c = await trustContext(hre, a.account ?? "detector");
     const { runDetectors } = await import("../offchain/trust/pipeline");
     const report = await runDetectors(c.ledger, c.store, { flag: !a.dryRun });
     for (const d of report.detections)

@@ -38,7 +38,21 @@ import { AvatarParty, AvatarProtocolError, IdentityProvider, Receipt, VerdictOpe
 import type { SimulatedEye } from "./iris";
 
 /** What the protocols need. */
-export type AvatarContext = { registry: MITRegistry; idp: IdentityProvider; store: ContentStore; now: () => number };
+export type AvatarContext = {
+  registry: MITRegistry;
+  idp: IdentityProvider;
+  store: ContentStore;
+  now: () => number;
+  /**
+   * Called after the agents' state changed and before the transaction that records it is sent
+   * (an MIT's issuance, a trace verdict): a caller that keeps the agents in a keystore persists
+   * them here, so that a process killed after the transaction never loses the keys or the salt the
+   * chain now refers to. Throwing stops before anything is sent.
+   */
+  beforeSend?: (
+    step: { kind: "issueMIT"; serial: Uint8Array; cid: string } | { kind: "recordVerdict"; caseId: bigint },
+  ) => void | Promise<void>;
+};
 
 /** A driver's credential for an avatar: the warrant it signs under and the original signature. */
 export type AvatarCredential = { avatarId: Uint8Array; owner: AvatarParty; driver: AvatarParty; warrant: Warrant; o: OriginalSignature };
@@ -112,6 +126,7 @@ export async function issueUserMit(
     pk: toHex(encodePk(mit.pk)),
     description: mit.description,
   });
+  await ctx.beforeSend?.({ kind: "issueMIT", serial: mit.serial, cid });
   return { gas: await mined(ctx.registry.issueMIT(toHex(mit.serial), toHex(user.keyId), cid)), cid };
 }
 
@@ -124,6 +139,7 @@ export async function issueProxyMit(ctx: AvatarContext, proxy: AvatarParty, oper
     pk: toHex(encodePk(proxy.mit.pk)),
     description: proxy.mit.description,
   });
+  await ctx.beforeSend?.({ kind: "issueMIT", serial: proxy.mit.serial, cid });
   return { gas: await mined(ctx.registry.issueMIT(toHex(proxy.mit.serial), toHex(proxy.keyId), cid)), cid };
 }
 
@@ -628,6 +644,7 @@ export async function trace(
   } catch {
     return reject("UNTRACEABLE", "no enrolled user behind this warrant");
   }
+  await ctx.beforeSend?.({ kind: "recordVerdict", caseId }); // the verdict's salt is in ctx.idp now
   const gas = await mined(ctx.registry.recordVerdict(caseId, true, toHex(t.verdictCommitment)));
   return { caseId, uid: t.uid, realId: t.realId, gas: tx!.gasUsed + gas, verdictCommitment: t.verdictCommitment };
 }

@@ -14,6 +14,13 @@
  *
  * An account given on the command line is a role name (`alice`, `rpm:1`), an address, or, on
  * development nodes only, the index of one of the node's unlocked accounts.
+ *
+ * The deployment's own roles have fixed names: `detector` and `oracle` (TrustManager), and
+ * `authority:1` .. `authority:<seats>` (round 0 of the AuthorityElection), `rpm:<pool>` (a pool's
+ * RPM). On a development node, such a role without a key of its own (environment or keystore) is
+ * the node's unlocked account of a fixed index (DEV_ROLE_SIGNERS), so that tests, the demo and the
+ * walkthroughs name the same accounts. Anywhere else it gets a generated key like any role. The MSRP,
+ * the IdP and the admin are the deployer (the one funded key) everywhere: docs/specs/trust.md §3.
  */
 import { Wallet, getAddress, isAddress, parseEther, type Provider, type Signer } from "ethers";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
@@ -28,6 +35,20 @@ export class UnknownAccountError extends MetatrustError {
   constructor(message: string) {
     super("INVALID_PARAMETER", message);
   }
+}
+
+/**
+ * Development nodes only: the unlocked account that plays a deployment role that has no key of
+ * its own. The TrustManager's detector and oracle are the last accounts, which nothing else uses.
+ * @param role - a role name
+ * @returns the signer index, or undefined for a role that gets a key of its own
+ */
+export function devRoleSigner(role: string): number | undefined {
+  const fixed: Record<string, number> = { detector: 18, oracle: 19 };
+  if (role in fixed) return fixed[role];
+  const m = /^(authority|rpm):([1-9][0-9]?)$/.exec(role);
+  // round 0's authorities are accounts 1..seats; a pool's RPM is the account of its number
+  return m ? Number(m[2]) : undefined;
 }
 
 /** The environment variable that holds a role's private key. */
@@ -95,7 +116,16 @@ export function roleAccounts(hre: HardhatRuntimeEnvironment, keystore: Keystore,
     await tx.wait();
   };
 
+  /** A development node's unlocked account that plays `name`, when it has no key of its own. */
+  const devSigner = async (name: string): Promise<Signer | undefined> => {
+    const i = devRoleSigner(name);
+    if (!dev || i === undefined || env[roleEnvVar(name)] || keystore.exists(roleRecord(name))) return undefined;
+    return (await hre.ethers.getSigners())[i];
+  };
+
   const role = async (name: string): Promise<Signer> => {
+    const d = await devSigner(name);
+    if (d) return d;
     const w = new Wallet(keyOf(name, true)!, provider);
     await fund(w.address);
     return w;
@@ -146,6 +176,8 @@ export function roleAccounts(hre: HardhatRuntimeEnvironment, keystore: Keystore,
   // (a new role's key is kept, and funded when it first signs).
   const address = async (account: string): Promise<string> => {
     if (/^\d+$/.test(account) || isAddress(account)) return (await signer(account)).getAddress();
+    const d = await devSigner(account);
+    if (d) return d.getAddress();
     return new Wallet(keyOf(account, true)!).address;
   };
 

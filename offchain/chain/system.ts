@@ -9,6 +9,10 @@ import type { DeployedContract } from "./deployments";
 import { DEFAULT_MODEL, DEFAULT_THRESHOLDS } from "../trust/fixed";
 import { DEFAULT_DISPUTE_PARAMS } from "../disputes/params";
 import { DEFAULT_ELECTION_PARAMS } from "../mssa/election";
+import path from "path";
+import { devRoleSigner, roleAccounts } from "./accounts";
+import { dataDir } from "./paths";
+import { Keystore } from "../storage/keystore";
 
 /** What a contract's constructor arguments and wiring may depend on. */
 export type DeployContext = {
@@ -54,8 +58,8 @@ export const SYSTEM_CONTRACTS: ContractSpec[] = [
       const tm = await hre.ethers.getContractAt("TrustManager", deployed.TrustManager.address, deployer);
       await (await tm.setVerifier(3, deployed.ResourcePoolRegistry.address)).wait();
       const holders = await trustRoleHolders(hre);
-      if (holders.detector) await (await tm.grantRole(await tm.DETECTOR_ROLE(), holders.detector)).wait();
-      if (holders.oracle) await (await tm.grantRole(await tm.ORACLE_ROLE(), holders.oracle)).wait();
+      await (await tm.grantRole(await tm.DETECTOR_ROLE(), holders.detector)).wait();
+      await (await tm.grantRole(await tm.ORACLE_ROLE(), holders.oracle)).wait();
     },
   },
   {
@@ -109,33 +113,32 @@ export const SYSTEM_CONTRACTS: ContractSpec[] = [
   },
 ];
 
-/**
- * Signer indices of the TrustManager's detector and oracle (until keys are managed per role, issue
- * 18): the local networks' last funded accounts, which no task or test uses for anything else.
- */
-export const TRUST_ROLE_SIGNERS = { detector: 18, oracle: 19 } as const;
+/** Development nodes: the signer indices of the detector and oracle roles (accounts.ts devRoleSigner). */
+export const TRUST_ROLE_SIGNERS = { detector: devRoleSigner("detector")!, oracle: devRoleSigner("oracle")! } as const;
 
 /**
- * The TrustManager's detector and oracle accounts, or undefined on a network without that many
- * accounts (a testnet with one key: the admin grants them later to accounts of their own).
+ * The TrustManager's detector and oracle: the role accounts `detector` and `oracle` (a key from the
+ * environment or generated into the network's keystore; on a development node without one, its
+ * accounts 18 and 19). A generated key is funded when it first signs, not here.
  * @param hre - the runtime
  */
-export async function trustRoleHolders(hre: HardhatRuntimeEnvironment): Promise<{ detector?: string; oracle?: string }> {
-  const signers = await hre.ethers.getSigners();
-  return {
-    detector: signers[TRUST_ROLE_SIGNERS.detector]?.address,
-    oracle: signers[TRUST_ROLE_SIGNERS.oracle]?.address,
-  };
+export async function trustRoleHolders(hre: HardhatRuntimeEnvironment): Promise<{ detector: string; oracle: string }> {
+  const accounts = deployRoles(hre);
+  return { detector: await accounts.address("detector"), oracle: await accounts.address("oracle") };
 }
 
 /**
- * Round 0's authorities: the `seats` accounts after the deployer when the network has them (the
- * local networks' funded accounts), else the deployer alone with a report quorum of 1.
+ * Round 0's authorities: the role accounts `authority:1` .. `authority:<seats>` (on a development
+ * node without keys of their own, its accounts 1..seats).
  */
-export async function mssaGenesis({ hre, deployer }: DeployContext) {
-  const me = await deployer.getAddress();
-  const accounts = (await hre.ethers.getSigners()).map((s) => s.address).filter((a) => a !== me);
-  const genesis = accounts.length >= DEFAULT_ELECTION_PARAMS.seats ? accounts.slice(0, DEFAULT_ELECTION_PARAMS.seats) : [me];
-  const params = { ...DEFAULT_ELECTION_PARAMS, reportQuorum: Math.min(DEFAULT_ELECTION_PARAMS.reportQuorum, genesis.length) };
-  return { genesis, params };
+export async function mssaGenesis({ hre }: DeployContext) {
+  const accounts = deployRoles(hre);
+  const genesis: string[] = [];
+  for (let i = 1; i <= DEFAULT_ELECTION_PARAMS.seats; i++) genesis.push(await accounts.address(`authority:${i}`));
+  return { genesis, params: { ...DEFAULT_ELECTION_PARAMS } };
+}
+
+/** The role accounts of the network being deployed to (keys in its keystore or the environment). */
+function deployRoles(hre: HardhatRuntimeEnvironment) {
+  return roleAccounts(hre, new Keystore(path.join(dataDir(hre.network.name), "keystore")));
 }

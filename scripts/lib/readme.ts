@@ -49,3 +49,22 @@ export function readmeScript(markdown: string): string {
     "",
   ].join("\n");
 }
+
+/**
+ * The walkthroughs as a one-key testnet user runs them: every command on `--network testnet` (the
+ * `testnet` network of hardhat.config.ts, from RPC_URL and the one funded PRIVATE_KEY), so that no
+ * signer index exists and every role signs with a key of its own. `chain:advance` stays on
+ * `localhost` (a testnet has no such thing: there one waits), pointed at the same node. Blocks that
+ * need a development node's unlocked accounts (the demo) are left out.
+ */
+export function oneKeyScript(markdown: string): string {
+  const blocks = readmeBlocks(markdown).filter((b) => !/scripts\/demo\.ts/.test(b.code));
+  const onTestnet = (l: string) =>
+    /\bnpx hardhat\b/.test(l) && !/\bchain:advance\b/.test(l) ? l.replace(/--network localhost\b/g, "--network testnet") : l;
+  return [
+    "set -euo pipefail",
+    ...blocks.map((b) => `echo "==== README line ${b.line}" >&2\n${b.code.split("\n").map(onTestnet).join("\n")}`),
+    'echo "README: every block ran" >&2',
+    "",
+  ].join("\n");
+}

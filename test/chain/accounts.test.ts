@@ -4,7 +4,7 @@ import os from "os";
 import path from "path";
 import hre from "hardhat";
 import { Wallet, parseEther } from "ethers";
-import { fundingTarget, roleAccounts, roleEnvVar, roleRecord, UnknownAccountError } from "../../offchain/chain/accounts";
+import { devRoleSigner, fundingTarget, roleAccounts, roleEnvVar, roleRecord, UnknownAccountError } from "../../offchain/chain/accounts";
 import { Keystore } from "../../offchain/storage/keystore";
 
 describe("chain/accounts: a key per role, from the environment or generated into the keystore", () => {
@@ -49,6 +49,31 @@ describe("chain/accounts: a key per role, from the environment or generated into
     await expectRefused(acc.role("two words"), /"two words" is not a role name/);
     await expectRefused(acc.role("broken"), /METATRUST_KEY_BROKEN is not a 32-byte hex private key/);
     expect(ks.list()).to.deep.equal([]);
+  });
+
+  it("deploy-time roles: a development node's fixed accounts unless the role has a key; elsewhere generated keys", async () => {
+    const signers = await hre.ethers.getSigners();
+    expect([devRoleSigner("detector"), devRoleSigner("oracle"), devRoleSigner("authority:2"), devRoleSigner("rpm:1")]).to.deep.equal([
+      18, 19, 2, 1,
+    ]);
+    expect([devRoleSigner("ann"), devRoleSigner("authority:0"), devRoleSigner("rpm:x")]).to.deep.equal([undefined, undefined, undefined]);
+    const ks = fresh();
+    const dev = roleAccounts(hre, ks, {});
+    expect(await dev.address("detector")).to.equal(signers[18].address);
+    expect(await (await dev.role("authority:2")).getAddress()).to.equal(signers[2].address);
+    expect(ks.list()).to.deep.equal([]); // nothing generated, nothing sent
+    // a configured key wins over the development account
+    const w = Wallet.createRandom();
+    expect(await roleAccounts(hre, ks, { [roleEnvVar("detector")]: w.privateKey }).address("detector")).to.equal(w.address);
+    // on any other network (the testnet path, one funded key) the same role gets a generated key
+    const testnet = Object.create(hre, { network: { value: { ...hre.network, name: "testnet" } } }) as typeof hre;
+    const far = roleAccounts(testnet, ks, {});
+    const detector = await far.address("detector");
+    expect(detector).to.not.equal(signers[18].address);
+    expect(ks.exists(roleRecord("detector"))).to.equal(true);
+    // once a key is kept for the role, the development node uses it too
+    expect(await dev.address("detector")).to.equal(detector);
+    await expectRefused(far.signer("3"), /signer indices exist only on development nodes/);
   });
 
   it("the funding target: 10 ETH on development chains, 0.01 ETH elsewhere, METATRUST_FUND_WEI overrides", () => {
