@@ -60,10 +60,14 @@ function fmt(ms: number): string {
   return ms >= 100 ? ms.toFixed(1) : ms >= 1 ? ms.toFixed(3) : ms.toFixed(4);
 }
 
-/** Machine facts printed with every table, so numbers can be compared across runs. */
+/**
+ * Machine facts printed with every table, so numbers can be compared across runs: the CPU, the
+ * runtime, and the load average when the table was written (a shared machine's load moves
+ * absolute times; the ratios within one run hold better).
+ */
 export function machine(): string {
   const cpu = os.cpus()[0]?.model ?? "unknown CPU";
-  return `${cpu}, ${os.cpus().length} cores, Node ${process.version}, ${os.platform()} ${os.arch()}`;
+  return `${cpu}, ${os.cpus().length} cores, Node ${process.version}, ${os.platform()} ${os.arch()}, load average ${os.loadavg()[0].toFixed(1)}`;
 }
 
 /**
