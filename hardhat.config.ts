@@ -8,7 +8,7 @@
  */
 import "dotenv/config"; // .env in the working folder (see .env.example); the real environment wins
 import path from "path";
-import { HardhatUserConfig, subtask } from "hardhat/config";
+import { HardhatUserConfig, extendProvider, subtask } from "hardhat/config";
 import { TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD } from "hardhat/builtin-tasks/task-names";
 import "@nomicfoundation/hardhat-toolbox";
 import "./tasks";
@@ -32,6 +32,14 @@ subtask(TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD, async (args: { solcVersion: string
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     longVersion: (require("solc") as { version(): string }).version(),
   };
+});
+
+// Networks over HTTP re-send a request lost to a dropped connection when that is safe
+// (offchain/chain/transport.ts); the in-process network has no connection to lose.
+extendProvider(async (provider, _config, network) => {
+  if (network === "hardhat") return provider;
+  const { RetryingProvider } = await import("./offchain/chain/transport");
+  return new RetryingProvider(provider);
 });
 
 const { RPC_URL, PRIVATE_KEY, REPORT_GAS } = process.env;

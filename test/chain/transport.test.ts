@@ -1,0 +1,77 @@
+import { expect } from "chai";
+import { Wallet, keccak256 } from "ethers";
+import type { EIP1193Provider, RequestArguments } from "hardhat/types";
+import { EventEmitter } from "events";
+import { RetryingProvider, isDroppedConnection } from "../../offchain/chain/transport";
+
+/** undici's error for a request sent on a socket the server had closed. */
+const dropped = () => Object.assign(new Error("other side closed"), { code: "UND_ERR_SOCKET" });
+
+/** A provider whose answers are scripted per call: an Error is thrown, anything else returned. */
+function scripted(answers: unknown[]) {
+  const calls: string[] = [];
+  const p = Object.assign(new EventEmitter(), {
+    async request(args: RequestArguments) {
+      calls.push(args.method);
+      const a = answers.shift();
+      if (a instanceof Error) throw a;
+      return a;
+    },
+  }) as unknown as EIP1193Provider;
+  return { p, calls };
+}
+
+describe("chain/transport: a request lost to a dropped connection is sent again when that is safe", () => {
+  it("recognises a dropped connection and nothing else", () => {
+    expect(isDroppedConnection(dropped())).to.equal(true);
+    expect(isDroppedConnection(Object.assign(new Error("read ECONNRESET"), { code: "ECONNRESET" }))).to.equal(true);
+    expect(isDroppedConnection(new Error("execution reverted"))).to.equal(false);
+  });
+
+  it("a read is sent again and answered; a node's own error is not retried", async () => {
+    const a = scripted([dropped(), "0x2a"]);
+    expect(await new RetryingProvider(a.p, 2, 1).request({ method: "eth_blockNumber" })).to.equal("0x2a");
+    expect(a.calls).to.deep.equal(["eth_blockNumber", "eth_blockNumber"]);
+    const b = scripted([new Error("execution reverted"), "0x"]);
+    await expectRejected(new RetryingProvider(b.p, 2, 1).request({ method: "eth_call" }), /execution reverted/);
+    expect(b.calls).to.have.length(1);
+  });
+
+  it("gives up after the retries", async () => {
+    const a = scripted([dropped(), dropped(), dropped(), "0x1"]);
+    await expectRejected(new RetryingProvider(a.p, 2, 1).request({ method: "eth_chainId" }), /other side closed/);
+    expect(a.calls).to.have.length(3);
+  });
+
+  it("eth_sendTransaction is never sent twice (the node assigns the nonce)", async () => {
+    const a = scripted([dropped(), "0xhash"]);
+    await expectRejected(new RetryingProvider(a.p, 2, 1).request({ method: "eth_sendTransaction", params: [{}] }), /other side closed/);
+    expect(a.calls).to.have.length(1);
+  });
+
+  it("a raw transaction that did land the first time is answered with its hash on the retry", async () => {
+    const raw = await Wallet.createRandom().signTransaction({
+      to: Wallet.createRandom().address,
+      value: 1n,
+      chainId: 1n,
+      nonce: 0,
+      gasLimit: 21_000n,
+      gasPrice: 1n,
+    });
+    const a = scripted([dropped(), new Error("already known")]);
+    expect(await new RetryingProvider(a.p, 2, 1).request({ method: "eth_sendRawTransaction", params: [raw] })).to.equal(keccak256(raw));
+    // but a first refusal is the node's answer, not a lost one
+    const b = scripted([new Error("nonce too low")]);
+    await expectRejected(new RetryingProvider(b.p, 2, 1).request({ method: "eth_sendRawTransaction", params: [raw] }), /nonce too low/);
+  });
+});
+
+async function expectRejected(p: Promise<unknown>, msg: RegExp) {
+  try {
+    await p;
+  } catch (e) {
+    expect((e as Error).message).to.match(msg);
+    return;
+  }
+  expect.fail("expected a rejection");
+}
