@@ -422,6 +422,8 @@ export class GroupParty {
   /**
    * Key agreement step 1: the masked share for every other party.
    * @returns one KeyShare message per other party, keyed by its index
+   * @throws AgentStateError before membership authentication, or in an epoch whose key came with an
+   *   update or a keystore record (no membership broadcasts to mask with)
    */
   keyShares(groupId: Uint8Array): Map<number, Uint8Array> {
     const g = this.group(groupId);
@@ -439,6 +441,11 @@ export class GroupParty {
   private dhWith(g: GroupState, j: number): Point {
     let p = g.dh.get(j);
     if (!p) {
+      // A state that came from acceptRekey or fromRecord holds the epoch's key but no Ys: it has no key agreement to run.
+      if (!g.Ys[j])
+        throw new AgentStateError(
+          `${this.name}: no key agreement in epoch ${g.epoch}: I hold no membership broadcast of party ${j} (the key came with an update or a keystore record)`,
+        );
       p = g.Ys[j].multiply(g.share);
       g.dh.set(j, p);
     }

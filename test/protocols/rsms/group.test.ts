@@ -856,6 +856,12 @@ describe("protocols/rsms/group: key update, keystore record and the group ledger
     expect([f.failure, f.message]).to.deep.equal(["REPLAYED", "rn0: membership of epoch 2 is already authenticated"]);
     f = failureOf(() => p.acceptKeyShares(g.groupId, []));
     expect([f.failure, f.message]).to.deep.equal(["REPLAYED", "rn0: the key of epoch 2 is already agreed"]);
+    expectThrows(
+      () => p.keyShares(g.groupId),
+      AgentStateError,
+      "AGENT_STATE",
+      /^rn0: no key agreement in epoch 2: I hold no membership broadcast of party 1 \(the key came with an update or a keystore record\)$/,
+    );
     expect(JSON.stringify(p.toRecord())).to.equal(updated);
   });
 
@@ -907,6 +913,24 @@ describe("protocols/rsms/group: key update, keystore record and the group ledger
     };
     expect(GroupParty.fromRecord(shuffled).epochsOf(g.groupId)).to.deep.equal([2, 10]);
     expect(p.epochsOf(new Uint8Array(32))).to.deep.equal([]);
+  });
+
+  it("a party restored between membership authentication and key agreement refuses the key shares in one line, and derives no key", async () => {
+    const g = await dealt(2);
+    g.authenticate();
+    const shares = g.parties.map((p) => p.keyShares(g.gid));
+    const back = GroupParty.fromRecord(g.parties[0].toRecord());
+    expectThrows(
+      () => back.acceptKeyShares(g.gid, [shares[1].get(0)!, shares[2].get(0)!]),
+      AgentStateError,
+      "AGENT_STATE",
+      /^alice: no key agreement in epoch 0: I hold no membership broadcast of party 1 \(the key came with an update or a keystore record\)$/,
+    );
+    expect(back.epochsOf(g.gid)).to.deep.equal([]);
+    // the party that was not restored agrees on the key
+    expect(toHex(g.parties[0].acceptKeyShares(g.gid, [shares[1].get(0)!, shares[2].get(0)!]))).to.equal(
+      toHex(epochKey(g.dealing.s, g.gid, 0)),
+    );
   });
 
   it("rekeyServiceGroup with no evictions or additions keeps the members; every update is 120 bytes", async () => {
