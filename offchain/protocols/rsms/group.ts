@@ -412,6 +412,7 @@ export class GroupParty {
           `${this.name}: ${bad.length} part(ies) broadcast a share inconsistent with the dealing`,
           bad.map((m) => toHex(g.pids[m.index])),
         );
+      // Stryker disable next-line StringLiteral: unreachable: with every proof and every Y_j = sum_k x_j^k A_k checked, and f(x_i)*P checked by acceptAllocation, the n Lagrange coefficients of a degree < n polynomial give sum_j lambda_j Y_j = A_0, so the fold cannot fail here (scripts/mutation/survivors.json)
       throw new GroupAuthenticationError("KEY_MISMATCH", `${this.name}: sum of C_j != Q`);
     }
     for (const m of others) g.Ys[m.index] = m.Y;
@@ -421,6 +422,8 @@ export class GroupParty {
   /**
    * Key agreement step 1: the masked share for every other party.
    * @returns one KeyShare message per other party, keyed by its index
+   * @throws AgentStateError before membership authentication, or in an epoch whose key came with an
+   *   update or a keystore record (no membership broadcasts to mask with)
    */
   keyShares(groupId: Uint8Array): Map<number, Uint8Array> {
     const g = this.group(groupId);
@@ -438,6 +441,11 @@ export class GroupParty {
   private dhWith(g: GroupState, j: number): Point {
     let p = g.dh.get(j);
     if (!p) {
+      // A state that came from acceptRekey or fromRecord holds the epoch's key but no Ys: it has no key agreement to run.
+      if (!g.Ys[j])
+        throw new AgentStateError(
+          `${this.name}: no key agreement in epoch ${g.epoch}: I hold no membership broadcast of party ${j} (the key came with an update or a keystore record)`,
+        );
       p = g.Ys[j].multiply(g.share);
       g.dh.set(j, p);
     }
@@ -495,6 +503,7 @@ export class GroupParty {
       );
     const l = lagrangeCoefficients(g.xs, 0n);
     const s = shares.reduce((acc, y, i) => addMod(acc, mulMod(l[i], y)), 0n);
+    // Stryker disable next-line StringLiteral: unreachable defence in depth: every y_j matched Y_j, and verifyMembership checked sum_j lambda_j Y_j = Q (a forgery passes its random-weighted fold with probability about 2^-128), so s*P = Q (scripts/mutation/survivors.json)
     if (!mulBase(s).equals(g.Q)) throw new GroupAuthenticationError("KEY_MISMATCH", `${this.name}: the recovered key does not match Q`);
     const k = epochKey(s, g.groupId, g.epoch);
     g.keys.set(g.epoch, k);
@@ -532,6 +541,7 @@ export class GroupParty {
       sent: 0n,
       seen: new Map(),
       xs: partyXs(members),
+      // Stryker disable next-line ArrayDeclaration: only verifyMembership reads the commitments, after its `authenticated` check, and this state is authenticated
       commitments: [chain.Q],
       Q: chain.Q,
       share: s,
@@ -653,6 +663,7 @@ export class GroupParty {
         index: Number(raw.index),
         pids,
         xs: partyXs(pids),
+        // Stryker disable next-line ArrayDeclaration: only verifyMembership reads the commitments, after its `authenticated` check, and a restored state is authenticated
         commitments: [Q],
         Q,
         share: decodeScalar(fromHex(String(raw.share), 32)),
@@ -666,6 +677,7 @@ export class GroupParty {
             r.map(([pid, pk]) => ({ pid: fromHex(pid, 32), pk: decodePoint(fromHex(pk, 33)) })),
           ]),
         ),
+        // Stryker disable next-line StringLiteral: BigInt("") is 0n, the same as BigInt("0"), for a record without `sent`
         sent: BigInt(String(raw.sent ?? "0")),
         seen: new Map(Object.entries((raw.seen ?? {}) as Record<string, string>).map(([k, v]) => [k, BigInt(v)])),
       });

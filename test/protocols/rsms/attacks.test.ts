@@ -283,7 +283,11 @@ describe("protocols/rsms attacks (issue 13)", function () {
       await authenticateGroup(groupLedger, gid, parties, dealing.allocations);
       const p = parties[1];
       const before = snap(p);
-      expectGroupFailure(() => p.acceptAllocation(dealing.allocations[1], view), "REPLAYED");
+      expectGroupFailure(
+        () => p.acceptAllocation(dealing.allocations[1], view),
+        "REPLAYED",
+        new RegExp(`^${p.name}: allocation for epoch 0 of a group I already hold at epoch 0$`),
+      );
       expect(snap(p)).to.equal(before);
       expect(read(p.open(parties[0].seal(gid, text("still here"))))).to.equal("still here");
     });
@@ -296,7 +300,11 @@ describe("protocols/rsms attacks (issue 13)", function () {
       expect(snap(parties[0])).to.equal(before);
       parties[0].verifyMembership(gid, [msgs[1], msgs[2], msgs[3]]);
       const after = snap(parties[0]);
-      expectGroupFailure(() => parties[0].verifyMembership(gid, [msgs[1], msgs[2], msgs[3]]), "REPLAYED");
+      expectGroupFailure(
+        () => parties[0].verifyMembership(gid, [msgs[1], msgs[2], msgs[3]]),
+        "REPLAYED",
+        /^alice: membership of epoch 0 is already authenticated$/,
+      );
       expect(snap(parties[0])).to.equal(after);
     });
 
@@ -311,17 +319,21 @@ describe("protocols/rsms attacks (issue 13)", function () {
       );
       const shares = parties.map((p) => p.keyShares(gid));
       const toAlice = [shares[1].get(0)!, shares[2].get(0)!];
-      expectGroupFailure(() => parties[0].acceptKeyShares(gid, [toAlice[0], toAlice[0], toAlice[1]]), "REPLAYED");
+      expectGroupFailure(
+        () => parties[0].acceptKeyShares(gid, [toAlice[0], toAlice[0], toAlice[1]]),
+        "REPLAYED",
+        /^alice: two key shares from party 1$/,
+      );
       expect(parties[0].epochsOf(gid)).to.deep.equal([]);
       const k = parties[0].acceptKeyShares(gid, toAlice);
       const before = snap(parties[0]);
-      expectGroupFailure(() => parties[0].acceptKeyShares(gid, toAlice), "REPLAYED");
+      expectGroupFailure(() => parties[0].acceptKeyShares(gid, toAlice), "REPLAYED", /^alice: the key of epoch 0 is already agreed$/);
       expect(snap(parties[0])).to.equal(before);
       expect(toHex(k)).to.equal(toHex(parties[1].acceptKeyShares(gid, [shares[0].get(1)!, shares[2].get(1)!])));
     });
 
     it("an old allocation after a rekey is STALE_EPOCH; a rekey misdelivered to another party does not open; nothing changes", async () => {
-      const { dealing, parties, gid, msrp, party, groupLedger } = await formedGroup(2);
+      const { dealing, parties, gid, msrp, party, groupLedger, view } = await formedGroup(2);
       await authenticateGroup(groupLedger, gid, parties, dealing.allocations);
       const evicted = parties[1];
       const r = await rekeyServiceGroup(groupLedger, msrp, party, { groupId: gid, evict: [evicted.pid] });
@@ -331,6 +343,16 @@ describe("protocols/rsms attacks (issue 13)", function () {
       const forOther = r.messages.get(toHex(parties[2].pid))!;
       expect(() => evicted.acceptRekey(forOther, now, r.roster)).to.throw(DecryptionError);
       expect(snap(evicted)).to.equal(before);
+      // a remaining member at epoch 1, handed the old allocation with a lagging chain view (epoch 0):
+      // an older epoch than the one it holds is STALE_EPOCH, not REPLAYED (it never saw epoch 0's twin)
+      const stay = parties[2];
+      const kept = snap(stay);
+      expectGroupFailure(
+        () => stay.acceptAllocation(dealing.allocations[2], view),
+        "STALE_EPOCH",
+        new RegExp(`^${stay.name}: allocation for epoch 0 of a group I already hold at epoch 1$`),
+      );
+      expect(snap(stay)).to.equal(kept);
     });
 
     it("the MSRP refuses to commit the same verified join twice (a duplicated commit would push the PID twice)", async () => {

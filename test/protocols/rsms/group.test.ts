@@ -409,7 +409,12 @@ describe("protocols/rsms: service groups (RSMS §IV.B)", () => {
       // altered in transit: refused, and nobody is blamed (the sender did not sign it)
       const bad = Uint8Array.from(shares[1].get(0)!);
       bad[bad.length - 66] ^= 1;
-      expectGroupFailure(() => parties[0].acceptKeyShares(dealing.groupId, [bad, shares[2].get(0)!]), "FORGED_SENDER", []);
+      const f = failureOf(() => parties[0].acceptKeyShares(dealing.groupId, [bad, shares[2].get(0)!]));
+      expect([f.failure, f.message, f.parties]).to.deep.equal([
+        "FORGED_SENDER",
+        "alice: the key share from party 1 is not signed by it (altered in transit); nobody is blamed",
+        [],
+      ]);
       expect(parties[0].epochsOf(dealing.groupId)).to.deep.equal([]);
     });
   });
@@ -654,6 +659,12 @@ describe("protocols/rsms/group: dealing, vectors and the party's every check", (
     expect([m.index, m.epoch, m.Y.equals(feldmanEval(g.dealing.commitments, H2(g.parties[1].pid)))]).to.deep.equal([1, 0, true]);
     expect(rn.currentEpoch(g.gid)).to.equal(0);
     expectThrows(() => rn.keyShares(g.gid), AgentStateError, "AGENT_STATE", /^p1: key agreement before membership authentication$/);
+    expectThrows(
+      () => rn.acceptKeyShares(g.gid, []),
+      AgentStateError,
+      "AGENT_STATE",
+      /^p1: key agreement before membership authentication$/,
+    );
     expectThrows(() => rn.seal(g.gid, toBytes("x")), AgentStateError, "AGENT_STATE", /^p1: no key for epoch 0 yet$/);
   });
 
@@ -768,8 +779,14 @@ describe("protocols/rsms/group: dealing, vectors and the party's every check", (
     const m = decodeChannel(c);
     expect([toHex(m.groupId), m.epoch, toHex(m.sender), m.ct.length]).to.deep.equal([toHex(g.groupId), 0, toHex(alice.pid), 5 + 16]);
     expect(rn.open(c)).to.deep.equal({ sender: toHex(alice.pid), epoch: 0, seq: 1n, plaintext: toBytes("hello") });
+    let f = failureOf(() => rn.open(c));
+    expect([f.failure, f.message, f.parties]).to.deep.equal([
+      "REPLAYED",
+      `rn0: sequence number 1 from ${toHex(alice.pid)} is not above the last accepted, 1`,
+      [toHex(alice.pid)],
+    ]);
     const other = encodeChannel({ ...m, groupId: new Uint8Array(32).fill(1) });
-    let f = failureOf(() => rn.open(other));
+    f = failureOf(() => rn.open(other));
     expect([f.failure, f.message, f.parties]).to.deep.equal(["CHANNEL_REJECTED", "rn0: no key for epoch 0 of this group", []]);
     f = failureOf(() => rn.open(encodeChannel({ ...m, epoch: 5 })));
     expect(f.message).to.equal("rn0: live traffic is accepted under the current epoch 0 only, not 5 (old traffic: openArchived)");
@@ -833,6 +850,19 @@ describe("protocols/rsms/group: key update, keystore record and the group ledger
       index: 0,
       epoch: 2,
     });
+    // the update's key is the epoch's key: there is no membership run or key agreement to do
+    const updated = JSON.stringify(p.toRecord());
+    f = failureOf(() => p.verifyMembership(g.groupId, []));
+    expect([f.failure, f.message]).to.deep.equal(["REPLAYED", "rn0: membership of epoch 2 is already authenticated"]);
+    f = failureOf(() => p.acceptKeyShares(g.groupId, []));
+    expect([f.failure, f.message]).to.deep.equal(["REPLAYED", "rn0: the key of epoch 2 is already agreed"]);
+    expectThrows(
+      () => p.keyShares(g.groupId),
+      AgentStateError,
+      "AGENT_STATE",
+      /^rn0: no key agreement in epoch 2: I hold no membership broadcast of party 1 \(the key came with an update or a keystore record\)$/,
+    );
+    expect(JSON.stringify(p.toRecord())).to.equal(updated);
   });
 
   it("a party round-trips through its keystore record: groups, epochs, keys and the shares it holds", async () => {
@@ -858,6 +888,11 @@ describe("protocols/rsms/group: key update, keystore record and the group ledger
     expect(back.currentEpoch(g.groupId)).to.equal(1);
     expect(back.epochsOf(g.groupId)).to.deep.equal([0, 1]);
     expect(JSON.stringify(back.toRecord())).to.equal(JSON.stringify(rec));
+    // a restored group is past membership authentication and key agreement, as it was when saved
+    let f = failureOf(() => back.verifyMembership(g.groupId, []));
+    expect([f.failure, f.message]).to.deep.equal(["REPLAYED", `${p.name}: membership of epoch 1 is already authenticated`]);
+    f = failureOf(() => back.acceptKeyShares(g.groupId, []));
+    expect([f.failure, f.message]).to.deep.equal(["REPLAYED", `${p.name}: the key of epoch 1 is already agreed`]);
     expect(new TextDecoder().decode(back.open(c0).plaintext)).to.equal("e0");
     expect(new TextDecoder().decode(back.open(c1).plaintext)).to.equal("e1");
     expect(r.parties[1].open(back.seal(g.groupId, toBytes("from the restored party"))).sender).to.equal(toHex(p.pid));
@@ -878,6 +913,24 @@ describe("protocols/rsms/group: key update, keystore record and the group ledger
     };
     expect(GroupParty.fromRecord(shuffled).epochsOf(g.groupId)).to.deep.equal([2, 10]);
     expect(p.epochsOf(new Uint8Array(32))).to.deep.equal([]);
+  });
+
+  it("a party restored between membership authentication and key agreement refuses the key shares in one line, and derives no key", async () => {
+    const g = await dealt(2);
+    g.authenticate();
+    const shares = g.parties.map((p) => p.keyShares(g.gid));
+    const back = GroupParty.fromRecord(g.parties[0].toRecord());
+    expectThrows(
+      () => back.acceptKeyShares(g.gid, [shares[1].get(0)!, shares[2].get(0)!]),
+      AgentStateError,
+      "AGENT_STATE",
+      /^alice: no key agreement in epoch 0: I hold no membership broadcast of party 1 \(the key came with an update or a keystore record\)$/,
+    );
+    expect(back.epochsOf(g.gid)).to.deep.equal([]);
+    // the party that was not restored agrees on the key
+    expect(toHex(g.parties[0].acceptKeyShares(g.gid, [shares[1].get(0)!, shares[2].get(0)!]))).to.equal(
+      toHex(epochKey(g.dealing.s, g.gid, 0)),
+    );
   });
 
   it("rekeyServiceGroup with no evictions or additions keeps the members; every update is 120 bytes", async () => {
