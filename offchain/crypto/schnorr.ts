@@ -10,7 +10,20 @@
  * Signature: 33 + 32 = 65 bytes.
  */
 import { bytesToNumberBE, concat } from "./bytes";
-import { ORDER, POINT_BYTES, Point, addMod, decodePoint, encodePoint, encodeScalar, mulBase, mulMod, randomScalar } from "./group";
+import {
+  ORDER,
+  POINT_BYTES,
+  Point,
+  add,
+  addMod,
+  decodePoint,
+  encodePoint,
+  encodeScalar,
+  mul,
+  mulBase,
+  mulMod,
+  randomScalar,
+} from "./group";
 import { hashToScalar } from "./hash";
 import { InvalidLengthError } from "../errors";
 
@@ -59,5 +72,5 @@ export function schnorrVerify(pk: Point, dst: string, msg: Uint8Array, sig: Uint
   }
   const z = bytesToNumberBE(sig.subarray(POINT_BYTES));
   if (z === 0n || z >= ORDER) return false;
-  return mulBase(z).equals(R.add(pk.multiply(challenge(dst, R, pk, msg))));
+  return mulBase(z).equals(add(R, mul(pk, challenge(dst, R, pk, msg))));
 }

@@ -35,11 +35,13 @@ import {
   GENERATOR,
   ORDER,
   Point,
+  add,
   addMod,
   decodePoint,
   decodeScalar,
   encodePoint,
   encodeScalar,
+  mul,
   mulBase,
   mulMod,
   msmPublic,
@@ -397,7 +399,7 @@ export class GroupParty {
     );
     if (!folded.is0()) {
       const badProof = others.filter(
-        (m, j) => !(zs[j] !== 0n && zs[j] < ORDER && mulBase(zs[j]).equals(m.R.add(m.Y.multiply(challenges[j])))),
+        (m, j) => !(zs[j] !== 0n && zs[j] < ORDER && mulBase(zs[j]).equals(add(m.R, mul(m.Y, challenges[j])))),
       );
       if (badProof.length > 0)
         throw new GroupAuthenticationError(
@@ -438,7 +440,7 @@ export class GroupParty {
   private dhWith(g: GroupState, j: number): Point {
     let p = g.dh.get(j);
     if (!p) {
-      p = g.Ys[j].multiply(g.share);
+      p = mul(g.Ys[j], g.share);
       g.dh.set(j, p);
     }
     return p;

@@ -3,7 +3,7 @@
  * The curve, generator and hash functions are fixed by offchain/crypto; the only per-deployment
  * value is PK_pub = msk * P.
  */
-import { Point, decodePoint, encodePoint, precompute } from "../../crypto/group";
+import { Point, add, decodePoint, encodePoint, mul, precompute } from "../../crypto/group";
 import { H2, H4 } from "../../crypto/hash";
 import { numberToBytesBE, toHex } from "../../crypto/bytes";
 
@@ -31,7 +31,7 @@ export function pointHex(X: Point): string {
  * recovers U = c1 * sk_RPM^-1 (the paper's derivation after Remark 1).
  */
 export function poolEncryptionKey(params: RsmsParams, pkRpm: Point, pidRpm: Uint8Array): Point {
-  return pkRpm.add(params.pkPub.multiply(H2(pidRpm)));
+  return add(pkRpm, mul(params.pkPub, H2(pidRpm)));
 }
 
 /**

@@ -13,7 +13,7 @@
  * sk_RPM^-1 is computed once (Remark 1), so opening a request costs one scalar multiplication.
  */
 import { bytesToNumberBE, concat, equalBytes, fromHex, toHex, xor } from "../../crypto/bytes";
-import { ORDER, Point, encodeScalar, decodeScalar, invert, mulBase } from "../../crypto/group";
+import { ORDER, Point, encodeScalar, decodeScalar, invert, mul, mulBase } from "../../crypto/group";
 import { H3 } from "../../crypto/hash";
 import { eciesEncrypt } from "../../crypto/ecies";
 import { BloomFilter } from "../../crypto/bloom";
@@ -180,7 +180,7 @@ export class ResourcePoolManager {
    */
   openJoinRequest(request: Uint8Array): OpenedJoin {
     const { c1, c2, pid } = decodeJoinRequest(request);
-    const U = c1.multiply(this.skInv);
+    const U = mul(c1, this.skInv);
     const a = scalarOrReject("openJoinRequest", xor(H3(32, U, pid), c2));
     return { a, pid, tag: tagOf(a) };
   }
@@ -215,7 +215,7 @@ export class ResourcePoolManager {
    */
   openReauthRequest(request: Uint8Array): OpenedReauth {
     const { c1, c2, pid, nextPid } = decodeReauthRequest(request);
-    const W = c1.multiply(this.skInv);
+    const W = mul(c1, this.skInv);
     const plain = xor(H3(64, W, pid), c2);
     const nextA = scalarOrReject("openReauthRequest", plain.subarray(32));
     return { pid, nextPid, claimedTag: plain.slice(0, 32), nextA, nextTag: tagOf(nextA) };
