@@ -7,6 +7,15 @@ import fs from "fs";
 import os from "os";
 import path from "path";
 import { Bench } from "tinybench";
+import {
+  GroupBackend,
+  PairingBackend,
+  chooseGroupBackend,
+  choosePairingBackend,
+  nobleGroup,
+  noblePairing,
+  useBackends,
+} from "../offchain/crypto/backend";
 
 /** One benchmarked operation. */
 export type BenchCase = {
@@ -98,4 +107,40 @@ export function writeResults(name: string, title: string, intro: string, rows: B
   fs.writeFileSync(mdPath, md);
   fs.writeFileSync(jsonPath, JSON.stringify({ measuredAt: when, machine: machine(), rows }, null, 2) + "\n");
   return [mdPath, jsonPath];
+}
+
+/** The backends compared in one run: noble (the reference) and the fast ones. */
+export type BenchBackends = {
+  noble: { group: GroupBackend; pairing: PairingBackend };
+  fast: { group: GroupBackend; pairing: PairingBackend };
+};
+
+/**
+ * Loads both backend sets. The fast set is whatever loads (libsecp256k1, mcl-wasm); if one falls
+ * back to noble, its warning is printed and its rows compare noble with itself.
+ * @returns the two sets
+ */
+export async function benchBackends(): Promise<BenchBackends> {
+  return {
+    noble: { group: nobleGroup, pairing: noblePairing },
+    fast: { group: chooseGroupBackend("native"), pairing: await choosePairingBackend("native") },
+  };
+}
+
+/**
+ * Runs `f` with the given backends pinned, then restores the previous ones.
+ * @returns what f returns
+ */
+export async function onBackends<T>(b: { group: GroupBackend; pairing: PairingBackend }, f: () => T | Promise<T>): Promise<T> {
+  const before = useBackends(b);
+  try {
+    return await f();
+  } finally {
+    useBackends(before);
+  }
+}
+
+/** The load line every results file carries (the machine is shared: ratios compare, absolute times do not). */
+export function loadNote(before: number): string {
+  return `Load average ${before.toFixed(1)} before and ${os.loadavg()[0].toFixed(1)} after on ${os.cpus().length} cores, shared with other engineers' jobs: absolute times scale with the load; the ratios, taken within one run, are what compare.`;
 }

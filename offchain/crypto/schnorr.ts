@@ -39,10 +39,10 @@ function challenge(dst: string, R: Point, pk: Point, msg: Uint8Array): bigint {
  * @param sk - the signer's secret scalar in [1, q)
  * @param dst - domain-separation tag naming the protocol step
  * @param msg - the bytes to sign
+ * @param pk - sk*P, if the caller keeps it (saves a multiplication; it must be sk*P)
  * @returns the 65-byte signature R || z
  */
-export function schnorrSign(sk: bigint, dst: string, msg: Uint8Array): Uint8Array {
-  const pk = mulBase(sk);
+export function schnorrSign(sk: bigint, dst: string, msg: Uint8Array, pk: Point = mulBase(sk)): Uint8Array {
   for (;;) {
     const k = randomScalar();
     const R = mulBase(k);

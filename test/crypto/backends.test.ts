@@ -1,4 +1,17 @@
 import { expect } from "chai";
+import fs from "fs";
+import os from "os";
+import path from "path";
+import { loadFixture, time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
+import { deploySystemFixture } from "../fixtures/system";
+import { MITRegistry__factory } from "../../typechain-types";
+import { FileContentStore } from "../../offchain/storage/content-store";
+import { AvatarParty, IdentityProvider } from "../../offchain/avatars/agents";
+import { SimulatedEye } from "../../offchain/avatars/iris";
+import { ChallengeBook, delegate, issueProxyMit, issueUserMit, login, mutualAuth } from "../../offchain/avatars/protocols";
+import * as cps from "../../offchain/crypto/cps";
+import * as bls from "../../offchain/crypto/bls";
+import rfc from "../vectors/rfc9380-bls12381.json";
 import * as backend from "../../offchain/crypto/backend";
 import type { GroupBackend, PairingBackend } from "../../offchain/crypto/backend";
 import { nativeGroup, Secp256k1Api } from "../../offchain/crypto/backend/secp256k1-native";
@@ -141,6 +154,89 @@ function rsmsTranscript(): string[] {
   return out;
 }
 
+const utf8 = (x: string) => new TextEncoder().encode(x);
+const hex48 = (x: bigint) => x.toString(16).padStart(96, "0");
+
+/** CPS (the avatars' chameleon proxy signature) end to end, off-chain. */
+function cpsTranscript(): string[] {
+  const out: string[] = [];
+  const rec = (label: string, b: Uint8Array) => out.push(`${label} ${toHex(b)}`);
+  const original = cps.cpsKeyGen();
+  const proxy = cps.cpsKeyGen();
+  rec("X_o", cps.encodePk(original.pk));
+  rec("X_p", cps.encodePk(proxy.pk));
+  const pop = cps.cpsProvePossession(original);
+  rec("pop", cps.encodeSig(pop));
+  out.push(`pop verifies ${cps.cpsVerifyPossession(original.pk, pop)} ${cps.cpsVerifyPossession(proxy.pk, pop)}`);
+  const w: cps.Warrant = {
+    irisCommitment: keccak256(utf8("iris")),
+    proxy: proxy.pk,
+    avatarId: keccak256(utf8("avatar")),
+    scope: cps.Scope.login | cps.Scope.challenge,
+    notBefore: 100,
+    notAfter: 200,
+  };
+  const o = cps.cpsOSign(original, w);
+  rec("h", o.h);
+  rec("s_o", cps.encodeSig(o.sig));
+  out.push(`OVerify ${cps.cpsOVerify(original.pk, w, o)} ${cps.cpsOVerify(proxy.pk, w, o)}`);
+  for (const [i, m] of [
+    { type: cps.Scope.login, time: 150, body: utf8("hello") },
+    { type: cps.Scope.challenge, time: 100, body: utf8("") },
+  ].entries()) {
+    const s = cps.cpsPSign(proxy, w, o, m);
+    rec(`s_p ${i}`, cps.encodeSig(s));
+    cps.cpsVerificationTerms(original.pk, w, o, m, s).forEach((t) => rec("term", bls.encodePairingInput([t])));
+    out.push(`PVerify ${cps.cpsPVerify(original.pk, w, o, m, s)} ${cps.cpsPVerify(original.pk, w, o, { ...m, time: 201 }, s)}`);
+    // a forged pair whose errors cancel for rho = 1 (s_o + T, s_p - T) is refused
+    const T = bls.hashToG1(utf8(`T${i}`), bls.BLS_DST.G1);
+    out.push(`PVerify forged ${cps.cpsPVerify(original.pk, w, { ...o, sig: o.sig.add(T) }, m, s.subtract(T))}`);
+  }
+  rec("G2 hash", bls.hashToG2(utf8("abc"), bls.BLS_DST.G2).toBytes());
+  return out;
+}
+
+async function avatarsFixture() {
+  const sys = await deploySystemFixture();
+  const registry = MITRegistry__factory.connect(sys.deployment.contracts.MITRegistry.address, sys.msrp);
+  const store = new FileContentStore(fs.mkdtempSync(path.join(os.tmpdir(), "metatrust-backends-")));
+  return { registry, store };
+}
+
+/** Login, delegation and mutual authentication on a fresh chain, with a fixed clock. */
+async function avatarTranscript(): Promise<string[]> {
+  const f = await loadFixture(avatarsFixture);
+  const now = (await time.latest()) + 1_000;
+  await time.setNextBlockTimestamp(now);
+  const ctx = { registry: f.registry, idp: new IdentityProvider(), store: f.store, now: () => now };
+  const out: string[] = [];
+  const rec = (label: string, b: Uint8Array) => out.push(`${label} ${toHex(b)}`);
+  const alice = new AvatarParty("alice");
+  const bob = new AvatarParty("bob");
+  const ai = new AvatarParty("ai");
+  const eyes = { alice: new SimulatedEye(1), bob: new SimulatedEye(2) };
+  await issueUserMit(ctx, alice, "Alice", eyes.alice);
+  await issueUserMit(ctx, bob, "Bob", eyes.bob);
+  await issueProxyMit(ctx, ai, "assistant");
+  const server = new ChallengeBook();
+  const la = await login(ctx, server, alice, eyes.alice, { avatarId: keccak256(utf8("a")), appearance: "fox" });
+  const lb = await login(ctx, server, bob, eyes.bob, { avatarId: keccak256(utf8("b")), appearance: "whale" });
+  for (const l of [la, lb]) {
+    rec("login h", l.credential.o.h);
+    rec("login s_o", cps.encodeSig(l.credential.o.sig));
+    rec("login s_p", cps.encodeSig(l.response.proxySig));
+  }
+  const d = await delegate(ctx, server, alice, eyes.alice, ai, { avatarId: keccak256(utf8("a")) });
+  rec("delegation h", d.credential.o.h);
+  rec("delegation s_o", cps.encodeSig(d.credential.o.sig));
+  rec("delegation s_p", cps.encodeSig(d.response.proxySig));
+  const m = await mutualAuth(ctx, { credential: d.credential, driver: ai }, { credential: lb.credential, driver: bob });
+  rec("session key", m.key);
+  rec("evidence about A", cps.encodeSig(m.evidenceAboutA.proxySig));
+  rec("evidence about B", cps.encodeSig(m.evidenceAboutB.proxySig));
+  return out;
+}
+
 describe("crypto/backend: pluggable curve backends, noble as the reference", () => {
   let fast: Backends;
   before(async () => {
@@ -265,6 +361,84 @@ describe("crypto/backend: pluggable curve backends, noble as the reference", () 
         await on(b, 1, () =>
           expectThrows(() => decodePoint(bad), InvalidPointError, "INVALID_POINT", /^decodePoint: not a point on secp256k1$/),
         );
+    });
+  });
+
+  describe("# BLS12-381: mcl = noble", () => {
+    it("hash to G1 and G2 equal RFC 9380's vectors on every backend", async () => {
+      for (const b of [fast, noble]) {
+        await on(b, 1, () => {
+          for (const v of rfc.G1.vectors) {
+            const p = bls.hashToG1(utf8(v.msg), rfc.G1.dst).toAffine();
+            expect([hex48(p.x), hex48(p.y)], `${b.pairing.name} G1 "${v.msg}"`).to.deep.equal([v.x, v.y]);
+          }
+          for (const v of rfc.G2.vectors) {
+            const p = bls.hashToG2(utf8(v.msg), rfc.G2.dst).toAffine();
+            expect([hex48(p.x.c0), hex48(p.x.c1), hex48(p.y.c0), hex48(p.y.c1)], `${b.pairing.name} G2 "${v.msg}"`).to.deep.equal([
+              v.x_c0,
+              v.x_c1,
+              v.y_c0,
+              v.y_c1,
+            ]);
+          }
+        });
+      }
+    });
+
+    it("pairing products: true, false, and the identity refused as noble refuses it; lines kept for a G2 seen twice", async () => {
+      const P = bls.G1.BASE.multiply(5n);
+      const Q = bls.G2.BASE.multiply(7n);
+      for (const b of [fast, noble]) {
+        await on(b, 1, () => {
+          for (let i = 0; i < 3; i++) {
+            // the third round runs on cached lines for Q in mcl
+            expect(
+              bls.pairingProductIsOne([
+                { g1: P.multiply(7n), g2: bls.G2.BASE },
+                { g1: P.negate(), g2: Q },
+              ]),
+              b.pairing.name,
+            ).to.equal(true);
+            expect(
+              bls.pairingProductIsOne([
+                { g1: P.multiply(8n), g2: bls.G2.BASE },
+                { g1: P.negate(), g2: Q },
+              ]),
+              b.pairing.name,
+            ).to.equal(false);
+          }
+          bls.retainG2(Q);
+          expect(
+            bls.pairingProductIsOne([
+              { g1: P, g2: Q },
+              { g1: P.negate(), g2: Q },
+            ]),
+          ).to.equal(true);
+          expect(() => bls.pairingProductIsOne([{ g1: bls.G1.ZERO, g2: Q }]), b.pairing.name).to.throw(/ZERO/);
+          expect(() => bls.pairingProductIsOne([{ g1: P, g2: bls.G2.ZERO }]), b.pairing.name).to.throw(/ZERO/);
+          expect(toHex(bls.g1Mul(P, 3n).toBytes())).to.equal(toHex(P.multiply(3n).toBytes()));
+          expect(toHex(bls.g2MulBase(3n).toBytes())).to.equal(toHex(bls.G2.BASE.multiply(3n).toBytes()));
+        });
+      }
+    });
+  });
+
+  describe("# CPS and avatar protocols: byte-identical on every backend", () => {
+    it("KeyGen, proof of possession, OSign, OVerify, PSign, PVerify (valid, expired, forged pair)", async () => {
+      for (const seed of [21, 22]) {
+        const ref = await on(noble, seed, cpsTranscript);
+        const got = await on(fast, seed, cpsTranscript);
+        expect(ref).to.include("PVerify true false").and.to.include("PVerify forged false").and.to.include("OVerify true false");
+        expect(got).to.deep.equal(ref);
+      }
+    });
+
+    it("login, delegation and mutual authentication (chain, IdP, iris sample simulated)", async () => {
+      await loadFixture(avatarsFixture); // deploy once, outside the seeded runs: each run then reverts to it
+      const ref = await on(noble, 31, avatarTranscript);
+      const got = await on(fast, 31, avatarTranscript);
+      expect(got.length).to.equal(12);
+      expect(got).to.deep.equal(ref);
     });
   });
 

@@ -253,6 +253,7 @@ export class GroupParty {
   readonly name: string;
   readonly pid: Uint8Array;
   private readonly sk: bigint;
+  private pk?: Point;
   private readonly groups = new Map<string, GroupState>();
 
   constructor(name: string, pid: Uint8Array, sk: bigint) {
@@ -261,9 +262,10 @@ export class GroupParty {
     this.sk = sk;
   }
 
-  /** PK = sk*P. */
+  /** PK = sk*P (computed once). */
   get publicKey(): Point {
-    return mulBase(this.sk);
+    this.pk ??= mulBase(this.sk);
+    return this.pk;
   }
 
   private group(groupId: Uint8Array): GroupState {
@@ -432,7 +434,7 @@ export class GroupParty {
       if (j === g.index) continue;
       const mask = this.mask(g, g.index, j, this.dhWith(g, j));
       const fields = { groupId: g.groupId, epoch: g.epoch, from: g.index, to: j, masked: xor(encodeScalar(g.share), mask) };
-      out.set(j, encodeKeyShare({ ...fields, sig: schnorrSign(this.sk, KEYSHARE_DST, keyShareSigned(fields)) }));
+      out.set(j, encodeKeyShare({ ...fields, sig: schnorrSign(this.sk, KEYSHARE_DST, keyShareSigned(fields), this.publicKey) }));
     }
     return out;
   }
@@ -559,7 +561,7 @@ export class GroupParty {
     const seq = g.sent + 1n;
     const fields = { groupId: g.groupId, epoch: g.epoch, sender: this.pid, seq, nonce };
     const ct = xchacha20poly1305(key, nonce, channelHeader(fields)).encrypt(plaintext);
-    const sig = schnorrSign(this.sk, CHANNEL_DST, channelSigned({ ...fields, ct }));
+    const sig = schnorrSign(this.sk, CHANNEL_DST, channelSigned({ ...fields, ct }), this.publicKey);
     g.sent = seq;
     return encodeChannel({ ...fields, ct, sig });
   }

@@ -66,6 +66,8 @@ export class ResourcePoolManager {
   readonly pid: Uint8Array;
   private readonly sk: bigint;
   private readonly skInv: bigint;
+  /** sk*P, kept for the Schnorr signatures on forwards. */
+  private readonly pk: Point;
   private readonly filters = new Map<number, BloomFilter>();
   private readonly publishedAt = new Map<number, number>();
   private readonly quarantined = new Map<number, string>();
@@ -80,6 +82,7 @@ export class ResourcePoolManager {
     this.pid = Uint8Array.from(state.pid);
     this.sk = state.sk;
     this.skInv = invert(state.sk);
+    this.pk = mulBase(state.sk);
     this.filterTtlSec = state.filterTtlSec ?? DEFAULT_TTL;
   }
 
@@ -201,7 +204,7 @@ export class ResourcePoolManager {
     }
     const sealed = eciesEncrypt(this.params.pkPub, concat(encodeScalar(opened.a), opened.pid), AAD.joinForward(this.poolId));
     const fields = { poolId: this.poolId, sealed };
-    return encodeJoinForward({ ...fields, sig: schnorrSign(this.sk, FORWARD_DST, joinForwardSigned(fields)) });
+    return encodeJoinForward({ ...fields, sig: schnorrSign(this.sk, FORWARD_DST, joinForwardSigned(fields), this.pk) });
   }
 
   /** Step 3: A = a' * P. */
@@ -241,7 +244,7 @@ export class ResourcePoolManager {
     }
     const sealed = eciesEncrypt(this.params.pkPub, encodeScalar(opened.nextA), AAD.reauthForward(this.poolId));
     const fields = { poolId: this.poolId, nextPid: opened.nextPid, sealed };
-    return encodeReauthForward({ ...fields, sig: schnorrSign(this.sk, FORWARD_DST, reauthForwardSigned(fields)) });
+    return encodeReauthForward({ ...fields, sig: schnorrSign(this.sk, FORWARD_DST, reauthForwardSigned(fields), this.pk) });
   }
 
   /** Re-authentication step 3: A = a'_{k+1} * P. */
