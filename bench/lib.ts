@@ -144,3 +144,45 @@ export async function onBackends<T>(b: { group: GroupBackend; pairing: PairingBa
 export function loadNote(before: number): string {
   return `Load average ${before.toFixed(1)} before and ${os.loadavg()[0].toFixed(1)} after on ${os.cpus().length} cores, shared with other engineers' jobs: absolute times scale with the load; the ratios, taken within one run, are what compare.`;
 }
+
+/**
+ * Runs the same operation in several variants (backends, a raw floor) back to back, `rounds`
+ * times, and keeps each variant's smallest median: on a shared machine the load moves between
+ * runs, and interleaving keeps the variants of one row under the same load.
+ * @param rows - per row, its variants' functions (each row's variants in the same order)
+ * @param names - the variants' names
+ * @param rounds - how many times each variant runs
+ * @param timeMs - time budget per run
+ * @param wrap - runs a variant's measurement in its context (pins its backend)
+ * @returns per row, per variant, the smallest median (ms)
+ */
+export async function interleaved(
+  rows: { name: string; fns: (() => unknown)[] }[],
+  names: string[],
+  rounds: number,
+  timeMs: number,
+  wrap: (variant: number, run: () => Promise<number>) => Promise<number> = (_v, run) => run(),
+): Promise<{ name: string; ms: number[] }[]> {
+  const out: { name: string; ms: number[] }[] = [];
+  for (const r of rows) {
+    const ms = names.map(() => Infinity);
+    for (let k = 0; k < rounds; k++) {
+      for (let v = 0; v < names.length; v++) {
+        ms[v] = Math.min(
+          ms[v],
+          await wrap(v, async () => {
+            const bench = new Bench({ time: timeMs, iterations: 5, warmupTime: 20, warmupIterations: 2 });
+            bench.add(r.name, r.fns[v]);
+            await bench.run();
+            const res = bench.tasks[0].result;
+            if (res.state !== "completed") throw new Error(`bench ${r.name} (${names[v]}): ${res.state}`);
+            return res.latency.p50;
+          }),
+        );
+      }
+    }
+    console.log(`  ${r.name.padEnd(44)} ${names.map((n, v) => `${n} ${fmt(ms[v])} ms`).join("  ")}`);
+    out.push({ name: r.name, ms });
+  }
+  return out;
+}
