@@ -7,6 +7,15 @@ import fs from "fs";
 import os from "os";
 import path from "path";
 import { Bench } from "tinybench";
+import {
+  GroupBackend,
+  PairingBackend,
+  chooseGroupBackend,
+  choosePairingBackend,
+  nobleGroup,
+  noblePairing,
+  useBackends,
+} from "../offchain/crypto/backend";
 
 /** One benchmarked operation. */
 export type BenchCase = {
@@ -102,4 +111,82 @@ export function writeResults(name: string, title: string, intro: string, rows: B
   fs.writeFileSync(mdPath, md);
   fs.writeFileSync(jsonPath, JSON.stringify({ measuredAt: when, machine: machine(), rows }, null, 2) + "\n");
   return [mdPath, jsonPath];
+}
+
+/** The backends compared in one run: noble (the reference) and the fast ones. */
+export type BenchBackends = {
+  noble: { group: GroupBackend; pairing: PairingBackend };
+  fast: { group: GroupBackend; pairing: PairingBackend };
+};
+
+/**
+ * Loads both backend sets. The fast set is whatever loads (libsecp256k1, mcl-wasm); if one falls
+ * back to noble, its warning is printed and its rows compare noble with itself.
+ * @returns the two sets
+ */
+export async function benchBackends(): Promise<BenchBackends> {
+  return {
+    noble: { group: nobleGroup, pairing: noblePairing },
+    fast: { group: chooseGroupBackend("native"), pairing: await choosePairingBackend("native") },
+  };
+}
+
+/**
+ * Runs `f` with the given backends pinned, then restores the previous ones.
+ * @returns what f returns
+ */
+export async function onBackends<T>(b: { group: GroupBackend; pairing: PairingBackend }, f: () => T | Promise<T>): Promise<T> {
+  const before = useBackends(b);
+  try {
+    return await f();
+  } finally {
+    useBackends(before);
+  }
+}
+
+/** The load line every results file carries (the machine is shared: ratios compare, absolute times do not). */
+export function loadNote(before: number): string {
+  return `Load average ${before.toFixed(1)} before and ${os.loadavg()[0].toFixed(1)} after on ${os.cpus().length} cores, shared with other engineers' jobs: absolute times scale with the load; the ratios, taken within one run, are what compare.`;
+}
+
+/**
+ * Runs the same operation in several variants (backends, a raw floor) back to back, `rounds`
+ * times, and keeps each variant's smallest median: on a shared machine the load moves between
+ * runs, and interleaving keeps the variants of one row under the same load.
+ * @param rows - per row, its variants' functions (each row's variants in the same order)
+ * @param names - the variants' names
+ * @param rounds - how many times each variant runs
+ * @param timeMs - time budget per run
+ * @param wrap - runs a variant's measurement in its context (pins its backend)
+ * @returns per row, per variant, the smallest median (ms)
+ */
+export async function interleaved(
+  rows: { name: string; fns: (() => unknown)[] }[],
+  names: string[],
+  rounds: number,
+  timeMs: number,
+  wrap: (variant: number, run: () => Promise<number>) => Promise<number> = (_v, run) => run(),
+): Promise<{ name: string; ms: number[] }[]> {
+  const out: { name: string; ms: number[] }[] = [];
+  for (const r of rows) {
+    const ms = names.map(() => Infinity);
+    for (let k = 0; k < rounds; k++) {
+      for (let v = 0; v < names.length; v++) {
+        ms[v] = Math.min(
+          ms[v],
+          await wrap(v, async () => {
+            const bench = new Bench({ time: timeMs, iterations: 5, warmupTime: 20, warmupIterations: 2 });
+            bench.add(r.name, r.fns[v]);
+            await bench.run();
+            const res = bench.tasks[0].result;
+            if (res.state !== "completed") throw new Error(`bench ${r.name} (${names[v]}): ${res.state}`);
+            return res.latency.p50;
+          }),
+        );
+      }
+    }
+    console.log(`  ${r.name.padEnd(44)} ${names.map((n, v) => `${n} ${fmt(ms[v])} ms`).join("  ")}`);
+    out.push({ name: r.name, ms });
+  }
+  return out;
 }

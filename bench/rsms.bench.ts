@@ -1,7 +1,8 @@
 /**
  * RSMS §IV.A benchmarks (part of `npm run bench`): per-side compute time of initial
  * authentication and re-authentication beside the paper's operation counts priced with its
- * Table II, the ratio to the raw curve operations each side performs (measured in the same run),
+ * Table II, the ratio to the raw curve operations each side performs (libsecp256k1 through N-API,
+ * measured in the same run), the same sides on the noble reference backend,
  * RPM throughput with and without the chain write, end-to-end join latency against a real
  * `hardhat node`, gas of every registry call beside its storage floor, and message sizes beside
  * Table III. Writes bench/results/rsms.md and rsms.json.
@@ -12,7 +13,9 @@ import path from "path";
 import hre from "hardhat";
 import { JsonRpcProvider } from "ethers";
 import { Bench } from "tinybench";
-import { GENERATOR, mulBase, randomScalar, precompute } from "../offchain/crypto/group";
+import { Worker } from "worker_threads";
+import { encodeScalar, randomScalar } from "../offchain/crypto/group";
+import type { Secp256k1Api } from "../offchain/crypto/backend/secp256k1-native";
 import { FileContentStore } from "../offchain/storage/content-store";
 import { deploySystem } from "../offchain/chain/deploy";
 import { RsmsLedger } from "../offchain/protocols/rsms/ledger";
@@ -32,7 +35,7 @@ import {
 import { SIZES } from "../offchain/protocols/rsms/messages";
 import { ResourcePoolRegistry__factory } from "../typechain-types";
 import { startNode } from "../scripts/lib/hardhat-node";
-import { machine } from "./lib";
+import { benchBackends, loadNote, machine, onBackends } from "./lib";
 
 const T = { ECPSM: 5.64, ECPA: 0.027, HF: 0.005, BF: 0.024, MI: 0.007 };
 const paper = {
@@ -56,7 +59,31 @@ function pct(xs: number[], p: number): number {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
 }
 
+/** MSRP verifications per second with `threads` workers, each verifying `forwards` (its shard). */
+async function msrpThroughput(msrp: Msrp, forwards: Uint8Array[], threads: number, now: number): Promise<number> {
+  const workers = Array.from(
+    { length: threads },
+    () =>
+      new Worker(path.resolve(__dirname, "msrp-worker.ts"), {
+        workerData: { record: msrp.toRecord(), forwards, now },
+        execArgv: ["--require", "ts-node/register/transpile-only"],
+      }),
+  );
+  try {
+    await Promise.all(workers.map((w) => new Promise((r) => w.once("message", r))));
+    const t0 = performance.now();
+    const done = workers.map((w) => new Promise<{ n: number }>((r) => w.once("message", r)));
+    workers.forEach((w) => w.postMessage("go"));
+    const res = await Promise.all(done);
+    return res.reduce((a, r) => a + r.n, 0) / ((performance.now() - t0) / 1000);
+  } finally {
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+}
+
 async function main(): Promise<void> {
+  const loadBefore = os.loadavg()[0];
+  const backends = await benchBackends();
   const storeDir = fs.mkdtempSync(path.join(os.tmpdir(), "metatrust-bench-"));
   const store = new FileContentStore(storeDir);
   const d = await deploySystem(hre, { write: false });
@@ -77,15 +104,19 @@ async function main(): Promise<void> {
   const poolB = await poolInfo(ctx, 2);
 
   console.log("rsms: per-side compute ...");
-  // The floor: the raw curve operations each side performs, measured in the same run, before
-  // and after the sides; the smaller median of the two is kept (less disturbed by GC).
-  const X = mulBase(randomScalar());
-  const pre = precompute(mulBase(randomScalar()));
+  // The floor: the raw libsecp256k1 calls each side makes (through its N-API binding, no
+  // conversion, no hashing), measured in the same run before and after the sides; the smaller
+  // median of the two is kept (less disturbed by GC).
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const api = require("secp256k1/bindings") as Secp256k1Api;
+  const k32 = () => encodeScalar(randomScalar());
+  const X65 = api.publicKeyCreate(k32(), false);
+  const X33 = api.publicKeyConvert(X65, true);
   const measureOps = async () => ({
-    base: await median(() => GENERATOR.multiply(randomScalar()), 600),
-    variable: await median(() => X.multiply(randomScalar()), 600),
-    pre: await median(() => pre.multiply(randomScalar()), 600),
-    add: await median(() => X.add(pre), 300),
+    base: await median(() => api.publicKeyCreate(k32(), false), 300),
+    variable: await median(() => api.publicKeyTweakMul(X65, k32(), false), 300),
+    add: await median(() => api.publicKeyCombine([X65, X65], false), 200),
+    decode: await median(() => api.publicKeyConvert(X33, false), 200),
   });
   const op = await measureOps();
   const probe = rns[0];
@@ -98,49 +129,70 @@ async function main(): Promise<void> {
   const ropened = rpmB.openReauthRequest(rreq);
   const rreply = rpmB.reauthReply(ropened);
   const cmp = (x: ResourceNode) => new ResourceNode(msrp.params, x.state);
-  const t = {
+  const sides = async (timeMs: number) => ({
     rnJoin: await median(() => {
       const n = cmp(probe);
       const r = n.buildJoinRequest(poolA);
       n.acceptJoinReply(reply, { ...r.pending, a: jpend.a });
-    }),
+    }, timeMs),
     rpmJoin: await median(() => {
       const o = rpmA.openJoinRequest(jreq);
       rpmA.forwardJoin(o);
       rpmA.joinReply(o);
-    }),
-    msrpJoin: await median(() => msrp.verifyJoin(fwd)),
+    }, timeMs),
+    msrpJoin: await median(() => msrp.verifyJoin(fwd), timeMs),
     rnReauth: await median(() => {
       const n = cmp(joinedProbe);
       const r = n.buildReauthRequest(poolB);
       n.acceptReauthReply(rreply, { ...r.pending, a: rpend.a, pid: rpend.pid });
-    }),
+    }, timeMs),
     rpmReauth: await median(() => {
       const o = rpmB.openReauthRequest(rreq);
       rpmB.forwardReauth(o, o.claimedTag, false);
       rpmB.reauthReply(o);
-    }),
-  };
+    }, timeMs),
+  });
+  const t = await onBackends(backends.fast, () => sides(400));
+  const tNoble = await onBackends(backends.noble, () => sides(1500));
   const opsAfter = await measureOps();
   for (const k of Object.keys(op) as (keyof typeof op)[]) op[k] = Math.min(op[k], opsAfter[k]);
+  // What each side computes on the curve (Z = PK_RPM + H2(PID_RPM) PK_pub is kept per pool):
+  // RN: u*P, u*Z, then a*P to check A. RPM: decode c1, c1*sk^-1, ECIES to PK_pub (r*P, r*PK_pub),
+  // the Schnorr signature (k*P), A = a*P. MSRP: the Schnorr check (decode R, z*P, c*PK, add) and
+  // the ECIES opening (decode R, msk*R).
   const floor = {
-    rnJoin: 2 * op.base + op.pre + op.variable + op.add,
-    rpmJoin: op.variable + 2 * op.base + op.pre,
-    msrpJoin: op.variable,
-    rnReauth: 2 * op.base + op.pre + op.variable + op.add,
-    rpmReauth: op.variable + 2 * op.base + op.pre,
+    rnJoin: 2 * op.base + op.variable,
+    rpmJoin: op.decode + 2 * op.variable + 3 * op.base,
+    msrpJoin: 2 * op.decode + op.base + 2 * op.variable + op.add,
+    rnReauth: 2 * op.base + op.variable,
+    rpmReauth: op.decode + 2 * op.variable + 3 * op.base,
   };
 
   console.log("rsms: RPM throughput ...");
   // Off-chain: one RPM opening, checking and forwarding, plus the MSRP's exact check.
   const reqs = rns.slice(1, 201).map((r) => r.buildJoinRequest(poolA).request);
   let t0 = performance.now();
+  const fwds: Uint8Array[] = [];
   for (const r of reqs) {
     const o = rpmA.openJoinRequest(r);
-    msrp.verifyJoin(rpmA.forwardJoin(o));
+    const f = rpmA.forwardJoin(o);
+    fwds.push(f);
+    msrp.verifyJoin(f);
     rpmA.joinReply(o);
   }
   const offchainPerSec = reqs.length / ((performance.now() - t0) / 1000);
+  // The MSRP alone: its exact check of forwarded joins, on one thread and on one worker per core.
+  const nowSec = Math.floor(Date.now() / 1000);
+  t0 = performance.now();
+  for (let r = 0; r < 3; r++) for (const f of fwds) msrp.verifyJoin(f, nowSec);
+  const msrpPerSec = (3 * fwds.length) / ((performance.now() - t0) / 1000);
+  const shard = [...fwds, ...fwds, ...fwds];
+  const msrpPerSecWorkers = await msrpThroughput(msrp, shard, os.cpus().length, nowSec);
+  const msrpPerSecNoble = await onBackends(backends.noble, () => {
+    const t1 = performance.now();
+    for (const f of fwds.slice(0, 40)) msrp.verifyJoin(f, nowSec);
+    return 40 / ((performance.now() - t1) / 1000);
+  });
   // With the chain: the full serveJoin (chain reads, the MSRP's recordJoin transaction).
   const withChain = rns.slice(1, 61);
   t0 = performance.now();
@@ -200,24 +252,20 @@ async function main(): Promise<void> {
   });
 
   const rows = [
-    { side: "RN, initial authentication", ours: t.rnJoin, floor: floor.rnJoin, paper: paper.rnJoin, ops: "4 ECPSM + 2 HF + 2 ECPA" },
+    { side: "RN, initial authentication", key: "rnJoin", paper: paper.rnJoin, ops: "4 ECPSM + 2 HF + 2 ECPA" },
     {
       side: "RPM, initial authentication",
-      ours: t.rpmJoin,
-      floor: floor.rpmJoin,
+      key: "rpmJoin",
       paper: paper.rpmJoin,
       ops: "2 ECPSM + BF + HF + MI (+ Enc_PKpub, not counted by the paper)",
     },
-    { side: "MSRP, verify a forwarded join", ours: t.msrpJoin, floor: floor.msrpJoin, paper: undefined, ops: "Dec_msk + exact check" },
-    { side: "RN, re-authentication", ours: t.rnReauth, floor: floor.rnReauth, paper: paper.rnReauth, ops: "4 ECPSM + 4 HF + 2 ECPA" },
-    {
-      side: "RPM, re-authentication",
-      ours: t.rpmReauth,
-      floor: floor.rpmReauth,
-      paper: paper.rpmReauth,
-      ops: "2 ECPSM + 2 HF + MI (+ Enc_PKpub)",
-    },
-  ];
+    { side: "MSRP, verify a forwarded join", key: "msrpJoin", paper: undefined, ops: "Dec_msk + exact check" },
+    { side: "RN, re-authentication", key: "rnReauth", paper: paper.rnReauth, ops: "4 ECPSM + 4 HF + 2 ECPA" },
+    { side: "RPM, re-authentication", key: "rpmReauth", paper: paper.rpmReauth, ops: "2 ECPSM + 2 HF + MI (+ Enc_PKpub)" },
+  ].map((r) => {
+    const k = r.key as keyof typeof t;
+    return { ...r, ours: t[k], noble: tNoble[k], floor: floor[k] };
+  });
   const msg = [
     {
       phase: "Initial authentication",
@@ -253,27 +301,34 @@ async function main(): Promise<void> {
     "# RSMS resource pools: benchmarks",
     "",
     `Measured ${new Date().toISOString()} on ${machine()}. Median (p50) of repeated runs; ratios are taken within this run.`,
+    loadNote(loadBefore),
     "",
     "## Compute per side (ms)",
     "",
-    "'paper' prices the paper's operation count with its Table II (BLS12-381 G1 in Python/Miracl on an i7-10700). 'floor' is the",
-    "sum of the raw secp256k1 operations that side performs (fixed-base, precomputed-base and variable-base multiplications,",
-    "additions), measured in this run; 'ours / floor' shows what the protocol adds on top (hashing, encoding, AEAD, checks).",
+    `'ours' runs on the default backend (secp256k1: ${backends.fast.group.name}), 'noble' on the @noble/curves reference`,
+    "(METATRUST_CRYPTO_BACKEND=noble), same run, same messages. 'native floor' is the sum of the raw libsecp256k1 calls the side",
+    "makes (N-API binding, no conversion, no hashing), measured in this run; 'ours / floor' is what the protocol adds on top",
+    "(hashing, encoding, AEAD, Bloom filter, checks). 'paper' prices the paper's operation count with its Table II (BLS12-381 G1",
+    "in Python/Miracl on an i7-10700).",
     "",
-    "| side | ours | floor | ours / floor | paper | paper / ours | paper's count |",
-    "|---|---:|---:|---:|---:|---:|---|",
+    "| side | ours | noble | noble / ours | native floor | ours / floor | paper | paper / ours | paper's count |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|---|",
     ...rows.map(
       (r) =>
-        `| ${r.side} | ${f(r.ours)} | ${f(r.floor)} | ${(r.ours / r.floor).toFixed(2)} | ${r.paper ? r.paper.toFixed(3) : ""} | ${r.paper ? `${(r.paper / r.ours).toFixed(1)}x` : ""} | ${r.ops} |`,
+        `| ${r.side} | ${f(r.ours)} | ${f(r.noble)} | ${(r.noble / r.ours).toFixed(0)}x | ${f(r.floor)} | ${(r.ours / r.floor).toFixed(2)} | ${r.paper ? r.paper.toFixed(3) : ""} | ${r.paper ? `${(r.paper / r.ours).toFixed(0)}x` : ""} | ${r.ops} |`,
     ),
     "",
-    `Raw operations in this run: fixed-base k*P ${f(op.base)} ms, precomputed-base ${f(op.pre)} ms, variable-base ${f(op.variable)} ms, addition ${f(op.add)} ms.`,
+    `Raw libsecp256k1 calls in this run: k*P (publicKeyCreate) ${f(op.base)} ms, k*X (publicKeyTweakMul) ${f(op.variable)} ms,`,
+    `X + Y (publicKeyCombine) ${f(op.add)} ms, decompression (publicKeyConvert) ${f(op.decode)} ms.`,
     "",
     "## Throughput and latency",
     "",
     "| measure | value |",
     "|---|---:|",
     `| joins one RPM agent verifies per second, off-chain (RPM open + filter + forward + reply, MSRP exact check) | ${offchainPerSec.toFixed(0)} |`,
+    `| forwarded joins the MSRP verifies per second, one thread | ${msrpPerSec.toFixed(0)} |`,
+    `| forwarded joins the MSRP verifies per second, ${os.cpus().length} worker threads (each with the MSRP record; bench/msrp-worker.ts) | ${msrpPerSecWorkers.toFixed(0)} |`,
+    `| forwarded joins the MSRP verifies per second, one thread, noble backend | ${msrpPerSecNoble.toFixed(0)} |`,
     `| joins per second with the chain write (in-process Hardhat, one recordJoin transaction each) | ${chainPerSec.toFixed(0)} |`,
     `| end-to-end join latency against \`hardhat node\` over JSON-RPC, p50 (ms) | ${pct(lat, 50).toFixed(1)} |`,
     `| end-to-end join latency against \`hardhat node\` over JSON-RPC, p95 (ms) | ${pct(lat, 95).toFixed(1)} |`,
@@ -305,9 +360,14 @@ async function main(): Promise<void> {
       {
         measuredAt: new Date().toISOString(),
         machine: machine(),
+        backend: backends.fast.group.name,
+        loadBefore,
         compute: rows,
-        ops: op,
+        nativeOps: op,
         offchainPerSec,
+        msrpPerSec,
+        msrpPerSecWorkers,
+        msrpPerSecNoble,
         chainPerSec,
         latencyMs: { p50: pct(lat, 50), p95: pct(lat, 95), samples: lat.length },
         gas: gasRows.map((g) => ({ ...g, gas: Number(g.gas) })),

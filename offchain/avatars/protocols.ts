@@ -400,7 +400,12 @@ function ownerOf(c: AvatarCredential): { serial: Uint8Array; pk: G2Point } {
   return { serial: c.owner.mit.serial, pk: c.owner.keys.pk };
 }
 
-/** Verifies the other side's hello against the chain (avatar record, MITs) and its warrant. */
+/**
+ * Verifies the other side's hello against the chain (avatar record, MITs) and its warrant's
+ * binding. The original signature s_o is not checked here: the one randomized PVerify on the
+ * peer's transcript signature (verifyPeer) checks s_o and s_p together before any key or
+ * evidence is accepted (docs/specs/avatars.md, "One randomized check").
+ */
 async function checkHello(ctx: AvatarContext, h: Hello): Promise<void> {
   const av = await ctx.registry.avatar(toHex(h.avatarId));
   if (Number(av.driver) === 0) throw new AvatarProtocolError("NO_DRIVER", "the avatar has no driver on-chain");
@@ -410,12 +415,21 @@ async function checkHello(ctx: AvatarContext, h: Hello): Promise<void> {
     throw new AvatarProtocolError("STALE_WARRANT", "the presented warrant is not the avatar's current one (revoked or replaced)");
   await requireActive(ctx, h.ownerSerial, h.ownerPk, "the owner");
   await requireActive(ctx, h.driverSerial, h.warrant.proxy, "the driver");
-  if (!cpsOVerify(h.ownerPk, h.warrant, h.o))
-    throw new AvatarProtocolError("BAD_SIGNATURE", "the original signature on the warrant does not verify");
   // the binding again: a warrant signed for another avatar would authenticate here and then be
   // refused by tracing (an untraceable avatar)
   if (!equalBytes(h.warrant.avatarId, h.avatarId))
     throw new AvatarProtocolError("BAD_WARRANT", "the presented warrant is for another avatar");
+}
+
+/**
+ * The peer's warrant, original signature and transcript signature in one randomized 3-pairing
+ * product (cpsPVerify). Only on failure does OVerify run, to say which signature failed.
+ */
+function verifyPeer(peer: Hello, msg: ProxyMessage, proxySig: G1Point, who: "A" | "B"): void {
+  if (cpsPVerify(peer.ownerPk, peer.warrant, peer.o, msg, proxySig)) return;
+  if (!cpsOVerify(peer.ownerPk, peer.warrant, peer.o))
+    throw new AvatarProtocolError("BAD_SIGNATURE", "the original signature on the warrant does not verify");
+  throw new AvatarProtocolError("BAD_SIGNATURE", `${who}'s proxy signature on the transcript does not verify`);
 }
 
 const transcript = (a: Hello, b: Hello) =>
@@ -530,8 +544,7 @@ export async function authFinish(
   requireFresh("authFinish", reply.time, ctx.now());
   const t = transcript(state.hello, peer);
   const msg: ProxyMessage = { type: Scope.challenge, time: reply.time, body: t };
-  if (!cpsPVerify(peer.ownerPk, peer.warrant, peer.o, msg, reply.proxySig))
-    throw new AvatarProtocolError("BAD_SIGNATURE", "B's proxy signature on the transcript does not verify");
+  verifyPeer(peer, msg, reply.proxySig, "B");
   const key = sessionKey(ecdh(state.e, peer.ephemeral), t);
   if (!equalBytes(reply.confirm, confirmTag(key, CONFIRM_LABEL.responder, t)))
     throw new AvatarProtocolError("KEY_CONFIRMATION", "the responder's key confirmation does not verify");
@@ -549,8 +562,7 @@ export async function authFinish(
 export function authComplete(state: AuthState, finish: AuthFinish): { key: Uint8Array; evidenceAboutPeer: Evidence } {
   const { peer, t, key, msg } = state;
   if (!peer || !t || !key || !msg) throw new AvatarProtocolError("INVALID_STATE", "authComplete: this side has not responded");
-  if (!cpsPVerify(peer.ownerPk, peer.warrant, peer.o, msg, finish.proxySig))
-    throw new AvatarProtocolError("BAD_SIGNATURE", "A's proxy signature on the transcript does not verify");
+  verifyPeer(peer, msg, finish.proxySig, "A");
   if (!equalBytes(finish.confirm, confirmTag(key, CONFIRM_LABEL.initiator, t)))
     throw new AvatarProtocolError("KEY_CONFIRMATION", "the initiator's key confirmation does not verify");
   return { key, evidenceAboutPeer: evidenceOf(peer, msg, finish.proxySig) };

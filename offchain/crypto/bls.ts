@@ -9,17 +9,18 @@
  * - EIP-2537 encodes an Fp element in 64 bytes (16 zero bytes, then 48 big-endian bytes), a G1
  *   point as x || y (128 bytes), a G2 point as x.c0 || x.c1 || y.c0 || y.c1 (256 bytes), and the
  *   point at infinity as all zeros.
+ *
+ * Hashing, scalar multiplication and pairing products run on a pluggable backend (./backend:
+ * mcl-wasm by default, @noble/curves as the reference and the fallback); points are noble points
+ * either way, and decoding (with its subgroup checks) is always noble's.
  */
 import { bls12_381 } from "@noble/curves/bls12-381.js";
 import { bytesToNumberBE, concat, numberToBytesBE } from "./bytes";
+import { pairingBackend } from "./backend";
+import type { G1Point, G2Point, PairingTerm } from "./backend/types";
 import { InvalidLengthError, InvalidPointError, InvalidScalarError } from "../errors";
 
-/** A G1 point. */
-export type G1Point = InstanceType<typeof bls12_381.G1.Point>;
-/** A G2 point. */
-export type G2Point = InstanceType<typeof bls12_381.G2.Point>;
-/** One (G1, G2) term of a pairing product. */
-export type PairingTerm = { g1: G1Point; g2: G2Point };
+export type { G1Point, G2Point, PairingTerm };
 
 export const G1 = bls12_381.G1.Point;
 export const G2 = bls12_381.G2.Point;
@@ -64,7 +65,7 @@ export function randomBlsScalar(): bigint {
  * @returns a G1 point
  */
 export function hashToG1(msg: Uint8Array, dst: string): G1Point {
-  return bls12_381.G1.hashToCurve(msg, { DST: dst }) as unknown as G1Point;
+  return pairingBackend().hashToG1(msg, dst);
 }
 
 /**
@@ -74,7 +75,39 @@ export function hashToG1(msg: Uint8Array, dst: string): G1Point {
  * @returns a G2 point
  */
 export function hashToG2(msg: Uint8Array, dst: string): G2Point {
-  return bls12_381.G2.hashToCurve(msg, { DST: dst }) as unknown as G2Point;
+  return pairingBackend().hashToG2(msg, dst);
+}
+
+/**
+ * k*A in G1.
+ * @param A - a G1 point
+ * @param k - scalar in [1, r)
+ * @returns k*A
+ * @throws InvalidScalarError for k outside [1, r)
+ */
+export function g1Mul(A: G1Point, k: bigint): G1Point {
+  assertBlsScalar("g1Mul", k);
+  return pairingBackend().g1Mul(A, k);
+}
+
+/**
+ * k*g2 for the G2 generator (a CPS public key).
+ * @param k - scalar in [1, r)
+ * @returns k*g2
+ * @throws InvalidScalarError for k outside [1, r)
+ */
+export function g2MulBase(k: bigint): G2Point {
+  assertBlsScalar("g2MulBase", k);
+  return pairingBackend().g2MulBase(k);
+}
+
+/**
+ * Declares a G2 point long-lived (a registered key): the backend may keep its Miller-loop lines
+ * so that later pairing products with it are cheaper. Never changes a result.
+ * @param Q - the point
+ */
+export function retainG2(Q: G2Point): void {
+  pairingBackend().retainG2(Q);
 }
 
 /**
@@ -86,8 +119,7 @@ export function hashToG2(msg: Uint8Array, dst: string): G2Point {
 export function pairingProductIsOne(terms: PairingTerm[]): boolean {
   // Stryker disable next-line ConditionalExpression: a shortcut: `if (false)` hands the empty list to noble's pairingBatch, whose empty product is Fp12.ONE, so the answer is the same true (the `if (true)` variant answers true for every product and is killed)
   if (terms.length === 0) return true;
-  const Fp12 = bls12_381.fields.Fp12;
-  return Fp12.eql(bls12_381.pairingBatch(terms), Fp12.ONE);
+  return pairingBackend().pairingProductIsOne(terms);
 }
 
 /**

@@ -40,6 +40,8 @@ import {
   decodeG2,
   encodeG1Eip2537,
   encodeG2Eip2537,
+  g1Mul,
+  g2MulBase,
   hashToG1,
   pairingProductIsOne,
   randomBlsScalar,
@@ -98,12 +100,12 @@ export const CPS_SIZES = { originalSignature: 32 + 32 + 48, proxySignature: 48, 
  */
 export function cpsKeyGen(sk: bigint = randomBlsScalar()): CpsKeyPair {
   assertBlsScalar("cpsKeyGen", sk, "secret key");
-  return { sk, pk: G2.BASE.multiply(sk) };
+  return { sk, pk: g2MulBase(sk) };
 }
 
 /** Proof of possession of a key: pi = x H_POP(X) (stops rogue-key registration). */
 export function cpsProvePossession(kp: CpsKeyPair): G1Point {
-  return hashToG1(kp.pk.toBytes(), CPS_DST.pop).multiply(kp.sk);
+  return g1Mul(hashToG1(kp.pk.toBytes(), CPS_DST.pop), kp.sk);
 }
 
 /** Verifies a proof of possession. */
@@ -176,7 +178,7 @@ export function messagePoint(h: Uint8Array, m: ProxyMessage): G1Point {
  */
 export function cpsOSign(original: CpsKeyPair, w: Warrant): OriginalSignature {
   const { h, r } = cpsCHash(original.pk, warrantDigest(w));
-  return { h, r, sig: warrantPoint(h).multiply(original.sk) };
+  return { h, r, sig: g1Mul(warrantPoint(h), original.sk) };
 }
 
 /** OVerify: h is the warrant's chameleon hash under X_o, and s_o is X_o's signature on H_W(h). */
@@ -195,7 +197,7 @@ export function cpsOVerify(originalPk: G2Point, w: Warrant, o: OriginalSignature
 export function cpsPSign(proxy: CpsKeyPair, w: Warrant, o: OriginalSignature, m: ProxyMessage): G1Point {
   if (!proxy.pk.equals(w.proxy)) throw new InvalidParameterError("cpsPSign: this key is not the warrant's proxy");
   assertInWarrant("cpsPSign", w, m);
-  return messagePoint(o.h, m).multiply(proxy.sk);
+  return g1Mul(messagePoint(o.h, m), proxy.sk);
 }
 
 function assertInWarrant(fn: string, w: Warrant, m: ProxyMessage): void {
@@ -235,9 +237,9 @@ export function cpsVerificationTerms(
 ): PairingTerm[] {
   const rho = batchWeight(o.h, m, o.sig, proxySig);
   return [
-    { g1: o.sig.add(proxySig.multiply(rho)).negate(), g2: G2.BASE },
+    { g1: o.sig.add(g1Mul(proxySig, rho)).negate(), g2: G2.BASE },
     { g1: warrantPoint(o.h), g2: originalPk },
-    { g1: messagePoint(o.h, m).multiply(rho), g2: w.proxy },
+    { g1: g1Mul(messagePoint(o.h, m), rho), g2: w.proxy },
   ];
 }
 

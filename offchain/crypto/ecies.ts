@@ -26,7 +26,7 @@ export const ECIES_DST = "METATRUST-V1-ECIES-SECP256K1-HKDF-SHA256-CHACHA20POLY1
 export const ECIES_OVERHEAD = 1 + POINT_BYTES + 16;
 
 function deriveKeys(R: Uint8Array, PK: Uint8Array, Z: Point, aad: Uint8Array) {
-  const ikm = Z.toBytes(true).subarray(1);
+  const ikm = encodePoint(Z).subarray(1);
   const okm = hkdf(sha256, ikm, concat(R, PK), concat(toBytes(ECIES_DST), aad), 44);
   return { key: okm.subarray(0, 32), nonce: okm.subarray(32, 44) };
 }

@@ -15,10 +15,14 @@
  * Scalars are bigints in [1, q) drawn from the platform CSPRNG (crypto.getRandomValues via
  * noble). Points travel as 33-byte SEC1 compressed encodings; decoding checks length, prefix,
  * that x is a field element on the curve, and that the point is not the identity.
+ *
+ * The operations run on a pluggable backend (./backend: libsecp256k1 through N-API by default,
+ * @noble/curves as the reference and the fallback); this module validates every input first,
+ * so both backends see only valid points and scalars, and points are noble points either way.
  */
 import { secp256k1 } from "@noble/curves/secp256k1.js";
-import { pippenger } from "@noble/curves/abstract/curve.js";
 import { bytesToNumberBE, numberToBytesBE } from "./bytes";
+import { groupBackend } from "./backend";
 import { InvalidLengthError, InvalidPointError, InvalidScalarError } from "../errors";
 
 /** A point of G (a secp256k1 point). */
@@ -59,18 +63,18 @@ export function randomScalar(): bigint {
 }
 
 /**
- * k*P for the generator P, using noble's precomputed window table for P.
+ * k*P for the generator P (libsecp256k1's ecmult_gen, or noble's window table for P).
  * @param k - scalar in [1, q)
  * @returns k*P
  * @throws InvalidScalarError for k outside [1, q)
  */
 export function mulBase(k: bigint): Point {
   assertScalar("mulBase", k);
-  return GENERATOR.multiply(k);
+  return groupBackend().mulBase(k);
 }
 
 /**
- * k*X for an arbitrary point X (constant-time ladder in noble).
+ * k*X for an arbitrary point X (constant-time in k in both backends).
  * @param X - a point of G (not the identity)
  * @param k - scalar in [1, q)
  * @returns k*X
@@ -79,7 +83,7 @@ export function mulBase(k: bigint): Point {
 export function mul(X: Point, k: bigint): Point {
   assertScalar("mul", k);
   assertPoint("mul", X);
-  return X.multiply(k);
+  return groupBackend().mul(X, k);
 }
 
 /**
@@ -98,15 +102,7 @@ export function msmPublic(points: Point[], scalars: bigint[]): Point {
   for (const k of scalars) {
     if (typeof k !== "bigint" || k < 0n || k >= ORDER) throw new InvalidScalarError("msmPublic: scalars must be in [0, q)");
   }
-  // Pippenger's bucket set-up dominates below about 8 points (measured: bench/results/crypto.md).
-  // Stryker disable next-line ConditionalExpression,EqualityOperator,BlockStatement: a speed threshold only: the naive sum and noble's pippenger give the same point for every input (msmPublic is tested against Z_q arithmetic at 1, 8, 9 and 12 points), so moving or removing the threshold is not observable
-  if (points.length <= 8) {
-    let acc = secp256k1.Point.ZERO;
-    // Stryker disable next-line ConditionalExpression: skipping zero scalars is a shortcut: `if (true)` multiplies by 0, and multiplyUnsafe(0) is the identity, so the sum is unchanged (the line's other variants, `if (false)`, `=== 0n` and a `false` loop condition, change the sum and are killed by the msmPublic tests)
-    for (let i = 0; i < points.length; i++) if (scalars[i] !== 0n) acc = acc.add(points[i].multiplyUnsafe(scalars[i]));
-    return acc;
-  }
-  return pippenger(secp256k1.Point, points, scalars);
+  return groupBackend().msmPublic(points, scalars);
 }
 
 /**
@@ -116,22 +112,20 @@ export function msmPublic(points: Point[], scalars: bigint[]): Point {
  * @returns X + Y
  */
 export function add(X: Point, Y: Point): Point {
-  return X.add(Y);
+  return groupBackend().add(X, Y);
 }
 
 /**
  * Builds the fixed-base precomputation table for a point that is multiplied many times (PK_pub,
- * an RPM's public key...). The returned point is equal to X; later `mul` calls on it are faster.
+ * an RPM's public key...). The returned point is equal to X; later `mul` calls on it are faster
+ * (noble; libsecp256k1 has no per-point tables and returns X).
  * @param X - the point
  * @param windowBits - the window size (8 gives 2^7 * 33 cached points)
  * @returns X with its table cached
  */
 export function precompute(X: Point, windowBits = 8): Point {
   assertPoint("precompute", X);
-  const Y = secp256k1.Point.fromAffine(X.toAffine());
-  // Stryker disable next-line BooleanLiteral: isLazy = true builds the same table at the first multiplication instead of now; products are the same, only the timing moves
-  Y.precompute(windowBits, false);
-  return Y;
+  return groupBackend().precompute(X, windowBits);
 }
 
 /**
@@ -153,7 +147,7 @@ export function assertPoint(fn: string, X: unknown): asserts X is Point {
  */
 export function encodePoint(X: Point): Uint8Array {
   assertPoint("encodePoint", X);
-  return X.toBytes(true);
+  return groupBackend().encode(X);
 }
 
 /**
@@ -173,12 +167,11 @@ export function decodePoint(b: Uint8Array): Point {
   }
   let X: Point;
   try {
-    X = secp256k1.Point.fromBytes(b);
-    X.assertValidity();
+    X = groupBackend().decode(b);
   } catch (e) {
     throw new InvalidPointError(`decodePoint: not a point on ${CURVE_NAME}`, { cause: e });
   }
-  // Stryker disable next-line ConditionalExpression,StringLiteral: unreachable defence in depth: the identity has no 33-byte 0x02/0x03 encoding, and noble's fromBytes builds an affine point (x, sqrt(x^3 + 7)) that is never the identity
+  // Stryker disable next-line ConditionalExpression,StringLiteral: unreachable defence in depth: the identity has no 33-byte 0x02/0x03 encoding, and both backends build an affine point (x, sqrt(x^3 + 7)) that is never the identity
   if (X.is0()) throw new InvalidPointError("decodePoint: the identity is not allowed");
   return X;
 }

@@ -10,7 +10,20 @@
  * Signature: 33 + 32 = 65 bytes.
  */
 import { bytesToNumberBE, concat } from "./bytes";
-import { ORDER, POINT_BYTES, Point, addMod, decodePoint, encodePoint, encodeScalar, mulBase, mulMod, randomScalar } from "./group";
+import {
+  ORDER,
+  POINT_BYTES,
+  Point,
+  add,
+  addMod,
+  decodePoint,
+  encodePoint,
+  encodeScalar,
+  mul,
+  mulBase,
+  mulMod,
+  randomScalar,
+} from "./group";
 import { hashToScalar } from "./hash";
 import { InvalidLengthError } from "../errors";
 
@@ -26,10 +39,10 @@ function challenge(dst: string, R: Point, pk: Point, msg: Uint8Array): bigint {
  * @param sk - the signer's secret scalar in [1, q)
  * @param dst - domain-separation tag naming the protocol step
  * @param msg - the bytes to sign
+ * @param pk - sk*P, if the caller keeps it (saves a multiplication; it must be sk*P)
  * @returns the 65-byte signature R || z
  */
-export function schnorrSign(sk: bigint, dst: string, msg: Uint8Array): Uint8Array {
-  const pk = mulBase(sk);
+export function schnorrSign(sk: bigint, dst: string, msg: Uint8Array, pk: Point = mulBase(sk)): Uint8Array {
   for (;;) {
     const k = randomScalar();
     const R = mulBase(k);
@@ -59,5 +72,5 @@ export function schnorrVerify(pk: Point, dst: string, msg: Uint8Array, sig: Uint
   }
   const z = bytesToNumberBE(sig.subarray(POINT_BYTES));
   if (z === 0n || z >= ORDER) return false;
-  return mulBase(z).equals(R.add(pk.multiply(challenge(dst, R, pk, msg))));
+  return mulBase(z).equals(add(R, mul(pk, challenge(dst, R, pk, msg))));
 }

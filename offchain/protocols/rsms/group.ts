@@ -35,11 +35,13 @@ import {
   GENERATOR,
   ORDER,
   Point,
+  add,
   addMod,
   decodePoint,
   decodeScalar,
   encodePoint,
   encodeScalar,
+  mul,
   mulBase,
   mulMod,
   msmPublic,
@@ -251,6 +253,7 @@ export class GroupParty {
   readonly name: string;
   readonly pid: Uint8Array;
   private readonly sk: bigint;
+  private pk?: Point;
   private readonly groups = new Map<string, GroupState>();
 
   constructor(name: string, pid: Uint8Array, sk: bigint) {
@@ -259,9 +262,10 @@ export class GroupParty {
     this.sk = sk;
   }
 
-  /** PK = sk*P. */
+  /** PK = sk*P (computed once). */
   get publicKey(): Point {
-    return mulBase(this.sk);
+    this.pk ??= mulBase(this.sk);
+    return this.pk;
   }
 
   private group(groupId: Uint8Array): GroupState {
@@ -397,7 +401,7 @@ export class GroupParty {
     );
     if (!folded.is0()) {
       const badProof = others.filter(
-        (m, j) => !(zs[j] !== 0n && zs[j] < ORDER && mulBase(zs[j]).equals(m.R.add(m.Y.multiply(challenges[j])))),
+        (m, j) => !(zs[j] !== 0n && zs[j] < ORDER && mulBase(zs[j]).equals(add(m.R, mul(m.Y, challenges[j])))),
       );
       if (badProof.length > 0)
         throw new GroupAuthenticationError(
@@ -433,7 +437,7 @@ export class GroupParty {
       if (j === g.index) continue;
       const mask = this.mask(g, g.index, j, this.dhWith(g, j));
       const fields = { groupId: g.groupId, epoch: g.epoch, from: g.index, to: j, masked: xor(encodeScalar(g.share), mask) };
-      out.set(j, encodeKeyShare({ ...fields, sig: schnorrSign(this.sk, KEYSHARE_DST, keyShareSigned(fields)) }));
+      out.set(j, encodeKeyShare({ ...fields, sig: schnorrSign(this.sk, KEYSHARE_DST, keyShareSigned(fields), this.publicKey) }));
     }
     return out;
   }
@@ -446,7 +450,7 @@ export class GroupParty {
         throw new AgentStateError(
           `${this.name}: no key agreement in epoch ${g.epoch}: I hold no membership broadcast of party ${j} (the key came with an update or a keystore record)`,
         );
-      p = g.Ys[j].multiply(g.share);
+      p = mul(g.Ys[j], g.share);
       g.dh.set(j, p);
     }
     return p;
@@ -567,7 +571,7 @@ export class GroupParty {
     const seq = g.sent + 1n;
     const fields = { groupId: g.groupId, epoch: g.epoch, sender: this.pid, seq, nonce };
     const ct = xchacha20poly1305(key, nonce, channelHeader(fields)).encrypt(plaintext);
-    const sig = schnorrSign(this.sk, CHANNEL_DST, channelSigned({ ...fields, ct }));
+    const sig = schnorrSign(this.sk, CHANNEL_DST, channelSigned({ ...fields, ct }), this.publicKey);
     g.sent = seq;
     return encodeChannel({ ...fields, ct, sig });
   }

@@ -18,7 +18,18 @@ import { keccak_256 } from "@noble/hashes/sha3.js";
 import { BloomFilter } from "../../crypto/bloom";
 import { bytesToNumberBE, concat, equalBytes, fromHex, toHex } from "../../crypto/bytes";
 import { eciesDecrypt, eciesEncrypt } from "../../crypto/ecies";
-import { Point, addMod, decodePoint, decodeScalar, encodePoint, encodeScalar, mulBase, mulMod, randomScalar } from "../../crypto/group";
+import {
+  Point,
+  addMod,
+  decodePoint,
+  decodeScalar,
+  encodePoint,
+  encodeScalar,
+  mulBase,
+  mulMod,
+  precompute,
+  randomScalar,
+} from "../../crypto/group";
 import { H1, H2, H4, H6 } from "../../crypto/hash";
 import { DecryptionError } from "../../errors";
 import { AgentStateError, MalformedMessageError, RsmsRejectedError } from "./errors";
@@ -116,8 +127,7 @@ export class Msrp {
 
   private constructor(msk: bigint, record: MsrpRecord) {
     this.msk = msk;
-    this.params = { pkPub: mulBase(msk) };
-    this.params.pkPub.precompute(8, false);
+    this.params = { pkPub: precompute(mulBase(msk)) };
     this.pkPubEncoded = encodePoint(this.params.pkPub);
     this.r = record;
     this.reindex();

@@ -3,7 +3,7 @@
  * The curve, generator and hash functions are fixed by offchain/crypto; the only per-deployment
  * value is PK_pub = msk * P.
  */
-import { Point, decodePoint, encodePoint, precompute } from "../../crypto/group";
+import { Point, add, decodePoint, encodePoint, mul, precompute } from "../../crypto/group";
 import { H2, H4 } from "../../crypto/hash";
 import { numberToBytesBE, toHex } from "../../crypto/bytes";
 
@@ -31,8 +31,22 @@ export function pointHex(X: Point): string {
  * recovers U = c1 * sk_RPM^-1 (the paper's derivation after Remark 1).
  */
 export function poolEncryptionKey(params: RsmsParams, pkRpm: Point, pidRpm: Uint8Array): Point {
-  return pkRpm.add(params.pkPub.multiply(H2(pidRpm)));
+  // Z depends on the pool only: an RN joining (or an MSRP checking) the same pool again reuses it.
+  let cache = poolKeys.get(params);
+  if (!cache) poolKeys.set(params, (cache = new Map()));
+  const id = toHex(pidRpm) + toHex(encodePoint(pkRpm)).slice(2);
+  let Z = cache.get(id);
+  if (!Z) {
+    Z = add(pkRpm, mul(params.pkPub, H2(pidRpm)));
+    // Stryker disable next-line ConditionalExpression,EqualityOperator,BlockStatement: a memory bound only: clearing the cache earlier or never changes no key
+    if (cache.size >= 1024) cache.clear();
+    cache.set(id, Z);
+  }
+  return Z;
 }
+
+/** Z per (PID_RPM, PK_RPM), per parameter set. */
+const poolKeys = new WeakMap<RsmsParams, Map<string, Point>>();
 
 /**
  * The on-chain tag of a one-time secret: H4(a) as a bytes32.

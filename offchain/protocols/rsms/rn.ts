@@ -19,7 +19,7 @@
  *   (the RPM answers from the chain) or by {@link ResourceNode.adoptRecorded} (docs/specs/rsms-join.md).
  */
 import { concat, equalBytes, fromHex, toHex, xor } from "../../crypto/bytes";
-import { Point, decodeScalar, encodePoint, encodeScalar, mulBase, randomScalar } from "../../crypto/group";
+import { Point, decodeScalar, encodePoint, encodeScalar, mul, mulBase, randomScalar } from "../../crypto/group";
 import { eciesDecrypt } from "../../crypto/ecies";
 import { schnorrSign } from "../../crypto/schnorr";
 import { H3, H4, H6 } from "../../crypto/hash";
@@ -97,7 +97,7 @@ export class ResourceNode {
     }
     const u = randomScalar();
     const U = mulBase(u);
-    const c1 = poolEncryptionKey(this.params, pool.pkRpm, pool.pidRpm).multiply(u);
+    const c1 = mul(poolEncryptionKey(this.params, pool.pkRpm, pool.pidRpm), u);
     const c2 = xor(H3(32, U, this.s.pid), encodeScalar(this.s.a));
     return {
       request: encodeJoinRequest({ c1, c2, pid: this.s.pid }),
@@ -138,7 +138,7 @@ export class ResourceNode {
     const { a: nextA, pid: nextPid } = this.next();
     const w = randomScalar();
     const W = mulBase(w);
-    const c1 = poolEncryptionKey(this.params, pool.pkRpm, pool.pidRpm).multiply(w);
+    const c1 = mul(poolEncryptionKey(this.params, pool.pkRpm, pool.pidRpm), w);
     const c2 = xor(H3(64, W, this.s.pid), concat(tagOf(this.s.a), encodeScalar(nextA)));
     return {
       request: encodeReauthRequest({ c1, c2, pid: this.s.pid, nextPid }),

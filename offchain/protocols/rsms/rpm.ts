@@ -13,7 +13,7 @@
  * sk_RPM^-1 is computed once (Remark 1), so opening a request costs one scalar multiplication.
  */
 import { bytesToNumberBE, concat, equalBytes, fromHex, toHex, xor } from "../../crypto/bytes";
-import { ORDER, Point, encodeScalar, decodeScalar, invert, mulBase } from "../../crypto/group";
+import { ORDER, Point, encodeScalar, decodeScalar, invert, mul, mulBase } from "../../crypto/group";
 import { H3 } from "../../crypto/hash";
 import { eciesEncrypt } from "../../crypto/ecies";
 import { BloomFilter } from "../../crypto/bloom";
@@ -66,6 +66,8 @@ export class ResourcePoolManager {
   readonly pid: Uint8Array;
   private readonly sk: bigint;
   private readonly skInv: bigint;
+  /** sk*P, kept for the Schnorr signatures on forwards. */
+  private readonly pk: Point;
   private readonly filters = new Map<number, BloomFilter>();
   private readonly publishedAt = new Map<number, number>();
   private readonly quarantined = new Map<number, string>();
@@ -80,6 +82,7 @@ export class ResourcePoolManager {
     this.pid = Uint8Array.from(state.pid);
     this.sk = state.sk;
     this.skInv = invert(state.sk);
+    this.pk = mulBase(state.sk);
     this.filterTtlSec = state.filterTtlSec ?? DEFAULT_TTL;
   }
 
@@ -180,7 +183,7 @@ export class ResourcePoolManager {
    */
   openJoinRequest(request: Uint8Array): OpenedJoin {
     const { c1, c2, pid } = decodeJoinRequest(request);
-    const U = c1.multiply(this.skInv);
+    const U = mul(c1, this.skInv);
     const a = scalarOrReject("openJoinRequest", xor(H3(32, U, pid), c2));
     return { a, pid, tag: tagOf(a) };
   }
@@ -201,7 +204,7 @@ export class ResourcePoolManager {
     }
     const sealed = eciesEncrypt(this.params.pkPub, concat(encodeScalar(opened.a), opened.pid), AAD.joinForward(this.poolId));
     const fields = { poolId: this.poolId, sealed };
-    return encodeJoinForward({ ...fields, sig: schnorrSign(this.sk, FORWARD_DST, joinForwardSigned(fields)) });
+    return encodeJoinForward({ ...fields, sig: schnorrSign(this.sk, FORWARD_DST, joinForwardSigned(fields), this.pk) });
   }
 
   /** Step 3: A = a' * P. */
@@ -215,7 +218,7 @@ export class ResourcePoolManager {
    */
   openReauthRequest(request: Uint8Array): OpenedReauth {
     const { c1, c2, pid, nextPid } = decodeReauthRequest(request);
-    const W = c1.multiply(this.skInv);
+    const W = mul(c1, this.skInv);
     const plain = xor(H3(64, W, pid), c2);
     const nextA = scalarOrReject("openReauthRequest", plain.subarray(32));
     return { pid, nextPid, claimedTag: plain.slice(0, 32), nextA, nextTag: tagOf(nextA) };
@@ -241,7 +244,7 @@ export class ResourcePoolManager {
     }
     const sealed = eciesEncrypt(this.params.pkPub, encodeScalar(opened.nextA), AAD.reauthForward(this.poolId));
     const fields = { poolId: this.poolId, nextPid: opened.nextPid, sealed };
-    return encodeReauthForward({ ...fields, sig: schnorrSign(this.sk, FORWARD_DST, reauthForwardSigned(fields)) });
+    return encodeReauthForward({ ...fields, sig: schnorrSign(this.sk, FORWARD_DST, reauthForwardSigned(fields), this.pk) });
   }
 
   /** Re-authentication step 3: A = a'_{k+1} * P. */
