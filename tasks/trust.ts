@@ -133,7 +133,10 @@ task(
       const provider = await controllerOf(hre, a.to);
       if (!provider) throw new Error(`trust:interact: --to ${a.to} is not registered`);
       if (!(await controllerOf(hre, a.from))) throw new Error(`trust:interact: --from ${a.from} is not registered`);
-      const at = (await hre.ethers.provider.getBlock("latest"))!.timestamp; // chain time: records must predate the rating's block
+      // Chain time, one second past the latest block: newer than the pair's last rating, and no
+      // later than the block of the next rating (block times increase strictly). Not the local
+      // clock: a development chain's time differs from it.
+      const at = (await hre.ethers.provider.getBlock("latest"))!.timestamp + 1;
       const pending = log.get(from, to)?.records.length ?? 0;
       const rec = await log.record(c.tm, await hre.ethers.getSigner(provider), from, to, agreement, {
         request: a.request ?? `${a.from}->${a.to}#${pending}@${at}`,
@@ -298,12 +301,13 @@ task("trust:agree", "Algorithm 2: an organization's trust agreement with avatars
 
 task("trust:detect", "Runs the Sybil, on-off and good/bad-mouthing detectors over the on-chain rating history and flags what they find")
   .addFlag("dryRun", "Report without flagging")
+  .addFlag("evidenceOnly", "Ignore ratings without evidence (typed --unverifiable scores): they weigh nothing in any statistic")
   .addOptionalParam("account", "Signer index or address holding DETECTOR_ROLE (default: the deployment's detector)")
-  .setAction(async (a: { dryRun: boolean; account?: string }, hre) => {
+  .setAction(async (a: { dryRun: boolean; evidenceOnly: boolean; account?: string }, hre) => {
     const { TRUST_ROLE_SIGNERS } = await import("../offchain/chain/system");
     const c = await trustContext(hre, a.account ?? String(TRUST_ROLE_SIGNERS.detector));
     const { runDetectors } = await import("../offchain/trust/pipeline");
-    const report = await runDetectors(c.ledger, c.store, { flag: !a.dryRun });
+    const report = await runDetectors(c.ledger, c.store, { flag: !a.dryRun, evidenceOnly: a.evidenceOnly });
     for (const d of report.detections)
       console.log(`  ${c.label(d.entity).padEnd(14)} ${d.kindName.padEnd(13)} ${d.reason}${d.flagged ? " -> flagged" : ""}`);
     console.log(

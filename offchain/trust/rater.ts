@@ -163,6 +163,12 @@ export async function buildEvidence(
   } as const;
   const evidence: RatingEvidence = { ...unsigned, signature: await rater.signMessage(evidenceMessage(unsigned)) };
   checkEvidenceShape(evidence);
+  // The rating's block is at least one second past the latest: a record after that could be
+  // after the rating, which every verifier refuses.
+  const next = (await tm.runner!.provider!.getBlock("latest"))!.timestamp + 1;
+  const future = records.findIndex((r) => r.at > next);
+  if (future >= 0)
+    throw new EvidenceError(`buildEvidence: record ${future} (time ${records[future].at}) is later than the chain's time (${next - 1})`);
   return { evidence, scores: evidenceFactors(records, agreement, verified) };
 }
 

@@ -187,6 +187,12 @@ describe("rating agent: factors from interaction records (evidence.ts)", () => {
       expect(() => verifyEvidence(again, ctx({ nonce: 1, after: 2 }))).to.throw(
         /the records start after 0, the pair's previous rating was at 2/,
       );
+      const stale = await signed(A, B, 0, 0); // the right nonce and window, but records that predate rating #0
+      const restamped = { ...unsignedEvidence(stale), nonce: 1, after: 2 };
+      const g = { ...restamped, signature: await rater.signMessage(evidenceMessage(restamped)) };
+      expect(() => verifyEvidence(g, ctx({ nonce: 1, after: 2 }))).to.throw(
+        /record 0: time 1 is not after the pair's previous rating \(2\)/,
+      );
       const bumped = await signed(A, B, 1, 2); // honest: records newer than rating #0
       expect(() => verifyEvidence(bumped, ctx({ nonce: 1, after: 2 }))).to.not.throw();
     });
@@ -347,6 +353,17 @@ describe("rating agent: factors from interaction records (evidence.ts)", () => {
         EvidenceError,
         /^verifyRating: rating alice -> bob #0 has no evidence attached \(a typed score: unverifiable\)$/,
       );
+    });
+
+    it("records later than the chain's time are refused before anything is stored or sent", async () => {
+      const f = await loadFixture(fixture);
+      const store = newStore();
+      const rs = await served(f, id("alice"), (await time.latest()) + 100);
+      await expect(rateWithEvidence(f.ledger.alice, store, id("alice"), id("bob"), TERMS, rs)).to.be.rejectedWith(
+        EvidenceError,
+        /^buildEvidence: record 0 \(time \d+\) is later than the chain's time/,
+      );
+      expect((await f.trust.pairOf(id("alice"), id("bob"))).ratings).to.equal(0n);
     });
 
     it("CID not on IPFS: the digest of a record set nobody stored", async () => {
