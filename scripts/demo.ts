@@ -28,7 +28,9 @@ import { GroupParty } from "../offchain/protocols/rsms/group";
 import { Role } from "../offchain/protocols/rsms/messages";
 import { TrustManager__factory } from "../typechain-types";
 import { TrustLedger, entityId } from "../offchain/trust/ledger";
-import { fromWad, packFactors } from "../offchain/trust/fixed";
+import { fromWad } from "../offchain/trust/fixed";
+import type { InteractionRecord } from "../offchain/trust/evidence";
+import { rateWithEvidence, signReceipt, verifyRating } from "../offchain/trust/rater";
 import { runDetectors } from "../offchain/trust/pipeline";
 import { evictFlaggedMembers } from "../offchain/integration/evict";
 import { DisputeResolution__factory, MITRegistry__factory } from "../typechain-types";
@@ -268,23 +270,62 @@ async function main(): Promise<void> {
   const onOffNode = members[2];
   let ratingGas = 0n;
   let ratingCount = 0;
-  await steps.run(`service ratings over 12 daily rounds (${onOffNode.name} turns on and off)`, async () => {
+  // Ratings from evidence (issue 15): each round every rater uses every RN twice; the RN's
+  // controller (the operator here) signs a receipt for each service, and the rater's agent turns
+  // the records into the factor scores, puts the signed record set on IPFS and its digest on-chain.
+  const terms = {
+    latencyBoundMs: 50,
+    terms: [
+      { id: "availability", weight: 2 },
+      { id: "correct-results", weight: 1 },
+    ],
+  };
+  const chainId = Number((await hre.ethers.provider.getNetwork()).chainId);
+  const tmAddress = await trust.getAddress();
+  let last = { from: "", to: "", cid: "", name: "" };
+  await steps.run(`service ratings from signed interaction records over 12 daily rounds (${onOffNode.name} turns on and off)`, async () => {
     for (let round = 0; round < 12; round++) {
       if (round > 0) await hre.network.provider.send("evm_increaseTime", [86_400]); // one rating per pair per day
+      const at = (await hre.ethers.provider.getBlock("latest"))!.timestamp + 1;
       for (const [i, r] of raters.entries()) {
         for (const m of members.slice(1)) {
           const bad = m === onOffNode && Math.floor(round / 3) % 2 === 1;
-          const score = bad ? 0.1 : 0.85 + (0.1 * ((round + ratingCount) % 3)) / 2;
-          const res = await raterLedgers[i].rate(entityId(r), toHex(m.pid), packFactors(Array(6).fill(score)));
+          const records: InteractionRecord[] = [];
+          for (let k = 0; k < 2; k++) {
+            // a good node is occasionally slow (one service in three over the bound); a bad one fails
+            const slow = (round + i + k + ratingCount) % 3 === 0;
+            const rec = { seq: k, request: toHex(keccak256(new TextEncoder().encode(`${r}/${m.name}/${round}/${k}`))), at };
+            records.push({
+              ...rec,
+              outcome: bad ? "failure" : "success",
+              latencyMs: bad ? 400 : slow ? 80 : 20,
+              kept: bad ? [false, false] : [true, true],
+              receipt: await signReceipt(msrpSigner, {
+                chainId,
+                trustManager: tmAddress,
+                from: entityId(r),
+                to: toHex(m.pid),
+                ...rec,
+                terms,
+              }),
+            });
+          }
+          const res = await rateWithEvidence(raterLedgers[i], store, entityId(r), toHex(m.pid), terms, records);
+          last = { from: r, to: toHex(m.pid), cid: res.cid, name: m.name };
           ratingGas += res.tx.gasUsed;
           ratingCount++;
         }
       }
     }
     return {
-      detail: `${ratingCount} ratings, each checked against the off-chain model; ${(ratingGas / BigInt(ratingCount)).toLocaleString("en-US")} gas a rating on average`,
+      detail: `${ratingCount} evidence-backed ratings, each checked against the off-chain model; ${(ratingGas / BigInt(ratingCount)).toLocaleString("en-US")} gas a rating on average`,
       gas: ratingGas,
     };
+  });
+  await steps.run("anyone recomputes a rating from its evidence (chain + IPFS)", async () => {
+    const v = await verifyRating(trust, store, entityId(last.from), last.to);
+    if (v.cid !== last.cid) throw new Error(`verified ${v.cid}, rated with ${last.cid}`);
+    return `${last.from} -> ${last.name} #${v.index}: factors [${v.scores.bps.join(", ")}] bps recomputed from ${v.cid.slice(0, 16)}…, rating ${fromWad(v.rating).toFixed(3)} as on-chain`;
   });
   await steps.run("trust scores now", async () => {
     const good = fromWad(await trust.trustOf(entityId("alice"), toHex(members[1].pid)));

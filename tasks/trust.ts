@@ -4,6 +4,10 @@
  * A rating is signed by the rater's controller (one of this node's accounts), and a controller
  * cannot rate its own entities: give raters accounts of their own (--account at registration).
  * Flags are set by the detector's account (role `detector`: a key of its own, or account 18 of a development node), never the admin's.
+ * Ratings are computed from evidence (issue 15): `trust:interact` logs services with the
+ * provider's signed receipt, `trust:rate` turns them into the factor scores and puts the record
+ * set on IPFS with its digest on-chain, and `trust:verify-rating` recomputes any rating from it.
+ * A typed score (`--score`/`--factors`) needs `--unverifiable` and says so.
  */
 import fs from "fs";
 import { task, types } from "hardhat/config";
@@ -88,41 +92,178 @@ task("trust:register", "Registers a virtual entity in the TrustManager, controll
     return { id };
   });
 
-task("trust:rate", "Rates an entity: the factor scores fold into trustStore[from][to] (Eqs. 41, 43), checked against the off-chain model")
+/** Parses `--terms uptime:2,privacy:1` (weights default to 1) with `--bound` into the agreement terms P. */
+function parseTerms(bound: number, terms: string | undefined) {
+  if (!(Number.isFinite(bound) && bound > 0))
+    throw new Error(`trust:interact: --bound must be a positive number of milliseconds, got ${bound}`);
+  const list = (terms ?? "")
+    .split(",")
+    .map((t) => t.trim())
+    .filter(Boolean)
+    .map((t) => {
+      const [id, w = "1"] = t.split(":");
+      const weight = Number(w);
+      if (!id || !Number.isSafeInteger(weight) || weight < 1)
+        throw new Error(`trust:interact: --terms entry "${t}" is not id or id:weight (weight a positive integer)`);
+      return { id, weight };
+    });
+  return { latencyBoundMs: bound, terms: list };
+}
+
+task(
+  "trust:interact",
+  "Logs one service of --to to --from with --to's signed receipt: the evidence a later trust:rate computes the factors from",
+)
+  .addParam("from", "The consumer (the future rater)")
+  .addParam("to", "The provider (its controller signs the receipt; on this node, its local account)")
+  .addParam("outcome", "success | failure")
+  .addParam("latency", "The latency measured, milliseconds", undefined, types.float)
+  .addOptionalParam(
+    "bound",
+    "The agreed latency bound, milliseconds (default: the pair's logged agreement, else 500)",
+    undefined,
+    types.float,
+  )
+  .addOptionalParam("terms", "The agreed terms, comma-separated id[:weight] (e.g. uptime:2,privacy)")
+  .addOptionalParam("broken", "Comma-separated term ids this service broke (the others were kept)")
+  .addOptionalParam("request", "A name of the request (only its hash is recorded)")
+  .setAction(
+    async (
+      a: { from: string; to: string; outcome: string; latency: number; bound: number; terms?: string; broken?: string; request?: string },
+      hre,
+    ) => {
+      if (a.outcome !== "success" && a.outcome !== "failure")
+        throw new Error(`trust:interact: --outcome must be success or failure, got ${a.outcome}`);
+      if (!(Number.isFinite(a.latency) && a.latency >= 0))
+        throw new Error(`trust:interact: --latency must be >= 0 milliseconds, got ${a.latency}`);
+      const c = await trustContext(hre);
+      const { InteractionLog } = await import("../offchain/trust/rater");
+      const log = new InteractionLog(c.keystore);
+      const from = c.ledgerMod.entityId(a.from);
+      const to = c.ledgerMod.entityId(a.to);
+      const logged = log.get(from, to)?.agreement;
+      const agreement = a.bound === undefined && a.terms === undefined && logged ? logged : parseTerms(a.bound ?? 500, a.terms);
+      const broken = new Set(
+        (a.broken ?? "")
+          .split(",")
+          .map((t) => t.trim())
+          .filter(Boolean),
+      );
+      for (const b of broken)
+        if (!agreement.terms.some((t) => t.id === b)) throw new Error(`trust:interact: --broken names ${b}, which is not in --terms`);
+      const provider = await controllerOf(hre, a.to);
+      if (!provider) throw new Error(`trust:interact: --to ${a.to} is not registered`);
+      if (!(await controllerOf(hre, a.from))) throw new Error(`trust:interact: --from ${a.from} is not registered`);
+      // Chain time, one second past the latest block: newer than the pair's last rating, and no
+      // later than the block of the next rating (block times increase strictly). Not the local
+      // clock: a development chain's time differs from it.
+      const at = (await hre.ethers.provider.getBlock("latest"))!.timestamp + 1;
+      const pending = log.get(from, to)?.records.length ?? 0;
+      const rec = await log.record(c.tm, await (await import("./lib/context")).accountSigner(hre, provider), from, to, agreement, {
+        request: a.request ?? `${a.from}->${a.to}#${pending}@${at}`,
+        at,
+        outcome: a.outcome,
+        latencyMs: a.latency,
+        kept: agreement.terms.map((t) => !broken.has(t.id)),
+      });
+      console.log(
+        `${a.from} <- ${a.to}: ${a.outcome} in ${a.latency} ms (bound ${agreement.latencyBoundMs}), receipt #${rec.seq} signed by ${provider}; ${pending + 1} record(s) pending`,
+      );
+      return rec;
+    },
+  );
+
+task(
+  "trust:rate",
+  "Rates an entity from evidence: the interactions logged by trust:interact (or --records) give the factor scores, the record set goes to IPFS and its digest on-chain (Eqs. 41, 43); --score/--factors with --unverifiable type them in instead",
+)
   .addParam("from", "The rater")
   .addParam("to", "The rated entity")
-  .addOptionalParam("score", "One score in [0, 1] for every factor", undefined, types.float)
-  .addOptionalParam("factors", "Comma-separated factor scores in [0, 1] (reputation, behaviour, history, performance, social, expertise)")
-  .addOptionalParam("evidence", "A file to store on IPFS as the rating's evidence")
-  .addOptionalParam("evidenceCid", "An evidence CID already on IPFS (must resolve)")
+  .addOptionalParam(
+    "records",
+    "A JSON file { agreement, records } of interactions with the provider's receipts (default: the interactions logged)",
+  )
+  .addOptionalParam("score", "UNVERIFIABLE (needs --unverifiable): one typed score in [0, 1] for every factor", undefined, types.float)
+  .addOptionalParam("factors", "UNVERIFIABLE (needs --unverifiable): comma-separated typed factor scores in [0, 1]")
+  .addFlag(
+    "unverifiable",
+    "Rate with a typed --score/--factors and no evidence: nobody can recompute it, and the detectors may discount it",
+  )
   .addOptionalParam("account", "Signer index or address controlling --from (default: --from's controller)")
   .setAction(
     async (
-      a: { from: string; to: string; score?: number; factors?: string; evidence?: string; evidenceCid?: string; account?: string },
+      a: { from: string; to: string; records?: string; score?: number; factors?: string; unverifiable: boolean; account?: string },
       hre,
     ) => {
       const c = await trustContext(hre, a.account ?? (await controllerOf(hre, a.from)));
-      const m = await c.ledger.getModel();
-      const scores = a.factors ? a.factors.split(",").map(Number) : a.score !== undefined ? Array(m.factorCount).fill(a.score) : undefined;
-      if (!scores) throw new Error("trust:rate: give --score or --factors");
-      if (scores.length !== m.factorCount) throw new Error(`trust:rate: the model has ${m.factorCount} factors, ${scores.length} given`);
-      let digest: Uint8Array | undefined;
-      let cid: string | undefined;
-      if (a.evidence) ({ cid, digest } = await c.ledgerMod.putEvidence(c.store, new Uint8Array(fs.readFileSync(a.evidence))));
-      if (a.evidenceCid) {
-        const { parseCid } = await import("../offchain/storage/content-store");
-        const parsed = parseCid(a.evidenceCid);
-        await c.store.get(a.evidenceCid); // throws ContentNotFoundError when it does not resolve
-        digest = parsed.multihash.digest;
-        cid = a.evidenceCid;
+      const from = c.ledgerMod.entityId(a.from);
+      const to = c.ledgerMod.entityId(a.to);
+      const typed = a.score !== undefined || a.factors !== undefined;
+      if (typed && !a.unverifiable)
+        throw new Error(
+          "trust:rate: a typed --score/--factors cannot be recomputed by anyone: add --unverifiable to send it, or rate from evidence (trust:interact, --records)",
+        );
+      if (typed && a.records) throw new Error("trust:rate: give --records or a typed --score/--factors, not both");
+      if (a.unverifiable && !typed) throw new Error("trust:rate: --unverifiable needs --score or --factors");
+      if (typed) {
+        const m = await c.ledger.getModel();
+        const scores = a.factors ? a.factors.split(",").map(Number) : Array(m.factorCount).fill(a.score);
+        if (scores.length !== m.factorCount) throw new Error(`trust:rate: the model has ${m.factorCount} factors, ${scores.length} given`);
+        const r = await c.ledger.rate(from, to, c.fixed.packFactors(scores));
+        console.log(
+          `${a.from} -> ${a.to}: UNVERIFIABLE typed rating ${c.fixed.fromWad(r.rating).toFixed(4)} (no evidence), stored trust ${c.fixed.fromWad(r.stored).toFixed(4)} (matches the off-chain model); ${r.tx.gasUsed.toLocaleString("en-US")} gas`,
+        );
+        return { rating: c.fixed.fromWad(r.rating), trust: c.fixed.fromWad(r.stored), gas: r.tx.gasUsed, verifiable: false };
       }
-      const r = await c.ledger.rate(c.ledgerMod.entityId(a.from), c.ledgerMod.entityId(a.to), c.fixed.packFactors(scores), digest);
+      const { InteractionLog, rateWithEvidence } = await import("../offchain/trust/rater");
+      const log = new InteractionLog(c.keystore);
+      let set: {
+        agreement: import("../offchain/trust/evidence").EvidenceTerms;
+        records: import("../offchain/trust/evidence").InteractionRecord[];
+      };
+      if (a.records) set = JSON.parse(fs.readFileSync(a.records, "utf8"));
+      else {
+        const pending = log.get(from, to);
+        if (!pending?.records.length)
+          throw new Error(
+            `trust:rate: no interactions of ${a.from} with ${a.to} logged since its last rating: log them with trust:interact, or give --records`,
+          );
+        set = pending;
+      }
+      const r = await rateWithEvidence(c.ledger, c.store, from, to, set.agreement, set.records);
+      if (!a.records) log.clear(from, to);
       console.log(
-        `${a.from} -> ${a.to}: rating ${c.fixed.fromWad(r.rating).toFixed(4)}, stored trust ${c.fixed.fromWad(r.stored).toFixed(4)} (matches the off-chain model); ${r.tx.gasUsed.toLocaleString("en-US")} gas${cid ? `; evidence ${cid}` : ""}`,
+        `${a.from} -> ${a.to}: rating ${c.fixed.fromWad(r.rating).toFixed(4)} from ${set.records.length} record(s), factors [${r.scores.bps.map((x) => (x / 10_000).toFixed(4)).join(", ")}] (performance, timeliness, integrity, behaviour, history, identity), stored trust ${c.fixed.fromWad(r.stored).toFixed(4)}; evidence ${r.cid}; ${r.tx.gasUsed.toLocaleString("en-US")} gas`,
       );
-      return { rating: c.fixed.fromWad(r.rating), trust: c.fixed.fromWad(r.stored), gas: r.tx.gasUsed, evidence: cid };
+      return {
+        rating: c.fixed.fromWad(r.rating),
+        trust: c.fixed.fromWad(r.stored),
+        gas: r.tx.gasUsed,
+        evidence: r.cid,
+        factors: r.scores.factors,
+        verifiable: true,
+      };
     },
   );
+
+task(
+  "trust:verify-rating",
+  "Recomputes a rating from its evidence: the CID from the chain, the records from IPFS, the factors and Eq. 41, compared with what the chain stored",
+)
+  .addParam("from", "The rater")
+  .addParam("to", "The rated entity")
+  .addOptionalParam("index", "Which of the pair's ratings, from 0 (default: the latest)", undefined, types.int)
+  .setAction(async (a: { from: string; to: string; index?: number }, hre) => {
+    const c = await trustContext(hre);
+    const { verifyRating } = await import("../offchain/trust/rater");
+    const names = (id: string) =>
+      id.toLowerCase() === c.ledgerMod.entityId(a.from) ? a.from : id.toLowerCase() === c.ledgerMod.entityId(a.to) ? a.to : c.label(id);
+    const v = await verifyRating(c.tm, c.store, c.ledgerMod.entityId(a.from), c.ledgerMod.entityId(a.to), { index: a.index, label: names });
+    console.log(
+      `${a.from} -> ${a.to} #${v.index} (block ${v.block}): verified: the records of ${v.cid} give factors [${v.scores.bps.map((x) => (x / 10_000).toFixed(4)).join(", ")}] and rating ${c.fixed.fromWad(v.rating).toFixed(4)}, as on-chain`,
+    );
+    return { ...v, rating: c.fixed.fromWad(v.rating), verified: true };
+  });
 
 task(
   "trust:score",
@@ -181,11 +322,12 @@ task("trust:agree", "Algorithm 2: an organization's trust agreement with avatars
 
 task("trust:detect", "Runs the Sybil, on-off and good/bad-mouthing detectors over the on-chain rating history and flags what they find")
   .addFlag("dryRun", "Report without flagging")
+  .addFlag("evidenceOnly", "Ignore ratings without evidence (typed --unverifiable scores): they weigh nothing in any statistic")
   .addOptionalParam("account", "Signer index or address holding DETECTOR_ROLE (default: the deployment's detector)")
-  .setAction(async (a: { dryRun: boolean; account?: string }, hre) => {
+  .setAction(async (a: { dryRun: boolean; evidenceOnly: boolean; account?: string }, hre) => {
     const c = await trustContext(hre, a.account ?? "detector");
     const { runDetectors } = await import("../offchain/trust/pipeline");
-    const report = await runDetectors(c.ledger, c.store, { flag: !a.dryRun });
+    const report = await runDetectors(c.ledger, c.store, { flag: !a.dryRun, evidenceOnly: a.evidenceOnly });
     for (const d of report.detections)
       console.log(`  ${c.label(d.entity).padEnd(14)} ${d.kindName.padEnd(13)} ${d.reason}${d.flagged ? " -> flagged" : ""}`);
     console.log(

@@ -37,7 +37,7 @@ describe("tasks: command-line errors (one line, named entity, exit code by kind)
 
   it("a revert is decoded from the artifacts and its entity id named by the flag that gave it", async () => {
     await hre.run("trust:register", { entity: "ann", type: "avatar" });
-    const args = { from: "ann", to: "nobody", score: 0.5 };
+    const args = { from: "ann", to: "nobody", score: 0.5, unverifiable: true };
     const e = await rejects(hre.run("trust:rate", args));
     expect(exitCodeOf(e)).to.equal(EXIT.refused);
     const line = await describeError(e, hre, args);
@@ -46,10 +46,10 @@ describe("tasks: command-line errors (one line, named entity, exit code by kind)
   });
 
   it("a missing file is named by its flag", async () => {
-    const args = { from: "ann", to: "ann", score: 0.5, evidence: "no-such-notes.txt" };
+    const args = { from: "ann", to: "ann", records: "no-such-records.json" };
     const e = await rejects(hre.run("trust:rate", args));
     expect(exitCodeOf(e)).to.equal(EXIT.input);
-    expect(await describeError(e, hre, args)).to.equal("--evidence no-such-notes.txt: no such file");
+    expect(await describeError(e, hre, args)).to.equal("--records no-such-records.json: no such file");
   });
 
   it("sim:attacks: every flag is checked before anything runs or is written", async () => {

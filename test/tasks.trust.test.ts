@@ -3,7 +3,6 @@ import fs from "fs";
 import path from "path";
 import hre from "hardhat";
 import { customError, rejects, useTaskSandbox } from "./helpers/tasks";
-import { ContentNotFoundError } from "../offchain/storage/errors";
 import { entityId } from "../offchain/trust/ledger";
 import { readDeployment } from "../offchain/chain/deployments";
 
@@ -19,17 +18,34 @@ describe("tasks: trust:* (in-process network, one process)", function () {
     for (const [n, account] of Object.entries(ACCOUNTS))
       await hre.run("trust:register", { entity: n, type: "avatar", verified: true, account });
     await hre.run("trust:register", { entity: "guild", type: "organization", verified: true });
-    const evidence = path.join(tmp(), "evidence.txt");
-    fs.writeFileSync(evidence, "ann delivered the scene on time");
-    const r = await hre.run("trust:rate", { from: "ben", to: "ann", score: 0.9, evidence });
-    expect(r.trust).to.be.greaterThan(0.5);
-    expect(r.evidence).to.match(/^bafkrei/);
-    const again = await hre.run("trust:rate", { from: "cat", to: "ann", evidenceCid: r.evidence, factors: "1,1,1,0.5,0.5,0.5" });
-    expect(again.rating).to.be.closeTo(0.75, 1e-9);
+    // ben uses ann's service three times (ann's controller signs each receipt), then rates from the records
+    const terms = "uptime:2,privacy";
+    await hre.run("trust:interact", { from: "ben", to: "ann", outcome: "success", latency: 100, bound: 200, terms });
+    await hre.run("trust:interact", { from: "ben", to: "ann", outcome: "success", latency: 400, broken: "privacy" });
+    await hre.run("trust:interact", { from: "ben", to: "ann", outcome: "failure", latency: 50, broken: "uptime" });
+    const r = await hre.run("trust:rate", { from: "ben", to: "ann" });
+    expect(r.verifiable).to.equal(true);
+    expect(r.evidence).to.match(/^baguqeera/); // CIDv1 dag-json sha2-256
+    // the worked example of docs/specs/trust.md §8; ann is identity-verified (the admin flag)
+    expect(r.factors.map((x: number) => Math.round(x * 10_000))).to.deep.equal([6667, 5000, 6667, 5556, 6111, 10_000]);
+    const v = await hre.run("trust:verify-rating", { from: "ben", to: "ann" });
+    expect([v.verified, v.cid, v.rating]).to.deep.equal([true, r.evidence, r.rating]);
+    // the records were used: nothing pending; a typed score needs --unverifiable and cannot be verified
+    expect((await rejects(hre.run("trust:rate", { from: "ben", to: "ann" }))).message).to.equal(
+      "trust:rate: no interactions of ben with ann logged since its last rating: log them with trust:interact, or give --records",
+    );
+    expect((await rejects(hre.run("trust:rate", { from: "cat", to: "ann", score: 0.9 }))).message).to.match(
+      /^trust:rate: a typed --score\/--factors cannot be recomputed/,
+    );
+    const again = await hre.run("trust:rate", { from: "cat", to: "ann", factors: "1,1,1,0.5,0.5,0.5", unverifiable: true });
+    expect([again.rating, again.verifiable]).to.deep.equal([0.75, false]);
+    expect((await rejects(hre.run("trust:verify-rating", { from: "cat", to: "ann" }))).message).to.equal(
+      "verifyRating: rating cat -> ann #0 has no evidence attached (a typed score: unverifiable)",
+    );
     const s = await hre.run("trust:score", { of: "ann", by: "ben" });
     expect(s.trust).to.be.closeTo(r.trust, 1e-9);
     for (let k = 0; k < 4; k++) {
-      for (const n of ["ann", "ben"]) await hre.run("trust:rate", { from: n, to: "guild", score: 1 });
+      for (const n of ["ann", "ben"]) await hre.run("trust:rate", { from: n, to: "guild", score: 1, unverifiable: true });
       await hre.run("chain:advance", { seconds: 86_400 }); // one rating per pair per decay epoch
     }
     const ag = await hre.run("trust:agree", { org: "guild", avatars: "ann,ben", days: 30, termination: "t", penalty: "p" });
@@ -39,29 +55,38 @@ describe("tasks: trust:* (in-process network, one process)", function () {
   });
 
   it("bad input: self-rating, a flood of one pair, a score out of range, an unregistered entity, an evidence CID that does not resolve", async () => {
-    expect(await customError(await rejects(hre.run("trust:rate", { from: "ann", to: "ann", score: 0.5 })))).to.deep.equal({
+    expect(
+      await customError(await rejects(hre.run("trust:rate", { from: "ann", to: "ann", score: 0.5, unverifiable: true }))),
+    ).to.deep.equal({
       name: "TrustManager__SelfRating",
       args: [entityId("ann")],
     });
-    await hre.run("trust:rate", { from: "dan", to: "cat", score: 0.5 });
-    const flood = await customError(await rejects(hre.run("trust:rate", { from: "dan", to: "cat", score: 0.5 })));
+    await hre.run("trust:rate", { from: "dan", to: "cat", score: 0.5, unverifiable: true });
+    const flood = await customError(await rejects(hre.run("trust:rate", { from: "dan", to: "cat", score: 0.5, unverifiable: true })));
     expect([flood.name, flood.args.slice(0, 2)]).to.deep.equal(["TrustManager__RatedThisEpoch", [entityId("dan"), entityId("cat")]]);
-    expect((await rejects(hre.run("trust:rate", { from: "ann", to: "ben", score: 1.5 }))).message).to.match(
+    expect((await rejects(hre.run("trust:rate", { from: "ann", to: "ben", score: 1.5, unverifiable: true }))).message).to.match(
       /^packFactors: factor 1.5 is not in \[0, 1\]/,
     );
-    expect(await customError(await rejects(hre.run("trust:rate", { from: "ann", to: "nobody", score: 0.5 })))).to.deep.equal({
+    expect(
+      await customError(await rejects(hre.run("trust:rate", { from: "ann", to: "nobody", score: 0.5, unverifiable: true }))),
+    ).to.deep.equal({
       name: "TrustManager__UnknownEntity",
       args: [entityId("nobody")],
     });
-    const err = await rejects(
-      hre.run("trust:rate", {
-        from: "ann",
-        to: "ben",
-        score: 0.5,
-        evidenceCid: "bafkreigaknpexyvxt76zgkitavbwx6ejgfheup5oybpm77f3pxzrvwpfdi",
-      }),
+    // a records file whose receipts are not the provider's: refused by the agent before anything is sent
+    const file = path.join(tmp(), "records.json");
+    const rec = { seq: 0, request: "0x" + "ab".repeat(32), at: 1, outcome: "success", latencyMs: 1, kept: [], receipt: "0x" };
+    fs.writeFileSync(file, JSON.stringify({ agreement: { latencyBoundMs: 100, terms: [] }, records: [rec, rec] }));
+    expect((await rejects(hre.run("trust:rate", { from: "ann", to: "ben", records: file }))).message).to.equal(
+      "checkEvidence: record 1: seq must increase strictly (got 0 after 0)",
     );
-    expect(err).to.be.instanceOf(ContentNotFoundError);
+    expect(
+      (
+        await hre.ethers
+          .getContractAt("TrustManager", readDeployment("hardhat").contracts.TrustManager.address)
+          .then((tm) => tm.pairOf(entityId("ann"), entityId("ben")))
+      ).ratings,
+    ).to.equal(0n);
   });
 
   it("trust:register --verified resumes a registration that was not verified; a rerun sends nothing", async () => {
@@ -91,8 +116,8 @@ describe("tasks: trust:* (in-process network, one process)", function () {
     await hre.run("chain:advance", { seconds: 86_400 }); // the first tests' pairs may be rated again
     for (const target of ["ann", "cat", "dan"]) {
       for (const rater of ["ben", "cat", "dan", "ann"])
-        if (rater !== target) await hre.run("trust:rate", { from: rater, to: target, score: 0.9 });
-      await hre.run("trust:rate", { from: "eve", to: target, score: 0.05 });
+        if (rater !== target) await hre.run("trust:rate", { from: rater, to: target, score: 0.9, unverifiable: true });
+      await hre.run("trust:rate", { from: "eve", to: target, score: 0.05, unverifiable: true });
     }
     const report = await hre.run("trust:detect", { dryRun: false });
     const eve = report.detections.find((d: { kindName: string; flagged: boolean }) => d.kindName === "bad-mouthing");

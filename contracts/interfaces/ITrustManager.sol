@@ -151,8 +151,9 @@ interface ITrustManager {
     /// T_opt (Eq. 41) and `newTrust` the stored value; anyone can recompute the integrity digest
     /// keccak256(abi.encode(from, to, newTrust, block.timestamp)) from the event and its block.
     event TrustStored(bytes32 indexed from, bytes32 indexed to, uint64 rating, uint64 newTrust);
-    /// @notice A rating came with evidence: the sha2-256 digest of a raw IPFS block (its CIDv1 is
-    /// derived from the digest). Emitted only when evidence is given, to keep plain ratings cheap.
+    /// @notice A rating came with evidence: the sha2-256 digest of its record set, a dag-json IPFS
+    /// block (its CIDv1 is derived from the digest: dag-json, sha2-256; docs/specs/trust.md §8).
+    /// Emitted only when evidence is given, to keep plain ratings cheap.
     event EvidenceAttached(bytes32 indexed from, bytes32 indexed to, bytes32 evidence);
     /// @notice The oracle term O_ij changed.
     event OracleUpdated(bytes32 indexed from, bytes32 indexed to, int64 oldValue, int64 newValue);
@@ -203,7 +204,7 @@ interface ITrustManager {
     /// @param from the rater (caller must control it)
     /// @param to the rated entity (not controlled by the caller)
     /// @param factors the n factor scores f_k in basis points, 16 bits each (lane k = factor k)
-    /// @param evidence sha2-256 digest of the evidence document (raw CIDv1 on IPFS), or zero
+    /// @param evidence sha2-256 digest of the evidence record set (dag-json CIDv1 on IPFS), or zero
     /// @param expected keccak256(abi.encode(from, to, newTrust, block.timestamp)) as computed off-chain, or zero to skip the check
     /// @return newTrust the stored value
     function rate(

@@ -55,6 +55,8 @@ export const metatrust = (o: AnalyzeOptions = {}): DetectorUnderTest => ({
   },
 });
 export const METATRUST = metatrust();
+/** metatrust ignoring ratings without an evidence record set (docs/specs/trust.md §8, `trust:detect --evidence-only`). */
+export const METATRUST_EVIDENCE_ONLY: DetectorUnderTest = { ...metatrust({ unevidenced: "ignore" }), name: "metatrust, evidence only" };
 
 /** One row of the suite: a family at one size, per detector the summary over the seeds. */
 export type SuiteRow = {

@@ -21,7 +21,14 @@ import { InvalidParameterError } from "../errors";
 import { analyze, type AnalyzeOptions } from "./robust";
 
 /** One rating, as read from TrustStored events (value = the rating's T_opt in [0, 1]). */
-export type RatingEvent = { from: string; to: string; value: number; time: number };
+export type RatingEvent = {
+  from: string;
+  to: string;
+  value: number;
+  time: number;
+  /** the rating carries an evidence record set (docs/specs/trust.md §8); undefined = not known */
+  evidence?: boolean;
+};
 
 /** What a detector concluded about one entity. */
 export type Detection = {

@@ -279,14 +279,28 @@ export class TrustLedger {
     };
   }
 
-  /** Every rating so far, for the detectors (value = the rating's T_opt). */
+  /**
+   * Every rating so far, for the detectors (value = the rating's T_opt; `evidence` = an
+   * `EvidenceAttached` in the same transaction for the same pair).
+   */
   async ratings(fromBlock = 0): Promise<RatingEvent[]> {
     const logs = await this.tm.queryFilter(this.tm.filters.TrustStored(), fromBlock);
+    const attached = new Set(
+      (await this.tm.queryFilter(this.tm.filters.EvidenceAttached(), fromBlock)).map(
+        (l) => `${l.transactionHash}:${l.args.from}:${l.args.to}`,
+      ),
+    );
     const times = new Map<number, number>();
     const out: RatingEvent[] = [];
     for (const l of logs) {
       if (!times.has(l.blockNumber)) times.set(l.blockNumber, (await l.getBlock()).timestamp);
-      out.push({ from: l.args.from, to: l.args.to, value: fromWad(l.args.rating), time: times.get(l.blockNumber)! });
+      out.push({
+        from: l.args.from,
+        to: l.args.to,
+        value: fromWad(l.args.rating),
+        time: times.get(l.blockNumber)!,
+        evidence: attached.has(`${l.transactionHash}:${l.args.from}:${l.args.to}`),
+      });
     }
     return out;
   }
@@ -305,7 +319,7 @@ export class TrustLedger {
 
 /**
  * Puts an evidence document on IPFS (raw block) and returns its CID and the digest that goes
- * on-chain with the rating.
+ * on-chain (dispute evidence; ratings carry record sets, offchain/trust/rater.ts).
  */
 export async function putEvidence(store: ContentStore, bytes: Uint8Array): Promise<{ cid: string; digest: Uint8Array }> {
   const cid = await store.putBytes(bytes);
@@ -313,7 +327,10 @@ export async function putEvidence(store: ContentStore, bytes: Uint8Array): Promi
   return { cid, digest: c.multihash.digest };
 }
 
-/** The raw CIDv1 of an on-chain evidence digest. */
+/**
+ * The raw CIDv1 of a digest stored by {@link putEvidence} (dispute evidence). A rating's evidence
+ * is a dag-json record set: its CID is `evidence.cidOfEvidenceDigest`.
+ */
 export async function evidenceCid(digest: string): Promise<string> {
   const { CID } = await import("multiformats/cid");
   const Digest = await import("multiformats/hashes/digest");

@@ -34,19 +34,22 @@ export type ReportedDetection = Detection & { kindName: string; flagged: boolean
  * @param o.flag - flag new detections on-chain (needs DETECTOR_ROLE)
  * @returns the detections, the report's CID and counts
  */
-export async function runDetectors(ledger: TrustLedger, store: ContentStore, o: { flag: boolean }) {
+export async function runDetectors(ledger: TrustLedger, store: ContentStore, o: { flag: boolean; evidenceOnly?: boolean }) {
   const ratings = await ledger.ratings();
   const entities = await ledger.entities();
   const nodes = entities.map((e) => e.id);
   const seeds = new Set<string>();
   for (const e of entities) if (await ledger.tm.isIdentityVerified(e.id)) seeds.add(e.id);
   const epochSeconds = Number((await ledger.getModel()).epochLength);
-  const all: Detection[] = detectAll(ratings, nodes, seeds, { epochSeconds });
+  const unevidenced = o.evidenceOnly ? "ignore" : "count";
+  const all: Detection[] = detectAll(ratings, nodes, seeds, { epochSeconds, unevidenced });
   const report = {
     generatedAt: new Date().toISOString(),
     ratings: ratings.length,
     method: REPORT_METHOD,
     epochSeconds,
+    unevidenced,
+    ratingsWithEvidence: ratings.filter((r) => r.evidence).length,
     seeds: seeds.size,
     detections: all.map((d) => ({ ...d, kindName: KIND_NAME[d.kind] })),
   };

@@ -65,6 +65,11 @@ export type AnalyzeOptions = {
   bootstrap?: number;
   /** trust multiplier of a flagged entity (default 0.2, as TrustManager) */
   penalty?: number;
+  /**
+   * ratings whose `evidence` is false (a typed score, no record set: docs/specs/trust.md §8):
+   * "count" them like any other (default) or "ignore" them (they weigh nothing in any statistic)
+   */
+  unevidenced?: "count" | "ignore";
 };
 
 /** One observation a person can check: a rater's (mean) rating of a target in one epoch. */
@@ -79,6 +84,8 @@ export type Analysis = {
   weight: Map<string, number>;
   /** observations after one-per-epoch deduplication */
   observations: number;
+  /** ratings left out because they carry no evidence (`unevidenced: "ignore"`) */
+  ignoredUnevidenced: number;
 };
 
 /**
@@ -110,6 +117,10 @@ export function analyze(
   if (!(zStar > 0) || !(delta > 0 && delta < 1) || !(alpha > 0 && alpha < 1))
     throw new InvalidParameterError("analyze: z > 0, delta and alpha in (0, 1)");
   if (!(penalty >= 0 && penalty <= 1)) throw new InvalidParameterError("analyze: penalty must be in [0, 1]");
+  const ignoreUnevidenced = (o.unevidenced ?? "count") === "ignore";
+  if (o.unevidenced !== undefined && o.unevidenced !== "count" && o.unevidenced !== "ignore")
+    throw new InvalidParameterError(`analyze: unevidenced must be "count" or "ignore", got ${String(o.unevidenced)}`);
+  let ignoredUnevidenced = 0;
 
   // --- 0. intern ids, sort by time, one observation per (rater, target, epoch)
   const ids = new Map<string, number>();
@@ -139,6 +150,10 @@ export function analyze(
   for (let q = 0; q < ratings.length; q++) {
     const r = ratings[order ? order[q] : q];
     if (r.from === r.to || !(r.value >= 0 && r.value <= 1)) continue;
+    if (ignoreUnevidenced && r.evidence === false) {
+      ignoredUnevidenced++;
+      continue;
+    }
     const f = ids.get(r.from)!;
     const t = ids.get(r.to)!;
     const pair = f * N + t; // a small integer while N < 46,341
@@ -480,7 +495,7 @@ export function analyze(
     trust.set(names[i], flaggedKinds.has(i) ? beta * penalty : beta);
     wOut.set(names[i], W(i));
   }
-  return { detections, trust, weight: wOut, observations: M };
+  return { detections, trust, weight: wOut, observations: M, ignoredUnevidenced };
 }
 
 function groupBy(keys: readonly number[], n: number): number[][] {

@@ -42,6 +42,37 @@ describe("trust/robust: detection that generalizes (issue 15)", () => {
     });
   });
 
+  describe("# ratings without evidence (docs/specs/trust.md §8)", () => {
+    it("a flood by many raters without evidence moves its victim; ignoring unevidenced ratings undoes it", () => {
+      const w = world({ seed: 7 });
+      const ev = w.ratings.map((r) => ({ ...r, evidence: true }));
+      const flooders = Array.from({ length: 30 }, (_, i) => `f${i}`);
+      // 30 flooders, each one rating of h20 per epoch, none backed by an interaction
+      const flood: RatingEvent[] = flooders.flatMap((f, i) =>
+        Array.from({ length: 20 }, (_, e) => ({ from: f, to: "h20", value: 0.05, time: e * DAY + 1000 + i, evidence: false })),
+      );
+      // the flooders are good providers themselves: honest raters (seeds included) rate their services
+      const served: RatingEvent[] = flooders.flatMap((f, i) =>
+        Array.from({ length: 20 }, (_, e) => ({ from: `h${(i + e) % 60}`, to: f, value: 0.9, time: e * DAY + 2000 + i, evidence: true })),
+      );
+      const all = [...ev, ...served, ...flood].sort((a, b) => a.time - b.time);
+      const nodes = [...w.nodes, ...flooders];
+      const clean = analyze(
+        [...ev, ...served].sort((a, b) => a.time - b.time),
+        nodes,
+        w.seeds,
+      ).trust.get("h20")!;
+      const counted = analyze(all, nodes, w.seeds);
+      const ignored = analyze(all, nodes, w.seeds, { unevidenced: "ignore" });
+      expect(clean - counted.trust.get("h20")!).to.be.greaterThan(0.2);
+      expect(ignored.trust.get("h20")).to.be.closeTo(clean, 1e-12);
+      expect([counted.ignoredUnevidenced, ignored.ignoredUnevidenced]).to.deep.equal([0, flood.length]);
+      // a rating whose evidence is unknown (undefined) is counted either way
+      const unknown = analyze(w.ratings, w.nodes, w.seeds, { unevidenced: "ignore" });
+      expect(unknown.ignoredUnevidenced).to.equal(0);
+    });
+  });
+
   describe("# SybilRank from the verified seeds", () => {
     // a 30-identity cluster praising itself, attached by three bought ratings of one bribed honest node
     function sybilWorld() {
@@ -184,5 +215,6 @@ describe("trust/robust: detection that generalizes (issue 15)", () => {
     expect(() => analyze([], [], new Set(), { tau: 1 })).to.throw(InvalidParameterError, /^analyze: tau/);
     expect(() => analyze([], [], new Set(), { alpha: 0 })).to.throw(InvalidParameterError, /^analyze: z > 0/);
     expect(() => analyze([], [], new Set(), { penalty: 2 })).to.throw(InvalidParameterError, /^analyze: penalty/);
+    expect(() => analyze([], [], new Set(), { unevidenced: "drop" as "ignore" })).to.throw(InvalidParameterError, /^analyze: unevidenced/);
   });
 });

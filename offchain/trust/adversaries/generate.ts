@@ -35,11 +35,16 @@
  *   rule's window can fill twice), then takes a fresh identity;
  * - flood: good providers that each round also send 20 ratings of 0-0.1 to one of 5 shared
  *   victims.
+ *
+ * Evidence (docs/specs/trust.md §8): every rating of an interaction carries a record set
+ * (`evidence: true`); a rating outside the interactions carries one only when its target signs the
+ * receipts, i.e. when it is a fellow attacker (ring praise, Sybil praise, bought ratings of a
+ * Sybil). Flood ratings and the bad-mouthing of honest victims carry none.
  */
 import { Prng } from "../../util/prng";
 
 /** One rating (the detectors' RatingEvent shape, repeated here so this module imports nothing from them). */
-export type Rating = { from: string; to: string; value: number; time: number };
+export type Rating = { from: string; to: string; value: number; time: number; evidence?: boolean };
 
 /** The attack families, then the honest-only population. */
 export const FAMILIES = [
@@ -349,16 +354,24 @@ export function generateNetwork(o: SuiteOptions): Network {
         const sat = clip(qj + 0.2 * z3(u1, u2, u3));
         let value = clip(sat + (isAttacker(i) ? 0 : strict[i]));
         if (isAttacker(i)) value = lie(i, j, round, sat, u4) ?? value;
-        ratings.push({ from, to: identityAt(j, round), value, time: base + Math.floor(tOff * roundSeconds) });
+        ratings.push({ from, to: identityAt(j, round), value, time: base + Math.floor(tOff * roundSeconds), evidence: true });
       }
       if (isAttacker(i)) {
         const arng = attackStreams[i - H];
+        // A rating outside the interactions above has a record set only if its target signs the
+        // receipts: a fellow attacker does (rings, Sybils), an honest victim never served it.
         extra(i, round, arng, (to, value) =>
-          ratings.push({ from, to: identityAt(to, round), value, time: base + Math.floor(arng.next() * roundSeconds) }),
+          ratings.push({
+            from,
+            to: identityAt(to, round),
+            value,
+            time: base + Math.floor(arng.next() * roundSeconds),
+            evidence: isAttacker(to),
+          }),
         );
       }
     }
-    for (const [b, s] of bribes) ratings.push({ from: name(b), to: name(s), value: 0.95, time: base + roundSeconds - 1 });
+    for (const [b, s] of bribes) ratings.push({ from: name(b), to: name(s), value: 0.95, time: base + roundSeconds - 1, evidence: true }); // the Sybil signs receipts
   }
   ratings.sort((a, b) => a.time - b.time);
   const nodes: string[] = [];
