@@ -1,0 +1,58 @@
+import { expect } from "chai";
+import { spawn } from "child_process";
+import fs from "fs";
+import os from "os";
+import path from "path";
+import { startNode, RunningNode } from "../helpers/node";
+import { skipUnderCoverage } from "../helpers/coverage";
+import { oneKeyScript } from "../../scripts/lib/readme";
+
+const ROOT = path.resolve(__dirname, "..", "..");
+const README = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+/** The local node's account 0 (Hardhat's well-known development key): the one funded key. */
+const FUNDED_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
+
+describe("e2e: the README's walkthroughs with one funded key (the testnet path)", function () {
+  // Some sixty CLI invocations, each a Hardhat start-up: minutes.
+  this.timeout(3_600_000);
+  let node: RunningNode;
+
+  before(async function () {
+    skipUnderCoverage(this, "e2e: spawns `hardhat node` and task processes, which would load instrumented artifacts");
+    node = await startNode();
+  });
+  after(async () => {
+    await node?.stop();
+  });
+
+  it("the script runs every walkthrough command on --network testnet, chain:advance on the same node", () => {
+    const script = oneKeyScript(README);
+    const commands = script.split("\n").filter((l) => /\bnpx hardhat\b/.test(l));
+    expect(commands.length).to.be.greaterThan(40);
+    for (const c of commands) expect(c, c).to.match(/chain:advance|--network testnet/);
+    expect(script).to.not.match(/scripts\/demo\.ts/);
+  });
+
+  it("every walkthrough passes with no signer index: deploy-time roles and users get keys of their own", async () => {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "metatrust-onekey-")), "onekey.sh");
+    fs.writeFileSync(file, oneKeyScript(README));
+    const env: NodeJS.ProcessEnv = { ...node.env, RPC_URL: node.url, PRIVATE_KEY: FUNDED_KEY };
+    const r = await new Promise<{ code: number | null; out: string }>((resolve) => {
+      const child = spawn("bash", [file], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+      let out = "";
+      child.stdout.on("data", (d) => (out += d));
+      child.stderr.on("data", (d) => {
+        out += d;
+        const s = String(d);
+        if (s.startsWith("==== README line")) process.stderr.write(`      ${s.trim()}\n`); // progress
+      });
+      child.on("exit", (code) => resolve({ code, out }));
+    });
+    expect(r.code, r.out.slice(-6000)).to.equal(0);
+    expect(r.out).to.match(/README: every block ran/);
+    // the deploy-time roles are keys in the testnet keystore, not the node's accounts
+    const keys = fs.readdirSync(path.join(env.METATRUST_DATA_DIR!, "testnet", "keystore"));
+    for (const role of ["detector", "oracle", "authority_1", "authority_2", "authority_3", "rpm_1", "ann", "alice"])
+      expect(keys, role).to.include(`account-${role}.json`);
+  });
+});
