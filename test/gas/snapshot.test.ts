@@ -71,3 +71,42 @@ describe("gas snapshot quotes (README.md, reports/REPORT.md)", function () {
         expect.fail(`${rel} quotes gas that differs from gas-snapshot.json: run \`${UPDATE_COMMAND}\` to rewrite its quotes`);
     });
 });
+
+describe("gas snapshot helpers (scripts/lib/gas-snapshot.ts)", function () {
+  it("diffs call by call: moved (with delta and percent), new, no longer measured; nothing when equal", function () {
+    expect(diffSnapshots({ "A.x": 100, "A.y": 5 }, { "A.x": 100, "A.y": 5 })).to.deep.equal([]);
+    expect(diffSnapshots({ "A.x": 1_000, "B.gone": 7 }, { "A.x": 1_250, "A.new": 3 })).to.deep.equal([
+      "  + A.new: 3 (new call)",
+      "  ~ A.x: 1,000 -> 1,250 (+250, +25.00%)",
+      "  - B.gone: 7 (no longer measured)",
+    ]);
+  });
+
+  it("rewrites the table between the markers and every inline quote, and nothing else", function () {
+    const doc = [
+      "costs <!-- gas:B.y (v) -->1<!-- /gas --> gas; 12,345 stays",
+      "<!-- gas-snapshot:begin -->",
+      "old table",
+      "<!-- gas-snapshot:end -->",
+      "end",
+    ].join("\n");
+    expect(quoteSnapshot(doc, { "B.y (v)": 42_000, "A.x": 7 }, "doc")).to.equal(
+      [
+        "costs <!-- gas:B.y (v) -->42,000<!-- /gas --> gas; 12,345 stays",
+        "<!-- gas-snapshot:begin -->",
+        "| contract | call | gas |",
+        "|---|---|---:|",
+        "| A | x | 7 |",
+        "| B | y (v) | 42,000 |",
+        "<!-- gas-snapshot:end -->",
+        "end",
+      ].join("\n"),
+    );
+  });
+
+  it("refuses a quote of a call the snapshot does not measure, naming the document and the call", function () {
+    expect(() => quoteSnapshot("<!-- gas:Nope.x -->1<!-- /gas -->", { "A.x": 1 }, "README.md")).to.throw(
+      'README.md quotes gas of "Nope.x", which gas-snapshot.json does not measure',
+    );
+  });
+});
