@@ -5,6 +5,11 @@
  *   that the EIP-2537 BLS12-381 precompiles are available.
  * - Networks: the in-process `hardhat` network (default), `localhost` (`npx hardhat node`) and
  *   `testnet`, configured from RPC_URL / PRIVATE_KEY when both are set.
+ * - Source verification (hardhat-verify, `npx hardhat deploy:verify --network testnet`): Sourcify
+ *   unless SOURCIFY=false (no key needed; SOURCIFY_API_URL / SOURCIFY_BROWSER_URL for another
+ *   instance), Etherscan when ETHERSCAN_API_KEY is set (its multichain API knows the usual
+ *   testnets; ETHERSCAN_API_URL, ETHERSCAN_BROWSER_URL and ETHERSCAN_CHAIN_ID name another
+ *   Etherscan-compatible explorer).
  */
 import "dotenv/config"; // .env in the working folder (see .env.example); the real environment wins
 import path from "path";
@@ -43,6 +48,8 @@ extendProvider(async (provider, _config, network) => {
 });
 
 const { RPC_URL, PRIVATE_KEY, REPORT_GAS } = process.env;
+const { ETHERSCAN_API_KEY, ETHERSCAN_API_URL, ETHERSCAN_BROWSER_URL, ETHERSCAN_CHAIN_ID } = process.env;
+const { SOURCIFY, SOURCIFY_API_URL, SOURCIFY_BROWSER_URL } = process.env;
 
 const config: HardhatUserConfig = {
   solidity: {
@@ -63,6 +70,25 @@ const config: HardhatUserConfig = {
     forceTerminalOutput: true,
     outputJSON: true,
     outputJSONFile: "gas.json",
+  },
+  etherscan: {
+    enabled: Boolean(ETHERSCAN_API_KEY),
+    apiKey: ETHERSCAN_API_KEY ?? "",
+    customChains:
+      ETHERSCAN_API_URL && ETHERSCAN_CHAIN_ID
+        ? [
+            {
+              network: "testnet",
+              chainId: Number(ETHERSCAN_CHAIN_ID),
+              urls: { apiURL: ETHERSCAN_API_URL, browserURL: ETHERSCAN_BROWSER_URL ?? ETHERSCAN_API_URL },
+            },
+          ]
+        : [],
+  },
+  sourcify: {
+    enabled: SOURCIFY !== "false",
+    ...(SOURCIFY_API_URL ? { apiUrl: SOURCIFY_API_URL } : {}),
+    ...(SOURCIFY_BROWSER_URL ? { browserUrl: SOURCIFY_BROWSER_URL } : {}),
   },
   mocha: { timeout: 120_000 },
   typechain: { outDir: "typechain-types", target: "ethers-v6" },

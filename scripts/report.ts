@@ -7,6 +7,7 @@
  */
 import fs from "fs";
 import path from "path";
+import { TABLE_MARKERS, quoteSnapshot, readSnapshot } from "./lib/gas-snapshot";
 
 const root = path.resolve(__dirname, "..");
 const read = (p: string) => (fs.existsSync(path.join(root, p)) ? fs.readFileSync(path.join(root, p), "utf8") : undefined);
@@ -100,9 +101,19 @@ function main() {
       ? "```\n" + gasReport.replace(new RegExp(String.fromCharCode(27) + "\\[[0-9;]*m", "g"), "").trim() + "\n```"
       : "_gas-report.txt is missing: run `REPORT_GAS=true npm test`._",
     "",
+    "## 5. Gas snapshot (`gas-snapshot.json`)",
+    "",
+    "The gas of every contract's main calls as their transactions use it (receipt `gasUsed`), measured on fixed inputs",
+    "and pinned block times on the system as `deploy` deploys it (`test/gas/scenario.ts`). `npm test` fails when a change",
+    "moves any of them; `npm run gas:snapshot` rewrites the file and this table. The gas reporter above averages execution",
+    "gas over every call the tests make, with their inputs and states; the benchmarks measure in their own states: where",
+    "they differ from this table, this table is the reference.",
+    "",
+    TABLE_MARKERS,
+    "",
   ];
   fs.mkdirSync(path.join(root, "reports"), { recursive: true });
-  fs.writeFileSync(path.join(root, "reports", "REPORT.md"), parts.join("\n"));
+  fs.writeFileSync(path.join(root, "reports", "REPORT.md"), quoteSnapshot(parts.join("\n"), readSnapshot(), "reports/REPORT.md"));
   console.log("wrote reports/REPORT.md");
 }
 

@@ -7,11 +7,12 @@ import "./dispute";
 import "./avatar";
 import "./mssa";
 import "./sim";
+import "./verify";
 
 import { installCliErrors } from "./lib/cli";
 
 /** Task families of metatrust (`deploy` overrides nothing of Hardhat's: it is ours too). */
-const OURS = /^(deploy|(rsms|group|trust|dispute|avatar|idp|mssa|sim|chain):.+)$/;
+const OURS = /^(deploy|deploy:verify|(rsms|group|trust|dispute|avatar|idp|mssa|sim|chain):.+)$/;
 /** Tasks that need no chain state from an earlier command (the rest refuse the in-process network on the CLI). */
 const IN_PROCESS = /^(deploy|sim:.+|mssa:channel)$/;
 installCliErrors(
