@@ -35,9 +35,10 @@
  *   whose good phases are long enough for the CUSUM to drain back to 0 before the next burst.
  * - rt-sybil-seed-court: a Sybil cluster that serves the identity-verified seeds well (q 0.9: the
  *   seed set is public, and a seed's positive rating is the attack edge SybilRank trusts most) and
- *   everyone else badly (q 0.15), and praises itself: each Sybil rates m random Sybils a round, m
- *   computed so that a Sybil's praise outnumbers its honest raters 3 to 1 (90th percentile of the
- *   Sybils' expected honest ratings a round). Its attack edges accumulate as seeds use it.
+ *   everyone else badly (q 0.15), and praises itself: each round, each Sybil j gets praise from
+ *   ceil(3 x its expected honest ratings a round) other Sybils, so that praise outnumbers its honest
+ *   raters 3 to 1 (a Sybil too popular for that gets none). Its attack edges accumulate as seeds
+ *   use it.
  *
  * Honest-but-noisy populations (no attackers; every flag is a false positive):
  * - rt-strict-cluster: 20% of honest raters rate thumbs-up / thumbs-down (0.9 if satisfied at 0.75
@@ -191,7 +192,8 @@ export function generateRedteam(o: RedOptions): RedNetwork {
     }
     case "rt-frame": {
       // the burst k: smallest run of bad ratings that crosses the victim's CUSUM alarm
-      const pool = plan.shuffle([...goodNonSeed]);
+      // cheapest victims first: the fewer observations a victim has, the shorter the burst it needs
+      const pool = plan.shuffle([...goodNonSeed]).sort((a, b) => perRound(a) - perRound(b));
       const left = new Map(attackerSlots.map((i) => [i, budget(i)]));
       let totalBudget = 0;
       for (const b of left.values()) totalBudget += b;
@@ -202,30 +204,29 @@ export function generateRedteam(o: RedOptions): RedNetwork {
         let k = 1;
         while (k <= A && k <= cusumRunUnderAlarm(n + k, PLAN_P * n + k)) k++;
         k += 2; // margin for the victim's own bad outcomes around the burst
-        if (k > A || k > totalBudget) break;
+        if (k > A) continue; // more seats than attackers: too popular to frame
+        if (k > totalBudget) break;
         totalBudget -= k;
         bursts.push({ victim: vj, round: first + (bursts.length % (rounds - first - 1)), k });
         victims.add(vj);
         if (bursts.length >= A / 2) break;
       }
-      // assign burst seats round-robin to attackers with budget left
+      // each burst's seats go to k distinct attackers, those with the most budget left first
       const seats = new Map<number, { victim: number; time: number }[]>();
-      let cursor = 0;
       for (const b of bursts) {
         const t = base(b.round) + Math.floor(roundSeconds / 2);
-        let placed = 0;
-        let tries = 0;
-        while (placed < b.k && tries < 2 * A) {
-          const a = attackerSlots[cursor++ % A];
-          tries++;
-          if (left.get(a)! <= 0) continue;
-          left.set(a, left.get(a)! - 1);
-          (seats.get(a) ?? seats.set(a, []).get(a)!).push({ victim: b.victim, time: t });
-          placed++;
+        const crew = attackerSlots.filter((x) => left.get(x)! > 0).sort((x, y) => left.get(y)! - left.get(x)! || x - y);
+        if (crew.length < b.k) {
+          victims.delete(b.victim);
+          continue;
+        }
+        for (const x of crew.slice(0, b.k)) {
+          left.set(x, left.get(x)! - 1);
+          (seats.get(x) ?? seats.set(x, []).get(x)!).push({ victim: b.victim, time: t });
         }
       }
       for (const i of attackerSlots) attackStart.set(name(i), base(first));
-      planOut.victims = bursts.length;
+      planOut.victims = victims.size;
       planOut.burst = bursts.length ? bursts[0].k : 0;
       planOut.budgetPerAttacker = budget(attackerSlots[0] ?? 0);
       extra = (i, round, rng, emit) => {
@@ -281,17 +282,31 @@ export function generateRedteam(o: RedOptions): RedNetwork {
     case "rt-sybil-seed-court": {
       for (const j of attackerSlots) (boosted.add(j), attackerQuality.set(j, 0.15), attackStart.set(name(j), 0));
       serve = (j, i) => (isAttacker(j) ? (seedSlots.has(i) ? 0.9 : 0.15) : undefined);
-      // praise volume: each Sybil receives 3x the honest ratings a round of the 90th-percentile Sybil
-      const loads = attackerSlots.map(perRound).sort((a, b) => a - b);
-      const m = Math.min(A - 1, Math.ceil(3 * (loads[Math.floor(0.9 * (loads.length - 1))] ?? 1)));
-      extra = (i, _round, rng, emit) => {
-        for (let k = 0; k < m; k++) {
-          const j = attackerSlots[rng.int(A)];
-          if (j !== i) emit(j, 0.9 + 0.1 * rng.next());
+      // praise: a Sybil j is praised by r_j = ceil(3 x its expected honest ratings a round) other
+      // Sybils each round, so that praise outnumbers its honest raters 3 to 1; a Sybil too popular to
+      // outvote (r_j > A - 1) is not praised at all (praise it could not carry would show the praisers
+      // as good-mouthers).
+      const need = new Map<number, number>();
+      for (const j of attackerSlots) {
+        const r = Math.ceil(3 * perRound(j));
+        if (r <= A - 1) need.set(j, r);
+      }
+      const praise = new Prng(mix(o.seed, 0x50524149)); // "PRAI"
+      let scheduled = -1;
+      const today = new Map<number, number[]>(); // praiser -> Sybils it praises this round
+      extra = (i, round, rng, emit) => {
+        if (scheduled !== round) {
+          scheduled = round;
+          today.clear();
+          for (const [j, r] of need) {
+            const others = attackerSlots.filter((x) => x !== j);
+            for (const x of praise.shuffle(others).slice(0, r)) (today.get(x) ?? today.set(x, []).get(x)!).push(j);
+          }
         }
+        for (const j of today.get(i) ?? []) emit(j, 0.9 + 0.1 * rng.next());
       };
+      planOut.praised = need.size;
       planOut.seeds = seedSlots.size;
-      planOut.praisePerRound = m;
       break;
     }
     case "rt-strict-cluster": {
