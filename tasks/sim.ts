@@ -216,14 +216,16 @@ task(
             ),
         }),
       );
+      for (const r of rows) if (r.nodes === n) r.commit = run.commit;
       run.seconds = (performance.now() - t0) / 1000;
       runs[n] = run;
     }
-    // rows of sizes not run now are kept from the last run, so that sizes can be run one at a time
+    // rows of sizes or families not run now are kept from the last run (each row names its commit)
     const benchDir = path.resolve(__dirname, "..", "bench", "results");
     const previous = path.join(benchDir, "trust-redteam.json");
     const old = fs.existsSync(previous) ? JSON.parse(fs.readFileSync(previous, "utf8"), (_k, v) => (v === null ? NaN : v)) : undefined;
-    const kept = old ? (old.rows as typeof rows).filter((r) => !sizes.includes(r.nodes)) : [];
+    const ran = new Set(rows.map((r) => `${r.nodes}/${r.family}`));
+    const kept = old ? (old.rows as typeof rows).filter((r) => !ran.has(`${r.nodes}/${r.family}`)) : [];
     if (old) for (const [n, r] of Object.entries(old.runs as typeof runs)) if (!sizes.includes(Number(n))) runs[n] = r;
     const files = writeRedteamReport([...kept, ...rows], benchDir, runs);
     console.log(`wrote ${files.join(", ")}`);

@@ -131,18 +131,17 @@ export function writeRedteamReport(
         }
       md.push("");
     }
-    md.push(`### What the plans computed at ${n.toLocaleString("en-US")} nodes (per seed)`, "", "| family | plan |", "|---|---|");
-    for (const r of rs)
-      if (r.plans.some((p) => Object.keys(p).length))
-        md.push(
-          `| ${r.family} | ${r.plans
-            .map((p) =>
-              Object.entries(p)
-                .map(([k, v]) => `${k} ${Number.isInteger(v) ? v : v.toFixed(2)}`)
-                .join(", "),
-            )
-            .join(" / ")} |`,
-        );
+    md.push(
+      `### What the plans computed at ${n.toLocaleString("en-US")} nodes (per seed), and the commit of each row`,
+      "",
+      "| family | commit | plan |",
+      "|---|---|---|",
+    );
+    const planText = (p: Record<string, number>) =>
+      Object.entries(p)
+        .map(([k, v]) => `${k} ${Number.isInteger(v) ? v : v.toFixed(2)}`)
+        .join(", ") || "-";
+    for (const r of rs) md.push(`| ${r.family} | ${r.commit ? `\`${r.commit}\`` : "n/a"} | ${r.plans.map(planText).join(" / ")} |`);
     md.push("");
   }
   md.push("## The families: what each does, what it evades, what a fix would need", "");

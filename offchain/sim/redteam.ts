@@ -43,6 +43,8 @@ export type RedRow = {
   plans: Record<string, number>[];
   /** seconds of the whole family (generation and every detector) */
   seconds: number;
+  /** the commit measured (set by the task) */
+  commit?: string;
 };
 
 function summarize(ms: Metrics[]): Summary {

@@ -17,7 +17,7 @@ describe("trust/robust findings (red team, issue 15)", function () {
   it("a registry padded with 2^20 identities that never rate nor are rated leaves the verdicts unchanged", () => {
     const rng = new Prng(3);
     const honest = Array.from({ length: 40 }, (_, i) => `h${i}`);
-    const ratings = [];
+    const ratings: { from: string; to: string; value: number; time: number }[] = [];
     for (let e = 0; e < 12; e++)
       for (const from of honest)
         for (let k = 0; k < 3; k++) {

@@ -191,25 +191,30 @@ export function generateRedteam(o: RedOptions): RedNetwork {
       break;
     }
     case "rt-frame": {
-      // the burst k: smallest run of bad ratings that crosses the victim's CUSUM alarm
-      // cheapest victims first: the fewer observations a victim has, the shorter the burst it needs
-      const pool = plan.shuffle([...goodNonSeed]).sort((a, b) => perRound(a) - perRound(b));
+      // the burst each victim needs: the smallest run of bad ratings that crosses its CUSUM alarm
+      // (none if the burst would be most of its history: then it is its long-run rate, not a change)
+      const burstFor = (vj: number) => {
+        const n = perRound(vj) * rounds;
+        let k = 1;
+        while (k <= A && k <= cusumRunUnderAlarm(n + k, PLAN_P * n + k)) k++;
+        return k + 2; // margin for the victim's own bad outcomes around the burst
+      };
+      // cheapest victims first
+      const pool = plan
+        .shuffle([...goodNonSeed])
+        .map((vj) => ({ vj, k: burstFor(vj) }))
+        .filter((x) => x.k <= A)
+        .sort((x, y) => x.k - y.k);
       const left = new Map(attackerSlots.map((i) => [i, budget(i)]));
       let totalBudget = 0;
       for (const b of left.values()) totalBudget += b;
       const bursts: { victim: number; round: number; k: number }[] = [];
       const first = Math.floor(rounds / 4);
-      for (const vj of pool) {
-        const n = perRound(vj) * rounds;
-        let k = 1;
-        while (k <= A && k <= cusumRunUnderAlarm(n + k, PLAN_P * n + k)) k++;
-        k += 2; // margin for the victim's own bad outcomes around the burst
-        if (k > A) continue; // more seats than attackers: too popular to frame
-        if (k > totalBudget) break;
+      for (const { vj, k } of pool) {
+        if (k > totalBudget || bursts.length >= A / 2) break;
         totalBudget -= k;
         bursts.push({ victim: vj, round: first + (bursts.length % (rounds - first - 1)), k });
         victims.add(vj);
-        if (bursts.length >= A / 2) break;
       }
       // each burst's seats go to k distinct attackers, those with the most budget left first
       const seats = new Map<number, { victim: number; time: number }[]>();
