@@ -174,13 +174,25 @@ task(
   .addOptionalParam("seeds", "Seeds per size, from 201 (1-3)", 3, types.int)
   .addOptionalParam("checkpoint", "Rounds between detection checkpoints for the time to detect, at 500 nodes (0 = off)", 4, types.int)
   .addOptionalParam("families", "Comma-separated red-team families (default: all)", "")
-  .setAction(async (a: { scale: string; seeds: number; checkpoint: number; families: string }) => {
+  .addFlag("reportOnly", "Rewrite trust-redteam.md from trust-redteam.json without running anything")
+  .setAction(async (a: { scale: string; seeds: number; checkpoint: number; families: string; reportOnly: boolean }) => {
     const os = await import("os");
     const { execFileSync } = await import("child_process");
     const { runRedteam, RED_SEEDS } = await import("../offchain/sim/redteam");
     const { RED_ATTACKS, RED_HONEST } = await import("../offchain/trust/adversaries/redteam/generate");
     const { writeRedteamReport } = await import("../offchain/sim/redteam-report");
     type RedFamily = import("../offchain/trust/adversaries/redteam/generate").RedFamily;
+    const benchDir = path.resolve(__dirname, "..", "bench", "results");
+    const previous = path.join(benchDir, "trust-redteam.json");
+    // JSON wrote NaN as null: read it back as NaN
+    const readPrevious = () =>
+      fs.existsSync(previous) ? JSON.parse(fs.readFileSync(previous, "utf8"), (_k, v) => (v === null ? NaN : v)) : undefined;
+    if (a.reportOnly) {
+      const old = readPrevious();
+      if (!old) throw new Error(`sim:redteam: --report-only: no ${previous} to read`);
+      console.log(`wrote ${writeRedteamReport(old.rows, benchDir, old.runs).join(", ")}`);
+      return old.rows;
+    }
     const known: string[] = [...RED_ATTACKS, ...RED_HONEST];
     const families = a.families ? a.families.split(",") : undefined;
     const unknown = families?.find((f) => !known.includes(f));
@@ -221,9 +233,7 @@ task(
       runs[n] = run;
     }
     // rows of sizes or families not run now are kept from the last run (each row names its commit)
-    const benchDir = path.resolve(__dirname, "..", "bench", "results");
-    const previous = path.join(benchDir, "trust-redteam.json");
-    const old = fs.existsSync(previous) ? JSON.parse(fs.readFileSync(previous, "utf8"), (_k, v) => (v === null ? NaN : v)) : undefined;
+    const old = readPrevious();
     const ran = new Set(rows.map((r) => `${r.nodes}/${r.family}`));
     const kept = old ? (old.rows as typeof rows).filter((r) => !ran.has(`${r.nodes}/${r.family}`)) : [];
     if (old) for (const [n, r] of Object.entries(old.runs as typeof runs)) if (!sizes.includes(Number(n))) runs[n] = r;
