@@ -14,11 +14,18 @@
 import "dotenv/config"; // .env in the working folder (see .env.example); the real environment wins
 import path from "path";
 import { HardhatUserConfig, extendProvider, subtask } from "hardhat/config";
-import { TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD } from "hardhat/builtin-tasks/task-names";
+import { TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD, TASK_TEST_GET_TEST_FILES } from "hardhat/builtin-tasks/task-names";
 import "@nomicfoundation/hardhat-toolbox";
 import "./tasks";
 
 export const SOLC_VERSION = "0.8.30";
+
+// `*.findings.test.ts` are open findings that fail on purpose (like forge's `*.findings.t.sol`): left
+// out of `hardhat test` unless named (`npm run test:findings`).
+subtask(TASK_TEST_GET_TEST_FILES, async (args: { testFiles: string[] }, _hre, runSuper) => {
+  const files: string[] = await runSuper(args);
+  return args.testFiles.length ? files : files.filter((f) => !f.endsWith(".findings.test.ts"));
+});
 
 subtask(TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD, async (args: { solcVersion: string }) => {
   // eslint-disable-next-line @typescript-eslint/no-require-imports

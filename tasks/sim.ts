@@ -4,6 +4,8 @@
  *   measured protocol costs (bench/results/rsms.json, group.json).
  * - sim:attacks: trust detection on the adversary suite (issue 15; report seeds only) at 500, 5,000
  *   and 50,000 nodes, beside the detectors before issue 15 and the average and EigenTrust baselines.
+ * - sim:redteam: the held-out red-team families (offchain/trust/adversaries/redteam/), reported
+ *   apart from the suite in bench/results/trust-redteam.{md,json}.
  * - sim:disputes: dispute accuracy (Eq. 23) against the share of malicious voters.
  */
 import fs from "fs";
@@ -173,6 +175,82 @@ task(
     for (const line of out.summary) console.log(line);
     console.log(`wrote ${out.files.join(", ")}; ${timing.map((t) => `${t.nodes}: ${t.seconds.toFixed(0)} s`).join(", ")}`);
     return { rows, timing };
+  });
+
+task(
+  "sim:redteam",
+  "Trust detection on the held-out red-team families (adaptive attackers, honest-noisy populations): metatrust vs average and EigenTrust -> bench/results/trust-redteam.{md,json}",
+)
+  .addOptionalParam("scale", "Comma-separated network sizes", "500,5000")
+  .addOptionalParam("seeds", "Seeds per size, from 201 (1-3)", 3, types.int)
+  .addOptionalParam("checkpoint", "Rounds between detection checkpoints for the time to detect, at 500 nodes (0 = off)", 4, types.int)
+  .addOptionalParam("families", "Comma-separated red-team families (default: all)", "")
+  .addFlag("reportOnly", "Rewrite trust-redteam.md from trust-redteam.json without running anything")
+  .setAction(async (a: { scale: string; seeds: number; checkpoint: number; families: string; reportOnly: boolean }) => {
+    const os = await import("os");
+    const { execFileSync } = await import("child_process");
+    const { runRedteam, RED_SEEDS } = await import("../offchain/sim/redteam");
+    const { RED_ATTACKS, RED_HONEST } = await import("../offchain/trust/adversaries/redteam/generate");
+    const { writeRedteamReport } = await import("../offchain/sim/redteam-report");
+    type RedFamily = import("../offchain/trust/adversaries/redteam/generate").RedFamily;
+    const benchDir = path.resolve(__dirname, "..", "bench", "results");
+    const previous = path.join(benchDir, "trust-redteam.json");
+    // JSON wrote NaN as null: read it back as NaN
+    const readPrevious = () =>
+      fs.existsSync(previous) ? JSON.parse(fs.readFileSync(previous, "utf8"), (_k, v) => (v === null ? NaN : v)) : undefined;
+    if (a.reportOnly) {
+      const old = readPrevious();
+      if (!old) throw new Error(`sim:redteam: --report-only: no ${previous} to read`);
+      console.log(`wrote ${writeRedteamReport(old.rows, benchDir, old.runs).join(", ")}`);
+      return old.rows;
+    }
+    const known: string[] = [...RED_ATTACKS, ...RED_HONEST];
+    const families = a.families ? a.families.split(",") : undefined;
+    const unknown = families?.find((f) => !known.includes(f));
+    if (unknown) throw new Error(`sim:redteam: --families: unknown family ${unknown} (known: ${known.join(", ")})`);
+    if (!(a.seeds >= 1 && a.seeds <= RED_SEEDS.length)) throw new Error(`sim:redteam: --seeds must be 1-${RED_SEEDS.length}`);
+    const sizes = a.scale.split(",").map(Number);
+    if (sizes.some((n) => !(Number.isInteger(n) && n >= 100))) throw new Error(`sim:redteam: --scale: sizes must be integers >= 100`);
+    const git = (...args: string[]) =>
+      execFileSync("git", args, { cwd: path.resolve(__dirname, "..") })
+        .toString()
+        .trim();
+    const runs: Record<string, { commit: string; dirty: boolean; load: number[]; cpus: number; started: string; seconds: number }> = {};
+    const rows = [];
+    for (const n of sizes) {
+      const t0 = performance.now();
+      const run = {
+        commit: git("rev-parse", "--short=12", "HEAD"),
+        dirty: git("status", "--porcelain", "--", "offchain", "tasks").length > 0,
+        load: os.loadavg(),
+        cpus: os.cpus().length,
+        started: new Date().toISOString(),
+        seconds: 0,
+      };
+      rows.push(
+        ...runRedteam({
+          nodes: n,
+          seeds: RED_SEEDS.slice(0, a.seeds),
+          families: families as RedFamily[] | undefined,
+          checkpointRounds: n <= 500 ? a.checkpoint : 0,
+          progress: (r) =>
+            console.log(
+              `  ${n.toLocaleString("en-US")} nodes ${r.family.padEnd(20)} ${r.seconds.toFixed(0).padStart(5)} s  metatrust detection ${pct(r.results.metatrust.mean.detection)}, FPR incl. victims ${pct(r.results.metatrust.mean.fprWithVictims)}`,
+            ),
+        }),
+      );
+      for (const r of rows) if (r.nodes === n) r.commit = run.commit;
+      run.seconds = (performance.now() - t0) / 1000;
+      runs[n] = run;
+    }
+    // rows of sizes or families not run now are kept from the last run (each row names its commit)
+    const old = readPrevious();
+    const ran = new Set(rows.map((r) => `${r.nodes}/${r.family}`));
+    const kept = old ? (old.rows as typeof rows).filter((r) => !ran.has(`${r.nodes}/${r.family}`)) : [];
+    if (old) for (const [n, r] of Object.entries(old.runs as typeof runs)) if (!sizes.includes(Number(n))) runs[n] = r;
+    const files = writeRedteamReport([...kept, ...rows], benchDir, runs);
+    console.log(`wrote ${files.join(", ")}`);
+    return rows;
   });
 
 task(

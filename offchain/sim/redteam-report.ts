@@ -1,0 +1,159 @@
+/**
+ * bench/results/trust-redteam.{md,json}: the held-out red-team families' tables (per family and
+ * size, each detector's detection, FPR without and with victims, victims flagged, time to detect,
+ * damage and boosted providers), the plans' computed parameters, the detectors' time, and per
+ * family what it does, which rule it evades and what a fix would need (RED_NOTES, written by the
+ * red team from the measured results).
+ */
+import fs from "fs";
+import path from "path";
+import type { Metrics } from "../trust/adversaries/evaluate";
+import type { RedFamily } from "../trust/adversaries/redteam/generate";
+import type { RedRow } from "./redteam";
+
+const pct = (x: number) => (Number.isFinite(x) ? `${(100 * x).toFixed(1)}%` : "n/a");
+const num = (x: number, d = 3) => (Number.isFinite(x) ? x.toFixed(d) : "n/a");
+
+/** What each family does, the rule it evades and what a fix would need. */
+export const RED_NOTES: Record<Exclude<RedFamily, "rt-clean">, { does: string; evades: string; fix: string }> = {
+  "rt-ballot-stuff": {
+    does: "All attackers rate every boosted colluder high and every buried victim low once per round (one observation per epoch is all that counts). Boosted colluders and victims are the least popular ones, and a target is planned only where the colluders outnumber its expected honest raters 3 to 1.",
+    evades:
+      "The unfair-rater test measures each rater against the weighted consensus of the *other* raters of the target; where colluders are the majority of those raters the consensus is theirs, their lies have no excess, and the honest raters become the outliers (robust.ts §2; docs/specs/trust.md says 'consensus needs an honest majority among each target's raters' — 10% of the nodes are a majority on any low-traffic target). SybilRank does not help: the colluders are good providers with honest in-edges.",
+    fix: "Bound the total weight any group can put on one target by what the honest graph vouches for it (SumUp-style vote capacity from the seeds: Tran et al., NSDI 2009), or estimate p from raters independent of the target's rater cluster (e.g. seeds and raters with few co-rated targets with the others); flag targets whose raters split into two disjoint camps; count a target's credible raters, not observations, before trusting a consensus.",
+  },
+  "rt-grey-mouth": {
+    does: "Every attacker rates 4 of A/2 victims a round at 0.5 + 0.06, just on the good side of the bad threshold after the strictness correction; it rates honestly otherwise.",
+    evades:
+      "The unfair-rater test and the CUSUM see only binary outcomes (bad < 0.5): no grey rating is a bad outcome, so there is no excess and no behaviour change; the effective trust, a weighted mean of values, still falls.",
+    fix: "Test the values, not only the outcomes: per rater, the weighted excess of (consensus value - its value) over its targets (a z on residuals, as the binary test does on outcomes), or use a median/trimmed estimator for effective trust so that a minority of low-but-passing values cannot move it.",
+  },
+  "rt-frame": {
+    does: "Each attacker's lie budget keeps its expected unfair-rater z <= 2 (full weight). A victim's burst is the smallest number k of bad ratings in a row that crosses its CUSUM alarm ln(n/alpha), computed from its expected observations; k distinct attackers send them in the same second; the budgets pay for as many victims as possible.",
+    evades:
+      "CUSUM and the dispersion test run on each target's credible observations without asking who the bad outcomes come from; k credible raters, each with one lie, are indistinguishable from a real change of the victim's service. The liars stay under the per-rater z.",
+    fix: "Before flagging a change, require it to be seen by raters that are independent of each other (bad outcomes from many raters who each lie once and are otherwise correlated in time), or re-run the change test after removing the raters whose only disagreement is inside the alarm window; test whether the burst's raters are unusually new to the target (first interaction) and co-timed. A flag from a burst of first-time raters should be evidence for a dispute, not a 0.2 penalty.",
+  },
+  "rt-budget-liar": {
+    does: "Each attacker spends its lie budget (expected z <= 2) on A/5 shared victims, one lie at a time spread evenly over the run: no victim sees a burst, no liar crosses the test.",
+    evades:
+      "The per-rater z accumulates over a rater's history, so each identity has a free budget of about 4 lies in 96 observations; the budget is per identity, so the damage scales with the number of cheap identities that look honest.",
+    fix: "Give each rater a per-target or per-victim budget as well (a victim whose bad outcomes come from raters with a positive z, even below the flag, should have those outcomes down-weighted in proportion), and make identities cost something (issue 15's identity layer) so that budgets cannot be multiplied.",
+  },
+  "rt-onoff-cusum": {
+    does: "On-off whose bad bursts are as long as the CUSUM allows (k bad observations computed from the attacker's own expected traffic and a planned long-run bad share of 0.25), and whose good phases are long enough to drain the CUSUM before the next burst.",
+    evades:
+      "It stays under the CUSUM, but not under the windowed dispersion test, which catches the alternation at 1-4 epoch scales: the detectors hold here.",
+    fix: "None needed for detection; the misses are mostly attackers with too few credible observations for a test (minObservations 10). Cost: the bootstrap of the dispersion test runs its 1,000 replicates on every entity it flags (the early stop only helps entities that are not flagged), so this family costs the detector about 3 times the honest population's time at the same size (the detector s column): linear, but an attacker who makes many entities look dispersed makes each detection run slower.",
+  },
+  "rt-sybil-seed-court": {
+    does: "A Sybil cluster serves the public set of identity-verified seeds well (q 0.9) and everyone else badly (q 0.15), and praises itself: each round each Sybil gets praise from ceil(3 x its expected honest ratings a round) other Sybils.",
+    evades:
+      "SybilRank: the seeds' positive ratings are real attack edges, so no Sybil's degree-normalized trust falls below tau x median and none is flagged Sybil; SybilRank only lowers their weight (trust over the median, below 1), which keeps their praise from lifting them above the honest median but not from lifting them well above the genuinely bad providers they resemble. The unfair-rater test: the Sybils are the majority of their own raters, so their praise is the consensus and the honest non-seeds they serve badly are the outliers (each too rarely to be flagged). The change tests see a stationary entity.",
+    fix: "Treat discrimination as evidence: compare a provider's outcomes by rater group (seeds vs non-seeds, or its praisers vs everyone else) and flag a provider whose groups disagree beyond chance; bound the total weight a rater community can put on its own members by the trust that flowed into it (SybilLimit/SumUp), instead of per-identity weights; keep the seed set private or sample it per run so that service cannot discriminate on it.",
+  },
+  "rt-strict-cluster": {
+    does: "20% of honest raters rate thumbs-up/thumbs-down (0.9 if satisfied at 0.75 or more, else 0.1) and choose partners inside their cluster 60% of the time. Honest, no attackers.",
+    evades:
+      "The strictness correction is a median offset, capped at 0.3: it corrects a rater who is uniformly harsher, not one whose scale is nonlinear. Their bad outcomes on mediocre-but-fine providers add up to a bad-mouthing z over their history.",
+    fix: "Correct strictness per rater with a monotone calibration (the rater's quantiles against the consensus quantiles, or a per-rater threshold on the value scale fitted from co-rated targets) before binarizing; or test for bad-mouthing only on targets where the consensus is clear (p far from 0.5) and at least several other raters agree.",
+  },
+  "rt-outage": {
+    does: "10% of trustworthy providers have one outage of 2 rounds (service quality 0.1) at a random round, then recover fully. Honest.",
+    evades:
+      "Nothing is evaded: an outage is, to the CUSUM and the dispersion test, the same thing as an on-off attack's bad phase. The flag multiplies trust by 0.2 for the whole run.",
+    fix: "Separate detection from consequence: a single change followed by recovery should not keep the penalty (decay the flag when the post-change window returns to the entity's long-run rate), and an on-off flag should need at least two bad phases (a return to bad after recovery) or a contested dispute before it costs 80% of trust.",
+  },
+  "rt-seasonal": {
+    does: "Every provider's quality dips by up to 0.2 every 8 rounds, all in phase (peak load). Honest.",
+    evades:
+      "A common-mode change moves every target's bad rate together; the per-target change tests compare each entity with its own long-run rate, not with the population at the same time.",
+    fix: "Normalize each window's bad rate by the population's bad rate in the same window (test the entity against its peers, not against its own past), so that common-mode drift cancels.",
+  },
+  "rt-newcomers": {
+    does: "25% of honest entities join at 75% of the run, with few ratings given and received. Honest.",
+    evades: "Nothing evaded; this checks that few ratings do not read as a Sybil or an on-off change.",
+    fix: "None needed for flags; note that a newcomer nobody has rated positively has weight 0 (its ratings do not count) until someone does.",
+  },
+};
+
+/** Columns of the tables. */
+const header =
+  "| family | detector | detection | FPR | FPR incl. victims | victims flagged | ttd (rounds) | damage | victims' move | boosted > median | detector s |";
+
+/**
+ * Writes the red-team report.
+ * @param rows - {@link runRedteam} rows, any sizes
+ * @param benchDir - bench/results/
+ * @param runs - per size: the commit measured, machine load at the start, start time and wall time
+ * @returns the files written
+ */
+export function writeRedteamReport(
+  rows: RedRow[],
+  benchDir: string,
+  runs: Record<string, { commit: string; dirty: boolean; load: number[]; cpus: number; started: string; seconds: number }>,
+): string[] {
+  const sizes = [...new Set(rows.map((r) => r.nodes))].sort((a, b) => a - b);
+  const md: string[] = [
+    "# Trust detection on the held-out red-team families",
+    "",
+    "Generated by `npx hardhat sim:redteam` (offchain/trust/adversaries/redteam/, offchain/sim/redteam.ts). These families were written by an outside red team from the detectors' source (robust.ts, thresholds in redteam/known.ts) and were never used to design or tune the detectors; they are reported apart from the suite's families (bench/results/trust-detection.md). The honest population is the suite's, draw for draw.",
+    "",
+    "| nodes | commit measured | started (UTC) | load average (1, 5, 15 min) at the start | CPUs | wall time |",
+    "|---|---|---|---|---|---|",
+    ...Object.entries(runs).map(
+      ([n, r]) =>
+        `| ${Number(n).toLocaleString("en-US")} | \`${r.commit}\`${r.dirty ? " + uncommitted changes" : ""} | ${r.started} | ${r.load.map((x) => x.toFixed(1)).join(", ")} | ${r.cpus} | ${r.seconds.toFixed(0)} s |`,
+    ),
+    "",
+    "Columns: detection = attacker identities flagged (any kind); FPR = trustworthy honest (q >= 0.5) flagged, victims excluded / included; victims flagged = bad-mouthed, buried or framed honest flagged; ttd = median rounds from first misbehaviour to first flag (detectors re-run every checkpoint; n/a where not measured); damage = mean |effective trust - same seed without attackers| over trustworthy honest (goal <= 0.05); victims' move = mean signed move of the victims; boosted > median = boosted bad providers above the median trustworthy honest (goal 0%); detector s = the detector's time on the whole history. ± is the 95% interval over seeds. EigenTrust gives no trust values, so no damage.",
+    "",
+  ];
+  for (const n of sizes) {
+    const rs = rows.filter((r) => r.nodes === n);
+    const r0 = rs[0];
+    for (const [title, sel] of [
+      ["attacks", rs.filter((r) => !r.honestOnly)],
+      ["honest-but-noisy populations (every flag is a false positive)", rs.filter((r) => r.honestOnly)],
+    ] as [string, RedRow[]][]) {
+      if (!sel.length) continue;
+      md.push(`## ${n.toLocaleString("en-US")} nodes, ${title} (seeds ${r0.seeds.join(", ")}; ${r0.rounds} rounds)`, "", header);
+      md.push("|---|---|---|---|---|---|---|---|---|---|---|");
+      for (const r of sel)
+        for (const [det, s] of Object.entries(r.results)) {
+          const m = s.mean;
+          const c = s.ci95;
+          const pm = (k: keyof Metrics) =>
+            Number.isFinite(m[k]) ? `${pct(m[k])}${Number.isFinite(c[k]) ? ` ± ${(100 * c[k]).toFixed(1)}` : ""}` : "n/a";
+          md.push(
+            `| ${r.family} | ${det} | ${pm("detection")} | ${pm("fpr")} | ${pm("fprWithVictims")} | ${pm("victimsFlagged")} | ${r.checkpointRounds > 0 ? num(m.ttdRounds, 1) : "n/a"} | ${num(m.damage)} | ${num(m.victimMove)} | ${pct(m.boostedAboveMedian)} | ${(m.ms / 1000).toFixed(1)} |`,
+          );
+        }
+      md.push("");
+    }
+    md.push(
+      `### What the plans computed at ${n.toLocaleString("en-US")} nodes (per seed), and the commit of each row`,
+      "",
+      "| family | commit | plan |",
+      "|---|---|---|",
+    );
+    const planText = (p: Record<string, number>) =>
+      Object.entries(p)
+        .map(([k, v]) => `${k} ${Number.isInteger(v) ? v : v.toFixed(2)}`)
+        .join(", ") || "-";
+    for (const r of rs) md.push(`| ${r.family} | ${r.commit ? `\`${r.commit}\`` : "n/a"} | ${r.plans.map(planText).join(" / ")} |`);
+    md.push("");
+  }
+  md.push("## The families: what each does, what it evades, what a fix would need", "");
+  for (const [f, note] of Object.entries(RED_NOTES)) {
+    if (!rows.some((r) => r.family === f)) continue;
+    md.push(`**${f}.** ${note.does} *Evades:* ${note.evades} *Fix:* ${note.fix}`, "");
+  }
+  md.push("Times are wall-clock on a shared, loaded machine: compare ratios, not absolute values.", "");
+  fs.mkdirSync(benchDir, { recursive: true });
+  const mdFile = path.join(benchDir, "trust-redteam.md");
+  fs.writeFileSync(mdFile, md.join("\n"));
+  const jsonFile = path.join(benchDir, "trust-redteam.json");
+  fs.writeFileSync(jsonFile, JSON.stringify({ runs, rows }, null, 1) + "\n");
+  return [mdFile, jsonFile];
+}
