@@ -91,7 +91,7 @@ export type Analysis = {
 /**
  * Runs the four methods.
  * @param ratings - the rating history (any order)
- * @param nodes - every entity (entities only seen in ratings are added)
+ * @param nodes - every entity (entities only seen in ratings are added; entities in no rating and not a seed get the prior)
  * @param seeds - identity-verified entities (SybilRank's trusted seeds); none disables the Sybil flag
  * @param o - options
  * @returns the detections with their evidence, effective trust and rater weights
@@ -133,10 +133,17 @@ export function analyze(
     }
     return k;
   };
-  for (const n of nodes) intern(n);
+  // Only entities that rate, are rated or seed take part: an entity nobody rated and who rated
+  // nobody cannot move any statistic, and registration is permissionless, so padding the registry
+  // with empty identities must cost the analysis nothing (it once threw at 2^20 entities, and the
+  // number of SybilRank steps grew with them). They get the prior below.
+  const active = new Set<string>(seeds);
+  for (const r of ratings) (active.add(r.from), active.add(r.to));
+  for (const n of nodes) if (active.has(n)) intern(n);
   for (const r of ratings) (intern(r.from), intern(r.to));
   const N = names.length;
-  if (N >= 0x100000) throw new InvalidParameterError(`analyze: ${N} entities, at most ${0x100000 - 1}`);
+  // pair keys f * N + t stay exact integers while N^2 < 2^53
+  if (N >= 2 ** 26) throw new InvalidParameterError(`analyze: ${N} rated entities, at most ${2 ** 26 - 1}`);
   // chain history arrives in time order: sort only when it does not
   let sorted = true;
   for (let k = 1; k < ratings.length && sorted; k++) sorted = ratings[k - 1].time <= ratings[k].time;
@@ -495,6 +502,12 @@ export function analyze(
     trust.set(names[i], flaggedKinds.has(i) ? beta * penalty : beta);
     wOut.set(names[i], W(i));
   }
+  // entities outside the analysis: the beta prior, and the weight an unrated non-seed gets
+  for (const n of nodes)
+    if (!ids.has(n)) {
+      trust.set(n, 0.5);
+      wOut.set(n, seedIdx.length > 0 ? 0 : 1);
+    }
   return { detections, trust, weight: wOut, observations: M, ignoredUnevidenced };
 }
 
