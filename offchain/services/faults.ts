@@ -6,6 +6,7 @@
  *
  * - `msrp:after-chain-write`: the MSRP's transaction is mined, and it has neither committed the
  *   join to its state nor replied;
+ * - `msrp:after-registration`: an RN's registration is in the MSRP's record, its reply not cached;
  * - `rpm:after-forward`: the MSRP accepted and recorded the join, and the RPM has not replied to the RN.
  */
 

@@ -210,6 +210,39 @@ describe("services/rsms: MSRP and RPM services in-process", function () {
     expect(await s.dep.ledger.joinCount()).to.equal(count);
   });
 
+  it("the MSRP crashes after recording a registration and before caching its reply: after a restart the RN's retry gets its keys", async () => {
+    process.env.METATRUST_FAULT = "msrp:after-registration";
+    onFault((p) => {
+      throw new Error(`crash at ${p}`);
+    });
+    const once = { attempts: 1, timeoutMs: 30_000, backoffMs: 10 };
+    const failed = await registerRnRemote({
+      msrpUrl: s.msrpUrl,
+      name: "e",
+      poolId: 1,
+      rid: "rn:e",
+      keystore: s.client,
+      dep: s.dep,
+      retry: once,
+    }).then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    expect(failed?.message).to.match(/ 500 /);
+    expect(s.client.exists("rsms-rn-e-register")).to.equal(true);
+    expect(msrp.msrp.summary().rns.some((r) => r.name === "e")).to.equal(true);
+    delete process.env.METATRUST_FAULT;
+    onFault(undefined);
+    await msrp.stop();
+    msrp = new MsrpService(s.msrpDeps);
+    await msrp.start({ port: Number(new URL(s.msrpUrl).port) });
+    const rn = await registerRnRemote({ msrpUrl: s.msrpUrl, name: "e", poolId: 1, rid: "rn:e", keystore: s.client, dep: s.dep });
+    expect(toHex(rn.state.pid)).to.equal(msrp.msrp.summary().rns.find((r) => r.name === "e")!.pid);
+    expect(s.client.exists("rsms-rn-e-register")).to.equal(false);
+    expect(await msrp.publishDue()).to.equal(1);
+    expect((await joinRemote({ name: "e", poolId: 1, keystore: s.client, dep: s.dep })).rn.state.joined).to.equal(true);
+  });
+
   it("enrolment by an account that is not admitted is refused; nothing on-chain", async () => {
     await s.msrp.stop().catch(() => undefined);
     await msrp.stop();

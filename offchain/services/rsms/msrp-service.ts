@@ -183,16 +183,28 @@ export class MsrpService {
     const env = openEnvelope(raw);
     verifyEnvelope(env, { kind: Kind.Request, route: Route.RnRegister, audience: this.audience, sender: { scheme: Scheme.None } });
     const m = decodeRnRegister(env.body);
-    return this.cache.once(env.requestId, env.issuedAt, raw, () =>
+    const id = `rn-${toHex(env.requestId).slice(2)}`;
+    const out = await this.cache.once(env.requestId, env.issuedAt, raw, () =>
       this.mutex.run(async () => {
         const c = this.msrp.registerRn(m.name, m.registration, nowSec());
         const reply = this.reply(env, raw, sealRnCreds(this.msrp.pkPubBytes, m.transport, env.requestId, c));
-        // the record before the reply: a crash after this line leaves a registered RN whose retry
-        // is answered from the reply cache (stored by `once` before the reply is sent)
+        // the reply in the journal before the record: a crash after the record and before the reply
+        // is cached would leave a registered RN whose retry is refused (its name is taken) and whose
+        // keys are lost; recovery caches the reply instead, so the retry gets it
+        this.journal.put(id, "registerRn", {
+          name: m.name,
+          pid: toHex(c.pid),
+          requestId: toHex(env.requestId),
+          request: toHex(raw),
+          reply: toHex(reply),
+        });
         this.save();
+        faultPoint("msrp:after-registration");
         return reply;
       }),
     );
+    this.journal.done(id);
+    return out;
   }
 
   // ---------------------------------------------------------------- joins
@@ -303,6 +315,10 @@ export class MsrpService {
       }
       this.cache.store(fromHex(d.requestId), fromHex(d.request), fromHex(d.reply));
       this.log(`recovery: pool ${d.poolId} enrolment completed`);
+    } else if (i.kind === "registerRn") {
+      // registered iff the record holds the RN under this PID (the record was written after the intent)
+      const rn = this.msrp.summary().rns.find((r) => r.name === d.name);
+      if (rn && rn.k === 0 && rn.pid === d.pid) this.cache.store(fromHex(d.requestId), fromHex(d.request), fromHex(d.reply));
     } else if (i.kind === "publishFilter") {
       const rec = this.msrp.toRecord();
       const pending = rec.pending[String(d.poolId)];
