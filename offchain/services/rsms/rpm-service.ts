@@ -78,6 +78,7 @@ export class RpmService {
   private readonly byTag = new Map<string, Promise<Uint8Array>>();
   private syncing?: Promise<number>;
   private running?: RunningService;
+  private pruner?: NodeJS.Timeout;
 
   constructor(private readonly d: RpmServiceDeps) {
     this.rec = d.keystore.load(rpmServiceRecord(d.poolId)) as RpmServiceRecord;
@@ -231,12 +232,16 @@ export class RpmService {
         loadedEpochs: this.rpm.loadedEpochs,
       }),
     );
+    // replies older than twice the window answer only stale requests, which are refused anyway
+    this.pruner = setInterval(() => this.cache.prune(), this.d.windowMs ?? DEFAULT_WINDOW_MS);
+    this.pruner.unref();
     const url = publicUrl ?? this.running.url;
     if (await this.announce(url)) this.log(`pool ${this.d.poolId}: endpoint ${url} announced on-chain`);
     return this.running;
   }
 
   async stop(): Promise<void> {
+    if (this.pruner) clearInterval(this.pruner);
     await this.running?.close();
   }
 }
