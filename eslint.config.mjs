@@ -27,4 +27,18 @@ export default tseslint.config(
       "@typescript-eslint/no-unused-expressions": "off",
     },
   },
+  {
+    // The RSMS agents are pure state machines (issue 19): no file system, network, chain or service
+    // framework. Their services (offchain/services/) wrap them with transport, persistence and chain.
+    files: ["offchain/protocols/rsms/{msrp,rpm,rn,group,messages,group-messages,params,errors}.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          paths: ["fs", "path", "http", "https", "net", "child_process", "fastify", "ethers", "hardhat"],
+          patterns: ["**/services/**", "**/storage/**", "**/chain/**", "@fastify/*", "node:*"],
+        },
+      ],
+    },
+  },
 );

@@ -26,7 +26,8 @@ export type ErrorCode =
   | "NETWORK_UNSUPPORTED"
   | "MESSAGE_MALFORMED"
   | "PROTOCOL_REJECTED"
-  | "AGENT_STATE";
+  | "AGENT_STATE"
+  | "SERVICE_UNREACHABLE";
 
 /** Base class of every error metatrust throws on purpose. */
 export class MetatrustError extends Error {

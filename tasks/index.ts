@@ -1,6 +1,7 @@
 /** Registers every metatrust Hardhat task. */
 import "./deploy";
 import "./rsms";
+import "./services";
 import "./group";
 import "./trust";
 import "./dispute";

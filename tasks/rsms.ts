@@ -43,6 +43,19 @@ async function rsms(hre: HardhatRuntimeEnvironment) {
   return { local, ks, chain, flows, Msrp, loadMsrp, saveMsrp, loadRpm, loadRn };
 }
 
+/** A client machine's view: its keystore, and the deployment read from the chain (no account needed). */
+async function clientSide(hre: HardhatRuntimeEnvironment) {
+  const [{ localState, deployedAddress }, { RsmsLedger }, { ResourcePoolRegistry__factory }] = await Promise.all([
+    import("./lib/context"),
+    import("../offchain/protocols/rsms/ledger"),
+    import("../typechain-types"),
+  ]);
+  const registry = await deployedAddress(hre, "ResourcePoolRegistry");
+  const ledger = new RsmsLedger(ResourcePoolRegistry__factory.connect(registry, hre.ethers.provider));
+  const chainId = (await hre.ethers.provider.getNetwork()).chainId;
+  return { keystore: localState(hre).keystore, dep: { chainId, registry, ledger } };
+}
+
 const gas = (g: bigint) => `${g.toLocaleString("en-US")} gas`;
 
 task("rsms:setup", "MSRP setup: draws msk, derives PK_pub and stores the MSRP's keystore record (never overwrites)")
@@ -62,7 +75,11 @@ task("rsms:setup", "MSRP setup: draws msk, derives PK_pub and stores the MSRP's 
     console.log(
       `keystore ${r.ks.file(MSRP_RECORD)} (${r.ks.encrypted ? "sealed with METATRUST_PASSPHRASE" : "plaintext dev mode, mode 0600"})`,
     );
-    return { pkPub: toHex(m.pkPubBytes) };
+    // the account the MSRP service signs with (rsms:serve msrp); the in-process tasks use the deployer
+    const { resolveAccount } = await import("./lib/context");
+    const account = await resolveAccount(hre, "msrp");
+    console.log(`MSRP service account ${account} (for \`rsms:serve msrp\`: the admin runs \`rsms:msrp:grant --to ${account}\`)`);
+    return { pkPub: toHex(m.pkPubBytes), account };
   });
 
 task("rsms:rpm:register", "RPM setup: the MSRP issues an RPM's keys and creates its pool on-chain")
@@ -94,7 +111,21 @@ task("rsms:rn:register", "RN setup: the MSRP issues an RN's keys, one-time secre
   .addParam("name", "The RN's local name")
   .addParam("pool", "The pool it registers for", undefined, types.int)
   .addOptionalParam("rid", "The RN's real identity (sent sealed to PK_pub; never on-chain)")
-  .setAction(async (a: { name: string; pool: number; rid?: string }, hre) => {
+  .addOptionalParam("msrp", "The MSRP service's URL: register over the network from this machine (rsms:serve msrp)")
+  .setAction(async (a: { name: string; pool: number; rid?: string; msrp?: string }, hre) => {
+    if (a.msrp) {
+      const { registerRnRemote } = await import("../offchain/services/rsms/clients");
+      const rn = await registerRnRemote({
+        msrpUrl: a.msrp,
+        name: a.name,
+        poolId: a.pool,
+        rid: a.rid ?? `rn:${a.name}`,
+        ...(await clientSide(hre)),
+      });
+      const { toHex } = await import("../offchain/crypto/bytes");
+      console.log(`${a.name}: registered for pool ${a.pool} through ${a.msrp}, PID_0 ${toHex(rn.state.pid)}`);
+      return { pid: toHex(rn.state.pid) };
+    }
     const r = await rsms(hre);
     const m = r.loadMsrp();
     const { rn, published } = await r.flows.registerRn(await r.chain(), m, { name: a.name, poolId: a.pool, rid: a.rid ?? `rn:${a.name}` });
@@ -143,7 +174,19 @@ task(
 )
   .addParam("rn", "The RN's name")
   .addParam("pool", "The pool to join (the one it registered for)", undefined, types.int)
-  .setAction(async (a: { rn: string; pool: number }, hre) => {
+  .addOptionalParam("rpm", "The pool's RPM service URL (default for an RN registered with --msrp: the endpoint its RPM announced on-chain)")
+  .setAction(async (a: { rn: string; pool: number; rpm?: string }, hre) => {
+    const { localState } = await import("./lib/context");
+    const { loadRemoteRn, joinRemote } = await import("../offchain/services/rsms/clients");
+    if (a.rpm || loadRemoteRn(localState(hre).keystore, a.rn)) {
+      const t0 = Date.now();
+      const res = await joinRemote({ name: a.rn, poolId: a.pool, rpmUrl: a.rpm, ...(await clientSide(hre)) });
+      const { toHex } = await import("../offchain/crypto/bytes");
+      console.log(
+        `${a.rn} joined pool ${a.pool} as ${toHex(res.rn.state.pid)} over the network${res.resumed ? " (a resumed join)" : ""} in ${Date.now() - t0} ms`,
+      );
+      return { pid: toHex(res.rn.state.pid), resumed: res.resumed };
+    }
     const r = await rsms(hre);
     const m = r.loadMsrp();
     const rn = r.loadRn(m, a.rn);

@@ -81,6 +81,10 @@ interface IResourcePoolRegistry {
     error ResourcePoolRegistry__InvalidRecord(bytes32 pid, bytes32 tag, uint8 kind);
     /// @notice An empty batch.
     error ResourcePoolRegistry__EmptyBatch();
+    /// @notice The caller is not the account of the pool's RPM (only it announces the pool's endpoint).
+    error ResourcePoolRegistry__NotPoolRpm(uint32 poolId, address caller);
+    /// @notice The endpoint is empty or longer than MAX_ENDPOINT_BYTES.
+    error ResourcePoolRegistry__InvalidEndpoint(uint32 poolId);
 
     /// @notice A pool was created.
     event PoolCreated(uint32 indexed poolId, address indexed rpm, bytes32 pidRpm, bytes pkRpm);
@@ -103,6 +107,8 @@ interface IResourcePoolRegistry {
     );
     /// @notice A join (kind 1) or re-authentication (kind 2) was recorded.
     event JoinRecorded(bytes32 indexed pid, bytes32 indexed tag, uint32 indexed poolId, uint8 kind);
+    /// @notice A pool's RPM announced (or replaced) the endpoint RNs reach it at.
+    event PoolEndpointSet(uint32 indexed poolId, address indexed rpm, string endpoint);
 
     /// @notice Creates a pool and grants its RPM the RPM role. MSRP only.
     /// @param poolId a new non-zero id
@@ -113,6 +119,18 @@ interface IResourcePoolRegistry {
 
     /// @notice Replaces a pool's RPM (new keys, new account). MSRP only.
     function updatePool(uint32 poolId, address rpm, bytes32 pidRpm, bytes calldata pkRpm) external;
+
+    /// @notice Announces the endpoint (a URL such as `https://rpm-1.example.org`) at which the pool's
+    /// RPM service answers joins: service discovery for RNs. The pool's RPM account only, so the
+    /// endpoint is as trustworthy as that account; an RN still authenticates the RPM by the
+    /// protocol (A = a*P) and by the RPM's signature on every reply, so a wrong endpoint can deny
+    /// service but cannot impersonate the RPM. Cleared when the MSRP replaces the pool's RPM.
+    /// @param poolId an existing pool
+    /// @param endpoint 1 to MAX_ENDPOINT_BYTES bytes (not interpreted on-chain)
+    function setPoolEndpoint(uint32 poolId, string calldata endpoint) external;
+
+    /// @notice The endpoint the pool's RPM announced ("" if none).
+    function poolEndpoint(uint32 poolId) external view returns (string memory);
 
     /// @notice Publishes the next epoch's Bloom filter of a pool. MSRP only; publication from
     /// the MSRP's account stands for the MSRP's signature on the filter in the paper.

@@ -17,12 +17,15 @@ contract ResourcePoolRegistry is IResourcePoolRegistry, IIdentityVerifier, Acces
     uint8 internal constant KIND_JOIN = 1;
     uint8 internal constant KIND_REAUTH = 2;
     uint8 internal constant MAX_LAMBDA = 64;
+    /// @notice Longest endpoint a pool's RPM may announce, in bytes.
+    uint256 public constant MAX_ENDPOINT_BYTES = 256;
 
     mapping(uint32 poolId => Pool) private _pools;
     mapping(uint32 poolId => mapping(uint32 epoch => FilterRoot)) private _filters;
     mapping(bytes32 pid => PidRecord) private _records;
     mapping(bytes32 tag => bytes32 pid) private _pidOfTag;
     uint256 private _joinCount;
+    mapping(uint32 poolId => string endpoint) private _endpoints;
 
     /// @param msrp the MSRP's account: admin and MSRP role
     constructor(address msrp) {
@@ -44,10 +47,28 @@ contract ResourcePoolRegistry is IResourcePoolRegistry, IIdentityVerifier, Acces
         address oldRpm = p.rpm;
         if (oldRpm == address(0)) revert ResourcePoolRegistry__UnknownPool(poolId);
         _pools[poolId] = _checkedPool(poolId, rpm, pidRpm, pkRpm, p.epochs);
+        // The old RPM's endpoint is not the new RPM's: RNs wait for the new one to announce its own.
+        if (rpm != oldRpm) delete _endpoints[poolId];
         // The old RPM keeps its role only if it still manages another pool; the registry does not
         // track that, so the MSRP revokes it explicitly with revokeRole when it retires an account.
         _grantRole(RPM_ROLE, rpm);
         emit PoolUpdated(poolId, oldRpm, rpm, pidRpm, pkRpm);
+    }
+
+    /// @inheritdoc IResourcePoolRegistry
+    function setPoolEndpoint(uint32 poolId, string calldata endpoint) external {
+        address rpm = _pools[poolId].rpm;
+        if (rpm == address(0)) revert ResourcePoolRegistry__UnknownPool(poolId);
+        if (msg.sender != rpm) revert ResourcePoolRegistry__NotPoolRpm(poolId, msg.sender);
+        uint256 n = bytes(endpoint).length;
+        if (n == 0 || n > MAX_ENDPOINT_BYTES) revert ResourcePoolRegistry__InvalidEndpoint(poolId);
+        _endpoints[poolId] = endpoint;
+        emit PoolEndpointSet(poolId, rpm, endpoint);
+    }
+
+    /// @inheritdoc IResourcePoolRegistry
+    function poolEndpoint(uint32 poolId) external view returns (string memory) {
+        return _endpoints[poolId];
     }
 
     /// @inheritdoc IResourcePoolRegistry

@@ -52,6 +52,7 @@ const UNAVAILABLE: ErrorCode[] = [
   "IPFS_UNREACHABLE",
   "KEYSTORE_LOCKED",
   "KEYSTORE_CORRUPTED",
+  "SERVICE_UNREACHABLE",
 ];
 
 type EthersLike = {

@@ -239,4 +239,58 @@ describe("ResourcePoolRegistry", () => {
       expect((await registry.recordOf(b32("pid"))).kind).to.equal(2n); // a re-authentication record
     });
   });
+
+  describe("# setPoolEndpoint (service discovery, issue 19)", () => {
+    it("the pool's RPM account announces its endpoint and may replace it; PoolEndpointSet is emitted", async () => {
+      const { registry, rpmA } = await loadFixture(withPoolFixture);
+      expect(await registry.poolEndpoint(1)).to.equal("");
+      await expect(registry.connect(rpmA).setPoolEndpoint(1, "http://127.0.0.1:8545"))
+        .to.emit(registry, "PoolEndpointSet")
+        .withArgs(1, rpmA.address, "http://127.0.0.1:8545");
+      await registry.connect(rpmA).setPoolEndpoint(1, "https://rpm-1.example.org");
+      expect(await registry.poolEndpoint(1)).to.equal("https://rpm-1.example.org");
+      const max = "x".repeat(Number(await registry.MAX_ENDPOINT_BYTES()));
+      await registry.connect(rpmA).setPoolEndpoint(1, max);
+      expect(await registry.poolEndpoint(1)).to.equal(max);
+    });
+
+    it("refuses the MSRP, another RPM, an unknown pool, an empty or too long endpoint; nothing changes", async () => {
+      const { registry, rpmA, others } = await loadFixture(withPoolFixture);
+      await registry.connect(rpmA).setPoolEndpoint(1, "http://a");
+      await registry.createPool(2, others[1].address, b32("pid-rpm-B"), pk());
+      const [msrp] = await ethers.getSigners();
+      await expect(registry.setPoolEndpoint(1, "http://evil"))
+        .to.be.revertedWithCustomError(registry, "ResourcePoolRegistry__NotPoolRpm")
+        .withArgs(1, msrp.address);
+      await expect(registry.connect(others[1]).setPoolEndpoint(1, "http://evil"))
+        .to.be.revertedWithCustomError(registry, "ResourcePoolRegistry__NotPoolRpm")
+        .withArgs(1, others[1].address);
+      await expect(registry.connect(rpmA).setPoolEndpoint(9, "http://a"))
+        .to.be.revertedWithCustomError(registry, "ResourcePoolRegistry__UnknownPool")
+        .withArgs(9);
+      await expect(registry.connect(rpmA).setPoolEndpoint(1, ""))
+        .to.be.revertedWithCustomError(registry, "ResourcePoolRegistry__InvalidEndpoint")
+        .withArgs(1);
+      const tooLong = "x".repeat(Number(await registry.MAX_ENDPOINT_BYTES()) + 1);
+      await expect(registry.connect(rpmA).setPoolEndpoint(1, tooLong))
+        .to.be.revertedWithCustomError(registry, "ResourcePoolRegistry__InvalidEndpoint")
+        .withArgs(1);
+      expect(await registry.poolEndpoint(1)).to.equal("http://a");
+      expect(await registry.poolEndpoint(2)).to.equal("");
+    });
+
+    it("updatePool to another RPM clears the endpoint; to the same RPM (new keys) keeps it", async () => {
+      const { registry, rpmA, others } = await loadFixture(withPoolFixture);
+      await registry.connect(rpmA).setPoolEndpoint(1, "http://a");
+      await registry.updatePool(1, rpmA.address, b32("pid-rpm-A2"), pk());
+      expect(await registry.poolEndpoint(1)).to.equal("http://a");
+      await registry.updatePool(1, others[2].address, b32("pid-rpm-C"), pk());
+      expect(await registry.poolEndpoint(1)).to.equal("");
+      await expect(registry.connect(rpmA).setPoolEndpoint(1, "http://a"))
+        .to.be.revertedWithCustomError(registry, "ResourcePoolRegistry__NotPoolRpm")
+        .withArgs(1, rpmA.address);
+      await registry.connect(others[2]).setPoolEndpoint(1, "http://c");
+      expect(await registry.poolEndpoint(1)).to.equal("http://c");
+    });
+  });
 });

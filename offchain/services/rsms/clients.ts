@@ -1,0 +1,244 @@
+/**
+ * The client side of the RSMS services (issue 19): an RPM enrolling with the MSRP, an RN
+ * registering with the MSRP and joining its pool through the pool's RPM, each from its own
+ * machine with its own keystore. Every step keeps what it sent in the keystore before it sends
+ * it, so that a crash or a lost reply is retried with the same bytes and the same request id
+ * (the server answers a retry from its reply cache, never twice).
+ */
+import { keccak_256 } from "@noble/hashes/sha3.js";
+import { recoverAddress, hexlify, type Wallet } from "ethers";
+import { fromHex, toBytes, toHex, equalBytes } from "../../crypto/bytes";
+import { decodePoint, encodeScalar, mulBase, randomScalar } from "../../crypto/group";
+import type { Keystore } from "../../storage/keystore";
+import { Msrp } from "../../protocols/rsms/msrp";
+import { Role } from "../../protocols/rsms/messages";
+import { ResourceNode, type PendingJoin } from "../../protocols/rsms/rn";
+import { paramsFromPkPub, poolEncryptionKey } from "../../protocols/rsms/params";
+import { RsmsRejectedError } from "../../protocols/rsms/errors";
+import type { RsmsLedger } from "../../protocols/rsms/ledger";
+import { Kind, Route, Scheme, audienceOf, openEnvelope, sealEnvelope, verifyEnvelope, EnvelopeError } from "../envelope";
+import { DEFAULT_WINDOW_MS } from "../replies";
+import { accountSigner, fromAccount, freshId } from "../common";
+import { getJson, postEnvelope, DEFAULT_RETRY, ServiceError, type RetryPolicy } from "../client";
+import { encodeRnRegister, encodeRpmEnrol, openRnCreds, openRpmCreds } from "./wire";
+import { rpmServiceRecord, type RpmServiceRecord } from "./rpm-service";
+
+/** The deployment a client talks in: chain id and registry address (the audiences derive from them). */
+export type Deployment = { chainId: bigint; registry: string; ledger: RsmsLedger };
+
+/** The MSRP's public description, checked: signed by an account that holds MSRP_ROLE on the registry. */
+export async function msrpInfo(url: string, dep: Deployment): Promise<{ pkPub: Uint8Array; account: string }> {
+  const i = await getJson<{ pkPub: string; account: string; registry: string; chainId: string; sig: string }>(url, "/v1/info");
+  if (BigInt(i.chainId) !== dep.chainId || i.registry.toLowerCase() !== dep.registry.toLowerCase())
+    throw new EnvelopeError("WRONG_AUDIENCE", `msrpInfo: ${url} serves chain ${i.chainId} registry ${i.registry}, not this deployment`);
+  const digest = keccak_256(
+    toBytes(`metatrust-msrp-info|${dep.chainId}|${dep.registry.toLowerCase()}|${i.pkPub}|${i.account.toLowerCase()}`),
+  );
+  if (recoverAddress(hexlify(digest), i.sig).toLowerCase() !== i.account.toLowerCase())
+    throw new EnvelopeError("BAD_SIGNATURE", `msrpInfo: ${url}'s description is not signed by ${i.account}`);
+  const reg = dep.ledger.registry;
+  if (!(await reg.hasRole(await reg.MSRP_ROLE(), i.account)))
+    throw new EnvelopeError("BAD_SIGNATURE", `msrpInfo: ${i.account} does not hold MSRP_ROLE on the registry`);
+  return { pkPub: fromHex(i.pkPub, 33), account: i.account };
+}
+
+function request(route: number, audience: Uint8Array, body: Uint8Array, session = freshId()) {
+  return { kind: Kind.Request, route, audience, session, requestId: freshId(), issuedAt: Date.now(), inReplyTo: new Uint8Array(32), body };
+}
+
+// ------------------------------------------------------------------ RPM enrolment
+
+/**
+ * Enrols this machine's account as the RPM of a pool: the MSRP creates the pool on-chain with
+ * the account and returns sk_RPM sealed to a one-time transport key. Writes the RPM service's
+ * keystore record.
+ */
+export async function enrolRpm(a: {
+  msrpUrl: string;
+  poolId: number;
+  rid: string;
+  wallet: Wallet;
+  keystore: Keystore;
+  dep: Deployment;
+  retry?: RetryPolicy;
+}): Promise<RpmServiceRecord> {
+  const recName = rpmServiceRecord(a.poolId);
+  const pendingName = `${recName}-enrol`;
+  const info = await msrpInfo(a.msrpUrl, a.dep);
+  const audience = audienceOf(a.dep.chainId, a.dep.registry, "msrp");
+  let p = a.keystore.exists(pendingName) ? (a.keystore.load(pendingName) as { transportSk: string; envelope: string }) : undefined;
+  if (!p) {
+    const t = randomScalar();
+    const registration = Msrp.registrationRequest(decodePoint(info.pkPub), Role.RPM, a.poolId, a.rid);
+    const body = encodeRpmEnrol({ registration, account: a.wallet.address, transport: mulBase(t) });
+    const env = sealEnvelope(request(Route.RpmRegister, audience, body), accountSigner(a.wallet));
+    p = { transportSk: toHex(encodeScalar(t)), envelope: toHex(env) };
+    a.keystore.create(pendingName, p);
+  }
+  const env = fromHex(p.envelope);
+  const sent = openEnvelope(env);
+  const replyBytes = await postEnvelope(a.msrpUrl, "/v1/rpm/enrol", env, a.retry ?? DEFAULT_RETRY).catch((e) => {
+    if (e instanceof ServiceError && e.status >= 400 && e.status < 500 && e.status !== 429) a.keystore.remove(pendingName);
+    throw e;
+  });
+  const reply = openEnvelope(replyBytes);
+  verifyEnvelope(reply, { kind: Kind.Reply, route: Route.RpmRegister, audience, sender: fromAccount(info.account), request: env });
+  const { pkPub, secrets } = openRpmCreds(reply.body, BigInt(p.transportSk), a.poolId, sent.requestId);
+  if (!equalBytes(pkPub, info.pkPub)) throw new EnvelopeError("BAD_SIGNATURE", "enrolRpm: the credentials are for another PK_pub");
+  const rec: RpmServiceRecord = {
+    poolId: a.poolId,
+    sk: toHex(encodeScalar(secrets.sk)),
+    pid: toHex(secrets.pid),
+    filterTtlSec: secrets.filterTtlSec,
+    pkPub: toHex(pkPub),
+    msrpUrl: a.msrpUrl,
+    msrpAccount: info.account,
+  };
+  // the keys the RPM will use must be the ones the chain names for the pool
+  const onChain = await a.dep.ledger.pool(a.poolId);
+  if (!onChain || !equalBytes(onChain.pidRpm, secrets.pid) || !onChain.pkRpm.equals(secrets.pkRpm))
+    throw new RsmsRejectedError("INVALID_STATE", `enrolRpm: pool ${a.poolId} on-chain does not carry the keys the MSRP sent`);
+  if (!mulBase(secrets.sk).equals(poolEncryptionKey(paramsFromPkPub(pkPub), secrets.pkRpm, secrets.pid)))
+    throw new RsmsRejectedError("INVALID_STATE", "enrolRpm: sk_RPM does not match PK_RPM + H2(PID_RPM) * PK_pub");
+  if (a.keystore.exists(recName)) a.keystore.update(recName, rec);
+  else a.keystore.create(recName, rec);
+  a.keystore.remove(pendingName);
+  return rec;
+}
+
+// ------------------------------------------------------------------ RN registration and join
+
+/** An RN's keystore record on its own machine: the agent's record and PK_pub. */
+export const rnClientRecord = (name: string) => `rsms-rn-${name}`;
+const pendingJoinRecord = (name: string) => `rsms-rn-${name}-join`;
+
+/** Registers an RN with the MSRP over the network; writes its keystore record. */
+export async function registerRnRemote(a: {
+  msrpUrl: string;
+  name: string;
+  poolId: number;
+  rid: string;
+  keystore: Keystore;
+  dep: Deployment;
+  retry?: RetryPolicy;
+}): Promise<ResourceNode> {
+  const pendingName = `rsms-rn-${a.name}-register`;
+  const info = await msrpInfo(a.msrpUrl, a.dep);
+  const audience = audienceOf(a.dep.chainId, a.dep.registry, "msrp");
+  let p = a.keystore.exists(pendingName) ? (a.keystore.load(pendingName) as { transportSk: string; envelope: string }) : undefined;
+  if (!p) {
+    if (a.keystore.exists(rnClientRecord(a.name)))
+      throw new RsmsRejectedError("INVALID_STATE", `registerRn: "${a.name}" is already registered here`);
+    const t = randomScalar();
+    const registration = Msrp.registrationRequest(decodePoint(info.pkPub), Role.RN, a.poolId, a.rid);
+    const body = encodeRnRegister({ name: a.name, registration, transport: mulBase(t) });
+    p = {
+      transportSk: toHex(encodeScalar(t)),
+      envelope: toHex(sealEnvelope(request(Route.RnRegister, audience, body), { scheme: Scheme.None })),
+    };
+    a.keystore.create(pendingName, p);
+  }
+  const env = fromHex(p.envelope);
+  const replyBytes = await postEnvelope(a.msrpUrl, "/v1/rn/register", env, a.retry ?? DEFAULT_RETRY).catch((e) => {
+    if (e instanceof ServiceError && e.status >= 400 && e.status < 500 && e.status !== 429) a.keystore.remove(pendingName);
+    throw e;
+  });
+  const reply = openEnvelope(replyBytes);
+  verifyEnvelope(reply, { kind: Kind.Reply, route: Route.RnRegister, audience, sender: fromAccount(info.account), request: env });
+  const { pkPub, secrets } = openRnCreds(reply.body, BigInt(p.transportSk), a.poolId, openEnvelope(env).requestId);
+  if (!equalBytes(pkPub, info.pkPub)) throw new EnvelopeError("BAD_SIGNATURE", "registerRn: the credentials are for another PK_pub");
+  const rn = new ResourceNode(paramsFromPkPub(pkPub), {
+    name: a.name,
+    sk: secrets.sk,
+    a: secrets.a,
+    pid: secrets.pid,
+    k: 0,
+    joined: false,
+    homePool: secrets.poolId,
+    pool: 0,
+  });
+  a.keystore.create(rnClientRecord(a.name), { ...rn.toRecord(), pkPub: toHex(pkPub), msrpUrl: a.msrpUrl });
+  a.keystore.remove(pendingName);
+  return rn;
+}
+
+/** Loads an RN registered over the network (its record carries PK_pub). */
+export function loadRemoteRn(keystore: Keystore, name: string): ResourceNode | undefined {
+  const r = keystore.load(rnClientRecord(name)) as Record<string, unknown>;
+  if (typeof r.pkPub !== "string") return undefined;
+  return ResourceNode.fromRecord(paramsFromPkPub(fromHex(r.pkPub, 33)), r);
+}
+
+/** The RPM endpoint of a pool, as its RPM announced it on-chain. */
+export async function discoverRpm(dep: Deployment, poolId: number): Promise<string> {
+  const url = await dep.ledger.registry.poolEndpoint(poolId);
+  if (!url)
+    throw new RsmsRejectedError(
+      "UNKNOWN_POOL",
+      `discoverRpm: pool ${poolId} has no endpoint on-chain (is its RPM service running?); give --rpm <url>`,
+    );
+  return url;
+}
+
+type PendingJoinRecord = { envelope: string; poolId: number; a: string; pid: string; rpmUrl: string };
+
+/**
+ * Initial authentication of an RN over the network: the request and what the RN must remember
+ * are kept in its keystore before they are sent; a retry (after a crash of the RN, the RPM or
+ * the MSRP, or a lost reply) resends the same request. The reply must be signed by sk_RPM of the
+ * pool (read from the chain), answer this request, and carry A = a*P.
+ * @returns the RN (joined) and whether the answer came from a retry
+ */
+export async function joinRemote(a: {
+  name: string;
+  poolId: number;
+  keystore: Keystore;
+  dep: Deployment;
+  rpmUrl?: string;
+  retry?: RetryPolicy;
+  windowMs?: number;
+}): Promise<{ rn: ResourceNode; resumed: boolean; request: Uint8Array; reply: Uint8Array }> {
+  const rn = loadRemoteRn(a.keystore, a.name);
+  if (!rn)
+    throw new RsmsRejectedError("INVALID_STATE", `joinRemote: "${a.name}" was not registered over the network (no PK_pub in its record)`);
+  const pool = await a.dep.ledger.pool(a.poolId);
+  if (!pool) throw new RsmsRejectedError("UNKNOWN_POOL", `joinRemote: pool ${a.poolId} is not on-chain`);
+  const audience = audienceOf(a.dep.chainId, a.dep.registry, `rpm:${a.poolId}`);
+  const pendName = pendingJoinRecord(a.name);
+  let p = a.keystore.exists(pendName) ? (a.keystore.load(pendName) as PendingJoinRecord) : undefined;
+  const resumed = p !== undefined;
+  if (p && p.poolId !== a.poolId)
+    throw new RsmsRejectedError("INVALID_STATE", `joinRemote: "${a.name}" has a join to pool ${p.poolId} in flight`);
+  if (!p) {
+    const rpmUrl = a.rpmUrl ?? (await discoverRpm(a.dep, a.poolId));
+    const { request: body, pending } = rn.buildJoinRequest({ poolId: a.poolId, pkRpm: pool.pkRpm, pidRpm: pool.pidRpm });
+    const env = sealEnvelope(request(Route.Join, audience, body), { scheme: Scheme.None });
+    p = { envelope: toHex(env), poolId: a.poolId, a: toHex(encodeScalar(pending.a)), pid: toHex(pending.pid), rpmUrl };
+    a.keystore.create(pendName, p);
+  }
+  const pending: PendingJoin = { poolId: p.poolId, a: BigInt(p.a), pid: fromHex(p.pid, 32), kind: "join" };
+  let env = fromHex(p.envelope);
+  // an envelope too old for the RPM's window: the same protocol request in a fresh envelope
+  if (Date.now() - openEnvelope(env).issuedAt > (a.windowMs ?? DEFAULT_WINDOW_MS) / 2) {
+    const old = openEnvelope(env);
+    env = sealEnvelope(request(Route.Join, audience, old.body, old.session), { scheme: Scheme.None });
+    p = { ...p, envelope: toHex(env) };
+    a.keystore.update(pendName, p);
+  }
+  const rpmUrl = a.rpmUrl ?? p.rpmUrl;
+  let replyBytes: Uint8Array;
+  try {
+    replyBytes = await postEnvelope(rpmUrl, "/v1/join", env, a.retry ?? DEFAULT_RETRY);
+  } catch (e) {
+    if (e instanceof ServiceError && e.status >= 400 && e.status < 500 && e.status !== 429) a.keystore.remove(pendName); // failed cleanly
+    throw e;
+  }
+  const reply = openEnvelope(replyBytes);
+  const pk = poolEncryptionKey(rn.params, pool.pkRpm, pool.pidRpm);
+  verifyEnvelope(reply, { kind: Kind.Reply, route: Route.Join, audience, sender: { scheme: Scheme.Schnorr, pk }, request: env });
+  rn.acceptJoinReply(reply.body, pending);
+  const rec = a.keystore.load(rnClientRecord(a.name));
+  a.keystore.update(rnClientRecord(a.name), { ...rec, ...rn.toRecord() });
+  a.keystore.remove(pendName);
+  return { rn, resumed, request: env, reply: replyBytes };
+}

@@ -1,0 +1,382 @@
+/**
+ * The MSRP as a service (issue 19): a thin adapter around the pure Msrp agent
+ * (offchain/protocols/rsms/msrp.ts) that adds the network, persistence and the chain.
+ *
+ * Routes (envelopes, offchain/services/envelope.ts):
+ * - `POST /v1/rpm/enrol` (RpmEnrol, signed by the RPM's account): an admitted account gets its
+ *   pool created on-chain and its keys back sealed to its transport key;
+ * - `POST /v1/rn/register` (RnRegister, unsigned: the newcomer has no key yet; its real identity,
+ *   sealed to PK_pub, is what the MSRP checks out of band): keys and first secret back, sealed;
+ * - `POST /v1/join/forward` (JoinForward, signed by sk_RPM of the pool it names): the exact check,
+ *   the on-chain record, an acknowledgement signed by the MSRP's account;
+ * - `GET /v1/info`: PK_pub, the account and the registry, signed by the account (a client checks
+ *   that the account holds MSRP_ROLE on the registry).
+ * A background tick publishes each pool's filter when it is due.
+ *
+ * Durability. Every state change runs under one mutex, in this order: the agent's record is
+ * written (atomically, through the keystore) and a write-ahead intent is recorded before any
+ * transaction; the reply is stored in the reply cache before it is sent; the intent is deleted
+ * last. On start-up, before serving, each intent left by a crash is finished from what the chain
+ * says ({@link MsrpService.recover}): a mined join is committed to the agent and its
+ * acknowledgement cached, so the RPM's retry gets it; an unmined one is written then.
+ */
+import path from "path";
+import { keccak_256 } from "@noble/hashes/sha3.js";
+import type { Wallet } from "ethers";
+import { equalBytes, fromHex, toBytes, toHex } from "../../crypto/bytes";
+import { decodePoint, encodeScalar } from "../../crypto/group";
+import type { ContentStore } from "../../storage/content-store";
+import type { Keystore } from "../../storage/keystore";
+import { Msrp, type JoinRecord, type VerifiedJoin } from "../../protocols/rsms/msrp";
+import { RsmsRejectedError, AgentStateError } from "../../protocols/rsms/errors";
+import { Role, decodeJoinForward, decodeRegistration } from "../../protocols/rsms/messages";
+import { poolEncryptionKey } from "../../protocols/rsms/params";
+import type { RsmsLedger } from "../../protocols/rsms/ledger";
+import { BloomFilter } from "../../crypto/bloom";
+import { Kind, Route, Scheme, audienceOf, openEnvelope, sealEnvelope, verifyEnvelope, EnvelopeError } from "../envelope";
+import { ReplyCache, DEFAULT_WINDOW_MS } from "../replies";
+import { Journal, Mutex, type Intent } from "../journal";
+import { faultPoint } from "../faults";
+import { accountSigner, fromAccount } from "../common";
+import { startService, type RunningService, type ServiceConfig } from "../server";
+import { decodeRnRegister, decodeRpmEnrol, encodeJoinAck, sealRnCreds, sealRpmCreds } from "./wire";
+
+/** The MSRP's keystore record (the same one `rsms:setup` creates). */
+export const MSRP_RECORD = "rsms-msrp";
+
+/** Which accounts may enrol as the RPM of which pool: "any", or pool id -> address. */
+export type Admission = "any" | Map<number, string>;
+
+/** Parses `--admit-rpm`: "any" or "1=0xabc...,2=0xdef...". */
+export function parseAdmission(s: string): Admission {
+  if (s.trim() === "any") return "any";
+  const m = new Map<number, string>();
+  for (const part of s.split(",").filter((x) => x.trim())) {
+    const [p, a] = part.split("=").map((x) => x.trim());
+    if (!/^\d+$/.test(p ?? "") || Number(p) < 1 || !/^0x[0-9a-fA-F]{40}$/.test(a ?? ""))
+      throw new AgentStateError(`--admit-rpm: "${part}" is not <pool>=<address>`);
+    m.set(Number(p), a.toLowerCase());
+  }
+  return m;
+}
+
+/** What the MSRP service needs. */
+export type MsrpServiceDeps = {
+  keystore: Keystore;
+  /** the service's folder for its journal and reply cache */
+  dir: string;
+  ledger: RsmsLedger;
+  store: ContentStore;
+  wallet: Wallet;
+  chainId: bigint;
+  registry: string;
+  admission: Admission;
+  /** filter publication tick (ms); 0: off */
+  tickMs?: number;
+  windowMs?: number;
+  log?: (line: string) => void;
+};
+
+const nowSec = () => Math.floor(Date.now() / 1000);
+
+/** The MSRP service. */
+export class MsrpService {
+  readonly msrp: Msrp;
+  readonly audience: Uint8Array;
+  private readonly journal: Journal;
+  private readonly cache: ReplyCache;
+  private readonly mutex = new Mutex();
+  private readonly signer;
+  private timer?: NodeJS.Timeout;
+  private running?: RunningService;
+
+  constructor(private readonly d: MsrpServiceDeps) {
+    this.msrp = Msrp.fromRecord(d.keystore.load(MSRP_RECORD) as never);
+    this.audience = audienceOf(d.chainId, d.registry, "msrp");
+    this.journal = new Journal(path.join(d.dir, "journal"));
+    this.cache = new ReplyCache(path.join(d.dir, "replies"), d.windowMs ?? DEFAULT_WINDOW_MS);
+    this.signer = accountSigner(d.wallet);
+  }
+
+  private log(s: string): void {
+    (this.d.log ?? ((x: string) => process.stdout.write(x + "\n")))(s);
+  }
+
+  private save(): void {
+    this.d.keystore.update(MSRP_RECORD, this.msrp.toRecord());
+  }
+
+  private reply(req: ReturnType<typeof openEnvelope>, raw: Uint8Array, body: Uint8Array): Uint8Array {
+    return sealEnvelope(
+      {
+        kind: Kind.Reply,
+        route: req.route,
+        audience: this.audience,
+        session: req.session,
+        requestId: req.requestId,
+        issuedAt: Date.now(),
+        inReplyTo: keccak_256(raw),
+        body,
+      },
+      this.signer,
+    );
+  }
+
+  /** The signed public description (GET /v1/info). */
+  async info(): Promise<Record<string, unknown>> {
+    const pkPub = toHex(this.msrp.pkPubBytes);
+    const account = this.d.wallet.address;
+    const digest = keccak_256(
+      toBytes(`metatrust-msrp-info|${this.d.chainId}|${this.d.registry.toLowerCase()}|${pkPub}|${account.toLowerCase()}`),
+    );
+    const sig = toHex(this.signer.scheme === Scheme.Ecdsa ? this.signer.sign(digest) : new Uint8Array());
+    return { service: "msrp", pkPub, account, registry: this.d.registry, chainId: this.d.chainId.toString(), sig };
+  }
+
+  // ---------------------------------------------------------------- RPM enrolment
+
+  private async enrolRpm(raw: Uint8Array): Promise<Uint8Array> {
+    const env = openEnvelope(raw);
+    const m = decodeRpmEnrol(env.body);
+    verifyEnvelope(env, { kind: Kind.Request, route: Route.RpmRegister, audience: this.audience, sender: fromAccount(m.account) });
+    const reg = decodeRegistration(m.registration);
+    if (reg.role !== Role.RPM) throw new EnvelopeError("MALFORMED", `enrolRpm: registration role ${reg.role} is not RPM`);
+    const admitted = this.d.admission === "any" || this.d.admission.get(reg.poolId) === m.account.toLowerCase();
+    if (!admitted)
+      throw new RsmsRejectedError("MSRP_REJECTED", `enrolRpm: account ${m.account} is not admitted as the RPM of pool ${reg.poolId}`);
+    return this.cache.once(env.requestId, env.issuedAt, raw, () =>
+      this.mutex.run(async () => {
+        if (await this.d.ledger.pool(reg.poolId))
+          throw new RsmsRejectedError("INVALID_STATE", `enrolRpm: pool ${reg.poolId} already exists on-chain`);
+        const creds = this.msrp.registerRpm(`rpm-${reg.poolId}`, m.registration);
+        const body = sealRpmCreds(this.msrp.pkPubBytes, m.transport, reg.poolId, env.requestId, {
+          sk: creds.sk,
+          pid: creds.pid,
+          pkRpm: creds.pkRpm,
+          filterTtlSec: this.msrp.policy.ttlSec ?? 7 * 24 * 3600,
+        });
+        const reply = this.reply(env, raw, body);
+        const id = `pool-${reg.poolId}`;
+        this.journal.put(id, "createPool", {
+          poolId: reg.poolId,
+          account: m.account,
+          pid: toHex(creds.pid),
+          pkRpm: toHex(this.msrp.rpmOfPool(reg.poolId)!.pk),
+          requestId: toHex(env.requestId),
+          request: toHex(raw),
+          reply: toHex(reply),
+        });
+        this.save();
+        await this.d.ledger.createPool(reg.poolId, m.account, creds.pid, creds.pkRpm);
+        faultPoint("msrp:after-chain-write");
+        this.cache.store(env.requestId, raw, reply);
+        this.journal.done(id);
+        this.log(`pool ${reg.poolId}: created for RPM ${m.account}`);
+        return reply;
+      }),
+    );
+  }
+
+  // ---------------------------------------------------------------- RN registration
+
+  private async registerRn(raw: Uint8Array): Promise<Uint8Array> {
+    const env = openEnvelope(raw);
+    verifyEnvelope(env, { kind: Kind.Request, route: Route.RnRegister, audience: this.audience, sender: { scheme: Scheme.None } });
+    const m = decodeRnRegister(env.body);
+    const id = `rn-${toHex(env.requestId).slice(2)}`;
+    const out = await this.cache.once(env.requestId, env.issuedAt, raw, () =>
+      this.mutex.run(async () => {
+        const c = this.msrp.registerRn(m.name, m.registration, nowSec());
+        const reply = this.reply(env, raw, sealRnCreds(this.msrp.pkPubBytes, m.transport, env.requestId, c));
+        // the reply in the journal before the record: a crash after the record and before the reply
+        // is cached would leave a registered RN whose retry is refused (its name is taken) and whose
+        // keys are lost; recovery caches the reply instead, so the retry gets it
+        this.journal.put(id, "registerRn", {
+          name: m.name,
+          pid: toHex(c.pid),
+          requestId: toHex(env.requestId),
+          request: toHex(raw),
+          reply: toHex(reply),
+        });
+        this.save();
+        faultPoint("msrp:after-registration");
+        return reply;
+      }),
+    );
+    this.journal.done(id);
+    return out;
+  }
+
+  // ---------------------------------------------------------------- joins
+
+  private async forwardJoin(raw: Uint8Array): Promise<Uint8Array> {
+    const env = openEnvelope(raw);
+    const fwd = decodeJoinForward(env.body);
+    const rpm = this.msrp.rpmOfPool(fwd.poolId);
+    if (!rpm) throw new RsmsRejectedError("MSRP_REJECTED", `forwardJoin: unknown pool ${fwd.poolId}`);
+    const pk = poolEncryptionKey(this.msrp.params, decodePoint(rpm.pk), rpm.pid);
+    verifyEnvelope(env, { kind: Kind.Request, route: Route.JoinForward, audience: this.audience, sender: { scheme: Scheme.Schnorr, pk } });
+    const out = await this.cache.once(env.requestId, env.issuedAt, raw, () =>
+      this.mutex.run(async () => {
+        const v = this.msrp.verifyJoin(env.body, nowSec());
+        const reply = this.reply(env, raw, encodeJoinAck(v.record));
+        const id = `join-${toHex(v.record.pid).slice(2)}`;
+        this.journal.put(id, "join", { ...verifiedToJson(v), requestId: toHex(env.requestId), request: toHex(raw), reply: toHex(reply) });
+        await this.writeJoin(v.record);
+        faultPoint("msrp:after-chain-write");
+        this.msrp.commitJoin(v);
+        this.save();
+        return reply;
+      }),
+    );
+    this.journal.done(`join-${decodeAckPid(out)}`);
+    return out;
+  }
+
+  /** recordJoin unless the chain already holds exactly this record (a recovery path). */
+  private async writeJoin(r: JoinRecord): Promise<void> {
+    const on = await this.d.ledger.recordOf(r.pid);
+    if (equalBytes(on.tag, r.tag) && on.poolId === r.poolId) return;
+    await this.d.ledger.recordJoin(r);
+  }
+
+  // ---------------------------------------------------------------- filters
+
+  /** Publishes every pool filter that is due (the background tick). */
+  async publishDue(): Promise<number> {
+    return this.mutex.run(async () => {
+      let n = 0;
+      for (const { poolId } of this.msrp.summary().rpms) {
+        if (!this.msrp.filterDue(poolId, nowSec())) continue;
+        const { filter, openedAt } = this.msrp.takeFilter(poolId);
+        const bytes = filter.serialize();
+        const id = `filter-${poolId}`;
+        // intent first, then the record without the filter: a crash between them leaves the filter
+        // pending in the record, and recovery sees it there and drops the intent
+        this.journal.put(id, "publishFilter", { poolId, bits: toHex(bytes), openedAt, root: toHex(filter.root()) });
+        this.save();
+        await this.publish(poolId, filter);
+        this.journal.done(id);
+        n++;
+      }
+      return n;
+    });
+  }
+
+  private async publish(poolId: number, filter: BloomFilter): Promise<void> {
+    const cid = await this.d.store.putBytes(filter.serialize());
+    const { epoch } = await this.d.ledger.publishFilter(poolId, filter.root(), cid, filter.capacity, filter.lambda);
+    this.log(`pool ${poolId}: filter epoch ${epoch} published (${filter.count} RNs, CID ${cid})`);
+  }
+
+  // ---------------------------------------------------------------- recovery
+
+  /**
+   * Finishes what a crash interrupted (called before serving).
+   * @returns the intents handled, by kind
+   */
+  async recover(): Promise<Record<string, number>> {
+    const done: Record<string, number> = {};
+    for (const i of this.journal.pending()) {
+      await this.recoverOne(i);
+      done[i.kind] = (done[i.kind] ?? 0) + 1;
+      this.journal.done(i.id);
+    }
+    return done;
+  }
+
+  private async recoverOne(i: Intent): Promise<void> {
+    const d = i.data as Record<string, string & number>;
+    if (i.kind === "join") {
+      const v = verifiedFromJson(d);
+      const on = await this.d.ledger.recordOf(v.record.pid);
+      const mine = equalBytes(on.tag, v.record.tag) && on.poolId === v.record.poolId;
+      if (!mine) {
+        if (!on.tag.every((x) => x === 0) || (await this.d.ledger.isTagUsed(v.record.tag))) {
+          this.log(`recovery: join of ${toHex(v.record.pid)} conflicts with the chain: dropped`);
+          return;
+        }
+        await this.d.ledger.recordJoin(v.record); // verified before the crash: finish it
+      }
+      try {
+        this.msrp.commitJoin(v);
+        this.save();
+      } catch (e) {
+        if (!(e instanceof RsmsRejectedError && e.reason === "REPLAYED_SECRET")) throw e; // already committed
+      }
+      this.cache.store(fromHex(d.requestId), fromHex(d.request), fromHex(d.reply));
+      this.log(`recovery: join of ${toHex(v.record.pid)} at pool ${v.record.poolId} completed`);
+    } else if (i.kind === "createPool") {
+      const on = await this.d.ledger.pool(d.poolId);
+      if (!on) await this.d.ledger.createPool(d.poolId, d.account, fromHex(d.pid, 32), decodePoint(fromHex(d.pkRpm, 33)));
+      else if (!equalBytes(on.pidRpm, fromHex(d.pid, 32))) {
+        this.log(`recovery: pool ${d.poolId} is on-chain with another RPM: enrolment dropped`);
+        return;
+      }
+      this.cache.store(fromHex(d.requestId), fromHex(d.request), fromHex(d.reply));
+      this.log(`recovery: pool ${d.poolId} enrolment completed`);
+    } else if (i.kind === "registerRn") {
+      // registered iff the record holds the RN under this PID (the record was written after the intent)
+      const rn = this.msrp.summary().rns.find((r) => r.name === d.name);
+      if (rn && rn.k === 0 && rn.pid === d.pid) this.cache.store(fromHex(d.requestId), fromHex(d.request), fromHex(d.reply));
+    } else if (i.kind === "publishFilter") {
+      const rec = this.msrp.toRecord();
+      const pending = rec.pending[String(d.poolId)];
+      if (pending && toHex(keccak_256(fromHex(pending.bits))) === d.root) return; // never taken: the tick publishes it
+      const pool = await this.d.ledger.pool(d.poolId);
+      const last = pool && pool.epochs > 0 ? await this.d.ledger.filterAt(d.poolId, pool.epochs - 1) : undefined;
+      if (last && toHex(last.root) === d.root) return;
+      await this.publish(d.poolId, BloomFilter.deserialize(fromHex(d.bits)));
+    } else throw new AgentStateError(`recover: unknown intent kind ${i.kind}`);
+  }
+
+  // ---------------------------------------------------------------- lifecycle
+
+  /** Recovers, then listens. */
+  async start(cfg: Omit<ServiceConfig, "name">): Promise<RunningService> {
+    const r = await this.recover();
+    if (Object.keys(r).length) this.log(`recovered: ${JSON.stringify(r)}`);
+    this.running = await startService(
+      { ...cfg, name: "msrp" },
+      [
+        { path: "/v1/rpm/enrol", handle: (b) => this.enrolRpm(b) },
+        { path: "/v1/rn/register", handle: (b) => this.registerRn(b) },
+        { path: "/v1/join/forward", handle: (b) => this.forwardJoin(b) },
+      ],
+      () => this.info(),
+    );
+    if (this.d.tickMs)
+      this.timer = setInterval(() => {
+        this.publishDue().catch((e) => this.log(`filter publication failed (retried next tick): ${(e as Error).message}`));
+        this.cache.prune();
+      }, this.d.tickMs);
+    return this.running;
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.running?.close();
+  }
+}
+
+function decodeAckPid(replyEnvelope: Uint8Array): string {
+  return toHex(openEnvelope(replyEnvelope).body.subarray(0, 32)).slice(2);
+}
+
+function verifiedToJson(v: VerifiedJoin): Record<string, unknown> {
+  return {
+    pid: toHex(v.record.pid),
+    tag: toHex(v.record.tag),
+    poolId: v.record.poolId,
+    kind: v.record.kind,
+    rn: v.rn,
+    recordedA: toHex(encodeScalar(v.recordedA)),
+  };
+}
+function verifiedFromJson(d: Record<string, string & number>): VerifiedJoin {
+  return {
+    record: { pid: fromHex(d.pid, 32), tag: fromHex(d.tag, 32), poolId: d.poolId, kind: d.kind as 1 | 2 },
+    rn: d.rn,
+    recordedA: BigInt(d.recordedA),
+  };
+}

@@ -1,0 +1,133 @@
+/**
+ * The RSMS messages that exist only because the parties run apart (issue 19): enrolment of an
+ * RPM and registration of an RN over the network (their keys come back sealed to a one-time
+ * transport key, since the paper's "the MSRP sends the keys securely" now crosses a network), and
+ * the MSRP's acknowledgement of a recorded join. The protocol messages themselves
+ * (offchain/protocols/rsms/messages.ts) travel unchanged inside envelopes.
+ *
+ * | message        | from -> to   | fields                                                        | bytes |
+ * |----------------|--------------|---------------------------------------------------------------|------:|
+ * | RpmEnrol       | RPM -> MSRP  | Registration (role RPM) \| account (20) \| transport PK (33)  | 53 + reg |
+ * | RpmCreds       | MSRP -> RPM  | PK_pub (33) \| Enc_T(sk_RPM \| PID_RPM \| PK_RPM \| ttl u32)  | 33 + 101 + 50 |
+ * | RnRegister     | RN -> MSRP   | name len u8 \| name \| Registration (role RN) \| transport PK (33) | 34 + name + reg |
+ * | RnCreds        | MSRP -> RN   | PK_pub (33) \| Enc_T(sk_RN \| a_{i,0} \| PID_{i,0} \| pool u32) | 33 + 100 + 50 |
+ * | JoinAck        | MSRP -> RPM  | PID (32) \| H4(a) (32) \| pool u32 \| kind u8                  | 69 |
+ *
+ * Enc_T is ECIES (offchain/crypto/ecies.ts) to the transport key, its associated data naming the
+ * message, the pool and the request id, so a sealed answer cannot be moved to another request.
+ */
+import { bytesToNumberBE, concat, toBytes, toHex } from "../../crypto/bytes";
+import { POINT_BYTES, Point, decodePoint, decodeScalar, encodePoint, encodeScalar } from "../../crypto/group";
+import { ECIES_OVERHEAD, eciesDecrypt, eciesEncrypt } from "../../crypto/ecies";
+import { MalformedMessageError } from "../../protocols/rsms/errors";
+
+function cut(fn: string, b: Uint8Array, sizes: number[]): Uint8Array[] {
+  const total = sizes.reduce((x, y) => x + y, 0);
+  if (!(b instanceof Uint8Array) || b.length !== total) throw new MalformedMessageError(`${fn}: expected ${total} bytes, got ${b?.length}`);
+  const out: Uint8Array[] = [];
+  let off = 0;
+  for (const n of sizes) out.push(b.slice(off, (off += n)));
+  return out;
+}
+function u32(n: number): Uint8Array {
+  const b = new Uint8Array(4);
+  new DataView(b.buffer).setUint32(0, n);
+  return b;
+}
+const readU32 = (b: Uint8Array) => new DataView(b.buffer, b.byteOffset, 4).getUint32(0);
+function point(fn: string, b: Uint8Array): Point {
+  try {
+    return decodePoint(b);
+  } catch (e) {
+    throw new MalformedMessageError(`${fn}: invalid point`, { cause: e });
+  }
+}
+
+const aad = (what: string, poolId: number, requestId: Uint8Array) => toBytes(`RSMS-V1-SVC-${what}/${poolId}/${toHex(requestId)}`);
+
+/** RPM enrolment request. */
+export type RpmEnrol = { registration: Uint8Array; account: string; transport: Point };
+export function encodeRpmEnrol(m: RpmEnrol): Uint8Array {
+  const acct = toBytesAddress(m.account);
+  return concat(acct, encodePoint(m.transport), m.registration);
+}
+export function decodeRpmEnrol(b: Uint8Array): RpmEnrol {
+  if (!(b instanceof Uint8Array) || b.length < 20 + POINT_BYTES + 8) throw new MalformedMessageError("decodeRpmEnrol: too short");
+  return {
+    account: "0x" + Buffer.from(b.subarray(0, 20)).toString("hex"),
+    transport: point("decodeRpmEnrol", b.subarray(20, 20 + POINT_BYTES)),
+    registration: b.slice(20 + POINT_BYTES),
+  };
+}
+function toBytesAddress(a: string): Uint8Array {
+  if (!/^0x[0-9a-fA-F]{40}$/.test(a)) throw new MalformedMessageError(`encodeRpmEnrol: ${a} is not an address`);
+  return Uint8Array.from(Buffer.from(a.slice(2), "hex"));
+}
+
+/** What the MSRP issues an RPM. */
+export type RpmSecrets = { sk: bigint; pid: Uint8Array; pkRpm: Point; filterTtlSec: number };
+const RPM_PLAIN = [32, 32, POINT_BYTES, 4];
+export function sealRpmCreds(pkPub: Uint8Array, to: Point, poolId: number, requestId: Uint8Array, s: RpmSecrets): Uint8Array {
+  const plain = concat(encodeScalar(s.sk), s.pid, encodePoint(s.pkRpm), u32(s.filterTtlSec));
+  return concat(pkPub, eciesEncrypt(to, plain, aad("RPM-CREDS", poolId, requestId)));
+}
+export function openRpmCreds(
+  b: Uint8Array,
+  transportSk: bigint,
+  poolId: number,
+  requestId: Uint8Array,
+): { pkPub: Uint8Array; secrets: RpmSecrets } {
+  const [pkPub, sealed] = cut("openRpmCreds", b, [POINT_BYTES, 101 + ECIES_OVERHEAD]);
+  point("openRpmCreds", pkPub);
+  const [sk, pid, pk, ttl] = cut("openRpmCreds", eciesDecrypt(transportSk, sealed, aad("RPM-CREDS", poolId, requestId)), RPM_PLAIN);
+  return { pkPub, secrets: { sk: decodeScalar(sk), pid, pkRpm: point("openRpmCreds", pk), filterTtlSec: readU32(ttl) } };
+}
+
+/** RN registration request. */
+export type RnRegister = { name: string; registration: Uint8Array; transport: Point };
+export function encodeRnRegister(m: RnRegister): Uint8Array {
+  const name = toBytes(m.name);
+  if (name.length < 1 || name.length > 64) throw new MalformedMessageError("encodeRnRegister: the name must be 1 to 64 bytes");
+  return concat(Uint8Array.of(name.length), name, encodePoint(m.transport), m.registration);
+}
+export function decodeRnRegister(b: Uint8Array): RnRegister {
+  if (!(b instanceof Uint8Array) || b.length < 1) throw new MalformedMessageError("decodeRnRegister: empty");
+  const n = b[0];
+  if (n < 1 || n > 64 || b.length < 1 + n + POINT_BYTES + 8) throw new MalformedMessageError("decodeRnRegister: bad length");
+  let name: string;
+  try {
+    name = new TextDecoder("utf-8", { fatal: true }).decode(b.subarray(1, 1 + n));
+  } catch {
+    throw new MalformedMessageError("decodeRnRegister: the name is not UTF-8");
+  }
+  if (!/^[A-Za-z0-9._-]+$/.test(name)) throw new MalformedMessageError(`decodeRnRegister: name "${name}" (letters, digits, '.', '_', '-')`);
+  return { name, transport: point("decodeRnRegister", b.subarray(1 + n, 1 + n + POINT_BYTES)), registration: b.slice(1 + n + POINT_BYTES) };
+}
+
+/** What the MSRP issues an RN. */
+export type RnSecrets = { sk: bigint; a: bigint; pid: Uint8Array; poolId: number };
+export function sealRnCreds(pkPub: Uint8Array, to: Point, requestId: Uint8Array, s: RnSecrets): Uint8Array {
+  const plain = concat(encodeScalar(s.sk), encodeScalar(s.a), s.pid, u32(s.poolId));
+  return concat(pkPub, eciesEncrypt(to, plain, aad("RN-CREDS", s.poolId, requestId)));
+}
+export function openRnCreds(
+  b: Uint8Array,
+  transportSk: bigint,
+  poolId: number,
+  requestId: Uint8Array,
+): { pkPub: Uint8Array; secrets: RnSecrets } {
+  const [pkPub, sealed] = cut("openRnCreds", b, [POINT_BYTES, 100 + ECIES_OVERHEAD]);
+  point("openRnCreds", pkPub);
+  const [sk, a, pid, pool] = cut("openRnCreds", eciesDecrypt(transportSk, sealed, aad("RN-CREDS", poolId, requestId)), [32, 32, 32, 4]);
+  return { pkPub, secrets: { sk: decodeScalar(sk), a: bytesToNumberBE(a), pid, poolId: readU32(pool) } };
+}
+
+/** The MSRP's acknowledgement of a recorded join. */
+export type JoinAck = { pid: Uint8Array; tag: Uint8Array; poolId: number; kind: number };
+export function encodeJoinAck(m: JoinAck): Uint8Array {
+  return concat(m.pid, m.tag, u32(m.poolId), Uint8Array.of(m.kind));
+}
+export function decodeJoinAck(b: Uint8Array): JoinAck {
+  const [pid, tag, pool, kind] = cut("decodeJoinAck", b, [32, 32, 4, 1]);
+  return { pid, tag, poolId: readU32(pool), kind: kind[0] };
+}

@@ -1,0 +1,132 @@
+/**
+ * The service framework (issue 19): a Fastify server that carries envelopes
+ * (offchain/services/envelope.ts) over HTTP, with the limits every service shares.
+ *
+ * - Bound to 127.0.0.1 unless told otherwise; HTTPS when a key and certificate are configured.
+ * - Every protocol route is `POST /v1/<name>` with an `application/octet-stream` body (the envelope);
+ *   the content type is checked by schema, the body size by `bodyLimit` (413 above it), the rate per
+ *   client address by @fastify/rate-limit (429), and the envelope by its strict decoder.
+ * - Errors are JSON `{ error, reason?, message }` with a 4xx status for anything the client sent
+ *   ({@link statusOf}), 502 when a service behind it failed, 503 when the chain or IPFS is
+ *   unreachable, 500 for a bug; the service stays up. A client retries 429 and 5xx, never another 4xx.
+ * - The handler is the service's adapter around its agent; the framework knows nothing of RSMS.
+ */
+import fs from "fs";
+import Fastify, { type FastifyInstance } from "fastify";
+import rateLimit from "@fastify/rate-limit";
+import { MetatrustError } from "../errors";
+import { EnvelopeError } from "./envelope";
+import { ServiceError } from "./client";
+
+/** How a service listens. */
+export type ServiceConfig = {
+  /** for logs and errors */
+  name: string;
+  /** default 127.0.0.1 */
+  host?: string;
+  /** default 0: a free port (the bound one is returned) */
+  port?: number;
+  /** HTTPS: paths to a PEM key and certificate */
+  tls?: { key: string; cert: string };
+  /** largest accepted body in bytes (default 16 KiB: the largest RSMS message is 185 bytes) */
+  bodyLimit?: number;
+  /** requests per client address per window (default 600 per minute) */
+  rateLimit?: { max: number; windowMs: number };
+};
+
+/** A binary route: the request envelope in, the reply envelope out. */
+export type BinaryRoute = { path: string; handle(request: Uint8Array): Promise<Uint8Array> };
+
+/** A running service. */
+export type RunningService = { url: string; port: number; app: FastifyInstance; close(): Promise<void> };
+
+/** The HTTP status and JSON body of an error. */
+export function statusOf(e: unknown): { status: number; body: { error: string; reason?: string; message: string } } {
+  const msg = e instanceof Error ? e.message.split("\n")[0] : String(e);
+  if (e instanceof EnvelopeError) {
+    const status = e.reason === "BAD_SIGNATURE" ? 401 : e.reason === "REQUEST_ID_REUSED" ? 409 : e.reason === "WRONG_AUDIENCE" ? 421 : 400;
+    return { status, body: { error: e.code, reason: e.reason, message: msg } };
+  }
+  // an upstream service (the MSRP behind an RPM) failed or could not be reached: retryable, never a refusal
+  if (e instanceof ServiceError && (e.status === 0 || e.status >= 500))
+    return { status: 502, body: { error: "UPSTREAM_UNAVAILABLE", message: msg } };
+  if (e instanceof MetatrustError) {
+    const reason = (e as { reason?: string }).reason;
+    const status =
+      e.code === "MESSAGE_MALFORMED" || e.code.startsWith("INVALID_") || e.code === "DECRYPTION_FAILED"
+        ? 400
+        : e.code === "PROTOCOL_REJECTED"
+          ? 422
+          : e.code === "AGENT_STATE" || e.code === "KEYSTORE_EXISTS"
+            ? 409
+            : e.code === "IPFS_UNREACHABLE" || e.code === "CONTENT_NOT_FOUND" || e.code === "SERVICE_UNREACHABLE"
+              ? 503
+              : 500;
+    return { status, body: { error: e.code, ...(reason ? { reason } : {}), message: msg } };
+  }
+  const x = e as { code?: string; statusCode?: number };
+  if (typeof x.statusCode === "number" && x.statusCode >= 400 && x.statusCode < 500)
+    return { status: x.statusCode, body: { error: x.code ?? "BAD_REQUEST", message: msg } };
+  if (
+    ["ECONNREFUSED", "NETWORK_ERROR", "SERVER_ERROR", "TIMEOUT", "ECONNRESET"].includes(x.code ?? "") ||
+    /ECONNREFUSED|fetch failed/.test(msg)
+  )
+    return { status: 503, body: { error: "UNAVAILABLE", message: msg } };
+  return { status: 500, body: { error: "INTERNAL", message: msg } };
+}
+
+const binarySchema = {
+  headers: {
+    type: "object",
+    properties: { "content-type": { type: "string", const: "application/octet-stream" } },
+    required: ["content-type"],
+  },
+} as const;
+
+/**
+ * Starts a service.
+ * @param cfg - where and how it listens
+ * @param routes - its binary routes
+ * @param info - `GET /v1/info`: public, signed where it matters by the caller
+ * @returns the running service (its URL has the bound port)
+ */
+export async function startService(
+  cfg: ServiceConfig,
+  routes: BinaryRoute[],
+  info?: () => Promise<Record<string, unknown>>,
+): Promise<RunningService> {
+  const https = cfg.tls ? { key: fs.readFileSync(cfg.tls.key), cert: fs.readFileSync(cfg.tls.cert) } : undefined;
+  const app = (Fastify as unknown as (o: object) => FastifyInstance)({
+    logger: false,
+    bodyLimit: cfg.bodyLimit ?? 16 * 1024,
+    ...(https ? { https } : {}),
+    connectionTimeout: 30_000,
+    requestTimeout: 60_000,
+  });
+  await app.register(rateLimit, { max: cfg.rateLimit?.max ?? 600, timeWindow: cfg.rateLimit?.windowMs ?? 60_000 });
+  app.addContentTypeParser("application/octet-stream", { parseAs: "buffer" }, (_req, body, done) => done(null, body));
+  app.setErrorHandler((err, _req, reply) => {
+    const { status, body } = statusOf(err);
+    if (status === 500) process.stderr.write(`${cfg.name}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    void reply.status(status).type("application/json").send(body);
+  });
+  app.setNotFoundHandler((req, reply) => {
+    void reply.status(404).send({ error: "NOT_FOUND", message: `${cfg.name}: no route ${req.method} ${req.url}` });
+  });
+  for (const r of routes) {
+    app.post(r.path, { schema: binarySchema }, async (req, reply) => {
+      const body = req.body as Buffer;
+      const out = await r.handle(new Uint8Array(body.buffer, body.byteOffset, body.byteLength));
+      return reply.type("application/octet-stream").send(Buffer.from(out));
+    });
+  }
+  if (info) app.get("/v1/info", async () => info());
+  // not rate-limited: a supervisor must see the service alive during a flood
+  app.get("/v1/health", { config: { rateLimit: false } }, async () => ({ ok: true, service: cfg.name }));
+  const host = cfg.host ?? "127.0.0.1";
+  await app.listen({ host, port: cfg.port ?? 0 });
+  const addr = app.server.address();
+  const port = typeof addr === "object" && addr ? addr.port : (cfg.port ?? 0);
+  const url = `${https ? "https" : "http"}://${host.includes(":") ? `[${host}]` : host}:${port}`;
+  return { url, port, app, close: () => app.close() };
+}

@@ -1,0 +1,166 @@
+/**
+ * The RSMS parties as services (issue 19): `rsms:serve msrp`, `rsms:serve rpm --pool N`, and the
+ * steps that bring a party into a running system from its own machine (`rsms:rpm:enrol`,
+ * `rsms:msrp:grant`). Each process has its own data folder (METATRUST_DATA_DIR), so its own
+ * keystore and its own chain account; they talk over HTTP (offchain/services/). The RN side is
+ * `rsms:rn:register --msrp <url>` and `rsms:join --rpm <url>` (tasks/rsms.ts).
+ */
+import path from "path";
+import { task, types } from "hardhat/config";
+import type { HardhatRuntimeEnvironment } from "hardhat/types";
+import type { Wallet } from "ethers";
+import { UsageError } from "./lib/cli";
+
+/** The chain side every service needs: its account, the registry through that account, chain id. */
+async function serviceChain(hre: HardhatRuntimeEnvironment, role: string) {
+  const [{ localState, deployedAddress }, { roleAccounts }, { RsmsLedger }, { ResourcePoolRegistry__factory }] = await Promise.all([
+    import("./lib/context"),
+    import("../offchain/chain/accounts"),
+    import("../offchain/protocols/rsms/ledger"),
+    import("../typechain-types"),
+  ]);
+  const local = localState(hre);
+  const wallet = (await roleAccounts(hre, local.keystore).role(role)) as Wallet;
+  const registry = await deployedAddress(hre, "ResourcePoolRegistry");
+  const ledger = new RsmsLedger(ResourcePoolRegistry__factory.connect(registry, wallet));
+  const chainId = (await hre.ethers.provider.getNetwork()).chainId;
+  return { local, wallet, registry, ledger, chainId };
+}
+
+function listenConfig(a: ServeArgs) {
+  if ((a.tlsKey === undefined) !== (a.tlsCert === undefined)) throw new UsageError("rsms:serve: --tls-key and --tls-cert go together");
+  if (!Number.isInteger(a.port) || a.port < 0 || a.port > 65535) throw new UsageError(`rsms:serve: --port ${a.port} is not a port`);
+  if (!Number.isInteger(a.bodyLimit) || a.bodyLimit < 256) throw new UsageError(`rsms:serve: --body-limit must be at least 256 bytes`);
+  if (!Number.isInteger(a.rateLimit) || a.rateLimit < 1) throw new UsageError(`rsms:serve: --rate-limit must be a positive integer`);
+  return {
+    host: a.host,
+    port: a.port,
+    bodyLimit: a.bodyLimit,
+    rateLimit: { max: a.rateLimit, windowMs: 60_000 },
+    tls: a.tlsKey && a.tlsCert ? { key: a.tlsKey, cert: a.tlsCert } : undefined,
+  };
+}
+
+type ServeArgs = {
+  role: string;
+  pool?: number;
+  host: string;
+  port: number;
+  publicUrl?: string;
+  tlsKey?: string;
+  tlsCert?: string;
+  bodyLimit: number;
+  rateLimit: number;
+  admitRpm: string;
+  tick: number;
+};
+
+/** Runs until SIGTERM or SIGINT, then stops the service. */
+function untilSignal(stop: () => Promise<void>): Promise<void> {
+  return new Promise((resolve) => {
+    const end = () => void stop().finally(resolve);
+    process.once("SIGTERM", end);
+    process.once("SIGINT", end);
+  });
+}
+
+task("rsms:serve", "Runs an RSMS party as a service: `msrp`, or `rpm --pool N` (its own data folder, keystore and account)")
+  .addPositionalParam("role", "msrp or rpm")
+  .addOptionalParam("pool", "rpm: the pool it manages", undefined, types.int)
+  .addOptionalParam("host", "Address to bind (default loopback only)", "127.0.0.1")
+  .addOptionalParam("port", "Port to bind (0: any free port, printed)", 0, types.int)
+  .addOptionalParam("publicUrl", "rpm: the URL RNs reach it at, announced on-chain (default: the bound URL)")
+  .addOptionalParam("tlsKey", "PEM private key: serve HTTPS (with --tls-cert)")
+  .addOptionalParam("tlsCert", "PEM certificate: serve HTTPS (with --tls-key)")
+  .addOptionalParam("bodyLimit", "Largest request body in bytes (413 above)", 16 * 1024, types.int)
+  .addOptionalParam("rateLimit", "Requests per client address per minute (429 above)", 600, types.int)
+  .addOptionalParam("admitRpm", "msrp: accounts that may enrol as RPMs: `any` or `1=0xabc…,2=0xdef…`", "")
+  .addOptionalParam("tick", "msrp: how often (ms) it publishes the filters that are due", 1000, types.int)
+  .setAction(async (a: ServeArgs, hre) => {
+    const cfg = listenConfig(a);
+    if (a.role === "msrp") {
+      const { MsrpService, parseAdmission, MSRP_RECORD } = await import("../offchain/services/rsms/msrp-service");
+      const c = await serviceChain(hre, "msrp");
+      if (!c.local.keystore.exists(MSRP_RECORD))
+        throw new UsageError("rsms:serve: no MSRP in this data folder: run `npx hardhat rsms:setup` with it first");
+      const reg = c.ledger.registry;
+      if (!(await reg.hasRole(await reg.MSRP_ROLE(), c.wallet.address)))
+        throw new UsageError(
+          `rsms:serve: the MSRP account ${c.wallet.address} does not hold MSRP_ROLE: the registry's admin grants it with \`npx hardhat rsms:msrp:grant --to ${c.wallet.address}\``,
+        );
+      const svc = new MsrpService({
+        keystore: c.local.keystore,
+        dir: path.join(c.local.dir, "service-msrp"),
+        ledger: c.ledger,
+        store: c.local.store,
+        wallet: c.wallet,
+        chainId: c.chainId,
+        registry: c.registry,
+        admission: a.admitRpm ? parseAdmission(a.admitRpm) : new Map(),
+        tickMs: a.tick,
+      });
+      const r = await svc.start(cfg);
+      console.log(`msrp: listening on ${r.url} (account ${c.wallet.address})`);
+      await untilSignal(() => svc.stop());
+      return { url: r.url };
+    }
+    if (a.role === "rpm") {
+      if (a.pool === undefined) throw new UsageError("rsms:serve: rpm needs --pool <n>");
+      const { RpmService, rpmServiceRecord } = await import("../offchain/services/rsms/rpm-service");
+      const c = await serviceChain(hre, `rpm:${a.pool}`);
+      if (!c.local.keystore.exists(rpmServiceRecord(a.pool)))
+        throw new UsageError(
+          `rsms:serve: pool ${a.pool} has no RPM in this data folder: run \`npx hardhat rsms:rpm:enrol --pool ${a.pool} --msrp <url>\` first`,
+        );
+      const svc = new RpmService({
+        keystore: c.local.keystore,
+        dir: path.join(c.local.dir, `service-rpm-${a.pool}`),
+        poolId: a.pool,
+        ledger: c.ledger,
+        store: c.local.store,
+        wallet: c.wallet,
+        chainId: c.chainId,
+        registry: c.registry,
+      });
+      const r = await svc.start(cfg, a.publicUrl);
+      console.log(`rpm:${a.pool}: listening on ${r.url} (account ${c.wallet.address})`);
+      await untilSignal(() => svc.stop());
+      return { url: r.url };
+    }
+    throw new UsageError(`rsms:serve: unknown role "${a.role}" (msrp or rpm)`);
+  });
+
+task("rsms:msrp:grant", "The registry's admin grants MSRP_ROLE to the MSRP service's account")
+  .addParam("to", "The MSRP service's account address (printed by rsms:setup and rsms:serve)")
+  .setAction(async (a: { to: string }, hre) => {
+    const { deployedAddress } = await import("./lib/context");
+    const { ResourcePoolRegistry__factory } = await import("../typechain-types");
+    if (!hre.ethers.isAddress(a.to)) throw new UsageError(`rsms:msrp:grant: --to ${a.to} is not an address`);
+    const [admin] = await hre.ethers.getSigners();
+    const reg = ResourcePoolRegistry__factory.connect(await deployedAddress(hre, "ResourcePoolRegistry"), admin);
+    await (await reg.grantRole(await reg.MSRP_ROLE(), a.to)).wait();
+    console.log(`MSRP_ROLE granted to ${a.to}`);
+    return { to: a.to };
+  });
+
+task("rsms:rpm:enrol", "On the RPM's machine: enrols its account as the RPM of a pool with the MSRP service (the pool is created on-chain)")
+  .addParam("pool", "The new pool's id", undefined, types.int)
+  .addParam("msrp", "The MSRP service's URL")
+  .addOptionalParam("rid", "The RPM's real identity (sent sealed to PK_pub)")
+  .setAction(async (a: { pool: number; msrp: string; rid?: string }, hre) => {
+    if (!Number.isInteger(a.pool) || a.pool < 1) throw new UsageError(`rsms:rpm:enrol: --pool must be a positive integer, got ${a.pool}`);
+    const { enrolRpm } = await import("../offchain/services/rsms/clients");
+    const c = await serviceChain(hre, `rpm:${a.pool}`);
+    const rec = await enrolRpm({
+      msrpUrl: a.msrp,
+      poolId: a.pool,
+      rid: a.rid ?? `rpm-${a.pool}`,
+      wallet: c.wallet,
+      keystore: c.local.keystore,
+      dep: { chainId: c.chainId, registry: c.registry, ledger: c.ledger },
+    });
+    console.log(
+      `pool ${a.pool}: RPM ${c.wallet.address}, PID_RPM ${rec.pid}; start it with \`npx hardhat rsms:serve rpm --pool ${a.pool}\``,
+    );
+    return { poolId: a.pool, pid: rec.pid, account: c.wallet.address };
+  });

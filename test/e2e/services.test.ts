@@ -1,0 +1,268 @@
+/**
+ * Issue 19, RSMS half: the MSRP and an RPM run as separate OS processes (`rsms:serve`), each with
+ * its own data folder, keystore and chain account, against a `hardhat node`; RNs register and
+ * join over HTTP from a third folder. Then the faults: the RPM killed after the MSRP recorded a
+ * join and before it replied, the MSRP killed between its on-chain write and its reply; each is
+ * restarted, the client's retry completes, and the chain and the three keystores agree. Then bad
+ * input: a malformed, an oversized and a stale body, a reused request id, a replay, a flood.
+ */
+import { expect } from "chai";
+import { ChildProcess, spawn } from "child_process";
+import fs from "fs";
+import net from "net";
+import os from "os";
+import path from "path";
+import { JsonRpcProvider } from "ethers";
+import { startNode, RunningNode } from "../helpers/node";
+import { skipUnderCoverage } from "../helpers/coverage";
+import { Keystore } from "../../offchain/storage/keystore";
+import { RsmsLedger } from "../../offchain/protocols/rsms/ledger";
+import { ResourcePoolRegistry__factory } from "../../typechain-types";
+import { joinRemote, registerRnRemote, loadRemoteRn, type Deployment } from "../../offchain/services/rsms/clients";
+import { Kind, Route, Scheme, audienceOf, openEnvelope, sealEnvelope } from "../../offchain/services/envelope";
+import { toHex } from "../../offchain/crypto/bytes";
+import { FAULT_EXIT } from "../../offchain/services/faults";
+import type { Deployment as DeploymentFile } from "../../offchain/chain/deployments";
+
+const ROOT = path.resolve(__dirname, "../..");
+const HARDHAT = path.join(ROOT, "node_modules/.bin/hardhat");
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.on("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+type Proc = { child: ChildProcess; url: string; log: () => string; exited: Promise<number | null> };
+
+/** Starts `hardhat <args> --network localhost` and waits for its "listening on <url>" line. */
+async function serve(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 240_000): Promise<Proc> {
+  const child = spawn(HARDHAT, [...args, "--network", "localhost"], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  child.stdout!.on("data", (d) => (out += d));
+  child.stderr!.on("data", (d) => (out += d));
+  const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const m = /listening on (\S+)/.exec(out);
+    if (m) return { child, url: m[1], log: () => out, exited };
+    if (child.exitCode !== null) throw new Error(`${args.join(" ")} exited ${child.exitCode}:\n${out}`);
+    if (Date.now() > deadline) {
+      child.kill("SIGKILL");
+      throw new Error(`${args.join(" ")} did not start:\n${out}`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+async function stop(p?: Proc): Promise<void> {
+  if (!p || p.child.exitCode !== null) return;
+  p.child.kill("SIGTERM");
+  const t = setTimeout(() => p.child.kill("SIGKILL"), 10_000);
+  await p.exited;
+  clearTimeout(t);
+}
+
+describe("e2e: RSMS parties as separate services (issue 19)", function () {
+  this.timeout(900_000);
+  let node: RunningNode;
+  let work: string;
+  const env: Record<"msrp" | "rpm" | "client", NodeJS.ProcessEnv> = {} as never;
+  let msrp: Proc | undefined;
+  let rpm: Proc | undefined;
+  let msrpPort: number;
+  let rpmPort: number;
+  let msrpUrl: string;
+  let rpmUrl: string;
+  let provider: JsonRpcProvider;
+  let dep: Deployment;
+  let client: Keystore;
+  let joined2: Uint8Array;
+  const fast = { attempts: 2, timeoutMs: 60_000, backoffMs: 200 };
+
+  const msrpArgs = () => ["rsms:serve", "msrp", "--port", String(msrpPort), "--admit-rpm", "any", "--tick", "300"];
+  const rpmArgs = () => ["rsms:serve", "rpm", "--pool", "1", "--port", String(rpmPort), "--rate-limit", "400"];
+  const msrpRecord = () =>
+    new Keystore(path.join(work, "msrp", "localhost", "keystore")).load("rsms-msrp") as { rns: Record<string, { used: boolean }> };
+
+  before(async function () {
+    skipUnderCoverage(this, "e2e: spawns `hardhat node` and service processes, which would load instrumented artifacts");
+    node = await startNode();
+    work = fs.mkdtempSync(path.join(os.tmpdir(), "metatrust-svc-"));
+    const ipfs = path.join(work, "ipfs"); // stands for the IPFS network (kubo in a deployment)
+    for (const p of ["msrp", "rpm", "client"] as const)
+      env[p] = { ...node.env, METATRUST_DATA_DIR: path.join(work, p), METATRUST_IPFS_DIR: ipfs };
+    const d = await node.run(["deploy"]);
+    expect(d.code, d.stderr + d.stdout).to.equal(0);
+    [msrpPort, rpmPort] = [await freePort(), await freePort()];
+    provider = new JsonRpcProvider(node.url);
+    const file = JSON.parse(fs.readFileSync(path.join(node.env.METATRUST_DEPLOYMENTS_DIR!, "localhost.json"), "utf8")) as DeploymentFile;
+    const registry = file.contracts.ResourcePoolRegistry.address;
+    dep = { chainId: 31337n, registry, ledger: new RsmsLedger(ResourcePoolRegistry__factory.connect(registry, provider)) };
+    client = new Keystore(path.join(work, "client", "localhost", "keystore"));
+  });
+
+  after(async () => {
+    await stop(rpm);
+    await stop(msrp);
+    provider?.destroy();
+    await node?.stop();
+    if (work) fs.rmSync(work, { recursive: true, force: true });
+  });
+
+  it("the MSRP and the RPM start in their own folders with their own accounts; RNs register and join over HTTP", async () => {
+    const setup = await node.run(["rsms:setup", "--capacity", "8", "--lambda", "16", "--interval", "1"], { env: env.msrp });
+    expect(setup.code, setup.stderr + setup.stdout).to.equal(0);
+    const account = /MSRP service account (0x[0-9a-fA-F]{40})/.exec(setup.stdout)![1];
+    // without the role, the service refuses to start, in one line
+    const early = await node.run(msrpArgs(), { env: env.msrp });
+    expect(early.code, early.stderr).to.equal(2);
+    expect(early.stderr).to.match(/does not hold MSRP_ROLE/);
+    const grant = await node.run(["rsms:msrp:grant", "--to", account]);
+    expect(grant.code, grant.stderr).to.equal(0);
+    msrp = await serve(msrpArgs(), env.msrp);
+    msrpUrl = msrp.url;
+    expect(msrpUrl).to.equal(`http://127.0.0.1:${msrpPort}`);
+
+    const enrol = await node.run(["rsms:rpm:enrol", "--pool", "1", "--msrp", msrpUrl], { env: env.rpm });
+    expect(enrol.code, enrol.stderr + enrol.stdout).to.equal(0);
+    rpm = await serve(rpmArgs(), env.rpm);
+    rpmUrl = rpm.url;
+    // discovery: the RPM announced its endpoint on-chain from its own account
+    expect(await dep.ledger.registry.poolEndpoint(1)).to.equal(rpmUrl);
+    const pool = await dep.ledger.pool(1);
+    const rpmAccount = (new Keystore(path.join(work, "rpm", "localhost", "keystore")).load("account-rpm_1") as { address: string }).address;
+    expect(pool!.rpm).to.equal(rpmAccount);
+    // separate keys: msk only in the MSRP's folder, sk_RPM only in the RPM's
+    expect(fs.existsSync(path.join(work, "rpm", "localhost", "keystore", "rsms-msrp.json"))).to.equal(false);
+    expect(fs.existsSync(path.join(work, "msrp", "localhost", "keystore", "rsms-rpm-1.json"))).to.equal(false);
+
+    for (const n of ["rn-1", "rn-2", "rn-3", "rn-4"])
+      await registerRnRemote({ msrpUrl, name: n, poolId: 1, rid: `rn:${n}`, keystore: client, dep });
+    for (let i = 0; i < 100 && (await dep.ledger.pool(1))!.epochs === 0; i++) await new Promise((r) => setTimeout(r, 300));
+    expect((await dep.ledger.pool(1))!.epochs).to.be.greaterThan(0);
+
+    // the CLI join finds the RPM from the chain
+    const j = await node.run(["rsms:join", "--rn", "rn-1", "--pool", "1"], { env: env.client });
+    expect(j.code, j.stderr + j.stdout).to.equal(0);
+    expect(j.stdout).to.match(/rn-1 joined pool 1 as 0x[0-9a-f]{64} over the network/);
+    const r2 = await joinRemote({ name: "rn-2", poolId: 1, keystore: client, dep, rpmUrl });
+    expect(r2.rn.state.joined).to.equal(true);
+    joined2 = r2.request;
+    expect(await dep.ledger.joinCount()).to.equal(2);
+    const m = msrpRecord();
+    expect(m.rns["rn-1"].used && m.rns["rn-2"].used).to.equal(true);
+
+    // a replay of rn-2's request: the same reply, byte for byte, and nothing written
+    const again = await fetch(`${rpmUrl}/v1/join`, {
+      method: "POST",
+      headers: { "content-type": "application/octet-stream" },
+      body: Buffer.from(r2.request),
+    });
+    expect(again.status).to.equal(200);
+    expect(toHex(new Uint8Array(await again.arrayBuffer()))).to.equal(toHex(r2.reply));
+    expect(await dep.ledger.joinCount()).to.equal(2);
+  });
+
+  it("the RPM is killed after the MSRP recorded a join and before its reply; after a restart the RN's retry completes", async () => {
+    await stop(rpm);
+    rpm = await serve(rpmArgs(), { ...env.rpm, METATRUST_FAULT: "rpm:after-forward" });
+    const first = await joinRemote({ name: "rn-3", poolId: 1, keystore: client, dep, rpmUrl, retry: fast }).then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    expect(first?.message).to.match(/not reachable|socket|fetch failed|503/);
+    expect(await rpm.exited).to.equal(FAULT_EXIT);
+    // the MSRP recorded it; the RN still has its request in flight
+    const pid = loadRemoteRn(client, "rn-3")!.state.pid;
+    expect((await dep.ledger.recordOf(pid)).poolId).to.equal(1);
+    expect(client.exists("rsms-rn-rn-3-join")).to.equal(true);
+    expect(msrpRecord().rns["rn-3"].used).to.equal(true);
+
+    rpm = await serve(rpmArgs(), env.rpm);
+    const r = await joinRemote({ name: "rn-3", poolId: 1, keystore: client, dep });
+    expect(r.resumed).to.equal(true);
+    expect(r.rn.state.joined).to.equal(true);
+    expect(client.exists("rsms-rn-rn-3-join")).to.equal(false);
+    expect(await dep.ledger.joinCount()).to.equal(3);
+  });
+
+  it("the MSRP is killed between its on-chain write and its reply; after a restart it finishes the join from its journal", async () => {
+    await stop(msrp);
+    msrp = await serve(msrpArgs(), { ...env.msrp, METATRUST_FAULT: "msrp:after-chain-write" });
+    const pending = joinRemote({
+      name: "rn-4",
+      poolId: 1,
+      keystore: client,
+      dep,
+      rpmUrl,
+      retry: { attempts: 10, timeoutMs: 120_000, backoffMs: 1000 },
+    });
+    expect(await msrp.exited).to.equal(FAULT_EXIT);
+    const pid = loadRemoteRn(client, "rn-4")!.state.pid;
+    // on-chain, not yet in the MSRP's state: exactly the gap the journal covers
+    expect((await dep.ledger.recordOf(pid)).poolId).to.equal(1);
+    expect(msrpRecord().rns["rn-4"].used).to.equal(false);
+    const journal = path.join(work, "msrp", "localhost", "service-msrp", "journal");
+    expect(fs.readdirSync(journal)).to.have.length(1);
+
+    msrp = await serve(msrpArgs(), env.msrp);
+    expect(msrp.log()).to.match(/recovery: join of 0x[0-9a-f]{64} at pool 1 completed/);
+    const r = await pending;
+    expect(r.rn.state.joined).to.equal(true);
+    expect(msrpRecord().rns["rn-4"].used).to.equal(true);
+    expect(fs.readdirSync(journal)).to.have.length(0);
+    expect(await dep.ledger.joinCount()).to.equal(4);
+    expect(client.list().filter((n) => n.endsWith("-join"))).to.deep.equal([]);
+  });
+
+  it("malformed, oversized, stale and reused-id requests get a 4xx with a typed error; a flood gets 429; the services stay up", async () => {
+    const post = (url: string, body: Uint8Array, type = "application/octet-stream") =>
+      fetch(url, { method: "POST", headers: { "content-type": type }, body: Buffer.from(body) });
+    const bad = await post(`${rpmUrl}/v1/join`, new Uint8Array(40).fill(7));
+    expect(bad.status).to.equal(400);
+    expect(((await bad.json()) as { error: string }).error).to.equal("MESSAGE_MALFORMED");
+    const big = await post(`${rpmUrl}/v1/join`, new Uint8Array(64 * 1024));
+    expect(big.status).to.equal(413);
+    const json = await post(`${rpmUrl}/v1/join`, new TextEncoder().encode("{}"), "application/json");
+    expect(json.status).to.be.oneOf([400, 415]);
+    const audience = audienceOf(31337n, dep.registry, "rpm:1");
+    const env0 = (issuedAt: number, requestId: Uint8Array, body: Uint8Array) =>
+      sealEnvelope(
+        {
+          kind: Kind.Request,
+          route: Route.Join,
+          audience,
+          session: new Uint8Array(16),
+          requestId,
+          issuedAt,
+          inReplyTo: new Uint8Array(32),
+          body,
+        },
+        { scheme: Scheme.None },
+      );
+    const stale = await post(`${rpmUrl}/v1/join`, env0(Date.now() - 3_600_000, new Uint8Array(16).fill(1), new Uint8Array(99)));
+    expect(stale.status).to.equal(400);
+    expect(((await stale.json()) as { reason: string }).reason).to.equal("STALE");
+    // rn-2's request id with another body: refused, not answered with rn-2's reply
+    const prior = openEnvelope(joined2);
+    const reused = await post(`${rpmUrl}/v1/join`, env0(Date.now(), prior.requestId, new Uint8Array(99)));
+    expect(reused.status).to.equal(409);
+    expect(((await reused.json()) as { reason: string }).reason).to.equal("REQUEST_ID_REUSED");
+    const count = await dep.ledger.joinCount();
+    // a flood: more than the rate limit from one address
+    const codes = await Promise.all(Array.from({ length: 450 }, () => post(`${rpmUrl}/v1/join`, new Uint8Array(3)).then((r) => r.status)));
+    expect(codes).to.include(429);
+    expect(codes.every((c) => c === 400 || c === 429)).to.equal(true);
+    const health = await fetch(`${rpmUrl}/v1/health`);
+    expect(health.status).to.equal(200);
+    expect((await fetch(`${msrpUrl}/v1/health`)).status).to.equal(200);
+    expect(rpm!.child.exitCode).to.equal(null);
+    expect(await dep.ledger.joinCount()).to.equal(count);
+  });
+});

@@ -1,0 +1,123 @@
+import { expect } from "chai";
+import fs from "fs";
+import os from "os";
+import path from "path";
+import { EnvelopeError } from "../../offchain/services/envelope";
+import { ReplyCache } from "../../offchain/services/replies";
+import { Journal, Mutex } from "../../offchain/services/journal";
+
+const id = (n: number) => new Uint8Array(16).fill(n);
+const bytes = (...xs: number[]) => Uint8Array.from(xs);
+
+async function reasonOf(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (e) {
+    expect(e).to.be.instanceOf(EnvelopeError);
+    return (e as EnvelopeError).reason;
+  }
+  throw new Error("expected a refusal");
+}
+
+describe("services/replies and journal", () => {
+  let dir: string;
+  beforeEach(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), "svc-cache-"))));
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  describe("# ReplyCache.once", () => {
+    it("a retry gets the same reply and the handler runs once, also in a new instance (after a restart)", async () => {
+      let runs = 0;
+      const c = new ReplyCache(dir);
+      const h = async () => bytes(++runs, 42);
+      const a = await c.once(id(1), Date.now(), bytes(1, 2), h);
+      const b = await c.once(id(1), Date.now(), bytes(1, 2), h);
+      const after = await new ReplyCache(dir).once(id(1), Date.now(), bytes(1, 2), h);
+      expect(a).to.deep.equal(bytes(1, 42));
+      expect(b).to.deep.equal(a);
+      expect(after).to.deep.equal(a);
+      expect(runs).to.equal(1);
+    });
+
+    it("concurrent duplicates wait for the first; the handler runs once", async () => {
+      let runs = 0;
+      const c = new ReplyCache(dir);
+      const h = async () => {
+        runs++;
+        await new Promise((r) => setTimeout(r, 20));
+        return bytes(7);
+      };
+      const out = await Promise.all([1, 2, 3].map(() => c.once(id(2), Date.now(), bytes(9), h)));
+      expect(out.map((x) => x[0])).to.deep.equal([7, 7, 7]);
+      expect(runs).to.equal(1);
+    });
+
+    it("refuses a reused id with other bytes (stored or in flight) and a stale or future request; runs nothing", async () => {
+      let runs = 0;
+      const c = new ReplyCache(dir, 1000);
+      const h = async () => bytes(++runs);
+      await c.once(id(3), Date.now(), bytes(1), h);
+      expect(await reasonOf(c.once(id(3), Date.now(), bytes(2), h))).to.equal("REQUEST_ID_REUSED");
+      const slow = c.once(id(4), Date.now(), bytes(1), () => new Promise((r) => setTimeout(() => r(bytes(0)), 30)));
+      expect(await reasonOf(c.once(id(4), Date.now(), bytes(2), h))).to.equal("REQUEST_ID_REUSED");
+      await slow;
+      expect(await reasonOf(c.once(id(5), Date.now() - 1001, bytes(1), h))).to.equal("STALE");
+      expect(await reasonOf(c.once(id(5), Date.now() + 1001, bytes(1), h))).to.equal("STALE");
+      expect(runs).to.equal(1);
+    });
+
+    it("a failed handler stores nothing: the retry runs it again", async () => {
+      const c = new ReplyCache(dir);
+      let runs = 0;
+      const fail = async (): Promise<Uint8Array> => {
+        runs++;
+        throw new Error("chain down");
+      };
+      await c.once(id(6), Date.now(), bytes(1), fail).catch(() => undefined);
+      expect(await c.once(id(6), Date.now(), bytes(1), async () => bytes(5))).to.deep.equal(bytes(5));
+      expect(runs).to.equal(1);
+    });
+
+    it("prune deletes entries older than twice the window only", async () => {
+      let now = 10_000;
+      const c = new ReplyCache(dir, 1000, () => now);
+      await c.once(id(7), now, bytes(1), async () => bytes(1));
+      now += 1500;
+      await c.once(id(8), now, bytes(1), async () => bytes(2));
+      now += 600;
+      expect(c.prune()).to.equal(1);
+      expect(fs.readdirSync(dir)).to.have.length(1);
+    });
+  });
+
+  describe("# Journal and Mutex", () => {
+    it("keeps intents until done, oldest first, across instances", () => {
+      const j = new Journal(dir);
+      j.put("a", "join", { x: 1 });
+      j.put("b", "createPool", { y: 2 });
+      const again = new Journal(dir).pending();
+      expect(again.map((i) => [i.id, i.kind])).to.deep.equal([
+        ["a", "join"],
+        ["b", "createPool"],
+      ]);
+      j.done("a");
+      expect(new Journal(dir).pending().map((i) => i.id)).to.deep.equal(["b"]);
+      expect(() => j.put("../x", "k", {})).to.throw(/invalid intent id/);
+    });
+
+    it("the mutex runs jobs one at a time, in order, and a failure does not block the next", async () => {
+      const m = new Mutex();
+      const log: string[] = [];
+      const job = (n: string, ms: number, fail = false) =>
+        m.run(async () => {
+          log.push(`start ${n}`);
+          await new Promise((r) => setTimeout(r, ms));
+          log.push(`end ${n}`);
+          if (fail) throw new Error(n);
+          return n;
+        });
+      const out = await Promise.allSettled([job("a", 20, true), job("b", 1), job("c", 5)]);
+      expect(out.map((o) => o.status)).to.deep.equal(["rejected", "fulfilled", "fulfilled"]);
+      expect(log).to.deep.equal(["start a", "end a", "start b", "end b", "start c", "end c"]);
+    });
+  });
+});
