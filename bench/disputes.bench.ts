@@ -58,7 +58,7 @@ async function gasAt(n: number, prefix: string) {
   await ethers.provider.send("evm_increaseTime", [Number(P.commitPeriod) + 1]);
   const reveals: bigint[] = [];
   for (const [i, v] of voters.entries()) reveals.push((await dl.reveal(id, v, i % 3 === 0 ? 1 : 0, salts[i])).gasUsed);
-  await ethers.provider.send("evm_increaseTime", [Number(P.revealPeriod) + 1]);
+  await ethers.provider.send("evm_increaseTime", [Number(P.revealPeriod) + Number(P.appealPeriod) + 1]);
   const { resolve, settles } = await dl.resolveAndSettle(id);
   return {
     n,
@@ -109,7 +109,7 @@ async function latencyOnNode(voters: number) {
     for (const v of vs) salts.push((await dl.commit(id, v, 0)).salt);
     await provider.send("evm_increaseTime", [Number(P.commitPeriod) + 1]);
     for (const [i, v] of vs.entries()) await dl.reveal(id, v, 0, salts[i]);
-    await provider.send("evm_increaseTime", [Number(P.revealPeriod) + 1]);
+    await provider.send("evm_increaseTime", [Number(P.revealPeriod) + Number(P.appealPeriod) + 1]);
     const { settles } = await dl.resolveAndSettle(id);
     const end = settles.length ? settles[settles.length - 1].block : tx.block;
     const seconds = (performance.now() - t0) / 1000;

@@ -14,6 +14,9 @@
  * absolute majority moves nobody, and capped per dispute (the winners share at most `voterReward`,
  * the revealed losers at most `voterPenalty`, in proportion to their weights). The winners are
  * paid only when some revealed weight went against them (voterReward <= voterPenalty: from the losers).
+ *
+ * Appeals: round r needs `quorum * 2^r` revealed weight (`roundQuorum`); in an appeal round a tie
+ * leaves the appealed verdict standing if it is among the tied options.
  */
 import { AbiCoder, keccak256 } from "ethers";
 
@@ -42,14 +45,26 @@ export type TallyOutcome = {
 };
 
 /**
- * Eq. 22 with the contract's quorum and tie rule: below `quorum` revealed weight the dispute is
- * void; a tie goes to the lowest-numbered tied option other than 0 (a tie does not uphold a claim).
+ * The quorum of round `round`: `quorum * 2^round` (each appeal asks for a panel twice as heavy).
+ * @param quorum - the deployment's quorum (WAD)
+ * @param round - the round, 0 for the first
+ * @returns the least revealed weight for a decision in that round
+ */
+export function roundQuorum(quorum: bigint, round: number): bigint {
+  return quorum << BigInt(round);
+}
+
+/**
+ * Eq. 22 with the contract's quorum and tie rule: below `quorum` revealed weight the round is
+ * void; a tie goes to the lowest-numbered tied option other than 0 (a tie does not uphold a claim),
+ * except in an appeal round, where the appealed verdict wins a tie it is part of.
  * @param id - the dispute id (unused by the rule; kept for callers)
  * @param options - number of options
  * @param votes - the votes
- * @param quorum - the least revealed weight for a decision (WAD)
+ * @param quorum - the least revealed weight for a decision in this round (WAD; see `roundQuorum`)
+ * @param appealed - in an appeal round, the verdict under appeal (the previous round's outcome)
  */
-export function tallyOutcome(id: bigint, options: number, votes: TallyVote[], quorum = 0n): TallyOutcome {
+export function tallyOutcome(id: bigint, options: number, votes: TallyVote[], quorum = 0n, appealed?: number): TallyOutcome {
   void id;
   const sums = Array.from({ length: options }, () => 0n);
   for (const v of votes) if (v.revealed) sums[v.choice] += v.weight;
@@ -68,6 +83,8 @@ export function tallyOutcome(id: bigint, options: number, votes: TallyVote[], qu
       if (winner === 0) winner = c;
     }
   });
+  // the appellant needs a strict majority: a tie it is part of leaves the appealed verdict standing
+  if (appealed !== undefined && tied > 1 && sums[appealed] === best) winner = appealed;
   return { outcome: winner, winningWeight: best, totalWeight: total, tieBroken: tied > 1, void: false, sums };
 }
 

@@ -96,7 +96,20 @@ abstract contract DisputeFixture is Test {
         tm = new TrustManager(actors[ADMIN], m, 0.5e18, 0.8e18);
         dr = new DisputeResolution(
             tm,
-            IDisputeResolution.Params(MIN_REP, MIN_AGE, QUORUM, COMMIT, REVEAL, DEPOSIT, REWARD, PENALTY, LOSER)
+            IDisputeResolution.Params(
+                MIN_REP,
+                MIN_AGE,
+                QUORUM,
+                COMMIT,
+                REVEAL,
+                DEPOSIT,
+                REWARD,
+                PENALTY,
+                LOSER,
+                0,
+                0,
+                1
+            )
         );
         vm.startPrank(actors[ADMIN]);
         tm.grantRole(tm.FEEDBACK_ROLE(), address(dr));
