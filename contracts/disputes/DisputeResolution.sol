@@ -45,6 +45,7 @@ contract DisputeResolution is IDisputeResolution {
     constructor(ITrustManager trust, Params memory p) {
         if (
             p.commitPeriod == 0 ||
+            p.deposit > type(uint96).max ||
             p.revealPeriod == 0 ||
             p.minAge == 0 ||
             p.minReputation > 1e18 ||
@@ -99,7 +100,12 @@ contract DisputeResolution is IDisputeResolution {
         d.snapshot = uint40(block.number - 1);
         d.commitDeadline = uint40(block.timestamp + _commitPeriod);
         d.revealDeadline = uint40(block.timestamp + _commitPeriod + _revealPeriod);
-        d.deposit = uint128(msg.value);
+        d.deposit = uint96(msg.value);
+        // The electorate of the bounded feedback: all reputation at the snapshot (always kept for
+        // block.number - 1). Beyond 2^96 (7.9e10 entities at reputation 1) it is refused.
+        uint256 electorate = _trust.totalReputationAt(d.snapshot);
+        if (electorate > type(uint96).max) revert DisputeResolution__InvalidDispute();
+        d.electorate = uint96(electorate);
         d.depositor = msg.sender;
         d.evidence = evidence;
         d.cid = cid;
@@ -228,7 +234,9 @@ contract DisputeResolution is IDisputeResolution {
     }
 
     /// @dev Stores a decided round's outcome and weights; returns its margin (bounded feedback:
-    /// the margin of the revealed weight, 0 without an absolute majority).
+    /// the margin against the electorate E, the total reputation at the snapshot; 0 unless the
+    /// outcome's voters hold more than half of E, whatever the turnout). W_win <= E: each vote
+    /// weighs its entity's reputation at the snapshot, a part of E.
     function _record(
         Dispute storage d,
         uint256 total,
@@ -236,7 +244,8 @@ contract DisputeResolution is IDisputeResolution {
         uint8 winner,
         uint8 tiedCount
     ) private returns (uint64 margin) {
-        margin = best * 2 > total ? uint64(((best * 2 - total) * WAD) / total) : 0;
+        uint256 electorate = d.electorate;
+        margin = best * 2 > electorate ? uint64(((best * 2 - electorate) * WAD) / electorate) : 0;
         d.outcome = winner;
         d.tieBroken = tiedCount > 1;
         d.margin = margin;

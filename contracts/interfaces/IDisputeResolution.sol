@@ -16,9 +16,10 @@ pragma solidity 0.8.30;
 /// can block a resolution. w_i = v_i / sum_j v_j (Eq. 21) and r_final = argmax_r sum w_i
 /// (Eq. 22): normalizing does not move the argmax, so the contract compares raw weight sums. A tie
 /// goes to the lowest-numbered tied option other than 0. The feedback is bounded: it is scaled
-/// by the margin m = max(0, 2 W_win - W) / W of the revealed weight W (0 unless the outcome has
-/// an absolute majority), capped per dispute, and the winners are paid only from what the
-/// revealed losers lose (docs/specs/disputes.md).
+/// by the margin m = max(0, 2 W_win - E) / E against the electorate E, the total reputation of
+/// every entity at the snapshot (`ITrustManager.totalReputationAt`, fixed at opening), so that a
+/// side below half of all reputation moves nobody whatever the turnout; it is capped per dispute,
+/// and the winners are paid only from what the revealed losers lose (docs/specs/disputes.md).
 ///
 /// Appeals (Kleros' appeal rounds, without juror draws): after a decided round's reveal deadline,
 /// during `appealPeriod`, the losing side's controller may `appeal`, paying `appealFee * 2^round`;
@@ -50,7 +51,9 @@ interface IDisputeResolution {
     /// @param resolved the verdict is final and applied (`resolve`)
     /// @param outcome the final verdict once resolved; before, the verdict under appeal (if any)
     /// @param verdictRound the round whose votes the final verdict is (its voters are settled)
-    /// @param margin the outcome's margin m (WAD): max(0, 2 winningWeight - totalWeight) / totalWeight
+    /// @param margin the outcome's margin m (WAD): max(0, 2 winningWeight - electorate) / electorate
+    /// @param deposit the claimant's deposit (wei)
+    /// @param electorate the total reputation of every entity at the snapshot (WAD), fixed at opening
     /// @param winningWeight the revealed weight of the outcome (in `verdictRound`)
     /// @param totalWeight the revealed weight of all options (in `verdictRound`)
     /// @param appealFees the appeal fees paid, credited with the deposit to the final winner's side
@@ -71,7 +74,8 @@ interface IDisputeResolution {
         bool void_;
         uint8 verdictRound;
         uint64 margin;
-        uint128 deposit;
+        uint96 deposit;
+        uint96 electorate;
         uint128 winningWeight;
         uint128 totalWeight;
         address depositor;
@@ -263,8 +267,10 @@ interface IDisputeResolution {
     /// @param id the dispute
     function appeal(uint256 id) external payable;
 
-    /// @notice Step 3: applies one voter's reputation feedback, once (anyone may call).
-    /// @dev A voter of the outcome gains voterReward * m * weight / winningWeight (if some revealed
+    /// @notice Step 3: applies one voter's reputation feedback, once (anyone may call), for its
+    /// vote in the final verdict's round (`verdictRound`); earlier rounds' votes move nothing.
+    /// @dev m is the margin against the electorate (see the contract's description).
+    /// A voter of the outcome gains voterReward * m * weight / winningWeight (if some revealed
     /// weight went against the outcome; otherwise nothing), a voter of
     /// another option loses voterPenalty * m * weight / (totalWeight - winningWeight), a voter
     /// eligible at the snapshot that committed and did not reveal loses voterPenalty; in a void

@@ -10,8 +10,9 @@
  * lowest-numbered tied option other than 0 (docs/specs/disputes.md).
  *
  * The reputation feedback (`voterFeedback`, DisputeResolution.settle) is bounded: scaled by the
- * margin m = max(0, 2 W_win - W) / W of the revealed weight W, so that an outcome without an
- * absolute majority moves nobody, and capped per dispute (the winners share at most `voterReward`,
+ * margin m = max(0, 2 W_win - E) / E against the electorate E, the total reputation of every entity
+ * at the snapshot (TrustManager.totalReputationAt, fixed when the dispute opens), so that a side
+ * holding less than half of all reputation moves nobody whatever the turnout, and capped per dispute (the winners share at most `voterReward`,
  * the revealed losers at most `voterPenalty`, in proportion to their weights). The winners are
  * paid only when some revealed weight went against them (voterReward <= voterPenalty: from the losers).
  *
@@ -91,12 +92,11 @@ export function tallyOutcome(id: bigint, options: number, votes: TallyVote[], qu
 const WAD = 10n ** 18n;
 
 /**
- * The outcome's margin m (WAD) as DisputeResolution.resolve stores it: max(0, 2 W_win - B) / B with
- * B the revealed weight W.
+ * The outcome's margin m (WAD): max(0, 2 W_win - B) / B.
  * @param out - the outcome
- * @param electorate - B instead of W: the whole eligible weight at the snapshot. The contract cannot
- *   use it yet (TrustManager has no total-reputation view, docs/specs/disputes.md); the simulation
- *   uses it to show what that view would buy. Must be >= out.totalWeight.
+ * @param electorate - B = E, the total reputation at the snapshot (`Dispute.electorate`): the
+ *   contract's rule. Omitted, B is the revealed weight W: the rule before the electorate view
+ *   (the simulation compares them). Must be >= out.winningWeight.
  */
 export function marginOf(out: TallyOutcome, electorate?: bigint): bigint {
   const base = electorate ?? out.totalWeight;
@@ -113,7 +113,7 @@ export type FeedbackParams = { voterReward: bigint; voterPenalty: bigint };
  * @param vote - the voter's weight, choice and whether it revealed
  * @param eligible - for a vote not revealed: whether the voter could have revealed (eligible at the snapshot)
  * @param p - the caps
- * @param electorate - see `marginOf` (omitted: the contract's rule)
+ * @param electorate - see `marginOf` (the contract passes E; omitted: the margin of the revealed weight)
  * @returns the change (WAD): + for the outcome's voters, - for the others, - voterPenalty for an eligible non-revealer
  */
 export function voterFeedback(

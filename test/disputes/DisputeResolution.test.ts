@@ -393,32 +393,65 @@ describe("DisputeResolution", () => {
       expect((await disputes.voteOf(dId, voters[0])).settled).to.equal(false);
     });
 
-    it("bounded feedback: scaled to the margin, capped per dispute, shared by weight (4 of 5 equal voters: m = 0.6)", async () => {
+    it("bounded feedback: scaled to the margin against the electorate E (all reputation at the snapshot), capped per dispute, shared by weight", async () => {
+      const { disputes, trust, voters, court, signerOf } = await loadFixture(deployDisputeFixture);
+      const jury = byVoter(disputes, signerOf);
+      // voters 0-3 rise to 0.9: together 3.6, more than half of all reputation
+      for (const v of voters.slice(0, 4)) await court.adjustReputation(v, 4n * 10n ** 17n);
+      await disputes.openDispute(id("claimant"), id("respondent"), 1, 3, id("evidence"), "", { value: P.deposit });
+      const dId = 1n;
+      const choices = [0, 0, 0, 0, 1];
+      await voteAll(jury, dId, voters, choices);
+      await disputes.resolve(dId);
+      const d = await disputes.dispute(dId);
+      // E recomputed from the entities themselves: every registered id's reputation at the snapshot
+      const ids = [...new Set((await trust.queryFilter(trust.filters.EntityRegistered())).map((l) => l.args.id))];
+      let sum = 0n;
+      for (const e of ids) sum += await trust.reputationAt(e, d.snapshot);
+      expect(d.electorate).to.equal(sum);
+      const weights = choices.map((_c, i) => (i < 4 ? 9n * 10n ** 17n : HALF));
+      const out = tallyOutcome(
+        dId,
+        3,
+        choices.map((c, i) => ({ voter: voters[i], weight: weights[i], choice: c, revealed: true, salt: "" })),
+        P.quorum,
+      );
+      expect(d.margin).to.equal(((72n * 10n ** 17n - sum) * WAD_) / sum); // (2 * 3.6 - E) / E
+      expect(marginOf(out, sum)).to.equal(d.margin);
+      expect(d.margin > 0n).to.equal(true);
+      let gained = 0n;
+      let lost = 0n;
+      for (const [i, v] of voters.slice(0, 5).entries()) {
+        const want = voterFeedback(out, { weight: weights[i], choice: choices[i], revealed: true }, true, P, sum);
+        await expect(disputes.settle(dId, v)).to.emit(disputes, "VoterSettled").withArgs(dId, v, want);
+        expect((await trust.entity(v)).reputation).to.equal(weights[i] + want);
+        if (want > 0n) gained += want;
+        else lost -= want;
+      }
+      // winners share 0.02 * m by weight, the loser loses 0.02 * m
+      expect(lost).to.equal((P.voterPenalty * d.margin) / WAD_);
+      expect(gained <= (P.voterReward * d.margin) / WAD_).to.equal(true); // the cap
+    });
+
+    it("a side below half of all reputation moves nobody, whatever the turnout: 4 of 5 voters (2.0 of E > 4.0) win with margin 0", async () => {
       const { disputes, jury, trust, voters, dId } = await loadFixture(opened);
       const choices = [0, 0, 0, 0, 1];
       await voteAll(jury, dId, voters, choices);
       await disputes.resolve(dId);
       const d = await disputes.dispute(dId);
-      expect(d.margin).to.equal(6n * 10n ** 17n); // (2 * 2.0 - 2.5) / 2.5
-      const half = 5n * 10n ** 17n;
+      expect(d.electorate > 4n * WAD_).to.equal(true);
+      expect([d.outcome, d.winningWeight, d.totalWeight, d.margin]).to.deep.equal([0n, 4n * HALF, 5n * HALF, 0n]);
+      // with the margin of the revealed weight (the rule before) the winners would have been paid
       const out = tallyOutcome(
         dId,
         3,
-        choices.map((c, i) => ({ voter: voters[i], weight: half, choice: c, revealed: true, salt: "" })),
-        P.quorum,
+        choices.map((c, i) => ({ voter: voters[i], weight: HALF, choice: c, revealed: true, salt: "" })),
       );
-      expect(marginOf(out)).to.equal(d.margin);
-      let gained = 0n;
-      for (const [i, v] of voters.slice(0, 5).entries()) {
-        const want = voterFeedback(out, { weight: half, choice: choices[i], revealed: true }, true, P);
-        await expect(disputes.settle(dId, v)).to.emit(disputes, "VoterSettled").withArgs(dId, v, want);
-        expect((await trust.entity(v)).reputation).to.equal(half + want);
-        if (want > 0n) gained += want;
+      expect(marginOf(out)).to.equal(6n * 10n ** 17n);
+      for (const v of voters.slice(0, 5)) {
+        await expect(disputes.settle(dId, v)).to.emit(disputes, "VoterSettled").withArgs(dId, v, 0);
+        expect((await trust.entity(v)).reputation).to.equal(HALF);
       }
-      // winners: 0.02 * 0.6 * 0.5 / 2.0 = 0.003 each; the loser: 0.02 * 0.6 * 0.5 / 0.5 = 0.012
-      expect(voterFeedback(out, { weight: half, choice: 0, revealed: true }, true, P)).to.equal(3n * 10n ** 15n);
-      expect(voterFeedback(out, { weight: half, choice: 1, revealed: true }, true, P)).to.equal(-12n * 10n ** 15n);
-      expect(gained <= P.voterReward).to.equal(true); // the cap
     });
   });
 
@@ -663,9 +696,10 @@ describe("DisputeResolution", () => {
       );
       expect(await dr.phase(1)).to.equal(4n); // Resolvable inside what would be the window
       const respondentBefore = (await trust.entity(id("payee"))).reputation;
+      const E = (await dr.dispute(1)).electorate; // all reputation at the snapshot
       await expect(dr.resolve(1))
         .to.emit(dr, "DisputeResolved")
-        .withArgs(1, 0, 3n * HALF, 5n * HALF, false, false, WAD_ / 5n);
+        .withArgs(1, 0, 3n * HALF, 5n * HALF, false, false, 6n * HALF > E ? ((6n * HALF - E) * WAD_) / E : 0n);
       // upheld at last: the claimant's side gets the deposit and every fee (its own 0.02 back, the respondent's 0.01)
       expect([await dr.owed(msrp.address), await dr.owed(payee.address)]).to.deep.equal([DEPOSIT + 3n * P.appealFee, 0n]);
       expect((await trust.entity(id("payee"))).reputation).to.equal(respondentBefore - P.loserPenalty);
@@ -718,7 +752,7 @@ describe("DisputeResolution", () => {
       for (const [i, v] of r1.entries())
         await expect(dr.settle(1, v))
           .to.emit(dr, "VoterSettled")
-          .withArgs(1, v, voterFeedback(out, { weight: HALF, choice: [1, 1, 0][i], revealed: true }, true, P));
+          .withArgs(1, v, voterFeedback(out, { weight: HALF, choice: [1, 1, 0][i], revealed: true }, true, P, d.electorate));
       for (const v of [voters[1], voters[2]])
         await expect(dr.settle(1, v)).to.be.revertedWithCustomError(dr, "DisputeResolution__NoCommitment").withArgs(1, v);
       expect((await trust.entity(voters[1])).reputation).to.equal(reps[1]); // voted only in round 0
@@ -784,17 +818,21 @@ describe("DisputeResolution", () => {
       const { disputes, jury, voters, dId } = await opened();
       const commits: bigint[] = [];
       const reveals: bigint[] = [];
+      // a third against, the rest for the claim: the outcome holds less than half of all
+      // reputation at both sizes (margin 0), so resolve writes the same values
+      const choice = (i: number) => (i < n / 3 ? 1 : 0);
       for (let i = 0; i < n; i++) {
-        const tx = await jury.commit(dId, voters[i], commitmentOf(dId, voters[i], i === 0 ? 1 : 0, salt(`g${i}`)));
+        const tx = await jury.commit(dId, voters[i], commitmentOf(dId, voters[i], choice(i), salt(`g${i}`)));
         commits.push((await tx.wait())!.gasUsed);
       }
       await toReveal();
       for (let i = 0; i < n; i++) {
-        const tx = await jury.reveal(dId, voters[i], i === 0 ? 1 : 0, salt(`g${i}`));
+        const tx = await jury.reveal(dId, voters[i], choice(i), salt(`g${i}`));
         reveals.push((await tx.wait())!.gasUsed);
       }
       await toResolve();
       const resolve = (await (await disputes.resolve(dId)).wait())!.gasUsed;
+      expect((await disputes.dispute(dId)).margin).to.equal(0n);
       return { commits, reveals, resolve };
     }
 
@@ -874,6 +912,13 @@ describe("DisputeResolution", () => {
       }
       await mine(Number(P.minAge) + 1);
       const jury = byVoter(base.disputes, signerOf);
+      const ids = [...new Set((await trust.queryFilter(trust.filters.EntityRegistered())).map((l) => l.args.id))];
+      /** E recomputed from every entity's own checkpoints (none registers during the property). */
+      const electorateAt = async (b: bigint) => {
+        let s = 0n;
+        for (const e of ids) s += await trust.reputationAt(e, b);
+        return s;
+      };
       let disputeId = 0n;
       await fc.assert(
         fc.asyncProperty(
@@ -906,11 +951,12 @@ describe("DisputeResolution", () => {
               expect(d.tieBroken).to.equal(ts.tieBroken);
             }
             expect((await base.disputes.tally(disputeId)).slice(0, options)).to.deep.equal(ts.sums);
-            expect(d.margin).to.equal(marginOf(ts));
+            expect(d.electorate).to.equal(await electorateAt(snapshot));
+            expect(d.margin).to.equal(marginOf(ts, d.electorate));
             for (const v of votes) {
               const before = (await trust.entity(v.voter)).reputation;
               const eligible = v.weight >= P.minReputation; // all are old enough, none is a party
-              const want = voterFeedback(ts, v, eligible, P);
+              const want = voterFeedback(ts, v, eligible, P, d.electorate);
               await base.disputes.settle(disputeId, v.voter);
               const after = (await trust.entity(v.voter)).reputation;
               const clamp = (x: bigint) => (x < 0n ? 0n : x > 10n ** 18n ? 10n ** 18n : x);
@@ -988,10 +1034,10 @@ describe("DisputeResolution", () => {
               false,
             ]);
             expect((await dr.tallyIn(disputeId, 1)).slice(0, options)).to.deep.equal(t1.sums);
-            expect(d.margin).to.equal(marginOf(final));
+            expect(d.margin).to.equal(marginOf(final, d.electorate));
             for (const v of votes) {
               const before = (await trust.entity(v.voter)).reputation;
-              const want = voterFeedback(final, v, v.weight >= P.minReputation, P);
+              const want = voterFeedback(final, v, v.weight >= P.minReputation, P, d.electorate);
               await dr.settle(disputeId, v.voter);
               const clamp = (x: bigint) => (x < 0n ? 0n : x > 10n ** 18n ? 10n ** 18n : x);
               expect((await trust.entity(v.voter)).reputation).to.equal(clamp(before + want));
