@@ -60,10 +60,14 @@ function fmt(ms: number): string {
   return ms >= 100 ? ms.toFixed(1) : ms >= 1 ? ms.toFixed(3) : ms.toFixed(4);
 }
 
-/** Machine facts printed with every table, so numbers can be compared across runs. */
+/**
+ * Machine facts printed with every table, so numbers can be compared across runs: the CPU, and the
+ * load average when the table was written (the machines are shared: timings, not gas, depend on it).
+ */
 export function machine(): string {
   const cpu = os.cpus()[0]?.model ?? "unknown CPU";
-  return `${cpu}, ${os.cpus().length} cores, Node ${process.version}, ${os.platform()} ${os.arch()}`;
+  const [one, five] = os.loadavg();
+  return `${cpu}, ${os.cpus().length} cores, Node ${process.version}, ${os.platform()} ${os.arch()}, load average ${one.toFixed(1)} (1 min) / ${five.toFixed(1)} (5 min), shared with other jobs`;
 }
 
 /**
