@@ -70,13 +70,13 @@ function fmt(ms: number): string {
 }
 
 /**
- * Machine facts printed with every table, so numbers can be compared across runs: the CPU, the
- * runtime, and the load average when the table was written (a shared machine's load moves
- * absolute times; the ratios within one run hold better).
+ * Machine facts printed with every table, so numbers can be compared across runs: the CPU, and the
+ * load average when the table was written (the machines are shared: timings, not gas, depend on it).
  */
 export function machine(): string {
   const cpu = os.cpus()[0]?.model ?? "unknown CPU";
-  return `${cpu}, ${os.cpus().length} cores, Node ${process.version}, ${os.platform()} ${os.arch()}, load average ${os.loadavg()[0].toFixed(1)}`;
+  const [one, five] = os.loadavg();
+  return `${cpu}, ${os.cpus().length} cores, Node ${process.version}, ${os.platform()} ${os.arch()}, load average ${one.toFixed(1)} (1 min) / ${five.toFixed(1)} (5 min), shared with other jobs`;
 }
 
 /**

@@ -32,8 +32,10 @@ async function disputeContext(hre: HardhatRuntimeEnvironment) {
   return { ...local, dr, ledger: new DisputeLedger(dr), ledgerFor, accountSigner, Nature, entityId, putEvidence, DisputeLedger };
 }
 
-const saltRecord = (id: string, voter: string) => `dispute-${id}-${voter.replace(/[^A-Za-z0-9._-]/g, "_")}`;
-const PHASES = ["none", "commit", "reveal", "resolvable", "resolved"];
+/** The keystore record of a voter's salt: one per (dispute, round, voter); round 0 keeps its old name. */
+const saltRecord = (id: string, voter: string, round = 0) =>
+  `dispute-${id}-${round === 0 ? "" : `r${round}-`}${voter.replace(/[^A-Za-z0-9._-]/g, "_")}`;
+const PHASES = ["none", "commit", "reveal", "appeal", "resolvable", "resolved"];
 
 task("dispute:open", "Opens a dispute (Step 1): parties, nature, number of proposed resolutions, evidence on IPFS")
   .addParam("claimant", "The claimant entity (its controller, one of this node's accounts, signs)")
@@ -82,7 +84,7 @@ task("dispute:commit", "Commits a vote (Step 2); the salt is kept in the keystor
       throw new RefusedError(
         `dispute:commit: ${a.voter} has no vote in #${a.id} (below the minimum reputation or age at the snapshot, an entity of a party's controller, or flagged)`,
       );
-    const rec = saltRecord(String(a.id), a.voter);
+    const rec = saltRecord(String(a.id), a.voter, Number((await c.dr.dispute(a.id)).round));
     const r = await (
       await c.ledgerFor(c.entityId(a.voter))
     ).commit(
@@ -103,27 +105,62 @@ task("dispute:reveal", "Reveals a committed vote with the salt from the keystore
   .addParam("voter", "The voting entity")
   .setAction(async (a: { id: number; voter: string }, hre) => {
     const c = await disputeContext(hre);
-    const s = c.keystore.load(saltRecord(String(a.id), a.voter)) as { choice: number; salt: string };
+    const round = Number((await c.dr.dispute(a.id)).round);
+    const s = c.keystore.load(saltRecord(String(a.id), a.voter, round)) as { choice: number; salt: string };
     const tx = await (await c.ledgerFor(c.entityId(a.voter))).reveal(BigInt(a.id), c.entityId(a.voter), s.choice, s.salt);
     console.log(`${a.voter} revealed choice ${s.choice} on #${a.id}; ${tx.gasUsed.toLocaleString("en-US")} gas`);
     return { choice: s.choice };
   });
 
-task("dispute:resolve", "Resolves a dispute after its reveal deadline (Step 3) and settles each voter's reputation")
+task("dispute:appeal", "Appeals the current round's verdict to a larger panel (the losing side's controller pays the appeal fee)")
+  .addParam("id", "The dispute id", undefined, types.int)
+  .setAction(async (a: { id: number }, hre) => {
+    const c = await disputeContext(hre);
+    if (!Number.isInteger(a.id) || a.id < 1) throw new UsageError(`dispute:appeal: --id must be a positive integer, got ${a.id}`);
+    const d = await c.dr.dispute(a.id);
+    if (Number(d.options) === 0) throw new UsageError(`dispute:appeal: --id ${a.id}: no such dispute`);
+    const [appellant, fee] = await c.dr.appealTerms(a.id);
+    if (appellant === hre.ethers.ZeroAddress) {
+      const p = await c.dr.params();
+      const why = d.resolved
+        ? "it is resolved"
+        : Number(d.round) + 1 >= Number(p.maxRounds)
+          ? `round ${d.round} is the last (${p.maxRounds} rounds at most)`
+          : `it is in its ${PHASES[Number(await c.dr.phase(a.id))]} phase (appeals: after the reveal deadline, for ${p.appealPeriod} s, not a void round)`;
+      throw new RefusedError(`dispute:appeal: #${a.id} cannot be appealed now: ${why}`);
+    }
+    const mine = (await hre.ethers.getSigners()).find((s) => s.address === appellant);
+    if (!mine)
+      throw new RefusedError(
+        `dispute:appeal: #${a.id} may be appealed only by the losing side's controller ${appellant}, not an account of this node`,
+      );
+    const tx = await new c.DisputeLedger(c.dr.connect(mine)).appeal(BigInt(a.id), fee);
+    const n = await c.dr.dispute(a.id);
+    console.log(
+      `#${a.id}: appealed by ${appellant} for ${hre.ethers.formatEther(fee)} ETH; round ${n.round} commits until ${new Date(Number(n.commitDeadline) * 1000).toISOString()}, reveals until ${new Date(Number(n.revealDeadline) * 1000).toISOString()}; ${tx.gasUsed.toLocaleString("en-US")} gas`,
+    );
+    return { round: Number(n.round), fee, appellant };
+  });
+
+task(
+  "dispute:resolve",
+  "Resolves a dispute for good (Step 3) after its reveal deadline and, if it could be appealed, its appeal window; settles the final round's voters",
+)
   .addParam("id", "The dispute id", undefined, types.int)
   .setAction(async (a: { id: number }, hre) => {
     const c = await disputeContext(hre);
     const r = await c.ledger.resolveAndSettle(BigInt(a.id));
     const d = await c.dr.dispute(a.id);
-    const t = await c.dr.tally(a.id);
+    const t = await c.dr.tallyIn(a.id, d.verdictRound);
     const total = t.reduce((x, y) => x + y, 0n);
+    const round = d.round === d.verdictRound ? `round ${d.round}` : `round ${d.round} void, round ${d.verdictRound}'s verdict stands`;
     console.log(
       d.void_
         ? `#${a.id}: void (revealed weight below the quorum)`
-        : `#${a.id}: resolution ${d.outcome} with ${((Number(t[Number(d.outcome)]) / Number(total)) * 100).toFixed(1)}% of the revealed weight (Eq. 21-22), margin ${(Number(d.margin) / 1e18).toFixed(3)}${d.tieBroken ? ", a tie: the claim is not upheld" : ""}`,
+        : `#${a.id} (${round}): resolution ${d.outcome} with ${((Number(t[Number(d.outcome)]) / Number(total)) * 100).toFixed(1)}% of the revealed weight (Eq. 21-22), margin ${(Number(d.margin) / 1e18).toFixed(3)}${d.tieBroken ? ", a tie: the claim is not upheld" : ""}`,
     );
     console.log(`  resolve ${r.resolve.gasUsed.toLocaleString("en-US")} gas, ${r.settles.length} settle transaction(s)`);
-    return { outcome: Number(d.outcome), void: d.void_, tieBroken: d.tieBroken, margin: d.margin };
+    return { outcome: Number(d.outcome), void: d.void_, tieBroken: d.tieBroken, margin: d.margin, round: Number(d.verdictRound) };
   });
 
 task("dispute:withdraw", "Withdraws the deposits the court owes an account (credited at resolve)")
@@ -148,13 +185,15 @@ task("dispute:show", "A dispute's parties, phase, deadlines and running tally")
     if (Number(d.options) === 0) throw new Error(`dispute:show: no dispute #${a.id}`);
     const phase = PHASES[Number(await c.dr.phase(a.id))];
     const t = (await c.dr.tally(a.id)).slice(0, Number(d.options));
-    const voters = await c.ledger.committedVoters(BigInt(a.id));
+    const round = Number(d.round);
+    const voters = await c.ledger.committedVoters(BigInt(a.id), round);
     let revealed = 0;
     for (const v of voters) if ((await c.dr.voteOf(a.id, v)).revealed) revealed++;
+    const [appellant, fee, until] = await c.dr.appealTerms(a.id);
     console.log(
-      `#${a.id}: ${phase}; ${voters.length} committed, ${revealed} revealed; tally ${t.map((x) => (Number(x) / 1e18).toFixed(3)).join(" / ")}${d.resolved ? `; outcome ${d.outcome}` : ""}`,
+      `#${a.id}: ${phase}, round ${round}; ${voters.length} committed, ${revealed} revealed; tally ${t.map((x) => (Number(x) / 1e18).toFixed(3)).join(" / ")}${d.resolved ? `; outcome ${d.outcome}` : ""}${appellant === hre.ethers.ZeroAddress ? "" : `; ${appellant} may appeal for ${hre.ethers.formatEther(fee)} ETH until ${new Date(Number(until) * 1000).toISOString()}`}`,
     );
-    return { phase, committed: voters.length, revealed, tally: t };
+    return { phase, round, committed: voters.length, revealed, tally: t };
   });
 
 task("chain:advance", "Development chains only (hardhat, localhost): moves time forward and mines blocks")

@@ -164,9 +164,39 @@ describe("tasks: trust:* (in-process network, one process)", function () {
     const dr = await hre.ethers.getContractAt("DisputeResolution", readDeployment("hardhat").contracts.DisputeResolution.address);
     expect(early).to.deep.equal({ name: "DisputeResolution__TooEarly", args: [BigInt(d.id), (await dr.dispute(d.id)).revealDeadline] });
     await hre.run("chain:advance", { seconds: 3_601 });
+    // decided 1.0 to 0.5 for the claim: eve's controller (account 8) may appeal for an hour
+    expect((await hre.run("dispute:show", { id: Number(d.id) })).phase).to.equal("appeal");
+    const inWindow = await customError(await rejects(hre.run("dispute:resolve", { id: Number(d.id) })));
+    expect(inWindow).to.deep.equal({
+      name: "DisputeResolution__TooEarly",
+      args: [BigInt(d.id), (await dr.dispute(d.id)).revealDeadline + (await dr.params()).appealPeriod],
+    });
+    const none = await rejects(hre.run("dispute:appeal", { id: 99 }));
+    expect([none.name, none.message]).to.deep.equal(["UsageError", "dispute:appeal: --id 99: no such dispute"]);
+    const ap = await hre.run("dispute:appeal", { id: Number(d.id) });
+    expect([ap.round, ap.fee, ap.appellant]).to.deep.equal([1, 10n ** 16n, (await hre.ethers.getSigners())[8].address]);
+    const twice = await rejects(hre.run("dispute:appeal", { id: Number(d.id) }));
+    expect([twice.name, twice.message]).to.deep.equal([
+      "RefusedError",
+      `dispute:appeal: #${d.id} cannot be appealed now: it is in its commit phase (appeals: after the reveal deadline, for 3600 s, not a void round)`,
+    ]);
+    // round 1 needs 2.0 of revealed weight: the same three voters (1.5) vote again, fresh salts per round
+    for (const [v, choice] of [
+      ["vic", 1],
+      ["wes", 0],
+      ["xia", 1],
+    ] as const)
+      await hre.run("dispute:commit", { id: Number(d.id), voter: v, choice });
+    await hre.run("chain:advance", { seconds: 3_601 });
+    for (const v of ["vic", "wes", "xia"]) await hre.run("dispute:reveal", { id: Number(d.id), voter: v });
+    await hre.run("chain:advance", { seconds: 3_601 });
+    // below round 1's quorum: round 0's verdict stands, and its voters are the ones settled
     const r = await hre.run("dispute:resolve", { id: Number(d.id) });
-    expect(r.outcome).to.equal(0);
+    expect([r.outcome, r.round]).to.deep.equal([0, 0]);
     expect((await hre.run("dispute:show", { id: Number(d.id) })).phase).to.equal("resolved");
+    for (const v of ["vic", "wes", "xia"]) expect((await dr.voteIn(d.id, 0, entityId(v))).settled).to.equal(true);
+    const late = await rejects(hre.run("dispute:appeal", { id: Number(d.id) }));
+    expect(late.message).to.equal(`dispute:appeal: #${d.id} cannot be appealed now: it is resolved`);
     const dup = await rejects(hre.run("dispute:commit", { id: Number(d.id), voter: "vic", choice: 1 }));
     expect(dup.name).to.equal("KeystoreExistsError");
   });

@@ -9,6 +9,7 @@ import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol"
 /// @notice Reputation-weighted commit-reveal dispute resolution over the TrustManager.
 contract DisputeResolution is IDisputeResolution {
     uint8 private constant MAX_OPTIONS = 8;
+    uint8 private constant MAX_ROUNDS = 4;
     uint8 private constant NATURE_AVATAR = 1;
     uint8 private constant NATURE_FLAG_CONTEST = 3;
     bytes32 private constant FEEDBACK_ROLE = keccak256("FEEDBACK_ROLE");
@@ -25,28 +26,36 @@ contract DisputeResolution is IDisputeResolution {
     uint64 private immutable _voterReward;
     uint64 private immutable _voterPenalty;
     uint64 private immutable _loserPenalty;
+    uint40 private immutable _appealPeriod;
+    uint96 private immutable _appealFee;
+    uint8 private immutable _maxRounds;
 
     uint256 private _count;
     mapping(uint256 id => Dispute) private _disputes;
-    mapping(uint256 id => mapping(bytes32 voter => Vote)) private _votes;
-    /// Revealed weight per option plus 1: the sentinel written at opening keeps every slot
+    mapping(uint256 id => mapping(uint8 round => mapping(bytes32 voter => Vote))) private _votes;
+    /// Revealed weight per option plus 1: the sentinel written when a round opens keeps every slot
     /// non-zero, so that no reveal pays for a fresh slot (two options per slot).
-    mapping(uint256 id => uint128[8]) private _tally;
+    mapping(uint256 id => mapping(uint8 round => uint128[8])) private _tally;
     mapping(address account => uint256) private _owed;
 
     /// @param trust the TrustManager (this contract needs its FEEDBACK_ROLE)
     /// @param p the parameters (periods > 0, reputation amounts <= 1e18, minAge >= 1, voterReward
-    /// <= voterPenalty: the winners never share more than the revealed losers lose)
+    /// <= voterPenalty: the winners never share more than the revealed losers lose, 1 <= maxRounds
+    /// <= 4, appealPeriod > 0 if maxRounds > 1)
     constructor(ITrustManager trust, Params memory p) {
         if (
             p.commitPeriod == 0 ||
+            p.deposit > type(uint96).max ||
             p.revealPeriod == 0 ||
             p.minAge == 0 ||
             p.minReputation > 1e18 ||
             p.voterReward > 1e18 ||
             p.voterPenalty > 1e18 ||
             p.voterReward > p.voterPenalty ||
-            p.loserPenalty > 1e18
+            p.loserPenalty > 1e18 ||
+            p.maxRounds == 0 ||
+            p.maxRounds > MAX_ROUNDS ||
+            (p.maxRounds > 1 && p.appealPeriod == 0)
         ) {
             revert DisputeResolution__InvalidDispute();
         }
@@ -60,6 +69,9 @@ contract DisputeResolution is IDisputeResolution {
         _voterReward = p.voterReward;
         _voterPenalty = p.voterPenalty;
         _loserPenalty = p.loserPenalty;
+        _appealPeriod = p.appealPeriod;
+        _appealFee = p.appealFee;
+        _maxRounds = p.maxRounds;
     }
 
     /// @inheritdoc IDisputeResolution
@@ -85,15 +97,19 @@ contract DisputeResolution is IDisputeResolution {
         d.nature = nature;
         d.options = options;
         // Reputation as of the previous block: nothing done from this block on changes a weight.
-        d.snapshot = uint48(block.number - 1);
+        d.snapshot = uint40(block.number - 1);
         d.commitDeadline = uint40(block.timestamp + _commitPeriod);
         d.revealDeadline = uint40(block.timestamp + _commitPeriod + _revealPeriod);
-        d.deposit = uint128(msg.value);
+        d.deposit = uint96(msg.value);
+        // The electorate of the bounded feedback: all reputation at the snapshot (always kept for
+        // block.number - 1). Beyond 2^96 (7.9e10 entities at reputation 1) it is refused.
+        uint256 electorate = _trust.totalReputationAt(d.snapshot);
+        if (electorate > type(uint96).max) revert DisputeResolution__InvalidDispute();
+        d.electorate = uint96(electorate);
         d.depositor = msg.sender;
         d.evidence = evidence;
         d.cid = cid;
-        uint128[8] storage t = _tally[id];
-        for (uint8 c; c < options; ++c) t[c] = 1;
+        _openTally(id, 0, options);
         emit DisputeOpened(
             id,
             claimant,
@@ -115,15 +131,16 @@ contract DisputeResolution is IDisputeResolution {
         if (e.controller != msg.sender) revert DisputeResolution__NotController(voter, msg.sender);
         if (e.flags & ATTACK_MASK != 0) revert DisputeResolution__Flagged(id, voter);
         if (!_trust.isIdentityVerified(voter)) revert DisputeResolution__NotVerified(id, voter);
-        Vote storage v = _votes[id][voter];
+        Vote storage v = _votes[id][d.round][voter];
         if (v.commitment != bytes20(0)) revert DisputeResolution__AlreadyVoted(id, voter);
         // The commitment binds (id, voter, choice, salt): one copied from another voter can never
         // be revealed by the copier, and it does not stop the owner committing it (no global
         // uniqueness, so no censorship by front-running). 160 bits keep it binding (a second
-        // opening costs about 2^80 hashes) and let the whole vote live in one slot.
+        // opening costs about 2^80 hashes) and let the whole vote live in one slot. It does not
+        // name the round: votes are stored per round, and only the voter's controller commits.
         if (bytes20(commitment) == bytes20(0)) revert DisputeResolution__EmptyCommitment(id, voter);
         v.commitment = bytes20(commitment);
-        emit VoteCommitted(id, voter);
+        emit VoteCommitted(id, voter, d.round);
     }
 
     /// @inheritdoc IDisputeResolution
@@ -133,7 +150,8 @@ contract DisputeResolution is IDisputeResolution {
             revert DisputeResolution__NotInRevealPhase(id);
         ITrustManager.Entity memory e = _trust.entity(voter);
         if (e.controller != msg.sender) revert DisputeResolution__NotController(voter, msg.sender);
-        Vote storage v = _votes[id][voter];
+        uint8 round = d.round;
+        Vote storage v = _votes[id][round][voter];
         if (v.commitment == bytes20(0)) revert DisputeResolution__NoCommitment(id, voter);
         if (v.revealed) revert DisputeResolution__AlreadyRevealed(id, voter);
         if (bytes20(keccak256(abi.encode(id, voter, choice, salt))) != v.commitment)
@@ -146,8 +164,8 @@ contract DisputeResolution is IDisputeResolution {
         v.revealed = true;
         v.choice = choice;
         v.weight = uint64(rep);
-        _tally[id][choice] += uint128(rep);
-        emit VoteRevealed(id, voter, choice, uint64(rep));
+        _tally[id][round][choice] += uint128(rep);
+        emit VoteRevealed(id, voter, choice, uint64(rep), round);
     }
 
     /// @inheritdoc IDisputeResolution
@@ -155,26 +173,84 @@ contract DisputeResolution is IDisputeResolution {
         Dispute storage d = _known(id);
         if (d.resolved) revert DisputeResolution__AlreadyResolved(id);
         if (block.timestamp <= d.revealDeadline) revert DisputeResolution__TooEarly(id, d.revealDeadline);
+        uint8 round = d.round;
+        (uint256 total, uint256 best, uint8 winner, uint8 tiedCount) = _decide(id, round, d.options, d.outcome);
+        bool void_ = _isVoid(total, round);
+        // A decided round that may still be appealed is final only once its appeal window is over.
+        if (!void_ && round + 1 < _maxRounds) {
+            uint256 appealDeadline = uint256(d.revealDeadline) + _appealPeriod;
+            if (block.timestamp <= appealDeadline) revert DisputeResolution__TooEarly(id, appealDeadline);
+        }
         d.resolved = true;
-        (uint256 total, uint256 best, uint8 winner, uint8 tiedCount) = _decide(id, d.options);
-        if (total == 0 || total < _quorum) {
+        if (void_ && round > 0) {
+            // The appeal did not gather its larger quorum: the appealed verdict, recorded by
+            // `appeal` with its round's weights, stands, and that round's voters are settled.
+            d.verdictRound = round - 1;
+            emit AppealRoundVoid(id, round, total);
+            emit DisputeResolved(id, d.outcome, d.winningWeight, d.totalWeight, d.tieBroken, false, d.margin);
+            _applyVerdict(id, d, d.outcome == 0);
+            return;
+        }
+        d.verdictRound = round;
+        if (void_) {
             // Below quorum (or nobody revealed): no decision. The deposit goes back; only
-            // non-revealers are penalized.
+            // non-revealers are penalized. (A void round cannot be appealed, so it is round 0.)
             d.void_ = true;
             d.totalWeight = uint128(total);
             emit DisputeResolved(id, 0, 0, total, false, true, 0);
             _credit(id, d.depositor, d.deposit);
             return;
         }
-        // Bounded feedback: the margin of the revealed weight, 0 without an absolute majority.
-        uint64 margin = best * 2 > total ? uint64(((best * 2 - total) * WAD) / total) : 0;
+        uint64 margin = _record(d, total, best, winner, tiedCount);
+        emit DisputeResolved(id, winner, best, total, tiedCount > 1, false, margin);
+        _applyVerdict(id, d, winner == 0);
+    }
+
+    /// @inheritdoc IDisputeResolution
+    function appeal(uint256 id) external payable {
+        Dispute storage d = _known(id);
+        uint8 round = d.round;
+        if (d.resolved || block.timestamp <= d.revealDeadline || round + 1 >= _maxRounds)
+            revert DisputeResolution__NotAppealable(id);
+        uint256 appealDeadline = uint256(d.revealDeadline) + _appealPeriod;
+        if (block.timestamp > appealDeadline) revert DisputeResolution__AppealPeriodOver(id, appealDeadline);
+        (uint256 total, uint256 best, uint8 winner, uint8 tiedCount) = _decide(id, round, d.options, d.outcome);
+        if (_isVoid(total, round)) revert DisputeResolution__NotAppealable(id);
+        // The side the round went against: the respondent's if the claim is upheld (option 0).
+        if (msg.sender != (winner == 0 ? d.respondentController : d.claimantController))
+            revert DisputeResolution__NotLosingParty(id, msg.sender);
+        uint256 fee = uint256(_appealFee) << round;
+        if (msg.value != fee) revert DisputeResolution__WrongAppealFee(id, fee, msg.value);
+        // The appealed verdict and its weights: it stands if the next round misses its quorum, and
+        // wins the next round's ties.
+        _record(d, total, best, winner, tiedCount);
+        d.appealFees += uint96(fee);
+        uint8 next = round + 1;
+        d.round = next;
+        d.commitDeadline = uint40(block.timestamp + _commitPeriod);
+        d.revealDeadline = uint40(block.timestamp + _commitPeriod + _revealPeriod);
+        _openTally(id, next, d.options);
+        emit DisputeAppealed(id, next, msg.sender, winner, fee, d.commitDeadline, d.revealDeadline);
+    }
+
+    /// @dev Stores a decided round's outcome and weights; returns its margin (bounded feedback:
+    /// the margin against the electorate E, the total reputation at the snapshot; 0 unless the
+    /// outcome's voters hold more than half of E, whatever the turnout). W_win <= E: each vote
+    /// weighs its entity's reputation at the snapshot, a part of E.
+    function _record(
+        Dispute storage d,
+        uint256 total,
+        uint256 best,
+        uint8 winner,
+        uint8 tiedCount
+    ) private returns (uint64 margin) {
+        uint256 electorate = d.electorate;
+        margin = best * 2 > electorate ? uint64(((best * 2 - electorate) * WAD) / electorate) : 0;
         d.outcome = winner;
         d.tieBroken = tiedCount > 1;
         d.margin = margin;
         d.winningWeight = uint128(best);
         d.totalWeight = uint128(total);
-        emit DisputeResolved(id, winner, best, total, tiedCount > 1, false, margin);
-        _applyVerdict(id, d, winner == 0);
     }
 
     /// @dev The verdict's consequences for the parties: the loser's penalty, the trace request,
@@ -183,23 +259,26 @@ contract DisputeResolution is IDisputeResolution {
         if (d.nature == NATURE_FLAG_CONTEST) {
             if (upheld) _unflagAll(id, d.claimant);
             else _trust.adjustReputation(d.claimant, -int256(uint256(_loserPenalty)));
-            // A rejected contest's deposit has no respondent to compensate: it stays with the court
-            // (credited to nobody), which is what makes a frivolous contest cost something.
-            if (upheld) _credit(id, d.depositor, d.deposit);
+            // A rejected contest's deposit (and appeal fees) has no respondent to compensate: it stays
+            // with the court (credited to nobody), which is what makes a frivolous contest cost something.
+            if (upheld) _credit(id, d.depositor, uint256(d.deposit) + d.appealFees);
             return;
         }
         _trust.adjustReputation(upheld ? d.respondent : d.claimant, -int256(uint256(_loserPenalty)));
         if (upheld && d.nature == NATURE_AVATAR) emit TraceRequested(id, d.respondent, d.evidence);
         // The deposit returns to the claimant if the claim is upheld, else it compensates the
-        // respondent's controller. Credited, not sent: a payee that refuses ether blocks nothing.
-        _credit(id, upheld ? d.depositor : d.respondentController, d.deposit);
+        // respondent's controller; every appeal fee goes the same way (an appellant the final
+        // verdict proves right is refunded, one it proves wrong pays the other side). Credited, not
+        // sent: a payee that refuses ether blocks nothing.
+        _credit(id, upheld ? d.depositor : d.respondentController, uint256(d.deposit) + d.appealFees);
     }
 
     /// @inheritdoc IDisputeResolution
     function settle(uint256 id, bytes32 voter) external returns (int256 change) {
         Dispute storage d = _known(id);
         if (!d.resolved) revert DisputeResolution__NotResolved(id);
-        Vote storage v = _votes[id][voter];
+        // Only the final verdict's round moves reputation: earlier rounds were superseded.
+        Vote storage v = _votes[id][d.verdictRound][voter];
         if (v.commitment == bytes20(0)) revert DisputeResolution__NoCommitment(id, voter);
         if (v.settled) revert DisputeResolution__AlreadySettled(id, voter);
         v.settled = true;
@@ -239,13 +318,27 @@ contract DisputeResolution is IDisputeResolution {
 
     /// @inheritdoc IDisputeResolution
     function voteOf(uint256 id, bytes32 voter) external view returns (Vote memory) {
-        return _votes[id][voter];
+        return _votes[id][_disputes[id].round][voter];
     }
 
     /// @inheritdoc IDisputeResolution
-    function tally(uint256 id) external view returns (uint256[8] memory sums) {
-        uint128[8] storage t = _tally[id];
-        for (uint256 c; c < 8; ++c) if (t[c] != 0) sums[c] = t[c] - 1;
+    function voteIn(uint256 id, uint8 round, bytes32 voter) external view returns (Vote memory) {
+        return _votes[id][round][voter];
+    }
+
+    /// @inheritdoc IDisputeResolution
+    function tally(uint256 id) external view returns (uint256[8] memory) {
+        return _sums(id, _disputes[id].round);
+    }
+
+    /// @inheritdoc IDisputeResolution
+    function tallyIn(uint256 id, uint8 round) external view returns (uint256[8] memory) {
+        return _sums(id, round);
+    }
+
+    /// @inheritdoc IDisputeResolution
+    function appealTerms(uint256 id) external view returns (address appellant, uint256 fee, uint256 deadline) {
+        return _appealTerms(id);
     }
 
     /// @inheritdoc IDisputeResolution
@@ -255,7 +348,8 @@ contract DisputeResolution is IDisputeResolution {
         if (d.resolved) return Phase.Resolved;
         if (block.timestamp <= d.commitDeadline) return Phase.Commit;
         if (block.timestamp <= d.revealDeadline) return Phase.Reveal;
-        return Phase.Resolvable;
+        (address appellant, , ) = _appealTerms(id);
+        return appellant == address(0) ? Phase.Resolvable : Phase.Appeal;
     }
 
     /// @inheritdoc IDisputeResolution
@@ -280,7 +374,10 @@ contract DisputeResolution is IDisputeResolution {
                 _deposit,
                 _voterReward,
                 _voterPenalty,
-                _loserPenalty
+                _loserPenalty,
+                _appealPeriod,
+                _appealFee,
+                _maxRounds
             );
     }
 
@@ -336,15 +433,18 @@ contract DisputeResolution is IDisputeResolution {
         emit FlagContestUpheld(id, entity, flags, cleared == flags);
     }
 
-    /// @dev Eq. 22 over the running tally: the revealed weight, the best option's weight, the
-    /// winner and how many options tie at the best weight. A tie is no majority for the claim: the
-    /// lowest-numbered tied option other than 0 ("upheld") wins, deterministically, so nobody can
-    /// steer it (docs/specs/disputes.md).
+    /// @dev Eq. 22 over a round's running tally: the revealed weight, the best option's weight,
+    /// the winner and how many options tie at the best weight. A tie is no majority for the claim:
+    /// the lowest-numbered tied option other than 0 ("upheld") wins; in an appeal round, the
+    /// appealed verdict `appealed` wins if it is among the tied (the appellant needs a strict
+    /// majority). Deterministic, so nobody can steer it (docs/specs/disputes.md).
     function _decide(
         uint256 id,
-        uint8 options
+        uint8 round,
+        uint8 options,
+        uint8 appealed
     ) private view returns (uint256 total, uint256 best, uint8 winner, uint8 tiedCount) {
-        uint128[8] storage t = _tally[id];
+        uint128[8] storage t = _tally[id][round];
         for (uint8 c; c < options; ++c) {
             uint256 w = t[c] - 1;
             total += w;
@@ -357,6 +457,36 @@ contract DisputeResolution is IDisputeResolution {
                 if (winner == 0) winner = c;
             }
         }
+        if (round > 0 && tiedCount > 1 && t[appealed] - 1 == best) winner = appealed;
+    }
+
+    /// @dev A round is void below its quorum, `quorum * 2^round` (each appeal asks for a panel
+    /// twice as heavy), or when nobody revealed.
+    function _isVoid(uint256 total, uint8 round) private view returns (bool) {
+        return total == 0 || total < uint256(_quorum) << round;
+    }
+
+    /// @dev See `appealTerms`: the appellant is 0 when nobody may appeal now.
+    function _appealTerms(uint256 id) private view returns (address appellant, uint256 fee, uint256 deadline) {
+        Dispute storage d = _disputes[id];
+        uint8 round = d.round;
+        if (d.options == 0 || d.resolved || round + 1 >= _maxRounds) return (address(0), 0, 0);
+        deadline = uint256(d.revealDeadline) + _appealPeriod;
+        if (block.timestamp <= d.revealDeadline || block.timestamp > deadline) return (address(0), 0, 0);
+        (uint256 total, , uint8 winner, ) = _decide(id, round, d.options, d.outcome);
+        if (_isVoid(total, round)) return (address(0), 0, 0);
+        return (winner == 0 ? d.respondentController : d.claimantController, uint256(_appealFee) << round, deadline);
+    }
+
+    /// @dev Writes the sentinel of a new round's tally (see `_tally`).
+    function _openTally(uint256 id, uint8 round, uint8 options) private {
+        uint128[8] storage t = _tally[id][round];
+        for (uint8 c; c < options; ++c) t[c] = 1;
+    }
+
+    function _sums(uint256 id, uint8 round) private view returns (uint256[8] memory sums) {
+        uint128[8] storage t = _tally[id][round];
+        for (uint256 c; c < 8; ++c) if (t[c] != 0) sums[c] = t[c] - 1;
     }
 
     /// @dev Checks the respondent (or, for a flag contest, that there is none, that the claimant

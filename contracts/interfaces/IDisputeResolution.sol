@@ -16,32 +16,55 @@ pragma solidity 0.8.30;
 /// can block a resolution. w_i = v_i / sum_j v_j (Eq. 21) and r_final = argmax_r sum w_i
 /// (Eq. 22): normalizing does not move the argmax, so the contract compares raw weight sums. A tie
 /// goes to the lowest-numbered tied option other than 0. The feedback is bounded: it is scaled
-/// by the margin m = max(0, 2 W_win - W) / W of the revealed weight W (0 unless the outcome has
-/// an absolute majority), capped per dispute, and the winners are paid only from what the
-/// revealed losers lose (docs/specs/disputes.md).
+/// by the margin m = max(0, 2 W_win - E) / E against the electorate E, the total reputation of
+/// every entity at the snapshot (`ITrustManager.totalReputationAt`, fixed at opening), so that a
+/// side below half of all reputation moves nobody whatever the turnout; it is capped per dispute,
+/// and the winners are paid only from what the revealed losers lose (docs/specs/disputes.md).
+///
+/// Appeals (Kleros' appeal rounds, without juror draws): after a decided round's reveal deadline,
+/// during `appealPeriod`, the losing side's controller may `appeal`, paying `appealFee * 2^round`;
+/// a new commit-reveal round opens on the same snapshot with a quorum of `quorum * 2^round`. Up
+/// to `maxRounds` rounds. Only the last round counts: the parties' penalty, the trace request,
+/// flag clearing, every payment and the voters' feedback wait for `resolve`, which is final. A
+/// round that misses its larger quorum leaves the appealed verdict standing; in an appeal round a
+/// tie also leaves it standing (the appellant needs a strict majority). All deposits and appeal
+/// fees go to the side the final verdict favours, credited and withdrawn.
 interface IDisputeResolution {
     /// @notice The life of a dispute, by time.
     enum Phase {
         None,
         Commit,
         Reveal,
+        Appeal,
         Resolvable,
         Resolved
     }
 
     /// @notice A dispute (Step 1's request), packed so that commit reads one slot and reveal two.
-    /// @param claimantController the claimant's controller when the dispute opened
+    /// @param claimantController the claimant's controller when the dispute opened (it appeals for
+    /// the claimant and is paid the claimant's side)
+    /// @param snapshot the block whose reputations weigh the votes, in every round
+    /// @param commitDeadline the current round's commit deadline
+    /// @param round the current round (0 = the first; each appeal adds one)
     /// @param respondentController the respondent's controller when the dispute opened
-    /// @param margin the outcome's margin m (WAD): max(0, 2 winningWeight - totalWeight) / totalWeight
-    /// @param winningWeight the revealed weight of the outcome
-    /// @param totalWeight the revealed weight of all options
+    /// @param revealDeadline the current round's reveal deadline
+    /// @param resolved the verdict is final and applied (`resolve`)
+    /// @param outcome the final verdict once resolved; before, the verdict under appeal (if any)
+    /// @param verdictRound the round whose votes the final verdict is (its voters are settled)
+    /// @param margin the outcome's margin m (WAD): max(0, 2 winningWeight - electorate) / electorate
+    /// @param deposit the claimant's deposit (wei)
+    /// @param electorate the total reputation of every entity at the snapshot (WAD), fixed at opening
+    /// @param winningWeight the revealed weight of the outcome (in `verdictRound`)
+    /// @param totalWeight the revealed weight of all options (in `verdictRound`)
+    /// @param appealFees the appeal fees paid, credited with the deposit to the final winner's side
     struct Dispute {
         bytes32 claimant;
         bytes32 respondent;
         address claimantController;
-        uint48 snapshot;
+        uint40 snapshot;
         uint40 commitDeadline;
         uint8 options;
+        uint8 round;
         address respondentController;
         uint40 revealDeadline;
         uint8 nature;
@@ -49,11 +72,14 @@ interface IDisputeResolution {
         uint8 outcome;
         bool tieBroken;
         bool void_;
+        uint8 verdictRound;
         uint64 margin;
-        uint128 deposit;
+        uint96 deposit;
+        uint96 electorate;
         uint128 winningWeight;
         uint128 totalWeight;
         address depositor;
+        uint96 appealFees;
         bytes32 evidence;
         string cid;
     }
@@ -80,6 +106,10 @@ interface IDisputeResolution {
     /// another option, all together (each loses voterPenalty * m * weight / losing weight); also
     /// what each eligible voter that committed and did not reveal loses
     /// @param loserPenalty the reputation the losing party loses
+    /// @param appealPeriod seconds after a round's reveal deadline during which its loser may appeal
+    /// (> 0 when maxRounds > 1)
+    /// @param appealFee the fee (wei) of the first appeal; the appeal opening round r costs appealFee * 2^(r-1)
+    /// @param maxRounds the most rounds a dispute has (1 = no appeals; at most 4)
     struct Params {
         uint64 minReputation;
         uint48 minAge;
@@ -90,6 +120,9 @@ interface IDisputeResolution {
         uint64 voterReward;
         uint64 voterPenalty;
         uint64 loserPenalty;
+        uint40 appealPeriod;
+        uint96 appealFee;
+        uint8 maxRounds;
     }
 
     error DisputeResolution__UnknownDispute(uint256 id);
@@ -117,6 +150,15 @@ interface IDisputeResolution {
     error DisputeResolution__TransferFailed();
     /// @notice A flag contest needs this court to be the TrustManager's bound court (its feedback holder).
     error DisputeResolution__FlagContestUnavailable();
+    /// @notice Nothing to appeal now: the round is not decided yet, it is void, it is the last
+    /// round (`maxRounds`), or the dispute is resolved.
+    error DisputeResolution__NotAppealable(uint256 id);
+    /// @notice The appeal window of the current round closed at `appealDeadline`.
+    error DisputeResolution__AppealPeriodOver(uint256 id, uint256 appealDeadline);
+    /// @notice Only the controller of the side the current round went against may appeal.
+    error DisputeResolution__NotLosingParty(uint256 id, address caller);
+    /// @notice An appeal must pay exactly `expected` wei.
+    error DisputeResolution__WrongAppealFee(uint256 id, uint256 expected, uint256 sent);
 
     /// @notice A dispute was opened; votes count reputations as of block `snapshot`.
     event DisputeOpened(
@@ -130,10 +172,23 @@ interface IDisputeResolution {
         uint40 revealDeadline,
         string cid
     );
-    /// @notice `voter`'s controller committed a vote.
-    event VoteCommitted(uint256 indexed id, bytes32 indexed voter);
-    /// @notice `voter` revealed `choice` with its snapshot weight.
-    event VoteRevealed(uint256 indexed id, bytes32 indexed voter, uint8 choice, uint64 weight);
+    /// @notice `voter`'s controller committed a vote in round `round`.
+    event VoteCommitted(uint256 indexed id, bytes32 indexed voter, uint8 round);
+    /// @notice `voter` revealed `choice` with its snapshot weight in round `round`.
+    event VoteRevealed(uint256 indexed id, bytes32 indexed voter, uint8 choice, uint64 weight, uint8 round);
+    /// @notice `appellant` appealed verdict `appealed` of round `round - 1`, paying `fee`; round
+    /// `round` takes votes until the deadlines.
+    event DisputeAppealed(
+        uint256 indexed id,
+        uint8 round,
+        address indexed appellant,
+        uint8 appealed,
+        uint256 fee,
+        uint40 commitDeadline,
+        uint40 revealDeadline
+    );
+    /// @notice Appeal round `round` revealed `totalWeight`, below its quorum: the appealed verdict stands.
+    event AppealRoundVoid(uint256 indexed id, uint8 round, uint256 totalWeight);
     /// @notice The dispute was decided (or voided below the quorum); `margin` scales the feedback.
     event DisputeResolved(
         uint256 indexed id,
@@ -196,13 +251,26 @@ interface IDisputeResolution {
     /// @param salt the salt of the commitment
     function reveal(uint256 id, bytes32 voter, uint8 choice, bytes32 salt) external;
 
-    /// @notice Step 3: decides the dispute after its reveal deadline (anyone may call): O(1) in
-    /// the number of voters. Penalizes the losing party, credits the deposit to its owner.
+    /// @notice Step 3: decides the dispute for good (anyone may call): O(1) in the number of
+    /// voters. Callable after the current round's reveal deadline, and, if the round is decided and
+    /// may still be appealed, after its appeal window. Penalizes the losing party, credits the
+    /// deposit and the appeal fees to the winning side. An appeal round below its quorum leaves the
+    /// appealed verdict (and its round's votes) as the final verdict.
     /// @param id the dispute
     function resolve(uint256 id) external;
 
-    /// @notice Step 3: applies one voter's reputation feedback, once (anyone may call).
-    /// @dev A voter of the outcome gains voterReward * m * weight / winningWeight (if some revealed
+    /// @notice Appeals the current round's verdict to a new round (larger quorum, same snapshot).
+    /// @dev Only after the round's reveal deadline and within `appealPeriod`; only the controller of
+    /// the side the round went against (the respondent's if option 0, "upheld", leads, else the
+    /// claimant's); exactly `appealFee * 2^round` wei; not a void round, not the last round. The
+    /// round's votes stay in storage but never count again; every voter commits anew.
+    /// @param id the dispute
+    function appeal(uint256 id) external payable;
+
+    /// @notice Step 3: applies one voter's reputation feedback, once (anyone may call), for its
+    /// vote in the final verdict's round (`verdictRound`); earlier rounds' votes move nothing.
+    /// @dev m is the margin against the electorate (see the contract's description).
+    /// A voter of the outcome gains voterReward * m * weight / winningWeight (if some revealed
     /// weight went against the outcome; otherwise nothing), a voter of
     /// another option loses voterPenalty * m * weight / (totalWeight - winningWeight), a voter
     /// eligible at the snapshot that committed and did not reveal loses voterPenalty; in a void
@@ -225,11 +293,20 @@ interface IDisputeResolution {
     /// @notice A dispute's record.
     function dispute(uint256 id) external view returns (Dispute memory);
 
-    /// @notice The vote of `voter` in dispute `id`.
+    /// @notice The vote of `voter` in dispute `id`'s current round.
     function voteOf(uint256 id, bytes32 voter) external view returns (Vote memory);
 
-    /// @notice The revealed weight per option.
+    /// @notice The vote of `voter` in round `round` of dispute `id`.
+    function voteIn(uint256 id, uint8 round, bytes32 voter) external view returns (Vote memory);
+
+    /// @notice The revealed weight per option in the current round.
     function tally(uint256 id) external view returns (uint256[8] memory);
+
+    /// @notice The revealed weight per option in round `round`.
+    function tallyIn(uint256 id, uint8 round) external view returns (uint256[8] memory);
+
+    /// @notice Who may appeal dispute `id` now, for how much, until when (`appellant` 0: nobody).
+    function appealTerms(uint256 id) external view returns (address appellant, uint256 fee, uint256 deadline);
 
     /// @notice The phase of dispute `id` now.
     function phase(uint256 id) external view returns (Phase);

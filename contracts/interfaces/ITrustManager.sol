@@ -142,6 +142,8 @@ interface ITrustManager {
     error TrustManager__ConsentExpired(uint256 deadline);
     /// @notice A reputation lookup at the current or a future block.
     error TrustManager__FutureLookup(uint48 blockNumber);
+    /// @notice The total reputation at `blockNumber` is no longer kept (only from `keptFrom` on).
+    error TrustManager__TotalNotKept(uint48 blockNumber, uint48 keptFrom);
 
     /// @notice An entity was registered.
     event EntityRegistered(bytes32 indexed id, Kind kind, address indexed controller);
@@ -271,6 +273,15 @@ interface ITrustManager {
 
     /// @notice The reputation an entity had at the end of a past block (0 before it registered).
     function reputationAt(bytes32 id, uint48 blockNumber) external view returns (uint256);
+
+    /// @notice The sum of every entity's reputation at the end of a past block: the electorate a
+    /// dispute measures its margin against (docs/specs/disputes.md, bounded feedback).
+    /// @dev Kept for the blocks from the one before the last block that changed a reputation on, so
+    /// that `block.number - 1` is always answered (what a dispute reads when it opens); an older
+    /// block reverts `TrustManager__TotalNotKept`. One slot, rewritten with each reputation change.
+    /// @param blockNumber a block before the current one
+    /// @return the total reputation (WAD)
+    function totalReputationAt(uint48 blockNumber) external view returns (uint256);
 
     /// @notice An agreement.
     function agreement(uint256 id) external view returns (Agreement memory);

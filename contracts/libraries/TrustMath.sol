@@ -46,7 +46,12 @@ library TrustMath {
     function checkWeights(uint256 packed, uint256 n) internal pure {
         if (n == 0 || n > MAX_FACTORS) revert TrustMath__InvalidVector(packed, n);
         uint256 sum;
-        for (uint256 k; k < n; ++k) sum += lane(packed, k);
+        for (uint256 k; k < n; ++k) {
+            uint256 w = lane(packed, k);
+            // A zero lane would silently drop its factor from Eq. 41.
+            if (w == 0) revert TrustMath__InvalidVector(packed, n);
+            sum += w;
+        }
         if (sum != n * BPS || (n < MAX_FACTORS && packed >> (16 * n) != 0)) revert TrustMath__InvalidVector(packed, n);
     }
 

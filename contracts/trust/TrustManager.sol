@@ -25,6 +25,14 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
         Mode mode;
     }
 
+    /// @dev The total reputation now and at the end of the block before `changedAt`, the last
+    /// block that changed a reputation.
+    struct TotalReputation {
+        uint104 current;
+        uint104 before;
+        uint48 changedAt;
+    }
+
     /// @notice May set oracle terms O_ij (Eq. 46).
     bytes32 public constant ORACLE_ROLE = keccak256("ORACLE_ROLE");
     /// @notice May flag and unflag entities (the off-chain attack detectors).
@@ -68,6 +76,10 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
     /// Reputation history by block number, so that a dispute can weigh votes by the reputation
     /// voters had when it opened (ERC20Votes-style checkpoints).
     mapping(bytes32 id => Checkpoints.Trace208) private _reputationHistory;
+    /// The total reputation of all entities now and at the end of the block before `changedAt`,
+    /// the last block that changed a reputation (see `totalReputationAt`). 104 bits hold 2e13
+    /// entities at reputation 1.
+    TotalReputation private _total;
     /// Consents name the organization's next nonce: each signature counts for one agreement.
     mapping(bytes32 org => uint256) private _agreementNonces;
     uint256 private _agreementCount;
@@ -121,6 +133,7 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
         }
         _entities[id] = Entity(msg.sender, kind, 0, uint64(_initialReputation), false);
         _reputationHistory[id].push(uint48(block.number), uint208(_initialReputation));
+        _moveTotal(0, _initialReputation);
         emit EntityRegistered(id, kind, msg.sender);
     }
 
@@ -142,9 +155,11 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
             !IAccessControl(address(v)).hasRole(kind == Kind.Avatar ? IDP_ROLE : MSRP_ROLE, signer)
         ) revert TrustManager__InvalidAttestation(id, signer);
         address squatter = e.controller;
+        uint256 previous = e.reputation;
         // A squatter's earlier unattested entry is reclaimed: fresh reputation, no flags.
         _entities[id] = Entity(msg.sender, kind, 0, uint64(_initialReputation), true);
         _reputationHistory[id].push(uint48(block.number), uint208(_initialReputation));
+        _moveTotal(previous, _initialReputation);
         if (squatter != address(0)) emit EntityReclaimed(id, squatter, msg.sender);
         emit EntityRegistered(id, kind, msg.sender);
     }
@@ -258,6 +273,7 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
         }
         e.reputation = updated;
         _reputationHistory[id].push(uint48(block.number), updated);
+        _moveTotal(old, updated);
         emit ReputationUpdated(id, old, updated);
     }
 
@@ -319,6 +335,15 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
     function reputationAt(bytes32 id, uint48 blockNumber) external view returns (uint256) {
         if (blockNumber >= block.number) revert TrustManager__FutureLookup(blockNumber);
         return _reputationHistory[id].upperLookupRecent(blockNumber);
+    }
+
+    /// @inheritdoc ITrustManager
+    function totalReputationAt(uint48 blockNumber) external view returns (uint256) {
+        if (blockNumber >= block.number) revert TrustManager__FutureLookup(blockNumber);
+        TotalReputation memory t = _total;
+        if (blockNumber >= t.changedAt) return t.current;
+        if (blockNumber + 1 == t.changedAt) return t.before;
+        revert TrustManager__TotalNotKept(blockNumber, t.changedAt - 1);
     }
 
     /// @inheritdoc ITrustManager
@@ -506,8 +531,21 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
             uint64 updated = uint64(TrustMath.blend(t[i], old, _agreementWeight));
             a.reputation = updated;
             _reputationHistory[avatars[i]].push(uint48(block.number), updated);
+            _moveTotal(old, updated);
             emit ReputationUpdated(avatars[i], old, updated);
         }
+    }
+
+    /// @dev Moves the total reputation by updated - old; the first change of a block first keeps
+    /// the total as it was at the end of the previous block.
+    function _moveTotal(uint256 old, uint256 updated) private {
+        TotalReputation memory t = _total;
+        if (t.changedAt != block.number) {
+            t.before = t.current;
+            t.changedAt = uint48(block.number);
+        }
+        t.current = uint104(t.current + updated - old);
+        _total = t;
     }
 
     function _known(bytes32 id) private view returns (Entity storage e) {

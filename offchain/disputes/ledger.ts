@@ -1,6 +1,6 @@
 /**
  * DisputeResolution for the agents and tasks: open (evidence on IPFS), commit with a fresh salt,
- * reveal, resolve, settle each voter, withdraw what the court owes.
+ * reveal, appeal, resolve, settle each voter of the final round, withdraw what the court owes.
  */
 import type { ContractTransactionResponse } from "ethers";
 import { hexlify, randomBytes } from "ethers";
@@ -67,21 +67,34 @@ export class DisputeLedger {
     return mined(this.dr.reveal(id, voter, choice, salt));
   }
 
-  /** The entities whose controllers committed a vote in dispute `id` (from the VoteCommitted events). */
-  async committedVoters(id: bigint): Promise<string[]> {
-    const logs = await this.dr.queryFilter(this.dr.filters.VoteCommitted(id));
-    return logs.map((l) => l.args.voter as string);
+  /**
+   * Appeals the current round's verdict, paying `fee` (`appealTerms`); the signer must control
+   * the losing side.
+   */
+  appeal(id: bigint, fee: bigint): Promise<TxInfo> {
+    return mined(this.dr.appeal(id, { value: fee }));
   }
 
   /**
-   * Resolves, then applies each committed voter's feedback with its own `settle(id, voter)` (one
-   * transaction per voter; anyone may send them, so each voter can also settle itself).
+   * The entities whose controllers committed a vote in round `round` of dispute `id` (from the
+   * VoteCommitted events).
+   */
+  async committedVoters(id: bigint, round = 0): Promise<string[]> {
+    const logs = await this.dr.queryFilter(this.dr.filters.VoteCommitted(id));
+    return logs.filter((l) => Number(l.args.round) === round).map((l) => l.args.voter as string);
+  }
+
+  /**
+   * Resolves, then applies the feedback of each voter of the final verdict's round with its own
+   * `settle(id, voter)` (one transaction per voter; anyone may send them, so each voter can also
+   * settle itself). Earlier rounds' votes are never settled: an appeal superseded them.
    */
   async resolveAndSettle(id: bigint): Promise<{ resolve: TxInfo; settles: TxInfo[] }> {
     const resolve = await mined(this.dr.resolve(id));
+    const round = Number((await this.dr.dispute(id)).verdictRound);
     const settles: TxInfo[] = [];
-    for (const v of await this.committedVoters(id)) {
-      if ((await this.dr.voteOf(id, v)).settled) continue;
+    for (const v of await this.committedVoters(id, round)) {
+      if ((await this.dr.voteIn(id, round, v)).settled) continue;
       settles.push(await mined(this.dr.settle(id, v)));
     }
     return { resolve, settles };

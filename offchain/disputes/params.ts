@@ -14,6 +14,12 @@ export type DisputeParams = {
   voterReward: bigint;
   voterPenalty: bigint;
   loserPenalty: bigint;
+  /** Seconds after a round's reveal deadline during which its losing side may appeal. */
+  appealPeriod: bigint;
+  /** Wei of the first appeal; the appeal opening round r costs appealFee * 2^(r-1). */
+  appealFee: bigint;
+  /** Most rounds of a dispute (1: no appeals; at most 4). */
+  maxRounds: bigint;
 };
 
 export const DEFAULT_DISPUTE_PARAMS: DisputeParams = {
@@ -26,4 +32,7 @@ export const DEFAULT_DISPUTE_PARAMS: DisputeParams = {
   voterReward: toWad(0.02),
   voterPenalty: toWad(0.02),
   loserPenalty: toWad(0.1),
+  appealPeriod: 3_600n,
+  appealFee: 10n ** 16n, // 0.01 ETH, doubling per round (Kleros doubles the jury and the cost)
+  maxRounds: 3n, // the first round and two appeals
 };

@@ -11,12 +11,13 @@
  *
  *  - `flat`: the rule before issue 16: +0.02 for every revealed vote of the outcome, -0.02 for every
  *    other revealed vote, whatever the margin (the winners' gain grows with their number);
- *  - `bounded`: the contract's rule: scaled to the margin m = max(0, 2 W_win - W) / W of the
- *    revealed weight, capped per dispute (winners share 0.02 * m, losers 0.02 * m, by weight), and
- *    the winners are paid only from the losers;
- *  - `electorate`: the same with m measured against the whole eligible weight E at the snapshot
- *    instead of the revealed weight (what a TrustManager total-reputation view would allow): a side
- *    below half of E is never paid, whatever the turnout.
+ *  - `revealed`: the rule of issue 16's first half: scaled to the margin m = max(0, 2 W_win - W) / W
+ *    of the revealed weight W, capped per dispute (winners share 0.02 * m, losers 0.02 * m, by
+ *    weight), the winners paid only from the losers;
+ *  - `electorate`: the contract's rule now: the same with m measured against the total reputation
+ *    E of every entity at the snapshot (`TrustManager.totalReputationAt`, fixed when the dispute
+ *    opens) instead of the revealed weight: a side below half of E is never paid, whatever the
+ *    turnout.
  *
  * Results carry 95% intervals over the seeds (mean +- t * sd / sqrt(n)).
  */
@@ -30,7 +31,7 @@ import { eq23Accuracy, tallyOutcome, TallyVote, voterFeedback } from "./tally";
 const WAD = 10n ** 18n;
 
 /** How reputations move after a dispute (see the module header). */
-export type FeedbackRule = "flat" | "bounded" | "electorate";
+export type FeedbackRule = "flat" | "revealed" | "electorate";
 
 export type AccuracyOptions = {
   voters: number;
@@ -65,7 +66,7 @@ export function simulateAccuracy(o: AccuracyOptions, seed: number): RunResult {
   ] as const)
     if (!(v >= 0 && v <= 1)) throw new Error(`simulateAccuracy: ${k} must be in [0, 1], got ${v}`);
   if (!(o.voters > 0 && o.disputes > 0)) throw new Error(`simulateAccuracy: voters and disputes must be positive`);
-  const rule = o.rule ?? "bounded";
+  const rule = o.rule ?? "electorate";
   const rng = new Prng(seed);
   const rep = Array.from({ length: o.voters }, () => BigInt(Math.round((o.initial ?? 0.5) * 1e18)));
   const malicious = new Set(rng.shuffle([...Array(o.voters).keys()]).slice(0, Math.round(o.maliciousShare * o.voters)));
@@ -75,10 +76,11 @@ export function simulateAccuracy(o: AccuracyOptions, seed: number): RunResult {
   for (let d = 0; d < o.disputes; d++) {
     const truth = rng.chance(0.5) ? 0 : 1;
     const votes: (TallyVote & { i: number })[] = [];
-    let electorate = 0n;
+    // E: the total reputation of every entity at the snapshot, as TrustManager keeps it (the
+    // voters below the minimum count too: they are entities)
+    const electorate = rep.reduce((a, b) => a + b, 0n);
     for (let i = 0; i < o.voters; i++) {
       if (rep[i] < P.minReputation || rep[i] === 0n) continue;
-      electorate += rep[i];
       const mal = malicious.has(i);
       if (!mal && !rng.chance(turnout)) continue;
       const choice = mal ? 1 - truth : rng.chance(hAcc) ? truth : 1 - truth;
@@ -143,12 +145,12 @@ export type AccuracyPoint = {
 /** The colluding shares the figures sweep (0 to 45%). */
 export const ACCURACY_SHARES = [0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45];
 
-/** The configurations compared: the old flat rule, the contract's rule, and the electorate-based design. */
+/** The configurations compared: the old flat rule, the margin of the revealed weight, and the contract's rule (margin of E). */
 export const SWEEP_CONFIGS: readonly { rule: FeedbackRule; honestTurnout: number }[] = [
   { rule: "flat", honestTurnout: 0.7 },
-  { rule: "bounded", honestTurnout: 0.7 },
+  { rule: "revealed", honestTurnout: 0.7 },
   { rule: "electorate", honestTurnout: 0.7 },
-  { rule: "bounded", honestTurnout: 1 },
+  { rule: "electorate", honestTurnout: 1 },
 ];
 
 /**
@@ -182,13 +184,18 @@ export function accuracySweep(seedBase = 1000, onPoint?: (done: number) => void,
 
 /** A series' label. */
 export function configName(p: { rule: FeedbackRule; honestTurnout: number }): string {
-  const rule = p.rule === "flat" ? "flat +-0.02 (before)" : p.rule === "bounded" ? "bounded (contract)" : "bounded vs. electorate (design)";
+  const rule =
+    p.rule === "flat"
+      ? "flat +-0.02 (before)"
+      : p.rule === "revealed"
+        ? "bounded vs. revealed weight (before)"
+        : "bounded vs. total reputation (contract)";
   return `${rule}, honest turnout ${Math.round(p.honestTurnout * 100)}%`;
 }
 
 /** A series' short label, for a figure's legend (the title says the turnout is the honest voters'). */
 export function legendName(p: { rule: FeedbackRule; honestTurnout: number }): string {
-  const rule = p.rule === "flat" ? "before (flat)" : p.rule === "bounded" ? "contract" : "design (vs. E)";
+  const rule = p.rule === "flat" ? "flat (before)" : p.rule === "revealed" ? "vs. W (before)" : "contract (vs. E)";
   return `${rule}, ${Math.round(p.honestTurnout * 100)}%`;
 }
 

@@ -10,10 +10,14 @@
  * lowest-numbered tied option other than 0 (docs/specs/disputes.md).
  *
  * The reputation feedback (`voterFeedback`, DisputeResolution.settle) is bounded: scaled by the
- * margin m = max(0, 2 W_win - W) / W of the revealed weight W, so that an outcome without an
- * absolute majority moves nobody, and capped per dispute (the winners share at most `voterReward`,
+ * margin m = max(0, 2 W_win - E) / E against the electorate E, the total reputation of every entity
+ * at the snapshot (TrustManager.totalReputationAt, fixed when the dispute opens), so that a side
+ * holding less than half of all reputation moves nobody whatever the turnout, and capped per dispute (the winners share at most `voterReward`,
  * the revealed losers at most `voterPenalty`, in proportion to their weights). The winners are
  * paid only when some revealed weight went against them (voterReward <= voterPenalty: from the losers).
+ *
+ * Appeals: round r needs `quorum * 2^r` revealed weight (`roundQuorum`); in an appeal round a tie
+ * leaves the appealed verdict standing if it is among the tied options.
  */
 import { AbiCoder, keccak256 } from "ethers";
 
@@ -42,14 +46,26 @@ export type TallyOutcome = {
 };
 
 /**
- * Eq. 22 with the contract's quorum and tie rule: below `quorum` revealed weight the dispute is
- * void; a tie goes to the lowest-numbered tied option other than 0 (a tie does not uphold a claim).
+ * The quorum of round `round`: `quorum * 2^round` (each appeal asks for a panel twice as heavy).
+ * @param quorum - the deployment's quorum (WAD)
+ * @param round - the round, 0 for the first
+ * @returns the least revealed weight for a decision in that round
+ */
+export function roundQuorum(quorum: bigint, round: number): bigint {
+  return quorum << BigInt(round);
+}
+
+/**
+ * Eq. 22 with the contract's quorum and tie rule: below `quorum` revealed weight the round is
+ * void; a tie goes to the lowest-numbered tied option other than 0 (a tie does not uphold a claim),
+ * except in an appeal round, where the appealed verdict wins a tie it is part of.
  * @param id - the dispute id (unused by the rule; kept for callers)
  * @param options - number of options
  * @param votes - the votes
- * @param quorum - the least revealed weight for a decision (WAD)
+ * @param quorum - the least revealed weight for a decision in this round (WAD; see `roundQuorum`)
+ * @param appealed - in an appeal round, the verdict under appeal (the previous round's outcome)
  */
-export function tallyOutcome(id: bigint, options: number, votes: TallyVote[], quorum = 0n): TallyOutcome {
+export function tallyOutcome(id: bigint, options: number, votes: TallyVote[], quorum = 0n, appealed?: number): TallyOutcome {
   void id;
   const sums = Array.from({ length: options }, () => 0n);
   for (const v of votes) if (v.revealed) sums[v.choice] += v.weight;
@@ -68,18 +84,19 @@ export function tallyOutcome(id: bigint, options: number, votes: TallyVote[], qu
       if (winner === 0) winner = c;
     }
   });
+  // the appellant needs a strict majority: a tie it is part of leaves the appealed verdict standing
+  if (appealed !== undefined && tied > 1 && sums[appealed] === best) winner = appealed;
   return { outcome: winner, winningWeight: best, totalWeight: total, tieBroken: tied > 1, void: false, sums };
 }
 
 const WAD = 10n ** 18n;
 
 /**
- * The outcome's margin m (WAD) as DisputeResolution.resolve stores it: max(0, 2 W_win - B) / B with
- * B the revealed weight W.
+ * The outcome's margin m (WAD): max(0, 2 W_win - B) / B.
  * @param out - the outcome
- * @param electorate - B instead of W: the whole eligible weight at the snapshot. The contract cannot
- *   use it yet (TrustManager has no total-reputation view, docs/specs/disputes.md); the simulation
- *   uses it to show what that view would buy. Must be >= out.totalWeight.
+ * @param electorate - B = E, the total reputation at the snapshot (`Dispute.electorate`): the
+ *   contract's rule. Omitted, B is the revealed weight W: the rule before the electorate view
+ *   (the simulation compares them). Must be >= out.winningWeight.
  */
 export function marginOf(out: TallyOutcome, electorate?: bigint): bigint {
   const base = electorate ?? out.totalWeight;
@@ -96,7 +113,7 @@ export type FeedbackParams = { voterReward: bigint; voterPenalty: bigint };
  * @param vote - the voter's weight, choice and whether it revealed
  * @param eligible - for a vote not revealed: whether the voter could have revealed (eligible at the snapshot)
  * @param p - the caps
- * @param electorate - see `marginOf` (omitted: the contract's rule)
+ * @param electorate - see `marginOf` (the contract passes E; omitted: the margin of the revealed weight)
  * @returns the change (WAD): + for the outcome's voters, - for the others, - voterPenalty for an eligible non-revealer
  */
 export function voterFeedback(

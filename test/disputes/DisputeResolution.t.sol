@@ -96,7 +96,20 @@ abstract contract DisputeFixture is Test {
         tm = new TrustManager(actors[ADMIN], m, 0.5e18, 0.8e18);
         dr = new DisputeResolution(
             tm,
-            IDisputeResolution.Params(MIN_REP, MIN_AGE, QUORUM, COMMIT, REVEAL, DEPOSIT, REWARD, PENALTY, LOSER)
+            IDisputeResolution.Params(
+                MIN_REP,
+                MIN_AGE,
+                QUORUM,
+                COMMIT,
+                REVEAL,
+                DEPOSIT,
+                REWARD,
+                PENALTY,
+                LOSER,
+                0,
+                0,
+                1
+            )
         );
         vm.startPrank(actors[ADMIN]);
         tm.grantRole(tm.FEEDBACK_ROLE(), address(dr));
@@ -160,6 +173,7 @@ contract DisputeHandler is DisputeFixture {
         uint256 winningWeight;
         uint256 totalWeight;
         uint256[8] tally;
+        uint256 electorate; // every entity's ghost reputation at the snapshot
     }
 
     struct GVote {
@@ -263,6 +277,7 @@ contract DisputeHandler is DisputeFixture {
             d.nature = nature;
             d.options = options;
             d.snapshot = uint48(block.number - 1);
+            for (uint256 i; i < N_ENT; ++i) d.electorate += repAt(ents[i], d.snapshot);
             d.commitDeadline = uint40(block.timestamp + COMMIT);
             d.revealDeadline = uint40(block.timestamp + COMMIT + REVEAL);
             d.depositor = caller;
@@ -718,7 +733,8 @@ contract DisputeHandler is DisputeFixture {
         d.tieBroken = tied > 1;
         d.outcome = winner;
         d.winningWeight = best;
-        d.margin = best * 2 > total ? uint64(((best * 2 - total) * WAD) / total) : 0;
+        // the margin against the electorate: all reputation at the snapshot
+        d.margin = best * 2 > d.electorate ? uint64(((best * 2 - d.electorate) * WAD) / d.electorate) : 0;
         _adjust(winner == 0 ? d.respondent : d.claimant, -int256(uint256(LOSER)));
         gOwed[winner == 0 ? d.depositor : gController[d.respondent]] += DEPOSIT;
     }
@@ -1079,6 +1095,7 @@ contract DisputeResolutionInvariantTest is Test {
             assertTrue(d.void_ == g.void_ && d.tieBroken == g.tieBroken, "void or tie-break differs");
             assertEq(d.outcome, g.outcome, "outcome");
             assertEq(d.margin, g.margin, "margin");
+            assertEq(d.electorate, g.electorate, "electorate");
             assertEq(d.winningWeight, g.winningWeight, "winning weight");
             assertEq(d.totalWeight, g.totalWeight, "total weight");
         }

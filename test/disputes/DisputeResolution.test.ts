@@ -8,7 +8,7 @@ import * as F from "../../offchain/trust/fixed";
 import { DEFAULT_MODEL, DEFAULT_THRESHOLDS } from "../../offchain/trust/fixed";
 import { TRUST_ROLE_SIGNERS } from "../../offchain/chain/system";
 import { skipUnderCoverage } from "../helpers/coverage";
-import { commitmentOf, marginOf, tallyOutcome, TallyVote, voterFeedback } from "../../offchain/disputes/tally";
+import { commitmentOf, marginOf, roundQuorum, tallyOutcome, TallyVote, voterFeedback } from "../../offchain/disputes/tally";
 import { DEFAULT_DISPUTE_PARAMS as P } from "../../offchain/disputes/params";
 
 const Z = ethers.ZeroHash;
@@ -22,11 +22,17 @@ async function opened() {
 async function toReveal() {
   await time.increase(Number(P.commitPeriod) + 1);
 }
+/** Past the reveal deadline and the appeal window: `resolve` is final. */
 async function toResolve() {
+  await time.increase(Number(P.revealPeriod) + Number(P.appealPeriod) + 1);
+}
+/** Past the reveal deadline, inside the appeal window. */
+async function toAppeal() {
   await time.increase(Number(P.revealPeriod) + 1);
 }
 
 const DEPOSIT = 10n ** 18n;
+const WAD_ = 10n ** 18n;
 
 /** The deployment's detector account (offchain/chain/system.ts: TRUST_ROLE_SIGNERS). */
 async function detectorOf() {
@@ -40,13 +46,13 @@ async function detectorOf() {
  * The feedback role is bound once, to the system's court, so this court gets a TrustManager of
  * its own holding the fixture's entities (same ids, same controllers).
  */
-async function withDeposit() {
+async function withDeposit(over: Partial<typeof P> = {}) {
   const base = await deployDisputeFixture();
   const trust = await (
     await ethers.getContractFactory("TrustManager")
   ).deploy(base.msrp.address, DEFAULT_MODEL, DEFAULT_THRESHOLDS.trustMin, DEFAULT_THRESHOLDS.trustMax);
   const factory = await ethers.getContractFactory("DisputeResolution");
-  const dr = await factory.deploy(await trust.getAddress(), { ...P, deposit: DEPOSIT });
+  const dr = await factory.deploy(await trust.getAddress(), { ...P, deposit: DEPOSIT, ...over });
   await trust.grantRole(await trust.FEEDBACK_ROLE(), await dr.getAddress());
   for (const [e, s] of base.signerOf) {
     await trust.connect(s).register(e, Kind.Avatar);
@@ -62,6 +68,30 @@ async function withDeposit() {
   await f.trust.connect(await ethers.getSigner(noReceive)).register(id("contract"), Kind.Avatar);
   await mine(Number(P.minAge) + 1);
   return { ...f, dr, payee, noReceive, jury: byVoter(dr, f.signerOf) };
+}
+
+const HALF = 5n * 10n ** 17n;
+
+/**
+ * The deposit court with a quorum of 0.5 (one voter of 0.5): round 1 needs 1.0 (two voters), round
+ * 2 needs 2.0 (four). The respondent "payee" has its own controller, so the parties are distinct
+ * accounts (msrp for the claimant); a contract wallet that re-enters the court controls "wallet".
+ */
+async function appealCourt() {
+  const f = await withDeposit({ quorum: HALF });
+  const wallet = await (await ethers.getContractFactory("ReentrantWallet")).deploy();
+  await setBalance(await wallet.getAddress(), 10n * DEPOSIT);
+  await wallet.exec(await f.trust.getAddress(), 0, f.trust.interface.encodeFunctionData("register", [id("wallet"), Kind.Avatar]));
+  await mine(2);
+  return { ...f, wallet };
+}
+
+/** Commits and reveals `choices[i]` for voter i in the current round, then moves into the appeal window. */
+async function voteRound(jury: ReturnType<typeof byVoter>, dId: bigint, round: number, voters: string[], choices: number[]) {
+  for (const [i, c] of choices.entries()) await jury.commit(dId, voters[i], commitmentOf(dId, voters[i], c, salt(`${dId}-${round}-${i}`)));
+  await toReveal();
+  for (const [i, c] of choices.entries()) await jury.reveal(dId, voters[i], c, salt(`${dId}-${round}-${i}`));
+  await toAppeal();
 }
 
 /** Commits and reveals `choices[i]` for voter i, then moves past the reveal deadline. */
@@ -121,7 +151,7 @@ describe("DisputeResolution", () => {
       const c = commitmentOf(dId, voters[0], 0, salt("a"));
       await expect(jury.commit(dId, voters[0], c))
         .to.emit(disputes, "VoteCommitted")
-        .withArgs(dId, voters[0]);
+        .withArgs(dId, voters[0], 0);
       const v = await disputes.voteOf(dId, voters[0]);
       expect([v.commitment, v.weight, v.revealed, v.settled]).to.deep.equal([c.slice(0, 42), 0n, false, false]);
       expect(await disputes.eligibleWeight(dId, voters[0])).to.equal(5n * 10n ** 17n);
@@ -172,7 +202,7 @@ describe("DisputeResolution", () => {
       await toReveal();
       await expect(jury.reveal(dId, voters[0], 2, salt("a")))
         .to.emit(disputes, "VoteRevealed")
-        .withArgs(dId, voters[0], 2, 5n * 10n ** 17n);
+        .withArgs(dId, voters[0], 2, 5n * 10n ** 17n, 0);
       expect((await disputes.tally(dId))[2]).to.equal(5n * 10n ** 17n);
     });
 
@@ -363,45 +393,89 @@ describe("DisputeResolution", () => {
       expect((await disputes.voteOf(dId, voters[0])).settled).to.equal(false);
     });
 
-    it("bounded feedback: scaled to the margin, capped per dispute, shared by weight (4 of 5 equal voters: m = 0.6)", async () => {
+    it("bounded feedback: scaled to the margin against the electorate E (all reputation at the snapshot), capped per dispute, shared by weight", async () => {
+      const { disputes, trust, voters, court, signerOf } = await loadFixture(deployDisputeFixture);
+      const jury = byVoter(disputes, signerOf);
+      // voters 0-3 rise to 0.9: together 3.6, more than half of all reputation
+      for (const v of voters.slice(0, 4)) await court.adjustReputation(v, 4n * 10n ** 17n);
+      await disputes.openDispute(id("claimant"), id("respondent"), 1, 3, id("evidence"), "", { value: P.deposit });
+      const dId = 1n;
+      const choices = [0, 0, 0, 0, 1];
+      await voteAll(jury, dId, voters, choices);
+      await disputes.resolve(dId);
+      const d = await disputes.dispute(dId);
+      // E recomputed from the entities themselves: every registered id's reputation at the snapshot
+      const ids = [...new Set((await trust.queryFilter(trust.filters.EntityRegistered())).map((l) => l.args.id))];
+      let sum = 0n;
+      for (const e of ids) sum += await trust.reputationAt(e, d.snapshot);
+      expect(d.electorate).to.equal(sum);
+      const weights = choices.map((_c, i) => (i < 4 ? 9n * 10n ** 17n : HALF));
+      const out = tallyOutcome(
+        dId,
+        3,
+        choices.map((c, i) => ({ voter: voters[i], weight: weights[i], choice: c, revealed: true, salt: "" })),
+        P.quorum,
+      );
+      expect(d.margin).to.equal(((72n * 10n ** 17n - sum) * WAD_) / sum); // (2 * 3.6 - E) / E
+      expect(marginOf(out, sum)).to.equal(d.margin);
+      expect(d.margin > 0n).to.equal(true);
+      let gained = 0n;
+      let lost = 0n;
+      for (const [i, v] of voters.slice(0, 5).entries()) {
+        const want = voterFeedback(out, { weight: weights[i], choice: choices[i], revealed: true }, true, P, sum);
+        await expect(disputes.settle(dId, v)).to.emit(disputes, "VoterSettled").withArgs(dId, v, want);
+        expect((await trust.entity(v)).reputation).to.equal(weights[i] + want);
+        if (want > 0n) gained += want;
+        else lost -= want;
+      }
+      // winners share 0.02 * m by weight, the loser loses 0.02 * m
+      expect(lost).to.equal((P.voterPenalty * d.margin) / WAD_);
+      expect(gained <= (P.voterReward * d.margin) / WAD_).to.equal(true); // the cap
+    });
+
+    it("a side below half of all reputation moves nobody, whatever the turnout: 4 of 5 voters (2.0 of E > 4.0) win with margin 0", async () => {
       const { disputes, jury, trust, voters, dId } = await loadFixture(opened);
       const choices = [0, 0, 0, 0, 1];
       await voteAll(jury, dId, voters, choices);
       await disputes.resolve(dId);
       const d = await disputes.dispute(dId);
-      expect(d.margin).to.equal(6n * 10n ** 17n); // (2 * 2.0 - 2.5) / 2.5
-      const half = 5n * 10n ** 17n;
+      expect(d.electorate > 4n * WAD_).to.equal(true);
+      expect([d.outcome, d.winningWeight, d.totalWeight, d.margin]).to.deep.equal([0n, 4n * HALF, 5n * HALF, 0n]);
+      // with the margin of the revealed weight (the rule before) the winners would have been paid
       const out = tallyOutcome(
         dId,
         3,
-        choices.map((c, i) => ({ voter: voters[i], weight: half, choice: c, revealed: true, salt: "" })),
-        P.quorum,
+        choices.map((c, i) => ({ voter: voters[i], weight: HALF, choice: c, revealed: true, salt: "" })),
       );
-      expect(marginOf(out)).to.equal(d.margin);
-      let gained = 0n;
-      for (const [i, v] of voters.slice(0, 5).entries()) {
-        const want = voterFeedback(out, { weight: half, choice: choices[i], revealed: true }, true, P);
-        await expect(disputes.settle(dId, v)).to.emit(disputes, "VoterSettled").withArgs(dId, v, want);
-        expect((await trust.entity(v)).reputation).to.equal(half + want);
-        if (want > 0n) gained += want;
+      expect(marginOf(out)).to.equal(6n * 10n ** 17n);
+      for (const v of voters.slice(0, 5)) {
+        await expect(disputes.settle(dId, v)).to.emit(disputes, "VoterSettled").withArgs(dId, v, 0);
+        expect((await trust.entity(v)).reputation).to.equal(HALF);
       }
-      // winners: 0.02 * 0.6 * 0.5 / 2.0 = 0.003 each; the loser: 0.02 * 0.6 * 0.5 / 0.5 = 0.012
-      expect(voterFeedback(out, { weight: half, choice: 0, revealed: true }, true, P)).to.equal(3n * 10n ** 15n);
-      expect(voterFeedback(out, { weight: half, choice: 1, revealed: true }, true, P)).to.equal(-12n * 10n ** 15n);
-      expect(gained <= P.voterReward).to.equal(true); // the cap
     });
   });
 
   describe("# phase", () => {
-    it("None for an unknown dispute, then Commit, Reveal, Resolvable and Resolved by the deadlines", async () => {
+    it("None for an unknown dispute, then Commit, Reveal, Resolvable and Resolved by the deadlines (a void round has no appeal)", async () => {
       const { disputes, dId } = await loadFixture(opened);
       expect(await disputes.phase(dId + 1n)).to.equal(0n);
       expect(await disputes.phase(dId)).to.equal(1n);
       await toReveal();
       expect(await disputes.phase(dId)).to.equal(2n);
-      await toResolve();
-      expect(await disputes.phase(dId)).to.equal(3n);
+      await toAppeal();
+      expect(await disputes.phase(dId)).to.equal(4n); // nobody revealed: void, nothing to appeal
       await disputes.resolve(dId);
+      expect(await disputes.phase(dId)).to.equal(5n);
+    });
+
+    it("a decided round that can be appealed is in Appeal until its window closes, then Resolvable", async () => {
+      const { disputes, jury, voters, dId } = await loadFixture(opened);
+      for (const [i, v] of voters.slice(0, 3).entries()) await jury.commit(dId, v, commitmentOf(dId, v, 1, salt(`p${i}`)));
+      await toReveal();
+      for (const [i, v] of voters.slice(0, 3).entries()) await jury.reveal(dId, v, 1, salt(`p${i}`));
+      await toAppeal();
+      expect(await disputes.phase(dId)).to.equal(3n);
+      await time.increase(Number(P.appealPeriod));
       expect(await disputes.phase(dId)).to.equal(4n);
     });
   });
@@ -517,6 +591,222 @@ describe("DisputeResolution", () => {
     });
   });
 
+  describe("# appeals (issue 16: the loser appeals to a larger panel; only the last round counts)", () => {
+    /** Dispute 1: claimant (msrp) against payee; round 0 upholds the claim 2 to 1. */
+    async function upheldRound0() {
+      const f = await appealCourt();
+      await f.dr.openDispute(id("claimant"), id("payee"), 0, 2, Z, "", { value: DEPOSIT });
+      await voteRound(f.jury, 1n, 0, f.voters, [0, 0, 1]);
+      return f;
+    }
+
+    it("the losing respondent appeals in the window, paying the fee: round 1 opens on the same snapshot, nothing is applied yet", async () => {
+      const { dr, trust, payee, msrp } = await loadFixture(upheldRound0);
+      const before = await dr.dispute(1);
+      expect(await dr.appealTerms(1)).to.deep.equal([payee.address, P.appealFee, before.revealDeadline + P.appealPeriod]);
+      const repBefore = (await trust.entity(id("payee"))).reputation;
+      const tx = dr.connect(payee).appeal(1, { value: P.appealFee });
+      await expect(tx).to.changeEtherBalances([payee, dr], [-P.appealFee, P.appealFee]);
+      const now = BigInt(await time.latest());
+      await expect(tx)
+        .to.emit(dr, "DisputeAppealed")
+        .withArgs(1, 1, payee.address, 0, P.appealFee, now + P.commitPeriod, now + P.commitPeriod + P.revealPeriod);
+      const d = await dr.dispute(1);
+      expect([d.round, d.snapshot, d.resolved, d.outcome, d.appealFees]).to.deep.equal([1n, before.snapshot, false, 0n, P.appealFee]);
+      expect(await dr.phase(1)).to.equal(1n); // Commit, again
+      expect(await dr.tally(1)).to.deep.equal(Array(8).fill(0n));
+      expect((await dr.tallyIn(1, 0)).slice(0, 2)).to.deep.equal([2n * HALF, HALF]);
+      // nothing of round 0 is applied: no penalty, no credit
+      expect((await trust.entity(id("payee"))).reputation).to.equal(repBefore);
+      expect([await dr.owed(msrp.address), await dr.owed(payee.address)]).to.deep.equal([0n, 0n]);
+    });
+
+    it("an appeal after the window is refused (AppealPeriodOver); nothing changes, and resolve is final", async () => {
+      const { dr, payee } = await loadFixture(upheldRound0);
+      const deadline = (await dr.dispute(1)).revealDeadline + P.appealPeriod;
+      await time.increaseTo(deadline + 1n);
+      await expect(dr.connect(payee).appeal(1, { value: P.appealFee }))
+        .to.be.revertedWithCustomError(dr, "DisputeResolution__AppealPeriodOver")
+        .withArgs(1, deadline);
+      expect([(await dr.dispute(1)).round, await dr.phase(1)]).to.deep.equal([0n, 4n]);
+      expect((await dr.appealTerms(1))[0]).to.equal(ethers.ZeroAddress);
+      await dr.resolve(1);
+      expect((await dr.dispute(1)).resolved).to.equal(true);
+    });
+
+    it("an appeal before the reveal deadline, by the winner or by a stranger is refused; nothing changes", async () => {
+      const { dr, msrp, payee, others, jury, voters } = await loadFixture(appealCourt);
+      await dr.openDispute(id("claimant"), id("payee"), 0, 2, Z, "", { value: DEPOSIT });
+      await expect(dr.connect(payee).appeal(1, { value: P.appealFee })).to.be.revertedWithCustomError(
+        dr,
+        "DisputeResolution__NotAppealable",
+      );
+      await voteRound(jury, 1n, 0, voters, [0, 0, 1]);
+      for (const who of [msrp, others[0]])
+        await expect(dr.connect(who).appeal(1, { value: P.appealFee }))
+          .to.be.revertedWithCustomError(dr, "DisputeResolution__NotLosingParty")
+          .withArgs(1, who.address);
+      const d = await dr.dispute(1);
+      expect([d.round, d.appealFees]).to.deep.equal([0n, 0n]);
+      expect(await ethers.provider.getBalance(await dr.getAddress())).to.equal(DEPOSIT);
+    });
+
+    it("an underpaid or overpaid fee is refused (WrongAppealFee); nothing changes", async () => {
+      const { dr, payee } = await loadFixture(upheldRound0);
+      for (const value of [0n, P.appealFee - 1n, P.appealFee + 1n])
+        await expect(dr.connect(payee).appeal(1, { value }))
+          .to.be.revertedWithCustomError(dr, "DisputeResolution__WrongAppealFee")
+          .withArgs(1, P.appealFee, value);
+      expect((await dr.dispute(1)).round).to.equal(0n);
+      expect(await ethers.provider.getBalance(await dr.getAddress())).to.equal(DEPOSIT);
+    });
+
+    it("a duplicate appeal (a retry of the same appeal) has no second effect: NotAppealable while round 1 votes", async () => {
+      const { dr, payee } = await loadFixture(upheldRound0);
+      await dr.connect(payee).appeal(1, { value: P.appealFee });
+      await expect(dr.connect(payee).appeal(1, { value: P.appealFee })).to.be.revertedWithCustomError(
+        dr,
+        "DisputeResolution__NotAppealable",
+      );
+      await expect(dr.connect(payee).appeal(1, { value: 2n * P.appealFee })).to.be.revertedWithCustomError(
+        dr,
+        "DisputeResolution__NotAppealable",
+      );
+      const d = await dr.dispute(1);
+      expect([d.round, d.appealFees]).to.deep.equal([1n, P.appealFee]);
+    });
+
+    it("the last round (maxRounds 3) cannot be appealed: its resolve is final at its reveal deadline; the fee doubles per round", async () => {
+      const { dr, jury, voters, msrp, payee, trust } = await loadFixture(upheldRound0);
+      await dr.connect(payee).appeal(1, { value: P.appealFee });
+      await voteRound(jury, 1n, 1, voters, [1, 1, 0]); // overturned: the claimant now loses
+      expect(await dr.appealTerms(1)).to.deep.equal([
+        msrp.address,
+        2n * P.appealFee,
+        (await dr.dispute(1)).revealDeadline + P.appealPeriod,
+      ]);
+      await expect(dr.appeal(1, { value: P.appealFee }))
+        .to.be.revertedWithCustomError(dr, "DisputeResolution__WrongAppealFee")
+        .withArgs(1, 2n * P.appealFee, P.appealFee);
+      await dr.appeal(1, { value: 2n * P.appealFee });
+      await voteRound(jury, 1n, 2, voters.slice(0, 5), [0, 0, 0, 1, 1]); // 1.5 to 1.0, quorum 2.0
+      await expect(dr.connect(payee).appeal(1, { value: 4n * P.appealFee })).to.be.revertedWithCustomError(
+        dr,
+        "DisputeResolution__NotAppealable",
+      );
+      expect(await dr.phase(1)).to.equal(4n); // Resolvable inside what would be the window
+      const respondentBefore = (await trust.entity(id("payee"))).reputation;
+      const E = (await dr.dispute(1)).electorate; // all reputation at the snapshot
+      await expect(dr.resolve(1))
+        .to.emit(dr, "DisputeResolved")
+        .withArgs(1, 0, 3n * HALF, 5n * HALF, false, false, 6n * HALF > E ? ((6n * HALF - E) * WAD_) / E : 0n);
+      // upheld at last: the claimant's side gets the deposit and every fee (its own 0.02 back, the respondent's 0.01)
+      expect([await dr.owed(msrp.address), await dr.owed(payee.address)]).to.deep.equal([DEPOSIT + 3n * P.appealFee, 0n]);
+      expect((await trust.entity(id("payee"))).reputation).to.equal(respondentBefore - P.loserPenalty);
+      await expect(dr.resolve(1)).to.be.revertedWithCustomError(dr, "DisputeResolution__AlreadyResolved");
+      await expect(dr.connect(payee).appeal(1, { value: 4n * P.appealFee })).to.be.revertedWithCustomError(
+        dr,
+        "DisputeResolution__NotAppealable",
+      );
+      expect(await dr.owed(msrp.address)).to.equal(DEPOSIT + 3n * P.appealFee);
+    });
+
+    it("votes of round 0 never count in round 1: no reveal without a new commit, a fresh tally, a second commit is allowed", async () => {
+      const { dr, jury, voters, payee } = await loadFixture(upheldRound0);
+      await dr.connect(payee).appeal(1, { value: P.appealFee });
+      // voter 0 committed and revealed in round 0; its round-0 opening does not reveal in round 1
+      await time.increase(Number(P.commitPeriod) + 1);
+      await expect(jury.reveal(1n, voters[0], 0, salt("1-0-0")))
+        .to.be.revertedWithCustomError(dr, "DisputeResolution__NoCommitment")
+        .withArgs(1, voters[0]);
+      expect(await dr.tally(1)).to.deep.equal(Array(8).fill(0n));
+      expect((await dr.voteOf(1, voters[0])).commitment).to.equal("0x" + "00".repeat(20));
+      expect((await dr.voteIn(1, 0, voters[0])).revealed).to.equal(true);
+      // nobody voted in round 1: below its quorum, the appealed verdict stands
+      await time.increase(Number(P.revealPeriod) + 1);
+      await expect(dr.resolve(1)).to.emit(dr, "AppealRoundVoid").withArgs(1, 1, 0);
+    });
+
+    it("a round-0 voter commits again in round 1; the final round alone is settled, earlier rounds' voters move nothing", async () => {
+      const { dr, jury, voters, payee, msrp, trust } = await loadFixture(upheldRound0);
+      await dr.connect(payee).appeal(1, { value: P.appealFee });
+      // round 1: voters 0 and 3 reject, voter 4 upholds (voter 0 changes its mind, 1 and 2 stay away)
+      const r1 = [voters[0], voters[3], voters[4]];
+      await voteRound(jury, 1n, 1, r1, [1, 1, 0]);
+      await expect(dr.resolve(1)).to.be.revertedWithCustomError(dr, "DisputeResolution__TooEarly");
+      await expect(dr.appeal(1, { value: 2n * P.appealFee })).to.emit(dr, "DisputeAppealed"); // the claimant, now the loser
+      await time.increase(Number(P.commitPeriod) + Number(P.revealPeriod) + 1); // round 2: nobody votes, void
+      const claimantBefore = (await trust.entity(id("claimant"))).reputation;
+      const reps = await Promise.all(voters.map(async (v) => (await trust.entity(v)).reputation));
+      await expect(dr.resolve(1)).to.emit(dr, "AppealRoundVoid").withArgs(1, 2, 0);
+      const d = await dr.dispute(1);
+      // round 1's verdict (rejected, 1.0 to 0.5) stands and is the one settled
+      expect([d.outcome, d.verdictRound, d.winningWeight, d.totalWeight, d.void_]).to.deep.equal([1n, 1n, 2n * HALF, 3n * HALF, false]);
+      expect((await trust.entity(id("claimant"))).reputation).to.equal(claimantBefore - P.loserPenalty);
+      expect([await dr.owed(msrp.address), await dr.owed(payee.address)]).to.deep.equal([0n, DEPOSIT + 3n * P.appealFee]);
+      const out = tallyOutcome(1n, 2, [
+        { voter: voters[0], weight: HALF, choice: 1, revealed: true, salt: "" },
+        { voter: voters[3], weight: HALF, choice: 1, revealed: true, salt: "" },
+        { voter: voters[4], weight: HALF, choice: 0, revealed: true, salt: "" },
+      ]);
+      for (const [i, v] of r1.entries())
+        await expect(dr.settle(1, v))
+          .to.emit(dr, "VoterSettled")
+          .withArgs(1, v, voterFeedback(out, { weight: HALF, choice: [1, 1, 0][i], revealed: true }, true, P, d.electorate));
+      for (const v of [voters[1], voters[2]])
+        await expect(dr.settle(1, v)).to.be.revertedWithCustomError(dr, "DisputeResolution__NoCommitment").withArgs(1, v);
+      expect((await trust.entity(voters[1])).reputation).to.equal(reps[1]); // voted only in round 0
+      await expect(dr.settle(1, voters[0])).to.be.revertedWithCustomError(dr, "DisputeResolution__AlreadySettled");
+    });
+
+    it("a tie in an appeal round leaves the appealed verdict standing (a tie in round 0 does not uphold)", async () => {
+      const { dr, jury, voters, payee, msrp } = await loadFixture(upheldRound0);
+      await dr.connect(payee).appeal(1, { value: P.appealFee });
+      await voteRound(jury, 1n, 1, voters.slice(0, 4), [0, 1, 1, 0]); // 1.0 to 1.0
+      await time.increase(Number(P.appealPeriod));
+      await expect(dr.resolve(1))
+        .to.emit(dr, "DisputeResolved")
+        .withArgs(1, 0, 2n * HALF, 4n * HALF, true, false, 0);
+      const votes = [0, 1, 1, 0].map((choice, i) => ({ voter: voters[i], weight: HALF, choice, revealed: true, salt: "" }));
+      expect(tallyOutcome(1n, 2, votes, HALF << 1n, 0).outcome).to.equal(0); // the TypeScript rule agrees
+      expect(tallyOutcome(1n, 2, votes, HALF).outcome).to.equal(1); // round 0's rule would have rejected
+      expect(await dr.owed(msrp.address)).to.equal(DEPOSIT + P.appealFee);
+    });
+
+    it("a contract wallet that re-enters withdraw while paid gets its deposit and fee once", async () => {
+      const { dr, jury, voters, wallet, payee } = await loadFixture(appealCourt);
+      const w = await wallet.getAddress();
+      // the court holds two other deposits, so a second payment would not fail for want of ether
+      await dr.openDispute(id("claimant"), id("payee"), 0, 2, Z, "", { value: DEPOSIT });
+      await dr.openDispute(id("claimant"), id("payee"), 0, 2, Z, "", { value: DEPOSIT });
+      const open = dr.interface.encodeFunctionData("openDispute", [id("wallet"), id("payee"), 0, 2, Z, ""]);
+      await wallet.exec(await dr.getAddress(), DEPOSIT, open);
+      await voteRound(jury, 3n, 0, voters, [1, 1, 0]); // rejected: the wallet appeals
+      await wallet.exec(await dr.getAddress(), P.appealFee, dr.interface.encodeFunctionData("appeal", [3]));
+      await voteRound(jury, 3n, 1, voters.slice(0, 3), [0, 0, 1]); // overturned: upheld
+      await time.increase(Number(P.appealPeriod));
+      await expect(dr.connect(payee).appeal(3, { value: 2n * P.appealFee })).to.be.revertedWithCustomError(
+        dr,
+        "DisputeResolution__AppealPeriodOver",
+      );
+      await dr.resolve(3);
+      const owed = DEPOSIT + P.appealFee;
+      expect(await dr.owed(w)).to.equal(owed);
+      const held = await ethers.provider.getBalance(await dr.getAddress());
+      const withdraw = dr.interface.encodeFunctionData("withdraw");
+      await wallet.arm(await dr.getAddress(), withdraw); // its receive() calls withdraw again
+      const before = await ethers.provider.getBalance(w);
+      await wallet.exec(await dr.getAddress(), 0, withdraw);
+      expect([await wallet.reentered(), await wallet.reentryOk()]).to.deep.equal([true, false]);
+      expect((await ethers.provider.getBalance(w)) - before).to.equal(owed);
+      expect(await dr.owed(w)).to.equal(0n);
+      expect(await ethers.provider.getBalance(await dr.getAddress())).to.equal(held - owed);
+      await expect(wallet.exec(await dr.getAddress(), 0, withdraw))
+        .to.be.revertedWithCustomError(dr, "DisputeResolution__NothingToWithdraw")
+        .withArgs(w);
+    });
+  });
+
   describe("# gas (issue 16 goals; bench/results/disputes.md has the table)", () => {
     before(function () {
       // solidity-coverage's instrumentation adds gas to every statement
@@ -528,17 +818,21 @@ describe("DisputeResolution", () => {
       const { disputes, jury, voters, dId } = await opened();
       const commits: bigint[] = [];
       const reveals: bigint[] = [];
+      // a third against, the rest for the claim: the outcome holds less than half of all
+      // reputation at both sizes (margin 0), so resolve writes the same values
+      const choice = (i: number) => (i < n / 3 ? 1 : 0);
       for (let i = 0; i < n; i++) {
-        const tx = await jury.commit(dId, voters[i], commitmentOf(dId, voters[i], i === 0 ? 1 : 0, salt(`g${i}`)));
+        const tx = await jury.commit(dId, voters[i], commitmentOf(dId, voters[i], choice(i), salt(`g${i}`)));
         commits.push((await tx.wait())!.gasUsed);
       }
       await toReveal();
       for (let i = 0; i < n; i++) {
-        const tx = await jury.reveal(dId, voters[i], i === 0 ? 1 : 0, salt(`g${i}`));
+        const tx = await jury.reveal(dId, voters[i], choice(i), salt(`g${i}`));
         reveals.push((await tx.wait())!.gasUsed);
       }
       await toResolve();
       const resolve = (await (await disputes.resolve(dId)).wait())!.gasUsed;
+      expect((await disputes.dispute(dId)).margin).to.equal(0n);
       return { commits, reveals, resolve };
     }
 
@@ -566,6 +860,9 @@ describe("DisputeResolution", () => {
         { voterPenalty: F.WAD + 1n },
         { voterReward: P.voterPenalty + 1n }, // the winners never share more than the losers lose
         { loserPenalty: F.WAD + 1n },
+        { maxRounds: 0n },
+        { maxRounds: 5n },
+        { appealPeriod: 0n }, // appeals (maxRounds 3) need a window
       ])
         await expect(
           factory.deploy(at, { ...P, ...bad }),
@@ -580,8 +877,23 @@ describe("DisputeResolution", () => {
         voterPenalty: F.WAD,
         loserPenalty: F.WAD,
       };
-      const dr = await factory.deploy(at, max);
-      expect(await dr.params()).to.deep.equal([F.WAD, P.minAge, P.quorum, 1n, 1n, P.deposit, F.WAD, F.WAD, F.WAD]);
+      const dr = await factory.deploy(at, { ...max, maxRounds: 4n });
+      expect(await dr.params()).to.deep.equal([
+        F.WAD,
+        P.minAge,
+        P.quorum,
+        1n,
+        1n,
+        P.deposit,
+        F.WAD,
+        F.WAD,
+        F.WAD,
+        P.appealPeriod,
+        P.appealFee,
+        4n,
+      ]);
+      // one round needs no appeal window
+      await factory.deploy(at, { ...P, maxRounds: 1n, appealPeriod: 0n });
     });
   });
 
@@ -600,6 +912,13 @@ describe("DisputeResolution", () => {
       }
       await mine(Number(P.minAge) + 1);
       const jury = byVoter(base.disputes, signerOf);
+      const ids = [...new Set((await trust.queryFilter(trust.filters.EntityRegistered())).map((l) => l.args.id))];
+      /** E recomputed from every entity's own checkpoints (none registers during the property). */
+      const electorateAt = async (b: bigint) => {
+        let s = 0n;
+        for (const e of ids) s += await trust.reputationAt(e, b);
+        return s;
+      };
       let disputeId = 0n;
       await fc.assert(
         fc.asyncProperty(
@@ -622,7 +941,7 @@ describe("DisputeResolution", () => {
             }
             await time.increase(Number(P.commitPeriod) + 1);
             for (const v of votes) if (v.revealed) await jury.reveal(disputeId, v.voter, v.choice, v.salt);
-            await time.increase(Number(P.revealPeriod) + 1);
+            await time.increase(Number(P.revealPeriod) + Number(P.appealPeriod) + 1);
             await base.disputes.resolve(disputeId);
             const d = await base.disputes.dispute(disputeId);
             const ts = tallyOutcome(disputeId, options, votes, P.quorum);
@@ -632,11 +951,12 @@ describe("DisputeResolution", () => {
               expect(d.tieBroken).to.equal(ts.tieBroken);
             }
             expect((await base.disputes.tally(disputeId)).slice(0, options)).to.deep.equal(ts.sums);
-            expect(d.margin).to.equal(marginOf(ts));
+            expect(d.electorate).to.equal(await electorateAt(snapshot));
+            expect(d.margin).to.equal(marginOf(ts, d.electorate));
             for (const v of votes) {
               const before = (await trust.entity(v.voter)).reputation;
               const eligible = v.weight >= P.minReputation; // all are old enough, none is a party
-              const want = voterFeedback(ts, v, eligible, P);
+              const want = voterFeedback(ts, v, eligible, P, d.electorate);
               await base.disputes.settle(disputeId, v.voter);
               const after = (await trust.entity(v.voter)).reputation;
               const clamp = (x: bigint) => (x < 0n ? 0n : x > 10n ** 18n ? 10n ** 18n : x);
@@ -645,6 +965,86 @@ describe("DisputeResolution", () => {
           },
         ),
         { numRuns: 15 },
+      );
+    });
+
+    it("with an appeal: the round-1 quorum, the appealed verdict winning ties and standing over a void round, the final round's feedback", async function () {
+      this.timeout(240_000);
+      const base = await loadFixture(deployDisputeFixture);
+      const { trust, others, signerOf, msrp } = base;
+      const pool: string[] = [];
+      for (let i = 0; i < 10; i++) {
+        const controller = others[6 + (i % 4)];
+        await trust.connect(controller).register(id(`a${i}`), Kind.Avatar);
+        await trust.setIdentityVerified(id(`a${i}`), true);
+        signerOf.set(id(`a${i}`), controller);
+        pool.push(id(`a${i}`));
+      }
+      await mine(Number(P.minAge) + 1);
+      const jury = byVoter(base.disputes, signerOf);
+      const dr = base.disputes;
+      const ballot = fc.record({ choice: fc.nat({ max: 2 }), revealed: fc.boolean() });
+      let disputeId = 0n;
+      /** Commits every ballot, reveals the revealed ones; returns the votes as tally.ts takes them. */
+      async function round(r: number, options: number, ballots: { choice: number; revealed: boolean }[], snapshot: bigint) {
+        const votes: TallyVote[] = [];
+        for (const [i, b] of ballots.entries()) {
+          const s = salt(`appeal-${disputeId}-${r}-${i}`);
+          const choice = b.choice % options;
+          await jury.commit(disputeId, pool[i], commitmentOf(disputeId, pool[i], choice, s));
+          votes.push({ voter: pool[i], weight: await trust.reputationAt(pool[i], snapshot), choice, revealed: b.revealed, salt: s });
+        }
+        await time.increase(Number(P.commitPeriod) + 1);
+        for (const v of votes) if (v.revealed) await jury.reveal(disputeId, v.voter, v.choice, v.salt);
+        await time.increase(Number(P.revealPeriod) + 1); // inside the appeal window
+        return votes;
+      }
+      await fc.assert(
+        fc.asyncProperty(
+          fc.integer({ min: 2, max: 3 }),
+          fc.array(ballot, { minLength: 2, maxLength: 10 }),
+          fc.array(ballot, { minLength: 1, maxLength: 10 }),
+          async (options, b0, b1) => {
+            await dr.openDispute(id("claimant"), id("respondent"), 0, options, Z, "", { value: P.deposit });
+            disputeId++;
+            const snapshot = (await dr.dispute(disputeId)).snapshot;
+            const v0 = await round(0, options, b0, snapshot);
+            const t0 = tallyOutcome(disputeId, options, v0, roundQuorum(P.quorum, 0));
+            const terms = await dr.appealTerms(disputeId);
+            if (t0.void) {
+              expect(terms[0]).to.equal(ethers.ZeroAddress);
+              await dr.resolve(disputeId);
+              expect((await dr.dispute(disputeId)).void_).to.equal(true);
+              return;
+            }
+            expect([terms[0], terms[1]]).to.deep.equal([msrp.address, P.appealFee]); // both parties are msrp's
+            await dr.appeal(disputeId, { value: P.appealFee });
+            expect((await dr.dispute(disputeId)).outcome).to.equal(BigInt(t0.outcome));
+            const v1 = await round(1, options, b1, snapshot);
+            await time.increase(Number(P.appealPeriod));
+            await dr.resolve(disputeId);
+            const t1 = tallyOutcome(disputeId, options, v1, roundQuorum(P.quorum, 1), t0.outcome);
+            const final = t1.void ? t0 : t1;
+            const votes = t1.void ? v0 : v1;
+            const d = await dr.dispute(disputeId);
+            expect([d.outcome, d.verdictRound, d.tieBroken, d.void_]).to.deep.equal([
+              BigInt(final.outcome),
+              t1.void ? 0n : 1n,
+              final.tieBroken,
+              false,
+            ]);
+            expect((await dr.tallyIn(disputeId, 1)).slice(0, options)).to.deep.equal(t1.sums);
+            expect(d.margin).to.equal(marginOf(final, d.electorate));
+            for (const v of votes) {
+              const before = (await trust.entity(v.voter)).reputation;
+              const want = voterFeedback(final, v, v.weight >= P.minReputation, P, d.electorate);
+              await dr.settle(disputeId, v.voter);
+              const clamp = (x: bigint) => (x < 0n ? 0n : x > 10n ** 18n ? 10n ** 18n : x);
+              expect((await trust.entity(v.voter)).reputation).to.equal(clamp(before + want));
+            }
+          },
+        ),
+        { numRuns: 10 },
       );
     });
   });

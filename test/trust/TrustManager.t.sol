@@ -755,6 +755,16 @@ contract TrustManagerHandler is TrustManagerFixture {
                 assertEq(tm.reputationAt(id, uint48(block.number - 1)), vs[vs.length - 1], "latest past value");
             }
         }
+        // The total reputation a dispute reads at opening (block.number - 1) is the sum of the
+        // model's reputations at that block.
+        uint256 sum;
+        for (uint256 i; i < N_IDS; ++i) {
+            uint256[] storage bs = histBlock[ids[i]];
+            uint256 r;
+            for (uint256 k; k < bs.length && bs[k] < block.number; ++k) r = histValue[ids[i]][k];
+            sum += r;
+        }
+        assertEq(tm.totalReputationAt(uint48(block.number - 1)), sum, "total reputation at the previous block");
     }
 
     /// Roles are exactly the model's: only admin grants/revokes and self-renounce changed them;
@@ -1230,7 +1240,8 @@ contract TrustManagerInvariantTest is TrustManagerInvariantBase {
     }
 
     /// Reputation checkpoints are monotone in block number: history at past blocks never changes
-    /// and matches the model's step function.
+    /// and matches the model's step function; the total reputation at the previous block is the
+    /// sum of the model's reputations.
     /// forge-config: default.invariant.runs = 16
     /// forge-config: default.invariant.depth = 48
     /// forge-config: ci.invariant.runs = 24

@@ -524,6 +524,56 @@ describe("TrustManager", () => {
     });
   });
 
+  describe("# totalReputationAt (the electorate of a dispute's bounded feedback)", () => {
+    it("is the sum of every entity's reputation at the end of a past block, through registrations and adjustments", async () => {
+      const { trust, deployment, others } = await loadFixture(populated);
+      const court = await asCourt(trust, deployment.contracts.DisputeResolution.address);
+      /** The sum recomputed from each registered entity's own checkpoints. */
+      const sumAt = async (b: number) => {
+        const ids = [...new Set((await trust.queryFilter(trust.filters.EntityRegistered())).map((l) => l.args.id))];
+        let s = 0n;
+        for (const e of ids) s += await trust.reputationAt(e, b);
+        return s;
+      };
+      const b0 = await ethers.provider.getBlockNumber();
+      await court.adjustReputation(id("alice"), 10n ** 17n);
+      const b1 = await ethers.provider.getBlockNumber();
+      await trust.connect(others[3]).register(id("newcomer"), Kind.Avatar);
+      await court.adjustReputation(id("alice"), -(3n * 10n ** 17n));
+      await ethers.provider.send("evm_mine", []);
+      const b2 = (await ethers.provider.getBlockNumber()) - 1;
+      // kept: the current total (any block from the last change on) and the block before the last change
+      expect(await trust.totalReputationAt(b2)).to.equal(await sumAt(b2));
+      expect(await trust.totalReputationAt(b2 - 1)).to.equal(await sumAt(b2 - 1));
+      expect(await sumAt(b2)).to.equal((await sumAt(b0)) + 10n ** 17n + F.DEFAULT_MODEL.initialReputation - 3n * 10n ** 17n);
+      // older blocks are not kept; the current block is a future lookup
+      await expect(trust.totalReputationAt(b1 - 1))
+        .to.be.revertedWithCustomError(trust, "TrustManager__TotalNotKept")
+        .withArgs(b1 - 1, b2 - 1);
+      const now = await ethers.provider.getBlockNumber();
+      await expect(trust.totalReputationAt(now)).to.be.revertedWithCustomError(trust, "TrustManager__FutureLookup").withArgs(now);
+    });
+
+    it("the block before the current one is always kept, even right after changes in this block (what a dispute reads)", async () => {
+      const { trust, deployment } = await loadFixture(populated);
+      const court = await asCourt(trust, deployment.contracts.DisputeResolution.address);
+      await ethers.provider.send("evm_mine", []);
+      const before = await trust.totalReputationAt((await ethers.provider.getBlockNumber()) - 1);
+      await ethers.provider.send("evm_setAutomine", [false]);
+      try {
+        await court.adjustReputation(id("alice"), 10n ** 17n);
+        await court.adjustReputation(id("bob"), 10n ** 17n);
+        await ethers.provider.send("evm_mine", []);
+      } finally {
+        await ethers.provider.send("evm_setAutomine", [true]);
+      }
+      const b = await ethers.provider.getBlockNumber(); // both changes landed in block b
+      await ethers.provider.send("evm_mine", []);
+      expect(await trust.totalReputationAt(b - 1)).to.equal(before);
+      expect(await trust.totalReputationAt(b)).to.equal(before + 2n * 10n ** 17n);
+    });
+  });
+
   describe("# constructor", () => {
     it("refuses weights whose mean is not 1 and parameters above 1", async () => {
       const [admin] = await ethers.getSigners();

@@ -121,7 +121,8 @@ contract TrustMathFuzzTest is Test {
             uint256 r = uint256(keccak256(abi.encode(seed, s)));
             uint256 i = r % n;
             uint256 j = (r >> 8) % n;
-            uint256 room = TrustRef.min(w[i], 65_535 - w[j]);
+            // Every lane stays >= 1: a zero weight is refused (it would drop its factor).
+            uint256 room = TrustRef.min(w[i] - 1, 65_535 - w[j]);
             uint256 amount = room == 0 ? 0 : (r >> 16) % (room + 1);
             w[i] -= amount;
             w[j] += amount;
@@ -276,8 +277,8 @@ contract TrustMathFuzzTest is Test {
         mock.checkWeights(TrustRef.pack(_weights(n, seed)), n);
     }
 
-    /// Any packed word is accepted iff 1 <= n <= 16, its n lanes sum to n * BPS and the lanes beyond
-    /// n are zero; otherwise it reverts with InvalidVector(packed, n).
+    /// Any packed word is accepted iff 1 <= n <= 16, its n lanes are all non-zero and sum to n * BPS,
+    /// and the lanes beyond n are zero; otherwise it reverts with InvalidVector(packed, n).
     function testFuzz_checkWeights_acceptsExactlyTheValidVectors(
         uint256 packed,
         uint256 n,
@@ -293,11 +294,35 @@ contract TrustMathFuzzTest is Test {
         bool valid = n >= 1 && n <= 16;
         if (valid) {
             uint256 sum;
-            for (uint256 k; k < n; ++k) sum += TrustRef.laneOf(packed, k);
+            for (uint256 k; k < n; ++k) {
+                sum += TrustRef.laneOf(packed, k);
+                if (TrustRef.laneOf(packed, k) == 0) valid = false;
+            }
             for (uint256 k = n; k < 16; ++k) if (TrustRef.laneOf(packed, k) != 0) valid = false;
             if (sum != n * BPS) valid = false;
         }
         if (!valid) vm.expectRevert(_invalidVector(packed, n));
+        mock.checkWeights(packed, n);
+    }
+
+    /// A zero lane is refused even when the lanes sum to n * BPS (formerly a finding: the
+    /// TrustManager constructor accepted a model that silently ignored a factor). Lanes [0, 20000]
+    /// for n = 2 and its rotations, with 10,000 elsewhere.
+    function testFuzz_checkWeights_rejectsAZeroLane(uint256 n, uint256 k) public {
+        n = bound(n, 2, 16);
+        k = bound(k, 0, n - 1);
+        uint256 j = (k + 1) % n;
+        uint256 packed;
+        for (uint256 i; i < n; ++i)
+            packed |=
+                (
+                    i == k
+                        ? 0
+                        : i == j
+                            ? 20_000
+                            : BPS
+                ) << (16 * i);
+        vm.expectRevert(_invalidVector(packed, n));
         mock.checkWeights(packed, n);
     }
 
