@@ -9,7 +9,7 @@ import { RefusedError, UsageError } from "./lib/cli";
 
 async function disputeContext(hre: HardhatRuntimeEnvironment) {
   const [
-    { localState, deployedAddress, accountSigner },
+    { localState, deployedAddress, accountSigner, roleAccounts },
     { DisputeLedger, Nature },
     { entityId, putEvidence },
     { DisputeResolution__factory, TrustManager__factory },
@@ -29,7 +29,9 @@ async function disputeContext(hre: HardhatRuntimeEnvironment) {
     if (controller === hre.ethers.ZeroAddress) throw new Error(`dispute: entity ${entity} is not registered`);
     return new DisputeLedger(dr.connect(await accountSigner(hre, controller)));
   };
-  return { ...local, dr, ledger: new DisputeLedger(dr), ledgerFor, accountSigner, Nature, entityId, putEvidence, DisputeLedger };
+  /** Tops an account up to `value` plus its gas budget before a payment (role keys hold gas only). */
+  const topUp = (address: string, value: bigint) => roleAccounts(hre, local.keystore).topUp(address, value);
+  return { ...local, dr, tm, ledger: new DisputeLedger(dr), ledgerFor, accountSigner, topUp, Nature, entityId, putEvidence, DisputeLedger };
 }
 
 /** The keystore record of a voter's salt: one per (dispute, round, voter); round 0 keeps its old name. */
@@ -48,9 +50,10 @@ task("dispute:open", "Opens a dispute (Step 1): parties, nature, number of propo
     if (!(a.nature in c.Nature)) throw new Error(`dispute:open: --nature must be one of ${Object.keys(c.Nature).join(", ")}`);
     const ev = a.evidence ? await c.putEvidence(c.store, new Uint8Array(fs.readFileSync(a.evidence))) : undefined;
     const deposit = (await c.dr.params()).deposit;
-    const r = await (
-      await c.ledgerFor(c.entityId(a.claimant))
-    ).open(
+    const claimantLedger = await c.ledgerFor(c.entityId(a.claimant));
+    // a role key holds a gas budget, not the deposit: the funder tops it up first
+    await c.topUp((await c.tm.entity(c.entityId(a.claimant))).controller, deposit);
+    const r = await claimantLedger.open(
       c.entityId(a.claimant),
       c.entityId(a.respondent),
       c.Nature[a.nature as keyof typeof c.Nature],
@@ -129,11 +132,15 @@ task("dispute:appeal", "Appeals the current round's verdict to a larger panel (t
           : `it is in its ${PHASES[Number(await c.dr.phase(a.id))]} phase (appeals: after the reveal deadline, for ${p.appealPeriod} s, not a void round)`;
       throw new RefusedError(`dispute:appeal: #${a.id} cannot be appealed now: ${why}`);
     }
-    const mine = (await hre.ethers.getSigners()).find((s) => s.address === appellant);
-    if (!mine)
+    let mine: Awaited<ReturnType<typeof c.accountSigner>>;
+    try {
+      mine = await c.accountSigner(hre, appellant);
+    } catch {
       throw new RefusedError(
-        `dispute:appeal: #${a.id} may be appealed only by the losing side's controller ${appellant}, not an account of this node`,
+        `dispute:appeal: #${a.id} may be appealed only by the losing side's controller ${appellant}, whose key is not on this machine`,
       );
+    }
+    await c.topUp(appellant, fee);
     const tx = await new c.DisputeLedger(c.dr.connect(mine)).appeal(BigInt(a.id), fee);
     const n = await c.dr.dispute(a.id);
     console.log(

@@ -78,6 +78,11 @@ export type RoleAccounts = {
   signer(account: string): Promise<Signer>;
   /** The address of an account given as `signer` takes it; sends nothing (a new role's key is generated, not funded). */
   address(account: string): Promise<string>;
+  /**
+   * Before a transaction that carries `value` (a dispute deposit, an appeal fee): tops `address`
+   * up from the funder to `value` plus the usual gas budget. Sends nothing when it holds enough.
+   */
+  topUp(address: string, value: bigint): Promise<void>;
 };
 
 /**
@@ -105,10 +110,10 @@ export function roleAccounts(hre: HardhatRuntimeEnvironment, keystore: Keystore,
     return w.privateKey;
   };
 
-  const fund = async (address: string) => {
-    const target = fundingTarget(hre.network.name, env);
+  const fund = async (address: string, value = 0n) => {
+    const target = fundingTarget(hre.network.name, env) + value;
     const have = await provider.getBalance(address);
-    if (have * 2n >= target) return; // topped up when below half the target
+    if (value === 0n ? have * 2n >= target : have >= target) return; // topped up when below half the target (or below what a payment needs)
     const [funder] = await hre.ethers.getSigners();
     if (!funder)
       throw new UnknownAccountError(`no funded account on ${hre.network.name}: set PRIVATE_KEY (testnet) or start a development node`);
@@ -181,5 +186,11 @@ export function roleAccounts(hre: HardhatRuntimeEnvironment, keystore: Keystore,
     return new Wallet(keyOf(account, true)!).address;
   };
 
-  return { role, signer, address };
+  const topUp = async (address: string, value: bigint) => {
+    const [funder] = await hre.ethers.getSigners();
+    if (funder && getAddress(address) === funder.address) return; // the funder pays for itself
+    await fund(getAddress(address), value);
+  };
+
+  return { role, signer, address, topUp };
 }

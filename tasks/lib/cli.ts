@@ -86,6 +86,8 @@ export function exitCodeOf(e: unknown): ExitCode {
   const x = (e ?? {}) as EthersLike & { message?: string; errorDescriptor?: { number?: number } };
   if (x.code === "ENOENT" || x.code === "EISDIR" || x.code === "EACCES") return EXIT.input; // a file named on the command line
   if (x.code === "CALL_EXCEPTION" || x.revert || revertData(e)) return EXIT.refused;
+  // the chain refuses a transaction its sender cannot pay for (the message names the sender's balance)
+  if (x.code === "INSUFFICIENT_FUNDS" || /insufficient funds|doesn't have enough funds/i.test(x.message ?? "")) return EXIT.refused;
   if (/reverted with|reverted without a reason|revert(ed)? with custom error|VM Exception/i.test(x.message ?? "")) return EXIT.refused;
   if (["NETWORK_ERROR", "SERVER_ERROR", "TIMEOUT", "ECONNREFUSED", "ECONNRESET", "ENOTFOUND"].includes(x.code ?? ""))
     return EXIT.unavailable;

@@ -9,6 +9,7 @@ import { DeploymentNotFoundError, readDeployment } from "../../offchain/chain/de
 import { createContentStore } from "../../offchain/storage/content-store";
 import { Keystore } from "../../offchain/storage/keystore";
 import { roleAccounts } from "../../offchain/chain/accounts";
+export { roleAccounts };
 import type { Signer } from "ethers";
 
 /** The local state of the current network. */

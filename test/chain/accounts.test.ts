@@ -76,6 +76,20 @@ describe("chain/accounts: a key per role, from the environment or generated into
     await expectRefused(far.signer("3"), /signer indices exist only on development nodes/);
   });
 
+  it("topUp: before a payment, a role key gets what the payment needs on top of its gas budget, once", async () => {
+    const ks = fresh();
+    const acc = roleAccounts(hre, ks, {});
+    const address = await acc.address("payer");
+    const [funder] = await hre.ethers.getSigners();
+    await acc.topUp(address, parseEther("3"));
+    expect(await hre.ethers.provider.getBalance(address)).to.equal(parseEther("13"));
+    const nonce = await funder.getNonce();
+    await acc.topUp(address, parseEther("3")); // holds enough: nothing sent
+    expect(await funder.getNonce()).to.equal(nonce);
+    await acc.topUp(funder.address, parseEther("1")); // the funder pays for itself
+    expect(await funder.getNonce()).to.equal(nonce);
+  });
+
   it("the funding target: 10 ETH on development chains, 0.01 ETH elsewhere, METATRUST_FUND_WEI overrides", () => {
     expect(fundingTarget("localhost", {})).to.equal(parseEther("10"));
     expect(fundingTarget("testnet", {})).to.equal(parseEther("0.01"));

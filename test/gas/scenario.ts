@@ -214,7 +214,7 @@ async function scenario(): Promise<GasSnapshot> {
     await send(i === 0 ? "DisputeResolution.reveal (first)" : i === 1 ? "DisputeResolution.reveal (later)" : undefined, () =>
       court.connect(v.by).reveal(1, v.id, v.choice, v.salt),
     );
-  wait(DP.revealPeriod);
+  wait(DP.revealPeriod + DP.appealPeriod); // a decided round is final once nobody appealed in time
   await send("DisputeResolution.resolve (upheld)", () => court.resolve(1));
   await send("DisputeResolution.settle (majority voter)", () => court.settle(1, voters[0].id));
   await send("DisputeResolution.settle (minority voter)", () => court.settle(1, voters[2].id));
