@@ -1,10 +1,9 @@
 import { expect } from "chai";
-import { spawn } from "child_process";
 import fs from "fs";
-import os from "os";
 import path from "path";
 import { startNode, RunningNode } from "../helpers/node";
 import { skipUnderCoverage } from "../helpers/coverage";
+import { runReadmeScript } from "../helpers/readme-run";
 import { oneKeyScript } from "../../scripts/lib/readme";
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -34,20 +33,8 @@ describe("e2e: the README's walkthroughs with one funded key (the testnet path)"
   });
 
   it("every walkthrough passes with no signer index: deploy-time roles and users get keys of their own", async () => {
-    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "metatrust-onekey-")), "onekey.sh");
-    fs.writeFileSync(file, oneKeyScript(README));
     const env: NodeJS.ProcessEnv = { ...node.env, RPC_URL: node.url, PRIVATE_KEY: FUNDED_KEY };
-    const r = await new Promise<{ code: number | null; out: string }>((resolve) => {
-      const child = spawn("bash", [file], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
-      let out = "";
-      child.stdout.on("data", (d) => (out += d));
-      child.stderr.on("data", (d) => {
-        out += d;
-        const s = String(d);
-        if (s.startsWith("==== README line")) process.stderr.write(`      ${s.trim()}\n`); // progress
-      });
-      child.on("exit", (code) => resolve({ code, out }));
-    });
+    const r = await runReadmeScript(oneKeyScript(README), env);
     expect(r.code, r.out.slice(-6000)).to.equal(0);
     expect(r.out).to.match(/README: every block ran/);
     // the deploy-time roles are keys in the testnet keystore, not the node's accounts

@@ -1,10 +1,9 @@
 import { expect } from "chai";
-import { spawn } from "child_process";
 import fs from "fs";
-import os from "os";
 import path from "path";
 import { startNode, RunningNode } from "../helpers/node";
 import { skipUnderCoverage } from "../helpers/coverage";
+import { runReadmeScript } from "../helpers/readme-run";
 import { readmeBlocks, readmeScript } from "../../scripts/lib/readme";
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -33,19 +32,7 @@ describe("e2e: the README runs as written", function () {
   });
 
   it("every sh block, in order, in one bash with set -euo pipefail, against a fresh hardhat node", async () => {
-    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "metatrust-readme-")), "readme.sh");
-    fs.writeFileSync(file, readmeScript(README));
-    const r = await new Promise<{ code: number | null; out: string }>((resolve) => {
-      const child = spawn("bash", [file], { cwd: ROOT, env: node.env, stdio: ["ignore", "pipe", "pipe"] });
-      let out = "";
-      child.stdout.on("data", (d) => (out += d));
-      child.stderr.on("data", (d) => {
-        out += d;
-        const s = String(d);
-        if (s.startsWith("==== README line")) process.stderr.write(`      ${s.trim()}\n`); // progress
-      });
-      child.on("exit", (code) => resolve({ code, out }));
-    });
+    const r = await runReadmeScript(readmeScript(README), node.env);
     expect(r.code, r.out.slice(-6000)).to.equal(0);
     expect(r.out).to.match(/README: every block ran/);
   });
