@@ -8,7 +8,6 @@
 import path from "path";
 import { task, types } from "hardhat/config";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
-import type { Wallet } from "ethers";
 import { UsageError } from "./lib/cli";
 
 /** The chain side every service needs: its account, the registry through that account, chain id. */
@@ -20,7 +19,8 @@ async function serviceChain(hre: HardhatRuntimeEnvironment, role: string) {
     import("../typechain-types"),
   ]);
   const local = localState(hre);
-  const wallet = (await roleAccounts(hre, local.keystore).role(role)) as Wallet;
+  // a service signs its replies with a key it holds (not a development node's unlocked account)
+  const wallet = await roleAccounts(hre, local.keystore).key(role);
   const registry = await deployedAddress(hre, "ResourcePoolRegistry");
   const ledger = new RsmsLedger(ResourcePoolRegistry__factory.connect(registry, wallet));
   const chainId = (await hre.ethers.provider.getNetwork()).chainId;

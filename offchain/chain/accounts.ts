@@ -74,6 +74,12 @@ export function fundingTarget(network: string, env: NodeJS.ProcessEnv = process.
 export type RoleAccounts = {
   /** The signer of a role, created (and funded) on first use. */
   role(role: string): Promise<Signer>;
+  /**
+   * The role's own key (environment or keystore, generated and funded on first use), never a
+   * development node's unlocked account: for a party that must hold its key, such as a service
+   * process signing its replies.
+   */
+  key(role: string): Promise<Wallet>;
   /** A role name, an address, or (development nodes) a signer index, as a signer. */
   signer(account: string): Promise<Signer>;
   /** The address of an account given as `signer` takes it; sends nothing (a new role's key is generated, not funded). */
@@ -186,11 +192,17 @@ export function roleAccounts(hre: HardhatRuntimeEnvironment, keystore: Keystore,
     return new Wallet(keyOf(account, true)!).address;
   };
 
+  const key = async (name: string): Promise<Wallet> => {
+    const w = new Wallet(keyOf(name, true)!, provider);
+    await fund(w.address);
+    return w;
+  };
+
   const topUp = async (address: string, value: bigint) => {
     const [funder] = await hre.ethers.getSigners();
     if (funder && getAddress(address) === funder.address) return; // the funder pays for itself
     await fund(getAddress(address), value);
   };
 
-  return { role, signer, address, topUp };
+  return { role, key, signer, address, topUp };
 }
