@@ -365,12 +365,14 @@ export function generateRedteam(o: RedOptions): RedNetwork {
         const qj = serve(j, i, round) ?? q(j);
         const sat = clip(qj + 0.2 * z3(u1, u2, u3));
         const value = rate(i, j, round, sat) ?? clip(sat + (isAttacker(i) ? 0 : strict[i]));
-        ratings.push({ from, to: name(j), value, time: t0 + Math.floor(tOff * roundSeconds) });
+        ratings.push({ from, to: name(j), value, time: t0 + Math.floor(tOff * roundSeconds), evidence: true });
       }
       if (isAttacker(i)) {
         const arng = attackStreams[i - H];
         extra(i, round, arng, (to, value, time) =>
-          ratings.push({ from, to: name(to), value, time: time ?? t0 + Math.floor(arng.next() * roundSeconds) }),
+          // the suite's evidence rule (adversaries/generate.ts): outside the interactions, a rating carries
+          // a record set only when its target signs the receipts, i.e. a fellow attacker
+          ratings.push({ from, to: name(to), value, time: time ?? t0 + Math.floor(arng.next() * roundSeconds), evidence: isAttacker(to) }),
         );
       }
     }
