@@ -91,6 +91,9 @@ export type RoleAccounts = {
   topUp(address: string, value: bigint): Promise<void>;
 };
 
+/** The last funding transfer started for each runtime (see `fund` in `roleAccounts`). */
+const fundingQueue = new WeakMap<object, Promise<void>>();
+
 /**
  * The role accounts of one network.
  * @param hre - the runtime (its provider and configured accounts)
@@ -116,7 +119,16 @@ export function roleAccounts(hre: HardhatRuntimeEnvironment, keystore: Keystore,
     return w.privateKey;
   };
 
-  const fund = async (address: string, value = 0n) => {
+  // One funding transfer at a time per runtime: a funder that signs locally (a testnet key) numbers
+  // its transactions from the node's count, so two transfers started together would share a nonce
+  // (`Promise.all` over approvers' signers did, and the second was refused with "nonce too low").
+  const fund = (address: string, value = 0n): Promise<void> => {
+    const prev = fundingQueue.get(hre) ?? Promise.resolve();
+    const next = prev.catch(() => undefined).then(() => fundNow(address, value));
+    fundingQueue.set(hre, next);
+    return next;
+  };
+  const fundNow = async (address: string, value: bigint) => {
     const target = fundingTarget(hre.network.name, env) + value;
     const have = await provider.getBalance(address);
     if (value === 0n ? have * 2n >= target : have >= target) return; // topped up when below half the target (or below what a payment needs)

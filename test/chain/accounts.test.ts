@@ -90,6 +90,21 @@ describe("chain/accounts: a key per role, from the environment or generated into
     expect(await funder.getNonce()).to.equal(nonce);
   });
 
+  it("roles first used together are funded one after another: a funder that signs locally never reuses a nonce", async () => {
+    // A testnet funder (PRIVATE_KEY) signs locally and numbers its transactions from the node's
+    // count: two transfers started together would take the same nonce, and the node refuses the
+    // second ("nonce too low", issue 18's one-key CI run). Here the funder is such a local key.
+    const [rich] = await hre.ethers.getSigners();
+    const local = Wallet.createRandom().connect(hre.ethers.provider);
+    await (await rich.sendTransaction({ to: local.address, value: parseEther("100") })).wait();
+    const ethers = Object.create(hre.ethers, { getSigners: { value: async () => [local] } });
+    const far = Object.create(hre, { network: { value: { ...hre.network, name: "testnet" } }, ethers: { value: ethers } }) as typeof hre;
+    const acc = roleAccounts(far, fresh(), {});
+    const signers = await Promise.all(["authority:1", "authority:2", "authority:3"].map((r) => acc.role(r)));
+    for (const s of signers) expect(await hre.ethers.provider.getBalance(await s.getAddress())).to.equal(parseEther("0.01"));
+    expect(await hre.ethers.provider.getTransactionCount(local.address)).to.equal(3);
+  });
+
   it("the funding target: 10 ETH on development chains, 0.01 ETH elsewhere, METATRUST_FUND_WEI overrides", () => {
     expect(fundingTarget("localhost", {})).to.equal(parseEther("10"));
     expect(fundingTarget("testnet", {})).to.equal(parseEther("0.01"));
