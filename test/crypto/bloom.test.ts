@@ -35,9 +35,11 @@ describe("crypto/bloom (RSMS Definition 2)", () => {
     );
   });
 
-  it("measured false-positive rate at N = 100,000 is within 1.2x of 2^-lambda", function () {
+  it("measured false-positive rate at N = 20,000 is within 1.2x of 2^-lambda", function () {
+    // deterministic keys, so the measured rate is the same on every run (about 390 expected false
+    // positives in 100,000 trials: 1.2x is 4 standard deviations); kept small enough for mutation runs
     this.timeout(120_000);
-    const N = 100_000;
+    const N = 20_000;
     const lambda = 8;
     const f = BloomFilter.init(N, lambda);
     const b = new Uint8Array(32);
@@ -46,7 +48,7 @@ describe("crypto/bloom (RSMS Definition 2)", () => {
       dv.setUint32(0, i);
       f.insert(b);
     }
-    const trials = 200_000;
+    const trials = 100_000;
     let fp = 0;
     for (let i = 0; i < trials; i++) {
       dv.setUint32(0, N + i);
