@@ -393,7 +393,12 @@ contract DisputeResolution is IDisputeResolution {
     /// @dev The reputation change of one voter's vote in one round (see `settle`); `verdictRound`
     /// says whether the round is the one whose verdict stands. Products stay below 2^256: each
     /// factor is at most 2^128.
-    function _feedback(Dispute storage d, Vote storage v, bytes32 voter, bool verdictRound) private view returns (int256) {
+    function _feedback(
+        Dispute storage d,
+        Vote storage v,
+        bytes32 voter,
+        bool verdictRound
+    ) private view returns (int256) {
         if (v.revealed) {
             if (!verdictRound || d.void_ || d.margin == 0) return 0;
             uint256 scaled = uint256(d.margin) * v.weight;

@@ -175,7 +175,9 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
         if (verified && !e.vouched) {
             e.vouched = true;
             uint64 old = e.reputation;
-            uint64 updated = uint64(TrustMath.WAD - old > _initialReputation ? old + _initialReputation : TrustMath.WAD);
+            uint64 updated = uint64(
+                TrustMath.WAD - old > _initialReputation ? old + _initialReputation : TrustMath.WAD
+            );
             e.reputation = updated;
             _reputationHistory[id].push(uint48(block.number), updated);
             _moveTotal(old, updated);

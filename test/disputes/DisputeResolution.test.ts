@@ -775,9 +775,7 @@ describe("DisputeResolution", () => {
       await time.increase(Number(P.appealPeriod));
       await dr.resolve(1);
       const before = (await trust.entity(voters[3])).reputation;
-      await expect(dr.settle(1, voters[3]))
-        .to.emit(dr, "VoterSettled")
-        .withArgs(1, voters[3], -P.voterPenalty);
+      await expect(dr.settle(1, voters[3])).to.emit(dr, "VoterSettled").withArgs(1, voters[3], -P.voterPenalty);
       expect((await trust.entity(voters[3])).reputation).to.equal(before - P.voterPenalty);
       await expect(dr.settle(1, voters[3])).to.be.revertedWithCustomError(dr, "DisputeResolution__AlreadySettled");
       // a round-0 voter that revealed and sat round 1 out moves nothing (its round was superseded)
@@ -793,9 +791,7 @@ describe("DisputeResolution", () => {
       await time.increase(Number(P.commitPeriod) + Number(P.revealPeriod) + 1);
       await expect(dr.resolve(1)).to.emit(dr, "AppealRoundVoid").withArgs(1, 1, 0);
       const before = (await trust.entity(voters[4])).reputation;
-      await expect(dr.settle(1, voters[4]))
-        .to.emit(dr, "VoterSettled")
-        .withArgs(1, voters[4], -P.voterPenalty);
+      await expect(dr.settle(1, voters[4])).to.emit(dr, "VoterSettled").withArgs(1, voters[4], -P.voterPenalty);
       expect((await trust.entity(voters[4])).reputation).to.equal(before - P.voterPenalty);
     });
 
@@ -1067,7 +1063,6 @@ describe("DisputeResolution", () => {
             await dr.resolve(disputeId);
             const t1 = tallyOutcome(disputeId, options, v1, roundQuorum(P.quorum, 1), t0.outcome);
             const final = t1.void ? t0 : t1;
-            const votes = t1.void ? v0 : v1;
             const d = await dr.dispute(disputeId);
             expect([d.outcome, d.verdictRound, d.tieBroken, d.void_]).to.deep.equal([
               BigInt(final.outcome),
