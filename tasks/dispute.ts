@@ -151,7 +151,7 @@ task("dispute:appeal", "Appeals the current round's verdict to a larger panel (t
 
 task(
   "dispute:resolve",
-  "Resolves a dispute for good (Step 3) after its reveal deadline and, if it could be appealed, its appeal window; settles the final round's voters",
+  "Resolves a dispute for good (Step 3) after its reveal deadline and, if it could be appealed, its appeal window; settles every voter (all rounds it committed in)",
 )
   .addParam("id", "The dispute id", undefined, types.int)
   .setAction(async (a: { id: number }, hre) => {

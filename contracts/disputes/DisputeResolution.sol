@@ -277,12 +277,21 @@ contract DisputeResolution is IDisputeResolution {
     function settle(uint256 id, bytes32 voter) external returns (int256 change) {
         Dispute storage d = _known(id);
         if (!d.resolved) revert DisputeResolution__NotResolved(id);
-        // Only the final verdict's round moves reputation: earlier rounds were superseded.
-        Vote storage v = _votes[id][d.verdictRound][voter];
-        if (v.commitment == bytes20(0)) revert DisputeResolution__NoCommitment(id, voter);
-        if (v.settled) revert DisputeResolution__AlreadySettled(id, voter);
-        v.settled = true;
-        change = _feedback(d, v, voter);
+        // Every round the voter committed in is settled at once. Only the final verdict's round
+        // moves revealed votes (earlier rounds were superseded, a void last round decided nothing);
+        // a vote withheld in any round is penalized, or withholding would pay whenever an appeal follows.
+        uint8 last = d.round;
+        uint8 verdict = d.verdictRound;
+        bool committed;
+        for (uint8 r; r <= last; ++r) {
+            Vote storage v = _votes[id][r][voter];
+            if (v.commitment == bytes20(0)) continue;
+            if (v.settled) revert DisputeResolution__AlreadySettled(id, voter);
+            v.settled = true;
+            committed = true;
+            change += _feedback(d, v, voter, r == verdict);
+        }
+        if (!committed) revert DisputeResolution__NoCommitment(id, voter);
         if (change != 0) _trust.adjustReputation(voter, change);
         emit VoterSettled(id, voter, change);
     }
@@ -381,11 +390,17 @@ contract DisputeResolution is IDisputeResolution {
             );
     }
 
-    /// @dev The reputation change of one voter (see `settle`). Products stay below 2^256: each
+    /// @dev The reputation change of one voter's vote in one round (see `settle`); `verdictRound`
+    /// says whether the round is the one whose verdict stands. Products stay below 2^256: each
     /// factor is at most 2^128.
-    function _feedback(Dispute storage d, Vote storage v, bytes32 voter) private view returns (int256) {
+    function _feedback(
+        Dispute storage d,
+        Vote storage v,
+        bytes32 voter,
+        bool verdictRound
+    ) private view returns (int256) {
         if (v.revealed) {
-            if (d.void_ || d.margin == 0) return 0;
+            if (!verdictRound || d.void_ || d.margin == 0) return 0;
             uint256 scaled = uint256(d.margin) * v.weight;
             uint256 losing = uint256(d.totalWeight) - d.winningWeight;
             // The winners are paid from what the revealed losers lose (coherence redistribution,

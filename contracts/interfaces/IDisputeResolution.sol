@@ -267,8 +267,10 @@ interface IDisputeResolution {
     /// @param id the dispute
     function appeal(uint256 id) external payable;
 
-    /// @notice Step 3: applies one voter's reputation feedback, once (anyone may call), for its
-    /// vote in the final verdict's round (`verdictRound`); earlier rounds' votes move nothing.
+    /// @notice Step 3: applies one voter's reputation feedback, once (anyone may call), for every
+    /// round it committed in: a revealed vote moves reputation only in the final verdict's round
+    /// (`verdictRound`; earlier rounds were superseded, a void last round decided nothing), and a
+    /// vote committed and not revealed in any round loses voterPenalty (if eligible at the snapshot).
     /// @dev m is the margin against the electorate (see the contract's description).
     /// A voter of the outcome gains voterReward * m * weight / winningWeight (if some revealed
     /// weight went against the outcome; otherwise nothing), a voter of

@@ -36,12 +36,15 @@ interface ITrustManager {
     /// @param reputation R_i (WAD)
     /// @param attested registered by its owner, on its identity registry's attestation
     /// (`registerAttested`); only then does the registry's answer make it identity-verified
+    /// @param vouched its identity was verified once (attested registration, or the admin's flag):
+    /// it received the initial reputation, which a plain registration does not give (whitewashing)
     struct Entity {
         address controller;
         Kind kind;
         uint8 flags;
         uint64 reputation;
         bool attested;
+        bool vouched;
     }
 
     /// @notice trustStore[i][j].
@@ -184,6 +187,9 @@ interface ITrustManager {
     /// @notice Registers an entity controlled by the caller. An avatar or resource node that its
     /// identity registry already verifies is refused (`AttestationRequired`): its owner registers
     /// it with `registerAttested`. Entities registered here are never identity-verified by a registry.
+    /// A plain registration starts at reputation 0: standing is earned by verification (the
+    /// admin's `setIdentityVerified` grants the initial reputation once), so a fresh identity never
+    /// starts above what any attacker can lose (whitewashing, docs/specs/trust.md §6).
     function register(bytes32 id, Kind kind) external;
 
     /// @notice Registers a verified identity (avatar: an MIT avatar; resource node: a PID with a
@@ -193,7 +199,8 @@ interface ITrustManager {
     /// Registration(bytes32 id, uint8 kind, address controller, uint256 deadline) with controller =
     /// the caller, under the domain ("TrustManager", "1", chainId, this contract). An id a squatter
     /// registered with `register` before its registry verified it is reclaimed (`EntityReclaimed`):
-    /// new controller, initial reputation, no flags. An attested id cannot be registered again.
+    /// new controller, initial reputation (a verified identity starts with it), no flags. An
+    /// attested id cannot be registered again.
     /// @param id the identity (avatar id or PID)
     /// @param kind Avatar or ResourceNode
     /// @param deadline the attestation expires after this timestamp
@@ -256,6 +263,8 @@ interface ITrustManager {
     function agreementNonce(bytes32 org) external view returns (uint256);
 
     /// @notice The effective trust of `from` in `to` now: decayed, oracle-adjusted, times the identity and flag factors.
+    /// An unverified entity that `from` never rated (a stranger) gets the flag factor too: a fresh
+    /// identity starts no higher than a flagged one (whitewashing, docs/specs/trust.md §6).
     function trustOf(bytes32 from, bytes32 to) external view returns (uint256);
 
     /// @notice trustStore[from][to] as stored.

@@ -131,9 +131,10 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
             IIdentityVerifier v = _verifiers[kind];
             if (address(v) != address(0) && v.isVerified(id)) revert TrustManager__AttestationRequired(id, kind);
         }
-        _entities[id] = Entity(msg.sender, kind, 0, uint64(_initialReputation), false);
-        _reputationHistory[id].push(uint48(block.number), uint208(_initialReputation));
-        _moveTotal(0, _initialReputation);
+        // A newcomer starts at reputation 0 (whitewashing): nobody can lose standing below a fresh
+        // identity's, and permissionless registrations do not inflate the court's electorate.
+        _entities[id] = Entity(msg.sender, kind, 0, 0, false, false);
+        _reputationHistory[id].push(uint48(block.number), 0);
         emit EntityRegistered(id, kind, msg.sender);
     }
 
@@ -157,7 +158,7 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
         address squatter = e.controller;
         uint256 previous = e.reputation;
         // A squatter's earlier unattested entry is reclaimed: fresh reputation, no flags.
-        _entities[id] = Entity(msg.sender, kind, 0, uint64(_initialReputation), true);
+        _entities[id] = Entity(msg.sender, kind, 0, uint64(_initialReputation), true, true);
         _reputationHistory[id].push(uint48(block.number), uint208(_initialReputation));
         _moveTotal(previous, _initialReputation);
         if (squatter != address(0)) emit EntityReclaimed(id, squatter, msg.sender);
@@ -165,10 +166,23 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
     }
 
     /// @notice Sets the admin identity-verified flag of an entity (until its kind has a registry).
+    /// The first verification of an entity registered with `register` grants it the initial
+    /// reputation (added, capped at 1); unverifying does not take it back, and it is never granted twice.
     function setIdentityVerified(bytes32 id, bool verified) external onlyRole(DEFAULT_ADMIN_ROLE) {
         Entity storage e = _known(id);
         e.flags = verified ? e.flags | VERIFIED_BIT : e.flags & ~VERIFIED_BIT;
         emit IdentityVerificationSet(id, verified);
+        if (verified && !e.vouched) {
+            e.vouched = true;
+            uint64 old = e.reputation;
+            uint64 updated = uint64(
+                TrustMath.WAD - old > _initialReputation ? old + _initialReputation : TrustMath.WAD
+            );
+            e.reputation = updated;
+            _reputationHistory[id].push(uint48(block.number), updated);
+            _moveTotal(old, updated);
+            emit ReputationUpdated(id, old, updated);
+        }
     }
 
     /// @notice Attaches the identity registry of a kind (e.g. the ResourcePoolRegistry for resource nodes).
@@ -424,8 +438,11 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
                 ? _baseline
                 : TrustMath.decay(p.trust, _baseline, _rho, (block.timestamp - p.updatedAt) / _epochLength);
         t = TrustMath.withOracle(t, p.oracle, _gamma);
-        if (!isIdentityVerified(to)) t = t.mulWad(_unverifiedFactor);
-        if (_entities[to].flags & ATTACK_MASK != 0) t = t.mulWad(_flaggedFactor);
+        bool verified = isIdentityVerified(to);
+        if (!verified) t = t.mulWad(_unverifiedFactor);
+        // An unverified stranger (never rated by `from`) is presumed as bad as a flagged entity:
+        // a whitewasher's fresh identity starts no higher than the identity it shed (§6 of trust.md).
+        if (_entities[to].flags & ATTACK_MASK != 0 || (!verified && p.ratings == 0)) t = t.mulWad(_flaggedFactor);
     }
 
     /// @dev Algorithm 2 lines 2-7: each avatar's trust in the organization, their mean, and the mode:

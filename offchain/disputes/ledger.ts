@@ -1,6 +1,6 @@
 /**
  * DisputeResolution for the agents and tasks: open (evidence on IPFS), commit with a fresh salt,
- * reveal, appeal, resolve, settle each voter of the final round, withdraw what the court owes.
+ * reveal, appeal, resolve, settle each voter (all its rounds at once), withdraw what the court owes.
  */
 import type { ContractTransactionResponse } from "ethers";
 import { hexlify, randomBytes } from "ethers";
@@ -85,17 +85,23 @@ export class DisputeLedger {
   }
 
   /**
-   * Resolves, then applies the feedback of each voter of the final verdict's round with its own
-   * `settle(id, voter)` (one transaction per voter; anyone may send them, so each voter can also
-   * settle itself). Earlier rounds' votes are never settled: an appeal superseded them.
+   * Resolves, then settles every voter that committed in any round with its own
+   * `settle(id, voter)` (one transaction per voter, covering all its rounds; anyone may send
+   * them, so each voter can also settle itself). Revealed votes of superseded rounds move nothing;
+   * a vote withheld in any round costs voterPenalty.
    */
   async resolveAndSettle(id: bigint): Promise<{ resolve: TxInfo; settles: TxInfo[] }> {
     const resolve = await mined(this.dr.resolve(id));
-    const round = Number((await this.dr.dispute(id)).verdictRound);
+    const last = Number((await this.dr.dispute(id)).round);
     const settles: TxInfo[] = [];
-    for (const v of await this.committedVoters(id, round)) {
-      if ((await this.dr.voteIn(id, round, v)).settled) continue;
-      settles.push(await mined(this.dr.settle(id, v)));
+    const seen = new Set<string>();
+    for (let round = 0; round <= last; round++) {
+      for (const v of await this.committedVoters(id, round)) {
+        if (seen.has(v)) continue;
+        seen.add(v);
+        if ((await this.dr.voteIn(id, round, v)).settled) continue;
+        settles.push(await mined(this.dr.settle(id, v)));
+      }
     }
     return { resolve, settles };
   }

@@ -124,11 +124,15 @@ export function ratedTrust(m: TrustModel, p: PairState, factors: bigint, now: bi
   return blend(optimizedTrust(factors, m.weights, m.factorCount), currentTrust(m, p, now), m.delta);
 }
 
-/** TrustManager's effective trust (trustOf). */
+/**
+ * TrustManager's effective trust (trustOf): an unverified entity the rater never rated (a stranger)
+ * gets the flag factor too, so that a fresh identity starts no higher than a flagged one
+ * (whitewashing, docs/specs/trust.md §6).
+ */
 export function effectiveTrust(m: TrustModel, p: PairState, now: bigint, verified: boolean, flagged: boolean): bigint {
   let t = withOracle(currentTrust(m, p, now), p.oracle, m.gamma);
   if (!verified) t = mulWad(t, m.unverifiedFactor);
-  if (flagged) t = mulWad(t, m.flaggedFactor);
+  if (flagged || (!verified && p.ratings === 0)) t = mulWad(t, m.flaggedFactor);
   return t;
 }
 

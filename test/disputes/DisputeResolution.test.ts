@@ -753,10 +753,46 @@ describe("DisputeResolution", () => {
         await expect(dr.settle(1, v))
           .to.emit(dr, "VoterSettled")
           .withArgs(1, v, voterFeedback(out, { weight: HALF, choice: [1, 1, 0][i], revealed: true }, true, P, d.electorate));
-      for (const v of [voters[1], voters[2]])
-        await expect(dr.settle(1, v)).to.be.revertedWithCustomError(dr, "DisputeResolution__NoCommitment").withArgs(1, v);
-      expect((await trust.entity(voters[1])).reputation).to.equal(reps[1]); // voted only in round 0
+      // voters 1 and 2 revealed in round 0 only: superseded, they move nothing
+      for (const v of [voters[1], voters[2]]) await expect(dr.settle(1, v)).to.emit(dr, "VoterSettled").withArgs(1, v, 0);
+      expect((await trust.entity(voters[1])).reputation).to.equal(reps[1]);
+      await expect(dr.settle(1, voters[5])) // never committed in any round
+        .to.be.revertedWithCustomError(dr, "DisputeResolution__NoCommitment")
+        .withArgs(1, voters[5]);
       await expect(dr.settle(1, voters[0])).to.be.revertedWithCustomError(dr, "DisputeResolution__AlreadySettled");
+    });
+
+    it("a voter that committed in an appealed round and did not reveal loses voterPenalty when the dispute ends", async () => {
+      const { dr, jury, voters, payee, trust } = await loadFixture(appealCourt);
+      await dr.openDispute(id("claimant"), id("payee"), 0, 2, Z, "", { value: DEPOSIT });
+      // round 0: voters 0-2 reveal (2 to 1, upheld); voter 3 commits and withholds its vote
+      for (const [i, c] of [0, 0, 1, 1].entries()) await jury.commit(1n, voters[i], commitmentOf(1n, voters[i], c, salt(`w-${i}`)));
+      await toReveal();
+      for (const [i, c] of [0, 0, 1].entries()) await jury.reveal(1n, voters[i], c, salt(`w-${i}`));
+      await toAppeal();
+      await dr.connect(payee).appeal(1, { value: P.appealFee });
+      await voteRound(jury, 1n, 1, [voters[0], voters[1], voters[4]], [0, 0, 1]); // upheld again
+      await time.increase(Number(P.appealPeriod));
+      await dr.resolve(1);
+      const before = (await trust.entity(voters[3])).reputation;
+      await expect(dr.settle(1, voters[3])).to.emit(dr, "VoterSettled").withArgs(1, voters[3], -P.voterPenalty);
+      expect((await trust.entity(voters[3])).reputation).to.equal(before - P.voterPenalty);
+      await expect(dr.settle(1, voters[3])).to.be.revertedWithCustomError(dr, "DisputeResolution__AlreadySettled");
+      // a round-0 voter that revealed and sat round 1 out moves nothing (its round was superseded)
+      const r2 = (await trust.entity(voters[2])).reputation;
+      await expect(dr.settle(1, voters[2])).to.emit(dr, "VoterSettled").withArgs(1, voters[2], 0);
+      expect((await trust.entity(voters[2])).reputation).to.equal(r2);
+    });
+
+    it("a voter that committed in a void appeal round and did not reveal loses voterPenalty; the appealed verdict's voters are settled", async () => {
+      const { dr, jury, voters, payee, trust } = await loadFixture(upheldRound0);
+      await dr.connect(payee).appeal(1, { value: P.appealFee });
+      await jury.commit(1n, voters[4], commitmentOf(1n, voters[4], 1, salt("void-4"))); // never revealed
+      await time.increase(Number(P.commitPeriod) + Number(P.revealPeriod) + 1);
+      await expect(dr.resolve(1)).to.emit(dr, "AppealRoundVoid").withArgs(1, 1, 0);
+      const before = (await trust.entity(voters[4])).reputation;
+      await expect(dr.settle(1, voters[4])).to.emit(dr, "VoterSettled").withArgs(1, voters[4], -P.voterPenalty);
+      expect((await trust.entity(voters[4])).reputation).to.equal(before - P.voterPenalty);
     });
 
     it("a tie in an appeal round leaves the appealed verdict standing (a tie in round 0 does not uphold)", async () => {
@@ -992,7 +1028,9 @@ describe("DisputeResolution", () => {
           const s = salt(`appeal-${disputeId}-${r}-${i}`);
           const choice = b.choice % options;
           await jury.commit(disputeId, pool[i], commitmentOf(disputeId, pool[i], choice, s));
-          votes.push({ voter: pool[i], weight: await trust.reputationAt(pool[i], snapshot), choice, revealed: b.revealed, salt: s });
+          const weight = await trust.reputationAt(pool[i], snapshot);
+          // a voter whose penalties took it below the minimum cannot reveal (NotEligible)
+          votes.push({ voter: pool[i], weight, choice, revealed: b.revealed && weight >= P.minReputation, salt: s });
         }
         await time.increase(Number(P.commitPeriod) + 1);
         for (const v of votes) if (v.revealed) await jury.reveal(disputeId, v.voter, v.choice, v.salt);
@@ -1025,7 +1063,6 @@ describe("DisputeResolution", () => {
             await dr.resolve(disputeId);
             const t1 = tallyOutcome(disputeId, options, v1, roundQuorum(P.quorum, 1), t0.outcome);
             const final = t1.void ? t0 : t1;
-            const votes = t1.void ? v0 : v1;
             const d = await dr.dispute(disputeId);
             expect([d.outcome, d.verdictRound, d.tieBroken, d.void_]).to.deep.equal([
               BigInt(final.outcome),
@@ -1035,12 +1072,22 @@ describe("DisputeResolution", () => {
             ]);
             expect((await dr.tallyIn(disputeId, 1)).slice(0, options)).to.deep.equal(t1.sums);
             expect(d.margin).to.equal(marginOf(final, d.electorate));
-            for (const v of votes) {
-              const before = (await trust.entity(v.voter)).reputation;
-              const want = voterFeedback(final, v, v.weight >= P.minReputation, P, d.electorate);
-              await dr.settle(disputeId, v.voter);
+            // settle covers every round a voter committed in: the verdict round's feedback, and
+            // voterPenalty for a vote withheld in any other round (eligible voters only)
+            const verdictRound = t1.void ? 0 : 1;
+            for (const voter of new Set([...v0, ...v1].map((v) => v.voter))) {
+              const before = (await trust.entity(voter)).reputation;
+              let want = 0n;
+              for (const [r, vs] of [v0, v1].entries()) {
+                const v = vs.find((x) => x.voter === voter);
+                if (!v) continue;
+                const eligible = v.weight >= P.minReputation;
+                if (r === verdictRound) want += voterFeedback(final, v, eligible, P, d.electorate);
+                else if (!v.revealed && eligible) want -= P.voterPenalty;
+              }
+              await dr.settle(disputeId, voter);
               const clamp = (x: bigint) => (x < 0n ? 0n : x > 10n ** 18n ? 10n ** 18n : x);
-              expect((await trust.entity(v.voter)).reputation).to.equal(clamp(before + want));
+              expect((await trust.entity(voter)).reputation).to.equal(clamp(before + want));
             }
           },
         ),

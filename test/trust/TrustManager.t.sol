@@ -354,6 +354,7 @@ contract TrustManagerHandler is TrustManagerFixture {
         uint8 kind;
         uint8 flags;
         uint64 rep;
+        bool vouched;
     }
 
     struct GPair {
@@ -398,7 +399,7 @@ contract TrustManagerHandler is TrustManagerFixture {
             for (uint256 a; a < N_ACTORS; ++a) gRole[roles[r]][actors[a]] = tm.hasRole(roles[r], actors[a]);
         for (uint256 i; i < N_IDS; ++i) {
             ITrustManager.Entity memory e = tm.entity(ids[i]);
-            gEntity[ids[i]] = GEntity(e.controller, uint8(e.kind), e.flags, e.reputation);
+            gEntity[ids[i]] = GEntity(e.controller, uint8(e.kind), e.flags, e.reputation, e.vouched);
             if (e.kind != ITrustManager.Kind.None) _pushRep(ids[i], e.reputation);
         }
         for (uint8 k = 1; k <= 4; ++k) gVerifier[k] = tm.verifierOf(ITrustManager.Kind(k));
@@ -432,8 +433,9 @@ contract TrustManagerHandler is TrustManagerFixture {
         else fail = false;
         bytes memory data = abi.encodeWithSelector(ITrustManager.register.selector, id, kind);
         if (_exec(caller, data, !fail, err, id)) {
-            gEntity[id] = GEntity(caller, uint8(kind), 0, uint64(INITIAL_REP));
-            _pushRep(id, INITIAL_REP);
+            // a newcomer starts at 0; verification grants the initial reputation (whitewashing)
+            gEntity[id] = GEntity(caller, uint8(kind), 0, 0, false);
+            _pushRep(id, 0);
         }
     }
 
@@ -560,6 +562,13 @@ contract TrustManagerHandler is TrustManagerFixture {
         bytes memory data = abi.encodeCall(TrustManager.setIdentityVerified, (id, verified));
         if (_exec(caller, data, !fail, err, id)) {
             gEntity[id].flags = verified ? gEntity[id].flags | 0x80 : gEntity[id].flags & 0x7f;
+            // the first verification grants the initial reputation, capped at 1, once
+            if (verified && !gEntity[id].vouched) {
+                gEntity[id].vouched = true;
+                uint256 updated = gEntity[id].rep + INITIAL_REP > WAD ? WAD : gEntity[id].rep + INITIAL_REP;
+                gEntity[id].rep = uint64(updated);
+                _pushRep(id, updated);
+            }
         }
     }
 
@@ -839,7 +848,8 @@ contract TrustManagerHandler is TrustManagerFixture {
         GPair memory p = gPair[from][to];
         t = TrustRef.oracle(_current(p.trust, p.updatedAt, p.ratings), p.oracle, GAMMA);
         if (!_gVerified(to)) t = (t * UNVERIFIED) / WAD;
-        if (gEntity[to].flags & 0x7f != 0) t = (t * FLAGGED) / WAD;
+        // an unverified stranger (never rated by `from`) gets the flag factor too (whitewashing)
+        if (gEntity[to].flags & 0x7f != 0 || (!_gVerified(to) && p.ratings == 0)) t = (t * FLAGGED) / WAD;
     }
 
     // ================================================================== internals
@@ -1144,8 +1154,9 @@ contract TrustManagerHandler is TrustManagerFixture {
             b.reps != a.reps &&
             !((sel == ITrustManager.adjustReputation.selector && gRole[roles[FEEDBACK]][caller]) ||
                 orgController ||
-                sel == ITrustManager.register.selector)
-        ) _unauthorized("reputation without FEEDBACK_ROLE or an agreement");
+                sel == ITrustManager.register.selector ||
+                (sel == TrustManager.setIdentityVerified.selector && gRole[roles[ADMIN]][caller]))
+        ) _unauthorized("reputation without FEEDBACK_ROLE, an agreement or the admin's first verification");
         if (b.agreements != a.agreements && !orgController) _unauthorized("agreement by a non-controller");
         if (b.roleAdmins != a.roleAdmins) _unauthorized("role admin changed");
         for (uint256 k; k < N_ACTORS; ++k) {

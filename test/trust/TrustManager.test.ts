@@ -25,13 +25,40 @@ async function populated() {
 
 describe("TrustManager", () => {
   describe("# register", () => {
-    it("registers with the initial reputation and emits EntityRegistered", async () => {
+    it("registers at reputation 0 (a newcomer) and emits EntityRegistered", async () => {
       const { trust, msrp } = await loadFixture(deployTrustFixture);
       await expect(trust.register(id("x"), Kind.Avatar))
         .to.emit(trust, "EntityRegistered")
         .withArgs(id("x"), Kind.Avatar, msrp.address);
       const e = await trust.entity(id("x"));
-      expect([e.controller, e.kind, e.reputation]).to.deep.equal([msrp.address, BigInt(Kind.Avatar), F.DEFAULT_MODEL.initialReputation]);
+      expect([e.controller, e.kind, e.reputation, e.vouched]).to.deep.equal([msrp.address, BigInt(Kind.Avatar), 0n, false]);
+    });
+
+    it("the admin's first verification grants the initial reputation, once: checkpoint, total and event follow", async () => {
+      const { trust, deployment } = await loadFixture(populated);
+      const court = await asCourt(trust, deployment.contracts.DisputeResolution.address);
+      await court.adjustReputation(id("bob"), 10n ** 17n); // earned before verification: kept
+      const total = async () => trust.totalReputationAt((await ethers.provider.getBlockNumber()) - 1);
+      await ethers.provider.send("evm_mine", []);
+      const before = await total();
+      const I = F.DEFAULT_MODEL.initialReputation;
+      await expect(trust.setIdentityVerified(id("bob"), true))
+        .to.emit(trust, "ReputationUpdated")
+        .withArgs(id("bob"), 10n ** 17n, 10n ** 17n + I);
+      const b = await ethers.provider.getBlockNumber();
+      await ethers.provider.send("evm_mine", []);
+      expect(await trust.reputationAt(id("bob"), b)).to.equal(10n ** 17n + I);
+      expect(await total()).to.equal(before + I);
+      expect((await trust.entity(id("bob"))).vouched).to.equal(true);
+      // unverify, verify again: no second grant
+      await trust.setIdentityVerified(id("bob"), false);
+      await expect(trust.setIdentityVerified(id("bob"), true)).to.not.emit(trust, "ReputationUpdated");
+      expect((await trust.entity(id("bob"))).reputation).to.equal(10n ** 17n + I);
+      // capped at 1
+      await court.adjustReputation(id("carol"), F.WAD);
+      await expect(trust.setIdentityVerified(id("carol"), true))
+        .to.emit(trust, "ReputationUpdated")
+        .withArgs(id("carol"), F.WAD, F.WAD);
     });
 
     it("rejects a taken or zero id and kind None; nothing changes", async () => {
@@ -225,6 +252,46 @@ describe("TrustManager", () => {
         .to.be.revertedWithCustomError(trust, "TrustManager__AttestationRequired")
         .withArgs(id("node-2"), Kind.ResourceNode);
       expect((await trust.entity(id("node-2"))).kind).to.equal(0n);
+    });
+  });
+
+  describe("# whitewashing (issue 15: a fresh identity starts below what attackers lose)", () => {
+    /**
+     * A flagged attacker (it also lost a dispute) takes a fresh identity with plain `register`:
+     * its standing (reputation, and the trust of an entity that never rated it) must not rise.
+     */
+    async function whitewash(verified: boolean) {
+      const f = await loadFixture(populated);
+      const { trust, detectorTm, deployment, others } = f;
+      const court = await asCourt(trust, deployment.contracts.DisputeResolution.address);
+      if (verified) await trust.setIdentityVerified(id("bob"), true);
+      await court.adjustReputation(id("bob"), -(10n ** 17n)); // a lost dispute
+      await detectorTm.flag(id("bob"), 1, id("report"));
+      const lost = { rep: (await trust.entity(id("bob"))).reputation, trust: await trust.trustOf(id("carol"), id("bob")) };
+      await trust.connect(others[5]).register(id("bob-2"), Kind.Avatar); // bob's controller, a fresh id
+      const fresh = { rep: (await trust.entity(id("bob-2"))).reputation, trust: await trust.trustOf(id("carol"), id("bob-2")) };
+      return { ...f, lost, fresh };
+    }
+
+    it("a flagged, verified attacker that re-registers fresh does not regain reputation or a stranger's trust", async () => {
+      const { lost, fresh } = await whitewash(true);
+      expect(fresh.rep).to.be.lessThan(lost.rep);
+      expect(fresh.trust).to.be.at.most(lost.trust);
+    });
+
+    it("a registration farm does not move the electorate of the court's feedback (totalReputationAt)", async () => {
+      const { trust, others } = await loadFixture(populated);
+      await ethers.provider.send("evm_mine", []);
+      const before = await trust.totalReputationAt((await ethers.provider.getBlockNumber()) - 1);
+      for (let k = 0; k < 8; k++) await trust.connect(others[9]).register(id(`farm-${k}`), Kind.Avatar);
+      await ethers.provider.send("evm_mine", []);
+      expect(await trust.totalReputationAt((await ethers.provider.getBlockNumber()) - 1)).to.equal(before);
+    });
+
+    it("a flagged, unverified attacker that re-registers fresh does not regain them either", async () => {
+      const { lost, fresh } = await whitewash(false);
+      expect(fresh.rep).to.be.at.most(lost.rep);
+      expect(fresh.trust).to.be.at.most(lost.trust);
     });
   });
 
@@ -495,6 +562,7 @@ describe("TrustManager", () => {
       await expect(
         trust.proposeAgreement(id("acme"), many, Array(65).fill(0n), id("t"), "c", { deadline: MAX, signatures: [] }),
       ).to.be.revertedWithCustomError(trust, "TrustManager__InvalidAgreement");
+      for (const a of many.slice(0, 64)) await trust.setIdentityVerified(a, true); // reputation 0.5 each
       const repBefore = (await trust.entity(many[0])).reputation;
       expect(await trust.agreementCount()).to.equal(0n);
       await expect(propose(f, many.slice(0, 64), Array(64).fill(0n), id("t"), "c")).to.emit(trust, "AgreementFormed");
@@ -516,8 +584,8 @@ describe("TrustManager", () => {
       await court.adjustReputation(id("alice"), 10n ** 17n);
       const b1 = await ethers.provider.getBlockNumber();
       await ethers.provider.send("evm_mine", []);
-      expect(await trust.reputationAt(id("alice"), b0)).to.equal(F.DEFAULT_MODEL.initialReputation);
-      expect(await trust.reputationAt(id("alice"), b1)).to.equal(F.DEFAULT_MODEL.initialReputation + 10n ** 17n);
+      expect(await trust.reputationAt(id("alice"), b0)).to.equal(0n); // a newcomer
+      expect(await trust.reputationAt(id("alice"), b1)).to.equal(10n ** 17n);
       expect(await trust.reputationAt(id("alice"), 1)).to.equal(0n);
       const now = await ethers.provider.getBlockNumber();
       await expect(trust.reputationAt(id("alice"), now + 1)).to.be.revertedWithCustomError(trust, "TrustManager__FutureLookup");
@@ -535,10 +603,12 @@ describe("TrustManager", () => {
         for (const e of ids) s += await trust.reputationAt(e, b);
         return s;
       };
+      await trust.setIdentityVerified(id("alice"), true); // 0.5
       const b0 = await ethers.provider.getBlockNumber();
       await court.adjustReputation(id("alice"), 10n ** 17n);
       const b1 = await ethers.provider.getBlockNumber();
       await trust.connect(others[3]).register(id("newcomer"), Kind.Avatar);
+      await trust.setIdentityVerified(id("newcomer"), true); // grants the initial reputation
       await court.adjustReputation(id("alice"), -(3n * 10n ** 17n));
       await ethers.provider.send("evm_mine", []);
       const b2 = (await ethers.provider.getBlockNumber()) - 1;
