@@ -13,7 +13,7 @@ const rnRecord = (name: string) => `rsms-rn-${name}`;
 
 async function rsms(hre: HardhatRuntimeEnvironment) {
   const [
-    { localState, deployedAddress },
+    { localState, deployedAddress, operatorSigner },
     flows,
     { Msrp },
     { ResourcePoolManager },
@@ -32,7 +32,7 @@ async function rsms(hre: HardhatRuntimeEnvironment) {
   const local = localState(hre);
   const ks = local.keystore;
   const chain = async () => {
-    const [msrpSigner] = await hre.ethers.getSigners();
+    const msrpSigner = await operatorSigner(hre, "msrp");
     const registry = ResourcePoolRegistry__factory.connect(await deployedAddress(hre, "ResourcePoolRegistry"), msrpSigner);
     return { ledger: new RsmsLedger(registry), store: local.store };
   };
@@ -75,10 +75,13 @@ task("rsms:setup", "MSRP setup: draws msk, derives PK_pub and stores the MSRP's 
     console.log(
       `keystore ${r.ks.file(MSRP_RECORD)} (${r.ks.encrypted ? "sealed with METATRUST_PASSPHRASE" : "plaintext dev mode, mode 0600"})`,
     );
-    // the account the MSRP service signs with (rsms:serve msrp); the in-process tasks use the deployer
+    // the MSRP's account (role `msrp`): `deploy` from this data folder made it the MSRP; from
+    // another one (the MSRP on its own machine), the admin grants it MSRP_ROLE
     const { resolveAccount } = await import("./lib/context");
     const account = await resolveAccount(hre, "msrp");
-    console.log(`MSRP service account ${account} (for \`rsms:serve msrp\`: the admin runs \`rsms:msrp:grant --to ${account}\`)`);
+    console.log(
+      `MSRP account ${account} (role msrp; if the deployment names another MSRP, the admin runs \`rsms:msrp:grant --to ${account}\`)`,
+    );
     return { pkPub: toHex(m.pkPubBytes), account };
   });
 

@@ -15,6 +15,7 @@ import {
   RefusedError,
   UsageError,
   unavailableHint,
+  flagOfValue,
 } from "../tasks/lib/cli";
 import { DeploymentNotFoundError } from "../offchain/chain/deployments";
 import { KeystoreNotFoundError } from "../offchain/storage/errors";
@@ -103,12 +104,16 @@ describe("tasks: command-line errors (one line, named entity, exit code by kind)
       );
       expect(check("trust:score --by x")).to.equal("trust:score: --of is required (`npx hardhat help trust:score` lists its flags)");
       expect(check("trust:score --of x --by")).to.equal("trust:score: --by needs a value (`npx hardhat help trust:score` lists its flags)");
-      expect(check("rsms:rpm:register --pool abc --network localhost")).to.equal('rsms:rpm:register: --pool "abc" is not an int');
+      expect(check("rsms:rpm:register --pool abc --network localhost")).to.equal(
+        'rsms:rpm:register: --pool "abc" is not a whole number (0 or more)',
+      );
       expect(check("trust:score --of x --of y")).to.equal("trust:score: --of is given twice");
       expect(check("trust:scroe --of x")).to.equal(
         "trust:scroe: no such task; did you mean trust:score? (`npx hardhat help` lists every task)",
       );
-      expect(check("trust:score --of x --network testnet")).to.match(/^trust:score: --network testnet is not configured here .*RPC_URL and PRIVATE_KEY/);
+      expect(check("trust:score --of x --network testnet")).to.match(
+        /^trust:score: --network testnet is not configured here .*RPC_URL and PRIVATE_KEY/,
+      );
     });
 
     it("leaves a correct command line, help and Hardhat's own tasks alone", () => {
@@ -163,5 +168,12 @@ describe("tasks: command-line errors (one line, named entity, exit code by kind)
       for (const h of [unavailableHint(ipfs, ipfs.message, hh), unavailableHint(explorer, explorer.message, hh)])
         expect(h).to.not.match(/hardhat node/);
     });
+  });
+
+  it("a helper's message about a value is prefixed with the flag that gave it; the first flag keeps a name", () => {
+    expect(flagOfValue("fromHex: expected 32 bytes, got 2", { pid: "0x1234", json: false })).to.equal("--pid 0x1234");
+    expect(flagOfValue("packFactors: factor 2 is not in [0, 1]", { from: "ann", to: "guild", score: 2 })).to.equal("--score 2");
+    expect(flagOfValue("something else went wrong", { from: "ann", score: 2 })).to.equal(undefined);
+    expect(namesFromArgs({ entity: "ann", type: "avatar", account: "ann" }).get(entityId("ann"))).to.equal('--entity "ann"');
   });
 });

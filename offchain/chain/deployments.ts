@@ -29,6 +29,12 @@ export type Deployment = {
   eip2537: boolean;
   deployedAt: string;
   contracts: Record<string, DeployedContract>;
+  /**
+   * Who holds the operator roles: the admin of every contract (the deployer), the MSRP
+   * (ResourcePoolRegistry and ServiceGroupRegistry MSRP_ROLE) and the IdP (MITRegistry IDP_ROLE).
+   * Absent in records written before the roles had accounts of their own: the deployer holds all.
+   */
+  roles?: { admin: string; msrp: string; idp: string };
   /** Wiring steps done (by contract name); a record is complete when every step is. */
   wired?: string[];
   /** False while a deployment is under way: `deploy` resumes it. */

@@ -128,8 +128,9 @@ export function namesFromArgs(args: Record<string, unknown>): Names {
     for (const part of v.split(",")) {
       const p = part.trim();
       if (!p) continue;
-      for (const id of ID_FORMS) names.set(id(p).toLowerCase(), `--${kebab} "${p}"`);
-      if (/^0x[0-9a-fA-F]{64}$/.test(p)) names.set(p.toLowerCase(), `--${kebab}`);
+      // the first flag that gives a name keeps it (`--entity ann --account ann`: the entity)
+      for (const id of ID_FORMS) if (!names.has(id(p).toLowerCase())) names.set(id(p).toLowerCase(), `--${kebab} "${p}"`);
+      if (/^0x[0-9a-fA-F]{64}$/.test(p) && !names.has(p.toLowerCase())) names.set(p.toLowerCase(), `--${kebab}`);
     }
   }
   return names;
@@ -191,7 +192,13 @@ export async function describeError(e: unknown, hre: HardhatRuntimeEnvironment, 
   const x = (e ?? {}) as EthersLike & { message?: string };
   const missing = e instanceof MetatrustError && e.code === "KEYSTORE_NOT_FOUND" ? /no keystore "([^"]+)"/.exec(e.message) : null;
   if (missing) return describeMissingRecord(missing[1]) ?? firstLine((e as Error).message);
-  if (e instanceof MetatrustError) return firstLine(e.message); // our own errors already say what and why
+  if (e instanceof MetatrustError) {
+    // our own errors say what and why; one from a helper deep down ("fromHex: expected 32 bytes")
+    // is prefixed with the flag that gave the value, when one flag can have
+    const msg = firstLine(e.message);
+    const flag = INPUT.includes(e.code) && !/(^|\s)--[a-z]/.test(msg) ? flagOfValue(msg, args) : undefined;
+    return flag ? `${flag}: ${msg}` : msg;
+  }
   const fsErr = e as { code?: string; path?: string };
   if (fsErr.code === "ENOENT" && fsErr.path) {
     const flag = Object.entries(args).find(([, v]) => v === fsErr.path)?.[0];
@@ -200,6 +207,21 @@ export async function describeError(e: unknown, hre: HardhatRuntimeEnvironment, 
   if (x.revert) return describeCustomError(x.revert.name, x.revert.args, [], names);
   if (x.reason) return `refused: ${x.reason}`;
   return firstLine(x.shortMessage ?? x.message ?? String(e));
+}
+
+/**
+ * The flag (`--pid 0x12`) whose value a helper's message is about: the one flag whose value the
+ * message quotes, or else the one flag with a 0x-hex value when the message is about hex or bytes.
+ */
+export function flagOfValue(msg: string, args: Record<string, unknown>): string | undefined {
+  const kebab = (f: string) => `--${f.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+  const given = Object.entries(args).filter(([k, v]) => k !== "json" && (typeof v === "string" || typeof v === "number"));
+  const esc = (x: string) => x.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const quoted = given.filter(([, v]) => new RegExp(`(^|[\\s"'(])${esc(String(v))}($|[\\s"',):])`).test(msg.replace(/^[\w.]+: /, "")));
+  if (quoted.length === 1) return `${kebab(quoted[0][0])} ${quoted[0][1]}`;
+  const hex = given.filter(([, v]) => typeof v === "string" && /^0x/i.test(v));
+  if (hex.length === 1 && /hex|bytes/i.test(msg)) return `${kebab(hex[0][0])} ${hex[0][1]}`;
+  return undefined;
 }
 
 /** What a missing keystore record means, and the command that creates it. */
@@ -308,8 +330,9 @@ export function installCliErrors(isOurs: (task: string) => boolean, worksInProce
         return result;
       } catch (e) {
         if (!top) throw e;
-        const code = exitCodeOf(e);
         const line = await describeError(e, hre, taskArgs as Record<string, unknown>).catch(() => firstLine(String(e)));
+        // a contract that does not know the entity a flag named: bad input, not a refusal
+        const code = /refused: (Unknown[A-Z]\w*|\w*NotFound|\w*DoesNotExist)\(/.test(line) ? EXIT.input : exitCodeOf(e);
         const verbose = hre.hardhatArguments.verbose || hre.hardhatArguments.showStackTraces;
         const body = line.startsWith(`${name}: `) ? line.slice(name.length + 2) : line;
         const hint = code === EXIT.unexpected ? BUG_HINT : code === EXIT.unavailable ? unavailableHint(e, line, hre) : undefined;
@@ -361,7 +384,12 @@ type TaskDefs = Record<string, { isSubtask?: boolean; paramDefinitions: ParamDef
  * @param isOurs - picks our tasks (and task families, for an unknown task)
  * @returns the one line to print, or undefined when the command line is fine (or not ours)
  */
-export function cliArgumentError(argv: string[], tasks: TaskDefs, networks: string[], isOurs: (task: string) => boolean): string | undefined {
+export function cliArgumentError(
+  argv: string[],
+  tasks: TaskDefs,
+  networks: string[],
+  isOurs: (task: string) => boolean,
+): string | undefined {
   /* eslint-disable @typescript-eslint/no-require-imports */
   const { ArgumentsParser } = require("hardhat/internal/cli/ArgumentsParser") as typeof import("hardhat/internal/cli/ArgumentsParser");
   const { HARDHAT_PARAM_DEFINITIONS } = require("hardhat/internal/core/params/hardhat-params") as {
@@ -372,7 +400,7 @@ export function cliArgumentError(argv: string[], tasks: TaskDefs, networks: stri
   const parser = new ArgumentsParser();
   let parsed: ReturnType<typeof parser.parseHardhatArguments>;
   try {
-    parsed = parser.parseHardhatArguments(HARDHAT_PARAM_DEFINITIONS, {}, argv);
+    parsed = parser.parseHardhatArguments(HARDHAT_PARAM_DEFINITIONS, {} as never, argv);
   } catch {
     return undefined; // a global flag before the task: Hardhat reports it before any configuration loads
   }
@@ -408,7 +436,17 @@ export function cliArgumentError(argv: string[], tasks: TaskDefs, networks: stri
     }
     if (n === 306)
       return `${name}: ${args.param} ${allUnparsedCLAs.includes(String(args.param)) ? "needs a value" : "is required"} (${help})`;
-    if (n === 301) return `${name}: ${kebab(String(args.name))} "${args.value}" is not ${/^[aeiou]/.test(String(args.type)) ? "an" : "a"} ${args.type}`;
+    if (n === 301) {
+      const what: Record<string, string> = {
+        int: "a whole number (0 or more)",
+        bigint: "a whole number (0 or more)",
+        float: "a number",
+        boolean: "true or false",
+        json: "JSON",
+        inputFile: "a readable file",
+      };
+      return `${name}: ${kebab(String(args.name))} "${args.value}" is not ${what[String(args.type)] ?? `a ${args.type}`}`;
+    }
     if (n === 309) return `${name}: ${args.param} is given twice`;
     if (n === 307) return `${name}: the ${args.param} argument is missing (${help})`;
     if (n === 308) return `${name}: unexpected argument "${args.argument}" (${help})`;
