@@ -12,6 +12,11 @@
  *
  * In-process callers (`hre.run` in tests and scripts) still receive the original typed error: only
  * the task that the Hardhat CLI itself was asked to run is reported this way.
+ *
+ * Why not Hardhat's plugin-error path (throwing a HardhatPluginError): Hardhat prints it as
+ * "Error in plugin …" followed by a second line ("For more info run Hardhat with
+ * --show-stack-traces") and always exits 1, so it can carry neither one line nor the exit codes
+ * above. The task prints its line and exits with its code itself.
  */
 import { ErrorFragment, Interface, keccak256, toUtf8Bytes } from "ethers";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
