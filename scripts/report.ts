@@ -99,9 +99,12 @@ function main() {
     "### 3.3 Dispute accuracy (Eq. 23) (`reports/disputes-accuracy.svg`)",
     "",
     csvTable("reports/disputes-accuracy.csv", num),
-    "",    "### 3.4 Trust: evidence discounting and the held-out red-team families",
     "",
-    (read("bench/results/trust-evidence.md") ?? "(run `npx hardhat run scripts/evidence-discount.ts`)").replace(/^# .*\n/, "").replace(/^(#+) /gm, "$1## "),
+    "### 3.4 Trust: evidence discounting and the held-out red-team families",
+    "",
+    (read("bench/results/trust-evidence.md") ?? "(run `npx hardhat run scripts/evidence-discount.ts`)")
+      .replace(/^# .*\n/, "")
+      .replace(/^(#+) /gm, "$1## "),
     "",
     (read("bench/results/trust-redteam.md") ?? "(run `npx hardhat sim:redteam`)").replace(/^# .*\n/, "").replace(/^(#+) /gm, "$1## "),
     "",
