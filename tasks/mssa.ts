@@ -104,12 +104,26 @@ task("mssa:vote", "Casts a ballot: a full preference order of the candidates, mo
   .setAction(async (a: { from: string; ranking: string }, hre) => {
     const c = await mssaContext(hre);
     const id = await c.el.currentRound();
-    const cands = (await c.el.round(id)).candidates.map((x) => x.toLowerCase());
+    const round = await c.el.round(id);
+    if (Number(round.stage) !== 2)
+      throw new RefusedError(
+        `mssa:vote: round ${id} is ${STAGES[Number(round.stage)]}, not voting${Number(round.stage) === 1 ? ": `mssa:elect` closes the nomination after its deadline" : ""} (\`mssa:status\` shows it)`,
+      );
+    const cands = round.candidates.map((x) => x.toLowerCase());
     const ranking = a.ranking.split(",").map((s) => {
       const t = s.trim();
-      return /^0x/i.test(t) ? cands.indexOf(t.toLowerCase()) : Number(t);
+      const i = /^0x/i.test(t) ? cands.indexOf(t.toLowerCase()) : /^\d+$/.test(t) ? Number(t) : NaN;
+      if (!Number.isInteger(i) || i < 0)
+        throw new UsageError(
+          `mssa:vote: --ranking entry "${t}" is neither a candidate index nor a candidate's address (\`mssa:status\` lists them)`,
+        );
+      return i;
     });
-    c.election.validateRanking(ranking, cands.length);
+    try {
+      c.election.validateRanking(ranking, cands.length);
+    } catch (e) {
+      throw new UsageError(`mssa:vote: --ranking ${a.ranking}: ${(e as Error).message} (a full order of the ${cands.length} candidates)`);
+    }
     const rc = await (await c.el.connect(await c.signer(a.from)).vote(ranking)).wait();
     console.log(`ballot cast in round ${id}: [${ranking.join(", ")}]; ${gas(rc)}`);
   });

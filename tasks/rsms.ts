@@ -6,6 +6,7 @@
 import { task, types } from "hardhat/config";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import type { Msrp as MsrpAgent } from "../offchain/protocols/rsms/msrp";
+import { UsageError } from "./lib/cli";
 
 const MSRP_RECORD = "rsms-msrp";
 const rpmRecord = (poolId: number) => `rsms-rpm-${poolId}`;
@@ -93,6 +94,8 @@ task("rsms:rpm:register", "RPM setup: the MSRP issues an RPM's keys and creates 
     "The RPM's account: a role name, an address or (development nodes) a signer index (default: role rpm:<pool>, on development nodes the node's account #pool)",
   )
   .setAction(async (a: { pool: number; rid?: string; account?: string }, hre) => {
+    if (!Number.isInteger(a.pool) || a.pool < 1 || a.pool > 0xffffffff)
+      throw new UsageError(`rsms:rpm:register: --pool must be a positive integer (pool 0 is reserved), got ${a.pool}`);
     const r = await rsms(hre);
     const { resolveAccount } = await import("./lib/context");
     const m = r.loadMsrp();

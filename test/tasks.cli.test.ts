@@ -170,6 +170,19 @@ describe("tasks: command-line errors (one line, named entity, exit code by kind)
     });
   });
 
+  it("a keystore record that exists already is named as the entity, not as a file", async () => {
+    const { KeystoreExistsError } = await import("../offchain/storage/errors");
+    expect(await describeError(new KeystoreExistsError("rsms-msrp", "/tmp/k/rsms-msrp.json"), hre, {})).to.equal(
+      "this network already has an MSRP (its keys are never overwritten); go on with `rsms:rpm:register`",
+    );
+    expect(await describeError(new KeystoreExistsError("avatar-idp", "/tmp/k/avatar-idp.json"), hre, {})).to.match(
+      /^this network already has an identity provider/,
+    );
+    expect(await describeError(new KeystoreExistsError("other", "/tmp/k/other.json"), hre, {})).to.match(
+      /^Keystore.create: keystore "other"/,
+    );
+  });
+
   it("a helper's message about a value is prefixed with the flag that gave it; the first flag keeps a name", () => {
     expect(flagOfValue("fromHex: expected 32 bytes, got 2", { pid: "0x1234", json: false })).to.equal("--pid 0x1234");
     expect(flagOfValue("packFactors: factor 2 is not in [0, 1]", { from: "ann", to: "guild", score: 2 })).to.equal("--score 2");

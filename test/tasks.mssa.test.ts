@@ -68,6 +68,10 @@ describe("tasks: mssa:* (in-process network, one process)", function () {
     );
     expect((await hre.run("mssa:status")).round).to.equal(before);
     for (const [from, nominee] of noms) await hre.run("mssa:nominate", { from, nominee });
+    // a ballot before the vote opens is refused by stage, not by a count of candidates
+    expect((await rejects(hre.run("mssa:vote", { from: "5", ranking: "0,1,2,3,4,5" }))).message).to.match(
+      /^mssa:vote: round \d+ is nomination, not voting: `mssa:elect` closes the nomination after its deadline/,
+    );
     const signers = await hre.ethers.getSigners();
     const round = (await hre.run("mssa:status")).round;
     expect(await customError(await rejects(hre.run("mssa:nominate", { from: "4", nominee: "5" })))).to.deep.equal({
@@ -92,7 +96,12 @@ describe("tasks: mssa:* (in-process network, one process)", function () {
     // 2 x 0.3 = 0.6 votes: last of the six
     expect(st.candidates[5]).to.equal(bad);
     for (const from of ["4", "5", "6", "7", "8"]) await hre.run("mssa:vote", { from, ranking: "5,0,1,2,3,4" });
-    expect((await rejects(hre.run("mssa:vote", { from: "9", ranking: "0,1,2" }))).message).to.match(/ranks all 6/);
+    expect((await rejects(hre.run("mssa:vote", { from: "9", ranking: "0,1,2" }))).message).to.match(
+      /^mssa:vote: --ranking 0,1,2: .*ranks all 6/,
+    );
+    const odd = await rejects(hre.run("mssa:vote", { from: "9", ranking: "0,1,2,x,4,5" }));
+    expect(odd.message).to.match(/^mssa:vote: --ranking entry "x" is neither a candidate index nor a candidate's address/);
+    expect(odd).to.be.instanceOf((await import("../tasks/lib/cli")).UsageError);
     // reports during the vote do not move the frozen ratios
     await hre.run("mssa:report", { node: st.candidates[0], type: "other", from: "0", evidence: "late" });
     await hre.run("chain:advance", { seconds: 3601 });

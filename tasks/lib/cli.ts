@@ -197,6 +197,8 @@ export async function describeError(e: unknown, hre: HardhatRuntimeEnvironment, 
   const x = (e ?? {}) as EthersLike & { message?: string };
   const missing = e instanceof MetatrustError && e.code === "KEYSTORE_NOT_FOUND" ? /no keystore "([^"]+)"/.exec(e.message) : null;
   if (missing) return describeMissingRecord(missing[1]) ?? firstLine((e as Error).message);
+  const exists = e instanceof MetatrustError && e.code === "KEYSTORE_EXISTS" ? /keystore "([^"]+)" already exists/.exec(e.message) : null;
+  if (exists) return describeExistingRecord(exists[1]) ?? firstLine((e as Error).message);
   if (e instanceof MetatrustError) {
     // our own errors say what and why; one from a helper deep down ("fromHex: expected 32 bytes")
     // is prefixed with the flag that gave the value, when one flag can have
@@ -239,6 +241,22 @@ const MISSING: [RegExp, (m: RegExpMatchArray) => string][] = [
   [/^avatar-party-(.+)$/, (m) => `no user or proxy "${m[1]}": issue one with \`npx hardhat idp:issue --user ${m[1]}\` (or --proxy)`],
   [/^avatar-cred-(.+)$/, (m) => `no avatar "${m[1]}" has been logged in on this network: run \`npx hardhat avatar:login\` first`],
 ];
+
+/** What an existing keystore record means, when a command would create it again. */
+const EXISTING: [RegExp, (m: RegExpMatchArray) => string][] = [
+  [/^rsms-msrp$/, () => "this network already has an MSRP (its keys are never overwritten); go on with `rsms:rpm:register`"],
+  [/^rsms-rpm-(\d+)$/, (m) => `pool ${m[1]} already has an RPM (its keys are never overwritten)`],
+  [/^avatar-idp$/, () => "this network already has an identity provider (its keys are never overwritten); go on with `idp:issue`"],
+];
+
+/** An existing keystore record named as the entity it stands for. */
+export function describeExistingRecord(record: string): string | undefined {
+  for (const [re, say] of EXISTING) {
+    const m = record.match(re);
+    if (m) return say(m);
+  }
+  return undefined;
+}
 
 /** A missing keystore record named as the entity it stands for, with the command that creates it. */
 export function describeMissingRecord(record: string): string | undefined {
