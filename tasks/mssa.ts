@@ -273,6 +273,12 @@ task("mssa:channel", "Runs the SIMULATED decoy-photon channel: error rate and de
   .addOptionalParam("trials", "Transmissions", 1000, types.int)
   .addOptionalParam("threshold", "Highest accepted decoy error rate", 0, types.float)
   .setAction(async (a: { eavesdrop: number; decoys: number; bits: number; trials: number; threshold: number }) => {
+    // every flag is checked here, by name, before the simulation (a helper's "rates are in [0, 1]" named none)
+    for (const f of ["eavesdrop", "threshold"] as const)
+      if (!(Number.isFinite(a[f]) && a[f] >= 0 && a[f] <= 1))
+        throw new UsageError(`mssa:channel: --${f} must be a fraction in [0, 1], got ${a[f]}`);
+    for (const f of ["decoys", "bits", "trials"] as const)
+      if (!Number.isInteger(a[f]) || a[f] < 1) throw new UsageError(`mssa:channel: --${f} must be a positive integer, got ${a[f]}`);
     const { transmit, detectionProbability, thresholdDetectionProbability } = await import("../offchain/mssa/quantum");
     const { Bits } = await import("../offchain/mssa/bits");
     const data = Bits.random(a.bits);

@@ -144,4 +144,18 @@ describe("tasks: mssa:* (in-process network, one process)", function () {
     expect(r.detection).to.be.closeTo(r.theory, 0.05);
     expect(r.errorRate).to.be.closeTo(0.25, 0.03);
   });
+
+  it("mssa:channel: every flag is checked by name (bad input, exit 2), not reported as a bug", async () => {
+    const { UsageError, exitCodeOf, EXIT } = await import("../tasks/lib/cli");
+    for (const [args, line] of [
+      [{ eavesdrop: 2 }, "mssa:channel: --eavesdrop must be a fraction in [0, 1], got 2"],
+      [{ threshold: -0.1 }, "mssa:channel: --threshold must be a fraction in [0, 1], got -0.1"],
+      [{ decoys: 0 }, "mssa:channel: --decoys must be a positive integer, got 0"],
+    ] as const) {
+      const e = await rejects(hre.run("mssa:channel", { eavesdrop: 1, decoys: 8, bits: 256, trials: 10, threshold: 0, ...args }));
+      expect(e).to.be.instanceOf(UsageError);
+      expect(e.message).to.equal(line);
+      expect(exitCodeOf(e)).to.equal(EXIT.input);
+    }
+  });
 });
