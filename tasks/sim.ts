@@ -225,7 +225,10 @@ task(
       execFileSync("git", args, { cwd: path.resolve(__dirname, "..") })
         .toString()
         .trim();
-    const runs: Record<string, { commit: string; dirty: boolean; load: number[]; cpus: number; started: string; seconds: number }> = {};
+    const runs: Record<
+      string,
+      { commit: string; dirty: boolean; load: number[]; cpus: number; machine?: string; started: string; seconds: number }
+    > = {};
     const rows = [];
     for (const n of sizes) {
       const t0 = performance.now();
@@ -234,6 +237,7 @@ task(
         dirty: git("status", "--porcelain", "--", "offchain", "tasks").length > 0,
         load: os.loadavg(),
         cpus: os.cpus().length,
+        machine: `${os.cpus()[0]?.model ?? "unknown CPU"}, ${os.cpus().length} cores, Node ${process.version}, ${os.platform()} ${os.arch()}`,
         started: new Date().toISOString(),
         seconds: 0,
       };
