@@ -5,7 +5,7 @@ import { UsageError } from "./lib/cli";
 
 task(
   "deploy",
-  "Deploys every metatrust contract, wires their roles, and records addresses, blocks, constructor arguments and artifact hashes in deployments/<network>.json; up to date: nothing is sent; interrupted: resumes",
+  "Deploys every metatrust contract, wires their roles, and records addresses, blocks, constructor arguments, ABIs, artifact hashes and role holders in deployments/<network>.json; up to date: nothing is sent; interrupted: resumes",
 )
   .addOptionalParam("write", "Write deployments/<network>.json", true, types.boolean)
   .addFlag("quiet", "Print nothing")

@@ -140,6 +140,7 @@ export async function deploySystem(hre: HardhatRuntimeEnvironment, opts: DeployO
       block: receipt!.blockNumber,
       txHash: receipt!.hash,
       args: JSON.parse(JSON.stringify(args, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v))) as unknown[],
+      abi: (await hre.artifacts.readArtifact(spec.name)).abi as unknown[],
       ...(await artifactHashes(hre, spec.name)),
     };
     checkpoint();

@@ -8,15 +8,17 @@ import { writeFileAtomic } from "../storage/fs-atomic";
 import { deploymentFile } from "./paths";
 
 /**
- * One deployed contract: where, when, and what was deployed (the constructor arguments, and the
- * keccak256 of the creation bytecode and of the ABI, so a record can be checked against the
- * artifacts it came from).
+ * One deployed contract: where, when, and what was deployed (the constructor arguments, the ABI,
+ * and the keccak256 of the creation bytecode and of the ABI, so a record can be checked against
+ * the artifacts it came from).
  */
 export type DeployedContract = {
   address: string;
   block: number;
   txHash: string;
   args?: unknown[];
+  /** The contract's ABI, so that a client without this repository's artifacts can call it. */
+  abi?: unknown[];
   bytecodeHash?: string;
   abiHash?: string;
 };

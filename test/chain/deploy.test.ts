@@ -46,6 +46,7 @@ describe("chain/deploy", () => {
     const first = await hre.run("deploy", { quiet: true });
     expect(first.complete).to.equal(true);
     expect(first.contracts.TrustManager.args).to.have.length(4); // constructor arguments are recorded
+    expect(first.contracts.TrustManager.abi).to.deep.equal((await hre.artifacts.readArtifact("TrustManager")).abi); // and the ABI
     expect(first.contracts.TrustManager.bytecodeHash).to.match(/^0x[0-9a-f]{64}$/);
     const nonce = await hre.ethers.provider.getTransactionCount(deployer.address);
     const again = await hre.run("deploy", { quiet: true });
