@@ -1,5 +1,6 @@
 import { expect } from "chai";
 import fs from "fs";
+import os from "os";
 import path from "path";
 import hre from "hardhat";
 import { rejects, useTaskSandbox } from "./helpers/tasks";
@@ -140,6 +141,22 @@ describe("tasks: command-line errors (one line, named entity, exit code by kind)
       ]);
       expect(r.stdout).to.equal("");
     });
+  });
+
+  it("the CLI refuses a task whose state must outlive the command on the in-process network: one line, exit 2, nothing written", function () {
+    this.timeout(180_000);
+    const root = path.resolve(__dirname, "..");
+    const data = fs.mkdtempSync(path.join(os.tmpdir(), "metatrust-inprocess-"));
+    const r = spawnSync(path.join(root, "node_modules", ".bin", "hardhat"), ["rsms:setup"], {
+      cwd: root,
+      encoding: "utf8",
+      timeout: 170_000,
+      env: { ...process.env, METATRUST_DATA_DIR: data },
+    });
+    expect(r.status, r.stderr).to.equal(EXIT.input);
+    expect(r.stderr.trim().split("\n"), r.stderr).to.have.length(1);
+    expect(r.stderr).to.match(/^rsms:setup: the in-process "hardhat" network forgets its chain when this command ends/);
+    expect(fs.readdirSync(data)).to.deep.equal([]); // no keystore, no record
   });
 
   describe("# exit 4 names what could not be reached", () => {
