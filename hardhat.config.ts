@@ -1,7 +1,7 @@
 /**
  * Hardhat configuration for metatrust.
  *
- * - solc 0.8.30 from the `solc` npm package (offline; see ../shared/TOOLCHAIN.md), EVM prague so
+ * - solc 0.8.30 from the `solc` npm package (offline: no compiler download), EVM prague so
  *   that the EIP-2537 BLS12-381 precompiles are available.
  * - Networks: the in-process `hardhat` network (default), `localhost` (`npx hardhat node`) and
  *   `testnet`, configured from RPC_URL / PRIVATE_KEY when both are set.

@@ -45,8 +45,9 @@ function main() {
   const parts = [
     "# metatrust evaluation report",
     "",
-    `Generated ${new Date().toISOString()} by \`npm run report\` (benchmarks, simulations, gas reporter). Every number below is`,
-    "computed by this repository's code on the machine named in each table; the papers' figures are quoted beside them.",
+    `Assembled ${new Date().toISOString()} by \`scripts/report.ts\` from the committed results (\`npm run report\` runs the benchmarks, the`,
+    "simulations and the gas reporter first). Every number below is computed by this repository's code; each timing table states",
+    "when and on what machine it was measured, and the papers' figures are quoted beside them. Gas is exact: section 5 is the reference.",
     "Medians, not means, because the machines are shared and noisy; ratios are taken within one run.",
     "",
     "## 1. Load against `hardhat node` (JSON-RPC)",
@@ -58,6 +59,10 @@ function main() {
     bench("crypto"),
     "",
     bench("rsms"),
+    "",
+    bench("rsms-scale"),
+    "",
+    bench("services"),
     "",
     bench("group"),
     "",
@@ -95,11 +100,19 @@ function main() {
     "",
     csvTable("reports/disputes-accuracy.csv", num),
     "",
+    "### 3.4 Trust: evidence discounting and the held-out red-team families",
+    "",
+    (read("bench/results/trust-evidence.md") ?? "(run `npx hardhat run scripts/evidence-discount.ts`)")
+      .replace(/^# .*\n/, "")
+      .replace(/^(#+) /gm, "$1## "),
+    "",
+    (read("bench/results/trust-redteam.md") ?? "(run `npx hardhat sim:redteam`)").replace(/^# .*\n/, "").replace(/^(#+) /gm, "$1## "),
+    "",
     "## 4. Gas reporter",
     "",
     gasReport
       ? "```\n" + gasReport.replace(new RegExp(String.fromCharCode(27) + "\\[[0-9;]*m", "g"), "").trim() + "\n```"
-      : "_gas-report.txt is missing: run `REPORT_GAS=true npm test`._",
+      : "_Not in this assembly: `REPORT_GAS=true npm test` writes gas-report.txt (the reporter's averages over every call the tests make). Section 5 is the reference._",
     "",
     "## 5. Gas snapshot (`gas-snapshot.json`)",
     "",

@@ -10,19 +10,20 @@ import { task } from "hardhat/config";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 
 async function avatarContext(hre: HardhatRuntimeEnvironment) {
-  const [{ localState, deployedAddress }, agents, protocols, codec, iris, { MITRegistry__factory }, bytes, hash] = await Promise.all([
-    import("./lib/context"),
-    import("../offchain/avatars/agents"),
-    import("../offchain/avatars/protocols"),
-    import("../offchain/avatars/codec"),
-    import("../offchain/avatars/iris"),
-    import("../typechain-types"),
-    import("../offchain/crypto/bytes"),
-    import("../offchain/crypto/hash"),
-  ]);
+  const [{ localState, deployedAddress, operatorSigner }, agents, protocols, codec, iris, { MITRegistry__factory }, bytes, hash] =
+    await Promise.all([
+      import("./lib/context"),
+      import("../offchain/avatars/agents"),
+      import("../offchain/avatars/protocols"),
+      import("../offchain/avatars/codec"),
+      import("../offchain/avatars/iris"),
+      import("../typechain-types"),
+      import("../offchain/crypto/bytes"),
+      import("../offchain/crypto/hash"),
+    ]);
   const local = localState(hre);
   const ks = local.keystore;
-  const [signer] = await hre.ethers.getSigners();
+  const signer = await operatorSigner(hre, "idp");
   const registry = MITRegistry__factory.connect(await deployedAddress(hre, "MITRegistry"), signer);
   const loadIdp = () => {
     const r = ks.load("avatar-idp");

@@ -11,7 +11,7 @@ const partyRecord = (name: string) => `rsms-party-${name}`;
 
 async function groupContext(hre: HardhatRuntimeEnvironment) {
   const [
-    { localState, deployedAddress },
+    { localState, deployedAddress, operatorSigner },
     gflows,
     { Msrp },
     { GroupParty: Party },
@@ -28,7 +28,7 @@ async function groupContext(hre: HardhatRuntimeEnvironment) {
     import("../offchain/crypto/bytes"),
   ]);
   const { keystore: ks } = localState(hre);
-  const [signer] = await hre.ethers.getSigners();
+  const signer = await operatorSigner(hre, "msrp");
   const ledger = new gflows.GroupLedger(ServiceGroupRegistry__factory.connect(await deployedAddress(hre, "ServiceGroupRegistry"), signer));
   const msrp = Msrp.fromRecord(ks.load("rsms-msrp") as never);
   const loaded = new Map<string, GroupParty>();

@@ -10,7 +10,7 @@ import "./mssa";
 import "./sim";
 import "./verify";
 
-import { installCliErrors } from "./lib/cli";
+import { installCliArgumentCheck, installCliErrors } from "./lib/cli";
 
 /** Task families of metatrust (`deploy` overrides nothing of Hardhat's: it is ours too). */
 const OURS = /^(deploy|deploy:verify|(rsms|group|trust|dispute|avatar|idp|mssa|sim|chain):.+)$/;
@@ -20,3 +20,4 @@ installCliErrors(
   (name) => OURS.test(name),
   (name) => IN_PROCESS.test(name),
 );
+installCliArgumentCheck((name) => OURS.test(name));

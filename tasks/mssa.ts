@@ -104,12 +104,26 @@ task("mssa:vote", "Casts a ballot: a full preference order of the candidates, mo
   .setAction(async (a: { from: string; ranking: string }, hre) => {
     const c = await mssaContext(hre);
     const id = await c.el.currentRound();
-    const cands = (await c.el.round(id)).candidates.map((x) => x.toLowerCase());
+    const round = await c.el.round(id);
+    if (Number(round.stage) !== 2)
+      throw new RefusedError(
+        `mssa:vote: round ${id} is ${STAGES[Number(round.stage)]}, not voting${Number(round.stage) === 1 ? ": `mssa:elect` closes the nomination after its deadline" : ""} (\`mssa:status\` shows it)`,
+      );
+    const cands = round.candidates.map((x) => x.toLowerCase());
     const ranking = a.ranking.split(",").map((s) => {
       const t = s.trim();
-      return /^0x/i.test(t) ? cands.indexOf(t.toLowerCase()) : Number(t);
+      const i = /^0x/i.test(t) ? cands.indexOf(t.toLowerCase()) : /^\d+$/.test(t) ? Number(t) : NaN;
+      if (!Number.isInteger(i) || i < 0)
+        throw new UsageError(
+          `mssa:vote: --ranking entry "${t}" is neither a candidate index nor a candidate's address (\`mssa:status\` lists them)`,
+        );
+      return i;
     });
-    c.election.validateRanking(ranking, cands.length);
+    try {
+      c.election.validateRanking(ranking, cands.length);
+    } catch (e) {
+      throw new UsageError(`mssa:vote: --ranking ${a.ranking}: ${(e as Error).message} (a full order of the ${cands.length} candidates)`);
+    }
     const rc = await (await c.el.connect(await c.signer(a.from)).vote(ranking)).wait();
     console.log(`ballot cast in round ${id}: [${ranking.join(", ")}]; ${gas(rc)}`);
   });
@@ -259,6 +273,12 @@ task("mssa:channel", "Runs the SIMULATED decoy-photon channel: error rate and de
   .addOptionalParam("trials", "Transmissions", 1000, types.int)
   .addOptionalParam("threshold", "Highest accepted decoy error rate", 0, types.float)
   .setAction(async (a: { eavesdrop: number; decoys: number; bits: number; trials: number; threshold: number }) => {
+    // every flag is checked here, by name, before the simulation (a helper's "rates are in [0, 1]" named none)
+    for (const f of ["eavesdrop", "threshold"] as const)
+      if (!(Number.isFinite(a[f]) && a[f] >= 0 && a[f] <= 1))
+        throw new UsageError(`mssa:channel: --${f} must be a fraction in [0, 1], got ${a[f]}`);
+    for (const f of ["decoys", "bits", "trials"] as const)
+      if (!Number.isInteger(a[f]) || a[f] < 1) throw new UsageError(`mssa:channel: --${f} must be a positive integer, got ${a[f]}`);
     const { transmit, detectionProbability, thresholdDetectionProbability } = await import("../offchain/mssa/quantum");
     const { Bits } = await import("../offchain/mssa/bits");
     const data = Bits.random(a.bits);

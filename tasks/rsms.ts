@@ -6,6 +6,7 @@
 import { task, types } from "hardhat/config";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import type { Msrp as MsrpAgent } from "../offchain/protocols/rsms/msrp";
+import { UsageError } from "./lib/cli";
 
 const MSRP_RECORD = "rsms-msrp";
 const rpmRecord = (poolId: number) => `rsms-rpm-${poolId}`;
@@ -13,7 +14,7 @@ const rnRecord = (name: string) => `rsms-rn-${name}`;
 
 async function rsms(hre: HardhatRuntimeEnvironment) {
   const [
-    { localState, deployedAddress },
+    { localState, deployedAddress, operatorSigner },
     flows,
     { Msrp },
     { ResourcePoolManager },
@@ -32,7 +33,7 @@ async function rsms(hre: HardhatRuntimeEnvironment) {
   const local = localState(hre);
   const ks = local.keystore;
   const chain = async () => {
-    const [msrpSigner] = await hre.ethers.getSigners();
+    const msrpSigner = await operatorSigner(hre, "msrp");
     const registry = ResourcePoolRegistry__factory.connect(await deployedAddress(hre, "ResourcePoolRegistry"), msrpSigner);
     return { ledger: new RsmsLedger(registry), store: local.store };
   };
@@ -75,10 +76,13 @@ task("rsms:setup", "MSRP setup: draws msk, derives PK_pub and stores the MSRP's 
     console.log(
       `keystore ${r.ks.file(MSRP_RECORD)} (${r.ks.encrypted ? "sealed with METATRUST_PASSPHRASE" : "plaintext dev mode, mode 0600"})`,
     );
-    // the account the MSRP service signs with (rsms:serve msrp); the in-process tasks use the deployer
+    // the MSRP's account (role `msrp`): `deploy` from this data folder made it the MSRP; from
+    // another one (the MSRP on its own machine), the admin grants it MSRP_ROLE
     const { resolveAccount } = await import("./lib/context");
     const account = await resolveAccount(hre, "msrp");
-    console.log(`MSRP service account ${account} (for \`rsms:serve msrp\`: the admin runs \`rsms:msrp:grant --to ${account}\`)`);
+    console.log(
+      `MSRP account ${account} (role msrp; if the deployment names another MSRP, the admin runs \`rsms:msrp:grant --to ${account}\`)`,
+    );
     return { pkPub: toHex(m.pkPubBytes), account };
   });
 
@@ -90,6 +94,8 @@ task("rsms:rpm:register", "RPM setup: the MSRP issues an RPM's keys and creates 
     "The RPM's account: a role name, an address or (development nodes) a signer index (default: role rpm:<pool>, on development nodes the node's account #pool)",
   )
   .setAction(async (a: { pool: number; rid?: string; account?: string }, hre) => {
+    if (!Number.isInteger(a.pool) || a.pool < 1 || a.pool > 0xffffffff)
+      throw new UsageError(`rsms:rpm:register: --pool must be a positive integer (pool 0 is reserved), got ${a.pool}`);
     const r = await rsms(hre);
     const { resolveAccount } = await import("./lib/context");
     const m = r.loadMsrp();

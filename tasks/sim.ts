@@ -9,9 +9,15 @@
  * - sim:disputes: dispute accuracy (Eq. 23) against the share of malicious voters.
  */
 import fs from "fs";
+import os from "os";
 import path from "path";
 import { task, types } from "hardhat/config";
 import { UsageError } from "./lib/cli";
+
+/** The machine a timing ran on: CPU, cores, Node, platform, and the 1-minute load average at its start. */
+function machineFacts(load: number): string {
+  return `${os.cpus()[0]?.model ?? "unknown CPU"}, ${os.cpus().length} cores, Node ${process.version}, ${os.platform()} ${os.arch()}, load ${load.toFixed(1)}`;
+}
 
 const reportsDir = () => {
   const d = path.resolve(__dirname, "..", "reports");
@@ -148,6 +154,8 @@ task(
     for (const n of sizes.map(Number)) {
       const large = n > 10_000;
       const t0 = performance.now();
+      const startedAt = new Date().toISOString();
+      const load = os.loadavg()[0];
       rows.push(
         ...runSuite({
           nodes: n,
@@ -161,6 +169,8 @@ task(
         }),
       );
       timing.push({ nodes: n, seconds: (performance.now() - t0) / 1000 });
+      // the timing table states when and on what each size ran
+      for (const r of rows) if (r.nodes === n && !r.measured) r.measured = { at: startedAt, machine: machineFacts(load) };
     }
     // rows of sizes not run now are kept from the last run, so that sizes can be run one at a time
     const benchDir = path.resolve(__dirname, "..", "bench", "results");
@@ -215,7 +225,10 @@ task(
       execFileSync("git", args, { cwd: path.resolve(__dirname, "..") })
         .toString()
         .trim();
-    const runs: Record<string, { commit: string; dirty: boolean; load: number[]; cpus: number; started: string; seconds: number }> = {};
+    const runs: Record<
+      string,
+      { commit: string; dirty: boolean; load: number[]; cpus: number; machine?: string; started: string; seconds: number }
+    > = {};
     const rows = [];
     for (const n of sizes) {
       const t0 = performance.now();
@@ -224,6 +237,7 @@ task(
         dirty: git("status", "--porcelain", "--", "offchain", "tasks").length > 0,
         load: os.loadavg(),
         cpus: os.cpus().length,
+        machine: `${os.cpus()[0]?.model ?? "unknown CPU"}, ${os.cpus().length} cores, Node ${process.version}, ${os.platform()} ${os.arch()}`,
         started: new Date().toISOString(),
         seconds: 0,
       };

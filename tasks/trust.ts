@@ -79,9 +79,12 @@ task("trust:register", "Registers a virtual entity in the TrustManager, controll
     // A rerun of a --verified registration whose verification did not happen resumes with it alone.
     // (An id that someone else registered is the contract's to refuse, or to reclaim for its attested owner.)
     const resume = a.verified && existing.controller === controller && Number(existing.kind) === kind;
-    // A verified avatar or PID needs its registrar's attestation: on local networks the operator
-    // (signer #0) is the IdP and the MSRP.
-    const gas = resume ? undefined : (await c.ledger.register(id, a.type as keyof typeof c.ledgerMod.EntityKind, operator)).gasUsed;
+    // A verified avatar or PID needs its registrar's attestation: the IdP's (an avatar) or the
+    // MSRP's (a resource node's PID), each the account the deployment record names for it.
+    const { operatorSigner } = await import("./lib/context");
+    const registrar =
+      a.type === "avatar" ? await operatorSigner(hre, "idp") : a.type === "resource-node" ? await operatorSigner(hre, "msrp") : undefined;
+    const gas = resume ? undefined : (await c.ledger.register(id, a.type as keyof typeof c.ledgerMod.EntityKind, registrar)).gasUsed;
     c.remember(a.entity, id);
     // The admin flag is the operator's (signer #0), whoever controls the entity.
     if (a.verified && (Number((await c.tm.entity(id)).flags) & VERIFIED_BIT) === 0)

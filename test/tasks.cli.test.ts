@@ -1,9 +1,12 @@
 import { expect } from "chai";
 import fs from "fs";
+import os from "os";
 import path from "path";
 import hre from "hardhat";
 import { rejects, useTaskSandbox } from "./helpers/tasks";
+import { spawnSync } from "child_process";
 import {
+  cliArgumentError,
   describeError,
   describeMissingRecord,
   exitCodeOf,
@@ -12,11 +15,14 @@ import {
   namesFromArgs,
   RefusedError,
   UsageError,
+  unavailableHint,
+  flagOfValue,
 } from "../tasks/lib/cli";
 import { DeploymentNotFoundError } from "../offchain/chain/deployments";
 import { KeystoreNotFoundError } from "../offchain/storage/errors";
 import { RsmsRejectedError } from "../offchain/protocols/rsms/errors";
 import { entityId } from "../offchain/trust/ledger";
+import { MetatrustError } from "../offchain/errors";
 
 describe("tasks: command-line errors (one line, named entity, exit code by kind)", function () {
   this.timeout(120_000);
@@ -86,5 +92,118 @@ describe("tasks: command-line errors (one line, named entity, exit code by kind)
     expect(firstLine('Error: execution reverted (action="estimateGas", data="0x12", reason=null)\n    at x')).to.equal(
       "execution reverted",
     );
+  });
+
+  describe("# Hardhat's own argument errors (HH3xx) on our tasks: one line, exit 2", () => {
+    const ours = (t: string) => /^(deploy|deploy:verify|(rsms|group|trust|dispute|avatar|idp|mssa|sim|chain):.+)$/.test(t);
+    const check = (line: string, networks = ["hardhat", "localhost"]) =>
+      cliArgumentError(line.split(" "), hre.tasks as never, networks, ours);
+
+    it("names the flag, the value or the task, and suggests the near one", () => {
+      expect(check("trust:score --of x --bye y")).to.equal(
+        "trust:score: --bye is not a flag of trust:score; did you mean --by? (`npx hardhat help trust:score` lists its flags)",
+      );
+      expect(check("trust:score --by x")).to.equal("trust:score: --of is required (`npx hardhat help trust:score` lists its flags)");
+      expect(check("trust:score --of x --by")).to.equal("trust:score: --by needs a value (`npx hardhat help trust:score` lists its flags)");
+      expect(check("rsms:rpm:register --pool abc --network localhost")).to.equal(
+        'rsms:rpm:register: --pool "abc" is not a whole number (0 or more)',
+      );
+      expect(check("trust:score --of x --of y")).to.equal("trust:score: --of is given twice");
+      expect(check("trust:scroe --of x")).to.equal(
+        "trust:scroe: no such task; did you mean trust:score? (`npx hardhat help` lists every task)",
+      );
+      expect(check("trust:score --of x --network testnet")).to.match(
+        /^trust:score: --network testnet is not configured here .*RPC_URL and PRIVATE_KEY/,
+      );
+    });
+
+    it("leaves a correct command line, help and Hardhat's own tasks alone", () => {
+      expect(check("trust:score --of x --by y --network localhost --json")).to.equal(undefined);
+      expect(check("rsms:serve msrp --port 7001")).to.equal(undefined);
+      expect(check("help trust:score")).to.equal(undefined);
+      expect(check("trust:score --help")).to.equal(undefined);
+      expect(check("compile --nope")).to.equal(undefined);
+      expect(check("test --network nowhere")).to.equal(undefined);
+    });
+
+    it("the CLI prints that one line on stderr and exits 2, sending nothing", function () {
+      this.timeout(120_000);
+      const bin = path.resolve(__dirname, "..", "node_modules", ".bin", "hardhat");
+      const r = spawnSync(bin, ["trust:rate", "--from", "ann", "--to", "guild", "--scroe", "0.5", "--network", "localhost"], {
+        cwd: path.resolve(__dirname, ".."),
+        encoding: "utf8",
+        timeout: 110_000,
+        env: { ...process.env, LOCALHOST_URL: "http://127.0.0.1:9" }, // nothing listens there: nothing could be sent
+      });
+      expect(r.status, r.stderr).to.equal(EXIT.input);
+      expect(r.stderr.trim().split("\n"), r.stderr).to.deep.equal([
+        "trust:rate: --scroe is not a flag of trust:rate; did you mean --score? (`npx hardhat help trust:rate` lists its flags)",
+      ]);
+      expect(r.stdout).to.equal("");
+    });
+  });
+
+  it("the CLI refuses a task whose state must outlive the command on the in-process network: one line, exit 2, nothing written", function () {
+    this.timeout(180_000);
+    const root = path.resolve(__dirname, "..");
+    const data = fs.mkdtempSync(path.join(os.tmpdir(), "metatrust-inprocess-"));
+    const r = spawnSync(path.join(root, "node_modules", ".bin", "hardhat"), ["rsms:setup"], {
+      cwd: root,
+      encoding: "utf8",
+      timeout: 170_000,
+      env: { ...process.env, METATRUST_DATA_DIR: data },
+    });
+    expect(r.status, r.stderr).to.equal(EXIT.input);
+    expect(r.stderr.trim().split("\n"), r.stderr).to.have.length(1);
+    expect(r.stderr).to.match(/^rsms:setup: the in-process "hardhat" network forgets its chain when this command ends/);
+    expect(fs.readdirSync(data)).to.deep.equal([]); // no keystore, no record
+  });
+
+  describe("# exit 4 names what could not be reached", () => {
+    const fakeHre = (name: string, url?: string) => ({ network: { name, config: url ? { url } : {} } }) as never;
+
+    it("the chain, with its URL, only when the chain failed", () => {
+      const e = new Error("HH108: Cannot connect to the network localhost.");
+      expect(unavailableHint(e, firstLine(e.message), fakeHre("localhost", "http://127.0.0.1:8545"))).to.equal(
+        "the chain at http://127.0.0.1:8545 is not reachable: is `npx hardhat node` running (LOCALHOST_URL moves it)?",
+      );
+      expect(unavailableHint(e, firstLine(e.message), fakeHre("testnet", "https://rpc.example.org"))).to.match(
+        /^the chain of --network testnet at https:\/\/rpc\.example\.org is not reachable: check RPC_URL/,
+      );
+    });
+
+    it("IPFS, a service or an explorer is named, and the node is not blamed", () => {
+      const hh = fakeHre("localhost", "http://127.0.0.1:8545");
+      const ipfs = new MetatrustError("IPFS_UNREACHABLE", "put: kubo not reachable");
+      expect(unavailableHint(ipfs, ipfs.message, hh)).to.match(/^IPFS is not reachable: is the kubo daemon at IPFS_API_URL/);
+      const explorer = Object.assign(new Error("1 of 8 contract(s) not verified"), { outcomes: [] });
+      expect(unavailableHint(explorer, explorer.message, hh)).to.match(/^an explorer \(Sourcify or Etherscan\)/);
+      const other = new Error("fetch failed");
+      expect(unavailableHint(other, "request to https://sourcify.dev/server/verify failed", hh)).to.equal(
+        "https://sourcify.dev/server/verify is not reachable; the chain was not the problem",
+      );
+      for (const h of [unavailableHint(ipfs, ipfs.message, hh), unavailableHint(explorer, explorer.message, hh)])
+        expect(h).to.not.match(/hardhat node/);
+    });
+  });
+
+  it("a keystore record that exists already is named as the entity, not as a file", async () => {
+    const { KeystoreExistsError } = await import("../offchain/storage/errors");
+    expect(await describeError(new KeystoreExistsError("rsms-msrp", "/tmp/k/rsms-msrp.json"), hre, {})).to.equal(
+      "this network already has an MSRP (its keys are never overwritten); go on with `rsms:rpm:register`",
+    );
+    expect(await describeError(new KeystoreExistsError("avatar-idp", "/tmp/k/avatar-idp.json"), hre, {})).to.match(
+      /^this network already has an identity provider/,
+    );
+    expect(await describeError(new KeystoreExistsError("other", "/tmp/k/other.json"), hre, {})).to.match(
+      /^Keystore.create: keystore "other"/,
+    );
+  });
+
+  it("a helper's message about a value is prefixed with the flag that gave it; the first flag keeps a name", () => {
+    expect(flagOfValue("fromHex: expected 32 bytes, got 2", { pid: "0x1234", json: false })).to.equal("--pid 0x1234");
+    expect(flagOfValue("packFactors: factor 2 is not in [0, 1]", { from: "ann", to: "guild", score: 2 })).to.equal("--score 2");
+    expect(flagOfValue("something else went wrong", { from: "ann", score: 2 })).to.equal(undefined);
+    expect(namesFromArgs({ entity: "ann", type: "avatar", account: "ann" }).get(entityId("ann"))).to.equal('--entity "ann"');
   });
 });

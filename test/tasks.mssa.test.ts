@@ -68,6 +68,10 @@ describe("tasks: mssa:* (in-process network, one process)", function () {
     );
     expect((await hre.run("mssa:status")).round).to.equal(before);
     for (const [from, nominee] of noms) await hre.run("mssa:nominate", { from, nominee });
+    // a ballot before the vote opens is refused by stage, not by a count of candidates
+    expect((await rejects(hre.run("mssa:vote", { from: "5", ranking: "0,1,2,3,4,5" }))).message).to.match(
+      /^mssa:vote: round \d+ is nomination, not voting: `mssa:elect` closes the nomination after its deadline/,
+    );
     const signers = await hre.ethers.getSigners();
     const round = (await hre.run("mssa:status")).round;
     expect(await customError(await rejects(hre.run("mssa:nominate", { from: "4", nominee: "5" })))).to.deep.equal({
@@ -92,7 +96,12 @@ describe("tasks: mssa:* (in-process network, one process)", function () {
     // 2 x 0.3 = 0.6 votes: last of the six
     expect(st.candidates[5]).to.equal(bad);
     for (const from of ["4", "5", "6", "7", "8"]) await hre.run("mssa:vote", { from, ranking: "5,0,1,2,3,4" });
-    expect((await rejects(hre.run("mssa:vote", { from: "9", ranking: "0,1,2" }))).message).to.match(/ranks all 6/);
+    expect((await rejects(hre.run("mssa:vote", { from: "9", ranking: "0,1,2" }))).message).to.match(
+      /^mssa:vote: --ranking 0,1,2: .*ranks all 6/,
+    );
+    const odd = await rejects(hre.run("mssa:vote", { from: "9", ranking: "0,1,2,x,4,5" }));
+    expect(odd.message).to.match(/^mssa:vote: --ranking entry "x" is neither a candidate index nor a candidate's address/);
+    expect(odd).to.be.instanceOf((await import("../tasks/lib/cli")).UsageError);
     // reports during the vote do not move the frozen ratios
     await hre.run("mssa:report", { node: st.candidates[0], type: "other", from: "0", evidence: "late" });
     await hre.run("chain:advance", { seconds: 3601 });
@@ -134,5 +143,19 @@ describe("tasks: mssa:* (in-process network, one process)", function () {
     expect(r.theory).to.be.closeTo(1 - 0.75 ** 4, 1e-12);
     expect(r.detection).to.be.closeTo(r.theory, 0.05);
     expect(r.errorRate).to.be.closeTo(0.25, 0.03);
+  });
+
+  it("mssa:channel: every flag is checked by name (bad input, exit 2), not reported as a bug", async () => {
+    const { UsageError, exitCodeOf, EXIT } = await import("../tasks/lib/cli");
+    for (const [args, line] of [
+      [{ eavesdrop: 2 }, "mssa:channel: --eavesdrop must be a fraction in [0, 1], got 2"],
+      [{ threshold: -0.1 }, "mssa:channel: --threshold must be a fraction in [0, 1], got -0.1"],
+      [{ decoys: 0 }, "mssa:channel: --decoys must be a positive integer, got 0"],
+    ] as const) {
+      const e = await rejects(hre.run("mssa:channel", { eavesdrop: 1, decoys: 8, bits: 256, trials: 10, threshold: 0, ...args }));
+      expect(e).to.be.instanceOf(UsageError);
+      expect(e.message).to.equal(line);
+      expect(exitCodeOf(e)).to.equal(EXIT.input);
+    }
   });
 });

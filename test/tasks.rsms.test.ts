@@ -41,6 +41,16 @@ describe("tasks: rsms:* (in-process network, one process)", function () {
       err = e;
     }
     expect(err, "a second setup must not overwrite msk").to.be.instanceOf(KeystoreExistsError);
+    // pool 0 is reserved: refused as bad input before any key is drawn or anything sent
+    const { UsageError } = await import("../tasks/lib/cli");
+    err = undefined;
+    try {
+      await hre.run("rsms:rpm:register", { pool: 0 });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).to.be.instanceOf(UsageError);
+    expect((err as Error).message).to.match(/^rsms:rpm:register: --pool must be a positive integer \(pool 0 is reserved\), got 0$/);
     await hre.run("rsms:rpm:register", { pool: 1 });
     await hre.run("rsms:rpm:register", { pool: 2 });
     for (const n of ["n1", "n2", "n3"]) await hre.run("rsms:rn:register", { name: n, pool: 1 });

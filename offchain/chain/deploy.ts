@@ -32,6 +32,12 @@ export type DeployOptions = {
    * resumes where it stopped. Default false: always deploy anew (tests, the demo, benchmarks).
    */
   resume?: boolean;
+  /**
+   * The MSRP's and the IdP's accounts (the `deploy` task: the role accounts `msrp` and `idp`). The
+   * deployer grants them MSRP_ROLE and IDP_ROLE and gives up its own; it stays the admin. Default:
+   * the deployer holds both roles (tests, the demo and benchmarks, in one process).
+   */
+  roles?: { msrp?: string; idp?: string };
 };
 
 /** A recorded deployment that no longer matches the chain or the artifacts. */
@@ -99,13 +105,19 @@ export async function deploySystem(hre: HardhatRuntimeEnvironment, opts: DeployO
     }
     log(`resuming the deployment recorded in deployments/${hre.network.name}.json`);
   }
-  const ctx: DeployContext = { hre, deployer, deployed: { ...(prior?.contracts ?? {}) } };
+  const roles = prior?.roles ?? {
+    admin: deployer.address,
+    msrp: opts.roles?.msrp ?? deployer.address,
+    idp: opts.roles?.idp ?? deployer.address,
+  };
+  const ctx: DeployContext = { hre, deployer, deployed: { ...(prior?.contracts ?? {}) }, roles };
   const d: Deployment = {
     network: hre.network.name,
     chainId: Number(chainId),
     deployer: prior?.deployer ?? deployer.address,
     eip2537,
     deployedAt: prior?.deployedAt ?? new Date().toISOString(),
+    roles,
     contracts: ctx.deployed,
     wired: [...(prior?.wired ?? [])],
     complete: false,
@@ -128,6 +140,7 @@ export async function deploySystem(hre: HardhatRuntimeEnvironment, opts: DeployO
       block: receipt!.blockNumber,
       txHash: receipt!.hash,
       args: JSON.parse(JSON.stringify(args, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v))) as unknown[],
+      abi: (await hre.artifacts.readArtifact(spec.name)).abi as unknown[],
       ...(await artifactHashes(hre, spec.name)),
     };
     checkpoint();
@@ -142,6 +155,7 @@ export async function deploySystem(hre: HardhatRuntimeEnvironment, opts: DeployO
       checkpoint();
     }
   d.complete = true;
+  log(`roles: admin ${roles.admin} (the deployer), MSRP ${roles.msrp}, IdP ${roles.idp}`);
   if (SYSTEM_CONTRACTS.length === 0) log("  (no system contracts yet: the capabilities add theirs to offchain/chain/system.ts)");
   if (opts.write !== false) log(`deployment written to ${saveDeployment(d)}`);
   return d;

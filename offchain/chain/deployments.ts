@@ -8,15 +8,17 @@ import { writeFileAtomic } from "../storage/fs-atomic";
 import { deploymentFile } from "./paths";
 
 /**
- * One deployed contract: where, when, and what was deployed (the constructor arguments, and the
- * keccak256 of the creation bytecode and of the ABI, so a record can be checked against the
- * artifacts it came from).
+ * One deployed contract: where, when, and what was deployed (the constructor arguments, the ABI,
+ * and the keccak256 of the creation bytecode and of the ABI, so a record can be checked against
+ * the artifacts it came from).
  */
 export type DeployedContract = {
   address: string;
   block: number;
   txHash: string;
   args?: unknown[];
+  /** The contract's ABI, so that a client without this repository's artifacts can call it. */
+  abi?: unknown[];
   bytecodeHash?: string;
   abiHash?: string;
 };
@@ -29,6 +31,12 @@ export type Deployment = {
   eip2537: boolean;
   deployedAt: string;
   contracts: Record<string, DeployedContract>;
+  /**
+   * Who holds the operator roles: the admin of every contract (the deployer), the MSRP
+   * (ResourcePoolRegistry and ServiceGroupRegistry MSRP_ROLE) and the IdP (MITRegistry IDP_ROLE).
+   * Absent in records written before the roles had accounts of their own: the deployer holds all.
+   */
+  roles?: { admin: string; msrp: string; idp: string };
   /** Wiring steps done (by contract name); a record is complete when every step is. */
   wired?: string[];
   /** False while a deployment is under way: `deploy` resumes it. */

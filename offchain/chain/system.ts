@@ -20,7 +20,29 @@ export type DeployContext = {
   deployer: Signer;
   /** Contracts deployed so far in this run, by name. */
   deployed: Record<string, DeployedContract>;
+  /** Who holds the operator roles (deployments.ts Deployment.roles); the deployer by default. */
+  roles?: { admin: string; msrp: string; idp: string };
 };
+
+/**
+ * Hands `role` of an AccessControl contract from the deployer to `holder` (nothing when the
+ * deployer is the holder). Idempotent, so an interrupted wiring step can run again.
+ */
+async function handOver(
+  c: {
+    hasRole(role: string, a: string): Promise<boolean>;
+    grantRole(role: string, a: string): Promise<{ wait(): Promise<unknown> }>;
+    renounceRole(role: string, a: string): Promise<{ wait(): Promise<unknown> }>;
+  },
+  role: string,
+  deployer: Signer,
+  holder: string | undefined,
+): Promise<void> {
+  const me = await deployer.getAddress();
+  if (!holder || holder.toLowerCase() === me.toLowerCase()) return;
+  if (!(await c.hasRole(role, holder))) await (await c.grantRole(role, holder)).wait();
+  if (await c.hasRole(role, me)) await (await c.renounceRole(role, me)).wait();
+}
 
 /** One system contract. */
 export type ContractSpec = {
@@ -39,13 +61,22 @@ export const SYSTEM_CONTRACTS: ContractSpec[] = [
   {
     name: "ResourcePoolRegistry",
     purpose: "RSMS pools, Bloom-filter roots, pseudonym records",
-    // The deployer acts as the MSRP (admin + MSRP_ROLE); RPM roles are granted per pool.
+    // The deployer is the admin; MSRP_ROLE goes to the MSRP's account (role `msrp`) at wiring.
+    // RPM roles are granted per pool.
     args: async ({ deployer }) => [await deployer.getAddress()],
+    wire: async ({ hre, deployer, deployed, roles }) => {
+      const reg = await hre.ethers.getContractAt("ResourcePoolRegistry", deployed.ResourcePoolRegistry.address, deployer);
+      await handOver(reg, await reg.MSRP_ROLE(), deployer, roles?.msrp);
+    },
   },
   {
     name: "ServiceGroupRegistry",
     purpose: "RSMS service groups, members, key commitments and epochs",
     args: async ({ deployer, deployed }) => [await deployer.getAddress(), deployed.ResourcePoolRegistry.address],
+    wire: async ({ hre, deployer, deployed, roles }) => {
+      const groups = await hre.ethers.getContractAt("ServiceGroupRegistry", deployed.ServiceGroupRegistry.address, deployer);
+      await handOver(groups, await groups.MSRP_ROLE(), deployer, roles?.msrp);
+    },
   },
   {
     name: "TrustManager",
@@ -66,10 +97,14 @@ export const SYSTEM_CONTRACTS: ContractSpec[] = [
     name: "MITRegistry",
     purpose: "metaverse identity tokens, avatars, delegations, trace cases",
     args: async ({ deployer }) => [await deployer.getAddress()],
-    // Avatars are identity-verified by the MIT registry (kind 1 in the TrustManager).
-    wire: async ({ hre, deployer, deployed }) => {
+    // Avatars are identity-verified by the MIT registry (kind 1 in the TrustManager). The deployer
+    // is the admin; IDP_ROLE goes to the IdP's account (role `idp`).
+    wire: async ({ hre, deployer, deployed, roles }) => {
       const tm = await hre.ethers.getContractAt("TrustManager", deployed.TrustManager.address, deployer);
-      await (await tm.setVerifier(1, deployed.MITRegistry.address)).wait();
+      if ((await tm.verifierOf(1)).toLowerCase() !== deployed.MITRegistry.address.toLowerCase())
+        await (await tm.setVerifier(1, deployed.MITRegistry.address)).wait();
+      const mit = await hre.ethers.getContractAt("MITRegistry", deployed.MITRegistry.address, deployer);
+      await handOver(mit, await mit.IDP_ROLE(), deployer, roles?.idp);
     },
   },
   {

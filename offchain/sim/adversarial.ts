@@ -67,6 +67,8 @@ export type SuiteRow = {
   /** rounds between detection checkpoints (0: time to detect not measured) */
   checkpointRounds: number;
   results: Record<string, Summary>;
+  /** When and on what the row was run (its times depend on both); absent in rows from before this was recorded. */
+  measured?: { at: string; machine: string };
 };
 
 /**

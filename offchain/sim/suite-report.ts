@@ -151,15 +151,15 @@ export async function writeSuiteReport(
   md.push(
     "## Time of the detectors on the whole history (mean per run, honest-noisy population)",
     "",
-    "| nodes | ratings | detector | ms | µs per rating |",
-    "|---|---|---|---|---|",
+    "| nodes | ratings | detector | ms | µs per rating | measured (UTC) | machine |",
+    "|---|---|---|---|---|---|---|",
   );
   for (const n of sizes) {
     const r = rows.find((x) => x.nodes === n && x.family === "honest-noisy");
     if (!r) continue;
     for (const [det, s] of Object.entries(r.results))
       md.push(
-        `| ${n.toLocaleString("en-US")} | ${Math.round(s.mean.ratings).toLocaleString("en-US")} | ${det} | ${s.mean.ms.toFixed(0)} | ${((1000 * s.mean.ms) / s.mean.ratings).toFixed(1)} |`,
+        `| ${n.toLocaleString("en-US")} | ${Math.round(s.mean.ratings).toLocaleString("en-US")} | ${det} | ${s.mean.ms.toFixed(0)} | ${((1000 * s.mean.ms) / s.mean.ratings).toFixed(1)} | ${r.measured?.at ?? "not recorded"} | ${r.measured?.machine ?? "not recorded"} |`,
       );
   }
   md.push("", "Times are wall-clock on a shared, loaded machine: compare ratios between sizes, not absolute values.", "");

@@ -12,6 +12,11 @@
  *
  * In-process callers (`hre.run` in tests and scripts) still receive the original typed error: only
  * the task that the Hardhat CLI itself was asked to run is reported this way.
+ *
+ * Why not Hardhat's plugin-error path (throwing a HardhatPluginError): Hardhat prints it as
+ * "Error in plugin …" followed by a second line ("For more info run Hardhat with
+ * --show-stack-traces") and always exits 1, so it can carry neither one line nor the exit codes
+ * above. The task prints its line and exits with its code itself.
  */
 import { ErrorFragment, Interface, keccak256, toUtf8Bytes } from "ethers";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
@@ -128,8 +133,9 @@ export function namesFromArgs(args: Record<string, unknown>): Names {
     for (const part of v.split(",")) {
       const p = part.trim();
       if (!p) continue;
-      for (const id of ID_FORMS) names.set(id(p).toLowerCase(), `--${kebab} "${p}"`);
-      if (/^0x[0-9a-fA-F]{64}$/.test(p)) names.set(p.toLowerCase(), `--${kebab}`);
+      // the first flag that gives a name keeps it (`--entity ann --account ann`: the entity)
+      for (const id of ID_FORMS) if (!names.has(id(p).toLowerCase())) names.set(id(p).toLowerCase(), `--${kebab} "${p}"`);
+      if (/^0x[0-9a-fA-F]{64}$/.test(p) && !names.has(p.toLowerCase())) names.set(p.toLowerCase(), `--${kebab}`);
     }
   }
   return names;
@@ -191,7 +197,15 @@ export async function describeError(e: unknown, hre: HardhatRuntimeEnvironment, 
   const x = (e ?? {}) as EthersLike & { message?: string };
   const missing = e instanceof MetatrustError && e.code === "KEYSTORE_NOT_FOUND" ? /no keystore "([^"]+)"/.exec(e.message) : null;
   if (missing) return describeMissingRecord(missing[1]) ?? firstLine((e as Error).message);
-  if (e instanceof MetatrustError) return firstLine(e.message); // our own errors already say what and why
+  const exists = e instanceof MetatrustError && e.code === "KEYSTORE_EXISTS" ? /keystore "([^"]+)" already exists/.exec(e.message) : null;
+  if (exists) return describeExistingRecord(exists[1]) ?? firstLine((e as Error).message);
+  if (e instanceof MetatrustError) {
+    // our own errors say what and why; one from a helper deep down ("fromHex: expected 32 bytes")
+    // is prefixed with the flag that gave the value, when one flag can have
+    const msg = firstLine(e.message);
+    const flag = INPUT.includes(e.code) && !/(^|\s)--[a-z]/.test(msg) ? flagOfValue(msg, args) : undefined;
+    return flag ? `${flag}: ${msg}` : msg;
+  }
   const fsErr = e as { code?: string; path?: string };
   if (fsErr.code === "ENOENT" && fsErr.path) {
     const flag = Object.entries(args).find(([, v]) => v === fsErr.path)?.[0];
@@ -200,6 +214,21 @@ export async function describeError(e: unknown, hre: HardhatRuntimeEnvironment, 
   if (x.revert) return describeCustomError(x.revert.name, x.revert.args, [], names);
   if (x.reason) return `refused: ${x.reason}`;
   return firstLine(x.shortMessage ?? x.message ?? String(e));
+}
+
+/**
+ * The flag (`--pid 0x12`) whose value a helper's message is about: the one flag whose value the
+ * message quotes, or else the one flag with a 0x-hex value when the message is about hex or bytes.
+ */
+export function flagOfValue(msg: string, args: Record<string, unknown>): string | undefined {
+  const kebab = (f: string) => `--${f.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+  const given = Object.entries(args).filter(([k, v]) => k !== "json" && (typeof v === "string" || typeof v === "number"));
+  const esc = (x: string) => x.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const quoted = given.filter(([, v]) => new RegExp(`(^|[\\s"'(])${esc(String(v))}($|[\\s"',):])`).test(msg.replace(/^[\w.]+: /, "")));
+  if (quoted.length === 1) return `${kebab(quoted[0][0])} ${quoted[0][1]}`;
+  const hex = given.filter(([, v]) => typeof v === "string" && /^0x/i.test(v));
+  if (hex.length === 1 && /hex|bytes/i.test(msg)) return `${kebab(hex[0][0])} ${hex[0][1]}`;
+  return undefined;
 }
 
 /** What a missing keystore record means, and the command that creates it. */
@@ -213,6 +242,22 @@ const MISSING: [RegExp, (m: RegExpMatchArray) => string][] = [
   [/^avatar-cred-(.+)$/, (m) => `no avatar "${m[1]}" has been logged in on this network: run \`npx hardhat avatar:login\` first`],
 ];
 
+/** What an existing keystore record means, when a command would create it again. */
+const EXISTING: [RegExp, (m: RegExpMatchArray) => string][] = [
+  [/^rsms-msrp$/, () => "this network already has an MSRP (its keys are never overwritten); go on with `rsms:rpm:register`"],
+  [/^rsms-rpm-(\d+)$/, (m) => `pool ${m[1]} already has an RPM (its keys are never overwritten)`],
+  [/^avatar-idp$/, () => "this network already has an identity provider (its keys are never overwritten); go on with `idp:issue`"],
+];
+
+/** An existing keystore record named as the entity it stands for. */
+export function describeExistingRecord(record: string): string | undefined {
+  for (const [re, say] of EXISTING) {
+    const m = record.match(re);
+    if (m) return say(m);
+  }
+  return undefined;
+}
+
 /** A missing keystore record named as the entity it stands for, with the command that creates it. */
 export function describeMissingRecord(record: string): string | undefined {
   for (const [re, say] of MISSING) {
@@ -222,10 +267,42 @@ export function describeMissingRecord(record: string): string | undefined {
   return undefined;
 }
 
-const HINT: Partial<Record<ExitCode, string>> = {
-  [EXIT.unexpected]: "this looks like a bug: run again with --verbose and report the output",
-  [EXIT.unavailable]: "is `npx hardhat node` running and `npx hardhat deploy --network localhost` done?",
-};
+const BUG_HINT = "this looks like a bug: run again with --verbose and report the output";
+
+/** What a network's URL is, for a hint (the in-process network has none). */
+function networkUrl(hre: HardhatRuntimeEnvironment): string | undefined {
+  const cfg = hre.network.config as { url?: string };
+  return cfg.url;
+}
+
+/**
+ * The hint after an "unavailable" failure (exit 4): it names what could not be reached, the chain
+ * (with its URL), IPFS, a service or an explorer, and what to do about that one.
+ * @param e - the error
+ * @param line - the one line already printed for it
+ * @param hre - the runtime (network name and URL)
+ */
+export function unavailableHint(e: unknown, line: string, hre: HardhatRuntimeEnvironment): string | undefined {
+  const code = e instanceof MetatrustError ? e.code : undefined;
+  const net = hre.network.name;
+  if (code === "IPFS_UNREACHABLE")
+    return `IPFS is not reachable: is the kubo daemon at IPFS_API_URL (${process.env.IPFS_API_URL ?? "unset"}) running?`;
+  if (code === "SERVICE_UNREACHABLE") return "the service named above is not reachable: is it running, and is the URL right?";
+  if (e && typeof e === "object" && "outcomes" in e)
+    return "an explorer (Sourcify or Etherscan) refused or was not reached for the contracts named; the chain was not the problem";
+  if (code === "DEPLOYMENT_NOT_FOUND" || code === "KEYSTORE_LOCKED" || code === "KEYSTORE_CORRUPTED" || code === "NETWORK_UNSUPPORTED")
+    return undefined; // the message already says what to do
+  const url = networkUrl(hre);
+  // an HTTP endpoint other than the chain's (an explorer, a kubo daemon, a service): name it
+  const other = /\bhttps?:\/\/[^\s"')]+/.exec(line)?.[0];
+  if (other && (!url || !other.startsWith(url))) return `${other} is not reachable; the chain was not the problem`;
+  const cause = (e as { cause?: { address?: string; port?: number } } | undefined)?.cause;
+  if (cause?.address && url && !url.includes(`${cause.address}:${cause.port ?? ""}`))
+    return `${cause.address}:${cause.port ?? "?"} is not reachable; the chain was not the problem`;
+  if (net === "localhost") return `the chain at ${url} is not reachable: is \`npx hardhat node\` running (LOCALHOST_URL moves it)?`;
+  if (url) return `the chain of --network ${net} at ${url} is not reachable: check RPC_URL`;
+  return undefined;
+}
 
 let depth = 0;
 
@@ -276,11 +353,13 @@ export function installCliErrors(isOurs: (task: string) => boolean, worksInProce
         return result;
       } catch (e) {
         if (!top) throw e;
-        const code = exitCodeOf(e);
         const line = await describeError(e, hre, taskArgs as Record<string, unknown>).catch(() => firstLine(String(e)));
+        // a contract that does not know the entity a flag named: bad input, not a refusal
+        const code = /refused: (Unknown[A-Z]\w*|\w*NotFound|\w*DoesNotExist)\(/.test(line) ? EXIT.input : exitCodeOf(e);
         const verbose = hre.hardhatArguments.verbose || hre.hardhatArguments.showStackTraces;
         const body = line.startsWith(`${name}: `) ? line.slice(name.length + 2) : line;
-        console.error(`${name}: ${body}${!verbose && HINT[code] ? ` (${HINT[code]})` : ""}`);
+        const hint = code === EXIT.unexpected ? BUG_HINT : code === EXIT.unavailable ? unavailableHint(e, line, hre) : undefined;
+        console.error(`${name}: ${body}${!verbose && hint ? ` (${hint})` : ""}`);
         if (verbose) console.error(e);
         process.exit(code);
       } finally {
@@ -289,4 +368,131 @@ export function installCliErrors(isOurs: (task: string) => boolean, worksInProce
       }
     });
   }
+}
+
+/** Edit distance (for "did you mean"): insertions, deletions and substitutions. */
+function distance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length];
+}
+
+/** The closest of `names` to `word`, if it is close (a typo). */
+function closest(word: string, names: string[]): string | undefined {
+  let best: string | undefined;
+  let d = Math.max(2, Math.floor(word.length / 4)) + 1;
+  for (const n of names) {
+    const k = distance(word, n);
+    if (k < d) [best, d] = [n, k];
+  }
+  return best;
+}
+
+type ParamDefs = Record<string, { isFlag?: boolean }>;
+type TaskDefs = Record<string, { isSubtask?: boolean; paramDefinitions: ParamDefs }>;
+
+/**
+ * Checks the command line the way Hardhat will parse it, before Hardhat does, for one of our
+ * tasks: an unknown flag, a missing value, a value of the wrong type, a repeated flag, an unknown
+ * task of our families, or a network that is not configured. Hardhat itself reports these as
+ * `Error HH3xx` over several lines and exits 1; a metatrust task reports them as one line that
+ * names the flag and what to do, with exit code 2 (bad input).
+ * @param argv - the command line after `hardhat` (process.argv.slice(2))
+ * @param tasks - Hardhat's task definitions
+ * @param networks - the configured network names
+ * @param isOurs - picks our tasks (and task families, for an unknown task)
+ * @returns the one line to print, or undefined when the command line is fine (or not ours)
+ */
+export function cliArgumentError(
+  argv: string[],
+  tasks: TaskDefs,
+  networks: string[],
+  isOurs: (task: string) => boolean,
+): string | undefined {
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const { ArgumentsParser } = require("hardhat/internal/cli/ArgumentsParser") as typeof import("hardhat/internal/cli/ArgumentsParser");
+  const { HARDHAT_PARAM_DEFINITIONS } = require("hardhat/internal/core/params/hardhat-params") as {
+    HARDHAT_PARAM_DEFINITIONS: Parameters<InstanceType<typeof ArgumentsParser>["parseHardhatArguments"]>[0];
+  };
+  const { HardhatError } = require("hardhat/internal/core/errors") as typeof import("hardhat/internal/core/errors");
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  const parser = new ArgumentsParser();
+  let parsed: ReturnType<typeof parser.parseHardhatArguments>;
+  try {
+    parsed = parser.parseHardhatArguments(HARDHAT_PARAM_DEFINITIONS, {} as never, argv);
+  } catch {
+    return undefined; // a global flag before the task: Hardhat reports it before any configuration loads
+  }
+  const { hardhatArguments, allUnparsedCLAs } = parsed;
+  const name = allUnparsedCLAs[0];
+  if (name === undefined || hardhatArguments.help || name === "help") return undefined;
+  const def = tasks[name];
+  const ours = Object.keys(tasks).filter((t) => !tasks[t].isSubtask && isOurs(t));
+  if (def === undefined) {
+    if (!isOurs(name) && !/^[a-z]+:/.test(name)) return undefined;
+    if (!isOurs(name) && !ours.some((t) => t.split(":")[0] === name.split(":")[0])) return undefined;
+    const near = closest(name, ours);
+    return `${name}: no such task${near ? `; did you mean ${near}?` : ""} (\`npx hardhat help\` lists every task)`;
+  }
+  if (def.isSubtask || !isOurs(name)) return undefined;
+  const help = `\`npx hardhat help ${name}\` lists its flags`;
+  if (hardhatArguments.network !== undefined && !networks.includes(hardhatArguments.network))
+    return `${name}: --network ${hardhatArguments.network} is not configured here (configured: ${networks.join(", ")})${
+      hardhatArguments.network === "testnet" ? "; testnet needs RPC_URL and PRIVATE_KEY (environment or .env, see .env.example)" : ""
+    }`;
+  try {
+    parser.parseTaskArguments(def as never, allUnparsedCLAs.slice(1));
+    return undefined;
+  } catch (e) {
+    if (!HardhatError.isHardhatError(e)) throw e;
+    const n = e.errorDescriptor.number;
+    const args = (e as { messageArguments?: Record<string, string> }).messageArguments ?? {};
+    const kebab = (p: string) => `--${p.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+    if (n === 305) {
+      const flags = Object.keys(def.paramDefinitions).map(kebab);
+      const near = closest(String(args.param), flags);
+      return `${name}: ${args.param} is not a flag of ${name}${near ? `; did you mean ${near}?` : ""} (${help})`;
+    }
+    if (n === 306)
+      return `${name}: ${args.param} ${allUnparsedCLAs.includes(String(args.param)) ? "needs a value" : "is required"} (${help})`;
+    if (n === 301) {
+      const what: Record<string, string> = {
+        int: "a whole number (0 or more)",
+        bigint: "a whole number (0 or more)",
+        float: "a number",
+        boolean: "true or false",
+        json: "JSON",
+        inputFile: "a readable file",
+      };
+      return `${name}: ${kebab(String(args.name))} "${args.value}" is not ${what[String(args.type)] ?? `a ${args.type}`}`;
+    }
+    if (n === 309) return `${name}: ${args.param} is given twice`;
+    if (n === 307) return `${name}: the ${args.param} argument is missing (${help})`;
+    if (n === 308) return `${name}: unexpected argument "${args.argument}" (${help})`;
+    return `${name}: ${firstLine(e.message.replace(/^HH\d+: /, ""))} (${help})`;
+  }
+}
+
+/**
+ * Makes Hardhat's own argument errors of our tasks one line with exit code 2 (see cliArgumentError):
+ * checked when the configuration is resolved, which Hardhat does after reading the global flags and
+ * before parsing the task's. Only when this process is the Hardhat CLI.
+ */
+export function installCliArgumentCheck(isOurs: (task: string) => boolean): void {
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const { extendConfig } = require("hardhat/config") as typeof import("hardhat/config");
+  const { HardhatContext } = require("hardhat/internal/context") as typeof import("hardhat/internal/context");
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  if (!/hardhat[\\/]internal[\\/]cli[\\/](bootstrap|cli)\.js$/.test(require.main?.filename ?? "")) return;
+  extendConfig((config) => {
+    const tasks = HardhatContext.getHardhatContext().tasksDSL.getTaskDefinitions() as unknown as TaskDefs;
+    const line = cliArgumentError(process.argv.slice(2), tasks, Object.keys(config.networks), isOurs);
+    if (line === undefined) return;
+    console.error(line);
+    process.exit(EXIT.input);
+  });
 }

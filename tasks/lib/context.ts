@@ -8,7 +8,7 @@ import { dataDir } from "../../offchain/chain/paths";
 import { DeploymentNotFoundError, readDeployment } from "../../offchain/chain/deployments";
 import { createContentStore } from "../../offchain/storage/content-store";
 import { Keystore } from "../../offchain/storage/keystore";
-import { roleAccounts } from "../../offchain/chain/accounts";
+import { UnknownAccountError, roleAccounts, roleEnvVar } from "../../offchain/chain/accounts";
 export { roleAccounts };
 import type { Signer } from "ethers";
 
@@ -53,4 +53,28 @@ export async function resolveAccount(hre: HardhatRuntimeEnvironment, account: st
 /** The signer of an account given as `resolveAccount` takes it (a role key, an address this process holds a key for, an index). */
 export async function accountSigner(hre: HardhatRuntimeEnvironment, account: string): Promise<Signer> {
   return roleAccounts(hre, localState(hre).keystore).signer(account);
+}
+
+/** The operator roles a deployment names (deployments.ts Deployment.roles). */
+export type OperatorRole = "msrp" | "idp";
+const OPERATOR_NAME: Record<OperatorRole, string> = { msrp: "MSRP", idp: "IdP" };
+
+/**
+ * The signer of the deployment's MSRP or IdP: the account deployments/<network>.json names for the
+ * role (the deployer in a record from before the roles had accounts of their own), signing with the
+ * key this machine holds for it (METATRUST_KEY_MSRP / METATRUST_KEY_IDP, the keystore's role key,
+ * or the network's funded account).
+ * @throws UnknownAccountError (exit 2) when this machine holds no key for that account
+ */
+export async function operatorSigner(hre: HardhatRuntimeEnvironment, role: OperatorRole): Promise<Signer> {
+  const d = readDeployment(hre.network.name);
+  const holder = d.roles?.[role] ?? d.deployer;
+  try {
+    return await roleAccounts(hre, localState(hre).keystore).signer(holder);
+  } catch (e) {
+    if (!(e instanceof UnknownAccountError)) throw e;
+    throw new UnknownAccountError(
+      `deployments/${hre.network.name}.json names ${holder} as the ${OPERATOR_NAME[role]}, and this machine holds no key for it: set ${roleEnvVar(role)} to its key (or run the ${OPERATOR_NAME[role]}'s commands where its key is)`,
+    );
+  }
 }

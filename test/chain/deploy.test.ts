@@ -9,14 +9,16 @@ import { probeEip2537 } from "../../offchain/chain/eip2537";
 import { expectThrows } from "../helpers/errors";
 
 describe("chain/deploy", () => {
-  let saved: string | undefined;
+  const saved: Record<string, string | undefined> = {};
   beforeEach(() => {
-    saved = process.env.METATRUST_DEPLOYMENTS_DIR;
+    for (const k of ["METATRUST_DEPLOYMENTS_DIR", "METATRUST_DATA_DIR"]) saved[k] = process.env[k];
     process.env.METATRUST_DEPLOYMENTS_DIR = fs.mkdtempSync(path.join(os.tmpdir(), "metatrust-dep-"));
+    process.env.METATRUST_DATA_DIR = fs.mkdtempSync(path.join(os.tmpdir(), "metatrust-data-"));
   });
   afterEach(() => {
-    if (saved === undefined) delete process.env.METATRUST_DEPLOYMENTS_DIR;
-    else process.env.METATRUST_DEPLOYMENTS_DIR = saved;
+    for (const [k, v] of Object.entries(saved))
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
   });
 
   it("the in-process network runs EIP-2537 (probed against noble)", async () => {
@@ -44,6 +46,7 @@ describe("chain/deploy", () => {
     const first = await hre.run("deploy", { quiet: true });
     expect(first.complete).to.equal(true);
     expect(first.contracts.TrustManager.args).to.have.length(4); // constructor arguments are recorded
+    expect(first.contracts.TrustManager.abi).to.deep.equal((await hre.artifacts.readArtifact("TrustManager")).abi); // and the ABI
     expect(first.contracts.TrustManager.bytecodeHash).to.match(/^0x[0-9a-f]{64}$/);
     const nonce = await hre.ethers.provider.getTransactionCount(deployer.address);
     const again = await hre.run("deploy", { quiet: true });
@@ -93,5 +96,60 @@ describe("chain/deploy", () => {
       "DEPLOYMENT_NOT_FOUND",
       /run `npx hardhat deploy --network hardhat`/,
     );
+  });
+
+  describe("# operator roles", () => {
+    it("the deploy task gives MSRP_ROLE and IDP_ROLE to the role accounts msrp and idp; the deployer keeps only the admin role", async () => {
+      const [deployer] = await hre.ethers.getSigners();
+      const d = await hre.run("deploy", { quiet: true });
+      const { roleAccounts } = await import("../../offchain/chain/accounts");
+      const { Keystore } = await import("../../offchain/storage/keystore");
+      const accounts = roleAccounts(hre, new Keystore(path.join(process.env.METATRUST_DATA_DIR!, "hardhat", "keystore")));
+      const msrp = await accounts.address("msrp");
+      const idp = await accounts.address("idp");
+      expect(new Set([deployer.address, msrp, idp]).size).to.equal(3);
+      expect(d.roles).to.deep.equal({ admin: deployer.address, msrp, idp });
+      const reg = await hre.ethers.getContractAt("ResourcePoolRegistry", d.contracts.ResourcePoolRegistry.address);
+      const groups = await hre.ethers.getContractAt("ServiceGroupRegistry", d.contracts.ServiceGroupRegistry.address);
+      const mit = await hre.ethers.getContractAt("MITRegistry", d.contracts.MITRegistry.address);
+      for (const c of [reg, groups]) {
+        expect(await c.hasRole(await c.MSRP_ROLE(), msrp)).to.equal(true);
+        expect(await c.hasRole(await c.MSRP_ROLE(), deployer.address)).to.equal(false);
+        expect(await c.hasRole(await c.DEFAULT_ADMIN_ROLE(), deployer.address)).to.equal(true);
+      }
+      expect(await mit.hasRole(await mit.IDP_ROLE(), idp)).to.equal(true);
+      expect(await mit.hasRole(await mit.IDP_ROLE(), deployer.address)).to.equal(false);
+      expect(await mit.hasRole(await mit.DEFAULT_ADMIN_ROLE(), deployer.address)).to.equal(true);
+    });
+
+    it("--msrp and --idp name the holders; a bad address, or one that differs from the record, is refused before anything is sent", async () => {
+      const [deployer, , , , , a, b] = await hre.ethers.getSigners();
+      const nonce = await hre.ethers.provider.getTransactionCount(deployer.address);
+      const bad = await hre.run("deploy", { quiet: true, msrp: "0x1234" }).then(
+        () => undefined,
+        (x: Error) => x,
+      );
+      expect(bad?.message).to.equal("deploy: --msrp 0x1234 is not an address");
+      expect(await hre.ethers.provider.getTransactionCount(deployer.address)).to.equal(nonce);
+      const d = await hre.run("deploy", { quiet: true, msrp: a.address, idp: b.address });
+      expect(d.roles).to.deep.equal({ admin: deployer.address, msrp: a.address, idp: b.address });
+      const mit = await hre.ethers.getContractAt("MITRegistry", d.contracts.MITRegistry.address);
+      expect(await mit.hasRole(await mit.IDP_ROLE(), b.address)).to.equal(true);
+      const n2 = await hre.ethers.provider.getTransactionCount(deployer.address);
+      const other = await hre.run("deploy", { quiet: true, idp: a.address }).then(
+        () => undefined,
+        (x: Error) => x,
+      );
+      expect(other?.message).to.match(
+        /^deploy: --idp 0x[0-9a-fA-F]{40} differs from the IdP 0x[0-9a-fA-F]{40} of deployments\/hardhat\.json; add --fresh/,
+      );
+      expect(await hre.ethers.provider.getTransactionCount(deployer.address)).to.equal(n2);
+    });
+
+    it("deploySystem without roles (tests, the demo) leaves both roles with the deployer", async () => {
+      const [deployer] = await hre.ethers.getSigners();
+      const d = await deploySystem(hre, { write: false });
+      expect(d.roles).to.deep.equal({ admin: deployer.address, msrp: deployer.address, idp: deployer.address });
+    });
   });
 });

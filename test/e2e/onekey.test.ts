@@ -41,7 +41,7 @@ describe("e2e: the README's walkthroughs with one funded key (the testnet path)"
     expect(r.out).to.match(/README: every block ran/);
     // the deploy-time roles are keys in the testnet keystore, not the node's accounts
     const keys = fs.readdirSync(path.join(env.METATRUST_DATA_DIR!, "testnet", "keystore"));
-    for (const role of ["detector", "oracle", "authority_1", "authority_2", "authority_3", "rpm_1", "ann", "alice"])
+    for (const role of ["msrp", "idp", "detector", "oracle", "authority_1", "authority_2", "authority_3", "rpm_1", "ann", "alice"])
       expect(keys, role).to.include(`account-${role}.json`);
   });
 });

@@ -52,7 +52,7 @@ describe("gas snapshot (gas-snapshot.json)", function () {
   });
 });
 
-describe("gas snapshot quotes (README.md, reports/REPORT.md)", function () {
+describe("gas snapshot quotes (README.md, reports/REPORT.md, docs/specs/disputes.md)", function () {
   let snapshot: ReturnType<typeof readSnapshot>;
   before(() => {
     snapshot = readSnapshot();
