@@ -7,6 +7,7 @@ import { keccak256 } from "../../offchain/crypto/hash";
 import { toHex } from "../../offchain/crypto/bytes";
 import { InvalidLengthError, InvalidParameterError } from "../../offchain/errors";
 import { expectThrows } from "../helpers/errors";
+import { underMutation } from "../helpers/fixture";
 
 async function deployBloomFixture() {
   const mock = await (await ethers.getContractFactory("BloomFilterMock")).deploy();
@@ -36,6 +37,10 @@ describe("crypto/bloom (RSMS Definition 2)", () => {
   });
 
   it("measured false-positive rate at N = 100,000 is within 1.2x of 2^-lambda", function () {
+    // 300,000 hashes and position sets: 8 s plain, over the 120 s timeout under Stryker's
+    // instrumentation (its initial run failed on this test). A statistical measurement, not a mutant
+    // killer: the exact reference tests below pin every position, bit and check.
+    if (underMutation()) this.skip();
     this.timeout(120_000);
     const N = 100_000;
     const lambda = 8;
