@@ -6,7 +6,9 @@ import {
   decodeJoinForward,
   decodeRegistration,
   encodeJoinForward,
+  encodeJoinReply,
   encodeReauthForward,
+  encodeReauthReply,
   encodeRegistration,
   joinForwardSigned,
   reauthForwardSigned,
@@ -709,5 +711,155 @@ describe("protocols/rsms/msrp: service groups (requestGroup, rekeyGroup)", () =>
     expect(r.roster[1].pk.equals(mulBase(w.c4.sk))).to.equal(true);
     w.msrp.commitGroup(w.gid(8), "alice", [{ name: "ghost", pid: H6("ghost", 1n) }]);
     expectThrows(() => w.msrp.rekeyGroup(w.gid(8), [], []), AgentStateError, "AGENT_STATE", /^unknown RN ghost$/);
+  });
+});
+
+/** Asserts an RsmsRejectedError with this reason and message. */
+function refusedAs(f: () => unknown, reason: string, msg: RegExp): void {
+  let err: unknown;
+  try {
+    f();
+  } catch (e) {
+    err = e;
+  }
+  expect(err, `expected ${reason} ${msg}`).to.be.instanceOf(RsmsRejectedError);
+  expect((err as RsmsRejectedError).reason).to.equal(reason);
+  expect((err as Error).message).to.match(msg);
+}
+
+describe("protocols/rsms/rn: a reply or a chain record moves the RN only for the step it waits for", () => {
+  const stale = (fn: string, rn: ResourceNode, joined: boolean) =>
+    new RegExp(
+      `^${fn}: ${rn.state.name} is at PID_${rn.state.k}${joined ? ", joined" : ""}: this reply is for a step it already took or never started$`,
+    );
+
+  it("acceptJoinReply: a reply for the secret it held before a renewal, for another PID or for a re-authentication is REPLAYED_REPLY; nothing changes", () => {
+    const w = offlineWorld();
+    const rn = w.rns[0];
+    const p = w.at(1);
+    const { request, pending } = rn.buildJoinRequest(p.info);
+    const reply = p.rpm.joinReply(p.rpm.openJoinRequest(request));
+    const before = rn.state;
+    // the reply itself is the right one (A = a*P): only the pending it is matched with differs
+    for (const bad of [
+      { ...pending, kind: "reauth" as const },
+      { ...pending, pid: H6(pending.pid, 1n) },
+    ]) {
+      refusedAs(() => rn.acceptJoinReply(reply, bad), "REPLAYED_REPLY", stale("acceptJoinReply", rn, false));
+      expect(rn.state).to.deep.equal(before);
+    }
+    // the secret is renewed while the request is in flight: its reply is for a secret the RN no longer holds
+    rn.acceptRenewal(w.msrp.renewRn(rn.renewalRequest()));
+    const renewed = rn.state;
+    expect(renewed.a).to.not.equal(pending.a);
+    refusedAs(() => rn.acceptJoinReply(reply, pending), "REPLAYED_REPLY", stale("acceptJoinReply", rn, false));
+    expect(rn.state).to.deep.equal(renewed);
+    // the request built with the renewed secret is answered
+    const again = rn.buildJoinRequest(p.info);
+    rn.acceptJoinReply(encodeJoinReply({ A: mulBase(renewed.a) }), again.pending);
+    expect([rn.state.joined, rn.state.pool, rn.state.k]).to.deep.equal([true, 1, 0]);
+    // once joined, even its own reply again is stale, and the message says the RN joined
+    refusedAs(
+      () => rn.acceptJoinReply(encodeJoinReply({ A: mulBase(renewed.a) }), again.pending),
+      "REPLAYED_REPLY",
+      stale("acceptJoinReply", rn, true),
+    );
+  });
+
+  it("acceptJoinReply: a reply whose A is not a*P is RPM_AUTHENTICATION_FAILED, naming the pool; nothing changes", () => {
+    const w = offlineWorld();
+    const rn = w.rns[2];
+    const { pending } = rn.buildJoinRequest(w.at(2).info);
+    const before = rn.state;
+    refusedAs(
+      () => rn.acceptJoinReply(encodeJoinReply({ A: mulBase(pending.a + 1n) }), pending),
+      "RPM_AUTHENTICATION_FAILED",
+      /^acceptJoinReply: A != a\*P: the responder for pool 2 is not its RPM$/,
+    );
+    expect(rn.state).to.deep.equal(before);
+  });
+
+  it("acceptReauthReply: only the re-authentication the joined RN would build now (kind, a_{k+1} and PID_{k+1} all its own) moves it", () => {
+    const w = offlineWorld();
+    const rn = w.rns[1];
+    // an RN that has not joined takes no re-authentication reply, even for its own next step
+    const a1 = H4(rn.state.a, rn.state.sk);
+    const own = { poolId: 2, a: a1, pid: H6(rn.state.pid, a1), kind: "reauth" as const };
+    const unjoined = rn.state;
+    refusedAs(
+      () => rn.acceptReauthReply(encodeReauthReply({ A: mulBase(a1) }), own),
+      "REPLAYED_REPLY",
+      stale("acceptReauthReply", rn, false),
+    );
+    expect(rn.state).to.deep.equal(unjoined);
+    w.join(rn);
+    const { forward, reply, pending } = w.reauthForward(rn, 2);
+    w.msrp.commitJoin(w.msrp.verifyReauth(forward));
+    const joined = rn.state;
+    const otherA = pending.a + 1n;
+    for (const [bad, A] of [
+      [{ ...pending, kind: "join" as const }, mulBase(pending.a)],
+      [{ ...pending, pid: H6(pending.pid, 1n) }, mulBase(pending.a)],
+      [{ ...pending, a: otherA }, mulBase(otherA)],
+    ] as const) {
+      refusedAs(() => rn.acceptReauthReply(encodeReauthReply({ A }), bad), "REPLAYED_REPLY", stale("acceptReauthReply", rn, false));
+      expect(rn.state).to.deep.equal(joined);
+    }
+    refusedAs(
+      () => rn.acceptReauthReply(encodeReauthReply({ A: mulBase(otherA) }), pending),
+      "RPM_AUTHENTICATION_FAILED",
+      /^acceptReauthReply: A != a\*P: the responder for pool 2 is not its RPM$/,
+    );
+    expect(rn.state).to.deep.equal(joined);
+    rn.acceptReauthReply(reply, pending);
+    expect(rn.state).to.deep.equal({ ...joined, a: pending.a, pid: pending.pid, k: 1, joined: true, pool: 2 });
+  });
+
+  it("adoptRecorded: a lost join reply is recovered from the chain's record of its PID and H4(a), and only that", () => {
+    const w = offlineWorld();
+    const rn = w.rns[0];
+    const { pending } = rn.buildJoinRequest(w.at(1).info);
+    const before = rn.state;
+    const recorded = { tag: tagOf(pending.a), poolId: 1 };
+    expect(rn.adoptRecorded(pending, { tag: tagOf(pending.a + 1n), poolId: 1 })).to.equal(false); // not this secret's record
+    expect(rn.adoptRecorded({ ...pending, pid: H6(pending.pid, 1n) }, recorded)).to.equal(false); // not this RN's PID
+    expect(rn.state).to.deep.equal(before);
+    expect(rn.adoptRecorded(pending, recorded)).to.equal(true);
+    expect(rn.state).to.deep.equal({ ...before, joined: true, pool: 1 });
+    // once joined, the same record moves it no more
+    const joined = rn.state;
+    expect(rn.adoptRecorded(pending, recorded)).to.equal(false);
+    expect(rn.state).to.deep.equal(joined);
+  });
+
+  it("adoptRecorded: a join pending from before a renewal is not adopted, even with its record", () => {
+    const w = offlineWorld();
+    const rn = w.rns[1];
+    const { pending } = rn.buildJoinRequest(w.at(1).info);
+    rn.acceptRenewal(w.msrp.renewRn(rn.renewalRequest()));
+    const renewed = rn.state;
+    expect(rn.adoptRecorded(pending, { tag: tagOf(pending.a), poolId: 1 })).to.equal(false);
+    expect(rn.state).to.deep.equal(renewed);
+  });
+
+  it("adoptRecorded: a lost re-authentication reply is recovered for the RN's own next step only", () => {
+    const w = offlineWorld();
+    const rn = w.rns[2];
+    w.join(rn);
+    const { pending } = w.reauthForward(rn, 1);
+    const joined = rn.state;
+    const recorded = { tag: tagOf(pending.a), poolId: 1 };
+    for (const bad of [
+      { ...pending, kind: "join" as const },
+      { ...pending, pid: H6(pending.pid, 1n) },
+    ]) {
+      expect(rn.adoptRecorded(bad, recorded)).to.equal(false);
+      expect(rn.state).to.deep.equal(joined);
+    }
+    expect(rn.adoptRecorded(pending, recorded)).to.equal(true);
+    expect(rn.state).to.deep.equal({ ...joined, a: pending.a, pid: pending.pid, k: 1, pool: 1 });
+    // the step is taken: the same record is now a step back
+    expect(rn.adoptRecorded(pending, recorded)).to.equal(false);
+    expect(rn.state.k).to.equal(1);
   });
 });
