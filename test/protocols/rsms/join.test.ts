@@ -34,7 +34,7 @@ import { ORDER, addMod, decodePoint, encodePoint, encodeScalar, mulBase, mulMod,
 import { concat, numberToBytesBE, toHex, xor } from "../../../offchain/crypto/bytes";
 import { eciesDecrypt } from "../../../offchain/crypto/ecies";
 import { H2, H3, H4, H6 } from "../../../offchain/crypto/hash";
-import { MalformedMessageError } from "../../../offchain/protocols/rsms/errors";
+import { AgentStateError, MalformedMessageError } from "../../../offchain/protocols/rsms/errors";
 import { Msrp } from "../../../offchain/protocols/rsms/msrp";
 import { PoolInfo, ResourceNode, RnState } from "../../../offchain/protocols/rsms/rn";
 import { expectThrows } from "../../helpers/errors";
@@ -296,6 +296,52 @@ describe("protocols/rsms/rpm: the RPM agent", () => {
     expect([fwd.poolId, toHex(fwd.nextPid)]).to.deep.equal([5, toHex(nextPid)]);
     expect(toHex(eciesDecrypt(x.msk, fwd.sealed, AAD.reauthForward(5)))).to.equal(toHex(encodeScalar(next)));
     expect(toHex(x.rpm.reauthReply(opened))).to.equal(toHex(encodeReauthReply({ A: mulBase(next) })));
+  });
+
+  it("expire: an epoch serves joins for filterTtlSec after its publication, then it is dropped and never fetched again", () => {
+    const x = agents(7);
+    const rpm = ResourcePoolManager.fromRecord(x.params, { ...x.rpm.toRecord(), filterTtlSec: 100 });
+    expect(rpm.filterTtlSec).to.equal(100);
+    // the boundary: published at 1000, still live at 1100, expired from 1101
+    expect(rpm.isExpired(1000, 1100)).to.equal(false);
+    expect(rpm.isExpired(1000, 1101)).to.equal(true);
+    const filterOf = (a: bigint) => {
+      const f = BloomFilter.init(8, 16);
+      f.insert(encodeScalar(a));
+      return f;
+    };
+    // loaded out of order, so that the dropped epochs come back sorted, not in load order
+    for (const [epoch, a, at] of [
+      [1, 11n, 1050],
+      [0, 10n, 1000],
+      [2, 12n, 1200],
+    ] as const)
+      rpm.addFilter(epoch, filterOf(a).serialize(), filterOf(a).root(), at);
+    rpm.addFilter(3, filterOf(13n).serialize(), filterOf(13n).root()); // no publication time: never expires
+    expect(rpm.expire(1100)).to.deep.equal([]);
+    expect([rpm.loadedEpochs, rpm.firstLiveEpoch]).to.deep.equal([[0, 1, 2, 3], 0]);
+    expectThrows(() => rpm.quarantine(1, "x"), AgentStateError, "AGENT_STATE", /^quarantine: pool 7 epoch 1 is loaded and intact$/);
+    for (const e of [4, 5, 6]) rpm.quarantine(e, `bad ${e}`);
+    expect(rpm.expire(1151)).to.deep.equal([0, 1]);
+    expect([rpm.loadedEpochs, rpm.firstLiveEpoch]).to.deep.equal([[2, 3], 2]);
+    expect([10n, 11n, 12n, 13n].map((a) => rpm.inFilters(a))).to.deep.equal([false, false, true, true]);
+    // the caller read that epochs up to 4 expired: the first live epoch moves past them and their
+    // quarantine is forgotten; epoch 5 and later stay quarantined
+    expect(rpm.expire(1151, 4)).to.deep.equal([]);
+    expect(rpm.firstLiveEpoch).to.equal(5);
+    expect([...rpm.quarantinedEpochs.keys()]).to.deep.equal([5, 6]);
+    // an older bound moves nothing back
+    expect(rpm.expire(1151, 1)).to.deep.equal([]);
+    expect(rpm.firstLiveEpoch).to.equal(5);
+    expect(rpm.loadedEpochs).to.deep.equal([2, 3]);
+  });
+
+  it("fromRecord: a record written before filterTtlSec existed takes the MSRP's default of 7 days", () => {
+    const x = agents();
+    const { filterTtlSec, ...old } = x.rpm.toRecord();
+    expect(filterTtlSec).to.equal(7 * 24 * 3600);
+    expect(ResourcePoolManager.fromRecord(x.params, old).filterTtlSec).to.equal(7 * 24 * 3600);
+    expect(ResourcePoolManager.fromRecord(x.params, { ...old, filterTtlSec: "60" }).filterTtlSec).to.equal(60);
   });
 });
 

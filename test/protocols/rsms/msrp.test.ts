@@ -766,19 +766,6 @@ describe("protocols/rsms/rn: a reply or a chain record moves the RN only for the
     );
   });
 
-  it("acceptJoinReply: a reply whose A is not a*P is RPM_AUTHENTICATION_FAILED, naming the pool; nothing changes", () => {
-    const w = offlineWorld();
-    const rn = w.rns[2];
-    const { pending } = rn.buildJoinRequest(w.at(2).info);
-    const before = rn.state;
-    refusedAs(
-      () => rn.acceptJoinReply(encodeJoinReply({ A: mulBase(pending.a + 1n) }), pending),
-      "RPM_AUTHENTICATION_FAILED",
-      /^acceptJoinReply: A != a\*P: the responder for pool 2 is not its RPM$/,
-    );
-    expect(rn.state).to.deep.equal(before);
-  });
-
   it("acceptReauthReply: only the re-authentication the joined RN would build now (kind, a_{k+1} and PID_{k+1} all its own) moves it", () => {
     const w = offlineWorld();
     const rn = w.rns[1];
