@@ -829,6 +829,76 @@ describe("protocols/rsms/flows and ledger: each step's checks, results and failu
     );
   });
 
+  it("serveJoin answers a retry only for the request's own join record at this pool: a look-alike record is REPLAYED_SECRET, nothing written", async () => {
+    const { ctx, msrp, rpmA, rpmB, rns, registry, ledger } = await loadRsms();
+    const replayed = (a: bigint) => new RegExp(`^serveJoin: H4\\(a'\\) ${toHex(tagOf(a))} is already on-chain: replayed join$`);
+    // rn0's join at pool 1 is recorded but its reply is lost; it retries at pool 2, whose RPM opens
+    // the same (a, PID): the record is at another pool, so this is no retry
+    const first = rns[0].buildJoinRequest(await poolInfo(ctx, 1));
+    await serveJoin(ctx, rpmA, msrp, first.request);
+    const elsewhere = rns[0].buildJoinRequest(await poolInfo(ctx, 2));
+    expect(rpmB.openJoinRequest(elsewhere.request).a).to.equal(rns[0].state.a);
+    // rn1's PID holds its tag at pool 1, but as a re-authentication record (kind 2)
+    await registry.recordJoin(toHex(rns[1].state.pid), toHex(tagOf(rns[1].state.a)), 1, 2);
+    // rn2's PID holds another tag at pool 1, and rn2's tag is recorded under another PID
+    await registry.recordJoin(toHex(rns[2].state.pid), toHex(tagOf(rns[2].state.a + 1n)), 1, 1);
+    await registry.recordJoin(toHex(H6("squatter", 4n)), toHex(tagOf(rns[2].state.a)), 1, 1);
+    const count = await ledger.joinCount();
+    await expectRejected(serveJoin(ctx, rpmB, msrp, elsewhere.request), "REPLAYED_SECRET", replayed(rns[0].state.a));
+    for (const rn of [rns[1], rns[2]]) {
+      const { request } = rn.buildJoinRequest(await poolInfo(ctx, 1));
+      await expectRejected(serveJoin(ctx, rpmA, msrp, request), "REPLAYED_SECRET", replayed(rn.state.a));
+    }
+    expect(await ledger.joinCount()).to.equal(count);
+    // the genuine retry at pool 1 is answered
+    expect((await serveJoin(ctx, rpmA, msrp, first.request)).retried).to.equal(true);
+  });
+
+  it("serveReauth answers a retry only when PID_k holds the claimed tag and PID_{k+1} its own re-authentication record at this pool", async () => {
+    const { ctx, msrp, rpmA, rpmB, rns, registry, ledger } = await loadRsms();
+    const info = await poolInfo(ctx, 2);
+    const Z = poolEncryptionKey(msrp.params, info.pkRpm, info.pidRpm);
+    /** A re-authentication request to pool 2 carrying any claimed tag and next secret. */
+    const reauthRequest = (pid: Uint8Array, claimedTag: Uint8Array, nextA: bigint, nextPid: Uint8Array) => {
+      const w = randomScalar();
+      return encodeReauthRequest({
+        c1: Z.multiply(w),
+        c2: xor(H3(64, mulBase(w), pid), concat(claimedTag, encodeScalar(nextA))),
+        pid,
+        nextPid,
+      });
+    };
+    const replayed = /^serveReauth: H4\(a'_\{k\+1\}\) is already on-chain: replayed re-authentication$/;
+    // a genuine move of rn3 to pool 2, recorded
+    await initialJoin(ctx, rns[3], rpmA, msrp);
+    const s = rns[3].state;
+    const moved = rns[3].buildReauthRequest(info);
+    rns[3].acceptReauthReply((await serveReauth(ctx, rpmB, msrp, moved.request)).reply, moved.pending);
+    const count = await ledger.joinCount();
+    // the same (PID_{k+1}, a_{k+1}) with a claimed H4(a_k) that is not PID_k's record
+    await expectRejected(
+      serveReauth(ctx, rpmB, msrp, reauthRequest(s.pid, tagOf(s.a + 1n), moved.pending.a, moved.pending.pid)),
+      "REPLAYED_SECRET",
+      replayed,
+    );
+    // PID_{k+1} recorded with the next tag at this pool, but as a join (kind 1)
+    const pidK = H6("k", 1n);
+    await registry.recordJoin(toHex(pidK), toHex(tagOf(5n)), 2, 1);
+    const nextPid1 = H6("next", 1n);
+    await registry.recordJoin(toHex(nextPid1), toHex(tagOf(6n)), 2, 1);
+    // PID_{k+1} recorded as a re-authentication at this pool with another tag, the next tag under another PID
+    const nextPid2 = H6("next", 2n);
+    await registry.recordJoin(toHex(nextPid2), toHex(tagOf(8n)), 2, 2);
+    await registry.recordJoin(toHex(H6("squatter", 7n)), toHex(tagOf(7n)), 2, 2);
+    const after = await ledger.joinCount();
+    await expectRejected(serveReauth(ctx, rpmB, msrp, reauthRequest(pidK, tagOf(5n), 6n, nextPid1)), "REPLAYED_SECRET", replayed);
+    await expectRejected(serveReauth(ctx, rpmB, msrp, reauthRequest(pidK, tagOf(5n), 7n, nextPid2)), "REPLAYED_SECRET", replayed);
+    expect(await ledger.joinCount()).to.equal(after);
+    expect(after).to.equal(count + 4);
+    // the genuine retry is answered
+    expect((await serveReauth(ctx, rpmB, msrp, moved.request)).retried).to.equal(true);
+  });
+
   it("initialJoinBatch records all or nothing: a duplicate or an already-used secret fails the whole batch", async () => {
     const { ctx, msrp, rpmA, rns, ledger } = await loadRsms();
     const before = snapshot(msrp);
