@@ -38,6 +38,7 @@ import { AgentStateError, MalformedMessageError } from "../../../offchain/protoc
 import { Msrp } from "../../../offchain/protocols/rsms/msrp";
 import { PoolInfo, ResourceNode, RnState } from "../../../offchain/protocols/rsms/rn";
 import { expectThrows } from "../../helpers/errors";
+import { ContentCorruptedError, ContentNotFoundError, InvalidCidError, IpfsUnreachableError } from "../../../offchain/storage/errors";
 
 async function expectRejected(p: Promise<unknown>, reason: RsmsRejectReason, msg?: RegExp): Promise<void> {
   let err: unknown;
@@ -793,6 +794,86 @@ describe("protocols/rsms/flows and ledger: each step's checks, results and failu
     expect(rpmA.loadedEpochs).to.deep.equal([0, 1]);
     const orphan = new ResourcePoolManager(msrp.params, { poolId: 9, sk: 5n, pid: H6("o", 1n) });
     await expectRejected(syncFilters(ctx, orphan), "UNKNOWN_POOL", /^syncFilters: pool 9 is not on-chain$/);
+  });
+
+  it("syncFilters: a corrupt or invalid-CID epoch is quarantined, a missing or unreachable one is retried at the next sync, another store error is thrown; an expired epoch is never fetched", async () => {
+    const { ctx, msrp, rpmA, registry, store, ledger } = await loadRsms();
+    // epochs 1..5 of pool 1 (and later 6): intact filters, each holding one secret
+    const cids: string[] = [];
+    for (const a of [11n, 12n, 13n, 14n, 15n, 16n]) {
+      const f = BloomFilter.init(8, 16);
+      f.insert(encodeScalar(a));
+      const cid = await store.putBytes(f.serialize());
+      cids.push(cid);
+      if (a < 16n) await registry.publishFilter(1, toHex(f.root()), cid, 8, 16);
+    }
+    const faults = new Map<string, Error>([
+      [cids[0], new ContentCorruptedError(cids[0], "flipped byte")],
+      [cids[1], new InvalidCidError("parseCid: not a CID")],
+      [cids[2], new ContentNotFoundError(cids[2])],
+      [cids[3], new IpfsUnreachableError("http://127.0.0.1:9", new Error("down"))],
+    ]);
+    const fetched: string[] = [];
+    const TTL = 100_000;
+    let now = (await ledger.filterAt(1, 5)).publishedAt + 1;
+    const chainReads: number[] = [];
+    const faulty = {
+      ...ctx,
+      // the chain, counting the filter epochs read
+      ledger: Object.assign(Object.create(ctx.ledger) as typeof ctx.ledger, {
+        filterAt: (poolId: number, epoch: number) => (chainReads.push(epoch), ctx.ledger.filterAt(poolId, epoch)),
+      }),
+      now: () => now,
+      store: {
+        get: async (c: string) => {
+          fetched.push(c);
+          const e = faults.get(c);
+          if (e) throw e;
+          return store.get(c);
+        },
+      } as unknown as typeof store,
+    };
+    const rpm = ResourcePoolManager.fromRecord(msrp.params, { ...rpmA.toRecord(), filterTtlSec: TTL });
+    expect(await syncFilters(faulty, rpm)).to.equal(2);
+    expect(rpm.loadedEpochs).to.deep.equal([0, 5]);
+    expect([...rpm.quarantinedEpochs.entries()]).to.deep.equal([
+      [1, faults.get(cids[0])!.message],
+      [2, faults.get(cids[1])!.message],
+    ]);
+    expect(fetched).to.have.length(6);
+    // the next sync fetches the missing and the unreachable epoch again, and only them
+    faults.clear();
+    fetched.length = 0;
+    expect(await syncFilters(faulty, rpm)).to.equal(2);
+    expect(rpm.loadedEpochs).to.deep.equal([0, 3, 4, 5]);
+    expect(fetched).to.deep.equal([cids[2], cids[3]]);
+    expect([13n, 14n].map((a) => rpm.inFilters(a))).to.deep.equal([true, true]);
+    // every epoch so far is older than the TTL: each loaded epoch and each quarantine is dropped
+    now = (await ledger.filterAt(1, 5)).publishedAt + TTL + 1;
+    expect(await syncFilters(faulty, rpm)).to.equal(0);
+    expect([rpm.loadedEpochs, [...rpm.quarantinedEpochs.keys()], rpm.firstLiveEpoch]).to.deep.equal([[], [], 6]);
+    // a store error that is not the filter's fault (here on the live epoch 6) is the caller's
+    const f6 = BloomFilter.init(8, 16);
+    f6.insert(encodeScalar(16n));
+    await registry.publishFilter(1, toHex(f6.root()), cids[5], 8, 16);
+    const boom = new Error("disk failure");
+    faults.set(cids[5], boom);
+    let err: unknown;
+    try {
+      await syncFilters(faulty, rpm);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).to.equal(boom);
+    expect(rpm.loadedEpochs).to.deep.equal([]);
+    // once epoch 6 has expired too, it is never fetched, and the chain is read from the first live
+    // epoch on only (a bounded number of reads, however long the pool has existed)
+    now = (await ledger.filterAt(1, 6)).publishedAt + TTL + 1;
+    fetched.length = 0;
+    chainReads.length = 0;
+    expect(await syncFilters(faulty, rpm)).to.equal(0);
+    expect([fetched, chainReads]).to.deep.equal([[], [6]]);
+    expect(rpm.firstLiveEpoch).to.equal(7);
   });
 
   it("poolInfo returns the pool's on-chain RPM values, and refuses an unknown pool", async () => {
