@@ -150,6 +150,19 @@ function rejected(f: () => unknown, msg: RegExp): void {
   expect((err as Error).message).to.match(msg);
 }
 
+/** Asserts an RsmsRejectedError with this reason and message. */
+function rejectedAs(f: () => unknown, reason: string, msg: RegExp): void {
+  let err: unknown;
+  try {
+    f();
+  } catch (e) {
+    err = e;
+  }
+  expect(err, `expected ${reason} ${msg}`).to.be.instanceOf(RsmsRejectedError);
+  expect((err as RsmsRejectedError).reason).to.equal(reason);
+  expect((err as Error).message).to.match(msg);
+}
+
 describe("protocols/rsms/msrp: the exact check of a forwarded join (verifyJoin)", () => {
   it("accepts the issued secret for its PID and pool, and changes nothing until commitJoin", () => {
     const w = offlineWorld();
@@ -343,6 +356,35 @@ describe("protocols/rsms/msrp: commitJoin, tracing and the keystore record", () 
       /^commitJoin: unknown RN ghost$/,
     );
     expect(w.snapshot()).to.equal(before);
+  });
+
+  it("commitJoin commits a verification once, from the state it was made in: anything else is REPLAYED_SECRET, naming the PID and the RN, and changes nothing", () => {
+    const w = offlineWorld();
+    const rn = w.rns[0];
+    const p = w.at(1);
+    const { request, pending } = rn.buildJoinRequest(p.info);
+    const opened = p.rpm.openJoinRequest(request);
+    const v = w.msrp.verifyJoin(p.rpm.forwardJoin(opened));
+    const stale = (pid: Uint8Array, name: string) =>
+      new RegExp(`^commitJoin: ${toHex(pid)} is already committed or not ${name}'s next step$`);
+    const refused = (x: typeof v) => {
+      const before = w.snapshot();
+      rejectedAs(() => w.msrp.commitJoin(x), "REPLAYED_SECRET", stale(x.record.pid, x.rn));
+      expect(w.snapshot()).to.equal(before);
+    };
+    // a join verification for a PID that is not the RN's current one
+    refused({ ...v, record: { ...v.record, pid: H6(rn.state.pid, 1n) } });
+    w.msrp.commitJoin(v);
+    rn.acceptJoinReply(p.rpm.joinReply(opened), pending);
+    refused(v); // twice
+    // a move verified for rn0, committed as rn1's (whose next pseudonym it is not)
+    const { forward } = w.reauthForward(rn, 2);
+    const vr = w.msrp.verifyReauth(forward);
+    refused({ ...vr, rn: "rn1" });
+    w.msrp.commitJoin(vr);
+    expect(w.msrp.trace(vr.record.pid)).to.include({ name: "rn0", k: 1 });
+    refused(vr); // twice
+    refused(v); // and the old join after the move
   });
 
   it("traces every pseudonym with its kind, name, real identity and k, also after a keystore round trip", () => {
@@ -714,19 +756,6 @@ describe("protocols/rsms/msrp: service groups (requestGroup, rekeyGroup)", () =>
   });
 });
 
-/** Asserts an RsmsRejectedError with this reason and message. */
-function refusedAs(f: () => unknown, reason: string, msg: RegExp): void {
-  let err: unknown;
-  try {
-    f();
-  } catch (e) {
-    err = e;
-  }
-  expect(err, `expected ${reason} ${msg}`).to.be.instanceOf(RsmsRejectedError);
-  expect((err as RsmsRejectedError).reason).to.equal(reason);
-  expect((err as Error).message).to.match(msg);
-}
-
 describe("protocols/rsms/rn: a reply or a chain record moves the RN only for the step it waits for", () => {
   const stale = (fn: string, rn: ResourceNode, joined: boolean) =>
     new RegExp(
@@ -745,21 +774,21 @@ describe("protocols/rsms/rn: a reply or a chain record moves the RN only for the
       { ...pending, kind: "reauth" as const },
       { ...pending, pid: H6(pending.pid, 1n) },
     ]) {
-      refusedAs(() => rn.acceptJoinReply(reply, bad), "REPLAYED_REPLY", stale("acceptJoinReply", rn, false));
+      rejectedAs(() => rn.acceptJoinReply(reply, bad), "REPLAYED_REPLY", stale("acceptJoinReply", rn, false));
       expect(rn.state).to.deep.equal(before);
     }
     // the secret is renewed while the request is in flight: its reply is for a secret the RN no longer holds
     rn.acceptRenewal(w.msrp.renewRn(rn.renewalRequest()));
     const renewed = rn.state;
     expect(renewed.a).to.not.equal(pending.a);
-    refusedAs(() => rn.acceptJoinReply(reply, pending), "REPLAYED_REPLY", stale("acceptJoinReply", rn, false));
+    rejectedAs(() => rn.acceptJoinReply(reply, pending), "REPLAYED_REPLY", stale("acceptJoinReply", rn, false));
     expect(rn.state).to.deep.equal(renewed);
     // the request built with the renewed secret is answered
     const again = rn.buildJoinRequest(p.info);
     rn.acceptJoinReply(encodeJoinReply({ A: mulBase(renewed.a) }), again.pending);
     expect([rn.state.joined, rn.state.pool, rn.state.k]).to.deep.equal([true, 1, 0]);
     // once joined, even its own reply again is stale, and the message says the RN joined
-    refusedAs(
+    rejectedAs(
       () => rn.acceptJoinReply(encodeJoinReply({ A: mulBase(renewed.a) }), again.pending),
       "REPLAYED_REPLY",
       stale("acceptJoinReply", rn, true),
@@ -773,7 +802,7 @@ describe("protocols/rsms/rn: a reply or a chain record moves the RN only for the
     const a1 = H4(rn.state.a, rn.state.sk);
     const own = { poolId: 2, a: a1, pid: H6(rn.state.pid, a1), kind: "reauth" as const };
     const unjoined = rn.state;
-    refusedAs(
+    rejectedAs(
       () => rn.acceptReauthReply(encodeReauthReply({ A: mulBase(a1) }), own),
       "REPLAYED_REPLY",
       stale("acceptReauthReply", rn, false),
@@ -789,10 +818,10 @@ describe("protocols/rsms/rn: a reply or a chain record moves the RN only for the
       [{ ...pending, pid: H6(pending.pid, 1n) }, mulBase(pending.a)],
       [{ ...pending, a: otherA }, mulBase(otherA)],
     ] as const) {
-      refusedAs(() => rn.acceptReauthReply(encodeReauthReply({ A }), bad), "REPLAYED_REPLY", stale("acceptReauthReply", rn, false));
+      rejectedAs(() => rn.acceptReauthReply(encodeReauthReply({ A }), bad), "REPLAYED_REPLY", stale("acceptReauthReply", rn, false));
       expect(rn.state).to.deep.equal(joined);
     }
-    refusedAs(
+    rejectedAs(
       () => rn.acceptReauthReply(encodeReauthReply({ A: mulBase(otherA) }), pending),
       "RPM_AUTHENTICATION_FAILED",
       /^acceptReauthReply: A != a\*P: the responder for pool 2 is not its RPM$/,
