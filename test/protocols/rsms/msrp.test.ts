@@ -14,14 +14,14 @@ import {
   reauthForwardSigned,
 } from "../../../offchain/protocols/rsms/messages";
 import { AgentStateError, MalformedMessageError, RsmsRejectedError } from "../../../offchain/protocols/rsms/errors";
-import { PoolInfo, ResourceNode } from "../../../offchain/protocols/rsms/rn";
+import { PoolInfo, RENEW_DST, ResourceNode } from "../../../offchain/protocols/rsms/rn";
 import { FORWARD_DST, ResourcePoolManager } from "../../../offchain/protocols/rsms/rpm";
 import { schnorrSign } from "../../../offchain/crypto/schnorr";
 import { tagOf } from "../../../offchain/protocols/rsms/params";
 import { GroupParty, commitmentsHash } from "../../../offchain/protocols/rsms/group";
 import { BloomFilter } from "../../../offchain/crypto/bloom";
 import { concat, toHex } from "../../../offchain/crypto/bytes";
-import { eciesEncrypt } from "../../../offchain/crypto/ecies";
+import { eciesDecrypt, eciesEncrypt } from "../../../offchain/crypto/ecies";
 import { encodePoint, encodeScalar, mulBase, randomScalar } from "../../../offchain/crypto/group";
 import { H4, H6 } from "../../../offchain/crypto/hash";
 import { DecryptionError } from "../../../offchain/errors";
@@ -877,5 +877,96 @@ describe("protocols/rsms/rn: a reply or a chain record moves the RN only for the
     // the step is taken: the same record is now a step back
     expect(rn.adoptRecorded(pending, recorded)).to.equal(false);
     expect(rn.state.k).to.equal(1);
+  });
+});
+
+describe("protocols/rsms/msrp: a secret's lifetime (verifyJoin's TTL) and its renewal (renewRn)", () => {
+  const issuedAt = (w: ReturnType<typeof offlineWorld>, name: string) => (w.msrp.toRecord() as MsrpRecord).rns[name].issuedAt!;
+  const forwardOf = (w: ReturnType<typeof offlineWorld>, rn: ResourceNode) => {
+    const p = w.at(rn.state.homePool);
+    return p.rpm.forwardJoin(p.rpm.openJoinRequest(rn.buildJoinRequest(p.info).request));
+  };
+  const expired = (pid: Uint8Array, at: number, ttl: number, now: number) =>
+    new RegExp(`^verifyJoin: the secret of ${toHex(pid)} was issued at ${at}, more than ${ttl} s before ${now}: renew it$`);
+
+  it("a secret serves joins for ttlSec after its issue, then it is SECRET_EXPIRED and nothing changes", () => {
+    const w = offlineWorld({ capacity: 16, lambda: 10, intervalSec: 100, ttlSec: 50 });
+    const rn = w.rns[0];
+    const t = issuedAt(w, "rn0");
+    const fwd = forwardOf(w, rn);
+    const before = w.snapshot();
+    expect(w.msrp.verifyJoin(fwd, t + 50).rn).to.equal("rn0");
+    rejectedAs(() => w.msrp.verifyJoin(fwd, t + 51), "SECRET_EXPIRED", expired(rn.state.pid, t, 50, t + 51));
+    expect(w.snapshot()).to.equal(before);
+    // a record written before secrets had an issue time: its secret never expires
+    const old = w.msrp.toRecord() as MsrpRecord;
+    delete old.rns.rn0.issuedAt;
+    expect(Msrp.fromRecord(JSON.parse(JSON.stringify(old)) as MsrpRecord).verifyJoin(fwd, t + 10 ** 9).rn).to.equal("rn0");
+  });
+
+  it("without ttlSec in the policy, a secret lives 7 days", () => {
+    const w = offlineWorld();
+    const rn = w.rns[1];
+    const t = issuedAt(w, "rn1");
+    const fwd = forwardOf(w, rn);
+    expect(w.msrp.verifyJoin(fwd, t + 7 * 24 * 3600).rn).to.equal("rn1");
+    rejectedAs(() => w.msrp.verifyJoin(fwd, t + 7 * 24 * 3600 + 1), "SECRET_EXPIRED", expired(rn.state.pid, t, 604800, t + 604801));
+  });
+
+  it("renewRn: a fresh secret, sealed to the RN for its PID and old secret, in the home pool's pending filter beside the RNs already waiting; issued now, and the old secret is refused", () => {
+    const w = offlineWorld({ capacity: 16, lambda: 10, intervalSec: 100, ttlSec: 50 });
+    const rn = w.rns[0];
+    const oldForward = forwardOf(w, rn);
+    const waiting = w.msrp.registerRn("late", Msrp.registrationRequest(w.msrp.params.pkPub, Role.RN, 1, "rid-late"), 1000);
+    const T = 5000;
+    const req = rn.renewalRequest();
+    const sealed = w.msrp.renewRn(req, T);
+    // only the RN opens it, bound to its PID and the secret it replaces
+    const pk = encodePoint(rn.publicKey);
+    expect(() => eciesDecrypt(rn.state.sk, sealed, AAD.renewal(H6("other", 1n), tagOf(rn.state.a)), pk)).to.throw(DecryptionError);
+    expect(() => eciesDecrypt(rn.state.sk, sealed, AAD.renewal(rn.state.pid, tagOf(rn.state.a + 1n)), pk)).to.throw(DecryptionError);
+    rn.acceptRenewal(sealed);
+    const fresh = rn.state.a;
+    expect(w.msrp.pendingCount(1)).to.equal(2);
+    const { filter, openedAt } = w.msrp.takeFilter(1);
+    expect([filter.check(encodeScalar(waiting.a)), filter.check(encodeScalar(fresh)), openedAt]).to.deep.equal([true, true, 1000]);
+    w.at(1).rpm.addFilter(1, filter.serialize(), filter.root());
+    // the fresh secret is issued at T: it serves joins until T + ttlSec
+    const fwd = forwardOf(w, rn);
+    expect(w.msrp.verifyJoin(fwd, T + 50).recordedA).to.equal(fresh);
+    rejectedAs(() => w.msrp.verifyJoin(fwd, T + 51), "SECRET_EXPIRED", expired(rn.state.pid, T, 50, T + 51));
+    rejected(() => w.msrp.verifyJoin(oldForward, T), /^verifyJoin: a' is not the secret issued for this PID/);
+    // a renewal with no filter pending opens one at that time
+    const other = w.rns[1];
+    other.acceptRenewal(w.msrp.renewRn(other.renewalRequest(), T + 7));
+    const opened = w.msrp.takeFilter(1);
+    expect([opened.filter.count, opened.openedAt, opened.filter.check(encodeScalar(other.state.a))]).to.deep.equal([1, T + 7, true]);
+  });
+
+  it("renewRn refuses a PID that is not an RN's current one, a joined RN, and a request not signed by the RN for its current secret; nothing changes", () => {
+    const w = offlineWorld();
+    const [rn0, rn1, rn2] = w.rns;
+    const pid0 = rn1.state.pid;
+    w.join(rn1);
+    w.reauth(rn1, 2); // rn1's PID_0 is an old pseudonym now
+    w.join(rn2);
+    const replayed = rn0.renewalRequest();
+    rn0.acceptRenewal(w.msrp.renewRn(replayed));
+    const before = w.snapshot();
+    const notCurrent = (pid: Uint8Array) => new RegExp(`^renewRn: ${toHex(pid)} is not a current RN pseudonym$`);
+    for (const pid of [H6("nobody", 1n), w.at(1).creds.pid, pid0])
+      rejected(() => w.msrp.renewRn({ ...rn0.renewalRequest(), pid }), notCurrent(pid));
+    rejectedAs(
+      // signed by rn2 for its current secret: only its having joined is wrong
+      () => w.msrp.renewRn({ pid: rn2.state.pid, sig: schnorrSign(rn2.state.sk, RENEW_DST, concat(rn2.state.pid, tagOf(rn2.state.a))) }),
+      "INVALID_STATE",
+      new RegExp(`^renewRn: ${toHex(rn2.state.pid)} already joined: it re-authenticates instead$`),
+    );
+    const unsigned = (pid: Uint8Array) =>
+      new RegExp(`^renewRn: the request is not signed by the RN of ${toHex(pid)} for its current secret$`);
+    const impostor = new ResourceNode(w.msrp.params, { ...rn0.state, sk: randomScalar() });
+    rejected(() => w.msrp.renewRn(impostor.renewalRequest()), unsigned(rn0.state.pid));
+    rejected(() => w.msrp.renewRn(replayed), unsigned(rn0.state.pid)); // signed for the secret it replaced
+    expect(w.snapshot()).to.equal(before);
   });
 });
