@@ -7,6 +7,7 @@ import { keccak256 } from "../../offchain/crypto/hash";
 import { toHex } from "../../offchain/crypto/bytes";
 import { InvalidLengthError, InvalidParameterError } from "../../offchain/errors";
 import { expectThrows } from "../helpers/errors";
+import { underMutation } from "../helpers/fixture";
 
 async function deployBloomFixture() {
   const mock = await (await ethers.getContractFactory("BloomFilterMock")).deploy();
@@ -35,11 +36,13 @@ describe("crypto/bloom (RSMS Definition 2)", () => {
     );
   });
 
-  it("measured false-positive rate at N = 20,000 is within 1.2x of 2^-lambda", function () {
-    // deterministic keys, so the measured rate is the same on every run (about 390 expected false
-    // positives in 100,000 trials: 1.2x is 4 standard deviations); kept small enough for mutation runs
+  it("measured false-positive rate at N = 100,000 is within 1.2x of 2^-lambda", function () {
+    // 300,000 hashes and position sets: 8 s plain, over the 120 s timeout under Stryker's
+    // instrumentation (its initial run failed on this test). A statistical measurement, not a mutant
+    // killer: the exact reference tests below pin every position, bit and check.
+    if (underMutation()) this.skip();
     this.timeout(120_000);
-    const N = 20_000;
+    const N = 100_000;
     const lambda = 8;
     const f = BloomFilter.init(N, lambda);
     const b = new Uint8Array(32);
@@ -48,7 +51,7 @@ describe("crypto/bloom (RSMS Definition 2)", () => {
       dv.setUint32(0, i);
       f.insert(b);
     }
-    const trials = 100_000;
+    const trials = 200_000;
     let fp = 0;
     for (let i = 0; i < trials; i++) {
       dv.setUint32(0, N + i);

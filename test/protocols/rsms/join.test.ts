@@ -34,10 +34,11 @@ import { ORDER, addMod, decodePoint, encodePoint, encodeScalar, mulBase, mulMod,
 import { concat, numberToBytesBE, toHex, xor } from "../../../offchain/crypto/bytes";
 import { eciesDecrypt } from "../../../offchain/crypto/ecies";
 import { H2, H3, H4, H6 } from "../../../offchain/crypto/hash";
-import { MalformedMessageError } from "../../../offchain/protocols/rsms/errors";
+import { AgentStateError, MalformedMessageError } from "../../../offchain/protocols/rsms/errors";
 import { Msrp } from "../../../offchain/protocols/rsms/msrp";
 import { PoolInfo, ResourceNode, RnState } from "../../../offchain/protocols/rsms/rn";
 import { expectThrows } from "../../helpers/errors";
+import { ContentCorruptedError, ContentNotFoundError, InvalidCidError, IpfsUnreachableError } from "../../../offchain/storage/errors";
 
 async function expectRejected(p: Promise<unknown>, reason: RsmsRejectReason, msg?: RegExp): Promise<void> {
   let err: unknown;
@@ -296,6 +297,52 @@ describe("protocols/rsms/rpm: the RPM agent", () => {
     expect([fwd.poolId, toHex(fwd.nextPid)]).to.deep.equal([5, toHex(nextPid)]);
     expect(toHex(eciesDecrypt(x.msk, fwd.sealed, AAD.reauthForward(5)))).to.equal(toHex(encodeScalar(next)));
     expect(toHex(x.rpm.reauthReply(opened))).to.equal(toHex(encodeReauthReply({ A: mulBase(next) })));
+  });
+
+  it("expire: an epoch serves joins for filterTtlSec after its publication, then it is dropped and never fetched again", () => {
+    const x = agents(7);
+    const rpm = ResourcePoolManager.fromRecord(x.params, { ...x.rpm.toRecord(), filterTtlSec: 100 });
+    expect(rpm.filterTtlSec).to.equal(100);
+    // the boundary: published at 1000, still live at 1100, expired from 1101
+    expect(rpm.isExpired(1000, 1100)).to.equal(false);
+    expect(rpm.isExpired(1000, 1101)).to.equal(true);
+    const filterOf = (a: bigint) => {
+      const f = BloomFilter.init(8, 16);
+      f.insert(encodeScalar(a));
+      return f;
+    };
+    // loaded out of order, so that the dropped epochs come back sorted, not in load order
+    for (const [epoch, a, at] of [
+      [1, 11n, 1050],
+      [0, 10n, 1000],
+      [2, 12n, 1200],
+    ] as const)
+      rpm.addFilter(epoch, filterOf(a).serialize(), filterOf(a).root(), at);
+    rpm.addFilter(3, filterOf(13n).serialize(), filterOf(13n).root()); // no publication time: never expires
+    expect(rpm.expire(1100)).to.deep.equal([]);
+    expect([rpm.loadedEpochs, rpm.firstLiveEpoch]).to.deep.equal([[0, 1, 2, 3], 0]);
+    expectThrows(() => rpm.quarantine(1, "x"), AgentStateError, "AGENT_STATE", /^quarantine: pool 7 epoch 1 is loaded and intact$/);
+    for (const e of [4, 5, 6]) rpm.quarantine(e, `bad ${e}`);
+    expect(rpm.expire(1151)).to.deep.equal([0, 1]);
+    expect([rpm.loadedEpochs, rpm.firstLiveEpoch]).to.deep.equal([[2, 3], 2]);
+    expect([10n, 11n, 12n, 13n].map((a) => rpm.inFilters(a))).to.deep.equal([false, false, true, true]);
+    // the caller read that epochs up to 4 expired: the first live epoch moves past them and their
+    // quarantine is forgotten; epoch 5 and later stay quarantined
+    expect(rpm.expire(1151, 4)).to.deep.equal([]);
+    expect(rpm.firstLiveEpoch).to.equal(5);
+    expect([...rpm.quarantinedEpochs.keys()]).to.deep.equal([5, 6]);
+    // an older bound moves nothing back
+    expect(rpm.expire(1151, 1)).to.deep.equal([]);
+    expect(rpm.firstLiveEpoch).to.equal(5);
+    expect(rpm.loadedEpochs).to.deep.equal([2, 3]);
+  });
+
+  it("fromRecord: a record written before filterTtlSec existed takes the MSRP's default of 7 days", () => {
+    const x = agents();
+    const { filterTtlSec, ...old } = x.rpm.toRecord();
+    expect(filterTtlSec).to.equal(7 * 24 * 3600);
+    expect(ResourcePoolManager.fromRecord(x.params, old).filterTtlSec).to.equal(7 * 24 * 3600);
+    expect(ResourcePoolManager.fromRecord(x.params, { ...old, filterTtlSec: "60" }).filterTtlSec).to.equal(60);
   });
 });
 
@@ -749,6 +796,86 @@ describe("protocols/rsms/flows and ledger: each step's checks, results and failu
     await expectRejected(syncFilters(ctx, orphan), "UNKNOWN_POOL", /^syncFilters: pool 9 is not on-chain$/);
   });
 
+  it("syncFilters: a corrupt or invalid-CID epoch is quarantined, a missing or unreachable one is retried at the next sync, another store error is thrown; an expired epoch is never fetched", async () => {
+    const { ctx, msrp, rpmA, registry, store, ledger } = await loadRsms();
+    // epochs 1..5 of pool 1 (and later 6): intact filters, each holding one secret
+    const cids: string[] = [];
+    for (const a of [11n, 12n, 13n, 14n, 15n, 16n]) {
+      const f = BloomFilter.init(8, 16);
+      f.insert(encodeScalar(a));
+      const cid = await store.putBytes(f.serialize());
+      cids.push(cid);
+      if (a < 16n) await registry.publishFilter(1, toHex(f.root()), cid, 8, 16);
+    }
+    const faults = new Map<string, Error>([
+      [cids[0], new ContentCorruptedError(cids[0], "flipped byte")],
+      [cids[1], new InvalidCidError("parseCid: not a CID")],
+      [cids[2], new ContentNotFoundError(cids[2])],
+      [cids[3], new IpfsUnreachableError("http://127.0.0.1:9", new Error("down"))],
+    ]);
+    const fetched: string[] = [];
+    const TTL = 100_000;
+    let now = (await ledger.filterAt(1, 5)).publishedAt + 1;
+    const chainReads: number[] = [];
+    const faulty = {
+      ...ctx,
+      // the chain, counting the filter epochs read
+      ledger: Object.assign(Object.create(ctx.ledger) as typeof ctx.ledger, {
+        filterAt: (poolId: number, epoch: number) => (chainReads.push(epoch), ctx.ledger.filterAt(poolId, epoch)),
+      }),
+      now: () => now,
+      store: {
+        get: async (c: string) => {
+          fetched.push(c);
+          const e = faults.get(c);
+          if (e) throw e;
+          return store.get(c);
+        },
+      } as unknown as typeof store,
+    };
+    const rpm = ResourcePoolManager.fromRecord(msrp.params, { ...rpmA.toRecord(), filterTtlSec: TTL });
+    expect(await syncFilters(faulty, rpm)).to.equal(2);
+    expect(rpm.loadedEpochs).to.deep.equal([0, 5]);
+    expect([...rpm.quarantinedEpochs.entries()]).to.deep.equal([
+      [1, faults.get(cids[0])!.message],
+      [2, faults.get(cids[1])!.message],
+    ]);
+    expect(fetched).to.have.length(6);
+    // the next sync fetches the missing and the unreachable epoch again, and only them
+    faults.clear();
+    fetched.length = 0;
+    expect(await syncFilters(faulty, rpm)).to.equal(2);
+    expect(rpm.loadedEpochs).to.deep.equal([0, 3, 4, 5]);
+    expect(fetched).to.deep.equal([cids[2], cids[3]]);
+    expect([13n, 14n].map((a) => rpm.inFilters(a))).to.deep.equal([true, true]);
+    // every epoch so far is older than the TTL: each loaded epoch and each quarantine is dropped
+    now = (await ledger.filterAt(1, 5)).publishedAt + TTL + 1;
+    expect(await syncFilters(faulty, rpm)).to.equal(0);
+    expect([rpm.loadedEpochs, [...rpm.quarantinedEpochs.keys()], rpm.firstLiveEpoch]).to.deep.equal([[], [], 6]);
+    // a store error that is not the filter's fault (here on the live epoch 6) is the caller's
+    const f6 = BloomFilter.init(8, 16);
+    f6.insert(encodeScalar(16n));
+    await registry.publishFilter(1, toHex(f6.root()), cids[5], 8, 16);
+    const boom = new Error("disk failure");
+    faults.set(cids[5], boom);
+    let err: unknown;
+    try {
+      await syncFilters(faulty, rpm);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).to.equal(boom);
+    expect(rpm.loadedEpochs).to.deep.equal([]);
+    // once epoch 6 has expired too, it is never fetched, and the chain is read from the first live
+    // epoch on only (a bounded number of reads, however long the pool has existed)
+    now = (await ledger.filterAt(1, 6)).publishedAt + TTL + 1;
+    fetched.length = 0;
+    chainReads.length = 0;
+    expect(await syncFilters(faulty, rpm)).to.equal(0);
+    expect([fetched, chainReads]).to.deep.equal([[], [6]]);
+    expect(rpm.firstLiveEpoch).to.equal(7);
+  });
+
   it("poolInfo returns the pool's on-chain RPM values, and refuses an unknown pool", async () => {
     const { ctx, msrp } = await loadRsms();
     const info = await poolInfo(ctx, 2);
@@ -781,6 +908,76 @@ describe("protocols/rsms/flows and ledger: each step's checks, results and failu
       "REPLAYED_SECRET",
       /^serveReauth: H4\(a'_\{k\+1\}\) is already on-chain: replayed re-authentication$/,
     );
+  });
+
+  it("serveJoin answers a retry only for the request's own join record at this pool: a look-alike record is REPLAYED_SECRET, nothing written", async () => {
+    const { ctx, msrp, rpmA, rpmB, rns, registry, ledger } = await loadRsms();
+    const replayed = (a: bigint) => new RegExp(`^serveJoin: H4\\(a'\\) ${toHex(tagOf(a))} is already on-chain: replayed join$`);
+    // rn0's join at pool 1 is recorded but its reply is lost; it retries at pool 2, whose RPM opens
+    // the same (a, PID): the record is at another pool, so this is no retry
+    const first = rns[0].buildJoinRequest(await poolInfo(ctx, 1));
+    await serveJoin(ctx, rpmA, msrp, first.request);
+    const elsewhere = rns[0].buildJoinRequest(await poolInfo(ctx, 2));
+    expect(rpmB.openJoinRequest(elsewhere.request).a).to.equal(rns[0].state.a);
+    // rn1's PID holds its tag at pool 1, but as a re-authentication record (kind 2)
+    await registry.recordJoin(toHex(rns[1].state.pid), toHex(tagOf(rns[1].state.a)), 1, 2);
+    // rn2's PID holds another tag at pool 1, and rn2's tag is recorded under another PID
+    await registry.recordJoin(toHex(rns[2].state.pid), toHex(tagOf(rns[2].state.a + 1n)), 1, 1);
+    await registry.recordJoin(toHex(H6("squatter", 4n)), toHex(tagOf(rns[2].state.a)), 1, 1);
+    const count = await ledger.joinCount();
+    await expectRejected(serveJoin(ctx, rpmB, msrp, elsewhere.request), "REPLAYED_SECRET", replayed(rns[0].state.a));
+    for (const rn of [rns[1], rns[2]]) {
+      const { request } = rn.buildJoinRequest(await poolInfo(ctx, 1));
+      await expectRejected(serveJoin(ctx, rpmA, msrp, request), "REPLAYED_SECRET", replayed(rn.state.a));
+    }
+    expect(await ledger.joinCount()).to.equal(count);
+    // the genuine retry at pool 1 is answered
+    expect((await serveJoin(ctx, rpmA, msrp, first.request)).retried).to.equal(true);
+  });
+
+  it("serveReauth answers a retry only when PID_k holds the claimed tag and PID_{k+1} its own re-authentication record at this pool", async () => {
+    const { ctx, msrp, rpmA, rpmB, rns, registry, ledger } = await loadRsms();
+    const info = await poolInfo(ctx, 2);
+    const Z = poolEncryptionKey(msrp.params, info.pkRpm, info.pidRpm);
+    /** A re-authentication request to pool 2 carrying any claimed tag and next secret. */
+    const reauthRequest = (pid: Uint8Array, claimedTag: Uint8Array, nextA: bigint, nextPid: Uint8Array) => {
+      const w = randomScalar();
+      return encodeReauthRequest({
+        c1: Z.multiply(w),
+        c2: xor(H3(64, mulBase(w), pid), concat(claimedTag, encodeScalar(nextA))),
+        pid,
+        nextPid,
+      });
+    };
+    const replayed = /^serveReauth: H4\(a'_\{k\+1\}\) is already on-chain: replayed re-authentication$/;
+    // a genuine move of rn3 to pool 2, recorded
+    await initialJoin(ctx, rns[3], rpmA, msrp);
+    const s = rns[3].state;
+    const moved = rns[3].buildReauthRequest(info);
+    rns[3].acceptReauthReply((await serveReauth(ctx, rpmB, msrp, moved.request)).reply, moved.pending);
+    const count = await ledger.joinCount();
+    // the same (PID_{k+1}, a_{k+1}) with a claimed H4(a_k) that is not PID_k's record
+    await expectRejected(
+      serveReauth(ctx, rpmB, msrp, reauthRequest(s.pid, tagOf(s.a + 1n), moved.pending.a, moved.pending.pid)),
+      "REPLAYED_SECRET",
+      replayed,
+    );
+    // PID_{k+1} recorded with the next tag at this pool, but as a join (kind 1)
+    const pidK = H6("k", 1n);
+    await registry.recordJoin(toHex(pidK), toHex(tagOf(5n)), 2, 1);
+    const nextPid1 = H6("next", 1n);
+    await registry.recordJoin(toHex(nextPid1), toHex(tagOf(6n)), 2, 1);
+    // PID_{k+1} recorded as a re-authentication at this pool with another tag, the next tag under another PID
+    const nextPid2 = H6("next", 2n);
+    await registry.recordJoin(toHex(nextPid2), toHex(tagOf(8n)), 2, 2);
+    await registry.recordJoin(toHex(H6("squatter", 7n)), toHex(tagOf(7n)), 2, 2);
+    const after = await ledger.joinCount();
+    await expectRejected(serveReauth(ctx, rpmB, msrp, reauthRequest(pidK, tagOf(5n), 6n, nextPid1)), "REPLAYED_SECRET", replayed);
+    await expectRejected(serveReauth(ctx, rpmB, msrp, reauthRequest(pidK, tagOf(5n), 7n, nextPid2)), "REPLAYED_SECRET", replayed);
+    expect(await ledger.joinCount()).to.equal(after);
+    expect(after).to.equal(count + 4);
+    // the genuine retry is answered
+    expect((await serveReauth(ctx, rpmB, msrp, moved.request)).retried).to.equal(true);
   });
 
   it("initialJoinBatch records all or nothing: a duplicate or an already-used secret fails the whole batch", async () => {

@@ -6,20 +6,22 @@ import {
   decodeJoinForward,
   decodeRegistration,
   encodeJoinForward,
+  encodeJoinReply,
   encodeReauthForward,
+  encodeReauthReply,
   encodeRegistration,
   joinForwardSigned,
   reauthForwardSigned,
 } from "../../../offchain/protocols/rsms/messages";
 import { AgentStateError, MalformedMessageError, RsmsRejectedError } from "../../../offchain/protocols/rsms/errors";
-import { PoolInfo, ResourceNode } from "../../../offchain/protocols/rsms/rn";
+import { PoolInfo, RENEW_DST, ResourceNode } from "../../../offchain/protocols/rsms/rn";
 import { FORWARD_DST, ResourcePoolManager } from "../../../offchain/protocols/rsms/rpm";
 import { schnorrSign } from "../../../offchain/crypto/schnorr";
 import { tagOf } from "../../../offchain/protocols/rsms/params";
 import { GroupParty, commitmentsHash } from "../../../offchain/protocols/rsms/group";
 import { BloomFilter } from "../../../offchain/crypto/bloom";
 import { concat, toHex } from "../../../offchain/crypto/bytes";
-import { eciesEncrypt } from "../../../offchain/crypto/ecies";
+import { eciesDecrypt, eciesEncrypt } from "../../../offchain/crypto/ecies";
 import { encodePoint, encodeScalar, mulBase, randomScalar } from "../../../offchain/crypto/group";
 import { H4, H6 } from "../../../offchain/crypto/hash";
 import { DecryptionError } from "../../../offchain/errors";
@@ -145,6 +147,19 @@ function rejected(f: () => unknown, msg: RegExp): void {
   expect(err, `expected MSRP_REJECTED ${msg}`).to.be.instanceOf(RsmsRejectedError);
   expect((err as RsmsRejectedError).reason).to.equal("MSRP_REJECTED");
   expect((err as RsmsRejectedError).code).to.equal("PROTOCOL_REJECTED");
+  expect((err as Error).message).to.match(msg);
+}
+
+/** Asserts an RsmsRejectedError with this reason and message. */
+function rejectedAs(f: () => unknown, reason: string, msg: RegExp): void {
+  let err: unknown;
+  try {
+    f();
+  } catch (e) {
+    err = e;
+  }
+  expect(err, `expected ${reason} ${msg}`).to.be.instanceOf(RsmsRejectedError);
+  expect((err as RsmsRejectedError).reason).to.equal(reason);
   expect((err as Error).message).to.match(msg);
 }
 
@@ -341,6 +356,35 @@ describe("protocols/rsms/msrp: commitJoin, tracing and the keystore record", () 
       /^commitJoin: unknown RN ghost$/,
     );
     expect(w.snapshot()).to.equal(before);
+  });
+
+  it("commitJoin commits a verification once, from the state it was made in: anything else is REPLAYED_SECRET, naming the PID and the RN, and changes nothing", () => {
+    const w = offlineWorld();
+    const rn = w.rns[0];
+    const p = w.at(1);
+    const { request, pending } = rn.buildJoinRequest(p.info);
+    const opened = p.rpm.openJoinRequest(request);
+    const v = w.msrp.verifyJoin(p.rpm.forwardJoin(opened));
+    const stale = (pid: Uint8Array, name: string) =>
+      new RegExp(`^commitJoin: ${toHex(pid)} is already committed or not ${name}'s next step$`);
+    const refused = (x: typeof v) => {
+      const before = w.snapshot();
+      rejectedAs(() => w.msrp.commitJoin(x), "REPLAYED_SECRET", stale(x.record.pid, x.rn));
+      expect(w.snapshot()).to.equal(before);
+    };
+    // a join verification for a PID that is not the RN's current one
+    refused({ ...v, record: { ...v.record, pid: H6(rn.state.pid, 1n) } });
+    w.msrp.commitJoin(v);
+    rn.acceptJoinReply(p.rpm.joinReply(opened), pending);
+    refused(v); // twice
+    // a move verified for rn0, committed as rn1's (whose next pseudonym it is not)
+    const { forward } = w.reauthForward(rn, 2);
+    const vr = w.msrp.verifyReauth(forward);
+    refused({ ...vr, rn: "rn1" });
+    w.msrp.commitJoin(vr);
+    expect(w.msrp.trace(vr.record.pid)).to.include({ name: "rn0", k: 1 });
+    refused(vr); // twice
+    refused(v); // and the old join after the move
   });
 
   it("traces every pseudonym with its kind, name, real identity and k, also after a keystore round trip", () => {
@@ -709,5 +753,220 @@ describe("protocols/rsms/msrp: service groups (requestGroup, rekeyGroup)", () =>
     expect(r.roster[1].pk.equals(mulBase(w.c4.sk))).to.equal(true);
     w.msrp.commitGroup(w.gid(8), "alice", [{ name: "ghost", pid: H6("ghost", 1n) }]);
     expectThrows(() => w.msrp.rekeyGroup(w.gid(8), [], []), AgentStateError, "AGENT_STATE", /^unknown RN ghost$/);
+  });
+});
+
+describe("protocols/rsms/rn: a reply or a chain record moves the RN only for the step it waits for", () => {
+  const stale = (fn: string, rn: ResourceNode, joined: boolean) =>
+    new RegExp(
+      `^${fn}: ${rn.state.name} is at PID_${rn.state.k}${joined ? ", joined" : ""}: this reply is for a step it already took or never started$`,
+    );
+
+  it("acceptJoinReply: a reply for the secret it held before a renewal, for another PID or for a re-authentication is REPLAYED_REPLY; nothing changes", () => {
+    const w = offlineWorld();
+    const rn = w.rns[0];
+    const p = w.at(1);
+    const { request, pending } = rn.buildJoinRequest(p.info);
+    const reply = p.rpm.joinReply(p.rpm.openJoinRequest(request));
+    const before = rn.state;
+    // the reply itself is the right one (A = a*P): only the pending it is matched with differs
+    for (const bad of [
+      { ...pending, kind: "reauth" as const },
+      { ...pending, pid: H6(pending.pid, 1n) },
+    ]) {
+      rejectedAs(() => rn.acceptJoinReply(reply, bad), "REPLAYED_REPLY", stale("acceptJoinReply", rn, false));
+      expect(rn.state).to.deep.equal(before);
+    }
+    // the secret is renewed while the request is in flight: its reply is for a secret the RN no longer holds
+    rn.acceptRenewal(w.msrp.renewRn(rn.renewalRequest()));
+    const renewed = rn.state;
+    expect(renewed.a).to.not.equal(pending.a);
+    rejectedAs(() => rn.acceptJoinReply(reply, pending), "REPLAYED_REPLY", stale("acceptJoinReply", rn, false));
+    expect(rn.state).to.deep.equal(renewed);
+    // the request built with the renewed secret is answered
+    const again = rn.buildJoinRequest(p.info);
+    rn.acceptJoinReply(encodeJoinReply({ A: mulBase(renewed.a) }), again.pending);
+    expect([rn.state.joined, rn.state.pool, rn.state.k]).to.deep.equal([true, 1, 0]);
+    // once joined, even its own reply again is stale, and the message says the RN joined
+    rejectedAs(
+      () => rn.acceptJoinReply(encodeJoinReply({ A: mulBase(renewed.a) }), again.pending),
+      "REPLAYED_REPLY",
+      stale("acceptJoinReply", rn, true),
+    );
+  });
+
+  it("acceptReauthReply: only the re-authentication the joined RN would build now (kind, a_{k+1} and PID_{k+1} all its own) moves it", () => {
+    const w = offlineWorld();
+    const rn = w.rns[1];
+    // an RN that has not joined takes no re-authentication reply, even for its own next step
+    const a1 = H4(rn.state.a, rn.state.sk);
+    const own = { poolId: 2, a: a1, pid: H6(rn.state.pid, a1), kind: "reauth" as const };
+    const unjoined = rn.state;
+    rejectedAs(
+      () => rn.acceptReauthReply(encodeReauthReply({ A: mulBase(a1) }), own),
+      "REPLAYED_REPLY",
+      stale("acceptReauthReply", rn, false),
+    );
+    expect(rn.state).to.deep.equal(unjoined);
+    w.join(rn);
+    const { forward, reply, pending } = w.reauthForward(rn, 2);
+    w.msrp.commitJoin(w.msrp.verifyReauth(forward));
+    const joined = rn.state;
+    const otherA = pending.a + 1n;
+    for (const [bad, A] of [
+      [{ ...pending, kind: "join" as const }, mulBase(pending.a)],
+      [{ ...pending, pid: H6(pending.pid, 1n) }, mulBase(pending.a)],
+      [{ ...pending, a: otherA }, mulBase(otherA)],
+    ] as const) {
+      rejectedAs(() => rn.acceptReauthReply(encodeReauthReply({ A }), bad), "REPLAYED_REPLY", stale("acceptReauthReply", rn, false));
+      expect(rn.state).to.deep.equal(joined);
+    }
+    rejectedAs(
+      () => rn.acceptReauthReply(encodeReauthReply({ A: mulBase(otherA) }), pending),
+      "RPM_AUTHENTICATION_FAILED",
+      /^acceptReauthReply: A != a\*P: the responder for pool 2 is not its RPM$/,
+    );
+    expect(rn.state).to.deep.equal(joined);
+    rn.acceptReauthReply(reply, pending);
+    expect(rn.state).to.deep.equal({ ...joined, a: pending.a, pid: pending.pid, k: 1, joined: true, pool: 2 });
+  });
+
+  it("adoptRecorded: a lost join reply is recovered from the chain's record of its PID and H4(a), and only that", () => {
+    const w = offlineWorld();
+    const rn = w.rns[0];
+    const { pending } = rn.buildJoinRequest(w.at(1).info);
+    const before = rn.state;
+    const recorded = { tag: tagOf(pending.a), poolId: 1 };
+    expect(rn.adoptRecorded(pending, { tag: tagOf(pending.a + 1n), poolId: 1 })).to.equal(false); // not this secret's record
+    expect(rn.adoptRecorded({ ...pending, pid: H6(pending.pid, 1n) }, recorded)).to.equal(false); // not this RN's PID
+    expect(rn.state).to.deep.equal(before);
+    expect(rn.adoptRecorded(pending, recorded)).to.equal(true);
+    expect(rn.state).to.deep.equal({ ...before, joined: true, pool: 1 });
+    // once joined, the same record moves it no more
+    const joined = rn.state;
+    expect(rn.adoptRecorded(pending, recorded)).to.equal(false);
+    expect(rn.state).to.deep.equal(joined);
+  });
+
+  it("adoptRecorded: a join pending from before a renewal is not adopted, even with its record", () => {
+    const w = offlineWorld();
+    const rn = w.rns[1];
+    const { pending } = rn.buildJoinRequest(w.at(1).info);
+    rn.acceptRenewal(w.msrp.renewRn(rn.renewalRequest()));
+    const renewed = rn.state;
+    expect(rn.adoptRecorded(pending, { tag: tagOf(pending.a), poolId: 1 })).to.equal(false);
+    expect(rn.state).to.deep.equal(renewed);
+  });
+
+  it("adoptRecorded: a lost re-authentication reply is recovered for the RN's own next step only", () => {
+    const w = offlineWorld();
+    const rn = w.rns[2];
+    w.join(rn);
+    const { pending } = w.reauthForward(rn, 1);
+    const joined = rn.state;
+    const recorded = { tag: tagOf(pending.a), poolId: 1 };
+    for (const bad of [
+      { ...pending, kind: "join" as const },
+      { ...pending, pid: H6(pending.pid, 1n) },
+    ]) {
+      expect(rn.adoptRecorded(bad, recorded)).to.equal(false);
+      expect(rn.state).to.deep.equal(joined);
+    }
+    expect(rn.adoptRecorded(pending, recorded)).to.equal(true);
+    expect(rn.state).to.deep.equal({ ...joined, a: pending.a, pid: pending.pid, k: 1, pool: 1 });
+    // the step is taken: the same record is now a step back
+    expect(rn.adoptRecorded(pending, recorded)).to.equal(false);
+    expect(rn.state.k).to.equal(1);
+  });
+});
+
+describe("protocols/rsms/msrp: a secret's lifetime (verifyJoin's TTL) and its renewal (renewRn)", () => {
+  const issuedAt = (w: ReturnType<typeof offlineWorld>, name: string) => (w.msrp.toRecord() as MsrpRecord).rns[name].issuedAt!;
+  const forwardOf = (w: ReturnType<typeof offlineWorld>, rn: ResourceNode) => {
+    const p = w.at(rn.state.homePool);
+    return p.rpm.forwardJoin(p.rpm.openJoinRequest(rn.buildJoinRequest(p.info).request));
+  };
+  const expired = (pid: Uint8Array, at: number, ttl: number, now: number) =>
+    new RegExp(`^verifyJoin: the secret of ${toHex(pid)} was issued at ${at}, more than ${ttl} s before ${now}: renew it$`);
+
+  it("a secret serves joins for ttlSec after its issue, then it is SECRET_EXPIRED and nothing changes", () => {
+    const w = offlineWorld({ capacity: 16, lambda: 10, intervalSec: 100, ttlSec: 50 });
+    const rn = w.rns[0];
+    const t = issuedAt(w, "rn0");
+    const fwd = forwardOf(w, rn);
+    const before = w.snapshot();
+    expect(w.msrp.verifyJoin(fwd, t + 50).rn).to.equal("rn0");
+    rejectedAs(() => w.msrp.verifyJoin(fwd, t + 51), "SECRET_EXPIRED", expired(rn.state.pid, t, 50, t + 51));
+    expect(w.snapshot()).to.equal(before);
+    // a record written before secrets had an issue time: its secret never expires
+    const old = w.msrp.toRecord() as MsrpRecord;
+    delete old.rns.rn0.issuedAt;
+    expect(Msrp.fromRecord(JSON.parse(JSON.stringify(old)) as MsrpRecord).verifyJoin(fwd, t + 10 ** 9).rn).to.equal("rn0");
+  });
+
+  it("without ttlSec in the policy, a secret lives 7 days", () => {
+    const w = offlineWorld();
+    const rn = w.rns[1];
+    const t = issuedAt(w, "rn1");
+    const fwd = forwardOf(w, rn);
+    expect(w.msrp.verifyJoin(fwd, t + 7 * 24 * 3600).rn).to.equal("rn1");
+    rejectedAs(() => w.msrp.verifyJoin(fwd, t + 7 * 24 * 3600 + 1), "SECRET_EXPIRED", expired(rn.state.pid, t, 604800, t + 604801));
+  });
+
+  it("renewRn: a fresh secret, sealed to the RN for its PID and old secret, in the home pool's pending filter beside the RNs already waiting; issued now, and the old secret is refused", () => {
+    const w = offlineWorld({ capacity: 16, lambda: 10, intervalSec: 100, ttlSec: 50 });
+    const rn = w.rns[0];
+    const oldForward = forwardOf(w, rn);
+    const waiting = w.msrp.registerRn("late", Msrp.registrationRequest(w.msrp.params.pkPub, Role.RN, 1, "rid-late"), 1000);
+    const T = 5000;
+    const req = rn.renewalRequest();
+    const sealed = w.msrp.renewRn(req, T);
+    // only the RN opens it, bound to its PID and the secret it replaces
+    const pk = encodePoint(rn.publicKey);
+    expect(() => eciesDecrypt(rn.state.sk, sealed, AAD.renewal(H6("other", 1n), tagOf(rn.state.a)), pk)).to.throw(DecryptionError);
+    expect(() => eciesDecrypt(rn.state.sk, sealed, AAD.renewal(rn.state.pid, tagOf(rn.state.a + 1n)), pk)).to.throw(DecryptionError);
+    rn.acceptRenewal(sealed);
+    const fresh = rn.state.a;
+    expect(w.msrp.pendingCount(1)).to.equal(2);
+    const { filter, openedAt } = w.msrp.takeFilter(1);
+    expect([filter.check(encodeScalar(waiting.a)), filter.check(encodeScalar(fresh)), openedAt]).to.deep.equal([true, true, 1000]);
+    w.at(1).rpm.addFilter(1, filter.serialize(), filter.root());
+    // the fresh secret is issued at T: it serves joins until T + ttlSec
+    const fwd = forwardOf(w, rn);
+    expect(w.msrp.verifyJoin(fwd, T + 50).recordedA).to.equal(fresh);
+    rejectedAs(() => w.msrp.verifyJoin(fwd, T + 51), "SECRET_EXPIRED", expired(rn.state.pid, T, 50, T + 51));
+    rejected(() => w.msrp.verifyJoin(oldForward, T), /^verifyJoin: a' is not the secret issued for this PID/);
+    // a renewal with no filter pending opens one at that time
+    const other = w.rns[1];
+    other.acceptRenewal(w.msrp.renewRn(other.renewalRequest(), T + 7));
+    const opened = w.msrp.takeFilter(1);
+    expect([opened.filter.count, opened.openedAt, opened.filter.check(encodeScalar(other.state.a))]).to.deep.equal([1, T + 7, true]);
+  });
+
+  it("renewRn refuses a PID that is not an RN's current one, a joined RN, and a request not signed by the RN for its current secret; nothing changes", () => {
+    const w = offlineWorld();
+    const [rn0, rn1, rn2] = w.rns;
+    const pid0 = rn1.state.pid;
+    w.join(rn1);
+    w.reauth(rn1, 2); // rn1's PID_0 is an old pseudonym now
+    w.join(rn2);
+    const replayed = rn0.renewalRequest();
+    rn0.acceptRenewal(w.msrp.renewRn(replayed));
+    const before = w.snapshot();
+    const notCurrent = (pid: Uint8Array) => new RegExp(`^renewRn: ${toHex(pid)} is not a current RN pseudonym$`);
+    for (const pid of [H6("nobody", 1n), w.at(1).creds.pid, pid0])
+      rejected(() => w.msrp.renewRn({ ...rn0.renewalRequest(), pid }), notCurrent(pid));
+    rejectedAs(
+      // signed by rn2 for its current secret: only its having joined is wrong
+      () => w.msrp.renewRn({ pid: rn2.state.pid, sig: schnorrSign(rn2.state.sk, RENEW_DST, concat(rn2.state.pid, tagOf(rn2.state.a))) }),
+      "INVALID_STATE",
+      new RegExp(`^renewRn: ${toHex(rn2.state.pid)} already joined: it re-authenticates instead$`),
+    );
+    const unsigned = (pid: Uint8Array) =>
+      new RegExp(`^renewRn: the request is not signed by the RN of ${toHex(pid)} for its current secret$`);
+    const impostor = new ResourceNode(w.msrp.params, { ...rn0.state, sk: randomScalar() });
+    rejected(() => w.msrp.renewRn(impostor.renewalRequest()), unsigned(rn0.state.pid));
+    rejected(() => w.msrp.renewRn(replayed), unsigned(rn0.state.pid)); // signed for the secret it replaced
+    expect(w.snapshot()).to.equal(before);
   });
 });
