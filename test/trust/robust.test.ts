@@ -166,6 +166,31 @@ describe("trust/robust: detection that generalizes (issue 15)", () => {
       expect(a.trust.get("h51")!).to.be.lessThan(0.2 * 0.8);
     });
 
+    it("a provider whose service fails for 2 epochs and recovers is a notice, not a flag; one that fails again is flagged on-off", () => {
+      // an outage (epochs 6-7 of 20): one change, then back to the long-run rate
+      const outage = (r: RatingEvent, at: number) =>
+        r.to === "h20" && Math.floor(r.time / DAY) >= at && Math.floor(r.time / DAY) < at + 2 ? { ...r, value: 0.1 } : r;
+      const w = world({ seed: 8 });
+      const once = analyze(
+        w.ratings.map((r) => outage(r, 6)),
+        w.nodes,
+        w.seeds,
+      );
+      expect(kinds(once.detections, "h20"), JSON.stringify(once.detections.filter((d) => d.entity === "h20"))).to.deep.equal([]);
+      const note = once.notices.find((d) => d.entity === "h20" && d.kind === AttackKind.OnOff)!;
+      expect(note, "the change is reported as a notice").to.not.equal(undefined);
+      expect(note.evidence!.episodes as unknown[]).to.have.length(1);
+      // the same outage, and a second one after recovery: a return to bad after recovery is on-off
+      const twice = analyze(
+        w.ratings.map((r) => outage(outage(r, 6), 14)),
+        w.nodes,
+        w.seeds,
+      );
+      const d = twice.detections.find((x) => x.entity === "h20" && x.kind === AttackKind.OnOff)!;
+      expect(d, JSON.stringify(twice.notices)).to.not.equal(undefined);
+      expect(d.detectedAt!).to.be.at.least(14 * DAY);
+    });
+
     it("honest worlds with bad providers and a strict rater: at most 5% flagged, never the bad providers or the strict rater", () => {
       const flagged: string[] = [];
       for (const seed of [11, 12, 13]) {
