@@ -51,6 +51,13 @@ export type AnalyzeOptions = {
   z?: number;
   /** minimum excess outcomes for an unfair-rater flag (default 2.5: three lies against a unanimous other side) */
   minExcess?: number;
+  /**
+   * the unfair-rater reference: the other unverified raters' consensus on a target counts as at most
+   * this many observations beside the verified seeds' own (default Infinity: every rater counts
+   * by its weight)
+   */
+  anchor?: number;
+  trustAnchor?: number;
   /** filtering rounds (default 6) */
   filterRounds?: number;
   /** CUSUM: the shift in bad rate to detect (default 0.3) */
@@ -117,10 +124,12 @@ export function analyze(
   const alpha = o.alpha ?? 0.01;
   const minObs = o.minObservations ?? 10;
   const penalty = o.penalty ?? 0.2;
+  const anchor = o.anchor ?? 3;
   if (!(epoch > 0)) throw new InvalidParameterError("analyze: epochSeconds must be positive");
   if (!(tau >= 0 && tau < 1)) throw new InvalidParameterError("analyze: tau must be in [0, 1)");
   if (!(zStar > 0) || !(delta > 0 && delta < 1) || !(alpha > 0 && alpha < 1))
     throw new InvalidParameterError("analyze: z > 0, delta and alpha in (0, 1)");
+  if (!(anchor >= 0)) throw new InvalidParameterError(`analyze: anchor must be >= 0, got ${anchor}`);
   if (!(penalty >= 0 && penalty <= 1)) throw new InvalidParameterError("analyze: penalty must be in [0, 1]");
   const ignoreUnevidenced = (o.unevidenced ?? "count") === "ignore";
   if (o.unevidenced !== undefined && o.unevidenced !== "count" && o.unevidenced !== "ignore")
@@ -309,33 +318,71 @@ export function analyze(
   applyOffsets();
   type RaterStat = { sBM: number; vBM: number; sGM: number; vGM: number; worstBM: number[]; worstGM: number[] };
   let stats: RaterStat[] = [];
+  // the verified seeds' own observations per target (the reference's anchor)
+  const isSeed = new Uint8Array(N);
+  for (const x of seedIdx) isSeed[x] = 1;
+  const sSum = new Float64Array(N);
+  const sBad = new Float64Array(N);
+  const pairN = new Map<number, number>(); // per rater, target -> its observations of it (reused)
+  const pairB = new Map<number, number>();
   for (let round = 0; round < filterRounds; round++) {
     totals();
+    sSum.fill(0);
+    sBad.fill(0);
+    for (let k = 0; k < M; k++)
+      if (isSeed[oFrom[k]]) {
+        const w = W(oFrom[k]);
+        sSum[oTo[k]] += w;
+        sBad[oTo[k]] += w * bad[k];
+      }
     stats = [];
     let changed = false;
     for (let i = 0; i < N; i++) {
       const st: RaterStat = { sBM: 0, vBM: 0, sGM: 0, vGM: 0, worstBM: [], worstGM: [] };
       const w = W(i);
+      pairN.clear();
+      pairB.clear();
       for (const k of byRater[i]) {
-        const t = oTo[k];
-        const others = tSum[t] - w;
-        const p = clamp((tBad[t] - w * bad[k] + 0.5) / (others + 1), 0.02, 0.98);
-        // variance of b - p: the outcome's own plus the estimate's (beta with others + 1 pseudo-counts)
-        const v = p * (1 - p) * (1 + 1 / (others + 1));
+        pairN.set(oTo[k], (pairN.get(oTo[k]) ?? 0) + 1);
+        pairB.set(oTo[k], (pairB.get(oTo[k]) ?? 0) + bad[k]);
+      }
+      // the reference p of a target leaves the rater out entirely: the seeds' outcomes count in full,
+      // the other (unverified) raters' consensus counts as at most `anchor` observations
+      const ref = new Map<number, number>();
+      for (const [t, n] of pairN) {
+        const ow = w * n;
+        const ob = w * pairB.get(t)!;
+        const ms = isSeed[i] ? sSum[t] - ow : sSum[t];
+        const bs = isSeed[i] ? sBad[t] - ob : sBad[t];
+        const nw = tSum[t] - ow - ms;
+        const nbw = tBad[t] - ob - bs;
+        const kappa = nw > 1e-9 ? Math.min(nw, anchor) : 0;
+        const pn = kappa > 0 ? nbw / nw : 0;
+        const m = Math.max(0, ms) + kappa;
+        const p = clamp((Math.max(0, bs) + kappa * pn + 0.5) / (m + 1), 0.02, 0.98);
+        ref.set(t, p);
+        // variance of sum(b - p) over the pair's n observations: the outcomes' own, plus the shared
+        // estimate's (beta with m + 1 pseudo-counts), which repeats for every one of them (design effect)
+        const v = p * (1 - p) * (n + (n * n) / (m + 1));
+        const nb = pairB.get(t)!;
+        if (p < 0.5) ((st.sBM += nb - n * p), (st.vBM += v));
+        else ((st.sGM += n * p - nb), (st.vGM += v));
+      }
+      for (const k of byRater[i]) {
+        const p = ref.get(oTo[k])!;
         if (p < 0.5) {
-          st.sBM += bad[k] - p;
-          st.vBM += v;
           if (bad[k]) st.worstBM.push(k);
-        } else {
-          st.sGM += p - bad[k];
-          st.vGM += v;
-          if (!bad[k]) st.worstGM.push(k);
-        }
+        } else if (!bad[k]) st.worstGM.push(k);
       }
       stats.push(st);
       // Soft weight between z/2 and z (then 0): colluders who mask each other just under the flag
       // lose weight, the estimates they inflated fall back, and the next round sees them whole.
-      const zi = Math.max(st.sBM >= minExcess ? z(st.sBM, st.vBM) : 0, st.sGM >= minExcess ? z(st.sGM, st.vGM) : 0);
+      // (both sides together too: a ring member who praises and blames disagrees on both)
+      const zi = Math.max(
+        st.sBM >= minExcess ? z(st.sBM, st.vBM) : 0,
+        st.sGM >= minExcess ? z(st.sGM, st.vGM) : 0,
+        st.sBM + st.sGM >= minExcess ? z(st.sBM + st.sGM, st.vBM + st.vGM) : 0,
+      );
       const c = clamp((zStar - zi) / (zStar / 2), 0, 1);
       if (Math.abs(c - cred[i]) > 1e-9) ((cred[i] = c), (changed = true));
     }
@@ -343,20 +390,27 @@ export function analyze(
   }
   for (let i = 0; i < N; i++) {
     const st = stats[i];
+    // a rater's total disagreement, both sides: flags each side with at least minExcess of it
+    const zBoth = z(st.sBM + st.sGM, st.vBM + st.vGM);
     for (const [s, v, kind, ks, what] of [
       [st.sBM, st.vBM, AttackKind.BadMouthing, st.worstBM, "bad outcomes on targets the other raters found good"],
       [st.sGM, st.vGM, AttackKind.GoodMouthing, st.worstGM, "good outcomes on targets the other raters found bad"],
     ] as [number, number, AttackKind, number[], string][]) {
-      const zi = z(s, v);
+      const side = z(s, v);
+      const both = side < zStar && zBoth >= zStar;
+      const zi = both ? zBoth : side;
       if (zi >= zStar && s >= minExcess)
         flag(i, {
           entity: names[i],
           kind,
           score: zi,
-          reason: `unfair rater: ${s.toFixed(1)} more ${what} than expected, z = ${zi.toFixed(1)} >= ${zStar} (strictness ${offset[i].toFixed(2)} corrected)`,
+          reason: `unfair rater: ${s.toFixed(1)} more ${what} than expected, z = ${zi.toFixed(1)} >= ${zStar}${both ? ` (with its disagreement on the other side: ${side.toFixed(1)} on this side alone)` : ""} (strictness ${offset[i].toFixed(2)} corrected)`,
           evidence: {
-            statistic: "sum(b - p) / sd over the rater's observations (b: its outcome, p: the others' beta estimate)",
+            statistic: both
+              ? "sum(b - p) / sd over all the rater's observations, both sides (b: its outcome, p: the reference's beta estimate)"
+              : "sum(b - p) / sd over the rater's observations on this side (b: its outcome, p: the reference's beta estimate)",
             value: zi,
+            side,
             threshold: zStar,
             excess: s,
             minExcess,
