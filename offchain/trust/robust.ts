@@ -582,14 +582,32 @@ export function analyze(
     const ks = byTarget[t].filter((k) => W(oFrom[k]) >= 0.5);
     const first = changeTest(ks);
     if (!first) continue;
+    // recovery inside the episode's segment (the same bound as after it) splits it in two: the part
+    // before the recovery is the first episode, and what follows is a return to bad
+    const recoveryBound = Math.log(1 / alpha);
+    const goodStep = Math.log((1 - first.p0) / (1 - first.p1));
+    const badStep = Math.log(first.p0 / first.p1);
+    let inner: Change | undefined;
+    for (let x = first.a, r = 0, lastBad = first.a; x <= first.b; x++) {
+      if (bad[ks[x]]) lastBad = x;
+      r = Math.max(0, r + (bad[ks[x]] ? badStep : goodStep));
+      if (r >= recoveryBound && x < first.b) {
+        inner = { ...first, a: x + 1, at: first.b };
+        first.b = lastBad;
+        break;
+      }
+    }
     const rest = [...ks.slice(0, first.a), ...ks.slice(first.b + 1)];
-    const second = changeTest(rest);
+    const second = inner ? undefined : changeTest(rest);
     // recovery: the log-likelihood ratio of p0 against p0 + delta over the observations after the episode
     let llr = 0;
-    for (const k of ks.slice(first.b + 1)) llr += bad[k] ? Math.log(first.p0 / first.p1) : Math.log((1 - first.p0) / (1 - first.p1));
-    const recoveryBound = Math.log(1 / alpha);
+    for (const k of ks.slice(first.b + 1)) llr += bad[k] ? badStep : goodStep;
     const recovered = llr >= recoveryBound;
-    const episodes = second ? [episode(ks, first), episode(rest, second)] : [episode(ks, first)];
+    const episodes = inner
+      ? [episode(ks, first), episode(ks, inner)]
+      : second
+        ? [episode(ks, first), episode(rest, second)]
+        : [episode(ks, first)];
     const ep = episodes[episodes.length - 1];
     const what = `${ep.bad} bad of ${ep.observations} credible observations from ${ep.from} to ${ep.to} against a long-run bad rate of ${ep.longRunBadRate.toFixed(2)} (${ep.test} ${ep.value.toFixed(1)}, ${ep.test === "CUSUM" ? `>= ln(n/${alpha}) = ${ep.threshold.toFixed(1)}` : `bootstrap p = ${Number((ep as Record<string, unknown>).pValue).toFixed(4)} <= ${alpha}`})`;
     const evidence = {
@@ -605,15 +623,17 @@ export function analyze(
         .slice(-12)
         .map(ref),
     };
-    if (second || !recovered)
+    if (inner || second || !recovered)
       flag(t, {
         entity: names[t],
         kind: AttackKind.OnOff,
         score: second ? second.value : first.value,
-        detectedAt: second ? oTime[rest[second.at]] : oTime[ks[first.at]],
-        reason: second
-          ? `behaviour change that recurs after recovery: a second episode, ${what}`
-          : `behaviour change without recovery: ${what}; the observations after it favour the changed rate (log-likelihood ratio ${llr.toFixed(1)} < ln(1/${alpha}))`,
+        detectedAt: second ? oTime[rest[second.at]] : inner ? oTime[ks[inner.at]] : oTime[ks[first.at]],
+        reason: inner
+          ? `behaviour change that recurs after recovery: within ${what}, the service recovered (log-likelihood ratio ${recoveryBound.toFixed(1)} for the long-run rate) and turned bad again`
+          : second
+            ? `behaviour change that recurs after recovery: a second episode, ${what}`
+            : `behaviour change without recovery: ${what}; the observations after it favour the changed rate (log-likelihood ratio ${llr.toFixed(1)} < ln(1/${alpha}))`,
         evidence,
       });
     else

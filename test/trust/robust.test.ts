@@ -220,6 +220,16 @@ describe("trust/robust: detection that generalizes (issue 15)", () => {
       expect(d.detectedAt!).to.be.at.least(14 * DAY);
     });
 
+    it("two failures close together are two episodes when the service recovered between them (recovery inside the CUSUM's segment)", () => {
+      const w = world({ seed: 8 });
+      const fails = (e: number) => (e >= 6 && e < 9) || (e >= 14 && e < 16);
+      const ratings = w.ratings.map((r) => (r.to === "h20" && fails(Math.floor(r.time / DAY)) ? { ...r, value: 0.1 } : r));
+      const a = analyze(ratings, w.nodes, w.seeds);
+      const d = a.detections.find((x) => x.entity === "h20" && x.kind === AttackKind.OnOff)!;
+      expect(d, JSON.stringify(a.notices.filter((x) => x.entity === "h20"))).to.not.equal(undefined);
+      expect(d.evidence!.episodes as unknown[]).to.have.length(2);
+    });
+
     it("honest worlds with bad providers and a strict rater: at most 5% flagged, never the bad providers or the strict rater", () => {
       const flagged: string[] = [];
       for (const seed of [11, 12, 13]) {
