@@ -333,8 +333,9 @@ task("trust:detect", "Runs the Sybil, on-off and good/bad-mouthing detectors ove
     const report = await runDetectors(c.ledger, c.store, { flag: !a.dryRun, evidenceOnly: a.evidenceOnly });
     for (const d of report.detections)
       console.log(`  ${c.label(d.entity).padEnd(14)} ${d.kindName.padEnd(13)} ${d.reason}${d.flagged ? " -> flagged" : ""}`);
+    for (const d of report.notices) console.log(`  ${c.label(d.entity).padEnd(14)} notice        ${d.reason} (not flagged)`);
     console.log(
-      `${report.detections.length} detection(s) over ${report.ratings} rating(s) of ${report.entities} entities; report ${report.cid}`,
+      `${report.detections.length} detection(s), ${report.notices.length} notice(s) over ${report.ratings} rating(s) of ${report.entities} entities; report ${report.cid}`,
     );
     return report;
   });

@@ -8,7 +8,8 @@
  * flagged entity, or anyone, can recompute it from the chain's ratings and contest it in a dispute.
  */
 import type { ContentStore } from "../storage/content-store";
-import { AttackKind, Detection, detectAll } from "./detectors";
+import { AttackKind, Detection } from "./detectors";
+import { analyze } from "./robust";
 import type { TrustLedger } from "./ledger";
 import { cidOf, encodeJson } from "../storage/content-store";
 
@@ -21,9 +22,10 @@ export const REPORT_METHOD = {
   sybil:
     "SybilRank: trust from the verified seeds spread along positive ratings for ceil(log2 n) steps, divided by the positive raters; flagged below tau x median",
   mouthing:
-    "unfair rater: sum(b - p) / sd over the rater's observations, b its outcome (value < 0.5 after its strictness), p the other raters' beta estimate; flagged at z >= threshold",
+    "unfair rater: sum(b - p) / sd over the rater's observations (one side, or both together), b its outcome (value < 0.5 after its strictness), p the reference's beta estimate of the target without the rater: the verified seeds' outcomes in full, the other raters' consensus as at most 3 observations; the estimate's error counted once per (rater, target) pair; flagged at z >= threshold",
   onOff:
-    "Bernoulli CUSUM of the credible observations from the entity's own bad rate p0 to p0 + delta, alarm at ln(n / alpha); or the windowed dispersion of bad outcomes with a bootstrap p-value <= alpha",
+    "behaviour-change episodes in the credible observations: Bernoulli CUSUM from the entity's own bad rate p0 to p0 + delta, alarm at ln(n / alpha), or the windowed dispersion of bad outcomes with a bootstrap p-value <= alpha; flagged when a second episode follows recovery, or when the observations after the episode do not favour p0 over p0 + delta by 1 / alpha; one episode followed by recovery is a notice, not a flag",
+  notices: "evidence that is not a flag (no on-chain flag, no penalty): one behaviour change followed by recovery",
 };
 
 /** One detection as reported. */
@@ -42,7 +44,8 @@ export async function runDetectors(ledger: TrustLedger, store: ContentStore, o: 
   for (const e of entities) if (await ledger.tm.isIdentityVerified(e.id)) seeds.add(e.id);
   const epochSeconds = Number((await ledger.getModel()).epochLength);
   const unevidenced = o.evidenceOnly ? "ignore" : "count";
-  const all: Detection[] = detectAll(ratings, nodes, seeds, { epochSeconds, unevidenced });
+  const analysis = analyze(ratings, nodes, seeds, { epochSeconds, unevidenced });
+  const all: Detection[] = analysis.detections;
   const report = {
     generatedAt: new Date().toISOString(),
     ratings: ratings.length,
@@ -52,6 +55,7 @@ export async function runDetectors(ledger: TrustLedger, store: ContentStore, o: 
     ratingsWithEvidence: ratings.filter((r) => r.evidence).length,
     seeds: seeds.size,
     detections: all.map((d) => ({ ...d, kindName: KIND_NAME[d.kind] })),
+    notices: analysis.notices.map((d) => ({ ...d, kindName: KIND_NAME[d.kind] })),
   };
   const cid = await store.putJson(report);
   const digest = (await cidOf(encodeJson(report), "dag-json")).multihash.digest;
@@ -66,7 +70,7 @@ export async function runDetectors(ledger: TrustLedger, store: ContentStore, o: 
     }
     out.push({ ...d, kindName: KIND_NAME[d.kind], flagged });
   }
-  return { detections: out, cid, ratings: ratings.length, entities: nodes.length };
+  return { detections: out, notices: analysis.notices, cid, ratings: ratings.length, entities: nodes.length };
 }
 
 export { AttackKind };

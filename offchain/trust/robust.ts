@@ -51,6 +51,13 @@ export type AnalyzeOptions = {
   z?: number;
   /** minimum excess outcomes for an unfair-rater flag (default 2.5: three lies against a unanimous other side) */
   minExcess?: number;
+  /**
+   * the unfair-rater reference: the other unverified raters' consensus on a target counts as at most
+   * this many observations beside the verified seeds' own (default Infinity: every rater counts
+   * by its weight)
+   */
+  anchor?: number;
+  trustAnchor?: number;
   /** filtering rounds (default 6) */
   filterRounds?: number;
   /** CUSUM: the shift in bad rate to detect (default 0.3) */
@@ -78,6 +85,11 @@ export type ObservationRef = { from: string; to: string; time: number; value: nu
 /** What {@link analyze} returns. */
 export type Analysis = {
   detections: Detection[];
+  /**
+   * evidence that is not a flag: a behaviour change that happened once and recovered (an outage, or
+   * a burst of bad ratings that the entity's later service contradicts); no penalty
+   */
+  notices: Detection[];
   /** effective trust of every entity in [0, 1] */
   trust: Map<string, number>;
   /** rater weight in [0, 1] (0 = filtered out) */
@@ -112,10 +124,12 @@ export function analyze(
   const alpha = o.alpha ?? 0.01;
   const minObs = o.minObservations ?? 10;
   const penalty = o.penalty ?? 0.2;
+  const anchor = o.anchor ?? 3;
   if (!(epoch > 0)) throw new InvalidParameterError("analyze: epochSeconds must be positive");
   if (!(tau >= 0 && tau < 1)) throw new InvalidParameterError("analyze: tau must be in [0, 1)");
   if (!(zStar > 0) || !(delta > 0 && delta < 1) || !(alpha > 0 && alpha < 1))
     throw new InvalidParameterError("analyze: z > 0, delta and alpha in (0, 1)");
+  if (!(anchor >= 0)) throw new InvalidParameterError(`analyze: anchor must be >= 0, got ${anchor}`);
   if (!(penalty >= 0 && penalty <= 1)) throw new InvalidParameterError("analyze: penalty must be in [0, 1]");
   const ignoreUnevidenced = (o.unevidenced ?? "count") === "ignore";
   if (o.unevidenced !== undefined && o.unevidenced !== "count" && o.unevidenced !== "ignore")
@@ -304,33 +318,71 @@ export function analyze(
   applyOffsets();
   type RaterStat = { sBM: number; vBM: number; sGM: number; vGM: number; worstBM: number[]; worstGM: number[] };
   let stats: RaterStat[] = [];
+  // the verified seeds' own observations per target (the reference's anchor)
+  const isSeed = new Uint8Array(N);
+  for (const x of seedIdx) isSeed[x] = 1;
+  const sSum = new Float64Array(N);
+  const sBad = new Float64Array(N);
+  const pairN = new Map<number, number>(); // per rater, target -> its observations of it (reused)
+  const pairB = new Map<number, number>();
   for (let round = 0; round < filterRounds; round++) {
     totals();
+    sSum.fill(0);
+    sBad.fill(0);
+    for (let k = 0; k < M; k++)
+      if (isSeed[oFrom[k]]) {
+        const w = W(oFrom[k]);
+        sSum[oTo[k]] += w;
+        sBad[oTo[k]] += w * bad[k];
+      }
     stats = [];
     let changed = false;
     for (let i = 0; i < N; i++) {
       const st: RaterStat = { sBM: 0, vBM: 0, sGM: 0, vGM: 0, worstBM: [], worstGM: [] };
       const w = W(i);
+      pairN.clear();
+      pairB.clear();
       for (const k of byRater[i]) {
-        const t = oTo[k];
-        const others = tSum[t] - w;
-        const p = clamp((tBad[t] - w * bad[k] + 0.5) / (others + 1), 0.02, 0.98);
-        // variance of b - p: the outcome's own plus the estimate's (beta with others + 1 pseudo-counts)
-        const v = p * (1 - p) * (1 + 1 / (others + 1));
+        pairN.set(oTo[k], (pairN.get(oTo[k]) ?? 0) + 1);
+        pairB.set(oTo[k], (pairB.get(oTo[k]) ?? 0) + bad[k]);
+      }
+      // the reference p of a target leaves the rater out entirely: the seeds' outcomes count in full,
+      // the other (unverified) raters' consensus counts as at most `anchor` observations
+      const ref = new Map<number, number>();
+      for (const [t, n] of pairN) {
+        const ow = w * n;
+        const ob = w * pairB.get(t)!;
+        const ms = isSeed[i] ? sSum[t] - ow : sSum[t];
+        const bs = isSeed[i] ? sBad[t] - ob : sBad[t];
+        const nw = tSum[t] - ow - ms;
+        const nbw = tBad[t] - ob - bs;
+        const kappa = nw > 1e-9 ? Math.min(nw, anchor) : 0;
+        const pn = kappa > 0 ? nbw / nw : 0;
+        const m = Math.max(0, ms) + kappa;
+        const p = clamp((Math.max(0, bs) + kappa * pn + 0.5) / (m + 1), 0.02, 0.98);
+        ref.set(t, p);
+        // variance of sum(b - p) over the pair's n observations: the outcomes' own, plus the shared
+        // estimate's (beta with m + 1 pseudo-counts), which repeats for every one of them (design effect)
+        const v = p * (1 - p) * (n + (n * n) / (m + 1));
+        const nb = pairB.get(t)!;
+        if (p < 0.5) ((st.sBM += nb - n * p), (st.vBM += v));
+        else ((st.sGM += n * p - nb), (st.vGM += v));
+      }
+      for (const k of byRater[i]) {
+        const p = ref.get(oTo[k])!;
         if (p < 0.5) {
-          st.sBM += bad[k] - p;
-          st.vBM += v;
           if (bad[k]) st.worstBM.push(k);
-        } else {
-          st.sGM += p - bad[k];
-          st.vGM += v;
-          if (!bad[k]) st.worstGM.push(k);
-        }
+        } else if (!bad[k]) st.worstGM.push(k);
       }
       stats.push(st);
       // Soft weight between z/2 and z (then 0): colluders who mask each other just under the flag
       // lose weight, the estimates they inflated fall back, and the next round sees them whole.
-      const zi = Math.max(st.sBM >= minExcess ? z(st.sBM, st.vBM) : 0, st.sGM >= minExcess ? z(st.sGM, st.vGM) : 0);
+      // (both sides together too: a ring member who praises and blames disagrees on both)
+      const zi = Math.max(
+        st.sBM >= minExcess ? z(st.sBM, st.vBM) : 0,
+        st.sGM >= minExcess ? z(st.sGM, st.vGM) : 0,
+        st.sBM + st.sGM >= minExcess ? z(st.sBM + st.sGM, st.vBM + st.vGM) : 0,
+      );
       const c = clamp((zStar - zi) / (zStar / 2), 0, 1);
       if (Math.abs(c - cred[i]) > 1e-9) ((cred[i] = c), (changed = true));
     }
@@ -338,20 +390,27 @@ export function analyze(
   }
   for (let i = 0; i < N; i++) {
     const st = stats[i];
+    // a rater's total disagreement, both sides: flags each side with at least minExcess of it
+    const zBoth = z(st.sBM + st.sGM, st.vBM + st.vGM);
     for (const [s, v, kind, ks, what] of [
       [st.sBM, st.vBM, AttackKind.BadMouthing, st.worstBM, "bad outcomes on targets the other raters found good"],
       [st.sGM, st.vGM, AttackKind.GoodMouthing, st.worstGM, "good outcomes on targets the other raters found bad"],
     ] as [number, number, AttackKind, number[], string][]) {
-      const zi = z(s, v);
+      const side = z(s, v);
+      const both = side < zStar && zBoth >= zStar;
+      const zi = both ? zBoth : side;
       if (zi >= zStar && s >= minExcess)
         flag(i, {
           entity: names[i],
           kind,
           score: zi,
-          reason: `unfair rater: ${s.toFixed(1)} more ${what} than expected, z = ${zi.toFixed(1)} >= ${zStar} (strictness ${offset[i].toFixed(2)} corrected)`,
+          reason: `unfair rater: ${s.toFixed(1)} more ${what} than expected, z = ${zi.toFixed(1)} >= ${zStar}${both ? ` (with its disagreement on the other side: ${side.toFixed(1)} on this side alone)` : ""} (strictness ${offset[i].toFixed(2)} corrected)`,
           evidence: {
-            statistic: "sum(b - p) / sd over the rater's observations (b: its outcome, p: the others' beta estimate)",
+            statistic: both
+              ? "sum(b - p) / sd over all the rater's observations, both sides (b: its outcome, p: the reference's beta estimate)"
+              : "sum(b - p) / sd over the rater's observations on this side (b: its outcome, p: the reference's beta estimate)",
             value: zi,
+            side,
             threshold: zStar,
             excess: s,
             minExcess,
@@ -364,65 +423,80 @@ export function analyze(
   }
   totals();
 
-  // --- 3. CUSUM per target on credible observations, in time order
-  for (let t = 0; t < N; t++) {
-    const ks = byTarget[t].filter((k) => W(oFrom[k]) >= 0.5);
+  // --- 3. behaviour change per target, on credible observations in time order (bad = 1).
+  // A change is found by either test below, each calibrated at alpha for a stationary entity:
+  //  - CUSUM (Page 1954): the Bernoulli log-likelihood-ratio CUSUM from the long-run bad rate p0 to
+  //    p0 + delta alarms at h = ln(n / alpha) (Wald's bound over n possible change points);
+  //  - windowed dispersion: at each scale (windows of 1, 2, 4 ... epochs),
+  //    D = sum_w (B_w - n_w p0)^2 / (n_w p0 (1 - p0)), standardized as (D - df) / sqrt(2 df); the
+  //    largest over the scales, with a parametric-bootstrap p-value (every observation redrawn at
+  //    p0, seeded, so the maximum over scales is calibrated as a whole). It catches phases too mild
+  //    for the CUSUM's single run.
+  // A change is an *episode*: the maximal-score segment of the CUSUM increments (Kadane), i.e. the
+  // run of observations that most favours p0 + delta over p0. One episode is not on-off: an outage
+  // that ends, or a burst of bad ratings against an entity that then serves as before (framing),
+  // looks the same. So the flag needs recurrence or persistence (detection is separated from
+  // consequence, docs/specs/trust.md §4):
+  //  - a second change among the observations outside the first episode (same tests, the rest's own
+  //    rate), i.e. a return to bad after recovery: flagged on-off;
+  //  - or no recovery: the observations after the episode do not favour p0 over p0 + delta by a
+  //    likelihood ratio of 1 / alpha (Wald's SPRT boundary for one decision): it turned and stays
+  //    turned, flagged on-off;
+  //  - otherwise the episode is a *notice* (reported with its evidence, no flag, no penalty).
+  const scales = o.windows ?? [1, 2, 4];
+  const rng = new Prng(0x6a09e667);
+  const sims = o.bootstrap ?? 1000;
+  type Change = {
+    how: "CUSUM" | "dispersion";
+    /** the episode: positions a..b in the tested list */
+    a: number;
+    b: number;
+    p0: number;
+    p1: number;
+    value: number;
+    threshold: number;
+    /** position at which the test alarms (CUSUM) or the last observation (dispersion) */
+    at: number;
+    detail: Record<string, unknown>;
+  };
+  const changeTest = (ks: number[]): Change | undefined => {
     const n = ks.length;
-    if (n < minObs) continue;
+    if (n < minObs) return undefined;
     let nb = 0;
     for (const k of ks) nb += bad[k];
     const p0 = (nb + 0.5) / (n + 1);
     const p1 = Math.min(0.99, p0 + delta);
-    if (p1 <= p0) continue;
+    if (p1 <= p0) return undefined;
     const up = Math.log(p1 / p0);
     const down = Math.log((1 - p1) / (1 - p0));
     const h = Math.log(n / alpha);
+    // CUSUM and its maximal segment
     let s = 0;
     let start = 0;
+    let best = 0;
+    let a = 0;
+    let b = -1;
+    let alarm = -1;
     for (let x = 0; x < n; x++) {
       s += bad[ks[x]] ? up : down;
       if (s <= 0) ((s = 0), (start = x + 1));
-      if (s >= h) {
-        const win = ks.slice(start, x + 1);
-        const wb = win.reduce((a, k) => a + bad[k], 0);
-        flag(t, {
-          entity: names[t],
-          kind: AttackKind.OnOff,
-          score: s,
-          detectedAt: oTime[ks[x]],
-          reason: `behaviour change: ${wb} bad of ${win.length} credible observations from ${win[0] === undefined ? "?" : oTime[win[0]]} to ${oTime[ks[x]]} against a long-run bad rate of ${p0.toFixed(2)}; CUSUM ${s.toFixed(1)} >= ln(${n}/${alpha}) = ${h.toFixed(1)}`,
-          evidence: {
-            statistic: `Bernoulli CUSUM from p0 to p0 + ${delta}`,
-            value: s,
-            threshold: h,
-            p0,
-            windowBad: wb,
-            windowObservations: win.length,
-            ratings: win.slice(-12).map(ref),
-          },
-        });
-        break;
-      }
+      if (s > best) ((best = s), (a = start), (b = x));
+      if (alarm < 0 && s >= h) alarm = x;
     }
-  }
-
-  // --- 3b. windowed dispersion: does the bad rate vary between windows more than a constant rate
-  // allows? At each scale (windows of 1, 2, 4 ... epochs), D = sum_w (B_w - n_w p0)^2 /
-  // (n_w p0 (1 - p0)), standardized as (D - df) / sqrt(2 df); the statistic is the largest over
-  // the scales and its p-value comes from a parametric bootstrap (every observation redrawn at p0,
-  // seeded, so the maximum over scales is calibrated as a whole). Catches on-off phases too mild
-  // for CUSUM's single run; a stationary entity, good or bad, is flagged with probability alpha.
-  const scales = o.windows ?? [1, 2, 4];
-  const rng = new Prng(0x6a09e667);
-  for (let t = 0; t < N; t++) {
-    if (flaggedKinds.get(t)?.has(AttackKind.OnOff)) continue;
-    const ks = byTarget[t].filter((k) => W(oFrom[k]) >= 0.5);
-    const n = ks.length;
-    if (n < minObs) continue;
-    let nb = 0;
-    for (const k of ks) nb += bad[k];
-    if (nb === 0 || nb === n) continue;
-    // window index of every observation at every scale
+    if (alarm >= 0)
+      return {
+        how: "CUSUM",
+        a,
+        b,
+        p0,
+        p1,
+        value: best,
+        threshold: h,
+        at: alarm,
+        detail: { statistic: `Bernoulli CUSUM from p0 to p0 + ${delta}` },
+      };
+    if (nb === 0 || nb === n || b < a) return undefined;
+    // windowed dispersion: window index of every observation at every scale
     const win = scales.map((sc) => {
       const idx = new Int32Array(n);
       let cur = NaN;
@@ -434,64 +508,143 @@ export function analyze(
       });
       return { sc, idx, count: w + 1 };
     });
-    const statOf = (b: (x: number) => number, total: number) => {
+    const statOf = (bx: (x: number) => number, total: number) => {
       const p = total / n;
       if (p === 0 || p === 1) return { best: -Infinity, at: 0 };
-      let best = -Infinity;
+      let top = -Infinity;
       let at = 0;
       win.forEach(({ idx, count }, si) => {
         if (count < 3) return;
         const wn = new Float64Array(count);
         const wb = new Float64Array(count);
-        for (let x = 0; x < n; x++) ((wn[idx[x]] += 1), (wb[idx[x]] += b(x)));
+        for (let x = 0; x < n; x++) ((wn[idx[x]] += 1), (wb[idx[x]] += bx(x)));
         let d = 0;
         for (let w = 0; w < count; w++) d += (wb[w] - wn[w] * p) ** 2 / (wn[w] * p * (1 - p));
         const zs = (d - (count - 1)) / Math.sqrt(2 * (count - 1));
-        if (zs > best) ((best = zs), (at = si));
+        if (zs > top) ((top = zs), (at = si));
       });
-      return { best, at };
+      return { best: top, at };
     };
     const obs = statOf((x) => bad[ks[x]], nb);
     // screen: a standardized chi-square below 2 is far from any alarm at alpha <= 0.01
-    if (!(obs.best > 2)) continue;
-    const sims = o.bootstrap ?? 1000;
-    const p0 = nb / n;
+    if (!(obs.best > 2)) return undefined;
+    const q = nb / n;
     const sim = new Uint8Array(n);
     let exceed = 0;
     for (let r = 0; r < sims; r++) {
       let tot = 0;
-      for (let x = 0; x < n; x++) tot += sim[x] = rng.next() < p0 ? 1 : 0;
+      for (let x = 0; x < n; x++) tot += sim[x] = rng.next() < q ? 1 : 0;
       if (statOf((x) => sim[x], tot).best >= obs.best) exceed++;
-      if (exceed + 1 > alpha * (sims + 1)) break; // can no longer reach alpha: stop early
+      if (exceed + 1 > alpha * (sims + 1)) return undefined; // can no longer reach alpha: stop early
     }
     const pv = (exceed + 1) / (sims + 1);
-    if (pv <= alpha) {
-      const { sc, idx, count } = win[obs.at];
-      const windows = Array.from({ length: count }, () => ({ observations: 0, bad: 0, end: 0 }));
-      ks.forEach((k, x) => {
-        const w = windows[idx[x]];
-        w.observations++;
-        w.bad += bad[k];
-        w.end = oTime[k];
-      });
-      const worst = windows.reduce((m, w) => (w.bad / w.observations > m.bad / m.observations ? w : m), windows[0]);
+    const { sc, idx, count } = win[obs.at];
+    const windows = Array.from({ length: count }, () => ({ observations: 0, bad: 0, end: 0 }));
+    ks.forEach((k, x) => {
+      const w = windows[idx[x]];
+      w.observations++;
+      w.bad += bad[k];
+      w.end = oTime[k];
+    });
+    return {
+      how: "dispersion",
+      a,
+      b,
+      p0,
+      p1,
+      value: obs.best,
+      threshold: alpha,
+      at: n - 1,
+      detail: {
+        statistic: "max over window sizes of the standardized dispersion (chi-square) of bad outcomes, bootstrap p-value",
+        pValue: pv,
+        windowEpochs: sc,
+        windows,
+      },
+    };
+  };
+  const episode = (ks: number[], c: Change) => {
+    const seg = ks.slice(c.a, c.b + 1);
+    return {
+      test: c.how,
+      value: c.value,
+      threshold: c.threshold,
+      from: oTime[seg[0]],
+      to: oTime[seg[seg.length - 1]],
+      observations: seg.length,
+      bad: seg.reduce((x, k) => x + bad[k], 0),
+      longRunBadRate: c.p0,
+      ...c.detail,
+    };
+  };
+  const notices: Detection[] = [];
+  for (let t = 0; t < N; t++) {
+    const ks = byTarget[t].filter((k) => W(oFrom[k]) >= 0.5);
+    const first = changeTest(ks);
+    if (!first) continue;
+    // recovery inside the episode's segment (the same bound as after it) splits it in two: the part
+    // before the recovery is the first episode, and what follows is a return to bad
+    const recoveryBound = Math.log(1 / alpha);
+    const goodStep = Math.log((1 - first.p0) / (1 - first.p1));
+    const badStep = Math.log(first.p0 / first.p1);
+    let inner: Change | undefined;
+    for (let x = first.a, r = 0, lastBad = first.a; x <= first.b; x++) {
+      if (bad[ks[x]]) lastBad = x;
+      r = Math.max(0, r + (bad[ks[x]] ? badStep : goodStep));
+      if (r >= recoveryBound && x < first.b) {
+        inner = { ...first, a: x + 1, at: first.b };
+        first.b = lastBad;
+        break;
+      }
+    }
+    const rest = [...ks.slice(0, first.a), ...ks.slice(first.b + 1)];
+    const second = inner ? undefined : changeTest(rest);
+    // recovery: the log-likelihood ratio of p0 against p0 + delta over the observations after the episode
+    let llr = 0;
+    for (const k of ks.slice(first.b + 1)) llr += bad[k] ? badStep : goodStep;
+    const recovered = llr >= recoveryBound;
+    const episodes = inner
+      ? [episode(ks, first), episode(ks, inner)]
+      : second
+        ? [episode(ks, first), episode(rest, second)]
+        : [episode(ks, first)];
+    const ep = episodes[episodes.length - 1];
+    const what = `${ep.bad} bad of ${ep.observations} credible observations from ${ep.from} to ${ep.to} against a long-run bad rate of ${ep.longRunBadRate.toFixed(2)} (${ep.test} ${ep.value.toFixed(1)}, ${ep.test === "CUSUM" ? `>= ln(n/${alpha}) = ${ep.threshold.toFixed(1)}` : `bootstrap p = ${Number((ep as Record<string, unknown>).pValue).toFixed(4)} <= ${alpha}`})`;
+    const evidence = {
+      statistic: "behaviour-change episodes (CUSUM or windowed dispersion), recurrence and recovery",
+      value: second ? second.value : first.value,
+      threshold: second ? second.threshold : first.threshold,
+      episodes,
+      recoveryLogLikelihoodRatio: llr,
+      recoveryBound,
+      recovered,
+      ratings: ks
+        .slice(first.a, first.b + 1)
+        .slice(-12)
+        .map(ref),
+    };
+    if (inner || second || !recovered)
       flag(t, {
         entity: names[t],
         kind: AttackKind.OnOff,
-        score: obs.best,
-        detectedAt: oTime[ks[n - 1]],
-        reason: `bad rate varies between windows of ${sc} epoch(s) (${count} windows, worst ${worst.bad}/${worst.observations} bad against ${p0.toFixed(2)} overall): standardized dispersion ${obs.best.toFixed(1)}, bootstrap p = ${pv.toFixed(4)} <= ${alpha}`,
-        evidence: {
-          statistic: "max over window sizes of the standardized dispersion (chi-square) of bad outcomes, bootstrap p-value",
-          value: obs.best,
-          pValue: pv,
-          threshold: alpha,
-          p0,
-          windowEpochs: sc,
-          windows,
-        },
+        score: second ? second.value : first.value,
+        detectedAt: second ? oTime[rest[second.at]] : inner ? oTime[ks[inner.at]] : oTime[ks[first.at]],
+        reason: inner
+          ? `behaviour change that recurs after recovery: within ${what}, the service recovered (log-likelihood ratio ${recoveryBound.toFixed(1)} for the long-run rate) and turned bad again`
+          : second
+            ? `behaviour change that recurs after recovery: a second episode, ${what}`
+            : `behaviour change without recovery: ${what}; the observations after it favour the changed rate (log-likelihood ratio ${llr.toFixed(1)} < ln(1/${alpha}))`,
+        evidence,
       });
-    }
+    else
+      notices.push({
+        entity: names[t],
+        kind: AttackKind.OnOff,
+        score: first.value,
+        detectedAt: oTime[ks[first.at]],
+        reason: `one behaviour change, then recovery (not flagged: no recurrence): ${what}; after it the long-run rate is back (log-likelihood ratio ${llr.toFixed(1)} >= ln(1/${alpha}))`,
+        evidence,
+      });
   }
 
   // --- 4. effective trust
@@ -508,7 +661,7 @@ export function analyze(
       trust.set(n, 0.5);
       wOut.set(n, seedIdx.length > 0 ? 0 : 1);
     }
-  return { detections, trust, weight: wOut, observations: M, ignoredUnevidenced };
+  return { detections, notices, trust, weight: wOut, observations: M, ignoredUnevidenced };
 }
 
 function groupBy(keys: readonly number[], n: number): number[][] {

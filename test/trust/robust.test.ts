@@ -43,7 +43,7 @@ describe("trust/robust: detection that generalizes (issue 15)", () => {
   });
 
   describe("# ratings without evidence (docs/specs/trust.md §8)", () => {
-    it("a flood by many raters without evidence moves its victim; ignoring unevidenced ratings undoes it", () => {
+    it("a flood by many raters without evidence moves its victim when the crowd counts in full; ignoring unevidenced ratings undoes it", () => {
       const w = world({ seed: 7 });
       const ev = w.ratings.map((r) => ({ ...r, evidence: true }));
       const flooders = Array.from({ length: 30 }, (_, i) => `f${i}`);
@@ -62,9 +62,13 @@ describe("trust/robust: detection that generalizes (issue 15)", () => {
         nodes,
         w.seeds,
       ).trust.get("h20")!;
-      const counted = analyze(all, nodes, w.seeds);
+      // the 30 flooders are a majority of h20's raters: against a reference where the crowd counts in
+      // full they are the consensus; against the seed-anchored reference (the default) they are flagged
+      const counted = analyze(all, nodes, w.seeds, { anchor: Infinity });
       const ignored = analyze(all, nodes, w.seeds, { unevidenced: "ignore" });
       expect(clean - counted.trust.get("h20")!).to.be.greaterThan(0.2);
+      const anchored = analyze(all, nodes, w.seeds);
+      expect(flooders.filter((f) => !kinds(anchored.detections, f).includes(AttackKind.BadMouthing))).to.deep.equal([]);
       expect(ignored.trust.get("h20")).to.be.closeTo(clean, 1e-12);
       expect([counted.ignoredUnevidenced, ignored.ignoredUnevidenced]).to.deep.equal([0, flood.length]);
       // a rating whose evidence is unknown (undefined) is counted either way
@@ -152,6 +156,31 @@ describe("trust/robust: detection that generalizes (issue 15)", () => {
     });
   });
 
+  describe("# a reference anchored on the verified seeds", () => {
+    it("colluders who are the majority of a target's raters are flagged, and the poor provider they boost stays below the honest median", () => {
+      // h50..h59 rate honestly otherwise, but every epoch each praises poor provider h49 and buries good h48:
+      // 10 colluder observations an epoch against about 3 honest ones, so the consensus of "the other raters" is theirs
+      const w = world({ seed: 9, bad: new Set(["h49"]) });
+      const colluders = Array.from({ length: 10 }, (_, x) => `h${50 + x}`);
+      const stuffed = [...w.ratings];
+      for (let e = 0; e < 20; e++)
+        for (const c of colluders)
+          stuffed.push({ from: c, to: "h49", value: 0.95, time: e * DAY + 100 }, { from: c, to: "h48", value: 0.05, time: e * DAY + 200 });
+      stuffed.sort((a, b) => a.time - b.time);
+      const a = analyze(stuffed, w.nodes, w.seeds);
+      const flagged = new Set(a.detections.map((d) => d.entity));
+      expect(
+        colluders.filter((c) => !flagged.has(c)),
+        "colluders not flagged",
+      ).to.deep.equal([]);
+      expect(flagged.has("h48"), "the buried victim is flagged").to.equal(false);
+      const honest = w.nodes.filter((x) => !colluders.includes(x) && !["h48", "h49"].includes(x)).map((x) => a.trust.get(x)!);
+      honest.sort((x, y) => x - y);
+      expect(a.trust.get("h49")!).to.be.lessThan(honest[Math.floor(honest.length / 2)]);
+      expect(a.trust.get("h48")!).to.be.greaterThan(0.5);
+    });
+  });
+
   describe("# behaviour change (CUSUM, windowed dispersion)", () => {
     it("an entity that turns bad is flagged on-off after its turn; a steadily bad provider is not", () => {
       const w = world({ seed: 6, bad: new Set(["h50"]) });
@@ -164,6 +193,41 @@ describe("trust/robust: detection that generalizes (issue 15)", () => {
       expect(d.evidence!.value as number).to.be.at.least(d.evidence!.threshold as number);
       expect(kinds(a.detections, "h50")).to.deep.equal([]);
       expect(a.trust.get("h51")!).to.be.lessThan(0.2 * 0.8);
+    });
+
+    it("a provider whose service fails for 2 epochs and recovers is a notice, not a flag; one that fails again is flagged on-off", () => {
+      // an outage (epochs 6-7 of 20): one change, then back to the long-run rate
+      const outage = (r: RatingEvent, at: number) =>
+        r.to === "h20" && Math.floor(r.time / DAY) >= at && Math.floor(r.time / DAY) < at + 2 ? { ...r, value: 0.1 } : r;
+      const w = world({ seed: 8 });
+      const once = analyze(
+        w.ratings.map((r) => outage(r, 6)),
+        w.nodes,
+        w.seeds,
+      );
+      expect(kinds(once.detections, "h20"), JSON.stringify(once.detections.filter((d) => d.entity === "h20"))).to.deep.equal([]);
+      const note = once.notices.find((d) => d.entity === "h20" && d.kind === AttackKind.OnOff)!;
+      expect(note, "the change is reported as a notice").to.not.equal(undefined);
+      expect(note.evidence!.episodes as unknown[]).to.have.length(1);
+      // the same outage, and a second one after recovery: a return to bad after recovery is on-off
+      const twice = analyze(
+        w.ratings.map((r) => outage(outage(r, 6), 14)),
+        w.nodes,
+        w.seeds,
+      );
+      const d = twice.detections.find((x) => x.entity === "h20" && x.kind === AttackKind.OnOff)!;
+      expect(d, JSON.stringify(twice.notices)).to.not.equal(undefined);
+      expect(d.detectedAt!).to.be.at.least(14 * DAY);
+    });
+
+    it("two failures close together are two episodes when the service recovered between them (recovery inside the CUSUM's segment)", () => {
+      const w = world({ seed: 8 });
+      const fails = (e: number) => (e >= 6 && e < 9) || (e >= 14 && e < 16);
+      const ratings = w.ratings.map((r) => (r.to === "h20" && fails(Math.floor(r.time / DAY)) ? { ...r, value: 0.1 } : r));
+      const a = analyze(ratings, w.nodes, w.seeds);
+      const d = a.detections.find((x) => x.entity === "h20" && x.kind === AttackKind.OnOff)!;
+      expect(d, JSON.stringify(a.notices.filter((x) => x.entity === "h20"))).to.not.equal(undefined);
+      expect(d.evidence!.episodes as unknown[]).to.have.length(2);
     });
 
     it("honest worlds with bad providers and a strict rater: at most 5% flagged, never the bad providers or the strict rater", () => {
