@@ -47,10 +47,15 @@ export type AvatarContext = {
    * Called after the agents' state changed and before the transaction that records it is sent
    * (an MIT's issuance, a trace verdict): a caller that keeps the agents in a keystore persists
    * them here, so that a process killed after the transaction never loses the keys or the salt the
-   * chain now refers to. Throwing stops before anything is sent.
+   * chain now refers to; a service records its write-ahead intent here (a verified login or
+   * delegation, offchain/services/avatars/idp-service.ts). Throwing stops before anything is sent.
    */
   beforeSend?: (
-    step: { kind: "issueMIT"; serial: Uint8Array; cid: string } | { kind: "recordVerdict"; caseId: bigint },
+    step:
+      | { kind: "issueMIT"; serial: Uint8Array; cid: string }
+      | { kind: "recordVerdict"; caseId: bigint }
+      | { kind: "recordLogin"; avatarId: Uint8Array; serial: Uint8Array; h: Uint8Array; vidCommitment: Uint8Array }
+      | { kind: "recordDelegation"; avatarId: Uint8Array; proxySerial: Uint8Array; h: Uint8Array },
   ) => void | Promise<void>;
 };
 
@@ -115,7 +120,7 @@ export async function issueUserMit(
   ctx: AvatarContext,
   user: AvatarParty,
   realId: string,
-  eye: SimulatedEye,
+  eye: Pick<SimulatedEye, "capture">,
 ): Promise<{ gas: bigint; cid: string }> {
   const { mit, commitment } = ctx.idp.issueUser(realId, user.keys.pk, user.possession(), eye.capture());
   user.mit = mit;
@@ -194,7 +199,7 @@ export type LoginResponse = {
  * capture sealed to the IdP under the challenge and the warrant's h.
  */
 export function buildLoginResponse(
-  ctx: Pick<AvatarContext, "idp">,
+  ctx: { idp: Pick<IdentityProvider, "channelKey"> },
   user: AvatarParty,
   sample: Uint8Array,
   challenge: Uint8Array,
@@ -254,6 +259,7 @@ export async function verifyLogin(
   requireFresh("login", r.message.time, now);
   if (!cpsPVerify(pk, r.warrant, r.o, r.message, r.proxySig))
     throw new AvatarProtocolError("BAD_SIGNATURE", "login: the chameleon proxy signature does not verify");
+  await ctx.beforeSend?.({ kind: "recordLogin", avatarId: r.avatarId, serial, h: r.o.h, vidCommitment: r.vidCommitment });
   const gas = await mined(ctx.registry.recordLogin(toHex(r.avatarId), toHex(serial), toHex(r.o.h), toHex(r.vidCommitment)));
   return { warrant: r.warrant, o: r.o, gas };
 }
@@ -278,7 +284,7 @@ export type DelegationResponse = {
  * @param sample - the owner's fresh capture (B-B (3)(ii)): a thief with her key but not her eye cannot delegate
  */
 export function buildDelegationResponse(
-  ctx: Pick<AvatarContext, "idp">,
+  ctx: { idp: Pick<IdentityProvider, "channelKey"> },
   user: AvatarParty,
   sample: Uint8Array,
   proxy: AvatarParty,
@@ -345,6 +351,7 @@ export async function verifyDelegation(
   requireFresh("delegate", r.message.time, now);
   if (!cpsPVerify(ownerPk, r.warrant, r.o, r.message, r.proxySig))
     throw new AvatarProtocolError("BAD_SIGNATURE", "delegate: the chameleon proxy signature does not verify");
+  await ctx.beforeSend?.({ kind: "recordDelegation", avatarId: r.avatarId, proxySerial: r.proxySerial, h: r.o.h });
   // the proxy drives, the user is forced offline
   const tx = await (await ctx.registry.recordDelegation(toHex(r.avatarId), toHex(r.proxySerial), toHex(r.o.h))).wait();
   const ev = tx!.logs.map((l) => ctx.registry.interface.parseLog(l)).find((l) => l?.name === "AvatarDelegated");

@@ -52,6 +52,10 @@ export const Route = {
   RnRegister: 0x12,
   JoinForward: 0x13,
   Join: 0x20,
+  IdpChallenge: 0x30,
+  IdpIssue: 0x31,
+  IdpLogin: 0x32,
+  IdpDelegate: 0x33,
 } as const;
 
 /** Fixed header length (everything but body, scheme and signature). */
