@@ -27,11 +27,13 @@ async function serviceChain(hre: HardhatRuntimeEnvironment, role: string) {
   return { local, wallet, registry, ledger, chainId };
 }
 
-function listenConfig(a: ServeArgs) {
-  if ((a.tlsKey === undefined) !== (a.tlsCert === undefined)) throw new UsageError("rsms:serve: --tls-key and --tls-cert go together");
-  if (!Number.isInteger(a.port) || a.port < 0 || a.port > 65535) throw new UsageError(`rsms:serve: --port ${a.port} is not a port`);
-  if (!Number.isInteger(a.bodyLimit) || a.bodyLimit < 256) throw new UsageError(`rsms:serve: --body-limit must be at least 256 bytes`);
-  if (!Number.isInteger(a.rateLimit) || a.rateLimit < 1) throw new UsageError(`rsms:serve: --rate-limit must be a positive integer`);
+type ListenArgs = Pick<ServeArgs, "host" | "port" | "tlsKey" | "tlsCert" | "bodyLimit" | "rateLimit">;
+
+function listenConfig(a: ListenArgs, t = "rsms:serve") {
+  if ((a.tlsKey === undefined) !== (a.tlsCert === undefined)) throw new UsageError(`${t}: --tls-key and --tls-cert go together`);
+  if (!Number.isInteger(a.port) || a.port < 0 || a.port > 65535) throw new UsageError(`${t}: --port ${a.port} is not a port`);
+  if (!Number.isInteger(a.bodyLimit) || a.bodyLimit < 256) throw new UsageError(`${t}: --body-limit must be at least 256 bytes`);
+  if (!Number.isInteger(a.rateLimit) || a.rateLimit < 1) throw new UsageError(`${t}: --rate-limit must be a positive integer`);
   return {
     host: a.host,
     port: a.port,
@@ -163,4 +165,58 @@ task("rsms:rpm:enrol", "On the RPM's machine: enrols its account as the RPM of a
       `pool ${a.pool}: RPM ${c.wallet.address}, PID_RPM ${rec.pid}; start it with \`npx hardhat rsms:serve rpm --pool ${a.pool}\``,
     );
     return { poolId: a.pool, pid: rec.pid, account: c.wallet.address };
+  });
+
+// ------------------------------------------------------------------ the IdP
+
+task("idp:serve", "Runs the identity provider (and platform server) as a service: its own data folder, keystore and account")
+  .addOptionalParam("host", "Address to bind (default loopback only)", "127.0.0.1")
+  .addOptionalParam("port", "Port to bind (0: any free port, printed)", 0, types.int)
+  .addOptionalParam("publicUrl", "The URL users reach it at, announced on the MIT registry (default: the bound URL)")
+  .addOptionalParam("tlsKey", "PEM private key: serve HTTPS (with --tls-cert)")
+  .addOptionalParam("tlsCert", "PEM certificate: serve HTTPS (with --tls-key)")
+  .addOptionalParam("bodyLimit", "Largest request body in bytes (413 above)", 16 * 1024, types.int)
+  .addOptionalParam("rateLimit", "Requests per client address per minute (429 above)", 600, types.int)
+  .setAction(async (a: ListenArgs & { publicUrl?: string }, hre) => {
+    const cfg = listenConfig(a, "idp:serve");
+    const [{ localState, deployedAddress }, { roleAccounts }, { MITRegistry__factory }, { IdpService, IDP_RECORD }] = await Promise.all([
+      import("./lib/context"),
+      import("../offchain/chain/accounts"),
+      import("../typechain-types"),
+      import("../offchain/services/avatars/idp-service"),
+    ]);
+    const local = localState(hre);
+    if (!local.keystore.exists(IDP_RECORD))
+      throw new UsageError("idp:serve: no IdP in this data folder: run `npx hardhat idp:setup` with it first");
+    const wallet = await roleAccounts(hre, local.keystore).key("idp");
+    const registry = MITRegistry__factory.connect(await deployedAddress(hre, "MITRegistry"), wallet);
+    if (!(await registry.hasRole(await registry.IDP_ROLE(), wallet.address)))
+      throw new UsageError(
+        `idp:serve: the IdP account ${wallet.address} does not hold IDP_ROLE: the registry's admin grants it with \`npx hardhat idp:grant --to ${wallet.address}\``,
+      );
+    const svc = new IdpService({
+      keystore: local.keystore,
+      dir: path.join(local.dir, "service-idp"),
+      registry,
+      store: local.store,
+      wallet,
+      chainId: (await hre.ethers.provider.getNetwork()).chainId,
+    });
+    const r = await svc.start(cfg, a.publicUrl);
+    console.log(`idp: listening on ${r.url} (account ${wallet.address})`);
+    await untilSignal(() => svc.stop());
+    return { url: r.url };
+  });
+
+task("idp:grant", "The MIT registry's admin grants IDP_ROLE to the IdP service's account")
+  .addParam("to", "The IdP service's account address (printed by idp:setup and idp:serve)")
+  .setAction(async (a: { to: string }, hre) => {
+    const { deployedAddress } = await import("./lib/context");
+    const { MITRegistry__factory } = await import("../typechain-types");
+    if (!hre.ethers.isAddress(a.to)) throw new UsageError(`idp:grant: --to ${a.to} is not an address`);
+    const [admin] = await hre.ethers.getSigners();
+    const reg = MITRegistry__factory.connect(await deployedAddress(hre, "MITRegistry"), admin);
+    await (await reg.grantRole(await reg.IDP_ROLE(), a.to)).wait();
+    console.log(`IDP_ROLE granted to ${a.to}`);
+    return { to: a.to };
   });

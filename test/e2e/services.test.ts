@@ -5,6 +5,9 @@
  * join and before it replied, the MSRP killed between its on-chain write and its reply; each is
  * restarted, the client's retry completes, and the chain and the three keystores agree. Then bad
  * input: a malformed, an oversized and a stale body, a reused request id, a replay, a flood.
+ * The IdP half: `idp:serve` in its own folder with its own account, users and a proxy in a fourth
+ * folder getting MITs, logging in and delegating over HTTP (the endpoint found on the MIT
+ * registry), and the IdP killed between its on-chain write and its reply during a login.
  */
 import { expect } from "chai";
 import { ChildProcess, spawn } from "child_process";
@@ -23,6 +26,11 @@ import { Kind, Route, Scheme, audienceOf, openEnvelope, sealEnvelope } from "../
 import { toHex } from "../../offchain/crypto/bytes";
 import { FAULT_EXIT } from "../../offchain/services/faults";
 import type { Deployment as DeploymentFile } from "../../offchain/chain/deployments";
+import { MITRegistry__factory } from "../../typechain-types";
+import { AvatarParty } from "../../offchain/avatars/agents";
+import { SimulatedEye } from "../../offchain/avatars/iris";
+import { keccak256 } from "../../offchain/crypto/hash";
+import { idpInfo, loginRemote, type IdpDeployment } from "../../offchain/services/avatars/clients";
 
 const ROOT = path.resolve(__dirname, "../..");
 const HARDHAT = path.join(ROOT, "node_modules/.bin/hardhat");
@@ -72,7 +80,10 @@ describe("e2e: RSMS parties as separate services (issue 19)", function () {
   this.timeout(900_000);
   let node: RunningNode;
   let work: string;
-  const env: Record<"msrp" | "rpm" | "client", NodeJS.ProcessEnv> = {} as never;
+  const env: Record<"msrp" | "rpm" | "client" | "idp" | "user", NodeJS.ProcessEnv> = {} as never;
+  let idp: Proc | undefined;
+  let idpPort: number;
+  let idpDep: IdpDeployment;
   let msrp: Proc | undefined;
   let rpm: Proc | undefined;
   let msrpPort: number;
@@ -95,19 +106,21 @@ describe("e2e: RSMS parties as separate services (issue 19)", function () {
     node = await startNode();
     work = fs.mkdtempSync(path.join(os.tmpdir(), "metatrust-svc-"));
     const ipfs = path.join(work, "ipfs"); // stands for the IPFS network (kubo in a deployment)
-    for (const p of ["msrp", "rpm", "client"] as const)
+    for (const p of ["msrp", "rpm", "client", "idp", "user"] as const)
       env[p] = { ...node.env, METATRUST_DATA_DIR: path.join(work, p), METATRUST_IPFS_DIR: ipfs };
     const d = await node.run(["deploy"]);
     expect(d.code, d.stderr + d.stdout).to.equal(0);
-    [msrpPort, rpmPort] = [await freePort(), await freePort()];
+    [msrpPort, rpmPort, idpPort] = [await freePort(), await freePort(), await freePort()];
     provider = new JsonRpcProvider(node.url);
     const file = JSON.parse(fs.readFileSync(path.join(node.env.METATRUST_DEPLOYMENTS_DIR!, "localhost.json"), "utf8")) as DeploymentFile;
     const registry = file.contracts.ResourcePoolRegistry.address;
     dep = { chainId: 31337n, registry, ledger: new RsmsLedger(ResourcePoolRegistry__factory.connect(registry, provider)) };
     client = new Keystore(path.join(work, "client", "localhost", "keystore"));
+    idpDep = { chainId: 31337n, registry: MITRegistry__factory.connect(file.contracts.MITRegistry.address, provider) };
   });
 
   after(async () => {
+    await stop(idp);
     await stop(rpm);
     await stop(msrp);
     provider?.destroy();
@@ -264,5 +277,81 @@ describe("e2e: RSMS parties as separate services (issue 19)", function () {
     expect((await fetch(`${msrpUrl}/v1/health`)).status).to.equal(200);
     expect(rpm!.child.exitCode).to.equal(null);
     expect(await dep.ledger.joinCount()).to.equal(count);
+  });
+  // ------------------------------------------------------------------ the IdP
+
+  const idpArgs = () => ["idp:serve", "--port", String(idpPort)];
+  const userKs = () => new Keystore(path.join(work, "user", "localhost", "keystore"));
+  const eyeOf = (name: string) => new SimulatedEye(Number(BigInt(toHex(keccak256(new TextEncoder().encode(`eye:${name}`))).slice(0, 10))));
+  const avatarId = (name: string) => keccak256(new TextEncoder().encode(`metatrust:avatar:${name}`));
+
+  it("the IdP runs in its own folder with its own account; a user and a proxy get MITs, log in and delegate over HTTP", async () => {
+    const setup = await node.run(["idp:setup"], { env: env.idp });
+    expect(setup.code, setup.stderr + setup.stdout).to.equal(0);
+    const account = /IdP service account (0x[0-9a-fA-F]{40})/.exec(setup.stdout)![1];
+    const grant = await node.run(["idp:grant", "--to", account]);
+    expect(grant.code, grant.stderr).to.equal(0);
+    idp = await serve(idpArgs(), env.idp);
+    // discovery: the endpoint is on the MIT registry, announced from the IdP's own account
+    expect(await idpDep.registry.idpEndpoint()).to.deep.equal([account, idp.url]);
+
+    // the user's folder has no IdP: the tasks find the service on-chain
+    for (const args of [
+      ["idp:issue", "--user", "alice", "--real-id", "Alice Liddell"],
+      ["idp:issue", "--proxy", "bot"],
+      ["avatar:login", "--user", "alice", "--avatar", "A"],
+      ["avatar:delegate", "--user", "alice", "--avatar", "A", "--proxy", "bot"],
+    ]) {
+      const r = await node.run(args, { env: env.user });
+      expect(r.code, `${args.join(" ")}: ${r.stderr}${r.stdout}`).to.equal(0);
+      expect(r.stdout).to.include(idp.url);
+    }
+    const bot = AvatarParty.fromRecord(userKs().load("avatar-party-bot"));
+    expect((await idpDep.registry.avatar(toHex(avatarId("A")))).driverSerial).to.equal(toHex(bot.mit!.serial));
+    // separate keys: the templates only in the IdP's folder, the CPS keys only in the user's
+    const idpRec = JSON.stringify(new Keystore(path.join(work, "idp", "localhost", "keystore")).load("avatar-idp"));
+    expect(idpRec).to.include("Alice Liddell");
+    expect(idpRec).to.not.include(bot.keys.sk.toString(16));
+    expect(fs.existsSync(path.join(work, "user", "localhost", "keystore", "avatar-idp.json"))).to.equal(false);
+  });
+
+  it("the IdP is killed between recordLogin and its reply; after a restart the user's retry completes, one login on-chain", async () => {
+    await stop(idp);
+    idp = await serve(idpArgs(), { ...env.idp, METATRUST_FAULT: "idp:after-chain-write" });
+    const alice = AvatarParty.fromRecord(userKs().load("avatar-party-alice"));
+    const info = await idpInfo(idp.url, idpDep);
+    const eye = eyeOf("alice");
+    const pending = loginRemote({
+      idp: info,
+      dep: idpDep,
+      user: alice,
+      sample: () => eye.capture(),
+      avatarId: avatarId("A2"),
+      appearance: "a2",
+      retry: { attempts: 10, timeoutMs: 120_000, backoffMs: 1000 },
+    });
+    expect(await idp.exited).to.equal(FAULT_EXIT);
+    // on-chain, not answered: the gap the journal covers
+    expect((await idpDep.registry.avatar(toHex(avatarId("A2")))).owner).to.equal(toHex(alice.mit!.serial));
+    const journal = path.join(work, "idp", "localhost", "service-idp", "journal");
+    expect(fs.readdirSync(journal)).to.have.length(1);
+
+    idp = await serve(idpArgs(), env.idp);
+    expect(idp.log()).to.match(/recovery: login of avatar 0x[0-9a-f]{10}… completed/);
+    const r = await pending;
+    expect((await idpDep.registry.avatar(toHex(avatarId("A2")))).warrantHash).to.equal(toHex(r.ack.h));
+    expect(await idpDep.registry.queryFilter(idpDep.registry.filters.AvatarLoggedIn(toHex(avatarId("A2"))))).to.have.length(1);
+    expect(fs.readdirSync(journal)).to.have.length(0);
+  });
+
+  it("the IdP answers a malformed or oversized body with a 4xx and stays up", async () => {
+    const post = (body: Uint8Array) =>
+      fetch(`${idp!.url}/v1/login`, { method: "POST", headers: { "content-type": "application/octet-stream" }, body: Buffer.from(body) });
+    const bad = await post(new Uint8Array(200).fill(9));
+    expect(bad.status).to.equal(400);
+    expect(((await bad.json()) as { error: string }).error).to.equal("MESSAGE_MALFORMED");
+    expect((await post(new Uint8Array(64 * 1024))).status).to.equal(413);
+    expect((await fetch(`${idp!.url}/v1/health`)).status).to.equal(200);
+    expect(idp!.child.exitCode).to.equal(null);
   });
 });
