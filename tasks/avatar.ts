@@ -246,11 +246,23 @@ task(
 )
   .addParam("a", "First avatar")
   .addParam("b", "Second avatar")
-  .setAction(async (x: { a: string; b: string }, hre) => {
+  .addOptionalParam("idp", IDP_HELP)
+  .setAction(async (x: { a: string; b: string; idp?: string }, hre) => {
     const c = await avatarContext(hre);
     const A = c.loadCred(x.a);
     const B = c.loadCred(x.b);
-    const s = await c.protocols.mutualAuth(await c.ctx(), { credential: A, driver: A.driver }, { credential: B, driver: B.driver });
+    const svc = await c.remote(x.idp);
+    const t = (await hre.ethers.provider.getBlock("latest"))!.timestamp;
+    // with an IdP service, the platform's receipts come from it over the network
+    const s = svc
+      ? await svc.clients.mutualAuthRemote({
+          idp: svc.info,
+          dep: svc.dep,
+          A: { credential: A, driver: A.driver },
+          B: { credential: B, driver: B.driver },
+          now: () => t,
+        })
+      : await c.protocols.mutualAuth(await c.ctx(), { credential: A, driver: A.driver }, { credential: B, driver: B.driver });
     const dir = path.join(c.dir, "evidence");
     fs.mkdirSync(dir, { recursive: true });
     const files = [
@@ -271,9 +283,19 @@ task(
   "Reports an avatar with evidence: the IdP verifies it and traces the avatar to its (original) manipulator; the verdict goes on-chain as a commitment",
 )
   .addParam("evidence", "An evidence file written by avatar:auth")
-  .setAction(async (a: { evidence: string }, hre) => {
+  .addOptionalParam("idp", IDP_HELP)
+  .setAction(async (a: { evidence: string; idp?: string }, hre) => {
     const c = await avatarContext(hre);
     const e = c.codec.evidenceFromJson(JSON.parse(fs.readFileSync(a.evidence, "utf8")));
+    const svc = await c.remote(a.idp);
+    if (svc) {
+      // the reporter opens the case from its account; the IdP service judges it
+      const ack = await svc.clients.traceRemote({ idp: svc.info, dep: svc.dep, reporter: c.registry, evidence: e });
+      console.log(
+        `case #${ack.caseId}: traced by the IdP at ${svc.info.url}; verdict commitment ${c.bytes.toHex(ack.verdictCommitment)} (the identity stays with the IdP)`,
+      );
+      return { caseId: ack.caseId, verdictCommitment: c.bytes.toHex(ack.verdictCommitment) };
+    }
     const ctx = await c.ctx();
     // the verdict's opening (its salt) is kept before the commitment goes on-chain
     ctx.beforeSend = () => c.ks.update("avatar-idp", ctx.idp.toRecord());

@@ -148,7 +148,7 @@ export async function issueProxyMit(ctx: AvatarContext, proxy: AvatarParty, oper
   return { gas: await mined(ctx.registry.issueMIT(toHex(proxy.mit.serial), toHex(proxy.keyId), cid)), cid };
 }
 
-async function requireActive(ctx: AvatarContext, serial: Uint8Array, pk: G2Point, who: string): Promise<void> {
+async function requireActive(ctx: Pick<AvatarContext, "registry">, serial: Uint8Array, pk: G2Point, who: string): Promise<void> {
   const m = await ctx.registry.mit(toHex(serial));
   if (Number(m.status) !== 1)
     throw new AvatarProtocolError(
@@ -413,7 +413,7 @@ function ownerOf(c: AvatarCredential): { serial: Uint8Array; pk: G2Point } {
  * peer's transcript signature (verifyPeer) checks s_o and s_p together before any key or
  * evidence is accepted (docs/specs/avatars.md, "One randomized check").
  */
-async function checkHello(ctx: AvatarContext, h: Hello): Promise<void> {
+async function checkHello(ctx: Pick<AvatarContext, "registry">, h: Hello): Promise<void> {
   const av = await ctx.registry.avatar(toHex(h.avatarId));
   if (Number(av.driver) === 0) throw new AvatarProtocolError("NO_DRIVER", "the avatar has no driver on-chain");
   if (!equalBytes(fromHex(av.owner, 32), h.ownerSerial) || !equalBytes(fromHex(av.driverSerial, 32), h.driverSerial))
@@ -507,7 +507,11 @@ export function authHello(side: Side): { state: AuthState; hello: Hello } {
  * The responder checks the initiator's hello and answers with its own hello, its driver's proxy
  * signature on the transcript and its key-confirmation tag (responder label).
  */
-export async function authRespond(ctx: AvatarContext, side: Side, peer: Hello): Promise<{ state: AuthState; reply: AuthReply }> {
+export async function authRespond(
+  ctx: Pick<AvatarContext, "registry" | "now">,
+  side: Side,
+  peer: Hello,
+): Promise<{ state: AuthState; reply: AuthReply }> {
   const { e, hello } = makeHello(side);
   await checkHello(ctx, peer);
   refuseSelf(hello, peer);
@@ -541,7 +545,7 @@ function evidenceOf(h: Hello, message: ProxyMessage, proxySig: G1Point): Evidenc
  * @returns the session key, message 3, and the evidence about the responder
  */
 export async function authFinish(
-  ctx: AvatarContext,
+  ctx: Pick<AvatarContext, "registry" | "now">,
   state: AuthState,
   reply: AuthReply,
 ): Promise<{ key: Uint8Array; finish: AuthFinish; evidenceAboutPeer: Evidence }> {
@@ -638,9 +642,35 @@ export async function trace(
   reporterRegistry: MITRegistry,
   e: Evidence,
 ): Promise<{ caseId: bigint; uid: string; realId: string; gas: bigint; verdictCommitment: Uint8Array }> {
+  const { caseId, gas } = await requestTrace(reporterRegistry, e);
+  const t = await judgeTrace(ctx, caseId, e);
+  return { ...t, gas: gas + t.gas };
+}
+
+/** The reporter's step of tracing: files the evidence's hash on-chain. @returns the case id */
+export async function requestTrace(reporterRegistry: MITRegistry, e: Evidence): Promise<{ caseId: bigint; gas: bigint }> {
   const tx = await (await reporterRegistry.requestTrace(toHex(e.avatarId), toHex(evidenceHash(e)))).wait();
-  const ev = tx!.logs.map((l) => ctx.registry.interface.parseLog(l)).find((l) => l?.name === "TraceRequested");
-  const caseId = ev!.args.caseId as bigint;
+  const ev = tx!.logs.map((l) => reporterRegistry.interface.parseLog(l)).find((l) => l?.name === "TraceRequested");
+  return { caseId: ev!.args.caseId as bigint, gas: tx!.gasUsed };
+}
+
+/**
+ * The IdP's step of tracing (see {@link trace}) for an open case whose on-chain evidence hash is
+ * this evidence's: verify, map to the user, record the verdict.
+ * @throws AvatarProtocolError(UNKNOWN_CASE) if the case is not open or names other evidence (nothing recorded)
+ */
+export async function judgeTrace(
+  ctx: AvatarContext,
+  caseId: bigint,
+  e: Evidence,
+): Promise<{ caseId: bigint; uid: string; realId: string; gas: bigint; verdictCommitment: Uint8Array }> {
+  const c = await ctx.registry.traceCase(caseId);
+  if (
+    Number(c.status) !== 1 ||
+    !equalBytes(fromHex(c.evidenceHash, 32), evidenceHash(e)) ||
+    !equalBytes(fromHex(c.avatarId, 32), e.avatarId)
+  )
+    throw new AvatarProtocolError("UNKNOWN_CASE", `judgeTrace: case ${caseId} is not open for this evidence`);
   const reject = async (reason: string, message: string): Promise<never> => {
     await (await ctx.registry.recordVerdict(caseId, false, "0x" + "00".repeat(32))).wait();
     throw new AvatarProtocolError(reason, `trace: ${message}`);
@@ -665,7 +695,7 @@ export async function trace(
   }
   await ctx.beforeSend?.({ kind: "recordVerdict", caseId }); // the verdict's salt is in ctx.idp now
   const gas = await mined(ctx.registry.recordVerdict(caseId, true, toHex(t.verdictCommitment)));
-  return { caseId, uid: t.uid, realId: t.realId, gas: tx!.gasUsed + gas, verdictCommitment: t.verdictCommitment };
+  return { caseId, uid: t.uid, realId: t.realId, gas, verdictCommitment: t.verdictCommitment };
 }
 
 /**

@@ -56,6 +56,8 @@ export const Route = {
   IdpIssue: 0x31,
   IdpLogin: 0x32,
   IdpDelegate: 0x33,
+  IdpStamp: 0x34,
+  IdpTrace: 0x35,
 } as const;
 
 /** Fixed header length (everything but body, scheme and signature). */

@@ -6,8 +6,9 @@
  * restarted, the client's retry completes, and the chain and the three keystores agree. Then bad
  * input: a malformed, an oversized and a stale body, a reused request id, a replay, a flood.
  * The IdP half: `idp:serve` in its own folder with its own account, users and a proxy in a fourth
- * folder getting MITs, logging in and delegating over HTTP (the endpoint found on the MIT
- * registry), and the IdP killed between its on-chain write and its reply during a login.
+ * folder getting MITs, logging in, delegating, authenticating (platform receipts) and tracing over
+ * HTTP (the endpoint found on the MIT registry), and the IdP killed between its on-chain write and
+ * its reply during a login.
  */
 import { expect } from "chai";
 import { ChildProcess, spawn } from "child_process";
@@ -285,7 +286,7 @@ describe("e2e: RSMS parties as separate services (issue 19)", function () {
   const eyeOf = (name: string) => new SimulatedEye(Number(BigInt(toHex(keccak256(new TextEncoder().encode(`eye:${name}`))).slice(0, 10))));
   const avatarId = (name: string) => keccak256(new TextEncoder().encode(`metatrust:avatar:${name}`));
 
-  it("the IdP runs in its own folder with its own account; a user and a proxy get MITs, log in and delegate over HTTP", async () => {
+  it("the IdP runs in its own folder with its own account; a user and a proxy get MITs, log in, delegate, authenticate and trace over HTTP", async () => {
     const setup = await node.run(["idp:setup"], { env: env.idp });
     expect(setup.code, setup.stderr + setup.stdout).to.equal(0);
     const account = /IdP service account (0x[0-9a-fA-F]{40})/.exec(setup.stdout)![1];
@@ -308,6 +309,20 @@ describe("e2e: RSMS parties as separate services (issue 19)", function () {
     }
     const bot = AvatarParty.fromRecord(userKs().load("avatar-party-bot"));
     expect((await idpDep.registry.avatar(toHex(avatarId("A")))).driverSerial).to.equal(toHex(bot.mit!.serial));
+    // mutual authentication (receipts from the platform over HTTP), then tracing the proxy-driven avatar
+    const login = await node.run(["avatar:login", "--user", "alice", "--avatar", "C"], { env: env.user });
+    expect(login.code, login.stderr).to.equal(0);
+    const auth = await node.run(["avatar:auth", "--a", "A", "--b", "C"], { env: env.user });
+    expect(auth.code, auth.stderr + auth.stdout).to.equal(0);
+    const evidence = /evidence about A: (\S+)/.exec(auth.stdout)![1];
+    const tr = await node.run(["avatar:trace", "--evidence", evidence], { env: env.user });
+    expect(tr.code, tr.stderr + tr.stdout).to.equal(0);
+    const [, caseId, commitment] = /case #(\d+): traced by the IdP at \S+; verdict commitment (0x[0-9a-f]{64})/.exec(tr.stdout)!;
+    expect((await idpDep.registry.traceCase(BigInt(caseId))).verdictCommitment).to.equal(commitment);
+    // the reporter's output never names the user; the IdP opens the verdict from its own folder
+    expect(tr.stdout).to.not.include("Alice Liddell");
+    const audit = await node.run(["avatar:audit", "--case", caseId], { env: env.idp });
+    expect(audit.code, audit.stderr).to.equal(0);
     // separate keys: the templates only in the IdP's folder, the CPS keys only in the user's
     const idpRec = JSON.stringify(new Keystore(path.join(work, "idp", "localhost", "keystore")).load("avatar-idp"));
     expect(idpRec).to.include("Alice Liddell");

@@ -15,7 +15,7 @@ import { deploySystemFixture } from "../fixtures/system";
 import { Keystore } from "../../offchain/storage/keystore";
 import { IdentityProvider } from "../../offchain/avatars/agents";
 import { SimulatedEye } from "../../offchain/avatars/iris";
-import { buildLoginResponse } from "../../offchain/avatars/protocols";
+import { buildLoginResponse, type AvatarCredential } from "../../offchain/avatars/protocols";
 import { encodeLoginResponse } from "../../offchain/avatars/wire";
 import { keccak256 } from "../../offchain/crypto/hash";
 import { toBytes, toHex } from "../../offchain/crypto/bytes";
@@ -23,6 +23,8 @@ import { IdpService, IDP_RECORD } from "../../offchain/services/avatars/idp-serv
 import {
   delegateRemote,
   discoverIdp,
+  mutualAuthRemote,
+  traceRemote,
   idpInfo,
   issueRemote,
   loginRemote,
@@ -79,6 +81,7 @@ describe("services/avatars: the IdP as a service, in-process", function () {
   const eye = { alice: new SimulatedEye(11), bob: new SimulatedEye(12) };
   // what crossed the wire towards the IdP
   const sent: Uint8Array[] = [];
+  let delegated: AvatarCredential | undefined;
 
   before(async () => {
     s = await system();
@@ -267,8 +270,54 @@ describe("services/avatars: the IdP as a service, in-process", function () {
       proxy: bot,
       avatarId: avatar("A"),
     });
+    delegated = r.credential;
     const av = await s.dep.registry.avatar(toHex(avatar("A")));
     expect(av.driverSerial).to.equal(toHex(bot.mit!.serial));
     expect(await s.dep.registry.activeDelegation(toHex(avatar("A")))).to.equal(r.ack.delegationId);
+  });
+  it("mutual authentication with platform receipts over HTTP, then tracing: the proxy-driven avatar is traced to alice; the reporter sees only the commitment", async () => {
+    const { AvatarParty } = await import("../../offchain/avatars/agents");
+    const bob = AvatarParty.fromRecord(s.client.load("avatar-party-bob"));
+    const bot = AvatarParty.fromRecord(s.client.load("avatar-party-bot"));
+    const b = await loginRemote({
+      idp: info,
+      dep: s.dep,
+      user: bob,
+      sample: () => eye.bob.capture(),
+      avatarId: avatar("B2"),
+      appearance: "b",
+    });
+    const t = (await hre.ethers.provider.getBlock("latest"))!.timestamp;
+    const m = await mutualAuthRemote({
+      idp: info,
+      dep: s.dep,
+      A: { credential: delegated!, driver: bot },
+      B: { credential: b.credential, driver: bob },
+      now: () => t,
+    });
+    expect(
+      svc.idp.checkReceipt((await import("../../offchain/avatars/protocols")).evidenceHash(m.evidenceAboutA), m.evidenceAboutA.receipt!),
+    ).to.equal(true);
+    const [reporter] = await hre.ethers.getSigners();
+    const ack = await traceRemote({ idp: info, dep: s.dep, reporter: s.dep.registry.connect(reporter), evidence: m.evidenceAboutA });
+    const alice = AvatarParty.fromRecord(s.client.load("avatar-party-alice"));
+    const opening = svc.idp.openVerdict(ack.verdictCommitment);
+    expect(opening.uid).to.equal(toHex(keccak256(new Uint8Array([...toBytes("UID"), ...alice.mit!.serial]))));
+    // the verdict's salt is in the IdP's keystore: a restarted IdP can still open it
+    expect(IdentityProvider.fromRecord(s.ks.load(IDP_RECORD)).openVerdict(ack.verdictCommitment).uid).to.equal(opening.uid);
+    // a retry for the closed case is answered from the chain, with the same commitment and no second verdict
+    const again = await traceRemote({
+      idp: info,
+      dep: s.dep,
+      reporter: s.dep.registry.connect(reporter),
+      evidence: m.evidenceAboutA,
+      caseId: ack.caseId,
+    });
+    expect(toHex(again.verdictCommitment)).to.equal(toHex(ack.verdictCommitment));
+    // evidence that is not the case's is refused, and the case stays as it is
+    await expect(
+      traceRemote({ idp: info, dep: s.dep, reporter: s.dep.registry.connect(reporter), evidence: m.evidenceAboutB, caseId: ack.caseId }),
+    ).to.be.rejectedWith(/UNKNOWN_CASE/);
+    expect(Number((await s.dep.registry.traceCase(ack.caseId)).status)).to.equal(2);
   });
 });

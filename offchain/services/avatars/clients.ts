@@ -18,8 +18,22 @@ import { concat, equalBytes, fromHex, toBytes, toHex } from "../../crypto/bytes"
 import { decodePoint, type Point } from "../../crypto/group";
 import type { Keystore } from "../../storage/keystore";
 import { AvatarParty, AvatarProtocolError } from "../../avatars/agents";
-import { buildDelegationResponse, buildLoginResponse, type AvatarCredential } from "../../avatars/protocols";
-import { encodeDelegationResponse, encodeLoginResponse } from "../../avatars/wire";
+import {
+  authComplete,
+  authFinish,
+  authHello,
+  authRespond,
+  buildDelegationResponse,
+  buildLoginResponse,
+  evidenceHash,
+  requestTrace,
+  type AvatarCredential,
+  type Evidence,
+  type Side,
+} from "../../avatars/protocols";
+import { receiptDigest } from "../../avatars/agents";
+import { encodeDelegationResponse, encodeEvidence, encodeLoginResponse } from "../../avatars/wire";
+import { schnorr } from "@noble/curves/secp256k1.js";
 import { keccak256 } from "../../crypto/hash";
 import { Kind, Route, Scheme, audienceOf, openEnvelope, sealEnvelope, verifyEnvelope, EnvelopeError } from "../envelope";
 import { fromAccount, freshId } from "../common";
@@ -32,8 +46,12 @@ import {
   decodeDelegationAck,
   decodeIssueReply,
   decodeLoginAck,
+  decodeReceipt,
+  decodeTraceAck,
   encodeChallengeRequest,
   encodeIssueRequest,
+  encodeTraceRequest,
+  type TraceAck,
   type DelegationAck,
   type LoginAck,
 } from "./wire";
@@ -238,4 +256,70 @@ export async function delegateRemote(a: {
       throw new EnvelopeError("NOT_A_REPLY_TO_THIS", "delegateRemote: the IdP acknowledged another delegation");
     return { credential: { avatarId: a.avatarId, owner: a.user, driver: a.proxy, warrant: r.warrant, o: r.o }, ack };
   });
+}
+
+/** Shows evidence to the platform (the IdP) and gets its receipt, checked against the IdP's receipt key. */
+export async function stampRemote(a: { idp: IdpInfo; dep: IdpDeployment; evidence: Evidence; retry?: RetryPolicy }): Promise<Evidence> {
+  const audience = audienceOf(a.dep.chainId, String(a.dep.registry.target), "idp");
+  const body = encodeEvidence({ ...a.evidence, receipt: undefined });
+  const env = sealEnvelope(request(Route.IdpStamp, audience, body), { scheme: Scheme.None });
+  const reply = openEnvelope(await postEnvelope(a.idp.url, "/v1/stamp", env, a.retry ?? DEFAULT_RETRY));
+  verifyEnvelope(reply, { kind: Kind.Reply, route: Route.IdpStamp, audience, sender: fromAccount(a.idp.account), request: env });
+  const receipt = decodeReceipt(reply.body);
+  if (!schnorr.verify(receipt.sig, receiptDigest(evidenceHash(a.evidence), receipt.time), a.idp.receiptKey))
+    throw new EnvelopeError("BAD_SIGNATURE", "stampRemote: the receipt is not the platform's on this evidence");
+  return { ...a.evidence, receipt };
+}
+
+/**
+ * Mutual authentication (Appendix B-C) between two avatars whose drivers' keys are here; the
+ * chain is read directly, and each side's evidence is stamped by the platform (the IdP service).
+ */
+export async function mutualAuthRemote(a: {
+  idp: IdpInfo;
+  dep: IdpDeployment;
+  A: Side;
+  B: Side;
+  now: () => number;
+  retry?: RetryPolicy;
+}): Promise<{ key: Uint8Array; evidenceAboutA: Evidence; evidenceAboutB: Evidence }> {
+  const ctx = { registry: a.dep.registry, now: a.now };
+  const h = authHello(a.A);
+  const r = await authRespond(ctx, a.B, h.hello);
+  const f = await authFinish(ctx, h.state, r.reply);
+  const c = authComplete(r.state, f.finish);
+  if (!equalBytes(f.key, c.key)) throw new AvatarProtocolError("KEY_CONFIRMATION", "the session keys differ");
+  return {
+    key: f.key,
+    evidenceAboutA: await stampRemote({ idp: a.idp, dep: a.dep, evidence: c.evidenceAboutPeer, retry: a.retry }),
+    evidenceAboutB: await stampRemote({ idp: a.idp, dep: a.dep, evidence: f.evidenceAboutPeer, retry: a.retry }),
+  };
+}
+
+/**
+ * Tracing over the network (§V-B1): the reporter opens the case on-chain from its own account
+ * (`reporter`: the registry connected with it) with the evidence's hash, then shows the evidence
+ * to the IdP service, which records the verdict. The reporter learns the verdict commitment,
+ * never the identity.
+ */
+export async function traceRemote(a: {
+  idp: IdpInfo;
+  dep: IdpDeployment;
+  reporter: MITRegistry;
+  evidence: Evidence;
+  caseId?: bigint;
+  retry?: RetryPolicy;
+}): Promise<TraceAck> {
+  const audience = audienceOf(a.dep.chainId, String(a.dep.registry.target), "idp");
+  const caseId = a.caseId ?? (await requestTrace(a.reporter, a.evidence)).caseId;
+  const env = sealEnvelope(request(Route.IdpTrace, audience, encodeTraceRequest(caseId, encodeEvidence(a.evidence))), {
+    scheme: Scheme.None,
+  });
+  const reply = openEnvelope(await postEnvelope(a.idp.url, "/v1/trace", env, a.retry ?? DEFAULT_RETRY));
+  verifyEnvelope(reply, { kind: Kind.Reply, route: Route.IdpTrace, audience, sender: fromAccount(a.idp.account), request: env });
+  const ack = decodeTraceAck(reply.body);
+  const onChain = await a.dep.registry.traceCase(caseId);
+  if (ack.caseId !== caseId || Number(onChain.status) !== 2 || onChain.verdictCommitment !== toHex(ack.verdictCommitment))
+    throw new EnvelopeError("NOT_A_REPLY_TO_THIS", `traceRemote: the IdP's answer is not case ${caseId}'s verdict on-chain`);
+  return ack;
 }

@@ -9,6 +9,10 @@
  * - `POST /v1/challenge` (ChallengeRequest): a one-time challenge bound to the envelope's session;
  * - `POST /v1/login` (LoginResponse, Appendix B-A step 3): verified, then recorded on-chain;
  * - `POST /v1/delegate` (DelegationResponse, Appendix B-B step 4): verified, then recorded;
+ * - `POST /v1/stamp` (Evidence): the platform's receipt on it, by its own clock (stateless);
+ * - `POST /v1/trace` (case id and Evidence): for a case the reporter opened on-chain with this
+ *   evidence's hash, the verdict (§V-B1); the reply carries the verdict commitment, never the
+ *   identity. Idempotent by the chain: a closed case is answered from its on-chain verdict;
  * - `GET /v1/info`: the account, the channel key and the receipt key, signed by the account (a
  *   client checks that the account holds IDP_ROLE on the MIT registry).
  * Replies are signed by the IdP's account and bound to their request (inReplyTo).
@@ -34,14 +38,23 @@ import path from "path";
 import { keccak_256 } from "@noble/hashes/sha3.js";
 import type { Wallet } from "ethers";
 import type { MITRegistry } from "../../../typechain-types";
-import { fromHex, toBytes, toHex } from "../../crypto/bytes";
+import { equalBytes, fromHex, toBytes, toHex } from "../../crypto/bytes";
 import { encodePk, keyId } from "../../crypto/cps";
 import type { ContentStore } from "../../storage/content-store";
 import type { Keystore } from "../../storage/keystore";
 import { writeFileAtomic } from "../../storage/fs-atomic";
 import { AvatarParty, AvatarProtocolError, IdentityProvider } from "../../avatars/agents";
-import { ChallengeBook, issueProxyMit, issueUserMit, verifyDelegation, verifyLogin, type AvatarContext } from "../../avatars/protocols";
-import { decodeDelegationResponse, decodeLoginResponse } from "../../avatars/wire";
+import {
+  ChallengeBook,
+  evidenceHash,
+  issueProxyMit,
+  issueUserMit,
+  judgeTrace,
+  verifyDelegation,
+  verifyLogin,
+  type AvatarContext,
+} from "../../avatars/protocols";
+import { decodeDelegationResponse, decodeEvidence, decodeLoginResponse } from "../../avatars/wire";
 import type { G1Point, G2Point } from "../../crypto/bls";
 import { Kind, Route, Scheme, audienceOf, envelopeHash, openEnvelope, sealEnvelope, verifyEnvelope } from "../envelope";
 import { ReplyCache, DEFAULT_WINDOW_MS } from "../replies";
@@ -54,7 +67,10 @@ import {
   IssueKind,
   decodeChallengeRequest,
   decodeIssueRequest,
+  decodeTraceRequest,
   encodeChallengeReply,
+  encodeReceipt,
+  encodeTraceAck,
   encodeDelegationAck,
   encodeIssueReply,
   encodeLoginAck,
@@ -353,6 +369,44 @@ export class IdpService {
     );
   }
 
+  // ---------------------------------------------------------------- receipts and tracing
+
+  /** POST /v1/stamp: the platform's receipt on evidence shown to it (its clock, not the signer's). */
+  async stamp(raw: Uint8Array): Promise<Uint8Array> {
+    const env = this.open(raw, Route.IdpStamp);
+    const e = decodeEvidence(env.body);
+    return this.cache.once(env.requestId, env.issuedAt, raw, async () =>
+      this.reply(env, raw, encodeReceipt(this.idp.stamp(evidenceHash(e), await this.now()))),
+    );
+  }
+
+  /** POST /v1/trace */
+  async trace(raw: Uint8Array): Promise<Uint8Array> {
+    const env = this.open(raw, Route.IdpTrace);
+    const { caseId, evidence } = decodeTraceRequest(env.body);
+    const e = decodeEvidence(evidence);
+    return this.cache.once(env.requestId, env.issuedAt, raw, () =>
+      this.mutex.run(async () => {
+        const c = await this.d.registry.traceCase(caseId);
+        const mine = equalBytes(fromHex(c.evidenceHash, 32), evidenceHash(e));
+        // a case already closed for this evidence (a retry after a crash): the chain has the answer
+        if (mine && Number(c.status) === 2)
+          return this.reply(env, raw, encodeTraceAck({ caseId, verdictCommitment: fromHex(c.verdictCommitment, 32) }));
+        if (mine && Number(c.status) === 3)
+          throw new AvatarProtocolError("REJECTED", `trace: case ${caseId} was rejected (the evidence did not verify)`);
+        // the verdict's opening (its salt) in the IdP's record before the commitment goes on-chain
+        const t = await judgeTrace(
+          this.ctx(await this.now(), () => this.save()),
+          caseId,
+          e,
+        );
+        faultPoint("idp:after-chain-write");
+        this.log(`case #${caseId}: traced`);
+        return this.reply(env, raw, encodeTraceAck({ caseId, verdictCommitment: t.verdictCommitment }));
+      }),
+    );
+  }
+
   // ---------------------------------------------------------------- recovery
 
   /**
@@ -426,6 +480,8 @@ export class IdpService {
         { path: "/v1/challenge", handle: (b) => this.challenge(b) },
         { path: "/v1/login", handle: (b) => this.login(b) },
         { path: "/v1/delegate", handle: (b) => this.delegate(b) },
+        { path: "/v1/stamp", handle: (b) => this.stamp(b) },
+        { path: "/v1/trace", handle: (b) => this.trace(b) },
       ],
       () => this.info(),
     );

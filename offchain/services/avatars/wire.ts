@@ -12,6 +12,9 @@
  * | ChallengeReply | IdP -> user  | challenge 32 \| purpose u8 \| IdP time u64                          | 41 |
  * | LoginAck       | IdP -> user  | avatar 32 \| owner serial 32 \| h 32 (what went on-chain)           | 96 |
  * | DelegationAck  | IdP -> proxy | avatar 32 \| proxy serial 32 \| h 32 \| delegation id u64           | 104 |
+ * | Receipt        | IdP -> holder | time u64 \| BIP-340 signature 64 (the request: the Evidence as is) | 72 |
+ * | TraceRequest   | reporter -> IdP | case id u64 \| Evidence                                          | 8 + evidence |
+ * | TraceAck       | IdP -> reporter | case id u64 \| verdict commitment 32 (never the identity)        | 40 |
  *
  * Confidentiality. Enc_C is ECIES (offchain/crypto/ecies.ts) to the IdP's channel key, the key the
  * protocol already seals fresh iris samples to (IdentityProvider.channelKey, published in the
@@ -179,3 +182,32 @@ export function decodeDelegationAck(b: Uint8Array): DelegationAck {
 
 /** Hex of a serial, for logs. */
 export const short = (b: Uint8Array) => toHex(b).slice(0, 12) + "…";
+
+/** A platform receipt (the stamp route's reply). */
+export function encodeReceipt(r: { time: number; sig: Uint8Array }): Uint8Array {
+  if (r.sig.length !== 64) throw bad("encodeReceipt", "the signature must be 64 bytes");
+  return concat(u64(r.time), r.sig);
+}
+export function decodeReceipt(b: Uint8Array): { time: number; sig: Uint8Array } {
+  const [t, sig] = cut("decodeReceipt", b, [8, 64]);
+  return { time: readU64("decodeReceipt", t), sig };
+}
+
+/** A trace request: the case the reporter opened on-chain and the evidence whose hash it filed. */
+export function encodeTraceRequest(caseId: bigint, evidence: Uint8Array): Uint8Array {
+  return concat(u64(Number(caseId)), evidence);
+}
+export function decodeTraceRequest(b: Uint8Array): { caseId: bigint; evidence: Uint8Array } {
+  if (!(b instanceof Uint8Array) || b.length < 9) throw bad("decodeTraceRequest", "too short");
+  return { caseId: BigInt(readU64("decodeTraceRequest", b.subarray(0, 8))), evidence: b.slice(8) };
+}
+
+/** The IdP's answer to a traced case: the case and its verdict commitment. */
+export type TraceAck = { caseId: bigint; verdictCommitment: Uint8Array };
+export function encodeTraceAck(a: TraceAck): Uint8Array {
+  return concat(u64(Number(a.caseId)), a.verdictCommitment);
+}
+export function decodeTraceAck(b: Uint8Array): TraceAck {
+  const [id, c] = cut("decodeTraceAck", b, [8, 32]);
+  return { caseId: BigInt(readU64("decodeTraceAck", id)), verdictCommitment: c };
+}
