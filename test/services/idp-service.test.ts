@@ -126,6 +126,49 @@ describe("services/avatars: the IdP as a service, in-process", function () {
     ).to.be.rejectedWith(/already holds an MIT/);
   });
 
+  it("a relay that moves alice's sealed enrollment under its own key gets nothing: the box does not open (422), no MIT on-chain", async () => {
+    const { AvatarParty } = await import("../../offchain/avatars/agents");
+    const { encodeIssueRequest, decodeIssueRequest, IssueKind } = await import("../../offchain/services/avatars/wire");
+    const { encodePk, encodeSig } = await import("../../offchain/crypto/cps");
+    const { concat } = await import("../../offchain/crypto/bytes");
+    const victim = new AvatarParty("victim");
+    const thief = new AvatarParty("thief");
+    const audience = audienceOf(s.dep.chainId, String(s.dep.registry.target), "idp");
+    const requestId = freshId();
+    const body = encodeIssueRequest({
+      kind: IssueKind.user,
+      pk: victim.keys.pk,
+      possession: victim.possession(),
+      label: "Victim V.",
+      enrollment: new SimulatedEye(99).capture(),
+      channelKey: info.channelKey,
+      requestId,
+    });
+    // the thief keeps the sealed enrollment and puts its own key and a valid proof of possession in front
+    const swapped = concat(
+      Uint8Array.of(IssueKind.user),
+      encodePk(thief.keys.pk),
+      encodeSig(thief.possession()),
+      decodeIssueRequest(body).sealed,
+    );
+    const env = sealEnvelope(
+      {
+        kind: Kind.Request,
+        route: Route.IdpIssue,
+        audience,
+        session: freshId(),
+        requestId,
+        issuedAt: Date.now(),
+        inReplyTo: new Uint8Array(32),
+        body: swapped,
+      },
+      { scheme: Scheme.None },
+    );
+    const n = (await s.dep.registry.queryFilter(s.dep.registry.filters.MitIssued())).length;
+    await expect(postEnvelope(url, "/v1/mit/issue", env)).to.be.rejectedWith(/422 MALFORMED openSealed: the sealed message does not open/);
+    expect((await s.dep.registry.queryFilter(s.dep.registry.filters.MitIssued())).length).to.equal(n);
+  });
+
   it("login over HTTP: the IdP records it; the sample crosses the wire sealed; a replay of the request gets the same reply, no second record", async () => {
     const alice = (await import("../../offchain/avatars/agents")).AvatarParty.fromRecord(s.client.load("avatar-party-alice"));
     const r = await loginRemote({
