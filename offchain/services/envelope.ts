@@ -58,6 +58,11 @@ export const Route = {
   IdpDelegate: 0x33,
   IdpStamp: 0x34,
   IdpTrace: 0x35,
+  MssaKey: 0x40,
+  MssaRelease: 0x41,
+  MssaVerify: 0x42,
+  MssaPropose: 0x43,
+  MssaApprove: 0x44,
 } as const;
 
 /** Fixed header length (everything but body, scheme and signature). */
