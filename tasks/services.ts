@@ -220,3 +220,68 @@ task("idp:grant", "The MIT registry's admin grants IDP_ROLE to the IdP service's
     console.log(`IDP_ROLE granted to ${a.to}`);
     return { to: a.to };
   });
+
+// ------------------------------------------------------------------ MSSA place authorities
+
+/** Parses `--peers`: "0xabc…=http://…,0xdef…=http://…". */
+function parsePeers(s: string): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const part of s.split(",").filter((x) => x.trim())) {
+    const i = part.indexOf("=");
+    const [a, u] = [part.slice(0, i).trim(), part.slice(i + 1).trim()];
+    if (!/^0x[0-9a-fA-F]{40}$/.test(a) || !/^https?:\/\/\S+$/.test(u))
+      throw new UsageError(`mssa:serve: --peers "${part}" is not <address>=<url>`);
+    m.set(a.toLowerCase(), u);
+  }
+  return m;
+}
+
+task("mssa:serve", "Runs an MSSA place authority as a service: `authority --place PL1` (its own data folder, keystore and account)")
+  .addPositionalParam("role", "authority")
+  .addOptionalParam("place", "The place it is an authority of", "PL1")
+  .addOptionalParam("account", "The role whose key it signs with (METATRUST_KEY_<ROLE> or its keystore)", "authority")
+  .addOptionalParam(
+    "peers",
+    "The place's other authorities: `0xabc…=http://…,…` (the verifying authority collects keys and approvals from them)",
+    "",
+  )
+  .addOptionalParam("host", "Address to bind (default loopback only)", "127.0.0.1")
+  .addOptionalParam("port", "Port to bind (0: any free port, printed)", 0, types.int)
+  .addOptionalParam("tlsKey", "PEM private key: serve HTTPS (with --tls-cert)")
+  .addOptionalParam("tlsCert", "PEM certificate: serve HTTPS (with --tls-key)")
+  .addOptionalParam("bodyLimit", "Largest request body in bytes (413 above)", 16 * 1024, types.int)
+  .addOptionalParam("rateLimit", "Requests per client address per minute (429 above)", 600, types.int)
+  .setAction(async (a: ListenArgs & { role: string; place: string; account: string; peers: string }, hre) => {
+    if (a.role !== "authority") throw new UsageError(`mssa:serve: unknown role "${a.role}" (authority)`);
+    const cfg = listenConfig(a, "mssa:serve");
+    const peers = parsePeers(a.peers);
+    const [{ localState, deployedAddress }, { roleAccounts }, { CredentialLedger__factory }, { AuthorityService }, { placeId }] =
+      await Promise.all([
+        import("./lib/context"),
+        import("../offchain/chain/accounts"),
+        import("../typechain-types"),
+        import("../offchain/services/mssa/authority-service"),
+        import("../offchain/mssa/registration"),
+      ]);
+    const local = localState(hre);
+    const wallet = await roleAccounts(hre, local.keystore).key(a.account);
+    const ledger = CredentialLedger__factory.connect(await deployedAddress(hre, "CredentialLedger"), wallet);
+    const p = await ledger.place(placeId(a.place));
+    if (!p.authorities.map((x) => x.toLowerCase()).includes(wallet.address.toLowerCase()))
+      throw new UsageError(
+        `mssa:serve: ${wallet.address} (--account ${a.account}) is not an authority of ${a.place} on-chain: the admin sets the place with \`npx hardhat mssa:place --name ${a.place} --authorities …\``,
+      );
+    const svc = new AuthorityService({
+      keystore: local.keystore,
+      dir: path.join(local.dir, `service-mssa-${placeId(a.place).slice(2, 10)}`),
+      place: a.place,
+      ledger,
+      wallet,
+      chainId: (await hre.ethers.provider.getNetwork()).chainId,
+      peers,
+    });
+    const r = await svc.start(cfg);
+    console.log(`mssa authority of ${a.place}: listening on ${r.url} (account ${wallet.address})`);
+    await untilSignal(() => svc.stop());
+    return { url: r.url };
+  });

@@ -8,7 +8,9 @@
  * The IdP half: `idp:serve` in its own folder with its own account, users and a proxy in a fourth
  * folder getting MITs, logging in, delegating, authenticating (platform receipts) and tracing over
  * HTTP (the endpoint found on the MIT registry), and the IdP killed between its on-chain write and
- * its reply during a login.
+ * its reply during a login. The MSSA half: two place authorities as `mssa:serve authority`, each
+ * in its own folder with its own key; a user in a third folder registers over HTTP and the
+ * registration collects both approvals on-chain.
  */
 import { expect } from "chai";
 import { ChildProcess, spawn } from "child_process";
@@ -16,7 +18,7 @@ import fs from "fs";
 import net from "net";
 import os from "os";
 import path from "path";
-import { JsonRpcProvider } from "ethers";
+import { HDNodeWallet, JsonRpcProvider, Mnemonic } from "ethers";
 import { startNode, RunningNode } from "../helpers/node";
 import { skipUnderCoverage } from "../helpers/coverage";
 import { Keystore } from "../../offchain/storage/keystore";
@@ -27,7 +29,8 @@ import { Kind, Route, Scheme, audienceOf, openEnvelope, sealEnvelope } from "../
 import { toHex } from "../../offchain/crypto/bytes";
 import { FAULT_EXIT } from "../../offchain/services/faults";
 import type { Deployment as DeploymentFile } from "../../offchain/chain/deployments";
-import { MITRegistry__factory } from "../../typechain-types";
+import { CredentialLedger__factory, MITRegistry__factory } from "../../typechain-types";
+import { placeId } from "../../offchain/mssa/registration";
 import { AvatarParty } from "../../offchain/avatars/agents";
 import { SimulatedEye } from "../../offchain/avatars/iris";
 import { keccak256 } from "../../offchain/crypto/hash";
@@ -81,7 +84,8 @@ describe("e2e: RSMS parties as separate services (issue 19)", function () {
   this.timeout(900_000);
   let node: RunningNode;
   let work: string;
-  const env: Record<"msrp" | "rpm" | "client" | "idp" | "user", NodeJS.ProcessEnv> = {} as never;
+  const env: Record<"msrp" | "rpm" | "client" | "idp" | "user" | "au1" | "au2" | "member", NodeJS.ProcessEnv> = {} as never;
+  const authorities: Proc[] = [];
   let idp: Proc | undefined;
   let idpPort: number;
   let idpDep: IdpDeployment;
@@ -107,7 +111,7 @@ describe("e2e: RSMS parties as separate services (issue 19)", function () {
     node = await startNode();
     work = fs.mkdtempSync(path.join(os.tmpdir(), "metatrust-svc-"));
     const ipfs = path.join(work, "ipfs"); // stands for the IPFS network (kubo in a deployment)
-    for (const p of ["msrp", "rpm", "client", "idp", "user"] as const)
+    for (const p of ["msrp", "rpm", "client", "idp", "user", "au1", "au2", "member"] as const)
       env[p] = { ...node.env, METATRUST_DATA_DIR: path.join(work, p), METATRUST_IPFS_DIR: ipfs };
     const d = await node.run(["deploy"]);
     expect(d.code, d.stderr + d.stdout).to.equal(0);
@@ -121,6 +125,7 @@ describe("e2e: RSMS parties as separate services (issue 19)", function () {
   });
 
   after(async () => {
+    for (const a of authorities) await stop(a);
     await stop(idp);
     await stop(rpm);
     await stop(msrp);
@@ -368,5 +373,59 @@ describe("e2e: RSMS parties as separate services (issue 19)", function () {
     expect((await post(new Uint8Array(64 * 1024))).status).to.equal(413);
     expect((await fetch(`${idp!.url}/v1/health`)).status).to.equal(200);
     expect(idp!.child.exitCode).to.equal(null);
+  });
+  // ------------------------------------------------------------------ MSSA place authorities
+
+  it("two place authorities run as services with their own keys; a user registers at PL1 over HTTP and both approve on-chain", async () => {
+    // the genesis authorities are the node's accounts 1 and 2: each service holds its own key only
+    const dev = (i: number) =>
+      HDNodeWallet.fromMnemonic(Mnemonic.fromPhrase("test test test test test test test test test test test junk"), `m/44'/60'/0'/0/${i}`);
+    const [a1, a2] = [dev(1), dev(2)];
+    env.au1 = { ...env.au1, METATRUST_KEY_AUTHORITY_1: a1.privateKey };
+    env.au2 = { ...env.au2, METATRUST_KEY_AUTHORITY_2: a2.privateKey };
+    const place = await node.run(["mssa:place", "--name", "PL1", "--authorities", `${a1.address},${a2.address}`]);
+    expect(place.code, place.stderr + place.stdout).to.equal(0);
+    const port = async () => String(await freePort());
+    authorities.push(
+      await serve(["mssa:serve", "authority", "--place", "PL1", "--account", "authority:2", "--port", await port()], env.au2),
+    );
+    authorities.push(
+      await serve(
+        [
+          "mssa:serve",
+          "authority",
+          "--place",
+          "PL1",
+          "--account",
+          "authority:1",
+          "--port",
+          await port(),
+          "--peers",
+          `${a2.address}=${authorities[0].url}`,
+        ],
+        env.au1,
+      ),
+    );
+    const r = await node.run(
+      ["mssa:register", "--user", "carol", "--place", "PL1", "--authorities", `${authorities[1].url},${authorities[0].url}`],
+      { env: env.member },
+    );
+    expect(r.code, r.stderr + r.stdout).to.equal(0);
+    const [, user, id] = /(0x[0-9a-fA-F]{40}) has access to PL1 over the network: registration (0x[0-9a-f]{64}) \(2 approvals\)/.exec(
+      r.stdout,
+    )!;
+    const ledger = CredentialLedger__factory.connect(
+      (JSON.parse(fs.readFileSync(path.join(node.env.METATRUST_DEPLOYMENTS_DIR!, "localhost.json"), "utf8")) as DeploymentFile).contracts
+        .CredentialLedger.address,
+      provider,
+    );
+    expect(await ledger.access(user, placeId("PL1"))).to.deep.equal([true, id]);
+    expect(await ledger.approvedBy(id, a1.address)).to.equal(true);
+    expect(await ledger.approvedBy(id, a2.address)).to.equal(true);
+    // the documents went sealed to the verifier only
+    const rec2 = JSON.stringify(
+      new Keystore(path.join(work, "au2", "localhost", "keystore")).load(`mssa-authority-${placeId("PL1").slice(2, 18)}`),
+    );
+    expect(rec2).to.not.include("passport:");
   });
 });
