@@ -285,3 +285,64 @@ task("mssa:serve", "Runs an MSSA place authority as a service: `authority --plac
     await untilSignal(() => svc.stop());
     return { url: r.url };
   });
+
+// ------------------------------------------------------------------ the trust detector
+
+task("trust:serve", "Runs the trust layer's attack detector as a service: `detector` (its own data folder and account)")
+  .addPositionalParam("role", "detector")
+  .addOptionalParam("interval", "How often (ms) it looks for new ratings and runs the detectors (0: only on request)", 10_000, types.int)
+  .addFlag("evidenceOnly", "Ignore ratings without evidence")
+  .addOptionalParam("host", "Address to bind (default loopback only)", "127.0.0.1")
+  .addOptionalParam("port", "Port to bind (0: any free port, printed)", 0, types.int)
+  .addOptionalParam("tlsKey", "PEM private key: serve HTTPS (with --tls-cert)")
+  .addOptionalParam("tlsCert", "PEM certificate: serve HTTPS (with --tls-key)")
+  .addOptionalParam("bodyLimit", "Largest request body in bytes (413 above)", 16 * 1024, types.int)
+  .addOptionalParam("rateLimit", "Requests per client address per minute (429 above)", 60, types.int)
+  .setAction(async (a: ListenArgs & { role: string; interval: number; evidenceOnly: boolean }, hre) => {
+    if (a.role !== "detector") throw new UsageError(`trust:serve: unknown role "${a.role}" (detector)`);
+    if (!Number.isInteger(a.interval) || a.interval < 0) throw new UsageError("trust:serve: --interval must be a non-negative integer");
+    const cfg = listenConfig(a, "trust:serve");
+    const [{ localState, deployedAddress }, { roleAccounts }, { TrustManager__factory }, { TrustLedger }, { DetectorService }] =
+      await Promise.all([
+        import("./lib/context"),
+        import("../offchain/chain/accounts"),
+        import("../typechain-types"),
+        import("../offchain/trust/ledger"),
+        import("../offchain/services/trust/detector-service"),
+      ]);
+    const local = localState(hre);
+    const wallet = await roleAccounts(hre, local.keystore).key("detector");
+    const tm = TrustManager__factory.connect(await deployedAddress(hre, "TrustManager"), wallet);
+    if (!(await tm.hasRole(await tm.DETECTOR_ROLE(), wallet.address)))
+      throw new UsageError(
+        `trust:serve: the detector account ${wallet.address} does not hold DETECTOR_ROLE: the admin grants it with \`npx hardhat trust:grant --role detector --to ${wallet.address}\``,
+      );
+    const svc = new DetectorService({
+      ledger: new TrustLedger(tm),
+      store: local.store,
+      wallet,
+      chainId: (await hre.ethers.provider.getNetwork()).chainId,
+      dir: path.join(local.dir, "service-detector"),
+      intervalMs: a.interval,
+      evidenceOnly: a.evidenceOnly,
+    });
+    const r = await svc.start(cfg);
+    console.log(`detector: listening on ${r.url} (account ${wallet.address})`);
+    await untilSignal(() => svc.stop());
+    return { url: r.url };
+  });
+
+task("trust:grant", "The TrustManager's admin grants DETECTOR_ROLE or ORACLE_ROLE to a service's account")
+  .addParam("role", "detector or oracle")
+  .addParam("to", "The account address")
+  .setAction(async (a: { role: string; to: string }, hre) => {
+    const { deployedAddress } = await import("./lib/context");
+    const { TrustManager__factory } = await import("../typechain-types");
+    if (a.role !== "detector" && a.role !== "oracle") throw new UsageError(`trust:grant: --role must be detector or oracle, got ${a.role}`);
+    if (!hre.ethers.isAddress(a.to)) throw new UsageError(`trust:grant: --to ${a.to} is not an address`);
+    const [admin] = await hre.ethers.getSigners();
+    const tm = TrustManager__factory.connect(await deployedAddress(hre, "TrustManager"), admin);
+    await (await tm.grantRole(a.role === "detector" ? await tm.DETECTOR_ROLE() : await tm.ORACLE_ROLE(), a.to)).wait();
+    console.log(`${a.role === "detector" ? "DETECTOR_ROLE" : "ORACLE_ROLE"} granted to ${a.to}`);
+    return { to: a.to };
+  });

@@ -63,6 +63,7 @@ export const Route = {
   MssaVerify: 0x42,
   MssaPropose: 0x43,
   MssaApprove: 0x44,
+  Detect: 0x50,
 } as const;
 
 /** Fixed header length (everything but body, scheme and signature). */
