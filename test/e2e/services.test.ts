@@ -10,7 +10,8 @@
  * HTTP (the endpoint found on the MIT registry), and the IdP killed between its on-chain write and
  * its reply during a login. The MSSA half: two place authorities as `mssa:serve authority`, each
  * in its own folder with its own key; a user in a third folder registers over HTTP and the
- * registration collects both approvals on-chain.
+ * registration collects both approvals on-chain. The detector: `trust:serve detector` with its own
+ * key, refused until the admin grants it DETECTOR_ROLE, then answering with signed reports.
  */
 import { expect } from "chai";
 import { ChildProcess, spawn } from "child_process";
@@ -25,11 +26,13 @@ import { Keystore } from "../../offchain/storage/keystore";
 import { RsmsLedger } from "../../offchain/protocols/rsms/ledger";
 import { ResourcePoolRegistry__factory } from "../../typechain-types";
 import { joinRemote, registerRnRemote, loadRemoteRn, type Deployment } from "../../offchain/services/rsms/clients";
-import { Kind, Route, Scheme, audienceOf, openEnvelope, sealEnvelope } from "../../offchain/services/envelope";
+import { Kind, Route, Scheme, audienceOf, openEnvelope, sealEnvelope, verifyEnvelope } from "../../offchain/services/envelope";
 import { toHex } from "../../offchain/crypto/bytes";
 import { FAULT_EXIT } from "../../offchain/services/faults";
 import type { Deployment as DeploymentFile } from "../../offchain/chain/deployments";
-import { CredentialLedger__factory, MITRegistry__factory } from "../../typechain-types";
+import { CredentialLedger__factory, MITRegistry__factory, TrustManager__factory } from "../../typechain-types";
+import { fromAccount, freshId } from "../../offchain/services/common";
+import { postEnvelope } from "../../offchain/services/client";
 import { placeId } from "../../offchain/mssa/registration";
 import { AvatarParty } from "../../offchain/avatars/agents";
 import { SimulatedEye } from "../../offchain/avatars/iris";
@@ -84,7 +87,8 @@ describe("e2e: RSMS parties as separate services (issue 19)", function () {
   this.timeout(900_000);
   let node: RunningNode;
   let work: string;
-  const env: Record<"msrp" | "rpm" | "client" | "idp" | "user" | "au1" | "au2" | "member", NodeJS.ProcessEnv> = {} as never;
+  const env: Record<"msrp" | "rpm" | "client" | "idp" | "user" | "au1" | "au2" | "member" | "detector", NodeJS.ProcessEnv> = {} as never;
+  let detector: Proc | undefined;
   const authorities: Proc[] = [];
   let idp: Proc | undefined;
   let idpPort: number;
@@ -111,7 +115,7 @@ describe("e2e: RSMS parties as separate services (issue 19)", function () {
     node = await startNode();
     work = fs.mkdtempSync(path.join(os.tmpdir(), "metatrust-svc-"));
     const ipfs = path.join(work, "ipfs"); // stands for the IPFS network (kubo in a deployment)
-    for (const p of ["msrp", "rpm", "client", "idp", "user", "au1", "au2", "member"] as const)
+    for (const p of ["msrp", "rpm", "client", "idp", "user", "au1", "au2", "member", "detector"] as const)
       env[p] = { ...node.env, METATRUST_DATA_DIR: path.join(work, p), METATRUST_IPFS_DIR: ipfs };
     const d = await node.run(["deploy"]);
     expect(d.code, d.stderr + d.stdout).to.equal(0);
@@ -125,6 +129,7 @@ describe("e2e: RSMS parties as separate services (issue 19)", function () {
   });
 
   after(async () => {
+    await stop(detector);
     for (const a of authorities) await stop(a);
     await stop(idp);
     await stop(rpm);
@@ -427,5 +432,36 @@ describe("e2e: RSMS parties as separate services (issue 19)", function () {
       new Keystore(path.join(work, "au2", "localhost", "keystore")).load(`mssa-authority-${placeId("PL1").slice(2, 18)}`),
     );
     expect(rec2).to.not.include("passport:");
+  });
+  // ------------------------------------------------------------------ the trust detector
+
+  it("the detector runs with its own key once granted DETECTOR_ROLE, and answers with a report signed by that key", async () => {
+    const early = await node.run(["trust:serve", "detector", "--interval", "0"], { env: env.detector });
+    expect(early.code, early.stderr).to.equal(2);
+    const account = /the detector account (0x[0-9a-fA-F]{40}) does not hold DETECTOR_ROLE/.exec(early.stderr)![1];
+    const grant = await node.run(["trust:grant", "--role", "detector", "--to", account]);
+    expect(grant.code, grant.stderr).to.equal(0);
+    detector = await serve(["trust:serve", "detector", "--interval", "0", "--port", String(await freePort())], env.detector);
+    const file = JSON.parse(fs.readFileSync(path.join(node.env.METATRUST_DEPLOYMENTS_DIR!, "localhost.json"), "utf8")) as DeploymentFile;
+    const tm = TrustManager__factory.connect(file.contracts.TrustManager.address, provider);
+    const audience = audienceOf(31337n, await tm.getAddress(), "detector");
+    const env0 = sealEnvelope(
+      {
+        kind: Kind.Request,
+        route: Route.Detect,
+        audience,
+        session: freshId(),
+        requestId: freshId(),
+        issuedAt: Date.now(),
+        inReplyTo: new Uint8Array(32),
+        body: new Uint8Array(),
+      },
+      { scheme: Scheme.None },
+    );
+    const reply = openEnvelope(await postEnvelope(detector.url, "/v1/detect", env0));
+    verifyEnvelope(reply, { kind: Kind.Reply, route: Route.Detect, audience, sender: fromAccount(account), request: env0 });
+    const run = JSON.parse(new TextDecoder().decode(reply.body)) as { cid: string; ratings: number };
+    expect(run.cid).to.match(/^bagu/);
+    expect(fs.existsSync(path.join(work, "detector", "localhost", "keystore", "account-detector.json"))).to.equal(true);
   });
 });
