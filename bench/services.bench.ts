@@ -6,7 +6,15 @@
  * services run in this process (the RN clients too), so they share its two cores; the process
  * test of the same services is test/e2e/services.test.ts. Batching (recordJoins for several
  * forwards in one transaction) is not implemented in the services yet: every join is one
- * transaction, serialised by the MSRP. Writes bench/results/services.{md,json}.
+ * transaction, serialised by the MSRP.
+ *
+ * The IdP part: one IdP service (own keystore, own account holding IDP_ROLE) and user clients in
+ * this process; users get MITs over HTTP, then log in one after the other and with 8 in flight.
+ * A login is two round trips (challenge, response), a CPS verification and an iris match at the
+ * IdP, and a `recordLogin` transaction mined by the node before the IdP answers.
+ *
+ * `SERVICES_BENCH_PART=rsms|idp` runs one part and keeps the other's last numbers.
+ * Writes bench/results/services.{md,json}.
  */
 import fs from "fs";
 import os from "os";
@@ -21,20 +29,117 @@ import { FileContentStore } from "../offchain/storage/content-store";
 import { MsrpService, MSRP_RECORD } from "../offchain/services/rsms/msrp-service";
 import { RpmService } from "../offchain/services/rsms/rpm-service";
 import { enrolRpm, joinRemote, registerRnRemote, type Deployment } from "../offchain/services/rsms/clients";
+import { MITRegistry__factory } from "../typechain-types";
+import { AvatarParty, IdentityProvider } from "../offchain/avatars/agents";
+import { SimulatedEye } from "../offchain/avatars/iris";
+import { keccak256 } from "../offchain/crypto/hash";
+import { toBytes } from "../offchain/crypto/bytes";
+import { IdpService, IDP_RECORD } from "../offchain/services/avatars/idp-service";
+import { idpInfo, issueRemote, loginRemote, type IdpDeployment } from "../offchain/services/avatars/clients";
 import { machine } from "./lib";
 
 const q = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))];
 const SEQ = Number(process.env.SERVICES_BENCH_SEQ ?? 40);
 const CONC = Number(process.env.SERVICES_BENCH_CONC ?? 120);
 const IN_FLIGHT = 16;
+const LOGINS_SEQ = Number(process.env.SERVICES_BENCH_LOGINS_SEQ ?? 40);
+const LOGINS_CONC = Number(process.env.SERVICES_BENCH_LOGINS_CONC ?? 80);
+const LOGIN_IN_FLIGHT = 8;
+const USERS = 8;
+const PART = process.env.SERVICES_BENCH_PART ?? "all";
 
-async function main() {
-  const node = await startNode();
-  const work = fs.mkdtempSync(path.join(os.tmpdir(), "metatrust-svc-bench-"));
+type Row = { perSec: number; p50: number; p95: number; p99: number };
+type RsmsRes = { registrationsPerSec: number; sequential: Row & { joins: number }; concurrent: Row & { joins: number; inFlight: number } };
+type IdpRes = { issuancesPerSec: number; sequential: Row & { logins: number }; concurrent: Row & { logins: number; inFlight: number } };
+
+/** Runs `job` from `workers` loops over `items`; returns the rate and the latencies. */
+async function drive<T>(items: T[], workers: number, job: (x: T) => Promise<unknown>): Promise<Row> {
+  const lat: number[] = [];
+  const queue = [...items];
+  const t = performance.now();
+  await Promise.all(
+    Array.from({ length: workers }, async () => {
+      for (let x = queue.shift(); x !== undefined; x = queue.shift()) {
+        const s = performance.now();
+        await job(x);
+        lat.push(performance.now() - s);
+      }
+    }),
+  );
+  return { perSec: items.length / ((performance.now() - t) / 1000), p50: q(lat, 0.5), p95: q(lat, 0.95), p99: q(lat, 0.99) };
+}
+
+async function idpPart(node: Awaited<ReturnType<typeof startNode>>, work: string): Promise<IdpRes> {
+  const file = JSON.parse(fs.readFileSync(path.join(node.env.METATRUST_DEPLOYMENTS_DIR!, "localhost.json"), "utf8"));
+  const address: string = file.contracts.MITRegistry.address;
+  const provider = new JsonRpcProvider(node.url, undefined, { staticNetwork: true, pollingInterval: 10 });
+  const admin = await provider.getSigner(0);
+  const wallet = Wallet.createRandom().connect(provider) as unknown as Wallet;
+  await (await admin.sendTransaction({ to: wallet.address, value: parseEther("100") })).wait();
+  const reg = MITRegistry__factory.connect(address, admin);
+  await (await reg.grantRole(await reg.IDP_ROLE(), wallet.address)).wait();
+  const ks = new Keystore(path.join(work, "idp", "keystore"), "");
+  ks.create(IDP_RECORD, new IdentityProvider().toRecord());
+  const svc = new IdpService({
+    keystore: ks,
+    dir: path.join(work, "idp", "service"),
+    registry: MITRegistry__factory.connect(address, wallet),
+    store: new FileContentStore(path.join(work, "ipfs")),
+    wallet,
+    chainId: 31337n,
+    log: () => undefined,
+  });
+  const url = (await svc.start({ port: 0, rateLimit: { max: 100_000, windowMs: 60_000 } })).url;
+  try {
+    const dep: IdpDeployment = { chainId: 31337n, registry: MITRegistry__factory.connect(address, provider) };
+    const info = await idpInfo(url, dep);
+    const client = new Keystore(path.join(work, "users", "keystore"), "");
+    const users: { party: AvatarParty; eye: SimulatedEye }[] = [];
+    console.log(`services: issuing ${USERS} user MITs over HTTP ...`);
+    const ti = performance.now();
+    for (let i = 0; i < USERS; i++) {
+      const eye = new SimulatedEye(1000 + i);
+      const r = await issueRemote({
+        idp: info,
+        dep,
+        keystore: client,
+        name: `u${i}`,
+        kind: "user",
+        label: `user ${i}`,
+        enrollment: eye.capture(),
+      });
+      users.push({ party: r.party, eye });
+    }
+    const issuancesPerSec = USERS / ((performance.now() - ti) / 1000);
+    const login = (i: number) =>
+      loginRemote({
+        idp: info,
+        dep,
+        user: users[i % USERS].party,
+        sample: () => users[i % USERS].eye.capture(),
+        avatarId: keccak256(toBytes(`metatrust:avatar:bench-${i % USERS}`)),
+        appearance: "bench",
+      });
+    console.log(`services: ${LOGINS_SEQ} logins one after the other ...`);
+    const sequential = await drive([...Array(LOGINS_SEQ).keys()], 1, login);
+    console.log(`services: ${LOGINS_CONC} logins, ${LOGIN_IN_FLIGHT} in flight ...`);
+    const concurrent = await drive([...Array(LOGINS_CONC).keys()], LOGIN_IN_FLIGHT, login);
+    const n = (await dep.registry.queryFilter(dep.registry.filters.AvatarLoggedIn())).length;
+    if (n !== LOGINS_SEQ + LOGINS_CONC) throw new Error(`expected ${LOGINS_SEQ + LOGINS_CONC} logins on-chain, found ${n}`);
+    return {
+      issuancesPerSec,
+      sequential: { logins: LOGINS_SEQ, ...sequential },
+      concurrent: { logins: LOGINS_CONC, inFlight: LOGIN_IN_FLIGHT, ...concurrent },
+    };
+  } finally {
+    await svc.stop();
+    provider.destroy();
+  }
+}
+
+async function rsmsPart(node: Awaited<ReturnType<typeof startNode>>, work: string): Promise<RsmsRes> {
   let stop: (() => Promise<void>) | undefined;
   try {
-    const d = await node.run(["deploy"]);
-    if (d.code !== 0) throw new Error(d.stderr + d.stdout);
     const file = JSON.parse(fs.readFileSync(path.join(node.env.METATRUST_DEPLOYMENTS_DIR!, "localhost.json"), "utf8"));
     const address: string = file.contracts.ResourcePoolRegistry.address;
     const provider = new JsonRpcProvider(node.url, undefined, { staticNetwork: true, pollingInterval: 10 });
@@ -123,38 +228,80 @@ async function main() {
     const joins = await dep.ledger.joinCount();
     if (joins !== SEQ + CONC) throw new Error(`expected ${SEQ + CONC} join records, found ${joins}`);
 
-    const res = {
+    return {
       registrationsPerSec: regPerSec,
       sequential: { joins: SEQ, perSec: seqPerSec, p50: q(lat, 0.5), p95: q(lat, 0.95), p99: q(lat, 0.99) },
       concurrent: { joins: CONC, inFlight: IN_FLIGHT, perSec: concPerSec, p50: q(clat, 0.5), p95: q(clat, 0.95), p99: q(clat, 0.99) },
     };
-    const row = (w: string, r: { perSec: number; p50: number; p95: number; p99: number }) =>
-      `| ${w} | ${r.perSec.toFixed(1)} | ${r.p50.toFixed(1)} | ${r.p95.toFixed(1)} | ${r.p99.toFixed(1)} |`;
-    const when = new Date().toISOString();
-    const md = [
-      "# RSMS joins through the services (loopback HTTP, `hardhat node`)",
+  } finally {
+    await stop?.();
+  }
+}
+
+async function main() {
+  const dir = path.resolve(__dirname, "results");
+  const prior = (() => {
+    try {
+      return JSON.parse(fs.readFileSync(path.join(dir, "services.json"), "utf8")) as {
+        rsms?: RsmsRes & { measuredAt: string };
+        idp?: IdpRes & { measuredAt: string };
+      } & Partial<RsmsRes> & { measuredAt?: string };
+    } catch {
+      return {};
+    }
+  })();
+  // results from before the IdP part sat at the top level
+  let rsms = prior.rsms ?? (prior.sequential ? { ...(prior as RsmsRes), measuredAt: prior.measuredAt! } : undefined);
+  let idp = prior.idp;
+  const node = await startNode();
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), "metatrust-svc-bench-"));
+  try {
+    const d = await node.run(["deploy"]);
+    if (d.code !== 0) throw new Error(d.stderr + d.stdout);
+    if (PART !== "idp") rsms = { ...(await rsmsPart(node, work)), measuredAt: new Date().toISOString() };
+    if (PART !== "rsms") idp = { ...(await idpPart(node, work)), measuredAt: new Date().toISOString() };
+  } finally {
+    await node.stop();
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+  const row = (w: string, r: Row) => `| ${w} | ${r.perSec.toFixed(1)} | ${r.p50.toFixed(1)} | ${r.p95.toFixed(1)} | ${r.p99.toFixed(1)} |`;
+  const md = ["# Services over loopback HTTP against a `hardhat node`", "", `Machine: ${machine()}.`, ""];
+  if (rsms)
+    md.push(
+      "## RSMS joins",
       "",
-      `Measured ${when} on ${machine()}. One MSRP service and one RPM service (own keystores and accounts), RN clients in the`,
+      `Measured ${rsms.measuredAt}. One MSRP service and one RPM service (own keystores and accounts), RN clients in the`,
       "same process; every join is an RN -> RPM -> MSRP round trip over HTTP with signed envelopes, a `recordJoin`",
       "transaction mined by the node, and the MSRP's state written before it answers. Batching: off (not implemented yet).",
       "",
       "| workload | joins/s | p50 (ms) | p95 (ms) | p99 (ms) |",
       "|---|---:|---:|---:|---:|",
-      row(`${SEQ} joins, one after the other`, res.sequential),
-      row(`${CONC} joins, ${IN_FLIGHT} in flight`, res.concurrent),
+      row(`${rsms.sequential.joins} joins, one after the other`, rsms.sequential),
+      row(`${rsms.concurrent.joins} joins, ${rsms.concurrent.inFlight} in flight`, rsms.concurrent),
       "",
-      `RN registrations over HTTP, one after the other: ${regPerSec.toFixed(1)}/s.`,
+      `RN registrations over HTTP, one after the other: ${rsms.registrationsPerSec.toFixed(1)}/s.`,
       "",
-    ].join("\n");
-    const dir = path.resolve(__dirname, "results");
-    fs.writeFileSync(path.join(dir, "services.md"), md);
-    fs.writeFileSync(path.join(dir, "services.json"), JSON.stringify({ measuredAt: when, machine: machine(), ...res }, null, 2) + "\n");
-    console.log(md);
-  } finally {
-    await stop?.();
-    await node.stop();
-    fs.rmSync(work, { recursive: true, force: true });
-  }
+    );
+  if (idp)
+    md.push(
+      "## IdP logins",
+      "",
+      `Measured ${idp.measuredAt}. One IdP service (own keystore, own account with IDP_ROLE), user clients in the same`,
+      "process; a login is a challenge and a response over HTTP (signed replies, the iris sample sealed to the IdP), a CPS",
+      "verification and an iris match at the IdP, and a `recordLogin` transaction mined by the node before the IdP answers.",
+      "The IdP serialises its chain writes (one account, one nonce sequence); batching does not apply to logins.",
+      "",
+      "| workload | logins/s | p50 (ms) | p95 (ms) | p99 (ms) |",
+      "|---|---:|---:|---:|---:|",
+      row(`${idp.sequential.logins} logins, one after the other`, idp.sequential),
+      row(`${idp.concurrent.logins} logins, ${idp.concurrent.inFlight} in flight`, idp.concurrent),
+      "",
+      `User MIT issuance over HTTP (enrollment sealed, \`issueMIT\` mined), one after the other: ${idp.issuancesPerSec.toFixed(1)}/s.`,
+      "",
+    );
+  fs.writeFileSync(path.join(dir, "services.md"), md.join("\n"));
+  fs.writeFileSync(path.join(dir, "services.json"), JSON.stringify({ machine: machine(), rsms, idp }, null, 2) + "\n");
+  console.log(md.join("\n"));
 }
 
 main().catch((e) => {

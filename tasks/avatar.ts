@@ -1,7 +1,9 @@
 /**
  * Avatar tasks (the avatar paper). The IdP, users and AI proxies keep their keys in the network's
  * keystore; the iris sensor is SIMULATED (a seeded eye per user). Each task runs one protocol in
- * process between the agents and records the result on-chain.
+ * process between the agents and records the result on-chain, or, with `--idp <url>` or in a data
+ * folder that has no IdP of its own, talks to the IdP service (`idp:serve`, tasks/services.ts)
+ * found at that URL or from the MIT registry (offchain/services/avatars/clients.ts).
  */
 import { RefusedError, UsageError } from "./lib/cli";
 import fs from "fs";
@@ -76,8 +78,22 @@ async function avatarContext(hre: HardhatRuntimeEnvironment) {
       o: codec.originalFromJson(r.o),
     };
   };
-  return { ...local, ks, registry, agents, protocols, codec, bytes, party, saveParty, eyeOf, avatarId, ctx, saveCred, loadCred };
+  /**
+   * The IdP service, when this folder has no IdP of its own or `--idp` names one: its URL (given,
+   * or discovered from the MIT registry) and its checked description.
+   */
+  const remote = async (url?: string) => {
+    if (url === undefined && ks.exists("avatar-idp")) return undefined;
+    const clients = await import("../offchain/services/avatars/clients");
+    const dep = { chainId: (await hre.ethers.provider.getNetwork()).chainId, registry: registry.connect(hre.ethers.provider) };
+    const info = await clients.idpInfo(url ?? (await clients.discoverIdp(dep)), dep);
+    return { clients, dep, info };
+  };
+  return { ...local, ks, registry, agents, protocols, codec, bytes, party, saveParty, eyeOf, avatarId, ctx, saveCred, loadCred, remote };
 }
+
+const IDP_HELP =
+  "The IdP service's URL (default: in-process with this folder's IdP, or the endpoint the MIT registry names when this folder has none)";
 
 task("idp:setup", "Creates the identity provider's keystore record (its ECIES key for iris samples); never overwrites").setAction(
   async (_a, hre) => {
@@ -85,6 +101,10 @@ task("idp:setup", "Creates the identity provider's keystore record (its ECIES ke
     const idp = new c.agents.IdentityProvider();
     c.ks.create("avatar-idp", idp.toRecord());
     console.log(`IdP ready; iris samples are sealed to ${c.bytes.toHex(idp.channelKey.toBytes(true))}`);
+    // the account the IdP service signs with (idp:serve); the in-process tasks use the deployer
+    const { resolveAccount } = await import("./lib/context");
+    const account = await resolveAccount(hre, "idp");
+    console.log(`IdP service account ${account} (for \`idp:serve\`: the admin runs \`idp:grant --to ${account}\`)`);
   },
 );
 
@@ -93,10 +113,29 @@ task("idp:issue", "Issues an MIT: --user NAME (enrolls a SIMULATED iris) or --pr
   .addOptionalParam("realId", "The user's real identity (kept by the IdP only)")
   .addOptionalParam("proxy", "An AI proxy's name")
   .addOptionalParam("operator", "The proxy's operator", "metaverse AI service")
-  .setAction(async (a: { user?: string; realId?: string; proxy?: string; operator: string }, hre) => {
+  .addOptionalParam("idp", IDP_HELP)
+  .setAction(async (a: { user?: string; realId?: string; proxy?: string; operator: string; idp?: string }, hre) => {
     const c = await avatarContext(hre);
     const name = a.user ?? a.proxy;
     if (!name || (a.user && a.proxy)) throw new UsageError("idp:issue: give exactly one of --user and --proxy");
+    const svc = await c.remote(a.idp);
+    if (svc) {
+      // over the network: the keys are drawn here, the enrollment and real identity go sealed to the IdP
+      if (c.ks.exists(`avatar-party-${name}`))
+        throw new RefusedError(`idp:issue: ${a.user ? "--user" : "--proxy"} "${name}" already holds an MIT; one party, one MIT`);
+      const r = await svc.clients.issueRemote({
+        idp: svc.info,
+        dep: svc.dep,
+        keystore: c.ks,
+        name,
+        kind: a.user ? "user" : "proxy",
+        label: a.user ? (a.realId ?? `real identity of ${name}`) : a.operator,
+        enrollment: a.user ? c.eyeOf(name).capture() : undefined,
+      });
+      const serial = c.bytes.toHex(r.party.mit!.serial);
+      console.log(`${name}: MIT ${serial} (${r.party.mit!.kind}) from the IdP at ${svc.info.url}, parameters ${r.cid}`);
+      return { serial };
+    }
     const rec = `avatar-party-${name}`;
     if (c.ks.exists(rec)) {
       const r = c.ks.load(rec) as { pendingMit?: { cid: string } };
@@ -137,9 +176,27 @@ task("avatar:login", "Login (claim, challenge, fresh SIMULATED iris sample, veri
   .addParam("user", "The user")
   .addParam("avatar", "The avatar's name")
   .addOptionalParam("appearance", "The avatar's appearance description", "default appearance")
-  .setAction(async (a: { user: string; avatar: string; appearance: string }, hre) => {
+  .addOptionalParam("idp", IDP_HELP)
+  .setAction(async (a: { user: string; avatar: string; appearance: string; idp?: string }, hre) => {
     const c = await avatarContext(hre);
     const u = c.party(a.user);
+    const svc = await c.remote(a.idp);
+    if (svc) {
+      const eye = c.eyeOf(a.user);
+      const r = await svc.clients.loginRemote({
+        idp: svc.info,
+        dep: svc.dep,
+        user: u,
+        sample: () => eye.capture(),
+        avatarId: c.avatarId(a.avatar),
+        appearance: a.appearance,
+      });
+      c.saveCred(a.avatar, { ...r.credential, owner: u, driver: u });
+      console.log(
+        `${a.user} logged in as avatar ${a.avatar} (${c.bytes.toHex(c.avatarId(a.avatar)).slice(0, 12)}…) through the IdP at ${svc.info.url}`,
+      );
+      return { h: c.bytes.toHex(r.ack.h) };
+    }
     const r = await c.protocols.login(await c.ctx(), new c.protocols.ChallengeBook(), u, c.eyeOf(a.user), {
       avatarId: c.avatarId(a.avatar),
       appearance: a.appearance,
@@ -157,10 +214,26 @@ task(
   .addParam("user", "The owner")
   .addParam("avatar", "The avatar")
   .addParam("proxy", "The AI proxy")
-  .setAction(async (a: { user: string; avatar: string; proxy: string }, hre) => {
+  .addOptionalParam("idp", IDP_HELP)
+  .setAction(async (a: { user: string; avatar: string; proxy: string; idp?: string }, hre) => {
     const c = await avatarContext(hre);
     const u = c.party(a.user);
     const p = c.party(a.proxy);
+    const svc = await c.remote(a.idp);
+    if (svc) {
+      const eye = c.eyeOf(a.user);
+      const r = await svc.clients.delegateRemote({
+        idp: svc.info,
+        dep: svc.dep,
+        user: u,
+        sample: () => eye.capture(),
+        proxy: p,
+        avatarId: c.avatarId(a.avatar),
+      });
+      c.saveCred(a.avatar, { ...r.credential, owner: u, driver: p });
+      console.log(`avatar ${a.avatar} now driven by ${a.proxy} (delegation #${r.ack.delegationId}) through the IdP at ${svc.info.url}`);
+      return { delegationId: r.ack.delegationId };
+    }
     const r = await c.protocols.delegate(await c.ctx(), new c.protocols.ChallengeBook(), u, c.eyeOf(a.user), p, {
       avatarId: c.avatarId(a.avatar),
     });
@@ -174,11 +247,23 @@ task(
 )
   .addParam("a", "First avatar")
   .addParam("b", "Second avatar")
-  .setAction(async (x: { a: string; b: string }, hre) => {
+  .addOptionalParam("idp", IDP_HELP)
+  .setAction(async (x: { a: string; b: string; idp?: string }, hre) => {
     const c = await avatarContext(hre);
     const A = c.loadCred(x.a);
     const B = c.loadCred(x.b);
-    const s = await c.protocols.mutualAuth(await c.ctx(), { credential: A, driver: A.driver }, { credential: B, driver: B.driver });
+    const svc = await c.remote(x.idp);
+    const t = (await hre.ethers.provider.getBlock("latest"))!.timestamp;
+    // with an IdP service, the platform's receipts come from it over the network
+    const s = svc
+      ? await svc.clients.mutualAuthRemote({
+          idp: svc.info,
+          dep: svc.dep,
+          A: { credential: A, driver: A.driver },
+          B: { credential: B, driver: B.driver },
+          now: () => t,
+        })
+      : await c.protocols.mutualAuth(await c.ctx(), { credential: A, driver: A.driver }, { credential: B, driver: B.driver });
     const dir = path.join(c.dir, "evidence");
     fs.mkdirSync(dir, { recursive: true });
     const files = [
@@ -199,9 +284,19 @@ task(
   "Reports an avatar with evidence: the IdP verifies it and traces the avatar to its (original) manipulator; the verdict goes on-chain as a commitment",
 )
   .addParam("evidence", "An evidence file written by avatar:auth")
-  .setAction(async (a: { evidence: string }, hre) => {
+  .addOptionalParam("idp", IDP_HELP)
+  .setAction(async (a: { evidence: string; idp?: string }, hre) => {
     const c = await avatarContext(hre);
     const e = c.codec.evidenceFromJson(JSON.parse(fs.readFileSync(a.evidence, "utf8")));
+    const svc = await c.remote(a.idp);
+    if (svc) {
+      // the reporter opens the case from its account; the IdP service judges it
+      const ack = await svc.clients.traceRemote({ idp: svc.info, dep: svc.dep, reporter: c.registry, evidence: e });
+      console.log(
+        `case #${ack.caseId}: traced by the IdP at ${svc.info.url}; verdict commitment ${c.bytes.toHex(ack.verdictCommitment)} (the identity stays with the IdP)`,
+      );
+      return { caseId: ack.caseId, verdictCommitment: c.bytes.toHex(ack.verdictCommitment) };
+    }
     const ctx = await c.ctx();
     // the verdict's opening (its salt) is kept before the commitment goes on-chain
     ctx.beforeSend = () => c.ks.update("avatar-idp", ctx.idp.toRecord());

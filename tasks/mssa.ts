@@ -159,8 +159,29 @@ task(
   .addOptionalParam("info", "The credential fields INFO_0..INFO_n, separated by commas", "mail:user@example.org,passport:P0000000")
   .addOptionalParam("eavesdrop", "Fraction of photons an intercept-resend eavesdropper takes (SIMULATED)", 0, types.float)
   .addOptionalParam("decoys", "Decoy photons per transmission", 64, types.int)
-  .setAction(async (a: { user: string; place: string; info: string; eavesdrop: number; decoys: number }, hre) => {
+  .addOptionalParam("authorities", "The place's authority services (`mssa:serve authority`), comma-separated: register over the network")
+  .setAction(async (a: { user: string; place: string; info: string; eavesdrop: number; decoys: number; authorities?: string }, hre) => {
     const c = await mssaContext(hre);
+    if (a.authorities !== undefined) {
+      // over the network: the user's own key signs every message; the authorities verify and approve
+      const { registerRemote } = await import("../offchain/services/mssa/clients");
+      const { roleAccounts } = await import("../offchain/chain/accounts");
+      if (/^(0x|\d+$)/.test(a.user))
+        throw new UsageError("mssa:register: with --authorities, --user is a role name whose key this folder holds");
+      const wallet = await roleAccounts(hre, c.keystore).key(a.user);
+      const r = await registerRemote({
+        urls: a.authorities.split(",").map((u) => u.trim()),
+        place: a.place,
+        user: wallet,
+        infos: a.info.split(","),
+        dep: { chainId: (await hre.ethers.provider.getNetwork()).chainId, ledger: c.ledger },
+        keystore: c.keystore,
+      });
+      console.log(
+        `${wallet.address} ${r.outcome.granted ? "has access to" : "is pending at"} ${a.place} over the network: registration ${r.verified.id} (${r.outcome.approvals} approvals)`,
+      );
+      return { id: r.verified.id, commitment: r.verified.commitment, granted: r.outcome.granted };
+    }
     const { register, placeId, AuthorityAgent } = await import("../offchain/mssa/registration");
     const { randomBytes, hexToBytes, bytesToHex } = await import("@noble/hashes/utils.js");
     const place = placeId(a.place);
@@ -238,6 +259,21 @@ task(
     const reg = await c.ledger.registration(id);
     console.log(`${user} has access to ${a.place}: block ${reg.index}, link ${reg.link}`);
     return { id, commitment: out.commitment };
+  });
+
+task("mssa:place", "The admin sets a place's authorities and approval threshold k (PLACE_ADMIN_ROLE)")
+  .addParam("name", "The place's name")
+  .addParam("authorities", "Its authorities: accounts (role names or addresses), comma-separated; the first verifies")
+  .addOptionalParam("k", "Approvals needed (default: all of them)", undefined, types.int)
+  .setAction(async (a: { name: string; authorities: string; k?: number }, hre) => {
+    const c = await mssaContext(hre);
+    const { placeId } = await import("../offchain/mssa/registration");
+    const aus = await Promise.all(a.authorities.split(",").map((x) => c.resolve(x.trim())));
+    const k = a.k ?? aus.length;
+    if (!Number.isInteger(k) || k < 1 || k > aus.length) throw new UsageError(`mssa:place: --k must be 1 to ${aus.length}`);
+    await (await c.ledger.setPlace(placeId(a.name), aus, k)).wait();
+    console.log(`place ${a.name}: authorities ${aus.join(", ")} (k = ${k})`);
+    return { place: placeId(a.name), authorities: aus, k };
   });
 
 task("mssa:verify", "Verifies a registered user: the on-chain record, its commitment, and a signed challenge")

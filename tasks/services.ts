@@ -27,11 +27,13 @@ async function serviceChain(hre: HardhatRuntimeEnvironment, role: string) {
   return { local, wallet, registry, ledger, chainId };
 }
 
-function listenConfig(a: ServeArgs) {
-  if ((a.tlsKey === undefined) !== (a.tlsCert === undefined)) throw new UsageError("rsms:serve: --tls-key and --tls-cert go together");
-  if (!Number.isInteger(a.port) || a.port < 0 || a.port > 65535) throw new UsageError(`rsms:serve: --port ${a.port} is not a port`);
-  if (!Number.isInteger(a.bodyLimit) || a.bodyLimit < 256) throw new UsageError(`rsms:serve: --body-limit must be at least 256 bytes`);
-  if (!Number.isInteger(a.rateLimit) || a.rateLimit < 1) throw new UsageError(`rsms:serve: --rate-limit must be a positive integer`);
+type ListenArgs = Pick<ServeArgs, "host" | "port" | "tlsKey" | "tlsCert" | "bodyLimit" | "rateLimit">;
+
+function listenConfig(a: ListenArgs, t = "rsms:serve") {
+  if ((a.tlsKey === undefined) !== (a.tlsCert === undefined)) throw new UsageError(`${t}: --tls-key and --tls-cert go together`);
+  if (!Number.isInteger(a.port) || a.port < 0 || a.port > 65535) throw new UsageError(`${t}: --port ${a.port} is not a port`);
+  if (!Number.isInteger(a.bodyLimit) || a.bodyLimit < 256) throw new UsageError(`${t}: --body-limit must be at least 256 bytes`);
+  if (!Number.isInteger(a.rateLimit) || a.rateLimit < 1) throw new UsageError(`${t}: --rate-limit must be a positive integer`);
   return {
     host: a.host,
     port: a.port,
@@ -163,4 +165,184 @@ task("rsms:rpm:enrol", "On the RPM's machine: enrols its account as the RPM of a
       `pool ${a.pool}: RPM ${c.wallet.address}, PID_RPM ${rec.pid}; start it with \`npx hardhat rsms:serve rpm --pool ${a.pool}\``,
     );
     return { poolId: a.pool, pid: rec.pid, account: c.wallet.address };
+  });
+
+// ------------------------------------------------------------------ the IdP
+
+task("idp:serve", "Runs the identity provider (and platform server) as a service: its own data folder, keystore and account")
+  .addOptionalParam("host", "Address to bind (default loopback only)", "127.0.0.1")
+  .addOptionalParam("port", "Port to bind (0: any free port, printed)", 0, types.int)
+  .addOptionalParam("publicUrl", "The URL users reach it at, announced on the MIT registry (default: the bound URL)")
+  .addOptionalParam("tlsKey", "PEM private key: serve HTTPS (with --tls-cert)")
+  .addOptionalParam("tlsCert", "PEM certificate: serve HTTPS (with --tls-key)")
+  .addOptionalParam("bodyLimit", "Largest request body in bytes (413 above)", 16 * 1024, types.int)
+  .addOptionalParam("rateLimit", "Requests per client address per minute (429 above)", 600, types.int)
+  .setAction(async (a: ListenArgs & { publicUrl?: string }, hre) => {
+    const cfg = listenConfig(a, "idp:serve");
+    const [{ localState, deployedAddress }, { roleAccounts }, { MITRegistry__factory }, { IdpService, IDP_RECORD }] = await Promise.all([
+      import("./lib/context"),
+      import("../offchain/chain/accounts"),
+      import("../typechain-types"),
+      import("../offchain/services/avatars/idp-service"),
+    ]);
+    const local = localState(hre);
+    if (!local.keystore.exists(IDP_RECORD))
+      throw new UsageError("idp:serve: no IdP in this data folder: run `npx hardhat idp:setup` with it first");
+    const wallet = await roleAccounts(hre, local.keystore).key("idp");
+    const registry = MITRegistry__factory.connect(await deployedAddress(hre, "MITRegistry"), wallet);
+    if (!(await registry.hasRole(await registry.IDP_ROLE(), wallet.address)))
+      throw new UsageError(
+        `idp:serve: the IdP account ${wallet.address} does not hold IDP_ROLE: the registry's admin grants it with \`npx hardhat idp:grant --to ${wallet.address}\``,
+      );
+    const svc = new IdpService({
+      keystore: local.keystore,
+      dir: path.join(local.dir, "service-idp"),
+      registry,
+      store: local.store,
+      wallet,
+      chainId: (await hre.ethers.provider.getNetwork()).chainId,
+    });
+    const r = await svc.start(cfg, a.publicUrl);
+    console.log(`idp: listening on ${r.url} (account ${wallet.address})`);
+    await untilSignal(() => svc.stop());
+    return { url: r.url };
+  });
+
+task("idp:grant", "The MIT registry's admin grants IDP_ROLE to the IdP service's account")
+  .addParam("to", "The IdP service's account address (printed by idp:setup and idp:serve)")
+  .setAction(async (a: { to: string }, hre) => {
+    const { deployedAddress } = await import("./lib/context");
+    const { MITRegistry__factory } = await import("../typechain-types");
+    if (!hre.ethers.isAddress(a.to)) throw new UsageError(`idp:grant: --to ${a.to} is not an address`);
+    const [admin] = await hre.ethers.getSigners();
+    const reg = MITRegistry__factory.connect(await deployedAddress(hre, "MITRegistry"), admin);
+    await (await reg.grantRole(await reg.IDP_ROLE(), a.to)).wait();
+    console.log(`IDP_ROLE granted to ${a.to}`);
+    return { to: a.to };
+  });
+
+// ------------------------------------------------------------------ MSSA place authorities
+
+/** Parses `--peers`: "0xabc…=http://…,0xdef…=http://…". */
+function parsePeers(s: string): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const part of s.split(",").filter((x) => x.trim())) {
+    const i = part.indexOf("=");
+    const [a, u] = [part.slice(0, i).trim(), part.slice(i + 1).trim()];
+    if (!/^0x[0-9a-fA-F]{40}$/.test(a) || !/^https?:\/\/\S+$/.test(u))
+      throw new UsageError(`mssa:serve: --peers "${part}" is not <address>=<url>`);
+    m.set(a.toLowerCase(), u);
+  }
+  return m;
+}
+
+task("mssa:serve", "Runs an MSSA place authority as a service: `authority --place PL1` (its own data folder, keystore and account)")
+  .addPositionalParam("role", "authority")
+  .addOptionalParam("place", "The place it is an authority of", "PL1")
+  .addOptionalParam("account", "The role whose key it signs with (METATRUST_KEY_<ROLE> or its keystore)", "authority")
+  .addOptionalParam(
+    "peers",
+    "The place's other authorities: `0xabc…=http://…,…` (the verifying authority collects keys and approvals from them)",
+    "",
+  )
+  .addOptionalParam("host", "Address to bind (default loopback only)", "127.0.0.1")
+  .addOptionalParam("port", "Port to bind (0: any free port, printed)", 0, types.int)
+  .addOptionalParam("tlsKey", "PEM private key: serve HTTPS (with --tls-cert)")
+  .addOptionalParam("tlsCert", "PEM certificate: serve HTTPS (with --tls-key)")
+  .addOptionalParam("bodyLimit", "Largest request body in bytes (413 above)", 16 * 1024, types.int)
+  .addOptionalParam("rateLimit", "Requests per client address per minute (429 above)", 600, types.int)
+  .setAction(async (a: ListenArgs & { role: string; place: string; account: string; peers: string }, hre) => {
+    if (a.role !== "authority") throw new UsageError(`mssa:serve: unknown role "${a.role}" (authority)`);
+    const cfg = listenConfig(a, "mssa:serve");
+    const peers = parsePeers(a.peers);
+    const [{ localState, deployedAddress }, { roleAccounts }, { CredentialLedger__factory }, { AuthorityService }, { placeId }] =
+      await Promise.all([
+        import("./lib/context"),
+        import("../offchain/chain/accounts"),
+        import("../typechain-types"),
+        import("../offchain/services/mssa/authority-service"),
+        import("../offchain/mssa/registration"),
+      ]);
+    const local = localState(hre);
+    const wallet = await roleAccounts(hre, local.keystore).key(a.account);
+    const ledger = CredentialLedger__factory.connect(await deployedAddress(hre, "CredentialLedger"), wallet);
+    const p = await ledger.place(placeId(a.place));
+    if (!p.authorities.map((x) => x.toLowerCase()).includes(wallet.address.toLowerCase()))
+      throw new UsageError(
+        `mssa:serve: ${wallet.address} (--account ${a.account}) is not an authority of ${a.place} on-chain: the admin sets the place with \`npx hardhat mssa:place --name ${a.place} --authorities …\``,
+      );
+    const svc = new AuthorityService({
+      keystore: local.keystore,
+      dir: path.join(local.dir, `service-mssa-${placeId(a.place).slice(2, 10)}`),
+      place: a.place,
+      ledger,
+      wallet,
+      chainId: (await hre.ethers.provider.getNetwork()).chainId,
+      peers,
+    });
+    const r = await svc.start(cfg);
+    console.log(`mssa authority of ${a.place}: listening on ${r.url} (account ${wallet.address})`);
+    await untilSignal(() => svc.stop());
+    return { url: r.url };
+  });
+
+// ------------------------------------------------------------------ the trust detector
+
+task("trust:serve", "Runs the trust layer's attack detector as a service: `detector` (its own data folder and account)")
+  .addPositionalParam("role", "detector")
+  .addOptionalParam("interval", "How often (ms) it looks for new ratings and runs the detectors (0: only on request)", 10_000, types.int)
+  .addFlag("evidenceOnly", "Ignore ratings without evidence")
+  .addOptionalParam("host", "Address to bind (default loopback only)", "127.0.0.1")
+  .addOptionalParam("port", "Port to bind (0: any free port, printed)", 0, types.int)
+  .addOptionalParam("tlsKey", "PEM private key: serve HTTPS (with --tls-cert)")
+  .addOptionalParam("tlsCert", "PEM certificate: serve HTTPS (with --tls-key)")
+  .addOptionalParam("bodyLimit", "Largest request body in bytes (413 above)", 16 * 1024, types.int)
+  .addOptionalParam("rateLimit", "Requests per client address per minute (429 above)", 60, types.int)
+  .setAction(async (a: ListenArgs & { role: string; interval: number; evidenceOnly: boolean }, hre) => {
+    if (a.role !== "detector") throw new UsageError(`trust:serve: unknown role "${a.role}" (detector)`);
+    if (!Number.isInteger(a.interval) || a.interval < 0) throw new UsageError("trust:serve: --interval must be a non-negative integer");
+    const cfg = listenConfig(a, "trust:serve");
+    const [{ localState, deployedAddress }, { roleAccounts }, { TrustManager__factory }, { TrustLedger }, { DetectorService }] =
+      await Promise.all([
+        import("./lib/context"),
+        import("../offchain/chain/accounts"),
+        import("../typechain-types"),
+        import("../offchain/trust/ledger"),
+        import("../offchain/services/trust/detector-service"),
+      ]);
+    const local = localState(hre);
+    const wallet = await roleAccounts(hre, local.keystore).key("detector");
+    const tm = TrustManager__factory.connect(await deployedAddress(hre, "TrustManager"), wallet);
+    if (!(await tm.hasRole(await tm.DETECTOR_ROLE(), wallet.address)))
+      throw new UsageError(
+        `trust:serve: the detector account ${wallet.address} does not hold DETECTOR_ROLE: the admin grants it with \`npx hardhat trust:grant --role detector --to ${wallet.address}\``,
+      );
+    const svc = new DetectorService({
+      ledger: new TrustLedger(tm),
+      store: local.store,
+      wallet,
+      chainId: (await hre.ethers.provider.getNetwork()).chainId,
+      dir: path.join(local.dir, "service-detector"),
+      intervalMs: a.interval,
+      evidenceOnly: a.evidenceOnly,
+    });
+    const r = await svc.start(cfg);
+    console.log(`detector: listening on ${r.url} (account ${wallet.address})`);
+    await untilSignal(() => svc.stop());
+    return { url: r.url };
+  });
+
+task("trust:grant", "The TrustManager's admin grants DETECTOR_ROLE or ORACLE_ROLE to a service's account")
+  .addParam("role", "detector or oracle")
+  .addParam("to", "The account address")
+  .setAction(async (a: { role: string; to: string }, hre) => {
+    const { deployedAddress } = await import("./lib/context");
+    const { TrustManager__factory } = await import("../typechain-types");
+    if (a.role !== "detector" && a.role !== "oracle") throw new UsageError(`trust:grant: --role must be detector or oracle, got ${a.role}`);
+    if (!hre.ethers.isAddress(a.to)) throw new UsageError(`trust:grant: --to ${a.to} is not an address`);
+    const [admin] = await hre.ethers.getSigners();
+    const tm = TrustManager__factory.connect(await deployedAddress(hre, "TrustManager"), admin);
+    await (await tm.grantRole(a.role === "detector" ? await tm.DETECTOR_ROLE() : await tm.ORACLE_ROLE(), a.to)).wait();
+    console.log(`${a.role === "detector" ? "DETECTOR_ROLE" : "ORACLE_ROLE"} granted to ${a.to}`);
+    return { to: a.to };
   });

@@ -10,6 +10,8 @@ import {IIdentityVerifier} from "../interfaces/IIdentityVerifier.sol";
 contract MITRegistry is IMITRegistry, IIdentityVerifier, AccessControl {
     /// @notice The identity provider (and the platform server that records logins and delegations).
     bytes32 public constant IDP_ROLE = keccak256("IDP_ROLE");
+    /// @notice Longest endpoint the IdP may announce, in bytes.
+    uint256 public constant MAX_ENDPOINT_BYTES = 256;
 
     mapping(bytes32 serial => MIT) private _mits;
     mapping(bytes32 avatarId => Avatar) private _avatars;
@@ -18,6 +20,8 @@ contract MITRegistry is IMITRegistry, IIdentityVerifier, AccessControl {
     mapping(uint256 id => TraceCase) private _cases;
     uint256 private _delegationCount;
     uint256 private _caseCount;
+    string private _idpEndpoint;
+    address private _idpEndpointAccount;
 
     /// @param idp the identity provider's account (admin and IDP_ROLE)
     constructor(address idp) {
@@ -126,6 +130,21 @@ contract MITRegistry is IMITRegistry, IIdentityVerifier, AccessControl {
         c.status = traced ? TraceStatus.Traced : TraceStatus.Rejected;
         c.verdictCommitment = verdictCommitment;
         emit TraceVerdict(id, c.status, verdictCommitment);
+    }
+
+    /// @inheritdoc IMITRegistry
+    function setIdpEndpoint(string calldata endpoint) external onlyRole(IDP_ROLE) {
+        uint256 n = bytes(endpoint).length;
+        if (n == 0 || n > MAX_ENDPOINT_BYTES) revert MITRegistry__InvalidEndpoint(n);
+        string memory old = _idpEndpoint;
+        _idpEndpoint = endpoint;
+        _idpEndpointAccount = msg.sender;
+        emit IdpEndpointSet(msg.sender, old, endpoint);
+    }
+
+    /// @inheritdoc IMITRegistry
+    function idpEndpoint() external view returns (address idp, string memory endpoint) {
+        return (_idpEndpointAccount, _idpEndpoint);
     }
 
     /// @inheritdoc IIdentityVerifier

@@ -76,6 +76,7 @@ interface IMITRegistry {
     error MITRegistry__AlreadyRevoked(uint256 id);
     error MITRegistry__UnknownCase(uint256 id);
     error MITRegistry__CaseClosed(uint256 id);
+    error MITRegistry__InvalidEndpoint(uint256 length);
 
     event MitIssued(bytes32 indexed serial, bytes32 keyId, string paramsCid);
     event MitRevoked(bytes32 indexed serial);
@@ -94,6 +95,8 @@ interface IMITRegistry {
         bytes32 evidenceHash
     );
     event TraceVerdict(uint256 indexed caseId, TraceStatus status, bytes32 verdictCommitment);
+    /// @notice An IdP account announced the endpoint of its service (replacing `oldEndpoint`).
+    event IdpEndpointSet(address indexed idp, string oldEndpoint, string endpoint);
 
     /// @notice Issues an MIT (IDP_ROLE) after the IdP verified the key's proof of possession.
     function issueMIT(bytes32 serial, bytes32 keyId, string calldata paramsCid) external;
@@ -113,6 +116,15 @@ interface IMITRegistry {
     function requestTrace(bytes32 avatarId, bytes32 evidenceHash) external returns (uint256 caseId);
     /// @notice The IdP's verdict (IDP_ROLE): traced (with keccak256(UID || salt)) or rejected.
     function recordVerdict(uint256 caseId, bool traced, bytes32 verdictCommitment) external;
+    /// @notice Announces the endpoint (a URL such as `https://idp.example.org`) at which the IdP
+    /// service answers issuance, login and delegation: service discovery for users and proxies.
+    /// IDP_ROLE only, so the endpoint is as trustworthy as that account; a client still checks
+    /// that the service's signed description names an account holding IDP_ROLE, and every reply
+    /// is signed by it, so a wrong endpoint can deny service but cannot impersonate the IdP.
+    /// @param endpoint 1 to MAX_ENDPOINT_BYTES bytes (not interpreted on-chain)
+    function setIdpEndpoint(string calldata endpoint) external;
+    /// @notice The IdP's announced endpoint and the account that announced it ("" and 0 if none).
+    function idpEndpoint() external view returns (address idp, string memory endpoint);
 
     function mit(bytes32 serial) external view returns (MIT memory);
     function avatar(bytes32 avatarId) external view returns (Avatar memory);

@@ -104,6 +104,19 @@ export class IdentityProvider {
   }
 
   /**
+   * Opens a message sealed to the channel key (ECIES): an enrollment sent to the IdP service over
+   * the network (offchain/services/avatars/wire.ts), bound by `aad` to what it is for.
+   * @throws AvatarProtocolError(MALFORMED) when it does not open (wrong key, changed bytes, other `aad`)
+   */
+  openSealed(sealed: Uint8Array, aad: Uint8Array): Uint8Array {
+    try {
+      return eciesDecrypt(this.channelSk, sealed, aad);
+    } catch {
+      throw new AvatarProtocolError("MALFORMED", "openSealed: the sealed message does not open for this IdP and this request");
+    }
+  }
+
+  /**
    * Issues a user's MIT: checks the key's proof of possession, enrolls the iris template
    * (kept secret) and derives its salted commitment.
    * @returns the MIT and the iris commitment that the user's warrants carry

@@ -47,10 +47,15 @@ export type AvatarContext = {
    * Called after the agents' state changed and before the transaction that records it is sent
    * (an MIT's issuance, a trace verdict): a caller that keeps the agents in a keystore persists
    * them here, so that a process killed after the transaction never loses the keys or the salt the
-   * chain now refers to. Throwing stops before anything is sent.
+   * chain now refers to; a service records its write-ahead intent here (a verified login or
+   * delegation, offchain/services/avatars/idp-service.ts). Throwing stops before anything is sent.
    */
   beforeSend?: (
-    step: { kind: "issueMIT"; serial: Uint8Array; cid: string } | { kind: "recordVerdict"; caseId: bigint },
+    step:
+      | { kind: "issueMIT"; serial: Uint8Array; cid: string }
+      | { kind: "recordVerdict"; caseId: bigint }
+      | { kind: "recordLogin"; avatarId: Uint8Array; serial: Uint8Array; h: Uint8Array; vidCommitment: Uint8Array }
+      | { kind: "recordDelegation"; avatarId: Uint8Array; proxySerial: Uint8Array; h: Uint8Array },
   ) => void | Promise<void>;
 };
 
@@ -115,7 +120,7 @@ export async function issueUserMit(
   ctx: AvatarContext,
   user: AvatarParty,
   realId: string,
-  eye: SimulatedEye,
+  eye: Pick<SimulatedEye, "capture">,
 ): Promise<{ gas: bigint; cid: string }> {
   const { mit, commitment } = ctx.idp.issueUser(realId, user.keys.pk, user.possession(), eye.capture());
   user.mit = mit;
@@ -143,7 +148,7 @@ export async function issueProxyMit(ctx: AvatarContext, proxy: AvatarParty, oper
   return { gas: await mined(ctx.registry.issueMIT(toHex(proxy.mit.serial), toHex(proxy.keyId), cid)), cid };
 }
 
-async function requireActive(ctx: AvatarContext, serial: Uint8Array, pk: G2Point, who: string): Promise<void> {
+async function requireActive(ctx: Pick<AvatarContext, "registry">, serial: Uint8Array, pk: G2Point, who: string): Promise<void> {
   const m = await ctx.registry.mit(toHex(serial));
   if (Number(m.status) !== 1)
     throw new AvatarProtocolError(
@@ -194,7 +199,7 @@ export type LoginResponse = {
  * capture sealed to the IdP under the challenge and the warrant's h.
  */
 export function buildLoginResponse(
-  ctx: Pick<AvatarContext, "idp">,
+  ctx: { idp: Pick<IdentityProvider, "channelKey"> },
   user: AvatarParty,
   sample: Uint8Array,
   challenge: Uint8Array,
@@ -254,6 +259,7 @@ export async function verifyLogin(
   requireFresh("login", r.message.time, now);
   if (!cpsPVerify(pk, r.warrant, r.o, r.message, r.proxySig))
     throw new AvatarProtocolError("BAD_SIGNATURE", "login: the chameleon proxy signature does not verify");
+  await ctx.beforeSend?.({ kind: "recordLogin", avatarId: r.avatarId, serial, h: r.o.h, vidCommitment: r.vidCommitment });
   const gas = await mined(ctx.registry.recordLogin(toHex(r.avatarId), toHex(serial), toHex(r.o.h), toHex(r.vidCommitment)));
   return { warrant: r.warrant, o: r.o, gas };
 }
@@ -278,7 +284,7 @@ export type DelegationResponse = {
  * @param sample - the owner's fresh capture (B-B (3)(ii)): a thief with her key but not her eye cannot delegate
  */
 export function buildDelegationResponse(
-  ctx: Pick<AvatarContext, "idp">,
+  ctx: { idp: Pick<IdentityProvider, "channelKey"> },
   user: AvatarParty,
   sample: Uint8Array,
   proxy: AvatarParty,
@@ -345,6 +351,7 @@ export async function verifyDelegation(
   requireFresh("delegate", r.message.time, now);
   if (!cpsPVerify(ownerPk, r.warrant, r.o, r.message, r.proxySig))
     throw new AvatarProtocolError("BAD_SIGNATURE", "delegate: the chameleon proxy signature does not verify");
+  await ctx.beforeSend?.({ kind: "recordDelegation", avatarId: r.avatarId, proxySerial: r.proxySerial, h: r.o.h });
   // the proxy drives, the user is forced offline
   const tx = await (await ctx.registry.recordDelegation(toHex(r.avatarId), toHex(r.proxySerial), toHex(r.o.h))).wait();
   const ev = tx!.logs.map((l) => ctx.registry.interface.parseLog(l)).find((l) => l?.name === "AvatarDelegated");
@@ -406,7 +413,7 @@ function ownerOf(c: AvatarCredential): { serial: Uint8Array; pk: G2Point } {
  * peer's transcript signature (verifyPeer) checks s_o and s_p together before any key or
  * evidence is accepted (docs/specs/avatars.md, "One randomized check").
  */
-async function checkHello(ctx: AvatarContext, h: Hello): Promise<void> {
+async function checkHello(ctx: Pick<AvatarContext, "registry">, h: Hello): Promise<void> {
   const av = await ctx.registry.avatar(toHex(h.avatarId));
   if (Number(av.driver) === 0) throw new AvatarProtocolError("NO_DRIVER", "the avatar has no driver on-chain");
   if (!equalBytes(fromHex(av.owner, 32), h.ownerSerial) || !equalBytes(fromHex(av.driverSerial, 32), h.driverSerial))
@@ -500,7 +507,11 @@ export function authHello(side: Side): { state: AuthState; hello: Hello } {
  * The responder checks the initiator's hello and answers with its own hello, its driver's proxy
  * signature on the transcript and its key-confirmation tag (responder label).
  */
-export async function authRespond(ctx: AvatarContext, side: Side, peer: Hello): Promise<{ state: AuthState; reply: AuthReply }> {
+export async function authRespond(
+  ctx: Pick<AvatarContext, "registry" | "now">,
+  side: Side,
+  peer: Hello,
+): Promise<{ state: AuthState; reply: AuthReply }> {
   const { e, hello } = makeHello(side);
   await checkHello(ctx, peer);
   refuseSelf(hello, peer);
@@ -534,7 +545,7 @@ function evidenceOf(h: Hello, message: ProxyMessage, proxySig: G1Point): Evidenc
  * @returns the session key, message 3, and the evidence about the responder
  */
 export async function authFinish(
-  ctx: AvatarContext,
+  ctx: Pick<AvatarContext, "registry" | "now">,
   state: AuthState,
   reply: AuthReply,
 ): Promise<{ key: Uint8Array; finish: AuthFinish; evidenceAboutPeer: Evidence }> {
@@ -631,9 +642,35 @@ export async function trace(
   reporterRegistry: MITRegistry,
   e: Evidence,
 ): Promise<{ caseId: bigint; uid: string; realId: string; gas: bigint; verdictCommitment: Uint8Array }> {
+  const { caseId, gas } = await requestTrace(reporterRegistry, e);
+  const t = await judgeTrace(ctx, caseId, e);
+  return { ...t, gas: gas + t.gas };
+}
+
+/** The reporter's step of tracing: files the evidence's hash on-chain. @returns the case id */
+export async function requestTrace(reporterRegistry: MITRegistry, e: Evidence): Promise<{ caseId: bigint; gas: bigint }> {
   const tx = await (await reporterRegistry.requestTrace(toHex(e.avatarId), toHex(evidenceHash(e)))).wait();
-  const ev = tx!.logs.map((l) => ctx.registry.interface.parseLog(l)).find((l) => l?.name === "TraceRequested");
-  const caseId = ev!.args.caseId as bigint;
+  const ev = tx!.logs.map((l) => reporterRegistry.interface.parseLog(l)).find((l) => l?.name === "TraceRequested");
+  return { caseId: ev!.args.caseId as bigint, gas: tx!.gasUsed };
+}
+
+/**
+ * The IdP's step of tracing (see {@link trace}) for an open case whose on-chain evidence hash is
+ * this evidence's: verify, map to the user, record the verdict.
+ * @throws AvatarProtocolError(UNKNOWN_CASE) if the case is not open or names other evidence (nothing recorded)
+ */
+export async function judgeTrace(
+  ctx: AvatarContext,
+  caseId: bigint,
+  e: Evidence,
+): Promise<{ caseId: bigint; uid: string; realId: string; gas: bigint; verdictCommitment: Uint8Array }> {
+  const c = await ctx.registry.traceCase(caseId);
+  if (
+    Number(c.status) !== 1 ||
+    !equalBytes(fromHex(c.evidenceHash, 32), evidenceHash(e)) ||
+    !equalBytes(fromHex(c.avatarId, 32), e.avatarId)
+  )
+    throw new AvatarProtocolError("UNKNOWN_CASE", `judgeTrace: case ${caseId} is not open for this evidence`);
   const reject = async (reason: string, message: string): Promise<never> => {
     await (await ctx.registry.recordVerdict(caseId, false, "0x" + "00".repeat(32))).wait();
     throw new AvatarProtocolError(reason, `trace: ${message}`);
@@ -658,7 +695,7 @@ export async function trace(
   }
   await ctx.beforeSend?.({ kind: "recordVerdict", caseId }); // the verdict's salt is in ctx.idp now
   const gas = await mined(ctx.registry.recordVerdict(caseId, true, toHex(t.verdictCommitment)));
-  return { caseId, uid: t.uid, realId: t.realId, gas: tx!.gasUsed + gas, verdictCommitment: t.verdictCommitment };
+  return { caseId, uid: t.uid, realId: t.realId, gas, verdictCommitment: t.verdictCommitment };
 }
 
 /**

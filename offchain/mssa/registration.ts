@@ -83,6 +83,20 @@ export class AuthorityAgent {
     const s = this.sessions.get(session);
     if (s) s.used = true;
   }
+
+  /** Its sessions as a keystore record (the one-time keys are secret: keep it sealed). */
+  toRecord(): { address: string; sessions: Record<string, { key: string; used: boolean }> } {
+    const sessions: Record<string, { key: string; used: boolean }> = {};
+    for (const [id, s] of this.sessions) sessions[id] = { key: s.key.toString(), used: s.used };
+    return { address: this.address, sessions };
+  }
+
+  /** An agent restored from {@link AuthorityAgent.toRecord}. */
+  static fromRecord(r: { address: string; sessions: Record<string, { key: string; used: boolean }> }): AuthorityAgent {
+    const a = new AuthorityAgent(r.address);
+    for (const [id, s] of Object.entries(r.sessions)) a.sessions.set(id, { key: Bits.fromString(s.key), used: s.used });
+    return a;
+  }
 }
 
 /**

@@ -52,6 +52,18 @@ export const Route = {
   RnRegister: 0x12,
   JoinForward: 0x13,
   Join: 0x20,
+  IdpChallenge: 0x30,
+  IdpIssue: 0x31,
+  IdpLogin: 0x32,
+  IdpDelegate: 0x33,
+  IdpStamp: 0x34,
+  IdpTrace: 0x35,
+  MssaKey: 0x40,
+  MssaRelease: 0x41,
+  MssaVerify: 0x42,
+  MssaPropose: 0x43,
+  MssaApprove: 0x44,
+  Detect: 0x50,
 } as const;
 
 /** Fixed header length (everything but body, scheme and signature). */

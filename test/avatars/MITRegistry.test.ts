@@ -123,4 +123,28 @@ describe("MITRegistry", () => {
     await mit.revokeMIT(b("alice"));
     expect(await tm.isIdentityVerified(b("av"))).to.equal(false);
   });
+  describe("# setIdpEndpoint (service discovery, issue 19)", () => {
+    it("an IDP_ROLE account announces its endpoint and may replace it; IdpEndpointSet carries the old and new", async () => {
+      const { mit, msrp } = await loadFixture(fixture);
+      expect(await mit.idpEndpoint()).to.deep.equal([ethers.ZeroAddress, ""]);
+      await expect(mit.setIdpEndpoint("http://127.0.0.1:8600"))
+        .to.emit(mit, "IdpEndpointSet")
+        .withArgs(msrp.address, "", "http://127.0.0.1:8600");
+      const max = "x".repeat(Number(await mit.MAX_ENDPOINT_BYTES()));
+      await expect(mit.setIdpEndpoint(max)).to.emit(mit, "IdpEndpointSet").withArgs(msrp.address, "http://127.0.0.1:8600", max);
+      expect(await mit.idpEndpoint()).to.deep.equal([msrp.address, max]);
+    });
+
+    it("refuses an outsider, an empty or a too long endpoint; nothing changes", async () => {
+      const { mit, msrp, others } = await loadFixture(fixture);
+      await mit.setIdpEndpoint("https://idp.example.org");
+      await expect(mit.connect(others[0]).setIdpEndpoint("http://evil"))
+        .to.be.revertedWithCustomError(mit, "AccessControlUnauthorizedAccount")
+        .withArgs(others[0].address, await mit.IDP_ROLE());
+      await expect(mit.setIdpEndpoint("")).to.be.revertedWithCustomError(mit, "MITRegistry__InvalidEndpoint").withArgs(0);
+      const n = Number(await mit.MAX_ENDPOINT_BYTES()) + 1;
+      await expect(mit.setIdpEndpoint("x".repeat(n))).to.be.revertedWithCustomError(mit, "MITRegistry__InvalidEndpoint").withArgs(n);
+      expect(await mit.idpEndpoint()).to.deep.equal([msrp.address, "https://idp.example.org"]);
+    });
+  });
 });

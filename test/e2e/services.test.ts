@@ -5,6 +5,13 @@
  * join and before it replied, the MSRP killed between its on-chain write and its reply; each is
  * restarted, the client's retry completes, and the chain and the three keystores agree. Then bad
  * input: a malformed, an oversized and a stale body, a reused request id, a replay, a flood.
+ * The IdP half: `idp:serve` in its own folder with its own account, users and a proxy in a fourth
+ * folder getting MITs, logging in, delegating, authenticating (platform receipts) and tracing over
+ * HTTP (the endpoint found on the MIT registry), and the IdP killed between its on-chain write and
+ * its reply during a login. The MSSA half: two place authorities as `mssa:serve authority`, each
+ * in its own folder with its own key; a user in a third folder registers over HTTP and the
+ * registration collects both approvals on-chain. The detector: `trust:serve detector` with its own
+ * key, refused until the admin grants it DETECTOR_ROLE, then answering with signed reports.
  */
 import { expect } from "chai";
 import { ChildProcess, spawn } from "child_process";
@@ -12,17 +19,25 @@ import fs from "fs";
 import net from "net";
 import os from "os";
 import path from "path";
-import { JsonRpcProvider } from "ethers";
+import { HDNodeWallet, JsonRpcProvider, Mnemonic } from "ethers";
 import { startNode, RunningNode } from "../helpers/node";
 import { skipUnderCoverage } from "../helpers/coverage";
 import { Keystore } from "../../offchain/storage/keystore";
 import { RsmsLedger } from "../../offchain/protocols/rsms/ledger";
 import { ResourcePoolRegistry__factory } from "../../typechain-types";
 import { joinRemote, registerRnRemote, loadRemoteRn, type Deployment } from "../../offchain/services/rsms/clients";
-import { Kind, Route, Scheme, audienceOf, openEnvelope, sealEnvelope } from "../../offchain/services/envelope";
+import { Kind, Route, Scheme, audienceOf, openEnvelope, sealEnvelope, verifyEnvelope } from "../../offchain/services/envelope";
 import { toHex } from "../../offchain/crypto/bytes";
 import { FAULT_EXIT } from "../../offchain/services/faults";
 import type { Deployment as DeploymentFile } from "../../offchain/chain/deployments";
+import { CredentialLedger__factory, MITRegistry__factory, TrustManager__factory } from "../../typechain-types";
+import { fromAccount, freshId } from "../../offchain/services/common";
+import { postEnvelope } from "../../offchain/services/client";
+import { placeId } from "../../offchain/mssa/registration";
+import { AvatarParty } from "../../offchain/avatars/agents";
+import { SimulatedEye } from "../../offchain/avatars/iris";
+import { keccak256 } from "../../offchain/crypto/hash";
+import { idpInfo, loginRemote, type IdpDeployment } from "../../offchain/services/avatars/clients";
 
 const ROOT = path.resolve(__dirname, "../..");
 const HARDHAT = path.join(ROOT, "node_modules/.bin/hardhat");
@@ -72,7 +87,12 @@ describe("e2e: RSMS parties as separate services (issue 19)", function () {
   this.timeout(900_000);
   let node: RunningNode;
   let work: string;
-  const env: Record<"msrp" | "rpm" | "client", NodeJS.ProcessEnv> = {} as never;
+  const env: Record<"msrp" | "rpm" | "client" | "idp" | "user" | "au1" | "au2" | "member" | "detector", NodeJS.ProcessEnv> = {} as never;
+  let detector: Proc | undefined;
+  const authorities: Proc[] = [];
+  let idp: Proc | undefined;
+  let idpPort: number;
+  let idpDep: IdpDeployment;
   let msrp: Proc | undefined;
   let rpm: Proc | undefined;
   let msrpPort: number;
@@ -95,19 +115,23 @@ describe("e2e: RSMS parties as separate services (issue 19)", function () {
     node = await startNode();
     work = fs.mkdtempSync(path.join(os.tmpdir(), "metatrust-svc-"));
     const ipfs = path.join(work, "ipfs"); // stands for the IPFS network (kubo in a deployment)
-    for (const p of ["msrp", "rpm", "client"] as const)
+    for (const p of ["msrp", "rpm", "client", "idp", "user", "au1", "au2", "member", "detector"] as const)
       env[p] = { ...node.env, METATRUST_DATA_DIR: path.join(work, p), METATRUST_IPFS_DIR: ipfs };
     const d = await node.run(["deploy"]);
     expect(d.code, d.stderr + d.stdout).to.equal(0);
-    [msrpPort, rpmPort] = [await freePort(), await freePort()];
+    [msrpPort, rpmPort, idpPort] = [await freePort(), await freePort(), await freePort()];
     provider = new JsonRpcProvider(node.url);
     const file = JSON.parse(fs.readFileSync(path.join(node.env.METATRUST_DEPLOYMENTS_DIR!, "localhost.json"), "utf8")) as DeploymentFile;
     const registry = file.contracts.ResourcePoolRegistry.address;
     dep = { chainId: 31337n, registry, ledger: new RsmsLedger(ResourcePoolRegistry__factory.connect(registry, provider)) };
     client = new Keystore(path.join(work, "client", "localhost", "keystore"));
+    idpDep = { chainId: 31337n, registry: MITRegistry__factory.connect(file.contracts.MITRegistry.address, provider) };
   });
 
   after(async () => {
+    await stop(detector);
+    for (const a of authorities) await stop(a);
+    await stop(idp);
     await stop(rpm);
     await stop(msrp);
     provider?.destroy();
@@ -264,5 +288,180 @@ describe("e2e: RSMS parties as separate services (issue 19)", function () {
     expect((await fetch(`${msrpUrl}/v1/health`)).status).to.equal(200);
     expect(rpm!.child.exitCode).to.equal(null);
     expect(await dep.ledger.joinCount()).to.equal(count);
+  });
+  // ------------------------------------------------------------------ the IdP
+
+  const idpArgs = () => ["idp:serve", "--port", String(idpPort)];
+  const userKs = () => new Keystore(path.join(work, "user", "localhost", "keystore"));
+  const eyeOf = (name: string) => new SimulatedEye(Number(BigInt(toHex(keccak256(new TextEncoder().encode(`eye:${name}`))).slice(0, 10))));
+  const avatarId = (name: string) => keccak256(new TextEncoder().encode(`metatrust:avatar:${name}`));
+
+  it("the IdP runs in its own folder with its own account; a user and a proxy get MITs, log in, delegate, authenticate and trace over HTTP", async () => {
+    const setup = await node.run(["idp:setup"], { env: env.idp });
+    expect(setup.code, setup.stderr + setup.stdout).to.equal(0);
+    const account = /IdP service account (0x[0-9a-fA-F]{40})/.exec(setup.stdout)![1];
+    const grant = await node.run(["idp:grant", "--to", account]);
+    expect(grant.code, grant.stderr).to.equal(0);
+    idp = await serve(idpArgs(), env.idp);
+    // discovery: the endpoint is on the MIT registry, announced from the IdP's own account
+    expect(await idpDep.registry.idpEndpoint()).to.deep.equal([account, idp.url]);
+
+    // the user's folder has no IdP: the tasks find the service on-chain
+    for (const args of [
+      ["idp:issue", "--user", "alice", "--real-id", "Alice Liddell"],
+      ["idp:issue", "--proxy", "bot"],
+      ["avatar:login", "--user", "alice", "--avatar", "A"],
+      ["avatar:delegate", "--user", "alice", "--avatar", "A", "--proxy", "bot"],
+    ]) {
+      const r = await node.run(args, { env: env.user });
+      expect(r.code, `${args.join(" ")}: ${r.stderr}${r.stdout}`).to.equal(0);
+      expect(r.stdout).to.include(idp.url);
+    }
+    const bot = AvatarParty.fromRecord(userKs().load("avatar-party-bot"));
+    expect((await idpDep.registry.avatar(toHex(avatarId("A")))).driverSerial).to.equal(toHex(bot.mit!.serial));
+    // mutual authentication (receipts from the platform over HTTP), then tracing the proxy-driven avatar
+    const login = await node.run(["avatar:login", "--user", "alice", "--avatar", "C"], { env: env.user });
+    expect(login.code, login.stderr).to.equal(0);
+    const auth = await node.run(["avatar:auth", "--a", "A", "--b", "C"], { env: env.user });
+    expect(auth.code, auth.stderr + auth.stdout).to.equal(0);
+    const evidence = /evidence about A: (\S+)/.exec(auth.stdout)![1];
+    const tr = await node.run(["avatar:trace", "--evidence", evidence], { env: env.user });
+    expect(tr.code, tr.stderr + tr.stdout).to.equal(0);
+    const [, caseId, commitment] = /case #(\d+): traced by the IdP at \S+; verdict commitment (0x[0-9a-f]{64})/.exec(tr.stdout)!;
+    expect((await idpDep.registry.traceCase(BigInt(caseId))).verdictCommitment).to.equal(commitment);
+    // the reporter's output never names the user; the IdP opens the verdict from its own folder
+    expect(tr.stdout).to.not.include("Alice Liddell");
+    const audit = await node.run(["avatar:audit", "--case", caseId], { env: env.idp });
+    expect(audit.code, audit.stderr).to.equal(0);
+    // separate keys: the templates only in the IdP's folder, the CPS keys only in the user's
+    const idpRec = JSON.stringify(new Keystore(path.join(work, "idp", "localhost", "keystore")).load("avatar-idp"));
+    expect(idpRec).to.include("Alice Liddell");
+    expect(idpRec).to.not.include(bot.keys.sk.toString(16));
+    expect(fs.existsSync(path.join(work, "user", "localhost", "keystore", "avatar-idp.json"))).to.equal(false);
+  });
+
+  it("the IdP is killed between recordLogin and its reply; after a restart the user's retry completes, one login on-chain", async () => {
+    await stop(idp);
+    idp = await serve(idpArgs(), { ...env.idp, METATRUST_FAULT: "idp:after-chain-write" });
+    const alice = AvatarParty.fromRecord(userKs().load("avatar-party-alice"));
+    const info = await idpInfo(idp.url, idpDep);
+    const eye = eyeOf("alice");
+    const pending = loginRemote({
+      idp: info,
+      dep: idpDep,
+      user: alice,
+      sample: () => eye.capture(),
+      avatarId: avatarId("A2"),
+      appearance: "a2",
+      retry: { attempts: 10, timeoutMs: 120_000, backoffMs: 1000 },
+    });
+    expect(await idp.exited).to.equal(FAULT_EXIT);
+    // on-chain, not answered: the gap the journal covers
+    expect((await idpDep.registry.avatar(toHex(avatarId("A2")))).owner).to.equal(toHex(alice.mit!.serial));
+    const journal = path.join(work, "idp", "localhost", "service-idp", "journal");
+    expect(fs.readdirSync(journal)).to.have.length(1);
+
+    idp = await serve(idpArgs(), env.idp);
+    expect(idp.log()).to.match(/recovery: login of avatar 0x[0-9a-f]{10}… completed/);
+    const r = await pending;
+    expect((await idpDep.registry.avatar(toHex(avatarId("A2")))).warrantHash).to.equal(toHex(r.ack.h));
+    expect(await idpDep.registry.queryFilter(idpDep.registry.filters.AvatarLoggedIn(toHex(avatarId("A2"))))).to.have.length(1);
+    expect(fs.readdirSync(journal)).to.have.length(0);
+  });
+
+  it("the IdP answers a malformed or oversized body with a 4xx and stays up", async () => {
+    const post = (body: Uint8Array) =>
+      fetch(`${idp!.url}/v1/login`, { method: "POST", headers: { "content-type": "application/octet-stream" }, body: Buffer.from(body) });
+    const bad = await post(new Uint8Array(200).fill(9));
+    expect(bad.status).to.equal(400);
+    expect(((await bad.json()) as { error: string }).error).to.equal("MESSAGE_MALFORMED");
+    expect((await post(new Uint8Array(64 * 1024))).status).to.equal(413);
+    expect((await fetch(`${idp!.url}/v1/health`)).status).to.equal(200);
+    expect(idp!.child.exitCode).to.equal(null);
+  });
+  // ------------------------------------------------------------------ MSSA place authorities
+
+  it("two place authorities run as services with their own keys; a user registers at PL1 over HTTP and both approve on-chain", async () => {
+    // the genesis authorities are the node's accounts 1 and 2: each service holds its own key only
+    const dev = (i: number) =>
+      HDNodeWallet.fromMnemonic(Mnemonic.fromPhrase("test test test test test test test test test test test junk"), `m/44'/60'/0'/0/${i}`);
+    const [a1, a2] = [dev(1), dev(2)];
+    env.au1 = { ...env.au1, METATRUST_KEY_AUTHORITY_1: a1.privateKey };
+    env.au2 = { ...env.au2, METATRUST_KEY_AUTHORITY_2: a2.privateKey };
+    const place = await node.run(["mssa:place", "--name", "PL1", "--authorities", `${a1.address},${a2.address}`]);
+    expect(place.code, place.stderr + place.stdout).to.equal(0);
+    const port = async () => String(await freePort());
+    authorities.push(
+      await serve(["mssa:serve", "authority", "--place", "PL1", "--account", "authority:2", "--port", await port()], env.au2),
+    );
+    authorities.push(
+      await serve(
+        [
+          "mssa:serve",
+          "authority",
+          "--place",
+          "PL1",
+          "--account",
+          "authority:1",
+          "--port",
+          await port(),
+          "--peers",
+          `${a2.address}=${authorities[0].url}`,
+        ],
+        env.au1,
+      ),
+    );
+    const r = await node.run(
+      ["mssa:register", "--user", "carol", "--place", "PL1", "--authorities", `${authorities[1].url},${authorities[0].url}`],
+      { env: env.member },
+    );
+    expect(r.code, r.stderr + r.stdout).to.equal(0);
+    const [, user, id] = /(0x[0-9a-fA-F]{40}) has access to PL1 over the network: registration (0x[0-9a-f]{64}) \(2 approvals\)/.exec(
+      r.stdout,
+    )!;
+    const ledger = CredentialLedger__factory.connect(
+      (JSON.parse(fs.readFileSync(path.join(node.env.METATRUST_DEPLOYMENTS_DIR!, "localhost.json"), "utf8")) as DeploymentFile).contracts
+        .CredentialLedger.address,
+      provider,
+    );
+    expect(await ledger.access(user, placeId("PL1"))).to.deep.equal([true, id]);
+    expect(await ledger.approvedBy(id, a1.address)).to.equal(true);
+    expect(await ledger.approvedBy(id, a2.address)).to.equal(true);
+    // the documents went sealed to the verifier only
+    const rec2 = JSON.stringify(
+      new Keystore(path.join(work, "au2", "localhost", "keystore")).load(`mssa-authority-${placeId("PL1").slice(2, 18)}`),
+    );
+    expect(rec2).to.not.include("passport:");
+  });
+  // ------------------------------------------------------------------ the trust detector
+
+  it("the detector runs with its own key once granted DETECTOR_ROLE, and answers with a report signed by that key", async () => {
+    const early = await node.run(["trust:serve", "detector", "--interval", "0"], { env: env.detector });
+    expect(early.code, early.stderr).to.equal(2);
+    const account = /the detector account (0x[0-9a-fA-F]{40}) does not hold DETECTOR_ROLE/.exec(early.stderr)![1];
+    const grant = await node.run(["trust:grant", "--role", "detector", "--to", account]);
+    expect(grant.code, grant.stderr).to.equal(0);
+    detector = await serve(["trust:serve", "detector", "--interval", "0", "--port", String(await freePort())], env.detector);
+    const file = JSON.parse(fs.readFileSync(path.join(node.env.METATRUST_DEPLOYMENTS_DIR!, "localhost.json"), "utf8")) as DeploymentFile;
+    const tm = TrustManager__factory.connect(file.contracts.TrustManager.address, provider);
+    const audience = audienceOf(31337n, await tm.getAddress(), "detector");
+    const env0 = sealEnvelope(
+      {
+        kind: Kind.Request,
+        route: Route.Detect,
+        audience,
+        session: freshId(),
+        requestId: freshId(),
+        issuedAt: Date.now(),
+        inReplyTo: new Uint8Array(32),
+        body: new Uint8Array(),
+      },
+      { scheme: Scheme.None },
+    );
+    const reply = openEnvelope(await postEnvelope(detector.url, "/v1/detect", env0));
+    verifyEnvelope(reply, { kind: Kind.Reply, route: Route.Detect, audience, sender: fromAccount(account), request: env0 });
+    const run = JSON.parse(new TextDecoder().decode(reply.body)) as { cid: string; ratings: number };
+    expect(run.cid).to.match(/^bagu/);
+    expect(fs.existsSync(path.join(work, "detector", "localhost", "keystore", "account-detector.json"))).to.equal(true);
   });
 });

@@ -1,0 +1,325 @@
+/**
+ * The client side of the IdP service (issue 19): a user or an AI proxy getting its MIT, a user
+ * logging in, a user and her proxy delegating, each from its own machine with its own keystore.
+ * The CPS keys are drawn on the client and never leave it; the enrollment, the real identity and
+ * every fresh iris sample travel sealed to the IdP's channel key (./wire.ts, "Confidentiality").
+ *
+ * Every reply must be signed by the account the IdP's signed description names, that account
+ * must hold IDP_ROLE on the MIT registry, and the reply must answer this request (inReplyTo).
+ * An issuance keeps its keys and its request in the keystore before it is sent, so a crash or a
+ * lost reply is retried with the same bytes (the IdP answers a retry from its reply cache, never
+ * with a second MIT). A login or a delegation is retried with the same bytes too (the IdP spends
+ * a challenge by the hash of the request that used it); if the IdP refuses the challenge as
+ * stale (it had expired when a restarted IdP saw the retry), the step starts over once with a new one.
+ */
+import { recoverAddress, hexlify } from "ethers";
+import type { MITRegistry } from "../../../typechain-types";
+import { concat, equalBytes, fromHex, toBytes, toHex } from "../../crypto/bytes";
+import { decodePoint, type Point } from "../../crypto/group";
+import type { Keystore } from "../../storage/keystore";
+import { AvatarParty, AvatarProtocolError } from "../../avatars/agents";
+import {
+  authComplete,
+  authFinish,
+  authHello,
+  authRespond,
+  buildDelegationResponse,
+  buildLoginResponse,
+  evidenceHash,
+  requestTrace,
+  type AvatarCredential,
+  type Evidence,
+  type Side,
+} from "../../avatars/protocols";
+import { receiptDigest } from "../../avatars/agents";
+import { encodeDelegationResponse, encodeEvidence, encodeLoginResponse } from "../../avatars/wire";
+import { schnorr } from "@noble/curves/secp256k1.js";
+import { keccak256 } from "../../crypto/hash";
+import { Kind, Route, Scheme, audienceOf, openEnvelope, sealEnvelope, verifyEnvelope, EnvelopeError } from "../envelope";
+import { fromAccount, freshId } from "../common";
+import { getJson, postEnvelope, DEFAULT_RETRY, ServiceError, type RetryPolicy } from "../client";
+import { idpInfoDigest } from "./idp-service";
+import {
+  ChallengePurpose,
+  IssueKind,
+  decodeChallengeReply,
+  decodeDelegationAck,
+  decodeIssueReply,
+  decodeLoginAck,
+  decodeReceipt,
+  decodeTraceAck,
+  encodeChallengeRequest,
+  encodeIssueRequest,
+  encodeTraceRequest,
+  type TraceAck,
+  type DelegationAck,
+  type LoginAck,
+} from "./wire";
+
+/** The deployment a client talks in: chain id and the MIT registry (read-only is enough). */
+export type IdpDeployment = { chainId: bigint; registry: MITRegistry };
+
+/** The IdP's public description, checked. */
+export type IdpInfo = { url: string; account: string; channelKey: Point; receiptKey: Uint8Array };
+
+/**
+ * Fetches and checks the IdP's description: signed by its account, for this deployment, and the
+ * account holds IDP_ROLE on the MIT registry.
+ */
+export async function idpInfo(url: string, dep: IdpDeployment): Promise<IdpInfo> {
+  const registry = String(dep.registry.target);
+  const i = await getJson<{ account: string; channelKey: string; receiptKey: string; registry: string; chainId: string; sig: string }>(
+    url,
+    "/v1/info",
+  );
+  if (BigInt(i.chainId) !== dep.chainId || i.registry.toLowerCase() !== registry.toLowerCase())
+    throw new EnvelopeError("WRONG_AUDIENCE", `idpInfo: ${url} serves chain ${i.chainId} registry ${i.registry}, not this deployment`);
+  const digest = idpInfoDigest(dep.chainId, registry, i.channelKey, i.receiptKey, i.account);
+  if (recoverAddress(hexlify(digest), i.sig).toLowerCase() !== i.account.toLowerCase())
+    throw new EnvelopeError("BAD_SIGNATURE", `idpInfo: ${url}'s description is not signed by ${i.account}`);
+  if (!(await dep.registry.hasRole(await dep.registry.IDP_ROLE(), i.account)))
+    throw new EnvelopeError("BAD_SIGNATURE", `idpInfo: ${i.account} does not hold IDP_ROLE on the MIT registry`);
+  return { url, account: i.account, channelKey: decodePoint(fromHex(i.channelKey, 33)), receiptKey: fromHex(i.receiptKey, 32) };
+}
+
+/** The IdP endpoint announced on-chain. */
+export async function discoverIdp(dep: IdpDeployment): Promise<string> {
+  const [, url] = await dep.registry.idpEndpoint();
+  if (!url)
+    throw new AvatarProtocolError(
+      "UNKNOWN_IDP",
+      "discoverIdp: the MIT registry has no IdP endpoint (is `idp:serve` running?); give --idp <url>",
+    );
+  return url;
+}
+
+function request(route: number, audience: Uint8Array, body: Uint8Array, session = freshId(), requestId = freshId()) {
+  return { kind: Kind.Request, route, audience, session, requestId, issuedAt: Date.now(), inReplyTo: new Uint8Array(32), body };
+}
+
+/** A final refusal (4xx other than 429): the step failed cleanly, nothing was recorded. */
+const refused = (e: unknown) => e instanceof ServiceError && e.status >= 400 && e.status < 500 && e.status !== 429;
+
+/** The keystore record of a party and of its issuance in flight. */
+export const partyRecord = (name: string) => `avatar-party-${name}`;
+const pendingIssue = (name: string) => `avatar-party-${name}-issue`;
+
+/**
+ * Gets an MIT from the IdP service for a new party whose keys are drawn here.
+ * @param a.kind - "user" (with its SIMULATED eye's enrollment capture) or "proxy"
+ * @param a.label - the user's real identity or the proxy's operator (sealed to the IdP)
+ * @returns the party (with its MIT) and the parameters' CID
+ */
+export async function issueRemote(a: {
+  idp: IdpInfo;
+  dep: IdpDeployment;
+  keystore: Keystore;
+  name: string;
+  kind: "user" | "proxy";
+  label: string;
+  enrollment?: Uint8Array;
+  retry?: RetryPolicy;
+}): Promise<{ party: AvatarParty; cid: string; resumed: boolean }> {
+  const audience = audienceOf(a.dep.chainId, String(a.dep.registry.target), "idp");
+  const rec = partyRecord(a.name);
+  const pend = pendingIssue(a.name);
+  if (a.keystore.exists(rec))
+    throw new AvatarProtocolError("INVALID_STATE", `issueRemote: "${a.name}" already holds an MIT here; one party, one MIT`);
+  let p = a.keystore.exists(pend) ? (a.keystore.load(pend) as { party: Record<string, unknown>; envelope: string }) : undefined;
+  const resumed = p !== undefined;
+  if (!p) {
+    const party = new AvatarParty(a.name);
+    const kind = a.kind === "user" ? IssueKind.user : IssueKind.proxy;
+    const requestId = freshId();
+    const body = encodeIssueRequest({
+      kind,
+      pk: party.keys.pk,
+      possession: party.possession(),
+      label: a.label,
+      enrollment: a.enrollment,
+      channelKey: a.idp.channelKey,
+      requestId,
+    });
+    const env = sealEnvelope(request(Route.IdpIssue, audience, body, freshId(), requestId), { scheme: Scheme.None });
+    p = { party: party.toRecord(), envelope: toHex(env) };
+    a.keystore.create(pend, p); // the keys before the request: a lost reply is retried, never re-keyed
+  }
+  const env = fromHex(p.envelope);
+  const replyBytes = await postEnvelope(a.idp.url, "/v1/mit/issue", env, a.retry ?? DEFAULT_RETRY).catch((e) => {
+    if (refused(e)) a.keystore.remove(pend);
+    throw e;
+  });
+  const reply = openEnvelope(replyBytes);
+  verifyEnvelope(reply, { kind: Kind.Reply, route: Route.IdpIssue, audience, sender: fromAccount(a.idp.account), request: env });
+  const r = decodeIssueReply(reply.body);
+  const party = AvatarParty.fromRecord(p.party);
+  // the MIT on-chain must carry this key
+  const m = await a.dep.registry.mit(toHex(r.serial));
+  if (Number(m.status) !== 1 || !equalBytes(fromHex(m.keyId, 32), party.keyId))
+    throw new AvatarProtocolError("KEY_MISMATCH", `issueRemote: MIT ${toHex(r.serial)} on-chain is not active for this key`);
+  party.mit = {
+    serial: r.serial,
+    pk: party.keys.pk,
+    kind: a.kind,
+    description: a.kind === "user" ? `user ${toHex(keccak256(concat(toBytes("UID"), r.serial))).slice(0, 10)}` : `AI proxy of ${a.label}`,
+  };
+  if (a.kind === "user") party.irisCommitment = r.commitment;
+  a.keystore.create(rec, { ...party.toRecord(), idp: a.idp.url });
+  a.keystore.remove(pend);
+  return { party, cid: r.cid, resumed };
+}
+
+/** Asks for a challenge (a new session); returns it with the IdP's clock. */
+async function challenge(a: { idp: IdpInfo; audience: Uint8Array; purpose: number; retry?: RetryPolicy }) {
+  const env = sealEnvelope(request(Route.IdpChallenge, a.audience, encodeChallengeRequest(a.purpose)), { scheme: Scheme.None });
+  const reply = openEnvelope(await postEnvelope(a.idp.url, "/v1/challenge", env, a.retry ?? DEFAULT_RETRY));
+  verifyEnvelope(reply, {
+    kind: Kind.Reply,
+    route: Route.IdpChallenge,
+    audience: a.audience,
+    sender: fromAccount(a.idp.account),
+    request: env,
+  });
+  const c = decodeChallengeReply(reply.body);
+  if (c.purpose !== a.purpose) throw new EnvelopeError("NOT_A_REPLY_TO_THIS", "challenge: issued for another step");
+  return { ...c, session: openEnvelope(env).session };
+}
+
+/** Runs a challenge-response step, starting over once if the IdP finds the challenge stale. */
+async function withChallenge<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (e) {
+    if (e instanceof ServiceError && e.reason === "STALE_CHALLENGE") return run();
+    throw e;
+  }
+}
+
+/**
+ * Login over the network (Appendix B-A): challenge, response with a fresh SIMULATED iris sample
+ * sealed to the IdP, acknowledgement of what went on-chain.
+ * @returns the credential (self-delegation warrant), the IdP's acknowledgement and the exchanged bytes
+ */
+export async function loginRemote(a: {
+  idp: IdpInfo;
+  dep: IdpDeployment;
+  user: AvatarParty;
+  sample: () => Uint8Array;
+  avatarId: Uint8Array;
+  appearance: string;
+  retry?: RetryPolicy;
+}): Promise<{ credential: AvatarCredential; ack: LoginAck; request: Uint8Array; reply: Uint8Array }> {
+  const audience = audienceOf(a.dep.chainId, String(a.dep.registry.target), "idp");
+  if (!a.user.mit) throw new AvatarProtocolError("UNKNOWN_MIT", "loginRemote: the user has no MIT");
+  return withChallenge(async () => {
+    const c = await challenge({ idp: a.idp, audience, purpose: ChallengePurpose.login, retry: a.retry });
+    const vid = keccak256(toBytes(`VID:${a.appearance}`));
+    const r = buildLoginResponse({ idp: a.idp }, a.user, a.sample(), c.challenge, a.avatarId, vid, c.time);
+    const env = sealEnvelope(request(Route.IdpLogin, audience, encodeLoginResponse(r), c.session), { scheme: Scheme.None });
+    const replyBytes = await postEnvelope(a.idp.url, "/v1/login", env, a.retry ?? DEFAULT_RETRY);
+    const reply = openEnvelope(replyBytes);
+    verifyEnvelope(reply, { kind: Kind.Reply, route: Route.IdpLogin, audience, sender: fromAccount(a.idp.account), request: env });
+    const ack = decodeLoginAck(reply.body);
+    if (!equalBytes(ack.avatarId, a.avatarId) || !equalBytes(ack.serial, a.user.mit!.serial) || !equalBytes(ack.h, r.o.h))
+      throw new EnvelopeError("NOT_A_REPLY_TO_THIS", "loginRemote: the IdP acknowledged another login");
+    return {
+      credential: { avatarId: a.avatarId, owner: a.user, driver: a.user, warrant: r.warrant, o: r.o },
+      ack,
+      request: env,
+      reply: replyBytes,
+    };
+  });
+}
+
+/**
+ * Delegation over the network (Appendix B-B): the proxy's challenge, the owner's fresh SIMULATED
+ * iris sample and warrant, the proxy's signature under it; the IdP records the delegation.
+ */
+export async function delegateRemote(a: {
+  idp: IdpInfo;
+  dep: IdpDeployment;
+  user: AvatarParty;
+  sample: () => Uint8Array;
+  proxy: AvatarParty;
+  avatarId: Uint8Array;
+  retry?: RetryPolicy;
+}): Promise<{ credential: AvatarCredential; ack: DelegationAck }> {
+  const audience = audienceOf(a.dep.chainId, String(a.dep.registry.target), "idp");
+  return withChallenge(async () => {
+    const c = await challenge({ idp: a.idp, audience, purpose: ChallengePurpose.delegation, retry: a.retry });
+    const r = buildDelegationResponse({ idp: a.idp }, a.user, a.sample(), a.proxy, c.challenge, { avatarId: a.avatarId }, c.time);
+    const env = sealEnvelope(request(Route.IdpDelegate, audience, encodeDelegationResponse(r), c.session), { scheme: Scheme.None });
+    const reply = openEnvelope(await postEnvelope(a.idp.url, "/v1/delegate", env, a.retry ?? DEFAULT_RETRY));
+    verifyEnvelope(reply, { kind: Kind.Reply, route: Route.IdpDelegate, audience, sender: fromAccount(a.idp.account), request: env });
+    const ack = decodeDelegationAck(reply.body);
+    if (!equalBytes(ack.avatarId, a.avatarId) || !equalBytes(ack.proxySerial, a.proxy.mit!.serial) || !equalBytes(ack.h, r.o.h))
+      throw new EnvelopeError("NOT_A_REPLY_TO_THIS", "delegateRemote: the IdP acknowledged another delegation");
+    return { credential: { avatarId: a.avatarId, owner: a.user, driver: a.proxy, warrant: r.warrant, o: r.o }, ack };
+  });
+}
+
+/** Shows evidence to the platform (the IdP) and gets its receipt, checked against the IdP's receipt key. */
+export async function stampRemote(a: { idp: IdpInfo; dep: IdpDeployment; evidence: Evidence; retry?: RetryPolicy }): Promise<Evidence> {
+  const audience = audienceOf(a.dep.chainId, String(a.dep.registry.target), "idp");
+  const body = encodeEvidence({ ...a.evidence, receipt: undefined });
+  const env = sealEnvelope(request(Route.IdpStamp, audience, body), { scheme: Scheme.None });
+  const reply = openEnvelope(await postEnvelope(a.idp.url, "/v1/stamp", env, a.retry ?? DEFAULT_RETRY));
+  verifyEnvelope(reply, { kind: Kind.Reply, route: Route.IdpStamp, audience, sender: fromAccount(a.idp.account), request: env });
+  const receipt = decodeReceipt(reply.body);
+  if (!schnorr.verify(receipt.sig, receiptDigest(evidenceHash(a.evidence), receipt.time), a.idp.receiptKey))
+    throw new EnvelopeError("BAD_SIGNATURE", "stampRemote: the receipt is not the platform's on this evidence");
+  return { ...a.evidence, receipt };
+}
+
+/**
+ * Mutual authentication (Appendix B-C) between two avatars whose drivers' keys are here; the
+ * chain is read directly, and each side's evidence is stamped by the platform (the IdP service).
+ */
+export async function mutualAuthRemote(a: {
+  idp: IdpInfo;
+  dep: IdpDeployment;
+  A: Side;
+  B: Side;
+  now: () => number;
+  retry?: RetryPolicy;
+}): Promise<{ key: Uint8Array; evidenceAboutA: Evidence; evidenceAboutB: Evidence }> {
+  const ctx = { registry: a.dep.registry, now: a.now };
+  const h = authHello(a.A);
+  const r = await authRespond(ctx, a.B, h.hello);
+  const f = await authFinish(ctx, h.state, r.reply);
+  const c = authComplete(r.state, f.finish);
+  if (!equalBytes(f.key, c.key)) throw new AvatarProtocolError("KEY_CONFIRMATION", "the session keys differ");
+  return {
+    key: f.key,
+    evidenceAboutA: await stampRemote({ idp: a.idp, dep: a.dep, evidence: c.evidenceAboutPeer, retry: a.retry }),
+    evidenceAboutB: await stampRemote({ idp: a.idp, dep: a.dep, evidence: f.evidenceAboutPeer, retry: a.retry }),
+  };
+}
+
+/**
+ * Tracing over the network (§V-B1): the reporter opens the case on-chain from its own account
+ * (`reporter`: the registry connected with it) with the evidence's hash, then shows the evidence
+ * to the IdP service, which records the verdict. The reporter learns the verdict commitment,
+ * never the identity.
+ */
+export async function traceRemote(a: {
+  idp: IdpInfo;
+  dep: IdpDeployment;
+  reporter: MITRegistry;
+  evidence: Evidence;
+  caseId?: bigint;
+  retry?: RetryPolicy;
+}): Promise<TraceAck> {
+  const audience = audienceOf(a.dep.chainId, String(a.dep.registry.target), "idp");
+  const caseId = a.caseId ?? (await requestTrace(a.reporter, a.evidence)).caseId;
+  const env = sealEnvelope(request(Route.IdpTrace, audience, encodeTraceRequest(caseId, encodeEvidence(a.evidence))), {
+    scheme: Scheme.None,
+  });
+  const reply = openEnvelope(await postEnvelope(a.idp.url, "/v1/trace", env, a.retry ?? DEFAULT_RETRY));
+  verifyEnvelope(reply, { kind: Kind.Reply, route: Route.IdpTrace, audience, sender: fromAccount(a.idp.account), request: env });
+  const ack = decodeTraceAck(reply.body);
+  const onChain = await a.dep.registry.traceCase(caseId);
+  if (ack.caseId !== caseId || Number(onChain.status) !== 2 || onChain.verdictCommitment !== toHex(ack.verdictCommitment))
+    throw new EnvelopeError("NOT_A_REPLY_TO_THIS", `traceRemote: the IdP's answer is not case ${caseId}'s verdict on-chain`);
+  return ack;
+}

@@ -1,0 +1,508 @@
+/**
+ * The identity provider (which is also the platform server) as a service (issue 19): a thin
+ * adapter around the pure IdentityProvider agent (offchain/avatars/agents.ts) and the protocol
+ * steps of offchain/avatars/protocols.ts, adding the network, persistence and the chain.
+ *
+ * Routes (envelopes, offchain/services/envelope.ts; wire: ./wire.ts):
+ * - `POST /v1/mit/issue` (IssueRequest): a user's or an AI proxy's MIT, its enrollment and real
+ *   identity sealed to the channel key; the MIT goes on-chain, the serial comes back;
+ * - `POST /v1/challenge` (ChallengeRequest): a one-time challenge bound to the envelope's session;
+ * - `POST /v1/login` (LoginResponse, Appendix B-A step 3): verified, then recorded on-chain;
+ * - `POST /v1/delegate` (DelegationResponse, Appendix B-B step 4): verified, then recorded;
+ * - `POST /v1/stamp` (Evidence): the platform's receipt on it, by its own clock (stateless);
+ * - `POST /v1/trace` (case id and Evidence): for a case the reporter opened on-chain with this
+ *   evidence's hash, the verdict (§V-B1); the reply carries the verdict commitment, never the
+ *   identity. Idempotent by the chain: a closed case is answered from its on-chain verdict;
+ * - `GET /v1/info`: the account, the channel key and the receipt key, signed by the account (a
+ *   client checks that the account holds IDP_ROLE on the MIT registry).
+ * Replies are signed by the IdP's account and bound to their request (inReplyTo).
+ *
+ * Who signs requests. Users and proxies hold CPS keys (BLS12-381), not accounts, so their
+ * envelopes are unsigned (scheme 0) and the protocol authenticates them: an issuance by the key's
+ * proof of possession and the enrollment sealed under that key; a login or a delegation by the CPS
+ * proxy signature over the challenge, which the IdP issued to one session and accepts only in a
+ * response from that session (a relay cannot move a response to another session).
+ *
+ * Durability. Open challenges are files (`challenges/`), written before the challenge is sent; a
+ * challenge is spent by the hash of the request that used it, so a retry of the same bytes passes
+ * again and any other request is refused. Every chain write is preceded by a write-ahead intent
+ * (`journal/`) made after all checks passed (and after the IdP's record is written, for an
+ * issuance); the reply is cached before it is sent, then the intent is deleted. On start-up, each
+ * intent left by a crash is finished from what the chain says ({@link IdpService.recover}): the
+ * write is sent if it was not mined, and the reply is cached so that the client's retry gets it.
+ * A crash before the intent leaves nothing on-chain: the retry is verified afresh (and refused
+ * with STALE_CHALLENGE only if the challenge had expired, when the client asks for a new one).
+ */
+import fs from "fs";
+import path from "path";
+import { keccak_256 } from "@noble/hashes/sha3.js";
+import type { Wallet } from "ethers";
+import type { MITRegistry } from "../../../typechain-types";
+import { equalBytes, fromHex, toBytes, toHex } from "../../crypto/bytes";
+import { encodePk, keyId } from "../../crypto/cps";
+import type { ContentStore } from "../../storage/content-store";
+import type { Keystore } from "../../storage/keystore";
+import { writeFileAtomic } from "../../storage/fs-atomic";
+import { AvatarParty, AvatarProtocolError, IdentityProvider } from "../../avatars/agents";
+import {
+  ChallengeBook,
+  evidenceHash,
+  issueProxyMit,
+  issueUserMit,
+  judgeTrace,
+  verifyDelegation,
+  verifyLogin,
+  type AvatarContext,
+} from "../../avatars/protocols";
+import { decodeDelegationResponse, decodeEvidence, decodeLoginResponse } from "../../avatars/wire";
+import type { G1Point, G2Point } from "../../crypto/bls";
+import { Kind, Route, Scheme, audienceOf, envelopeHash, openEnvelope, sealEnvelope, verifyEnvelope } from "../envelope";
+import { ReplyCache, DEFAULT_WINDOW_MS } from "../replies";
+import { Journal, Mutex, type Intent } from "../journal";
+import { faultPoint } from "../faults";
+import { accountSigner } from "../common";
+import { startService, type RunningService, type ServiceConfig } from "../server";
+import {
+  ChallengePurpose,
+  IssueKind,
+  decodeChallengeRequest,
+  decodeIssueRequest,
+  decodeTraceRequest,
+  encodeChallengeReply,
+  encodeReceipt,
+  encodeTraceAck,
+  encodeDelegationAck,
+  encodeIssueReply,
+  encodeLoginAck,
+  enrolAad,
+  splitEnrolment,
+} from "./wire";
+
+/** The IdP's keystore record (the same one `idp:setup` creates). */
+export const IDP_RECORD = "avatar-idp";
+/** Seconds a challenge stays open (protocols.CHALLENGE_TTL). */
+const CHALLENGE_TTL = 120;
+
+/** The text an IdP's description is signed over. */
+export function idpInfoDigest(chainId: bigint, registry: string, channelKey: string, receiptKey: string, account: string): Uint8Array {
+  return keccak_256(
+    toBytes(`metatrust-idp-info|${chainId}|${registry.toLowerCase()}|${channelKey}|${receiptKey}|${account.toLowerCase()}`),
+  );
+}
+
+type OpenChallenge = { session: string; purpose: number; expires: number; usedBy?: string };
+
+/** Open challenges on disk: one file each, written before the challenge is sent. */
+export class ChallengeStore {
+  constructor(readonly dir: string) {}
+  private file(c: Uint8Array): string {
+    return path.join(this.dir, `${toHex(c).slice(2)}.json`);
+  }
+  /** Stores a challenge issued to a session for a purpose. */
+  put(c: Uint8Array, session: Uint8Array, purpose: number, now: number): void {
+    const o: OpenChallenge = { session: toHex(session), purpose, expires: now + CHALLENGE_TTL };
+    writeFileAtomic(this.file(c), JSON.stringify(o));
+  }
+  /**
+   * Spends a challenge for a request: the session and purpose must be the ones it was issued to,
+   * and it must be open, or already spent by this very request (a retry).
+   * @throws AvatarProtocolError(STALE_CHALLENGE)
+   */
+  spend(c: Uint8Array, session: Uint8Array, purpose: number, now: number, requestHash: string): void {
+    let o: OpenChallenge;
+    try {
+      o = JSON.parse(fs.readFileSync(this.file(c), "utf8")) as OpenChallenge;
+    } catch {
+      throw new AvatarProtocolError("STALE_CHALLENGE", "the challenge is unknown, used or expired (replayed response?)");
+    }
+    if (o.session !== toHex(session) || o.purpose !== purpose)
+      throw new AvatarProtocolError("STALE_CHALLENGE", "the challenge was issued to another session or for another step (relayed?)");
+    if (o.usedBy === requestHash) return;
+    if (o.usedBy !== undefined || now > o.expires)
+      throw new AvatarProtocolError("STALE_CHALLENGE", "the challenge is unknown, used or expired (replayed response?)");
+    writeFileAtomic(this.file(c), JSON.stringify({ ...o, usedBy: requestHash }));
+  }
+  /** Deletes challenges that expired more than `graceSec` ago. */
+  prune(now: number, graceSec = 600): number {
+    if (!fs.existsSync(this.dir)) return 0;
+    let n = 0;
+    for (const f of fs.readdirSync(this.dir)) {
+      try {
+        const o = JSON.parse(fs.readFileSync(path.join(this.dir, f), "utf8")) as OpenChallenge;
+        if (now > o.expires + graceSec) {
+          fs.rmSync(path.join(this.dir, f), { force: true });
+          n++;
+        }
+      } catch {
+        /* being replaced: next time */
+      }
+    }
+    return n;
+  }
+}
+
+/** The protocol's ChallengeBook, spending from the store for one request (its session, purpose and hash). */
+class SpendFor extends ChallengeBook {
+  constructor(
+    private readonly store: ChallengeStore,
+    private readonly session: Uint8Array,
+    private readonly purpose: number,
+    private readonly requestHash: string,
+  ) {
+    super();
+  }
+  override issue(): Uint8Array {
+    throw new AvatarProtocolError("INVALID_STATE", "SpendFor: issues no challenges");
+  }
+  override consume(c: Uint8Array, now: number): void {
+    this.store.spend(c, this.session, this.purpose, now, this.requestHash);
+  }
+}
+
+/**
+ * The party as the IdP sees it over the network: its public key and the proof of possession it
+ * sent (the secret key stays on the user's machine; nothing here signs).
+ */
+class RemoteParty extends AvatarParty {
+  constructor(
+    pk: G2Point,
+    private readonly pi: G1Point,
+  ) {
+    super("remote", { sk: 0n, pk });
+  }
+  override possession(): G1Point {
+    return this.pi;
+  }
+}
+
+/** What the IdP service needs. */
+export type IdpServiceDeps = {
+  keystore: Keystore;
+  /** the service's folder (journal, reply cache, challenges) */
+  dir: string;
+  /** the MIT registry, connected with the IdP's account */
+  registry: MITRegistry;
+  store: ContentStore;
+  wallet: Wallet;
+  chainId: bigint;
+  /** the IdP's clock (unix seconds); default: the latest block's time, the clock the in-process tasks use */
+  now?: () => Promise<number>;
+  windowMs?: number;
+  log?: (line: string) => void;
+};
+
+/** The IdP service. */
+export class IdpService {
+  idp: IdentityProvider;
+  readonly audience: Uint8Array;
+  private readonly journal: Journal;
+  private readonly cache: ReplyCache;
+  private readonly challenges: ChallengeStore;
+  private readonly mutex = new Mutex();
+  private readonly signer;
+  private readonly registryAddress: string;
+  private running?: RunningService;
+  private pruner?: NodeJS.Timeout;
+
+  constructor(private readonly d: IdpServiceDeps) {
+    this.idp = IdentityProvider.fromRecord(d.keystore.load(IDP_RECORD));
+    this.registryAddress = String(d.registry.target);
+    this.audience = audienceOf(d.chainId, this.registryAddress, "idp");
+    this.journal = new Journal(path.join(d.dir, "journal"));
+    this.cache = new ReplyCache(path.join(d.dir, "replies"), d.windowMs ?? DEFAULT_WINDOW_MS);
+    this.challenges = new ChallengeStore(path.join(d.dir, "challenges"));
+    this.signer = accountSigner(d.wallet);
+  }
+
+  private log(s: string): void {
+    (this.d.log ?? ((x: string) => process.stdout.write(x + "\n")))(s);
+  }
+
+  private async now(): Promise<number> {
+    if (this.d.now) return this.d.now();
+    return (await this.d.registry.runner!.provider!.getBlock("latest"))!.timestamp;
+  }
+
+  private save(): void {
+    this.d.keystore.update(IDP_RECORD, this.idp.toRecord());
+  }
+
+  private ctx(now: number, beforeSend?: AvatarContext["beforeSend"]): AvatarContext {
+    return { registry: this.d.registry, idp: this.idp, store: this.d.store, now: () => now, beforeSend };
+  }
+
+  private reply(req: ReturnType<typeof openEnvelope>, raw: Uint8Array, body: Uint8Array): Uint8Array {
+    return sealEnvelope(
+      {
+        kind: Kind.Reply,
+        route: req.route,
+        audience: this.audience,
+        session: req.session,
+        requestId: req.requestId,
+        issuedAt: Date.now(),
+        inReplyTo: keccak_256(raw),
+        body,
+      },
+      this.signer,
+    );
+  }
+
+  private open(raw: Uint8Array, route: number): ReturnType<typeof openEnvelope> {
+    const env = openEnvelope(raw);
+    verifyEnvelope(env, { kind: Kind.Request, route, audience: this.audience, sender: { scheme: Scheme.None } });
+    return env;
+  }
+
+  /** The signed public description (GET /v1/info). */
+  async info(): Promise<Record<string, unknown>> {
+    const channelKey = toHex(this.idp.channelKey.toBytes(true));
+    const receiptKey = toHex(this.idp.receiptKey);
+    const account = this.d.wallet.address;
+    const digest = idpInfoDigest(this.d.chainId, this.registryAddress, channelKey, receiptKey, account);
+    const sig = toHex(this.signer.scheme === Scheme.Ecdsa ? this.signer.sign(digest) : new Uint8Array());
+    return { service: "idp", account, channelKey, receiptKey, registry: this.registryAddress, chainId: this.d.chainId.toString(), sig };
+  }
+
+  // ---------------------------------------------------------------- issuance
+
+  /** POST /v1/mit/issue */
+  async issue(raw: Uint8Array): Promise<Uint8Array> {
+    const env = this.open(raw, Route.IdpIssue);
+    const m = decodeIssueRequest(env.body);
+    const pk = encodePk(m.pk);
+    return this.cache.once(env.requestId, env.issuedAt, raw, () =>
+      this.mutex.run(async () => {
+        const { label, enrollment } = splitEnrolment(m.kind, this.idp.openSealed(m.sealed, enrolAad(m.kind, pk, env.requestId)));
+        // the agent's protocol step, with the party reduced to what the IdP sees of it
+        const party = new RemoteParty(m.pk, m.possession);
+        const id = `issue-${toHex(env.requestId).slice(2)}`;
+        const ctx = this.ctx(await this.now(), (step) => {
+          if (step.kind !== "issueMIT") return;
+          // the template and the serial in the IdP's record before the MIT goes on-chain
+          this.journal.put(id, "issueMIT", { serial: toHex(step.serial), cid: step.cid, keyId: toHex(keyId(m.pk)), request: toHex(raw) });
+          this.save();
+        });
+        const r =
+          m.kind === IssueKind.user
+            ? await issueUserMit(ctx, party, label, { capture: () => enrollment! })
+            : await issueProxyMit(ctx, party, label);
+        faultPoint("idp:after-chain-write");
+        const reply = this.issueReply(env, raw, party.mit!.serial, r.cid);
+        this.cache.store(env.requestId, raw, reply);
+        this.journal.done(id);
+        this.log(`MIT ${toHex(party.mit!.serial).slice(0, 12)}… issued (${m.kind === IssueKind.user ? "user" : "proxy"})`);
+        return reply;
+      }),
+    );
+  }
+
+  private issueReply(env: ReturnType<typeof openEnvelope>, raw: Uint8Array, serial: Uint8Array, cid: string): Uint8Array {
+    let commitment: Uint8Array = new Uint8Array(32);
+    try {
+      commitment = this.idp.commitmentOf(serial);
+    } catch {
+      /* a proxy: no iris */
+    }
+    return this.reply(env, raw, encodeIssueReply({ serial, commitment, cid }));
+  }
+
+  // ---------------------------------------------------------------- challenges
+
+  /** POST /v1/challenge */
+  async challenge(raw: Uint8Array): Promise<Uint8Array> {
+    const env = this.open(raw, Route.IdpChallenge);
+    const purpose = decodeChallengeRequest(env.body);
+    return this.cache.once(env.requestId, env.issuedAt, raw, async () => {
+      const now = await this.now();
+      const c = new ChallengeBook().issue(now);
+      this.challenges.put(c, env.session, purpose, now);
+      return this.reply(env, raw, encodeChallengeReply({ challenge: c, purpose, time: now }));
+    });
+  }
+
+  // ---------------------------------------------------------------- login and delegation
+
+  /** POST /v1/login */
+  async login(raw: Uint8Array): Promise<Uint8Array> {
+    const env = this.open(raw, Route.IdpLogin);
+    const r = decodeLoginResponse(env.body);
+    const serial = fromLoginBody(r.message.body);
+    return this.cache.once(env.requestId, env.issuedAt, raw, () =>
+      this.mutex.run(async () => {
+        const id = `login-${toHex(env.requestId).slice(2)}`;
+        const book = new SpendFor(this.challenges, env.session, ChallengePurpose.login, toHex(envelopeHash(raw)));
+        const ctx = this.ctx(await this.now(), (step) => {
+          if (step.kind === "recordLogin") this.journal.put(id, "recordLogin", { request: toHex(raw), vid: toHex(step.vidCommitment) });
+        });
+        await verifyLogin(ctx, book, serial, this.idp.keyOf(serial), r);
+        faultPoint("idp:after-chain-write");
+        const reply = this.reply(env, raw, encodeLoginAck({ avatarId: r.avatarId, serial, h: r.o.h }));
+        this.cache.store(env.requestId, raw, reply);
+        this.journal.done(id);
+        return reply;
+      }),
+    );
+  }
+
+  /** POST /v1/delegate */
+  async delegate(raw: Uint8Array): Promise<Uint8Array> {
+    const env = this.open(raw, Route.IdpDelegate);
+    const r = decodeDelegationResponse(env.body);
+    return this.cache.once(env.requestId, env.issuedAt, raw, () =>
+      this.mutex.run(async () => {
+        const id = `delegate-${toHex(env.requestId).slice(2)}`;
+        const book = new SpendFor(this.challenges, env.session, ChallengePurpose.delegation, toHex(envelopeHash(raw)));
+        const ctx = this.ctx(await this.now(), (step) => {
+          if (step.kind === "recordDelegation") this.journal.put(id, "recordDelegation", { request: toHex(raw) });
+        });
+        const v = await verifyDelegation(ctx, book, r);
+        faultPoint("idp:after-chain-write");
+        const reply = this.reply(
+          env,
+          raw,
+          encodeDelegationAck({ avatarId: r.avatarId, proxySerial: r.proxySerial, h: r.o.h, delegationId: v.delegationId }),
+        );
+        this.cache.store(env.requestId, raw, reply);
+        this.journal.done(id);
+        return reply;
+      }),
+    );
+  }
+
+  // ---------------------------------------------------------------- receipts and tracing
+
+  /** POST /v1/stamp: the platform's receipt on evidence shown to it (its clock, not the signer's). */
+  async stamp(raw: Uint8Array): Promise<Uint8Array> {
+    const env = this.open(raw, Route.IdpStamp);
+    const e = decodeEvidence(env.body);
+    return this.cache.once(env.requestId, env.issuedAt, raw, async () =>
+      this.reply(env, raw, encodeReceipt(this.idp.stamp(evidenceHash(e), await this.now()))),
+    );
+  }
+
+  /** POST /v1/trace */
+  async trace(raw: Uint8Array): Promise<Uint8Array> {
+    const env = this.open(raw, Route.IdpTrace);
+    const { caseId, evidence } = decodeTraceRequest(env.body);
+    const e = decodeEvidence(evidence);
+    return this.cache.once(env.requestId, env.issuedAt, raw, () =>
+      this.mutex.run(async () => {
+        const c = await this.d.registry.traceCase(caseId);
+        const mine = equalBytes(fromHex(c.evidenceHash, 32), evidenceHash(e));
+        // a case already closed for this evidence (a retry after a crash): the chain has the answer
+        if (mine && Number(c.status) === 2)
+          return this.reply(env, raw, encodeTraceAck({ caseId, verdictCommitment: fromHex(c.verdictCommitment, 32) }));
+        if (mine && Number(c.status) === 3)
+          throw new AvatarProtocolError("REJECTED", `trace: case ${caseId} was rejected (the evidence did not verify)`);
+        // the verdict's opening (its salt) in the IdP's record before the commitment goes on-chain
+        const t = await judgeTrace(
+          this.ctx(await this.now(), () => this.save()),
+          caseId,
+          e,
+        );
+        faultPoint("idp:after-chain-write");
+        this.log(`case #${caseId}: traced`);
+        return this.reply(env, raw, encodeTraceAck({ caseId, verdictCommitment: t.verdictCommitment }));
+      }),
+    );
+  }
+
+  // ---------------------------------------------------------------- recovery
+
+  /**
+   * Finishes what a crash interrupted (called before serving).
+   * @returns the intents handled, by kind
+   */
+  async recover(): Promise<Record<string, number>> {
+    const done: Record<string, number> = {};
+    for (const i of this.journal.pending()) {
+      await this.recoverOne(i);
+      done[i.kind] = (done[i.kind] ?? 0) + 1;
+      this.journal.done(i.id);
+    }
+    return done;
+  }
+
+  private async recoverOne(i: Intent): Promise<void> {
+    const d = i.data as Record<string, string>;
+    const raw = fromHex(d.request);
+    const env = openEnvelope(raw);
+    const reg = this.d.registry;
+    if (i.kind === "issueMIT") {
+      // the IdP's record was written with the intent: the serial is known to the agent
+      if (Number((await reg.mit(d.serial)).status) === 0) await (await reg.issueMIT(d.serial, d.keyId, d.cid)).wait();
+      this.cache.store(env.requestId, raw, this.issueReply(env, raw, fromHex(d.serial, 32), d.cid));
+      this.log(`recovery: MIT ${d.serial.slice(0, 12)}… issuance completed`);
+    } else if (i.kind === "recordLogin") {
+      const r = decodeLoginResponse(env.body);
+      const serial = fromLoginBody(r.message.body);
+      const logged = await reg.queryFilter(reg.filters.AvatarLoggedIn(toHex(r.avatarId), toHex(serial)));
+      // verified before the crash; sent again only if it never reached the chain
+      if (!logged.some((l) => l.args.warrantHash === toHex(r.o.h)))
+        await (await reg.recordLogin(toHex(r.avatarId), toHex(serial), toHex(r.o.h), d.vid)).wait();
+      this.cache.store(env.requestId, raw, this.reply(env, raw, encodeLoginAck({ avatarId: r.avatarId, serial, h: r.o.h })));
+      this.log(`recovery: login of avatar ${toHex(r.avatarId).slice(0, 12)}… completed`);
+    } else if (i.kind === "recordDelegation") {
+      const r = decodeDelegationResponse(env.body);
+      const find = async () =>
+        (await reg.queryFilter(reg.filters.AvatarDelegated(undefined, toHex(r.avatarId), toHex(r.proxySerial)))).find(
+          (l) => l.args.warrantHash === toHex(r.o.h),
+        );
+      let ev = await find();
+      if (!ev) {
+        await (await reg.recordDelegation(toHex(r.avatarId), toHex(r.proxySerial), toHex(r.o.h))).wait();
+        ev = await find();
+      }
+      const ack = { avatarId: r.avatarId, proxySerial: r.proxySerial, h: r.o.h, delegationId: ev!.args.delegationId as bigint };
+      this.cache.store(env.requestId, raw, this.reply(env, raw, encodeDelegationAck(ack)));
+      this.log(`recovery: delegation of avatar ${toHex(r.avatarId).slice(0, 12)}… completed`);
+    } else throw new AvatarProtocolError("INVALID_STATE", `recover: unknown intent kind ${i.kind}`);
+  }
+
+  // ---------------------------------------------------------------- lifecycle
+
+  /** Announces `url` as the IdP's endpoint on-chain unless it is already. */
+  async announce(url: string): Promise<boolean> {
+    const [account, current] = await this.d.registry.idpEndpoint();
+    if (current === url && account.toLowerCase() === this.d.wallet.address.toLowerCase()) return false;
+    await (await this.d.registry.setIdpEndpoint(url)).wait();
+    return true;
+  }
+
+  /** Recovers, listens, and announces the endpoint. */
+  async start(cfg: Omit<ServiceConfig, "name">, publicUrl?: string): Promise<RunningService> {
+    const r = await this.recover();
+    if (Object.keys(r).length) this.log(`recovered: ${JSON.stringify(r)}`);
+    this.running = await startService(
+      { ...cfg, name: "idp" },
+      [
+        { path: "/v1/mit/issue", handle: (b) => this.issue(b) },
+        { path: "/v1/challenge", handle: (b) => this.challenge(b) },
+        { path: "/v1/login", handle: (b) => this.login(b) },
+        { path: "/v1/delegate", handle: (b) => this.delegate(b) },
+        { path: "/v1/stamp", handle: (b) => this.stamp(b) },
+        { path: "/v1/trace", handle: (b) => this.trace(b) },
+      ],
+      () => this.info(),
+    );
+    this.pruner = setInterval(() => {
+      this.cache.prune();
+      this.challenges.prune(Math.floor(Date.now() / 1000));
+    }, this.d.windowMs ?? DEFAULT_WINDOW_MS);
+    this.pruner.unref();
+    const url = publicUrl ?? this.running.url;
+    if (await this.announce(url)) this.log(`idp: endpoint ${url} announced on-chain`);
+    return this.running;
+  }
+
+  async stop(): Promise<void> {
+    if (this.pruner) clearInterval(this.pruner);
+    await this.running?.close();
+  }
+}
+
+/** The owner serial a login names (loginBody: challenge || owner serial || avatar || VID commitment). */
+function fromLoginBody(body: Uint8Array): Uint8Array {
+  if (body.length !== 128) throw new AvatarProtocolError("MALFORMED", "login: the signed body is not 128 bytes");
+  return body.slice(32, 64);
+}

@@ -1,0 +1,205 @@
+/**
+ * MSSA registration across the network (issue 19): the messages between a user and the place's
+ * authority services, and between the verifying authority and the others. The paper's quantum
+ * channel stays SIMULATED (offchain/mssa/quantum.ts) at the sending service; what crosses the
+ * network is the classical part, and every one-time key and every identity document is sealed.
+ *
+ * | message        | from -> to              | fields                                                        | bytes |
+ * |----------------|-------------------------|---------------------------------------------------------------|------:|
+ * | KeyRequest     | user -> authority       | session 32 \| user 20 \| key bits u16 \| transport PK 33     | 87 |
+ * | SealedKey      | authority -> user/verifier | Enc_T(key, packed)                                         | 50 + bits/8 |
+ * | ReleaseRequest | verifier -> authority   | session 32 \| transport PK 33                                 | 65 |
+ * | VerifyRequest  | user -> verifier        | session 32 \| user 20 \| bits u16 \| En \| U12 \| tag 32 \| Enc_V(documents) | 86 + 2 bits/8 + 50 + docs |
+ * | VerifyReply    | verifier -> user        | commitment 32 \| salt 32 \| nullifier 32 \| registration id 32 | 128 |
+ * | ProposeRequest | user -> verifier        | session 32 \| EIP-712 consent signature 65                    | 97 |
+ * | Outcome        | verifier/authority -> * | registration id 32 \| approvals u8 \| granted u8             | 34 |
+ * | ApproveRequest | verifier -> authority   | session 32 \| registration id 32                              | 64 |
+ *
+ * Enc_T is ECIES (offchain/crypto/ecies.ts) to a one-time transport key of the receiver, its
+ * associated data naming the message, the session and the sending authority, so a key cannot be
+ * replayed into another session or passed off as another authority's. Enc_V is ECIES to the
+ * verifying authority's channel key (published in its signed `/v1/info`), bound to the session and
+ * the user: the documents (INFO_0..INFO_n, the last one the identity the nullifier is computed
+ * from) are what the verifier checks out of band in the paper (SIMULATED: it checks the request
+ * against them).
+ */
+import { concat, toBytes } from "../../crypto/bytes";
+import { POINT_BYTES, Point, decodePoint, encodePoint } from "../../crypto/group";
+import { ECIES_OVERHEAD, eciesDecrypt, eciesEncrypt } from "../../crypto/ecies";
+import { Bits } from "../../mssa/bits";
+import { RegistrationError } from "../../mssa/registration";
+import { EnvelopeError } from "../envelope";
+
+const bad = (fn: string, what: string) => new EnvelopeError("MALFORMED", `${fn}: ${what}`);
+const hex = (b: Uint8Array) => "0x" + Buffer.from(b).toString("hex");
+const bytes32 = (fn: string, h: string): Uint8Array => {
+  if (!/^0x[0-9a-fA-F]{64}$/.test(h)) throw bad(fn, `${h} is not 32 bytes of hex`);
+  return Uint8Array.from(Buffer.from(h.slice(2), "hex"));
+};
+const address = (fn: string, a: string): Uint8Array => {
+  if (!/^0x[0-9a-fA-F]{40}$/.test(a)) throw bad(fn, `${a} is not an address`);
+  return Uint8Array.from(Buffer.from(a.slice(2), "hex"));
+};
+const u16 = (n: number) => Uint8Array.of(n >> 8, n & 0xff);
+/** Largest credential accepted, in bits (a few kilobytes of documents). */
+export const MAX_BITS = 32_768;
+
+function take(fn: string, b: Uint8Array) {
+  let off = 0;
+  return {
+    n(k: number): Uint8Array {
+      if (off + k > b.length) throw bad(fn, "truncated");
+      return b.slice(off, (off += k));
+    },
+    u16(): number {
+      const x = this.n(2);
+      return (x[0] << 8) | x[1];
+    },
+    point(): Point {
+      const raw = this.n(POINT_BYTES);
+      try {
+        return decodePoint(raw);
+      } catch {
+        throw bad(fn, "invalid transport key");
+      }
+    },
+    rest(): Uint8Array {
+      return b.slice(off);
+    },
+    end(): void {
+      if (off !== b.length) throw bad(fn, `${b.length - off} trailing bytes`);
+    },
+  };
+}
+function bitsLen(fn: string, n: number): number {
+  if (n < 2 || n > MAX_BITS || n % 2 !== 0) throw bad(fn, `a credential of ${n} bits (even, 2 to ${MAX_BITS})`);
+  return n;
+}
+
+/** A key request: one authority's one-time key for a session. */
+export type KeyRequest = { session: string; user: string; bits: number; transport: Point };
+export function encodeKeyRequest(m: KeyRequest): Uint8Array {
+  return concat(bytes32("encodeKeyRequest", m.session), address("encodeKeyRequest", m.user), u16(m.bits), encodePoint(m.transport));
+}
+export function decodeKeyRequest(b: Uint8Array): KeyRequest {
+  const r = take("decodeKeyRequest", b);
+  const m = { session: hex(r.n(32)), user: hex(r.n(20)), bits: bitsLen("decodeKeyRequest", r.u16()), transport: r.point() };
+  r.end();
+  return m;
+}
+
+const keyAad = (what: string, session: string, authority: string) =>
+  toBytes(`METATRUST-V1-MSSA-${what}/${session.toLowerCase()}/${authority.toLowerCase()}`);
+
+/** Seals a one-time key to a transport key (for the user: "KEY"; for the verifier: "RELEASE"). */
+export function sealKey(what: "KEY" | "RELEASE", to: Point, session: string, authority: string, key: Bits): Uint8Array {
+  return concat(u16(key.length), eciesEncrypt(to, key.bytes, keyAad(what, session, authority)));
+}
+/** Opens a sealed one-time key. @throws RegistrationError("bad-tag") when it does not open */
+export function openKey(what: "KEY" | "RELEASE", sk: bigint, session: string, authority: string, b: Uint8Array): Bits {
+  const r = take("openKey", b);
+  const n = bitsLen("openKey", r.u16());
+  const sealed = r.rest();
+  if (sealed.length !== ECIES_OVERHEAD + Math.ceil(n / 8)) throw bad("openKey", "the sealed key has the wrong length");
+  try {
+    return Bits.fromBytes(eciesDecrypt(sk, sealed, keyAad(what, session, authority)), n);
+  } catch {
+    throw new RegistrationError("bad-tag", `openKey: the key of ${authority} does not open for session ${session}`);
+  }
+}
+
+/** The verifier's request for another authority's key of a session. */
+export type ReleaseRequest = { session: string; transport: Point };
+export function encodeReleaseRequest(m: ReleaseRequest): Uint8Array {
+  return concat(bytes32("encodeReleaseRequest", m.session), encodePoint(m.transport));
+}
+export function decodeReleaseRequest(b: Uint8Array): ReleaseRequest {
+  const r = take("decodeReleaseRequest", b);
+  const m = { session: hex(r.n(32)), transport: r.point() };
+  r.end();
+  return m;
+}
+
+const docsAad = (session: string, user: string) => toBytes(`METATRUST-V1-MSSA-DOCUMENTS/${session.toLowerCase()}/${user.toLowerCase()}`);
+
+/** The user's registration request (Step 4) with its documents sealed to the verifier. */
+export type VerifyRequest = { session: string; user: string; En: Bits; U12: Bits; tag: Uint8Array; sealedDocs: Uint8Array };
+export function encodeVerifyRequest(m: Omit<VerifyRequest, "sealedDocs">, docs: readonly string[], verifierKey: Point): Uint8Array {
+  const fn = "encodeVerifyRequest";
+  if (m.En.length !== m.U12.length) throw bad(fn, "En and U12 differ in length");
+  if (m.tag.length !== 32) throw bad(fn, "the tag must be 32 bytes");
+  const sealed = eciesEncrypt(verifierKey, toBytes(docs.join("\n")), docsAad(m.session, m.user));
+  return concat(bytes32(fn, m.session), address(fn, m.user), u16(bitsLen(fn, m.En.length)), m.En.bytes, m.U12.bytes, m.tag, sealed);
+}
+export function decodeVerifyRequest(b: Uint8Array): VerifyRequest {
+  const fn = "decodeVerifyRequest";
+  const r = take(fn, b);
+  const session = hex(r.n(32));
+  const user = hex(r.n(20));
+  const n = bitsLen(fn, r.u16());
+  const En = Bits.fromBytes(r.n(Math.ceil(n / 8)), n);
+  const U12 = Bits.fromBytes(r.n(Math.ceil(n / 8)), n);
+  const tag = r.n(32);
+  const sealedDocs = r.rest();
+  if (sealedDocs.length <= ECIES_OVERHEAD || sealedDocs.length > ECIES_OVERHEAD + 4096)
+    throw bad(fn, "the sealed documents have a bad length");
+  return { session, user, En, U12, tag, sealedDocs };
+}
+/** The verifier opens the documents. @throws EnvelopeError(MALFORMED) when they do not open */
+export function openDocs(sk: bigint, m: VerifyRequest): string[] {
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(eciesDecrypt(sk, m.sealedDocs, docsAad(m.session, m.user))).split("\n");
+  } catch {
+    throw bad("openDocs", "the documents do not open for this verifier, session and user");
+  }
+}
+
+/** What the verifier found: the commitment and its opening salt, the nullifier, the registration id. */
+export type VerifyReply = { commitment: string; salt: string; nullifier: string; id: string };
+export function encodeVerifyReply(m: VerifyReply): Uint8Array {
+  const fn = "encodeVerifyReply";
+  return concat(bytes32(fn, m.commitment), bytes32(fn, m.salt), bytes32(fn, m.nullifier), bytes32(fn, m.id));
+}
+export function decodeVerifyReply(b: Uint8Array): VerifyReply {
+  const r = take("decodeVerifyReply", b);
+  const m = { commitment: hex(r.n(32)), salt: hex(r.n(32)), nullifier: hex(r.n(32)), id: hex(r.n(32)) };
+  r.end();
+  return m;
+}
+
+/** The user's consent, sent to the verifier to propose. */
+export type ProposeRequest = { session: string; signature: string };
+export function encodeProposeRequest(m: ProposeRequest): Uint8Array {
+  if (!/^0x[0-9a-fA-F]{130}$/.test(m.signature)) throw bad("encodeProposeRequest", "the signature must be 65 bytes");
+  return concat(bytes32("encodeProposeRequest", m.session), Uint8Array.from(Buffer.from(m.signature.slice(2), "hex")));
+}
+export function decodeProposeRequest(b: Uint8Array): ProposeRequest {
+  const r = take("decodeProposeRequest", b);
+  const m = { session: hex(r.n(32)), signature: hex(r.n(65)) };
+  r.end();
+  return m;
+}
+
+/** Where a registration stands on-chain. */
+export type Outcome = { id: string; approvals: number; granted: boolean };
+export function encodeOutcome(m: Outcome): Uint8Array {
+  return concat(bytes32("encodeOutcome", m.id), Uint8Array.of(m.approvals, m.granted ? 1 : 0));
+}
+export function decodeOutcome(b: Uint8Array): Outcome {
+  const r = take("decodeOutcome", b);
+  const m = { id: hex(r.n(32)), approvals: r.n(1)[0], granted: r.n(1)[0] === 1 };
+  r.end();
+  return m;
+}
+
+/** The verifier asks another authority to approve a registration of a session it took part in. */
+export type ApproveRequest = { session: string; id: string };
+export function encodeApproveRequest(m: ApproveRequest): Uint8Array {
+  return concat(bytes32("encodeApproveRequest", m.session), bytes32("encodeApproveRequest", m.id));
+}
+export function decodeApproveRequest(b: Uint8Array): ApproveRequest {
+  const r = take("decodeApproveRequest", b);
+  const m = { session: hex(r.n(32)), id: hex(r.n(32)) };
+  r.end();
+  return m;
+}

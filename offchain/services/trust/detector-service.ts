@@ -1,0 +1,146 @@
+/**
+ * The trust layer's attack detector as a service (issue 19): a thin adapter around the detection
+ * pipeline (offchain/trust/pipeline.ts, itself pure detectors over the chain's ratings), with its
+ * own account holding DETECTOR_ROLE and its own data folder.
+ *
+ * It watches the chain: every `intervalMs` it reads the rating history and, when ratings were added
+ * since its last run, runs the detectors, stores the report on IPFS and flags each new detection
+ * on-chain with the report's digest. `POST /v1/detect` (an unsigned envelope: anyone may ask; the
+ * rate limit bounds them) runs it now and answers with the report's CID in a reply signed by the
+ * detector's account; `GET /v1/info` names the account and the last report.
+ *
+ * Durability. Flags are idempotent by the chain (a detection whose flag is set is not flagged
+ * again), and the report is on IPFS before any flag names it, so a crash at any point is finished
+ * by the next run. The last report's summary is written atomically (`last.json`) after each run.
+ */
+import fs from "fs";
+import path from "path";
+import { keccak_256 } from "@noble/hashes/sha3.js";
+import type { Wallet } from "ethers";
+import { toBytes } from "../../crypto/bytes";
+import type { ContentStore } from "../../storage/content-store";
+import { writeFileAtomic } from "../../storage/fs-atomic";
+import type { TrustLedger } from "../../trust/ledger";
+import { runDetectors } from "../../trust/pipeline";
+import { Kind, Route, Scheme, audienceOf, openEnvelope, sealEnvelope, verifyEnvelope } from "../envelope";
+import { ReplyCache, DEFAULT_WINDOW_MS } from "../replies";
+import { Mutex } from "../journal";
+import { accountSigner } from "../common";
+import { startService, type RunningService, type ServiceConfig } from "../server";
+
+/** The summary of a run. */
+export type DetectorRun = { ratings: number; cid: string; detections: number; flagged: number; at: string };
+
+/** What the detector service needs. */
+export type DetectorServiceDeps = {
+  /** the TrustManager through the detector's account */
+  ledger: TrustLedger;
+  store: ContentStore;
+  wallet: Wallet;
+  chainId: bigint;
+  dir: string;
+  /** how often it looks for new ratings (ms); 0: only on request */
+  intervalMs: number;
+  evidenceOnly?: boolean;
+  windowMs?: number;
+  log?: (line: string) => void;
+};
+
+/** The detector service. */
+export class DetectorService {
+  readonly audience: Uint8Array;
+  private readonly cache: ReplyCache;
+  private readonly mutex = new Mutex();
+  private readonly signer;
+  private last?: DetectorRun;
+  private timer?: NodeJS.Timeout;
+  private running?: RunningService;
+
+  constructor(private readonly d: DetectorServiceDeps) {
+    this.audience = audienceOf(d.chainId, String(d.ledger.tm.target), "detector");
+    this.cache = new ReplyCache(path.join(d.dir, "replies"), d.windowMs ?? DEFAULT_WINDOW_MS);
+    this.signer = accountSigner(d.wallet);
+    try {
+      this.last = JSON.parse(fs.readFileSync(this.lastFile, "utf8")) as DetectorRun;
+    } catch {
+      /* never ran */
+    }
+  }
+
+  private get lastFile(): string {
+    return path.join(this.d.dir, "last.json");
+  }
+
+  private log(s: string): void {
+    (this.d.log ?? ((x: string) => process.stdout.write(x + "\n")))(s);
+  }
+
+  /** Runs the detectors if ratings were added since the last run (or `force`). @returns the last run */
+  async detect(force = false): Promise<DetectorRun> {
+    return this.mutex.run(async () => {
+      const ratings = (await this.d.ledger.ratings()).length;
+      if (!force && this.last && this.last.ratings === ratings) return this.last;
+      const r = await runDetectors(this.d.ledger, this.d.store, { flag: true, evidenceOnly: this.d.evidenceOnly });
+      const run: DetectorRun = {
+        ratings: r.ratings,
+        cid: r.cid,
+        detections: r.detections.length,
+        flagged: r.detections.filter((x) => x.flagged).length,
+        at: new Date().toISOString(),
+      };
+      writeFileAtomic(this.lastFile, JSON.stringify(run));
+      this.last = run;
+      this.log(`detector: ${run.detections} detection(s) over ${run.ratings} rating(s); report ${run.cid}`);
+      return run;
+    });
+  }
+
+  /** POST /v1/detect: runs now (when there are new ratings); the reply is the report's CID. */
+  async detectRoute(raw: Uint8Array): Promise<Uint8Array> {
+    const env = openEnvelope(raw);
+    verifyEnvelope(env, { kind: Kind.Request, route: Route.Detect, audience: this.audience, sender: { scheme: Scheme.None } });
+    return this.cache.once(env.requestId, env.issuedAt, raw, async () => {
+      const run = await this.detect();
+      return sealEnvelope(
+        {
+          kind: Kind.Reply,
+          route: env.route,
+          audience: this.audience,
+          session: env.session,
+          requestId: env.requestId,
+          issuedAt: Date.now(),
+          inReplyTo: keccak_256(raw),
+          body: toBytes(JSON.stringify(run)),
+        },
+        this.signer,
+      );
+    });
+  }
+
+  /** Listens, and watches the chain. */
+  async start(cfg: Omit<ServiceConfig, "name">): Promise<RunningService> {
+    this.running = await startService(
+      { ...cfg, name: "detector" },
+      [{ path: "/v1/detect", handle: (b) => this.detectRoute(b) }],
+      async () => ({
+        service: "detector",
+        account: this.d.wallet.address,
+        trustManager: String(this.d.ledger.tm.target),
+        chainId: this.d.chainId.toString(),
+        last: this.last ?? null,
+      }),
+    );
+    if (this.d.intervalMs > 0)
+      this.timer = setInterval(() => {
+        this.detect().catch((e) => this.log(`detector: run failed (retried next tick): ${(e as Error).message}`));
+        this.cache.prune();
+      }, this.d.intervalMs);
+    return this.running;
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.mutex.run(async () => undefined); // let a run in progress finish
+    await this.running?.close();
+  }
+}

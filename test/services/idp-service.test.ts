@@ -1,0 +1,366 @@
+/**
+ * The IdP service in one process against the in-process chain (fast; the same code as
+ * `idp:serve`, whose separate process test/e2e/services.test.ts runs): issuance, login and
+ * delegation over HTTP with the IdP's own account and keystore; what crosses the wire (no iris
+ * bits, no real identity in the clear); the session binding of challenges; idempotent retries;
+ * and recovery from a crash between the on-chain write and the reply (the fault hook throws).
+ */
+import { expect } from "chai";
+import fs from "fs";
+import os from "os";
+import path from "path";
+import hre from "hardhat";
+import { Wallet, parseEther } from "ethers";
+import { deploySystemFixture } from "../fixtures/system";
+import { Keystore } from "../../offchain/storage/keystore";
+import { IdentityProvider } from "../../offchain/avatars/agents";
+import { SimulatedEye } from "../../offchain/avatars/iris";
+import { buildLoginResponse, type AvatarCredential } from "../../offchain/avatars/protocols";
+import { encodeLoginResponse } from "../../offchain/avatars/wire";
+import { keccak256 } from "../../offchain/crypto/hash";
+import { toBytes, toHex } from "../../offchain/crypto/bytes";
+import { IdpService, IDP_RECORD } from "../../offchain/services/avatars/idp-service";
+import {
+  delegateRemote,
+  discoverIdp,
+  mutualAuthRemote,
+  traceRemote,
+  idpInfo,
+  issueRemote,
+  loginRemote,
+  type IdpDeployment,
+  type IdpInfo,
+} from "../../offchain/services/avatars/clients";
+import { ChallengePurpose, decodeChallengeReply, encodeChallengeRequest } from "../../offchain/services/avatars/wire";
+import { Kind, Route, Scheme, audienceOf, openEnvelope, sealEnvelope } from "../../offchain/services/envelope";
+import { freshId } from "../../offchain/services/common";
+import { onFault } from "../../offchain/services/faults";
+import { postEnvelope } from "../../offchain/services/client";
+import { MITRegistry__factory } from "../../typechain-types";
+
+const tmp = (n: string) => fs.mkdtempSync(path.join(os.tmpdir(), `svc-${n}-`));
+const avatar = (n: string) => keccak256(toBytes(`metatrust:avatar:${n}`));
+
+async function funded(): Promise<Wallet> {
+  const w = Wallet.createRandom().connect(hre.ethers.provider) as unknown as Wallet;
+  const [funder] = await hre.ethers.getSigners();
+  await (await funder.sendTransaction({ to: w.address, value: parseEther("10") })).wait();
+  return w;
+}
+
+async function system() {
+  const f = await deploySystemFixture();
+  const address = f.deployment.contracts.MITRegistry.address;
+  const admin = MITRegistry__factory.connect(address, f.msrp);
+  const wallet = await funded();
+  await (await admin.grantRole(await admin.IDP_ROLE(), wallet.address)).wait();
+  const dirs = { idp: tmp("idp"), client: tmp("client") };
+  const ks = new Keystore(path.join(dirs.idp, "keystore"), "");
+  ks.create(IDP_RECORD, new IdentityProvider().toRecord());
+  const chainId = (await hre.ethers.provider.getNetwork()).chainId;
+  const deps = {
+    keystore: ks,
+    dir: path.join(dirs.idp, "service"),
+    registry: MITRegistry__factory.connect(address, wallet),
+    store: f.store,
+    wallet,
+    chainId,
+    log: () => undefined,
+  };
+  const dep: IdpDeployment = { chainId, registry: MITRegistry__factory.connect(address, hre.ethers.provider) };
+  const client = new Keystore(path.join(dirs.client, "keystore"), "");
+  return { f, deps, dep, dirs, ks, client, wallet };
+}
+
+describe("services/avatars: the IdP as a service, in-process", function () {
+  this.timeout(120_000);
+  let s: Awaited<ReturnType<typeof system>>;
+  let svc: IdpService;
+  let url: string;
+  let info: IdpInfo;
+  const eye = { alice: new SimulatedEye(11), bob: new SimulatedEye(12) };
+  // what crossed the wire towards the IdP
+  const sent: Uint8Array[] = [];
+  let delegated: AvatarCredential | undefined;
+
+  before(async () => {
+    s = await system();
+    svc = new IdpService(s.deps);
+    url = (await svc.start({ port: 0 })).url;
+    info = await idpInfo(url, s.dep);
+  });
+
+  after(async () => {
+    onFault(undefined);
+    delete process.env.METATRUST_FAULT;
+    await svc?.stop();
+  });
+
+  it("announces its endpoint on-chain from its own account; its signed description names an IDP_ROLE account", async () => {
+    expect(await discoverIdp(s.dep)).to.equal(url);
+    expect((await s.dep.registry.idpEndpoint())[0]).to.equal(s.wallet.address);
+    expect(info.account).to.equal(s.wallet.address);
+    expect(info.channelKey.equals(svc.idp.channelKey)).to.equal(true);
+  });
+
+  it("issues MITs over HTTP: keys drawn by the client, template and real identity sealed; one party, one MIT", async () => {
+    const enrollment = eye.alice.capture();
+    const a = await issueRemote({ idp: info, dep: s.dep, keystore: s.client, name: "alice", kind: "user", label: "Alice A.", enrollment });
+    expect(Number((await s.dep.registry.mit(toHex(a.party.mit!.serial))).status)).to.equal(1);
+    expect(svc.idp.commitmentOf(a.party.mit!.serial)).to.deep.equal(a.party.irisCommitment);
+    // the client's keystore holds the CPS key, the IdP's holds the template; neither holds the other's
+    expect(JSON.stringify(s.ks.load(IDP_RECORD))).to.not.include(a.party.keys.sk.toString(16));
+    await issueRemote({ idp: info, dep: s.dep, keystore: s.client, name: "bot", kind: "proxy", label: "ACME AI" });
+    await issueRemote({
+      idp: info,
+      dep: s.dep,
+      keystore: s.client,
+      name: "bob",
+      kind: "user",
+      label: "Bob B.",
+      enrollment: eye.bob.capture(),
+    });
+    // a second MIT for the same name is refused on the client before anything is sent
+    await expect(
+      issueRemote({ idp: info, dep: s.dep, keystore: s.client, name: "alice", kind: "user", label: "x", enrollment }),
+    ).to.be.rejectedWith(/already holds an MIT/);
+  });
+
+  it("a relay that moves alice's sealed enrollment under its own key gets nothing: the box does not open (422), no MIT on-chain", async () => {
+    const { AvatarParty } = await import("../../offchain/avatars/agents");
+    const { encodeIssueRequest, decodeIssueRequest, IssueKind } = await import("../../offchain/services/avatars/wire");
+    const { encodePk, encodeSig } = await import("../../offchain/crypto/cps");
+    const { concat } = await import("../../offchain/crypto/bytes");
+    const victim = new AvatarParty("victim");
+    const thief = new AvatarParty("thief");
+    const audience = audienceOf(s.dep.chainId, String(s.dep.registry.target), "idp");
+    const requestId = freshId();
+    const body = encodeIssueRequest({
+      kind: IssueKind.user,
+      pk: victim.keys.pk,
+      possession: victim.possession(),
+      label: "Victim V.",
+      enrollment: new SimulatedEye(99).capture(),
+      channelKey: info.channelKey,
+      requestId,
+    });
+    // the thief keeps the sealed enrollment and puts its own key and a valid proof of possession in front
+    const swapped = concat(
+      Uint8Array.of(IssueKind.user),
+      encodePk(thief.keys.pk),
+      encodeSig(thief.possession()),
+      decodeIssueRequest(body).sealed,
+    );
+    const env = sealEnvelope(
+      {
+        kind: Kind.Request,
+        route: Route.IdpIssue,
+        audience,
+        session: freshId(),
+        requestId,
+        issuedAt: Date.now(),
+        inReplyTo: new Uint8Array(32),
+        body: swapped,
+      },
+      { scheme: Scheme.None },
+    );
+    const n = (await s.dep.registry.queryFilter(s.dep.registry.filters.MitIssued())).length;
+    await expect(postEnvelope(url, "/v1/mit/issue", env)).to.be.rejectedWith(/422 MALFORMED openSealed: the sealed message does not open/);
+    expect((await s.dep.registry.queryFilter(s.dep.registry.filters.MitIssued())).length).to.equal(n);
+  });
+
+  it("login over HTTP: the IdP records it; the sample crosses the wire sealed; a replay of the request gets the same reply, no second record", async () => {
+    const alice = (await import("../../offchain/avatars/agents")).AvatarParty.fromRecord(s.client.load("avatar-party-alice"));
+    const r = await loginRemote({
+      idp: info,
+      dep: s.dep,
+      user: alice,
+      sample: () => eye.alice.capture(),
+      avatarId: avatar("A"),
+      appearance: "a",
+    });
+    const av = await s.dep.registry.avatar(toHex(avatar("A")));
+    expect(av.warrantHash).to.equal(toHex(r.ack.h));
+    expect(av.owner).to.equal(toHex(alice.mit!.serial));
+    sent.push(r.request);
+    const logins = async () => (await s.dep.registry.queryFilter(s.dep.registry.filters.AvatarLoggedIn(toHex(avatar("A"))))).length;
+    const n = await logins();
+    const again = await postEnvelope(url, "/v1/login", r.request);
+    expect(toHex(again)).to.equal(toHex(r.reply));
+    expect(await logins()).to.equal(n);
+  });
+
+  it("no enrollment, sample or real identity crosses the wire in the clear", async () => {
+    // the body carries the sample only sealed (ECIES): no window of the plaintext capture appears
+    const capture = eye.alice.capture();
+    const hex = toHex(sent[0]);
+    expect(hex).to.not.include(toHex(capture.slice(0, 16)).slice(2));
+    expect(Buffer.from(sent[0]).includes(Buffer.from("Alice A."))).to.equal(false);
+  });
+
+  it("a response from another session than the challenge's is refused (relayed); nothing recorded", async () => {
+    const alice = (await import("../../offchain/avatars/agents")).AvatarParty.fromRecord(s.client.load("avatar-party-alice"));
+    const audience = audienceOf(s.dep.chainId, String(s.dep.registry.target), "idp");
+    const req = (route: number, body: Uint8Array, session = freshId()) =>
+      sealEnvelope(
+        { kind: Kind.Request, route, audience, session, requestId: freshId(), issuedAt: Date.now(), inReplyTo: new Uint8Array(32), body },
+        { scheme: Scheme.None },
+      );
+    const c = decodeChallengeReply(
+      openEnvelope(await postEnvelope(url, "/v1/challenge", req(Route.IdpChallenge, encodeChallengeRequest(ChallengePurpose.login)))).body,
+    );
+    const r = buildLoginResponse({ idp: info }, alice, eye.alice.capture(), c.challenge, avatar("A"), keccak256(toBytes("VID:x")), c.time);
+    const before = await s.dep.registry.avatar(toHex(avatar("A")));
+    await expect(postEnvelope(url, "/v1/login", req(Route.IdpLogin, encodeLoginResponse(r)))).to.be.rejectedWith(
+      /422 STALE_CHALLENGE .*another session/,
+    );
+    expect((await s.dep.registry.avatar(toHex(avatar("A")))).warrantHash).to.equal(before.warrantHash);
+  });
+
+  it("bob's eye cannot log in as alice: IRIS_MISMATCH, nothing recorded", async () => {
+    const alice = (await import("../../offchain/avatars/agents")).AvatarParty.fromRecord(s.client.load("avatar-party-alice"));
+    const before = await s.dep.registry.avatar(toHex(avatar("A")));
+    await expect(
+      loginRemote({ idp: info, dep: s.dep, user: alice, sample: () => eye.bob.capture(), avatarId: avatar("A"), appearance: "a" }),
+    ).to.be.rejectedWith(/IRIS_MISMATCH/);
+    expect((await s.dep.registry.avatar(toHex(avatar("A")))).warrantHash).to.equal(before.warrantHash);
+  });
+
+  it("the IdP crashes between recordLogin and its reply: a restarted IdP finishes from its journal; the client's retry completes, one record", async () => {
+    const { AvatarParty } = await import("../../offchain/avatars/agents");
+    const bob = AvatarParty.fromRecord(s.client.load("avatar-party-bob"));
+    process.env.METATRUST_FAULT = "idp:after-chain-write";
+    onFault((p) => {
+      throw new Error(`crash at ${p}`);
+    });
+    const retry = { attempts: 1, timeoutMs: 30_000, backoffMs: 10 };
+    const failed = await loginRemote({
+      idp: info,
+      dep: s.dep,
+      user: bob,
+      sample: () => eye.bob.capture(),
+      avatarId: avatar("B"),
+      appearance: "b",
+      retry,
+    }).then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    expect(failed?.message).to.match(/500 INTERNAL crash at idp:after-chain-write/);
+    const journal = path.join(s.deps.dir, "journal");
+    expect(fs.readdirSync(journal)).to.have.length(1);
+    // on-chain already: exactly the gap the journal covers
+    expect((await s.dep.registry.avatar(toHex(avatar("B")))).owner).to.equal(toHex(bob.mit!.serial));
+    const intent = JSON.parse(fs.readFileSync(path.join(journal, fs.readdirSync(journal)[0]), "utf8")) as { data: { request: string } };
+
+    delete process.env.METATRUST_FAULT;
+    onFault(undefined);
+    await svc.stop();
+    svc = new IdpService(s.deps);
+    expect((await svc.start({ port: Number(new URL(url).port) })).url).to.equal(url);
+    expect(fs.readdirSync(journal)).to.have.length(0);
+    const n = (await s.dep.registry.queryFilter(s.dep.registry.filters.AvatarLoggedIn(toHex(avatar("B"))))).length;
+    expect(n).to.equal(1);
+    // the client's retry (the same bytes) gets the acknowledgement recovery cached
+    const { fromHex } = await import("../../offchain/crypto/bytes");
+    const reply = await postEnvelope(url, "/v1/login", fromHex(intent.data.request), { attempts: 3, timeoutMs: 30_000, backoffMs: 10 });
+    expect(openEnvelope(reply).inReplyTo).to.deep.equal(keccak256(fromHex(intent.data.request)));
+    expect((await s.dep.registry.queryFilter(s.dep.registry.filters.AvatarLoggedIn(toHex(avatar("B"))))).length).to.equal(1);
+  });
+
+  it("the IdP crashes between issueMIT and its reply: after a restart the client's retry (kept in its keystore) gets the MIT, one on-chain", async () => {
+    process.env.METATRUST_FAULT = "idp:after-chain-write";
+    onFault((p) => {
+      throw new Error(`crash at ${p}`);
+    });
+    const once = { attempts: 1, timeoutMs: 30_000, backoffMs: 10 };
+    const failed = await issueRemote({
+      idp: info,
+      dep: s.dep,
+      keystore: s.client,
+      name: "carol",
+      kind: "proxy",
+      label: "C",
+      retry: once,
+    }).then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    expect(failed?.message).to.match(/crash at idp:after-chain-write/);
+    expect(s.client.exists("avatar-party-carol-issue")).to.equal(true);
+    const issued = async () => (await s.dep.registry.queryFilter(s.dep.registry.filters.MitIssued())).length;
+    const n = await issued();
+    delete process.env.METATRUST_FAULT;
+    onFault(undefined);
+    await svc.stop();
+    svc = new IdpService(s.deps);
+    await svc.start({ port: Number(new URL(url).port) });
+    const r = await issueRemote({ idp: info, dep: s.dep, keystore: s.client, name: "carol", kind: "proxy", label: "C" });
+    expect(r.resumed).to.equal(true);
+    expect(await issued()).to.equal(n);
+    expect(s.client.exists("avatar-party-carol-issue")).to.equal(false);
+  });
+
+  it("delegation over HTTP: the proxy drives alice's avatar; the IdP recorded it from its own account", async () => {
+    const { AvatarParty } = await import("../../offchain/avatars/agents");
+    const alice = AvatarParty.fromRecord(s.client.load("avatar-party-alice"));
+    const bot = AvatarParty.fromRecord(s.client.load("avatar-party-bot"));
+    const r = await delegateRemote({
+      idp: info,
+      dep: s.dep,
+      user: alice,
+      sample: () => eye.alice.capture(),
+      proxy: bot,
+      avatarId: avatar("A"),
+    });
+    delegated = r.credential;
+    const av = await s.dep.registry.avatar(toHex(avatar("A")));
+    expect(av.driverSerial).to.equal(toHex(bot.mit!.serial));
+    expect(await s.dep.registry.activeDelegation(toHex(avatar("A")))).to.equal(r.ack.delegationId);
+  });
+  it("mutual authentication with platform receipts over HTTP, then tracing: the proxy-driven avatar is traced to alice; the reporter sees only the commitment", async () => {
+    const { AvatarParty } = await import("../../offchain/avatars/agents");
+    const bob = AvatarParty.fromRecord(s.client.load("avatar-party-bob"));
+    const bot = AvatarParty.fromRecord(s.client.load("avatar-party-bot"));
+    const b = await loginRemote({
+      idp: info,
+      dep: s.dep,
+      user: bob,
+      sample: () => eye.bob.capture(),
+      avatarId: avatar("B2"),
+      appearance: "b",
+    });
+    const t = (await hre.ethers.provider.getBlock("latest"))!.timestamp;
+    const m = await mutualAuthRemote({
+      idp: info,
+      dep: s.dep,
+      A: { credential: delegated!, driver: bot },
+      B: { credential: b.credential, driver: bob },
+      now: () => t,
+    });
+    expect(
+      svc.idp.checkReceipt((await import("../../offchain/avatars/protocols")).evidenceHash(m.evidenceAboutA), m.evidenceAboutA.receipt!),
+    ).to.equal(true);
+    const [reporter] = await hre.ethers.getSigners();
+    const ack = await traceRemote({ idp: info, dep: s.dep, reporter: s.dep.registry.connect(reporter), evidence: m.evidenceAboutA });
+    const alice = AvatarParty.fromRecord(s.client.load("avatar-party-alice"));
+    const opening = svc.idp.openVerdict(ack.verdictCommitment);
+    expect(opening.uid).to.equal(toHex(keccak256(new Uint8Array([...toBytes("UID"), ...alice.mit!.serial]))));
+    // the verdict's salt is in the IdP's keystore: a restarted IdP can still open it
+    expect(IdentityProvider.fromRecord(s.ks.load(IDP_RECORD)).openVerdict(ack.verdictCommitment).uid).to.equal(opening.uid);
+    // a retry for the closed case is answered from the chain, with the same commitment and no second verdict
+    const again = await traceRemote({
+      idp: info,
+      dep: s.dep,
+      reporter: s.dep.registry.connect(reporter),
+      evidence: m.evidenceAboutA,
+      caseId: ack.caseId,
+    });
+    expect(toHex(again.verdictCommitment)).to.equal(toHex(ack.verdictCommitment));
+    // evidence that is not the case's is refused, and the case stays as it is
+    await expect(
+      traceRemote({ idp: info, dep: s.dep, reporter: s.dep.registry.connect(reporter), evidence: m.evidenceAboutB, caseId: ack.caseId }),
+    ).to.be.rejectedWith(/UNKNOWN_CASE/);
+    expect(Number((await s.dep.registry.traceCase(ack.caseId)).status)).to.equal(2);
+  });
+});
