@@ -152,7 +152,8 @@ describe("tasks: mssa:* (in-process network, one process)", function () {
       [{ threshold: -0.1 }, "mssa:channel: --threshold must be a fraction in [0, 1], got -0.1"],
       [{ decoys: 0 }, "mssa:channel: --decoys must be a positive integer, got 0"],
     ] as const) {
-      const e = await rejects(hre.run("mssa:channel", { eavesdrop: 1, decoys: 8, bits: 256, trials: 10, threshold: 0, ...args }));
+      const base = { eavesdrop: 1, decoys: 8, bits: 256, trials: 10, threshold: 0 };
+      const e = await rejects(hre.run("mssa:channel", { ...base, ...args }));
       expect(e).to.be.instanceOf(UsageError);
       expect(e.message).to.equal(line);
       expect(exitCodeOf(e)).to.equal(EXIT.input);
