@@ -18,19 +18,24 @@
  * 2. **Iterated filtering of unfair raters** (Whitby, Jøsang and Indulska 2004, on the beta
  *    reputation system of Jøsang and Ismail 2002). Each rater's values are first corrected by its
  *    own strictness (the median of its differences from the other raters of the same targets).
- *    For every observation, the weighted share of bad outcomes the *other* raters saw on that
- *    target, p, is the beta estimate; a fair rater's bad outcomes follow it. Per rater, on targets
- *    the others find good (p < 0.5), the excess of its bad outcomes, sum(b - p), divided by its
- *    standard deviation, is a z statistic for bad-mouthing; on targets the others find bad, the
- *    excess of good outcomes for good-mouthing. A rater above `z` (and with at least `minExcess`
- *    excess outcomes) is unfair: its weight drops to 0 and the estimates are recomputed, a few
- *    times. Lying on a fifth of good services, or one rating in four, adds up over a rater's
- *    history where an agreement ratio does not.
- * 3. **CUSUM** (Page 1954) for behaviour changes (on-off, Sybils that turn): per target, its
- *    credible observations in time order, bad = 1; the Bernoulli log-likelihood-ratio CUSUM from
- *    its own long-run bad rate p0 to p0 + `delta` alarms when it exceeds h = ln(n / alpha): for a
- *    stationary entity (honest, good or bad) the chance of any alarm over its n observations is
- *    at most about alpha (Wald's bound), whatever its quality.
+ *    For each (rater, target) pair, the reference p is a beta estimate of the target's bad share
+ *    that leaves the rater out and is anchored on the verified seeds: their outcomes count in
+ *    full, the other raters' weighted consensus as at most `anchor` observations (pre-trusted
+ *    peers, EigenTrust; bounded vote capacity, SumUp). A fair rater's bad outcomes follow p. Per
+ *    rater, on targets the reference finds good (p < 0.5), the excess of its bad outcomes,
+ *    sum(b - p), over its standard deviation (the reference's error counted once per pair, since
+ *    all the pair's observations share it) is a z statistic for bad-mouthing; on targets found bad,
+ *    the excess of good outcomes for good-mouthing; and both together. A rater above `z` (and with
+ *    at least `minExcess` excess outcomes) is unfair: its weight drops to 0 and the estimates are
+ *    recomputed, a few times. Lying on a fifth of good services adds up over a rater's history.
+ * 3. **Behaviour change** (on-off, Sybils that turn): per target, its credible observations in
+ *    time order, bad = 1. The Bernoulli log-likelihood-ratio CUSUM (Page 1954) from its own
+ *    long-run bad rate p0 to p0 + `delta` alarms at h = ln(n / alpha), and a windowed dispersion
+ *    test with a bootstrap p-value catches milder phases; each alarms on a stationary entity with
+ *    probability about alpha. A change is an episode (the CUSUM's maximal segment); the entity is
+ *    flagged on-off only on recurrence (a second change outside it, or a recovery inside it) or
+ *    without recovery after it (Wald's SPRT bound ln(1 / alpha)). One episode followed by recovery
+ *    (an outage, a framing burst) is a notice: evidence in the report, no flag, no penalty.
  * 4. **Effective trust**: the beta reputation (1 + sum w v) / (2 + sum w) over strictness-corrected
  *    values weighted by rater weight, times TrustManager's flag penalty when flagged.
  *
