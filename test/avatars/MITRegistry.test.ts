@@ -143,7 +143,9 @@ describe("MITRegistry", () => {
         .withArgs(others[0].address, await mit.IDP_ROLE());
       await expect(mit.setIdpEndpoint("")).to.be.revertedWithCustomError(mit, "MITRegistry__InvalidEndpoint").withArgs(0);
       const n = Number(await mit.MAX_ENDPOINT_BYTES()) + 1;
-      await expect(mit.setIdpEndpoint("x".repeat(n))).to.be.revertedWithCustomError(mit, "MITRegistry__InvalidEndpoint").withArgs(n);
+      await expect(mit.setIdpEndpoint("x".repeat(n)))
+        .to.be.revertedWithCustomError(mit, "MITRegistry__InvalidEndpoint")
+        .withArgs(n);
       expect(await mit.idpEndpoint()).to.deep.equal([msrp.address, "https://idp.example.org"]);
     });
   });
