@@ -13,7 +13,8 @@
  * A login is two round trips (challenge, response), a CPS verification and an iris match at the
  * IdP, and a `recordLogin` transaction mined by the node before the IdP answers.
  *
- * `SERVICES_BENCH_PART=rsms|idp` runs one part and keeps the other's last numbers.
+ * `SERVICES_BENCH_PART=rsms|idp` runs one part and keeps the other's last numbers (`report`: none,
+ * the tables rewritten from bench/results/services.json).
  * Writes bench/results/services.{md,json}.
  */
 import fs from "fs";
@@ -50,6 +51,7 @@ const PART = process.env.SERVICES_BENCH_PART ?? "all";
 
 type Row = { perSec: number; p50: number; p95: number; p99: number };
 type RsmsRes = { registrationsPerSec: number; sequential: Row & { joins: number }; concurrent: Row & { joins: number; inFlight: number } };
+type Stamp = { measuredAt: string; machine: string };
 type IdpRes = { issuancesPerSec: number; sequential: Row & { logins: number }; concurrent: Row & { logins: number; inFlight: number } };
 
 /** Runs `job` from `workers` loops over `items`; returns the rate and the latencies. */
@@ -72,7 +74,7 @@ async function drive<T>(items: T[], workers: number, job: (x: T) => Promise<unkn
 async function idpPart(node: Awaited<ReturnType<typeof startNode>>, work: string): Promise<IdpRes> {
   const file = JSON.parse(fs.readFileSync(path.join(node.env.METATRUST_DEPLOYMENTS_DIR!, "localhost.json"), "utf8"));
   const address: string = file.contracts.MITRegistry.address;
-  const provider = new JsonRpcProvider(node.url, undefined, { staticNetwork: true, pollingInterval: 10 });
+  const provider = new JsonRpcProvider(node.url, undefined, { staticNetwork: true, pollingInterval: 10, cacheTimeout: -1 });
   const admin = await provider.getSigner(0);
   const wallet = Wallet.createRandom().connect(provider) as unknown as Wallet;
   await (await admin.sendTransaction({ to: wallet.address, value: parseEther("100") })).wait();
@@ -142,7 +144,7 @@ async function rsmsPart(node: Awaited<ReturnType<typeof startNode>>, work: strin
   try {
     const file = JSON.parse(fs.readFileSync(path.join(node.env.METATRUST_DEPLOYMENTS_DIR!, "localhost.json"), "utf8"));
     const address: string = file.contracts.ResourcePoolRegistry.address;
-    const provider = new JsonRpcProvider(node.url, undefined, { staticNetwork: true, pollingInterval: 10 });
+    const provider = new JsonRpcProvider(node.url, undefined, { staticNetwork: true, pollingInterval: 10, cacheTimeout: -1 });
     const admin = await provider.getSigner(0);
     const fund = async () => {
       const w = Wallet.createRandom().connect(provider) as unknown as Wallet;
@@ -243,34 +245,37 @@ async function main() {
   const prior = (() => {
     try {
       return JSON.parse(fs.readFileSync(path.join(dir, "services.json"), "utf8")) as {
-        rsms?: RsmsRes & { measuredAt: string };
-        idp?: IdpRes & { measuredAt: string };
-      } & Partial<RsmsRes> & { measuredAt?: string };
+        rsms?: RsmsRes & Stamp;
+        idp?: IdpRes & Stamp;
+      } & Partial<RsmsRes> & { measuredAt?: string; machine?: string };
     } catch {
       return {};
     }
   })();
   // results from before the IdP part sat at the top level
-  let rsms = prior.rsms ?? (prior.sequential ? { ...(prior as RsmsRes), measuredAt: prior.measuredAt! } : undefined);
+  let rsms =
+    prior.rsms ?? (prior.sequential ? { ...(prior as RsmsRes), measuredAt: prior.measuredAt!, machine: prior.machine! } : undefined);
   let idp = prior.idp;
-  const node = await startNode();
-  const work = fs.mkdtempSync(path.join(os.tmpdir(), "metatrust-svc-bench-"));
-  try {
-    const d = await node.run(["deploy"]);
-    if (d.code !== 0) throw new Error(d.stderr + d.stdout);
-    if (PART !== "idp") rsms = { ...(await rsmsPart(node, work)), measuredAt: new Date().toISOString() };
-    if (PART !== "rsms") idp = { ...(await idpPart(node, work)), measuredAt: new Date().toISOString() };
-  } finally {
-    await node.stop();
-    fs.rmSync(work, { recursive: true, force: true });
+  if (PART !== "report") {
+    const node = await startNode();
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), "metatrust-svc-bench-"));
+    try {
+      const d = await node.run(["deploy"]);
+      if (d.code !== 0) throw new Error(d.stderr + d.stdout);
+      if (PART !== "idp") rsms = { ...(await rsmsPart(node, work)), measuredAt: new Date().toISOString(), machine: machine() };
+      if (PART !== "rsms") idp = { ...(await idpPart(node, work)), measuredAt: new Date().toISOString(), machine: machine() };
+    } finally {
+      await node.stop();
+      fs.rmSync(work, { recursive: true, force: true });
+    }
   }
   const row = (w: string, r: Row) => `| ${w} | ${r.perSec.toFixed(1)} | ${r.p50.toFixed(1)} | ${r.p95.toFixed(1)} | ${r.p99.toFixed(1)} |`;
-  const md = ["# Services over loopback HTTP against a `hardhat node`", "", `Machine: ${machine()}.`, ""];
+  const md = ["# Services over loopback HTTP against a `hardhat node`", ""];
   if (rsms)
     md.push(
       "## RSMS joins",
       "",
-      `Measured ${rsms.measuredAt}. One MSRP service and one RPM service (own keystores and accounts), RN clients in the`,
+      `Measured ${rsms.measuredAt} on ${rsms.machine}. One MSRP service and one RPM service (own keystores and accounts), RN clients in the`,
       "same process; every join is an RN -> RPM -> MSRP round trip over HTTP with signed envelopes, a `recordJoin`",
       "transaction mined by the node, and the MSRP's state written before it answers. Batching: off (not implemented yet).",
       "",
@@ -286,7 +291,7 @@ async function main() {
     md.push(
       "## IdP logins",
       "",
-      `Measured ${idp.measuredAt}. One IdP service (own keystore, own account with IDP_ROLE), user clients in the same`,
+      `Measured ${idp.measuredAt} on ${idp.machine}. One IdP service (own keystore, own account with IDP_ROLE), user clients in the same`,
       "process; a login is a challenge and a response over HTTP (signed replies, the iris sample sealed to the IdP), a CPS",
       "verification and an iris match at the IdP, and a `recordLogin` transaction mined by the node before the IdP answers.",
       "The IdP serialises its chain writes (one account, one nonce sequence); batching does not apply to logins.",
@@ -300,7 +305,7 @@ async function main() {
       "",
     );
   fs.writeFileSync(path.join(dir, "services.md"), md.join("\n"));
-  fs.writeFileSync(path.join(dir, "services.json"), JSON.stringify({ machine: machine(), rsms, idp }, null, 2) + "\n");
+  fs.writeFileSync(path.join(dir, "services.json"), JSON.stringify({ rsms, idp }, null, 2) + "\n");
   console.log(md.join("\n"));
 }
 

@@ -7,7 +7,13 @@
  * - `msrp:after-chain-write`: the MSRP's transaction is mined, and it has neither committed the
  *   join to its state nor replied;
  * - `msrp:after-registration`: an RN's registration is in the MSRP's record, its reply not cached;
- * - `rpm:after-forward`: the MSRP accepted and recorded the join, and the RPM has not replied to the RN.
+ * - `rpm:after-forward`: the MSRP accepted and recorded the join, and the RPM has not replied to the RN;
+ * - `idp:before-chain-write`: the IdP verified a login and recorded its intent, and sent nothing;
+ * - `idp:after-chain-write`: the IdP's transaction (issueMIT, recordLogin, recordDelegation,
+ *   recordVerdict) is mined and its reply not cached;
+ * - `authority:after-state`: an MSSA authority wrote its state (a key issued or released) and has
+ *   not cached its reply;
+ * - `authority:after-propose`: the verifying authority's proposal is on-chain, the approvals not asked.
  */
 
 /** Exit code of an injected crash. */

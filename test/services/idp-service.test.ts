@@ -268,6 +268,45 @@ describe("services/avatars: the IdP as a service, in-process", function () {
     expect((await s.dep.registry.queryFilter(s.dep.registry.filters.AvatarLoggedIn(toHex(avatar("B"))))).length).to.equal(1);
   });
 
+  it("the IdP crashes after its login intent and before sending; the MIT is revoked meanwhile: the restarted IdP drops the intent and starts, nothing on-chain", async () => {
+    const fresh = await issueRemote({
+      idp: info,
+      dep: s.dep,
+      keystore: s.client,
+      name: "dora",
+      kind: "user",
+      label: "Dora D.",
+      enrollment: new SimulatedEye(77).capture(),
+    });
+    process.env.METATRUST_FAULT = "idp:before-chain-write";
+    onFault((p) => {
+      throw new Error(`crash at ${p}`);
+    });
+    const eyeD = new SimulatedEye(77);
+    const once = { attempts: 1, timeoutMs: 30_000, backoffMs: 10 };
+    await expect(
+      loginRemote({
+        idp: info,
+        dep: s.dep,
+        user: fresh.party,
+        sample: () => eyeD.capture(),
+        avatarId: avatar("D"),
+        appearance: "d",
+        retry: once,
+      }),
+    ).to.be.rejectedWith(/crash at idp:before-chain-write/);
+    const journal = path.join(s.deps.dir, "journal");
+    expect(fs.readdirSync(journal)).to.have.length(1);
+    delete process.env.METATRUST_FAULT;
+    onFault(undefined);
+    await (await s.deps.registry.revokeMIT(toHex(fresh.party.mit!.serial))).wait();
+    await svc.stop();
+    svc = new IdpService(s.deps);
+    await svc.start({ port: Number(new URL(url).port) });
+    expect(fs.readdirSync(journal)).to.have.length(0);
+    expect((await s.dep.registry.avatar(toHex(avatar("D")))).owner).to.equal(toHex(new Uint8Array(32)));
+  });
+
   it("the IdP crashes between issueMIT and its reply: after a restart the client's retry (kept in its keystore) gets the MIT, one on-chain", async () => {
     process.env.METATRUST_FAULT = "idp:after-chain-write";
     onFault((p) => {

@@ -332,7 +332,9 @@ export class IdpService {
         const id = `login-${toHex(env.requestId).slice(2)}`;
         const book = new SpendFor(this.challenges, env.session, ChallengePurpose.login, toHex(envelopeHash(raw)));
         const ctx = this.ctx(await this.now(), (step) => {
-          if (step.kind === "recordLogin") this.journal.put(id, "recordLogin", { request: toHex(raw), vid: toHex(step.vidCommitment) });
+          if (step.kind !== "recordLogin") return;
+          this.journal.put(id, "recordLogin", { request: toHex(raw), vid: toHex(step.vidCommitment) });
+          faultPoint("idp:before-chain-write");
         });
         await verifyLogin(ctx, book, serial, this.idp.keyOf(serial), r);
         faultPoint("idp:after-chain-write");
@@ -416,8 +418,17 @@ export class IdpService {
   async recover(): Promise<Record<string, number>> {
     const done: Record<string, number> = {};
     for (const i of this.journal.pending()) {
-      await this.recoverOne(i);
-      done[i.kind] = (done[i.kind] ?? 0) + 1;
+      try {
+        await this.recoverOne(i);
+        done[i.kind] = (done[i.kind] ?? 0) + 1;
+      } catch (e) {
+        // the chain refuses the write now (an MIT revoked since, say): nothing was recorded and no
+        // reply cached, so the client's retry is verified afresh and refused cleanly
+        // (ethers says CALL_EXCEPTION; Hardhat's providers throw "... reverted with ...")
+        if ((e as { code?: string }).code !== "CALL_EXCEPTION" && !/revert/i.test((e as Error).message ?? "")) throw e;
+        this.log(`recovery: ${i.kind} ${i.id} refused by the chain (${(e as Error).message.split("\n")[0]}): dropped`);
+        done.dropped = (done.dropped ?? 0) + 1;
+      }
       this.journal.done(i.id);
     }
     return done;
