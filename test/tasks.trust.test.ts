@@ -210,6 +210,7 @@ describe("tasks: trust:* (in-process network, one process)", function () {
     const stored = blocks();
     const log = path.join(process.env.METATRUST_DATA_DIR!, "log.txt");
     fs.writeFileSync(log, "evidence");
+    const base = { claimant: "ann", respondent: "eve", nature: "avatar", options: 2, evidence: log };
     for (const [args, line] of [
       [{ respondent: "ann" }, 'dispute:open: --respondent "ann" is the claimant; a dispute needs two parties'],
       [{ options: 9 }, "dispute:open: --options must be 2 to 8 proposed resolutions, got 9"],
@@ -217,9 +218,7 @@ describe("tasks: trust:* (in-process network, one process)", function () {
       [{ claimant: "nobody" }, 'dispute:open: --claimant "nobody" is not a registered entity (`trust:register --entity nobody` first)'],
       [{ nature: "tort" }, "dispute:open: --nature must be one of service, avatar"],
     ] as const) {
-      const e = await rejects(
-        hre.run("dispute:open", { claimant: "ann", respondent: "eve", nature: "avatar", options: 2, evidence: log, ...args }),
-      );
+      const e = await rejects(hre.run("dispute:open", { ...base, ...args }));
       expect(e.message).to.equal(line);
       expect(e.name).to.equal("UsageError");
     }
