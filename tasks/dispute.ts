@@ -47,7 +47,22 @@ task("dispute:open", "Opens a dispute (Step 1): parties, nature, number of propo
   .addOptionalParam("evidence", "A file to store on IPFS as evidence")
   .setAction(async (a: { claimant: string; respondent: string; nature: string; options: number; evidence?: string }, hre) => {
     const c = await disputeContext(hre);
-    if (!(a.nature in c.Nature)) throw new Error(`dispute:open: --nature must be one of ${Object.keys(c.Nature).join(", ")}`);
+    // Every input is checked here, by flag, before the evidence goes to IPFS or anything is sent:
+    // the contract answers InvalidDispute() alike for a self-dispute, a bad option count and an
+    // unknown respondent.
+    if (!(a.nature in c.Nature)) throw new UsageError(`dispute:open: --nature must be one of ${Object.keys(c.Nature).join(", ")}`);
+    if (!Number.isInteger(a.options) || a.options < 2 || a.options > 8)
+      throw new UsageError(`dispute:open: --options must be 2 to 8 proposed resolutions, got ${a.options}`);
+    if (c.entityId(a.claimant) === c.entityId(a.respondent))
+      throw new UsageError(`dispute:open: --respondent "${a.respondent}" is the claimant; a dispute needs two parties`);
+    for (const [flag, name] of [
+      ["--claimant", a.claimant],
+      ["--respondent", a.respondent],
+    ] as const)
+      if (Number((await c.tm.entity(c.entityId(name))).kind) === 0)
+        throw new UsageError(`dispute:open: ${flag} "${name}" is not a registered entity (\`trust:register --entity ${name}\` first)`);
+    if (a.evidence !== undefined && !fs.existsSync(a.evidence))
+      throw new UsageError(`dispute:open: --evidence ${a.evidence}: no such file`);
     const ev = a.evidence ? await c.putEvidence(c.store, new Uint8Array(fs.readFileSync(a.evidence))) : undefined;
     const deposit = (await c.dr.params()).deposit;
     const claimantLedger = await c.ledgerFor(c.entityId(a.claimant));

@@ -147,12 +147,12 @@ describe("tasks: mssa:* (in-process network, one process)", function () {
 
   it("mssa:channel: every flag is checked by name (bad input, exit 2), not reported as a bug", async () => {
     const { UsageError, exitCodeOf, EXIT } = await import("../tasks/lib/cli");
+    const base = { eavesdrop: 1, decoys: 8, bits: 256, trials: 10, threshold: 0 };
     for (const [args, line] of [
       [{ eavesdrop: 2 }, "mssa:channel: --eavesdrop must be a fraction in [0, 1], got 2"],
       [{ threshold: -0.1 }, "mssa:channel: --threshold must be a fraction in [0, 1], got -0.1"],
       [{ decoys: 0 }, "mssa:channel: --decoys must be a positive integer, got 0"],
     ] as const) {
-      const base = { eavesdrop: 1, decoys: 8, bits: 256, trials: 10, threshold: 0 };
       const e = await rejects(hre.run("mssa:channel", { ...base, ...args }));
       expect(e).to.be.instanceOf(UsageError);
       expect(e.message).to.equal(line);

@@ -200,4 +200,29 @@ describe("tasks: trust:* (in-process network, one process)", function () {
     const dup = await rejects(hre.run("dispute:commit", { id: Number(d.id), voter: "vic", choice: 1 }));
     expect(dup.name).to.equal("KeystoreExistsError");
   });
+
+  it("dispute:open names the flag of each mistake the contract answers alike (InvalidDispute), before anything is sent or stored", async () => {
+    const dr = await hre.ethers.getContractAt("DisputeResolution", readDeployment("hardhat").contracts.DisputeResolution.address);
+    const count = async () => (await dr.queryFilter(dr.filters.DisputeOpened())).length;
+    const before = await count();
+    const ipfs = path.join(process.env.METATRUST_DATA_DIR!, "hardhat", "ipfs");
+    const blocks = () => (fs.existsSync(ipfs) ? fs.readdirSync(ipfs, { recursive: true }).length : 0);
+    const stored = blocks();
+    const log = path.join(process.env.METATRUST_DATA_DIR!, "log.txt");
+    fs.writeFileSync(log, "evidence");
+    const base = { claimant: "ann", respondent: "eve", nature: "avatar", options: 2, evidence: log };
+    for (const [args, line] of [
+      [{ respondent: "ann" }, 'dispute:open: --respondent "ann" is the claimant; a dispute needs two parties'],
+      [{ options: 9 }, "dispute:open: --options must be 2 to 8 proposed resolutions, got 9"],
+      [{ respondent: "nobody" }, 'dispute:open: --respondent "nobody" is not a registered entity (`trust:register --entity nobody` first)'],
+      [{ claimant: "nobody" }, 'dispute:open: --claimant "nobody" is not a registered entity (`trust:register --entity nobody` first)'],
+      [{ nature: "tort" }, "dispute:open: --nature must be one of service, avatar"],
+    ] as const) {
+      const e = await rejects(hre.run("dispute:open", { ...base, ...args }));
+      expect(e.message).to.equal(line);
+      expect(e.name).to.equal("UsageError");
+    }
+    expect(await count()).to.equal(before);
+    expect(blocks()).to.equal(stored); // the evidence was not put on IPFS either
+  });
 });
