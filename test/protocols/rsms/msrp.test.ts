@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { DEFAULT_FILTER_POLICY, Msrp, MsrpRecord } from "../../../offchain/protocols/rsms/msrp";
+import { DEFAULT_FILTER_POLICY, FilterPolicy, Msrp, MsrpRecord } from "../../../offchain/protocols/rsms/msrp";
 import {
   AAD,
   Role,
@@ -73,7 +73,7 @@ describe("protocols/rsms/msrp: Bloom filter policy", () => {
  * An MSRP with pools 1 and 2 and their RPM agents, and RNs rn0, rn1 (pool 1) and rn2, rn3 (pool 2)
  * whose filters the RPMs have loaded; no chain: the join helpers play the chain's part.
  */
-function offlineWorld(policy = { capacity: 16, lambda: 10, intervalSec: 100 }) {
+function offlineWorld(policy: FilterPolicy = { capacity: 16, lambda: 10, intervalSec: 100 }) {
   const msrp = Msrp.setup(policy);
   const pk = msrp.params.pkPub;
   const pool = (name: string, poolId: number) => {
