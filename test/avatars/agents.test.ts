@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import { ethers } from "ethers";
-import { AvatarParty, AvatarProtocolError, IdentityProvider, MitInfo } from "../../offchain/avatars/agents";
+import { schnorr } from "@noble/curves/secp256k1.js";
+import { AvatarParty, AvatarProtocolError, IdentityProvider, MitInfo, receiptDigest } from "../../offchain/avatars/agents";
 import { irisCommitment, SimulatedEye } from "../../offchain/avatars/iris";
 import { concat, fromHex, toBytes, toHex } from "../../offchain/crypto/bytes";
 import { encodeG2Eip2537 } from "../../offchain/crypto/bls";
@@ -175,6 +176,58 @@ describe("avatars/agents (IdP, users, AI proxies)", () => {
       expect(idp.traceCommitment(u.commitment).realId).to.equal("Alice Liddell");
       expect(idp.traceCommitment(b.commitment).salt).to.not.deep.equal(t.salt);
       rejects(() => idp.traceCommitment(new Uint8Array(32)), "UNTRACEABLE", "traceCommitment: no enrolled user has this iris commitment");
+    });
+  });
+
+  describe("# IdentityProvider receipts and verdict openings", () => {
+    const TIME = 1_700_000_000;
+    const hash = ethers.getBytes(ethers.id("evidence"));
+
+    it("stamps an evidence hash with its own clock: BIP-340 on keccak256(tag || hash || u64 time), checked only for that hash, time and platform", () => {
+      const { idp } = enroll();
+      const r = idp.stamp(hash, TIME);
+      expect(r.time).to.equal(TIME);
+      const digest = ethers.getBytes(
+        ethers.keccak256(ethers.concat([ethers.toUtf8Bytes("METATRUST-V1-AVATAR-RECEIPT"), hash, ethers.toBeHex(TIME, 8)])),
+      );
+      expect(receiptDigest(hash, TIME)).to.deep.equal(digest);
+      expect(idp.receiptKey).to.have.length(32);
+      expect(schnorr.verify(r.sig, digest, idp.receiptKey)).to.equal(true);
+      expect(idp.checkReceipt(hash, r)).to.equal(true);
+      expect(idp.checkReceipt(ethers.getBytes(ethers.id("other evidence")), r)).to.equal(false);
+      expect(idp.checkReceipt(hash, { ...r, time: TIME + 1 })).to.equal(false);
+      expect(new IdentityProvider().checkReceipt(hash, r)).to.equal(false);
+      expect(idp.checkReceipt(hash, { ...r, sig: new Uint8Array(10) })).to.equal(false); // malformed: false, no throw
+      expect(idp.checkReceipt(hash, { ...r, time: -1 })).to.equal(false);
+      expect(receiptDigest(hash, 0)).to.have.length(32);
+      for (const t of [-1, 1.5, 2 ** 53])
+        expectThrows(
+          () => receiptDigest(hash, t),
+          InvalidParameterError,
+          "INVALID_PARAMETER",
+          new RegExp(`^receiptDigest: time ${t} is not a u64$`),
+        );
+      for (const h of [new Uint8Array(31), Array.from(hash) as unknown as Uint8Array])
+        expectThrows(() => idp.stamp(h, TIME), InvalidParameterError, "INVALID_PARAMETER", /^stamp: the evidence hash must be 32 bytes$/);
+    });
+
+    it("opens a verdict commitment it recorded, also after a keystore round trip, and refuses one it never made", () => {
+      const { idp, u } = enroll();
+      const t = idp.traceCommitment(u.commitment);
+      expect(idp.openVerdict(t.verdictCommitment)).to.deep.equal({ uid: t.uid, salt: t.salt });
+      const back = IdentityProvider.fromRecord(JSON.parse(JSON.stringify(idp.toRecord())));
+      expect(back.openVerdict(t.verdictCommitment)).to.deep.equal({ uid: t.uid, salt: t.salt });
+      expect(back.receiptKey).to.deep.equal(idp.receiptKey);
+      const unknown = "openVerdict: this IdP recorded no verdict with this commitment";
+      rejects(() => idp.openVerdict(new Uint8Array(32)), "UNKNOWN_VERDICT", unknown);
+      // a record written before receipts and verdicts existed: a fresh receipt key, no verdicts
+      const { receiptSk, verdicts, ...old } = idp.toRecord();
+      expect([typeof receiptSk, (verdicts as unknown[]).length]).to.deep.equal(["string", 1]);
+      const legacy = IdentityProvider.fromRecord(JSON.parse(JSON.stringify(old)));
+      expect(legacy.receiptKey).to.have.length(32);
+      expect(legacy.receiptKey).to.not.deep.equal(idp.receiptKey);
+      expect(legacy.traceCommitment(u.commitment).uid).to.equal(t.uid);
+      rejects(() => legacy.openVerdict(t.verdictCommitment), "UNKNOWN_VERDICT", unknown);
     });
   });
 

@@ -17,6 +17,10 @@ import {
   Evidence,
   LoginResponse,
   SamplePurpose,
+  authComplete,
+  authFinish,
+  authHello,
+  authRespond,
   delegate,
   evidenceHash,
   issueProxyMit,
@@ -538,6 +542,51 @@ describe("avatars: login, delegation, mutual authentication, tracing", () => {
       await registry.revokeMIT(toHex(alice.mit!.serial));
       await reject(mutualAuth(ctx, A, A), "MIT_REVOKED", "the owner's MIT is revoked");
       // after the owner revokes the delegation the AI avatar has no driver
+    });
+
+    it("each step refuses what it cannot trust, with its reason and message: a reply signed more than 120 s off the initiator's clock, a tampered confirmation tag either way, a reflected hello, an ephemeral key that is no point, a finish before any reply", async () => {
+      const { ctx, A, B } = await authWorld();
+      const T = ctx.now();
+      const at = (t: number) => ({ ...ctx, now: () => t });
+      // the responder's clock may be up to 120 s ahead of or behind the initiator's, not 121
+      for (const [responder, initiator] of [
+        [T + 120, T],
+        [T, T + 120],
+      ]) {
+        const a = authHello(A);
+        const b = await authRespond(at(responder), B, a.hello);
+        expect((await authFinish(at(initiator), a.state, b.reply)).key).to.have.length(32);
+      }
+      for (const t of [T + 121, T - 121, T + 0.5]) {
+        const a = authHello(A);
+        const b = await authRespond(at(T), B, a.hello);
+        await reject(
+          authFinish(at(T), a.state, { ...b.reply, time: t }),
+          "STALE_TIME",
+          `authFinish: the signed time ${t} is more than 120 s from the verifier's clock ${T}`,
+        );
+      }
+      const a = authHello(A);
+      const b = await authRespond(ctx, B, a.hello);
+      const flipped = (tag: Uint8Array) => Uint8Array.from(tag, (x, i) => (i === 0 ? x ^ 1 : x));
+      await reject(
+        authFinish(ctx, a.state, { ...b.reply, confirm: flipped(b.reply.confirm) }),
+        "KEY_CONFIRMATION",
+        "the responder's key confirmation does not verify",
+      );
+      const f = await authFinish(ctx, a.state, b.reply);
+      const complete = (state: typeof b.state, finish: typeof f.finish) => Promise.resolve().then(() => authComplete(state, finish));
+      await reject(
+        complete(b.state, { ...f.finish, confirm: flipped(f.finish.confirm) }),
+        "KEY_CONFIRMATION",
+        "the initiator's key confirmation does not verify",
+      );
+      await reject(complete(a.state, f.finish), "INVALID_STATE", "authComplete: this side has not responded");
+      expect(toHex((await complete(b.state, f.finish)).key)).to.equal(toHex(f.key));
+      await reject(authRespond(ctx, A, authHello(A).hello), "REFLECTION", "the peer is this avatar itself (a reflected hello)");
+      const h = authHello(A).hello;
+      for (const ephemeral of [new Uint8Array(33), Uint8Array.from([0x04, ...h.ephemeral.subarray(1)])])
+        await reject(authRespond(ctx, B, { ...h, ephemeral }), "BAD_RESPONSE", "the peer's ephemeral key is not a valid point");
     });
 
     it("an avatar whose delegation was revoked has no driver", async () => {

@@ -199,6 +199,21 @@ describe("crypto/group: input checks and known answers", () => {
     expect(g.encodePoint(g.GENERATOR)).to.have.length(33);
   });
 
+  it("an x with no point on the curve keeps the backend's reason as the error's cause", () => {
+    const offCurve = new Uint8Array(33);
+    offCurve[0] = 0x02;
+    offCurve[32] = 5; // x = 5: x^3 + 7 = 132 is not a square mod p
+    let err: unknown;
+    try {
+      g.decodePoint(offCurve);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).to.be.instanceOf(InvalidPointError);
+    expect((err as Error).cause, "the backend's own error").to.be.instanceOf(Error);
+    expect((err as Error).cause).to.not.be.instanceOf(InvalidPointError);
+  });
+
   it("scalar encoding is 32-byte big-endian and decoding takes exactly [1, q)", () => {
     expect(Buffer.from(g.encodeScalar(0x0102n)).toString("hex")).to.equal("00".repeat(30) + "0102");
     expect(g.decodeScalar(g.encodeScalar(g.ORDER - 1n))).to.equal(g.ORDER - 1n);

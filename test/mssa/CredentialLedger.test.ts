@@ -3,7 +3,7 @@ import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
 import { deployMssaFixture, PL1 } from "../fixtures/mssa";
 import { AuthorityAgent, register } from "../../offchain/mssa/registration";
-import { consentToRegistration } from "../../offchain/mssa/ledger";
+import { consentToRegistration, recordRegistration, registrationTypedData } from "../../offchain/mssa/ledger";
 import type { Signer } from "ethers";
 import { classicalLinks } from "../../offchain/mssa/qblock";
 
@@ -212,6 +212,61 @@ describe("CredentialLedger", () => {
     expect((await f.ledger.access(f.user.address, PL1)).granted).to.equal(true);
     expect(await f.election.isMember(f.user.address)).to.equal(false);
     expect(await f.election.memberCount()).to.equal(members);
+  });
+
+  describe("# offchain/mssa/ledger (the authorities' client)", () => {
+    it("registrationTypedData is the contract's EIP-712 domain and Registration type", async () => {
+      const f = await registered();
+      const { domain, types } = await registrationTypedData(f.ledger);
+      expect(domain).to.deep.equal({
+        name: "metatrust MSSA CredentialLedger",
+        version: "1",
+        chainId: (await ethers.provider.getNetwork()).chainId,
+        verifyingContract: await f.ledger.getAddress(),
+      });
+      expect(types.Registration.map((x) => `${x.type} ${x.name}`)).to.deep.equal([
+        "bytes32 place",
+        "address user",
+        "bytes32 commitment",
+        "bytes32 nullifier",
+        "bytes32 session",
+      ]);
+    });
+
+    it("recordRegistration: the verifier proposes with the user's consent, each other approver approves; the id and one gas figure per transaction", async () => {
+      const f = await registered();
+      const nullifier = ethers.id("identity of the user");
+      const session = ethers.id("session 1");
+      const consent = await consentToRegistration(f.ledger, f.user, PL1, f.out.commitment, nullifier, session);
+      expect([consent.nullifier, consent.session]).to.deep.equal([nullifier, session]);
+      // without a verifying authority nothing is sent
+      let err: unknown;
+      try {
+        await recordRegistration(f.ledger, PL1, f.user.address, f.out.commitment, [], consent);
+      } catch (e) {
+        err = e;
+      }
+      expect(err).to.be.instanceOf(RangeError);
+      expect((err as Error).message).to.equal("recordRegistration: at least the verifying authority signs");
+      const id = await f.ledger.registrationId(PL1, f.user.address, f.out.commitment);
+      expect((await f.ledger.registration(id)).status).to.equal(0n);
+      // the verifier alone: proposed, pending
+      const alone = await recordRegistration(f.ledger, PL1, f.user.address, f.out.commitment, [f.au1], consent);
+      expect(alone.id).to.equal(id);
+      expect(alone.gas).to.have.length(1);
+      expect((await f.ledger.registration(id)).status).to.equal(1n); // Pending
+      expect((await f.ledger.access(f.user.address, PL1)).granted).to.equal(false);
+      // the verifier and a second authority: approved, access granted
+      const commitment = ethers.id("second commitment");
+      await f.ledger.connect(f.user).cancel(id);
+      const c2 = await consentToRegistration(f.ledger, f.user, PL1, commitment, nullifier, ethers.id("session 2"));
+      const both = await recordRegistration(f.ledger, PL1, f.user.address, commitment, [f.au1, f.au2], c2);
+      expect(both.id).to.equal(await f.ledger.registrationId(PL1, f.user.address, commitment));
+      expect(both.gas).to.have.length(2);
+      expect(both.gas.every((g) => g > 21_000n)).to.equal(true);
+      expect((await f.ledger.registration(both.id)).status).to.equal(2n); // Approved
+      expect((await f.ledger.access(f.user.address, PL1)).id).to.equal(both.id);
+    });
   });
 
   describe("# issue 17", () => {

@@ -215,6 +215,12 @@ describe("mssa/qblock (SIMULATED quantum block linking, Eqs. 16-22)", () => {
       expectRange(() => phaseOf("0x" + "00".repeat(33)), /^a record digest is 32 bytes$/);
     });
 
+    it("takes 0x only as a prefix: inside the digest it is not hex", () => {
+      // "a" + "0x" + 63 hex digits would be 64 digits once a non-prefix "0x" were stripped
+      expect(() => phaseOf("a0x" + "1".repeat(63))).to.throw();
+      expect(() => phaseOf("0x0x" + "11".repeat(31))).to.throw();
+    });
+
     it("a block's phase state passes its own check and reveals a changed phase with probability sin^2(delta/2)", () => {
       const theta = phaseOf(ethers.id("block-1"));
       const s = blockState(theta);

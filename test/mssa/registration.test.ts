@@ -283,6 +283,7 @@ describe("mssa/registration (Steps 1-9, off-chain)", () => {
       expect(identityNullifier(key, placeId("PL2"), "passport:X1234567")).to.not.equal(b.nullifier);
       expect(identityNullifier(new Uint8Array(32).fill(8), place, "passport:X1234567")).to.not.equal(b.nullifier);
       expect(register({ place: "PL1", user: alice, infos: INFOS, authorities: [new AuthorityAgent(AU1)] }).nullifier).to.equal(undefined);
+      expect(identityNullifier(new Uint8Array(16), place, "x")).to.match(/^0x[0-9a-f]{64}$/); // 16 bytes is enough
       expect(() => identityNullifier(new Uint8Array(15), place, "x")).to.throw(
         RangeError,
         /^identityNullifier: the place key needs at least 16 bytes$/,

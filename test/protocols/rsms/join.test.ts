@@ -7,6 +7,7 @@ import {
   publishFilter,
   reauthenticate,
   registerRn,
+  renewSecret,
   serveJoin,
   serveReauth,
   setupPool,
@@ -35,7 +36,7 @@ import { concat, numberToBytesBE, toHex, xor } from "../../../offchain/crypto/by
 import { eciesDecrypt } from "../../../offchain/crypto/ecies";
 import { H2, H3, H4, H6 } from "../../../offchain/crypto/hash";
 import { AgentStateError, MalformedMessageError } from "../../../offchain/protocols/rsms/errors";
-import { Msrp } from "../../../offchain/protocols/rsms/msrp";
+import { DEFAULT_FILTER_POLICY, Msrp } from "../../../offchain/protocols/rsms/msrp";
 import { PoolInfo, ResourceNode, RnState } from "../../../offchain/protocols/rsms/rn";
 import { expectThrows } from "../../helpers/errors";
 import { ContentCorruptedError, ContentNotFoundError, InvalidCidError, IpfsUnreachableError } from "../../../offchain/storage/errors";
@@ -874,6 +875,27 @@ describe("protocols/rsms/flows and ledger: each step's checks, results and failu
     expect(await syncFilters(faulty, rpm)).to.equal(0);
     expect([fetched, chainReads]).to.deep.equal([[], [6]]);
     expect(rpm.firstLiveEpoch).to.equal(7);
+  });
+
+  it("renewSecret: the RN's fresh secret waits in its home pool's filter, published once the filter is due; then the RN joins with it", async () => {
+    const { ctx, msrp, rpmA, rns, ledger } = await loadRsms();
+    const T = Math.floor(Date.now() / 1000);
+    let now = T;
+    const clock = { ...ctx, now: () => now };
+    const [r0, r1] = [rns[0], rns[1]];
+    const old = [r0.state.a, r1.state.a];
+    // one renewal: the filter opened at T holds 1 of 64 RNs and its interval has not passed
+    expect(await renewSecret(clock, msrp, r0)).to.deep.equal({ published: undefined });
+    expect(r0.state.a).to.not.equal(old[0]);
+    expect(msrp.pendingCount(1)).to.equal(1);
+    // an interval later the next renewal finds the filter due: it is published as epoch 1
+    now = T + DEFAULT_FILTER_POLICY.intervalSec;
+    const { published } = await renewSecret(clock, msrp, r1);
+    expect([published?.epoch, published?.count]).to.deep.equal([1, 2]);
+    expect(msrp.pendingCount(1)).to.equal(0);
+    expect((await ledger.pool(1))!.epochs).to.equal(2);
+    for (const rn of [r0, r1]) await initialJoin(clock, rn, rpmA, msrp);
+    expect((await ledger.recordOf(r1.state.pid)).tag).to.deep.equal(tagOf(r1.state.a));
   });
 
   it("poolInfo returns the pool's on-chain RPM values, and refuses an unknown pool", async () => {
