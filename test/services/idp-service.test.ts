@@ -127,7 +127,9 @@ describe("services/avatars: the IdP as a service, in-process", function () {
   });
 
   it("one person, one MIT: alice's eye enrolled again under a new name and key is refused (DUPLICATE_IDENTITY naming her MIT); nothing on-chain, in the keystore or the journal", async () => {
-    const alice = (svc.idp.toRecord().users as { realId: string; serial: string; commitment: string }[]).find((u) => u.realId === "Alice A.")!;
+    const alice = (svc.idp.toRecord().users as { realId: string; serial: string; commitment: string }[]).find(
+      (u) => u.realId === "Alice A.",
+    )!;
     const issued = async () => (await s.dep.registry.queryFilter(s.dep.registry.filters.MitIssued())).length;
     const [n, record] = [await issued(), JSON.stringify(s.ks.load(IDP_RECORD))];
     const again = { idp: info, dep: s.dep, keystore: s.client, name: "alice-fresh", kind: "user" as const, label: "A. Fresh" };
@@ -142,7 +144,15 @@ describe("services/avatars: the IdP as a service, in-process", function () {
 
   it("a person whose MIT was revoked gets no fresh one (that would be the whitewash itself): refused, naming the revoked MIT", async () => {
     const eve = new SimulatedEye(13);
-    const e = await issueRemote({ idp: info, dep: s.dep, keystore: s.client, name: "eve", kind: "user", label: "Eve E.", enrollment: eve.capture() });
+    const e = await issueRemote({
+      idp: info,
+      dep: s.dep,
+      keystore: s.client,
+      name: "eve",
+      kind: "user",
+      label: "Eve E.",
+      enrollment: eve.capture(),
+    });
     const serial = toHex(e.party.mit!.serial);
     await (await s.deps.registry.revokeMIT(serial)).wait();
     await expect(

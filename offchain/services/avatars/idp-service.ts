@@ -32,6 +32,10 @@
  * write is sent if it was not mined, and the reply is cached so that the client's retry gets it.
  * A crash before the intent leaves nothing on-chain: the retry is verified afresh (and refused
  * with STALE_CHALLENGE only if the challenge had expired, when the client asks for a new one).
+ * An issuance is refused (DUPLICATE_IDENTITY) when the eye is enrolled already (one person, one
+ * MIT); so an issuance that fails before its intent reloads the agent from the keystore (its
+ * enrollment is forgotten), and a retry of one that failed after its intent (the chain write) is
+ * finished from the intent rather than issued again.
  */
 import fs from "fs";
 import path from "path";
