@@ -18,7 +18,7 @@ import { CpsKeyPair, cpsKeyGen, cpsProvePossession, cpsVerifyPossession, keyId, 
 import { eciesDecrypt, eciesEncrypt } from "../crypto/ecies";
 import { decodeScalar, encodeScalar, mulBase, randomScalar, Point } from "../crypto/group";
 import { InvalidParameterError, MetatrustError } from "../errors";
-import { irisCommitment, irisMatch } from "./iris";
+import { IRIS_BITS, irisCommitment, irisMatch } from "./iris";
 
 /** A rejected avatar protocol step. */
 export class AvatarProtocolError extends MetatrustError {
@@ -140,6 +140,8 @@ export class IdentityProvider {
   issueUser(realId: string, pk: G2Point, possession: G1Point, enrollment: Uint8Array): { mit: MitInfo; commitment: Uint8Array } {
     if (!cpsVerifyPossession(pk, possession))
       throw new AvatarProtocolError("POSSESSION", "issueUser: the key's proof of possession does not verify (rogue key?)");
+    if (!(enrollment instanceof Uint8Array) || enrollment.length !== IRIS_BITS / 8)
+      throw new InvalidParameterError(`issueUser: an enrollment is an iris code of ${IRIS_BITS / 8} bytes`);
     const same = this.enrolledEye(enrollment);
     if (same)
       throw new AvatarProtocolError(

@@ -138,6 +138,14 @@ describe("avatars/agents (IdP, users, AI proxies)", () => {
         duplicate(u.mit.serial, u.commitment),
       );
       expect(JSON.stringify(idp.toRecord())).to.equal(before);
+      // an enrollment that is not an iris code is refused before any matching, and records nothing
+      expectThrows(
+        () => idp.issueUser("Short", bob.keys.pk, bob.possession(), new Uint8Array(255)),
+        InvalidParameterError,
+        "INVALID_PARAMETER",
+        /^issueUser: an enrollment is an iris code of 256 bytes$/,
+      );
+      expect(JSON.stringify(idp.toRecord())).to.equal(before);
       // a different person still gets her MIT
       expect(idp.issueUser("Bob Builder", bob.keys.pk, bob.possession(), eyes.bob.capture()).mit.serial).to.have.length(32);
       expect(usersOf(idp)).to.have.length(2);
