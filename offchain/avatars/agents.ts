@@ -18,7 +18,7 @@ import { CpsKeyPair, cpsKeyGen, cpsProvePossession, cpsVerifyPossession, keyId, 
 import { eciesDecrypt, eciesEncrypt } from "../crypto/ecies";
 import { decodeScalar, encodeScalar, mulBase, randomScalar, Point } from "../crypto/group";
 import { InvalidParameterError, MetatrustError } from "../errors";
-import { irisCommitment, irisMatch } from "./iris";
+import { IRIS_BITS, irisCommitment, irisMatch } from "./iris";
 
 /** A rejected avatar protocol step. */
 export class AvatarProtocolError extends MetatrustError {
@@ -117,14 +117,37 @@ export class IdentityProvider {
   }
 
   /**
-   * Issues a user's MIT: checks the key's proof of possession, enrolls the iris template
-   * (kept secret) and derives its salted commitment.
+   * The enrolled user whose template the enrollment matches (login's rule: irisMatch, Daugman's
+   * threshold), or undefined. Linear in the number of enrollments (SIMULATED sensor: a real
+   * deployment would index templates, which this does not).
+   */
+  private enrolledEye(enrollment: Uint8Array): EnrolledUser | undefined {
+    for (const u of this.users.values()) if (irisMatch(fromHex(u.template), enrollment)) return u;
+    return undefined;
+  }
+
+  /**
+   * Issues a user's MIT: checks the key's proof of possession, checks that the eye is not enrolled
+   * already (one person, one MIT: issue 15's whitewashing), enrolls the iris template (kept
+   * secret) and derives its salted commitment. The check runs over every enrollment the IdP holds,
+   * those of revoked MITs included: a revoked identity is not replaced by a fresh one, which would
+   * start again at a verified identity's initial reputation (docs/specs/trust.md §6).
    * @returns the MIT and the iris commitment that the user's warrants carry
    * @throws AvatarProtocolError(POSSESSION) for a key without a valid proof of possession
+   * @throws AvatarProtocolError(DUPLICATE_IDENTITY) when the eye is enrolled for an MIT already
+   *   (the message names that MIT's serial and iris commitment, never its template); nothing changes
    */
   issueUser(realId: string, pk: G2Point, possession: G1Point, enrollment: Uint8Array): { mit: MitInfo; commitment: Uint8Array } {
     if (!cpsVerifyPossession(pk, possession))
       throw new AvatarProtocolError("POSSESSION", "issueUser: the key's proof of possession does not verify (rogue key?)");
+    if (!(enrollment instanceof Uint8Array) || enrollment.length !== IRIS_BITS / 8)
+      throw new InvalidParameterError(`issueUser: an enrollment is an iris code of ${IRIS_BITS / 8} bytes`);
+    const same = this.enrolledEye(enrollment);
+    if (same)
+      throw new AvatarProtocolError(
+        "DUPLICATE_IDENTITY",
+        `issueUser: this iris is already enrolled for MIT ${same.serial} (iris commitment ${same.commitment}); one person, one MIT`,
+      );
     const serial = randomBytes(32);
     const salt = randomBytes(32);
     const commitment = irisCommitment(enrollment, salt);

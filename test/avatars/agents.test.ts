@@ -80,11 +80,6 @@ describe("avatars/agents (IdP, users, AI proxies)", () => {
       });
       expect(rec.salt).to.match(/^0x[0-9a-f]{64}$/);
       expect(u.commitment).to.deep.equal(irisCommitment(enrollment, fromHex(rec.salt)));
-      // a second enrollment of the same eye gets another serial and salt
-      const again = idp.issueUser("Alice Liddell", alice.keys.pk, alice.possession(), enrollment);
-      expect(again.mit.serial).to.not.deep.equal(u.mit.serial);
-      expect(again.commitment).to.not.deep.equal(u.commitment);
-      expect(usersOf(idp)).to.have.length(2);
     });
 
     it("issues a proxy MIT naming its operator, without an iris", () => {
@@ -117,6 +112,75 @@ describe("avatars/agents (IdP, users, AI proxies)", () => {
       expect(idp.commitmentOf(u.mit.serial)).to.deep.equal(u.commitment);
       rejects(() => idp.keyOf(new Uint8Array(32)), "UNKNOWN_MIT", "keyOf: unknown MIT serial");
       rejects(() => idp.commitmentOf(new Uint8Array(32)), "UNKNOWN_MIT", "commitmentOf: not a user MIT");
+    });
+  });
+
+  describe("# one person, one MIT (issue 15: a whitewasher cannot enrol its eye again)", () => {
+    const duplicate = (serial: Uint8Array, commitment: Uint8Array) =>
+      `issueUser: this iris is already enrolled for MIT ${toHex(serial)} (iris commitment ${toHex(commitment)}); one person, one MIT`;
+
+    it("the same eye enrolled again under another real id and another key is refused (DUPLICATE_IDENTITY names the MIT, never the template); nothing recorded", () => {
+      const { idp, u, bob, eyes, enrollment } = enroll();
+      const before = JSON.stringify(idp.toRecord());
+      let err: unknown;
+      try {
+        idp.issueUser("Mallory Fresh", bob.keys.pk, bob.possession(), eyes.alice.capture());
+      } catch (e) {
+        err = e;
+      }
+      expect(err, "a second MIT for alice's eye").to.be.instanceOf(AvatarProtocolError);
+      expect((err as AvatarProtocolError).reason).to.equal("DUPLICATE_IDENTITY");
+      expect((err as Error).message).to.equal(duplicate(u.mit.serial, u.commitment));
+      expect((err as Error).message).to.not.include(toHex(enrollment).slice(2, 18));
+      // her own key and real id, with the very enrollment bytes: refused the same way
+      rejects(
+        () => idp.issueUser("Alice Liddell", keys.alice.pk, cpsProvePossession(keys.alice), enrollment),
+        "DUPLICATE_IDENTITY",
+        duplicate(u.mit.serial, u.commitment),
+      );
+      expect(JSON.stringify(idp.toRecord())).to.equal(before);
+      // an enrollment that is not an iris code is refused before any matching, and records nothing
+      expectThrows(
+        () => idp.issueUser("Short", bob.keys.pk, bob.possession(), new Uint8Array(255)),
+        InvalidParameterError,
+        "INVALID_PARAMETER",
+        /^issueUser: an enrollment is an iris code of 256 bytes$/,
+      );
+      expect(JSON.stringify(idp.toRecord())).to.equal(before);
+      // a different person still gets her MIT
+      expect(idp.issueUser("Bob Builder", bob.keys.pk, bob.possession(), eyes.bob.capture()).mit.serial).to.have.length(32);
+      expect(usersOf(idp)).to.have.length(2);
+    });
+
+    it("an IdP restored from its keystore record still refuses the enrolled eye (the check runs over what the record holds)", () => {
+      const { idp, u, bob, eyes } = enroll();
+      const restored = IdentityProvider.fromRecord(idp.toRecord());
+      rejects(
+        () => restored.issueUser("Alice again", bob.keys.pk, bob.possession(), eyes.alice.capture()),
+        "DUPLICATE_IDENTITY",
+        duplicate(u.mit.serial, u.commitment),
+      );
+    });
+
+    it("300 different simulated people all get MITs (no false match locks an honest user out), and each one's second enrollment is refused", function () {
+      this.timeout(120_000);
+      const idp = new IdentityProvider(77n);
+      const people = Array.from({ length: 300 }, (_, i) => new SimulatedEye(10_000 + i));
+      const pk = keys.bob.pk;
+      const pop = cpsProvePossession(keys.bob);
+      const issued = people.map((e, i) => idp.issueUser(`person ${i}`, pk, pop, e.capture()));
+      expect(usersOf(idp)).to.have.length(300);
+      let refused = 0;
+      for (const [i, e] of people.entries()) {
+        try {
+          idp.issueUser(`person ${i} again`, pk, pop, e.capture());
+        } catch (err) {
+          expect((err as Error).message).to.equal(duplicate(issued[i].mit.serial, issued[i].commitment));
+          refused++;
+        }
+      }
+      expect(refused).to.equal(300);
+      expect(usersOf(idp)).to.have.length(300);
     });
   });
 

@@ -681,7 +681,8 @@ describe("avatars: login, delegation, mutual authentication, tracing", () => {
       // alice's own login warrant: traced to her while she drove, but not through a second user MIT of her key
       expect((await trace(ctx, reporter, about(la.credential, alice, alice, revokedAt))).realId).to.equal("Alice Liddell");
       const twinUser = new AvatarParty("alice-twin", alice.keys);
-      await issueUserMit(ctx, twinUser, "Alice again", eyes.alice);
+      // her own eye gets no second MIT (one person, one MIT): an accomplice's eye with her key
+      await issueUserMit(ctx, twinUser, "Alice's accomplice", new SimulatedEye(99));
       await reject(trace(ctx, reporter, about(la.credential, twinUser, alice, revokedAt)), "NOT_DRIVER", notDriver);
       // the driver named must hold the warrant's proxy key
       await reject(

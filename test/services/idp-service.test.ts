@@ -126,6 +126,106 @@ describe("services/avatars: the IdP as a service, in-process", function () {
     ).to.be.rejectedWith(/already holds an MIT/);
   });
 
+  it("one person, one MIT: alice's eye enrolled again under a new name and key is refused (DUPLICATE_IDENTITY naming her MIT); nothing on-chain, in the keystore or the journal", async () => {
+    const alice = (svc.idp.toRecord().users as { realId: string; serial: string; commitment: string }[]).find(
+      (u) => u.realId === "Alice A.",
+    )!;
+    const issued = async () => (await s.dep.registry.queryFilter(s.dep.registry.filters.MitIssued())).length;
+    const [n, record] = [await issued(), JSON.stringify(s.ks.load(IDP_RECORD))];
+    const again = { idp: info, dep: s.dep, keystore: s.client, name: "alice-fresh", kind: "user" as const, label: "A. Fresh" };
+    await expect(issueRemote({ ...again, enrollment: eye.alice.capture() })).to.be.rejectedWith(
+      `this iris is already enrolled for MIT ${alice.serial} (iris commitment ${alice.commitment}); one person, one MIT`,
+    );
+    expect(await issued()).to.equal(n);
+    expect(JSON.stringify(s.ks.load(IDP_RECORD))).to.equal(record);
+    expect(fs.existsSync(path.join(s.deps.dir, "journal")) ? fs.readdirSync(path.join(s.deps.dir, "journal")) : []).to.deep.equal([]);
+    expect(s.client.exists("avatar-party-alice-fresh-issue")).to.equal(false);
+  });
+
+  it("a person whose MIT was revoked gets no fresh one (that would be the whitewash itself): refused, naming the revoked MIT", async () => {
+    const eve = new SimulatedEye(13);
+    const e = await issueRemote({
+      idp: info,
+      dep: s.dep,
+      keystore: s.client,
+      name: "eve",
+      kind: "user",
+      label: "Eve E.",
+      enrollment: eve.capture(),
+    });
+    const serial = toHex(e.party.mit!.serial);
+    await (await s.deps.registry.revokeMIT(serial)).wait();
+    await expect(
+      issueRemote({ idp: info, dep: s.dep, keystore: s.client, name: "eve-2", kind: "user", label: "Eve Two", enrollment: eve.capture() }),
+    ).to.be.rejectedWith(`this iris is already enrolled for MIT ${serial}`);
+    // a different person is not caught by eve's enrollment
+    const f = await issueRemote({
+      idp: info,
+      dep: s.dep,
+      keystore: s.client,
+      name: "frank",
+      kind: "user",
+      label: "Frank F.",
+      enrollment: new SimulatedEye(14).capture(),
+    });
+    expect(Number((await s.dep.registry.mit(toHex(f.party.mit!.serial))).status)).to.equal(1);
+  });
+
+  it("an issuance that fails before its intent (IPFS down) leaves no enrollment behind: the client's retry of the same request gets its MIT, not a refusal as its own duplicate", async () => {
+    const put = s.deps.store.putJson.bind(s.deps.store);
+    let failures = 1;
+    s.deps.store.putJson = (async (v: unknown) => {
+      if (failures-- > 0) throw new Error("IPFS down");
+      return put(v as Record<string, unknown>);
+    }) as typeof s.deps.store.putJson;
+    try {
+      const g = await issueRemote({
+        idp: info,
+        dep: s.dep,
+        keystore: s.client,
+        name: "gina",
+        kind: "user",
+        label: "Gina G.",
+        enrollment: new SimulatedEye(15).capture(),
+        retry: { attempts: 3, timeoutMs: 30_000, backoffMs: 10 },
+      });
+      expect(failures).to.equal(-1);
+      expect(Number((await s.dep.registry.mit(toHex(g.party.mit!.serial))).status)).to.equal(1);
+      expect((svc.idp.toRecord().users as { realId: string }[]).filter((u) => u.realId === "Gina G.")).to.have.length(1);
+    } finally {
+      s.deps.store.putJson = put;
+    }
+  });
+
+  it("an issuance whose chain write fails after its intent: the client's retry finishes it from the journal (one MIT, the journaled serial), not refused as a duplicate", async () => {
+    process.env.METATRUST_FAULT = "idp:before-chain-write";
+    onFault((p) => {
+      delete process.env.METATRUST_FAULT; // once
+      throw new Error(`chain write failed at ${p}`);
+    });
+    try {
+      const issued = async () => (await s.dep.registry.queryFilter(s.dep.registry.filters.MitIssued())).length;
+      const n = await issued();
+      const h = await issueRemote({
+        idp: info,
+        dep: s.dep,
+        keystore: s.client,
+        name: "hugo",
+        kind: "user",
+        label: "Hugo H.",
+        enrollment: new SimulatedEye(16).capture(),
+        retry: { attempts: 3, timeoutMs: 30_000, backoffMs: 10 },
+      });
+      expect(await issued()).to.equal(n + 1);
+      const hugo = (svc.idp.toRecord().users as { realId: string; serial: string }[]).filter((u) => u.realId === "Hugo H.");
+      expect(hugo.map((u) => u.serial)).to.deep.equal([toHex(h.party.mit!.serial)]);
+      expect(fs.readdirSync(path.join(s.deps.dir, "journal"))).to.deep.equal([]);
+    } finally {
+      delete process.env.METATRUST_FAULT;
+      onFault(undefined);
+    }
+  });
+
   it("a relay that moves alice's sealed enrollment under its own key gets nothing: the box does not open (422), no MIT on-chain", async () => {
     const { AvatarParty } = await import("../../offchain/avatars/agents");
     const { encodeIssueRequest, decodeIssueRequest, IssueKind } = await import("../../offchain/services/avatars/wire");

@@ -32,6 +32,10 @@
  * write is sent if it was not mined, and the reply is cached so that the client's retry gets it.
  * A crash before the intent leaves nothing on-chain: the retry is verified afresh (and refused
  * with STALE_CHALLENGE only if the challenge had expired, when the client asks for a new one).
+ * An issuance is refused (DUPLICATE_IDENTITY) when the eye is enrolled already (one person, one
+ * MIT); so an issuance that fails before its intent reloads the agent from the keystore (its
+ * enrollment is forgotten), and a retry of one that failed after its intent (the chain write) is
+ * finished from the intent rather than issued again.
  */
 import fs from "fs";
 import path from "path";
@@ -272,20 +276,39 @@ export class IdpService {
     const pk = encodePk(m.pk);
     return this.cache.once(env.requestId, env.issuedAt, raw, () =>
       this.mutex.run(async () => {
+        const id = `issue-${toHex(env.requestId).slice(2)}`;
+        // a retry of this request whose chain write failed after its intent: finished from the
+        // intent (the enrollment is in the record; issuing again would refuse it as a duplicate)
+        const left = this.journal.pending().find((i) => i.id === id);
+        if (left) {
+          const reply = await this.finishIssue(env, raw, left.data as Record<string, string>);
+          this.journal.done(id);
+          return reply;
+        }
         const { label, enrollment } = splitEnrolment(m.kind, this.idp.openSealed(m.sealed, enrolAad(m.kind, pk, env.requestId)));
         // the agent's protocol step, with the party reduced to what the IdP sees of it
         const party = new RemoteParty(m.pk, m.possession);
-        const id = `issue-${toHex(env.requestId).slice(2)}`;
+        let intent = false;
         const ctx = this.ctx(await this.now(), (step) => {
           if (step.kind !== "issueMIT") return;
           // the template and the serial in the IdP's record before the MIT goes on-chain
           this.journal.put(id, "issueMIT", { serial: toHex(step.serial), cid: step.cid, keyId: toHex(keyId(m.pk)), request: toHex(raw) });
           this.save();
+          intent = true;
+          faultPoint("idp:before-chain-write");
         });
-        const r =
-          m.kind === IssueKind.user
-            ? await issueUserMit(ctx, party, label, { capture: () => enrollment! })
-            : await issueProxyMit(ctx, party, label);
+        let r: { cid: string };
+        try {
+          r =
+            m.kind === IssueKind.user
+              ? await issueUserMit(ctx, party, label, { capture: () => enrollment! })
+              : await issueProxyMit(ctx, party, label);
+        } catch (e) {
+          // failed before its intent (IPFS, or refused): the agent forgets what it enrolled in
+          // memory, so that a retry is not refused as a duplicate of an MIT that never existed
+          if (!intent) this.idp = IdentityProvider.fromRecord(this.d.keystore.load(IDP_RECORD));
+          throw e;
+        }
         faultPoint("idp:after-chain-write");
         const reply = this.issueReply(env, raw, party.mit!.serial, r.cid);
         this.cache.store(env.requestId, raw, reply);
@@ -294,6 +317,16 @@ export class IdpService {
         return reply;
       }),
     );
+  }
+
+  /** Finishes an issuance from its intent: the MIT on-chain unless it is, and the reply. */
+  private async finishIssue(env: ReturnType<typeof openEnvelope>, raw: Uint8Array, d: Record<string, string>): Promise<Uint8Array> {
+    // the IdP's record was written with the intent: the serial is known to the agent
+    const reg = this.d.registry;
+    if (Number((await reg.mit(d.serial)).status) === 0) await (await reg.issueMIT(d.serial, d.keyId, d.cid)).wait();
+    const reply = this.issueReply(env, raw, fromHex(d.serial, 32), d.cid);
+    this.cache.store(env.requestId, raw, reply);
+    return reply;
   }
 
   private issueReply(env: ReturnType<typeof openEnvelope>, raw: Uint8Array, serial: Uint8Array, cid: string): Uint8Array {
@@ -440,9 +473,7 @@ export class IdpService {
     const env = openEnvelope(raw);
     const reg = this.d.registry;
     if (i.kind === "issueMIT") {
-      // the IdP's record was written with the intent: the serial is known to the agent
-      if (Number((await reg.mit(d.serial)).status) === 0) await (await reg.issueMIT(d.serial, d.keyId, d.cid)).wait();
-      this.cache.store(env.requestId, raw, this.issueReply(env, raw, fromHex(d.serial, 32), d.cid));
+      this.cache.store(env.requestId, raw, await this.finishIssue(env, raw, d));
       this.log(`recovery: MIT ${d.serial.slice(0, 12)}… issuance completed`);
     } else if (i.kind === "recordLogin") {
       const r = decodeLoginResponse(env.body);
