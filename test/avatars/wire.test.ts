@@ -197,6 +197,41 @@ describe("avatars/wire (versioned byte encodings of every protocol message)", ()
     );
   });
 
+  it("takes every field at its bounds (scope 1 and 255, a one-instant validity, times 0 and 2^53 - 1, a 65535-byte body) and refuses one past each", () => {
+    const w = S.evidence.warrant;
+    const m = S.evidence.message;
+    const enc = (patch: Partial<Evidence>) => encodeEvidence({ ...S.evidence, ...patch });
+    const back = (patch: Partial<Evidence>) => decodeEvidence(enc(patch));
+    for (const scope of [1, 255]) expect(back({ warrant: { ...w, scope } }).warrant.scope).to.equal(scope);
+    expect(() => enc({ warrant: { ...w, scope: 0 } })).to.throw(AvatarProtocolError, /^encodeEvidence: a warrant with an empty scope$/);
+    expect(() => enc({ warrant: { ...w, scope: 256 } })).to.throw(AvatarProtocolError, /^encodeEvidence: 256 is not a u8$/);
+    const instant = back({ warrant: { ...w, notBefore: 5, notAfter: 5 } }).warrant;
+    expect([instant.notBefore, instant.notAfter]).to.deep.equal([5, 5]);
+    expect(() => enc({ warrant: { ...w, notBefore: 6, notAfter: 5 } })).to.throw(
+      AvatarProtocolError,
+      /^encodeEvidence: a warrant whose notBefore is after its notAfter$/,
+    );
+    for (const type of [0, 255]) expect(back({ message: { ...m, type } }).message.type).to.equal(type);
+    expect(() => enc({ message: { ...m, type: -1 } })).to.throw(AvatarProtocolError, /^encodeEvidence: -1 is not a u8$/);
+    const MAX = Number.MAX_SAFE_INTEGER;
+    for (const time of [0, MAX]) expect(back({ message: { ...m, time } }).message.time).to.equal(time);
+    for (const time of [-1, 2 ** 53])
+      expect(() => enc({ message: { ...m, time } })).to.throw(
+        AvatarProtocolError,
+        new RegExp(`^encodeEvidence: ${time} is not a u64 below 2\\^53$`),
+      );
+    expect(back({ message: { ...m, body: new Uint8Array(0xffff) } }).message.body).to.have.length(0xffff);
+    // on the wire, the time 2^53 - 1 decodes and 2^53 is refused
+    const bytes = enc({ message: { ...m, time: MAX } });
+    const hex = toHex(bytes);
+    const i = hex.indexOf("001fffffffffffff");
+    expect(i).to.be.above(0);
+    const over = Uint8Array.from(Buffer.from(hex.slice(2, i) + "0020000000000000" + hex.slice(i + 16), "hex"));
+    expect(() => decodeEvidence(over)).to.throw(AvatarProtocolError, /^decodeEvidence: a time above 2\^53$/);
+    // a bare header is a message cut short, not a short header
+    expect(() => decodeEvidence(bytes.subarray(0, 2))).to.throw(AvatarProtocolError, /^decodeEvidence: truncated$/);
+  });
+
   it("fuzz: random bytes behind a valid header decode canonically or throw MALFORMED", () => {
     for (const c of codecs)
       fc.assert(
