@@ -25,8 +25,10 @@ async function avatarContext(hre: HardhatRuntimeEnvironment) {
     ]);
   const local = localState(hre);
   const ks = local.keystore;
-  const signer = await operatorSigner(hre, "idp");
-  const registry = MITRegistry__factory.connect(await deployedAddress(hre, "MITRegistry"), signer);
+  // The IdP's own folder signs as the IdP the deployment names; a folder without an IdP (a user's,
+  // a proxy's, or one about to run idp:setup) reads the registry and talks to the IdP service.
+  const runner = ks.exists("avatar-idp") ? await operatorSigner(hre, "idp") : hre.ethers.provider;
+  const registry = MITRegistry__factory.connect(await deployedAddress(hre, "MITRegistry"), runner);
   const loadIdp = () => {
     const r = ks.load("avatar-idp");
     const idp = agents.IdentityProvider.fromRecord(r);

@@ -81,7 +81,7 @@ task("rsms:setup", "MSRP setup: draws msk, derives PK_pub and stores the MSRP's 
     const { resolveAccount } = await import("./lib/context");
     const account = await resolveAccount(hre, "msrp");
     console.log(
-      `MSRP account ${account} (role msrp; if the deployment names another MSRP, the admin runs \`rsms:msrp:grant --to ${account}\`)`,
+      `MSRP service account ${account} (role msrp; for \`rsms:serve msrp\`, or when the deployment names another MSRP, the admin runs \`rsms:msrp:grant --to ${account}\`)`,
     );
     return { pkPub: toHex(m.pkPubBytes), account };
   });

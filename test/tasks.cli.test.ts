@@ -109,8 +109,8 @@ describe("tasks: command-line errors (one line, named entity, exit code by kind)
         'rsms:rpm:register: --pool "abc" is not a whole number (0 or more)',
       );
       expect(check("trust:score --of x --of y")).to.equal("trust:score: --of is given twice");
-      expect(check("trust:scroe --of x")).to.equal(
-        "trust:scroe: no such task; did you mean trust:score? (`npx hardhat help` lists every task)",
+      expect(check("trust:scor --of x")).to.equal(
+        "trust:scor: no such task; did you mean trust:score? (`npx hardhat help` lists every task)",
       );
       expect(check("trust:score --of x --network testnet")).to.match(
         /^trust:score: --network testnet is not configured here .*RPC_URL and PRIVATE_KEY/,
