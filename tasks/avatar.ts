@@ -26,8 +26,9 @@ async function avatarContext(hre: HardhatRuntimeEnvironment) {
   const local = localState(hre);
   const ks = local.keystore;
   // The IdP's own folder signs as the IdP the deployment names; a folder without an IdP (a user's,
-  // a proxy's, or one about to run idp:setup) reads the registry and talks to the IdP service.
-  const runner = ks.exists("avatar-idp") ? await operatorSigner(hre, "idp") : hre.ethers.provider;
+  // a proxy's, a reporter's, or one about to run idp:setup) talks to the IdP service, and what it
+  // sends itself (a reporter's trace request) it sends from the network's first account.
+  const runner = ks.exists("avatar-idp") ? await operatorSigner(hre, "idp") : ((await hre.ethers.getSigners())[0] ?? hre.ethers.provider);
   const registry = MITRegistry__factory.connect(await deployedAddress(hre, "MITRegistry"), runner);
   const loadIdp = () => {
     const r = ks.load("avatar-idp");
