@@ -8,7 +8,7 @@ import { dataDir } from "../../offchain/chain/paths";
 import { DeploymentNotFoundError, readDeployment } from "../../offchain/chain/deployments";
 import { createContentStore } from "../../offchain/storage/content-store";
 import { Keystore } from "../../offchain/storage/keystore";
-import { UnknownAccountError, roleAccounts, roleEnvVar } from "../../offchain/chain/accounts";
+import { UnknownAccountError, roleAccounts, roleEnvVar, roleRecord } from "../../offchain/chain/accounts";
 export { roleAccounts };
 import type { Signer } from "ethers";
 
@@ -63,7 +63,8 @@ const OPERATOR_NAME: Record<OperatorRole, string> = { msrp: "MSRP", idp: "IdP" }
  * The signer of the deployment's MSRP or IdP: the account deployments/<network>.json names for the
  * role (the deployer in a record from before the roles had accounts of their own), signing with the
  * key this machine holds for it (METATRUST_KEY_MSRP / METATRUST_KEY_IDP, the keystore's role key,
- * or the network's funded account).
+ * or the network's funded account); on a machine that holds no key for it, this machine's own key
+ * for the role when it has one (an operator granted the role after deployment).
  * @throws UnknownAccountError (exit 2) when this machine holds no key for that account
  */
 export async function operatorSigner(hre: HardhatRuntimeEnvironment, role: OperatorRole): Promise<Signer> {
@@ -73,6 +74,10 @@ export async function operatorSigner(hre: HardhatRuntimeEnvironment, role: Opera
     return await roleAccounts(hre, localState(hre).keystore).signer(holder);
   } catch (e) {
     if (!(e instanceof UnknownAccountError)) throw e;
+    // An operator whose own key was granted the role later (`rsms:msrp:grant` / `idp:grant`: the
+    // service on its own machine) signs with that key; the chain refuses it if it lacks the role.
+    const keystore = localState(hre).keystore;
+    if (process.env[roleEnvVar(role)] || keystore.exists(roleRecord(role))) return roleAccounts(hre, keystore).key(role);
     throw new UnknownAccountError(
       `deployments/${hre.network.name}.json names ${holder} as the ${OPERATOR_NAME[role]}, and this machine holds no key for it: set ${roleEnvVar(role)} to its key (or run the ${OPERATOR_NAME[role]}'s commands where its key is)`,
     );
