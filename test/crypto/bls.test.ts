@@ -235,6 +235,9 @@ describe("crypto/bls: constants, scalars, pairing products and decoding at every
       expectThrows(() => bls.assertBlsScalar("f", k), InvalidScalarError, "INVALID_SCALAR", /^f: scalar must be a bigint in \[1, r\)$/);
     }
     expectThrows(() => bls.assertBlsScalar("g", 0n, "sk"), InvalidScalarError, "INVALID_SCALAR", /^g: sk must be a bigint in \[1, r\)$/);
+    // the scalar multiplications name themselves in their refusals
+    expectThrows(() => bls.g1Mul(bls.G1.BASE, 0n), InvalidScalarError, "INVALID_SCALAR", /^g1Mul: scalar must be/);
+    expectThrows(() => bls.g2MulBase(bls.BLS_ORDER), InvalidScalarError, "INVALID_SCALAR", /^g2MulBase: scalar must be/);
     expect(() => bls.assertBlsScalar("f", 1n)).to.not.throw();
     expect(() => bls.assertBlsScalar("f", bls.BLS_ORDER - 1n)).to.not.throw();
     const k = bls.randomBlsScalar();
@@ -341,6 +344,8 @@ describe("crypto/bls: constants, scalars, pairing products and decoding at every
       new RegExp(`^${E}: point is not in the prime-order subgroup$`),
     );
     expect(bls.decodeG2Eip2537(good).equals(bls.G2.BASE)).to.equal(true);
+    // no byte zero at all: the all-zeros shortcut must not take it for the identity (the padding check refuses it)
+    expectThrows(() => bls.decodeG2Eip2537(new Uint8Array(256).fill(0xff)), InvalidPointError, "INVALID_POINT", new RegExp(`^${E}: `));
   });
 
   it("decodeG2Eip2537 refuses non-canonical field elements (the field check's message is the cause)", () => {
