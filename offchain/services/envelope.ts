@@ -162,6 +162,38 @@ export function sealEnvelope(e: Omit<Envelope, "sig" | "scheme">, signer: Envelo
 }
 
 /**
+ * A service's signed reply to a request: same route, session and request id, bound to the request's
+ * exact bytes (`inReplyTo` = keccak256 of them), so that a client can tell a reply to another request.
+ * @param req - the opened request
+ * @param raw - the request's bytes as received
+ * @param audience - the replying service's audience ({@link audienceOf})
+ * @param body - the reply's body
+ * @param signer - the service's key
+ * @returns the reply envelope's bytes
+ */
+export function sealReply(
+  req: Pick<Envelope, "route" | "session" | "requestId">,
+  raw: Uint8Array,
+  audience: Uint8Array,
+  body: Uint8Array,
+  signer: EnvelopeSigner,
+): Uint8Array {
+  return sealEnvelope(
+    {
+      kind: Kind.Reply,
+      route: req.route,
+      audience,
+      session: req.session,
+      requestId: req.requestId,
+      issuedAt: Date.now(),
+      inReplyTo: keccak_256(raw),
+      body,
+    },
+    signer,
+  );
+}
+
+/**
  * Parses an envelope (no signature check: {@link verifyEnvelope}).
  * @throws EnvelopeError(MALFORMED)
  */

@@ -60,7 +60,7 @@ import {
 } from "../../avatars/protocols";
 import { decodeDelegationResponse, decodeEvidence, decodeLoginResponse } from "../../avatars/wire";
 import type { G1Point, G2Point } from "../../crypto/bls";
-import { Kind, Route, Scheme, audienceOf, envelopeHash, openEnvelope, sealEnvelope, verifyEnvelope } from "../envelope";
+import { Kind, Route, Scheme, audienceOf, envelopeHash, openEnvelope, sealReply, verifyEnvelope } from "../envelope";
 import { ReplyCache, DEFAULT_WINDOW_MS } from "../replies";
 import { Journal, Mutex, type Intent } from "../journal";
 import { faultPoint } from "../faults";
@@ -236,19 +236,7 @@ export class IdpService {
   }
 
   private reply(req: ReturnType<typeof openEnvelope>, raw: Uint8Array, body: Uint8Array): Uint8Array {
-    return sealEnvelope(
-      {
-        kind: Kind.Reply,
-        route: req.route,
-        audience: this.audience,
-        session: req.session,
-        requestId: req.requestId,
-        issuedAt: Date.now(),
-        inReplyTo: keccak_256(raw),
-        body,
-      },
-      this.signer,
-    );
+    return sealReply(req, raw, this.audience, body, this.signer);
   }
 
   private open(raw: Uint8Array, route: number): ReturnType<typeof openEnvelope> {

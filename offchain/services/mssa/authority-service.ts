@@ -38,7 +38,7 @@ import { commitment as commitmentOf } from "../../mssa/credential";
 import { AuthorityAgent, RegistrationError, checkRequest, fresh32, identityNullifier, placeId } from "../../mssa/registration";
 import { DEFAULT_CHANNEL, EavesdroppingDetectedError, transmit } from "../../mssa/quantum";
 import { registrationTypedData } from "../../mssa/ledger";
-import { Kind, Route, Scheme, audienceOf, openEnvelope, sealEnvelope, verifyEnvelope, EnvelopeError } from "../envelope";
+import { Kind, Route, Scheme, audienceOf, openEnvelope, sealEnvelope, sealReply, verifyEnvelope, EnvelopeError } from "../envelope";
 import { ReplyCache, DEFAULT_WINDOW_MS } from "../replies";
 import { Journal, Mutex } from "../journal";
 import { faultPoint } from "../faults";
@@ -176,19 +176,7 @@ export class AuthorityService {
   }
 
   private reply(req: ReturnType<typeof openEnvelope>, raw: Uint8Array, body: Uint8Array): Uint8Array {
-    return sealEnvelope(
-      {
-        kind: Kind.Reply,
-        route: req.route,
-        audience: this.audience,
-        session: req.session,
-        requestId: req.requestId,
-        issuedAt: Date.now(),
-        inReplyTo: keccak_256(raw),
-        body,
-      },
-      this.signer,
-    );
+    return sealReply(req, raw, this.audience, body, this.signer);
   }
 
   /** The place on-chain: its authorities (the first verifies) and k. */

@@ -33,7 +33,7 @@ import { Role, decodeJoinForward, decodeRegistration } from "../../protocols/rsm
 import { poolEncryptionKey } from "../../protocols/rsms/params";
 import type { RsmsLedger } from "../../protocols/rsms/ledger";
 import { BloomFilter } from "../../crypto/bloom";
-import { Kind, Route, Scheme, audienceOf, openEnvelope, sealEnvelope, verifyEnvelope, EnvelopeError } from "../envelope";
+import { Kind, Route, Scheme, audienceOf, openEnvelope, sealReply, verifyEnvelope, EnvelopeError } from "../envelope";
 import { ReplyCache, DEFAULT_WINDOW_MS } from "../replies";
 import { Journal, Mutex, type Intent } from "../journal";
 import { faultPoint } from "../faults";
@@ -107,19 +107,7 @@ export class MsrpService {
   }
 
   private reply(req: ReturnType<typeof openEnvelope>, raw: Uint8Array, body: Uint8Array): Uint8Array {
-    return sealEnvelope(
-      {
-        kind: Kind.Reply,
-        route: req.route,
-        audience: this.audience,
-        session: req.session,
-        requestId: req.requestId,
-        issuedAt: Date.now(),
-        inReplyTo: keccak_256(raw),
-        body,
-      },
-      this.signer,
-    );
+    return sealReply(req, raw, this.audience, body, this.signer);
   }
 
   /** The signed public description (GET /v1/info). */

@@ -19,7 +19,6 @@
  */
 import fs from "fs";
 import path from "path";
-import { keccak_256 } from "@noble/hashes/sha3.js";
 import type { Wallet } from "ethers";
 import { equalBytes, fromHex, toHex } from "../../crypto/bytes";
 import type { ContentStore } from "../../storage/content-store";
@@ -29,7 +28,7 @@ import { RsmsRejectedError } from "../../protocols/rsms/errors";
 import { paramsFromPkPub } from "../../protocols/rsms/params";
 import { syncFilters } from "../../protocols/rsms/flows";
 import type { RsmsLedger } from "../../protocols/rsms/ledger";
-import { Kind, Route, Scheme, audienceOf, openEnvelope, sealEnvelope, verifyEnvelope, EnvelopeError } from "../envelope";
+import { Kind, Route, Scheme, audienceOf, openEnvelope, sealEnvelope, sealReply, verifyEnvelope, EnvelopeError } from "../envelope";
 import { ReplyCache, DEFAULT_WINDOW_MS } from "../replies";
 import { faultPoint } from "../faults";
 import { fromAccount, freshId } from "../common";
@@ -196,19 +195,7 @@ export class RpmService {
   }
 
   private reply(req: ReturnType<typeof openEnvelope>, raw: Uint8Array, body: Uint8Array): Uint8Array {
-    return sealEnvelope(
-      {
-        kind: Kind.Reply,
-        route: Route.Join,
-        audience: this.audience,
-        session: req.session,
-        requestId: req.requestId,
-        issuedAt: Date.now(),
-        inReplyTo: keccak_256(raw),
-        body,
-      },
-      { scheme: Scheme.Schnorr, sk: this.sk },
-    );
+    return sealReply({ ...req, route: Route.Join }, raw, this.audience, body, { scheme: Scheme.Schnorr, sk: this.sk });
   }
 
   /** Announces `url` as the pool's endpoint on-chain (from the RPM's account) unless it is already. */
