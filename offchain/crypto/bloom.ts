@@ -64,6 +64,7 @@ export function positionsOfKey(key: Uint8Array, m: number, lambda: number): numb
   };
   const h1 = mod128(0);
   const h2 = mod128(16);
+  // Stryker disable next-line ArrayDeclaration: pre-sizing only: the loop below writes every index in [0, lambda), so `new Array()` returns the same array
   const out = new Array<number>(lambda);
   for (let j = 0; j < lambda; j++) out[j] = (h1 + j * h2) % m;
   return out;
