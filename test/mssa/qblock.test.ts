@@ -213,6 +213,8 @@ describe("mssa/qblock (SIMULATED quantum block linking, Eqs. 16-22)", () => {
     it("refuses a digest that is not 32 bytes", () => {
       expectRange(() => phaseOf("0x" + "00".repeat(31)), /^a record digest is 32 bytes$/);
       expectRange(() => phaseOf("0x" + "00".repeat(33)), /^a record digest is 32 bytes$/);
+      // only a leading 0x is a prefix: one inside the digest is not hex (and dropping it would leave 32 bytes)
+      expect(() => phaseOf("a0x" + "b".repeat(63))).to.throw();
     });
 
     it("takes 0x only as a prefix: inside the digest it is not hex", () => {
