@@ -1849,7 +1849,9 @@ contract AppealHandler is DisputeFixture {
     uint256 public panels;
     mapping(bytes4 selector => uint256) public succeeded;
 
-    constructor() {
+    /// @param openFirst a random campaign starts with one dispute open (steering: no calls are
+    /// spent waiting for the first `openDispute`); the scripted campaign opens its own.
+    constructor(bool openFirst) {
         _deploy();
         // Two outside parties of the stranger, unverified (reputation 0): with them as the parties
         // every fixture entity may vote, so that a side can hold more than half of all reputation
@@ -1868,6 +1870,7 @@ contract AppealHandler is DisputeFixture {
             }
         }
         vm.roll(block.number + MIN_AGE + 1);
+        if (openFirst) _open(uint256(keccak256("first dispute")), 0, 0);
     }
 
     function _params() internal pure override returns (IDisputeResolution.Params memory) {
@@ -1893,6 +1896,10 @@ contract AppealHandler is DisputeFixture {
 
     function openDispute(uint256 claimantSeed, uint256 respondentSeed, uint256 optionsSeed, uint256 time) external {
         _tick(time);
+        _open(claimantSeed, respondentSeed, optionsSeed);
+    }
+
+    function _open(uint256 claimantSeed, uint256 respondentSeed, uint256 optionsSeed) internal {
         if (gCount >= MAX_DISPUTES) return;
         // three times in four the outside parties (in either order), else two fixture entities
         uint256 ci = _mix(claimantSeed, 1) % N_REGISTERED;
@@ -1989,12 +1996,12 @@ contract AppealHandler is DisputeFixture {
     function reveal(uint256 disputeSeed, uint256 voterSeed, uint256 modeSeed, uint256 time) external {
         _tick(time);
         if (gCount == 0) return;
-        uint256 id = _pick(disputeSeed, IDisputeResolution.Phase.Reveal);
+        uint256 id = _pick2(disputeSeed, IDisputeResolution.Phase.Reveal, IDisputeResolution.Phase.Commit);
         GDispute storage d = gd[id];
-        if (!d.resolved && block.timestamp <= d.commitDeadline && _mix(modeSeed, 1) % 4 != 0)
-            vm.warp(uint256(d.commitDeadline) + 1 + (_mix(modeSeed, 2) % 20 minutes));
         bytes32[] storage vs = gVoters[id][d.round];
         if (vs.length == 0) return;
+        if (!d.resolved && block.timestamp <= d.commitDeadline && _mix(modeSeed, 1) % 4 != 0)
+            vm.warp(uint256(d.commitDeadline) + 1 + (_mix(modeSeed, 2) % 20 minutes));
         _revealOne(id, vs[_mix(voterSeed, 1) % vs.length]);
     }
 
@@ -2003,11 +2010,12 @@ contract AppealHandler is DisputeFixture {
     function revealPanel(uint256 disputeSeed, uint256 seed, uint256 time) external {
         _tick(time);
         if (gCount == 0) return;
-        uint256 id = _pick(disputeSeed, IDisputeResolution.Phase.Reveal);
+        uint256 id = _pick2(disputeSeed, IDisputeResolution.Phase.Reveal, IDisputeResolution.Phase.Commit);
         GDispute storage d = gd[id];
-        if (d.resolved || block.timestamp > d.revealDeadline) return;
-        if (block.timestamp <= d.commitDeadline) vm.warp(uint256(d.commitDeadline) + 1 + (_mix(seed, 1) % 20 minutes));
         bytes32[] storage vs = gVoters[id][d.round];
+        // a round moves on to its reveals once a panel has committed (three voters or more)
+        if (d.resolved || block.timestamp > d.revealDeadline || vs.length < 3) return;
+        if (block.timestamp <= d.commitDeadline) vm.warp(uint256(d.commitDeadline) + 1 + (_mix(seed, 1) % 20 minutes));
         for (uint256 i; i < vs.length; ++i) {
             if (_mix(seed, 200 + i) % 8 == 0 || gv[id][d.round][vs[i]].revealed) continue;
             _revealOne(id, vs[i]);
@@ -2041,9 +2049,11 @@ contract AppealHandler is DisputeFixture {
     function appeal(uint256 disputeSeed, uint256 modeSeed, uint256 time) external {
         _tick(time);
         if (gCount == 0) return;
-        uint256 id = _pick(disputeSeed, IDisputeResolution.Phase.Appeal);
+        uint256 id = _pick2(disputeSeed, IDisputeResolution.Phase.Appeal, IDisputeResolution.Phase.Reveal);
         GDispute storage d = gd[id];
-        if (!d.resolved && block.timestamp <= d.revealDeadline && _mix(modeSeed, 1) % 4 != 0)
+        // time jumps into the appeal window of a round whose reveals are in (one time in eight of
+        // any round: an appeal of a void round is refused)
+        if (!d.resolved && block.timestamp <= d.revealDeadline && (_roundDecided(id) || _mix(modeSeed, 1) % 8 == 0))
             vm.warp(uint256(d.revealDeadline) + 1 + (_mix(modeSeed, 2) % APPEAL_PERIOD));
         (uint256 total, uint256 best, uint8 winner, ) = _decide(id, d.round, d.options, d.outcome);
         address loser = winner == 0 ? d.respondentController : d.claimantController;
@@ -2074,10 +2084,18 @@ contract AppealHandler is DisputeFixture {
     function resolve(uint256 disputeSeed, uint256 modeSeed, uint256 time) external {
         _tick(time);
         if (gCount == 0) return;
-        uint256 id = _pick(disputeSeed, IDisputeResolution.Phase.Resolvable);
+        uint256 id = _pick2(disputeSeed, IDisputeResolution.Phase.Resolvable, IDisputeResolution.Phase.Appeal);
         GDispute storage d = gd[id];
-        if (!d.resolved && _mix(modeSeed, 1) % 4 != 0) {
-            uint256 target = uint256(d.revealDeadline) + 1 + (_mix(modeSeed, 2) % 2 == 0 ? APPEAL_PERIOD : 0);
+        // time jumps past the deadlines of a round whose reveals are in, or whose reveal deadline
+        // passed (one time in eight of any round: it ends void)
+        if (
+            !d.resolved &&
+            _mix(modeSeed, 1) % 4 != 0 &&
+            (block.timestamp > d.revealDeadline || _roundDecided(id) || _mix(modeSeed, 3) % 8 == 0)
+        ) {
+            // past the appeal window one time in four in round 0 (appeals first), else one in two
+            uint256 skip = _mix(modeSeed, 2) % (d.round == 0 ? 4 : 2) == 0 ? APPEAL_PERIOD : 0;
+            uint256 target = uint256(d.revealDeadline) + 1 + skip;
             if (target > block.timestamp) vm.warp(target);
         }
         (uint256 total, uint256 best, uint8 winner, ) = _decide(id, d.round, d.options, d.outcome);
@@ -2329,6 +2347,29 @@ contract AppealHandler is DisputeFixture {
         return rep != 0 && rep >= MIN_REP && gBorn[voter] + MIN_AGE <= d.snapshot;
     }
 
+    /// The model's tally of the current round reaches its quorum (its verdict stands if the round ends now).
+    function _roundDecided(uint256 id) internal view returns (bool) {
+        (uint256 total, , , ) = _decide(id, gd[id].round, gd[id].options, gd[id].outcome);
+        return !_void(total, gd[id].round);
+    }
+
+    /// Usually a dispute the model says is in phase `want`, else one in phase `otherwise`; one time
+    /// in eight any known one.
+    function _pick2(
+        uint256 seed,
+        IDisputeResolution.Phase want,
+        IDisputeResolution.Phase otherwise
+    ) internal view returns (uint256) {
+        uint256 id = _pick(seed, want);
+        if (ghostPhase(id) == want || _mix(seed, 8) % 8 == 0) return id;
+        uint256 start = (_mix(seed, 9) >> 8) % gCount;
+        for (uint256 k; k < gCount; ++k) {
+            uint256 other = 1 + ((start + k) % gCount);
+            if (ghostPhase(other) == otherwise) return other;
+        }
+        return id;
+    }
+
     /// Usually a dispute the model says is in phase `want`; one time in eight any known one.
     function _pick(uint256 seed, IDisputeResolution.Phase want) internal view returns (uint256) {
         seed = _mix(seed, 7);
@@ -2404,7 +2445,7 @@ contract DisputeResolutionAppealInvariantTest is Test {
     function setUp() public {
         vm.roll(100);
         vm.warp(1_700_000_000);
-        h = new AppealHandler();
+        h = new AppealHandler(true);
         (tm, dr) = h.contracts();
         ents = h.entities();
         actors = h.allActors();
@@ -2585,7 +2626,7 @@ contract DisputeResolutionAppealCoverageTest is Test {
     function test_appealHandlerReachesLaterRoundsOnTheModel() public {
         vm.roll(100);
         vm.warp(1_700_000_000);
-        AppealHandler h = new AppealHandler();
+        AppealHandler h = new AppealHandler(false);
         for (uint256 d; d < 5; ++d) {
             uint256 s = uint256(keccak256(abi.encode("appeal coverage", d)));
             h.openDispute(s, s >> 8, s >> 16, 0);
@@ -2635,7 +2676,7 @@ contract DisputeResolutionAppealCoverageTest is Test {
         for (uint256 run; run < runs; ++run) {
             vm.roll(100);
             vm.warp(1_700_000_000);
-            AppealHandler h = new AppealHandler();
+            AppealHandler h = new AppealHandler(true);
             bytes4[] memory sel = h.actions();
             for (uint256 k; k < 64; ++k) {
                 uint256 x = uint256(keccak256(abi.encode("random campaign", run, k)));
