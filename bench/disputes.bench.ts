@@ -170,7 +170,7 @@ async function main(): Promise<void> {
         `| ${g.n} | ${g.open.toLocaleString("en-US")} | ${g.commit.toLocaleString("en-US")} | ${g.reveal.toLocaleString("en-US")} | ${g.resolve.toLocaleString("en-US")} | ${g.settlePerVoter.toLocaleString("en-US")} |`,
     ),
     "",
-    "resolve does not depend on the number of voters (running tally); each voter is settled by its own `settle(id, voter)`, which covers every round it committed in.",
+    "resolve does not depend on the number of voters (running tally); each voter is settled by its own `settle(id, voter)`, which covers every round it committed in. Where resolve and settle differ between rows, that row's outcome held more than (1 + marginBand) / 2 of all reputation: resolve wrote a non-zero margin and settle moved reputation; otherwise the margin is 0 and settle moves nothing.",
     `An appeal (the losing side opens round 1 of a 2-option dispute, paying the fee): ${gas[0].appeal.toLocaleString("en-US")} gas.`,
     "",
     "## Latency against `hardhat node`",
