@@ -47,9 +47,11 @@ task("dispute:open", "Opens a dispute (Step 1): parties, nature, number of propo
   .addOptionalParam("evidence", "A file to store on IPFS as evidence")
   .setAction(async (a: { claimant: string; respondent: string; nature: string; options: number; evidence?: string }, hre) => {
     const c = await disputeContext(hre);
-    // Every input is checked here, by flag, before the evidence goes to IPFS or anything is sent:
-    // the contract answers InvalidDispute() alike for a self-dispute, a bad option count and an
-    // unknown respondent.
+    // Every input is checked here, by flag, before the evidence goes to IPFS or anything is sent.
+    // The contract refuses the same mistakes with errors of their own (IDisputeResolution):
+    // --options outside 2..8 InvalidOptions(options), --respondent = --claimant SelfDispute(entity),
+    // an unregistered --respondent UnknownRespondent(respondent). The CLI's error line decodes
+    // them with the flag that gave the entity (tasks/lib/cli.ts describeError).
     if (!(a.nature in c.Nature)) throw new UsageError(`dispute:open: --nature must be one of ${Object.keys(c.Nature).join(", ")}`);
     if (!Number.isInteger(a.options) || a.options < 2 || a.options > 8)
       throw new UsageError(`dispute:open: --options must be 2 to 8 proposed resolutions, got ${a.options}`);

@@ -3,6 +3,7 @@ import fs from "fs";
 import path from "path";
 import hre from "hardhat";
 import { customError, rejects, useTaskSandbox } from "./helpers/tasks";
+import { describeError } from "../tasks/lib/cli";
 import { entityId } from "../offchain/trust/ledger";
 import { readDeployment } from "../offchain/chain/deployments";
 
@@ -201,7 +202,7 @@ describe("tasks: trust:* (in-process network, one process)", function () {
     expect(dup.name).to.equal("KeystoreExistsError");
   });
 
-  it("dispute:open names the flag of each mistake the contract answers alike (InvalidDispute), before anything is sent or stored", async () => {
+  it("dispute:open names the flag of each mistake before anything is sent or stored; the contract's own errors name them too", async () => {
     const dr = await hre.ethers.getContractAt("DisputeResolution", readDeployment("hardhat").contracts.DisputeResolution.address);
     const count = async () => (await dr.queryFilter(dr.filters.DisputeOpened())).length;
     const before = await count();
@@ -224,5 +225,21 @@ describe("tasks: trust:* (in-process network, one process)", function () {
     }
     expect(await count()).to.equal(before);
     expect(blocks()).to.equal(stored); // the evidence was not put on IPFS either
+    // the contract names each of these mistakes too (a transaction sent around the task), and the
+    // task's error line names the flag that gave the value
+    const ann = dr.connect((await hre.ethers.getSigners())[Number(ACCOUNTS.ann)]);
+    const deposit = (await dr.params()).deposit;
+    for (const [args, line] of [
+      [{ respondent: "ann" }, 'DisputeResolution refused: SelfDispute(entity --claimant "ann" (0x'],
+      [{ options: 9 }, "DisputeResolution refused: InvalidOptions(options 9)"],
+      [{ respondent: "nobody" }, 'DisputeResolution refused: UnknownRespondent(respondent --respondent "nobody" (0x'],
+    ] as const) {
+      const a = { ...base, ...args };
+      const e = await rejects(
+        ann.openDispute(entityId(a.claimant), entityId(a.respondent), 1, a.options, hre.ethers.ZeroHash, "", { value: deposit }),
+      );
+      expect(await describeError(e, hre, a)).to.contain(line);
+    }
+    expect(await count()).to.equal(before);
   });
 });

@@ -29,6 +29,7 @@ contract DisputeResolution is IDisputeResolution {
     uint40 private immutable _appealPeriod;
     uint96 private immutable _appealFee;
     uint8 private immutable _maxRounds;
+    uint64 private immutable _marginBand;
 
     uint256 private _count;
     mapping(uint256 id => Dispute) private _disputes;
@@ -43,22 +44,20 @@ contract DisputeResolution is IDisputeResolution {
     /// <= voterPenalty: the winners never share more than the revealed losers lose, 1 <= maxRounds
     /// <= 4, appealPeriod > 0 if maxRounds > 1)
     constructor(ITrustManager trust, Params memory p) {
-        if (
-            p.commitPeriod == 0 ||
-            p.deposit > type(uint96).max ||
-            p.revealPeriod == 0 ||
-            p.minAge == 0 ||
-            p.minReputation > 1e18 ||
-            p.voterReward > 1e18 ||
-            p.voterPenalty > 1e18 ||
-            p.voterReward > p.voterPenalty ||
-            p.loserPenalty > 1e18 ||
-            p.maxRounds == 0 ||
-            p.maxRounds > MAX_ROUNDS ||
-            (p.maxRounds > 1 && p.appealPeriod == 0)
-        ) {
-            revert DisputeResolution__InvalidDispute();
-        }
+        if (p.commitPeriod == 0) revert DisputeResolution__InvalidParam("commitPeriod");
+        if (p.revealPeriod == 0) revert DisputeResolution__InvalidParam("revealPeriod");
+        if (p.deposit > type(uint96).max) revert DisputeResolution__InvalidParam("deposit");
+        if (p.minAge == 0) revert DisputeResolution__InvalidParam("minAge");
+        if (p.minReputation > 1e18) revert DisputeResolution__InvalidParam("minReputation");
+        if (p.voterReward > 1e18) revert DisputeResolution__InvalidParam("voterReward");
+        if (p.voterPenalty > 1e18) revert DisputeResolution__InvalidParam("voterPenalty");
+        // the winners never share more than the revealed losers lose
+        if (p.voterReward > p.voterPenalty) revert DisputeResolution__InvalidParam("voterReward > voterPenalty");
+        if (p.loserPenalty > 1e18) revert DisputeResolution__InvalidParam("loserPenalty");
+        if (p.maxRounds == 0 || p.maxRounds > MAX_ROUNDS) revert DisputeResolution__InvalidParam("maxRounds");
+        if (p.maxRounds > 1 && p.appealPeriod == 0) revert DisputeResolution__InvalidParam("appealPeriod");
+        // at 1 no verdict could ever move a revealed vote (and the margin's divisor would be 0)
+        if (p.marginBand >= 1e18) revert DisputeResolution__InvalidParam("marginBand");
         _trust = trust;
         _minReputation = p.minReputation;
         _minAge = p.minAge;
@@ -72,6 +71,7 @@ contract DisputeResolution is IDisputeResolution {
         _appealPeriod = p.appealPeriod;
         _appealFee = p.appealFee;
         _maxRounds = p.maxRounds;
+        _marginBand = p.marginBand;
     }
 
     /// @inheritdoc IDisputeResolution
@@ -84,7 +84,8 @@ contract DisputeResolution is IDisputeResolution {
         string calldata cid
     ) external payable returns (uint256 id) {
         _requireController(claimant);
-        if (claimant == respondent || options < 2 || options > MAX_OPTIONS) revert DisputeResolution__InvalidDispute();
+        if (claimant == respondent) revert DisputeResolution__SelfDispute(claimant);
+        if (options < 2 || options > MAX_OPTIONS) revert DisputeResolution__InvalidOptions(options);
         address respondentController = _respondentController(claimant, respondent, nature);
         if (msg.value != _deposit) revert DisputeResolution__WrongDeposit(_deposit, msg.value);
         id = ++_count;
@@ -104,7 +105,7 @@ contract DisputeResolution is IDisputeResolution {
         // The electorate of the bounded feedback: all reputation at the snapshot (always kept for
         // block.number - 1). Beyond 2^96 (7.9e10 entities at reputation 1) it is refused.
         uint256 electorate = _trust.totalReputationAt(d.snapshot);
-        if (electorate > type(uint96).max) revert DisputeResolution__InvalidDispute();
+        if (electorate > type(uint96).max) revert DisputeResolution__ElectorateTooLarge(electorate);
         d.electorate = uint96(electorate);
         d.depositor = msg.sender;
         d.evidence = evidence;
@@ -234,9 +235,11 @@ contract DisputeResolution is IDisputeResolution {
     }
 
     /// @dev Stores a decided round's outcome and weights; returns its margin (bounded feedback:
-    /// the margin against the electorate E, the total reputation at the snapshot; 0 unless the
-    /// outcome's voters hold more than half of E, whatever the turnout). W_win <= E: each vote
-    /// weighs its entity's reputation at the snapshot, a part of E.
+    /// the margin beyond a noise band b = `marginBand` over half of the electorate E, the total
+    /// reputation at the snapshot: m = max(0, 2 W_win - (1 + b) E) / ((1 - b) E), so 0 unless the
+    /// outcome's voters hold more than (1 + b) / 2 of all reputation, whatever the turnout, and 1
+    /// for a unanimous full turnout). W_win <= E: each vote weighs its entity's reputation at the
+    /// snapshot, a part of E.
     function _record(
         Dispute storage d,
         uint256 total,
@@ -245,7 +248,9 @@ contract DisputeResolution is IDisputeResolution {
         uint8 tiedCount
     ) private returns (uint64 margin) {
         uint256 electorate = d.electorate;
-        margin = best * 2 > electorate ? uint64(((best * 2 - electorate) * WAD) / electorate) : 0;
+        uint256 band = (electorate * _marginBand) / WAD; // < E: marginBand < 1e18
+        uint256 bar = electorate + band;
+        margin = best * 2 > bar ? uint64(((best * 2 - bar) * WAD) / (electorate - band)) : 0;
         d.outcome = winner;
         d.tieBroken = tiedCount > 1;
         d.margin = margin;
@@ -386,7 +391,8 @@ contract DisputeResolution is IDisputeResolution {
                 _loserPenalty,
                 _appealPeriod,
                 _appealFee,
-                _maxRounds
+                _maxRounds,
+                _marginBand
             );
     }
 
@@ -509,15 +515,15 @@ contract DisputeResolution is IDisputeResolution {
     function _respondentController(bytes32 claimant, bytes32 respondent, uint8 nature) private view returns (address) {
         if (nature == NATURE_FLAG_CONTEST) {
             // A flagged entity contests its flags: no respondent (the detector has no entity).
-            if (respondent != bytes32(0) || _trust.entity(claimant).flags & ATTACK_MASK == 0)
-                revert DisputeResolution__InvalidDispute();
+            if (respondent != bytes32(0)) revert DisputeResolution__FlagContestHasRespondent(respondent);
+            if (_trust.entity(claimant).flags & ATTACK_MASK == 0) revert DisputeResolution__NotFlagged(claimant);
             // Upholding must be able to unflag: only the TrustManager's bound court (its feedback holder) may.
             if (!IAccessControl(address(_trust)).hasRole(FEEDBACK_ROLE, address(this)))
                 revert DisputeResolution__FlagContestUnavailable();
             return address(0);
         }
         ITrustManager.Entity memory r = _trust.entity(respondent);
-        if (r.kind == ITrustManager.Kind.None) revert DisputeResolution__InvalidDispute();
+        if (r.kind == ITrustManager.Kind.None) revert DisputeResolution__UnknownRespondent(respondent);
         return r.controller;
     }
 

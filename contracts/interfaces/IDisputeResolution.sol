@@ -16,9 +16,10 @@ pragma solidity 0.8.30;
 /// can block a resolution. w_i = v_i / sum_j v_j (Eq. 21) and r_final = argmax_r sum w_i
 /// (Eq. 22): normalizing does not move the argmax, so the contract compares raw weight sums. A tie
 /// goes to the lowest-numbered tied option other than 0. The feedback is bounded: it is scaled
-/// by the margin m = max(0, 2 W_win - E) / E against the electorate E, the total reputation of
-/// every entity at the snapshot (`ITrustManager.totalReputationAt`, fixed at opening), so that a
-/// side below half of all reputation moves nobody whatever the turnout; it is capped per dispute,
+/// by the margin m = max(0, 2 W_win - (1 + b) E) / ((1 - b) E) beyond a noise band b
+/// (`marginBand`) over half of the electorate E, the total reputation of every entity at the
+/// snapshot (`ITrustManager.totalReputationAt`, fixed at opening), so that a side below
+/// (1 + b) / 2 of all reputation moves nobody whatever the turnout; it is capped per dispute,
 /// and the winners are paid only from what the revealed losers lose (docs/specs/disputes.md).
 ///
 /// Appeals (Kleros' appeal rounds, without juror draws): after a decided round's reveal deadline,
@@ -51,7 +52,8 @@ interface IDisputeResolution {
     /// @param resolved the verdict is final and applied (`resolve`)
     /// @param outcome the final verdict once resolved; before, the verdict under appeal (if any)
     /// @param verdictRound the round whose votes the final verdict is (its voters are settled)
-    /// @param margin the outcome's margin m (WAD): max(0, 2 winningWeight - electorate) / electorate
+    /// @param margin the outcome's margin m (WAD): max(0, 2 winningWeight - (1 + b) electorate) /
+    /// ((1 - b) electorate), b = `marginBand`
     /// @param deposit the claimant's deposit (wei)
     /// @param electorate the total reputation of every entity at the snapshot (WAD), fixed at opening
     /// @param winningWeight the revealed weight of the outcome (in `verdictRound`)
@@ -110,6 +112,10 @@ interface IDisputeResolution {
     /// (> 0 when maxRounds > 1)
     /// @param appealFee the fee (wei) of the first appeal; the appeal opening round r costs appealFee * 2^(r-1)
     /// @param maxRounds the most rounds a dispute has (1 = no appeals; at most 4)
+    /// @param marginBand the noise band b (WAD, < 1e18) of the bounded feedback: a verdict moves
+    /// revealed votes only if its voters hold more than (1 + b) / 2 of all reputation E, so that a
+    /// coalition below half of E is paid by winning only where honest voters who erred joined it
+    /// with more than b / 2 of E (docs/specs/disputes.md, "Bounded feedback")
     struct Params {
         uint64 minReputation;
         uint48 minAge;
@@ -123,11 +129,26 @@ interface IDisputeResolution {
         uint40 appealPeriod;
         uint96 appealFee;
         uint8 maxRounds;
+        uint64 marginBand;
     }
 
     error DisputeResolution__UnknownDispute(uint256 id);
     error DisputeResolution__NotController(bytes32 entity, address caller);
-    error DisputeResolution__InvalidDispute();
+    /// @notice A deployment parameter is out of range (see `Params`): `name` is the field.
+    error DisputeResolution__InvalidParam(string name);
+    /// @notice A dispute needs two parties: `entity` is both the claimant and the respondent.
+    error DisputeResolution__SelfDispute(bytes32 entity);
+    /// @notice A dispute proposes 2 to 8 resolutions; `options` is outside that range.
+    error DisputeResolution__InvalidOptions(uint8 options);
+    /// @notice The respondent `respondent` is not a registered entity of the TrustManager.
+    error DisputeResolution__UnknownRespondent(bytes32 respondent);
+    /// @notice A flag contest (nature 3) has no respondent; `respondent` must be 0.
+    error DisputeResolution__FlagContestHasRespondent(bytes32 respondent);
+    /// @notice A flag contest needs a claimant with an attack flag; `claimant` has none.
+    error DisputeResolution__NotFlagged(bytes32 claimant);
+    /// @notice All reputation at the snapshot (`electorate`, WAD) exceeds 2^96, the width of
+    /// `Dispute.electorate` (about 7.9e10 entities at reputation 1).
+    error DisputeResolution__ElectorateTooLarge(uint256 electorate);
     error DisputeResolution__WrongDeposit(uint256 expected, uint256 sent);
     error DisputeResolution__NotInCommitPhase(uint256 id);
     error DisputeResolution__NotInRevealPhase(uint256 id);
@@ -212,7 +233,11 @@ interface IDisputeResolution {
     event Withdrawn(address indexed account, uint256 amount);
 
     /// @notice Step 1: opens a dispute between two registered entities.
-    /// @dev The caller must control `claimant` and send exactly the deposit. Fixes the snapshot
+    /// @dev The caller must control `claimant` (`NotController`) and send exactly the deposit
+    /// (`WrongDeposit`). Refuses a claimant that is also the respondent (`SelfDispute`), an option
+    /// count outside 2..8 (`InvalidOptions`), an unregistered respondent (`UnknownRespondent`), a
+    /// flag contest with a respondent (`FlagContestHasRespondent`) or for an unflagged claimant
+    /// (`NotFlagged`), and an electorate beyond 2^96 (`ElectorateTooLarge`). Fixes the snapshot
     /// block (the previous one), both parties' controllers, and the deadlines.
     /// @param claimant the entity that claims
     /// @param respondent the entity claimed against

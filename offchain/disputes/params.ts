@@ -20,6 +20,11 @@ export type DisputeParams = {
   appealFee: bigint;
   /** Most rounds of a dispute (1: no appeals; at most 4). */
   maxRounds: bigint;
+  /**
+   * The noise band b of the bounded feedback (WAD, < 1): a verdict moves revealed votes only if its
+   * voters hold more than (1 + b) / 2 of all reputation (docs/specs/disputes.md, "Bounded feedback").
+   */
+  marginBand: bigint;
 };
 
 export const DEFAULT_DISPUTE_PARAMS: DisputeParams = {
@@ -35,4 +40,7 @@ export const DEFAULT_DISPUTE_PARAMS: DisputeParams = {
   appealPeriod: 3_600n,
   appealFee: 10n ** 16n, // 0.01 ETH, doubling per round (Kleros doubles the jury and the cost)
   maxRounds: 3n, // the first round and two appeals
+  // a verdict pays only beyond 65% of all reputation: a coalition below half must borrow more
+  // than 15% of all reputation from honest voters who err (sim:disputes: no growth at 0-45%)
+  marginBand: toWad(0.3),
 };

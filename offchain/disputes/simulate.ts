@@ -14,10 +14,14 @@
  *  - `revealed`: the rule of issue 16's first half: scaled to the margin m = max(0, 2 W_win - W) / W
  *    of the revealed weight W, capped per dispute (winners share 0.02 * m, losers 0.02 * m, by
  *    weight), the winners paid only from the losers;
- *  - `electorate`: the contract's rule now: the same with m measured against the total reputation
+ *  - `electorate`: the rule of session 5: the same with m measured against the total reputation
  *    E of every entity at the snapshot (`TrustManager.totalReputationAt`, fixed when the dispute
  *    opens) instead of the revealed weight: a side below half of E is never paid, whatever the
- *    turnout.
+ *    turnout; but honest voters who err can lend a colluding minority more than half of E;
+ *  - `band`: the contract's rule now: the margin against E beyond the noise band b = `marginBand`
+ *    (0.3): m = max(0, 2 W_win - (1 + b) E) / ((1 - b) E), so a verdict pays only if its voters
+ *    hold more than (1 + b) / 2 of E, and a minority must borrow more than b / 2 of E from honest
+ *    errors to be paid (docs/specs/disputes.md, "Bounded feedback").
  *
  * Results carry 95% intervals over the seeds (mean +- t * sd / sqrt(n)).
  */
@@ -31,7 +35,7 @@ import { eq23Accuracy, tallyOutcome, TallyVote, voterFeedback } from "./tally";
 const WAD = 10n ** 18n;
 
 /** How reputations move after a dispute (see the module header). */
-export type FeedbackRule = "flat" | "revealed" | "electorate";
+export type FeedbackRule = "flat" | "revealed" | "electorate" | "band";
 
 export type AccuracyOptions = {
   voters: number;
@@ -47,6 +51,9 @@ export type AccuracyOptions = {
 
 /** One simulation run's results. */
 export type RunResult = { weighted: number; unweighted: number; finalMaliciousWeight: number };
+
+/** The caps without the noise band: the `revealed` and `electorate` rules. */
+const NO_BAND = { ...P, marginBand: 0n };
 
 const clamp = (x: bigint) => (x < 0n ? 0n : x > WAD ? WAD : x);
 
@@ -66,7 +73,7 @@ export function simulateAccuracy(o: AccuracyOptions, seed: number): RunResult {
   ] as const)
     if (!(v >= 0 && v <= 1)) throw new Error(`simulateAccuracy: ${k} must be in [0, 1], got ${v}`);
   if (!(o.voters > 0 && o.disputes > 0)) throw new Error(`simulateAccuracy: voters and disputes must be positive`);
-  const rule = o.rule ?? "electorate";
+  const rule = o.rule ?? "band";
   const rng = new Prng(seed);
   const rep = Array.from({ length: o.voters }, () => BigInt(Math.round((o.initial ?? 0.5) * 1e18)));
   const malicious = new Set(rng.shuffle([...Array(o.voters).keys()]).slice(0, Math.round(o.maliciousShare * o.voters)));
@@ -96,7 +103,7 @@ export function simulateAccuracy(o: AccuracyOptions, seed: number): RunResult {
         ? v.choice === out.outcome
           ? flat
           : -flat
-        : voterFeedback(out, v, true, P, rule === "electorate" ? electorate : undefined),
+        : voterFeedback(out, v, true, rule === "band" ? P : NO_BAND, rule === "revealed" ? undefined : electorate),
     );
     votes.forEach((v, k) => (rep[v.i] = clamp(rep[v.i] + changes[k])));
   }
@@ -145,12 +152,18 @@ export type AccuracyPoint = {
 /** The colluding shares the figures sweep (0 to 45%). */
 export const ACCURACY_SHARES = [0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45];
 
-/** The configurations compared: the old flat rule, the margin of the revealed weight, and the contract's rule (margin of E). */
+/**
+ * The configurations compared: the old flat rule, the margin of the revealed weight, the margin of
+ * E without a band (session 5), and the contract's rule (the margin of E beyond the noise band),
+ * the last two at 70% and full honest turnout.
+ */
 export const SWEEP_CONFIGS: readonly { rule: FeedbackRule; honestTurnout: number }[] = [
   { rule: "flat", honestTurnout: 0.7 },
   { rule: "revealed", honestTurnout: 0.7 },
   { rule: "electorate", honestTurnout: 0.7 },
   { rule: "electorate", honestTurnout: 1 },
+  { rule: "band", honestTurnout: 0.7 },
+  { rule: "band", honestTurnout: 1 },
 ];
 
 /**
@@ -189,13 +202,22 @@ export function configName(p: { rule: FeedbackRule; honestTurnout: number }): st
       ? "flat +-0.02 (before)"
       : p.rule === "revealed"
         ? "bounded vs. revealed weight (before)"
-        : "bounded vs. total reputation (contract)";
+        : p.rule === "electorate"
+          ? "bounded vs. total reputation, no band (before)"
+          : "bounded vs. total reputation beyond the 0.3 band (contract)";
   return `${rule}, honest turnout ${Math.round(p.honestTurnout * 100)}%`;
 }
 
 /** A series' short label, for a figure's legend (the title says the turnout is the honest voters'). */
 export function legendName(p: { rule: FeedbackRule; honestTurnout: number }): string {
-  const rule = p.rule === "flat" ? "flat (before)" : p.rule === "revealed" ? "vs. W (before)" : "contract (vs. E)";
+  const rule =
+    p.rule === "flat"
+      ? "flat (before)"
+      : p.rule === "revealed"
+        ? "vs. W (before)"
+        : p.rule === "electorate"
+          ? "vs. E (before)"
+          : "contract (vs. E, band)";
   return `${rule}, ${Math.round(p.honestTurnout * 100)}%`;
 }
 

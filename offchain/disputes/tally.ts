@@ -10,9 +10,10 @@
  * lowest-numbered tied option other than 0 (docs/specs/disputes.md).
  *
  * The reputation feedback (`voterFeedback`, DisputeResolution.settle) is bounded: scaled by the
- * margin m = max(0, 2 W_win - E) / E against the electorate E, the total reputation of every entity
- * at the snapshot (TrustManager.totalReputationAt, fixed when the dispute opens), so that a side
- * holding less than half of all reputation moves nobody whatever the turnout, and capped per dispute (the winners share at most `voterReward`,
+ * margin m = max(0, 2 W_win - (1 + b) E) / ((1 - b) E) beyond the noise band b (`marginBand`) over
+ * half of the electorate E, the total reputation of every entity at the snapshot
+ * (TrustManager.totalReputationAt, fixed when the dispute opens), so that a side holding at most
+ * (1 + b) / 2 of all reputation moves nobody whatever the turnout, and capped per dispute (the winners share at most `voterReward`,
  * the revealed losers at most `voterPenalty`, in proportion to their weights). The winners are
  * paid only when some revealed weight went against them (voterReward <= voterPenalty: from the losers).
  *
@@ -92,20 +93,27 @@ export function tallyOutcome(id: bigint, options: number, votes: TallyVote[], qu
 const WAD = 10n ** 18n;
 
 /**
- * The outcome's margin m (WAD): max(0, 2 W_win - B) / B.
+ * The outcome's margin m (WAD): max(0, 2 W_win - (1 + b) B) / ((1 - b) B), with (1 + b) B and
+ * (1 - b) B rounded as the contract does (b B = floor(B * b / 1e18)).
  * @param out - the outcome
  * @param electorate - B = E, the total reputation at the snapshot (`Dispute.electorate`): the
  *   contract's rule. Omitted, B is the revealed weight W: the rule before the electorate view
  *   (the simulation compares them). Must be >= out.winningWeight.
+ * @param band - b, the noise band (`marginBand`, WAD, < 1e18); 0 is the rule before the band
  */
-export function marginOf(out: TallyOutcome, electorate?: bigint): bigint {
+export function marginOf(out: TallyOutcome, electorate?: bigint, band = 0n): bigint {
   const base = electorate ?? out.totalWeight;
-  if (out.void || out.winningWeight * 2n <= base) return 0n;
-  return ((out.winningWeight * 2n - base) * WAD) / base;
+  const noise = (base * band) / WAD;
+  const bar = base + noise;
+  if (out.void || out.winningWeight * 2n <= bar) return 0n;
+  return ((out.winningWeight * 2n - bar) * WAD) / (base - noise);
 }
 
-/** The two per-dispute caps of the voters' feedback (WAD). */
-export type FeedbackParams = { voterReward: bigint; voterPenalty: bigint };
+/**
+ * The per-dispute caps of the voters' feedback (WAD), and the noise band of the margin (WAD;
+ * omitted: 0, the rule before the band). The band applies with an electorate only.
+ */
+export type FeedbackParams = { voterReward: bigint; voterPenalty: bigint; marginBand?: bigint };
 
 /**
  * One voter's reputation change, as DisputeResolution.settle computes it (to the last WAD unit).
@@ -124,7 +132,7 @@ export function voterFeedback(
   electorate?: bigint,
 ): bigint {
   if (!vote.revealed) return eligible ? -p.voterPenalty : 0n;
-  const m = marginOf(out, electorate);
+  const m = marginOf(out, electorate, electorate === undefined ? 0n : (p.marginBand ?? 0n));
   if (out.void || m === 0n) return 0n;
   const scaled = m * vote.weight;
   const losing = out.totalWeight - out.winningWeight;

@@ -34,6 +34,10 @@ async function toAppeal() {
 const DEPOSIT = 10n ** 18n;
 const WAD_ = 10n ** 18n;
 
+/** The margin of a verdict whose voters hold `w` of the electorate `e`, with the deployed band (`marginOf`). */
+const bandMargin = (w: bigint, e: bigint) =>
+  marginOf({ outcome: 0, winningWeight: w, totalWeight: w, tieBroken: false, void: false, sums: [] }, e, P.marginBand);
+
 /** The deployment's detector account (offchain/chain/system.ts: TRUST_ROLE_SIGNERS). */
 async function detectorOf() {
   return (await ethers.getSigners())[TRUST_ROLE_SIGNERS.detector];
@@ -115,24 +119,18 @@ describe("DisputeResolution", () => {
       expect(await disputes.phase(1)).to.equal(1n); // Commit
     });
 
-    it("rejects bad disputes and a caller who does not control the claimant; nothing changes", async () => {
+    it("rejects bad disputes, each with its own error naming the value, and a caller who does not control the claimant; nothing changes", async () => {
       const { disputes, others } = await loadFixture(deployDisputeFixture);
-      await expect(disputes.openDispute(id("claimant"), id("claimant"), 1, 2, Z, "")).to.be.revertedWithCustomError(
-        disputes,
-        "DisputeResolution__InvalidDispute",
-      );
-      await expect(disputes.openDispute(id("claimant"), id("respondent"), 1, 1, Z, "")).to.be.revertedWithCustomError(
-        disputes,
-        "DisputeResolution__InvalidDispute",
-      );
-      await expect(disputes.openDispute(id("claimant"), id("respondent"), 1, 9, Z, "")).to.be.revertedWithCustomError(
-        disputes,
-        "DisputeResolution__InvalidDispute",
-      );
-      await expect(disputes.openDispute(id("claimant"), id("nobody"), 1, 2, Z, "")).to.be.revertedWithCustomError(
-        disputes,
-        "DisputeResolution__InvalidDispute",
-      );
+      await expect(disputes.openDispute(id("claimant"), id("claimant"), 1, 2, Z, ""))
+        .to.be.revertedWithCustomError(disputes, "DisputeResolution__SelfDispute")
+        .withArgs(id("claimant"));
+      for (const options of [0, 1, 9, 255])
+        await expect(disputes.openDispute(id("claimant"), id("respondent"), 1, options, Z, ""))
+          .to.be.revertedWithCustomError(disputes, "DisputeResolution__InvalidOptions")
+          .withArgs(options);
+      await expect(disputes.openDispute(id("claimant"), id("nobody"), 1, 2, Z, ""))
+        .to.be.revertedWithCustomError(disputes, "DisputeResolution__UnknownRespondent")
+        .withArgs(id("nobody"));
       await expect(disputes.openDispute(id("claimant"), id("respondent"), 1, 2, Z, "", { value: 1 })).to.be.revertedWithCustomError(
         disputes,
         "DisputeResolution__WrongDeposit",
@@ -393,11 +391,12 @@ describe("DisputeResolution", () => {
       expect((await disputes.voteOf(dId, voters[0])).settled).to.equal(false);
     });
 
-    it("bounded feedback: scaled to the margin against the electorate E (all reputation at the snapshot), capped per dispute, shared by weight", async () => {
+    it("bounded feedback: scaled to the margin beyond the band over half of the electorate E (all reputation at the snapshot), capped per dispute, shared by weight", async () => {
       const { disputes, trust, voters, court, signerOf } = await loadFixture(deployDisputeFixture);
       const jury = byVoter(disputes, signerOf);
-      // voters 0-3 rise to 0.9: together 3.6, more than half of all reputation
-      for (const v of voters.slice(0, 4)) await court.adjustReputation(v, 4n * 10n ** 17n);
+      // voters 0-3 rise to 0.95 and voter 5 falls to 0: the winners' 3.8 is more than (1 + b) / 2 of E
+      for (const v of voters.slice(0, 4)) await court.adjustReputation(v, 45n * 10n ** 16n);
+      await court.adjustReputation(voters[5], -HALF);
       await disputes.openDispute(id("claimant"), id("respondent"), 1, 3, id("evidence"), "", { value: P.deposit });
       const dId = 1n;
       const choices = [0, 0, 0, 0, 1];
@@ -409,15 +408,16 @@ describe("DisputeResolution", () => {
       let sum = 0n;
       for (const e of ids) sum += await trust.reputationAt(e, d.snapshot);
       expect(d.electorate).to.equal(sum);
-      const weights = choices.map((_c, i) => (i < 4 ? 9n * 10n ** 17n : HALF));
+      const weights = choices.map((_c, i) => (i < 4 ? 95n * 10n ** 16n : HALF));
       const out = tallyOutcome(
         dId,
         3,
         choices.map((c, i) => ({ voter: voters[i], weight: weights[i], choice: c, revealed: true, salt: "" })),
         P.quorum,
       );
-      expect(d.margin).to.equal(((72n * 10n ** 17n - sum) * WAD_) / sum); // (2 * 3.6 - E) / E
-      expect(marginOf(out, sum)).to.equal(d.margin);
+      const noise = (sum * P.marginBand) / WAD_;
+      expect(d.margin).to.equal(((76n * 10n ** 17n - sum - noise) * WAD_) / (sum - noise)); // (2 * 3.8 - (1 + b) E) / ((1 - b) E)
+      expect(marginOf(out, sum, P.marginBand)).to.equal(d.margin);
       expect(d.margin > 0n).to.equal(true);
       let gained = 0n;
       let lost = 0n;
@@ -431,6 +431,33 @@ describe("DisputeResolution", () => {
       // winners share 0.02 * m by weight, the loser loses 0.02 * m
       expect(lost).to.equal((P.voterPenalty * d.margin) / WAD_);
       expect(gained <= (P.voterReward * d.margin) / WAD_).to.equal(true); // the cap
+    });
+
+    it("a side above half of all reputation but within the noise band moves nobody: 3.6 of E = 5.7 (63%) wins with margin 0", async () => {
+      const { disputes, trust, voters, court, signerOf } = await loadFixture(deployDisputeFixture);
+      const jury = byVoter(disputes, signerOf);
+      for (const v of voters.slice(0, 4)) await court.adjustReputation(v, 4n * 10n ** 17n); // 0.9 each
+      await disputes.openDispute(id("claimant"), id("respondent"), 1, 3, id("evidence"), "", { value: P.deposit });
+      const choices = [0, 0, 0, 0, 1];
+      await voteAll(jury, 1n, voters, choices);
+      await disputes.resolve(1n);
+      const d = await disputes.dispute(1n);
+      const W = 36n * 10n ** 17n;
+      // more than half of E, not more than (1 + b) / 2 of it
+      expect(2n * W > d.electorate && 2n * W <= d.electorate + (d.electorate * P.marginBand) / WAD_).to.equal(true);
+      expect([d.outcome, d.winningWeight, d.margin]).to.deep.equal([0n, W, 0n]);
+      // without the band (session 5's rule) the four would have been paid from the loser
+      const out = tallyOutcome(
+        1n,
+        3,
+        choices.map((c, i) => ({ voter: voters[i], weight: i < 4 ? 9n * 10n ** 17n : HALF, choice: c, revealed: true, salt: "" })),
+      );
+      expect(marginOf(out, d.electorate) > 0n).to.equal(true);
+      for (const v of voters.slice(0, 5)) {
+        const before = (await trust.entity(v)).reputation;
+        await expect(disputes.settle(1n, v)).to.emit(disputes, "VoterSettled").withArgs(1n, v, 0);
+        expect((await trust.entity(v)).reputation).to.equal(before);
+      }
     });
 
     it("a side below half of all reputation moves nobody, whatever the turnout: 4 of 5 voters (2.0 of E > 4.0) win with margin 0", async () => {
@@ -553,13 +580,12 @@ describe("DisputeResolution", () => {
         stray.connect(others[15]).openDispute(contestant, Z, FLAG_CONTEST, 2, Z, "", { value: P.deposit }),
       ).to.be.revertedWithCustomError(stray, "DisputeResolution__FlagContestUnavailable");
       const as = disputes.connect(others[15]);
-      await expect(as.openDispute(contestant, voters[0], FLAG_CONTEST, 2, Z, "", { value: P.deposit })).to.be.revertedWithCustomError(
-        disputes,
-        "DisputeResolution__InvalidDispute",
-      );
-      await expect(
-        disputes.connect(others[10]).openDispute(voters[0], Z, FLAG_CONTEST, 2, Z, "", { value: P.deposit }),
-      ).to.be.revertedWithCustomError(disputes, "DisputeResolution__InvalidDispute");
+      await expect(as.openDispute(contestant, voters[0], FLAG_CONTEST, 2, Z, "", { value: P.deposit }))
+        .to.be.revertedWithCustomError(disputes, "DisputeResolution__FlagContestHasRespondent")
+        .withArgs(voters[0]);
+      await expect(disputes.connect(others[10]).openDispute(voters[0], Z, FLAG_CONTEST, 2, Z, "", { value: P.deposit }))
+        .to.be.revertedWithCustomError(disputes, "DisputeResolution__NotFlagged")
+        .withArgs(voters[0]);
       expect(await disputes.disputeCount()).to.equal(0n);
       expect(await stray.disputeCount()).to.equal(0n);
     });
@@ -699,7 +725,7 @@ describe("DisputeResolution", () => {
       const E = (await dr.dispute(1)).electorate; // all reputation at the snapshot
       await expect(dr.resolve(1))
         .to.emit(dr, "DisputeResolved")
-        .withArgs(1, 0, 3n * HALF, 5n * HALF, false, false, 6n * HALF > E ? ((6n * HALF - E) * WAD_) / E : 0n);
+        .withArgs(1, 0, 3n * HALF, 5n * HALF, false, false, bandMargin(3n * HALF, E));
       // upheld at last: the claimant's side gets the deposit and every fee (its own 0.02 back, the respondent's 0.01)
       expect([await dr.owed(msrp.address), await dr.owed(payee.address)]).to.deep.equal([DEPOSIT + 3n * P.appealFee, 0n]);
       expect((await trust.entity(id("payee"))).reputation).to.equal(respondentBefore - P.loserPenalty);
@@ -883,27 +909,28 @@ describe("DisputeResolution", () => {
   });
 
   describe("# constructor", () => {
-    it("refuses zero periods and amounts above 1; every bound is inclusive", async () => {
+    it("refuses zero periods and amounts above 1, naming the parameter; every bound is inclusive", async () => {
       const { trust } = await loadFixture(deployTrustFixture);
       const factory = await ethers.getContractFactory("DisputeResolution");
       const at = await trust.getAddress();
-      for (const bad of [
-        { commitPeriod: 0n },
-        { revealPeriod: 0n },
-        { minAge: 0n },
-        { minReputation: F.WAD + 1n },
-        { voterReward: F.WAD + 1n },
-        { voterPenalty: F.WAD + 1n },
-        { voterReward: P.voterPenalty + 1n }, // the winners never share more than the losers lose
-        { loserPenalty: F.WAD + 1n },
-        { maxRounds: 0n },
-        { maxRounds: 5n },
-        { appealPeriod: 0n }, // appeals (maxRounds 3) need a window
-      ])
-        await expect(
-          factory.deploy(at, { ...P, ...bad }),
-          JSON.stringify(bad, (_k, v) => String(v)),
-        ).to.be.revertedWithCustomError(factory, "DisputeResolution__InvalidDispute");
+      for (const [bad, name] of [
+        [{ commitPeriod: 0n }, "commitPeriod"],
+        [{ revealPeriod: 0n }, "revealPeriod"],
+        [{ deposit: 2n ** 96n }, "deposit"], // Dispute.deposit is a uint96
+        [{ minAge: 0n }, "minAge"],
+        [{ minReputation: F.WAD + 1n }, "minReputation"],
+        [{ voterReward: F.WAD + 1n }, "voterReward"],
+        [{ voterPenalty: F.WAD + 1n }, "voterPenalty"],
+        [{ voterReward: P.voterPenalty + 1n }, "voterReward > voterPenalty"], // the winners never share more than the losers lose
+        [{ loserPenalty: F.WAD + 1n }, "loserPenalty"],
+        [{ maxRounds: 0n }, "maxRounds"],
+        [{ maxRounds: 5n }, "maxRounds"],
+        [{ appealPeriod: 0n }, "appealPeriod"], // appeals (maxRounds 3) need a window
+        [{ marginBand: F.WAD }, "marginBand"], // at 1 no verdict could move a vote
+      ] as const)
+        await expect(factory.deploy(at, { ...P, ...bad }), name)
+          .to.be.revertedWithCustomError(factory, "DisputeResolution__InvalidParam")
+          .withArgs(name);
       const max = {
         ...P,
         commitPeriod: 1n,
@@ -912,6 +939,7 @@ describe("DisputeResolution", () => {
         voterReward: F.WAD,
         voterPenalty: F.WAD,
         loserPenalty: F.WAD,
+        marginBand: F.WAD - 1n,
       };
       const dr = await factory.deploy(at, { ...max, maxRounds: 4n });
       expect(await dr.params()).to.deep.equal([
@@ -927,6 +955,7 @@ describe("DisputeResolution", () => {
         P.appealPeriod,
         P.appealFee,
         4n,
+        F.WAD - 1n,
       ]);
       // one round needs no appeal window
       await factory.deploy(at, { ...P, maxRounds: 1n, appealPeriod: 0n });
@@ -988,7 +1017,7 @@ describe("DisputeResolution", () => {
             }
             expect((await base.disputes.tally(disputeId)).slice(0, options)).to.deep.equal(ts.sums);
             expect(d.electorate).to.equal(await electorateAt(snapshot));
-            expect(d.margin).to.equal(marginOf(ts, d.electorate));
+            expect(d.margin).to.equal(marginOf(ts, d.electorate, P.marginBand));
             for (const v of votes) {
               const before = (await trust.entity(v.voter)).reputation;
               const eligible = v.weight >= P.minReputation; // all are old enough, none is a party
@@ -1071,7 +1100,7 @@ describe("DisputeResolution", () => {
               false,
             ]);
             expect((await dr.tallyIn(disputeId, 1)).slice(0, options)).to.deep.equal(t1.sums);
-            expect(d.margin).to.equal(marginOf(final, d.electorate));
+            expect(d.margin).to.equal(marginOf(final, d.electorate, P.marginBand));
             // settle covers every round a voter committed in: the verdict round's feedback, and
             // voterPenalty for a vote withheld in any other round (eligible voters only)
             const verdictRound = t1.void ? 0 : 1;
