@@ -181,6 +181,70 @@ describe("trust/robust: detection that generalizes (issue 15)", () => {
     });
   });
 
+  describe("# lockstep groups (ballot stuffing)", () => {
+    // h50..h59 rate honestly otherwise, but every epoch each praises poor providers h40, h41 and buries
+    // good h42, h43; these four are quiet: only 3 honest ratings each over the whole run, none from a
+    // seed, so no rater-vs-reference test can tell who is right (the red team's rt-ballot-stuff)
+    const colluders = Array.from({ length: 10 }, (_, x) => `h${50 + x}`);
+    const quiet = ["h40", "h41", "h42", "h43"];
+    const stuffedWorld = (stuff: boolean) => {
+      const w = world({ seed: 21, bad: new Set(["h40", "h41"]) });
+      const kept = new Map(quiet.map((q) => [q, 0]));
+      const ratings = w.ratings.filter((r) => {
+        if (!kept.has(r.to)) return true;
+        if (w.seeds.has(r.from) || colluders.includes(r.from) || kept.get(r.to)! >= 3) return false;
+        kept.set(r.to, kept.get(r.to)! + 1);
+        return true;
+      });
+      if (stuff)
+        for (let e = 0; e < 20; e++)
+          for (const [x, c] of colluders.entries()) {
+            ratings.push({ from: c, to: "h40", value: 0.92, time: e * DAY + 300 + x }, { from: c, to: "h41", value: 0.95, time: e * DAY + 400 + x });
+            ratings.push({ from: c, to: "h42", value: 0.05, time: e * DAY + 500 + x }, { from: c, to: "h43", value: 0.08, time: e * DAY + 600 + x });
+          }
+      ratings.sort((a, b) => a.time - b.time);
+      return { ...w, ratings };
+    };
+    const medianOf = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
+
+    it("a group that rates the same quiet targets every epoch is flagged, and its votes count as one voice: the boosted stay below the honest median, the buried keep their trust", () => {
+      const w = stuffedWorld(true);
+      const a = analyze(w.ratings, w.nodes, w.seeds);
+      const flagged = new Set(a.detections.map((d) => d.entity));
+      expect(
+        colluders.filter((c) => !flagged.has(c)),
+        "colluders not flagged",
+      ).to.deep.equal([]);
+      const honest = w.nodes.filter((x) => !colluders.includes(x) && !quiet.includes(x));
+      expect(
+        honest.filter((x) => flagged.has(x)),
+        "honest flagged",
+      ).to.deep.equal([]);
+      const med = medianOf(honest.map((x) => a.trust.get(x)!));
+      for (const b of ["h40", "h41"]) expect(a.trust.get(b)!, b).to.be.lessThan(med);
+      const clean = analyze(stuffedWorld(false).ratings, w.nodes, w.seeds);
+      for (const v of ["h42", "h43"]) expect(a.trust.get(v)! - clean.trust.get(v)!, v).to.be.greaterThan(-0.1);
+      const d = a.detections.find((x) => x.entity === "h50")!;
+      expect(d.evidence!.statistic).to.match(/lockstep/);
+      expect(d.evidence!.targets).to.have.members(quiet);
+    });
+
+    it("honest regulars who rate the same popular providers every epoch, and agree with everyone else, are one voice but not flagged", () => {
+      const w = world({ seed: 22 });
+      const regulars = Array.from({ length: 8 }, (_, x) => `h${30 + x}`);
+      const rng = new Prng(5);
+      const ratings = [...w.ratings];
+      for (let e = 0; e < 20; e++)
+        for (const [x, r] of regulars.entries())
+          for (const to of ["h1", "h2", "h3"]) ratings.push({ from: r, to, value: rng.chance(0.95) ? 0.7 + 0.3 * rng.next() : 0.3 * rng.next(), time: e * DAY + 700 + x });
+      ratings.sort((a, b) => a.time - b.time);
+      const a = analyze(ratings, w.nodes, w.seeds);
+      expect(a.detections.map((d) => d.entity).filter((x) => regulars.includes(x))).to.deep.equal([]);
+      const med = medianOf(w.nodes.map((x) => a.trust.get(x)!));
+      for (const p of ["h1", "h2", "h3"]) expect(a.trust.get(p)!, p).to.be.greaterThan(med - 0.1);
+    });
+  });
+
   describe("# behaviour change (CUSUM, windowed dispersion)", () => {
     it("an entity that turns bad is flagged on-off after its turn; a steadily bad provider is not", () => {
       const w = world({ seed: 6, bad: new Set(["h50"]) });
