@@ -227,6 +227,7 @@ describe("trust/robust: detection that generalizes (issue 15)", () => {
       const d = a.detections.find((x) => x.entity === "h50")!;
       expect(d.evidence!.statistic).to.match(/lockstep/);
       expect(d.evidence!.targets).to.have.members(quiet);
+      expect(a.lockstep.filter((g) => g.flagged).map((g) => [...g.members].sort())).to.deep.equal([[...colluders].sort()]);
     });
 
     it("honest regulars who rate the same popular providers every epoch, and agree with everyone else, are one voice but not flagged", () => {
@@ -239,6 +240,9 @@ describe("trust/robust: detection that generalizes (issue 15)", () => {
           for (const to of ["h1", "h2", "h3"]) ratings.push({ from: r, to, value: rng.chance(0.95) ? 0.7 + 0.3 * rng.next() : 0.3 * rng.next(), time: e * DAY + 700 + x });
       ratings.sort((a, b) => a.time - b.time);
       const a = analyze(ratings, w.nodes, w.seeds);
+      expect(a.lockstep.map((g) => ({ ...g, members: [...g.members].sort(), targets: [...g.targets].sort() }))).to.deep.equal([
+        { members: [...regulars].sort(), targets: ["h1", "h2", "h3"], flagged: false },
+      ]);
       expect(a.detections.map((d) => d.entity).filter((x) => regulars.includes(x))).to.deep.equal([]);
       const med = medianOf(w.nodes.map((x) => a.trust.get(x)!));
       for (const p of ["h1", "h2", "h3"]) expect(a.trust.get(p)!, p).to.be.greaterThan(med - 0.1);
