@@ -15,6 +15,14 @@
  *    whose normalized trust is below `tau` times the median is flagged Sybil; every rater's weight
  *    is its normalized trust over the median, capped at 1 (EigenTrust's principle, Kamvar et al.
  *    2003: an opinion weighs what its holder is trusted).
+ * 1b. **Lockstep groups** (CopyCatch, Beutel, Xu, Guruswami, Palow and Faloutsos, WWW 2013): a
+ *    (rater, target) pair is regular when the rater rated the target in more of its active epochs
+ *    than a rater choosing independently at the target's rate would (binomial tail <= alpha / the
+ *    number of pairs); a group is the (3 raters, 2 targets)-core of the regular pairs, found by
+ *    peeling (linear). Its ratings of its targets count as one voice: one observation per target
+ *    (a group that captures a quiet target's consensus weighs what one opinion weighs). Tested as
+ *    one rater (its per-epoch voice) against the seed-anchored reference of section 2; every member
+ *    is flagged when that voice disagrees (z >= `z`). Honest regulars who agree are one voice, not flagged.
  * 2. **Iterated filtering of unfair raters** (Whitby, Jøsang and Indulska 2004, on the beta
  *    reputation system of Jøsang and Ismail 2002). Each rater's values are first corrected by its
  *    own strictness (the median of its differences from the other raters of the same targets).
@@ -117,7 +125,7 @@ export type Analysis = {
 };
 
 /**
- * Runs the four methods.
+ * Runs the methods.
  * @param ratings - the rating history (any order)
  * @param nodes - every entity (entities only seen in ratings are added; entities in no rating and not a seed get the prior)
  * @param seeds - identity-verified entities (SybilRank's trusted seeds); none disables the Sybil flag
@@ -320,12 +328,18 @@ export function analyze(
   for (let i = 0; i < N; i++) ((raterEpochs += activeEpochs[i]), (maxE = Math.max(maxE, activeEpochs[i])));
   const logFact = new Float64Array(maxE + 2);
   for (let x = 1; x <= maxE + 1; x++) logFact[x] = logFact[x - 1] + Math.log(x);
-  /** P(X >= k), X ~ Binomial(n, q) */
+  /**
+   * P(X >= k), X ~ Binomial(n, q), for k above the mean n q: the terms fall from j = k on, so the sum
+   * stops once they no longer change it (a few terms however many epochs the history has)
+   */
   const binomTail = (n: number, k: number, q: number) => {
-    if (k <= 0) return 1;
-    if (q >= 1) return 1;
+    if (k <= n * q || q >= 1) return 1;
     let s = 0;
-    for (let j = k; j <= n; j++) s += Math.exp(logFact[n] - logFact[j] - logFact[n - j] + j * Math.log(q) + (n - j) * Math.log1p(-q));
+    for (let j = k; j <= n; j++) {
+      const term = Math.exp(logFact[n] - logFact[j] - logFact[n - j] + j * Math.log(q) + (n - j) * Math.log1p(-q));
+      s += term;
+      if (term <= s * 1e-12) break;
+    }
     return Math.min(1, s);
   };
   const regularAlpha = alpha / Math.max(1, pairSum.size);
