@@ -158,7 +158,9 @@ export function analyze(
   const lockRaters = o.lockstepRaters ?? 3;
   const lockTargets = o.lockstepTargets ?? 2;
   if (!(Number.isInteger(lockRaters) && lockRaters >= 2) || !(Number.isInteger(lockTargets) && lockTargets >= 1))
-    throw new InvalidParameterError(`analyze: lockstepRaters must be an integer >= 2 and lockstepTargets >= 1, got ${lockRaters}, ${lockTargets}`);
+    throw new InvalidParameterError(
+      `analyze: lockstepRaters must be an integer >= 2 and lockstepTargets >= 1, got ${lockRaters}, ${lockTargets}`,
+    );
   const ignoreUnevidenced = (o.unevidenced ?? "count") === "ignore";
   if (o.unevidenced !== undefined && o.unevidenced !== "count" && o.unevidenced !== "ignore")
     throw new InvalidParameterError(`analyze: unevidenced must be "count" or "ignore", got ${String(o.unevidenced)}`);
@@ -410,7 +412,8 @@ export function analyze(
   for (const [gi, g] of groups.entries()) {
     const inG = new Set(g.targets);
     const per = new Map<number, number[]>();
-    for (const f of g.members) for (const k of byRater[f]) if (inG.has(oTo[k])) (per.get(oTo[k]) ?? per.set(oTo[k], []).get(oTo[k])!).push(k);
+    for (const f of g.members)
+      for (const k of byRater[f]) if (inG.has(oTo[k])) (per.get(oTo[k]) ?? per.set(oTo[k], []).get(oTo[k])!).push(k);
     for (const [t, ks] of per) {
       for (const k of ks) blocked[k] = 1;
       voices.push({ group: gi, t, ks: ks.sort((x, y) => x - y) });
@@ -575,7 +578,7 @@ export function analyze(
       // the voice per epoch: the members' mean corrected value that epoch
       let n = 0;
       let nb = 0;
-      for (let x = 0; x < v.ks.length; ) {
+      for (let x = 0; x < v.ks.length;) {
         const e = epochOf(v.ks[x]);
         let sum = 0;
         let c = 0;
@@ -586,8 +589,15 @@ export function analyze(
       const va = p * (1 - p) * (n + (n * n) / (m + 1));
       if (p < 0.5) ((sBM += nb - n * p), (vBM += va));
       else ((sGM += n * p - nb), (vGM += va));
-      if ((p < 0.5) === nb * 2 > n) shown.push(...v.ks.slice(-2));
-      perTarget.push({ target: names[t], epochs: n, badEpochs: nb, voice: Number(value.toFixed(4)), reference: Number(p.toFixed(4)), referenceObservations: Number(m.toFixed(2)) });
+      if (p < 0.5 === nb * 2 > n) shown.push(...v.ks.slice(-2));
+      perTarget.push({
+        target: names[t],
+        epochs: n,
+        badEpochs: nb,
+        voice: Number(value.toFixed(4)),
+        reference: Number(p.toFixed(4)),
+        referenceObservations: Number(m.toFixed(2)),
+      });
     }
     const zBM = z(sBM, vBM);
     const zGM = z(sGM, vGM);

@@ -199,8 +199,14 @@ describe("trust/robust: detection that generalizes (issue 15)", () => {
       if (stuff)
         for (let e = 0; e < 20; e++)
           for (const [x, c] of colluders.entries()) {
-            ratings.push({ from: c, to: "h40", value: 0.92, time: e * DAY + 300 + x }, { from: c, to: "h41", value: 0.95, time: e * DAY + 400 + x });
-            ratings.push({ from: c, to: "h42", value: 0.05, time: e * DAY + 500 + x }, { from: c, to: "h43", value: 0.08, time: e * DAY + 600 + x });
+            ratings.push(
+              { from: c, to: "h40", value: 0.92, time: e * DAY + 300 + x },
+              { from: c, to: "h41", value: 0.95, time: e * DAY + 400 + x },
+            );
+            ratings.push(
+              { from: c, to: "h42", value: 0.05, time: e * DAY + 500 + x },
+              { from: c, to: "h43", value: 0.08, time: e * DAY + 600 + x },
+            );
           }
       ratings.sort((a, b) => a.time - b.time);
       return { ...w, ratings };
@@ -237,7 +243,8 @@ describe("trust/robust: detection that generalizes (issue 15)", () => {
       const ratings = [...w.ratings];
       for (let e = 0; e < 20; e++)
         for (const [x, r] of regulars.entries())
-          for (const to of ["h1", "h2", "h3"]) ratings.push({ from: r, to, value: rng.chance(0.95) ? 0.7 + 0.3 * rng.next() : 0.3 * rng.next(), time: e * DAY + 700 + x });
+          for (const to of ["h1", "h2", "h3"])
+            ratings.push({ from: r, to, value: rng.chance(0.95) ? 0.7 + 0.3 * rng.next() : 0.3 * rng.next(), time: e * DAY + 700 + x });
       ratings.sort((a, b) => a.time - b.time);
       const a = analyze(ratings, w.nodes, w.seeds);
       expect(a.lockstep.map((g) => ({ ...g, members: [...g.members].sort(), targets: [...g.targets].sort() }))).to.deep.equal([
