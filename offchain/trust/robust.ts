@@ -81,6 +81,13 @@ export type AnalyzeOptions = {
   delta?: number;
   /** CUSUM: false-alarm budget per stationary entity (default 0.01) */
   alpha?: number;
+  /**
+   * the level of the test for a second change among the observations outside the first episode
+   * (default 0.02): a stationary entity is flagged on recurrence with probability about
+   * alpha x recurrenceAlpha, an entity with one real change (an outage, a framing burst) with about
+   * recurrenceAlpha
+   */
+  recurrenceAlpha?: number;
   /** CUSUM: fewest observations to test an entity (default 10) */
   minObservations?: number;
   /** dispersion test: window sizes in epochs (default [1, 2, 4]) */
@@ -146,6 +153,7 @@ export function analyze(
   const filterRounds = o.filterRounds ?? 6;
   const delta = o.delta ?? 0.3;
   const alpha = o.alpha ?? 0.01;
+  const recurrenceAlpha = o.recurrenceAlpha ?? 0.02;
   const minObs = o.minObservations ?? 10;
   const penalty = o.penalty ?? 0.2;
   const anchor = o.anchor ?? 3;
@@ -155,6 +163,8 @@ export function analyze(
     throw new InvalidParameterError("analyze: z > 0, delta and alpha in (0, 1)");
   if (!(anchor >= 0)) throw new InvalidParameterError(`analyze: anchor must be >= 0, got ${anchor}`);
   if (!(penalty >= 0 && penalty <= 1)) throw new InvalidParameterError("analyze: penalty must be in [0, 1]");
+  if (!(recurrenceAlpha > 0 && recurrenceAlpha < 1))
+    throw new InvalidParameterError(`analyze: recurrenceAlpha must be in (0, 1), got ${recurrenceAlpha}`);
   const lockRaters = o.lockstepRaters ?? 3;
   const lockTargets = o.lockstepTargets ?? 2;
   if (!(Number.isInteger(lockRaters) && lockRaters >= 2) || !(Number.isInteger(lockTargets) && lockTargets >= 1))
@@ -715,7 +725,7 @@ export function analyze(
     at: number;
     detail: Record<string, unknown>;
   };
-  const changeTest = (ks: number[]): Change | undefined => {
+  const changeTest = (ks: number[], a0 = alpha): Change | undefined => {
     const n = ks.length;
     if (n < minObs) return undefined;
     let nb = 0;
@@ -725,7 +735,7 @@ export function analyze(
     if (p1 <= p0) return undefined;
     const up = Math.log(p1 / p0);
     const down = Math.log((1 - p1) / (1 - p0));
-    const h = Math.log(n / alpha);
+    const h = Math.log(n / a0);
     // CUSUM and its maximal segment
     let s = 0;
     let start = 0;
@@ -791,7 +801,7 @@ export function analyze(
       let tot = 0;
       for (let x = 0; x < n; x++) tot += sim[x] = rng.next() < q ? 1 : 0;
       if (statOf((x) => sim[x], tot).best >= obs.best) exceed++;
-      if (exceed + 1 > alpha * (sims + 1)) return undefined; // can no longer reach alpha: stop early
+      if (exceed + 1 > a0 * (sims + 1)) return undefined; // can no longer reach a0: stop early
     }
     const pv = (exceed + 1) / (sims + 1);
     const { sc, idx, count } = win[obs.at];
@@ -809,7 +819,7 @@ export function analyze(
       p0,
       p1,
       value: obs.best,
-      threshold: alpha,
+      threshold: a0,
       at: n - 1,
       detail: {
         statistic: "max over window sizes of the standardized dispersion (chi-square) of bad outcomes, bootstrap p-value",
@@ -854,7 +864,7 @@ export function analyze(
       }
     }
     const rest = [...ks.slice(0, first.a), ...ks.slice(first.b + 1)];
-    const second = inner ? undefined : changeTest(rest);
+    const second = inner ? undefined : changeTest(rest, recurrenceAlpha);
     // recovery: the log-likelihood ratio of p0 against p0 + delta over the observations after the episode
     let llr = 0;
     for (const k of ks.slice(first.b + 1)) llr += bad[k] ? badStep : goodStep;
@@ -865,7 +875,7 @@ export function analyze(
         ? [episode(ks, first), episode(rest, second)]
         : [episode(ks, first)];
     const ep = episodes[episodes.length - 1];
-    const what = `${ep.bad} bad of ${ep.observations} credible observations from ${ep.from} to ${ep.to} against a long-run bad rate of ${ep.longRunBadRate.toFixed(2)} (${ep.test} ${ep.value.toFixed(1)}, ${ep.test === "CUSUM" ? `>= ln(n/${alpha}) = ${ep.threshold.toFixed(1)}` : `bootstrap p = ${Number((ep as Record<string, unknown>).pValue).toFixed(4)} <= ${alpha}`})`;
+    const what = `${ep.bad} bad of ${ep.observations} credible observations from ${ep.from} to ${ep.to} against a long-run bad rate of ${ep.longRunBadRate.toFixed(2)} (${ep.test} ${ep.value.toFixed(1)}, ${ep.test === "CUSUM" ? `>= ln(n/${second ? recurrenceAlpha : alpha}) = ${ep.threshold.toFixed(1)}` : `bootstrap p = ${Number((ep as Record<string, unknown>).pValue).toFixed(4)} <= ${ep.threshold}`})${second ? `, a second change at level ${recurrenceAlpha} once a first was found at ${alpha}` : ""}`;
     const evidence = {
       statistic: "behaviour-change episodes (CUSUM or windowed dispersion), recurrence and recovery",
       value: second ? second.value : first.value,
@@ -884,7 +894,8 @@ export function analyze(
         entity: names[t],
         kind: AttackKind.OnOff,
         score: second ? second.value : first.value,
-        detectedAt: second ? oTime[rest[second.at]] : inner ? oTime[ks[inner.at]] : oTime[ks[first.at]],
+        // the flag needs both episodes: it is raised when the later of the two alarms
+        detectedAt: second ? Math.max(oTime[rest[second.at]], oTime[ks[first.at]]) : inner ? oTime[ks[inner.at]] : oTime[ks[first.at]],
         reason: inner
           ? `behaviour change that recurs after recovery: within ${what}, the service recovered (log-likelihood ratio ${recoveryBound.toFixed(1)} for the long-run rate) and turned bad again`
           : second

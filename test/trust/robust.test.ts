@@ -295,6 +295,39 @@ describe("trust/robust: detection that generalizes (issue 15)", () => {
       expect(d.detectedAt!).to.be.at.least(14 * DAY);
     });
 
+    it("once one episode is found, a second change is tested at recurrenceAlpha (0.02): partial failures that recur are flagged more often than at alpha, honest entities almost never", () => {
+      // h20 fails 45% of its services in 1-2 epoch bursts and recovers between them; h30-h32 use it every epoch
+      const honest: string[] = [];
+      const flaggedAt = (recurrenceAlpha?: number) => {
+        let n = 0;
+        for (let seed = 9; seed <= 16; seed++)
+          for (const bursts of [
+            [5, 6, 15, 16, 25, 26],
+            [6, 14, 22],
+          ]) {
+            const w = world({ seed, epochs: 30 });
+            const rng = new Prng(seed + 50);
+            const extra = Array.from({ length: 30 }, (_, e) =>
+              ["h30", "h31", "h32"].map((from) => ({ from, to: "h20", value: rng.chance(0.95) ? 0.8 : 0.2, time: e * DAY + rng.int(DAY) })),
+            ).flat();
+            const burst = new Prng(seed + 100);
+            const ratings = [...w.ratings, ...extra]
+              .sort((x, y) => x.time - y.time)
+              .map((r) => (r.to === "h20" && bursts.includes(Math.floor(r.time / DAY)) && burst.chance(0.45) ? { ...r, value: 0.1 } : r));
+            const a = analyze(ratings, w.nodes, w.seeds, recurrenceAlpha ? { recurrenceAlpha } : {});
+            honest.push(...a.detections.filter((d) => d.entity !== "h20").map((d) => `${d.entity} (seed ${seed}): ${d.reason}`));
+            if (a.detections.some((d) => d.entity === "h20" && d.kind === AttackKind.OnOff)) n++;
+          }
+        return n;
+      };
+      const atAlpha = flaggedAt(0.01);
+      const atDefault = flaggedAt();
+      expect(atDefault, `${atDefault} of 16 at 0.02, ${atAlpha} at 0.01`).to.be.greaterThan(atAlpha);
+      // 59 honest entities in 16 worlds, twice: about alpha x recurrenceAlpha of them may recur by chance
+      // (each world is used for both burst patterns: count an honest entity of a world once)
+      expect(new Set(honest).size, honest.join("\n")).to.be.at.most(1);
+    });
+
     it("two failures close together are two episodes when the service recovered between them (recovery inside the CUSUM's segment)", () => {
       const w = world({ seed: 8 });
       const fails = (e: number) => (e >= 6 && e < 9) || (e >= 14 && e < 16);
@@ -354,6 +387,8 @@ describe("trust/robust: detection that generalizes (issue 15)", () => {
     expect(() => analyze([], [], new Set(), { tau: 1 })).to.throw(InvalidParameterError, /^analyze: tau/);
     expect(() => analyze([], [], new Set(), { alpha: 0 })).to.throw(InvalidParameterError, /^analyze: z > 0/);
     expect(() => analyze([], [], new Set(), { penalty: 2 })).to.throw(InvalidParameterError, /^analyze: penalty/);
+    expect(() => analyze([], [], new Set(), { recurrenceAlpha: 0 })).to.throw(InvalidParameterError, /^analyze: recurrenceAlpha/);
+    expect(() => analyze([], [], new Set(), { lockstepRaters: 1 })).to.throw(InvalidParameterError, /^analyze: lockstepRaters/);
     expect(() => analyze([], [], new Set(), { unevidenced: "drop" as "ignore" })).to.throw(InvalidParameterError, /^analyze: unevidenced/);
   });
 });
