@@ -52,7 +52,7 @@ export const RED_NOTES: Record<Exclude<RedFamily, "rt-clean">, { does: string; e
     evades:
       "It stays under the CUSUM, but not under the windowed dispersion test, which catches the alternation at 1-4 epoch scales: the detectors hold here.",
     fix: "None needed for detection; the misses are mostly attackers with too few credible observations for a test (minObservations 10). Cost: the bootstrap of the dispersion test runs its 1,000 replicates on every entity it flags (the early stop only helps entities that are not flagged), so this family costs the detector about 3 times the honest population's time at the same size (the detector s column): linear, but an attacker who makes many entities look dispersed makes each detection run slower.",
-    now: "Detection fell from 89-94% to 72-75% (held out): an on-off flag now needs a second episode among the observations outside the first, a recovery inside the first, or no recovery, so an attacker whose bursts reach alpha only together is a notice, not a flag. This is the price of not flagging outages (rt-outage) and framed victims (rt-frame) on a single change.",
+    now: "Detection fell from 89-94% to 72-75% (held out): an on-off flag now needs a second episode among the observations outside the first, a recovery inside the first, or no recovery, so an attacker whose bursts reach alpha only together is a notice, not a flag. This is the price of not flagging outages (rt-outage) and framed victims (rt-frame) on a single change. Session 6: the second change is tested at level 0.02 instead of 0.01 once a first episode was found (chosen on the tune split): 74.7% to 76.0% at 500 nodes.",
   },
   "rt-sybil-seed-court": {
     does: "A Sybil cluster serves the public set of identity-verified seeds well (q 0.9) and everyone else badly (q 0.15), and praises itself: each round each Sybil gets praise from ceil(3 x its expected honest ratings a round) other Sybils.",
@@ -66,21 +66,21 @@ export const RED_NOTES: Record<Exclude<RedFamily, "rt-clean">, { does: string; e
     evades:
       "The strictness correction is a median offset, capped at 0.3: it corrects a rater who is uniformly harsher, not one whose scale is nonlinear. Their bad outcomes on mediocre-but-fine providers add up to a bad-mouthing z over their history.",
     fix: "Correct strictness per rater with a monotone calibration (the rater's quantiles against the consensus quantiles, or a per-rater threshold on the value scale fitted from co-rated targets) before binarizing; or test for bad-mouthing only on targets where the consensus is clear (p far from 0.5) and at least several other raters agree.",
-    now: "FPR fell from 12-13% to 6.3-6.4% with the seed-anchored reference and the per-pair variance (a thumbs rater who rates the same cluster partners again and again is no longer taken for independent witnesses); still above the 5% goal.",
+    now: "FPR fell from 12-13% to 6.3-6.4% with the seed-anchored reference and the per-pair variance (a thumbs rater who rates the same cluster partners again and again is no longer taken for independent witnesses); still above the 5% goal. Session 6 (second change at level 0.02): 6.6% at 500 nodes.",
   },
   "rt-outage": {
     does: "10% of trustworthy providers have one outage of 2 rounds (service quality 0.1) at a random round, then recover fully. Honest.",
     evades:
       "Nothing is evaded: an outage is, to the CUSUM and the dispersion test, the same thing as an on-off attack's bad phase. The flag multiplies trust by 0.2 for the whole run.",
     fix: "Separate detection from consequence: a single change followed by recovery should not keep the penalty (decay the flag when the post-change window returns to the entity's long-run rate), and an on-off flag should need at least two bad phases (a return to bad after recovery) or a contested dispute before it costs 80% of trust.",
-    now: "An outage followed by recovery is a notice, not a flag: FPR 5.4-5.6% to 1.0-1.1%.",
+    now: "An outage followed by recovery is a notice, not a flag: FPR 5.4-5.6% to 1.0-1.1%. Session 6 (second change at level 0.02): 1.2% at 500 nodes.",
   },
   "rt-seasonal": {
     does: "Every provider's quality dips by up to 0.2 every 8 rounds, all in phase (peak load). Honest.",
     evades:
       "A common-mode change moves every target's bad rate together; the per-target change tests compare each entity with its own long-run rate, not with the population at the same time.",
     fix: "Normalize each window's bad rate by the population's bad rate in the same window (test the entity against its peers, not against its own past), so that common-mode drift cancels.",
-    now: "FPR fell from 3.7-3.8% to 1.5-1.8% (held out; no peer normalization was added: the single-episode rule absorbs part of it).",
+    now: "FPR fell from 3.7-3.8% to 1.5-1.8% (held out; no peer normalization was added: the single-episode rule absorbs part of it). Session 6 (second change at level 0.02): 2.1% at 500 nodes.",
   },
   "rt-newcomers": {
     does: "25% of honest entities join at 75% of the run, with few ratings given and received. Honest.",

@@ -41,7 +41,8 @@
  *    long-run bad rate p0 to p0 + `delta` alarms at h = ln(n / alpha), and a windowed dispersion
  *    test with a bootstrap p-value catches milder phases; each alarms on a stationary entity with
  *    probability about alpha. A change is an episode (the CUSUM's maximal segment); the entity is
- *    flagged on-off only on recurrence (a second change outside it, or a recovery inside it) or
+ *    flagged on-off only on recurrence (a second change outside it, tested at `recurrenceAlpha`
+ *    once the first is established, or a recovery inside it) or
  *    without recovery after it (Wald's SPRT bound ln(1 / alpha)). One episode followed by recovery
  *    (an outage, a framing burst) is a notice: evidence in the report, no flag, no penalty.
  * 4. **Effective trust**: the beta reputation (1 + sum w v) / (2 + sum w) over strictness-corrected
