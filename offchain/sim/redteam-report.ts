@@ -24,7 +24,7 @@ export const RED_NOTES: Record<Exclude<RedFamily, "rt-clean">, { does: string; e
     evades:
       "The unfair-rater test measures each rater against the weighted consensus of the *other* raters of the target; where colluders are the majority of those raters the consensus is theirs, their lies have no excess, and the honest raters become the outliers (robust.ts §2; docs/specs/trust.md says 'consensus needs an honest majority among each target's raters' — 10% of the nodes are a majority on any low-traffic target). SybilRank does not help: the colluders are good providers with honest in-edges.",
     fix: "Bound the total weight any group can put on one target by what the honest graph vouches for it (SumUp-style vote capacity from the seeds: Tran et al., NSDI 2009), or estimate p from raters independent of the target's rater cluster (e.g. seeds and raters with few co-rated targets with the others); flag targets whose raters split into two disjoint camps; count a target's credible raters, not observations, before trusting a consensus.",
-    now: "Still not detected; the boosted stay above the honest median and the buried victims lose about 0.66. The unfair-rater reference is now anchored on the verified seeds (the unverified crowd counts as at most 3 observations), but the planned targets have 2-14 honest ratings over the whole run, 0-5 of them from seeds, against about 1,176 colluder observations, and the reference's variance (its error shared by each rater's 24 observations of a target) rightly says that this is too little independent evidence. Left: lockstep detection (the colluders rate the same targets every epoch; CopyCatch, Beutel et al., WWW 2013), or bounding effective trust by seed evidence (tried on the tune seeds: anchoring effective trust as well cut boosted-above-median from 100% to 30%, but it hands trust to whatever the public seeds see, which rt-sybil-seed-court exploits; not adopted).",
+    now: "Session 6: detected. Lockstep groups (CopyCatch, Beutel et al., WWW 2013; robust.ts §1b): the colluders rate the same targets in every epoch, far more often than a rater choosing independently at those targets' rates would (binomial tail below alpha / pairs), so they form the (3 raters, 2 targets)-core of the regular pairs; the group's ratings of its targets count as one voice (one observation per target), and tested as one rater against the seed-anchored reference that voice disagrees, so every member is flagged and weighs nothing. At 500 nodes: detection 0% to 100%, boosted above the honest median 100% to 0%, the buried victims' move -0.66 to 0.00, honest damage 0.015 to 0.007, FPR unchanged. At 5,000 nodes: detection 0.4% to 100%, boosted above the honest median 98.7% to 0%, victims' move -0.67 to -0.01, damage 0.016 to 0.007, FPR 0.2-0.3%; the detector's time per rating did not grow (49-57 s for 1.56 million ratings, 130 s before, on a less loaded machine). Before (session 5): the unfair-rater reference is now anchored on the verified seeds (the unverified crowd counts as at most 3 observations), but the planned targets have 2-14 honest ratings over the whole run, 0-5 of them from seeds, against about 1,176 colluder observations, and the reference's variance (its error shared by each rater's 24 observations of a target) rightly says that this is too little independent evidence. Left: lockstep detection (the colluders rate the same targets every epoch; CopyCatch, Beutel et al., WWW 2013), or bounding effective trust by seed evidence (tried on the tune seeds: anchoring effective trust as well cut boosted-above-median from 100% to 30%, but it hands trust to whatever the public seeds see, which rt-sybil-seed-court exploits; not adopted).",
   },
   "rt-grey-mouth": {
     does: "Every attacker rates 4 of A/2 victims a round at 0.5 + 0.06, just on the good side of the bad threshold after the strictness correction; it rates honestly otherwise.",
@@ -52,35 +52,35 @@ export const RED_NOTES: Record<Exclude<RedFamily, "rt-clean">, { does: string; e
     evades:
       "It stays under the CUSUM, but not under the windowed dispersion test, which catches the alternation at 1-4 epoch scales: the detectors hold here.",
     fix: "None needed for detection; the misses are mostly attackers with too few credible observations for a test (minObservations 10). Cost: the bootstrap of the dispersion test runs its 1,000 replicates on every entity it flags (the early stop only helps entities that are not flagged), so this family costs the detector about 3 times the honest population's time at the same size (the detector s column): linear, but an attacker who makes many entities look dispersed makes each detection run slower.",
-    now: "Detection fell from 89-94% to 72-75% (held out): an on-off flag now needs a second episode among the observations outside the first, a recovery inside the first, or no recovery, so an attacker whose bursts reach alpha only together is a notice, not a flag. This is the price of not flagging outages (rt-outage) and framed victims (rt-frame) on a single change.",
+    now: "Detection fell from 89-94% to 72-75% (held out): an on-off flag now needs a second episode among the observations outside the first, a recovery inside the first, or no recovery, so an attacker whose bursts reach alpha only together is a notice, not a flag. This is the price of not flagging outages (rt-outage) and framed victims (rt-frame) on a single change. Session 6: the second change is tested at level 0.02 instead of 0.01 once a first episode was found (chosen on the tune split): 74.7% to 76.0% at 500 nodes, 71.9% to 73.4% at 5,000.",
   },
   "rt-sybil-seed-court": {
     does: "A Sybil cluster serves the public set of identity-verified seeds well (q 0.9) and everyone else badly (q 0.15), and praises itself: each round each Sybil gets praise from ceil(3 x its expected honest ratings a round) other Sybils.",
     evades:
       "SybilRank: the seeds' positive ratings are real attack edges, so no Sybil's degree-normalized trust falls below tau x median and none is flagged Sybil; SybilRank only lowers their weight (trust over the median, below 1), which keeps their praise from lifting them above the honest median but not from lifting them well above the genuinely bad providers they resemble. The unfair-rater test: the Sybils are the majority of their own raters, so their praise is the consensus and the honest non-seeds they serve badly are the outliers (each too rarely to be flagged). The change tests see a stationary entity.",
     fix: "Treat discrimination as evidence: compare a provider's outcomes by rater group (seeds vs non-seeds, or its praisers vs everyone else) and flag a provider whose groups disagree beyond chance; bound the total weight a rater community can put on its own members by the trust that flowed into it (SybilLimit/SumUp), instead of per-identity weights; keep the seed set private or sample it per run so that service cannot discriminate on it.",
-    now: "Still not detected (held out), and FPR rose from 0.7-0.9% to 1.2-1.9%: the seed-anchored reference judges these Sybils by what the seeds see (good service), so the honest non-seeds they serve badly disagree with it a little more. No boosted Sybil is above the honest median (effective trust is not anchored on the seeds).",
+    now: "Still not detected (held out), and FPR rose from 0.7-0.9% to 1.2-1.9%: the seed-anchored reference judges these Sybils by what the seeds see (good service), so the honest non-seeds they serve badly disagree with it a little more. No boosted Sybil is above the honest median (effective trust is not anchored on the seeds). Session 6 (lockstep groups): FPR at 500 nodes 1.9% to 1.0%, detection still 0%.",
   },
   "rt-strict-cluster": {
     does: "20% of honest raters rate thumbs-up/thumbs-down (0.9 if satisfied at 0.75 or more, else 0.1) and choose partners inside their cluster 60% of the time. Honest, no attackers.",
     evades:
       "The strictness correction is a median offset, capped at 0.3: it corrects a rater who is uniformly harsher, not one whose scale is nonlinear. Their bad outcomes on mediocre-but-fine providers add up to a bad-mouthing z over their history.",
     fix: "Correct strictness per rater with a monotone calibration (the rater's quantiles against the consensus quantiles, or a per-rater threshold on the value scale fitted from co-rated targets) before binarizing; or test for bad-mouthing only on targets where the consensus is clear (p far from 0.5) and at least several other raters agree.",
-    now: "FPR fell from 12-13% to 6.3-6.4% with the seed-anchored reference and the per-pair variance (a thumbs rater who rates the same cluster partners again and again is no longer taken for independent witnesses); still above the 5% goal.",
+    now: "FPR fell from 12-13% to 6.3-6.4% with the seed-anchored reference and the per-pair variance (a thumbs rater who rates the same cluster partners again and again is no longer taken for independent witnesses); still above the 5% goal. Session 6 (second change at level 0.02): 6.6% at 500 nodes, 6.3% at 5,000.",
   },
   "rt-outage": {
     does: "10% of trustworthy providers have one outage of 2 rounds (service quality 0.1) at a random round, then recover fully. Honest.",
     evades:
       "Nothing is evaded: an outage is, to the CUSUM and the dispersion test, the same thing as an on-off attack's bad phase. The flag multiplies trust by 0.2 for the whole run.",
     fix: "Separate detection from consequence: a single change followed by recovery should not keep the penalty (decay the flag when the post-change window returns to the entity's long-run rate), and an on-off flag should need at least two bad phases (a return to bad after recovery) or a contested dispute before it costs 80% of trust.",
-    now: "An outage followed by recovery is a notice, not a flag: FPR 5.4-5.6% to 1.0-1.1%.",
+    now: "An outage followed by recovery is a notice, not a flag: FPR 5.4-5.6% to 1.0-1.1%. Session 6 (second change at level 0.02): 1.2% at 500 nodes, 1.1% at 5,000.",
   },
   "rt-seasonal": {
     does: "Every provider's quality dips by up to 0.2 every 8 rounds, all in phase (peak load). Honest.",
     evades:
       "A common-mode change moves every target's bad rate together; the per-target change tests compare each entity with its own long-run rate, not with the population at the same time.",
     fix: "Normalize each window's bad rate by the population's bad rate in the same window (test the entity against its peers, not against its own past), so that common-mode drift cancels.",
-    now: "FPR fell from 3.7-3.8% to 1.5-1.8% (held out; no peer normalization was added: the single-episode rule absorbs part of it).",
+    now: "FPR fell from 3.7-3.8% to 1.5-1.8% (held out; no peer normalization was added: the single-episode rule absorbs part of it). Session 6 (second change at level 0.02): 2.1% at 500 nodes, 1.9% at 5,000.",
   },
   "rt-newcomers": {
     does: "25% of honest entities join at 75% of the run, with few ratings given and received. Honest.",
@@ -167,7 +167,7 @@ export function writeRedteamReport(
   for (const [f, note] of Object.entries(RED_NOTES)) {
     if (!rows.some((r) => r.family === f)) continue;
     md.push(
-      `**${famName(f as RedFamily)}.** ${note.does} *Evades:* ${note.evades} *Fix:* ${note.fix}${note.now ? ` *Now (session 5):* ${note.now}` : ""}`,
+      `**${famName(f as RedFamily)}.** ${note.does} *Evades:* ${note.evades} *Fix:* ${note.fix}${note.now ? ` *Now (sessions 5-6):* ${note.now}` : ""}`,
       "",
     );
   }

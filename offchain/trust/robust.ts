@@ -15,6 +15,14 @@
  *    whose normalized trust is below `tau` times the median is flagged Sybil; every rater's weight
  *    is its normalized trust over the median, capped at 1 (EigenTrust's principle, Kamvar et al.
  *    2003: an opinion weighs what its holder is trusted).
+ * 1b. **Lockstep groups** (CopyCatch, Beutel, Xu, Guruswami, Palow and Faloutsos, WWW 2013): a
+ *    (rater, target) pair is regular when the rater rated the target in more of its active epochs
+ *    than a rater choosing independently at the target's rate would (binomial tail <= alpha / the
+ *    number of pairs); a group is the (3 raters, 2 targets)-core of the regular pairs, found by
+ *    peeling (linear). Its ratings of its targets count as one voice: one observation per target
+ *    (a group that captures a quiet target's consensus weighs what one opinion weighs). Tested as
+ *    one rater (its per-epoch voice) against the seed-anchored reference of section 2; every member
+ *    is flagged when that voice disagrees (z >= `z`). Honest regulars who agree are one voice, not flagged.
  * 2. **Iterated filtering of unfair raters** (Whitby, Jøsang and Indulska 2004, on the beta
  *    reputation system of Jøsang and Ismail 2002). Each rater's values are first corrected by its
  *    own strictness (the median of its differences from the other raters of the same targets).
@@ -33,7 +41,8 @@
  *    long-run bad rate p0 to p0 + `delta` alarms at h = ln(n / alpha), and a windowed dispersion
  *    test with a bootstrap p-value catches milder phases; each alarms on a stationary entity with
  *    probability about alpha. A change is an episode (the CUSUM's maximal segment); the entity is
- *    flagged on-off only on recurrence (a second change outside it, or a recovery inside it) or
+ *    flagged on-off only on recurrence (a second change outside it, tested at `recurrenceAlpha`
+ *    once the first is established, or a recovery inside it) or
  *    without recovery after it (Wald's SPRT bound ln(1 / alpha)). One episode followed by recovery
  *    (an outage, a framing burst) is a notice: evidence in the report, no flag, no penalty.
  * 4. **Effective trust**: the beta reputation (1 + sum w v) / (2 + sum w) over strictness-corrected
@@ -63,12 +72,23 @@ export type AnalyzeOptions = {
    */
   anchor?: number;
   trustAnchor?: number;
+  /** lockstep groups: fewest raters in a group (default 3) */
+  lockstepRaters?: number;
+  /** lockstep groups: fewest shared targets per rater (default 2) */
+  lockstepTargets?: number;
   /** filtering rounds (default 6) */
   filterRounds?: number;
   /** CUSUM: the shift in bad rate to detect (default 0.3) */
   delta?: number;
   /** CUSUM: false-alarm budget per stationary entity (default 0.01) */
   alpha?: number;
+  /**
+   * the level of the test for a second change among the observations outside the first episode
+   * (default 0.02): a stationary entity is flagged on recurrence with probability about
+   * alpha x recurrenceAlpha, an entity with one real change (an outage, a framing burst) with about
+   * recurrenceAlpha
+   */
+  recurrenceAlpha?: number;
   /** CUSUM: fewest observations to test an entity (default 10) */
   minObservations?: number;
   /** dispersion test: window sizes in epochs (default [1, 2, 4]) */
@@ -95,6 +115,13 @@ export type Analysis = {
    * a burst of bad ratings that the entity's later service contradicts); no penalty
    */
   notices: Detection[];
+  /**
+   * lockstep groups: raters who rated the same targets in the same epochs far more often than
+   * independent raters would; their ratings of those targets count as one voice (one observation per
+   * target). `flagged`: the voice disagreed with the raters outside the group, and every member was
+   * flagged (then the voice weighs nothing)
+   */
+  lockstep: { members: string[]; targets: string[]; flagged: boolean }[];
   /** effective trust of every entity in [0, 1] */
   trust: Map<string, number>;
   /** rater weight in [0, 1] (0 = filtered out) */
@@ -106,7 +133,7 @@ export type Analysis = {
 };
 
 /**
- * Runs the four methods.
+ * Runs the methods.
  * @param ratings - the rating history (any order)
  * @param nodes - every entity (entities only seen in ratings are added; entities in no rating and not a seed get the prior)
  * @param seeds - identity-verified entities (SybilRank's trusted seeds); none disables the Sybil flag
@@ -127,6 +154,7 @@ export function analyze(
   const filterRounds = o.filterRounds ?? 6;
   const delta = o.delta ?? 0.3;
   const alpha = o.alpha ?? 0.01;
+  const recurrenceAlpha = o.recurrenceAlpha ?? 0.02;
   const minObs = o.minObservations ?? 10;
   const penalty = o.penalty ?? 0.2;
   const anchor = o.anchor ?? 3;
@@ -136,6 +164,14 @@ export function analyze(
     throw new InvalidParameterError("analyze: z > 0, delta and alpha in (0, 1)");
   if (!(anchor >= 0)) throw new InvalidParameterError(`analyze: anchor must be >= 0, got ${anchor}`);
   if (!(penalty >= 0 && penalty <= 1)) throw new InvalidParameterError("analyze: penalty must be in [0, 1]");
+  if (!(recurrenceAlpha > 0 && recurrenceAlpha < 1))
+    throw new InvalidParameterError(`analyze: recurrenceAlpha must be in (0, 1), got ${recurrenceAlpha}`);
+  const lockRaters = o.lockstepRaters ?? 3;
+  const lockTargets = o.lockstepTargets ?? 2;
+  if (!(Number.isInteger(lockRaters) && lockRaters >= 2) || !(Number.isInteger(lockTargets) && lockTargets >= 1))
+    throw new InvalidParameterError(
+      `analyze: lockstepRaters must be an integer >= 2 and lockstepTargets >= 1, got ${lockRaters}, ${lockTargets}`,
+    );
   const ignoreUnevidenced = (o.unevidenced ?? "count") === "ignore";
   if (o.unevidenced !== undefined && o.unevidenced !== "count" && o.unevidenced !== "ignore")
     throw new InvalidParameterError(`analyze: unevidenced must be "count" or "ignore", got ${String(o.unevidenced)}`);
@@ -279,9 +315,123 @@ export function analyze(
     }
   }
 
-  // --- 2. strictness correction and iterated filtering of unfair raters
   const byRater = groupBy(oFrom, N);
   const byTarget = groupBy(oTo, N); // each group in time order (observations were made in time order)
+
+  // --- 1b. lockstep groups (CopyCatch, Beutel et al. WWW 2013): raters who rate the same targets in
+  // the same epochs, far more often than independent choices would. A (rater, target) pair is
+  // *regular* when the rater rated the target in so many of its active epochs that a rater who picks
+  // targets independently, each epoch, at the target's rate (its observations over all active
+  // rater-epochs) would do so with probability <= alpha / (number of pairs) (binomial tail,
+  // Bonferroni over the pairs). A group is the (lockRaters, lockTargets)-core of the bipartite graph
+  // of regular pairs (every rater in it is regular on >= lockTargets of its targets, every target has
+  // >= lockRaters regular raters in it; peeling, linear), one group per connected component. A group's
+  // ratings of its targets are one voice: per target, one observation (their mean), whatever the
+  // number of members and epochs (consequence: a group that captures a quiet target's consensus
+  // weighs what one rater's single opinion weighs). Flagged (further down) only if that voice
+  // disagrees with the raters outside the group.
+  const epochOf = (k: number) => Math.floor(oTime[k] / epoch);
+  const activeEpochs = new Int32Array(N);
+  for (let i = 0; i < N; i++) {
+    let last = NaN;
+    for (const k of byRater[i]) if (epochOf(k) !== last) ((last = epochOf(k)), activeEpochs[i]++);
+  }
+  let raterEpochs = 0;
+  let maxE = 0;
+  for (let i = 0; i < N; i++) ((raterEpochs += activeEpochs[i]), (maxE = Math.max(maxE, activeEpochs[i])));
+  const logFact = new Float64Array(maxE + 2);
+  for (let x = 1; x <= maxE + 1; x++) logFact[x] = logFact[x - 1] + Math.log(x);
+  /**
+   * P(X >= k), X ~ Binomial(n, q), for k above the mean n q: the terms fall from j = k on, so the sum
+   * stops once they no longer change it (a few terms however many epochs the history has)
+   */
+  const binomTail = (n: number, k: number, q: number) => {
+    if (k <= n * q || q >= 1) return 1;
+    let s = 0;
+    for (let j = k; j <= n; j++) {
+      const term = Math.exp(logFact[n] - logFact[j] - logFact[n - j] + j * Math.log(q) + (n - j) * Math.log1p(-q));
+      s += term;
+      if (term <= s * 1e-12) break;
+    }
+    return Math.min(1, s);
+  };
+  const regularAlpha = alpha / Math.max(1, pairSum.size);
+  const regular: { f: number; t: number; n: number; q: number; p: number }[] = [];
+  for (const pr of pairSum.values()) {
+    if (pr.n < 3) continue; // three epochs at least: below that nothing is unusual
+    const q = byTarget[pr.t].length / raterEpochs;
+    const pv = binomTail(activeEpochs[pr.f], pr.n, q);
+    if (pv <= regularAlpha) regular.push({ f: pr.f, t: pr.t, n: pr.n, q, p: pv });
+  }
+  // the core: peel raters with < lockTargets regular targets and targets with < lockRaters regular raters
+  const rDeg = new Int32Array(N);
+  const tDeg = new Int32Array(N);
+  const rAdj = new Map<number, number[]>();
+  const tAdj = new Map<number, number[]>();
+  regular.forEach((e, x) => {
+    rDeg[e.f]++;
+    tDeg[e.t]++;
+    (rAdj.get(e.f) ?? rAdj.set(e.f, []).get(e.f)!).push(x);
+    (tAdj.get(e.t) ?? tAdj.set(e.t, []).get(e.t)!).push(x);
+  });
+  const edgeGone = new Uint8Array(regular.length);
+  const rGone = new Uint8Array(N);
+  const tGone = new Uint8Array(N);
+  const queue: [0 | 1, number][] = [];
+  for (const f of rAdj.keys()) if (rDeg[f] < lockTargets) ((rGone[f] = 1), queue.push([0, f]));
+  for (const t of tAdj.keys()) if (tDeg[t] < lockRaters) ((tGone[t] = 1), queue.push([1, t]));
+  while (queue.length) {
+    const [side, v] = queue.pop()!;
+    for (const x of (side === 0 ? rAdj : tAdj).get(v)!) {
+      if (edgeGone[x]) continue;
+      edgeGone[x] = 1;
+      const e = regular[x];
+      if (side === 0) {
+        if (--tDeg[e.t] < lockRaters && !tGone[e.t]) ((tGone[e.t] = 1), queue.push([1, e.t]));
+      } else if (--rDeg[e.f] < lockTargets && !rGone[e.f]) ((rGone[e.f] = 1), queue.push([0, e.f]));
+    }
+  }
+  type Group = { members: number[]; targets: number[]; edges: number[] };
+  const groups: Group[] = [];
+  const rSeen = new Uint8Array(N);
+  const tSeen = new Uint8Array(N);
+  for (const f0 of rAdj.keys()) {
+    if (rGone[f0] || rSeen[f0]) continue;
+    const g: Group = { members: [], targets: [], edges: [] };
+    const stack: [0 | 1, number][] = [[0, f0]];
+    rSeen[f0] = 1;
+    while (stack.length) {
+      const [side, v] = stack.pop()!;
+      (side === 0 ? g.members : g.targets).push(v);
+      for (const x of (side === 0 ? rAdj : tAdj).get(v)!) {
+        if (edgeGone[x]) continue;
+        const e = regular[x];
+        if (side === 0) {
+          g.edges.push(x);
+          if (!tSeen[e.t]) ((tSeen[e.t] = 1), stack.push([1, e.t]));
+        } else if (!rSeen[e.f]) ((rSeen[e.f] = 1), stack.push([0, e.f]));
+      }
+    }
+    groups.push(g);
+  }
+  // every observation of a group's target by a group member is part of the group's voice
+  const groupOf = new Int32Array(N).fill(-1); // rater -> group
+  for (const [gi, g] of groups.entries()) for (const f of g.members) groupOf[f] = gi;
+  const blocked = new Uint8Array(M);
+  type Voice = { group: number; t: number; ks: number[] };
+  const voices: Voice[] = [];
+  for (const [gi, g] of groups.entries()) {
+    const inG = new Set(g.targets);
+    const per = new Map<number, number[]>();
+    for (const f of g.members)
+      for (const k of byRater[f]) if (inG.has(oTo[k])) (per.get(oTo[k]) ?? per.set(oTo[k], []).get(oTo[k])!).push(k);
+    for (const [t, ks] of per) {
+      for (const k of ks) blocked[k] = 1;
+      voices.push({ group: gi, t, ks: ks.sort((x, y) => x - y) });
+    }
+  }
+
+  // --- 2. strictness correction and iterated filtering of unfair raters
   const offset = new Float64Array(N);
   const adj = new Float64Array(M);
   const bad = new Uint8Array(M);
@@ -290,15 +440,31 @@ export function analyze(
   const tSum = new Float64Array(N); // per target: sum W, sum W b, sum W v
   const tBad = new Float64Array(N);
   const tVal = new Float64Array(N);
+  // a group's voice on a target: one observation, the mean of its members' corrected values, weighted
+  // by their mean weight (0 once the group is flagged)
+  const groupFlagged = new Uint8Array(groups.length);
+  const voiceOf = (v: Voice) => {
+    let val = 0;
+    let w = 0;
+    for (const k of v.ks) ((val += adj[k]), (w += W(oFrom[k])));
+    return { w: groupFlagged[v.group] ? 0 : w / v.ks.length, value: val / v.ks.length };
+  };
   const totals = () => {
     tSum.fill(0);
     tBad.fill(0);
     tVal.fill(0);
     for (let k = 0; k < M; k++) {
+      if (blocked[k]) continue;
       const w = W(oFrom[k]);
       tSum[oTo[k]] += w;
       tBad[oTo[k]] += w * bad[k];
       tVal[oTo[k]] += w * adj[k];
+    }
+    for (const v of voices) {
+      const { w, value } = voiceOf(v);
+      tSum[v.t] += w;
+      tBad[v.t] += value < 0.5 ? w : 0;
+      tVal[v.t] += w * value;
     }
   };
   const applyOffsets = () => {
@@ -314,6 +480,7 @@ export function analyze(
     const ks = byRater[i];
     const diffs: number[] = [];
     for (const k of ks) {
+      if (blocked[k]) continue;
       const w = W(i);
       const others = tSum[oTo[k]] - w;
       if (others >= 1) diffs.push(oVal[k] - (tVal[oTo[k]] - w * adj[k]) / others);
@@ -335,7 +502,7 @@ export function analyze(
     sSum.fill(0);
     sBad.fill(0);
     for (let k = 0; k < M; k++)
-      if (isSeed[oFrom[k]]) {
+      if (isSeed[oFrom[k]] && !blocked[k]) {
         const w = W(oFrom[k]);
         sSum[oTo[k]] += w;
         sBad[oTo[k]] += w * bad[k];
@@ -348,6 +515,7 @@ export function analyze(
       pairN.clear();
       pairB.clear();
       for (const k of byRater[i]) {
+        if (blocked[k]) continue;
         pairN.set(oTo[k], (pairN.get(oTo[k]) ?? 0) + 1);
         pairB.set(oTo[k], (pairB.get(oTo[k]) ?? 0) + bad[k]);
       }
@@ -374,6 +542,7 @@ export function analyze(
         else ((st.sGM += n * p - nb), (st.vGM += v));
       }
       for (const k of byRater[i]) {
+        if (blocked[k]) continue;
         const p = ref.get(oTo[k])!;
         if (p < 0.5) {
           if (bad[k]) st.worstBM.push(k);
@@ -392,6 +561,99 @@ export function analyze(
       if (Math.abs(c - cred[i]) > 1e-9) ((cred[i] = c), (changed = true));
     }
     if (!changed) break;
+  }
+  // A group is flagged when its voice disagrees with the raters outside it: the group is tested as
+  // one rater (one outcome per target and epoch: the members' mean that epoch) against the same
+  // seed-anchored reference, which the group's own voice is left out of. Every member is flagged
+  // (good- and/or bad-mouthing, as for a rater) and weighs nothing from then on.
+  totals();
+  for (const [gi, g] of groups.entries()) {
+    let sBM = 0;
+    let vBM = 0;
+    let sGM = 0;
+    let vGM = 0;
+    const shown: number[] = [];
+    const perTarget: Record<string, unknown>[] = [];
+    for (const v of voices) {
+      if (v.group !== gi) continue;
+      const { w: vw, value } = voiceOf(v);
+      const t = v.t;
+      const ms = sSum[t];
+      const bs = sBad[t];
+      const nw = tSum[t] - vw - ms;
+      const nbw = tBad[t] - (value < 0.5 ? vw : 0) - bs;
+      const kappa = nw > 1e-9 ? Math.min(nw, anchor) : 0;
+      const pn = kappa > 0 ? nbw / nw : 0;
+      const m = Math.max(0, ms) + kappa;
+      const p = clamp((Math.max(0, bs) + kappa * pn + 0.5) / (m + 1), 0.02, 0.98);
+      // the voice per epoch: the members' mean corrected value that epoch
+      let n = 0;
+      let nb = 0;
+      for (let x = 0; x < v.ks.length;) {
+        const e = epochOf(v.ks[x]);
+        let sum = 0;
+        let c = 0;
+        for (; x < v.ks.length && epochOf(v.ks[x]) === e; x++) ((sum += adj[v.ks[x]]), c++);
+        n++;
+        if (sum / c < 0.5) nb++;
+      }
+      const va = p * (1 - p) * (n + (n * n) / (m + 1));
+      if (p < 0.5) ((sBM += nb - n * p), (vBM += va));
+      else ((sGM += n * p - nb), (vGM += va));
+      if (p < 0.5 === nb * 2 > n) shown.push(...v.ks.slice(-2));
+      perTarget.push({
+        target: names[t],
+        epochs: n,
+        badEpochs: nb,
+        voice: Number(value.toFixed(4)),
+        reference: Number(p.toFixed(4)),
+        referenceObservations: Number(m.toFixed(2)),
+      });
+    }
+    const zBM = z(sBM, vBM);
+    const zGM = z(sGM, vGM);
+    const zBoth = z(sBM + sGM, vBM + vGM);
+    const sides: [number, number, AttackKind][] = [
+      [sBM, zBM, AttackKind.BadMouthing],
+      [sGM, zGM, AttackKind.GoodMouthing],
+    ];
+    const kinds = sides.filter(([sx, zx]) => sx >= minExcess && (zx >= zStar || zBoth >= zStar));
+    if (!kinds.length) continue;
+    groupFlagged[gi] = 1;
+    const targets = g.targets.map((t) => names[t]);
+    for (const f of g.members) {
+      cred[f] = 0;
+      for (const [sx, zx, kind] of kinds)
+        flag(f, {
+          entity: names[f],
+          kind,
+          score: Math.max(zx, zBoth),
+          reason: `lockstep group: ${g.members.length} raters rated the same ${targets.length} targets in the same epochs far more often than independent raters would, and as one voice they disagree with the raters outside the group (${sx.toFixed(1)} excess outcomes, z = ${Math.max(zx, zBoth).toFixed(1)} >= ${zStar})`,
+          evidence: {
+            statistic:
+              "lockstep group (regular pairs: binomial tail of the epochs a rater rated a target <= alpha / pairs; the (raters, targets)-core of those pairs) tested as one rater: sum(b - p) / sd over its per-epoch voice",
+            value: Math.max(zx, zBoth),
+            side: zx,
+            threshold: zStar,
+            excess: sx,
+            minExcess,
+            members: g.members.slice(0, 24).map((x) => names[x]),
+            groupSize: g.members.length,
+            targets,
+            perTarget: perTarget.slice(0, 24),
+            regularPairs: g.edges.slice(0, 24).map((x) => ({
+              rater: names[regular[x].f],
+              target: names[regular[x].t],
+              epochs: regular[x].n,
+              activeEpochs: activeEpochs[regular[x].f],
+              targetRate: Number(regular[x].q.toFixed(5)),
+              pValue: regular[x].p,
+            })),
+            regularBound: regularAlpha,
+            ratings: shown.slice(0, 12).map(ref),
+          },
+        });
+    }
   }
   for (let i = 0; i < N; i++) {
     const st = stats[i];
@@ -464,7 +726,7 @@ export function analyze(
     at: number;
     detail: Record<string, unknown>;
   };
-  const changeTest = (ks: number[]): Change | undefined => {
+  const changeTest = (ks: number[], a0 = alpha): Change | undefined => {
     const n = ks.length;
     if (n < minObs) return undefined;
     let nb = 0;
@@ -474,7 +736,7 @@ export function analyze(
     if (p1 <= p0) return undefined;
     const up = Math.log(p1 / p0);
     const down = Math.log((1 - p1) / (1 - p0));
-    const h = Math.log(n / alpha);
+    const h = Math.log(n / a0);
     // CUSUM and its maximal segment
     let s = 0;
     let start = 0;
@@ -540,7 +802,7 @@ export function analyze(
       let tot = 0;
       for (let x = 0; x < n; x++) tot += sim[x] = rng.next() < q ? 1 : 0;
       if (statOf((x) => sim[x], tot).best >= obs.best) exceed++;
-      if (exceed + 1 > alpha * (sims + 1)) return undefined; // can no longer reach alpha: stop early
+      if (exceed + 1 > a0 * (sims + 1)) return undefined; // can no longer reach a0: stop early
     }
     const pv = (exceed + 1) / (sims + 1);
     const { sc, idx, count } = win[obs.at];
@@ -558,7 +820,7 @@ export function analyze(
       p0,
       p1,
       value: obs.best,
-      threshold: alpha,
+      threshold: a0,
       at: n - 1,
       detail: {
         statistic: "max over window sizes of the standardized dispersion (chi-square) of bad outcomes, bootstrap p-value",
@@ -584,7 +846,7 @@ export function analyze(
   };
   const notices: Detection[] = [];
   for (let t = 0; t < N; t++) {
-    const ks = byTarget[t].filter((k) => W(oFrom[k]) >= 0.5);
+    const ks = byTarget[t].filter((k) => !blocked[k] && W(oFrom[k]) >= 0.5);
     const first = changeTest(ks);
     if (!first) continue;
     // recovery inside the episode's segment (the same bound as after it) splits it in two: the part
@@ -603,7 +865,7 @@ export function analyze(
       }
     }
     const rest = [...ks.slice(0, first.a), ...ks.slice(first.b + 1)];
-    const second = inner ? undefined : changeTest(rest);
+    const second = inner ? undefined : changeTest(rest, recurrenceAlpha);
     // recovery: the log-likelihood ratio of p0 against p0 + delta over the observations after the episode
     let llr = 0;
     for (const k of ks.slice(first.b + 1)) llr += bad[k] ? badStep : goodStep;
@@ -614,7 +876,7 @@ export function analyze(
         ? [episode(ks, first), episode(rest, second)]
         : [episode(ks, first)];
     const ep = episodes[episodes.length - 1];
-    const what = `${ep.bad} bad of ${ep.observations} credible observations from ${ep.from} to ${ep.to} against a long-run bad rate of ${ep.longRunBadRate.toFixed(2)} (${ep.test} ${ep.value.toFixed(1)}, ${ep.test === "CUSUM" ? `>= ln(n/${alpha}) = ${ep.threshold.toFixed(1)}` : `bootstrap p = ${Number((ep as Record<string, unknown>).pValue).toFixed(4)} <= ${alpha}`})`;
+    const what = `${ep.bad} bad of ${ep.observations} credible observations from ${ep.from} to ${ep.to} against a long-run bad rate of ${ep.longRunBadRate.toFixed(2)} (${ep.test} ${ep.value.toFixed(1)}, ${ep.test === "CUSUM" ? `>= ln(n/${second ? recurrenceAlpha : alpha}) = ${ep.threshold.toFixed(1)}` : `bootstrap p = ${Number((ep as Record<string, unknown>).pValue).toFixed(4)} <= ${ep.threshold}`})${second ? `, a second change at level ${recurrenceAlpha} once a first was found at ${alpha}` : ""}`;
     const evidence = {
       statistic: "behaviour-change episodes (CUSUM or windowed dispersion), recurrence and recovery",
       value: second ? second.value : first.value,
@@ -633,7 +895,8 @@ export function analyze(
         entity: names[t],
         kind: AttackKind.OnOff,
         score: second ? second.value : first.value,
-        detectedAt: second ? oTime[rest[second.at]] : inner ? oTime[ks[inner.at]] : oTime[ks[first.at]],
+        // the flag needs both episodes: it is raised when the later of the two alarms
+        detectedAt: second ? Math.max(oTime[rest[second.at]], oTime[ks[first.at]]) : inner ? oTime[ks[inner.at]] : oTime[ks[first.at]],
         reason: inner
           ? `behaviour change that recurs after recovery: within ${what}, the service recovered (log-likelihood ratio ${recoveryBound.toFixed(1)} for the long-run rate) and turned bad again`
           : second
@@ -666,7 +929,12 @@ export function analyze(
       trust.set(n, 0.5);
       wOut.set(n, seedIdx.length > 0 ? 0 : 1);
     }
-  return { detections, notices, trust, weight: wOut, observations: M, ignoredUnevidenced };
+  const lockstep = groups.map((g, gi) => ({
+    members: g.members.map((x) => names[x]),
+    targets: g.targets.map((x) => names[x]),
+    flagged: groupFlagged[gi] === 1,
+  }));
+  return { detections, notices, lockstep, trust, weight: wOut, observations: M, ignoredUnevidenced };
 }
 
 function groupBy(keys: readonly number[], n: number): number[][] {

@@ -181,6 +181,81 @@ describe("trust/robust: detection that generalizes (issue 15)", () => {
     });
   });
 
+  describe("# lockstep groups (ballot stuffing)", () => {
+    // h50..h59 rate honestly otherwise, but every epoch each praises poor providers h40, h41 and buries
+    // good h42, h43; these four are quiet: only 3 honest ratings each over the whole run, none from a
+    // seed, so no rater-vs-reference test can tell who is right (the red team's rt-ballot-stuff)
+    const colluders = Array.from({ length: 10 }, (_, x) => `h${50 + x}`);
+    const quiet = ["h40", "h41", "h42", "h43"];
+    const stuffedWorld = (stuff: boolean) => {
+      const w = world({ seed: 21, bad: new Set(["h40", "h41"]) });
+      const kept = new Map(quiet.map((q) => [q, 0]));
+      const ratings = w.ratings.filter((r) => {
+        if (!kept.has(r.to)) return true;
+        if (w.seeds.has(r.from) || colluders.includes(r.from) || kept.get(r.to)! >= 3) return false;
+        kept.set(r.to, kept.get(r.to)! + 1);
+        return true;
+      });
+      if (stuff)
+        for (let e = 0; e < 20; e++)
+          for (const [x, c] of colluders.entries()) {
+            ratings.push(
+              { from: c, to: "h40", value: 0.92, time: e * DAY + 300 + x },
+              { from: c, to: "h41", value: 0.95, time: e * DAY + 400 + x },
+            );
+            ratings.push(
+              { from: c, to: "h42", value: 0.05, time: e * DAY + 500 + x },
+              { from: c, to: "h43", value: 0.08, time: e * DAY + 600 + x },
+            );
+          }
+      ratings.sort((a, b) => a.time - b.time);
+      return { ...w, ratings };
+    };
+    const medianOf = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
+
+    it("a group that rates the same quiet targets every epoch is flagged, and its votes count as one voice: the boosted stay below the honest median, the buried keep their trust", () => {
+      const w = stuffedWorld(true);
+      const a = analyze(w.ratings, w.nodes, w.seeds);
+      const flagged = new Set(a.detections.map((d) => d.entity));
+      expect(
+        colluders.filter((c) => !flagged.has(c)),
+        "colluders not flagged",
+      ).to.deep.equal([]);
+      const honest = w.nodes.filter((x) => !colluders.includes(x) && !quiet.includes(x));
+      expect(
+        honest.filter((x) => flagged.has(x)),
+        "honest flagged",
+      ).to.deep.equal([]);
+      const med = medianOf(honest.map((x) => a.trust.get(x)!));
+      for (const b of ["h40", "h41"]) expect(a.trust.get(b)!, b).to.be.lessThan(med);
+      const clean = analyze(stuffedWorld(false).ratings, w.nodes, w.seeds);
+      for (const v of ["h42", "h43"]) expect(a.trust.get(v)! - clean.trust.get(v)!, v).to.be.greaterThan(-0.1);
+      const d = a.detections.find((x) => x.entity === "h50")!;
+      expect(d.evidence!.statistic).to.match(/lockstep/);
+      expect(d.evidence!.targets).to.have.members(quiet);
+      expect(a.lockstep.filter((g) => g.flagged).map((g) => [...g.members].sort())).to.deep.equal([[...colluders].sort()]);
+    });
+
+    it("honest regulars who rate the same popular providers every epoch, and agree with everyone else, are one voice but not flagged", () => {
+      const w = world({ seed: 22 });
+      const regulars = Array.from({ length: 8 }, (_, x) => `h${30 + x}`);
+      const rng = new Prng(5);
+      const ratings = [...w.ratings];
+      for (let e = 0; e < 20; e++)
+        for (const [x, r] of regulars.entries())
+          for (const to of ["h1", "h2", "h3"])
+            ratings.push({ from: r, to, value: rng.chance(0.95) ? 0.7 + 0.3 * rng.next() : 0.3 * rng.next(), time: e * DAY + 700 + x });
+      ratings.sort((a, b) => a.time - b.time);
+      const a = analyze(ratings, w.nodes, w.seeds);
+      expect(a.lockstep.map((g) => ({ ...g, members: [...g.members].sort(), targets: [...g.targets].sort() }))).to.deep.equal([
+        { members: [...regulars].sort(), targets: ["h1", "h2", "h3"], flagged: false },
+      ]);
+      expect(a.detections.map((d) => d.entity).filter((x) => regulars.includes(x))).to.deep.equal([]);
+      const med = medianOf(w.nodes.map((x) => a.trust.get(x)!));
+      for (const p of ["h1", "h2", "h3"]) expect(a.trust.get(p)!, p).to.be.greaterThan(med - 0.1);
+    });
+  });
+
   describe("# behaviour change (CUSUM, windowed dispersion)", () => {
     it("an entity that turns bad is flagged on-off after its turn; a steadily bad provider is not", () => {
       const w = world({ seed: 6, bad: new Set(["h50"]) });
@@ -218,6 +293,39 @@ describe("trust/robust: detection that generalizes (issue 15)", () => {
       const d = twice.detections.find((x) => x.entity === "h20" && x.kind === AttackKind.OnOff)!;
       expect(d, JSON.stringify(twice.notices)).to.not.equal(undefined);
       expect(d.detectedAt!).to.be.at.least(14 * DAY);
+    });
+
+    it("once one episode is found, a second change is tested at recurrenceAlpha (0.02): partial failures that recur are flagged more often than at alpha, honest entities almost never", () => {
+      // h20 fails 45% of its services in 1-2 epoch bursts and recovers between them; h30-h32 use it every epoch
+      const honest: string[] = [];
+      const flaggedAt = (recurrenceAlpha?: number) => {
+        let n = 0;
+        for (let seed = 9; seed <= 16; seed++)
+          for (const bursts of [
+            [5, 6, 15, 16, 25, 26],
+            [6, 14, 22],
+          ]) {
+            const w = world({ seed, epochs: 30 });
+            const rng = new Prng(seed + 50);
+            const extra = Array.from({ length: 30 }, (_, e) =>
+              ["h30", "h31", "h32"].map((from) => ({ from, to: "h20", value: rng.chance(0.95) ? 0.8 : 0.2, time: e * DAY + rng.int(DAY) })),
+            ).flat();
+            const burst = new Prng(seed + 100);
+            const ratings = [...w.ratings, ...extra]
+              .sort((x, y) => x.time - y.time)
+              .map((r) => (r.to === "h20" && bursts.includes(Math.floor(r.time / DAY)) && burst.chance(0.45) ? { ...r, value: 0.1 } : r));
+            const a = analyze(ratings, w.nodes, w.seeds, recurrenceAlpha ? { recurrenceAlpha } : {});
+            honest.push(...a.detections.filter((d) => d.entity !== "h20").map((d) => `${d.entity} (seed ${seed}): ${d.reason}`));
+            if (a.detections.some((d) => d.entity === "h20" && d.kind === AttackKind.OnOff)) n++;
+          }
+        return n;
+      };
+      const atAlpha = flaggedAt(0.01);
+      const atDefault = flaggedAt();
+      expect(atDefault, `${atDefault} of 16 at 0.02, ${atAlpha} at 0.01`).to.be.greaterThan(atAlpha);
+      // 59 honest entities in 16 worlds, twice: about alpha x recurrenceAlpha of them may recur by chance
+      // (each world is used for both burst patterns: count an honest entity of a world once)
+      expect(new Set(honest).size, honest.join("\n")).to.be.at.most(1);
     });
 
     it("two failures close together are two episodes when the service recovered between them (recovery inside the CUSUM's segment)", () => {
@@ -279,6 +387,8 @@ describe("trust/robust: detection that generalizes (issue 15)", () => {
     expect(() => analyze([], [], new Set(), { tau: 1 })).to.throw(InvalidParameterError, /^analyze: tau/);
     expect(() => analyze([], [], new Set(), { alpha: 0 })).to.throw(InvalidParameterError, /^analyze: z > 0/);
     expect(() => analyze([], [], new Set(), { penalty: 2 })).to.throw(InvalidParameterError, /^analyze: penalty/);
+    expect(() => analyze([], [], new Set(), { recurrenceAlpha: 0 })).to.throw(InvalidParameterError, /^analyze: recurrenceAlpha/);
+    expect(() => analyze([], [], new Set(), { lockstepRaters: 1 })).to.throw(InvalidParameterError, /^analyze: lockstepRaters/);
     expect(() => analyze([], [], new Set(), { unevidenced: "drop" as "ignore" })).to.throw(InvalidParameterError, /^analyze: unevidenced/);
   });
 });
