@@ -14,74 +14,28 @@
  * key, refused until the admin grants it DETECTOR_ROLE, then answering with signed reports.
  */
 import { expect } from "chai";
-import { ChildProcess, spawn } from "child_process";
 import fs from "fs";
-import net from "net";
 import os from "os";
 import path from "path";
-import { HDNodeWallet, JsonRpcProvider, Mnemonic } from "ethers";
+import { JsonRpcProvider } from "ethers";
 import { startNode, RunningNode } from "../helpers/node";
+import { devAccount, freePort, serve, stop, type Proc } from "../../scripts/lib/services-up";
 import { skipUnderCoverage } from "../helpers/coverage";
 import { Keystore } from "../../offchain/storage/keystore";
 import { RsmsLedger } from "../../offchain/protocols/rsms/ledger";
 import { ResourcePoolRegistry__factory } from "../../typechain-types";
 import { joinRemote, registerRnRemote, loadRemoteRn, type Deployment } from "../../offchain/services/rsms/clients";
-import { Kind, Route, Scheme, audienceOf, openEnvelope, sealEnvelope, verifyEnvelope } from "../../offchain/services/envelope";
+import { Kind, Route, Scheme, audienceOf, openEnvelope, sealEnvelope } from "../../offchain/services/envelope";
 import { toHex } from "../../offchain/crypto/bytes";
 import { FAULT_EXIT } from "../../offchain/services/faults";
 import type { Deployment as DeploymentFile } from "../../offchain/chain/deployments";
 import { CredentialLedger__factory, MITRegistry__factory, TrustManager__factory } from "../../typechain-types";
-import { fromAccount, freshId } from "../../offchain/services/common";
-import { postEnvelope } from "../../offchain/services/client";
 import { placeId } from "../../offchain/mssa/registration";
 import { AvatarParty } from "../../offchain/avatars/agents";
 import { SimulatedEye } from "../../offchain/avatars/iris";
 import { keccak256 } from "../../offchain/crypto/hash";
 import { idpInfo, loginRemote, type IdpDeployment } from "../../offchain/services/avatars/clients";
-
-const ROOT = path.resolve(__dirname, "../..");
-const HARDHAT = path.join(ROOT, "node_modules/.bin/hardhat");
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.on("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-type Proc = { child: ChildProcess; url: string; log: () => string; exited: Promise<number | null> };
-
-/** Starts `hardhat <args> --network localhost` and waits for its "listening on <url>" line. */
-async function serve(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 240_000): Promise<Proc> {
-  const child = spawn(HARDHAT, [...args, "--network", "localhost"], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
-  let out = "";
-  child.stdout!.on("data", (d) => (out += d));
-  child.stderr!.on("data", (d) => (out += d));
-  const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const m = /listening on (\S+)/.exec(out);
-    if (m) return { child, url: m[1], log: () => out, exited };
-    if (child.exitCode !== null) throw new Error(`${args.join(" ")} exited ${child.exitCode}:\n${out}`);
-    if (Date.now() > deadline) {
-      child.kill("SIGKILL");
-      throw new Error(`${args.join(" ")} did not start:\n${out}`);
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-async function stop(p?: Proc): Promise<void> {
-  if (!p || p.child.exitCode !== null) return;
-  p.child.kill("SIGTERM");
-  const t = setTimeout(() => p.child.kill("SIGKILL"), 10_000);
-  await p.exited;
-  clearTimeout(t);
-}
+import { detectRemote } from "../../offchain/services/trust/clients";
 
 describe("e2e: RSMS parties as separate services (issue 19)", function () {
   this.timeout(900_000);
@@ -383,9 +337,7 @@ describe("e2e: RSMS parties as separate services (issue 19)", function () {
 
   it("two place authorities run as services with their own keys; a user registers at PL1 over HTTP and both approve on-chain", async () => {
     // the genesis authorities are the node's accounts 1 and 2: each service holds its own key only
-    const dev = (i: number) =>
-      HDNodeWallet.fromMnemonic(Mnemonic.fromPhrase("test test test test test test test test test test test junk"), `m/44'/60'/0'/0/${i}`);
-    const [a1, a2] = [dev(1), dev(2)];
+    const [a1, a2] = [devAccount(1), devAccount(2)];
     env.au1 = { ...env.au1, METATRUST_KEY_AUTHORITY_1: a1.privateKey };
     env.au2 = { ...env.au2, METATRUST_KEY_AUTHORITY_2: a2.privateKey };
     const place = await node.run(["mssa:place", "--name", "PL1", "--authorities", `${a1.address},${a2.address}`]);
@@ -444,23 +396,7 @@ describe("e2e: RSMS parties as separate services (issue 19)", function () {
     detector = await serve(["trust:serve", "detector", "--interval", "0", "--port", String(await freePort())], env.detector);
     const file = JSON.parse(fs.readFileSync(path.join(node.env.METATRUST_DEPLOYMENTS_DIR!, "localhost.json"), "utf8")) as DeploymentFile;
     const tm = TrustManager__factory.connect(file.contracts.TrustManager.address, provider);
-    const audience = audienceOf(31337n, await tm.getAddress(), "detector");
-    const env0 = sealEnvelope(
-      {
-        kind: Kind.Request,
-        route: Route.Detect,
-        audience,
-        session: freshId(),
-        requestId: freshId(),
-        issuedAt: Date.now(),
-        inReplyTo: new Uint8Array(32),
-        body: new Uint8Array(),
-      },
-      { scheme: Scheme.None },
-    );
-    const reply = openEnvelope(await postEnvelope(detector.url, "/v1/detect", env0));
-    verifyEnvelope(reply, { kind: Kind.Reply, route: Route.Detect, audience, sender: fromAccount(account), request: env0 });
-    const run = JSON.parse(new TextDecoder().decode(reply.body)) as { cid: string; ratings: number };
+    const run = await detectRemote({ url: detector.url, chainId: 31337n, trustManager: await tm.getAddress(), account });
     expect(run.cid).to.match(/^bagu/);
     expect(fs.existsSync(path.join(work, "detector", "localhost", "keystore", "account-detector.json"))).to.equal(true);
   });

@@ -15,9 +15,9 @@ import { entityId, TrustLedger } from "../../offchain/trust/ledger";
 import { readDeployment } from "../../offchain/chain/deployments";
 import { FileContentStore } from "../../offchain/storage/content-store";
 import { DetectorService } from "../../offchain/services/trust/detector-service";
-import { Kind, Route, Scheme, audienceOf, openEnvelope, sealEnvelope, verifyEnvelope } from "../../offchain/services/envelope";
-import { fromAccount, freshId } from "../../offchain/services/common";
-import { postEnvelope } from "../../offchain/services/client";
+import { EnvelopeError } from "../../offchain/services/envelope";
+import { expectRejects } from "../helpers/errors";
+import { detectRemote } from "../../offchain/services/trust/clients";
 import { TrustManager__factory } from "../../typechain-types";
 
 describe("services/trust: the detector as a service, in-process", function () {
@@ -53,25 +53,7 @@ describe("services/trust: the detector as a service, in-process", function () {
       log: () => undefined,
     });
     const url = (await svc.start({ port: 0 })).url;
-    const audience = audienceOf(chainId, address, "detector");
-    const ask = async () => {
-      const env = sealEnvelope(
-        {
-          kind: Kind.Request,
-          route: Route.Detect,
-          audience,
-          session: freshId(),
-          requestId: freshId(),
-          issuedAt: Date.now(),
-          inReplyTo: new Uint8Array(32),
-          body: new Uint8Array(),
-        },
-        { scheme: Scheme.None },
-      );
-      const reply = openEnvelope(await postEnvelope(url, "/v1/detect", env));
-      verifyEnvelope(reply, { kind: Kind.Reply, route: Route.Detect, audience, sender: fromAccount(wallet.address), request: env });
-      return JSON.parse(new TextDecoder().decode(reply.body)) as { cid: string; detections: number; flagged: number };
-    };
+    const ask = () => detectRemote({ url, chainId, trustManager: address, account: wallet.address });
     const r = await ask();
     expect(r.detections).to.be.greaterThan(0);
     // bad-mouthing is bit 3 of the flags, set by the service's own account
@@ -83,5 +65,12 @@ describe("services/trust: the detector as a service, in-process", function () {
     const again = await ask();
     expect(again.cid).to.equal(r.cid);
     expect(await hre.ethers.provider.getTransactionCount(wallet.address)).to.equal(nonce);
+    // a client that expects another detector account refuses the reply (a stand-in service cannot answer for it)
+    await expectRejects(
+      () => detectRemote({ url, chainId, trustManager: address, account: admin.address }),
+      EnvelopeError,
+      "PROTOCOL_REJECTED",
+      new RegExp(`^verifyEnvelope: signed by ${wallet.address}, not by ${admin.address}$`),
+    );
   });
 });

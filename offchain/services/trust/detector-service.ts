@@ -15,14 +15,13 @@
  */
 import fs from "fs";
 import path from "path";
-import { keccak_256 } from "@noble/hashes/sha3.js";
 import type { Wallet } from "ethers";
 import { toBytes } from "../../crypto/bytes";
 import type { ContentStore } from "../../storage/content-store";
 import { writeFileAtomic } from "../../storage/fs-atomic";
 import type { TrustLedger } from "../../trust/ledger";
 import { runDetectors } from "../../trust/pipeline";
-import { Kind, Route, Scheme, audienceOf, openEnvelope, sealEnvelope, verifyEnvelope } from "../envelope";
+import { Kind, Route, Scheme, audienceOf, openEnvelope, sealReply, verifyEnvelope } from "../envelope";
 import { ReplyCache, DEFAULT_WINDOW_MS } from "../replies";
 import { Mutex } from "../journal";
 import { accountSigner } from "../common";
@@ -101,19 +100,7 @@ export class DetectorService {
     verifyEnvelope(env, { kind: Kind.Request, route: Route.Detect, audience: this.audience, sender: { scheme: Scheme.None } });
     return this.cache.once(env.requestId, env.issuedAt, raw, async () => {
       const run = await this.detect();
-      return sealEnvelope(
-        {
-          kind: Kind.Reply,
-          route: env.route,
-          audience: this.audience,
-          session: env.session,
-          requestId: env.requestId,
-          issuedAt: Date.now(),
-          inReplyTo: keccak_256(raw),
-          body: toBytes(JSON.stringify(run)),
-        },
-        this.signer,
-      );
+      return sealReply(env, raw, this.audience, toBytes(JSON.stringify(run)), this.signer);
     });
   }
 
