@@ -77,7 +77,8 @@ interface IServiceGroupRegistry {
     /// @notice Evicts and adds members and commits the next epoch's key. MSRP only.
     /// @param epoch must be the current epoch + 1
     /// @param evict current members to remove
-    /// @param add joined RNs to add (not current members)
+    /// @param add joined RNs to add (not current members: a member listed in `evict` too is refused
+    /// with AlreadyMember, so an evicted PID is never owed the key of the epoch that evicts it)
     /// @param q the new key's commitment Q' = s'*P
     /// @param commitments keccak256 of the new epoch's commitments
     function rekey(

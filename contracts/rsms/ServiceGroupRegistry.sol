@@ -59,8 +59,10 @@ contract ServiceGroupRegistry is IServiceGroupRegistry, AccessControl {
         if (epoch != g.epoch + 1) revert ServiceGroupRegistry__EpochNotNext(groupId, g.epoch + 1, epoch);
         if (commitments == bytes32(0)) revert ServiceGroupRegistry__InvalidGroup(groupId);
         (uint8 parity, bytes32 qX) = _point(groupId, q);
-        _evictAll(groupId, evict, epoch);
+        // Adds first: a current member listed in both `evict` and `add` reverts AlreadyMember, instead of
+        // being evicted and re-admitted to the epoch that evicts it (forward security, rsms-group.md §1).
         _addAll(groupId, add, epoch);
+        _evictAll(groupId, evict, epoch);
         uint256 count = uint256(g.members) + add.length - evict.length;
         if (count == 0) revert ServiceGroupRegistry__InvalidGroup(groupId);
         if (count > MAX_MEMBERS) revert ServiceGroupRegistry__TooManyMembers(groupId, count);

@@ -251,14 +251,14 @@ contract SgrHandler is Test {
             _gQHash[c.gid][epoch] = keccak256(c.q);
             _gCommit[c.gid][epoch] = c.commitments;
             ++rekeys[c.gid];
+            for (uint256 i; i < c.add.length; ++i) {
+                _gMember[c.gid][c.add[i]] = true;
+                lastAction[c.gid][c.add[i]] = ADDED;
+            }
             for (uint256 i; i < c.evict.length; ++i) {
                 _gMember[c.gid][c.evict[i]] = false;
                 evictedAtPlus1[c.gid][c.evict[i]] = uint256(epoch) + 1;
                 lastAction[c.gid][c.evict[i]] = EVICTED;
-            }
-            for (uint256 i; i < c.add.length; ++i) {
-                _gMember[c.gid][c.add[i]] = true;
-                lastAction[c.gid][c.add[i]] = ADDED;
             }
         }
     }
@@ -409,14 +409,15 @@ contract SgrHandler is Test {
         }
         bool[] memory sim = new bool[](N_PIDS + 1);
         for (uint256 i; i <= N_PIDS; ++i) sim[i] = _gMember[c.gid][i];
+        // the registry adds before it evicts (a member listed in both is AlreadyMember)
+        bytes memory err = _simulateAdds(c.gid, c.add, sim);
+        if (err.length != 0) return err;
         for (uint256 i; i < c.evict.length; ++i) {
             if (!sim[c.evict[i]]) {
                 return abi.encodeWithSelector(ISGR.ServiceGroupRegistry__NotMember.selector, c.gid, pidAt(c.evict[i]));
             }
             sim[c.evict[i]] = false;
         }
-        bytes memory err = _simulateAdds(c.gid, c.add, sim);
-        if (err.length != 0) return err;
         uint256 count = uint256(g.members) + c.add.length - c.evict.length;
         if (count == 0) return _errG(ISGR.ServiceGroupRegistry__InvalidGroup.selector, c.gid);
         if (count > 256) {
@@ -1158,5 +1159,67 @@ contract ServiceGroupRegistryFuzzTest is SgrSetup {
                     groups.hasRole(bytes32(0), MSRP_ACCOUNT)
                 )
             );
+    }
+}
+
+/// @notice A PID listed in both `evict` and `add` of one rekey (a forge finding of session 5, fixed in
+/// session 6): before the fix it was evicted and re-admitted in the same call, so it was a member of
+/// the epoch that evicted it and owed its key, and forward security (docs/specs/rsms-group.md §1)
+/// rested on the MSRP agent alone. rekey now adds before it evicts, so such a call reverts
+/// AlreadyMember and changes nothing.
+contract ServiceGroupRegistryEvictAndAddTest is SgrSetup {
+    function test_aPidEvictedAndReAddedInOneRekeyIsRefused() public {
+        _deploy(4);
+        bytes32 gid = keccak256("group-1");
+        bytes32 a = keccak256(abi.encode("rn-pid", uint256(0)));
+        bytes32 b = keccak256(abi.encode("rn-pid", uint256(1)));
+        bytes32[] memory ab = new bytes32[](2);
+        ab[0] = a;
+        ab[1] = b;
+        bytes32[] memory onlyA = new bytes32[](1);
+        onlyA[0] = a;
+        bytes memory q0 = CurvePoints.point(keccak256("q0"), false);
+        bytes memory q1 = CurvePoints.point(keccak256("q1"), true);
+        vm.prank(MSRP_ACCOUNT);
+        groups.formGroup(gid, keccak256("user"), ab, q0, keccak256("c0"));
+
+        vm.prank(MSRP_ACCOUNT);
+        vm.expectRevert(abi.encodeWithSelector(ISGR.ServiceGroupRegistry__AlreadyMember.selector, gid, a));
+        groups.rekey(gid, 1, onlyA, onlyA, q1, keccak256("c1"));
+        assertEq(groups.group(gid).epoch, 0, "rejected, state unchanged");
+        assertTrue(groups.isMember(gid, a), "still a member of epoch 0");
+    }
+}
+
+/// @notice The same property under random sequences, with a handler that sometimes lists a PID in
+/// both `evict` and `add` (the main suite's handler never does).
+/// forge-config: default.invariant.runs = 32
+/// forge-config: default.invariant.depth = 64
+/// forge-config: ci.invariant.runs = 32
+/// forge-config: ci.invariant.depth = 64
+contract ServiceGroupRegistryEvictAndAddInvariantTest is SgrSetup {
+    SgrHandler internal handler;
+
+    function setUp() public {
+        _deploy(8);
+        handler = new SgrHandler(pools, groups, MSRP_ACCOUNT, true);
+    }
+
+    function targetContracts() public view returns (address[] memory t) {
+        t = new address[](1);
+        t[0] = address(handler);
+    }
+
+    /// A PID evicted at a group's current epoch is not a member of it.
+    function invariant_aPidEvictedAtTheCurrentEpochIsNotAMember() public view {
+        for (uint256 gi = 1; gi < handler.N_GROUPS(); ++gi) {
+            bytes32 gid = handler.gidAt(gi);
+            ISGR.Group memory g = groups.group(gid);
+            for (uint256 i; i < handler.N_PIDS(); ++i) {
+                if (handler.evictedAtPlus1(gid, i) == uint256(g.epoch) + 1) {
+                    assertFalse(groups.isMember(gid, handler.pidAt(i)), "evicted at this epoch, yet a member");
+                }
+            }
+        }
     }
 }
