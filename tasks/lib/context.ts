@@ -19,6 +19,12 @@ export function localState(hre: HardhatRuntimeEnvironment) {
 }
 
 /**
+ * Per runtime (keyed by its network: each task run gets a proxy of the runtime, not the runtime
+ * itself): the addresses found to hold code (see deployedAddress).
+ */
+const codeSeen = new WeakMap<object, Set<string>>();
+
+/**
  * The address of a deployed system contract, checked to have code on the current chain.
  * @throws DeploymentNotFoundError when there is no record, or the chain no longer has the code
  */
@@ -29,6 +35,12 @@ export async function deployedAddress(hre: HardhatRuntimeEnvironment, name: stri
     throw new DeploymentNotFoundError(
       `${name} is not in deployments/${hre.network.name}.json; run \`npx hardhat deploy --network ${hre.network.name}\``,
     );
+  // Code, once seen at an address, stays (contracts cannot delete their code since Cancun): one
+  // eth_getCode per address per process, not one per step. (A development chain reverted under a
+  // running process is not noticed: its next call fails on the missing contract instead.)
+  let seen = codeSeen.get(hre.network);
+  if (!seen) codeSeen.set(hre.network, (seen = new Set()));
+  if (seen.has(c.address)) return c.address;
   if ((await hre.ethers.provider.getCode(c.address)) === "0x") {
     const hint =
       hre.network.name === "hardhat"
@@ -36,6 +48,7 @@ export async function deployedAddress(hre: HardhatRuntimeEnvironment, name: stri
         : "the chain was reset since the deployment: run deploy again";
     throw new DeploymentNotFoundError(`no code at ${name}'s recorded address ${c.address} on ${hre.network.name}: ${hint}`);
   }
+  seen.add(c.address);
   return c.address;
 }
 

@@ -123,14 +123,14 @@ export async function publishFilter(
  * @returns the number of filters loaded
  * @throws RsmsRejectedError(UNKNOWN_POOL); any other error of the chain or the store
  */
-export async function syncFilters(ctx: RsmsContext, rpm: ResourcePoolManager): Promise<number> {
-  const pool = await ctx.ledger.pool(rpm.poolId);
-  if (!pool) throw new RsmsRejectedError("UNKNOWN_POOL", `syncFilters: pool ${rpm.poolId} is not on-chain`);
+export async function syncFilters(ctx: RsmsContext, rpm: ResourcePoolManager, known?: Promise<number | undefined>): Promise<number> {
+  const epochs = await (known ?? ctx.ledger.poolEpochs(rpm.poolId));
+  if (epochs === undefined) throw new RsmsRejectedError("UNKNOWN_POOL", `syncFilters: pool ${rpm.poolId} is not on-chain`);
   const now = nowSec(ctx);
   rpm.expire(now);
   const have = new Set([...rpm.loadedEpochs, ...rpm.quarantinedEpochs.keys()]);
   let n = 0;
-  for (let epoch = rpm.firstLiveEpoch; epoch < pool.epochs; epoch++) {
+  for (let epoch = rpm.firstLiveEpoch; epoch < epochs; epoch++) {
     if (have.has(epoch)) continue;
     const f = await ctx.ledger.filterAt(rpm.poolId, epoch);
     if (rpm.isExpired(f.publishedAt, now)) {
@@ -172,13 +172,16 @@ export async function poolInfo(ctx: RsmsContext, poolId: number): Promise<PoolIn
  */
 export async function serveJoin(ctx: RsmsContext, rpm: ResourcePoolManager, msrp: Msrp, request: Uint8Array): Promise<Served> {
   const opened = rpm.openJoinRequest(request);
+  // the replay check and the pool's filter count in one round trip
+  const epochs = ctx.ledger.poolEpochs(rpm.poolId);
+  epochs.catch(() => undefined); // awaited by syncFilters, unless the request is a replay
   if (await ctx.ledger.isTagUsed(opened.tag)) {
     const rec = await ctx.ledger.recordOf(opened.pid);
     if (rec.kind === 1 && rec.poolId === rpm.poolId && equalBytes(rec.tag, opened.tag))
       return { reply: rpm.joinReply(opened), record: { pid: opened.pid, tag: opened.tag, poolId: rpm.poolId, kind: 1 }, retried: true };
     throw new RsmsRejectedError("REPLAYED_SECRET", `serveJoin: H4(a') ${toHex(opened.tag)} is already on-chain: replayed join`);
   }
-  await syncFilters(ctx, rpm);
+  await syncFilters(ctx, rpm, epochs);
   const forward = rpm.forwardJoin(opened);
   const verified = msrp.verifyJoin(forward, nowSec(ctx));
   const tx = await ctx.ledger.recordJoin(verified.record);
