@@ -11,6 +11,7 @@
  */
 import fs from "fs";
 import { task, types } from "hardhat/config";
+import { attach } from "../offchain/chain/contracts";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import { RefusedError, UsageError } from "./lib/cli";
 
@@ -27,7 +28,7 @@ async function trustContext(hre: HardhatRuntimeEnvironment, account?: string) {
   const local = localState(hre);
   // a role name, an address this process holds a key for, or (development nodes) an index; default the operator
   const signer = account ? await accountSigner(hre, account) : (await hre.ethers.getSigners())[0];
-  const tm = TrustManager__factory.connect(await deployedAddress(hre, "TrustManager"), signer);
+  const tm = attach(TrustManager__factory, await deployedAddress(hre, "TrustManager"), signer);
   const ledger = new ledgerMod.TrustLedger(tm);
   const names: Record<string, string> = local.keystore.exists("trust-names")
     ? (local.keystore.load("trust-names") as Record<string, string>)
@@ -48,7 +49,7 @@ async function controllerOf(hre: HardhatRuntimeEnvironment, entity: string): Pro
     import("../offchain/trust/ledger"),
     import("../typechain-types"),
   ]);
-  const tm = TrustManager__factory.connect(await deployedAddress(hre, "TrustManager"), hre.ethers.provider);
+  const tm = attach(TrustManager__factory, await deployedAddress(hre, "TrustManager"), hre.ethers.provider);
   const controller = (await tm.entity(entityId(entity))).controller;
   return controller === hre.ethers.ZeroAddress ? undefined : controller;
 }
