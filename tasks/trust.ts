@@ -10,6 +10,7 @@
  * A typed score (`--score`/`--factors`) needs `--unverifiable` and says so.
  */
 import fs from "fs";
+import { ZeroAddress } from "ethers";
 import { task, types } from "hardhat/config";
 import { attach } from "../offchain/chain/contracts";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
@@ -51,7 +52,7 @@ async function controllerOf(hre: HardhatRuntimeEnvironment, entity: string): Pro
   ]);
   const tm = attach(TrustManager__factory, await deployedAddress(hre, "TrustManager"), hre.ethers.provider);
   const controller = (await tm.entity(entityId(entity))).controller;
-  return controller === hre.ethers.ZeroAddress ? undefined : controller;
+  return controller === ZeroAddress ? undefined : controller;
 }
 
 task("trust:register", "Registers a virtual entity in the TrustManager, controlled by the operator's account")

@@ -103,6 +103,15 @@ const fundingQueue = new WeakMap<object, Promise<void>>();
  */
 export const FUNDED_RECHECK_MS = 60_000;
 
+/** The address of each environment key (a public-key computation each), per process. */
+const envKeyAddress = new Map<string, string>();
+
+/** Per keystore folder: the role records read so far, by address. */
+const recordKeys = new Map<string, Map<string, { record: string; key: string }>>();
+
+/** Per provider: the wallet of each key (see `walletOf` in `roleAccounts`). */
+const wallets = new WeakMap<object, Map<string, ChainWallet>>();
+
 /** Per runtime (keyed by its network: each task run gets a proxy of the runtime): when each address was last found (or made) funded. */
 const fundedAt = new WeakMap<object, Map<string, number>>();
 
@@ -170,23 +179,46 @@ export function roleAccounts(hre: HardhatRuntimeEnvironment, keystore: Keystore,
   const role = async (name: string): Promise<Signer> => {
     const d = await devSigner(name);
     if (d) return d;
-    const w = new ChainWallet(keyOf(name, true)!, provider);
+    const w = walletOf(keyOf(name, true)!);
     await fund(w.address);
     return w;
   };
 
-  /** The private key (configured or generated) whose address this is, if any. */
+  /**
+   * The private key (configured or generated) whose address this is, if any. The addresses of
+   * environment keys and of the keystore's records are remembered per process (a key's address
+   * costs a public-key computation, a record a file read): a lookup reads only a record it has
+   * not seen before.
+   */
   const keyByAddress = (address: string): string | undefined => {
     for (const [k, v] of Object.entries(env))
       if (k.startsWith("METATRUST_KEY_") && v && /^(0x)?[0-9a-fA-F]{64}$/.test(v)) {
         const key = v.startsWith("0x") ? v : `0x${v}`;
-        if (new Wallet(key).address === address) return key;
+        let a = envKeyAddress.get(key);
+        if (a === undefined) envKeyAddress.set(key, (a = new Wallet(key).address));
+        if (a === address) return key;
       }
+    let known = recordKeys.get(keystore.dir);
+    if (!known) recordKeys.set(keystore.dir, (known = new Map()));
+    const hit = known.get(address);
+    if (hit && keystore.exists(hit.record)) return hit.key;
     for (const rec of keystore.list().filter((n) => n.startsWith("account-"))) {
+      if ([...known.values()].some((x) => x.record === rec)) continue; // read before: not this address
       const r = keystore.load(rec) as { address?: string; privateKey?: string };
-      if (r.address && r.privateKey && getAddress(r.address) === address) return r.privateKey;
+      if (!r.address || !r.privateKey) continue;
+      known.set(getAddress(r.address), { record: rec, key: r.privateKey });
+      if (getAddress(r.address) === address) return r.privateKey;
     }
     return undefined;
+  };
+
+  /** One wallet per key and provider, so its address is computed once (a public-key multiplication). */
+  const walletOf = (key: string): ChainWallet => {
+    let byKey = wallets.get(provider);
+    if (!byKey) wallets.set(provider, (byKey = new Map()));
+    let w = byKey.get(key);
+    if (!w) byKey.set(key, (w = new ChainWallet(key, provider)));
+    return w;
   };
 
   const signer = async (account: string): Promise<Signer> => {
@@ -205,7 +237,7 @@ export function roleAccounts(hre: HardhatRuntimeEnvironment, keystore: Keystore,
       const key = keyByAddress(address);
       if (key) {
         await fund(address);
-        return new ChainWallet(key, provider);
+        return walletOf(key);
       }
       const s = (await hre.ethers.getSigners()).find((x) => x.address === address);
       if (s) return s;
@@ -226,7 +258,7 @@ export function roleAccounts(hre: HardhatRuntimeEnvironment, keystore: Keystore,
   };
 
   const key = async (name: string): Promise<Wallet> => {
-    const w = new ChainWallet(keyOf(name, true)!, provider);
+    const w = walletOf(keyOf(name, true)!);
     await fund(w.address);
     return w;
   };

@@ -225,8 +225,11 @@ export class TrustLedger {
     const { info, receipt } = await mined(
       this.tm.rate(from, to, factors, evidence ? toHex(evidence) : "0x" + "00".repeat(32), "0x" + "00".repeat(32)),
     );
-    const ev = receipt.logs.map((l) => this.tm.interface.parseLog(l)).find((l) => l?.name === "TrustStored");
-    if (!ev) throw new TrustIntegrityError("rate: no TrustStored event");
+    // the event by its topic (parseLog on every log would hash every event signature of the ABI)
+    const storedEvent = this.tm.interface.getEvent("TrustStored");
+    const log = receipt.logs.find((l) => l.topics[0] === storedEvent.topicHash && l.address.toLowerCase() === receipt.to?.toLowerCase());
+    if (!log) throw new TrustIntegrityError("rate: no TrustStored event");
+    const ev = { args: this.tm.interface.decodeEventLog(storedEvent, log.data, log.topics) };
     // Algorithm 5 step 3: the digest of what the model computes must equal the digest of what the
     // chain stored (read back from storage, not only from the event). The pair as the rating found
     // it (the state before its block) and as it left it (its block), read together after the
