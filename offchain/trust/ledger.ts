@@ -212,6 +212,8 @@ export class TrustLedger {
    * the block's timestamp (Algorithm 5 step 3).
    * @param factors - packed factor scores (fixed.packFactors)
    * @param evidence - sha2-256 digest of the evidence block, or undefined
+   * @param before - the pair's state, read by the caller before the rating (with its own reads:
+   *   one round trip less); read here if not given
    * @throws TrustIntegrityError if the chain stored another value
    */
   async rate(
@@ -219,27 +221,34 @@ export class TrustLedger {
     to: string,
     factors: bigint,
     evidence?: Uint8Array,
+    before?: Promise<PairState>,
   ): Promise<{ tx: TxInfo; stored: bigint; rating: bigint; digest: string }> {
     const model = this.getModel(); // cached after the first use: no call
     model.catch(() => undefined); // awaited below; a failed send must not leave it unhandled
-    const { info, receipt } = await mined(
-      this.tm.rate(from, to, factors, evidence ? toHex(evidence) : "0x" + "00".repeat(32), "0x" + "00".repeat(32)),
-    );
-    // the event by its topic (parseLog on every log would hash every event signature of the ABI)
+    // The pair as the rating will find it: read before sending (by the caller, with its own reads,
+    // or here). One rating per pair per decay epoch: nothing else changes its trust meanwhile.
+    const beforeP = before ?? this.pair(from, to);
+    beforeP.catch(() => undefined);
+    await beforeP;
+    const sent = await this.tm.rate(from, to, factors, evidence ? toHex(evidence) : "0x" + "00".repeat(32), "0x" + "00".repeat(32));
+    // The pair as the rating left it, read together with the receipt: at the latest block, which
+    // holds the rating when the node mined it before answering (a development node; else the
+    // rating count has not moved, and it is read again at the receipt's block).
+    const latest = this.pair(from, to);
+    latest.catch(() => undefined);
+    const { info, receipt } = await mined(Promise.resolve(sent));
     const storedEvent = this.tm.interface.getEvent("TrustStored");
+    // the event by its topic (parseLog on every log would hash every event signature of the ABI)
     const log = receipt.logs.find((l) => l.topics[0] === storedEvent.topicHash && l.address.toLowerCase() === receipt.to?.toLowerCase());
     if (!log) throw new TrustIntegrityError("rate: no TrustStored event");
     const ev = { args: this.tm.interface.decodeEventLog(storedEvent, log.data, log.topics) };
+    const [m, b] = await Promise.all([model, beforeP]);
+    let stored = await latest;
+    if (stored.ratings !== b.ratings + 1) stored = await this.pair(from, to, receipt.blockNumber);
     // Algorithm 5 step 3: the digest of what the model computes must equal the digest of what the
-    // chain stored (read back from storage, not only from the event). The pair as the rating found
-    // it (the state before its block) and as it left it (its block), read together after the
-    // transaction; the stored pair's updatedAt is the block's timestamp.
-    const [m, before, stored] = await Promise.all([
-      model,
-      this.pair(from, to, receipt.blockNumber - 1),
-      this.pair(from, to, receipt.blockNumber),
-    ]);
-    const expected = ratedTrust(m, before, factors, stored.updatedAt);
+    // chain stored (read back from storage, not only from the event); the stored pair's updatedAt
+    // is the rating block's timestamp.
+    const expected = ratedTrust(m, b, factors, stored.updatedAt);
     const digestOf = (t: bigint) =>
       ethersKeccak(AbiCoder.defaultAbiCoder().encode(["bytes32", "bytes32", "uint64", "uint256"], [from, to, t, stored.updatedAt]));
     if (ev.args.newTrust !== expected || digestOf(stored.trust) !== digestOf(expected)) {
