@@ -8,8 +8,9 @@
  * - the nonce of each of its accounts: read once (the `pending` count), then counted locally. A
  *   send that fails forgets it (the next one reads it again); a send the node refuses for its nonce
  *   (another process used the account: "nonce too low", or the chain was reverted: "nonce too
- *   high") is read again and retried once. Counting locally also avoids ethers' 250 ms cache of
- *   identical calls, which hands two quick transactions of one account the same `pending` count.
+ *   high") is read again and retried, up to NONCE_RETRIES times. Counting locally also avoids
+ *   ethers' 250 ms cache of identical calls, which hands two quick transactions of one account the
+ *   same `pending` count.
  * - the chain id, read once;
  * - the fee data, read again after FEE_TTL_MS. ethers offers maxFeePerGas = 2 x base fee + tip: it
  *   stays valid while the base fee at most doubles (six full blocks in a row, over a minute on a
@@ -19,11 +20,15 @@
  * gas-snapshot.json, plus headroom) with that limit instead of estimating it. Such a call is not
  * simulated first: if it reverts, it reverts on-chain. A development node (Hardhat) refuses it at
  * once with the revert data, as an estimate would; a public chain mines it with status 0 (see
- * `mined` in offchain/chain/mined.ts, which replays it for the reason).
+ * `minedReceipt` in offchain/chain/mined.ts, which replays it for the reason). It sends the signed
+ * transaction itself (one eth_sendRawTransaction: see `broadcast`).
  */
 import { Interface, Transaction, TransactionResponse, Wallet, type Provider, type TransactionRequest } from "ethers";
 import snapshot from "../../gas-snapshot.json";
 import { ResourcePoolRegistry__factory, TrustManager__factory } from "../../typechain-types";
+
+/** How many times a send refused for its nonce is counted again and retried (another process may keep sending with the account). */
+export const NONCE_RETRIES = 3;
 
 /** How long fee data is reused (ms). */
 export const FEE_TTL_MS = 5_000;
@@ -193,7 +198,7 @@ export class ChainWallet extends Wallet {
       } catch (e) {
         // The nonce may not have been used (or was used by someone else): count again next time.
         s.nonces.delete(this.address);
-        if (attempt === 0 && tx.nonce == null && isNonceError(e)) continue;
+        if (attempt < NONCE_RETRIES && tx.nonce == null && isNonceError(e)) continue;
         throw e;
       }
     }
