@@ -4,6 +4,7 @@
  * `--network localhost`; messages between the agents are serialized and exchanged in-process.
  */
 import { task, types } from "hardhat/config";
+import { attach } from "../offchain/chain/contracts";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import type { Msrp as MsrpAgent } from "../offchain/protocols/rsms/msrp";
 import { UsageError } from "./lib/cli";
@@ -34,7 +35,7 @@ async function rsms(hre: HardhatRuntimeEnvironment) {
   const ks = local.keystore;
   const chain = async () => {
     const msrpSigner = await operatorSigner(hre, "msrp");
-    const registry = ResourcePoolRegistry__factory.connect(await deployedAddress(hre, "ResourcePoolRegistry"), msrpSigner);
+    const registry = attach(ResourcePoolRegistry__factory, await deployedAddress(hre, "ResourcePoolRegistry"), msrpSigner);
     return { ledger: new RsmsLedger(registry), store: local.store };
   };
   const loadMsrp = () => Msrp.fromRecord(ks.load(MSRP_RECORD) as never);
@@ -52,7 +53,7 @@ async function clientSide(hre: HardhatRuntimeEnvironment) {
     import("../typechain-types"),
   ]);
   const registry = await deployedAddress(hre, "ResourcePoolRegistry");
-  const ledger = new RsmsLedger(ResourcePoolRegistry__factory.connect(registry, hre.ethers.provider));
+  const ledger = new RsmsLedger(attach(ResourcePoolRegistry__factory, registry, hre.ethers.provider));
   const chainId = (await hre.ethers.provider.getNetwork()).chainId;
   return { keystore: localState(hre).keystore, dep: { chainId, registry, ledger } };
 }

@@ -10,7 +10,9 @@
  * A typed score (`--score`/`--factors`) needs `--unverifiable` and says so.
  */
 import fs from "fs";
+import { ZeroAddress } from "ethers";
 import { task, types } from "hardhat/config";
+import { attach } from "../offchain/chain/contracts";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import { RefusedError, UsageError } from "./lib/cli";
 
@@ -27,7 +29,7 @@ async function trustContext(hre: HardhatRuntimeEnvironment, account?: string) {
   const local = localState(hre);
   // a role name, an address this process holds a key for, or (development nodes) an index; default the operator
   const signer = account ? await accountSigner(hre, account) : (await hre.ethers.getSigners())[0];
-  const tm = TrustManager__factory.connect(await deployedAddress(hre, "TrustManager"), signer);
+  const tm = attach(TrustManager__factory, await deployedAddress(hre, "TrustManager"), signer);
   const ledger = new ledgerMod.TrustLedger(tm);
   const names: Record<string, string> = local.keystore.exists("trust-names")
     ? (local.keystore.load("trust-names") as Record<string, string>)
@@ -48,9 +50,20 @@ async function controllerOf(hre: HardhatRuntimeEnvironment, entity: string): Pro
     import("../offchain/trust/ledger"),
     import("../typechain-types"),
   ]);
-  const tm = TrustManager__factory.connect(await deployedAddress(hre, "TrustManager"), hre.ethers.provider);
+  const tm = attach(TrustManager__factory, await deployedAddress(hre, "TrustManager"), hre.ethers.provider);
   const controller = (await tm.entity(entityId(entity))).controller;
-  return controller === hre.ethers.ZeroAddress ? undefined : controller;
+  return controller === ZeroAddress ? undefined : controller;
+}
+
+/** The stored state of the pair (rater, rated) now, read through the provider. */
+async function pairNow(hre: HardhatRuntimeEnvironment, from: string, to: string) {
+  const [{ deployedAddress }, { TrustLedger, entityId }, { TrustManager__factory }] = await Promise.all([
+    import("./lib/context"),
+    import("../offchain/trust/ledger"),
+    import("../typechain-types"),
+  ]);
+  const tm = attach(TrustManager__factory, await deployedAddress(hre, "TrustManager"), hre.ethers.provider);
+  return new TrustLedger(tm).pair(entityId(from), entityId(to));
 }
 
 task("trust:register", "Registers a virtual entity in the TrustManager, controlled by the operator's account")
@@ -198,6 +211,9 @@ task(
       a: { from: string; to: string; records?: string; score?: number; factors?: string; unverifiable: boolean; account?: string },
       hre,
     ) => {
+      // the pair as the rating will find it, read together with the rater's controller (TrustLedger.rate)
+      const before = pairNow(hre, a.from, a.to);
+      before.catch(() => undefined);
       const c = await trustContext(hre, a.account ?? (await controllerOf(hre, a.from)));
       const from = c.ledgerMod.entityId(a.from);
       const to = c.ledgerMod.entityId(a.to);
@@ -212,7 +228,7 @@ task(
         const m = await c.ledger.getModel();
         const scores = a.factors ? a.factors.split(",").map(Number) : Array(m.factorCount).fill(a.score);
         if (scores.length !== m.factorCount) throw new Error(`trust:rate: the model has ${m.factorCount} factors, ${scores.length} given`);
-        const r = await c.ledger.rate(from, to, c.fixed.packFactors(scores));
+        const r = await c.ledger.rate(from, to, c.fixed.packFactors(scores), undefined, before);
         console.log(
           `${a.from} -> ${a.to}: UNVERIFIABLE typed rating ${c.fixed.fromWad(r.rating).toFixed(4)} (no evidence), stored trust ${c.fixed.fromWad(r.stored).toFixed(4)} (matches the off-chain model); ${r.tx.gasUsed.toLocaleString("en-US")} gas`,
         );
@@ -233,7 +249,7 @@ task(
           );
         set = pending;
       }
-      const r = await rateWithEvidence(c.ledger, c.store, from, to, set.agreement, set.records);
+      const r = await rateWithEvidence(c.ledger, c.store, from, to, set.agreement, set.records, before);
       if (!a.records) log.clear(from, to);
       console.log(
         `${a.from} -> ${a.to}: rating ${c.fixed.fromWad(r.rating).toFixed(4)} from ${set.records.length} record(s), factors [${r.scores.bps.map((x) => (x / 10_000).toFixed(4)).join(", ")}] (performance, timeliness, integrity, behaviour, history, identity), stored trust ${c.fixed.fromWad(r.stored).toFixed(4)}; evidence ${r.cid}; ${r.tx.gasUsed.toLocaleString("en-US")} gas`,

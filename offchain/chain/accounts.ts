@@ -27,6 +27,7 @@ import { Wallet, getAddress, isAddress, parseEther, type Provider, type Signer }
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import { MetatrustError } from "../errors";
 import type { Keystore } from "../storage/keystore";
+import { ChainWallet } from "./sender";
 
 /** A role name: letters, digits and `:._-`, starting with a letter. */
 const ROLE = /^[A-Za-z][A-Za-z0-9:._-]{0,63}$/;
@@ -92,8 +93,27 @@ export type RoleAccounts = {
   topUp(address: string, value: bigint): Promise<void>;
 };
 
-/** The last funding transfer started for each runtime (see `fund` in `roleAccounts`). */
+/** The last funding transfer started for each runtime, keyed by its network (each task run gets a proxy of the runtime; see `fund` in `roleAccounts`). */
 const fundingQueue = new WeakMap<object, Promise<void>>();
+
+/**
+ * How long a balance found sufficient is trusted without asking again (ms): a role that signs
+ * many transactions in one process (a service, a benchmark) costs one eth_getBalance a minute,
+ * not one per transaction. A payment (`topUp` with a value) always checks.
+ */
+export const FUNDED_RECHECK_MS = 60_000;
+
+/** The address of each environment key (a public-key computation each), per process. */
+const envKeyAddress = new Map<string, string>();
+
+/** Per keystore folder: the role records read so far, by address. */
+const recordKeys = new Map<string, Map<string, { record: string; key: string }>>();
+
+/** Per provider: the wallet of each key (see `walletOf` in `roleAccounts`). */
+const wallets = new WeakMap<object, Map<string, ChainWallet>>();
+
+/** Per runtime (keyed by its network: each task run gets a proxy of the runtime): when each address was last found (or made) funded. */
+const fundedAt = new WeakMap<object, Map<string, number>>();
 
 /**
  * The role accounts of one network.
@@ -124,20 +144,29 @@ export function roleAccounts(hre: HardhatRuntimeEnvironment, keystore: Keystore,
   // its transactions from the node's count, so two transfers started together would share a nonce
   // (`Promise.all` over approvers' signers did, and the second was refused with "nonce too low").
   const fund = (address: string, value = 0n): Promise<void> => {
-    const prev = fundingQueue.get(hre) ?? Promise.resolve();
+    const prev = fundingQueue.get(hre.network) ?? Promise.resolve();
     const next = prev.catch(() => undefined).then(() => fundNow(address, value));
-    fundingQueue.set(hre, next);
+    fundingQueue.set(hre.network, next);
     return next;
   };
   const fundNow = async (address: string, value: bigint) => {
+    let seen = fundedAt.get(hre.network);
+    if (!seen) fundedAt.set(hre.network, (seen = new Map()));
+    const last = seen.get(address);
+    if (value === 0n && last !== undefined && performance.now() - last < FUNDED_RECHECK_MS) return;
     const target = fundingTarget(hre.network.name, env) + value;
     const have = await provider.getBalance(address);
-    if (value === 0n ? have * 2n >= target : have >= target) return; // topped up when below half the target (or below what a payment needs)
+    if (value === 0n ? have * 2n >= target : have >= target) {
+      // topped up when below half the target (or below what a payment needs)
+      if (value === 0n) seen.set(address, performance.now());
+      return;
+    }
     const [funder] = await hre.ethers.getSigners();
     if (!funder)
       throw new UnknownAccountError(`no funded account on ${hre.network.name}: set PRIVATE_KEY (testnet) or start a development node`);
     const tx = await funder.sendTransaction({ to: address, value: target - have });
     await tx.wait();
+    if (value === 0n) seen.set(address, performance.now());
   };
 
   /** A development node's unlocked account that plays `name`, when it has no key of its own. */
@@ -150,23 +179,46 @@ export function roleAccounts(hre: HardhatRuntimeEnvironment, keystore: Keystore,
   const role = async (name: string): Promise<Signer> => {
     const d = await devSigner(name);
     if (d) return d;
-    const w = new Wallet(keyOf(name, true)!, provider);
+    const w = walletOf(keyOf(name, true)!);
     await fund(w.address);
     return w;
   };
 
-  /** The private key (configured or generated) whose address this is, if any. */
+  /**
+   * The private key (configured or generated) whose address this is, if any. The addresses of
+   * environment keys and of the keystore's records are remembered per process (a key's address
+   * costs a public-key computation, a record a file read): a lookup reads only a record it has
+   * not seen before.
+   */
   const keyByAddress = (address: string): string | undefined => {
     for (const [k, v] of Object.entries(env))
       if (k.startsWith("METATRUST_KEY_") && v && /^(0x)?[0-9a-fA-F]{64}$/.test(v)) {
         const key = v.startsWith("0x") ? v : `0x${v}`;
-        if (new Wallet(key).address === address) return key;
+        let a = envKeyAddress.get(key);
+        if (a === undefined) envKeyAddress.set(key, (a = new Wallet(key).address));
+        if (a === address) return key;
       }
+    let known = recordKeys.get(keystore.dir);
+    if (!known) recordKeys.set(keystore.dir, (known = new Map()));
+    const hit = known.get(address);
+    if (hit && keystore.exists(hit.record)) return hit.key;
     for (const rec of keystore.list().filter((n) => n.startsWith("account-"))) {
+      if ([...known.values()].some((x) => x.record === rec)) continue; // read before: not this address
       const r = keystore.load(rec) as { address?: string; privateKey?: string };
-      if (r.address && r.privateKey && getAddress(r.address) === address) return r.privateKey;
+      if (!r.address || !r.privateKey) continue;
+      known.set(getAddress(r.address), { record: rec, key: r.privateKey });
+      if (getAddress(r.address) === address) return r.privateKey;
     }
     return undefined;
+  };
+
+  /** One wallet per key and provider, so its address is computed once (a public-key multiplication). */
+  const walletOf = (key: string): ChainWallet => {
+    let byKey = wallets.get(provider);
+    if (!byKey) wallets.set(provider, (byKey = new Map()));
+    let w = byKey.get(key);
+    if (!w) byKey.set(key, (w = new ChainWallet(key, provider)));
+    return w;
   };
 
   const signer = async (account: string): Promise<Signer> => {
@@ -185,7 +237,7 @@ export function roleAccounts(hre: HardhatRuntimeEnvironment, keystore: Keystore,
       const key = keyByAddress(address);
       if (key) {
         await fund(address);
-        return new Wallet(key, provider);
+        return walletOf(key);
       }
       const s = (await hre.ethers.getSigners()).find((x) => x.address === address);
       if (s) return s;
@@ -206,7 +258,7 @@ export function roleAccounts(hre: HardhatRuntimeEnvironment, keystore: Keystore,
   };
 
   const key = async (name: string): Promise<Wallet> => {
-    const w = new Wallet(keyOf(name, true)!, provider);
+    const w = walletOf(keyOf(name, true)!);
     await fund(w.address);
     return w;
   };

@@ -67,6 +67,38 @@ export function saveDeployment(d: Deployment): string {
  * @returns the record
  * @throws DeploymentNotFoundError when there is none or it does not parse
  */
+/** What a task step needs of a deployment record: the addresses and the role holders, not the ABIs. */
+export type DeploymentSummary = Pick<Deployment, "deployer" | "roles"> & { addresses: Record<string, string> };
+
+/** Per record file: its summary, as of the file's inode (records are replaced atomically), modification time and size. */
+const summaries = new Map<string, { ino: number; mtimeMs: number; size: number; summary: DeploymentSummary }>();
+
+/**
+ * The addresses and role holders of a network's deployment record. Parses the record (ABIs
+ * included) only when the file changed since the last call: a task step needs these, not the
+ * ABIs (issue 20).
+ * @throws DeploymentNotFoundError as readDeployment
+ */
+export function deploymentSummary(network: string): DeploymentSummary {
+  const file = deploymentFile(network);
+  let st: fs.Stats | undefined;
+  try {
+    st = fs.statSync(file);
+  } catch {
+    st = undefined; // readDeployment throws its "no deployment" error
+  }
+  const hit = st && summaries.get(file);
+  if (st && hit && hit.ino === st.ino && hit.mtimeMs === st.mtimeMs && hit.size === st.size) return hit.summary;
+  const d = readDeployment(network);
+  const summary: DeploymentSummary = {
+    deployer: d.deployer,
+    roles: d.roles,
+    addresses: Object.fromEntries(Object.entries(d.contracts).map(([k, c]) => [k, c.address])),
+  };
+  if (st) summaries.set(file, { ino: st.ino, mtimeMs: st.mtimeMs, size: st.size, summary });
+  return summary;
+}
+
 export function readDeployment(network: string): Deployment {
   const file = deploymentFile(network);
   if (!fs.existsSync(file)) {

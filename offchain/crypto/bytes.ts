@@ -66,12 +66,21 @@ export function numberToBytesBE(n: bigint, len: number): Uint8Array {
     throw new InvalidParameterError(`numberToBytesBE: ${n} does not fit in ${len} bytes`);
   }
   const out = new Uint8Array(len);
-  for (let i = len - 1; i >= 0; i--) {
-    out[i] = Number(n & 0xffn);
+  // eight bytes at a time from the end (a BigInt operation per word, not per byte), then the rest
+  const dv = new DataView(out.buffer);
+  let i = len;
+  for (; i >= 8; i -= 8) {
+    dv.setBigUint64(i - 8, n & MASK64);
+    n >>= 64n;
+  }
+  for (; i > 0; i--) {
+    out[i - 1] = Number(n & 0xffn);
     n >>= 8n;
   }
   return out;
 }
+
+const MASK64 = (1n << 64n) - 1n;
 
 /**
  * Big-endian decoding of an unsigned integer.
@@ -79,8 +88,12 @@ export function numberToBytesBE(n: bigint, len: number): Uint8Array {
  * @returns the integer
  */
 export function bytesToNumberBE(b: Uint8Array): bigint {
+  // the leading bytes one at a time, then eight at a time
   let n = 0n;
-  for (const x of b) n = (n << 8n) | BigInt(x);
+  const head = b.length % 8;
+  for (let i = 0; i < head; i++) n = (n << 8n) | BigInt(b[i]);
+  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  for (let i = head; i < b.length; i += 8) n = (n << 64n) | dv.getBigUint64(i);
   return n;
 }
 

@@ -15,15 +15,14 @@
  * | H6 | PID_{k+1} = H6(PID_k, a_{k+1})              | {0,1}* x Z_q* | {0,1}^256 (PID) |
  *
  * Every function hashes the unambiguous tuple encoding of its inputs (bytes.encodeTuple) with
- * RFC 9380 expand_message_xmd(SHA-256) under its own DST; hashes to Z_q* use RFC 9380
- * hash_to_field (48 bytes reduced mod q, bias < 2^-128) and re-hash with a counter in the
- * 2^-256 event of a zero.
+ * RFC 9380 expand_message_xmd(SHA-256) under its own DST (./xmd.ts, on Node's native SHA-256;
+ * @noble/curves' is the reference); hashes to Z_q* use RFC 9380 hash_to_field (48 bytes reduced
+ * mod q, bias < 2^-128) and re-hash with a counter in the 2^-256 event of a zero.
  */
-import { expand_message_xmd, hash_to_field } from "@noble/curves/abstract/hash-to-curve.js";
-import { sha256 } from "@noble/hashes/sha2.js";
 import { keccak_256 } from "@noble/hashes/sha3.js";
 import { AbiCoder, solidityPacked } from "ethers";
-import { Bytesish, encodeTuple, fromHex, numberToBytesBE, toBytes } from "./bytes";
+import { Bytesish, bytesToNumberBE, encodeTuple, fromHex, numberToBytesBE, toBytes } from "./bytes";
+import { expandXmd } from "./xmd";
 import { ORDER, Point, encodePoint } from "./group";
 import { InvalidParameterError } from "../errors";
 
@@ -71,7 +70,8 @@ export function hashToScalar(dst: string, msg: Uint8Array): bigint {
   for (let ctr = 0; ; ctr++) {
     // Stryker disable next-line ConditionalExpression,ArrayDeclaration: `true` (never append the counter) and `[]` change only the unreachable second round; the `false` variant appends a 0 byte in round one and is killed by the hash_to_field reference test
     const m = ctr === 0 ? msg : Uint8Array.from([...msg, ctr]);
-    const [[s]] = hash_to_field(m, 1, { DST: dst, p: ORDER, m: 1, k: 128, expand: "xmd", hash: sha256 });
+    // hash_to_field(m, 1) with p = q, m = 1, k = 128: L = 48 bytes, OS2IP, mod q
+    const s = bytesToNumberBE(expandXmd(m, dst, 48)) % ORDER;
     // Stryker disable next-line ConditionalExpression: `true` returns s even when it is 0, which never happens (see above); the `false` variant loops forever and is killed by a timeout
     if (s !== 0n) return s;
   }
@@ -88,7 +88,7 @@ export function hashToBytes(dst: string, msg: Uint8Array, len: number): Uint8Arr
   if (!Number.isInteger(len) || len < 1 || len > 255 * 32) {
     throw new InvalidParameterError(`hashToBytes: length must be in [1, 8160], got ${len}`);
   }
-  return expand_message_xmd(msg, dst, len, sha256);
+  return expandXmd(msg, dst, len);
 }
 
 /**

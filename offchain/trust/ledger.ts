@@ -6,6 +6,7 @@
 import type { ContractTransactionReceipt, ContractTransactionResponse, Signer } from "ethers";
 import { AbiCoder, Contract, keccak256 as ethersKeccak } from "ethers";
 import type { TrustManager } from "../../typechain-types";
+import { minedReceipt } from "../chain/mined";
 import { fromHex, toHex } from "../crypto/bytes";
 import { keccak256 } from "../crypto/hash";
 import { MetatrustError } from "../errors";
@@ -114,12 +115,14 @@ export async function signAgreementConsent(signer: Signer, tm: TrustManager, c: 
   );
 }
 
+/** The model of each TrustManager, per provider (see TrustLedger.getModel). */
+const models = new WeakMap<object, Map<string, Promise<TrustModel>>>();
+
 /** A mined transaction. */
 export type TxInfo = { hash: string; gasUsed: bigint; block: number };
 
 async function mined(tx: Promise<ContractTransactionResponse>): Promise<{ info: TxInfo; receipt: ContractTransactionReceipt }> {
-  const r = await (await tx).wait();
-  if (!r) throw new Error("transaction was not mined");
+  const r = await minedReceipt(tx);
   return { info: { hash: r.hash, gasUsed: r.gasUsed, block: r.blockNumber }, receipt: r };
 }
 
@@ -141,23 +144,32 @@ export class TrustLedger {
     this.tm = tm;
   }
 
-  /** The deployed model parameters (immutable, cached). */
+  /** The deployed model parameters (immutable: cached per provider and contract, one eth_call per process). */
   async getModel(): Promise<TrustModel> {
     if (!this.model) {
-      const m = await this.tm.model();
-      this.model = {
-        factorCount: Number(m.factorCount),
-        weights: m.weights,
-        delta: m.delta,
-        rho: m.rho,
-        epochLength: m.epochLength,
-        baseline: m.baseline,
-        gamma: m.gamma,
-        unverifiedFactor: m.unverifiedFactor,
-        flaggedFactor: m.flaggedFactor,
-        initialReputation: m.initialReputation,
-        agreementWeight: m.agreementWeight,
-      };
+      const provider = this.tm.runner?.provider ?? undefined;
+      const key = (await this.tm.getAddress()).toLowerCase();
+      let byAddress = provider ? models.get(provider) : undefined;
+      if (provider && !byAddress) models.set(provider, (byAddress = new Map()));
+      let m = byAddress?.get(key);
+      if (!m) {
+        m = this.tm.model().then((x) => ({
+          factorCount: Number(x.factorCount),
+          weights: x.weights,
+          delta: x.delta,
+          rho: x.rho,
+          epochLength: x.epochLength,
+          baseline: x.baseline,
+          gamma: x.gamma,
+          unverifiedFactor: x.unverifiedFactor,
+          flaggedFactor: x.flaggedFactor,
+          initialReputation: x.initialReputation,
+          agreementWeight: x.agreementWeight,
+        }));
+        byAddress?.set(key, m);
+        m.catch(() => byAddress?.delete(key));
+      }
+      this.model = await m;
     }
     return this.model;
   }
@@ -189,8 +201,9 @@ export class TrustLedger {
     return (await mined(this.tm.register(id, EntityKind[kind]))).info;
   }
 
-  async pair(from: string, to: string): Promise<PairState> {
-    const p = await this.tm.pairOf(from, to);
+  /** The pair's stored state, now or as of the end of block `blockTag`. */
+  async pair(from: string, to: string, blockTag?: number): Promise<PairState> {
+    const p = await (blockTag === undefined ? this.tm.pairOf(from, to) : this.tm.pairOf(from, to, { blockTag }));
     return { trust: p.trust, updatedAt: p.updatedAt, ratings: Number(p.ratings), oracle: p.oracle };
   }
 
@@ -199,6 +212,8 @@ export class TrustLedger {
    * the block's timestamp (Algorithm 5 step 3).
    * @param factors - packed factor scores (fixed.packFactors)
    * @param evidence - sha2-256 digest of the evidence block, or undefined
+   * @param before - the pair's state, read by the caller before the rating (with its own reads:
+   *   one round trip less); read here if not given
    * @throws TrustIntegrityError if the chain stored another value
    */
   async rate(
@@ -206,21 +221,36 @@ export class TrustLedger {
     to: string,
     factors: bigint,
     evidence?: Uint8Array,
+    before?: Promise<PairState>,
   ): Promise<{ tx: TxInfo; stored: bigint; rating: bigint; digest: string }> {
-    const m = await this.getModel();
-    const before = await this.pair(from, to);
-    const { info, receipt } = await mined(
-      this.tm.rate(from, to, factors, evidence ? toHex(evidence) : "0x" + "00".repeat(32), "0x" + "00".repeat(32)),
-    );
-    const block = await receipt.getBlock();
-    const ev = receipt.logs.map((l) => this.tm.interface.parseLog(l)).find((l) => l?.name === "TrustStored");
-    if (!ev) throw new TrustIntegrityError("rate: no TrustStored event");
+    const model = this.getModel(); // cached after the first use: no call
+    model.catch(() => undefined); // awaited below; a failed send must not leave it unhandled
+    // The pair as the rating will find it: read before sending (by the caller, with its own reads,
+    // or here). One rating per pair per decay epoch: nothing else changes its trust meanwhile.
+    const beforeP = before ?? this.pair(from, to);
+    beforeP.catch(() => undefined);
+    await beforeP;
+    const sent = await this.tm.rate(from, to, factors, evidence ? toHex(evidence) : "0x" + "00".repeat(32), "0x" + "00".repeat(32));
+    // The pair as the rating left it, read together with the receipt: at the latest block, which
+    // holds the rating when the node mined it before answering (a development node; else the
+    // rating count has not moved, and it is read again at the receipt's block).
+    const latest = this.pair(from, to);
+    latest.catch(() => undefined);
+    const { info, receipt } = await mined(Promise.resolve(sent));
+    const storedEvent = this.tm.interface.getEvent("TrustStored");
+    // the event by its topic (parseLog on every log would hash every event signature of the ABI)
+    const log = receipt.logs.find((l) => l.topics[0] === storedEvent.topicHash && l.address.toLowerCase() === receipt.to?.toLowerCase());
+    if (!log) throw new TrustIntegrityError("rate: no TrustStored event");
+    const ev = { args: this.tm.interface.decodeEventLog(storedEvent, log.data, log.topics) };
+    const [m, b] = await Promise.all([model, beforeP]);
+    let stored = await latest;
+    if (stored.ratings !== b.ratings + 1) stored = await this.pair(from, to, receipt.blockNumber);
     // Algorithm 5 step 3: the digest of what the model computes must equal the digest of what the
-    // chain stored (read back from storage, not only from the event).
-    const expected = ratedTrust(m, before, factors, BigInt(block.timestamp));
-    const stored = await this.pair(from, to);
+    // chain stored (read back from storage, not only from the event); the stored pair's updatedAt
+    // is the rating block's timestamp.
+    const expected = ratedTrust(m, b, factors, stored.updatedAt);
     const digestOf = (t: bigint) =>
-      ethersKeccak(AbiCoder.defaultAbiCoder().encode(["bytes32", "bytes32", "uint64", "uint256"], [from, to, t, block.timestamp]));
+      ethersKeccak(AbiCoder.defaultAbiCoder().encode(["bytes32", "bytes32", "uint64", "uint256"], [from, to, t, stored.updatedAt]));
     if (ev.args.newTrust !== expected || digestOf(stored.trust) !== digestOf(expected)) {
       throw new TrustIntegrityError(`rate: the chain stored ${stored.trust}, the model computes ${expected}`);
     }

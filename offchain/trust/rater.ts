@@ -10,7 +10,7 @@ import type { ContentStore } from "../storage/content-store";
 import type { Keystore } from "../storage/keystore";
 import { toHex } from "../crypto/bytes";
 import { keccak256 } from "../crypto/hash";
-import { optimizedTrust } from "./fixed";
+import { optimizedTrust, type PairState } from "./fixed";
 import type { TrustLedger } from "./ledger";
 import {
   EVIDENCE_TAG,
@@ -176,6 +176,7 @@ export async function buildEvidence(
  * Rates from evidence: stores the record set on IPFS and sends its digest with the factors the
  * records give (the ledger checks the stored value against the model, Algorithm 5 step 3).
  * @param ledger - a ledger connected to the rater controller's signer
+ * @param before - the pair's state read beforehand (TrustLedger.rate)
  * @returns the rating, its CID and its scores
  */
 export async function rateWithEvidence(
@@ -185,13 +186,14 @@ export async function rateWithEvidence(
   to: string,
   agreement: EvidenceTerms,
   records: InteractionRecord[],
+  before?: Promise<PairState>,
 ) {
   const rater = ledger.tm.runner as Signer;
   const { evidence, scores } = await buildEvidence(ledger.tm, rater, from, to, agreement, records);
   const block = evidenceBlock(evidence);
   const cid = await store.putJson(evidence);
   if (cid !== block.cid) throw new EvidenceError(`rateWithEvidence: the store computed ${cid}, expected ${block.cid}`);
-  const r = await ledger.rate(from, to, scores.packed, Uint8Array.from(Buffer.from(block.digest.slice(2), "hex")));
+  const r = await ledger.rate(from, to, scores.packed, Uint8Array.from(Buffer.from(block.digest.slice(2), "hex")), before);
   return { ...r, cid, scores, evidence };
 }
 

@@ -5,7 +5,7 @@
 import path from "path";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import { dataDir } from "../../offchain/chain/paths";
-import { DeploymentNotFoundError, readDeployment } from "../../offchain/chain/deployments";
+import { DeploymentNotFoundError, deploymentSummary } from "../../offchain/chain/deployments";
 import { createContentStore } from "../../offchain/storage/content-store";
 import { Keystore } from "../../offchain/storage/keystore";
 import { UnknownAccountError, roleAccounts, roleEnvVar, roleRecord } from "../../offchain/chain/accounts";
@@ -19,24 +19,36 @@ export function localState(hre: HardhatRuntimeEnvironment) {
 }
 
 /**
+ * Per runtime (keyed by its network: each task run gets a proxy of the runtime, not the runtime
+ * itself): the addresses found to hold code (see deployedAddress).
+ */
+const codeSeen = new WeakMap<object, Set<string>>();
+
+/**
  * The address of a deployed system contract, checked to have code on the current chain.
  * @throws DeploymentNotFoundError when there is no record, or the chain no longer has the code
  */
 export async function deployedAddress(hre: HardhatRuntimeEnvironment, name: string): Promise<string> {
-  const d = readDeployment(hre.network.name);
-  const c = d.contracts[name];
-  if (!c)
+  const address = deploymentSummary(hre.network.name).addresses[name];
+  if (!address)
     throw new DeploymentNotFoundError(
       `${name} is not in deployments/${hre.network.name}.json; run \`npx hardhat deploy --network ${hre.network.name}\``,
     );
-  if ((await hre.ethers.provider.getCode(c.address)) === "0x") {
+  // Code, once seen at an address, stays (contracts cannot delete their code since Cancun): one
+  // eth_getCode per address per process, not one per step. (A development chain reverted under a
+  // running process is not noticed: its next call fails on the missing contract instead.)
+  let seen = codeSeen.get(hre.network);
+  if (!seen) codeSeen.set(hre.network, (seen = new Set()));
+  if (seen.has(address)) return address;
+  if ((await hre.ethers.provider.getCode(address)) === "0x") {
     const hint =
       hre.network.name === "hardhat"
         ? "the in-process network forgets everything when a command ends: start `npx hardhat node` and use --network localhost, or run `npm run demo`"
         : "the chain was reset since the deployment: run deploy again";
-    throw new DeploymentNotFoundError(`no code at ${name}'s recorded address ${c.address} on ${hre.network.name}: ${hint}`);
+    throw new DeploymentNotFoundError(`no code at ${name}'s recorded address ${address} on ${hre.network.name}: ${hint}`);
   }
-  return c.address;
+  seen.add(address);
+  return address;
 }
 
 /**
@@ -68,7 +80,7 @@ const OPERATOR_NAME: Record<OperatorRole, string> = { msrp: "MSRP", idp: "IdP" }
  * @throws UnknownAccountError (exit 2) when this machine holds no key for that account
  */
 export async function operatorSigner(hre: HardhatRuntimeEnvironment, role: OperatorRole): Promise<Signer> {
-  const d = readDeployment(hre.network.name);
+  const d = deploymentSummary(hre.network.name);
   const holder = d.roles?.[role] ?? d.deployer;
   try {
     return await roleAccounts(hre, localState(hre).keystore).signer(holder);

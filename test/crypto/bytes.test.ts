@@ -8,6 +8,20 @@ const hex = (u: Uint8Array) => Buffer.from(u).toString("hex");
 
 describe("crypto/bytes", () => {
   describe("# toBytes, concat", () => {
+    it("big-endian integers (eight bytes at a time) agree with a byte-at-a-time reference, at every length", () => {
+      const ref = (x: Uint8Array) => x.reduce((n, v) => (n << 8n) | BigInt(v), 0n);
+      fc.assert(
+        fc.property(fc.uint8Array({ minLength: 1, maxLength: 70 }), fc.nat({ max: 7 }), (x, off) => {
+          const shifted = new Uint8Array(x.length + off);
+          shifted.set(x, off);
+          const view = shifted.subarray(off); // not aligned to its buffer
+          const n = b.bytesToNumberBE(view);
+          return n === ref(x) && Buffer.from(b.numberToBytesBE(n, x.length)).equals(Buffer.from(x));
+        }),
+        { numRuns: 300 },
+      );
+    });
+
     it("UTF-8 encodes strings and returns bytes unchanged", () => {
       expect(hex(b.toBytes("aé€"))).to.equal("61c3a9e282ac");
       expect(b.toBytes("")).to.have.length(0);

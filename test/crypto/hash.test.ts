@@ -5,6 +5,7 @@ import { sha3_256 } from "@noble/hashes/sha3.js";
 import { expand_message_xmd } from "@noble/curves/abstract/hash-to-curve.js";
 import { sha256 } from "@noble/hashes/sha2.js";
 import * as h from "../../offchain/crypto/hash";
+import { expandXmd } from "../../offchain/crypto/xmd";
 import { ORDER, encodePoint, mulBase } from "../../offchain/crypto/group";
 import { bytesToNumberBE, encodeTuple, numberToBytesBE, toHex } from "../../offchain/crypto/bytes";
 import { InvalidParameterError } from "../../offchain/errors";
@@ -23,6 +24,20 @@ describe("crypto/hash (H1..H6, keccak helpers)", () => {
   it("expand_message_xmd (the base of every H) matches the RFC 9380 draft output", () => {
     const v = rfc.expand_message_xmd.vectors[0];
     expect(Buffer.from(expand_message_xmd(utf8(v.msg), v.dst, v.len, sha256)).toString("hex")).to.equal(v.out);
+  });
+
+  it("expandXmd (Node's SHA-256) gives the bytes of the reference, @noble/curves' expand_message_xmd", () => {
+    const v = rfc.expand_message_xmd.vectors[0];
+    expect(Buffer.from(expandXmd(utf8(v.msg), v.dst, v.len)).toString("hex")).to.equal(v.out);
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ maxLength: 300 }),
+        fc.string({ minLength: 1, maxLength: 300 }),
+        fc.oneof(fc.integer({ min: 1, max: 300 }), fc.constantFrom(31, 32, 33, 48, 64, 65, 8160)),
+        (msg, dst, len) => Buffer.from(expandXmd(msg, dst, len)).equals(Buffer.from(expand_message_xmd(msg, dst, len, sha256))),
+      ),
+      { numRuns: 200 },
+    );
   });
 
   it("H1..H6 have the documented ranges", () => {

@@ -16,7 +16,7 @@
  * that failure to be seen (./index.ts then falls back to noble with a warning).
  */
 import { secp256k1 } from "@noble/curves/secp256k1.js";
-import { bytesToNumberBE, numberToBytesBE } from "@noble/curves/utils.js";
+import { bytesToNumberBE, numberToBytesBE } from "../bytes";
 import type { GroupBackend, SecpPoint } from "./types";
 
 /** The part of the `secp256k1` package's API this backend uses. */

@@ -123,14 +123,14 @@ export async function publishFilter(
  * @returns the number of filters loaded
  * @throws RsmsRejectedError(UNKNOWN_POOL); any other error of the chain or the store
  */
-export async function syncFilters(ctx: RsmsContext, rpm: ResourcePoolManager): Promise<number> {
-  const pool = await ctx.ledger.pool(rpm.poolId);
-  if (!pool) throw new RsmsRejectedError("UNKNOWN_POOL", `syncFilters: pool ${rpm.poolId} is not on-chain`);
+export async function syncFilters(ctx: RsmsContext, rpm: ResourcePoolManager, known?: Promise<number | undefined>): Promise<number> {
+  const epochs = await (known ?? ctx.ledger.poolEpochs(rpm.poolId));
+  if (epochs === undefined) throw new RsmsRejectedError("UNKNOWN_POOL", `syncFilters: pool ${rpm.poolId} is not on-chain`);
   const now = nowSec(ctx);
   rpm.expire(now);
   const have = new Set([...rpm.loadedEpochs, ...rpm.quarantinedEpochs.keys()]);
   let n = 0;
-  for (let epoch = rpm.firstLiveEpoch; epoch < pool.epochs; epoch++) {
+  for (let epoch = rpm.firstLiveEpoch; epoch < epochs; epoch++) {
     if (have.has(epoch)) continue;
     const f = await ctx.ledger.filterAt(rpm.poolId, epoch);
     if (rpm.isExpired(f.publishedAt, now)) {
@@ -170,15 +170,25 @@ export async function poolInfo(ctx: RsmsContext, poolId: number): Promise<PoolIn
  * @returns the reply for the RN, the record and (unless a retry) its transaction
  * @throws RsmsRejectedError(REPLAYED_SECRET | NOT_IN_FILTER | MSRP_REJECTED | ...), MalformedMessageError
  */
-export async function serveJoin(ctx: RsmsContext, rpm: ResourcePoolManager, msrp: Msrp, request: Uint8Array): Promise<Served> {
+export async function serveJoin(
+  ctx: RsmsContext,
+  rpm: ResourcePoolManager,
+  msrp: Msrp,
+  request: Uint8Array,
+  epochs?: Promise<number | undefined>,
+): Promise<Served> {
   const opened = rpm.openJoinRequest(request);
+  // The replay check and the filter sync (the pool's filter count, then any filter the RPM has not
+  // loaded) run together: the sync is awaited only if the request is not a replay.
+  const synced = syncFilters(ctx, rpm, epochs);
+  synced.catch(() => undefined);
   if (await ctx.ledger.isTagUsed(opened.tag)) {
     const rec = await ctx.ledger.recordOf(opened.pid);
     if (rec.kind === 1 && rec.poolId === rpm.poolId && equalBytes(rec.tag, opened.tag))
       return { reply: rpm.joinReply(opened), record: { pid: opened.pid, tag: opened.tag, poolId: rpm.poolId, kind: 1 }, retried: true };
     throw new RsmsRejectedError("REPLAYED_SECRET", `serveJoin: H4(a') ${toHex(opened.tag)} is already on-chain: replayed join`);
   }
-  await syncFilters(ctx, rpm);
+  await synced;
   const forward = rpm.forwardJoin(opened);
   const verified = msrp.verifyJoin(forward, nowSec(ctx));
   const tx = await ctx.ledger.recordJoin(verified.record);
@@ -205,8 +215,11 @@ export async function renewSecret(
  * Initial authentication of an RN at its pool (Fig. 3, steps 1-4).
  */
 export async function initialJoin(ctx: RsmsContext, rn: ResourceNode, rpm: ResourcePoolManager, msrp: Msrp): Promise<JoinResult> {
-  const { request, pending } = rn.buildJoinRequest(await poolInfo(ctx, rpm.poolId));
-  const served = await serveJoin(ctx, rpm, msrp, request);
+  // one read of the pool serves the RN (its key) and the RPM (its filter count)
+  const p = await ctx.ledger.pool(rpm.poolId);
+  if (!p) throw new RsmsRejectedError("UNKNOWN_POOL", `poolInfo: pool ${rpm.poolId} is not on-chain`);
+  const { request, pending } = rn.buildJoinRequest({ poolId: p.poolId, pkRpm: p.pkRpm, pidRpm: p.pidRpm });
+  const served = await serveJoin(ctx, rpm, msrp, request, Promise.resolve(p.epochs));
   rn.acceptJoinReply(served.reply, pending);
   return {
     record: served.record,

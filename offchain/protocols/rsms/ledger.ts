@@ -4,6 +4,7 @@
  */
 import type { ContractTransactionResponse } from "ethers";
 import type { ResourcePoolRegistry } from "../../../typechain-types";
+import { minedReceipt } from "../../chain/mined";
 import { fromHex, toHex } from "../../crypto/bytes";
 import { Point, decodePoint, encodePoint } from "../../crypto/group";
 import type { JoinRecord } from "./msrp";
@@ -18,8 +19,7 @@ export type FilterOnChain = { root: Uint8Array; cid: string; capacity: number; l
 const ZERO32 = new Uint8Array(32);
 
 async function mined(tx: Promise<ContractTransactionResponse>): Promise<TxInfo> {
-  const r = await (await tx).wait();
-  if (!r) throw new Error("transaction was not mined");
+  const r = await minedReceipt(tx);
   return { hash: r.hash, gasUsed: r.gasUsed, block: r.blockNumber };
 }
 
@@ -33,10 +33,20 @@ export class RsmsLedger {
 
   /** The pool, or undefined if it does not exist. */
   async pool(poolId: number): Promise<PoolOnChain | undefined> {
-    const p = await this.registry.pool(poolId);
+    // both reads at once (one round trip); the key's read reverts for a pool that does not exist
+    const [p, pk] = await Promise.all([
+      this.registry.pool(poolId),
+      this.registry.poolPublicKey(poolId).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e)))),
+    ]);
     if (p.rpm === "0x0000000000000000000000000000000000000000") return undefined;
-    const pk = decodePoint(fromHex(await this.registry.poolPublicKey(poolId), 33));
-    return { poolId, rpm: p.rpm, pidRpm: fromHex(p.pidRpm, 32), pkRpm: pk, epochs: Number(p.epochs) };
+    if (pk instanceof Error) throw pk;
+    return { poolId, rpm: p.rpm, pidRpm: fromHex(p.pidRpm, 32), pkRpm: decodePoint(fromHex(pk, 33)), epochs: Number(p.epochs) };
+  }
+
+  /** How many filters the pool has published (its epochs), or undefined if it does not exist: one read. */
+  async poolEpochs(poolId: number): Promise<number | undefined> {
+    const p = await this.registry.pool(poolId);
+    return p.rpm === "0x0000000000000000000000000000000000000000" ? undefined : Number(p.epochs);
   }
 
   /** createPool (MSRP). */

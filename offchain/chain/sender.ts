@@ -1,0 +1,206 @@
+/**
+ * A wallet that sends with as few JSON-RPC calls as it can (issue 20). ethers' `Wallet` asks the
+ * node, before every transaction, for the nonce (eth_getTransactionCount), the gas
+ * (eth_estimateGas), the chain id (eth_chainId) and the fees (eth_gasPrice, the latest block,
+ * eth_maxPriorityFeePerGas): six calls around one eth_sendRawTransaction. `ChainWallet` keeps,
+ * per provider:
+ *
+ * - the nonce of each of its accounts: read once (the `pending` count), then counted locally. A
+ *   send that fails forgets it (the next one reads it again); a send the node refuses for its nonce
+ *   (another process used the account: "nonce too low", or the chain was reverted: "nonce too
+ *   high") is read again and retried, up to NONCE_RETRIES times. Counting locally also avoids
+ *   ethers' 250 ms cache of identical calls, which hands two quick transactions of one account the
+ *   same `pending` count.
+ * - the chain id, read once;
+ * - the fee data, read again after FEE_TTL_MS. ethers offers maxFeePerGas = 2 x base fee + tip: it
+ *   stays valid while the base fee at most doubles (six full blocks in a row, over a minute on a
+ *   12-second chain), so a few seconds' reuse is safe.
+ *
+ * and it sends the calls whose gas is known (KNOWN_GAS: the largest gas of the call measured in
+ * gas-snapshot.json, plus headroom) with that limit instead of estimating it. Such a call is not
+ * simulated first: if it reverts, it reverts on-chain. A development node (Hardhat) refuses it at
+ * once with the revert data, as an estimate would; a public chain mines it with status 0 (see
+ * `minedReceipt` in offchain/chain/mined.ts, which replays it for the reason). It sends the signed
+ * transaction itself (one eth_sendRawTransaction: see `broadcast`).
+ */
+import { Interface, Transaction, TransactionResponse, Wallet, type Provider, type TransactionRequest } from "ethers";
+import snapshot from "../../gas-snapshot.json";
+import { ResourcePoolRegistry__factory, TrustManager__factory } from "../../typechain-types";
+
+/** How many times a send refused for its nonce is counted again and retried (another process may keep sending with the account). */
+export const NONCE_RETRIES = 3;
+
+/** How long fee data is reused (ms). */
+export const FEE_TTL_MS = 5_000;
+
+/** Headroom over the largest measured gas of a call with a static limit: x1.5, plus 10,000. */
+export const gasWithHeadroom = (measured: number): bigint => (BigInt(measured) * 3n) / 2n + 10_000n;
+
+/**
+ * The calls sent with a static gas limit: the hot paths of the task steps, whose gas does not
+ * depend on the size of their input. Each maps to the gas-snapshot.json entries of the call
+ * (`Contract.function` and its variants); the limit is the largest of them with headroom.
+ */
+const STATIC: { contract: string; iface: Interface; fn: string }[] = [
+  { contract: "TrustManager", iface: TrustManager__factory.createInterface() as unknown as Interface, fn: "rate" },
+  { contract: "ResourcePoolRegistry", iface: ResourcePoolRegistry__factory.createInterface() as unknown as Interface, fn: "recordJoin" },
+];
+
+/** Selector -> static gas limit. */
+export const KNOWN_GAS: ReadonlyMap<string, bigint> = new Map(
+  STATIC.map(({ contract, iface, fn }) => {
+    const measured = Object.entries(snapshot as Record<string, number>)
+      .filter(([k]) => k === `${contract}.${fn}` || k.startsWith(`${contract}.${fn} (`))
+      .map(([, g]) => g);
+    if (measured.length === 0) throw new Error(`sender: gas-snapshot.json measures no ${contract}.${fn}`);
+    return [iface.getFunction(fn)!.selector, gasWithHeadroom(Math.max(...measured))];
+  }),
+);
+
+/** The static gas limit of a call, if it has one (by the selector its data starts with). */
+export function knownGas(data: string | null | undefined): bigint | undefined {
+  return data && data.length >= 10 ? KNOWN_GAS.get(data.slice(0, 10).toLowerCase()) : undefined;
+}
+
+type Fees = { maxFeePerGas: bigint; maxPriorityFeePerGas: bigint } | { gasPrice: bigint };
+
+/** What a provider's wallets share: nonces by account, the chain id, the fee data. */
+type ChainState = {
+  nonces: Map<string, Promise<number>>;
+  chainId?: Promise<bigint>;
+  fees?: { at: number; value: Promise<Fees> };
+};
+
+const states = new WeakMap<Provider, ChainState>();
+
+function stateOf(provider: Provider): ChainState {
+  let s = states.get(provider);
+  if (!s) states.set(provider, (s = { nonces: new Map() }));
+  return s;
+}
+
+/** Whether the node refused a transaction for its nonce (so a fresh count and a retry can fix it). */
+export function isNonceError(e: unknown): boolean {
+  const x = e as { code?: string; message?: string; shortMessage?: string };
+  return (
+    x?.code === "NONCE_EXPIRED" ||
+    /nonce too low|nonce too high|nonce has already been used|invalid nonce|replacement (transaction )?underpriced/i.test(
+      `${x?.shortMessage ?? ""} ${x?.message ?? ""}`,
+    )
+  );
+}
+
+/** A Wallet whose transactions cost one JSON-RPC call to send, once its chain state is known (see above). */
+export class ChainWallet extends Wallet {
+  override connect(provider: Provider | null): ChainWallet {
+    return new ChainWallet(this.signingKey, provider);
+  }
+
+  /** The next nonce of this account (its `pending` count on first use, then counted here). */
+  private nextNonce(s: ChainState): Promise<number> {
+    const prev = s.nonces.get(this.address) ?? this.getNonce("pending");
+    const mine = prev;
+    s.nonces.set(
+      this.address,
+      mine.then((n) => n + 1),
+    );
+    return mine;
+  }
+
+  private fees(s: ChainState, provider: Provider): Promise<Fees> {
+    if (!s.fees || performance.now() - s.fees.at > FEE_TTL_MS) {
+      const value = provider.getFeeData().then((f): Fees => {
+        if (f.maxFeePerGas != null && f.maxPriorityFeePerGas != null)
+          return { maxFeePerGas: f.maxFeePerGas, maxPriorityFeePerGas: f.maxPriorityFeePerGas };
+        if (f.gasPrice != null) return { gasPrice: f.gasPrice };
+        throw new Error("ChainWallet: the node offers no fee data (neither EIP-1559 fees nor a gas price)");
+      });
+      s.fees = { at: performance.now(), value };
+      value.catch(() => {
+        if (s.fees?.value === value) s.fees = undefined;
+      });
+    }
+    return s.fees.value;
+  }
+
+  override async populateTransaction(tx: TransactionRequest) {
+    const provider = this.provider;
+    // Fee fields or a type given by the caller: ethers' own path (it checks their combinations).
+    if (!provider || tx.type != null || tx.gasPrice != null || tx.maxFeePerGas != null || tx.maxPriorityFeePerGas != null) {
+      if (provider) stateOf(provider).nonces.delete(this.address); // ethers numbers this one: count again after it
+      return super.populateTransaction(tx);
+    }
+    const s = stateOf(provider);
+    const pop = await this.populateCall(tx);
+    s.chainId ??= provider.getNetwork().then((n) => n.chainId);
+    s.chainId.catch(() => (s.chainId = undefined));
+    const [chainId, fees, gasLimit] = await Promise.all([
+      s.chainId,
+      this.fees(s, provider),
+      pop.gasLimit ?? knownGas(pop.data) ?? this.estimateGas(pop),
+    ]);
+    if (pop.chainId != null && BigInt(pop.chainId) !== chainId)
+      throw new Error(`ChainWallet: transaction chainId ${pop.chainId} is not the provider's ${chainId}`);
+    // The nonce last: nothing after it can fail before the transaction is signed and sent.
+    const nonce = pop.nonce ?? (await this.nextNonce(s));
+    return { ...pop, ...fees, type: "gasPrice" in fees ? 0 : 2, chainId, gasLimit, nonce };
+  }
+
+  /**
+   * Sends a signed transaction. Through a provider that takes raw JSON-RPC (`send`), one
+   * eth_sendRawTransaction, and the response is built here: the provider's own
+   * broadcastTransaction would recover the sender from the signature (a public-key recovery, about
+   * 3 ms in JavaScript) and, in hardhat-ethers, ask for the block number as well, for a
+   * replacement watch that an account numbering its own transactions does not need.
+   */
+  private async broadcast(provider: Provider, signed: string): Promise<TransactionResponse> {
+    const raw = provider as Provider & { send?: (method: string, params: unknown[]) => Promise<unknown> };
+    if (typeof raw.send !== "function") return provider.broadcastTransaction(signed);
+    const t = Transaction.from(signed);
+    const hash = await raw.send("eth_sendRawTransaction", [signed]);
+    if (hash !== t.hash) throw new Error(`ChainWallet: the node answered ${String(hash)} for transaction ${t.hash}`);
+    return new TransactionResponse(
+      {
+        blockNumber: null,
+        blockHash: null,
+        hash: t.hash!,
+        index: 0,
+        type: t.type ?? 0,
+        to: t.to,
+        from: this.address,
+        nonce: t.nonce,
+        gasLimit: t.gasLimit,
+        gasPrice: t.gasPrice ?? t.maxFeePerGas ?? 0n,
+        maxPriorityFeePerGas: t.maxPriorityFeePerGas,
+        maxFeePerGas: t.maxFeePerGas,
+        maxFeePerBlobGas: t.maxFeePerBlobGas,
+        data: t.data,
+        value: t.value,
+        chainId: t.chainId,
+        signature: t.signature!,
+        accessList: t.accessList,
+        blobVersionedHashes: t.blobVersionedHashes,
+        authorizationList: t.authorizationList,
+      },
+      provider,
+    );
+  }
+
+  override async sendTransaction(tx: TransactionRequest): Promise<TransactionResponse> {
+    const provider = this.provider;
+    if (!provider) return super.sendTransaction(tx); // throws: no provider
+    const s = stateOf(provider);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const pop = await this.populateTransaction(tx);
+        delete pop.from;
+        return await this.broadcast(provider, await this.signTransaction(Transaction.from(pop)));
+      } catch (e) {
+        // The nonce may not have been used (or was used by someone else): count again next time.
+        s.nonces.delete(this.address);
+        if (attempt < NONCE_RETRIES && tx.nonce == null && isNonceError(e)) continue;
+        throw e;
+      }
+    }
+  }
+}

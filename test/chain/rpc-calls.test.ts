@@ -1,0 +1,99 @@
+/**
+ * The JSON-RPC calls of the task steps (issue 20), pinned so that they cannot creep back: a
+ * rating and an RSMS join, each run through its task in a process that already ran one (the
+ * deployment's code checked, the signer's nonce, chain id and fees known, its funding checked).
+ * Also: ChainWallet (offchain/chain/sender.ts) numbers its transactions locally and recovers
+ * when another sender used its account, and a call sent with a static gas limit that reverts
+ * on-chain is reported with its custom error (offchain/chain/mined.ts).
+ */
+import { expect } from "chai";
+import hre from "hardhat";
+import { Wallet, parseEther } from "ethers";
+import { useTaskSandbox, customError, rejects } from "../helpers/tasks";
+import { countRpc } from "../../scripts/lib/rpc-count";
+import { ChainWallet, KNOWN_GAS, gasWithHeadroom, knownGas } from "../../offchain/chain/sender";
+import { minedReceipt } from "../../offchain/chain/mined";
+import { TrustManager__factory } from "../../typechain-types";
+import { readDeployment } from "../../offchain/chain/deployments";
+import { entityId } from "../../offchain/trust/ledger";
+import snapshot from "../../gas-snapshot.json";
+
+describe("JSON-RPC calls per task step (issue 20)", function () {
+  this.timeout(120_000);
+  useTaskSandbox("metatrust-rpc-calls-");
+  const counter = () => countRpc(hre.network.provider);
+
+  it("a rating (trust:rate, the rater's role key): one read, the transaction, its receipt, and the pair before and after", async () => {
+    for (let i = 0; i < 4; i++) await hre.run("trust:register", { entity: `c${i}`, type: "organization", account: `crater${i}` });
+    await hre.run("trust:rate", { from: "c0", to: "c1", score: 0.9, unverifiable: true }); // first use: nonce, fees, model, code
+    const r = await counter().during(() => hre.run("trust:rate", { from: "c1", to: "c2", score: 0.8, unverifiable: true }));
+    expect(r.value.rating).to.be.closeTo(0.8, 1e-9);
+    // eth_call: the rater's controller with the pair before (together), the pair after with the
+    // receipt (together): Algorithm 5 step 3
+    expect(r.calls).to.deep.equal({ eth_call: 3, eth_sendRawTransaction: 1, eth_getTransactionReceipt: 1 });
+  });
+
+  it("an RSMS join with its chain write (rsms:join): the pool, the replay check with the filter, the transaction and its receipt", async () => {
+    await hre.run("rsms:setup", { capacity: 64, lambda: 20, interval: 3600, ttl: 7 * 24 * 3600 });
+    await hre.run("rsms:rpm:register", { pool: 1 });
+    for (const n of ["j0", "j1"]) await hre.run("rsms:rn:register", { name: n, pool: 1 });
+    await hre.run("rsms:filter:publish", { pool: 1 });
+    await hre.run("rsms:join", { rn: "j0", pool: 1 }); // first use
+    const r = await counter().during(() => hre.run("rsms:join", { rn: "j1", pool: 1 }));
+    expect(r.value.tx.gasUsed > 0n).to.equal(true);
+    // eth_call: the pool (record and key, together: the RN's key, the RPM's filter count), then
+    // the RPM's replay check with the filter's root (together: the RPM's keystore record keeps no
+    // loaded filter between commands, each command loads it again)
+    expect(r.calls).to.deep.equal({ eth_call: 4, eth_sendRawTransaction: 1, eth_getTransactionReceipt: 1 });
+  });
+
+  it("static gas limits: the largest gas gas-snapshot.json measures for the call, x1.5 plus 10,000", () => {
+    const tm = TrustManager__factory.createInterface();
+    const rate = Math.max(
+      ...Object.entries(snapshot as Record<string, number>)
+        .filter(([k]) => k.startsWith("TrustManager.rate ("))
+        .map(([, g]) => g),
+    );
+    expect(
+      knownGas(tm.encodeFunctionData("rate", [entityId("a"), entityId("b"), 0n, "0x" + "00".repeat(32), "0x" + "00".repeat(32)])),
+    ).to.equal(gasWithHeadroom(rate));
+    expect(knownGas(tm.encodeFunctionData("register", [entityId("a"), 1]))).to.equal(undefined); // estimated
+    expect(KNOWN_GAS.size).to.equal(2);
+  });
+
+  it("ChainWallet counts its nonce locally, and recovers when another sender used its account", async () => {
+    const [funder] = await hre.ethers.getSigners();
+    const key = Wallet.createRandom();
+    await (await funder.sendTransaction({ to: key.address, value: parseEther("1") })).wait();
+    const w = new ChainWallet(key.privateKey, hre.ethers.provider);
+    await (await w.sendTransaction({ to: funder.address, value: 1n })).wait();
+    const c = await counter().during(async () => (await w.sendTransaction({ to: funder.address, value: 1n, gasLimit: 21_000n })).wait());
+    // no eth_getTransactionCount, no eth_chainId (fees: read again only after FEE_TTL_MS)
+    expect([c.calls.eth_getTransactionCount, c.calls.eth_chainId, c.calls.eth_sendRawTransaction]).to.deep.equal([undefined, undefined, 1]);
+    // the same key through a plain Wallet (another process): the local count is now behind
+    await (await new Wallet(key.privateKey, hre.ethers.provider).sendTransaction({ to: funder.address, value: 1n })).wait();
+    const again = await counter().during(async () => (await w.sendTransaction({ to: funder.address, value: 1n })).wait());
+    expect(again.value!.status).to.equal(1);
+    expect(again.calls.eth_sendRawTransaction).to.equal(2); // refused for its nonce, counted again, sent again
+    expect(again.calls.eth_getTransactionCount).to.equal(1);
+    expect(await hre.ethers.provider.getTransactionCount(key.address)).to.equal(4);
+  });
+
+  it("a call with a static gas limit that reverts on-chain (a public chain mines it) is reported with its custom error", async () => {
+    const d = readDeployment("hardhat");
+    const tm = TrustManager__factory.connect(d.contracts.TrustManager.address, await hre.ethers.provider.getSigner(0));
+    const provider = hre.network.provider;
+    await provider.send("evm_setAutomine", [false]); // the node takes it without simulating it, as a public chain does
+    try {
+      const sent = tm.rate(entityId("nobody"), entityId("c1"), 0n, "0x" + "00".repeat(32), "0x" + "00".repeat(32), { gasLimit: 200_000n });
+      const waiting = rejects(minedReceipt(sent));
+      await sent;
+      await provider.send("evm_mine", []);
+      const e = await waiting;
+      expect(e.message).to.match(/^transaction 0x[0-9a-f]{64} reverted on-chain \(block \d+\): /);
+      expect(await customError(e)).to.deep.equal({ name: "TrustManager__UnknownEntity", args: [entityId("nobody")] });
+    } finally {
+      await provider.send("evm_setAutomine", [true]);
+    }
+  });
+});
