@@ -425,7 +425,7 @@ export function cliArgumentError(
   try {
     parsed = parser.parseHardhatArguments(HARDHAT_PARAM_DEFINITIONS, {} as never, argv);
   } catch {
-    return undefined; // a global flag before the task: Hardhat reports it before any configuration loads
+    return undefined; // a global flag before the task: scripts/lib/global-flags.cjs reported it before the configuration loaded
   }
   const { hardhatArguments, allUnparsedCLAs } = parsed;
   const name = allUnparsedCLAs[0];
