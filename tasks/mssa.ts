@@ -373,6 +373,10 @@ task("mssa:verify", "Verifies a registered user: the on-chain record, its commit
     const { placeId, fresh32, proveAccess, accessSigner } = await import("../offchain/mssa/registration");
     const { commitment, Bits } = await import("../offchain/mssa/credential");
     const place = placeId(a.place);
+    if ((await c.ledger.place(place)).threshold === 0n)
+      throw new UsageError(
+        `mssa:verify: --place ${a.place} is not a place yet (the first \`mssa:register\` there creates it with the sitting authorities, or the admin runs \`mssa:place\`)`,
+      );
     const user = await c.resolve(a.user);
     const { granted, id } = await c.ledger.access(user, place);
     if (!granted) throw new RefusedError(`mssa:verify: ${user} has no access to ${a.place}`);

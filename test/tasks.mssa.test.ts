@@ -20,6 +20,10 @@ describe("tasks: mssa:* (in-process network, one process)", function () {
     const v = await hre.run("mssa:verify", { user: "4", place: "PL1" });
     expect(v.verified).to.equal(true);
     expect((await rejects(hre.run("mssa:verify", { user: "11", place: "PL1" }))).message).to.match(/no access/);
+    // a place nobody created is bad input (exit 2), not a refusal
+    expect((await rejects(hre.run("mssa:verify", { user: "4", place: "PL9" }))).message).to.match(
+      /^mssa:verify: --place PL9 is not a place/,
+    );
     const e = await rejects(hre.run("mssa:register", { user: "11", place: "PL1", info: "mail:eve@example.org", eavesdrop: 1, decoys: 64 }));
     expect(e.message).to.match(/decoy error rate .* above the threshold/);
     expect((await rejects(hre.run("mssa:verify", { user: "11", place: "PL1" }))).message).to.match(/no access/);
