@@ -88,6 +88,26 @@ describe("chain/deploy", () => {
     expect(e?.message).to.match(/^deploy: TrustManager changed since it was deployed at 0x[0-9a-fA-F]{40} on hardhat; `deploy --fresh`/);
   });
 
+  it("deploy compiles first (artifacts left instrumented by coverage would not fit a plain node), unless --no-compile", async () => {
+    const { TASK_COMPILE } = await import("hardhat/builtin-tasks/task-names");
+    const run = hre.run;
+    const ran: string[] = [];
+    const env = hre as { run: typeof hre.run };
+    env.run = (async (name: string | { task: string }, args?: unknown) => {
+      ran.push(typeof name === "string" ? name : name.task);
+      return run(name as string, args as never);
+    }) as typeof hre.run;
+    try {
+      await hre.run("deploy", { quiet: true });
+      expect(ran.slice(0, 2)).to.deep.equal(["deploy", TASK_COMPILE]);
+      ran.length = 0;
+      await hre.run("deploy", { quiet: true, noCompile: true });
+      expect(ran).to.deep.equal(["deploy"]);
+    } finally {
+      env.run = run;
+    }
+  });
+
   it("deploySystem with write: false leaves no record", async () => {
     await deploySystem(hre, { write: false });
     expectThrows(
