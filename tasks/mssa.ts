@@ -1,6 +1,7 @@
 /**
  * MSSA tasks (MSSA paper): the authority election (mssa:nominate, mssa:report, mssa:vote,
- * mssa:elect, mssa:status) and registration at a place (mssa:register, mssa:verify) over the
+ * mssa:elect, mssa:status; the operators' mssa:resolve, the arbiter, and mssa:enrol, the registrar,
+ * and the reported member's mssa:contest) and registration at a place (mssa:register, mssa:verify) over the
  * SIMULATED quantum channel (mssa:channel). Accounts are role names (a key of their own; round 0's
  * authorities are `authority:1..3`), addresses this machine holds a key for, or (development nodes)
  * signer indices. Time moves with `chain:advance` on local networks.
