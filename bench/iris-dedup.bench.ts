@@ -15,6 +15,7 @@ import { IdentityProvider } from "../offchain/avatars/agents";
 import { SimulatedEye, hammingDistance, MATCH_THRESHOLD } from "../offchain/avatars/iris";
 import { cpsKeyGen, cpsProvePossession, encodePk } from "../offchain/crypto/cps";
 import { toHex } from "../offchain/crypto/bytes";
+import { machine } from "./lib";
 
 const PEOPLE = Number(process.env.PEOPLE ?? 400);
 const SIZES = (process.env.SIZES ?? "0,1000,10000").split(",").map(Number);
@@ -48,6 +49,8 @@ function main(): void {
     `${PEOPLE} simulated people, threshold ${MATCH_THRESHOLD}:`,
     `- false matches: ${falseMatch} of ${pairs} impostor pairs (min distance ${minImpostor.toFixed(3)}, mean ${(sumImpostor / pairs).toFixed(3)})`,
     `- false non-matches: ${falseNonMatch} of ${PEOPLE} second enrollments (max genuine distance ${maxGenuine.toFixed(3)})`,
+    "",
+    `Timings measured ${new Date().toISOString()} on ${machine()}; median of 7.`,
     "",
     "| enrollments held | issueUser, new person (median ms) | of which the check (ms) |",
     "|---:|---:|---:|",

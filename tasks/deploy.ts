@@ -3,50 +3,75 @@ import { TASK_COMPILE } from "hardhat/builtin-tasks/task-names";
 import { getAddress } from "ethers";
 import { UsageError } from "./lib/cli";
 
-task(
+/** The operator roles `deploy` hands out, each with its flag: who it is and where its key comes from. */
+const ROLE_FLAGS = {
+  msrp: { name: "MSRP", holds: "MSRP_ROLE of the RSMS registries" },
+  idp: { name: "IdP", holds: "IDP_ROLE of the MITRegistry" },
+  detector: { name: "detector", holds: "DETECTOR_ROLE of the TrustManager and of the AuthorityElection" },
+  registrar: { name: "election registrar", holds: "REGISTRAR_ROLE of the AuthorityElection" },
+  arbiter: { name: "arbiter", holds: "ARBITER_ROLE of the AuthorityElection" },
+} as const;
+type RoleFlag = keyof typeof ROLE_FLAGS;
+const ROLE_NAMES = Object.keys(ROLE_FLAGS) as RoleFlag[];
+
+const deployTask = task(
   "deploy",
   "Deploys every metatrust contract, wires their roles, and records addresses, blocks, constructor arguments, ABIs, artifact hashes and role holders in deployments/<network>.json; up to date: nothing is sent; interrupted: resumes",
 )
   .addOptionalParam("write", "Write deployments/<network>.json", true, types.boolean)
   .addFlag("quiet", "Print nothing")
   .addFlag("noCompile", "Do not compile the contracts first")
-  .addFlag("fresh", "Deploy everything anew even when the recorded deployment is up to date")
-  .addOptionalParam("msrp", "The MSRP's account address (default: role msrp, a key from METATRUST_KEY_MSRP or the keystore)")
-  .addOptionalParam("idp", "The IdP's account address (default: role idp, a key from METATRUST_KEY_IDP or the keystore)")
-  .setAction(async (args: { write: boolean; quiet: boolean; noCompile: boolean; fresh: boolean; msrp?: string; idp?: string }, hre) => {
-    for (const flag of ["msrp", "idp"] as const) {
+  .addFlag("fresh", "Deploy everything anew even when the recorded deployment is up to date");
+for (const r of ROLE_NAMES)
+  deployTask.addOptionalParam(
+    r,
+    `The ${ROLE_FLAGS[r].name}'s account address, given ${ROLE_FLAGS[r].holds} (default: role ${r}, a key from METATRUST_KEY_${r.toUpperCase()} or the keystore${r === "detector" ? "; account 18 on a development node" : ""})`,
+  );
+deployTask.setAction(
+  async (args: { write: boolean; quiet: boolean; noCompile: boolean; fresh: boolean } & Partial<Record<RoleFlag, string>>, hre) => {
+    for (const flag of ROLE_NAMES) {
       const v = args[flag];
       if (v !== undefined && !hre.ethers.isAddress(v)) throw new UsageError(`deploy: --${flag} ${v} is not an address`);
     }
-    // Compile first, as `hardhat run` and `hardhat test` do: the artifacts folder may hold stale or
-    // instrumented bytecode (`hardhat coverage` leaves it instrumented, too large for a plain node).
-    if (!args.noCompile) await hre.run(TASK_COMPILE, { quiet: true });
-    const [{ deploySystem }, { roleAccounts }, { localState }] = await Promise.all([
+    const [{ deploySystem }, { roleAccounts }, { localState }, { trustRoleHolders }] = await Promise.all([
       import("../offchain/chain/deploy"),
       import("../offchain/chain/accounts"),
       import("./lib/context"),
+      import("../offchain/chain/system"),
     ]);
-    // The MSRP and the IdP are role accounts of their own (keys from METATRUST_KEY_MSRP and
-    // METATRUST_KEY_IDP, or generated into the network's keystore); the deployer stays the admin.
+    // Each operator role is a role account of its own (its key from METATRUST_KEY_<ROLE>, or generated
+    // into the network's keystore), or the address a flag names; the deployer stays the admin.
     const accounts = roleAccounts(hre, localState(hre).keystore);
-    const roles = {
-      msrp: args.msrp ? hre.ethers.getAddress(args.msrp) : await accounts.address("msrp"),
-      idp: args.idp ? hre.ethers.getAddress(args.idp) : await accounts.address("idp"),
-    };
+    const roles = {} as Record<RoleFlag, string>;
+    for (const r of ROLE_NAMES) roles[r] = args[r] ? getAddress(args[r]!) : await accounts.address(r);
+    // The TrustManager keeps its detector, its oracle and its admin apart: refused here, not after
+    // half the contracts are deployed.
+    const [deployer] = await hre.ethers.getSigners();
+    const { oracle } = await trustRoleHolders(hre);
+    if (deployer && roles.detector === deployer.address)
+      throw new UsageError(`deploy: --detector ${roles.detector} is the deployer (the admin); the TrustManager needs another account`);
+    if (roles.detector === oracle)
+      throw new UsageError(`deploy: --detector ${roles.detector} is the oracle (role oracle); the TrustManager needs another account`);
     // A flag that names another holder than the record's would be ignored by a resumed deployment: refuse it.
     const { readDeployment } = await import("../offchain/chain/deployments");
     const recorded = (() => {
       try {
-        return readDeployment(hre.network.name).roles;
+        return readDeployment(hre.network.name);
       } catch {
         return undefined;
       }
     })();
-    if (!args.fresh && recorded)
-      for (const flag of ["msrp", "idp"] as const)
-        if (args[flag] && getAddress(args[flag]!) !== getAddress(recorded[flag]))
+    if (!args.fresh && recorded?.roles)
+      for (const flag of ROLE_NAMES) {
+        const holder = recorded.roles[flag] ?? recorded.deployer;
+        if (args[flag] && getAddress(args[flag]!) !== getAddress(holder))
           throw new UsageError(
-            `deploy: --${flag} ${args[flag]} differs from the ${flag === "msrp" ? "MSRP" : "IdP"} ${recorded[flag]} of deployments/${hre.network.name}.json; add --fresh to deploy anew${flag === "msrp" ? " (or keep it and run `rsms:msrp:grant --to` the new account)" : ""}`,
+            `deploy: --${flag} ${args[flag]} differs from the ${ROLE_FLAGS[flag].name} ${holder} of deployments/${hre.network.name}.json; add --fresh to deploy anew${flag === "msrp" ? " (or keep it and run `rsms:msrp:grant --to` the new account)" : ""}`,
           );
+      }
+    // Compile first, as `hardhat run` and `hardhat test` do: the artifacts folder may hold stale or
+    // instrumented bytecode (`hardhat coverage` leaves it instrumented, too large for a plain node).
+    if (!args.noCompile) await hre.run(TASK_COMPILE, { quiet: true });
     return deploySystem(hre, { write: args.write, resume: !args.fresh, roles, log: args.quiet ? undefined : (l) => console.log(l) });
-  });
+  },
+);

@@ -6,6 +6,7 @@
 import { task, types } from "hardhat/config";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import type { GroupParty } from "../offchain/protocols/rsms/group";
+import { lookupNamed } from "./lib/cli";
 
 const partyRecord = (name: string) => `rsms-party-${name}`;
 
@@ -66,6 +67,7 @@ task(
   .addParam("size", "N, the number of RNs", undefined, types.int)
   .setAction(async (a: { user: string; size: number }, hre) => {
     const c = await groupContext(hre);
+    lookupNamed("group:request", "--user", a.user, () => c.msrp.userCredentials(a.user));
     const g = await c.gflows.formServiceGroup(c.ledger, c.msrp, c.directory, { user: a.user, size: a.size });
     c.save();
     console.log(
@@ -90,6 +92,7 @@ task(
   .setAction(async (a: { group: string; evict: string; add: string }, hre) => {
     const c = await groupContext(hre);
     const gid = c.bytes.fromHex(a.group, 32);
+    lookupNamed("group:rekey", "--group", a.group, () => c.msrp.groupInfo(gid));
     const evict = a.evict
       .split(",")
       .filter(Boolean)
@@ -116,9 +119,10 @@ task("group:send", "Sends a service message on a group's AEAD channel; every par
   .setAction(async (a: { group: string; from: string; msg: string }, hre) => {
     const c = await groupContext(hre);
     const gid = c.bytes.fromHex(a.group, 32);
-    const ct = c.directory(a.from).seal(gid, new TextEncoder().encode(a.msg));
+    const info = lookupNamed("group:send", "--group", a.group, () => c.msrp.groupInfo(gid));
+    const sender = lookupNamed("group:send", "--from", a.from, () => c.directory(a.from));
+    const ct = sender.seal(gid, new TextEncoder().encode(a.msg));
     c.save(); // the sender's sequence number
-    const info = c.msrp.groupInfo(gid);
     const names = new Set([
       info.user,
       ...info.members.map((m) => m.name),
@@ -147,8 +151,8 @@ task("group:status", "A group's on-chain state (members, epoch, Q) and the MSRP'
   .setAction(async (a: { group: string }, hre) => {
     const c = await groupContext(hre);
     const gid = c.bytes.fromHex(a.group, 32);
+    const info = lookupNamed("group:status", "--group", a.group, () => c.msrp.groupInfo(gid));
     const v = await c.ledger.view(gid);
-    const info = c.msrp.groupInfo(gid);
     console.log(`group ${a.group}: epoch ${v.epoch}, ${v.members} RN member(s) on-chain, user ${info.user}`);
     for (const m of info.members)
       console.log(`  ${m.name.padEnd(12)} ${c.bytes.toHex(m.pid)} ${(await c.ledger.isMember(gid, m.pid)) ? "member" : "NOT on-chain"}`);

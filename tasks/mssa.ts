@@ -1,6 +1,7 @@
 /**
  * MSSA tasks (MSSA paper): the authority election (mssa:nominate, mssa:report, mssa:vote,
- * mssa:elect, mssa:status) and registration at a place (mssa:register, mssa:verify) over the
+ * mssa:elect, mssa:status; the operators' mssa:resolve, the arbiter, and mssa:enrol, the registrar,
+ * and the reported member's mssa:contest) and registration at a place (mssa:register, mssa:verify) over the
  * SIMULATED quantum channel (mssa:channel). Accounts are role names (a key of their own; round 0's
  * authorities are `authority:1..3`), addresses this machine holds a key for, or (development nodes)
  * signer indices. Time moves with `chain:advance` on local networks.
@@ -11,7 +12,7 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types";
 
 async function mssaContext(hre: HardhatRuntimeEnvironment) {
   const [
-    { localState, deployedAddress, resolveAccount, accountSigner },
+    { localState, deployedAddress, resolveAccount, accountSigner, operatorSigner, operatorAddress },
     election,
     { AuthorityElection__factory, CredentialLedger__factory },
   ] = await Promise.all([import("./lib/context"), import("../offchain/mssa/election"), import("../typechain-types")]);
@@ -19,7 +20,29 @@ async function mssaContext(hre: HardhatRuntimeEnvironment) {
   const el = AuthorityElection__factory.connect(await deployedAddress(hre, "AuthorityElection"), operator);
   const ledger = CredentialLedger__factory.connect(await deployedAddress(hre, "CredentialLedger"), operator);
   const signer = async (account: string) => accountSigner(hre, account);
-  return { ...localState(hre), el, ledger, operator, signer, resolve: (a: string) => resolveAccount(hre, a), election };
+  /**
+   * The signer for an election role: `--from` when given (checked to hold the role before anything
+   * is sent), else the holder deployments/<network>.json names for it.
+   */
+  const roleSigner = async (task: string, role: "detector" | "registrar" | "arbiter", from: string | undefined) => {
+    const roleId = await el[ROLE_OF[role]]();
+    const addr = from !== undefined ? await resolveAccount(hre, from) : operatorAddress(hre, role);
+    if (!(await el.hasRole(roleId, addr)))
+      throw new RefusedError(
+        `${task}: ${from !== undefined ? `--from ${addr}` : `the ${role} ${addr} of deployments/${hre.network.name}.json`} does not hold the AuthorityElection's ${ROLE_OF[role]}${from !== undefined ? ` (deployments/${hre.network.name}.json names ${operatorAddress(hre, role)} as the ${role}; leave out --from to sign as it)` : ""}`,
+      );
+    return { address: addr, signer: from !== undefined ? await accountSigner(hre, from) : await operatorSigner(hre, role) };
+  };
+  return { ...localState(hre), el, ledger, operator, signer, roleSigner, resolve: (a: string) => resolveAccount(hre, a), election };
+}
+
+const ROLE_OF = { detector: "DETECTOR_ROLE", registrar: "REGISTRAR_ROLE", arbiter: "ARBITER_ROLE" } as const;
+const REPORT_STATES = ["none", "attesting", "applied", "contested", "upheld", "dismissed"];
+/** A report id given as `--id`: 32 bytes of hex. */
+function reportId(task: string, id: string): string {
+  if (!/^0x[0-9a-fA-F]{64}$/.test(id))
+    throw new UsageError(`${task}: --id ${id} is not a report id (0x and 64 hex digits, as mssa:report prints)`);
+  return id;
 }
 
 const STAGES = ["none", "nomination", "voting", "elected", "aborted"];
@@ -77,25 +100,92 @@ task("mssa:nominate", "Nominates a member for the current round (opens a round i
 task("mssa:report", "Reports misbehaviour (Eq. 1): counted once a quorum of sitting authorities attests, or at once from the detector role")
   .addParam("node", "The misbehaving member (account)")
   .addParam("type", "block-detection | communication | no-response | other")
-  .addOptionalParam("from", "The reporting sitting authority or detector (account)", "0")
+  .addOptionalParam("from", "The reporting sitting authority or detector (account; default: the deployment's detector)")
   .addOptionalParam(
     "evidence",
     "Evidence (text or an IPFS CID) whose keccak256 identifies the report; default: node, behaviour and round (reporters of one incident must agree on it)",
     "",
   )
-  .setAction(async (a: { node: string; type: string; from: string; evidence: string }, hre) => {
+  .setAction(async (a: { node: string; type: string; from?: string; evidence: string }, hre) => {
     const c = await mssaContext(hre);
     const f = c.election.BEHAVIOUR_NAMES[a.type];
     if (f === undefined) throw new UsageError(`mssa:report: --type must be one of ${Object.keys(c.election.BEHAVIOUR_NAMES).join(", ")}`);
     const node = await c.resolve(a.node);
+    // The reporter is the detector (applies alone) or a sitting authority (attests): checked before sending.
+    let signer;
+    if (a.from === undefined) signer = (await c.roleSigner("mssa:report", "detector", undefined)).signer;
+    else {
+      const from = await c.resolve(a.from);
+      if (!(await c.el.hasRole(await c.el.DETECTOR_ROLE(), from)) && !(await c.el.isAuthority(from)))
+        throw new RefusedError(
+          `mssa:report: --from ${from} is neither a sitting authority nor the detector (the AuthorityElection's DETECTOR_ROLE; leave out --from to sign as it)`,
+        );
+      signer = await c.signer(a.from);
+    }
     // The evidence identifies the report: authorities reporting the same incident must give the same
     // evidence so that their attestations add up to the quorum. The default names the node, the
     // behaviour and the round, so two authorities that run the same command attest one report.
     const evidence = hre.ethers.id(a.evidence || `${node}:${a.type}:round ${await c.el.currentRound()}`);
-    const rc = await (await c.el.connect(await c.signer(a.from)).report(node, f, evidence)).wait();
+    const rc = await (await c.el.connect(signer).report(node, f, evidence)).wait();
     const m = await c.el.misbehaviour(node);
-    console.log(`${node}: counts [${m.counts.join(", ")}], R_bw = ${pct(m.ratio)}; ${gas(rc)}`);
-    return { counts: m.counts.map(Number), ratio: m.ratio };
+    const id = await c.el.reportIdOf(evidence);
+    const state = REPORT_STATES[Number((await c.el.reportOf(id)).state)];
+    console.log(`report ${id} (${state}); ${node}: counts [${m.counts.join(", ")}], R_bw = ${pct(m.ratio)}; ${gas(rc)}`);
+    return { id, state, counts: m.counts.map(Number), ratio: m.ratio };
+  });
+
+task("mssa:contest", "The reported member contests an applied misbehaviour report; the arbiter then rules on it (mssa:resolve)")
+  .addParam("id", "The report id (mssa:report prints it)")
+  .addParam("from", "The reported member (account)")
+  .setAction(async (a: { id: string; from: string }, hre) => {
+    const c = await mssaContext(hre);
+    const id = reportId("mssa:contest", a.id);
+    const r = await c.el.reportOf(id);
+    const from = await c.resolve(a.from);
+    if (Number(r.state) === 0) throw new UsageError(`mssa:contest: --id ${id} is no report`);
+    if (Number(r.state) !== 2)
+      throw new RefusedError(`mssa:contest: report ${id} is ${REPORT_STATES[Number(r.state)]}; only an applied report can be contested`);
+    if (r.node !== from) throw new RefusedError(`mssa:contest: --from ${from} is not the reported member ${r.node}; only it may contest`);
+    const rc = await (await c.el.connect(await c.signer(a.from)).contest(id)).wait();
+    console.log(`report ${id} contested by ${from}; the arbiter rules with mssa:resolve; ${gas(rc)}`);
+    return { id, state: "contested" };
+  });
+
+task("mssa:resolve", "The arbiter (ARBITER_ROLE) upholds a contested report or dismisses it, which takes its count back")
+  .addParam("id", "The report id (mssa:report prints it)")
+  .addParam("verdict", "uphold | dismiss")
+  .addOptionalParam("from", "The arbiter (account; default: the deployment's arbiter)")
+  .setAction(async (a: { id: string; verdict: string; from?: string }, hre) => {
+    const c = await mssaContext(hre);
+    const id = reportId("mssa:resolve", a.id);
+    if (a.verdict !== "uphold" && a.verdict !== "dismiss")
+      throw new UsageError(`mssa:resolve: --verdict must be uphold or dismiss, got "${a.verdict}"`);
+    const r = await c.el.reportOf(id);
+    if (Number(r.state) === 0) throw new UsageError(`mssa:resolve: --id ${id} is no report`);
+    if (Number(r.state) !== 3) throw new RefusedError(`mssa:resolve: report ${id} is ${REPORT_STATES[Number(r.state)]}, not contested`);
+    const { signer } = await c.roleSigner("mssa:resolve", "arbiter", a.from);
+    const rc = await (await c.el.connect(signer).resolveContest(id, a.verdict === "uphold")).wait();
+    const m = await c.el.misbehaviour(r.node);
+    const state = REPORT_STATES[Number((await c.el.reportOf(id)).state)];
+    console.log(`report ${id} ${state}; ${r.node}: counts [${m.counts.join(", ")}], R_bw = ${pct(m.ratio)}; ${gas(rc)}`);
+    return { id, state, counts: m.counts.map(Number), ratio: m.ratio };
+  });
+
+task("mssa:enrol", "The election's registrar (REGISTRAR_ROLE) enrols a member outside registration, or removes one")
+  .addParam("member", "The member (account)")
+  .addFlag("remove", "Remove the member instead")
+  .addOptionalParam("from", "The registrar (account; default: the deployment's election registrar)")
+  .setAction(async (a: { member: string; remove: boolean; from?: string }, hre) => {
+    const c = await mssaContext(hre);
+    const member = await c.resolve(a.member);
+    const isMember = await c.el.isMember(member);
+    if (a.remove && !isMember) throw new RefusedError(`mssa:enrol: --member ${member} is not a member`);
+    if (!a.remove && isMember) throw new RefusedError(`mssa:enrol: --member ${member} is already a member`);
+    const { signer } = await c.roleSigner("mssa:enrol", "registrar", a.from);
+    const el = c.el.connect(signer);
+    const rc = await (await (a.remove ? el.remove(member) : el.enrol(member))).wait();
+    console.log(`${member} ${a.remove ? "removed" : "enrolled"}; members M = ${await c.el.memberCount()}; ${gas(rc)}`);
+    return { member, enrolled: !a.remove, members: Number(await c.el.memberCount()) };
   });
 
 task("mssa:vote", "Casts a ballot: a full preference order of the candidates, most preferred first")
@@ -284,6 +374,10 @@ task("mssa:verify", "Verifies a registered user: the on-chain record, its commit
     const { placeId, fresh32, proveAccess, accessSigner } = await import("../offchain/mssa/registration");
     const { commitment, Bits } = await import("../offchain/mssa/credential");
     const place = placeId(a.place);
+    if ((await c.ledger.place(place)).threshold === 0n)
+      throw new UsageError(
+        `mssa:verify: --place ${a.place} is not a place yet (the first \`mssa:register\` there creates it with the sitting authorities, or the admin runs \`mssa:place\`)`,
+      );
     const user = await c.resolve(a.user);
     const { granted, id } = await c.ledger.access(user, place);
     if (!granted) throw new RefusedError(`mssa:verify: ${user} has no access to ${a.place}`);

@@ -7,7 +7,7 @@ import { task, types } from "hardhat/config";
 import { attach } from "../offchain/chain/contracts";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import type { Msrp as MsrpAgent } from "../offchain/protocols/rsms/msrp";
-import { UsageError } from "./lib/cli";
+import { RefusedError, UsageError, lookupNamed } from "./lib/cli";
 
 const MSRP_RECORD = "rsms-msrp";
 const rpmRecord = (poolId: number) => `rsms-rpm-${poolId}`;
@@ -43,6 +43,15 @@ async function rsms(hre: HardhatRuntimeEnvironment) {
   const loadRpm = (m: MsrpAgent, poolId: number) => ResourcePoolManager.fromRecord(m.params, ks.load(rpmRecord(poolId)));
   const loadRn = (m: MsrpAgent, name: string) => ResourceNode.fromRecord(m.params, ks.load(rnRecord(name)));
   return { local, ks, chain, flows, Msrp, loadMsrp, saveMsrp, loadRpm, loadRn };
+}
+
+/** A pool named by `flag` that this MSRP has no RPM for is bad input (exit 2), with the command that creates it. */
+function knownPool(task: string, flag: string, m: MsrpAgent, pool: number): void {
+  const pools = m.summary().rpms.map((r) => r.poolId);
+  if (!pools.includes(pool))
+    throw new UsageError(
+      `${task}: ${flag} ${pool} is not a pool of this MSRP (${pools.length ? `pools: ${pools.join(", ")}` : "none yet"}); \`rsms:rpm:register --pool ${pool}\` creates it`,
+    );
 }
 
 /** A client machine's view: its keystore, and the deployment read from the chain (no account needed). */
@@ -135,6 +144,7 @@ task("rsms:rn:register", "RN setup: the MSRP issues an RN's keys, one-time secre
     }
     const r = await rsms(hre);
     const m = r.loadMsrp();
+    knownPool("rsms:rn:register", "--pool", m, a.pool);
     const { rn, published } = await r.flows.registerRn(await r.chain(), m, { name: a.name, poolId: a.pool, rid: a.rid ?? `rn:${a.name}` });
     r.ks.create(rnRecord(a.name), rn.toRecord());
     r.saveMsrp(m);
@@ -167,6 +177,11 @@ task("rsms:filter:publish", "Publishes a pool's pending Bloom filter: bytes to I
   .setAction(async (a: { pool: number }, hre) => {
     const r = await rsms(hre);
     const m = r.loadMsrp();
+    knownPool("rsms:filter:publish", "--pool", m, a.pool);
+    if (m.pendingCount(a.pool) === 0)
+      throw new RefusedError(
+        `rsms:filter:publish: pool ${a.pool} has no registered RN waiting for a filter (\`rsms:rn:register --pool ${a.pool}\` adds one)`,
+      );
     const p = await r.flows.publishFilter(await r.chain(), m, a.pool);
     r.saveMsrp(m);
     console.log(
@@ -197,6 +212,15 @@ task(
     const r = await rsms(hre);
     const m = r.loadMsrp();
     const rn = r.loadRn(m, a.rn);
+    // Before anything is sent: the pool it registered for, and a filter that holds its secret.
+    if (!rn.state.joined) {
+      if (rn.state.homePool !== a.pool)
+        throw new UsageError(`rsms:join: --pool ${a.pool}: ${a.rn} registered for pool ${rn.state.homePool}; it joins there first`);
+      if (m.awaitsPublication(a.pool, rn.state.a))
+        throw new RefusedError(
+          `rsms:join: ${a.rn}'s one-time secret is in pool ${a.pool}'s next filter, which is not published yet: run \`npx hardhat rsms:filter:publish --pool ${a.pool}\` first`,
+        );
+    }
     const res = await r.flows.initialJoin(await r.chain(), rn, r.loadRpm(m, a.pool), m);
     r.saveMsrp(m);
     r.ks.update(rnRecord(a.rn), rn.toRecord());
@@ -250,7 +274,7 @@ task("rsms:rn:flag", "MSRP only: puts the RN behind a pseudonym (any PID of its 
     const r = await rsms(hre);
     const { fromHex } = await import("../offchain/crypto/bytes");
     const m = r.loadMsrp();
-    const name = m.flagRn(fromHex(a.pid, 32));
+    const name = lookupNamed("rsms:rn:flag", "--pid", a.pid, () => m.flagRn(fromHex(a.pid, 32)));
     r.saveMsrp(m);
     console.log(`${name}: in S_RN (suspicious under every pseudonym); rsms:rn:clear --rn ${name} after review`);
     return { name, suspicious: m.suspiciousRns() };
@@ -261,6 +285,8 @@ task("rsms:rn:clear", "MSRP only: takes an RN out of S_RN after review")
   .setAction(async (a: { rn: string }, hre) => {
     const r = await rsms(hre);
     const m = r.loadMsrp();
+    if (!m.summary().rns.some((n) => n.name === a.rn))
+      throw new UsageError(`rsms:rn:clear: --rn ${a.rn} is not an RN this MSRP registered`);
     m.clearSuspicious(a.rn);
     r.saveMsrp(m);
     console.log(`${a.rn}: out of S_RN`);
@@ -272,7 +298,8 @@ task("rsms:trace", "MSRP only: the real identity behind a pseudonym (any PID of 
   .setAction(async (a: { pid: string }, hre) => {
     const r = await rsms(hre);
     const { fromHex } = await import("../offchain/crypto/bytes");
-    const t = r.loadMsrp().trace(fromHex(a.pid, 32));
+    const m = r.loadMsrp();
+    const t = lookupNamed("rsms:trace", "--pid", a.pid, () => m.trace(fromHex(a.pid, 32)));
     console.log(`${a.pid}: ${t.kind} "${t.name}", real identity "${t.rid}"${t.kind === "rn" ? `, pseudonym #${t.k} of its chain` : ""}`);
     return t;
   });

@@ -47,27 +47,22 @@ task("sim:throughput", "RSMS Monte Carlo throughput with and without RSMS (RSMS 
   .setAction(async (a: { replications: number; seed: number }) => {
     const { simulateThroughput } = await import("../offchain/sim/throughput");
     const { lineChart, writeFigure } = await import("../offchain/util/plot");
+    const { throughputChart } = await import("../offchain/sim/figures");
     const { progressBar } = await import("../offchain/util/progress");
     const costs = await measuredCosts();
     console.log(`sim:throughput: RSMS costs from ${costs.source}`);
     const base = { lambdaJ: 0.2, lambdaL: 0.2, a: 0.5, tMin: 3, tMax: 6, replications: a.replications, seed: a.seed };
     const sweeps = [
       {
-        fig: "fig5",
-        title: "Fig. 5: throughput against the service time [T_min, T_max]",
-        x: "T_min (minutes; T_max = 2 T_min)",
+        fig: "fig5" as const,
         points: [1, 2, 3, 4, 5, 6].map((t) => ({ x: t, o: { ...base, tMin: t, tMax: 2 * t } })),
       },
       {
-        fig: "fig6",
-        title: "Fig. 6: throughput against lambda_j",
-        x: "lambda_j (per minute)",
+        fig: "fig6" as const,
         points: [0.1, 0.2, 0.3, 0.4, 0.5].map((l) => ({ x: l, o: { ...base, lambdaJ: l } })),
       },
       {
-        fig: "fig7",
-        title: "Fig. 7: throughput against lambda_l",
-        x: "lambda_l (per minute)",
+        fig: "fig7" as const,
         points: [0.1, 0.2, 0.3, 0.4, 0.5].map((l) => ({ x: l, o: { ...base, lambdaL: l } })),
       },
     ];
@@ -95,19 +90,8 @@ task("sim:throughput", "RSMS Monte Carlo throughput with and without RSMS (RSMS 
           out[s.fig].map((r) => [r.x, r.without.toFixed(4), r.with.toFixed(4), r.ci.toFixed(4), r.ratio.toFixed(4)].join(",")).join("\n") +
           "\n",
       );
-      writeFigure(
-        path.join(reportsDir(), `throughput-${s.fig}.svg`),
-        await lineChart({
-          title: s.title,
-          xLabel: s.x,
-          yLabel: "services completed in 30 min (95% interval shaded)",
-          yMin: 0,
-          series: [
-            { name: "without RSMS", points: out[s.fig].map((r) => ({ x: r.x, y: r.without, lo: r.without - r.ci, hi: r.without + r.ci })) },
-            { name: "with RSMS", points: out[s.fig].map((r) => ({ x: r.x, y: r.with, lo: r.with - r.ci, hi: r.with + r.ci })) },
-          ],
-        }),
-      );
+      // the chart is built from the rows alone, so `npm run figures` draws it again from the CSV
+      writeFigure(path.join(reportsDir(), `throughput-${s.fig}.svg`), await lineChart(throughputChart(s.fig, out[s.fig])));
       console.log(`  ${s.fig}: ${out[s.fig].map((r) => `${r.x}: ${r.without.toFixed(2)} vs ${r.with.toFixed(2)}`).join("; ")}`);
     }
     console.log("wrote reports/throughput-fig{5,6,7}.{csv,svg}");

@@ -344,7 +344,9 @@ task("trust:detect", "Runs the Sybil, on-off and good/bad-mouthing detectors ove
   .addFlag("evidenceOnly", "Ignore ratings without evidence (typed --unverifiable scores): they weigh nothing in any statistic")
   .addOptionalParam("account", "Signer index or address holding DETECTOR_ROLE (default: the deployment's detector)")
   .setAction(async (a: { dryRun: boolean; evidenceOnly: boolean; account?: string }, hre) => {
-    const c = await trustContext(hre, a.account ?? "detector");
+    // the detector deployments/<network>.json names (`deploy --detector`), else the role account `detector`
+    const { readDeployment } = await import("../offchain/chain/deployments");
+    const c = await trustContext(hre, a.account ?? readDeployment(hre.network.name).roles?.detector ?? "detector");
     const { runDetectors } = await import("../offchain/trust/pipeline");
     const report = await runDetectors(c.ledger, c.store, { flag: !a.dryRun, evidenceOnly: a.evidenceOnly });
     for (const d of report.detections)

@@ -143,6 +143,71 @@ describe("tasks: command-line errors (one line, named entity, exit code by kind)
     });
   });
 
+  describe("# a global flag before the task name: one line, exit 2 (scripts/lib/global-flags.cjs, patched into Hardhat's CLI)", () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { globalFlagLine } = require("../scripts/lib/global-flags.cjs") as {
+      globalFlagLine(e: unknown, flags: string[]): string | undefined;
+    };
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { patch, MARK } = require("../scripts/patch-hardhat-cli.cjs") as { patch(cli: string, helper: string): string; MARK: string };
+    const root = path.resolve(__dirname, "..");
+    const cliFile = require.resolve("hardhat/internal/cli/cli.js", { paths: [root] });
+
+    it("Hardhat's parser errors for global flags become one line naming the flag", async () => {
+      const { ArgumentsParser } = await import("hardhat/internal/cli/ArgumentsParser");
+      const { HARDHAT_PARAM_DEFINITIONS } = await import("hardhat/internal/core/params/hardhat-params");
+      const flags = Object.keys(HARDHAT_PARAM_DEFINITIONS).map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
+      const line = (argv: string) => {
+        try {
+          new ArgumentsParser().parseHardhatArguments(HARDHAT_PARAM_DEFINITIONS, {} as never, argv.split(" "));
+        } catch (e) {
+          return globalFlagLine(e, flags);
+        }
+        return "parsed";
+      };
+      const help = "(`npx hardhat help` lists them; a task's own flags go after the task name)";
+      expect(line("--netwrk localhost deploy")).to.equal(`--netwrk is not one of Hardhat's global flags; did you mean --network? ${help}`);
+      expect(line("--pool 3 rsms:join")).to.equal(`--pool is not one of Hardhat's global flags ${help}`);
+      expect(line("--network")).to.equal(`--network needs a value ${help}`);
+      expect(line("--network a --network b deploy")).to.equal("--network is given twice");
+      expect(line("--max-memory abc deploy")).to.equal('--max-memory "abc" is not a whole number (0 or more)');
+      expect(line("--network localhost deploy")).to.equal("parsed");
+      expect(globalFlagLine(new Error("not Hardhat's"), flags)).to.equal(undefined);
+    });
+
+    it("the postinstall patch inserts one guarded call after the parser's creation, once; another Hardhat is left alone", () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "metatrust-cli-patch-"));
+      const copy = path.join(dir, "cli.js");
+      const original = fs.readFileSync(cliFile, "utf8").replace(/^.*metatrust: scripts\/patch-hardhat-cli\.cjs.*\n/m, "");
+      fs.writeFileSync(copy, original);
+      expect(patch(copy, path.join(root, "scripts", "lib", "global-flags.cjs"))).to.equal("patched");
+      const patched = fs.readFileSync(copy, "utf8");
+      expect(patched.split("\n").length).to.equal(original.split("\n").length + 1);
+      expect(patched.indexOf(MARK)).to.be.greaterThan(patched.indexOf("new ArgumentsParser_1.ArgumentsParser()"));
+      expect(patched.indexOf(MARK)).to.be.lessThan(patched.indexOf("argumentsParser.parseHardhatArguments"));
+      expect(patch(copy, path.join(root, "scripts", "lib", "global-flags.cjs"))).to.equal("already");
+      fs.writeFileSync(copy, "// another version\n");
+      expect(patch(copy, "x")).to.equal("no anchor");
+      expect(fs.readFileSync(copy, "utf8")).to.equal("// another version\n");
+    });
+
+    it("the CLI prints that one line on stderr and exits 2 (this checkout's Hardhat is patched by npm ci's postinstall)", function () {
+      this.timeout(120_000);
+      expect(fs.readFileSync(cliFile, "utf8"), "run `npm ci` (or `node scripts/patch-hardhat-cli.cjs`)").to.include(MARK);
+      const r = spawnSync(path.join(root, "node_modules", ".bin", "hardhat"), ["--netwrk", "localhost", "deploy"], {
+        cwd: root,
+        encoding: "utf8",
+        timeout: 110_000,
+        env: { ...process.env, LOCALHOST_URL: "http://127.0.0.1:9" },
+      });
+      expect(r.status, r.stderr).to.equal(EXIT.input);
+      expect(r.stderr.trim().split("\n"), r.stderr).to.deep.equal([
+        "--netwrk is not one of Hardhat's global flags; did you mean --network? (`npx hardhat help` lists them; a task's own flags go after the task name)",
+      ]);
+      expect(r.stdout).to.equal("");
+    });
+  });
+
   it("the CLI refuses a task whose state must outlive the command on the in-process network: one line, exit 2, nothing written", function () {
     this.timeout(180_000);
     const root = path.resolve(__dirname, "..");

@@ -20,6 +20,10 @@ describe("tasks: mssa:* (in-process network, one process)", function () {
     const v = await hre.run("mssa:verify", { user: "4", place: "PL1" });
     expect(v.verified).to.equal(true);
     expect((await rejects(hre.run("mssa:verify", { user: "11", place: "PL1" }))).message).to.match(/no access/);
+    // a place nobody created is bad input (exit 2), not a refusal
+    expect((await rejects(hre.run("mssa:verify", { user: "4", place: "PL9" }))).message).to.match(
+      /^mssa:verify: --place PL9 is not a place/,
+    );
     const e = await rejects(hre.run("mssa:register", { user: "11", place: "PL1", info: "mail:eve@example.org", eavesdrop: 1, decoys: 64 }));
     expect(e.message).to.match(/decoy error rate .* above the threshold/);
     expect((await rejects(hre.run("mssa:verify", { user: "11", place: "PL1" }))).message).to.match(/no access/);
@@ -78,16 +82,17 @@ describe("tasks: mssa:* (in-process network, one process)", function () {
       name: "AuthorityElection__AlreadyNominated",
       args: [round, signers[4].address],
     });
-    // the top nominee misbehaves before voting opens: the detector role (the operator) reports 5
-    // block-detection failures and 3 others; R = 0.7 is frozen for the vote
+    // the top nominee misbehaves before voting opens: the detector (the deployment's, role
+    // `detector`) reports 5 block-detection failures and 3 others; R = 0.7 is frozen for the vote
     const bad = signers[4].address;
-    for (let i = 0; i < 5; i++) await hre.run("mssa:report", { node: "4", type: "block-detection", from: "0", evidence: `d${i}` });
-    for (let i = 0; i < 3; i++) await hre.run("mssa:report", { node: "4", type: "other", from: "0", evidence: `o${i}` });
-    expect((await rejects(hre.run("mssa:report", { node: "4", type: "lying", from: "0" }))).message).to.match(/--type/);
+    for (let i = 0; i < 5; i++) await hre.run("mssa:report", { node: "4", type: "block-detection", evidence: `d${i}` });
+    for (let i = 0; i < 3; i++) await hre.run("mssa:report", { node: "4", type: "other", evidence: `o${i}` });
+    expect((await rejects(hre.run("mssa:report", { node: "4", type: "lying" }))).message).to.match(/--type/);
     // the same evidence counts once
-    expect(
-      await customError(await rejects(hre.run("mssa:report", { node: "4", type: "other", from: "0", evidence: "o0" }))),
-    ).to.have.property("name", "AuthorityElection__ReportApplied");
+    expect(await customError(await rejects(hre.run("mssa:report", { node: "4", type: "other", evidence: "o0" })))).to.have.property(
+      "name",
+      "AuthorityElection__ReportApplied",
+    );
     await hre.run("chain:advance", { seconds: 3601 });
     await hre.run("mssa:elect");
     const st = await hre.run("mssa:status");
@@ -103,7 +108,7 @@ describe("tasks: mssa:* (in-process network, one process)", function () {
     expect(odd.message).to.match(/^mssa:vote: --ranking entry "x" is neither a candidate index nor a candidate's address/);
     expect(odd).to.be.instanceOf((await import("../tasks/lib/cli")).UsageError);
     // reports during the vote do not move the frozen ratios
-    await hre.run("mssa:report", { node: st.candidates[0], type: "other", from: "0", evidence: "late" });
+    await hre.run("mssa:report", { node: st.candidates[0], type: "other", evidence: "late" });
     await hre.run("chain:advance", { seconds: 3601 });
     const r = await hre.run("mssa:elect");
     expect(r.stage).to.equal("elected");
@@ -126,6 +131,46 @@ describe("tasks: mssa:* (in-process network, one process)", function () {
         path.join(process.env.METATRUST_DATA_DIR!, "hardhat", "keystore", `mssa-${placeId("PL1").slice(2, 18)}-${u13.toLowerCase()}.json`),
       ),
     ).to.equal(false);
+  });
+
+  it("the detector, registrar and arbiter sign as the accounts the deployment names; another account is refused by role before anything is sent", async () => {
+    const { RefusedError, UsageError, exitCodeOf, EXIT } = await import("../tasks/lib/cli");
+    const d = JSON.parse(fs.readFileSync(path.join(process.env.METATRUST_DEPLOYMENTS_DIR!, "hardhat.json"), "utf8"));
+    const [deployer] = await hre.ethers.getSigners();
+    const nonce = await hre.ethers.provider.getTransactionCount(deployer.address);
+    // the deployer holds none of the election's operator roles: it is refused as each of them
+    const asDeployer = await rejects(hre.run("mssa:report", { node: "6", type: "other", from: "0", evidence: "by-deployer" }));
+    expect(asDeployer.message).to.equal(
+      `mssa:report: --from ${deployer.address} is neither a sitting authority nor the detector (the AuthorityElection's DETECTOR_ROLE; leave out --from to sign as it)`,
+    );
+    expect(asDeployer).to.be.instanceOf(RefusedError);
+    expect(exitCodeOf(asDeployer)).to.equal(EXIT.refused);
+    const r = await hre.run("mssa:report", { node: "6", type: "no-response", evidence: "silent-6" });
+    expect(r.state).to.equal("applied");
+    const before = r.counts[2];
+    await hre.run("mssa:contest", { id: r.id, from: "6" });
+    const wrong = await rejects(hre.run("mssa:resolve", { id: r.id, verdict: "dismiss", from: "0" }));
+    expect(wrong.message).to.equal(
+      `mssa:resolve: --from ${deployer.address} does not hold the AuthorityElection's ARBITER_ROLE (deployments/hardhat.json names ${d.roles.arbiter} as the arbiter; leave out --from to sign as it)`,
+    );
+    expect(wrong.message.split("\n")).to.have.length(1);
+    expect(exitCodeOf(wrong)).to.equal(EXIT.refused);
+    const enrol = await rejects(hre.run("mssa:enrol", { member: "15", remove: false, from: "0" }));
+    expect(enrol.message).to.match(/^mssa:enrol: --from 0x[0-9a-fA-F]{40} does not hold the AuthorityElection's REGISTRAR_ROLE \(/);
+    expect(await hre.ethers.provider.getTransactionCount(deployer.address)).to.equal(nonce);
+    // a malformed or unknown id is bad input, exit 2
+    const badId = await rejects(hre.run("mssa:resolve", { id: "0x12", verdict: "dismiss" }));
+    expect(badId).to.be.instanceOf(UsageError);
+    const unknown = await rejects(hre.run("mssa:resolve", { id: "0x" + "ab".repeat(32), verdict: "dismiss" }));
+    expect(unknown.message).to.equal(`mssa:resolve: --id 0x${"ab".repeat(32)} is no report`);
+    expect(exitCodeOf(unknown)).to.equal(EXIT.input);
+    // the arbiter (default) dismisses: the count is taken back
+    const dismissed = await hre.run("mssa:resolve", { id: r.id, verdict: "dismiss" });
+    expect(dismissed.state).to.equal("dismissed");
+    expect(dismissed.counts[2]).to.equal(before - 1);
+    // the registrar (default) enrols a member outside registration and removes it
+    const members = (await hre.run("mssa:enrol", { member: "15", remove: false })).members;
+    expect((await hre.run("mssa:enrol", { member: "15", remove: true })).members).to.equal(members - 1);
   });
 
   it("a nomination stage with too few nominees aborts the round, and the next round opens", async () => {

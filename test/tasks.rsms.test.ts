@@ -5,6 +5,7 @@ import path from "path";
 import hre from "hardhat";
 import { KeystoreExistsError } from "../offchain/storage/errors";
 import { RsmsRejectedError } from "../offchain/protocols/rsms/errors";
+import { rejects } from "./helpers/tasks";
 
 describe("tasks: rsms:* (in-process network, one process)", function () {
   this.timeout(120_000);
@@ -117,5 +118,58 @@ describe("tasks: rsms:* (in-process network, one process)", function () {
     expect(after.results[evictedName]).to.match(/cannot read \(CHANNEL_REJECTED\)/);
     const st = await hre.run("group:status", { group: g.groupId });
     expect(st.epoch).to.equal(1);
+  });
+
+  it("an entity a flag names that does not exist is bad input (exit 2), and nothing changes", async () => {
+    const { UsageError, exitCodeOf, EXIT } = await import("../tasks/lib/cli");
+    const msrpFile = path.join(process.env.METATRUST_DATA_DIR!, "hardhat", "keystore", "rsms-msrp.json");
+    const before = fs.readFileSync(msrpFile, "utf8");
+    const pid = "0x" + "11".repeat(32);
+    const group = "0x" + "22".repeat(32);
+    for (const [task, args, line] of [
+      [
+        "rsms:rn:register",
+        { name: "n9", pool: 7 },
+        "rsms:rn:register: --pool 7 is not a pool of this MSRP (pools: 1, 2); `rsms:rpm:register --pool 7` creates it",
+      ],
+      [
+        "rsms:filter:publish",
+        { pool: 7 },
+        "rsms:filter:publish: --pool 7 is not a pool of this MSRP (pools: 1, 2); `rsms:rpm:register --pool 7` creates it",
+      ],
+      ["rsms:trace", { pid }, `rsms:trace: --pid ${pid}: ${pid} is not a pseudonym this MSRP issued`],
+      ["rsms:rn:flag", { pid }, `rsms:rn:flag: --pid ${pid}: ${pid} is not an RN pseudonym this MSRP issued`],
+      ["rsms:rn:clear", { rn: "nobody" }, "rsms:rn:clear: --rn nobody is not an RN this MSRP registered"],
+      ["group:request", { user: "nobody", size: 2 }, "group:request: --user nobody: unknown user nobody"],
+      ["group:status", { group }, `group:status: --group ${group}: unknown group ${group}`],
+      ["group:send", { group, from: "bob", msg: "x" }, `group:send: --group ${group}: unknown group ${group}`],
+    ] as const) {
+      const e = await rejects(hre.run(task, args));
+      expect(e.message, task).to.equal(line);
+      expect(e, task).to.be.instanceOf(UsageError);
+      expect(exitCodeOf(e), task).to.equal(EXIT.input);
+    }
+    expect(fs.readFileSync(msrpFile, "utf8")).to.equal(before);
+    expect(fs.existsSync(path.join(path.dirname(msrpFile), "rsms-rn-n9.json"))).to.equal(false);
+  });
+
+  it("rsms:join before its filter is published says what to run first; the wrong pool is named by --pool", async () => {
+    const { RefusedError, UsageError, exitCodeOf, EXIT } = await import("../tasks/lib/cli");
+    await hre.run("rsms:rn:register", { name: "n6", pool: 1 });
+    const early = await rejects(hre.run("rsms:join", { rn: "n6", pool: 1 }));
+    expect(early.message).to.equal(
+      "rsms:join: n6's one-time secret is in pool 1's next filter, which is not published yet: run `npx hardhat rsms:filter:publish --pool 1` first",
+    );
+    expect(early).to.be.instanceOf(RefusedError);
+    expect(exitCodeOf(early)).to.equal(EXIT.refused);
+    const wrong = await rejects(hre.run("rsms:join", { rn: "n6", pool: 2 }));
+    expect(wrong.message).to.equal("rsms:join: --pool 2: n6 registered for pool 1; it joins there first");
+    expect(wrong).to.be.instanceOf(UsageError);
+    await hre.run("rsms:filter:publish", { pool: 1 });
+    expect((await hre.run("rsms:join", { rn: "n6", pool: 1 })).record.kind).to.equal(1);
+    const none = await rejects(hre.run("rsms:filter:publish", { pool: 1 }));
+    expect(none.message).to.equal(
+      "rsms:filter:publish: pool 1 has no registered RN waiting for a filter (`rsms:rn:register --pool 1` adds one)",
+    );
   });
 });

@@ -18,10 +18,11 @@
  * The deployment's own roles have fixed names: `detector` and `oracle` (TrustManager), and
  * `authority:1` .. `authority:<seats>` (round 0 of the AuthorityElection), `rpm:<pool>` (a pool's
  * RPM). On a development node, such a role without a key of its own (environment or keystore) is
- * the node's unlocked account of a fixed index (DEV_ROLE_SIGNERS), so that tests, the demo and the
- * walkthroughs name the same accounts. Anywhere else it gets a generated key like any role. The MSRP
- * and the IdP are the roles `msrp` and `idp` (keys of their own everywhere, granted their roles by
- * the `deploy` task); the admin is the deployer (the one funded key): docs/specs/trust.md §3.
+ * the node's unlocked account of a fixed index (devRoleSigner), so that tests, the demo and the
+ * walkthroughs name the same accounts. Anywhere else it gets a generated key like any role. The MSRP,
+ * the IdP and the MSSA election's registrar and arbiter are the roles `msrp`, `idp`, `registrar` and
+ * `arbiter` (keys of their own everywhere, granted their roles by the `deploy` task; `detector` is
+ * also the election's detector); the admin is the deployer (the one funded key): docs/specs/trust.md §3.
  */
 import { Wallet, getAddress, isAddress, parseEther, type Provider, type Signer } from "ethers";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";

@@ -9,7 +9,7 @@ import { keccak256, toUtf8Bytes } from "ethers";
 import { Deployment, saveDeployment } from "./deployments";
 import { deploymentFile } from "./paths";
 import { probeEip2537 } from "./eip2537";
-import { DeployContext, SYSTEM_CONTRACTS } from "./system";
+import { DeployContext, SYSTEM_CONTRACTS, trustRoleHolders } from "./system";
 
 /** The target network lacks something metatrust needs. */
 export class NetworkUnsupportedError extends MetatrustError {
@@ -33,11 +33,14 @@ export type DeployOptions = {
    */
   resume?: boolean;
   /**
-   * The MSRP's and the IdP's accounts (the `deploy` task: the role accounts `msrp` and `idp`). The
-   * deployer grants them MSRP_ROLE and IDP_ROLE and gives up its own; it stays the admin. Default:
-   * the deployer holds both roles (tests, the demo and benchmarks, in one process).
+   * The operators' accounts (the `deploy` task: the role accounts `msrp`, `idp`, `detector`,
+   * `registrar` and `arbiter`). The deployer grants them MSRP_ROLE, IDP_ROLE, DETECTOR_ROLE (the
+   * TrustManager's and the AuthorityElection's), REGISTRAR_ROLE and ARBITER_ROLE and gives up its
+   * own; it stays the admin. Default (tests, the demo and benchmarks, in one process): the deployer
+   * holds the MSRP, IdP, registrar and arbiter roles; the detector is the role account `detector`
+   * (a development node's account 18) on both contracts.
    */
-  roles?: { msrp?: string; idp?: string };
+  roles?: { msrp?: string; idp?: string; detector?: string; registrar?: string; arbiter?: string };
 };
 
 /** A recorded deployment that no longer matches the chain or the artifacts. */
@@ -66,6 +69,30 @@ async function resumable(hre: HardhatRuntimeEnvironment, chainId: number): Promi
   if (d.chainId !== chainId) return undefined;
   for (const c of Object.values(d.contracts)) if ((await hre.ethers.provider.getCode(c.address)) === "0x") return undefined; // chain reset
   return d;
+}
+
+/**
+ * Who holds each operator role: the resumed record's holders, else the options, else the defaults
+ * ({@link DeployOptions.roles}). A record from before the AuthorityElection's roles had accounts of
+ * their own, whose election is already wired, keeps them with the deployer (as the chain does).
+ */
+async function roleHolders(
+  hre: HardhatRuntimeEnvironment,
+  deployer: string,
+  given: DeployOptions["roles"],
+  prior: Deployment | undefined,
+): Promise<Required<NonNullable<Deployment["roles"]>>> {
+  const p = prior?.roles;
+  const legacyElection = prior?.wired?.includes("AuthorityElection") ? deployer : undefined;
+  const detector = p?.detector ?? legacyElection ?? given?.detector ?? (await trustRoleHolders(hre)).detector;
+  return {
+    admin: p?.admin ?? deployer,
+    msrp: p?.msrp ?? given?.msrp ?? deployer,
+    idp: p?.idp ?? given?.idp ?? deployer,
+    detector,
+    registrar: p?.registrar ?? legacyElection ?? given?.registrar ?? deployer,
+    arbiter: p?.arbiter ?? legacyElection ?? given?.arbiter ?? deployer,
+  };
 }
 
 /**
@@ -105,11 +132,7 @@ export async function deploySystem(hre: HardhatRuntimeEnvironment, opts: DeployO
     }
     log(`resuming the deployment recorded in deployments/${hre.network.name}.json`);
   }
-  const roles = prior?.roles ?? {
-    admin: deployer.address,
-    msrp: opts.roles?.msrp ?? deployer.address,
-    idp: opts.roles?.idp ?? deployer.address,
-  };
+  const roles = await roleHolders(hre, deployer.address, opts.roles, prior);
   const ctx: DeployContext = { hre, deployer, deployed: { ...(prior?.contracts ?? {}) }, roles };
   const d: Deployment = {
     network: hre.network.name,
@@ -155,7 +178,9 @@ export async function deploySystem(hre: HardhatRuntimeEnvironment, opts: DeployO
       checkpoint();
     }
   d.complete = true;
-  log(`roles: admin ${roles.admin} (the deployer), MSRP ${roles.msrp}, IdP ${roles.idp}`);
+  log(
+    `roles: admin ${roles.admin} (the deployer), MSRP ${roles.msrp}, IdP ${roles.idp}, detector ${roles.detector}, election registrar ${roles.registrar}, arbiter ${roles.arbiter}`,
+  );
   if (SYSTEM_CONTRACTS.length === 0) log("  (no system contracts yet: the capabilities add theirs to offchain/chain/system.ts)");
   if (opts.write !== false) log(`deployment written to ${saveDeployment(d)}`);
   return d;

@@ -33,10 +33,14 @@ export type Deployment = {
   contracts: Record<string, DeployedContract>;
   /**
    * Who holds the operator roles: the admin of every contract (the deployer), the MSRP
-   * (ResourcePoolRegistry and ServiceGroupRegistry MSRP_ROLE) and the IdP (MITRegistry IDP_ROLE).
-   * Absent in records written before the roles had accounts of their own: the deployer holds all.
+   * (ResourcePoolRegistry and ServiceGroupRegistry MSRP_ROLE), the IdP (MITRegistry IDP_ROLE), the
+   * detector (DETECTOR_ROLE of the TrustManager and of the AuthorityElection: one party), the
+   * election's registrar (REGISTRAR_ROLE, besides the CredentialLedger) and its arbiter
+   * (ARBITER_ROLE). Absent in records written before the roles had accounts of their own: the
+   * deployer holds all; `detector`, `registrar` and `arbiter` are absent in records written before
+   * they had theirs: the deployer holds the AuthorityElection's three roles.
    */
-  roles?: { admin: string; msrp: string; idp: string };
+  roles?: { admin: string; msrp: string; idp: string; detector?: string; registrar?: string; arbiter?: string };
   /** Wiring steps done (by contract name); a record is complete when every step is. */
   wired?: string[];
   /** False while a deployment is under way: `deploy` resumes it. */

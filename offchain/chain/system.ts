@@ -20,8 +20,8 @@ export type DeployContext = {
   deployer: Signer;
   /** Contracts deployed so far in this run, by name. */
   deployed: Record<string, DeployedContract>;
-  /** Who holds the operator roles (deployments.ts Deployment.roles); the deployer by default. */
-  roles?: { admin: string; msrp: string; idp: string };
+  /** Who holds the operator roles (deployments.ts Deployment.roles; deploy.ts DeployOptions.roles says the defaults). */
+  roles?: { admin: string; msrp: string; idp: string; detector?: string; registrar?: string; arbiter?: string };
 };
 
 /**
@@ -83,13 +83,14 @@ export const SYSTEM_CONTRACTS: ContractSpec[] = [
     purpose: "trust store with decay, identity factor, reputations, agreements, attack flags",
     args: async ({ deployer }) => [await deployer.getAddress(), DEFAULT_MODEL, DEFAULT_THRESHOLDS.trustMin, DEFAULT_THRESHOLDS.trustMax],
     // Resource nodes are identity-verified by the pool registry (a PID with a join record). The
-    // oracle and the attack detectors are separate accounts, never the admin (docs/specs/trust.md
-    // §3, roles): the contract refuses one account holding two roles.
-    wire: async ({ hre, deployer, deployed }) => {
+    // oracle and the attack detector are separate accounts, never the admin (docs/specs/trust.md
+    // §3, roles): the contract refuses one account holding two roles. The detector is the one the
+    // record names (role `detector` by default); it is also the AuthorityElection's detector.
+    wire: async ({ hre, deployer, deployed, roles }) => {
       const tm = await hre.ethers.getContractAt("TrustManager", deployed.TrustManager.address, deployer);
       await (await tm.setVerifier(3, deployed.ResourcePoolRegistry.address)).wait();
       const holders = await trustRoleHolders(hre);
-      await (await tm.grantRole(await tm.DETECTOR_ROLE(), holders.detector)).wait();
+      await (await tm.grantRole(await tm.DETECTOR_ROLE(), roles?.detector ?? holders.detector)).wait();
       await (await tm.grantRole(await tm.ORACLE_ROLE(), holders.oracle)).wait();
     },
   },
@@ -130,10 +131,16 @@ export const SYSTEM_CONTRACTS: ContractSpec[] = [
       const { genesis, params } = await mssaGenesis(ctx);
       return [await ctx.deployer.getAddress(), params, genesis];
     },
-    // The operator runs the trust layer's detectors, which may report misbehaviour alone.
-    wire: async ({ hre, deployer, deployed }) => {
+    // The constructor gives the deployer REGISTRAR_ROLE and ARBITER_ROLE; they go to the role
+    // accounts `registrar` and `arbiter` (the deployer keeps them when the record names it). The
+    // trust layer's detector (role `detector`, the TrustManager's DETECTOR_ROLE) is also the one
+    // account that may report misbehaviour alone: docs/deploy.md, "The detector", says why one.
+    wire: async ({ hre, deployer, deployed, roles }) => {
       const el = await hre.ethers.getContractAt("AuthorityElection", deployed.AuthorityElection.address, deployer);
-      await (await el.grantRole(await el.DETECTOR_ROLE(), await deployer.getAddress())).wait();
+      const detector = roles?.detector ?? (await trustRoleHolders(hre)).detector;
+      if (!(await el.hasRole(await el.DETECTOR_ROLE(), detector))) await (await el.grantRole(await el.DETECTOR_ROLE(), detector)).wait();
+      await handOver(el, await el.REGISTRAR_ROLE(), deployer, roles?.registrar);
+      await handOver(el, await el.ARBITER_ROLE(), deployer, roles?.arbiter);
     },
   },
   {

@@ -58,7 +58,7 @@ export function lineChartSpec(o: LineChart): Record<string, unknown> {
     yScale.domain = [o.yMin ?? Math.min(...ys), o.yMax ?? Math.max(...ys)];
   }
   const color = { field: "series", type: "nominal", title: null, sort: names, legend: { orient: "right", labelLimit: 260 } };
-  const x = { field: "x", type: "quantitative", title: o.xLabel, scale: { nice: true, zero: false, ...(o.xLog ? { type: "log" } : {}) } };
+  const x = { field: "x", type: "quantitative", title: o.xLabel, scale: { nice: true, ...(o.xLog ? { type: "log" } : { zero: false }) } };
   const hasBands = rows(o.series).some((r) => r.lo !== null && r.hi !== null);
   const layers: Record<string, unknown>[] = [];
   if (hasBands)

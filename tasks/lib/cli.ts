@@ -39,6 +39,25 @@ export class RefusedError extends MetatrustError {
   }
 }
 
+/**
+ * Looks up an entity that the user named with a flag (a pool, a pseudonym, a group, a user) in an
+ * agent whose lookup fails only with AgentStateError for an unknown one: that failure becomes bad
+ * input (exit 2) naming the flag, as a contract's `Unknown…` error does; every other error passes.
+ * @param task - the task's name
+ * @param flag - the flag, as written (`--pid`)
+ * @param value - what the flag gave
+ * @param lookup - the lookup
+ */
+export function lookupNamed<T>(task: string, flag: string, value: unknown, lookup: () => T): T {
+  try {
+    return lookup();
+  } catch (e) {
+    if (e instanceof MetatrustError && e.code === "AGENT_STATE")
+      throw new UsageError(`${task}: ${flag} ${String(value)}: ${firstLine(e.message).replace(/^\w+: /, "")}`);
+    throw e;
+  }
+}
+
 const INPUT: ErrorCode[] = [
   "INVALID_POINT",
   "INVALID_SCALAR",
@@ -425,7 +444,7 @@ export function cliArgumentError(
   try {
     parsed = parser.parseHardhatArguments(HARDHAT_PARAM_DEFINITIONS, {} as never, argv);
   } catch {
-    return undefined; // a global flag before the task: Hardhat reports it before any configuration loads
+    return undefined; // a global flag before the task: scripts/lib/global-flags.cjs reported it before the configuration loaded
   }
   const { hardhatArguments, allUnparsedCLAs } = parsed;
   const name = allUnparsedCLAs[0];

@@ -68,20 +68,36 @@ export async function accountSigner(hre: HardhatRuntimeEnvironment, account: str
 }
 
 /** The operator roles a deployment names (deployments.ts Deployment.roles). */
-export type OperatorRole = "msrp" | "idp";
-const OPERATOR_NAME: Record<OperatorRole, string> = { msrp: "MSRP", idp: "IdP" };
+export type OperatorRole = "msrp" | "idp" | "detector" | "registrar" | "arbiter";
+export const OPERATOR_NAME: Record<OperatorRole, string> = {
+  msrp: "MSRP",
+  idp: "IdP",
+  detector: "detector",
+  registrar: "election registrar",
+  arbiter: "arbiter",
+};
 
 /**
- * The signer of the deployment's MSRP or IdP: the account deployments/<network>.json names for the
- * role (the deployer in a record from before the roles had accounts of their own), signing with the
- * key this machine holds for it (METATRUST_KEY_MSRP / METATRUST_KEY_IDP, the keystore's role key,
- * or the network's funded account); on a machine that holds no key for it, this machine's own key
- * for the role when it has one (an operator granted the role after deployment).
+ * The account deployments/<network>.json names for an operator role: the deployer in a record from
+ * before the role had an account of its own (for `detector`: the AuthorityElection's, which was the
+ * deployer's; the TrustManager's was already role `detector`).
+ */
+export function operatorAddress(hre: HardhatRuntimeEnvironment, role: OperatorRole): string {
+  const d = deploymentSummary(hre.network.name);
+  return d.roles?.[role] ?? d.deployer;
+}
+
+/**
+ * The signer of one of the deployment's operators (the MSRP, the IdP, the detector, the election's
+ * registrar or arbiter): the account deployments/<network>.json names for the role
+ * ({@link operatorAddress}), signing with the key this machine holds for it (METATRUST_KEY_<ROLE>,
+ * the keystore's role key, or one of the network's accounts); on a machine that holds no key for
+ * it, this machine's own key for the role when it has one (an operator granted the role after
+ * deployment).
  * @throws UnknownAccountError (exit 2) when this machine holds no key for that account
  */
 export async function operatorSigner(hre: HardhatRuntimeEnvironment, role: OperatorRole): Promise<Signer> {
-  const d = deploymentSummary(hre.network.name);
-  const holder = d.roles?.[role] ?? d.deployer;
+  const holder = operatorAddress(hre, role);
   try {
     return await roleAccounts(hre, localState(hre).keystore).signer(holder);
   } catch (e) {

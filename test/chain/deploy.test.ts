@@ -88,6 +88,26 @@ describe("chain/deploy", () => {
     expect(e?.message).to.match(/^deploy: TrustManager changed since it was deployed at 0x[0-9a-fA-F]{40} on hardhat; `deploy --fresh`/);
   });
 
+  it("deploy compiles first (artifacts left instrumented by coverage would not fit a plain node), unless --no-compile", async () => {
+    const { TASK_COMPILE } = await import("hardhat/builtin-tasks/task-names");
+    const run = hre.run;
+    const ran: string[] = [];
+    const env = hre as { run: typeof hre.run };
+    env.run = (async (name: string | { task: string }, args?: unknown) => {
+      ran.push(typeof name === "string" ? name : name.task);
+      return run(name as string, args as never);
+    }) as typeof hre.run;
+    try {
+      await hre.run("deploy", { quiet: true });
+      expect(ran.slice(0, 2)).to.deep.equal(["deploy", TASK_COMPILE]);
+      ran.length = 0;
+      await hre.run("deploy", { quiet: true, noCompile: true });
+      expect(ran).to.deep.equal(["deploy"]);
+    } finally {
+      env.run = run;
+    }
+  });
+
   it("deploySystem with write: false leaves no record", async () => {
     await deploySystem(hre, { write: false });
     expectThrows(
@@ -108,7 +128,7 @@ describe("chain/deploy", () => {
       const msrp = await accounts.address("msrp");
       const idp = await accounts.address("idp");
       expect(new Set([deployer.address, msrp, idp]).size).to.equal(3);
-      expect(d.roles).to.deep.equal({ admin: deployer.address, msrp, idp });
+      expect(d.roles).to.include({ admin: deployer.address, msrp, idp });
       const reg = await hre.ethers.getContractAt("ResourcePoolRegistry", d.contracts.ResourcePoolRegistry.address);
       const groups = await hre.ethers.getContractAt("ServiceGroupRegistry", d.contracts.ServiceGroupRegistry.address);
       const mit = await hre.ethers.getContractAt("MITRegistry", d.contracts.MITRegistry.address);
@@ -122,6 +142,69 @@ describe("chain/deploy", () => {
       expect(await mit.hasRole(await mit.DEFAULT_ADMIN_ROLE(), deployer.address)).to.equal(true);
     });
 
+    it("the deploy task gives the AuthorityElection's DETECTOR_ROLE, REGISTRAR_ROLE and ARBITER_ROLE to the role accounts detector, registrar and arbiter; the deployer holds none of them", async () => {
+      const signers = await hre.ethers.getSigners();
+      const deployer = signers[0];
+      const d = await hre.run("deploy", { quiet: true });
+      const { roleAccounts } = await import("../../offchain/chain/accounts");
+      const { Keystore } = await import("../../offchain/storage/keystore");
+      const accounts = roleAccounts(hre, new Keystore(path.join(process.env.METATRUST_DATA_DIR!, "hardhat", "keystore")));
+      const [detector, registrar, arbiter] = [
+        await accounts.address("detector"),
+        await accounts.address("registrar"),
+        await accounts.address("arbiter"),
+      ];
+      expect(detector).to.equal(signers[18].address); // a development node's account 18, the trust layer's detector
+      expect(new Set([deployer.address, detector, registrar, arbiter]).size).to.equal(4);
+      expect(d.roles).to.deep.equal({ admin: deployer.address, msrp: d.roles.msrp, idp: d.roles.idp, detector, registrar, arbiter });
+      const el = await hre.ethers.getContractAt("AuthorityElection", d.contracts.AuthorityElection.address);
+      const tm = await hre.ethers.getContractAt("TrustManager", d.contracts.TrustManager.address);
+      const held = { DETECTOR_ROLE: detector, REGISTRAR_ROLE: registrar, ARBITER_ROLE: arbiter } as const;
+      for (const [role, holder] of Object.entries(held)) {
+        const id = await el[role as keyof typeof held]();
+        expect(await el.hasRole(id, holder), `${role} of ${holder}`).to.equal(true);
+        expect(await el.hasRole(id, deployer.address), `${role} of the deployer`).to.equal(false);
+      }
+      // the CredentialLedger keeps its REGISTRAR_ROLE; the detector is the TrustManager's too (one party)
+      expect(await el.hasRole(await el.REGISTRAR_ROLE(), d.contracts.CredentialLedger.address)).to.equal(true);
+      expect(await tm.hasRole(await tm.DETECTOR_ROLE(), detector)).to.equal(true);
+      expect(await el.hasRole(await el.DEFAULT_ADMIN_ROLE(), deployer.address)).to.equal(true);
+    });
+
+    it("--detector, --registrar and --arbiter name the holders; a detector the TrustManager would refuse is refused before anything is sent", async () => {
+      const [deployer, , , , , , , a, b, c] = await hre.ethers.getSigners();
+      const nonce = await hre.ethers.provider.getTransactionCount(deployer.address);
+      for (const [args, line] of [
+        [{ arbiter: "nobody" }, "deploy: --arbiter nobody is not an address"],
+        [
+          { detector: deployer.address },
+          `deploy: --detector ${deployer.address} is the deployer (the admin); the TrustManager needs another account`,
+        ],
+      ] as const) {
+        const e = await hre.run("deploy", { quiet: true, ...args }).then(
+          () => undefined,
+          (x: Error) => x,
+        );
+        expect(e?.message).to.equal(line);
+      }
+      expect(await hre.ethers.provider.getTransactionCount(deployer.address)).to.equal(nonce);
+      const d = await hre.run("deploy", { quiet: true, detector: a.address, registrar: b.address, arbiter: c.address });
+      expect(d.roles).to.include({ detector: a.address, registrar: b.address, arbiter: c.address });
+      const el = await hre.ethers.getContractAt("AuthorityElection", d.contracts.AuthorityElection.address);
+      const tm = await hre.ethers.getContractAt("TrustManager", d.contracts.TrustManager.address);
+      expect(await el.hasRole(await el.ARBITER_ROLE(), c.address)).to.equal(true);
+      expect(await el.hasRole(await el.REGISTRAR_ROLE(), b.address)).to.equal(true);
+      expect(await el.hasRole(await el.DETECTOR_ROLE(), a.address)).to.equal(true);
+      expect(await tm.hasRole(await tm.DETECTOR_ROLE(), a.address)).to.equal(true);
+      const other = await hre.run("deploy", { quiet: true, arbiter: b.address }).then(
+        () => undefined,
+        (x: Error) => x,
+      );
+      expect(other?.message).to.match(
+        /^deploy: --arbiter 0x[0-9a-fA-F]{40} differs from the arbiter 0x[0-9a-fA-F]{40} of deployments\/hardhat\.json; add --fresh/,
+      );
+    });
+
     it("--msrp and --idp name the holders; a bad address, or one that differs from the record, is refused before anything is sent", async () => {
       const [deployer, , , , , a, b] = await hre.ethers.getSigners();
       const nonce = await hre.ethers.provider.getTransactionCount(deployer.address);
@@ -132,7 +215,7 @@ describe("chain/deploy", () => {
       expect(bad?.message).to.equal("deploy: --msrp 0x1234 is not an address");
       expect(await hre.ethers.provider.getTransactionCount(deployer.address)).to.equal(nonce);
       const d = await hre.run("deploy", { quiet: true, msrp: a.address, idp: b.address });
-      expect(d.roles).to.deep.equal({ admin: deployer.address, msrp: a.address, idp: b.address });
+      expect(d.roles).to.include({ admin: deployer.address, msrp: a.address, idp: b.address });
       const mit = await hre.ethers.getContractAt("MITRegistry", d.contracts.MITRegistry.address);
       expect(await mit.hasRole(await mit.IDP_ROLE(), b.address)).to.equal(true);
       const n2 = await hre.ethers.provider.getTransactionCount(deployer.address);
@@ -146,10 +229,18 @@ describe("chain/deploy", () => {
       expect(await hre.ethers.provider.getTransactionCount(deployer.address)).to.equal(n2);
     });
 
-    it("deploySystem without roles (tests, the demo) leaves both roles with the deployer", async () => {
-      const [deployer] = await hre.ethers.getSigners();
+    it("deploySystem without roles (tests, the demo) leaves the MSRP, IdP, registrar and arbiter roles with the deployer; the detector is account 18", async () => {
+      const signers = await hre.ethers.getSigners();
+      const deployer = signers[0].address;
       const d = await deploySystem(hre, { write: false });
-      expect(d.roles).to.deep.equal({ admin: deployer.address, msrp: deployer.address, idp: deployer.address });
+      expect(d.roles).to.deep.equal({
+        admin: deployer,
+        msrp: deployer,
+        idp: deployer,
+        detector: signers[18].address,
+        registrar: deployer,
+        arbiter: deployer,
+      });
     });
   });
 });

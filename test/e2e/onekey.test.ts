@@ -3,7 +3,7 @@ import fs from "fs";
 import path from "path";
 import { startNode, RunningNode } from "../helpers/node";
 import { skipUnderCoverage } from "../helpers/coverage";
-import { runReadmeScript } from "../helpers/readme-run";
+import { readmeBudgetMs, runReadmeScript } from "../helpers/readme-run";
 import { oneKeyScript } from "../../scripts/lib/readme";
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -12,8 +12,9 @@ const README = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
 const FUNDED_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
 
 describe("e2e: the README's walkthroughs with one funded key (the testnet path)", function () {
-  // Some sixty CLI invocations, each a Hardhat start-up: minutes.
-  this.timeout(3_600_000);
+  // Some sixty CLI invocations, each a Hardhat start-up: minutes. The run stops itself at its budget
+  // (test/helpers/readme-run.ts readmeBudgetMs: 40 min, README_TEST_MINUTES) and names the block.
+  this.timeout(readmeBudgetMs() + 120_000);
   let node: RunningNode;
 
   before(async function () {
@@ -41,7 +42,20 @@ describe("e2e: the README's walkthroughs with one funded key (the testnet path)"
     expect(r.out).to.match(/README: every block ran/);
     // the deploy-time roles are keys in the testnet keystore, not the node's accounts
     const keys = fs.readdirSync(path.join(env.METATRUST_DATA_DIR!, "testnet", "keystore"));
-    for (const role of ["msrp", "idp", "detector", "oracle", "authority_1", "authority_2", "authority_3", "rpm_1", "ann", "alice"])
+    for (const role of [
+      "msrp",
+      "idp",
+      "detector",
+      "registrar",
+      "arbiter",
+      "oracle",
+      "authority_1",
+      "authority_2",
+      "authority_3",
+      "rpm_1",
+      "ann",
+      "alice",
+    ])
       expect(keys, role).to.include(`account-${role}.json`);
   });
 });

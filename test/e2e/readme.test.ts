@@ -1,17 +1,19 @@
 import { expect } from "chai";
 import fs from "fs";
+import os from "os";
 import path from "path";
 import { startNode, RunningNode } from "../helpers/node";
 import { skipUnderCoverage } from "../helpers/coverage";
-import { runReadmeScript } from "../helpers/readme-run";
+import { readmeBudgetMs, runReadmeScript } from "../helpers/readme-run";
 import { readmeBlocks, readmeScript } from "../../scripts/lib/readme";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const README = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
 
 describe("e2e: the README runs as written", function () {
-  // Some sixty CLI invocations, each a Hardhat start-up: minutes.
-  this.timeout(3_600_000);
+  // Some sixty CLI invocations, each a Hardhat start-up: minutes. The run stops itself at its budget
+  // (test/helpers/readme-run.ts readmeBudgetMs: 40 min, README_TEST_MINUTES) and names the block.
+  this.timeout(readmeBudgetMs() + 120_000);
   let node: RunningNode;
 
   before(async function () {
@@ -35,5 +37,25 @@ describe("e2e: the README runs as written", function () {
     const r = await runReadmeScript(readmeScript(README), node.env);
     expect(r.code, r.out.slice(-6000)).to.equal(0);
     expect(r.out).to.match(/README: every block ran/);
+  });
+});
+
+describe("e2e: the README run's budget (test/helpers/readme-run.ts)", () => {
+  it("a run past its budget is stopped with every command it started, and the output names the block", async function () {
+    this.timeout(30_000);
+    const pidFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "metatrust-budget-")), "pid");
+    const script = `echo "==== README line 7" >&2\nsleep 60 & echo $! > ${pidFile}\nwait\n`;
+    const r = await runReadmeScript(script, process.env, 1500);
+    expect(r.code).to.equal(null);
+    expect(r.out).to.match(/README test: stopped after 2 s \(README_TEST_MINUTES\) in README line 7\n$/);
+    const sleeper = Number(fs.readFileSync(pidFile, "utf8"));
+    await new Promise((ok) => setTimeout(ok, 200));
+    expect(() => process.kill(sleeper, 0), "the command the script started is gone too").to.throw();
+  });
+
+  it("README_TEST_MINUTES sets the budget; 40 minutes without it", () => {
+    expect(readmeBudgetMs({})).to.equal(40 * 60_000);
+    expect(readmeBudgetMs({ README_TEST_MINUTES: "90" })).to.equal(90 * 60_000);
+    expect(() => readmeBudgetMs({ README_TEST_MINUTES: "soon" })).to.throw(/README_TEST_MINUTES must be a positive number/);
   });
 });

@@ -69,7 +69,7 @@ export async function measureGas(): Promise<GasSnapshot> {
 async function scenario(): Promise<GasSnapshot> {
   const d = await deploySystem(hre, { write: false });
   const s = await hre.ethers.getSigners();
-  const [admin] = s; // deployer: admin, MSRP, IdP, place admin, election operator and detector
+  const [admin] = s; // deployer: admin, MSRP, IdP, place admin, election registrar and arbiter (the detector is s[18])
   const at = (name: keyof typeof d.contracts) => d.contracts[name].address;
   const pools = ResourcePoolRegistry__factory.connect(at("ResourcePoolRegistry"), admin);
   const groups = ServiceGroupRegistry__factory.connect(at("ServiceGroupRegistry"), admin);
@@ -262,7 +262,9 @@ async function scenario(): Promise<GasSnapshot> {
     );
   wait(EP.votingPeriod);
   await send("AuthorityElection.elect", () => election.elect());
-  await send("AuthorityElection.report (detector, applied at once)", () => election.report(s[9].address, 0, fixed("evidence-mssa-1")));
+  await send("AuthorityElection.report (detector, applied at once)", () =>
+    election.connect(s[TRUST_ROLE_SIGNERS.detector]).report(s[9].address, 0, fixed("evidence-mssa-1")),
+  );
   const [au1, au2] = await election.authorities();
   const target = s[10].address;
   const byAddr = (a: string) => s.find((x) => x.address === a)!;

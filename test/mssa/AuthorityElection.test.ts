@@ -178,9 +178,9 @@ describe("AuthorityElection", () => {
       await f.election.openRound();
       for (const [i, n] of nominees.entries()) await f.election.connect(f.members[i + 5]).nominate(n);
       const bad = nominees[0];
-      for (let i = 0; i < 5; i++) await f.election.report(bad, 0, ethers.id(`d${i}`));
-      for (let i = 0; i < 3; i++) await f.election.report(bad, 3, ethers.id(`o${i}`));
-      for (let i = 0; i < 10; i++) await f.election.report(bad, 1, ethers.id(`c${i}`));
+      for (let i = 0; i < 5; i++) await f.election.connect(f.detector).report(bad, 0, ethers.id(`d${i}`));
+      for (let i = 0; i < 3; i++) await f.election.connect(f.detector).report(bad, 3, ethers.id(`o${i}`));
+      for (let i = 0; i < 10; i++) await f.election.connect(f.detector).report(bad, 1, ethers.id(`c${i}`));
       expect((await f.election.misbehaviour(bad)).ratio).to.equal(WAD);
       await time.increase(P.nominationPeriod);
       // one nomination each: the 4 eligible tie at 1 * (1 - 0), ordered by keccak(nominationSeed, address)
@@ -206,7 +206,7 @@ describe("AuthorityElection", () => {
       for (const a of accounts.slice(0, 128)) await f.election.connect(await ethers.getSigner(a)).nominate(a);
       const [last, spare] = await Promise.all([ethers.getSigner(accounts[128]), ethers.getSigner(accounts[129])]);
       // a newcomer with a misbehaviour record (R = 0.02) is weaker than every 1-nomination nominee
-      await f.election.report(last.address, 2, ethers.id("late"));
+      await f.election.connect(f.detector).report(last.address, 2, ethers.id("late"));
       await expect(f.election.connect(last).nominate(last.address)).to.be.revertedWithCustomError(
         f.election,
         "AuthorityElection__TooManyNominees",
@@ -232,9 +232,9 @@ describe("AuthorityElection", () => {
     it("refuses to nominate a node whose ratio reached 1", async () => {
       const f = await loadFixture(deployMssaFixture);
       const bad = f.members[0].address;
-      for (let i = 0; i < 5; i++) await f.election.report(bad, 0, ethers.id(`d${i}`));
-      for (let i = 0; i < 3; i++) await f.election.report(bad, 3, ethers.id(`o${i}`));
-      for (let i = 0; i < 10; i++) await f.election.report(bad, 1, ethers.id(`c${i}`));
+      for (let i = 0; i < 5; i++) await f.election.connect(f.detector).report(bad, 0, ethers.id(`d${i}`));
+      for (let i = 0; i < 3; i++) await f.election.connect(f.detector).report(bad, 3, ethers.id(`o${i}`));
+      for (let i = 0; i < 10; i++) await f.election.connect(f.detector).report(bad, 1, ethers.id(`c${i}`));
       expect((await f.election.misbehaviour(bad)).ratio).to.equal(WAD);
       await f.election.openRound();
       await expect(f.election.connect(f.members[1]).nominate(bad)).to.be.revertedWithCustomError(
@@ -289,7 +289,9 @@ describe("AuthorityElection", () => {
         // some misbehaviour reported by the detector role before voting opens
         const f = await voting(async (g) => {
           for (let i = 0; i < 6; i++)
-            await g.election.report(g.members[rng.nextU32() % 6].address, rng.nextU32() % 4, ethers.id(`s${seed}-${i}`));
+            await g.election
+              .connect(g.detector)
+              .report(g.members[rng.nextU32() % 6].address, rng.nextU32() % 4, ethers.id(`s${seed}-${i}`));
         });
         const round = await f.election.round(1);
         const cands = round.candidates;
@@ -361,7 +363,7 @@ describe("AuthorityElection", () => {
       // Two voters with reversed orders: every candidate scores 5.
       await f.election.connect(f.members[0]).vote([0, 1, 2, 3, 4, 5]);
       await f.election.connect(f.members[1]).vote([5, 4, 3, 2, 1, 0]);
-      await f.election.report(cands[2], 2, EV); // during the vote: not weighed (frozen at 0)
+      await f.election.connect(f.detector).report(cands[2], 2, EV); // during the vote: not weighed (frozen at 0)
       await time.increase(P.votingPeriod);
       await f.election.elect();
       expect(await f.election.authorities()).to.deep.equal(byKey(r.electionSeed, cands).slice(0, 3));
@@ -373,9 +375,9 @@ describe("AuthorityElection", () => {
       const cands = [...r.candidates];
       for (const v of f.members) await f.election.connect(v).vote([0, 1, 2, 3, 4, 5]);
       const bad = cands[0];
-      for (let i = 0; i < 5; i++) await f.election.report(bad, 0, ethers.id(`d${i}`));
-      for (let i = 0; i < 3; i++) await f.election.report(bad, 3, ethers.id(`o${i}`));
-      for (let i = 0; i < 10; i++) await f.election.report(bad, 1, ethers.id(`c${i}`));
+      for (let i = 0; i < 5; i++) await f.election.connect(f.detector).report(bad, 0, ethers.id(`d${i}`));
+      for (let i = 0; i < 3; i++) await f.election.connect(f.detector).report(bad, 3, ethers.id(`o${i}`));
+      for (let i = 0; i < 10; i++) await f.election.connect(f.detector).report(bad, 1, ethers.id(`c${i}`));
       expect((await f.election.misbehaviour(bad)).ratio).to.equal(WAD);
       await f.election.remove(cands[1]);
       await time.increase(P.votingPeriod);
@@ -401,7 +403,7 @@ describe("AuthorityElection", () => {
       expect((await f.election.misbehaviour(node)).counts[3]).to.equal(0n);
       await expect(f.election.connect(f.au2).report(node, 3, EV)).to.emit(f.election, "MisbehaviourRecorded");
       expect((await f.election.misbehaviour(node)).counts[3]).to.equal(1n);
-      for (let i = 0; i < 5; i++) await f.election.report(node, 3, ethers.id(`cap${i}`));
+      for (let i = 0; i < 5; i++) await f.election.connect(f.detector).report(node, 3, ethers.id(`cap${i}`));
       expect((await f.election.misbehaviour(node)).counts[3]).to.equal(3n); // A_4 = 3
     });
 

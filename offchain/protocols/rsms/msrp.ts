@@ -347,6 +347,18 @@ export class Msrp {
     return p.filter.count >= p.filter.capacity || now - p.openedAt >= this.r.policy.intervalSec;
   }
 
+  /**
+   * Whether a one-time secret is in the pool's pending filter, the one not published yet (a Bloom
+   * filter: never a false negative; a false positive, at the filter's low rate, only costs an early
+   * publication).
+   * @param poolId - the pool
+   * @param a - the RN's one-time secret
+   * @returns true when the secret waits for the next publication
+   */
+  awaitsPublication(poolId: number, a: bigint): boolean {
+    return this.pendingFilters.get(poolId)?.filter.check(encodeScalar(a)) ?? false;
+  }
+
   /** Number of RNs waiting in a pool's unpublished filter. */
   pendingCount(poolId: number): number {
     return this.pendingFilters.get(poolId)?.filter.count ?? 0;

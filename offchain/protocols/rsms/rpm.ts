@@ -199,7 +199,9 @@ export class ResourcePoolManager {
     if (!this.inFilters(opened.a)) {
       throw new RsmsRejectedError(
         "NOT_IN_FILTER",
-        `forwardJoin: a' is in none of pool ${this.poolId}'s ${this.filters.size} published filters (unregistered RN, wrong pool, or tampered request)`,
+        this.filters.size === 0
+          ? `forwardJoin: pool ${this.poolId} has published no filter yet: an RN registered for it joins once the MSRP publishes the filter that holds its secret`
+          : `forwardJoin: a' is in none of pool ${this.poolId}'s ${this.filters.size} published filters (unregistered RN, wrong pool, tampered request, or a secret still waiting for the next filter)`,
       );
     }
     const sealed = eciesEncrypt(this.params.pkPub, concat(encodeScalar(opened.a), opened.pid), AAD.joinForward(this.poolId));

@@ -262,7 +262,7 @@ describe("protocols/rsms/rpm: the RPM agent", () => {
     expectRejectedSync(
       () => x.rpm.forwardJoin(opened),
       "NOT_IN_FILTER",
-      /^forwardJoin: a' is in none of pool 6's 0 published filters \(unregistered RN, wrong pool, or tampered request\)$/,
+      /^forwardJoin: pool 6 has published no filter yet: an RN registered for it joins once the MSRP publishes the filter that holds its secret$/,
     );
     x.load(0, 1n);
     x.load(1, 2n);
