@@ -197,6 +197,71 @@ describe("avatars/wire (versioned byte encodings of every protocol message)", ()
     );
   });
 
+  it("names the encoder and the field of every fixed-size field it refuses", () => {
+    const w = S.delegation.warrant;
+    const o = S.delegation.o;
+    const short = new Uint8Array(1);
+    const cases: [string, () => Uint8Array][] = [
+      ["encodeLoginResponse: challenge must be 32 bytes", () => encodeLoginResponse({ ...S.login, challenge: short })],
+      ["encodeLoginResponse: sealed sample must be", () => encodeLoginResponse({ ...S.login, sealedSample: short })],
+      ["encodeLoginResponse: avatar id must be 32 bytes", () => encodeLoginResponse({ ...S.login, avatarId: short })],
+      ["encodeLoginResponse: VID commitment must be 32 bytes", () => encodeLoginResponse({ ...S.login, vidCommitment: short })],
+      [
+        "encodeLoginResponse: iris commitment must be 32 bytes",
+        () => encodeLoginResponse({ ...S.login, warrant: { ...S.login.warrant, irisCommitment: short } }),
+      ],
+      [
+        "encodeLoginResponse: avatar id must be 32 bytes",
+        () => encodeLoginResponse({ ...S.login, warrant: { ...S.login.warrant, avatarId: short } }),
+      ],
+      ["encodeLoginResponse: h must be 32 bytes", () => encodeLoginResponse({ ...S.login, o: { ...S.login.o, h: short } })],
+      ["encodeLoginResponse: r must be 32 bytes", () => encodeLoginResponse({ ...S.login, o: { ...S.login.o, r: short } })],
+      ["encodeDelegationResponse: challenge must be 32 bytes", () => encodeDelegationResponse({ ...S.delegation, challenge: short })],
+      ["encodeDelegationResponse: avatar id must be 32 bytes", () => encodeDelegationResponse({ ...S.delegation, avatarId: short })],
+      ["encodeDelegationResponse: owner serial must be 32 bytes", () => encodeDelegationResponse({ ...S.delegation, ownerSerial: short })],
+      ["encodeDelegationResponse: proxy serial must be 32 bytes", () => encodeDelegationResponse({ ...S.delegation, proxySerial: short })],
+      ["encodeDelegationResponse: sealed sample must be", () => encodeDelegationResponse({ ...S.delegation, sealedSample: short })],
+      ["encodeHello: avatar id must be 32 bytes", () => encodeHello({ ...S.hello, avatarId: short })],
+      ["encodeHello: owner serial must be 32 bytes", () => encodeHello({ ...S.hello, ownerSerial: short })],
+      ["encodeHello: driver serial must be 32 bytes", () => encodeHello({ ...S.hello, driverSerial: short })],
+      ["encodeHello: ephemeral key must be", () => encodeHello({ ...S.hello, ephemeral: short })],
+      ["encodeHello: nonce must be 32 bytes", () => encodeHello({ ...S.hello, nonce: short })],
+      ["encodeAuthReply: confirmation must be 32 bytes", () => encodeAuthReply({ ...S.reply, confirm: short })],
+      [
+        "encodeAuthReply: owner serial must be 32 bytes",
+        () => encodeAuthReply({ ...S.reply, hello: { ...S.reply.hello, ownerSerial: short } }),
+      ],
+      ["encodeEvidence: owner serial must be 32 bytes", () => encodeEvidence({ ...S.evidence, ownerSerial: short })],
+      ["encodeEvidence: driver serial must be 32 bytes", () => encodeEvidence({ ...S.evidence, driverSerial: short })],
+      [
+        "encodeEvidence: receipt signature must be 64 bytes",
+        () => encodeEvidence({ ...S.stamped, receipt: { ...S.stamped.receipt!, sig: short } }),
+      ],
+    ];
+    for (const [msg, f] of cases) expect(f, msg).to.throw(AvatarProtocolError, new RegExp(`^${msg.replace(/[()]/g, "\\$&")}`));
+    expect(w.scope).to.be.greaterThan(0);
+    expect(o.h).to.have.length(32);
+  });
+
+  it("names what it could not decode: a G1 signature, a G2 key, an ephemeral key, and counts the trailing bytes", () => {
+    const f = codecs.find((c) => c.name === "AuthFinish")!;
+    const badSig = Uint8Array.from(f.bytes);
+    badSig.fill(0x11, 2, 2 + 48); // not a compressed G1 point
+    expect(() => decodeAuthFinish(badSig)).to.throw(AvatarProtocolError, /^decodeAuthFinish: invalid G1 signature$/);
+    const h = codecs.find((c) => c.name === "Hello")!;
+    const badKey = Uint8Array.from(h.bytes);
+    badKey.fill(0x11, 2 + 32 + 32, 2 + 32 + 32 + 96); // the owner's G2 key
+    expect(() => decodeHello(badKey)).to.throw(AvatarProtocolError, /^decodeHello: invalid G2 public key$/);
+    // the ephemeral key sits before the 32-byte nonce at the end of a hello
+    const eph = h.bytes.length - 32 - 33;
+    const badEph = Uint8Array.from(h.bytes);
+    badEph.fill(0x07, eph, eph + 33); // prefix 0x07 is no compressed secp256k1 point
+    expect(() => decodeHello(badEph)).to.throw(AvatarProtocolError, /^decodeHello: invalid ephemeral key$/);
+    const longer = new Uint8Array(f.bytes.length + 3);
+    longer.set(f.bytes);
+    expect(() => decodeAuthFinish(longer)).to.throw(AvatarProtocolError, /^decodeAuthFinish: 3 trailing bytes$/);
+  });
+
   it("takes every field at its bounds (scope 1 and 255, a one-instant validity, times 0 and 2^53 - 1, a 65535-byte body) and refuses one past each", () => {
     const w = S.evidence.warrant;
     const m = S.evidence.message;
