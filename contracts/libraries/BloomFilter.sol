@@ -17,11 +17,16 @@ library BloomFilter {
     error BloomFilter__BitsTooShort(uint256 length, uint256 m);
     /// @notice The serialized filter is malformed (bad magic, version or length).
     error BloomFilter__MalformedFilter();
+    /// @notice The header's N is outside [1, 2^26], or its m is not Init's size ceil(1.44 * lambda * N)
+    /// (what `offchain/crypto/bloom.ts` and docs/specs/crypto.md §6 require of a filter).
+    error BloomFilter__InvalidCapacity(uint256 capacity, uint256 m, uint256 lambda);
 
     /// @notice Serialized header length in bytes.
     uint256 internal constant HEADER_BYTES = 18;
     /// @notice Largest supported number of positions.
     uint256 internal constant MAX_LAMBDA = 64;
+    /// @notice Largest supported capacity N.
+    uint256 internal constant MAX_CAPACITY = 1 << 26;
 
     /// @notice The j-th bit position of a key in a filter of m bits.
     /// @param key keccak256 of the item
@@ -88,6 +93,9 @@ library BloomFilter {
         m = uint32(bytes4(word << 80));
         count = uint32(bytes4(word << 112));
         _checkParams(m, lambda);
+        if (capacity == 0 || capacity > MAX_CAPACITY || m != (144 * lambda * capacity + 99) / 100) {
+            revert BloomFilter__InvalidCapacity(capacity, m, lambda);
+        }
         if (filter.length != HEADER_BYTES + (m + 7) / 8) revert BloomFilter__MalformedFilter();
     }
 

@@ -143,7 +143,8 @@ describe("crypto/bloom (RSMS Definition 2)", () => {
     it("parseHeader refuses each malformed header field", async () => {
       const { mock } = await loadFixture(deployBloomFixture);
       const bits = (m: number) => new Uint8Array(Math.ceil(m / 8));
-      const withBits = (h: Uint8Array, m: number) => toHex(new Uint8Array([...h, ...bits(m)]));
+      const withBitsBytes = (h: Uint8Array, m: number) => new Uint8Array([...h, ...bits(m)]);
+      const withBits = (h: Uint8Array, m: number) => toHex(withBitsBytes(h, m));
       // a well-formed header parses: the checks below are about the one field each changes
       expect(await mock.parseHeader(withBits(header({ lambda: 4, N: 10, m: 58, count: 3 }), 58))).to.deep.equal([4n, 10n, 58n, 3n]);
       const malformed = [
@@ -163,6 +164,18 @@ describe("crypto/bloom (RSMS Definition 2)", () => {
         await expect(mock.parseHeader(withBits(header({ lambda, N: 10, m }), m)))
           .to.be.revertedWithCustomError(mock, "BloomFilter__InvalidParameters")
           .withArgs(m, lambda);
+      }
+      // N outside [1, 2^26], or m other than Init's ceil(1.44 * lambda * N): what BloomFilter.deserialize refuses
+      for (const [N, m] of [
+        [0, 58],
+        [2 ** 26 + 1, 58],
+        [10, 59],
+        [10, 57],
+      ]) {
+        expect(() => BloomFilter.deserialize(withBitsBytes(header({ lambda: 4, N, m }), m))).to.throw(/BloomFilter.deserialize/);
+        await expect(mock.parseHeader(withBits(header({ lambda: 4, N, m }), m)))
+          .to.be.revertedWithCustomError(mock, "BloomFilter__InvalidCapacity")
+          .withArgs(N, m, 4);
       }
     });
   });
