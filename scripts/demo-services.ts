@@ -147,32 +147,23 @@ export async function demoServices(): Promise<number> {
         return "three entities";
       });
       await steps.run("ann logs two services of guild and rates from them", async () => {
-        await c.run("deployer", [
-          "trust:interact",
-          "--from",
-          "ann",
-          "--to",
-          "guild",
-          "--outcome",
-          "success",
-          "--latency",
-          "120",
-          "--bound",
-          "200",
-        ]);
-        await c.run("deployer", [
-          "trust:interact",
-          "--from",
-          "ann",
-          "--to",
-          "guild",
-          "--outcome",
-          "failure",
-          "--latency",
-          "260",
-          "--bound",
-          "200",
-        ]);
+        for (const [outcome, latency] of [
+          ["success", "120"],
+          ["failure", "260"],
+        ])
+          await c.run("deployer", [
+            "trust:interact",
+            "--from",
+            "ann",
+            "--to",
+            "guild",
+            "--outcome",
+            outcome,
+            "--latency",
+            latency,
+            "--bound",
+            "200",
+          ]);
         return (await c.run("deployer", ["trust:rate", "--from", "ann", "--to", "guild"])).trim().split("\n")[0];
       });
       await steps.run("the detector service runs on request", async () => {

@@ -22,7 +22,8 @@ export type RunningNode = {
   stop(): Promise<void>;
 };
 
-async function freePort(): Promise<number> {
+/** A free TCP port on loopback. */
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
     srv.unref();

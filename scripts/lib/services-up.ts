@@ -8,27 +8,15 @@
  */
 import { ChildProcess, spawn } from "child_process";
 import fs from "fs";
-import net from "net";
 import path from "path";
 import { HDNodeWallet, Mnemonic } from "ethers";
 import { Keystore } from "../../offchain/storage/keystore";
-import type { RunningNode } from "./hardhat-node";
+import { freePort, type RunningNode } from "./hardhat-node";
+
+export { freePort };
 
 const ROOT = path.resolve(__dirname, "../..");
 const HARDHAT = path.join(ROOT, "node_modules/.bin/hardhat");
-
-/** A free TCP port on loopback. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** A service process started by {@link serve}. */
 export type Proc = { child: ChildProcess; url: string; log: () => string; exited: Promise<number | null> };
