@@ -312,6 +312,18 @@ describe("avatars/agents (IdP, users, AI proxies)", () => {
       expect(back.traceCommitment(u.commitment).realId).to.equal("Alice Liddell");
     });
 
+    it("openSealed refuses bytes that do not open for this IdP and this request, in one MALFORMED line", () => {
+      const { idp, eyes, u } = enroll();
+      const aad = concat(toBytes("IRIS-SAMPLE"), u.mit.serial, challenge);
+      const sealed = eciesEncrypt(idp.channelKey, eyes.alice.capture(), aad);
+      expect(idp.openSealed(sealed, aad)).to.have.length(eyes.alice.capture().length);
+      for (const [bytes, ad] of [
+        [sealed, concat(aad, Uint8Array.of(1))], // another request
+        [eciesEncrypt(new IdentityProvider().channelKey, eyes.alice.capture(), aad), aad], // another IdP
+      ] as const)
+        rejects(() => idp.openSealed(bytes, ad), "MALFORMED", "openSealed: the sealed message does not open for this IdP and this request");
+    });
+
     it("draws a fresh channel key by default", () => {
       expect(new IdentityProvider().channelKey.equals(new IdentityProvider().channelKey)).to.equal(false);
     });

@@ -793,6 +793,19 @@ describe("protocols/rsms/rn: a reply or a chain record moves the RN only for the
       "REPLAYED_REPLY",
       stale("acceptJoinReply", rn, true),
     );
+    // and a joined RN neither asks for a renewal nor takes one: its secret no longer expires
+    const joined = rn.state;
+    rejectedAs(
+      () => rn.renewalRequest(),
+      "INVALID_STATE",
+      new RegExp(`^renewalRequest: ${rn.state.name} already joined; its secret no longer expires$`),
+    );
+    rejectedAs(
+      () => rn.acceptRenewal(new Uint8Array(100)),
+      "INVALID_STATE",
+      new RegExp(`^acceptRenewal: ${rn.state.name} already joined$`),
+    );
+    expect(rn.state).to.deep.equal(joined);
   });
 
   it("acceptReauthReply: only the re-authentication the joined RN would build now (kind, a_{k+1} and PID_{k+1} all its own) moves it", () => {
