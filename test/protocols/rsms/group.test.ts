@@ -184,8 +184,10 @@ describe("protocols/rsms/group-messages: exact encodings and every decoder check
       () => encodeChannel({ groupId: gid, epoch: 0, sender, seq: 1n, nonce: rnd(25), ct: rnd(16), sig: rnd(65) }),
       /^channel: sender must be 32 bytes and nonce 24$/,
     );
-    for (const seq of [-1n, 1n << 64n])
+    for (const seq of [-1n, 1n << 64n, 1 as unknown as bigint])
       malformed(() => channelHeader({ groupId: gid, epoch: 0, sender, seq, nonce }), new RegExp(`^channel: ${seq} is not a u64$`));
+    // the bounds are inclusive: 0 and 2^64 - 1 are u64s
+    for (const seq of [0n, (1n << 64n) - 1n]) expect(() => channelHeader({ groupId: gid, epoch: 0, sender, seq, nonce })).to.not.throw();
     malformed(
       () => encodeChannel({ groupId: gid, epoch: 0, sender, seq: 1n, nonce, ct: rnd(16), sig: rnd(64) }),
       /^channel: signature must be 65 bytes$/,
