@@ -195,30 +195,22 @@ export function accuracySweep(seedBase = 1000, onPoint?: (done: number) => void,
   return out;
 }
 
+/** Each rule's label: [long, for tables; short, for a figure's legend]. */
+const RULE_LABELS: Record<FeedbackRule, [string, string]> = {
+  flat: ["flat +-0.02 (before)", "flat (before)"],
+  revealed: ["bounded vs. revealed weight (before)", "vs. W (before)"],
+  electorate: ["bounded vs. total reputation, no band (before)", "vs. E (before)"],
+  band: ["bounded vs. total reputation beyond the 0.3 band (contract)", "contract (vs. E, band)"],
+};
+
 /** A series' label. */
 export function configName(p: { rule: FeedbackRule; honestTurnout: number }): string {
-  const rule =
-    p.rule === "flat"
-      ? "flat +-0.02 (before)"
-      : p.rule === "revealed"
-        ? "bounded vs. revealed weight (before)"
-        : p.rule === "electorate"
-          ? "bounded vs. total reputation, no band (before)"
-          : "bounded vs. total reputation beyond the 0.3 band (contract)";
-  return `${rule}, honest turnout ${Math.round(p.honestTurnout * 100)}%`;
+  return `${RULE_LABELS[p.rule][0]}, honest turnout ${Math.round(p.honestTurnout * 100)}%`;
 }
 
 /** A series' short label, for a figure's legend (the title says the turnout is the honest voters'). */
 export function legendName(p: { rule: FeedbackRule; honestTurnout: number }): string {
-  const rule =
-    p.rule === "flat"
-      ? "flat (before)"
-      : p.rule === "revealed"
-        ? "vs. W (before)"
-        : p.rule === "electorate"
-          ? "vs. E (before)"
-          : "contract (vs. E, band)";
-  return `${rule}, ${Math.round(p.honestTurnout * 100)}%`;
+  return `${RULE_LABELS[p.rule][1]}, ${Math.round(p.honestTurnout * 100)}%`;
 }
 
 /** Writes `reports/disputes-accuracy.{csv,svg}` and `reports/disputes-capture.svg` under `dir`. */
