@@ -7,7 +7,7 @@
  */
 import path from "path";
 import { task, types } from "hardhat/config";
-import type { HardhatRuntimeEnvironment } from "hardhat/types";
+import type { ConfigurableTaskDefinition, HardhatRuntimeEnvironment } from "hardhat/types";
 import { UsageError } from "./lib/cli";
 
 /** The chain side every service needs: its account, the registry through that account, chain id. */
@@ -29,6 +29,16 @@ async function serviceChain(hre: HardhatRuntimeEnvironment, role: string) {
 
 type ListenArgs = Pick<ServeArgs, "host" | "port" | "tlsKey" | "tlsCert" | "bodyLimit" | "rateLimit">;
 
+/** The flags every service takes to listen: address, port, TLS, body and rate limits. */
+function listenFlags<T extends ConfigurableTaskDefinition>(t: T, rateLimit = 600): T {
+  return t
+    .addOptionalParam("host", "Address to bind (default loopback only)", "127.0.0.1")
+    .addOptionalParam("port", "Port to bind (0: any free port, printed)", 0, types.int)
+    .addOptionalParam("tlsKey", "PEM private key: serve HTTPS (with --tls-cert)")
+    .addOptionalParam("tlsCert", "PEM certificate: serve HTTPS (with --tls-key)")
+    .addOptionalParam("bodyLimit", "Largest request body in bytes (413 above)", 16 * 1024, types.int)
+    .addOptionalParam("rateLimit", "Requests per client address per minute (429 above)", rateLimit, types.int) as T;
+}
 function listenConfig(a: ListenArgs, t = "rsms:serve") {
   if ((a.tlsKey === undefined) !== (a.tlsCert === undefined)) throw new UsageError(`${t}: --tls-key and --tls-cert go together`);
   if (!Number.isInteger(a.port) || a.port < 0 || a.port > 65535) throw new UsageError(`${t}: --port ${a.port} is not a port`);
@@ -66,71 +76,66 @@ function untilSignal(stop: () => Promise<void>): Promise<void> {
   });
 }
 
-task("rsms:serve", "Runs an RSMS party as a service: `msrp`, or `rpm --pool N` (its own data folder, keystore and account)")
-  .addPositionalParam("role", "msrp or rpm")
-  .addOptionalParam("pool", "rpm: the pool it manages", undefined, types.int)
-  .addOptionalParam("host", "Address to bind (default loopback only)", "127.0.0.1")
-  .addOptionalParam("port", "Port to bind (0: any free port, printed)", 0, types.int)
-  .addOptionalParam("publicUrl", "rpm: the URL RNs reach it at, announced on-chain (default: the bound URL)")
-  .addOptionalParam("tlsKey", "PEM private key: serve HTTPS (with --tls-cert)")
-  .addOptionalParam("tlsCert", "PEM certificate: serve HTTPS (with --tls-key)")
-  .addOptionalParam("bodyLimit", "Largest request body in bytes (413 above)", 16 * 1024, types.int)
-  .addOptionalParam("rateLimit", "Requests per client address per minute (429 above)", 600, types.int)
-  .addOptionalParam("admitRpm", "msrp: accounts that may enrol as RPMs: `any` or `1=0xabc…,2=0xdef…`", "")
-  .addOptionalParam("tick", "msrp: how often (ms) it publishes the filters that are due", 1000, types.int)
-  .setAction(async (a: ServeArgs, hre) => {
-    const cfg = listenConfig(a);
-    if (a.role === "msrp") {
-      const { MsrpService, parseAdmission, MSRP_RECORD } = await import("../offchain/services/rsms/msrp-service");
-      const c = await serviceChain(hre, "msrp");
-      if (!c.local.keystore.exists(MSRP_RECORD))
-        throw new UsageError("rsms:serve: no MSRP in this data folder: run `npx hardhat rsms:setup` with it first");
-      const reg = c.ledger.registry;
-      if (!(await reg.hasRole(await reg.MSRP_ROLE(), c.wallet.address)))
-        throw new UsageError(
-          `rsms:serve: the MSRP account ${c.wallet.address} does not hold MSRP_ROLE: the registry's admin grants it with \`npx hardhat rsms:msrp:grant --to ${c.wallet.address}\``,
-        );
-      const svc = new MsrpService({
-        keystore: c.local.keystore,
-        dir: path.join(c.local.dir, "service-msrp"),
-        ledger: c.ledger,
-        store: c.local.store,
-        wallet: c.wallet,
-        chainId: c.chainId,
-        registry: c.registry,
-        admission: a.admitRpm ? parseAdmission(a.admitRpm) : new Map(),
-        tickMs: a.tick,
-      });
-      const r = await svc.start(cfg);
-      console.log(`msrp: listening on ${r.url} (account ${c.wallet.address})`);
-      await untilSignal(() => svc.stop());
-      return { url: r.url };
-    }
-    if (a.role === "rpm") {
-      if (a.pool === undefined) throw new UsageError("rsms:serve: rpm needs --pool <n>");
-      const { RpmService, rpmServiceRecord } = await import("../offchain/services/rsms/rpm-service");
-      const c = await serviceChain(hre, `rpm:${a.pool}`);
-      if (!c.local.keystore.exists(rpmServiceRecord(a.pool)))
-        throw new UsageError(
-          `rsms:serve: pool ${a.pool} has no RPM in this data folder: run \`npx hardhat rsms:rpm:enrol --pool ${a.pool} --msrp <url>\` first`,
-        );
-      const svc = new RpmService({
-        keystore: c.local.keystore,
-        dir: path.join(c.local.dir, `service-rpm-${a.pool}`),
-        poolId: a.pool,
-        ledger: c.ledger,
-        store: c.local.store,
-        wallet: c.wallet,
-        chainId: c.chainId,
-        registry: c.registry,
-      });
-      const r = await svc.start(cfg, a.publicUrl);
-      console.log(`rpm:${a.pool}: listening on ${r.url} (account ${c.wallet.address})`);
-      await untilSignal(() => svc.stop());
-      return { url: r.url };
-    }
-    throw new UsageError(`rsms:serve: unknown role "${a.role}" (msrp or rpm)`);
-  });
+listenFlags(
+  task("rsms:serve", "Runs an RSMS party as a service: `msrp`, or `rpm --pool N` (its own data folder, keystore and account)")
+    .addPositionalParam("role", "msrp or rpm")
+    .addOptionalParam("pool", "rpm: the pool it manages", undefined, types.int)
+    .addOptionalParam("publicUrl", "rpm: the URL RNs reach it at, announced on-chain (default: the bound URL)")
+    .addOptionalParam("admitRpm", "msrp: accounts that may enrol as RPMs: `any` or `1=0xabc…,2=0xdef…`", "")
+    .addOptionalParam("tick", "msrp: how often (ms) it publishes the filters that are due", 1000, types.int),
+).setAction(async (a: ServeArgs, hre) => {
+  const cfg = listenConfig(a);
+  if (a.role === "msrp") {
+    const { MsrpService, parseAdmission, MSRP_RECORD } = await import("../offchain/services/rsms/msrp-service");
+    const c = await serviceChain(hre, "msrp");
+    if (!c.local.keystore.exists(MSRP_RECORD))
+      throw new UsageError("rsms:serve: no MSRP in this data folder: run `npx hardhat rsms:setup` with it first");
+    const reg = c.ledger.registry;
+    if (!(await reg.hasRole(await reg.MSRP_ROLE(), c.wallet.address)))
+      throw new UsageError(
+        `rsms:serve: the MSRP account ${c.wallet.address} does not hold MSRP_ROLE: the registry's admin grants it with \`npx hardhat rsms:msrp:grant --to ${c.wallet.address}\``,
+      );
+    const svc = new MsrpService({
+      keystore: c.local.keystore,
+      dir: path.join(c.local.dir, "service-msrp"),
+      ledger: c.ledger,
+      store: c.local.store,
+      wallet: c.wallet,
+      chainId: c.chainId,
+      registry: c.registry,
+      admission: a.admitRpm ? parseAdmission(a.admitRpm) : new Map(),
+      tickMs: a.tick,
+    });
+    const r = await svc.start(cfg);
+    console.log(`msrp: listening on ${r.url} (account ${c.wallet.address})`);
+    await untilSignal(() => svc.stop());
+    return { url: r.url };
+  }
+  if (a.role === "rpm") {
+    if (a.pool === undefined) throw new UsageError("rsms:serve: rpm needs --pool <n>");
+    const { RpmService, rpmServiceRecord } = await import("../offchain/services/rsms/rpm-service");
+    const c = await serviceChain(hre, `rpm:${a.pool}`);
+    if (!c.local.keystore.exists(rpmServiceRecord(a.pool)))
+      throw new UsageError(
+        `rsms:serve: pool ${a.pool} has no RPM in this data folder: run \`npx hardhat rsms:rpm:enrol --pool ${a.pool} --msrp <url>\` first`,
+      );
+    const svc = new RpmService({
+      keystore: c.local.keystore,
+      dir: path.join(c.local.dir, `service-rpm-${a.pool}`),
+      poolId: a.pool,
+      ledger: c.ledger,
+      store: c.local.store,
+      wallet: c.wallet,
+      chainId: c.chainId,
+      registry: c.registry,
+    });
+    const r = await svc.start(cfg, a.publicUrl);
+    console.log(`rpm:${a.pool}: listening on ${r.url} (account ${c.wallet.address})`);
+    await untilSignal(() => svc.stop());
+    return { url: r.url };
+  }
+  throw new UsageError(`rsms:serve: unknown role "${a.role}" (msrp or rpm)`);
+});
 
 task("rsms:msrp:grant", "The registry's admin grants MSRP_ROLE to the MSRP service's account")
   .addParam("to", "The MSRP service's account address (printed by rsms:setup and rsms:serve)")
@@ -169,44 +174,41 @@ task("rsms:rpm:enrol", "On the RPM's machine: enrols its account as the RPM of a
 
 // ------------------------------------------------------------------ the IdP
 
-task("idp:serve", "Runs the identity provider (and platform server) as a service: its own data folder, keystore and account")
-  .addOptionalParam("host", "Address to bind (default loopback only)", "127.0.0.1")
-  .addOptionalParam("port", "Port to bind (0: any free port, printed)", 0, types.int)
-  .addOptionalParam("publicUrl", "The URL users reach it at, announced on the MIT registry (default: the bound URL)")
-  .addOptionalParam("tlsKey", "PEM private key: serve HTTPS (with --tls-cert)")
-  .addOptionalParam("tlsCert", "PEM certificate: serve HTTPS (with --tls-key)")
-  .addOptionalParam("bodyLimit", "Largest request body in bytes (413 above)", 16 * 1024, types.int)
-  .addOptionalParam("rateLimit", "Requests per client address per minute (429 above)", 600, types.int)
-  .setAction(async (a: ListenArgs & { publicUrl?: string }, hre) => {
-    const cfg = listenConfig(a, "idp:serve");
-    const [{ localState, deployedAddress }, { roleAccounts }, { MITRegistry__factory }, { IdpService, IDP_RECORD }] = await Promise.all([
-      import("./lib/context"),
-      import("../offchain/chain/accounts"),
-      import("../typechain-types"),
-      import("../offchain/services/avatars/idp-service"),
-    ]);
-    const local = localState(hre);
-    if (!local.keystore.exists(IDP_RECORD))
-      throw new UsageError("idp:serve: no IdP in this data folder: run `npx hardhat idp:setup` with it first");
-    const wallet = await roleAccounts(hre, local.keystore).key("idp");
-    const registry = MITRegistry__factory.connect(await deployedAddress(hre, "MITRegistry"), wallet);
-    if (!(await registry.hasRole(await registry.IDP_ROLE(), wallet.address)))
-      throw new UsageError(
-        `idp:serve: the IdP account ${wallet.address} does not hold IDP_ROLE: the registry's admin grants it with \`npx hardhat idp:grant --to ${wallet.address}\``,
-      );
-    const svc = new IdpService({
-      keystore: local.keystore,
-      dir: path.join(local.dir, "service-idp"),
-      registry,
-      store: local.store,
-      wallet,
-      chainId: (await hre.ethers.provider.getNetwork()).chainId,
-    });
-    const r = await svc.start(cfg, a.publicUrl);
-    console.log(`idp: listening on ${r.url} (account ${wallet.address})`);
-    await untilSignal(() => svc.stop());
-    return { url: r.url };
+listenFlags(
+  task(
+    "idp:serve",
+    "Runs the identity provider (and platform server) as a service: its own data folder, keystore and account",
+  ).addOptionalParam("publicUrl", "The URL users reach it at, announced on the MIT registry (default: the bound URL)"),
+).setAction(async (a: ListenArgs & { publicUrl?: string }, hre) => {
+  const cfg = listenConfig(a, "idp:serve");
+  const [{ localState, deployedAddress }, { roleAccounts }, { MITRegistry__factory }, { IdpService, IDP_RECORD }] = await Promise.all([
+    import("./lib/context"),
+    import("../offchain/chain/accounts"),
+    import("../typechain-types"),
+    import("../offchain/services/avatars/idp-service"),
+  ]);
+  const local = localState(hre);
+  if (!local.keystore.exists(IDP_RECORD))
+    throw new UsageError("idp:serve: no IdP in this data folder: run `npx hardhat idp:setup` with it first");
+  const wallet = await roleAccounts(hre, local.keystore).key("idp");
+  const registry = MITRegistry__factory.connect(await deployedAddress(hre, "MITRegistry"), wallet);
+  if (!(await registry.hasRole(await registry.IDP_ROLE(), wallet.address)))
+    throw new UsageError(
+      `idp:serve: the IdP account ${wallet.address} does not hold IDP_ROLE: the registry's admin grants it with \`npx hardhat idp:grant --to ${wallet.address}\``,
+    );
+  const svc = new IdpService({
+    keystore: local.keystore,
+    dir: path.join(local.dir, "service-idp"),
+    registry,
+    store: local.store,
+    wallet,
+    chainId: (await hre.ethers.provider.getNetwork()).chainId,
   });
+  const r = await svc.start(cfg, a.publicUrl);
+  console.log(`idp: listening on ${r.url} (account ${wallet.address})`);
+  await untilSignal(() => svc.stop());
+  return { url: r.url };
+});
 
 task("idp:grant", "The MIT registry's admin grants IDP_ROLE to the IdP service's account")
   .addParam("to", "The IdP service's account address (printed by idp:setup and idp:serve)")
@@ -236,101 +238,92 @@ function parsePeers(s: string): Map<string, string> {
   return m;
 }
 
-task("mssa:serve", "Runs an MSSA place authority as a service: `authority --place PL1` (its own data folder, keystore and account)")
-  .addPositionalParam("role", "authority")
-  .addOptionalParam("place", "The place it is an authority of", "PL1")
-  .addOptionalParam("account", "The role whose key it signs with (METATRUST_KEY_<ROLE> or its keystore)", "authority")
-  .addOptionalParam(
-    "peers",
-    "The place's other authorities: `0xabc…=http://…,…` (the verifying authority collects keys and approvals from them)",
-    "",
-  )
-  .addOptionalParam("host", "Address to bind (default loopback only)", "127.0.0.1")
-  .addOptionalParam("port", "Port to bind (0: any free port, printed)", 0, types.int)
-  .addOptionalParam("tlsKey", "PEM private key: serve HTTPS (with --tls-cert)")
-  .addOptionalParam("tlsCert", "PEM certificate: serve HTTPS (with --tls-key)")
-  .addOptionalParam("bodyLimit", "Largest request body in bytes (413 above)", 16 * 1024, types.int)
-  .addOptionalParam("rateLimit", "Requests per client address per minute (429 above)", 600, types.int)
-  .setAction(async (a: ListenArgs & { role: string; place: string; account: string; peers: string }, hre) => {
-    if (a.role !== "authority") throw new UsageError(`mssa:serve: unknown role "${a.role}" (authority)`);
-    const cfg = listenConfig(a, "mssa:serve");
-    const peers = parsePeers(a.peers);
-    const [{ localState, deployedAddress }, { roleAccounts }, { CredentialLedger__factory }, { AuthorityService }, { placeId }] =
-      await Promise.all([
-        import("./lib/context"),
-        import("../offchain/chain/accounts"),
-        import("../typechain-types"),
-        import("../offchain/services/mssa/authority-service"),
-        import("../offchain/mssa/registration"),
-      ]);
-    const local = localState(hre);
-    const wallet = await roleAccounts(hre, local.keystore).key(a.account);
-    const ledger = CredentialLedger__factory.connect(await deployedAddress(hre, "CredentialLedger"), wallet);
-    const p = await ledger.place(placeId(a.place));
-    if (!p.authorities.map((x) => x.toLowerCase()).includes(wallet.address.toLowerCase()))
-      throw new UsageError(
-        `mssa:serve: ${wallet.address} (--account ${a.account}) is not an authority of ${a.place} on-chain: the admin sets the place with \`npx hardhat mssa:place --name ${a.place} --authorities …\``,
-      );
-    const svc = new AuthorityService({
-      keystore: local.keystore,
-      dir: path.join(local.dir, `service-mssa-${placeId(a.place).slice(2, 10)}`),
-      place: a.place,
-      ledger,
-      wallet,
-      chainId: (await hre.ethers.provider.getNetwork()).chainId,
-      peers,
-    });
-    const r = await svc.start(cfg);
-    console.log(`mssa authority of ${a.place}: listening on ${r.url} (account ${wallet.address})`);
-    await untilSignal(() => svc.stop());
-    return { url: r.url };
+listenFlags(
+  task("mssa:serve", "Runs an MSSA place authority as a service: `authority --place PL1` (its own data folder, keystore and account)")
+    .addPositionalParam("role", "authority")
+    .addOptionalParam("place", "The place it is an authority of", "PL1")
+    .addOptionalParam("account", "The role whose key it signs with (METATRUST_KEY_<ROLE> or its keystore)", "authority")
+    .addOptionalParam(
+      "peers",
+      "The place's other authorities: `0xabc…=http://…,…` (the verifying authority collects keys and approvals from them)",
+      "",
+    ),
+).setAction(async (a: ListenArgs & { role: string; place: string; account: string; peers: string }, hre) => {
+  if (a.role !== "authority") throw new UsageError(`mssa:serve: unknown role "${a.role}" (authority)`);
+  const cfg = listenConfig(a, "mssa:serve");
+  const peers = parsePeers(a.peers);
+  const [{ localState, deployedAddress }, { roleAccounts }, { CredentialLedger__factory }, { AuthorityService }, { placeId }] =
+    await Promise.all([
+      import("./lib/context"),
+      import("../offchain/chain/accounts"),
+      import("../typechain-types"),
+      import("../offchain/services/mssa/authority-service"),
+      import("../offchain/mssa/registration"),
+    ]);
+  const local = localState(hre);
+  const wallet = await roleAccounts(hre, local.keystore).key(a.account);
+  const ledger = CredentialLedger__factory.connect(await deployedAddress(hre, "CredentialLedger"), wallet);
+  const p = await ledger.place(placeId(a.place));
+  if (!p.authorities.map((x) => x.toLowerCase()).includes(wallet.address.toLowerCase()))
+    throw new UsageError(
+      `mssa:serve: ${wallet.address} (--account ${a.account}) is not an authority of ${a.place} on-chain: the admin sets the place with \`npx hardhat mssa:place --name ${a.place} --authorities …\``,
+    );
+  const svc = new AuthorityService({
+    keystore: local.keystore,
+    dir: path.join(local.dir, `service-mssa-${placeId(a.place).slice(2, 10)}`),
+    place: a.place,
+    ledger,
+    wallet,
+    chainId: (await hre.ethers.provider.getNetwork()).chainId,
+    peers,
   });
+  const r = await svc.start(cfg);
+  console.log(`mssa authority of ${a.place}: listening on ${r.url} (account ${wallet.address})`);
+  await untilSignal(() => svc.stop());
+  return { url: r.url };
+});
 
 // ------------------------------------------------------------------ the trust detector
 
-task("trust:serve", "Runs the trust layer's attack detector as a service: `detector` (its own data folder and account)")
-  .addPositionalParam("role", "detector")
-  .addOptionalParam("interval", "How often (ms) it looks for new ratings and runs the detectors (0: only on request)", 10_000, types.int)
-  .addFlag("evidenceOnly", "Ignore ratings without evidence")
-  .addOptionalParam("host", "Address to bind (default loopback only)", "127.0.0.1")
-  .addOptionalParam("port", "Port to bind (0: any free port, printed)", 0, types.int)
-  .addOptionalParam("tlsKey", "PEM private key: serve HTTPS (with --tls-cert)")
-  .addOptionalParam("tlsCert", "PEM certificate: serve HTTPS (with --tls-key)")
-  .addOptionalParam("bodyLimit", "Largest request body in bytes (413 above)", 16 * 1024, types.int)
-  .addOptionalParam("rateLimit", "Requests per client address per minute (429 above)", 60, types.int)
-  .setAction(async (a: ListenArgs & { role: string; interval: number; evidenceOnly: boolean }, hre) => {
-    if (a.role !== "detector") throw new UsageError(`trust:serve: unknown role "${a.role}" (detector)`);
-    if (!Number.isInteger(a.interval) || a.interval < 0) throw new UsageError("trust:serve: --interval must be a non-negative integer");
-    const cfg = listenConfig(a, "trust:serve");
-    const [{ localState, deployedAddress }, { roleAccounts }, { TrustManager__factory }, { TrustLedger }, { DetectorService }] =
-      await Promise.all([
-        import("./lib/context"),
-        import("../offchain/chain/accounts"),
-        import("../typechain-types"),
-        import("../offchain/trust/ledger"),
-        import("../offchain/services/trust/detector-service"),
-      ]);
-    const local = localState(hre);
-    const wallet = await roleAccounts(hre, local.keystore).key("detector");
-    const tm = TrustManager__factory.connect(await deployedAddress(hre, "TrustManager"), wallet);
-    if (!(await tm.hasRole(await tm.DETECTOR_ROLE(), wallet.address)))
-      throw new UsageError(
-        `trust:serve: the detector account ${wallet.address} does not hold DETECTOR_ROLE: the admin grants it with \`npx hardhat trust:grant --role detector --to ${wallet.address}\``,
-      );
-    const svc = new DetectorService({
-      ledger: new TrustLedger(tm),
-      store: local.store,
-      wallet,
-      chainId: (await hre.ethers.provider.getNetwork()).chainId,
-      dir: path.join(local.dir, "service-detector"),
-      intervalMs: a.interval,
-      evidenceOnly: a.evidenceOnly,
-    });
-    const r = await svc.start(cfg);
-    console.log(`detector: listening on ${r.url} (account ${wallet.address})`);
-    await untilSignal(() => svc.stop());
-    return { url: r.url };
+listenFlags(
+  task("trust:serve", "Runs the trust layer's attack detector as a service: `detector` (its own data folder and account)")
+    .addPositionalParam("role", "detector")
+    .addOptionalParam("interval", "How often (ms) it looks for new ratings and runs the detectors (0: only on request)", 10_000, types.int)
+    .addFlag("evidenceOnly", "Ignore ratings without evidence"),
+  60,
+).setAction(async (a: ListenArgs & { role: string; interval: number; evidenceOnly: boolean }, hre) => {
+  if (a.role !== "detector") throw new UsageError(`trust:serve: unknown role "${a.role}" (detector)`);
+  if (!Number.isInteger(a.interval) || a.interval < 0) throw new UsageError("trust:serve: --interval must be a non-negative integer");
+  const cfg = listenConfig(a, "trust:serve");
+  const [{ localState, deployedAddress }, { roleAccounts }, { TrustManager__factory }, { TrustLedger }, { DetectorService }] =
+    await Promise.all([
+      import("./lib/context"),
+      import("../offchain/chain/accounts"),
+      import("../typechain-types"),
+      import("../offchain/trust/ledger"),
+      import("../offchain/services/trust/detector-service"),
+    ]);
+  const local = localState(hre);
+  const wallet = await roleAccounts(hre, local.keystore).key("detector");
+  const tm = TrustManager__factory.connect(await deployedAddress(hre, "TrustManager"), wallet);
+  if (!(await tm.hasRole(await tm.DETECTOR_ROLE(), wallet.address)))
+    throw new UsageError(
+      `trust:serve: the detector account ${wallet.address} does not hold DETECTOR_ROLE: the admin grants it with \`npx hardhat trust:grant --role detector --to ${wallet.address}\``,
+    );
+  const svc = new DetectorService({
+    ledger: new TrustLedger(tm),
+    store: local.store,
+    wallet,
+    chainId: (await hre.ethers.provider.getNetwork()).chainId,
+    dir: path.join(local.dir, "service-detector"),
+    intervalMs: a.interval,
+    evidenceOnly: a.evidenceOnly,
   });
+  const r = await svc.start(cfg);
+  console.log(`detector: listening on ${r.url} (account ${wallet.address})`);
+  await untilSignal(() => svc.stop());
+  return { url: r.url };
+});
 
 task("trust:grant", "The TrustManager's admin grants DETECTOR_ROLE or ORACLE_ROLE to a service's account")
   .addParam("role", "detector or oracle")
