@@ -178,28 +178,37 @@ task(
   .addOptionalParam("scale", "Comma-separated network sizes", "500,5000")
   .addOptionalParam("seeds", "Seeds per size, from 201 (1-3)", 3, types.int)
   .addOptionalParam("checkpoint", "Rounds between detection checkpoints for the time to detect, at 500 nodes (0 = off)", 4, types.int)
-  .addOptionalParam("families", "Comma-separated red-team families (default: all)", "")
-  .addFlag("reportOnly", "Rewrite trust-redteam.md from trust-redteam.json without running anything")
-  .setAction(async (a: { scale: string; seeds: number; checkpoint: number; families: string; reportOnly: boolean }) => {
+  .addOptionalParam(
+    "families",
+    "Comma-separated red-team families (default: round 1's ten; round 2's, written against session 6's detectors: rt-rotate-stuff, rt-frame-recur, rt-onoff-masked, rt-loyal-poison, rt-loyal, rt-loyal-regional, rt-weekly-outage, or 'round2' for all of them)",
+    "",
+  )
+  .addOptionalParam("output", "Base name of the results in bench/results/ (round 2: trust-redteam-r2)", "trust-redteam")
+  .addFlag("reportOnly", "Rewrite <output>.md from <output>.json without running anything")
+  .setAction(async (a: { scale: string; seeds: number; checkpoint: number; families: string; output: string; reportOnly: boolean }) => {
     const os = await import("os");
     const { execFileSync } = await import("child_process");
     const { runRedteam, RED_SEEDS } = await import("../offchain/sim/redteam");
-    const { RED_ATTACKS, RED_HONEST } = await import("../offchain/trust/adversaries/redteam/generate");
+    const { RED_ATTACKS, RED_HONEST, RED2_ATTACKS, RED2_HONEST } = await import("../offchain/trust/adversaries/redteam/generate");
     const { writeRedteamReport } = await import("../offchain/sim/redteam-report");
     type RedFamily = import("../offchain/trust/adversaries/redteam/generate").RedFamily;
     const benchDir = path.resolve(__dirname, "..", "bench", "results");
-    const previous = path.join(benchDir, "trust-redteam.json");
+    if (!/^[A-Za-z0-9._-]+$/.test(a.output))
+      throw new Error(`sim:redteam: --output: a base name (letters, digits, . _ -), got ${a.output}`);
+    const previous = path.join(benchDir, `${a.output}.json`);
     // JSON wrote NaN as null: read it back as NaN
     const readPrevious = () =>
       fs.existsSync(previous) ? JSON.parse(fs.readFileSync(previous, "utf8"), (_k, v) => (v === null ? NaN : v)) : undefined;
     if (a.reportOnly) {
       const old = readPrevious();
       if (!old) throw new Error(`sim:redteam: --report-only: no ${previous} to read`);
-      console.log(`wrote ${writeRedteamReport(old.rows, benchDir, old.runs).join(", ")}`);
+      console.log(`wrote ${writeRedteamReport(old.rows, benchDir, old.runs, a.output).join(", ")}`);
       return old.rows;
     }
-    const known: string[] = [...RED_ATTACKS, ...RED_HONEST];
-    const families = a.families ? a.families.split(",") : undefined;
+    const known: string[] = [...RED_ATTACKS, ...RED_HONEST, ...RED2_ATTACKS, ...RED2_HONEST];
+    const families = a.families
+      ? a.families.split(",").flatMap((f) => (f === "round2" ? [...RED2_ATTACKS, ...RED2_HONEST] : [f]))
+      : undefined;
     const unknown = families?.find((f) => !known.includes(f));
     if (unknown) throw new Error(`sim:redteam: --families: unknown family ${unknown} (known: ${known.join(", ")})`);
     if (!(a.seeds >= 1 && a.seeds <= RED_SEEDS.length)) throw new Error(`sim:redteam: --seeds must be 1-${RED_SEEDS.length}`);
@@ -246,7 +255,7 @@ task(
     const ran = new Set(rows.map((r) => `${r.nodes}/${r.family}`));
     const kept = old ? (old.rows as typeof rows).filter((r) => !ran.has(`${r.nodes}/${r.family}`)) : [];
     if (old) for (const [n, r] of Object.entries(old.runs as typeof runs)) if (!sizes.includes(Number(n))) runs[n] = r;
-    const files = writeRedteamReport([...kept, ...rows], benchDir, runs);
+    const files = writeRedteamReport([...kept, ...rows], benchDir, runs, a.output);
     console.log(`wrote ${files.join(", ")}`);
     return rows;
   });

@@ -4,11 +4,20 @@
  * metatrust's detectors as `trust:detect` runs them, beside the average and EigenTrust baselines.
  * The clean run of a seed (rt-clean, the same honest population without attackers) is generated
  * once per seed and size, and each detector's verdict on it is computed once (memoized) for the
- * damage of every family.
+ * damage of every family. (An attack on a population with loyal regulars is measured against
+ * rt-loyal's run of the same seed instead: `cleanOf`.)
  */
 import { evaluate, type DetectorUnderTest, type Metrics, type Summary } from "../trust/adversaries/evaluate";
 import type { Network } from "../trust/adversaries/generate";
-import { RED_ATTACKS, RED_HONEST, generateRedteam, type RedFamily, type RedNetwork } from "../trust/adversaries/redteam/generate";
+import {
+  RED_ATTACKS,
+  RED_HONEST,
+  cleanOf,
+  generateRedteam,
+  isRedAttack,
+  type RedFamily,
+  type RedNetwork,
+} from "../trust/adversaries/redteam/generate";
 import { AVERAGE, EIGENTRUST, METATRUST } from "./adversarial";
 
 /** Report seeds of the red team (never used while writing the families: those used 7 and 8). */
@@ -92,13 +101,13 @@ export function runRedteam(o: {
 }): RedRow[] {
   const families = o.families ?? [...RED_ATTACKS, ...RED_HONEST];
   const rounds = o.rounds ?? 24;
-  const cleanNets = new Map<number, RedNetwork>();
+  const cleanNets = new Map<string, RedNetwork>(); // per clean family and seed
   const cleanSet = new Set<Network>();
   const dets = (o.detectors ?? [METATRUST, AVERAGE, EIGENTRUST]).map((d) => memoClean(d, cleanSet));
   const rows: RedRow[] = [];
   for (const family of families) {
     const t0 = performance.now();
-    const honestOnly = !(RED_ATTACKS as readonly string[]).includes(family);
+    const honestOnly = !isRedAttack(family);
     const runs: Record<string, Metrics[]> = {};
     const plans: Record<string, number>[] = [];
     for (const seed of o.seeds) {
@@ -106,9 +115,10 @@ export function runRedteam(o: {
       plans.push(net.plan);
       let clean: RedNetwork | undefined;
       if (!honestOnly) {
-        clean = cleanNets.get(seed);
+        const key = `${cleanOf(family)}/${seed}`;
+        clean = cleanNets.get(key);
         if (!clean) {
-          cleanNets.set(seed, (clean = generateRedteam({ family: "rt-clean", nodes: o.nodes, seed, rounds })));
+          cleanNets.set(key, (clean = generateRedteam({ family: cleanOf(family), nodes: o.nodes, seed, rounds })));
           cleanSet.add(asNetwork(clean));
         }
       }

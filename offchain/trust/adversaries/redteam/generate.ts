@@ -48,10 +48,42 @@
  *   random round, then recover fully.
  * - rt-seasonal: every provider's quality dips by up to 0.2 every 8 rounds (peak load), in phase.
  * - rt-newcomers: 25% of honest entities join at 75% of the run (few ratings, given and received).
+ *
+ * Round 2 (session 7): a second red team, against session 6's detectors (the lockstep groups and the
+ * second-change level `recurrenceAlpha`, both noted in ./known.ts), developed on seeds 11-12 only.
+ * Each plan has its own PRNG stream, so round 1's families are unchanged draw for draw.
+ * - rt-rotate-stuff: ballot stuffing and burying that no lockstep group can see: every (colluder,
+ *   target) pair is rated in at most 2 epochs (a pair seen in fewer than 3 is never tested for
+ *   regularity), the colluders rotating per target. The boosted (the 10% least popular attackers,
+ *   q 0.25) serve the public seeds well (0.9), so the seed-anchored reference agrees with the praise;
+ *   the buried victims are good honest providers the seeds rarely see, taken while every colluder's
+ *   expected bad-mouthing z (against the reference it expects, its own lies in the crowd) stays <= z/2.
+ * - rt-frame-recur: framing that recurs. Two bursts per victim, at 1/4 and 3/4 of the run, each the
+ *   smallest run of bad ratings from distinct framers that crosses the CUSUM (+ FRAME_MARGIN): the
+ *   first at alpha on the whole history, the second at recurrenceAlpha outside the first episode.
+ *   Framers' budgets keep their expected z <= 2.8 (credible: weight >= 0.5 needs z <= 3).
+ * - rt-onoff-masked: on-off providers (bad 2 rounds in 8) whose every received rating is followed,
+ *   in the same second, by rotating colluders' ratings that make a block with the long-run bad share
+ *   s: (1 - s)/s good ones after a bad outcome, s/(1 - s) bad ones after a good one. The sequence
+ *   the change tests see is stationary at s, the padders' own bad share is s (no excess), and no pair
+ *   repeats in 3 epochs. Attackers whose traffic the padding capacity cannot cover stay good (and pad).
+ * - rt-loyal-poison: the honest population of rt-loyal (below; damage against rt-loyal). The attackers
+ *   read the chain's first 3 rounds, find targets that >= 3 raters rated in every round (a lockstep
+ *   group in the making), and from round 3 join each such group with enough members rating its
+ *   targets low every round to pull the group's voice (the members' mean) below 0.5: the group then
+ *   disagrees with the seeds and every member, honest or not, is flagged. Victims: its honest members.
+ * Honest-but-noisy (every flag is a false positive):
+ * - rt-loyal: 20% of honest raters in neighbourhoods of 8, each with 2 favourite providers
+ *   (trustworthy) that every member rates every round (its first two interactions).
+ * - rt-loyal-regional: rt-loyal, where each neighbourhood's second favourite serves it 0.4 worse than
+ *   it serves everyone else (a congested local link): regulars whose honest experience the seeds do
+ *   not share.
+ * - rt-weekly-outage: 10% of trustworthy providers are down (service 0.1) one round in every 8, each
+ *   at its own phase: scheduled maintenance, honest and recurring.
  */
 import { Prng } from "../../../util/prng";
 import type { Network, Rating, Truth } from "../generate";
-import { KNOWN, cusumRunUnderAlarm, lieBudget } from "./known";
+import { KNOWN, anchoredReference, cusumRunUnderAlarm, lieBudget, pBad } from "./known";
 
 export const RED_ATTACKS = [
   "rt-ballot-stuff",
@@ -62,9 +94,26 @@ export const RED_ATTACKS = [
   "rt-sybil-seed-court",
 ] as const;
 export const RED_HONEST = ["rt-strict-cluster", "rt-outage", "rt-seasonal", "rt-newcomers"] as const;
-export type RedAttack = (typeof RED_ATTACKS)[number];
-export type RedHonest = (typeof RED_HONEST)[number];
+/** Round 2's attack families (written against session 6's detectors; see the header's second part). */
+export const RED2_ATTACKS = ["rt-rotate-stuff", "rt-frame-recur", "rt-onoff-masked", "rt-loyal-poison"] as const;
+/** Round 2's honest-but-noisy populations. */
+export const RED2_HONEST = ["rt-loyal", "rt-loyal-regional", "rt-weekly-outage"] as const;
+export type RedAttack = (typeof RED_ATTACKS)[number] | (typeof RED2_ATTACKS)[number];
+export type RedHonest = (typeof RED_HONEST)[number] | (typeof RED2_HONEST)[number];
 export type RedFamily = RedAttack | RedHonest | "rt-clean";
+
+/** Whether a family has attackers (its damage is measured against {@link cleanOf}). */
+export const isRedAttack = (f: RedFamily) =>
+  (RED_ATTACKS as readonly string[]).includes(f) || (RED2_ATTACKS as readonly string[]).includes(f);
+
+/**
+ * The attack-free run an attack family's damage is measured against: rt-clean (the suite's honest
+ * population), except for an attack on a population that has loyal regulars, whose honest ratings
+ * are those of rt-loyal with the same seed.
+ * @param f - an attack family
+ * @returns the family of its clean run
+ */
+export const cleanOf = (f: RedFamily): RedFamily => (f === "rt-loyal-poison" ? "rt-loyal" : "rt-clean");
 
 /** A red-team network: the suite's Network shape, with its own family name and the plan it followed. */
 export type RedNetwork = Omit<Network, "family"> & { family: RedFamily; plan: Record<string, number> };
@@ -79,6 +128,8 @@ const mix = (seed: number, i: number) => (Math.imul(seed ^ 0x5bd1e995, 0x9e3779b
 export const PLAN_P = 0.08;
 /** Grey-mouthing value margin above the bad threshold (covers the strictness correction's error). */
 export const GREY_MARGIN = 0.06;
+/** rt-frame-recur: bad ratings added to each burst beyond the smallest run that crosses the CUSUM (chosen on dev seeds 11-12 from 0, 1, 2: the most victims flagged in all). */
+export const FRAME_MARGIN = 1;
 
 /**
  * Generates one red-team network.
@@ -90,7 +141,7 @@ export function generateRedteam(o: RedOptions): RedNetwork {
   const N = o.nodes;
   const rounds = o.rounds ?? 24;
   const roundSeconds = o.roundSeconds ?? 60;
-  const attack = (RED_ATTACKS as readonly string[]).includes(o.family);
+  const attack = isRedAttack(o.family);
   const plannedA = Math.round(N * 0.1);
   const A = attack ? plannedA : 0;
   if (N - plannedA < 10) throw new Error(`generateRedteam: ${N} nodes leave too few honest slots`);
@@ -145,13 +196,42 @@ export function generateRedteam(o: RedOptions): RedNetwork {
   let serve: (j: number, i: number, round: number) => number | undefined = () => undefined;
   /** the value rater i gives (undefined: the default) */
   let rate: (i: number, j: number, round: number, sat: number) => number | undefined = () => undefined;
-  /** a partner choice override for rater i from the uniform u (undefined: by popularity) */
-  let pick: (i: number, u: number) => number | undefined = () => undefined;
+  /** a partner choice override for rater i's d-th interaction of a round, from the uniform u (undefined: by popularity) */
+  let pick: (i: number, u: number, d: number, round: number) => number | undefined = () => undefined;
   let active: (i: number, round: number) => boolean = () => true;
   type Emit = (to: number, value: number, time?: number) => void;
   let extra: (i: number, round: number, rng: Prng, emit: Emit) => void = () => {};
+  /** after every slot has acted in a round: more attacker ratings, seeing the round's ratings [from, ratings.length) */
+  let afterRound: (round: number, from: number) => void = () => {};
+  // the public history (every rating so far): round 2's adaptive attackers read it
+  const ratings: Rating[] = [];
   const base = (r: number) => r * roundSeconds;
   const budget = (i: number) => lieBudget(activity[i] * rounds, PLAN_P, KNOWN.z / 2);
+  // round 2's helpers
+  let seedActivity = 0;
+  for (const s of seedSlots) seedActivity += activity[s];
+  /** expected ratings a slot receives per round from the (public) seeds */
+  const seedPerRound = (j: number) => (seedActivity * popularity[j]) / totalPop;
+  /**
+   * colluders for a target, in rotation: each at most `cap` times on a target (so in at most `cap`
+   * epochs when called once a round), never twice in one call
+   */
+  const rotation = (rng: Prng, cap: number) => {
+    const st = new Map<number, { order: number[]; ptr: number; uses: Map<number, number> }>();
+    return (t: number, count: number): number[] => {
+      let s = st.get(t);
+      if (!s) st.set(t, (s = { order: rng.shuffle(attackerSlots.filter((x) => x !== t)), ptr: 0, uses: new Map() }));
+      const out: number[] = [];
+      for (let tries = 0; out.length < count && tries < s.order.length; tries++) {
+        const c = s.order[s.ptr];
+        s.ptr = (s.ptr + 1) % s.order.length;
+        if ((s.uses.get(c) ?? 0) >= cap) continue;
+        s.uses.set(c, (s.uses.get(c) ?? 0) + 1);
+        out.push(c);
+      }
+      return out;
+    };
+  };
 
   switch (o.family) {
     case "rt-clean":
@@ -343,19 +423,291 @@ export function generateRedteam(o: RedOptions): RedNetwork {
       planOut.joinRound = join;
       break;
     }
+    // ---------------- round 2 (session 7): against session 6's detectors ----------------
+    case "rt-rotate-stuff": {
+      // every (colluder, target) pair is rated in at most lockstepMinEpochs - 1 = 2 epochs: a pair seen
+      // in fewer than 3 epochs is never tested for regularity, so no lockstep group can form
+      const cap = KNOWN.lockstepMinEpochs - 1;
+      const gMax = Math.max(1, Math.floor((cap * (A - 1)) / rounds));
+      const per = (t: number) => Math.min(gMax, Math.max(1, Math.ceil(10 * perRound(t)))); // colluders a round on t
+      const nb = Math.max(1, Math.round(A * 0.1));
+      for (const j of [...attackerSlots].sort((a, b) => popularity[a] - popularity[b]).slice(0, nb)) boosted.add(j);
+      for (const j of boosted) attackerQuality.set(j, 0.25);
+      // victims: good honest providers, the least seen by the (public) seeds first, while every
+      // colluder's expected bad-mouthing z stays <= z/2 (full weight). A victim's planned lies are
+      // spread evenly over the colluders; each lie's excess is 1 - p and its variance p (1 - p)
+      // (1 + 1/(m + 1)), p the seed-anchored reference expected with the colluders' lies in the crowd
+      // (m its pseudo-count); where p >= 0.5 the lies are no excess at all. The colluders' honest
+      // observations add PLAN_P (1 - PLAN_P) each to the variance.
+      const honestVar =
+        (attackerSlots.reduce((x, i) => x + activity[i], 0) / Math.max(1, A)) * rounds * PLAN_P * (1 - PLAN_P) * (1 + 1 / 21);
+      let sum = 0; // per colluder: expected excess and variance of its lies so far
+      let vari = honestVar;
+      const cand = goodNonSeed
+        .map((j) => {
+          const C = per(j) * rounds;
+          const hn = Math.max(0, perRound(j) - seedPerRound(j)) * rounds;
+          const sObs = seedPerRound(j) * rounds;
+          return {
+            j,
+            C,
+            p: anchoredReference(sObs, PLAN_P * sObs, C + hn, (C + PLAN_P * hn) / (C + hn)),
+            m: sObs + Math.min(C + hn, KNOWN.anchor),
+          };
+        })
+        .sort((x, y) => y.p - x.p || x.j - y.j);
+      for (const c of cand) {
+        const lies = c.C / Math.max(1, A - 1);
+        const ds = c.p >= 0.5 ? 0 : lies * (1 - c.p);
+        const dv = c.p >= 0.5 ? 0 : lies * c.p * (1 - c.p) * (1 + 1 / (c.m + 1));
+        if ((sum + ds) / Math.sqrt(vari + dv) > KNOWN.z / 2) continue;
+        sum += ds;
+        vari += dv;
+        victims.add(c.j);
+      }
+      planOut.expectedZ = sum / Math.sqrt(vari);
+      const targets = [...boosted, ...victims];
+      const rot = rotation(new Prng(mix(o.seed, 0x52543231)), cap); // "RT21"
+      const today = new Map<number, number[]>(); // key round * N + colluder -> targets
+      for (let r = 0; r < rounds; r++)
+        for (const t of targets) for (const c of rot(t, per(t))) (today.get(r * N + c) ?? today.set(r * N + c, []).get(r * N + c)!).push(t);
+      for (const i of attackerSlots) attackStart.set(name(i), 0);
+      // boosted colluders serve the (public) seeds well, so that the reference the seeds anchor agrees with the praise
+      serve = (j, i) => (boosted.has(j) ? (seedSlots.has(i) ? 0.9 : 0.25) : undefined);
+      planOut.boosted = boosted.size;
+      planOut.victims = victims.size;
+      planOut.colludersPerRound = gMax;
+      planOut.maxPairEpochs = cap;
+      extra = (i, round, rng, emit) => {
+        for (const t of today.get(round * N + i) ?? []) emit(t, boosted.has(t) ? 0.9 + 0.1 * rng.next() : 0.1 * rng.next());
+      };
+      break;
+    }
+    case "rt-frame-recur": {
+      // framing that recurs: two bursts per victim, far apart, each just long enough to cross the
+      // CUSUM: the first at alpha on the victim's whole history, the second on the observations outside
+      // the first episode at the recurrence level. The framers keep their expected z under 2.8, so they
+      // stay credible (weight >= 0.5 needs z <= 3: the weight falls linearly from z/2 to z)
+      const zMax = (3 * KNOWN.z) / 4 - 0.2;
+      const budget2 = (i: number) => lieBudget(activity[i] * rounds, PLAN_P, zMax);
+      const at = [Math.floor(rounds / 4), Math.floor((3 * rounds) / 4)];
+      const burstsFor = (vj: number): [number, number] => {
+        const n = perRound(vj) * rounds;
+        let k2 = 1;
+        while (k2 <= A && k2 <= cusumRunUnderAlarm(n + k2, PLAN_P * n + k2, KNOWN.recurrenceAlpha)) k2++;
+        k2 += FRAME_MARGIN;
+        let k1 = 1;
+        while (k1 <= A && k1 <= cusumRunUnderAlarm(n + k1 + k2, PLAN_P * n + k1 + k2)) k1++;
+        return [k1 + FRAME_MARGIN, k2];
+      };
+      const pool = plan
+        .shuffle([...goodNonSeed])
+        .map((vj) => ({ vj, k: burstsFor(vj) }))
+        .filter((x) => x.k[0] <= A && x.k[1] <= A)
+        .sort((x, y) => x.k[0] + x.k[1] - y.k[0] - y.k[1]);
+      const left = new Map(attackerSlots.map((i) => [i, budget2(i)]));
+      const seats = new Map<number, { victim: number; time: number }[]>();
+      for (const { vj, k } of pool) {
+        // both bursts or none; each burst from distinct framers, those with the most budget left first
+        const crews: number[][] = [];
+        const trial = new Map(left);
+        for (const kb of k) {
+          const crew = attackerSlots.filter((x) => trial.get(x)! > 0).sort((x, y) => trial.get(y)! - trial.get(x)! || x - y);
+          if (crew.length < kb) break;
+          crews.push(crew.slice(0, kb));
+          for (const x of crew.slice(0, kb)) trial.set(x, trial.get(x)! - 1);
+        }
+        if (crews.length < 2) continue;
+        for (const [x, v] of trial) left.set(x, v);
+        victims.add(vj);
+        crews.forEach((crew, b) => {
+          const t = base(at[b]) + Math.floor(roundSeconds / 2);
+          for (const x of crew) (seats.get(x) ?? seats.set(x, []).get(x)!).push({ victim: vj, time: t });
+        });
+      }
+      for (const i of attackerSlots) attackStart.set(name(i), base(at[0]));
+      planOut.victims = victims.size;
+      planOut.budgetPerAttacker = budget2(attackerSlots[0] ?? 0);
+      planOut.firstBurst = pool.length ? pool[0].k[0] : 0;
+      planOut.secondBurst = pool.length ? pool[0].k[1] : 0;
+      extra = (i, round, rng, emit) => {
+        for (const s of seats.get(i) ?? []) if (Math.floor(s.time / roundSeconds) === round) emit(s.victim, 0.05 * rng.next(), s.time);
+      };
+      break;
+    }
+    case "rt-onoff-masked": {
+      // on-off providers (bad 2 rounds in 8) whose every received outcome is padded by rotating
+      // colluders into a block with the same bad share s: after a bad outcome (1 - s) / s good ratings,
+      // after a good one s / (1 - s) bad ones, at the same second. The credible sequence is then
+      // stationary at s (no CUSUM alarm at either level, no dispersion between windows), the padders'
+      // own bad share is s (no excess against the reference), and no pair repeats in 3 epochs
+      const cap = KNOWN.lockstepMinEpochs - 1;
+      const f = 0.25;
+      const cycle = 8;
+      const s = f * pBad(0.1) + (1 - f) * pBad(0.9);
+      const padBad = (1 - s) / s; // good pads after a bad outcome
+      const padGood = s / (1 - s); // bad pads after a good one
+      const need = (j: number) => perRound(j) * rounds * (f * pBad(0.1) * padBad + (1 - f * pBad(0.1)) * padGood);
+      const onoff = new Set(attackerSlots.filter((j) => need(j) <= 0.9 * cap * (A - 1)));
+      const phase = new Map([...onoff].map((j) => [j, plan.int(cycle)]));
+      const badRound = (j: number, r: number) => phase.has(j) && (r + phase.get(j)!) % cycle < f * cycle;
+      for (const j of attackerSlots) {
+        let first = rounds;
+        for (let r = 0; r < rounds && first === rounds; r++) if (badRound(j, r)) first = r;
+        attackStart.set(name(j), onoff.has(j) ? base(first) : 0);
+      }
+      serve = (j, _i, r) => (isAttacker(j) ? (badRound(j, r) ? 0.1 : 0.9) : undefined);
+      const rot = rotation(new Prng(mix(o.seed, 0x52543233)), cap); // "RT23"
+      const pads = new Prng(mix(o.seed, 0x50414453)); // "PADS"
+      const onoffName = new Map([...onoff].map((j) => [name(j), j]));
+      afterRound = (_round, from) => {
+        const received = new Map<number, Rating[]>();
+        for (let k = from; k < ratings.length; k++) {
+          const j = onoffName.get(ratings[k].to);
+          if (j !== undefined) (received.get(j) ?? received.set(j, []).get(j)!).push(ratings[k]);
+        }
+        for (const [j, rs] of received) {
+          const counts = rs.map((r) => {
+            const x = r.value < KNOWN.badBelow ? padBad : padGood;
+            return Math.floor(x) + (pads.next() < x - Math.floor(x) ? 1 : 0);
+          });
+          const crew = rot(
+            j,
+            counts.reduce((a, b) => a + b, 0),
+          ); // distinct colluders this round
+          let c = 0;
+          rs.forEach((r, x) => {
+            const v = r.value < KNOWN.badBelow ? () => 0.9 + 0.1 * pads.next() : () => 0.1 * pads.next();
+            for (let y = 0; y < counts[x] && c < crew.length; y++)
+              ratings.push({ from: name(crew[c++]), to: r.to, value: v(), time: r.time, evidence: true });
+          });
+        }
+      };
+      planOut.onoff = onoff.size;
+      planOut.badShare = s;
+      planOut.maxPairEpochs = cap;
+      break;
+    }
+    case "rt-loyal":
+    case "rt-loyal-regional":
+    case "rt-loyal-poison": {
+      // loyal regulars: 20% of the honest raters, in neighbourhoods of 8, each neighbourhood with 2
+      // favourite providers (trustworthy honest, outside it) that each member rates every round (its
+      // first two interactions). The same neighbourhoods in all three families (their own stream).
+      const L = new Prng(mix(o.seed, 0x4c4f594c)); // "LOYL"
+      const honestAll = Array.from({ length: N - plannedA }, (_, i) => i); // the slots honest in every family
+      const members = L.shuffle([...honestAll]).slice(0, Math.round(0.2 * (N - plannedA)));
+      const hoods: { members: number[]; favs: number[] }[] = [];
+      const favOf = new Map<number, number[]>();
+      for (let x = 0; x + 8 <= members.length; x += 8) {
+        const m = members.slice(x, x + 8);
+        const inHood = new Set(m);
+        const favs: number[] = [];
+        while (favs.length < 2) {
+          const j = honestAll[L.int(honestAll.length)];
+          if (!inHood.has(j) && quality[j] >= 0.5 && !favs.includes(j)) favs.push(j);
+        }
+        hoods.push({ members: m, favs });
+        for (const i of m) favOf.set(i, favs);
+      }
+      pick = (i, _u, d) => (d < 2 ? favOf.get(i)?.[d] : undefined);
+      planOut.neighbourhoods = hoods.length;
+      planOut.loyal = hoods.length * 8;
+      if (o.family === "rt-loyal-regional") {
+        // the second favourite serves its neighbourhood 0.4 worse than it serves everyone else (distance, a
+        // congested local link): honest regulars who really get worse service than the seeds
+        serve = (j, i) => (favOf.get(i)?.[1] === j ? Math.max(0.05, quality[j] - 0.4) : undefined);
+      }
+      if (o.family === "rt-loyal-poison") {
+        // the attackers read the chain's first R0 rounds, find the targets that at least 3 raters rated in
+        // every one of them (regular pairs: a lockstep group in the making), and from round R0 on join
+        // each group with enough members rating its targets low every round that the group's voice (the
+        // members' mean) is bad; the group then disagrees with the seeds, and every member is flagged
+        const R0 = 3;
+        const slotOf = new Map(Array.from({ length: N }, (_, i) => [name(i), i]));
+        let crewOf: Map<number, number[]> | undefined; // attacker -> targets it rates every round
+        extra = (i, round, rng, emit) => {
+          if (round < R0) return;
+          if (!crewOf) {
+            crewOf = new Map();
+            const epochs = new Map<string, Set<number>>();
+            for (const r of ratings) {
+              const e = Math.floor(r.time / roundSeconds);
+              if (e >= R0 || isAttacker(slotOf.get(r.from)!)) continue;
+              const k = `${r.from}>${r.to}`;
+              (epochs.get(k) ?? epochs.set(k, new Set()).get(k)!).add(e);
+            }
+            const repeatRaters = new Map<number, number[]>(); // target -> raters seen in every round so far
+            for (const [k, es] of epochs)
+              if (es.size >= R0) {
+                const [f, t] = k.split(">").map((x) => slotOf.get(x)!);
+                (repeatRaters.get(t) ?? repeatRaters.set(t, []).get(t)!).push(f);
+              }
+            const ts = [...repeatRaters].filter(([, rs]) => rs.length >= KNOWN.lockstepRaters);
+            // components: targets that share a repeat rater
+            const comp = new Map<number, number>();
+            let nc = 0;
+            for (const [t] of ts) {
+              if (comp.has(t)) continue;
+              const stack = [t];
+              comp.set(t, nc);
+              while (stack.length) {
+                const u = stack.pop()!;
+                for (const [t2, rs2] of ts)
+                  if (!comp.has(t2) && rs2.some((x) => repeatRaters.get(u)!.includes(x))) (comp.set(t2, nc), stack.push(t2));
+              }
+              nc++;
+            }
+            let next = 0;
+            for (let c = 0; c < nc; c++) {
+              const cts = ts.filter(([t]) => comp.get(t) === c);
+              if (cts.length < KNOWN.lockstepTargets) continue;
+              // enough low voices to pull the members' mean under 0.5: m (0.5 - 0.05) > r (0.85 - 0.5), + 2
+              const m = Math.max(...cts.map(([, rs]) => Math.ceil((rs.length * 0.35) / 0.45) + 2));
+              if (m > A) continue;
+              for (let y = 0; y < m; y++) {
+                const x = attackerSlots[next++ % A];
+                crewOf.set(x, [...(crewOf.get(x) ?? []), ...cts.map(([t]) => t)]);
+              }
+              for (const [, rs] of cts) for (const v of rs) if (quality[v] >= 0.5) victims.add(v);
+              planOut.groups = (planOut.groups ?? 0) + 1;
+            }
+          }
+          for (const t of crewOf.get(i) ?? []) emit(t, 0.1 * rng.next());
+        };
+        for (const i of attackerSlots) attackStart.set(name(i), base(R0));
+        planOut.readRounds = R0;
+      }
+      break;
+    }
+    case "rt-weekly-outage": {
+      // 10% of trustworthy providers have a one-round outage (service 0.1) every 8 rounds, each at its own
+      // phase: scheduled maintenance, three times in the run. Honest, and recurring.
+      const hit = new Prng(mix(o.seed, 0x5745454b)) // "WEEK"
+        .shuffle(honestSlots.filter((i) => quality[i] >= 0.5))
+        .slice(0, Math.round(0.1 * N));
+      const phase = new Map(hit.map((i, x) => [i, x % 8]));
+      serve = (j, _i, r) => {
+        const ph = phase.get(j);
+        return ph !== undefined && r % 8 === ph ? 0.1 : undefined;
+      };
+      planOut.outages = hit.length;
+      planOut.period = 8;
+      break;
+    }
   }
   const q = (j: number) => (isAttacker(j) ? (attackerQuality.get(j) ?? 0.9) : quality[j]);
   const streams = Array.from({ length: N }, (_, i) => new Prng(mix(o.seed, i)));
   const attackStreams = Array.from({ length: A }, (_, k) => new Prng(mix(o.seed ^ 0x2545f491, k)));
-  const ratings: Rating[] = [];
   for (let round = 0; round < rounds; round++) {
     const t0 = base(round);
+    const roundStart = ratings.length;
     for (let i = 0; i < N; i++) {
       const rng = streams[i];
       const from = name(i);
       for (let d = 0; d < activity[i]; d++) {
         const u0 = rng.next();
-        const j = pick(i, u0) ?? pickSlot(u0);
+        const j = pick(i, u0, d, round) ?? pickSlot(u0);
         const u1 = rng.next();
         const u2 = rng.next();
         const u3 = rng.next();
@@ -376,6 +728,7 @@ export function generateRedteam(o: RedOptions): RedNetwork {
         );
       }
     }
+    afterRound(round, roundStart);
   }
   ratings.sort((a, b) => a.time - b.time);
   const nodes = Array.from({ length: N }, (_, i) => name(i));
