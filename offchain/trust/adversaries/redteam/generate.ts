@@ -201,6 +201,8 @@ export function generateRedteam(o: RedOptions): RedNetwork {
   let active: (i: number, round: number) => boolean = () => true;
   type Emit = (to: number, value: number, time?: number) => void;
   let extra: (i: number, round: number, rng: Prng, emit: Emit) => void = () => {};
+  /** an attacker that does not submit the rating of an interaction with j (round 2: pairs it rates in rotation) */
+  let silent: (i: number, j: number) => boolean = () => false;
   /** after every slot has acted in a round: more attacker ratings, seeing the round's ratings [from, ratings.length) */
   let afterRound: (round: number, from: number) => void = () => {};
   // the public history (every rating so far): round 2's adaptive attackers read it
@@ -467,6 +469,9 @@ export function generateRedteam(o: RedOptions): RedNetwork {
       }
       planOut.expectedZ = sum / Math.sqrt(vari);
       const targets = [...boosted, ...victims];
+      const isTarget = new Set(targets);
+      // a colluder rates a target only in rotation (its interactions with it go unrated), so no pair exceeds cap epochs
+      silent = (i, j) => isAttacker(i) && isTarget.has(j);
       const rot = rotation(new Prng(mix(o.seed, 0x52543231)), cap); // "RT21"
       const today = new Map<number, number[]>(); // key round * N + colluder -> targets
       for (let r = 0; r < rounds; r++)
@@ -557,6 +562,8 @@ export function generateRedteam(o: RedOptions): RedNetwork {
         attackStart.set(name(j), onoff.has(j) ? base(first) : 0);
       }
       serve = (j, _i, r) => (isAttacker(j) ? (badRound(j, r) ? 0.1 : 0.9) : undefined);
+      // the padders rate an on-off provider only as padding (so no pair exceeds cap epochs)
+      silent = (i, j) => isAttacker(i) && onoff.has(j);
       const rot = rotation(new Prng(mix(o.seed, 0x52543233)), cap); // "RT23"
       const pads = new Prng(mix(o.seed, 0x50414453)); // "PADS"
       const onoffName = new Map([...onoff].map((j) => [name(j), j]));
@@ -713,7 +720,7 @@ export function generateRedteam(o: RedOptions): RedNetwork {
         const u3 = rng.next();
         rng.next(); // u4 in the suite: kept so that the streams stay aligned with it
         const tOff = rng.next();
-        if (j === i || !active(i, round) || !active(j, round)) continue;
+        if (j === i || !active(i, round) || !active(j, round) || silent(i, j)) continue;
         const qj = serve(j, i, round) ?? q(j);
         const sat = clip(qj + 0.2 * z3(u1, u2, u3));
         const value = rate(i, j, round, sat) ?? clip(sat + (isAttacker(i) ? 0 : strict[i]));
