@@ -1,14 +1,20 @@
 import { expect } from "chai";
 import { generateNetwork } from "../../offchain/trust/adversaries/generate";
+import type { Rating } from "../../offchain/trust/adversaries/generate";
 import {
   GREY_MARGIN,
   PLAN_P,
+  RED2_ATTACKS,
+  RED2_HONEST,
   RED_ATTACKS,
   RED_HONEST,
+  cleanOf,
   generateRedteam,
+  type RedFamily,
   type RedNetwork,
 } from "../../offchain/trust/adversaries/redteam/generate";
-import { KNOWN, cusumRunUnderAlarm, expectedZ, lieBudget } from "../../offchain/trust/adversaries/redteam/known";
+import { KNOWN, anchoredReference, cusumRunUnderAlarm, expectedZ, lieBudget, pBad } from "../../offchain/trust/adversaries/redteam/known";
+import { Prng } from "../../offchain/util/prng";
 import { runRedteam } from "../../offchain/sim/redteam";
 import { analyze } from "../../offchain/trust/robust";
 import { AttackKind } from "../../offchain/trust/detectors";
@@ -16,7 +22,7 @@ import { AttackKind } from "../../offchain/trust/detectors";
 const N = 300;
 const SEED = 7; // not a report seed (201-203)
 const nets = new Map<string, RedNetwork>();
-const net = (family: (typeof RED_ATTACKS)[number] | (typeof RED_HONEST)[number] | "rt-clean") => {
+const net = (family: RedFamily) => {
   let n = nets.get(family);
   if (!n) nets.set(family, (n = generateRedteam({ family, nodes: N, seed: SEED })));
   return n;
@@ -271,6 +277,264 @@ describe("trust/redteam: the held-out red-team families (issue 15)", function ()
       expect(rows[0].results["flag nobody"].mean.damage).to.be.greaterThan(0);
       expect(rows[0].results["flag nobody"].mean.detection).to.equal(0);
       expect(Number.isNaN(rows[2].results["flag nobody"].mean.damage)).to.equal(true);
+    });
+  });
+
+  describe("# round 2 (session 7): the generators keep their plans", () => {
+    const epochsOf = (n: RedNetwork, from: (x: string) => boolean, to: (x: string) => boolean) => {
+      const m = new Map<string, Set<number>>();
+      for (const r of n.ratings)
+        if (from(r.from) && to(r.to)) {
+          const k = `${r.from}>${r.to}`;
+          (m.get(k) ?? m.set(k, new Set()).get(k)!).add(round(n, r.time));
+        }
+      return m;
+    };
+    const mean = (rs: { value: number }[]) => rs.reduce((s, r) => s + r.value, 0) / rs.length;
+    /** the honest-to-honest ratings of n, between the entities honest in `of` (the attack network) */
+    const hh = (n: RedNetwork, of: RedNetwork = n, keep: (r: { from: string; to: string }) => boolean = () => true) => {
+      const honest = new Set(of.nodes.filter((x) => !isAtt(of, x)));
+      return n.ratings
+        .filter((r) => honest.has(r.from) && honest.has(r.to) && keep(r))
+        .map((r) => `${r.from}>${r.to}@${r.time}=${r.value}`)
+        .sort()
+        .join("\n");
+    };
+    /** neighbourhood members of a loyal family: raters who rated 2 targets in every round */
+    const loyalOf = (n: RedNetwork) => {
+      const every = [
+        ...epochsOf(
+          n,
+          () => true,
+          () => true,
+        ),
+      ].filter(([, es]) => es.size === n.rounds);
+      const per = new Map<string, string[]>();
+      for (const [k] of every) {
+        const [f, t] = k.split(">");
+        (per.get(f) ?? per.set(f, []).get(f)!).push(t);
+      }
+      return per;
+    };
+
+    it("keeps the honest population: every round-2 attack family's honest-to-honest ratings are those of its clean run, and round 2 is reproducible", () => {
+      for (const family of RED2_ATTACKS) {
+        const n = net(family);
+        const clean = net(cleanOf(family));
+        expect(hh(n) === hh(clean, n), family).to.equal(true);
+        expect(n.seeds, family).to.deep.equal(clean.seeds);
+        expect(n.truth.attackers.size, family).to.equal(N / 10);
+        for (const v of n.truth.victims) expect(n.truth.trustworthy.has(v), family).to.equal(true);
+      }
+      expect(cleanOf("rt-loyal-poison")).to.equal("rt-loyal");
+      expect(cleanOf("rt-rotate-stuff")).to.equal("rt-clean");
+      for (const family of [...RED2_ATTACKS, ...RED2_HONEST]) {
+        const a = net(family);
+        const b = generateRedteam({ family, nodes: N, seed: SEED });
+        expect(JSON.stringify(a.ratings) === JSON.stringify(b.ratings), family).to.equal(true);
+        const names = new Set(a.nodes);
+        const bad = a.ratings.filter(
+          (r, k) => !(r.value >= 0 && r.value <= 1 && r.from !== r.to && names.has(r.to)) || (k > 0 && a.ratings[k - 1].time > r.time),
+        );
+        expect(bad.slice(0, 3), family).to.deep.equal([]);
+      }
+      // loyal regulars change only the loyal raters' partners: everyone else rates as in rt-clean
+      const loyal = loyalOf(net("rt-loyal"));
+      expect(
+        hh(net("rt-loyal"), undefined, (r) => !loyal.has(r.from)) === hh(net("rt-clean"), undefined, (r) => !loyal.has(r.from)),
+      ).to.equal(true);
+    });
+
+    it("the attacker's notes: pBad is the Irwin-Hall tail the public generator implies, anchoredReference is robust.ts's formula", () => {
+      expect(pBad(KNOWN.badBelow)).to.be.closeTo(0.5, 1e-12);
+      expect(pBad(0.9)).to.be.below(0.03);
+      expect(pBad(0.1)).to.be.above(0.97);
+      // empirical: q + 0.4 (U1 + U2 + U3 - 1.5) < 0.5, with the repository's PRNG
+      const rng = new Prng(99);
+      for (const q of [0.3, 0.6, 0.75]) {
+        let b = 0;
+        for (let k = 0; k < 20000; k++) if (q + 0.4 * (rng.next() + rng.next() + rng.next() - 1.5) < 0.5) b++;
+        expect(b / 20000, `q ${q}`).to.be.closeTo(pBad(q), 0.015);
+      }
+      // no seeds, a crowd of 100 all bad: counts as 3 observations, (3 + 0.5) / 4
+      expect(anchoredReference(0, 0, 100, 1)).to.be.closeTo(3.5 / 4, 1e-12);
+      // 5 good seed observations outweigh it
+      expect(anchoredReference(5, 0, 100, 1)).to.be.closeTo(3.5 / 9, 1e-12);
+    });
+
+    it("rt-rotate-stuff: no (colluder, target) pair is rated in more than 2 epochs; colluders outnumber honest raters; the boosted serve the seeds well", () => {
+      const n = net("rt-rotate-stuff");
+      const targets = new Set([...n.truth.boosted, ...n.truth.victims]);
+      expect(n.truth.boosted.size).to.be.greaterThan(0);
+      expect(n.truth.victims.size).to.be.greaterThan(0);
+      expect(n.plan.maxPairEpochs).to.equal(KNOWN.lockstepMinEpochs - 1);
+      const pairs = epochsOf(
+        n,
+        (x) => isAtt(n, x),
+        (x) => targets.has(x),
+      );
+      expect(Math.max(...[...pairs.values()].map((es) => es.size))).to.equal(2);
+      for (const t of targets) {
+        const col = n.ratings.filter((r) => r.to === t && isAtt(n, r.from));
+        expect(col.length, t).to.be.greaterThan(honestIn(n, t).length);
+        for (const r of col) expect(n.truth.boosted.has(t) ? r.value >= 0.9 : r.value <= 0.1, t).to.equal(true);
+      }
+      const toBoosted = n.ratings.filter((r) => n.truth.boosted.has(r.to) && !isAtt(n, r.from));
+      expect(mean(toBoosted.filter((r) => n.seeds.has(r.from)))).to.be.above(0.7);
+      expect(mean(toBoosted.filter((r) => !n.seeds.has(r.from)))).to.be.below(0.45);
+      expect(n.plan.expectedZ).to.be.at.most(KNOWN.z / 2);
+    });
+
+    it("rt-frame-recur: each victim gets two same-second bursts from distinct framers, far apart, each longer than the CUSUM allows at its level", () => {
+      const n = net("rt-frame-recur");
+      expect(n.truth.victims.size).to.be.greaterThan(0);
+      const lieOf = new Map<string, number>();
+      for (const v of n.truth.victims) {
+        const byTime = new Map<number, typeof n.ratings>();
+        for (const r of n.ratings)
+          if (r.to === v && isAtt(n, r.from) && r.value < 0.1) (byTime.get(r.time) ?? byTime.set(r.time, []).get(r.time)!).push(r);
+        const bursts = [...byTime.entries()].filter(([, rs]) => rs.length > 1).sort((a, b) => a[0] - b[0]);
+        expect(bursts.length, v).to.equal(2);
+        expect(round(n, bursts[1][0]) - round(n, bursts[0][0]), v).to.be.at.least(n.rounds / 2);
+        for (const [, rs] of bursts) {
+          expect(new Set(rs.map((r) => r.from)).size, v).to.equal(rs.length);
+          for (const r of rs) lieOf.set(r.from, (lieOf.get(r.from) ?? 0) + 1);
+        }
+        const all = n.ratings.filter((r) => r.to === v).length;
+        const nb = n.ratings.filter((r) => r.to === v && r.value < KNOWN.badBelow).length;
+        const [k1, k2] = bursts.map(([, rs]) => rs.length);
+        // the first crosses alpha on the whole history; the second, outside the first, crosses the recurrence level
+        expect(k1, v).to.be.greaterThan(cusumRunUnderAlarm(all, nb) - 2);
+        expect(k2, v).to.be.greaterThan(cusumRunUnderAlarm(all - k1, nb - k1, KNOWN.recurrenceAlpha) - 2);
+      }
+      for (const a of n.truth.attackers) {
+        const lies = lieOf.get(a) ?? 0;
+        const own = n.ratings.filter((r) => r.from === a).length - lies;
+        expect(expectedZ(lies, own, PLAN_P), a).to.be.at.most((3 * KNOWN.z) / 4);
+      }
+    });
+
+    it("rt-onoff-masked: the on-off providers' bad share per phase is flat while the honest ratings alone swing; padders keep the bad share; no pair exceeds 2 epochs", () => {
+      const n = net("rt-onoff-masked");
+      const s = n.plan.badShare;
+      expect(n.plan.onoff).to.be.greaterThan(0);
+      // the on-off providers: attackers whose honest raters see a bad round
+      const onoff = new Set(
+        [...n.truth.attackers].filter((j) => {
+          const per = new Map<number, number[]>();
+          for (const r of honestIn(n, j)) (per.get(round(n, r.time)) ?? per.set(round(n, r.time), []).get(round(n, r.time))!).push(r.value);
+          return [...per.values()].some((vs) => vs.reduce((x, y) => x + y, 0) / vs.length < 0.3);
+        }),
+      );
+      expect(onoff.size).to.equal(n.plan.onoff);
+      const pairs = epochsOf(
+        n,
+        (x) => isAtt(n, x),
+        (x) => onoff.has(x),
+      );
+      const padded = n.ratings.filter((r) => isAtt(n, r.from) && onoff.has(r.to));
+      for (const [k, es] of pairs) expect(es.size, k).to.be.at.most(2);
+      const badShare = (rs: { value: number }[]) => rs.filter((r) => r.value < KNOWN.badBelow).length / rs.length;
+      expect(badShare(padded)).to.be.closeTo(s, 0.06);
+      // the bad and good rounds of each provider, from its honest raters; all ratings flat at s in both
+      const all = { bad: [] as Rating[], good: [] as Rating[] };
+      const honest = { bad: [] as Rating[], good: [] as Rating[] };
+      for (const j of onoff) {
+        const rs = n.ratings.filter((r) => r.to === j);
+        const hs = rs.filter((r) => !isAtt(n, r.from));
+        const rounds = new Map<number, number[]>();
+        for (const r of hs) (rounds.get(round(n, r.time)) ?? rounds.set(round(n, r.time), []).get(round(n, r.time))!).push(r.value);
+        const badRound = new Set([...rounds].filter(([, vs]) => vs.reduce((a, b) => a + b, 0) / vs.length < 0.5).map(([r]) => r));
+        for (const r of rs) (badRound.has(round(n, r.time)) ? all.bad : all.good).push(r);
+        for (const r of hs) (badRound.has(round(n, r.time)) ? honest.bad : honest.good).push(r);
+      }
+      expect(badShare(honest.bad)).to.be.above(0.85);
+      expect(badShare(honest.good)).to.be.below(0.1);
+      expect(badShare(all.bad)).to.be.closeTo(s, 0.1);
+      expect(badShare(all.good)).to.be.closeTo(s, 0.1);
+    });
+
+    it("rt-loyal, rt-loyal-regional: neighbourhoods of 8 rate their 2 favourites every round; the regional favourite serves its neighbourhood worse", () => {
+      const n = net("rt-loyal");
+      const loyal = loyalOf(n);
+      expect(loyal.size).to.be.at.least(n.plan.loyal);
+      const favs = new Map<string, number>();
+      for (const ts of loyal.values()) for (const t of ts) favs.set(t, (favs.get(t) ?? 0) + 1);
+      expect([...favs.values()].filter((c) => c >= 8).length).to.be.at.least(2 * n.plan.neighbourhoods - 2);
+      const g = net("rt-loyal-regional");
+      const key = (r: Rating) => `${r.from}>${r.to}@${r.time}`;
+      expect(g.ratings.map(key).join()).to.equal(n.ratings.map(key).join());
+      const diff = g.ratings.filter((r, k) => r.value !== n.ratings[k].value);
+      expect(diff.length).to.be.greaterThan(0);
+      for (const r of diff) expect(loyal.has(r.from), r.from).to.equal(true);
+      expect(mean(n.ratings.filter((r, k) => g.ratings[k].value !== r.value)) - mean(diff)).to.be.above(0.3);
+    });
+
+    it("rt-loyal-poison: from round 3 the attackers join the groups they found on the chain and pull each group's voice below 0.5 every round", () => {
+      const n = net("rt-loyal-poison");
+      expect(n.plan.groups).to.be.greaterThan(0);
+      expect(n.truth.victims.size).to.be.greaterThan(0);
+      const loyal = loyalOf(net("rt-loyal"));
+      for (const v of n.truth.victims) expect(loyal.has(v), v).to.equal(true);
+      // the crew's ratings carry no record set (their targets, honest, sign no receipts); interactions do
+      const crewRatings = n.ratings.filter((r) => isAtt(n, r.from) && r.evidence === false);
+      const poisoned = new Set(crewRatings.map((r) => r.to));
+      const favs = new Set([...n.truth.victims].flatMap((v) => loyal.get(v)!));
+      for (const t of poisoned) expect(favs.has(t), t).to.equal(true);
+      for (const r of crewRatings) expect(r.value).to.be.at.most(0.1);
+      expect(Math.min(...crewRatings.map((r) => round(n, r.time)))).to.equal(n.plan.readRounds);
+      let checked = 0;
+      for (const t of poisoned) {
+        const members = new Set([...loyal.keys()].filter((v) => loyal.get(v)!.includes(t)));
+        if (!members.size) continue;
+        const crew = new Set(crewRatings.filter((r) => r.to === t).map((r) => r.from));
+        for (let r0 = 3; r0 < n.rounds; r0++) {
+          const voice = n.ratings.filter((r) => r.to === t && round(n, r.time) === r0 && (members.has(r.from) || crew.has(r.from)));
+          expect(mean(voice), `${t} round ${r0}`).to.be.below(0.5);
+          checked++;
+        }
+      }
+      expect(checked).to.be.greaterThan(0);
+    });
+
+    it("rt-weekly-outage: the hit providers are down one round in every 8, three times in the run", () => {
+      const n = net("rt-weekly-outage");
+      const down = new Map<string, number[]>();
+      for (const x of n.truth.trustworthy) {
+        const rs = n.ratings.filter((r) => r.to === x);
+        const per = new Map<number, number[]>();
+        for (const r of rs) (per.get(round(n, r.time)) ?? per.set(round(n, r.time), []).get(round(n, r.time))!).push(r.value);
+        const d = [...per].filter(([, vs]) => vs.length >= 2 && vs.reduce((a, b) => a + b, 0) / vs.length < 0.3).map(([r]) => r);
+        if (d.length)
+          down.set(
+            x,
+            d.sort((a, b) => a - b),
+          );
+      }
+      const periodic = [...down.values()].filter((d) => d.length >= 2 && d.every((r) => r % 8 === d[0] % 8));
+      expect(periodic.length).to.be.at.least(0.5 * n.plan.outages);
+      expect(periodic.length).to.be.at.most(n.plan.outages + 2);
+    });
+
+    it("the harness measures rt-loyal-poison's damage against rt-loyal, not rt-clean", () => {
+      // trust from ratings between the slots honest in both runs (the first 90%): identical between an attack family and its clean run
+      const d = {
+        name: "honest mean",
+        run: (ratings: { from: string; value: number; to: string }[], nodes: string[]) => {
+          const acc = new Map<string, number[]>();
+          for (const r of ratings)
+            if (/^h-\d+$/.test(r.from) && Number(r.from.slice(2)) < 135 && r.to.startsWith("h-"))
+              (acc.get(r.to) ?? acc.set(r.to, []).get(r.to)!).push(r.value);
+          return {
+            flagged: new Set<string>(),
+            trust: new Map(nodes.map((x) => [x, acc.has(x) ? mean(acc.get(x)!.map((value) => ({ value }))) : 0.5])),
+          };
+        },
+      };
+      const rows = runRedteam({ nodes: 150, rounds: 8, seeds: [1], families: ["rt-loyal-poison", "rt-rotate-stuff"], detectors: [d] });
+      expect(rows.map((r) => r.honestOnly)).to.deep.equal([false, false]);
+      expect(rows[0].results["honest mean"].mean.damage).to.equal(0);
+      expect(rows[1].results["honest mean"].mean.damage).to.equal(0);
     });
   });
 });
