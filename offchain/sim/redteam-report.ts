@@ -20,7 +20,7 @@ const pct = (x: number) => (Number.isFinite(x) ? `${(100 * x).toFixed(1)}%` : "n
 const num = (x: number, d = 3) => (Number.isFinite(x) ? x.toFixed(d) : "n/a");
 
 /** What each family does, the rule it evades and what a fix would need. */
-export const RED_NOTES: Partial<Record<Exclude<RedFamily, "rt-clean">, { does: string; evades: string; fix: string; now?: string }>> = {
+export const RED_NOTES: Record<Exclude<RedFamily, "rt-clean">, { does: string; evades: string; fix: string; now?: string }> = {
   "rt-ballot-stuff": {
     does: "All attackers rate every boosted colluder high and every buried victim low once per round (one observation per epoch is all that counts). Boosted colluders and victims are the least popular ones, and a target is planned only where the colluders outnumber its expected honest raters 3 to 1.",
     evades:
@@ -89,6 +89,47 @@ export const RED_NOTES: Partial<Record<Exclude<RedFamily, "rt-clean">, { does: s
     evades: "Nothing evaded; this checks that few ratings do not read as a Sybil or an on-off change.",
     fix: "None needed for flags; note that a newcomer nobody has rated positively has weight 0 (its ratings do not count) until someone does.",
     now: "Unchanged (held out): FPR 0.2-0.3%.",
+  },
+  "rt-rotate-stuff": {
+    does: "Ballot stuffing and burying in rotation (round 2): each (colluder, target) pair is rated in at most 2 epochs, the colluders taking turns per target (up to 4 a round at 500 nodes, 41 at 5,000), and a colluder's own interactions with its targets go unrated. The boosted (the 10% least popular attackers) serve the public seeds well (0.9) and everyone else badly (0.25). The buried victims are good honest providers the seeds rarely see, taken in order of the reference the attackers expect (their own lies in the crowd) while every colluder's expected bad-mouthing z stays <= 2.",
+    evades:
+      "Lockstep groups: a pair seen in fewer than 3 epochs is never tested for regularity, so no pair is regular and no group forms (robust.ts §1b says so under Limits). The unfair-rater test: on the boosted, the seed-anchored reference agrees with the praise (the seeds are served well); on the victims, the seeds have almost no evidence, the unverified crowd (mostly colluders) counts as 3 observations, so the reference sides with the lies or is too uncertain to make them excess. SybilRank: the colluders are good providers with honest in-edges.",
+    fix: "Detect lockstep on targets, not pairs: a target whose raters are mostly first- or second-time raters who share the same other targets (a CopyCatch over (rater set, target set) without the per-pair repetition, or the raters' co-rating graph: these colluders co-rate the same few targets far more than chance, though never the same pair three times). Bound what unverified raters can do to a target's effective trust by the seeds' evidence (SumUp-style capacity), or weight a rater's rating of a target by how much honest (seed-reachable) evidence backs the target: effective trust, not only the unfair-rater reference, needs the anchor. Treat service that differs between seeds and non-seeds as evidence (rater-group disagreement test).",
+  },
+  "rt-frame-recur": {
+    does: "Framing that recurs (round 2): each victim gets two same-second bursts of bad ratings from distinct framers, at 1/4 and 3/4 of the run; the first is the smallest run that crosses the CUSUM at alpha on the victim's whole history, the second the smallest that crosses it at recurrenceAlpha = 0.02 on the observations outside the first (each + 1). Framers keep their expected unfair-rater z <= 2.8 (still credible: weight >= 0.5).",
+    evades:
+      "The episode rule turned a single framing burst into a notice; a second burst is a second change, which the rule reads as on-off and flags (at the looser level 0.02). The change tests still do not ask who the bad outcomes come from; each framer lies about 6 times, under the per-rater z.",
+    fix: "Before a change is a flag, test whether its bad outcomes are explained by the raters rather than by the entity: the bursts come from raters who rated the entity for the first time and never again, in the same second, and the entity's other raters in the same epochs saw good service; require the change to be seen by raters who also saw the entity before (returning customers), or down-weight outcomes from first-time raters inside a burst. A burst from raters co-timed to the second is itself a lockstep signal (timestamps, not epochs).",
+  },
+  "rt-onoff-masked": {
+    does: "On-off providers (bad 2 rounds in 8) whose every received rating is followed, in the same second, by rotating colluders' ratings that make a block at the long-run bad share s = 0.26 (2.8 good after a bad outcome, 0.35 bad after a good one); no (colluder, provider) pair in more than 2 epochs. Attackers too popular for the padding capacity stay good and pad.",
+    evades:
+      "The CUSUM (both levels) and the dispersion test see a stationary sequence at s: every window, at every scale, has the long-run bad share, so there is no first episode and nothing to recur. The padders' own bad share on the provider equals the reference's, so there is no excess. No pair repeats in 3 epochs, so no lockstep group.",
+    fix: "Run the change tests per rater group, not on the pooled sequence: on the outcomes of raters who are not themselves rated by the entity's other raters, or on the seeds' outcomes alone (the seeds see the on-off pattern unmasked); test raters whose outcomes anti-correlate in time with the entity's other raters (a padder rates good exactly when the others rate bad). Unverified raters who rate a provider once or twice each, always right after someone else, are a timing signature.",
+  },
+  "rt-loyal-poison": {
+    does: "The honest population of rt-loyal (loyal regulars; damage measured against rt-loyal with the same seed). The attackers read the chain's first 3 rounds, find targets that at least 3 raters rated in every round (a lockstep group in the making), and from round 3 join each such group with enough members (ceil(0.78 x its regulars) + 2) rating its targets low every round, so that the group's voice, the members' mean, is bad.",
+    evades:
+      "Nothing is evaded; the rule is turned into a weapon. A lockstep group is judged as one voice and, when that voice disagrees with the seed-anchored reference, every member is flagged. The attackers make themselves members of honest groups and make the voice disagree: they are flagged (detection 100%), and so is every honest regular in the group (victims flagged 100%, FPR with victims ~19%), whose trust falls by 80%.",
+    fix: "Do not flag a group as a whole: flag the members whose own ratings disagree (each member tested against the reference with the group's voice left out), or split the group by agreement before taking its voice (members whose values differ beyond noise are not one voice). Members who joined a group late and rate only against it are the ones to test. A group's voice should be a robust estimate (median), which a minority of joiners cannot move.",
+  },
+  "rt-loyal": {
+    does: "20% of honest raters in neighbourhoods of 8, each with 2 favourite providers (trustworthy) that every member rates every round. Honest.",
+    evades: "Nothing: these are lockstep groups (11 a run), and they agree with the seeds, so none is flagged.",
+    fix: "None needed.",
+  },
+  "rt-loyal-regional": {
+    does: "rt-loyal, where each neighbourhood's second favourite serves it 0.4 worse than it serves everyone else (distance, a congested local link). Honest: the regulars report what they get.",
+    evades:
+      "A neighbourhood is a lockstep group whose voice disagrees with the seeds on one of its two targets; when the disagreement reaches z >= 4 every member is flagged bad-mouthing (3 of 10 groups on a development seed). Whether a group is flagged depends on how many seeds happen to use that provider, hence the wide interval.",
+    fix: "Disagreement by a group on one target is local evidence about that target (it serves this group badly), not about the raters: test per target, and flag a group only when it disagrees on most of its targets; treat a provider whose groups disagree as discriminating (the same test as rt-sybil-seed-court's fix).",
+  },
+  "rt-weekly-outage": {
+    does: "10% of trustworthy providers are down (service 0.1) one round in every 8 at their own phase, three times in the run: scheduled maintenance. Honest.",
+    evades:
+      "The second change at recurrenceAlpha is exactly what a recurring outage is: the first outage is an episode, the next one outside it is a second change, so the provider is flagged on-off.",
+    fix: "Nothing distinguishes a periodic outage from on-off by the outcomes alone; the difference is intent and announcement. Let a provider declare maintenance windows (on-chain, before they happen) and exclude outcomes inside them from the change tests; or make a recurring episode a notice with a dispute path rather than the 0.2 penalty when the provider's bad phases are short and its service between them is good.",
   },
 };
 
