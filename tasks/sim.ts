@@ -5,7 +5,7 @@
  * - sim:attacks: trust detection on the adversary suite (issue 15; report seeds only) at 500, 5,000
  *   and 50,000 nodes, beside the detectors before issue 15 and the average and EigenTrust baselines.
  * - sim:redteam: the held-out red-team families (offchain/trust/adversaries/redteam/), reported
- *   apart from the suite in bench/results/trust-redteam.{md,json}.
+ *   apart from the suite in bench/results/trust-redteam.{md,json} (round 2: --families round2 --output trust-redteam-r2).
  * - sim:disputes: dispute accuracy (Eq. 23) against the share of malicious voters.
  */
 import fs from "fs";
