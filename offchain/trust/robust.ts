@@ -6,6 +6,11 @@
  * 0. **One observation per rater, target and epoch.** Ratings of one pair within one decay epoch
  *    are averaged into one observation (what TrustManager keeps once it accepts one rating per
  *    pair per epoch), so a rating flood weighs what one rating weighs.
+ * 0b. **Evidence capacity** (vote capacity, SumUp, Tran et al. NSDI 2009): on each target, the
+ *    observations that contain a rating without an evidence record set weigh together at most
+ *    `unevidencedCapacity` (3) observations in its consensus, the reference and effective trust
+ *    (each still counts whole in its rater's own test), and the target's change test reads its
+ *    evidenced observations when it has enough: a crowd that shows no interaction is bounded.
  * 1. **SybilRank** (Cao, Sirivianos, Yang and Pregueiro, NSDI 2012) on the directed graph of
  *    positive opinions (i -> j when i's mean rating of j is >= 0.5): trust starts on the
  *    identity-verified seeds and is spread along out-edges for ceil(log2 n) steps only (early
