@@ -341,7 +341,10 @@ task("trust:agree", "Algorithm 2: an organization's trust agreement with avatars
 
 task("trust:detect", "Runs the Sybil, on-off and good/bad-mouthing detectors over the on-chain rating history and flags what they find")
   .addFlag("dryRun", "Report without flagging")
-  .addFlag("evidenceOnly", "Ignore ratings without evidence (typed --unverifiable scores): they weigh nothing in any statistic")
+  .addFlag(
+    "evidenceOnly",
+    "Ignore ratings without evidence (typed --unverifiable scores): they weigh nothing in any statistic (default: they count in their raters' tests, and weigh together at most 3 observations on each target)",
+  )
   .addOptionalParam("account", "Signer index or address holding DETECTOR_ROLE (default: the deployment's detector)")
   .setAction(async (a: { dryRun: boolean; evidenceOnly: boolean; account?: string }, hre) => {
     // the detector deployments/<network>.json names (`deploy --detector`), else the role account `detector`

@@ -25,6 +25,8 @@ export const REPORT_METHOD = {
     "unfair rater: sum(b - p) / sd over the rater's observations (one side, or both together), b its outcome (value < 0.5 after its strictness), p the reference's beta estimate of the target without the rater: the verified seeds' outcomes in full, the other raters' consensus as at most 3 observations; the estimate's error counted once per (rater, target) pair; flagged at z >= threshold",
   onOff:
     "behaviour-change episodes in the credible observations: Bernoulli CUSUM from the entity's own bad rate p0 to p0 + delta, alarm at ln(n / alpha), or the windowed dispersion of bad outcomes with a bootstrap p-value <= alpha; flagged when a second episode follows recovery (tested among the observations outside the first at level 0.02), or when the observations after the episode do not favour p0 over p0 + delta by 1 / alpha; one episode followed by recovery is a notice, not a flag",
+  unevidenced:
+    "cap (the default): on each target, the observations that contain a rating without an evidence record set weigh together at most 3 observations in its consensus, the reference and effective trust (each still counts whole in its rater's unfair-rater test), and the target's behaviour-change test reads its evidenced observations when it has at least 10; ignore (--evidence-only): they weigh nothing anywhere",
   notices: "evidence that is not a flag (no on-chain flag, no penalty): one behaviour change followed by recovery",
   lockstep:
     "lockstep groups: a (rater, target) pair is regular when the rater rated the target in more of its active epochs than the binomial tail at the target's rate allows (alpha / pairs); a group is the (3 raters, 2 targets)-core of the regular pairs; its ratings of its targets count as one observation per target (one voice); it is flagged (every member, good- or bad-mouthing) when its voice, tested as one rater per epoch against the seed-anchored reference, reaches z >= threshold",
@@ -45,7 +47,7 @@ export async function runDetectors(ledger: TrustLedger, store: ContentStore, o: 
   const seeds = new Set<string>();
   for (const e of entities) if (await ledger.tm.isIdentityVerified(e.id)) seeds.add(e.id);
   const epochSeconds = Number((await ledger.getModel()).epochLength);
-  const unevidenced = o.evidenceOnly ? "ignore" : "count";
+  const unevidenced = o.evidenceOnly ? "ignore" : "cap";
   const analysis = analyze(ratings, nodes, seeds, { epochSeconds, unevidenced });
   const all: Detection[] = analysis.detections;
   const report = {

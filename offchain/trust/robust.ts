@@ -6,6 +6,11 @@
  * 0. **One observation per rater, target and epoch.** Ratings of one pair within one decay epoch
  *    are averaged into one observation (what TrustManager keeps once it accepts one rating per
  *    pair per epoch), so a rating flood weighs what one rating weighs.
+ * 0b. **Evidence capacity** (vote capacity, SumUp, Tran et al. NSDI 2009): on each target, the
+ *    observations that contain a rating without an evidence record set weigh together at most
+ *    `unevidencedCapacity` (3) observations in its consensus, the reference and effective trust
+ *    (each still counts whole in its rater's own test), and the target's change test reads its
+ *    evidenced observations when it has enough: a crowd that shows no interaction is bounded.
  * 1. **SybilRank** (Cao, Sirivianos, Yang and Pregueiro, NSDI 2012) on the directed graph of
  *    positive opinions (i -> j when i's mean rating of j is >= 0.5): trust starts on the
  *    identity-verified seeds and is spread along out-edges for ceil(log2 n) steps only (early
@@ -99,9 +104,18 @@ export type AnalyzeOptions = {
   penalty?: number;
   /**
    * ratings whose `evidence` is false (a typed score, no record set: docs/specs/trust.md §8):
-   * "count" them like any other (default) or "ignore" them (they weigh nothing in any statistic)
+   * "cap" (default): they count in the unfair-rater tests like any other, but on each target the
+   * observations that contain one weigh together at most `unevidencedCapacity` observations in the
+   * target's consensus and effective trust, and its behaviour-change test uses its evidenced
+   * observations when it has `minObservations` of them; "count" them like any other; or "ignore"
+   * them (they weigh nothing in any statistic)
    */
-  unevidenced?: "count" | "ignore";
+  unevidenced?: "cap" | "count" | "ignore";
+  /**
+   * "cap": what all of a target's observations without evidence weigh together, in observations
+   * (default 3, as the `anchor`: a crowd that shows no interaction says at most what three observations say)
+   */
+  unevidencedCapacity?: number;
 };
 
 /** One observation a person can check: a rater's (mean) rating of a target in one epoch. */
@@ -172,9 +186,13 @@ export function analyze(
     throw new InvalidParameterError(
       `analyze: lockstepRaters must be an integer >= 2 and lockstepTargets >= 1, got ${lockRaters}, ${lockTargets}`,
     );
-  const ignoreUnevidenced = (o.unevidenced ?? "count") === "ignore";
-  if (o.unevidenced !== undefined && o.unevidenced !== "count" && o.unevidenced !== "ignore")
-    throw new InvalidParameterError(`analyze: unevidenced must be "count" or "ignore", got ${String(o.unevidenced)}`);
+  const unevidencedMode = o.unevidenced ?? "cap";
+  if (unevidencedMode !== "cap" && unevidencedMode !== "count" && unevidencedMode !== "ignore")
+    throw new InvalidParameterError(`analyze: unevidenced must be "cap", "count" or "ignore", got ${String(o.unevidenced)}`);
+  const ignoreUnevidenced = unevidencedMode === "ignore";
+  const capUnevidenced = unevidencedMode === "cap";
+  const capacity = o.unevidencedCapacity ?? 3;
+  if (!(capacity >= 0)) throw new InvalidParameterError(`analyze: unevidencedCapacity must be >= 0, got ${String(o.unevidencedCapacity)}`);
   let ignoredUnevidenced = 0;
 
   // --- 0. intern ids, sort by time, one observation per (rater, target, epoch)
@@ -208,6 +226,7 @@ export function analyze(
   const oTime: number[] = [];
   const oSum: number[] = [];
   const oCount: number[] = [];
+  const oUnev: number[] = []; // 1: the observation contains a rating without evidence
   const lastOfPair = new Map<number, number>(); // pair -> index of its latest observation
   for (let q = 0; q < ratings.length; q++) {
     const r = ratings[order ? order[q] : q];
@@ -224,6 +243,7 @@ export function analyze(
     if (last !== undefined && Math.floor(oTime[last] / epoch) === e) {
       oSum[last] += r.value;
       oCount[last]++;
+      if (r.evidence === false) oUnev[last] = 1;
       continue;
     }
     lastOfPair.set(pair, oFrom.length);
@@ -232,6 +252,7 @@ export function analyze(
     oTime.push(r.time);
     oSum.push(r.value);
     oCount.push(1);
+    oUnev.push(r.evidence === false ? 1 : 0);
   }
   const M = oFrom.length;
   const oVal = new Float64Array(M);
@@ -449,13 +470,26 @@ export function analyze(
     for (const k of v.ks) ((val += adj[k]), (w += W(oFrom[k])));
     return { w: groupFlagged[v.group] ? 0 : w / v.ks.length, value: val / v.ks.length };
   };
+  // Evidence capacity ("cap"): per target, the observations without evidence weigh together at most
+  // `capacity` observations (each scaled by capacity / their total weight when they weigh more), in
+  // the consensus, the reference and effective trust. A crowd that shows no interaction with the
+  // target (a flood, bad-mouthing from outside) is bounded whatever its size; each of its ratings
+  // still counts whole in its rater's own unfair-rater test.
+  const capF = new Float64Array(N).fill(1);
+  const uSum = new Float64Array(N);
+  const evMult = (k: number) => (oUnev[k] ? capF[oTo[k]] : 1);
   const totals = () => {
     tSum.fill(0);
     tBad.fill(0);
     tVal.fill(0);
+    if (capUnevidenced) {
+      uSum.fill(0);
+      for (let k = 0; k < M; k++) if (oUnev[k] && !blocked[k]) uSum[oTo[k]] += W(oFrom[k]);
+      for (let t = 0; t < N; t++) capF[t] = uSum[t] > capacity ? capacity / uSum[t] : 1;
+    }
     for (let k = 0; k < M; k++) {
       if (blocked[k]) continue;
-      const w = W(oFrom[k]);
+      const w = W(oFrom[k]) * evMult(k);
       tSum[oTo[k]] += w;
       tBad[oTo[k]] += w * bad[k];
       tVal[oTo[k]] += w * adj[k];
@@ -481,7 +515,7 @@ export function analyze(
     const diffs: number[] = [];
     for (const k of ks) {
       if (blocked[k]) continue;
-      const w = W(i);
+      const w = W(i) * evMult(k);
       const others = tSum[oTo[k]] - w;
       if (others >= 1) diffs.push(oVal[k] - (tVal[oTo[k]] - w * adj[k]) / others);
     }
@@ -497,13 +531,15 @@ export function analyze(
   const sBad = new Float64Array(N);
   const pairN = new Map<number, number>(); // per rater, target -> its observations of it (reused)
   const pairB = new Map<number, number>();
+  const pairW = new Map<number, number>(); // per rater, target -> what its observations weigh in the target's totals
+  const pairWB = new Map<number, number>();
   for (let round = 0; round < filterRounds; round++) {
     totals();
     sSum.fill(0);
     sBad.fill(0);
     for (let k = 0; k < M; k++)
       if (isSeed[oFrom[k]] && !blocked[k]) {
-        const w = W(oFrom[k]);
+        const w = W(oFrom[k]) * evMult(k);
         sSum[oTo[k]] += w;
         sBad[oTo[k]] += w * bad[k];
       }
@@ -514,17 +550,21 @@ export function analyze(
       const w = W(i);
       pairN.clear();
       pairB.clear();
+      pairW.clear();
+      pairWB.clear();
       for (const k of byRater[i]) {
         if (blocked[k]) continue;
         pairN.set(oTo[k], (pairN.get(oTo[k]) ?? 0) + 1);
         pairB.set(oTo[k], (pairB.get(oTo[k]) ?? 0) + bad[k]);
+        pairW.set(oTo[k], (pairW.get(oTo[k]) ?? 0) + w * evMult(k));
+        pairWB.set(oTo[k], (pairWB.get(oTo[k]) ?? 0) + w * evMult(k) * bad[k]);
       }
       // the reference p of a target leaves the rater out entirely: the seeds' outcomes count in full,
       // the other (unverified) raters' consensus counts as at most `anchor` observations
       const ref = new Map<number, number>();
       for (const [t, n] of pairN) {
-        const ow = w * n;
-        const ob = w * pairB.get(t)!;
+        const ow = pairW.get(t)!;
+        const ob = pairWB.get(t)!;
         const ms = isSeed[i] ? sSum[t] - ow : sSum[t];
         const bs = isSeed[i] ? sBad[t] - ob : sBad[t];
         const nw = tSum[t] - ow - ms;
@@ -846,7 +886,13 @@ export function analyze(
   };
   const notices: Detection[] = [];
   for (let t = 0; t < N; t++) {
-    const ks = byTarget[t].filter((k) => !blocked[k] && W(oFrom[k]) >= 0.5);
+    let ks = byTarget[t].filter((k) => !blocked[k] && W(oFrom[k]) >= 0.5);
+    // "cap": a change in behaviour is a change in the service the target gave, so the test reads
+    // the observations with evidence of it when there are enough of them to test
+    if (capUnevidenced) {
+      const evidenced = ks.filter((k) => !oUnev[k]);
+      if (evidenced.length < ks.length && evidenced.length >= minObs) ks = evidenced;
+    }
     const first = changeTest(ks);
     if (!first) continue;
     // recovery inside the episode's segment (the same bound as after it) splits it in two: the part

@@ -64,7 +64,7 @@ describe("trust/robust: detection that generalizes (issue 15)", () => {
       ).trust.get("h20")!;
       // the 30 flooders are a majority of h20's raters: against a reference where the crowd counts in
       // full they are the consensus; against the seed-anchored reference (the default) they are flagged
-      const counted = analyze(all, nodes, w.seeds, { anchor: Infinity });
+      const counted = analyze(all, nodes, w.seeds, { anchor: Infinity, unevidenced: "count" });
       const ignored = analyze(all, nodes, w.seeds, { unevidenced: "ignore" });
       expect(clean - counted.trust.get("h20")!).to.be.greaterThan(0.2);
       const anchored = analyze(all, nodes, w.seeds);
@@ -74,6 +74,71 @@ describe("trust/robust: detection that generalizes (issue 15)", () => {
       // a rating whose evidence is unknown (undefined) is counted either way
       const unknown = analyze(w.ratings, w.nodes, w.seeds, { unevidenced: "ignore" });
       expect(unknown.ignoredUnevidenced).to.equal(0);
+    });
+  });
+
+  describe("# evidence capacity: a crowd without evidence weighs at most `unevidencedCapacity` observations on a target", () => {
+    // 30 unflagged flooders (the reference counts the crowd in full, so they are the consensus and no
+    // unfair-rater test stops them): only the capacity bounds what they do to h20
+    function floodWorld() {
+      const w = world({ seed: 7 });
+      const ev = w.ratings.map((r) => ({ ...r, evidence: true }));
+      const flooders = Array.from({ length: 30 }, (_, i) => `f${i}`);
+      const flood: RatingEvent[] = flooders.flatMap((f, i) =>
+        Array.from({ length: 20 }, (_, e) => ({ from: f, to: "h20", value: 0.05, time: e * DAY + 1000 + i, evidence: false })),
+      );
+      const served: RatingEvent[] = flooders.flatMap((f, i) =>
+        Array.from({ length: 20 }, (_, e) => ({ from: `h${(i + e) % 60}`, to: f, value: 0.9, time: e * DAY + 2000 + i, evidence: true })),
+      );
+      const byTime = (xs: RatingEvent[]) => xs.sort((a, b) => a.time - b.time);
+      return {
+        w,
+        flooders,
+        nodes: [...w.nodes, ...flooders],
+        clean: byTime([...ev, ...served]),
+        all: byTime([...ev, ...served, ...flood]),
+      };
+    }
+    it("600 flood ratings from 30 raters move their victim by at most 0.05 (counted in full: more than 0.2)", () => {
+      const { w, flooders, nodes, clean, all } = floodWorld();
+      const o = { anchor: Infinity };
+      const before = analyze(clean, nodes, w.seeds, o).trust.get("h20")!;
+      const counted = analyze(all, nodes, w.seeds, { ...o, unevidenced: "count" }).trust.get("h20")!;
+      const capped = analyze(all, nodes, w.seeds, o).trust.get("h20")!;
+      expect(before - counted).to.be.greaterThan(0.2);
+      expect(Math.abs(capped - before)).to.be.at.most(0.05);
+      // the capacity is what bounds it: without one, "cap" counts the crowd in full
+      const wide = analyze(all, nodes, w.seeds, { ...o, unevidencedCapacity: Infinity }).trust.get("h20")!;
+      expect(wide).to.be.closeTo(counted, 1e-9);
+      // and against a consensus the crowd no longer owns, every flooder is an unfair rater
+      const flagged = new Set(
+        analyze(all, nodes, w.seeds, o)
+          .detections.filter((d) => d.kind === AttackKind.BadMouthing)
+          .map((d) => d.entity),
+      );
+      expect(flooders.filter((f) => !flagged.has(f))).to.deep.equal([]);
+      // a history where every rating carries evidence is analysed exactly as before
+      const a = analyze(clean, nodes, w.seeds);
+      const b = analyze(clean, nodes, w.seeds, { unevidenced: "count" });
+      for (const x of nodes) expect(a.trust.get(x)).to.be.closeTo(b.trust.get(x)!, 1e-9);
+    });
+    it("bursts of bad ratings without evidence are no behaviour change of their target: two of them flag it on-off only when counted", () => {
+      const w = world({ seed: 11 });
+      const ev = w.ratings.map((r) => ({ ...r, evidence: true }));
+      // two bursts against h25, each one rating from 15 different honest raters (each otherwise fair)
+      const burst = (e: number, first: number): RatingEvent[] =>
+        Array.from({ length: 15 }, (_, i) => ({
+          from: `h${(first + i) % 60}`,
+          to: "h25",
+          value: 0.02,
+          time: e * DAY + 500 + i,
+          evidence: false,
+        }));
+      const all = [...ev, ...burst(5, 26), ...burst(14, 41)].sort((a, b) => a.time - b.time);
+      const counted = analyze(all, w.nodes, w.seeds, { unevidenced: "count" });
+      const capped = analyze(all, w.nodes, w.seeds);
+      expect(kinds(counted.detections, "h25")).to.include(AttackKind.OnOff);
+      expect(kinds(capped.detections, "h25")).to.deep.equal([]);
     });
   });
 
@@ -390,5 +455,6 @@ describe("trust/robust: detection that generalizes (issue 15)", () => {
     expect(() => analyze([], [], new Set(), { recurrenceAlpha: 0 })).to.throw(InvalidParameterError, /^analyze: recurrenceAlpha/);
     expect(() => analyze([], [], new Set(), { lockstepRaters: 1 })).to.throw(InvalidParameterError, /^analyze: lockstepRaters/);
     expect(() => analyze([], [], new Set(), { unevidenced: "drop" as "ignore" })).to.throw(InvalidParameterError, /^analyze: unevidenced/);
+    expect(() => analyze([], [], new Set(), { unevidencedCapacity: -1 })).to.throw(InvalidParameterError, /^analyze: unevidencedCapacity/);
   });
 });
