@@ -76,7 +76,11 @@ async function groupClient(hre: HardhatRuntimeEnvironment) {
     import("../offchain/crypto/bytes"),
   ]);
   const registry = await deployedAddress(hre, "ResourcePoolRegistry");
-  const groupRegistry = attach(typechain.ServiceGroupRegistry__factory, await deployedAddress(hre, "ServiceGroupRegistry"), hre.ethers.provider);
+  const groupRegistry = attach(
+    typechain.ServiceGroupRegistry__factory,
+    await deployedAddress(hre, "ServiceGroupRegistry"),
+    hre.ethers.provider,
+  );
   const dep = {
     chainId: (await hre.ethers.provider.getNetwork()).chainId,
     registry,
@@ -110,9 +114,13 @@ task(
       const t0 = Date.now();
       const g = await k.clients.requestGroupRemote({ msrpUrl, user: a.user, size: a.size, keystore: k.keystore, dep: k.dep });
       const gid = k.bytes.toHex(g.groupId);
-      console.log(`group ${gid} formed for ${a.user} by ${msrpUrl} with ${g.pids.length - 1} RN(s) in ${Date.now() - t0} ms; the RNs take part with \`group:join\``);
+      console.log(
+        `group ${gid} formed for ${a.user} by ${msrpUrl} with ${g.pids.length - 1} RN(s) in ${Date.now() - t0} ms; the RNs take part with \`group:join\``,
+      );
       const r = await k.clients.takePart({ msrpUrl, name: a.user, groupId: g.groupId, keystore: k.keystore, dep: k.dep });
-      console.log(`  ${a.user} agreed on the epoch-${r.epoch} key with ${r.parties - 1} RN(s) (key fingerprint ${k.fingerprint(r.key)}) in ${Date.now() - t0} ms`);
+      console.log(
+        `  ${a.user} agreed on the epoch-${r.epoch} key with ${r.parties - 1} RN(s) (key fingerprint ${k.fingerprint(r.key)}) in ${Date.now() - t0} ms`,
+      );
       return { groupId: gid, members: g.pids.slice(1).map(k.bytes.toHex), epoch: r.epoch, fingerprint: k.fingerprint(r.key) };
     }
     const c = await groupContext(hre);
@@ -137,13 +145,18 @@ task(
 )
   .addParam("group", "The group id (0x-hex)")
   .addOptionalParam("evict", "Comma-separated PIDs to evict", "")
-  .addOptionalParam("add", "Comma-separated RN names to add (in-process only; over the network the MSRP picks as many fresh RNs as it evicts)", "")
+  .addOptionalParam(
+    "add",
+    "Comma-separated RN names to add (in-process only; over the network the MSRP picks as many fresh RNs as it evicts)",
+    "",
+  )
   .addOptionalParam("user", "Over the network: the group's user, who asks the MSRP service to evict the members the trust layer flagged")
   .addOptionalParam("msrp", "The MSRP service's URL (default: the URL --user registered with)")
   .setAction(async (a: { group: string; evict: string; add: string; user?: string; msrp?: string }, hre) => {
     if (a.user || a.msrp) {
       if (!a.user) throw new UsageError("group:rekey: --msrp needs --user (the group's user asks for the update)");
-      if (a.add) throw new UsageError("group:rekey: --add is for the in-process MSRP; the MSRP service adds as many fresh RNs as it evicts");
+      if (a.add)
+        throw new UsageError("group:rekey: --add is for the in-process MSRP; the MSRP service adds as many fresh RNs as it evicts");
       const k = await groupClient(hre);
       const gid = k.bytes.fromHex(a.group, 32);
       const evict = a.evict
@@ -250,7 +263,14 @@ task(
     const out: { groupId: string; epoch: number; fingerprint: string; already: boolean }[] = [];
     for (const g of gids) {
       const t0 = Date.now();
-      const r = await k.clients.takePart({ msrpUrl, name: a.party, groupId: g, keystore: k.keystore, dep: k.dep, timeoutMs: a.timeout * 1000 });
+      const r = await k.clients.takePart({
+        msrpUrl,
+        name: a.party,
+        groupId: g,
+        keystore: k.keystore,
+        dep: k.dep,
+        timeoutMs: a.timeout * 1000,
+      });
       const fp = k.fingerprint(r.key);
       console.log(
         `${a.party}: group ${k.bytes.toHex(g)} epoch ${r.epoch}, ${r.parties} parties, key fingerprint ${fp}${r.already ? " (already held)" : ` (${Date.now() - t0} ms)`}`,

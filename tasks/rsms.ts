@@ -165,7 +165,12 @@ task("rsms:user:register", "User register (RSMS §IV.B.1): the MSRP issues a use
   .setAction(async (a: { name: string; rid?: string; msrp?: string }, hre) => {
     if (a.msrp) {
       const { registerUserRemote } = await import("../offchain/services/rsms/group-clients");
-      const { pid } = await registerUserRemote({ msrpUrl: a.msrp, name: a.name, rid: a.rid ?? `user:${a.name}`, ...(await clientSide(hre)) });
+      const { pid } = await registerUserRemote({
+        msrpUrl: a.msrp,
+        name: a.name,
+        rid: a.rid ?? `user:${a.name}`,
+        ...(await clientSide(hre)),
+      });
       const { toHex } = await import("../offchain/crypto/bytes");
       console.log(`${a.name}: PID_User ${toHex(pid)} (registered through ${a.msrp}; sk_User in this data folder)`);
       return { pid: toHex(pid) };

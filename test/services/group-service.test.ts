@@ -138,8 +138,7 @@ describe("services/rsms: service groups through the MSRP's mailbox", function ()
     s = await system();
     msrp = s.msrp;
     for (const n of [...rns, "alice"]) machines.set(n, new Keystore(tmp(`m-${n}`), ""));
-    for (const n of rns)
-      await registerRnRemote({ msrpUrl: s.msrpUrl, name: n, poolId: 1, rid: `rn:${n}`, keystore: ks(n), dep: s.dep });
+    for (const n of rns) await registerRnRemote({ msrpUrl: s.msrpUrl, name: n, poolId: 1, rid: `rn:${n}`, keystore: ks(n), dep: s.dep });
     expect(await msrp.publishDue()).to.equal(1);
     for (const n of rns) await joinRemote({ name: n, poolId: 1, keystore: ks(n), dep: s.dep });
   });
@@ -154,7 +153,13 @@ describe("services/rsms: service groups through the MSRP's mailbox", function ()
     const r = await registerUserRemote({ msrpUrl: s.msrpUrl, name: "alice", rid: "user:alice", keystore: ks("alice"), dep: s.dep });
     expect(toHex(r.pid)).to.equal(toHex(msrp.msrp.userCredentials("alice").pid));
     expect(localParty(ks("alice"), "alice").pk.equals(msrp.msrp.userCredentials("alice").pk)).to.equal(true);
-    const again = await registerUserRemote({ msrpUrl: s.msrpUrl, name: "alice", rid: "user:alice", keystore: ks("alice"), dep: s.dep }).then(
+    const again = await registerUserRemote({
+      msrpUrl: s.msrpUrl,
+      name: "alice",
+      rid: "user:alice",
+      keystore: ks("alice"),
+      dep: s.dep,
+    }).then(
       () => undefined,
       (e: Error) => e,
     );
@@ -198,20 +203,26 @@ describe("services/rsms: service groups through the MSRP's mailbox", function ()
     expect(toHex(r2)).to.equal(toHex(r1));
     expect(await groupFormedCount()).to.equal(before + 1);
     // the same group id in a new request: refused, nothing formed
-    const env2 = sealEnvelope(fields(Route.GroupRequest, groupSession(g2, 0), encodeGroupRequest({ groupId: g2, size: 1, user: "alice" })), {
-      scheme: Scheme.Schnorr,
-      sk: me.sk,
-    });
+    const env2 = sealEnvelope(
+      fields(Route.GroupRequest, groupSession(g2, 0), encodeGroupRequest({ groupId: g2, size: 1, user: "alice" })),
+      {
+        scheme: Scheme.Schnorr,
+        sk: me.sk,
+      },
+    );
     const res = await post(`${s.msrpUrl}/v1/group/request`, env2);
     expect(res.status).to.equal(422);
     expect(((await res.json()) as { reason: string }).reason).to.equal("GROUP_EXISTS");
     // signed by an RN, not by the user the request names: refused
     const rn = localParty(ks("a"), "a");
     const g3 = new Uint8Array(32).fill(8);
-    const forged = sealEnvelope(fields(Route.GroupRequest, groupSession(g3, 0), encodeGroupRequest({ groupId: g3, size: 1, user: "alice" })), {
-      scheme: Scheme.Schnorr,
-      sk: rn.sk,
-    });
+    const forged = sealEnvelope(
+      fields(Route.GroupRequest, groupSession(g3, 0), encodeGroupRequest({ groupId: g3, size: 1, user: "alice" })),
+      {
+        scheme: Scheme.Schnorr,
+        sk: rn.sk,
+      },
+    );
     expect((await post(`${s.msrpUrl}/v1/group/request`, forged)).status).to.equal(401);
     expect(await groupFormedCount()).to.equal(before + 1);
   });
@@ -222,10 +233,13 @@ describe("services/rsms: service groups through the MSRP's mailbox", function ()
     const me = localParty(ks("alice"), "alice");
     const other = nameOf(g.pids[1]);
     const rn = localParty(ks(other), other);
-    const fetchEnv = sealEnvelope(fields(Route.GroupFetch, groupSession(g.groupId, 0), encodeGroupFetch({ groupId: g.groupId, pid: me.pid })), {
-      scheme: Scheme.Schnorr,
-      sk: me.sk,
-    });
+    const fetchEnv = sealEnvelope(
+      fields(Route.GroupFetch, groupSession(g.groupId, 0), encodeGroupFetch({ groupId: g.groupId, pid: me.pid })),
+      {
+        scheme: Scheme.Schnorr,
+        sk: me.sk,
+      },
+    );
     const box = decodeGroupMailbox(openEnvelope(await postEnvelope(s.msrpUrl, "/v1/group/fetch", fetchEnv, once)).body);
     const scratch = new GroupParty("alice", me.pid, me.sk);
     const view = await s.dep.groups.view(g.groupId);
@@ -237,25 +251,22 @@ describe("services/rsms: service groups through the MSRP's mailbox", function ()
     };
     const filled = () => (msrp.desk!.mailbox(g.groupId)!.rounds[Round.Membership] ?? {})["0"];
     // relayed: the user's broadcast signed by an RN
-    expect(await status(sealEnvelope(fields(Route.GroupPost, groupSession(g.groupId, 0), body), { scheme: Scheme.Schnorr, sk: rn.sk }))).to.deep.equal([
-      401,
-      "BAD_SIGNATURE",
-    ]);
+    expect(
+      await status(sealEnvelope(fields(Route.GroupPost, groupSession(g.groupId, 0), body), { scheme: Scheme.Schnorr, sk: rn.sk })),
+    ).to.deep.equal([401, "BAD_SIGNATURE"]);
     // swapped: signed for the first group's session, or carrying the first group's id
-    expect(await status(sealEnvelope(fields(Route.GroupPost, groupSession(gid, 0), body), { scheme: Scheme.Schnorr, sk: me.sk }))).to.deep.equal([
-      400,
-      "WRONG_SESSION",
-    ]);
+    expect(
+      await status(sealEnvelope(fields(Route.GroupPost, groupSession(gid, 0), body), { scheme: Scheme.Schnorr, sk: me.sk })),
+    ).to.deep.equal([400, "WRONG_SESSION"]);
     const moved = encodeGroupPost({ groupId: gid, epoch: 0, round: Round.Membership, from: 0, messages: [m1] });
-    expect((await status(sealEnvelope(fields(Route.GroupPost, groupSession(gid, 0), moved), { scheme: Scheme.Schnorr, sk: me.sk })))[0]).to.be.oneOf([
-      422, 400,
-    ]);
+    expect(
+      (await status(sealEnvelope(fields(Route.GroupPost, groupSession(gid, 0), moved), { scheme: Scheme.Schnorr, sk: me.sk })))[0],
+    ).to.be.oneOf([422, 400]);
     // another party's slot
     const asOther = encodeGroupPost({ groupId: g.groupId, epoch: 0, round: Round.Membership, from: 1, messages: [m1] });
-    expect(await status(sealEnvelope(fields(Route.GroupPost, groupSession(g.groupId, 0), asOther), { scheme: Scheme.Schnorr, sk: rn.sk }))).to.deep.equal([
-      422,
-      "WRONG_INDEX",
-    ]);
+    expect(
+      await status(sealEnvelope(fields(Route.GroupPost, groupSession(g.groupId, 0), asOther), { scheme: Scheme.Schnorr, sk: rn.sk })),
+    ).to.deep.equal([422, "WRONG_INDEX"]);
     expect(filled()).to.equal(undefined);
     // the honest post, then its retry: the same reply bytes, one entry
     const env = sealEnvelope(fields(Route.GroupPost, groupSession(g.groupId, 0), body), { scheme: Scheme.Schnorr, sk: me.sk });
@@ -265,29 +276,41 @@ describe("services/rsms: service groups through the MSRP's mailbox", function ()
     expect(filled()).to.deep.equal([toHex(m1)]);
     // the same id with other bytes: refused
     const raw = openEnvelope(env);
-    const sameId = sealEnvelope({ ...fields(Route.GroupPost, groupSession(g.groupId, 0), body), requestId: raw.requestId, issuedAt: raw.issuedAt + 1 }, {
-      scheme: Scheme.Schnorr,
-      sk: me.sk,
-    });
+    const sameId = sealEnvelope(
+      { ...fields(Route.GroupPost, groupSession(g.groupId, 0), body), requestId: raw.requestId, issuedAt: raw.issuedAt + 1 },
+      {
+        scheme: Scheme.Schnorr,
+        sk: me.sk,
+      },
+    );
     expect(await status(sameId)).to.deep.equal([409, "REQUEST_ID_REUSED"]);
     // a replay from outside the window: refused
-    const old = sealEnvelope({ ...fields(Route.GroupPost, groupSession(g.groupId, 0), body), issuedAt: Date.now() - 3_600_000 }, { scheme: Scheme.Schnorr, sk: me.sk });
+    const old = sealEnvelope(
+      { ...fields(Route.GroupPost, groupSession(g.groupId, 0), body), issuedAt: Date.now() - 3_600_000 },
+      { scheme: Scheme.Schnorr, sk: me.sk },
+    );
     expect(await status(old)).to.deep.equal([400, "STALE"]);
     // the same broadcast in a new envelope: accepted, no second effect
-    expect((await post(`${s.msrpUrl}/v1/group/post`, sealEnvelope(fields(Route.GroupPost, groupSession(g.groupId, 0), body), { scheme: Scheme.Schnorr, sk: me.sk }))).status).to.equal(200);
+    expect(
+      (
+        await post(
+          `${s.msrpUrl}/v1/group/post`,
+          sealEnvelope(fields(Route.GroupPost, groupSession(g.groupId, 0), body), { scheme: Scheme.Schnorr, sk: me.sk }),
+        )
+      ).status,
+    ).to.equal(200);
     // another broadcast for the filled slot (a fresh proof): equivocation, refused
     const m1b = new GroupParty("alice", me.pid, me.sk).acceptAllocation(box.mine, view);
     const body2 = encodeGroupPost({ groupId: g.groupId, epoch: 0, round: Round.Membership, from: 0, messages: [m1b] });
-    expect(await status(sealEnvelope(fields(Route.GroupPost, groupSession(g.groupId, 0), body2), { scheme: Scheme.Schnorr, sk: me.sk }))).to.deep.equal([
-      422,
-      "EQUIVOCATION",
-    ]);
+    expect(
+      await status(sealEnvelope(fields(Route.GroupPost, groupSession(g.groupId, 0), body2), { scheme: Scheme.Schnorr, sk: me.sk })),
+    ).to.deep.equal([422, "EQUIVOCATION"]);
     expect(filled()).to.deep.equal([toHex(m1)]);
     // key shares before every broadcast is in: refused
     const early = encodeGroupPost({ groupId: g.groupId, epoch: 0, round: Round.KeyShares, from: 0, messages: [m1] });
-    expect((await status(sealEnvelope(fields(Route.GroupPost, groupSession(g.groupId, 0), early), { scheme: Scheme.Schnorr, sk: me.sk })))[0]).to.be.oneOf([
-      400, 422,
-    ]);
+    expect(
+      (await status(sealEnvelope(fields(Route.GroupPost, groupSession(g.groupId, 0), early), { scheme: Scheme.Schnorr, sk: me.sk })))[0],
+    ).to.be.oneOf([400, 422]);
     // an outsider cannot read the mailbox
     const outsiderName = rns.find((n) => !g.pids.some((p) => equalBytes(p, localParty(ks(n), n).pid)))!;
     const outsider = localParty(ks(outsiderName), outsiderName);
@@ -305,7 +328,15 @@ describe("services/rsms: service groups through the MSRP's mailbox", function ()
     const vpid = localParty(ks(victim), victim).pid;
     const oldKey = heldKey(localParty(ks("alice"), "alice").party, gid, 0);
     // not flagged: refused, nothing changes
-    const refused = await rekeyRemote({ msrpUrl: s.msrpUrl, user: "alice", groupId: gid, evict: [vpid], keystore: ks("alice"), dep: s.dep, retry: once }).then(
+    const refused = await rekeyRemote({
+      msrpUrl: s.msrpUrl,
+      user: "alice",
+      groupId: gid,
+      evict: [vpid],
+      keystore: ks("alice"),
+      dep: s.dep,
+      retry: once,
+    }).then(
       () => undefined,
       (e: ServiceError) => e,
     );
@@ -365,7 +396,14 @@ describe("services/rsms: service groups through the MSRP's mailbox", function ()
       throw new Error(`crash at ${p}`);
     });
     const before = await groupFormedCount();
-    const failed = await requestGroupRemote({ msrpUrl: s.msrpUrl, user: "alice", size: 2, keystore: ks("alice"), dep: s.dep, retry: once }).then(
+    const failed = await requestGroupRemote({
+      msrpUrl: s.msrpUrl,
+      user: "alice",
+      size: 2,
+      keystore: ks("alice"),
+      dep: s.dep,
+      retry: once,
+    }).then(
       () => undefined,
       (e: Error) => e,
     );

@@ -52,7 +52,16 @@ type UserRecord = { name: string; sk: string; pid: string; pkPub: string; msrpUr
 
 const msrpAudience = (dep: Deployment) => audienceOf(dep.chainId, dep.registry, "msrp");
 function request(route: number, dep: Deployment, body: Uint8Array, session: Uint8Array) {
-  return { kind: Kind.Request, route, audience: msrpAudience(dep), session, requestId: freshId(), issuedAt: Date.now(), inReplyTo: new Uint8Array(32), body };
+  return {
+    kind: Kind.Request,
+    route,
+    audience: msrpAudience(dep),
+    session,
+    requestId: freshId(),
+    issuedAt: Date.now(),
+    inReplyTo: new Uint8Array(32),
+    body,
+  };
 }
 
 /** Posts a signed envelope and returns the reply's body, checked: the MSRP's account signed it, for this request. */
@@ -96,7 +105,13 @@ export async function registerUserRemote(a: {
   });
   const { pkPub, secrets } = openUserCreds(body, BigInt(p.transportSk), openEnvelope(env).requestId);
   if (!equalBytes(pkPub, info.pkPub)) throw new EnvelopeError("BAD_SIGNATURE", "registerUser: the credentials are for another PK_pub");
-  const rec: UserRecord = { name: a.name, sk: toHex(encodeScalar(secrets.sk)), pid: toHex(secrets.pid), pkPub: toHex(pkPub), msrpUrl: a.msrpUrl };
+  const rec: UserRecord = {
+    name: a.name,
+    sk: toHex(encodeScalar(secrets.sk)),
+    pid: toHex(secrets.pid),
+    pkPub: toHex(pkPub),
+    msrpUrl: a.msrpUrl,
+  };
   a.keystore.create(userClientRecord(a.name), rec);
   a.keystore.remove(pendingName);
   return { pid: secrets.pid };
@@ -160,7 +175,8 @@ export async function requestGroupRemote(a: {
   retry?: RetryPolicy;
 }): Promise<{ groupId: Uint8Array; pids: Uint8Array[] }> {
   const me = localParty(a.keystore, a.user);
-  if (!a.keystore.exists(userClientRecord(a.user))) throw new RsmsRejectedError("INVALID_STATE", `requestGroup: "${a.user}" is not a user here`);
+  if (!a.keystore.exists(userClientRecord(a.user)))
+    throw new RsmsRejectedError("INVALID_STATE", `requestGroup: "${a.user}" is not a user here`);
   const info = await msrpInfo(a.msrpUrl, a.dep);
   const pendingName = `${userClientRecord(a.user)}-group-request`;
   let env: Uint8Array;
@@ -210,12 +226,19 @@ async function postRound(s: Session, epoch: number, round: number, from: number,
 }
 
 /** Polls the mailbox until `ready` holds (every `pollMs`, at most `timeoutMs`). */
-async function until(s: Session, ready: (b: GroupMailbox) => boolean, what: string, pollMs: number, timeoutMs: number): Promise<GroupMailbox> {
+async function until(
+  s: Session,
+  ready: (b: GroupMailbox) => boolean,
+  what: string,
+  pollMs: number,
+  timeoutMs: number,
+): Promise<GroupMailbox> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const b = await fetchBox(s);
     if (ready(b)) return b;
-    if (Date.now() > deadline) throw new ServiceError("PROTOCOL_REJECTED", 0, `group ${toHex(s.groupId).slice(0, 10)}…: ${what} did not arrive in ${timeoutMs} ms`);
+    if (Date.now() > deadline)
+      throw new ServiceError("PROTOCOL_REJECTED", 0, `group ${toHex(s.groupId).slice(0, 10)}…: ${what} did not arrive in ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, pollMs));
   }
 }
@@ -259,7 +282,11 @@ export async function takePart(a: {
     const pendName = pendingRounds(a.name, a.groupId);
     const pend = (a.keystore.exists(pendName) ? a.keystore.load(pendName) : {}) as { epoch?: number; r1?: string; r2?: string[] };
     const keep = (patch: Record<string, unknown>) =>
-      (a.keystore.exists(pendName) ? a.keystore.update : a.keystore.create).call(a.keystore, pendName, { ...pend, ...patch, epoch: box.epoch });
+      (a.keystore.exists(pendName) ? a.keystore.update : a.keystore.create).call(a.keystore, pendName, {
+        ...pend,
+        ...patch,
+        epoch: box.epoch,
+      });
     const fresh = me.party.acceptAllocation(box.mine, view);
     const r1 = pend.epoch === box.epoch && pend.r1 ? fromHex(pend.r1) : fresh;
     if (r1 === fresh) keep({ r1: toHex(r1) });
@@ -304,6 +331,7 @@ export async function rekeyRemote(a: {
   const env = sealEnvelope(request(Route.GroupRekey, a.dep, body, groupSession(a.groupId, epoch)), { scheme: Scheme.Schnorr, sk: me.sk });
   const done = decodeRekeyDone(await call(a.msrpUrl, "/v1/group/rekey", Route.GroupRekey, env, a.dep, info.account, a.retry));
   const on = await a.dep.groups.view(a.groupId);
-  if (on.epoch !== done.epoch) throw new RsmsRejectedError("INVALID_STATE", `rekey: the MSRP says epoch ${done.epoch}, the chain ${on.epoch}`);
+  if (on.epoch !== done.epoch)
+    throw new RsmsRejectedError("INVALID_STATE", `rekey: the MSRP says epoch ${done.epoch}, the chain ${on.epoch}`);
   return done;
 }

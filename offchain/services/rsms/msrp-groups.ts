@@ -276,10 +276,14 @@ export class GroupDesk {
       const to = p.messages.map((x) => {
         const k = decodeKeyShare(x);
         if (!same(k.groupId, k.epoch) || k.from !== p.from || k.to >= n || k.to === p.from)
-          throw new GroupServiceError("WRONG_INDEX", `post: a key share that is not from party ${p.from} to another party of this group and epoch`);
+          throw new GroupServiceError(
+            "WRONG_INDEX",
+            `post: a key share that is not from party ${p.from} to another party of this group and epoch`,
+          );
         return k.to;
       });
-      if (new Set(to).size !== n - 1) throw new GroupServiceError("WRONG_INDEX", `post: round 2 carries one key share to each of the ${n - 1} others`);
+      if (new Set(to).size !== n - 1)
+        throw new GroupServiceError("WRONG_INDEX", `post: round 2 carries one key share to each of the ${n - 1} others`);
     }
     return this.d.cache.once(env.requestId, env.issuedAt, raw, () =>
       this.d.mutex.run(async () => {
@@ -363,7 +367,10 @@ export class GroupDesk {
       this.d.mutex.run(async () => {
         const info = this.d.msrp.groupInfo(r.groupId);
         if (info.epoch !== r.epoch)
-          throw new GroupServiceError("STALE_EPOCH", `rekey: group ${toHex(r.groupId).slice(0, 10)}… is at epoch ${info.epoch}, not ${r.epoch}`);
+          throw new GroupServiceError(
+            "STALE_EPOCH",
+            `rekey: group ${toHex(r.groupId).slice(0, 10)}… is at epoch ${info.epoch}, not ${r.epoch}`,
+          );
         const evict: Uint8Array[] = [];
         for (const m of info.members) {
           const asked = r.evict.some((p) => equalBytes(p, m.pid));
@@ -375,7 +382,8 @@ export class GroupDesk {
         for (const p of r.evict)
           if (!info.members.some((m) => equalBytes(m.pid, p)))
             throw new GroupServiceError("NOT_A_MEMBER", `rekey: ${toHex(p).slice(0, 10)}… is not a member`);
-        if (evict.length === 0) throw new GroupServiceError("NOTHING_TO_EVICT", "rekey: no member of the group is flagged by the trust layer");
+        if (evict.length === 0)
+          throw new GroupServiceError("NOTHING_TO_EVICT", "rekey: no member of the group is flagged by the trust layer");
         // as many fresh joined RNs as evicted, not in the group, not suspicious, not flagged
         const inGroup = new Set(info.members.map((m) => toHex(m.pid)));
         const suspicious = new Set(this.d.msrp.suspiciousRns());
@@ -401,10 +409,19 @@ export class GroupDesk {
           reply: toHex(reply),
         };
         this.d.journal.put(id, "rekeyGroup", data);
-        await this.d.groups.rekey(r.groupId, u.epoch, u.evicted, u.added.map((a) => a.pid), u.Q, u.commitmentsHash);
+        await this.d.groups.rekey(
+          r.groupId,
+          u.epoch,
+          u.evicted,
+          u.added.map((a) => a.pid),
+          u.Q,
+          u.commitmentsHash,
+        );
         faultPoint("msrp:after-chain-write");
         this.finishRekey(data);
-        this.d.log(`group ${toHex(r.groupId).slice(0, 10)}…: epoch ${u.epoch}, evicted ${u.evicted.length}, added ${add.join(", ") || "none"}`);
+        this.d.log(
+          `group ${toHex(r.groupId).slice(0, 10)}…: epoch ${u.epoch}, evicted ${u.evicted.length}, added ${add.join(", ") || "none"}`,
+        );
         return reply;
       }),
     );
@@ -424,7 +441,8 @@ export class GroupDesk {
       this.d.save();
     }
     const box = this.known(gid);
-    if (box.epoch < d.epoch) this.writeMailbox(gid, { epoch: d.epoch, kind: 1, user: box.user, roster: d.roster, mine: d.messages, rounds: {} });
+    if (box.epoch < d.epoch)
+      this.writeMailbox(gid, { epoch: d.epoch, kind: 1, user: box.user, roster: d.roster, mine: d.messages, rounds: {} });
   }
 
   // ---------------------------------------------------------------- recovery
