@@ -7,8 +7,8 @@
  * authenticate and trace over HTTP (the IdP found on the MIT registry), a user registers at a
  * place with both authorities' approvals, raters rate from evidence and the detector service
  * answers with a signed report; a user forms a service group with two RNs through the MSRP's
- * mailbox, the detector flags one of them, and the MSRP evicts it and renews the key for the rest.
- * Prints every step with its time; exits non-zero if any step fails.
+ * mailbox, the detector flags one of them, and the MSRP evicts it and renews the key for the rest;
+ * a dispute is opened, judged by commit and reveal, and resolved on-chain (client tasks). Prints every step with its time; exits non-zero if any step fails.
  */
 import fs from "fs";
 import os from "os";
@@ -243,6 +243,44 @@ export async function demoServices(): Promise<number> {
         );
         if (!/NOT_A_MEMBER|not a party/.test(refused)) throw new Error(`the evicted RN was not refused: ${refused || "it read the key"}`);
         return `epoch 1 key (fingerprint ${prints[0]}) at alice, ${stay.join(", ")}; ${victim} refused by the mailbox, and the key is sealed to the others' keys only`;
+      });
+
+      steps.begin("7. a dispute on-chain (disputes paper): ann claims eve broke an agreement; cat and dan judge by commit and reveal");
+      const court = (args: string[]) => c.run("deployer", args);
+      await steps.run("eve registered; cat and dan (verified) registered 7,200 blocks before", async () => {
+        await court(["trust:register", "--entity", "eve", "--type", "avatar", "--account", "eve"]);
+        for (const v of ["cat", "dan"]) await court(["trust:register", "--entity", v, "--type", "avatar", "--account", v, "--verified"]);
+        await court(["chain:advance", "--blocks", "7201"]);
+        return "three entities, each controlled by an account of its own";
+      });
+      let disputeId = "";
+      await steps.run("ann opens the dispute with her evidence on IPFS", async () => {
+        const log = path.join(work, "eve.log");
+        fs.writeFileSync(log, "eve's avatar left the agreed scene unfinished\n");
+        const out = await court([
+          "dispute:open",
+          "--claimant",
+          "ann",
+          "--respondent",
+          "eve",
+          "--nature",
+          "avatar",
+          "--evidence",
+          log,
+          "--json",
+        ]);
+        disputeId = String(lastJson(out).id);
+        return out.trim().split("\n")[0];
+      });
+      await steps.run("cat and dan commit, then reveal", async () => {
+        for (const v of ["cat", "dan"]) await court(["dispute:commit", "--id", disputeId, "--voter", v, "--choice", "0"]);
+        await court(["chain:advance", "--seconds", "3601"]);
+        for (const v of ["cat", "dan"]) await court(["dispute:reveal", "--id", disputeId, "--voter", v]);
+        return "two sealed votes, opened after the commit deadline";
+      });
+      await steps.run("the dispute is resolved after the appeal window", async () => {
+        await court(["chain:advance", "--seconds", "7201"]);
+        return (await court(["dispute:resolve", "--id", disputeId])).trim().split("\n")[0];
       });
     } finally {
       provider.destroy();

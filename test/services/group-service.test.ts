@@ -247,7 +247,7 @@ describe("services/rsms: service groups through the MSRP's mailbox", function ()
     const body = encodeGroupPost({ groupId: g.groupId, epoch: 0, round: Round.Membership, from: 0, messages: [m1] });
     const status = async (env: Uint8Array) => {
       const r = await post(`${s.msrpUrl}/v1/group/post`, env);
-      return [r.status, ((await r.json()) as { reason?: string }).reason];
+      return [r.status, r.ok ? "accepted" : ((await r.json()) as { reason?: string }).reason];
     };
     const filled = () => (msrp.desk!.mailbox(g.groupId)!.rounds[Round.Membership] ?? {})["0"];
     // relayed: the user's broadcast signed by an RN

@@ -10,7 +10,9 @@
  * - `POST /v1/join/forward` (JoinForward, signed by sk_RPM of the pool it names): the exact check,
  *   the on-chain record, an acknowledgement signed by the MSRP's account;
  * - `GET /v1/info`: PK_pub, the account and the registry, signed by the account (a client checks
- *   that the account holds MSRP_ROLE on the registry).
+ *   that the account holds MSRP_ROLE on the registry);
+ * - with a ServiceGroupRegistry (`groups`): users and service groups, `POST /v1/user/register`,
+ *   `/v1/group/request`, `/v1/group/post`, `/v1/group/fetch`, `/v1/group/rekey` (msrp-groups.ts).
  * A background tick publishes each pool's filter when it is due.
  *
  * Durability. Every state change runs under one mutex, in this order: the agent's record is
