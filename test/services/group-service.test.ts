@@ -189,7 +189,7 @@ describe("services/rsms: service groups through the MSRP's mailbox", function ()
     expect(toHex(again.key)).to.equal(toHex(out[0].key));
   });
 
-  it("a retried group request (the same envelope) gets the same reply bytes and forms nothing more; another group id refuses a used session", async () => {
+  it("a retried group request (the same envelope) gets the same reply bytes and forms nothing more; the same group id in a new request, or a request signed by another key, is refused", async () => {
     const me = localParty(ks("alice"), "alice");
     const { encodeGroupRequest } = await import("../../offchain/services/rsms/group-wire");
     const g2 = new Uint8Array(32).fill(7);
@@ -377,7 +377,7 @@ describe("services/rsms: service groups through the MSRP's mailbox", function ()
     expect(new TextDecoder().decode(localParty(ks(added), added).party.open(ct).plaintext)).to.equal("epoch 1");
   });
 
-  it("a replayed rekey request (the same bytes) gets the same reply; an old epoch's request is refused; nothing is rekeyed twice", async () => {
+  it("a replayed rekey request (the same bytes) gets the same reply and rekeys once; a request for an old epoch is refused", async () => {
     const me = localParty(ks("alice"), "alice");
     const { encodeRekeyRequest } = await import("../../offchain/services/rsms/group-wire");
     const stale = sealEnvelope(fields(Route.GroupRekey, groupSession(gid, 0), encodeRekeyRequest({ groupId: gid, epoch: 0, evict: [] })), {
@@ -388,6 +388,23 @@ describe("services/rsms: service groups through the MSRP's mailbox", function ()
     expect(r.status).to.equal(422);
     expect(((await r.json()) as { reason: string }).reason).to.equal("STALE_EPOCH");
     expect((await s.dep.groups.view(gid)).epoch).to.equal(1);
+    // flag the remaining original member, and send the same request twice
+    const pid = localParty(ks(members[0]), members[0]).pid;
+    await s.controller.register(toHex(pid), "resource-node", s.msrpWallet);
+    await s.detector.flag(toHex(pid), 1, new Uint8Array(32));
+    const env = sealEnvelope(fields(Route.GroupRekey, groupSession(gid, 1), encodeRekeyRequest({ groupId: gid, epoch: 1, evict: [pid] })), {
+      scheme: Scheme.Schnorr,
+      sk: me.sk,
+    });
+    const reg = ServiceGroupRegistry__factory.connect(s.groupsAddress, hre.ethers.provider);
+    const rekeys = async () => (await reg.queryFilter(reg.filters.GroupRekeyed(toHex(gid)))).length;
+    const before = await rekeys();
+    const r1 = await postEnvelope(s.msrpUrl, "/v1/group/rekey", env, once);
+    const r2 = await postEnvelope(s.msrpUrl, "/v1/group/rekey", env, once);
+    expect(toHex(r2)).to.equal(toHex(r1));
+    expect(await rekeys()).to.equal(before + 1);
+    expect((await s.dep.groups.view(gid)).epoch).to.equal(2);
+    expect(await s.dep.groups.isMember(gid, pid)).to.equal(false);
   });
 
   it("the MSRP killed between formGroup on-chain and its reply: after a restart the retry gets the reply; the group is on-chain once and its mailbox open", async () => {
