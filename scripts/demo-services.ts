@@ -6,8 +6,9 @@
  * and join over HTTP (the RPM found on-chain), a user and her AI proxy get MITs, log in, delegate,
  * authenticate and trace over HTTP (the IdP found on the MIT registry), a user registers at a
  * place with both authorities' approvals, raters rate from evidence and the detector service
- * answers with a signed report. Service groups are not yet a service: `npm run demo` shows them
- * in-process. Prints every step with its time; exits non-zero if any step fails.
+ * answers with a signed report; a user forms a service group with two RNs through the MSRP's
+ * mailbox, the detector flags one of them, and the MSRP evicts it and renews the key for the rest;
+ * a dispute is opened, judged by commit and reveal, and resolved on-chain (client tasks). Prints every step with its time; exits non-zero if any step fails.
  */
 import fs from "fs";
 import os from "os";
@@ -16,7 +17,7 @@ import { JsonRpcProvider } from "ethers";
 import { startNode, type RunningNode } from "./lib/hardhat-node";
 import { SERVICE_PARTIES, startServices, type Cluster } from "./lib/services-up";
 import { Steps } from "./lib/steps";
-import { ResourcePoolRegistry__factory } from "../typechain-types";
+import { ResourcePoolRegistry__factory, ServiceGroupRegistry__factory } from "../typechain-types";
 import { RsmsLedger } from "../offchain/protocols/rsms/ledger";
 import type { Deployment as DeploymentFile } from "../offchain/chain/deployments";
 import { detectRemote } from "../offchain/services/trust/clients";
@@ -72,11 +73,14 @@ export async function demoServices(): Promise<number> {
         }
         throw new Error("no filter epoch for pool 1 after 50 s");
       });
+      const pidOf = new Map<string, string>();
       for (const rn of rns)
-        await steps.run(
-          `${rn} joins pool 1 over the network`,
-          async () => (await c.run("edge", ["rsms:join", "--rn", rn, "--pool", "1"])).trim().split("\n").slice(-1)[0],
-        );
+        await steps.run(`${rn} joins pool 1 over the network`, async () => {
+          const line = (await c.run("edge", ["rsms:join", "--rn", rn, "--pool", "1"])).trim().split("\n").slice(-1)[0];
+          const m = / as (0x[0-9a-f]{64})/.exec(line);
+          if (m) pidOf.set(m[1], rn);
+          return line;
+        });
 
       steps.begin("3. avatars over HTTP (avatar paper): MITs, login, delegation to an AI proxy, mutual authentication, tracing");
       await steps.run("alice and bob get MITs (iris SIMULATED)", async () => {
@@ -171,7 +175,113 @@ export async function demoServices(): Promise<number> {
         const r = await detectRemote({ url: s.url, chainId: 31337n, trustManager: dep.contracts.TrustManager.address, account: s.account });
         return `report ${r.cid.slice(0, 16)}… over ${r.ratings} rating(s), signed by the detector's own key`;
       });
-      console.log("\n   service groups (RSMS §IV.B) are not yet a service: `npm run demo` forms, rekeys and evicts them in-process");
+
+      steps.begin("6. service groups over HTTP (RSMS §IV.B): formation through the MSRP's mailbox, eviction of a flagged RN, a new key");
+      const msrpUrl = c.services.msrp.url;
+      await steps.run(
+        "alice registers with the MSRP as a user",
+        async () => (await c.run("alice", ["rsms:user:register", "--name", "alice", "--msrp", msrpUrl])).trim().split("\n")[0],
+      );
+      const groups = ServiceGroupRegistry__factory.connect(dep.contracts.ServiceGroupRegistry.address, provider);
+      let gid = "";
+      let members: string[] = [];
+      await steps.run("alice requests a 2-RN group; she and its RNs agree on the key through the mailbox", async () => {
+        const user = c.run("alice", ["group:request", "--user", "alice", "--size", "2"]);
+        // the RNs learn of the group from the chain (GroupFormed lists their PIDs), then take part
+        let formed;
+        for (let i = 0; i < 400 && !formed; i++) {
+          formed = (await groups.queryFilter(groups.filters.GroupFormed()))[0];
+          if (!formed) await Promise.race([new Promise((r) => setTimeout(r, 250)), user]);
+        }
+        if (!formed) throw new Error("no group on-chain after 100 s");
+        gid = formed.args.groupId;
+        members = formed.args.members.map((p: string) => pidOf.get(p.toLowerCase()) ?? p);
+        const outs = await Promise.all([user, ...members.map((m) => c.run("edge", ["group:join", "--party", m]))]);
+        const prints = outs.map((o) => /key fingerprint (0x[0-9a-f]+)/.exec(o)?.[1]);
+        if (prints.some((p) => !p) || new Set(prints).size !== 1) throw new Error(`the parties disagree: ${prints.join(", ")}`);
+        return `group ${gid.slice(0, 10)}… of alice, ${members.join(", ")}: the same epoch-0 key (fingerprint ${prints[0]}) at all three`;
+      });
+      const victim = members[1] ?? "";
+      const victimPid = [...pidOf].find(([, n]) => n === victim)?.[0] ?? "";
+      await steps.run(`the detector flags ${victim} on-chain (on-off)`, async () => {
+        await c.run("deployer", ["trust:register", "--entity", victimPid, "--type", "resource-node"]);
+        return (
+          await c.run("detector", [
+            "trust:flag",
+            "--entity",
+            victimPid,
+            "--kind",
+            "on-off",
+            "--evidence",
+            `demo: ${victim} turned on and off`,
+          ])
+        )
+          .trim()
+          .split("\n")[0];
+      });
+      let added = "";
+      await steps.run(`alice asks the MSRP to evict it: a fresh RN in, a new key`, async () => {
+        const out = await c.run("alice", ["group:rekey", "--group", gid, "--user", "alice"]);
+        const m = /added (0x[0-9a-f]{64})/.exec(out);
+        added = m ? (pidOf.get(m[1]) ?? m[1]) : "";
+        return out
+          .trim()
+          .split("\n")[0]
+          .replace(/0x[0-9a-f]{64}/g, (p) => pidOf.get(p) ?? p.slice(0, 10) + "…");
+      });
+      await steps.run("alice, the remaining RN and the newcomer open the new key; the evicted RN cannot", async () => {
+        const stay = [members[0], added].filter(Boolean);
+        const outs = await Promise.all([
+          c.run("alice", ["group:join", "--party", "alice", "--group", gid]),
+          ...stay.map((m) => c.run("edge", ["group:join", "--party", m, "--group", gid])),
+        ]);
+        const prints = outs.map((o) => /epoch 1, .*key fingerprint (0x[0-9a-f]+)/.exec(o)?.[1]);
+        if (prints.some((p) => !p) || new Set(prints).size !== 1) throw new Error(`the parties disagree: ${prints.join(", ")}`);
+        const refused = await c.run("edge", ["group:join", "--party", victim, "--group", gid]).then(
+          () => "",
+          (e: Error) => e.message,
+        );
+        if (!/NOT_A_MEMBER|not a party/.test(refused)) throw new Error(`the evicted RN was not refused: ${refused || "it read the key"}`);
+        return `epoch 1 key (fingerprint ${prints[0]}) at alice, ${stay.join(", ")}; ${victim} refused by the mailbox, and the key is sealed to the others' keys only`;
+      });
+
+      steps.begin("7. a dispute on-chain (disputes paper): ann claims eve broke an agreement; cat and dan judge by commit and reveal");
+      const court = (args: string[]) => c.run("deployer", args);
+      await steps.run("eve registered; cat and dan (verified) registered 7,200 blocks before", async () => {
+        await court(["trust:register", "--entity", "eve", "--type", "avatar", "--account", "eve"]);
+        for (const v of ["cat", "dan"]) await court(["trust:register", "--entity", v, "--type", "avatar", "--account", v, "--verified"]);
+        await court(["chain:advance", "--blocks", "7201"]);
+        return "three entities, each controlled by an account of its own";
+      });
+      let disputeId = "";
+      await steps.run("ann opens the dispute with her evidence on IPFS", async () => {
+        const log = path.join(work, "eve.log");
+        fs.writeFileSync(log, "eve's avatar left the agreed scene unfinished\n");
+        const out = await court([
+          "dispute:open",
+          "--claimant",
+          "ann",
+          "--respondent",
+          "eve",
+          "--nature",
+          "avatar",
+          "--evidence",
+          log,
+          "--json",
+        ]);
+        disputeId = String(lastJson(out).id);
+        return out.trim().split("\n")[0];
+      });
+      await steps.run("cat and dan commit, then reveal", async () => {
+        for (const v of ["cat", "dan"]) await court(["dispute:commit", "--id", disputeId, "--voter", v, "--choice", "0"]);
+        await court(["chain:advance", "--seconds", "3601"]);
+        for (const v of ["cat", "dan"]) await court(["dispute:reveal", "--id", disputeId, "--voter", v]);
+        return "two sealed votes, opened after the commit deadline";
+      });
+      await steps.run("the dispute is resolved after the appeal window", async () => {
+        await court(["chain:advance", "--seconds", "7201"]);
+        return (await court(["dispute:resolve", "--id", disputeId])).trim().split("\n")[0];
+      });
     } finally {
       provider.destroy();
     }

@@ -1,12 +1,17 @@
 /**
  * RSMS service-group tasks (§IV.B). The parties' group keys live in the keystore
- * (`rsms-party-<name>`), so the tasks work across invocations against `--network localhost`;
- * the protocol messages are exchanged in-process between the agents, as bytes.
+ * (`rsms-party-<name>`), so the tasks work across invocations against `--network localhost`.
+ * Without `--msrp`, the MSRP and every party are in this data folder and the protocol messages are
+ * exchanged in-process between the agents, as bytes. With `--msrp <url>` (or for a party
+ * registered over the network, the URL it registered with), this machine holds one party only and
+ * talks to the MSRP service (`rsms:serve msrp`): `group:request` and `group:rekey` as the user,
+ * `group:join` as any party, through the MSRP's mailbox (offchain/services/rsms/group-clients.ts).
  */
 import { task, types } from "hardhat/config";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import type { GroupParty } from "../offchain/protocols/rsms/group";
-import { lookupNamed } from "./lib/cli";
+import { keccak_256 } from "@noble/hashes/sha3.js";
+import { RefusedError, UsageError, lookupNamed } from "./lib/cli";
 
 const partyRecord = (name: string) => `rsms-party-${name}`;
 
@@ -59,13 +64,65 @@ async function groupContext(hre: HardhatRuntimeEnvironment) {
   return { ks, ledger, msrp, directory, save, gflows, bytes };
 }
 
+/** A party's machine: its keystore and the deployment read from the chain (no account needed). */
+async function groupClient(hre: HardhatRuntimeEnvironment) {
+  const [{ localState, deployedAddress }, { attach }, { RsmsLedger }, { GroupLedger }, typechain, clients, bytes] = await Promise.all([
+    import("./lib/context"),
+    import("../offchain/chain/contracts"),
+    import("../offchain/protocols/rsms/ledger"),
+    import("../offchain/protocols/rsms/group-flows"),
+    import("../typechain-types"),
+    import("../offchain/services/rsms/group-clients"),
+    import("../offchain/crypto/bytes"),
+  ]);
+  const registry = await deployedAddress(hre, "ResourcePoolRegistry");
+  const groupRegistry = attach(
+    typechain.ServiceGroupRegistry__factory,
+    await deployedAddress(hre, "ServiceGroupRegistry"),
+    hre.ethers.provider,
+  );
+  const dep = {
+    chainId: (await hre.ethers.provider.getNetwork()).chainId,
+    registry,
+    ledger: new RsmsLedger(attach(typechain.ResourcePoolRegistry__factory, registry, hre.ethers.provider)),
+    groups: new GroupLedger(groupRegistry),
+  };
+  const keystore = localState(hre).keystore;
+  /** --msrp, or the URL the party registered with */
+  const msrpOf = (task: string, flag: string, name: string, given?: string): string => {
+    const url = given ?? lookupNamed(task, flag, name, () => clients.localParty(keystore, name)).msrpUrl;
+    if (!url) throw new UsageError(`${task}: no MSRP URL for "${name}": give --msrp <url>`);
+    return url;
+  };
+  const fingerprint = (key: Uint8Array) => bytes.toHex(keccak_256(key)).slice(0, 18);
+  return { keystore, dep, groupRegistry, clients, bytes, msrpOf, fingerprint };
+}
+
 task(
   "group:request",
   "A user requests service: the MSRP allocates N joined RNs, deals the Shamir sharing, records the group; the parties authenticate and agree on the key",
 )
   .addParam("user", "A registered user (rsms:user:register)")
   .addParam("size", "N, the number of RNs", undefined, types.int)
-  .setAction(async (a: { user: string; size: number }, hre) => {
+  .addOptionalParam("msrp", "The MSRP service's URL (default for a user registered with --msrp: the URL she registered with)")
+  .setAction(async (a: { user: string; size: number; msrp?: string }, hre) => {
+    if (!Number.isInteger(a.size) || a.size < 1) throw new UsageError(`group:request: --size must be a positive integer, got ${a.size}`);
+    const { localState } = await import("./lib/context");
+    if (a.msrp || localState(hre).keystore.exists(`rsms-user-${a.user}`)) {
+      const k = await groupClient(hre);
+      const msrpUrl = k.msrpOf("group:request", "--user", a.user, a.msrp);
+      const t0 = Date.now();
+      const g = await k.clients.requestGroupRemote({ msrpUrl, user: a.user, size: a.size, keystore: k.keystore, dep: k.dep });
+      const gid = k.bytes.toHex(g.groupId);
+      console.log(
+        `group ${gid} formed for ${a.user} by ${msrpUrl} with ${g.pids.length - 1} RN(s) in ${Date.now() - t0} ms; the RNs take part with \`group:join\``,
+      );
+      const r = await k.clients.takePart({ msrpUrl, name: a.user, groupId: g.groupId, keystore: k.keystore, dep: k.dep });
+      console.log(
+        `  ${a.user} agreed on the epoch-${r.epoch} key with ${r.parties - 1} RN(s) (key fingerprint ${k.fingerprint(r.key)}) in ${Date.now() - t0} ms`,
+      );
+      return { groupId: gid, members: g.pids.slice(1).map(k.bytes.toHex), epoch: r.epoch, fingerprint: k.fingerprint(r.key) };
+    }
     const c = await groupContext(hre);
     lookupNamed("group:request", "--user", a.user, () => c.msrp.userCredentials(a.user));
     const g = await c.gflows.formServiceGroup(c.ledger, c.msrp, c.directory, { user: a.user, size: a.size });
@@ -88,8 +145,32 @@ task(
 )
   .addParam("group", "The group id (0x-hex)")
   .addOptionalParam("evict", "Comma-separated PIDs to evict", "")
-  .addOptionalParam("add", "Comma-separated RN names to add", "")
-  .setAction(async (a: { group: string; evict: string; add: string }, hre) => {
+  .addOptionalParam(
+    "add",
+    "Comma-separated RN names to add (in-process only; over the network the MSRP picks as many fresh RNs as it evicts)",
+    "",
+  )
+  .addOptionalParam("user", "Over the network: the group's user, who asks the MSRP service to evict the members the trust layer flagged")
+  .addOptionalParam("msrp", "The MSRP service's URL (default: the URL --user registered with)")
+  .setAction(async (a: { group: string; evict: string; add: string; user?: string; msrp?: string }, hre) => {
+    if (a.user || a.msrp) {
+      if (!a.user) throw new UsageError("group:rekey: --msrp needs --user (the group's user asks for the update)");
+      if (a.add)
+        throw new UsageError("group:rekey: --add is for the in-process MSRP; the MSRP service adds as many fresh RNs as it evicts");
+      const k = await groupClient(hre);
+      const gid = k.bytes.fromHex(a.group, 32);
+      const evict = a.evict
+        .split(",")
+        .filter(Boolean)
+        .map((p) => k.bytes.fromHex(p.trim(), 32));
+      const msrpUrl = k.msrpOf("group:rekey", "--user", a.user, a.msrp);
+      const t0 = Date.now();
+      const r = await k.clients.rekeyRemote({ msrpUrl, user: a.user, groupId: gid, evict, keystore: k.keystore, dep: k.dep });
+      console.log(
+        `group ${a.group}: epoch ${r.epoch} on-chain; evicted ${r.evicted.map(k.bytes.toHex).join(", ")}; added ${r.added.map(k.bytes.toHex).join(", ") || "none"} (${Date.now() - t0} ms); the parties fetch the new key with \`group:join\``,
+      );
+      return { epoch: r.epoch, evicted: r.evicted.map(k.bytes.toHex), added: r.added.map(k.bytes.toHex) };
+    }
     const c = await groupContext(hre);
     const gid = c.bytes.fromHex(a.group, 32);
     lookupNamed("group:rekey", "--group", a.group, () => c.msrp.groupInfo(gid));
@@ -157,4 +238,44 @@ task("group:status", "A group's on-chain state (members, epoch, Q) and the MSRP'
     for (const m of info.members)
       console.log(`  ${m.name.padEnd(12)} ${c.bytes.toHex(m.pid)} ${(await c.ledger.isMember(gid, m.pid)) ? "member" : "NOT on-chain"}`);
     return { epoch: v.epoch, members: info.members.map((m) => m.name), pids: info.members.map((m) => c.bytes.toHex(m.pid)) };
+  });
+
+task(
+  "group:join",
+  "A party (an RN, or the user) takes part in its service groups through the MSRP service's mailbox: it checks its allocation against the chain, runs the membership and key rounds, or opens the key of a new epoch",
+)
+  .addParam("party", "The RN or user in this data folder (registered with --msrp)")
+  .addOptionalParam("group", "The group id (0x-hex); default: every group the chain lists the party's PID in")
+  .addOptionalParam("msrp", "The MSRP service's URL (default: the URL the party registered with)")
+  .addOptionalParam("timeout", "How long to wait for the other parties' messages, in seconds", 300, types.int)
+  .setAction(async (a: { party: string; group?: string; msrp?: string; timeout: number }, hre) => {
+    const k = await groupClient(hre);
+    const msrpUrl = k.msrpOf("group:join", "--party", a.party, a.msrp);
+    const me = lookupNamed("group:join", "--party", a.party, () => k.clients.localParty(k.keystore, a.party));
+    let gids = a.group ? [k.bytes.fromHex(a.group, 32)] : await k.clients.groupsOf(k.groupRegistry, me.pid);
+    if (!a.group) {
+      // the groups it is still a member of (an eviction ends a membership)
+      const current: Uint8Array[] = [];
+      for (const g of gids) if (await k.dep.groups.isMember(g, me.pid)) current.push(g);
+      gids = current;
+      if (gids.length === 0) throw new RefusedError(`group:join: the chain lists ${a.party} (${k.bytes.toHex(me.pid)}) in no group`);
+    }
+    const out: { groupId: string; epoch: number; fingerprint: string; already: boolean }[] = [];
+    for (const g of gids) {
+      const t0 = Date.now();
+      const r = await k.clients.takePart({
+        msrpUrl,
+        name: a.party,
+        groupId: g,
+        keystore: k.keystore,
+        dep: k.dep,
+        timeoutMs: a.timeout * 1000,
+      });
+      const fp = k.fingerprint(r.key);
+      console.log(
+        `${a.party}: group ${k.bytes.toHex(g)} epoch ${r.epoch}, ${r.parties} parties, key fingerprint ${fp}${r.already ? " (already held)" : ` (${Date.now() - t0} ms)`}`,
+      );
+      out.push({ groupId: k.bytes.toHex(g), epoch: r.epoch, fingerprint: fp, already: r.already });
+    }
+    return out;
   });

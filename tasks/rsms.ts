@@ -161,7 +161,20 @@ task("rsms:rn:register", "RN setup: the MSRP issues an RN's keys, one-time secre
 task("rsms:user:register", "User register (RSMS §IV.B.1): the MSRP issues a user's keys and PID")
   .addParam("name", "The user's local name")
   .addOptionalParam("rid", "The user's real identity (sent sealed to PK_pub; never on-chain)")
-  .setAction(async (a: { name: string; rid?: string }, hre) => {
+  .addOptionalParam("msrp", "The MSRP service's URL: register over the network from this machine (rsms:serve msrp)")
+  .setAction(async (a: { name: string; rid?: string; msrp?: string }, hre) => {
+    if (a.msrp) {
+      const { registerUserRemote } = await import("../offchain/services/rsms/group-clients");
+      const { pid } = await registerUserRemote({
+        msrpUrl: a.msrp,
+        name: a.name,
+        rid: a.rid ?? `user:${a.name}`,
+        ...(await clientSide(hre)),
+      });
+      const { toHex } = await import("../offchain/crypto/bytes");
+      console.log(`${a.name}: PID_User ${toHex(pid)} (registered through ${a.msrp}; sk_User in this data folder)`);
+      return { pid: toHex(pid) };
+    }
     const r = await rsms(hre);
     const { Role } = await import("../offchain/protocols/rsms/messages");
     const m = r.loadMsrp();

@@ -95,10 +95,20 @@ listenFlags(
       throw new UsageError(
         `rsms:serve: the MSRP account ${c.wallet.address} does not hold MSRP_ROLE: the registry's admin grants it with \`npx hardhat rsms:msrp:grant --to ${c.wallet.address}\``,
       );
+    const { GroupLedger } = await import("../offchain/protocols/rsms/group-flows");
+    const { ServiceGroupRegistry__factory, TrustManager__factory } = await import("../typechain-types");
+    const { deployedAddress } = await import("./lib/context");
+    const groups = ServiceGroupRegistry__factory.connect(await deployedAddress(hre, "ServiceGroupRegistry"), c.wallet);
+    if (!(await groups.hasRole(await groups.MSRP_ROLE(), c.wallet.address)))
+      throw new UsageError(
+        `rsms:serve: the MSRP account ${c.wallet.address} does not hold MSRP_ROLE on the ServiceGroupRegistry: the admin grants it with \`npx hardhat rsms:msrp:grant --to ${c.wallet.address}\``,
+      );
     const svc = new MsrpService({
       keystore: c.local.keystore,
       dir: path.join(c.local.dir, "service-msrp"),
       ledger: c.ledger,
+      groups: new GroupLedger(groups),
+      trust: TrustManager__factory.connect(await deployedAddress(hre, "TrustManager"), hre.ethers.provider),
       store: c.local.store,
       wallet: c.wallet,
       chainId: c.chainId,
@@ -137,16 +147,21 @@ listenFlags(
   throw new UsageError(`rsms:serve: unknown role "${a.role}" (msrp or rpm)`);
 });
 
-task("rsms:msrp:grant", "The registry's admin grants MSRP_ROLE to the MSRP service's account")
+task(
+  "rsms:msrp:grant",
+  "The registries' admin grants MSRP_ROLE to the MSRP service's account (ResourcePoolRegistry: pools and joins; ServiceGroupRegistry: groups and rekeys)",
+)
   .addParam("to", "The MSRP service's account address (printed by rsms:setup and rsms:serve)")
   .setAction(async (a: { to: string }, hre) => {
     const { deployedAddress } = await import("./lib/context");
-    const { ResourcePoolRegistry__factory } = await import("../typechain-types");
+    const { ResourcePoolRegistry__factory, ServiceGroupRegistry__factory } = await import("../typechain-types");
     if (!hre.ethers.isAddress(a.to)) throw new UsageError(`rsms:msrp:grant: --to ${a.to} is not an address`);
     const [admin] = await hre.ethers.getSigners();
     const reg = ResourcePoolRegistry__factory.connect(await deployedAddress(hre, "ResourcePoolRegistry"), admin);
     await (await reg.grantRole(await reg.MSRP_ROLE(), a.to)).wait();
-    console.log(`MSRP_ROLE granted to ${a.to}`);
+    const groups = ServiceGroupRegistry__factory.connect(await deployedAddress(hre, "ServiceGroupRegistry"), admin);
+    await (await groups.grantRole(await groups.MSRP_ROLE(), a.to)).wait();
+    console.log(`MSRP_ROLE granted to ${a.to} on the ResourcePoolRegistry and the ServiceGroupRegistry`);
     return { to: a.to };
   });
 

@@ -361,6 +361,30 @@ task("trust:detect", "Runs the Sybil, on-off and good/bad-mouthing detectors ove
     return report;
   });
 
+task(
+  "trust:flag",
+  "The detector's operator flags an entity for an attack kind after review (what trust:detect does when a detector fires); a group's user then has its MSRP evict it",
+)
+  .addParam("entity", "A name, or a 0x 32-byte id (e.g. an RN's PID)")
+  .addParam("kind", "sybil | on-off | good-mouthing | bad-mouthing")
+  .addParam("evidence", "What the flag rests on (its keccak256 goes on-chain with the flag)")
+  .addOptionalParam("account", "Signer index, address or role holding DETECTOR_ROLE (default: the deployment's detector)")
+  .setAction(async (a: { entity: string; kind: string; evidence: string; account?: string }, hre) => {
+    const kinds: Record<string, number> = { sybil: 0, "on-off": 1, "good-mouthing": 2, "bad-mouthing": 3 };
+    if (!(a.kind in kinds)) throw new UsageError(`trust:flag: --kind must be one of ${Object.keys(kinds).join(", ")}, got "${a.kind}"`);
+    const { readDeployment } = await import("../offchain/chain/deployments");
+    const c = await trustContext(hre, a.account ?? readDeployment(hre.network.name).roles?.detector ?? "detector");
+    const id = c.ledgerMod.entityId(a.entity);
+    if ((await c.tm.entity(id)).controller === hre.ethers.ZeroAddress)
+      throw new UsageError(`trust:flag: --entity ${a.entity} (${id}) is not registered (trust:register first)`);
+    if (!(await c.tm.hasRole(await c.tm.DETECTOR_ROLE(), await c.signer.getAddress())))
+      throw new RefusedError(`trust:flag: ${await c.signer.getAddress()} does not hold DETECTOR_ROLE (--account)`);
+    const evidence = hre.ethers.keccak256(hre.ethers.toUtf8Bytes(a.evidence));
+    const tx = await c.ledger.flag(id, kinds[a.kind], hre.ethers.getBytes(evidence));
+    console.log(`${a.entity} flagged ${a.kind} (evidence ${evidence.slice(0, 18)}…); ${tx.gasUsed.toLocaleString("en-US")} gas`);
+    return { id, kind: a.kind, evidence };
+  });
+
 task("trust:show", "Every registered entity: kind, reputation, identity, flags").setAction(async (_a, hre) => {
   const c = await trustContext(hre);
   const kinds = ["none", "avatar", "organization", "resource-node", "authority"];

@@ -51,6 +51,11 @@ export const Route = {
   RpmRegister: 0x11,
   RnRegister: 0x12,
   JoinForward: 0x13,
+  UserRegister: 0x14,
+  GroupRequest: 0x15,
+  GroupPost: 0x16,
+  GroupFetch: 0x17,
+  GroupRekey: 0x18,
   Join: 0x20,
   IdpChallenge: 0x30,
   IdpIssue: 0x31,
@@ -86,7 +91,7 @@ export type Envelope = {
 
 /** An envelope that does not parse, or whose signature, audience, route or binding is wrong. */
 export class EnvelopeError extends MetatrustError {
-  /** Why (machine-readable): MALFORMED, BAD_SIGNATURE, WRONG_AUDIENCE, WRONG_ROUTE, STALE, NOT_A_REPLY_TO_THIS */
+  /** Why (machine-readable): MALFORMED, BAD_SIGNATURE, WRONG_AUDIENCE, WRONG_ROUTE, WRONG_SESSION, STALE, NOT_A_REPLY_TO_THIS */
   readonly reason: string;
   constructor(reason: string, message: string) {
     super(reason === "MALFORMED" ? "MESSAGE_MALFORMED" : "PROTOCOL_REJECTED", message);

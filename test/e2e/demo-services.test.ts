@@ -35,6 +35,9 @@ describe("e2e: npm run demo -- --services, npm run services", function () {
       /ok {3}a reporter asks the IdP to trace fox .*the reporter never sees who/,
       /ok {3}carol registers at PL1 .*\(2 approvals\)/,
       /ok {3}the detector service runs on request .*signed by the detector's own key/,
+      /ok {3}alice requests a 2-RN group; .*the same epoch-0 key .* at all three/,
+      /ok {3}alice, the remaining RN and the newcomer open the new key; the evicted RN cannot .*refused by the mailbox/,
+      /ok {3}the dispute is resolved after the appeal window .*resolution 0/,
     ])
       expect(out).to.match(step);
   });

@@ -10,7 +10,9 @@
  * - `POST /v1/join/forward` (JoinForward, signed by sk_RPM of the pool it names): the exact check,
  *   the on-chain record, an acknowledgement signed by the MSRP's account;
  * - `GET /v1/info`: PK_pub, the account and the registry, signed by the account (a client checks
- *   that the account holds MSRP_ROLE on the registry).
+ *   that the account holds MSRP_ROLE on the registry);
+ * - with a ServiceGroupRegistry (`groups`): users and service groups, `POST /v1/user/register`,
+ *   `/v1/group/request`, `/v1/group/post`, `/v1/group/fetch`, `/v1/group/rekey` (msrp-groups.ts).
  * A background tick publishes each pool's filter when it is due.
  *
  * Durability. Every state change runs under one mutex, in this order: the agent's record is
@@ -33,13 +35,16 @@ import { Role, decodeJoinForward, decodeRegistration } from "../../protocols/rsm
 import { poolEncryptionKey } from "../../protocols/rsms/params";
 import type { RsmsLedger } from "../../protocols/rsms/ledger";
 import { BloomFilter } from "../../crypto/bloom";
-import { Kind, Route, Scheme, audienceOf, openEnvelope, sealReply, verifyEnvelope, EnvelopeError } from "../envelope";
+import { Kind, Route, Scheme, audienceOf, openEnvelope, sealReply, verifyEnvelope, EnvelopeError, type Envelope } from "../envelope";
 import { ReplyCache, DEFAULT_WINDOW_MS } from "../replies";
 import { Journal, Mutex, type Intent } from "../journal";
 import { faultPoint } from "../faults";
 import { accountSigner, fromAccount } from "../common";
 import { startService, type RunningService, type ServiceConfig } from "../server";
 import { decodeRnRegister, decodeRpmEnrol, encodeJoinAck, sealRnCreds, sealRpmCreds } from "./wire";
+import type { GroupLedger } from "../../protocols/rsms/group-flows";
+import type { TrustManager } from "../../../typechain-types";
+import { GroupDesk } from "./msrp-groups";
 
 /** The MSRP's keystore record (the same one `rsms:setup` creates). */
 export const MSRP_RECORD = "rsms-msrp";
@@ -71,6 +76,10 @@ export type MsrpServiceDeps = {
   chainId: bigint;
   registry: string;
   admission: Admission;
+  /** the ServiceGroupRegistry through the MSRP's account: serves users and service groups (msrp-groups.ts) when given */
+  groups?: GroupLedger;
+  /** the TrustManager (read): the members a rekey may evict are the ones it flags */
+  trust?: TrustManager;
   /** filter publication tick (ms); 0: off */
   tickMs?: number;
   windowMs?: number;
@@ -87,6 +96,8 @@ export class MsrpService {
   private readonly cache: ReplyCache;
   private readonly mutex = new Mutex();
   private readonly signer;
+  /** the service-group desk (when the deployment gave a ServiceGroupRegistry) */
+  readonly desk?: GroupDesk;
   private timer?: NodeJS.Timeout;
   private running?: RunningService;
 
@@ -96,6 +107,20 @@ export class MsrpService {
     this.journal = new Journal(path.join(d.dir, "journal"));
     this.cache = new ReplyCache(path.join(d.dir, "replies"), d.windowMs ?? DEFAULT_WINDOW_MS);
     this.signer = accountSigner(d.wallet);
+    if (d.groups)
+      this.desk = new GroupDesk({
+        msrp: this.msrp,
+        groups: d.groups,
+        trust: d.trust,
+        dir: path.join(d.dir, "groups"),
+        audience: this.audience,
+        journal: this.journal,
+        cache: this.cache,
+        mutex: this.mutex,
+        save: () => this.save(),
+        reply: (req, raw, body) => this.reply(req, raw, body),
+        log: (l) => this.log(l),
+      });
   }
 
   private log(s: string): void {
@@ -106,7 +131,7 @@ export class MsrpService {
     this.d.keystore.update(MSRP_RECORD, this.msrp.toRecord());
   }
 
-  private reply(req: ReturnType<typeof openEnvelope>, raw: Uint8Array, body: Uint8Array): Uint8Array {
+  private reply(req: Pick<Envelope, "route" | "session" | "requestId">, raw: Uint8Array, body: Uint8Array): Uint8Array {
     return sealReply(req, raw, this.audience, body, this.signer);
   }
 
@@ -315,7 +340,7 @@ export class MsrpService {
       const last = pool && pool.epochs > 0 ? await this.d.ledger.filterAt(d.poolId, pool.epochs - 1) : undefined;
       if (last && toHex(last.root) === d.root) return;
       await this.publish(d.poolId, BloomFilter.deserialize(fromHex(d.bits)));
-    } else throw new AgentStateError(`recover: unknown intent kind ${i.kind}`);
+    } else if (!(await this.desk?.recoverOne(i.kind, i.data))) throw new AgentStateError(`recover: unknown intent kind ${i.kind}`);
   }
 
   // ---------------------------------------------------------------- lifecycle
@@ -330,6 +355,7 @@ export class MsrpService {
         { path: "/v1/rpm/enrol", handle: (b) => this.enrolRpm(b) },
         { path: "/v1/rn/register", handle: (b) => this.registerRn(b) },
         { path: "/v1/join/forward", handle: (b) => this.forwardJoin(b) },
+        ...(this.desk?.routes() ?? []),
       ],
       () => this.info(),
     );

@@ -1,0 +1,337 @@
+/**
+ * The client side of service groups over the network (issue 19): a user registers with the MSRP
+ * service and requests a group; the user and each RN take part from their own machines through
+ * the MSRP's mailbox (offchain/services/rsms/msrp-groups.ts); the user asks for the key update
+ * that evicts the members the trust layer flagged. The GroupParty agent runs the protocol; this
+ * module only carries its messages, signs them with the party's long-term key, and checks every
+ * reply (signed by the MSRP's account, answering this request) and every dealing (against the chain).
+ *
+ * Each round message is kept in the party's keystore before it is posted, so that a party that
+ * crashes and starts again posts the same bytes (the mailbox takes one message per party and
+ * round, and refuses another).
+ */
+import type { ServiceGroupRegistry } from "../../../typechain-types";
+import { equalBytes, fromHex, toHex } from "../../crypto/bytes";
+import { decodePoint, encodeScalar, decodeScalar, mulBase, randomScalar, type Point } from "../../crypto/group";
+import { randomBytes } from "@noble/hashes/utils.js";
+import type { Keystore } from "../../storage/keystore";
+import { Msrp } from "../../protocols/rsms/msrp";
+import { Role } from "../../protocols/rsms/messages";
+import { GroupParty } from "../../protocols/rsms/group";
+import type { GroupLedger } from "../../protocols/rsms/group-flows";
+import { AgentStateError, RsmsRejectedError } from "../../protocols/rsms/errors";
+import { Kind, Route, Scheme, audienceOf, openEnvelope, sealEnvelope, verifyEnvelope, EnvelopeError } from "../envelope";
+import { fromAccount, freshId } from "../common";
+import { postEnvelope, DEFAULT_RETRY, ServiceError, type RetryPolicy } from "../client";
+import { encodeRnRegister } from "./wire";
+import { msrpInfo, loadRemoteRn, rnClientRecord, type Deployment } from "./clients";
+import {
+  Round,
+  decodeGroupFormed,
+  decodeGroupMailbox,
+  decodeRekeyDone,
+  encodeGroupFetch,
+  encodeGroupPost,
+  encodeGroupRequest,
+  encodeRekeyRequest,
+  groupSession,
+  openUserCreds,
+  type GroupMailbox,
+} from "./group-wire";
+
+/** A client's view of the deployment, with the ServiceGroupRegistry (read-only). */
+export type GroupDeployment = Deployment & { groups: GroupLedger };
+
+/** A user's keystore record on her own machine. */
+export const userClientRecord = (name: string) => `rsms-user-${name}`;
+/** A party's group keys (the same record `group:*` tasks keep). */
+export const partyRecord = (name: string) => `rsms-party-${name}`;
+const pendingRounds = (name: string, gid: Uint8Array) => `rsms-group-${name}-${toHex(gid).slice(2, 18)}`;
+
+type UserRecord = { name: string; sk: string; pid: string; pkPub: string; msrpUrl: string };
+
+const msrpAudience = (dep: Deployment) => audienceOf(dep.chainId, dep.registry, "msrp");
+function request(route: number, dep: Deployment, body: Uint8Array, session: Uint8Array) {
+  return {
+    kind: Kind.Request,
+    route,
+    audience: msrpAudience(dep),
+    session,
+    requestId: freshId(),
+    issuedAt: Date.now(),
+    inReplyTo: new Uint8Array(32),
+    body,
+  };
+}
+
+/** Posts a signed envelope and returns the reply's body, checked: the MSRP's account signed it, for this request. */
+async function call(url: string, path: string, route: number, env: Uint8Array, dep: Deployment, account: string, retry?: RetryPolicy) {
+  const replyBytes = await postEnvelope(url, path, env, retry ?? DEFAULT_RETRY);
+  const reply = openEnvelope(replyBytes);
+  verifyEnvelope(reply, { kind: Kind.Reply, route, audience: msrpAudience(dep), sender: fromAccount(account), request: env });
+  return reply.body;
+}
+
+// ------------------------------------------------------------------ users
+
+/** Registers a user with the MSRP service; writes her keystore record (sk_User, PID_User, PK_pub). */
+export async function registerUserRemote(a: {
+  msrpUrl: string;
+  name: string;
+  rid: string;
+  keystore: Keystore;
+  dep: Deployment;
+  retry?: RetryPolicy;
+}): Promise<{ pid: Uint8Array }> {
+  const pendingName = `${userClientRecord(a.name)}-register`;
+  const info = await msrpInfo(a.msrpUrl, a.dep);
+  let p = a.keystore.exists(pendingName) ? (a.keystore.load(pendingName) as { transportSk: string; envelope: string }) : undefined;
+  if (!p) {
+    if (a.keystore.exists(userClientRecord(a.name)))
+      throw new RsmsRejectedError("INVALID_STATE", `registerUser: "${a.name}" is already registered here`);
+    const t = randomScalar();
+    const registration = Msrp.registrationRequest(decodePoint(info.pkPub), Role.User, 0, a.rid);
+    const body = encodeRnRegister({ name: a.name, registration, transport: mulBase(t) });
+    p = {
+      transportSk: toHex(encodeScalar(t)),
+      envelope: toHex(sealEnvelope(request(Route.UserRegister, a.dep, body, freshId()), { scheme: Scheme.None })),
+    };
+    a.keystore.create(pendingName, p);
+  }
+  const env = fromHex(p.envelope);
+  const body = await call(a.msrpUrl, "/v1/user/register", Route.UserRegister, env, a.dep, info.account, a.retry).catch((e) => {
+    if (e instanceof ServiceError && e.status >= 400 && e.status < 500 && e.status !== 429) a.keystore.remove(pendingName);
+    throw e;
+  });
+  const { pkPub, secrets } = openUserCreds(body, BigInt(p.transportSk), openEnvelope(env).requestId);
+  if (!equalBytes(pkPub, info.pkPub)) throw new EnvelopeError("BAD_SIGNATURE", "registerUser: the credentials are for another PK_pub");
+  const rec: UserRecord = {
+    name: a.name,
+    sk: toHex(encodeScalar(secrets.sk)),
+    pid: toHex(secrets.pid),
+    pkPub: toHex(pkPub),
+    msrpUrl: a.msrpUrl,
+  };
+  a.keystore.create(userClientRecord(a.name), rec);
+  a.keystore.remove(pendingName);
+  return { pid: secrets.pid };
+}
+
+/** A party on this machine: its long-term key, its current PID, its group agent. */
+export type LocalParty = { name: string; sk: bigint; pk: Point; pid: Uint8Array; party: GroupParty; msrpUrl?: string };
+
+/**
+ * The user or RN `name` as this machine holds it: a user registered over the network
+ * (rsms-user-<name>) or an RN (rsms-rn-<name>), with its group keys (rsms-party-<name>). An RN
+ * that re-authenticated since its last group takes part in new groups under its new PID.
+ * @throws AgentStateError when this machine holds neither
+ */
+export function localParty(keystore: Keystore, name: string): LocalParty {
+  let sk: bigint, pid: Uint8Array, msrpUrl: string | undefined;
+  if (keystore.exists(userClientRecord(name))) {
+    const u = keystore.load(userClientRecord(name)) as UserRecord;
+    sk = decodeScalar(fromHex(u.sk, 32));
+    pid = fromHex(u.pid, 32);
+    msrpUrl = u.msrpUrl;
+  } else if (keystore.exists(rnClientRecord(name))) {
+    const rn = loadRemoteRn(keystore, name);
+    if (!rn) throw new AgentStateError(`localParty: "${name}" was not registered over the network (no PK_pub in its record)`);
+    sk = rn.state.sk;
+    pid = rn.state.pid;
+    msrpUrl = (keystore.load(rnClientRecord(name)) as { msrpUrl?: string }).msrpUrl;
+  } else throw new AgentStateError(`localParty: no user or RN named "${name}" in this data folder`);
+  let party: GroupParty | undefined;
+  if (keystore.exists(partyRecord(name))) {
+    party = GroupParty.fromRecord(keystore.load(partyRecord(name)));
+    if (!equalBytes(party.pid, pid)) party = undefined; // a new pseudonym: new groups under it
+  }
+  return { name, sk, pk: mulBase(sk), pid, party: party ?? new GroupParty(name, pid, sk), msrpUrl };
+}
+
+/** The key a party holds for a group's epoch (from its record). */
+export function heldKey(party: GroupParty, groupId: Uint8Array, epoch: number): Uint8Array {
+  const g = (party.toRecord().groups as Record<string, { keys: Record<string, string> }>)[toHex(groupId)];
+  const k = g?.keys[String(epoch)];
+  if (!k) throw new RsmsRejectedError("INVALID_STATE", `${party.name} holds no key for epoch ${epoch} of group ${toHex(groupId)}`);
+  return fromHex(k, 32);
+}
+
+function saveParty(keystore: Keystore, p: LocalParty): void {
+  (keystore.exists(partyRecord(p.name)) ? keystore.update : keystore.create).call(keystore, partyRecord(p.name), p.party.toRecord());
+}
+
+// ------------------------------------------------------------------ formation
+
+/**
+ * A user asks the MSRP service for a group of `size` RNs; the MSRP records it on-chain.
+ * @returns the group id and the parties' PIDs (the user first)
+ */
+export async function requestGroupRemote(a: {
+  msrpUrl: string;
+  user: string;
+  size: number;
+  keystore: Keystore;
+  dep: GroupDeployment;
+  retry?: RetryPolicy;
+}): Promise<{ groupId: Uint8Array; pids: Uint8Array[] }> {
+  const me = localParty(a.keystore, a.user);
+  if (!a.keystore.exists(userClientRecord(a.user)))
+    throw new RsmsRejectedError("INVALID_STATE", `requestGroup: "${a.user}" is not a user here`);
+  const info = await msrpInfo(a.msrpUrl, a.dep);
+  const pendingName = `${userClientRecord(a.user)}-group-request`;
+  let env: Uint8Array;
+  if (a.keystore.exists(pendingName)) env = fromHex((a.keystore.load(pendingName) as { envelope: string }).envelope);
+  else {
+    const groupId = randomBytes(32);
+    const body = encodeGroupRequest({ groupId, size: a.size, user: a.user });
+    env = sealEnvelope(request(Route.GroupRequest, a.dep, body, groupSession(groupId, 0)), { scheme: Scheme.Schnorr, sk: me.sk });
+    a.keystore.create(pendingName, { envelope: toHex(env) });
+  }
+  const body = await call(a.msrpUrl, "/v1/group/request", Route.GroupRequest, env, a.dep, info.account, a.retry).catch((e) => {
+    if (e instanceof ServiceError && e.status >= 400 && e.status < 500 && e.status !== 429) a.keystore.remove(pendingName);
+    throw e;
+  });
+  const g = decodeGroupFormed(body);
+  const on = await a.dep.groups.view(g.groupId);
+  if (!equalBytes(on.userPid, me.pid) || on.members !== g.pids.length - 1)
+    throw new RsmsRejectedError("INVALID_STATE", `requestGroup: group ${toHex(g.groupId)} on-chain is not the one the MSRP described`);
+  a.keystore.remove(pendingName);
+  return g;
+}
+
+/**
+ * The groups the chain lists a PID in (GroupFormed members and MemberAdded), newest last: how an
+ * RN learns of a group it was allocated to.
+ */
+export async function groupsOf(registry: ServiceGroupRegistry, pid: Uint8Array): Promise<Uint8Array[]> {
+  const out: string[] = [];
+  for (const e of await registry.queryFilter(registry.filters.GroupFormed()))
+    if (e.args.members.some((m: string) => m.toLowerCase() === toHex(pid).toLowerCase())) out.push(e.args.groupId);
+  for (const e of await registry.queryFilter(registry.filters.MemberAdded(undefined, toHex(pid)))) out.push(e.args.groupId);
+  return [...new Set(out)].map((g) => fromHex(g, 32));
+}
+
+type Session = { url: string; dep: GroupDeployment; account: string; me: LocalParty; groupId: Uint8Array; retry?: RetryPolicy };
+
+async function fetchBox(s: Session): Promise<GroupMailbox> {
+  const body = encodeGroupFetch({ groupId: s.groupId, pid: s.me.pid });
+  const env = sealEnvelope(request(Route.GroupFetch, s.dep, body, groupSession(s.groupId, 0)), { scheme: Scheme.Schnorr, sk: s.me.sk });
+  return decodeGroupMailbox(await call(s.url, "/v1/group/fetch", Route.GroupFetch, env, s.dep, s.account, s.retry));
+}
+
+async function postRound(s: Session, epoch: number, round: number, from: number, messages: Uint8Array[]): Promise<void> {
+  const body = encodeGroupPost({ groupId: s.groupId, epoch, round, from, messages });
+  const env = sealEnvelope(request(Route.GroupPost, s.dep, body, groupSession(s.groupId, epoch)), { scheme: Scheme.Schnorr, sk: s.me.sk });
+  await call(s.url, "/v1/group/post", Route.GroupPost, env, s.dep, s.account, s.retry);
+}
+
+/** Polls the mailbox until `ready` holds (every `pollMs`, at most `timeoutMs`). */
+async function until(
+  s: Session,
+  ready: (b: GroupMailbox) => boolean,
+  what: string,
+  pollMs: number,
+  timeoutMs: number,
+): Promise<GroupMailbox> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const b = await fetchBox(s);
+    if (ready(b)) return b;
+    if (Date.now() > deadline)
+      throw new ServiceError("PROTOCOL_REJECTED", 0, `group ${toHex(s.groupId).slice(0, 10)}…: ${what} did not arrive in ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, pollMs));
+  }
+}
+
+/**
+ * A party takes part in a group through the MSRP's mailbox: at a formation epoch, it checks its
+ * allocation against the chain, posts its membership broadcast, checks everyone's, posts its key
+ * shares and recovers the key; at an update epoch, it opens the key the MSRP sealed to it and
+ * checks it against Q on-chain. A party that already holds the current epoch's key does nothing.
+ * @returns the epoch, its key (secret: print only a fingerprint), whether the party already held
+ *   it, and the number of parties
+ * @throws ServiceError(NOT_A_MEMBER) for a party not in the group's current epoch (an evicted one)
+ */
+export async function takePart(a: {
+  msrpUrl: string;
+  name: string;
+  groupId: Uint8Array;
+  keystore: Keystore;
+  dep: GroupDeployment;
+  pollMs?: number;
+  timeoutMs?: number;
+  retry?: RetryPolicy;
+}): Promise<{ epoch: number; key: Uint8Array; already: boolean; parties: number }> {
+  const info = await msrpInfo(a.msrpUrl, a.dep);
+  const me = localParty(a.keystore, a.name);
+  const s: Session = { url: a.msrpUrl, dep: a.dep, account: info.account, me, groupId: a.groupId, retry: a.retry };
+  const poll = a.pollMs ?? 300;
+  const timeout = a.timeoutMs ?? 300_000;
+  let box = await fetchBox(s);
+  const held = me.party.epochsOf(a.groupId);
+  if (held.includes(box.epoch))
+    return { epoch: box.epoch, key: heldKey(me.party, a.groupId, box.epoch), already: true, parties: box.roster.length };
+  const view = await a.dep.groups.view(a.groupId);
+  if (view.epoch !== box.epoch)
+    throw new RsmsRejectedError("INVALID_STATE", `takePart: the MSRP's mailbox is at epoch ${box.epoch}, the chain at ${view.epoch}`);
+  let key: Uint8Array;
+  if (box.kind === 1) key = me.party.acceptRekey(box.mine, view, box.roster);
+  else {
+    const n = box.roster.length;
+    const index = box.roster.findIndex((p) => equalBytes(p.pid, me.pid));
+    const pendName = pendingRounds(a.name, a.groupId);
+    const pend = (a.keystore.exists(pendName) ? a.keystore.load(pendName) : {}) as { epoch?: number; r1?: string; r2?: string[] };
+    const keep = (patch: Record<string, unknown>) =>
+      (a.keystore.exists(pendName) ? a.keystore.update : a.keystore.create).call(a.keystore, pendName, {
+        ...pend,
+        ...patch,
+        epoch: box.epoch,
+      });
+    const fresh = me.party.acceptAllocation(box.mine, view);
+    const r1 = pend.epoch === box.epoch && pend.r1 ? fromHex(pend.r1) : fresh;
+    if (r1 === fresh) keep({ r1: toHex(r1) });
+    pend.r1 = toHex(r1);
+    await postRound(s, box.epoch, Round.Membership, index, [r1]);
+    box = await until(s, (b) => b.memberships.length === n - 1, "the others' membership broadcasts", poll, timeout);
+    me.party.verifyMembership(a.groupId, box.memberships);
+    const freshShares = [...me.party.keyShares(a.groupId).values()];
+    const r2 = pend.epoch === box.epoch && pend.r2 ? pend.r2.map((x) => fromHex(x)) : freshShares;
+    if (r2 === freshShares) keep({ r2: r2.map(toHex) });
+    await postRound(s, box.epoch, Round.KeyShares, index, r2);
+    box = await until(s, (b) => b.keyShares.length === n - 1, "the key shares addressed to me", poll, timeout);
+    key = me.party.acceptKeyShares(a.groupId, box.keyShares);
+    saveParty(a.keystore, me);
+    a.keystore.remove(pendName);
+    return { epoch: box.epoch, key, already: false, parties: n };
+  }
+  saveParty(a.keystore, me);
+  return { epoch: box.epoch, key, already: false, parties: box.roster.length };
+}
+
+// ------------------------------------------------------------------ update
+
+/**
+ * The user asks the MSRP to evict the members the trust layer flagged (all of them, or the PIDs
+ * given) and renew the key; the MSRP records the new epoch on-chain.
+ * @returns the new epoch, the evicted and the added PIDs
+ */
+export async function rekeyRemote(a: {
+  msrpUrl: string;
+  user: string;
+  groupId: Uint8Array;
+  evict?: Uint8Array[];
+  keystore: Keystore;
+  dep: GroupDeployment;
+  retry?: RetryPolicy;
+}): Promise<{ epoch: number; evicted: Uint8Array[]; added: Uint8Array[] }> {
+  const me = localParty(a.keystore, a.user);
+  const info = await msrpInfo(a.msrpUrl, a.dep);
+  const { epoch } = await a.dep.groups.view(a.groupId);
+  const body = encodeRekeyRequest({ groupId: a.groupId, epoch, evict: a.evict ?? [] });
+  const env = sealEnvelope(request(Route.GroupRekey, a.dep, body, groupSession(a.groupId, epoch)), { scheme: Scheme.Schnorr, sk: me.sk });
+  const done = decodeRekeyDone(await call(a.msrpUrl, "/v1/group/rekey", Route.GroupRekey, env, a.dep, info.account, a.retry));
+  const on = await a.dep.groups.view(a.groupId);
+  if (on.epoch !== done.epoch)
+    throw new RsmsRejectedError("INVALID_STATE", `rekey: the MSRP says epoch ${done.epoch}, the chain ${on.epoch}`);
+  return done;
+}

@@ -1,0 +1,261 @@
+/**
+ * The service-group messages that exist only because the parties run apart (issue 19): a user
+ * registering with the MSRP over the network, a group request, and the MSRP's mailbox through
+ * which the user and the RNs (clients, never servers) exchange the multi-round group messages of
+ * RSMS §IV.B.2. The protocol messages themselves (Allocation, Membership, KeyShare, Rekey:
+ * offchain/protocols/rsms/group-messages.ts) travel unchanged inside these, byte for byte.
+ *
+ * | message        | from -> to     | fields                                                                  | bytes |
+ * |----------------|----------------|-------------------------------------------------------------------------|------:|
+ * | UserRegister   | user -> MSRP   | as RnRegister (wire.ts): name len u8 \| name \| transport PK \| Registration (role User) | 34 + name + reg |
+ * | UserCreds      | MSRP -> user   | PK_pub (33) \| Enc_T(sk_User \| PID_User)                                | 33 + 64 + 50 |
+ * | GroupRequest   | user -> MSRP   | gid (32) \| size u16 \| name len u8 \| name                              | 35 + name |
+ * | GroupFormed    | MSRP -> user   | gid (32) \| n u16 \| PIDs (n x 32), the user first                   | 34 + 32n |
+ * | GroupPost      | party -> MSRP  | gid (32) \| epoch u32 \| round u8 \| from u16 \| count u16 \| (len u16 \| msg)* | 41 + ... |
+ * | GroupFetch     | party -> MSRP  | gid (32) \| PID (32)                                                     | 64 |
+ * | GroupMailbox   | MSRP -> party  | epoch u32 \| kind u8 \| n u16 \| roster (n x (PID 32 \| PK 33)) \| mine (len u16 \| msg) \| memberships (count u16 \| (len u16 \| msg)*) \| key shares to me (idem) | 11 + 65n + ... |
+ * | RekeyRequest   | user -> MSRP   | gid (32) \| epoch u32 (the one to leave) \| count u16 \| PIDs to evict (count x 32) | 38 + 32c |
+ * | RekeyDone      | MSRP -> user   | epoch u32 \| evicted count u16 \| PIDs \| added count u16 \| PIDs            | 8 + 32(e + a) |
+ *
+ * Round 1 of a GroupPost carries one Membership, round 2 one KeyShare per other party. `mine` in a
+ * mailbox is the party's Allocation at a formation epoch (kind 0) or its Rekey at an update epoch
+ * (kind 1); an update epoch has no rounds.
+ */
+import { concat, toBytes, toHex } from "../../crypto/bytes";
+import { POINT_BYTES, Point, decodePoint, decodeScalar, encodePoint, encodeScalar } from "../../crypto/group";
+import { ECIES_OVERHEAD, eciesDecrypt, eciesEncrypt } from "../../crypto/ecies";
+import { keccak_256 } from "@noble/hashes/sha3.js";
+import { MalformedMessageError } from "../../protocols/rsms/errors";
+
+/** Largest group the mailbox carries (the registry's own limit is lower). */
+export const MAX_PARTIES = 256;
+
+class Reader {
+  off = 0;
+  constructor(
+    readonly b: Uint8Array,
+    readonly fn: string,
+  ) {
+    if (!(b instanceof Uint8Array)) throw new MalformedMessageError(`${fn}: not bytes`);
+  }
+  take(n: number): Uint8Array {
+    if (this.off + n > this.b.length) throw new MalformedMessageError(`${this.fn}: truncated`);
+    return this.b.slice(this.off, (this.off += n));
+  }
+  u8(): number {
+    return this.take(1)[0];
+  }
+  u16(): number {
+    const x = this.take(2);
+    return (x[0] << 8) | x[1];
+  }
+  u32(): number {
+    return new DataView(this.take(4).buffer).getUint32(0);
+  }
+  point(): Point {
+    try {
+      return decodePoint(this.take(POINT_BYTES));
+    } catch (e) {
+      throw new MalformedMessageError(`${this.fn}: invalid point`, { cause: e });
+    }
+  }
+  bytes(): Uint8Array {
+    return this.take(this.u16());
+  }
+  list(max = MAX_PARTIES): Uint8Array[] {
+    const n = this.u16();
+    if (n > max) throw new MalformedMessageError(`${this.fn}: ${n} entries (at most ${max})`);
+    return Array.from({ length: n }, () => this.bytes());
+  }
+  pids(): Uint8Array[] {
+    const n = this.u16();
+    if (n > MAX_PARTIES) throw new MalformedMessageError(`${this.fn}: ${n} PIDs (at most ${MAX_PARTIES})`);
+    return Array.from({ length: n }, () => this.take(32));
+  }
+  end(): void {
+    if (this.off !== this.b.length) throw new MalformedMessageError(`${this.fn}: ${this.b.length - this.off} trailing bytes`);
+  }
+}
+
+function u16(n: number): Uint8Array {
+  if (!Number.isInteger(n) || n < 0 || n > 0xffff) throw new MalformedMessageError(`group wire: ${n} is not a u16`);
+  return Uint8Array.of(n >> 8, n & 0xff);
+}
+function u32(n: number): Uint8Array {
+  const b = new Uint8Array(4);
+  new DataView(b.buffer).setUint32(0, n);
+  return b;
+}
+const lenPrefixed = (m: Uint8Array) => concat(u16(m.length), m);
+const list = (ms: Uint8Array[]) => concat(u16(ms.length), ...ms.map(lenPrefixed));
+function gid32(fn: string, g: Uint8Array): Uint8Array {
+  if (!(g instanceof Uint8Array) || g.length !== 32) throw new MalformedMessageError(`${fn}: group id must be 32 bytes`);
+  return g;
+}
+function name(fn: string, n: string): Uint8Array {
+  const b = toBytes(n);
+  if (b.length < 1 || b.length > 64 || !/^[A-Za-z0-9._-]+$/.test(n))
+    throw new MalformedMessageError(`${fn}: name "${n}" (1 to 64 letters, digits, '.', '_', '-')`);
+  return b;
+}
+function readName(r: Reader): string {
+  const n = r.u8();
+  let s: string;
+  try {
+    s = new TextDecoder("utf-8", { fatal: true }).decode(r.take(n));
+  } catch (e) {
+    if (e instanceof MalformedMessageError) throw e;
+    throw new MalformedMessageError(`${r.fn}: the name is not UTF-8`);
+  }
+  name(r.fn, s);
+  return s;
+}
+
+/**
+ * The envelope session of a group's messages at an epoch: the first 16 bytes of
+ * keccak256("metatrust-rsms-group" | gid | epoch). A round message signed for one group or epoch is
+ * refused at another, even before its body is read.
+ */
+export function groupSession(groupId: Uint8Array, epoch: number): Uint8Array {
+  return keccak_256(concat(toBytes("metatrust-rsms-group"), gid32("groupSession", groupId), u32(epoch))).slice(0, 16);
+}
+
+// ------------------------------------------------------------------ users
+
+const USER_AAD = (requestId: Uint8Array) => toBytes(`RSMS-V1-SVC-USER-CREDS/${toHex(requestId)}`);
+/** What the MSRP issues a user (and keeps a copy of: "MSRP also maintains User's keys"). */
+export type UserSecrets = { sk: bigint; pid: Uint8Array };
+export function sealUserCreds(pkPub: Uint8Array, to: Point, requestId: Uint8Array, s: UserSecrets): Uint8Array {
+  return concat(pkPub, eciesEncrypt(to, concat(encodeScalar(s.sk), s.pid), USER_AAD(requestId)));
+}
+export function openUserCreds(b: Uint8Array, transportSk: bigint, requestId: Uint8Array): { pkPub: Uint8Array; secrets: UserSecrets } {
+  if (!(b instanceof Uint8Array) || b.length !== POINT_BYTES + 64 + ECIES_OVERHEAD)
+    throw new MalformedMessageError(`openUserCreds: expected ${POINT_BYTES + 64 + ECIES_OVERHEAD} bytes, got ${b?.length}`);
+  const pkPub = b.slice(0, POINT_BYTES);
+  decodePoint(pkPub);
+  const plain = eciesDecrypt(transportSk, b.slice(POINT_BYTES), USER_AAD(requestId));
+  return { pkPub, secrets: { sk: decodeScalar(plain.slice(0, 32)), pid: plain.slice(32, 64) } };
+}
+
+// ------------------------------------------------------------------ formation
+
+export type GroupRequest = { groupId: Uint8Array; size: number; user: string };
+export function encodeGroupRequest(m: GroupRequest): Uint8Array {
+  const n = name("encodeGroupRequest", m.user);
+  if (m.size < 1 || m.size > MAX_PARTIES - 1) throw new MalformedMessageError(`encodeGroupRequest: size ${m.size}`);
+  return concat(gid32("encodeGroupRequest", m.groupId), u16(m.size), Uint8Array.of(n.length), n);
+}
+export function decodeGroupRequest(b: Uint8Array): GroupRequest {
+  const r = new Reader(b, "decodeGroupRequest");
+  const groupId = r.take(32);
+  const size = r.u16();
+  if (size < 1 || size > MAX_PARTIES - 1) throw new MalformedMessageError(`decodeGroupRequest: size ${size}`);
+  const user = readName(r);
+  r.end();
+  return { groupId, size, user };
+}
+
+export type GroupFormed = { groupId: Uint8Array; pids: Uint8Array[] };
+export function encodeGroupFormed(m: GroupFormed): Uint8Array {
+  return concat(gid32("encodeGroupFormed", m.groupId), u16(m.pids.length), ...m.pids);
+}
+export function decodeGroupFormed(b: Uint8Array): GroupFormed {
+  const r = new Reader(b, "decodeGroupFormed");
+  const m = { groupId: r.take(32), pids: r.pids() };
+  r.end();
+  return m;
+}
+
+// ------------------------------------------------------------------ the mailbox
+
+/** Round 1: membership broadcasts; round 2: key shares. */
+export const Round = { Membership: 1, KeyShares: 2 } as const;
+
+export type GroupPost = { groupId: Uint8Array; epoch: number; round: number; from: number; messages: Uint8Array[] };
+export function encodeGroupPost(m: GroupPost): Uint8Array {
+  return concat(gid32("encodeGroupPost", m.groupId), u32(m.epoch), Uint8Array.of(m.round), u16(m.from), list(m.messages));
+}
+export function decodeGroupPost(b: Uint8Array): GroupPost {
+  const r = new Reader(b, "decodeGroupPost");
+  const groupId = r.take(32);
+  const epoch = r.u32();
+  const round = r.u8();
+  if (round !== Round.Membership && round !== Round.KeyShares) throw new MalformedMessageError(`decodeGroupPost: round ${round}`);
+  const from = r.u16();
+  const messages = r.list();
+  r.end();
+  return { groupId, epoch, round, from, messages };
+}
+
+export type GroupFetch = { groupId: Uint8Array; pid: Uint8Array };
+export function encodeGroupFetch(m: GroupFetch): Uint8Array {
+  if (m.pid.length !== 32) throw new MalformedMessageError("encodeGroupFetch: PID must be 32 bytes");
+  return concat(gid32("encodeGroupFetch", m.groupId), m.pid);
+}
+export function decodeGroupFetch(b: Uint8Array): GroupFetch {
+  const r = new Reader(b, "decodeGroupFetch");
+  const m = { groupId: r.take(32), pid: r.take(32) };
+  r.end();
+  return m;
+}
+
+/** What a party finds in the mailbox at the group's current epoch. */
+export type GroupMailbox = {
+  epoch: number;
+  /** 0: a formation epoch (Allocation and rounds); 1: an update epoch (Rekey, no rounds) */
+  kind: 0 | 1;
+  roster: { pid: Uint8Array; pk: Point }[];
+  /** this party's Allocation (kind 0) or Rekey (kind 1) */
+  mine: Uint8Array;
+  /** the other parties' Membership broadcasts posted so far */
+  memberships: Uint8Array[];
+  /** the KeyShares addressed to this party posted so far */
+  keyShares: Uint8Array[];
+};
+export function encodeGroupMailbox(m: GroupMailbox): Uint8Array {
+  return concat(
+    u32(m.epoch),
+    Uint8Array.of(m.kind),
+    u16(m.roster.length),
+    ...m.roster.flatMap((p) => [p.pid, encodePoint(p.pk)]),
+    lenPrefixed(m.mine),
+    list(m.memberships),
+    list(m.keyShares),
+  );
+}
+export function decodeGroupMailbox(b: Uint8Array): GroupMailbox {
+  const r = new Reader(b, "decodeGroupMailbox");
+  const epoch = r.u32();
+  const kind = r.u8();
+  if (kind !== 0 && kind !== 1) throw new MalformedMessageError(`decodeGroupMailbox: kind ${kind}`);
+  const n = r.u16();
+  if (n < 2 || n > MAX_PARTIES) throw new MalformedMessageError(`decodeGroupMailbox: ${n} parties`);
+  const roster = Array.from({ length: n }, () => ({ pid: r.take(32), pk: r.point() }));
+  const m = { epoch, kind: kind as 0 | 1, roster, mine: r.bytes(), memberships: r.list(), keyShares: r.list() };
+  r.end();
+  return m;
+}
+
+// ------------------------------------------------------------------ update
+
+export type RekeyRequest = { groupId: Uint8Array; epoch: number; evict: Uint8Array[] };
+export function encodeRekeyRequest(m: RekeyRequest): Uint8Array {
+  return concat(gid32("encodeRekeyRequest", m.groupId), u32(m.epoch), u16(m.evict.length), ...m.evict);
+}
+export function decodeRekeyRequest(b: Uint8Array): RekeyRequest {
+  const r = new Reader(b, "decodeRekeyRequest");
+  const m = { groupId: r.take(32), epoch: r.u32(), evict: r.pids() };
+  r.end();
+  return m;
+}
+
+export type RekeyDone = { epoch: number; evicted: Uint8Array[]; added: Uint8Array[] };
+export function encodeRekeyDone(m: RekeyDone): Uint8Array {
+  return concat(u32(m.epoch), u16(m.evicted.length), ...m.evicted, u16(m.added.length), ...m.added);
+}
+export function decodeRekeyDone(b: Uint8Array): RekeyDone {
+  const r = new Reader(b, "decodeRekeyDone");
+  const m = { epoch: r.u32(), evicted: r.pids(), added: r.pids() };
+  r.end();
+  return m;
+}

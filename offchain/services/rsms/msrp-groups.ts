@@ -1,0 +1,536 @@
+/**
+ * Service groups on the MSRP service (RSMS §IV.B, issue 19): user registration, group formation,
+ * the mailbox of the multi-round group protocol, and the group key update after an eviction. The
+ * user and the RNs are clients: each posts its signed round messages here and fetches the others'.
+ * The Msrp agent and the GroupParty agents stay pure; this module is transport, persistence and
+ * chain (offchain/services/rsms/group-wire.ts has the formats).
+ *
+ * Routes (envelopes, offchain/services/envelope.ts; all on the MSRP's audience):
+ * - `POST /v1/user/register` (UserRegister, unsigned like an RN's registration): the user's keys
+ *   back, sealed to its transport key;
+ * - `POST /v1/group/request` (GroupRequest, Schnorr by sk_User, session groupSession(gid, 0)):
+ *   allocates the RNs, deals, records the group on-chain, opens its mailbox;
+ * - `POST /v1/group/post` (GroupPost, Schnorr by the key the roster names for the `from` index,
+ *   session groupSession(gid, epoch)): stores one round message of one party;
+ * - `POST /v1/group/fetch` (GroupFetch, Schnorr by the key the roster names for the PID, session
+ *   groupSession(gid, 0)): that party's Allocation or Rekey, the others' broadcasts, its key shares;
+ * - `POST /v1/group/rekey` (RekeyRequest, Schnorr by sk_User, session groupSession(gid, epoch)):
+ *   evicts members the trust layer flagged on-chain, adds as many fresh joined RNs, records the new
+ *   epoch on-chain and puts each remaining party's sealed key in the mailbox.
+ *
+ * Idempotency: every request goes through the reply cache (a retry gets the same bytes); a round
+ * slot takes one message per party, and the same message again changes nothing while another one
+ * is refused (EQUIVOCATION). Durability: the dealing or the update, with the reply, is journaled
+ * before the transaction, the mailbox is written before the reply; recovery finishes from the chain.
+ */
+import fs from "fs";
+import path from "path";
+import type { TrustManager } from "../../../typechain-types";
+import { equalBytes, fromHex, toHex } from "../../crypto/bytes";
+import { Point, decodePoint, encodePoint } from "../../crypto/group";
+import { MetatrustError } from "../../errors";
+import type { Msrp } from "../../protocols/rsms/msrp";
+import type { GroupLedger } from "../../protocols/rsms/group-flows";
+import { decodeKeyShare, decodeMembership } from "../../protocols/rsms/group-messages";
+import { writeFileAtomic } from "../../storage/fs-atomic";
+import { Kind, Route, Scheme, EnvelopeError, openEnvelope, verifyEnvelope, type Envelope } from "../envelope";
+import type { ReplyCache } from "../replies";
+import type { Journal, Mutex } from "../journal";
+import { faultPoint } from "../faults";
+import type { BinaryRoute } from "../server";
+import { decodeRnRegister } from "./wire";
+import {
+  Round,
+  decodeGroupFetch,
+  decodeGroupPost,
+  decodeGroupRequest,
+  decodeRekeyRequest,
+  encodeGroupFormed,
+  encodeGroupMailbox,
+  encodeRekeyDone,
+  groupSession,
+  sealUserCreds,
+} from "./group-wire";
+
+/** Why the group desk refused a request. */
+export type GroupRefusal =
+  | "UNKNOWN_GROUP"
+  | "GROUP_EXISTS"
+  | "STALE_EPOCH"
+  | "NOT_A_MEMBER"
+  | "WRONG_INDEX"
+  | "EQUIVOCATION"
+  | "ROUND_NOT_OPEN"
+  | "NOT_FLAGGED"
+  | "NOTHING_TO_EVICT";
+
+/** A group request the MSRP refuses (422; nothing changed). */
+export class GroupServiceError extends MetatrustError {
+  readonly reason: GroupRefusal;
+  constructor(reason: GroupRefusal, message: string) {
+    super("PROTOCOL_REJECTED", message);
+    this.reason = reason;
+  }
+}
+
+/** A group's mailbox at its current epoch (the file `groups/<gid>.json`). */
+type Mailbox = {
+  epoch: number;
+  kind: 0 | 1;
+  user: string;
+  /** [PID, PK] per party, the user first */
+  roster: [string, string][];
+  /** PID -> the party's Allocation (kind 0) or Rekey (kind 1) */
+  mine: Record<string, string>;
+  /** round -> party index -> its messages */
+  rounds: Record<string, Record<string, string[]>>;
+};
+
+/** What the desk shares with the MsrpService that hosts it. */
+export type GroupDeskDeps = {
+  msrp: Msrp;
+  groups: GroupLedger;
+  /** the TrustManager (read): which members the trust layer flagged */
+  trust?: TrustManager;
+  dir: string;
+  audience: Uint8Array;
+  journal: Journal;
+  cache: ReplyCache;
+  mutex: Mutex;
+  save(): void;
+  reply(req: Envelope, raw: Uint8Array, body: Uint8Array): Uint8Array;
+  log(line: string): void;
+};
+
+/** Attack flags of the TrustManager (bits 0-6; bit 7 is the identity flag). */
+const ATTACK_MASK = 0x7f;
+
+const pointHex = (p: Point) => toHex(encodePoint(p));
+
+/** The MSRP's service-group desk. */
+export class GroupDesk {
+  constructor(private readonly d: GroupDeskDeps) {}
+
+  /** Its routes, for the MSRP service's server. */
+  routes(): BinaryRoute[] {
+    return [
+      { path: "/v1/user/register", handle: (b) => this.registerUser(b) },
+      { path: "/v1/group/request", handle: (b) => this.requestGroup(b) },
+      { path: "/v1/group/post", handle: (b) => this.post(b) },
+      { path: "/v1/group/fetch", handle: (b) => this.fetch(b) },
+      { path: "/v1/group/rekey", handle: (b) => this.rekey(b) },
+    ];
+  }
+
+  private file(gid: Uint8Array): string {
+    return path.join(this.d.dir, `${toHex(gid).slice(2)}.json`);
+  }
+  /** A group's mailbox, if this MSRP formed the group. */
+  mailbox(gid: Uint8Array): Mailbox | undefined {
+    try {
+      return JSON.parse(fs.readFileSync(this.file(gid), "utf8")) as Mailbox;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+      throw e;
+    }
+  }
+  private writeMailbox(gid: Uint8Array, m: Mailbox): void {
+    writeFileAtomic(this.file(gid), JSON.stringify(m), 0o600);
+  }
+  private known(gid: Uint8Array): Mailbox {
+    const m = this.mailbox(gid);
+    if (!m) throw new GroupServiceError("UNKNOWN_GROUP", `group ${toHex(gid)} was not formed by this MSRP`);
+    return m;
+  }
+
+  private static session(env: Envelope, gid: Uint8Array, epoch: number): void {
+    if (!equalBytes(env.session, groupSession(gid, epoch)))
+      throw new EnvelopeError("WRONG_SESSION", `the envelope's session is not group ${toHex(gid).slice(0, 10)}… epoch ${epoch}`);
+  }
+
+  // ---------------------------------------------------------------- users
+
+  private async registerUser(raw: Uint8Array): Promise<Uint8Array> {
+    const env = openEnvelope(raw);
+    verifyEnvelope(env, { kind: Kind.Request, route: Route.UserRegister, audience: this.d.audience, sender: { scheme: Scheme.None } });
+    const m = decodeRnRegister(env.body);
+    const id = `user-${toHex(env.requestId).slice(2)}`;
+    const out = await this.d.cache.once(env.requestId, env.issuedAt, raw, () =>
+      this.d.mutex.run(async () => {
+        const c = this.d.msrp.registerUser(m.name, m.registration);
+        const reply = this.d.reply(env, raw, sealUserCreds(this.d.msrp.pkPubBytes, m.transport, env.requestId, c));
+        this.d.journal.put(id, "registerUser", {
+          name: m.name,
+          pid: toHex(c.pid),
+          requestId: toHex(env.requestId),
+          request: toHex(raw),
+          reply: toHex(reply),
+        });
+        this.d.save();
+        return reply;
+      }),
+    );
+    this.d.journal.done(id);
+    return out;
+  }
+
+  // ---------------------------------------------------------------- formation
+
+  private async requestGroup(raw: Uint8Array): Promise<Uint8Array> {
+    const env = openEnvelope(raw);
+    const m = decodeGroupRequest(env.body);
+    const user = this.d.msrp.userCredentials(m.user);
+    verifyEnvelope(env, {
+      kind: Kind.Request,
+      route: Route.GroupRequest,
+      audience: this.d.audience,
+      sender: { scheme: Scheme.Schnorr, pk: user.pk },
+    });
+    GroupDesk.session(env, m.groupId, 0);
+    const id = `group-${toHex(m.groupId).slice(2)}`;
+    const out = await this.d.cache.once(env.requestId, env.issuedAt, raw, () =>
+      this.d.mutex.run(async () => {
+        if (this.mailbox(m.groupId)) throw new GroupServiceError("GROUP_EXISTS", `group ${toHex(m.groupId)} exists`);
+        const { dealing, parties } = this.d.msrp.requestGroup(m.user, m.size, m.groupId);
+        const reply = this.d.reply(env, raw, encodeGroupFormed({ groupId: m.groupId, pids: parties.map((p) => p.pid) }));
+        const data = {
+          groupId: toHex(m.groupId),
+          user: m.user,
+          parties: parties.map((p) => ({ name: p.name, pid: toHex(p.pid), pk: pointHex(p.pk) })),
+          allocations: dealing.allocations.map(toHex),
+          Q: pointHex(dealing.Q),
+          commitmentsHash: toHex(dealing.commitmentsHash),
+          requestId: toHex(env.requestId),
+          request: toHex(raw),
+          reply: toHex(reply),
+        };
+        this.d.journal.put(id, "formGroup", data);
+        const members = parties.slice(1);
+        await this.d.groups.formGroup(
+          m.groupId,
+          parties[0].pid,
+          members.map((p) => p.pid),
+          dealing.Q,
+          dealing.commitmentsHash,
+        );
+        faultPoint("msrp:after-chain-write");
+        this.finishFormation(data);
+        this.d.log(`group ${toHex(m.groupId).slice(0, 10)}…: formed for ${m.user} with ${members.map((p) => p.name).join(", ")}`);
+        return reply;
+      }),
+    );
+    this.d.journal.done(id);
+    return out;
+  }
+
+  /** After formGroup is on-chain: the agent's record, then the mailbox (each once). */
+  private finishFormation(d: FormIntent): void {
+    const gid = fromHex(d.groupId, 32);
+    const members = d.parties.slice(1).map((p) => ({ name: p.name, pid: fromHex(p.pid, 32) }));
+    let committed = false;
+    try {
+      committed = this.d.msrp.groupInfo(gid) !== undefined;
+    } catch {
+      /* not yet */
+    }
+    if (!committed) {
+      this.d.msrp.commitGroup(gid, d.user, members);
+      this.d.save();
+    }
+    if (!this.mailbox(gid))
+      this.writeMailbox(gid, {
+        epoch: 0,
+        kind: 0,
+        user: d.user,
+        roster: d.parties.map((p) => [p.pid, p.pk]),
+        mine: Object.fromEntries(d.parties.map((p, i) => [p.pid, d.allocations[i]])),
+        rounds: {},
+      });
+  }
+
+  // ---------------------------------------------------------------- the mailbox
+
+  private async post(raw: Uint8Array): Promise<Uint8Array> {
+    const env = openEnvelope(raw);
+    const p = decodeGroupPost(env.body);
+    const box = this.known(p.groupId);
+    if (p.epoch !== box.epoch || box.kind !== 0)
+      throw new GroupServiceError("STALE_EPOCH", `group ${toHex(p.groupId).slice(0, 10)}… has no rounds at epoch ${p.epoch}`);
+    const n = box.roster.length;
+    if (p.from >= n) throw new GroupServiceError("WRONG_INDEX", `post: party index ${p.from} in a group of ${n}`);
+    verifyEnvelope(env, {
+      kind: Kind.Request,
+      route: Route.GroupPost,
+      audience: this.d.audience,
+      sender: { scheme: Scheme.Schnorr, pk: decodePoint(fromHex(box.roster[p.from][1], 33)) },
+    });
+    GroupDesk.session(env, p.groupId, p.epoch);
+    // the messages must be this party's, for this group, epoch and round (the parties check the cryptography)
+    const same = (g: Uint8Array, e: number) => equalBytes(g, p.groupId) && e === p.epoch;
+    if (p.round === Round.Membership) {
+      if (p.messages.length !== 1) throw new GroupServiceError("WRONG_INDEX", "post: round 1 carries one membership broadcast");
+      const b = decodeMembership(p.messages[0]);
+      if (!same(b.groupId, b.epoch) || b.index !== p.from)
+        throw new GroupServiceError("WRONG_INDEX", `post: the broadcast is not party ${p.from}'s in this group and epoch`);
+    } else {
+      const to = p.messages.map((x) => {
+        const k = decodeKeyShare(x);
+        if (!same(k.groupId, k.epoch) || k.from !== p.from || k.to >= n || k.to === p.from)
+          throw new GroupServiceError(
+            "WRONG_INDEX",
+            `post: a key share that is not from party ${p.from} to another party of this group and epoch`,
+          );
+        return k.to;
+      });
+      if (new Set(to).size !== n - 1)
+        throw new GroupServiceError("WRONG_INDEX", `post: round 2 carries one key share to each of the ${n - 1} others`);
+    }
+    return this.d.cache.once(env.requestId, env.issuedAt, raw, () =>
+      this.d.mutex.run(async () => {
+        const cur = this.known(p.groupId);
+        if (cur.epoch !== p.epoch || cur.kind !== 0) throw new GroupServiceError("STALE_EPOCH", `post: group moved to epoch ${cur.epoch}`);
+        if (p.round === Round.KeyShares && Object.keys(cur.rounds[Round.Membership] ?? {}).length < n)
+          throw new GroupServiceError("ROUND_NOT_OPEN", "post: key shares before every membership broadcast is in");
+        const slot = (cur.rounds[p.round] ??= {});
+        const mine = p.messages.map(toHex);
+        const had = slot[p.from];
+        if (had && (had.length !== mine.length || had.some((x, i) => x !== mine[i])))
+          throw new GroupServiceError("EQUIVOCATION", `post: party ${p.from} already posted other round-${p.round} messages`);
+        if (!had) {
+          slot[p.from] = mine;
+          this.writeMailbox(p.groupId, cur);
+        }
+        return this.d.reply(env, raw, Uint8Array.of(p.round, Object.keys(slot).length));
+      }),
+    );
+  }
+
+  private async fetch(raw: Uint8Array): Promise<Uint8Array> {
+    const env = openEnvelope(raw);
+    const f = decodeGroupFetch(env.body);
+    const box = this.known(f.groupId);
+    const index = box.roster.findIndex(([pid]) => pid === toHex(f.pid));
+    if (index < 0)
+      throw new GroupServiceError(
+        "NOT_A_MEMBER",
+        `fetch: ${toHex(f.pid).slice(0, 10)}… is not a party of group ${toHex(f.groupId).slice(0, 10)}… at epoch ${box.epoch}`,
+      );
+    verifyEnvelope(env, {
+      kind: Kind.Request,
+      route: Route.GroupFetch,
+      audience: this.d.audience,
+      sender: { scheme: Scheme.Schnorr, pk: decodePoint(fromHex(box.roster[index][1], 33)) },
+    });
+    GroupDesk.session(env, f.groupId, 0);
+    return this.d.cache.once(env.requestId, env.issuedAt, raw, async () => {
+      const cur = this.known(f.groupId);
+      const others = (r: number) =>
+        Object.entries(cur.rounds[r] ?? {})
+          .filter(([i]) => Number(i) !== index)
+          .flatMap(([, ms]) => ms.map((x) => fromHex(x)));
+      return this.d.reply(
+        env,
+        raw,
+        encodeGroupMailbox({
+          epoch: cur.epoch,
+          kind: cur.kind,
+          roster: cur.roster.map(([pid, pk]) => ({ pid: fromHex(pid, 32), pk: decodePoint(fromHex(pk, 33)) })),
+          mine: fromHex(cur.mine[toHex(f.pid)]),
+          memberships: others(Round.Membership),
+          keyShares: others(Round.KeyShares).filter((x) => decodeKeyShare(x).to === index),
+        }),
+      );
+    });
+  }
+
+  // ---------------------------------------------------------------- update
+
+  private async flagged(pid: Uint8Array): Promise<boolean> {
+    if (!this.d.trust) return false;
+    return (Number((await this.d.trust.entity(toHex(pid))).flags) & ATTACK_MASK) !== 0;
+  }
+
+  private async rekey(raw: Uint8Array): Promise<Uint8Array> {
+    const env = openEnvelope(raw);
+    const r = decodeRekeyRequest(env.body);
+    const box = this.known(r.groupId);
+    const user = this.d.msrp.userCredentials(box.user);
+    verifyEnvelope(env, {
+      kind: Kind.Request,
+      route: Route.GroupRekey,
+      audience: this.d.audience,
+      sender: { scheme: Scheme.Schnorr, pk: user.pk },
+    });
+    GroupDesk.session(env, r.groupId, r.epoch);
+    const id = `rekey-${toHex(r.groupId).slice(2)}`;
+    const out = await this.d.cache.once(env.requestId, env.issuedAt, raw, () =>
+      this.d.mutex.run(async () => {
+        const info = this.d.msrp.groupInfo(r.groupId);
+        if (info.epoch !== r.epoch)
+          throw new GroupServiceError(
+            "STALE_EPOCH",
+            `rekey: group ${toHex(r.groupId).slice(0, 10)}… is at epoch ${info.epoch}, not ${r.epoch}`,
+          );
+        const evict: Uint8Array[] = [];
+        for (const m of info.members) {
+          const asked = r.evict.some((p) => equalBytes(p, m.pid));
+          const isFlagged = await this.flagged(m.pid);
+          if (asked && !isFlagged)
+            throw new GroupServiceError("NOT_FLAGGED", `rekey: ${toHex(m.pid).slice(0, 10)}… is not flagged by the trust layer`);
+          if (isFlagged && (asked || r.evict.length === 0)) evict.push(m.pid);
+        }
+        for (const p of r.evict)
+          if (!info.members.some((m) => equalBytes(m.pid, p)))
+            throw new GroupServiceError("NOT_A_MEMBER", `rekey: ${toHex(p).slice(0, 10)}… is not a member`);
+        if (evict.length === 0)
+          throw new GroupServiceError("NOTHING_TO_EVICT", "rekey: no member of the group is flagged by the trust layer");
+        // as many fresh joined RNs as evicted, not in the group, not suspicious, not flagged
+        const inGroup = new Set(info.members.map((m) => toHex(m.pid)));
+        const suspicious = new Set(this.d.msrp.suspiciousRns());
+        const add: string[] = [];
+        for (const c of this.d.msrp.joinedRns()) {
+          if (add.length === evict.length) break;
+          if (!inGroup.has(toHex(c.pid)) && !suspicious.has(c.name) && !(await this.flagged(c.pid))) add.push(c.name);
+        }
+        const u = this.d.msrp.rekeyGroup(r.groupId, evict, add);
+        const reply = this.d.reply(env, raw, encodeRekeyDone({ epoch: u.epoch, evicted: u.evicted, added: u.added.map((a) => a.pid) }));
+        const data: RekeyIntent = {
+          groupId: toHex(r.groupId),
+          epoch: u.epoch,
+          Q: pointHex(u.Q),
+          commitmentsHash: toHex(u.commitmentsHash),
+          evicted: u.evicted.map(toHex),
+          added: u.added.map((a) => toHex(a.pid)),
+          members: u.members.map((m) => ({ name: m.name, pid: toHex(m.pid) })),
+          roster: u.roster.map((p) => [toHex(p.pid), pointHex(p.pk)]),
+          messages: Object.fromEntries([...u.messages].map(([k, v]) => [k, toHex(v)])),
+          requestId: toHex(env.requestId),
+          request: toHex(raw),
+          reply: toHex(reply),
+        };
+        this.d.journal.put(id, "rekeyGroup", data);
+        await this.d.groups.rekey(
+          r.groupId,
+          u.epoch,
+          u.evicted,
+          u.added.map((a) => a.pid),
+          u.Q,
+          u.commitmentsHash,
+        );
+        faultPoint("msrp:after-chain-write");
+        this.finishRekey(data);
+        this.d.log(
+          `group ${toHex(r.groupId).slice(0, 10)}…: epoch ${u.epoch}, evicted ${u.evicted.length}, added ${add.join(", ") || "none"}`,
+        );
+        return reply;
+      }),
+    );
+    this.d.journal.done(id);
+    return out;
+  }
+
+  /** After rekey is on-chain: the agent's record (S_RN gains the evicted), then the mailbox. */
+  private finishRekey(d: RekeyIntent): void {
+    const gid = fromHex(d.groupId, 32);
+    if (this.d.msrp.groupInfo(gid).epoch < d.epoch) {
+      this.d.msrp.commitRekey(
+        gid,
+        d.epoch,
+        d.members.map((m) => ({ name: m.name, pid: fromHex(m.pid, 32) })),
+      );
+      this.d.save();
+    }
+    const box = this.known(gid);
+    if (box.epoch < d.epoch)
+      this.writeMailbox(gid, { epoch: d.epoch, kind: 1, user: box.user, roster: d.roster, mine: d.messages, rounds: {} });
+  }
+
+  // ---------------------------------------------------------------- recovery
+
+  /** Finishes a group intent a crash left (called by MsrpService.recover); false: not a group intent. */
+  async recoverOne(kind: string, data: Record<string, unknown>): Promise<boolean> {
+    if (kind === "registerUser") {
+      const d = data as { name: string; pid: string; requestId: string; request: string; reply: string };
+      let pid: string | undefined;
+      try {
+        pid = toHex(this.d.msrp.userCredentials(d.name).pid);
+      } catch {
+        /* never saved */
+      }
+      if (pid === d.pid) this.d.cache.store(fromHex(d.requestId), fromHex(d.request), fromHex(d.reply));
+      return true;
+    }
+    if (kind === "formGroup") {
+      const d = data as FormIntent;
+      const gid = fromHex(d.groupId, 32);
+      const Q = decodePoint(fromHex(d.Q, 33));
+      const on = await this.d.groups.view(gid).catch(() => undefined);
+      if (!on)
+        await this.d.groups.formGroup(
+          gid,
+          fromHex(d.parties[0].pid, 32),
+          d.parties.slice(1).map((p) => fromHex(p.pid, 32)),
+          Q,
+          fromHex(d.commitmentsHash, 32),
+        );
+      else if (on.epoch === 0 && !on.Q.equals(Q)) {
+        this.d.log(`recovery: group ${d.groupId} is on-chain with another key: formation dropped`);
+        return true;
+      }
+      this.finishFormation(d);
+      this.d.cache.store(fromHex(d.requestId), fromHex(d.request), fromHex(d.reply));
+      this.d.log(`recovery: group ${d.groupId.slice(0, 10)}… formation completed`);
+      return true;
+    }
+    if (kind === "rekeyGroup") {
+      const d = data as RekeyIntent;
+      const gid = fromHex(d.groupId, 32);
+      const Q = decodePoint(fromHex(d.Q, 33));
+      const on = await this.d.groups.view(gid);
+      if (on.epoch === d.epoch - 1)
+        await this.d.groups.rekey(
+          gid,
+          d.epoch,
+          d.evicted.map((p) => fromHex(p, 32)),
+          d.added.map((p) => fromHex(p, 32)),
+          Q,
+          fromHex(d.commitmentsHash, 32),
+        );
+      else if (on.epoch !== d.epoch || !on.Q.equals(Q)) {
+        this.d.log(`recovery: group ${d.groupId} epoch ${d.epoch} conflicts with the chain: update dropped`);
+        return true;
+      }
+      this.finishRekey(d);
+      this.d.cache.store(fromHex(d.requestId), fromHex(d.request), fromHex(d.reply));
+      this.d.log(`recovery: group ${d.groupId.slice(0, 10)}… epoch ${d.epoch} completed`);
+      return true;
+    }
+    return false;
+  }
+}
+
+type FormIntent = {
+  groupId: string;
+  user: string;
+  parties: { name: string; pid: string; pk: string }[];
+  allocations: string[];
+  Q: string;
+  commitmentsHash: string;
+  requestId: string;
+  request: string;
+  reply: string;
+};
+type RekeyIntent = {
+  groupId: string;
+  epoch: number;
+  Q: string;
+  commitmentsHash: string;
+  evicted: string[];
+  added: string[];
+  members: { name: string; pid: string }[];
+  roster: [string, string][];
+  messages: Record<string, string>;
+  requestId: string;
+  request: string;
+  reply: string;
+};
