@@ -107,6 +107,8 @@ describe("findings: avatar tracing (h7-audit)", function () {
     const { ctx, registry, others, s, d } = await delegatedWorld();
     const e = s.evidenceAboutA;
     expect(e.receipt, "mutualAuth stamps the evidence").to.not.equal(undefined);
+    // the delegation ends after the receipt (so the receipted evidence is traceable)
+    await time.setNextBlockTimestamp(Math.max((await time.latest()) + 1, e.receipt!.time + 1));
     await registry.revokeDelegation(d.delegationId);
     const { caseId } = await requestTrace(registry.connect(others[3]), e);
     const stripped: Evidence = { ...e, receipt: undefined };
