@@ -200,7 +200,8 @@ interface IAuthorityElection {
     /// @notice The sitting authorities.
     function authorities() external view returns (address[] memory);
 
-    /// @notice Whether `account` is a sitting authority (elected in the sitting round, R_bw < 1).
+    /// @notice Whether `account` is a sitting authority (elected in the sitting round, still a
+    /// member, R_bw < 1): a member removed during its term stops approving and attesting at once.
     function isAuthority(address account) external view returns (bool);
 
     /// @notice Whether `account` is a member.

@@ -307,7 +307,8 @@ contract AuthorityElection is IAuthorityElection, AccessControl {
 
     /// @inheritdoc IAuthorityElection
     function isAuthority(address account) public view returns (bool) {
-        return _seatRound[account] == _sitting + 1 && _ratio(account) < BordaCount.WAD;
+        // a member removed since its election (registrar, or a revoked registration) leaves its seat
+        return _members[account] && _seatRound[account] == _sitting + 1 && _ratio(account) < BordaCount.WAD;
     }
 
     /// @inheritdoc IAuthorityElection

@@ -527,7 +527,7 @@ contract AuthorityElectionHandler is Test {
 
     /// Elected in the sitting round and R_bw < 1 (issue 17, finding 9).
     function _sits(address a) internal view returns (bool) {
-        if (_ratio(a) >= 1e18) return false;
+        if (!ghostMember[a] || _ratio(a) >= 1e18) return false;
         address[] storage s = _ghostAuthorities[ghostSittingRound];
         for (uint256 i; i < s.length; ++i) if (s[i] == a) return true;
         return false;
