@@ -1,18 +1,16 @@
 /**
- * Open findings of an outside red team (h7-audit, session 7) on avatar tracing (§V-B1): each test
- * states the property that should hold and fails today because of the vulnerability it names.
- * Excluded from `npm test` (docs/testing.md); run with `npx hardhat test test/avatars/tracing.findings.test.ts`.
+ * Trace cases are decided on the evidence the reporter filed (§V-B1; h7-audit finding T1, fixed).
  *
- * Finding T1: a trace case is keyed on evidenceHash(e), which leaves out fields that the IdP's
+ * The attack: a trace case used to be keyed on an evidenceHash that left out fields the IdP's
  * verdict depends on (the message's type and time, the owner's key, the warrant's fields other
- * than through h, the platform receipt). Anyone who knows the filed evidence (the accused driver
+ * than through h, the platform receipt). Anyone who knew the filed evidence (the accused driver
  * knows every signature it made, and can match its messages against the hash in TraceRequested)
- * can present the same-hash evidence with one of those fields altered: the IdP refuses it and
- * records the case as Rejected on-chain, for good. The reporter's real evidence then finds the
- * case closed (UNKNOWN_CASE). The accused can do this to every case filed against it, so its
- * avatar is never traced: a break of virtual-to-physical traceability by a rejected input that
- * changes state. POST /v1/trace takes unsigned envelopes and calls judgeTrace with whatever
- * evidence it receives, so the service is exposed in the same way.
+ * presented the same-hash evidence with one of those fields altered: the IdP refused it and
+ * recorded the case as Rejected on-chain, for good, and the reporter's real evidence then found
+ * the case closed. The fix: the case hash (`caseHash`) is keccak256 of the whole encoded evidence,
+ * receipt included, and judgeTrace refuses any other evidence with UNKNOWN_CASE before anything is
+ * recorded, so a Rejected verdict only comes from judging the filed evidence. Service-level form:
+ * test/services/idp-trace-cases.test.ts.
  */
 import { expect } from "chai";
 import fs from "fs";
@@ -82,7 +80,7 @@ async function outcome(p: Promise<unknown>): Promise<string> {
   }
 }
 
-describe("findings: avatar tracing (h7-audit)", function () {
+describe("tracing: a case is decided on the evidence filed (h7-audit T1)", function () {
   this.timeout(120_000);
 
   it("T1a: a case filed with valid evidence is decided on that evidence: a same-hash copy with another message time leaves it open, and the filed evidence is traced", async () => {

@@ -1,12 +1,12 @@
 /**
- * Open finding T1 of an outside red team (h7-audit, session 7), through the deployed route: the
- * IdP service's POST /v1/trace takes unsigned envelopes and judges whatever evidence it receives
- * for a case whose on-chain hash matches evidenceHash(e), which leaves out the message's type and
- * time, the owner's key, the warrant's fields and the receipt. The accused proxy (it made the
- * signature, so it can recompute the hash in TraceRequested) posts the filed evidence with its
- * message time changed before the reporter does: the IdP records the case Rejected and the
- * reporter's evidence is refused. Protocol-level form: test/avatars/tracing.findings.test.ts.
- * Excluded from `npm test`; run with `npx hardhat test test/services/idp-trace.findings.test.ts`.
+ * Finding T1 of an outside red team (h7-audit, session 7; fixed), through the deployed route:
+ * POST /v1/trace takes unsigned envelopes, and it used to judge whatever evidence it received for a
+ * case whose on-chain hash matched a partial evidenceHash (no message type or time, owner key,
+ * warrant fields or receipt). The accused proxy posted the filed evidence with its message time
+ * changed before the reporter did, and the IdP recorded the case Rejected. Now the case commits to
+ * the whole evidence (`caseHash`), so a copy that differs in any field is refused (UNKNOWN_CASE)
+ * and changes nothing; only the filed evidence is judged, whoever posts it.
+ * Protocol-level form: test/avatars/tracing-cases.test.ts.
  */
 import { expect } from "chai";
 import fs from "fs";
@@ -28,7 +28,7 @@ import { MITRegistry__factory } from "../../typechain-types";
 const tmp = (n: string) => fs.mkdtempSync(path.join(os.tmpdir(), `svc-${n}-`));
 const avatar = (n: string) => keccak256(toBytes(`metatrust:avatar:${n}`));
 
-describe("findings: the IdP service's tracing route (h7-audit)", function () {
+describe("the IdP service's tracing route: a case is decided on the evidence filed (h7-audit T1)", function () {
   this.timeout(180_000);
   let svc: IdpService | undefined;
 
