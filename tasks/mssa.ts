@@ -128,7 +128,7 @@ task("mssa:report", "Reports misbehaviour (Eq. 1): counted once a quorum of sitt
     const evidence = hre.ethers.id(a.evidence || `${node}:${a.type}:round ${await c.el.currentRound()}`);
     const rc = await (await c.el.connect(signer).report(node, f, evidence)).wait();
     const m = await c.el.misbehaviour(node);
-    const id = await c.el.reportIdOf(evidence);
+    const id = await c.el.reportIdOf(node, f, evidence);
     const state = REPORT_STATES[Number((await c.el.reportOf(id)).state)];
     console.log(`report ${id} (${state}); ${node}: counts [${m.counts.join(", ")}], R_bw = ${pct(m.ratio)}; ${gas(rc)}`);
     return { id, state, counts: m.counts.map(Number), ratio: m.ratio };
@@ -173,7 +173,7 @@ task("mssa:resolve", "The arbiter (ARBITER_ROLE) upholds a contested report or d
 
 task("mssa:enrol", "The election's registrar (REGISTRAR_ROLE) enrols a member outside registration, or removes one")
   .addParam("member", "The member (account)")
-  .addFlag("remove", "Remove the member instead")
+  .addFlag("remove", "Remove the member instead (a sitting authority also leaves its seat at once)")
   .addOptionalParam("from", "The registrar (account; default: the deployment's election registrar)")
   .setAction(async (a: { member: string; remove: boolean; from?: string }, hre) => {
     const c = await mssaContext(hre);

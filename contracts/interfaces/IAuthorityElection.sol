@@ -43,7 +43,7 @@ interface IAuthorityElection {
         Dismissed
     }
 
-    /// @notice A misbehaviour report, keyed on its evidence.
+    /// @notice A misbehaviour report, keyed on (node, behaviour, evidence).
     struct Report {
         address node;
         uint8 behaviour;
@@ -101,7 +101,6 @@ interface IAuthorityElection {
     error AuthorityElection__ReportApplied(bytes32 reportId);
     error AuthorityElection__NotElector(uint256 round, address account);
     error AuthorityElection__ConflictOfInterest(address reporter, address node);
-    error AuthorityElection__ReportMismatch(bytes32 reportId, address node, uint8 behaviour);
     error AuthorityElection__NotContestable(bytes32 reportId, ReportState state);
     error AuthorityElection__NotReportedNode(bytes32 reportId, address account);
 
@@ -165,7 +164,9 @@ interface IAuthorityElection {
 
     /// @notice Reports misbehaviour of type `behaviour` (0 block detection, 1 communication,
     /// 2 no response, 3 other) by `node`, backed by `evidence` (a hash, e.g. of an IPFS record).
-    /// The report id is keccak256(chainid, this, evidence): one piece of evidence counts once ever.
+    /// The report id is keccak256(chainid, this, node, behaviour, evidence): one piece of evidence
+    /// counts once ever against a node for a behaviour, and a report about another node or
+    /// behaviour never occupies its id (so nobody can pre-empt a report by filing its evidence first).
     /// A sitting authority attests; the count rises when `reportQuorum` distinct authorities have
     /// attested it. A DETECTOR_ROLE account applies it alone.
     function report(address node, uint8 behaviour, bytes32 evidence) external returns (bytes32 reportId);
@@ -179,8 +180,8 @@ interface IAuthorityElection {
     /// @notice One report.
     function reportOf(bytes32 reportId) external view returns (Report memory);
 
-    /// @notice The id of the report backed by `evidence`.
-    function reportIdOf(bytes32 evidence) external view returns (bytes32);
+    /// @notice The id of the report of `node`'s misbehaviour `behaviour` backed by `evidence`.
+    function reportIdOf(address node, uint8 behaviour, bytes32 evidence) external view returns (bytes32);
 
     /// @notice Whether `account` may nominate, be nominated and vote in round `id`.
     function isElector(uint256 id, address account) external view returns (bool);
@@ -200,7 +201,8 @@ interface IAuthorityElection {
     /// @notice The sitting authorities.
     function authorities() external view returns (address[] memory);
 
-    /// @notice Whether `account` is a sitting authority (elected in the sitting round, R_bw < 1).
+    /// @notice Whether `account` is a sitting authority (elected in the sitting round, still a
+    /// member, R_bw < 1): a member removed during its term stops approving and attesting at once.
     function isAuthority(address account) external view returns (bool);
 
     /// @notice Whether `account` is a member.

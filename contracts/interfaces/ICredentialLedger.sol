@@ -84,7 +84,7 @@ interface ICredentialLedger {
     /// @notice A place authority that has verified a registration off-chain (S = 0, decoy error
     /// rate under the threshold, identity checked and its nullifier computed) proposes it; the
     /// proposal is its approval.
-    /// @param nullifier the place's identity nullifier (non-zero; no other live registration here)
+    /// @param nullifier the place's identity nullifier (non-zero; held by no approved registration here)
     /// @param session the registration session, signed by the user
     /// @param signature the user's EIP-712 `Registration` signature (or an ERC-1271 answer)
     function propose(
@@ -97,7 +97,8 @@ interface ICredentialLedger {
     ) external returns (bytes32 id);
 
     /// @notice Another place authority approves; when k approvers are still authorities of the
-    /// place and sitting, access is granted.
+    /// place and sitting, access is granted, unless another registration of the same nullifier was
+    /// approved since the proposal (reverts DuplicateIdentity; nothing changes).
     function approve(bytes32 id) external;
 
     /// @notice Cancels a pending registration: its user, PLACE_ADMIN_ROLE, or anyone once expired.
@@ -116,7 +117,9 @@ interface ICredentialLedger {
         bytes32 session
     ) external view returns (bytes32);
 
-    /// @notice The live registration (pending and unexpired, or approved) holding `nullifier` at `place`.
+    /// @notice The approved registration holding `nullifier` at `place` (zero if none). A pending
+    /// proposal holds no nullifier: `propose` and the k-th `approve` revert DuplicateIdentity
+    /// when an approved registration at the place holds it.
     function nullifierHolder(bytes32 place, bytes32 nullifier) external view returns (bytes32 id);
 
     /// @notice The registration id of (place, user, commitment).

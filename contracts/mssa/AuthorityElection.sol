@@ -227,14 +227,14 @@ contract AuthorityElection is IAuthorityElection, AccessControl {
         if (behaviour >= BordaCount.BEHAVIOURS) revert AuthorityElection__InvalidBehaviour(behaviour);
         if (!_members[node]) revert AuthorityElection__NotMember(node);
         if (node == msg.sender) revert AuthorityElection__SelfReport(node);
-        id = reportIdOf(evidence);
+        // keyed on (node, behaviour, evidence): a report about another node cannot occupy the id of
+        // a report about this one (h7-audit finding M1)
+        id = reportIdOf(node, behaviour, evidence);
         Report storage rp = _reports[id];
         if (rp.state == ReportState.None) {
             (rp.node, rp.behaviour, rp.state) = (node, behaviour, ReportState.Attesting);
-        } else {
-            if (rp.node != node || rp.behaviour != behaviour)
-                revert AuthorityElection__ReportMismatch(id, rp.node, rp.behaviour);
-            if (rp.state != ReportState.Attesting) revert AuthorityElection__ReportApplied(id);
+        } else if (rp.state != ReportState.Attesting) {
+            revert AuthorityElection__ReportApplied(id);
         }
         if (hasRole(DETECTOR_ROLE, msg.sender)) {
             _apply(id, rp);
@@ -307,7 +307,8 @@ contract AuthorityElection is IAuthorityElection, AccessControl {
 
     /// @inheritdoc IAuthorityElection
     function isAuthority(address account) public view returns (bool) {
-        return _seatRound[account] == _sitting + 1 && _ratio(account) < BordaCount.WAD;
+        // a member removed since its election (registrar, or a revoked registration) leaves its seat
+        return _members[account] && _seatRound[account] == _sitting + 1 && _ratio(account) < BordaCount.WAD;
     }
 
     /// @inheritdoc IAuthorityElection
@@ -337,8 +338,8 @@ contract AuthorityElection is IAuthorityElection, AccessControl {
     }
 
     /// @inheritdoc IAuthorityElection
-    function reportIdOf(bytes32 evidence) public view returns (bytes32) {
-        return keccak256(abi.encode(block.chainid, address(this), evidence));
+    function reportIdOf(address node, uint8 behaviour, bytes32 evidence) public view returns (bytes32) {
+        return keccak256(abi.encode(block.chainid, address(this), node, behaviour, evidence));
     }
 
     /// @inheritdoc IAuthorityElection

@@ -86,9 +86,10 @@ contract CredentialLedger is ICredentialLedger, AccessControl, EIP712 {
             if (s == Status.Approved) revert CredentialLedger__AlreadyRegistered(user, placeId);
             if (_live(latest)) revert CredentialLedger__PendingExists(user, placeId, latest);
         }
-        bytes32 holder = _nullifierHolder[placeId][nullifier];
-        if (holder != bytes32(0) && _live(holder))
-            revert CredentialLedger__DuplicateIdentity(placeId, nullifier, holder);
+        // Only an approved registration holds its nullifier (h7-audit finding M3): a pending
+        // proposal reserves nothing, so one authority cannot squat a person's nullifier with a
+        // Sybil; competing proposals coexist and the first with k approvals takes it.
+        _checkNullifierFree(placeId, nullifier);
         if (
             !SignatureChecker.isValidSignatureNow(
                 user,
@@ -107,7 +108,6 @@ contract CredentialLedger is ICredentialLedger, AccessControl, EIP712 {
         r.proposedAt = uint40(block.timestamp);
         r.nullifier = nullifier;
         _latest[user][placeId] = id;
-        _nullifierHolder[placeId][nullifier] = id;
         emit RegistrationProposed(id, placeId, user, commitment, msg.sender);
         _approve(id, r);
     }
@@ -166,7 +166,7 @@ contract CredentialLedger is ICredentialLedger, AccessControl, EIP712 {
     /// @inheritdoc ICredentialLedger
     function nullifierHolder(bytes32 placeId, bytes32 nullifier) external view returns (bytes32 id) {
         id = _nullifierHolder[placeId][nullifier];
-        if (id != bytes32(0) && !_live(id)) id = bytes32(0);
+        if (id != bytes32(0) && _registrations[id].status != Status.Approved) id = bytes32(0);
     }
 
     /// @inheritdoc ICredentialLedger
@@ -201,6 +201,13 @@ contract CredentialLedger is ICredentialLedger, AccessControl, EIP712 {
         if (!election.isAuthority(msg.sender)) revert CredentialLedger__NotSitting(msg.sender);
     }
 
+    /// @dev Reverts DuplicateIdentity if an approved registration at the place holds `nullifier`.
+    function _checkNullifierFree(bytes32 placeId, bytes32 nullifier) private view {
+        bytes32 holder = _nullifierHolder[placeId][nullifier];
+        if (holder != bytes32(0) && _registrations[holder].status == Status.Approved)
+            revert CredentialLedger__DuplicateIdentity(placeId, nullifier, holder);
+    }
+
     /// @dev Approved, or pending and not expired.
     function _live(bytes32 id) private view returns (bool) {
         Registration storage r = _registrations[id];
@@ -233,6 +240,10 @@ contract CredentialLedger is ICredentialLedger, AccessControl, EIP712 {
             emit ApprovalsStale(id, n, current);
             return;
         }
+        // Another registration of this identity approved since the proposal: refused, nothing changes.
+        bytes32 nullifier = r.nullifier;
+        _checkNullifierFree(placeId, nullifier);
+        _nullifierHolder[placeId][nullifier] = id;
         r.status = Status.Approved;
         r.approvedAt = uint40(block.timestamp);
         r.index = _count;

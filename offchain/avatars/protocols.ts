@@ -29,13 +29,13 @@ import {
   cpsPSign,
   cpsPVerify,
   encodePk,
-  encodeSig,
   keyId,
 } from "../crypto/cps";
 import { decodePoint, encodePoint, mul, mulBase, randomScalar } from "../crypto/group";
 import type { ContentStore } from "../storage/content-store";
 import { AvatarParty, AvatarProtocolError, IdentityProvider, Receipt, VerdictOpening, verdictCommitmentOf } from "./agents";
 import type { SimulatedEye } from "./iris";
+import { encodeEvidence } from "./wire";
 
 /** What the protocols need. */
 export type AvatarContext = {
@@ -615,11 +615,22 @@ export type Evidence = {
   receipt?: Receipt;
 };
 
-/** The hash of evidence that goes on-chain with the trace request. */
+/**
+ * The hash of evidence without its receipt: keccak256 of its canonical encoding (avatar, owner
+ * serial and key, driver serial, every warrant field, the original signature, the message's type,
+ * time and body, the proxy signature). The platform's receipt signs this hash, so it cannot be in it.
+ */
 export function evidenceHash(e: Evidence): Uint8Array {
-  return keccak_256(
-    concat(e.avatarId, e.ownerSerial, e.driverSerial, e.o.h, e.o.r, encodeSig(e.o.sig), keccak_256(e.message.body), encodeSig(e.proxySig)),
-  );
+  return keccak_256(encodeEvidence({ ...e, receipt: undefined }));
+}
+
+/**
+ * The hash a trace case is filed with (on-chain `TraceCase.evidenceHash`): keccak256 of the whole
+ * encoded evidence, receipt included, so the case commits to everything its verdict reads
+ * (h7-audit finding T1). Only the evidence filed opens the case.
+ */
+export function caseHash(e: Evidence): Uint8Array {
+  return keccak_256(encodeEvidence(e));
 }
 
 /** The holder of evidence shows it to the platform, which stamps it with its own clock. */
@@ -647,16 +658,18 @@ export async function trace(
   return { ...t, gas: gas + t.gas };
 }
 
-/** The reporter's step of tracing: files the evidence's hash on-chain. @returns the case id */
+/** The reporter's step of tracing: files the evidence's case hash ({@link caseHash}) on-chain. @returns the case id */
 export async function requestTrace(reporterRegistry: MITRegistry, e: Evidence): Promise<{ caseId: bigint; gas: bigint }> {
-  const tx = await (await reporterRegistry.requestTrace(toHex(e.avatarId), toHex(evidenceHash(e)))).wait();
+  const tx = await (await reporterRegistry.requestTrace(toHex(e.avatarId), toHex(caseHash(e)))).wait();
   const ev = tx!.logs.map((l) => reporterRegistry.interface.parseLog(l)).find((l) => l?.name === "TraceRequested");
   return { caseId: ev!.args.caseId as bigint, gas: tx!.gasUsed };
 }
 
 /**
- * The IdP's step of tracing (see {@link trace}) for an open case whose on-chain evidence hash is
- * this evidence's: verify, map to the user, record the verdict.
+ * The IdP's step of tracing (see {@link trace}) for an open case whose on-chain hash is this
+ * evidence's {@link caseHash}: verify, map to the user, record the verdict. Any other evidence
+ * (a copy with one field or the receipt changed) is refused before anything is recorded, so a
+ * Rejected verdict only ever comes from judging the evidence the reporter filed.
  * @throws AvatarProtocolError(UNKNOWN_CASE) if the case is not open or names other evidence (nothing recorded)
  */
 export async function judgeTrace(
@@ -665,11 +678,7 @@ export async function judgeTrace(
   e: Evidence,
 ): Promise<{ caseId: bigint; uid: string; realId: string; gas: bigint; verdictCommitment: Uint8Array }> {
   const c = await ctx.registry.traceCase(caseId);
-  if (
-    Number(c.status) !== 1 ||
-    !equalBytes(fromHex(c.evidenceHash, 32), evidenceHash(e)) ||
-    !equalBytes(fromHex(c.avatarId, 32), e.avatarId)
-  )
+  if (Number(c.status) !== 1 || !equalBytes(fromHex(c.evidenceHash, 32), caseHash(e)) || !equalBytes(fromHex(c.avatarId, 32), e.avatarId))
     throw new AvatarProtocolError("UNKNOWN_CASE", `judgeTrace: case ${caseId} is not open for this evidence`);
   const reject = async (reason: string, message: string): Promise<never> => {
     await (await ctx.registry.recordVerdict(caseId, false, "0x" + "00".repeat(32))).wait();

@@ -22,6 +22,7 @@ import {
   authHello,
   authRespond,
   delegate,
+  caseHash,
   evidenceHash,
   issueProxyMit,
   issueUserMit,
@@ -32,18 +33,8 @@ import {
   trace,
   verifyLogin,
 } from "../../offchain/avatars/protocols";
-import {
-  CpsKeyPair,
-  Scope,
-  Warrant,
-  cpsOSign,
-  cpsPSign,
-  cpsPVerify,
-  encodePk,
-  encodeSig,
-  keyId,
-  messagePoint,
-} from "../../offchain/crypto/cps";
+import { CpsKeyPair, Scope, Warrant, cpsOSign, cpsPSign, cpsPVerify, encodePk, keyId, messagePoint } from "../../offchain/crypto/cps";
+import { encodeEvidence } from "../../offchain/avatars/wire";
 import { keccak256 } from "../../offchain/crypto/hash";
 import { concat, toHex } from "../../offchain/crypto/bytes";
 import { encodePoint, GENERATOR } from "../../offchain/crypto/group";
@@ -597,26 +588,18 @@ describe("avatars: login, delegation, mutual authentication, tracing", () => {
   });
 
   describe("# trace", () => {
-    it("files keccak256(avatar, owner, driver, h, r, s_o, keccak(body), s_p) and records a salted verdict", async () => {
+    it("files keccak256 of the whole encoded evidence (receipt included) and records a salted verdict; every field enters the hashes", async () => {
       const { ctx, server, alice, bob, ai, eyes, registry, others } = await world();
       await login(ctx, server, alice, eyes.alice, { avatarId: avatarId("alice"), appearance: "fox" });
       const lb = await login(ctx, server, bob, eyes.bob, { avatarId: avatarId("bob"), appearance: "whale" });
       const d = await delegate(ctx, server, alice, eyes.alice, ai, { avatarId: avatarId("alice") });
       const s = await mutualAuth(ctx, { credential: d.credential, driver: ai }, { credential: lb.credential, driver: bob });
       const e = s.evidenceAboutA;
-      const h = ethers.keccak256(
-        ethers.concat([
-          e.avatarId,
-          e.ownerSerial,
-          e.driverSerial,
-          e.o.h,
-          e.o.r,
-          encodeSig(e.o.sig),
-          ethers.keccak256(e.message.body),
-          encodeSig(e.proxySig),
-        ]),
-      );
-      expect(toHex(evidenceHash(e))).to.equal(h);
+      // the receipt signs evidenceHash (the encoding without the receipt); the case commits to both
+      expect(e.receipt).to.not.equal(undefined);
+      expect(toHex(evidenceHash(e))).to.equal(ethers.keccak256(encodeEvidence({ ...e, receipt: undefined })));
+      const h = ethers.keccak256(encodeEvidence(e));
+      expect(toHex(caseHash(e))).to.equal(h);
       const t = await trace(ctx, registry.connect(others[3]), e);
       const c = await registry.traceCase(t.caseId);
       expect([c.evidenceHash, c.avatarId, c.reporter, Number(c.status)]).to.deep.equal([h, toHex(e.avatarId), others[3].address, 2]);
@@ -628,19 +611,39 @@ describe("avatars: login, delegation, mutual authentication, tracing", () => {
       const requested = await gasOf(await registry.queryFilter(registry.filters.TraceRequested(t.caseId)));
       const verdict = await gasOf(await registry.queryFilter(registry.filters.TraceVerdict(t.caseId)));
       expect(t.gas).to.equal(requested + verdict);
-      // each field of the evidence enters its hash
+      // each field the verdict reads enters the evidence hash and the case hash (h7-audit finding T1)
       const other = { ...e, message: { ...e.message, body: new Uint8Array(32) } };
+      const w = e.warrant;
       for (const changed of [
         { ...e, avatarId: new Uint8Array(32) },
         { ...e, ownerSerial: new Uint8Array(32) },
+        { ...e, ownerPk: w.proxy },
         { ...e, driverSerial: new Uint8Array(32) },
+        { ...e, warrant: { ...w, irisCommitment: new Uint8Array(32) } },
+        { ...e, warrant: { ...w, proxy: e.ownerPk } },
+        { ...e, warrant: { ...w, avatarId: new Uint8Array(32) } },
+        { ...e, warrant: { ...w, scope: w.scope ^ 1 } },
+        { ...e, warrant: { ...w, notBefore: w.notBefore - 1 } },
+        { ...e, warrant: { ...w, notAfter: w.notAfter + 1 } },
         { ...e, o: { ...e.o, h: new Uint8Array(32) } },
         { ...e, o: { ...e.o, r: new Uint8Array(32) } },
         { ...e, o: { ...e.o, sig: e.proxySig } },
         other,
+        { ...e, message: { ...e.message, time: e.message.time + 1 } },
+        { ...e, message: { ...e.message, type: e.message.type === Scope.challenge ? Scope.interaction : Scope.challenge } },
         { ...e, proxySig: e.o.sig },
-      ])
-        expect(toHex(evidenceHash(changed))).to.not.equal(h);
+      ]) {
+        expect(toHex(caseHash(changed))).to.not.equal(h);
+        expect(toHex(evidenceHash(changed))).to.not.equal(toHex(evidenceHash(e)));
+      }
+      // the receipt enters the case hash only
+      for (const changed of [
+        { ...e, receipt: undefined },
+        { ...e, receipt: { ...e.receipt!, time: e.receipt!.time + 1 } },
+      ]) {
+        expect(toHex(caseHash(changed))).to.not.equal(h);
+        expect(toHex(evidenceHash(changed))).to.equal(toHex(evidenceHash(e)));
+      }
     });
 
     it("traces a message the platform stamped up to the second the delegation was revoked, not after; only the delegated driver or the logged-in owner", async () => {

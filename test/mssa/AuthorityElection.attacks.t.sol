@@ -249,7 +249,7 @@ contract AuthorityElectionAttacksTest is Test {
 
     // ------------------------------------------------------------------ finding 11
 
-    /// The same evidence brought again in a later term is refused: a report is keyed on its evidence.
+    /// The same evidence brought again in a later term is refused: a report is keyed on (node, behaviour, evidence).
     function test_theSameEvidenceCountsOnceAcrossTerms() public {
         bytes32 ev = keccak256("ipfs://the same record");
         vm.prank(A);
@@ -264,7 +264,10 @@ contract AuthorityElectionAttacksTest is Test {
         address[] memory seated = e.authorities();
         vm.prank(seated[0] == v[7] ? seated[1] : seated[0]);
         vm.expectRevert(
-            abi.encodeWithSelector(IAuthorityElection.AuthorityElection__ReportApplied.selector, e.reportIdOf(ev))
+            abi.encodeWithSelector(
+                IAuthorityElection.AuthorityElection__ReportApplied.selector,
+                e.reportIdOf(v[7], 2, ev)
+            )
         );
         e.report(v[7], 2, ev);
         (uint16[4] memory c, ) = e.misbehaviour(v[7]);

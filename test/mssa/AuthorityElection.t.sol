@@ -349,16 +349,13 @@ contract AuthorityElectionHandler is Test {
             evidence = bytes32(1 + ((evidenceSeed / 2) % 64));
             (_lastNode, _lastBehaviour, _lastEvidence) = (node, behaviour, evidence);
         }
-        // keyed on the evidence alone (issue 17, finding 11)
-        bytes32 id = keccak256(abi.encode(block.chainid, address(election), evidence));
+        // keyed on (node, behaviour, evidence): once across terms (issue 17, finding 11), and a
+        // report about another node or behaviour never occupies the id (h7-audit finding M1)
+        bytes32 id = keccak256(abi.encode(block.chainid, address(election), node, behaviour, evidence));
         bool detector = ghostRole[DETECTOR_ROLE][caller];
         bool sitting_ = _sits(caller);
         IAuthorityElection.ReportState st = ghostReportState[id];
-        bool open =
-            st == IAuthorityElection.ReportState.None ||
-                (st == IAuthorityElection.ReportState.Attesting &&
-                    ghostReportNode[id] == node &&
-                    ghostReportBehaviour[id] == behaviour);
+        bool open = st == IAuthorityElection.ReportState.None || st == IAuthorityElection.ReportState.Attesting;
         bool conflict = _conflict(caller, node);
         bool ok =
             behaviour < 4 &&
@@ -527,7 +524,7 @@ contract AuthorityElectionHandler is Test {
 
     /// Elected in the sitting round and R_bw < 1 (issue 17, finding 9).
     function _sits(address a) internal view returns (bool) {
-        if (_ratio(a) >= 1e18) return false;
+        if (!ghostMember[a] || _ratio(a) >= 1e18) return false;
         address[] storage s = _ghostAuthorities[ghostSittingRound];
         for (uint256 i; i < s.length; ++i) if (s[i] == a) return true;
         return false;

@@ -425,10 +425,12 @@ describe("AuthorityElection", () => {
         f.election,
         "AuthorityElection__ReportApplied",
       );
-      // the evidence is the report: another node or type for it is refused
+      // (node, type, evidence) is the report: the same evidence for another type is another report
+      // (h7-audit finding M1: it cannot block this one), attested on its own
       await expect(f.election.connect(f.au1).report(node, 2, EV))
-        .to.be.revertedWithCustomError(f.election, "AuthorityElection__ReportMismatch")
-        .withArgs(await f.election.reportIdOf(EV), node, 1);
+        .to.emit(f.election, "MisbehaviourAttested")
+        .withArgs(await f.election.reportIdOf(node, 2, EV), node, 2, f.au1.address, 1);
+      expect(await f.election.reportIdOf(node, 2, EV)).to.not.equal(await f.election.reportIdOf(node, 1, EV));
       const EV2 = ethers.id("evidence-2");
       await f.election.connect(f.au1).report(node, 2, EV2);
       await expect(f.election.connect(f.au1).report(node, 2, EV2)).to.be.revertedWithCustomError(

@@ -63,7 +63,7 @@ contract CredentialLedgerHandler is Test {
     uint256 public constant ROLES = 3; // a role-gated call by an account without the role
     uint256 public constant MODEL = 4; // a call the rules accept was refused, or a wrong id/state
     uint256 public constant STALE = 5; // access granted with fewer than k approvers still sitting
-    uint256 public constant IDENTITY = 6; // two live registrations of one identity nullifier at a place
+    uint256 public constant IDENTITY = 6; // two approved registrations of one identity nullifier at a place
     uint256 public constant KINDS = 7;
     uint256 public constant TTL = 7 days;
 
@@ -186,8 +186,8 @@ contract CredentialLedgerHandler is Test {
         bytes32 id = keccak256(abi.encode(place, user, commitment));
         bytes32 latest = ghostLatest[user][place];
         bool live = latest != bytes32(0) && _live(latest);
-        bytes32 holder = ghostHolder[place][nullifier];
-        bool duplicate = holder != bytes32(0) && _live(holder);
+        // only an approved registration holds a nullifier (h7-audit finding M3)
+        bool duplicate = _held(place, nullifier);
         bool mayApprove = _mayApprove(place, caller);
         bool ok =
             mayApprove &&
@@ -203,7 +203,7 @@ contract CredentialLedgerHandler is Test {
             if (got != id) _violate(MODEL, "registration id");
             if (!mayApprove) _violate(APPROVER, "proposal by an account that may not approve");
             if (live) _violate(ONCE, "second live registration of a user at a place");
-            if (duplicate) _violate(IDENTITY, "second live registration of one identity at a place");
+            if (duplicate) _violate(IDENTITY, "proposal of an identity approved at the place");
             if (signer != user) _violate(ROLES, "registration without the user's consent");
             if (!ok) _violate(MODEL, "proposal accepted");
             _ids.push(id);
@@ -211,7 +211,6 @@ contract CredentialLedgerHandler is Test {
             (r.place, r.user, r.commitment, r.status) = (place, user, commitment, ICredentialLedger.Status.Pending);
             (r.proposedAt, r.nullifier) = (time, nullifier);
             ghostLatest[user][place] = id;
-            ghostHolder[place][nullifier] = id;
             _ghostApprove(id, caller);
         } catch {
             if (ok) _violate(MODEL, "proposal refused");
@@ -260,11 +259,14 @@ contract CredentialLedgerHandler is Test {
         GhostRegistration storage r = _reg[id];
         address caller = callerSeed % 4 == 0 ? _pick(callerSeed / 4) : _approverFor(r.place, callerSeed);
         bool mayApprove = r.status != ICredentialLedger.Status.None && _mayApprove(r.place, caller);
+        // the approval that grants access is refused if the identity was approved since (finding M3)
+        bool granting = mayApprove && _sittingApprovers(id) + 1 >= ghostThreshold[r.place];
         bool ok =
             mayApprove &&
                 r.status == ICredentialLedger.Status.Pending &&
                 time < r.proposedAt + TTL &&
-                !ghostApprovedBy[id][caller];
+                !ghostApprovedBy[id][caller] &&
+                !(granting && _held(r.place, r.nullifier));
         vm.prank(caller);
         try ledger.approve(id) {
             ++calls["approve"];
@@ -434,6 +436,8 @@ contract CredentialLedgerHandler is Test {
         if (granted != (got.status == ICredentialLedger.Status.Approved))
             _violate(THRESHOLD, granted ? "k approvals without access" : "access below k approvals");
         if (!granted) return;
+        if (_held(r.place, r.nullifier)) _violate(IDENTITY, "second approved registration of one identity at a place");
+        ghostHolder[r.place][r.nullifier] = id;
         ++calls["granted"];
         r.status = ICredentialLedger.Status.Approved;
         r.thresholdAtGrant = ghostThreshold[r.place];
@@ -444,6 +448,18 @@ contract CredentialLedgerHandler is Test {
     }
 
     // ------------------------------------------------------------------ helpers
+
+    /// Whether an approved registration at `place` holds `nullifier`.
+    function _held(bytes32 place, bytes32 nullifier) internal view returns (bool) {
+        bytes32 holder = ghostHolder[place][nullifier];
+        return holder != bytes32(0) && _reg[holder].status == ICredentialLedger.Status.Approved;
+    }
+
+    /// How many of `id`'s approvers may approve now.
+    function _sittingApprovers(bytes32 id) internal view returns (uint256 n) {
+        address[] storage ap = _approvers[id];
+        for (uint256 i; i < ap.length; ++i) if (_mayApprove(_reg[id].place, ap[i])) ++n;
+    }
 
     function _sync() internal {
         vm.warp(time);
@@ -609,18 +625,18 @@ contract CredentialLedgerInvariantTest is CredentialLedgerHarness {
         _noViolation(handler.STALE());
     }
 
-    /// One identity nullifier holds at most one live registration per place (issue 17, finding 2),
-    /// and no registration is made without its user's signature.
+    /// One identity nullifier holds at most one approved registration per place (issue 17, finding
+    /// 2; a pending proposal holds none, h7-audit finding M3), and no registration is made without
+    /// its user's signature.
     function invariant_oneLiveRegistrationPerIdentity() public view {
         _noViolation(handler.IDENTITY());
         bytes32[] memory ids = handler.ids();
         for (uint256 i; i < ids.length; ++i) {
             ICredentialLedger.Registration memory r = ledger.registration(ids[i]);
             bytes32 holder = ledger.nullifierHolder(r.place, r.nullifier);
-            bool live =
-                r.status == ICredentialLedger.Status.Approved ||
-                    (r.status == ICredentialLedger.Status.Pending && handler.time() < r.proposedAt + handler.TTL());
-            if (live) assertEq(holder, ids[i], "the live registration holds its nullifier");
+            if (r.status == ICredentialLedger.Status.Approved)
+                assertEq(holder, ids[i], "the approved registration holds its nullifier");
+            else assertTrue(holder != ids[i], "only an approved registration holds a nullifier");
         }
     }
 

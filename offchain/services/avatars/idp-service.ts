@@ -50,6 +50,7 @@ import { writeFileAtomic } from "../../storage/fs-atomic";
 import { AvatarParty, AvatarProtocolError, IdentityProvider } from "../../avatars/agents";
 import {
   ChallengeBook,
+  caseHash,
   evidenceHash,
   issueProxyMit,
   issueUserMit,
@@ -411,7 +412,9 @@ export class IdpService {
     return this.cache.once(env.requestId, env.issuedAt, raw, () =>
       this.mutex.run(async () => {
         const c = await this.d.registry.traceCase(caseId);
-        const mine = equalBytes(fromHex(c.evidenceHash, 32), evidenceHash(e));
+        // the case commits to the whole evidence filed (caseHash): any other copy is refused by
+        // judgeTrace with UNKNOWN_CASE and changes nothing (h7-audit finding T1)
+        const mine = equalBytes(fromHex(c.evidenceHash, 32), caseHash(e));
         // a case already closed for this evidence (a retry after a crash): the chain has the answer
         if (mine && Number(c.status) === 2)
           return this.reply(env, raw, encodeTraceAck({ caseId, verdictCommitment: fromHex(c.verdictCommitment, 32) }));

@@ -1,0 +1,95 @@
+/**
+ * Finding T1 of an outside red team (h7-audit, session 7; fixed), through the deployed route:
+ * POST /v1/trace takes unsigned envelopes, and it used to judge whatever evidence it received for a
+ * case whose on-chain hash matched a partial evidenceHash (no message type or time, owner key,
+ * warrant fields or receipt). The accused proxy posted the filed evidence with its message time
+ * changed before the reporter did, and the IdP recorded the case Rejected. Now the case commits to
+ * the whole evidence (`caseHash`), so a copy that differs in any field is refused (UNKNOWN_CASE)
+ * and changes nothing; only the filed evidence is judged, whoever posts it.
+ * Protocol-level form: test/avatars/tracing-cases.test.ts.
+ */
+import { expect } from "chai";
+import fs from "fs";
+import os from "os";
+import path from "path";
+import hre from "hardhat";
+import { Wallet, parseEther } from "ethers";
+import { deploySystemFixture } from "../fixtures/system";
+import { Keystore } from "../../offchain/storage/keystore";
+import { IdentityProvider } from "../../offchain/avatars/agents";
+import { SimulatedEye } from "../../offchain/avatars/iris";
+import { requestTrace } from "../../offchain/avatars/protocols";
+import { keccak256 } from "../../offchain/crypto/hash";
+import { toBytes } from "../../offchain/crypto/bytes";
+import { IdpService, IDP_RECORD } from "../../offchain/services/avatars/idp-service";
+import { delegateRemote, idpInfo, issueRemote, loginRemote, mutualAuthRemote, traceRemote } from "../../offchain/services/avatars/clients";
+import { MITRegistry__factory } from "../../typechain-types";
+
+const tmp = (n: string) => fs.mkdtempSync(path.join(os.tmpdir(), `svc-${n}-`));
+const avatar = (n: string) => keccak256(toBytes(`metatrust:avatar:${n}`));
+
+describe("the IdP service's tracing route: a case is decided on the evidence filed (h7-audit T1)", function () {
+  this.timeout(180_000);
+  let svc: IdpService | undefined;
+
+  after(async () => {
+    await svc?.stop();
+  });
+
+  it("T1 (service): the accused posting the filed evidence with another message time first does not close the reporter's case; the reporter's evidence is traced", async () => {
+    const f = await deploySystemFixture();
+    const address = f.deployment.contracts.MITRegistry.address;
+    const wallet = Wallet.createRandom().connect(hre.ethers.provider) as unknown as Wallet;
+    const [funder, reporter] = await hre.ethers.getSigners();
+    await (await funder.sendTransaction({ to: wallet.address, value: parseEther("10") })).wait();
+    const admin = MITRegistry__factory.connect(address, f.msrp);
+    await (await admin.grantRole(await admin.IDP_ROLE(), wallet.address)).wait();
+    const dir = tmp("idp");
+    const ks = new Keystore(path.join(dir, "keystore"), "");
+    ks.create(IDP_RECORD, new IdentityProvider().toRecord());
+    const chainId = (await hre.ethers.provider.getNetwork()).chainId;
+    svc = new IdpService({
+      keystore: ks,
+      dir: path.join(dir, "service"),
+      registry: MITRegistry__factory.connect(address, wallet),
+      store: f.store,
+      wallet,
+      chainId,
+      log: () => undefined,
+    });
+    const url = (await svc.start({ port: 0 })).url;
+    const dep = { chainId, registry: MITRegistry__factory.connect(address, hre.ethers.provider) };
+    const info = await idpInfo(url, dep);
+    const client = new Keystore(path.join(tmp("client"), "keystore"), "");
+    const eye = { alice: new SimulatedEye(311), bob: new SimulatedEye(312) };
+    const issue = (name: string, kind: "user" | "proxy", enrollment?: Uint8Array) =>
+      issueRemote({ idp: info, dep, keystore: client, name, kind, label: name, enrollment });
+    const alice = (await issue("alice", "user", eye.alice.capture())).party;
+    const bob = (await issue("bob", "user", eye.bob.capture())).party;
+    const bot = (await issue("bot", "proxy")).party;
+    await loginRemote({ idp: info, dep, user: alice, sample: () => eye.alice.capture(), avatarId: avatar("A"), appearance: "a" });
+    const d = await delegateRemote({ idp: info, dep, user: alice, sample: () => eye.alice.capture(), proxy: bot, avatarId: avatar("A") });
+    const b = await loginRemote({ idp: info, dep, user: bob, sample: () => eye.bob.capture(), avatarId: avatar("B"), appearance: "b" });
+    const t = (await hre.ethers.provider.getBlock("latest"))!.timestamp;
+    const m = await mutualAuthRemote({
+      idp: info,
+      dep,
+      A: { credential: d.credential, driver: bot },
+      B: { credential: b.credential, driver: bob },
+      now: () => t,
+    });
+    const e = m.evidenceAboutA; // bob's evidence about alice's bot-driven avatar
+    const reporterRegistry = dep.registry.connect(reporter);
+    const { caseId } = await requestTrace(reporterRegistry, e);
+    // the accused bot races the reporter to the IdP with an altered copy (unsigned envelope)
+    const altered = { ...e, message: { ...e.message, time: e.message.time + 1 } };
+    const once = { attempts: 1, timeoutMs: 30_000, backoffMs: 10 };
+    await traceRemote({ idp: info, dep, reporter: reporterRegistry, evidence: altered, caseId, retry: once }).catch(() => undefined);
+    const afterAltered = Number((await dep.registry.traceCase(caseId)).status);
+    const reporterOutcome = await traceRemote({ idp: info, dep, reporter: reporterRegistry, evidence: e, caseId, retry: once }).then(
+      () => "traced",
+      (err: Error) => err.message.split("\n")[0],
+    );
+    expect({ afterAltered, reporterOutcome }).to.deep.equal({ afterAltered: 1, reporterOutcome: "traced" });
+  });
+});
