@@ -589,6 +589,7 @@ describe("protocols/rsms: joining resource pools (RSMS §IV.A)", () => {
       await initialJoin(ctx, rn, rpmA, msrp);
       const { request, pending } = rn.buildReauthRequest(await poolInfo(ctx, 2));
       const served = await serveReauth(ctx, rpmB, msrp, request);
+      expect(served.retried).to.equal(false);
       rn.acceptReauthReply(served.reply, pending);
       const count = await ledger.joinCount();
       const again = await serveReauth(ctx, rpmB, msrp, request);
@@ -609,15 +610,22 @@ describe("protocols/rsms: joining resource pools (RSMS §IV.A)", () => {
       expect(await ledger.joinCount()).to.equal(0);
     });
 
-    it("a re-authentication whose PID_{k+1} is already on-chain is rejected by the RPM", async () => {
+    it("a re-authentication whose PID_{k+1} is already on-chain is rejected by the RPM (under any tag that is not all zeros, one with a zero byte too)", async () => {
       const { ctx, msrp, rpmA, rpmB, rns, ledger, registry } = await loadRsms();
       const rn = rns[3];
       await initialJoin(ctx, rn, rpmA, msrp);
       const next = H6(rn.state.pid, H4(rn.state.a, rn.state.sk));
-      await registry.recordJoin(toHex(next), toHex(new Uint8Array(32).fill(9)), 1, 2); // squatted
+      // squatted under a tag with a zero byte: a PID is on-chain unless all 32 bytes of its tag are zero
+      const squat = new Uint8Array(32).fill(9);
+      squat[5] = 0;
+      await registry.recordJoin(toHex(next), toHex(squat), 1, 2);
       const count = await ledger.joinCount();
       const { request } = rn.buildReauthRequest(await poolInfo(ctx, 2));
-      await expectRejected(serveReauth(ctx, rpmB, msrp, request), "NEXT_PID_RECORDED");
+      await expectRejected(
+        serveReauth(ctx, rpmB, msrp, request),
+        "NEXT_PID_RECORDED",
+        new RegExp(`^forwardReauth: PID_\\{k\\+1\\} ${toHex(next)} is already on-chain \\(replayed re-authentication\\)$`),
+      );
       expect(await ledger.joinCount()).to.equal(count);
     });
 
