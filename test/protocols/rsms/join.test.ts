@@ -906,12 +906,16 @@ describe("protocols/rsms/flows and ledger: each step's checks, results and failu
     expect((await ledger.recordOf(r1.state.pid)).tag).to.deep.equal(tagOf(r1.state.a));
   });
 
-  it("poolInfo returns the pool's on-chain RPM values, and refuses an unknown pool", async () => {
-    const { ctx, msrp } = await loadRsms();
+  it("poolInfo returns the pool's on-chain RPM values, and refuses an unknown pool; so does initialJoin at the RPM of one, and the RN stays unjoined", async () => {
+    const { ctx, msrp, rns, ledger } = await loadRsms();
     const info = await poolInfo(ctx, 2);
     const issued = msrp.rpmOfPool(2)!;
     expect([info.poolId, toHex(info.pidRpm), toHex(encodePoint(info.pkRpm))]).to.deep.equal([2, toHex(issued.pid), toHex(issued.pk)]);
     await expectRejected(poolInfo(ctx, 9), "UNKNOWN_POOL", /^poolInfo: pool 9 is not on-chain$/);
+    const orphan = new ResourcePoolManager(msrp.params, { poolId: 9, sk: 5n, pid: H6("o", 1n) });
+    await expectRejected(initialJoin(ctx, rns[0], orphan, msrp), "UNKNOWN_POOL", /^poolInfo: pool 9 is not on-chain$/);
+    expect(rns[0].state.joined).to.equal(false);
+    expect(await ledger.joinCount()).to.equal(0);
   });
 
   it("serveJoin and serveReauth name the replayed tag", async () => {
