@@ -247,7 +247,7 @@ function report(): string {
           : note.killedBy
             ? `Killed since this run by the test "${note.killedBy}" (${note.reason}); not yet re-measured`
             : explained.has(note)
-              ? "Equivalent, as above"
+              ? "As above (same note)"
               : note.reason;
         if (note) explained.add(note);
         survivors.push(`- ${at(m)} (${m.status}): \`${(m.replacement ?? "").replace(/\s+/g, " ").slice(0, 80)}\`. ${why}`);
