@@ -342,13 +342,14 @@ describe("crypto/backend: pluggable curve backends, noble as the reference", () 
       }
     });
 
-    it("sums at the identity: X + (-X), and a multi-scalar product that cancels", async () => {
+    it("sums at the identity: X + (-X), the identity on either side of a sum, and a multi-scalar product that cancels", async () => {
       for (const b of [fast, noble]) {
         await on(b, 7, () => {
           const X = mulBase(randomScalar());
           const minusX = mul(X, ORDER - 1n);
           expect(add(X, minusX).is0(), b.group.name).to.equal(true);
           expect(add(GENERATOR.subtract(GENERATOR), X).equals(X), b.group.name).to.equal(true);
+          expect(add(X, GENERATOR.subtract(GENERATOR)).equals(X), b.group.name).to.equal(true);
           expect(msmPublic([X, minusX, X], [5n, 5n, 0n]).is0(), b.group.name).to.equal(true);
           expect(msmPublic([X, minusX], [0n, 0n]).is0(), b.group.name).to.equal(true);
         });
