@@ -212,6 +212,14 @@ function report(): string {
         if (range) partialFiles.set(src, range.slice(src.length + 1));
         else partialFiles.delete(src);
       }
+      // a file the run mutated in which Stryker found no mutant (a barrel of `export *` lines) is measured, with none
+      for (const m of ranges) {
+        const src = m.replace(/:\d+-\d+$/, "");
+        if (!src.includes("*") && !files.has(src)) {
+          files.set(src, []);
+          sources.set(src, "");
+        }
+      }
       const metaFile = path.join(outDir, f.replace(/\.json$/, ".meta.json"));
       const meta = fs.existsSync(metaFile) ? (JSON.parse(fs.readFileSync(metaFile, "utf8")) as Meta) : undefined;
       runs.push(
