@@ -212,6 +212,14 @@ function report(): string {
         if (range) partialFiles.set(src, range.slice(src.length + 1));
         else partialFiles.delete(src);
       }
+      // a file the run mutated in which Stryker found no mutant (a barrel of `export *` lines) is measured, with none
+      for (const m of ranges) {
+        const src = m.replace(/:\d+-\d+$/, "");
+        if (!src.includes("*") && !files.has(src)) {
+          files.set(src, []);
+          sources.set(src, "");
+        }
+      }
       const metaFile = path.join(outDir, f.replace(/\.json$/, ".meta.json"));
       const meta = fs.existsSync(metaFile) ? (JSON.parse(fs.readFileSync(metaFile, "utf8")) as Meta) : undefined;
       runs.push(
@@ -247,7 +255,7 @@ function report(): string {
           : note.killedBy
             ? `Killed since this run by the test "${note.killedBy}" (${note.reason}); not yet re-measured`
             : explained.has(note)
-              ? "Equivalent, as above"
+              ? "As above (same note)"
               : note.reason;
         if (note) explained.add(note);
         survivors.push(`- ${at(m)} (${m.status}): \`${(m.replacement ?? "").replace(/\s+/g, " ").slice(0, 80)}\`. ${why}`);

@@ -52,7 +52,7 @@ import { toHex } from "../../offchain/crypto/bytes";
 const avatarId = (s: string) => keccak256(new TextEncoder().encode(`avatar:${s}`));
 const vid = (s: string) => keccak256(new TextEncoder().encode(`VID:${s}`));
 
-async function reject(p: Promise<unknown> | (() => unknown), reason: string): Promise<void> {
+async function reject(p: Promise<unknown> | (() => unknown), reason: string, message?: string): Promise<void> {
   let err: unknown;
   try {
     await (typeof p === "function" ? p() : p);
@@ -61,6 +61,7 @@ async function reject(p: Promise<unknown> | (() => unknown), reason: string): Pr
   }
   expect(err, `expected ${reason}`).to.be.instanceOf(AvatarProtocolError);
   expect((err as AvatarProtocolError).reason, (err as Error).message).to.equal(reason);
+  if (message !== undefined) expect((err as Error).message).to.equal(message);
 }
 
 async function deployFixture() {
@@ -533,7 +534,11 @@ describe("avatars: attacks by the paper's adversaries (issue 14)", () => {
         avatarId: avatarId("alice"),
         vidCommitment: vid("fox"),
       };
-      await reject(verifyLogin(ctx, server, alice.mit!.serial, alice.keys.pk, r), "BAD_WARRANT");
+      await reject(
+        verifyLogin(ctx, server, alice.mit!.serial, alice.keys.pk, r),
+        "BAD_WARRANT",
+        "login: the warrant is for another avatar than the one claimed",
+      );
       expect((await registry.queryFilter(registry.filters.AvatarLoggedIn())).length).to.equal(0);
     });
 
@@ -553,8 +558,9 @@ describe("avatars: attacks by the paper's adversaries (issue 14)", () => {
       const o = cpsOSign(alice.keys, warrant);
       await registry.recordLogin(toHex(avatarId("alice")), toHex(alice.mit!.serial), toHex(o.h), toHex(vid("fox")));
       const mis: Side = { credential: { avatarId: avatarId("alice"), owner: alice, driver: alice, warrant, o }, driver: alice };
-      await reject(mutualAuth(ctx, mis, { credential: lb.credential, driver: bob }), "BAD_WARRANT");
-      await reject(mutualAuth(ctx, { credential: lb.credential, driver: bob }, mis), "BAD_WARRANT");
+      const other = "the presented warrant is for another avatar";
+      await reject(mutualAuth(ctx, mis, { credential: lb.credential, driver: bob }), "BAD_WARRANT", other);
+      await reject(mutualAuth(ctx, { credential: lb.credential, driver: bob }, mis), "BAD_WARRANT", other);
     });
 
     it("delegation response (item 5): an owner who signs the delegation warrant for another avatar id is refused", async () => {
@@ -568,6 +574,7 @@ describe("avatars: attacks by the paper's adversaries (issue 14)", () => {
       await reject(
         verifyDelegation(ctx, server, { ...r, avatarId: avatarId("alice"), message, proxySig: cpsPSign(ai.keys, r.warrant, r.o, message) }),
         "BAD_WARRANT",
+        "delegate: the warrant is for another avatar than the one delegated",
       );
       expect(await record(registry, avatarId("alice"))).to.deep.equal(before);
     });
@@ -582,7 +589,7 @@ describe("avatars: attacks by the paper's adversaries (issue 14)", () => {
       expect(t.realId).to.equal("Alice Liddell");
     });
 
-    it("verdict (item 7): the verdict commitment opens, from the IdP's restored keystore, to the traced UID; a wrong opening does not", async () => {
+    it("verdict (item 7): the verdict commitment opens, from the IdP's restored keystore, to the traced UID; a wrong opening does not, nor an altered keystore's", async () => {
       const { ctx, A, B, registry, others, alice } = await delegatedWorld();
       const s = await mutualAuth(ctx, A, B);
       const t = await trace(ctx, registry.connect(others[3]), s.evidenceAboutA);
@@ -596,8 +603,16 @@ describe("avatars: attacks by the paper's adversaries (issue 14)", () => {
       expect(verdictOpens(c, { uid: bobUid, salt: opening.salt })).to.equal(false);
       // a rejected case has nothing to open; an IdP that did not trace the case cannot open it
       await reject(trace(ctx, registry.connect(others[3]), { ...s.evidenceAboutA, proxySig: s.evidenceAboutA.o.sig }), "BAD_SIGNATURE");
-      await reject(auditVerdict(ctx, t.caseId + 1n), "UNKNOWN_CASE");
+      await reject(auditVerdict(ctx, t.caseId + 1n), "UNKNOWN_CASE", `auditVerdict: case ${t.caseId + 1n} is not a traced case`);
       await reject(auditVerdict({ registry, idp: new IdentityProvider() }, t.caseId), "UNKNOWN_VERDICT");
+      // a keystore whose opening was altered (bob's UID under alice's verdict) is caught by the chain's commitment
+      const altered = JSON.parse(JSON.stringify(ctx.idp.toRecord())) as { verdicts: { uid: string }[] };
+      altered.verdicts[0].uid = bobUid;
+      await reject(
+        auditVerdict({ registry, idp: IdentityProvider.fromRecord(altered) }, t.caseId),
+        "BAD_OPENING",
+        `auditVerdict: the opening does not match case ${t.caseId}'s commitment`,
+      );
     });
   });
 

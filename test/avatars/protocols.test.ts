@@ -21,19 +21,35 @@ import {
   authFinish,
   authHello,
   authRespond,
+  buildDelegationResponse,
+  buildLoginResponse,
   delegate,
   caseHash,
   evidenceHash,
   issueProxyMit,
   issueUserMit,
+  judgeTrace,
   login,
   loginBody,
   mutualAuth,
+  requestTrace,
   sampleBinding,
   trace,
+  verifyDelegation,
   verifyLogin,
 } from "../../offchain/avatars/protocols";
-import { CpsKeyPair, Scope, Warrant, cpsOSign, cpsPSign, cpsPVerify, encodePk, keyId, messagePoint } from "../../offchain/crypto/cps";
+import {
+  CpsKeyPair,
+  OriginalSignature,
+  Scope,
+  Warrant,
+  cpsOSign,
+  cpsPSign,
+  cpsPVerify,
+  encodePk,
+  keyId,
+  messagePoint,
+} from "../../offchain/crypto/cps";
 import { encodeEvidence } from "../../offchain/avatars/wire";
 import { keccak256 } from "../../offchain/crypto/hash";
 import { concat, toHex } from "../../offchain/crypto/bytes";
@@ -85,7 +101,7 @@ function respond(
   user: AvatarParty,
   eye: SimulatedEye,
   id: Uint8Array,
-  o: { warrant?: Partial<Warrant>; body?: Uint8Array; signer?: CpsKeyPair; proxySigner?: CpsKeyPair } = {},
+  o: { warrant?: Partial<Warrant>; body?: Uint8Array; type?: number; signer?: CpsKeyPair; proxySigner?: CpsKeyPair } = {},
 ): LoginResponse {
   const now = ctx.now();
   const challenge = server.issue(now);
@@ -100,7 +116,7 @@ function respond(
     ...o.warrant,
   };
   const sig = cpsOSign(o.signer ?? user.keys, warrant);
-  const message = { type: Scope.login, time: now, body: o.body ?? loginBody(challenge, user.mit!.serial, id, vidCommitment) };
+  const message = { type: o.type ?? Scope.login, time: now, body: o.body ?? loginBody(challenge, user.mit!.serial, id, vidCommitment) };
   return {
     challenge,
     sealedSample: user.sealSample(ctx.idp.channelKey, eye.capture(), challenge, sampleBinding(SamplePurpose.login, sig.h)),
@@ -284,6 +300,26 @@ describe("avatars: login, delegation, mutual authentication, tracing", () => {
         "UNKNOWN_MIT",
         msg,
       );
+      // the client's own step refuses as well, before it signs anything
+      for (const p of [new AvatarParty("nobody"), ai, like(alice, { irisCommitment: undefined })])
+        await reject(
+          Promise.resolve().then(() =>
+            buildLoginResponse(ctx, p, eyes.alice.capture(), new Uint8Array(32), avatarId("x"), new Uint8Array(32), ctx.now()),
+          ),
+          "UNKNOWN_MIT",
+          "buildLoginResponse: the user has no MIT",
+        );
+    });
+
+    it("binds a sealed iris sample to keccak256(METATRUST-V1-AVATAR-SAMPLE || purpose || h): one binding per protocol step and warrant", () => {
+      const h = keccak256(new TextEncoder().encode("a warrant's h"));
+      const expected = (purpose: number, hh: Uint8Array) =>
+        ethers.keccak256(ethers.concat([ethers.toUtf8Bytes("METATRUST-V1-AVATAR-SAMPLE"), Uint8Array.of(purpose), hh]));
+      expect(SamplePurpose).to.deep.equal({ login: 1, delegation: 2 });
+      expect(toHex(sampleBinding(SamplePurpose.login, h))).to.equal(expected(1, h));
+      expect(toHex(sampleBinding(SamplePurpose.delegation, h))).to.equal(expected(2, h));
+      expect(toHex(sampleBinding(SamplePurpose.login, new Uint8Array(32)))).to.equal(expected(1, new Uint8Array(32)));
+      expect(expected(1, h)).to.not.equal(expected(2, h));
     });
 
     it("refuses a revoked, unknown or mismatched MIT, a foreign iris commitment, a response not bound to the challenge, a bad signature; records nothing", async () => {
@@ -351,6 +387,28 @@ describe("avatars: login, delegation, mutual authentication, tracing", () => {
       );
       expect(await registry.avatar(toHex(id))).to.deep.equal(before);
     });
+
+    it("refuses a response whose message is not typed login, or is signed more than 120 s off the server's clock; records nothing", async () => {
+      const { ctx, server, alice, eyes, registry } = await world();
+      const id = avatarId("alice");
+      const A = alice.mit!.serial;
+      await reject(
+        verifyLogin(ctx, server, A, alice.keys.pk, respond(ctx, server, alice, eyes.alice, id, { type: Scope.challenge })),
+        "BAD_RESPONSE",
+        "login: the response is not a self-delegation bound to the challenge",
+      );
+      const T = ctx.now();
+      const at = (t: number) => ({ ...ctx, now: () => t });
+      await reject(
+        verifyLogin(at(T - 121), server, A, alice.keys.pk, respond(at(T), server, alice, eyes.alice, id)),
+        "STALE_TIME",
+        `login: the signed time ${T} is more than 120 s from the verifier's clock ${T - 121}`,
+      );
+      expect((await registry.avatar(toHex(id))).owner).to.equal(ethers.ZeroHash);
+      // 120 s off is still fresh
+      await verifyLogin(at(T - 120), server, A, alice.keys.pk, respond(at(T), server, alice, eyes.alice, id));
+      expect((await registry.avatar(toHex(id))).owner).to.equal(toHex(A));
+    });
   });
 
   describe("# delegate", () => {
@@ -400,6 +458,19 @@ describe("avatars: login, delegation, mutual authentication, tracing", () => {
         noMit,
       );
       await reject(delegate(ctx, server, alice, eyes.alice, like(ai, { mit: undefined }), { avatarId: id }), "UNKNOWN_MIT", noMit);
+      // the client's own step refuses as well, before anything is signed
+      for (const [u, p] of [
+        [like(alice, { mit: undefined }), ai],
+        [like(alice, { irisCommitment: undefined }), ai],
+        [alice, like(ai, { mit: undefined })],
+      ])
+        await reject(
+          Promise.resolve().then(() =>
+            buildDelegationResponse(ctx, u, eyes.alice.capture(), p, new Uint8Array(32), { avatarId: id }, ctx.now()),
+          ),
+          "UNKNOWN_MIT",
+          noMit,
+        );
       await reject(delegate(ctx, server, bob, eyes.bob, ai, { avatarId: id }), "NOT_OWNER", "delegate: the user does not own this avatar");
       await reject(
         delegate(ctx, server, like(alice, { irisCommitment: bob.irisCommitment }), eyes.alice, ai, { avatarId: id }),
@@ -421,6 +492,32 @@ describe("avatars: login, delegation, mutual authentication, tracing", () => {
       await registry.revokeMIT(toHex(alice.mit!.serial));
       await reject(delegate(ctx, server, alice, eyes.alice, ai, { avatarId: id }), "MIT_REVOKED", "the user's MIT is revoked");
       expect(await registry.avatar(toHex(id))).to.deep.equal(before);
+    });
+
+    it("refuses a response whose message is not typed challenge, or is signed more than 120 s off the server's clock; records nothing", async () => {
+      const { ctx, server, alice, ai, eyes, registry } = await world();
+      const id = avatarId("alice");
+      await login(ctx, server, alice, eyes.alice, { avatarId: id, appearance: "fox" });
+      const T = ctx.now();
+      const at = (t: number) => ({ ...ctx, now: () => t });
+      const build = () => buildDelegationResponse(ctx, alice, eyes.alice.capture(), ai, server.issue(T), { avatarId: id }, T);
+      const delegations = async () => (await registry.queryFilter(registry.filters.AvatarDelegated())).length;
+      const r = build();
+      const message = { ...r.message, type: Scope.interaction }; // inside the warrant's scope, signed by the proxy
+      await reject(
+        verifyDelegation(at(T), server, { ...r, message, proxySig: cpsPSign(ai.keys, r.warrant, r.o, message) }),
+        "BAD_RESPONSE",
+        "delegate: the proxy's signature is not on this challenge, owner, proxy and avatar",
+      );
+      await reject(
+        verifyDelegation(at(T - 121), server, build()),
+        "STALE_TIME",
+        `delegate: the signed time ${T} is more than 120 s from the verifier's clock ${T - 121}`,
+      );
+      expect(await delegations()).to.equal(0);
+      // 120 s off is still fresh
+      await verifyDelegation(at(T + 120), server, build());
+      expect(await delegations()).to.equal(1);
     });
   });
 
@@ -488,11 +585,14 @@ describe("avatars: login, delegation, mutual authentication, tracing", () => {
       expect(toHex(s.key)).to.equal("0x" + key.toString("hex"));
     });
 
-    it("refuses an avatar without a driver, a stale owner or driver, a replaced warrant, revoked or mismatched MITs, a forged warrant", async () => {
+    it("refuses an avatar without a driver, a driver without an MIT, a stale owner or driver, a replaced warrant, revoked or mismatched MITs, a forged warrant", async () => {
       const { ctx, server, registry, A, B, la, lb, alice, bob, ai, eyes } = await authWorld();
       const noDriver = { credential: { ...lb.credential, avatarId: avatarId("nobody") }, driver: bob };
       await reject(mutualAuth(ctx, A, noDriver), "NO_DRIVER", "the avatar has no driver on-chain");
       await reject(mutualAuth(ctx, noDriver, B), "NO_DRIVER", "the avatar has no driver on-chain");
+      const noMit = "the avatar's driver has no MIT";
+      await reject(mutualAuth(ctx, { ...A, driver: like(ai, { mit: undefined }) }, B), "UNKNOWN_MIT", noMit);
+      await reject(mutualAuth(ctx, A, { ...B, driver: like(bob, { mit: undefined }) }), "UNKNOWN_MIT", noMit);
       const notDriver = "the presented owner or driver is not the avatar's on-chain";
       await reject(mutualAuth(ctx, { credential: la.credential, driver: alice }, B), "NOT_DRIVER", notDriver); // driver moved to the AI
       await reject(mutualAuth(ctx, A, { credential: { ...lb.credential, owner: alice }, driver: bob }), "NOT_DRIVER", notDriver); // owner
@@ -719,6 +819,73 @@ describe("avatars: login, delegation, mutual authentication, tracing", () => {
         expect([Number(tc.status), tc.verdictCommitment]).to.deep.equal([3, ethers.ZeroHash]);
       }
     });
+
+    it("judges only an open case filed for this evidence and this avatar: otherwise UNKNOWN_CASE, and nothing is recorded", async () => {
+      const { ctx, server, alice, bob, ai, eyes, registry, others } = await world();
+      await login(ctx, server, alice, eyes.alice, { avatarId: avatarId("alice"), appearance: "fox" });
+      const lb = await login(ctx, server, bob, eyes.bob, { avatarId: avatarId("bob"), appearance: "whale" });
+      const d = await delegate(ctx, server, alice, eyes.alice, ai, { avatarId: avatarId("alice") });
+      const A = { credential: d.credential, driver: ai };
+      const B = { credential: lb.credential, driver: bob };
+      const e = (await mutualAuth(ctx, A, B)).evidenceAboutA;
+      const again = (await mutualAuth(ctx, A, B)).evidenceAboutA; // the same avatar, another session
+      const reporter = registry.connect(others[3]);
+      const verdicts = async () => (await registry.queryFilter(registry.filters.TraceVerdict())).length;
+      const before = await verdicts();
+      const notOpen = (id: bigint) => `judgeTrace: case ${id} is not open for this evidence`;
+      const { caseId } = await requestTrace(reporter, e);
+      // a case filed with this evidence's hash under another avatar
+      await (await reporter.requestTrace(toHex(avatarId("bob")), toHex(evidenceHash(e)))).wait();
+      const elsewhere = caseId + 1n;
+      await reject(judgeTrace(ctx, caseId, again), "UNKNOWN_CASE", notOpen(caseId));
+      await reject(judgeTrace(ctx, elsewhere, e), "UNKNOWN_CASE", notOpen(elsewhere));
+      await reject(judgeTrace(ctx, elsewhere + 1n, e), "UNKNOWN_CASE", notOpen(elsewhere + 1n)); // no such case
+      expect(await verdicts()).to.equal(before);
+      expect((await judgeTrace(ctx, caseId, e)).realId).to.equal("Alice Liddell");
+      await reject(judgeTrace(ctx, caseId, e), "UNKNOWN_CASE", notOpen(caseId)); // judged already
+      expect(await verdicts()).to.equal(before + 1);
+      expect([Number((await registry.traceCase(caseId)).status), Number((await registry.traceCase(elsewhere)).status)]).to.deep.equal([
+        2, 1,
+      ]);
+    });
+
+    it("traces only under a warrant the chain recorded for the driver: an earlier login warrant still counts after a new login; a warrant the owner signed but never recorded, for herself or her proxy, is NOT_DRIVER", async () => {
+      const { ctx, server, alice, ai, eyes, registry, others } = await world();
+      const id = avatarId("alice");
+      const first = await login(ctx, server, alice, eyes.alice, { avatarId: id, appearance: "fox" });
+      await login(ctx, server, alice, eyes.alice, { avatarId: id, appearance: "owl" });
+      await delegate(ctx, server, alice, eyes.alice, ai, { avatarId: id });
+      const reporter = registry.connect(others[3]);
+      const now = ctx.now();
+      const about = (warrant: Warrant, o: OriginalSignature, driver: AvatarParty): Evidence => {
+        const message = { type: Scope.interaction, time: now, body: new TextEncoder().encode("a message") };
+        return {
+          avatarId: id,
+          ownerSerial: alice.mit!.serial,
+          ownerPk: alice.keys.pk,
+          driverSerial: driver.mit!.serial,
+          warrant,
+          o,
+          message,
+          proxySig: cpsPSign(driver.keys, warrant, o, message),
+        };
+      };
+      expect((await trace(ctx, reporter, about(first.credential.warrant, first.credential.o, alice))).realId).to.equal("Alice Liddell");
+      const unrecorded = (proxy: AvatarParty): [Warrant, OriginalSignature] => {
+        const w: Warrant = {
+          irisCommitment: alice.irisCommitment!,
+          proxy: proxy.keys.pk,
+          avatarId: id,
+          scope: Scope.all,
+          notBefore: now,
+          notAfter: now + 86_400,
+        };
+        return [w, cpsOSign(alice.keys, w)];
+      };
+      const notDriver = "trace: the driver did not hold the avatar under this warrant at that time";
+      await reject(trace(ctx, reporter, about(...unrecorded(alice), alice)), "NOT_DRIVER", notDriver);
+      await reject(trace(ctx, reporter, about(...unrecorded(ai), ai)), "NOT_DRIVER", notDriver);
+    });
   });
 
   describe("# attacks (each rejected, nothing recorded)", () => {
@@ -747,7 +914,11 @@ describe("avatars: login, delegation, mutual authentication, tracing", () => {
       const fake = new AvatarParty("alice", bob.keys);
       fake.mit = { ...alice.mit!, pk: bob.keys.pk };
       fake.irisCommitment = alice.irisCommitment;
-      await reject(delegate(ctx, server, fake, eyes.alice, ai, { avatarId: avatarId("alice") }), "KEY_MISMATCH");
+      await reject(
+        delegate(ctx, server, fake, eyes.alice, ai, { avatarId: avatarId("alice") }),
+        "KEY_MISMATCH",
+        "the user's key is not the one its MIT was issued for",
+      );
       // a proxy that is not the warrant's signs anyway (by hand): PVerify fails
       const w = {
         irisCommitment: alice.irisCommitment!,

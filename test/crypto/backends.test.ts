@@ -317,6 +317,52 @@ describe("crypto/backend: pluggable curve backends, noble as the reference", () 
       ).to.equal(backend.nobleGroup);
       expect(warnings).to.have.length(1);
     });
+
+    it("the process-wide choice: pairingBackend answers noble and starts mcl-wasm's load, which then replaces it; cryptoReady waits for it; useBackends pins one backend, keeps the other, and a load that ends later does not undo the pin", async () => {
+      // a fresh copy of the module (its own choice, not this process's), restored in the cache after
+      const fresh = (): typeof backend => {
+        const id = require.resolve("../../offchain/crypto/backend/index");
+        const cached = require.cache[id];
+        delete require.cache[id];
+        try {
+          // eslint-disable-next-line @typescript-eslint/no-require-imports
+          return require(id) as typeof backend;
+        } finally {
+          require.cache[id] = cached;
+        }
+      };
+      // mcl-wasm's load, then the continuations that install it
+      const loaded = async (m: typeof backend) => {
+        await m.defaultLoaders.mcl();
+        await new Promise((r) => setImmediate(r));
+      };
+      const env = process.env[backend.BACKEND_ENV];
+      delete process.env[backend.BACKEND_ENV];
+      try {
+        let m = fresh();
+        expect(m.pairingBackend()).to.equal(m.noblePairing); // the load starts here
+        await loaded(m);
+        expect(m.pairingBackend().name).to.equal("mcl");
+        expect(await m.cryptoReady()).to.deep.equal({ group: "native", pairing: "mcl" });
+        // pinned before the load ends: the pin stays, and cryptoReady does not wait for the load
+        m = fresh();
+        m.useBackends({ pairing: m.noblePairing });
+        expect(m.pairingBackend()).to.equal(m.noblePairing);
+        await loaded(m);
+        expect(m.pairingBackend()).to.equal(m.noblePairing);
+        expect((await m.cryptoReady()).pairing).to.equal("noble");
+        // pinning one backend keeps the other
+        m = fresh();
+        m.useBackends({ group: m.nobleGroup });
+        expect(m.groupBackend()).to.equal(m.nobleGroup);
+        m.useBackends({ pairing: m.noblePairing });
+        expect(m.groupBackend()).to.equal(m.nobleGroup);
+        expect(m.pairingBackend()).to.equal(m.noblePairing);
+      } finally {
+        if (env === undefined) delete process.env[backend.BACKEND_ENV];
+        else process.env[backend.BACKEND_ENV] = env;
+      }
+    });
   });
 
   describe("# secp256k1 operations: native = noble", () => {
@@ -342,13 +388,14 @@ describe("crypto/backend: pluggable curve backends, noble as the reference", () 
       }
     });
 
-    it("sums at the identity: X + (-X), and a multi-scalar product that cancels", async () => {
+    it("sums at the identity: X + (-X), the identity on either side of a sum, and a multi-scalar product that cancels", async () => {
       for (const b of [fast, noble]) {
         await on(b, 7, () => {
           const X = mulBase(randomScalar());
           const minusX = mul(X, ORDER - 1n);
           expect(add(X, minusX).is0(), b.group.name).to.equal(true);
           expect(add(GENERATOR.subtract(GENERATOR), X).equals(X), b.group.name).to.equal(true);
+          expect(add(X, GENERATOR.subtract(GENERATOR)).equals(X), b.group.name).to.equal(true);
           expect(msmPublic([X, minusX, X], [5n, 5n, 0n]).is0(), b.group.name).to.equal(true);
           expect(msmPublic([X, minusX], [0n, 0n]).is0(), b.group.name).to.equal(true);
         });

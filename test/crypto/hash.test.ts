@@ -40,6 +40,18 @@ describe("crypto/hash (H1..H6, keccak helpers)", () => {
     );
   });
 
+  it("expandXmd gives the reference's answer at and beyond the ends of its range: 0 to 8160 bytes, more refused as the reference refuses, a DST of 255 bytes and an oversize one (hashed first)", () => {
+    const msg = utf8("abc");
+    const dst = "QUUX-V01-CS02-with-expander-SHA256-128";
+    const ref = (d: string, len: number) => toHex(expand_message_xmd(msg, d, len, sha256));
+    for (const len of [0, 1, 7, 8, 32, 33, 8129, 8160]) expect(toHex(expandXmd(msg, dst, len)), `len ${len}`).to.equal(ref(dst, len));
+    expect(expandXmd(msg, dst, 0)).to.have.length(0);
+    // 255 bytes is the largest DST used as it is; from 256 bytes on it is hashed first (RFC 9380 §5.3.3)
+    for (const d of ["x".repeat(255), "x".repeat(256), "x".repeat(300)]) expect(toHex(expandXmd(msg, d, 64))).to.equal(ref(d, 64));
+    for (const len of [8161, 65535, 65536])
+      expect(() => expandXmd(msg, dst, len), `len ${len}`).to.throw("expand_message_xmd: invalid lenInBytes");
+  });
+
   it("H1..H6 have the documented ranges", () => {
     const P = mulBase(12345n);
     expect(h.H1(P, "rid")).to.have.length(32);

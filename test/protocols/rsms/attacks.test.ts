@@ -206,7 +206,13 @@ describe("protocols/rsms attacks (issue 13)", function () {
       await serveReauth(ctx, rpmB, msrp, first.request); // dropped
       const count = await ledger.joinCount();
       const elsewhere = rn.buildReauthRequest(await poolInfo(ctx, 1));
-      await expectRejected(serveReauth(ctx, rpmA, msrp, elsewhere.request), "NEXT_PID_RECORDED");
+      await expectRejected(
+        serveReauth(ctx, rpmA, msrp, elsewhere.request),
+        "NEXT_PID_RECORDED",
+        new RegExp(
+          `^serveReauth: PID_\\{k\\+1\\} ${toHex(first.pending.pid)} is already recorded at pool 2: resynchronise from the chain$`,
+        ),
+      );
       expect(await resyncRn(ctx, rn, elsewhere.pending)).to.equal(true);
       expect(rn.state.pool).to.equal(2);
       expect(toHex(rn.state.pid)).to.equal(toHex(first.pending.pid));

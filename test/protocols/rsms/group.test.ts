@@ -54,7 +54,7 @@ import { H2, H3, H5, H6, hashToScalar } from "../../../offchain/crypto/hash";
 import { bytesToNumberBE, concat, fromHex, numberToBytesBE, toBytes, toHex, xor } from "../../../offchain/crypto/bytes";
 import { schnorrSign } from "../../../offchain/crypto/schnorr";
 import { expectRejects, expectThrows } from "../../helpers/errors";
-import { DecryptionError } from "../../../offchain/errors";
+import { DecryptionError, InvalidPointError } from "../../../offchain/errors";
 
 function expectGroupFailure(f: () => unknown, failure: GroupFailure, parties?: string[]): void {
   let err: unknown;
@@ -228,7 +228,7 @@ describe("protocols/rsms/group-messages: exact encodings and every decoder check
     }
   });
 
-  it("allocation: at least two parties; points are checked", () => {
+  it("allocation: at least two parties; points are checked, and an invalid point's error keeps the group decoder's reason as its cause", () => {
     const good = encodeAllocation({ groupId: gid, epoch: 1, pids: [rnd(32), rnd(32)], pks: [Q, P], commitments: [P, Q], sealed: rnd(82) });
     const one = Uint8Array.from(good);
     one[39] = 1; // n = 1
@@ -239,6 +239,14 @@ describe("protocols/rsms/group-messages: exact encodings and every decoder check
     const badPoint = Uint8Array.from(good);
     badPoint[40 + 64] = 0x07; // first public key's prefix
     malformed(() => decodeAllocation(badPoint), /^decodeAllocation: invalid point$/);
+    let err: unknown;
+    try {
+      decodeAllocation(badPoint);
+    } catch (e) {
+      err = e;
+    }
+    expect((err as Error).cause).to.be.instanceOf(InvalidPointError);
+    expect(((err as Error).cause as Error).message).to.equal("decodePoint: prefix must be 0x02 or 0x03, got 0x7");
     const mem = encodeMembership({ groupId: gid, epoch: 1, index: 1, Y: P, R: Q, z: rnd(32) });
     mem[40 + 33] = 0x04; // R's prefix
     malformed(() => decodeMembership(mem), /^decodeMembership: invalid point$/);

@@ -589,6 +589,7 @@ describe("protocols/rsms: joining resource pools (RSMS §IV.A)", () => {
       await initialJoin(ctx, rn, rpmA, msrp);
       const { request, pending } = rn.buildReauthRequest(await poolInfo(ctx, 2));
       const served = await serveReauth(ctx, rpmB, msrp, request);
+      expect(served.retried).to.equal(false);
       rn.acceptReauthReply(served.reply, pending);
       const count = await ledger.joinCount();
       const again = await serveReauth(ctx, rpmB, msrp, request);
@@ -609,15 +610,22 @@ describe("protocols/rsms: joining resource pools (RSMS §IV.A)", () => {
       expect(await ledger.joinCount()).to.equal(0);
     });
 
-    it("a re-authentication whose PID_{k+1} is already on-chain is rejected by the RPM", async () => {
+    it("a re-authentication whose PID_{k+1} is already on-chain is rejected by the RPM (under any tag that is not all zeros, one with a zero byte too)", async () => {
       const { ctx, msrp, rpmA, rpmB, rns, ledger, registry } = await loadRsms();
       const rn = rns[3];
       await initialJoin(ctx, rn, rpmA, msrp);
       const next = H6(rn.state.pid, H4(rn.state.a, rn.state.sk));
-      await registry.recordJoin(toHex(next), toHex(new Uint8Array(32).fill(9)), 1, 2); // squatted
+      // squatted under a tag with a zero byte: a PID is on-chain unless all 32 bytes of its tag are zero
+      const squat = new Uint8Array(32).fill(9);
+      squat[5] = 0;
+      await registry.recordJoin(toHex(next), toHex(squat), 1, 2);
       const count = await ledger.joinCount();
       const { request } = rn.buildReauthRequest(await poolInfo(ctx, 2));
-      await expectRejected(serveReauth(ctx, rpmB, msrp, request), "NEXT_PID_RECORDED");
+      await expectRejected(
+        serveReauth(ctx, rpmB, msrp, request),
+        "NEXT_PID_RECORDED",
+        new RegExp(`^forwardReauth: PID_\\{k\\+1\\} ${toHex(next)} is already on-chain \\(replayed re-authentication\\)$`),
+      );
       expect(await ledger.joinCount()).to.equal(count);
     });
 
@@ -898,12 +906,16 @@ describe("protocols/rsms/flows and ledger: each step's checks, results and failu
     expect((await ledger.recordOf(r1.state.pid)).tag).to.deep.equal(tagOf(r1.state.a));
   });
 
-  it("poolInfo returns the pool's on-chain RPM values, and refuses an unknown pool", async () => {
-    const { ctx, msrp } = await loadRsms();
+  it("poolInfo returns the pool's on-chain RPM values, and refuses an unknown pool; so does initialJoin at the RPM of one, and the RN stays unjoined", async () => {
+    const { ctx, msrp, rns, ledger } = await loadRsms();
     const info = await poolInfo(ctx, 2);
     const issued = msrp.rpmOfPool(2)!;
     expect([info.poolId, toHex(info.pidRpm), toHex(encodePoint(info.pkRpm))]).to.deep.equal([2, toHex(issued.pid), toHex(issued.pk)]);
     await expectRejected(poolInfo(ctx, 9), "UNKNOWN_POOL", /^poolInfo: pool 9 is not on-chain$/);
+    const orphan = new ResourcePoolManager(msrp.params, { poolId: 9, sk: 5n, pid: H6("o", 1n) });
+    await expectRejected(initialJoin(ctx, rns[0], orphan, msrp), "UNKNOWN_POOL", /^poolInfo: pool 9 is not on-chain$/);
+    expect(rns[0].state.joined).to.equal(false);
+    expect(await ledger.joinCount()).to.equal(0);
   });
 
   it("serveJoin and serveReauth name the replayed tag", async () => {
