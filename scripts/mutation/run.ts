@@ -193,8 +193,14 @@ function report(): string {
               !f.endsWith(".meta.json") &&
               !f.endsWith(".incremental.json"),
           )
-          .map((f) => ({ f, mtime: fs.statSync(path.join(outDir, f)).mtimeMs }))
-          .sort((a, b) => a.mtime - b.mtime)
+          // ordered by when each run started (its meta.json), not by file times, which a checkout resets;
+          // a report without a meta.json (a run outside `npm run mutation`) counts as the oldest
+          .map((f) => {
+            const meta = path.join(outDir, f.replace(/\.json$/, ".meta.json"));
+            const started = fs.existsSync(meta) ? Date.parse((JSON.parse(fs.readFileSync(meta, "utf8")) as Meta).started) : 0;
+            return { f, started };
+          })
+          .sort((a, b) => a.started - b.started || a.f.localeCompare(b.f))
       : [];
     const files = new Map<string, Mutant[]>();
     const sources = new Map<string, string>();

@@ -9,6 +9,8 @@ export type RsmsRejectReason =
   | "NOT_IN_FILTER"
   /** A published filter's bytes do not hash to its on-chain root. */
   | "FILTER_ROOT_MISMATCH"
+  /** A published filter's bytes hash to its root but are no filter this RPM can read (bad magic, version or size). */
+  | "FILTER_MALFORMED"
   /** The MSRP's exact check failed (e.g. a Bloom false positive, paper Game 4). */
   | "MSRP_REJECTED"
   /** The RN's check a*P = A failed: the responder does not hold the RPM's key. */

@@ -142,7 +142,7 @@ export async function syncFilters(ctx: RsmsContext, rpm: ResourcePoolManager, kn
       n++;
     } catch (e) {
       if (
-        (e instanceof RsmsRejectedError && e.reason === "FILTER_ROOT_MISMATCH") ||
+        (e instanceof RsmsRejectedError && (e.reason === "FILTER_ROOT_MISMATCH" || e.reason === "FILTER_MALFORMED")) ||
         e instanceof ContentCorruptedError ||
         e instanceof InvalidCidError
       )

@@ -154,7 +154,8 @@ export class ResourcePoolManager {
    * @param bytes - the serialized filter fetched by CID
    * @param root - keccak256 root read from the chain
    * @param publishedAt - its on-chain publication time (unix s); without it the epoch never expires
-   * @throws RsmsRejectedError(FILTER_ROOT_MISMATCH)
+   * @throws RsmsRejectedError(FILTER_ROOT_MISMATCH | FILTER_MALFORMED): the bytes are not the root's,
+   *   or are the root's but no filter (a faulty MSRP; the chain cannot check the content)
    */
   addFilter(epoch: number, bytes: Uint8Array, root: Uint8Array, publishedAt?: number): void {
     if (!equalBytes(keccak_256(bytes), root)) {
@@ -163,7 +164,17 @@ export class ResourcePoolManager {
         `addFilter: pool ${this.poolId} epoch ${epoch}: the filter's bytes do not hash to the published root ${toHex(root)}`,
       );
     }
-    this.filters.set(epoch, BloomFilter.deserialize(bytes));
+    let filter: BloomFilter;
+    try {
+      filter = BloomFilter.deserialize(bytes);
+    } catch (e) {
+      throw new RsmsRejectedError(
+        "FILTER_MALFORMED",
+        `addFilter: pool ${this.poolId} epoch ${epoch}: not a filter: ${(e as Error).message}`,
+        { cause: e },
+      );
+    }
+    this.filters.set(epoch, filter);
     if (publishedAt !== undefined) this.publishedAt.set(epoch, publishedAt);
   }
 

@@ -11,6 +11,7 @@ import {
   initialJoin,
   poolInfo,
   reauthenticate,
+  publishFilter,
   registerRn,
   resyncRn,
   serveJoin,
@@ -644,6 +645,27 @@ describe("protocols/rsms attacks (issue 13)", function () {
       expect(fetched).to.equal(2);
       await initialJoin(counting, rns[1], rpmA, msrp);
       expect(fetched, "the quarantined epoch is not fetched again").to.equal(2);
+      expect(await ledger.joinCount()).to.equal(2);
+    });
+
+    it("an epoch whose bytes hash to its root but are no filter (bad magic, bad size) is quarantined, not a stop for every later sync", async () => {
+      const { ctx, msrp, rpmA, rns, ledger, registry, store } = await loadRsms();
+      // a faulty MSRP publishes content the chain cannot check: its root is right, its bytes no filter
+      const noFilter = new Uint8Array(96).fill(0x5a);
+      const cutShort = BloomFilter.init(64, 20).serialize().subarray(0, 40);
+      for (const bytes of [noFilter, cutShort])
+        await registry.publishFilter(1, toHex(keccak_256(bytes)), await store.putBytes(bytes), 64, 20);
+      const res = await initialJoin(ctx, rns[0], rpmA, msrp);
+      expect(res.record.poolId).to.equal(1);
+      expect(rpmA.loadedEpochs).to.deep.equal([0]);
+      expect([...rpmA.quarantinedEpochs.keys()]).to.deep.equal([1, 2]);
+      expect(rpmA.quarantinedEpochs.get(1)).to.match(/^addFilter: pool 1 epoch 1: not a filter: .*bad magic/);
+      expect(rpmA.quarantinedEpochs.get(2)).to.match(/^addFilter: pool 1 epoch 2: not a filter: /);
+      // a later epoch still loads: publish an intact one after them, and the next RN listed in it joins
+      const { rn } = await registerRn(ctx, msrp, { name: "later", poolId: 1, rid: "later-serial" });
+      await publishFilter(ctx, msrp, 1);
+      await initialJoin(ctx, rn, rpmA, msrp);
+      expect(rpmA.loadedEpochs).to.deep.equal([0, 3]);
       expect(await ledger.joinCount()).to.equal(2);
     });
 
