@@ -163,6 +163,16 @@ function rejectedAs(f: () => unknown, reason: string, msg: RegExp): void {
   expect((err as Error).message).to.match(msg);
 }
 
+/** The error `f` throws (undefined if it returns). */
+function caught(f: () => unknown): unknown {
+  try {
+    f();
+  } catch (e) {
+    return e;
+  }
+  return undefined;
+}
+
 describe("protocols/rsms/msrp: the exact check of a forwarded join (verifyJoin)", () => {
   it("accepts the issued secret for its PID and pool, and changes nothing until commitJoin", () => {
     const w = offlineWorld();
@@ -297,6 +307,7 @@ describe("protocols/rsms/msrp: the exact check of a forwarded re-authentication 
     const nextA = encodeScalar(H4(s.a, s.sk));
     const before = w.snapshot();
     rejected(() => w.msrp.verifyReauth(w.reauthForwardOf(1, nextPid, nextA, 2)), /^verifyReauth: the forwarded secret does not open$/);
+    expect((caught(() => w.msrp.verifyReauth(w.reauthForwardOf(1, nextPid, nextA, 2))) as Error).cause).to.be.instanceOf(DecryptionError);
     rejected(() => w.msrp.verifyReauth(w.reauthForwardOf(9, nextPid, nextA)), /^verifyReauth: unknown pool 9$/);
     // an RN that has not joined has no next pseudonym yet, even with the right a_{k+1}
     const idle = w.rns[1].state;
@@ -342,6 +353,31 @@ describe("protocols/rsms/msrp: the exact check of a forwarded re-authentication 
     // rn1's next pseudonym was not disturbed by rn0's move, and rn0 moves on
     expect(w.reauth(rn1, 2).rn).to.equal("rn1");
     expect(w.reauth(rn0, 1).record.pid).to.deep.equal(rn0.state.pid);
+  });
+
+  it("an MSRP with a single pool verifies a re-authentication at that pool", () => {
+    const msrp = Msrp.setup({ capacity: 4, lambda: 10, intervalSec: 100 });
+    const pk = msrp.params.pkPub;
+    const c = msrp.registerRpm("rpm", Msrp.registrationRequest(pk, Role.RPM, 1, "rid-rpm"));
+    const rpm = new ResourcePoolManager(msrp.params, { poolId: 1, sk: c.sk, pid: c.pid });
+    const info = { poolId: 1, pkRpm: c.pkRpm, pidRpm: c.pid } as PoolInfo;
+    const r = msrp.registerRn("rn", Msrp.registrationRequest(pk, Role.RN, 1, "rid-rn"), Math.floor(Date.now() / 1000));
+    const node = new ResourceNode(msrp.params, { name: "rn", sk: r.sk, a: r.a, pid: r.pid, k: 0, joined: false, homePool: 1, pool: 0 });
+    const { filter } = msrp.takeFilter(1);
+    rpm.addFilter(0, filter.serialize(), filter.root());
+    const join = node.buildJoinRequest(info);
+    const opened = rpm.openJoinRequest(join.request);
+    msrp.commitJoin(msrp.verifyJoin(rpm.forwardJoin(opened)));
+    node.acceptJoinReply(rpm.joinReply(opened), join.pending);
+    const s = node.state;
+    const reauth = rpm.openReauthRequest(node.buildReauthRequest(info).request);
+    const v = msrp.verifyReauth(rpm.forwardReauth(reauth, tagOf(s.a), false));
+    expect([v.rn, v.record.poolId, v.recordedA, toHex(v.record.pid)]).to.deep.equal([
+      "rn",
+      1,
+      H4(s.a, s.sk),
+      toHex(H6(s.pid, H4(s.a, s.sk))),
+    ]);
   });
 });
 
@@ -527,6 +563,10 @@ describe("protocols/rsms/msrp: registration checks (each refused, nothing regist
       /^registration: the identity is not UTF-8$/,
     );
     malformed(() => m.registerRn("u", sealedReq(m, Role.RN, 1, Uint8Array.of(0xc3))), /^registration: the identity is not UTF-8$/);
+    // the decoder's reason is kept as the cause
+    const notUtf8 = caught(() => m.registerRn("u", sealedReq(m, Role.RN, 1, Uint8Array.of(0xc3))));
+    expect(notUtf8).to.be.instanceOf(MalformedMessageError);
+    expect((notUtf8 as Error).cause).to.be.instanceOf(TypeError);
     malformed(() => m.registerUser("u", req(m, Role.RN, 1, "x")), /^registration: expected role 3, got 2$/);
     malformed(() => m.registerRpm("u", req(m, Role.User, 0, "x")), /^registration: expected role 1, got 3$/);
     expect(w.snapshot()).to.equal(before);
@@ -695,6 +735,12 @@ describe("protocols/rsms/msrp: service groups (requestGroup, rekeyGroup)", () =>
       new RegExp(`^rekeyGroup: ${toHex(pid(2))} is not a member$`),
     );
     expectThrows(() => w.msrp.rekeyGroup(gid, [], ["rn4"]), AgentStateError, "AGENT_STATE", /^rekeyGroup: RN "rn4" has not joined a pool$/);
+    expectThrows(
+      () => w.msrp.rekeyGroup(gid, [], ["ghost"]),
+      AgentStateError,
+      "AGENT_STATE",
+      /^rekeyGroup: RN "ghost" has not joined a pool$/,
+    );
     expectThrows(() => w.msrp.rekeyGroup(gid, [], ["rn1"]), AgentStateError, "AGENT_STATE", /^rekeyGroup: RN "rn1" is already a member$/);
     expectThrows(
       () => w.msrp.rekeyGroup(gid, [pid(0)], ["rn1"]),
@@ -753,6 +799,55 @@ describe("protocols/rsms/msrp: service groups (requestGroup, rekeyGroup)", () =>
     expect(r.roster[1].pk.equals(mulBase(w.c4.sk))).to.equal(true);
     w.msrp.commitGroup(w.gid(8), "alice", [{ name: "ghost", pid: H6("ghost", 1n) }]);
     expectThrows(() => w.msrp.rekeyGroup(w.gid(8), [], []), AgentStateError, "AGENT_STATE", /^unknown RN ghost$/);
+  });
+
+  it("loads follow every commit (a group committed again, a rekey) and a restored keystore; the least busy RN comes first whatever order its load arose in", () => {
+    const w = groupWorld();
+    const names = (size: number, m = w.msrp) => m.requestGroup("alice", size).parties.map((p) => p.name);
+    w.form(1, 1); // rn0
+    w.form(2, 3); // rn1, rn2, rn3: every joined RN has load 1
+    // group 1 committed again without members: rn0 is back at load 0, a load that appears after load 1
+    w.msrp.commitGroup(w.gid(1), "alice", []);
+    expect(names(1)).to.deep.equal(["alice", "rn0"]);
+    // a restored MSRP counts the same loads, and only the joined RNs (rn4 is registered only)
+    const restored = w.restored();
+    expect(names(1, restored)).to.deep.equal(["alice", "rn0"]);
+    expectThrows(
+      () => restored.requestGroup("alice", 5),
+      AgentStateError,
+      "AGENT_STATE",
+      /^requestGroup: 5 RNs requested, only 4 have joined a pool and are not suspicious$/,
+    );
+    w.form(3, 1); // rn0
+    w.form(4, 1); // rn0 again (ties by name): loads rn0 2, rn1 1, rn2 1, rn3 1
+    // a rekey of group 2 that evicts rn1 leaves rn2 and rn3 at load 1
+    const r = w.msrp.rekeyGroup(w.gid(2), [w.rns[1].state.pid], []);
+    w.msrp.commitRekey(w.gid(2), r.epoch, r.members);
+    expect(names(2)).to.deep.equal(["alice", "rn2", "rn3"]);
+    expect(names(3)).to.deep.equal(["alice", "rn2", "rn3", "rn0"]);
+  });
+
+  it("S_RN: flagRn adds an RN once (also one that has not joined), suspiciousRns lists it sorted, clearSuspicious takes out that RN only; allocation follows", () => {
+    const w = groupWorld();
+    const pid = (n: number) => w.rns[n].state.pid;
+    expect(w.msrp.suspiciousRns()).to.deep.equal([]);
+    expect(w.msrp.flagRn(w.c4.pid)).to.equal("rn4"); // registered, never joined: not eligible anyway
+    expect(w.msrp.suspiciousRns()).to.deep.equal(["rn4"]);
+    expect(w.msrp.requestGroup("alice", 4).parties.map((p) => p.name)).to.deep.equal(["alice", "rn0", "rn1", "rn2", "rn3"]);
+    expect(w.msrp.flagRn(pid(3))).to.equal("rn3");
+    expect(w.msrp.flagRn(pid(3))).to.equal("rn3"); // a second flag changes nothing
+    expect(w.msrp.suspiciousRns()).to.deep.equal(["rn3", "rn4"]);
+    expectThrows(
+      () => w.msrp.requestGroup("alice", 4),
+      AgentStateError,
+      "AGENT_STATE",
+      /^requestGroup: 4 RNs requested, only 3 have joined a pool and are not suspicious$/,
+    );
+    w.msrp.clearSuspicious("rn4");
+    expect(w.msrp.suspiciousRns()).to.deep.equal(["rn3"]);
+    w.msrp.clearSuspicious("rn3");
+    expect(w.msrp.suspiciousRns()).to.deep.equal([]);
+    expect(w.msrp.requestGroup("alice", 4).parties.map((p) => p.name)).to.deep.equal(["alice", "rn0", "rn1", "rn2", "rn3"]);
   });
 });
 
@@ -981,5 +1076,18 @@ describe("protocols/rsms/msrp: a secret's lifetime (verifyJoin's TTL) and its re
     rejected(() => w.msrp.renewRn(impostor.renewalRequest()), unsigned(rn0.state.pid));
     rejected(() => w.msrp.renewRn(replayed), unsigned(rn0.state.pid)); // signed for the secret it replaced
     expect(w.snapshot()).to.equal(before);
+  });
+
+  it("renewRn defaults to the current time: a renewal with no filter pending opens one now; awaitsPublication is false for a pool with no filter pending", () => {
+    const w = offlineWorld();
+    const rn = w.rns[0];
+    expect(w.msrp.awaitsPublication(1, rn.state.a)).to.equal(false); // its filter was taken
+    expect(w.msrp.awaitsPublication(9, rn.state.a)).to.equal(false); // no such pool
+    const t0 = Math.floor(Date.now() / 1000);
+    rn.acceptRenewal(w.msrp.renewRn(rn.renewalRequest()));
+    const t1 = Math.floor(Date.now() / 1000);
+    expect(w.msrp.awaitsPublication(1, rn.state.a)).to.equal(true);
+    const { openedAt } = w.msrp.takeFilter(1);
+    expect(openedAt).to.be.within(t0, t1);
   });
 });
