@@ -51,7 +51,10 @@ export const defaultLoaders: BackendLoaders = {
     mclInit ??= (async () => {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const mcl = require("mcl-wasm") as typeof Mcl;
-      await mcl.init(mcl.BLS12_381);
+      // mcl-wasm is one instance per process: init() again replaces its memory under every value and
+      // cached G2 line another copy of this module made (a second install, a test's fresh require),
+      // and their next pairing reads out of bounds. So only an uninitialized mcl-wasm is initialized.
+      if (mcl.curveType !== mcl.BLS12_381) await mcl.init(mcl.BLS12_381);
       return mcl;
     })();
     return mclInit;
