@@ -15,6 +15,7 @@ import rfc from "../vectors/rfc9380-bls12381.json";
 import * as backend from "../../offchain/crypto/backend";
 import type { GroupBackend, PairingBackend } from "../../offchain/crypto/backend";
 import { nativeGroup, Secp256k1Api } from "../../offchain/crypto/backend/secp256k1-native";
+import { mclPairing } from "../../offchain/crypto/backend/bls-mcl";
 import {
   GENERATOR,
   ORDER,
@@ -480,6 +481,36 @@ describe("crypto/backend: pluggable curve backends, noble as the reference", () 
           expect(toHex(bls.g2MulBase(3n).toBytes())).to.equal(toHex(bls.G2.BASE.multiply(3n).toBytes()));
         });
       }
+    });
+  });
+
+  describe("# BLS12-381: the mcl backend's own edges", () => {
+    it("the identity goes in and comes out as the identity: a multiple of ZERO, by 0, and g2MulBase(0)", () => {
+      const mcl = fast.pairing;
+      expect(mcl.name).to.equal("mcl");
+      expect(mcl.g1Mul(bls.G1.ZERO, 5n).is0()).to.equal(true);
+      expect(mcl.g1Mul(bls.G1.BASE, 0n).is0()).to.equal(true);
+      expect(mcl.g2MulBase(0n).is0()).to.equal(true);
+      // and the same after: a point that left mcl as the identity goes back in as the identity
+      expect(mcl.g1Mul(mcl.g1Mul(bls.G1.BASE, 0n), 3n).is0()).to.equal(true);
+    });
+
+    it("mclPairing refuses an mcl-wasm on another curve, or one whose hash to G1 or pairing product is wrong (known answers at load)", async () => {
+      await backend.cryptoReady();
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const real = require("mcl-wasm") as typeof import("mcl-wasm");
+      const faulty = (over: Record<string, unknown>) =>
+        new Proxy(real, { get: (t, k) => (k in over ? over[k as string] : Reflect.get(t, k)) }) as typeof real;
+      expect(mclPairing(real).name).to.equal("mcl");
+      expect(() => mclPairing(faulty({ curveType: real.BN254 }))).to.throw(/^mcl-wasm is initialized for another curve than BLS12-381$/);
+      // a map to G1 that doubles its sum: hash to G1 differs from RFC 9380's "abc" vector
+      const add = (a: never, b: never) => real.add(real.add(a, b) as never, real.add(a, b) as never);
+      expect(() => mclPairing(faulty({ add }))).to.throw(/^mcl-wasm's hash to G1 differs from RFC 9380$/);
+      // a final exponentiation that is never one, or always one: each known pairing answer catches one
+      const never = { isOne: () => false };
+      const always = { isOne: () => true };
+      expect(() => mclPairing(faulty({ finalExp: () => never }))).to.throw(/^mcl-wasm's pairing product is wrong$/);
+      expect(() => mclPairing(faulty({ finalExp: () => always }))).to.throw(/^mcl-wasm's pairing product is wrong$/);
     });
   });
 
