@@ -39,7 +39,7 @@ export default tseslint.config(
   {
     // The RSMS agents are pure state machines (issue 19): no file system, network, chain or service
     // framework. Their services (offchain/services/) wrap them with transport, persistence and chain.
-    files: ["offchain/protocols/rsms/{msrp,rpm,rn,group,messages,group-messages,params,errors}.ts"],
+    files: ["offchain/rsms/{msrp,rpm,rn,group,messages,group-messages,params,errors}.ts"],
     rules: {
       "no-restricted-imports": [
         "error",

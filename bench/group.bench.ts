@@ -13,8 +13,8 @@ import { mul, mulBase, msmPublic, randomScalar } from "../offchain/crypto/group"
 import { groupBackend } from "../offchain/crypto/backend";
 import { keccak256 } from "../offchain/crypto/hash";
 import { toHex } from "../offchain/crypto/bytes";
-import { GroupParty, dealGroup, rekeyMessage } from "../offchain/protocols/rsms/group";
-import { GROUP_SIZES } from "../offchain/protocols/rsms/group-messages";
+import { GroupParty, dealGroup, rekeyMessage } from "../offchain/rsms/group";
+import { GROUP_SIZES } from "../offchain/rsms/group-messages";
 import { deploySystem } from "../offchain/chain/deploy";
 import { ResourcePoolRegistry__factory, ServiceGroupRegistry__factory } from "../typechain-types";
 import { benchBackends, loadNote, machine, onBackends } from "./lib";

@@ -7,7 +7,7 @@
  */
 import { parentPort, workerData } from "worker_threads";
 import { cryptoReady } from "../offchain/crypto/backend";
-import { Msrp, MsrpRecord } from "../offchain/protocols/rsms/msrp";
+import { Msrp, MsrpRecord } from "../offchain/rsms/msrp";
 
 /** A batch to verify. */
 export type VerifyBatch = { id: number; forwards: Uint8Array[]; now: number };

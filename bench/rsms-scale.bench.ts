@@ -24,19 +24,12 @@ import { eciesEncrypt } from "../offchain/crypto/ecies";
 import { encodeScalar, randomScalar } from "../offchain/crypto/group";
 import { H4, H6 } from "../offchain/crypto/hash";
 import { schnorrSign } from "../offchain/crypto/schnorr";
-import { DEFAULT_FILTER_POLICY, Msrp, MsrpRecord } from "../offchain/protocols/rsms/msrp";
+import { DEFAULT_FILTER_POLICY, Msrp, MsrpRecord } from "../offchain/rsms/msrp";
 import { H1 } from "../offchain/crypto/hash";
 import { toHex } from "../offchain/crypto/bytes";
 import { randomBytes } from "@noble/hashes/utils.js";
-import {
-  AAD,
-  Role,
-  encodeJoinForward,
-  encodeReauthForward,
-  joinForwardSigned,
-  reauthForwardSigned,
-} from "../offchain/protocols/rsms/messages";
-import { FORWARD_DST, ResourcePoolManager } from "../offchain/protocols/rsms/rpm";
+import { AAD, Role, encodeJoinForward, encodeReauthForward, joinForwardSigned, reauthForwardSigned } from "../offchain/rsms/messages";
+import { FORWARD_DST, ResourcePoolManager } from "../offchain/rsms/rpm";
 import { machine } from "./lib";
 
 const SIZES = [100, 1_000, 10_000].filter((n) => n <= Number(process.env.RSMS_SCALE_MAX ?? 10_000));

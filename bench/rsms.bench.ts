@@ -18,9 +18,9 @@ import { encodeScalar, randomScalar } from "../offchain/crypto/group";
 import type { Secp256k1Api } from "../offchain/crypto/backend/secp256k1-native";
 import { FileContentStore } from "../offchain/storage/content-store";
 import { deploySystem } from "../offchain/chain/deploy";
-import { RsmsLedger } from "../offchain/protocols/rsms/ledger";
-import { DEFAULT_FILTER_POLICY, Msrp } from "../offchain/protocols/rsms/msrp";
-import { ResourceNode } from "../offchain/protocols/rsms/rn";
+import { RsmsLedger } from "../offchain/rsms/ledger";
+import { DEFAULT_FILTER_POLICY, Msrp } from "../offchain/rsms/msrp";
+import { ResourceNode } from "../offchain/rsms/rn";
 import {
   initialJoin,
   initialJoinBatch,
@@ -31,8 +31,8 @@ import {
   serveJoin,
   setupPool,
   syncFilters,
-} from "../offchain/protocols/rsms/flows";
-import { SIZES } from "../offchain/protocols/rsms/messages";
+} from "../offchain/rsms/flows";
+import { SIZES } from "../offchain/rsms/messages";
 import { ResourcePoolRegistry__factory } from "../typechain-types";
 import { startNode } from "../scripts/lib/hardhat-node";
 import { benchBackends, loadNote, machine, onBackends } from "./lib";

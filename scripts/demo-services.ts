@@ -18,7 +18,7 @@ import { startNode, type RunningNode } from "./lib/hardhat-node";
 import { SERVICE_PARTIES, startServices, type Cluster } from "./lib/services-up";
 import { Steps } from "./lib/steps";
 import { ResourcePoolRegistry__factory, ServiceGroupRegistry__factory } from "../typechain-types";
-import { RsmsLedger } from "../offchain/protocols/rsms/ledger";
+import { RsmsLedger } from "../offchain/rsms/ledger";
 import type { Deployment as DeploymentFile } from "../offchain/chain/deployments";
 import { detectRemote } from "../offchain/services/trust/clients";
 

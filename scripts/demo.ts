@@ -23,9 +23,9 @@ import { dataDir } from "../offchain/chain/paths";
 import { runSelfCheck } from "../offchain/selfcheck";
 import { createContentStore } from "../offchain/storage/content-store";
 import { ResourcePoolRegistry__factory, ServiceGroupRegistry__factory } from "../typechain-types";
-import { GroupLedger, formServiceGroup, rekeyServiceGroup } from "../offchain/protocols/rsms/group-flows";
-import { GroupParty } from "../offchain/protocols/rsms/group";
-import { Role } from "../offchain/protocols/rsms/messages";
+import { GroupLedger, formServiceGroup, rekeyServiceGroup } from "../offchain/rsms/group-flows";
+import { GroupParty } from "../offchain/rsms/group";
+import { Role } from "../offchain/rsms/messages";
 import { TrustManager__factory } from "../typechain-types";
 import { TrustLedger, entityId } from "../offchain/trust/ledger";
 import { fromWad } from "../offchain/trust/fixed";
@@ -48,19 +48,11 @@ import {
 } from "../offchain/avatars/protocols";
 import { DisputeLedger, Nature } from "../offchain/disputes/ledger";
 import { keccak256 } from "../offchain/crypto/hash";
-import { RsmsLedger } from "../offchain/protocols/rsms/ledger";
-import { DEFAULT_FILTER_POLICY, Msrp } from "../offchain/protocols/rsms/msrp";
-import {
-  initialJoinBatch,
-  poolInfo,
-  publishFilter,
-  reauthenticate,
-  registerRn,
-  serveJoin,
-  setupPool,
-} from "../offchain/protocols/rsms/flows";
-import type { ResourceNode } from "../offchain/protocols/rsms/rn";
-import type { ResourcePoolManager } from "../offchain/protocols/rsms/rpm";
+import { RsmsLedger } from "../offchain/rsms/ledger";
+import { DEFAULT_FILTER_POLICY, Msrp } from "../offchain/rsms/msrp";
+import { initialJoinBatch, poolInfo, publishFilter, reauthenticate, registerRn, serveJoin, setupPool } from "../offchain/rsms/flows";
+import type { ResourceNode } from "../offchain/rsms/rn";
+import type { ResourcePoolManager } from "../offchain/rsms/rpm";
 import { toHex } from "../offchain/crypto/bytes";
 import { Steps } from "./lib/steps";
 import { AuthorityElection__factory, CredentialLedger__factory } from "../typechain-types";

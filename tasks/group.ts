@@ -9,7 +9,7 @@
  */
 import { task, types } from "hardhat/config";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
-import type { GroupParty } from "../offchain/protocols/rsms/group";
+import type { GroupParty } from "../offchain/rsms/group";
 import { keccak_256 } from "@noble/hashes/sha3.js";
 import { RefusedError, UsageError, lookupNamed } from "./lib/cli";
 
@@ -26,10 +26,10 @@ async function groupContext(hre: HardhatRuntimeEnvironment) {
     bytes,
   ] = await Promise.all([
     import("./lib/context"),
-    import("../offchain/protocols/rsms/group-flows"),
-    import("../offchain/protocols/rsms/msrp"),
-    import("../offchain/protocols/rsms/group"),
-    import("../offchain/protocols/rsms/rn"),
+    import("../offchain/rsms/group-flows"),
+    import("../offchain/rsms/msrp"),
+    import("../offchain/rsms/group"),
+    import("../offchain/rsms/rn"),
     import("../typechain-types"),
     import("../offchain/crypto/bytes"),
   ]);
@@ -69,8 +69,8 @@ async function groupClient(hre: HardhatRuntimeEnvironment) {
   const [{ localState, deployedAddress }, { attach }, { RsmsLedger }, { GroupLedger }, typechain, clients, bytes] = await Promise.all([
     import("./lib/context"),
     import("../offchain/chain/contracts"),
-    import("../offchain/protocols/rsms/ledger"),
-    import("../offchain/protocols/rsms/group-flows"),
+    import("../offchain/rsms/ledger"),
+    import("../offchain/rsms/group-flows"),
     import("../typechain-types"),
     import("../offchain/services/rsms/group-clients"),
     import("../offchain/crypto/bytes"),

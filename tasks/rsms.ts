@@ -6,7 +6,7 @@
 import { task, types } from "hardhat/config";
 import { attach } from "../offchain/chain/contracts";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
-import type { Msrp as MsrpAgent } from "../offchain/protocols/rsms/msrp";
+import type { Msrp as MsrpAgent } from "../offchain/rsms/msrp";
 import { RefusedError, UsageError, lookupNamed } from "./lib/cli";
 
 const MSRP_RECORD = "rsms-msrp";
@@ -24,11 +24,11 @@ async function rsms(hre: HardhatRuntimeEnvironment) {
     { ResourcePoolRegistry__factory },
   ] = await Promise.all([
     import("./lib/context"),
-    import("../offchain/protocols/rsms/flows"),
-    import("../offchain/protocols/rsms/msrp"),
-    import("../offchain/protocols/rsms/rpm"),
-    import("../offchain/protocols/rsms/rn"),
-    import("../offchain/protocols/rsms/ledger"),
+    import("../offchain/rsms/flows"),
+    import("../offchain/rsms/msrp"),
+    import("../offchain/rsms/rpm"),
+    import("../offchain/rsms/rn"),
+    import("../offchain/rsms/ledger"),
     import("../typechain-types"),
   ]);
   const local = localState(hre);
@@ -58,7 +58,7 @@ function knownPool(task: string, flag: string, m: MsrpAgent, pool: number): void
 async function clientSide(hre: HardhatRuntimeEnvironment) {
   const [{ localState, deployedAddress }, { RsmsLedger }, { ResourcePoolRegistry__factory }] = await Promise.all([
     import("./lib/context"),
-    import("../offchain/protocols/rsms/ledger"),
+    import("../offchain/rsms/ledger"),
     import("../typechain-types"),
   ]);
   const registry = await deployedAddress(hre, "ResourcePoolRegistry");
@@ -176,7 +176,7 @@ task("rsms:user:register", "User register (RSMS §IV.B.1): the MSRP issues a use
       return { pid: toHex(pid) };
     }
     const r = await rsms(hre);
-    const { Role } = await import("../offchain/protocols/rsms/messages");
+    const { Role } = await import("../offchain/rsms/messages");
     const m = r.loadMsrp();
     const creds = m.registerUser(a.name, r.Msrp.registrationRequest(m.params.pkPub, Role.User, 0, a.rid ?? `user:${a.name}`));
     r.saveMsrp(m);

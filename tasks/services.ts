@@ -15,7 +15,7 @@ async function serviceChain(hre: HardhatRuntimeEnvironment, role: string) {
   const [{ localState, deployedAddress }, { roleAccounts }, { RsmsLedger }, { ResourcePoolRegistry__factory }] = await Promise.all([
     import("./lib/context"),
     import("../offchain/chain/accounts"),
-    import("../offchain/protocols/rsms/ledger"),
+    import("../offchain/rsms/ledger"),
     import("../typechain-types"),
   ]);
   const local = localState(hre);
@@ -95,7 +95,7 @@ listenFlags(
       throw new UsageError(
         `rsms:serve: the MSRP account ${c.wallet.address} does not hold MSRP_ROLE: the registry's admin grants it with \`npx hardhat rsms:msrp:grant --to ${c.wallet.address}\``,
       );
-    const { GroupLedger } = await import("../offchain/protocols/rsms/group-flows");
+    const { GroupLedger } = await import("../offchain/rsms/group-flows");
     const { ServiceGroupRegistry__factory, TrustManager__factory } = await import("../typechain-types");
     const { deployedAddress } = await import("./lib/context");
     const groups = ServiceGroupRegistry__factory.connect(await deployedAddress(hre, "ServiceGroupRegistry"), c.wallet);

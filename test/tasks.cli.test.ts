@@ -20,7 +20,7 @@ import {
 } from "../tasks/lib/cli";
 import { DeploymentNotFoundError } from "../offchain/chain/deployments";
 import { KeystoreNotFoundError } from "../offchain/storage/errors";
-import { RsmsRejectedError } from "../offchain/protocols/rsms/errors";
+import { RsmsRejectedError } from "../offchain/rsms/errors";
 import { entityId } from "../offchain/trust/ledger";
 import { MetatrustError } from "../offchain/errors";
 

@@ -4,7 +4,7 @@ import os from "os";
 import path from "path";
 import hre from "hardhat";
 import { KeystoreExistsError } from "../offchain/storage/errors";
-import { RsmsRejectedError } from "../offchain/protocols/rsms/errors";
+import { RsmsRejectedError } from "../offchain/rsms/errors";
 import { rejects } from "./helpers/tasks";
 
 describe("tasks: rsms:* (in-process network, one process)", function () {

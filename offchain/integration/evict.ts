@@ -5,9 +5,9 @@
  */
 import type { TrustManager } from "../../typechain-types";
 import { toHex } from "../crypto/bytes";
-import type { GroupLedger, PartyDirectory } from "../protocols/rsms/group-flows";
-import { rekeyServiceGroup } from "../protocols/rsms/group-flows";
-import type { Msrp } from "../protocols/rsms/msrp";
+import type { GroupLedger, PartyDirectory } from "../rsms/group-flows";
+import { rekeyServiceGroup } from "../rsms/group-flows";
+import type { Msrp } from "../rsms/msrp";
 
 const ATTACK_MASK = 0x7f;
 

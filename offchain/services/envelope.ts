@@ -1,6 +1,6 @@
 /**
  * The authenticated envelope every service message travels in (issue 19). The protocol messages
- * (offchain/protocols/rsms/messages.ts and the others) stay as they are; the envelope adds who
+ * (offchain/rsms/messages.ts and the others) stay as they are; the envelope adds who
  * sent them, to whom, in which session, when, and in reply to what, and a signature over all of it.
  *
  * | field      | bytes | meaning                                                              |

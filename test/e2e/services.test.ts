@@ -22,7 +22,7 @@ import { startNode, RunningNode } from "../helpers/node";
 import { devAccount, freePort, serve, stop, type Proc } from "../../scripts/lib/services-up";
 import { skipUnderCoverage } from "../helpers/coverage";
 import { Keystore } from "../../offchain/storage/keystore";
-import { RsmsLedger } from "../../offchain/protocols/rsms/ledger";
+import { RsmsLedger } from "../../offchain/rsms/ledger";
 import { ResourcePoolRegistry__factory } from "../../typechain-types";
 import { joinRemote, registerRnRemote, loadRemoteRn, type Deployment } from "../../offchain/services/rsms/clients";
 import { Kind, Route, Scheme, audienceOf, openEnvelope, sealEnvelope } from "../../offchain/services/envelope";

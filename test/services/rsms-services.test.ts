@@ -12,10 +12,10 @@ import hre from "hardhat";
 import { Wallet, parseEther } from "ethers";
 import { deploySystemFixture } from "../fixtures/system";
 import { Keystore } from "../../offchain/storage/keystore";
-import { RsmsLedger } from "../../offchain/protocols/rsms/ledger";
-import { Msrp } from "../../offchain/protocols/rsms/msrp";
-import { ResourcePoolManager } from "../../offchain/protocols/rsms/rpm";
-import { paramsFromPkPub } from "../../offchain/protocols/rsms/params";
+import { RsmsLedger } from "../../offchain/rsms/ledger";
+import { Msrp } from "../../offchain/rsms/msrp";
+import { ResourcePoolManager } from "../../offchain/rsms/rpm";
+import { paramsFromPkPub } from "../../offchain/rsms/params";
 import { fromHex, toHex } from "../../offchain/crypto/bytes";
 import { randomScalar } from "../../offchain/crypto/group";
 import { MsrpService, MSRP_RECORD } from "../../offchain/services/rsms/msrp-service";
@@ -127,7 +127,7 @@ describe("services/rsms: MSRP and RPM services in-process", function () {
   it("the MSRP answers a replayed forward with the same bytes and records once; a forward signed by another key or for another service is refused", async () => {
     const rec = s.rpmKs.load(rpmServiceRecord(1)) as RpmServiceRecord;
     const agent = ResourcePoolManager.fromRecord(paramsFromPkPub(fromHex(rec.pkPub, 33)), rec);
-    await (await import("../../offchain/protocols/rsms/flows")).syncFilters({ ledger: s.dep.ledger, store: s.f.store }, agent);
+    await (await import("../../offchain/rsms/flows")).syncFilters({ ledger: s.dep.ledger, store: s.f.store }, agent);
     const rn = loadRemoteRn(s.client, "b")!;
     const pool = (await s.dep.ledger.pool(1))!;
     const opened = agent.openJoinRequest(rn.buildJoinRequest({ poolId: 1, pkRpm: pool.pkRpm, pidRpm: pool.pidRpm }).request);

@@ -7,7 +7,7 @@ import path from "path";
 import { startService, statusOf, type RunningService } from "../../offchain/services/server";
 import { EnvelopeError } from "../../offchain/services/envelope";
 import { ServiceError } from "../../offchain/services/client";
-import { RsmsRejectedError, MalformedMessageError, AgentStateError } from "../../offchain/protocols/rsms/errors";
+import { RsmsRejectedError, MalformedMessageError, AgentStateError } from "../../offchain/rsms/errors";
 
 const post = (url: string, body: Uint8Array, type = "application/octet-stream") =>
   fetch(url, { method: "POST", headers: { "content-type": type }, body: Buffer.from(body) });

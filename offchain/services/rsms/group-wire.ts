@@ -3,7 +3,7 @@
  * registering with the MSRP over the network, a group request, and the MSRP's mailbox through
  * which the user and the RNs (clients, never servers) exchange the multi-round group messages of
  * RSMS §IV.B.2. The protocol messages themselves (Allocation, Membership, KeyShare, Rekey:
- * offchain/protocols/rsms/group-messages.ts) travel unchanged inside these, byte for byte.
+ * offchain/rsms/group-messages.ts) travel unchanged inside these, byte for byte.
  *
  * | message        | from -> to     | fields                                                                  | bytes |
  * |----------------|----------------|-------------------------------------------------------------------------|------:|
@@ -25,7 +25,7 @@ import { concat, toBytes, toHex } from "../../crypto/bytes";
 import { POINT_BYTES, Point, decodePoint, decodeScalar, encodePoint, encodeScalar } from "../../crypto/group";
 import { ECIES_OVERHEAD, eciesDecrypt, eciesEncrypt } from "../../crypto/ecies";
 import { keccak_256 } from "@noble/hashes/sha3.js";
-import { MalformedMessageError } from "../../protocols/rsms/errors";
+import { MalformedMessageError } from "../../rsms/errors";
 
 /** Largest group the mailbox carries (the registry's own limit is lower). */
 export const MAX_PARTIES = 256;

@@ -1,6 +1,6 @@
 /**
  * The MSRP as a service (issue 19): a thin adapter around the pure Msrp agent
- * (offchain/protocols/rsms/msrp.ts) that adds the network, persistence and the chain.
+ * (offchain/rsms/msrp.ts) that adds the network, persistence and the chain.
  *
  * Routes (envelopes, offchain/services/envelope.ts):
  * - `POST /v1/rpm/enrol` (RpmEnrol, signed by the RPM's account): an admitted account gets its
@@ -29,11 +29,11 @@ import { equalBytes, fromHex, toBytes, toHex } from "../../crypto/bytes";
 import { decodePoint, encodeScalar } from "../../crypto/group";
 import type { ContentStore } from "../../storage/content-store";
 import type { Keystore } from "../../storage/keystore";
-import { Msrp, type JoinRecord, type VerifiedJoin } from "../../protocols/rsms/msrp";
-import { RsmsRejectedError, AgentStateError } from "../../protocols/rsms/errors";
-import { Role, decodeJoinForward, decodeRegistration } from "../../protocols/rsms/messages";
-import { poolEncryptionKey } from "../../protocols/rsms/params";
-import type { RsmsLedger } from "../../protocols/rsms/ledger";
+import { Msrp, type JoinRecord, type VerifiedJoin } from "../../rsms/msrp";
+import { RsmsRejectedError, AgentStateError } from "../../rsms/errors";
+import { Role, decodeJoinForward, decodeRegistration } from "../../rsms/messages";
+import { poolEncryptionKey } from "../../rsms/params";
+import type { RsmsLedger } from "../../rsms/ledger";
 import { BloomFilter } from "../../crypto/bloom";
 import { Kind, Route, Scheme, audienceOf, openEnvelope, sealReply, verifyEnvelope, EnvelopeError, type Envelope } from "../envelope";
 import { ReplyCache, DEFAULT_WINDOW_MS } from "../replies";
@@ -42,7 +42,7 @@ import { faultPoint } from "../faults";
 import { accountSigner, fromAccount } from "../common";
 import { startService, type RunningService, type ServiceConfig } from "../server";
 import { decodeRnRegister, decodeRpmEnrol, encodeJoinAck, sealRnCreds, sealRpmCreds } from "./wire";
-import type { GroupLedger } from "../../protocols/rsms/group-flows";
+import type { GroupLedger } from "../../rsms/group-flows";
 import type { TrustManager } from "../../../typechain-types";
 import { GroupDesk } from "./msrp-groups";
 

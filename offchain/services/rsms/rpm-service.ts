@@ -1,6 +1,6 @@
 /**
  * The RPM of one pool as a service (issue 19): a thin adapter around the pure
- * ResourcePoolManager agent (offchain/protocols/rsms/rpm.ts).
+ * ResourcePoolManager agent (offchain/rsms/rpm.ts).
  *
  * `POST /v1/join` takes an RN's JoinRequest in an unsigned envelope (the RN stays anonymous: the
  * protocol authenticates it) and answers with the JoinReply A = a'*P in an envelope signed by
@@ -23,11 +23,11 @@ import type { Wallet } from "ethers";
 import { equalBytes, fromHex, toHex } from "../../crypto/bytes";
 import type { ContentStore } from "../../storage/content-store";
 import { writeFileAtomic } from "../../storage/fs-atomic";
-import { ResourcePoolManager } from "../../protocols/rsms/rpm";
-import { RsmsRejectedError } from "../../protocols/rsms/errors";
-import { paramsFromPkPub } from "../../protocols/rsms/params";
-import { syncFilters } from "../../protocols/rsms/flows";
-import type { RsmsLedger } from "../../protocols/rsms/ledger";
+import { ResourcePoolManager } from "../../rsms/rpm";
+import { RsmsRejectedError } from "../../rsms/errors";
+import { paramsFromPkPub } from "../../rsms/params";
+import { syncFilters } from "../../rsms/flows";
+import type { RsmsLedger } from "../../rsms/ledger";
 import { Kind, Route, Scheme, audienceOf, openEnvelope, sealEnvelope, sealReply, verifyEnvelope, EnvelopeError } from "../envelope";
 import { ReplyCache, DEFAULT_WINDOW_MS } from "../replies";
 import { faultPoint } from "../faults";

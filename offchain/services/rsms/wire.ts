@@ -3,7 +3,7 @@
  * RPM and registration of an RN over the network (their keys come back sealed to a one-time
  * transport key, since the paper's "the MSRP sends the keys securely" now crosses a network), and
  * the MSRP's acknowledgement of a recorded join. The protocol messages themselves
- * (offchain/protocols/rsms/messages.ts) travel unchanged inside envelopes.
+ * (offchain/rsms/messages.ts) travel unchanged inside envelopes.
  *
  * | message        | from -> to   | fields                                                        | bytes |
  * |----------------|--------------|---------------------------------------------------------------|------:|
@@ -19,7 +19,7 @@
 import { bytesToNumberBE, concat, toBytes, toHex } from "../../crypto/bytes";
 import { POINT_BYTES, Point, decodePoint, decodeScalar, encodePoint, encodeScalar } from "../../crypto/group";
 import { ECIES_OVERHEAD, eciesDecrypt, eciesEncrypt } from "../../crypto/ecies";
-import { MalformedMessageError } from "../../protocols/rsms/errors";
+import { MalformedMessageError } from "../../rsms/errors";
 
 function cut(fn: string, b: Uint8Array, sizes: number[]): Uint8Array[] {
   const total = sizes.reduce((x, y) => x + y, 0);

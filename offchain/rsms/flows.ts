@@ -1,0 +1,323 @@
+/**
+ * RSMS §IV.A end to end: the agents exchange serialized messages in-process (each message is the
+ * bytes that would cross the network) and the chain and IPFS are real. Every flow either completes
+ * or throws with nothing recorded and no agent state changed.
+ */
+import { equalBytes, toHex } from "../crypto/bytes";
+import type { ContentStore } from "../storage/content-store";
+import { RsmsRejectedError } from "./errors";
+import { ContentCorruptedError, ContentNotFoundError, InvalidCidError, IpfsUnreachableError } from "../storage/errors";
+import { RsmsLedger, TxInfo } from "./ledger";
+import { Role } from "./messages";
+import { JoinRecord, Msrp, VerifiedJoin } from "./msrp";
+import { PendingJoin, PoolInfo, ResourceNode } from "./rn";
+import { filterTtl } from "./msrp";
+import { ResourcePoolManager } from "./rpm";
+
+/** What every flow needs. */
+export type RsmsContext = { ledger: RsmsLedger; store: ContentStore; now?: () => number };
+
+/** The bytes each party sent, for the Table III comparison. */
+export type WireLog = Record<string, number>;
+
+/**
+ * The outcome of a join or re-authentication. `tx` is absent when the record was already on-chain
+ * (a retry after a lost reply: nothing was written again).
+ */
+export type JoinResult = { record: JoinRecord; tx?: TxInfo; wire: WireLog };
+
+/**
+ * What the RPM's side of a join returns: the reply and the record, and, unless the request was
+ * a retry of one already recorded for the same RN (`retried`), the forward, the MSRP's
+ * verification and the transaction.
+ */
+export type Served = {
+  reply: Uint8Array;
+  record: JoinRecord;
+  retried: boolean;
+  forward?: Uint8Array;
+  verified?: VerifiedJoin;
+  tx?: TxInfo;
+};
+
+const nowSec = (ctx: RsmsContext) => (ctx.now ? ctx.now() : Math.floor(Date.now() / 1000));
+
+/**
+ * RPM Setup and pool creation: the RPM registers with Enc_PKpub(RID), the MSRP issues its keys
+ * and creates the pool on-chain with the RPM's account.
+ */
+export async function setupPool(
+  ctx: RsmsContext,
+  msrp: Msrp,
+  a: { name: string; poolId: number; rid: string; account: string },
+): Promise<{ rpm: ResourcePoolManager; tx: TxInfo }> {
+  if (await ctx.ledger.pool(a.poolId)) throw new RsmsRejectedError("INVALID_STATE", `setupPool: pool ${a.poolId} already exists on-chain`);
+  const req = Msrp.registrationRequest(msrp.params.pkPub, Role.RPM, a.poolId, a.rid);
+  const creds = msrp.registerRpm(a.name, req);
+  const tx = await ctx.ledger.createPool(a.poolId, a.account, creds.pid, creds.pkRpm);
+  const rpm = new ResourcePoolManager(msrp.params, {
+    poolId: a.poolId,
+    sk: creds.sk,
+    pid: creds.pid,
+    filterTtlSec: filterTtl(msrp.policy),
+  });
+  return { rpm, tx };
+}
+
+/**
+ * RN Setup; publishes the pool's filter when it becomes due (full, or its interval passed).
+ */
+export async function registerRn(
+  ctx: RsmsContext,
+  msrp: Msrp,
+  a: { name: string; poolId: number; rid: string },
+): Promise<{ rn: ResourceNode; published?: Awaited<ReturnType<typeof publishFilter>> }> {
+  const req = Msrp.registrationRequest(msrp.params.pkPub, Role.RN, a.poolId, a.rid);
+  const c = msrp.registerRn(a.name, req, nowSec(ctx));
+  const rn = new ResourceNode(msrp.params, {
+    name: a.name,
+    sk: c.sk,
+    a: c.a,
+    pid: c.pid,
+    k: 0,
+    joined: false,
+    homePool: a.poolId,
+    pool: 0,
+  });
+  const published = msrp.filterDue(a.poolId, nowSec(ctx)) ? await publishFilter(ctx, msrp, a.poolId) : undefined;
+  return { rn, published };
+}
+
+/**
+ * Publishes a pool's pending Bloom filter: bytes to IPFS, (root, CID, N, lambda) on-chain.
+ */
+export async function publishFilter(
+  ctx: RsmsContext,
+  msrp: Msrp,
+  poolId: number,
+): Promise<{ epoch: number; cid: string; root: string; count: number; bytes: number; tx: TxInfo }> {
+  const { filter, openedAt } = msrp.takeFilter(poolId);
+  try {
+    const bytes = filter.serialize();
+    const cid = await ctx.store.putBytes(bytes);
+    const { epoch, tx } = await ctx.ledger.publishFilter(poolId, filter.root(), cid, filter.capacity, filter.lambda);
+    return { epoch, cid, root: toHex(filter.root()), count: filter.count, bytes: bytes.length, tx };
+  } catch (e) {
+    msrp.restoreFilter(poolId, filter, openedAt);
+    throw e;
+  }
+}
+
+/**
+ * Loads the pool's published filters the RPM does not have yet, each checked against its root.
+ *
+ * Expiry: an epoch published more than rpm.filterTtlSec ago is dropped (or never fetched), and the
+ * loop starts at the first live epoch, so a join reads and checks a bounded number of filters
+ * however long the pool has existed. An RN listed only in an expired epoch gets NOT_IN_FILTER and
+ * renews its secret ({@link renewSecret}).
+ *
+ * One bad epoch does not block the pool: an epoch whose bytes do not match its on-chain root (or
+ * whose CID is invalid or its content corrupt) is quarantined (`rpm.quarantinedEpochs`, not fetched
+ * again) and the other epochs are loaded; an epoch whose content cannot be fetched right now is
+ * skipped and retried at the next sync. RNs listed only in such an epoch get NOT_IN_FILTER.
+ * @returns the number of filters loaded
+ * @throws RsmsRejectedError(UNKNOWN_POOL); any other error of the chain or the store
+ */
+export async function syncFilters(ctx: RsmsContext, rpm: ResourcePoolManager, known?: Promise<number | undefined>): Promise<number> {
+  const epochs = await (known ?? ctx.ledger.poolEpochs(rpm.poolId));
+  if (epochs === undefined) throw new RsmsRejectedError("UNKNOWN_POOL", `syncFilters: pool ${rpm.poolId} is not on-chain`);
+  const now = nowSec(ctx);
+  rpm.expire(now);
+  const have = new Set([...rpm.loadedEpochs, ...rpm.quarantinedEpochs.keys()]);
+  let n = 0;
+  for (let epoch = rpm.firstLiveEpoch; epoch < epochs; epoch++) {
+    if (have.has(epoch)) continue;
+    const f = await ctx.ledger.filterAt(rpm.poolId, epoch);
+    if (rpm.isExpired(f.publishedAt, now)) {
+      rpm.expire(now, epoch);
+      continue;
+    }
+    try {
+      rpm.addFilter(epoch, await ctx.store.get(f.cid), f.root, f.publishedAt);
+      n++;
+    } catch (e) {
+      if (
+        (e instanceof RsmsRejectedError && (e.reason === "FILTER_ROOT_MISMATCH" || e.reason === "FILTER_MALFORMED")) ||
+        e instanceof ContentCorruptedError ||
+        e instanceof InvalidCidError
+      )
+        rpm.quarantine(epoch, (e as Error).message);
+      else if (!(e instanceof ContentNotFoundError || e instanceof IpfsUnreachableError)) throw e;
+    }
+  }
+  return n;
+}
+
+/** The public values of a pool an RN needs, read from the chain. */
+export async function poolInfo(ctx: RsmsContext, poolId: number): Promise<PoolInfo> {
+  const p = await ctx.ledger.pool(poolId);
+  if (!p) throw new RsmsRejectedError("UNKNOWN_POOL", `poolInfo: pool ${poolId} is not on-chain`);
+  return { poolId, pkRpm: p.pkRpm, pidRpm: p.pidRpm };
+}
+
+/**
+ * The RPM's and MSRP's side of an initial authentication: everything from the request to the
+ * on-chain record and the reply. Nothing is written unless every check passed.
+ *
+ * Retries are safe: a request whose record (PID, H4(a')) is already on-chain at this pool is
+ * answered again with A = a'*P and nothing is written (the reply was lost or dropped). Only the
+ * holder of a' can build such a request, and A tells it nothing new.
+ * @returns the reply for the RN, the record and (unless a retry) its transaction
+ * @throws RsmsRejectedError(REPLAYED_SECRET | NOT_IN_FILTER | MSRP_REJECTED | ...), MalformedMessageError
+ */
+export async function serveJoin(
+  ctx: RsmsContext,
+  rpm: ResourcePoolManager,
+  msrp: Msrp,
+  request: Uint8Array,
+  epochs?: Promise<number | undefined>,
+): Promise<Served> {
+  const opened = rpm.openJoinRequest(request);
+  // The replay check and the filter sync (the pool's filter count, then any filter the RPM has not
+  // loaded) run together: the sync is awaited only if the request is not a replay.
+  const synced = syncFilters(ctx, rpm, epochs);
+  synced.catch(() => undefined);
+  if (await ctx.ledger.isTagUsed(opened.tag)) {
+    const rec = await ctx.ledger.recordOf(opened.pid);
+    if (rec.kind === 1 && rec.poolId === rpm.poolId && equalBytes(rec.tag, opened.tag))
+      return { reply: rpm.joinReply(opened), record: { pid: opened.pid, tag: opened.tag, poolId: rpm.poolId, kind: 1 }, retried: true };
+    throw new RsmsRejectedError("REPLAYED_SECRET", `serveJoin: H4(a') ${toHex(opened.tag)} is already on-chain: replayed join`);
+  }
+  await synced;
+  const forward = rpm.forwardJoin(opened);
+  const verified = msrp.verifyJoin(forward, nowSec(ctx));
+  const tx = await ctx.ledger.recordJoin(verified.record);
+  msrp.commitJoin(verified);
+  return { reply: rpm.joinReply(opened), record: verified.record, retried: false, forward, verified, tx };
+}
+
+/**
+ * Renews an RN's unused a_{i,0} (its secret expired, SECRET_EXPIRED or NOT_IN_FILTER after its
+ * epoch expired): the RN signs a request, the MSRP inserts a fresh secret into the home pool's
+ * pending filter and seals it to PK_RN; the filter is published when due. The RN joins once it is.
+ */
+export async function renewSecret(
+  ctx: RsmsContext,
+  msrp: Msrp,
+  rn: ResourceNode,
+): Promise<{ published?: Awaited<ReturnType<typeof publishFilter>> }> {
+  rn.acceptRenewal(msrp.renewRn(rn.renewalRequest(), nowSec(ctx)));
+  const pool = rn.state.homePool;
+  return { published: msrp.filterDue(pool, nowSec(ctx)) ? await publishFilter(ctx, msrp, pool) : undefined };
+}
+
+/**
+ * Initial authentication of an RN at its pool (Fig. 3, steps 1-4).
+ */
+export async function initialJoin(ctx: RsmsContext, rn: ResourceNode, rpm: ResourcePoolManager, msrp: Msrp): Promise<JoinResult> {
+  // one read of the pool serves the RN (its key) and the RPM (its filter count)
+  const p = await ctx.ledger.pool(rpm.poolId);
+  if (!p) throw new RsmsRejectedError("UNKNOWN_POOL", `poolInfo: pool ${rpm.poolId} is not on-chain`);
+  const { request, pending } = rn.buildJoinRequest({ poolId: p.poolId, pkRpm: p.pkRpm, pidRpm: p.pidRpm });
+  const served = await serveJoin(ctx, rpm, msrp, request, Promise.resolve(p.epochs));
+  rn.acceptJoinReply(served.reply, pending);
+  return {
+    record: served.record,
+    tx: served.tx,
+    wire: { rnToRpm: request.length, rpmToMsrp: served.forward?.length ?? 0, rpmToRn: served.reply.length },
+  };
+}
+
+/**
+ * RPM_Y's and the MSRP's side of a re-authentication.
+ *
+ * Retries are safe: if (PID_{k+1}, H4(a'_{k+1})) is already on-chain at this pool, right after
+ * (PID_k, H4(a_k)), the reply is sent again and nothing is written. If that record is at another
+ * pool, the request is refused with NEXT_PID_RECORDED and the RN resynchronises from the chain
+ * ({@link resyncRn}).
+ * @throws RsmsRejectedError(NEXT_PID_RECORDED | TAG_NOT_RECORDED | REPLAYED_SECRET | MSRP_REJECTED), MalformedMessageError
+ */
+export async function serveReauth(ctx: RsmsContext, rpm: ResourcePoolManager, msrp: Msrp, request: Uint8Array): Promise<Served> {
+  const opened = rpm.openReauthRequest(request);
+  const [rec, nextRec, nextTagUsed] = await Promise.all([
+    ctx.ledger.recordOf(opened.pid),
+    ctx.ledger.recordOf(opened.nextPid),
+    ctx.ledger.isTagUsed(opened.nextTag),
+  ]);
+  const nextRecorded = !nextRec.tag.every((x) => x === 0);
+  if (nextTagUsed) {
+    const mine = nextRec.kind === 2 && equalBytes(nextRec.tag, opened.nextTag) && equalBytes(rec.tag, opened.claimedTag);
+    if (mine && nextRec.poolId === rpm.poolId)
+      return {
+        reply: rpm.reauthReply(opened),
+        record: { pid: opened.nextPid, tag: opened.nextTag, poolId: rpm.poolId, kind: 2 },
+        retried: true,
+      };
+    if (mine)
+      throw new RsmsRejectedError(
+        "NEXT_PID_RECORDED",
+        `serveReauth: PID_{k+1} ${toHex(opened.nextPid)} is already recorded at pool ${nextRec.poolId}: resynchronise from the chain`,
+      );
+    throw new RsmsRejectedError("REPLAYED_SECRET", `serveReauth: H4(a'_{k+1}) is already on-chain: replayed re-authentication`);
+  }
+  const forward = rpm.forwardReauth(opened, rec.tag, nextRecorded);
+  const verified = msrp.verifyReauth(forward);
+  const tx = await ctx.ledger.recordJoin(verified.record);
+  msrp.commitJoin(verified);
+  return { reply: rpm.reauthReply(opened), record: verified.record, retried: false, forward, verified, tx };
+}
+
+/**
+ * Resynchronises an RN whose reply was lost: if the chain holds the record of its pending
+ * request, the RN takes that step (join or rotation), without a new request.
+ * @returns true if the RN moved, false if the chain does not hold the record (nothing changes)
+ */
+export async function resyncRn(ctx: RsmsContext, rn: ResourceNode, pending: PendingJoin): Promise<boolean> {
+  return rn.adoptRecorded(pending, await ctx.ledger.recordOf(pending.pid));
+}
+
+/**
+ * Re-authentication of a joined RN at another pool (§IV.A.2.b).
+ */
+export async function reauthenticate(ctx: RsmsContext, rn: ResourceNode, rpm: ResourcePoolManager, msrp: Msrp): Promise<JoinResult> {
+  const { request, pending } = rn.buildReauthRequest(await poolInfo(ctx, rpm.poolId));
+  const served = await serveReauth(ctx, rpm, msrp, request);
+  rn.acceptReauthReply(served.reply, pending);
+  return {
+    record: served.record,
+    tx: served.tx,
+    wire: { rnToRpm: request.length, rpmToMsrp: served.forward?.length ?? 0, rpmToRn: served.reply.length },
+  };
+}
+
+/**
+ * Initial authentication of many RNs at one pool with one on-chain transaction (recordJoins).
+ * All or nothing: if any request is rejected, nothing is recorded.
+ */
+export async function initialJoinBatch(
+  ctx: RsmsContext,
+  rns: ResourceNode[],
+  rpm: ResourcePoolManager,
+  msrp: Msrp,
+): Promise<{ records: JoinRecord[]; tx: TxInfo }> {
+  const info = await poolInfo(ctx, rpm.poolId);
+  await syncFilters(ctx, rpm);
+  const items: { rn: ResourceNode; pending: PendingJoin; reply: Uint8Array; verified: VerifiedJoin }[] = [];
+  const seen = new Set<string>();
+  for (const rn of rns) {
+    const { request, pending } = rn.buildJoinRequest(info);
+    const opened = rpm.openJoinRequest(request);
+    if (seen.has(toHex(opened.tag)) || (await ctx.ledger.isTagUsed(opened.tag))) {
+      throw new RsmsRejectedError("REPLAYED_SECRET", `initialJoinBatch: ${rn.state.name}'s secret is already used`);
+    }
+    seen.add(toHex(opened.tag));
+    const verified = msrp.verifyJoin(rpm.forwardJoin(opened), nowSec(ctx));
+    items.push({ rn, pending, reply: rpm.joinReply(opened), verified });
+  }
+  const tx = await ctx.ledger.recordJoins(items.map((i) => i.verified.record));
+  for (const i of items) {
+    msrp.commitJoin(i.verified);
+    i.rn.acceptJoinReply(i.reply, i.pending);
+  }
+  return { records: items.map((i) => i.verified.record), tx };
+}

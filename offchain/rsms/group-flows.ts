@@ -1,0 +1,168 @@
+/**
+ * RSMS §IV.B end to end: the MSRP forms a service group for a user, the parties authenticate
+ * each other and agree on the key, and the MSRP renews the key on eviction or addition. Messages
+ * are the serialized bytes; those addressed to RNs are relayed by their pool's RPM, as in Fig. 4.
+ */
+import type { ContractTransactionResponse } from "ethers";
+import type { ServiceGroupRegistry } from "../../typechain-types";
+import { fromHex, toHex } from "../crypto/bytes";
+import { Point, decodePoint, encodePoint } from "../crypto/group";
+import { AgentStateError } from "./errors";
+import { GroupChainView, GroupParty, GroupPartyInfo } from "./group";
+import type { TxInfo } from "./ledger";
+import type { Msrp } from "./msrp";
+
+async function mined(tx: Promise<ContractTransactionResponse>): Promise<TxInfo> {
+  const r = await (await tx).wait();
+  if (!r) throw new Error("transaction was not mined");
+  return { hash: r.hash, gasUsed: r.gasUsed, block: r.blockNumber };
+}
+
+/** The ServiceGroupRegistry as the agents use it. */
+export class GroupLedger {
+  readonly registry: ServiceGroupRegistry;
+  constructor(registry: ServiceGroupRegistry) {
+    this.registry = registry;
+  }
+
+  /** The chain's view of a group (what every party checks its messages against). */
+  async view(groupId: Uint8Array): Promise<GroupChainView & { members: number; userPid: Uint8Array }> {
+    const g = await this.registry.group(toHex(groupId));
+    if (/^0x0+$/.test(g.userPid)) throw new AgentStateError(`GroupLedger.view: no group ${toHex(groupId)} on-chain`);
+    const Q = decodePoint(fromHex(await this.registry.groupKeyCommitment(toHex(groupId)), 33));
+    return {
+      epoch: Number(g.epoch),
+      Q,
+      commitmentsHash: fromHex(g.commitments, 32),
+      members: Number(g.members),
+      userPid: fromHex(g.userPid, 32),
+    };
+  }
+
+  formGroup(groupId: Uint8Array, userPid: Uint8Array, members: Uint8Array[], Q: Point, commitmentsHash: Uint8Array): Promise<TxInfo> {
+    return mined(
+      this.registry.formGroup(toHex(groupId), toHex(userPid), members.map(toHex), toHex(encodePoint(Q)), toHex(commitmentsHash)),
+    );
+  }
+
+  rekey(
+    groupId: Uint8Array,
+    epoch: number,
+    evict: Uint8Array[],
+    add: Uint8Array[],
+    Q: Point,
+    commitmentsHash: Uint8Array,
+  ): Promise<TxInfo> {
+    return mined(
+      this.registry.rekey(toHex(groupId), epoch, evict.map(toHex), add.map(toHex), toHex(encodePoint(Q)), toHex(commitmentsHash)),
+    );
+  }
+
+  isMember(groupId: Uint8Array, pid: Uint8Array): Promise<boolean> {
+    return this.registry.isMember(toHex(groupId), toHex(pid));
+  }
+}
+
+/** Bytes each party sent in a phase (for Table III). */
+export type GroupWire = { allocationPerParty: number; membershipPerParty: number; keySharesPerParty: number };
+
+/** Looks up the agent of each party by name. */
+export type PartyDirectory = (name: string) => GroupParty;
+
+/**
+ * Service request through group key agreement (§IV.B.2.a-b).
+ * @param directory - the parties' agents (the user and the RNs), by name
+ * @returns the group id, the parties in order (user first), the epoch key each derived, the formation transaction
+ */
+export async function formServiceGroup(
+  ledger: GroupLedger,
+  msrp: Msrp,
+  directory: PartyDirectory,
+  a: { user: string; size: number; groupId?: Uint8Array },
+): Promise<{ groupId: Uint8Array; parties: GroupParty[]; keys: Uint8Array[]; tx: TxInfo; wire: GroupWire }> {
+  const { dealing, parties: infos } = msrp.requestGroup(a.user, a.size, a.groupId);
+  const members = infos.slice(1);
+  const tx = await ledger.formGroup(
+    dealing.groupId,
+    infos[0].pid,
+    members.map((m) => m.pid),
+    dealing.Q,
+    dealing.commitmentsHash,
+  );
+  msrp.commitGroup(dealing.groupId, a.user, members);
+  const parties = infos.map((p) => directory(p.name));
+  const { keys, wire } = await authenticateGroup(ledger, dealing.groupId, parties, dealing.allocations);
+  return { groupId: dealing.groupId, parties, keys, tx, wire: { allocationPerParty: dealing.allocations[0].length, ...wire } };
+}
+
+/**
+ * Group membership authentication and key agreement among the parties, given their allocations.
+ * Every message goes through its encoder/decoder. Throws the first party's failure (naming the
+ * culprits) and leaves no key derived anywhere if any check fails.
+ * @returns the epoch key derived by each party, in order, and the bytes each party sent
+ */
+export async function authenticateGroup(
+  ledger: GroupLedger,
+  groupId: Uint8Array,
+  parties: GroupParty[],
+  allocations: Uint8Array[],
+): Promise<{ keys: Uint8Array[]; wire: Omit<GroupWire, "allocationPerParty"> }> {
+  const view = await ledger.view(groupId);
+  const membership = parties.map((p, i) => p.acceptAllocation(allocations[i], view));
+  parties.forEach((p, i) =>
+    p.verifyMembership(
+      groupId,
+      membership.filter((_, j) => j !== i),
+    ),
+  );
+  const shares = parties.map((p) => p.keyShares(groupId));
+  const keys = parties.map((p, i) =>
+    p.acceptKeyShares(
+      groupId,
+      shares.filter((_, j) => j !== i).map((m) => m.get(i)!),
+    ),
+  );
+  return {
+    keys,
+    wire: {
+      membershipPerParty: membership[0].length * (parties.length - 1),
+      keySharesPerParty: [...shares[0].values()].reduce((n, m) => n + m.length, 0),
+    },
+  };
+}
+
+/**
+ * Group session key update: the MSRP evicts and adds, commits the new epoch on-chain, and every
+ * remaining and added party (and the user) opens and checks the new key.
+ * @returns the new epoch, its members' agents, the transaction and the update bytes per party
+ */
+export async function rekeyServiceGroup(
+  ledger: GroupLedger,
+  msrp: Msrp,
+  directory: PartyDirectory,
+  a: { groupId: Uint8Array; evict?: Uint8Array[]; add?: string[] },
+): Promise<{
+  epoch: number;
+  parties: GroupParty[];
+  keys: Uint8Array[];
+  tx: TxInfo;
+  messages: Map<string, Uint8Array>;
+  roster: GroupPartyInfo[];
+  bytesPerParty: number;
+}> {
+  const r = msrp.rekeyGroup(a.groupId, a.evict ?? [], a.add ?? []);
+  const tx = await ledger.rekey(
+    a.groupId,
+    r.epoch,
+    r.evicted,
+    r.added.map((m) => m.pid),
+    r.Q,
+    r.commitmentsHash,
+  );
+  msrp.commitRekey(a.groupId, r.epoch, r.members);
+  const view = await ledger.view(a.groupId);
+  const info = msrp.groupInfo(a.groupId);
+  const parties = [directory(info.user), ...info.members.map((m) => directory(m.name))];
+  const keys = parties.map((p) => p.acceptRekey(r.messages.get(toHex(p.pid))!, view, r.roster));
+  return { epoch: r.epoch, parties, keys, tx, messages: r.messages, roster: r.roster, bytesPerParty: [...r.messages.values()][0].length };
+}

@@ -1,0 +1,789 @@
+/**
+ * The Metaverse service resource provider (MSRP) agent of RSMS §IV.A.1 and §IV.B.1: system
+ * setup, RPM / RN / User registration, the per-pool Bloom filters, the exact check of every
+ * forwarded join, the a/PID rotation and tracing. Pure: the chain and IPFS are the caller's.
+ *
+ *   Setup:      msk <-$ Z_q*, PK_pub = msk * P
+ *   RPM setup:  d <-$ Z_q*, PK_RPM = d*P, PID_RPM = H1(PK_pub, RID, rho), sk_RPM = d + msk*H2(PID_RPM)
+ *   RN setup:   sk_RN <-$ Z_q*, PK_RN = sk_RN*P, a_{i,0} <-$ Z_q*, PID_{i,0} = H1(PK_pub, RID, rho),
+ *               Insert(a_{i,0}) into the pool's filter
+ *   Join check: a' must be the secret the MSRP issued for PID (and for that pool), then
+ *               record (PID_k, H4(a_k)) and expect a_{k+1} = H4(a_k, sk_RN), PID_{k+1} = H6(PID_k, a_{k+1})
+ *
+ * rho is a random 32-byte salt per registration (a metatrust addition, docs/specs/rsms-join.md:
+ * without it PID_{i,0} = H1(PK_pub, RID) is computable by anyone who knows the RID).
+ */
+import { randomBytes } from "@noble/hashes/utils.js";
+import { keccak_256 } from "@noble/hashes/sha3.js";
+import { BloomFilter } from "../crypto/bloom";
+import { bytesToNumberBE, concat, equalBytes, fromHex, toHex } from "../crypto/bytes";
+import { eciesDecrypt, eciesEncrypt } from "../crypto/ecies";
+import {
+  Point,
+  addMod,
+  decodePoint,
+  decodeScalar,
+  encodePoint,
+  encodeScalar,
+  mulBase,
+  mulMod,
+  precompute,
+  randomScalar,
+} from "../crypto/group";
+import { H1, H2, H4, H6 } from "../crypto/hash";
+import { DecryptionError } from "../errors";
+import { AgentStateError, MalformedMessageError, RsmsRejectedError } from "./errors";
+import {
+  AAD,
+  Role,
+  decodeJoinForward,
+  decodeReauthForward,
+  decodeRegistration,
+  encodeRegistration,
+  joinForwardSigned,
+  reauthForwardSigned,
+} from "./messages";
+import { RsmsParams, poolEncryptionKey, tagOf } from "./params";
+import { schnorrVerify } from "../crypto/schnorr";
+import { FORWARD_DST } from "./rpm";
+import { RENEW_DST, RenewalRequest } from "./rn";
+import { Dealing, GroupPartyInfo, dealGroup, rekeyMessage } from "./group";
+
+/**
+ * Bloom filter settings for new pool filters. `ttlSec` is how long an issued a_{i,0} (and the
+ * filter epoch that lists it) serves initial joins: the MSRP refuses a secret issued longer ago
+ * (SECRET_EXPIRED) and RPMs drop epochs published longer ago, so that a join checks a bounded
+ * number of filters. An RN whose secret expired before it joined renews it ({@link Msrp.renewRn}).
+ * Absent in records written before it existed: {@link DEFAULT_FILTER_TTL_SEC}.
+ */
+export type FilterPolicy = { capacity: number; lambda: number; intervalSec: number; ttlSec?: number };
+/** Seven days. */
+export const DEFAULT_FILTER_TTL_SEC = 7 * 24 * 3600;
+export const DEFAULT_FILTER_POLICY: FilterPolicy = { capacity: 1024, lambda: 20, intervalSec: 3600, ttlSec: DEFAULT_FILTER_TTL_SEC };
+
+/** The filter TTL of a policy. */
+export function filterTtl(policy: FilterPolicy): number {
+  return policy.ttlSec ?? DEFAULT_FILTER_TTL_SEC;
+}
+
+/** Credentials the MSRP issues to an RPM. */
+export type RpmCredentials = { poolId: number; sk: bigint; pkRpm: Point; pid: Uint8Array };
+/** Credentials the MSRP issues to an RN. */
+export type RnCredentials = { poolId: number; sk: bigint; pk: Point; a: bigint; pid: Uint8Array };
+/** Credentials the MSRP issues to a User. */
+export type UserCredentials = { sk: bigint; pk: Point; pid: Uint8Array };
+
+/** A verified join, ready to be written on-chain by the MSRP. */
+export type JoinRecord = { pid: Uint8Array; tag: Uint8Array; poolId: number; kind: 1 | 2 };
+/**
+ * A verified join with what the MSRP commits once the chain accepted it: the secret now recorded
+ * (a_k for a join, a_{k+1} for a re-authentication).
+ */
+export type VerifiedJoin = { record: JoinRecord; rn: string; recordedA: bigint };
+
+/** issuedAt: when a_{i,0} was issued (unix s; absent in old records: never expires). */
+type RnEntry = { rid: string; sk: string; homePool: number; pool: number; a: string; pids: string[]; used: boolean; issuedAt?: number };
+type RpmEntry = { rid: string; poolId: number; pid: string; pk: string };
+type UserEntry = { rid: string; sk: string; pid: string };
+type PendingFilter = { bits: string; openedAt: number };
+type GroupEntry = { user: string; members: { name: string; pid: string }[]; epoch: number };
+
+/** What the MSRP agent persists. */
+export type MsrpRecord = {
+  msk: string;
+  policy: FilterPolicy;
+  rpms: Record<string, RpmEntry>;
+  rns: Record<string, RnEntry>;
+  users: Record<string, UserEntry>;
+  pending: Record<string, PendingFilter>;
+  groups?: Record<string, GroupEntry>;
+  /** S_RN, the paper's set of suspicious RNs (by name): never allocated to a group again */
+  suspicious?: string[];
+};
+
+/** The MSRP agent. */
+export class Msrp {
+  readonly params: RsmsParams;
+  private readonly msk: bigint;
+  private r: MsrpRecord;
+  private pidIndex = new Map<string, { kind: "rn" | "rpm" | "user"; name: string; k: number }>();
+  private nextPidIndex = new Map<string, string>();
+  /** name -> the key it holds in nextPidIndex, so that a rotation replaces it in O(1). */
+  private nextPidOf = new Map<string, string>();
+  /** poolId -> the RPM's effective public key sk_RPM * P, derived once. */
+  private rpmKeys = new Map<number, Point>();
+  private pendingFilters = new Map<number, { filter: BloomFilter; openedAt: number }>();
+  private readonly pkPubEncoded: Uint8Array;
+  /** name -> PK_RN, derived once (requestGroup and rekeyGroup need only the members' keys). */
+  private pkCache = new Map<string, Point>();
+  /** name -> number of groups it is a member of. */
+  private load = new Map<string, number>();
+  /**
+   * The RNs a group may be dealt (joined, not in S_RN), by load, each list sorted by name: a
+   * request reads only what it deals, so its cost does not grow with the number of RNs (issue 13).
+   */
+  private eligible = new Map<number, string[]>();
+  private eligibleCount = 0;
+
+  private constructor(msk: bigint, record: MsrpRecord) {
+    this.msk = msk;
+    this.params = { pkPub: precompute(mulBase(msk)) };
+    this.pkPubEncoded = encodePoint(this.params.pkPub);
+    this.r = record;
+    this.reindex();
+  }
+
+  /**
+   * MSRP Setup: draws msk and derives PK_pub.
+   * @param policy - Bloom filter policy for the pools
+   */
+  static setup(policy: FilterPolicy = DEFAULT_FILTER_POLICY): Msrp {
+    return new Msrp(randomScalar(), { msk: "", policy, rpms: {}, rns: {}, users: {}, pending: {} });
+  }
+
+  /** Restores the agent from its keystore record. */
+  static fromRecord(rec: MsrpRecord): Msrp {
+    return new Msrp(decodeScalar(fromHex(rec.msk, 32)), structuredClone(rec));
+  }
+
+  /** The keystore record (contains msk: keystore only, never on-chain or IPFS). */
+  toRecord(): MsrpRecord {
+    const pending: Record<string, PendingFilter> = {};
+    for (const [poolId, p] of this.pendingFilters) pending[poolId] = { bits: toHex(p.filter.serialize()), openedAt: p.openedAt };
+    return { ...structuredClone(this.r), msk: toHex(encodeScalar(this.msk)), pending };
+  }
+
+  /** PK_pub as 33 bytes. */
+  get pkPubBytes(): Uint8Array {
+    return Uint8Array.from(this.pkPubEncoded);
+  }
+
+  /** The filter policy. */
+  get policy(): FilterPolicy {
+    return { ...this.r.policy };
+  }
+
+  private reindex(): void {
+    this.pidIndex.clear();
+    this.nextPidIndex.clear();
+    this.nextPidOf.clear();
+    for (const [name, e] of Object.entries(this.r.rns)) {
+      e.pids.forEach((p, k) => this.pidIndex.set(p, { kind: "rn", name, k }));
+      if (e.used) this.expectNext(name, fromHex(e.pids[e.pids.length - 1]), bytesToNumberBE(fromHex(e.a)), decodeScalar(fromHex(e.sk)));
+    }
+    for (const [name, e] of Object.entries(this.r.rpms)) this.pidIndex.set(e.pid, { kind: "rpm", name, k: 0 });
+    for (const [name, e] of Object.entries(this.r.users)) this.pidIndex.set(e.pid, { kind: "user", name, k: 0 });
+    for (const [poolId, p] of Object.entries(this.r.pending)) {
+      this.pendingFilters.set(Number(poolId), { filter: BloomFilter.deserialize(fromHex(p.bits)), openedAt: p.openedAt });
+    }
+    this.r.pending = {};
+    this.load.clear();
+    for (const g of Object.values(this.r.groups ?? {})) for (const m of g.members) this.load.set(m.name, (this.load.get(m.name) ?? 0) + 1);
+    this.eligible.clear();
+    this.eligibleCount = 0;
+    for (const [name, e] of Object.entries(this.r.rns)) if (e.used) this.makeEligible(name);
+  }
+
+  private isSuspicious(name: string): boolean {
+    return this.r.suspicious?.includes(name) ?? false;
+  }
+
+  /** Binary search of name in a list sorted by localeCompare: its index, or where it goes. */
+  private static slot(list: string[], name: string): number {
+    let lo = 0;
+    let hi = list.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (list[mid].localeCompare(name) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** Puts a joined RN that is not in S_RN in the eligible lists (no-op otherwise or if there). */
+  private makeEligible(name: string): void {
+    if (!this.r.rns[name]?.used || this.isSuspicious(name)) return;
+    const l = this.load.get(name) ?? 0;
+    const list = this.eligible.get(l) ?? [];
+    const i = Msrp.slot(list, name);
+    if (list[i] === name) return;
+    list.splice(i, 0, name);
+    this.eligible.set(l, list);
+    this.eligibleCount++;
+  }
+
+  /** Takes an RN out of the eligible lists (no-op if absent). */
+  private makeIneligible(name: string): void {
+    const l = this.load.get(name) ?? 0;
+    const list = this.eligible.get(l);
+    if (!list) return;
+    const i = Msrp.slot(list, name);
+    if (list[i] !== name) return;
+    list.splice(i, 1);
+    if (list.length === 0) this.eligible.delete(l);
+    this.eligibleCount--;
+  }
+
+  /** Changes an RN's load, moving it between eligible lists. */
+  private addLoad(name: string, delta: number): void {
+    this.makeIneligible(name);
+    const l = (this.load.get(name) ?? 0) + delta;
+    if (l === 0) this.load.delete(name);
+    else this.load.set(name, l);
+    this.makeEligible(name);
+  }
+
+  /**
+   * What a registrant sends: Enc_PKpub(RID) with its role and pool (step 1 of RPM/RN Setup).
+   * @param pkPub - PK_pub
+   * @param role - Role.RPM, Role.RN or Role.User
+   * @param poolId - the pool (0 for a User)
+   * @param rid - the real identity (never leaves in the clear)
+   */
+  static registrationRequest(pkPub: Point, role: number, poolId: number, rid: string): Uint8Array {
+    const sealed = eciesEncrypt(pkPub, new TextEncoder().encode(rid), AAD.registration(role, poolId));
+    return encodeRegistration({ role, poolId, sealed });
+  }
+
+  private openRegistration(request: Uint8Array, role: number): { poolId: number; rid: string } {
+    const m = decodeRegistration(request);
+    if (m.role !== role) throw new MalformedMessageError(`registration: expected role ${role}, got ${m.role}`);
+    let rid: string;
+    try {
+      rid = new TextDecoder("utf-8", { fatal: true }).decode(
+        eciesDecrypt(this.msk, m.sealed, AAD.registration(role, m.poolId), this.pkPubEncoded),
+      );
+    } catch (e) {
+      if (e instanceof DecryptionError) throw e;
+      throw new MalformedMessageError("registration: the identity is not UTF-8", { cause: e });
+    }
+    if (rid.length === 0) throw new MalformedMessageError("registration: empty identity");
+    return { poolId: m.poolId, rid };
+  }
+
+  private freshPid(rid: string): Uint8Array {
+    for (;;) {
+      const pid = H1(this.params.pkPub, rid, randomBytes(32));
+      if (!this.pidIndex.has(toHex(pid))) return pid;
+    }
+  }
+
+  /**
+   * RPM Setup (step 2): issues (sk_RPM, PK_RPM, PID_RPM) for a pool.
+   * @param name - the RPM's local name
+   * @param request - its registration request
+   * @throws AgentStateError if the pool already has an RPM here
+   */
+  registerRpm(name: string, request: Uint8Array): RpmCredentials {
+    const { poolId, rid } = this.openRegistration(request, Role.RPM);
+    if (poolId === 0) throw new AgentStateError("registerRpm: pool id 0 is reserved");
+    if (this.r.rpms[name]) throw new AgentStateError(`registerRpm: an RPM named "${name}" is already registered`);
+    if (Object.values(this.r.rpms).some((e) => e.poolId === poolId))
+      throw new AgentStateError(`registerRpm: pool ${poolId} already has an RPM`);
+    const d = randomScalar();
+    const pkRpm = mulBase(d);
+    const pid = this.freshPid(rid);
+    const sk = addMod(d, mulMod(this.msk, H2(pid)));
+    this.r.rpms[name] = { rid, poolId, pid: toHex(pid), pk: toHex(encodePoint(pkRpm)) };
+    this.pidIndex.set(toHex(pid), { kind: "rpm", name, k: 0 });
+    return { poolId, sk, pkRpm, pid };
+  }
+
+  /**
+   * RN Setup (step 2): issues (sk_RN, PK_RN, a_{i,0}, PID_{i,0}) and inserts a_{i,0} into the
+   * pool's pending filter.
+   * @param name - the RN's local name
+   * @param request - its registration request
+   * @param now - unix seconds (opens the filter's interval)
+   */
+  registerRn(name: string, request: Uint8Array, now = Math.floor(Date.now() / 1000)): RnCredentials {
+    const { poolId, rid } = this.openRegistration(request, Role.RN);
+    if (this.r.rns[name]) throw new AgentStateError(`registerRn: an RN named "${name}" is already registered`);
+    if (!Object.values(this.r.rpms).some((e) => e.poolId === poolId)) throw new AgentStateError(`registerRn: pool ${poolId} has no RPM`);
+    const sk = randomScalar();
+    const a = randomScalar();
+    const pid = this.freshPid(rid);
+    if (!this.pendingFilters.has(poolId)) this.openFilter(poolId, now);
+    this.pendingFilters.get(poolId)!.filter.insert(encodeScalar(a));
+    this.r.rns[name] = {
+      rid,
+      sk: toHex(encodeScalar(sk)),
+      homePool: poolId,
+      pool: 0,
+      a: toHex(encodeScalar(a)),
+      pids: [toHex(pid)],
+      used: false,
+      issuedAt: now,
+    };
+    this.pidIndex.set(toHex(pid), { kind: "rn", name, k: 0 });
+    return { poolId, sk, pk: mulBase(sk), a, pid };
+  }
+
+  /**
+   * User Register (§IV.B.1): issues (sk_User, PK_User, PID_User); the MSRP keeps them.
+   */
+  registerUser(name: string, request: Uint8Array): UserCredentials {
+    const { rid } = this.openRegistration(request, Role.User);
+    if (this.r.users[name]) throw new AgentStateError(`registerUser: a user named "${name}" is already registered`);
+    const sk = randomScalar();
+    const pid = this.freshPid(rid);
+    this.r.users[name] = { rid, sk: toHex(encodeScalar(sk)), pid: toHex(pid) };
+    this.pidIndex.set(toHex(pid), { kind: "user", name, k: 0 });
+    return { sk, pk: mulBase(sk), pid };
+  }
+
+  private openFilter(poolId: number, now: number): void {
+    this.pendingFilters.set(poolId, { filter: BloomFilter.init(this.r.policy.capacity, this.r.policy.lambda), openedAt: now });
+  }
+
+  /**
+   * True when the pool's pending filter should be published: full, or its interval passed with
+   * at least one RN in it ("when enough RNs have been registered, or a certain interval of time
+   * has passed").
+   */
+  filterDue(poolId: number, now = Math.floor(Date.now() / 1000)): boolean {
+    const p = this.pendingFilters.get(poolId);
+    if (!p || p.filter.count === 0) return false;
+    return p.filter.count >= p.filter.capacity || now - p.openedAt >= this.r.policy.intervalSec;
+  }
+
+  /**
+   * Whether a one-time secret is in the pool's pending filter, the one not published yet (a Bloom
+   * filter: never a false negative; a false positive, at the filter's low rate, only costs an early
+   * publication).
+   * @param poolId - the pool
+   * @param a - the RN's one-time secret
+   * @returns true when the secret waits for the next publication
+   */
+  awaitsPublication(poolId: number, a: bigint): boolean {
+    return this.pendingFilters.get(poolId)?.filter.check(encodeScalar(a)) ?? false;
+  }
+
+  /** Number of RNs waiting in a pool's unpublished filter. */
+  pendingCount(poolId: number): number {
+    return this.pendingFilters.get(poolId)?.filter.count ?? 0;
+  }
+
+  /**
+   * Takes the pool's pending filter for publication; the next RN registered opens a new one
+   * (and its publication interval).
+   * @returns the filter and when it was opened (serialize it, put it on IPFS, publish its root)
+   * @throws AgentStateError if nothing is pending
+   */
+  takeFilter(poolId: number): { filter: BloomFilter; openedAt: number } {
+    const p = this.pendingFilters.get(poolId);
+    if (!p || p.filter.count === 0) throw new AgentStateError(`takeFilter: pool ${poolId} has no registered RN waiting for publication`);
+    this.pendingFilters.delete(poolId);
+    return p;
+  }
+
+  /**
+   * Puts a filter back as pending (the publication failed).
+   */
+  restoreFilter(poolId: number, filter: BloomFilter, openedAt: number): void {
+    const cur = this.pendingFilters.get(poolId);
+    if (cur && cur.filter.count > 0) {
+      // RNs registered meanwhile: merge them (same parameters).
+      for (let i = 0; i < filter.bits.length; i++) cur.filter.bits[i] |= filter.bits[i];
+      return;
+    }
+    this.pendingFilters.set(poolId, { filter, openedAt });
+  }
+
+  /**
+   * The exact check of an initial authentication forwarded by an RPM (the MSRP's side of
+   * step 2). Does not change state: {@link commitJoin} does, once the chain accepted the record.
+   * @param forward - the JoinForward message
+   * @param now - unix seconds: a secret issued more than the policy's ttlSec ago is refused
+   * @returns the record to write and the rotation to commit
+   * @throws RsmsRejectedError(MSRP_REJECTED) for anything but the secret issued for that PID and
+   * pool; RsmsRejectedError(SECRET_EXPIRED) for that secret past its TTL (the RN renews it)
+   */
+  verifyJoin(forward: Uint8Array, now = Math.floor(Date.now() / 1000)): VerifiedJoin {
+    const m = decodeJoinForward(forward);
+    const { poolId, sealed } = m;
+    this.checkForwarder("verifyJoin", poolId, joinForwardSigned(m), m.sig);
+    let plain: Uint8Array;
+    try {
+      plain = eciesDecrypt(this.msk, sealed, AAD.joinForward(poolId), this.pkPubEncoded);
+    } catch (e) {
+      throw new RsmsRejectedError("MSRP_REJECTED", "verifyJoin: the forwarded secret does not open (not sealed to PK_pub for this pool)", {
+        cause: e,
+      });
+    }
+    if (plain.length !== 64) throw new RsmsRejectedError("MSRP_REJECTED", "verifyJoin: bad forwarded payload length");
+    const a = bytesToNumberBE(plain.subarray(0, 32));
+    const pid = plain.slice(32);
+    const who = this.pidIndex.get(toHex(pid));
+    const e = who?.kind === "rn" ? this.r.rns[who.name] : undefined;
+    if (!who || !e || e.pids[e.pids.length - 1] !== toHex(pid))
+      throw new RsmsRejectedError("MSRP_REJECTED", `verifyJoin: ${toHex(pid)} is not a current RN pseudonym`);
+    if (e.used) throw new RsmsRejectedError("MSRP_REJECTED", `verifyJoin: the secret of ${toHex(pid)} was already used`);
+    if (!equalBytes(encodeScalar(a), fromHex(e.a)))
+      throw new RsmsRejectedError(
+        "MSRP_REJECTED",
+        "verifyJoin: a' is not the secret issued for this PID (Bloom false positive or forgery)",
+      );
+    if (e.homePool !== poolId)
+      throw new RsmsRejectedError("MSRP_REJECTED", `verifyJoin: this RN was registered for pool ${e.homePool}, not ${poolId}`);
+    const ttl = filterTtl(this.r.policy);
+    if (e.issuedAt !== undefined && now - e.issuedAt > ttl)
+      throw new RsmsRejectedError(
+        "SECRET_EXPIRED",
+        `verifyJoin: the secret of ${toHex(pid)} was issued at ${e.issuedAt}, more than ${ttl} s before ${now}: renew it`,
+      );
+    return { record: { pid, tag: tagOf(a), poolId, kind: 1 }, rn: who.name, recordedA: a };
+  }
+
+  /**
+   * The exact check of a re-authentication forwarded by RPM_Y: a'_{k+1} must equal
+   * H4(a_k, sk_RN) for the RN whose next pseudonym is PID_{k+1}.
+   * @throws RsmsRejectedError(MSRP_REJECTED)
+   */
+  verifyReauth(forward: Uint8Array): VerifiedJoin {
+    const m = decodeReauthForward(forward);
+    const { poolId, nextPid, sealed } = m;
+    this.checkForwarder("verifyReauth", poolId, reauthForwardSigned(m), m.sig);
+    let plain: Uint8Array;
+    try {
+      plain = eciesDecrypt(this.msk, sealed, AAD.reauthForward(poolId), this.pkPubEncoded);
+    } catch (e) {
+      throw new RsmsRejectedError("MSRP_REJECTED", "verifyReauth: the forwarded secret does not open", { cause: e });
+    }
+    if (!Object.values(this.r.rpms).some((r) => r.poolId === poolId))
+      throw new RsmsRejectedError("MSRP_REJECTED", `verifyReauth: unknown pool ${poolId}`);
+    const name = this.nextPidIndex.get(toHex(nextPid));
+    const e = name ? this.r.rns[name] : undefined;
+    if (!name || !e)
+      throw new RsmsRejectedError("MSRP_REJECTED", `verifyReauth: ${toHex(nextPid)} is not the next pseudonym of any joined RN`);
+    const ak = bytesToNumberBE(fromHex(e.a));
+    const expected = H4(ak, decodeScalar(fromHex(e.sk)));
+    const got = bytesToNumberBE(plain);
+    if (plain.length !== 32 || got !== expected) throw new RsmsRejectedError("MSRP_REJECTED", "verifyReauth: a'_{k+1} != H4(a_k, sk_RN)");
+    // Whitewashing (issue 13 item 11): an RN in S_RN keeps the pseudonym it was flagged under.
+    if (this.isSuspicious(name))
+      throw new RsmsRejectedError(
+        "SUSPICIOUS",
+        `verifyReauth: the RN whose next pseudonym is ${toHex(nextPid)} is in S_RN: it may not rotate`,
+      );
+    return { record: { pid: nextPid, tag: tagOf(expected), poolId, kind: 2 }, rn: name, recordedA: expected };
+  }
+
+  /**
+   * The forward must be signed by the RPM of the pool it names, under sk_RPM, whose public key
+   * PK_RPM + H2(PID_RPM) * PK_pub the MSRP derives from what it issued.
+   * @throws RsmsRejectedError(MSRP_REJECTED)
+   */
+  private checkForwarder(fn: string, poolId: number, signed: Uint8Array, sig: Uint8Array): void {
+    let key = this.rpmKeys.get(poolId);
+    if (!key) {
+      const e = Object.values(this.r.rpms).find((r) => r.poolId === poolId);
+      if (!e) throw new RsmsRejectedError("MSRP_REJECTED", `${fn}: unknown pool ${poolId}`);
+      key = poolEncryptionKey(this.params, decodePoint(fromHex(e.pk)), fromHex(e.pid));
+      this.rpmKeys.set(poolId, key);
+    }
+    if (!schnorrVerify(key, FORWARD_DST, signed, sig))
+      throw new RsmsRejectedError("MSRP_REJECTED", `${fn}: the forward is not signed by the RPM of pool ${poolId}`);
+  }
+
+  /**
+   * Commits a verified join after its record is on-chain: marks the secret used and rotates
+   * the RN's expected (a, PID).
+   */
+  commitJoin(v: VerifiedJoin): void {
+    const e = this.r.rns[v.rn];
+    if (!e) throw new AgentStateError(`commitJoin: unknown RN ${v.rn}`);
+    // A verification is committed once, from the state it was made in (a duplicate would push the
+    // PID twice or move a rotated RN back).
+    const pid = toHex(v.record.pid);
+    const fresh = v.record.kind === 1 ? !e.used && e.pids[e.pids.length - 1] === pid : this.nextPidIndex.get(pid) === v.rn;
+    if (!fresh)
+      throw new RsmsRejectedError("REPLAYED_SECRET", `commitJoin: ${toHex(v.record.pid)} is already committed or not ${v.rn}'s next step`);
+    if (v.record.kind === 2) {
+      e.pids.push(toHex(v.record.pid));
+      this.pidIndex.set(toHex(v.record.pid), { kind: "rn", name: v.rn, k: e.pids.length - 1 });
+    }
+    e.a = toHex(encodeScalar(v.recordedA));
+    e.used = true;
+    e.pool = v.record.poolId;
+    this.makeEligible(v.rn);
+    // "MSRP updates a and PID": the next pseudonym it will accept is PID_{k+1} = H6(PID_k, a_{k+1}).
+    this.expectNext(v.rn, v.record.pid, v.recordedA, decodeScalar(fromHex(e.sk)));
+  }
+
+  /** Indexes the RN's next pseudonym H6(PID_k, H4(a_k, sk_RN)), replacing its previous one. */
+  private expectNext(name: string, pid: Uint8Array, a: bigint, sk: bigint): void {
+    const old = this.nextPidOf.get(name);
+    if (old !== undefined) this.nextPidIndex.delete(old);
+    const next = toHex(H6(pid, H4(a, sk)));
+    this.nextPidIndex.set(next, name);
+    this.nextPidOf.set(name, next);
+  }
+
+  /**
+   * Tracing (§III.D.2 traceability): the real identity behind any pseudonym the MSRP issued or
+   * recorded, for the MSRP alone.
+   * @param pid - a PID_RPM, PID_User or any PID_{i,k} in an RN's chain
+   * @returns who it is, and for an RN which pseudonym of its chain (k)
+   * @throws AgentStateError if the MSRP never issued it
+   */
+  trace(pid: Uint8Array): { kind: "rn" | "rpm" | "user"; name: string; rid: string; k: number } {
+    const who = this.pidIndex.get(toHex(pid));
+    if (!who) throw new AgentStateError(`trace: ${toHex(pid)} is not a pseudonym this MSRP issued`);
+    const rid = who.kind === "rn" ? this.r.rns[who.name].rid : who.kind === "rpm" ? this.r.rpms[who.name].rid : this.r.users[who.name].rid;
+    return { ...who, rid };
+  }
+
+  /** Public summary for status output (no secrets, no real identities). */
+  summary(): {
+    rpms: { name: string; poolId: number; pid: string }[];
+    rns: { name: string; homePool: number; pool: number; k: number; pid: string; joined: boolean }[];
+    users: { name: string; pid: string }[];
+    pending: Record<number, number>;
+  } {
+    return {
+      rpms: Object.entries(this.r.rpms).map(([name, e]) => ({ name, poolId: e.poolId, pid: e.pid })),
+      rns: Object.entries(this.r.rns).map(([name, e]) => ({
+        name,
+        homePool: e.homePool,
+        pool: e.pool,
+        k: e.pids.length - 1,
+        pid: e.pids[e.pids.length - 1],
+        joined: e.used,
+      })),
+      users: Object.entries(this.r.users).map(([name, e]) => ({ name, pid: e.pid })),
+      pending: Object.fromEntries([...this.pendingFilters].map(([p, f]) => [p, f.filter.count])),
+    };
+  }
+
+  /** The RPM public values the MSRP issued for a pool (what it publishes on-chain). */
+  rpmOfPool(poolId: number): { name: string; pid: Uint8Array; pk: Uint8Array } | undefined {
+    const e = Object.entries(this.r.rpms).find(([, r]) => r.poolId === poolId);
+    return e ? { name: e[0], pid: fromHex(e[1].pid), pk: fromHex(e[1].pk) } : undefined;
+  }
+
+  /** Joined RNs (their current secret is on-chain) with their current PID and public key. */
+  joinedRns(): { name: string; pid: Uint8Array; pk: Point; pool: number }[] {
+    return Object.entries(this.r.rns)
+      .filter(([, e]) => e.used)
+      .map(([name, e]) => ({ name, pid: fromHex(e.pids[e.pids.length - 1]), pk: this.rnKey(name), pool: e.pool }));
+  }
+
+  /**
+   * Service request (§IV.B.2.a steps 1-2): allocates `size` joined RNs (from any pool; the least
+   * busy first) and deals the group's sharing.
+   * @param user - a registered user
+   * @param size - N, the number of RNs
+   * @param groupId - 32-byte id (random by default)
+   * @returns the dealing (to record on-chain and deliver) and the members
+   * @throws AgentStateError for an unknown user or too few joined RNs
+   */
+  requestGroup(
+    user: string,
+    size: number,
+    groupId: Uint8Array = randomBytes(32),
+  ): { dealing: Dealing; parties: (GroupPartyInfo & { name: string })[] } {
+    if (!Number.isInteger(size) || size < 1) throw new AgentStateError(`requestGroup: size must be a positive integer, got ${size}`);
+    const u = this.userCredentials(user);
+    if (this.eligibleCount < size)
+      throw new AgentStateError(
+        `requestGroup: ${size} RNs requested, only ${this.eligibleCount} have joined a pool and are not suspicious`,
+      );
+    // The least loaded first, by name within a load: read from the eligible lists, so that the
+    // cost is O(size + distinct loads), not O(RNs) point multiplications and a sort (issue 13).
+    const picked: string[] = [];
+    for (const l of [...this.eligible.keys()].sort((x, y) => x - y)) {
+      for (const name of this.eligible.get(l)!) {
+        picked.push(name);
+        if (picked.length === size) break;
+      }
+      if (picked.length === size) break;
+    }
+    const parties = [
+      { name: user, pid: u.pid, pk: u.pk },
+      ...picked.map((name) => {
+        const e = this.r.rns[name];
+        return { name, pid: fromHex(e.pids[e.pids.length - 1]), pk: this.rnKey(name) };
+      }),
+    ];
+    const dealing = dealGroup(this.msk, groupId, 0, parties);
+    return { dealing, parties };
+  }
+
+  /** Records a group once its formation is on-chain. */
+  commitGroup(groupId: Uint8Array, user: string, members: { name: string; pid: Uint8Array }[]): void {
+    this.r.groups ??= {};
+    for (const m of this.r.groups[toHex(groupId)]?.members ?? []) this.addLoad(m.name, -1);
+    this.r.groups[toHex(groupId)] = { user, members: members.map((m) => ({ name: m.name, pid: toHex(m.pid) })), epoch: 0 };
+    for (const m of members) this.addLoad(m.name, 1);
+  }
+
+  /** A group's members (RNs, not the user) and epoch, as the MSRP knows them. */
+  groupInfo(groupId: Uint8Array): { user: string; members: { name: string; pid: Uint8Array }[]; epoch: number } {
+    const g = this.r.groups?.[toHex(groupId)];
+    if (!g) throw new AgentStateError(`groupInfo: unknown group ${toHex(groupId)}`);
+    return { user: g.user, members: g.members.map((m) => ({ name: m.name, pid: fromHex(m.pid) })), epoch: g.epoch };
+  }
+
+  /**
+   * Group session key update (§IV.B.2.c): evicts suspicious members, adds joined RNs, draws a
+   * fresh key s' (never derived from the old key or msk: see group.ts) and seals it to the user
+   * and every remaining and added member.
+   * @param evict - PIDs of current members to evict
+   * @param add - names of joined RNs to add
+   * @returns the new epoch, s', Q' = s'P, the update message per party (by PID hex) and the new membership
+   * @throws AgentStateError for a non-member, an RN that has not joined, or a duplicate
+   */
+  rekeyGroup(
+    groupId: Uint8Array,
+    evict: Uint8Array[],
+    add: string[],
+  ): {
+    epoch: number;
+    s: bigint;
+    Q: Point;
+    commitmentsHash: Uint8Array;
+    messages: Map<string, Uint8Array>;
+    members: { name: string; pid: Uint8Array }[];
+    /** the new epoch's PIDs and PKs, the user first: what every party checks channel signatures against */
+    roster: GroupPartyInfo[];
+    evicted: Uint8Array[];
+    added: { name: string; pid: Uint8Array }[];
+  } {
+    const g = this.groupInfo(groupId);
+    const evictHex = new Set(evict.map(toHex));
+    for (const e of evictHex) if (!g.members.some((m) => toHex(m.pid) === e)) throw new AgentStateError(`rekeyGroup: ${e} is not a member`);
+    const added = add.map((name) => {
+      const r = this.r.rns[name];
+      if (!r?.used) throw new AgentStateError(`rekeyGroup: RN "${name}" has not joined a pool`);
+      if (this.r.suspicious?.includes(name)) throw new AgentStateError(`rekeyGroup: RN "${name}" is in the set of suspicious RNs`);
+      if (g.members.some((m) => m.name === name && !evictHex.has(toHex(m.pid))))
+        throw new AgentStateError(`rekeyGroup: RN "${name}" is already a member`);
+      return { name, pid: fromHex(r.pids[r.pids.length - 1]) };
+    });
+    const members = [...g.members.filter((m) => !evictHex.has(toHex(m.pid))), ...added];
+    if (members.length === 0) throw new AgentStateError("rekeyGroup: the group would have no RN left");
+    const epoch = g.epoch + 1;
+    const s = randomScalar();
+    const Q = mulBase(s);
+    const u = this.userCredentials(g.user);
+    const roster: GroupPartyInfo[] = [{ pid: u.pid, pk: u.pk }, ...members.map((m) => ({ pid: m.pid, pk: this.rnKey(m.name) }))];
+    const messages = new Map<string, Uint8Array>();
+    for (const p of roster) messages.set(toHex(p.pid), rekeyMessage(groupId, epoch, s, p, roster));
+    return { epoch, s, Q, commitmentsHash: keccak_256(encodePoint(Q)), messages, members, roster, evicted: [...evict], added };
+  }
+
+  /**
+   * Records a rekey once it is on-chain. The RNs it evicted join S_RN, the set of suspicious RNs
+   * (§IV.B.2.c: the MSRP evicts suspicious RNs), so that they are not allocated again.
+   */
+  commitRekey(groupId: Uint8Array, epoch: number, members: { name: string; pid: Uint8Array }[]): void {
+    const g = this.r.groups?.[toHex(groupId)];
+    if (!g) throw new AgentStateError(`commitRekey: unknown group ${toHex(groupId)}`);
+    const staying = new Set(members.map((m) => m.name));
+    const evicted = g.members.filter((m) => !staying.has(m.name)).map((m) => m.name);
+    for (const m of g.members) this.addLoad(m.name, -1);
+    if (evicted.length > 0) {
+      for (const n of evicted) this.makeIneligible(n);
+      this.r.suspicious = [...new Set([...(this.r.suspicious ?? []), ...evicted])];
+    }
+    g.epoch = epoch;
+    g.members = members.map((m) => ({ name: m.name, pid: toHex(m.pid) }));
+    for (const m of members) this.addLoad(m.name, 1);
+  }
+
+  private rnKey(name: string): Point {
+    let pk = this.pkCache.get(name);
+    if (!pk) {
+      const e = this.r.rns[name];
+      if (!e) throw new AgentStateError(`unknown RN ${name}`);
+      pk = mulBase(decodeScalar(fromHex(e.sk)));
+      this.pkCache.set(name, pk);
+    }
+    return pk;
+  }
+
+  /**
+   * Flags the RN behind any of its pseudonyms, past or current (a trust flag, a report, an
+   * eviction decided elsewhere): the RN joins S_RN under its name, so that the flag follows it to
+   * every later pseudonym. It is not allocated, and it may not re-authenticate to a fresh PID,
+   * until {@link clearSuspicious}. Nothing public links the pseudonyms: only the MSRP resolves them.
+   * @param pid - any PID_{i,k} the MSRP recorded for the RN
+   * @returns the RN's name
+   * @throws AgentStateError for a PID that is not an RN's
+   */
+  flagRn(pid: Uint8Array): string {
+    const who = this.pidIndex.get(toHex(pid));
+    if (who?.kind !== "rn") throw new AgentStateError(`flagRn: ${toHex(pid)} is not an RN pseudonym this MSRP issued`);
+    if (!this.isSuspicious(who.name)) {
+      this.makeIneligible(who.name);
+      this.r.suspicious = [...(this.r.suspicious ?? []), who.name];
+    }
+    return who.name;
+  }
+
+  /**
+   * Whether the RN behind a pseudonym (any k) is in S_RN: what the MSRP answers a service that
+   * asks about a PID (issue 15's trust side asks this instead of a per-PID flag).
+   * @throws AgentStateError for a PID that is not an RN's
+   */
+  isSuspiciousPid(pid: Uint8Array): boolean {
+    const who = this.pidIndex.get(toHex(pid));
+    if (who?.kind !== "rn") throw new AgentStateError(`isSuspiciousPid: ${toHex(pid)} is not an RN pseudonym this MSRP issued`);
+    return this.isSuspicious(who.name);
+  }
+
+  /**
+   * Renews the a_{i,0} of an RN that has not joined (its secret expired, or its filter epoch was
+   * quarantined): draws a fresh secret, inserts it into the home pool's pending filter and seals
+   * it to PK_RN, bound to the PID and the secret it replaces. The old secret is refused from now on
+   * (the exact check compares with the new one).
+   * @param req - the RN's signed request
+   * @param now - unix seconds (the new secret's issue time)
+   * @returns the sealed secret for the RN (ResourceNode.acceptRenewal)
+   * @throws RsmsRejectedError(MSRP_REJECTED) for an unknown or old PID or a bad signature;
+   * RsmsRejectedError(INVALID_STATE) for an RN that already joined
+   */
+  renewRn(req: RenewalRequest, now = Math.floor(Date.now() / 1000)): Uint8Array {
+    const who = this.pidIndex.get(toHex(req.pid));
+    const e = who?.kind === "rn" ? this.r.rns[who.name] : undefined;
+    if (!who || !e || e.pids[e.pids.length - 1] !== toHex(req.pid))
+      throw new RsmsRejectedError("MSRP_REJECTED", `renewRn: ${toHex(req.pid)} is not a current RN pseudonym`);
+    if (e.used) throw new RsmsRejectedError("INVALID_STATE", `renewRn: ${toHex(req.pid)} already joined: it re-authenticates instead`);
+    const oldTag = tagOf(bytesToNumberBE(fromHex(e.a)));
+    if (!schnorrVerify(this.rnKey(who.name), RENEW_DST, concat(req.pid, oldTag), req.sig))
+      throw new RsmsRejectedError(
+        "MSRP_REJECTED",
+        `renewRn: the request is not signed by the RN of ${toHex(req.pid)} for its current secret`,
+      );
+    const a = randomScalar();
+    if (!this.pendingFilters.has(e.homePool)) this.openFilter(e.homePool, now);
+    this.pendingFilters.get(e.homePool)!.filter.insert(encodeScalar(a));
+    e.a = toHex(encodeScalar(a));
+    e.issuedAt = now;
+    return eciesEncrypt(this.rnKey(who.name), encodeScalar(a), AAD.renewal(req.pid, oldTag));
+  }
+
+  /** S_RN: the RNs the MSRP holds suspicious (evicted from a group), sorted by name. */
+  suspiciousRns(): string[] {
+    return [...(this.r.suspicious ?? [])].sort();
+  }
+
+  /**
+   * Takes an RN out of S_RN (an operator's decision after review, §IV.B.2.c leaves it open).
+   * @throws AgentStateError if the RN is not in S_RN
+   */
+  clearSuspicious(name: string): void {
+    if (!this.r.suspicious?.includes(name)) throw new AgentStateError(`clearSuspicious: RN "${name}" is not in the set of suspicious RNs`);
+    this.r.suspicious = this.r.suspicious.filter((n) => n !== name);
+    this.makeEligible(name);
+  }
+
+  /** The MSRP's copy of a user's keys (the paper: "MSRP also maintains User's keys"). */
+  userCredentials(name: string): UserCredentials {
+    const e = this.r.users[name];
+    if (!e) throw new AgentStateError(`userCredentials: unknown user ${name}`);
+    const sk = decodeScalar(fromHex(e.sk));
+    return { sk, pk: mulBase(sk), pid: fromHex(e.pid) };
+  }
+}
