@@ -1,26 +1,27 @@
 /**
  * `npm run demo -- --services`: the demo's story with every server-side party in its own process
  * (scripts/lib/services-up.ts: the MSRP, the RPM of pool 1, the IdP, two place authorities, the
- * trust detector), each with its own data folder and chain account, against a `hardhat node`.
+ * trust detector and the trust oracle), each with its own data folder and chain account, against a `hardhat node`.
  * The clients are the tasks a user types, in client folders of their own (the RNs' and the users'): resource nodes register
  * and join over HTTP (the RPM found on-chain), a user and her AI proxy get MITs, log in, delegate,
  * authenticate and trace over HTTP (the IdP found on the MIT registry), a user registers at a
  * place with both authorities' approvals, raters rate from evidence and the detector service
- * answers with a signed report; a user forms a service group with two RNs through the MSRP's
+ * answers with a signed report, two reporters' observations become an oracle term on-chain; a user forms a service group with two RNs through the MSRP's
  * mailbox, the detector flags one of them, and the MSRP evicts it and renews the key for the rest;
  * a dispute is opened, judged by commit and reveal, and resolved on-chain (client tasks). Prints every step with its time; exits non-zero if any step fails.
  */
 import fs from "fs";
 import os from "os";
 import path from "path";
-import { JsonRpcProvider } from "ethers";
+import { JsonRpcProvider, formatUnits } from "ethers";
 import { startNode, type RunningNode } from "./lib/hardhat-node";
-import { SERVICE_PARTIES, startServices, type Cluster } from "./lib/services-up";
+import { ORACLE_REPORTERS, SERVICE_PARTIES, devAccount, startServices, type Cluster } from "./lib/services-up";
 import { Steps } from "./lib/steps";
-import { ResourcePoolRegistry__factory, ServiceGroupRegistry__factory } from "../typechain-types";
+import { ResourcePoolRegistry__factory, ServiceGroupRegistry__factory, TrustManager__factory } from "../typechain-types";
 import { RsmsLedger } from "../offchain/rsms/ledger";
 import type { Deployment as DeploymentFile } from "../offchain/chain/deployments";
-import { detectRemote } from "../offchain/services/trust/clients";
+import { detectRemote, observeRemote } from "../offchain/services/trust/clients";
+import { entityId } from "../offchain/trust/ledger";
 
 /** The last JSON object a `--json` task printed. */
 function lastJson(out: string): Record<string, unknown> {
@@ -45,7 +46,7 @@ export async function demoServices(): Promise<number> {
       true,
     );
     await steps.run(
-      "deploy; MSRP, RPM 1, IdP, authorities 1-2, detector",
+      "deploy; MSRP, RPM 1, IdP, authorities 1-2, detector, oracle",
       async () => {
         cluster = await startServices(node!, work);
         return SERVICE_PARTIES.map((p) => `${p} ${cluster!.services[p].url.replace("http://127.0.0.1", "")}`).join(", ");
@@ -143,7 +144,7 @@ export async function demoServices(): Promise<number> {
             .slice(-1)[0],
       );
 
-      steps.begin("5. trust from evidence, and the detector service");
+      steps.begin("5. trust from evidence, the detector and the oracle services");
       await steps.run("ann and ben (verified), guild registered", async () => {
         await c.run("deployer", ["trust:register", "--entity", "ann", "--type", "avatar", "--verified", "--account", "ann"]);
         await c.run("deployer", ["trust:register", "--entity", "ben", "--type", "avatar", "--verified", "--account", "ben"]);
@@ -174,6 +175,19 @@ export async function demoServices(): Promise<number> {
         const s = c.services.detector;
         const r = await detectRemote({ url: s.url, chainId: 31337n, trustManager: dep.contracts.TrustManager.address, account: s.account });
         return `report ${r.cid.slice(0, 16)}… over ${r.ratings} rating(s), signed by the detector's own key`;
+      });
+
+      await steps.run("two reporters observe O(ann, guild); the oracle service writes their median (Eq. 46)", async () => {
+        const s = c.services.oracle;
+        const ep = { url: s.url, chainId: 31337n, trustManager: dep.contracts.TrustManager.address, account: s.account };
+        const pair = { from: entityId("ann"), to: entityId("guild"), round: 1 };
+        await observeRemote(ep, devAccount(ORACLE_REPORTERS[0]), { ...pair, value: 2n * 10n ** 17n });
+        const r = await observeRemote(ep, devAccount(ORACLE_REPORTERS[1]), { ...pair, value: 4n * 10n ** 17n });
+        const tm = TrustManager__factory.connect(dep.contracts.TrustManager.address, provider);
+        const on = (await tm.pairOf(pair.from, pair.to)).oracle;
+        const tx = r.decision?.tx ? await provider.getTransaction(r.decision.tx) : null;
+        if (!tx || tx.from !== s.account) throw new Error("the oracle's write is not from its own account");
+        return `median of 0.2 and 0.4: ${formatUnits(on, 18)} on-chain, from the oracle's own account`;
       });
 
       steps.begin("6. service groups over HTTP (RSMS §IV.B): formation through the MSRP's mailbox, eviction of a flagged RN, a new key");

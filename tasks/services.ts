@@ -298,47 +298,155 @@ listenFlags(
   return { url: r.url };
 });
 
-// ------------------------------------------------------------------ the trust detector
+// ------------------------------------------------------------------ the trust detector and oracle
 
 listenFlags(
-  task("trust:serve", "Runs the trust layer's attack detector as a service: `detector` (its own data folder and account)")
-    .addPositionalParam("role", "detector")
-    .addOptionalParam("interval", "How often (ms) it looks for new ratings and runs the detectors (0: only on request)", 10_000, types.int)
-    .addFlag("evidenceOnly", "Ignore ratings without evidence"),
+  task(
+    "trust:serve",
+    "Runs a trust-layer service in its own data folder with its own account: `detector` (attack flags) or `oracle` (Eq. 46's O_ij, the median of a quorum of reporters' observations)",
+  )
+    .addPositionalParam("role", "detector or oracle")
+    .addOptionalParam(
+      "interval",
+      "detector: how often (ms) it looks for new ratings and runs the detectors (0: only on request)",
+      10_000,
+      types.int,
+    )
+    .addFlag("evidenceOnly", "detector: ignore ratings without evidence")
+    .addOptionalParam("reporters", "oracle: the reporters' accounts (comma-separated addresses or role names)")
+    .addOptionalParam(
+      "quorum",
+      "oracle: distinct reporters that decide a pair's round (default: a majority of the reporters)",
+      undefined,
+      types.int,
+    )
+    .addOptionalParam("deviation", "oracle: the least change of O_ij worth a transaction, in [0, 2]", "0"),
   60,
-).setAction(async (a: ListenArgs & { role: string; interval: number; evidenceOnly: boolean }, hre) => {
-  if (a.role !== "detector") throw new UsageError(`trust:serve: unknown role "${a.role}" (detector)`);
-  if (!Number.isInteger(a.interval) || a.interval < 0) throw new UsageError("trust:serve: --interval must be a non-negative integer");
-  const cfg = listenConfig(a, "trust:serve");
-  const [{ localState, deployedAddress }, { roleAccounts }, { TrustManager__factory }, { TrustLedger }, { DetectorService }] =
-    await Promise.all([
+).setAction(
+  async (
+    a: ListenArgs & { role: string; interval: number; evidenceOnly: boolean; reporters?: string; quorum?: number; deviation: string },
+    hre,
+  ) => {
+    if (a.role !== "detector" && a.role !== "oracle") throw new UsageError(`trust:serve: unknown role "${a.role}" (detector or oracle)`);
+    if (!Number.isInteger(a.interval) || a.interval < 0) throw new UsageError("trust:serve: --interval must be a non-negative integer");
+    const cfg = listenConfig(a, "trust:serve");
+    const [{ localState, deployedAddress }, { roleAccounts }, { TrustManager__factory }] = await Promise.all([
       import("./lib/context"),
       import("../offchain/chain/accounts"),
       import("../typechain-types"),
+    ]);
+    const local = localState(hre);
+    const accounts = roleAccounts(hre, local.keystore);
+    const chainId = (await hre.ethers.provider.getNetwork()).chainId;
+    if (a.role === "oracle") {
+      if (!a.reporters)
+        throw new UsageError("trust:serve oracle: --reporters is required (the reporters' addresses or role names, comma-separated)");
+      const names = a.reporters
+        .split(",")
+        .map((x) => x.trim())
+        .filter(Boolean);
+      const reporters = await Promise.all(names.map((n) => accounts.address(n)));
+      if (new Set(reporters.map((r) => r.toLowerCase())).size !== reporters.length)
+        throw new UsageError("trust:serve oracle: --reporters lists an account twice");
+      const quorum = a.quorum ?? Math.floor(reporters.length / 2) + 1;
+      if (!Number.isInteger(quorum) || quorum < 1 || quorum > reporters.length)
+        throw new UsageError(`trust:serve oracle: --quorum must be from 1 to ${reporters.length} (the reporters), got ${a.quorum}`);
+      if (!/^\d+(\.\d{1,18})?$/.test(a.deviation) || hre.ethers.parseUnits(a.deviation, 18) > 2n * 10n ** 18n)
+        throw new UsageError(`trust:serve oracle: --deviation must be a number in [0, 2], got ${a.deviation}`);
+      const { OracleService } = await import("../offchain/services/trust/oracle-service");
+      const wallet = await accounts.key("oracle");
+      const tm = TrustManager__factory.connect(await deployedAddress(hre, "TrustManager"), wallet);
+      if (!(await tm.hasRole(await tm.ORACLE_ROLE(), wallet.address)))
+        throw new UsageError(
+          `trust:serve oracle: the oracle account ${wallet.address} does not hold ORACLE_ROLE: the admin grants it with \`npx hardhat trust:grant --role oracle --to ${wallet.address}\``,
+        );
+      const svc = new OracleService({
+        tm,
+        wallet,
+        chainId,
+        dir: path.join(local.dir, "service-oracle"),
+        params: { reporters, quorum, deviation: hre.ethers.parseUnits(a.deviation, 18) },
+      });
+      const r = await svc.start(cfg);
+      console.log(`oracle: listening on ${r.url} (account ${wallet.address}; ${quorum} of ${reporters.length} reporters decide a round)`);
+      await untilSignal(() => svc.stop());
+      return { url: r.url };
+    }
+    const [{ TrustLedger }, { DetectorService }] = await Promise.all([
       import("../offchain/trust/ledger"),
       import("../offchain/services/trust/detector-service"),
     ]);
-  const local = localState(hre);
-  const wallet = await roleAccounts(hre, local.keystore).key("detector");
-  const tm = TrustManager__factory.connect(await deployedAddress(hre, "TrustManager"), wallet);
-  if (!(await tm.hasRole(await tm.DETECTOR_ROLE(), wallet.address)))
-    throw new UsageError(
-      `trust:serve: the detector account ${wallet.address} does not hold DETECTOR_ROLE: the admin grants it with \`npx hardhat trust:grant --role detector --to ${wallet.address}\``,
-    );
-  const svc = new DetectorService({
-    ledger: new TrustLedger(tm),
-    store: local.store,
-    wallet,
-    chainId: (await hre.ethers.provider.getNetwork()).chainId,
-    dir: path.join(local.dir, "service-detector"),
-    intervalMs: a.interval,
-    evidenceOnly: a.evidenceOnly,
-  });
-  const r = await svc.start(cfg);
-  console.log(`detector: listening on ${r.url} (account ${wallet.address})`);
-  await untilSignal(() => svc.stop());
-  return { url: r.url };
-});
+    const wallet = await accounts.key("detector");
+    const tm = TrustManager__factory.connect(await deployedAddress(hre, "TrustManager"), wallet);
+    if (!(await tm.hasRole(await tm.DETECTOR_ROLE(), wallet.address)))
+      throw new UsageError(
+        `trust:serve: the detector account ${wallet.address} does not hold DETECTOR_ROLE: the admin grants it with \`npx hardhat trust:grant --role detector --to ${wallet.address}\``,
+      );
+    const svc = new DetectorService({
+      ledger: new TrustLedger(tm),
+      store: local.store,
+      wallet,
+      chainId,
+      dir: path.join(local.dir, "service-detector"),
+      intervalMs: a.interval,
+      evidenceOnly: a.evidenceOnly,
+    });
+    const r = await svc.start(cfg);
+    console.log(`detector: listening on ${r.url} (account ${wallet.address})`);
+    await untilSignal(() => svc.stop());
+    return { url: r.url };
+  },
+);
+
+task("trust:observe", "A reporter's observation of Eq. 46's oracle term O_ij for one round, sent to the oracle service")
+  .addParam("oracle", "The oracle service's URL (http://host:port)")
+  .addParam("from", "The rating entity i (name or 32-byte id)")
+  .addParam("to", "The rated entity j (name or 32-byte id)")
+  .addParam("value", "O_ij in [-1, 1]")
+  .addParam("round", "The round the reporters agree on (a positive integer, e.g. the hour since the epoch)", undefined, types.int)
+  .addParam("account", "The reporter's account: a role name (its own key) or a 0x private key in METATRUST_KEY_<ROLE>")
+  .addOptionalParam("oracleAccount", "The oracle's account the reply must be signed by (default: read from the service's /v1/info)")
+  .setAction(
+    async (a: { oracle: string; from: string; to: string; value: string; round: number; account: string; oracleAccount?: string }, hre) => {
+      if (!/^https?:\/\/[^\s/]+/.test(a.oracle)) throw new UsageError(`trust:observe: --oracle must be an http(s) URL, got ${a.oracle}`);
+      if (!/^-?\d+(\.\d{1,18})?$/.test(a.value)) throw new UsageError(`trust:observe: --value must be a number in [-1, 1], got ${a.value}`);
+      const value = hre.ethers.parseUnits(a.value, 18);
+      if (value > 10n ** 18n || value < -(10n ** 18n)) throw new UsageError(`trust:observe: --value must be in [-1, 1], got ${a.value}`);
+      if (!Number.isSafeInteger(a.round) || a.round < 1)
+        throw new UsageError(`trust:observe: --round must be a positive integer, got ${a.round}`);
+      const [{ localState, deployedAddress }, { roleAccounts }, { entityId }, { observeRemote }] = await Promise.all([
+        import("./lib/context"),
+        import("../offchain/chain/accounts"),
+        import("../offchain/trust/ledger"),
+        import("../offchain/services/trust/clients"),
+      ]);
+      const local = localState(hre);
+      const reporter = await roleAccounts(hre, local.keystore).key(a.account);
+      let account = a.oracleAccount;
+      if (!account) {
+        const info = (await (await fetch(`${a.oracle.replace(/\/$/, "")}/v1/info`)).json()) as { service?: string; account?: string };
+        if (info.service !== "oracle" || !info.account) throw new UsageError(`trust:observe: ${a.oracle} is not an oracle service`);
+        account = info.account;
+      }
+      const r = await observeRemote(
+        {
+          url: a.oracle,
+          chainId: (await hre.ethers.provider.getNetwork()).chainId,
+          trustManager: await deployedAddress(hre, "TrustManager"),
+          account,
+        },
+        reporter,
+        { from: entityId(a.from), to: entityId(a.to), round: a.round, value },
+      );
+      const d = r.decision;
+      console.log(
+        d
+          ? `round ${r.round} of O(${a.from}, ${a.to}) decided: ${hre.ethers.formatUnits(d.value, 18)} (median of ${Object.keys(d.by).length}); on-chain ${hre.ethers.formatUnits(d.onChain, 18)}${d.tx ? ` (written in ${d.tx})` : ""}`
+          : `round ${r.round} of O(${a.from}, ${a.to}): ${r.observed} of ${r.quorum} observation(s)`,
+      );
+      return r;
+    },
+  );
 
 task("trust:grant", "The TrustManager's admin grants DETECTOR_ROLE or ORACLE_ROLE to a service's account")
   .addParam("role", "detector or oracle")

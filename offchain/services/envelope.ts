@@ -69,6 +69,7 @@ export const Route = {
   MssaPropose: 0x43,
   MssaApprove: 0x44,
   Detect: 0x50,
+  OracleObserve: 0x51,
 } as const;
 
 /** Fixed header length (everything but body, scheme and signature). */

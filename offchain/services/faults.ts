@@ -13,7 +13,8 @@
  *   recordVerdict) is mined and its reply not cached;
  * - `authority:after-state`: an MSSA authority wrote its state (a key issued or released) and has
  *   not cached its reply;
- * - `authority:after-propose`: the verifying authority's proposal is on-chain, the approvals not asked.
+ * - `authority:after-propose`: the verifying authority's proposal is on-chain, the approvals not asked;
+ * - `oracle:after-chain-write`: the oracle's `setOracle` is mined, and neither its state nor its reply records it.
  */
 
 /** Exit code of an injected crash. */

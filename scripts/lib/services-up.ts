@@ -1,6 +1,7 @@
 /**
  * Every server-side party of metatrust as its own OS process against one `hardhat node`: the
- * MSRP, the RPM of pool 1, the IdP, the two place authorities of PL1 and the trust detector. Each
+ * MSRP, the RPM of pool 1, the IdP, the two place authorities of PL1, the trust detector and the
+ * trust oracle. Each
  * has its own data folder (keystore, journal, reply cache) and its own chain account, started
  * through the same tasks a user types (`rsms:serve`, `idp:serve`, `mssa:serve`, `trust:serve`),
  * after the same setup and grants (README, "as services"). Used by `npm run services` (start them
@@ -65,7 +66,10 @@ export function devAccount(i: number): HDNodeWallet {
 }
 
 /** The parties with a data folder of their own. */
-export const SERVICE_PARTIES = ["msrp", "rpm1", "idp", "au1", "au2", "detector"] as const;
+export const SERVICE_PARTIES = ["msrp", "rpm1", "idp", "au1", "au2", "detector", "oracle"] as const;
+
+/** The trust oracle's reporters: keys that only sign observations (the node's accounts 15-17; they never transact). */
+export const ORACLE_REPORTERS = [15, 16, 17] as const;
 export type ServiceParty = (typeof SERVICE_PARTIES)[number];
 
 /** The running services: each party's process, endpoint, folder and account. */
@@ -153,6 +157,12 @@ export async function startServices(node: RunningNode, work: string, say: (line:
     const detectorAccount = accountIn(refused.stderr, /the detector account (0x[0-9a-fA-F]{40}) does not hold DETECTOR_ROLE/);
     await run("deployer", ["trust:grant", "--role", "detector", "--to", detectorAccount]);
     const detector = await up("detector", ["trust:serve", "detector", "--interval", "0"]);
+    // The oracle: the same, with its three reporters; two of them decide a round.
+    const reporters = ORACLE_REPORTERS.map((i) => devAccount(i).address).join(",");
+    const refusedOracle = await node.run(["trust:serve", "oracle", "--reporters", reporters], { env: envOf("oracle") });
+    const oracleAccount = accountIn(refusedOracle.stderr, /the oracle account (0x[0-9a-fA-F]{40}) does not hold ORACLE_ROLE/);
+    await run("deployer", ["trust:grant", "--role", "oracle", "--to", oracleAccount]);
+    const oracle = await up("oracle", ["trust:serve", "oracle", "--reporters", reporters, "--quorum", "2"]);
     const services = {
       msrp: { proc: msrp, url: msrp.url, dir: path.join(work, "msrp"), account: msrpAccount },
       rpm1: { proc: rpm1, url: rpm1.url, dir: path.join(work, "rpm1"), account: "" },
@@ -160,6 +170,7 @@ export async function startServices(node: RunningNode, work: string, say: (line:
       au1: { proc: au1, url: au1.url, dir: path.join(work, "au1"), account: a1.address },
       au2: { proc: au2, url: au2.url, dir: path.join(work, "au2"), account: a2.address },
       detector: { proc: detector, url: detector.url, dir: path.join(work, "detector"), account: detectorAccount },
+      oracle: { proc: oracle, url: oracle.url, dir: path.join(work, "oracle"), account: oracleAccount },
     };
     const rpmKeys = new Keystore(path.join(work, "rpm1", "localhost", "keystore"));
     if (rpmKeys.exists("account-rpm_1")) services.rpm1.account = (rpmKeys.load("account-rpm_1") as { address: string }).address;

@@ -24,7 +24,7 @@ function npmRun(args: string[]): Promise<{ code: number | null; out: string; err
 describe("e2e: npm run demo -- --services, npm run services", function () {
   this.timeout(1_800_000);
 
-  it("starts a node and the six services, runs the story through them over HTTP, and exits 0", async function () {
+  it("starts a node and the seven services, runs the story through them over HTTP, and exits 0", async function () {
     skipUnderCoverage(this, "e2e: spawns `hardhat node` and service processes, which would load instrumented artifacts");
     const { code, out: stdout, err } = await npmRun(["demo", "--", "--services"]);
     const out = stdout + err;
@@ -35,6 +35,7 @@ describe("e2e: npm run demo -- --services, npm run services", function () {
       /ok {3}a reporter asks the IdP to trace fox .*the reporter never sees who/,
       /ok {3}carol registers at PL1 .*\(2 approvals\)/,
       /ok {3}the detector service runs on request .*signed by the detector's own key/,
+      /ok {3}two reporters observe O\(ann, guild\); the oracle service writes their median .*0\.3 on-chain, from the oracle's own account/,
       /ok {3}alice requests a 2-RN group; .*the same epoch-0 key .* at all three/,
       /ok {3}alice, the remaining RN and the newcomer open the new key; the evicted RN cannot .*refused by the mailbox/,
       /ok {3}the dispute is resolved after the appeal window .*resolution 0/,

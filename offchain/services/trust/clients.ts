@@ -1,12 +1,15 @@
 /**
- * The client of the trust detector service: asks it to run now (`POST /v1/detect`) and checks that
- * the reply is the detector account's answer to this very request.
+ * The clients of the trust services: asks the detector to run now (`POST /v1/detect`), and sends a
+ * reporter's observation to the oracle (`POST /v1/oracle/observe`); each checks that the reply is the
+ * service account's answer to this very request.
  */
 import { toBytes } from "../../crypto/bytes";
 import { postEnvelope, type RetryPolicy, DEFAULT_RETRY } from "../client";
-import { freshId, fromAccount } from "../common";
+import type { BaseWallet } from "ethers";
+import { accountSigner, freshId, fromAccount } from "../common";
 import { Kind, Route, Scheme, audienceOf, openEnvelope, sealEnvelope, verifyEnvelope } from "../envelope";
 import type { DetectorRun } from "./detector-service";
+import type { ObserveReply } from "./oracle-service";
 
 /** Where the detector is and who it must be. */
 export type DetectorEndpoint = {
@@ -43,4 +46,48 @@ export async function detectRemote(d: DetectorEndpoint, retry: RetryPolicy = DEF
   const reply = openEnvelope(await postEnvelope(d.url, "/v1/detect", req, retry));
   verifyEnvelope(reply, { kind: Kind.Reply, route: Route.Detect, audience, sender: fromAccount(d.account), request: req });
   return JSON.parse(new TextDecoder().decode(reply.body)) as DetectorRun;
+}
+
+/** Where the oracle is and who it must be. */
+export type OracleEndpoint = {
+  url: string;
+  chainId: bigint;
+  /** the TrustManager's address (the oracle's audience is bound to it) */
+  trustManager: string;
+  /** the oracle's account (ORACLE_ROLE): the reply must be signed by it */
+  account: string;
+};
+
+/**
+ * A reporter's observation of O_ij for one round, signed by the reporter's account.
+ * @param d - the service
+ * @param reporter - the reporter's account key
+ * @param o - the pair (entity ids), the round and the value (WAD, in [-1e18, 1e18])
+ * @param retry - the retry policy (a retry resends the same bytes; the service answers it once)
+ * @returns observations of the round so far, and the decision (median, its write) once a quorum observed it
+ * @throws ServiceError (refused: UNKNOWN_REPORTER, STALE_ROUND, ALREADY_OBSERVED, UNKNOWN_ENTITY, ...), EnvelopeError
+ */
+export async function observeRemote(
+  d: OracleEndpoint,
+  reporter: BaseWallet,
+  o: { from: string; to: string; round: number; value: bigint },
+  retry: RetryPolicy = DEFAULT_RETRY,
+): Promise<ObserveReply> {
+  const audience = audienceOf(d.chainId, d.trustManager, "oracle");
+  const req = sealEnvelope(
+    {
+      kind: Kind.Request,
+      route: Route.OracleObserve,
+      audience,
+      session: freshId(),
+      requestId: freshId(),
+      issuedAt: Date.now(),
+      inReplyTo: new Uint8Array(32),
+      body: toBytes(JSON.stringify({ from: o.from, to: o.to, round: o.round, value: o.value.toString() })),
+    },
+    accountSigner(reporter),
+  );
+  const reply = openEnvelope(await postEnvelope(d.url, "/v1/oracle/observe", req, retry));
+  verifyEnvelope(reply, { kind: Kind.Reply, route: Route.OracleObserve, audience, sender: fromAccount(d.account), request: req });
+  return JSON.parse(new TextDecoder().decode(reply.body)) as ObserveReply;
 }
