@@ -345,7 +345,7 @@ listenFlags(
         .split(",")
         .map((x) => x.trim())
         .filter(Boolean);
-      const reporters = await Promise.all(names.map((n) => accounts.address(n)));
+      const reporters = await Promise.all(names.map((n) => (hre.ethers.isAddress(n) ? hre.ethers.getAddress(n) : accounts.address(n))));
       if (new Set(reporters.map((r) => r.toLowerCase())).size !== reporters.length)
         throw new UsageError("trust:serve oracle: --reporters lists an account twice");
       const quorum = a.quorum ?? Math.floor(reporters.length / 2) + 1;

@@ -246,4 +246,38 @@ describe("tasks: trust:* (in-process network, one process)", function () {
     }
     expect(await count()).to.equal(before);
   });
+
+  it("trust:serve oracle and trust:observe name the flag of each mistake in one line, before anything starts or is sent", async () => {
+    const r = ["0x" + "a1".repeat(20), "0x" + "b2".repeat(20), "0x" + "c3".repeat(20)];
+    const serve = (a: Record<string, unknown>) =>
+      rejects(hre.run("trust:serve", { role: "oracle", deviation: "0", interval: 10_000, ...a }));
+    const cases: [Promise<Error>, string][] = [
+      [
+        rejects(hre.run("trust:serve", { role: "judge", deviation: "0", interval: 0 })),
+        'trust:serve: unknown role "judge" (detector or oracle)',
+      ],
+      [serve({}), "trust:serve oracle: --reporters is required (the reporters' addresses or role names, comma-separated)"],
+      [serve({ reporters: `${r[0]},${r[0].toUpperCase().replace("0X", "0x")}` }), "trust:serve oracle: --reporters lists an account twice"],
+      [serve({ reporters: r.join(","), quorum: 4 }), "trust:serve oracle: --quorum must be from 1 to 3 (the reporters), got 4"],
+      [serve({ reporters: r.join(","), quorum: 0 }), "trust:serve oracle: --quorum must be from 1 to 3 (the reporters), got 0"],
+      [serve({ reporters: r.join(","), deviation: "2.5" }), "trust:serve oracle: --deviation must be a number in [0, 2], got 2.5"],
+      [serve({ reporters: r.join(","), deviation: "-1" }), "trust:serve oracle: --deviation must be a number in [0, 2], got -1"],
+    ];
+    const obs = { oracle: "http://127.0.0.1:1", from: "ann", to: "ben", value: "0.5", round: 1, account: "reporter:1" };
+    cases.push(
+      [rejects(hre.run("trust:observe", { ...obs, oracle: "ftp://x" })), "trust:observe: --oracle must be an http(s) URL, got ftp://x"],
+      [rejects(hre.run("trust:observe", { ...obs, value: "1.5" })), "trust:observe: --value must be in [-1, 1], got 1.5"],
+      [rejects(hre.run("trust:observe", { ...obs, value: "high" })), "trust:observe: --value must be a number in [-1, 1], got high"],
+      [rejects(hre.run("trust:observe", { ...obs, round: 0 })), "trust:observe: --round must be a positive integer, got 0"],
+    );
+    for (const [p, msg] of cases) {
+      const e = await p;
+      expect([e.name, e.message]).to.deep.equal(["UsageError", msg]);
+    }
+    // the oracle's own key without ORACLE_ROLE: refused with the command that grants it
+    const e = await serve({ reporters: r.join(",") });
+    expect(e.message).to.match(
+      /^trust:serve oracle: the oracle account 0x[0-9a-fA-F]{40} does not hold ORACLE_ROLE: the admin grants it with `npx hardhat trust:grant --role oracle --to 0x[0-9a-fA-F]{40}`$/,
+    );
+  });
 });
