@@ -13,10 +13,9 @@ import { useTaskSandbox } from "../helpers/tasks";
 import { entityId } from "../../offchain/trust/ledger";
 import { readDeployment } from "../../offchain/chain/deployments";
 import { OracleService } from "../../offchain/services/trust/oracle-service";
-import { observeRemote, type OracleEndpoint } from "../../offchain/services/trust/clients";
-import { EnvelopeError, Kind, Route, audienceOf, sealEnvelope } from "../../offchain/services/envelope";
+import { observationEnvelope, observeRemote, type OracleEndpoint } from "../../offchain/services/trust/clients";
+import { EnvelopeError } from "../../offchain/services/envelope";
 import { postEnvelope, ServiceError } from "../../offchain/services/client";
-import { accountSigner, freshId } from "../../offchain/services/common";
 import { onFault } from "../../offchain/services/faults";
 import { toBytes } from "../../offchain/crypto/bytes";
 import { expectRejects } from "../helpers/errors";
@@ -88,20 +87,7 @@ describe("services/trust: the oracle (Eq. 46) as a service, in-process", functio
   });
 
   it("the same request bytes twice: one effect, the same reply", async () => {
-    const audience = audienceOf(chainId, String(tm.target), "oracle");
-    const req = sealEnvelope(
-      {
-        kind: Kind.Request,
-        route: Route.OracleObserve,
-        audience,
-        session: freshId(),
-        requestId: freshId(),
-        issuedAt: Date.now(),
-        inReplyTo: new Uint8Array(32),
-        body: toBytes(JSON.stringify({ from: ben, to: ann, round: 1, value: "100" })),
-      },
-      accountSigner(reporters[2]),
-    );
+    const req = observationEnvelope(ep, reporters[2], { from: ben, to: ann, round: 1, value: 100n });
     const a = await postEnvelope(ep.url, "/v1/oracle/observe", req);
     const state = stateFile();
     const b = await postEnvelope(ep.url, "/v1/oracle/observe", req);
@@ -135,19 +121,7 @@ describe("services/trust: the oracle (Eq. 46) as a service, in-process", functio
       expect((e as ServiceError).status, String(msg)).to.equal(422);
       expect((e as Error).message).to.match(msg);
     }
-    const bad = sealEnvelope(
-      {
-        kind: Kind.Request,
-        route: Route.OracleObserve,
-        audience: audienceOf(chainId, String(tm.target), "oracle"),
-        session: freshId(),
-        requestId: freshId(),
-        issuedAt: Date.now(),
-        inReplyTo: new Uint8Array(32),
-        body: toBytes(JSON.stringify({ from: ann, to: ben, round: 2, value: 1 })),
-      },
-      accountSigner(reporters[0]),
-    );
+    const bad = observationEnvelope(ep, reporters[0], { body: toBytes(JSON.stringify({ from: ann, to: ben, round: 2, value: 1 })) });
     const e = await postEnvelope(ep.url, "/v1/oracle/observe", bad).then(
       () => undefined,
       (x: unknown) => x as ServiceError,

@@ -59,6 +59,34 @@ export type OracleEndpoint = {
 };
 
 /**
+ * The request envelope of a reporter's observation (what {@link observeRemote} posts): signed by the
+ * reporter's account, addressed to the oracle of this chain's TrustManager, with a fresh request id.
+ * @param d - the oracle's chain and TrustManager
+ * @param reporter - the reporter's account key
+ * @param o - the pair (entity ids), the round and the value (WAD), or (tests) any body
+ * @returns the envelope's bytes
+ */
+export function observationEnvelope(
+  d: Pick<OracleEndpoint, "chainId" | "trustManager">,
+  reporter: BaseWallet,
+  o: { from: string; to: string; round: number; value: bigint } | { body: Uint8Array },
+): Uint8Array {
+  return sealEnvelope(
+    {
+      kind: Kind.Request,
+      route: Route.OracleObserve,
+      audience: audienceOf(d.chainId, d.trustManager, "oracle"),
+      session: freshId(),
+      requestId: freshId(),
+      issuedAt: Date.now(),
+      inReplyTo: new Uint8Array(32),
+      body: "body" in o ? o.body : toBytes(JSON.stringify({ from: o.from, to: o.to, round: o.round, value: o.value.toString() })),
+    },
+    accountSigner(reporter),
+  );
+}
+
+/**
  * A reporter's observation of O_ij for one round, signed by the reporter's account.
  * @param d - the service
  * @param reporter - the reporter's account key
@@ -73,21 +101,14 @@ export async function observeRemote(
   o: { from: string; to: string; round: number; value: bigint },
   retry: RetryPolicy = DEFAULT_RETRY,
 ): Promise<ObserveReply> {
-  const audience = audienceOf(d.chainId, d.trustManager, "oracle");
-  const req = sealEnvelope(
-    {
-      kind: Kind.Request,
-      route: Route.OracleObserve,
-      audience,
-      session: freshId(),
-      requestId: freshId(),
-      issuedAt: Date.now(),
-      inReplyTo: new Uint8Array(32),
-      body: toBytes(JSON.stringify({ from: o.from, to: o.to, round: o.round, value: o.value.toString() })),
-    },
-    accountSigner(reporter),
-  );
+  const req = observationEnvelope(d, reporter, o);
   const reply = openEnvelope(await postEnvelope(d.url, "/v1/oracle/observe", req, retry));
-  verifyEnvelope(reply, { kind: Kind.Reply, route: Route.OracleObserve, audience, sender: fromAccount(d.account), request: req });
+  verifyEnvelope(reply, {
+    kind: Kind.Reply,
+    route: Route.OracleObserve,
+    audience: audienceOf(d.chainId, d.trustManager, "oracle"),
+    sender: fromAccount(d.account),
+    request: req,
+  });
   return JSON.parse(new TextDecoder().decode(reply.body)) as ObserveReply;
 }
