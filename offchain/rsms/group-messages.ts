@@ -59,23 +59,25 @@ function u16(n: number): Uint8Array {
   return Uint8Array.of(n >> 8, n & 0xff);
 }
 
-class Cursor {
+/**
+ * A bounds-checked reader of a message's bytes: every read past the end, bad point or trailing byte
+ * is a MalformedMessageError naming the decoder. Shared by the group messages and their service
+ * wire (offchain/services/rsms/group-wire.ts).
+ */
+export class ByteReader {
   off = 0;
   constructor(
     readonly b: Uint8Array,
     readonly name: string,
-    type: number,
   ) {
-    if (!(b instanceof Uint8Array) || b.length < 38) throw new MalformedMessageError(`${name}: too short`);
-    if (b[0] !== type) throw new MalformedMessageError(`${name}: wrong type 0x${b[0].toString(16)}`);
-    if (b[1] !== RSMS_WIRE_VERSION) throw new MalformedMessageError(`${name}: unsupported version ${b[1]}`);
-    this.off = 2;
+    if (!(b instanceof Uint8Array)) throw new MalformedMessageError(`${name}: not bytes`);
   }
   take(n: number): Uint8Array {
     if (this.off + n > this.b.length) throw new MalformedMessageError(`${this.name}: truncated`);
-    const out = this.b.slice(this.off, this.off + n);
-    this.off += n;
-    return out;
+    return this.b.slice(this.off, (this.off += n));
+  }
+  u8(): number {
+    return this.take(1)[0];
   }
   u16(): number {
     const x = this.take(2);
@@ -93,6 +95,17 @@ class Cursor {
   }
   end(): void {
     if (this.off !== this.b.length) throw new MalformedMessageError(`${this.name}: ${this.b.length - this.off} trailing bytes`);
+  }
+}
+
+/** A group message's reader: its header (type, version, group id) checked first. */
+class Cursor extends ByteReader {
+  constructor(b: Uint8Array, name: string, type: number) {
+    if (!(b instanceof Uint8Array) || b.length < 38) throw new MalformedMessageError(`${name}: too short`);
+    super(b, name);
+    if (b[0] !== type) throw new MalformedMessageError(`${name}: wrong type 0x${b[0].toString(16)}`);
+    if (b[1] !== RSMS_WIRE_VERSION) throw new MalformedMessageError(`${name}: unsupported version ${b[1]}`);
+    this.off = 2;
   }
 }
 

@@ -26,54 +26,24 @@ import { POINT_BYTES, Point, decodePoint, decodeScalar, encodePoint, encodeScala
 import { ECIES_OVERHEAD, eciesDecrypt, eciesEncrypt } from "../../crypto/ecies";
 import { keccak_256 } from "@noble/hashes/sha3.js";
 import { MalformedMessageError } from "../../rsms/errors";
+import { ByteReader } from "../../rsms/group-messages";
 
 /** Largest group the mailbox carries (the registry's own limit is lower). */
 export const MAX_PARTIES = 256;
 
-class Reader {
-  off = 0;
-  constructor(
-    readonly b: Uint8Array,
-    readonly fn: string,
-  ) {
-    if (!(b instanceof Uint8Array)) throw new MalformedMessageError(`${fn}: not bytes`);
-  }
-  take(n: number): Uint8Array {
-    if (this.off + n > this.b.length) throw new MalformedMessageError(`${this.fn}: truncated`);
-    return this.b.slice(this.off, (this.off += n));
-  }
-  u8(): number {
-    return this.take(1)[0];
-  }
-  u16(): number {
-    const x = this.take(2);
-    return (x[0] << 8) | x[1];
-  }
-  u32(): number {
-    return new DataView(this.take(4).buffer).getUint32(0);
-  }
-  point(): Point {
-    try {
-      return decodePoint(this.take(POINT_BYTES));
-    } catch (e) {
-      throw new MalformedMessageError(`${this.fn}: invalid point`, { cause: e });
-    }
-  }
+class Reader extends ByteReader {
   bytes(): Uint8Array {
     return this.take(this.u16());
   }
   list(max = MAX_PARTIES): Uint8Array[] {
     const n = this.u16();
-    if (n > max) throw new MalformedMessageError(`${this.fn}: ${n} entries (at most ${max})`);
+    if (n > max) throw new MalformedMessageError(`${this.name}: ${n} entries (at most ${max})`);
     return Array.from({ length: n }, () => this.bytes());
   }
   pids(): Uint8Array[] {
     const n = this.u16();
-    if (n > MAX_PARTIES) throw new MalformedMessageError(`${this.fn}: ${n} PIDs (at most ${MAX_PARTIES})`);
+    if (n > MAX_PARTIES) throw new MalformedMessageError(`${this.name}: ${n} PIDs (at most ${MAX_PARTIES})`);
     return Array.from({ length: n }, () => this.take(32));
-  }
-  end(): void {
-    if (this.off !== this.b.length) throw new MalformedMessageError(`${this.fn}: ${this.b.length - this.off} trailing bytes`);
   }
 }
 
@@ -105,9 +75,9 @@ function readName(r: Reader): string {
     s = new TextDecoder("utf-8", { fatal: true }).decode(r.take(n));
   } catch (e) {
     if (e instanceof MalformedMessageError) throw e;
-    throw new MalformedMessageError(`${r.fn}: the name is not UTF-8`);
+    throw new MalformedMessageError(`${r.name}: the name is not UTF-8`);
   }
-  name(r.fn, s);
+  name(r.name, s);
   return s;
 }
 
