@@ -18,8 +18,11 @@ const dstPrimes = new Map<string, Uint8Array>();
 function dstPrime(dst: string): Uint8Array | undefined {
   let d = dstPrimes.get(dst);
   if (d === undefined) {
+    // the reference takes a DST string as ASCII and refuses an empty or non-ASCII one: left to it, as is
+    // an oversize DST, which is hashed first (RFC 9380 §5.3.3)
+    if (dst.length === 0 || !/^[\x00-\x7f]*$/.test(dst)) return undefined;
     const b = new TextEncoder().encode(dst);
-    if (b.length > 255) return undefined; // an oversize DST is hashed first (RFC 9380 §5.3.3): left to the reference
+    if (b.length > 255) return undefined;
     d = new Uint8Array(b.length + 1);
     d.set(b);
     d[b.length] = b.length;

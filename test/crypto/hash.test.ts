@@ -52,6 +52,20 @@ describe("crypto/hash (H1..H6, keccak helpers)", () => {
       expect(() => expandXmd(msg, dst, len), `len ${len}`).to.throw("expand_message_xmd: invalid lenInBytes");
   });
 
+  it("expandXmd refuses what the reference refuses: an empty DST, a non-ASCII one (under 256 bytes too)", () => {
+    const msg = utf8("abc");
+    for (const d of ["", "é", "DST-\u00fc-v1", "\u{1F600}", "x".repeat(100) + "\u0080"]) {
+      let want: unknown;
+      try {
+        expand_message_xmd(msg, d, 32, sha256);
+      } catch (e) {
+        want = e;
+      }
+      expect(want, JSON.stringify(d)).to.be.instanceOf(Error);
+      expect(() => expandXmd(msg, d, 32), JSON.stringify(d)).to.throw((want as Error).message);
+    }
+  });
+
   it("H1..H6 have the documented ranges", () => {
     const P = mulBase(12345n);
     expect(h.H1(P, "rid")).to.have.length(32);
