@@ -248,7 +248,20 @@ task(
 task("rsms:reauth", "Re-authentication of a joined RN at another pool (PID_{k+1} and H4(a_{k+1}) recorded)")
   .addParam("rn", "The RN's name")
   .addParam("toPool", "The pool to move to", undefined, types.int)
-  .setAction(async (a: { rn: string; toPool: number }, hre) => {
+  .addOptionalParam("rpm", "The pool's RPM service URL (default for an RN registered with --msrp: the endpoint its RPM announced on-chain)")
+  .setAction(async (a: { rn: string; toPool: number; rpm?: string }, hre) => {
+    const { localState } = await import("./lib/context");
+    const { loadRemoteRn, reauthRemote } = await import("../offchain/services/rsms/clients");
+    if (a.rpm || loadRemoteRn(localState(hre).keystore, a.rn)) {
+      const t0 = Date.now();
+      const res = await reauthRemote({ name: a.rn, poolId: a.toPool, rpmUrl: a.rpm, ...(await clientSide(hre)) });
+      const { toHex } = await import("../offchain/crypto/bytes");
+      console.log(
+        `${a.rn} moved to pool ${a.toPool} as PID_${res.rn.state.k} ${toHex(res.rn.state.pid)} over the network${res.resumed ? " (a resumed re-authentication)" : ""} in ${Date.now() - t0} ms`,
+      );
+      const pid = toHex(res.rn.state.pid);
+      return { record: { pid, poolId: a.toPool, kind: 2 }, pid, k: res.rn.state.k, resumed: res.resumed };
+    }
     const r = await rsms(hre);
     const m = r.loadMsrp();
     const rn = r.loadRn(m, a.rn);

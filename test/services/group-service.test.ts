@@ -10,22 +10,16 @@
  */
 import { expect } from "chai";
 import fs from "fs";
-import os from "os";
 import path from "path";
 import hre from "hardhat";
-import { Wallet, parseEther } from "ethers";
-import { deploySystemFixture } from "../fixtures/system";
+import { rsmsServices, tmp } from "../helpers/rsms-services";
 import { Keystore } from "../../offchain/storage/keystore";
-import { RsmsLedger } from "../../offchain/rsms/ledger";
-import { GroupLedger } from "../../offchain/rsms/group-flows";
 import { GroupParty } from "../../offchain/rsms/group";
-import { Msrp } from "../../offchain/rsms/msrp";
 import { equalBytes, toHex } from "../../offchain/crypto/bytes";
 import { TrustLedger } from "../../offchain/trust/ledger";
 import { TRUST_ROLE_SIGNERS } from "../../offchain/chain/system";
-import { MsrpService, MSRP_RECORD } from "../../offchain/services/rsms/msrp-service";
-import { RpmService } from "../../offchain/services/rsms/rpm-service";
-import { enrolRpm, joinRemote, registerRnRemote, type Deployment } from "../../offchain/services/rsms/clients";
+import { MsrpService } from "../../offchain/services/rsms/msrp-service";
+import { joinRemote, registerRnRemote } from "../../offchain/services/rsms/clients";
 import {
   heldKey,
   localParty,
@@ -33,76 +27,23 @@ import {
   rekeyRemote,
   requestGroupRemote,
   takePart,
-  type GroupDeployment,
 } from "../../offchain/services/rsms/group-clients";
 import { Round, decodeGroupMailbox, encodeGroupFetch, encodeGroupPost, groupSession } from "../../offchain/services/rsms/group-wire";
 import { Kind, Route, Scheme, audienceOf, openEnvelope, sealEnvelope } from "../../offchain/services/envelope";
 import { freshId } from "../../offchain/services/common";
 import { onFault } from "../../offchain/services/faults";
 import { ServiceError, postEnvelope } from "../../offchain/services/client";
-import { ResourcePoolRegistry__factory, ServiceGroupRegistry__factory, TrustManager__factory } from "../../typechain-types";
+import { ServiceGroupRegistry__factory, TrustManager__factory } from "../../typechain-types";
 
-const tmp = (n: string) => fs.mkdtempSync(path.join(os.tmpdir(), `svc-${n}-`));
 const once = { attempts: 1, timeoutMs: 30_000, backoffMs: 10 };
 
-async function funded(): Promise<Wallet> {
-  const w = Wallet.createRandom().connect(hre.ethers.provider) as unknown as Wallet;
-  const [funder] = await hre.ethers.getSigners();
-  await (await funder.sendTransaction({ to: w.address, value: parseEther("10") })).wait();
-  return w;
-}
-
 async function system() {
-  const f = await deploySystemFixture();
-  const address = await f.registry.getAddress();
-  const groupsAddress = await f.groups.getAddress();
-  const msrpWallet = await funded();
-  await (await f.registry.grantRole(await f.registry.MSRP_ROLE(), msrpWallet.address)).wait();
-  await (await f.groups.grantRole(await f.groups.MSRP_ROLE(), msrpWallet.address)).wait();
-  const msrpKs = new Keystore(path.join(tmp("msrp"), "keystore"), "");
-  msrpKs.create(MSRP_RECORD, Msrp.setup({ capacity: 8, lambda: 16, intervalSec: 0, ttlSec: 3600 }).toRecord());
-  const chainId = (await hre.ethers.provider.getNetwork()).chainId;
-  const tmAddress = f.deployment.contracts.TrustManager.address;
-  const dep: GroupDeployment = {
-    chainId,
-    registry: address,
-    ledger: new RsmsLedger(ResourcePoolRegistry__factory.connect(address, hre.ethers.provider)),
-    groups: new GroupLedger(ServiceGroupRegistry__factory.connect(groupsAddress, hre.ethers.provider)),
-  };
-  const msrpDeps = {
-    keystore: msrpKs,
-    dir: tmp("msrp-svc"),
-    ledger: new RsmsLedger(ResourcePoolRegistry__factory.connect(address, msrpWallet)),
-    groups: new GroupLedger(ServiceGroupRegistry__factory.connect(groupsAddress, msrpWallet)),
-    trust: TrustManager__factory.connect(tmAddress, hre.ethers.provider),
-    store: f.store,
-    wallet: msrpWallet,
-    chainId,
-    registry: address,
-    admission: "any" as const,
-    log: () => undefined,
-  };
-  const msrp = new MsrpService(msrpDeps);
-  const msrpUrl = (await msrp.start({ port: 0 })).url;
-  const rpmWallet = await funded();
-  const rpmKs = new Keystore(tmp("rpm"), "");
-  await enrolRpm({ msrpUrl, poolId: 1, rid: "rpm-1", wallet: rpmWallet, keystore: rpmKs, dep: dep as Deployment });
-  const rpm = new RpmService({
-    keystore: rpmKs,
-    dir: tmp("rpm-svc"),
-    poolId: 1,
-    ledger: new RsmsLedger(ResourcePoolRegistry__factory.connect(address, rpmWallet)),
-    store: f.store,
-    wallet: rpmWallet,
-    chainId,
-    registry: address,
-    log: () => undefined,
-  });
-  await rpm.start({ port: 0 });
+  const s = await rsmsServices({ groups: true });
+  const tmAddress = s.f.deployment.contracts.TrustManager.address;
   const signers = await hre.ethers.getSigners();
   const detector = new TrustLedger(TrustManager__factory.connect(tmAddress, signers[TRUST_ROLE_SIGNERS.detector]));
   const controller = new TrustLedger(TrustManager__factory.connect(tmAddress, signers[9]));
-  return { f, dep, msrpDeps, msrp, msrpUrl, rpm, msrpWallet, detector, controller, groupsAddress };
+  return { ...s, detector, controller };
 }
 
 const post = (url: string, body: Uint8Array) =>

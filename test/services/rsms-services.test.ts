@@ -6,83 +6,23 @@
  */
 import { expect } from "chai";
 import fs from "fs";
-import os from "os";
 import path from "path";
-import hre from "hardhat";
-import { Wallet, parseEther } from "ethers";
-import { deploySystemFixture } from "../fixtures/system";
+import { funded, rsmsServices, tmp } from "../helpers/rsms-services";
 import { Keystore } from "../../offchain/storage/keystore";
-import { RsmsLedger } from "../../offchain/rsms/ledger";
-import { Msrp } from "../../offchain/rsms/msrp";
 import { ResourcePoolManager } from "../../offchain/rsms/rpm";
 import { paramsFromPkPub } from "../../offchain/rsms/params";
 import { fromHex, toHex } from "../../offchain/crypto/bytes";
 import { randomScalar } from "../../offchain/crypto/group";
 import { MsrpService, MSRP_RECORD } from "../../offchain/services/rsms/msrp-service";
-import { RpmService, rpmServiceRecord, type RpmServiceRecord } from "../../offchain/services/rsms/rpm-service";
-import { enrolRpm, joinRemote, registerRnRemote, loadRemoteRn, type Deployment } from "../../offchain/services/rsms/clients";
+import { rpmServiceRecord, type RpmServiceRecord } from "../../offchain/services/rsms/rpm-service";
+import { enrolRpm, joinRemote, registerRnRemote, loadRemoteRn } from "../../offchain/services/rsms/clients";
 import { Kind, Route, Scheme, audienceOf, openEnvelope, sealEnvelope } from "../../offchain/services/envelope";
 import { freshId } from "../../offchain/services/common";
 import { onFault } from "../../offchain/services/faults";
 import { postEnvelope } from "../../offchain/services/client";
 import { decodeJoinAck } from "../../offchain/services/rsms/wire";
-import { ResourcePoolRegistry__factory } from "../../typechain-types";
 
-const tmp = (n: string) => fs.mkdtempSync(path.join(os.tmpdir(), `svc-${n}-`));
-
-async function funded(): Promise<Wallet> {
-  const w = Wallet.createRandom().connect(hre.ethers.provider) as unknown as Wallet;
-  const [funder] = await hre.ethers.getSigners();
-  await (await funder.sendTransaction({ to: w.address, value: parseEther("10") })).wait();
-  return w;
-}
-
-async function system() {
-  const f = await deploySystemFixture();
-  const address = await f.registry.getAddress();
-  const msrpWallet = await funded();
-  await (await f.registry.grantRole(await f.registry.MSRP_ROLE(), msrpWallet.address)).wait();
-  const dirs = { msrp: tmp("msrp"), rpm: tmp("rpm"), client: tmp("client") };
-  const msrpKs = new Keystore(path.join(dirs.msrp, "keystore"), "");
-  msrpKs.create(MSRP_RECORD, Msrp.setup({ capacity: 8, lambda: 16, intervalSec: 0, ttlSec: 3600 }).toRecord());
-  const chainId = (await hre.ethers.provider.getNetwork()).chainId;
-  const dep: Deployment = {
-    chainId,
-    registry: address,
-    ledger: new RsmsLedger(ResourcePoolRegistry__factory.connect(address, hre.ethers.provider)),
-  };
-  const msrpDeps = {
-    keystore: msrpKs,
-    dir: path.join(dirs.msrp, "service"),
-    ledger: new RsmsLedger(ResourcePoolRegistry__factory.connect(address, msrpWallet)),
-    store: f.store,
-    wallet: msrpWallet,
-    chainId,
-    registry: address,
-    admission: "any" as const,
-    log: () => undefined,
-  };
-  const msrp = new MsrpService(msrpDeps);
-  const msrpUrl = (await msrp.start({ port: 0 })).url;
-  const rpmWallet = await funded();
-  const rpmKs = new Keystore(path.join(dirs.rpm, "keystore"), "");
-  await enrolRpm({ msrpUrl, poolId: 1, rid: "rpm-1", wallet: rpmWallet, keystore: rpmKs, dep });
-  const rpm = new RpmService({
-    keystore: rpmKs,
-    dir: path.join(dirs.rpm, "service"),
-    poolId: 1,
-    ledger: new RsmsLedger(ResourcePoolRegistry__factory.connect(address, rpmWallet)),
-    store: f.store,
-    wallet: rpmWallet,
-    chainId,
-    registry: address,
-    msrpRetry: { attempts: 1, timeoutMs: 30_000, backoffMs: 10 },
-    log: () => undefined,
-  });
-  const rpmUrl = (await rpm.start({ port: 0 })).url;
-  const client = new Keystore(path.join(dirs.client, "keystore"), "");
-  return { f, dep, dirs, msrp, msrpDeps, msrpUrl, rpm, rpmUrl, rpmKs, client, msrpWallet };
-}
+const system = () => rsmsServices({ msrpRetry: { attempts: 1, timeoutMs: 30_000, backoffMs: 10 } });
 
 const post = (url: string, body: Uint8Array) =>
   fetch(url, { method: "POST", headers: { "content-type": "application/octet-stream" }, body: Buffer.from(body) });

@@ -180,7 +180,21 @@ export async function discoverRpm(dep: Deployment, poolId: number): Promise<stri
   return url;
 }
 
-type PendingJoinRecord = { envelope: string; poolId: number; a: string; pid: string; rpmUrl: string };
+type PendingJoinRecord = { envelope: string; poolId: number; a: string; pid: string; rpmUrl: string; kind?: "join" | "reauth" };
+
+/** What an RN's step over the network returns. */
+export type RemoteStep = { rn: ResourceNode; resumed: boolean; request: Uint8Array; reply: Uint8Array };
+
+/** Where an RN's step goes, and who answers it. */
+type StepArgs = {
+  name: string;
+  poolId: number;
+  keystore: Keystore;
+  dep: Deployment;
+  rpmUrl?: string;
+  retry?: RetryPolicy;
+  windowMs?: number;
+};
 
 /**
  * Initial authentication of an RN over the network: the request and what the RN must remember
@@ -189,54 +203,68 @@ type PendingJoinRecord = { envelope: string; poolId: number; a: string; pid: str
  * pool (read from the chain), answer this request, and carry A = a*P.
  * @returns the RN (joined) and whether the answer came from a retry
  */
-export async function joinRemote(a: {
-  name: string;
-  poolId: number;
-  keystore: Keystore;
-  dep: Deployment;
-  rpmUrl?: string;
-  retry?: RetryPolicy;
-  windowMs?: number;
-}): Promise<{ rn: ResourceNode; resumed: boolean; request: Uint8Array; reply: Uint8Array }> {
+export function joinRemote(a: StepArgs): Promise<RemoteStep> {
+  return stepRemote(a, "join");
+}
+
+/**
+ * Re-authentication of a joined RN at another pool over the network (§IV.A.2.b): as
+ * {@link joinRemote}, with a ReauthRequest to the pool's RPM (`/v1/reauth`); the RN moves to
+ * PID_{k+1} once the reply, signed by that pool's sk_RPM, carries A = a'_{k+1}*P.
+ * @returns the RN (at the new pool, PID_{k+1}) and whether the answer came from a retry
+ */
+export function reauthRemote(a: StepArgs): Promise<RemoteStep> {
+  return stepRemote(a, "reauth");
+}
+
+async function stepRemote(a: StepArgs, kind: "join" | "reauth"): Promise<RemoteStep> {
+  const fn = kind === "join" ? "joinRemote" : "reauthRemote";
   const rn = loadRemoteRn(a.keystore, a.name);
-  if (!rn)
-    throw new RsmsRejectedError("INVALID_STATE", `joinRemote: "${a.name}" was not registered over the network (no PK_pub in its record)`);
+  if (!rn) throw new RsmsRejectedError("INVALID_STATE", `${fn}: "${a.name}" was not registered over the network (no PK_pub in its record)`);
   const pool = await a.dep.ledger.pool(a.poolId);
-  if (!pool) throw new RsmsRejectedError("UNKNOWN_POOL", `joinRemote: pool ${a.poolId} is not on-chain`);
+  if (!pool) throw new RsmsRejectedError("UNKNOWN_POOL", `${fn}: pool ${a.poolId} is not on-chain`);
+  const route = kind === "join" ? Route.Join : Route.Reauth;
   const audience = audienceOf(a.dep.chainId, a.dep.registry, `rpm:${a.poolId}`);
   const pendName = pendingJoinRecord(a.name);
   let p = a.keystore.exists(pendName) ? (a.keystore.load(pendName) as PendingJoinRecord) : undefined;
   const resumed = p !== undefined;
-  if (p && p.poolId !== a.poolId)
-    throw new RsmsRejectedError("INVALID_STATE", `joinRemote: "${a.name}" has a join to pool ${p.poolId} in flight`);
+  if (p && (p.poolId !== a.poolId || (p.kind ?? "join") !== kind))
+    throw new RsmsRejectedError(
+      "INVALID_STATE",
+      `${fn}: "${a.name}" has a ${p.kind === "reauth" ? "re-authentication" : "join"} to pool ${p.poolId} in flight`,
+    );
   if (!p) {
+    if (kind === "reauth" && rn.state.joined && rn.state.pool === a.poolId)
+      throw new RsmsRejectedError("INVALID_STATE", `${fn}: "${a.name}" is already at pool ${a.poolId}`);
     const rpmUrl = a.rpmUrl ?? (await discoverRpm(a.dep, a.poolId));
-    const { request: body, pending } = rn.buildJoinRequest({ poolId: a.poolId, pkRpm: pool.pkRpm, pidRpm: pool.pidRpm });
-    const env = sealEnvelope(request(Route.Join, audience, body), { scheme: Scheme.None });
-    p = { envelope: toHex(env), poolId: a.poolId, a: toHex(encodeScalar(pending.a)), pid: toHex(pending.pid), rpmUrl };
+    const info = { poolId: a.poolId, pkRpm: pool.pkRpm, pidRpm: pool.pidRpm };
+    const { request: body, pending } = kind === "join" ? rn.buildJoinRequest(info) : rn.buildReauthRequest(info);
+    const env = sealEnvelope(request(route, audience, body), { scheme: Scheme.None });
+    p = { envelope: toHex(env), poolId: a.poolId, a: toHex(encodeScalar(pending.a)), pid: toHex(pending.pid), rpmUrl, kind };
     a.keystore.create(pendName, p);
   }
-  const pending: PendingJoin = { poolId: p.poolId, a: BigInt(p.a), pid: fromHex(p.pid, 32), kind: "join" };
+  const pending: PendingJoin = { poolId: p.poolId, a: BigInt(p.a), pid: fromHex(p.pid, 32), kind };
   let env = fromHex(p.envelope);
   // an envelope too old for the RPM's window: the same protocol request in a fresh envelope
   if (Date.now() - openEnvelope(env).issuedAt > (a.windowMs ?? DEFAULT_WINDOW_MS) / 2) {
     const old = openEnvelope(env);
-    env = sealEnvelope(request(Route.Join, audience, old.body, old.session), { scheme: Scheme.None });
+    env = sealEnvelope(request(route, audience, old.body, old.session), { scheme: Scheme.None });
     p = { ...p, envelope: toHex(env) };
     a.keystore.update(pendName, p);
   }
   const rpmUrl = a.rpmUrl ?? p.rpmUrl;
   let replyBytes: Uint8Array;
   try {
-    replyBytes = await postEnvelope(rpmUrl, "/v1/join", env, a.retry ?? DEFAULT_RETRY);
+    replyBytes = await postEnvelope(rpmUrl, kind === "join" ? "/v1/join" : "/v1/reauth", env, a.retry ?? DEFAULT_RETRY);
   } catch (e) {
     if (e instanceof ServiceError && e.status >= 400 && e.status < 500 && e.status !== 429) a.keystore.remove(pendName); // failed cleanly
     throw e;
   }
   const reply = openEnvelope(replyBytes);
   const pk = poolEncryptionKey(rn.params, pool.pkRpm, pool.pidRpm);
-  verifyEnvelope(reply, { kind: Kind.Reply, route: Route.Join, audience, sender: { scheme: Scheme.Schnorr, pk }, request: env });
-  rn.acceptJoinReply(reply.body, pending);
+  verifyEnvelope(reply, { kind: Kind.Reply, route, audience, sender: { scheme: Scheme.Schnorr, pk }, request: env });
+  if (kind === "join") rn.acceptJoinReply(reply.body, pending);
+  else rn.acceptReauthReply(reply.body, pending);
   const rec = a.keystore.load(rnClientRecord(a.name));
   a.keystore.update(rnClientRecord(a.name), { ...rec, ...rn.toRecord() });
   a.keystore.remove(pendName);

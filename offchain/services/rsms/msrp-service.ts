@@ -9,6 +9,8 @@
  *   sealed to PK_pub, is what the MSRP checks out of band): keys and first secret back, sealed;
  * - `POST /v1/join/forward` (JoinForward, signed by sk_RPM of the pool it names): the exact check,
  *   the on-chain record, an acknowledgement signed by the MSRP's account;
+ * - `POST /v1/reauth/forward` (ReauthForward, signed likewise): the same for an RN moving to the
+ *   pool (a'_{k+1} = H4(a_k, sk_RN) checked, PID_{k+1} recorded with kind 2);
  * - `GET /v1/info`: PK_pub, the account and the registry, signed by the account (a client checks
  *   that the account holds MSRP_ROLE on the registry);
  * - with a ServiceGroupRegistry (`groups`): users and service groups, `POST /v1/user/register`,
@@ -31,7 +33,7 @@ import type { ContentStore } from "../../storage/content-store";
 import type { Keystore } from "../../storage/keystore";
 import { Msrp, type JoinRecord, type VerifiedJoin } from "../../rsms/msrp";
 import { RsmsRejectedError, AgentStateError } from "../../rsms/errors";
-import { Role, decodeJoinForward, decodeRegistration } from "../../rsms/messages";
+import { Role, decodeJoinForward, decodeReauthForward, decodeRegistration } from "../../rsms/messages";
 import { poolEncryptionKey } from "../../rsms/params";
 import type { RsmsLedger } from "../../rsms/ledger";
 import { BloomFilter } from "../../crypto/bloom";
@@ -225,13 +227,33 @@ export class MsrpService {
   private async forwardJoin(raw: Uint8Array): Promise<Uint8Array> {
     const env = openEnvelope(raw);
     const fwd = decodeJoinForward(env.body);
-    const rpm = this.msrp.rpmOfPool(fwd.poolId);
-    if (!rpm) throw new RsmsRejectedError("MSRP_REJECTED", `forwardJoin: unknown pool ${fwd.poolId}`);
+    this.checkForwarder("forwardJoin", env, Route.JoinForward, fwd.poolId);
+    return this.commitForward(env, raw, () => this.msrp.verifyJoin(env.body, nowSec()));
+  }
+
+  private async forwardReauth(raw: Uint8Array): Promise<Uint8Array> {
+    const env = openEnvelope(raw);
+    const fwd = decodeReauthForward(env.body);
+    this.checkForwarder("forwardReauth", env, Route.ReauthForward, fwd.poolId);
+    return this.commitForward(env, raw, () => this.msrp.verifyReauth(env.body));
+  }
+
+  /** The envelope of a forward must be signed by sk_RPM of the pool its body names. */
+  private checkForwarder(fn: string, env: ReturnType<typeof openEnvelope>, route: number, poolId: number): void {
+    const rpm = this.msrp.rpmOfPool(poolId);
+    if (!rpm) throw new RsmsRejectedError("MSRP_REJECTED", `${fn}: unknown pool ${poolId}`);
     const pk = poolEncryptionKey(this.msrp.params, decodePoint(rpm.pk), rpm.pid);
-    verifyEnvelope(env, { kind: Kind.Request, route: Route.JoinForward, audience: this.audience, sender: { scheme: Scheme.Schnorr, pk } });
+    verifyEnvelope(env, { kind: Kind.Request, route, audience: this.audience, sender: { scheme: Scheme.Schnorr, pk } });
+  }
+
+  /**
+   * A verified join or re-authentication, once: the intent, the on-chain record, the agent's
+   * commit, the acknowledgement (cached before it is sent).
+   */
+  private async commitForward(env: ReturnType<typeof openEnvelope>, raw: Uint8Array, verify: () => VerifiedJoin): Promise<Uint8Array> {
     const out = await this.cache.once(env.requestId, env.issuedAt, raw, () =>
       this.mutex.run(async () => {
-        const v = this.msrp.verifyJoin(env.body, nowSec());
+        const v = verify();
         const reply = this.reply(env, raw, encodeJoinAck(v.record));
         const id = `join-${toHex(v.record.pid).slice(2)}`;
         this.journal.put(id, "join", { ...verifiedToJson(v), requestId: toHex(env.requestId), request: toHex(raw), reply: toHex(reply) });
@@ -355,6 +377,7 @@ export class MsrpService {
         { path: "/v1/rpm/enrol", handle: (b) => this.enrolRpm(b) },
         { path: "/v1/rn/register", handle: (b) => this.registerRn(b) },
         { path: "/v1/join/forward", handle: (b) => this.forwardJoin(b) },
+        { path: "/v1/reauth/forward", handle: (b) => this.forwardReauth(b) },
         ...(this.desk?.routes() ?? []),
       ],
       () => this.info(),

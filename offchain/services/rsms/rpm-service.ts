@@ -16,6 +16,12 @@
  * finds the record on-chain (answered from the chain) or resends the stored forward with the same
  * request id (the MSRP answers from its reply cache, or serves it once). Replies are cached by
  * request id before they are sent.
+ *
+ * `POST /v1/reauth` is the same for an RN that joined elsewhere and moves to this pool
+ * (§IV.A.2.b): the ReauthRequest is opened, a retry whose (PID_{k+1}, H4(a'_{k+1})) is on-chain at
+ * this pool is answered from the chain (at another pool: NEXT_PID_RECORDED, the RN resynchronises),
+ * otherwise the ReauthForward is stored, posted to the MSRP's `/v1/reauth/forward` and its
+ * acknowledgement checked as for a join; the ReauthReply A = a'_{k+1}*P is signed by sk_RPM.
  */
 import fs from "fs";
 import path from "path";
@@ -102,17 +108,31 @@ export class RpmService {
     verifyEnvelope(env, { kind: Kind.Request, route: Route.Join, audience: this.audience, sender: { scheme: Scheme.None } });
     return this.cache.once(env.requestId, env.issuedAt, raw, async () => {
       const opened = this.rpm.openJoinRequest(env.body);
-      // one join per secret at a time: a retry with another request id waits for the first
-      const key = toHex(opened.tag);
-      while (this.byTag.has(key)) await this.byTag.get(key)!.catch(() => undefined);
-      const p = this.serve(env, raw, opened);
-      this.byTag.set(key, p);
-      try {
-        return await p;
-      } finally {
-        this.byTag.delete(key);
-      }
+      return this.oneAtATime(opened.tag, () => this.serve(env, raw, opened));
     });
+  }
+
+  /** POST /v1/reauth: an RN joined at another pool moves here. */
+  async reauth(raw: Uint8Array): Promise<Uint8Array> {
+    const env = openEnvelope(raw);
+    verifyEnvelope(env, { kind: Kind.Request, route: Route.Reauth, audience: this.audience, sender: { scheme: Scheme.None } });
+    return this.cache.once(env.requestId, env.issuedAt, raw, async () => {
+      const opened = this.rpm.openReauthRequest(env.body);
+      return this.oneAtATime(opened.nextTag, () => this.serveReauth(env, raw, opened));
+    });
+  }
+
+  /** One request per secret at a time: a retry with another request id waits for the first. */
+  private async oneAtATime(tag: Uint8Array, f: () => Promise<Uint8Array>): Promise<Uint8Array> {
+    const key = toHex(tag);
+    while (this.byTag.has(key)) await this.byTag.get(key)!.catch(() => undefined);
+    const p = f();
+    this.byTag.set(key, p);
+    try {
+      return await p;
+    } finally {
+      this.byTag.delete(key);
+    }
   }
 
   private async serve(
@@ -129,52 +149,97 @@ export class RpmService {
       }
       throw new RsmsRejectedError("REPLAYED_SECRET", `join: H4(a') ${toHex(opened.tag)} is already on-chain: replayed join`);
     }
-    const fwd = await this.storedOrNewForward(env, opened);
-    let ackEnv: Uint8Array;
-    try {
-      ackEnv = await postEnvelope(this.rec.msrpUrl, "/v1/join/forward", fwd, this.d.msrpRetry);
-    } catch (e) {
-      // a final refusal: nothing was recorded, and the next attempt builds a new forward
-      if (e instanceof ServiceError && e.status >= 400 && e.status < 500 && e.status !== 429) {
-        fs.rmSync(this.forwardFile(opened.tag), { force: true });
-        throw new RsmsRejectedError((e.reason as never) ?? "MSRP_REJECTED", `join: the MSRP refused the forward: ${e.message}`);
-      }
-      throw e;
-    }
-    const ack = openEnvelope(ackEnv);
-    verifyEnvelope(ack, {
-      kind: Kind.Reply,
-      route: Route.JoinForward,
-      audience: this.msrpAudience,
-      sender: fromAccount(this.rec.msrpAccount),
-      request: fwd,
-    });
-    const rec = decodeJoinAck(ack.body);
-    if (!equalBytes(rec.pid, opened.pid) || !equalBytes(rec.tag, opened.tag) || rec.poolId !== this.d.poolId || rec.kind !== 1)
-      throw new EnvelopeError("NOT_A_REPLY_TO_THIS", "join: the MSRP acknowledged another record");
-    faultPoint("rpm:after-forward");
+    await this.forward("join", env, opened.tag, { pid: opened.pid, kind: 1 }, () => this.rpm.forwardJoin(opened));
     const reply = this.reply(env, raw, this.rpm.joinReply(opened));
     fs.rmSync(this.forwardFile(opened.tag), { force: true });
     return reply;
   }
 
+  private async serveReauth(
+    env: ReturnType<typeof openEnvelope>,
+    raw: Uint8Array,
+    opened: ReturnType<ResourcePoolManager["openReauthRequest"]>,
+  ): Promise<Uint8Array> {
+    const ledger = this.d.ledger;
+    const [rec, nextRec, nextTagUsed] = await Promise.all([
+      ledger.recordOf(opened.pid),
+      ledger.recordOf(opened.nextPid),
+      ledger.isTagUsed(opened.nextTag),
+    ]);
+    if (nextTagUsed) {
+      const mine = nextRec.kind === 2 && equalBytes(nextRec.tag, opened.nextTag) && equalBytes(rec.tag, opened.claimedTag);
+      if (mine && nextRec.poolId === this.d.poolId) {
+        fs.rmSync(this.forwardFile(opened.nextTag), { force: true });
+        return this.reply(env, raw, this.rpm.reauthReply(opened));
+      }
+      if (mine)
+        throw new RsmsRejectedError(
+          "NEXT_PID_RECORDED",
+          `reauth: PID_{k+1} ${toHex(opened.nextPid)} is already recorded at pool ${nextRec.poolId}: resynchronise from the chain`,
+        );
+      throw new RsmsRejectedError("REPLAYED_SECRET", "reauth: H4(a'_{k+1}) is already on-chain: replayed re-authentication");
+    }
+    const nextRecorded = !nextRec.tag.every((x) => x === 0);
+    await this.forward("reauth", env, opened.nextTag, { pid: opened.nextPid, kind: 2 }, () =>
+      this.rpm.forwardReauth(opened, rec.tag, nextRecorded),
+    );
+    const reply = this.reply(env, raw, this.rpm.reauthReply(opened));
+    fs.rmSync(this.forwardFile(opened.nextTag), { force: true });
+    return reply;
+  }
+
+  /**
+   * Posts the stored (or a new) forward of a join or re-authentication to the MSRP and checks its
+   * acknowledgement: signed by the MSRP's account, answering this forward, naming this record.
+   */
+  private async forward(
+    what: "join" | "reauth",
+    env: ReturnType<typeof openEnvelope>,
+    tag: Uint8Array,
+    want: { pid: Uint8Array; kind: 1 | 2 },
+    build: () => Uint8Array,
+  ): Promise<void> {
+    const route = what === "join" ? Route.JoinForward : Route.ReauthForward;
+    const fwd = await this.storedOrNewForward(env, tag, route, build);
+    let ackEnv: Uint8Array;
+    try {
+      ackEnv = await postEnvelope(this.rec.msrpUrl, what === "join" ? "/v1/join/forward" : "/v1/reauth/forward", fwd, this.d.msrpRetry);
+    } catch (e) {
+      // a final refusal: nothing was recorded, and the next attempt builds a new forward
+      if (e instanceof ServiceError && e.status >= 400 && e.status < 500 && e.status !== 429) {
+        fs.rmSync(this.forwardFile(tag), { force: true });
+        throw new RsmsRejectedError((e.reason as never) ?? "MSRP_REJECTED", `${what}: the MSRP refused the forward: ${e.message}`);
+      }
+      throw e;
+    }
+    const ack = openEnvelope(ackEnv);
+    verifyEnvelope(ack, { kind: Kind.Reply, route, audience: this.msrpAudience, sender: fromAccount(this.rec.msrpAccount), request: fwd });
+    const rec = decodeJoinAck(ack.body);
+    if (!equalBytes(rec.pid, want.pid) || !equalBytes(rec.tag, tag) || rec.poolId !== this.d.poolId || rec.kind !== want.kind)
+      throw new EnvelopeError("NOT_A_REPLY_TO_THIS", `${what}: the MSRP acknowledged another record`);
+    faultPoint("rpm:after-forward");
+  }
+
   /** The forward stored for this secret (a retry resends the same bytes), or a new one, stored before it is sent. */
   private async storedOrNewForward(
     env: ReturnType<typeof openEnvelope>,
-    opened: ReturnType<ResourcePoolManager["openJoinRequest"]>,
+    tag: Uint8Array,
+    route: number,
+    build: () => Uint8Array,
   ): Promise<Uint8Array> {
-    const file = this.forwardFile(opened.tag);
+    const file = this.forwardFile(tag);
     if (fs.existsSync(file)) {
       const stored = new Uint8Array(fs.readFileSync(file));
       // still inside the MSRP's freshness window: resend as is (half the window, for the trip)
-      if (Date.now() - openEnvelope(stored).issuedAt < (this.d.windowMs ?? DEFAULT_WINDOW_MS) / 2) return stored;
+      const o = openEnvelope(stored);
+      if (o.route === route && Date.now() - o.issuedAt < (this.d.windowMs ?? DEFAULT_WINDOW_MS) / 2) return stored;
     }
     await this.sync();
-    const body = this.rpm.forwardJoin(opened);
+    const body = build();
     const fwd = sealEnvelope(
       {
         kind: Kind.Request,
-        route: Route.JoinForward,
+        route,
         audience: this.msrpAudience,
         session: env.session,
         requestId: freshId(),
@@ -195,7 +260,7 @@ export class RpmService {
   }
 
   private reply(req: ReturnType<typeof openEnvelope>, raw: Uint8Array, body: Uint8Array): Uint8Array {
-    return sealReply({ ...req, route: Route.Join }, raw, this.audience, body, { scheme: Scheme.Schnorr, sk: this.sk });
+    return sealReply(req, raw, this.audience, body, { scheme: Scheme.Schnorr, sk: this.sk });
   }
 
   /** Announces `url` as the pool's endpoint on-chain (from the RPM's account) unless it is already. */
@@ -211,7 +276,10 @@ export class RpmService {
     await this.sync();
     this.running = await startService(
       { ...cfg, name: `rpm:${this.d.poolId}` },
-      [{ path: "/v1/join", handle: (b) => this.join(b) }],
+      [
+        { path: "/v1/join", handle: (b) => this.join(b) },
+        { path: "/v1/reauth", handle: (b) => this.reauth(b) },
+      ],
       async () => ({
         service: `rpm:${this.d.poolId}`,
         poolId: this.d.poolId,

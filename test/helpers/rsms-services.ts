@@ -1,0 +1,120 @@
+/**
+ * The RSMS services in one process against the in-process chain, for the service tests: an MSRP
+ * service (with the service-group desk when asked) and one RPM service per pool, each enrolled over
+ * HTTP with an account of its own, in folders of their own.
+ */
+import fs from "fs";
+import os from "os";
+import path from "path";
+import hre from "hardhat";
+import { Wallet, parseEther } from "ethers";
+import { deploySystemFixture } from "../fixtures/system";
+import { Keystore } from "../../offchain/storage/keystore";
+import { RsmsLedger } from "../../offchain/rsms/ledger";
+import { GroupLedger } from "../../offchain/rsms/group-flows";
+import { Msrp } from "../../offchain/rsms/msrp";
+import { MsrpService, MSRP_RECORD } from "../../offchain/services/rsms/msrp-service";
+import { RpmService } from "../../offchain/services/rsms/rpm-service";
+import { enrolRpm, type Deployment } from "../../offchain/services/rsms/clients";
+import type { GroupDeployment } from "../../offchain/services/rsms/group-clients";
+import type { RetryPolicy } from "../../offchain/services/client";
+import { ResourcePoolRegistry__factory, ServiceGroupRegistry__factory, TrustManager__factory } from "../../typechain-types";
+
+/** A fresh temporary folder. */
+export const tmp = (n: string) => fs.mkdtempSync(path.join(os.tmpdir(), `svc-${n}-`));
+
+/** A new account funded with 10 ETH by the node's first account. */
+export async function funded(): Promise<Wallet> {
+  const w = Wallet.createRandom().connect(hre.ethers.provider) as unknown as Wallet;
+  const [funder] = await hre.ethers.getSigners();
+  await (await funder.sendTransaction({ to: w.address, value: parseEther("10") })).wait();
+  return w;
+}
+
+/** One pool's RPM service: the service, its URL, its keystore and folder. */
+export type RunningRpm = { svc: RpmService; url: string; ks: Keystore; dir: string };
+
+/**
+ * Deploys the system, starts the MSRP service and one enrolled RPM service per pool.
+ * @param o - pools (default [1]); groups: the MSRP also runs the service-group desk; msrpRetry: the RPMs' retry policy toward the MSRP
+ */
+export async function rsmsServices(o: { pools?: number[]; groups?: boolean; msrpRetry?: RetryPolicy } = {}) {
+  const pools = o.pools ?? [1];
+  const f = await deploySystemFixture();
+  const address = await f.registry.getAddress();
+  const groupsAddress = await f.groups.getAddress();
+  const msrpWallet = await funded();
+  await (await f.registry.grantRole(await f.registry.MSRP_ROLE(), msrpWallet.address)).wait();
+  if (o.groups) await (await f.groups.grantRole(await f.groups.MSRP_ROLE(), msrpWallet.address)).wait();
+  const dirs = { msrp: tmp("msrp"), client: tmp("client") };
+  const msrpKs = new Keystore(path.join(dirs.msrp, "keystore"), "");
+  msrpKs.create(MSRP_RECORD, Msrp.setup({ capacity: 8, lambda: 16, intervalSec: 0, ttlSec: 3600 }).toRecord());
+  const chainId = (await hre.ethers.provider.getNetwork()).chainId;
+  const tmAddress = f.deployment.contracts.TrustManager.address;
+  const dep: Deployment & GroupDeployment = {
+    chainId,
+    registry: address,
+    ledger: new RsmsLedger(ResourcePoolRegistry__factory.connect(address, hre.ethers.provider)),
+    groups: new GroupLedger(ServiceGroupRegistry__factory.connect(groupsAddress, hre.ethers.provider)),
+  };
+  const msrpDeps = {
+    keystore: msrpKs,
+    dir: path.join(dirs.msrp, "service"),
+    ledger: new RsmsLedger(ResourcePoolRegistry__factory.connect(address, msrpWallet)),
+    ...(o.groups
+      ? {
+          groups: new GroupLedger(ServiceGroupRegistry__factory.connect(groupsAddress, msrpWallet)),
+          trust: TrustManager__factory.connect(tmAddress, hre.ethers.provider),
+        }
+      : {}),
+    store: f.store,
+    wallet: msrpWallet,
+    chainId,
+    registry: address,
+    admission: "any" as const,
+    log: () => undefined,
+  };
+  const msrp = new MsrpService(msrpDeps);
+  const msrpUrl = (await msrp.start({ port: 0 })).url;
+  const rpms = new Map<number, RunningRpm>();
+  for (const poolId of pools) {
+    const rpmWallet = await funded();
+    const dir = tmp(`rpm${poolId}`);
+    const ks = new Keystore(path.join(dir, "keystore"), "");
+    await enrolRpm({ msrpUrl, poolId, rid: `rpm-${poolId}`, wallet: rpmWallet, keystore: ks, dep });
+    const svc = new RpmService({
+      keystore: ks,
+      dir: path.join(dir, "service"),
+      poolId,
+      ledger: new RsmsLedger(ResourcePoolRegistry__factory.connect(address, rpmWallet)),
+      store: f.store,
+      wallet: rpmWallet,
+      chainId,
+      registry: address,
+      ...(o.msrpRetry ? { msrpRetry: o.msrpRetry } : {}),
+      log: () => undefined,
+    });
+    rpms.set(poolId, { svc, url: (await svc.start({ port: 0 })).url, ks, dir });
+  }
+  const first = rpms.get(pools[0])!;
+  const client = new Keystore(path.join(dirs.client, "keystore"), "");
+  return {
+    f,
+    dep,
+    dirs: { ...dirs, rpm: first.dir },
+    msrp,
+    msrpDeps,
+    msrpUrl,
+    rpms,
+    rpm: first.svc,
+    rpmUrl: first.url,
+    rpmKs: first.ks,
+    client,
+    msrpWallet,
+    groupsAddress,
+    /** stops every service */
+    async stop() {
+      for (const r of rpms.values()) await r.svc.stop();
+    },
+  };
+}
