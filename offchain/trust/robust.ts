@@ -377,27 +377,32 @@ export function analyze(
     return Math.min(1, s);
   };
   const regularAlpha = alpha / Math.max(1, pairSum.size);
-  const regular: { f: number; t: number; n: number; q: number; p: number }[] = [];
+  // A regular pair's target node is the target *with the rater's verdict on it* (2 t + 1 when the
+  // rater's mean rating of it is bad): lockstep is the same action at the same time (CopyCatch groups
+  // raters who take the same action on the same pages), so raters who praise a target and raters who
+  // blame it every epoch are two groups, not one. Attackers who join honest regulars and rate their
+  // targets the other way form their own group; they cannot pull the regulars' voice.
+  const regular: { f: number; t: number; v: number; n: number; q: number; p: number }[] = [];
   for (const pr of pairSum.values()) {
     if (pr.n < 3) continue; // three epochs at least: below that nothing is unusual
     const q = byTarget[pr.t].length / raterEpochs;
     const pv = binomTail(activeEpochs[pr.f], pr.n, q);
-    if (pv <= regularAlpha) regular.push({ f: pr.f, t: pr.t, n: pr.n, q, p: pv });
+    if (pv <= regularAlpha) regular.push({ f: pr.f, t: pr.t, v: 2 * pr.t + (pr.s / pr.n < 0.5 ? 1 : 0), n: pr.n, q, p: pv });
   }
   // the core: peel raters with < lockTargets regular targets and targets with < lockRaters regular raters
   const rDeg = new Int32Array(N);
-  const tDeg = new Int32Array(N);
+  const tDeg = new Int32Array(2 * N); // per signed target node
   const rAdj = new Map<number, number[]>();
   const tAdj = new Map<number, number[]>();
   regular.forEach((e, x) => {
     rDeg[e.f]++;
-    tDeg[e.t]++;
+    tDeg[e.v]++;
     (rAdj.get(e.f) ?? rAdj.set(e.f, []).get(e.f)!).push(x);
-    (tAdj.get(e.t) ?? tAdj.set(e.t, []).get(e.t)!).push(x);
+    (tAdj.get(e.v) ?? tAdj.set(e.v, []).get(e.v)!).push(x);
   });
   const edgeGone = new Uint8Array(regular.length);
   const rGone = new Uint8Array(N);
-  const tGone = new Uint8Array(N);
+  const tGone = new Uint8Array(2 * N);
   const queue: [0 | 1, number][] = [];
   for (const f of rAdj.keys()) if (rDeg[f] < lockTargets) ((rGone[f] = 1), queue.push([0, f]));
   for (const t of tAdj.keys()) if (tDeg[t] < lockRaters) ((tGone[t] = 1), queue.push([1, t]));
@@ -408,14 +413,15 @@ export function analyze(
       edgeGone[x] = 1;
       const e = regular[x];
       if (side === 0) {
-        if (--tDeg[e.t] < lockRaters && !tGone[e.t]) ((tGone[e.t] = 1), queue.push([1, e.t]));
+        if (--tDeg[e.v] < lockRaters && !tGone[e.v]) ((tGone[e.v] = 1), queue.push([1, e.v]));
       } else if (--rDeg[e.f] < lockTargets && !rGone[e.f]) ((rGone[e.f] = 1), queue.push([0, e.f]));
     }
   }
+  /** targets: signed target nodes (2 t + 1: the members' verdict on t is bad) */
   type Group = { members: number[]; targets: number[]; edges: number[] };
   const groups: Group[] = [];
   const rSeen = new Uint8Array(N);
-  const tSeen = new Uint8Array(N);
+  const tSeen = new Uint8Array(2 * N);
   for (const f0 of rAdj.keys()) {
     if (rGone[f0] || rSeen[f0]) continue;
     const g: Group = { members: [], targets: [], edges: [] };
@@ -429,7 +435,7 @@ export function analyze(
         const e = regular[x];
         if (side === 0) {
           g.edges.push(x);
-          if (!tSeen[e.t]) ((tSeen[e.t] = 1), stack.push([1, e.t]));
+          if (!tSeen[e.v]) ((tSeen[e.v] = 1), stack.push([1, e.v]));
         } else if (!rSeen[e.f]) ((rSeen[e.f] = 1), stack.push([0, e.f]));
       }
     }
@@ -441,16 +447,25 @@ export function analyze(
   const blocked = new Uint8Array(M);
   type Voice = { group: number; t: number; ks: number[] };
   const voices: Voice[] = [];
+  const signOf = (f: number, t: number) => {
+    const pr = pairSum.get(f * N + t)!;
+    return pr.s / pr.n < 0.5 ? 1 : 0;
+  };
   for (const [gi, g] of groups.entries()) {
     const inG = new Set(g.targets);
-    const per = new Map<number, number[]>();
+    const per = new Map<number, number[]>(); // signed target node -> the members' observations
     for (const f of g.members)
-      for (const k of byRater[f]) if (inG.has(oTo[k])) (per.get(oTo[k]) ?? per.set(oTo[k], []).get(oTo[k])!).push(k);
-    for (const [t, ks] of per) {
+      for (const k of byRater[f]) {
+        const v = 2 * oTo[k] + signOf(f, oTo[k]);
+        if (inG.has(v)) (per.get(v) ?? per.set(v, []).get(v)!).push(k);
+      }
+    for (const [v, ks] of per) {
       for (const k of ks) blocked[k] = 1;
-      voices.push({ group: gi, t, ks: ks.sort((x, y) => x - y) });
+      voices.push({ group: gi, t: v >> 1, ks: ks.sort((x, y) => x - y) });
     }
   }
+  /** a group's distinct targets, by name */
+  const targetNames = (g: Group) => [...new Set(g.targets.map((v) => names[v >> 1]))];
 
   // --- 2. strictness correction and iterated filtering of unfair raters
   const offset = new Float64Array(N);
@@ -614,6 +629,7 @@ export function analyze(
     let vGM = 0;
     const shown: number[] = [];
     const perTarget: Record<string, unknown>[] = [];
+    const byT = new Map<number, [number, number, number, number]>(); // target -> its sBM, vBM, sGM, vGM
     for (const v of voices) {
       if (v.group !== gi) continue;
       const { w: vw, value } = voiceOf(v);
@@ -638,8 +654,9 @@ export function analyze(
         if (sum / c < 0.5) nb++;
       }
       const va = p * (1 - p) * (n + (n * n) / (m + 1));
-      if (p < 0.5) ((sBM += nb - n * p), (vBM += va));
-      else ((sGM += n * p - nb), (vGM += va));
+      const c4 = byT.get(t) ?? byT.set(t, [0, 0, 0, 0]).get(t)!;
+      if (p < 0.5) ((sBM += nb - n * p), (vBM += va), (c4[0] += nb - n * p), (c4[1] += va));
+      else ((sGM += n * p - nb), (vGM += va), (c4[2] += n * p - nb), (c4[3] += va));
       if (p < 0.5 === nb * 2 > n) shown.push(...v.ks.slice(-2));
       perTarget.push({
         target: names[t],
@@ -657,10 +674,26 @@ export function analyze(
       [sBM, zBM, AttackKind.BadMouthing],
       [sGM, zGM, AttackKind.GoodMouthing],
     ];
-    const kinds = sides.filter(([sx, zx]) => sx >= minExcess && (zx >= zStar || zBoth >= zStar));
+    // The flag must not rest on one target: the group is flagged only if its voice still disagrees (on
+    // either side) with any one of its targets left out. Disagreement on a single target is what a
+    // provider that serves some raters worse than others produces (discriminatory behaviour,
+    // Dellarocas 2000): regulars whose local service is worse than the seeds' are evidence about that
+    // provider, not liars. Colluders who stuff or bury several targets disagree on the others too.
+    const disagrees = (sb: number, vb: number, sg: number, vg: number) => {
+      const both = z(sb + sg, vb + vg);
+      return (sb >= minExcess && (z(sb, vb) >= zStar || both >= zStar)) || (sg >= minExcess && (z(sg, vg) >= zStar || both >= zStar));
+    };
+    let worstLeftOut = Infinity; // the smallest z (any side) over the leave-one-target-out sums, for the evidence
+    let robust = byT.size >= 2;
+    for (const [b0, b1, g0, g1] of byT.values()) {
+      const [sb, vb, sg, vg] = [sBM - b0, vBM - b1, sGM - g0, vGM - g1];
+      worstLeftOut = Math.min(worstLeftOut, Math.max(z(sb, vb), z(sg, vg), z(sb + sg, vb + vg)));
+      if (!disagrees(sb, vb, sg, vg)) robust = false;
+    }
+    const kinds = robust ? sides.filter(([sx, zx]) => sx >= minExcess && (zx >= zStar || zBoth >= zStar)) : [];
     if (!kinds.length) continue;
     groupFlagged[gi] = 1;
-    const targets = g.targets.map((t) => names[t]);
+    const targets = targetNames(g);
     for (const f of g.members) {
       cred[f] = 0;
       for (const [sx, zx, kind] of kinds)
@@ -677,6 +710,7 @@ export function analyze(
             threshold: zStar,
             excess: sx,
             minExcess,
+            leaveOneTargetOut: worstLeftOut,
             members: g.members.slice(0, 24).map((x) => names[x]),
             groupSize: g.members.length,
             targets,
@@ -977,7 +1011,7 @@ export function analyze(
     }
   const lockstep = groups.map((g, gi) => ({
     members: g.members.map((x) => names[x]),
-    targets: g.targets.map((x) => names[x]),
+    targets: targetNames(g),
     flagged: groupFlagged[gi] === 1,
   }));
   return { detections, notices, lockstep, trust, weight: wOut, observations: M, ignoredUnevidenced };
