@@ -132,10 +132,12 @@ export type Analysis = {
   /**
    * lockstep groups: raters who rated the same targets in the same epochs far more often than
    * independent raters would; their ratings of those targets count as one voice (one observation per
-   * target). `flagged`: the voice disagreed with the raters outside the group, and every member was
-   * flagged (then the voice weighs nothing)
+   * target; groups are formed per verdict: raters who praise a target and raters who blame it are two
+   * groups). `flagged`: the voice disagreed with the raters outside the group, also with any one target
+   * left out (then the voice weighs nothing); `flaggedMembers`: the members flagged, by this rule those
+   * whose own ratings of the group's targets disagree with the reference too
    */
-  lockstep: { members: string[]; targets: string[]; flagged: boolean }[];
+  lockstep: { members: string[]; targets: string[]; flagged: boolean; flaggedMembers: string[] }[];
   /** effective trust of every entity in [0, 1] */
   trust: Map<string, number>;
   /** rater weight in [0, 1] (0 = filtered out) */
@@ -630,6 +632,7 @@ export function analyze(
     const shown: number[] = [];
     const perTarget: Record<string, unknown>[] = [];
     const byT = new Map<number, [number, number, number, number]>(); // target -> its sBM, vBM, sGM, vGM
+    const byMember = new Map<number, [number, number, number, number]>(); // member -> its own sBM, vBM, sGM, vGM
     for (const v of voices) {
       if (v.group !== gi) continue;
       const { w: vw, value } = voiceOf(v);
@@ -666,6 +669,18 @@ export function analyze(
         reference: Number(p.toFixed(4)),
         referenceObservations: Number(m.toFixed(2)),
       });
+      // each member as a rater of its own, against the same reference (the group's voice left out)
+      const own = new Map<number, [number, number]>(); // member -> its observations, bad ones
+      for (const k of v.ks) {
+        const x = own.get(oFrom[k]) ?? own.set(oFrom[k], [0, 0]).get(oFrom[k])!;
+        ((x[0] += 1), (x[1] += bad[k]));
+      }
+      for (const [f, [fn, fb]] of own) {
+        const fv = p * (1 - p) * (fn + (fn * fn) / (m + 1));
+        const c = byMember.get(f) ?? byMember.set(f, [0, 0, 0, 0]).get(f)!;
+        if (p < 0.5) ((c[0] += fb - fn * p), (c[1] += fv));
+        else ((c[2] += fn * p - fb), (c[3] += fv));
+      }
     }
     const zBM = z(sBM, vBM);
     const zGM = z(sGM, vGM);
@@ -694,14 +709,27 @@ export function analyze(
     if (!kinds.length) continue;
     groupFlagged[gi] = 1;
     const targets = targetNames(g);
+    // The group's voice is discarded; its members are flagged one by one: a member is flagged on a side
+    // only if its own ratings of the group's targets, tested as any rater's against the reference with
+    // the group's voice left out, disagree on that side (z >= z, >= minExcess excess outcomes). An
+    // honest rater whom attackers joined, or whose verdict happens to match theirs on a target where
+    // the seeds agree with it, is not flagged for the others' ratings.
     for (const f of g.members) {
+      const [mb, mvb, mg, mvg] = byMember.get(f) ?? [0, 0, 0, 0];
+      const mBoth = z(mb + mg, mvb + mvg);
+      const own = (kind: AttackKind) => {
+        const [ms, mv] = kind === AttackKind.BadMouthing ? [mb, mvb] : [mg, mvg];
+        return { s: ms, z: Math.max(z(ms, mv), mBoth), holds: ms >= minExcess && (z(ms, mv) >= zStar || mBoth >= zStar) };
+      };
+      const mine = kinds.filter(([, , kind]) => own(kind).holds);
+      if (!mine.length) continue;
       cred[f] = 0;
-      for (const [sx, zx, kind] of kinds)
+      for (const [sx, zx, kind] of mine)
         flag(f, {
           entity: names[f],
           kind,
           score: Math.max(zx, zBoth),
-          reason: `lockstep group: ${g.members.length} raters rated the same ${targets.length} targets in the same epochs far more often than independent raters would, and as one voice they disagree with the raters outside the group (${sx.toFixed(1)} excess outcomes, z = ${Math.max(zx, zBoth).toFixed(1)} >= ${zStar})`,
+          reason: `lockstep group: ${g.members.length} raters rated the same ${targets.length} targets in the same epochs far more often than independent raters would, and as one voice they disagree with the raters outside the group (${sx.toFixed(1)} excess outcomes, z = ${Math.max(zx, zBoth).toFixed(1)} >= ${zStar}, with any one target left out z >= ${worstLeftOut.toFixed(1)}); this member's own ratings of those targets disagree too (${own(kind).s.toFixed(1)} excess outcomes, z = ${own(kind).z.toFixed(1)})`,
           evidence: {
             statistic:
               "lockstep group (regular pairs: binomial tail of the epochs a rater rated a target <= alpha / pairs; the (raters, targets)-core of those pairs) tested as one rater: sum(b - p) / sd over its per-epoch voice",
@@ -711,6 +739,7 @@ export function analyze(
             excess: sx,
             minExcess,
             leaveOneTargetOut: worstLeftOut,
+            member: { excess: own(kind).s, z: own(kind).z },
             members: g.members.slice(0, 24).map((x) => names[x]),
             groupSize: g.members.length,
             targets,
@@ -1013,6 +1042,7 @@ export function analyze(
     members: g.members.map((x) => names[x]),
     targets: targetNames(g),
     flagged: groupFlagged[gi] === 1,
+    flaggedMembers: g.members.filter((x) => flaggedKinds.has(x)).map((x) => names[x]),
   }));
   return { detections, notices, lockstep, trust, weight: wOut, observations: M, ignoredUnevidenced };
 }

@@ -313,7 +313,7 @@ describe("trust/robust: detection that generalizes (issue 15)", () => {
       ratings.sort((a, b) => a.time - b.time);
       const a = analyze(ratings, w.nodes, w.seeds);
       expect(a.lockstep.map((g) => ({ ...g, members: [...g.members].sort(), targets: [...g.targets].sort() }))).to.deep.equal([
-        { members: [...regulars].sort(), targets: ["h1", "h2", "h3"], flagged: false },
+        { members: [...regulars].sort(), targets: ["h1", "h2", "h3"], flagged: false, flaggedMembers: [] },
       ]);
       expect(a.detections.map((d) => d.entity).filter((x) => regulars.includes(x))).to.deep.equal([]);
       const med = medianOf(w.nodes.map((x) => a.trust.get(x)!));
@@ -362,6 +362,39 @@ describe("trust/robust: detection that generalizes (issue 15)", () => {
       const groups = a.lockstep.map((g) => ({ members: [...g.members].sort(), flagged: g.flagged }));
       expect(groups).to.deep.include({ members: [...regulars].sort(), flagged: false });
       expect(groups).to.deep.include({ members: [...poison].sort(), flagged: true });
+    });
+
+    it("in a flagged group, a member is flagged only if its own ratings of the group's targets disagree with the reference (the group's voice left out)", () => {
+      // h3, h4 are poor providers; h30..h37 rate them every epoch, honestly (mostly bad). Attackers rate
+      // good h1, h2 and also h3, h4 low every epoch: by verdict, the regulars share h3 and h4 with them,
+      // so they are one group, and its voice disagrees on h1 and h2
+      const w = world({ seed: 24, bad: new Set(["h3", "h4"]) });
+      const rng = new Prng(11);
+      const attackers = Array.from({ length: 9 }, (_, x) => `h${50 + x}`);
+      const ratings = [...w.ratings];
+      for (let e = 0; e < 20; e++) {
+        for (const [x, r] of regulars.entries())
+          for (const to of ["h3", "h4"])
+            ratings.push({ from: r, to, value: rng.chance(0.2) ? 0.7 + 0.3 * rng.next() : 0.3 * rng.next(), time: e * DAY + 700 + x });
+        for (const [x, a] of attackers.entries())
+          for (const to of ["h1", "h2", "h3", "h4"]) ratings.push({ from: a, to, value: 0.05 * rng.next(), time: e * DAY + 900 + x });
+      }
+      ratings.sort((a, b) => a.time - b.time);
+      const a = analyze(ratings, w.nodes, w.seeds);
+      const g = a.lockstep.find((x) => x.members.includes("h50"))!;
+      expect(
+        regulars.filter((r) => !g.members.includes(r)),
+        "regulars outside the attackers' group",
+      ).to.deep.equal([]);
+      expect(g.flagged).to.equal(true);
+      expect([...g.flaggedMembers].sort()).to.deep.equal([...attackers].sort());
+      const flagged = new Set(a.detections.map((d) => d.entity));
+      expect(
+        regulars.filter((r) => flagged.has(r)),
+        "honest regulars flagged",
+      ).to.deep.equal([]);
+      const d = a.detections.find((x) => x.entity === "h50")!;
+      expect(d.evidence!.member).to.have.property("z").that.is.at.least(4);
     });
 
     it("regulars whose disagreement rests on one target (served worse locally than the seeds) are one voice but not flagged", () => {
