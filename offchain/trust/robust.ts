@@ -624,6 +624,10 @@ export function analyze(
   // seed-anchored reference, which the group's own voice is left out of. Every member is flagged
   // (good- and/or bad-mouthing, as for a rater) and weighs nothing from then on.
   totals();
+  const voicesOf = groupBy(
+    voices.map((v) => v.group),
+    groups.length,
+  ); // per group, its voices (one pass, not one per group)
   for (const [gi, g] of groups.entries()) {
     let sBM = 0;
     let vBM = 0;
@@ -633,8 +637,8 @@ export function analyze(
     const perTarget: Record<string, unknown>[] = [];
     const byT = new Map<number, [number, number, number, number]>(); // target -> its sBM, vBM, sGM, vGM
     const byMember = new Map<number, [number, number, number, number]>(); // member -> its own sBM, vBM, sGM, vGM
-    for (const v of voices) {
-      if (v.group !== gi) continue;
+    for (const x of voicesOf[gi]) {
+      const v = voices[x];
       const { w: vw, value } = voiceOf(v);
       const t = v.t;
       const ms = sSum[t];
