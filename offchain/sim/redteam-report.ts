@@ -95,41 +95,48 @@ export const RED_NOTES: Record<Exclude<RedFamily, "rt-clean">, { does: string; e
     evades:
       "Lockstep groups: a pair seen in fewer than 3 epochs is never tested for regularity, so no pair is regular and no group forms (robust.ts §1b says so under Limits). The unfair-rater test: on the boosted, the seed-anchored reference agrees with the praise (the seeds are served well); on the victims, the seeds have almost no evidence, the unverified crowd (mostly colluders) counts as 3 observations, so the reference sides with the lies or is too uncertain to make them excess. SybilRank: the colluders are good providers with honest in-edges.",
     fix: "Detect lockstep on targets, not pairs: a target whose raters are mostly first- or second-time raters who share the same other targets (a CopyCatch over (rater set, target set) without the per-pair repetition, or the raters' co-rating graph: these colluders co-rate the same few targets far more than chance, though never the same pair three times). Bound what unverified raters can do to a target's effective trust by the seeds' evidence (SumUp-style capacity), or weight a rater's rating of a target by how much honest (seed-reachable) evidence backs the target: effective trust, not only the unfair-rater reference, needs the anchor. Treat service that differs between seeds and non-seeds as evidence (rater-group disagreement test).",
+    now: "Session 7 (evidence capacity, point 0b): the rotating colluders' ratings carry no evidence record set, so together they weigh at most 3 observations on a target and their consensus is gone: at 500 nodes detection 0% to 78% (± 95 over seeds), buried victims' move -0.57 to -0.047, boosted above the honest median 100% to 6.7%; at 5,000 nodes (first measured with sessions 7 and 8 together) detection 5.6% to 100%, victims' move -0.572 to -0.006, boosted above the median 94% to 0%. Session 8's lockstep rules do not touch this family (no pair is regular, no group forms): at 500 nodes identical to the last digit.",
   },
   "rt-frame-recur": {
     does: "Framing that recurs (round 2): each victim gets two same-second bursts of bad ratings from distinct framers, at 1/4 and 3/4 of the run; the first is the smallest run that crosses the CUSUM at alpha on the victim's whole history, the second the smallest that crosses it at recurrenceAlpha = 0.02 on the observations outside the first (each + 1). Framers keep their expected unfair-rater z <= 2.8 (still credible: weight >= 0.5).",
     evades:
       "The episode rule turned a single framing burst into a notice; a second burst is a second change, which the rule reads as on-off and flags (at the looser level 0.02). The change tests still do not ask who the bad outcomes come from; each framer lies about 6 times, under the per-rater z.",
     fix: "Before a change is a flag, test whether its bad outcomes are explained by the raters rather than by the entity: the bursts come from raters who rated the entity for the first time and never again, in the same second, and the entity's other raters in the same epochs saw good service; require the change to be seen by raters who also saw the entity before (returning customers), or down-weight outcomes from first-time raters inside a burst. A burst from raters co-timed to the second is itself a lockstep signal (timestamps, not epochs).",
+    now: "Session 7 (evidence capacity, point 0b): the bursts carry no evidence record set, and a victim's change test reads its evidenced observations, so no burst is an episode: victims flagged 92% to 0% at 500 nodes (victims' move -0.60 to -0.008), 95% to 0% at 5,000 (-0.61 to -0.008, sessions 7 and 8 measured together). The framers are still not detected (1-3%). Session 8: identical at 500 nodes. Framing with bursts that carry evidence (lies told inside real interactions) would not be bounded this way.",
   },
   "rt-onoff-masked": {
     does: "On-off providers (bad 2 rounds in 8) whose every received rating is followed, in the same second, by rotating colluders' ratings that make a block at the long-run bad share s = 0.26 (2.8 good after a bad outcome, 0.35 bad after a good one); no (colluder, provider) pair in more than 2 epochs. Attackers too popular for the padding capacity stay good and pad.",
     evades:
       "The CUSUM (both levels) and the dispersion test see a stationary sequence at s: every window, at every scale, has the long-run bad share, so there is no first episode and nothing to recur. The padders' own bad share on the provider equals the reference's, so there is no excess. No pair repeats in 3 epochs, so no lockstep group.",
     fix: "Run the change tests per rater group, not on the pooled sequence: on the outcomes of raters who are not themselves rated by the entity's other raters, or on the seeds' outcomes alone (the seeds see the on-off pattern unmasked); test raters whose outcomes anti-correlate in time with the entity's other raters (a padder rates good exactly when the others rate bad). Unverified raters who rate a provider once or twice each, always right after someone else, are a timing signature.",
+    now: "Unchanged through session 8: 0% at 500 and 5,000 nodes. Checked on the red team's development seeds 11-12 (not the report seeds): each on-off provider gets 6-7 seed observations over the run, and a test that knows the true phases reaches p <= 0.01 on 3 of 28 and 9 of 35 of them from the seeds' outcomes alone, against 23 of 28 and 30 of 35 from all honest raters' outcomes. So testing the seeds alone cannot work at this traffic; a fix has to tell the padders from the honest raters (a padder's verdict is the opposite of the rating it follows).",
   },
   "rt-loyal-poison": {
     does: "The honest population of rt-loyal (loyal regulars; damage measured against rt-loyal with the same seed). The attackers read the chain's first 3 rounds, find targets that at least 3 raters rated in every round (a lockstep group in the making), and from round 3 join each such group with enough members (ceil(0.78 x its regulars) + 2) rating its targets low every round, so that the group's voice, the members' mean, is bad.",
     evades:
       "Nothing is evaded; the rule is turned into a weapon. A lockstep group is judged as one voice and, when that voice disagrees with the seed-anchored reference, every member is flagged. The attackers make themselves members of honest groups and make the voice disagree: they are flagged (detection 100%), and so is every honest regular in the group (victims flagged 100%, FPR with victims ~19%), whose trust falls by 80%.",
     fix: "Do not flag a group as a whole: flag the members whose own ratings disagree (each member tested against the reference with the group's voice left out), or split the group by agreement before taking its voice (members whose values differ beyond noise are not one voice). Members who joined a group late and rate only against it are the ones to test. A group's voice should be a robust estimate (median), which a minority of joiners cannot move.",
+    now: "Session 8 (robust.ts point 1b): lockstep groups are formed by verdict (raters who praise a target every epoch and raters who blame it are two groups, CopyCatch's same action), a group's flag must hold with any one of its targets left out, and a flagged group's members are flagged one by one, only those whose own ratings of the group's targets disagree with the reference (the group's voice left out) at z >= 4. At 500 nodes: victims flagged 100% to 0%, FPR with victims 19.3% to 0.1%, honest damage 0.119 to 0.007, victims' move -0.580 to -0.001, attackers still detected 100%; at 5,000 nodes 100% to 0.3%, 20.1% to 0.3%, 0.124 to 0.008, -0.579 to 0.000. The third rule was decided after a report run of the first two (500 nodes: FPR with victims 2.7%, victims flagged 14.1%: honest regulars whose verdict on their mediocre providers is bad shared a target node with the attackers and were merged into their group), so this family is no longer a clean held-out figure for it (docs/specs/trust.md §4).",
   },
   "rt-loyal": {
     does: "20% of honest raters in neighbourhoods of 8, each with 2 favourite providers (trustworthy) that every member rates every round. Honest.",
     evades: "Nothing: these are lockstep groups (11 a run), and they agree with the seeds, so none is flagged.",
     fix: "None needed.",
+    now: "Session 8: 0.0% at 500 nodes, 0.3% at 5,000 (unchanged).",
   },
   "rt-loyal-regional": {
     does: "rt-loyal, where each neighbourhood's second favourite serves it 0.4 worse than it serves everyone else (distance, a congested local link). Honest: the regulars report what they get.",
     evades:
       "A neighbourhood is a lockstep group whose voice disagrees with the seeds on one of its two targets; when the disagreement reaches z >= 4 every member is flagged bad-mouthing (3 of 10 groups on a development seed). Whether a group is flagged depends on how many seeds happen to use that provider, hence the wide interval.",
     fix: "Disagreement by a group on one target is local evidence about that target (it serves this group badly), not about the raters: test per target, and flag a group only when it disagrees on most of its targets; treat a provider whose groups disagree as discriminating (the same test as rt-sybil-seed-court's fix).",
+    now: "Session 8 (robust.ts point 1b): a group is flagged only if its voice still disagrees with any one of its targets left out (disagreement on one target is evidence about that target: a provider that serves some raters worse, Dellarocas 2000). FPR 5.3% to 0.6% at 500 nodes, 7.3% to 0.5% at 5,000; the neighbourhoods are still one voice on their targets.",
   },
   "rt-weekly-outage": {
     does: "10% of trustworthy providers are down (service 0.1) one round in every 8 at their own phase, three times in the run: scheduled maintenance. Honest.",
     evades:
       "The second change at recurrenceAlpha is exactly what a recurring outage is: the first outage is an episode, the next one outside it is a second change, so the provider is flagged on-off.",
     fix: "Nothing distinguishes a periodic outage from on-off by the outcomes alone; the difference is intent and announcement. Let a provider declare maintenance windows (on-chain, before they happen) and exclude outcomes inside them from the change tests; or make a recurring episode a notice with a dispute path rather than the 0.2 penalty when the provider's bad phases are short and its service between them is good.",
+    now: "Unchanged through session 8: 4.1% at 500 nodes, 4.3% at 5,000, within the 5% goal.",
   },
 };
 
@@ -163,7 +170,7 @@ export function writeRedteamReport(
       `After the red team, the detectors were changed and tuned on ${RED_SPLIT.tuneFamilies.join(", ")} with seeds ${RED_SPLIT.tuneSeeds.join(", ")} only (marked (tuned)); ` +
       "the families marked * were held out (never run while tuning). Every row is on the report seeds (docs/specs/trust.md §4, tuning split)." +
       (round2
-        ? ` Round 2 (${RED2_FAMILIES.join(", ")}): written by a second red team (session 7) against session 6's detectors (lockstep groups and the second-change level), planned from the published rules in redteam/known.ts, developed on seeds 11-12 only; all held out (never run while the detectors were tuned).`
+        ? ` Round 2 (${RED2_FAMILIES.join(", ")}): written by a second red team (session 7) against session 6's detectors (lockstep groups and the second-change level), planned from the published rules in redteam/known.ts, developed on seeds 11-12 only; all held out (never run while the detectors were tuned), except that session 8's third lockstep rule (members flagged one by one) was decided after a report run of these families at 500 nodes (docs/specs/trust.md §4).`
         : ""),
     "",
     "| nodes | commit measured | started (UTC) | load average (1, 5, 15 min) at the start | machine | wall time |",
@@ -216,7 +223,7 @@ export function writeRedteamReport(
   for (const [f, note] of Object.entries(RED_NOTES)) {
     if (!rows.some((r) => r.family === f)) continue;
     md.push(
-      `**${famName(f as RedFamily)}.** ${note.does} *Evades:* ${note.evades} *Fix:* ${note.fix}${note.now ? ` *Now (sessions 5-6):* ${note.now}` : ""}`,
+      `**${famName(f as RedFamily)}.** ${note.does} *Evades:* ${note.evades} *Fix:* ${note.fix}${note.now ? ` *Now (sessions 5-8):* ${note.now}` : ""}`,
       "",
     );
   }

@@ -132,10 +132,12 @@ export type Analysis = {
   /**
    * lockstep groups: raters who rated the same targets in the same epochs far more often than
    * independent raters would; their ratings of those targets count as one voice (one observation per
-   * target). `flagged`: the voice disagreed with the raters outside the group, and every member was
-   * flagged (then the voice weighs nothing)
+   * target; groups are formed per verdict: raters who praise a target and raters who blame it are two
+   * groups). `flagged`: the voice disagreed with the raters outside the group, also with any one target
+   * left out (then the voice weighs nothing); `flaggedMembers`: the members flagged, by this rule those
+   * whose own ratings of the group's targets disagree with the reference too
    */
-  lockstep: { members: string[]; targets: string[]; flagged: boolean }[];
+  lockstep: { members: string[]; targets: string[]; flagged: boolean; flaggedMembers: string[] }[];
   /** effective trust of every entity in [0, 1] */
   trust: Map<string, number>;
   /** rater weight in [0, 1] (0 = filtered out) */
@@ -377,27 +379,32 @@ export function analyze(
     return Math.min(1, s);
   };
   const regularAlpha = alpha / Math.max(1, pairSum.size);
-  const regular: { f: number; t: number; n: number; q: number; p: number }[] = [];
+  // A regular pair's target node is the target *with the rater's verdict on it* (2 t + 1 when the
+  // rater's mean rating of it is bad): lockstep is the same action at the same time (CopyCatch groups
+  // raters who take the same action on the same pages), so raters who praise a target and raters who
+  // blame it every epoch are two groups, not one. Attackers who join honest regulars and rate their
+  // targets the other way form their own group; they cannot pull the regulars' voice.
+  const regular: { f: number; t: number; v: number; n: number; q: number; p: number }[] = [];
   for (const pr of pairSum.values()) {
     if (pr.n < 3) continue; // three epochs at least: below that nothing is unusual
     const q = byTarget[pr.t].length / raterEpochs;
     const pv = binomTail(activeEpochs[pr.f], pr.n, q);
-    if (pv <= regularAlpha) regular.push({ f: pr.f, t: pr.t, n: pr.n, q, p: pv });
+    if (pv <= regularAlpha) regular.push({ f: pr.f, t: pr.t, v: 2 * pr.t + (pr.s / pr.n < 0.5 ? 1 : 0), n: pr.n, q, p: pv });
   }
   // the core: peel raters with < lockTargets regular targets and targets with < lockRaters regular raters
   const rDeg = new Int32Array(N);
-  const tDeg = new Int32Array(N);
+  const tDeg = new Int32Array(2 * N); // per signed target node
   const rAdj = new Map<number, number[]>();
   const tAdj = new Map<number, number[]>();
   regular.forEach((e, x) => {
     rDeg[e.f]++;
-    tDeg[e.t]++;
+    tDeg[e.v]++;
     (rAdj.get(e.f) ?? rAdj.set(e.f, []).get(e.f)!).push(x);
-    (tAdj.get(e.t) ?? tAdj.set(e.t, []).get(e.t)!).push(x);
+    (tAdj.get(e.v) ?? tAdj.set(e.v, []).get(e.v)!).push(x);
   });
   const edgeGone = new Uint8Array(regular.length);
   const rGone = new Uint8Array(N);
-  const tGone = new Uint8Array(N);
+  const tGone = new Uint8Array(2 * N);
   const queue: [0 | 1, number][] = [];
   for (const f of rAdj.keys()) if (rDeg[f] < lockTargets) ((rGone[f] = 1), queue.push([0, f]));
   for (const t of tAdj.keys()) if (tDeg[t] < lockRaters) ((tGone[t] = 1), queue.push([1, t]));
@@ -408,14 +415,15 @@ export function analyze(
       edgeGone[x] = 1;
       const e = regular[x];
       if (side === 0) {
-        if (--tDeg[e.t] < lockRaters && !tGone[e.t]) ((tGone[e.t] = 1), queue.push([1, e.t]));
+        if (--tDeg[e.v] < lockRaters && !tGone[e.v]) ((tGone[e.v] = 1), queue.push([1, e.v]));
       } else if (--rDeg[e.f] < lockTargets && !rGone[e.f]) ((rGone[e.f] = 1), queue.push([0, e.f]));
     }
   }
+  /** targets: signed target nodes (2 t + 1: the members' verdict on t is bad) */
   type Group = { members: number[]; targets: number[]; edges: number[] };
   const groups: Group[] = [];
   const rSeen = new Uint8Array(N);
-  const tSeen = new Uint8Array(N);
+  const tSeen = new Uint8Array(2 * N);
   for (const f0 of rAdj.keys()) {
     if (rGone[f0] || rSeen[f0]) continue;
     const g: Group = { members: [], targets: [], edges: [] };
@@ -429,7 +437,7 @@ export function analyze(
         const e = regular[x];
         if (side === 0) {
           g.edges.push(x);
-          if (!tSeen[e.t]) ((tSeen[e.t] = 1), stack.push([1, e.t]));
+          if (!tSeen[e.v]) ((tSeen[e.v] = 1), stack.push([1, e.v]));
         } else if (!rSeen[e.f]) ((rSeen[e.f] = 1), stack.push([0, e.f]));
       }
     }
@@ -441,16 +449,25 @@ export function analyze(
   const blocked = new Uint8Array(M);
   type Voice = { group: number; t: number; ks: number[] };
   const voices: Voice[] = [];
+  const signOf = (f: number, t: number) => {
+    const pr = pairSum.get(f * N + t)!;
+    return pr.s / pr.n < 0.5 ? 1 : 0;
+  };
   for (const [gi, g] of groups.entries()) {
     const inG = new Set(g.targets);
-    const per = new Map<number, number[]>();
+    const per = new Map<number, number[]>(); // signed target node -> the members' observations
     for (const f of g.members)
-      for (const k of byRater[f]) if (inG.has(oTo[k])) (per.get(oTo[k]) ?? per.set(oTo[k], []).get(oTo[k])!).push(k);
-    for (const [t, ks] of per) {
+      for (const k of byRater[f]) {
+        const v = 2 * oTo[k] + signOf(f, oTo[k]);
+        if (inG.has(v)) (per.get(v) ?? per.set(v, []).get(v)!).push(k);
+      }
+    for (const [v, ks] of per) {
       for (const k of ks) blocked[k] = 1;
-      voices.push({ group: gi, t, ks: ks.sort((x, y) => x - y) });
+      voices.push({ group: gi, t: v >> 1, ks: ks.sort((x, y) => x - y) });
     }
   }
+  /** a group's distinct targets, by name */
+  const targetNames = (g: Group) => [...new Set(g.targets.map((v) => names[v >> 1]))];
 
   // --- 2. strictness correction and iterated filtering of unfair raters
   const offset = new Float64Array(N);
@@ -607,6 +624,10 @@ export function analyze(
   // seed-anchored reference, which the group's own voice is left out of. Every member is flagged
   // (good- and/or bad-mouthing, as for a rater) and weighs nothing from then on.
   totals();
+  const voicesOf = groupBy(
+    voices.map((v) => v.group),
+    groups.length,
+  ); // per group, its voices (one pass, not one per group)
   for (const [gi, g] of groups.entries()) {
     let sBM = 0;
     let vBM = 0;
@@ -614,8 +635,10 @@ export function analyze(
     let vGM = 0;
     const shown: number[] = [];
     const perTarget: Record<string, unknown>[] = [];
-    for (const v of voices) {
-      if (v.group !== gi) continue;
+    const byT = new Map<number, [number, number, number, number]>(); // target -> its sBM, vBM, sGM, vGM
+    const byMember = new Map<number, [number, number, number, number]>(); // member -> its own sBM, vBM, sGM, vGM
+    for (const x of voicesOf[gi]) {
+      const v = voices[x];
       const { w: vw, value } = voiceOf(v);
       const t = v.t;
       const ms = sSum[t];
@@ -638,8 +661,9 @@ export function analyze(
         if (sum / c < 0.5) nb++;
       }
       const va = p * (1 - p) * (n + (n * n) / (m + 1));
-      if (p < 0.5) ((sBM += nb - n * p), (vBM += va));
-      else ((sGM += n * p - nb), (vGM += va));
+      const c4 = byT.get(t) ?? byT.set(t, [0, 0, 0, 0]).get(t)!;
+      if (p < 0.5) ((sBM += nb - n * p), (vBM += va), (c4[0] += nb - n * p), (c4[1] += va));
+      else ((sGM += n * p - nb), (vGM += va), (c4[2] += n * p - nb), (c4[3] += va));
       if (p < 0.5 === nb * 2 > n) shown.push(...v.ks.slice(-2));
       perTarget.push({
         target: names[t],
@@ -649,6 +673,18 @@ export function analyze(
         reference: Number(p.toFixed(4)),
         referenceObservations: Number(m.toFixed(2)),
       });
+      // each member as a rater of its own, against the same reference (the group's voice left out)
+      const own = new Map<number, [number, number]>(); // member -> its observations, bad ones
+      for (const k of v.ks) {
+        const x = own.get(oFrom[k]) ?? own.set(oFrom[k], [0, 0]).get(oFrom[k])!;
+        ((x[0] += 1), (x[1] += bad[k]));
+      }
+      for (const [f, [fn, fb]] of own) {
+        const fv = p * (1 - p) * (fn + (fn * fn) / (m + 1));
+        const c = byMember.get(f) ?? byMember.set(f, [0, 0, 0, 0]).get(f)!;
+        if (p < 0.5) ((c[0] += fb - fn * p), (c[1] += fv));
+        else ((c[2] += fn * p - fb), (c[3] += fv));
+      }
     }
     const zBM = z(sBM, vBM);
     const zGM = z(sGM, vGM);
@@ -657,18 +693,47 @@ export function analyze(
       [sBM, zBM, AttackKind.BadMouthing],
       [sGM, zGM, AttackKind.GoodMouthing],
     ];
-    const kinds = sides.filter(([sx, zx]) => sx >= minExcess && (zx >= zStar || zBoth >= zStar));
+    // The flag must not rest on one target: the group is flagged only if its voice still disagrees (on
+    // either side) with any one of its targets left out. Disagreement on a single target is what a
+    // provider that serves some raters worse than others produces (discriminatory behaviour,
+    // Dellarocas 2000): regulars whose local service is worse than the seeds' are evidence about that
+    // provider, not liars. Colluders who stuff or bury several targets disagree on the others too.
+    const disagrees = (sb: number, vb: number, sg: number, vg: number) => {
+      const both = z(sb + sg, vb + vg);
+      return (sb >= minExcess && (z(sb, vb) >= zStar || both >= zStar)) || (sg >= minExcess && (z(sg, vg) >= zStar || both >= zStar));
+    };
+    let worstLeftOut = Infinity; // the smallest z (any side) over the leave-one-target-out sums, for the evidence
+    let robust = byT.size >= 2;
+    for (const [b0, b1, g0, g1] of byT.values()) {
+      const [sb, vb, sg, vg] = [sBM - b0, vBM - b1, sGM - g0, vGM - g1];
+      worstLeftOut = Math.min(worstLeftOut, Math.max(z(sb, vb), z(sg, vg), z(sb + sg, vb + vg)));
+      if (!disagrees(sb, vb, sg, vg)) robust = false;
+    }
+    const kinds = robust ? sides.filter(([sx, zx]) => sx >= minExcess && (zx >= zStar || zBoth >= zStar)) : [];
     if (!kinds.length) continue;
     groupFlagged[gi] = 1;
-    const targets = g.targets.map((t) => names[t]);
+    const targets = targetNames(g);
+    // The group's voice is discarded; its members are flagged one by one: a member is flagged on a side
+    // only if its own ratings of the group's targets, tested as any rater's against the reference with
+    // the group's voice left out, disagree on that side (z >= z, >= minExcess excess outcomes). An
+    // honest rater whom attackers joined, or whose verdict happens to match theirs on a target where
+    // the seeds agree with it, is not flagged for the others' ratings.
     for (const f of g.members) {
+      const [mb, mvb, mg, mvg] = byMember.get(f) ?? [0, 0, 0, 0];
+      const mBoth = z(mb + mg, mvb + mvg);
+      const own = (kind: AttackKind) => {
+        const [ms, mv] = kind === AttackKind.BadMouthing ? [mb, mvb] : [mg, mvg];
+        return { s: ms, z: Math.max(z(ms, mv), mBoth), holds: ms >= minExcess && (z(ms, mv) >= zStar || mBoth >= zStar) };
+      };
+      const mine = kinds.filter(([, , kind]) => own(kind).holds);
+      if (!mine.length) continue;
       cred[f] = 0;
-      for (const [sx, zx, kind] of kinds)
+      for (const [sx, zx, kind] of mine)
         flag(f, {
           entity: names[f],
           kind,
           score: Math.max(zx, zBoth),
-          reason: `lockstep group: ${g.members.length} raters rated the same ${targets.length} targets in the same epochs far more often than independent raters would, and as one voice they disagree with the raters outside the group (${sx.toFixed(1)} excess outcomes, z = ${Math.max(zx, zBoth).toFixed(1)} >= ${zStar})`,
+          reason: `lockstep group: ${g.members.length} raters rated the same ${targets.length} targets in the same epochs far more often than independent raters would, and as one voice they disagree with the raters outside the group (${sx.toFixed(1)} excess outcomes, z = ${Math.max(zx, zBoth).toFixed(1)} >= ${zStar}, with any one target left out z >= ${worstLeftOut.toFixed(1)}); this member's own ratings of those targets disagree too (${own(kind).s.toFixed(1)} excess outcomes, z = ${own(kind).z.toFixed(1)})`,
           evidence: {
             statistic:
               "lockstep group (regular pairs: binomial tail of the epochs a rater rated a target <= alpha / pairs; the (raters, targets)-core of those pairs) tested as one rater: sum(b - p) / sd over its per-epoch voice",
@@ -677,6 +742,8 @@ export function analyze(
             threshold: zStar,
             excess: sx,
             minExcess,
+            leaveOneTargetOut: worstLeftOut,
+            member: { excess: own(kind).s, z: own(kind).z },
             members: g.members.slice(0, 24).map((x) => names[x]),
             groupSize: g.members.length,
             targets,
@@ -977,8 +1044,9 @@ export function analyze(
     }
   const lockstep = groups.map((g, gi) => ({
     members: g.members.map((x) => names[x]),
-    targets: g.targets.map((x) => names[x]),
+    targets: targetNames(g),
     flagged: groupFlagged[gi] === 1,
+    flaggedMembers: g.members.filter((x) => flaggedKinds.has(x)).map((x) => names[x]),
   }));
   return { detections, notices, lockstep, trust, weight: wOut, observations: M, ignoredUnevidenced };
 }

@@ -313,11 +313,98 @@ describe("trust/robust: detection that generalizes (issue 15)", () => {
       ratings.sort((a, b) => a.time - b.time);
       const a = analyze(ratings, w.nodes, w.seeds);
       expect(a.lockstep.map((g) => ({ ...g, members: [...g.members].sort(), targets: [...g.targets].sort() }))).to.deep.equal([
-        { members: [...regulars].sort(), targets: ["h1", "h2", "h3"], flagged: false },
+        { members: [...regulars].sort(), targets: ["h1", "h2", "h3"], flagged: false, flaggedMembers: [] },
       ]);
       expect(a.detections.map((d) => d.entity).filter((x) => regulars.includes(x))).to.deep.equal([]);
       const med = medianOf(w.nodes.map((x) => a.trust.get(x)!));
       for (const p of ["h1", "h2", "h3"]) expect(a.trust.get(p)!, p).to.be.greaterThan(med - 0.1);
+    });
+  });
+
+  describe("# lockstep groups: who is in a group, and what flags it (session 8)", () => {
+    // h30..h37: honest regulars who rate the same two good providers h1, h2 every epoch (the red team's rt-loyal)
+    const regulars = Array.from({ length: 8 }, (_, x) => `h${30 + x}`);
+    const loyal = (o: { h2Served?: "well" | "badly"; poison?: string[] }) => {
+      const w = world({ seed: 23 });
+      const rng = new Prng(9);
+      const ratings = [...w.ratings];
+      const good = () => (rng.chance(0.95) ? 0.7 + 0.3 * rng.next() : 0.3 * rng.next());
+      for (let e = 0; e < 20; e++) {
+        for (const [x, r] of regulars.entries()) {
+          ratings.push({ from: r, to: "h1", value: good(), time: e * DAY + 700 + x });
+          // "badly": h2 serves this neighbourhood worse than everyone else (a congested local link)
+          ratings.push({ from: r, to: "h2", value: o.h2Served === "badly" ? 0.3 * rng.next() : good(), time: e * DAY + 800 + x });
+        }
+        // attackers who join the group from epoch 3 and rate its targets low, enough to pull its mean below 0.5
+        if (e >= 3)
+          for (const [x, a] of (o.poison ?? []).entries())
+            for (const to of ["h1", "h2"]) ratings.push({ from: a, to, value: 0.05 * rng.next(), time: e * DAY + 900 + x });
+      }
+      ratings.sort((a, b) => a.time - b.time);
+      return { ...w, ratings };
+    };
+
+    it("attackers who join honest regulars and rate the group's targets the other way form their own group: they are flagged, the regulars are not, and the targets keep their trust", () => {
+      const poison = Array.from({ length: 9 }, (_, x) => `h${50 + x}`);
+      const w = loyal({ poison });
+      const a = analyze(w.ratings, w.nodes, w.seeds);
+      const flagged = new Set(a.detections.map((d) => d.entity));
+      expect(
+        regulars.filter((r) => flagged.has(r)),
+        "honest regulars flagged",
+      ).to.deep.equal([]);
+      expect(
+        poison.filter((x) => !flagged.has(x)),
+        "attackers not flagged",
+      ).to.deep.equal([]);
+      const clean = analyze(loyal({}).ratings, w.nodes, w.seeds);
+      for (const t of ["h1", "h2"]) expect(a.trust.get(t)! - clean.trust.get(t)!, t).to.be.greaterThan(-0.05);
+      const groups = a.lockstep.map((g) => ({ members: [...g.members].sort(), flagged: g.flagged }));
+      expect(groups).to.deep.include({ members: [...regulars].sort(), flagged: false });
+      expect(groups).to.deep.include({ members: [...poison].sort(), flagged: true });
+    });
+
+    it("in a flagged group, a member is flagged only if its own ratings of the group's targets disagree with the reference (the group's voice left out)", () => {
+      // h3, h4 are poor providers; h30..h37 rate them every epoch, honestly (mostly bad). Attackers rate
+      // good h1, h2 and also h3, h4 low every epoch: by verdict, the regulars share h3 and h4 with them,
+      // so they are one group, and its voice disagrees on h1 and h2
+      const w = world({ seed: 24, bad: new Set(["h3", "h4"]) });
+      const rng = new Prng(11);
+      const attackers = Array.from({ length: 9 }, (_, x) => `h${50 + x}`);
+      const ratings = [...w.ratings];
+      for (let e = 0; e < 20; e++) {
+        for (const [x, r] of regulars.entries())
+          for (const to of ["h3", "h4"])
+            ratings.push({ from: r, to, value: rng.chance(0.2) ? 0.7 + 0.3 * rng.next() : 0.3 * rng.next(), time: e * DAY + 700 + x });
+        for (const [x, a] of attackers.entries())
+          for (const to of ["h1", "h2", "h3", "h4"]) ratings.push({ from: a, to, value: 0.05 * rng.next(), time: e * DAY + 900 + x });
+      }
+      ratings.sort((a, b) => a.time - b.time);
+      const a = analyze(ratings, w.nodes, w.seeds);
+      const g = a.lockstep.find((x) => x.members.includes("h50"))!;
+      expect(
+        regulars.filter((r) => !g.members.includes(r)),
+        "regulars outside the attackers' group",
+      ).to.deep.equal([]);
+      expect(g.flagged).to.equal(true);
+      expect([...g.flaggedMembers].sort()).to.deep.equal([...attackers].sort());
+      const flagged = new Set(a.detections.map((d) => d.entity));
+      expect(
+        regulars.filter((r) => flagged.has(r)),
+        "honest regulars flagged",
+      ).to.deep.equal([]);
+      const d = a.detections.find((x) => x.entity === "h50")!;
+      expect(d.evidence!.member).to.have.property("z").that.is.at.least(4);
+    });
+
+    it("regulars whose disagreement rests on one target (served worse locally than the seeds) are one voice but not flagged", () => {
+      const w = loyal({ h2Served: "badly" });
+      const a = analyze(w.ratings, w.nodes, w.seeds);
+      expect(a.lockstep.map((g) => [...g.members].sort())).to.deep.equal([[...regulars].sort()]);
+      expect(a.detections.map((d) => d.entity).filter((x) => regulars.includes(x))).to.deep.equal([]);
+      // still one voice: h2's trust moves by what one observation weighs
+      const clean = analyze(loyal({}).ratings, w.nodes, w.seeds);
+      expect(a.trust.get("h2")! - clean.trust.get("h2")!).to.be.greaterThan(-0.05);
     });
   });
 
