@@ -118,6 +118,17 @@ describe("services/mssa: place authorities as services, in-process", function ()
         keystore: new Keystore(tmp("u2"), ""),
       }),
     ).to.be.rejectedWith(/already holds registration/);
+    // nor under another spelling of the same document (case, spaces, a zero-width space)
+    await expect(
+      registerRemote({
+        urls,
+        place: PL,
+        user: other,
+        infos: ["mail:v@example.org", "Passport: p 123\u200b4567"],
+        dep,
+        keystore: new Keystore(tmp("u3"), ""),
+      }),
+    ).to.be.rejectedWith(/already holds registration/);
     expect((await dep.ledger.access(other.address, placeId(PL)))[0]).to.equal(false);
     expect(await dep.ledger.head()).to.deep.equal(before);
   });
