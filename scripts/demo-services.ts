@@ -6,18 +6,28 @@
  * and join over HTTP (the RPM found on-chain), a user and her AI proxy get MITs, log in, delegate,
  * authenticate and trace over HTTP (the IdP found on the MIT registry), a user registers at a
  * place with both authorities' approvals, raters rate from evidence and the detector service
- * answers with a signed report, two reporters' observations become an oracle term on-chain; a user forms a service group with two RNs through the MSRP's
- * mailbox, the detector flags one of them, and the MSRP evicts it and renews the key for the rest;
- * a dispute is opened, judged by commit and reveal, and resolved on-chain (client tasks). Prints every step with its time; exits non-zero if any step fails.
+ * answers with a signed report, two reporters' observations become an oracle term on-chain; a user
+ * forms a service group with two RNs through the MSRP's mailbox, the detector flags one of them, and the MSRP evicts it and renews the key for the rest;
+ * a dispute is opened, judged by commit and reveal, and resolved on-chain (client tasks); residents
+ * register at PL1 across both authority services (each checks the request) and elect new
+ * authorities (nominate, vote, elect with their own keys). Prints every step with its time; exits
+ * non-zero if any step fails.
  */
 import fs from "fs";
 import os from "os";
 import path from "path";
-import { JsonRpcProvider, formatUnits } from "ethers";
+import { JsonRpcProvider, Wallet, formatUnits } from "ethers";
 import { startNode, type RunningNode } from "./lib/hardhat-node";
 import { ORACLE_REPORTERS, SERVICE_PARTIES, devAccount, startServices, type Cluster } from "./lib/services-up";
+import { registerResidents, runElection } from "./lib/mssa-election";
 import { Steps } from "./lib/steps";
-import { ResourcePoolRegistry__factory, ServiceGroupRegistry__factory, TrustManager__factory } from "../typechain-types";
+import {
+  AuthorityElection__factory,
+  CredentialLedger__factory,
+  ResourcePoolRegistry__factory,
+  ServiceGroupRegistry__factory,
+  TrustManager__factory,
+} from "../typechain-types";
 import { RsmsLedger } from "../offchain/rsms/ledger";
 import type { Deployment as DeploymentFile } from "../offchain/chain/deployments";
 import { detectRemote, observeRemote } from "../offchain/services/trust/clients";
@@ -296,6 +306,41 @@ export async function demoServices(): Promise<number> {
         await court(["chain:advance", "--seconds", "7201"]);
         return (await court(["dispute:resolve", "--id", disputeId])).trim().split("\n")[0];
       });
+
+      steps.begin("8. an MSSA authority election: residents register across both authority services, then nominate, vote, elect");
+      // the residents are clients with their own keys (the node's accounts 12-18); receipts asked for often
+      const fast = new JsonRpcProvider(node!.url, undefined, { cacheTimeout: -1, pollingInterval: 100 });
+      try {
+        const election = AuthorityElection__factory.connect(dep.contracts.AuthorityElection.address, fast);
+        const mssaDep = { chainId: 31337n, ledger: CredentialLedger__factory.connect(dep.contracts.CredentialLedger.address, fast) };
+        const residents = [12, 13, 14, 15, 16, 17, 18].map((i) => new Wallet(devAccount(i).privateKey, fast));
+        let voters: Wallet[] = [];
+        await steps.run("residents register at PL1 over HTTP (each authority checks; both approve)", async () => {
+          const r = await registerResidents({
+            urls: [c.services.au1.url, c.services.au2.url],
+            place: "PL1",
+            dep: mssaDep,
+            election,
+            residents,
+            dir: path.join(work, "residents"),
+          });
+          voters = residents.slice(0, r.registered);
+          return `${r.registered} registered; the electorate has M = ${r.members} members`;
+        });
+        await steps.run("round: nominations, Borda ballots, the top m sit", async () => {
+          const out = await runElection({
+            election,
+            voters,
+            advance: async (seconds) => {
+              await fast.send("evm_increaseTime", [seconds]);
+              await fast.send("evm_mine", []);
+            },
+          });
+          return `round ${out.round}: ${out.candidates.length} candidates, Borda [${out.scores.join(", ")}]; ${out.seated.length} new authorities sit`;
+        });
+      } finally {
+        fast.destroy();
+      }
     } finally {
       provider.destroy();
     }

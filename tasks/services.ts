@@ -5,6 +5,7 @@
  * keystore and its own chain account; they talk over HTTP (offchain/services/). The RN side is
  * `rsms:rn:register --msrp <url>` and `rsms:join --rpm <url>` (tasks/rsms.ts).
  */
+import fs from "fs";
 import path from "path";
 import { task, types } from "hardhat/config";
 import type { ConfigurableTaskDefinition, HardhatRuntimeEnvironment } from "hardhat/types";
@@ -260,21 +261,30 @@ listenFlags(
     .addOptionalParam("account", "The role whose key it signs with (METATRUST_KEY_<ROLE> or its keystore)", "authority")
     .addOptionalParam(
       "peers",
-      "The place's other authorities: `0xabc…=http://…,…` (the verifying authority collects keys and approvals from them)",
+      "The place's other authorities: `0xabc…=http://…,…` (every authority collects their keys of a session; the verifying authority asks them to approve)",
       "",
+    )
+    .addOptionalParam(
+      "placeKey",
+      "A file with the place key (64 hex characters) the place's operator handed to every authority of the place: imported into this folder's keystore on first start (delete the file after); needed once",
     ),
-).setAction(async (a: ListenArgs & { role: string; place: string; account: string; peers: string }, hre) => {
+).setAction(async (a: ListenArgs & { role: string; place: string; account: string; peers: string; placeKey?: string }, hre) => {
   if (a.role !== "authority") throw new UsageError(`mssa:serve: unknown role "${a.role}" (authority)`);
   const cfg = listenConfig(a, "mssa:serve");
   const peers = parsePeers(a.peers);
-  const [{ localState, deployedAddress }, { roleAccounts }, { CredentialLedger__factory }, { AuthorityService }, { placeId }] =
-    await Promise.all([
-      import("./lib/context"),
-      import("../offchain/chain/accounts"),
-      import("../typechain-types"),
-      import("../offchain/services/mssa/authority-service"),
-      import("../offchain/mssa/registration"),
-    ]);
+  const [
+    { localState, deployedAddress },
+    { roleAccounts },
+    { CredentialLedger__factory },
+    { AuthorityService, importPlaceKey, placeKeyRecord },
+    { placeId },
+  ] = await Promise.all([
+    import("./lib/context"),
+    import("../offchain/chain/accounts"),
+    import("../typechain-types"),
+    import("../offchain/services/mssa/authority-service"),
+    import("../offchain/mssa/registration"),
+  ]);
   const local = localState(hre);
   const wallet = await roleAccounts(hre, local.keystore).key(a.account);
   const ledger = CredentialLedger__factory.connect(await deployedAddress(hre, "CredentialLedger"), wallet);
@@ -282,6 +292,18 @@ listenFlags(
   if (!p.authorities.map((x) => x.toLowerCase()).includes(wallet.address.toLowerCase()))
     throw new UsageError(
       `mssa:serve: ${wallet.address} (--account ${a.account}) is not an authority of ${a.place} on-chain: the admin sets the place with \`npx hardhat mssa:place --name ${a.place} --authorities …\``,
+    );
+  if (a.placeKey !== undefined) {
+    if (!fs.existsSync(a.placeKey)) throw new UsageError(`mssa:serve: --place-key ${a.placeKey} does not exist`);
+    try {
+      if (importPlaceKey(local.keystore, a.place, fs.readFileSync(a.placeKey, "utf8")))
+        console.log(`the place key of ${a.place} imported from ${a.placeKey} (delete that file now)`);
+    } catch (e) {
+      throw new UsageError(`mssa:serve: --place-key ${a.placeKey}: ${(e as Error).message}`);
+    }
+  } else if (!local.keystore.exists(placeKeyRecord(a.place)))
+    throw new UsageError(
+      `mssa:serve: this folder holds no place key for ${a.place}: start once with --place-key <file>, the key the place's operator handed to every authority of ${a.place} (docs/specs/mssa.md §2.6)`,
     );
   const svc = new AuthorityService({
     keystore: local.keystore,

@@ -71,22 +71,32 @@ contract MITRegistry is IMITRegistry, IIdentityVerifier, AccessControl {
     function recordDelegation(
         bytes32 avatarId,
         bytes32 proxySerial,
-        bytes32 warrantHash
+        bytes32 warrantHash,
+        uint64 notAfter
     ) external onlyRole(IDP_ROLE) returns (uint256 id) {
         Avatar storage a = _avatars[avatarId];
         if (a.owner == bytes32(0)) revert MITRegistry__UnknownAvatar(avatarId);
         if (warrantHash == bytes32(0) || proxySerial == a.owner) revert MITRegistry__InvalidInput();
+        if (notAfter < block.timestamp) revert MITRegistry__WarrantExpired(notAfter, block.timestamp);
         _requireActive(a.owner);
         _requireActive(proxySerial);
         _endDelegation(avatarId);
         id = ++_delegationCount;
-        _delegations[id] = Delegation(avatarId, a.owner, proxySerial, warrantHash, uint40(block.timestamp), 0);
+        _delegations[id] = Delegation(
+            avatarId,
+            a.owner,
+            proxySerial,
+            warrantHash,
+            uint40(block.timestamp),
+            0,
+            notAfter
+        );
         _activeDelegation[avatarId] = id;
         a.driverSerial = proxySerial;
         a.driver = Driver.AI;
         a.warrantHash = warrantHash;
         a.updatedAt = uint40(block.timestamp);
-        emit AvatarDelegated(id, avatarId, proxySerial, warrantHash);
+        emit AvatarDelegated(id, avatarId, proxySerial, warrantHash, notAfter);
     }
 
     /// @inheritdoc IMITRegistry
@@ -148,13 +158,14 @@ contract MITRegistry is IMITRegistry, IIdentityVerifier, AccessControl {
     }
 
     /// @inheritdoc IIdentityVerifier
-    /// @dev An avatar is verified while it has a driver whose MIT is active (and its owner's too).
+    /// @dev An avatar is verified while it has a driver whose MIT is active (and its owner's too),
+    /// and, when an AI proxy drives it, while the delegation's warrant has not expired (h7-audit:
+    /// it used to stay verified after the warrant's notAfter).
     function isVerified(bytes32 id) external view returns (bool) {
         Avatar storage a = _avatars[id];
-        return
-            a.driver != Driver.None &&
-            _mits[a.driverSerial].status == MitStatus.Active &&
-            _mits[a.owner].status == MitStatus.Active;
+        if (a.driver == Driver.None) return false;
+        if (a.driver == Driver.AI && block.timestamp > _delegations[_activeDelegation[id]].notAfter) return false;
+        return _mits[a.driverSerial].status == MitStatus.Active && _mits[a.owner].status == MitStatus.Active;
     }
 
     /// @inheritdoc IMITRegistry

@@ -49,6 +49,8 @@ interface IMITRegistry {
         bytes32 vidCommitment;
     }
 
+    /// @param notAfter the last second (unix time) of the warrant's validity: the proxy drives, and
+    /// the avatar verifies, until then (the warrant's own notAfter, which its hash h covers)
     struct Delegation {
         bytes32 avatarId;
         bytes32 originalSerial;
@@ -56,6 +58,7 @@ interface IMITRegistry {
         bytes32 warrantHash;
         uint40 createdAt;
         uint40 revokedAt;
+        uint64 notAfter;
     }
 
     struct TraceCase {
@@ -77,6 +80,8 @@ interface IMITRegistry {
     error MITRegistry__UnknownCase(uint256 id);
     error MITRegistry__CaseClosed(uint256 id);
     error MITRegistry__InvalidEndpoint(uint256 length);
+    /// @notice A delegation whose warrant has already expired (`notAfter` before the block's time).
+    error MITRegistry__WarrantExpired(uint256 notAfter, uint256 time);
 
     event MitIssued(bytes32 indexed serial, bytes32 keyId, string paramsCid);
     event MitRevoked(bytes32 indexed serial);
@@ -85,7 +90,8 @@ interface IMITRegistry {
         uint256 indexed delegationId,
         bytes32 indexed avatarId,
         bytes32 indexed proxySerial,
-        bytes32 warrantHash
+        bytes32 warrantHash,
+        uint64 notAfter
     );
     event DelegationRevoked(uint256 indexed delegationId, bytes32 indexed avatarId);
     event TraceRequested(
@@ -105,10 +111,13 @@ interface IMITRegistry {
     /// @notice Records a verified login (IDP_ROLE as the platform server): the owner drives the avatar.
     function recordLogin(bytes32 avatarId, bytes32 ownerSerial, bytes32 warrantHash, bytes32 vidCommitment) external;
     /// @notice Records a verified delegation (IDP_ROLE): the proxy drives the avatar; the owner is forced offline.
+    /// @param notAfter the warrant's notAfter (unix seconds): after it the avatar no longer verifies
+    /// (`isVerified`) until its owner logs in again or delegates anew; reverts WarrantExpired if past
     function recordDelegation(
         bytes32 avatarId,
         bytes32 proxySerial,
-        bytes32 warrantHash
+        bytes32 warrantHash,
+        uint64 notAfter
     ) external returns (uint256 delegationId);
     /// @notice Revokes a delegation (IDP_ROLE): the avatar has no driver until its owner logs in again.
     function revokeDelegation(uint256 delegationId) external;

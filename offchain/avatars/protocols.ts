@@ -353,7 +353,7 @@ export async function verifyDelegation(
     throw new AvatarProtocolError("BAD_SIGNATURE", "delegate: the chameleon proxy signature does not verify");
   await ctx.beforeSend?.({ kind: "recordDelegation", avatarId: r.avatarId, proxySerial: r.proxySerial, h: r.o.h });
   // the proxy drives, the user is forced offline
-  const tx = await (await ctx.registry.recordDelegation(toHex(r.avatarId), toHex(r.proxySerial), toHex(r.o.h))).wait();
+  const tx = await (await ctx.registry.recordDelegation(toHex(r.avatarId), toHex(r.proxySerial), toHex(r.o.h), r.warrant.notAfter)).wait();
   const ev = tx!.logs.map((l) => ctx.registry.interface.parseLog(l)).find((l) => l?.name === "AvatarDelegated");
   return { gas: tx!.gasUsed, delegationId: ev!.args.delegationId as bigint };
 }

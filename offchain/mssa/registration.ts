@@ -41,7 +41,7 @@ export function fresh32(): string {
 
 /** An authority node's off-chain agent for registrations: it issues one-time keys. */
 export class AuthorityAgent {
-  private readonly sessions = new Map<string, { key: Bits; used: boolean }>();
+  private readonly sessions = new Map<string, { key: Bits; used: boolean; to?: string[] }>();
 
   constructor(readonly address: string) {}
 
@@ -70,6 +70,31 @@ export class AuthorityAgent {
     return s.key;
   }
 
+  /**
+   * The key of a session for one of the place's authorities that checks the request itself
+   * (across the network every authority checks: h7-audit finding M4, docs/specs/mssa.md §2.6).
+   * The key still pads one request only (the user's); it is handed to each checking authority at
+   * most once, so one recipient cannot check two requests under it.
+   * @param recipient - the authority's account (this agent's own address for its own check)
+   * @throws RegistrationError("key-reuse") if the key is burnt or spent, or already went to `recipient`;
+   *   ("unknown-session") if the session has no key here
+   */
+  releaseKeyTo(session: string, recipient: string): Bits {
+    const s = this.sessions.get(session);
+    if (!s) throw new RegistrationError("unknown-session", `authority ${this.address} has no key for session ${session}`);
+    if (s.used) throw new RegistrationError("key-reuse", `the key of session ${session} was already used: keys are one-time pads`);
+    const to = recipient.toLowerCase();
+    if (s.to?.includes(to))
+      throw new RegistrationError("key-reuse", `the key of session ${session} was already released to ${recipient}: once per recipient`);
+    (s.to ??= []).push(to);
+    return s.key;
+  }
+
+  /** The accounts a session's key was released to by {@link AuthorityAgent.releaseKeyTo} (lower case). */
+  releasedTo(session: string): readonly string[] {
+    return this.sessions.get(session)?.to ?? [];
+  }
+
   /** Whether the session's key has been used. */
   used(session: string): boolean {
     return this.sessions.get(session)?.used ?? false;
@@ -85,22 +110,43 @@ export class AuthorityAgent {
   }
 
   /** Its sessions as a keystore record (the one-time keys are secret: keep it sealed). */
-  toRecord(): { address: string; sessions: Record<string, { key: string; used: boolean }> } {
-    const sessions: Record<string, { key: string; used: boolean }> = {};
-    for (const [id, s] of this.sessions) sessions[id] = { key: s.key.toString(), used: s.used };
+  toRecord(): { address: string; sessions: Record<string, { key: string; used: boolean; to?: string[] }> } {
+    const sessions: Record<string, { key: string; used: boolean; to?: string[] }> = {};
+    for (const [id, s] of this.sessions) sessions[id] = { key: s.key.toString(), used: s.used, ...(s.to ? { to: [...s.to] } : {}) };
     return { address: this.address, sessions };
   }
 
   /** An agent restored from {@link AuthorityAgent.toRecord}. */
-  static fromRecord(r: { address: string; sessions: Record<string, { key: string; used: boolean }> }): AuthorityAgent {
+  static fromRecord(r: { address: string; sessions: Record<string, { key: string; used: boolean; to?: string[] }> }): AuthorityAgent {
     const a = new AuthorityAgent(r.address);
-    for (const [id, s] of Object.entries(r.sessions)) a.sessions.set(id, { key: Bits.fromString(s.key), used: s.used });
+    for (const [id, s] of Object.entries(r.sessions))
+      a.sessions.set(id, { key: Bits.fromString(s.key), used: s.used, ...(s.to ? { to: [...s.to] } : {}) });
     return a;
   }
 }
 
 /**
- * The place's identity nullifier: HMAC-SHA256(placeKey, abi.encode(place, identity)). The place's
+ * The canonical form of an identity document string, so that one document gives one nullifier
+ * however it was typed: Unicode NFKC (full-width and compatibility forms fold to plain ones), every
+ * whitespace and invisible format character (U+200B, U+FEFF, soft hyphen...) removed, then lower
+ * case. "Passport: P 765 4321", "passport:p7654321" and its full-width spelling are one identity.
+ * Punctuation other than whitespace is kept ("P-7654321" stays distinct): a document's number
+ * format is the issuer's, and folding it would merge different documents of some issuers.
+ * @param identity - the identity document as typed, e.g. "passport:X1234567"
+ * @returns its canonical form
+ * @throws RangeError when nothing is left
+ */
+export function normalizeIdentity(identity: string): string {
+  const n = identity
+    .normalize("NFKC")
+    .replace(/[\s\p{Cf}]+/gu, "")
+    .toLowerCase();
+  if (n.length === 0) throw new RangeError("normalizeIdentity: empty identity");
+  return n;
+}
+
+/**
+ * The place's identity nullifier: HMAC-SHA256(placeKey, abi.encode(place, normalizeIdentity(identity))). The place's
  * authorities share `placeKey` and compute it from the identity document they verified (Step 4),
  * so one person gets one nullifier per place; without the key it reveals nothing, even for a
  * low-entropy identity such as a passport number, and it differs from place to place.
@@ -112,8 +158,12 @@ export class AuthorityAgent {
  */
 export function identityNullifier(placeKey: Uint8Array, place: string, identity: string): string {
   if (placeKey.length < 16) throw new RangeError("identityNullifier: the place key needs at least 16 bytes");
-  if (identity.length === 0) throw new RangeError("identityNullifier: empty identity");
-  const msg = hexToBytes(AbiCoder.defaultAbiCoder().encode(["bytes32", "string"], [place, identity]).slice(2));
+  if (identity.trim().length === 0) throw new RangeError("identityNullifier: empty identity");
+  const msg = hexToBytes(
+    AbiCoder.defaultAbiCoder()
+      .encode(["bytes32", "string"], [place, normalizeIdentity(identity)])
+      .slice(2),
+  );
   return "0x" + bytesToHex(hmac(sha256, placeKey, msg));
 }
 

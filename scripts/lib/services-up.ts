@@ -8,6 +8,7 @@
  * all for development), by `npm run demo -- --services` and by the services e2e test.
  */
 import { ChildProcess, spawn } from "child_process";
+import { randomBytes } from "crypto";
 import fs from "fs";
 import path from "path";
 import { HDNodeWallet, Mnemonic } from "ethers";
@@ -68,8 +69,8 @@ export function devAccount(i: number): HDNodeWallet {
 /** The parties with a data folder of their own. */
 export const SERVICE_PARTIES = ["msrp", "rpm1", "idp", "au1", "au2", "detector", "oracle"] as const;
 
-/** The trust oracle's reporters: keys that only sign observations (the node's accounts 15-17; they never transact). */
-export const ORACLE_REPORTERS = [15, 16, 17] as const;
+/** The trust oracle's reporters: keys that only sign observations (HD indices 21-23 of the node's mnemonic, past its 20 accounts: they never transact). */
+export const ORACLE_REPORTERS = [21, 22, 23] as const;
 export type ServiceParty = (typeof SERVICE_PARTIES)[number];
 
 /** The running services: each party's process, endpoint, folder and account. */
@@ -114,8 +115,8 @@ export async function startServices(node: RunningNode, work: string, say: (line:
     return r.stdout;
   };
   const started: Proc[] = [];
-  const up = async (party: ServiceParty, args: string[]) => {
-    const p = await serve([...args, "--port", String(await freePort())], envOf(party));
+  const up = async (party: ServiceParty, args: string[], port?: number) => {
+    const p = await serve([...args, "--port", String(port ?? (await freePort()))], envOf(party));
     started.push(p);
     say(`${party.padEnd(8)} ${p.url}`);
     return p;
@@ -139,19 +140,30 @@ export async function startServices(node: RunningNode, work: string, say: (line:
     const idpAccount = accountIn(await run("idp", ["idp:setup"]), /IdP service account (0x[0-9a-fA-F]{40})/);
     await run("deployer", ["idp:grant", "--to", idpAccount]);
     const idp = await up("idp", ["idp:serve"]);
-    // The place PL1 and its two authorities (the node's accounts 1 and 2), each with its own key only.
+    // The place PL1 and its two authorities (the node's accounts 1 and 2), each with its own key
+    // only, and the place key the place's operator hands to both (a file here, deleted once both
+    // imported it). Each authority checks every registration itself, so each is the other's peer:
+    // their ports are chosen before either starts.
     await run("deployer", ["mssa:place", "--name", "PL1", "--authorities", `${a1.address},${a2.address}`]);
-    const au2 = await up("au2", ["mssa:serve", "authority", "--place", "PL1", "--account", "authority:2"]);
-    const au1 = await up("au1", [
+    const placeKeyFile = path.join(work, "pl1.placekey");
+    fs.writeFileSync(placeKeyFile, randomBytes(32).toString("hex"), { mode: 0o600 });
+    const port1 = await freePort();
+    let port2 = await freePort();
+    while (port2 === port1) port2 = await freePort();
+    const auArgs = (n: number, peer: string, port: number) => [
       "mssa:serve",
       "authority",
       "--place",
       "PL1",
       "--account",
-      "authority:1",
+      `authority:${n}`,
+      "--place-key",
+      placeKeyFile,
       "--peers",
-      `${a2.address}=${au2.url}`,
-    ]);
+      `${peer}=http://127.0.0.1:${port}`,
+    ];
+    const [au2, au1] = await Promise.all([up("au2", auArgs(2, a1.address, port1), port2), up("au1", auArgs(1, a2.address, port2), port1)]);
+    fs.rmSync(placeKeyFile);
     // The detector: its key is made in its folder on first start, which refuses until the admin grants the role.
     const refused = await node.run(["trust:serve", "detector", "--interval", "0"], { env: envOf("detector") });
     const detectorAccount = accountIn(refused.stderr, /the detector account (0x[0-9a-fA-F]{40}) does not hold DETECTOR_ROLE/);

@@ -139,6 +139,8 @@ contract MITRegistryHandler is Test {
         bytes32 avatarId = _avatarId(avatarSeed);
         bytes32 proxy = _serial(proxySeed);
         bytes32 warrant = warrantSeed % 16 == 15 ? bytes32(0) : keccak256(abi.encode("w", warrantSeed));
+        // mostly a warrant valid for up to two days (the handler's warps reach past it), sometimes expired
+        uint64 notAfter = warrantSeed % 16 == 14 ? uint64(time - 1) : uint64(time + ((warrantSeed >> 8) % 2 days));
         IMITRegistry.Avatar storage a = _avatar[avatarId];
         // mostly an active MIT other than the owner's
         if (proxySeed % 4 != 0) proxy = _activeSerial(proxySeed, a.owner, proxy);
@@ -148,17 +150,18 @@ contract MITRegistryHandler is Test {
                 a.owner != 0 &&
                 warrant != 0 &&
                 proxy != a.owner &&
+                notAfter >= time &&
                 _mit[a.owner].status == IMITRegistry.MitStatus.Active &&
                 _mit[proxy].status == IMITRegistry.MitStatus.Active;
         vm.prank(caller);
-        try registry.recordDelegation(avatarId, proxy, warrant) returns (uint256 id) {
+        try registry.recordDelegation(avatarId, proxy, warrant, notAfter) returns (uint256 id) {
             ++calls["recordDelegation"];
             if (!idp) _violate(WRITER, "recordDelegation without IDP_ROLE");
             if (!ok) _violate(MODEL, "recordDelegation accepted");
             _endGhostDelegation(avatarId);
             ++delegationCount;
             if (id != delegationCount) _violate(MODEL, "delegation id");
-            _delegation[id] = IMITRegistry.Delegation(avatarId, a.owner, proxy, warrant, uint40(time), 0);
+            _delegation[id] = IMITRegistry.Delegation(avatarId, a.owner, proxy, warrant, uint40(time), 0, notAfter);
             ghostActive[avatarId] = id;
             (a.driverSerial, a.driver, a.warrantHash, a.updatedAt) = (
                 proxy,
@@ -443,8 +446,13 @@ contract MITRegistryInvariantTest is Test {
                 "avatar record"
             );
             IMITRegistry.Avatar memory g = handler.ghostAvatar(a);
+            // an AI driver only while its warrant lasts (h7-audit: it stayed verified after notAfter)
             bool verified =
-                g.driver != IMITRegistry.Driver.None && registry.isActive(g.driverSerial) && registry.isActive(g.owner);
+                g.driver != IMITRegistry.Driver.None &&
+                    (g.driver != IMITRegistry.Driver.AI ||
+                        block.timestamp <= handler.ghostDelegation(handler.ghostActive(a)).notAfter) &&
+                    registry.isActive(g.driverSerial) &&
+                    registry.isActive(g.owner);
             assertTrue(registry.isVerified(a) == verified, "isVerified");
         }
         assertTrue(!registry.isVerified(bytes32(0)), "avatar zero verified");
@@ -517,7 +525,7 @@ contract MITRegistryMalformedInputTest is Test {
         registry.issueMIT(ALICE, keccak256("key-a"), "bafy-a");
         registry.issueMIT(PROXY, keccak256("key-p"), "bafy-p");
         registry.recordLogin(AV, ALICE, keccak256("h1"), keccak256("vid"));
-        registry.recordDelegation(AV, PROXY, keccak256("h2"));
+        registry.recordDelegation(AV, PROXY, keccak256("h2"), uint64(block.timestamp + 1 days));
         registry.requestTrace(AV, keccak256("evidence"));
         vm.stopPrank();
     }
@@ -551,7 +559,7 @@ contract MITRegistryMalformedInputTest is Test {
             abi.encodeCall(registry.issueMIT, (a, b, "x")),
             abi.encodeCall(registry.revokeMIT, (ALICE)),
             abi.encodeCall(registry.recordLogin, (AV, ALICE, a, b)),
-            abi.encodeCall(registry.recordDelegation, (AV, PROXY, c)),
+            abi.encodeCall(registry.recordDelegation, (AV, PROXY, c, uint64(block.timestamp + 1))),
             abi.encodeCall(registry.revokeDelegation, (bound(id, 0, 2))),
             abi.encodeCall(registry.recordVerdict, (1, true, c))
         ];
@@ -624,12 +632,19 @@ contract MITRegistryMalformedInputTest is Test {
     }
 
     /// recordDelegation: an unknown avatar, a zero warrant, the owner as its own proxy, an unknown
-    /// proxy.
+    /// proxy, an expired warrant.
     function testFuzz_recordDelegation_malformed(bytes32 avatarId, bytes32 proxy, bytes32 warrant, uint8 which) public {
         bytes32 before = _state();
         bytes memory err;
-        uint256 w = which % 4;
-        if (w == 0) {
+        uint256 w = which % 5;
+        uint64 notAfter = uint64(block.timestamp + 1 days);
+        if (w == 4) {
+            (avatarId, proxy) = (AV, PROXY);
+            vm.assume(warrant != 0);
+            vm.warp(1_000_000);
+            notAfter = uint64(block.timestamp - 1 - (uint256(warrant) % 1000));
+            err = abi.encodeWithSelector(IMITRegistry.MITRegistry__WarrantExpired.selector, notAfter, block.timestamp);
+        } else if (w == 0) {
             vm.assume(avatarId != AV);
             err = abi.encodeWithSelector(IMITRegistry.MITRegistry__UnknownAvatar.selector, avatarId);
         } else if (w == 1) {
@@ -642,8 +657,25 @@ contract MITRegistryMalformedInputTest is Test {
         }
         vm.prank(IDP);
         vm.expectRevert(err);
-        registry.recordDelegation(avatarId, proxy, warrant);
+        registry.recordDelegation(avatarId, proxy, warrant, notAfter);
         assertEq(_state(), before, "state changed");
+    }
+
+    /// A delegated avatar verifies until its warrant's notAfter (inclusive) and not a second later;
+    /// the owner's next login makes it verify again (h7-audit: it stayed verified after expiry).
+    function testFuzz_delegatedAvatarStopsVerifyingAtWarrantExpiry(uint32 ttl, uint32 late) public {
+        uint64 notAfter = uint64(block.timestamp + bound(ttl, 0, 365 days));
+        vm.prank(IDP);
+        registry.recordDelegation(AV, PROXY, keccak256("h3"), notAfter);
+        assertEq(registry.delegation(2).notAfter, notAfter, "notAfter recorded");
+        assertTrue(registry.isVerified(AV), "verified while the warrant lasts");
+        vm.warp(notAfter);
+        assertTrue(registry.isVerified(AV), "verified at notAfter");
+        vm.warp(uint256(notAfter) + 1 + bound(late, 0, 365 days));
+        assertTrue(!registry.isVerified(AV), "verified after the warrant expired");
+        vm.prank(IDP);
+        registry.recordLogin(AV, ALICE, keccak256("h4"), keccak256("vid"));
+        assertTrue(registry.isVerified(AV), "the owner's login");
     }
 
     /// revokeDelegation: id 0 or beyond the count is unknown; a revoked one is AlreadyRevoked, and

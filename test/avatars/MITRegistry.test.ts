@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
-import { loadFixture } from "@nomicfoundation/hardhat-toolbox/network-helpers";
+import { loadFixture, time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
 import { deploySystemFixture } from "../fixtures/system";
 import { MITRegistry__factory } from "../../typechain-types";
 import { keccak256 } from "../../offchain/crypto/hash";
@@ -9,6 +9,8 @@ import { TrustLedger } from "../../offchain/trust/ledger";
 
 const b = (s: string) => toHex(keccak256(new TextEncoder().encode(s)));
 const Z = ethers.ZeroHash;
+/** A warrant valid until 2100 (its notAfter). */
+const T = 4_102_444_800n;
 
 async function fixture() {
   const f = await deploySystemFixture();
@@ -22,14 +24,36 @@ async function fixture() {
 describe("MITRegistry", () => {
   it("issues, logs in, delegates, revokes, with events", async () => {
     const { mit } = await loadFixture(fixture);
-    await expect(mit.recordDelegation(b("av"), b("proxy"), b("h2")))
+    await expect(mit.recordDelegation(b("av"), b("proxy"), b("h2"), T))
       .to.emit(mit, "AvatarDelegated")
-      .withArgs(1, b("av"), b("proxy"), b("h2"));
+      .withArgs(1, b("av"), b("proxy"), b("h2"), T);
     expect((await mit.avatar(b("av"))).driverSerial).to.equal(b("proxy"));
     await expect(mit.revokeDelegation(1)).to.emit(mit, "DelegationRevoked").withArgs(1, b("av"));
     expect(Number((await mit.avatar(b("av"))).driver)).to.equal(0);
     expect(await mit.isVerified(b("av"))).to.equal(false);
     await expect(mit.recordLogin(b("av"), b("alice"), b("h3"), b("vid"))).to.emit(mit, "AvatarLoggedIn");
+    expect(await mit.isVerified(b("av"))).to.equal(true);
+  });
+
+  it("a delegated avatar verifies until its warrant's notAfter and not after it; an expired warrant is refused (h7-audit)", async () => {
+    const { mit } = await loadFixture(fixture);
+    const now = BigInt(await time.latest());
+    await expect(mit.recordDelegation(b("av"), b("proxy"), b("h2"), now))
+      .to.be.revertedWithCustomError(mit, "MITRegistry__WarrantExpired")
+      .withArgs(now, now + 1n);
+    expect(await mit.activeDelegation(b("av"))).to.equal(0n);
+    const notAfter = now + 3_600n;
+    await expect(mit.recordDelegation(b("av"), b("proxy"), b("h2"), notAfter))
+      .to.emit(mit, "AvatarDelegated")
+      .withArgs(1, b("av"), b("proxy"), b("h2"), notAfter);
+    expect((await mit.delegation(1)).notAfter).to.equal(notAfter);
+    expect(await mit.isVerified(b("av"))).to.equal(true);
+    await time.increaseTo(notAfter);
+    expect(await mit.isVerified(b("av"))).to.equal(true); // the warrant's last second
+    await time.increaseTo(notAfter + 1n);
+    expect(await mit.isVerified(b("av"))).to.equal(false);
+    // the trust layer's identity factor follows: TrustManager reads isVerified
+    await mit.recordLogin(b("av"), b("alice"), b("h3"), b("vid")); // the owner takes it back
     expect(await mit.isVerified(b("av"))).to.equal(true);
   });
 
@@ -42,12 +66,12 @@ describe("MITRegistry", () => {
       "AccessControlUnauthorizedAccount",
     );
     await expect(mit.recordLogin(b("av"), b("proxy"), b("h"), b("v"))).to.be.revertedWithCustomError(mit, "MITRegistry__NotOwner");
-    await expect(mit.recordDelegation(b("nope"), b("proxy"), b("h"))).to.be.revertedWithCustomError(mit, "MITRegistry__UnknownAvatar");
-    await expect(mit.recordDelegation(b("av"), b("alice"), b("h"))).to.be.revertedWithCustomError(mit, "MITRegistry__InvalidInput");
-    await expect(mit.recordDelegation(b("av"), b("ghost"), b("h"))).to.be.revertedWithCustomError(mit, "MITRegistry__MitNotActive");
+    await expect(mit.recordDelegation(b("nope"), b("proxy"), b("h"), T)).to.be.revertedWithCustomError(mit, "MITRegistry__UnknownAvatar");
+    await expect(mit.recordDelegation(b("av"), b("alice"), b("h"), T)).to.be.revertedWithCustomError(mit, "MITRegistry__InvalidInput");
+    await expect(mit.recordDelegation(b("av"), b("ghost"), b("h"), T)).to.be.revertedWithCustomError(mit, "MITRegistry__MitNotActive");
     await mit.revokeMIT(b("proxy"));
     await expect(mit.revokeMIT(b("proxy"))).to.be.revertedWithCustomError(mit, "MITRegistry__MitNotActive");
-    await expect(mit.recordDelegation(b("av"), b("proxy"), b("h"))).to.be.revertedWithCustomError(mit, "MITRegistry__MitNotActive");
+    await expect(mit.recordDelegation(b("av"), b("proxy"), b("h"), T)).to.be.revertedWithCustomError(mit, "MITRegistry__MitNotActive");
     await expect(mit.revokeDelegation(7)).to.be.revertedWithCustomError(mit, "MITRegistry__UnknownDelegation");
     await expect(mit.requestTrace(b("nope"), b("e"))).to.be.revertedWithCustomError(mit, "MITRegistry__UnknownAvatar");
     await expect(mit.requestTrace(b("av"), Z)).to.be.revertedWithCustomError(mit, "MITRegistry__InvalidInput");
@@ -72,14 +96,14 @@ describe("MITRegistry", () => {
     for (const call of [
       () => outsider.revokeMIT(b("alice")),
       () => outsider.recordLogin(b("av"), b("alice"), b("h"), b("vid")),
-      () => outsider.recordDelegation(b("av"), b("proxy"), b("h")),
+      () => outsider.recordDelegation(b("av"), b("proxy"), b("h"), T),
       () => outsider.revokeDelegation(1),
     ])
       await expect(call()).to.be.revertedWithCustomError(mit, "AccessControlUnauthorizedAccount").withArgs(others[0].address, IDP);
     await expect(mit.issueMIT(b("carol"), Z, "")).to.be.revertedWithCustomError(mit, "MITRegistry__InvalidInput");
     await expect(mit.recordLogin(Z, b("alice"), b("h"), b("vid"))).to.be.revertedWithCustomError(mit, "MITRegistry__InvalidInput");
     await expect(mit.recordLogin(b("av2"), b("alice"), Z, b("vid"))).to.be.revertedWithCustomError(mit, "MITRegistry__InvalidInput");
-    await expect(mit.recordDelegation(b("av"), b("proxy"), Z)).to.be.revertedWithCustomError(mit, "MITRegistry__InvalidInput");
+    await expect(mit.recordDelegation(b("av"), b("proxy"), Z, T)).to.be.revertedWithCustomError(mit, "MITRegistry__InvalidInput");
     expect(Number((await mit.mit(b("carol"))).status)).to.equal(0);
     expect(await mit.isActive(b("alice"))).to.equal(true);
     expect((await mit.avatar(b("av2"))).owner).to.equal(Z);
@@ -91,12 +115,12 @@ describe("MITRegistry", () => {
   it("a new delegation or login ends the active delegation, which cannot then be revoked again", async () => {
     const { mit } = await loadFixture(fixture);
     await mit.issueMIT(b("proxy2"), b("key-p2"), "bafy-p2");
-    await mit.recordDelegation(b("av"), b("proxy"), b("h2"));
-    await expect(mit.recordDelegation(b("av"), b("proxy2"), b("h3")))
+    await mit.recordDelegation(b("av"), b("proxy"), b("h2"), T);
+    await expect(mit.recordDelegation(b("av"), b("proxy2"), b("h3"), T))
       .to.emit(mit, "DelegationRevoked")
       .withArgs(1, b("av"))
       .and.to.emit(mit, "AvatarDelegated")
-      .withArgs(2, b("av"), b("proxy2"), b("h3"));
+      .withArgs(2, b("av"), b("proxy2"), b("h3"), T);
     expect((await mit.delegation(1)).revokedAt).to.not.equal(0n);
     expect(await mit.activeDelegation(b("av"))).to.equal(2n);
     await expect(mit.revokeDelegation(1)).to.be.revertedWithCustomError(mit, "MITRegistry__AlreadyRevoked").withArgs(1);

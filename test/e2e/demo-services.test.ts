@@ -39,6 +39,8 @@ describe("e2e: npm run demo -- --services, npm run services", function () {
       /ok {3}alice requests a 2-RN group; .*the same epoch-0 key .* at all three/,
       /ok {3}alice, the remaining RN and the newcomer open the new key; the evicted RN cannot .*refused by the mailbox/,
       /ok {3}the dispute is resolved after the appeal window .*resolution 0/,
+      /ok {3}residents register at PL1 over HTTP .*\d+ registered; the electorate has M = \d+ members/,
+      /ok {3}round: nominations, Borda ballots, the top m sit .*round \d+: \d+ candidates, .* \d+ new authorities sit/,
     ])
       expect(out).to.match(step);
   });

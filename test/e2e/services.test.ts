@@ -9,8 +9,9 @@
  * folder getting MITs, logging in, delegating, authenticating (platform receipts) and tracing over
  * HTTP (the endpoint found on the MIT registry), and the IdP killed between its on-chain write and
  * its reply during a login. The MSSA half: two place authorities as `mssa:serve authority`, each
- * in its own folder with its own key; a user in a third folder registers over HTTP and the
- * registration collects both approvals on-chain. The detector: `trust:serve detector` with its own
+ * in its own folder with its own key and the place key the operator handed both; a user in a
+ * third folder registers over HTTP, both authorities check the request, and the registration
+ * collects both approvals on-chain. The detector: `trust:serve detector` with its own
  * key, refused until the admin grants it DETECTOR_ROLE, then answering with signed reports.
  */
 import { expect } from "chai";
@@ -342,27 +343,25 @@ describe("e2e: RSMS parties as separate services (issue 19)", function () {
     env.au2 = { ...env.au2, METATRUST_KEY_AUTHORITY_2: a2.privateKey };
     const place = await node.run(["mssa:place", "--name", "PL1", "--authorities", `${a1.address},${a2.address}`]);
     expect(place.code, place.stderr + place.stdout).to.equal(0);
-    const port = async () => String(await freePort());
-    authorities.push(
-      await serve(["mssa:serve", "authority", "--place", "PL1", "--account", "authority:2", "--port", await port()], env.au2),
-    );
-    authorities.push(
-      await serve(
-        [
-          "mssa:serve",
-          "authority",
-          "--place",
-          "PL1",
-          "--account",
-          "authority:1",
-          "--port",
-          await port(),
-          "--peers",
-          `${a2.address}=${authorities[0].url}`,
-        ],
-        env.au1,
-      ),
-    );
+    // the place key, handed to both by the place's operator; each authority is the other's peer
+    const keyFile = path.join(work, "pl1.placekey");
+    fs.writeFileSync(keyFile, "ab".repeat(32), { mode: 0o600 });
+    const [p1, p2] = [await freePort(), await freePort()];
+    const au = (n: number, port: number, peer: string, peerPort: number) => [
+      "mssa:serve",
+      "authority",
+      "--place",
+      "PL1",
+      "--account",
+      `authority:${n}`,
+      "--port",
+      String(port),
+      "--place-key",
+      keyFile,
+      "--peers",
+      `${peer}=http://127.0.0.1:${peerPort}`,
+    ];
+    authorities.push(...(await Promise.all([serve(au(2, p2, a1.address, p1), env.au2), serve(au(1, p1, a2.address, p2), env.au1)])));
     const r = await node.run(
       ["mssa:register", "--user", "carol", "--place", "PL1", "--authorities", `${authorities[1].url},${authorities[0].url}`],
       { env: env.member },
@@ -379,11 +378,12 @@ describe("e2e: RSMS parties as separate services (issue 19)", function () {
     expect(await ledger.access(user, placeId("PL1"))).to.deep.equal([true, id]);
     expect(await ledger.approvedBy(id, a1.address)).to.equal(true);
     expect(await ledger.approvedBy(id, a2.address)).to.equal(true);
-    // the documents went sealed to the verifier only
+    // each authority checked the documents sealed to it, and kept none of them
     const rec2 = JSON.stringify(
       new Keystore(path.join(work, "au2", "localhost", "keystore")).load(`mssa-authority-${placeId("PL1").slice(2, 18)}`),
     );
     expect(rec2).to.not.include("passport:");
+    expect(rec2).to.include('"verified"');
   });
   // ------------------------------------------------------------------ the trust detector
 

@@ -12,6 +12,7 @@ import {
   checkRequest,
   fresh32,
   identityNullifier,
+  normalizeIdentity,
   placeId,
   proveAccess,
   register,
@@ -289,6 +290,58 @@ describe("mssa/registration (Steps 1-9, off-chain)", () => {
         /^identityNullifier: the place key needs at least 16 bytes$/,
       );
       expect(() => identityNullifier(key, place, "")).to.throw(RangeError, /^identityNullifier: empty identity$/);
+    });
+
+    it("releases a session's key once to each checking authority, never after a burn, and keeps that across a restart (h7-audit M4)", () => {
+      const a = new AuthorityAgent(AU1);
+      const session = fresh32();
+      const key = a.issueKey(session, 64);
+      const other = Wallet.createRandom().address; // checksummed
+      expect(a.releaseKeyTo(session, AU1).equals(key)).to.equal(true);
+      expect(a.releaseKeyTo(session, other).equals(key)).to.equal(true);
+      rejects(() => a.releaseKeyTo(session, other.toLowerCase()), "key-reuse", /already released to .*once per recipient$/);
+      const b = AuthorityAgent.fromRecord(JSON.parse(JSON.stringify(a.toRecord())));
+      expect(b.releasedTo(session)).to.deep.equal([AU1.toLowerCase(), other.toLowerCase()]);
+      rejects(() => b.releaseKeyTo(session, AU1), "key-reuse", /already released to/);
+      rejects(() => b.releaseKeyTo(fresh32(), AU1), "unknown-session", /has no key for session/);
+      const burnt = fresh32();
+      a.issueKey(burnt, 64);
+      a.burn(burnt);
+      rejects(() => a.releaseKeyTo(burnt, AU2), "key-reuse", /already used/);
+      expect(a.releasedTo(burnt)).to.deep.equal([]);
+    });
+
+    it("gives one nullifier to one document however it is typed: NFKC, whitespace and invisible characters, case (h7-audit)", () => {
+      const key = new Uint8Array(32).fill(7);
+      const place = placeId("PL1");
+      const n = identityNullifier(key, place, "passport:P7654321");
+      const variants = [
+        "Passport:P7654321",
+        "PASSPORT:P7654321",
+        "passport: P 765 4321",
+        " passport:P7654321\n",
+        "passport:P7654321\u00a0", // no-break space
+        "passport:P765\u200b4321", // zero-width space
+        "\ufeffpassport:P7654321", // byte-order mark
+        "passport:P765\u00ad4321", // soft hyphen
+        "ｐａｓｓｐｏｒｔ：Ｐ７６５４３２１", // full width (NFKC folds it)
+        "passport\u2009:\u2009P7654321", // thin spaces
+      ];
+      for (const v of variants) expect(identityNullifier(key, place, v), JSON.stringify(v)).to.equal(n);
+      expect(normalizeIdentity("ｐａｓｓｐｏｒｔ：Ｐ７６５ ４３２１")).to.equal("passport:p7654321");
+      // a different document stays different, and punctuation other than whitespace is kept
+      expect(identityNullifier(key, place, "passport:P7654322")).to.not.equal(n);
+      expect(identityNullifier(key, place, "passport:P-7654321")).to.not.equal(n);
+      expect(() => identityNullifier(key, place, " \u200b\t")).to.throw(RangeError, /empty identity$/);
+      // the registration's nullifier is the normalised one (the default identity: the last field)
+      const r = register({
+        place: "PL1",
+        user: alice,
+        infos: ["mail:a@example.org", "Passport: p 7654321"],
+        authorities: [new AuthorityAgent(AU1)],
+        placeKey: key,
+      });
+      expect(r.nullifier).to.equal(n);
     });
 
     it("refuses a request sent past an eavesdropper, with the channel's threshold, and burns every key of the session", () => {

@@ -483,7 +483,7 @@ export class IdpService {
         );
       let ev = await find();
       if (!ev) {
-        await (await reg.recordDelegation(toHex(r.avatarId), toHex(r.proxySerial), toHex(r.o.h))).wait();
+        await (await reg.recordDelegation(toHex(r.avatarId), toHex(r.proxySerial), toHex(r.o.h), r.warrant.notAfter)).wait();
         ev = await find();
       }
       const ack = { avatarId: r.avatarId, proxySerial: r.proxySerial, h: r.o.h, delegationId: ev!.args.delegationId as bigint };

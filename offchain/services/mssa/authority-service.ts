@@ -6,17 +6,27 @@
  * Routes (envelopes; wire: ./wire.ts):
  * - `POST /v1/mssa/key` (KeyRequest, signed by the user's account): Step 1, a fresh one-time key
  *   for the session, sent over the SIMULATED quantum channel and sealed to the user's transport key;
- * - `POST /v1/mssa/release` (ReleaseRequest, signed by the place's verifying authority): Step 4,
- *   the verifier's copy of this authority's key of the session (once: keys are one-time pads);
- * - `POST /v1/mssa/verify` (VerifyRequest, signed by the user; verifier only): Steps 4-9, the keys
- *   collected from the other authorities, the request checked against the sealed documents, the
- *   commitment, its salt and the identity nullifier back;
- * - `POST /v1/mssa/propose` (ProposeRequest, signed by the user; verifier only): the proposal
- *   on-chain with the user's EIP-712 consent, then the other authorities' approvals over the network;
- * - `POST /v1/mssa/approve` (ApproveRequest, signed by the verifier): this authority approves a
- *   pending registration of a session whose key it released to that verifier, for that user;
+ * - `POST /v1/mssa/release` (ReleaseRequest, signed by another authority of the place): Step 4,
+ *   that authority's copy of this authority's key of the session (once per recipient; the key pads
+ *   one request only);
+ * - `POST /v1/mssa/verify` (VerifyRequest, signed by the user; every authority): Steps 4-9, the keys
+ *   collected from the other authorities, the request checked against the documents sealed to this
+ *   authority, the commitment (with the user's salt), the identity nullifier (with the place key)
+ *   and the registration id computed here and kept; the same four values back;
+ * - `POST /v1/mssa/propose` (ProposeRequest, signed by the user; an authority that verified the
+ *   session): the proposal on-chain with the user's EIP-712 consent, then the other authorities'
+ *   approvals over the network;
+ * - `POST /v1/mssa/approve` (ApproveRequest, signed by another authority of the place): this
+ *   authority approves the registration only if it is exactly the one it computed when it verified
+ *   the session itself (id, so place, user and commitment; and nullifier). A verifier that proposes
+ *   what the documents do not support gets no approval (h7-audit finding M4, docs/specs/mssa.md §2.6);
  * - `GET /v1/info`: the place, the account and the channel key the documents are sealed to, signed.
- * The verifier is the place's first authority on-chain (as in `mssa:register`).
+ * The user sends the request to every authority; the place's first authority on-chain proposes (as
+ * in `mssa:register`), but any authority that verified the session could.
+ *
+ * The place key (the nullifier key the place's authorities share) is provisioned, never made here:
+ * the service refuses to start without `mssa-placekey-<place>` in its keystore (`mssa:serve
+ * --place-key <file>` imports it; docs/specs/mssa.md §2.6 says how it is distributed).
  *
  * Durability. The agent's sessions (its one-time keys, sealed in the keystore), the users they were
  * issued to, what was released to whom and what was verified are written before a reply leaves;
@@ -28,14 +38,14 @@
  */
 import path from "path";
 import { keccak_256 } from "@noble/hashes/sha3.js";
-import { getAddress, verifyTypedData, type Wallet } from "ethers";
+import { Signature, getAddress, hexlify, recoverAddress, verifyTypedData, type Wallet } from "ethers";
 import type { CredentialLedger } from "../../../typechain-types";
 import { fromHex, toBytes, toHex } from "../../crypto/bytes";
 import { decodeScalar, encodeScalar, mulBase, randomScalar } from "../../crypto/group";
 import type { Keystore } from "../../storage/keystore";
 import { Bits } from "../../mssa/bits";
 import { commitment as commitmentOf } from "../../mssa/credential";
-import { AuthorityAgent, RegistrationError, checkRequest, fresh32, identityNullifier, placeId } from "../../mssa/registration";
+import { AuthorityAgent, RegistrationError, checkRequest, identityNullifier, placeId } from "../../mssa/registration";
 import { DEFAULT_CHANNEL, EavesdroppingDetectedError, transmit } from "../../mssa/quantum";
 import { registrationTypedData } from "../../mssa/ledger";
 import { Kind, Route, Scheme, audienceOf, openEnvelope, sealEnvelope, sealReply, verifyEnvelope, EnvelopeError } from "../envelope";
@@ -62,10 +72,64 @@ import {
   type Outcome,
 } from "./wire";
 
+/** An authority refused a request for the reason given (HTTP 422 with the reason). */
+const refuse = (what: string) => new RegistrationError("unknown-session", what);
+
 /** The keystore record of an authority service for a place. */
 export const authorityRecord = (place: string) => `mssa-authority-${placeId(place).slice(2, 18)}`;
 /** The place authorities' shared nullifier key (the same record `mssa:register` uses). */
 export const placeKeyRecord = (place: string) => `mssa-placekey-${placeId(place).slice(2, 18)}`;
+
+/**
+ * The place key of `place` from an authority's keystore. It is provisioned by the place's operator
+ * to every authority of the place out of band (docs/specs/mssa.md §2.6), never made by a service:
+ * a service that made its own would compute nullifiers no other authority of the place agrees with.
+ * @throws RegistrationError("unknown-session") when the keystore holds none, or one shorter than 16 bytes
+ */
+export function loadPlaceKey(keystore: Keystore, place: string): Uint8Array {
+  const name = placeKeyRecord(place);
+  if (!keystore.exists(name))
+    throw refuse(
+      `the keystore holds no place key for ${place} (${name}): the place's operator provisions one to every authority of the place (mssa:serve --place-key <file>)`,
+    );
+  const key = String((keystore.load(name) as { key: string }).key).replace(/^0x/, "");
+  if (!/^([0-9a-fA-F]{2}){16,}$/.test(key)) throw refuse(`the place key ${name} is not 16 or more bytes of hex`);
+  return fromHex("0x" + key);
+}
+
+/**
+ * Imports a provisioned place key into an authority's keystore (sealed there like its other secrets).
+ * @param hexKey - the key as the operator handed it out: 32 bytes of hex (64 characters, optional 0x)
+ * @returns true when it was imported, false when the keystore already held the same key
+ * @throws RangeError when the text is not 32 bytes of hex, or the keystore holds a different key for the place
+ */
+export function importPlaceKey(keystore: Keystore, place: string, hexKey: string): boolean {
+  const t = hexKey.trim().replace(/^0x/, "").toLowerCase();
+  if (!/^[0-9a-f]{64}$/.test(t)) throw new RangeError(`importPlaceKey: the place key for ${place} must be 32 bytes of hex (64 characters)`);
+  const name = placeKeyRecord(place);
+  if (keystore.exists(name)) {
+    if (
+      String((keystore.load(name) as { key: string }).key)
+        .replace(/^0x/, "")
+        .toLowerCase() === t
+    )
+      return false;
+    throw new RangeError(
+      `importPlaceKey: the keystore already holds another place key for ${place} (${name}); rotating it is not supported`,
+    );
+  }
+  keystore.create(name, { key: t });
+  return true;
+}
+
+/** The account that signed an envelope (ECDSA), for a route any of several accounts may call. */
+function signerOf(env: ReturnType<typeof openEnvelope>): string {
+  try {
+    return getAddress(recoverAddress(hexlify(env.signedDigest), Signature.from(hexlify(env.sig))));
+  } catch {
+    throw new EnvelopeError("BAD_SIGNATURE", "the account signature does not recover");
+  }
+}
 
 /** The audience of an authority service: its account at its place. */
 export function authorityAudience(chainId: bigint, ledger: string, account: string, place: string): Uint8Array {
@@ -86,11 +150,11 @@ type Record_ = {
   agent: ReturnType<AuthorityAgent["toRecord"]>;
   /** session -> the user its key was issued to */
   users: Record<string, string>;
-  /** session -> the verifier its key was released to */
-  released: Record<string, string>;
-  /** verifier: session -> authority -> its release request (resent as is) and transport key */
+  /** session -> the authorities its key was released to */
+  released: Record<string, string[]>;
+  /** session -> authority -> this authority's release request (resent as is) and transport key */
   releases: Record<string, Record<string, { envelope: string; transportSk: string }>>;
-  /** verifier: session -> what it verified */
+  /** session -> what this authority verified itself (and will approve, nothing else) */
   verified: Record<string, Verified>;
 };
 
@@ -104,7 +168,7 @@ export type AuthorityServiceDeps = {
   ledger: CredentialLedger;
   wallet: Wallet;
   chainId: bigint;
-  /** the other authorities of the place: account -> URL (the verifier needs them) */
+  /** the other authorities of the place: account -> URL (every authority collects their keys) */
   peers: Map<string, string>;
   peerRetry?: RetryPolicy;
   windowMs?: number;
@@ -123,9 +187,12 @@ export class AuthorityService {
   private readonly mutex = new Mutex();
   private readonly signer;
   private running?: RunningService;
+  private readonly placeKey: Uint8Array;
 
+  /** @throws RegistrationError when the keystore holds no place key for the place (it is provisioned, not made) */
   constructor(private readonly d: AuthorityServiceDeps) {
     this.place = placeId(d.place);
+    this.placeKey = loadPlaceKey(d.keystore, d.place);
     this.ledgerAddress = String(d.ledger.target);
     const name = authorityRecord(d.place);
     if (!d.keystore.exists(name))
@@ -229,28 +296,36 @@ export class AuthorityService {
     );
   }
 
+  /** The other authority of the place that signed an envelope. @throws EnvelopeError(BAD_SIGNATURE) otherwise */
+  private async peerSender(env: ReturnType<typeof openEnvelope>, route: number, authorities: string[]): Promise<string> {
+    const who = signerOf(env);
+    if (!authorities.includes(who) || who === getAddress(this.me))
+      throw new EnvelopeError("BAD_SIGNATURE", `signed by ${who}, not by another authority of the place ${this.place}`);
+    verifyEnvelope(env, { kind: Kind.Request, route, audience: this.audience, sender: fromAccount(who) });
+    return who;
+  }
+
   /** POST /v1/mssa/release */
   async release(raw: Uint8Array): Promise<Uint8Array> {
     const env = openEnvelope(raw);
     const m = decodeReleaseRequest(env.body);
     const { authorities } = await this.placeOnChain();
-    const verifier = authorities[0];
-    verifyEnvelope(env, { kind: Kind.Request, route: Route.MssaRelease, audience: this.audience, sender: fromAccount(verifier) });
+    const to = await this.peerSender(env, Route.MssaRelease, authorities);
     return this.cache.once(env.requestId, env.issuedAt, raw, () =>
       this.mutex.run(async () => {
-        const key = this.agent.releaseKey(m.session);
-        this.rec.released[m.session] = verifier;
+        const key = this.agent.releaseKeyTo(m.session, to);
+        this.rec.released[m.session] = [...([] as string[]).concat(this.rec.released[m.session] ?? []), to];
         return this.commit(env, raw, this.reply(env, raw, sealKey("RELEASE", m.transport, m.session, this.me, key)));
       }),
     );
   }
 
-  // ---------------------------------------------------------------- Steps 4-9: the verifier
+  // ---------------------------------------------------------------- Steps 4-9: every authority checks
 
   /** This authority's key of a session from another authority (the request kept, so a retry resends it). */
   private async collect(session: string, authority: string): Promise<Bits> {
     const url = this.d.peers.get(authority.toLowerCase());
-    if (!url) throw new RegistrationError("unknown-session", `verify: no URL for the place authority ${authority} (--peers)`);
+    if (!url) throw refuse(`verify: no URL for the place authority ${authority} (--peers)`);
     const byAuthority = (this.rec.releases[session] ??= {});
     let r = byAuthority[authority];
     if (!r) {
@@ -283,7 +358,7 @@ export class AuthorityService {
     return openKey("RELEASE", decodeScalar(fromHex(r.transportSk, 32)), session, authority, reply.body);
   }
 
-  /** POST /v1/mssa/verify */
+  /** POST /v1/mssa/verify: every authority of the place runs the check itself (h7-audit finding M4). */
   async verify(raw: Uint8Array): Promise<Uint8Array> {
     const env = openEnvelope(raw);
     const m = decodeVerifyRequest(env.body);
@@ -291,15 +366,14 @@ export class AuthorityService {
     return this.cache.once(env.requestId, env.issuedAt, raw, () =>
       this.mutex.run(async () => {
         const { authorities } = await this.placeOnChain();
-        if (authorities[0] !== getAddress(this.me))
-          throw new RegistrationError("unknown-session", `verify: ${this.me} is not the place's verifying authority (${authorities[0]})`);
         if (this.rec.users[m.session] !== getAddress(m.user))
-          throw new RegistrationError("unknown-session", `verify: no key of session ${m.session} was issued here to ${m.user}`);
+          throw refuse(`verify: no key of session ${m.session} was issued here to ${m.user}`);
+        if (this.rec.verified[m.session]) throw refuse(`verify: session ${m.session} was already verified here`);
         const docs = openDocs(decodeScalar(fromHex(this.rec.channelSk, 32)), m);
         // the others' keys first: a peer that is down leaves this authority's own key unused for the retry
         const others = new Map<string, Bits>();
         for (const a of authorities) if (a !== getAddress(this.me)) others.set(a, await this.collect(m.session, a));
-        const own = this.agent.releaseKey(m.session);
+        const own = this.agent.releaseKeyTo(m.session, this.me);
         const keys = authorities.map((a) => others.get(a) ?? own);
         // Steps 5-7: En travels as photons with decoys (SIMULATED)
         const t = transmit(m.En, DEFAULT_CHANNEL);
@@ -316,25 +390,40 @@ export class AuthorityService {
             verdict.accepted ? "verify: the request tag does not verify" : "verify: S1 or S2 is not zero: the credential does not match",
           );
         }
-        const salt = fresh32();
-        const commitment = commitmentOf(this.place, req.user, m.U12, salt);
-        const placeKey = this.placeKey();
-        const nullifier = identityNullifier(placeKey, this.place, docs[docs.length - 1]);
+        const commitment = commitmentOf(this.place, req.user, m.U12, m.salt);
+        const nullifier = identityNullifier(this.placeKey, this.place, docs[docs.length - 1]);
         const holder = await this.d.ledger.nullifierHolder(this.place, nullifier);
-        if (!/^0x0{64}$/.test(holder))
+        if (!/^0x0{64}$/.test(holder)) {
+          this.save();
           throw new RegistrationError("credential-mismatch", `verify: this identity already holds registration ${holder} at the place`);
+        }
         const id = await this.d.ledger.registrationId(this.place, req.user, commitment);
-        this.rec.verified[m.session] = { user: req.user, commitment, salt, nullifier, id };
+        this.rec.verified[m.session] = { user: req.user, commitment, salt: m.salt, nullifier, id };
         this.log(`session ${m.session.slice(0, 10)}…: verified for ${req.user}`);
-        return this.commit(env, raw, this.reply(env, raw, encodeVerifyReply({ commitment, salt, nullifier, id })));
+        return this.commit(env, raw, this.reply(env, raw, encodeVerifyReply({ commitment, salt: m.salt, nullifier, id })));
       }),
     );
   }
 
-  private placeKey(): Uint8Array {
-    const name = placeKeyRecord(this.d.place);
-    if (!this.d.keystore.exists(name)) this.d.keystore.create(name, { key: toHex(freshId()).slice(2) + toHex(freshId()).slice(2) });
-    return fromHex("0x" + (this.d.keystore.load(name) as { key: string }).key);
+  /**
+   * Approves registration `id` on-chain if it is the one this authority verified for `session`:
+   * the same id (place, user, commitment) and the same nullifier. Idempotent: nothing is sent when
+   * it is no longer pending or this authority approved it already.
+   * @throws RegistrationError when this authority did not verify the session, or the registration differs
+   */
+  private async approveChecked(session: string, id: string): Promise<void> {
+    const v = this.rec.verified[session];
+    if (!v) throw refuse(`approve: this authority did not verify session ${session} itself (the user sends it the request and documents)`);
+    if (id.toLowerCase() !== v.id.toLowerCase())
+      throw refuse(`approve: registration ${id} is not the one this authority verified for session ${session} (${v.id})`);
+    const reg = await this.d.ledger.registration(id);
+    if (Number(reg.status) === 0) throw refuse(`approve: registration ${id} is not on-chain`);
+    if (reg.nullifier.toLowerCase() !== v.nullifier.toLowerCase())
+      throw refuse(`approve: registration ${id} carries nullifier ${reg.nullifier}, not the one this authority computed (${v.nullifier})`);
+    if (Number(reg.status) === 1 && !(await this.d.ledger.approvedBy(id, this.me))) {
+      await (await this.d.ledger.approve(id)).wait();
+      this.log(`registration ${id.slice(0, 10)}…: approved`);
+    }
   }
 
   /** POST /v1/mssa/propose */
@@ -342,7 +431,7 @@ export class AuthorityService {
     const env = openEnvelope(raw);
     const m = decodeProposeRequest(env.body);
     const v = this.rec.verified[m.session];
-    if (!v) throw new RegistrationError("unknown-session", `propose: session ${m.session} was not verified here`);
+    if (!v) throw refuse(`propose: session ${m.session} was not verified here`);
     verifyEnvelope(env, { kind: Kind.Request, route: Route.MssaPropose, audience: this.audience, sender: fromAccount(v.user) });
     return this.cache.once(env.requestId, env.issuedAt, raw, () =>
       this.mutex.run(async () => {
@@ -351,13 +440,20 @@ export class AuthorityService {
         const value = { place: this.place, user: v.user, commitment: v.commitment, nullifier: v.nullifier, session: m.session };
         if (getAddress(verifyTypedData(domain, types, value, m.signature)) !== getAddress(v.user))
           throw new EnvelopeError("BAD_SIGNATURE", `propose: the consent is not signed by ${v.user}`);
-        // idempotent by the chain: a retry after a crash finds its proposal there
+        // idempotent by the chain: a retry after a crash finds its proposal there; another authority
+        // that proposed it first (the consent is public once in the mempool) leaves this one to approve
         if (Number((await this.d.ledger.registration(v.id)).status) === 0) {
-          await (await this.d.ledger.propose(this.place, v.user, v.commitment, v.nullifier, m.session, m.signature)).wait();
-          this.log(`registration ${v.id.slice(0, 10)}…: proposed`);
+          try {
+            await (await this.d.ledger.propose(this.place, v.user, v.commitment, v.nullifier, m.session, m.signature)).wait();
+            this.log(`registration ${v.id.slice(0, 10)}…: proposed`);
+          } catch (e) {
+            if (Number((await this.d.ledger.registration(v.id)).status) === 0) throw e;
+          }
         }
+        await this.approveChecked(m.session, v.id);
         faultPoint("authority:after-propose");
-        for (const a of authorities.slice(1)) {
+        for (const a of authorities) {
+          if (a === getAddress(this.me)) continue;
           const reg = await this.d.ledger.registration(v.id);
           if (Number(reg.status) !== 1 || Number(reg.approvals) >= k) break;
           if (await this.d.ledger.approvedBy(v.id, a)) continue;
@@ -370,7 +466,7 @@ export class AuthorityService {
 
   private async askApproval(authority: string, session: string, id: string): Promise<Outcome> {
     const url = this.d.peers.get(authority.toLowerCase());
-    if (!url) throw new RegistrationError("unknown-session", `propose: no URL for the place authority ${authority} (--peers)`);
+    if (!url) throw refuse(`propose: no URL for the place authority ${authority} (--peers)`);
     const audience = authorityAudience(this.d.chainId, this.ledgerAddress, authority, this.d.place);
     const env = sealEnvelope(
       {
@@ -395,27 +491,15 @@ export class AuthorityService {
     return { id, approvals: Number(r.approvals), granted: Number(r.status) === 2 };
   }
 
-  /** POST /v1/mssa/approve */
+  /** POST /v1/mssa/approve: only the registration this authority verified for the session itself. */
   async approve(raw: Uint8Array): Promise<Uint8Array> {
     const env = openEnvelope(raw);
     const m = decodeApproveRequest(env.body);
     const { authorities } = await this.placeOnChain();
-    verifyEnvelope(env, { kind: Kind.Request, route: Route.MssaApprove, audience: this.audience, sender: fromAccount(authorities[0]) });
+    await this.peerSender(env, Route.MssaApprove, authorities);
     return this.cache.once(env.requestId, env.issuedAt, raw, () =>
       this.mutex.run(async () => {
-        // only a registration of a session this authority took part in, for its user, through this verifier
-        if (this.rec.released[m.session] !== authorities[0])
-          throw new RegistrationError(
-            "unknown-session",
-            `approve: this authority released no key of session ${m.session} to ${authorities[0]}`,
-          );
-        const reg = await this.d.ledger.registration(m.id);
-        if (reg.place !== this.place || getAddress(reg.user) !== this.rec.users[m.session])
-          throw new RegistrationError("unknown-session", `approve: registration ${m.id} is not session ${m.session}'s user at this place`);
-        if (Number(reg.status) === 1 && !(await this.d.ledger.approvedBy(m.id, this.me))) {
-          await (await this.d.ledger.approve(m.id)).wait();
-          this.log(`registration ${m.id.slice(0, 10)}…: approved`);
-        }
+        await this.approveChecked(m.session, m.id);
         return this.reply(env, raw, encodeOutcome(await this.outcome(m.id)));
       }),
     );

@@ -1,9 +1,10 @@
 /**
  * The user's side of an MSSA registration across the place's authority services (issue 19):
  * one-time keys from every authority (Step 1), the request built here (Steps 2-4:
- * offchain/mssa/registration.ts buildRequest), the documents sealed to the verifying authority,
- * the commitment checked against its opening, the EIP-712 consent, and the proposal with its
- * approvals collected by the verifier. Every envelope is signed by the user's account.
+ * offchain/mssa/registration.ts buildRequest) with the commitment's salt, sent to every authority
+ * with the documents sealed to it (each checks it and computes the same commitment, nullifier and
+ * id: h7-audit finding M4), the EIP-712 consent, and the proposal with its approvals collected by
+ * the verifying authority. Every envelope is signed by the user's account.
  *
  * What the user keeps (`mssa-<place>-<user>`: id, commitment, salt, U12) is written before the
  * consent is sent, as `mssa:register` does in-process; a registration whose proposal is on-chain
@@ -115,17 +116,31 @@ export async function registerRemote(a: {
     const sealed = await send(au, Route.MssaKey, "/v1/mssa/key", encodeKeyRequest({ session, user, bits, transport: mulBase(t) }));
     keys.push(openKey("KEY", t, session, au.account, sealed));
   }
-  // Steps 2-4: the request, and the documents sealed to the verifier
+  // Steps 2-4: the request, the commitment's salt (the user's), and the documents sealed to each
+  // authority: every authority checks the request itself and computes the same commitment,
+  // nullifier and id; each approves only what it computed (h7-audit finding M4)
   const { request } = buildRequest(session, place, user, a.infos, keys);
+  const salt = fresh32();
   const verifier = authorities[0]!;
-  const verified = decodeVerifyReply(
-    await send(verifier, Route.MssaVerify, "/v1/mssa/verify", encodeVerifyRequest(request, a.infos, verifier.channelKey)),
-  );
-  // the commitment must open to this user's U12 with the salt the verifier chose
-  if (commitmentOf(place, user, request.U12, verified.salt) !== verified.commitment)
-    throw new EnvelopeError("NOT_A_REPLY_TO_THIS", "registerRemote: the verifier's commitment does not open to this request");
-  if ((await a.dep.ledger.registrationId(place, user, verified.commitment)) !== verified.id)
-    throw new EnvelopeError("NOT_A_REPLY_TO_THIS", "registerRemote: the verifier's registration id is not this registration's");
+  let verified: VerifyReply | undefined;
+  for (const au of authorities as AuthorityInfo[]) {
+    const r = decodeVerifyReply(
+      await send(au, Route.MssaVerify, "/v1/mssa/verify", encodeVerifyRequest({ ...request, salt }, a.infos, au.channelKey)),
+    );
+    // the commitment must open to this user's U12 with this salt, and be this registration's
+    if (r.salt !== salt || commitmentOf(place, user, request.U12, salt) !== r.commitment)
+      throw new EnvelopeError("NOT_A_REPLY_TO_THIS", `registerRemote: ${au.account}'s commitment does not open to this request`);
+    if ((await a.dep.ledger.registrationId(place, user, r.commitment)) !== r.id)
+      throw new EnvelopeError("NOT_A_REPLY_TO_THIS", `registerRemote: ${au.account}'s registration id is not this registration's`);
+    // the place's authorities share the place key: one identity, one nullifier at every authority
+    if (verified && r.nullifier !== verified.nullifier)
+      throw new RegistrationError(
+        "credential-mismatch",
+        `registerRemote: ${au.account} computed another identity nullifier than ${verifier.account}: the place's authorities do not hold the same place key`,
+      );
+    verified ??= r;
+  }
+  if (!verified) throw new RegistrationError("unknown-session", "registerRemote: the place has no authority");
   const rec = {
     place,
     user,

@@ -8,20 +8,22 @@
  * |----------------|-------------------------|---------------------------------------------------------------|------:|
  * | KeyRequest     | user -> authority       | session 32 \| user 20 \| key bits u16 \| transport PK 33     | 87 |
  * | SealedKey      | authority -> user/verifier | Enc_T(key, packed)                                         | 50 + bits/8 |
- * | ReleaseRequest | verifier -> authority   | session 32 \| transport PK 33                                 | 65 |
- * | VerifyRequest  | user -> verifier        | session 32 \| user 20 \| bits u16 \| En \| U12 \| tag 32 \| Enc_V(documents) | 86 + 2 bits/8 + 50 + docs |
- * | VerifyReply    | verifier -> user        | commitment 32 \| salt 32 \| nullifier 32 \| registration id 32 | 128 |
+ * | ReleaseRequest | authority -> authority  | session 32 \| transport PK 33                                 | 65 |
+ * | VerifyRequest  | user -> every authority | session 32 \| user 20 \| bits u16 \| En \| U12 \| tag 32 \| salt 32 \| Enc_A(documents) | 118 + 2 bits/8 + 50 + docs |
+ * | VerifyReply    | authority -> user       | commitment 32 \| salt 32 \| nullifier 32 \| registration id 32 | 128 |
  * | ProposeRequest | user -> verifier        | session 32 \| EIP-712 consent signature 65                    | 97 |
  * | Outcome        | verifier/authority -> * | registration id 32 \| approvals u8 \| granted u8             | 34 |
- * | ApproveRequest | verifier -> authority   | session 32 \| registration id 32                              | 64 |
+ * | ApproveRequest | proposer -> authority   | session 32 \| registration id 32                              | 64 |
  *
  * Enc_T is ECIES (offchain/crypto/ecies.ts) to a one-time transport key of the receiver, its
  * associated data naming the message, the session and the sending authority, so a key cannot be
- * replayed into another session or passed off as another authority's. Enc_V is ECIES to the
- * verifying authority's channel key (published in its signed `/v1/info`), bound to the session and
- * the user: the documents (INFO_0..INFO_n, the last one the identity the nullifier is computed
- * from) are what the verifier checks out of band in the paper (SIMULATED: it checks the request
- * against them).
+ * replayed into another session or passed off as another authority's. Enc_A is ECIES to the
+ * channel key of the authority it goes to (published in its signed `/v1/info`), bound to the
+ * session and the user: the documents (INFO_0..INFO_n, the last one the identity the nullifier is
+ * computed from) are what an authority checks out of band in the paper (SIMULATED: it checks the
+ * request against them). Every authority of the place gets the request and checks it itself
+ * (h7-audit finding M4): the salt is the user's, so they all compute the same commitment, id and
+ * nullifier, and each approves only the registration it computed.
  */
 import { concat, toBytes } from "../../crypto/bytes";
 import { POINT_BYTES, Point, decodePoint, encodePoint } from "../../crypto/group";
@@ -122,14 +124,26 @@ export function decodeReleaseRequest(b: Uint8Array): ReleaseRequest {
 
 const docsAad = (session: string, user: string) => toBytes(`METATRUST-V1-MSSA-DOCUMENTS/${session.toLowerCase()}/${user.toLowerCase()}`);
 
-/** The user's registration request (Step 4) with its documents sealed to the verifier. */
-export type VerifyRequest = { session: string; user: string; En: Bits; U12: Bits; tag: Uint8Array; sealedDocs: Uint8Array };
-export function encodeVerifyRequest(m: Omit<VerifyRequest, "sealedDocs">, docs: readonly string[], verifierKey: Point): Uint8Array {
+/**
+ * The user's registration request (Step 4) with its documents sealed to one authority, and the
+ * salt of the commitment (the user's: every authority computes the same commitment from it).
+ */
+export type VerifyRequest = { session: string; user: string; En: Bits; U12: Bits; tag: Uint8Array; salt: string; sealedDocs: Uint8Array };
+export function encodeVerifyRequest(m: Omit<VerifyRequest, "sealedDocs">, docs: readonly string[], authorityKey: Point): Uint8Array {
   const fn = "encodeVerifyRequest";
   if (m.En.length !== m.U12.length) throw bad(fn, "En and U12 differ in length");
   if (m.tag.length !== 32) throw bad(fn, "the tag must be 32 bytes");
-  const sealed = eciesEncrypt(verifierKey, toBytes(docs.join("\n")), docsAad(m.session, m.user));
-  return concat(bytes32(fn, m.session), address(fn, m.user), u16(bitsLen(fn, m.En.length)), m.En.bytes, m.U12.bytes, m.tag, sealed);
+  const sealed = eciesEncrypt(authorityKey, toBytes(docs.join("\n")), docsAad(m.session, m.user));
+  return concat(
+    bytes32(fn, m.session),
+    address(fn, m.user),
+    u16(bitsLen(fn, m.En.length)),
+    m.En.bytes,
+    m.U12.bytes,
+    m.tag,
+    bytes32(fn, m.salt),
+    sealed,
+  );
 }
 export function decodeVerifyRequest(b: Uint8Array): VerifyRequest {
   const fn = "decodeVerifyRequest";
@@ -140,21 +154,22 @@ export function decodeVerifyRequest(b: Uint8Array): VerifyRequest {
   const En = Bits.fromBytes(r.n(Math.ceil(n / 8)), n);
   const U12 = Bits.fromBytes(r.n(Math.ceil(n / 8)), n);
   const tag = r.n(32);
+  const salt = hex(r.n(32));
   const sealedDocs = r.rest();
   if (sealedDocs.length <= ECIES_OVERHEAD || sealedDocs.length > ECIES_OVERHEAD + 4096)
     throw bad(fn, "the sealed documents have a bad length");
-  return { session, user, En, U12, tag, sealedDocs };
+  return { session, user, En, U12, tag, salt, sealedDocs };
 }
-/** The verifier opens the documents. @throws EnvelopeError(MALFORMED) when they do not open */
+/** An authority opens the documents sealed to it. @throws EnvelopeError(MALFORMED) when they do not open */
 export function openDocs(sk: bigint, m: VerifyRequest): string[] {
   try {
     return new TextDecoder("utf-8", { fatal: true }).decode(eciesDecrypt(sk, m.sealedDocs, docsAad(m.session, m.user))).split("\n");
   } catch {
-    throw bad("openDocs", "the documents do not open for this verifier, session and user");
+    throw bad("openDocs", "the documents do not open for this authority, session and user");
   }
 }
 
-/** What the verifier found: the commitment and its opening salt, the nullifier, the registration id. */
+/** What an authority found: the commitment and its opening salt, the nullifier, the registration id. */
 export type VerifyReply = { commitment: string; salt: string; nullifier: string; id: string };
 export function encodeVerifyReply(m: VerifyReply): Uint8Array {
   const fn = "encodeVerifyReply";
@@ -192,7 +207,7 @@ export function decodeOutcome(b: Uint8Array): Outcome {
   return m;
 }
 
-/** The verifier asks another authority to approve a registration of a session it took part in. */
+/** The proposer asks another authority to approve the registration of a session that authority checked. */
 export type ApproveRequest = { session: string; id: string };
 export function encodeApproveRequest(m: ApproveRequest): Uint8Array {
   return concat(bytes32("encodeApproveRequest", m.session), bytes32("encodeApproveRequest", m.id));
