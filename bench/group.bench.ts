@@ -27,16 +27,27 @@ function med(xs: number[]): number {
   return s[Math.floor(s.length / 2)];
 }
 
-function time<T>(f: () => T): [T, number] {
+/** The process's CPU time so far (user + system, all threads), ms. */
+const cpuNow = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+
+/** Runs f; its result, the wall-clock time and the CPU time it took (ms). */
+function time<T>(f: () => T): [T, number, number] {
+  const c0 = cpuNow();
   const t0 = performance.now();
   const r = f();
-  return [r, performance.now() - t0];
+  return [r, performance.now() - t0, cpuNow() - c0];
 }
 
 type Row = {
   n: number;
   membership: number;
   keyAgreement: number;
+  /** CPU time of the same steps (median) */
+  membershipCpu: number;
+  keyAgreementCpu: number;
   update: number;
   floorMembership: number;
   floorKey: number;
@@ -59,9 +70,9 @@ function runOnce(n: number): Omit<Row, "n" | "floorMembership" | "floorKey" | "f
   const view = { epoch: 0, Q: d.Q, commitmentsHash: d.commitmentsHash };
   // Everyone but party 0 runs untimed; party 0 (the user) is timed.
   const msgs = parties.slice(1).map((p, i) => p.acceptAllocation(d.allocations[i + 1], view));
-  const [m0, tAlloc] = time(() => parties[0].acceptAllocation(d.allocations[0], view));
+  const [m0, tAlloc, cAlloc] = time(() => parties[0].acceptAllocation(d.allocations[0], view));
   const all = [m0, ...msgs];
-  const [, tVerify] = time(() => parties[0].verifyMembership(gid, all.slice(1)));
+  const [, tVerify, cVerify] = time(() => parties[0].verifyMembership(gid, all.slice(1)));
   parties.slice(1).forEach((p, i) =>
     p.verifyMembership(
       gid,
@@ -69,9 +80,9 @@ function runOnce(n: number): Omit<Row, "n" | "floorMembership" | "floorKey" | "f
     ),
   );
   const shares = parties.slice(1).map((p) => p.keyShares(gid));
-  const [s0, tShares] = time(() => parties[0].keyShares(gid));
+  const [s0, tShares, cShares] = time(() => parties[0].keyShares(gid));
   void s0;
-  const [, tAccept] = time(() =>
+  const [, tAccept, cAccept] = time(() =>
     parties[0].acceptKeyShares(
       gid,
       shares.map((m) => m.get(0)!),
@@ -82,7 +93,13 @@ function runOnce(n: number): Omit<Row, "n" | "floorMembership" | "floorKey" | "f
   const roster = parties.map((p) => ({ pid: p.pid, pk: p.publicKey }));
   const upd = rekeyMessage(gid, 1, s1, roster[0], roster);
   const [, tUpdate] = time(() => parties[0].acceptRekey(upd, { epoch: 1, Q: Q1, commitmentsHash: keccak256(Q1.toBytes(true)) }, roster));
-  return { membership: tAlloc + tVerify, keyAgreement: tShares + tAccept, update: tUpdate };
+  return {
+    membership: tAlloc + tVerify,
+    keyAgreement: tShares + tAccept,
+    update: tUpdate,
+    membershipCpu: cAlloc + cVerify,
+    keyAgreementCpu: cShares + cAccept,
+  };
 }
 
 function floors(n: number): { floorMembership: number; floorKey: number; floorUpdate: number } {
@@ -90,7 +107,7 @@ function floors(n: number): { floorMembership: number; floorKey: number; floorUp
   const pts = Array.from({ length: 3 * n + 2 }, () => mulBase(randomScalar()));
   const sc = pts.map(() => randomScalar());
   const X = mulBase(randomScalar());
-  const reps = n >= 32 ? 3 : 7;
+  const reps = n >= 32 ? 5 : 7;
   const fm: number[] = [];
   const fk: number[] = [];
   const fu: number[] = [];
@@ -149,13 +166,15 @@ async function main(): Promise<void> {
   });
   const rows: Row[] = [];
   for (const n of SIZES) {
-    const reps = n >= 32 ? 3 : 7;
+    const reps = n >= 32 ? 5 : 7;
     const runs = Array.from({ length: reps }, () => runOnce(n));
     const row = {
       n,
       membership: med(runs.map((r) => r.membership)),
       keyAgreement: med(runs.map((r) => r.keyAgreement)),
       update: med(runs.map((r) => r.update)),
+      membershipCpu: med(runs.map((r) => r.membershipCpu)),
+      keyAgreementCpu: med(runs.map((r) => r.keyAgreementCpu)),
       ...floors(n),
     };
     rows.push(row);
@@ -171,7 +190,7 @@ async function main(): Promise<void> {
   const md = [
     "# RSMS service groups: benchmarks",
     "",
-    `Measured ${new Date().toISOString()} on ${machine()}. Per-party compute of party 0 (the user), median of 7 runs (3 for N >= 32).`,
+    `Measured ${new Date().toISOString()} on ${machine()}. Per-party compute of party 0 (the user), median of 7 runs (5 for N >= 32).`,
     "N is the number of RNs; the group has N + 1 parties.",
     loadNote(loadBefore),
     "",
@@ -193,6 +212,14 @@ async function main(): Promise<void> {
       (r) =>
         `| ${r.n} | ${f(r.membership)} | ${f(r.floorMembership)} | ${(r.membership / r.floorMembership).toFixed(1)} | ${f(paperM(r.n))} | ${f(r.keyAgreement)} | ${f(r.floorKey)} | ${(r.keyAgreement / r.floorKey).toFixed(2)} | ${f(paperK(r.n))} | ${f(r.update)} | ${f(r.floorUpdate)} | ${f(paperU)} |`,
     ),
+    "",
+    "Per-party CPU time of the same steps (ms, median; the process's user + system time while party 0 computes, all",
+    "threads): the compute itself, which the other jobs on the machine inflate far less than the wall-clock columns above",
+    "(a step preempted for a scheduler slice keeps its CPU time).",
+    "",
+    "| N | membership CPU (ms) | key agreement CPU (ms) | membership wall / CPU |",
+    "|---:|---:|---:|---:|",
+    ...rows.map((r) => `| ${r.n} | ${f(r.membershipCpu)} | ${f(r.keyAgreementCpu)} | ${(r.membership / r.membershipCpu).toFixed(2)} |`),
     "",
     "Growth per party: membership and key agreement per RN added, from N = 16 to N = 64:",
     `${f((rows[5].membership - rows[3].membership) / 48)} ms and ${f((rows[5].keyAgreement - rows[3].keyAgreement) / 48)} ms (linear in N).`,

@@ -8,7 +8,7 @@
  * RSMS join with its chain write (`rsms:join`, the MSRP's recordJoin).
  *
  * Run: `hardhat run bench/steps.bench.ts` (starts the node, re-runs itself against it with
- * `--network localhost`). STEPS_N sets the samples per step (default 30). Writes
+ * `--network localhost`). STEPS_N sets the samples per step (default 30), STEPS_CLI the CLI runs (default 3). Writes
  * bench/results/steps.{md,json}.
  */
 import fs from "fs";
@@ -17,6 +17,8 @@ import path from "path";
 import { machine } from "./lib";
 
 const N = Number(process.env.STEPS_N ?? 30);
+/** CLI start-up runs (STEPS_CLI; 0 skips them, e.g. for a quick comparison of two commits). */
+const CLI_RUNS = Number(process.env.STEPS_CLI ?? 3);
 const RESULT = path.resolve(__dirname, "results");
 
 const q = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))];
@@ -24,6 +26,8 @@ const q = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs
 type StepResult = {
   p50: number;
   p95: number;
+  /** p50 of the client process's CPU time during the step (user + system, ms): what the client computes. */
+  cpu50: number;
   /** The calls most samples made, and how many. */
   calls: Record<string, number>;
   total: number;
@@ -93,6 +97,7 @@ async function child(out: string) {
   await join(0);
   const bareMs: number[] = [];
   const steps = { rate: [] as number[], join: [] as number[] };
+  const cpu = { rate: [] as number[], join: [] as number[] };
   const calls = { rate: [] as Awaited<ReturnType<typeof counter.during>>[], join: [] as Awaited<ReturnType<typeof counter.during>>[] };
   log(`steps: ${N} x (bare round trip, rating, join), interleaved ...`);
   for (let k = 1; k <= N; k++) {
@@ -102,8 +107,11 @@ async function child(out: string) {
       ["join", join],
     ] as const) {
       const t = performance.now();
+      const u = process.cpuUsage();
       const c = await counter.during(() => f(k));
       steps[name].push(performance.now() - t);
+      const du = process.cpuUsage(u);
+      cpu[name].push((du.user + du.system) / 1000);
       calls[name].push(c);
     }
   }
@@ -124,7 +132,16 @@ async function child(out: string) {
         others++;
         for (const [m, n] of Object.entries(c.calls)) if (n > (usual.calls[m] ?? 0)) extra[m] = (extra[m] ?? 0) + n - (usual.calls[m] ?? 0);
       }
-    return { p50: q(steps[name], 0.5), p95: q(steps[name], 0.95), calls: usual.calls, total: usual.total, ms, others, extra };
+    return {
+      p50: q(steps[name], 0.5),
+      p95: q(steps[name], 0.95),
+      cpu50: q(cpu[name], 0.5),
+      calls: usual.calls,
+      total: usual.total,
+      ms,
+      others,
+      extra,
+    };
   };
   const res: ChildResult = {
     bare: { p50: q(bareMs, 0.5), p95: q(bareMs, 0.95) },
@@ -150,8 +167,8 @@ async function parent() {
     if (r.code !== 0) throw new Error(`steps bench child failed (${r.code}):\n${r.stderr}`);
     res = JSON.parse(fs.readFileSync(out, "utf8"));
     // The CLI: a fresh process per rating (TypeScript loading, Hardhat start-up, the step).
-    console.log("steps: CLI start-up, 3 x `hardhat trust:rate` ...");
-    for (let k = 0; k < 3; k++) {
+    console.log(`steps: CLI start-up, ${CLI_RUNS} x \`hardhat trust:rate\` ...`);
+    for (let k = 0; k < CLI_RUNS; k++) {
       const t = performance.now();
       // e(k) rates e(k+10): a pair the child's sequence reaches only after 9 x 20 ratings
       const c = await node.run(["trust:rate", "--from", `e${k}`, "--to", `e${(k + E_HALF) % 20}`, "--score", "0.5", "--unverifiable"]);
@@ -162,7 +179,7 @@ async function parent() {
     await node.stop();
     fs.rmSync(out, { force: true });
   }
-  const cliP50 = q(cli, 0.5);
+  const cliP50 = cli.length ? q(cli, 0.5) : NaN;
   const x = (v: number) => `${(v / res.bare.p50).toFixed(2)}x`;
   const callList = (c: Record<string, number>) =>
     Object.entries(c)
@@ -179,11 +196,15 @@ async function parent() {
     "eth_sendRawTransaction of a transfer signed beforehand, then eth_getTransactionReceipt, through the same provider:",
     "the floor of any step that writes.",
     "",
-    "| step | calls | p50 (ms) | p95 (ms) | p50 / bare p50 |",
-    "|---|---:|---:|---:|---:|",
-    `| bare transaction round trip | 2 | ${res.bare.p50.toFixed(1)} | ${res.bare.p95.toFixed(1)} | 1.00x |`,
-    `| rating (\`trust:rate --score --unverifiable\`, the rater's role key) | ${res.rate.total} | ${res.rate.p50.toFixed(1)} | ${res.rate.p95.toFixed(1)} | ${x(res.rate.p50)} |`,
-    `| RSMS join with its recordJoin (\`rsms:join\`) | ${res.join.total} | ${res.join.p50.toFixed(1)} | ${res.join.p95.toFixed(1)} | ${x(res.join.p50)} |`,
+    "| step | calls | p50 (ms) | p95 (ms) | p50 / bare p50 | client CPU p50 (ms) |",
+    "|---|---:|---:|---:|---:|---:|",
+    `| bare transaction round trip | 2 | ${res.bare.p50.toFixed(1)} | ${res.bare.p95.toFixed(1)} | 1.00x | |`,
+    `| rating (\`trust:rate --score --unverifiable\`, the rater's role key) | ${res.rate.total} | ${res.rate.p50.toFixed(1)} | ${res.rate.p95.toFixed(1)} | ${x(res.rate.p50)} | ${res.rate.cpu50.toFixed(1)} |`,
+    `| RSMS join with its recordJoin (\`rsms:join\`) | ${res.join.total} | ${res.join.p50.toFixed(1)} | ${res.join.p95.toFixed(1)} | ${x(res.join.p50)} | ${res.join.cpu50.toFixed(1)} |`,
+    "",
+    "'client CPU' is the CPU time (user + system, all threads) of the process running the step, during the step: what the",
+    "client computes (ABI coding, signing, the keystore records, the RSMS messages), apart from waiting for the node. It",
+    "depends far less on the machine's load than the wall-clock columns.",
     "",
     "Before issue 20's changes (commit 177c449, this bench, 2026-12-02 13:35 UTC, load average 9.6, 10 samples): a rating made 17",
     "calls (eth_getCode x2, eth_call x4, eth_getBalance, eth_getTransactionCount, eth_estimateGas, eth_chainId, eth_gasPrice,",
@@ -205,8 +226,12 @@ async function parent() {
     "",
     "## CLI start-up",
     "",
-    `A rating from the command line (\`hardhat trust:rate ... --network localhost\`, a fresh process each): p50 ${(cliP50 / 1000).toFixed(2)} s over ${cli.length} runs,`,
-    `of which the step itself is ${res.rate.p50.toFixed(1)} ms: ${((cliP50 - res.rate.p50) / 1000).toFixed(2)} s is start-up (Node, TypeScript loading, Hardhat's configuration and tasks).`,
+    ...(cli.length
+      ? [
+          `A rating from the command line (\`hardhat trust:rate ... --network localhost\`, a fresh process each): p50 ${(cliP50 / 1000).toFixed(2)} s over ${cli.length} runs,`,
+          `of which the step itself is ${res.rate.p50.toFixed(1)} ms: ${((cliP50 - res.rate.p50) / 1000).toFixed(2)} s is start-up (Node, TypeScript loading, Hardhat's configuration and tasks).`,
+        ]
+      : ["Not measured in this run (STEPS_CLI=0)."]),
     "",
   ].join("\n");
   fs.mkdirSync(RESULT, { recursive: true });

@@ -28,7 +28,7 @@
 import { keccak_256 } from "@noble/hashes/sha3.js";
 import { randomBytes } from "@noble/hashes/utils.js";
 import { AbiCoder, keccak256 as ethersKeccak } from "ethers";
-import { concat, equalBytes, toBytes, toHex } from "./bytes";
+import { bytesToNumberBE, concat, equalBytes, toBytes, toHex } from "./bytes";
 import {
   G1,
   G1Point,
@@ -116,10 +116,60 @@ export function cpsVerifyPossession(pk: G2Point, pi: G1Point): boolean {
   ]);
 }
 
+const keyIds = new WeakMap<G2Point, Uint8Array>();
+
 /** keyId(X) = keccak256(EIP-2537 encoding of X): how keys are named in hashes, on- and off-chain. */
 export function keyId(pk: G2Point): Uint8Array {
-  return keccak_256(encodeG2Eip2537(pk));
+  // points are immutable: a key's id is computed once per point object
+  let id = keyIds.get(pk);
+  if (id === undefined) keyIds.set(pk, (id = keccak_256(encodeG2Eip2537(pk))));
+  return id.slice();
 }
+
+/** A word of abi.encode: a 32-byte value, or an unsigned integer given as a safe JS integer. */
+type AbiWord = Uint8Array | number;
+
+/**
+ * keccak256(abi.encode(...)) for a fixed list of types whose dynamic parts (a leading tag string)
+ * are constants: AbiCoder encodes the constants once with zero words, and each call writes its
+ * words into a copy at their positions (a static parameter i is word i of the head). The same
+ * bytes as AbiCoder (test/crypto/cps.test.ts compares them), without its per-call coding.
+ * @param types - the ABI types
+ * @param constants - a value for each type (the constant ones matter; the others are placeholders)
+ * @param words - the indices of the parameters each call fills
+ * @returns digest(values): the keccak256 of the encoding with `values` at `words`, or undefined
+ *   when a value is not a 32-byte array or a safe non-negative integer that fits its type
+ *   (the caller then encodes with AbiCoder, which refuses as before)
+ */
+function abiDigest(types: string[], constants: unknown[], words: number[]): (values: AbiWord[]) => Uint8Array | undefined {
+  const template = Uint8Array.from(Buffer.from(AbiCoder.defaultAbiCoder().encode(types, constants).slice(2), "hex"));
+  const bits = words.map((i) => (types[i] === "bytes32" ? 0 : Number(/^uint(\d+)$/.exec(types[i])![1])));
+  return (values) => {
+    const out = template.slice();
+    for (let k = 0; k < words.length; k++) {
+      const v = values[k];
+      const at = 32 * words[k];
+      if (bits[k] === 0) {
+        if (!(v instanceof Uint8Array) || v.length !== 32) return undefined;
+        out.set(v, at);
+      } else {
+        if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 0 || (bits[k] < 53 && v >= 2 ** bits[k])) return undefined;
+        const view = new DataView(out.buffer, at + 24, 8);
+        view.setUint32(0, Math.floor(v / 2 ** 32));
+        view.setUint32(4, v >>> 0);
+      }
+    }
+    return keccak_256(out);
+  };
+}
+
+const B32 = "0x" + "00".repeat(32);
+const WARRANT_TYPES = ["string", "bytes32", "bytes32", "bytes32", "uint8", "uint64", "uint64"];
+const warrantWords = abiDigest(WARRANT_TYPES, ["CPS-WARRANT-V1", B32, B32, B32, 0, 0, 0], [1, 2, 3, 4, 5, 6]);
+const MESSAGE_TYPES = ["bytes32", "uint8", "uint64", "bytes32"];
+const messageWords = abiDigest(MESSAGE_TYPES, [B32, 0, 0, B32], [0, 1, 2, 3]);
+const BATCH_TYPES = ["string", "bytes32", "bytes32", "bytes32", "bytes32"];
+const batchWords = abiDigest(BATCH_TYPES, ["CPS-BATCH-V1", B32, B32, B32, B32], [1, 2, 3, 4]);
 
 /** The 32-byte digest of a warrant (abi-encoded, so the contract computes the same). */
 export function warrantDigest(w: Warrant): Uint8Array {
@@ -128,13 +178,22 @@ export function warrantDigest(w: Warrant): Uint8Array {
   if (!Number.isInteger(w.scope) || w.scope < 1 || w.scope > 255)
     throw new InvalidParameterError("warrantDigest: scope must be a non-empty 8-bit mask");
   if (!(w.notBefore <= w.notAfter)) throw new InvalidParameterError("warrantDigest: notBefore must not be after notAfter");
-  return fromHexStr(
-    ethersKeccak(
-      AbiCoder.defaultAbiCoder().encode(
-        ["string", "bytes32", "bytes32", "bytes32", "uint8", "uint64", "uint64"],
-        ["CPS-WARRANT-V1", toHex(w.irisCommitment), toHex(keyId(w.proxy)), toHex(w.avatarId), w.scope, w.notBefore, w.notAfter],
+  const id = keyId(w.proxy);
+  return (
+    warrantWords([w.irisCommitment, id, w.avatarId, w.scope, w.notBefore, w.notAfter]) ??
+    fromHexStr(
+      ethersKeccak(
+        AbiCoder.defaultAbiCoder().encode(WARRANT_TYPES, [
+          "CPS-WARRANT-V1",
+          toHex(w.irisCommitment),
+          toHex(id),
+          toHex(w.avatarId),
+          w.scope,
+          w.notBefore,
+          w.notAfter,
+        ]),
       ),
-    ),
+    )
   );
 }
 
@@ -160,10 +219,10 @@ export function warrantPoint(h: Uint8Array): G1Point {
 
 /** The 32-byte digest of a proxy message under h: keccak256(h || type || time || keccak(body)). */
 export function messageDigest(h: Uint8Array, m: ProxyMessage): Uint8Array {
-  return fromHexStr(
-    ethersKeccak(
-      AbiCoder.defaultAbiCoder().encode(["bytes32", "uint8", "uint64", "bytes32"], [toHex(h), m.type, m.time, toHex(keccak_256(m.body))]),
-    ),
+  const body = keccak_256(m.body);
+  return (
+    messageWords([h, m.type, m.time, body]) ??
+    fromHexStr(ethersKeccak(AbiCoder.defaultAbiCoder().encode(MESSAGE_TYPES, [toHex(h), m.type, m.time, toHex(body)])))
   );
 }
 
@@ -214,17 +273,17 @@ function assertInWarrant(fn: string, w: Warrant, m: ProxyMessage): void {
  * they hash to, except with probability about 2^-128. The contract derives the same rho.
  */
 export function batchWeight(h: Uint8Array, m: ProxyMessage, originalSig: G1Point, proxySig: G1Point): bigint {
-  const enc = AbiCoder.defaultAbiCoder().encode(
-    ["string", "bytes32", "bytes32", "bytes32", "bytes32"],
-    [
-      "CPS-BATCH-V1",
-      toHex(h),
-      toHex(messageDigest(h, m)),
-      toHex(keccak_256(encodeG1Eip2537(originalSig))),
-      toHex(keccak_256(encodeG1Eip2537(proxySig))),
-    ],
-  );
-  return (BigInt(ethersKeccak(enc)) >> 128n) | 1n;
+  return batchWeightOf(h, messageDigest(h, m), originalSig, proxySig);
+}
+
+/** batchWeight with the message digest d = messageDigest(h, m) already computed. */
+function batchWeightOf(h: Uint8Array, d: Uint8Array, originalSig: G1Point, proxySig: G1Point): bigint {
+  const so = keccak_256(encodeG1Eip2537(originalSig));
+  const sp = keccak_256(encodeG1Eip2537(proxySig));
+  const digest =
+    batchWords([h, d, so, sp]) ??
+    fromHexStr(ethersKeccak(AbiCoder.defaultAbiCoder().encode(BATCH_TYPES, ["CPS-BATCH-V1", toHex(h), toHex(d), toHex(so), toHex(sp)])));
+  return (bytesToNumberBE(digest) >> 128n) | 1n;
 }
 
 /** The three pairing terms of PVerify (what the contract checks), with the batch weight rho. */
@@ -235,11 +294,13 @@ export function cpsVerificationTerms(
   m: ProxyMessage,
   proxySig: G1Point,
 ): PairingTerm[] {
-  const rho = batchWeight(o.h, m, o.sig, proxySig);
+  // the message digest enters both rho and H_P: computed once
+  const d = messageDigest(o.h, m);
+  const rho = batchWeightOf(o.h, d, o.sig, proxySig);
   return [
     { g1: o.sig.add(g1Mul(proxySig, rho)).negate(), g2: G2.BASE },
     { g1: warrantPoint(o.h), g2: originalPk },
-    { g1: g1Mul(messagePoint(o.h, m), rho), g2: w.proxy },
+    { g1: g1Mul(hashToG1(d, CPS_DST.message), rho), g2: w.proxy },
   ];
 }
 

@@ -238,6 +238,8 @@ type GroupState = {
   Ys: Point[];
   authenticated: boolean;
   keys: Map<number, Uint8Array>;
+  /** lambda_j(0) for the epoch's xs, computed once (membership and key agreement both need them). */
+  lambdas?: bigint[];
   /** f(x_i) * Y_j per party j: the same point masks i -> j and j -> i, so it is computed once. */
   dh: Map<number, Point>;
   /** the roster (PIDs and PKs) of every epoch this party held, for channel signatures */
@@ -371,7 +373,7 @@ export class GroupParty {
     const others = [...got.values()];
     const challenges = others.map((m) => pokChallenge(g.groupId, g.epoch, m.index, g.pids[m.index], m.Y, m.R));
     const zs = others.map((m) => bytesToNumberBE(m.z));
-    const lambdas = lagrangeCoefficients(g.xs, 0n);
+    const lambdas = (g.lambdas ??= lagrangeCoefficients(g.xs, 0n));
     // The three checks, folded into one MSM with independent random weights (rho, sigma, tau):
     //   proofs:   sum_j rho_j (z_j P - R_j - c_j Y_j) = O
     //   Feldman:  sum_j sigma_j (Y_j - sum_k x_j^k A_k) = O
@@ -505,7 +507,7 @@ export class GroupParty {
         `${this.name}: missing key shares`,
         missing.map((i) => toHex(g.pids[i])),
       );
-    const l = lagrangeCoefficients(g.xs, 0n);
+    const l = (g.lambdas ??= lagrangeCoefficients(g.xs, 0n));
     const s = shares.reduce((acc, y, i) => addMod(acc, mulMod(l[i], y)), 0n);
     // Stryker disable next-line StringLiteral: unreachable defence in depth: every y_j matched Y_j, and verifyMembership checked sum_j lambda_j Y_j = Q (a forgery passes its random-weighted fold with probability about 2^-128), so s*P = Q (scripts/mutation/survivors.json)
     if (!mulBase(s).equals(g.Q)) throw new GroupAuthenticationError("KEY_MISMATCH", `${this.name}: the recovered key does not match Q`);

@@ -81,8 +81,23 @@ export type JoinRecord = { pid: Uint8Array; tag: Uint8Array; poolId: number; kin
  */
 export type VerifiedJoin = { record: JoinRecord; rn: string; recordedA: bigint };
 
-/** issuedAt: when a_{i,0} was issued (unix s; absent in old records: never expires). */
-type RnEntry = { rid: string; sk: string; homePool: number; pool: number; a: string; pids: string[]; used: boolean; issuedAt?: number };
+/**
+ * issuedAt: when a_{i,0} was issued (unix s; absent in old records: never expires).
+ * next: once joined, the next pseudonym the MSRP accepts, H6(PID_k, H4(a_k, sk_RN)), kept so that
+ * loading the record hashes nothing per RN (absent in records written before it: computed at load
+ * and kept from then on).
+ */
+type RnEntry = {
+  rid: string;
+  sk: string;
+  homePool: number;
+  pool: number;
+  a: string;
+  pids: string[];
+  used: boolean;
+  issuedAt?: number;
+  next?: string;
+};
 type RpmEntry = { rid: string; poolId: number; pid: string; pk: string };
 type UserEntry = { rid: string; sk: string; pid: string };
 type PendingFilter = { bits: string; openedAt: number };
@@ -169,7 +184,9 @@ export class Msrp {
     this.nextPidOf.clear();
     for (const [name, e] of Object.entries(this.r.rns)) {
       e.pids.forEach((p, k) => this.pidIndex.set(p, { kind: "rn", name, k }));
-      if (e.used) this.expectNext(name, fromHex(e.pids[e.pids.length - 1]), bytesToNumberBE(fromHex(e.a)), decodeScalar(fromHex(e.sk)));
+      if (!e.used) continue;
+      if (typeof e.next === "string") this.indexNext(name, e.next);
+      else this.expectNext(name, fromHex(e.pids[e.pids.length - 1]), bytesToNumberBE(fromHex(e.a)), decodeScalar(fromHex(e.sk)));
     }
     for (const [name, e] of Object.entries(this.r.rpms)) this.pidIndex.set(e.pid, { kind: "rpm", name, k: 0 });
     for (const [name, e] of Object.entries(this.r.users)) this.pidIndex.set(e.pid, { kind: "user", name, k: 0 });
@@ -513,9 +530,15 @@ export class Msrp {
 
   /** Indexes the RN's next pseudonym H6(PID_k, H4(a_k, sk_RN)), replacing its previous one. */
   private expectNext(name: string, pid: Uint8Array, a: bigint, sk: bigint): void {
+    const next = toHex(H6(pid, H4(a, sk)));
+    this.r.rns[name].next = next;
+    this.indexNext(name, next);
+  }
+
+  /** Indexes `next` as the RN's next pseudonym, replacing its previous one. */
+  private indexNext(name: string, next: string): void {
     const old = this.nextPidOf.get(name);
     if (old !== undefined) this.nextPidIndex.delete(old);
-    const next = toHex(H6(pid, H4(a, sk)));
     this.nextPidIndex.set(next, name);
     this.nextPidOf.set(name, next);
   }

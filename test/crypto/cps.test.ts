@@ -204,6 +204,68 @@ describe("crypto/cps: digests and the chameleon hash (known answers from the spe
     expect(cps.cpsProvePossession(kp).equals(hashToG1(kp.pk.toBytes(), dst("POP")).multiply(5n))).to.equal(true);
   });
 
+  it("the warrant digest, message digest and batch weight equal AbiCoder's encodings on random inputs (the edge integers 0, 255, 2^32 +- 1, 2^53 - 1 included); values AbiCoder refuses are refused as before", () => {
+    const rnd = () => crypto.getRandomValues(new Uint8Array(32));
+    const times = [0, 1, 255, 2 ** 32 - 1, 2 ** 32, 2 ** 32 + 1, Number.MAX_SAFE_INTEGER];
+    const enc = (types: string[], values: unknown[]) => ethers.keccak256(AbiCoder.defaultAbiCoder().encode(types, values));
+    for (let i = 0; i < 40; i++) {
+      const t0 = i < times.length ? times[i] : Math.floor(Math.random() * 2 ** 40);
+      const t1 = Math.max(t0, i % 2 === 0 ? Number.MAX_SAFE_INTEGER : t0 + (i % 5));
+      const wi: cps.Warrant = {
+        irisCommitment: rnd(),
+        proxy: G2.BASE.multiply(BigInt(i + 2)),
+        avatarId: rnd(),
+        scope: 1 + ((i * 37) % 255),
+        notBefore: t0,
+        notAfter: t1,
+      };
+      expect(toHex(cps.warrantDigest(wi))).to.equal(
+        enc(
+          ["string", "bytes32", "bytes32", "bytes32", "uint8", "uint64", "uint64"],
+          ["CPS-WARRANT-V1", toHex(wi.irisCommitment), toHex(keccak256(encodeG2Eip2537(wi.proxy))), toHex(wi.avatarId), wi.scope, t0, t1],
+        ),
+      );
+      const h = rnd();
+      const m = { type: i % 256, time: t0, body: rnd().subarray(0, i) };
+      const d = enc(["bytes32", "uint8", "uint64", "bytes32"], [toHex(h), m.type, t0, toHex(keccak256(m.body))]);
+      expect(toHex(cps.messageDigest(h, m))).to.equal(d);
+      const so = G1.BASE.multiply(BigInt(i + 3));
+      const sp = G1.BASE.multiply(BigInt(i + 1000));
+      const e = enc(
+        ["string", "bytes32", "bytes32", "bytes32", "bytes32"],
+        ["CPS-BATCH-V1", toHex(h), d, toHex(keccak256(encodeG1Eip2537(so))), toHex(keccak256(encodeG1Eip2537(sp)))],
+      );
+      expect(cps.batchWeight(h, m, so, sp)).to.equal((BigInt(e) >> 128n) | 1n);
+    }
+    // out of the fast path's range: AbiCoder encodes what it takes and refuses the rest, as before
+    const h = rnd();
+    for (const bad of [
+      { type: 256, time: 1 },
+      { type: 1, time: -1 },
+      { type: 1.5, time: 1 },
+      { type: 1, time: 2 ** 64 },
+    ]) {
+      let want: unknown;
+      try {
+        want = enc(["bytes32", "uint8", "uint64", "bytes32"], [toHex(h), bad.type, bad.time, toHex(keccak256(new Uint8Array()))]);
+      } catch (e) {
+        want = (e as Error).message;
+      }
+      let got: unknown;
+      try {
+        got = toHex(cps.messageDigest(h, { ...bad, body: new Uint8Array() }));
+      } catch (e) {
+        got = (e as Error).message;
+      }
+      expect(got, JSON.stringify(bad)).to.equal(want);
+    }
+    // keyId is computed once per point object and handed out as a copy
+    const k = G2.BASE.multiply(99n);
+    const id = cps.keyId(k);
+    id.fill(0);
+    expect(toHex(cps.keyId(k))).to.equal(toHex(keccak256(encodeG2Eip2537(k))));
+  });
+
   it('the batch weight rho = (keccak256(abi.encode("CPS-BATCH-V1", h, d, keccak(s_o), keccak(s_p))) >> 128) | 1', () => {
     const o = cps.cpsOSign(kp, w);
     const m = { type: 1, time: 1_500, body: new Uint8Array([9]) };

@@ -2,7 +2,7 @@ import { expect } from "chai";
 import fc from "fast-check";
 import * as sh from "../../offchain/crypto/shamir";
 import { H2 } from "../../offchain/crypto/hash";
-import { ORDER, mulBase } from "../../offchain/crypto/group";
+import { ORDER, mulBase, randomScalar } from "../../offchain/crypto/group";
 import { InvalidParameterError } from "../../offchain/errors";
 import { expectThrows } from "../helpers/errors";
 
@@ -59,6 +59,39 @@ describe("crypto/shamir", () => {
     // a tampered share breaks the check
     const bad = shares.map(({ x, y }, i) => ({ x, Y: mulBase(i === 2 ? y + 1n : y) }));
     expect(sh.combineInExponent(bad).equals(mulBase(s))).to.equal(false);
+  });
+
+  it("lagrangeCoefficients equals the textbook product formula (one division per coefficient) on random xs, sizes 1..70, any `at` (one of the xs included), over q and a small field", () => {
+    const reference = (xs: bigint[], at: bigint, q: bigint) =>
+      xs.map((xi, i) => {
+        let num = 1n;
+        let den = 1n;
+        xs.forEach((xj, j) => {
+          if (j === i) return;
+          num = (((num * (at - xj)) % q) + q) % q;
+          den = (((den * (xi - xj)) % q) + q) % q;
+        });
+        // den^-1 by Fermat (q prime)
+        let inv = 1n;
+        let b = den;
+        for (let e = q - 2n; e > 0n; e >>= 1n, b = (b * b) % q) if (e & 1n) inv = (inv * b) % q;
+        return (num * inv) % q;
+      });
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 70 }),
+        fc.boolean(),
+        fc.integer({ min: -1, max: 69 }),
+        fc.bigInt({ min: 0n, max: ORDER - 1n }),
+        (n, small, atIndex, atValue) => {
+          const q = small ? 1_000_003n : ORDER;
+          const xs = [...new Set(Array.from({ length: n }, () => (randomScalar() % (q - 1n)) + 1n))];
+          const at = atIndex >= 0 && atIndex < xs.length ? xs[atIndex] : atValue % q;
+          expect(sh.lagrangeCoefficients(xs, at, q)).to.deep.equal(reference(xs, at, q));
+        },
+      ),
+      { numRuns: 40 },
+    );
   });
 
   it("lagrangeCoefficients at 0 sum to 1 and interpolate any point", () => {

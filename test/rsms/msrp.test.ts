@@ -458,6 +458,33 @@ describe("rsms/msrp: commitJoin, tracing and the keystore record", () => {
     expect(v.record.kind).to.equal(2);
   });
 
+  it("the record keeps each joined RN's next pseudonym (loading hashes nothing per RN); a record written before it (no `next`) is migrated at load", () => {
+    const w = offlineWorld();
+    const [a, b] = w.rns;
+    w.join(a);
+    w.join(b);
+    w.reauth(b, 2); // rn1 has moved once: its next pseudonym is PID_2's successor
+    const rec = JSON.parse(JSON.stringify(w.msrp.toRecord())) as MsrpRecord;
+    const sa = a.state;
+    expect(rec.rns.rn0.next).to.equal(toHex(H6(sa.pid, H4(sa.a, sa.sk))));
+    expect(rec.rns.rn2.next, "an RN that has not joined has none").to.equal(undefined);
+    // an old record: no `next` anywhere; it loads, verifies both RNs' next moves and writes `next` back
+    const old = structuredClone(rec);
+    for (const e of Object.values(old.rns)) delete e.next;
+    const migrated = Msrp.fromRecord(old);
+    expect(migrated.toRecord().rns.rn0.next).to.equal(rec.rns.rn0.next);
+    expect(migrated.toRecord().rns.rn1.next).to.equal(toHex(H6(b.state.pid, H4(b.state.a, b.state.sk))));
+    expect(migrated.toRecord().rns.rn1.next).to.equal(rec.rns.rn1.next);
+    expect(migrated.verifyReauth(w.reauthForward(a, 2).forward).rn).to.equal("rn0");
+    // a loaded record's index is the kept value: the MSRP accepts the pseudonym the record names
+    const kept = structuredClone(rec);
+    const other = toHex(H6("elsewhere", 1n));
+    kept.rns.rn0.next = other;
+    const m2 = Msrp.fromRecord(kept);
+    expectThrows(() => m2.verifyReauth(w.reauthForward(a, 2).forward), RsmsRejectedError, "PROTOCOL_REJECTED", /is not the next pseudonym/);
+    expect(m2.toRecord().rns.rn0.next).to.equal(other);
+  });
+
   it("summary, rpmOfPool and joinedRns report the public state", () => {
     const w = offlineWorld();
     w.msrp.registerUser("alice", Msrp.registrationRequest(w.msrp.params.pkPub, Role.User, 0, "Alice"));

@@ -1,7 +1,8 @@
 /**
  * The mcl-wasm BLS12-381 backend (herumi/mcl compiled to WebAssembly).
  *
- * - Hash to curve: noble's RFC 9380 hash_to_field gives (u0, u1); mcl maps each with its
+ * - Hash to curve: RFC 9380 hash_to_field gives (u0, u1) (to G1: expand_message_xmd on Node's
+ *   SHA-256, ../xmd.ts, each 64-byte half reduced mod p by mcl; to G2: noble's); mcl maps each with its
  *   IRTF SSWU + 3-/11-isogeny map and clears the cofactor, and we add the two. Cofactor clearing
  *   is a multiplication by h_eff, which is linear, so clear(Q0) + clear(Q1) = clear(Q0 + Q1): this
  *   is RFC 9380's hash_to_curve. test/crypto/backends.test.ts checks it on the RFC's vectors.
@@ -16,6 +17,7 @@
 import { bls12_381 } from "@noble/curves/bls12-381.js";
 import { hash_to_field } from "@noble/curves/abstract/hash-to-curve.js";
 import type * as Mcl from "mcl-wasm";
+import { expandXmd } from "../xmd";
 import type { G1Point, G2Point, PairingBackend } from "./types";
 
 const G1 = bls12_381.G1.Point;
@@ -79,11 +81,6 @@ export function mclPairing(mcl: typeof Mcl): PairingBackend {
     r.setStr(hex(k), 16);
     return r;
   };
-  const fp = (u: bigint): Mcl.Fp => {
-    const f = new mcl.Fp();
-    f.setStr(hex(u), 16);
-    return f;
-  };
   const fp2 = (u: bigint[]): Mcl.Fp2 => {
     const f = new mcl.Fp2();
     f.setStr(`${hex(u[0])} ${hex(u[1])}`, 16);
@@ -113,8 +110,13 @@ export function mclPairing(mcl: typeof Mcl): PairingBackend {
   const backend: PairingBackend = {
     name: "mcl",
     hashToG1(msg, dst) {
-      const [[u0], [u1]] = hash_to_field(msg, 2, { ...bls12_381.G1.defaults, DST: dst });
-      return fromM1(mcl.add(fp(u0).mapToG1(), fp(u1).mapToG1()));
+      // hash_to_field(msg, 2) with m = 1, L = 64: u_i = OS2IP(uniform[64 i .. 64 i + 64]) mod p
+      const uniform = expandXmd(msg, dst, 128);
+      const u0 = new mcl.Fp();
+      u0.setBigEndianMod(uniform.subarray(0, 64));
+      const u1 = new mcl.Fp();
+      u1.setBigEndianMod(uniform.subarray(64, 128));
+      return fromM1(mcl.add(u0.mapToG1(), u1.mapToG1()));
     },
     hashToG2(msg, dst) {
       const [u0, u1] = hash_to_field(msg, 2, { ...bls12_381.G2.defaults, DST: dst });

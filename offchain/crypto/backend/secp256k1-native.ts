@@ -8,6 +8,7 @@
  *   k*X          publicKeyTweakMul(X, k)        (constant-time, ecmult_const)
  *   X + Y        publicKeyCombine([X, Y])       (throws for the identity: mapped to ZERO)
  *   decode       publicKeyConvert(X33 -> X65)   (square root and on-curve check in C)
+ *   ECDSA sign   ecdsaSign(digest, sk)          (RFC 6979 nonce, low s: the same bytes as noble's)
  *
  * Points stay noble points (affine, Z = 1, so noble's toAffine is free) and each one the
  * backend produced or decoded carries its 65-byte uncompressed encoding in a WeakMap, so a chain
@@ -25,9 +26,11 @@ export type Secp256k1Api = {
   publicKeyTweakMul(pubkey: Uint8Array, tweak: Uint8Array, compressed?: boolean): Uint8Array;
   publicKeyCombine(pubkeys: Uint8Array[], compressed?: boolean): Uint8Array;
   publicKeyConvert(pubkey: Uint8Array, compressed?: boolean): Uint8Array;
+  ecdsaSign(msg32: Uint8Array, seckey: Uint8Array): { signature: Uint8Array; recid: number };
 };
 
 const Point = secp256k1.Point;
+const ORDER = Point.Fn.ORDER;
 
 /**
  * Builds the backend on a loaded binding and checks it on a known answer (2*P) before use.
@@ -97,6 +100,16 @@ export function nativeGroup(api: Secp256k1Api): GroupBackend {
       out[0] = 2 | (b[64] & 1);
       out.set(b.subarray(1, 33), 1);
       return out;
+    },
+    ecdsaSign(digest, secretKey) {
+      // libsecp256k1's default nonce is RFC 6979's HMAC-SHA256 DRBG and its signatures are always
+      // low-s with the recovery bit adjusted: noble's { lowS: true }. But it seeds the DRBG with
+      // the digest's bytes as given, where RFC 6979 (and noble) seed it with bits2octets(digest),
+      // the digest mod q: so a digest >= q (about 2^-128 of them) is reduced here first. It signs
+      // the same number either way.
+      const h = bytesToNumberBE(digest);
+      const { signature, recid } = api.ecdsaSign(h >= ORDER ? numberToBytesBE(h - ORDER, 32) : digest, secretKey);
+      return { signature, recovery: recid };
     },
   };
   const two = backend.mulBase(2n);

@@ -36,4 +36,8 @@ export const nobleGroup: GroupBackend = {
     return X;
   },
   encode: (X) => X.toBytes(true),
+  ecdsaSign(digest, secretKey) {
+    const b = secp256k1.sign(digest, secretKey, { prehash: false, lowS: true, format: "recovered" });
+    return { signature: b.slice(1), recovery: b[0] };
+  },
 };

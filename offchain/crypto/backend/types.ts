@@ -41,6 +41,13 @@ export interface GroupBackend {
   decode(b: Uint8Array): SecpPoint;
   /** The 33-byte SEC1 compressed encoding of a non-identity point. */
   encode(X: SecpPoint): Uint8Array;
+  /**
+   * ECDSA over a 32-byte digest (no hashing here) with a secret key in [1, q): RFC 6979
+   * deterministic nonce (no extra entropy), s normalized to the low half, and the recovery bit of
+   * R.y (flipped with s). Every backend gives the same bytes as ethers' SigningKey.sign.
+   * @returns r || s (64 bytes) and the recovery bit
+   */
+  ecdsaSign(digest: Uint8Array, secretKey: Uint8Array): { signature: Uint8Array; recovery: number };
 }
 
 /** BLS12-381 operations. Hashing to the curve is RFC 9380 in every backend. */
