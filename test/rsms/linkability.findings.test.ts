@@ -43,6 +43,8 @@ describe("red team F2 (MEDIUM): pseudonym linkability through the group roster's
     expect(i1).to.be.greaterThan(0);
     const k0 = toHex(encodePoint(before.pks[i0]));
     const k1 = toHex(encodePoint(after.pks[i1]));
-    expect(k1, `PID ${toHex(pid0).slice(0, 12)}… and PID ${toHex(pid1).slice(0, 12)}… carry the same key ${k0.slice(0, 14)}…`).to.not.equal(k0);
+    expect(k1, `PID ${toHex(pid0).slice(0, 12)}… and PID ${toHex(pid1).slice(0, 12)}… carry the same key ${k0.slice(0, 14)}…`).to.not.equal(
+      k0,
+    );
   });
 });

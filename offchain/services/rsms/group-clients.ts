@@ -23,7 +23,7 @@ import { AgentStateError, RsmsRejectedError } from "../../rsms/errors";
 import { Kind, Route, Scheme, audienceOf, openEnvelope, sealEnvelope, verifyEnvelope, EnvelopeError } from "../envelope";
 import { fromAccount, freshId } from "../common";
 import { postEnvelope, DEFAULT_RETRY, ServiceError, type RetryPolicy } from "../client";
-import { encodeRnRegister } from "./wire";
+import { encodeRnRegister, registrationBinding } from "./wire";
 import { msrpInfo, loadRemoteRn, rnClientRecord, type Deployment } from "./clients";
 import {
   Round,
@@ -90,7 +90,13 @@ export async function registerUserRemote(a: {
     if (a.keystore.exists(userClientRecord(a.name)))
       throw new RsmsRejectedError("INVALID_STATE", `registerUser: "${a.name}" is already registered here`);
     const t = randomScalar();
-    const registration = Msrp.registrationRequest(decodePoint(info.pkPub), Role.User, 0, a.rid);
+    const registration = Msrp.registrationRequest(
+      decodePoint(info.pkPub),
+      Role.User,
+      0,
+      a.rid,
+      registrationBinding("USER", a.name, mulBase(t)),
+    );
     const body = encodeRnRegister({ name: a.name, registration, transport: mulBase(t) });
     p = {
       transportSk: toHex(encodeScalar(t)),

@@ -38,7 +38,7 @@ import type { ReplyCache } from "../replies";
 import type { Journal, Mutex } from "../journal";
 import { faultPoint } from "../faults";
 import type { BinaryRoute } from "../server";
-import { decodeRnRegister } from "./wire";
+import { decodeRnRegister, registrationBinding } from "./wire";
 import {
   Round,
   decodeGroupFetch,
@@ -157,7 +157,7 @@ export class GroupDesk {
     const id = `user-${toHex(env.requestId).slice(2)}`;
     const out = await this.d.cache.once(env.requestId, env.issuedAt, raw, () =>
       this.d.mutex.run(async () => {
-        const c = this.d.msrp.registerUser(m.name, m.registration);
+        const c = this.d.msrp.registerUser(m.name, m.registration, registrationBinding("USER", m.name, m.transport));
         const reply = this.d.reply(env, raw, sealUserCreds(this.d.msrp.pkPubBytes, m.transport, env.requestId, c));
         this.d.journal.put(id, "registerUser", {
           name: m.name,

@@ -41,7 +41,7 @@ import { Journal, Mutex, type Intent } from "../journal";
 import { faultPoint } from "../faults";
 import { accountSigner, fromAccount } from "../common";
 import { startService, type RunningService, type ServiceConfig } from "../server";
-import { decodeRnRegister, decodeRpmEnrol, encodeJoinAck, sealRnCreds, sealRpmCreds } from "./wire";
+import { decodeRnRegister, decodeRpmEnrol, encodeJoinAck, registrationBinding, sealRnCreds, sealRpmCreds } from "./wire";
 import type { GroupLedger } from "../../rsms/group-flows";
 import type { TrustManager } from "../../../typechain-types";
 import { GroupDesk } from "./msrp-groups";
@@ -161,7 +161,11 @@ export class MsrpService {
       this.mutex.run(async () => {
         if (await this.d.ledger.pool(reg.poolId))
           throw new RsmsRejectedError("INVALID_STATE", `enrolRpm: pool ${reg.poolId} already exists on-chain`);
-        const creds = this.msrp.registerRpm(`rpm-${reg.poolId}`, m.registration);
+        const creds = this.msrp.registerRpm(
+          `rpm-${reg.poolId}`,
+          m.registration,
+          registrationBinding("RPM", m.account.toLowerCase(), m.transport),
+        );
         const body = sealRpmCreds(this.msrp.pkPubBytes, m.transport, reg.poolId, env.requestId, {
           sk: creds.sk,
           pid: creds.pid,
@@ -199,7 +203,7 @@ export class MsrpService {
     const id = `rn-${toHex(env.requestId).slice(2)}`;
     const out = await this.cache.once(env.requestId, env.issuedAt, raw, () =>
       this.mutex.run(async () => {
-        const c = this.msrp.registerRn(m.name, m.registration, nowSec());
+        const c = this.msrp.registerRn(m.name, m.registration, nowSec(), registrationBinding("RN", m.name, m.transport));
         const reply = this.reply(env, raw, sealRnCreds(this.msrp.pkPubBytes, m.transport, env.requestId, c));
         // the reply in the journal before the record: a crash after the record and before the reply
         // is cached would leave a registered RN whose retry is refused (its name is taken) and whose

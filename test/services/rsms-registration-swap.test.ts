@@ -1,6 +1,6 @@
 /**
- * Red team (h8-redrsms), finding F1, severity HIGH: an on-path relay takes over an in-flight RN or
- * user registration.
+ * Red team (h8-redrsms), finding F1, severity HIGH, fixed: an on-path relay took over an in-flight
+ * RN or user registration.
  *
  * `POST /v1/rn/register` and `POST /v1/user/register` carry an unsigned envelope whose body is
  * (name, Registration = ECIES_PK_pub(RID), transport key T). The sealed RID is bound to the role
@@ -9,8 +9,10 @@
  * sk, a and PID for the victim's real identity, sealed to the relay's key. The relay then joins
  * pools and serves groups as the victim (every trace of its conduct leads to the victim's RID),
  * and the victim's own request is refused (its name is taken) or registers a second identity.
- * Issue 19 asks that a relay or a swap be detected. The tests pass when the swapped request is
- * refused and nothing is registered.
+ * Issue 19 asks that a relay or a swap be detected. The fix seals the RID under a binding to the
+ * name (or account) and the transport key (services/rsms/wire.ts registrationBinding), so the
+ * relay's copy does not open. The tests pass when the swapped request is refused and nothing is
+ * registered; without the binding the first two fail.
  */
 import { expect } from "chai";
 import fs from "fs";
@@ -28,10 +30,10 @@ import { mulBase, randomScalar } from "../../offchain/crypto/group";
 import { MsrpService, MSRP_RECORD } from "../../offchain/services/rsms/msrp-service";
 import { enrolRpm, registerRnRemote, type Deployment } from "../../offchain/services/rsms/clients";
 import { registerUserRemote, type GroupDeployment } from "../../offchain/services/rsms/group-clients";
-import { decodeRnRegister, encodeRnRegister, openRnCreds } from "../../offchain/services/rsms/wire";
+import { decodeRnRegister, decodeRpmEnrol, encodeRnRegister, encodeRpmEnrol, openRnCreds } from "../../offchain/services/rsms/wire";
 import { openUserCreds } from "../../offchain/services/rsms/group-wire";
 import { Kind, Route, Scheme, audienceOf, openEnvelope, sealEnvelope } from "../../offchain/services/envelope";
-import { freshId } from "../../offchain/services/common";
+import { accountSigner, freshId } from "../../offchain/services/common";
 import { ServiceError } from "../../offchain/services/client";
 import { ResourcePoolRegistry__factory, ServiceGroupRegistry__factory } from "../../typechain-types";
 
@@ -102,11 +104,18 @@ async function system() {
     log: () => undefined,
   });
   const msrpUrl = (await msrp.start({ port: 0 })).url;
-  await enrolRpm({ msrpUrl, poolId: 1, rid: "rpm-1", wallet: await funded(), keystore: new Keystore(tmp("rpm"), ""), dep: dep as Deployment });
+  await enrolRpm({
+    msrpUrl,
+    poolId: 1,
+    rid: "rpm-1",
+    wallet: await funded(),
+    keystore: new Keystore(tmp("rpm"), ""),
+    dep: dep as Deployment,
+  });
   return { dep, msrp, msrpUrl };
 }
 
-describe("red team F1 (HIGH): a relay swaps the transport key of an in-flight registration", function () {
+describe("red team F1 (HIGH, fixed): a relay swaps the transport key of an in-flight registration", function () {
   this.timeout(300_000);
   let s: Awaited<ReturnType<typeof system>>;
   let r: Awaited<ReturnType<typeof relay>>;
@@ -182,9 +191,49 @@ describe("red team F1 (HIGH): a relay swaps the transport key of an in-flight re
     expect(s.msrp.msrp.summary().users.map((x) => x.name)).to.not.include("alice");
   });
 
+  it("an RPM's enrolment: the relay re-signs the captured registration with its own account and transport key (the MSRP admits any account): refused, no pool is created", async () => {
+    await expect(
+      enrolRpm({
+        msrpUrl: r.url,
+        poolId: 7,
+        rid: "Operator Seven",
+        wallet: await funded(),
+        keystore: new Keystore(tmp("rpm7"), ""),
+        dep: s.dep as Deployment,
+        retry: once,
+      }),
+    ).to.be.rejectedWith(ServiceError);
+    const m = decodeRpmEnrol(openEnvelope(r.captured.get("/v1/rpm/enrol")!).body);
+    const thief = await funded();
+    const body = encodeRpmEnrol({ registration: m.registration, account: thief.address, transport: mulBase(randomScalar()) });
+    const env = sealEnvelope(
+      {
+        kind: Kind.Request,
+        route: Route.RpmRegister,
+        audience: audienceOf(s.dep.chainId, s.dep.registry, "msrp"),
+        session: freshId(),
+        requestId: freshId(),
+        issuedAt: Date.now(),
+        inReplyTo: new Uint8Array(32),
+        body,
+      },
+      accountSigner(thief),
+    );
+    const res = await post("/v1/rpm/enrol", env);
+    expect(res.status, `the MSRP enrolled ${thief.address} under the victim's identity`).to.be.within(400, 499);
+    expect(await s.dep.ledger.pool(7)).to.equal(undefined);
+  });
+
   it("the victims' own requests still register them (the binding refuses nothing genuine)", async () => {
     const rn = new Keystore(tmp("victim2"), "");
-    const node = await registerRnRemote({ msrpUrl: s.msrpUrl, name: "victim2", poolId: 1, rid: "RN serial 0002", keystore: rn, dep: s.dep });
+    const node = await registerRnRemote({
+      msrpUrl: s.msrpUrl,
+      name: "victim2",
+      poolId: 1,
+      rid: "RN serial 0002",
+      keystore: rn,
+      dep: s.dep,
+    });
     expect(s.msrp.msrp.trace(node.state.pid).rid).to.equal("RN serial 0002");
     const u = await registerUserRemote({ msrpUrl: s.msrpUrl, name: "bob", rid: "Bob", keystore: new Keystore(tmp("bob"), ""), dep: s.dep });
     expect(s.msrp.msrp.trace(u.pid).rid).to.equal("Bob");
