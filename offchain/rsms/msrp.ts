@@ -785,6 +785,19 @@ export class Msrp {
     this.makeEligible(name);
   }
 
+  /**
+   * The keys an RN was issued, while it has neither joined nor rotated (so they are still the
+   * ones it needs): what the MSRP service sends again to the holder of the same registration
+   * request whose first reply was lost.
+   * @returns the credentials, or undefined for an unknown RN or one that already used them
+   */
+  issuedRnCredentials(name: string): RnCredentials | undefined {
+    const e = this.r.rns[name];
+    if (!e || e.used || e.pids.length !== 1) return undefined;
+    const sk = decodeScalar(fromHex(e.sk));
+    return { poolId: e.homePool, sk, pk: mulBase(sk), a: bytesToNumberBE(fromHex(e.a)), pid: fromHex(e.pids[0]) };
+  }
+
   /** The MSRP's copy of a user's keys (the paper: "MSRP also maintains User's keys"). */
   userCredentials(name: string): UserCredentials {
     const e = this.r.users[name];

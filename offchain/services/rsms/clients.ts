@@ -140,11 +140,21 @@ export async function registerRnRemote(a: {
     };
     a.keystore.create(pendingName, p);
   }
-  const env = fromHex(p.envelope);
-  const replyBytes = await postEnvelope(a.msrpUrl, "/v1/rn/register", env, a.retry ?? DEFAULT_RETRY).catch((e) => {
-    if (e instanceof ServiceError && e.status >= 400 && e.status < 500 && e.status !== 429) a.keystore.remove(pendingName);
-    throw e;
-  });
+  let env = fromHex(p.envelope);
+  const send = () => postEnvelope(a.msrpUrl, "/v1/rn/register", env, a.retry ?? DEFAULT_RETRY);
+  const replyBytes = await send()
+    .catch(async (e) => {
+      // too old for the MSRP's window (its reply was lost, and this retry comes late): the same
+      // request in a fresh envelope; the MSRP answers a registration it already made with the same keys
+      if (!(e instanceof ServiceError && e.reason === "STALE")) throw e;
+      env = sealEnvelope(request(Route.RnRegister, audience, openEnvelope(env).body, openEnvelope(env).session), { scheme: Scheme.None });
+      a.keystore.update(pendingName, { ...p, envelope: toHex(env) });
+      return send();
+    })
+    .catch((e) => {
+      if (e instanceof ServiceError && e.status >= 400 && e.status < 500 && e.status !== 429) a.keystore.remove(pendingName);
+      throw e;
+    });
   const reply = openEnvelope(replyBytes);
   verifyEnvelope(reply, { kind: Kind.Reply, route: Route.RnRegister, audience, sender: fromAccount(info.account), request: env });
   const { pkPub, secrets } = openRnCreds(reply.body, BigInt(p.transportSk), a.poolId, openEnvelope(env).requestId);

@@ -22,6 +22,7 @@
  * says ({@link MsrpService.recover}): a mined join is committed to the agent and its
  * acknowledgement cached, so the RPM's retry gets it; an unmined one is written then.
  */
+import fs from "fs";
 import path from "path";
 import { keccak_256 } from "@noble/hashes/sha3.js";
 import type { Wallet } from "ethers";
@@ -38,6 +39,7 @@ import { BloomFilter } from "../../crypto/bloom";
 import { Kind, Route, Scheme, audienceOf, openEnvelope, sealReply, verifyEnvelope, EnvelopeError, type Envelope } from "../envelope";
 import { ReplyCache, DEFAULT_WINDOW_MS } from "../replies";
 import { Journal, Mutex, type Intent } from "../journal";
+import { writeFileAtomic } from "../../storage/fs-atomic";
 import { faultPoint } from "../faults";
 import { accountSigner, fromAccount } from "../common";
 import { startService, type RunningService, type ServiceConfig } from "../server";
@@ -203,6 +205,11 @@ export class MsrpService {
     const id = `rn-${toHex(env.requestId).slice(2)}`;
     const out = await this.cache.once(env.requestId, env.issuedAt, raw, () =>
       this.mutex.run(async () => {
+        // the same registration again under another request id (its first reply was lost and the
+        // retry came after the freshness window, or a relay delivered a copy first): the same keys,
+        // sealed to the same transport key, and no second effect
+        const again = this.sameRegistration(m.name, env.body) ? this.msrp.issuedRnCredentials(m.name) : undefined;
+        if (again) return this.reply(env, raw, sealRnCreds(this.msrp.pkPubBytes, m.transport, env.requestId, again));
         const c = this.msrp.registerRn(m.name, m.registration, nowSec(), registrationBinding("RN", m.name, m.transport));
         const reply = this.reply(env, raw, sealRnCreds(this.msrp.pkPubBytes, m.transport, env.requestId, c));
         // the reply in the journal before the record: a crash after the record and before the reply
@@ -215,6 +222,7 @@ export class MsrpService {
           request: toHex(raw),
           reply: toHex(reply),
         });
+        writeFileAtomic(this.registrationFile(m.name), toHex(keccak_256(env.body)), 0o600);
         this.save();
         faultPoint("msrp:after-registration");
         return reply;
@@ -222,6 +230,21 @@ export class MsrpService {
     );
     this.journal.done(id);
     return out;
+  }
+
+  /** `registrations/<name>.reg`: keccak256 of the RnRegister body the RN was registered by. */
+  private registrationFile(name: string): string {
+    return path.join(this.d.dir, "registrations", `${name}.reg`);
+  }
+
+  /** Whether `body` is the very registration request (name, transport key, sealed RID) the RN was registered by. */
+  private sameRegistration(name: string, body: Uint8Array): boolean {
+    try {
+      return fs.readFileSync(this.registrationFile(name), "utf8") === toHex(keccak_256(body));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "ENOENT") return false;
+      throw e;
+    }
   }
 
   // ---------------------------------------------------------------- joins

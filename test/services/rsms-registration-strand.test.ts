@@ -1,6 +1,6 @@
 /**
- * Red team (h8-redrsms), finding F3, severity MEDIUM: an RN's registration can be stranded: the
- * MSRP registers it, but the RN never gets its keys and cannot register again.
+ * Red team (h8-redrsms), finding F3, severity MEDIUM, fixed: an RN's registration could be
+ * stranded: the MSRP registered it, but the RN never got its keys and could not register again.
  *
  * Registration is idempotent by request id only. Two ways to strand it:
  * - the reply is lost and the RN retries after the freshness window (a laptop asleep, a long
@@ -11,7 +11,11 @@
  *   first: the MSRP registers the RN and seals its keys to the RN's transport key in a reply the
  *   relay throws away; the RN's own request is refused (its name is taken).
  * Issue 19 requires that an in-flight protocol either complete on retry or fail cleanly on both
- * sides. The tests pass when the RN ends up holding the keys the MSRP registered for it.
+ * sides. The fix: the MSRP keeps the hash of the body each RN was registered by and answers the
+ * very same body under another request id with the same keys (sealed to the same transport key,
+ * bound to the new request id; no second effect), while those keys are unused; the client re-wraps
+ * its registration in a fresh envelope when the MSRP calls it STALE. The tests pass when the RN
+ * ends up holding the keys the MSRP registered for it; without the fix the first two fail.
  */
 import { expect } from "chai";
 import fs from "fs";
@@ -26,8 +30,11 @@ import { RsmsLedger } from "../../offchain/rsms/ledger";
 import { Msrp } from "../../offchain/rsms/msrp";
 import { MsrpService, MSRP_RECORD } from "../../offchain/services/rsms/msrp-service";
 import { enrolRpm, registerRnRemote, type Deployment } from "../../offchain/services/rsms/clients";
-import { Kind, Route, Scheme, audienceOf, openEnvelope, sealEnvelope } from "../../offchain/services/envelope";
+import { Kind, Scheme, audienceOf, openEnvelope, sealEnvelope } from "../../offchain/services/envelope";
 import { freshId } from "../../offchain/services/common";
+import { toHex } from "../../offchain/crypto/bytes";
+import { initialJoin, reauthenticate } from "../../offchain/rsms/flows";
+import { loadRsms } from "../rsms/fixtures";
 import { ResourcePoolRegistry__factory } from "../../typechain-types";
 
 const tmp = (n: string) => fs.mkdtempSync(path.join(os.tmpdir(), `red-${n}-`));
@@ -78,7 +85,7 @@ async function relay(target: string) {
 
 const dropped = { status: 503, body: new TextEncoder().encode(JSON.stringify({ error: "UNAVAILABLE", message: "dropped by the relay" })) };
 
-describe("red team F3 (MEDIUM): a registration the MSRP made but the RN never received", function () {
+describe("red team F3 (MEDIUM, fixed): a registration the MSRP made but the RN never received", function () {
   this.timeout(300_000);
   let dep: Deployment;
   let msrp: MsrpService;
@@ -139,6 +146,7 @@ describe("red team F3 (MEDIUM): a registration the MSRP made but the RN never re
 
   it("a relay delivers a copy of the unsigned body in a fresh envelope first and throws its reply away: the RN still gets its keys", async () => {
     const ks = new Keystore(tmp("raced"), "");
+    const pending = msrp.msrp.summary().pending[1] ?? 0;
     r.state.hook = async (url, body) => {
       const e = openEnvelope(body);
       const copy = sealEnvelope(
@@ -163,5 +171,20 @@ describe("red team F3 (MEDIUM): a registration the MSRP made but the RN never re
     );
     r.state.hook = r.forward;
     expectHolds(ks, "raced");
+    // one registration, one secret in the pool's filter: the second request had no second effect
+    expect(msrp.msrp.summary().rns.filter((x) => x.name === "raced")).to.have.length(1);
+    expect(msrp.msrp.summary().pending[1]).to.equal(pending + 1);
+  });
+
+  it("the MSRP sends an RN's keys again only while they are unused: after its join or rotation, never", async () => {
+    const { ctx, msrp: agent, rpmA, rpmB, rns } = await loadRsms();
+    const rn = rns[0];
+    const c = agent.issuedRnCredentials(rn.state.name)!;
+    expect([c.sk, c.a, toHex(c.pid), c.poolId]).to.deep.equal([rn.state.sk, rn.state.a, toHex(rn.state.pid), rn.state.homePool]);
+    await initialJoin(ctx, rn, rpmA, agent);
+    expect(agent.issuedRnCredentials(rn.state.name)).to.equal(undefined);
+    await reauthenticate(ctx, rn, rpmB, agent);
+    expect(agent.issuedRnCredentials(rn.state.name)).to.equal(undefined);
+    expect(agent.issuedRnCredentials("nobody")).to.equal(undefined);
   });
 });
