@@ -1,17 +1,20 @@
 /**
- * Red team (h8-redrsms), finding F4, severity MEDIUM (availability): behind the TLS-terminating
- * proxy that docs/deploy.md recommends, the per-client rate limit is one limit for everybody.
+ * Red team (h8-redrsms), finding F4, severity MEDIUM (availability), fixed: behind the
+ * TLS-terminating proxy that docs/deploy.md recommends, the per-client rate limit was one limit
+ * for everybody.
  *
  * The rate limit (@fastify/rate-limit) counts requests per client address, and a service takes
  * its client's address from the socket. Behind a proxy on the same host every request comes from
  * the proxy's address, so one client that sends `--rate-limit` requests a minute (600 by default,
  * 10 a second) gets every other RN, RPM and user refused with 429 for the rest of the minute.
- * The test passes when a service told which proxy to trust counts each client by the address that
- * proxy forwards, and a service exposed directly ignores that header (a client cannot shed its
- * count by forging it).
+ * The fix: `ServiceConfig.trustProxy` (`--trust-proxy` on every serve task) names the proxy, whose
+ * X-Forwarded-For then gives the client's address. The test passes when a service told which
+ * proxy to trust counts each client by the address that proxy forwards (it fails without the
+ * option), and a service exposed directly ignores that header (a client cannot shed its count by
+ * forging it).
  */
 import { expect } from "chai";
-import { startService, type RunningService, type ServiceConfig } from "../../offchain/services/server";
+import { startService, type RunningService } from "../../offchain/services/server";
 
 const post = (url: string, from?: string) =>
   fetch(url, {
@@ -20,14 +23,14 @@ const post = (url: string, from?: string) =>
     body: Buffer.from([1]),
   });
 
-describe("red team F4 (MEDIUM): one client behind the recommended TLS proxy rate-limits everybody", () => {
+describe("red team F4 (MEDIUM, fixed): one client behind the recommended TLS proxy rate-limits everybody", () => {
   const echo = [{ path: "/v1/echo", handle: async (b: Uint8Array) => b }];
   let proxied: RunningService;
   let direct: RunningService;
   before(async () => {
     const limit = { max: 5, windowMs: 60_000 };
     // the proxy runs on the same host: its address is loopback
-    proxied = await startService({ name: "proxied", port: 0, rateLimit: limit, trustProxy: "127.0.0.1" } as ServiceConfig, echo);
+    proxied = await startService({ name: "proxied", port: 0, rateLimit: limit, trustProxy: "127.0.0.1" }, echo);
     direct = await startService({ name: "direct", port: 0, rateLimit: limit }, echo);
   });
   after(async () => {
