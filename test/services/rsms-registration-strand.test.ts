@@ -29,13 +29,15 @@ import { Keystore } from "../../offchain/storage/keystore";
 import { RsmsLedger } from "../../offchain/rsms/ledger";
 import { Msrp } from "../../offchain/rsms/msrp";
 import { MsrpService, MSRP_RECORD } from "../../offchain/services/rsms/msrp-service";
-import { enrolRpm, registerRnRemote, type Deployment } from "../../offchain/services/rsms/clients";
+import { enrolRpm, registerRnRemote } from "../../offchain/services/rsms/clients";
 import { Kind, Scheme, audienceOf, openEnvelope, sealEnvelope } from "../../offchain/services/envelope";
 import { freshId } from "../../offchain/services/common";
 import { toHex } from "../../offchain/crypto/bytes";
 import { initialJoin, reauthenticate } from "../../offchain/rsms/flows";
 import { loadRsms } from "../rsms/fixtures";
-import { ResourcePoolRegistry__factory } from "../../typechain-types";
+import { ResourcePoolRegistry__factory, ServiceGroupRegistry__factory } from "../../typechain-types";
+import { GroupLedger } from "../../offchain/rsms/group-flows";
+import { registerUserRemote, type GroupDeployment } from "../../offchain/services/rsms/group-clients";
 
 const tmp = (n: string) => fs.mkdtempSync(path.join(os.tmpdir(), `red-${n}-`));
 const once = { attempts: 1, timeoutMs: 30_000, backoffMs: 10 };
@@ -87,7 +89,7 @@ const dropped = { status: 503, body: new TextEncoder().encode(JSON.stringify({ e
 
 describe("red team F3 (MEDIUM, fixed): a registration the MSRP made but the RN never received", function () {
   this.timeout(300_000);
-  let dep: Deployment;
+  let dep: GroupDeployment;
   let msrp: MsrpService;
   let r: Awaited<ReturnType<typeof relay>>;
 
@@ -96,14 +98,22 @@ describe("red team F3 (MEDIUM, fixed): a registration the MSRP made but the RN n
     const address = await f.registry.getAddress();
     const msrpWallet = await funded();
     await (await f.registry.grantRole(await f.registry.MSRP_ROLE(), msrpWallet.address)).wait();
+    await (await f.groups.grantRole(await f.groups.MSRP_ROLE(), msrpWallet.address)).wait();
+    const groupsAddress = await f.groups.getAddress();
     const msrpKs = new Keystore(path.join(tmp("msrp"), "keystore"), "");
     msrpKs.create(MSRP_RECORD, Msrp.setup({ capacity: 8, lambda: 16, intervalSec: 0, ttlSec: 3600 }).toRecord());
     const chainId = (await hre.ethers.provider.getNetwork()).chainId;
-    dep = { chainId, registry: address, ledger: new RsmsLedger(ResourcePoolRegistry__factory.connect(address, hre.ethers.provider)) };
+    dep = {
+      chainId,
+      registry: address,
+      ledger: new RsmsLedger(ResourcePoolRegistry__factory.connect(address, hre.ethers.provider)),
+      groups: new GroupLedger(ServiceGroupRegistry__factory.connect(groupsAddress, hre.ethers.provider)),
+    };
     msrp = new MsrpService({
       keystore: msrpKs,
       dir: tmp("msrp-svc"),
       ledger: new RsmsLedger(ResourcePoolRegistry__factory.connect(address, msrpWallet)),
+      groups: new GroupLedger(ServiceGroupRegistry__factory.connect(groupsAddress, msrpWallet)),
       store: f.store,
       wallet: msrpWallet,
       chainId,
@@ -174,6 +184,35 @@ describe("red team F3 (MEDIUM, fixed): a registration the MSRP made but the RN n
     // one registration, one secret in the pool's filter: the second request had no second effect
     expect(msrp.msrp.summary().rns.filter((x) => x.name === "raced")).to.have.length(1);
     expect(msrp.msrp.summary().pending[1]).to.equal(pending + 1);
+  });
+
+  it("a user's registration: a lost reply retried late, or a relay's copy delivered first, still gives her the keys the MSRP keeps for her, once", async () => {
+    const ks = new Keystore(tmp("users"), "");
+    const holds = (name: string) =>
+      expect((ks.load(`rsms-user-${name}`) as { pid: string }).pid).to.equal(toHex(msrp.msrp.userCredentials(name).pid));
+    r.state.hook = async (url, body) => {
+      await r.forward(url, body);
+      return dropped;
+    };
+    await expect(registerUserRemote({ msrpUrl: r.url, name: "carol", rid: "Carol", keystore: ks, dep, retry: once })).to.be.rejected;
+    r.state.hook = r.forward;
+    await new Promise((res) => setTimeout(res, WINDOW_MS + 300));
+    await registerUserRemote({ msrpUrl: r.url, name: "carol", rid: "Carol", keystore: ks, dep, retry: once }).catch((e: Error) =>
+      expect.fail(`carol is registered at the MSRP but her retry failed: ${e.message}`),
+    );
+    holds("carol");
+    r.state.hook = async (url, body) => {
+      const e = openEnvelope(body);
+      const copy = sealEnvelope({ ...e, session: freshId(), requestId: freshId(), issuedAt: Date.now() }, { scheme: Scheme.None });
+      expect((await r.forward(url, copy)).status, "the copy is served").to.equal(200);
+      return r.forward(url, body);
+    };
+    await registerUserRemote({ msrpUrl: r.url, name: "dave", rid: "Dave", keystore: ks, dep, retry: once }).catch((e: Error) =>
+      expect.fail(`dave is registered at the MSRP but did not get his keys: ${e.message}`),
+    );
+    r.state.hook = r.forward;
+    holds("dave");
+    expect(msrp.msrp.summary().users.map((u) => u.name)).to.deep.equal(["carol", "dave"]);
   });
 
   it("the MSRP sends an RN's keys again only while they are unused: after its join or rotation, never", async () => {

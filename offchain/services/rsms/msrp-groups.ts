@@ -25,6 +25,7 @@
  */
 import fs from "fs";
 import path from "path";
+import { keccak_256 } from "@noble/hashes/sha3.js";
 import type { TrustManager } from "../../../typechain-types";
 import { equalBytes, fromHex, toHex } from "../../crypto/bytes";
 import { Point, decodePoint, encodePoint } from "../../crypto/group";
@@ -157,6 +158,14 @@ export class GroupDesk {
     const id = `user-${toHex(env.requestId).slice(2)}`;
     const out = await this.d.cache.once(env.requestId, env.issuedAt, raw, () =>
       this.d.mutex.run(async () => {
+        // the same registration again under another request id (its first reply was lost and the
+        // retry came late, or a relay delivered a copy first): the same keys, no second effect
+        if (this.sameRegistration(m.name, env.body))
+          return this.d.reply(
+            env,
+            raw,
+            sealUserCreds(this.d.msrp.pkPubBytes, m.transport, env.requestId, this.d.msrp.userCredentials(m.name)),
+          );
         const c = this.d.msrp.registerUser(m.name, m.registration, registrationBinding("USER", m.name, m.transport));
         const reply = this.d.reply(env, raw, sealUserCreds(this.d.msrp.pkPubBytes, m.transport, env.requestId, c));
         this.d.journal.put(id, "registerUser", {
@@ -166,12 +175,35 @@ export class GroupDesk {
           request: toHex(raw),
           reply: toHex(reply),
         });
+        writeFileAtomic(this.registrationFile(m.name), toHex(keccak_256(env.body)), 0o600);
         this.d.save();
         return reply;
       }),
     );
     this.d.journal.done(id);
     return out;
+  }
+
+  /** `users/<name>.reg`: keccak256 of the UserRegister body the user was registered by. */
+  private registrationFile(name: string): string {
+    return path.join(this.d.dir, "users", `${name}.reg`);
+  }
+
+  /** Whether `body` is the very registration request the user was registered by (and she still is). */
+  private sameRegistration(name: string, body: Uint8Array): boolean {
+    try {
+      if (fs.readFileSync(this.registrationFile(name), "utf8") !== toHex(keccak_256(body))) return false;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "ENOENT") return false;
+      throw e;
+    }
+    // the file is written before the record: a crash between them leaves a file and no user
+    try {
+      this.d.msrp.userCredentials(name);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   // ---------------------------------------------------------------- formation
