@@ -220,36 +220,41 @@ export class GroupDesk {
     });
     GroupDesk.session(env, m.groupId, 0);
     const id = `group-${toHex(m.groupId).slice(2)}`;
-    const out = await this.d.cache.once(env.requestId, env.issuedAt, raw, () =>
-      this.d.mutex.run(async () => {
-        if (this.mailbox(m.groupId)) throw new GroupServiceError("GROUP_EXISTS", `group ${toHex(m.groupId)} exists`);
-        const { dealing, parties } = this.d.msrp.requestGroup(m.user, m.size, m.groupId);
-        const reply = this.d.reply(env, raw, encodeGroupFormed({ groupId: m.groupId, pids: parties.map((p) => p.pid) }));
-        const data = {
-          groupId: toHex(m.groupId),
-          user: m.user,
-          parties: parties.map((p) => ({ name: p.name, pid: toHex(p.pid), pk: pointHex(p.pk) })),
-          allocations: dealing.allocations.map(toHex),
-          Q: pointHex(dealing.Q),
-          commitmentsHash: toHex(dealing.commitmentsHash),
-          requestId: toHex(env.requestId),
-          request: toHex(raw),
-          reply: toHex(reply),
-        };
-        this.d.journal.put(id, "formGroup", data);
-        const members = parties.slice(1);
-        await this.d.groups.formGroup(
-          m.groupId,
-          parties[0].pid,
-          members.map((p) => p.pid),
-          dealing.Q,
-          dealing.commitmentsHash,
-        );
-        faultPoint("msrp:after-chain-write");
-        this.finishFormation(data);
-        this.d.log(`group ${toHex(m.groupId).slice(0, 10)}…: formed for ${m.user} with ${members.map((p) => p.name).join(", ")}`);
-        return reply;
-      }),
+    const out = await this.d.cache.once(
+      env.requestId,
+      env.issuedAt,
+      raw,
+      () =>
+        this.d.mutex.run(async () => {
+          if (this.mailbox(m.groupId)) throw new GroupServiceError("GROUP_EXISTS", `group ${toHex(m.groupId)} exists`);
+          const { dealing, parties } = this.d.msrp.requestGroup(m.user, m.size, m.groupId);
+          const reply = this.d.reply(env, raw, encodeGroupFormed({ groupId: m.groupId, pids: parties.map((p) => p.pid) }));
+          const data = {
+            groupId: toHex(m.groupId),
+            user: m.user,
+            parties: parties.map((p) => ({ name: p.name, pid: toHex(p.pid), pk: pointHex(p.pk) })),
+            allocations: dealing.allocations.map(toHex),
+            Q: pointHex(dealing.Q),
+            commitmentsHash: toHex(dealing.commitmentsHash),
+            requestId: toHex(env.requestId),
+            request: toHex(raw),
+            reply: toHex(reply),
+          };
+          this.d.journal.put(id, "formGroup", data);
+          const members = parties.slice(1);
+          await this.d.groups.formGroup(
+            m.groupId,
+            parties[0].pid,
+            members.map((p) => p.pid),
+            dealing.Q,
+            dealing.commitmentsHash,
+          );
+          faultPoint("msrp:after-chain-write");
+          this.finishFormation(data);
+          this.d.log(`group ${toHex(m.groupId).slice(0, 10)}…: formed for ${m.user} with ${members.map((p) => p.name).join(", ")}`);
+          return reply;
+        }),
+      true, // kept for good: the group is on-chain
     );
     this.d.journal.done(id);
     return out;
@@ -395,67 +400,72 @@ export class GroupDesk {
     });
     GroupDesk.session(env, r.groupId, r.epoch);
     const id = `rekey-${toHex(r.groupId).slice(2)}`;
-    const out = await this.d.cache.once(env.requestId, env.issuedAt, raw, () =>
-      this.d.mutex.run(async () => {
-        const info = this.d.msrp.groupInfo(r.groupId);
-        if (info.epoch !== r.epoch)
-          throw new GroupServiceError(
-            "STALE_EPOCH",
-            `rekey: group ${toHex(r.groupId).slice(0, 10)}… is at epoch ${info.epoch}, not ${r.epoch}`,
+    const out = await this.d.cache.once(
+      env.requestId,
+      env.issuedAt,
+      raw,
+      () =>
+        this.d.mutex.run(async () => {
+          const info = this.d.msrp.groupInfo(r.groupId);
+          if (info.epoch !== r.epoch)
+            throw new GroupServiceError(
+              "STALE_EPOCH",
+              `rekey: group ${toHex(r.groupId).slice(0, 10)}… is at epoch ${info.epoch}, not ${r.epoch}`,
+            );
+          const evict: Uint8Array[] = [];
+          for (const m of info.members) {
+            const asked = r.evict.some((p) => equalBytes(p, m.pid));
+            const isFlagged = await this.flagged(m.pid);
+            if (asked && !isFlagged)
+              throw new GroupServiceError("NOT_FLAGGED", `rekey: ${toHex(m.pid).slice(0, 10)}… is not flagged by the trust layer`);
+            if (isFlagged && (asked || r.evict.length === 0)) evict.push(m.pid);
+          }
+          for (const p of r.evict)
+            if (!info.members.some((m) => equalBytes(m.pid, p)))
+              throw new GroupServiceError("NOT_A_MEMBER", `rekey: ${toHex(p).slice(0, 10)}… is not a member`);
+          if (evict.length === 0)
+            throw new GroupServiceError("NOTHING_TO_EVICT", "rekey: no member of the group is flagged by the trust layer");
+          // as many fresh joined RNs as evicted, not in the group, not suspicious, not flagged
+          const inGroup = new Set(info.members.map((m) => toHex(m.pid)));
+          const suspicious = new Set(this.d.msrp.suspiciousRns());
+          const add: string[] = [];
+          for (const c of this.d.msrp.joinedRns()) {
+            if (add.length === evict.length) break;
+            if (!inGroup.has(toHex(c.pid)) && !suspicious.has(c.name) && !(await this.flagged(c.pid))) add.push(c.name);
+          }
+          const u = this.d.msrp.rekeyGroup(r.groupId, evict, add);
+          const reply = this.d.reply(env, raw, encodeRekeyDone({ epoch: u.epoch, evicted: u.evicted, added: u.added.map((a) => a.pid) }));
+          const data: RekeyIntent = {
+            groupId: toHex(r.groupId),
+            epoch: u.epoch,
+            Q: pointHex(u.Q),
+            commitmentsHash: toHex(u.commitmentsHash),
+            evicted: u.evicted.map(toHex),
+            added: u.added.map((a) => toHex(a.pid)),
+            members: u.members.map((m) => ({ name: m.name, pid: toHex(m.pid) })),
+            roster: u.roster.map((p) => [toHex(p.pid), pointHex(p.pk)]),
+            messages: Object.fromEntries([...u.messages].map(([k, v]) => [k, toHex(v)])),
+            requestId: toHex(env.requestId),
+            request: toHex(raw),
+            reply: toHex(reply),
+          };
+          this.d.journal.put(id, "rekeyGroup", data);
+          await this.d.groups.rekey(
+            r.groupId,
+            u.epoch,
+            u.evicted,
+            u.added.map((a) => a.pid),
+            u.Q,
+            u.commitmentsHash,
           );
-        const evict: Uint8Array[] = [];
-        for (const m of info.members) {
-          const asked = r.evict.some((p) => equalBytes(p, m.pid));
-          const isFlagged = await this.flagged(m.pid);
-          if (asked && !isFlagged)
-            throw new GroupServiceError("NOT_FLAGGED", `rekey: ${toHex(m.pid).slice(0, 10)}… is not flagged by the trust layer`);
-          if (isFlagged && (asked || r.evict.length === 0)) evict.push(m.pid);
-        }
-        for (const p of r.evict)
-          if (!info.members.some((m) => equalBytes(m.pid, p)))
-            throw new GroupServiceError("NOT_A_MEMBER", `rekey: ${toHex(p).slice(0, 10)}… is not a member`);
-        if (evict.length === 0)
-          throw new GroupServiceError("NOTHING_TO_EVICT", "rekey: no member of the group is flagged by the trust layer");
-        // as many fresh joined RNs as evicted, not in the group, not suspicious, not flagged
-        const inGroup = new Set(info.members.map((m) => toHex(m.pid)));
-        const suspicious = new Set(this.d.msrp.suspiciousRns());
-        const add: string[] = [];
-        for (const c of this.d.msrp.joinedRns()) {
-          if (add.length === evict.length) break;
-          if (!inGroup.has(toHex(c.pid)) && !suspicious.has(c.name) && !(await this.flagged(c.pid))) add.push(c.name);
-        }
-        const u = this.d.msrp.rekeyGroup(r.groupId, evict, add);
-        const reply = this.d.reply(env, raw, encodeRekeyDone({ epoch: u.epoch, evicted: u.evicted, added: u.added.map((a) => a.pid) }));
-        const data: RekeyIntent = {
-          groupId: toHex(r.groupId),
-          epoch: u.epoch,
-          Q: pointHex(u.Q),
-          commitmentsHash: toHex(u.commitmentsHash),
-          evicted: u.evicted.map(toHex),
-          added: u.added.map((a) => toHex(a.pid)),
-          members: u.members.map((m) => ({ name: m.name, pid: toHex(m.pid) })),
-          roster: u.roster.map((p) => [toHex(p.pid), pointHex(p.pk)]),
-          messages: Object.fromEntries([...u.messages].map(([k, v]) => [k, toHex(v)])),
-          requestId: toHex(env.requestId),
-          request: toHex(raw),
-          reply: toHex(reply),
-        };
-        this.d.journal.put(id, "rekeyGroup", data);
-        await this.d.groups.rekey(
-          r.groupId,
-          u.epoch,
-          u.evicted,
-          u.added.map((a) => a.pid),
-          u.Q,
-          u.commitmentsHash,
-        );
-        faultPoint("msrp:after-chain-write");
-        this.finishRekey(data);
-        this.d.log(
-          `group ${toHex(r.groupId).slice(0, 10)}…: epoch ${u.epoch}, evicted ${u.evicted.length}, added ${add.join(", ") || "none"}`,
-        );
-        return reply;
-      }),
+          faultPoint("msrp:after-chain-write");
+          this.finishRekey(data);
+          this.d.log(
+            `group ${toHex(r.groupId).slice(0, 10)}…: epoch ${u.epoch}, evicted ${u.evicted.length}, added ${add.join(", ") || "none"}`,
+          );
+          return reply;
+        }),
+      true, // kept for good: the group is on-chain
     );
     this.d.journal.done(id);
     return out;
@@ -510,7 +520,7 @@ export class GroupDesk {
         return true;
       }
       this.finishFormation(d);
-      this.d.cache.store(fromHex(d.requestId), fromHex(d.request), fromHex(d.reply));
+      this.d.cache.store(fromHex(d.requestId), fromHex(d.request), fromHex(d.reply), true);
       this.d.log(`recovery: group ${d.groupId.slice(0, 10)}… formation completed`);
       return true;
     }
@@ -533,7 +543,7 @@ export class GroupDesk {
         return true;
       }
       this.finishRekey(d);
-      this.d.cache.store(fromHex(d.requestId), fromHex(d.request), fromHex(d.reply));
+      this.d.cache.store(fromHex(d.requestId), fromHex(d.request), fromHex(d.reply), true);
       this.d.log(`recovery: group ${d.groupId.slice(0, 10)}… epoch ${d.epoch} completed`);
       return true;
     }

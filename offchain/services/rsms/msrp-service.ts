@@ -159,40 +159,46 @@ export class MsrpService {
     const admitted = this.d.admission === "any" || this.d.admission.get(reg.poolId) === m.account.toLowerCase();
     if (!admitted)
       throw new RsmsRejectedError("MSRP_REJECTED", `enrolRpm: account ${m.account} is not admitted as the RPM of pool ${reg.poolId}`);
-    return this.cache.once(env.requestId, env.issuedAt, raw, () =>
-      this.mutex.run(async () => {
-        if (await this.d.ledger.pool(reg.poolId))
-          throw new RsmsRejectedError("INVALID_STATE", `enrolRpm: pool ${reg.poolId} already exists on-chain`);
-        const creds = this.msrp.registerRpm(
-          `rpm-${reg.poolId}`,
-          m.registration,
-          registrationBinding("RPM", m.account.toLowerCase(), m.transport),
-        );
-        const body = sealRpmCreds(this.msrp.pkPubBytes, m.transport, reg.poolId, env.requestId, {
-          sk: creds.sk,
-          pid: creds.pid,
-          pkRpm: creds.pkRpm,
-          filterTtlSec: this.msrp.policy.ttlSec ?? 7 * 24 * 3600,
-        });
-        const reply = this.reply(env, raw, body);
-        const id = `pool-${reg.poolId}`;
-        this.journal.put(id, "createPool", {
-          poolId: reg.poolId,
-          account: m.account,
-          pid: toHex(creds.pid),
-          pkRpm: toHex(this.msrp.rpmOfPool(reg.poolId)!.pk),
-          requestId: toHex(env.requestId),
-          request: toHex(raw),
-          reply: toHex(reply),
-        });
-        this.save();
-        await this.d.ledger.createPool(reg.poolId, m.account, creds.pid, creds.pkRpm);
-        faultPoint("msrp:after-chain-write");
-        this.cache.store(env.requestId, raw, reply);
-        this.journal.done(id);
-        this.log(`pool ${reg.poolId}: created for RPM ${m.account}`);
-        return reply;
-      }),
+    return this.cache.once(
+      env.requestId,
+      env.issuedAt,
+      raw,
+      () =>
+        this.mutex.run(async () => {
+          if (await this.d.ledger.pool(reg.poolId))
+            throw new RsmsRejectedError("INVALID_STATE", `enrolRpm: pool ${reg.poolId} already exists on-chain`);
+          const creds = this.msrp.registerRpm(
+            `rpm-${reg.poolId}`,
+            m.registration,
+            registrationBinding("RPM", m.account.toLowerCase(), m.transport),
+          );
+          const body = sealRpmCreds(this.msrp.pkPubBytes, m.transport, reg.poolId, env.requestId, {
+            sk: creds.sk,
+            pid: creds.pid,
+            pkRpm: creds.pkRpm,
+            filterTtlSec: this.msrp.policy.ttlSec ?? 7 * 24 * 3600,
+          });
+          const reply = this.reply(env, raw, body);
+          const id = `pool-${reg.poolId}`;
+          this.journal.put(id, "createPool", {
+            poolId: reg.poolId,
+            account: m.account,
+            pid: toHex(creds.pid),
+            pkRpm: toHex(this.msrp.rpmOfPool(reg.poolId)!.pk),
+            requestId: toHex(env.requestId),
+            request: toHex(raw),
+            reply: toHex(reply),
+          });
+          this.save();
+          await this.d.ledger.createPool(reg.poolId, m.account, creds.pid, creds.pkRpm);
+          faultPoint("msrp:after-chain-write");
+          this.cache.store(env.requestId, raw, reply, true);
+          this.journal.done(id);
+          this.log(`pool ${reg.poolId}: created for RPM ${m.account}`);
+          return reply;
+        }),
+      // kept for good: sk_RPM exists nowhere else, and the pool is on-chain
+      true,
     );
   }
 
@@ -353,7 +359,7 @@ export class MsrpService {
         this.log(`recovery: pool ${d.poolId} is on-chain with another RPM: enrolment dropped`);
         return;
       }
-      this.cache.store(fromHex(d.requestId), fromHex(d.request), fromHex(d.reply));
+      this.cache.store(fromHex(d.requestId), fromHex(d.request), fromHex(d.reply), true);
       this.log(`recovery: pool ${d.poolId} enrolment completed`);
     } else if (i.kind === "registerRn") {
       // registered iff the record holds the RN under this PID (the record was written after the intent)

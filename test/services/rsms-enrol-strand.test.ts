@@ -1,6 +1,6 @@
 /**
- * Red team (h8-redrsms), finding F6, severity MEDIUM (durability): an RPM's enrolment is stranded
- * when its reply is lost and the RPM retries after the MSRP's freshness window.
+ * Red team (h8-redrsms), finding F6, severity MEDIUM (durability), fixed: an RPM's enrolment was
+ * stranded when its reply was lost and the RPM retried after the MSRP's freshness window.
  *
  * The MSRP creates the pool on-chain with PK_RPM and seals sk_RPM to the RPM's transport key in
  * its reply; a retry of the same envelope after the window is STALE (400), the client takes that
@@ -9,8 +9,11 @@
  * can ever join it until the MSRP re-issues the pool (updatePool). The same class holds for a
  * user's group request (the group stays on-chain with its RNs allocated, and the user's retry
  * forms a second one). Issue 19: "after a restart, every in-flight protocol either completes on
- * retry or fails cleanly on both sides; no on-chain record is orphaned". The test passes when the
- * late retry gives the RPM the keys of the pool that was created for it.
+ * retry or fails cleanly on both sides; no on-chain record is orphaned". The fix: a retry of the
+ * very bytes a stored reply answers gets that reply however late it comes, and the replies of an
+ * enrolment, a group formation and a group update are kept for good (services/replies.ts `keep`).
+ * The test passes when the late retry gives the RPM the keys of the pool that was created for it;
+ * it fails without the fix.
  */
 import { expect } from "chai";
 import fs from "fs";
@@ -37,7 +40,7 @@ async function funded(): Promise<Wallet> {
   return w;
 }
 
-describe("red team F6 (MEDIUM): an RPM enrolment whose reply is lost and retried late", function () {
+describe("red team F6 (MEDIUM, fixed): an RPM enrolment whose reply is lost and retried late", function () {
   this.timeout(300_000);
 
   it("the late retry gives the RPM the keys of the pool created for it", async () => {
