@@ -28,7 +28,7 @@ async function serviceChain(hre: HardhatRuntimeEnvironment, role: string) {
   return { local, wallet, registry, ledger, chainId };
 }
 
-type ListenArgs = Pick<ServeArgs, "host" | "port" | "tlsKey" | "tlsCert" | "bodyLimit" | "rateLimit">;
+type ListenArgs = Pick<ServeArgs, "host" | "port" | "tlsKey" | "tlsCert" | "bodyLimit" | "rateLimit" | "trustProxy">;
 
 /** The flags every service takes to listen: address, port, TLS, body and rate limits. */
 function listenFlags<T extends ConfigurableTaskDefinition>(t: T, rateLimit = 600): T {
@@ -38,19 +38,26 @@ function listenFlags<T extends ConfigurableTaskDefinition>(t: T, rateLimit = 600
     .addOptionalParam("tlsKey", "PEM private key: serve HTTPS (with --tls-cert)")
     .addOptionalParam("tlsCert", "PEM certificate: serve HTTPS (with --tls-key)")
     .addOptionalParam("bodyLimit", "Largest request body in bytes (413 above)", 16 * 1024, types.int)
-    .addOptionalParam("rateLimit", "Requests per client address per minute (429 above)", rateLimit, types.int) as T;
+    .addOptionalParam("rateLimit", "Requests per client address per minute (429 above)", rateLimit, types.int)
+    .addOptionalParam(
+      "trustProxy",
+      "Address(es) of a reverse proxy in front (e.g. a TLS terminator on 127.0.0.1): count each client by the address it forwards",
+    ) as T;
 }
 function listenConfig(a: ListenArgs, t = "rsms:serve") {
   if ((a.tlsKey === undefined) !== (a.tlsCert === undefined)) throw new UsageError(`${t}: --tls-key and --tls-cert go together`);
   if (!Number.isInteger(a.port) || a.port < 0 || a.port > 65535) throw new UsageError(`${t}: --port ${a.port} is not a port`);
   if (!Number.isInteger(a.bodyLimit) || a.bodyLimit < 256) throw new UsageError(`${t}: --body-limit must be at least 256 bytes`);
   if (!Number.isInteger(a.rateLimit) || a.rateLimit < 1) throw new UsageError(`${t}: --rate-limit must be a positive integer`);
+  if (a.trustProxy !== undefined && !/^[0-9A-Fa-f:.]+(\/\d{1,3})?(,[0-9A-Fa-f:.]+(\/\d{1,3})?)*$/.test(a.trustProxy))
+    throw new UsageError(`${t}: --trust-proxy "${a.trustProxy}" is not a comma-separated list of addresses or CIDRs`);
   return {
     host: a.host,
     port: a.port,
     bodyLimit: a.bodyLimit,
     rateLimit: { max: a.rateLimit, windowMs: 60_000 },
     tls: a.tlsKey && a.tlsCert ? { key: a.tlsKey, cert: a.tlsCert } : undefined,
+    trustProxy: a.trustProxy,
   };
 }
 
@@ -64,6 +71,7 @@ type ServeArgs = {
   tlsCert?: string;
   bodyLimit: number;
   rateLimit: number;
+  trustProxy?: string;
   admitRpm: string;
   tick: number;
 };

@@ -41,7 +41,8 @@ export const MsgType = {
 export const AAD = {
   joinForward: (poolId: number) => label(`RSMS-V1-JOIN-FWD/${poolId}`),
   reauthForward: (poolId: number) => label(`RSMS-V1-REAUTH-FWD/${poolId}`),
-  registration: (role: number, poolId: number) => label(`RSMS-V1-REG/${role}/${poolId}`),
+  /** `bind` (over the network: the hash of the registrant's name or account and transport key) ties the sealed RID to that request. */
+  registration: (role: number, poolId: number, bind?: Uint8Array) => label(`RSMS-V1-REG/${role}/${poolId}${bind ? `/${toHex(bind)}` : ""}`),
   /** a renewed a_{i,0}, sealed to PK_RN and bound to the PID and the tag of the secret it replaces */
   renewal: (pid: Uint8Array, oldTag: Uint8Array) => label(`RSMS-V1-RENEW/${toHex(pid)}/${toHex(oldTag)}`),
 };

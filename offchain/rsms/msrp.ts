@@ -256,19 +256,22 @@ export class Msrp {
    * @param role - Role.RPM, Role.RN or Role.User
    * @param poolId - the pool (0 for a User)
    * @param rid - the real identity (never leaves in the clear)
+   * @param bind - over the network, what the request must carry with it (the hash of the name or
+   *   account and the transport key the keys come back sealed to): the MSRP opens the RID only
+   *   under the same binding, so a relay cannot re-send it with its own transport key
    */
-  static registrationRequest(pkPub: Point, role: number, poolId: number, rid: string): Uint8Array {
-    const sealed = eciesEncrypt(pkPub, new TextEncoder().encode(rid), AAD.registration(role, poolId));
+  static registrationRequest(pkPub: Point, role: number, poolId: number, rid: string, bind?: Uint8Array): Uint8Array {
+    const sealed = eciesEncrypt(pkPub, new TextEncoder().encode(rid), AAD.registration(role, poolId, bind));
     return encodeRegistration({ role, poolId, sealed });
   }
 
-  private openRegistration(request: Uint8Array, role: number): { poolId: number; rid: string } {
+  private openRegistration(request: Uint8Array, role: number, bind?: Uint8Array): { poolId: number; rid: string } {
     const m = decodeRegistration(request);
     if (m.role !== role) throw new MalformedMessageError(`registration: expected role ${role}, got ${m.role}`);
     let rid: string;
     try {
       rid = new TextDecoder("utf-8", { fatal: true }).decode(
-        eciesDecrypt(this.msk, m.sealed, AAD.registration(role, m.poolId), this.pkPubEncoded),
+        eciesDecrypt(this.msk, m.sealed, AAD.registration(role, m.poolId, bind), this.pkPubEncoded),
       );
     } catch (e) {
       if (e instanceof DecryptionError) throw e;
@@ -289,10 +292,11 @@ export class Msrp {
    * RPM Setup (step 2): issues (sk_RPM, PK_RPM, PID_RPM) for a pool.
    * @param name - the RPM's local name
    * @param request - its registration request
+   * @param bind - the binding the request was sealed under ({@link Msrp.registrationRequest})
    * @throws AgentStateError if the pool already has an RPM here
    */
-  registerRpm(name: string, request: Uint8Array): RpmCredentials {
-    const { poolId, rid } = this.openRegistration(request, Role.RPM);
+  registerRpm(name: string, request: Uint8Array, bind?: Uint8Array): RpmCredentials {
+    const { poolId, rid } = this.openRegistration(request, Role.RPM, bind);
     if (poolId === 0) throw new AgentStateError("registerRpm: pool id 0 is reserved");
     if (this.r.rpms[name]) throw new AgentStateError(`registerRpm: an RPM named "${name}" is already registered`);
     if (Object.values(this.r.rpms).some((e) => e.poolId === poolId))
@@ -312,9 +316,10 @@ export class Msrp {
    * @param name - the RN's local name
    * @param request - its registration request
    * @param now - unix seconds (opens the filter's interval)
+   * @param bind - the binding the request was sealed under ({@link Msrp.registrationRequest})
    */
-  registerRn(name: string, request: Uint8Array, now = Math.floor(Date.now() / 1000)): RnCredentials {
-    const { poolId, rid } = this.openRegistration(request, Role.RN);
+  registerRn(name: string, request: Uint8Array, now = Math.floor(Date.now() / 1000), bind?: Uint8Array): RnCredentials {
+    const { poolId, rid } = this.openRegistration(request, Role.RN, bind);
     if (this.r.rns[name]) throw new AgentStateError(`registerRn: an RN named "${name}" is already registered`);
     if (!Object.values(this.r.rpms).some((e) => e.poolId === poolId)) throw new AgentStateError(`registerRn: pool ${poolId} has no RPM`);
     const sk = randomScalar();
@@ -338,9 +343,10 @@ export class Msrp {
 
   /**
    * User Register (§IV.B.1): issues (sk_User, PK_User, PID_User); the MSRP keeps them.
+   * @param bind - the binding the request was sealed under ({@link Msrp.registrationRequest})
    */
-  registerUser(name: string, request: Uint8Array): UserCredentials {
-    const { rid } = this.openRegistration(request, Role.User);
+  registerUser(name: string, request: Uint8Array, bind?: Uint8Array): UserCredentials {
+    const { rid } = this.openRegistration(request, Role.User, bind);
     if (this.r.users[name]) throw new AgentStateError(`registerUser: a user named "${name}" is already registered`);
     const sk = randomScalar();
     const pid = this.freshPid(rid);
@@ -800,6 +806,19 @@ export class Msrp {
     if (!this.r.suspicious?.includes(name)) throw new AgentStateError(`clearSuspicious: RN "${name}" is not in the set of suspicious RNs`);
     this.r.suspicious = this.r.suspicious.filter((n) => n !== name);
     this.makeEligible(name);
+  }
+
+  /**
+   * The keys an RN was issued, while it has neither joined nor rotated (so they are still the
+   * ones it needs): what the MSRP service sends again to the holder of the same registration
+   * request whose first reply was lost.
+   * @returns the credentials, or undefined for an unknown RN or one that already used them
+   */
+  issuedRnCredentials(name: string): RnCredentials | undefined {
+    const e = this.r.rns[name];
+    if (!e || e.used || e.pids.length !== 1) return undefined;
+    const sk = decodeScalar(fromHex(e.sk));
+    return { poolId: e.homePool, sk, pk: mulBase(sk), a: bytesToNumberBE(fromHex(e.a)), pid: fromHex(e.pids[0]) };
   }
 
   /** The MSRP's copy of a user's keys (the paper: "MSRP also maintains User's keys"). */

@@ -32,6 +32,13 @@ export type ServiceConfig = {
   bodyLimit?: number;
   /** requests per client address per window (default 600 per minute) */
   rateLimit?: { max: number; windowMs: number };
+  /**
+   * The address (or comma-separated addresses or CIDRs) of a reverse proxy in front of the service
+   * (a TLS terminator): the client's address is then the one that proxy forwards in
+   * X-Forwarded-For, so that the rate limit counts each client, not the proxy. Unset (the
+   * default): the socket's address, and the header is ignored, so a client cannot forge it.
+   */
+  trustProxy?: string;
 };
 
 /** A binary route: the request envelope in, the reply envelope out. */
@@ -102,6 +109,7 @@ export async function startService(
     ...(https ? { https } : {}),
     connectionTimeout: 30_000,
     requestTimeout: 60_000,
+    ...(cfg.trustProxy ? { trustProxy: cfg.trustProxy } : {}),
   });
   await app.register(rateLimit, { max: cfg.rateLimit?.max ?? 600, timeWindow: cfg.rateLimit?.windowMs ?? 60_000 });
   app.addContentTypeParser("application/octet-stream", { parseAs: "buffer" }, (_req, body, done) => done(null, body));

@@ -278,5 +278,7 @@ describe("rsms/messages: exact encodings and every decoder check", () => {
     expect(new TextDecoder().decode(m.AAD.joinForward(7))).to.equal("RSMS-V1-JOIN-FWD/7");
     expect(new TextDecoder().decode(m.AAD.reauthForward(12))).to.equal("RSMS-V1-REAUTH-FWD/12");
     expect(new TextDecoder().decode(m.AAD.registration(2, 3))).to.equal("RSMS-V1-REG/2/3");
+    // over the network: bound to the registration request (name or account, transport key)
+    expect(new TextDecoder().decode(m.AAD.registration(2, 3, Uint8Array.of(0xab, 0x01)))).to.equal("RSMS-V1-REG/2/3/0xab01");
   });
 });

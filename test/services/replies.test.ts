@@ -77,6 +77,23 @@ describe("services/replies and journal", () => {
       expect(runs).to.equal(1);
     });
 
+    it("a late retry of the very bytes a stored reply answers gets it (nothing runs); a kept reply survives prune, the others do not (red-team F6)", async () => {
+      let now = 10_000;
+      let runs = 0;
+      const c = new ReplyCache(dir, 1000, () => now);
+      const h = async () => bytes(++runs);
+      await c.once(id(9), now, bytes(1), h);
+      await c.once(id(10), now, bytes(2), h, true);
+      now += 1500; // past the window, before the prune
+      expect(await c.once(id(9), 10_000, bytes(1), h)).to.deep.equal(bytes(1));
+      expect(await reasonOf(c.once(id(9), 10_000, bytes(3), h))).to.equal("STALE"); // other bytes: no reply of theirs
+      now += 10_000;
+      expect(c.prune()).to.equal(1);
+      expect(await reasonOf(c.once(id(9), 10_000, bytes(1), h))).to.equal("STALE"); // forgotten
+      expect(await c.once(id(10), 10_000, bytes(2), h)).to.deep.equal(bytes(2)); // kept
+      expect(runs).to.equal(2);
+    });
+
     it("prune deletes entries older than twice the window only", async () => {
       let now = 10_000;
       const c = new ReplyCache(dir, 1000, () => now);

@@ -20,7 +20,7 @@ import { Kind, Route, Scheme, audienceOf, openEnvelope, sealEnvelope, verifyEnve
 import { DEFAULT_WINDOW_MS } from "../replies";
 import { accountSigner, fromAccount, freshId } from "../common";
 import { getJson, postEnvelope, DEFAULT_RETRY, ServiceError, type RetryPolicy } from "../client";
-import { encodeRnRegister, encodeRpmEnrol, openRnCreds, openRpmCreds } from "./wire";
+import { encodeRnRegister, encodeRpmEnrol, openRnCreds, openRpmCreds, registrationBinding } from "./wire";
 import { rpmServiceRecord, type RpmServiceRecord } from "./rpm-service";
 
 /** The deployment a client talks in: chain id and registry address (the audiences derive from them). */
@@ -69,7 +69,8 @@ export async function enrolRpm(a: {
   let p = a.keystore.exists(pendingName) ? (a.keystore.load(pendingName) as { transportSk: string; envelope: string }) : undefined;
   if (!p) {
     const t = randomScalar();
-    const registration = Msrp.registrationRequest(decodePoint(info.pkPub), Role.RPM, a.poolId, a.rid);
+    const bind = registrationBinding("RPM", a.wallet.address.toLowerCase(), mulBase(t));
+    const registration = Msrp.registrationRequest(decodePoint(info.pkPub), Role.RPM, a.poolId, a.rid, bind);
     const body = encodeRpmEnrol({ registration, account: a.wallet.address, transport: mulBase(t) });
     const env = sealEnvelope(request(Route.RpmRegister, audience, body), accountSigner(a.wallet));
     p = { transportSk: toHex(encodeScalar(t)), envelope: toHex(env) };
@@ -130,7 +131,8 @@ export async function registerRnRemote(a: {
     if (a.keystore.exists(rnClientRecord(a.name)))
       throw new RsmsRejectedError("INVALID_STATE", `registerRn: "${a.name}" is already registered here`);
     const t = randomScalar();
-    const registration = Msrp.registrationRequest(decodePoint(info.pkPub), Role.RN, a.poolId, a.rid);
+    const bind = registrationBinding("RN", a.name, mulBase(t));
+    const registration = Msrp.registrationRequest(decodePoint(info.pkPub), Role.RN, a.poolId, a.rid, bind);
     const body = encodeRnRegister({ name: a.name, registration, transport: mulBase(t) });
     p = {
       transportSk: toHex(encodeScalar(t)),
@@ -138,11 +140,21 @@ export async function registerRnRemote(a: {
     };
     a.keystore.create(pendingName, p);
   }
-  const env = fromHex(p.envelope);
-  const replyBytes = await postEnvelope(a.msrpUrl, "/v1/rn/register", env, a.retry ?? DEFAULT_RETRY).catch((e) => {
-    if (e instanceof ServiceError && e.status >= 400 && e.status < 500 && e.status !== 429) a.keystore.remove(pendingName);
-    throw e;
-  });
+  let env = fromHex(p.envelope);
+  const send = () => postEnvelope(a.msrpUrl, "/v1/rn/register", env, a.retry ?? DEFAULT_RETRY);
+  const replyBytes = await send()
+    .catch(async (e) => {
+      // too old for the MSRP's window (its reply was lost, and this retry comes late): the same
+      // request in a fresh envelope; the MSRP answers a registration it already made with the same keys
+      if (!(e instanceof ServiceError && e.reason === "STALE")) throw e;
+      env = sealEnvelope(request(Route.RnRegister, audience, openEnvelope(env).body, openEnvelope(env).session), { scheme: Scheme.None });
+      a.keystore.update(pendingName, { ...p, envelope: toHex(env) });
+      return send();
+    })
+    .catch((e) => {
+      if (e instanceof ServiceError && e.status >= 400 && e.status < 500 && e.status !== 429) a.keystore.remove(pendingName);
+      throw e;
+    });
   const reply = openEnvelope(replyBytes);
   verifyEnvelope(reply, { kind: Kind.Reply, route: Route.RnRegister, audience, sender: fromAccount(info.account), request: env });
   const { pkPub, secrets } = openRnCreds(reply.body, BigInt(p.transportSk), a.poolId, openEnvelope(env).requestId);

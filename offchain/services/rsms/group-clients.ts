@@ -23,7 +23,7 @@ import { AgentStateError, RsmsRejectedError } from "../../rsms/errors";
 import { Kind, Route, Scheme, audienceOf, openEnvelope, sealEnvelope, verifyEnvelope, EnvelopeError } from "../envelope";
 import { fromAccount, freshId } from "../common";
 import { postEnvelope, DEFAULT_RETRY, ServiceError, type RetryPolicy } from "../client";
-import { encodeRnRegister } from "./wire";
+import { encodeRnRegister, registrationBinding } from "./wire";
 import { msrpInfo, loadRemoteRn, rnClientRecord, type Deployment } from "./clients";
 import {
   Round,
@@ -90,7 +90,13 @@ export async function registerUserRemote(a: {
     if (a.keystore.exists(userClientRecord(a.name)))
       throw new RsmsRejectedError("INVALID_STATE", `registerUser: "${a.name}" is already registered here`);
     const t = randomScalar();
-    const registration = Msrp.registrationRequest(decodePoint(info.pkPub), Role.User, 0, a.rid);
+    const registration = Msrp.registrationRequest(
+      decodePoint(info.pkPub),
+      Role.User,
+      0,
+      a.rid,
+      registrationBinding("USER", a.name, mulBase(t)),
+    );
     const body = encodeRnRegister({ name: a.name, registration, transport: mulBase(t) });
     p = {
       transportSk: toHex(encodeScalar(t)),
@@ -98,11 +104,21 @@ export async function registerUserRemote(a: {
     };
     a.keystore.create(pendingName, p);
   }
-  const env = fromHex(p.envelope);
-  const body = await call(a.msrpUrl, "/v1/user/register", Route.UserRegister, env, a.dep, info.account, a.retry).catch((e) => {
-    if (e instanceof ServiceError && e.status >= 400 && e.status < 500 && e.status !== 429) a.keystore.remove(pendingName);
-    throw e;
-  });
+  let env = fromHex(p.envelope);
+  const send = () => call(a.msrpUrl, "/v1/user/register", Route.UserRegister, env, a.dep, info.account, a.retry);
+  const body = await send()
+    .catch(async (e) => {
+      // too old for the MSRP's window (its reply was lost, and this retry comes late): the same
+      // request in a fresh envelope; the MSRP answers a registration it already made with the same keys
+      if (!(e instanceof ServiceError && e.reason === "STALE")) throw e;
+      env = sealEnvelope(request(Route.UserRegister, a.dep, openEnvelope(env).body, openEnvelope(env).session), { scheme: Scheme.None });
+      a.keystore.update(pendingName, { ...p, envelope: toHex(env) });
+      return send();
+    })
+    .catch((e) => {
+      if (e instanceof ServiceError && e.status >= 400 && e.status < 500 && e.status !== 429) a.keystore.remove(pendingName);
+      throw e;
+    });
   const { pkPub, secrets } = openUserCreds(body, BigInt(p.transportSk), openEnvelope(env).requestId);
   if (!equalBytes(pkPub, info.pkPub)) throw new EnvelopeError("BAD_SIGNATURE", "registerUser: the credentials are for another PK_pub");
   const rec: UserRecord = {

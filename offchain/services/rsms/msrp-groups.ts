@@ -25,6 +25,7 @@
  */
 import fs from "fs";
 import path from "path";
+import { keccak_256 } from "@noble/hashes/sha3.js";
 import type { TrustManager } from "../../../typechain-types";
 import { equalBytes, fromHex, toHex } from "../../crypto/bytes";
 import { Point, decodePoint, encodePoint } from "../../crypto/group";
@@ -38,7 +39,7 @@ import type { ReplyCache } from "../replies";
 import type { Journal, Mutex } from "../journal";
 import { faultPoint } from "../faults";
 import type { BinaryRoute } from "../server";
-import { decodeRnRegister } from "./wire";
+import { decodeRnRegister, registrationBinding } from "./wire";
 import {
   Round,
   decodeGroupFetch,
@@ -157,7 +158,15 @@ export class GroupDesk {
     const id = `user-${toHex(env.requestId).slice(2)}`;
     const out = await this.d.cache.once(env.requestId, env.issuedAt, raw, () =>
       this.d.mutex.run(async () => {
-        const c = this.d.msrp.registerUser(m.name, m.registration);
+        // the same registration again under another request id (its first reply was lost and the
+        // retry came late, or a relay delivered a copy first): the same keys, no second effect
+        if (this.sameRegistration(m.name, env.body))
+          return this.d.reply(
+            env,
+            raw,
+            sealUserCreds(this.d.msrp.pkPubBytes, m.transport, env.requestId, this.d.msrp.userCredentials(m.name)),
+          );
+        const c = this.d.msrp.registerUser(m.name, m.registration, registrationBinding("USER", m.name, m.transport));
         const reply = this.d.reply(env, raw, sealUserCreds(this.d.msrp.pkPubBytes, m.transport, env.requestId, c));
         this.d.journal.put(id, "registerUser", {
           name: m.name,
@@ -166,12 +175,35 @@ export class GroupDesk {
           request: toHex(raw),
           reply: toHex(reply),
         });
+        writeFileAtomic(this.registrationFile(m.name), toHex(keccak_256(env.body)), 0o600);
         this.d.save();
         return reply;
       }),
     );
     this.d.journal.done(id);
     return out;
+  }
+
+  /** `users/<name>.reg`: keccak256 of the UserRegister body the user was registered by. */
+  private registrationFile(name: string): string {
+    return path.join(this.d.dir, "users", `${name}.reg`);
+  }
+
+  /** Whether `body` is the very registration request the user was registered by (and she still is). */
+  private sameRegistration(name: string, body: Uint8Array): boolean {
+    try {
+      if (fs.readFileSync(this.registrationFile(name), "utf8") !== toHex(keccak_256(body))) return false;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "ENOENT") return false;
+      throw e;
+    }
+    // the file is written before the record: a crash between them leaves a file and no user
+    try {
+      this.d.msrp.userCredentials(name);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   // ---------------------------------------------------------------- formation
@@ -188,36 +220,41 @@ export class GroupDesk {
     });
     GroupDesk.session(env, m.groupId, 0);
     const id = `group-${toHex(m.groupId).slice(2)}`;
-    const out = await this.d.cache.once(env.requestId, env.issuedAt, raw, () =>
-      this.d.mutex.run(async () => {
-        if (this.mailbox(m.groupId)) throw new GroupServiceError("GROUP_EXISTS", `group ${toHex(m.groupId)} exists`);
-        const { dealing, parties } = this.d.msrp.requestGroup(m.user, m.size, m.groupId);
-        const reply = this.d.reply(env, raw, encodeGroupFormed({ groupId: m.groupId, pids: parties.map((p) => p.pid) }));
-        const data = {
-          groupId: toHex(m.groupId),
-          user: m.user,
-          parties: parties.map((p) => ({ name: p.name, pid: toHex(p.pid), pk: pointHex(p.pk) })),
-          allocations: dealing.allocations.map(toHex),
-          Q: pointHex(dealing.Q),
-          commitmentsHash: toHex(dealing.commitmentsHash),
-          requestId: toHex(env.requestId),
-          request: toHex(raw),
-          reply: toHex(reply),
-        };
-        this.d.journal.put(id, "formGroup", data);
-        const members = parties.slice(1);
-        await this.d.groups.formGroup(
-          m.groupId,
-          parties[0].pid,
-          members.map((p) => p.pid),
-          dealing.Q,
-          dealing.commitmentsHash,
-        );
-        faultPoint("msrp:after-chain-write");
-        this.finishFormation(data);
-        this.d.log(`group ${toHex(m.groupId).slice(0, 10)}…: formed for ${m.user} with ${members.map((p) => p.name).join(", ")}`);
-        return reply;
-      }),
+    const out = await this.d.cache.once(
+      env.requestId,
+      env.issuedAt,
+      raw,
+      () =>
+        this.d.mutex.run(async () => {
+          if (this.mailbox(m.groupId)) throw new GroupServiceError("GROUP_EXISTS", `group ${toHex(m.groupId)} exists`);
+          const { dealing, parties } = this.d.msrp.requestGroup(m.user, m.size, m.groupId);
+          const reply = this.d.reply(env, raw, encodeGroupFormed({ groupId: m.groupId, pids: parties.map((p) => p.pid) }));
+          const data = {
+            groupId: toHex(m.groupId),
+            user: m.user,
+            parties: parties.map((p) => ({ name: p.name, pid: toHex(p.pid), pk: pointHex(p.pk) })),
+            allocations: dealing.allocations.map(toHex),
+            Q: pointHex(dealing.Q),
+            commitmentsHash: toHex(dealing.commitmentsHash),
+            requestId: toHex(env.requestId),
+            request: toHex(raw),
+            reply: toHex(reply),
+          };
+          this.d.journal.put(id, "formGroup", data);
+          const members = parties.slice(1);
+          await this.d.groups.formGroup(
+            m.groupId,
+            parties[0].pid,
+            members.map((p) => p.pid),
+            dealing.Q,
+            dealing.commitmentsHash,
+          );
+          faultPoint("msrp:after-chain-write");
+          this.finishFormation(data);
+          this.d.log(`group ${toHex(m.groupId).slice(0, 10)}…: formed for ${m.user} with ${members.map((p) => p.name).join(", ")}`);
+          return reply;
+        }),
+      true, // kept for good: the group is on-chain
     );
     this.d.journal.done(id);
     return out;
@@ -363,67 +400,72 @@ export class GroupDesk {
     });
     GroupDesk.session(env, r.groupId, r.epoch);
     const id = `rekey-${toHex(r.groupId).slice(2)}`;
-    const out = await this.d.cache.once(env.requestId, env.issuedAt, raw, () =>
-      this.d.mutex.run(async () => {
-        const info = this.d.msrp.groupInfo(r.groupId);
-        if (info.epoch !== r.epoch)
-          throw new GroupServiceError(
-            "STALE_EPOCH",
-            `rekey: group ${toHex(r.groupId).slice(0, 10)}… is at epoch ${info.epoch}, not ${r.epoch}`,
+    const out = await this.d.cache.once(
+      env.requestId,
+      env.issuedAt,
+      raw,
+      () =>
+        this.d.mutex.run(async () => {
+          const info = this.d.msrp.groupInfo(r.groupId);
+          if (info.epoch !== r.epoch)
+            throw new GroupServiceError(
+              "STALE_EPOCH",
+              `rekey: group ${toHex(r.groupId).slice(0, 10)}… is at epoch ${info.epoch}, not ${r.epoch}`,
+            );
+          const evict: Uint8Array[] = [];
+          for (const m of info.members) {
+            const asked = r.evict.some((p) => equalBytes(p, m.pid));
+            const isFlagged = await this.flagged(m.pid);
+            if (asked && !isFlagged)
+              throw new GroupServiceError("NOT_FLAGGED", `rekey: ${toHex(m.pid).slice(0, 10)}… is not flagged by the trust layer`);
+            if (isFlagged && (asked || r.evict.length === 0)) evict.push(m.pid);
+          }
+          for (const p of r.evict)
+            if (!info.members.some((m) => equalBytes(m.pid, p)))
+              throw new GroupServiceError("NOT_A_MEMBER", `rekey: ${toHex(p).slice(0, 10)}… is not a member`);
+          if (evict.length === 0)
+            throw new GroupServiceError("NOTHING_TO_EVICT", "rekey: no member of the group is flagged by the trust layer");
+          // as many fresh joined RNs as evicted, not in the group, not suspicious, not flagged
+          const inGroup = new Set(info.members.map((m) => toHex(m.pid)));
+          const suspicious = new Set(this.d.msrp.suspiciousRns());
+          const add: string[] = [];
+          for (const c of this.d.msrp.joinedRns()) {
+            if (add.length === evict.length) break;
+            if (!inGroup.has(toHex(c.pid)) && !suspicious.has(c.name) && !(await this.flagged(c.pid))) add.push(c.name);
+          }
+          const u = this.d.msrp.rekeyGroup(r.groupId, evict, add);
+          const reply = this.d.reply(env, raw, encodeRekeyDone({ epoch: u.epoch, evicted: u.evicted, added: u.added.map((a) => a.pid) }));
+          const data: RekeyIntent = {
+            groupId: toHex(r.groupId),
+            epoch: u.epoch,
+            Q: pointHex(u.Q),
+            commitmentsHash: toHex(u.commitmentsHash),
+            evicted: u.evicted.map(toHex),
+            added: u.added.map((a) => toHex(a.pid)),
+            members: u.members.map((m) => ({ name: m.name, pid: toHex(m.pid) })),
+            roster: u.roster.map((p) => [toHex(p.pid), pointHex(p.pk)]),
+            messages: Object.fromEntries([...u.messages].map(([k, v]) => [k, toHex(v)])),
+            requestId: toHex(env.requestId),
+            request: toHex(raw),
+            reply: toHex(reply),
+          };
+          this.d.journal.put(id, "rekeyGroup", data);
+          await this.d.groups.rekey(
+            r.groupId,
+            u.epoch,
+            u.evicted,
+            u.added.map((a) => a.pid),
+            u.Q,
+            u.commitmentsHash,
           );
-        const evict: Uint8Array[] = [];
-        for (const m of info.members) {
-          const asked = r.evict.some((p) => equalBytes(p, m.pid));
-          const isFlagged = await this.flagged(m.pid);
-          if (asked && !isFlagged)
-            throw new GroupServiceError("NOT_FLAGGED", `rekey: ${toHex(m.pid).slice(0, 10)}… is not flagged by the trust layer`);
-          if (isFlagged && (asked || r.evict.length === 0)) evict.push(m.pid);
-        }
-        for (const p of r.evict)
-          if (!info.members.some((m) => equalBytes(m.pid, p)))
-            throw new GroupServiceError("NOT_A_MEMBER", `rekey: ${toHex(p).slice(0, 10)}… is not a member`);
-        if (evict.length === 0)
-          throw new GroupServiceError("NOTHING_TO_EVICT", "rekey: no member of the group is flagged by the trust layer");
-        // as many fresh joined RNs as evicted, not in the group, not suspicious, not flagged
-        const inGroup = new Set(info.members.map((m) => toHex(m.pid)));
-        const suspicious = new Set(this.d.msrp.suspiciousRns());
-        const add: string[] = [];
-        for (const c of this.d.msrp.joinedRns()) {
-          if (add.length === evict.length) break;
-          if (!inGroup.has(toHex(c.pid)) && !suspicious.has(c.name) && !(await this.flagged(c.pid))) add.push(c.name);
-        }
-        const u = this.d.msrp.rekeyGroup(r.groupId, evict, add);
-        const reply = this.d.reply(env, raw, encodeRekeyDone({ epoch: u.epoch, evicted: u.evicted, added: u.added.map((a) => a.pid) }));
-        const data: RekeyIntent = {
-          groupId: toHex(r.groupId),
-          epoch: u.epoch,
-          Q: pointHex(u.Q),
-          commitmentsHash: toHex(u.commitmentsHash),
-          evicted: u.evicted.map(toHex),
-          added: u.added.map((a) => toHex(a.pid)),
-          members: u.members.map((m) => ({ name: m.name, pid: toHex(m.pid) })),
-          roster: u.roster.map((p) => [toHex(p.pid), pointHex(p.pk)]),
-          messages: Object.fromEntries([...u.messages].map(([k, v]) => [k, toHex(v)])),
-          requestId: toHex(env.requestId),
-          request: toHex(raw),
-          reply: toHex(reply),
-        };
-        this.d.journal.put(id, "rekeyGroup", data);
-        await this.d.groups.rekey(
-          r.groupId,
-          u.epoch,
-          u.evicted,
-          u.added.map((a) => a.pid),
-          u.Q,
-          u.commitmentsHash,
-        );
-        faultPoint("msrp:after-chain-write");
-        this.finishRekey(data);
-        this.d.log(
-          `group ${toHex(r.groupId).slice(0, 10)}…: epoch ${u.epoch}, evicted ${u.evicted.length}, added ${add.join(", ") || "none"}`,
-        );
-        return reply;
-      }),
+          faultPoint("msrp:after-chain-write");
+          this.finishRekey(data);
+          this.d.log(
+            `group ${toHex(r.groupId).slice(0, 10)}…: epoch ${u.epoch}, evicted ${u.evicted.length}, added ${add.join(", ") || "none"}`,
+          );
+          return reply;
+        }),
+      true, // kept for good: the group is on-chain
     );
     this.d.journal.done(id);
     return out;
@@ -478,7 +520,7 @@ export class GroupDesk {
         return true;
       }
       this.finishFormation(d);
-      this.d.cache.store(fromHex(d.requestId), fromHex(d.request), fromHex(d.reply));
+      this.d.cache.store(fromHex(d.requestId), fromHex(d.request), fromHex(d.reply), true);
       this.d.log(`recovery: group ${d.groupId.slice(0, 10)}… formation completed`);
       return true;
     }
@@ -501,7 +543,7 @@ export class GroupDesk {
         return true;
       }
       this.finishRekey(d);
-      this.d.cache.store(fromHex(d.requestId), fromHex(d.request), fromHex(d.reply));
+      this.d.cache.store(fromHex(d.requestId), fromHex(d.request), fromHex(d.reply), true);
       this.d.log(`recovery: group ${d.groupId.slice(0, 10)}… epoch ${d.epoch} completed`);
       return true;
     }

@@ -24,6 +24,7 @@
  * says ({@link MsrpService.recover}): a mined join is committed to the agent and its
  * acknowledgement cached, so the RPM's retry gets it; an unmined one is written then.
  */
+import fs from "fs";
 import path from "path";
 import { keccak_256 } from "@noble/hashes/sha3.js";
 import type { Wallet } from "ethers";
@@ -40,10 +41,11 @@ import { BloomFilter } from "../../crypto/bloom";
 import { Kind, Route, Scheme, audienceOf, openEnvelope, sealReply, verifyEnvelope, EnvelopeError, type Envelope } from "../envelope";
 import { ReplyCache, DEFAULT_WINDOW_MS } from "../replies";
 import { Journal, Mutex, type Intent } from "../journal";
+import { writeFileAtomic } from "../../storage/fs-atomic";
 import { faultPoint } from "../faults";
 import { accountSigner, fromAccount } from "../common";
 import { startService, type RunningService, type ServiceConfig } from "../server";
-import { decodeRnRegister, decodeRpmEnrol, encodeJoinAck, sealRnCreds, sealRpmCreds } from "./wire";
+import { decodeRnRegister, decodeRpmEnrol, encodeJoinAck, registrationBinding, sealRnCreds, sealRpmCreds } from "./wire";
 import type { GroupLedger } from "../../rsms/group-flows";
 import type { TrustManager } from "../../../typechain-types";
 import { GroupDesk } from "./msrp-groups";
@@ -159,36 +161,46 @@ export class MsrpService {
     const admitted = this.d.admission === "any" || this.d.admission.get(reg.poolId) === m.account.toLowerCase();
     if (!admitted)
       throw new RsmsRejectedError("MSRP_REJECTED", `enrolRpm: account ${m.account} is not admitted as the RPM of pool ${reg.poolId}`);
-    return this.cache.once(env.requestId, env.issuedAt, raw, () =>
-      this.mutex.run(async () => {
-        if (await this.d.ledger.pool(reg.poolId))
-          throw new RsmsRejectedError("INVALID_STATE", `enrolRpm: pool ${reg.poolId} already exists on-chain`);
-        const creds = this.msrp.registerRpm(`rpm-${reg.poolId}`, m.registration);
-        const body = sealRpmCreds(this.msrp.pkPubBytes, m.transport, reg.poolId, env.requestId, {
-          sk: creds.sk,
-          pid: creds.pid,
-          pkRpm: creds.pkRpm,
-          filterTtlSec: this.msrp.policy.ttlSec ?? 7 * 24 * 3600,
-        });
-        const reply = this.reply(env, raw, body);
-        const id = `pool-${reg.poolId}`;
-        this.journal.put(id, "createPool", {
-          poolId: reg.poolId,
-          account: m.account,
-          pid: toHex(creds.pid),
-          pkRpm: toHex(this.msrp.rpmOfPool(reg.poolId)!.pk),
-          requestId: toHex(env.requestId),
-          request: toHex(raw),
-          reply: toHex(reply),
-        });
-        this.save();
-        await this.d.ledger.createPool(reg.poolId, m.account, creds.pid, creds.pkRpm);
-        faultPoint("msrp:after-chain-write");
-        this.cache.store(env.requestId, raw, reply);
-        this.journal.done(id);
-        this.log(`pool ${reg.poolId}: created for RPM ${m.account}`);
-        return reply;
-      }),
+    return this.cache.once(
+      env.requestId,
+      env.issuedAt,
+      raw,
+      () =>
+        this.mutex.run(async () => {
+          if (await this.d.ledger.pool(reg.poolId))
+            throw new RsmsRejectedError("INVALID_STATE", `enrolRpm: pool ${reg.poolId} already exists on-chain`);
+          const creds = this.msrp.registerRpm(
+            `rpm-${reg.poolId}`,
+            m.registration,
+            registrationBinding("RPM", m.account.toLowerCase(), m.transport),
+          );
+          const body = sealRpmCreds(this.msrp.pkPubBytes, m.transport, reg.poolId, env.requestId, {
+            sk: creds.sk,
+            pid: creds.pid,
+            pkRpm: creds.pkRpm,
+            filterTtlSec: this.msrp.policy.ttlSec ?? 7 * 24 * 3600,
+          });
+          const reply = this.reply(env, raw, body);
+          const id = `pool-${reg.poolId}`;
+          this.journal.put(id, "createPool", {
+            poolId: reg.poolId,
+            account: m.account,
+            pid: toHex(creds.pid),
+            pkRpm: toHex(this.msrp.rpmOfPool(reg.poolId)!.pk),
+            requestId: toHex(env.requestId),
+            request: toHex(raw),
+            reply: toHex(reply),
+          });
+          this.save();
+          await this.d.ledger.createPool(reg.poolId, m.account, creds.pid, creds.pkRpm);
+          faultPoint("msrp:after-chain-write");
+          this.cache.store(env.requestId, raw, reply, true);
+          this.journal.done(id);
+          this.log(`pool ${reg.poolId}: created for RPM ${m.account}`);
+          return reply;
+        }),
+      // kept for good: sk_RPM exists nowhere else, and the pool is on-chain
+      true,
     );
   }
 
@@ -201,7 +213,12 @@ export class MsrpService {
     const id = `rn-${toHex(env.requestId).slice(2)}`;
     const out = await this.cache.once(env.requestId, env.issuedAt, raw, () =>
       this.mutex.run(async () => {
-        const c = this.msrp.registerRn(m.name, m.registration, nowSec());
+        // the same registration again under another request id (its first reply was lost and the
+        // retry came after the freshness window, or a relay delivered a copy first): the same keys,
+        // sealed to the same transport key, and no second effect
+        const again = this.sameRegistration(m.name, env.body) ? this.msrp.issuedRnCredentials(m.name) : undefined;
+        if (again) return this.reply(env, raw, sealRnCreds(this.msrp.pkPubBytes, m.transport, env.requestId, again));
+        const c = this.msrp.registerRn(m.name, m.registration, nowSec(), registrationBinding("RN", m.name, m.transport));
         const reply = this.reply(env, raw, sealRnCreds(this.msrp.pkPubBytes, m.transport, env.requestId, c));
         // the reply in the journal before the record: a crash after the record and before the reply
         // is cached would leave a registered RN whose retry is refused (its name is taken) and whose
@@ -213,6 +230,7 @@ export class MsrpService {
           request: toHex(raw),
           reply: toHex(reply),
         });
+        writeFileAtomic(this.registrationFile(m.name), toHex(keccak_256(env.body)), 0o600);
         this.save();
         faultPoint("msrp:after-registration");
         return reply;
@@ -220,6 +238,21 @@ export class MsrpService {
     );
     this.journal.done(id);
     return out;
+  }
+
+  /** `registrations/<name>.reg`: keccak256 of the RnRegister body the RN was registered by. */
+  private registrationFile(name: string): string {
+    return path.join(this.d.dir, "registrations", `${name}.reg`);
+  }
+
+  /** Whether `body` is the very registration request (name, transport key, sealed RID) the RN was registered by. */
+  private sameRegistration(name: string, body: Uint8Array): boolean {
+    try {
+      return fs.readFileSync(this.registrationFile(name), "utf8") === toHex(keccak_256(body));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "ENOENT") return false;
+      throw e;
+    }
   }
 
   // ---------------------------------------------------------------- joins
@@ -348,7 +381,7 @@ export class MsrpService {
         this.log(`recovery: pool ${d.poolId} is on-chain with another RPM: enrolment dropped`);
         return;
       }
-      this.cache.store(fromHex(d.requestId), fromHex(d.request), fromHex(d.reply));
+      this.cache.store(fromHex(d.requestId), fromHex(d.request), fromHex(d.reply), true);
       this.log(`recovery: pool ${d.poolId} enrolment completed`);
     } else if (i.kind === "registerRn") {
       // registered iff the record holds the RN under this PID (the record was written after the intent)

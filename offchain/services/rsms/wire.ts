@@ -16,6 +16,7 @@
  * Enc_T is ECIES (offchain/crypto/ecies.ts) to the transport key, its associated data naming the
  * message, the pool and the request id, so a sealed answer cannot be moved to another request.
  */
+import { keccak_256 } from "@noble/hashes/sha3.js";
 import { bytesToNumberBE, concat, toBytes, toHex } from "../../crypto/bytes";
 import { POINT_BYTES, Point, decodePoint, decodeScalar, encodePoint, encodeScalar } from "../../crypto/group";
 import { ECIES_OVERHEAD, eciesDecrypt, eciesEncrypt } from "../../crypto/ecies";
@@ -41,6 +42,18 @@ function point(fn: string, b: Uint8Array): Point {
   } catch (e) {
     throw new MalformedMessageError(`${fn}: invalid point`, { cause: e });
   }
+}
+
+/**
+ * What a registration over the network is sealed under (the `bind` of `Msrp.registrationRequest`):
+ * keccak256 of the request's kind, the registrant's name (an RN or a user) or account (an RPM), and
+ * the transport key its keys come back sealed to. The MSRP opens the RID only under the binding of
+ * the request that carries it, so a relay that re-sends a captured Registration with its own
+ * transport key, or under another name or account, is refused (DECRYPTION_FAILED) instead of
+ * being issued the victim's keys.
+ */
+export function registrationBinding(kind: "RPM" | "RN" | "USER", who: string, transport: Point): Uint8Array {
+  return keccak_256(concat(toBytes(`RSMS-V1-SVC-REG-BIND/${kind}/${who}/`), encodePoint(transport)));
 }
 
 const aad = (what: string, poolId: number, requestId: Uint8Array) => toBytes(`RSMS-V1-SVC-${what}/${poolId}/${toHex(requestId)}`);
