@@ -9,11 +9,15 @@ import type { TrustManager } from "../../typechain-types";
 import { minedReceipt } from "../chain/mined";
 import { fromHex, toHex } from "../crypto/bytes";
 import { keccak256 } from "../crypto/hash";
-import { MetatrustError } from "../errors";
+import { InvalidParameterError, MetatrustError } from "../errors";
 import type { ContentStore } from "../storage/content-store";
 import { encodeJson, cidOf } from "../storage/content-store";
-import { TrustModel, PairState, ratedTrust, fromWad } from "./fixed";
+import { TrustModel, PairState, ratedTrust, fromWad, optimizedTrust } from "./fixed";
+import { type RatingEvidence, cidOfEvidenceDigest, verifyEvidence } from "./evidence";
 import type { RatingEvent } from "./detectors";
+
+/** An attached evidence digest the detectors do not count (see {@link TrustLedger.ratings}). */
+export type RefusedEvidence = { from: string; to: string; index: number; digest: string; reason: string };
 
 /** Entity kinds, as the contract numbers them. */
 export const EntityKind = { avatar: 1, organization: 2, "resource-node": 3, authority: 4 } as const;
@@ -310,29 +314,120 @@ export class TrustLedger {
   }
 
   /**
-   * Every rating so far, for the detectors (value = the rating's T_opt; `evidence` = an
-   * `EvidenceAttached` in the same transaction for the same pair).
+   * Every rating so far, for the detectors (value = the rating's T_opt). Without a store,
+   * `evidence` says only that an `EvidenceAttached` for the same pair is in the rating's
+   * transaction: the contract emits one for any non-zero bytes32, so it proves nothing. With a
+   * store (what the detection pipeline passes), a rating counts as evidenced only when its record
+   * set is on IPFS under the digest's CID and checks against the chain exactly as `verifyRating`
+   * checks it (pair, chain and contract, rating index and time window, the rater's and the
+   * provider's signatures, the identity factor, and Eq. 41 over the records equal to the stored
+   * rating); every other attached digest is reported in `refused` and its rating counts as
+   * unevidenced.
+   * @param fromBlock - the first block read (must be 0 when verifying: a set names its rating's index)
+   * @param o.store - the content store to verify attached record sets against
+   * @param o.refused - receives each refused digest with the reason (one line)
+   * @throws InvalidParameterError when asked to verify from a later block
    */
-  async ratings(fromBlock = 0): Promise<RatingEvent[]> {
+  async ratings(
+    fromBlock = 0,
+    o: { store?: ContentStore; refused?: RefusedEvidence[]; label?: (id: string) => string } = {},
+  ): Promise<RatingEvent[]> {
+    if (o.store && fromBlock !== 0)
+      throw new InvalidParameterError(`ratings: evidence is verified over the whole history (fromBlock 0), not from block ${fromBlock}`);
     const logs = await this.tm.queryFilter(this.tm.filters.TrustStored(), fromBlock);
-    const attached = new Set(
+    const attached = new Map(
       (await this.tm.queryFilter(this.tm.filters.EvidenceAttached(), fromBlock)).map(
-        (l) => `${l.transactionHash}:${l.args.from}:${l.args.to}`,
+        (l) => [`${l.transactionHash}:${l.args.from}:${l.args.to}`, l.args.evidence] as const,
       ),
     );
     const times = new Map<number, number>();
     const out: RatingEvent[] = [];
+    // per pair: ratings so far and the time of the latest (a record set names both)
+    const pairs = new Map<string, { n: number; last: number }>();
+    const ctx = o.store ? await this.chainContext() : undefined;
     for (const l of logs) {
       if (!times.has(l.blockNumber)) times.set(l.blockNumber, (await l.getBlock()).timestamp);
-      out.push({
-        from: l.args.from,
-        to: l.args.to,
-        value: fromWad(l.args.rating),
-        time: times.get(l.blockNumber)!,
-        evidence: attached.has(`${l.transactionHash}:${l.args.from}:${l.args.to}`),
-      });
+      const time = times.get(l.blockNumber)!;
+      const key = `${l.args.from}:${l.args.to}`;
+      const p = pairs.get(key) ?? { n: 0, last: 0 };
+      const digest = attached.get(`${l.transactionHash}:${l.args.from}:${l.args.to}`);
+      let evidence = digest !== undefined;
+      if (digest !== undefined && o.store && ctx) {
+        const reason = await this.checkAttached(o.store, ctx, {
+          from: l.args.from,
+          to: l.args.to,
+          block: l.blockNumber,
+          rating: l.args.rating,
+          nonce: p.n,
+          after: p.last,
+          time,
+          digest,
+          label: o.label,
+        });
+        if (reason !== undefined) {
+          evidence = false;
+          o.refused?.push({ from: l.args.from, to: l.args.to, index: p.n, digest, reason });
+        }
+      }
+      pairs.set(key, { n: p.n + 1, last: time });
+      out.push({ from: l.args.from, to: l.args.to, value: fromWad(l.args.rating), time, evidence });
     }
     return out;
+  }
+
+  /** The chain id, the contract's address and the model, for checking record sets. */
+  private async chainContext(): Promise<{ chainId: number; address: string; model: TrustModel }> {
+    const [net, address, model] = await Promise.all([this.tm.runner!.provider!.getNetwork(), this.tm.getAddress(), this.getModel()]);
+    return { chainId: Number(net.chainId), address, model };
+  }
+
+  /**
+   * Checks one attached digest: its record set is on IPFS and verifies against the rating.
+   * @returns undefined when it does, else why not (one line)
+   */
+  private async checkAttached(
+    store: ContentStore,
+    c: { chainId: number; address: string; model: TrustModel },
+    r: {
+      from: string;
+      to: string;
+      block: number;
+      rating: bigint;
+      nonce: number;
+      after: number;
+      time: number;
+      digest: string;
+      label?: (id: string) => string;
+    },
+  ): Promise<string | undefined> {
+    try {
+      const cid = cidOfEvidenceDigest(r.digest);
+      if (!(await store.has(cid))) return `its evidence ${cid} is not on IPFS`;
+      const doc = await store.getJson<RatingEvidence>(cid); // re-hashed against the CID
+      const [fromEntity, toEntity, verified] = await Promise.all([
+        this.tm.entity(r.from, { blockTag: r.block }),
+        this.tm.entity(r.to, { blockTag: r.block }),
+        this.tm.isIdentityVerified(r.to, { blockTag: r.block }),
+      ]);
+      const scores = verifyEvidence(doc, {
+        chainId: c.chainId,
+        trustManager: c.address,
+        from: r.from,
+        to: r.to,
+        nonce: r.nonce,
+        after: r.after,
+        time: r.time,
+        sender: fromEntity.controller, // the contract checked msg.sender against it
+        providerController: toEntity.controller,
+        identityVerified: verified,
+        label: r.label,
+      });
+      const expected = optimizedTrust(scores.packed, c.model.weights, c.model.factorCount);
+      if (expected !== r.rating) return `the chain stored rating ${r.rating}, the records give ${expected} (Eq. 41)`;
+      return undefined;
+    } catch (x) {
+      return (x as Error).message;
+    }
   }
 
   /** Every registered entity id with its kind. */

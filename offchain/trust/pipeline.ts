@@ -10,7 +10,7 @@
 import type { ContentStore } from "../storage/content-store";
 import { AttackKind, Detection } from "./detectors";
 import { analyze } from "./robust";
-import type { TrustLedger } from "./ledger";
+import type { RefusedEvidence, TrustLedger } from "./ledger";
 import { cidOf, encodeJson } from "../storage/content-store";
 
 const KIND_NAME: Record<number, string> = { 0: "sybil", 1: "on-off", 2: "good-mouthing", 3: "bad-mouthing" };
@@ -26,7 +26,7 @@ export const REPORT_METHOD = {
   onOff:
     "behaviour-change episodes in the credible observations: Bernoulli CUSUM from the entity's own bad rate p0 to p0 + delta, alarm at ln(n / alpha), or the windowed dispersion of bad outcomes with a bootstrap p-value <= alpha; flagged when a second episode follows recovery (tested among the observations outside the first at level 0.02), or when the observations after the episode do not favour p0 over p0 + delta by 1 / alpha; one episode followed by recovery is a notice, not a flag",
   unevidenced:
-    "cap (the default): on each target, the observations that contain a rating without an evidence record set weigh together at most 3 observations in its consensus, the reference and effective trust (each still counts whole in its rater's unfair-rater test), and the target's behaviour-change test reads its evidenced observations when it has at least 10; ignore (--evidence-only): they weigh nothing anywhere",
+    "a rating is evidenced only when the record set its digest names is on IPFS and verifies against the chain as verifyRating checks it (an attached digest that does not is listed in evidenceRefused and its rating is unevidenced); cap (the default): on each target, the observations that contain a rating without an evidence record set weigh together at most 3 observations in its consensus, the reference and effective trust (each still counts whole in its rater's unfair-rater test), and the target's behaviour-change test reads its evidenced observations when it has at least 10; ignore (--evidence-only): they weigh nothing anywhere",
   notices: "evidence that is not a flag (no on-chain flag, no penalty): one behaviour change followed by recovery",
   lockstep:
     "lockstep groups: a (rater, target) pair is regular when the rater rated the target in more of its active epochs than the binomial tail at the target's rate allows (alpha / pairs); a group is the (3 raters, 2 targets)-core of the regular pairs, each pair's target taken with the rater's verdict on it (raters who praise a target and raters who blame it are different groups); its ratings of its targets count as one observation per target (one voice); its voice is discarded when, tested as one rater per epoch against the seed-anchored reference with the voice left out, it reaches z >= threshold, also with any one of its targets left out (disagreement on one target is evidence about that target); then each member whose own ratings of the group's targets reach z >= threshold against the same reference is flagged (good- or bad-mouthing)",
@@ -41,7 +41,10 @@ export type ReportedDetection = Detection & { kindName: string; flagged: boolean
  * @returns the detections, the report's CID and counts
  */
 export async function runDetectors(ledger: TrustLedger, store: ContentStore, o: { flag: boolean; evidenceOnly?: boolean }) {
-  const ratings = await ledger.ratings();
+  // A rating counts as evidenced only if its record set is on IPFS and checks against the chain:
+  // the contract attaches any bytes32 a rater sends (red team finding F1, h8-redtrust).
+  const refused: RefusedEvidence[] = [];
+  const ratings = await ledger.ratings(0, { store, refused });
   const entities = await ledger.entities();
   const nodes = entities.map((e) => e.id);
   const seeds = new Set<string>();
@@ -57,6 +60,7 @@ export async function runDetectors(ledger: TrustLedger, store: ContentStore, o: 
     epochSeconds,
     unevidenced,
     ratingsWithEvidence: ratings.filter((r) => r.evidence).length,
+    evidenceRefused: refused,
     seeds: seeds.size,
     detections: all.map((d) => ({ ...d, kindName: KIND_NAME[d.kind] })),
     notices: analysis.notices.map((d) => ({ ...d, kindName: KIND_NAME[d.kind] })),
@@ -75,7 +79,7 @@ export async function runDetectors(ledger: TrustLedger, store: ContentStore, o: 
     }
     out.push({ ...d, kindName: KIND_NAME[d.kind], flagged });
   }
-  return { detections: out, notices: analysis.notices, cid, ratings: ratings.length, entities: nodes.length };
+  return { detections: out, notices: analysis.notices, cid, ratings: ratings.length, entities: nodes.length, evidenceRefused: refused };
 }
 
 export { AttackKind };
