@@ -20,7 +20,7 @@ function dstPrime(dst: string): Uint8Array | undefined {
   if (d === undefined) {
     // the reference takes a DST string as ASCII and refuses an empty or non-ASCII one: left to it, as is
     // an oversize DST, which is hashed first (RFC 9380 §5.3.3)
-    if (dst.length === 0 || !/^[\x00-\x7f]*$/.test(dst)) return undefined;
+    if (dst.length === 0 || /[\u0080-\uffff]/.test(dst)) return undefined;
     const b = new TextEncoder().encode(dst);
     if (b.length > 255) return undefined;
     d = new Uint8Array(b.length + 1);
