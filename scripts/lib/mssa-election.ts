@@ -14,8 +14,9 @@ import { Keystore } from "../../offchain/storage/keystore";
 import { registerRemote, type MssaDeployment } from "../../offchain/services/mssa/clients";
 
 /**
- * Registers each resident at `place` over HTTP, until the election has `2m + 1` members (enough
- * for a round) or the residents run out.
+ * Registers residents at `place` over HTTP until the election has `2m + 1` members (enough for a
+ * round) and at least `m + 1` residents are registered (the voters and nominees of
+ * {@link runElection}), or the residents run out.
  * @param a.urls - the place's authority services
  * @param a.residents - the residents' accounts (each signs its requests and its consent; no transaction)
  * @param a.dir - a folder for the residents' keystores (each keeps its commitment's opening)
@@ -30,10 +31,11 @@ export async function registerResidents(a: {
   residents: Wallet[];
   dir: string;
 }): Promise<{ registered: number; members: number }> {
-  const needed = 2n * BigInt((await a.election.params()).seats) + 1n;
+  const seats = Number((await a.election.params()).seats);
+  const needed = 2n * BigInt(seats) + 1n;
   let registered = 0;
   for (const [i, user] of a.residents.entries()) {
-    if ((await a.election.memberCount()) >= needed) break;
+    if ((await a.election.memberCount()) >= needed && registered >= seats + 1) break;
     const r = await registerRemote({
       urls: a.urls,
       place: a.place,
