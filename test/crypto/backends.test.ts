@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { SigningKey } from "ethers";
 import fs from "fs";
 import os from "os";
 import path from "path";
@@ -414,6 +415,22 @@ describe("crypto/backend: pluggable curve backends, noble as the reference", () 
           expect(msmPublic([X, minusX], [0n, 0n]).is0(), b.group.name).to.equal(true);
         });
       }
+    });
+
+    it("ECDSA: both sign as ethers' SigningKey (RFC 6979, low s, recovery bit) on random keys and digests and on digests >= q", () => {
+      const hex32 = (x: bigint) => x.toString(16).padStart(64, "0");
+      const bytes = (x: bigint) => Uint8Array.from(Buffer.from(hex32(x), "hex"));
+      const digests = [0n, 1n, ORDER - 1n, ORDER, ORDER + 1n, 2n ** 256n - 1n];
+      for (let i = 0; i < 24; i++) digests.push(BigInt(toHex(keccak256(new Uint8Array([i, 1])))));
+      digests.forEach((d, i) => {
+        const k = i % 3 === 0 ? 1n : randomScalar();
+        const want = new SigningKey("0x" + hex32(k)).sign("0x" + hex32(d));
+        for (const b of [fast.group, noble.group]) {
+          const got = b.ecdsaSign(bytes(d), bytes(k));
+          expect(toHex(got.signature), `${b.name}, digest ${hex32(d)}`).to.equal(want.r + want.s.slice(2));
+          expect(got.recovery, b.name).to.equal(want.yParity);
+        }
+      });
     });
 
     it("both refuse an x with no point on the curve, with the same error", async () => {
