@@ -43,7 +43,7 @@ import {
   joinForwardSigned,
   reauthForwardSigned,
 } from "./messages";
-import { RsmsParams, poolEncryptionKey, tagOf } from "./params";
+import { RsmsParams, poolEncryptionKey, rnGroupSecret, tagOf } from "./params";
 import { schnorrVerify } from "../crypto/schnorr";
 import { FORWARD_DST } from "./rpm";
 import { RENEW_DST, RenewalRequest } from "./rn";
@@ -595,7 +595,12 @@ export class Msrp {
   joinedRns(): { name: string; pid: Uint8Array; pk: Point; pool: number }[] {
     return Object.entries(this.r.rns)
       .filter(([, e]) => e.used)
-      .map(([name, e]) => ({ name, pid: fromHex(e.pids[e.pids.length - 1]), pk: this.rnKey(name), pool: e.pool }));
+      .map(([name, e]) => ({
+        name,
+        pid: fromHex(e.pids[e.pids.length - 1]),
+        pk: this.rnGroupKey(name, fromHex(e.pids[e.pids.length - 1])),
+        pool: e.pool,
+      }));
   }
 
   /**
@@ -632,7 +637,8 @@ export class Msrp {
       { name: user, pid: u.pid, pk: u.pk },
       ...picked.map((name) => {
         const e = this.r.rns[name];
-        return { name, pid: fromHex(e.pids[e.pids.length - 1]), pk: this.rnKey(name) };
+        const pid = fromHex(e.pids[e.pids.length - 1]);
+        return { name, pid, pk: this.rnGroupKey(name, pid) };
       }),
     ];
     const dealing = dealGroup(this.msk, groupId, 0, parties);
@@ -696,7 +702,10 @@ export class Msrp {
     const s = randomScalar();
     const Q = mulBase(s);
     const u = this.userCredentials(g.user);
-    const roster: GroupPartyInfo[] = [{ pid: u.pid, pk: u.pk }, ...members.map((m) => ({ pid: m.pid, pk: this.rnKey(m.name) }))];
+    const roster: GroupPartyInfo[] = [
+      { pid: u.pid, pk: u.pk },
+      ...members.map((m) => ({ pid: m.pid, pk: this.rnGroupKey(m.name, m.pid) })),
+    ];
     const messages = new Map<string, Uint8Array>();
     for (const p of roster) messages.set(toHex(p.pid), rekeyMessage(groupId, epoch, s, p, roster));
     return { epoch, s, Q, commitmentsHash: keccak_256(encodePoint(Q)), messages, members, roster, evicted: [...evict], added };
@@ -719,6 +728,19 @@ export class Msrp {
     g.epoch = epoch;
     g.members = members.map((m) => ({ name: m.name, pid: toHex(m.pid) }));
     for (const m of members) this.addLoad(m.name, 1);
+  }
+
+  /** An RN's service-group key under one of its pseudonyms (params.ts rnGroupSecret), cached. */
+  private rnGroupKey(name: string, pid: Uint8Array): Point {
+    const id = `${name}/${toHex(pid)}`;
+    let pk = this.pkCache.get(id);
+    if (!pk) {
+      const e = this.r.rns[name];
+      if (!e) throw new AgentStateError(`unknown RN ${name}`);
+      pk = mulBase(rnGroupSecret(decodeScalar(fromHex(e.sk)), pid));
+      this.pkCache.set(id, pk);
+    }
+    return pk;
   }
 
   private rnKey(name: string): Point {

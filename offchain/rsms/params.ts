@@ -3,9 +3,9 @@
  * The curve, generator and hash functions are fixed by offchain/crypto; the only per-deployment
  * value is PK_pub = msk * P.
  */
-import { Point, add, decodePoint, encodePoint, mul, precompute } from "../crypto/group";
-import { H2, H4 } from "../crypto/hash";
-import { numberToBytesBE, toHex } from "../crypto/bytes";
+import { Point, add, decodePoint, encodePoint, encodeScalar, mul, precompute } from "../crypto/group";
+import { H2, H4, hashToScalar } from "../crypto/hash";
+import { concat, numberToBytesBE, toHex } from "../crypto/bytes";
 
 /** The public parameters every RSMS agent holds. */
 export type RsmsParams = {
@@ -55,4 +55,20 @@ const poolKeys = new WeakMap<RsmsParams, Map<string, Point>>();
  */
 export function tagOf(a: bigint): Uint8Array {
   return numberToBytesBE(H4(a), 32);
+}
+
+/** Domain of an RN's per-pseudonym service-group key. */
+export const GROUP_KEY_DST = "METATRUST-V1-RSMS-RN-GROUP-KEY";
+
+/**
+ * An RN's service-group secret under one pseudonym: sk_G = hash_to_scalar(sk_RN || PID). Service
+ * groups list each party as (PID, PK) and sign with that key; were it PK_RN, the same under every
+ * PID, anyone who saw two rosters or the channel's signatures would link the RN's pseudonyms
+ * (red-team F2). The MSRP, which holds sk_RN, derives the same key for the rosters it deals.
+ * @param skRn - the RN's long-term secret
+ * @param pid - the pseudonym it takes part in groups under
+ * @returns sk_G in [1, q)
+ */
+export function rnGroupSecret(skRn: bigint, pid: Uint8Array): bigint {
+  return hashToScalar(GROUP_KEY_DST, concat(encodeScalar(skRn), pid));
 }

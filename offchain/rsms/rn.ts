@@ -25,7 +25,7 @@ import { schnorrSign } from "../crypto/schnorr";
 import { H3, H4, H6 } from "../crypto/hash";
 import { RsmsRejectedError } from "./errors";
 import { AAD, decodeJoinReply, decodeReauthReply, encodeJoinRequest, encodeReauthRequest } from "./messages";
-import { RsmsParams, poolEncryptionKey, tagOf } from "./params";
+import { RsmsParams, poolEncryptionKey, rnGroupSecret, tagOf } from "./params";
 import { GroupParty } from "./group";
 
 /** What an RN knows of a pool: its id and RPM public values (read from the chain). */
@@ -240,9 +240,12 @@ export class ResourceNode {
     });
   }
 
-  /** This RN as a service-group party (its current PID and long-term key). */
+  /**
+   * This RN as a service-group party: its current PID and the group key of that PID
+   * (params.ts rnGroupSecret), not PK_RN, which would link its pseudonyms.
+   */
   groupParty(): GroupParty {
-    return new GroupParty(this.s.name, this.s.pid, this.s.sk);
+    return new GroupParty(this.s.name, this.s.pid, rnGroupSecret(this.s.sk, this.s.pid));
   }
 
   /** True iff this RN's current pseudonym is `pid`. */

@@ -29,7 +29,7 @@ import {
   encodeReauthReply,
   encodeReauthRequest,
 } from "../../offchain/rsms/messages";
-import { RsmsParams, paramsFromPkPub, pointHex, poolEncryptionKey, tagOf } from "../../offchain/rsms/params";
+import { RsmsParams, paramsFromPkPub, pointHex, poolEncryptionKey, rnGroupSecret, tagOf } from "../../offchain/rsms/params";
 import { BloomFilter } from "../../offchain/crypto/bloom";
 import { ORDER, addMod, decodePoint, encodePoint, encodeScalar, mulBase, mulMod, randomScalar } from "../../offchain/crypto/group";
 import { concat, numberToBytesBE, toHex, xor } from "../../offchain/crypto/bytes";
@@ -182,7 +182,9 @@ describe("rsms/rn: the RN agent", () => {
     expect(x.rn.hasPid(H6("other", 0n))).to.equal(false);
     const party = x.rn.groupParty();
     expect([party.name, toHex(party.pid)]).to.deep.equal(["rn", toHex(x.state.pid)]);
-    expect(party.publicKey.equals(x.rn.publicKey)).to.equal(true);
+    // its group key is the one of this PID, not PK_RN (which would link its pseudonyms: red-team F2)
+    expect(party.publicKey.equals(mulBase(rnGroupSecret(x.state.sk, x.state.pid)))).to.equal(true);
+    expect(party.publicKey.equals(x.rn.publicKey)).to.equal(false);
     x.state.pid[0] ^= 1; // the caller's array
     x.rn.state.pid[1] ^= 1; // a copy handed out
     expect(x.rn.hasPid(H6("rn", 0n))).to.equal(true);

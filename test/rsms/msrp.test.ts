@@ -17,7 +17,7 @@ import { AgentStateError, MalformedMessageError, RsmsRejectedError } from "../..
 import { PoolInfo, RENEW_DST, ResourceNode } from "../../offchain/rsms/rn";
 import { FORWARD_DST, ResourcePoolManager } from "../../offchain/rsms/rpm";
 import { schnorrSign } from "../../offchain/crypto/schnorr";
-import { tagOf } from "../../offchain/rsms/params";
+import { rnGroupSecret, tagOf } from "../../offchain/rsms/params";
 import { GroupParty, commitmentsHash } from "../../offchain/rsms/group";
 import { BloomFilter } from "../../offchain/crypto/bloom";
 import { concat, toHex } from "../../offchain/crypto/bytes";
@@ -515,7 +515,7 @@ describe("rsms/msrp: commitJoin, tracing and the keystore record", () => {
       ["rn0", hex(0), 1],
       ["rn2", hex(2), 1],
     ]);
-    expect(joined.every((r, i) => r.pk.equals(w.rns[[0, 2][i]].publicKey))).to.equal(true);
+    expect(joined.every((r, i) => r.pk.equals(w.rns[[0, 2][i]].groupParty().publicKey))).to.equal(true);
   });
 
   it("the policy getter returns a copy of the filter policy", () => {
@@ -712,7 +712,7 @@ describe("rsms/msrp: service groups (requestGroup, rekeyGroup)", () => {
     expect(toHex(g1.parties[0].pid)).to.equal(toHex(w.user.pid));
     expect(g1.parties[0].pk.equals(w.user.pk)).to.equal(true);
     expect(toHex(g1.parties[2].pid)).to.equal(toHex(w.rns[1].state.pid));
-    expect(g1.parties[2].pk.equals(w.rns[1].publicKey)).to.equal(true);
+    expect(g1.parties[2].pk.equals(w.rns[1].groupParty().publicKey)).to.equal(true);
     expect(toHex(g1.dealing.groupId)).to.equal(toHex(w.gid(1)));
     expect(g1.dealing.epoch).to.equal(0);
     expect(g1.dealing.allocations).to.have.length(3);
@@ -820,10 +820,10 @@ describe("rsms/msrp: service groups (requestGroup, rekeyGroup)", () => {
     const gid = w.gid(7);
     w.msrp.commitGroup(gid, "alice", [{ name: "rn4", pid: w.c4.pid }]);
     const r = w.msrp.rekeyGroup(gid, [], []);
-    const rn4 = new GroupParty("rn4", w.c4.pid, w.c4.sk);
+    const rn4 = new GroupParty("rn4", w.c4.pid, rnGroupSecret(w.c4.sk, w.c4.pid));
     const view = { epoch: 1, Q: r.Q, commitmentsHash: r.commitmentsHash };
     expect(rn4.acceptRekey(r.messages.get(toHex(w.c4.pid))!, view, r.roster)).to.have.length(32);
-    expect(r.roster[1].pk.equals(mulBase(w.c4.sk))).to.equal(true);
+    expect(r.roster[1].pk.equals(mulBase(rnGroupSecret(w.c4.sk, w.c4.pid)))).to.equal(true);
     w.msrp.commitGroup(w.gid(8), "alice", [{ name: "ghost", pid: H6("ghost", 1n) }]);
     expectThrows(() => w.msrp.rekeyGroup(w.gid(8), [], []), AgentStateError, "AGENT_STATE", /^unknown RN ghost$/);
   });

@@ -18,6 +18,7 @@ import type { Keystore } from "../../storage/keystore";
 import { Msrp } from "../../rsms/msrp";
 import { Role } from "../../rsms/messages";
 import { GroupParty } from "../../rsms/group";
+import { rnGroupSecret } from "../../rsms/params";
 import type { GroupLedger } from "../../rsms/group-flows";
 import { AgentStateError, RsmsRejectedError } from "../../rsms/errors";
 import { Kind, Route, Scheme, audienceOf, openEnvelope, sealEnvelope, verifyEnvelope, EnvelopeError } from "../envelope";
@@ -133,7 +134,7 @@ export async function registerUserRemote(a: {
   return { pid: secrets.pid };
 }
 
-/** A party on this machine: its long-term key, its current PID, its group agent. */
+/** A party on this machine: its group key (a user's long-term key, an RN's key for its current PID), its current PID, its group agent. */
 export type LocalParty = { name: string; sk: bigint; pk: Point; pid: Uint8Array; party: GroupParty; msrpUrl?: string };
 
 /**
@@ -152,8 +153,8 @@ export function localParty(keystore: Keystore, name: string): LocalParty {
   } else if (keystore.exists(rnClientRecord(name))) {
     const rn = loadRemoteRn(keystore, name);
     if (!rn) throw new AgentStateError(`localParty: "${name}" was not registered over the network (no PK_pub in its record)`);
-    sk = rn.state.sk;
     pid = rn.state.pid;
+    sk = rnGroupSecret(rn.state.sk, pid); // its group key under this PID (PK_RN would link its PIDs)
     msrpUrl = (keystore.load(rnClientRecord(name)) as { msrpUrl?: string }).msrpUrl;
   } else throw new AgentStateError(`localParty: no user or RN named "${name}" in this data folder`);
   let party: GroupParty | undefined;

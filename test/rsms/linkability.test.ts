@@ -1,6 +1,6 @@
 /**
- * Red team (h8-redrsms), finding F2, severity MEDIUM: an RN's pseudonyms are linkable through the
- * public key that service groups carry beside them.
+ * Red team (h8-redrsms), finding F2, severity MEDIUM, fixed: an RN's pseudonyms were linkable
+ * through the public key that service groups carry beside them.
  *
  * The paper (§III.D.2 unlinkability, §V Prop. 7) rotates PID_{k+1} = H6(PID_k, a_{k+1}) so that
  * nobody but the MSRP can tell that two pseudonyms belong to one RN. Service groups (metatrust's
@@ -10,8 +10,10 @@
  * rotation, and anyone who reads the allocations or the mailbox replies (`/v1/group/fetch`
  * answers in clear unless TLS is on), links PID_k to PID_{k+1}; the channel's sender signature,
  * outside the ciphertext, also verifies only under PK_RN, so a passive observer who saw one
- * roster links the channel traffic of every later pseudonym. The test passes when the two
- * rosters give an RN's two pseudonyms unrelated keys.
+ * roster links the channel traffic of every later pseudonym. The fix: an RN takes part in groups
+ * under a key of its current PID, sk_G = hash_to_scalar(sk_RN || PID) (params.ts rnGroupSecret),
+ * which the MSRP derives for its rosters. The test passes when the two rosters give an RN's two
+ * pseudonyms unrelated keys; it fails without the fix.
  */
 import { expect } from "chai";
 import { loadRsms } from "./fixtures";
@@ -22,7 +24,7 @@ import { decodeAllocation } from "../../offchain/rsms/group-messages";
 import { encodePoint } from "../../offchain/crypto/group";
 import { equalBytes, toHex } from "../../offchain/crypto/bytes";
 
-describe("red team F2 (MEDIUM): pseudonym linkability through the group roster's long-term key", function () {
+describe("red team F2 (MEDIUM, fixed): pseudonym linkability through the group roster's long-term key", function () {
   this.timeout(120_000);
 
   it("a member of two groups, one before and one after an RN's rotation, cannot pair the RN's two PIDs by their keys", async () => {
@@ -41,6 +43,8 @@ describe("red team F2 (MEDIUM): pseudonym linkability through the group roster's
     const i1 = after.pids.findIndex((p) => equalBytes(p, pid1));
     expect(i0).to.be.greaterThan(0);
     expect(i1).to.be.greaterThan(0);
+    // the RN signs and opens with the key the roster names for its current PID
+    expect(rn.groupParty().publicKey.equals(after.pks[i1])).to.equal(true);
     const k0 = toHex(encodePoint(before.pks[i0]));
     const k1 = toHex(encodePoint(after.pks[i1]));
     expect(k1, `PID ${toHex(pid0).slice(0, 12)}… and PID ${toHex(pid1).slice(0, 12)}… carry the same key ${k0.slice(0, 14)}…`).to.not.equal(
