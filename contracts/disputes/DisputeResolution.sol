@@ -160,7 +160,10 @@ contract DisputeResolution is IDisputeResolution {
         if (bytes20(keccak256(abi.encode(id, voter, choice, salt))) != v.commitment)
             revert DisputeResolution__CommitmentMismatch(id, voter);
         if (choice >= d.options) revert DisputeResolution__InvalidChoice(id, choice);
-        if (e.flags & ATTACK_MASK != 0) revert DisputeResolution__Flagged(id, voter);
+        // Still unflagged at reveal, except in a flag contest: there the detector is the other side,
+        // and a flag set after the commit (front-running the reveal it sees) would pick the votes
+        // that count. The commit checked the voter then.
+        if (e.flags & ATTACK_MASK != 0 && d.nature != NATURE_FLAG_CONTEST) revert DisputeResolution__Flagged(id, voter);
         (uint256 rep, uint8 why) = _snapshotWeight(d, voter, e.controller);
         if (why == 1) revert DisputeResolution__PartyCannotVote(id, voter);
         if (why == 2) revert DisputeResolution__NotEligible(id, voter, rep);

@@ -8,7 +8,8 @@ pragma solidity 0.8.30;
 /// (checkpoints), so no reputation gained later counts. A vote is a commitment
 /// keccak256(abi.encode(disputeId, voter, choice, salt)), of which the first 20 bytes are kept,
 /// revealed after the commit deadline. Commit checks what the voter is now (its controller calls,
-/// no detector flag, an identity verified through the registries); reveal checks what it was at
+/// no detector flag, an identity verified through the registries); reveal checks that it is still
+/// unflagged (except in a flag contest, where the detector is the other side) and what it was at
 /// the snapshot (reputation >= `minReputation`, registered `minAge` blocks before, not a party's
 /// controller) and adds its weight to a running tally. `resolve` compares at most 8 sums; each
 /// voter's reputation feedback is applied by its own `settle(id, voter)`, and payments are

@@ -18,44 +18,6 @@ contract RedTrustFindingsTest is DisputeFixture {
         vm.roll(block.number + MIN_AGE + 1);
     }
 
-    // ------------------------------------------------------------------ F4 (medium)
-
-    /// F4 (MEDIUM) - the detector steers the contest of its own flag. An entity contests the
-    /// detector's flag; two jurors holding 1.9 of reputation commit "upheld", one holding 0.8
-    /// commits "rejected". In the reveal phase the detector (the other side of a flag contest, with
-    /// no entity and so no party check) flags the two upholding jurors, or front-runs their reveal
-    /// transactions with the flags: `reveal` refuses a flagged voter, so their sealed votes never
-    /// count, the contest is rejected, the claimant loses its deposit and `loserPenalty`, and
-    /// `settle` then penalizes the two jurors as non-revealers. Refused when a vote committed before
-    /// the flag still counts.
-    function test_F4_theDetectorCannotSuppressSealedVotesAgainstItsFlag() public {
-        address detector_ = detector;
-        bytes32 flagged = ents[0];
-        vm.prank(detector_);
-        tm.flag(flagged, 0, keccak256("sybil report"));
-        vm.prank(_controllerOf(0));
-        uint256 id = dr.openDispute{value: DEPOSIT}(flagged, bytes32(0), 3, 2, keccak256("contest"), "");
-        uint8[3] memory jurors = [1, 3, 7];
-        uint8[3] memory choice = [0, 0, 1];
-        for (uint256 k; k < 3; ++k) {
-            vm.prank(_controllerOf(jurors[k]));
-            dr.commit(id, ents[jurors[k]], _commitment(id, ents[jurors[k]], choice[k], bytes32(k + 1)));
-        }
-        vm.warp(vm.getBlockTimestamp() + COMMIT + 1);
-        // the detector sees the jurors' reveal transactions and front-runs them with flags
-        vm.startPrank(detector_);
-        tm.flag(ents[1], 2, keccak256("good-mouthing?"));
-        tm.flag(ents[3], 2, keccak256("good-mouthing?"));
-        vm.stopPrank();
-        for (uint256 k; k < 3; ++k) {
-            vm.prank(_controllerOf(jurors[k]));
-            try dr.reveal(id, ents[jurors[k]], choice[k], bytes32(k + 1)) {} catch {}
-        }
-        vm.warp(vm.getBlockTimestamp() + REVEAL + 1);
-        dr.resolve(id);
-        assertEq(dr.dispute(id).outcome, 0, "the sealed majority for 'upheld' was suppressed by the detector's flags");
-    }
-
     // ------------------------------------------------------------------ F2 (medium)
 
     /// F2 (MEDIUM) - an avatar sets its own court weight. Its controller rates an organization that
