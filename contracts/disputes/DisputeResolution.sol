@@ -86,7 +86,7 @@ contract DisputeResolution is IDisputeResolution {
         _requireController(claimant);
         if (claimant == respondent) revert DisputeResolution__SelfDispute(claimant);
         if (options < 2 || options > MAX_OPTIONS) revert DisputeResolution__InvalidOptions(options);
-        address respondentController = _respondentController(claimant, respondent, nature);
+        (address respondentController, uint8 contested) = _respondentController(claimant, respondent, nature);
         if (msg.value != _deposit) revert DisputeResolution__WrongDeposit(_deposit, msg.value);
         id = ++_count;
         Dispute storage d = _disputes[id];
@@ -96,6 +96,8 @@ contract DisputeResolution is IDisputeResolution {
         d.claimantController = msg.sender;
         d.respondentController = respondentController;
         d.nature = nature;
+        // A flag contest judges the flags held now: a flag set later is not cleared by its verdict.
+        d.contestedFlags = contested;
         d.options = options;
         // Reputation as of the previous block: nothing done from this block on changes a weight.
         d.snapshot = uint40(block.number - 1);
@@ -158,7 +160,10 @@ contract DisputeResolution is IDisputeResolution {
         if (bytes20(keccak256(abi.encode(id, voter, choice, salt))) != v.commitment)
             revert DisputeResolution__CommitmentMismatch(id, voter);
         if (choice >= d.options) revert DisputeResolution__InvalidChoice(id, choice);
-        if (e.flags & ATTACK_MASK != 0) revert DisputeResolution__Flagged(id, voter);
+        // Still unflagged at reveal, except in a flag contest: there the detector is the other side,
+        // and a flag set after the commit (front-running the reveal it sees) would pick the votes
+        // that count. The commit checked the voter then.
+        if (e.flags & ATTACK_MASK != 0 && d.nature != NATURE_FLAG_CONTEST) revert DisputeResolution__Flagged(id, voter);
         (uint256 rep, uint8 why) = _snapshotWeight(d, voter, e.controller);
         if (why == 1) revert DisputeResolution__PartyCannotVote(id, voter);
         if (why == 2) revert DisputeResolution__NotEligible(id, voter, rep);
@@ -262,7 +267,7 @@ contract DisputeResolution is IDisputeResolution {
     /// flag clearing, and the deposit's payee.
     function _applyVerdict(uint256 id, Dispute storage d, bool upheld) private {
         if (d.nature == NATURE_FLAG_CONTEST) {
-            if (upheld) _unflagAll(id, d.claimant);
+            if (upheld) _unflagContested(id, d.claimant, d.contestedFlags);
             else _trust.adjustReputation(d.claimant, -int256(uint256(_loserPenalty)));
             // A rejected contest's deposit (and appeal fees) has no respondent to compensate: it stays
             // with the court (credited to nobody), which is what makes a frivolous contest cost something.
@@ -438,10 +443,12 @@ contract DisputeResolution is IDisputeResolution {
         return (rep, 0);
     }
 
-    /// @dev Clears every attack flag of `entity`. A revoked detector role must not block the
-    /// resolution: a failed unflag is reported in the event and leaves the flag to the detector.
-    function _unflagAll(uint256 id, bytes32 entity) private {
-        uint8 flags = _trust.entity(entity).flags & ATTACK_MASK;
+    /// @dev Clears the attack flags of `entity` that the contest judged (`contested`, those it held
+    /// when the contest opened) and it still holds; a flag set after the contest opened was never
+    /// before its jurors and stays. A revoked role must not block the resolution: a failed unflag
+    /// is reported in the event and leaves the flag to the detector.
+    function _unflagContested(uint256 id, bytes32 entity, uint8 contested) private {
+        uint8 flags = _trust.entity(entity).flags & contested;
         uint8 cleared;
         for (uint8 k; k < 7; ++k) {
             if (flags & (1 << k) == 0) continue;
@@ -511,20 +518,26 @@ contract DisputeResolution is IDisputeResolution {
     }
 
     /// @dev Checks the respondent (or, for a flag contest, that there is none, that the claimant
-    /// is flagged and that the court can unflag) and returns the respondent's controller.
-    function _respondentController(bytes32 claimant, bytes32 respondent, uint8 nature) private view returns (address) {
+    /// is flagged and that the court can unflag) and returns the respondent's controller and, for
+    /// a flag contest, the claimant's attack flags (the contest's subject; 0 otherwise).
+    function _respondentController(
+        bytes32 claimant,
+        bytes32 respondent,
+        uint8 nature
+    ) private view returns (address, uint8 contested) {
         if (nature == NATURE_FLAG_CONTEST) {
             // A flagged entity contests its flags: no respondent (the detector has no entity).
             if (respondent != bytes32(0)) revert DisputeResolution__FlagContestHasRespondent(respondent);
-            if (_trust.entity(claimant).flags & ATTACK_MASK == 0) revert DisputeResolution__NotFlagged(claimant);
+            contested = _trust.entity(claimant).flags & ATTACK_MASK;
+            if (contested == 0) revert DisputeResolution__NotFlagged(claimant);
             // Upholding must be able to unflag: only the TrustManager's bound court (its feedback holder) may.
             if (!IAccessControl(address(_trust)).hasRole(FEEDBACK_ROLE, address(this)))
                 revert DisputeResolution__FlagContestUnavailable();
-            return address(0);
+            return (address(0), contested);
         }
         ITrustManager.Entity memory r = _trust.entity(respondent);
         if (r.kind == ITrustManager.Kind.None) revert DisputeResolution__UnknownRespondent(respondent);
-        return r.controller;
+        return (r.controller, 0);
     }
 
     function _credit(uint256 id, address to, uint256 amount) private {

@@ -8,7 +8,8 @@ pragma solidity 0.8.30;
 /// (checkpoints), so no reputation gained later counts. A vote is a commitment
 /// keccak256(abi.encode(disputeId, voter, choice, salt)), of which the first 20 bytes are kept,
 /// revealed after the commit deadline. Commit checks what the voter is now (its controller calls,
-/// no detector flag, an identity verified through the registries); reveal checks what it was at
+/// no detector flag, an identity verified through the registries); reveal checks that it is still
+/// unflagged (except in a flag contest, where the detector is the other side) and what it was at
 /// the snapshot (reputation >= `minReputation`, registered `minAge` blocks before, not a party's
 /// controller) and adds its weight to a running tally. `resolve` compares at most 8 sums; each
 /// voter's reputation feedback is applied by its own `settle(id, voter)`, and payments are
@@ -52,6 +53,8 @@ interface IDisputeResolution {
     /// @param resolved the verdict is final and applied (`resolve`)
     /// @param outcome the final verdict once resolved; before, the verdict under appeal (if any)
     /// @param verdictRound the round whose votes the final verdict is (its voters are settled)
+    /// @param contestedFlags a flag contest's subject: the claimant's attack flags when it opened, the
+    /// only ones an upheld contest clears (a flag set later was never before its jurors)
     /// @param margin the outcome's margin m (WAD): max(0, 2 winningWeight - (1 + b) electorate) /
     /// ((1 - b) electorate), b = `marginBand`
     /// @param deposit the claimant's deposit (wei)
@@ -75,6 +78,7 @@ interface IDisputeResolution {
         bool tieBroken;
         bool void_;
         uint8 verdictRound;
+        uint8 contestedFlags;
         uint64 margin;
         uint96 deposit;
         uint96 electorate;
@@ -224,8 +228,9 @@ interface IDisputeResolution {
     event VoterSettled(uint256 indexed id, bytes32 indexed voter, int256 reputationChange);
     /// @notice A dispute of nature avatar was upheld: the identity provider may trace the avatar.
     event TraceRequested(uint256 indexed id, bytes32 indexed avatar, bytes32 evidence);
-    /// @notice A flag contest (nature 3) was upheld: the attack flags `flags` of `entity` were
-    /// cleared (`unflagged` false if the court had lost the detector role meanwhile).
+    /// @notice A flag contest (nature 3) was upheld: the contested attack flags `flags` of `entity`
+    /// (those it held when the contest opened and still holds) were cleared (`unflagged` false if
+    /// the court had lost the feedback role meanwhile). A flag set after the contest opened stays.
     event FlagContestUpheld(uint256 indexed id, bytes32 indexed entity, uint8 flags, bool unflagged);
     /// @notice `amount` wei of dispute `id` is owed to `account` (withdraw it with `withdraw`).
     event PaymentCredited(uint256 indexed id, address indexed account, uint256 amount);

@@ -3,7 +3,6 @@ pragma solidity 0.8.30;
 
 import {DisputeFixture} from "./DisputeResolution.t.sol";
 import {ITrustManager} from "../../contracts/interfaces/ITrustManager.sol";
-import {TrustManager} from "../../contracts/trust/TrustManager.sol";
 
 /// @notice Red team h8-redtrust: attacks on the trust store and the court that got through. Each
 /// test passes when the attack is refused and fails while it gets through (CI skips *.findings.t.sol).
@@ -17,39 +16,6 @@ contract RedTrustFindingsTest is DisputeFixture {
         tm.grantRole(tm.DETECTOR_ROLE(), detector);
         vm.stopPrank();
         vm.roll(block.number + MIN_AGE + 1);
-    }
-
-    // ------------------------------------------------------------------ F3 (medium)
-
-    /// F3 (MEDIUM) - a flag contest clears flags it never judged. A flagged entity contests its
-    /// flag (nature 3); after the commit deadline, with every juror's vote sealed, the detector
-    /// flags it again for a new attack with new evidence. The upheld contest then clears *every*
-    /// flag the entity holds at resolution, the new one included, which no juror ever saw.
-    /// Refused when only the flags held when the contest opened are cleared.
-    function test_F3_anUpheldFlagContestKeepsAFlagSetAfterItOpened() public {
-        bytes32 flagged = ents[0];
-        vm.prank(detector);
-        tm.flag(flagged, 0, keccak256("sybil report"));
-        vm.prank(_controllerOf(0));
-        uint256 id = dr.openDispute{value: DEPOSIT}(flagged, bytes32(0), 3, 2, keccak256("contest"), "");
-        uint8[3] memory jurors = [1, 3, 7];
-        for (uint256 k; k < 3; ++k) {
-            vm.prank(_controllerOf(jurors[k]));
-            dr.commit(id, ents[jurors[k]], _commitment(id, ents[jurors[k]], 0, bytes32(k + 1)));
-        }
-        vm.warp(vm.getBlockTimestamp() + COMMIT + 1);
-        // the votes are sealed: a new detection, with its own evidence
-        vm.prank(detector);
-        tm.flag(flagged, 1, keccak256("on-off report"));
-        for (uint256 k; k < 3; ++k) {
-            vm.prank(_controllerOf(jurors[k]));
-            dr.reveal(id, ents[jurors[k]], 0, bytes32(k + 1));
-        }
-        vm.warp(vm.getBlockTimestamp() + REVEAL + 1);
-        dr.resolve(id);
-        uint8 flags = tm.entity(flagged).flags & 0x7f;
-        assertEq(flags & 1, 0, "the contested flag is cleared");
-        assertEq(flags & 2, 2, "the on-off flag set after the contest opened was cleared by its verdict");
     }
 
     // ------------------------------------------------------------------ F2 (medium)
