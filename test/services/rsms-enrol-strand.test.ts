@@ -16,13 +16,11 @@
  * it fails without the fix.
  */
 import { expect } from "chai";
-import fs from "fs";
 import http from "http";
-import os from "os";
 import path from "path";
 import hre from "hardhat";
-import { Wallet, parseEther } from "ethers";
 import { deploySystemFixture } from "../fixtures/system";
+import { funded, tmp } from "../helpers/rsms-services";
 import { Keystore } from "../../offchain/storage/keystore";
 import { RsmsLedger } from "../../offchain/rsms/ledger";
 import { Msrp } from "../../offchain/rsms/msrp";
@@ -30,15 +28,7 @@ import { MsrpService, MSRP_RECORD } from "../../offchain/services/rsms/msrp-serv
 import { enrolRpm, type Deployment } from "../../offchain/services/rsms/clients";
 import { ResourcePoolRegistry__factory } from "../../typechain-types";
 
-const tmp = (n: string) => fs.mkdtempSync(path.join(os.tmpdir(), `red-${n}-`));
 const WINDOW_MS = 1500;
-
-async function funded(): Promise<Wallet> {
-  const w = Wallet.createRandom().connect(hre.ethers.provider) as unknown as Wallet;
-  const [funder] = await hre.ethers.getSigners();
-  await (await funder.sendTransaction({ to: w.address, value: parseEther("10") })).wait();
-  return w;
-}
 
 describe("red team F6 (MEDIUM, fixed): an RPM enrolment whose reply is lost and retried late", function () {
   this.timeout(300_000);

@@ -13,27 +13,16 @@
  * one-time registration token issued out of band, or a signature by an identity provider).
  */
 import { expect } from "chai";
-import fs from "fs";
-import os from "os";
 import path from "path";
 import hre from "hardhat";
-import { Wallet, parseEther } from "ethers";
 import { deploySystemFixture } from "../fixtures/system";
+import { funded, tmp } from "../helpers/rsms-services";
 import { Keystore } from "../../offchain/storage/keystore";
 import { RsmsLedger } from "../../offchain/rsms/ledger";
 import { Msrp } from "../../offchain/rsms/msrp";
 import { MsrpService, MSRP_RECORD } from "../../offchain/services/rsms/msrp-service";
 import { enrolRpm, registerRnRemote, type Deployment } from "../../offchain/services/rsms/clients";
 import { ResourcePoolRegistry__factory } from "../../typechain-types";
-
-const tmp = (n: string) => fs.mkdtempSync(path.join(os.tmpdir(), `red-${n}-`));
-
-async function funded(): Promise<Wallet> {
-  const w = Wallet.createRandom().connect(hre.ethers.provider) as unknown as Wallet;
-  const [funder] = await hre.ethers.getSigners();
-  await (await funder.sendTransaction({ to: w.address, value: parseEther("10") })).wait();
-  return w;
-}
 
 describe("red team F5 (MEDIUM, open): registration is open to anyone under any identity", function () {
   this.timeout(300_000);

@@ -18,13 +18,11 @@
  * ends up holding the keys the MSRP registered for it; without the fix the first two fail.
  */
 import { expect } from "chai";
-import fs from "fs";
 import http from "http";
-import os from "os";
 import path from "path";
 import hre from "hardhat";
-import { Wallet, parseEther } from "ethers";
 import { deploySystemFixture } from "../fixtures/system";
+import { funded, tmp } from "../helpers/rsms-services";
 import { Keystore } from "../../offchain/storage/keystore";
 import { RsmsLedger } from "../../offchain/rsms/ledger";
 import { Msrp } from "../../offchain/rsms/msrp";
@@ -39,16 +37,8 @@ import { ResourcePoolRegistry__factory, ServiceGroupRegistry__factory } from "..
 import { GroupLedger } from "../../offchain/rsms/group-flows";
 import { registerUserRemote, type GroupDeployment } from "../../offchain/services/rsms/group-clients";
 
-const tmp = (n: string) => fs.mkdtempSync(path.join(os.tmpdir(), `red-${n}-`));
 const once = { attempts: 1, timeoutMs: 30_000, backoffMs: 10 };
 const WINDOW_MS = 1500;
-
-async function funded(): Promise<Wallet> {
-  const w = Wallet.createRandom().connect(hre.ethers.provider) as unknown as Wallet;
-  const [funder] = await hre.ethers.getSigners();
-  await (await funder.sendTransaction({ to: w.address, value: parseEther("10") })).wait();
-  return w;
-}
 
 type Hook = (url: string, body: Uint8Array) => Promise<{ status: number; body: Uint8Array }>;
 

@@ -15,13 +15,11 @@
  * registered; without the binding the first two fail.
  */
 import { expect } from "chai";
-import fs from "fs";
 import http from "http";
-import os from "os";
 import path from "path";
 import hre from "hardhat";
-import { Wallet, parseEther } from "ethers";
 import { deploySystemFixture } from "../fixtures/system";
+import { funded, tmp } from "../helpers/rsms-services";
 import { Keystore } from "../../offchain/storage/keystore";
 import { RsmsLedger } from "../../offchain/rsms/ledger";
 import { GroupLedger } from "../../offchain/rsms/group-flows";
@@ -37,15 +35,7 @@ import { accountSigner, freshId } from "../../offchain/services/common";
 import { ServiceError } from "../../offchain/services/client";
 import { ResourcePoolRegistry__factory, ServiceGroupRegistry__factory } from "../../typechain-types";
 
-const tmp = (n: string) => fs.mkdtempSync(path.join(os.tmpdir(), `red-${n}-`));
 const once = { attempts: 1, timeoutMs: 30_000, backoffMs: 10 };
-
-async function funded(): Promise<Wallet> {
-  const w = Wallet.createRandom().connect(hre.ethers.provider) as unknown as Wallet;
-  const [funder] = await hre.ethers.getSigners();
-  await (await funder.sendTransaction({ to: w.address, value: parseEther("10") })).wait();
-  return w;
-}
 
 /**
  * The relay: forwards GETs to the MSRP, keeps the body of every POST and drops it (503), as an
