@@ -36,7 +36,7 @@ import {
   sampleBinding,
   trace,
 } from "../offchain/avatars/protocols";
-import { benchBackends, loadNote, machine, onBackends } from "./lib";
+import { benchBackends, loadNote, machine, onBackends, saveResults } from "./lib";
 
 function med(f: () => unknown, n = 15): number {
   const xs: number[] = [];
@@ -320,36 +320,24 @@ async function main(): Promise<void> {
     "costs two MAP_FP_TO_G1 (5,500 each), one G1ADD (375), five SHA-256 and two MODEXP calls.",
     "",
   ].join("\n");
-  const dir = path.resolve(__dirname, "results");
-  fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(path.join(dir, "avatars.md"), md);
-  fs.writeFileSync(
-    path.join(dir, "avatars.json"),
-    JSON.stringify(
-      {
-        measuredAt: new Date().toISOString(),
-        machine: machine(),
-        backend: backends.fast.pairing.name,
-        loadBefore,
-        cpsMs: algos,
-        cpsMsNoble: algosNoble,
-        pVerifyFloorMs: { ours: pvFloor, noble: pvFloorNoble },
-        perPartyMs: { ours: party, noble: partyNoble },
-        protocolMs: { login: tLogin, delegation: tDelegate, mutualAuthAI: tAuthAI, mutualAuthHuman: tAuthHuman, trace: tTrace },
-        gas: {
-          issueUser: Number(gIssueUser),
-          issueProxy: Number(gIssueProxy),
-          login: Number(gLogin),
-          delegation: Number(gDelegate),
-          trace: Number(gTrace),
-          verifyTx: Number(gVerify),
-          verifyInner: Number(gVerifyInner),
-        },
-      },
-      null,
-      2,
-    ) + "\n",
-  );
+  saveResults("avatars", md, {
+    backend: backends.fast.pairing.name,
+    loadBefore,
+    cpsMs: algos,
+    cpsMsNoble: algosNoble,
+    pVerifyFloorMs: { ours: pvFloor, noble: pvFloorNoble },
+    perPartyMs: { ours: party, noble: partyNoble },
+    protocolMs: { login: tLogin, delegation: tDelegate, mutualAuthAI: tAuthAI, mutualAuthHuman: tAuthHuman, trace: tTrace },
+    gas: {
+      issueUser: gIssueUser,
+      issueProxy: gIssueProxy,
+      login: gLogin,
+      delegation: gDelegate,
+      trace: gTrace,
+      verifyTx: gVerify,
+      verifyInner: gVerifyInner,
+    },
+  });
   console.log(md);
 }
 

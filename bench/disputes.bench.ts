@@ -5,7 +5,6 @@
  * (BTC-Trust 91%, MSBC-CTrust 88%). Writes bench/results/disputes.md and .json, and
  * reports/disputes-accuracy.{csv,svg}.
  */
-import fs from "fs";
 import path from "path";
 import hre, { ethers } from "hardhat";
 import { JsonRpcProvider } from "ethers";
@@ -19,7 +18,7 @@ import { accuracySweep, configName, writeAccuracyFigure } from "../offchain/disp
 const ci = (e: { mean: number; lo: number; hi: number }) =>
   `${(e.mean * 100).toFixed(1)}% [${(e.lo * 100).toFixed(1)}, ${(e.hi * 100).toFixed(1)}]`;
 import { startNode } from "../scripts/lib/hardhat-node";
-import { machine } from "./lib";
+import { machine, saveResults } from "./lib";
 
 const median = (xs: bigint[]) => [...xs].sort((a, b) => (a < b ? -1 : 1))[Math.floor(xs.length / 2)];
 
@@ -197,23 +196,7 @@ async function main(): Promise<void> {
     "`reports/disputes-accuracy.svg`, `reports/disputes-capture.svg`.",
     "",
   ].join("\n");
-  const dir = path.resolve(__dirname, "results");
-  fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(path.join(dir, "disputes.md"), md);
-  fs.writeFileSync(
-    path.join(dir, "disputes.json"),
-    JSON.stringify(
-      {
-        measuredAt: new Date().toISOString(),
-        machine: machine(),
-        gas: gas.map((g) => Object.fromEntries(Object.entries(g).map(([k, v]) => [k, typeof v === "bigint" ? Number(v) : v]))),
-        latency: lat,
-        accuracy: acc,
-      },
-      null,
-      2,
-    ) + "\n",
-  );
+  saveResults("disputes", md, { gas, latency: lat, accuracy: acc });
   console.log(md);
 }
 

@@ -5,8 +5,6 @@
  * run); bytes sent per party beside Table III; gas of formGroup and rekey. Writes
  * bench/results/group.md and group.json.
  */
-import fs from "fs";
-import path from "path";
 import hre from "hardhat";
 import os from "os";
 import { mul, mulBase, msmPublic, randomScalar } from "../offchain/crypto/group";
@@ -17,7 +15,7 @@ import { GroupParty, dealGroup, rekeyMessage } from "../offchain/rsms/group";
 import { GROUP_SIZES } from "../offchain/rsms/group-messages";
 import { deploySystem } from "../offchain/chain/deploy";
 import { ResourcePoolRegistry__factory, ServiceGroupRegistry__factory } from "../typechain-types";
-import { benchBackends, loadNote, machine, onBackends } from "./lib";
+import { benchBackends, loadNote, machine, onBackends, saveResults } from "./lib";
 
 const T = { ECPSM: 5.64, ECPA: 0.027, HF: 0.005 };
 const SIZES = [2, 4, 8, 16, 32, 64];
@@ -245,25 +243,13 @@ async function main(): Promise<void> {
     "Each member costs one new storage slot (22,100) plus the cross-contract read of its join record (about 2,600 cold).",
     "",
   ].join("\n");
-  const dir = path.resolve(__dirname, "results");
-  fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(path.join(dir, "group.md"), md);
-  fs.writeFileSync(
-    path.join(dir, "group.json"),
-    JSON.stringify(
-      {
-        measuredAt: new Date().toISOString(),
-        machine: machine(),
-        backend: groupBackend().name,
-        loadBefore,
-        nobleAt8,
-        rows,
-        gas: gas.map((g) => ({ n: g.n, form: Number(g.form), rekey: Number(g.rekey) })),
-      },
-      null,
-      2,
-    ) + "\n",
-  );
+  saveResults("group", md, {
+    backend: groupBackend().name,
+    loadBefore,
+    nobleAt8,
+    rows,
+    gas: gas.map((g) => ({ n: g.n, form: g.form, rekey: g.rekey })),
+  });
   console.log(md);
 }
 

@@ -113,6 +113,25 @@ export function writeResults(name: string, title: string, intro: string, rows: B
   return [mdPath, jsonPath];
 }
 
+/**
+ * Writes a bench's own tables and figures: `bench/results/<name>.md` as given, and `<name>.json` with the time
+ * of measurement and the machine first, then `data`. Gas figures and other bigints are written as numbers.
+ * @param name - the file stem
+ * @param md - the markdown
+ * @param data - what the JSON records besides the time and the machine
+ * @returns the two paths
+ */
+export function saveResults(name: string, md: string, data: Record<string, unknown>, measuredAt = new Date().toISOString()): string[] {
+  const dir = path.resolve(__dirname, "results");
+  fs.mkdirSync(dir, { recursive: true });
+  const mdPath = path.join(dir, `${name}.md`);
+  const jsonPath = path.join(dir, `${name}.json`);
+  fs.writeFileSync(mdPath, md);
+  const json = JSON.stringify({ measuredAt, machine: machine(), ...data }, (_k, v) => (typeof v === "bigint" ? Number(v) : v), 2);
+  fs.writeFileSync(jsonPath, json + "\n");
+  return [mdPath, jsonPath];
+}
+
 /** The backends compared in one run: noble (the reference) and the fast ones. */
 export type BenchBackends = {
   noble: { group: GroupBackend; pairing: PairingBackend };

@@ -23,7 +23,7 @@ import { bestForgery, linkState } from "../offchain/mssa/qblock";
 import { lineChart, writeFigure } from "../offchain/util/plot";
 import { mssaDetectionChart } from "../offchain/sim/figures";
 import { Prng } from "../offchain/util/prng";
-import { machine, runCases, type BenchRow } from "./lib";
+import { machine, runCases, saveResults, type BenchRow } from "./lib";
 
 const median = (xs: bigint[]) => [...xs].sort((a, b) => (a < b ? -1 : 1))[Math.floor(xs.length / 2)];
 const g = (x: bigint) => x.toLocaleString("en-US");
@@ -208,16 +208,7 @@ async function main() {
     "Figure: `reports/mssa-detection.svg`.",
     "",
   ].join("\n");
-  const dir = path.resolve(__dirname, "results");
-  fs.writeFileSync(path.join(dir, "mssa.md"), md);
-  fs.writeFileSync(
-    path.join(dir, "mssa.json"),
-    JSON.stringify(
-      { measuredAt: when, machine: machine(), gas, registration: reg, rows, detection: det },
-      (_k, v) => (typeof v === "bigint" ? v.toString() : v),
-      2,
-    ) + "\n",
-  );
+  saveResults("mssa", md, { gas, registration: reg, rows, detection: det }, when);
   console.log("wrote bench/results/mssa.md, reports/mssa-detection.svg");
 }
 

@@ -4,8 +4,6 @@
  * every TrustManager call beside its storage floor and the paper's Table 5 (75,500 gas per trust
  * operation). Writes bench/results/trust.md and trust.json.
  */
-import fs from "fs";
-import path from "path";
 import hre from "hardhat";
 import { ethers } from "hardhat";
 import { deploySystem } from "../offchain/chain/deploy";
@@ -16,7 +14,7 @@ import * as M from "../offchain/trust/model";
 import { detectAll } from "../offchain/trust/detectors";
 import { generateScenario } from "../offchain/trust/scenario";
 import { entityId, signAgreementConsent, TrustLedger } from "../offchain/trust/ledger";
-import { machine } from "./lib";
+import { machine, saveResults } from "./lib";
 
 function medianUs(f: () => unknown, n = 20_000): number {
   const samples: number[] = [];
@@ -192,23 +190,11 @@ async function main(): Promise<void> {
     "its trust in the organization, its reputation and a new checkpoint entry (about 30,000).",
     "",
   ].join("\n");
-  const dir = path.resolve(__dirname, "results");
-  fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(path.join(dir, "trust.md"), md);
-  fs.writeFileSync(
-    path.join(dir, "trust.json"),
-    JSON.stringify(
-      {
-        measuredAt: new Date().toISOString(),
-        machine: machine(),
-        perPairUs: perPair,
-        network: { nodes: 500, interactions: ratings.length, foldMs: tFold, detectMs: tDetect },
-        gas: rows.map((r) => ({ ...r, gas: Number(r.gas) })),
-      },
-      null,
-      2,
-    ) + "\n",
-  );
+  saveResults("trust", md, {
+    perPairUs: perPair,
+    network: { nodes: 500, interactions: ratings.length, foldMs: tFold, detectMs: tDetect },
+    gas: rows.map((r) => ({ ...r, gas: r.gas })),
+  });
   console.log(md);
 }
 
