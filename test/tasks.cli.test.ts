@@ -66,6 +66,7 @@ describe("tasks: command-line errors (one line, named entity, exit code by kind)
       [{ scale: "500,5e3" }, '--scale: "5e3" is not a network size (a whole number of nodes, 20 to 1,000,000, comma-separated)'],
       [{ scale: "500", seeds: 0 }, "--seeds: 0 is out of range (1-3)"],
       [{ scale: "500", checkpoint: -1 }, "--checkpoint: -1 must be 0 or more rounds"],
+      [{ scale: "500", rounds: 3 }, "--rounds: 3 is out of range (4-240 rounds of history)"],
       [{ scale: "500", families: "collusive-ring,nope" }, '--families: unknown family "nope"'],
     ] as const) {
       const e = await rejects(hre.run("sim:attacks", args));
