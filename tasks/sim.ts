@@ -218,15 +218,15 @@ task(
         "identity and each whitewasher's first identity verified (one verified identity per person) and its fresh ones not; and " +
         "with only the pre-trusted seeds verified (honest non-seeds unverified too). Damage: mean |trust - trust in the same seed " +
         "without attackers| over trustworthy honest identities. The last three columns place every whitewasher identity against the " +
-        "median trustworthy honest identity, and against Trust_min = 0.5. ± is a 95% interval over the seeds.",
+        "median trustworthy honest identity, and against Trust_min = 0.5 beside the trustworthy honest identities (what the rule costs them). ± is a 95% interval over the seeds.",
       "",
-      "| nodes | seeds | trust | detection | FPR | damage | whitewasher ids above the honest median | median gap to the honest median | at or above Trust_min |",
-      "|---|---|---|---|---|---|---|---|---|",
+      "| nodes | seeds | trust | detection | FPR | damage | whitewasher ids above the honest median | median gap to the honest median | whitewasher ids at or above Trust_min | honest at or above Trust_min |",
+      "|---|---|---|---|---|---|---|---|---|---|",
     ];
     for (const r of rows)
       for (const [d, sm] of Object.entries(r.results))
         lines.push(
-          `| ${r.nodes.toLocaleString("en-US")} | ${r.seeds.join(", ")} | ${d} | ${f(sm.mean.detection, sm.ci95.detection)} | ${f(sm.mean.fpr, sm.ci95.fpr)} | ${f(sm.mean.damage, sm.ci95.damage, false)} | ${f(sm.mean.attackersAboveMedian, sm.ci95.attackersAboveMedian)} | ${f(sm.mean.attackerGap, sm.ci95.attackerGap, false)} | ${f(sm.mean.attackersAboveTrustMin, sm.ci95.attackersAboveTrustMin)} |`,
+          `| ${r.nodes.toLocaleString("en-US")} | ${r.seeds.join(", ")} | ${d} | ${f(sm.mean.detection, sm.ci95.detection)} | ${f(sm.mean.fpr, sm.ci95.fpr)} | ${f(sm.mean.damage, sm.ci95.damage, false)} | ${f(sm.mean.attackersAboveMedian, sm.ci95.attackersAboveMedian)} | ${f(sm.mean.attackerGap, sm.ci95.attackerGap, false)} | ${f(sm.mean.attackersAboveTrustMin, sm.ci95.attackersAboveTrustMin)} | ${f(sm.mean.honestAboveTrustMin, sm.ci95.honestAboveTrustMin)} |`,
         );
     lines.push("", "| nodes | seconds | started | machine |", "|---|---|---|---|");
     for (const t of timing) lines.push(`| ${t.nodes.toLocaleString("en-US")} | ${t.seconds.toFixed(0)} | ${t.at} | ${t.machine} |`);

@@ -11,7 +11,7 @@
  * - where the attackers end: the share of attacker identities (a whitewasher's every identity)
  *   whose trust is above the median trustworthy honest identity, the median of their trust minus
  *   that median, and the share at or above Trust_min (0.5, the least mean trust of an agreement not
- *   routed to an intermediary).
+ *   routed to an intermediary), beside the share of trustworthy honest identities at or above it.
  */
 import { generateNetwork, type Family, type Network, type Rating } from "./generate";
 
@@ -40,6 +40,8 @@ export type Metrics = {
   attackerGap: number;
   /** share of attacker identities whose trust is at least TRUST_MIN */
   attackersAboveTrustMin: number;
+  /** share of trustworthy honest identities whose trust is at least TRUST_MIN (what a trust rule costs the honest) */
+  honestAboveTrustMin: number;
   /** the detector's time on the whole history, and the history's size */
   ms: number;
   ratings: number;
@@ -101,9 +103,11 @@ export function evaluate(
     let attackersAboveMedian = NaN;
     let attackerGap = NaN;
     let attackersAboveTrustMin = NaN;
+    let honestAboveTrustMin = NaN;
     if (v.trust) {
       const honestTrust = [...t.trustworthy].map((x) => v.trust!.get(x) ?? 0);
       const med = median(honestTrust);
+      if (honestTrust.length) honestAboveTrustMin = honestTrust.filter((x) => x >= TRUST_MIN).length / honestTrust.length;
       if (t.boosted.size) boostedAboveMedian = [...t.boosted].filter((x) => (v.trust!.get(x) ?? 0) > med).length / t.boosted.size;
       if (t.attackers.size) {
         const at = [...t.attackers].map((x) => v.trust!.get(x) ?? 0);
@@ -132,6 +136,7 @@ export function evaluate(
       attackersAboveMedian,
       attackerGap,
       attackersAboveTrustMin,
+      honestAboveTrustMin,
       ms,
       ratings: net.ratings.length,
     };
