@@ -207,7 +207,11 @@ task(
       timing.push({ nodes: n, seconds: (performance.now() - t0) / 1000, at, machine: machineFacts(load) });
     }
     const f = (m: number, c: number, p = true) =>
-      Number.isNaN(m) ? "n/a" : p ? `${(m * 100).toFixed(1)}%${Number.isNaN(c) ? "" : ` ± ${(c * 100).toFixed(1)}`}` : `${m.toFixed(3)}${Number.isNaN(c) ? "" : ` ± ${c.toFixed(3)}`}`;
+      Number.isNaN(m)
+        ? "n/a"
+        : p
+          ? `${(m * 100).toFixed(1)}%${Number.isNaN(c) ? "" : ` ± ${(c * 100).toFixed(1)}`}`
+          : `${m.toFixed(3)}${Number.isNaN(c) ? "" : ` ± ${c.toFixed(3)}`}`;
     const lines = [
       "# Whitewashers with the identity layer (issue 15)",
       "",

@@ -19,13 +19,17 @@ contract CourtWeightFarmingTest is DisputeFixture {
     uint256 internal constant R0 = 0.5e18; // the initial reputation of a verified identity
 
     address internal avatarCtl;
+    /// The current block, kept here: under via-IR a test function may read block.number only once
+    /// (the value is reused across vm.roll), so every roll goes through `_roll`.
+    uint256 internal bn;
     bytes32 internal avatar;
     uint256 internal cap;
     uint256 internal maturity;
 
     function setUp() public {
         _deploy();
-        vm.roll(block.number + MIN_AGE + 1);
+        bn = block.number;
+        _roll(MIN_AGE + 1);
         cap = tm.CREDIT_CAP();
         maturity = tm.CREDIT_MATURITY();
         avatarCtl = vm.addr(AVATAR_KEY);
@@ -46,7 +50,7 @@ contract CourtWeightFarmingTest is DisputeFixture {
     function test_F2_repeatedAgreementsInOneBlockDoNotFarmReputation() public {
         (bytes32 org, address orgCtl) = _org("sock-puppet org", true);
         _rateFully(org, 3);
-        vm.roll(block.number + maturity);
+        _roll(maturity);
         _agree(orgCtl, org);
         uint256 once = tm.entity(avatar).reputation;
         for (uint256 k; k < 19; ++k) _agree(orgCtl, org);
@@ -60,7 +64,7 @@ contract CourtWeightFarmingTest is DisputeFixture {
     /// CREDIT_CAP, and the court reads that reputation.
     function test_onePairAddsAtMostTheCapOverAnyNumberOfEpochs() public {
         (bytes32 org, address orgCtl) = _org("patient org", true);
-        vm.roll(block.number + maturity);
+        _roll(maturity);
         for (uint256 e; e < 60; ++e) {
             if (e % 7 == 0) {
                 vm.prank(avatarCtl);
@@ -69,10 +73,11 @@ contract CourtWeightFarmingTest is DisputeFixture {
             _agree(orgCtl, org);
             _agree(orgCtl, org);
             vm.warp(vm.getBlockTimestamp() + 1 days);
-            vm.roll(block.number + 1);
+            _roll(1);
         }
         assertEq(tm.entity(avatar).reputation, R0 + cap, "the pair added exactly its cap");
-        assertEq(tm.reputationAt(avatar, uint48(block.number - 1)), R0 + cap, "the court's weight");
+        _roll(1);
+        assertEq(tm.reputationAt(avatar, uint48(bn - 1)), R0 + cap, "the court's weight");
         assertEq(tm.creditOf(org, avatar).total, cap, "the pair's recorded credit");
     }
 
@@ -83,7 +88,7 @@ contract CourtWeightFarmingTest is DisputeFixture {
     function test_anOrganizationWithoutStandingCreditsNothing() public {
         (bytes32 plain, address plainCtl) = _org("unverified org", false);
         (bytes32 flagged, address flaggedCtl) = _org("flagged org", true);
-        vm.roll(block.number + maturity);
+        _roll(maturity);
         (bytes32 young, address youngCtl) = _org("young org", true);
         _rateFully(plain, 1);
         _rateFully(flagged, 1);
@@ -126,12 +131,19 @@ contract CourtWeightFarmingTest is DisputeFixture {
         // It cannot rate its own organization; the oracle term lifts its trust in it to 0.6 > R0.
         vm.prank(oracle);
         tm.setOracle(avatar, org, 1e18);
-        vm.roll(block.number + maturity);
+        _roll(maturity);
         assertEq(tm.trustOf(avatar, org), 0.6e18, "the oracle term lifts the trust");
         bytes32[] memory a = new bytes32[](1);
         a[0] = avatar;
         vm.prank(avatarCtl);
-        tm.proposeAgreement(org, a, new uint64[](1), keccak256("terms"), "cid", ITrustManager.Consents(type(uint256).max, new bytes[](1)));
+        tm.proposeAgreement(
+            org,
+            a,
+            new uint64[](1),
+            keccak256("terms"),
+            "cid",
+            ITrustManager.Consents(type(uint256).max, new bytes[](1))
+        );
         assertEq(tm.entity(avatar).reputation, R0, "self-dealing within one account credited");
         assertEq(tm.creditOf(org, avatar).at, 0, "nothing recorded");
     }
@@ -145,7 +157,7 @@ contract CourtWeightFarmingTest is DisputeFixture {
         bytes32[] memory orgs = new bytes32[](k);
         address[] memory ctls = new address[](k);
         for (uint256 j; j < k; ++j) (orgs[j], ctls[j]) = _org(string(abi.encode("fuzz org", j)), true);
-        vm.roll(block.number + maturity);
+        _roll(maturity);
         uint256 steps = 10 + (seed % 40);
         uint256 lost;
         for (uint256 s; s < steps; ++s) {
@@ -164,7 +176,7 @@ contract CourtWeightFarmingTest is DisputeFixture {
             if (afterAgree < before) lost += before - afterAgree;
             assertLe(afterAgree > before ? afterAgree - before : 0, cap, "one step added more than the cap");
             vm.warp(vm.getBlockTimestamp() + ((r >> 32) % 3 days));
-            vm.roll(block.number + 1);
+            _roll(1);
         }
         uint256 credited;
         for (uint256 j; j < k; ++j) {
@@ -178,6 +190,11 @@ contract CourtWeightFarmingTest is DisputeFixture {
     }
 
     // ------------------------------------------------------------------ helpers
+
+    function _roll(uint256 blocks) internal {
+        bn += blocks;
+        vm.roll(bn);
+    }
 
     function _org(string memory name, bool verified) internal returns (bytes32 org, address ctl) {
         org = keccak256(bytes(name));

@@ -24,9 +24,7 @@ describe("identity layer on effective trust (offchain/trust/identity-layer.ts)",
         ["fresh-flagged", { value: 0, weight: 0, flagged: true }],
       ]);
       const t = withIdentityLayer(support, { verified: new Set() });
-      const stranger = F.fromWad(
-        F.effectiveTrust(F.DEFAULT_MODEL, { trust: 0n, updatedAt: 0n, ratings: 0, oracle: 0n }, 0n, false, false),
-      );
+      const stranger = F.fromWad(F.effectiveTrust(F.DEFAULT_MODEL, { trust: 0n, updatedAt: 0n, ratings: 0, oracle: 0n }, 0n, false, false));
       expect(t.get("fresh")).to.be.closeTo(stranger, 1e-12);
       expect(t.get("fresh")).to.be.closeTo(b * u * f, 1e-12);
       expect(t.get("fresh-flagged")).to.be.closeTo(b * u * f * f, 1e-12);
