@@ -59,6 +59,17 @@ interface ITrustManager {
         int64 oracle;
     }
 
+    /// @notice What agreements of one organization credited one avatar's reputation (F2: court weight
+    /// cannot be farmed by self-dealing).
+    /// @param at when an agreement of the pair last moved the avatar's reputation (0: never); the
+    /// next credit of the pair is accepted one decay epoch later
+    /// @param total the reputation the pair's agreements added to the avatar so far (WAD, gains
+    /// only; at most `CREDIT_CAP`)
+    struct Credit {
+        uint40 at;
+        uint64 total;
+    }
+
     /// @notice The immutable model parameters.
     struct Model {
         uint256 factorCount;
@@ -243,6 +254,15 @@ interface ITrustManager {
     /// agreementNonce(org) (ECDSA, or ERC-1271 for a contract controller). An avatar controlled by
     /// the caller needs no signature. The nonce moves on with every agreement of the organization,
     /// so a consent counts for one agreement only.
+    /// Reputation credit (Eq. 6, bounded against self-dealing, docs/specs/trust.md §3.2): unless the
+    /// agreement goes through an intermediary, each avatar's reputation R moves to
+    /// R + a·s·(T − R), with a = `agreementWeight`, T the avatar's trust in the organization and s
+    /// the organization's **standing**: the lower of its reputation now and `CREDIT_MATURITY`
+    /// blocks ago, and 0 while it is flagged (a new, unverified or flagged organization credits
+    /// nothing). Each (organization, avatar) pair credits at most once per decay epoch, never an
+    /// avatar of the organization's own controller, and its gains add up to at most `CREDIT_CAP`
+    /// over the pair's lifetime (`creditOf`). An agreement that would not move a reputation writes
+    /// nothing for it.
     /// @param org the organization (caller must control it)
     /// @param avatars the avatars, ids strictly increasing
     /// @param thresholds Threshold_{i,j} per avatar (WAD)
@@ -258,6 +278,9 @@ interface ITrustManager {
         string calldata cid,
         Consents calldata consents
     ) external returns (uint256 agreementId, Mode mode);
+
+    /// @notice What the agreements of `org` have credited `avatar` (see `proposeAgreement`).
+    function creditOf(bytes32 org, bytes32 avatar) external view returns (Credit memory);
 
     /// @notice The nonce the next agreement of `org` is consented under.
     function agreementNonce(bytes32 org) external view returns (uint256);

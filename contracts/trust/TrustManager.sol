@@ -48,6 +48,14 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
     bytes32 public constant CONSENT_TYPEHASH = keccak256(
         "AgreementConsent(bytes32 org,bytes32[] avatars,uint64[] thresholds,bytes32 termsHash,uint256 nonce,uint256 deadline)"
     );
+    /// @notice The most reputation the agreements of one organization can ever add to one avatar
+    /// (0.05): an attacker's organizations add at most this each, whatever their number of
+    /// agreements (docs/specs/trust.md §3.2).
+    uint256 public constant CREDIT_CAP = 0.05e18;
+    /// @notice An organization credits with the lower of its reputation now and this many blocks
+    /// ago (about a day at 12 s, the court's `minAge`): a new organization, or standing just
+    /// granted, credits nothing yet.
+    uint256 public constant CREDIT_MATURITY = 7200;
     /// The registries' writers, who verify identities before they record them: the IdP
     /// (MITRegistry.IDP_ROLE) for avatars, the MSRP (ResourcePoolRegistry.MSRP_ROLE) for resource nodes.
     bytes32 private constant IDP_ROLE = keccak256("IDP_ROLE");
@@ -73,6 +81,8 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
     mapping(bytes32 from => mapping(bytes32 to => Pair)) private _trustStore;
     mapping(Kind kind => IIdentityVerifier) private _verifiers;
     mapping(uint256 id => Agreement) private _agreements;
+    /// What each organization's agreements credited each avatar (once per epoch, at most CREDIT_CAP).
+    mapping(bytes32 org => mapping(bytes32 avatar => Credit)) private _credits;
     /// Reputation history by block number, so that a dispute can weigh votes by the reputation
     /// voters had when it opened (ERC20Votes-style checkpoints).
     mapping(bytes32 id => Checkpoints.Trace208) private _reputationHistory;
@@ -307,7 +317,7 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
         _checkConsents(_consentDigest(org, avatars, thresholds, termsHash, consents.deadline), avatars, consents);
         mode = st.mode;
         agreementId = _store(org, mode, st.mean, avatars, termsHash, cid);
-        if (mode != Mode.Intermediary) _credit(avatars, st.t);
+        if (mode != Mode.Intermediary) _credit(org, avatars, st.t);
     }
 
     // ---------------------------------------------------------------- views
@@ -363,6 +373,11 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
     /// @inheritdoc ITrustManager
     function agreement(uint256 id) external view returns (Agreement memory) {
         return _agreements[id];
+    }
+
+    /// @inheritdoc ITrustManager
+    function creditOf(bytes32 org, bytes32 avatar) external view returns (Credit memory) {
+        return _credits[org][avatar];
     }
 
     /// @inheritdoc ITrustManager
@@ -540,17 +555,43 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
         emit AgreementFormed(id, org, mode, mean, a.agreementHash, cid);
     }
 
-    /// @dev Eq. 6: R_i = sum_j w_j f_j(TA_ij), kept as a running weighted mean with f(TA_ij) = T_ij.
-    function _credit(bytes32[] calldata avatars, uint256[] memory t) private {
+    /// @dev Eq. 6: R_i = sum_j w_j f_j(TA_ij), kept as a running weighted mean with f(TA_ij) = T_ij,
+    /// each step weighted by the organization's standing (EigenTrust: an opinion weighs what its
+    /// holder is trusted) and bounded per pair: once per epoch, at most CREDIT_CAP in all, never
+    /// the organization's controller's own avatars. The caller is the organization's controller.
+    function _credit(bytes32 org, bytes32[] calldata avatars, uint256[] memory t) private {
+        uint256 w = _agreementWeight.mulWad(_standing(org));
+        if (w == 0) return;
         for (uint256 i; i < avatars.length; ++i) {
             Entity storage a = _entities[avatars[i]];
+            if (a.controller == msg.sender) continue; // one account's own avatar: self-dealing
+            Credit memory c = _credits[org][avatars[i]];
+            if (c.at != 0 && block.timestamp - c.at < _epochLength) continue; // credited this epoch
             uint64 old = a.reputation;
-            uint64 updated = uint64(TrustMath.blend(t[i], old, _agreementWeight));
-            a.reputation = updated;
-            _reputationHistory[avatars[i]].push(uint48(block.number), updated);
+            uint256 updated = TrustMath.blend(t[i], old, w);
+            if (updated > old) {
+                uint256 room = CREDIT_CAP - c.total;
+                if (updated - old > room) updated = old + room;
+                c.total += uint64(updated - old);
+            }
+            if (updated == old) continue;
+            c.at = uint40(block.timestamp);
+            _credits[org][avatars[i]] = c;
+            a.reputation = uint64(updated);
+            _reputationHistory[avatars[i]].push(uint48(block.number), uint208(updated));
             _moveTotal(old, updated);
-            emit ReputationUpdated(avatars[i], old, updated);
+            emit ReputationUpdated(avatars[i], old, uint64(updated));
         }
+    }
+
+    /// @dev An organization's standing: 0 while flagged, else the lower of its reputation now and
+    /// CREDIT_MATURITY blocks ago (0 if it did not exist then).
+    function _standing(bytes32 org) private view returns (uint256 s) {
+        Entity storage o = _entities[org];
+        if (o.flags & ATTACK_MASK != 0 || block.number <= CREDIT_MATURITY) return 0;
+        s = o.reputation;
+        uint256 then = _reputationHistory[org].upperLookupRecent(uint48(block.number - CREDIT_MATURITY));
+        if (then < s) s = then;
     }
 
     /// @dev Moves the total reputation by updated - old; the first change of a block first keeps

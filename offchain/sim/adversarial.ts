@@ -6,7 +6,8 @@
  * flagged (TrustManager's flag penalty); the average baseline's is the mean rating.
  */
 import { detectAllLegacy, type RatingEvent } from "../trust/detectors";
-import { analyze, type AnalyzeOptions } from "../trust/robust";
+import { analyze, type Analysis, type AnalyzeOptions } from "../trust/robust";
+import { withIdentityLayer } from "../trust/identity-layer";
 import { evaluateFamily, type DetectorUnderTest, type Summary } from "../trust/adversaries/evaluate";
 import { FAMILIES, type Family } from "../trust/adversaries/generate";
 import { averageModel, eigenTrust } from "./baselines";
@@ -57,6 +58,51 @@ export const metatrust = (o: AnalyzeOptions = {}): DetectorUnderTest => ({
 export const METATRUST = metatrust();
 /** metatrust ignoring ratings without an evidence record set (docs/specs/trust.md §8, `trust:detect --evidence-only`). */
 export const METATRUST_EVIDENCE_ONLY: DetectorUnderTest = { ...metatrust({ unevidenced: "ignore" }), name: "metatrust, evidence only" };
+
+/**
+ * metatrust with and without the identity layer (docs/specs/trust.md §6, offchain/trust/identity-layer.ts),
+ * for the whitewashing study: the same detections (one analysis per history, shared by the three),
+ * three effective trusts: as `trust:detect` reports it; with every honest identity verified and a
+ * whitewasher's fresh identities not (`Network.verified`: one verified identity per person); and with
+ * only the pre-trusted seeds verified (honest newcomers unverified too: the layer's honest cost).
+ * @returns the three detectors
+ */
+export function metatrustIdentityStudy(): DetectorUnderTest[] {
+  // the harness runs each detector on the attacked history and then on the clean one: keep both
+  let kept: { ratings: readonly RatingEvent[]; a: Analysis }[] = [];
+  const analysis = (ratings: RatingEvent[], nodes: string[], seeds: Set<string>, epochSeconds: number) => {
+    const hit = kept.find((k) => k.ratings === ratings);
+    if (hit) return hit.a;
+    const a = analyze(ratings, nodes, seeds, { epochSeconds });
+    kept = [...kept.slice(-1), { ratings, a }];
+    return a;
+  };
+  const flaggedOf = (a: Analysis) => new Set(a.detections.map((d) => d.entity));
+  return [
+    {
+      name: "metatrust",
+      run: (ratings, nodes, seeds, net) => {
+        const a = analysis(ratings, nodes, seeds, net.roundSeconds);
+        return { flagged: flaggedOf(a), trust: a.trust };
+      },
+    },
+    {
+      name: "metatrust + identity layer",
+      run: (ratings, nodes, seeds, net) => {
+        if (!net.verified) throw new Error("metatrustIdentityStudy: the network names no verified identities");
+        const a = analysis(ratings, nodes, seeds, net.roundSeconds);
+        return { flagged: flaggedOf(a), trust: withIdentityLayer(a.support, { verified: net.verified }) };
+      },
+    },
+    {
+      name: "metatrust + identity layer, only seeds verified",
+      run: (ratings, nodes, seeds, net) => {
+        const a = analysis(ratings, nodes, seeds, net.roundSeconds);
+        return { flagged: flaggedOf(a), trust: withIdentityLayer(a.support, { verified: seeds }) };
+      },
+    },
+  ];
+}
 
 /** One row of the suite: a family at one size, per detector the summary over the seeds. */
 export type SuiteRow = {

@@ -140,6 +140,12 @@ export type Analysis = {
   lockstep: { members: string[]; targets: string[]; flagged: boolean; flaggedMembers: string[] }[];
   /** effective trust of every entity in [0, 1] */
   trust: Map<string, number>;
+  /**
+   * what the effective trust is computed from: per entity, the weighted sum of its corrected values
+   * received (`value`, Σ w·v) and their total weight (`weight`, Σ w), and whether it is flagged;
+   * trust = (1 + value) / (2 + weight), × the penalty when flagged (entities outside the analysis: 0, 0)
+   */
+  support: Map<string, { value: number; weight: number; flagged: boolean }>;
   /** rater weight in [0, 1] (0 = filtered out) */
   weight: Map<string, number>;
   /** observations after one-per-epoch deduplication */
@@ -1031,16 +1037,19 @@ export function analyze(
   // --- 4. effective trust
   const trust = new Map<string, number>();
   const wOut = new Map<string, number>();
+  const support = new Map<string, { value: number; weight: number; flagged: boolean }>();
   for (let i = 0; i < N; i++) {
     const beta = (1 + tVal[i]) / (2 + tSum[i]);
     trust.set(names[i], flaggedKinds.has(i) ? beta * penalty : beta);
     wOut.set(names[i], W(i));
+    support.set(names[i], { value: tVal[i], weight: tSum[i], flagged: flaggedKinds.has(i) });
   }
   // entities outside the analysis: the beta prior, and the weight an unrated non-seed gets
   for (const n of nodes)
     if (!ids.has(n)) {
       trust.set(n, 0.5);
       wOut.set(n, seedIdx.length > 0 ? 0 : 1);
+      support.set(n, { value: 0, weight: 0, flagged: false });
     }
   const lockstep = groups.map((g, gi) => ({
     members: g.members.map((x) => names[x]),
@@ -1048,7 +1057,7 @@ export function analyze(
     flagged: groupFlagged[gi] === 1,
     flaggedMembers: g.members.filter((x) => flaggedKinds.has(x)).map((x) => names[x]),
   }));
-  return { detections, notices, lockstep, trust, weight: wOut, observations: M, ignoredUnevidenced };
+  return { detections, notices, lockstep, trust, support, weight: wOut, observations: M, ignoredUnevidenced };
 }
 
 function groupBy(keys: readonly number[], n: number): number[][] {

@@ -61,6 +61,8 @@ abstract contract TrustManagerFixture is Test {
     uint256 internal constant FLAGGED = 0.2e18;
     uint256 internal constant INITIAL_REP = 0.5e18;
     uint256 internal constant AGREEMENT_WEIGHT = 0.2e18;
+    uint256 internal constant CREDIT_CAP = 0.05e18;
+    uint256 internal constant CREDIT_MATURITY = 7200;
     uint64 internal constant TRUST_MIN = 0.5e18;
     uint64 internal constant TRUST_MAX = 0.8e18;
 
@@ -375,6 +377,8 @@ contract TrustManagerHandler is TrustManagerFixture {
     bytes32 internal gLastAgreement;
     mapping(bytes32 id => uint256[]) internal histBlock;
     mapping(bytes32 id => uint256[]) internal histValue;
+    /// What each organization's agreements credited each avatar (ITrustManager.Credit).
+    mapping(bytes32 org => mapping(bytes32 avatar => ITrustManager.Credit)) internal gCredit;
 
     uint256 public calls;
     uint256 public rejectedCalls;
@@ -667,13 +671,7 @@ contract TrustManagerHandler is TrustManagerFixture {
                     )
                 )
             );
-            if (mode != ITrustManager.Mode.Intermediary) {
-                for (uint256 i; i < avatars.length; ++i) {
-                    uint256 updated = _blend(t[i], gEntity[avatars[i]].rep, AGREEMENT_WEIGHT);
-                    gEntity[avatars[i]].rep = uint64(updated);
-                    _pushRep(avatars[i], updated);
-                }
-            }
+            if (mode != ITrustManager.Mode.Intermediary) _gCredit(caller, org, avatars, t);
         }
     }
 
@@ -704,10 +702,11 @@ contract TrustManagerHandler is TrustManagerFixture {
         (_mix(which, 1) % 2 == 0 ? stubAvatar : stubNode).set(_id(_mix(idSeed, 2)), verified);
     }
 
-    /// Time passes without calls (up to 400 days), for long decays.
+    /// Time passes without calls (up to 400 days), for long decays; one wait in two also lets
+    /// CREDIT_MATURITY blocks pass, so that organizations gain the standing agreements credit with.
     function wait(uint256 time) external {
         vm.warp(block.timestamp + (time % 400 days));
-        vm.roll(block.number + 1);
+        vm.roll(block.number + 1 + ((time >> 64) % 2 == 0 ? CREDIT_MATURITY : 0));
     }
 
     // ================================================================== checks (called by the invariants)
@@ -817,6 +816,9 @@ contract TrustManagerHandler is TrustManagerFixture {
                 assertEq(p.updatedAt, q.updatedAt, "pair updatedAt");
                 assertEq(p.ratings, q.ratings, "pair ratings");
                 assertTrue(p.oracle == q.oracle, "pair oracle");
+                ITrustManager.Credit memory c = tm.creditOf(id, ids[j]);
+                assertEq(c.at, gCredit[id][ids[j]].at, "credit time");
+                assertEq(c.total, gCredit[id][ids[j]].total, "credit total");
             }
         }
         for (uint256 i; i < N_IDS; ++i) {
@@ -908,6 +910,41 @@ contract TrustManagerHandler is TrustManagerFixture {
     /// answer counts for attested entities only; TrustManagerAttestationTest covers those).
     function _gVerified(bytes32 id) internal view returns (bool) {
         return gEntity[id].flags & 0x80 != 0;
+    }
+
+    /// Eq. 6 bounded against self-dealing (F2): weighted by the organization's standing, once per
+    /// (organization, avatar) per epoch, never the caller's own avatars, gains capped per pair.
+    function _gCredit(address caller, bytes32 org, bytes32[] memory avatars, uint256[] memory t) internal {
+        uint256 w = (AGREEMENT_WEIGHT * _gStanding(org)) / WAD;
+        if (w == 0) return;
+        for (uint256 i; i < avatars.length; ++i) {
+            bytes32 a = avatars[i];
+            if (gEntity[a].controller == caller) continue;
+            ITrustManager.Credit memory c = gCredit[org][a];
+            if (c.at != 0 && block.timestamp - c.at < EPOCH) continue;
+            uint256 old = gEntity[a].rep;
+            uint256 updated = _blend(t[i], old, w);
+            if (updated > old) {
+                if (updated - old > CREDIT_CAP - c.total) updated = old + CREDIT_CAP - c.total;
+                c.total += uint64(updated - old);
+            }
+            if (updated == old) continue;
+            c.at = uint40(block.timestamp);
+            gCredit[org][a] = c;
+            gEntity[a].rep = uint64(updated);
+            _pushRep(a, updated);
+        }
+    }
+
+    /// 0 while flagged or before CREDIT_MATURITY blocks exist; else the lower of the reputation now
+    /// and CREDIT_MATURITY blocks ago, read from the model's own history.
+    function _gStanding(bytes32 org) internal view returns (uint256 s) {
+        if (gEntity[org].flags & 0x7f != 0 || block.number <= CREDIT_MATURITY) return 0;
+        s = gEntity[org].rep;
+        uint256 then;
+        uint256[] storage bs = histBlock[org];
+        for (uint256 k; k < bs.length && bs[k] <= block.number - CREDIT_MATURITY; ++k) then = histValue[org][k];
+        if (then < s) s = then;
     }
 
     function _pushRep(bytes32 id, uint256 value) internal {

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
-import { loadFixture, time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
+import { loadFixture, mine, time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
 import { asCourt, deployTrustFixture, id, Kind } from "../fixtures/trust";
 import * as F from "../../offchain/trust/fixed";
 import { signAgreementConsent, TrustLedger } from "../../offchain/trust/ledger";
@@ -436,6 +436,7 @@ describe("TrustManager", () => {
     async function rated(scores: Record<string, number>) {
       const f = await loadFixture(populated);
       await f.trust.setIdentityVerified(id("acme"), true);
+      await mine(Number(await f.trust.CREDIT_MATURITY())); // acme's standing: its reputation a day ago
       for (let k = 0; k < 6; k++) {
         for (const [n, s] of Object.entries(scores)) await f.by[n as "alice" | "bob"].rate(id(n), id("acme"), all(s), Z, Z);
         await time.increase(86_400); // one rating per pair per decay epoch

@@ -7,7 +7,11 @@
  * - time to detect: median rounds from an attacker's first misbehaviour to its first flag;
  * - damage: each trustworthy honest identity's effective trust against the same seed without
  *   attackers (mean absolute move; the victims' mean move), and the share of boosted bad
- *   providers whose trust is above the median trustworthy honest identity.
+ *   providers whose trust is above the median trustworthy honest identity;
+ * - where the attackers end: the share of attacker identities (a whitewasher's every identity)
+ *   whose trust is above the median trustworthy honest identity, the median of their trust minus
+ *   that median, and the share at or above Trust_min (0.5, the least mean trust of an agreement not
+ *   routed to an intermediary), beside the share of trustworthy honest identities at or above it.
  */
 import { generateNetwork, type Family, type Network, type Rating } from "./generate";
 
@@ -30,10 +34,21 @@ export type Metrics = {
   victimMove: number;
   /** share of boosted bad providers above the median trustworthy honest identity */
   boostedAboveMedian: number;
+  /** share of attacker identities whose trust is above the median trustworthy honest identity */
+  attackersAboveMedian: number;
+  /** median over attacker identities of (trust - the median trustworthy honest identity's trust) */
+  attackerGap: number;
+  /** share of attacker identities whose trust is at least TRUST_MIN */
+  attackersAboveTrustMin: number;
+  /** share of trustworthy honest identities whose trust is at least TRUST_MIN (what a trust rule costs the honest) */
+  honestAboveTrustMin: number;
   /** the detector's time on the whole history, and the history's size */
   ms: number;
   ratings: number;
 };
+
+/** Trust_min of Algorithm 2 (TrustManager's deployed threshold): below it an agreement goes through an intermediary. */
+export const TRUST_MIN = 0.5;
 
 const median = (xs: number[]) => {
   if (!xs.length) return NaN;
@@ -85,10 +100,21 @@ export function evaluate(
     let damage = NaN;
     let victimMove = NaN;
     let boostedAboveMedian = NaN;
+    let attackersAboveMedian = NaN;
+    let attackerGap = NaN;
+    let attackersAboveTrustMin = NaN;
+    let honestAboveTrustMin = NaN;
     if (v.trust) {
       const honestTrust = [...t.trustworthy].map((x) => v.trust!.get(x) ?? 0);
       const med = median(honestTrust);
+      if (honestTrust.length) honestAboveTrustMin = honestTrust.filter((x) => x >= TRUST_MIN).length / honestTrust.length;
       if (t.boosted.size) boostedAboveMedian = [...t.boosted].filter((x) => (v.trust!.get(x) ?? 0) > med).length / t.boosted.size;
+      if (t.attackers.size) {
+        const at = [...t.attackers].map((x) => v.trust!.get(x) ?? 0);
+        attackersAboveMedian = at.filter((x) => x > med).length / at.length;
+        attackerGap = median(at.map((x) => x - med));
+        attackersAboveTrustMin = at.filter((x) => x >= TRUST_MIN).length / at.length;
+      }
       if (clean) {
         const c = d.run(clean.ratings, clean.nodes, clean.seeds, clean).trust!;
         const moves = [...t.trustworthy].map((x) => (v.trust!.get(x) ?? 0) - (c.get(x) ?? 0));
@@ -107,6 +133,10 @@ export function evaluate(
       damage,
       victimMove,
       boostedAboveMedian,
+      attackersAboveMedian,
+      attackerGap,
+      attackersAboveTrustMin,
+      honestAboveTrustMin,
       ms,
       ratings: net.ratings.length,
     };

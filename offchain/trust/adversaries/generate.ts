@@ -111,6 +111,13 @@ export type Network = {
   family: Family;
   nodes: string[];
   seeds: Set<string>;
+  /**
+   * identities whose identity is verified under the identity layer (docs/specs/trust.md §6: one
+   * verified identity per person): every honest identity, and the first identity of each attacker
+   * slot (a person), except in the Sybil families, whose identities are one controller's many.
+   * A whitewasher's fresh identities are not verified. (`seeds` are the pre-trusted subset.)
+   */
+  verified?: Set<string>;
   ratings: Rating[];
   truth: Truth;
   roundSeconds: number;
@@ -392,5 +399,8 @@ export function generateNetwork(o: SuiteOptions): Network {
     quality: new Map(nodes.map((n) => [n, 0])),
   };
   for (let i = 0; i < N; i++) for (const x of identities.get(i) ?? [{ name: name(i) }]) truth.quality.set(x.name, q(i));
-  return { family: o.family, nodes, seeds: new Set([...seedSlots].map(name)), ratings, truth, roundSeconds, rounds };
+  const verified = new Set<string>(honestSlots.map(name));
+  if (o.family !== "sybil-late" && o.family !== "sybil-attack-edges")
+    for (const i of attackerSlots) verified.add((identities.get(i) ?? [{ name: name(i) }])[0].name);
+  return { family: o.family, nodes, seeds: new Set([...seedSlots].map(name)), verified, ratings, truth, roundSeconds, rounds };
 }
