@@ -1,0 +1,125 @@
+/**
+ * Red team (h9-red) against the MSSA place authorities as deployed (the same code as
+ * `mssa:serve authority`), two authorities of one place with k = 2: attacks on the wire of key
+ * issue, key release, verification and proposal that are refused. The approval flow's attacks
+ * (a malicious verifier, replayed approvals, front-run proposals) are in mssa-verifier.test.ts;
+ * what got through is in mssa-red.findings.test.ts.
+ */
+import { expect } from "chai";
+import path from "path";
+import { Wallet } from "ethers";
+import { Keystore } from "../../offchain/storage/keystore";
+import { placeId } from "../../offchain/mssa/registration";
+import { authorityRecord } from "../../offchain/services/mssa/authority-service";
+import { registerRemote } from "../../offchain/services/mssa/clients";
+import { encodeKeyRequest, encodeProposeRequest, encodeReleaseRequest, encodeVerifyRequest } from "../../offchain/services/mssa/wire";
+import { Route } from "../../offchain/services/envelope";
+import { postEnvelope } from "../../offchain/services/client";
+import { mulBase, randomScalar } from "../../offchain/crypto/group";
+import { Bits } from "../../offchain/mssa/bits";
+import { consentToRegistration } from "../../offchain/mssa/ledger";
+import { tmp } from "../helpers/rsms-services";
+import { startPlace, type MssaPlace } from "../helpers/mssa-services";
+
+const once = { attempts: 1, timeoutMs: 30_000, backoffMs: 10 };
+const session32 = () => "0x" + Buffer.from(Wallet.createRandom().privateKey.slice(2), "hex").toString("hex");
+const fail = (p: Promise<unknown>) => p.then(() => "accepted", (e: Error) => e.message.replace(/^\S+ /, "").split("\n")[0]);
+
+describe("h9-red: MSSA authority services attacked over their wire (refused)", function () {
+  this.timeout(240_000);
+  let P: MssaPlace;
+  const sessionsOf = (i: number) =>
+    Object.keys((P.deps[i].keystore.load(authorityRecord(P.place)) as { agent: { sessions: Record<string, unknown> } }).agent.sessions);
+
+  before(async () => {
+    P = await startPlace("PL-red");
+  });
+  after(async () => P?.stop());
+
+  it("key issue: a request relayed to the other authority, signed by another account than its user, stale, or oversized is refused; nothing is recorded", async () => {
+    const u = Wallet.createRandom();
+    const mallory = Wallet.createRandom();
+    const s = session32();
+    const body = encodeKeyRequest({ session: s, user: u.address, bits: 64, transport: mulBase(randomScalar()) });
+    const before = [sessionsOf(0).length, sessionsOf(1).length];
+    const out = {
+      relayed: await fail(postEnvelope(P.urls[1], "/v1/mssa/key", P.req(0, Route.MssaKey, body, u), once)),
+      forged: await fail(postEnvelope(P.urls[0], "/v1/mssa/key", P.req(0, Route.MssaKey, body, mallory), once)),
+      stale: await fail(postEnvelope(P.urls[0], "/v1/mssa/key", P.req(0, Route.MssaKey, body, u, { issuedAt: Date.now() - 3_600_000 }), once)),
+      otherRoute: await fail(postEnvelope(P.urls[0], "/v1/mssa/release", P.req(0, Route.MssaKey, body, u), once)),
+      oversized: await fail(postEnvelope(P.urls[0], "/v1/mssa/key", new Uint8Array(64 * 1024), once)),
+      garbage: await fail(postEnvelope(P.urls[0], "/v1/mssa/key", new Uint8Array(200).fill(7), once)),
+    };
+    expect(out.relayed).to.match(/^421 WRONG_AUDIENCE/);
+    expect(out.forged).to.match(/^401 BAD_SIGNATURE/);
+    expect(out.stale).to.match(/STALE/);
+    expect(out.otherRoute).to.match(/^400 MALFORMED|WRONG_ROUTE/);
+    expect(out.oversized).to.match(/^413/);
+    expect(out.garbage).to.match(/^400/);
+    expect([sessionsOf(0).length, sessionsOf(1).length]).to.deep.equal(before);
+  });
+
+  it("a key request retried (same bytes) gets the same sealed key and no second key; the same session again under a new request id is refused (key-reuse)", async () => {
+    const u = Wallet.createRandom();
+    const s = session32();
+    const body = encodeKeyRequest({ session: s, user: u.address, bits: 64, transport: mulBase(randomScalar()) });
+    const env = P.req(0, Route.MssaKey, body, u);
+    const a = await postEnvelope(P.urls[0], "/v1/mssa/key", env, once);
+    const b = await postEnvelope(P.urls[0], "/v1/mssa/key", env, once);
+    expect(Buffer.from(b).equals(Buffer.from(a))).to.equal(true);
+    expect(await fail(postEnvelope(P.urls[0], "/v1/mssa/key", P.req(0, Route.MssaKey, body, u), once))).to.match(/^422 key-reuse/);
+  });
+
+  it("key release: asked by the authority itself, by a user, or for a session it never keyed is refused", async () => {
+    const s = session32();
+    const body = encodeReleaseRequest({ session: s, transport: mulBase(randomScalar()) });
+    expect(await fail(postEnvelope(P.urls[0], "/v1/mssa/release", P.req(0, Route.MssaRelease, body, P.au[0]), once))).to.match(/^401 BAD_SIGNATURE/);
+    expect(await fail(postEnvelope(P.urls[0], "/v1/mssa/release", P.req(0, Route.MssaRelease, body, Wallet.createRandom()), once))).to.match(
+      /^401 BAD_SIGNATURE/,
+    );
+    expect(await fail(postEnvelope(P.urls[0], "/v1/mssa/release", P.req(0, Route.MssaRelease, body, P.au[1]), once))).to.match(
+      /^422 unknown-session/,
+    );
+  });
+
+  it("after an honest registration: mallory cannot verify or propose in alice's session, and alice's verify replayed under a new request id is refused; one registration on-chain", async () => {
+    const alice = Wallet.createRandom();
+    const r = await registerRemote({
+      urls: P.urls,
+      place: P.place,
+      user: alice,
+      infos: ["mail:alice@example.org", "passport:RED-0001"],
+      dep: P.dep,
+      keystore: new Keystore(path.join(tmp("alice"), "keystore"), ""),
+    });
+    expect(r.outcome.granted).to.equal(true);
+    const mallory = Wallet.createRandom();
+    const n = 64;
+    const fake = encodeVerifyRequest(
+      { session: r.session, user: mallory.address, En: Bits.random(n), U12: Bits.random(n), tag: new Uint8Array(32), salt: session32() },
+      ["mail:m@example.org", "passport:RED-0002"],
+      mulBase(randomScalar()),
+    );
+    expect(await fail(postEnvelope(P.urls[1], "/v1/mssa/verify", P.req(1, Route.MssaVerify, fake, mallory), once))).to.match(
+      /^422 unknown-session .*no key of session/,
+    );
+    // alice's own session again (a replay under a fresh request id): already verified here
+    const again = encodeVerifyRequest(
+      { session: r.session, user: alice.address, En: Bits.random(n), U12: Bits.random(n), tag: new Uint8Array(32), salt: session32() },
+      ["x"],
+      mulBase(randomScalar()),
+    );
+    expect(await fail(postEnvelope(P.urls[1], "/v1/mssa/verify", P.req(1, Route.MssaVerify, again, alice), once))).to.match(
+      /^422 unknown-session .*already verified/,
+    );
+    // mallory proposes in alice's session with a consent of his own: the envelope must be alice's
+    const consent = await consentToRegistration(P.dep.ledger, mallory, placeId(P.place), r.verified.commitment, r.verified.nullifier, r.session);
+    const propose = encodeProposeRequest({ session: r.session, signature: consent.signature });
+    expect(await fail(postEnvelope(P.urls[0], "/v1/mssa/propose", P.req(0, Route.MssaPropose, propose, mallory), once))).to.match(
+      /^401 BAD_SIGNATURE/,
+    );
+    const [granted] = await P.dep.ledger.access(mallory.address, placeId(P.place));
+    expect(granted).to.equal(false);
+    expect((await P.dep.ledger.head()).count).to.equal(1n);
+  });
+});
