@@ -30,7 +30,13 @@ export type MssaPlace = {
   deps: ConstructorParameters<typeof AuthorityService>[0][];
   urls: string[];
   /** a request envelope to authority i, signed by `signer` (a fresh session and request id unless given) */
-  req(i: number, route: number, body: Uint8Array, signer: Wallet | HDNodeWallet, o?: { requestId?: Uint8Array; issuedAt?: number }): Uint8Array;
+  req(
+    i: number,
+    route: number,
+    body: Uint8Array,
+    signer: Wallet | HDNodeWallet,
+    o?: { requestId?: Uint8Array; issuedAt?: number },
+  ): Uint8Array;
   stop(): Promise<void>;
 };
 

@@ -66,15 +66,25 @@ describe("h9-red: the IdP service attacked over its wire (tracing, delegation, m
     ks.create(IDP_RECORD, new IdentityProvider().toRecord());
     const chainId = (await hre.ethers.provider.getNetwork()).chainId;
     idpRegistry = MITRegistry__factory.connect(address, wallet);
-    svc = new IdpService({ keystore: ks, dir: path.join(dir, "service"), registry: idpRegistry, store: f.store, wallet, chainId, log: () => undefined });
+    svc = new IdpService({
+      keystore: ks,
+      dir: path.join(dir, "service"),
+      registry: idpRegistry,
+      store: f.store,
+      wallet,
+      chainId,
+      log: () => undefined,
+    });
     const url = (await svc.start({ port: 0 })).url;
     dep = { chainId, registry: MITRegistry__factory.connect(address, hre.ethers.provider) };
     reporter = dep.registry.connect(rep);
     info = await idpInfo(url, dep);
     client = new Keystore(path.join(tmp("idp-red-client"), "keystore"), "");
-    alice = (await issueRemote({ idp: info, dep, keystore: client, name: "alice", kind: "user", label: "Alice", enrollment: eye.alice.capture() }))
+    alice = (
+      await issueRemote({ idp: info, dep, keystore: client, name: "alice", kind: "user", label: "Alice", enrollment: eye.alice.capture() })
+    ).party;
+    bob = (await issueRemote({ idp: info, dep, keystore: client, name: "bob", kind: "user", label: "Bob", enrollment: eye.bob.capture() }))
       .party;
-    bob = (await issueRemote({ idp: info, dep, keystore: client, name: "bob", kind: "user", label: "Bob", enrollment: eye.bob.capture() })).party;
   });
 
   after(async () => {
@@ -173,11 +183,19 @@ describe("h9-red: the IdP service attacked over its wire (tracing, delegation, m
 
   it("refused: mutual authentication with a revoked delegation or a proxy whose MIT is revoked (the control authenticates)", async () => {
     // bob logs in afresh: his warrant is valid for a day from the chain's clock
-    const b = (await loginRemote({ idp: info, dep, user: bob, sample: () => eye.bob.capture(), avatarId: avatar("B-auth"), appearance: "b" }))
-      .credential;
+    const b = (
+      await loginRemote({ idp: info, dep, user: bob, sample: () => eye.bob.capture(), avatarId: avatar("B-auth"), appearance: "b" })
+    ).credential;
     const authAt = async (c: AvatarCredential, driver: AvatarParty) => {
       const t = await chainNow();
-      return mutualAuthRemote({ idp: info, dep, A: { credential: c, driver }, B: { credential: b, driver: bob }, now: () => t, retry: once })
+      return mutualAuthRemote({
+        idp: info,
+        dep,
+        A: { credential: c, driver },
+        B: { credential: b, driver: bob },
+        now: () => t,
+        retry: once,
+      })
         .then(() => "authenticated")
         .catch((e: Error) => e.message.split("\n")[0]);
     };
