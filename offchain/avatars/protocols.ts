@@ -245,6 +245,11 @@ export async function verifyLogin(
   const now = ctx.now();
   server.consume(r.challenge, now);
   await requireActive(ctx, serial, pk, "the user");
+  // the first login of an avatar makes its user the owner; another user's login is refused here,
+  // as the client's fault, rather than by the chain's revert (a 500 the client would retry)
+  const owner = fromHex((await ctx.registry.avatar(toHex(r.avatarId))).owner, 32);
+  if (!owner.every((b) => b === 0) && !equalBytes(owner, serial))
+    throw new AvatarProtocolError("NOT_OWNER", "login: another user owns this avatar");
   ctx.idp.matchSample(serial, r.sealedSample, r.challenge, sampleBinding(SamplePurpose.login, r.o.h));
   if (!equalBytes(r.warrant.irisCommitment, ctx.idp.commitmentOf(serial)))
     throw new AvatarProtocolError("IRIS_MISMATCH", "login: the warrant's iris commitment is not the user's");

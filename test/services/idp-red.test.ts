@@ -49,6 +49,7 @@ describe("h9-red: the IdP service attacked over its wire (tracing, delegation, m
   let reporter: MITRegistry;
   let client: Keystore;
   let snap: SnapshotRestorer;
+  let svcDir: string;
   const eye = { alice: new SimulatedEye(9101), bob: new SimulatedEye(9102) };
   let alice: AvatarParty, bob: AvatarParty;
 
@@ -66,9 +67,10 @@ describe("h9-red: the IdP service attacked over its wire (tracing, delegation, m
     ks.create(IDP_RECORD, new IdentityProvider().toRecord());
     const chainId = (await hre.ethers.provider.getNetwork()).chainId;
     idpRegistry = MITRegistry__factory.connect(address, wallet);
+    svcDir = path.join(dir, "service");
     svc = new IdpService({
       keystore: ks,
-      dir: path.join(dir, "service"),
+      dir: svcDir,
       registry: idpRegistry,
       store: f.store,
       wallet,
@@ -211,5 +213,40 @@ describe("h9-red: the IdP service attacked over its wire (tracing, delegation, m
     const stolen = await fresh("stolen");
     await (await idpRegistry.revokeMIT(toHex(stolen.bot.mit!.serial))).wait();
     expect(await authAt(stolen.c, stolen.bot)).to.match(/driver's MIT is revoked/);
+  });
+
+  it("a login to an avatar another user owns is refused as the client's fault (422 NOT_OWNER, not 500: the client does not retry it); no intent is left in the journal", async () => {
+    const daveEye = new SimulatedEye(9104);
+    const dave = (
+      await issueRemote({ idp: info, dep, keystore: client, name: "dave", kind: "user", label: "Dave", enrollment: daveEye.capture() })
+    ).party;
+    // dave logs in first to avatar("OWNED") and owns it; then alice claims it
+    const outcome = await loginRemote({
+      idp: info,
+      dep,
+      user: dave,
+      sample: () => daveEye.capture(),
+      avatarId: avatar("OWNED"),
+      appearance: "dave",
+      retry: once,
+    }).then(
+      () => "logged in (setup)",
+      (e: Error) => e.message.replace(/^\S+ /, "").split("\n")[0],
+    );
+    expect(outcome).to.equal("logged in (setup)");
+    const again = await loginRemote({
+      idp: info,
+      dep,
+      user: alice,
+      sample: () => eye.alice.capture(),
+      avatarId: avatar("OWNED"),
+      appearance: "alice",
+      retry: once,
+    }).then(
+      () => "logged in",
+      (e: Error) => e.message.replace(/^\S+ /, "").split("\n")[0],
+    );
+    expect(again).to.match(/^422 NOT_OWNER/);
+    expect(fs.readdirSync(path.join(svcDir, "journal")).filter((f) => f.endsWith(".json"))).to.deep.equal([]);
   });
 });
