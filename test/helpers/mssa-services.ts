@@ -43,8 +43,10 @@ export type MssaPlace = {
 /**
  * Deploys the system and starts both authority services of `place`.
  * @param place - the place's name
+ * @param o - passphrase: the authorities' keystore passphrase (default none: unsealed records);
+ *   windowMs: their freshness window
  */
-export async function startPlace(place: string): Promise<MssaPlace> {
+export async function startPlace(place: string, o: { passphrase?: string; windowMs?: number } = {}): Promise<MssaPlace> {
   const f = await deploySystemFixture();
   const address = f.deployment.contracts.CredentialLedger.address;
   const operator = CredentialLedger__factory.connect(address, f.msrp);
@@ -56,7 +58,7 @@ export async function startPlace(place: string): Promise<MssaPlace> {
   const deps = au.map((w) => {
     const dir = tmp("mssa-red");
     return {
-      keystore: new Keystore(path.join(dir, "keystore"), ""),
+      keystore: new Keystore(path.join(dir, "keystore"), o.passphrase ?? ""),
       dir: path.join(dir, "service"),
       place,
       ledger: CredentialLedger__factory.connect(address, w),
@@ -64,6 +66,7 @@ export async function startPlace(place: string): Promise<MssaPlace> {
       chainId,
       peers: new Map<string, string>(),
       peerRetry: { attempts: 1, timeoutMs: 30_000, backoffMs: 10 },
+      ...(o.windowMs ? { windowMs: o.windowMs } : {}),
       log: () => undefined,
     };
   });
