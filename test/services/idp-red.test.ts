@@ -18,7 +18,12 @@ import { deploySystemFixture } from "../fixtures/system";
 import { Keystore } from "../../offchain/storage/keystore";
 import { AvatarParty, IdentityProvider } from "../../offchain/avatars/agents";
 import { SimulatedEye } from "../../offchain/avatars/iris";
-import type { AvatarCredential, Evidence } from "../../offchain/avatars/protocols";
+import { buildLoginResponse, caseHash, type AvatarCredential, type Evidence } from "../../offchain/avatars/protocols";
+import { encodeLoginResponse } from "../../offchain/avatars/wire";
+import { ChallengePurpose, decodeChallengeReply, decodeLoginAck, encodeChallengeRequest } from "../../offchain/services/avatars/wire";
+import { Kind, Route, Scheme, audienceOf, openEnvelope, sealEnvelope } from "../../offchain/services/envelope";
+import { freshId } from "../../offchain/services/common";
+import { postEnvelope } from "../../offchain/services/client";
 import { Scope, cpsPSign } from "../../offchain/crypto/cps";
 import { keccak256 } from "../../offchain/crypto/hash";
 import { toBytes, toHex } from "../../offchain/crypto/bytes";
@@ -248,5 +253,53 @@ describe("h9-red: the IdP service attacked over its wire (tracing, delegation, m
     );
     expect(again).to.match(/^422 NOT_OWNER/);
     expect(fs.readdirSync(path.join(svcDir, "journal")).filter((f) => f.endsWith(".json"))).to.deep.equal([]);
+  });
+
+  it("a relay that re-sends alice's login under its own request id gets alice's login recorded once (no second effect); alice's own copy is then refused STALE_CHALLENGE, and nothing else", async () => {
+    const audience = audienceOf(dep.chainId, String(dep.registry.target), "idp");
+    const session = freshId();
+    const env = (route: number, body: Uint8Array) =>
+      sealEnvelope(
+        { kind: Kind.Request, route, audience, session, requestId: freshId(), issuedAt: Date.now(), inReplyTo: new Uint8Array(32), body },
+        { scheme: Scheme.None },
+      );
+    const c = decodeChallengeReply(
+      openEnvelope(
+        await postEnvelope(info.url, "/v1/challenge", env(Route.IdpChallenge, encodeChallengeRequest(ChallengePurpose.login)), once),
+      ).body,
+    );
+    const id = avatar("RELAY");
+    const r = buildLoginResponse({ idp: info }, alice, eye.alice.capture(), c.challenge, id, keccak256(toBytes("VID:relay")), c.time);
+    const alices = env(Route.IdpLogin, encodeLoginResponse(r));
+    const relays = env(Route.IdpLogin, encodeLoginResponse(r)); // the same body, the relay's request id
+    const ack = decodeLoginAck(openEnvelope(await postEnvelope(info.url, "/v1/login", relays, once)).body);
+    expect(toHex(ack.serial)).to.equal(toHex(alice.mit!.serial));
+    const mine = await postEnvelope(info.url, "/v1/login", alices, once).then(
+      () => "logged in",
+      (e: Error) => e.message.replace(/^\S+ /, "").split("\n")[0],
+    );
+    expect(mine).to.match(/^422 STALE_CHALLENGE/);
+    expect(await dep.registry.queryFilter(dep.registry.filters.AvatarLoggedIn(toHex(id)))).to.have.length(1);
+  });
+
+  it("bogus trace cases: the reporter pays more gas to open one than the IdP pays to reject it (measured)", async () => {
+    const bot = await proxy("bot-spam");
+    const c = await delegated("SPAM", bot);
+    const good = await signed(c, bot, await chainNow(), "spam");
+    const bogus = { ...good, proxySig: cpsPSign(bot.keys, c.warrant, c.o, { ...good.message, body: toBytes("other") }) };
+    const filed = await (await reporter.requestTrace(toHex(bogus.avatarId), toHex(caseHash(bogus)))).wait();
+    const caseId = (await dep.registry.queryFilter(dep.registry.filters.TraceRequested()))
+      .map((l) => l.args.caseId)
+      .reduce((a, b) => (b > a ? b : a));
+    const out = await traceRemote({ idp: info, dep, reporter, evidence: bogus, caseId, retry: once }).then(
+      () => "traced",
+      (e: Error) => e.message.replace(/^\S+ /, "").split("\n")[0],
+    );
+    expect(out).to.match(/^422 BAD_SIGNATURE/);
+    const verdict = (await dep.registry.queryFilter(dep.registry.filters.TraceVerdict(caseId)))[0];
+    const idpGas = (await verdict.getTransactionReceipt()).gasUsed;
+    console.log(`      requestTrace ${filed!.gasUsed} gas (reporter), recordVerdict(rejected) ${idpGas} gas (IdP)`);
+    expect(filed!.gasUsed).to.be.greaterThan(idpGas);
+    expect(Number((await dep.registry.traceCase(caseId)).status)).to.equal(3);
   });
 });
