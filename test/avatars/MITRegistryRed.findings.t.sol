@@ -31,6 +31,9 @@ contract MITRegistryRedFindingsTest is Test {
     function test_F4_aLoginIsNotVerifiedPastItsWarrant() public {
         assertTrue(registry.isVerified(AVATAR), "verified right after the login");
         vm.warp(block.timestamp + 30 days);
-        assertFalse(registry.isVerified(AVATAR), "a login warrant valid for a day still verifies the avatar 30 days later");
+        assertFalse(
+            registry.isVerified(AVATAR),
+            "a login warrant valid for a day still verifies the avatar 30 days later"
+        );
     }
 }

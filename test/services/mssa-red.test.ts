@@ -53,7 +53,7 @@ async function relay(target: string, seen: (path: string, body: Uint8Array) => P
 }
 
 const once = { attempts: 1, timeoutMs: 30_000, backoffMs: 10 };
-const session32 = () => "0x" + Buffer.from(Wallet.createRandom().privateKey.slice(2), "hex").toString("hex");
+const session32 = () => Wallet.createRandom().privateKey;
 const fail = (p: Promise<unknown>) =>
   p.then(
     () => "accepted",
@@ -122,7 +122,7 @@ describe("h9-red: MSSA authority services attacked over their wire (refused)", f
   });
 
   it("after an honest registration: mallory cannot verify or propose in alice's session, and alice's verify replayed under a new request id is refused; one registration on-chain", async () => {
-    const alice = Wallet.createRandom();
+    const alice = new Wallet(Wallet.createRandom().privateKey);
     const r = await registerRemote({
       urls: P.urls,
       place: P.place,
@@ -193,7 +193,7 @@ describe("h9-red: MSSA authority services attacked over their wire (refused)", f
       });
     });
     try {
-      const alice = Wallet.createRandom();
+      const alice = new Wallet(Wallet.createRandom().privateKey);
       const outcome = await registerRemote({
         urls: [onPath.url, P.urls[1]],
         place: P.place,
