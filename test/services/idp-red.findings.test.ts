@@ -167,4 +167,31 @@ describe("h9-red findings: the IdP service", function () {
     );
     expect(await v.verifyNow(...args)).to.equal(false);
   });
+
+  /**
+   * F12 (MEDIUM, cost) - proxy MIT issuance is open and the IdP pays for it. POST /v1/mit/issue
+   * with kind "proxy" needs only a key the client draws and its proof of possession: no enrolment,
+   * no iris, no account. Each request costs the IdP's account an issueMIT transaction (measured
+   * below: 141,254 gas with the CID string) and an IPFS object; a client at the rate limit (600 a
+   * minute from one address) makes the IdP spend ~85M gas a minute. (User issuance is being
+   * changed to one-time enrolment tokens by another helper; this is the proxy side of the same
+   * door.) Refused when a proxy issuance without an enrolment authorisation is turned away.
+   */
+  it("F12: an unauthenticated client cannot have the IdP mint proxy MITs on-chain at the IdP's expense", async () => {
+    const before = (await s.dep.registry.queryFilter(s.dep.registry.filters.MitIssued())).length;
+    const gas: bigint[] = [];
+    const N = 5;
+    let refused = 0;
+    for (let i = 0; i < N; i++) {
+      const ok = await issueRemote({ idp: s.info, dep: s.dep, keystore: s.client, name: `spam-${i}`, kind: "proxy", label: "spam" }).then(
+        () => true,
+        () => false,
+      );
+      if (!ok) refused++;
+    }
+    const logs = (await s.dep.registry.queryFilter(s.dep.registry.filters.MitIssued())).slice(before);
+    for (const l of logs) gas.push((await l.getTransactionReceipt()).gasUsed);
+    if (gas.length) console.log(`      F12: ${gas.length} proxy MITs minted for an anonymous client, ${gas[0]} gas each (paid by the IdP)`);
+    expect(refused).to.equal(N);
+  });
 });
