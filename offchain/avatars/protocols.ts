@@ -343,6 +343,11 @@ export async function verifyDelegation(
   const av = await ctx.registry.avatar(toHex(r.avatarId));
   if (!equalBytes(fromHex(av.owner, 32), r.ownerSerial))
     throw new AvatarProtocolError("NOT_OWNER", "delegate: the user does not own this avatar");
+  // what recordDelegation would revert on, refused here as the client's fault (a revert is a 500
+  // that the client retries): the owner as her own proxy, a warrant already expired
+  if (equalBytes(r.proxySerial, r.ownerSerial))
+    throw new AvatarProtocolError("BAD_RESPONSE", "delegate: the proxy is the owner's own MIT (she drives by logging in)");
+  if (r.warrant.notAfter < now) throw new AvatarProtocolError("BAD_WARRANT", "delegate: the warrant has already expired");
   if (!equalBytes(r.warrant.irisCommitment, ctx.idp.commitmentOf(r.ownerSerial)))
     throw new AvatarProtocolError("IRIS_MISMATCH", "delegate: the warrant's iris commitment is not the owner's");
   ctx.idp.matchSample(r.ownerSerial, r.sealedSample, r.challenge, sampleBinding(SamplePurpose.delegation, r.o.h));

@@ -302,4 +302,22 @@ describe("h9-red: the IdP service attacked over its wire (tracing, delegation, m
     expect(filed!.gasUsed).to.be.greaterThan(idpGas);
     expect(Number((await dep.registry.traceCase(caseId)).status)).to.equal(3);
   });
+
+  it("a delegation the chain would refuse (the owner's own MIT as the proxy) is refused as the client's fault (422, not a 500 the client retries); nothing journaled", async () => {
+    await loginRemote({ idp: info, dep, user: alice, sample: () => eye.alice.capture(), avatarId: avatar("SELF"), appearance: "self" });
+    const out = await delegateRemote({
+      idp: info,
+      dep,
+      user: alice,
+      sample: () => eye.alice.capture(),
+      proxy: alice,
+      avatarId: avatar("SELF"),
+      retry: once,
+    }).then(
+      () => "delegated",
+      (e: Error) => e.message.replace(/^\S+ /, "").split("\n")[0],
+    );
+    expect(out).to.match(/^422 /);
+    expect(fs.readdirSync(path.join(svcDir, "journal")).filter((f) => f.endsWith(".json"))).to.deep.equal([]);
+  });
 });
