@@ -212,4 +212,26 @@ describe("h9-red: MSSA authority services attacked over their wire (refused)", f
       onPath.close();
     }
   });
+
+  it("a registered user registering again at the place with other documents is refused as her fault (422, not a 500 the client retries); nothing new on-chain", async () => {
+    const bob = new Wallet(Wallet.createRandom().privateKey);
+    const reg = (infos: string[]) =>
+      registerRemote({
+        urls: P.urls,
+        place: P.place,
+        user: bob,
+        infos,
+        dep: P.dep,
+        keystore: new Keystore(path.join(tmp("bob"), "keystore"), ""),
+        retry: once,
+      });
+    expect((await reg(["mail:bob@example.org", "passport:RED-0100"])).outcome.granted).to.equal(true);
+    const head = await P.dep.ledger.head();
+    const again = await reg(["mail:bob@example.org", "passport:RED-0101"]).then(
+      () => "registered again",
+      (e: Error) => e.message.replace(/^\S+ /, "").split("\n")[0],
+    );
+    expect(again).to.match(/^422 /);
+    expect(await P.dep.ledger.head()).to.deep.equal(head);
+  });
 });

@@ -133,6 +133,24 @@ export function scopedSession(session: string, user: string): string {
   return toHex(keccak_256(toBytes(`metatrust-mssa-session|${session.toLowerCase()}|${getAddress(user).toLowerCase()}`)));
 }
 
+/**
+ * The CredentialLedger's custom error in a failed transaction, or undefined if it is not a revert:
+ * ethers' decoded `revert` (a JSON-RPC node), the revert data, or Hardhat's in-process message.
+ */
+function ledgerRefusal(ledger: CredentialLedger, e: unknown): string | undefined {
+  const x = e as { revert?: { name: string }; data?: string; message?: string };
+  if (x.revert?.name) return x.revert.name;
+  if (typeof x.data === "string" && x.data.length >= 10) {
+    try {
+      const parsed = ledger.interface.parseError(x.data);
+      if (parsed) return parsed.name;
+    } catch {
+      /* not one of the ledger's errors */
+    }
+  }
+  return /reverted with custom error '([A-Za-z0-9_$]+)/.exec(x.message ?? "")?.[1];
+}
+
 /** The account that signed an envelope (ECDSA), for a route any of several accounts may call. */
 function signerOf(env: ReturnType<typeof openEnvelope>): string {
   try {
@@ -461,7 +479,14 @@ export class AuthorityService {
             await (await this.d.ledger.propose(this.place, v.user, v.commitment, v.nullifier, m.session, m.signature)).wait();
             this.log(`registration ${v.id.slice(0, 10)}…: proposed`);
           } catch (e) {
-            if (Number((await this.d.ledger.registration(v.id)).status) === 0) throw e;
+            // proposed meanwhile by another authority: it is approved below. Otherwise the ledger's
+            // refusal (AlreadyRegistered, PendingExists, DuplicateIdentity...) is the user's to
+            // hear as a 422, not a 500 her client would retry (h9-red)
+            if (Number((await this.d.ledger.registration(v.id)).status) === 0) {
+              const refusal = ledgerRefusal(this.d.ledger, e);
+              if (!refusal) throw e;
+              throw new RegistrationError("ledger-refused", `propose: the ledger refused the registration: ${refusal}`);
+            }
           }
         }
         await this.approveChecked(sid, v.id);
