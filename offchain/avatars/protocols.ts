@@ -245,6 +245,11 @@ export async function verifyLogin(
   const now = ctx.now();
   server.consume(r.challenge, now);
   await requireActive(ctx, serial, pk, "the user");
+  // the first login of an avatar makes its user the owner; another user's login is refused here,
+  // as the client's fault, rather than by the chain's revert (a 500 the client would retry)
+  const owner = fromHex((await ctx.registry.avatar(toHex(r.avatarId))).owner, 32);
+  if (!owner.every((b) => b === 0) && !equalBytes(owner, serial))
+    throw new AvatarProtocolError("NOT_OWNER", "login: another user owns this avatar");
   ctx.idp.matchSample(serial, r.sealedSample, r.challenge, sampleBinding(SamplePurpose.login, r.o.h));
   if (!equalBytes(r.warrant.irisCommitment, ctx.idp.commitmentOf(serial)))
     throw new AvatarProtocolError("IRIS_MISMATCH", "login: the warrant's iris commitment is not the user's");
@@ -338,6 +343,11 @@ export async function verifyDelegation(
   const av = await ctx.registry.avatar(toHex(r.avatarId));
   if (!equalBytes(fromHex(av.owner, 32), r.ownerSerial))
     throw new AvatarProtocolError("NOT_OWNER", "delegate: the user does not own this avatar");
+  // what recordDelegation would revert on, refused here as the client's fault (a revert is a 500
+  // that the client retries): the owner as her own proxy, a warrant already expired
+  if (equalBytes(r.proxySerial, r.ownerSerial))
+    throw new AvatarProtocolError("BAD_RESPONSE", "delegate: the proxy is the owner's own MIT (she drives by logging in)");
+  if (r.warrant.notAfter < now) throw new AvatarProtocolError("BAD_WARRANT", "delegate: the warrant has already expired");
   if (!equalBytes(r.warrant.irisCommitment, ctx.idp.commitmentOf(r.ownerSerial)))
     throw new AvatarProtocolError("IRIS_MISMATCH", "delegate: the warrant's iris commitment is not the owner's");
   ctx.idp.matchSample(r.ownerSerial, r.sealedSample, r.challenge, sampleBinding(SamplePurpose.delegation, r.o.h));
@@ -708,23 +718,50 @@ export async function judgeTrace(
 }
 
 /**
- * Whether the driver held the avatar under the evidence's warrant when it signed. Under a login
- * warrant (the owner drives herself) the owner is answerable for everything she signs. Under a
- * delegation that is still active, the owner is answerable for her proxy. Under a delegation that
- * has ended, the message time is the proxy's own claim (a colluding proxy would backdate), so
- * only a platform receipt no later than the revocation counts.
+ * When the driver's MIT was revoked (unix seconds, the block of its MitRevoked event), or
+ * undefined while it is active. A revoked MIT says the key may be in other hands from then on.
+ */
+async function mitRevokedAt(ctx: Pick<AvatarContext, "registry">, serial: Uint8Array): Promise<number | undefined> {
+  if (Number((await ctx.registry.mit(toHex(serial))).status) !== 2) return undefined;
+  const logs = await ctx.registry.queryFilter(ctx.registry.filters.MitRevoked(toHex(serial)));
+  if (logs.length === 0) return undefined;
+  return (await logs[0].getBlock()).timestamp;
+}
+
+/** True iff the evidence carries the platform's receipt, dated no later than `end` and no earlier than the message. */
+function receiptBy(ctx: AvatarContext, e: Evidence, end: number): boolean {
+  if (!e.receipt || !ctx.idp.checkReceipt(evidenceHash(e), e.receipt)) return false;
+  return e.receipt.time <= end && e.message.time <= e.receipt.time;
+}
+
+/**
+ * Whether the driver held the avatar under the evidence's warrant when it signed. The message
+ * time is the signer's own claim (a colluding or stolen key would backdate it), so once the
+ * driver's authority has ended only a platform receipt no later than the end dates the evidence.
+ * - Login warrant (the owner drives herself): she answers for everything signed with her key
+ *   until her MIT is revoked (a key reported stolen); after that, only with a receipt before it.
+ * - Delegation: the owner answers for her proxy while the delegation runs: not revoked or
+ *   replaced (`revokedAt`), not past the warrant's `notAfter`, and the proxy's MIT not revoked
+ *   (h9-red: an expired delegation or a stolen proxy key used to trace to the owner). After the
+ *   earliest of these ends, only a receipt no later than it counts.
  */
 async function heldUnderWarrant(ctx: AvatarContext, e: Evidence): Promise<boolean> {
+  const now = ctx.now();
+  const driverRevoked = await mitRevokedAt(ctx, e.driverSerial);
   const logins = await ctx.registry.queryFilter(ctx.registry.filters.AvatarLoggedIn(toHex(e.avatarId)));
-  if (logins.some((l) => l.args.warrantHash === toHex(e.o.h) && equalBytes(fromHex(l.args.owner, 32), e.driverSerial))) return true;
+  if (logins.some((l) => l.args.warrantHash === toHex(e.o.h) && equalBytes(fromHex(l.args.owner, 32), e.driverSerial)))
+    return driverRevoked === undefined || receiptBy(ctx, e, driverRevoked);
   const dels = await ctx.registry.queryFilter(ctx.registry.filters.AvatarDelegated(undefined, toHex(e.avatarId)));
   for (const l of dels) {
     if (l.args.warrantHash !== toHex(e.o.h) || !equalBytes(fromHex(l.args.proxySerial, 32), e.driverSerial)) continue;
     const d = await ctx.registry.delegation(l.args.delegationId);
-    if (Number(d.revokedAt) === 0) return true;
+    const ends = [Number(d.notAfter)];
+    if (Number(d.revokedAt) !== 0) ends.push(Number(d.revokedAt));
+    if (driverRevoked !== undefined) ends.push(driverRevoked);
+    const end = Math.min(...ends);
+    if (Number(d.revokedAt) === 0 && driverRevoked === undefined && now <= Number(d.notAfter)) return true;
     // ended: only the platform's receipt dates the evidence, and it must precede the end
-    if (!e.receipt || !ctx.idp.checkReceipt(evidenceHash(e), e.receipt)) continue;
-    if (e.receipt.time <= Number(d.revokedAt) && e.message.time <= e.receipt.time) return true;
+    if (receiptBy(ctx, e, end)) return true;
   }
   return false;
 }

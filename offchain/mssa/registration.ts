@@ -15,7 +15,7 @@ import { combineKeys, commitment, encode, encodeCredential, evenLength, requestT
 import { DEFAULT_CHANNEL, EavesdroppingDetectedError, transmit, type ChannelOptions, type Transmission } from "./quantum";
 
 /** Why a registration was refused. */
-export type RegistrationFailure = "eavesdropping" | "credential-mismatch" | "bad-tag" | "key-reuse" | "unknown-session";
+export type RegistrationFailure = "eavesdropping" | "credential-mismatch" | "bad-tag" | "key-reuse" | "unknown-session" | "ledger-refused";
 
 /** A registration step was refused; nothing was recorded. */
 export class RegistrationError extends MetatrustError {

@@ -17,7 +17,13 @@ import { HDNodeWallet, Mnemonic, Wallet } from "ethers";
 import { deploySystemFixture } from "../fixtures/system";
 import { Keystore } from "../../offchain/storage/keystore";
 import { placeId } from "../../offchain/mssa/registration";
-import { AuthorityService, authorityAudience, authorityRecord, importPlaceKey } from "../../offchain/services/mssa/authority-service";
+import {
+  AuthorityService,
+  authorityAudience,
+  authorityRecord,
+  importPlaceKey,
+  scopedSession,
+} from "../../offchain/services/mssa/authority-service";
 import { registerRemote, userRecord, type MssaDeployment } from "../../offchain/services/mssa/clients";
 import { encodeReleaseRequest, openKey } from "../../offchain/services/mssa/wire";
 import { Kind, Route, openEnvelope, sealEnvelope } from "../../offchain/services/envelope";
@@ -95,8 +101,8 @@ describe("services/mssa: place authorities as services, in-process", function ()
     // each authority's one-time key went once to each checking authority, and lives only in its own keystore
     const rec = (i: number) =>
       deps[i].keystore.load(authorityRecord(PL)) as { agent: { sessions: Record<string, { key: string; used: boolean; to: string[] }> } };
-    const s1 = rec(0).agent.sessions[r.session];
-    const s2 = rec(1).agent.sessions[r.session];
+    const s1 = rec(0).agent.sessions[scopedSession(r.session, user.address)];
+    const s2 = rec(1).agent.sessions[scopedSession(r.session, user.address)];
     const both = au.map((w) => w.address.toLowerCase());
     expect(s1.to).to.have.members(both);
     expect(s2.to).to.have.members(both);
@@ -138,6 +144,8 @@ describe("services/mssa: place authorities as services, in-process", function ()
     const session = "0x" + Buffer.from(freshId()).toString("hex") + Buffer.from(freshId()).toString("hex");
     const { encodeKeyRequest } = await import("../../offchain/services/mssa/wire");
     const u = new Wallet(Wallet.createRandom().privateKey);
+    // the authorities key a session by (session, user) among themselves (h9-red F5)
+    const sid = scopedSession(session, u.address);
     const aud = authorityAudience(dep.chainId, String(dep.ledger.target), au[1].address, PL);
     const req = (route: number, body: Uint8Array, signer: Wallet) =>
       sealEnvelope(
@@ -159,7 +167,7 @@ describe("services/mssa: place authorities as services, in-process", function ()
       req(Route.MssaKey, encodeKeyRequest({ session, user: u.address, bits: 64, transport: mulBase(randomScalar()) }), u),
     );
     const t = randomScalar();
-    const release = req(Route.MssaRelease, encodeReleaseRequest({ session, transport: mulBase(t) }), au[0]);
+    const release = req(Route.MssaRelease, encodeReleaseRequest({ session: sid, transport: mulBase(t) }), au[0]);
     process.env.METATRUST_FAULT = "authority:after-state";
     onFault((p) => {
       throw new Error(`crash at ${p}`);
@@ -173,12 +181,12 @@ describe("services/mssa: place authorities as services, in-process", function ()
     services[1] = new AuthorityService(deps[1]);
     await services[1].start({ port: Number(new URL(urls[1]).port) });
     const reply = openEnvelope(await postEnvelope(urls[1], "/v1/mssa/release", release, { attempts: 3, timeoutMs: 30_000, backoffMs: 10 }));
-    expect(openKey("RELEASE", t, session, au[1].address, reply.body).length).to.equal(64);
+    expect(openKey("RELEASE", t, sid, au[1].address, reply.body).length).to.equal(64);
     // a new release request for the same session: the one-time key is spent
-    const again = req(Route.MssaRelease, encodeReleaseRequest({ session, transport: mulBase(randomScalar()) }), au[0]);
+    const again = req(Route.MssaRelease, encodeReleaseRequest({ session: sid, transport: mulBase(randomScalar()) }), au[0]);
     await expect(postEnvelope(urls[1], "/v1/mssa/release", again)).to.be.rejectedWith(/422 key-reuse .*already released to/);
     // and nobody but another authority of the place may ask
-    const stranger = req(Route.MssaRelease, encodeReleaseRequest({ session, transport: mulBase(randomScalar()) }), u);
+    const stranger = req(Route.MssaRelease, encodeReleaseRequest({ session: sid, transport: mulBase(randomScalar()) }), u);
     await expect(postEnvelope(urls[1], "/v1/mssa/release", stranger)).to.be.rejectedWith(/401 BAD_SIGNATURE/);
   });
 });

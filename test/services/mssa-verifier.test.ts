@@ -28,6 +28,7 @@ import {
   authorityRecord,
   importPlaceKey,
   placeKeyRecord,
+  scopedSession,
 } from "../../offchain/services/mssa/authority-service";
 import { authorityInfo, registerRemote, type MssaDeployment } from "../../offchain/services/mssa/clients";
 import {
@@ -144,7 +145,8 @@ describe("services/mssa: a malicious verifying authority cannot mint registratio
       const env = envelope(au[i], Route.MssaVerify, encodeVerifyRequest({ ...request, salt }, infos, info.channelKey), u);
       replies.push(decodeVerifyReply(openEnvelope(await postEnvelope(urls[i], "/v1/mssa/verify", env, ONCE)).body));
     }
-    return { session, request, salt, replies };
+    // what the authorities key the session by among themselves (approve requests name it)
+    return { session, sid: scopedSession(session, u.address), request, salt, replies };
   };
   const state = async (ledger: CredentialLedger, id: string) => {
     const r = await ledger.registration(id);
@@ -194,12 +196,12 @@ describe("services/mssa: a malicious verifying authority cannot mint registratio
 
   it("the verifier proposes the checked commitment under another nullifier (the person could register again): refused", async () => {
     const u = user();
-    const { session, replies } = await keysAndChecks(u, ["mail:x@example.org", "passport:Q1111111"], [1]);
+    const { session, sid, replies } = await keysAndChecks(u, ["mail:x@example.org", "passport:Q1111111"], [1]);
     const checked = replies[0];
     // the right commitment (so the right id) but a fresh nullifier, with the user's consent
     const id = await proposeAsVerifier(u, checked.commitment, hex32(), session);
     expect(id).to.equal(checked.id);
-    await expect(askApprove(session, id)).to.be.rejectedWith(
+    await expect(askApprove(sid, id)).to.be.rejectedWith(
       /422 unknown-session approve: registration .* carries nullifier .*not the one this authority computed/,
     );
     expect(await state(dep.ledger, id)).to.deep.equal({ status: 1, approvals: 1 });
@@ -208,17 +210,17 @@ describe("services/mssa: a malicious verifying authority cannot mint registratio
 
   it("the verifier alters the proposal (another commitment for the user of a checked session, another user's registration): refused", async () => {
     const a = user();
-    const { session, replies } = await keysAndChecks(a, ["mail:a@example.org", "passport:R2222222"], [1]);
+    const { session, sid, replies } = await keysAndChecks(a, ["mail:a@example.org", "passport:R2222222"], [1]);
     // another commitment (a salt of the verifier's) under the checked nullifier: another registration id
     const altered = await proposeAsVerifier(a, hex32(), replies[0].nullifier, session);
-    await expect(askApprove(session, altered)).to.be.rejectedWith(
+    await expect(askApprove(sid, altered)).to.be.rejectedWith(
       /422 unknown-session approve: registration .* is not the one this authority verified/,
     );
     expect(await state(dep.ledger, altered)).to.deep.equal({ status: 1, approvals: 1 });
     // a registration of user b, approved under user a's checked session
     const b = user();
     const idB = await proposeAsVerifier(b, hex32(), hex32(), fresh32());
-    await expect(askApprove(session, idB)).to.be.rejectedWith(
+    await expect(askApprove(sid, idB)).to.be.rejectedWith(
       /422 unknown-session approve: registration .* is not the one this authority verified/,
     );
     expect(await state(dep.ledger, idB)).to.deep.equal({ status: 1, approvals: 1 });
@@ -226,22 +228,22 @@ describe("services/mssa: a malicious verifying authority cannot mint registratio
 
   it("an approval replayed, repeated or asked by a stranger changes nothing; the honest registration still completes", async () => {
     const u = user();
-    const { session, replies } = await keysAndChecks(u, ["mail:r@example.org", "passport:S3333333"], [0, 1]);
+    const { session, sid, replies } = await keysAndChecks(u, ["mail:r@example.org", "passport:S3333333"], [0, 1]);
     expect(replies[0]).to.deep.equal(replies[1]); // both authorities computed the same registration
     const id = await proposeAsVerifier(u, replies[0].commitment, replies[0].nullifier, session);
     // a stranger (the user itself) asks au[1] to approve: not an authority of the place
-    const stranger = envelope(au[1], Route.MssaApprove, encodeApproveRequest({ session, id }), u);
+    const stranger = envelope(au[1], Route.MssaApprove, encodeApproveRequest({ session: sid, id }), u);
     await expect(postEnvelope(urls[1], "/v1/mssa/approve", stranger, ONCE)).to.be.rejectedWith(
       /401 BAD_SIGNATURE .*not by another authority/,
     );
     expect(await state(dep.ledger, id)).to.deep.equal({ status: 1, approvals: 1 });
     // the honest approval, then its replay (the same bytes) and a fresh request for the same approval
-    const env = envelope(au[1], Route.MssaApprove, encodeApproveRequest({ session, id }), au[0]);
+    const env = envelope(au[1], Route.MssaApprove, encodeApproveRequest({ session: sid, id }), au[0]);
     const reply = await postEnvelope(urls[1], "/v1/mssa/approve", env, ONCE);
     expect(decodeOutcome(openEnvelope(reply).body)).to.deep.equal({ id, approvals: 2, granted: true });
     const head = await dep.ledger.head();
     expect(await postEnvelope(urls[1], "/v1/mssa/approve", env, ONCE)).to.deep.equal(reply);
-    expect(decodeOutcome(openEnvelope(await askApprove(session, id)).body)).to.deep.equal({ id, approvals: 2, granted: true });
+    expect(decodeOutcome(openEnvelope(await askApprove(sid, id)).body)).to.deep.equal({ id, approvals: 2, granted: true });
     expect(await dep.ledger.head()).to.deep.equal(head);
     expect(await state(dep.ledger, id)).to.deep.equal({ status: 2, approvals: 2 });
   });

@@ -122,6 +122,35 @@ export function importPlaceKey(keystore: Keystore, place: string, hexKey: string
   return true;
 }
 
+/**
+ * The id under which an authority keeps a user's registration session: keccak256 of the session
+ * and the user. The session id is the user's choice and travels in the clear, so keyed by the
+ * session alone, a one-time key could be taken by another account that asked for it first (and
+ * the user refused key-reuse: h9-red finding F5). The authorities of a place derive the same id,
+ * so a release or approval request between them names it.
+ */
+export function scopedSession(session: string, user: string): string {
+  return toHex(keccak_256(toBytes(`metatrust-mssa-session|${session.toLowerCase()}|${getAddress(user).toLowerCase()}`)));
+}
+
+/**
+ * The CredentialLedger's custom error in a failed transaction, or undefined if it is not a revert:
+ * ethers' decoded `revert` (a JSON-RPC node), the revert data, or Hardhat's in-process message.
+ */
+function ledgerRefusal(ledger: CredentialLedger, e: unknown): string | undefined {
+  const x = e as { revert?: { name: string }; data?: string; message?: string };
+  if (x.revert?.name) return x.revert.name;
+  if (typeof x.data === "string" && x.data.length >= 10) {
+    try {
+      const parsed = ledger.interface.parseError(x.data);
+      if (parsed) return parsed.name;
+    } catch {
+      /* not one of the ledger's errors */
+    }
+  }
+  return /reverted with custom error '([A-Za-z0-9_$]+)/.exec(x.message ?? "")?.[1];
+}
+
 /** The account that signed an envelope (ECDSA), for a route any of several accounts may call. */
 function signerOf(env: ReturnType<typeof openEnvelope>): string {
   try {
@@ -282,12 +311,13 @@ export class AuthorityService {
     return this.cache.once(env.requestId, env.issuedAt, raw, () =>
       this.mutex.run(async () => {
         await this.placeOnChain();
-        const key = this.agent.issueKey(m.session, m.bits);
-        this.rec.users[m.session] = getAddress(m.user);
+        const sid = scopedSession(m.session, m.user);
+        const key = this.agent.issueKey(sid, m.bits);
+        this.rec.users[sid] = getAddress(m.user);
         // SIMULATED quantum channel (decoy photons); a detected eavesdropper burns the key
         const t = transmit(key, DEFAULT_CHANNEL);
         if (!t.accepted) {
-          this.agent.burn(m.session);
+          this.agent.burn(sid);
           this.save();
           throw new RegistrationError("eavesdropping", new EavesdroppingDetectedError(t.errorRate, DEFAULT_CHANNEL.threshold).message);
         }
@@ -366,14 +396,14 @@ export class AuthorityService {
     return this.cache.once(env.requestId, env.issuedAt, raw, () =>
       this.mutex.run(async () => {
         const { authorities } = await this.placeOnChain();
-        if (this.rec.users[m.session] !== getAddress(m.user))
-          throw refuse(`verify: no key of session ${m.session} was issued here to ${m.user}`);
-        if (this.rec.verified[m.session]) throw refuse(`verify: session ${m.session} was already verified here`);
+        const sid = scopedSession(m.session, m.user);
+        if (this.rec.users[sid] !== getAddress(m.user)) throw refuse(`verify: no key of session ${m.session} was issued here to ${m.user}`);
+        if (this.rec.verified[sid]) throw refuse(`verify: session ${m.session} was already verified here`);
         const docs = openDocs(decodeScalar(fromHex(this.rec.channelSk, 32)), m);
         // the others' keys first: a peer that is down leaves this authority's own key unused for the retry
         const others = new Map<string, Bits>();
-        for (const a of authorities) if (a !== getAddress(this.me)) others.set(a, await this.collect(m.session, a));
-        const own = this.agent.releaseKeyTo(m.session, this.me);
+        for (const a of authorities) if (a !== getAddress(this.me)) others.set(a, await this.collect(sid, a));
+        const own = this.agent.releaseKeyTo(sid, this.me);
         const keys = authorities.map((a) => others.get(a) ?? own);
         // Steps 5-7: En travels as photons with decoys (SIMULATED)
         const t = transmit(m.En, DEFAULT_CHANNEL);
@@ -398,7 +428,7 @@ export class AuthorityService {
           throw new RegistrationError("credential-mismatch", `verify: this identity already holds registration ${holder} at the place`);
         }
         const id = await this.d.ledger.registrationId(this.place, req.user, commitment);
-        this.rec.verified[m.session] = { user: req.user, commitment, salt: m.salt, nullifier, id };
+        this.rec.verified[sid] = { user: req.user, commitment, salt: m.salt, nullifier, id };
         this.log(`session ${m.session.slice(0, 10)}…: verified for ${req.user}`);
         return this.commit(env, raw, this.reply(env, raw, encodeVerifyReply({ commitment, salt: m.salt, nullifier, id })));
       }),
@@ -430,7 +460,9 @@ export class AuthorityService {
   async propose(raw: Uint8Array): Promise<Uint8Array> {
     const env = openEnvelope(raw);
     const m = decodeProposeRequest(env.body);
-    const v = this.rec.verified[m.session];
+    // the session is the signer's: another account's proposal names another (unverified) session
+    const sid = scopedSession(m.session, signerOf(env));
+    const v = this.rec.verified[sid];
     if (!v) throw refuse(`propose: session ${m.session} was not verified here`);
     verifyEnvelope(env, { kind: Kind.Request, route: Route.MssaPropose, audience: this.audience, sender: fromAccount(v.user) });
     return this.cache.once(env.requestId, env.issuedAt, raw, () =>
@@ -447,17 +479,24 @@ export class AuthorityService {
             await (await this.d.ledger.propose(this.place, v.user, v.commitment, v.nullifier, m.session, m.signature)).wait();
             this.log(`registration ${v.id.slice(0, 10)}…: proposed`);
           } catch (e) {
-            if (Number((await this.d.ledger.registration(v.id)).status) === 0) throw e;
+            // proposed meanwhile by another authority: it is approved below. Otherwise the ledger's
+            // refusal (AlreadyRegistered, PendingExists, DuplicateIdentity...) is the user's to
+            // hear as a 422, not a 500 her client would retry (h9-red)
+            if (Number((await this.d.ledger.registration(v.id)).status) === 0) {
+              const refusal = ledgerRefusal(this.d.ledger, e);
+              if (!refusal) throw e;
+              throw new RegistrationError("ledger-refused", `propose: the ledger refused the registration: ${refusal}`);
+            }
           }
         }
-        await this.approveChecked(m.session, v.id);
+        await this.approveChecked(sid, v.id);
         faultPoint("authority:after-propose");
         for (const a of authorities) {
           if (a === getAddress(this.me)) continue;
           const reg = await this.d.ledger.registration(v.id);
           if (Number(reg.status) !== 1 || Number(reg.approvals) >= k) break;
           if (await this.d.ledger.approvedBy(v.id, a)) continue;
-          await this.askApproval(a, m.session, v.id);
+          await this.askApproval(a, sid, v.id);
         }
         return this.reply(env, raw, encodeOutcome(await this.outcome(v.id)));
       }),

@@ -8,12 +8,16 @@
  * |----------------|-------------------------|---------------------------------------------------------------|------:|
  * | KeyRequest     | user -> authority       | session 32 \| user 20 \| key bits u16 \| transport PK 33     | 87 |
  * | SealedKey      | authority -> user/verifier | Enc_T(key, packed)                                         | 50 + bits/8 |
- * | ReleaseRequest | authority -> authority  | session 32 \| transport PK 33                                 | 65 |
+ * | ReleaseRequest | authority -> authority  | scoped session 32 \| transport PK 33                          | 65 |
  * | VerifyRequest  | user -> every authority | session 32 \| user 20 \| bits u16 \| En \| U12 \| tag 32 \| salt 32 \| Enc_A(documents) | 118 + 2 bits/8 + 50 + docs |
  * | VerifyReply    | authority -> user       | commitment 32 \| salt 32 \| nullifier 32 \| registration id 32 | 128 |
  * | ProposeRequest | user -> verifier        | session 32 \| EIP-712 consent signature 65                    | 97 |
  * | Outcome        | verifier/authority -> * | registration id 32 \| approvals u8 \| granted u8             | 34 |
- * | ApproveRequest | proposer -> authority   | session 32 \| registration id 32                              | 64 |
+ * | ApproveRequest | proposer -> authority   | scoped session 32 \| registration id 32                       | 64 |
+ *
+ * Between authorities a session is named by its scoped id, `scopedSession(session, user)`
+ * (authority-service.ts): an authority keeps every session under it, so a session id another
+ * account asks for first is another session (h9-red finding F5).
  *
  * Enc_T is ECIES (offchain/crypto/ecies.ts) to a one-time transport key of the receiver, its
  * associated data naming the message, the session and the sending authority, so a key cannot be

@@ -1,0 +1,105 @@
+/**
+ * Two MSSA place authorities as services in one process against the in-process chain, for the
+ * red-team service tests (the same setup as test/services/mssa-services.test.ts): the genesis
+ * authorities (dev accounts 1 and 2) at one place with k = 2, a shared provisioned place key,
+ * each with the other as its peer; and a helper that signs request envelopes to either of them.
+ */
+import path from "path";
+import hre from "hardhat";
+import { HDNodeWallet, Mnemonic, Wallet } from "ethers";
+import { deploySystemFixture } from "../fixtures/system";
+import { tmp } from "./rsms-services";
+import { Keystore } from "../../offchain/storage/keystore";
+import { placeId } from "../../offchain/mssa/registration";
+import { AuthorityService, authorityAudience, importPlaceKey } from "../../offchain/services/mssa/authority-service";
+import type { MssaDeployment } from "../../offchain/services/mssa/clients";
+import { Kind, sealEnvelope } from "../../offchain/services/envelope";
+import { accountSigner, freshId } from "../../offchain/services/common";
+import { CredentialLedger__factory } from "../../typechain-types";
+
+/** Hardhat's development accounts (the genesis authorities are accounts 1 and 2). */
+export const devKey = (i: number) =>
+  HDNodeWallet.fromMnemonic(Mnemonic.fromPhrase("test test test test test test test test test test test junk"), `m/44'/60'/0'/0/${i}`);
+
+/** The running place: its authorities' accounts, services, dependencies and URLs. */
+export type MssaPlace = {
+  place: string;
+  dep: MssaDeployment;
+  au: Wallet[];
+  services: AuthorityService[];
+  deps: ConstructorParameters<typeof AuthorityService>[0][];
+  urls: string[];
+  /** a request envelope to authority i, signed by `signer` (a fresh session and request id unless given) */
+  req(
+    i: number,
+    route: number,
+    body: Uint8Array,
+    signer: Wallet | HDNodeWallet,
+    o?: { requestId?: Uint8Array; issuedAt?: number },
+  ): Uint8Array;
+  stop(): Promise<void>;
+};
+
+/**
+ * Deploys the system and starts both authority services of `place`.
+ * @param place - the place's name
+ * @param o - passphrase: the authorities' keystore passphrase (default none: unsealed records);
+ *   windowMs: their freshness window
+ */
+export async function startPlace(place: string, o: { passphrase?: string; windowMs?: number } = {}): Promise<MssaPlace> {
+  const f = await deploySystemFixture();
+  const address = f.deployment.contracts.CredentialLedger.address;
+  const operator = CredentialLedger__factory.connect(address, f.msrp);
+  const au = [1, 2].map((i) => devKey(i).connect(hre.ethers.provider) as unknown as Wallet);
+  await (await operator.setPlace(placeId(place), [au[0].address, au[1].address], 2)).wait();
+  const chainId = (await hre.ethers.provider.getNetwork()).chainId;
+  const dep: MssaDeployment = { chainId, ledger: CredentialLedger__factory.connect(address, hre.ethers.provider) };
+  const placeKey = Buffer.from(freshId()).toString("hex") + Buffer.from(freshId()).toString("hex");
+  const deps = au.map((w) => {
+    const dir = tmp("mssa-red");
+    return {
+      keystore: new Keystore(path.join(dir, "keystore"), o.passphrase ?? ""),
+      dir: path.join(dir, "service"),
+      place,
+      ledger: CredentialLedger__factory.connect(address, w),
+      wallet: w,
+      chainId,
+      peers: new Map<string, string>(),
+      peerRetry: { attempts: 1, timeoutMs: 30_000, backoffMs: 10 },
+      ...(o.windowMs ? { windowMs: o.windowMs } : {}),
+      log: () => undefined,
+    };
+  });
+  for (const d of deps) importPlaceKey(d.keystore, place, placeKey);
+  const services = deps.map((d) => new AuthorityService(d));
+  const urls: string[] = [];
+  for (const s of services) urls.push((await s.start({ port: 0 })).url);
+  deps[0].peers.set(au[1].address.toLowerCase(), urls[1]);
+  deps[1].peers.set(au[0].address.toLowerCase(), urls[0]);
+  const req: MssaPlace["req"] = (i, route, body, signer, o = {}) =>
+    sealEnvelope(
+      {
+        kind: Kind.Request,
+        route,
+        audience: authorityAudience(chainId, address, au[i].address, place),
+        session: freshId(),
+        requestId: o.requestId ?? freshId(),
+        issuedAt: o.issuedAt ?? Date.now(),
+        inReplyTo: new Uint8Array(32),
+        body,
+      },
+      accountSigner(signer),
+    );
+  return {
+    place,
+    dep,
+    au,
+    services,
+    deps,
+    urls,
+    req,
+    stop: async () => {
+      for (const s of services) await s.stop();
+    },
+  };
+}

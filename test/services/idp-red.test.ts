@@ -1,0 +1,323 @@
+/**
+ * Red team (h9-red) against the IdP service as deployed: tracing, delegation and mutual
+ * authentication over HTTP, with the IdP's own account and keystore against the in-process chain
+ * (the same code as `idp:serve`).
+ *
+ * Claims attacked: nobody is falsely accused by a trace; an AI proxy cannot act beyond its
+ * delegation in time or after its key is revoked; a revoked or expired delegation is refused.
+ * The time-travelling tests run inside a chain snapshot, restored afterwards.
+ */
+import { expect } from "chai";
+import fs from "fs";
+import os from "os";
+import path from "path";
+import hre from "hardhat";
+import { Wallet, parseEther } from "ethers";
+import { takeSnapshot, time, type SnapshotRestorer } from "@nomicfoundation/hardhat-toolbox/network-helpers";
+import { deploySystemFixture } from "../fixtures/system";
+import { Keystore } from "../../offchain/storage/keystore";
+import { AvatarParty, IdentityProvider } from "../../offchain/avatars/agents";
+import { SimulatedEye } from "../../offchain/avatars/iris";
+import { buildLoginResponse, caseHash, type AvatarCredential, type Evidence } from "../../offchain/avatars/protocols";
+import { encodeLoginResponse } from "../../offchain/avatars/wire";
+import { ChallengePurpose, decodeChallengeReply, decodeLoginAck, encodeChallengeRequest } from "../../offchain/services/avatars/wire";
+import { Kind, Route, Scheme, audienceOf, openEnvelope, sealEnvelope } from "../../offchain/services/envelope";
+import { freshId } from "../../offchain/services/common";
+import { postEnvelope } from "../../offchain/services/client";
+import { Scope, cpsPSign } from "../../offchain/crypto/cps";
+import { keccak256 } from "../../offchain/crypto/hash";
+import { toBytes, toHex } from "../../offchain/crypto/bytes";
+import { IdpService, IDP_RECORD } from "../../offchain/services/avatars/idp-service";
+import {
+  delegateRemote,
+  idpInfo,
+  issueRemote,
+  loginRemote,
+  mutualAuthRemote,
+  stampRemote,
+  traceRemote,
+  type IdpDeployment,
+  type IdpInfo,
+} from "../../offchain/services/avatars/clients";
+import { MITRegistry__factory, type MITRegistry } from "../../typechain-types";
+
+const tmp = (n: string) => fs.mkdtempSync(path.join(os.tmpdir(), `svc-${n}-`));
+const avatar = (n: string) => keccak256(toBytes(`metatrust:avatar:h9-red:${n}`));
+const once = { attempts: 1, timeoutMs: 30_000, backoffMs: 10 };
+
+describe("h9-red: the IdP service attacked over its wire (tracing, delegation, mutual authentication)", function () {
+  this.timeout(300_000);
+  let svc: IdpService;
+  let info: IdpInfo;
+  let dep: IdpDeployment;
+  let idpRegistry: MITRegistry;
+  let reporter: MITRegistry;
+  let client: Keystore;
+  let snap: SnapshotRestorer;
+  let svcDir: string;
+  const eye = { alice: new SimulatedEye(9101), bob: new SimulatedEye(9102) };
+  let alice: AvatarParty, bob: AvatarParty;
+
+  before(async () => {
+    snap = await takeSnapshot();
+    const f = await deploySystemFixture();
+    const address = f.deployment.contracts.MITRegistry.address;
+    const wallet = Wallet.createRandom().connect(hre.ethers.provider) as unknown as Wallet;
+    const [funder, rep] = await hre.ethers.getSigners();
+    await (await funder.sendTransaction({ to: wallet.address, value: parseEther("10") })).wait();
+    const admin = MITRegistry__factory.connect(address, f.msrp);
+    await (await admin.grantRole(await admin.IDP_ROLE(), wallet.address)).wait();
+    const dir = tmp("idp-red");
+    const ks = new Keystore(path.join(dir, "keystore"), "");
+    ks.create(IDP_RECORD, new IdentityProvider().toRecord());
+    const chainId = (await hre.ethers.provider.getNetwork()).chainId;
+    idpRegistry = MITRegistry__factory.connect(address, wallet);
+    svcDir = path.join(dir, "service");
+    svc = new IdpService({
+      keystore: ks,
+      dir: svcDir,
+      registry: idpRegistry,
+      store: f.store,
+      wallet,
+      chainId,
+      log: () => undefined,
+    });
+    const url = (await svc.start({ port: 0 })).url;
+    dep = { chainId, registry: MITRegistry__factory.connect(address, hre.ethers.provider) };
+    reporter = dep.registry.connect(rep);
+    info = await idpInfo(url, dep);
+    client = new Keystore(path.join(tmp("idp-red-client"), "keystore"), "");
+    alice = (
+      await issueRemote({ idp: info, dep, keystore: client, name: "alice", kind: "user", label: "Alice", enrollment: eye.alice.capture() })
+    ).party;
+    bob = (await issueRemote({ idp: info, dep, keystore: client, name: "bob", kind: "user", label: "Bob", enrollment: eye.bob.capture() }))
+      .party;
+  });
+
+  after(async () => {
+    await svc?.stop();
+    await snap?.restore();
+  });
+
+  const proxy = async (name: string) =>
+    (await issueRemote({ idp: info, dep, keystore: client, name, kind: "proxy", label: `${name} operator` })).party;
+  const delegated = async (name: string, bot: AvatarParty) => {
+    await loginRemote({ idp: info, dep, user: alice, sample: () => eye.alice.capture(), avatarId: avatar(name), appearance: name });
+    return (await delegateRemote({ idp: info, dep, user: alice, sample: () => eye.alice.capture(), proxy: bot, avatarId: avatar(name) }))
+      .credential;
+  };
+  /** What the driver signs outside any session (an "interaction"), shown to the platform for its receipt. */
+  const signed = async (c: AvatarCredential, driver: AvatarParty, msgTime: number, what: string): Promise<Evidence> => {
+    const message = { type: Scope.interaction, time: msgTime, body: toBytes(what) };
+    const e: Evidence = {
+      avatarId: c.avatarId,
+      ownerSerial: c.owner.mit!.serial,
+      ownerPk: c.owner.keys.pk,
+      driverSerial: driver.mit!.serial,
+      warrant: c.warrant,
+      o: c.o,
+      message,
+      proxySig: cpsPSign(driver.keys, c.warrant, c.o, message),
+    };
+    return stampRemote({ idp: info, dep, evidence: e });
+  };
+  const traceOutcome = async (e: Evidence): Promise<string> =>
+    traceRemote({ idp: info, dep, reporter, evidence: e, retry: once }).then(
+      () => "traced",
+      (err: Error) => (/NOT_DRIVER/.test(err.message) ? "refused: NOT_DRIVER" : err.message.split("\n")[0]),
+    );
+  const chainNow = async () => (await hre.ethers.provider.getBlock("latest"))!.timestamp;
+
+  it("an expired delegation (never revoked): what the proxy signs afterwards, backdated into the warrant and stamped after notAfter, does not trace to the owner; evidence stamped in time still does", async () => {
+    const bot = await proxy("bot-exp");
+    const c = await delegated("EXP", bot);
+    const inTime = await signed(c, bot, await chainNow(), "in time");
+    await time.increaseTo(c.warrant.notAfter + 60);
+    expect(await dep.registry.isVerified(toHex(c.avatarId))).to.equal(false); // the chain knows it ended
+    // the proxy acts a minute after its delegation ended, dating its message to the last valid second
+    const late = await signed(c, bot, c.warrant.notAfter, "after the end");
+    expect(late.receipt!.time).to.be.greaterThan(c.warrant.notAfter);
+    expect({ inTime: await traceOutcome(inTime), late: await traceOutcome(late) }).to.deep.equal({
+      inTime: "traced",
+      late: "refused: NOT_DRIVER",
+    });
+  });
+
+  it("a delegation revoked after it expired: the platform's receipt between notAfter and the revocation does not make the owner answerable", async () => {
+    const bot = await proxy("bot-exp2");
+    const c = await delegated("EXP2", bot);
+    await time.increaseTo(c.warrant.notAfter + 3600);
+    const late = await signed(c, bot, c.warrant.notAfter - 5, "after the end, before the revocation");
+    // alice logs in again: the chain ends the (expired) delegation now
+    await loginRemote({ idp: info, dep, user: alice, sample: () => eye.alice.capture(), avatarId: avatar("EXP2"), appearance: "again" });
+    const id = await dep.registry.queryFilter(dep.registry.filters.AvatarDelegated(undefined, toHex(c.avatarId)));
+    const d = await dep.registry.delegation(id[id.length - 1].args.delegationId);
+    expect(Number(d.revokedAt)).to.be.greaterThan(late.receipt!.time);
+    expect(await traceOutcome(late)).to.equal("refused: NOT_DRIVER");
+  });
+
+  it("a proxy key reported stolen (its MIT revoked, the delegation still on record): messages the platform first saw after the revocation do not trace to the owner; earlier ones do", async () => {
+    const bot = await proxy("bot-stolen");
+    const c = await delegated("STOLEN", bot);
+    const before = await signed(c, bot, await chainNow(), "before the theft was reported");
+    await (await idpRegistry.revokeMIT(toHex(bot.mit!.serial))).wait();
+    await time.increase(30);
+    expect(await dep.registry.isVerified(toHex(c.avatarId))).to.equal(false);
+    expect(Number(await dep.registry.activeDelegation(toHex(c.avatarId)))).to.not.equal(0); // not ended on-chain
+    const thief = await signed(c, bot, await chainNow(), "the thief, after the revocation");
+    expect({ before: await traceOutcome(before), thief: await traceOutcome(thief) }).to.deep.equal({
+      before: "traced",
+      thief: "refused: NOT_DRIVER",
+    });
+  });
+
+  it("a user's key reported stolen (her MIT revoked): what the thief signs under her login warrant after the revocation does not trace to her", async () => {
+    const carolEye = new SimulatedEye(9103);
+    const carol = (
+      await issueRemote({ idp: info, dep, keystore: client, name: "carol", kind: "user", label: "Carol", enrollment: carolEye.capture() })
+    ).party;
+    const c = (await loginRemote({ idp: info, dep, user: carol, sample: () => carolEye.capture(), avatarId: avatar("C"), appearance: "c" }))
+      .credential;
+    const before = await signed(c, carol, await chainNow(), "carol herself");
+    await (await idpRegistry.revokeMIT(toHex(carol.mit!.serial))).wait();
+    await time.increase(30);
+    const thief = await signed(c, carol, await chainNow(), "the thief, after the revocation");
+    expect({ before: await traceOutcome(before), thief: await traceOutcome(thief) }).to.deep.equal({
+      before: "traced",
+      thief: "refused: NOT_DRIVER",
+    });
+  });
+
+  it("refused: mutual authentication with a revoked delegation or a proxy whose MIT is revoked (the control authenticates)", async () => {
+    // bob logs in afresh: his warrant is valid for a day from the chain's clock
+    const b = (
+      await loginRemote({ idp: info, dep, user: bob, sample: () => eye.bob.capture(), avatarId: avatar("B-auth"), appearance: "b" })
+    ).credential;
+    const authAt = async (c: AvatarCredential, driver: AvatarParty) => {
+      const t = await chainNow();
+      return mutualAuthRemote({
+        idp: info,
+        dep,
+        A: { credential: c, driver },
+        B: { credential: b, driver: bob },
+        now: () => t,
+        retry: once,
+      })
+        .then(() => "authenticated")
+        .catch((e: Error) => e.message.split("\n")[0]);
+    };
+    const fresh = async (tag: string) => {
+      const bot = await proxy(`bot-auth-${tag}`);
+      return { bot, c: await delegated(`AUTH-${tag}`, bot) };
+    };
+    const live = await fresh("live");
+    expect(await authAt(live.c, live.bot)).to.equal("authenticated");
+    const revoked = await fresh("revoked");
+    await (await idpRegistry.revokeDelegation(await dep.registry.activeDelegation(toHex(revoked.c.avatarId)))).wait();
+    expect(await authAt(revoked.c, revoked.bot)).to.match(/no driver on-chain/);
+    const stolen = await fresh("stolen");
+    await (await idpRegistry.revokeMIT(toHex(stolen.bot.mit!.serial))).wait();
+    expect(await authAt(stolen.c, stolen.bot)).to.match(/driver's MIT is revoked/);
+  });
+
+  it("a login to an avatar another user owns is refused as the client's fault (422 NOT_OWNER, not 500: the client does not retry it); no intent is left in the journal", async () => {
+    const daveEye = new SimulatedEye(9104);
+    const dave = (
+      await issueRemote({ idp: info, dep, keystore: client, name: "dave", kind: "user", label: "Dave", enrollment: daveEye.capture() })
+    ).party;
+    // dave logs in first to avatar("OWNED") and owns it; then alice claims it
+    const outcome = await loginRemote({
+      idp: info,
+      dep,
+      user: dave,
+      sample: () => daveEye.capture(),
+      avatarId: avatar("OWNED"),
+      appearance: "dave",
+      retry: once,
+    }).then(
+      () => "logged in (setup)",
+      (e: Error) => e.message.replace(/^\S+ /, "").split("\n")[0],
+    );
+    expect(outcome).to.equal("logged in (setup)");
+    const again = await loginRemote({
+      idp: info,
+      dep,
+      user: alice,
+      sample: () => eye.alice.capture(),
+      avatarId: avatar("OWNED"),
+      appearance: "alice",
+      retry: once,
+    }).then(
+      () => "logged in",
+      (e: Error) => e.message.replace(/^\S+ /, "").split("\n")[0],
+    );
+    expect(again).to.match(/^422 NOT_OWNER/);
+    expect(fs.readdirSync(path.join(svcDir, "journal")).filter((f) => f.endsWith(".json"))).to.deep.equal([]);
+  });
+
+  it("a relay that re-sends alice's login under its own request id gets alice's login recorded once (no second effect); alice's own copy is then refused STALE_CHALLENGE, and nothing else", async () => {
+    const audience = audienceOf(dep.chainId, String(dep.registry.target), "idp");
+    const session = freshId();
+    const env = (route: number, body: Uint8Array) =>
+      sealEnvelope(
+        { kind: Kind.Request, route, audience, session, requestId: freshId(), issuedAt: Date.now(), inReplyTo: new Uint8Array(32), body },
+        { scheme: Scheme.None },
+      );
+    const c = decodeChallengeReply(
+      openEnvelope(
+        await postEnvelope(info.url, "/v1/challenge", env(Route.IdpChallenge, encodeChallengeRequest(ChallengePurpose.login)), once),
+      ).body,
+    );
+    const id = avatar("RELAY");
+    const r = buildLoginResponse({ idp: info }, alice, eye.alice.capture(), c.challenge, id, keccak256(toBytes("VID:relay")), c.time);
+    const alices = env(Route.IdpLogin, encodeLoginResponse(r));
+    const relays = env(Route.IdpLogin, encodeLoginResponse(r)); // the same body, the relay's request id
+    const ack = decodeLoginAck(openEnvelope(await postEnvelope(info.url, "/v1/login", relays, once)).body);
+    expect(toHex(ack.serial)).to.equal(toHex(alice.mit!.serial));
+    const mine = await postEnvelope(info.url, "/v1/login", alices, once).then(
+      () => "logged in",
+      (e: Error) => e.message.replace(/^\S+ /, "").split("\n")[0],
+    );
+    expect(mine).to.match(/^422 STALE_CHALLENGE/);
+    expect(await dep.registry.queryFilter(dep.registry.filters.AvatarLoggedIn(toHex(id)))).to.have.length(1);
+  });
+
+  it("bogus trace cases: the reporter pays more gas to open one than the IdP pays to reject it (measured)", async () => {
+    const bot = await proxy("bot-spam");
+    const c = await delegated("SPAM", bot);
+    const good = await signed(c, bot, await chainNow(), "spam");
+    const bogus = { ...good, proxySig: cpsPSign(bot.keys, c.warrant, c.o, { ...good.message, body: toBytes("other") }) };
+    const filed = await (await reporter.requestTrace(toHex(bogus.avatarId), toHex(caseHash(bogus)))).wait();
+    const caseId = (await dep.registry.queryFilter(dep.registry.filters.TraceRequested()))
+      .map((l) => l.args.caseId)
+      .reduce((a, b) => (b > a ? b : a));
+    const out = await traceRemote({ idp: info, dep, reporter, evidence: bogus, caseId, retry: once }).then(
+      () => "traced",
+      (e: Error) => e.message.replace(/^\S+ /, "").split("\n")[0],
+    );
+    expect(out).to.match(/^422 BAD_SIGNATURE/);
+    const verdict = (await dep.registry.queryFilter(dep.registry.filters.TraceVerdict(caseId)))[0];
+    const idpGas = (await verdict.getTransactionReceipt()).gasUsed;
+    console.log(`      requestTrace ${filed!.gasUsed} gas (reporter), recordVerdict(rejected) ${idpGas} gas (IdP)`);
+    expect(filed!.gasUsed).to.be.greaterThan(idpGas);
+    expect(Number((await dep.registry.traceCase(caseId)).status)).to.equal(3);
+  });
+
+  it("a delegation the chain would refuse (the owner's own MIT as the proxy) is refused as the client's fault (422, not a 500 the client retries); nothing journaled", async () => {
+    await loginRemote({ idp: info, dep, user: alice, sample: () => eye.alice.capture(), avatarId: avatar("SELF"), appearance: "self" });
+    const out = await delegateRemote({
+      idp: info,
+      dep,
+      user: alice,
+      sample: () => eye.alice.capture(),
+      proxy: alice,
+      avatarId: avatar("SELF"),
+      retry: once,
+    }).then(
+      () => "delegated",
+      (e: Error) => e.message.replace(/^\S+ /, "").split("\n")[0],
+    );
+    expect(out).to.match(/^422 /);
+    expect(fs.readdirSync(path.join(svcDir, "journal")).filter((f) => f.endsWith(".json"))).to.deep.equal([]);
+  });
+});

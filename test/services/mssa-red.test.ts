@@ -1,0 +1,237 @@
+/**
+ * Red team (h9-red) against the MSSA place authorities as deployed (the same code as
+ * `mssa:serve authority`), two authorities of one place with k = 2: attacks on the wire of key
+ * issue, key release, verification and proposal that are refused. The approval flow's attacks
+ * (a malicious verifier, replayed approvals, front-run proposals) are in mssa-verifier.test.ts;
+ * and one that got through, now fixed (F5, session squatting).
+ */
+import { expect } from "chai";
+import http from "http";
+import path from "path";
+import { Wallet } from "ethers";
+import { Keystore } from "../../offchain/storage/keystore";
+import { placeId } from "../../offchain/mssa/registration";
+import { authorityRecord } from "../../offchain/services/mssa/authority-service";
+import { registerRemote } from "../../offchain/services/mssa/clients";
+import {
+  decodeKeyRequest,
+  encodeKeyRequest,
+  encodeProposeRequest,
+  encodeReleaseRequest,
+  encodeVerifyRequest,
+} from "../../offchain/services/mssa/wire";
+import { Route, openEnvelope } from "../../offchain/services/envelope";
+import { postEnvelope } from "../../offchain/services/client";
+import { mulBase, randomScalar } from "../../offchain/crypto/group";
+import { Bits } from "../../offchain/mssa/bits";
+import { consentToRegistration } from "../../offchain/mssa/ledger";
+import { tmp } from "../helpers/rsms-services";
+import { startPlace, type MssaPlace } from "../helpers/mssa-services";
+
+/** An on-path relay in front of `target`: forwards every request, and calls `seen` on each body first. */
+async function relay(target: string, seen: (path: string, body: Uint8Array) => Promise<void>): Promise<{ url: string; close(): void }> {
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      void (async () => {
+        const body = new Uint8Array(Buffer.concat(chunks));
+        if (req.method === "POST") await seen(req.url ?? "", body).catch(() => undefined);
+        const r = await fetch(new URL(req.url ?? "/", target), {
+          method: req.method,
+          headers: req.headers["content-type"] ? { "content-type": String(req.headers["content-type"]) } : {},
+          body: req.method === "POST" ? Buffer.from(body) : undefined,
+        });
+        res.writeHead(r.status, { "content-type": r.headers.get("content-type") ?? "application/octet-stream" });
+        res.end(Buffer.from(await r.arrayBuffer()));
+      })();
+    });
+  });
+  await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
+  const a = server.address() as { port: number };
+  return { url: `http://127.0.0.1:${a.port}`, close: () => server.close() };
+}
+
+const once = { attempts: 1, timeoutMs: 30_000, backoffMs: 10 };
+const session32 = () => Wallet.createRandom().privateKey;
+const fail = (p: Promise<unknown>) =>
+  p.then(
+    () => "accepted",
+    (e: Error) => e.message.replace(/^\S+ /, "").split("\n")[0],
+  );
+
+describe("h9-red: MSSA authority services attacked over their wire (refused)", function () {
+  this.timeout(240_000);
+  let P: MssaPlace;
+  const sessionsOf = (i: number) =>
+    Object.keys((P.deps[i].keystore.load(authorityRecord(P.place)) as { agent: { sessions: Record<string, unknown> } }).agent.sessions);
+
+  before(async () => {
+    P = await startPlace("PL-red");
+  });
+  after(async () => P?.stop());
+
+  it("key issue: a request relayed to the other authority, signed by another account than its user, stale, or oversized is refused; nothing is recorded", async () => {
+    const u = Wallet.createRandom();
+    const mallory = Wallet.createRandom();
+    const s = session32();
+    const body = encodeKeyRequest({ session: s, user: u.address, bits: 64, transport: mulBase(randomScalar()) });
+    const before = [sessionsOf(0).length, sessionsOf(1).length];
+    const out = {
+      relayed: await fail(postEnvelope(P.urls[1], "/v1/mssa/key", P.req(0, Route.MssaKey, body, u), once)),
+      forged: await fail(postEnvelope(P.urls[0], "/v1/mssa/key", P.req(0, Route.MssaKey, body, mallory), once)),
+      stale: await fail(
+        postEnvelope(P.urls[0], "/v1/mssa/key", P.req(0, Route.MssaKey, body, u, { issuedAt: Date.now() - 3_600_000 }), once),
+      ),
+      otherRoute: await fail(postEnvelope(P.urls[0], "/v1/mssa/release", P.req(0, Route.MssaKey, body, u), once)),
+      oversized: await fail(postEnvelope(P.urls[0], "/v1/mssa/key", new Uint8Array(64 * 1024), once)),
+      garbage: await fail(postEnvelope(P.urls[0], "/v1/mssa/key", new Uint8Array(200).fill(7), once)),
+    };
+    expect(out.relayed).to.match(/^421 WRONG_AUDIENCE/);
+    expect(out.forged).to.match(/^401 BAD_SIGNATURE/);
+    expect(out.stale).to.match(/STALE/);
+    expect(out.otherRoute).to.match(/^400 MALFORMED|WRONG_ROUTE/);
+    expect(out.oversized).to.match(/^413/);
+    expect(out.garbage).to.match(/^400/);
+    expect([sessionsOf(0).length, sessionsOf(1).length]).to.deep.equal(before);
+  });
+
+  it("a key request retried (same bytes) gets the same sealed key and no second key; the same session again under a new request id is refused (key-reuse)", async () => {
+    const u = Wallet.createRandom();
+    const s = session32();
+    const body = encodeKeyRequest({ session: s, user: u.address, bits: 64, transport: mulBase(randomScalar()) });
+    const env = P.req(0, Route.MssaKey, body, u);
+    const a = await postEnvelope(P.urls[0], "/v1/mssa/key", env, once);
+    const b = await postEnvelope(P.urls[0], "/v1/mssa/key", env, once);
+    expect(Buffer.from(b).equals(Buffer.from(a))).to.equal(true);
+    expect(await fail(postEnvelope(P.urls[0], "/v1/mssa/key", P.req(0, Route.MssaKey, body, u), once))).to.match(/^422 key-reuse/);
+  });
+
+  it("key release: asked by the authority itself, by a user, or for a session it never keyed is refused", async () => {
+    const s = session32();
+    const body = encodeReleaseRequest({ session: s, transport: mulBase(randomScalar()) });
+    expect(await fail(postEnvelope(P.urls[0], "/v1/mssa/release", P.req(0, Route.MssaRelease, body, P.au[0]), once))).to.match(
+      /^401 BAD_SIGNATURE/,
+    );
+    expect(
+      await fail(postEnvelope(P.urls[0], "/v1/mssa/release", P.req(0, Route.MssaRelease, body, Wallet.createRandom()), once)),
+    ).to.match(/^401 BAD_SIGNATURE/);
+    expect(await fail(postEnvelope(P.urls[0], "/v1/mssa/release", P.req(0, Route.MssaRelease, body, P.au[1]), once))).to.match(
+      /^422 unknown-session/,
+    );
+  });
+
+  it("after an honest registration: mallory cannot verify or propose in alice's session, and alice's verify replayed under a new request id is refused; one registration on-chain", async () => {
+    const alice = new Wallet(Wallet.createRandom().privateKey);
+    const r = await registerRemote({
+      urls: P.urls,
+      place: P.place,
+      user: alice,
+      infos: ["mail:alice@example.org", "passport:RED-0001"],
+      dep: P.dep,
+      keystore: new Keystore(path.join(tmp("alice"), "keystore"), ""),
+    });
+    expect(r.outcome.granted).to.equal(true);
+    const mallory = Wallet.createRandom();
+    const n = 64;
+    const fake = encodeVerifyRequest(
+      { session: r.session, user: mallory.address, En: Bits.random(n), U12: Bits.random(n), tag: new Uint8Array(32), salt: session32() },
+      ["mail:m@example.org", "passport:RED-0002"],
+      mulBase(randomScalar()),
+    );
+    expect(await fail(postEnvelope(P.urls[1], "/v1/mssa/verify", P.req(1, Route.MssaVerify, fake, mallory), once))).to.match(
+      /^422 unknown-session .*no key of session/,
+    );
+    // alice's own session again (a replay under a fresh request id): already verified here
+    const again = encodeVerifyRequest(
+      { session: r.session, user: alice.address, En: Bits.random(n), U12: Bits.random(n), tag: new Uint8Array(32), salt: session32() },
+      ["x"],
+      mulBase(randomScalar()),
+    );
+    expect(await fail(postEnvelope(P.urls[1], "/v1/mssa/verify", P.req(1, Route.MssaVerify, again, alice), once))).to.match(
+      /^422 unknown-session .*already verified/,
+    );
+    // mallory proposes in alice's session with a consent of his own: the envelope must be alice's
+    const consent = await consentToRegistration(
+      P.dep.ledger,
+      mallory,
+      placeId(P.place),
+      r.verified.commitment,
+      r.verified.nullifier,
+      r.session,
+    );
+    const propose = encodeProposeRequest({ session: r.session, signature: consent.signature });
+    expect(await fail(postEnvelope(P.urls[0], "/v1/mssa/propose", P.req(0, Route.MssaPropose, propose, mallory), once))).to.match(
+      /^(401 BAD_SIGNATURE|422 unknown-session propose: session .* was not verified here)/,
+    );
+    const [granted] = await P.dep.ledger.access(mallory.address, placeId(P.place));
+    expect(granted).to.equal(false);
+    expect((await P.dep.ledger.head()).count).to.equal(1n);
+  });
+
+  /**
+   * F5 (LOW) - session squatting. A registration session id is chosen by the user and each
+   * authority keys its one-time key by the session alone. Whoever sees alice's key request to the
+   * first authority (an on-path observer without TLS, or that authority itself colluding with any
+   * account) asks the second authority for a key in the same session from an account of his own,
+   * before alice does: the second authority issues it to him, and refuses alice (key-reuse), so
+   * her registration fails; every new session can be squatted the same way. Fixed: an authority
+   * keys a session by (session, user) (`scopedSession`), so mallory's key is another session's.
+   */
+  it("F5: a key request from another account in alice's session, sent first to the second authority, does not stop her registration", async () => {
+    const mallory = Wallet.createRandom();
+    let squatted = "";
+    const onPath = await relay(P.urls[0], async (p, body) => {
+      if (p !== "/v1/mssa/key" || squatted) return;
+      const m = decodeKeyRequest(openEnvelope(body).body);
+      squatted = m.session;
+      const mine = encodeKeyRequest({ session: m.session, user: mallory.address, bits: m.bits, transport: mulBase(randomScalar()) });
+      await postEnvelope(P.urls[1], "/v1/mssa/key", P.req(1, Route.MssaKey, mine, mallory), {
+        attempts: 1,
+        timeoutMs: 30_000,
+        backoffMs: 10,
+      });
+    });
+    try {
+      const alice = new Wallet(Wallet.createRandom().privateKey);
+      const outcome = await registerRemote({
+        urls: [onPath.url, P.urls[1]],
+        place: P.place,
+        user: alice,
+        infos: ["mail:alice@example.org", "passport:SQUAT-1"],
+        dep: P.dep,
+        keystore: new Keystore(path.join(tmp("alice-f"), "keystore"), ""),
+        retry: { attempts: 1, timeoutMs: 30_000, backoffMs: 10 },
+      }).then(
+        (r) => (r.outcome.granted ? "granted" : "pending"),
+        (e: Error) => e.message.split("\n")[0],
+      );
+      expect(squatted).to.match(/^0x[0-9a-f]{64}$/);
+      expect(outcome).to.equal("granted");
+    } finally {
+      onPath.close();
+    }
+  });
+
+  it("a registered user registering again at the place with other documents is refused as her fault (422, not a 500 the client retries); nothing new on-chain", async () => {
+    const bob = new Wallet(Wallet.createRandom().privateKey);
+    const reg = (infos: string[]) =>
+      registerRemote({
+        urls: P.urls,
+        place: P.place,
+        user: bob,
+        infos,
+        dep: P.dep,
+        keystore: new Keystore(path.join(tmp("bob"), "keystore"), ""),
+        retry: once,
+      });
+    expect((await reg(["mail:bob@example.org", "passport:RED-0100"])).outcome.granted).to.equal(true);
+    const head = await P.dep.ledger.head();
+    const again = await reg(["mail:bob@example.org", "passport:RED-0101"]).then(
+      () => "registered again",
+      (e: Error) => e.message.replace(/^\S+ /, "").split("\n")[0],
+    );
+    expect(again).to.match(/^422 /);
+    expect(await P.dep.ledger.head()).to.deep.equal(head);
+  });
+});
