@@ -6,8 +6,8 @@
  * and one that got through, now fixed (F5, session squatting).
  */
 import { expect } from "chai";
-import http from "http";
 import path from "path";
+import hre from "hardhat";
 import { Wallet } from "ethers";
 import { Keystore } from "../../offchain/storage/keystore";
 import { placeId } from "../../offchain/mssa/registration";
@@ -16,6 +16,7 @@ import { registerRemote } from "../../offchain/services/mssa/clients";
 import {
   decodeKeyRequest,
   encodeKeyRequest,
+  encodeApproveRequest,
   encodeProposeRequest,
   encodeReleaseRequest,
   encodeVerifyRequest,
@@ -27,30 +28,7 @@ import { Bits } from "../../offchain/mssa/bits";
 import { consentToRegistration } from "../../offchain/mssa/ledger";
 import { tmp } from "../helpers/rsms-services";
 import { startPlace, type MssaPlace } from "../helpers/mssa-services";
-
-/** An on-path relay in front of `target`: forwards every request, and calls `seen` on each body first. */
-async function relay(target: string, seen: (path: string, body: Uint8Array) => Promise<void>): Promise<{ url: string; close(): void }> {
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
-      void (async () => {
-        const body = new Uint8Array(Buffer.concat(chunks));
-        if (req.method === "POST") await seen(req.url ?? "", body).catch(() => undefined);
-        const r = await fetch(new URL(req.url ?? "/", target), {
-          method: req.method,
-          headers: req.headers["content-type"] ? { "content-type": String(req.headers["content-type"]) } : {},
-          body: req.method === "POST" ? Buffer.from(body) : undefined,
-        });
-        res.writeHead(r.status, { "content-type": r.headers.get("content-type") ?? "application/octet-stream" });
-        res.end(Buffer.from(await r.arrayBuffer()));
-      })();
-    });
-  });
-  await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
-  const a = server.address() as { port: number };
-  return { url: `http://127.0.0.1:${a.port}`, close: () => server.close() };
-}
+import { relay } from "../helpers/relay";
 
 const once = { attempts: 1, timeoutMs: 30_000, backoffMs: 10 };
 const session32 = () => Wallet.createRandom().privateKey;
@@ -233,5 +211,56 @@ describe("h9-red: MSSA authority services attacked over their wire (refused)", f
     );
     expect(again).to.match(/^422 /);
     expect(await P.dep.ledger.head()).to.deep.equal(head);
+  });
+});
+
+describe("h9-fix: a contract's refusal in an MSSA service is the request's fault (422), not retried", function () {
+  this.timeout(240_000);
+
+  it("an approval asked after the pending TTL: 422 CHAIN_REFUSED naming CredentialLedger__Expired, sent once by a client that retries 8 times", async () => {
+    const snap = (await hre.network.provider.send("evm_snapshot", [])) as string;
+    const P = await startPlace("PL-ttl");
+    try {
+      // the first authority's approval requests to the second are lost: alice's registration stays
+      // pending with one approval
+      const lossy = await relay(P.urls[1], async (p) => p !== "/v1/mssa/approve");
+      P.deps[0].peers.set(P.au[1].address.toLowerCase(), lossy.url);
+      const alice = new Wallet(Wallet.createRandom().privateKey);
+      const first = await registerRemote({
+        urls: P.urls,
+        place: P.place,
+        user: alice,
+        infos: ["mail:alice@example.org", "passport:TTL-1"],
+        dep: P.dep,
+        keystore: new Keystore(path.join(tmp("alice-ttl"), "keystore"), ""),
+        retry: once,
+      }).then(
+        () => "registered",
+        (e: Error) => e.message.replace(/^\S+ /, "").split("\n")[0],
+      );
+      expect(first).to.match(/^502 UPSTREAM_UNAVAILABLE/);
+      const verified = (P.deps[1].keystore.load(authorityRecord(P.place)) as { verified: Record<string, { id: string }> }).verified;
+      const [[sid, v]] = Object.entries(verified);
+      expect(Number((await P.dep.ledger.registration(v.id)).approvals)).to.equal(1);
+      await hre.network.provider.send("evm_increaseTime", [Number(await P.dep.ledger.PENDING_TTL()) + 1]);
+      await hre.network.provider.send("evm_mine", []);
+      let seen = 0;
+      const counter = await relay(P.urls[1], async (p) => {
+        if (p === "/v1/mssa/approve") seen++;
+      });
+      try {
+        const approve = P.req(1, Route.MssaApprove, encodeApproveRequest({ session: sid, id: v.id }), P.au[0]);
+        const out = await fail(postEnvelope(counter.url, "/v1/mssa/approve", approve, { attempts: 8, timeoutMs: 30_000, backoffMs: 10 }));
+        expect(out).to.match(/^422 CredentialLedger__Expired the chain refused: CredentialLedger__Expired\(0x[0-9a-f]{64}, \d+\)$/);
+        expect(seen).to.equal(1);
+      } finally {
+        counter.close();
+      }
+      expect(Number((await P.dep.ledger.registration(v.id)).approvals)).to.equal(1);
+      lossy.close();
+    } finally {
+      await P.stop();
+      await hre.network.provider.send("evm_revert", [snap]);
+    }
   });
 });
