@@ -20,6 +20,7 @@ import {
   encodeProposeRequest,
   encodeReleaseRequest,
   encodeVerifyRequest,
+  openKey,
 } from "../../offchain/services/mssa/wire";
 import { Route, openEnvelope } from "../../offchain/services/envelope";
 import { postEnvelope } from "../../offchain/services/client";
@@ -74,28 +75,38 @@ describe("h9-red: MSSA authority services attacked over their wire (refused)", f
     expect([sessionsOf(0).length, sessionsOf(1).length]).to.deep.equal(before);
   });
 
-  it("a key request retried (same bytes) gets the same sealed key and no second key; the same session again under a new request id is refused (key-reuse)", async () => {
+  it("a key request retried, with the same bytes or under a new request id, gets the same key, and nothing is written (h9-fix F9)", async () => {
     const u = Wallet.createRandom();
     const s = session32();
-    const body = encodeKeyRequest({ session: s, user: u.address, bits: 64, transport: mulBase(randomScalar()) });
+    const t = randomScalar();
+    const body = encodeKeyRequest({ session: s, user: u.address, bits: 64, transport: mulBase(t) });
     const env = P.req(0, Route.MssaKey, body, u);
-    const a = await postEnvelope(P.urls[0], "/v1/mssa/key", env, once);
-    const b = await postEnvelope(P.urls[0], "/v1/mssa/key", env, once);
-    expect(Buffer.from(b).equals(Buffer.from(a))).to.equal(true);
-    expect(await fail(postEnvelope(P.urls[0], "/v1/mssa/key", P.req(0, Route.MssaKey, body, u), once))).to.match(/^422 key-reuse/);
+    const before = sessionsOf(0).length;
+    const keyOf = (reply: Uint8Array) => openKey("KEY", t, s, P.au[0].address, openEnvelope(reply).body).toString();
+    const a = keyOf(await postEnvelope(P.urls[0], "/v1/mssa/key", env, once));
+    const b = keyOf(await postEnvelope(P.urls[0], "/v1/mssa/key", env, once));
+    const c = keyOf(await postEnvelope(P.urls[0], "/v1/mssa/key", P.req(0, Route.MssaKey, body, u), once));
+    expect(a).to.have.length(64);
+    expect([b, c]).to.deep.equal([a, a]);
+    expect(sessionsOf(0).length).to.equal(before);
   });
 
-  it("key release: asked by the authority itself, by a user, or for a session it never keyed is refused", async () => {
+  it("key release: asked by the authority itself or by a user is refused; another authority gets a session's key once", async () => {
     const s = session32();
-    const body = encodeReleaseRequest({ session: s, transport: mulBase(randomScalar()) });
+    const t = randomScalar();
+    const body = encodeReleaseRequest({ session: s, bits: 64, transport: mulBase(t) });
     expect(await fail(postEnvelope(P.urls[0], "/v1/mssa/release", P.req(0, Route.MssaRelease, body, P.au[0]), once))).to.match(
       /^401 BAD_SIGNATURE/,
     );
     expect(
       await fail(postEnvelope(P.urls[0], "/v1/mssa/release", P.req(0, Route.MssaRelease, body, Wallet.createRandom()), once)),
     ).to.match(/^401 BAD_SIGNATURE/);
+    // a session's key is derived (h9-fix F9): the authority cannot tell a session it never keyed, and
+    // releases it to another authority of the place once (that does not spend it for the user)
+    const reply = await postEnvelope(P.urls[0], "/v1/mssa/release", P.req(0, Route.MssaRelease, body, P.au[1]), once);
+    expect(openKey("RELEASE", t, s, P.au[0].address, openEnvelope(reply).body).length).to.equal(64);
     expect(await fail(postEnvelope(P.urls[0], "/v1/mssa/release", P.req(0, Route.MssaRelease, body, P.au[1]), once))).to.match(
-      /^422 unknown-session/,
+      /^422 key-reuse .*already released to/,
     );
   });
 
@@ -118,7 +129,12 @@ describe("h9-red: MSSA authority services attacked over their wire (refused)", f
       mulBase(randomScalar()),
     );
     expect(await fail(postEnvelope(P.urls[1], "/v1/mssa/verify", P.req(1, Route.MssaVerify, fake, mallory), once))).to.match(
-      /^422 unknown-session .*no key of session/,
+      /^(400 MALFORMED|422 (credential-mismatch|bad-tag))/,
+    );
+    // alice's key request for her spent session: refused (the key is one-time)
+    const key = encodeKeyRequest({ session: r.session, user: alice.address, bits: n, transport: mulBase(randomScalar()) });
+    expect(await fail(postEnvelope(P.urls[1], "/v1/mssa/key", P.req(1, Route.MssaKey, key, alice), once))).to.match(
+      /^422 key-reuse .*already used/,
     );
     // alice's own session again (a replay under a fresh request id): already verified here
     const again = encodeVerifyRequest(
