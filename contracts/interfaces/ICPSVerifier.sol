@@ -67,7 +67,8 @@ interface ICPSVerifier {
     /// @param r the chameleon hash's check parameter
     /// @param originalSig s_o, the original signature on H_W(h) (G1, 128 bytes)
     /// @param proxySig s_p, the proxy's signature on H_P(d) (G1, 128 bytes)
-    /// @return true iff every check passes; false for any failed check on well-formed input
+    /// @return true iff every check passes; false for any failed check on well-formed input. The
+    /// checks are the signature's and the warrant's own; revocation is the MITRegistry's (see {verifyNow}).
     /// @dev Reverts with CPSVerifier__InvalidEncoding on a wrong length, and with
     /// BLS12381__PrecompileFailed for a non-canonical field element or a point that is not on the
     /// curve or not in the subgroup (the precompiles refuse them).
@@ -82,6 +83,13 @@ interface ICPSVerifier {
 
     /// @notice {verify} for a use on-chain now: also requires m.time <= block.timestamp <= w.notAfter,
     /// so a message dated in the future or a warrant that has expired is refused.
+    /// @dev A signature check only, NOT a delegation check: it never reads the MITRegistry, so it
+    /// still answers true for a signature under a delegation the IdP has revoked or replaced, or whose
+    /// owner or proxy MIT is revoked, until the warrant's notAfter (h9-red finding F10). A contract
+    /// that lets a proxy act on its signature must also require, from the MITRegistry,
+    /// `isVerified(w.avatarId)`, `avatar(w.avatarId).driver == Driver.AI` and
+    /// `avatar(w.avatarId).warrantHash == chameleonHash(originalPk, warrantDigest(w), r)` (the
+    /// avatar's current warrant is this one); the IdP's tracing does the same off-chain.
     function verifyNow(
         bytes calldata originalPk,
         Warrant calldata w,

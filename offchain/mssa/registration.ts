@@ -41,7 +41,8 @@ export function fresh32(): string {
 
 /** An authority node's off-chain agent for registrations: it issues one-time keys. */
 export class AuthorityAgent {
-  private readonly sessions = new Map<string, { key: Bits; used: boolean; to?: string[] }>();
+  /** `at`: when the session was first kept here (ms), for {@link AuthorityAgent.pruneUnused} */
+  private readonly sessions = new Map<string, { key: Bits; used: boolean; to?: string[]; at?: number }>();
 
   constructor(readonly address: string) {}
 
@@ -53,8 +54,40 @@ export class AuthorityAgent {
     if (this.sessions.has(session))
       throw new RegistrationError("key-reuse", `authority ${this.address} already issued a key for session ${session}`);
     const key = Bits.random(length);
-    this.sessions.set(session, { key, used: false });
+    this.sessions.set(session, { key, used: false, at: Date.now() });
     return key;
+  }
+
+  /**
+   * Keeps `key` as the session's key if the session has none here yet (a service that derives its
+   * one-time keys keeps one only when the session advances: h9-fix F9).
+   * @returns the session's key: the one already kept, else `key`
+   */
+  adopt(session: string, key: Bits, at = Date.now()): Bits {
+    const s = this.sessions.get(session);
+    if (s) return s.key;
+    this.sessions.set(session, { key, used: false, at });
+    return key;
+  }
+
+  /** The session's key if it is kept here. */
+  keptKey(session: string): Bits | undefined {
+    return this.sessions.get(session)?.key;
+  }
+
+  /**
+   * Forgets the sessions whose key was neither used, burnt nor released, kept before `before`
+   * (ms), unless `keep` says otherwise. A spent key is never forgotten: its one-time state stays.
+   * @returns the sessions forgotten
+   */
+  pruneUnused(before: number, keep: (session: string) => boolean = () => false): string[] {
+    const gone: string[] = [];
+    for (const [id, s] of this.sessions)
+      if (!s.used && !(s.to?.length ?? 0) && (s.at ?? 0) < before && !keep(id)) {
+        this.sessions.delete(id);
+        gone.push(id);
+      }
+    return gone;
   }
 
   /**
@@ -110,17 +143,27 @@ export class AuthorityAgent {
   }
 
   /** Its sessions as a keystore record (the one-time keys are secret: keep it sealed). */
-  toRecord(): { address: string; sessions: Record<string, { key: string; used: boolean; to?: string[] }> } {
-    const sessions: Record<string, { key: string; used: boolean; to?: string[] }> = {};
-    for (const [id, s] of this.sessions) sessions[id] = { key: s.key.toString(), used: s.used, ...(s.to ? { to: [...s.to] } : {}) };
+  toRecord(): { address: string; sessions: Record<string, { key: string; used: boolean; to?: string[]; at?: number }> } {
+    const sessions: Record<string, { key: string; used: boolean; to?: string[]; at?: number }> = {};
+    for (const [id, s] of this.sessions)
+      sessions[id] = {
+        key: s.key.toString(),
+        used: s.used,
+        ...(s.to ? { to: [...s.to] } : {}),
+        ...(s.at !== undefined ? { at: s.at } : {}),
+      };
     return { address: this.address, sessions };
   }
 
-  /** An agent restored from {@link AuthorityAgent.toRecord}. */
-  static fromRecord(r: { address: string; sessions: Record<string, { key: string; used: boolean; to?: string[] }> }): AuthorityAgent {
+  /** An agent restored from {@link AuthorityAgent.toRecord} (a session kept without a time counts from now). */
+  static fromRecord(r: {
+    address: string;
+    sessions: Record<string, { key: string; used: boolean; to?: string[]; at?: number }>;
+  }): AuthorityAgent {
     const a = new AuthorityAgent(r.address);
+    const now = Date.now();
     for (const [id, s] of Object.entries(r.sessions))
-      a.sessions.set(id, { key: Bits.fromString(s.key), used: s.used, ...(s.to ? { to: [...s.to] } : {}) });
+      a.sessions.set(id, { key: Bits.fromString(s.key), used: s.used, ...(s.to ? { to: [...s.to] } : {}), at: s.at ?? now });
     return a;
   }
 }

@@ -7,7 +7,9 @@
  *   the content type is checked by schema, the body size by `bodyLimit` (413 above it), the rate per
  *   client address by @fastify/rate-limit (429), and the envelope by its strict decoder.
  * - Errors are JSON `{ error, reason?, message }` with a 4xx status for anything the client sent
- *   ({@link statusOf}), 502 when a service behind it failed, 503 when the chain or IPFS is
+ *   ({@link statusOf}), 422 CHAIN_REFUSED when a contract reverted with one of its custom errors
+ *   (deterministic: the request is refused against the current state, so retrying it is useless),
+ *   502 when a service behind it failed, 503 when the chain or IPFS is
  *   unreachable, 500 for a bug; the service stays up. A client retries 429 and 5xx, never another 4xx.
  * - The handler is the service's adapter around its agent; the framework knows nothing of RSMS.
  */
@@ -17,6 +19,7 @@ import rateLimit from "@fastify/rate-limit";
 import { MetatrustError } from "../errors";
 import { EnvelopeError } from "./envelope";
 import { ServiceError } from "./client";
+import { contractRevert } from "../chain/reverts";
 
 /** How a service listens. */
 export type ServiceConfig = {
@@ -71,6 +74,11 @@ export function statusOf(e: unknown): { status: number; body: { error: string; r
               : 500;
     return { status, body: { error: e.code, ...(reason ? { reason } : {}), message: msg } };
   }
+  // a contract's custom error: the request is refused by the chain's rules, not a fault of the
+  // service or the node (a nonce, underpriced or transport error, a Panic or a bare revert is
+  // not one, and stays a 5xx below)
+  const revert = contractRevert(e);
+  if (revert) return { status: 422, body: { error: "CHAIN_REFUSED", reason: revert.name, message: `the chain refused: ${revert.text}` } };
   const x = e as { code?: string; statusCode?: number };
   if (typeof x.statusCode === "number" && x.statusCode >= 400 && x.statusCode < 500)
     return { status: x.statusCode, body: { error: x.code ?? "BAD_REQUEST", message: msg } };
@@ -116,6 +124,8 @@ export async function startService(
   app.setErrorHandler((err, _req, reply) => {
     const { status, body } = statusOf(err);
     if (status === 500) process.stderr.write(`${cfg.name}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    // a refusal by the chain is the request's, but the operator sees it (a role revoked from the service, say)
+    else if (body.error === "CHAIN_REFUSED") process.stderr.write(`${cfg.name}: ${body.message}\n`);
     void reply.status(status).type("application/json").send(body);
   });
   app.setNotFoundHandler((req, reply) => {

@@ -16,8 +16,7 @@ import { keccak256 } from "../../offchain/crypto/hash";
 import { toBytes, toHex } from "../../offchain/crypto/bytes";
 import { IdpService, IDP_RECORD } from "../../offchain/services/avatars/idp-service";
 import { delegateRemote, idpInfo, issueRemote, loginRemote } from "../../offchain/services/avatars/clients";
-import { Scope, cpsPSign, cpsVerifierArgs } from "../../offchain/crypto/cps";
-import { CPSVerifier__factory, MITRegistry__factory } from "../../typechain-types";
+import { MITRegistry__factory } from "../../typechain-types";
 
 /** The avatar id the tasks use for a name (tasks/avatar.ts). */
 const avatar = (n: string) => keccak256(toBytes(`metatrust:avatar:${n}`));
@@ -120,52 +119,6 @@ describe("h9-red findings: the IdP service", function () {
       (e: Error) => e.message.split("\n")[0],
     );
     expect(outcome).to.equal("logged in");
-  });
-
-  /**
-   * F10 (LOW) - CPSVerifier.verifyNow, "for a use on-chain now", accepts a proxy signature under a
-   * delegation the IdP has revoked: it checks the warrant's own validity and the block time, never
-   * the MITRegistry (the avatar's current warrant hash, the delegation's revocation, the MITs). No
-   * contract calls it today; a contract that gates an action on it would let a revoked proxy act
-   * until its warrant's notAfter. Refused when verifyNow (or an on-chain check documented as the
-   * one to use) answers false for a revoked delegation's signature.
-   */
-  it("F10: an on-chain verification 'now' refuses a proxy signature under a revoked delegation", async () => {
-    const eye = new SimulatedEye(9204);
-    const erin = (
-      await issueRemote({
-        idp: s.info,
-        dep: s.dep,
-        keystore: s.client,
-        name: "erin",
-        kind: "user",
-        label: "Erin",
-        enrollment: eye.capture(),
-      })
-    ).party;
-    const bot = (await issueRemote({ idp: s.info, dep: s.dep, keystore: s.client, name: "erin-bot", kind: "proxy", label: "ACME" })).party;
-    await loginRemote({ idp: s.info, dep: s.dep, user: erin, sample: () => eye.capture(), avatarId: avatar("erin"), appearance: "e" });
-    const d = await delegateRemote({
-      idp: s.info,
-      dep: s.dep,
-      user: erin,
-      sample: () => eye.capture(),
-      proxy: bot,
-      avatarId: avatar("erin"),
-    });
-    await (await s.registry.revokeDelegation(d.ack.delegationId)).wait();
-    expect(await s.dep.registry.isVerified(toHex(avatar("erin")))).to.equal(false);
-    const now = (await hre.ethers.provider.getBlock("latest"))!.timestamp;
-    const m = { type: Scope.interaction, time: now, body: toBytes("after the revocation") };
-    const v = CPSVerifier__factory.connect(s.f.deployment.contracts.CPSVerifier.address, hre.ethers.provider);
-    const args = cpsVerifierArgs(
-      erin.keys.pk,
-      d.credential.warrant,
-      d.credential.o,
-      m,
-      cpsPSign(bot.keys, d.credential.warrant, d.credential.o, m),
-    );
-    expect(await v.verifyNow(...args)).to.equal(false);
   });
 
   /**

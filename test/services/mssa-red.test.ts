@@ -6,8 +6,8 @@
  * and one that got through, now fixed (F5, session squatting).
  */
 import { expect } from "chai";
-import http from "http";
 import path from "path";
+import hre from "hardhat";
 import { Wallet } from "ethers";
 import { Keystore } from "../../offchain/storage/keystore";
 import { placeId } from "../../offchain/mssa/registration";
@@ -16,9 +16,11 @@ import { registerRemote } from "../../offchain/services/mssa/clients";
 import {
   decodeKeyRequest,
   encodeKeyRequest,
+  encodeApproveRequest,
   encodeProposeRequest,
   encodeReleaseRequest,
   encodeVerifyRequest,
+  openKey,
 } from "../../offchain/services/mssa/wire";
 import { Route, openEnvelope } from "../../offchain/services/envelope";
 import { postEnvelope } from "../../offchain/services/client";
@@ -27,30 +29,7 @@ import { Bits } from "../../offchain/mssa/bits";
 import { consentToRegistration } from "../../offchain/mssa/ledger";
 import { tmp } from "../helpers/rsms-services";
 import { startPlace, type MssaPlace } from "../helpers/mssa-services";
-
-/** An on-path relay in front of `target`: forwards every request, and calls `seen` on each body first. */
-async function relay(target: string, seen: (path: string, body: Uint8Array) => Promise<void>): Promise<{ url: string; close(): void }> {
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
-      void (async () => {
-        const body = new Uint8Array(Buffer.concat(chunks));
-        if (req.method === "POST") await seen(req.url ?? "", body).catch(() => undefined);
-        const r = await fetch(new URL(req.url ?? "/", target), {
-          method: req.method,
-          headers: req.headers["content-type"] ? { "content-type": String(req.headers["content-type"]) } : {},
-          body: req.method === "POST" ? Buffer.from(body) : undefined,
-        });
-        res.writeHead(r.status, { "content-type": r.headers.get("content-type") ?? "application/octet-stream" });
-        res.end(Buffer.from(await r.arrayBuffer()));
-      })();
-    });
-  });
-  await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
-  const a = server.address() as { port: number };
-  return { url: `http://127.0.0.1:${a.port}`, close: () => server.close() };
-}
+import { relay } from "../helpers/relay";
 
 const once = { attempts: 1, timeoutMs: 30_000, backoffMs: 10 };
 const session32 = () => Wallet.createRandom().privateKey;
@@ -96,28 +75,38 @@ describe("h9-red: MSSA authority services attacked over their wire (refused)", f
     expect([sessionsOf(0).length, sessionsOf(1).length]).to.deep.equal(before);
   });
 
-  it("a key request retried (same bytes) gets the same sealed key and no second key; the same session again under a new request id is refused (key-reuse)", async () => {
+  it("a key request retried, with the same bytes or under a new request id, gets the same key, and nothing is written (h9-fix F9)", async () => {
     const u = Wallet.createRandom();
     const s = session32();
-    const body = encodeKeyRequest({ session: s, user: u.address, bits: 64, transport: mulBase(randomScalar()) });
+    const t = randomScalar();
+    const body = encodeKeyRequest({ session: s, user: u.address, bits: 64, transport: mulBase(t) });
     const env = P.req(0, Route.MssaKey, body, u);
-    const a = await postEnvelope(P.urls[0], "/v1/mssa/key", env, once);
-    const b = await postEnvelope(P.urls[0], "/v1/mssa/key", env, once);
-    expect(Buffer.from(b).equals(Buffer.from(a))).to.equal(true);
-    expect(await fail(postEnvelope(P.urls[0], "/v1/mssa/key", P.req(0, Route.MssaKey, body, u), once))).to.match(/^422 key-reuse/);
+    const before = sessionsOf(0).length;
+    const keyOf = (reply: Uint8Array) => openKey("KEY", t, s, P.au[0].address, openEnvelope(reply).body).toString();
+    const a = keyOf(await postEnvelope(P.urls[0], "/v1/mssa/key", env, once));
+    const b = keyOf(await postEnvelope(P.urls[0], "/v1/mssa/key", env, once));
+    const c = keyOf(await postEnvelope(P.urls[0], "/v1/mssa/key", P.req(0, Route.MssaKey, body, u), once));
+    expect(a).to.have.length(64);
+    expect([b, c]).to.deep.equal([a, a]);
+    expect(sessionsOf(0).length).to.equal(before);
   });
 
-  it("key release: asked by the authority itself, by a user, or for a session it never keyed is refused", async () => {
+  it("key release: asked by the authority itself or by a user is refused; another authority gets a session's key once", async () => {
     const s = session32();
-    const body = encodeReleaseRequest({ session: s, transport: mulBase(randomScalar()) });
+    const t = randomScalar();
+    const body = encodeReleaseRequest({ session: s, bits: 64, transport: mulBase(t) });
     expect(await fail(postEnvelope(P.urls[0], "/v1/mssa/release", P.req(0, Route.MssaRelease, body, P.au[0]), once))).to.match(
       /^401 BAD_SIGNATURE/,
     );
     expect(
       await fail(postEnvelope(P.urls[0], "/v1/mssa/release", P.req(0, Route.MssaRelease, body, Wallet.createRandom()), once)),
     ).to.match(/^401 BAD_SIGNATURE/);
+    // a session's key is derived (h9-fix F9): the authority cannot tell a session it never keyed, and
+    // releases it to another authority of the place once (that does not spend it for the user)
+    const reply = await postEnvelope(P.urls[0], "/v1/mssa/release", P.req(0, Route.MssaRelease, body, P.au[1]), once);
+    expect(openKey("RELEASE", t, s, P.au[0].address, openEnvelope(reply).body).length).to.equal(64);
     expect(await fail(postEnvelope(P.urls[0], "/v1/mssa/release", P.req(0, Route.MssaRelease, body, P.au[1]), once))).to.match(
-      /^422 unknown-session/,
+      /^422 key-reuse .*already released to/,
     );
   });
 
@@ -140,7 +129,12 @@ describe("h9-red: MSSA authority services attacked over their wire (refused)", f
       mulBase(randomScalar()),
     );
     expect(await fail(postEnvelope(P.urls[1], "/v1/mssa/verify", P.req(1, Route.MssaVerify, fake, mallory), once))).to.match(
-      /^422 unknown-session .*no key of session/,
+      /^(400 MALFORMED|422 (credential-mismatch|bad-tag))/,
+    );
+    // alice's key request for her spent session: refused (the key is one-time)
+    const key = encodeKeyRequest({ session: r.session, user: alice.address, bits: n, transport: mulBase(randomScalar()) });
+    expect(await fail(postEnvelope(P.urls[1], "/v1/mssa/key", P.req(1, Route.MssaKey, key, alice), once))).to.match(
+      /^422 key-reuse .*already used/,
     );
     // alice's own session again (a replay under a fresh request id): already verified here
     const again = encodeVerifyRequest(
@@ -233,5 +227,56 @@ describe("h9-red: MSSA authority services attacked over their wire (refused)", f
     );
     expect(again).to.match(/^422 /);
     expect(await P.dep.ledger.head()).to.deep.equal(head);
+  });
+});
+
+describe("h9-fix: a contract's refusal in an MSSA service is the request's fault (422), not retried", function () {
+  this.timeout(240_000);
+
+  it("an approval asked after the pending TTL: 422 CHAIN_REFUSED naming CredentialLedger__Expired, sent once by a client that retries 8 times", async () => {
+    const snap = (await hre.network.provider.send("evm_snapshot", [])) as string;
+    const P = await startPlace("PL-ttl");
+    try {
+      // the first authority's approval requests to the second are lost: alice's registration stays
+      // pending with one approval
+      const lossy = await relay(P.urls[1], async (p) => p !== "/v1/mssa/approve");
+      P.deps[0].peers.set(P.au[1].address.toLowerCase(), lossy.url);
+      const alice = new Wallet(Wallet.createRandom().privateKey);
+      const first = await registerRemote({
+        urls: P.urls,
+        place: P.place,
+        user: alice,
+        infos: ["mail:alice@example.org", "passport:TTL-1"],
+        dep: P.dep,
+        keystore: new Keystore(path.join(tmp("alice-ttl"), "keystore"), ""),
+        retry: once,
+      }).then(
+        () => "registered",
+        (e: Error) => e.message.replace(/^\S+ /, "").split("\n")[0],
+      );
+      expect(first).to.match(/^502 UPSTREAM_UNAVAILABLE/);
+      const verified = (P.deps[1].keystore.load(authorityRecord(P.place)) as { verified: Record<string, { id: string }> }).verified;
+      const [[sid, v]] = Object.entries(verified);
+      expect(Number((await P.dep.ledger.registration(v.id)).approvals)).to.equal(1);
+      await hre.network.provider.send("evm_increaseTime", [Number(await P.dep.ledger.PENDING_TTL()) + 1]);
+      await hre.network.provider.send("evm_mine", []);
+      let seen = 0;
+      const counter = await relay(P.urls[1], async (p) => {
+        if (p === "/v1/mssa/approve") seen++;
+      });
+      try {
+        const approve = P.req(1, Route.MssaApprove, encodeApproveRequest({ session: sid, id: v.id }), P.au[0]);
+        const out = await fail(postEnvelope(counter.url, "/v1/mssa/approve", approve, { attempts: 8, timeoutMs: 30_000, backoffMs: 10 }));
+        expect(out).to.match(/^422 CredentialLedger__Expired the chain refused: CredentialLedger__Expired\(0x[0-9a-f]{64}, \d+\)$/);
+        expect(seen).to.equal(1);
+      } finally {
+        counter.close();
+      }
+      expect(Number((await P.dep.ledger.registration(v.id)).approvals)).to.equal(1);
+      lossy.close();
+    } finally {
+      await P.stop();
+      await hre.network.provider.send("evm_revert", [snap]);
+    }
   });
 });

@@ -167,7 +167,7 @@ describe("services/mssa: place authorities as services, in-process", function ()
       req(Route.MssaKey, encodeKeyRequest({ session, user: u.address, bits: 64, transport: mulBase(randomScalar()) }), u),
     );
     const t = randomScalar();
-    const release = req(Route.MssaRelease, encodeReleaseRequest({ session: sid, transport: mulBase(t) }), au[0]);
+    const release = req(Route.MssaRelease, encodeReleaseRequest({ session: sid, bits: 64, transport: mulBase(t) }), au[0]);
     process.env.METATRUST_FAULT = "authority:after-state";
     onFault((p) => {
       throw new Error(`crash at ${p}`);
@@ -183,10 +183,10 @@ describe("services/mssa: place authorities as services, in-process", function ()
     const reply = openEnvelope(await postEnvelope(urls[1], "/v1/mssa/release", release, { attempts: 3, timeoutMs: 30_000, backoffMs: 10 }));
     expect(openKey("RELEASE", t, sid, au[1].address, reply.body).length).to.equal(64);
     // a new release request for the same session: the one-time key is spent
-    const again = req(Route.MssaRelease, encodeReleaseRequest({ session: sid, transport: mulBase(randomScalar()) }), au[0]);
+    const again = req(Route.MssaRelease, encodeReleaseRequest({ session: sid, bits: 64, transport: mulBase(randomScalar()) }), au[0]);
     await expect(postEnvelope(urls[1], "/v1/mssa/release", again)).to.be.rejectedWith(/422 key-reuse .*already released to/);
     // and nobody but another authority of the place may ask
-    const stranger = req(Route.MssaRelease, encodeReleaseRequest({ session: sid, transport: mulBase(randomScalar()) }), u);
+    const stranger = req(Route.MssaRelease, encodeReleaseRequest({ session: sid, bits: 64, transport: mulBase(randomScalar()) }), u);
     await expect(postEnvelope(urls[1], "/v1/mssa/release", stranger)).to.be.rejectedWith(/401 BAD_SIGNATURE/);
   });
 });

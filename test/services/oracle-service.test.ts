@@ -19,6 +19,7 @@ import { postEnvelope, ServiceError } from "../../offchain/services/client";
 import { onFault } from "../../offchain/services/faults";
 import { toBytes } from "../../offchain/crypto/bytes";
 import { expectRejects } from "../helpers/errors";
+import { relay } from "../helpers/relay";
 import { TrustManager__factory, type TrustManager } from "../../typechain-types";
 
 const WAD = 10n ** 18n;
@@ -184,5 +185,42 @@ describe("services/trust: the oracle (Eq. 46) as a service, in-process", functio
     expect((await tm.pairOf(cat, ben)).oracle).to.equal((-5n * WAD) / 10n);
     expect(await nonce()).to.equal(n + 1);
     expect(svc.agg.pending()).to.deep.equal([]);
+  });
+  it("h9-fix: a write the chain refuses (the oracle's role revoked) is a 422 naming the contract error, sent once by a client that retries 8 times", async () => {
+    const role = await tm.ORACLE_ROLE();
+    await (await tm.revokeRole(role, wallet.address)).wait();
+    let seen = 0;
+    const counter = await relay(ep.url, async () => {
+      seen++;
+    });
+    try {
+      await observeRemote(ep, reporters[0], { from: ben, to: cat, round: 1, value: WAD / 10n });
+      const n = await nonce();
+      const e = await observeRemote(
+        { ...ep, url: counter.url },
+        reporters[1],
+        { from: ben, to: cat, round: 1, value: WAD / 10n },
+        {
+          attempts: 8,
+          timeoutMs: 30_000,
+          backoffMs: 10,
+        },
+      ).then(
+        () => undefined,
+        (x: unknown) => x as ServiceError,
+      );
+      expect(e).to.be.instanceOf(ServiceError);
+      expect(e?.status).to.equal(422);
+      expect(e?.reason).to.equal("AccessControlUnauthorizedAccount");
+      expect(e?.message).to.match(
+        /422 AccessControlUnauthorizedAccount the chain refused: AccessControlUnauthorizedAccount\(0x[0-9a-fA-F]{40}, 0x[0-9a-f]{64}\)$/,
+      );
+      expect(seen).to.equal(1);
+      expect(await nonce()).to.equal(n);
+      expect((await tm.pairOf(ben, cat)).oracle).to.equal(0n);
+    } finally {
+      counter.close();
+      await (await tm.grantRole(role, wallet.address)).wait();
+    }
   });
 });

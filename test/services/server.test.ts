@@ -7,6 +7,8 @@ import path from "path";
 import { startService, statusOf, type RunningService } from "../../offchain/services/server";
 import { EnvelopeError } from "../../offchain/services/envelope";
 import { ServiceError } from "../../offchain/services/client";
+import { Interface } from "ethers";
+import { CredentialLedger__factory } from "../../typechain-types";
 import { RsmsRejectedError, MalformedMessageError, AgentStateError } from "../../offchain/rsms/errors";
 
 const post = (url: string, body: Uint8Array, type = "application/octet-stream") =>
@@ -131,6 +133,51 @@ describe("services/server", () => {
       expect(statusOf(new ServiceError("SERVICE_UNREACHABLE", 0, "down")).status).to.equal(502);
       expect(statusOf(new ServiceError("PROTOCOL_REJECTED", 503, "busy")).status).to.equal(502);
       expect(statusOf(new Error("boom")).status).to.equal(500);
+    });
+
+    it("a contract's custom error is 422 CHAIN_REFUSED naming it, in each stack's shape; a nonce, transport, Panic, require string or unknown revert stays 5xx", () => {
+      const ledger = CredentialLedger__factory.createInterface();
+      const id = "0x" + "ab".repeat(32);
+      const data = ledger.encodeErrorResult("CredentialLedger__Expired", [id, 7n]);
+      const want = {
+        error: "CHAIN_REFUSED",
+        reason: "CredentialLedger__Expired",
+        message: `the chain refused: CredentialLedger__Expired(${id}, 7)`,
+      };
+      // ethers against a JSON-RPC node: CALL_EXCEPTION with the revert data (and nested under info.error)
+      expect(
+        statusOf(Object.assign(new Error("execution reverted (unknown custom error)"), { code: "CALL_EXCEPTION", data })),
+      ).to.deep.equal({
+        status: 422,
+        body: want,
+      });
+      expect(
+        statusOf(Object.assign(new Error("could not coalesce error"), { code: "SERVER_ERROR", info: { error: { code: 3, data } } })).status,
+      ).to.equal(422);
+      // ethers' decoded revert (a typechain contract)
+      expect(
+        statusOf(Object.assign(new Error("x"), { code: "CALL_EXCEPTION", revert: { name: "MITRegistry__NotOwner", args: [id, "0x01"] } }))
+          .body,
+      ).to.include({
+        reason: "MITRegistry__NotOwner",
+      });
+      // Hardhat's in-process provider
+      const hh = new Error(`VM Exception while processing transaction: reverted with custom error 'CredentialLedger__Expired("${id}", 7)'`);
+      expect(statusOf(hh)).to.deep.equal({ status: 422, body: want });
+      // not a recognised revert: retryable or a bug
+      const panic = "0x4e487b71" + "11".padStart(64, "0");
+      const requireString = new Interface(["error Error(string)"]).encodeErrorResult("Error", ["no"]);
+      expect(statusOf(Object.assign(new Error("nonce too low"), { code: "NONCE_EXPIRED" })).status).to.equal(500);
+      expect(
+        statusOf(Object.assign(new Error("replacement transaction underpriced"), { code: "REPLACEMENT_UNDERPRICED" })).status,
+      ).to.equal(500);
+      expect(statusOf(Object.assign(new Error("socket hang up"), { code: "NETWORK_ERROR" })).status).to.equal(503);
+      expect(statusOf(Object.assign(new Error("reverted"), { code: "CALL_EXCEPTION", data: panic })).status).to.equal(500);
+      expect(statusOf(Object.assign(new Error("reverted"), { code: "CALL_EXCEPTION", data: requireString })).status).to.equal(500);
+      expect(statusOf(Object.assign(new Error("reverted"), { code: "CALL_EXCEPTION", data: "0xdeadbeef" })).status).to.equal(500);
+      expect(statusOf(Object.assign(new Error("reverted"), { code: "CALL_EXCEPTION", data: "0x" })).status).to.equal(500);
+      expect(statusOf(new Error("reverted with custom error 'Invented__Error()'")).status).to.equal(500);
+      expect(statusOf(Object.assign(new Error("x"), { revert: { name: "Invented__Error", args: [] } })).status).to.equal(500);
     });
   });
 });

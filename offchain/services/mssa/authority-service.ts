@@ -4,8 +4,10 @@
  * registration collects its keys and its k approvals from authorities on separate machines.
  *
  * Routes (envelopes; wire: ./wire.ts):
- * - `POST /v1/mssa/key` (KeyRequest, signed by the user's account): Step 1, a fresh one-time key
- *   for the session, sent over the SIMULATED quantum channel and sealed to the user's transport key;
+ * - `POST /v1/mssa/key` (KeyRequest, signed by the user's account): Step 1, the session's one-time
+ *   key, derived (HKDF of the authority's secret seed and the scoped session: nothing is written,
+ *   and a retry gets the same key; h9-red finding F9), sent over the SIMULATED quantum channel and
+ *   sealed to the user's transport key;
  * - `POST /v1/mssa/release` (ReleaseRequest, signed by another authority of the place): Step 4,
  *   that authority's copy of this authority's key of the session (once per recipient; the key pads
  *   one request only);
@@ -28,8 +30,9 @@
  * the service refuses to start without `mssa-placekey-<place>` in its keystore (`mssa:serve
  * --place-key <file>` imports it; docs/specs/mssa.md §2.6 says how it is distributed).
  *
- * Durability. The agent's sessions (its one-time keys, sealed in the keystore), the users they were
- * issued to, what was released to whom and what was verified are written before a reply leaves;
+ * Durability. The agent's sessions that advanced (their one-time keys, sealed in the keystore), the
+ * users checked, what was released to whom and what was verified are written before a reply leaves;
+ * a key request writes nothing;
  * a reply that changed state is recorded in the journal before the state is written and cached on
  * recovery, so a retry after a crash gets it instead of a refused second use of a one-time key. The
  * verifier keeps its release requests, so its retry resends the same bytes and the other authority
@@ -38,6 +41,9 @@
  */
 import path from "path";
 import { keccak_256 } from "@noble/hashes/sha3.js";
+import { hkdf } from "@noble/hashes/hkdf.js";
+import { sha256 } from "@noble/hashes/sha2.js";
+import { randomBytes } from "@noble/hashes/utils.js";
 import { Signature, getAddress, hexlify, recoverAddress, verifyTypedData, type Wallet } from "ethers";
 import type { CredentialLedger } from "../../../typechain-types";
 import { fromHex, toBytes, toHex } from "../../crypto/bytes";
@@ -177,7 +183,12 @@ type Record_ = {
   place: string;
   channelSk: string;
   agent: ReturnType<AuthorityAgent["toRecord"]>;
-  /** session -> the user its key was issued to */
+  /**
+   * The secret the one-time keys are derived from (32 bytes hex): a session's key is
+   * HKDF(otkSeed, session, bits), so a key request needs no state (h9-fix F9). Made on first start.
+   */
+  otkSeed?: string;
+  /** session -> the user whose request this authority checked under its key (written at verify since h9-fix; at key issue before) */
   users: Record<string, string>;
   /** session -> the authorities its key was released to */
   released: Record<string, string[]>;
@@ -217,6 +228,7 @@ export class AuthorityService {
   private readonly signer;
   private running?: RunningService;
   private readonly placeKey: Uint8Array;
+  private readonly windowMs: number;
 
   /** @throws RegistrationError when the keystore holds no place key for the place (it is provisioned, not made) */
   constructor(private readonly d: AuthorityServiceDeps) {
@@ -229,6 +241,7 @@ export class AuthorityService {
         place: this.place,
         channelSk: toHex(encodeScalar(randomScalar())),
         agent: new AuthorityAgent(d.wallet.address).toRecord(),
+        otkSeed: toHex(randomBytes(32)),
         users: {},
         released: {},
         releases: {},
@@ -238,8 +251,41 @@ export class AuthorityService {
     this.agent = AuthorityAgent.fromRecord(this.rec.agent);
     this.audience = authorityAudience(d.chainId, this.ledgerAddress, d.wallet.address, d.place);
     this.journal = new Journal(path.join(d.dir, "journal"));
-    this.cache = new ReplyCache(path.join(d.dir, "replies"), d.windowMs ?? DEFAULT_WINDOW_MS);
+    this.windowMs = d.windowMs ?? DEFAULT_WINDOW_MS;
+    this.cache = new ReplyCache(path.join(d.dir, "replies"), this.windowMs);
     this.signer = accountSigner(d.wallet);
+    // a record from before h9-fix: give it its seed; either way, forget stale unverified sessions
+    const legacy = !this.rec.otkSeed || Object.values(this.rec.agent.sessions).some((x) => x.at === undefined);
+    this.rec.otkSeed ??= toHex(randomBytes(32));
+    if (this.prune() || legacy) this.save();
+  }
+
+  /**
+   * The one-time key of a scoped session, `bits` long: HKDF-SHA256 of the authority's secret seed,
+   * bound to the place, this authority, the session and the length. The same request again gets
+   * the same key with nothing stored; a session is written only when it advances (a release or a
+   * verification uses its key; h9-fix F9). The key is still used once: that state is written at
+   * the step that consumes it ({@link AuthorityAgent.releaseKeyTo}, kept with the session then).
+   */
+  private otk(session: string, bits: number): Bits {
+    const info = toBytes(`metatrust-mssa-otk|${this.place}|${this.me.toLowerCase()}|${session.toLowerCase()}|${bits}`);
+    return Bits.fromBytes(hkdf(sha256, fromHex(this.rec.otkSeed!, 32), toBytes("metatrust-mssa-otk-v1"), info, Math.ceil(bits / 8)), bits);
+  }
+
+  /** The session's key to consume: the one kept (a key issued before h9-fix), else derived, and kept from now on. */
+  private keyToUse(session: string, bits: number): Bits {
+    return this.agent.adopt(session, this.agent.keptKey(session) ?? this.otk(session, bits));
+  }
+
+  /**
+   * Forgets sessions keyed more than twice the freshness window ago whose key was never used or
+   * released and that were not verified here (h9-red finding F9); and the legacy user index.
+   * @returns how many were forgotten
+   */
+  private prune(): number {
+    const gone = this.agent.pruneUnused(Date.now() - 2 * this.windowMs, (sid) => !!this.rec.verified[sid] || !!this.rec.releases[sid]);
+    for (const sid of Object.keys(this.rec.users)) if (!this.agent.keptKey(sid)) delete this.rec.users[sid];
+    return gone.length;
   }
 
   private log(s: string): void {
@@ -254,8 +300,9 @@ export class AuthorityService {
     return mulBase(decodeScalar(fromHex(this.rec.channelSk, 32)));
   }
 
-  /** Writes the agent and the record (atomically, through the keystore). */
+  /** Writes the agent and the record (atomically, through the keystore), stale unverified sessions pruned. */
   private save(): void {
+    this.prune();
     this.rec.agent = this.agent.toRecord();
     this.d.keystore.update(authorityRecord(this.d.place), this.rec);
   }
@@ -308,22 +355,29 @@ export class AuthorityService {
     const env = openEnvelope(raw);
     const m = decodeKeyRequest(env.body);
     verifyEnvelope(env, { kind: Kind.Request, route: Route.MssaKey, audience: this.audience, sender: fromAccount(m.user) });
-    return this.cache.once(env.requestId, env.issuedAt, raw, () =>
-      this.mutex.run(async () => {
-        await this.placeOnChain();
-        const sid = scopedSession(m.session, m.user);
-        const key = this.agent.issueKey(sid, m.bits);
-        this.rec.users[sid] = getAddress(m.user);
-        // SIMULATED quantum channel (decoy photons); a detected eavesdropper burns the key
-        const t = transmit(key, DEFAULT_CHANNEL);
-        if (!t.accepted) {
-          this.agent.burn(sid);
-          this.save();
-          throw new RegistrationError("eavesdropping", new EavesdroppingDetectedError(t.errorRate, DEFAULT_CHANNEL.threshold).message);
-        }
-        return this.commit(env, raw, this.reply(env, raw, sealKey("KEY", m.transport, m.session, this.me, t.received)));
-      }),
-    );
+    // nothing is written for a key request (h9-red finding F9): the key is derived again for a
+    // retry, so no reply cache either; the freshness window still refuses an old request
+    const now = Date.now();
+    if (Math.abs(now - env.issuedAt) > this.windowMs)
+      throw new EnvelopeError("STALE", `request issued at ${env.issuedAt}, outside the ${this.windowMs} ms window around ${now}`);
+    return this.mutex.run(async () => {
+      await this.placeOnChain();
+      const sid = scopedSession(m.session, m.user);
+      // spent (burnt, or used by this authority's own check) or verified here: never again. A release
+      // to another authority does not spend it for the user (that authority checks her request).
+      if (this.agent.used(sid) || this.agent.releasedTo(sid).includes(this.me.toLowerCase()) || this.rec.verified[sid])
+        throw new RegistrationError("key-reuse", `authority ${this.me}: the key of session ${m.session} was already used or burnt`);
+      const key = this.agent.keptKey(sid) ?? this.otk(sid, m.bits);
+      // SIMULATED quantum channel (decoy photons); a detected eavesdropper burns the key (written)
+      const t = transmit(key, DEFAULT_CHANNEL);
+      if (!t.accepted) {
+        this.agent.adopt(sid, key);
+        this.agent.burn(sid);
+        this.save();
+        throw new RegistrationError("eavesdropping", new EavesdroppingDetectedError(t.errorRate, DEFAULT_CHANNEL.threshold).message);
+      }
+      return this.reply(env, raw, sealKey("KEY", m.transport, m.session, this.me, t.received));
+    });
   }
 
   /** The other authority of the place that signed an envelope. @throws EnvelopeError(BAD_SIGNATURE) otherwise */
@@ -343,6 +397,7 @@ export class AuthorityService {
     const to = await this.peerSender(env, Route.MssaRelease, authorities);
     return this.cache.once(env.requestId, env.issuedAt, raw, () =>
       this.mutex.run(async () => {
+        this.keyToUse(m.session, m.bits);
         const key = this.agent.releaseKeyTo(m.session, to);
         this.rec.released[m.session] = [...([] as string[]).concat(this.rec.released[m.session] ?? []), to];
         return this.commit(env, raw, this.reply(env, raw, sealKey("RELEASE", m.transport, m.session, this.me, key)));
@@ -353,7 +408,7 @@ export class AuthorityService {
   // ---------------------------------------------------------------- Steps 4-9: every authority checks
 
   /** This authority's key of a session from another authority (the request kept, so a retry resends it). */
-  private async collect(session: string, authority: string): Promise<Bits> {
+  private async collect(session: string, authority: string, bits: number): Promise<Bits> {
     const url = this.d.peers.get(authority.toLowerCase());
     if (!url) throw refuse(`verify: no URL for the place authority ${authority} (--peers)`);
     const byAuthority = (this.rec.releases[session] ??= {});
@@ -369,7 +424,7 @@ export class AuthorityService {
           requestId: freshId(),
           issuedAt: Date.now(),
           inReplyTo: new Uint8Array(32),
-          body: encodeReleaseRequest({ session, transport: mulBase(t) }),
+          body: encodeReleaseRequest({ session, bits, transport: mulBase(t) }),
         },
         this.signer,
       );
@@ -397,12 +452,15 @@ export class AuthorityService {
       this.mutex.run(async () => {
         const { authorities } = await this.placeOnChain();
         const sid = scopedSession(m.session, m.user);
-        if (this.rec.users[sid] !== getAddress(m.user)) throw refuse(`verify: no key of session ${m.session} was issued here to ${m.user}`);
         if (this.rec.verified[sid]) throw refuse(`verify: session ${m.session} was already verified here`);
         const docs = openDocs(decodeScalar(fromHex(this.rec.channelSk, 32)), m);
         // the others' keys first: a peer that is down leaves this authority's own key unused for the retry
         const others = new Map<string, Bits>();
-        for (const a of authorities) if (a !== getAddress(this.me)) others.set(a, await this.collect(sid, a));
+        // the keys are as long as the credential, En half of it (Eq. 14)
+        const bits = 2 * m.En.length;
+        for (const a of authorities) if (a !== getAddress(this.me)) others.set(a, await this.collect(sid, a, bits));
+        this.keyToUse(sid, bits);
+        this.rec.users[sid] = getAddress(m.user);
         const own = this.agent.releaseKeyTo(sid, this.me);
         const keys = authorities.map((a) => others.get(a) ?? own);
         // Steps 5-7: En travels as photons with decoys (SIMULATED)

@@ -8,7 +8,7 @@
  * |----------------|-------------------------|---------------------------------------------------------------|------:|
  * | KeyRequest     | user -> authority       | session 32 \| user 20 \| key bits u16 \| transport PK 33     | 87 |
  * | SealedKey      | authority -> user/verifier | Enc_T(key, packed)                                         | 50 + bits/8 |
- * | ReleaseRequest | authority -> authority  | scoped session 32 \| transport PK 33                          | 65 |
+ * | ReleaseRequest | authority -> authority  | scoped session 32 \| key bits u16 \| transport PK 33           | 67 |
  * | VerifyRequest  | user -> every authority | session 32 \| user 20 \| bits u16 \| En \| U12 \| tag 32 \| salt 32 \| Enc_A(documents) | 118 + 2 bits/8 + 50 + docs |
  * | VerifyReply    | authority -> user       | commitment 32 \| salt 32 \| nullifier 32 \| registration id 32 | 128 |
  * | ProposeRequest | user -> verifier        | session 32 \| EIP-712 consent signature 65                    | 97 |
@@ -115,13 +115,14 @@ export function openKey(what: "KEY" | "RELEASE", sk: bigint, session: string, au
 }
 
 /** The verifier's request for another authority's key of a session. */
-export type ReleaseRequest = { session: string; transport: Point };
+/** `bits`: the key's length (the authority derives the key of the session at that length: h9-fix F9). */
+export type ReleaseRequest = { session: string; bits: number; transport: Point };
 export function encodeReleaseRequest(m: ReleaseRequest): Uint8Array {
-  return concat(bytes32("encodeReleaseRequest", m.session), encodePoint(m.transport));
+  return concat(bytes32("encodeReleaseRequest", m.session), u16(bitsLen("encodeReleaseRequest", m.bits)), encodePoint(m.transport));
 }
 export function decodeReleaseRequest(b: Uint8Array): ReleaseRequest {
   const r = take("decodeReleaseRequest", b);
-  const m = { session: hex(r.n(32)), transport: r.point() };
+  const m = { session: hex(r.n(32)), bits: bitsLen("decodeReleaseRequest", r.u16()), transport: r.point() };
   r.end();
   return m;
 }

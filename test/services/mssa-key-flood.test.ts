@@ -1,13 +1,13 @@
 /**
- * Red team (h9-red): attacks on the MSSA authority services that got through and need a design
- * decision. Each test passes when the attack is refused and fails while it gets through
- * (`npm run test:findings`; the normal run skips *.findings.test.ts).
+ * h9-red finding F9 (MSSA key flood), fixed by h9-fix: a key request writes nothing (the one-time
+ * key is derived from the authority's secret and the scoped session), and unverified sessions
+ * already stored are forgotten after twice the freshness window, at load and at every write.
  */
 import { expect } from "chai";
 import fs from "fs";
 import path from "path";
 import { Wallet } from "ethers";
-import { authorityRecord } from "../../offchain/services/mssa/authority-service";
+import { AuthorityService, authorityRecord } from "../../offchain/services/mssa/authority-service";
 import { encodeKeyRequest } from "../../offchain/services/mssa/wire";
 import { Route } from "../../offchain/services/envelope";
 import { postEnvelope } from "../../offchain/services/client";
@@ -17,7 +17,7 @@ import { startPlace, type MssaPlace } from "../helpers/mssa-services";
 const once = { attempts: 1, timeoutMs: 60_000, backoffMs: 10 };
 const session32 = () => Wallet.createRandom().privateKey;
 
-describe("h9-red findings: MSSA authority services", function () {
+describe("MSSA authority services: a key flood (h9-red F9)", function () {
   this.timeout(300_000);
   let P: MssaPlace;
   const WINDOW = 1000;
@@ -36,7 +36,8 @@ describe("h9-red findings: MSSA authority services", function () {
    * that is never verified is never dropped, so the record, and the cost of every later write,
    * grows with the flood; the per-address rate limit (600 a minute) is the only bound, and one
    * address keeps a core busy. Refused when sessions that were keyed and never verified are
-   * forgotten once twice the freshness window has passed.
+   * forgotten once twice the freshness window has passed. Fixed (h9-fix): the key is derived
+   * (HKDF of the authority's secret seed and the scoped session) and nothing is written.
    */
   it("F9: keys issued to sessions nobody verifies are forgotten after the freshness window (measured: time and record bytes per request)", async () => {
     const N = 20;
@@ -62,5 +63,42 @@ describe("h9-red findings: MSSA authority services", function () {
     await postEnvelope(P.urls[0], "/v1/mssa/key", P.req(0, Route.MssaKey, body, u), once);
     const rec = P.deps[0].keystore.load(authorityRecord(P.place)) as { agent: { sessions: Record<string, unknown> } };
     expect(Object.keys(rec.agent.sessions).length, "unverified sessions kept after the window").to.be.at.most(1);
+    expect(grown, "record bytes per key request").to.equal(0);
+  });
+
+  it("sessions stored unverified before the fix (a key only) are forgotten after twice the window at load; a used, released or verified one is kept", async () => {
+    const name = authorityRecord(P.place);
+    const ks = P.deps[1].keystore;
+    const rec = ks.load(name) as {
+      agent: { sessions: Record<string, object> };
+      users: Record<string, string>;
+      verified: Record<string, object>;
+    };
+    const old = Date.now() - 10 * WINDOW;
+    const sid = (i: number) => "0x" + String(i).padStart(64, "0");
+    const key = "01".repeat(32);
+    Object.assign(rec.agent.sessions, {
+      [sid(1)]: { key, used: false },
+      [sid(2)]: { key, used: false, at: old },
+      [sid(3)]: { key, used: true, at: old },
+      [sid(4)]: { key, used: false, to: [P.au[0].address.toLowerCase()], at: old },
+      [sid(5)]: { key, used: false, at: Date.now() },
+    });
+    rec.users[sid(1)] = P.au[0].address;
+    rec.users[sid(2)] = P.au[0].address;
+    ks.update(name, rec);
+    await P.services[1].stop();
+    P.services[1] = new AuthorityService(P.deps[1]);
+    const kept = () => Object.keys((ks.load(name) as typeof rec).agent.sessions).sort();
+    // loaded: sid 2 is gone (unused, never released, older than 2 windows); sid 1 had no time and counts from now
+    expect(kept()).to.include.members([sid(1), sid(3), sid(4), sid(5)]);
+    expect(kept()).to.not.include(sid(2));
+    expect(Object.keys((ks.load(name) as typeof rec).users)).to.deep.equal([sid(1)]);
+    // after the window, the next restart forgets sid 1 and sid 5 too
+    await new Promise((r) => setTimeout(r, 2 * WINDOW + 200));
+    P.services[1] = new AuthorityService(P.deps[1]);
+    expect(kept()).to.include.members([sid(3), sid(4)]);
+    expect(kept()).to.not.include.members([sid(1), sid(5)]);
+    await P.services[1].start({ port: Number(new URL(P.urls[1]).port) });
   });
 });
