@@ -128,7 +128,10 @@ task("rsms:rn:register", "RN setup: the MSRP issues an RN's keys, one-time secre
   .addParam("pool", "The pool it registers for", undefined, types.int)
   .addOptionalParam("rid", "The RN's real identity (sent sealed to PK_pub; never on-chain)")
   .addOptionalParam("msrp", "The MSRP service's URL: register over the network from this machine (rsms:serve msrp)")
-  .setAction(async (a: { name: string; pool: number; rid?: string; msrp?: string }, hre) => {
+  .addOptionalParam("token", "With --msrp: the enrolment token the MSRP's operator issued for this name (`rsms:enrol-token --rn <name>`)")
+  .setAction(async (a: { name: string; pool: number; rid?: string; msrp?: string; token?: string }, hre) => {
+    if (a.token !== undefined && !a.msrp)
+      throw new UsageError("rsms:rn:register: --token goes with --msrp (a registration over the network)");
     if (a.msrp) {
       const { registerRnRemote } = await import("../offchain/services/rsms/clients");
       const rn = await registerRnRemote({
@@ -136,6 +139,7 @@ task("rsms:rn:register", "RN setup: the MSRP issues an RN's keys, one-time secre
         name: a.name,
         poolId: a.pool,
         rid: a.rid ?? `rn:${a.name}`,
+        ...(a.token !== undefined ? { token: a.token } : {}),
         ...(await clientSide(hre)),
       });
       const { toHex } = await import("../offchain/crypto/bytes");
@@ -162,13 +166,17 @@ task("rsms:user:register", "User register (RSMS §IV.B.1): the MSRP issues a use
   .addParam("name", "The user's local name")
   .addOptionalParam("rid", "The user's real identity (sent sealed to PK_pub; never on-chain)")
   .addOptionalParam("msrp", "The MSRP service's URL: register over the network from this machine (rsms:serve msrp)")
-  .setAction(async (a: { name: string; rid?: string; msrp?: string }, hre) => {
+  .addOptionalParam("token", "With --msrp: the enrolment token the MSRP's operator issued for this name (`rsms:enrol-token --user <name>`)")
+  .setAction(async (a: { name: string; rid?: string; msrp?: string; token?: string }, hre) => {
+    if (a.token !== undefined && !a.msrp)
+      throw new UsageError("rsms:user:register: --token goes with --msrp (a registration over the network)");
     if (a.msrp) {
       const { registerUserRemote } = await import("../offchain/services/rsms/group-clients");
       const { pid } = await registerUserRemote({
         msrpUrl: a.msrp,
         name: a.name,
         rid: a.rid ?? `user:${a.name}`,
+        ...(a.token !== undefined ? { token: a.token } : {}),
         ...(await clientSide(hre)),
       });
       const { toHex } = await import("../offchain/crypto/bytes");
