@@ -193,6 +193,40 @@ task("rsms:user:register", "User register (RSMS §IV.B.1): the MSRP issues a use
     return { pid: toHex(creds.pid) };
   });
 
+task(
+  "rsms:attest",
+  "On an RN's machine: the MSRP service's attestation that lets an account register the RN's PID in the TrustManager (`trust:register --attestation`)",
+)
+  .addParam("rn", "The RN's name (registered over the network from this folder)")
+  .addParam("controller", "The account that will register and control the PID (an address)")
+  .addOptionalParam("msrp", "The MSRP service's URL (default: the one the RN registered with)")
+  .addOptionalParam("ttl", "Seconds until the attestation expires (at most 86400)", 3600, types.int)
+  .setAction(async (a: { rn: string; controller: string; msrp?: string; ttl: number }, hre) => {
+    if (!hre.ethers.isAddress(a.controller)) throw new UsageError(`rsms:attest: --controller ${a.controller} is not an address`);
+    if (!Number.isInteger(a.ttl) || a.ttl < 60 || a.ttl > 86_400)
+      throw new UsageError(`rsms:attest: --ttl must be 60 to 86400 seconds, got ${a.ttl}`);
+    const [{ attestTrustRemote }, { deployedAddress }] = await Promise.all([
+      import("../offchain/services/rsms/attest"),
+      import("./lib/context"),
+    ]);
+    const side = await clientSide(hre);
+    if (!side.keystore.exists(`rsms-rn-${a.rn}`))
+      throw new UsageError(`rsms:attest: no RN "${a.rn}" in this folder (rsms:rn:register --msrp first)`);
+    const r = await attestTrustRemote({
+      name: a.rn,
+      ...side,
+      trustManager: await deployedAddress(hre, "TrustManager"),
+      controller: hre.ethers.getAddress(a.controller),
+      ttlSec: a.ttl,
+      ...(a.msrp ? { msrpUrl: a.msrp } : {}),
+    });
+    console.log(`${a.rn}: the MSRP attests PID ${r.pid} for ${r.controller} until ${new Date(r.deadline * 1000).toISOString()}`);
+    console.log(
+      `  npx hardhat trust:register --entity ${r.pid} --type resource-node --attestation ${r.attestation} --deadline ${r.deadline} --account ${r.controller}`,
+    );
+    return r;
+  });
+
 task("rsms:filter:publish", "Publishes a pool's pending Bloom filter: bytes to IPFS, root and CID on-chain")
   .addParam("pool", "The pool", undefined, types.int)
   .setAction(async (a: { pool: number }, hre) => {

@@ -12,6 +12,8 @@
  *   the on-chain record, an acknowledgement signed by the MSRP's account;
  * - `POST /v1/reauth/forward` (ReauthForward, signed likewise): the same for an RN moving to the
  *   pool (a'_{k+1} = H4(a_k, sk_RN) checked, PID_{k+1} recorded with kind 2);
+ * - `POST /v1/trust/attest` (AttestRequest, signed by sk_RN of the RN that owns the PID it names,
+ *   attest.ts): the EIP-712 Registration attestation the TrustManager takes for that PID (needs `trust`);
  * - `GET /v1/info`: PK_pub, the account and the registry, signed by the account (a client checks
  *   that the account holds MSRP_ROLE on the registry);
  * - with a ServiceGroupRegistry (`groups`): users and service groups, `POST /v1/user/register`,
@@ -50,6 +52,7 @@ import { decodeRnRegister, decodeRpmEnrol, encodeJoinAck, registrationBinding, s
 import type { GroupLedger } from "../../rsms/group-flows";
 import type { TrustManager } from "../../../typechain-types";
 import { GroupDesk } from "./msrp-groups";
+import { AttestationError, MAX_ATTEST_TTL_SEC, decodeAttestRequest, signRegistration } from "./attest";
 import { EnrolmentBook, EnrolmentTokenError, loadEnrolmentToken, type EnrolKind, type TokenUse } from "../enrolment";
 
 /** The MSRP's keystore record (the same one `rsms:setup` creates). */
@@ -362,6 +365,48 @@ export class MsrpService {
     await this.d.ledger.recordJoin(r);
   }
 
+  // ---------------------------------------------------------------- trust registration
+
+  /**
+   * An RN's PID attested for its trust registration: the envelope must be signed by sk_RN of the
+   * RN this MSRP issued the PID to (not by a_k: the RPM learns it), the PID must be recorded
+   * on-chain (the TrustManager's verifier), the deadline in (now, now + 1 day]. Stateless and
+   * deterministic (RFC 6979), so a retry gets the same bytes; the reply cache answers it anyway.
+   */
+  private async attestTrust(raw: Uint8Array): Promise<Uint8Array> {
+    const env = openEnvelope(raw);
+    const m = decodeAttestRequest(env.body);
+    if (!this.d.trust) throw new AttestationError("NO_TRUST_MANAGER", "attestTrust: this MSRP serves no TrustManager");
+    let owner: ReturnType<Msrp["rnOfPid"]>;
+    try {
+      owner = this.msrp.rnOfPid(m.pid);
+    } catch {
+      throw new AttestationError("UNKNOWN_PID", `attestTrust: ${toHex(m.pid)} is not an RN pseudonym this MSRP issued`);
+    }
+    verifyEnvelope(env, {
+      kind: Kind.Request,
+      route: Route.TrustAttest,
+      audience: this.audience,
+      sender: { scheme: Scheme.Schnorr, pk: owner.pk },
+    });
+    return this.cache.once(env.requestId, env.issuedAt, raw, async () => {
+      const now = nowSec();
+      if (m.deadline <= now)
+        throw new AttestationError("DEADLINE_EXPIRED", `attestTrust: the deadline ${m.deadline} has passed (now ${now})`);
+      if (m.deadline > now + MAX_ATTEST_TTL_SEC)
+        throw new AttestationError(
+          "DEADLINE_TOO_FAR",
+          `attestTrust: the deadline ${m.deadline} is more than ${MAX_ATTEST_TTL_SEC} s ahead`,
+        );
+      const on = await this.d.ledger.recordOf(m.pid);
+      if (on.tag.every((x) => x === 0))
+        throw new AttestationError("NOT_JOINED", `attestTrust: ${toHex(m.pid)} has no join record on-chain (the RN joins first)`);
+      const sig = await signRegistration(this.d.wallet, this.d.chainId, String(this.d.trust!.target), m);
+      this.log(`trust attestation: ${owner.name}'s PID_${owner.k} for ${m.controller} until ${m.deadline}`);
+      return this.reply(env, raw, sig);
+    });
+  }
+
   // ---------------------------------------------------------------- filters
 
   /** Publishes every pool filter that is due (the background tick). */
@@ -465,6 +510,7 @@ export class MsrpService {
         { path: "/v1/rn/register", handle: (b) => this.registerRn(b) },
         { path: "/v1/join/forward", handle: (b) => this.forwardJoin(b) },
         { path: "/v1/reauth/forward", handle: (b) => this.forwardReauth(b) },
+        { path: "/v1/trust/attest", handle: (b) => this.attestTrust(b) },
         ...(this.desk?.routes() ?? []),
       ],
       () => this.info(),
