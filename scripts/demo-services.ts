@@ -255,8 +255,17 @@ export async function demoServices(): Promise<number> {
       });
       const victim = members[1] ?? "";
       const victimPid = [...pidOf].find(([, n]) => n === victim)?.[0] ?? "";
+      await steps.run(`${victim} has the MSRP attest its PID over the network; its operator registers it for trust`, async () => {
+        // the RN signs (PID, controller, deadline) with sk_RN from its own folder; the MSRP answers with the
+        // EIP-712 attestation the TrustManager takes; the controller (here the node's first account) registers it
+        const controller = devAccount(0).address;
+        const out = await c.run("edge", ["rsms:attest", "--rn", victim, "--controller", controller, "--json"]);
+        const att = JSON.parse(out) as { pid: string; deadline: number; attestation: string };
+        if (att.pid.toLowerCase() !== victimPid.toLowerCase()) throw new Error(`the MSRP attested ${att.pid}, not ${victimPid}`);
+        const reg = ["trust:register", "--entity", victimPid, "--type", "resource-node", "--attestation", att.attestation];
+        return (await c.run("deployer", [...reg, "--deadline", String(att.deadline)])).trim().split("\n")[0];
+      });
       await steps.run(`the detector flags ${victim} on-chain (on-off)`, async () => {
-        await c.run("deployer", ["trust:register", "--entity", victimPid, "--type", "resource-node"]);
         return (
           await c.run("detector", [
             "trust:flag",
