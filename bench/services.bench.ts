@@ -30,6 +30,7 @@ import { FileContentStore } from "../offchain/storage/content-store";
 import { MsrpService, MSRP_RECORD } from "../offchain/services/rsms/msrp-service";
 import { RpmService } from "../offchain/services/rsms/rpm-service";
 import { enrolRpm, joinRemote, registerRnRemote, type Deployment } from "../offchain/services/rsms/clients";
+import { issueEnrolmentToken } from "../offchain/services/enrolment";
 import { MITRegistry__factory } from "../typechain-types";
 import { AvatarParty, IdentityProvider } from "../offchain/avatars/agents";
 import { SimulatedEye } from "../offchain/avatars/iris";
@@ -109,6 +110,8 @@ async function idpPart(node: Awaited<ReturnType<typeof startNode>>, work: string
         kind: "user",
         label: `user ${i}`,
         enrollment: eye.capture(),
+        // the IdP operator's one-time token (idp:enrol-token), issued outside the timed path's network
+        token: issueEnrolmentToken(ks, { service: "idp", kind: "user", identity: `user ${i}`, ttlSec: 3600 }).token,
       });
       users.push({ party: r.party, eye });
     }
@@ -199,7 +202,16 @@ async function rsmsPart(node: Awaited<ReturnType<typeof startNode>>, work: strin
     const names = Array.from({ length: SEQ + CONC }, (_, i) => `rn-${i}`);
     console.log(`services: registering ${names.length} RNs over HTTP ...`);
     const tr = performance.now();
-    for (const n of names) await registerRnRemote({ msrpUrl, name: n, poolId: 1, rid: `rn:${n}`, keystore: client, dep });
+    for (const n of names)
+      await registerRnRemote({
+        msrpUrl,
+        name: n,
+        poolId: 1,
+        rid: `rn:${n}`,
+        token: issueEnrolmentToken(msrpKs, { service: "msrp", kind: "rn", identity: n, ttlSec: 3600 }).token,
+        keystore: client,
+        dep,
+      });
     const regPerSec = names.length / ((performance.now() - tr) / 1000);
     await msrp.publishDue();
 

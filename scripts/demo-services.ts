@@ -69,11 +69,33 @@ export async function demoServices(): Promise<number> {
     try {
       steps.begin("2. resource pools over HTTP (RSMS §IV.A): RNs register with the MSRP, join through the RPM found on-chain");
       const rns = ["edge-1", "edge-2", "edge-3"];
+      // the operator's one-time enrolment token (F5): issued in the service's own folder, handed over out of band
+      const tokenOf = async (party: "msrp" | "idp", args: string[]) =>
+        (await c.run(party, [party === "msrp" ? "rsms:enrol-token" : "idp:enrol-token", ...args])).trim().split("\n").slice(-1)[0];
+      const tokens = new Map<string, string>();
+      await steps.run("the MSRP's operator issues each RN a one-time enrolment token", async () => {
+        for (const rn of rns) tokens.set(rn, await tokenOf("msrp", ["--rn", rn, "--ttl", "1h"]));
+        return `${rns.length} tokens; the MSRP keeps only their public verifiers`;
+      });
       for (const rn of rns)
         await steps.run(
           `register ${rn} with the MSRP`,
           async () =>
-            (await c.run("edge", ["rsms:rn:register", "--name", rn, "--pool", "1", "--msrp", c.services.msrp.url])).trim().split("\n")[0],
+            (
+              await c.run("edge", [
+                "rsms:rn:register",
+                "--name",
+                rn,
+                "--pool",
+                "1",
+                "--msrp",
+                c.services.msrp.url,
+                "--token",
+                tokens.get(rn)!,
+              ])
+            )
+              .trim()
+              .split("\n")[0],
         );
       await steps.run("the MSRP publishes pool 1's filter", async () => {
         const ledger = new RsmsLedger(ResourcePoolRegistry__factory.connect(dep.contracts.ResourcePoolRegistry.address, provider));
@@ -94,14 +116,20 @@ export async function demoServices(): Promise<number> {
         });
 
       steps.begin("3. avatars over HTTP (avatar paper): MITs, login, delegation to an AI proxy, mutual authentication, tracing");
+      await steps.run("the IdP's operator issues enrolment tokens for alice, bob and alice's AI proxy", async () => {
+        tokens.set("alice-mit", await tokenOf("idp", ["--user", "Alice Liddell"]));
+        tokens.set("bob-mit", await tokenOf("idp", ["--user", "real identity of bob"]));
+        tokens.set("helper-mit", await tokenOf("idp", ["--proxy", "metaverse AI service"]));
+        return "each for one real identity (or operator), single use, 1 h";
+      });
       await steps.run("alice and bob get MITs (iris SIMULATED)", async () => {
-        await c.run("alice", ["idp:issue", "--user", "alice", "--real-id", "Alice Liddell"]);
-        await c.run("alice", ["idp:issue", "--user", "bob"]);
+        await c.run("alice", ["idp:issue", "--user", "alice", "--real-id", "Alice Liddell", "--token", tokens.get("alice-mit")!]);
+        await c.run("alice", ["idp:issue", "--user", "bob", "--token", tokens.get("bob-mit")!]);
         return "enrollment sealed to the IdP's channel key";
       });
       await steps.run(
         "alice's AI proxy gets its MIT",
-        async () => (await c.run("alice", ["idp:issue", "--proxy", "helper"])).trim().split("\n")[0],
+        async () => (await c.run("alice", ["idp:issue", "--proxy", "helper", "--token", tokens.get("helper-mit")!])).trim().split("\n")[0],
       );
       await steps.run("alice logs in as fox, bob as whale", async () => {
         await c.run("alice", ["avatar:login", "--user", "alice", "--avatar", "fox"]);
@@ -202,10 +230,10 @@ export async function demoServices(): Promise<number> {
 
       steps.begin("6. service groups over HTTP (RSMS §IV.B): formation through the MSRP's mailbox, eviction of a flagged RN, a new key");
       const msrpUrl = c.services.msrp.url;
-      await steps.run(
-        "alice registers with the MSRP as a user",
-        async () => (await c.run("alice", ["rsms:user:register", "--name", "alice", "--msrp", msrpUrl])).trim().split("\n")[0],
-      );
+      await steps.run("the MSRP's operator issues alice a user token; she registers with the MSRP as a user", async () => {
+        const token = await tokenOf("msrp", ["--user", "alice"]);
+        return (await c.run("alice", ["rsms:user:register", "--name", "alice", "--msrp", msrpUrl, "--token", token])).trim().split("\n")[0];
+      });
       const groups = ServiceGroupRegistry__factory.connect(dep.contracts.ServiceGroupRegistry.address, provider);
       let gid = "";
       let members: string[] = [];
@@ -227,8 +255,17 @@ export async function demoServices(): Promise<number> {
       });
       const victim = members[1] ?? "";
       const victimPid = [...pidOf].find(([, n]) => n === victim)?.[0] ?? "";
+      await steps.run(`${victim} has the MSRP attest its PID over the network; its operator registers it for trust`, async () => {
+        // the RN signs (PID, controller, deadline) with sk_RN from its own folder; the MSRP answers with the
+        // EIP-712 attestation the TrustManager takes; the controller (here the node's first account) registers it
+        const controller = devAccount(0).address;
+        const out = await c.run("edge", ["rsms:attest", "--rn", victim, "--controller", controller, "--json"]);
+        const att = JSON.parse(out) as { pid: string; deadline: number; attestation: string };
+        if (att.pid.toLowerCase() !== victimPid.toLowerCase()) throw new Error(`the MSRP attested ${att.pid}, not ${victimPid}`);
+        const reg = ["trust:register", "--entity", victimPid, "--type", "resource-node", "--attestation", att.attestation];
+        return (await c.run("deployer", [...reg, "--deadline", String(att.deadline)])).trim().split("\n")[0];
+      });
       await steps.run(`the detector flags ${victim} on-chain (on-off)`, async () => {
-        await c.run("deployer", ["trust:register", "--entity", victimPid, "--type", "resource-node"]);
         return (
           await c.run("detector", [
             "trust:flag",

@@ -55,9 +55,17 @@ async function main(): Promise<void> {
   console.log(`\nIn a client terminal (a folder of its own; RPM and IdP endpoints are found on-chain):`);
   for (const k of ["LOCALHOST_URL", "METATRUST_DEPLOYMENTS_DIR", "METATRUST_IPFS_DIR"]) console.log(`  export ${k}=${env[k]}`);
   console.log(`  export METATRUST_DATA_DIR=${path.join(work, "alice")}`);
-  console.log(`  npx hardhat rsms:rn:register --name edge-1 --pool 1 --msrp ${cluster.services.msrp.url} --network localhost`);
+  console.log(`\nRegistration needs a one-time token from the service's operator (an RN's name, a user's real identity):`);
+  console.log(`  METATRUST_DATA_DIR=${cluster.services.msrp.dir} npx hardhat rsms:enrol-token --rn edge-1 --network localhost`);
+  console.log(
+    `  METATRUST_DATA_DIR=${cluster.services.idp.dir} npx hardhat idp:enrol-token --user "real identity of alice" --network localhost`,
+  );
+  console.log(`then, in the client terminal, with the tokens they print:`);
+  console.log(
+    `  npx hardhat rsms:rn:register --name edge-1 --pool 1 --msrp ${cluster.services.msrp.url} --token <token> --network localhost`,
+  );
   console.log(`  npx hardhat rsms:join --rn edge-1 --pool 1 --network localhost`);
-  console.log(`  npx hardhat idp:issue --user alice --network localhost`);
+  console.log(`  npx hardhat idp:issue --user alice --token <token> --network localhost`);
   console.log(
     `  npx hardhat mssa:register --user carol --place PL1 --authorities ${cluster.services.au1.url},${cluster.services.au2.url} --network localhost`,
   );

@@ -117,11 +117,16 @@ task("idp:issue", "Issues an MIT: --user NAME (enrolls a SIMULATED iris) or --pr
   .addOptionalParam("proxy", "An AI proxy's name")
   .addOptionalParam("operator", "The proxy's operator", "metaverse AI service")
   .addOptionalParam("idp", IDP_HELP)
-  .setAction(async (a: { user?: string; realId?: string; proxy?: string; operator: string; idp?: string }, hre) => {
+  .addOptionalParam(
+    "token",
+    "Over the network: the enrolment token the IdP's operator issued for the real identity or operator (`idp:enrol-token`)",
+  )
+  .setAction(async (a: { user?: string; realId?: string; proxy?: string; operator: string; idp?: string; token?: string }, hre) => {
     const c = await avatarContext(hre);
     const name = a.user ?? a.proxy;
     if (!name || (a.user && a.proxy)) throw new UsageError("idp:issue: give exactly one of --user and --proxy");
     const svc = await c.remote(a.idp);
+    if (a.token !== undefined && !svc) throw new UsageError("idp:issue: --token goes with an IdP service (--idp <url>)");
     if (svc) {
       // over the network: the keys are drawn here, the enrollment and real identity go sealed to the IdP
       if (c.ks.exists(`avatar-party-${name}`))
@@ -134,6 +139,7 @@ task("idp:issue", "Issues an MIT: --user NAME (enrolls a SIMULATED iris) or --pr
         kind: a.user ? "user" : "proxy",
         label: a.user ? (a.realId ?? `real identity of ${name}`) : a.operator,
         enrollment: a.user ? c.eyeOf(name).capture() : undefined,
+        ...(a.token !== undefined ? { token: a.token } : {}),
       });
       const serial = c.bytes.toHex(r.party.mit!.serial);
       console.log(`${name}: MIT ${serial} (${r.party.mit!.kind}) from the IdP at ${svc.info.url}, parameters ${r.cid}`);

@@ -128,7 +128,10 @@ task("rsms:rn:register", "RN setup: the MSRP issues an RN's keys, one-time secre
   .addParam("pool", "The pool it registers for", undefined, types.int)
   .addOptionalParam("rid", "The RN's real identity (sent sealed to PK_pub; never on-chain)")
   .addOptionalParam("msrp", "The MSRP service's URL: register over the network from this machine (rsms:serve msrp)")
-  .setAction(async (a: { name: string; pool: number; rid?: string; msrp?: string }, hre) => {
+  .addOptionalParam("token", "With --msrp: the enrolment token the MSRP's operator issued for this name (`rsms:enrol-token --rn <name>`)")
+  .setAction(async (a: { name: string; pool: number; rid?: string; msrp?: string; token?: string }, hre) => {
+    if (a.token !== undefined && !a.msrp)
+      throw new UsageError("rsms:rn:register: --token goes with --msrp (a registration over the network)");
     if (a.msrp) {
       const { registerRnRemote } = await import("../offchain/services/rsms/clients");
       const rn = await registerRnRemote({
@@ -136,6 +139,7 @@ task("rsms:rn:register", "RN setup: the MSRP issues an RN's keys, one-time secre
         name: a.name,
         poolId: a.pool,
         rid: a.rid ?? `rn:${a.name}`,
+        ...(a.token !== undefined ? { token: a.token } : {}),
         ...(await clientSide(hre)),
       });
       const { toHex } = await import("../offchain/crypto/bytes");
@@ -162,13 +166,17 @@ task("rsms:user:register", "User register (RSMS §IV.B.1): the MSRP issues a use
   .addParam("name", "The user's local name")
   .addOptionalParam("rid", "The user's real identity (sent sealed to PK_pub; never on-chain)")
   .addOptionalParam("msrp", "The MSRP service's URL: register over the network from this machine (rsms:serve msrp)")
-  .setAction(async (a: { name: string; rid?: string; msrp?: string }, hre) => {
+  .addOptionalParam("token", "With --msrp: the enrolment token the MSRP's operator issued for this name (`rsms:enrol-token --user <name>`)")
+  .setAction(async (a: { name: string; rid?: string; msrp?: string; token?: string }, hre) => {
+    if (a.token !== undefined && !a.msrp)
+      throw new UsageError("rsms:user:register: --token goes with --msrp (a registration over the network)");
     if (a.msrp) {
       const { registerUserRemote } = await import("../offchain/services/rsms/group-clients");
       const { pid } = await registerUserRemote({
         msrpUrl: a.msrp,
         name: a.name,
         rid: a.rid ?? `user:${a.name}`,
+        ...(a.token !== undefined ? { token: a.token } : {}),
         ...(await clientSide(hre)),
       });
       const { toHex } = await import("../offchain/crypto/bytes");
@@ -183,6 +191,40 @@ task("rsms:user:register", "User register (RSMS §IV.B.1): the MSRP issues a use
     const { toHex } = await import("../offchain/crypto/bytes");
     console.log(`${a.name}: PID_User ${toHex(creds.pid)}`);
     return { pid: toHex(creds.pid) };
+  });
+
+task(
+  "rsms:attest",
+  "On an RN's machine: the MSRP service's attestation that lets an account register the RN's PID in the TrustManager (`trust:register --attestation`)",
+)
+  .addParam("rn", "The RN's name (registered over the network from this folder)")
+  .addParam("controller", "The account that will register and control the PID (an address)")
+  .addOptionalParam("msrp", "The MSRP service's URL (default: the one the RN registered with)")
+  .addOptionalParam("ttl", "Seconds until the attestation expires (at most 86400)", 3600, types.int)
+  .setAction(async (a: { rn: string; controller: string; msrp?: string; ttl: number }, hre) => {
+    if (!hre.ethers.isAddress(a.controller)) throw new UsageError(`rsms:attest: --controller ${a.controller} is not an address`);
+    if (!Number.isInteger(a.ttl) || a.ttl < 60 || a.ttl > 86_400)
+      throw new UsageError(`rsms:attest: --ttl must be 60 to 86400 seconds, got ${a.ttl}`);
+    const [{ attestTrustRemote }, { deployedAddress }] = await Promise.all([
+      import("../offchain/services/rsms/attest"),
+      import("./lib/context"),
+    ]);
+    const side = await clientSide(hre);
+    if (!side.keystore.exists(`rsms-rn-${a.rn}`))
+      throw new UsageError(`rsms:attest: no RN "${a.rn}" in this folder (rsms:rn:register --msrp first)`);
+    const r = await attestTrustRemote({
+      name: a.rn,
+      ...side,
+      trustManager: await deployedAddress(hre, "TrustManager"),
+      controller: hre.ethers.getAddress(a.controller),
+      ttlSec: a.ttl,
+      ...(a.msrp ? { msrpUrl: a.msrp } : {}),
+    });
+    console.log(`${a.rn}: the MSRP attests PID ${r.pid} for ${r.controller} until ${new Date(r.deadline * 1000).toISOString()}`);
+    console.log(
+      `  npx hardhat trust:register --entity ${r.pid} --type resource-node --attestation ${r.attestation} --deadline ${r.deadline} --account ${r.controller}`,
+    );
+    return r;
   });
 
 task("rsms:filter:publish", "Publishes a pool's pending Bloom filter: bytes to IPFS, root and CID on-chain")

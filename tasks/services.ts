@@ -74,7 +74,17 @@ type ServeArgs = {
   trustProxy?: string;
   admitRpm: string;
   tick: number;
+  openRegistration: boolean;
 };
+
+/** The start-up banner of a service whose registration is open (development only). */
+function openRegistrationBanner(service: string): void {
+  const line = "!".repeat(78);
+  console.log(
+    `${line}\n!! ${service}: OPEN REGISTRATION (--open-registration): anyone who reaches this service registers\n` +
+      `!! under any identity it claims. Development only; never on a reachable address.\n${line}`,
+  );
+}
 
 /** Runs until SIGTERM or SIGINT, then stops the service. */
 function untilSignal(stop: () => Promise<void>): Promise<void> {
@@ -91,7 +101,11 @@ listenFlags(
     .addOptionalParam("pool", "rpm: the pool it manages", undefined, types.int)
     .addOptionalParam("publicUrl", "rpm: the URL RNs reach it at, announced on-chain (default: the bound URL)")
     .addOptionalParam("admitRpm", "msrp: accounts that may enrol as RPMs: `any` or `1=0xabc…,2=0xdef…`", "")
-    .addOptionalParam("tick", "msrp: how often (ms) it publishes the filters that are due", 1000, types.int),
+    .addOptionalParam("tick", "msrp: how often (ms) it publishes the filters that are due", 1000, types.int)
+    .addFlag(
+      "openRegistration",
+      "msrp, DEVELOPMENT ONLY: RNs and users register without an enrolment token (default: each needs one, `rsms:enrol-token`)",
+    ),
 ).setAction(async (a: ServeArgs, hre) => {
   const cfg = listenConfig(a);
   if (a.role === "msrp") {
@@ -124,7 +138,9 @@ listenFlags(
       registry: c.registry,
       admission: a.admitRpm ? parseAdmission(a.admitRpm) : new Map(),
       tickMs: a.tick,
+      openRegistration: a.openRegistration,
     });
+    if (a.openRegistration) openRegistrationBanner("msrp");
     const r = await svc.start(cfg);
     console.log(`msrp: listening on ${r.url} (account ${c.wallet.address})`);
     await untilSignal(() => svc.stop());
@@ -155,6 +171,83 @@ listenFlags(
   }
   throw new UsageError(`rsms:serve: unknown role "${a.role}" (msrp or rpm)`);
 });
+
+// ------------------------------------------------------------------ enrolment tokens (F5)
+
+/** Issues a token into this data folder's keystore and prints it once. */
+async function enrolToken(
+  hre: HardhatRuntimeEnvironment,
+  t: string,
+  service: "msrp" | "idp",
+  record: string,
+  choice: [string, "rn" | "user" | "proxy", string | undefined][],
+  ttl: string,
+) {
+  const given = choice.filter(([, , v]) => v !== undefined);
+  if (given.length !== 1) throw new UsageError(`${t}: give exactly one of ${choice.map(([f]) => f).join(", ")}`);
+  const [, kind, identity] = given[0];
+  const [{ localState }, { issueEnrolmentToken, parseTtl }] = await Promise.all([
+    import("./lib/context"),
+    import("../offchain/services/enrolment"),
+  ]);
+  let ttlSec: number;
+  try {
+    ttlSec = parseTtl(ttl);
+  } catch (e) {
+    throw new UsageError(`${t}: ${(e as Error).message}`);
+  }
+  const local = localState(hre);
+  if (!local.keystore.exists(record))
+    throw new UsageError(
+      `${t}: no ${service === "msrp" ? "MSRP" : "IdP"} in this data folder (run it where \`${service === "msrp" ? "rsms:serve msrp" : "idp:serve"}\` keeps its keystore)`,
+    );
+  const { token, record: rec } = issueEnrolmentToken(local.keystore, { service, kind, identity: identity!, ttlSec });
+  const until = new Date(rec.expiresAt * 1000).toISOString();
+  console.log(`${service}: enrolment token for ${kind} "${identity}", single use, valid until ${until}; shown once, give it out of band:`);
+  console.log(token);
+  return { token, id: rec.id, kind, identity, expiresAt: rec.expiresAt };
+}
+
+task("rsms:enrol-token", "The MSRP's operator: a one-time enrolment token for one RN or user (its verifier goes to this folder's keystore)")
+  .addOptionalParam("rn", "The RN's name (as it will register: `rsms:rn:register --name`)")
+  .addOptionalParam("user", "The user's name (as she will register: `rsms:user:register --name`)")
+  .addOptionalParam("ttl", "How long it is valid: 90s, 30m, 1h, 7d at most", "1h")
+  .setAction(async (a: { rn?: string; user?: string; ttl: string }, hre) => {
+    const { MSRP_RECORD } = await import("../offchain/services/rsms/msrp-service");
+    return enrolToken(
+      hre,
+      "rsms:enrol-token",
+      "msrp",
+      MSRP_RECORD,
+      [
+        ["--rn", "rn", a.rn],
+        ["--user", "user", a.user],
+      ],
+      a.ttl,
+    );
+  });
+
+task(
+  "idp:enrol-token",
+  "The IdP's operator: a one-time enrolment token for one user's or AI proxy's MIT (its verifier goes to this folder's keystore)",
+)
+  .addOptionalParam("user", "The user's real identity, as she will send it sealed (`idp:issue --real-id`)")
+  .addOptionalParam("proxy", "The AI proxy's operator, as it will send it sealed (`idp:issue --operator`)")
+  .addOptionalParam("ttl", "How long it is valid: 90s, 30m, 1h, 7d at most", "1h")
+  .setAction(async (a: { user?: string; proxy?: string; ttl: string }, hre) => {
+    const { IDP_RECORD } = await import("../offchain/services/avatars/idp-service");
+    return enrolToken(
+      hre,
+      "idp:enrol-token",
+      "idp",
+      IDP_RECORD,
+      [
+        ["--user", "user", a.user],
+        ["--proxy", "proxy", a.proxy],
+      ],
+      a.ttl,
+    );
+  });
 
 task(
   "rsms:msrp:grant",
@@ -199,11 +292,13 @@ task("rsms:rpm:enrol", "On the RPM's machine: enrols its account as the RPM of a
 // ------------------------------------------------------------------ the IdP
 
 listenFlags(
-  task(
-    "idp:serve",
-    "Runs the identity provider (and platform server) as a service: its own data folder, keystore and account",
-  ).addOptionalParam("publicUrl", "The URL users reach it at, announced on the MIT registry (default: the bound URL)"),
-).setAction(async (a: ListenArgs & { publicUrl?: string }, hre) => {
+  task("idp:serve", "Runs the identity provider (and platform server) as a service: its own data folder, keystore and account")
+    .addOptionalParam("publicUrl", "The URL users reach it at, announced on the MIT registry (default: the bound URL)")
+    .addFlag(
+      "openRegistration",
+      "DEVELOPMENT ONLY: MITs are issued without an enrolment token (default: each needs one, `idp:enrol-token`)",
+    ),
+).setAction(async (a: ListenArgs & { publicUrl?: string; openRegistration: boolean }, hre) => {
   const cfg = listenConfig(a, "idp:serve");
   const [{ localState, deployedAddress }, { roleAccounts }, { MITRegistry__factory }, { IdpService, IDP_RECORD }] = await Promise.all([
     import("./lib/context"),
@@ -227,7 +322,9 @@ listenFlags(
     store: local.store,
     wallet,
     chainId: (await hre.ethers.provider.getNetwork()).chainId,
+    openRegistration: a.openRegistration,
   });
+  if (a.openRegistration) openRegistrationBanner("idp");
   const r = await svc.start(cfg, a.publicUrl);
   console.log(`idp: listening on ${r.url} (account ${wallet.address})`);
   await untilSignal(() => svc.stop());

@@ -74,39 +74,63 @@ task("trust:register", "Registers a virtual entity in the TrustManager, controll
     "account",
     "The account that will control the entity: a role name (e.g. ann), an address, or (development nodes) a signer index",
   )
-  .setAction(async (a: { entity: string; type: string; verified: boolean; account?: string }, hre) => {
-    const c = await trustContext(hre, a.account);
-    if (!(a.type in c.ledgerMod.EntityKind))
-      throw new UsageError(`trust:register: --type must be one of ${Object.keys(c.ledgerMod.EntityKind).join(", ")}`);
-    const id = c.ledgerMod.entityId(a.entity);
-    const operator = (await hre.ethers.getSigners())[0];
-    const controller = await c.signer.getAddress();
-    // Everything is checked before the first transaction: registering and then failing to verify
-    // would leave an unverified entity that a rerun could not fix ("already registered").
-    if (a.verified && !(await c.tm.hasRole(await c.tm.DEFAULT_ADMIN_ROLE(), operator.address)))
-      throw new RefusedError(
-        `trust:register: --verified needs the TrustManager admin, and this node's operator ${operator.address} is not it`,
+  .addOptionalParam(
+    "attestation",
+    "A verified PID's registrar attestation obtained over the network (`rsms:attest` on the RN's machine), naming this account",
+  )
+  .addOptionalParam("deadline", "With --attestation: its deadline (unix seconds, printed by rsms:attest)")
+  .setAction(
+    async (a: { entity: string; type: string; verified: boolean; account?: string; attestation?: string; deadline?: string }, hre) => {
+      const c = await trustContext(hre, a.account);
+      if (!(a.type in c.ledgerMod.EntityKind))
+        throw new UsageError(`trust:register: --type must be one of ${Object.keys(c.ledgerMod.EntityKind).join(", ")}`);
+      const id = c.ledgerMod.entityId(a.entity);
+      if ((a.attestation === undefined) !== (a.deadline === undefined))
+        throw new UsageError("trust:register: --attestation and --deadline go together");
+      if (a.attestation !== undefined) {
+        if (a.verified)
+          throw new UsageError(
+            "trust:register: --verified does not go with --attestation (an attested identity is verified by its registry)",
+          );
+        if (!/^0x[0-9a-fA-F]{130}$/.test(a.attestation))
+          throw new UsageError("trust:register: --attestation must be a 65-byte 0x hex signature");
+        if (!/^\d+$/.test(a.deadline!)) throw new UsageError(`trust:register: --deadline ${a.deadline} is not unix seconds`);
+        const gas = (
+          await c.ledger.registerWithAttestation(id, a.type as keyof typeof c.ledgerMod.EntityKind, BigInt(a.deadline!), a.attestation)
+        ).gasUsed;
+        c.remember(a.entity, id);
+        console.log(`${a.entity} (${a.type}) registered as ${id} on its registrar's attestation; ${gas.toLocaleString("en-US")} gas`);
+        return { id };
+      }
+      const operator = (await hre.ethers.getSigners())[0];
+      const controller = await c.signer.getAddress();
+      // Everything is checked before the first transaction: registering and then failing to verify
+      // would leave an unverified entity that a rerun could not fix ("already registered").
+      if (a.verified && !(await c.tm.hasRole(await c.tm.DEFAULT_ADMIN_ROLE(), operator.address)))
+        throw new RefusedError(
+          `trust:register: --verified needs the TrustManager admin, and this node's operator ${operator.address} is not it`,
+        );
+      const existing = await c.tm.entity(id);
+      const kind = c.ledgerMod.EntityKind[a.type as keyof typeof c.ledgerMod.EntityKind];
+      // A rerun of a --verified registration whose verification did not happen resumes with it alone.
+      // (An id that someone else registered is the contract's to refuse, or to reclaim for its attested owner.)
+      const resume = a.verified && existing.controller === controller && Number(existing.kind) === kind;
+      // A verified avatar or PID needs its registrar's attestation: the IdP's (an avatar) or the
+      // MSRP's (a resource node's PID), each the account the deployment record names for it.
+      const { operatorSigner } = await import("./lib/context");
+      const registrar =
+        a.type === "avatar" ? await operatorSigner(hre, "idp") : a.type === "resource-node" ? await operatorSigner(hre, "msrp") : undefined;
+      const gas = resume ? undefined : (await c.ledger.register(id, a.type as keyof typeof c.ledgerMod.EntityKind, registrar)).gasUsed;
+      c.remember(a.entity, id);
+      // The admin flag is the operator's (signer #0), whoever controls the entity.
+      if (a.verified && (Number((await c.tm.entity(id)).flags) & VERIFIED_BIT) === 0)
+        await (await c.tm.connect(operator).setIdentityVerified(id, true)).wait();
+      console.log(
+        `${a.entity} (${a.type}) ${gas === undefined ? "was registered" : "registered"} as ${id}${gas === undefined ? "" : `; ${gas.toLocaleString("en-US")} gas`}${a.verified ? "; identity verified" : ""}`,
       );
-    const existing = await c.tm.entity(id);
-    const kind = c.ledgerMod.EntityKind[a.type as keyof typeof c.ledgerMod.EntityKind];
-    // A rerun of a --verified registration whose verification did not happen resumes with it alone.
-    // (An id that someone else registered is the contract's to refuse, or to reclaim for its attested owner.)
-    const resume = a.verified && existing.controller === controller && Number(existing.kind) === kind;
-    // A verified avatar or PID needs its registrar's attestation: the IdP's (an avatar) or the
-    // MSRP's (a resource node's PID), each the account the deployment record names for it.
-    const { operatorSigner } = await import("./lib/context");
-    const registrar =
-      a.type === "avatar" ? await operatorSigner(hre, "idp") : a.type === "resource-node" ? await operatorSigner(hre, "msrp") : undefined;
-    const gas = resume ? undefined : (await c.ledger.register(id, a.type as keyof typeof c.ledgerMod.EntityKind, registrar)).gasUsed;
-    c.remember(a.entity, id);
-    // The admin flag is the operator's (signer #0), whoever controls the entity.
-    if (a.verified && (Number((await c.tm.entity(id)).flags) & VERIFIED_BIT) === 0)
-      await (await c.tm.connect(operator).setIdentityVerified(id, true)).wait();
-    console.log(
-      `${a.entity} (${a.type}) ${gas === undefined ? "was registered" : "registered"} as ${id}${gas === undefined ? "" : `; ${gas.toLocaleString("en-US")} gas`}${a.verified ? "; identity verified" : ""}`,
-    );
-    return { id };
-  });
+      return { id };
+    },
+  );
 
 /** Parses `--terms uptime:2,privacy:1` (weights default to 1) with `--bound` into the agreement terms P. */
 function parseTerms(bound: number, terms: string | undefined) {

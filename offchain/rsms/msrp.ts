@@ -563,6 +563,21 @@ export class Msrp {
     return { ...who, rid };
   }
 
+  /**
+   * The RN a pseudonym belongs to, with its long-term public key PK_RN = sk_RN*P: what an RN's
+   * request about its PID is checked against (the RN signs with sk_RN, which only it and the MSRP
+   * hold; not with a_k, which the pool's RPM also learns at the join).
+   * @param pid - any PID_{i,k} this MSRP issued to an RN
+   * @returns the RN's name, PK_RN, k, and whether the PID is its current one
+   * @throws AgentStateError if the PID is not an RN pseudonym of this MSRP
+   */
+  rnOfPid(pid: Uint8Array): { name: string; pk: Point; k: number; current: boolean } {
+    const who = this.pidIndex.get(toHex(pid));
+    if (!who || who.kind !== "rn") throw new AgentStateError(`rnOfPid: ${toHex(pid)} is not an RN pseudonym this MSRP issued`);
+    const e = this.r.rns[who.name];
+    return { name: who.name, pk: mulBase(decodeScalar(fromHex(e.sk, 32))), k: who.k, current: e.pids[e.pids.length - 1] === toHex(pid) };
+  }
+
   /** Public summary for status output (no secrets, no real identities). */
   summary(): {
     rpms: { name: string; poolId: number; pid: string }[];

@@ -57,6 +57,7 @@ export const Route = {
   GroupFetch: 0x17,
   GroupRekey: 0x18,
   ReauthForward: 0x19,
+  TrustAttest: 0x1a,
   Join: 0x20,
   Reauth: 0x21,
   IdpChallenge: 0x30,

@@ -20,6 +20,7 @@ import { MetatrustError } from "../errors";
 import { EnvelopeError } from "./envelope";
 import { ServiceError } from "./client";
 import { contractRevert } from "../chain/reverts";
+import { EnrolmentTokenError } from "./enrolment";
 
 /** How a service listens. */
 export type ServiceConfig = {
@@ -57,6 +58,9 @@ export function statusOf(e: unknown): { status: number; body: { error: string; r
     const status = e.reason === "BAD_SIGNATURE" ? 401 : e.reason === "REQUEST_ID_REUSED" ? 409 : e.reason === "WRONG_AUDIENCE" ? 421 : 400;
     return { status, body: { error: e.code, reason: e.reason, message: msg } };
   }
+  // a registration refused for its enrolment token: 401 without one, 403 for a bad one
+  if (e instanceof EnrolmentTokenError)
+    return { status: e.reason === "TOKEN_REQUIRED" ? 401 : 403, body: { error: e.code, reason: e.reason, message: msg } };
   // an upstream service (the MSRP behind an RPM) failed or could not be reached: retryable, never a refusal
   if (e instanceof ServiceError && (e.status === 0 || e.status >= 500))
     return { status: 502, body: { error: "UPSTREAM_UNAVAILABLE", message: msg } };

@@ -205,6 +205,16 @@ export class TrustLedger {
     return (await mined(this.tm.register(id, EntityKind[kind]))).info;
   }
 
+  /**
+   * Registers a verified identity with an attestation its registrar gave the caller elsewhere (an
+   * RN's PID: the MSRP service's `/v1/trust/attest`, offchain/services/rsms/attest.ts).
+   * @param attestation - the registrar's 65-byte EIP-712 signature naming the caller and `deadline`
+   */
+  async registerWithAttestation(id: string, kind: EntityKindName, deadline: bigint, attestation: string): Promise<TxInfo> {
+    if (!VERIFIABLE.includes(kind)) throw new Error(`registerWithAttestation: kind ${kind} has no identity registry`);
+    return (await mined(this.tm.registerAttested(id, EntityKind[kind], deadline, attestation))).info;
+  }
+
   /** The pair's stored state, now or as of the end of block `blockTag`. */
   async pair(from: string, to: string, blockTag?: number): Promise<PairState> {
     const p = await (blockTag === undefined ? this.tm.pairOf(from, to) : this.tm.pairOf(from, to, { blockTag }));

@@ -26,6 +26,8 @@ import { Keystore } from "../../offchain/storage/keystore";
 import { RsmsLedger } from "../../offchain/rsms/ledger";
 import { ResourcePoolRegistry__factory } from "../../typechain-types";
 import { joinRemote, registerRnRemote, loadRemoteRn, type Deployment } from "../../offchain/services/rsms/clients";
+import { issueEnrolmentToken } from "../../offchain/services/enrolment";
+import { ServiceError } from "../../offchain/services/client";
 import { Kind, Route, Scheme, audienceOf, openEnvelope, sealEnvelope } from "../../offchain/services/envelope";
 import { toHex } from "../../offchain/crypto/bytes";
 import { FAULT_EXIT } from "../../offchain/services/faults";
@@ -121,8 +123,29 @@ describe("e2e: RSMS parties as separate services (issue 19)", function () {
     expect(fs.existsSync(path.join(work, "rpm", "localhost", "keystore", "rsms-msrp.json"))).to.equal(false);
     expect(fs.existsSync(path.join(work, "msrp", "localhost", "keystore", "rsms-rpm-1.json"))).to.equal(false);
 
+    // registration needs the operator's one-time token (F5): none, refused (401); the token comes
+    // from the task in the MSRP's folder (rn-1), or the same step in-process on that keystore
+    const stranger = await registerRnRemote({
+      msrpUrl,
+      name: "rn-1",
+      poolId: 1,
+      rid: "x",
+      keystore: new Keystore(path.join(work, "x")),
+      dep,
+    }).then(
+      () => undefined,
+      (e: ServiceError) => e,
+    );
+    expect(stranger?.status).to.equal(401);
+    const issued = await node.run(["rsms:enrol-token", "--rn", "rn-1", "--ttl", "10m"], { env: env.msrp });
+    expect(issued.code, issued.stderr + issued.stdout).to.equal(0);
+    const msrpKs = new Keystore(path.join(work, "msrp", "localhost", "keystore"));
+    const token = (n: string) =>
+      n === "rn-1"
+        ? issued.stdout.trim().split("\n").slice(-1)[0]
+        : issueEnrolmentToken(msrpKs, { service: "msrp", kind: "rn", identity: n, ttlSec: 600 }).token;
     for (const n of ["rn-1", "rn-2", "rn-3", "rn-4"])
-      await registerRnRemote({ msrpUrl, name: n, poolId: 1, rid: `rn:${n}`, keystore: client, dep });
+      await registerRnRemote({ msrpUrl, name: n, poolId: 1, rid: `rn:${n}`, token: token(n), keystore: client, dep });
     for (let i = 0; i < 100 && (await dep.ledger.pool(1))!.epochs === 0; i++) await new Promise((r) => setTimeout(r, 300));
     expect((await dep.ledger.pool(1))!.epochs).to.be.greaterThan(0);
 
@@ -261,10 +284,17 @@ describe("e2e: RSMS parties as separate services (issue 19)", function () {
     // discovery: the endpoint is on the MIT registry, announced from the IdP's own account
     expect(await idpDep.registry.idpEndpoint()).to.deep.equal([account, idp.url]);
 
+    // the IdP's operator issues one-time enrolment tokens in its own folder (F5)
+    const tokenFor = async (args: string[]) => {
+      const r = await node.run(["idp:enrol-token", ...args], { env: env.idp });
+      expect(r.code, r.stderr + r.stdout).to.equal(0);
+      return r.stdout.trim().split("\n").slice(-1)[0];
+    };
+    const [aliceToken, botToken] = [await tokenFor(["--user", "Alice Liddell"]), await tokenFor(["--proxy", "metaverse AI service"])];
     // the user's folder has no IdP: the tasks find the service on-chain
     for (const args of [
-      ["idp:issue", "--user", "alice", "--real-id", "Alice Liddell"],
-      ["idp:issue", "--proxy", "bot"],
+      ["idp:issue", "--user", "alice", "--real-id", "Alice Liddell", "--token", aliceToken],
+      ["idp:issue", "--proxy", "bot", "--token", botToken],
       ["avatar:login", "--user", "alice", "--avatar", "A"],
       ["avatar:delegate", "--user", "alice", "--avatar", "A", "--proxy", "bot"],
     ]) {

@@ -16,6 +16,7 @@ import { Msrp } from "../../offchain/rsms/msrp";
 import { MsrpService, MSRP_RECORD } from "../../offchain/services/rsms/msrp-service";
 import { RpmService } from "../../offchain/services/rsms/rpm-service";
 import { enrolRpm, type Deployment } from "../../offchain/services/rsms/clients";
+import { issueEnrolmentToken } from "../../offchain/services/enrolment";
 import type { GroupDeployment } from "../../offchain/services/rsms/group-clients";
 import type { RetryPolicy } from "../../offchain/services/client";
 import { ResourcePoolRegistry__factory, ServiceGroupRegistry__factory, TrustManager__factory } from "../../typechain-types";
@@ -38,7 +39,7 @@ export type RunningRpm = { svc: RpmService; url: string; ks: Keystore; dir: stri
  * Deploys the system, starts the MSRP service and one enrolled RPM service per pool.
  * @param o - pools (default [1]); groups: the MSRP also runs the service-group desk; msrpRetry: the RPMs' retry policy toward the MSRP
  */
-export async function rsmsServices(o: { pools?: number[]; groups?: boolean; msrpRetry?: RetryPolicy } = {}) {
+export async function rsmsServices(o: { pools?: number[]; groups?: boolean; msrpRetry?: RetryPolicy; openRegistration?: boolean } = {}) {
   const pools = o.pools ?? [1];
   const f = await deploySystemFixture();
   const address = await f.registry.getAddress();
@@ -72,6 +73,7 @@ export async function rsmsServices(o: { pools?: number[]; groups?: boolean; msrp
     chainId,
     registry: address,
     admission: "any" as const,
+    ...(o.openRegistration ? { openRegistration: true } : {}),
     log: () => undefined,
   };
   const msrp = new MsrpService(msrpDeps);
@@ -112,6 +114,9 @@ export async function rsmsServices(o: { pools?: number[]; groups?: boolean; msrp
     client,
     msrpWallet,
     groupsAddress,
+    /** the MSRP operator's step: a one-time enrolment token for an RN or a user (rsms:enrol-token) */
+    enrol: (name: string, kind: "rn" | "user" = "rn", ttlSec = 3600) =>
+      issueEnrolmentToken(msrpKs, { service: "msrp", kind, identity: name, ttlSec }).token,
     /** stops every service */
     async stop() {
       for (const r of rpms.values()) await r.svc.stop();

@@ -79,7 +79,8 @@ describe("services/rsms: service groups through the MSRP's mailbox", function ()
     s = await system();
     msrp = s.msrp;
     for (const n of [...rns, "alice"]) machines.set(n, new Keystore(tmp(`m-${n}`), ""));
-    for (const n of rns) await registerRnRemote({ msrpUrl: s.msrpUrl, name: n, poolId: 1, rid: `rn:${n}`, keystore: ks(n), dep: s.dep });
+    for (const n of rns)
+      await registerRnRemote({ msrpUrl: s.msrpUrl, name: n, poolId: 1, rid: `rn:${n}`, token: s.enrol(n), keystore: ks(n), dep: s.dep });
     expect(await msrp.publishDue()).to.equal(1);
     for (const n of rns) await joinRemote({ name: n, poolId: 1, keystore: ks(n), dep: s.dep });
   });
@@ -91,7 +92,14 @@ describe("services/rsms: service groups through the MSRP's mailbox", function ()
   });
 
   it("a user registers over HTTP: her machine holds sk_User and PID_User, the MSRP its copy; a retry gets the same keys", async () => {
-    const r = await registerUserRemote({ msrpUrl: s.msrpUrl, name: "alice", rid: "user:alice", keystore: ks("alice"), dep: s.dep });
+    const r = await registerUserRemote({
+      msrpUrl: s.msrpUrl,
+      name: "alice",
+      rid: "user:alice",
+      token: s.enrol("alice", "user"),
+      keystore: ks("alice"),
+      dep: s.dep,
+    });
     expect(toHex(r.pid)).to.equal(toHex(msrp.msrp.userCredentials("alice").pid));
     expect(localParty(ks("alice"), "alice").pk.equals(msrp.msrp.userCredentials("alice").pk)).to.equal(true);
     const again = await registerUserRemote({

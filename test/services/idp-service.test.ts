@@ -19,6 +19,8 @@ import { buildLoginResponse, type AvatarCredential } from "../../offchain/avatar
 import { encodeLoginResponse } from "../../offchain/avatars/wire";
 import { keccak256 } from "../../offchain/crypto/hash";
 import { toBytes, toHex } from "../../offchain/crypto/bytes";
+import { issueEnrolmentToken, tokenSigner } from "../../offchain/services/enrolment";
+import { fromHex } from "../../offchain/crypto/bytes";
 import { IdpService, IDP_RECORD } from "../../offchain/services/avatars/idp-service";
 import {
   delegateRemote,
@@ -72,6 +74,13 @@ async function system() {
   return { f, deps, dep, dirs, ks, client, wallet };
 }
 
+/** issueRemote with a fresh enrolment token from the IdP operator for the label (unless one is given). */
+function issueWithToken(a: Parameters<typeof issueRemote>[0]) {
+  const token = a.token ?? issueEnrolmentToken(currentIdpKs!, { service: "idp", kind: a.kind, identity: a.label, ttlSec: 600 }).token;
+  return issueRemote({ ...a, token });
+}
+let currentIdpKs: Keystore | undefined;
+
 describe("services/avatars: the IdP as a service, in-process", function () {
   this.timeout(120_000);
   let s: Awaited<ReturnType<typeof system>>;
@@ -85,6 +94,7 @@ describe("services/avatars: the IdP as a service, in-process", function () {
 
   before(async () => {
     s = await system();
+    currentIdpKs = s.ks;
     svc = new IdpService(s.deps);
     url = (await svc.start({ port: 0 })).url;
     info = await idpInfo(url, s.dep);
@@ -105,13 +115,21 @@ describe("services/avatars: the IdP as a service, in-process", function () {
 
   it("issues MITs over HTTP: keys drawn by the client, template and real identity sealed; one party, one MIT", async () => {
     const enrollment = eye.alice.capture();
-    const a = await issueRemote({ idp: info, dep: s.dep, keystore: s.client, name: "alice", kind: "user", label: "Alice A.", enrollment });
+    const a = await issueWithToken({
+      idp: info,
+      dep: s.dep,
+      keystore: s.client,
+      name: "alice",
+      kind: "user",
+      label: "Alice A.",
+      enrollment,
+    });
     expect(Number((await s.dep.registry.mit(toHex(a.party.mit!.serial))).status)).to.equal(1);
     expect(svc.idp.commitmentOf(a.party.mit!.serial)).to.deep.equal(a.party.irisCommitment);
     // the client's keystore holds the CPS key, the IdP's holds the template; neither holds the other's
     expect(JSON.stringify(s.ks.load(IDP_RECORD))).to.not.include(a.party.keys.sk.toString(16));
-    await issueRemote({ idp: info, dep: s.dep, keystore: s.client, name: "bot", kind: "proxy", label: "ACME AI" });
-    await issueRemote({
+    await issueWithToken({ idp: info, dep: s.dep, keystore: s.client, name: "bot", kind: "proxy", label: "ACME AI" });
+    await issueWithToken({
       idp: info,
       dep: s.dep,
       keystore: s.client,
@@ -122,7 +140,7 @@ describe("services/avatars: the IdP as a service, in-process", function () {
     });
     // a second MIT for the same name is refused on the client before anything is sent
     await expect(
-      issueRemote({ idp: info, dep: s.dep, keystore: s.client, name: "alice", kind: "user", label: "x", enrollment }),
+      issueWithToken({ idp: info, dep: s.dep, keystore: s.client, name: "alice", kind: "user", label: "x", enrollment }),
     ).to.be.rejectedWith(/already holds an MIT/);
   });
 
@@ -133,7 +151,7 @@ describe("services/avatars: the IdP as a service, in-process", function () {
     const issued = async () => (await s.dep.registry.queryFilter(s.dep.registry.filters.MitIssued())).length;
     const [n, record] = [await issued(), JSON.stringify(s.ks.load(IDP_RECORD))];
     const again = { idp: info, dep: s.dep, keystore: s.client, name: "alice-fresh", kind: "user" as const, label: "A. Fresh" };
-    await expect(issueRemote({ ...again, enrollment: eye.alice.capture() })).to.be.rejectedWith(
+    await expect(issueWithToken({ ...again, enrollment: eye.alice.capture() })).to.be.rejectedWith(
       `this iris is already enrolled for MIT ${alice.serial} (iris commitment ${alice.commitment}); one person, one MIT`,
     );
     expect(await issued()).to.equal(n);
@@ -144,7 +162,7 @@ describe("services/avatars: the IdP as a service, in-process", function () {
 
   it("a person whose MIT was revoked gets no fresh one (that would be the whitewash itself): refused, naming the revoked MIT", async () => {
     const eve = new SimulatedEye(13);
-    const e = await issueRemote({
+    const e = await issueWithToken({
       idp: info,
       dep: s.dep,
       keystore: s.client,
@@ -156,10 +174,18 @@ describe("services/avatars: the IdP as a service, in-process", function () {
     const serial = toHex(e.party.mit!.serial);
     await (await s.deps.registry.revokeMIT(serial)).wait();
     await expect(
-      issueRemote({ idp: info, dep: s.dep, keystore: s.client, name: "eve-2", kind: "user", label: "Eve Two", enrollment: eve.capture() }),
+      issueWithToken({
+        idp: info,
+        dep: s.dep,
+        keystore: s.client,
+        name: "eve-2",
+        kind: "user",
+        label: "Eve Two",
+        enrollment: eve.capture(),
+      }),
     ).to.be.rejectedWith(`this iris is already enrolled for MIT ${serial}`);
     // a different person is not caught by eve's enrollment
-    const f = await issueRemote({
+    const f = await issueWithToken({
       idp: info,
       dep: s.dep,
       keystore: s.client,
@@ -179,7 +205,7 @@ describe("services/avatars: the IdP as a service, in-process", function () {
       return put(v as Record<string, unknown>);
     }) as typeof s.deps.store.putJson;
     try {
-      const g = await issueRemote({
+      const g = await issueWithToken({
         idp: info,
         dep: s.dep,
         keystore: s.client,
@@ -206,7 +232,7 @@ describe("services/avatars: the IdP as a service, in-process", function () {
     try {
       const issued = async () => (await s.dep.registry.queryFilter(s.dep.registry.filters.MitIssued())).length;
       const n = await issued();
-      const h = await issueRemote({
+      const h = await issueWithToken({
         idp: info,
         dep: s.dep,
         keystore: s.client,
@@ -244,8 +270,11 @@ describe("services/avatars: the IdP as a service, in-process", function () {
       channelKey: info.channelKey,
       requestId,
     });
-    // the thief keeps the sealed enrollment and puts its own key and a valid proof of possession in front
+    // the thief keeps the sealed enrollment and puts its own key and a valid proof of possession in
+    // front, under an enrolment token of its own (so that the box, not the token, is what is tested)
+    const own = issueEnrolmentToken(s.ks, { service: "idp", kind: "user", identity: "Thief T.", ttlSec: 600 });
     const swapped = concat(
+      fromHex(own.record.id, 16),
       Uint8Array.of(IssueKind.user),
       encodePk(thief.keys.pk),
       encodeSig(thief.possession()),
@@ -262,7 +291,7 @@ describe("services/avatars: the IdP as a service, in-process", function () {
         inReplyTo: new Uint8Array(32),
         body: swapped,
       },
-      { scheme: Scheme.None },
+      tokenSigner(own.token, "idp"),
     );
     const n = (await s.dep.registry.queryFilter(s.dep.registry.filters.MitIssued())).length;
     await expect(postEnvelope(url, "/v1/mit/issue", env)).to.be.rejectedWith(/422 MALFORMED openSealed: the sealed message does not open/);
@@ -369,7 +398,7 @@ describe("services/avatars: the IdP as a service, in-process", function () {
   });
 
   it("the IdP crashes after its login intent and before sending; the MIT is revoked meanwhile: the restarted IdP drops the intent and starts, nothing on-chain", async () => {
-    const fresh = await issueRemote({
+    const fresh = await issueWithToken({
       idp: info,
       dep: s.dep,
       keystore: s.client,
@@ -413,7 +442,7 @@ describe("services/avatars: the IdP as a service, in-process", function () {
       throw new Error(`crash at ${p}`);
     });
     const once = { attempts: 1, timeoutMs: 30_000, backoffMs: 10 };
-    const failed = await issueRemote({
+    const failed = await issueWithToken({
       idp: info,
       dep: s.dep,
       keystore: s.client,
@@ -434,7 +463,7 @@ describe("services/avatars: the IdP as a service, in-process", function () {
     await svc.stop();
     svc = new IdpService(s.deps);
     await svc.start({ port: Number(new URL(url).port) });
-    const r = await issueRemote({ idp: info, dep: s.dep, keystore: s.client, name: "carol", kind: "proxy", label: "C" });
+    const r = await issueWithToken({ idp: info, dep: s.dep, keystore: s.client, name: "carol", kind: "proxy", label: "C" });
     expect(r.resumed).to.equal(true);
     expect(await issued()).to.equal(n);
     expect(s.client.exists("avatar-party-carol-issue")).to.equal(false);

@@ -22,6 +22,7 @@ import { requestTrace } from "../../offchain/avatars/protocols";
 import { keccak256 } from "../../offchain/crypto/hash";
 import { toBytes } from "../../offchain/crypto/bytes";
 import { IdpService, IDP_RECORD } from "../../offchain/services/avatars/idp-service";
+import { issueEnrolmentToken } from "../../offchain/services/enrolment";
 import { delegateRemote, idpInfo, issueRemote, loginRemote, mutualAuthRemote, traceRemote } from "../../offchain/services/avatars/clients";
 import { MITRegistry__factory } from "../../typechain-types";
 
@@ -63,7 +64,16 @@ describe("the IdP service's tracing route: a case is decided on the evidence fil
     const client = new Keystore(path.join(tmp("client"), "keystore"), "");
     const eye = { alice: new SimulatedEye(311), bob: new SimulatedEye(312) };
     const issue = (name: string, kind: "user" | "proxy", enrollment?: Uint8Array) =>
-      issueRemote({ idp: info, dep, keystore: client, name, kind, label: name, enrollment });
+      issueRemote({
+        idp: info,
+        dep,
+        keystore: client,
+        name,
+        kind,
+        label: name,
+        enrollment,
+        token: issueEnrolmentToken(ks, { service: "idp", kind, identity: name, ttlSec: 600 }).token,
+      });
     const alice = (await issue("alice", "user", eye.alice.capture())).party;
     const bob = (await issue("bob", "user", eye.bob.capture())).party;
     const bot = (await issue("bot", "proxy")).party;

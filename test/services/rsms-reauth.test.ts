@@ -29,7 +29,7 @@ describe("services/rsms: re-authentication at another pool over HTTP", function 
     s = await rsmsServices({ pools: [1, 2], msrpRetry: once });
     msrp = s.msrp;
     for (const n of ["a", "b", "c"])
-      await registerRnRemote({ msrpUrl: s.msrpUrl, name: n, poolId: 1, rid: `rn:${n}`, keystore: s.client, dep: s.dep });
+      await registerRnRemote({ msrpUrl: s.msrpUrl, name: n, poolId: 1, rid: `rn:${n}`, token: s.enrol(n), keystore: s.client, dep: s.dep });
     expect(await msrp.publishDue()).to.equal(1);
     for (const n of ["a", "b", "c"]) await joinRemote({ name: n, poolId: 1, keystore: s.client, dep: s.dep });
   });

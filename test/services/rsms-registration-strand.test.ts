@@ -36,6 +36,7 @@ import { loadRsms } from "../rsms/fixtures";
 import { ResourcePoolRegistry__factory, ServiceGroupRegistry__factory } from "../../typechain-types";
 import { GroupLedger } from "../../offchain/rsms/group-flows";
 import { registerUserRemote, type GroupDeployment } from "../../offchain/services/rsms/group-clients";
+import { issueEnrolmentToken } from "../../offchain/services/enrolment";
 
 const once = { attempts: 1, timeoutMs: 30_000, backoffMs: 10 };
 const WINDOW_MS = 1500;
@@ -83,6 +84,7 @@ describe("red team F3 (MEDIUM, fixed): a registration the MSRP made but the RN n
   let msrp: MsrpService;
   let r: Awaited<ReturnType<typeof relay>>;
 
+  let enrol: (name: string, kind: "rn" | "user") => string;
   before(async () => {
     const f = await deploySystemFixture();
     const address = await f.registry.getAddress();
@@ -110,8 +112,12 @@ describe("red team F3 (MEDIUM, fixed): a registration the MSRP made but the RN n
       registry: address,
       admission: "any",
       windowMs: WINDOW_MS,
+      // the relays' copies below are unsigned (no token): they test the layer under the tokens;
+      // sleeper and carol register with tokens, whose late retries must still be admitted
+      openRegistration: true,
       log: () => undefined,
     });
+    enrol = (name, kind) => issueEnrolmentToken(msrpKs, { service: "msrp", kind, identity: name, ttlSec: 3600 }).token;
     const msrpUrl = (await msrp.start({ port: 0 })).url;
     await enrolRpm({ msrpUrl, poolId: 1, rid: "rpm-1", wallet: await funded(), keystore: new Keystore(tmp("rpm"), ""), dep });
     r = await relay(msrpUrl);
@@ -129,17 +135,18 @@ describe("red team F3 (MEDIUM, fixed): a registration the MSRP made but the RN n
 
   it("the reply is lost and the RN retries after the freshness window: it gets the keys the MSRP registered for it", async () => {
     const ks = new Keystore(tmp("sleeper"), "");
+    const token = enrol("sleeper", "rn");
     r.state.hook = async (url, body) => {
       await r.forward(url, body); // the MSRP registers and replies; the reply is lost
       return dropped;
     };
-    await expect(registerRnRemote({ msrpUrl: r.url, name: "sleeper", poolId: 1, rid: "RN 10", keystore: ks, dep, retry: once })).to.be
-      .rejected;
+    await expect(registerRnRemote({ msrpUrl: r.url, name: "sleeper", poolId: 1, rid: "RN 10", token, keystore: ks, dep, retry: once })).to
+      .be.rejected;
     expect(msrp.msrp.summary().rns.map((x) => x.name)).to.include("sleeper");
     r.state.hook = r.forward;
     await new Promise((res) => setTimeout(res, WINDOW_MS + 300));
-    await registerRnRemote({ msrpUrl: r.url, name: "sleeper", poolId: 1, rid: "RN 10", keystore: ks, dep, retry: once }).catch((e: Error) =>
-      expect.fail(`the RN is registered at the MSRP but its retry failed: ${e.message}`),
+    await registerRnRemote({ msrpUrl: r.url, name: "sleeper", poolId: 1, rid: "RN 10", token, keystore: ks, dep, retry: once }).catch(
+      (e: Error) => expect.fail(`the RN is registered at the MSRP but its retry failed: ${e.message}`),
     );
     expectHolds(ks, "sleeper");
   });
@@ -178,16 +185,17 @@ describe("red team F3 (MEDIUM, fixed): a registration the MSRP made but the RN n
 
   it("a user's registration: a lost reply retried late, or a relay's copy delivered first, still gives her the keys the MSRP keeps for her, once", async () => {
     const ks = new Keystore(tmp("users"), "");
+    const token = enrol("carol", "user");
     const holds = (name: string) =>
       expect((ks.load(`rsms-user-${name}`) as { pid: string }).pid).to.equal(toHex(msrp.msrp.userCredentials(name).pid));
     r.state.hook = async (url, body) => {
       await r.forward(url, body);
       return dropped;
     };
-    await expect(registerUserRemote({ msrpUrl: r.url, name: "carol", rid: "Carol", keystore: ks, dep, retry: once })).to.be.rejected;
+    await expect(registerUserRemote({ msrpUrl: r.url, name: "carol", rid: "Carol", token, keystore: ks, dep, retry: once })).to.be.rejected;
     r.state.hook = r.forward;
     await new Promise((res) => setTimeout(res, WINDOW_MS + 300));
-    await registerUserRemote({ msrpUrl: r.url, name: "carol", rid: "Carol", keystore: ks, dep, retry: once }).catch((e: Error) =>
+    await registerUserRemote({ msrpUrl: r.url, name: "carol", rid: "Carol", token, keystore: ks, dep, retry: once }).catch((e: Error) =>
       expect.fail(`carol is registered at the MSRP but her retry failed: ${e.message}`),
     );
     holds("carol");

@@ -91,6 +91,10 @@ async function system() {
     chainId,
     registry: address,
     admission: "any",
+    // this file attacks the binding of the sealed RID to its request, the layer under the
+    // enrolment tokens (registration-tokens.test.ts): with a token the relay's copy would already
+    // fail its signature, so the binding is tested alone, as with open registration
+    openRegistration: true,
     log: () => undefined,
   });
   const msrpUrl = (await msrp.start({ port: 0 })).url;
@@ -123,7 +127,7 @@ describe("red team F1 (HIGH, fixed): a relay swaps the transport key of an in-fl
   function swapped(route: number, captured: Uint8Array, name: string): { env: Uint8Array; t: bigint } {
     const m = decodeRnRegister(openEnvelope(captured).body);
     const t = randomScalar();
-    const body = encodeRnRegister({ name, registration: m.registration, transport: mulBase(t) });
+    const body = encodeRnRegister({ tokenId: m.tokenId, name, registration: m.registration, transport: mulBase(t) });
     const env = sealEnvelope(
       {
         kind: Kind.Request,

@@ -36,7 +36,7 @@ describe("services/rsms: MSRP and RPM services in-process", function () {
     s = await system();
     msrp = s.msrp;
     for (const n of ["a", "b", "c", "d"])
-      await registerRnRemote({ msrpUrl: s.msrpUrl, name: n, poolId: 1, rid: `rn:${n}`, keystore: s.client, dep: s.dep });
+      await registerRnRemote({ msrpUrl: s.msrpUrl, name: n, poolId: 1, rid: `rn:${n}`, token: s.enrol(n), keystore: s.client, dep: s.dep });
     expect(await msrp.publishDue()).to.equal(1);
   });
   after(async () => {
@@ -161,6 +161,7 @@ describe("services/rsms: MSRP and RPM services in-process", function () {
       name: "e",
       poolId: 1,
       rid: "rn:e",
+      token: s.enrol("e"),
       keystore: s.client,
       dep: s.dep,
       retry: once,

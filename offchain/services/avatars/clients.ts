@@ -36,6 +36,7 @@ import { encodeDelegationResponse, encodeEvidence, encodeLoginResponse } from ".
 import { schnorr } from "@noble/curves/secp256k1.js";
 import { keccak256 } from "../../crypto/hash";
 import { Kind, Route, Scheme, audienceOf, openEnvelope, sealEnvelope, verifyEnvelope, EnvelopeError } from "../envelope";
+import { NO_TOKEN, parseEnrolmentToken, tokenSigner } from "../enrolment";
 import { fromAccount, freshId } from "../common";
 import { getJson, postEnvelope, DEFAULT_RETRY, ServiceError, type RetryPolicy } from "../client";
 import { idpInfoDigest } from "./idp-service";
@@ -118,6 +119,8 @@ export async function issueRemote(a: {
   kind: "user" | "proxy";
   label: string;
   enrollment?: Uint8Array;
+  /** the enrolment token the IdP's operator issued for this label (`idp:enrol-token`); its key signs the request */
+  token?: string;
   retry?: RetryPolicy;
 }): Promise<{ party: AvatarParty; cid: string; resumed: boolean }> {
   const audience = audienceOf(a.dep.chainId, String(a.dep.registry.target), "idp");
@@ -139,8 +142,10 @@ export async function issueRemote(a: {
       enrollment: a.enrollment,
       channelKey: a.idp.channelKey,
       requestId,
+      tokenId: a.token ? parseEnrolmentToken(a.token).id : NO_TOKEN,
     });
-    const env = sealEnvelope(request(Route.IdpIssue, audience, body, freshId(), requestId), { scheme: Scheme.None });
+    const signer = a.token ? tokenSigner(a.token, "idp") : { scheme: Scheme.None };
+    const env = sealEnvelope(request(Route.IdpIssue, audience, body, freshId(), requestId), signer);
     p = { party: party.toRecord(), envelope: toHex(env) };
     a.keystore.create(pend, p); // the keys before the request: a lost reply is retried, never re-keyed
   }

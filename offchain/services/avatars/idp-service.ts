@@ -5,7 +5,10 @@
  *
  * Routes (envelopes, offchain/services/envelope.ts; wire: ./wire.ts):
  * - `POST /v1/mit/issue` (IssueRequest): a user's or an AI proxy's MIT, its enrollment and real
- *   identity sealed to the channel key; the MIT goes on-chain, the serial comes back;
+ *   identity sealed to the channel key; the MIT goes on-chain, the serial comes back. The envelope
+ *   is signed by the key of a one-time enrolment token the operator issued for that real identity
+ *   (or operator) out of band (`idp:enrol-token`, offchain/services/enrolment.ts); unsigned only
+ *   when the IdP runs with open registration (development);
  * - `POST /v1/challenge` (ChallengeRequest): a one-time challenge bound to the envelope's session;
  * - `POST /v1/login` (LoginResponse, Appendix B-A step 3): verified, then recorded on-chain;
  * - `POST /v1/delegate` (DelegationResponse, Appendix B-B step 4): verified, then recorded;
@@ -61,7 +64,20 @@ import {
 } from "../../avatars/protocols";
 import { decodeDelegationResponse, decodeEvidence, decodeLoginResponse } from "../../avatars/wire";
 import type { G1Point, G2Point } from "../../crypto/bls";
-import { Kind, Route, Scheme, audienceOf, envelopeHash, openEnvelope, sealReply, verifyEnvelope } from "../envelope";
+import {
+  Kind,
+  Route,
+  Scheme,
+  audienceOf,
+  envelopeHash,
+  openEnvelope,
+  sealReply,
+  verifyEnvelope,
+  EnvelopeError,
+  type ExpectedSender,
+} from "../envelope";
+import { EnrolmentBook, EnrolmentTokenError, loadEnrolmentToken, type TokenRecord, type TokenUse } from "../enrolment";
+import { decodePoint } from "../../crypto/group";
 import { ReplyCache, DEFAULT_WINDOW_MS } from "../replies";
 import { Journal, Mutex, type Intent } from "../journal";
 import { faultPoint } from "../faults";
@@ -192,6 +208,8 @@ export type IdpServiceDeps = {
   chainId: bigint;
   /** the IdP's clock (unix seconds); default: the latest block's time, the clock the in-process tasks use */
   now?: () => Promise<number>;
+  /** Development only: MITs are issued without an enrolment token. Default false (`idp:enrol-token`). */
+  openRegistration?: boolean;
   windowMs?: number;
   log?: (line: string) => void;
 };
@@ -199,6 +217,8 @@ export type IdpServiceDeps = {
 /** The IdP service. */
 export class IdpService {
   idp: IdentityProvider;
+  /** the enrolment tokens used (kept in the IdP's record, written with the issuance) */
+  private book: EnrolmentBook;
   readonly audience: Uint8Array;
   private readonly journal: Journal;
   private readonly cache: ReplyCache;
@@ -210,7 +230,7 @@ export class IdpService {
   private pruner?: NodeJS.Timeout;
 
   constructor(private readonly d: IdpServiceDeps) {
-    this.idp = IdentityProvider.fromRecord(d.keystore.load(IDP_RECORD));
+    [this.idp, this.book] = this.load();
     this.registryAddress = String(d.registry.target);
     this.audience = audienceOf(d.chainId, this.registryAddress, "idp");
     this.journal = new Journal(path.join(d.dir, "journal"));
@@ -228,8 +248,15 @@ export class IdpService {
     return (await this.d.registry.runner!.provider!.getBlock("latest"))!.timestamp;
   }
 
+  /** The agent and the used tokens, from the keystore. */
+  private load(): [IdentityProvider, EnrolmentBook] {
+    const { enrolment, ...rec } = this.d.keystore.load(IDP_RECORD) as { enrolment?: Record<string, TokenUse> };
+    return [IdentityProvider.fromRecord(rec), new EnrolmentBook(enrolment ?? {})];
+  }
+
+  /** The agent's record and the used tokens, in one atomic write. */
   private save(): void {
-    this.d.keystore.update(IDP_RECORD, this.idp.toRecord());
+    this.d.keystore.update(IDP_RECORD, { ...this.idp.toRecord(), enrolment: this.book.toRecord() });
   }
 
   private ctx(now: number, beforeSend?: AvatarContext["beforeSend"]): AvatarContext {
@@ -260,8 +287,11 @@ export class IdpService {
 
   /** POST /v1/mit/issue */
   async issue(raw: Uint8Array): Promise<Uint8Array> {
-    const env = this.open(raw, Route.IdpIssue);
+    const env = openEnvelope(raw);
+    if (env.route !== Route.IdpIssue)
+      throw new EnvelopeError("WRONG_ROUTE", `issue: signed for route 0x${env.route.toString(16)}, not 0x${Route.IdpIssue.toString(16)}`);
     const m = decodeIssueRequest(env.body);
+    const token = this.tokenOf(env, m.tokenId);
     const pk = encodePk(m.pk);
     return this.cache.once(env.requestId, env.issuedAt, raw, () =>
       this.mutex.run(async () => {
@@ -275,6 +305,9 @@ export class IdpService {
           return reply;
         }
         const { label, enrollment } = splitEnrolment(m.kind, this.idp.openSealed(m.sealed, enrolAad(m.kind, pk, env.requestId)));
+        // the token must enrol this very identity (known only now: it travels sealed), unused or used by these bytes
+        const want = { service: "idp" as const, kind: m.kind === IssueKind.user ? ("user" as const) : ("proxy" as const), identity: label };
+        if (token) this.book.admit(token, m.tokenId, want, env.body, Math.floor(Date.now() / 1000));
         // the agent's protocol step, with the party reduced to what the IdP sees of it
         const party = new RemoteParty(m.pk, m.possession);
         let intent = false;
@@ -282,6 +315,7 @@ export class IdpService {
           if (step.kind !== "issueMIT") return;
           // the template and the serial in the IdP's record before the MIT goes on-chain
           this.journal.put(id, "issueMIT", { serial: toHex(step.serial), cid: step.cid, keyId: toHex(keyId(m.pk)), request: toHex(raw) });
+          if (token) this.book.consume(m.tokenId, env.body, Math.floor(Date.now() / 1000));
           this.save();
           intent = true;
           faultPoint("idp:before-chain-write");
@@ -295,7 +329,7 @@ export class IdpService {
         } catch (e) {
           // failed before its intent (IPFS, or refused): the agent forgets what it enrolled in
           // memory, so that a retry is not refused as a duplicate of an MIT that never existed
-          if (!intent) this.idp = IdentityProvider.fromRecord(this.d.keystore.load(IDP_RECORD));
+          if (!intent) [this.idp, this.book] = this.load();
           throw e;
         }
         faultPoint("idp:after-chain-write");
@@ -306,6 +340,27 @@ export class IdpService {
         return reply;
       }),
     );
+  }
+
+  /**
+   * The enrolment token an issuance names, its signature checked (a token's record never changes,
+   * so this runs outside the mutex); undefined: open registration and no token.
+   * @throws EnrolmentTokenError(TOKEN_REQUIRED | TOKEN_UNKNOWN), EnvelopeError(BAD_SIGNATURE)
+   */
+  private tokenOf(env: ReturnType<typeof openEnvelope>, tokenId: Uint8Array): TokenRecord | undefined {
+    const sender = (s: ExpectedSender) =>
+      verifyEnvelope(env, { kind: Kind.Request, route: Route.IdpIssue, audience: this.audience, sender: s });
+    if (tokenId.every((x) => x === 0)) {
+      if (!this.d.openRegistration)
+        throw new EnrolmentTokenError("TOKEN_REQUIRED", "issue: the request presents no enrolment token (the IdP's operator issues one)");
+      sender({ scheme: Scheme.None });
+      return undefined;
+    }
+    const rec = loadEnrolmentToken(this.d.keystore, tokenId);
+    if (!rec || rec.service !== "idp")
+      throw new EnrolmentTokenError("TOKEN_UNKNOWN", `issue: token ${toHex(tokenId)} was not issued by this IdP`);
+    sender({ scheme: Scheme.Schnorr, pk: decodePoint(fromHex(rec.pk, 33)) });
+    return rec;
   }
 
   /** Finishes an issuance from its intent: the MIT on-chain unless it is, and the reply. */

@@ -6,7 +6,7 @@
  *
  * | message        | from -> to   | fields                                                              | bytes |
  * |----------------|--------------|---------------------------------------------------------------------|------:|
- * | IssueRequest   | user -> IdP  | kind u8 (1 user, 2 proxy) \| pk 96 \| possession 48 \| Enc_C(label len u8 \| label \| [enrollment 256]) | 145 + 50 + 1 + label (+ 256) |
+ * | IssueRequest   | user -> IdP  | token id 16 \| kind u8 (1 user, 2 proxy) \| pk 96 \| possession 48 \| Enc_C(label len u8 \| label \| [enrollment 256]) | 161 + 50 + 1 + label (+ 256) |
  * | IssueReply     | IdP -> user  | serial 32 \| iris commitment 32 (zeros for a proxy) \| cid len u8 \| cid | 65 + cid |
  * | ChallengeRequest | user -> IdP | purpose u8 (1 login, 2 delegation)                                 | 1 |
  * | ChallengeReply | IdP -> user  | challenge 32 \| purpose u8 \| IdP time u64                          | 41 |
@@ -32,6 +32,7 @@ import { ECIES_OVERHEAD, eciesEncrypt } from "../../crypto/ecies";
 import type { Point } from "../../crypto/group";
 import { AvatarProtocolError } from "../../avatars/agents";
 import { IRIS_BITS } from "../../avatars/iris";
+import { NO_TOKEN, TOKEN_ID_BYTES } from "../enrolment";
 
 /** What an MIT is issued for. */
 export const IssueKind = { user: 1, proxy: 2 } as const;
@@ -66,7 +67,11 @@ export function enrolAad(kind: number, pk: Uint8Array, requestId: Uint8Array): U
 }
 
 /** An issuance request, decoded (the sealed part still sealed). */
-export type IssueRequest = { kind: number; pk: G2Point; possession: G1Point; sealed: Uint8Array };
+/**
+ * `tokenId` names the IdP operator's enrolment token for this label (offchain/services/enrolment.ts),
+ * whose key signs the envelope; all zeros when the IdP runs with open registration.
+ */
+export type IssueRequest = { tokenId: Uint8Array; kind: number; pk: G2Point; possession: G1Point; sealed: Uint8Array };
 
 /**
  * Builds an issuance request: the label (real identity or operator) and the enrollment are sealed
@@ -80,8 +85,11 @@ export function encodeIssueRequest(a: {
   enrollment?: Uint8Array;
   channelKey: Point;
   requestId: Uint8Array;
+  tokenId?: Uint8Array;
 }): Uint8Array {
   const fn = "encodeIssueRequest";
+  const tokenId = a.tokenId ?? NO_TOKEN;
+  if (!(tokenId instanceof Uint8Array) || tokenId.length !== TOKEN_ID_BYTES) throw bad(fn, `the token id must be ${TOKEN_ID_BYTES} bytes`);
   if (a.kind !== IssueKind.user && a.kind !== IssueKind.proxy) throw bad(fn, `unknown kind ${a.kind}`);
   const label = toBytes(a.label);
   if (label.length < 1 || label.length > 255) throw bad(fn, "the label must be 1 to 255 bytes");
@@ -89,13 +97,21 @@ export function encodeIssueRequest(a: {
   if (a.enrollment && a.enrollment.length !== ENROL_BYTES) throw bad(fn, `the enrollment must be ${ENROL_BYTES} bytes`);
   const pk = encodePk(a.pk);
   const plain = concat(Uint8Array.of(label.length), label, a.enrollment ?? new Uint8Array());
-  return concat(Uint8Array.of(a.kind), pk, encodeSig(a.possession), eciesEncrypt(a.channelKey, plain, enrolAad(a.kind, pk, a.requestId)));
+  return concat(
+    tokenId,
+    Uint8Array.of(a.kind),
+    pk,
+    encodeSig(a.possession),
+    eciesEncrypt(a.channelKey, plain, enrolAad(a.kind, pk, a.requestId)),
+  );
 }
 
 /** Decodes an issuance request (the points checked, the sealed part not opened). */
-export function decodeIssueRequest(b: Uint8Array): IssueRequest {
+export function decodeIssueRequest(whole: Uint8Array): IssueRequest {
   const fn = "decodeIssueRequest";
-  if (!(b instanceof Uint8Array) || b.length < 1 + 96 + 48 + ECIES_OVERHEAD + 2) throw bad(fn, "too short");
+  if (!(whole instanceof Uint8Array) || whole.length < TOKEN_ID_BYTES + 1 + 96 + 48 + ECIES_OVERHEAD + 2) throw bad(fn, "too short");
+  const tokenId = whole.slice(0, TOKEN_ID_BYTES);
+  const b = whole.subarray(TOKEN_ID_BYTES);
   const kind = b[0];
   if (kind !== IssueKind.user && kind !== IssueKind.proxy) throw bad(fn, `unknown kind ${kind}`);
   const max = 1 + 96 + 48 + ECIES_OVERHEAD + 1 + 255 + (kind === IssueKind.user ? ENROL_BYTES : 0);
@@ -107,7 +123,7 @@ export function decodeIssueRequest(b: Uint8Array): IssueRequest {
   } catch {
     throw bad(fn, "invalid key or proof of possession");
   }
-  return { kind, pk, possession, sealed: b.slice(145) };
+  return { tokenId, kind, pk, possession, sealed: b.slice(145) };
 }
 
 /** Splits an opened enrollment box into the label and (for a user) the enrollment. */

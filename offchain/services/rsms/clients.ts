@@ -16,7 +16,18 @@ import { ResourceNode, type PendingJoin } from "../../rsms/rn";
 import { paramsFromPkPub, poolEncryptionKey } from "../../rsms/params";
 import { RsmsRejectedError } from "../../rsms/errors";
 import type { RsmsLedger } from "../../rsms/ledger";
-import { Kind, Route, Scheme, audienceOf, openEnvelope, sealEnvelope, verifyEnvelope, EnvelopeError } from "../envelope";
+import {
+  Kind,
+  Route,
+  Scheme,
+  audienceOf,
+  openEnvelope,
+  sealEnvelope,
+  verifyEnvelope,
+  EnvelopeError,
+  type EnvelopeSigner,
+} from "../envelope";
+import { NO_TOKEN, parseEnrolmentToken, tokenSigner } from "../enrolment";
 import { DEFAULT_WINDOW_MS } from "../replies";
 import { accountSigner, fromAccount, freshId } from "../common";
 import { getJson, postEnvelope, DEFAULT_RETRY, ServiceError, type RetryPolicy } from "../client";
@@ -40,6 +51,11 @@ export async function msrpInfo(url: string, dep: Deployment): Promise<{ pkPub: U
   if (!(await reg.hasRole(await reg.MSRP_ROLE(), i.account)))
     throw new EnvelopeError("BAD_SIGNATURE", `msrpInfo: ${i.account} does not hold MSRP_ROLE on the registry`);
   return { pkPub: fromHex(i.pkPub, 33), account: i.account };
+}
+
+/** How a registration is signed: by its enrolment token's key (MSRP), or not at all (open registration). */
+export function enrolSigner(token: string | undefined): EnvelopeSigner {
+  return token ? tokenSigner(token, "msrp") : { scheme: Scheme.None };
 }
 
 function request(route: number, audience: Uint8Array, body: Uint8Array, session = freshId()) {
@@ -113,12 +129,18 @@ export async function enrolRpm(a: {
 export const rnClientRecord = (name: string) => `rsms-rn-${name}`;
 const pendingJoinRecord = (name: string) => `rsms-rn-${name}-join`;
 
-/** Registers an RN with the MSRP over the network; writes its keystore record. */
+/**
+ * Registers an RN with the MSRP over the network; writes its keystore record.
+ * @param a - token: the enrolment token the MSRP's operator issued for this name
+ *   (`rsms:enrol-token --rn <name>`); its key signs the request, the token itself is never sent.
+ *   Without one, only an MSRP running with open registration (development) answers.
+ */
 export async function registerRnRemote(a: {
   msrpUrl: string;
   name: string;
   poolId: number;
   rid: string;
+  token?: string;
   keystore: Keystore;
   dep: Deployment;
   retry?: RetryPolicy;
@@ -126,17 +148,26 @@ export async function registerRnRemote(a: {
   const pendingName = `rsms-rn-${a.name}-register`;
   const info = await msrpInfo(a.msrpUrl, a.dep);
   const audience = audienceOf(a.dep.chainId, a.dep.registry, "msrp");
-  let p = a.keystore.exists(pendingName) ? (a.keystore.load(pendingName) as { transportSk: string; envelope: string }) : undefined;
+  let p = a.keystore.exists(pendingName)
+    ? (a.keystore.load(pendingName) as { transportSk: string; envelope: string; token?: string })
+    : undefined;
   if (!p) {
     if (a.keystore.exists(rnClientRecord(a.name)))
       throw new RsmsRejectedError("INVALID_STATE", `registerRn: "${a.name}" is already registered here`);
     const t = randomScalar();
     const bind = registrationBinding("RN", a.name, mulBase(t));
     const registration = Msrp.registrationRequest(decodePoint(info.pkPub), Role.RN, a.poolId, a.rid, bind);
-    const body = encodeRnRegister({ name: a.name, registration, transport: mulBase(t) });
+    const body = encodeRnRegister({
+      tokenId: a.token ? parseEnrolmentToken(a.token).id : NO_TOKEN,
+      name: a.name,
+      registration,
+      transport: mulBase(t),
+    });
     p = {
       transportSk: toHex(encodeScalar(t)),
-      envelope: toHex(sealEnvelope(request(Route.RnRegister, audience, body), { scheme: Scheme.None })),
+      envelope: toHex(sealEnvelope(request(Route.RnRegister, audience, body), enrolSigner(a.token))),
+      // kept (on this machine only) until the registration completes: a late retry re-signs with it
+      ...(a.token ? { token: a.token } : {}),
     };
     a.keystore.create(pendingName, p);
   }
@@ -147,7 +178,7 @@ export async function registerRnRemote(a: {
       // too old for the MSRP's window (its reply was lost, and this retry comes late): the same
       // request in a fresh envelope; the MSRP answers a registration it already made with the same keys
       if (!(e instanceof ServiceError && e.reason === "STALE")) throw e;
-      env = sealEnvelope(request(Route.RnRegister, audience, openEnvelope(env).body, openEnvelope(env).session), { scheme: Scheme.None });
+      env = sealEnvelope(request(Route.RnRegister, audience, openEnvelope(env).body, openEnvelope(env).session), enrolSigner(p!.token));
       a.keystore.update(pendingName, { ...p, envelope: toHex(env) });
       return send();
     })

@@ -25,7 +25,8 @@ import { Kind, Route, Scheme, audienceOf, openEnvelope, sealEnvelope, verifyEnve
 import { fromAccount, freshId } from "../common";
 import { postEnvelope, DEFAULT_RETRY, ServiceError, type RetryPolicy } from "../client";
 import { encodeRnRegister, registrationBinding } from "./wire";
-import { msrpInfo, loadRemoteRn, rnClientRecord, type Deployment } from "./clients";
+import { enrolSigner, msrpInfo, loadRemoteRn, rnClientRecord, type Deployment } from "./clients";
+import { NO_TOKEN, parseEnrolmentToken } from "../enrolment";
 import {
   Round,
   decodeGroupFormed,
@@ -75,18 +76,25 @@ async function call(url: string, path: string, route: number, env: Uint8Array, d
 
 // ------------------------------------------------------------------ users
 
-/** Registers a user with the MSRP service; writes her keystore record (sk_User, PID_User, PK_pub). */
+/**
+ * Registers a user with the MSRP service; writes her keystore record (sk_User, PID_User, PK_pub).
+ * @param a - token: the enrolment token the MSRP's operator issued for this name
+ *   (`rsms:enrol-token --user <name>`); without one, only an MSRP with open registration answers
+ */
 export async function registerUserRemote(a: {
   msrpUrl: string;
   name: string;
   rid: string;
+  token?: string;
   keystore: Keystore;
   dep: Deployment;
   retry?: RetryPolicy;
 }): Promise<{ pid: Uint8Array }> {
   const pendingName = `${userClientRecord(a.name)}-register`;
   const info = await msrpInfo(a.msrpUrl, a.dep);
-  let p = a.keystore.exists(pendingName) ? (a.keystore.load(pendingName) as { transportSk: string; envelope: string }) : undefined;
+  let p = a.keystore.exists(pendingName)
+    ? (a.keystore.load(pendingName) as { transportSk: string; envelope: string; token?: string })
+    : undefined;
   if (!p) {
     if (a.keystore.exists(userClientRecord(a.name)))
       throw new RsmsRejectedError("INVALID_STATE", `registerUser: "${a.name}" is already registered here`);
@@ -98,10 +106,16 @@ export async function registerUserRemote(a: {
       a.rid,
       registrationBinding("USER", a.name, mulBase(t)),
     );
-    const body = encodeRnRegister({ name: a.name, registration, transport: mulBase(t) });
+    const body = encodeRnRegister({
+      tokenId: a.token ? parseEnrolmentToken(a.token).id : NO_TOKEN,
+      name: a.name,
+      registration,
+      transport: mulBase(t),
+    });
     p = {
       transportSk: toHex(encodeScalar(t)),
-      envelope: toHex(sealEnvelope(request(Route.UserRegister, a.dep, body, freshId()), { scheme: Scheme.None })),
+      envelope: toHex(sealEnvelope(request(Route.UserRegister, a.dep, body, freshId()), enrolSigner(a.token))),
+      ...(a.token ? { token: a.token } : {}),
     };
     a.keystore.create(pendingName, p);
   }
@@ -112,7 +126,7 @@ export async function registerUserRemote(a: {
       // too old for the MSRP's window (its reply was lost, and this retry comes late): the same
       // request in a fresh envelope; the MSRP answers a registration it already made with the same keys
       if (!(e instanceof ServiceError && e.reason === "STALE")) throw e;
-      env = sealEnvelope(request(Route.UserRegister, a.dep, openEnvelope(env).body, openEnvelope(env).session), { scheme: Scheme.None });
+      env = sealEnvelope(request(Route.UserRegister, a.dep, openEnvelope(env).body, openEnvelope(env).session), enrolSigner(p!.token));
       a.keystore.update(pendingName, { ...p, envelope: toHex(env) });
       return send();
     })

@@ -7,7 +7,7 @@
  *
  * | message        | from -> to     | fields                                                                  | bytes |
  * |----------------|----------------|-------------------------------------------------------------------------|------:|
- * | UserRegister   | user -> MSRP   | as RnRegister (wire.ts): name len u8 \| name \| transport PK \| Registration (role User) | 34 + name + reg |
+ * | UserRegister   | user -> MSRP   | as RnRegister (wire.ts): token id (16) \| name len u8 \| name \| transport PK \| Registration (role User) | 50 + name + reg |
  * | UserCreds      | MSRP -> user   | PK_pub (33) \| Enc_T(sk_User \| PID_User)                                | 33 + 64 + 50 |
  * | GroupRequest   | user -> MSRP   | gid (32) \| size u16 \| name len u8 \| name                              | 35 + name |
  * | GroupFormed    | MSRP -> user   | gid (32) \| n u16 \| PIDs (n x 32), the user first                   | 34 + 32n |

@@ -6,7 +6,7 @@
  * chain (offchain/services/rsms/group-wire.ts has the formats).
  *
  * Routes (envelopes, offchain/services/envelope.ts; all on the MSRP's audience):
- * - `POST /v1/user/register` (UserRegister, unsigned like an RN's registration): the user's keys
+ * - `POST /v1/user/register` (UserRegister, signed by an enrolment token's key like an RN's registration): the user's keys
  *   back, sealed to its transport key;
  * - `POST /v1/group/request` (GroupRequest, Schnorr by sk_User, session groupSession(gid, 0)):
  *   allocates the RNs, deals, records the group on-chain, opens its mailbox;
@@ -99,6 +99,8 @@ export type GroupDeskDeps = {
   cache: ReplyCache;
   mutex: Mutex;
   save(): void;
+  /** the MSRP's enrolment-token gate (MsrpService.admitToken) */
+  admitToken(env: ReturnType<typeof openEnvelope>, kind: "user", tokenId: Uint8Array, name: string): { check(): void; consume(): void };
   reply(req: Envelope, raw: Uint8Array, body: Uint8Array): Uint8Array;
   log(line: string): void;
 };
@@ -153,11 +155,17 @@ export class GroupDesk {
 
   private async registerUser(raw: Uint8Array): Promise<Uint8Array> {
     const env = openEnvelope(raw);
-    verifyEnvelope(env, { kind: Kind.Request, route: Route.UserRegister, audience: this.d.audience, sender: { scheme: Scheme.None } });
+    if (env.route !== Route.UserRegister)
+      throw new EnvelopeError(
+        "WRONG_ROUTE",
+        `registerUser: signed for route 0x${env.route.toString(16)}, not 0x${Route.UserRegister.toString(16)}`,
+      );
     const m = decodeRnRegister(env.body);
+    const token = this.d.admitToken(env, "user", m.tokenId, m.name);
     const id = `user-${toHex(env.requestId).slice(2)}`;
     const out = await this.d.cache.once(env.requestId, env.issuedAt, raw, () =>
       this.d.mutex.run(async () => {
+        token.check();
         // the same registration again under another request id (its first reply was lost and the
         // retry came late, or a relay delivered a copy first): the same keys, no second effect
         if (this.sameRegistration(m.name, env.body))
@@ -176,6 +184,7 @@ export class GroupDesk {
           reply: toHex(reply),
         });
         writeFileAtomic(this.registrationFile(m.name), toHex(keccak_256(env.body)), 0o600);
+        token.consume();
         this.d.save();
         return reply;
       }),

@@ -5,12 +5,15 @@
  * Routes (envelopes, offchain/services/envelope.ts):
  * - `POST /v1/rpm/enrol` (RpmEnrol, signed by the RPM's account): an admitted account gets its
  *   pool created on-chain and its keys back sealed to its transport key;
- * - `POST /v1/rn/register` (RnRegister, unsigned: the newcomer has no key yet; its real identity,
- *   sealed to PK_pub, is what the MSRP checks out of band): keys and first secret back, sealed;
+ * - `POST /v1/rn/register` (RnRegister, signed by the key of a one-time enrolment token the
+ *   operator issued for this RN's name out of band, `rsms:enrol-token`; offchain/services/enrolment.ts):
+ *   keys and first secret back, sealed; unsigned only when the service runs with open registration;
  * - `POST /v1/join/forward` (JoinForward, signed by sk_RPM of the pool it names): the exact check,
  *   the on-chain record, an acknowledgement signed by the MSRP's account;
  * - `POST /v1/reauth/forward` (ReauthForward, signed likewise): the same for an RN moving to the
  *   pool (a'_{k+1} = H4(a_k, sk_RN) checked, PID_{k+1} recorded with kind 2);
+ * - `POST /v1/trust/attest` (AttestRequest, signed by sk_RN of the RN that owns the PID it names,
+ *   attest.ts): the EIP-712 Registration attestation the TrustManager takes for that PID (needs `trust`);
  * - `GET /v1/info`: PK_pub, the account and the registry, signed by the account (a client checks
  *   that the account holds MSRP_ROLE on the registry);
  * - with a ServiceGroupRegistry (`groups`): users and service groups, `POST /v1/user/register`,
@@ -49,6 +52,8 @@ import { decodeRnRegister, decodeRpmEnrol, encodeJoinAck, registrationBinding, s
 import type { GroupLedger } from "../../rsms/group-flows";
 import type { TrustManager } from "../../../typechain-types";
 import { GroupDesk } from "./msrp-groups";
+import { AttestationError, MAX_ATTEST_TTL_SEC, decodeAttestRequest, signRegistration } from "./attest";
+import { EnrolmentBook, EnrolmentTokenError, loadEnrolmentToken, type EnrolKind, type TokenUse } from "../enrolment";
 
 /** The MSRP's keystore record (the same one `rsms:setup` creates). */
 export const MSRP_RECORD = "rsms-msrp";
@@ -80,6 +85,11 @@ export type MsrpServiceDeps = {
   chainId: bigint;
   registry: string;
   admission: Admission;
+  /**
+   * Development only: RNs and users register without an enrolment token (as before F5 was fixed).
+   * Default false: every registration needs a token the operator issued (`rsms:enrol-token`).
+   */
+  openRegistration?: boolean;
   /** the ServiceGroupRegistry through the MSRP's account: serves users and service groups (msrp-groups.ts) when given */
   groups?: GroupLedger;
   /** the TrustManager (read): the members a rekey may evict are the ones it flags */
@@ -95,6 +105,8 @@ const nowSec = () => Math.floor(Date.now() / 1000);
 /** The MSRP service. */
 export class MsrpService {
   readonly msrp: Msrp;
+  /** the enrolment tokens used (kept in the MSRP's record, written with the registrations) */
+  private readonly book: EnrolmentBook;
   readonly audience: Uint8Array;
   private readonly journal: Journal;
   private readonly cache: ReplyCache;
@@ -106,7 +118,9 @@ export class MsrpService {
   private running?: RunningService;
 
   constructor(private readonly d: MsrpServiceDeps) {
-    this.msrp = Msrp.fromRecord(d.keystore.load(MSRP_RECORD) as never);
+    const { enrolment, ...rec } = d.keystore.load(MSRP_RECORD) as { enrolment?: Record<string, TokenUse> };
+    this.msrp = Msrp.fromRecord(rec as never);
+    this.book = new EnrolmentBook(enrolment ?? {});
     this.audience = audienceOf(d.chainId, d.registry, "msrp");
     this.journal = new Journal(path.join(d.dir, "journal"));
     this.cache = new ReplyCache(path.join(d.dir, "replies"), d.windowMs ?? DEFAULT_WINDOW_MS);
@@ -122,6 +136,7 @@ export class MsrpService {
         cache: this.cache,
         mutex: this.mutex,
         save: () => this.save(),
+        admitToken: (env, kind, tokenId, name) => this.admitToken(env, kind, tokenId, name),
         reply: (req, raw, body) => this.reply(req, raw, body),
         log: (l) => this.log(l),
       });
@@ -131,8 +146,43 @@ export class MsrpService {
     (this.d.log ?? ((x: string) => process.stdout.write(x + "\n")))(s);
   }
 
+  /** The agent's record and the used tokens, in one atomic write. */
   private save(): void {
-    this.d.keystore.update(MSRP_RECORD, this.msrp.toRecord());
+    this.d.keystore.update(MSRP_RECORD, { ...this.msrp.toRecord(), enrolment: this.book.toRecord() });
+  }
+
+  /**
+   * Checks a registration's envelope against its enrolment token (outside the mutex: a token's
+   * record never changes), and returns what runs under the mutex: the single-use check, then,
+   * once the registration succeeded, the consumption (written by the next save, with it).
+   * With open registration, an envelope naming no token is unsigned and admitted.
+   * @throws EnrolmentTokenError(TOKEN_REQUIRED | TOKEN_UNKNOWN), EnvelopeError(BAD_SIGNATURE)
+   */
+  private admitToken(
+    env: ReturnType<typeof openEnvelope>,
+    kind: EnrolKind,
+    tokenId: Uint8Array,
+    name: string,
+  ): { check(): void; consume(): void } {
+    const route = env.route;
+    if (tokenId.every((x) => x === 0)) {
+      if (!this.d.openRegistration)
+        throw new EnrolmentTokenError(
+          "TOKEN_REQUIRED",
+          `register: ${kind} "${name}" presents no enrolment token (the operator issues one)`,
+        );
+      verifyEnvelope(env, { kind: Kind.Request, route, audience: this.audience, sender: { scheme: Scheme.None } });
+      return { check: () => undefined, consume: () => undefined };
+    }
+    const rec = loadEnrolmentToken(this.d.keystore, tokenId);
+    const want = { service: "msrp" as const, kind, identity: name };
+    // unknown or another identity's token: refused before the signature is looked at
+    const pk = this.book.admit(rec, tokenId, want, env.body, rec ? rec.issuedAt : 0);
+    verifyEnvelope(env, { kind: Kind.Request, route, audience: this.audience, sender: { scheme: Scheme.Schnorr, pk } });
+    return {
+      check: () => void this.book.admit(rec, tokenId, want, env.body, nowSec()),
+      consume: () => this.book.consume(tokenId, env.body, nowSec()),
+    };
   }
 
   private reply(req: Pick<Envelope, "route" | "session" | "requestId">, raw: Uint8Array, body: Uint8Array): Uint8Array {
@@ -208,11 +258,17 @@ export class MsrpService {
 
   private async registerRn(raw: Uint8Array): Promise<Uint8Array> {
     const env = openEnvelope(raw);
-    verifyEnvelope(env, { kind: Kind.Request, route: Route.RnRegister, audience: this.audience, sender: { scheme: Scheme.None } });
+    if (env.route !== Route.RnRegister)
+      throw new EnvelopeError(
+        "WRONG_ROUTE",
+        `registerRn: signed for route 0x${env.route.toString(16)}, not 0x${Route.RnRegister.toString(16)}`,
+      );
     const m = decodeRnRegister(env.body);
+    const token = this.admitToken(env, "rn", m.tokenId, m.name);
     const id = `rn-${toHex(env.requestId).slice(2)}`;
     const out = await this.cache.once(env.requestId, env.issuedAt, raw, () =>
       this.mutex.run(async () => {
+        token.check();
         // the same registration again under another request id (its first reply was lost and the
         // retry came after the freshness window, or a relay delivered a copy first): the same keys,
         // sealed to the same transport key, and no second effect
@@ -231,6 +287,7 @@ export class MsrpService {
           reply: toHex(reply),
         });
         writeFileAtomic(this.registrationFile(m.name), toHex(keccak_256(env.body)), 0o600);
+        token.consume();
         this.save();
         faultPoint("msrp:after-registration");
         return reply;
@@ -306,6 +363,48 @@ export class MsrpService {
     const on = await this.d.ledger.recordOf(r.pid);
     if (equalBytes(on.tag, r.tag) && on.poolId === r.poolId) return;
     await this.d.ledger.recordJoin(r);
+  }
+
+  // ---------------------------------------------------------------- trust registration
+
+  /**
+   * An RN's PID attested for its trust registration: the envelope must be signed by sk_RN of the
+   * RN this MSRP issued the PID to (not by a_k: the RPM learns it), the PID must be recorded
+   * on-chain (the TrustManager's verifier), the deadline in (now, now + 1 day]. Stateless and
+   * deterministic (RFC 6979), so a retry gets the same bytes; the reply cache answers it anyway.
+   */
+  private async attestTrust(raw: Uint8Array): Promise<Uint8Array> {
+    const env = openEnvelope(raw);
+    const m = decodeAttestRequest(env.body);
+    if (!this.d.trust) throw new AttestationError("NO_TRUST_MANAGER", "attestTrust: this MSRP serves no TrustManager");
+    let owner: ReturnType<Msrp["rnOfPid"]>;
+    try {
+      owner = this.msrp.rnOfPid(m.pid);
+    } catch {
+      throw new AttestationError("UNKNOWN_PID", `attestTrust: ${toHex(m.pid)} is not an RN pseudonym this MSRP issued`);
+    }
+    verifyEnvelope(env, {
+      kind: Kind.Request,
+      route: Route.TrustAttest,
+      audience: this.audience,
+      sender: { scheme: Scheme.Schnorr, pk: owner.pk },
+    });
+    return this.cache.once(env.requestId, env.issuedAt, raw, async () => {
+      const now = nowSec();
+      if (m.deadline <= now)
+        throw new AttestationError("DEADLINE_EXPIRED", `attestTrust: the deadline ${m.deadline} has passed (now ${now})`);
+      if (m.deadline > now + MAX_ATTEST_TTL_SEC)
+        throw new AttestationError(
+          "DEADLINE_TOO_FAR",
+          `attestTrust: the deadline ${m.deadline} is more than ${MAX_ATTEST_TTL_SEC} s ahead`,
+        );
+      const on = await this.d.ledger.recordOf(m.pid);
+      if (on.tag.every((x) => x === 0))
+        throw new AttestationError("NOT_JOINED", `attestTrust: ${toHex(m.pid)} has no join record on-chain (the RN joins first)`);
+      const sig = await signRegistration(this.d.wallet, this.d.chainId, String(this.d.trust!.target), m);
+      this.log(`trust attestation: ${owner.name}'s PID_${owner.k} for ${m.controller} until ${m.deadline}`);
+      return this.reply(env, raw, sig);
+    });
   }
 
   // ---------------------------------------------------------------- filters
@@ -411,6 +510,7 @@ export class MsrpService {
         { path: "/v1/rn/register", handle: (b) => this.registerRn(b) },
         { path: "/v1/join/forward", handle: (b) => this.forwardJoin(b) },
         { path: "/v1/reauth/forward", handle: (b) => this.forwardReauth(b) },
+        { path: "/v1/trust/attest", handle: (b) => this.attestTrust(b) },
         ...(this.desk?.routes() ?? []),
       ],
       () => this.info(),

@@ -9,7 +9,7 @@
  * |----------------|--------------|---------------------------------------------------------------|------:|
  * | RpmEnrol       | RPM -> MSRP  | Registration (role RPM) \| account (20) \| transport PK (33)  | 53 + reg |
  * | RpmCreds       | MSRP -> RPM  | PK_pub (33) \| Enc_T(sk_RPM \| PID_RPM \| PK_RPM \| ttl u32)  | 33 + 101 + 50 |
- * | RnRegister     | RN -> MSRP   | name len u8 \| name \| Registration (role RN) \| transport PK (33) | 34 + name + reg |
+ * | RnRegister     | RN -> MSRP   | token id (16) \| name len u8 \| name \| transport PK (33) \| Registration (role RN) | 50 + name + reg |
  * | RnCreds        | MSRP -> RN   | PK_pub (33) \| Enc_T(sk_RN \| a_{i,0} \| PID_{i,0} \| pool u32) | 33 + 100 + 50 |
  * | JoinAck        | MSRP -> RPM  | PID (32) \| H4(a) (32) \| pool u32 \| kind u8                  | 69 |
  *
@@ -21,6 +21,7 @@ import { bytesToNumberBE, concat, toBytes, toHex } from "../../crypto/bytes";
 import { POINT_BYTES, Point, decodePoint, decodeScalar, encodePoint, encodeScalar } from "../../crypto/group";
 import { ECIES_OVERHEAD, eciesDecrypt, eciesEncrypt } from "../../crypto/ecies";
 import { MalformedMessageError } from "../../rsms/errors";
+import { TOKEN_ID_BYTES } from "../enrolment";
 
 function cut(fn: string, b: Uint8Array, sizes: number[]): Uint8Array[] {
   const total = sizes.reduce((x, y) => x + y, 0);
@@ -96,25 +97,38 @@ export function openRpmCreds(
   return { pkPub, secrets: { sk: decodeScalar(sk), pid, pkRpm: point("openRpmCreds", pk), filterTtlSec: readU32(ttl) } };
 }
 
-/** RN registration request. */
-export type RnRegister = { name: string; registration: Uint8Array; transport: Point };
+/**
+ * RN registration request (a user's, UserRegister, has the same layout). `tokenId` names the
+ * operator's enrolment token (offchain/services/enrolment.ts) whose key signs the envelope; all
+ * zeros when the service runs with open registration.
+ */
+export type RnRegister = { tokenId: Uint8Array; name: string; registration: Uint8Array; transport: Point };
 export function encodeRnRegister(m: RnRegister): Uint8Array {
   const name = toBytes(m.name);
   if (name.length < 1 || name.length > 64) throw new MalformedMessageError("encodeRnRegister: the name must be 1 to 64 bytes");
-  return concat(Uint8Array.of(name.length), name, encodePoint(m.transport), m.registration);
+  if (!(m.tokenId instanceof Uint8Array) || m.tokenId.length !== TOKEN_ID_BYTES)
+    throw new MalformedMessageError(`encodeRnRegister: the token id must be ${TOKEN_ID_BYTES} bytes`);
+  return concat(m.tokenId, Uint8Array.of(name.length), name, encodePoint(m.transport), m.registration);
 }
 export function decodeRnRegister(b: Uint8Array): RnRegister {
-  if (!(b instanceof Uint8Array) || b.length < 1) throw new MalformedMessageError("decodeRnRegister: empty");
-  const n = b[0];
-  if (n < 1 || n > 64 || b.length < 1 + n + POINT_BYTES + 8) throw new MalformedMessageError("decodeRnRegister: bad length");
+  if (!(b instanceof Uint8Array) || b.length < TOKEN_ID_BYTES + 1) throw new MalformedMessageError("decodeRnRegister: too short");
+  const tokenId = b.slice(0, TOKEN_ID_BYTES);
+  const off = TOKEN_ID_BYTES + 1;
+  const n = b[TOKEN_ID_BYTES];
+  if (n < 1 || n > 64 || b.length < off + n + POINT_BYTES + 8) throw new MalformedMessageError("decodeRnRegister: bad length");
   let name: string;
   try {
-    name = new TextDecoder("utf-8", { fatal: true }).decode(b.subarray(1, 1 + n));
+    name = new TextDecoder("utf-8", { fatal: true }).decode(b.subarray(off, off + n));
   } catch {
     throw new MalformedMessageError("decodeRnRegister: the name is not UTF-8");
   }
   if (!/^[A-Za-z0-9._-]+$/.test(name)) throw new MalformedMessageError(`decodeRnRegister: name "${name}" (letters, digits, '.', '_', '-')`);
-  return { name, transport: point("decodeRnRegister", b.subarray(1 + n, 1 + n + POINT_BYTES)), registration: b.slice(1 + n + POINT_BYTES) };
+  return {
+    tokenId,
+    name,
+    transport: point("decodeRnRegister", b.subarray(off + n, off + n + POINT_BYTES)),
+    registration: b.slice(off + n + POINT_BYTES),
+  };
 }
 
 /** What the MSRP issues an RN. */
