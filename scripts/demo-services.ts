@@ -1,9 +1,9 @@
 /**
  * `npm run demo -- --services`: the demo's story with every server-side party in its own process
- * (scripts/lib/services-up.ts: the MSRP, the RPM of pool 1, the IdP, two place authorities,
+ * (scripts/lib/services-up.ts: the MSRP, the RPMs of pools 1 and 2, the IdP, two place authorities,
  * the trust detector and the trust oracle), each with its own data folder and chain account, against a `hardhat node`.
  * The clients are the tasks a user types, in client folders of their own (the RNs' and the users'): resource nodes register
- * and join over HTTP (the RPM found on-chain), a user and her AI proxy get MITs, log in, delegate,
+ * and join over HTTP (the RPM found on-chain), one re-authenticates at pool 2 through that pool's RPM, a user and her AI proxy get MITs, log in, delegate,
  * authenticate and trace over HTTP (the IdP found on the MIT registry), a user registers at a
  * place with both authorities' approvals, raters rate from evidence and the detector service
  * answers with a signed report, two reporters' observations become an oracle term on-chain; a user
@@ -31,6 +31,7 @@ import {
   TrustManager__factory,
 } from "../typechain-types";
 import { RsmsLedger } from "../offchain/rsms/ledger";
+import { fromHex } from "../offchain/crypto/bytes";
 import type { Deployment as DeploymentFile } from "../offchain/chain/deployments";
 import { detectRemote, observeRemote } from "../offchain/services/trust/clients";
 import { entityId } from "../offchain/trust/ledger";
@@ -60,7 +61,7 @@ export async function demoServices(): Promise<number> {
       true,
     );
     await steps.run(
-      "deploy; MSRP, RPM 1, IdP, authorities 1-2, detector, oracle",
+      "deploy; MSRP, RPMs 1-2, IdP, authorities 1-2, detector, oracle",
       async () => {
         cluster = await startServices(node!, work);
         return SERVICE_PARTIES.map((p) => `${p} ${cluster!.services[p].url.replace("http://127.0.0.1", "")}`).join(", ");
@@ -96,6 +97,19 @@ export async function demoServices(): Promise<number> {
           if (m) pidOf.set(m[1], rn);
           return line;
         });
+
+      await steps.run("edge-3 re-authenticates at pool 2 through pool 2's RPM (found on-chain)", async () => {
+        const line = (await c.run("edge", ["rsms:reauth", "--rn", "edge-3", "--to-pool", "2"])).trim().split("\n").slice(-1)[0];
+        const m = / as PID_\d+ (0x[0-9a-f]{64})/.exec(line);
+        if (!m) throw new Error(`no new PID in: ${line}`);
+        const rec = await new RsmsLedger(
+          ResourcePoolRegistry__factory.connect(dep.contracts.ResourcePoolRegistry.address, provider),
+        ).recordOf(fromHex(m[1], 32));
+        if (rec.poolId !== 2 || rec.kind !== 2) throw new Error(`the chain records pool ${rec.poolId}, kind ${rec.kind}`);
+        for (const [p, n] of [...pidOf]) if (n === "edge-3") pidOf.delete(p);
+        pidOf.set(m[1], "edge-3");
+        return `${line}; on-chain: pool 2, kind 2 (re-authentication)`;
+      });
 
       steps.begin("3. avatars over HTTP (avatar paper): MITs, login, delegation to an AI proxy, mutual authentication, tracing");
       await steps.run("alice and bob get MITs (iris SIMULATED)", async () => {

@@ -24,7 +24,7 @@ function npmRun(args: string[]): Promise<{ code: number | null; out: string; err
 describe("e2e: npm run demo -- --services, npm run services", function () {
   this.timeout(1_800_000);
 
-  it("starts a node and the seven services, runs the story through them over HTTP, and exits 0", async function () {
+  it("starts a node and the eight services, runs the story through them over HTTP, and exits 0", async function () {
     skipUnderCoverage(this, "e2e: spawns `hardhat node` and service processes, which would load instrumented artifacts");
     const { code, out: stdout, err } = await npmRun(["demo", "--", "--services"]);
     const out = stdout + err;
@@ -32,6 +32,7 @@ describe("e2e: npm run demo -- --services, npm run services", function () {
     expect(out).to.match(/^ {3}(\d+) passed, 0 failed$/m);
     for (const step of [
       /ok {3}edge-3 joins pool 1 over the network/,
+      /ok {3}edge-3 re-authenticates at pool 2 through pool 2's RPM \(found on-chain\) .*on-chain: pool 2, kind 2/,
       /ok {3}a reporter asks the IdP to trace fox .*the reporter never sees who/,
       /ok {3}carol registers at PL1 .*\(2 approvals\)/,
       /ok {3}the detector service runs on request .*signed by the detector's own key/,
@@ -74,8 +75,8 @@ describe("e2e: npm run demo -- --services, npm run services", function () {
         if (child.exitCode !== null || i > 3000) throw new Error(`npm run services did not come up:\n${out}`);
         await new Promise((r) => setTimeout(r, 200));
       }
-      const urls = [...out.matchAll(/^ {2}(msrp|rpm1|idp|au1|au2|detector|oracle) +(http:\/\/127\.0\.0\.1:\d+)/gm)].map((m) => m[2]);
-      expect(urls, out).to.have.length(7);
+      const urls = [...out.matchAll(/^ {2}(msrp|rpm1|rpm2|idp|au1|au2|detector|oracle) +(http:\/\/127\.0\.0\.1:\d+)/gm)].map((m) => m[2]);
+      expect(urls, out).to.have.length(8);
       for (const u of urls) expect((await fetch(`${u}/v1/health`)).status, u).to.equal(200);
       const node = /^node +(http:\/\/127\.0\.0\.1:\d+)/m.exec(out)![1];
       group("SIGINT");
