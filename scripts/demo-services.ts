@@ -1,13 +1,15 @@
 /**
  * `npm run demo -- --services`: the demo's story with every server-side party in its own process
- * (scripts/lib/services-up.ts: the MSRP, the RPM of pool 1, the IdP, two place authorities, the
- * trust detector and the trust oracle), each with its own data folder and chain account, against a `hardhat node`.
+ * (scripts/lib/services-up.ts: the MSRP, the RPMs of pools 1 and 2, the IdP, two place authorities,
+ * the trust detector and the trust oracle), each with its own data folder and chain account, against a `hardhat node`.
  * The clients are the tasks a user types, in client folders of their own (the RNs' and the users'): resource nodes register
- * and join over HTTP (the RPM found on-chain), a user and her AI proxy get MITs, log in, delegate,
+ * and join over HTTP (the RPM found on-chain), one re-authenticates at pool 2 through that pool's RPM, a user and her AI proxy get MITs, log in, delegate,
  * authenticate and trace over HTTP (the IdP found on the MIT registry), a user registers at a
  * place with both authorities' approvals, raters rate from evidence and the detector service
  * answers with a signed report, two reporters' observations become an oracle term on-chain; a user
- * forms a service group with two RNs through the MSRP's mailbox, the detector flags one of them, and the MSRP evicts it and renews the key for the rest;
+ * forms a service group with two RNs through the MSRP's mailbox, raters use both RNs for eight days and rate them from
+ * signed records, the detector service finds from those ratings that one of them turns on and off and flags it, and the
+ * MSRP evicts it and renews the key for the rest, who then talk on the group's channel through the mailbox;
  * a dispute is opened, judged by commit and reveal, and resolved on-chain (client tasks); residents
  * register at PL1 across both authority services (each checks the request) and elect new
  * authorities (nominate, vote, elect with their own keys). Prints every step with its time; exits
@@ -29,9 +31,12 @@ import {
   TrustManager__factory,
 } from "../typechain-types";
 import { RsmsLedger } from "../offchain/rsms/ledger";
+import { fromHex } from "../offchain/crypto/bytes";
 import type { Deployment as DeploymentFile } from "../offchain/chain/deployments";
 import { detectRemote, observeRemote } from "../offchain/services/trust/clients";
 import { entityId } from "../offchain/trust/ledger";
+import { FileContentStore } from "../offchain/storage/content-store";
+import { rateDays } from "./lib/service-ratings";
 
 /** The last JSON object a `--json` task printed. */
 function lastJson(out: string): Record<string, unknown> {
@@ -56,7 +61,7 @@ export async function demoServices(): Promise<number> {
       true,
     );
     await steps.run(
-      "deploy; MSRP, RPM 1, IdP, authorities 1-2, detector, oracle",
+      "deploy; MSRP, RPMs 1-2, IdP, authorities 1-2, detector, oracle",
       async () => {
         cluster = await startServices(node!, work);
         return SERVICE_PARTIES.map((p) => `${p} ${cluster!.services[p].url.replace("http://127.0.0.1", "")}`).join(", ");
@@ -114,6 +119,19 @@ export async function demoServices(): Promise<number> {
           if (m) pidOf.set(m[1], rn);
           return line;
         });
+
+      await steps.run("edge-3 re-authenticates at pool 2 through pool 2's RPM (found on-chain)", async () => {
+        const line = (await c.run("edge", ["rsms:reauth", "--rn", "edge-3", "--to-pool", "2"])).trim().split("\n").slice(-1)[0];
+        const m = / as PID_\d+ (0x[0-9a-f]{64})/.exec(line);
+        if (!m) throw new Error(`no new PID in: ${line}`);
+        const rec = await new RsmsLedger(
+          ResourcePoolRegistry__factory.connect(dep.contracts.ResourcePoolRegistry.address, provider),
+        ).recordOf(fromHex(m[1], 32));
+        if (rec.poolId !== 2 || rec.kind !== 2) throw new Error(`the chain records pool ${rec.poolId}, kind ${rec.kind}`);
+        for (const [p, n] of [...pidOf]) if (n === "edge-3") pidOf.delete(p);
+        pidOf.set(m[1], "edge-3");
+        return `${line}; on-chain: pool 2, kind 2 (re-authentication)`;
+      });
 
       steps.begin("3. avatars over HTTP (avatar paper): MITs, login, delegation to an AI proxy, mutual authentication, tracing");
       await steps.run("the IdP's operator issues enrolment tokens for alice, bob and alice's AI proxy", async () => {
@@ -255,30 +273,70 @@ export async function demoServices(): Promise<number> {
       });
       const victim = members[1] ?? "";
       const victimPid = [...pidOf].find(([, n]) => n === victim)?.[0] ?? "";
-      await steps.run(`${victim} has the MSRP attest its PID over the network; its operator registers it for trust`, async () => {
-        // the RN signs (PID, controller, deadline) with sk_RN from its own folder; the MSRP answers with the
-        // EIP-712 attestation the TrustManager takes; the controller (here the node's first account) registers it
+      // The group's RNs in the trust layer (their PIDs, attested by the MSRP; the operator controls
+      // them and signs their receipts), and three raters with keys of their own who use both RNs for
+      // eight days. The victim's services fail on days 2-3 and 6-7: the raters' records say so, and
+      // nothing else does. Whether that is an attack is the detector service's call alone.
+      const raters = [4, 5, 6].map((i, k) => ({ name: `rater-${k + 1}`, index: i }));
+      await steps.run(`the group's RNs (attested by the MSRP over the network) and three raters registered in the trust layer`, async () => {
+        // each RN signs (PID, controller, deadline) with sk_RN from its own folder; the MSRP answers with
+        // the EIP-712 attestation the TrustManager takes; the controller (the node's first account) registers it
         const controller = devAccount(0).address;
-        const out = await c.run("edge", ["rsms:attest", "--rn", victim, "--controller", controller, "--json"]);
-        const att = JSON.parse(out) as { pid: string; deadline: number; attestation: string };
-        if (att.pid.toLowerCase() !== victimPid.toLowerCase()) throw new Error(`the MSRP attested ${att.pid}, not ${victimPid}`);
-        const reg = ["trust:register", "--entity", victimPid, "--type", "resource-node", "--attestation", att.attestation];
-        return (await c.run("deployer", [...reg, "--deadline", String(att.deadline)])).trim().split("\n")[0];
+        for (const [pid, name] of [...pidOf].filter(([, n]) => members.includes(n))) {
+          const att = JSON.parse(await c.run("edge", ["rsms:attest", "--rn", name, "--controller", controller, "--json"])) as {
+            pid: string;
+            deadline: number;
+            attestation: string;
+          };
+          if (att.pid.toLowerCase() !== pid.toLowerCase()) throw new Error(`the MSRP attested ${att.pid}, not ${pid} (${name})`);
+          const reg = ["trust:register", "--entity", pid, "--type", "resource-node", "--attestation", att.attestation];
+          await c.run("deployer", [...reg, "--deadline", String(att.deadline)]);
+        }
+        for (const r of raters)
+          await c.run("deployer", ["trust:register", "--entity", r.name, "--type", "avatar", "--verified", "--account", String(r.index)]);
+        return `${members.join(", ")} (PIDs, identity verified by their pool join); ${raters.map((r) => r.name).join(", ")} (verified avatars, each with an account of its own)`;
       });
-      await steps.run(`the detector flags ${victim} on-chain (on-off)`, async () => {
-        return (
-          await c.run("detector", [
-            "trust:flag",
-            "--entity",
-            victimPid,
-            "--kind",
-            "on-off",
-            "--evidence",
-            `demo: ${victim} turned on and off`,
-          ])
-        )
-          .trim()
-          .split("\n")[0];
+      await steps.run(
+        `the raters use both RNs for 8 days and rate them from signed records (${victim} fails on days 2-3 and 6-7)`,
+        async () => {
+          const fast = new JsonRpcProvider(node!.url, undefined, { cacheTimeout: -1, pollingInterval: 100 });
+          try {
+            const tm = TrustManager__factory.connect(dep.contracts.TrustManager.address, fast);
+            const r = await rateDays({
+              tm,
+              store: new FileContentStore(c.ipfs),
+              raters: raters.map((x) => ({ name: x.name, signer: new Wallet(devAccount(x.index).privateKey, fast) })),
+              providers: members.map((m) => {
+                const pid = [...pidOf].find(([, n]) => n === m)![0];
+                return { id: pid, bad: (day: number) => m === victim && [2, 3, 6, 7].includes(day) };
+              }),
+              controller: new Wallet(devAccount(0).privateKey, fast),
+              days: 8,
+              advance: async (seconds) => {
+                await fast.send("evm_increaseTime", [seconds]);
+                await fast.send("evm_mine", []);
+              },
+            });
+            return `${r.ratings} evidence-backed ratings on-chain, record sets on IPFS; ${(r.gas / BigInt(r.ratings)).toLocaleString("en-US")} gas a rating`;
+          } finally {
+            fast.destroy();
+          }
+        },
+      );
+      await steps.run(`the detector service reads the ratings and flags ${victim} on-chain by itself`, async () => {
+        const s = c.services.detector;
+        const r = await detectRemote({ url: s.url, chainId: 31337n, trustManager: dep.contracts.TrustManager.address, account: s.account });
+        const tm = TrustManager__factory.connect(dep.contracts.TrustManager.address, provider);
+        const flags = (await tm.entity(victimPid)).flags;
+        if ((flags & (1n << 1n)) === 0n)
+          throw new Error(`the detector did not flag ${victim} on-off (${r.detections} detection(s), report ${r.cid})`);
+        const logs = await tm.queryFilter(tm.filters.EntityFlagged(victimPid));
+        const tx = await provider.getTransaction(logs[logs.length - 1].transactionHash);
+        if (tx?.from !== s.account) throw new Error("the flag is not from the detector's own account");
+        const others = members.filter((m) => m !== victim);
+        for (const m of others)
+          if ((await tm.entity([...pidOf].find(([, n]) => n === m)![0])).flags & 0x7fn) throw new Error(`the detector also flagged ${m}`);
+        return `on-off flag on ${victim} from the detector's own account, report ${r.cid.slice(0, 16)}… over ${r.ratings} rating(s); ${others.join(", ")} not flagged`;
       });
       let added = "";
       await steps.run(`alice asks the MSRP to evict it: a fresh RN in, a new key`, async () => {
@@ -304,6 +362,16 @@ export async function demoServices(): Promise<number> {
         );
         if (!/NOT_A_MEMBER|not a party/.test(refused)) throw new Error(`the evicted RN was not refused: ${refused || "it read the key"}`);
         return `epoch 1 key (fingerprint ${prints[0]}) at alice, ${stay.join(", ")}; ${victim} refused by the mailbox, and the key is sealed to the others' keys only`;
+      });
+
+      await steps.run("alice talks to the group on the new key through the MSRP's mailbox; the newcomer reads it", async () => {
+        const sent = (await c.run("alice", ["group:send", "--group", gid, "--from", "alice", "--msg", "render the lake scene"])).trim();
+        const read = await c.run("edge", ["group:read", "--group", gid, "--party", added]);
+        if (!read.includes('"render the lake scene"')) throw new Error(`${added} did not read it: ${read.trim().split("\n")[0]}`);
+        return `${sent
+          .split("\n")[0]
+          .replace(/ \(epoch/, " (epoch")
+          .replace(/ at http\S+/, "")}; ${added} opened it with the epoch-1 key`;
       });
 
       steps.begin("7. a dispute on-chain (disputes paper): ann claims eve broke an agreement; cat and dan judge by commit and reveal");

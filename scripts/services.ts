@@ -1,6 +1,7 @@
 /**
  * `npm run services`: starts a `hardhat node` and every server-side party as its own process (the
- * MSRP, the RPM of pool 1, the IdP, the two place authorities of PL1, the trust detector), each
+ * MSRP, the RPMs of pools 1 and 2, the IdP, the two place authorities of PL1, the trust detector
+ * and the trust oracle), each
  * in its own data folder with its own chain account, and keeps them running until Ctrl-C. It
  * prints the endpoints and the environment a client terminal needs (the README's several
  * terminals, in one command, for development). Each party is the same task a user would type

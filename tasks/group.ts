@@ -4,8 +4,9 @@
  * Without `--msrp`, the MSRP and every party are in this data folder and the protocol messages are
  * exchanged in-process between the agents, as bytes. With `--msrp <url>` (or for a party
  * registered over the network, the URL it registered with), this machine holds one party only and
- * talks to the MSRP service (`rsms:serve msrp`): `group:request` and `group:rekey` as the user,
- * `group:join` as any party, through the MSRP's mailbox (offchain/services/rsms/group-clients.ts).
+ * talks to the MSRP service (`rsms:serve msrp`): `group:request`, `group:rekey` and `group:add` as
+ * the user, `group:join`, `group:send` and `group:read` as any party, through the MSRP's mailbox
+ * (offchain/services/rsms/group-clients.ts).
  */
 import { task, types } from "hardhat/config";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
@@ -193,11 +194,34 @@ task(
     return { epoch: r.epoch, members: r.parties.slice(1).map((p) => p.name) };
   });
 
-task("group:send", "Sends a service message on a group's AEAD channel; every party in the keystore tries to open it")
+task(
+  "group:send",
+  "Sends a service message on a group's AEAD channel: over the network (a party registered with --msrp) through the MSRP's mailbox, which the others read with `group:read`; in-process, every party in the keystore tries to open it",
+)
   .addParam("group", "The group id (0x-hex)")
   .addParam("from", "The sending party (the user or an RN)")
   .addParam("msg", "The message")
-  .setAction(async (a: { group: string; from: string; msg: string }, hre) => {
+  .addOptionalParam("msrp", "The MSRP service's URL (default for a party registered over the network: the URL it registered with)")
+  .setAction(async (a: { group: string; from: string; msg: string; msrp?: string }, hre) => {
+    const { localState } = await import("./lib/context");
+    const ks = localState(hre).keystore;
+    if (a.msrp || ks.exists(`rsms-user-${a.from}`) || !ks.exists("rsms-msrp")) {
+      const k = await groupClient(hre);
+      const msrpUrl = k.msrpOf("group:send", "--from", a.from, a.msrp);
+      const gid = k.bytes.fromHex(a.group, 32);
+      const r = await k.clients.sendRemote({
+        msrpUrl,
+        name: a.from,
+        groupId: gid,
+        message: new TextEncoder().encode(a.msg),
+        keystore: k.keystore,
+        dep: k.dep,
+      });
+      console.log(
+        `${a.from} -> group ${a.group.slice(0, 10)}… (epoch ${r.epoch}, ${r.bytes} bytes): message #${r.index} of the epoch at ${msrpUrl}`,
+      );
+      return r;
+    }
     const c = await groupContext(hre);
     const gid = c.bytes.fromHex(a.group, 32);
     const info = lookupNamed("group:send", "--group", a.group, () => c.msrp.groupInfo(gid));
@@ -225,6 +249,65 @@ task("group:send", "Sends a service message on a group's AEAD channel; every par
     console.log(`${a.from} -> group ${a.group.slice(0, 10)}… (epoch ${c.directory(a.from).currentEpoch(gid)}, ${ct.length} bytes)`);
     for (const [n, r] of Object.entries(results)) console.log(`  ${n.padEnd(12)} ${r}`);
     return { bytes: ct.length, results };
+  });
+
+task(
+  "group:read",
+  "A party reads the group's service messages it has not read yet (its current epoch) through the MSRP service's mailbox and opens them with the epoch key",
+)
+  .addParam("group", "The group id (0x-hex)")
+  .addParam("party", "The RN or user in this data folder (registered with --msrp)")
+  .addOptionalParam("msrp", "The MSRP service's URL (default: the URL the party registered with)")
+  .setAction(async (a: { group: string; party: string; msrp?: string }, hre) => {
+    const k = await groupClient(hre);
+    const msrpUrl = k.msrpOf("group:read", "--party", a.party, a.msrp);
+    lookupNamed("group:read", "--party", a.party, () => k.clients.localParty(k.keystore, a.party));
+    const r = await k.clients.readRemote({
+      msrpUrl,
+      name: a.party,
+      groupId: k.bytes.fromHex(a.group, 32),
+      keystore: k.keystore,
+      dep: k.dep,
+    });
+    console.log(
+      `${a.party}: group ${a.group.slice(0, 10)}… epoch ${r.epoch}, ${r.messages.length} new message(s)${r.refused.length ? `, ${r.refused.length} refused` : ""}`,
+    );
+    for (const m of r.messages)
+      console.log(`  #${m.index} from ${m.sender.slice(0, 10)}… (seq ${m.seq}): "${new TextDecoder().decode(m.plaintext)}"`);
+    for (const m of r.refused) console.log(`  #${m.index} refused: ${m.reason}`);
+    return {
+      epoch: r.epoch,
+      messages: r.messages.map((m) => ({ index: m.index, sender: m.sender, text: new TextDecoder().decode(m.plaintext) })),
+      refused: r.refused,
+    };
+  });
+
+task(
+  "group:add",
+  "The group's user asks the MSRP service to add fresh joined RNs to her group, evicting nobody: a new epoch on-chain and a new key, which every party opens with `group:join`",
+)
+  .addParam("group", "The group id (0x-hex)")
+  .addParam("user", "The group's user (registered with --msrp)")
+  .addOptionalParam("count", "How many RNs to add (1 to 16)", 1, types.int)
+  .addOptionalParam("msrp", "The MSRP service's URL (default: the URL --user registered with)")
+  .setAction(async (a: { group: string; user: string; count: number; msrp?: string }, hre) => {
+    if (!Number.isInteger(a.count) || a.count < 1 || a.count > 16)
+      throw new UsageError(`group:add: --count must be an integer from 1 to 16, got ${a.count}`);
+    const k = await groupClient(hre);
+    const msrpUrl = k.msrpOf("group:add", "--user", a.user, a.msrp);
+    const t0 = Date.now();
+    const r = await k.clients.addRemote({
+      msrpUrl,
+      user: a.user,
+      groupId: k.bytes.fromHex(a.group, 32),
+      count: a.count,
+      keystore: k.keystore,
+      dep: k.dep,
+    });
+    console.log(
+      `group ${a.group}: epoch ${r.epoch} on-chain; added ${r.added.map(k.bytes.toHex).join(", ")}, evicted none (${Date.now() - t0} ms); the parties fetch the new key with \`group:join\``,
+    );
+    return { epoch: r.epoch, added: r.added.map(k.bytes.toHex) };
   });
 
 task("group:status", "A group's on-chain state (members, epoch, Q) and the MSRP's view of its members")

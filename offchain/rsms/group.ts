@@ -124,6 +124,19 @@ const CHANNEL_DST = "METATRUST-V1-RSMS-GROUP-CHANNEL";
 const KEYSHARE_DST = "METATRUST-V1-RSMS-GROUP-KEYSHARE";
 
 /**
+ * Whether a Channel message carries its sender's signature under `pk` over header || ct: what a
+ * relay that holds no epoch key (the MSRP's mailbox) can check before it stores the message.
+ * @param message - an encoded Channel message
+ * @param pk - the key the epoch's roster names for the message's sender
+ * @returns true when the signature verifies
+ * @throws MalformedMessageError when the bytes are not a Channel message
+ */
+export function channelSignedBy(message: Uint8Array, pk: Point): boolean {
+  const m = decodeChannel(message);
+  return schnorrVerify(pk, CHANNEL_DST, channelSigned(m), m.sig);
+}
+
+/**
  * keccak256(PID_0 || ... || PID_n || PK_0 || ... || PK_n): the roster a dealing or an update
  * vouches for. It enters the associated data of every sealed share and key, so the roster a party
  * checks channel signatures against is the MSRP's.

@@ -1,15 +1,16 @@
 /**
  * Every server-side party of metatrust as its own OS process against one `hardhat node`: the
- * MSRP, the RPM of pool 1, the IdP, the two place authorities of PL1, the trust detector and the
- * trust oracle. Each
- * has its own data folder (keystore, journal, reply cache) and its own chain account, started
- * through the same tasks a user types (`rsms:serve`, `idp:serve`, `mssa:serve`, `trust:serve`),
- * after the same setup and grants (README, "as services"). Used by `npm run services` (start them
- * all for development), by `npm run demo -- --services` and by the services e2e test.
+ * MSRP, the RPMs of pools 1 and 2, the IdP, the two place authorities of PL1, the trust detector
+ * and the trust oracle. Each has its own data folder (keystore, journal, reply cache) and its own
+ * chain account, started through the same tasks a user types (`rsms:serve`, `idp:serve`,
+ * `mssa:serve`, `trust:serve`), after the same setup and grants (README, "as services"). Once the
+ * MSRP is up (the RPMs enrol with it), the others start side by side. Used by `npm run services`
+ * (start them all for development), by `npm run demo -- --services` and by the services e2e test.
  */
 import { ChildProcess, spawn } from "child_process";
 import { randomBytes } from "crypto";
 import fs from "fs";
+import net from "net";
 import path from "path";
 import { HDNodeWallet, Mnemonic } from "ethers";
 import { Keystore } from "../../offchain/storage/keystore";
@@ -49,6 +50,16 @@ export async function serve(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 
   }
 }
 
+/** Whether `port` can be bound on loopback now. */
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.once("error", () => resolve(false));
+    srv.listen(port, "127.0.0.1", () => srv.close(() => resolve(true)));
+  });
+}
+
 /** Stops a service process (SIGTERM, then SIGKILL after 10 s). */
 export async function stop(p?: Proc): Promise<void> {
   if (!p || p.child.exitCode !== null) return;
@@ -67,7 +78,7 @@ export function devAccount(i: number): HDNodeWallet {
 }
 
 /** The parties with a data folder of their own. */
-export const SERVICE_PARTIES = ["msrp", "rpm1", "idp", "au1", "au2", "detector", "oracle"] as const;
+export const SERVICE_PARTIES = ["msrp", "rpm1", "rpm2", "idp", "au1", "au2", "detector", "oracle"] as const;
 
 /** The trust oracle's reporters: keys that only sign observations (HD indices 21-23 of the node's mnemonic, past its 20 accounts: they never transact). */
 export const ORACLE_REPORTERS = [21, 22, 23] as const;
@@ -114,9 +125,23 @@ export async function startServices(node: RunningNode, work: string, say: (line:
       throw new Error(`${party}: hardhat ${args.join(" ")} exited ${r.code}: ${(r.stderr || r.stdout).trim().split("\n")[0]}`);
     return r.stdout;
   };
+  // The authorities must know each other's ports before either starts: those two are chosen below
+  // the kernel's ephemeral range (32768 and up on Linux), where the other processes' outgoing
+  // connections cannot take them while the services start, and never the same one twice.
+  const chosen = new Set<number>();
+  const newPort = async (): Promise<number> => {
+    for (;;) {
+      const p = 20_000 + Math.floor(Math.random() * 12_000);
+      if (!chosen.has(p) && (await portFree(p))) {
+        chosen.add(p);
+        return p;
+      }
+    }
+  };
   const started: Proc[] = [];
   const up = async (party: ServiceParty, args: string[], port?: number) => {
-    const p = await serve([...args, "--port", String(port ?? (await freePort()))], envOf(party));
+    // port 0: the service binds any free port and prints it (nothing can take it in between)
+    const p = await serve([...args, "--port", String(port ?? 0)], envOf(party));
     started.push(p);
     say(`${party.padEnd(8)} ${p.url}`);
     return p;
@@ -133,59 +158,95 @@ export async function startServices(node: RunningNode, work: string, say: (line:
     const msrpAccount = accountIn(await run("msrp", ["rsms:setup", "--interval", "2"]), /MSRP service account (0x[0-9a-fA-F]{40})/);
     await run("deployer", ["rsms:msrp:grant", "--to", msrpAccount]);
     const msrp = await up("msrp", ["rsms:serve", "msrp", "--admit-rpm", "any", "--tick", "500"]);
-    // The RPM of pool 1: enrols with the MSRP over HTTP, then announces its endpoint on-chain.
-    await run("rpm1", ["rsms:rpm:enrol", "--pool", "1", "--msrp", msrp.url]);
-    const rpm1 = await up("rpm1", ["rsms:serve", "rpm", "--pool", "1"]);
-    // The IdP: its own key, granted IDP_ROLE; it announces its endpoint on the MIT registry.
-    const idpAccount = accountIn(await run("idp", ["idp:setup"]), /IdP service account (0x[0-9a-fA-F]{40})/);
-    await run("deployer", ["idp:grant", "--to", idpAccount]);
-    const idp = await up("idp", ["idp:serve"]);
-    // The place PL1 and its two authorities (the node's accounts 1 and 2), each with its own key
-    // only, and the place key the place's operator hands to both (a file here, deleted once both
-    // imported it). Each authority checks every registration itself, so each is the other's peer:
-    // their ports are chosen before either starts.
-    await run("deployer", ["mssa:place", "--name", "PL1", "--authorities", `${a1.address},${a2.address}`]);
-    const placeKeyFile = path.join(work, "pl1.placekey");
-    fs.writeFileSync(placeKeyFile, randomBytes(32).toString("hex"), { mode: 0o600 });
-    const port1 = await freePort();
-    let port2 = await freePort();
-    while (port2 === port1) port2 = await freePort();
-    const auArgs = (n: number, peer: string, port: number) => [
-      "mssa:serve",
-      "authority",
-      "--place",
-      "PL1",
-      "--account",
-      `authority:${n}`,
-      "--place-key",
-      placeKeyFile,
-      "--peers",
-      `${peer}=http://127.0.0.1:${port}`,
-    ];
-    const [au2, au1] = await Promise.all([up("au2", auArgs(2, a1.address, port1), port2), up("au1", auArgs(1, a2.address, port2), port1)]);
-    fs.rmSync(placeKeyFile);
-    // The detector: its key is made in its folder on first start, which refuses until the admin grants the role.
-    const refused = await node.run(["trust:serve", "detector", "--interval", "0"], { env: envOf("detector") });
-    const detectorAccount = accountIn(refused.stderr, /the detector account (0x[0-9a-fA-F]{40}) does not hold DETECTOR_ROLE/);
-    await run("deployer", ["trust:grant", "--role", "detector", "--to", detectorAccount]);
-    const detector = await up("detector", ["trust:serve", "detector", "--interval", "0"]);
-    // The oracle: the same, with its three reporters; two of them decide a round.
+    // The others need only the MSRP (the RPMs enrol with it) and the deployer's grants: they start
+    // side by side, each in its own folder (the node numbers the deployer's transactions).
+    const rpmUp = async (pool: number) => {
+      // an RPM enrols with the MSRP over HTTP, then announces its endpoint on-chain
+      await run(`rpm${pool}`, ["rsms:rpm:enrol", "--pool", String(pool), "--msrp", msrp.url]);
+      return up(`rpm${pool}` as ServiceParty, ["rsms:serve", "rpm", "--pool", String(pool)]);
+    };
+    const idpUp = async () => {
+      // the IdP: its own key, granted IDP_ROLE; it announces its endpoint on the MIT registry
+      const account = accountIn(await run("idp", ["idp:setup"]), /IdP service account (0x[0-9a-fA-F]{40})/);
+      await run("deployer", ["idp:grant", "--to", account]);
+      return { proc: await up("idp", ["idp:serve"]), account };
+    };
+    const authoritiesUp = async () => {
+      // The place PL1 and its two authorities (the node's accounts 1 and 2), each with its own key
+      // only, and the place key the place's operator hands to both (a file here, deleted once both
+      // imported it). Each authority checks every registration itself, so each is the other's peer:
+      // their ports are chosen before either starts.
+      await run("deployer", ["mssa:place", "--name", "PL1", "--authorities", `${a1.address},${a2.address}`]);
+      const placeKeyFile = path.join(work, "pl1.placekey");
+      fs.writeFileSync(placeKeyFile, randomBytes(32).toString("hex"), { mode: 0o600 });
+      const [port1, port2] = [await newPort(), await newPort()];
+      const auArgs = (n: number, peer: string, port: number) => [
+        "mssa:serve",
+        "authority",
+        "--place",
+        "PL1",
+        "--account",
+        `authority:${n}`,
+        "--place-key",
+        placeKeyFile,
+        "--peers",
+        `${peer}=http://127.0.0.1:${port}`,
+      ];
+      try {
+        const [au2, au1] = await Promise.all([
+          up("au2", auArgs(2, a1.address, port1), port2),
+          up("au1", auArgs(1, a2.address, port2), port1),
+        ]);
+        return { au1, au2 };
+      } finally {
+        fs.rmSync(placeKeyFile, { force: true });
+      }
+    };
+    const trustUp = async (role: "detector" | "oracle", args: string[]) => {
+      // its key is made in its folder on first start, which refuses until the admin grants the role
+      const refused = await node.run(["trust:serve", role, ...args], { env: envOf(role) });
+      const account = accountIn(
+        refused.stderr,
+        new RegExp(`the ${role} account (0x[0-9a-fA-F]{40}) does not hold ${role.toUpperCase()}_ROLE`),
+      );
+      await run("deployer", ["trust:grant", "--role", role, "--to", account]);
+      return { proc: await up(role, ["trust:serve", role, ...args]), account };
+    };
     const reporters = ORACLE_REPORTERS.map((i) => devAccount(i).address).join(",");
-    const refusedOracle = await node.run(["trust:serve", "oracle", "--reporters", reporters], { env: envOf("oracle") });
-    const oracleAccount = accountIn(refusedOracle.stderr, /the oracle account (0x[0-9a-fA-F]{40}) does not hold ORACLE_ROLE/);
-    await run("deployer", ["trust:grant", "--role", "oracle", "--to", oracleAccount]);
-    const oracle = await up("oracle", ["trust:serve", "oracle", "--reporters", reporters, "--quorum", "2"]);
+    const all = await Promise.allSettled([
+      rpmUp(1),
+      rpmUp(2),
+      idpUp(),
+      authoritiesUp(),
+      // the detector runs when asked; the oracle's three reporters, two of whom decide a round
+      trustUp("detector", ["--interval", "0"]),
+      trustUp("oracle", ["--reporters", reporters, "--quorum", "2"]),
+    ]);
+    const failed = all.find((x): x is PromiseRejectedResult => x.status === "rejected");
+    if (failed) throw failed.reason;
+    const [rpm1, rpm2, idp, au, detector, oracle] = all.map((x) => (x as PromiseFulfilledResult<unknown>).value) as [
+      Proc,
+      Proc,
+      { proc: Proc; account: string },
+      { au1: Proc; au2: Proc },
+      { proc: Proc; account: string },
+      { proc: Proc; account: string },
+    ];
     const services = {
       msrp: { proc: msrp, url: msrp.url, dir: path.join(work, "msrp"), account: msrpAccount },
       rpm1: { proc: rpm1, url: rpm1.url, dir: path.join(work, "rpm1"), account: "" },
-      idp: { proc: idp, url: idp.url, dir: path.join(work, "idp"), account: idpAccount },
-      au1: { proc: au1, url: au1.url, dir: path.join(work, "au1"), account: a1.address },
-      au2: { proc: au2, url: au2.url, dir: path.join(work, "au2"), account: a2.address },
-      detector: { proc: detector, url: detector.url, dir: path.join(work, "detector"), account: detectorAccount },
-      oracle: { proc: oracle, url: oracle.url, dir: path.join(work, "oracle"), account: oracleAccount },
+      rpm2: { proc: rpm2, url: rpm2.url, dir: path.join(work, "rpm2"), account: "" },
+      idp: { proc: idp.proc, url: idp.proc.url, dir: path.join(work, "idp"), account: idp.account },
+      au1: { proc: au.au1, url: au.au1.url, dir: path.join(work, "au1"), account: a1.address },
+      au2: { proc: au.au2, url: au.au2.url, dir: path.join(work, "au2"), account: a2.address },
+      detector: { proc: detector.proc, url: detector.proc.url, dir: path.join(work, "detector"), account: detector.account },
+      oracle: { proc: oracle.proc, url: oracle.proc.url, dir: path.join(work, "oracle"), account: oracle.account },
     };
-    const rpmKeys = new Keystore(path.join(work, "rpm1", "localhost", "keystore"));
-    if (rpmKeys.exists("account-rpm_1")) services.rpm1.account = (rpmKeys.load("account-rpm_1") as { address: string }).address;
+    for (const pool of [1, 2] as const) {
+      const rpmKeys = new Keystore(path.join(work, `rpm${pool}`, "localhost", "keystore"));
+      if (rpmKeys.exists(`account-rpm_${pool}`))
+        services[`rpm${pool}`].account = (rpmKeys.load(`account-rpm_${pool}`) as { address: string }).address;
+    }
     return {
       node,
       work,

@@ -24,7 +24,7 @@ function npmRun(args: string[]): Promise<{ code: number | null; out: string; err
 describe("e2e: npm run demo -- --services, npm run services", function () {
   this.timeout(1_800_000);
 
-  it("starts a node and the seven services, runs the story through them over HTTP, and exits 0", async function () {
+  it("starts a node and the eight services, runs the story through them over HTTP, and exits 0", async function () {
     skipUnderCoverage(this, "e2e: spawns `hardhat node` and service processes, which would load instrumented artifacts");
     const { code, out: stdout, err } = await npmRun(["demo", "--", "--services"]);
     const out = stdout + err;
@@ -32,12 +32,16 @@ describe("e2e: npm run demo -- --services, npm run services", function () {
     expect(out).to.match(/^ {3}(\d+) passed, 0 failed$/m);
     for (const step of [
       /ok {3}edge-3 joins pool 1 over the network/,
+      /ok {3}edge-3 re-authenticates at pool 2 through pool 2's RPM \(found on-chain\) .*on-chain: pool 2, kind 2/,
       /ok {3}a reporter asks the IdP to trace fox .*the reporter never sees who/,
       /ok {3}carol registers at PL1 .*\(2 approvals\)/,
       /ok {3}the detector service runs on request .*signed by the detector's own key/,
       /ok {3}two reporters observe O\(ann, guild\); the oracle service writes their median .*0\.3 on-chain, from the oracle's own account/,
       /ok {3}alice requests a 2-RN group; .*the same epoch-0 key .* at all three/,
+      /ok {3}the raters use both RNs for 8 days and rate them from signed records .*48 evidence-backed ratings on-chain/,
+      /ok {3}the detector service reads the ratings and flags edge-\d on-chain by itself .*on-off flag on edge-\d from the detector's own account.*not flagged/,
       /ok {3}alice, the remaining RN and the newcomer open the new key; the evicted RN cannot .*refused by the mailbox/,
+      /ok {3}alice talks to the group on the new key through the MSRP's mailbox; the newcomer reads it .*opened it with the epoch-1 key/,
       /ok {3}the dispute is resolved after the appeal window .*resolution 0/,
       /ok {3}residents register at PL1 over HTTP .*\d+ registered; the electorate has M = \d+ members/,
       /ok {3}round: nominations, Borda ballots, the top m sit .*round \d+: \d+ candidates, .* \d+ new authorities sit/,
@@ -71,8 +75,8 @@ describe("e2e: npm run demo -- --services, npm run services", function () {
         if (child.exitCode !== null || i > 3000) throw new Error(`npm run services did not come up:\n${out}`);
         await new Promise((r) => setTimeout(r, 200));
       }
-      const urls = [...out.matchAll(/^ {2}(msrp|rpm1|idp|au1|au2|detector) +(http:\/\/127\.0\.0\.1:\d+)/gm)].map((m) => m[2]);
-      expect(urls, out).to.have.length(6);
+      const urls = [...out.matchAll(/^ {2}(msrp|rpm1|rpm2|idp|au1|au2|detector|oracle) +(http:\/\/127\.0\.0\.1:\d+)/gm)].map((m) => m[2]);
+      expect(urls, out).to.have.length(8);
       for (const u of urls) expect((await fetch(`${u}/v1/health`)).status, u).to.equal(200);
       const node = /^node +(http:\/\/127\.0\.0\.1:\d+)/m.exec(out)![1];
       group("SIGINT");

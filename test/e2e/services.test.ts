@@ -1,7 +1,8 @@
 /**
  * Issue 19, RSMS half: the MSRP and an RPM run as separate OS processes (`rsms:serve`), each with
  * its own data folder, keystore and chain account, against a `hardhat node`; RNs register and
- * join over HTTP from a third folder. Then the faults: the RPM killed after the MSRP recorded a
+ * join over HTTP from a third folder; a second pool's RPM starts in a folder of its own and an RN
+ * re-authenticates there over HTTP. Then the faults: the RPM killed after the MSRP recorded a
  * join and before it replied, the MSRP killed between its on-chain write and its reply; each is
  * restarted, the client's retry completes, and the chain and the three keystores agree. Then bad
  * input: a malformed, an oversized and a stale body, a reused request id, a replay, a flood.
@@ -29,7 +30,7 @@ import { joinRemote, registerRnRemote, loadRemoteRn, type Deployment } from "../
 import { issueEnrolmentToken } from "../../offchain/services/enrolment";
 import { ServiceError } from "../../offchain/services/client";
 import { Kind, Route, Scheme, audienceOf, openEnvelope, sealEnvelope } from "../../offchain/services/envelope";
-import { toHex } from "../../offchain/crypto/bytes";
+import { fromHex, toHex } from "../../offchain/crypto/bytes";
 import { FAULT_EXIT } from "../../offchain/services/faults";
 import type { Deployment as DeploymentFile } from "../../offchain/chain/deployments";
 import { CredentialLedger__factory, MITRegistry__factory, TrustManager__factory } from "../../typechain-types";
@@ -44,7 +45,9 @@ describe("e2e: RSMS parties as separate services (issue 19)", function () {
   this.timeout(900_000);
   let node: RunningNode;
   let work: string;
-  const env: Record<"msrp" | "rpm" | "client" | "idp" | "user" | "au1" | "au2" | "member" | "detector", NodeJS.ProcessEnv> = {} as never;
+  const env: Record<"msrp" | "rpm" | "rpm2" | "client" | "idp" | "user" | "au1" | "au2" | "member" | "detector", NodeJS.ProcessEnv> =
+    {} as never;
+  let rpm2: Proc | undefined;
   let detector: Proc | undefined;
   const authorities: Proc[] = [];
   let idp: Proc | undefined;
@@ -72,7 +75,7 @@ describe("e2e: RSMS parties as separate services (issue 19)", function () {
     node = await startNode();
     work = fs.mkdtempSync(path.join(os.tmpdir(), "metatrust-svc-"));
     const ipfs = path.join(work, "ipfs"); // stands for the IPFS network (kubo in a deployment)
-    for (const p of ["msrp", "rpm", "client", "idp", "user", "au1", "au2", "member", "detector"] as const)
+    for (const p of ["msrp", "rpm", "rpm2", "client", "idp", "user", "au1", "au2", "member", "detector"] as const)
       env[p] = { ...node.env, METATRUST_DATA_DIR: path.join(work, p), METATRUST_IPFS_DIR: ipfs };
     const d = await node.run(["deploy"]);
     expect(d.code, d.stderr + d.stdout).to.equal(0);
@@ -89,6 +92,7 @@ describe("e2e: RSMS parties as separate services (issue 19)", function () {
     await stop(detector);
     for (const a of authorities) await stop(a);
     await stop(idp);
+    await stop(rpm2);
     await stop(rpm);
     await stop(msrp);
     provider?.destroy();
@@ -267,6 +271,30 @@ describe("e2e: RSMS parties as separate services (issue 19)", function () {
     expect(rpm!.child.exitCode).to.equal(null);
     expect(await dep.ledger.joinCount()).to.equal(count);
   });
+
+  it("a second pool's RPM in its own folder; an RN re-authenticates at pool 2 over HTTP (`rsms:reauth`, that RPM found on-chain)", async () => {
+    const enrol = await node.run(["rsms:rpm:enrol", "--pool", "2", "--msrp", msrpUrl], { env: env.rpm2 });
+    expect(enrol.code, enrol.stderr + enrol.stdout).to.equal(0);
+    rpm2 = await serve(["rsms:serve", "rpm", "--pool", "2", "--port", String(await freePort())], env.rpm2);
+    expect(await dep.ledger.registry.poolEndpoint(2)).to.equal(rpm2.url);
+    const rpm2Account = (new Keystore(path.join(work, "rpm2", "localhost", "keystore")).load("account-rpm_2") as { address: string })
+      .address;
+    expect((await dep.ledger.pool(2))!.rpm).to.equal(rpm2Account);
+    // sk_RPM of pool 2 only in its own folder
+    for (const other of ["msrp", "rpm"])
+      expect(fs.existsSync(path.join(work, other, "localhost", "keystore", "rsms-rpm-2.json")), other).to.equal(false);
+    const before = await dep.ledger.joinCount();
+    const r = await node.run(["rsms:reauth", "--rn", "rn-1", "--to-pool", "2"], { env: env.client });
+    expect(r.code, r.stderr + r.stdout).to.equal(0);
+    const pid = / moved to pool 2 as PID_\d+ (0x[0-9a-f]{64}) over the network/.exec(r.stdout)?.[1];
+    expect(pid, r.stdout).to.not.equal(undefined);
+    const rec = await dep.ledger.recordOf(fromHex(pid!, 32));
+    expect([rec.poolId, rec.kind]).to.deep.equal([2, 2]);
+    expect(toHex(loadRemoteRn(client, "rn-1")!.state.pid)).to.equal(pid);
+    expect(await dep.ledger.joinCount()).to.equal(before + 1);
+    expect(rpm2.child.exitCode).to.equal(null);
+  });
+
   // ------------------------------------------------------------------ the IdP
 
   const idpArgs = () => ["idp:serve", "--port", String(idpPort)];

@@ -2,7 +2,8 @@
  * The client side of service groups over the network (issue 19): a user registers with the MSRP
  * service and requests a group; the user and each RN take part from their own machines through
  * the MSRP's mailbox (offchain/services/rsms/msrp-groups.ts); the user asks for the key update
- * that evicts the members the trust layer flagged. The GroupParty agent runs the protocol; this
+ * that evicts the members the trust layer flagged, or one that adds fresh RNs; every party sends
+ * and reads the group's sealed service traffic through the mailbox. The GroupParty agent runs the protocol; this
  * module only carries its messages, signs them with the party's long-term key, and checks every
  * reply (signed by the MSRP's account, answering this request) and every dealing (against the chain).
  *
@@ -21,6 +22,7 @@ import { GroupParty } from "../../rsms/group";
 import { rnGroupSecret } from "../../rsms/params";
 import type { GroupLedger } from "../../rsms/group-flows";
 import { AgentStateError, RsmsRejectedError } from "../../rsms/errors";
+import { decodeChannel } from "../../rsms/group-messages";
 import { Kind, Route, Scheme, audienceOf, openEnvelope, sealEnvelope, verifyEnvelope, EnvelopeError } from "../envelope";
 import { fromAccount, freshId } from "../common";
 import { postEnvelope, DEFAULT_RETRY, ServiceError, type RetryPolicy } from "../client";
@@ -31,8 +33,12 @@ import {
   Round,
   decodeGroupFormed,
   decodeGroupMailbox,
+  decodeGroupChannel,
+  decodeGroupSent,
   decodeRekeyDone,
+  encodeGroupAdd,
   encodeGroupFetch,
+  encodeGroupRead,
   encodeGroupPost,
   encodeGroupRequest,
   encodeRekeyRequest,
@@ -365,4 +371,133 @@ export async function rekeyRemote(a: {
   if (on.epoch !== done.epoch)
     throw new RsmsRejectedError("INVALID_STATE", `rekey: the MSRP says epoch ${done.epoch}, the chain ${on.epoch}`);
   return done;
+}
+
+/**
+ * The user asks the MSRP to add `count` fresh joined RNs to her group, evicting nobody; the MSRP
+ * records the new epoch on-chain and seals the new key to every party (`takePart` opens it).
+ * @returns the new epoch and the added PIDs (`evicted` is empty)
+ * @throws ServiceError(NO_FRESH_RN) when fewer RNs can join than asked (nothing changes)
+ */
+export async function addRemote(a: {
+  msrpUrl: string;
+  user: string;
+  groupId: Uint8Array;
+  count: number;
+  keystore: Keystore;
+  dep: GroupDeployment;
+  retry?: RetryPolicy;
+}): Promise<{ epoch: number; evicted: Uint8Array[]; added: Uint8Array[] }> {
+  const me = localParty(a.keystore, a.user);
+  const info = await msrpInfo(a.msrpUrl, a.dep);
+  const { epoch } = await a.dep.groups.view(a.groupId);
+  const body = encodeGroupAdd({ groupId: a.groupId, epoch, count: a.count });
+  const env = sealEnvelope(request(Route.GroupAdd, a.dep, body, groupSession(a.groupId, epoch)), { scheme: Scheme.Schnorr, sk: me.sk });
+  const done = decodeRekeyDone(await call(a.msrpUrl, "/v1/group/add", Route.GroupAdd, env, a.dep, info.account, a.retry));
+  const on = await a.dep.groups.view(a.groupId);
+  if (on.epoch !== done.epoch || done.evicted.length !== 0 || done.added.length !== a.count)
+    throw new RsmsRejectedError(
+      "INVALID_STATE",
+      `add: the MSRP says epoch ${done.epoch} with ${done.added.length} added, the chain epoch ${on.epoch}`,
+    );
+  return done;
+}
+
+// ------------------------------------------------------------------ the channel
+
+const pendingSend = (name: string, gid: Uint8Array) => `rsms-send-${name}-${toHex(gid).slice(2, 18)}`;
+const readCursor = (name: string, gid: Uint8Array) => `rsms-read-${name}-${toHex(gid).slice(2, 18)}`;
+
+/**
+ * A party seals a service message under the group's current key and sends it through the MSRP's
+ * mailbox. The sealed message (with its sequence number) is kept in the party's keystore before it
+ * is sent: a send that failed is sent again, the same bytes, before the next one (the mailbox
+ * stores a message once and answers a copy with its place).
+ * @returns the epoch and the message's index in the epoch's log, and its size in bytes
+ * @throws ServiceError (NOT_A_MEMBER for a party evicted since, STALE_EPOCH when the group moved on)
+ */
+export async function sendRemote(a: {
+  msrpUrl: string;
+  name: string;
+  groupId: Uint8Array;
+  message: Uint8Array;
+  keystore: Keystore;
+  dep: GroupDeployment;
+  retry?: RetryPolicy;
+}): Promise<{ epoch: number; index: number; bytes: number }> {
+  const info = await msrpInfo(a.msrpUrl, a.dep);
+  const me = localParty(a.keystore, a.name);
+  const pend = pendingSend(a.name, a.groupId);
+  const post = async (ct: Uint8Array, epoch: number) => {
+    const env = sealEnvelope(request(Route.GroupSend, a.dep, ct, groupSession(a.groupId, epoch)), { scheme: Scheme.Schnorr, sk: me.sk });
+    return decodeGroupSent(await call(a.msrpUrl, "/v1/group/send", Route.GroupSend, env, a.dep, info.account, a.retry));
+  };
+  if (a.keystore.exists(pend)) {
+    const p = a.keystore.load(pend) as { ct: string; epoch: number };
+    await post(fromHex(p.ct), p.epoch).catch((e) => {
+      // the group moved on, or the sender left it: that message can no longer be delivered
+      if (!(e instanceof ServiceError && (e.reason === "STALE_EPOCH" || e.reason === "NOT_A_MEMBER"))) throw e;
+    });
+    a.keystore.remove(pend);
+  }
+  const epoch = me.party.currentEpoch(a.groupId);
+  const ct = me.party.seal(a.groupId, a.message);
+  saveParty(a.keystore, me); // the sequence number is spent before the message leaves
+  a.keystore.create(pend, { ct: toHex(ct), epoch });
+  const sent = await post(ct, epoch);
+  a.keystore.remove(pend);
+  return { ...sent, bytes: ct.length };
+}
+
+/**
+ * A party reads the group's service traffic of its current epoch that it has not read yet, through
+ * the MSRP's mailbox, and opens each message with the epoch key (the sender's signature, the
+ * sequence number and the AEAD are checked by the GroupParty agent). Where it stopped is kept in
+ * its keystore with the agent's record.
+ * @returns the epoch and the messages opened (sender PID, sequence number, plaintext) and refused (index, reason)
+ */
+export async function readRemote(a: {
+  msrpUrl: string;
+  name: string;
+  groupId: Uint8Array;
+  keystore: Keystore;
+  dep: GroupDeployment;
+  retry?: RetryPolicy;
+}): Promise<{
+  epoch: number;
+  messages: { index: number; sender: string; seq: bigint; plaintext: Uint8Array }[];
+  refused: { index: number; reason: string }[];
+}> {
+  const info = await msrpInfo(a.msrpUrl, a.dep);
+  const me = localParty(a.keystore, a.name);
+  const epoch = me.party.currentEpoch(a.groupId);
+  const cur = readCursor(a.name, a.groupId);
+  const saved = a.keystore.exists(cur) ? (a.keystore.load(cur) as { epoch: number; next: number }) : undefined;
+  let next = saved?.epoch === epoch ? saved.next : 0;
+  const messages: { index: number; sender: string; seq: bigint; plaintext: Uint8Array }[] = [];
+  const refused: { index: number; reason: string }[] = [];
+  for (;;) {
+    const body = encodeGroupRead({ groupId: a.groupId, pid: me.pid, epoch, from: next });
+    const env = sealEnvelope(request(Route.GroupRead, a.dep, body, groupSession(a.groupId, epoch)), { scheme: Scheme.Schnorr, sk: me.sk });
+    const page = decodeGroupChannel(await call(a.msrpUrl, "/v1/group/read", Route.GroupRead, env, a.dep, info.account, a.retry));
+    if (page.epoch !== epoch || page.from !== next)
+      throw new RsmsRejectedError(
+        "INVALID_STATE",
+        `read: asked epoch ${epoch} from ${next}, the MSRP answered epoch ${page.epoch} from ${page.from}`,
+      );
+    for (const [i, m] of page.messages.entries()) {
+      if (equalBytes(decodeChannel(m).sender, me.pid)) continue; // its own message
+      try {
+        const o = me.party.open(m);
+        messages.push({ index: next + i, sender: o.sender, seq: o.seq, plaintext: o.plaintext });
+      } catch (e) {
+        refused.push({ index: next + i, reason: (e as { failure?: string }).failure ?? (e as Error).message });
+      }
+    }
+    next += page.messages.length;
+    if (page.messages.length === 0 || next >= page.total) break;
+  }
+  saveParty(a.keystore, me);
+  (a.keystore.exists(cur) ? a.keystore.update : a.keystore.create).call(a.keystore, cur, { epoch, next });
+  return { epoch, messages, refused };
 }

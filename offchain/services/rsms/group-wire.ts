@@ -16,10 +16,18 @@
  * | GroupMailbox   | MSRP -> party  | epoch u32 \| kind u8 \| n u16 \| roster (n x (PID 32 \| PK 33)) \| mine (len u16 \| msg) \| memberships (count u16 \| (len u16 \| msg)*) \| key shares to me (idem) | 11 + 65n + ... |
  * | RekeyRequest   | user -> MSRP   | gid (32) \| epoch u32 (the one to leave) \| count u16 \| PIDs to evict (count x 32) | 38 + 32c |
  * | RekeyDone      | MSRP -> user   | epoch u32 \| evicted count u16 \| PIDs \| added count u16 \| PIDs            | 8 + 32(e + a) |
+ * | GroupAdd       | user -> MSRP   | gid (32) \| epoch u32 (the one to leave) \| count u16 (RNs to add)          | 38 |
+ * | GroupSend      | party -> MSRP  | a Channel message (group-messages.ts), unchanged                         | 166 + ct |
+ * | GroupSent      | MSRP -> party  | epoch u32 \| index u32 (its place in the epoch's log)                    | 8 |
+ * | GroupRead      | party -> MSRP  | gid (32) \| PID (32) \| epoch u32 \| from u32 (first index wanted)        | 72 |
+ * | GroupChannel   | MSRP -> party  | epoch u32 \| total u32 \| from u32 \| count u16 \| (len u16 \| Channel)*    | 14 + ... |
  *
  * Round 1 of a GroupPost carries one Membership, round 2 one KeyShare per other party. `mine` in a
  * mailbox is the party's Allocation at a formation epoch (kind 0) or its Rekey at an update epoch
- * (kind 1); an update epoch has no rounds.
+ * (kind 1); an update epoch has no rounds. An add is an update epoch that evicts nobody (the reply
+ * is a RekeyDone). Service traffic goes through the mailbox as the parties seal it: the MSRP, which
+ * never holds an epoch key, keeps each epoch's Channel messages in order and hands them to the
+ * parties of that epoch's roster.
  */
 import { concat, toBytes, toHex } from "../../crypto/bytes";
 import { POINT_BYTES, Point, decodePoint, decodeScalar, encodePoint, encodeScalar } from "../../crypto/group";
@@ -227,5 +235,64 @@ export function decodeRekeyDone(b: Uint8Array): RekeyDone {
   const r = new Reader(b, "decodeRekeyDone");
   const m = { epoch: r.u32(), evicted: r.pids(), added: r.pids() };
   r.end();
+  return m;
+}
+
+/** Most RNs one add asks for. */
+export const MAX_ADD = 16;
+
+export type GroupAdd = { groupId: Uint8Array; epoch: number; count: number };
+export function encodeGroupAdd(m: GroupAdd): Uint8Array {
+  if (!Number.isInteger(m.count) || m.count < 1 || m.count > MAX_ADD)
+    throw new MalformedMessageError(`encodeGroupAdd: count ${m.count} (1 to ${MAX_ADD})`);
+  return concat(gid32("encodeGroupAdd", m.groupId), u32(m.epoch), u16(m.count));
+}
+export function decodeGroupAdd(b: Uint8Array): GroupAdd {
+  const r = new Reader(b, "decodeGroupAdd");
+  const m = { groupId: r.take(32), epoch: r.u32(), count: r.u16() };
+  r.end();
+  if (m.count < 1 || m.count > MAX_ADD) throw new MalformedMessageError(`decodeGroupAdd: count ${m.count} (1 to ${MAX_ADD})`);
+  return m;
+}
+
+// ------------------------------------------------------------------ the channel
+
+/** Most Channel messages one read returns (a reader asks again from where it stopped). */
+export const MAX_READ = 64;
+
+export type GroupSent = { epoch: number; index: number };
+export function encodeGroupSent(m: GroupSent): Uint8Array {
+  return concat(u32(m.epoch), u32(m.index));
+}
+export function decodeGroupSent(b: Uint8Array): GroupSent {
+  const r = new Reader(b, "decodeGroupSent");
+  const m = { epoch: r.u32(), index: r.u32() };
+  r.end();
+  return m;
+}
+
+export type GroupRead = { groupId: Uint8Array; pid: Uint8Array; epoch: number; from: number };
+export function encodeGroupRead(m: GroupRead): Uint8Array {
+  if (m.pid.length !== 32) throw new MalformedMessageError("encodeGroupRead: PID must be 32 bytes");
+  return concat(gid32("encodeGroupRead", m.groupId), m.pid, u32(m.epoch), u32(m.from));
+}
+export function decodeGroupRead(b: Uint8Array): GroupRead {
+  const r = new Reader(b, "decodeGroupRead");
+  const m = { groupId: r.take(32), pid: r.take(32), epoch: r.u32(), from: r.u32() };
+  r.end();
+  return m;
+}
+
+export type GroupChannel = { epoch: number; total: number; from: number; messages: Uint8Array[] };
+export function encodeGroupChannel(m: GroupChannel): Uint8Array {
+  if (m.messages.length > MAX_READ)
+    throw new MalformedMessageError(`encodeGroupChannel: ${m.messages.length} messages (at most ${MAX_READ})`);
+  return concat(u32(m.epoch), u32(m.total), u32(m.from), list(m.messages));
+}
+export function decodeGroupChannel(b: Uint8Array): GroupChannel {
+  const r = new Reader(b, "decodeGroupChannel");
+  const m = { epoch: r.u32(), total: r.u32(), from: r.u32(), messages: r.list(MAX_READ) };
+  r.end();
+  if (m.from + m.messages.length > m.total) throw new MalformedMessageError(`decodeGroupChannel: messages past the log's end`);
   return m;
 }

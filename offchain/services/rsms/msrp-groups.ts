@@ -16,11 +16,18 @@
  *   groupSession(gid, 0)): that party's Allocation or Rekey, the others' broadcasts, its key shares;
  * - `POST /v1/group/rekey` (RekeyRequest, Schnorr by sk_User, session groupSession(gid, epoch)):
  *   evicts members the trust layer flagged on-chain, adds as many fresh joined RNs, records the new
- *   epoch on-chain and puts each remaining party's sealed key in the mailbox.
+ *   epoch on-chain and puts each remaining party's sealed key in the mailbox;
+ * - `POST /v1/group/add` (GroupAdd, Schnorr by sk_User, session groupSession(gid, epoch)): the same
+ *   update with no eviction: as many fresh joined RNs as asked, a new epoch and key;
+ * - `POST /v1/group/send` (GroupSend: a Channel message, Schnorr by the key the roster names for its
+ *   sender, session groupSession(gid, epoch)): appends service traffic to the epoch's log;
+ * - `POST /v1/group/read` (GroupRead, Schnorr by the key that epoch's roster names for the PID,
+ *   session groupSession(gid, epoch)): the epoch's Channel messages from an index on.
  *
  * Idempotency: every request goes through the reply cache (a retry gets the same bytes); a round
  * slot takes one message per party, and the same message again changes nothing while another one
- * is refused (EQUIVOCATION). Durability: the dealing or the update, with the reply, is journaled
+ * is refused (EQUIVOCATION); a Channel message already in the log gets its index again, and one
+ * whose sequence number is not above its sender's last is refused (REPLAYED). Durability: the dealing or the update, with the reply, is journaled
  * before the transaction, the mailbox is written before the reply; recovery finishes from the chain.
  */
 import fs from "fs";
@@ -32,7 +39,8 @@ import { Point, decodePoint, encodePoint } from "../../crypto/group";
 import { MetatrustError } from "../../errors";
 import type { Msrp } from "../../rsms/msrp";
 import type { GroupLedger } from "../../rsms/group-flows";
-import { decodeKeyShare, decodeMembership } from "../../rsms/group-messages";
+import { decodeChannel, decodeKeyShare, decodeMembership } from "../../rsms/group-messages";
+import { channelSignedBy } from "../../rsms/group";
 import { writeFileAtomic } from "../../storage/fs-atomic";
 import { Kind, Route, Scheme, EnvelopeError, openEnvelope, verifyEnvelope, type Envelope } from "../envelope";
 import type { ReplyCache } from "../replies";
@@ -41,7 +49,12 @@ import { faultPoint } from "../faults";
 import type { BinaryRoute } from "../server";
 import { decodeRnRegister, registrationBinding } from "./wire";
 import {
+  MAX_READ,
   Round,
+  decodeGroupAdd,
+  decodeGroupRead,
+  encodeGroupChannel,
+  encodeGroupSent,
   decodeGroupFetch,
   decodeGroupPost,
   decodeGroupRequest,
@@ -63,7 +76,11 @@ export type GroupRefusal =
   | "EQUIVOCATION"
   | "ROUND_NOT_OPEN"
   | "NOT_FLAGGED"
-  | "NOTHING_TO_EVICT";
+  | "NOTHING_TO_EVICT"
+  | "NO_FRESH_RN"
+  | "FORGED_SENDER"
+  | "REPLAYED"
+  | "CHANNEL_FULL";
 
 /** A group request the MSRP refuses (422; nothing changed). */
 export class GroupServiceError extends MetatrustError {
@@ -86,6 +103,12 @@ type Mailbox = {
   /** round -> party index -> its messages */
   rounds: Record<string, Record<string, string[]>>;
 };
+
+/** A group's service traffic (the file `groups/<gid>.channel.json`): per epoch, its roster and its Channel messages in order. */
+type ChannelLog = Record<string, { roster: [string, string][]; messages: string[]; last: Record<string, string> }>;
+
+/** Most Channel messages one epoch's log keeps (a group that needs more renews its key). */
+export const MAX_CHANNEL_LOG = 10_000;
 
 /** What the desk shares with the MsrpService that hosts it. */
 export type GroupDeskDeps = {
@@ -122,6 +145,9 @@ export class GroupDesk {
       { path: "/v1/group/post", handle: (b) => this.post(b) },
       { path: "/v1/group/fetch", handle: (b) => this.fetch(b) },
       { path: "/v1/group/rekey", handle: (b) => this.rekey(b) },
+      { path: "/v1/group/add", handle: (b) => this.add(b) },
+      { path: "/v1/group/send", handle: (b) => this.send(b) },
+      { path: "/v1/group/read", handle: (b) => this.read(b) },
     ];
   }
 
@@ -396,56 +422,89 @@ export class GroupDesk {
     return (Number((await this.d.trust.entity(toHex(pid))).flags) & ATTACK_MASK) !== 0;
   }
 
+  /** Joined RNs that may join `info`'s group: not in it, not suspicious, not flagged; at most `count`. */
+  private async freshRns(info: { members: { pid: Uint8Array }[] }, count: number): Promise<string[]> {
+    const inGroup = new Set(info.members.map((m) => toHex(m.pid)));
+    const suspicious = new Set(this.d.msrp.suspiciousRns());
+    const add: string[] = [];
+    for (const c of this.d.msrp.joinedRns()) {
+      if (add.length === count) break;
+      if (!inGroup.has(toHex(c.pid)) && !suspicious.has(c.name) && !(await this.flagged(c.pid))) add.push(c.name);
+    }
+    return add;
+  }
+
   private async rekey(raw: Uint8Array): Promise<Uint8Array> {
     const env = openEnvelope(raw);
     const r = decodeRekeyRequest(env.body);
-    const box = this.known(r.groupId);
-    const user = this.d.msrp.userCredentials(box.user);
-    verifyEnvelope(env, {
-      kind: Kind.Request,
-      route: Route.GroupRekey,
-      audience: this.d.audience,
-      sender: { scheme: Scheme.Schnorr, pk: user.pk },
+    this.userRequest(env, r.groupId, r.epoch, Route.GroupRekey);
+    return this.update(env, raw, r.groupId, r.epoch, async (info) => {
+      const evict: Uint8Array[] = [];
+      for (const m of info.members) {
+        const asked = r.evict.some((p) => equalBytes(p, m.pid));
+        const isFlagged = await this.flagged(m.pid);
+        if (asked && !isFlagged)
+          throw new GroupServiceError("NOT_FLAGGED", `rekey: ${toHex(m.pid).slice(0, 10)}… is not flagged by the trust layer`);
+        if (isFlagged && (asked || r.evict.length === 0)) evict.push(m.pid);
+      }
+      for (const p of r.evict)
+        if (!info.members.some((m) => equalBytes(m.pid, p)))
+          throw new GroupServiceError("NOT_A_MEMBER", `rekey: ${toHex(p).slice(0, 10)}… is not a member`);
+      if (evict.length === 0)
+        throw new GroupServiceError("NOTHING_TO_EVICT", "rekey: no member of the group is flagged by the trust layer");
+      // as many fresh joined RNs as evicted, not in the group, not suspicious, not flagged
+      return { evict, add: await this.freshRns(info, evict.length) };
     });
-    GroupDesk.session(env, r.groupId, r.epoch);
-    const id = `rekey-${toHex(r.groupId).slice(2)}`;
+  }
+
+  /** POST /v1/group/add: the user's group grows by `count` fresh RNs; nobody is evicted, the key is renewed. */
+  private async add(raw: Uint8Array): Promise<Uint8Array> {
+    const env = openEnvelope(raw);
+    const a = decodeGroupAdd(env.body);
+    this.userRequest(env, a.groupId, a.epoch, Route.GroupAdd);
+    return this.update(env, raw, a.groupId, a.epoch, async (info) => {
+      const add = await this.freshRns(info, a.count);
+      if (add.length < a.count)
+        throw new GroupServiceError("NO_FRESH_RN", `add: ${add.length} joined RN(s) can join the group, ${a.count} asked`);
+      return { evict: [], add };
+    });
+  }
+
+  /** Checks a request of the group's user: signed by sk_User, for this group and epoch. */
+  private userRequest(env: ReturnType<typeof openEnvelope>, gid: Uint8Array, epoch: number, route: number): void {
+    const box = this.known(gid);
+    const user = this.d.msrp.userCredentials(box.user);
+    verifyEnvelope(env, { kind: Kind.Request, route, audience: this.d.audience, sender: { scheme: Scheme.Schnorr, pk: user.pk } });
+    GroupDesk.session(env, gid, epoch);
+  }
+
+  /**
+   * A key update of the group (§IV.B.2.c), once per request: `choose` names the members to evict and
+   * the RNs to add; the update is journaled with its reply, recorded on-chain, then in the agent and
+   * the mailbox.
+   */
+  private async update(
+    env: Envelope,
+    raw: Uint8Array,
+    gid: Uint8Array,
+    epoch: number,
+    choose: (info: ReturnType<Msrp["groupInfo"]>) => Promise<{ evict: Uint8Array[]; add: string[] }>,
+  ): Promise<Uint8Array> {
+    const id = `rekey-${toHex(gid).slice(2)}`;
     const out = await this.d.cache.once(
       env.requestId,
       env.issuedAt,
       raw,
       () =>
         this.d.mutex.run(async () => {
-          const info = this.d.msrp.groupInfo(r.groupId);
-          if (info.epoch !== r.epoch)
-            throw new GroupServiceError(
-              "STALE_EPOCH",
-              `rekey: group ${toHex(r.groupId).slice(0, 10)}… is at epoch ${info.epoch}, not ${r.epoch}`,
-            );
-          const evict: Uint8Array[] = [];
-          for (const m of info.members) {
-            const asked = r.evict.some((p) => equalBytes(p, m.pid));
-            const isFlagged = await this.flagged(m.pid);
-            if (asked && !isFlagged)
-              throw new GroupServiceError("NOT_FLAGGED", `rekey: ${toHex(m.pid).slice(0, 10)}… is not flagged by the trust layer`);
-            if (isFlagged && (asked || r.evict.length === 0)) evict.push(m.pid);
-          }
-          for (const p of r.evict)
-            if (!info.members.some((m) => equalBytes(m.pid, p)))
-              throw new GroupServiceError("NOT_A_MEMBER", `rekey: ${toHex(p).slice(0, 10)}… is not a member`);
-          if (evict.length === 0)
-            throw new GroupServiceError("NOTHING_TO_EVICT", "rekey: no member of the group is flagged by the trust layer");
-          // as many fresh joined RNs as evicted, not in the group, not suspicious, not flagged
-          const inGroup = new Set(info.members.map((m) => toHex(m.pid)));
-          const suspicious = new Set(this.d.msrp.suspiciousRns());
-          const add: string[] = [];
-          for (const c of this.d.msrp.joinedRns()) {
-            if (add.length === evict.length) break;
-            if (!inGroup.has(toHex(c.pid)) && !suspicious.has(c.name) && !(await this.flagged(c.pid))) add.push(c.name);
-          }
-          const u = this.d.msrp.rekeyGroup(r.groupId, evict, add);
+          const info = this.d.msrp.groupInfo(gid);
+          if (info.epoch !== epoch)
+            throw new GroupServiceError("STALE_EPOCH", `rekey: group ${toHex(gid).slice(0, 10)}… is at epoch ${info.epoch}, not ${epoch}`);
+          const { evict, add } = await choose(info);
+          const u = this.d.msrp.rekeyGroup(gid, evict, add);
           const reply = this.d.reply(env, raw, encodeRekeyDone({ epoch: u.epoch, evicted: u.evicted, added: u.added.map((a) => a.pid) }));
           const data: RekeyIntent = {
-            groupId: toHex(r.groupId),
+            groupId: toHex(gid),
             epoch: u.epoch,
             Q: pointHex(u.Q),
             commitmentsHash: toHex(u.commitmentsHash),
@@ -460,7 +519,7 @@ export class GroupDesk {
           };
           this.d.journal.put(id, "rekeyGroup", data);
           await this.d.groups.rekey(
-            r.groupId,
+            gid,
             u.epoch,
             u.evicted,
             u.added.map((a) => a.pid),
@@ -469,15 +528,112 @@ export class GroupDesk {
           );
           faultPoint("msrp:after-chain-write");
           this.finishRekey(data);
-          this.d.log(
-            `group ${toHex(r.groupId).slice(0, 10)}…: epoch ${u.epoch}, evicted ${u.evicted.length}, added ${add.join(", ") || "none"}`,
-          );
+          this.d.log(`group ${toHex(gid).slice(0, 10)}…: epoch ${u.epoch}, evicted ${u.evicted.length}, added ${add.join(", ") || "none"}`);
           return reply;
         }),
       true, // kept for good: the group is on-chain
     );
     this.d.journal.done(id);
     return out;
+  }
+
+  // ---------------------------------------------------------------- the channel
+
+  private channelFile(gid: Uint8Array): string {
+    return path.join(this.d.dir, `${toHex(gid).slice(2)}.channel.json`);
+  }
+  private channelLog(gid: Uint8Array): ChannelLog {
+    try {
+      return JSON.parse(fs.readFileSync(this.channelFile(gid), "utf8")) as ChannelLog;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "ENOENT") return {};
+      throw e;
+    }
+  }
+
+  /** POST /v1/group/send: a party's Channel message, appended to its epoch's log once. */
+  private async send(raw: Uint8Array): Promise<Uint8Array> {
+    const env = openEnvelope(raw);
+    const m = decodeChannel(env.body);
+    const box = this.known(m.groupId);
+    const sender = box.roster.find(([pid]) => pid === toHex(m.sender));
+    if (!sender)
+      throw new GroupServiceError(
+        "NOT_A_MEMBER",
+        `send: ${toHex(m.sender).slice(0, 10)}… is not a party of group ${toHex(m.groupId).slice(0, 10)}… at epoch ${box.epoch}`,
+      );
+    const pk = decodePoint(fromHex(sender[1], 33));
+    verifyEnvelope(env, { kind: Kind.Request, route: Route.GroupSend, audience: this.d.audience, sender: { scheme: Scheme.Schnorr, pk } });
+    GroupDesk.session(env, m.groupId, m.epoch);
+    // the receivers check the sender's signature again; the mailbox keeps nobody's forgery
+    if (!channelSignedBy(env.body, pk))
+      throw new GroupServiceError(
+        "FORGED_SENDER",
+        `send: the channel message is not signed by its sender ${toHex(m.sender).slice(0, 10)}…`,
+      );
+    return this.d.cache.once(env.requestId, env.issuedAt, raw, () =>
+      this.d.mutex.run(async () => {
+        const cur = this.known(m.groupId);
+        if (cur.epoch !== m.epoch)
+          throw new GroupServiceError(
+            "STALE_EPOCH",
+            `send: group ${toHex(m.groupId).slice(0, 10)}… is at epoch ${cur.epoch}, not ${m.epoch}`,
+          );
+        const log = this.channelLog(m.groupId);
+        const e = (log[String(m.epoch)] ??= { roster: cur.roster, messages: [], last: {} });
+        const hex = toHex(env.body);
+        let index = e.messages.indexOf(hex);
+        if (index < 0) {
+          const last = BigInt(e.last[toHex(m.sender)] ?? "0");
+          if (m.seq <= last)
+            throw new GroupServiceError("REPLAYED", `send: sequence number ${m.seq} is not above the sender's last, ${last}`);
+          if (e.messages.length >= MAX_CHANNEL_LOG)
+            throw new GroupServiceError("CHANNEL_FULL", `send: epoch ${m.epoch} holds ${MAX_CHANNEL_LOG} messages; renew the key`);
+          index = e.messages.push(hex) - 1;
+          e.last[toHex(m.sender)] = m.seq.toString();
+          writeFileAtomic(this.channelFile(m.groupId), JSON.stringify(log), 0o600);
+        }
+        return this.d.reply(env, raw, encodeGroupSent({ epoch: m.epoch, index }));
+      }),
+    );
+  }
+
+  /** POST /v1/group/read: an epoch's Channel messages from an index on, for a party of that epoch. */
+  private async read(raw: Uint8Array): Promise<Uint8Array> {
+    const env = openEnvelope(raw);
+    const q = decodeGroupRead(env.body);
+    const box = this.known(q.groupId);
+    const e = this.channelLog(q.groupId)[String(q.epoch)];
+    const roster = q.epoch === box.epoch ? box.roster : e?.roster;
+    if (!roster)
+      throw new GroupServiceError("STALE_EPOCH", `read: group ${toHex(q.groupId).slice(0, 10)}… has no traffic at epoch ${q.epoch}`);
+    const reader = roster.find(([pid]) => pid === toHex(q.pid));
+    if (!reader)
+      throw new GroupServiceError(
+        "NOT_A_MEMBER",
+        `read: ${toHex(q.pid).slice(0, 10)}… is not a party of group ${toHex(q.groupId).slice(0, 10)}… at epoch ${q.epoch}`,
+      );
+    verifyEnvelope(env, {
+      kind: Kind.Request,
+      route: Route.GroupRead,
+      audience: this.d.audience,
+      sender: { scheme: Scheme.Schnorr, pk: decodePoint(fromHex(reader[1], 33)) },
+    });
+    GroupDesk.session(env, q.groupId, q.epoch);
+    return this.d.cache.once(env.requestId, env.issuedAt, raw, async () => {
+      const messages = this.channelLog(q.groupId)[String(q.epoch)]?.messages ?? [];
+      const from = Math.min(q.from, messages.length);
+      return this.d.reply(
+        env,
+        raw,
+        encodeGroupChannel({
+          epoch: q.epoch,
+          total: messages.length,
+          from,
+          messages: messages.slice(from, from + MAX_READ).map((x) => fromHex(x)),
+        }),
+      );
+    });
   }
 
   /** After rekey is on-chain: the agent's record (S_RN gains the evicted), then the mailbox. */
