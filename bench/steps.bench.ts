@@ -20,6 +20,28 @@ const N = Number(process.env.STEPS_N ?? 30);
 /** CLI start-up runs (STEPS_CLI; 0 skips them, e.g. for a quick comparison of two commits). */
 const CLI_RUNS = Number(process.env.STEPS_CLI ?? 3);
 const RESULT = path.resolve(__dirname, "results");
+/** STEPS_PROFILE=<file>: also write a V8 CPU profile (.cpuprofile) of the measured steps, for scripts/profile-summary.ts. */
+const PROFILE = process.env.STEPS_PROFILE;
+
+/** Starts V8's sampling profiler in this process (0.1 ms interval); `stop` writes the profile to STEPS_PROFILE. */
+async function startProfile() {
+  const inspector = await import("inspector");
+  const session = new inspector.Session();
+  session.connect();
+  const post = (method: string, params?: object) =>
+    new Promise<unknown>((resolve, reject) => session.post(method, params ?? {}, (e, r) => (e ? reject(e) : resolve(r))));
+  await post("Profiler.enable");
+  await post("Profiler.setSamplingInterval", { interval: 100 });
+  await post("Profiler.start");
+  return {
+    async stop() {
+      const { profile } = (await post("Profiler.stop")) as { profile: unknown };
+      session.disconnect();
+      fs.writeFileSync(PROFILE!, JSON.stringify(profile));
+      return PROFILE!;
+    },
+  };
+}
 
 const q = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))];
 
@@ -100,6 +122,7 @@ async function child(out: string) {
   const cpu = { rate: [] as number[], join: [] as number[] };
   const calls = { rate: [] as Awaited<ReturnType<typeof counter.during>>[], join: [] as Awaited<ReturnType<typeof counter.during>>[] };
   log(`steps: ${N} x (bare round trip, rating, join), interleaved ...`);
+  const profiler = PROFILE ? await startProfile() : undefined;
   for (let k = 1; k <= N; k++) {
     bareMs.push(await bare());
     for (const [name, f] of [
@@ -115,6 +138,7 @@ async function child(out: string) {
       calls[name].push(c);
     }
   }
+  if (profiler) log(`steps: CPU profile of the ${N} x 3 steps written to ${await profiler.stop()}`);
   const summary = (name: "rate" | "join"): StepResult => {
     const ms: Record<string, number> = {};
     for (const c of calls[name]) for (const [m, v] of Object.entries(c.ms)) ms[m] = (ms[m] ?? 0) + v / calls[name].length;

@@ -9,6 +9,15 @@
  *   is stored in the clear with a SHA-256 checksum (development mode, printed as such).
  * - Corrupted files, wrong passphrases and missing passphrases are typed errors; keys are never
  *   regenerated silently and an existing record is never overwritten by `create`.
+ * - `commit` replaces several records at once with one fsync (issue 20: an RSMS join changes the
+ *   MSRP's record and the RN's): a write-ahead journal file `<dir>/.journal/<id>.wal` holds the new
+ *   files and their checksum, is written and fsync'd (the commit point), and the records are then
+ *   renamed into place without an fsync each. The journal is deleted in the background once the
+ *   records are fsync'd. After a crash at any point, the first use of the folder by the next
+ *   process replays what a committed journal holds (and drops a torn one, which was never
+ *   committed): all the records of a commit, or none. A replay writes a record only if the file
+ *   still holds what the commit replaced (its checksum is in the journal): a newer commit is never
+ *   undone.
  */
 import fs from "fs";
 import path from "path";
@@ -86,12 +95,15 @@ export class Keystore {
 
   /** True iff the record exists. */
   exists(name: string): boolean {
-    return fs.existsSync(this.file(name));
+    const file = this.file(name);
+    this.recover();
+    return fs.existsSync(file);
   }
 
   /** Names of all records. */
   list(): string[] {
     if (!fs.existsSync(this.dir)) return [];
+    this.recover();
     return fs
       .readdirSync(this.dir)
       .filter((f) => f.endsWith(".json"))
@@ -125,6 +137,7 @@ export class Keystore {
    */
   remove(name: string): void {
     const file = this.file(name);
+    this.recover();
     if (!fs.existsSync(file)) throw new KeystoreNotFoundError(name, file);
     fs.rmSync(file);
   }
@@ -137,6 +150,7 @@ export class Keystore {
    */
   load<T extends KeystoreData = KeystoreData>(name: string): T {
     const file = this.file(name);
+    this.recover();
     let text: string;
     try {
       text = fs.readFileSync(file, "utf8");
@@ -181,7 +195,12 @@ export class Keystore {
   }
 
   private write(name: string, data: KeystoreData): void {
-    const file = this.file(name);
+    this.recover();
+    writeFileAtomic(this.file(name), this.serialize(name, data), 0o600);
+  }
+
+  /** The file text of a record (sealed when a passphrase is set). */
+  private serialize(name: string, data: KeystoreData): string {
     let out: PlainFile | SealedFile;
     if (this.passphrase === undefined) {
       const clean = JSON.parse(JSON.stringify(data)) as KeystoreData;
@@ -201,6 +220,172 @@ export class Keystore {
         ciphertext: toHex(ct),
       };
     }
-    writeFileAtomic(file, JSON.stringify(out, null, 1) + "\n", 0o600);
+    return JSON.stringify(out, null, 1) + "\n";
   }
+
+  /** The folder of write-ahead journal files (a name no record can have: records cannot start with '.'). */
+  get journalDir(): string {
+    return path.join(this.dir, ".journal");
+  }
+
+  /**
+   * Replaces (or creates) several records together, atomically and durably, with one fsync: the
+   * new files go to a write-ahead journal first (see the file comment). When it returns, the
+   * commit survives a crash; until then, a crash leaves every record as it was.
+   * @param records - record name -> its new data
+   */
+  commit(records: Record<string, KeystoreData>): void {
+    this.recover();
+    const entries = Object.entries(records).map(([name, data]) => {
+      const file = this.file(name);
+      return { name, file, base: fileHash(file), text: this.serialize(name, data) };
+    });
+    if (entries.length === 0) return;
+    const body = entries.map(({ name, base, text }) => ({ name, base, text }));
+    const journal: JournalFile = { version: VERSION, pid: process.pid, records: body, checksum: journalChecksum(body) };
+    const jdir = this.journalDir;
+    if (!journalDirs.has(jdir)) {
+      fs.mkdirSync(jdir, { recursive: true, mode: 0o700 });
+      fsyncPath(this.dir); // the folder's entry for .journal survives a crash
+      journalDirs.add(jdir);
+    }
+    const jfile = path.join(jdir, `${String(Date.now()).padStart(15, "0")}-${process.pid}-${String(journalSeq++).padStart(6, "0")}.wal`);
+    const fd = fs.openSync(jfile, "wx", 0o600);
+    try {
+      fs.writeSync(fd, Buffer.from(JSON.stringify(journal)));
+      fs.fsyncSync(fd); // the commit point
+    } finally {
+      fs.closeSync(fd);
+    }
+    crashPoint("journaled");
+    entries.forEach(({ file, text }, i) => {
+      writeFileAtomic(file, text, 0o600, { fsync: false });
+      if (i === 0) crashPoint("applied-one");
+    });
+    crashPoint("applied");
+    settle(
+      jfile,
+      entries.map((e) => e.file),
+    );
+  }
+
+  /**
+   * Replays the journals a crashed commit left (before every read or write: one directory listing,
+   * usually empty). A journal this process is still settling, or one of another live process (its
+   * commit in flight), is left alone, unless it is older than JOURNAL_ABANDONED_MS (the process id
+   * was reused).
+   */
+  recover(): void {
+    const jdir = this.journalDir;
+    let names: string[];
+    try {
+      names = fs.readdirSync(jdir);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "ENOENT") return;
+      throw e;
+    }
+    journalDirs.add(jdir);
+    for (const f of names.sort()) {
+      if (!f.endsWith(".wal")) continue;
+      const jfile = path.join(jdir, f);
+      if (settling.has(jfile)) continue;
+      const [at, pid] = f.split("-").map(Number);
+      if (pid !== process.pid && processAlive(pid) && Date.now() - at < JOURNAL_ABANDONED_MS) continue;
+      let j: JournalFile | undefined;
+      try {
+        j = JSON.parse(fs.readFileSync(jfile, "utf8")) as JournalFile;
+        if (j.version !== VERSION || !Array.isArray(j.records) || journalChecksum(j.records) !== j.checksum) j = undefined;
+      } catch {
+        j = undefined;
+      }
+      // A torn journal (the crash came before its fsync returned) was never committed: nothing to replay.
+      for (const r of j?.records ?? []) {
+        const file = this.file(r.name);
+        const now = fileHash(file);
+        if (now === r.base) writeFileAtomic(file, r.text, 0o600);
+        else if (now === sha(r.text)) fsyncPath(file);
+        // else: a newer commit replaced it; keep that
+      }
+      fs.rmSync(jfile, { force: true });
+    }
+  }
+}
+
+/** One journal file: the new text of each record and the checksum of the file each replaced ("" if none). */
+type JournalFile = { version: number; pid: number; records: { name: string; base: string; text: string }[]; checksum: string };
+
+/** A journal whose process still runs is replayed by another process only after this long (ms). */
+export const JOURNAL_ABANDONED_MS = 60_000;
+
+/** Journals this process committed and has not settled yet. */
+const settling = new Set<string>();
+const journalDirs = new Set<string>();
+let journalSeq = 0;
+const pendingSettles = new Set<Promise<void>>();
+
+const sha = (text: string) => toHex(sha256(toBytes(text)));
+const journalChecksum = (records: JournalFile["records"]) => sha(JSON.stringify(records));
+
+function fileHash(file: string): string {
+  try {
+    return sha(fs.readFileSync(file, "utf8"));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return "";
+    throw e;
+  }
+}
+
+function fsyncPath(p: string): void {
+  const fd = fs.openSync(p, "r");
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function processAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** In the background: fsync the records a commit renamed into place, then delete its journal (a failure leaves the journal for recovery). */
+function settle(jfile: string, files: string[]): void {
+  settling.add(jfile);
+  const p = (async () => {
+    for (const f of files) {
+      const h = await fs.promises.open(f, "r");
+      try {
+        await h.sync();
+      } finally {
+        await h.close();
+      }
+    }
+    crashPoint("synced");
+    await fs.promises.rm(jfile, { force: true });
+  })()
+    .catch(() => undefined)
+    .finally(() => {
+      pendingSettles.delete(p);
+      settling.delete(jfile);
+    });
+  pendingSettles.add(p);
+}
+
+/** Waits until every journal this process committed is settled (its records fsync'd, the journal deleted). */
+export async function settled(): Promise<void> {
+  while (pendingSettles.size) await Promise.all([...pendingSettles]);
+}
+
+/**
+ * Crash injection for the crash tests (test/storage/keystore-journal.test.ts): with
+ * METATRUST_KEYSTORE_CRASH=<point> the process kills itself (SIGKILL) at that point of a commit.
+ */
+function crashPoint(point: "journaled" | "applied-one" | "applied" | "synced"): void {
+  if (process.env.METATRUST_KEYSTORE_CRASH === point) process.kill(process.pid, "SIGKILL");
 }
