@@ -9,15 +9,17 @@
  *   is stored in the clear with a SHA-256 checksum (development mode, printed as such).
  * - Corrupted files, wrong passphrases and missing passphrases are typed errors; keys are never
  *   regenerated silently and an existing record is never overwritten by `create`.
- * - `commit` replaces several records at once with one fsync (issue 20: an RSMS join changes the
- *   MSRP's record and the RN's): a write-ahead journal file `<dir>/.journal/<id>.wal` holds the new
- *   files and their checksum, is written and fsync'd (the commit point), and the records are then
- *   renamed into place without an fsync each. The journal is deleted in the background once the
- *   records are fsync'd. After a crash at any point, the first use of the folder by the next
- *   process replays what a committed journal holds (and drops a torn one, which was never
- *   committed): all the records of a commit, or none. A replay writes a record only if the file
- *   still holds what the commit replaced (its checksum is in the journal): a newer commit is never
- *   undone.
+ * - `commit` replaces several records at once with one fsync on the caller's path (issue 20: an
+ *   RSMS join changes the MSRP's record and the RN's). A write-ahead journal file
+ *   `<dir>/.journal/<time>-<pid>-<seq>.wal` holds the new files and their checksum; it is written
+ *   and fsync'd, and that is the commit point. This process reads the new records at once (an
+ *   in-memory overlay); in the background each is written to a temporary file, fsync'd and renamed
+ *   into place, and then the journal is deleted. A direct write or removal of such a record, and
+ *   the process's exit (the Hardhat CLI exits at once), apply the pending journals synchronously
+ *   first. After a crash at any point, the next read or write of the folder (in any process)
+ *   replays what a committed journal holds and drops a torn one, which was never committed: all
+ *   the records of a commit, or none. A replay writes a record only if the file still holds what
+ *   the commit replaced (the journal keeps its checksum): a newer write is never undone.
  */
 import fs from "fs";
 import path from "path";
@@ -97,18 +99,21 @@ export class Keystore {
   exists(name: string): boolean {
     const file = this.file(name);
     this.recover();
-    return fs.existsSync(file);
+    return overlay.has(file) || fs.existsSync(file);
   }
 
   /** Names of all records. */
   list(): string[] {
     if (!fs.existsSync(this.dir)) return [];
     this.recover();
-    return fs
-      .readdirSync(this.dir)
-      .filter((f) => f.endsWith(".json"))
-      .map((f) => f.slice(0, -5))
-      .sort();
+    const names = new Set(
+      fs
+        .readdirSync(this.dir)
+        .filter((f) => f.endsWith(".json"))
+        .map((f) => f.slice(0, -5)),
+    );
+    for (const file of overlay.keys()) if (path.dirname(file) === this.dir) names.add(path.basename(file, ".json"));
+    return [...names].sort();
   }
 
   /**
@@ -117,7 +122,7 @@ export class Keystore {
    */
   create(name: string, data: KeystoreData): void {
     const file = this.file(name);
-    if (fs.existsSync(file)) throw new KeystoreExistsError(name, file);
+    if (this.exists(name)) throw new KeystoreExistsError(name, file);
     this.write(name, data);
   }
 
@@ -127,7 +132,7 @@ export class Keystore {
    */
   update(name: string, data: KeystoreData): void {
     const file = this.file(name);
-    if (!fs.existsSync(file)) throw new KeystoreNotFoundError(name, file);
+    if (!this.exists(name)) throw new KeystoreNotFoundError(name, file);
     this.write(name, data);
   }
 
@@ -137,8 +142,8 @@ export class Keystore {
    */
   remove(name: string): void {
     const file = this.file(name);
-    this.recover();
-    if (!fs.existsSync(file)) throw new KeystoreNotFoundError(name, file);
+    if (!this.exists(name)) throw new KeystoreNotFoundError(name, file);
+    if (overlay.has(file)) flushJournals(); // the commit first, durably: a replay must not bring the record back
     fs.rmSync(file);
   }
 
@@ -153,7 +158,7 @@ export class Keystore {
     this.recover();
     let text: string;
     try {
-      text = fs.readFileSync(file, "utf8");
+      text = overlay.get(file) ?? fs.readFileSync(file, "utf8");
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === "ENOENT") throw new KeystoreNotFoundError(name, file);
       throw e;
@@ -196,6 +201,7 @@ export class Keystore {
 
   private write(name: string, data: KeystoreData): void {
     this.recover();
+    if (overlay.has(this.file(name))) flushJournals(); // the commit first: this write replaces it
     writeFileAtomic(this.file(name), this.serialize(name, data), 0o600);
   }
 
@@ -238,7 +244,8 @@ export class Keystore {
     this.recover();
     const entries = Object.entries(records).map(([name, data]) => {
       const file = this.file(name);
-      return { name, file, base: fileHash(file), text: this.serialize(name, data) };
+      const pending = overlay.get(file);
+      return { name, file, base: pending !== undefined ? sha(pending) : fileHash(file), text: this.serialize(name, data) };
     });
     if (entries.length === 0) return;
     const body = entries.map(({ name, base, text }) => ({ name, base, text }));
@@ -258,15 +265,8 @@ export class Keystore {
       fs.closeSync(fd);
     }
     crashPoint("journaled");
-    entries.forEach(({ file, text }, i) => {
-      writeFileAtomic(file, text, 0o600, { fsync: false });
-      if (i === 0) crashPoint("applied-one");
-    });
-    crashPoint("applied");
-    settle(
-      jfile,
-      entries.map((e) => e.file),
-    );
+    for (const e of entries) overlay.set(e.file, e.text);
+    applyLater(jfile, entries);
   }
 
   /**
@@ -321,7 +321,10 @@ export const JOURNAL_ABANDONED_MS = 60_000;
 const settling = new Set<string>();
 const journalDirs = new Set<string>();
 let journalSeq = 0;
-const pendingSettles = new Set<Promise<void>>();
+/** Record files whose committed text is not renamed into place yet (file -> text): what this process reads. */
+const overlay = new Map<string, string>();
+/** The background application of this process's commits, one after the other. */
+let applying: Promise<void> = Promise.resolve();
 
 const sha = (text: string) => toHex(sha256(toBytes(text)));
 const journalChecksum = (records: JournalFile["records"]) => sha(JSON.stringify(records));
@@ -354,38 +357,87 @@ function processAlive(pid: number): boolean {
   }
 }
 
-/** In the background: fsync the records a commit renamed into place, then delete its journal (a failure leaves the journal for recovery). */
-function settle(jfile: string, files: string[]): void {
+/**
+ * In the background, one commit after the other: each record of the commit that no later write
+ * replaced is written to a temporary file, fsync'd and renamed into place; then the journal is
+ * deleted. A failure leaves the journal (replayed by flushJournals or the next process).
+ */
+function applyLater(jfile: string, entries: { file: string; text: string }[]): void {
   settling.add(jfile);
-  const p = (async () => {
-    for (const f of files) {
-      const h = await fs.promises.open(f, "r");
-      try {
-        await h.sync();
-      } finally {
-        await h.close();
+  const p = applying
+    .then(async () => {
+      if (!settling.has(jfile)) return; // flushed synchronously meanwhile
+      let i = 0;
+      for (const { file, text } of entries) {
+        if (overlay.get(file) === text) {
+          const tmp = `${file}.${toHex(randomBytes(6)).slice(2)}.tmp`;
+          const h = await fs.promises.open(tmp, "wx", 0o600);
+          try {
+            await h.writeFile(text);
+            await h.sync();
+          } finally {
+            await h.close();
+          }
+          // checked and renamed in one turn of the event loop: no write of this process in between
+          if (overlay.get(file) === text && settling.has(jfile)) {
+            fs.renameSync(tmp, file);
+            fs.chmodSync(file, 0o600);
+            overlay.delete(file);
+          } else fs.rmSync(tmp, { force: true });
+        }
+        if (i++ === 0) crashPoint("applied-one");
       }
-    }
-    crashPoint("synced");
-    await fs.promises.rm(jfile, { force: true });
-  })()
-    .catch(() => undefined)
-    .finally(() => {
-      pendingSettles.delete(p);
+      crashPoint("applied");
+      if (settling.has(jfile)) await fs.promises.rm(jfile, { force: true });
       settling.delete(jfile);
-    });
-  pendingSettles.add(p);
+    })
+    .catch(() => undefined);
+  applying = p;
 }
+
+/**
+ * Applies, synchronously and durably, every journal this process committed and has not applied
+ * yet (before a direct write or removal of one of its records, and when the process exits).
+ */
+export function flushJournals(): void {
+  for (const jfile of [...settling].sort()) {
+    settling.delete(jfile);
+    let j: JournalFile;
+    try {
+      j = JSON.parse(fs.readFileSync(jfile, "utf8")) as JournalFile;
+    } catch {
+      continue; // left for the next process's recovery
+    }
+    const dir = path.dirname(path.dirname(jfile));
+    for (const r of j.records) {
+      const file = path.join(dir, `${r.name}.json`);
+      if (overlay.get(file) !== r.text) continue; // a later commit or write replaced it
+      writeFileAtomic(file, r.text, 0o600);
+      overlay.delete(file);
+    }
+    fs.rmSync(jfile, { force: true });
+  }
+}
+process.on("exit", () => {
+  try {
+    flushJournals();
+  } catch {
+    /* the journals stay: the next process replays them */
+  }
+});
 
 /** Waits until every journal this process committed is settled (its records fsync'd, the journal deleted). */
 export async function settled(): Promise<void> {
-  while (pendingSettles.size) await Promise.all([...pendingSettles]);
+  for (let p = applying; ; p = applying) {
+    await p;
+    if (p === applying) return;
+  }
 }
 
 /**
  * Crash injection for the crash tests (test/storage/keystore-journal.test.ts): with
  * METATRUST_KEYSTORE_CRASH=<point> the process kills itself (SIGKILL) at that point of a commit.
  */
-function crashPoint(point: "journaled" | "applied-one" | "applied" | "synced"): void {
+function crashPoint(point: "journaled" | "applied-one" | "applied"): void {
   if (process.env.METATRUST_KEYSTORE_CRASH === point) process.kill(process.pid, "SIGKILL");
 }

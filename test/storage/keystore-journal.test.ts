@@ -18,10 +18,11 @@ const raw = (dir: string, name: string) => JSON.parse(fs.readFileSync(path.join(
 const journals = (dir: string) => (fs.existsSync(path.join(dir, ".journal")) ? fs.readdirSync(path.join(dir, ".journal")) : []);
 
 /** In a child process: commit { a: {v}, b: {v} } to the keystore at `dir`, killed at `crash` (if given). */
-function commitInChild(dir: string, v: number, crash?: string) {
+function commitInChild(dir: string, v: number, crash?: string, exitAtOnce = false) {
   const code = `
     const { Keystore } = require(${JSON.stringify(path.join(ROOT, "offchain/storage/keystore"))});
-    new Keystore(${JSON.stringify(dir)}, undefined).commit({ a: { v: ${v} }, b: { v: ${v}, pad: "x".repeat(5000) } });`;
+    new Keystore(${JSON.stringify(dir)}, undefined).commit({ a: { v: ${v} }, b: { v: ${v}, pad: "x".repeat(5000) } });
+    ${exitAtOnce ? "process.exit(0);" : ""}`;
   return spawnSync(process.execPath, ["-r", "ts-node/register", "-e", code], {
     cwd: ROOT,
     env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "1", METATRUST_KEYSTORE_CRASH: crash ?? "" },
@@ -46,7 +47,12 @@ describe("storage/keystore: commit through a write-ahead journal", function () {
     const dir = seeded();
     const ks = new Keystore(dir, undefined);
     ks.commit({ a: { v: 2 }, b: { v: 2 }, c: { v: 2 } });
+    // before the records are renamed into place, this process already reads the commit
     expect([ks.load("a"), ks.load("b"), ks.load("c")]).to.deep.equal([{ v: 2 }, { v: 2 }, { v: 2 }]);
+    expect([ks.exists("c"), ks.list()]).to.deep.equal([true, ["a", "b", "c"]]);
+    expect(journals(dir)).to.have.length(1);
+    await settled();
+    expect([raw(dir, "a").v, raw(dir, "b").v, raw(dir, "c").v]).to.deep.equal([2, 2, 2]);
     for (const n of ["a", "b", "c"]) expect(fs.statSync(ks.file(n)).mode & 0o777).to.equal(0o600);
     await settled();
     expect(journals(dir)).to.deep.equal([]);
@@ -65,7 +71,28 @@ describe("storage/keystore: commit through a write-ahead journal", function () {
     for (const j of journals(dir)) expect(fs.readFileSync(path.join(dir, ".journal", j), "utf8")).to.not.contain("feedfacecafe");
   });
 
-  for (const point of ["journaled", "applied-one", "applied", "synced"]) {
+  it("a direct write or removal after a commit comes after it, also on disk", async () => {
+    const dir = seeded();
+    const ks = new Keystore(dir, undefined);
+    ks.commit({ a: { v: 2 }, b: { v: 2 } });
+    ks.update("a", { v: 3 }); // applies the commit first, synchronously
+    ks.remove("b");
+    await settled();
+    expect([raw(dir, "a").v, ks.exists("b"), journals(dir)]).to.deep.equal([3, false, []]);
+    ks.commit({ a: { v: 4 } });
+    ks.commit({ a: { v: 5 } });
+    await settled();
+    expect([raw(dir, "a").v, journals(dir)]).to.deep.equal([5, []]);
+  });
+
+  it("a process that exits at once after a commit (as the Hardhat CLI does) applies it on exit", () => {
+    const dir = seeded();
+    const r = commitInChild(dir, 2, undefined, true);
+    expect(r.status, r.stderr).to.equal(0);
+    expect([raw(dir, "a").v, raw(dir, "b").v, journals(dir)]).to.deep.equal([2, 2, []]);
+  });
+
+  for (const point of ["journaled", "applied-one", "applied"]) {
     it(`a writer killed at "${point}": the next process sees the whole commit`, () => {
       const dir = seeded();
       const r = commitInChild(dir, 2, point);
