@@ -187,7 +187,7 @@ export class Keystore {
     let key: Uint8Array, nonce: Uint8Array, ct: Uint8Array;
     try {
       const { N, r, p, salt } = parsed.kdf;
-      key = scrypt(this.passphrase, fromHex(salt), { N, r, p, dkLen: 32 });
+      key = deriveKey(this.passphrase, fromHex(salt), { N, r, p });
       nonce = fromHex(parsed.nonce, 24);
       ct = fromHex(parsed.ciphertext);
     } catch (e) {
@@ -218,9 +218,13 @@ export class Keystore {
       const clean = JSON.parse(json) as KeystoreData;
       out = { version: VERSION, name, encrypted: false, checksum: toHex(sha256(toBytes(json))), data: clean };
     } else {
-      const salt = randomBytes(16);
+      // One salt (and so one scrypt) per folder, passphrase and cost in this process; every record
+      // still gets a fresh random 24-byte nonce, so no (key, nonce) pair repeats.
+      const saltKey = `${this.scryptParams.N}:${this.scryptParams.r}:${this.scryptParams.p}|${this.dir}|${this.passphrase}`;
+      let salt = sealingSalts.get(saltKey);
+      if (!salt) sealingSalts.set(saltKey, (salt = randomBytes(16)));
       const nonce = randomBytes(24);
-      const key = scrypt(this.passphrase, salt, { ...this.scryptParams, dkLen: 32 });
+      const key = deriveKey(this.passphrase, salt, this.scryptParams);
       const ct = xchacha20poly1305(key, nonce, toBytes(`${name}|${VERSION}`)).encrypt(toBytes(JSON.stringify(data)));
       out = {
         version: VERSION,
@@ -329,6 +333,27 @@ export const JOURNAL_ABANDONED_MS = 60_000;
 const settling = new Set<string>();
 const journalDirs = new Set<string>();
 let journalSeq = 0;
+/**
+ * Keys this process derived, by cost, salt and passphrase: scrypt(N=2^15) takes about 0.1 s, and a
+ * command loads and writes several sealed records (an RSMS join: five loads and two writes), each
+ * of whose key is derived once per process, not once per use. A wrong passphrase is another entry:
+ * it derives its own key, which the AEAD refuses.
+ */
+const derivedKeys = new Map<string, Uint8Array>();
+/** Per folder, passphrase and cost: the salt this process seals records with. */
+const sealingSalts = new Map<string, Uint8Array>();
+
+function deriveKey(passphrase: string, salt: Uint8Array, c: ScryptParams): Uint8Array {
+  const k = `${c.N}:${c.r}:${c.p}:${toHex(salt)}:${passphrase}`;
+  let key = derivedKeys.get(k);
+  if (!key) {
+    key = scrypt(passphrase, salt, { N: c.N, r: c.r, p: c.p, dkLen: 32 });
+    if (derivedKeys.size >= 1024) derivedKeys.delete(derivedKeys.keys().next().value!);
+    derivedKeys.set(k, key);
+  }
+  return key;
+}
+
 /** Per record file: the last plaintext file text whose checksum this process checked or computed. */
 const checkedText = new Map<string, string>();
 /** Record files whose committed text is not renamed into place yet (file -> text): what this process reads. */
