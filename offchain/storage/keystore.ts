@@ -6,7 +6,9 @@
  *   fsync, rename): a crash leaves the old file or the new one, never half of one.
  * - With a passphrase (METATRUST_PASSPHRASE) the record is sealed with scrypt(N=2^15, r=8, p=1)
  *   and XChaCha20-Poly1305, the file's name and version bound as associated data; without one it
- *   is stored in the clear with a SHA-256 checksum (development mode, printed as such).
+ *   is stored in the clear with a SHA-256 checksum (development mode, printed as such). A process
+ *   derives each scrypt key once (by cost, salt and passphrase) and seals its writes to a folder
+ *   with one salt, each record with a fresh random nonce.
  * - Corrupted files, wrong passphrases and missing passphrases are typed errors; keys are never
  *   regenerated silently and an existing record is never overwritten by `create`.
  * - `commit` replaces several records at once with one fsync on the caller's path (issue 20: an
