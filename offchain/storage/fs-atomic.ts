@@ -8,16 +8,14 @@ import { randomBytes } from "crypto";
  * @param file - the target path (its folder is created)
  * @param data - the content
  * @param mode - the file mode (e.g. 0o600 for secrets)
- * @param opts - fsync: false skips the fsync before the rename, for a file whose content a fsync'd
- *   write-ahead journal already holds (Keystore.commit): still atomic, made durable later
  */
-export function writeFileAtomic(file: string, data: Uint8Array | string, mode = 0o644, opts: { fsync?: boolean } = {}): void {
+export function writeFileAtomic(file: string, data: Uint8Array | string, mode = 0o644): void {
   fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   const tmp = `${file}.${randomBytes(6).toString("hex")}.tmp`;
   const fd = fs.openSync(tmp, "wx", mode);
   try {
     fs.writeSync(fd, typeof data === "string" ? Buffer.from(data) : data);
-    if (opts.fsync !== false) fs.fsyncSync(fd);
+    fs.fsyncSync(fd);
   } finally {
     fs.closeSync(fd);
   }
