@@ -277,8 +277,8 @@ task(
         );
     }
     const res = await r.flows.initialJoin(await r.chain(), rn, r.loadRpm(m, a.pool), m);
-    r.saveMsrp(m);
-    r.ks.update(rnRecord(a.rn), rn.toRecord());
+    // the MSRP's record and the RN's together: one journaled commit, one fsync (Keystore.commit)
+    r.ks.commit({ [MSRP_RECORD]: m.toRecord(), [rnRecord(a.rn)]: rn.toRecord() });
     const { toHex } = await import("../offchain/crypto/bytes");
     console.log(
       `${a.rn} joined pool ${a.pool} as ${toHex(res.record.pid)}; ${res.tx ? `recordJoin ${gas(res.tx.gasUsed)}` : "already on-chain (a retry: nothing written)"}`,
@@ -308,8 +308,7 @@ task("rsms:reauth", "Re-authentication of a joined RN at another pool (PID_{k+1}
     const m = r.loadMsrp();
     const rn = r.loadRn(m, a.rn);
     const res = await r.flows.reauthenticate(await r.chain(), rn, r.loadRpm(m, a.toPool), m);
-    r.saveMsrp(m);
-    r.ks.update(rnRecord(a.rn), rn.toRecord());
+    r.ks.commit({ [MSRP_RECORD]: m.toRecord(), [rnRecord(a.rn)]: rn.toRecord() }); // both or neither, one fsync
     const { toHex } = await import("../offchain/crypto/bytes");
     console.log(
       `${a.rn} moved to pool ${a.toPool} as PID_${rn.state.k} ${toHex(res.record.pid)}; ${res.tx ? `recordJoin ${gas(res.tx.gasUsed)}` : "already on-chain (a retry: nothing written)"}`,
@@ -327,8 +326,7 @@ task(
     const m = r.loadMsrp();
     const rn = r.loadRn(m, a.rn);
     const { published } = await r.flows.renewSecret(await r.chain(), m, rn);
-    r.saveMsrp(m);
-    r.ks.update(rnRecord(a.rn), rn.toRecord());
+    r.ks.commit({ [MSRP_RECORD]: m.toRecord(), [rnRecord(a.rn)]: rn.toRecord() }); // both or neither, one fsync
     const pool = rn.state.homePool;
     console.log(
       `${a.rn}: secret renewed; ${published ? `pool ${pool} filter epoch ${published.epoch} published` : `it waits for pool ${pool}'s next filter (rsms:filter:publish --pool ${pool})`}`,

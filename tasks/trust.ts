@@ -43,16 +43,40 @@ async function trustContext(hre: HardhatRuntimeEnvironment, account?: string) {
   return { ...local, signer, tm, ledger, fixed, ledgerMod, remember, label };
 }
 
-/** The controller of a named entity, as a signer address, if it is registered; else undefined. */
+/**
+ * Per runtime (keyed by its network, as codeSeen in tasks/lib/context.ts): the controller last
+ * read for each entity (TrustManager address and entity id). A rating signed by a controller taken
+ * from here that fails is retried once if the chain names another controller now (an attested
+ * registration reclaims an entity): see trust:rate.
+ */
+const controllers = new WeakMap<object, Map<string, string>>();
+
+/** The controller of a named entity, as a signer address, if it is registered; else undefined (read from the chain). */
 async function controllerOf(hre: HardhatRuntimeEnvironment, entity: string): Promise<string | undefined> {
   const [{ deployedAddress }, { entityId }, { TrustManager__factory }] = await Promise.all([
     import("./lib/context"),
     import("../offchain/trust/ledger"),
     import("../typechain-types"),
   ]);
-  const tm = attach(TrustManager__factory, await deployedAddress(hre, "TrustManager"), hre.ethers.provider);
-  const controller = (await tm.entity(entityId(entity))).controller;
+  const address = await deployedAddress(hre, "TrustManager");
+  const tm = attach(TrustManager__factory, address, hre.ethers.provider);
+  const id = entityId(entity);
+  const controller = (await tm.entity(id)).controller;
+  let known = controllers.get(hre.network);
+  if (!known) controllers.set(hre.network, (known = new Map()));
+  if (controller === ZeroAddress) known.delete(`${address}:${id}`);
+  else known.set(`${address}:${id}`, controller);
   return controller === ZeroAddress ? undefined : controller;
+}
+
+/** The controller of a named entity as last read by this process (controllerOf), if any: no call. */
+async function knownControllerOf(hre: HardhatRuntimeEnvironment, entity: string): Promise<string | undefined> {
+  const [{ deploymentSummary }, { entityId }] = await Promise.all([
+    import("../offchain/chain/deployments"),
+    import("../offchain/trust/ledger"),
+  ]);
+  const address = deploymentSummary(hre.network.name).addresses.TrustManager;
+  return controllers.get(hre.network)?.get(`${address}:${entityId(entity)}`);
 }
 
 /** The stored state of the pair (rater, rated) now, read through the provider. */
@@ -238,56 +262,79 @@ task(
       // the pair as the rating will find it, read together with the rater's controller (TrustLedger.rate)
       const before = pairNow(hre, a.from, a.to);
       before.catch(() => undefined);
-      const c = await trustContext(hre, a.account ?? (await controllerOf(hre, a.from)));
-      const from = c.ledgerMod.entityId(a.from);
-      const to = c.ledgerMod.entityId(a.to);
-      const typed = a.score !== undefined || a.factors !== undefined;
-      if (typed && !a.unverifiable)
-        throw new Error(
-          "trust:rate: a typed --score/--factors cannot be recomputed by anyone: add --unverifiable to send it, or rate from evidence (trust:interact, --records)",
-        );
-      if (typed && a.records) throw new Error("trust:rate: give --records or a typed --score/--factors, not both");
-      if (a.unverifiable && !typed) throw new Error("trust:rate: --unverifiable needs --score or --factors");
-      if (typed) {
-        const m = await c.ledger.getModel();
-        const scores = a.factors ? a.factors.split(",").map(Number) : Array(m.factorCount).fill(a.score);
-        if (scores.length !== m.factorCount) throw new Error(`trust:rate: the model has ${m.factorCount} factors, ${scores.length} given`);
-        const r = await c.ledger.rate(from, to, c.fixed.packFactors(scores), undefined, before);
-        console.log(
-          `${a.from} -> ${a.to}: UNVERIFIABLE typed rating ${c.fixed.fromWad(r.rating).toFixed(4)} (no evidence), stored trust ${c.fixed.fromWad(r.stored).toFixed(4)} (matches the off-chain model); ${r.tx.gasUsed.toLocaleString("en-US")} gas`,
-        );
-        return { rating: c.fixed.fromWad(r.rating), trust: c.fixed.fromWad(r.stored), gas: r.tx.gasUsed, verifiable: false };
+      // The rater's controller as this process last read it (no call), else from the chain. A
+      // rating signed by a remembered controller that fails is retried once if the chain names
+      // another controller now; nothing else changes.
+      const known = a.account ? undefined : await knownControllerOf(hre, a.from);
+      if (known) {
+        try {
+          return await rateAs(hre, a, known, before);
+        } catch (e) {
+          const now = await controllerOf(hre, a.from);
+          if (now === known) throw e;
+          return rateAs(hre, a, now, before);
+        }
       }
-      const { InteractionLog, rateWithEvidence } = await import("../offchain/trust/rater");
-      const log = new InteractionLog(c.keystore);
-      let set: {
-        agreement: import("../offchain/trust/evidence").EvidenceTerms;
-        records: import("../offchain/trust/evidence").InteractionRecord[];
-      };
-      if (a.records) set = JSON.parse(fs.readFileSync(a.records, "utf8"));
-      else {
-        const pending = log.get(from, to);
-        if (!pending?.records.length)
-          throw new Error(
-            `trust:rate: no interactions of ${a.from} with ${a.to} logged since its last rating: log them with trust:interact, or give --records`,
-          );
-        set = pending;
-      }
-      const r = await rateWithEvidence(c.ledger, c.store, from, to, set.agreement, set.records, before);
-      if (!a.records) log.clear(from, to);
-      console.log(
-        `${a.from} -> ${a.to}: rating ${c.fixed.fromWad(r.rating).toFixed(4)} from ${set.records.length} record(s), factors [${r.scores.bps.map((x) => (x / 10_000).toFixed(4)).join(", ")}] (performance, timeliness, integrity, behaviour, history, identity), stored trust ${c.fixed.fromWad(r.stored).toFixed(4)}; evidence ${r.cid}; ${r.tx.gasUsed.toLocaleString("en-US")} gas`,
-      );
-      return {
-        rating: c.fixed.fromWad(r.rating),
-        trust: c.fixed.fromWad(r.stored),
-        gas: r.tx.gasUsed,
-        evidence: r.cid,
-        factors: r.scores.factors,
-        verifiable: true,
-      };
+      return rateAs(hre, a, a.account ?? (await controllerOf(hre, a.from)), before);
     },
   );
+
+/** trust:rate signed by `account` (see the task). */
+async function rateAs(
+  hre: HardhatRuntimeEnvironment,
+  a: { from: string; to: string; records?: string; score?: number; factors?: string; unverifiable: boolean; account?: string },
+  account: string | undefined,
+  before: ReturnType<typeof pairNow>,
+) {
+  const c = await trustContext(hre, account);
+  const from = c.ledgerMod.entityId(a.from);
+  const to = c.ledgerMod.entityId(a.to);
+  const typed = a.score !== undefined || a.factors !== undefined;
+  if (typed && !a.unverifiable)
+    throw new Error(
+      "trust:rate: a typed --score/--factors cannot be recomputed by anyone: add --unverifiable to send it, or rate from evidence (trust:interact, --records)",
+    );
+  if (typed && a.records) throw new Error("trust:rate: give --records or a typed --score/--factors, not both");
+  if (a.unverifiable && !typed) throw new Error("trust:rate: --unverifiable needs --score or --factors");
+  if (typed) {
+    const m = await c.ledger.getModel();
+    const scores = a.factors ? a.factors.split(",").map(Number) : Array(m.factorCount).fill(a.score);
+    if (scores.length !== m.factorCount) throw new Error(`trust:rate: the model has ${m.factorCount} factors, ${scores.length} given`);
+    const r = await c.ledger.rate(from, to, c.fixed.packFactors(scores), undefined, before);
+    console.log(
+      `${a.from} -> ${a.to}: UNVERIFIABLE typed rating ${c.fixed.fromWad(r.rating).toFixed(4)} (no evidence), stored trust ${c.fixed.fromWad(r.stored).toFixed(4)} (matches the off-chain model); ${r.tx.gasUsed.toLocaleString("en-US")} gas`,
+    );
+    return { rating: c.fixed.fromWad(r.rating), trust: c.fixed.fromWad(r.stored), gas: r.tx.gasUsed, verifiable: false };
+  }
+  const { InteractionLog, rateWithEvidence } = await import("../offchain/trust/rater");
+  const log = new InteractionLog(c.keystore);
+  let set: {
+    agreement: import("../offchain/trust/evidence").EvidenceTerms;
+    records: import("../offchain/trust/evidence").InteractionRecord[];
+  };
+  if (a.records) set = JSON.parse(fs.readFileSync(a.records, "utf8"));
+  else {
+    const pending = log.get(from, to);
+    if (!pending?.records.length)
+      throw new Error(
+        `trust:rate: no interactions of ${a.from} with ${a.to} logged since its last rating: log them with trust:interact, or give --records`,
+      );
+    set = pending;
+  }
+  const r = await rateWithEvidence(c.ledger, c.store, from, to, set.agreement, set.records, before);
+  if (!a.records) log.clear(from, to);
+  console.log(
+    `${a.from} -> ${a.to}: rating ${c.fixed.fromWad(r.rating).toFixed(4)} from ${set.records.length} record(s), factors [${r.scores.bps.map((x) => (x / 10_000).toFixed(4)).join(", ")}] (performance, timeliness, integrity, behaviour, history, identity), stored trust ${c.fixed.fromWad(r.stored).toFixed(4)}; evidence ${r.cid}; ${r.tx.gasUsed.toLocaleString("en-US")} gas`,
+  );
+  return {
+    rating: c.fixed.fromWad(r.rating),
+    trust: c.fixed.fromWad(r.stored),
+    gas: r.tx.gasUsed,
+    evidence: r.cid,
+    factors: r.scores.factors,
+    verifiable: true,
+  };
+}
 
 task(
   "trust:verify-rating",

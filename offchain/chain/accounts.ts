@@ -192,6 +192,12 @@ export function roleAccounts(hre: HardhatRuntimeEnvironment, keystore: Keystore,
    * not seen before.
    */
   const keyByAddress = (address: string): string | undefined => {
+    // A record read before, still there: its key (an address has one key, wherever it is kept).
+    // Listing the environment costs more than the whole lookup, so it comes second.
+    let known = recordKeys.get(keystore.dir);
+    if (!known) recordKeys.set(keystore.dir, (known = new Map()));
+    const hit = known.get(address);
+    if (hit && keystore.exists(hit.record)) return hit.key;
     for (const [k, v] of Object.entries(env))
       if (k.startsWith("METATRUST_KEY_") && v && /^(0x)?[0-9a-fA-F]{64}$/.test(v)) {
         const key = v.startsWith("0x") ? v : `0x${v}`;
@@ -199,10 +205,6 @@ export function roleAccounts(hre: HardhatRuntimeEnvironment, keystore: Keystore,
         if (a === undefined) envKeyAddress.set(key, (a = new Wallet(key).address));
         if (a === address) return key;
       }
-    let known = recordKeys.get(keystore.dir);
-    if (!known) recordKeys.set(keystore.dir, (known = new Map()));
-    const hit = known.get(address);
-    if (hit && keystore.exists(hit.record)) return hit.key;
     for (const rec of keystore.list().filter((n) => n.startsWith("account-"))) {
       if ([...known.values()].some((x) => x.record === rec)) continue; // read before: not this address
       const r = keystore.load(rec) as { address?: string; privateKey?: string };

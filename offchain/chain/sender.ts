@@ -36,6 +36,7 @@ import {
   Wallet,
   getBytes,
   hexlify,
+  keccak256,
   type BytesLike,
   type Provider,
   type TransactionRequest,
@@ -200,17 +201,19 @@ export class ChainWallet extends Wallet {
    * 3 ms in JavaScript) and, in hardhat-ethers, ask for the block number as well, for a
    * replacement watch that an account numbering its own transactions does not need.
    */
-  private async broadcast(provider: Provider, signed: string): Promise<TransactionResponse> {
+  private async broadcast(provider: Provider, t: Transaction): Promise<TransactionResponse> {
+    // serialized once: each read of ethers' `serialized` or `hash` encodes the transaction again
+    const signed = t.serialized;
     const raw = provider as Provider & { send?: (method: string, params: unknown[]) => Promise<unknown> };
     if (typeof raw.send !== "function") return provider.broadcastTransaction(signed);
-    const t = Transaction.from(signed);
+    const txHash = keccak256(signed);
     const hash = await raw.send("eth_sendRawTransaction", [signed]);
-    if (hash !== t.hash) throw new Error(`ChainWallet: the node answered ${String(hash)} for transaction ${t.hash}`);
+    if (hash !== txHash) throw new Error(`ChainWallet: the node answered ${String(hash)} for transaction ${txHash}`);
     return new TransactionResponse(
       {
         blockNumber: null,
         blockHash: null,
-        hash: t.hash!,
+        hash: txHash,
         index: 0,
         type: t.type ?? 0,
         to: t.to,
@@ -240,8 +243,11 @@ export class ChainWallet extends Wallet {
     for (let attempt = 0; ; attempt++) {
       try {
         const pop = await this.populateTransaction(tx);
-        delete pop.from;
-        return await this.broadcast(provider, await this.signTransaction(Transaction.from(pop)));
+        delete pop.from; // populateCall checked it is this wallet's address, and resolved `to`
+        // signed here as Wallet.signTransaction signs, without its second resolution of the addresses
+        const t = Transaction.from(pop);
+        t.signature = this.signingKey.sign(t.unsignedHash);
+        return await this.broadcast(provider, t);
       } catch (e) {
         // The nonce may not have been used (or was used by someone else): count again next time.
         s.nonces.delete(this.address);

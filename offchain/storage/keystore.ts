@@ -6,9 +6,22 @@
  *   fsync, rename): a crash leaves the old file or the new one, never half of one.
  * - With a passphrase (METATRUST_PASSPHRASE) the record is sealed with scrypt(N=2^15, r=8, p=1)
  *   and XChaCha20-Poly1305, the file's name and version bound as associated data; without one it
- *   is stored in the clear with a SHA-256 checksum (development mode, printed as such).
+ *   is stored in the clear with a SHA-256 checksum (development mode, printed as such). A process
+ *   derives each scrypt key once (by cost, salt and passphrase) and seals its writes to a folder
+ *   with one salt, each record with a fresh random nonce.
  * - Corrupted files, wrong passphrases and missing passphrases are typed errors; keys are never
  *   regenerated silently and an existing record is never overwritten by `create`.
+ * - `commit` replaces several records at once with one fsync on the caller's path (issue 20: an
+ *   RSMS join changes the MSRP's record and the RN's). A write-ahead journal file
+ *   `<dir>/.journal/<time>-<pid>-<seq>.wal` holds the new files and their checksum; it is written
+ *   and fsync'd, and that is the commit point. This process reads the new records at once (an
+ *   in-memory overlay); in the background each is written to a temporary file, fsync'd and renamed
+ *   into place, and then the journal is deleted. A direct write or removal of such a record, and
+ *   the process's exit (the Hardhat CLI exits at once), apply the pending journals synchronously
+ *   first. After a crash at any point, the next read or write of the folder (in any process)
+ *   replays what a committed journal holds and drops a torn one, which was never committed: all
+ *   the records of a commit, or none. A replay writes a record only if the file still holds what
+ *   the commit replaced (the journal keeps its checksum): a newer write is never undone.
  */
 import fs from "fs";
 import path from "path";
@@ -86,17 +99,23 @@ export class Keystore {
 
   /** True iff the record exists. */
   exists(name: string): boolean {
-    return fs.existsSync(this.file(name));
+    const file = this.file(name);
+    this.recover();
+    return overlay.has(file) || fs.existsSync(file);
   }
 
   /** Names of all records. */
   list(): string[] {
     if (!fs.existsSync(this.dir)) return [];
-    return fs
-      .readdirSync(this.dir)
-      .filter((f) => f.endsWith(".json"))
-      .map((f) => f.slice(0, -5))
-      .sort();
+    this.recover();
+    const names = new Set(
+      fs
+        .readdirSync(this.dir)
+        .filter((f) => f.endsWith(".json"))
+        .map((f) => f.slice(0, -5)),
+    );
+    for (const file of overlay.keys()) if (path.dirname(file) === this.dir) names.add(path.basename(file, ".json"));
+    return [...names].sort();
   }
 
   /**
@@ -105,7 +124,7 @@ export class Keystore {
    */
   create(name: string, data: KeystoreData): void {
     const file = this.file(name);
-    if (fs.existsSync(file)) throw new KeystoreExistsError(name, file);
+    if (this.exists(name)) throw new KeystoreExistsError(name, file);
     this.write(name, data);
   }
 
@@ -115,7 +134,7 @@ export class Keystore {
    */
   update(name: string, data: KeystoreData): void {
     const file = this.file(name);
-    if (!fs.existsSync(file)) throw new KeystoreNotFoundError(name, file);
+    if (!this.exists(name)) throw new KeystoreNotFoundError(name, file);
     this.write(name, data);
   }
 
@@ -125,7 +144,8 @@ export class Keystore {
    */
   remove(name: string): void {
     const file = this.file(name);
-    if (!fs.existsSync(file)) throw new KeystoreNotFoundError(name, file);
+    if (!this.exists(name)) throw new KeystoreNotFoundError(name, file);
+    if (overlay.has(file)) flushJournals(); // the commit first, durably: a replay must not bring the record back
     fs.rmSync(file);
   }
 
@@ -137,9 +157,10 @@ export class Keystore {
    */
   load<T extends KeystoreData = KeystoreData>(name: string): T {
     const file = this.file(name);
+    this.recover();
     let text: string;
     try {
-      text = fs.readFileSync(file, "utf8");
+      text = overlay.get(file) ?? fs.readFileSync(file, "utf8");
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === "ENOENT") throw new KeystoreNotFoundError(name, file);
       throw e;
@@ -154,8 +175,12 @@ export class Keystore {
       throw new KeystoreCorruptedError(file, "unknown version or mismatched name");
     }
     if (parsed.encrypted === false) {
-      if (typeof parsed.data !== "object" || parsed.data === null || checksum(parsed.data) !== parsed.checksum) {
-        throw new KeystoreCorruptedError(file, "checksum mismatch");
+      // the same text as a load that checked it, or as this process wrote: the same checksum result
+      if (checkedText.get(file) !== text) {
+        if (typeof parsed.data !== "object" || parsed.data === null || checksum(parsed.data) !== parsed.checksum) {
+          throw new KeystoreCorruptedError(file, "checksum mismatch");
+        }
+        checkedText.set(file, text);
       }
       return parsed.data as T;
     }
@@ -164,7 +189,7 @@ export class Keystore {
     let key: Uint8Array, nonce: Uint8Array, ct: Uint8Array;
     try {
       const { N, r, p, salt } = parsed.kdf;
-      key = scrypt(this.passphrase, fromHex(salt), { N, r, p, dkLen: 32 });
+      key = deriveKey(this.passphrase, fromHex(salt), { N, r, p });
       nonce = fromHex(parsed.nonce, 24);
       ct = fromHex(parsed.ciphertext);
     } catch (e) {
@@ -181,15 +206,27 @@ export class Keystore {
   }
 
   private write(name: string, data: KeystoreData): void {
-    const file = this.file(name);
+    this.recover();
+    if (overlay.has(this.file(name))) flushJournals(); // the commit first: this write replaces it
+    writeFileAtomic(this.file(name), this.serialize(name, data), 0o600);
+  }
+
+  /** The file text of a record (sealed when a passphrase is set). */
+  private serialize(name: string, data: KeystoreData): string {
     let out: PlainFile | SealedFile;
     if (this.passphrase === undefined) {
-      const clean = JSON.parse(JSON.stringify(data)) as KeystoreData;
-      out = { version: VERSION, name, encrypted: false, checksum: checksum(clean), data: clean };
+      // JSON.stringify of its own output's parse is that output: the checksum of the clean copy is of `json`
+      const json = JSON.stringify(data);
+      const clean = JSON.parse(json) as KeystoreData;
+      out = { version: VERSION, name, encrypted: false, checksum: toHex(sha256(toBytes(json))), data: clean };
     } else {
-      const salt = randomBytes(16);
+      // One salt (and so one scrypt) per folder, passphrase and cost in this process; every record
+      // still gets a fresh random 24-byte nonce, so no (key, nonce) pair repeats.
+      const saltKey = `${this.scryptParams.N}:${this.scryptParams.r}:${this.scryptParams.p}|${this.dir}|${this.passphrase}`;
+      let salt = sealingSalts.get(saltKey);
+      if (!salt) sealingSalts.set(saltKey, (salt = randomBytes(16)));
       const nonce = randomBytes(24);
-      const key = scrypt(this.passphrase, salt, { ...this.scryptParams, dkLen: 32 });
+      const key = deriveKey(this.passphrase, salt, this.scryptParams);
       const ct = xchacha20poly1305(key, nonce, toBytes(`${name}|${VERSION}`)).encrypt(toBytes(JSON.stringify(data)));
       out = {
         version: VERSION,
@@ -201,6 +238,243 @@ export class Keystore {
         ciphertext: toHex(ct),
       };
     }
-    writeFileAtomic(file, JSON.stringify(out, null, 1) + "\n", 0o600);
+    const text = JSON.stringify(out, null, 1) + "\n";
+    if (!out.encrypted) checkedText.set(this.file(name), text);
+    return text;
   }
+
+  /** The folder of write-ahead journal files (a name no record can have: records cannot start with '.'). */
+  get journalDir(): string {
+    return path.join(this.dir, ".journal");
+  }
+
+  /**
+   * Replaces (or creates) several records together, atomically and durably, with one fsync: the
+   * new files go to a write-ahead journal first (see the file comment). When it returns, the
+   * commit survives a crash; until then, a crash leaves every record as it was.
+   * @param records - record name -> its new data
+   */
+  commit(records: Record<string, KeystoreData>): void {
+    this.recover();
+    const entries = Object.entries(records).map(([name, data]) => {
+      const file = this.file(name);
+      const pending = overlay.get(file);
+      return { name, file, base: pending !== undefined ? sha(pending) : fileHash(file), text: this.serialize(name, data) };
+    });
+    if (entries.length === 0) return;
+    const body = entries.map(({ name, base, text }) => ({ name, base, text }));
+    const journal: JournalFile = { version: VERSION, pid: process.pid, records: body, checksum: journalChecksum(body) };
+    const jdir = this.journalDir;
+    if (!journalDirs.has(jdir)) {
+      fs.mkdirSync(jdir, { recursive: true, mode: 0o700 });
+      fsyncPath(this.dir); // the folder's entry for .journal survives a crash
+      journalDirs.add(jdir);
+    }
+    const jfile = path.join(jdir, `${String(Date.now()).padStart(15, "0")}-${process.pid}-${String(journalSeq++).padStart(6, "0")}.wal`);
+    const fd = fs.openSync(jfile, "wx", 0o600);
+    try {
+      fs.writeSync(fd, Buffer.from(JSON.stringify(journal)));
+      fs.fsyncSync(fd); // the commit point
+    } finally {
+      fs.closeSync(fd);
+    }
+    crashPoint("journaled");
+    for (const e of entries) overlay.set(e.file, e.text);
+    applyLater(jfile, entries);
+  }
+
+  /**
+   * Replays the journals a crashed commit left (before every read or write: one directory listing,
+   * usually empty). A journal this process is still settling, or one of another live process (its
+   * commit in flight), is left alone, unless it is older than JOURNAL_ABANDONED_MS (the process id
+   * was reused).
+   */
+  recover(): void {
+    const jdir = this.journalDir;
+    let names: string[];
+    try {
+      names = fs.readdirSync(jdir);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "ENOENT") return;
+      throw e;
+    }
+    journalDirs.add(jdir);
+    for (const f of names.sort()) {
+      if (!f.endsWith(".wal")) continue;
+      const jfile = path.join(jdir, f);
+      if (settling.has(jfile)) continue;
+      const [at, pid] = f.split("-").map(Number);
+      if (pid !== process.pid && processAlive(pid) && Date.now() - at < JOURNAL_ABANDONED_MS) continue;
+      let j: JournalFile | undefined;
+      try {
+        j = JSON.parse(fs.readFileSync(jfile, "utf8")) as JournalFile;
+        if (j.version !== VERSION || !Array.isArray(j.records) || journalChecksum(j.records) !== j.checksum) j = undefined;
+      } catch {
+        j = undefined;
+      }
+      // A torn journal (the crash came before its fsync returned) was never committed: nothing to replay.
+      for (const r of j?.records ?? []) {
+        const file = this.file(r.name);
+        const now = fileHash(file);
+        if (now === r.base) writeFileAtomic(file, r.text, 0o600);
+        else if (now === sha(r.text)) fsyncPath(file);
+        // else: a newer commit replaced it; keep that
+      }
+      fs.rmSync(jfile, { force: true });
+    }
+  }
+}
+
+/** One journal file: the new text of each record and the checksum of the file each replaced ("" if none). */
+type JournalFile = { version: number; pid: number; records: { name: string; base: string; text: string }[]; checksum: string };
+
+/** A journal whose process still runs is replayed by another process only after this long (ms). */
+export const JOURNAL_ABANDONED_MS = 60_000;
+
+/** Journals this process committed and has not settled yet. */
+const settling = new Set<string>();
+const journalDirs = new Set<string>();
+let journalSeq = 0;
+/**
+ * Keys this process derived, by cost, salt and passphrase: scrypt(N=2^15) takes about 0.1 s, and a
+ * command loads and writes several sealed records (an RSMS join: five loads and two writes), each
+ * of whose key is derived once per process, not once per use. A wrong passphrase is another entry:
+ * it derives its own key, which the AEAD refuses.
+ */
+const derivedKeys = new Map<string, Uint8Array>();
+/** Per folder, passphrase and cost: the salt this process seals records with. */
+const sealingSalts = new Map<string, Uint8Array>();
+
+function deriveKey(passphrase: string, salt: Uint8Array, c: ScryptParams): Uint8Array {
+  const k = `${c.N}:${c.r}:${c.p}:${toHex(salt)}:${passphrase}`;
+  let key = derivedKeys.get(k);
+  if (!key) {
+    key = scrypt(passphrase, salt, { N: c.N, r: c.r, p: c.p, dkLen: 32 });
+    if (derivedKeys.size >= 1024) derivedKeys.delete(derivedKeys.keys().next().value!);
+    derivedKeys.set(k, key);
+  }
+  return key;
+}
+
+/** Per record file: the last plaintext file text whose checksum this process checked or computed. */
+const checkedText = new Map<string, string>();
+/** Record files whose committed text is not renamed into place yet (file -> text): what this process reads. */
+const overlay = new Map<string, string>();
+/** The background application of this process's commits, one after the other. */
+let applying: Promise<void> = Promise.resolve();
+
+const sha = (text: string) => toHex(sha256(toBytes(text)));
+const journalChecksum = (records: JournalFile["records"]) => sha(JSON.stringify(records));
+
+function fileHash(file: string): string {
+  try {
+    return sha(fs.readFileSync(file, "utf8"));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return "";
+    throw e;
+  }
+}
+
+function fsyncPath(p: string): void {
+  const fd = fs.openSync(p, "r");
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function processAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * In the background, one commit after the other: each record of the commit that no later write
+ * replaced is written to a temporary file, fsync'd and renamed into place; then the journal is
+ * deleted. A failure leaves the journal (replayed by flushJournals or the next process).
+ */
+function applyLater(jfile: string, entries: { file: string; text: string }[]): void {
+  settling.add(jfile);
+  const p = applying
+    .then(async () => {
+      if (!settling.has(jfile)) return; // flushed synchronously meanwhile
+      let i = 0;
+      for (const { file, text } of entries) {
+        if (overlay.get(file) === text) {
+          const tmp = `${file}.${toHex(randomBytes(6)).slice(2)}.tmp`;
+          const h = await fs.promises.open(tmp, "wx", 0o600);
+          try {
+            await h.writeFile(text);
+            await h.sync();
+          } finally {
+            await h.close();
+          }
+          // checked and renamed in one turn of the event loop: no write of this process in between
+          if (overlay.get(file) === text && settling.has(jfile)) {
+            fs.renameSync(tmp, file);
+            fs.chmodSync(file, 0o600);
+            overlay.delete(file);
+          } else fs.rmSync(tmp, { force: true });
+        }
+        if (i++ === 0) crashPoint("applied-one");
+      }
+      crashPoint("applied");
+      if (settling.has(jfile)) await fs.promises.rm(jfile, { force: true });
+      settling.delete(jfile);
+    })
+    .catch(() => undefined);
+  applying = p;
+}
+
+/**
+ * Applies, synchronously and durably, every journal this process committed and has not applied
+ * yet (before a direct write or removal of one of its records, and when the process exits).
+ */
+export function flushJournals(): void {
+  for (const jfile of [...settling].sort()) {
+    settling.delete(jfile);
+    let j: JournalFile;
+    try {
+      j = JSON.parse(fs.readFileSync(jfile, "utf8")) as JournalFile;
+    } catch {
+      continue; // left for the next process's recovery
+    }
+    const dir = path.dirname(path.dirname(jfile));
+    for (const r of j.records) {
+      const file = path.join(dir, `${r.name}.json`);
+      if (overlay.get(file) !== r.text) continue; // a later commit or write replaced it
+      writeFileAtomic(file, r.text, 0o600);
+      overlay.delete(file);
+    }
+    fs.rmSync(jfile, { force: true });
+  }
+}
+process.on("exit", () => {
+  try {
+    flushJournals();
+  } catch {
+    /* the journals stay: the next process replays them */
+  }
+});
+
+/** Waits until every journal this process committed is settled (its records fsync'd, the journal deleted). */
+export async function settled(): Promise<void> {
+  for (let p = applying; ; p = applying) {
+    await p;
+    if (p === applying) return;
+  }
+}
+
+/**
+ * Crash injection for the crash tests (test/storage/keystore-journal.test.ts): with
+ * METATRUST_KEYSTORE_CRASH=<point> the process kills itself (SIGKILL) at that point of a commit.
+ */
+function crashPoint(point: "journaled" | "applied-one" | "applied"): void {
+  if (process.env.METATRUST_KEYSTORE_CRASH === point) process.kill(process.pid, "SIGKILL");
 }

@@ -265,10 +265,13 @@ export class TrustLedger {
     const expected = ratedTrust(m, b, factors, stored.updatedAt);
     const digestOf = (t: bigint) =>
       ethersKeccak(AbiCoder.defaultAbiCoder().encode(["bytes32", "bytes32", "uint64", "uint256"], [from, to, t, stored.updatedAt]));
-    if (ev.args.newTrust !== expected || digestOf(stored.trust) !== digestOf(expected)) {
+    // The two digests encode the same (from, to, updatedAt) and differ only in the trust value:
+    // they are equal iff the values are, so the values are compared and one digest is computed.
+    const digest = digestOf(expected);
+    if (ev.args.newTrust !== expected || stored.trust !== expected) {
       throw new TrustIntegrityError(`rate: the chain stored ${stored.trust}, the model computes ${expected}`);
     }
-    return { tx: info, stored: expected, rating: ev.args.rating, digest: digestOf(expected) };
+    return { tx: info, stored: expected, rating: ev.args.rating, digest };
   }
 
   /**

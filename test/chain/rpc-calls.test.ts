@@ -23,14 +23,33 @@ describe("JSON-RPC calls per task step (issue 20)", function () {
   useTaskSandbox("metatrust-rpc-calls-");
   const counter = () => countRpc(hre.network.provider);
 
-  it("a rating (trust:rate, the rater's role key): one read, the transaction, its receipt, and the pair before and after", async () => {
+  it("a rating (trust:rate, the rater's role key): the transaction, its receipt, the pair before and after, and the rater's controller once per process", async () => {
     for (let i = 0; i < 4; i++) await hre.run("trust:register", { entity: `c${i}`, type: "organization", account: `crater${i}` });
     await hre.run("trust:rate", { from: "c0", to: "c1", score: 0.9, unverifiable: true }); // first use: nonce, fees, model, code
     const r = await counter().during(() => hre.run("trust:rate", { from: "c1", to: "c2", score: 0.8, unverifiable: true }));
     expect(r.value.rating).to.be.closeTo(0.8, 1e-9);
-    // eth_call: the rater's controller with the pair before (together), the pair after with the
-    // receipt (together): Algorithm 5 step 3
+    // eth_call: the rater's controller (read once per process and rater) with the pair before
+    // (together), the pair after with the receipt (together): Algorithm 5 step 3
     expect(r.calls).to.deep.equal({ eth_call: 3, eth_sendRawTransaction: 1, eth_getTransactionReceipt: 1 });
+    // c1 rates again: its controller is remembered from the rating above, no call for it
+    const again = await counter().during(() => hre.run("trust:rate", { from: "c1", to: "c3", score: 0.7, unverifiable: true }));
+    expect(again.value.rating).to.be.closeTo(0.7, 1e-9);
+    expect(again.calls).to.deep.equal({ eth_call: 2, eth_sendRawTransaction: 1, eth_getTransactionReceipt: 1 });
+  });
+
+  it("a rating signed by a remembered controller that no longer controls the rater is sent again by the chain's controller", async () => {
+    const snap = await hre.network.provider.send("evm_snapshot", []);
+    await hre.run("trust:register", { entity: "k0", type: "organization", account: "kfirst" });
+    await hre.run("trust:register", { entity: "k1", type: "organization", account: "kother" });
+    await hre.run("trust:rate", { from: "k0", to: "k1", score: 0.9, unverifiable: true }); // remembers kfirst
+    // the chain goes back, and k0 is registered again, by another account
+    await hre.network.provider.send("evm_revert", [snap]);
+    await hre.run("trust:register", { entity: "k0", type: "organization", account: "ksecond" });
+    await hre.run("trust:register", { entity: "k1", type: "organization", account: "kother2" }); // (kother's funding went back too)
+    const r = await counter().during(() => hre.run("trust:rate", { from: "k0", to: "k1", score: 0.6, unverifiable: true }));
+    expect(r.value.rating).to.be.closeTo(0.6, 1e-9);
+    // kfirst's transaction is refused (its nonce went back with the chain, then TrustManager__NotController); ksecond's is mined
+    expect(r.calls.eth_sendRawTransaction).to.equal(3);
   });
 
   it("an RSMS join with its chain write (rsms:join): the pool, the replay check with the filter, the transaction and its receipt", async () => {

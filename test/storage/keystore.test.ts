@@ -46,6 +46,20 @@ describe("storage/keystore", () => {
     expect(ks.exists("b")).to.equal(false);
   });
 
+  it("sealed records: one key derivation per process and folder, a fresh nonce per record; a wrong passphrase still fails after the right one", () => {
+    const dir = tmp();
+    const ks = new Keystore(dir, "pw", FAST);
+    ks.create("a", { sk: "0x01" });
+    ks.create("b", { sk: "0x02" });
+    ks.update("a", { sk: "0x03" });
+    const files = ["a", "b"].map((n) => JSON.parse(fs.readFileSync(ks.file(n), "utf8")));
+    expect(files[0].kdf.salt).to.equal(files[1].kdf.salt); // one salt: one scrypt for every write of this process
+    expect(files[0].nonce).to.not.equal(files[1].nonce);
+    expect([new Keystore(dir, "pw").load("a"), new Keystore(dir, "pw").load("b")]).to.deep.equal([{ sk: "0x03" }, { sk: "0x02" }]);
+    // the key derived for "pw" and this salt is kept: another passphrase derives its own, which the AEAD refuses
+    expectThrows(() => new Keystore(dir, "wrong").load("a"), KeystoreWrongPassphraseError, "KEYSTORE_WRONG_PASSPHRASE");
+  });
+
   it("a wrong passphrase, a missing passphrase and a tampered ciphertext are clear errors", () => {
     const dir = tmp();
     const ks = new Keystore(dir, "pw", FAST);

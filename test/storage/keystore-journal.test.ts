@@ -1,0 +1,140 @@
+/**
+ * Keystore.commit (issue 20): several records replaced together with one fsync, through a
+ * write-ahead journal. A writer process is killed (SIGKILL) at each point of a commit, and the
+ * next process that uses the folder sees all of the commit or none of it.
+ */
+import { expect } from "chai";
+import { spawnSync } from "child_process";
+import fs from "fs";
+import os from "os";
+import path from "path";
+import { Keystore, settled } from "../../offchain/storage/keystore";
+
+const ROOT = path.resolve(__dirname, "../..");
+const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), "metatrust-ksj-"));
+
+/** The records as the files on disk hold them (no recovery: read raw). */
+const raw = (dir: string, name: string) => JSON.parse(fs.readFileSync(path.join(dir, `${name}.json`), "utf8")).data;
+const journals = (dir: string) => (fs.existsSync(path.join(dir, ".journal")) ? fs.readdirSync(path.join(dir, ".journal")) : []);
+
+/** In a child process: commit { a: {v}, b: {v} } to the keystore at `dir`, killed at `crash` (if given). */
+function commitInChild(dir: string, v: number, crash?: string, exitAtOnce = false) {
+  const code = `
+    const { Keystore } = require(${JSON.stringify(path.join(ROOT, "offchain/storage/keystore"))});
+    new Keystore(${JSON.stringify(dir)}, undefined).commit({ a: { v: ${v} }, b: { v: ${v}, pad: "x".repeat(5000) } });
+    ${exitAtOnce ? "process.exit(0);" : ""}`;
+  return spawnSync(process.execPath, ["-r", "ts-node/register", "-e", code], {
+    cwd: ROOT,
+    env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "1", METATRUST_KEYSTORE_CRASH: crash ?? "" },
+    encoding: "utf8",
+    timeout: 60_000,
+  });
+}
+
+/** A folder holding a = {v: 1} and b = {v: 1}, written the ordinary way. */
+function seeded() {
+  const dir = tmp();
+  const ks = new Keystore(dir, undefined);
+  ks.create("a", { v: 1 });
+  ks.create("b", { v: 1, pad: "x".repeat(5000) });
+  return dir;
+}
+
+describe("storage/keystore: commit through a write-ahead journal", function () {
+  this.timeout(120_000);
+
+  it("replaces every record of a commit, in this process at once, and deletes its journal once the records are fsync'd", async () => {
+    const dir = seeded();
+    const ks = new Keystore(dir, undefined);
+    ks.commit({ a: { v: 2 }, b: { v: 2 }, c: { v: 2 } });
+    // before the records are renamed into place, this process already reads the commit
+    expect([ks.load("a"), ks.load("b"), ks.load("c")]).to.deep.equal([{ v: 2 }, { v: 2 }, { v: 2 }]);
+    expect([ks.exists("c"), ks.list()]).to.deep.equal([true, ["a", "b", "c"]]);
+    expect(journals(dir)).to.have.length(1);
+    await settled();
+    expect([raw(dir, "a").v, raw(dir, "b").v, raw(dir, "c").v]).to.deep.equal([2, 2, 2]);
+    for (const n of ["a", "b", "c"]) expect(fs.statSync(ks.file(n)).mode & 0o777).to.equal(0o600);
+    await settled();
+    expect(journals(dir)).to.deep.equal([]);
+    expect(ks.list()).to.deep.equal(["a", "b", "c"]);
+  });
+
+  it("sealed records: the journal holds the sealed files only", async () => {
+    const dir = tmp();
+    const ks = new Keystore(dir, "pw", { N: 2 ** 10, r: 8, p: 1 });
+    ks.create("s", { sk: "0xdeadbeefcafe" });
+    ks.commit({ s: { sk: "0xfeedfacecafe" } });
+    expect(new Keystore(dir, "pw").load("s")).to.deep.equal({ sk: "0xfeedfacecafe" });
+    await settled();
+    const r = commitInChild(dir, 3, "journaled"); // plaintext records, but the journal file is what matters
+    expect(r.signal).to.equal("SIGKILL");
+    for (const j of journals(dir)) expect(fs.readFileSync(path.join(dir, ".journal", j), "utf8")).to.not.contain("feedfacecafe");
+  });
+
+  it("a direct write or removal after a commit comes after it, also on disk", async () => {
+    const dir = seeded();
+    const ks = new Keystore(dir, undefined);
+    ks.commit({ a: { v: 2 }, b: { v: 2 } });
+    ks.update("a", { v: 3 }); // applies the commit first, synchronously
+    ks.remove("b");
+    await settled();
+    expect([raw(dir, "a").v, ks.exists("b"), journals(dir)]).to.deep.equal([3, false, []]);
+    ks.commit({ a: { v: 4 } });
+    ks.commit({ a: { v: 5 } });
+    await settled();
+    expect([raw(dir, "a").v, journals(dir)]).to.deep.equal([5, []]);
+  });
+
+  it("a process that exits at once after a commit (as the Hardhat CLI does) applies it on exit", () => {
+    const dir = seeded();
+    const r = commitInChild(dir, 2, undefined, true);
+    expect(r.status, r.stderr).to.equal(0);
+    expect([raw(dir, "a").v, raw(dir, "b").v, journals(dir)]).to.deep.equal([2, 2, []]);
+  });
+
+  for (const point of ["journaled", "applied-one", "applied"]) {
+    it(`a writer killed at "${point}": the next process sees the whole commit`, () => {
+      const dir = seeded();
+      const r = commitInChild(dir, 2, point);
+      expect(r.signal, r.stderr).to.equal("SIGKILL");
+      expect(journals(dir)).to.have.length(1); // committed, not settled
+      if (point === "journaled") expect([raw(dir, "a").v, raw(dir, "b").v]).to.deep.equal([1, 1]);
+      if (point === "applied-one") expect([raw(dir, "a").v, raw(dir, "b").v]).to.deep.equal([2, 1]); // half applied on disk
+      const ks = new Keystore(dir, undefined); // first use in this process: replays the journal
+      expect([ks.load("a").v, ks.load("b").v]).to.deep.equal([2, 2]);
+      expect(journals(dir)).to.deep.equal([]);
+    });
+  }
+
+  it("without a crash, the writer settles its journal before it exits", () => {
+    const dir = seeded();
+    const r = commitInChild(dir, 2);
+    expect(r.status, r.stderr).to.equal(0);
+    expect(journals(dir)).to.deep.equal([]);
+    expect([raw(dir, "a").v, raw(dir, "b").v]).to.deep.equal([2, 2]);
+  });
+
+  it("a torn journal (killed before its fsync returned) was never committed: dropped, the records unchanged", () => {
+    const dir = seeded();
+    const r = commitInChild(dir, 2, "journaled");
+    expect(r.signal).to.equal("SIGKILL");
+    const [j] = journals(dir);
+    const file = path.join(dir, ".journal", j);
+    // the same crash a little earlier: only part of the journal reached the disk, the records untouched
+    fs.writeFileSync(file, fs.readFileSync(file, "utf8").slice(0, 200));
+    const ks = new Keystore(dir, undefined);
+    expect([ks.load("a").v, ks.load("b").v]).to.deep.equal([1, 1]);
+    expect(journals(dir)).to.deep.equal([]);
+  });
+
+  it("a replay never undoes a newer write of a record", () => {
+    const dir = seeded();
+    expect(commitInChild(dir, 2, "journaled").signal).to.equal("SIGKILL");
+    // before anyone replays it, record a moves on (e.g. another machine's copy restored by hand)
+    const other = tmp();
+    new Keystore(other, undefined).create("a", { v: 9 });
+    fs.copyFileSync(path.join(other, "a.json"), path.join(dir, "a.json"));
+    const ks = new Keystore(dir, undefined);
+    expect([ks.load("a").v, ks.load("b").v]).to.deep.equal([9, 2]);
+  });
+});
