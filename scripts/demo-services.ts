@@ -278,24 +278,27 @@ export async function demoServices(): Promise<number> {
       // eight days. The victim's services fail on days 2-3 and 6-7: the raters' records say so, and
       // nothing else does. Whether that is an attack is the detector service's call alone.
       const raters = [4, 5, 6].map((i, k) => ({ name: `rater-${k + 1}`, index: i }));
-      await steps.run(`the group's RNs (attested by the MSRP over the network) and three raters registered in the trust layer`, async () => {
-        // each RN signs (PID, controller, deadline) with sk_RN from its own folder; the MSRP answers with
-        // the EIP-712 attestation the TrustManager takes; the controller (the node's first account) registers it
-        const controller = devAccount(0).address;
-        for (const [pid, name] of [...pidOf].filter(([, n]) => members.includes(n))) {
-          const att = JSON.parse(await c.run("edge", ["rsms:attest", "--rn", name, "--controller", controller, "--json"])) as {
-            pid: string;
-            deadline: number;
-            attestation: string;
-          };
-          if (att.pid.toLowerCase() !== pid.toLowerCase()) throw new Error(`the MSRP attested ${att.pid}, not ${pid} (${name})`);
-          const reg = ["trust:register", "--entity", pid, "--type", "resource-node", "--attestation", att.attestation];
-          await c.run("deployer", [...reg, "--deadline", String(att.deadline)]);
-        }
-        for (const r of raters)
-          await c.run("deployer", ["trust:register", "--entity", r.name, "--type", "avatar", "--verified", "--account", String(r.index)]);
-        return `${members.join(", ")} (PIDs, identity verified by their pool join); ${raters.map((r) => r.name).join(", ")} (verified avatars, each with an account of its own)`;
-      });
+      await steps.run(
+        `the group's RNs (attested by the MSRP over the network) and three raters registered in the trust layer`,
+        async () => {
+          // each RN signs (PID, controller, deadline) with sk_RN from its own folder; the MSRP answers with
+          // the EIP-712 attestation the TrustManager takes; the controller (the node's first account) registers it
+          const controller = devAccount(0).address;
+          for (const [pid, name] of [...pidOf].filter(([, n]) => members.includes(n))) {
+            const att = JSON.parse(await c.run("edge", ["rsms:attest", "--rn", name, "--controller", controller, "--json"])) as {
+              pid: string;
+              deadline: number;
+              attestation: string;
+            };
+            if (att.pid.toLowerCase() !== pid.toLowerCase()) throw new Error(`the MSRP attested ${att.pid}, not ${pid} (${name})`);
+            const reg = ["trust:register", "--entity", pid, "--type", "resource-node", "--attestation", att.attestation];
+            await c.run("deployer", [...reg, "--deadline", String(att.deadline)]);
+          }
+          for (const r of raters)
+            await c.run("deployer", ["trust:register", "--entity", r.name, "--type", "avatar", "--verified", "--account", String(r.index)]);
+          return `${members.join(", ")} (PIDs, identity verified by their pool join); ${raters.map((r) => r.name).join(", ")} (verified avatars, each with an account of its own)`;
+        },
+      );
       await steps.run(
         `the raters use both RNs for 8 days and rate them from signed records (${victim} fails on days 2-3 and 6-7)`,
         async () => {
