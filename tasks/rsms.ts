@@ -218,6 +218,7 @@ task(
       trustManager: await deployedAddress(hre, "TrustManager"),
       controller: hre.ethers.getAddress(a.controller),
       ttlSec: a.ttl,
+      now: Math.max(Math.floor(Date.now() / 1000), Number((await hre.ethers.provider.getBlock("latest"))!.timestamp)),
       ...(a.msrp ? { msrpUrl: a.msrp } : {}),
     });
     console.log(`${a.rn}: the MSRP attests PID ${r.pid} for ${r.controller} until ${new Date(r.deadline * 1000).toISOString()}`);

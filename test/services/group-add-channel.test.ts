@@ -83,10 +83,18 @@ describe("services/rsms: a group grows without an eviction, and its traffic goes
     s = await rsmsServices({ groups: true });
     msrp = s.msrp;
     for (const n of [...rns, "alice"]) machines.set(n, new Keystore(tmp(`m-${n}`), ""));
-    for (const n of rns) await registerRnRemote({ msrpUrl: s.msrpUrl, name: n, poolId: 1, rid: `rn:${n}`, keystore: ks(n), dep: s.dep });
+    for (const n of rns)
+      await registerRnRemote({ msrpUrl: s.msrpUrl, name: n, poolId: 1, rid: `rn:${n}`, token: s.enrol(n), keystore: ks(n), dep: s.dep });
     expect(await msrp.publishDue()).to.equal(1);
     for (const n of rns) await joinRemote({ name: n, poolId: 1, keystore: ks(n), dep: s.dep });
-    await registerUserRemote({ msrpUrl: s.msrpUrl, name: "alice", rid: "user:alice", keystore: ks("alice"), dep: s.dep });
+    await registerUserRemote({
+      msrpUrl: s.msrpUrl,
+      name: "alice",
+      rid: "user:alice",
+      token: s.enrol("alice", "user"),
+      keystore: ks("alice"),
+      dep: s.dep,
+    });
     const g = await requestGroupRemote({ msrpUrl: s.msrpUrl, user: "alice", size: 2, keystore: ks("alice"), dep: s.dep });
     gid = g.groupId;
     members = g.pids.slice(1).map(nameOf);

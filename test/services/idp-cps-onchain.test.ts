@@ -17,9 +17,16 @@ import { SimulatedEye } from "../../offchain/avatars/iris";
 import { keccak256 } from "../../offchain/crypto/hash";
 import { toBytes } from "../../offchain/crypto/bytes";
 import { IdpService, IDP_RECORD } from "../../offchain/services/avatars/idp-service";
-import { delegateRemote, idpInfo, issueRemote, loginRemote } from "../../offchain/services/avatars/clients";
+import { delegateRemote, idpInfo, issueRemote as issueOpen, loginRemote } from "../../offchain/services/avatars/clients";
 import { Scope, cpsPSign, cpsVerifierArgs } from "../../offchain/crypto/cps";
 import { CPSVerifier__factory, MITRegistry__factory } from "../../typechain-types";
+import { issueEnrolmentToken } from "../../offchain/services/enrolment";
+
+/** The IdP's keystore, for its operator's one-time enrolment tokens (`idp:enrol-token`). */
+let idpKs: Keystore;
+/** issueRemote with a fresh token for the label, as the IdP's operator issues one per identity. */
+const issueRemote = (o: Parameters<typeof issueOpen>[0]) =>
+  issueOpen({ ...o, token: o.token ?? issueEnrolmentToken(idpKs, { service: "idp", kind: o.kind, identity: o.label, ttlSec: 600 }).token });
 
 /** The avatar id the tasks use for a name (tasks/avatar.ts). */
 const avatar = (n: string) => keccak256(toBytes(`metatrust:avatar:${n}`));
@@ -39,6 +46,7 @@ describe("CPSVerifier.verifyNow on-chain: a signature check, and the registry ch
     await (await admin.grantRole(await admin.IDP_ROLE(), wallet.address)).wait();
     const dir = tmp("idp-f10");
     const ks = new Keystore(path.join(dir, "keystore"), "");
+    idpKs = ks;
     ks.create(IDP_RECORD, new IdentityProvider().toRecord());
     const chainId = (await hre.ethers.provider.getNetwork()).chainId;
     const registry = MITRegistry__factory.connect(address, wallet);

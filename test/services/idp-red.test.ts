@@ -31,7 +31,7 @@ import { IdpService, IDP_RECORD } from "../../offchain/services/avatars/idp-serv
 import {
   delegateRemote,
   idpInfo,
-  issueRemote,
+  issueRemote as issueOpen,
   loginRemote,
   mutualAuthRemote,
   stampRemote,
@@ -40,6 +40,13 @@ import {
   type IdpInfo,
 } from "../../offchain/services/avatars/clients";
 import { MITRegistry__factory, type MITRegistry } from "../../typechain-types";
+import { issueEnrolmentToken } from "../../offchain/services/enrolment";
+
+/** The IdP's keystore, for its operator's one-time enrolment tokens (`idp:enrol-token`). */
+let idpKs: Keystore;
+/** issueRemote with a fresh token for the label, as the IdP's operator issues one per identity. */
+const issueRemote = (o: Parameters<typeof issueOpen>[0]) =>
+  issueOpen({ ...o, token: o.token ?? issueEnrolmentToken(idpKs, { service: "idp", kind: o.kind, identity: o.label, ttlSec: 600 }).token });
 
 const tmp = (n: string) => fs.mkdtempSync(path.join(os.tmpdir(), `svc-${n}-`));
 const avatar = (n: string) => keccak256(toBytes(`metatrust:avatar:h9-red:${n}`));
@@ -69,6 +76,7 @@ describe("h9-red: the IdP service attacked over its wire (tracing, delegation, m
     await (await admin.grantRole(await admin.IDP_ROLE(), wallet.address)).wait();
     const dir = tmp("idp-red");
     const ks = new Keystore(path.join(dir, "keystore"), "");
+    idpKs = ks;
     ks.create(IDP_RECORD, new IdentityProvider().toRecord());
     const chainId = (await hre.ethers.provider.getNetwork()).chainId;
     idpRegistry = MITRegistry__factory.connect(address, wallet);
@@ -319,5 +327,31 @@ describe("h9-red: the IdP service attacked over its wire (tracing, delegation, m
     );
     expect(out).to.match(/^422 /);
     expect(fs.readdirSync(path.join(svcDir, "journal")).filter((f) => f.endsWith(".json"))).to.deep.equal([]);
+  });
+
+  /**
+   * F12 (MEDIUM, cost) - proxy MIT issuance is open and the IdP pays for it. POST /v1/mit/issue
+   * with kind "proxy" needs only a key the client draws and its proof of possession: no enrolment,
+   * no iris, no account. Each request costs the IdP's account an issueMIT transaction (measured
+   * below: 141,254 gas with the CID string) and an IPFS object; a client at the rate limit (600 a
+   * minute from one address) makes the IdP spend ~85M gas a minute. Fixed: every issuance,
+   * proxy or user, names a one-time enrolment token (`idp:enrol-token --proxy`); without one it is refused (401) before anything is minted.
+   */
+  it("F12: an unauthenticated client cannot have the IdP mint proxy MITs on-chain at the IdP's expense", async () => {
+    const before = (await dep.registry.queryFilter(dep.registry.filters.MitIssued())).length;
+    const gas: bigint[] = [];
+    const N = 5;
+    let refused = 0;
+    for (let i = 0; i < N; i++) {
+      const why = await issueOpen({ idp: info, dep, keystore: client, name: `spam-${i}`, kind: "proxy", label: "spam" }).then(
+        () => "minted",
+        (e: Error) => e.message,
+      );
+      if (/401 TOKEN_REQUIRED/.test(why)) refused++;
+    }
+    const logs = (await dep.registry.queryFilter(dep.registry.filters.MitIssued())).slice(before);
+    for (const l of logs) gas.push((await l.getTransactionReceipt()).gasUsed);
+    if (gas.length) console.log(`       ${gas.length} proxy MITs minted for an anonymous client, ${gas[0]} gas each (paid by the IdP)`);
+    expect(refused).to.equal(N);
   });
 });

@@ -6,6 +6,7 @@
  * too-distant deadline, a PID not on-chain; a retry gets the same attestation.
  */
 import { expect } from "chai";
+import { time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
 import { rsmsServices, funded, tmp } from "../helpers/rsms-services";
 import { Keystore } from "../../offchain/storage/keystore";
 import { toHex } from "../../offchain/crypto/bytes";
@@ -42,6 +43,10 @@ describe("services/rsms: the MSRP attests an RN's PID for its trust registration
     }
     await s.msrp.publishDue();
     for (const n of ["a", "b"]) await joinRemote({ name: n, poolId: 1, keystore: ks.get(n)!, dep: s.dep });
+    // the chain's clock two days ahead of the wall clock (a development chain after chain:advance):
+    // deadlines count from block.timestamp, which the TrustManager checks
+    await time.increase(2 * 86_400);
+    chainNow = await time.latest();
   });
   after(async () => {
     await s?.stop();
@@ -49,7 +54,8 @@ describe("services/rsms: the MSRP attests an RN's PID for its trust registration
   });
 
   const rn = (n: string) => loadRemoteRn(ks.get(n)!, n)!;
-  const now = () => Math.floor(Date.now() / 1000);
+  let chainNow = 0;
+  const now = () => chainNow;
   /** A request built by hand: (PID, controller, deadline) in an envelope signed by `sk`. */
   function request(pid: Uint8Array, controller: string, deadline: number, sk: bigint) {
     const fields = {
@@ -82,6 +88,7 @@ describe("services/rsms: the MSRP attests an RN's PID for its trust registration
       dep: s.dep,
       trustManager: tmAddress,
       controller: operator.address,
+      now: await time.latest(),
     });
     expect(r.pid).to.equal(toHex(rn("a").state.pid));
     const tm = TrustManager__factory.connect(tmAddress, operator);
@@ -97,6 +104,7 @@ describe("services/rsms: the MSRP attests an RN's PID for its trust registration
       dep: s.dep,
       trustManager: tmAddress,
       controller: operator.address,
+      now: await time.latest(),
     });
     await expect(TrustManager__factory.connect(tmAddress, thief).registerAttested(r2.pid, RESOURCE_NODE_KIND, r2.deadline, r2.attestation))
       .to.be.reverted;

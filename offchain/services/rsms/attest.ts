@@ -113,6 +113,8 @@ export async function attestTrustRemote(a: {
   pid?: Uint8Array;
   deadline?: number;
   ttlSec?: number;
+  /** the chain's time (latest block, unix seconds) the default deadline counts from; the wall clock without it */
+  now?: number;
   retry?: RetryPolicy;
 }): Promise<{ pid: string; controller: string; deadline: number; attestation: string }> {
   const rn = loadRemoteRn(a.keystore, a.name);
@@ -123,7 +125,7 @@ export async function attestTrustRemote(a: {
   const m: AttestRequest = {
     pid: a.pid ?? rn.state.pid,
     controller: a.controller,
-    deadline: a.deadline ?? Math.floor(Date.now() / 1000) + (a.ttlSec ?? 3600),
+    deadline: a.deadline ?? (a.now ?? Math.floor(Date.now() / 1000)) + (a.ttlSec ?? 3600),
   };
   const audience = audienceOf(a.dep.chainId, a.dep.registry, "msrp");
   const env = sealEnvelope(

@@ -367,6 +367,12 @@ export class MsrpService {
 
   // ---------------------------------------------------------------- trust registration
 
+  /** The later of the wall clock and the latest block's timestamp (unix seconds). */
+  private async chainNow(): Promise<number> {
+    const block = await this.d.wallet.provider?.getBlock("latest");
+    return Math.max(nowSec(), block ? Number(block.timestamp) : 0);
+  }
+
   /**
    * An RN's PID attested for its trust registration: the envelope must be signed by sk_RN of the
    * RN this MSRP issued the PID to (not by a_k: the RPM learns it), the PID must be recorded
@@ -390,7 +396,9 @@ export class MsrpService {
       sender: { scheme: Scheme.Schnorr, pk: owner.pk },
     });
     return this.cache.once(env.requestId, env.issuedAt, raw, async () => {
-      const now = nowSec();
+      // the TrustManager compares the deadline with block.timestamp: the chain's clock, which a
+      // development chain may have moved ahead of the wall clock (chain:advance)
+      const now = await this.chainNow();
       if (m.deadline <= now)
         throw new AttestationError("DEADLINE_EXPIRED", `attestTrust: the deadline ${m.deadline} has passed (now ${now})`);
       if (m.deadline > now + MAX_ATTEST_TTL_SEC)
