@@ -42,6 +42,7 @@ import {
   type TransactionRequest,
 } from "ethers";
 import { groupBackend } from "../crypto/backend";
+import { signTransaction, type SignedTx } from "./fastpath";
 import snapshot from "../../gas-snapshot.json";
 import { ResourcePoolRegistry__factory, TrustManager__factory } from "../../typechain-types";
 
@@ -85,6 +86,8 @@ type Fees = { maxFeePerGas: bigint; maxPriorityFeePerGas: bigint } | { gasPrice:
 /** What a provider's wallets share: nonces by account, the chain id, the fee data. */
 type ChainState = {
   nonces: Map<string, Promise<number>>;
+  /** How long fee data is reused here (default FEE_TTL_MS; see `setFeeTtl`). */
+  feeTtlMs?: number;
   chainId?: Promise<bigint>;
   fees?: { at: number; value: Promise<Fees> };
 };
@@ -95,6 +98,18 @@ function stateOf(provider: Provider): ChainState {
   let s = states.get(provider);
   if (!s) states.set(provider, (s = { nonces: new Map() }));
   return s;
+}
+
+/**
+ * Sets how long the wallets of a provider reuse fee data (default FEE_TTL_MS). A test that pins the
+ * calls of a step sets it longer than the test can take, so that a slow machine does not add a
+ * fee refresh between two steps; the refresh itself is pinned separately.
+ * @param provider - the provider the wallets send through
+ * @param ms - milliseconds; undefined restores the default
+ */
+export function setFeeTtl(provider: Provider, ms: number | undefined): void {
+  if (ms !== undefined && !(Number.isFinite(ms) && ms >= 0)) throw new Error(`setFeeTtl: ${ms} is not a duration in ms`);
+  stateOf(provider).feeTtlMs = ms;
 }
 
 /** Whether the node refused a transaction for its nonce (so a fresh count and a retry can fix it). */
@@ -124,8 +139,13 @@ export class BackendSigningKey extends SigningKey {
   override sign(digest: BytesLike): Signature {
     const d = getBytes(digest);
     if (d.length !== 32) return super.sign(digest); // ethers' own "invalid digest length"
-    const { signature, recovery } = groupBackend().ecdsaSign(d, this.#secret);
+    const { signature, recovery } = this.signDigest(d);
     return Signature.from({ r: hexlify(signature.subarray(0, 32)), s: hexlify(signature.subarray(32, 64)), v: recovery ? 0x1c : 0x1b });
+  }
+
+  /** The compact signature (r || s, low s) of a 32-byte digest and its recovery bit, without ethers' Signature object. */
+  signDigest(digest: Uint8Array): { signature: Uint8Array; recovery: number } {
+    return groupBackend().ecdsaSign(digest, this.#secret);
   }
 }
 
@@ -156,7 +176,7 @@ export class ChainWallet extends Wallet {
   }
 
   private fees(s: ChainState, provider: Provider): Promise<Fees> {
-    if (!s.fees || performance.now() - s.fees.at > FEE_TTL_MS) {
+    if (!s.fees || performance.now() - s.fees.at > (s.feeTtlMs ?? FEE_TTL_MS)) {
       const value = provider.getFeeData().then((f): Fees => {
         if (f.maxFeePerGas != null && f.maxPriorityFeePerGas != null)
           return { maxFeePerGas: f.maxFeePerGas, maxPriorityFeePerGas: f.maxPriorityFeePerGas };
@@ -234,6 +254,47 @@ export class ChainWallet extends Wallet {
       },
       provider,
     );
+  }
+
+  /**
+   * A contract call signed and sent on the fast path (offchain/chain/fastpath.ts, used through
+   * offchain/chain/direct.ts): the same nonce, chain id, fees and static gas limits as
+   * `sendTransaction`, and the same retry when the node refuses the nonce, without ethers'
+   * transaction objects. Needs a provider that takes raw JSON-RPC (`send`).
+   * @returns the signed transaction (raw bytes and hash) the node accepted
+   * @throws the node's error (a development node refuses a reverting call with its revert data)
+   */
+  async sendCall(call: { to: string; data: string; value?: bigint; gasLimit?: bigint }): Promise<SignedTx> {
+    const provider = this.provider as (Provider & { send?: (method: string, params: unknown[]) => Promise<unknown> }) | null;
+    if (!provider || typeof provider.send !== "function")
+      throw new Error("ChainWallet.sendCall: needs a provider that takes raw JSON-RPC (send)");
+    const s = stateOf(provider);
+    const value = call.value ?? 0n;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        s.chainId ??= provider.getNetwork().then((n) => n.chainId);
+        s.chainId.catch(() => (s.chainId = undefined));
+        const [chainId, fees, gasLimit] = await Promise.all([
+          s.chainId,
+          this.fees(s, provider),
+          call.gasLimit ?? knownGas(call.data) ?? this.estimateGas({ to: call.to, data: call.data, value }),
+        ]);
+        // The nonce last: nothing after it can fail before the transaction is signed and sent.
+        const nonce = await this.nextNonce(s);
+        const key = this.signingKey as BackendSigningKey;
+        const signed = signTransaction({ chainId, nonce, gasLimit, to: call.to, value, data: call.data, ...fees }, (d) =>
+          key.signDigest(d),
+        );
+        const hash = await provider.send("eth_sendRawTransaction", [signed.raw]);
+        if (typeof hash !== "string" || hash.toLowerCase() !== signed.hash)
+          throw new Error(`ChainWallet: the node answered ${String(hash)} for transaction ${signed.hash}`);
+        return signed;
+      } catch (e) {
+        s.nonces.delete(this.address);
+        if (attempt < NONCE_RETRIES && isNonceError(e)) continue;
+        throw e;
+      }
+    }
   }
 
   override async sendTransaction(tx: TransactionRequest): Promise<TransactionResponse> {

@@ -5,6 +5,7 @@
 import type { ContractTransactionResponse } from "ethers";
 import type { ResourcePoolRegistry } from "../../typechain-types";
 import { minedReceipt } from "../chain/mined";
+import { direct, type DirectContract } from "../chain/direct";
 import { fromHex, toHex } from "../crypto/bytes";
 import { Point, decodePoint, encodePoint } from "../crypto/group";
 import type { JoinRecord } from "./msrp";
@@ -26,26 +27,37 @@ async function mined(tx: Promise<ContractTransactionResponse>): Promise<TxInfo> 
 /** The ResourcePoolRegistry as the RSMS agents use it. Writes need the MSRP's signer. */
 export class RsmsLedger {
   readonly registry: ResourcePoolRegistry;
+  /** The registry's fast path (offchain/chain/direct.ts) when the runner allows it, else null. */
+  readonly #fast: DirectContract | null;
 
   constructor(registry: ResourcePoolRegistry) {
     this.registry = registry;
+    this.#fast = direct(registry as never, "ResourcePoolRegistry") ?? null;
   }
 
-  /** The pool, or undefined if it does not exist. */
+  /** The registry's Pool record: (rpm, pkParity, epochs, pidRpm, pkX). */
+  private async poolRecord(poolId: number): Promise<{ rpm: string; pkParity: bigint; epochs: bigint; pidRpm: string; pkX: string }> {
+    if (!this.#fast) return this.registry.pool(poolId);
+    const [[rpm, pkParity, epochs, pidRpm, pkX]] = (await this.#fast.call("pool", [poolId])) as [[string, bigint, bigint, string, string]];
+    return { rpm, pkParity, epochs, pidRpm, pkX };
+  }
+
+  /**
+   * The pool, or undefined if it does not exist: one read. PK_RPM is the record's (pkParity, pkX),
+   * the compressed point the registry's poolPublicKey returns (abi.encodePacked(pkParity, pkX)).
+   */
   async pool(poolId: number): Promise<PoolOnChain | undefined> {
-    // both reads at once (one round trip); the key's read reverts for a pool that does not exist
-    const [p, pk] = await Promise.all([
-      this.registry.pool(poolId),
-      this.registry.poolPublicKey(poolId).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e)))),
-    ]);
+    const p = await this.poolRecord(poolId);
     if (p.rpm === "0x0000000000000000000000000000000000000000") return undefined;
-    if (pk instanceof Error) throw pk;
-    return { poolId, rpm: p.rpm, pidRpm: fromHex(p.pidRpm, 32), pkRpm: decodePoint(fromHex(pk, 33)), epochs: Number(p.epochs) };
+    const pk = new Uint8Array(33);
+    pk[0] = Number(p.pkParity);
+    pk.set(fromHex(p.pkX, 32), 1);
+    return { poolId, rpm: p.rpm, pidRpm: fromHex(p.pidRpm, 32), pkRpm: decodePoint(pk), epochs: Number(p.epochs) };
   }
 
   /** How many filters the pool has published (its epochs), or undefined if it does not exist: one read. */
   async poolEpochs(poolId: number): Promise<number | undefined> {
-    const p = await this.registry.pool(poolId);
+    const p = await this.poolRecord(poolId);
     return p.rpm === "0x0000000000000000000000000000000000000000" ? undefined : Number(p.epochs);
   }
 
@@ -69,7 +81,11 @@ export class RsmsLedger {
 
   /** A pool's filter root for an epoch. */
   async filterAt(poolId: number, epoch: number): Promise<FilterOnChain> {
-    const f = await this.registry.filterAt(poolId, epoch);
+    const f = this.#fast
+      ? (([[root, capacity, lambda, publishedAt, cid]]) => ({ root, capacity, lambda, publishedAt, cid }))(
+          (await this.#fast.call("filterAt", [poolId, epoch])) as [[string, bigint, bigint, bigint, string]],
+        )
+      : await this.registry.filterAt(poolId, epoch);
     return {
       root: fromHex(f.root, 32),
       cid: f.cid,
@@ -80,7 +96,8 @@ export class RsmsLedger {
   }
 
   /** True iff H4(a) = tag is on-chain. */
-  isTagUsed(tag: Uint8Array): Promise<boolean> {
+  async isTagUsed(tag: Uint8Array): Promise<boolean> {
+    if (this.#fast) return ((await this.#fast.call("isTagUsed", [toHex(tag)])) as [boolean])[0];
     return this.registry.isTagUsed(toHex(tag));
   }
 
@@ -97,8 +114,13 @@ export class RsmsLedger {
   }
 
   /** recordJoin (MSRP). */
-  recordJoin(r: JoinRecord): Promise<TxInfo> {
-    return mined(this.registry.recordJoin(toHex(r.pid), toHex(r.tag), r.poolId, r.kind));
+  async recordJoin(r: JoinRecord): Promise<TxInfo> {
+    const args = [toHex(r.pid), toHex(r.tag), r.poolId, r.kind] as const;
+    if (this.#fast?.wallet) {
+      const t = await (await this.#fast.send("recordJoin", args)).wait();
+      return { hash: t.hash, gasUsed: t.gasUsed, block: t.blockNumber };
+    }
+    return mined(this.registry.recordJoin(...args));
   }
 
   /** recordJoins (MSRP): all or nothing. */

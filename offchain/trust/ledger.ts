@@ -7,6 +7,7 @@ import type { ContractTransactionReceipt, ContractTransactionResponse, Signer } 
 import { AbiCoder, Contract, keccak256 as ethersKeccak } from "ethers";
 import type { TrustManager } from "../../typechain-types";
 import { minedReceipt } from "../chain/mined";
+import { direct, eventCodecOf, type DirectContract } from "../chain/direct";
 import { fromHex, toHex } from "../crypto/bytes";
 import { keccak256 } from "../crypto/hash";
 import { InvalidParameterError, MetatrustError } from "../errors";
@@ -143,6 +144,8 @@ export type AgreementTerms = {
 export class TrustLedger {
   readonly tm: TrustManager;
   private model?: TrustModel;
+  /** The TrustManager's fast path (offchain/chain/direct.ts), when the runner allows it. */
+  private fastPath?: DirectContract | null;
 
   constructor(tm: TrustManager) {
     this.tm = tm;
@@ -217,8 +220,19 @@ export class TrustLedger {
 
   /** The pair's stored state, now or as of the end of block `blockTag`. */
   async pair(from: string, to: string, blockTag?: number): Promise<PairState> {
+    const d = this.fast();
+    if (d) {
+      const [[trust, updatedAt, ratings, oracle]] = (await d.call("pairOf", [from, to], blockTag)) as [[bigint, bigint, bigint, bigint]];
+      return { trust, updatedAt, ratings: Number(ratings), oracle };
+    }
     const p = await (blockTag === undefined ? this.tm.pairOf(from, to) : this.tm.pairOf(from, to, { blockTag }));
     return { trust: p.trust, updatedAt: p.updatedAt, ratings: Number(p.ratings), oracle: p.oracle };
+  }
+
+  /** The fast path of the TrustManager (reads; writes when the signer is a ChainWallet), or undefined. */
+  private fast(): DirectContract | undefined {
+    if (this.fastPath === undefined) this.fastPath = direct(this.tm as never, "TrustManager") ?? null;
+    return this.fastPath ?? undefined;
   }
 
   /**
@@ -244,21 +258,42 @@ export class TrustLedger {
     const beforeP = before ?? this.pair(from, to);
     beforeP.catch(() => undefined);
     await beforeP;
-    const sent = await this.tm.rate(from, to, factors, evidence ? toHex(evidence) : "0x" + "00".repeat(32), "0x" + "00".repeat(32));
+    const args = [from, to, factors, evidence ? toHex(evidence) : "0x" + "00".repeat(32), "0x" + "00".repeat(32)] as const;
     // The pair as the rating left it, read together with the receipt: at the latest block, which
     // holds the rating when the node mined it before answering (a development node; else the
     // rating count has not moved, and it is read again at the receipt's block).
-    const latest = this.pair(from, to);
-    latest.catch(() => undefined);
-    const { info, receipt } = await mined(Promise.resolve(sent));
-    const storedEvent = this.tm.interface.getEvent("TrustStored");
-    // the event by its topic (parseLog on every log would hash every event signature of the ABI)
-    const log = receipt.logs.find((l) => l.topics[0] === storedEvent.topicHash && l.address.toLowerCase() === receipt.to?.toLowerCase());
-    if (!log) throw new TrustIntegrityError("rate: no TrustStored event");
-    const ev = { args: this.tm.interface.decodeEventLog(storedEvent, log.data, log.topics) };
+    let latest: Promise<PairState>;
+    let info: TxInfo;
+    let ev: { args: { rating: bigint; newTrust: bigint } };
+    const d = this.fast();
+    if (d?.wallet) {
+      // the fast path (offchain/chain/direct.ts): the same calls, without ethers' Contract machinery
+      const sent = await d.send("rate", args);
+      latest = this.pair(from, to);
+      latest.catch(() => undefined);
+      const r = await sent.wait();
+      info = { hash: r.hash, gasUsed: r.gasUsed, block: r.blockNumber };
+      const stored = eventCodecOf(this.tm.interface, "TrustStored");
+      const log = r.logs.find((l) => l.topics[0] === stored.topic && l.address === d.address.toLowerCase());
+      if (!log) throw new TrustIntegrityError("rate: no TrustStored event");
+      const [, , rating, newTrust] = stored.decode(log.topics, log.data) as [string, string, bigint, bigint];
+      ev = { args: { rating, newTrust } };
+    } else {
+      const sent = await this.tm.rate(...args);
+      latest = this.pair(from, to);
+      latest.catch(() => undefined);
+      const m = await mined(Promise.resolve(sent));
+      info = m.info;
+      const receipt = m.receipt;
+      const storedEvent = this.tm.interface.getEvent("TrustStored");
+      // the event by its topic (parseLog on every log would hash every event signature of the ABI)
+      const log = receipt.logs.find((l) => l.topics[0] === storedEvent.topicHash && l.address.toLowerCase() === receipt.to?.toLowerCase());
+      if (!log) throw new TrustIntegrityError("rate: no TrustStored event");
+      ev = { args: this.tm.interface.decodeEventLog(storedEvent, log.data, log.topics) as unknown as { rating: bigint; newTrust: bigint } };
+    }
     const [m, b] = await Promise.all([model, beforeP]);
     let stored = await latest;
-    if (stored.ratings !== b.ratings + 1) stored = await this.pair(from, to, receipt.blockNumber);
+    if (stored.ratings !== b.ratings + 1) stored = await this.pair(from, to, info.block);
     // Algorithm 5 step 3: the digest of what the model computes must equal the digest of what the
     // chain stored (read back from storage, not only from the event); the stored pair's updatedAt
     // is the rating block's timestamp.

@@ -1,0 +1,197 @@
+/**
+ * Contract calls on the fast path (issue 20): calldata and results through the compiled codecs of
+ * offchain/chain/fastpath.ts, JSON-RPC through the provider's own `send` (for Hardhat, straight to
+ * the network's EIP-1193 provider: not through hardhat-ethers' request copying and result
+ * formatting), transactions signed by a ChainWallet (its nonce, fee and chain-id state, shared
+ * with its ethers path), and the receipt asked for at once and then polled with a short backoff.
+ *
+ * `direct(contract)` gives the fast path of an ethers contract when its runner allows it: reads
+ * when its provider has `send` (a HardhatEthersProvider, an ethers JsonRpcProvider), writes when
+ * its runner is a ChainWallet. Otherwise (a node-managed signer such as a development node's
+ * unlocked account) it is undefined and the caller keeps the ethers path.
+ *
+ * Errors stay typed and one-line: a call or transaction that reverts with one of the contracts'
+ * custom errors throws {@link ContractRevertError} (the revert data in `data`, decoded in `revert`
+ * and in the message); a transaction that reverted on-chain (a public chain mines it) is replayed
+ * at the block before it for the reason, as offchain/chain/mined.ts does for the ethers path.
+ */
+import type { Contract, Interface } from "ethers";
+import { MetatrustError } from "../errors";
+import { abiCodec, eventCodec, parseReceipt, type EventCodec, type FastReceipt, type FunctionCodec } from "./fastpath";
+import { contractRevert } from "./reverts";
+import type { ChainWallet } from "./sender";
+
+/** A provider that takes raw JSON-RPC. */
+export type RawProvider = { send(method: string, params: unknown[]): Promise<unknown> };
+
+/** A call or transaction refused by a contract with one of its custom errors (revert data in `data`). */
+export class ContractRevertError extends MetatrustError {
+  /** The revert data (0x: selector and arguments). */
+  readonly data: string;
+  /** The custom error's name and arguments as text (as ethers' `revert`, for readers of either). */
+  readonly revert: { name: string; args: string[] };
+
+  constructor(message: string, data: string, revert: { name: string; args: string[] }, cause: unknown) {
+    super("PROTOCOL_REJECTED", message, { cause });
+    this.data = data;
+    this.revert = revert;
+  }
+}
+
+/** The revert data in a node's error (`data`, or nested `data.data` / `error` / `cause`), if any. */
+function revertDataOf(e: unknown, depth = 0): string | undefined {
+  if (!e || typeof e !== "object" || depth > 4) return undefined;
+  const x = e as { data?: unknown; error?: unknown; cause?: unknown; info?: { error?: unknown } };
+  if (typeof x.data === "string" && /^0x[0-9a-fA-F]{8}/.test(x.data)) return x.data;
+  const inner = (x.data as { data?: unknown } | undefined)?.data;
+  if (typeof inner === "string" && /^0x[0-9a-fA-F]{8}/.test(inner)) return inner;
+  return revertDataOf(x.error, depth + 1) ?? revertDataOf(x.info?.error, depth + 1) ?? revertDataOf(x.cause, depth + 1);
+}
+
+/**
+ * `e` as a ContractRevertError when it is a revert with a known custom error; else `e` itself.
+ * @param what - the call, for the message (`TrustManager.rate`)
+ */
+export function typedRevert(e: unknown, what: string): unknown {
+  const r = contractRevert(e);
+  if (!r) return e;
+  const data = revertDataOf(e) ?? "0x";
+  const args = /\((.*)\)$/.exec(r.text)?.[1];
+  return new ContractRevertError(`${what}: reverted with ${r.text}`, data, { name: r.name, args: args ? args.split(", ") : [] }, e);
+}
+
+const functionCodecs = new WeakMap<Interface, Map<string, FunctionCodec>>();
+const eventCodecs = new WeakMap<Interface, Map<string, EventCodec>>();
+
+/** The compiled codec of a function of an Interface (compiled once per Interface and name). */
+export function functionCodec(iface: Interface, name: string): FunctionCodec {
+  let m = functionCodecs.get(iface);
+  if (!m) functionCodecs.set(iface, (m = new Map()));
+  let c = m.get(name);
+  if (!c) {
+    const f = iface.getFunction(name);
+    if (!f) throw new Error(`functionCodec: no function ${name} in the ABI`);
+    m.set(name, (c = abiCodec(f)));
+  }
+  return c;
+}
+
+/** The compiled codec of an event of an Interface (compiled once per Interface and name). */
+export function eventCodecOf(iface: Interface, name: string): EventCodec {
+  let m = eventCodecs.get(iface);
+  if (!m) eventCodecs.set(iface, (m = new Map()));
+  let c = m.get(name);
+  if (!c) {
+    const e = iface.getEvent(name);
+    if (!e) throw new Error(`eventCodecOf: no event ${name} in the ABI`);
+    m.set(name, (c = eventCodec(e)));
+  }
+  return c;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * The receipt of a sent transaction: asked for at once (a node that mines on arrival has it), then
+ * polled every 25 ms, doubling up to 1 s.
+ */
+export async function waitReceipt(provider: RawProvider, hash: string): Promise<FastReceipt> {
+  for (let delay = 25; ; delay = Math.min(2 * delay, 1000)) {
+    const r = await provider.send("eth_getTransactionReceipt", [hash]);
+    if (r) return parseReceipt(r);
+    await sleep(delay);
+  }
+}
+
+/** A transaction sent on the fast path: its hash, and its receipt when mined. */
+export type SentCall = { hash: string; wait(): Promise<FastReceipt> };
+
+/** A contract's fast path (see the module header). */
+export class DirectContract {
+  /**
+   * @param address - the contract's address
+   * @param iface - its ABI
+   * @param provider - the provider reads and receipts go through
+   * @param wallet - the ChainWallet that signs its transactions (none: reads only)
+   */
+  constructor(
+    readonly address: string,
+    readonly iface: Interface,
+    readonly provider: RawProvider,
+    readonly wallet?: ChainWallet,
+    readonly name = "contract",
+  ) {}
+
+  /**
+   * A view call (eth_call): the function's outputs in order, tuples as arrays.
+   * @param blockTag - a block number (default: latest)
+   * @throws ContractRevertError when it reverts with a custom error; the node's error otherwise
+   */
+  async call(fn: string, args: readonly unknown[], blockTag?: number): Promise<unknown[]> {
+    const c = functionCodec(this.iface, fn);
+    const tag = blockTag === undefined ? "latest" : "0x" + blockTag.toString(16);
+    let out: unknown;
+    try {
+      out = await this.provider.send("eth_call", [{ to: this.address, data: c.encode(args) }, tag]);
+    } catch (e) {
+      throw typedRevert(e, `${this.name}.${fn}`);
+    }
+    return c.decode(out as string);
+  }
+
+  /**
+   * Signs and sends a transaction calling `fn` (one eth_sendRawTransaction once the wallet's chain
+   * state is known); `wait` gives its receipt, and throws the replay's typed revert when it reverted on-chain.
+   * @throws ContractRevertError when the node refuses it with a custom error (a development node
+   *   simulates it first); the node's error otherwise
+   */
+  async send(fn: string, args: readonly unknown[]): Promise<SentCall> {
+    if (!this.wallet) throw new Error(`${this.name}.${fn}: no ChainWallet to sign with`);
+    const what = `${this.name}.${fn}`;
+    const data = functionCodec(this.iface, fn).encode(args);
+    let hash: string;
+    try {
+      ({ hash } = await this.wallet.sendCall({ to: this.address, data }));
+    } catch (e) {
+      throw typedRevert(e, what);
+    }
+    const from = this.wallet.address;
+    return {
+      hash,
+      wait: async () => {
+        const r = await waitReceipt(this.provider, hash);
+        if (r.status === 1) return r;
+        try {
+          await this.provider.send("eth_call", [{ from, to: this.address, data }, "0x" + (r.blockNumber - 1).toString(16)]);
+        } catch (e) {
+          const t = typedRevert(e, what);
+          if (t instanceof Error) t.message = `transaction ${hash} reverted on-chain (block ${r.blockNumber}): ${t.message}`;
+          throw t;
+        }
+        throw new MetatrustError("PROTOCOL_REJECTED", `${what}: transaction ${hash} reverted on-chain (block ${r.blockNumber})`);
+      },
+    };
+  }
+}
+
+/** Whether a runner is a ChainWallet (it has `sendCall`), without importing sender.ts here. */
+function isChainWallet(x: unknown): x is ChainWallet {
+  return !!x && typeof (x as { sendCall?: unknown }).sendCall === "function";
+}
+
+/**
+ * The fast path of an ethers contract: reads if its provider takes raw JSON-RPC, writes too if its
+ * runner is a ChainWallet; undefined when neither.
+ * @param contract - a contract attached at an address (offchain/chain/contracts.ts `attach`)
+ * @param name - the contract's name, for error messages
+ */
+export function direct(
+  contract: Contract | { target: unknown; interface: Interface; runner: unknown },
+  name?: string,
+): DirectContract | undefined {
+  const runner = contract.runner as { provider?: unknown; send?: unknown } | null;
+  if (!runner || typeof contract.target !== "string") return undefined;
+  const provider = (isChainWallet(runner) ? runner.provider : (runner.provider ?? runner)) as Partial<RawProvider> | null;
+  if (!provider || typeof provider.send !== "function") return undefined;
+  return new DirectContract(contract.target, contract.interface, provider as RawProvider, isChainWallet(runner) ? runner : undefined, name);
+}
