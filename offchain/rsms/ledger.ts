@@ -28,17 +28,17 @@ async function mined(tx: Promise<ContractTransactionResponse>): Promise<TxInfo> 
 export class RsmsLedger {
   readonly registry: ResourcePoolRegistry;
   /** The registry's fast path (offchain/chain/direct.ts) when the runner allows it, else null. */
-  readonly #fast: DirectContract | null;
+  private readonly fast: DirectContract | null;
 
   constructor(registry: ResourcePoolRegistry) {
     this.registry = registry;
-    this.#fast = direct(registry as never, "ResourcePoolRegistry") ?? null;
+    this.fast = direct(registry as never, "ResourcePoolRegistry") ?? null;
   }
 
   /** The registry's Pool record: (rpm, pkParity, epochs, pidRpm, pkX). */
   private async poolRecord(poolId: number): Promise<{ rpm: string; pkParity: bigint; epochs: bigint; pidRpm: string; pkX: string }> {
-    if (!this.#fast) return this.registry.pool(poolId);
-    const [[rpm, pkParity, epochs, pidRpm, pkX]] = (await this.#fast.call("pool", [poolId])) as [[string, bigint, bigint, string, string]];
+    if (!this.fast) return this.registry.pool(poolId);
+    const [[rpm, pkParity, epochs, pidRpm, pkX]] = (await this.fast.call("pool", [poolId])) as [[string, bigint, bigint, string, string]];
     return { rpm, pkParity, epochs, pidRpm, pkX };
   }
 
@@ -81,9 +81,9 @@ export class RsmsLedger {
 
   /** A pool's filter root for an epoch. */
   async filterAt(poolId: number, epoch: number): Promise<FilterOnChain> {
-    const f = this.#fast
+    const f = this.fast
       ? (([[root, capacity, lambda, publishedAt, cid]]) => ({ root, capacity, lambda, publishedAt, cid }))(
-          (await this.#fast.call("filterAt", [poolId, epoch])) as [[string, bigint, bigint, bigint, string]],
+          (await this.fast.call("filterAt", [poolId, epoch])) as [[string, bigint, bigint, bigint, string]],
         )
       : await this.registry.filterAt(poolId, epoch);
     return {
@@ -97,7 +97,7 @@ export class RsmsLedger {
 
   /** True iff H4(a) = tag is on-chain. */
   async isTagUsed(tag: Uint8Array): Promise<boolean> {
-    if (this.#fast) return ((await this.#fast.call("isTagUsed", [toHex(tag)])) as [boolean])[0];
+    if (this.fast) return ((await this.fast.call("isTagUsed", [toHex(tag)])) as [boolean])[0];
     return this.registry.isTagUsed(toHex(tag));
   }
 
@@ -116,8 +116,8 @@ export class RsmsLedger {
   /** recordJoin (MSRP). */
   async recordJoin(r: JoinRecord): Promise<TxInfo> {
     const args = [toHex(r.pid), toHex(r.tag), r.poolId, r.kind] as const;
-    if (this.#fast?.wallet) {
-      const t = await (await this.#fast.send("recordJoin", args)).wait();
+    if (this.fast?.wallet) {
+      const t = await (await this.fast.send("recordJoin", args)).wait();
       return { hash: t.hash, gasUsed: t.gasUsed, block: t.blockNumber };
     }
     return mined(this.registry.recordJoin(...args));
