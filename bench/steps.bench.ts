@@ -152,7 +152,12 @@ async function child(out: string) {
   const calls = { rate: [] as Awaited<ReturnType<typeof counter.during>>[], join: [] as Awaited<ReturnType<typeof counter.during>>[] };
   log(`steps: ${N} x (bare round trip, rating, join), interleaved ...`);
   const profiler = PROFILE ? await startProfile() : undefined;
+  // Each sample starts once the keystore's background writes of the join before it have settled
+  // (Keystore.commit: fsync and rename off the step's path): they would otherwise run during, and
+  // be counted in, whichever sample comes next (the bare round trip, its time and CPU).
+  const { settled } = await import("../offchain/storage/keystore");
   for (let k = 1; k <= N; k++) {
+    await settled();
     bareMs.push(await bare());
     bareCpu.push(lastBareCpu);
     readMs.push(await read());
@@ -160,6 +165,7 @@ async function child(out: string) {
       ["rate", (k: number) => rate(E - 1 + k)],
       ["join", join],
     ] as const) {
+      await settled();
       const t = performance.now();
       const u = process.cpuUsage();
       const c = await counter.during(() => f(k));
@@ -292,6 +298,16 @@ async function parent() {
     "each), overlapped: rating client CPU 12.8 / 11.8 ms before, 12.0 / 11.1 ms after; join 18.6 / 17.6 before, 22.5 / 19.5",
     "after (the keystore's background writes run on the client's threads and count in its CPU). At this load the bare round trip moved",
     "between 7 and 16 ms from one run to the next; bench/results/keystore.md compares the keystore writes alone.",
+    "",
+    "h10-speed (2026-12-03): the hot calls bypass ethers' Contract and hardhat-ethers' formatting (offchain/chain/fastpath.ts,",
+    "direct.ts): calldata and results through ABI codecs compiled once, the transaction RLP-encoded and signed on libsecp256k1",
+    "by hand, raw JSON-RPC through the provider's `send`, the receipt asked for at once; the pool's key is taken from its",
+    "record, so a join makes one read less (5 calls). Since then each sample starts after the keystore's background writes",
+    "of the join before it settled (before, they ran during the next sample, usually the bare round trip, and inflated it).",
+    "Back to back at load average 12-19 (STEPS_CLI=0; main at 8c44b32 twice, this branch three times): client CPU per",
+    "rating 7.8 / 10.1 ms before, 6.4 / 5.7 / 6.3 ms after; per join 16.2 / 17.8 ms before, 13.9 / 13.9 / 12.8 ms after.",
+    "The bare round trip's own client CPU (two calls through the same provider) was 2.7-3.9 ms in those runs: most of a",
+    "rating's remaining CPU is its four calls' HTTP stack (undici, Hardhat's HTTP provider, loopback TCP), not its own work.",
     "",
     "Calls per step (and the mean time spent waiting for each method, ms):",
     "",
