@@ -19,7 +19,7 @@
  * transactions and their hashes, decoded results and events) on random inputs.
  */
 import { keccak_256 } from "@noble/hashes/sha3.js";
-import { getAddress, type EventFragment, type FunctionFragment, type ParamType } from "ethers";
+import { ParamType, getAddress, type EventFragment, type FunctionFragment } from "ethers";
 
 const HEX = /^0x[0-9a-fA-F]*$/;
 const WORD = 64; // hex digits in a 32-byte word
@@ -241,6 +241,31 @@ function tupleDecode(c: Coder, n: number, hex: string): unknown[] {
   if (!c.dynamic) return c.decode(hex, 0, 0) as unknown[];
   // wrap: a dynamic top-level sequence is its own block at 0, so decode it as if its offset were 0
   return c.decode(ZERO_WORD + hex, WORD, -WORD) as unknown[];
+}
+
+/** A compiled parameter list: `abi.encode` of values of these types, and its decoding. */
+export type ParamsCodec = {
+  /** abi.encode(values), 0x hex. */
+  encode(values: readonly unknown[]): string;
+  /** The values of abi.encode'd data, in order (tuples as arrays). */
+  decode(data: string): unknown[];
+};
+
+/**
+ * Compiles a parameter list once (`["bytes32", "uint64"]`): what ethers' AbiCoder.encode and
+ * decode compute for it, without building a coder tree on each call.
+ * @throws FastPathError if a type is not supported
+ */
+export function abiParams(types: readonly string[]): ParamsCodec {
+  const params = types.map((t) => ParamType.from(t));
+  const c = tupleCoder(params, "abiParams");
+  return {
+    encode: (values) => "0x" + c.encode(values),
+    decode(data) {
+      if (typeof data !== "string" || !HEX.test(data)) throw new FastPathError(`abiParams: not 0x hex: ${String(data)}`);
+      return tupleDecode(c, params.length, data.slice(2).toLowerCase());
+    },
+  };
 }
 
 /** A compiled event: its topic and the decoder of a log's indexed topics and data. */

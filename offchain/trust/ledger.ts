@@ -4,10 +4,11 @@
  * flags, and the rating history for the detectors.
  */
 import type { ContractTransactionReceipt, ContractTransactionResponse, Signer } from "ethers";
-import { AbiCoder, Contract, keccak256 as ethersKeccak } from "ethers";
+import { Contract } from "ethers";
 import type { TrustManager } from "../../typechain-types";
 import { minedReceipt } from "../chain/mined";
 import { direct, eventCodecOf, type DirectContract } from "../chain/direct";
+import { abiParams } from "../chain/fastpath";
 import { fromHex, toHex } from "../crypto/bytes";
 import { keccak256 } from "../crypto/hash";
 import { InvalidParameterError, MetatrustError } from "../errors";
@@ -31,13 +32,22 @@ export class TrustIntegrityError extends MetatrustError {
   }
 }
 
+/** entityId's results by name (a rating asks for each of its two ids several times). */
+const entityIds = new Map<string, string>();
+
 /**
  * The entity id of a name: 0x-prefixed 32-byte hex is taken as is (e.g. an RN's PID), anything
  * else is keccak256("metatrust:entity:" + name).
  */
 export function entityId(nameOrId: string): string {
   if (/^0x[0-9a-fA-F]{64}$/.test(nameOrId)) return nameOrId.toLowerCase();
-  return toHex(keccak256(new TextEncoder().encode(`metatrust:entity:${nameOrId}`)));
+  let id = entityIds.get(nameOrId);
+  if (id === undefined) {
+    id = toHex(keccak256(new TextEncoder().encode(`metatrust:entity:${nameOrId}`)));
+    if (entityIds.size >= 4096) entityIds.clear(); // bounded: a long-running service names many entities
+    entityIds.set(nameOrId, id);
+  }
+  return id;
 }
 
 /** Kinds whose ids an identity registry verifies (avatars: MITRegistry; resource nodes: ResourcePoolRegistry). */
@@ -119,6 +129,9 @@ export async function signAgreementConsent(signer: Signer, tm: TrustManager, c: 
     c,
   );
 }
+
+/** The rating digest's encoding: abi.encode(bytes32 from, bytes32 to, uint64 trust, uint256 updatedAt). */
+const DIGEST_PARAMS = abiParams(["bytes32", "bytes32", "uint64", "uint256"]);
 
 /** The model of each TrustManager, per provider (see TrustLedger.getModel). */
 const models = new WeakMap<object, Map<string, Promise<TrustModel>>>();
@@ -298,8 +311,7 @@ export class TrustLedger {
     // chain stored (read back from storage, not only from the event); the stored pair's updatedAt
     // is the rating block's timestamp.
     const expected = ratedTrust(m, b, factors, stored.updatedAt);
-    const digestOf = (t: bigint) =>
-      ethersKeccak(AbiCoder.defaultAbiCoder().encode(["bytes32", "bytes32", "uint64", "uint256"], [from, to, t, stored.updatedAt]));
+    const digestOf = (t: bigint) => toHex(keccak256(fromHex(DIGEST_PARAMS.encode([from, to, t, stored.updatedAt]))));
     // The two digests encode the same (from, to, updatedAt) and differ only in the trust value:
     // they are equal iff the values are, so the values are compared and one digest is computed.
     const digest = digestOf(expected);

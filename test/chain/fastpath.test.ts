@@ -6,8 +6,18 @@
 import { expect } from "chai";
 import fc from "fast-check";
 import hre from "hardhat";
-import { Interface, Transaction, Wallet, parseEther, type FunctionFragment, type ParamType, type Result } from "ethers";
-import { FastPathError, abiCodec, eventCodec, rlpEncode, signTransaction, parseReceipt } from "../../offchain/chain/fastpath";
+import {
+  AbiCoder,
+  Interface,
+  ParamType as EthersParamType,
+  Transaction,
+  Wallet,
+  parseEther,
+  type FunctionFragment,
+  type ParamType,
+  type Result,
+} from "ethers";
+import { FastPathError, abiCodec, abiParams, eventCodec, rlpEncode, signTransaction, parseReceipt } from "../../offchain/chain/fastpath";
 import { ContractRevertError, direct } from "../../offchain/chain/direct";
 import { BackendSigningKey, ChainWallet } from "../../offchain/chain/sender";
 import { attach } from "../../offchain/chain/contracts";
@@ -78,6 +88,19 @@ describe("fast path: ABI, transactions and receipts against ethers", function ()
         );
       });
     }
+
+    it("abiParams: abi.encode and its decoding equal ethers' AbiCoder (the rating digest's encoding)", () => {
+      const types = ["bytes32", "bytes32", "uint64", "uint256"];
+      const c = abiParams(types);
+      fc.assert(
+        fc.property(fc.tuple(...types.map((t) => arb(EthersParamType.from(t)))), (values) => {
+          const theirs = AbiCoder.defaultAbiCoder().encode(types, values);
+          expect(c.encode(values)).to.equal(theirs);
+          expect(c.decode(theirs)).to.deep.equal(values);
+        }),
+        { seed: SEED, numRuns: RUNS },
+      );
+    });
 
     it("refuses an out-of-range or malformed argument with a one-line error naming the parameter", () => {
       const rate = abiCodec(TM.getFunction("rate")!);
