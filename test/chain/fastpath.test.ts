@@ -236,6 +236,32 @@ describe("fast path: ABI, transactions and receipts against ethers", function ()
       expect(() => parseReceipt({ status: "0x1" })).to.throw(FastPathError, /no logs/);
     });
 
+    it("a send that reverts on-chain (a public chain mines it) is replayed for its typed custom error", async () => {
+      const key = Wallet.createRandom();
+      const [funder] = await hre.ethers.getSigners();
+      await (await funder.sendTransaction({ to: key.address, value: parseEther("1") })).wait();
+      const wallet = new ChainWallet(key.privateKey, hre.ethers.provider);
+      const fast = direct(
+        attach(TrustManager__factory, readDeployment("hardhat").contracts.TrustManager.address, wallet) as never,
+        "TrustManager",
+      )!;
+      const provider = hre.network.provider;
+      await provider.send("evm_setAutomine", [false]); // the node takes it without simulating it (rate has a static gas limit)
+      try {
+        const sent = await fast.send("rate", [entityId("nobody"), entityId("fa"), 0n, "0x" + "00".repeat(32), "0x" + "00".repeat(32)]);
+        const waiting = rejects(sent.wait());
+        await provider.send("evm_mine", []);
+        const e = await waiting;
+        expect(e).to.be.instanceOf(ContractRevertError);
+        expect(e.message).to.match(
+          /^transaction 0x[0-9a-f]{64} reverted on-chain \(block \d+\): TrustManager\.rate: reverted with TrustManager__UnknownEntity\(/,
+        );
+        expect((await hre.ethers.provider.getTransactionReceipt(sent.hash))!.status).to.equal(0);
+      } finally {
+        await provider.send("evm_setAutomine", [true]);
+      }
+    });
+
     it("a contract whose runner takes no raw JSON-RPC has no fast path", () => {
       const tm = attach(TrustManager__factory, readDeployment("hardhat").contracts.TrustManager.address, null);
       expect(direct(tm as never)).to.equal(undefined);
