@@ -527,7 +527,7 @@ export class IdpService {
       const logged = await reg.queryFilter(reg.filters.AvatarLoggedIn(toHex(r.avatarId), toHex(serial)));
       // verified before the crash; sent again only if it never reached the chain
       if (!logged.some((l) => l.args.warrantHash === toHex(r.o.h)))
-        await (await reg.recordLogin(toHex(r.avatarId), toHex(serial), toHex(r.o.h), d.vid)).wait();
+        await (await reg.recordLogin(toHex(r.avatarId), toHex(serial), toHex(r.o.h), d.vid, r.warrant.notAfter)).wait();
       this.cache.store(env.requestId, raw, this.reply(env, raw, encodeLoginAck({ avatarId: r.avatarId, serial, h: r.o.h })));
       this.log(`recovery: login of avatar ${toHex(r.avatarId).slice(0, 12)}… completed`);
     } else if (i.kind === "recordDelegation") {
