@@ -453,9 +453,10 @@ contract MITRegistryInvariantTest is Test {
             IMITRegistry.Avatar memory g = handler.ghostAvatar(a);
             // a driver only while its warrant lasts: an AI's delegation (h7-audit: it stayed verified
             // after notAfter) and the owner's login (h9-red F4: a login verified for ever)
-            uint64 end = g.driver == IMITRegistry.Driver.AI
-                ? handler.ghostDelegation(handler.ghostActive(a)).notAfter
-                : g.notAfter;
+            uint64 end =
+                g.driver == IMITRegistry.Driver.AI
+                    ? handler.ghostDelegation(handler.ghostActive(a)).notAfter
+                    : g.notAfter;
             bool verified =
                 g.driver != IMITRegistry.Driver.None &&
                     block.timestamp <= end &&
