@@ -291,10 +291,11 @@ export async function verifyLogin(
   // the first login of an avatar makes its user the owner; another user's login is refused here,
   // as the client's fault, rather than by the chain's revert (a 500 the client would retry)
   const owner = fromHex((await ctx.registry.avatar(toHex(r.avatarId))).owner, 32);
-  if (!owner.every((b) => b === 0) && !equalBytes(owner, serial))
-    throw new AvatarProtocolError("NOT_OWNER", "login: another user owns this avatar");
-  // names are per owner: a user claims only ids in her own namespace (h9-red F7, avatarIdOf)
-  if (!isAvatarIdOf(r.avatarId, serial))
+  const unowned = owner.every((b) => b === 0);
+  if (!unowned && !equalBytes(owner, serial)) throw new AvatarProtocolError("NOT_OWNER", "login: another user owns this avatar");
+  // names are per owner: a user claims only ids in her own namespace (h9-red F7, avatarIdOf); an
+  // avatar she already owns (one claimed before ids were per owner) stays hers to log in to
+  if (unowned && !isAvatarIdOf(r.avatarId, serial))
     throw new AvatarProtocolError("NOT_OWNER", "login: the avatar id is not one of the user's (avatarIdOf(her serial, name))");
   ctx.idp.matchSample(serial, r.sealedSample, r.challenge, sampleBinding(SamplePurpose.login, r.o.h));
   if (!equalBytes(r.warrant.irisCommitment, ctx.idp.commitmentOf(serial)))

@@ -261,6 +261,28 @@ describe("avatars: login, delegation, mutual authentication, tracing", () => {
   });
 
   describe("# login", () => {
+    it("avatar ids are per owner (h9-red F7): alice claims her own names only; an avatar she owned before (an old-style id) stays hers", async () => {
+      const { ctx, server, alice, bob, eyes, registry } = await world();
+      const mine = avatarIdOf(alice.mit!.serial, "fox");
+      expect(toHex(mine.subarray(0, 16))).to.not.equal(toHex(avatarIdOf(bob.mit!.serial, "fox").subarray(0, 16)));
+      expect(toHex(avatarIdOf(alice.mit!.serial, "fox"))).to.equal(toHex(mine)); // deterministic
+      await reject(login(ctx, server, bob, eyes.bob, { avatarId: mine, appearance: "squat" }), "NOT_OWNER");
+      expect((await registry.avatar(toHex(mine))).owner).to.equal(ethers.ZeroHash);
+      await login(ctx, server, alice, eyes.alice, { avatarId: mine, appearance: "fox" });
+      // an avatar recorded for alice under an old-style id (keccak256 of its name): she logs in again
+      const legacy = keccak256(new TextEncoder().encode("metatrust:avatar:alice"));
+      await registry.recordLogin(
+        toHex(legacy),
+        toHex(alice.mit!.serial),
+        toHex(keccak256(new Uint8Array([1]))),
+        toHex(new Uint8Array(32)),
+        4_102_444_800n,
+      );
+      const again = await login(ctx, server, alice, eyes.alice, { avatarId: legacy, appearance: "fox" });
+      expect((await registry.avatar(toHex(legacy))).warrantHash).to.equal(toHex(again.credential.o.h));
+      expect(() => avatarIdOf(alice.mit!.serial, "")).to.throw(AvatarProtocolError, /avatarIdOf/);
+    });
+
     it("records the avatar (owner = driver = the user, human, the warrant's h, the VID commitment) under a self-delegation", async () => {
       const { ctx, server, alice, eyes, registry } = await world();
       const id = avatarIdOf(alice.mit!.serial, "alice");
