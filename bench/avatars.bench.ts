@@ -20,6 +20,7 @@ import { FileContentStore } from "../offchain/storage/content-store";
 import { AvatarParty, IdentityProvider } from "../offchain/avatars/agents";
 import { SimulatedEye } from "../offchain/avatars/iris";
 import {
+  avatarIdOf,
   ChallengeBook,
   SamplePurpose,
   authComplete,
@@ -129,7 +130,7 @@ async function main(): Promise<void> {
   for (let i = 1; i < proxies.length; i++) await issueProxyMit(ctx, proxies[i], "op");
   const server = new ChallengeBook();
   let k = 0;
-  const av = (i: number) => keccak256(new TextEncoder().encode(`bench-avatar-${i}`));
+  const av = (i: number) => avatarIdOf(users[i].mit!.serial, `bench-avatar-${i}`);
   const creds: Awaited<ReturnType<typeof login>>[] = [];
   let gLogin = 0n;
   const tLogin = await medAsync(async () => {

@@ -34,8 +34,7 @@ import { issueEnrolmentToken } from "../offchain/services/enrolment";
 import { MITRegistry__factory } from "../typechain-types";
 import { AvatarParty, IdentityProvider } from "../offchain/avatars/agents";
 import { SimulatedEye } from "../offchain/avatars/iris";
-import { keccak256 } from "../offchain/crypto/hash";
-import { toBytes } from "../offchain/crypto/bytes";
+import { avatarIdOf } from "../offchain/avatars/protocols";
 import { IdpService, IDP_RECORD } from "../offchain/services/avatars/idp-service";
 import { idpInfo, issueRemote, loginRemote, type IdpDeployment } from "../offchain/services/avatars/clients";
 import { machine } from "./lib";
@@ -122,7 +121,7 @@ async function idpPart(node: Awaited<ReturnType<typeof startNode>>, work: string
         dep,
         user: users[i % USERS].party,
         sample: () => users[i % USERS].eye.capture(),
-        avatarId: keccak256(toBytes(`metatrust:avatar:bench-${i % USERS}`)),
+        avatarId: avatarIdOf(users[i % USERS].party.mit!.serial, `bench-${i % USERS}`),
         appearance: "bench",
       });
     console.log(`services: ${LOGINS_SEQ} logins one after the other ...`);

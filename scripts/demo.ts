@@ -37,6 +37,7 @@ import { DisputeResolution__factory, MITRegistry__factory } from "../typechain-t
 import { AvatarParty, IdentityProvider } from "../offchain/avatars/agents";
 import { SimulatedEye } from "../offchain/avatars/iris";
 import {
+  avatarIdOf,
   ChallengeBook,
   delegate,
   evidenceHash,
@@ -372,18 +373,19 @@ async function main(): Promise<void> {
     return { detail: "keys proven possessed; iris templates stay with the IdP", gas };
   });
   const server = new ChallengeBook();
-  const avId = (n: string) => keccak256(new TextEncoder().encode(`demo-avatar:${n}`));
+  // names are per owner: alice's "alice" is avatarIdOf(her serial, "alice"), nobody else's to claim
+  const avId = (p: typeof aliceA, n: string) => avatarIdOf(p.mit!.serial, n);
   let bobLogin!: Awaited<ReturnType<typeof login>>;
   await steps.run("alice and bob log in (fresh iris samples)", async () => {
     clock = await chainNow();
-    const a = await login(actx, server, aliceA, eyes.alice, { avatarId: avId("alice"), appearance: "red fox" });
-    bobLogin = await login(actx, server, bobA, eyes.bob, { avatarId: avId("bob"), appearance: "blue whale" });
+    const a = await login(actx, server, aliceA, eyes.alice, { avatarId: avId(aliceA, "alice"), appearance: "red fox" });
+    bobLogin = await login(actx, server, bobA, eyes.bob, { avatarId: avId(bobA, "bob"), appearance: "blue whale" });
     return { detail: "both avatars human-driven", gas: a.gas + bobLogin.gas };
   });
   let del!: Awaited<ReturnType<typeof delegate>>;
   await steps.run("alice delegates her avatar to the AI proxy", async () => {
     clock = await chainNow();
-    del = await delegate(actx, server, aliceA, eyes.alice, aiA, { avatarId: avId("alice") });
+    del = await delegate(actx, server, aliceA, eyes.alice, aiA, { avatarId: avId(aliceA, "alice") });
     return {
       detail: `delegation #${del.delegationId}: a fresh iris sample of alice, CPS warrant over her iris commitment and the proxy key; alice forced offline`,
       gas: del.gas,
@@ -398,7 +400,7 @@ async function main(): Promise<void> {
   await steps.run("bob disputes the AI avatar's conduct; voters uphold it", async () => {
     const tl = trustLedger;
     let gas = 0n;
-    gas += (await tl.register(toHex(avId("alice")), "avatar", msrpSigner)).gasUsed; // an MIT avatar: the IdP attests
+    gas += (await tl.register(toHex(avId(aliceA, "alice")), "avatar", msrpSigner)).gasUsed; // an MIT avatar: the IdP attests
     gas += (await tl.register(entityId("bob"), "avatar")).gasUsed;
     // Jurors: verified avatars of three other accounts (no entity of a party's controller votes),
     // registered at least minAge blocks before the dispute's snapshot.
@@ -414,7 +416,7 @@ async function main(): Promise<void> {
     const dl = new DisputeLedger(disputesC);
     const opened = await dl.open(
       entityId("bob"),
-      toHex(avId("alice")),
+      toHex(avId(aliceA, "alice")),
       Nature.avatar,
       2,
       toHex(evidenceHash(session.evidenceAboutA)),

@@ -44,7 +44,12 @@ async function avatarContext(hre: HardhatRuntimeEnvironment) {
   // SIMULATED: each user's eye is seeded from its name, so captures in separate invocations come from one eye.
   const eyeOf = (name: string) =>
     new iris.SimulatedEye(Number(BigInt(bytes.toHex(hash.keccak256(new TextEncoder().encode(`eye:${name}`))).slice(0, 10))));
-  const avatarId = (name: string) => hash.keccak256(new TextEncoder().encode(`metatrust:avatar:${name}`));
+  // names are per owner (h9-red F7): the id of `name` opens with its owner's tag, so no other
+  // user can take it; two owners may each have an avatar "fox"
+  const avatarId = (owner: InstanceType<typeof agents.AvatarParty>, name: string) => {
+    if (!owner.mit) throw new Error(`avatar: ${owner.name} has no MIT (run idp:issue first)`);
+    return protocols.avatarIdOf(owner.mit.serial, name);
+  };
   const now = async () => (await hre.ethers.provider.getBlock("latest"))!.timestamp;
   const ctx = async (): Promise<import("../offchain/avatars/protocols").AvatarContext> => {
     const t = await now();
@@ -73,11 +78,12 @@ async function avatarContext(hre: HardhatRuntimeEnvironment) {
       warrant: Parameters<typeof codec.warrantFromJson>[0];
       o: Parameters<typeof codec.originalFromJson>[0];
     };
+    const warrant = codec.warrantFromJson(r.warrant);
     return {
-      avatarId: avatarId(avatar),
+      avatarId: warrant.avatarId,
       owner: party(r.owner),
       driver: party(r.driver),
-      warrant: codec.warrantFromJson(r.warrant),
+      warrant,
       o: codec.originalFromJson(r.o),
     };
   };
@@ -183,7 +189,7 @@ task("idp:issue", "Issues an MIT: --user NAME (enrolls a SIMULATED iris) or --pr
 
 task("avatar:login", "Login (claim, challenge, fresh SIMULATED iris sample, verify): the user drives its avatar")
   .addParam("user", "The user")
-  .addParam("avatar", "The avatar's name")
+  .addParam("avatar", "The avatar's name (the user's own: its id is avatarIdOf(her MIT serial, name), so names are per owner)")
   .addOptionalParam("appearance", "The avatar's appearance description", "default appearance")
   .addOptionalParam("idp", IDP_HELP)
   .setAction(async (a: { user: string; avatar: string; appearance: string; idp?: string }, hre) => {
@@ -197,22 +203,22 @@ task("avatar:login", "Login (claim, challenge, fresh SIMULATED iris sample, veri
         dep: svc.dep,
         user: u,
         sample: () => eye.capture(),
-        avatarId: c.avatarId(a.avatar),
+        avatarId: c.avatarId(u, a.avatar),
         appearance: a.appearance,
       });
       c.saveCred(a.avatar, { ...r.credential, owner: u, driver: u });
       console.log(
-        `${a.user} logged in as avatar ${a.avatar} (${c.bytes.toHex(c.avatarId(a.avatar)).slice(0, 12)}…) through the IdP at ${svc.info.url}`,
+        `${a.user} logged in as avatar ${a.avatar} (${c.bytes.toHex(c.avatarId(u, a.avatar)).slice(0, 12)}…) through the IdP at ${svc.info.url}`,
       );
       return { h: c.bytes.toHex(r.ack.h) };
     }
     const r = await c.protocols.login(await c.ctx(), new c.protocols.ChallengeBook(), u, c.eyeOf(a.user), {
-      avatarId: c.avatarId(a.avatar),
+      avatarId: c.avatarId(u, a.avatar),
       appearance: a.appearance,
     });
     c.saveCred(a.avatar, { ...r.credential, owner: u, driver: u });
     console.log(
-      `${a.user} logged in as avatar ${a.avatar} (${c.bytes.toHex(c.avatarId(a.avatar)).slice(0, 12)}…); recordLogin ${r.gas.toLocaleString("en-US")} gas`,
+      `${a.user} logged in as avatar ${a.avatar} (${c.bytes.toHex(c.avatarId(u, a.avatar)).slice(0, 12)}…); recordLogin ${r.gas.toLocaleString("en-US")} gas`,
     );
   });
 
@@ -221,7 +227,7 @@ task(
   "Delegation: the user signs a warrant for the AI proxy, the proxy answers the challenge; the proxy drives the avatar, the user is forced offline",
 )
   .addParam("user", "The owner")
-  .addParam("avatar", "The avatar")
+  .addParam("avatar", "The name of one of the owner's avatars")
   .addParam("proxy", "The AI proxy")
   .addOptionalParam("idp", IDP_HELP)
   .setAction(async (a: { user: string; avatar: string; proxy: string; idp?: string }, hre) => {
@@ -237,14 +243,14 @@ task(
         user: u,
         sample: () => eye.capture(),
         proxy: p,
-        avatarId: c.avatarId(a.avatar),
+        avatarId: c.avatarId(u, a.avatar),
       });
       c.saveCred(a.avatar, { ...r.credential, owner: u, driver: p });
       console.log(`avatar ${a.avatar} now driven by ${a.proxy} (delegation #${r.ack.delegationId}) through the IdP at ${svc.info.url}`);
       return { delegationId: r.ack.delegationId };
     }
     const r = await c.protocols.delegate(await c.ctx(), new c.protocols.ChallengeBook(), u, c.eyeOf(a.user), p, {
-      avatarId: c.avatarId(a.avatar),
+      avatarId: c.avatarId(u, a.avatar),
     });
     c.saveCred(a.avatar, { ...r.credential, owner: u, driver: p });
     console.log(`avatar ${a.avatar} now driven by ${a.proxy} (delegation #${r.delegationId}); ${r.gas.toLocaleString("en-US")} gas`);
@@ -323,16 +329,18 @@ task("avatar:audit", "Opens a traced case's verdict commitment from the IdP's ke
     return { uid: o.uid, salt: c.bytes.toHex(o.salt) };
   });
 
-task("avatar:revoke", "Revokes an MIT (--mit NAME) or the current delegation of an avatar (--avatar NAME)")
+task("avatar:revoke", "Revokes an MIT (--mit NAME) or the current delegation of an avatar (--avatar NAME --owner USER)")
   .addOptionalParam("mit", "The party whose MIT is revoked")
-  .addOptionalParam("avatar", "The avatar whose delegation is revoked")
-  .setAction(async (a: { mit?: string; avatar?: string }, hre) => {
+  .addOptionalParam("avatar", "The avatar whose delegation is revoked (with --owner: names are per owner)")
+  .addOptionalParam("owner", "The avatar's owner (a party in this folder)")
+  .setAction(async (a: { mit?: string; avatar?: string; owner?: string }, hre) => {
     const c = await avatarContext(hre);
     if (a.mit) {
       await (await c.registry.revokeMIT(c.bytes.toHex(c.party(a.mit).mit!.serial))).wait();
       console.log(`MIT of ${a.mit} revoked`);
     } else if (a.avatar) {
-      const id = await c.registry.activeDelegation(c.bytes.toHex(c.avatarId(a.avatar)));
+      if (!a.owner) throw new UsageError("avatar:revoke: --avatar needs --owner (avatar names are per owner)");
+      const id = await c.registry.activeDelegation(c.bytes.toHex(c.avatarId(c.party(a.owner), a.avatar)));
       if (id === 0n) throw new RefusedError(`avatar:revoke: ${a.avatar} has no active delegation`);
       await (await c.registry.revokeDelegation(id)).wait();
       console.log(`delegation #${id} of ${a.avatar} revoked`);

@@ -49,9 +49,11 @@ contract MITRegistry is IMITRegistry, IIdentityVerifier, AccessControl {
         bytes32 avatarId,
         bytes32 ownerSerial,
         bytes32 warrantHash,
-        bytes32 vidCommitment
+        bytes32 vidCommitment,
+        uint64 notAfter
     ) external onlyRole(IDP_ROLE) {
         if (avatarId == bytes32(0) || warrantHash == bytes32(0)) revert MITRegistry__InvalidInput();
+        if (notAfter < block.timestamp) revert MITRegistry__WarrantExpired(notAfter, block.timestamp);
         _requireActive(ownerSerial);
         Avatar storage a = _avatars[avatarId];
         if (a.owner != bytes32(0) && a.owner != ownerSerial) revert MITRegistry__NotOwner(avatarId, ownerSerial);
@@ -61,10 +63,11 @@ contract MITRegistry is IMITRegistry, IIdentityVerifier, AccessControl {
             ownerSerial,
             Driver.Human,
             uint40(block.timestamp),
+            notAfter,
             warrantHash,
             vidCommitment
         );
-        emit AvatarLoggedIn(avatarId, ownerSerial, warrantHash, vidCommitment);
+        emit AvatarLoggedIn(avatarId, ownerSerial, warrantHash, vidCommitment, notAfter);
     }
 
     /// @inheritdoc IMITRegistry
@@ -96,6 +99,7 @@ contract MITRegistry is IMITRegistry, IIdentityVerifier, AccessControl {
         a.driver = Driver.AI;
         a.warrantHash = warrantHash;
         a.updatedAt = uint40(block.timestamp);
+        a.notAfter = notAfter;
         emit AvatarDelegated(id, avatarId, proxySerial, warrantHash, notAfter);
     }
 
@@ -159,12 +163,11 @@ contract MITRegistry is IMITRegistry, IIdentityVerifier, AccessControl {
 
     /// @inheritdoc IIdentityVerifier
     /// @dev An avatar is verified while it has a driver whose MIT is active (and its owner's too),
-    /// and, when an AI proxy drives it, while the delegation's warrant has not expired (h7-audit:
-    /// it used to stay verified after the warrant's notAfter).
+    /// and while the driver's warrant has not expired: the delegation's (h7-audit: it used to stay
+    /// verified after the warrant's notAfter) or the login's (h9-red F4: a login verified for ever).
     function isVerified(bytes32 id) external view returns (bool) {
         Avatar storage a = _avatars[id];
-        if (a.driver == Driver.None) return false;
-        if (a.driver == Driver.AI && block.timestamp > _delegations[_activeDelegation[id]].notAfter) return false;
+        if (a.driver == Driver.None || block.timestamp > a.notAfter) return false;
         return _mits[a.driverSerial].status == MitStatus.Active && _mits[a.owner].status == MitStatus.Active;
     }
 

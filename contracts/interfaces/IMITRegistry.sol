@@ -40,11 +40,15 @@ interface IMITRegistry {
     /// @param driverSerial who drives it now (the owner, or an AI proxy's MIT serial)
     /// @param warrantHash h of the warrant under which the driver signs (CPS)
     /// @param vidCommitment keccak256 of the avatar's virtual identity (appearance description)
+    /// @param notAfter the last second (unix time) of the current driver's warrant: the login
+    /// warrant's when the owner drives (h9-red F4: a login used to verify the avatar for ever), the
+    /// delegation's when an AI proxy does; the avatar stops verifying after it
     struct Avatar {
         bytes32 owner;
         bytes32 driverSerial;
         Driver driver;
         uint40 updatedAt;
+        uint64 notAfter;
         bytes32 warrantHash;
         bytes32 vidCommitment;
     }
@@ -80,12 +84,19 @@ interface IMITRegistry {
     error MITRegistry__UnknownCase(uint256 id);
     error MITRegistry__CaseClosed(uint256 id);
     error MITRegistry__InvalidEndpoint(uint256 length);
-    /// @notice A delegation whose warrant has already expired (`notAfter` before the block's time).
+    /// @notice A login or delegation whose warrant has already expired (`notAfter` before the block's time).
     error MITRegistry__WarrantExpired(uint256 notAfter, uint256 time);
 
     event MitIssued(bytes32 indexed serial, bytes32 keyId, string paramsCid);
     event MitRevoked(bytes32 indexed serial);
-    event AvatarLoggedIn(bytes32 indexed avatarId, bytes32 indexed owner, bytes32 warrantHash, bytes32 vidCommitment);
+    /// @notice The owner drives the avatar under the login warrant `warrantHash` until `notAfter`.
+    event AvatarLoggedIn(
+        bytes32 indexed avatarId,
+        bytes32 indexed owner,
+        bytes32 warrantHash,
+        bytes32 vidCommitment,
+        uint64 notAfter
+    );
     event AvatarDelegated(
         uint256 indexed delegationId,
         bytes32 indexed avatarId,
@@ -108,8 +119,18 @@ interface IMITRegistry {
     function issueMIT(bytes32 serial, bytes32 keyId, string calldata paramsCid) external;
     /// @notice Revokes an MIT (IDP_ROLE); avatars it drives stop verifying.
     function revokeMIT(bytes32 serial) external;
-    /// @notice Records a verified login (IDP_ROLE as the platform server): the owner drives the avatar.
-    function recordLogin(bytes32 avatarId, bytes32 ownerSerial, bytes32 warrantHash, bytes32 vidCommitment) external;
+    /// @notice Records a verified login (IDP_ROLE as the platform server): the owner drives the
+    /// avatar until the login warrant's `notAfter`, after which it no longer verifies (`isVerified`)
+    /// until she logs in again or delegates. The first login of an avatar makes its user the owner.
+    /// @param notAfter the login warrant's notAfter (unix seconds), which its hash h covers;
+    /// reverts WarrantExpired if it is before the block's time
+    function recordLogin(
+        bytes32 avatarId,
+        bytes32 ownerSerial,
+        bytes32 warrantHash,
+        bytes32 vidCommitment,
+        uint64 notAfter
+    ) external;
     /// @notice Records a verified delegation (IDP_ROLE): the proxy drives the avatar; the owner is forced offline.
     /// @param notAfter the warrant's notAfter (unix seconds): after it the avatar no longer verifies
     /// (`isVerified`) until its owner logs in again or delegates anew; reverts WarrantExpired if past

@@ -33,6 +33,19 @@ export class AvatarProtocolError extends MetatrustError {
 export type MitInfo = { serial: Uint8Array; pk: G2Point; kind: "user" | "proxy"; description: string };
 
 /**
+ * The anonymous description an MIT's public parameters carry (the paper's MIT: "anonymous
+ * description"): its kind and the first bytes of UID = keccak256("UID" || serial). It names no
+ * person and no operator; the IdP alone maps a serial to a real identity or a proxy's operator.
+ * @param kind - a user's or an AI proxy's MIT
+ * @param serial - the MIT's serial (32 bytes)
+ * @returns "user 0x…" or "AI proxy 0x…" (10 characters of the UID)
+ */
+export function mitDescription(kind: "user" | "proxy", serial: Uint8Array): string {
+  const uid = toHex(keccak_256(concat(toBytes("UID"), serial))).slice(0, 10);
+  return kind === "user" ? `user ${uid}` : `AI proxy ${uid}`;
+}
+
+/**
  * A platform receipt: the platform's clock says it saw the evidence with this hash at `time`
  * (a BIP-340 Schnorr signature under the platform's receipt key). Evidence times that matter
  * after a revocation come from here, never from the signer of the evidence.
@@ -161,16 +174,21 @@ export class IdentityProvider {
       commitment: toHex(commitment),
       pk: toHex(encodePk(pk)),
     });
-    return { mit: { serial, pk, kind: "user", description: `user ${uid.slice(0, 10)}` }, commitment };
+    return { mit: { serial, pk, kind: "user", description: mitDescription("user", serial) }, commitment };
   }
 
-  /** Issues an AI proxy's MIT (its operator is recorded; proxies have no iris). */
+  /**
+   * Issues an AI proxy's MIT (proxies have no iris). The operator is recorded here, with the IdP,
+   * and never published: the MIT's description names a UID derived from the serial, as a user's
+   * does, so that the public parameters on IPFS do not lead from a delegated avatar to a person
+   * (h9-red F6: they read "AI proxy of <operator>", which made tracing public).
+   */
   issueProxy(operator: string, pk: G2Point, possession: G1Point): MitInfo {
     if (!cpsVerifyPossession(pk, possession))
       throw new AvatarProtocolError("POSSESSION", "issueProxy: the key's proof of possession does not verify");
     const serial = randomBytes(32);
     this.proxies.set(toHex(serial), { serial: toHex(serial), pk: toHex(encodePk(pk)), operator });
-    return { serial, pk, kind: "proxy", description: `AI proxy of ${operator}` };
+    return { serial, pk, kind: "proxy", description: mitDescription("proxy", serial) };
   }
 
   /** The public key the IdP registered for an MIT serial. */

@@ -65,6 +65,12 @@ export type AvatarCredential = { avatarId: Uint8Array; owner: AvatarParty; drive
 const DAY = 86_400;
 /** Seconds a challenge stays open, and the most a signed time may differ from the verifier's clock. */
 export const CHALLENGE_TTL = 120;
+/**
+ * The longest a login warrant may run (seconds after the signed time): a day. The chain keeps the
+ * login warrant's notAfter and the avatar stops verifying after it (h9-red F4), so a login that
+ * asked for a longer warrant would stretch the owner's verification; the server refuses it.
+ */
+export const LOGIN_VALIDITY = DAY;
 
 /** What a fresh iris sample authorizes (sealed with it as associated data). */
 export const SamplePurpose = { login: 1, delegation: 2 } as const;
@@ -75,6 +81,43 @@ export const SamplePurpose = { login: 1, delegation: 2 } as const;
  */
 export function sampleBinding(purpose: number, h: Uint8Array): Uint8Array {
   return keccak_256(concat(toBytes("METATRUST-V1-AVATAR-SAMPLE"), Uint8Array.of(purpose), h));
+}
+
+/** Bytes of an avatar id that name its owner (the rest names the avatar among the owner's). */
+export const AVATAR_OWNER_TAG_BYTES = 16;
+
+/**
+ * The owner tag that opens every avatar id of an MIT serial: the first 16 bytes of
+ * keccak256("METATRUST-V1-AVATAR-OWNER" || serial).
+ */
+export function avatarOwnerTag(ownerSerial: Uint8Array): Uint8Array {
+  return keccak_256(concat(toBytes("METATRUST-V1-AVATAR-OWNER"), ownerSerial)).subarray(0, AVATAR_OWNER_TAG_BYTES);
+}
+
+/**
+ * The id of the avatar an owner calls `name`: her owner tag (16 bytes), then the first 16 bytes
+ * of keccak256("METATRUST-V1-AVATAR-NAME" || serial || name). Names are per owner (h9-red F7:
+ * ids were keccak256("metatrust:avatar:" || name), so the first login of a name owned it and
+ * anybody could squat anybody's name). The server records a first login only for an id that opens
+ * with the user's own tag (verifyLogin), so nobody else can take one of her names, and two owners
+ * may use the same name. Everybody who knows the owner's serial (public on-chain) and the name
+ * computes the id.
+ * @param ownerSerial - the owner's MIT serial (32 bytes)
+ * @param name - the avatar's name, 1 to 255 bytes of UTF-8
+ * @returns the 32-byte avatar id
+ * @throws AvatarProtocolError(BAD_WARRANT) for a serial that is not 32 bytes or an empty or overlong name
+ */
+export function avatarIdOf(ownerSerial: Uint8Array, name: string): Uint8Array {
+  const n = toBytes(name);
+  if (ownerSerial.length !== 32 || n.length < 1 || n.length > 255)
+    throw new AvatarProtocolError("BAD_WARRANT", "avatarIdOf: a 32-byte owner serial and a name of 1 to 255 bytes");
+  const local = keccak_256(concat(toBytes("METATRUST-V1-AVATAR-NAME"), ownerSerial, n)).subarray(0, 32 - AVATAR_OWNER_TAG_BYTES);
+  return concat(avatarOwnerTag(ownerSerial), local);
+}
+
+/** Whether an avatar id lies in an owner's namespace (opens with her owner tag). */
+export function isAvatarIdOf(avatarId: Uint8Array, ownerSerial: Uint8Array): boolean {
+  return avatarId.length === 32 && equalBytes(avatarId.subarray(0, AVATAR_OWNER_TAG_BYTES), avatarOwnerTag(ownerSerial));
 }
 
 /** The login message body the user signs: challenge || owner serial || avatar id || VID commitment (128 bytes). */
@@ -214,7 +257,7 @@ export function buildLoginResponse(
     avatarId,
     scope: Scope.all,
     notBefore: now,
-    notAfter: now + DAY,
+    notAfter: now + LOGIN_VALIDITY,
   };
   const o = cpsOSign(user.keys, warrant);
   const message: ProxyMessage = { type: Scope.login, time: now, body: loginBody(challenge, user.mit.serial, avatarId, vidCommitment) };
@@ -248,8 +291,12 @@ export async function verifyLogin(
   // the first login of an avatar makes its user the owner; another user's login is refused here,
   // as the client's fault, rather than by the chain's revert (a 500 the client would retry)
   const owner = fromHex((await ctx.registry.avatar(toHex(r.avatarId))).owner, 32);
-  if (!owner.every((b) => b === 0) && !equalBytes(owner, serial))
-    throw new AvatarProtocolError("NOT_OWNER", "login: another user owns this avatar");
+  const unowned = owner.every((b) => b === 0);
+  if (!unowned && !equalBytes(owner, serial)) throw new AvatarProtocolError("NOT_OWNER", "login: another user owns this avatar");
+  // names are per owner: a user claims only ids in her own namespace (h9-red F7, avatarIdOf); an
+  // avatar she already owns (one claimed before ids were per owner) stays hers to log in to
+  if (unowned && !isAvatarIdOf(r.avatarId, serial))
+    throw new AvatarProtocolError("NOT_OWNER", "login: the avatar id is not one of the user's (avatarIdOf(her serial, name))");
   ctx.idp.matchSample(serial, r.sealedSample, r.challenge, sampleBinding(SamplePurpose.login, r.o.h));
   if (!equalBytes(r.warrant.irisCommitment, ctx.idp.commitmentOf(serial)))
     throw new AvatarProtocolError("IRIS_MISMATCH", "login: the warrant's iris commitment is not the user's");
@@ -262,10 +309,19 @@ export async function verifyLogin(
   if (!equalBytes(r.warrant.avatarId, r.avatarId))
     throw new AvatarProtocolError("BAD_WARRANT", "login: the warrant is for another avatar than the one claimed");
   requireFresh("login", r.message.time, now);
+  // the chain keeps the warrant's notAfter (the avatar verifies until then): not already past
+  // (recordLogin would revert, a 500 the client retries), and not beyond a day from now
+  if (r.warrant.notAfter < now || r.warrant.notAfter > now + LOGIN_VALIDITY + CHALLENGE_TTL)
+    throw new AvatarProtocolError(
+      "BAD_WARRANT",
+      `login: the warrant's notAfter ${r.warrant.notAfter} is not between now (${now}) and ${LOGIN_VALIDITY} s after it`,
+    );
   if (!cpsPVerify(pk, r.warrant, r.o, r.message, r.proxySig))
     throw new AvatarProtocolError("BAD_SIGNATURE", "login: the chameleon proxy signature does not verify");
   await ctx.beforeSend?.({ kind: "recordLogin", avatarId: r.avatarId, serial, h: r.o.h, vidCommitment: r.vidCommitment });
-  const gas = await mined(ctx.registry.recordLogin(toHex(r.avatarId), toHex(serial), toHex(r.o.h), toHex(r.vidCommitment)));
+  const gas = await mined(
+    ctx.registry.recordLogin(toHex(r.avatarId), toHex(serial), toHex(r.o.h), toHex(r.vidCommitment), r.warrant.notAfter),
+  );
   return { warrant: r.warrant, o: r.o, gas };
 }
 

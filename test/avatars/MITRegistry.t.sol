@@ -105,16 +105,19 @@ contract MITRegistryHandler is Test {
         }
         bytes32 warrant = warrantSeed % 16 == 15 ? bytes32(0) : keccak256(abi.encode("w", warrantSeed));
         bytes32 vid = keccak256(abi.encode("vid", warrantSeed % 3));
+        // mostly a login warrant valid for up to two days (the handler's warps reach past it), sometimes expired
+        uint64 notAfter = warrantSeed % 16 == 14 ? uint64(time - 1) : uint64(time + ((warrantSeed >> 8) % 2 days));
         bool idp = ghostRole[IDP_ROLE][caller];
         bytes32 prevOwner = _avatar[avatarId].owner;
         bool ok =
             idp &&
                 avatarId != 0 &&
                 warrant != 0 &&
+                notAfter >= time &&
                 _mit[owner].status == IMITRegistry.MitStatus.Active &&
                 (prevOwner == 0 || prevOwner == owner);
         vm.prank(caller);
-        try registry.recordLogin(avatarId, owner, warrant, vid) {
+        try registry.recordLogin(avatarId, owner, warrant, vid, notAfter) {
             ++calls["recordLogin"];
             if (!idp) _violate(WRITER, "recordLogin without IDP_ROLE");
             if (prevOwner != 0 && prevOwner != owner) _violate(ONCE, "avatar changed owner");
@@ -125,6 +128,7 @@ contract MITRegistryHandler is Test {
                 owner,
                 IMITRegistry.Driver.Human,
                 uint40(time),
+                notAfter,
                 warrant,
                 vid
             );
@@ -163,11 +167,12 @@ contract MITRegistryHandler is Test {
             if (id != delegationCount) _violate(MODEL, "delegation id");
             _delegation[id] = IMITRegistry.Delegation(avatarId, a.owner, proxy, warrant, uint40(time), 0, notAfter);
             ghostActive[avatarId] = id;
-            (a.driverSerial, a.driver, a.warrantHash, a.updatedAt) = (
+            (a.driverSerial, a.driver, a.warrantHash, a.updatedAt, a.notAfter) = (
                 proxy,
                 IMITRegistry.Driver.AI,
                 warrant,
-                uint40(time)
+                uint40(time),
+                notAfter
             );
         } catch {
             if (ok) _violate(MODEL, "recordDelegation refused");
@@ -446,11 +451,15 @@ contract MITRegistryInvariantTest is Test {
                 "avatar record"
             );
             IMITRegistry.Avatar memory g = handler.ghostAvatar(a);
-            // an AI driver only while its warrant lasts (h7-audit: it stayed verified after notAfter)
+            // a driver only while its warrant lasts: an AI's delegation (h7-audit: it stayed verified
+            // after notAfter) and the owner's login (h9-red F4: a login verified for ever)
+            uint64 end =
+                g.driver == IMITRegistry.Driver.AI
+                    ? handler.ghostDelegation(handler.ghostActive(a)).notAfter
+                    : g.notAfter;
             bool verified =
                 g.driver != IMITRegistry.Driver.None &&
-                    (g.driver != IMITRegistry.Driver.AI ||
-                        block.timestamp <= handler.ghostDelegation(handler.ghostActive(a)).notAfter) &&
+                    block.timestamp <= end &&
                     registry.isActive(g.driverSerial) &&
                     registry.isActive(g.owner);
             assertTrue(registry.isVerified(a) == verified, "isVerified");
@@ -524,7 +533,7 @@ contract MITRegistryMalformedInputTest is Test {
         vm.startPrank(IDP);
         registry.issueMIT(ALICE, keccak256("key-a"), "bafy-a");
         registry.issueMIT(PROXY, keccak256("key-p"), "bafy-p");
-        registry.recordLogin(AV, ALICE, keccak256("h1"), keccak256("vid"));
+        registry.recordLogin(AV, ALICE, keccak256("h1"), keccak256("vid"), uint64(block.timestamp + 1 days));
         registry.recordDelegation(AV, PROXY, keccak256("h2"), uint64(block.timestamp + 1 days));
         registry.requestTrace(AV, keccak256("evidence"));
         vm.stopPrank();
@@ -558,7 +567,7 @@ contract MITRegistryMalformedInputTest is Test {
         bytes[6] memory data = [
             abi.encodeCall(registry.issueMIT, (a, b, "x")),
             abi.encodeCall(registry.revokeMIT, (ALICE)),
-            abi.encodeCall(registry.recordLogin, (AV, ALICE, a, b)),
+            abi.encodeCall(registry.recordLogin, (AV, ALICE, a, b, uint64(block.timestamp + 1))),
             abi.encodeCall(registry.recordDelegation, (AV, PROXY, c, uint64(block.timestamp + 1))),
             abi.encodeCall(registry.revokeDelegation, (bound(id, 0, 2))),
             abi.encodeCall(registry.recordVerdict, (1, true, c))
@@ -601,12 +610,20 @@ contract MITRegistryMalformedInputTest is Test {
         assertEq(registry.mit(serial).keyId, keyId, "keyId");
     }
 
-    /// recordLogin: zero avatar or warrant, an unknown or revoked owner, another owner's avatar.
+    /// recordLogin: zero avatar or warrant, an unknown or revoked owner, another owner's avatar, an
+    /// expired login warrant.
     function testFuzz_recordLogin_malformed(bytes32 avatarId, bytes32 owner, bytes32 warrant, uint8 which) public {
         bytes32 before = _state();
         bytes memory err;
-        uint256 w = which % 4;
-        if (w == 0) {
+        uint256 w = which % 5;
+        uint64 notAfter = uint64(block.timestamp + 1 days);
+        if (w == 4) {
+            vm.assume(warrant != 0);
+            (avatarId, owner) = (AV, ALICE);
+            vm.warp(1_000_000);
+            notAfter = uint64(block.timestamp - 1 - (uint256(warrant) % 1000));
+            err = abi.encodeWithSelector(IMITRegistry.MITRegistry__WarrantExpired.selector, notAfter, block.timestamp);
+        } else if (w == 0) {
             (avatarId, warrant) = (which % 8 == 0 ? bytes32(0) : AV, which % 8 == 0 ? warrant : bytes32(0));
             owner = ALICE;
             err = abi.encodeWithSelector(IMITRegistry.MITRegistry__InvalidInput.selector);
@@ -627,7 +644,7 @@ contract MITRegistryMalformedInputTest is Test {
         }
         vm.prank(IDP);
         vm.expectRevert(err);
-        registry.recordLogin(avatarId, owner, warrant, keccak256("vid"));
+        registry.recordLogin(avatarId, owner, warrant, keccak256("vid"), notAfter);
         assertEq(_state(), before, "state changed");
     }
 
@@ -674,8 +691,28 @@ contract MITRegistryMalformedInputTest is Test {
         vm.warp(uint256(notAfter) + 1 + bound(late, 0, 365 days));
         assertTrue(!registry.isVerified(AV), "verified after the warrant expired");
         vm.prank(IDP);
-        registry.recordLogin(AV, ALICE, keccak256("h4"), keccak256("vid"));
+        registry.recordLogin(AV, ALICE, keccak256("h4"), keccak256("vid"), uint64(block.timestamp + 1 days));
         assertTrue(registry.isVerified(AV), "the owner's login");
+    }
+
+    /// A human login verifies its avatar until the login warrant's notAfter (inclusive) and not a
+    /// second later (h9-red F4: recordLogin did not take notAfter, so one login verified the avatar,
+    /// and TrustManager.isIdentityVerified with it, for ever); the next login verifies it again.
+    function testFuzz_loggedInAvatarStopsVerifyingAtLoginWarrantExpiry(uint32 ttl, uint32 late) public {
+        uint64 notAfter = uint64(block.timestamp + bound(ttl, 0, 2 days));
+        vm.prank(IDP);
+        vm.expectEmit();
+        emit IMITRegistry.AvatarLoggedIn(AV, ALICE, keccak256("h5"), keccak256("vid"), notAfter);
+        registry.recordLogin(AV, ALICE, keccak256("h5"), keccak256("vid"), notAfter);
+        assertEq(registry.avatar(AV).notAfter, notAfter, "notAfter recorded");
+        assertTrue(registry.isVerified(AV), "verified right after the login");
+        vm.warp(notAfter);
+        assertTrue(registry.isVerified(AV), "verified at notAfter");
+        vm.warp(uint256(notAfter) + 1 + bound(late, 0, 365 days));
+        assertFalse(registry.isVerified(AV), "a login verified its avatar after the login warrant expired");
+        vm.prank(IDP);
+        registry.recordLogin(AV, ALICE, keccak256("h6"), keccak256("vid"), uint64(block.timestamp + 1 days));
+        assertTrue(registry.isVerified(AV), "the owner's next login");
     }
 
     /// revokeDelegation: id 0 or beyond the count is unknown; a revoked one is AlreadyRevoked, and

@@ -17,7 +17,7 @@ async function fixture() {
   const mit = MITRegistry__factory.connect(f.deployment.contracts.MITRegistry.address, f.msrp);
   await mit.issueMIT(b("alice"), b("key-a"), "bafy-a");
   await mit.issueMIT(b("proxy"), b("key-p"), "bafy-p");
-  await mit.recordLogin(b("av"), b("alice"), b("h1"), b("vid"));
+  await mit.recordLogin(b("av"), b("alice"), b("h1"), b("vid"), T);
   return { ...f, mit };
 }
 
@@ -31,7 +31,7 @@ describe("MITRegistry", () => {
     await expect(mit.revokeDelegation(1)).to.emit(mit, "DelegationRevoked").withArgs(1, b("av"));
     expect(Number((await mit.avatar(b("av"))).driver)).to.equal(0);
     expect(await mit.isVerified(b("av"))).to.equal(false);
-    await expect(mit.recordLogin(b("av"), b("alice"), b("h3"), b("vid"))).to.emit(mit, "AvatarLoggedIn");
+    await expect(mit.recordLogin(b("av"), b("alice"), b("h3"), b("vid"), T)).to.emit(mit, "AvatarLoggedIn");
     expect(await mit.isVerified(b("av"))).to.equal(true);
   });
 
@@ -53,7 +53,7 @@ describe("MITRegistry", () => {
     await time.increaseTo(notAfter + 1n);
     expect(await mit.isVerified(b("av"))).to.equal(false);
     // the trust layer's identity factor follows: TrustManager reads isVerified
-    await mit.recordLogin(b("av"), b("alice"), b("h3"), b("vid")); // the owner takes it back
+    await mit.recordLogin(b("av"), b("alice"), b("h3"), b("vid"), T); // the owner takes it back
     expect(await mit.isVerified(b("av"))).to.equal(true);
   });
 
@@ -65,7 +65,7 @@ describe("MITRegistry", () => {
       mit,
       "AccessControlUnauthorizedAccount",
     );
-    await expect(mit.recordLogin(b("av"), b("proxy"), b("h"), b("v"))).to.be.revertedWithCustomError(mit, "MITRegistry__NotOwner");
+    await expect(mit.recordLogin(b("av"), b("proxy"), b("h"), b("v"), T)).to.be.revertedWithCustomError(mit, "MITRegistry__NotOwner");
     await expect(mit.recordDelegation(b("nope"), b("proxy"), b("h"), T)).to.be.revertedWithCustomError(mit, "MITRegistry__UnknownAvatar");
     await expect(mit.recordDelegation(b("av"), b("alice"), b("h"), T)).to.be.revertedWithCustomError(mit, "MITRegistry__InvalidInput");
     await expect(mit.recordDelegation(b("av"), b("ghost"), b("h"), T)).to.be.revertedWithCustomError(mit, "MITRegistry__MitNotActive");
@@ -95,14 +95,14 @@ describe("MITRegistry", () => {
     const outsider = mit.connect(others[0]);
     for (const call of [
       () => outsider.revokeMIT(b("alice")),
-      () => outsider.recordLogin(b("av"), b("alice"), b("h"), b("vid")),
+      () => outsider.recordLogin(b("av"), b("alice"), b("h"), b("vid"), T),
       () => outsider.recordDelegation(b("av"), b("proxy"), b("h"), T),
       () => outsider.revokeDelegation(1),
     ])
       await expect(call()).to.be.revertedWithCustomError(mit, "AccessControlUnauthorizedAccount").withArgs(others[0].address, IDP);
     await expect(mit.issueMIT(b("carol"), Z, "")).to.be.revertedWithCustomError(mit, "MITRegistry__InvalidInput");
-    await expect(mit.recordLogin(Z, b("alice"), b("h"), b("vid"))).to.be.revertedWithCustomError(mit, "MITRegistry__InvalidInput");
-    await expect(mit.recordLogin(b("av2"), b("alice"), Z, b("vid"))).to.be.revertedWithCustomError(mit, "MITRegistry__InvalidInput");
+    await expect(mit.recordLogin(Z, b("alice"), b("h"), b("vid"), T)).to.be.revertedWithCustomError(mit, "MITRegistry__InvalidInput");
+    await expect(mit.recordLogin(b("av2"), b("alice"), Z, b("vid"), T)).to.be.revertedWithCustomError(mit, "MITRegistry__InvalidInput");
     await expect(mit.recordDelegation(b("av"), b("proxy"), Z, T)).to.be.revertedWithCustomError(mit, "MITRegistry__InvalidInput");
     expect(Number((await mit.mit(b("carol"))).status)).to.equal(0);
     expect(await mit.isActive(b("alice"))).to.equal(true);
@@ -126,7 +126,7 @@ describe("MITRegistry", () => {
     await expect(mit.revokeDelegation(1)).to.be.revertedWithCustomError(mit, "MITRegistry__AlreadyRevoked").withArgs(1);
     expect((await mit.avatar(b("av"))).driverSerial).to.equal(b("proxy2")); // the revocation of #1 did not touch #2
     // the owner logging in again takes the avatar back from the proxy
-    await expect(mit.recordLogin(b("av"), b("alice"), b("h4"), b("vid")))
+    await expect(mit.recordLogin(b("av"), b("alice"), b("h4"), b("vid"), T))
       .to.emit(mit, "DelegationRevoked")
       .withArgs(2, b("av"))
       .and.to.emit(mit, "AvatarLoggedIn");

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { ethers } from "ethers";
 import { schnorr } from "@noble/curves/secp256k1.js";
-import { AvatarParty, AvatarProtocolError, IdentityProvider, MitInfo, receiptDigest } from "../../offchain/avatars/agents";
+import { AvatarParty, AvatarProtocolError, IdentityProvider, MitInfo, mitDescription, receiptDigest } from "../../offchain/avatars/agents";
 import { irisCommitment, SimulatedEye } from "../../offchain/avatars/iris";
 import { concat, fromHex, toBytes, toHex } from "../../offchain/crypto/bytes";
 import { encodeG2Eip2537 } from "../../offchain/crypto/bls";
@@ -82,11 +82,12 @@ describe("avatars/agents (IdP, users, AI proxies)", () => {
       expect(u.commitment).to.deep.equal(irisCommitment(enrollment, fromHex(rec.salt)));
     });
 
-    it("issues a proxy MIT naming its operator, without an iris", () => {
+    it("issues a proxy MIT, without an iris, recording its operator with the IdP and not in the public description", () => {
       const { idp, p, ai } = enroll();
       expect(p.serial).to.have.length(32);
       expect(p.pk.equals(ai.keys.pk)).to.equal(true);
-      expect([p.kind, p.description]).to.deep.equal(["proxy", "AI proxy of alice's assistant"]);
+      expect([p.kind, p.description]).to.deep.equal(["proxy", mitDescription("proxy", p.serial)]);
+      expect(p.description).to.not.include("alice");
       expect(proxiesOf(idp)).to.deep.equal([{ serial: toHex(p.serial), pk: toHex(encodePk(ai.keys.pk)), operator: "alice's assistant" }]);
       rejects(() => idp.commitmentOf(p.serial), "UNKNOWN_MIT", "commitmentOf: not a user MIT");
     });

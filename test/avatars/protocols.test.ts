@@ -8,9 +8,12 @@ import { loadFixture, time } from "@nomicfoundation/hardhat-toolbox/network-help
 import { deploySystemFixture } from "../fixtures/system";
 import { MITRegistry, MITRegistry__factory } from "../../typechain-types";
 import { FileContentStore } from "../../offchain/storage/content-store";
-import { AvatarParty, AvatarProtocolError, IdentityProvider } from "../../offchain/avatars/agents";
+import { AvatarParty, AvatarProtocolError, IdentityProvider, mitDescription } from "../../offchain/avatars/agents";
 import { SimulatedEye, hammingDistance, irisMatch, MATCH_THRESHOLD } from "../../offchain/avatars/iris";
 import {
+  LOGIN_VALIDITY,
+  CHALLENGE_TTL,
+  avatarIdOf,
   AvatarContext,
   AvatarCredential,
   ChallengeBook,
@@ -170,14 +173,14 @@ describe("avatars: login, delegation, mutual authentication, tracing", () => {
 
   it("alice logs in, delegates her avatar to an AI proxy; the AI avatar and bob's human avatar authenticate; the AI avatar is traced to alice", async () => {
     const { ctx, server, alice, bob, ai, eyes, registry, others } = await world();
-    const la = await login(ctx, server, alice, eyes.alice, { avatarId: avatarId("alice"), appearance: "red fox" });
-    const lb = await login(ctx, server, bob, eyes.bob, { avatarId: avatarId("bob"), appearance: "blue whale" });
-    expect(Number((await registry.avatar(toHex(avatarId("alice")))).driver)).to.equal(1); // Human
-    const d = await delegate(ctx, server, alice, eyes.alice, ai, { avatarId: avatarId("alice") });
-    const av = await registry.avatar(toHex(avatarId("alice")));
+    const la = await login(ctx, server, alice, eyes.alice, { avatarId: avatarIdOf(alice.mit!.serial, "alice"), appearance: "red fox" });
+    const lb = await login(ctx, server, bob, eyes.bob, { avatarId: avatarIdOf(bob.mit!.serial, "bob"), appearance: "blue whale" });
+    expect(Number((await registry.avatar(toHex(avatarIdOf(alice.mit!.serial, "alice")))).driver)).to.equal(1); // Human
+    const d = await delegate(ctx, server, alice, eyes.alice, ai, { avatarId: avatarIdOf(alice.mit!.serial, "alice") });
+    const av = await registry.avatar(toHex(avatarIdOf(alice.mit!.serial, "alice")));
     expect(Number(av.driver)).to.equal(2); // AI
     expect(av.driverSerial).to.equal(toHex(ai.mit!.serial));
-    expect(await registry.isVerified(toHex(avatarId("alice")))).to.equal(true);
+    expect(await registry.isVerified(toHex(avatarIdOf(alice.mit!.serial, "alice")))).to.equal(true);
     // alice's own (human) session is over: her login warrant is no longer the avatar's
     await reject(mutualAuth(ctx, { credential: la.credential, driver: alice }, { credential: lb.credential, driver: bob }), "NOT_DRIVER");
     const s = await mutualAuth(ctx, { credential: d.credential, driver: ai }, { credential: lb.credential, driver: bob });
@@ -238,26 +241,51 @@ describe("avatars: login, delegation, mutual authentication, tracing", () => {
       const bot = new AvatarParty("bot");
       const p = await issueProxyMit(ctx, bot, "carol's bot service");
       expect(p.gas > 0n).to.equal(true);
+      // the operator stays with the IdP: the public description names no one (h9-red F6)
       expect([bot.mit!.kind, bot.mit!.description, bot.irisCommitment]).to.deep.equal([
         "proxy",
-        "AI proxy of carol's bot service",
+        mitDescription("proxy", bot.mit!.serial),
         undefined,
       ]);
+      expect(bot.mit!.description).to.match(/^AI proxy 0x[0-9a-f]{8}$/);
       const mp = await registry.mit(toHex(bot.mit!.serial));
       expect([mp.keyId, Number(mp.status), mp.paramsCid]).to.deep.equal([toHex(keyId(bot.keys.pk)), 1, p.cid]);
       expect(await store.getJson(p.cid)).to.deep.equal({
         kind: "proxy",
         serial: toHex(bot.mit!.serial),
         pk: toHex(encodePk(bot.keys.pk)),
-        description: "AI proxy of carol's bot service",
+        description: mitDescription("proxy", bot.mit!.serial),
       });
+      expect(JSON.stringify(await store.getJson(p.cid))).to.not.include("carol");
     });
   });
 
   describe("# login", () => {
+    it("avatar ids are per owner (h9-red F7): alice claims her own names only; an avatar she owned before (an old-style id) stays hers", async () => {
+      const { ctx, server, alice, bob, eyes, registry } = await world();
+      const mine = avatarIdOf(alice.mit!.serial, "fox");
+      expect(toHex(mine.subarray(0, 16))).to.not.equal(toHex(avatarIdOf(bob.mit!.serial, "fox").subarray(0, 16)));
+      expect(toHex(avatarIdOf(alice.mit!.serial, "fox"))).to.equal(toHex(mine)); // deterministic
+      await reject(login(ctx, server, bob, eyes.bob, { avatarId: mine, appearance: "squat" }), "NOT_OWNER");
+      expect((await registry.avatar(toHex(mine))).owner).to.equal(ethers.ZeroHash);
+      await login(ctx, server, alice, eyes.alice, { avatarId: mine, appearance: "fox" });
+      // an avatar recorded for alice under an old-style id (keccak256 of its name): she logs in again
+      const legacy = keccak256(new TextEncoder().encode("metatrust:avatar:alice"));
+      await registry.recordLogin(
+        toHex(legacy),
+        toHex(alice.mit!.serial),
+        toHex(keccak256(new Uint8Array([1]))),
+        toHex(new Uint8Array(32)),
+        4_102_444_800n,
+      );
+      const again = await login(ctx, server, alice, eyes.alice, { avatarId: legacy, appearance: "fox" });
+      expect((await registry.avatar(toHex(legacy))).warrantHash).to.equal(toHex(again.credential.o.h));
+      expect(() => avatarIdOf(alice.mit!.serial, "")).to.throw(AvatarProtocolError, /avatarIdOf/);
+    });
+
     it("records the avatar (owner = driver = the user, human, the warrant's h, the VID commitment) under a self-delegation", async () => {
       const { ctx, server, alice, eyes, registry } = await world();
-      const id = avatarId("alice");
+      const id = avatarIdOf(alice.mit!.serial, "alice");
       const l = await login(ctx, server, alice, eyes.alice, { avatarId: id, appearance: "red fox" });
       const vid = toHex(keccak256(new TextEncoder().encode("VID:red fox")));
       const av = await registry.avatar(toHex(id));
@@ -268,6 +296,7 @@ describe("avatars: login, delegation, mutual authentication, tracing", () => {
         toHex(l.credential.o.h),
         vid,
       ]);
+      expect(av.notAfter).to.equal(BigInt(l.response.warrant.notAfter)); // the login verifies until then (h9-red F4)
       const [logged] = await registry.queryFilter(registry.filters.AvatarLoggedIn(toHex(id)));
       expect(l.gas).to.equal((await logged.getTransactionReceipt()).gasUsed);
       const w = l.response.warrant;
@@ -324,7 +353,7 @@ describe("avatars: login, delegation, mutual authentication, tracing", () => {
 
     it("refuses a revoked, unknown or mismatched MIT, a foreign iris commitment, a response not bound to the challenge, a bad signature; records nothing", async () => {
       const { ctx, server, alice, bob, ai, eyes, registry } = await world();
-      const id = avatarId("alice");
+      const id = avatarIdOf(alice.mit!.serial, "alice");
       const check = async (r: LoginResponse, serial: Uint8Array, pk: typeof alice.keys.pk, reason: string, message: string) => {
         await reject(verifyLogin(ctx, server, serial, pk, r), reason, message);
         expect((await registry.avatar(toHex(id))).owner).to.equal(ethers.ZeroHash);
@@ -367,6 +396,34 @@ describe("avatars: login, delegation, mutual authentication, tracing", () => {
         "BAD_SIGNATURE",
         "login: the chameleon proxy signature does not verify",
       );
+      // the chain keeps the login warrant's notAfter and the avatar verifies until then (h9-red
+      // F4): a warrant for more than a day, or already expired, is refused
+      const now = ctx.now();
+      for (const notAfter of [now + LOGIN_VALIDITY + CHALLENGE_TTL + 1, now + 365 * 86_400, now - 1]) {
+        await reject(
+          verifyLogin(
+            ctx,
+            server,
+            A,
+            alice.keys.pk,
+            // an expired warrant is signed while it was valid, 50 s ago (still a fresh signed time)
+            notAfter < now
+              ? respond({ ...ctx, now: () => now - 50 }, server, alice, eyes.alice, id, { warrant: { notBefore: now - 100, notAfter } })
+              : respond(ctx, server, alice, eyes.alice, id, { warrant: { notAfter } }),
+          ),
+          "BAD_WARRANT",
+        );
+        expect((await registry.avatar(toHex(id))).owner).to.equal(ethers.ZeroHash);
+      }
+      // an id outside the user's namespace (another owner's, or a bare name hash) is not hers to claim (h9-red F7)
+      for (const other of [avatarIdOf(bob.mit!.serial, "alice"), keccak256(new TextEncoder().encode("metatrust:avatar:alice"))]) {
+        await reject(
+          verifyLogin(ctx, server, A, alice.keys.pk, respond(ctx, server, alice, eyes.alice, other)),
+          "NOT_OWNER",
+          "login: the avatar id is not one of the user's (avatarIdOf(her serial, name))",
+        );
+        expect((await registry.avatar(toHex(other))).owner).to.equal(ethers.ZeroHash);
+      }
       // an honest response goes through, once
       const ok = respond(ctx, server, alice, eyes.alice, id);
       await verifyLogin(ctx, server, A, alice.keys.pk, ok);
@@ -390,7 +447,7 @@ describe("avatars: login, delegation, mutual authentication, tracing", () => {
 
     it("refuses a response whose message is not typed login, or is signed more than 120 s off the server's clock; records nothing", async () => {
       const { ctx, server, alice, eyes, registry } = await world();
-      const id = avatarId("alice");
+      const id = avatarIdOf(alice.mit!.serial, "alice");
       const A = alice.mit!.serial;
       await reject(
         verifyLogin(ctx, server, A, alice.keys.pk, respond(ctx, server, alice, eyes.alice, id, { type: Scope.challenge })),
@@ -414,7 +471,7 @@ describe("avatars: login, delegation, mutual authentication, tracing", () => {
   describe("# delegate", () => {
     it("records the delegation under the warrant the user signed (default: challenge and interaction, 30 days)", async () => {
       const { ctx, server, alice, ai, eyes, registry } = await world();
-      const id = avatarId("alice");
+      const id = avatarIdOf(alice.mit!.serial, "alice");
       await login(ctx, server, alice, eyes.alice, { avatarId: id, appearance: "fox" });
       const d = await delegate(ctx, server, alice, eyes.alice, ai, { avatarId: id });
       const w = d.credential.warrant;
@@ -446,9 +503,9 @@ describe("avatars: login, delegation, mutual authentication, tracing", () => {
 
     it("refuses parties without MITs, a non-owner, a foreign iris commitment, a proxy without its secret key, revoked MITs; records nothing", async () => {
       const { ctx, server, alice, bob, ai, eyes, registry } = await world();
-      const id = avatarId("alice");
+      const id = avatarIdOf(alice.mit!.serial, "alice");
       await login(ctx, server, alice, eyes.alice, { avatarId: id, appearance: "fox" });
-      await login(ctx, server, bob, eyes.bob, { avatarId: avatarId("bob"), appearance: "whale" });
+      await login(ctx, server, bob, eyes.bob, { avatarId: avatarIdOf(bob.mit!.serial, "bob"), appearance: "whale" });
       const before = await registry.avatar(toHex(id));
       const noMit = "delegate: both parties need an MIT";
       await reject(delegate(ctx, server, like(alice, { mit: undefined }), eyes.alice, ai, { avatarId: id }), "UNKNOWN_MIT", noMit);
@@ -496,7 +553,7 @@ describe("avatars: login, delegation, mutual authentication, tracing", () => {
 
     it("refuses a response whose message is not typed challenge, or is signed more than 120 s off the server's clock; records nothing", async () => {
       const { ctx, server, alice, ai, eyes, registry } = await world();
-      const id = avatarId("alice");
+      const id = avatarIdOf(alice.mit!.serial, "alice");
       await login(ctx, server, alice, eyes.alice, { avatarId: id, appearance: "fox" });
       const T = ctx.now();
       const at = (t: number) => ({ ...ctx, now: () => t });
@@ -525,9 +582,12 @@ describe("avatars: login, delegation, mutual authentication, tracing", () => {
     /** alice's avatar driven by the AI proxy, bob's by bob. */
     async function authWorld() {
       const w = await world();
-      const la = await login(w.ctx, w.server, w.alice, w.eyes.alice, { avatarId: avatarId("alice"), appearance: "fox" });
-      const lb = await login(w.ctx, w.server, w.bob, w.eyes.bob, { avatarId: avatarId("bob"), appearance: "whale" });
-      const d = await delegate(w.ctx, w.server, w.alice, w.eyes.alice, w.ai, { avatarId: avatarId("alice") });
+      const la = await login(w.ctx, w.server, w.alice, w.eyes.alice, {
+        avatarId: avatarIdOf(w.alice.mit!.serial, "alice"),
+        appearance: "fox",
+      });
+      const lb = await login(w.ctx, w.server, w.bob, w.eyes.bob, { avatarId: avatarIdOf(w.bob.mit!.serial, "bob"), appearance: "whale" });
+      const d = await delegate(w.ctx, w.server, w.alice, w.eyes.alice, w.ai, { avatarId: avatarIdOf(w.alice.mit!.serial, "alice") });
       return { ...w, la, lb, d, A: { credential: d.credential, driver: w.ai }, B: { credential: lb.credential, driver: w.bob } };
     }
 
@@ -626,7 +686,7 @@ describe("avatars: login, delegation, mutual authentication, tracing", () => {
         "B's proxy signature on the transcript does not verify",
       );
       // bob logs in again: his first credential's warrant is no longer the avatar's
-      await login(ctx, server, bob, eyes.bob, { avatarId: avatarId("bob"), appearance: "whale" });
+      await login(ctx, server, bob, eyes.bob, { avatarId: avatarIdOf(bob.mit!.serial, "bob"), appearance: "whale" });
       await reject(mutualAuth(ctx, A, B), "STALE_WARRANT", "the presented warrant is not the avatar's current one (revoked or replaced)");
       await registry.revokeMIT(toHex(ai.mit!.serial));
       await reject(mutualAuth(ctx, A, A), "MIT_REVOKED", "the driver's MIT is revoked");
@@ -681,8 +741,8 @@ describe("avatars: login, delegation, mutual authentication, tracing", () => {
     });
 
     it("an avatar whose delegation was revoked has no driver", async () => {
-      const { ctx, registry, A, B } = await authWorld();
-      await registry.revokeDelegation(await registry.activeDelegation(toHex(avatarId("alice"))));
+      const { ctx, registry, A, B, alice } = await authWorld();
+      await registry.revokeDelegation(await registry.activeDelegation(toHex(avatarIdOf(alice.mit!.serial, "alice"))));
       await reject(mutualAuth(ctx, A, B), "NO_DRIVER", "the avatar has no driver on-chain");
     });
   });
@@ -690,9 +750,9 @@ describe("avatars: login, delegation, mutual authentication, tracing", () => {
   describe("# trace", () => {
     it("files keccak256 of the whole encoded evidence (receipt included) and records a salted verdict; every field enters the hashes", async () => {
       const { ctx, server, alice, bob, ai, eyes, registry, others } = await world();
-      await login(ctx, server, alice, eyes.alice, { avatarId: avatarId("alice"), appearance: "fox" });
-      const lb = await login(ctx, server, bob, eyes.bob, { avatarId: avatarId("bob"), appearance: "whale" });
-      const d = await delegate(ctx, server, alice, eyes.alice, ai, { avatarId: avatarId("alice") });
+      await login(ctx, server, alice, eyes.alice, { avatarId: avatarIdOf(alice.mit!.serial, "alice"), appearance: "fox" });
+      const lb = await login(ctx, server, bob, eyes.bob, { avatarId: avatarIdOf(bob.mit!.serial, "bob"), appearance: "whale" });
+      const d = await delegate(ctx, server, alice, eyes.alice, ai, { avatarId: avatarIdOf(alice.mit!.serial, "alice") });
       const s = await mutualAuth(ctx, { credential: d.credential, driver: ai }, { credential: lb.credential, driver: bob });
       const e = s.evidenceAboutA;
       // the receipt signs evidenceHash (the encoding without the receipt); the case commits to both
@@ -748,8 +808,8 @@ describe("avatars: login, delegation, mutual authentication, tracing", () => {
 
     it("traces a message the platform stamped up to the second the delegation was revoked, not after; only the delegated driver or the logged-in owner", async () => {
       const { ctx, server, alice, bob, ai, eyes, registry, others } = await world();
-      const la = await login(ctx, server, alice, eyes.alice, { avatarId: avatarId("alice"), appearance: "fox" });
-      const d = await delegate(ctx, server, alice, eyes.alice, ai, { avatarId: avatarId("alice") });
+      const la = await login(ctx, server, alice, eyes.alice, { avatarId: avatarIdOf(alice.mit!.serial, "alice"), appearance: "fox" });
+      const d = await delegate(ctx, server, alice, eyes.alice, ai, { avatarId: avatarIdOf(alice.mit!.serial, "alice") });
       await registry.revokeDelegation(d.delegationId);
       const revokedAt = Number((await registry.delegation(d.delegationId)).revokedAt);
       const reporter = registry.connect(others[3]);
@@ -798,9 +858,9 @@ describe("avatars: login, delegation, mutual authentication, tracing", () => {
 
     it("rejects evidence with a foreign owner key, an unknown owner, another avatar, bad signatures, or no enrolled user; each case closed as rejected", async () => {
       const { ctx, server, alice, bob, ai, eyes, registry, others } = await world();
-      await login(ctx, server, alice, eyes.alice, { avatarId: avatarId("alice"), appearance: "fox" });
-      const lb = await login(ctx, server, bob, eyes.bob, { avatarId: avatarId("bob"), appearance: "whale" });
-      const d = await delegate(ctx, server, alice, eyes.alice, ai, { avatarId: avatarId("alice") });
+      await login(ctx, server, alice, eyes.alice, { avatarId: avatarIdOf(alice.mit!.serial, "alice"), appearance: "fox" });
+      const lb = await login(ctx, server, bob, eyes.bob, { avatarId: avatarIdOf(bob.mit!.serial, "bob"), appearance: "whale" });
+      const d = await delegate(ctx, server, alice, eyes.alice, ai, { avatarId: avatarIdOf(alice.mit!.serial, "alice") });
       const e = (await mutualAuth(ctx, { credential: d.credential, driver: ai }, { credential: lb.credential, driver: bob }))
         .evidenceAboutA;
       const reporter = registry.connect(others[4]);
@@ -808,7 +868,11 @@ describe("avatars: login, delegation, mutual authentication, tracing", () => {
       const cases: [() => Promise<unknown>, string, string][] = [
         [() => trace(ctx, reporter, { ...e, ownerPk: bob.keys.pk }), "KEY_MISMATCH", ownerKey],
         [() => trace(ctx, reporter, { ...e, ownerSerial: new Uint8Array(32).fill(7) }), "KEY_MISMATCH", ownerKey],
-        [() => trace(ctx, reporter, { ...e, avatarId: avatarId("bob") }), "BAD_EVIDENCE", "trace: the warrant is for another avatar"],
+        [
+          () => trace(ctx, reporter, { ...e, avatarId: avatarIdOf(bob.mit!.serial, "bob") }),
+          "BAD_EVIDENCE",
+          "trace: the warrant is for another avatar",
+        ],
         [() => trace(ctx, reporter, { ...e, proxySig: e.o.sig }), "BAD_SIGNATURE", "trace: the evidence's signatures do not verify"],
         [() => trace({ ...ctx, idp: new IdentityProvider() }, reporter, e), "UNTRACEABLE", "trace: no enrolled user behind this warrant"],
       ];
@@ -822,9 +886,9 @@ describe("avatars: login, delegation, mutual authentication, tracing", () => {
 
     it("judges only an open case filed for this evidence and this avatar: otherwise UNKNOWN_CASE, and nothing is recorded", async () => {
       const { ctx, server, alice, bob, ai, eyes, registry, others } = await world();
-      await login(ctx, server, alice, eyes.alice, { avatarId: avatarId("alice"), appearance: "fox" });
-      const lb = await login(ctx, server, bob, eyes.bob, { avatarId: avatarId("bob"), appearance: "whale" });
-      const d = await delegate(ctx, server, alice, eyes.alice, ai, { avatarId: avatarId("alice") });
+      await login(ctx, server, alice, eyes.alice, { avatarId: avatarIdOf(alice.mit!.serial, "alice"), appearance: "fox" });
+      const lb = await login(ctx, server, bob, eyes.bob, { avatarId: avatarIdOf(bob.mit!.serial, "bob"), appearance: "whale" });
+      const d = await delegate(ctx, server, alice, eyes.alice, ai, { avatarId: avatarIdOf(alice.mit!.serial, "alice") });
       const A = { credential: d.credential, driver: ai };
       const B = { credential: lb.credential, driver: bob };
       const e = (await mutualAuth(ctx, A, B)).evidenceAboutA;
@@ -835,7 +899,7 @@ describe("avatars: login, delegation, mutual authentication, tracing", () => {
       const notOpen = (id: bigint) => `judgeTrace: case ${id} is not open for this evidence`;
       const { caseId } = await requestTrace(reporter, e);
       // a case filed with this evidence's hash under another avatar
-      await (await reporter.requestTrace(toHex(avatarId("bob")), toHex(evidenceHash(e)))).wait();
+      await (await reporter.requestTrace(toHex(avatarIdOf(bob.mit!.serial, "bob")), toHex(evidenceHash(e)))).wait();
       const elsewhere = caseId + 1n;
       await reject(judgeTrace(ctx, caseId, again), "UNKNOWN_CASE", notOpen(caseId));
       await reject(judgeTrace(ctx, elsewhere, e), "UNKNOWN_CASE", notOpen(elsewhere));
@@ -851,7 +915,7 @@ describe("avatars: login, delegation, mutual authentication, tracing", () => {
 
     it("traces only under a warrant the chain recorded for the driver: an earlier login warrant still counts after a new login; a warrant the owner signed but never recorded, for herself or her proxy, is NOT_DRIVER", async () => {
       const { ctx, server, alice, ai, eyes, registry, others } = await world();
-      const id = avatarId("alice");
+      const id = avatarIdOf(alice.mit!.serial, "alice");
       const first = await login(ctx, server, alice, eyes.alice, { avatarId: id, appearance: "fox" });
       await login(ctx, server, alice, eyes.alice, { avatarId: id, appearance: "owl" });
       await delegate(ctx, server, alice, eyes.alice, ai, { avatarId: id });
@@ -891,31 +955,35 @@ describe("avatars: login, delegation, mutual authentication, tracing", () => {
   describe("# attacks (each rejected, nothing recorded)", () => {
     it("a replayed login response (stale challenge)", async () => {
       const { ctx, server, alice, eyes, registry } = await world();
-      const l = await login(ctx, server, alice, eyes.alice, { avatarId: avatarId("alice"), appearance: "fox" });
-      const before = await registry.avatar(toHex(avatarId("alice")));
+      const l = await login(ctx, server, alice, eyes.alice, { avatarId: avatarIdOf(alice.mit!.serial, "alice"), appearance: "fox" });
+      const before = await registry.avatar(toHex(avatarIdOf(alice.mit!.serial, "alice")));
       await reject(verifyLogin(ctx, server, alice.mit!.serial, alice.keys.pk, l.response), "STALE_CHALLENGE");
-      expect(await registry.avatar(toHex(avatarId("alice")))).to.deep.equal(before);
+      expect(await registry.avatar(toHex(avatarIdOf(alice.mit!.serial, "alice")))).to.deep.equal(before);
     });
 
     it("another person's iris sample", async () => {
       const { ctx, server, alice, eyes, registry } = await world();
       await reject(
-        login(ctx, server, alice, eyes.alice, { avatarId: avatarId("alice"), appearance: "fox", sampleFrom: eyes.bob }),
+        login(ctx, server, alice, eyes.alice, {
+          avatarId: avatarIdOf(alice.mit!.serial, "alice"),
+          appearance: "fox",
+          sampleFrom: eyes.bob,
+        }),
         "IRIS_MISMATCH",
       );
-      expect((await registry.avatar(toHex(avatarId("alice")))).owner).to.equal(ethers.ZeroHash);
+      expect((await registry.avatar(toHex(avatarIdOf(alice.mit!.serial, "alice")))).owner).to.equal(ethers.ZeroHash);
     });
 
     it("a forged original signature, a forged proxy signature, a proxy signing outside its warrant", async () => {
       const { ctx, server, alice, bob, ai, eyes, registry } = await world();
-      await login(ctx, server, alice, eyes.alice, { avatarId: avatarId("alice"), appearance: "fox" });
-      const before = await registry.avatar(toHex(avatarId("alice")));
+      await login(ctx, server, alice, eyes.alice, { avatarId: avatarIdOf(alice.mit!.serial, "alice"), appearance: "fox" });
+      const before = await registry.avatar(toHex(avatarIdOf(alice.mit!.serial, "alice")));
       // bob pretends to be alice delegating her avatar: his key signs a warrant with her iris commitment
       const fake = new AvatarParty("alice", bob.keys);
       fake.mit = { ...alice.mit!, pk: bob.keys.pk };
       fake.irisCommitment = alice.irisCommitment;
       await reject(
-        delegate(ctx, server, fake, eyes.alice, ai, { avatarId: avatarId("alice") }),
+        delegate(ctx, server, fake, eyes.alice, ai, { avatarId: avatarIdOf(alice.mit!.serial, "alice") }),
         "KEY_MISMATCH",
         "the user's key is not the one its MIT was issued for",
       );
@@ -923,7 +991,7 @@ describe("avatars: login, delegation, mutual authentication, tracing", () => {
       const w = {
         irisCommitment: alice.irisCommitment!,
         proxy: ai.keys.pk,
-        avatarId: avatarId("alice"),
+        avatarId: avatarIdOf(alice.mit!.serial, "alice"),
         scope: Scope.challenge,
         notBefore: 0,
         notAfter: 2 ** 40,
@@ -934,30 +1002,30 @@ describe("avatars: login, delegation, mutual authentication, tracing", () => {
       const outside = messagePoint(o.h, m).multiply(ai.keys.sk);
       const { cpsPVerify } = await import("../../offchain/crypto/cps");
       expect(cpsPVerify(alice.keys.pk, w, o, m, outside)).to.equal(false);
-      expect(await registry.avatar(toHex(avatarId("alice")))).to.deep.equal(before);
+      expect(await registry.avatar(toHex(avatarIdOf(alice.mit!.serial, "alice")))).to.deep.equal(before);
     });
 
     it("delegation to a revoked MIT; a revoked proxy authenticating", async () => {
       const { ctx, server, alice, bob, ai, eyes, registry } = await world();
-      await login(ctx, server, alice, eyes.alice, { avatarId: avatarId("alice"), appearance: "fox" });
-      const lb = await login(ctx, server, bob, eyes.bob, { avatarId: avatarId("bob"), appearance: "whale" });
-      const d = await delegate(ctx, server, alice, eyes.alice, ai, { avatarId: avatarId("alice") });
+      await login(ctx, server, alice, eyes.alice, { avatarId: avatarIdOf(alice.mit!.serial, "alice"), appearance: "fox" });
+      const lb = await login(ctx, server, bob, eyes.bob, { avatarId: avatarIdOf(bob.mit!.serial, "bob"), appearance: "whale" });
+      const d = await delegate(ctx, server, alice, eyes.alice, ai, { avatarId: avatarIdOf(alice.mit!.serial, "alice") });
       await registry.revokeMIT(toHex(ai.mit!.serial));
       await reject(mutualAuth(ctx, { credential: d.credential, driver: ai }, { credential: lb.credential, driver: bob }), "MIT_REVOKED");
       const ai2 = new AvatarParty("ai-2");
       await issueProxyMit(ctx, ai2, "x");
       await registry.revokeMIT(toHex(ai2.mit!.serial));
-      const before = await registry.avatar(toHex(avatarId("alice")));
-      await reject(delegate(ctx, server, alice, eyes.alice, ai2, { avatarId: avatarId("alice") }), "MIT_REVOKED");
-      expect(await registry.avatar(toHex(avatarId("alice")))).to.deep.equal(before);
-      expect(await registry.isVerified(toHex(avatarId("alice")))).to.equal(false); // its driver's MIT is revoked
+      const before = await registry.avatar(toHex(avatarIdOf(alice.mit!.serial, "alice")));
+      await reject(delegate(ctx, server, alice, eyes.alice, ai2, { avatarId: avatarIdOf(alice.mit!.serial, "alice") }), "MIT_REVOKED");
+      expect(await registry.avatar(toHex(avatarIdOf(alice.mit!.serial, "alice")))).to.deep.equal(before);
+      expect(await registry.isVerified(toHex(avatarIdOf(alice.mit!.serial, "alice")))).to.equal(false); // its driver's MIT is revoked
     });
 
     it("false accusation: a reporter colluding with the proxy (holding its key) cannot trace to an innocent user", async () => {
       const { ctx, server, alice, bob, ai, eyes, registry, others } = await world();
-      await login(ctx, server, alice, eyes.alice, { avatarId: avatarId("alice"), appearance: "fox" });
-      const lb = await login(ctx, server, bob, eyes.bob, { avatarId: avatarId("bob"), appearance: "whale" });
-      const d = await delegate(ctx, server, alice, eyes.alice, ai, { avatarId: avatarId("alice") });
+      await login(ctx, server, alice, eyes.alice, { avatarId: avatarIdOf(alice.mit!.serial, "alice"), appearance: "fox" });
+      const lb = await login(ctx, server, bob, eyes.bob, { avatarId: avatarIdOf(bob.mit!.serial, "bob"), appearance: "whale" });
+      const d = await delegate(ctx, server, alice, eyes.alice, ai, { avatarId: avatarIdOf(alice.mit!.serial, "alice") });
       const s = await mutualAuth(ctx, { credential: d.credential, driver: ai }, { credential: lb.credential, driver: bob });
       const genuine = s.evidenceAboutA;
       const reporter = registry.connect(others[4]);
@@ -976,9 +1044,9 @@ describe("avatars: login, delegation, mutual authentication, tracing", () => {
       };
       await reject(trace(ctx, reporter, e1), "BAD_SIGNATURE");
       // (2) claim the AI key acts for bob's avatar with alice's genuine warrant
-      await reject(trace(ctx, reporter, { ...genuine, avatarId: avatarId("bob") }), "BAD_EVIDENCE");
+      await reject(trace(ctx, reporter, { ...genuine, avatarId: avatarIdOf(bob.mit!.serial, "bob") }), "BAD_EVIDENCE");
       // (3) after alice revokes the delegation, new messages the proxy signs are not hers
-      const id = await registry.activeDelegation(toHex(avatarId("alice")));
+      const id = await registry.activeDelegation(toHex(avatarIdOf(alice.mit!.serial, "alice")));
       await registry.revokeDelegation(id);
       const late = { type: Scope.interaction, time: ctx.now() + 3600, body: new TextEncoder().encode("after revocation") };
       const e3: Evidence = { ...genuine, message: late, proxySig: cpsPSign(ai.keys, genuine.warrant, genuine.o, late) };

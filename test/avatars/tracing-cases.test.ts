@@ -23,6 +23,7 @@ import { FileContentStore } from "../../offchain/storage/content-store";
 import { AvatarParty, IdentityProvider } from "../../offchain/avatars/agents";
 import { SimulatedEye } from "../../offchain/avatars/iris";
 import {
+  avatarIdOf,
   AvatarContext,
   ChallengeBook,
   Evidence,
@@ -35,9 +36,6 @@ import {
   mutualAuth,
   requestTrace,
 } from "../../offchain/avatars/protocols";
-import { keccak256 } from "../../offchain/crypto/hash";
-
-const avatarId = (s: string) => keccak256(new TextEncoder().encode(`avatar:${s}`));
 
 async function deployFixture() {
   const [idpAccount, ...others] = await ethers.getSigners();
@@ -61,9 +59,9 @@ async function delegatedWorld() {
   await issueUserMit(ctx, bob, "Bob Builder", eyes.bob);
   await issueProxyMit(ctx, ai, "alice's assistant");
   const server = new ChallengeBook();
-  await login(ctx, server, alice, eyes.alice, { avatarId: avatarId("alice"), appearance: "fox" });
-  const lb = await login(ctx, server, bob, eyes.bob, { avatarId: avatarId("bob"), appearance: "whale" });
-  const d = await delegate(ctx, server, alice, eyes.alice, ai, { avatarId: avatarId("alice") });
+  await login(ctx, server, alice, eyes.alice, { avatarId: avatarIdOf(alice.mit!.serial, "alice"), appearance: "fox" });
+  const lb = await login(ctx, server, bob, eyes.bob, { avatarId: avatarIdOf(bob.mit!.serial, "bob"), appearance: "whale" });
+  const d = await delegate(ctx, server, alice, eyes.alice, ai, { avatarId: avatarIdOf(alice.mit!.serial, "alice") });
   const A: Side = { credential: d.credential, driver: ai };
   const B: Side = { credential: lb.credential, driver: bob };
   const s = await mutualAuth(ctx, A, B);

@@ -37,6 +37,7 @@ import { CredentialLedger__factory, MITRegistry__factory, TrustManager__factory 
 import { placeId } from "../../offchain/mssa/registration";
 import { AvatarParty } from "../../offchain/avatars/agents";
 import { SimulatedEye } from "../../offchain/avatars/iris";
+import { avatarIdOf } from "../../offchain/avatars/protocols";
 import { keccak256 } from "../../offchain/crypto/hash";
 import { idpInfo, loginRemote, type IdpDeployment } from "../../offchain/services/avatars/clients";
 import { detectRemote } from "../../offchain/services/trust/clients";
@@ -300,7 +301,9 @@ describe("e2e: RSMS parties as separate services (issue 19)", function () {
   const idpArgs = () => ["idp:serve", "--port", String(idpPort)];
   const userKs = () => new Keystore(path.join(work, "user", "localhost", "keystore"));
   const eyeOf = (name: string) => new SimulatedEye(Number(BigInt(toHex(keccak256(new TextEncoder().encode(`eye:${name}`))).slice(0, 10))));
-  const avatarId = (name: string) => keccak256(new TextEncoder().encode(`metatrust:avatar:${name}`));
+  /** The id of `owner`'s avatar `name` (names are per owner, avatarIdOf), from her keystore record. */
+  const avatarId = (owner: string, name: string) =>
+    avatarIdOf(AvatarParty.fromRecord(userKs().load(`avatar-party-${owner}`)).mit!.serial, name);
 
   it("the IdP runs in its own folder with its own account; a user and a proxy get MITs, log in, delegate, authenticate and trace over HTTP", async () => {
     const setup = await node.run(["idp:setup"], { env: env.idp });
@@ -331,7 +334,7 @@ describe("e2e: RSMS parties as separate services (issue 19)", function () {
       expect(r.stdout).to.include(idp.url);
     }
     const bot = AvatarParty.fromRecord(userKs().load("avatar-party-bot"));
-    expect((await idpDep.registry.avatar(toHex(avatarId("A")))).driverSerial).to.equal(toHex(bot.mit!.serial));
+    expect((await idpDep.registry.avatar(toHex(avatarId("alice", "A")))).driverSerial).to.equal(toHex(bot.mit!.serial));
     // mutual authentication (receipts from the platform over HTTP), then tracing the proxy-driven avatar
     const login = await node.run(["avatar:login", "--user", "alice", "--avatar", "C"], { env: env.user });
     expect(login.code, login.stderr).to.equal(0);
@@ -364,21 +367,21 @@ describe("e2e: RSMS parties as separate services (issue 19)", function () {
       dep: idpDep,
       user: alice,
       sample: () => eye.capture(),
-      avatarId: avatarId("A2"),
+      avatarId: avatarId("alice", "A2"),
       appearance: "a2",
       retry: { attempts: 10, timeoutMs: 120_000, backoffMs: 1000 },
     });
     expect(await idp.exited).to.equal(FAULT_EXIT);
     // on-chain, not answered: the gap the journal covers
-    expect((await idpDep.registry.avatar(toHex(avatarId("A2")))).owner).to.equal(toHex(alice.mit!.serial));
+    expect((await idpDep.registry.avatar(toHex(avatarId("alice", "A2")))).owner).to.equal(toHex(alice.mit!.serial));
     const journal = path.join(work, "idp", "localhost", "service-idp", "journal");
     expect(fs.readdirSync(journal)).to.have.length(1);
 
     idp = await serve(idpArgs(), env.idp);
     expect(idp.log()).to.match(/recovery: login of avatar 0x[0-9a-f]{10}… completed/);
     const r = await pending;
-    expect((await idpDep.registry.avatar(toHex(avatarId("A2")))).warrantHash).to.equal(toHex(r.ack.h));
-    expect(await idpDep.registry.queryFilter(idpDep.registry.filters.AvatarLoggedIn(toHex(avatarId("A2"))))).to.have.length(1);
+    expect((await idpDep.registry.avatar(toHex(avatarId("alice", "A2")))).warrantHash).to.equal(toHex(r.ack.h));
+    expect(await idpDep.registry.queryFilter(idpDep.registry.filters.AvatarLoggedIn(toHex(avatarId("alice", "A2"))))).to.have.length(1);
     expect(fs.readdirSync(journal)).to.have.length(0);
   });
 

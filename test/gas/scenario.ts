@@ -132,7 +132,9 @@ async function scenario(): Promise<GasSnapshot> {
   await send("MITRegistry.issueMIT", () => mit.issueMIT(fixed("mit-user"), fixed("key-user"), CID));
   await send(undefined, () => mit.issueMIT(fixed("mit-proxy"), fixed("key-proxy"), CID));
   await send(undefined, () => mit.issueMIT(fixed("mit-old"), fixed("key-old"), CID));
-  await send("MITRegistry.recordLogin", () => mit.recordLogin(fixed("avatar-1"), fixed("mit-user"), fixed("warrant-1"), fixed("vid-1")));
+  await send("MITRegistry.recordLogin", () =>
+    mit.recordLogin(fixed("avatar-1"), fixed("mit-user"), fixed("warrant-1"), fixed("vid-1"), 4_102_444_800n),
+  );
   await send("MITRegistry.recordDelegation", () =>
     mit.recordDelegation(fixed("avatar-1"), fixed("mit-proxy"), fixed("warrant-2"), 4_102_444_800n),
   );

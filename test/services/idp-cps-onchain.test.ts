@@ -12,9 +12,9 @@ import { Wallet, parseEther } from "ethers";
 import { deploySystemFixture } from "../fixtures/system";
 import { tmp } from "../helpers/rsms-services";
 import { Keystore } from "../../offchain/storage/keystore";
-import { IdentityProvider } from "../../offchain/avatars/agents";
+import { AvatarParty, IdentityProvider } from "../../offchain/avatars/agents";
 import { SimulatedEye } from "../../offchain/avatars/iris";
-import { keccak256 } from "../../offchain/crypto/hash";
+import { avatarIdOf } from "../../offchain/avatars/protocols";
 import { toBytes } from "../../offchain/crypto/bytes";
 import { IdpService, IDP_RECORD } from "../../offchain/services/avatars/idp-service";
 import { delegateRemote, idpInfo, issueRemote as issueOpen, loginRemote } from "../../offchain/services/avatars/clients";
@@ -29,7 +29,8 @@ const issueRemote = (o: Parameters<typeof issueOpen>[0]) =>
   issueOpen({ ...o, token: o.token ?? issueEnrolmentToken(idpKs, { service: "idp", kind: o.kind, identity: o.label, ttlSec: 600 }).token });
 
 /** The avatar id the tasks use for a name (tasks/avatar.ts). */
-const avatar = (n: string) => keccak256(toBytes(`metatrust:avatar:${n}`));
+/** The id of the avatar `p` calls `n` (names are per owner, avatarIdOf). */
+const avatar = (p: AvatarParty, n: string) => avatarIdOf(p.mit!.serial, n);
 
 describe("CPSVerifier.verifyNow on-chain: a signature check, and the registry checks its NatSpec names (h9-red F10)", function () {
   this.timeout(240_000);
@@ -75,14 +76,21 @@ describe("CPSVerifier.verifyNow on-chain: a signature check, and the registry ch
       })
     ).party;
     const bot = (await issueRemote({ idp: s.info, dep: s.dep, keystore: s.client, name: "erin-bot", kind: "proxy", label: "ACME" })).party;
-    await loginRemote({ idp: s.info, dep: s.dep, user: erin, sample: () => eye.capture(), avatarId: avatar("erin"), appearance: "e" });
+    await loginRemote({
+      idp: s.info,
+      dep: s.dep,
+      user: erin,
+      sample: () => eye.capture(),
+      avatarId: avatar(erin, "erin"),
+      appearance: "e",
+    });
     const d = await delegateRemote({
       idp: s.info,
       dep: s.dep,
       user: erin,
       sample: () => eye.capture(),
       proxy: bot,
-      avatarId: avatar("erin"),
+      avatarId: avatar(erin, "erin"),
     });
     const v = CPSVerifier__factory.connect(s.f.deployment.contracts.CPSVerifier.address, hre.ethers.provider);
     const reg = s.dep.registry;

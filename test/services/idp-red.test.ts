@@ -12,13 +12,13 @@ import fs from "fs";
 import os from "os";
 import path from "path";
 import hre from "hardhat";
-import { Wallet, parseEther } from "ethers";
+import { Wallet, ZeroHash, parseEther } from "ethers";
 import { takeSnapshot, time, type SnapshotRestorer } from "@nomicfoundation/hardhat-toolbox/network-helpers";
 import { deploySystemFixture } from "../fixtures/system";
 import { Keystore } from "../../offchain/storage/keystore";
 import { AvatarParty, IdentityProvider } from "../../offchain/avatars/agents";
 import { SimulatedEye } from "../../offchain/avatars/iris";
-import { buildLoginResponse, caseHash, type AvatarCredential, type Evidence } from "../../offchain/avatars/protocols";
+import { avatarIdOf, buildLoginResponse, caseHash, type AvatarCredential, type Evidence } from "../../offchain/avatars/protocols";
 import { encodeLoginResponse } from "../../offchain/avatars/wire";
 import { ChallengePurpose, decodeChallengeReply, decodeLoginAck, encodeChallengeRequest } from "../../offchain/services/avatars/wire";
 import { Kind, Route, Scheme, audienceOf, openEnvelope, sealEnvelope } from "../../offchain/services/envelope";
@@ -49,7 +49,8 @@ const issueRemote = (o: Parameters<typeof issueOpen>[0]) =>
   issueOpen({ ...o, token: o.token ?? issueEnrolmentToken(idpKs, { service: "idp", kind: o.kind, identity: o.label, ttlSec: 600 }).token });
 
 const tmp = (n: string) => fs.mkdtempSync(path.join(os.tmpdir(), `svc-${n}-`));
-const avatar = (n: string) => keccak256(toBytes(`metatrust:avatar:h9-red:${n}`));
+/** The id of the avatar `p` calls `n` (names are per owner: avatarIdOf, h9-red F7). */
+const avatarOf = (p: AvatarParty, n: string) => avatarIdOf(p.mit!.serial, `h9-red:${n}`);
 const once = { attempts: 1, timeoutMs: 30_000, backoffMs: 10 };
 
 describe("h9-red: the IdP service attacked over its wire (tracing, delegation, mutual authentication)", function () {
@@ -62,12 +63,14 @@ describe("h9-red: the IdP service attacked over its wire (tracing, delegation, m
   let client: Keystore;
   let snap: SnapshotRestorer;
   let svcDir: string;
+  let store: Awaited<ReturnType<typeof deploySystemFixture>>["store"];
   const eye = { alice: new SimulatedEye(9101), bob: new SimulatedEye(9102) };
   let alice: AvatarParty, bob: AvatarParty;
 
   before(async () => {
     snap = await takeSnapshot();
     const f = await deploySystemFixture();
+    store = f.store;
     const address = f.deployment.contracts.MITRegistry.address;
     const wallet = Wallet.createRandom().connect(hre.ethers.provider) as unknown as Wallet;
     const [funder, rep] = await hre.ethers.getSigners();
@@ -110,9 +113,17 @@ describe("h9-red: the IdP service attacked over its wire (tracing, delegation, m
   const proxy = async (name: string) =>
     (await issueRemote({ idp: info, dep, keystore: client, name, kind: "proxy", label: `${name} operator` })).party;
   const delegated = async (name: string, bot: AvatarParty) => {
-    await loginRemote({ idp: info, dep, user: alice, sample: () => eye.alice.capture(), avatarId: avatar(name), appearance: name });
-    return (await delegateRemote({ idp: info, dep, user: alice, sample: () => eye.alice.capture(), proxy: bot, avatarId: avatar(name) }))
-      .credential;
+    await loginRemote({
+      idp: info,
+      dep,
+      user: alice,
+      sample: () => eye.alice.capture(),
+      avatarId: avatarOf(alice, name),
+      appearance: name,
+    });
+    return (
+      await delegateRemote({ idp: info, dep, user: alice, sample: () => eye.alice.capture(), proxy: bot, avatarId: avatarOf(alice, name) })
+    ).credential;
   };
   /** What the driver signs outside any session (an "interaction"), shown to the platform for its receipt. */
   const signed = async (c: AvatarCredential, driver: AvatarParty, msgTime: number, what: string): Promise<Evidence> => {
@@ -157,7 +168,14 @@ describe("h9-red: the IdP service attacked over its wire (tracing, delegation, m
     await time.increaseTo(c.warrant.notAfter + 3600);
     const late = await signed(c, bot, c.warrant.notAfter - 5, "after the end, before the revocation");
     // alice logs in again: the chain ends the (expired) delegation now
-    await loginRemote({ idp: info, dep, user: alice, sample: () => eye.alice.capture(), avatarId: avatar("EXP2"), appearance: "again" });
+    await loginRemote({
+      idp: info,
+      dep,
+      user: alice,
+      sample: () => eye.alice.capture(),
+      avatarId: avatarOf(alice, "EXP2"),
+      appearance: "again",
+    });
     const id = await dep.registry.queryFilter(dep.registry.filters.AvatarDelegated(undefined, toHex(c.avatarId)));
     const d = await dep.registry.delegation(id[id.length - 1].args.delegationId);
     expect(Number(d.revokedAt)).to.be.greaterThan(late.receipt!.time);
@@ -184,8 +202,9 @@ describe("h9-red: the IdP service attacked over its wire (tracing, delegation, m
     const carol = (
       await issueRemote({ idp: info, dep, keystore: client, name: "carol", kind: "user", label: "Carol", enrollment: carolEye.capture() })
     ).party;
-    const c = (await loginRemote({ idp: info, dep, user: carol, sample: () => carolEye.capture(), avatarId: avatar("C"), appearance: "c" }))
-      .credential;
+    const c = (
+      await loginRemote({ idp: info, dep, user: carol, sample: () => carolEye.capture(), avatarId: avatarOf(carol, "C"), appearance: "c" })
+    ).credential;
     const before = await signed(c, carol, await chainNow(), "carol herself");
     await (await idpRegistry.revokeMIT(toHex(carol.mit!.serial))).wait();
     await time.increase(30);
@@ -199,7 +218,7 @@ describe("h9-red: the IdP service attacked over its wire (tracing, delegation, m
   it("refused: mutual authentication with a revoked delegation or a proxy whose MIT is revoked (the control authenticates)", async () => {
     // bob logs in afresh: his warrant is valid for a day from the chain's clock
     const b = (
-      await loginRemote({ idp: info, dep, user: bob, sample: () => eye.bob.capture(), avatarId: avatar("B-auth"), appearance: "b" })
+      await loginRemote({ idp: info, dep, user: bob, sample: () => eye.bob.capture(), avatarId: avatarOf(bob, "B-auth"), appearance: "b" })
     ).credential;
     const authAt = async (c: AvatarCredential, driver: AvatarParty) => {
       const t = await chainNow();
@@ -233,13 +252,13 @@ describe("h9-red: the IdP service attacked over its wire (tracing, delegation, m
     const dave = (
       await issueRemote({ idp: info, dep, keystore: client, name: "dave", kind: "user", label: "Dave", enrollment: daveEye.capture() })
     ).party;
-    // dave logs in first to avatar("OWNED") and owns it; then alice claims it
+    // dave logs in first to his avatar "OWNED" and owns it; then alice claims it
     const outcome = await loginRemote({
       idp: info,
       dep,
       user: dave,
       sample: () => daveEye.capture(),
-      avatarId: avatar("OWNED"),
+      avatarId: avatarOf(dave, "OWNED"),
       appearance: "dave",
       retry: once,
     }).then(
@@ -252,7 +271,7 @@ describe("h9-red: the IdP service attacked over its wire (tracing, delegation, m
       dep,
       user: alice,
       sample: () => eye.alice.capture(),
-      avatarId: avatar("OWNED"),
+      avatarId: avatarOf(dave, "OWNED"),
       appearance: "alice",
       retry: once,
     }).then(
@@ -276,7 +295,7 @@ describe("h9-red: the IdP service attacked over its wire (tracing, delegation, m
         await postEnvelope(info.url, "/v1/challenge", env(Route.IdpChallenge, encodeChallengeRequest(ChallengePurpose.login)), once),
       ).body,
     );
-    const id = avatar("RELAY");
+    const id = avatarOf(alice, "RELAY");
     const r = buildLoginResponse({ idp: info }, alice, eye.alice.capture(), c.challenge, id, keccak256(toBytes("VID:relay")), c.time);
     const alices = env(Route.IdpLogin, encodeLoginResponse(r));
     const relays = env(Route.IdpLogin, encodeLoginResponse(r)); // the same body, the relay's request id
@@ -312,14 +331,21 @@ describe("h9-red: the IdP service attacked over its wire (tracing, delegation, m
   });
 
   it("a delegation the chain would refuse (the owner's own MIT as the proxy) is refused as the client's fault (422, not a 500 the client retries); nothing journaled", async () => {
-    await loginRemote({ idp: info, dep, user: alice, sample: () => eye.alice.capture(), avatarId: avatar("SELF"), appearance: "self" });
+    await loginRemote({
+      idp: info,
+      dep,
+      user: alice,
+      sample: () => eye.alice.capture(),
+      avatarId: avatarOf(alice, "SELF"),
+      appearance: "self",
+    });
     const out = await delegateRemote({
       idp: info,
       dep,
       user: alice,
       sample: () => eye.alice.capture(),
       proxy: alice,
-      avatarId: avatar("SELF"),
+      avatarId: avatarOf(alice, "SELF"),
       retry: once,
     }).then(
       () => "delegated",
@@ -353,5 +379,72 @@ describe("h9-red: the IdP service attacked over its wire (tracing, delegation, m
     for (const l of logs) gas.push((await l.getTransactionReceipt()).gasUsed);
     if (gas.length) console.log(`       ${gas.length} proxy MITs minted for an anonymous client, ${gas[0]} gas each (paid by the IdP)`);
     expect(refused).to.equal(N);
+  });
+
+  /**
+   * F6 (MEDIUM, privacy; h9-red) - the label an AI proxy's MIT is issued under is sealed to the
+   * IdP on the wire and was then published in the clear: the MIT's parameters on IPFS read "AI
+   * proxy of <label>". A user who runs her own proxy under her name and delegates her avatar to
+   * it was named to everyone: avatar -> AvatarDelegated(proxySerial) on-chain -> the proxy MIT's
+   * paramsCid -> "AI proxy of Alice A.". Fixed: the operator stays with the IdP; the description
+   * is "AI proxy 0x…" (the UID's first bytes), as a user's is "user 0x…".
+   */
+  it("F6: the operator label sealed to the IdP does not appear in the proxy MIT's public parameters (IPFS)", async () => {
+    const carolEye = new SimulatedEye(9201);
+    const carol = (
+      await issueRemote({
+        idp: info,
+        dep,
+        keystore: client,
+        name: "carol-f6",
+        kind: "user",
+        label: "Carol C.",
+        enrollment: carolEye.capture(),
+      })
+    ).party;
+    const bot = (await issueRemote({ idp: info, dep, keystore: client, name: "carol-f6-bot", kind: "proxy", label: "Carol C." })).party;
+    const id = avatarIdOf(carol.mit!.serial, "fox");
+    await loginRemote({ idp: info, dep, user: carol, sample: () => carolEye.capture(), avatarId: id, appearance: "fox" });
+    await delegateRemote({ idp: info, dep, user: carol, sample: () => carolEye.capture(), proxy: bot, avatarId: id });
+    // what anybody reads: the avatar's driver on-chain, its MIT, the MIT's parameters on IPFS
+    const driver = (await dep.registry.avatar(toHex(id))).driverSerial;
+    expect(driver).to.equal(toHex(bot.mit!.serial));
+    const published = JSON.stringify(await store.getJson((await dep.registry.mit(driver)).paramsCid));
+    expect(published).to.include('"kind":"proxy"');
+    expect(published).to.not.include("Carol C.");
+    expect(bot.mit!.description).to.match(/^AI proxy 0x[0-9a-f]{8}$/);
+  });
+
+  /**
+   * F7 (LOW; h9-red) - avatar names were first come, first served, for ever: the id was
+   * keccak256("metatrust:avatar:" || name) and the first login of an id made its caller the owner,
+   * so any MIT holder could claim any number of names before their users did (or, on-path without
+   * TLS, read a user's first login and log in first). Fixed: ids are per owner
+   * (avatarIdOf(serial, name) opens with the owner's tag) and the IdP records a first login only
+   * for an id in the user's own namespace.
+   */
+  it("F7: eve logging in first to erin's avatar 'erin' does not lock erin out of it (names are per owner); eve may have her own 'erin'", async () => {
+    const eyes = { erin: new SimulatedEye(9202), eve: new SimulatedEye(9203) };
+    const issue = async (name: string, e: SimulatedEye) =>
+      (await issueRemote({ idp: info, dep, keystore: client, name, kind: "user", label: name, enrollment: e.capture() })).party;
+    const erin = await issue("erin", eyes.erin);
+    const eve = await issue("eve", eyes.eve);
+    const loginAs = (user: AvatarParty, e: SimulatedEye, id: Uint8Array) =>
+      loginRemote({ idp: info, dep, user, sample: () => e.capture(), avatarId: id, appearance: user.name, retry: once }).then(
+        () => "logged in",
+        (err: Error) => err.message.replace(/^\S+ /, "").split("\n")[0],
+      );
+    const erins = avatarIdOf(erin.mit!.serial, "erin");
+    const journal = () => fs.readdirSync(path.join(svcDir, "journal")).filter((f) => f.endsWith(".json"));
+    expect(await loginAs(eve, eyes.eve, erins)).to.match(/^422 NOT_OWNER .*not one of the user's/);
+    expect((await dep.registry.avatar(toHex(erins))).owner).to.equal(ZeroHash);
+    expect(journal()).to.deep.equal([]);
+    expect(await loginAs(erin, eyes.erin, erins)).to.equal("logged in");
+    expect((await dep.registry.avatar(toHex(erins))).owner).to.equal(toHex(erin.mit!.serial));
+    const evesOwn = avatarIdOf(eve.mit!.serial, "erin");
+    expect(toHex(evesOwn)).to.not.equal(toHex(erins));
+    expect(await loginAs(eve, eyes.eve, evesOwn)).to.equal("logged in");
+    // the old scheme's id (a bare name hash) is in nobody's namespace: nobody claims it
+    expect(await loginAs(eve, eyes.eve, keccak256(toBytes("metatrust:avatar:erin")))).to.match(/^422 NOT_OWNER/);
   });
 });

@@ -13,9 +13,9 @@ import hre from "hardhat";
 import { Wallet, parseEther } from "ethers";
 import { deploySystemFixture } from "../fixtures/system";
 import { Keystore } from "../../offchain/storage/keystore";
-import { IdentityProvider } from "../../offchain/avatars/agents";
+import { AvatarParty, IdentityProvider } from "../../offchain/avatars/agents";
 import { SimulatedEye } from "../../offchain/avatars/iris";
-import { buildLoginResponse, type AvatarCredential } from "../../offchain/avatars/protocols";
+import { avatarIdOf, buildLoginResponse, type AvatarCredential } from "../../offchain/avatars/protocols";
 import { encodeLoginResponse } from "../../offchain/avatars/wire";
 import { keccak256 } from "../../offchain/crypto/hash";
 import { toBytes, toHex } from "../../offchain/crypto/bytes";
@@ -41,7 +41,8 @@ import { postEnvelope } from "../../offchain/services/client";
 import { MITRegistry__factory } from "../../typechain-types";
 
 const tmp = (n: string) => fs.mkdtempSync(path.join(os.tmpdir(), `svc-${n}-`));
-const avatar = (n: string) => keccak256(toBytes(`metatrust:avatar:${n}`));
+/** The id of the avatar `p` calls `n` (names are per owner, avatarIdOf). */
+const avatar = (p: AvatarParty, n: string) => avatarIdOf(p.mit!.serial, n);
 
 async function funded(): Promise<Wallet> {
   const w = Wallet.createRandom().connect(hre.ethers.provider) as unknown as Wallet;
@@ -305,14 +306,14 @@ describe("services/avatars: the IdP as a service, in-process", function () {
       dep: s.dep,
       user: alice,
       sample: () => eye.alice.capture(),
-      avatarId: avatar("A"),
+      avatarId: avatar(alice, "A"),
       appearance: "a",
     });
-    const av = await s.dep.registry.avatar(toHex(avatar("A")));
+    const av = await s.dep.registry.avatar(toHex(avatar(alice, "A")));
     expect(av.warrantHash).to.equal(toHex(r.ack.h));
     expect(av.owner).to.equal(toHex(alice.mit!.serial));
     sent.push(r.request);
-    const logins = async () => (await s.dep.registry.queryFilter(s.dep.registry.filters.AvatarLoggedIn(toHex(avatar("A"))))).length;
+    const logins = async () => (await s.dep.registry.queryFilter(s.dep.registry.filters.AvatarLoggedIn(toHex(avatar(alice, "A"))))).length;
     const n = await logins();
     const again = await postEnvelope(url, "/v1/login", r.request);
     expect(toHex(again)).to.equal(toHex(r.reply));
@@ -338,21 +339,29 @@ describe("services/avatars: the IdP as a service, in-process", function () {
     const c = decodeChallengeReply(
       openEnvelope(await postEnvelope(url, "/v1/challenge", req(Route.IdpChallenge, encodeChallengeRequest(ChallengePurpose.login)))).body,
     );
-    const r = buildLoginResponse({ idp: info }, alice, eye.alice.capture(), c.challenge, avatar("A"), keccak256(toBytes("VID:x")), c.time);
-    const before = await s.dep.registry.avatar(toHex(avatar("A")));
+    const r = buildLoginResponse(
+      { idp: info },
+      alice,
+      eye.alice.capture(),
+      c.challenge,
+      avatar(alice, "A"),
+      keccak256(toBytes("VID:x")),
+      c.time,
+    );
+    const before = await s.dep.registry.avatar(toHex(avatar(alice, "A")));
     await expect(postEnvelope(url, "/v1/login", req(Route.IdpLogin, encodeLoginResponse(r)))).to.be.rejectedWith(
       /422 STALE_CHALLENGE .*another session/,
     );
-    expect((await s.dep.registry.avatar(toHex(avatar("A")))).warrantHash).to.equal(before.warrantHash);
+    expect((await s.dep.registry.avatar(toHex(avatar(alice, "A")))).warrantHash).to.equal(before.warrantHash);
   });
 
   it("bob's eye cannot log in as alice: IRIS_MISMATCH, nothing recorded", async () => {
     const alice = (await import("../../offchain/avatars/agents")).AvatarParty.fromRecord(s.client.load("avatar-party-alice"));
-    const before = await s.dep.registry.avatar(toHex(avatar("A")));
+    const before = await s.dep.registry.avatar(toHex(avatar(alice, "A")));
     await expect(
-      loginRemote({ idp: info, dep: s.dep, user: alice, sample: () => eye.bob.capture(), avatarId: avatar("A"), appearance: "a" }),
+      loginRemote({ idp: info, dep: s.dep, user: alice, sample: () => eye.bob.capture(), avatarId: avatar(alice, "A"), appearance: "a" }),
     ).to.be.rejectedWith(/IRIS_MISMATCH/);
-    expect((await s.dep.registry.avatar(toHex(avatar("A")))).warrantHash).to.equal(before.warrantHash);
+    expect((await s.dep.registry.avatar(toHex(avatar(alice, "A")))).warrantHash).to.equal(before.warrantHash);
   });
 
   it("the IdP crashes between recordLogin and its reply: a restarted IdP finishes from its journal; the client's retry completes, one record", async () => {
@@ -368,7 +377,7 @@ describe("services/avatars: the IdP as a service, in-process", function () {
       dep: s.dep,
       user: bob,
       sample: () => eye.bob.capture(),
-      avatarId: avatar("B"),
+      avatarId: avatar(bob, "B"),
       appearance: "b",
       retry,
     }).then(
@@ -379,7 +388,7 @@ describe("services/avatars: the IdP as a service, in-process", function () {
     const journal = path.join(s.deps.dir, "journal");
     expect(fs.readdirSync(journal)).to.have.length(1);
     // on-chain already: exactly the gap the journal covers
-    expect((await s.dep.registry.avatar(toHex(avatar("B")))).owner).to.equal(toHex(bob.mit!.serial));
+    expect((await s.dep.registry.avatar(toHex(avatar(bob, "B")))).owner).to.equal(toHex(bob.mit!.serial));
     const intent = JSON.parse(fs.readFileSync(path.join(journal, fs.readdirSync(journal)[0]), "utf8")) as { data: { request: string } };
 
     delete process.env.METATRUST_FAULT;
@@ -388,13 +397,13 @@ describe("services/avatars: the IdP as a service, in-process", function () {
     svc = new IdpService(s.deps);
     expect((await svc.start({ port: Number(new URL(url).port) })).url).to.equal(url);
     expect(fs.readdirSync(journal)).to.have.length(0);
-    const n = (await s.dep.registry.queryFilter(s.dep.registry.filters.AvatarLoggedIn(toHex(avatar("B"))))).length;
+    const n = (await s.dep.registry.queryFilter(s.dep.registry.filters.AvatarLoggedIn(toHex(avatar(bob, "B"))))).length;
     expect(n).to.equal(1);
     // the client's retry (the same bytes) gets the acknowledgement recovery cached
     const { fromHex } = await import("../../offchain/crypto/bytes");
     const reply = await postEnvelope(url, "/v1/login", fromHex(intent.data.request), { attempts: 3, timeoutMs: 30_000, backoffMs: 10 });
     expect(openEnvelope(reply).inReplyTo).to.deep.equal(keccak256(fromHex(intent.data.request)));
-    expect((await s.dep.registry.queryFilter(s.dep.registry.filters.AvatarLoggedIn(toHex(avatar("B"))))).length).to.equal(1);
+    expect((await s.dep.registry.queryFilter(s.dep.registry.filters.AvatarLoggedIn(toHex(avatar(bob, "B"))))).length).to.equal(1);
   });
 
   it("the IdP crashes after its login intent and before sending; the MIT is revoked meanwhile: the restarted IdP drops the intent and starts, nothing on-chain", async () => {
@@ -419,7 +428,7 @@ describe("services/avatars: the IdP as a service, in-process", function () {
         dep: s.dep,
         user: fresh.party,
         sample: () => eyeD.capture(),
-        avatarId: avatar("D"),
+        avatarId: avatar(fresh.party, "D"),
         appearance: "d",
         retry: once,
       }),
@@ -433,7 +442,7 @@ describe("services/avatars: the IdP as a service, in-process", function () {
     svc = new IdpService(s.deps);
     await svc.start({ port: Number(new URL(url).port) });
     expect(fs.readdirSync(journal)).to.have.length(0);
-    expect((await s.dep.registry.avatar(toHex(avatar("D")))).owner).to.equal(toHex(new Uint8Array(32)));
+    expect((await s.dep.registry.avatar(toHex(avatar(fresh.party, "D")))).owner).to.equal(toHex(new Uint8Array(32)));
   });
 
   it("the IdP crashes between issueMIT and its reply: after a restart the client's retry (kept in its keystore) gets the MIT, one on-chain", async () => {
@@ -479,12 +488,12 @@ describe("services/avatars: the IdP as a service, in-process", function () {
       user: alice,
       sample: () => eye.alice.capture(),
       proxy: bot,
-      avatarId: avatar("A"),
+      avatarId: avatar(alice, "A"),
     });
     delegated = r.credential;
-    const av = await s.dep.registry.avatar(toHex(avatar("A")));
+    const av = await s.dep.registry.avatar(toHex(avatar(alice, "A")));
     expect(av.driverSerial).to.equal(toHex(bot.mit!.serial));
-    expect(await s.dep.registry.activeDelegation(toHex(avatar("A")))).to.equal(r.ack.delegationId);
+    expect(await s.dep.registry.activeDelegation(toHex(avatar(alice, "A")))).to.equal(r.ack.delegationId);
   });
   it("mutual authentication with platform receipts over HTTP, then tracing: the proxy-driven avatar is traced to alice; the reporter sees only the commitment", async () => {
     const { AvatarParty } = await import("../../offchain/avatars/agents");
@@ -495,7 +504,7 @@ describe("services/avatars: the IdP as a service, in-process", function () {
       dep: s.dep,
       user: bob,
       sample: () => eye.bob.capture(),
-      avatarId: avatar("B2"),
+      avatarId: avatar(bob, "B2"),
       appearance: "b",
     });
     const t = (await hre.ethers.provider.getBlock("latest"))!.timestamp;

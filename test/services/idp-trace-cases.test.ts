@@ -16,18 +16,17 @@ import hre from "hardhat";
 import { Wallet, parseEther } from "ethers";
 import { deploySystemFixture } from "../fixtures/system";
 import { Keystore } from "../../offchain/storage/keystore";
-import { IdentityProvider } from "../../offchain/avatars/agents";
+import { AvatarParty, IdentityProvider } from "../../offchain/avatars/agents";
 import { SimulatedEye } from "../../offchain/avatars/iris";
-import { requestTrace } from "../../offchain/avatars/protocols";
-import { keccak256 } from "../../offchain/crypto/hash";
-import { toBytes } from "../../offchain/crypto/bytes";
+import { avatarIdOf, requestTrace } from "../../offchain/avatars/protocols";
 import { IdpService, IDP_RECORD } from "../../offchain/services/avatars/idp-service";
 import { issueEnrolmentToken } from "../../offchain/services/enrolment";
 import { delegateRemote, idpInfo, issueRemote, loginRemote, mutualAuthRemote, traceRemote } from "../../offchain/services/avatars/clients";
 import { MITRegistry__factory } from "../../typechain-types";
 
 const tmp = (n: string) => fs.mkdtempSync(path.join(os.tmpdir(), `svc-${n}-`));
-const avatar = (n: string) => keccak256(toBytes(`metatrust:avatar:${n}`));
+/** The id of the avatar `p` calls `n` (names are per owner, avatarIdOf). */
+const avatar = (p: AvatarParty, n: string) => avatarIdOf(p.mit!.serial, n);
 
 describe("the IdP service's tracing route: a case is decided on the evidence filed (h7-audit T1)", function () {
   this.timeout(180_000);
@@ -77,9 +76,23 @@ describe("the IdP service's tracing route: a case is decided on the evidence fil
     const alice = (await issue("alice", "user", eye.alice.capture())).party;
     const bob = (await issue("bob", "user", eye.bob.capture())).party;
     const bot = (await issue("bot", "proxy")).party;
-    await loginRemote({ idp: info, dep, user: alice, sample: () => eye.alice.capture(), avatarId: avatar("A"), appearance: "a" });
-    const d = await delegateRemote({ idp: info, dep, user: alice, sample: () => eye.alice.capture(), proxy: bot, avatarId: avatar("A") });
-    const b = await loginRemote({ idp: info, dep, user: bob, sample: () => eye.bob.capture(), avatarId: avatar("B"), appearance: "b" });
+    await loginRemote({ idp: info, dep, user: alice, sample: () => eye.alice.capture(), avatarId: avatar(alice, "A"), appearance: "a" });
+    const d = await delegateRemote({
+      idp: info,
+      dep,
+      user: alice,
+      sample: () => eye.alice.capture(),
+      proxy: bot,
+      avatarId: avatar(alice, "A"),
+    });
+    const b = await loginRemote({
+      idp: info,
+      dep,
+      user: bob,
+      sample: () => eye.bob.capture(),
+      avatarId: avatar(bob, "B"),
+      appearance: "b",
+    });
     const t = (await hre.ethers.provider.getBlock("latest"))!.timestamp;
     const m = await mutualAuthRemote({
       idp: info,

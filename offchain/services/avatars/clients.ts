@@ -14,10 +14,10 @@
  */
 import { recoverAddress, hexlify } from "ethers";
 import type { MITRegistry } from "../../../typechain-types";
-import { concat, equalBytes, fromHex, toBytes, toHex } from "../../crypto/bytes";
+import { equalBytes, fromHex, toBytes, toHex } from "../../crypto/bytes";
 import { decodePoint, type Point } from "../../crypto/group";
 import type { Keystore } from "../../storage/keystore";
-import { AvatarParty, AvatarProtocolError } from "../../avatars/agents";
+import { AvatarParty, AvatarProtocolError, mitDescription } from "../../avatars/agents";
 import {
   authComplete,
   authFinish,
@@ -166,7 +166,7 @@ export async function issueRemote(a: {
     serial: r.serial,
     pk: party.keys.pk,
     kind: a.kind,
-    description: a.kind === "user" ? `user ${toHex(keccak256(concat(toBytes("UID"), r.serial))).slice(0, 10)}` : `AI proxy of ${a.label}`,
+    description: mitDescription(a.kind, r.serial),
   };
   if (a.kind === "user") party.irisCommitment = r.commitment;
   a.keystore.create(rec, { ...party.toRecord(), idp: a.idp.url });

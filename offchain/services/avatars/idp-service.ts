@@ -293,52 +293,65 @@ export class IdpService {
     const m = decodeIssueRequest(env.body);
     const token = this.tokenOf(env, m.tokenId);
     const pk = encodePk(m.pk);
-    return this.cache.once(env.requestId, env.issuedAt, raw, () =>
-      this.mutex.run(async () => {
-        const id = `issue-${toHex(env.requestId).slice(2)}`;
-        // a retry of this request whose chain write failed after its intent: finished from the
-        // intent (the enrollment is in the record; issuing again would refuse it as a duplicate)
-        const left = this.journal.pending().find((i) => i.id === id);
-        if (left) {
-          const reply = await this.finishIssue(env, raw, left.data as Record<string, string>);
+    return this.cache.once(
+      env.requestId,
+      env.issuedAt,
+      raw,
+      () =>
+        this.mutex.run(async () => {
+          const id = `issue-${toHex(env.requestId).slice(2)}`;
+          // a retry of this request whose chain write failed after its intent: finished from the
+          // intent (the enrollment is in the record; issuing again would refuse it as a duplicate)
+          const left = this.journal.pending().find((i) => i.id === id);
+          if (left) {
+            const reply = await this.finishIssue(env, raw, left.data as Record<string, string>);
+            this.journal.done(id);
+            return reply;
+          }
+          const { label, enrollment } = splitEnrolment(m.kind, this.idp.openSealed(m.sealed, enrolAad(m.kind, pk, env.requestId)));
+          // the token must enrol this very identity (known only now: it travels sealed), unused or used by these bytes
+          const want = {
+            service: "idp" as const,
+            kind: m.kind === IssueKind.user ? ("user" as const) : ("proxy" as const),
+            identity: label,
+          };
+          if (token) this.book.admit(token, m.tokenId, want, env.body, Math.floor(Date.now() / 1000));
+          // the agent's protocol step, with the party reduced to what the IdP sees of it
+          const party = new RemoteParty(m.pk, m.possession);
+          let intent = false;
+          const ctx = this.ctx(await this.now(), (step) => {
+            if (step.kind !== "issueMIT") return;
+            // the template and the serial in the IdP's record before the MIT goes on-chain
+            this.journal.put(id, "issueMIT", { serial: toHex(step.serial), cid: step.cid, keyId: toHex(keyId(m.pk)), request: toHex(raw) });
+            if (token) this.book.consume(m.tokenId, env.body, Math.floor(Date.now() / 1000));
+            this.save();
+            intent = true;
+            faultPoint("idp:before-chain-write");
+          });
+          let r: { cid: string };
+          try {
+            r =
+              m.kind === IssueKind.user
+                ? await issueUserMit(ctx, party, label, { capture: () => enrollment! })
+                : await issueProxyMit(ctx, party, label);
+          } catch (e) {
+            // failed before its intent (IPFS, or refused): the agent forgets what it enrolled in
+            // memory, so that a retry is not refused as a duplicate of an MIT that never existed
+            if (!intent) [this.idp, this.book] = this.load();
+            throw e;
+          }
+          faultPoint("idp:after-chain-write");
+          const reply = this.issueReply(env, raw, party.mit!.serial, r.cid);
+          this.cache.store(env.requestId, raw, reply, true);
           this.journal.done(id);
+          this.log(`MIT ${toHex(party.mit!.serial).slice(0, 12)}… issued (${m.kind === IssueKind.user ? "user" : "proxy"})`);
           return reply;
-        }
-        const { label, enrollment } = splitEnrolment(m.kind, this.idp.openSealed(m.sealed, enrolAad(m.kind, pk, env.requestId)));
-        // the token must enrol this very identity (known only now: it travels sealed), unused or used by these bytes
-        const want = { service: "idp" as const, kind: m.kind === IssueKind.user ? ("user" as const) : ("proxy" as const), identity: label };
-        if (token) this.book.admit(token, m.tokenId, want, env.body, Math.floor(Date.now() / 1000));
-        // the agent's protocol step, with the party reduced to what the IdP sees of it
-        const party = new RemoteParty(m.pk, m.possession);
-        let intent = false;
-        const ctx = this.ctx(await this.now(), (step) => {
-          if (step.kind !== "issueMIT") return;
-          // the template and the serial in the IdP's record before the MIT goes on-chain
-          this.journal.put(id, "issueMIT", { serial: toHex(step.serial), cid: step.cid, keyId: toHex(keyId(m.pk)), request: toHex(raw) });
-          if (token) this.book.consume(m.tokenId, env.body, Math.floor(Date.now() / 1000));
-          this.save();
-          intent = true;
-          faultPoint("idp:before-chain-write");
-        });
-        let r: { cid: string };
-        try {
-          r =
-            m.kind === IssueKind.user
-              ? await issueUserMit(ctx, party, label, { capture: () => enrollment! })
-              : await issueProxyMit(ctx, party, label);
-        } catch (e) {
-          // failed before its intent (IPFS, or refused): the agent forgets what it enrolled in
-          // memory, so that a retry is not refused as a duplicate of an MIT that never existed
-          if (!intent) [this.idp, this.book] = this.load();
-          throw e;
-        }
-        faultPoint("idp:after-chain-write");
-        const reply = this.issueReply(env, raw, party.mit!.serial, r.cid);
-        this.cache.store(env.requestId, raw, reply);
-        this.journal.done(id);
-        this.log(`MIT ${toHex(party.mit!.serial).slice(0, 12)}… issued (${m.kind === IssueKind.user ? "user" : "proxy"})`);
-        return reply;
-      }),
+        }),
+      // kept for good (h10-red): a retry of these bytes however late gets this MIT. Pruned, a late
+      // retry was STALE, the client dropped its keys, and the user's eye stayed enrolled for an MIT
+      // nobody holds (one person, one MIT: locked out); and the token's holder could re-sign the
+      // same body under the same request id and have a second MIT minted. Bounded by the tokens.
+      true,
     );
   }
 
@@ -369,7 +382,7 @@ export class IdpService {
     const reg = this.d.registry;
     if (Number((await reg.mit(d.serial)).status) === 0) await (await reg.issueMIT(d.serial, d.keyId, d.cid)).wait();
     const reply = this.issueReply(env, raw, fromHex(d.serial, 32), d.cid);
-    this.cache.store(env.requestId, raw, reply);
+    this.cache.store(env.requestId, raw, reply, true);
     return reply;
   }
 
@@ -527,7 +540,7 @@ export class IdpService {
       const logged = await reg.queryFilter(reg.filters.AvatarLoggedIn(toHex(r.avatarId), toHex(serial)));
       // verified before the crash; sent again only if it never reached the chain
       if (!logged.some((l) => l.args.warrantHash === toHex(r.o.h)))
-        await (await reg.recordLogin(toHex(r.avatarId), toHex(serial), toHex(r.o.h), d.vid)).wait();
+        await (await reg.recordLogin(toHex(r.avatarId), toHex(serial), toHex(r.o.h), d.vid, r.warrant.notAfter)).wait();
       this.cache.store(env.requestId, raw, this.reply(env, raw, encodeLoginAck({ avatarId: r.avatarId, serial, h: r.o.h })));
       this.log(`recovery: login of avatar ${toHex(r.avatarId).slice(0, 12)}… completed`);
     } else if (i.kind === "recordDelegation") {
