@@ -204,4 +204,30 @@ describe("tasks: mssa:* (in-process network, one process)", function () {
       expect(exitCodeOf(e)).to.equal(EXIT.input);
     }
   });
+  it("mssa:register over the network: a bad --authorities, or a place with an authority that announced no endpoint, is bad input naming the flag or the place; nothing is sent", async () => {
+    const { UsageError, exitCodeOf, EXIT } = await import("../tasks/lib/cli");
+    const { deployedAddress } = await import("../tasks/lib/context");
+    const { CredentialLedger__factory } = await import("../typechain-types");
+    const { placeId } = await import("../offchain/mssa/registration");
+    const signers = await hre.ethers.getSigners();
+    const ledger = CredentialLedger__factory.connect(await deployedAddress(hre, "CredentialLedger"), signers[1]);
+    const base = { user: "alice", info: "mail:a@example.org", eavesdrop: 0, decoys: 64 };
+    const bad = await rejects(hre.run("mssa:register", { ...base, place: "PL1", authorities: "http://127.0.0.1:1,ftp://x" }));
+    expect(bad).to.be.instanceOf(UsageError);
+    expect(bad.message).to.equal('mssa:register: --authorities "ftp://x" is not a comma-separated list of http(s) URLs');
+    // PL-half: its first authority runs a service and announced it; the second announced nothing
+    await hre.run("mssa:place", { name: "PL-half", authorities: `${signers[1].address},${signers[2].address}` });
+    await (await ledger.setAuthorityEndpoint(placeId("PL-half"), "http://127.0.0.1:1")).wait();
+    const head = await ledger.head();
+    const half = await rejects(hre.run("mssa:register", { ...base, place: "PL-half" }));
+    expect(half).to.be.instanceOf(UsageError);
+    expect(exitCodeOf(half)).to.equal(EXIT.input);
+    expect(half.message).to.match(
+      new RegExp(
+        `^mssa:register: the authority ${signers[2].address} of PL-half announced no endpoint on-chain .*; give --authorities <url>,…$`,
+      ),
+    );
+    expect(half.message.split("\n")).to.have.length(1);
+    expect(await ledger.head()).to.deep.equal(head);
+  });
 });
