@@ -360,7 +360,10 @@ function parsePeers(s: string): Map<string, string> {
 }
 
 listenFlags(
-  task("mssa:serve", "Runs an MSSA place authority as a service: `authority --place PL1` (its own data folder, keystore and account)")
+  task(
+    "mssa:serve",
+    "Runs an MSSA place authority as a service: `authority --place PL1` (its own data folder, keystore and account); it announces its endpoint on-chain and finds the place's other authorities there",
+  )
     .addPositionalParam("role", "authority")
     .addOptionalParam("place", "The place it is an authority of", "PL1")
     .addOptionalParam("account", "The role whose key it signs with (METATRUST_KEY_<ROLE> or its keystore)", "authority")
