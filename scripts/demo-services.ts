@@ -183,21 +183,7 @@ export async function demoServices(): Promise<number> {
       steps.begin("4. MSSA over HTTP: a user registers at place PL1; both authorities approve on-chain");
       await steps.run(
         "carol registers at PL1",
-        async () =>
-          (
-            await c.run("carol", [
-              "mssa:register",
-              "--user",
-              "carol",
-              "--place",
-              "PL1",
-              "--authorities",
-              `${c.services.au1.url},${c.services.au2.url}`,
-            ])
-          )
-            .trim()
-            .split("\n")
-            .slice(-1)[0],
+        async () => (await c.run("carol", ["mssa:register", "--user", "carol", "--place", "PL1"])).trim().split("\n").slice(-1)[0],
       );
 
       steps.begin("5. trust from evidence, the detector and the oracle services");
@@ -425,7 +411,6 @@ export async function demoServices(): Promise<number> {
         let voters: Wallet[] = [];
         await steps.run("residents register at PL1 over HTTP (each authority checks; both approve)", async () => {
           const r = await registerResidents({
-            urls: [c.services.au1.url, c.services.au2.url],
             place: "PL1",
             dep: mssaDep,
             election,

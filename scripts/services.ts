@@ -67,9 +67,7 @@ async function main(): Promise<void> {
   );
   console.log(`  npx hardhat rsms:join --rn edge-1 --pool 1 --network localhost`);
   console.log(`  npx hardhat idp:issue --user alice --token <token> --network localhost`);
-  console.log(
-    `  npx hardhat mssa:register --user carol --place PL1 --authorities ${cluster.services.au1.url},${cluster.services.au2.url} --network localhost`,
-  );
+  console.log(`  npx hardhat mssa:register --user carol --place PL1 --network localhost`);
   console.log(`\nCtrl-C stops them all.`);
   let stopping = false;
   const shutdown = async () => {

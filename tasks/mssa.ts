@@ -249,28 +249,46 @@ task(
   .addOptionalParam("info", "The credential fields INFO_0..INFO_n, separated by commas", "mail:user@example.org,passport:P0000000")
   .addOptionalParam("eavesdrop", "Fraction of photons an intercept-resend eavesdropper takes (SIMULATED)", 0, types.float)
   .addOptionalParam("decoys", "Decoy photons per transmission", 64, types.int)
-  .addOptionalParam("authorities", "The place's authority services (`mssa:serve authority`), comma-separated: register over the network")
+  .addOptionalParam(
+    "authorities",
+    "The place's authority services (`mssa:serve authority`), comma-separated URLs: overrides the endpoints the authorities announced on-chain. Without it: over the network when the place's authorities announced endpoints, else in-process",
+  )
   .setAction(async (a: { user: string; place: string; info: string; eavesdrop: number; decoys: number; authorities?: string }, hre) => {
     const c = await mssaContext(hre);
+    const { authorityEndpoints, discoverAuthorities } = await import("../offchain/services/mssa/clients");
+    const dep = { chainId: (await hre.ethers.provider.getNetwork()).chainId, ledger: c.ledger };
+    let urls: string[] | undefined;
     if (a.authorities !== undefined) {
+      urls = a.authorities
+        .split(",")
+        .map((u) => u.trim())
+        .filter(Boolean);
+      const bad = urls.find((u) => !/^https?:\/\/[^\s/]+\S*$/.test(u));
+      if (!urls.length || bad !== undefined)
+        throw new UsageError(`mssa:register: --authorities "${bad ?? a.authorities}" is not a comma-separated list of http(s) URLs`);
+    } else if ((await authorityEndpoints(dep, a.place)).some((x) => x.url)) {
+      // the place's authorities run as services and announced themselves: find them all there
+      try {
+        urls = await discoverAuthorities(dep, a.place);
+      } catch (e) {
+        throw new UsageError(`mssa:register: ${(e as Error).message.replace(/^discoverAuthorities: /, "")}`);
+      }
+    }
+    if (urls !== undefined) {
       // over the network: the user's own key signs every message; the authorities verify and approve
       const { registerRemote } = await import("../offchain/services/mssa/clients");
       const { roleAccounts } = await import("../offchain/chain/accounts");
+      const { placeId } = await import("../offchain/mssa/registration");
+      if ((await c.ledger.place(placeId(a.place))).threshold === 0n)
+        throw new UsageError(`mssa:register: --place ${a.place} is not a place on-chain (the admin sets it with \`mssa:place\`)`);
       if (/^(0x|\d+$)/.test(a.user))
-        throw new UsageError("mssa:register: with --authorities, --user is a role name whose key this folder holds");
+        throw new UsageError("mssa:register: over the network, --user is a role name whose key this folder holds");
       const wallet = await roleAccounts(hre, c.keystore).key(a.user);
-      const r = await registerRemote({
-        urls: a.authorities.split(",").map((u) => u.trim()),
-        place: a.place,
-        user: wallet,
-        infos: a.info.split(","),
-        dep: { chainId: (await hre.ethers.provider.getNetwork()).chainId, ledger: c.ledger },
-        keystore: c.keystore,
-      });
+      const r = await registerRemote({ urls, place: a.place, user: wallet, infos: a.info.split(","), dep, keystore: c.keystore });
       console.log(
-        `${wallet.address} ${r.outcome.granted ? "has access to" : "is pending at"} ${a.place} over the network: registration ${r.verified.id} (${r.outcome.approvals} approvals)`,
+        `${wallet.address} ${r.outcome.granted ? "has access to" : "is pending at"} ${a.place} over the network: registration ${r.verified.id} (${r.outcome.approvals} approvals)${r.resumed ? ", resumed" : ""}`,
       );
-      return { id: r.verified.id, commitment: r.verified.commitment, granted: r.outcome.granted };
+      return { id: r.verified.id, commitment: r.verified.commitment, granted: r.outcome.granted, resumed: r.resumed };
     }
     const { register, placeId, AuthorityAgent } = await import("../offchain/mssa/registration");
     const { randomBytes, hexToBytes, bytesToHex } = await import("@noble/hashes/utils.js");

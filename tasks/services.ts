@@ -360,70 +360,83 @@ function parsePeers(s: string): Map<string, string> {
 }
 
 listenFlags(
-  task("mssa:serve", "Runs an MSSA place authority as a service: `authority --place PL1` (its own data folder, keystore and account)")
+  task(
+    "mssa:serve",
+    "Runs an MSSA place authority as a service: `authority --place PL1` (its own data folder, keystore and account); it announces its endpoint on-chain and finds the place's other authorities there",
+  )
     .addPositionalParam("role", "authority")
     .addOptionalParam("place", "The place it is an authority of", "PL1")
     .addOptionalParam("account", "The role whose key it signs with (METATRUST_KEY_<ROLE> or its keystore)", "authority")
     .addOptionalParam(
       "peers",
-      "The place's other authorities: `0xabc…=http://…,…` (every authority collects their keys of a session; the verifying authority asks them to approve)",
+      "Overrides where the place's other authorities are reached: `0xabc…=http://…,…` (default: the endpoints they announced on-chain; every authority collects their keys of a session, the verifying authority asks them to approve)",
       "",
     )
+    .addOptionalParam("publicUrl", "The URL users and the other authorities reach it at, announced on-chain (default: the bound URL)")
     .addOptionalParam(
       "placeKey",
       "A file with the place key (64 hex characters) the place's operator handed to every authority of the place: imported into this folder's keystore on first start (delete the file after); needed once",
     ),
-).setAction(async (a: ListenArgs & { role: string; place: string; account: string; peers: string; placeKey?: string }, hre) => {
-  if (a.role !== "authority") throw new UsageError(`mssa:serve: unknown role "${a.role}" (authority)`);
-  const cfg = listenConfig(a, "mssa:serve");
-  const peers = parsePeers(a.peers);
-  const [
-    { localState, deployedAddress },
-    { roleAccounts },
-    { CredentialLedger__factory },
-    { AuthorityService, importPlaceKey, placeKeyRecord },
-    { placeId },
-  ] = await Promise.all([
-    import("./lib/context"),
-    import("../offchain/chain/accounts"),
-    import("../typechain-types"),
-    import("../offchain/services/mssa/authority-service"),
-    import("../offchain/mssa/registration"),
-  ]);
-  const local = localState(hre);
-  const wallet = await roleAccounts(hre, local.keystore).key(a.account);
-  const ledger = CredentialLedger__factory.connect(await deployedAddress(hre, "CredentialLedger"), wallet);
-  const p = await ledger.place(placeId(a.place));
-  if (!p.authorities.map((x) => x.toLowerCase()).includes(wallet.address.toLowerCase()))
-    throw new UsageError(
-      `mssa:serve: ${wallet.address} (--account ${a.account}) is not an authority of ${a.place} on-chain: the admin sets the place with \`npx hardhat mssa:place --name ${a.place} --authorities …\``,
-    );
-  if (a.placeKey !== undefined) {
-    if (!fs.existsSync(a.placeKey)) throw new UsageError(`mssa:serve: --place-key ${a.placeKey} does not exist`);
-    try {
-      if (importPlaceKey(local.keystore, a.place, fs.readFileSync(a.placeKey, "utf8")))
-        console.log(`the place key of ${a.place} imported from ${a.placeKey} (delete that file now)`);
-    } catch (e) {
-      throw new UsageError(`mssa:serve: --place-key ${a.placeKey}: ${(e as Error).message}`);
-    }
-  } else if (!local.keystore.exists(placeKeyRecord(a.place)))
-    throw new UsageError(
-      `mssa:serve: this folder holds no place key for ${a.place}: start once with --place-key <file>, the key the place's operator handed to every authority of ${a.place} (docs/specs/mssa.md §2.6)`,
-    );
-  const svc = new AuthorityService({
-    keystore: local.keystore,
-    dir: path.join(local.dir, `service-mssa-${placeId(a.place).slice(2, 10)}`),
-    place: a.place,
-    ledger,
-    wallet,
-    chainId: (await hre.ethers.provider.getNetwork()).chainId,
-    peers,
-  });
-  const r = await svc.start(cfg);
-  console.log(`mssa authority of ${a.place}: listening on ${r.url} (account ${wallet.address})`);
-  await untilSignal(() => svc.stop());
-  return { url: r.url };
-});
+).setAction(
+  async (a: ListenArgs & { role: string; place: string; account: string; peers: string; placeKey?: string; publicUrl?: string }, hre) => {
+    if (a.role !== "authority") throw new UsageError(`mssa:serve: unknown role "${a.role}" (authority)`);
+    const cfg = listenConfig(a, "mssa:serve");
+    const peers = parsePeers(a.peers);
+    if (a.publicUrl !== undefined && (!/^https?:\/\/[^\s/]+\S*$/.test(a.publicUrl) || Buffer.byteLength(a.publicUrl) > 256))
+      throw new UsageError(`mssa:serve: --public-url "${a.publicUrl}" is not an http(s) URL of at most 256 bytes`);
+    const [
+      { localState, deployedAddress },
+      { roleAccounts },
+      { CredentialLedger__factory },
+      { AuthorityService, importPlaceKey, placeKeyRecord },
+      { placeId },
+    ] = await Promise.all([
+      import("./lib/context"),
+      import("../offchain/chain/accounts"),
+      import("../typechain-types"),
+      import("../offchain/services/mssa/authority-service"),
+      import("../offchain/mssa/registration"),
+    ]);
+    const local = localState(hre);
+    const wallet = await roleAccounts(hre, local.keystore).key(a.account);
+    const ledger = CredentialLedger__factory.connect(await deployedAddress(hre, "CredentialLedger"), wallet);
+    const p = await ledger.place(placeId(a.place));
+    const authorities = p.authorities.map((x) => x.toLowerCase());
+    if (!authorities.includes(wallet.address.toLowerCase()))
+      throw new UsageError(
+        `mssa:serve: ${wallet.address} (--account ${a.account}) is not an authority of ${a.place} on-chain: the admin sets the place with \`npx hardhat mssa:place --name ${a.place} --authorities …\``,
+      );
+    for (const peer of peers.keys())
+      if (!authorities.includes(peer) || peer === wallet.address.toLowerCase())
+        throw new UsageError(`mssa:serve: --peers names ${peer}, which is not another authority of ${a.place} on-chain`);
+    if (a.placeKey !== undefined) {
+      if (!fs.existsSync(a.placeKey)) throw new UsageError(`mssa:serve: --place-key ${a.placeKey} does not exist`);
+      try {
+        if (importPlaceKey(local.keystore, a.place, fs.readFileSync(a.placeKey, "utf8")))
+          console.log(`the place key of ${a.place} imported from ${a.placeKey} (delete that file now)`);
+      } catch (e) {
+        throw new UsageError(`mssa:serve: --place-key ${a.placeKey}: ${(e as Error).message}`);
+      }
+    } else if (!local.keystore.exists(placeKeyRecord(a.place)))
+      throw new UsageError(
+        `mssa:serve: this folder holds no place key for ${a.place}: start once with --place-key <file>, the key the place's operator handed to every authority of ${a.place} (docs/specs/mssa.md §2.6)`,
+      );
+    const svc = new AuthorityService({
+      keystore: local.keystore,
+      dir: path.join(local.dir, `service-mssa-${placeId(a.place).slice(2, 10)}`),
+      place: a.place,
+      ledger,
+      wallet,
+      chainId: (await hre.ethers.provider.getNetwork()).chainId,
+      peers,
+    });
+    // announces its endpoint on-chain (unless the chain holds it already); finds its peers there
+    const r = await svc.start(cfg, a.publicUrl);
+    console.log(`mssa authority of ${a.place}: listening on ${r.url} (account ${wallet.address})`);
+    await untilSignal(() => svc.stop());
+    return { url: r.url };
+  },
+);
 
 // ------------------------------------------------------------------ the trust detector and oracle
 

@@ -204,4 +204,51 @@ describe("tasks: mssa:* (in-process network, one process)", function () {
       expect(exitCodeOf(e)).to.equal(EXIT.input);
     }
   });
+  it("mssa:register over the network: a bad --authorities, or a place with an authority that announced no endpoint, is bad input naming the flag or the place; nothing is sent", async () => {
+    const { UsageError, exitCodeOf, EXIT } = await import("../tasks/lib/cli");
+    const { deployedAddress } = await import("../tasks/lib/context");
+    const { CredentialLedger__factory } = await import("../typechain-types");
+    const { placeId } = await import("../offchain/mssa/registration");
+    const signers = await hre.ethers.getSigners();
+    const ledger = CredentialLedger__factory.connect(await deployedAddress(hre, "CredentialLedger"), signers[1]);
+    const base = { user: "alice", info: "mail:a@example.org", eavesdrop: 0, decoys: 64 };
+    const bad = await rejects(hre.run("mssa:register", { ...base, place: "PL1", authorities: "http://127.0.0.1:1,ftp://x" }));
+    expect(bad).to.be.instanceOf(UsageError);
+    expect(bad.message).to.equal('mssa:register: --authorities "ftp://x" is not a comma-separated list of http(s) URLs');
+    // PL-half: its first authority runs a service and announced it; the second announced nothing
+    await hre.run("mssa:place", { name: "PL-half", authorities: `${signers[1].address},${signers[2].address}` });
+    await (await ledger.setAuthorityEndpoint(placeId("PL-half"), "http://127.0.0.1:1")).wait();
+    const head = await ledger.head();
+    const half = await rejects(hre.run("mssa:register", { ...base, place: "PL-half" }));
+    expect(half).to.be.instanceOf(UsageError);
+    expect(exitCodeOf(half)).to.equal(EXIT.input);
+    expect(half.message).to.match(
+      new RegExp(
+        `^mssa:register: the authority ${signers[2].address} of PL-half announced no endpoint on-chain .*; give --authorities <url>,…$`,
+      ),
+    );
+    expect(half.message.split("\n")).to.have.length(1);
+    expect(await ledger.head()).to.deep.equal(head);
+  });
+  it("mssa:serve: a bad --public-url, or --peers naming an account that is not another authority of the place, is bad input naming the flag; nothing starts", async () => {
+    const { UsageError } = await import("../tasks/lib/cli");
+    const signers = await hre.ethers.getSigners();
+    // a place whose first authority is the key `mssa:serve --account authority:1` signs with in this folder
+    const { roleAccounts } = await import("../offchain/chain/accounts");
+    const { localState } = await import("../tasks/lib/context");
+    const me = (await roleAccounts(hre, localState(hre).keystore).key("authority:1")).address;
+    await hre.run("mssa:place", { name: "PL-serve", authorities: `${me},${signers[2].address}` });
+    const serve = { role: "authority", place: "PL-serve", account: "authority:1", port: 0 };
+    const url = await rejects(hre.run("mssa:serve", { ...serve, publicUrl: "au1.example.org" }));
+    expect(url).to.be.instanceOf(UsageError);
+    expect(url.message).to.equal('mssa:serve: --public-url "au1.example.org" is not an http(s) URL of at most 256 bytes');
+    const long = await rejects(hre.run("mssa:serve", { ...serve, publicUrl: `https://${"a".repeat(250)}.org` }));
+    expect(long.message).to.match(/^mssa:serve: --public-url ".*" is not an http\(s\) URL of at most 256 bytes$/);
+    const stranger = signers[5].address;
+    const peers = await rejects(hre.run("mssa:serve", { ...serve, peers: `${stranger}=http://127.0.0.1:9` }));
+    expect(peers).to.be.instanceOf(UsageError);
+    expect(peers.message).to.equal(
+      `mssa:serve: --peers names ${stranger.toLowerCase()}, which is not another authority of PL-serve on-chain`,
+    );
+  });
 });

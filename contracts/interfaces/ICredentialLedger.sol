@@ -18,6 +18,8 @@ pragma solidity 0.8.30;
 /// still place authorities and sitting authorities at that moment (every approver is re-checked).
 /// A pending proposal expires after PENDING_TTL and can be cancelled by the user or the operator.
 /// Revoking a user's last approved registration removes the user from the election's members.
+/// Service discovery (issue 19): each authority of a place announces the endpoint of its service
+/// (`mssa:serve authority`), where users and the other authorities of the place reach it.
 interface ICredentialLedger {
     /// @notice Where a registration is.
     enum Status {
@@ -62,6 +64,8 @@ interface ICredentialLedger {
     error CredentialLedger__DuplicateIdentity(bytes32 place, bytes32 nullifier, bytes32 holder);
     error CredentialLedger__Expired(bytes32 id, uint256 expiredAt);
     error CredentialLedger__NotCancellable(bytes32 id, address account);
+    /// @notice The endpoint is empty or longer than MAX_ENDPOINT_BYTES (its length in bytes).
+    error CredentialLedger__InvalidEndpoint(bytes32 place, uint256 length);
 
     event PlaceSet(bytes32 indexed place, address[] authorities, uint8 threshold);
     event RegistrationProposed(
@@ -77,8 +81,12 @@ interface ICredentialLedger {
     event RegistrationCancelled(bytes32 indexed id, address indexed by);
     /// @notice k approvals reached, but fewer than k approvers are still authorities: still pending.
     event ApprovalsStale(bytes32 indexed id, uint8 approvals, uint8 current);
+    /// @notice An authority of `place` announced the endpoint of its service (replacing `oldEndpoint`);
+    /// `endpoint` is "" when `setPlace` removed the authority from the place and cleared it.
+    event AuthorityEndpointSet(bytes32 indexed place, address indexed authority, string oldEndpoint, string endpoint);
 
     /// @notice Creates or updates a place with its authorities and approval threshold k. PLACE_ADMIN_ROLE.
+    /// An authority that leaves the place loses its announced endpoint (AuthorityEndpointSet to "").
     function setPlace(bytes32 place, address[] calldata authorities, uint8 threshold) external;
 
     /// @notice A place authority that has verified a registration off-chain (S = 0, decoy error
@@ -107,6 +115,28 @@ interface ICredentialLedger {
     /// @notice Revokes an approved registration; the user leaves the electorate with its last one.
     /// PLACE_ADMIN_ROLE.
     function revoke(bytes32 id) external;
+
+    /// @notice Announces the endpoint (a URL such as `https://pl1-a.example.org`) of the caller's
+    /// authority service for `place`: service discovery for users (Step 1's keys, the request, the
+    /// consent) and for the place's other authorities (key releases, approvals). Only a current
+    /// authority of the place, for itself; seated in the election or not, since every authority of
+    /// the place contributes a one-time key to every registration there. The endpoint is as
+    /// trustworthy as that account: a client still checks the service's signed description and the
+    /// authority's signature on every reply, so a wrong endpoint can deny service but cannot
+    /// impersonate the authority.
+    /// @param place an existing place whose authorities include the caller
+    /// @param endpoint 1 to MAX_ENDPOINT_BYTES bytes (not interpreted on-chain)
+    function setAuthorityEndpoint(bytes32 place, string calldata endpoint) external;
+
+    /// @notice The endpoint `authority` announced for `place` ("" if none, or if it is no longer
+    /// an authority of the place).
+    function authorityEndpoint(bytes32 place, address authority) external view returns (string memory);
+
+    /// @notice The place's authorities, in order (the first verifies), with their announced
+    /// endpoints ("" for one that announced none): what a client needs to reach them, in one call.
+    function authorityEndpoints(
+        bytes32 place
+    ) external view returns (address[] memory authorities, string[] memory endpoints);
 
     /// @notice The EIP-712 digest the user signs for a registration.
     function registrationDigest(

@@ -23,6 +23,8 @@ contract CredentialLedger is ICredentialLedger, AccessControl, EIP712 {
     uint256 public constant MAX_PLACE_AUTHORITIES = 32;
     /// @notice How long a proposal waits for its approvals.
     uint256 public constant PENDING_TTL = 7 days;
+    /// @notice Longest endpoint an authority may announce, in bytes.
+    uint256 public constant MAX_ENDPOINT_BYTES = 256;
 
     /// @notice The election whose sitting authorities may approve.
     IAuthorityElection public immutable election;
@@ -35,6 +37,7 @@ contract CredentialLedger is ICredentialLedger, AccessControl, EIP712 {
     mapping(address user => mapping(bytes32 place => bytes32 id)) private _latest;
     mapping(bytes32 place => mapping(bytes32 nullifier => bytes32 id)) private _nullifierHolder;
     mapping(address user => uint256) private _grants;
+    mapping(bytes32 place => mapping(address authority => string endpoint)) private _endpoints;
     bytes32 private _head;
     uint64 private _count;
 
@@ -56,7 +59,8 @@ contract CredentialLedger is ICredentialLedger, AccessControl, EIP712 {
         if (placeId == bytes32(0) || threshold == 0 || threshold > n || n > MAX_PLACE_AUTHORITIES)
             revert CredentialLedger__InvalidPlace(placeId);
         Place storage p = _places[placeId];
-        for (uint256 i; i < p.authorities.length; ++i) _isPlaceAuthority[placeId][p.authorities[i]] = false;
+        address[] memory former = p.authorities;
+        for (uint256 i; i < former.length; ++i) _isPlaceAuthority[placeId][former[i]] = false;
         delete p.authorities;
         for (uint256 i; i < n; ++i) {
             address a = authorities[i];
@@ -65,6 +69,15 @@ contract CredentialLedger is ICredentialLedger, AccessControl, EIP712 {
             p.authorities.push(a);
         }
         p.threshold = threshold;
+        // An authority that left the place takes its endpoint with it: clients find current ones only.
+        for (uint256 i; i < former.length; ++i) {
+            address a = former[i];
+            if (_isPlaceAuthority[placeId][a]) continue;
+            string memory old = _endpoints[placeId][a];
+            if (bytes(old).length == 0) continue;
+            delete _endpoints[placeId][a];
+            emit AuthorityEndpointSet(placeId, a, old, "");
+        }
         emit PlaceSet(placeId, authorities, threshold);
     }
 
@@ -145,6 +158,17 @@ contract CredentialLedger is ICredentialLedger, AccessControl, EIP712 {
     }
 
     /// @inheritdoc ICredentialLedger
+    function setAuthorityEndpoint(bytes32 placeId, string calldata endpoint) external {
+        if (_places[placeId].threshold == 0) revert CredentialLedger__UnknownPlace(placeId);
+        if (!_isPlaceAuthority[placeId][msg.sender]) revert CredentialLedger__NotPlaceAuthority(placeId, msg.sender);
+        uint256 n = bytes(endpoint).length;
+        if (n == 0 || n > MAX_ENDPOINT_BYTES) revert CredentialLedger__InvalidEndpoint(placeId, n);
+        string memory old = _endpoints[placeId][msg.sender];
+        _endpoints[placeId][msg.sender] = endpoint;
+        emit AuthorityEndpointSet(placeId, msg.sender, old, endpoint);
+    }
+
+    /// @inheritdoc ICredentialLedger
     function registrationId(bytes32 placeId, address user, bytes32 commitment) public pure returns (bytes32) {
         return keccak256(abi.encode(placeId, user, commitment));
     }
@@ -177,6 +201,20 @@ contract CredentialLedger is ICredentialLedger, AccessControl, EIP712 {
     /// @inheritdoc ICredentialLedger
     function place(bytes32 placeId) external view returns (Place memory) {
         return _places[placeId];
+    }
+
+    /// @inheritdoc ICredentialLedger
+    function authorityEndpoint(bytes32 placeId, address authority) external view returns (string memory) {
+        return _endpoints[placeId][authority];
+    }
+
+    /// @inheritdoc ICredentialLedger
+    function authorityEndpoints(
+        bytes32 placeId
+    ) external view returns (address[] memory authorities, string[] memory endpoints) {
+        authorities = _places[placeId].authorities;
+        endpoints = new string[](authorities.length);
+        for (uint256 i; i < authorities.length; ++i) endpoints[i] = _endpoints[placeId][authorities[i]];
     }
 
     /// @inheritdoc ICredentialLedger

@@ -13,7 +13,10 @@
  *   recordVerdict) is mined and its reply not cached;
  * - `authority:after-state`: an MSSA authority wrote its state (a key issued or released) and has
  *   not cached its reply;
- * - `authority:after-propose`: the verifying authority's proposal is on-chain, the approvals not asked;
+ * - `authority:after-propose`: the verifying authority's proposal (and its own approval) is on-chain,
+ *   the other authorities' approvals not asked, the user not answered;
+ * - `authority:after-approve`: an authority's approval, asked by the verifying authority, is on-chain
+ *   and its reply not sent;
  * - `oracle:after-chain-write`: the oracle's `setOracle` is mined, and neither its state nor its reply records it.
  */
 

@@ -17,14 +17,14 @@ import { registerRemote, type MssaDeployment } from "../../offchain/services/mss
  * Registers residents at `place` over HTTP until the election has `2m + 1` members (enough for a
  * round) and at least `m + 1` residents are registered (the voters and nominees of
  * {@link runElection}), or the residents run out.
- * @param a.urls - the place's authority services
+ * @param a.urls - the place's authority services (default: the endpoints they announced on-chain)
  * @param a.residents - the residents' accounts (each signs its requests and its consent; no transaction)
  * @param a.dir - a folder for the residents' keystores (each keeps its commitment's opening)
  * @returns how many registered, and the members after
  * @throws when a registration is refused or not granted
  */
 export async function registerResidents(a: {
-  urls: string[];
+  urls?: string[];
   place: string;
   dep: MssaDeployment;
   election: AuthorityElection;

@@ -10,7 +10,6 @@
 import { ChildProcess, spawn } from "child_process";
 import { randomBytes } from "crypto";
 import fs from "fs";
-import net from "net";
 import path from "path";
 import { HDNodeWallet, Mnemonic } from "ethers";
 import { Keystore } from "../../offchain/storage/keystore";
@@ -48,16 +47,6 @@ export async function serve(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 
     }
     await new Promise((r) => setTimeout(r, 200));
   }
-}
-
-/** Whether `port` can be bound on loopback now. */
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.once("error", () => resolve(false));
-    srv.listen(port, "127.0.0.1", () => srv.close(() => resolve(true)));
-  });
 }
 
 /** Stops a service process (SIGTERM, then SIGKILL after 10 s). */
@@ -125,23 +114,10 @@ export async function startServices(node: RunningNode, work: string, say: (line:
       throw new Error(`${party}: hardhat ${args.join(" ")} exited ${r.code}: ${(r.stderr || r.stdout).trim().split("\n")[0]}`);
     return r.stdout;
   };
-  // The authorities must know each other's ports before either starts: those two are chosen below
-  // the kernel's ephemeral range (32768 and up on Linux), where the other processes' outgoing
-  // connections cannot take them while the services start, and never the same one twice.
-  const chosen = new Set<number>();
-  const newPort = async (): Promise<number> => {
-    for (;;) {
-      const p = 20_000 + Math.floor(Math.random() * 12_000);
-      if (!chosen.has(p) && (await portFree(p))) {
-        chosen.add(p);
-        return p;
-      }
-    }
-  };
   const started: Proc[] = [];
-  const up = async (party: ServiceParty, args: string[], port?: number) => {
+  const up = async (party: ServiceParty, args: string[]) => {
     // port 0: the service binds any free port and prints it (nothing can take it in between)
-    const p = await serve([...args, "--port", String(port ?? 0)], envOf(party));
+    const p = await serve([...args, "--port", "0"], envOf(party));
     started.push(p);
     say(`${party.padEnd(8)} ${p.url}`);
     return p;
@@ -175,12 +151,11 @@ export async function startServices(node: RunningNode, work: string, say: (line:
       // The place PL1 and its two authorities (the node's accounts 1 and 2), each with its own key
       // only, and the place key the place's operator hands to both (a file here, deleted once both
       // imported it). Each authority checks every registration itself, so each is the other's peer:
-      // their ports are chosen before either starts.
+      // each announces its endpoint on the CredentialLedger when it starts and finds the other there.
       await run("deployer", ["mssa:place", "--name", "PL1", "--authorities", `${a1.address},${a2.address}`]);
       const placeKeyFile = path.join(work, "pl1.placekey");
       fs.writeFileSync(placeKeyFile, randomBytes(32).toString("hex"), { mode: 0o600 });
-      const [port1, port2] = [await newPort(), await newPort()];
-      const auArgs = (n: number, peer: string, port: number) => [
+      const auArgs = (n: number) => [
         "mssa:serve",
         "authority",
         "--place",
@@ -189,14 +164,9 @@ export async function startServices(node: RunningNode, work: string, say: (line:
         `authority:${n}`,
         "--place-key",
         placeKeyFile,
-        "--peers",
-        `${peer}=http://127.0.0.1:${port}`,
       ];
       try {
-        const [au2, au1] = await Promise.all([
-          up("au2", auArgs(2, a1.address, port1), port2),
-          up("au1", auArgs(1, a2.address, port2), port1),
-        ]);
+        const [au2, au1] = await Promise.all([up("au2", auArgs(2)), up("au1", auArgs(1))]);
         return { au1, au2 };
       } finally {
         fs.rmSync(placeKeyFile, { force: true });

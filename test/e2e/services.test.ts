@@ -10,16 +10,19 @@
  * folder getting MITs, logging in, delegating, authenticating (platform receipts) and tracing over
  * HTTP (the endpoint found on the MIT registry), and the IdP killed between its on-chain write and
  * its reply during a login. The MSSA half: two place authorities as `mssa:serve authority`, each
- * in its own folder with its own key and the place key the operator handed both; a user in a
- * third folder registers over HTTP, both authorities check the request, and the registration
- * collects both approvals on-chain. The detector: `trust:serve detector` with its own
+ * in its own folder with its own key and the place key the operator handed both, each announcing
+ * its endpoint on the CredentialLedger (one finds its peer there, the other is given it with
+ * `--peers`); a user in a third folder finds them there and registers over HTTP, both authorities
+ * check the request, and the registration collects both approvals on-chain. Then the verifying
+ * authority is killed between its proposal on-chain and its reply; restarted from its folder, the
+ * user's `mssa:register` again resumes the registration: one registration on-chain. The detector: `trust:serve detector` with its own
  * key, refused until the admin grants it DETECTOR_ROLE, then answering with signed reports.
  */
 import { expect } from "chai";
 import fs from "fs";
 import os from "os";
 import path from "path";
-import { JsonRpcProvider } from "ethers";
+import { JsonRpcProvider, Wallet } from "ethers";
 import { startNode, RunningNode } from "../helpers/node";
 import { devAccount, freePort, serve, stop, type Proc } from "../../scripts/lib/services-up";
 import { skipUnderCoverage } from "../helpers/coverage";
@@ -41,6 +44,7 @@ import { avatarIdOf } from "../../offchain/avatars/protocols";
 import { keccak256 } from "../../offchain/crypto/hash";
 import { idpInfo, loginRemote, type IdpDeployment } from "../../offchain/services/avatars/clients";
 import { detectRemote } from "../../offchain/services/trust/clients";
+import { registerRemote, userRecord } from "../../offchain/services/mssa/clients";
 
 describe("e2e: RSMS parties as separate services (issue 19)", function () {
   this.timeout(900_000);
@@ -65,6 +69,15 @@ describe("e2e: RSMS parties as separate services (issue 19)", function () {
   let client: Keystore;
   let joined2: Uint8Array;
   const fast = { attempts: 2, timeoutMs: 60_000, backoffMs: 200 };
+  let au1Port: number;
+  let au1Args: string[];
+  /** The CredentialLedger, read-only. */
+  const ledger = () =>
+    CredentialLedger__factory.connect(
+      (JSON.parse(fs.readFileSync(path.join(node.env.METATRUST_DEPLOYMENTS_DIR!, "localhost.json"), "utf8")) as DeploymentFile).contracts
+        .CredentialLedger.address,
+      provider,
+    );
 
   const msrpArgs = () => ["rsms:serve", "msrp", "--port", String(msrpPort), "--admit-rpm", "any", "--tick", "300"];
   const rpmArgs = () => ["rsms:serve", "rpm", "--pool", "1", "--port", String(rpmPort), "--rate-limit", "400"];
@@ -397,54 +410,91 @@ describe("e2e: RSMS parties as separate services (issue 19)", function () {
   });
   // ------------------------------------------------------------------ MSSA place authorities
 
-  it("two place authorities run as services with their own keys; a user registers at PL1 over HTTP and both approve on-chain", async () => {
+  it("two place authorities run as services with their own keys and announce their endpoints; a user finds them on-chain, registers at PL1 over HTTP, and both approve", async () => {
     // the genesis authorities are the node's accounts 1 and 2: each service holds its own key only
     const [a1, a2] = [devAccount(1), devAccount(2)];
     env.au1 = { ...env.au1, METATRUST_KEY_AUTHORITY_1: a1.privateKey };
     env.au2 = { ...env.au2, METATRUST_KEY_AUTHORITY_2: a2.privateKey };
     const place = await node.run(["mssa:place", "--name", "PL1", "--authorities", `${a1.address},${a2.address}`]);
     expect(place.code, place.stderr + place.stdout).to.equal(0);
-    // the place key, handed to both by the place's operator; each authority is the other's peer
+    // the place key, handed to both by the place's operator
     const keyFile = path.join(work, "pl1.placekey");
     fs.writeFileSync(keyFile, "ab".repeat(32), { mode: 0o600 });
-    const [p1, p2] = [await freePort(), await freePort()];
-    const au = (n: number, port: number, peer: string, peerPort: number) => [
+    au1Port = await freePort();
+    // the first finds its peer on-chain; the second is told where the first is (--peers overrides the chain)
+    au1Args = ["mssa:serve", "authority", "--place", "PL1", "--account", "authority:1", "--port", String(au1Port)];
+    const au2Args = [
       "mssa:serve",
       "authority",
       "--place",
       "PL1",
       "--account",
-      `authority:${n}`,
-      "--port",
-      String(port),
-      "--place-key",
-      keyFile,
+      "authority:2",
       "--peers",
-      `${peer}=http://127.0.0.1:${peerPort}`,
+      `${a1.address}=http://127.0.0.1:${au1Port}`,
     ];
-    authorities.push(...(await Promise.all([serve(au(2, p2, a1.address, p1), env.au2), serve(au(1, p1, a2.address, p2), env.au1)])));
-    const r = await node.run(
-      ["mssa:register", "--user", "carol", "--place", "PL1", "--authorities", `${authorities[1].url},${authorities[0].url}`],
-      { env: env.member },
+    authorities.push(
+      ...(await Promise.all([serve([...au1Args, "--place-key", keyFile], env.au1), serve([...au2Args, "--place-key", keyFile], env.au2)])),
     );
+    for (const a of authorities) expect(a.log()).to.match(/place PL1: endpoint http:\/\/127\.0\.0\.1:\d+ announced on-chain/);
+    expect(await ledger().authorityEndpoints(placeId("PL1"))).to.deep.equal([[a1.address, a2.address], authorities.map((a) => a.url)]);
+    // no --authorities: the endpoints on-chain
+    const r = await node.run(["mssa:register", "--user", "carol", "--place", "PL1"], { env: env.member });
     expect(r.code, r.stderr + r.stdout).to.equal(0);
     const [, user, id] = /(0x[0-9a-fA-F]{40}) has access to PL1 over the network: registration (0x[0-9a-f]{64}) \(2 approvals\)/.exec(
       r.stdout,
     )!;
-    const ledger = CredentialLedger__factory.connect(
-      (JSON.parse(fs.readFileSync(path.join(node.env.METATRUST_DEPLOYMENTS_DIR!, "localhost.json"), "utf8")) as DeploymentFile).contracts
-        .CredentialLedger.address,
-      provider,
-    );
-    expect(await ledger.access(user, placeId("PL1"))).to.deep.equal([true, id]);
-    expect(await ledger.approvedBy(id, a1.address)).to.equal(true);
-    expect(await ledger.approvedBy(id, a2.address)).to.equal(true);
+    expect(await ledger().access(user, placeId("PL1"))).to.deep.equal([true, id]);
+    expect(await ledger().approvedBy(id, a1.address)).to.equal(true);
+    expect(await ledger().approvedBy(id, a2.address)).to.equal(true);
     // each authority checked the documents sealed to it, and kept none of them
     const rec2 = JSON.stringify(
       new Keystore(path.join(work, "au2", "localhost", "keystore")).load(`mssa-authority-${placeId("PL1").slice(2, 18)}`),
     );
     expect(rec2).to.not.include("passport:");
     expect(rec2).to.include('"verified"');
+  });
+
+  it("the verifying authority is killed between its proposal on-chain and its reply; restarted from its folder, the user's `mssa:register` again completes the registration: one on-chain", async () => {
+    await stop(authorities[0]);
+    authorities[0] = await serve(au1Args, { ...env.au1, METATRUST_FAULT: "authority:after-propose" });
+    // dave's key, in the folder `mssa:register --user dave` reads it from
+    const member = new Keystore(path.join(work, "member", "localhost", "keystore"));
+    const dave = Wallet.createRandom();
+    member.create("account-dave", { role: "dave", address: dave.address, privateKey: dave.privateKey });
+    const first = await registerRemote({
+      place: "PL1",
+      user: new Wallet(dave.privateKey),
+      infos: ["mail:dave@example.org", "passport:D0000001"],
+      dep: { chainId: 31337n, ledger: ledger() },
+      keystore: member,
+      retry: fast,
+    }).then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    expect(first?.message).to.match(/not reachable|socket|fetch failed|other side closed/);
+    expect(await authorities[0].exited).to.equal(FAULT_EXIT);
+    // proposed and approved by the verifier on-chain, unanswered; dave kept his opening
+    const rec = member.load(userRecord("PL1", dave.address)) as { id: string; pending: boolean };
+    expect(rec.pending).to.equal(true);
+    const reg = await ledger().registration(rec.id);
+    expect([reg.status, reg.approvals]).to.deep.equal([1n, 1n]);
+
+    authorities[0] = await serve(au1Args, env.au1);
+    // the same address: nothing to announce
+    expect(authorities[0].log()).to.not.match(/announced on-chain/);
+    const r = await node.run(["mssa:register", "--user", "dave", "--place", "PL1"], { env: env.member });
+    expect(r.code, r.stderr + r.stdout).to.equal(0);
+    expect(r.stdout).to.include(`${dave.address} has access to PL1 over the network: registration ${rec.id} (2 approvals), resumed`);
+    expect(await ledger().access(dave.address, placeId("PL1"))).to.deep.equal([true, rec.id]);
+    const proposed = await ledger().queryFilter(ledger().filters.RegistrationProposed(undefined, placeId("PL1"), dave.address));
+    expect(proposed).to.have.length(1);
+    expect((member.load(userRecord("PL1", dave.address)) as { pending: boolean }).pending).to.equal(false);
+    for (const au of ["au1", "au2"]) {
+      const journal = path.join(work, au, "localhost", `service-mssa-${placeId("PL1").slice(2, 10)}`, "journal");
+      expect(fs.readdirSync(journal).filter((f) => f.endsWith(".json"))).to.deep.equal([]);
+    }
   });
   // ------------------------------------------------------------------ the trust detector
 

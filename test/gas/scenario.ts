@@ -231,6 +231,10 @@ async function scenario(): Promise<GasSnapshot> {
   // Round 0's authorities are signers 1-3 (the deploy path's genesis); place PL with two of them, k = 2.
   const place = fixed("place-1");
   await send("CredentialLedger.setPlace (2 authorities)", () => ledger.setPlace(place, [s[1].address, s[2].address], 2));
+  // service discovery (issue 19): an authority announces its service's endpoint for the place
+  await send("CredentialLedger.setAuthorityEndpoint (first, 30 bytes)", () =>
+    ledger.connect(s[1]).setAuthorityEndpoint(place, "https://pl1-a.example.org:8443"),
+  );
   const user = s[12];
   const c = await consentToRegistration(ledger, user, place, fixed("commitment-1"), fixed("nullifier-1"), fixed("session-1"));
   await send("CredentialLedger.propose", () =>

@@ -240,7 +240,7 @@ describe("h9-fix: a contract's refusal in an MSSA service is the request's fault
       // the first authority's approval requests to the second are lost: alice's registration stays
       // pending with one approval
       const lossy = await relay(P.urls[1], async (p) => p !== "/v1/mssa/approve");
-      P.deps[0].peers.set(P.au[1].address.toLowerCase(), lossy.url);
+      P.deps[0].peers!.set(P.au[1].address.toLowerCase(), lossy.url);
       const alice = new Wallet(Wallet.createRandom().privateKey);
       const first = await registerRemote({
         urls: P.urls,

@@ -1,12 +1,17 @@
 /**
  * MSSA place authorities as services, in one process against the in-process chain (the same code
- * as `mssa:serve authority`): a user registers at PL1 by collecting one-time keys from both
- * authorities over HTTP; each authority collects the other's copy of its key and checks the request
- * against the documents sealed to it (h7-audit finding M4); the verifying authority proposes with
- * the user's consent and gets the other's approval over the network. Then: a second registration
- * of the same identity is refused; a one-time key is never released twice to one authority; an
- * authority that crashes after writing a release and before answering gives the same answer to the
- * retry after a restart. The attacks on the approval flow: mssa-verifier.test.ts.
+ * as `mssa:serve authority`): each announces its endpoint on the CredentialLedger when it starts,
+ * and finds the other there; a user finds both there too and registers at the place by collecting
+ * one-time keys from both authorities over HTTP; each authority collects the other's copy of its
+ * key and checks the request against the documents sealed to it (h7-audit finding M4); the
+ * verifying authority proposes with the user's consent and gets the other's approval over the
+ * network. Then: a second registration of the same identity is refused; a one-time key is never
+ * released twice to one authority; an authority that crashes after writing a release and before
+ * answering gives the same answer to the retry after a restart. The faults of issue 19: the
+ * verifying authority killed between its on-chain proposal and its reply, and the approving
+ * authority killed between its on-chain approval and its reply; each restarts from its own
+ * folder, the user's retry completes, and the chain holds exactly one registration. The attacks on
+ * the approval flow: mssa-verifier.test.ts.
  */
 import { expect } from "chai";
 import fs from "fs";
@@ -24,7 +29,7 @@ import {
   importPlaceKey,
   scopedSession,
 } from "../../offchain/services/mssa/authority-service";
-import { registerRemote, userRecord, type MssaDeployment } from "../../offchain/services/mssa/clients";
+import { discoverAuthorities, registerRemote, userRecord, type MssaDeployment } from "../../offchain/services/mssa/clients";
 import { encodeReleaseRequest, openKey } from "../../offchain/services/mssa/wire";
 import { Kind, Route, openEnvelope, sealEnvelope } from "../../offchain/services/envelope";
 import { accountSigner, freshId } from "../../offchain/services/common";
@@ -47,6 +52,19 @@ describe("services/mssa: place authorities as services, in-process", function ()
   let deps: ConstructorParameters<typeof AuthorityService>[0][] = [];
   const urls: string[] = [];
   let user: Wallet;
+  const logs: string[] = [];
+  const ONCE = { attempts: 1, timeoutMs: 30_000, backoffMs: 10 };
+  /** The registrations of `who` at the place, as the chain's events tell them. */
+  const proposed = async (who: string) =>
+    dep.ledger.queryFilter(dep.ledger.filters.RegistrationProposed(undefined, placeId(PL), who)).then((x) => x.length);
+  const grants = async (who: string) =>
+    dep.ledger.queryFilter(dep.ledger.filters.AccessGranted(undefined, placeId(PL), who)).then((x) => x.length);
+  /** Stops authority i and starts it again from its own folder (keystore and service folder), at `port` (0: a new one). */
+  const restart = async (i: number, port: number) => {
+    await services[i].stop();
+    services[i] = new AuthorityService(deps[i]);
+    urls[i] = (await services[i].start({ port })).url;
+  };
 
   before(async () => {
     const f = await deploySystemFixture();
@@ -67,18 +85,15 @@ describe("services/mssa: place authorities as services, in-process", function ()
       ledger: CredentialLedger__factory.connect(address, w),
       wallet: w,
       chainId,
-      peers: new Map<string, string>(),
+      // no peers given: each finds the other at the endpoint it announced on-chain
       peerRetry: { attempts: 1, timeoutMs: 30_000, backoffMs: 10 },
-      log: () => undefined,
+      log: (line: string) => logs.push(line),
     }));
     for (const d of deps) importPlaceKey(d.keystore, PL, placeKey);
     services[1] = new AuthorityService(deps[1]);
     urls[1] = (await services[1].start({ port: 0 })).url;
     services[0] = new AuthorityService(deps[0]);
     urls[0] = (await services[0].start({ port: 0 })).url;
-    // each collects the other's key of a session
-    deps[0].peers.set(au[1].address.toLowerCase(), urls[1]);
-    deps[1].peers.set(au[0].address.toLowerCase(), urls[0]);
     user = Wallet.createRandom().connect(hre.ethers.provider) as unknown as Wallet;
   });
 
@@ -88,9 +103,44 @@ describe("services/mssa: place authorities as services, in-process", function ()
     for (const s of services) await s?.stop();
   });
 
-  it("a user registers over HTTP: keys from both authorities, verified by each, proposed by the first, approved by both on-chain", async () => {
+  it("each authority announced its endpoint on-chain when it started; a restart at the same address sends nothing", async () => {
+    expect(await dep.ledger.authorityEndpoints(placeId(PL))).to.deep.equal([[au[0].address, au[1].address], urls]);
+    expect(await discoverAuthorities(dep, PL)).to.deep.equal(urls);
+    const events = async () => (await dep.ledger.queryFilter(dep.ledger.filters.AuthorityEndpointSet(placeId(PL)))).length;
+    expect(await events()).to.equal(2);
+    await restart(1, Number(new URL(urls[1]).port));
+    expect(await events()).to.equal(2);
+    expect(logs.filter((l) => l.includes("announced on-chain"))).to.have.length(2);
+  });
+
+  it("a place whose authorities announced no endpoint: the user is told which, where, and to give --authorities; nothing is sent", async () => {
+    const operator = CredentialLedger__factory.connect(String(dep.ledger.target), (await hre.ethers.getSigners())[0]);
+    await (await operator.setPlace(placeId("PL-quiet"), [au[0].address, au[1].address], 2)).wait();
+    // one of the two announces (the service does this on start): still not enough to register
+    await (
+      await CredentialLedger__factory.connect(String(dep.ledger.target), au[0]).setAuthorityEndpoint(placeId("PL-quiet"), urls[0])
+    ).wait();
+    const head = await dep.ledger.head();
+    const ks = new Keystore(tmp("quiet"), "");
+    await expect(
+      registerRemote({
+        place: "PL-quiet",
+        user: new Wallet(Wallet.createRandom().privateKey),
+        infos: ["mail:q@example.org"],
+        dep,
+        keystore: ks,
+      }),
+    ).to.be.rejectedWith(
+      new RegExp(`^discoverAuthorities: the authority ${au[1].address} of PL-quiet announced no endpoint on-chain .*give --authorities`),
+    );
+    expect(ks.list()).to.deep.equal([]);
+    expect(await dep.ledger.head()).to.deep.equal(head);
+  });
+
+  it("a user registers over HTTP (the authorities found on-chain): keys from both, verified by each, proposed by the first, approved by both on-chain", async () => {
     const ks = new Keystore(path.join(tmp("user"), "keystore"), "");
-    const r = await registerRemote({ urls, place: PL, user, infos: ["mail:u@example.org", "passport:P1234567"], dep, keystore: ks });
+    const r = await registerRemote({ place: PL, user, infos: ["mail:u@example.org", "passport:P1234567"], dep, keystore: ks });
+    expect(r.resumed).to.equal(false);
     expect(r.outcome.granted).to.equal(true);
     expect(r.outcome.approvals).to.equal(2);
     const [granted, id] = await dep.ledger.access(user.address, placeId(PL));
@@ -111,7 +161,7 @@ describe("services/mssa: place authorities as services, in-process", function ()
     for (const i of [0, 1]) expect(JSON.stringify(rec(i))).to.not.include("P1234567");
   });
 
-  it("the same identity cannot register a second account at the place; nothing goes on-chain", async () => {
+  it("the same identity cannot register a second account at the place; nothing goes on-chain (the URLs given: they override the chain)", async () => {
     const other = new Wallet(Wallet.createRandom().privateKey);
     const before = await dep.ledger.head();
     await expect(
@@ -188,5 +238,82 @@ describe("services/mssa: place authorities as services, in-process", function ()
     // and nobody but another authority of the place may ask
     const stranger = req(Route.MssaRelease, encodeReleaseRequest({ session: sid, bits: 64, transport: mulBase(randomScalar()) }), u);
     await expect(postEnvelope(urls[1], "/v1/mssa/release", stranger)).to.be.rejectedWith(/401 BAD_SIGNATURE/);
+  });
+  it("the verifying authority is killed between its proposal on-chain and its reply; restarted from its folder at a new address, the user's retry completes: one registration", async () => {
+    const ks = new Keystore(tmp("fault-propose"), "");
+    const u = new Wallet(Wallet.createRandom().privateKey);
+    const infos = ["mail:w@example.org", "passport:W7654321"];
+    process.env.METATRUST_FAULT = "authority:after-propose";
+    onFault((p) => {
+      throw new Error(`crash at ${p}`);
+    });
+    try {
+      await expect(registerRemote({ place: PL, user: u, infos, dep, keystore: ks, retry: ONCE })).to.be.rejectedWith(
+        /500 INTERNAL crash at authority:after-propose/,
+      );
+    } finally {
+      delete process.env.METATRUST_FAULT;
+      onFault(undefined);
+    }
+    // on-chain and unanswered: proposed and approved by the verifier only; the user kept her opening
+    const rec = ks.load(userRecord(PL, u.address)) as { id: string; pending: boolean; session: string };
+    expect(rec.pending).to.equal(true);
+    const reg = await dep.ledger.registration(rec.id);
+    expect([reg.status, reg.approvals]).to.deep.equal([1n, 1n]);
+    // the verifier comes back from its own folder, somewhere else: it announces the new address
+    const old = urls[0];
+    await restart(0, 0);
+    expect(urls[0]).to.not.equal(old);
+    expect(await dep.ledger.authorityEndpoint(placeId(PL), au[0].address)).to.equal(urls[0]);
+    // the user's retry finds it there and resumes the same registration (a fresh one would be PendingExists)
+    const r = await registerRemote({ place: PL, user: u, infos, dep, keystore: ks, retry: ONCE });
+    expect(r.resumed).to.equal(true);
+    expect(r.session).to.equal(rec.session);
+    expect(r.outcome).to.deep.equal({ id: rec.id, approvals: 2, granted: true });
+    expect(await dep.ledger.access(u.address, placeId(PL))).to.deep.equal([true, rec.id]);
+    expect([await proposed(u.address), await grants(u.address)]).to.deep.equal([1, 1]);
+    expect((ks.load(userRecord(PL, u.address)) as { pending: boolean }).pending).to.equal(false);
+    for (const d of deps) expect(fs.readdirSync(path.join(d.dir, "journal")).filter((f) => f.endsWith(".json"))).to.deep.equal([]);
+  });
+
+  it("the approving authority is killed between its approval on-chain and its reply; after its restart the user's retry completes: one registration, the peer found at its new address", async () => {
+    const ks = new Keystore(tmp("fault-approve"), "");
+    const u = new Wallet(Wallet.createRandom().privateKey);
+    const infos = ["mail:x@example.org", "passport:X1111111"];
+    process.env.METATRUST_FAULT = "authority:after-approve";
+    onFault((p) => {
+      throw new Error(`crash at ${p}`);
+    });
+    try {
+      // the verifier's approval request gets the crash; it fails the user's request, which is not retried here
+      await expect(registerRemote({ place: PL, user: u, infos, dep, keystore: ks, retry: ONCE })).to.be.rejectedWith(
+        /crash at authority:after-approve/,
+      );
+    } finally {
+      delete process.env.METATRUST_FAULT;
+      onFault(undefined);
+    }
+    const rec = ks.load(userRecord(PL, u.address)) as { id: string; pending: boolean };
+    expect(rec.pending).to.equal(true);
+    // the second approval was mined: access is granted, though nobody was told
+    expect((await dep.ledger.registration(rec.id)).status).to.equal(2n);
+    await restart(1, 0);
+    const r = await registerRemote({ place: PL, user: u, infos, dep, keystore: ks, retry: ONCE });
+    expect(r.resumed).to.equal(true);
+    expect(r.outcome).to.deep.equal({ id: rec.id, approvals: 2, granted: true });
+    expect([await proposed(u.address), await grants(u.address)]).to.deep.equal([1, 1]);
+    expect((ks.load(userRecord(PL, u.address)) as { pending: boolean }).pending).to.equal(false);
+    // and the next registration reaches the moved authority through the chain (the verifier asks it
+    // to approve there; it collects the verifier's key there)
+    const v = new Wallet(Wallet.createRandom().privateKey);
+    const next = await registerRemote({
+      place: PL,
+      user: v,
+      infos: ["mail:y@example.org", "passport:Y2222222"],
+      dep,
+      keystore: ks,
+      retry: ONCE,
+    });
+    expect(next.outcome.granted).to.equal(true);
   });
 });

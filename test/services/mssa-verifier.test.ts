@@ -93,8 +93,8 @@ describe("services/mssa: a malicious verifying authority cannot mint registratio
     const url1 = (await services[1].start({ port: 0 })).url;
     services[0] = new AuthorityService(deps[0]);
     const url0 = (await services[0].start({ port: 0 })).url;
-    deps[0].peers.set(au[1].address.toLowerCase(), url1);
-    deps[1].peers.set(au[0].address.toLowerCase(), url0);
+    deps[0].peers!.set(au[1].address.toLowerCase(), url1);
+    deps[1].peers!.set(au[0].address.toLowerCase(), url0);
     urls = [url0, url1];
   });
 

@@ -26,6 +26,12 @@
  * The user sends the request to every authority; the place's first authority on-chain proposes (as
  * in `mssa:register`), but any authority that verified the session could.
  *
+ * Service discovery. On start the service announces its URL on the CredentialLedger
+ * (`setAuthorityEndpoint`, skipped when the chain already holds that URL), and it finds the other
+ * authorities of the place there too (`authorityEndpoint`, looked up when it needs one, so a peer
+ * that restarts elsewhere is found again); `peers` (`mssa:serve --peers`) overrides the chain.
+ * Users find the services the same way (./clients.ts {@link discoverAuthorities}).
+ *
  * The place key (the nullifier key the place's authorities share) is provisioned, never made here:
  * the service refuses to start without `mssa-placekey-<place>` in its keystore (`mssa:serve
  * --place-key <file>` imports it; docs/specs/mssa.md §2.6 says how it is distributed).
@@ -208,8 +214,11 @@ export type AuthorityServiceDeps = {
   ledger: CredentialLedger;
   wallet: Wallet;
   chainId: bigint;
-  /** the other authorities of the place: account -> URL (every authority collects their keys) */
-  peers: Map<string, string>;
+  /**
+   * Overrides of the other authorities' URLs: lower-case account -> URL (`--peers`). An authority
+   * not in it is reached at the endpoint it announced on-chain.
+   */
+  peers?: Map<string, string>;
   peerRetry?: RetryPolicy;
   windowMs?: number;
   log?: (line: string) => void;
@@ -407,10 +416,23 @@ export class AuthorityService {
 
   // ---------------------------------------------------------------- Steps 4-9: every authority checks
 
+  /**
+   * Where another authority of the place answers: its `peers` override, else the endpoint it
+   * announced on-chain (read each time, so a peer that moved is found again).
+   * @throws RegistrationError when neither names one
+   */
+  private async peerUrl(authority: string, step: string): Promise<string> {
+    const url = this.d.peers?.get(authority.toLowerCase()) ?? (await this.d.ledger.authorityEndpoint(this.place, authority));
+    if (!url)
+      throw refuse(
+        `${step}: the place authority ${authority} has announced no endpoint on-chain (is its \`mssa:serve authority\` running?) and --peers names none`,
+      );
+    return url;
+  }
+
   /** This authority's key of a session from another authority (the request kept, so a retry resends it). */
   private async collect(session: string, authority: string, bits: number): Promise<Bits> {
-    const url = this.d.peers.get(authority.toLowerCase());
-    if (!url) throw refuse(`verify: no URL for the place authority ${authority} (--peers)`);
+    const url = await this.peerUrl(authority, "verify");
     const byAuthority = (this.rec.releases[session] ??= {});
     let r = byAuthority[authority];
     if (!r) {
@@ -562,8 +584,7 @@ export class AuthorityService {
   }
 
   private async askApproval(authority: string, session: string, id: string): Promise<Outcome> {
-    const url = this.d.peers.get(authority.toLowerCase());
-    if (!url) throw refuse(`propose: no URL for the place authority ${authority} (--peers)`);
+    const url = await this.peerUrl(authority, "propose");
     const audience = authorityAudience(this.d.chainId, this.ledgerAddress, authority, this.d.place);
     const env = sealEnvelope(
       {
@@ -597,6 +618,7 @@ export class AuthorityService {
     return this.cache.once(env.requestId, env.issuedAt, raw, () =>
       this.mutex.run(async () => {
         await this.approveChecked(m.session, m.id);
+        faultPoint("authority:after-approve");
         return this.reply(env, raw, encodeOutcome(await this.outcome(m.id)));
       }),
     );
@@ -616,8 +638,22 @@ export class AuthorityService {
     return n;
   }
 
-  /** Recovers, then listens. */
-  async start(cfg: Omit<ServiceConfig, "name">): Promise<RunningService> {
+  /**
+   * Announces `url` as this authority's endpoint for the place on-chain, unless the chain already
+   * holds it (a restart at the same address sends nothing).
+   * @returns whether a transaction was sent
+   */
+  async announce(url: string): Promise<boolean> {
+    if ((await this.d.ledger.authorityEndpoint(this.place, this.me)) === url) return false;
+    await (await this.d.ledger.setAuthorityEndpoint(this.place, url)).wait();
+    return true;
+  }
+
+  /**
+   * Recovers, listens, and announces the endpoint.
+   * @param publicUrl - the URL users and the other authorities reach it at (default: the bound URL)
+   */
+  async start(cfg: Omit<ServiceConfig, "name">, publicUrl?: string): Promise<RunningService> {
     const n = this.recover();
     if (n) this.log(`recovered: ${n} repl${n === 1 ? "y" : "ies"} cached`);
     this.running = await startService(
@@ -631,6 +667,13 @@ export class AuthorityService {
       ],
       () => this.info(),
     );
+    const url = publicUrl ?? this.running.url;
+    try {
+      if (await this.announce(url)) this.log(`place ${this.d.place}: endpoint ${url} announced on-chain`);
+    } catch (e) {
+      await this.running.close();
+      throw e;
+    }
     return this.running;
   }
 

@@ -6,9 +6,16 @@
  * id: h7-audit finding M4), the EIP-712 consent, and the proposal with its approvals collected by
  * the verifying authority. Every envelope is signed by the user's account.
  *
- * What the user keeps (`mssa-<place>-<user>`: id, commitment, salt, U12) is written before the
- * consent is sent, as `mssa:register` does in-process; a registration whose proposal is on-chain
- * and still pending is resumed by sending the consent again (the verifier proposes nothing twice).
+ * The services are found on-chain: each authority announces its endpoint on the CredentialLedger
+ * ({@link discoverAuthorities}); URLs given by the caller (`mssa:register --authorities`) override.
+ *
+ * What the user keeps (`mssa-<place>-<user>`: id, commitment, salt, U12, and the session and its
+ * verifier) is written before the consent is sent, as `mssa:register` does in-process. A retry
+ * after a failure past that point (the verifier killed between its proposal and its reply, an
+ * approving authority killed before its answer) resumes that registration: granted already, it is
+ * only marked so; pending or not yet proposed, the consent to the same session goes to the same
+ * verifier again, which proposes nothing twice and asks only for the approvals still missing. A
+ * fresh session would be refused on-chain (PendingExists) while that one is live.
  */
 import { getAddress, hexlify, recoverAddress, type Wallet } from "ethers";
 import type { CredentialLedger } from "../../../typechain-types";
@@ -21,7 +28,7 @@ import { consentToRegistration } from "../../mssa/ledger";
 import { Bits } from "../../mssa/bits";
 import { Kind, Route, openEnvelope, sealEnvelope, verifyEnvelope, EnvelopeError } from "../envelope";
 import { accountSigner, fromAccount, freshId } from "../common";
-import { getJson, postEnvelope, DEFAULT_RETRY, type RetryPolicy } from "../client";
+import { getJson, postEnvelope, DEFAULT_RETRY, ServiceError, type RetryPolicy } from "../client";
 import { authorityAudience, authorityInfoDigest } from "./authority-service";
 import {
   decodeOutcome,
@@ -61,26 +68,84 @@ export async function authorityInfo(url: string, place: string, dep: MssaDeploym
 /** The user's keystore record of a registration (the same one `mssa:register` writes). */
 export const userRecord = (place: string, user: string) => `mssa-${placeId(place).slice(2, 18)}-${user.toLowerCase()}`;
 
+/** The place's authorities and the endpoints they announced on-chain ("" for none), in the place's order. */
+export async function authorityEndpoints(dep: MssaDeployment, place: string): Promise<{ account: string; url: string }[]> {
+  const [accounts, urls] = await dep.ledger.authorityEndpoints(placeId(place));
+  return accounts.map((a, i) => ({ account: getAddress(a), url: urls[i] }));
+}
+
 /**
- * Registers `user` at `place` through the place's authority services.
- * @param a.urls - every authority service of the place (any order; matched by account)
- * @param a.infos - INFO_0..INFO_n, the last one the identity document
- * @returns the verifier's findings and the on-chain outcome
+ * The URLs of every authority service of `place`, as the authorities announced them on-chain.
+ * @throws RegistrationError("unknown-session") when the place is not on-chain, or one of its
+ *   authorities announced no endpoint (the message names it, the place and `--authorities`)
+ */
+export async function discoverAuthorities(dep: MssaDeployment, place: string): Promise<string[]> {
+  const all = await authorityEndpoints(dep, place);
+  if (!all.length) throw new RegistrationError("unknown-session", `discoverAuthorities: the place ${place} is not on-chain`);
+  const missing = all.filter((x) => !x.url).map((x) => x.account);
+  if (missing.length)
+    throw new RegistrationError(
+      "unknown-session",
+      `discoverAuthorities: the authorit${missing.length === 1 ? "y" : "ies"} ${missing.join(", ")} of ${place} announced no endpoint on-chain (is \`mssa:serve authority --place ${place}\` running there?); give --authorities <url>,…`,
+    );
+  return all.map((x) => x.url);
+}
+
+/** What the user keeps of a registration in progress (and after). */
+type UserRecord = {
+  place: string;
+  user: string;
+  id: string;
+  commitment: string;
+  salt: string;
+  U12: string;
+  pending: boolean;
+  /** the session, the authority that verified it and proposes, and the identity nullifier (to resume) */
+  session?: string;
+  verifier?: string;
+  nullifier?: string;
+};
+
+/**
+ * Registers `user` at `place` through the place's authority services, or resumes the registration
+ * this keystore holds in progress there (see the module's header).
+ * @param a.urls - every authority service of the place (any order; matched by account); default:
+ *   the endpoints the authorities announced on-chain
+ * @param a.infos - INFO_0..INFO_n, the last one the identity document (unused when resuming)
+ * @returns the verifier's findings, the on-chain outcome, and whether an earlier attempt was resumed
+ * @throws RegistrationError when the place is not on-chain or a service is missing; ServiceError
+ *   when an authority refused or could not be reached
  */
 export async function registerRemote(a: {
-  urls: string[];
+  urls?: string[];
   place: string;
   user: Wallet;
   infos: readonly string[];
   dep: MssaDeployment;
   keystore: Keystore;
   retry?: RetryPolicy;
-}): Promise<{ verified: VerifyReply; outcome: Outcome; session: string }> {
+}): Promise<{ verified: VerifyReply; outcome: Outcome; session: string; resumed: boolean }> {
   const place = placeId(a.place);
   const user = getAddress(a.user.address);
   const p = await a.dep.ledger.place(place);
   if (Number(p.threshold) === 0) throw new RegistrationError("unknown-session", `registerRemote: ${a.place} is not on-chain`);
-  const infos = await Promise.all(a.urls.map((u) => authorityInfo(u, a.place, a.dep)));
+  const name = userRecord(a.place, user);
+  const prior = a.keystore.exists(name) ? (a.keystore.load(name) as UserRecord) : undefined;
+  // granted already (the last attempt failed after the k-th approval): nothing to send
+  if (prior?.pending && prior.session) {
+    const reg = await a.dep.ledger.registration(prior.id);
+    if (Number(reg.status) === 2) {
+      a.keystore.update(name, { ...prior, pending: false });
+      return {
+        verified: { commitment: prior.commitment, salt: prior.salt, nullifier: reg.nullifier, id: prior.id },
+        outcome: { id: prior.id, approvals: Number(reg.approvals), granted: true },
+        session: prior.session,
+        resumed: true,
+      };
+    }
+  }
+  const urls = a.urls ?? (await discoverAuthorities(a.dep, a.place));
+  const infos = await Promise.all(urls.map((u) => authorityInfo(u, a.place, a.dep)));
   const byAccount = new Map(infos.map((i) => [i.account, i]));
   const authorities = p.authorities.map((x) => byAccount.get(getAddress(x)));
   const missing = p.authorities.filter((_, i) => !authorities[i]);
@@ -107,6 +172,36 @@ export async function registerRemote(a: {
     verifyEnvelope(reply, { kind: Kind.Reply, route, audience, sender: fromAccount(to.account), request: env });
     return reply.body;
   };
+  /** Sends the consent to the verifier: it proposes (once) and collects the approvals. */
+  const consentAndPropose = async (rec: UserRecord, verifier: AuthorityInfo, session: string) => {
+    const consent = await consentToRegistration(a.dep.ledger, a.user, place, rec.commitment, rec.nullifier!, session);
+    const outcome = decodeOutcome(
+      await send(verifier, Route.MssaPropose, "/v1/mssa/propose", encodeProposeRequest({ session, signature: consent.signature })),
+    );
+    if (outcome.id !== rec.id) throw new EnvelopeError("NOT_A_REPLY_TO_THIS", "registerRemote: the outcome is another registration's");
+    if (outcome.granted) a.keystore.update(name, { ...rec, pending: false });
+    return outcome;
+  };
+  if (prior?.pending && prior.session && prior.verifier && prior.nullifier) {
+    const reg = await a.dep.ledger.registration(prior.id);
+    const status = Number(reg.status);
+    const verifier = byAccount.get(getAddress(prior.verifier));
+    const block = await a.dep.ledger.runner?.provider?.getBlock("latest");
+    const live = status === 1 && (!block || BigInt(block.timestamp) < reg.proposedAt + (await a.dep.ledger.PENDING_TTL()));
+    // proposed and still pending, or not proposed yet: the consent to the same session goes to the
+    // same verifier (it holds what it verified; the user's one-time keys are spent)
+    if (verifier && (live || status === 0)) {
+      const verified = { commitment: prior.commitment, salt: prior.salt, nullifier: prior.nullifier, id: prior.id };
+      try {
+        return { verified, outcome: await consentAndPropose(prior, verifier, prior.session), session: prior.session, resumed: true };
+      } catch (e) {
+        // never proposed, and the verifier will not propose it now (it refused: a 4xx other than
+        // 429): a fresh session below. A proposal on-chain is never abandoned here.
+        const st = (e as ServiceError).status;
+        if (!(status === 0 && e instanceof ServiceError && st >= 400 && st < 500 && st !== 429)) throw e;
+      }
+    }
+  }
   // Step 1: a one-time key from every authority, sealed to a transport key of this session
   const session = fresh32();
   const bits = evenLength(encodeCredential(a.infos)).length;
@@ -141,7 +236,7 @@ export async function registerRemote(a: {
     verified ??= r;
   }
   if (!verified) throw new RegistrationError("unknown-session", "registerRemote: the place has no authority");
-  const rec = {
+  const rec: UserRecord = {
     place,
     user,
     id: verified.id,
@@ -149,14 +244,10 @@ export async function registerRemote(a: {
     salt: verified.salt,
     U12: request.U12.toString(),
     pending: true,
+    session,
+    verifier: verifier.account,
+    nullifier: verified.nullifier,
   };
-  const name = userRecord(a.place, user);
   (a.keystore.exists(name) ? a.keystore.update : a.keystore.create).call(a.keystore, name, rec);
-  const consent = await consentToRegistration(a.dep.ledger, a.user, place, verified.commitment, verified.nullifier, session);
-  const outcome = decodeOutcome(
-    await send(verifier, Route.MssaPropose, "/v1/mssa/propose", encodeProposeRequest({ session, signature: consent.signature })),
-  );
-  if (outcome.id !== verified.id) throw new EnvelopeError("NOT_A_REPLY_TO_THIS", "registerRemote: the outcome is another registration's");
-  if (outcome.granted) a.keystore.update(name, { ...rec, pending: false });
-  return { verified, outcome, session };
+  return { verified, outcome: await consentAndPropose(rec, verifier, session), session, resumed: false };
 }
