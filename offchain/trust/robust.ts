@@ -95,6 +95,12 @@ export type AnalyzeOptions = {
    */
   recurrenceAlpha?: number;
   /** CUSUM: fewest observations to test an entity (default 10) */
+  /**
+   * Whitby et al.'s quantile q for the per-rater tail test (point 2b): an observation is in its
+   * target's lower (upper) tail when its conformal rank among the other raters' values of the target
+   * is at most max(q, 1 / (others + 1)); default 0.01 (Whitby et al.'s q); 0 turns the test off
+   */
+  tailQuantile?: number;
   minObservations?: number;
   /** dispersion test: window sizes in epochs (default [1, 2, 4]) */
   windows?: number[];
@@ -800,6 +806,154 @@ export function analyze(
           },
         });
     }
+  }
+  // --- 2b. per-rater tail test over the whole history (Whitby, Jøsang and Indulska 2004, accumulated).
+  // Whitby et al. call a rating unfair when it falls outside the q and 1 - q quantiles of its target's
+  // reputation; here the quantile is the rating's conformal rank among the target's other raters'
+  // corrected values (weighted by their weight, the rater's own observations of the target left out):
+  // p_lo = (weight of other values <= v + 1) / (other weight + 1). For an honest rater, exchangeable
+  // with the others once its strictness is corrected, P(p_lo <= j / (W + 1)) <= j / (W + 1), so an
+  // observation is a lower-tail hit with probability at most q_k = max(q, 1 / (W + 1)), ties counting
+  // against the hit (a habit the target's other raters share is not an outlier). A rater's hits over
+  // its whole history are then a sum of independent Bernoulli(<= q_k), stochastically below a
+  // Poisson(sum q_k) (the Poisson with the same mean has the heavier tail). A rater who lies on a fifth
+  // of the good services it receives, with its values otherwise like everyone's, hits about 0.2 n + q n
+  // times against an expectation of about q n: the excess accumulates, while honest noise stays at the
+  // rate q whatever its sign. Flag: Poisson tail <= alpha / (raters tested) (Bonferroni) with at least
+  // minExcess excess hits; lower tail = bad-mouthing, upper tail = good-mouthing. Work: a sort of
+  // each target's values, then one binary search per observation (O(M log M)).
+  const tailQ = o.tailQuantile ?? 0.01;
+  if (!(tailQ >= 0 && tailQ < 0.5)) throw new InvalidParameterError(`analyze: tailQuantile must be in [0, 0.5), got ${String(o.tailQuantile)}`);
+  if (tailQ > 0) {
+    totals();
+    const obsW = (k: number) => (blocked[k] ? 0 : W(oFrom[k]) * evMult(k));
+    // per target: its observations sorted by corrected value, and the cumulated weight
+    // A value given at the scale's end (0 or 1) is censored: its rater's strictness correction moves it
+    // (a lenient rater's 1 becomes 1 - offset), but the satisfaction behind it may be anything beyond.
+    // So, conservatively, another rater's censored value counts as at least as extreme as the tested one
+    // on its side: a strict rater's corrected 1 is not an upper outlier against lenient raters' capped 1s.
+    const topCens = (k: number) => oVal[k] >= 1 - 1e-9;
+    const botCens = (k: number) => oVal[k] <= 1e-9;
+    const sortedBy = (keep: (k: number) => boolean) => {
+      const sorted: Int32Array[] = [];
+      const cums: Float64Array[] = [];
+      for (let t = 0; t < N; t++) {
+        const ks = Int32Array.from(byTarget[t].filter((k) => obsW(k) > 0 && keep(k))).sort((x, y) => adj[x] - adj[y]);
+        const cum = new Float64Array(ks.length + 1);
+        for (let x = 0; x < ks.length; x++) cum[x + 1] = cum[x] + obsW(ks[x]);
+        sorted.push(ks);
+        cums.push(cum);
+      }
+      // weight of the target's kept values <= v (orEqual) or < v
+      return (t: number, v: number, orEqual: boolean) => {
+        const ks = sorted[t];
+        let lo = 0;
+        let hi = ks.length;
+        while (lo < hi) {
+          const m = (lo + hi) >> 1;
+          if (orEqual ? adj[ks[m]] <= v : adj[ks[m]] < v) lo = m + 1;
+          else hi = m;
+        }
+        return cums[t][lo];
+      };
+    };
+    const below = sortedBy(() => true);
+    const belowTop = sortedBy(topCens); // censored at 1: count as >= v whatever their corrected value
+    const belowBot = sortedBy(botCens); // censored at 0: count as <= v whatever their corrected value
+    const totalW = new Float64Array(N);
+    const topW = new Float64Array(N);
+    const botW = new Float64Array(N);
+    for (let k = 0; k < M; k++) {
+      const w = obsW(k);
+      totalW[oTo[k]] += w;
+      if (topCens(k)) topW[oTo[k]] += w;
+      if (botCens(k)) botW[oTo[k]] += w;
+    }
+    /** P(X >= k), X ~ Poisson(mu), k > mu: terms from k on, while they matter */
+    const poissonTail = (mu: number, k: number) => {
+      if (k <= mu) return 1;
+      let logFactK = 0;
+      for (let j = 2; j <= k; j++) logFactK += Math.log(j);
+      let term = Math.exp(-mu + k * Math.log(mu) - logFactK);
+      let s = 0;
+      for (let j = k; term > s * 1e-12; j++) ((s += term), (term *= mu / (j + 1)));
+      return Math.min(1, s);
+    };
+    type Tail = { i: number; n: number; mu: number; lo: number[]; hi: number[]; cAll: number };
+    const consensus = (t: number) => (tSum[t] > 0 ? tVal[t] / tSum[t] : 0.5);
+    const tails: Tail[] = [];
+    const perTarget = new Map<number, number[]>();
+    for (let i = 0; i < N; i++) {
+      if (flaggedKinds.has(i)) continue;
+      perTarget.clear();
+      for (const k of byRater[i]) if (!blocked[k]) (perTarget.get(oTo[k]) ?? perTarget.set(oTo[k], []).get(oTo[k])!).push(k);
+      const tl: Tail = { i, n: 0, mu: 0, lo: [], hi: [], cAll: 0 };
+      for (const [t, ks] of perTarget) {
+        let ownW = 0;
+        for (const k of ks) ownW += obsW(k);
+        const others = totalW[t] - ownW;
+        if (others < 1 - 1e-9) continue;
+        const qk = Math.max(tailQ, 1 / (others + 1));
+        for (const k of ks) {
+          const v = adj[k];
+          let ownLe = 0;
+          let ownGe = 0;
+          for (const x of ks) {
+            const w = obsW(x);
+            ownLe += adj[x] <= v || botCens(x) ? w : 0;
+            ownGe += adj[x] >= v || topCens(x) ? w : 0;
+          }
+          // others at or beyond v on each side, censored values counted on their side
+          const le = below(t, v, true) + (botW[t] - belowBot(t, v, true));
+          const ge = totalW[t] - below(t, v, false) + belowTop(t, v, false);
+          const pLo = (le - ownLe + 1) / (others + 1);
+          const pHi = (ge - ownGe + 1) / (others + 1);
+          tl.n++;
+          tl.mu += qk;
+          tl.cAll += consensus(t);
+          if (pLo <= qk + 1e-12) tl.lo.push(k);
+          if (pHi <= qk + 1e-12) tl.hi.push(k);
+        }
+      }
+      if (tl.n > 0) tails.push(tl);
+    }
+    const bound = alpha / Math.max(1, tails.length);
+    for (const tl of tails)
+      for (const [hits, kind, what] of [
+        [tl.lo, AttackKind.BadMouthing, "below"],
+        [tl.hi, AttackKind.GoodMouthing, "above"],
+      ] as [number[], AttackKind, string][]) {
+        const pv = poissonTail(tl.mu, hits.length);
+        if (!(pv <= bound && hits.length - tl.mu >= minExcess)) continue;
+        // The service does not explain them: an honest rater with a coarse scale (thumbs up / down at a
+        // bar) is an outlier too, but its low values fall on the poorer services, so its hits sit on
+        // targets with a lower consensus than its ratings' average (Dellarocas 2000: unfair ratings are
+        // those the service does not explain). A lie given whatever the service is spread over the
+        // rater's targets as they come, and is an outlier most readily on the best of them.
+        const cHits = hits.reduce((x, k) => x + consensus(oTo[k]), 0) / hits.length;
+        const cMean = tl.cAll / tl.n;
+        if (kind === AttackKind.BadMouthing ? cHits < cMean : cHits > cMean) continue;
+        cred[tl.i] = 0;
+        flag(tl.i, {
+          entity: names[tl.i],
+          kind,
+          score: -Math.log10(pv),
+          reason: `unfair rater (tail test): ${hits.length} of its ${tl.n} observations lie ${what} the ${tailQ} quantile of their targets' other raters, against ${tl.mu.toFixed(1)} expected; Poisson tail ${pv.toExponential(2)} <= ${bound.toExponential(2)} (${alpha} over ${tails.length} raters tested; strictness ${offset[tl.i].toFixed(2)} corrected)`,
+          evidence: {
+            statistic: `count of observations whose conformal rank among the target's other raters is <= max(q, 1/(others+1)), against Poisson(sum of those levels)`,
+            value: pv,
+            threshold: bound,
+            hits: hits.length,
+            expected: tl.mu,
+            observations: tl.n,
+            quantile: tailQ,
+            hitConsensus: cHits,
+            meanConsensus: cMean,
+            strictness: offset[tl.i],
+            ratings: hits.slice(0, 12).map(ref),
+          },
+        });
+      }
   }
   totals();
 

@@ -1,0 +1,82 @@
+import { expect } from "chai";
+import { analyze } from "../../offchain/trust/robust";
+import { AttackKind, type RatingEvent } from "../../offchain/trust/detectors";
+import { Prng } from "../../offchain/util/prng";
+
+const DAY = 86_400;
+const clip = (x: number) => (x < 0 ? 0 : x > 1 ? 1 : x);
+
+/**
+ * A noisy honest world (heterogeneous quality, strictness and popularity; satisfaction noise sd 0.2)
+ * in which the listed `liars` rate like everyone else except that, on a fifth of the good services
+ * they receive, they give 0-0.2 (camouflaged bad-mouthing); `coarse` raters rate thumbs up / down
+ * (0.9 if satisfied at 0.75, else 0.1).
+ */
+function noisyWorld(o: { seed: number; liars?: number; coarse?: number }) {
+  const rng = new Prng(o.seed);
+  const n = 120;
+  const nodes = Array.from({ length: n }, (_, i) => `h${i}`);
+  const liars = new Set(nodes.slice(n - (o.liars ?? 0)));
+  const coarse = new Set(nodes.slice(12, 12 + (o.coarse ?? 0)));
+  const q = nodes.map(() => (rng.chance(0.85) ? 0.75 + 0.23 * rng.next() : 0.1 + 0.5 * rng.next()));
+  const strict = nodes.map((x) => (liars.has(x) ? 0 : -0.2 + 0.35 * rng.next()));
+  const pop = nodes.map(() => Math.exp(0.8 * rng.normal()));
+  const cum: number[] = [];
+  pop.reduce((s, x, i) => (cum[i] = s + x), 0);
+  const pick = () => {
+    const u = rng.next() * cum[n - 1];
+    return cum.findIndex((c) => c >= u);
+  };
+  const ratings: RatingEvent[] = [];
+  for (let e = 0; e < 24; e++)
+    for (let i = 0; i < n; i++)
+      for (let d = 0; d < 3; d++) {
+        const j = pick();
+        if (j === i) continue;
+        const sat = clip(q[j] + 0.2 * rng.normal());
+        let v = clip(sat + strict[i]);
+        if (coarse.has(nodes[i])) v = sat >= 0.75 ? 0.9 : 0.1;
+        if (liars.has(nodes[i]) && sat >= 0.5 && rng.chance(0.2)) v = 0.2 * rng.next();
+        ratings.push({ from: nodes[i], to: nodes[j], value: v, time: e * DAY + rng.int(DAY) });
+      }
+  ratings.sort((a, b) => a.time - b.time);
+  return { nodes, ratings, seeds: new Set(nodes.slice(0, 24)), liars, coarse };
+}
+const flaggedAs = (ds: { entity: string; kind: number }[], kind: number) => new Set(ds.filter((d) => d.kind === kind).map((d) => d.entity));
+
+describe("trust/robust: per-rater tail test (Whitby et al.'s quantile filter, accumulated; docs/specs/trust.md §4 point 2b)", () => {
+  it("camouflaged raters who lie on a fifth of good services are flagged bad-mouthing; without the tail test they are not", () => {
+    for (const seed of [1, 2]) {
+      const w = noisyWorld({ seed, liars: 8 });
+      const on = flaggedAs(analyze(w.ratings, w.nodes, w.seeds).detections, AttackKind.BadMouthing);
+      const off = flaggedAs(analyze(w.ratings, w.nodes, w.seeds, { tailQuantile: 0 }).detections, AttackKind.BadMouthing);
+      const caught = [...w.liars].filter((x) => on.has(x)).length;
+      const caughtOff = [...w.liars].filter((x) => off.has(x)).length;
+      expect(caught, `seed ${seed}: liars caught with the tail test (${caughtOff} without)`).to.be.at.least(caughtOff + 3);
+      const honestFlagged = w.nodes.filter((x) => !w.liars.has(x) && on.has(x));
+      expect(honestFlagged, `seed ${seed}: honest raters flagged`).to.deep.equal([]);
+    }
+  });
+
+  it("an honest noisy population (strictness -0.2..0.15, clipped at 0 and 1) has no tail flag", () => {
+    for (const seed of [3, 4, 5]) {
+      const w = noisyWorld({ seed });
+      const tail = analyze(w.ratings, w.nodes, w.seeds).detections.filter((d) => String(d.reason).includes("tail test"));
+      expect(tail.map((d) => d.entity), `seed ${seed}`).to.deep.equal([]);
+    }
+  });
+
+  it("the evidence names the hits, their expectation and the Poisson tail against its bound", () => {
+    const w = noisyWorld({ seed: 1, liars: 8 });
+    const d = analyze(w.ratings, w.nodes, w.seeds).detections.find((x) => String(x.reason).includes("tail test"))!;
+    const ev = d.evidence as { hits: number; expected: number; value: number; threshold: number; ratings: unknown[] };
+    expect(ev.hits).to.be.greaterThan(ev.expected + 2.5);
+    expect(ev.value).to.be.at.most(ev.threshold);
+    expect(ev.ratings.length).to.be.greaterThan(0);
+  });
+
+  it("rejects a tail quantile out of range", () => {
+    const w = noisyWorld({ seed: 1 });
+    expect(() => analyze(w.ratings, w.nodes, w.seeds, { tailQuantile: 0.5 })).to.throw(/tailQuantile/);
+  });
+});
