@@ -823,7 +823,8 @@ export function analyze(
   // minExcess excess hits; lower tail = bad-mouthing, upper tail = good-mouthing. Work: a sort of
   // each target's values, then one binary search per observation (O(M log M)).
   const tailQ = o.tailQuantile ?? 0.01;
-  if (!(tailQ >= 0 && tailQ < 0.5)) throw new InvalidParameterError(`analyze: tailQuantile must be in [0, 0.5), got ${String(o.tailQuantile)}`);
+  if (!(tailQ >= 0 && tailQ < 0.5))
+    throw new InvalidParameterError(`analyze: tailQuantile must be in [0, 0.5), got ${String(o.tailQuantile)}`);
   if (tailQ > 0) {
     totals();
     const obsW = (k: number) => (blocked[k] ? 0 : W(oFrom[k]) * evMult(k));
@@ -894,15 +895,25 @@ export function analyze(
         const others = totalW[t] - ownW;
         if (others < 1 - 1e-9) continue;
         const qk = Math.max(tailQ, 1 / (others + 1));
+        // the rater's own observations of t, sorted, to leave them out (a value censored at 0 is the
+        // rater's smallest corrected value and one censored at 1 its largest: no special case needed)
+        ks.sort((x, y) => adj[x] - adj[y]);
+        const ownCum = new Float64Array(ks.length + 1);
+        for (let x = 0; x < ks.length; x++) ownCum[x + 1] = ownCum[x] + obsW(ks[x]);
+        const ownBelow = (v: number, orEqual: boolean) => {
+          let lo = 0;
+          let hi = ks.length;
+          while (lo < hi) {
+            const m = (lo + hi) >> 1;
+            if (orEqual ? adj[ks[m]] <= v : adj[ks[m]] < v) lo = m + 1;
+            else hi = m;
+          }
+          return ownCum[lo];
+        };
         for (const k of ks) {
           const v = adj[k];
-          let ownLe = 0;
-          let ownGe = 0;
-          for (const x of ks) {
-            const w = obsW(x);
-            ownLe += adj[x] <= v || botCens(x) ? w : 0;
-            ownGe += adj[x] >= v || topCens(x) ? w : 0;
-          }
+          const ownLe = ownBelow(v, true);
+          const ownGe = ownW - ownBelow(v, false);
           // others at or beyond v on each side, censored values counted on their side
           const le = below(t, v, true) + (botW[t] - belowBot(t, v, true));
           const ge = totalW[t] - below(t, v, false) + belowTop(t, v, false);

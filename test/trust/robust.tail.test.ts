@@ -62,7 +62,10 @@ describe("trust/robust: per-rater tail test (Whitby et al.'s quantile filter, ac
     for (const seed of [3, 4, 5]) {
       const w = noisyWorld({ seed });
       const tail = analyze(w.ratings, w.nodes, w.seeds).detections.filter((d) => String(d.reason).includes("tail test"));
-      expect(tail.map((d) => d.entity), `seed ${seed}`).to.deep.equal([]);
+      expect(
+        tail.map((d) => d.entity),
+        `seed ${seed}`,
+      ).to.deep.equal([]);
     }
   });
 
