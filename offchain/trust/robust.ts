@@ -101,6 +101,8 @@ export type AnalyzeOptions = {
    * is at most max(q, 1 / (others + 1)); default 0.01 (Whitby et al.'s q); 0 turns the test off
    */
   tailQuantile?: number;
+  /** the one-change-point likelihood-ratio test among the behaviour-change tests (point 3; default true) */
+  glr?: boolean;
   minObservations?: number;
   /** dispersion test: window sizes in epochs (default [1, 2, 4]) */
   windows?: number[];
@@ -992,7 +994,7 @@ export function analyze(
   const rng = new Prng(0x6a09e667);
   const sims = o.bootstrap ?? 1000;
   type Change = {
-    how: "CUSUM" | "dispersion";
+    how: "CUSUM" | "GLR" | "dispersion";
     /** the episode: positions a..b in the tested list */
     a: number;
     b: number;
@@ -1040,7 +1042,72 @@ export function analyze(
         at: alarm,
         detail: { statistic: `Bernoulli CUSUM from p0 to p0 + ${delta}` },
       };
-    if (nb === 0 || nb === n || b < a) return undefined;
+    if (nb === 0 || nb === n) return undefined;
+    // One change point with unknown rates before and after (the binomial change-point likelihood
+    // ratio, Hinkley 1971; Worsley 1983; the generalized-likelihood-ratio CUSUM of Siegmund and
+    // Venkatraman 1995). The CUSUM above measures a change from the long-run rate p0, which already
+    // contains the change: an entity that served well for most of its history and then turns (a late
+    // Sybil) raises p0 itself, and the ratings that its fellows still give it dilute the rest. The GLR
+    // compares the best split into two rates against one rate, max over the change point of
+    // LL(before) + LL(after) - LL(all), with a parametric-bootstrap p-value (every observation redrawn
+    // at the overall rate, seeded), so the maximum over change points is calibrated at a0. Its episode
+    // is the worse of the two segments; an episode at the start followed by a good rest is recovery.
+    if (o.glr ?? true) {
+      const ll = (k: number, m: number) => (k > 0 ? k * Math.log(k / m) : 0) + (m - k > 0 ? (m - k) * Math.log((m - k) / m) : 0);
+      const glrOf = (bx: (x: number) => number, total: number) => {
+        const base = ll(total, n);
+        let top = 0;
+        let at = -1;
+        for (let x = 0, c = 0; x < n - 1; x++) {
+          c += bx(x);
+          const v = ll(c, x + 1) + ll(total - c, n - x - 1) - base;
+          if (v > top) ((top = v), (at = x));
+        }
+        return { top, at };
+      };
+      const g = glrOf((x) => bad[ks[x]], nb);
+      // screen: a log-likelihood ratio below 3 is far from any alarm at a0 <= 0.01 for one change point
+      if (g.top > 3 && g.at >= 0) {
+        const q = nb / n;
+        const sim = new Uint8Array(n);
+        let exceed = 0;
+        let done = true;
+        for (let r = 0; r < sims; r++) {
+          let tot = 0;
+          for (let x = 0; x < n; x++) tot += sim[x] = rng.next() < q ? 1 : 0;
+          if (glrOf((x) => sim[x], tot).top >= g.top) exceed++;
+          if (exceed + 1 > a0 * (sims + 1)) {
+            done = false; // can no longer reach a0: stop early
+            break;
+          }
+        }
+        if (done) {
+          let before = 0;
+          for (let x = 0; x <= g.at; x++) before += bad[ks[x]];
+          const rateBefore = before / (g.at + 1);
+          const rateAfter = (nb - before) / (n - g.at - 1);
+          const late = rateAfter > rateBefore;
+          return {
+            how: "GLR",
+            a: late ? g.at + 1 : 0,
+            b: late ? n - 1 : g.at,
+            p0,
+            p1,
+            value: g.top,
+            threshold: a0,
+            at: late ? n - 1 : g.at,
+            detail: {
+              statistic: "binomial change-point log-likelihood ratio (one change, rates before and after unknown), bootstrap p-value",
+              pValue: (exceed + 1) / (sims + 1),
+              rateBefore,
+              rateAfter,
+              changeAt: oTime[ks[g.at + 1]],
+            },
+          };
+        }
+      }
+    }
+    if (b < a) return undefined;
     // windowed dispersion: window index of every observation at every scale
     const win = scales.map((sc) => {
       const idx = new Int32Array(n);

@@ -7,17 +7,15 @@ const DAY = 86_400;
 const clip = (x: number) => (x < 0 ? 0 : x > 1 ? 1 : x);
 
 /**
- * A noisy honest world (heterogeneous quality, strictness and popularity; satisfaction noise sd 0.2)
- * in which the listed `liars` rate like everyone else except that, on a fifth of the good services
- * they receive, they give 0-0.2 (camouflaged bad-mouthing); `coarse` raters rate thumbs up / down
- * (0.9 if satisfied at 0.75, else 0.1).
+ * A noisy honest world (heterogeneous quality, strictness and popularity; satisfaction noise sd 0.2;
+ * `k` partners per epoch, 24 epochs) in which the listed `liars` rate like everyone else except
+ * that, on a fifth of the good services they receive, they give 0-0.2 (camouflaged bad-mouthing).
  */
-function noisyWorld(o: { seed: number; liars?: number; coarse?: number }) {
+function noisyWorld(o: { seed: number; liars?: number; k?: number }) {
   const rng = new Prng(o.seed);
   const n = 120;
   const nodes = Array.from({ length: n }, (_, i) => `h${i}`);
   const liars = new Set(nodes.slice(n - (o.liars ?? 0)));
-  const coarse = new Set(nodes.slice(12, 12 + (o.coarse ?? 0)));
   const q = nodes.map(() => (rng.chance(0.85) ? 0.75 + 0.23 * rng.next() : 0.1 + 0.5 * rng.next()));
   const strict = nodes.map((x) => (liars.has(x) ? 0 : -0.2 + 0.35 * rng.next()));
   const pop = nodes.map(() => Math.exp(0.8 * rng.normal()));
@@ -30,24 +28,23 @@ function noisyWorld(o: { seed: number; liars?: number; coarse?: number }) {
   const ratings: RatingEvent[] = [];
   for (let e = 0; e < 24; e++)
     for (let i = 0; i < n; i++)
-      for (let d = 0; d < 3; d++) {
+      for (let d = 0; d < (o.k ?? 3); d++) {
         const j = pick();
         if (j === i) continue;
         const sat = clip(q[j] + 0.2 * rng.normal());
         let v = clip(sat + strict[i]);
-        if (coarse.has(nodes[i])) v = sat >= 0.75 ? 0.9 : 0.1;
         if (liars.has(nodes[i]) && sat >= 0.5 && rng.chance(0.2)) v = 0.2 * rng.next();
         ratings.push({ from: nodes[i], to: nodes[j], value: v, time: e * DAY + rng.int(DAY) });
       }
   ratings.sort((a, b) => a.time - b.time);
-  return { nodes, ratings, seeds: new Set(nodes.slice(0, 24)), liars, coarse };
+  return { nodes, ratings, seeds: new Set(nodes.slice(0, 24)), liars };
 }
 const flaggedAs = (ds: { entity: string; kind: number }[], kind: number) => new Set(ds.filter((d) => d.kind === kind).map((d) => d.entity));
 
 describe("trust/robust: per-rater tail test (Whitby et al.'s quantile filter, accumulated; docs/specs/trust.md §4 point 2b)", () => {
   it("camouflaged raters who lie on a fifth of good services are flagged bad-mouthing; without the tail test they are not", () => {
     for (const seed of [1, 2]) {
-      const w = noisyWorld({ seed, liars: 8 });
+      const w = noisyWorld({ seed, liars: 8, k: 4 });
       const on = flaggedAs(analyze(w.ratings, w.nodes, w.seeds).detections, AttackKind.BadMouthing);
       const off = flaggedAs(analyze(w.ratings, w.nodes, w.seeds, { tailQuantile: 0 }).detections, AttackKind.BadMouthing);
       const caught = [...w.liars].filter((x) => on.has(x)).length;
@@ -70,7 +67,7 @@ describe("trust/robust: per-rater tail test (Whitby et al.'s quantile filter, ac
   });
 
   it("the evidence names the hits, their expectation and the Poisson tail against its bound", () => {
-    const w = noisyWorld({ seed: 1, liars: 8 });
+    const w = noisyWorld({ seed: 1, liars: 8, k: 4 });
     const d = analyze(w.ratings, w.nodes, w.seeds).detections.find((x) => String(x.reason).includes("tail test"))!;
     const ev = d.evidence as { hits: number; expected: number; value: number; threshold: number; ratings: unknown[] };
     expect(ev.hits).to.be.greaterThan(ev.expected + 2.5);
@@ -81,5 +78,59 @@ describe("trust/robust: per-rater tail test (Whitby et al.'s quantile filter, ac
   it("rejects a tail quantile out of range", () => {
     const w = noisyWorld({ seed: 1 });
     expect(() => analyze(w.ratings, w.nodes, w.seeds, { tailQuantile: 0.5 })).to.throw(/tailQuantile/);
+  });
+});
+
+/**
+ * Late turners: `turners` providers serve well (0.9) for 70% of 24 epochs, then badly (0.1) 60% of
+ * the time, while
+ * each of them also praises two random fellow turners every epoch from then on (ratings that carry
+ * evidence, since the fellows sign the receipts), diluting what the honest raters report.
+ */
+function lateWorld(o: { seed: number; turners: number }) {
+  const w = noisyWorld({ seed: o.seed });
+  const rng = new Prng(o.seed + 1000);
+  const turners = w.nodes.slice(100, 100 + o.turners);
+  const set = new Set(turners);
+  const start = Math.floor(24 * 0.7);
+  const ratings: RatingEvent[] = [];
+  for (const r of w.ratings) {
+    const e = Math.floor(r.time / DAY);
+    if (set.has(r.to)) ratings.push({ ...r, value: clip((e >= start && rng.chance(0.6) ? 0.1 : 0.9) + 0.2 * rng.normal()) });
+    else ratings.push(r);
+  }
+  for (let e = start; e < 24; e++)
+    for (const f of turners)
+      for (let k = 0; k < 2; k++) {
+        const to = turners[rng.int(turners.length)];
+        if (to !== f) ratings.push({ from: f, to, value: 0.9 + 0.1 * rng.next(), time: e * DAY + rng.int(DAY) });
+      }
+  ratings.sort((a, b) => a.time - b.time);
+  return { ...w, ratings, turners: set };
+}
+
+describe("trust/robust: one change point with unknown rates (binomial GLR; docs/specs/trust.md §4 point 3)", () => {
+  it("providers that turn bad late while their fellows praise them are flagged on-off; without the GLR fewer are", () => {
+    let withGlr = 0;
+    let without = 0;
+    for (const seed of [1, 2]) {
+      const w = lateWorld({ seed, turners: 12 });
+      const on = flaggedAs(analyze(w.ratings, w.nodes, w.seeds).detections, AttackKind.OnOff);
+      const off = flaggedAs(analyze(w.ratings, w.nodes, w.seeds, { glr: false }).detections, AttackKind.OnOff);
+      withGlr += [...w.turners].filter((x) => on.has(x)).length;
+      without += [...w.turners].filter((x) => off.has(x)).length;
+    }
+    expect(withGlr, `turners flagged with the GLR (${without} without, of 24)`).to.be.at.least(without + 4);
+  });
+
+  it("a stationary honest noisy population is flagged on-off at about alpha (at most 3% over three seeds)", () => {
+    let flagged = 0;
+    let total = 0;
+    for (const seed of [3, 4, 5]) {
+      const w = noisyWorld({ seed });
+      flagged += flaggedAs(analyze(w.ratings, w.nodes, w.seeds).detections, AttackKind.OnOff).size;
+      total += w.nodes.length;
+    }
+    expect(flagged / total).to.be.at.most(0.03);
   });
 });
