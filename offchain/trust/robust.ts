@@ -41,11 +41,17 @@
  *    the excess of good outcomes for good-mouthing; and both together. A rater above `z` (and with
  *    at least `minExcess` excess outcomes) is unfair: its weight drops to 0 and the estimates are
  *    recomputed, a few times. Lying on a fifth of good services adds up over a rater's history.
+ * 2b. **Tail test over a rater's whole history** (Whitby et al.'s quantile filter, accumulated):
+ *    an observation is a hit when its conformal rank among the target's other raters' corrected
+ *    values is at most max(q, 1 / (others + 1)) (`tailQuantile` q = 0.01), values at the scale's ends
+ *    censored and the rater's strictness error allowed for; a rater's hits against a Poisson with
+ *    their summed levels, Bonferroni over the raters. Camouflaged liars accumulate hits.
  * 3. **Behaviour change** (on-off, Sybils that turn): per target, its credible observations in
  *    time order, bad = 1. The Bernoulli log-likelihood-ratio CUSUM (Page 1954) from its own
- *    long-run bad rate p0 to p0 + `delta` alarms at h = ln(n / alpha), and a windowed dispersion
- *    test with a bootstrap p-value catches milder phases; each alarms on a stationary entity with
- *    probability about alpha. A change is an episode (the CUSUM's maximal segment); the entity is
+ *    long-run bad rate p0 to p0 + `delta` alarms at h = ln(n / alpha), a one-change-point
+ *    likelihood-ratio test with both rates unknown (binomial GLR, Hinkley 1971; `glr`) catches a
+ *    late turn that the long-run rate hides, and a windowed dispersion test catches milder phases
+ *    (both with bootstrap p-values); each alarms on a stationary entity with probability about alpha. A change is an episode (the CUSUM's maximal segment); the entity is
  *    flagged on-off only on recurrence (a second change outside it, tested at `recurrenceAlpha`
  *    once the first is established, or a recovery inside it) or
  *    without recovery after it (Wald's SPRT bound ln(1 / alpha)). One episode followed by recovery
