@@ -178,6 +178,16 @@ describe("trust/robust: one change point with unknown rates (binomial GLR; docs/
     expect(withGlr, `turners flagged with the GLR (${without} without, of 24)`).to.be.at.least(without + 4);
   });
 
+  it("the change point is trimmed: two bad observations at the very end of a long good history are no on-off flag", () => {
+    // 60 distinct raters of T in 60 epochs, no seeds (every weight 1): 58 good, then two bad. Untrimmed, the
+    // split before the last two makes a "segment" of two bad outcomes, far beyond what a stationary 2-in-60
+    // history gives at its very end
+    const ratings = Array.from({ length: 60 }, (_, x) => ({ from: `r${x}`, to: "T", value: x >= 58 ? 0.05 : 0.9, time: x * DAY + 5 }));
+    // the GLR alone (the windowed dispersion test, off here, reads these two as a burst in the last window)
+    const a = analyze(ratings, [], new Set(), { windows: [] });
+    expect(a.detections.filter((d) => d.entity === "T")).to.deep.equal([]);
+  });
+
   it("a stationary honest noisy population is flagged on-off at about alpha (at most 3% over three seeds)", () => {
     let flagged = 0;
     let total = 0;
