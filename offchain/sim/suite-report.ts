@@ -21,6 +21,9 @@ const num = (x: number, d = 3) => (Number.isFinite(x) ? x.toFixed(d) : "n/a");
  * @param benchDir - bench/results/ (md, json)
  * @returns the files written and a short summary to print
  */
+/** When session 10's detectors (the tail test and the GLR) were first run for this report: rows measured before are stale. */
+const SESSION10 = "2026-12-03T07:40:00.000Z";
+
 export async function writeSuiteReport(
   rows: SuiteRow[],
   reportsDir: string,
@@ -123,6 +126,14 @@ export async function writeSuiteReport(
       `(${SPLIT.reportSeeds.join(", ")}) only; each size names the seeds it ran. Tuned on families ` +
       `${SPLIT.tuneFamilies.join(", ")} with seeds ${SPLIT.tuneSeeds.join(", ")}; the families ${SPLIT.reportFamilies.join(", ")} were held out (marked *). ` +
       "The detectors' changes after the red team (sessions 5 to 8) were tuned on the same tune families (seeds 1, 2) and on half of the red-team families (bench/results/trust-redteam.md); session 7's evidence capacity (observations without an evidence record set weigh together at most 3 observations on a target; docs/specs/trust.md §4, point 0b) and session 8's lockstep rules (groups formed by verdict, a group flag that holds with any one target left out, members flagged one by one; point 1b) were fixed without a tuned constant and checked on that tune split only (the third after a report run of the red team's round 2; docs/specs/trust.md §4). A size whose rows have no measured date in the timing table below was run with an earlier version of the detectors (session 5 or before).",
+    "",
+    "Session 10 added two tests, each with its constants fixed from the literature before any run (docs/specs/trust.md §4, points 2b and 3): a per-rater tail test (Whitby, Jøsang and Indulska 2004's quantile filter, q = 0.01, accumulated over a rater's whole history: conformal ranks among the target's other raters, Poisson tail with Bonferroni over the raters, the strictness correction's error allowed for) and a one-change-point likelihood-ratio test (binomial GLR, Hinkley 1971, Worsley 1983; bootstrap p-value, 15% trimming as in Andrews 1993) among the behaviour-change tests. They were checked on the tune families with tune seeds 1-3 and on the red team's honest populations rt-strict-cluster and rt-outage (tune) before the one report run; the held-out families were not run while developing them (camouflage* once, with session 8's detectors, to see the baseline). " +
+      (() => {
+        const stale = sizes.filter((n) => rows.some((r) => r.nodes === n && (!r.measured || r.measured.at < SESSION10)));
+        return stale.length
+          ? `The rows at ${stale.map((n) => n.toLocaleString("en-US")).join(" and ")} nodes were measured before session 10 (its timing table's dates are earlier than ${SESSION10}): they are stale, without the two tests.`
+          : "Every size below was run with session 10's detectors.";
+      })(),
     "",
     "Columns: detection = attacker identities flagged; FPR = trustworthy honest (q >= 0.5) flagged, without / with the victims; victims = bad-mouthed or flooded honest flagged; ttd = median rounds from first misbehaviour to first flag (detectors re-run every 4 rounds; 500 nodes only); damage = mean |effective trust - same seed without attackers| over trustworthy honest (n/a where not measured); boosted > median = boosted bad providers above the median trustworthy honest. ± is the 95% interval over seeds.",
     "",

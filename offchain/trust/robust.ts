@@ -41,11 +41,17 @@
  *    the excess of good outcomes for good-mouthing; and both together. A rater above `z` (and with
  *    at least `minExcess` excess outcomes) is unfair: its weight drops to 0 and the estimates are
  *    recomputed, a few times. Lying on a fifth of good services adds up over a rater's history.
+ * 2b. **Tail test over a rater's whole history** (Whitby et al.'s quantile filter, accumulated):
+ *    an observation is a hit when its conformal rank among the target's other raters' corrected
+ *    values is at most max(q, 1 / (others + 1)) (`tailQuantile` q = 0.01), values at the scale's ends
+ *    censored and the rater's strictness error allowed for; a rater's hits against a Poisson with
+ *    their summed levels, Bonferroni over the raters. Camouflaged liars accumulate hits.
  * 3. **Behaviour change** (on-off, Sybils that turn): per target, its credible observations in
  *    time order, bad = 1. The Bernoulli log-likelihood-ratio CUSUM (Page 1954) from its own
- *    long-run bad rate p0 to p0 + `delta` alarms at h = ln(n / alpha), and a windowed dispersion
- *    test with a bootstrap p-value catches milder phases; each alarms on a stationary entity with
- *    probability about alpha. A change is an episode (the CUSUM's maximal segment); the entity is
+ *    long-run bad rate p0 to p0 + `delta` alarms at h = ln(n / alpha), a one-change-point
+ *    likelihood-ratio test with both rates unknown (binomial GLR, Hinkley 1971; `glr`) catches a
+ *    late turn that the long-run rate hides, and a windowed dispersion test catches milder phases
+ *    (both with bootstrap p-values); each alarms on a stationary entity with probability about alpha. A change is an episode (the CUSUM's maximal segment); the entity is
  *    flagged on-off only on recurrence (a second change outside it, tested at `recurrenceAlpha`
  *    once the first is established, or a recovery inside it) or
  *    without recovery after it (Wald's SPRT bound ln(1 / alpha)). One episode followed by recovery
@@ -95,6 +101,14 @@ export type AnalyzeOptions = {
    */
   recurrenceAlpha?: number;
   /** CUSUM: fewest observations to test an entity (default 10) */
+  /**
+   * Whitby et al.'s quantile q for the per-rater tail test (point 2b): an observation is in its
+   * target's lower (upper) tail when its conformal rank among the other raters' values of the target
+   * is at most max(q, 1 / (others + 1)); default 0.01 (Whitby et al.'s q); 0 turns the test off
+   */
+  tailQuantile?: number;
+  /** the one-change-point likelihood-ratio test among the behaviour-change tests (point 3; default true) */
+  glr?: boolean;
   minObservations?: number;
   /** dispersion test: window sizes in epochs (default [1, 2, 4]) */
   windows?: number[];
@@ -477,6 +491,7 @@ export function analyze(
 
   // --- 2. strictness correction and iterated filtering of unfair raters
   const offset = new Float64Array(N);
+  const offsetSe = new Float64Array(N);
   const adj = new Float64Array(M);
   const bad = new Uint8Array(M);
   const cred = new Float64Array(N).fill(1);
@@ -543,6 +558,12 @@ export function analyze(
       if (others >= 1) diffs.push(oVal[k] - (tVal[oTo[k]] - w * adj[k]) / others);
     }
     offset[i] = diffs.length >= 5 ? Math.max(-0.3, Math.min(0.3, median(diffs))) : 0;
+    // the offset's standard error (a median's: 1.2533 sd / sqrt(n), the sd from the MAD); without an
+    // estimate, anything within the cap is possible
+    if (diffs.length >= 5) {
+      const med = median(diffs);
+      offsetSe[i] = (1.2533 * 1.4826 * median(diffs.map((d) => Math.abs(d - med)))) / Math.sqrt(diffs.length);
+    } else offsetSe[i] = 0.3;
   }
   applyOffsets();
   type RaterStat = { sBM: number; vBM: number; sGM: number; vGM: number; worstBM: number[]; worstGM: number[] };
@@ -801,6 +822,170 @@ export function analyze(
         });
     }
   }
+  // --- 2b. per-rater tail test over the whole history (Whitby, Jøsang and Indulska 2004, accumulated).
+  // Whitby et al. call a rating unfair when it falls outside the q and 1 - q quantiles of its target's
+  // reputation; here the quantile is the rating's conformal rank among the target's other raters'
+  // corrected values (weighted by their weight, the rater's own observations of the target left out):
+  // p_lo = (weight of other values <= v + 1) / (other weight + 1). For an honest rater, exchangeable
+  // with the others once its strictness is corrected, P(p_lo <= j / (W + 1)) <= j / (W + 1), so an
+  // observation is a lower-tail hit with probability at most q_k = max(q, 1 / (W + 1)), ties counting
+  // against the hit (a habit the target's other raters share is not an outlier). A rater's hits over
+  // its whole history are then a sum of independent Bernoulli(<= q_k), stochastically below a
+  // Poisson(sum q_k) (the Poisson with the same mean has the heavier tail). A rater who lies on a fifth
+  // of the good services it receives, with its values otherwise like everyone's, hits about 0.2 n + q n
+  // times against an expectation of about q n: the excess accumulates, while honest noise stays at the
+  // rate q whatever its sign. Flag: Poisson tail <= alpha / (raters tested) (Bonferroni) with at least
+  // minExcess excess hits; lower tail = bad-mouthing, upper tail = good-mouthing. Work: a sort of
+  // each target's values, then one binary search per observation (O(M log M)).
+  const tailQ = o.tailQuantile ?? 0.01;
+  if (!(tailQ >= 0 && tailQ < 0.5))
+    throw new InvalidParameterError(`analyze: tailQuantile must be in [0, 0.5), got ${String(o.tailQuantile)}`);
+  if (tailQ > 0) {
+    totals();
+    const obsW = (k: number) => (blocked[k] ? 0 : W(oFrom[k]) * evMult(k));
+    // per target: its observations sorted by corrected value, and the cumulated weight
+    // A value given at the scale's end (0 or 1) is censored: its rater's strictness correction moves it
+    // (a lenient rater's 1 becomes 1 - offset), but the satisfaction behind it may be anything beyond.
+    // So, conservatively, another rater's censored value counts as at least as extreme as the tested one
+    // on its side: a strict rater's corrected 1 is not an upper outlier against lenient raters' capped 1s.
+    const topCens = (k: number) => oVal[k] >= 1 - 1e-9;
+    const botCens = (k: number) => oVal[k] <= 1e-9;
+    const sortedBy = (keep: (k: number) => boolean) => {
+      const sorted: Int32Array[] = [];
+      const cums: Float64Array[] = [];
+      for (let t = 0; t < N; t++) {
+        const ks = Int32Array.from(byTarget[t].filter((k) => obsW(k) > 0 && keep(k))).sort((x, y) => adj[x] - adj[y]);
+        const cum = new Float64Array(ks.length + 1);
+        for (let x = 0; x < ks.length; x++) cum[x + 1] = cum[x] + obsW(ks[x]);
+        sorted.push(ks);
+        cums.push(cum);
+      }
+      // weight of the target's kept values <= v (orEqual) or < v
+      return (t: number, v: number, orEqual: boolean) => {
+        const ks = sorted[t];
+        let lo = 0;
+        let hi = ks.length;
+        while (lo < hi) {
+          const m = (lo + hi) >> 1;
+          if (orEqual ? adj[ks[m]] <= v : adj[ks[m]] < v) lo = m + 1;
+          else hi = m;
+        }
+        return cums[t][lo];
+      };
+    };
+    const below = sortedBy(() => true);
+    const belowTop = sortedBy(topCens); // censored at 1: count as >= v whatever their corrected value
+    const belowBot = sortedBy(botCens); // censored at 0: count as <= v whatever their corrected value
+    const totalW = new Float64Array(N);
+    const topW = new Float64Array(N);
+    const botW = new Float64Array(N);
+    for (let k = 0; k < M; k++) {
+      const w = obsW(k);
+      totalW[oTo[k]] += w;
+      if (topCens(k)) topW[oTo[k]] += w;
+      if (botCens(k)) botW[oTo[k]] += w;
+    }
+    /** P(X >= k), X ~ Poisson(mu), k > mu: terms from k on, while they matter */
+    const poissonTail = (mu: number, k: number) => {
+      if (k <= mu) return 1;
+      let logFactK = 0;
+      for (let j = 2; j <= k; j++) logFactK += Math.log(j);
+      let term = Math.exp(-mu + k * Math.log(mu) - logFactK);
+      let s = 0;
+      for (let j = k; term > s * 1e-12; j++) ((s += term), (term *= mu / (j + 1)));
+      return Math.min(1, s);
+    };
+    type Tail = { i: number; n: number; mu: number; lo: number[]; hi: number[]; cAll: number };
+    const consensus = (t: number) => (tSum[t] > 0 ? tVal[t] / tSum[t] : 0.5);
+    const tails: Tail[] = [];
+    const perTarget = new Map<number, number[]>();
+    for (let i = 0; i < N; i++) {
+      if (flaggedKinds.has(i)) continue;
+      perTarget.clear();
+      for (const k of byRater[i]) if (!blocked[k]) (perTarget.get(oTo[k]) ?? perTarget.set(oTo[k], []).get(oTo[k])!).push(k);
+      const tl: Tail = { i, n: 0, mu: 0, lo: [], hi: [], cAll: 0 };
+      for (const [t, ks] of perTarget) {
+        let ownW = 0;
+        for (const k of ks) ownW += obsW(k);
+        const others = totalW[t] - ownW;
+        if (others < 1 - 1e-9) continue;
+        const qk = Math.max(tailQ, 1 / (others + 1));
+        // the rater's own observations of t, sorted, to leave them out (a value censored at 0 is the
+        // rater's smallest corrected value and one censored at 1 its largest: no special case needed)
+        ks.sort((x, y) => adj[x] - adj[y]);
+        const ownCum = new Float64Array(ks.length + 1);
+        for (let x = 0; x < ks.length; x++) ownCum[x + 1] = ownCum[x] + obsW(ks[x]);
+        const ownBelow = (v: number, orEqual: boolean) => {
+          let lo = 0;
+          let hi = ks.length;
+          while (lo < hi) {
+            const m = (lo + hi) >> 1;
+            if (orEqual ? adj[ks[m]] <= v : adj[ks[m]] < v) lo = m + 1;
+            else hi = m;
+          }
+          return ownCum[lo];
+        };
+        // The rater's strictness is estimated, and an error in it shifts all its values at once, which
+        // in the extreme quantiles of a light-tailed spread is many hits: a value is tested as if its
+        // correction were 2 standard errors less favourable to a hit on each side.
+        const margin = 2 * offsetSe[i];
+        for (const k of ks) {
+          const vLo = adj[k] + margin;
+          const vHi = adj[k] - margin;
+          const ownLe = ownBelow(vLo, true);
+          const ownGe = ownW - ownBelow(vHi, false);
+          // others at or beyond the value on each side, censored values counted on their side
+          const le = below(t, vLo, true) + (botW[t] - belowBot(t, vLo, true));
+          const ge = totalW[t] - below(t, vHi, false) + belowTop(t, vHi, false);
+          const pLo = (le - ownLe + 1) / (others + 1);
+          const pHi = (ge - ownGe + 1) / (others + 1);
+          tl.n++;
+          tl.mu += qk;
+          tl.cAll += consensus(t);
+          if (pLo <= qk + 1e-12) tl.lo.push(k);
+          if (pHi <= qk + 1e-12) tl.hi.push(k);
+        }
+      }
+      if (tl.n > 0) tails.push(tl);
+    }
+    const bound = alpha / Math.max(1, tails.length);
+    for (const tl of tails)
+      for (const [hits, kind, what] of [
+        [tl.lo, AttackKind.BadMouthing, "below"],
+        [tl.hi, AttackKind.GoodMouthing, "above"],
+      ] as [number[], AttackKind, string][]) {
+        const pv = poissonTail(tl.mu, hits.length);
+        if (!(pv <= bound && hits.length - tl.mu >= minExcess)) continue;
+        // The service does not explain them: an honest rater with a coarse scale (thumbs up / down at a
+        // bar) is an outlier too, but its low values fall on the poorer services, so its hits sit on
+        // targets with a lower consensus than its ratings' average (Dellarocas 2000: unfair ratings are
+        // those the service does not explain). A lie given whatever the service is spread over the
+        // rater's targets as they come, and is an outlier most readily on the best of them.
+        const cHits = hits.reduce((x, k) => x + consensus(oTo[k]), 0) / hits.length;
+        const cMean = tl.cAll / tl.n;
+        if (kind === AttackKind.BadMouthing ? cHits < cMean : cHits > cMean) continue;
+        cred[tl.i] = 0;
+        flag(tl.i, {
+          entity: names[tl.i],
+          kind,
+          score: -Math.log10(pv),
+          reason: `unfair rater (tail test): ${hits.length} of its ${tl.n} observations lie ${what} the ${tailQ} quantile of their targets' other raters, against ${tl.mu.toFixed(1)} expected; Poisson tail ${pv.toExponential(2)} <= ${bound.toExponential(2)} (${alpha} over ${tails.length} raters tested; strictness ${offset[tl.i].toFixed(2)} corrected)`,
+          evidence: {
+            statistic: `count of observations whose conformal rank among the target's other raters is <= max(q, 1/(others+1)), against Poisson(sum of those levels)`,
+            value: pv,
+            threshold: bound,
+            hits: hits.length,
+            expected: tl.mu,
+            observations: tl.n,
+            quantile: tailQ,
+            hitConsensus: cHits,
+            meanConsensus: cMean,
+            strictness: offset[tl.i],
+            ratings: hits.slice(0, 12).map(ref),
+          },
+        });
+      }
+  }
   totals();
 
   // --- 3. behaviour change per target, on credible observations in time order (bad = 1).
@@ -827,7 +1012,7 @@ export function analyze(
   const rng = new Prng(0x6a09e667);
   const sims = o.bootstrap ?? 1000;
   type Change = {
-    how: "CUSUM" | "dispersion";
+    how: "CUSUM" | "GLR" | "dispersion";
     /** the episode: positions a..b in the tested list */
     a: number;
     b: number;
@@ -875,7 +1060,78 @@ export function analyze(
         at: alarm,
         detail: { statistic: `Bernoulli CUSUM from p0 to p0 + ${delta}` },
       };
-    if (nb === 0 || nb === n || b < a) return undefined;
+    if (nb === 0 || nb === n) return undefined;
+    // One change point with unknown rates before and after (the binomial change-point likelihood
+    // ratio, Hinkley 1971; Worsley 1983; the generalized-likelihood-ratio CUSUM of Siegmund and
+    // Venkatraman 1995). The CUSUM above measures a change from the long-run rate p0, which already
+    // contains the change: an entity that served well for most of its history and then turns (a late
+    // Sybil) raises p0 itself, and the ratings that its fellows still give it dilute the rest. The GLR
+    // compares the best split into two rates against one rate, max over the change point of
+    // LL(before) + LL(after) - LL(all), with a parametric-bootstrap p-value (every observation redrawn
+    // at the overall rate, seeded), so the maximum over change points is calibrated at a0. Its episode
+    // is the worse of the two segments; an episode at the start followed by a good rest is recovery.
+    if (o.glr ?? true) {
+      const ll = (k: number, m: number) => (k > 0 ? k * Math.log(k / m) : 0) + (m - k > 0 ? (m - k) * Math.log((m - k) / m) : 0);
+      const glrOf = (bx: (x: number) => number, total: number) => {
+        const base = ll(total, n);
+        let top = 0;
+        let at = -1;
+        // change points in the middle 70% only (Andrews 1993's 15% trimming): at the ends one or two
+        // observations would make a "segment", and the statistic's null distribution diverges there
+        const lo = Math.max(0, Math.ceil(0.15 * n) - 1);
+        const hi = Math.min(n - 1, Math.floor(0.85 * n));
+        let c = 0;
+        for (let x = 0; x < lo; x++) c += bx(x);
+        for (let x = lo; x < hi; x++) {
+          c += bx(x);
+          const v = ll(c, x + 1) + ll(total - c, n - x - 1) - base;
+          if (v > top) ((top = v), (at = x));
+        }
+        return { top, at };
+      };
+      const g = glrOf((x) => bad[ks[x]], nb);
+      // screen: a log-likelihood ratio below 3 is far from any alarm at a0 <= 0.01 for one change point
+      if (g.top > 3 && g.at >= 0) {
+        const q = nb / n;
+        const sim = new Uint8Array(n);
+        let exceed = 0;
+        let done = true;
+        for (let r = 0; r < sims; r++) {
+          let tot = 0;
+          for (let x = 0; x < n; x++) tot += sim[x] = rng.next() < q ? 1 : 0;
+          if (glrOf((x) => sim[x], tot).top >= g.top) exceed++;
+          if (exceed + 1 > a0 * (sims + 1)) {
+            done = false; // can no longer reach a0: stop early
+            break;
+          }
+        }
+        if (done) {
+          let before = 0;
+          for (let x = 0; x <= g.at; x++) before += bad[ks[x]];
+          const rateBefore = before / (g.at + 1);
+          const rateAfter = (nb - before) / (n - g.at - 1);
+          const late = rateAfter > rateBefore;
+          return {
+            how: "GLR",
+            a: late ? g.at + 1 : 0,
+            b: late ? n - 1 : g.at,
+            p0,
+            p1,
+            value: g.top,
+            threshold: a0,
+            at: late ? n - 1 : g.at,
+            detail: {
+              statistic: "binomial change-point log-likelihood ratio (one change, rates before and after unknown), bootstrap p-value",
+              pValue: (exceed + 1) / (sims + 1),
+              rateBefore,
+              rateAfter,
+              changeAt: oTime[ks[g.at + 1]],
+            },
+          };
+        }
+      }
+    }
+    if (b < a) return undefined;
     // windowed dispersion: window index of every observation at every scale
     const win = scales.map((sc) => {
       const idx = new Int32Array(n);

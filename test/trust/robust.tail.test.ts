@@ -1,0 +1,201 @@
+import { expect } from "chai";
+import { analyze } from "../../offchain/trust/robust";
+import { AttackKind, type RatingEvent } from "../../offchain/trust/detectors";
+import { Prng } from "../../offchain/util/prng";
+
+const DAY = 86_400;
+const clip = (x: number) => (x < 0 ? 0 : x > 1 ? 1 : x);
+
+/**
+ * A noisy honest world (heterogeneous quality, strictness and popularity; satisfaction noise sd 0.2;
+ * `k` partners per epoch, 24 epochs) in which the listed `liars` rate like everyone else except
+ * that, on a fifth of the good services they receive, they give 0-0.2 (camouflaged bad-mouthing).
+ */
+function noisyWorld(o: { seed: number; liars?: number; k?: number }) {
+  const rng = new Prng(o.seed);
+  const n = 120;
+  const nodes = Array.from({ length: n }, (_, i) => `h${i}`);
+  const liars = new Set(nodes.slice(n - (o.liars ?? 0)));
+  const q = nodes.map(() => (rng.chance(0.85) ? 0.75 + 0.23 * rng.next() : 0.1 + 0.5 * rng.next()));
+  const strict = nodes.map((x) => (liars.has(x) ? 0 : -0.2 + 0.35 * rng.next()));
+  const pop = nodes.map(() => Math.exp(0.8 * rng.normal()));
+  const cum: number[] = [];
+  pop.reduce((s, x, i) => (cum[i] = s + x), 0);
+  const pick = () => {
+    const u = rng.next() * cum[n - 1];
+    return cum.findIndex((c) => c >= u);
+  };
+  const ratings: RatingEvent[] = [];
+  for (let e = 0; e < 24; e++)
+    for (let i = 0; i < n; i++)
+      for (let d = 0; d < (o.k ?? 3); d++) {
+        const j = pick();
+        if (j === i) continue;
+        const sat = clip(q[j] + 0.2 * rng.normal());
+        let v = clip(sat + strict[i]);
+        if (liars.has(nodes[i]) && sat >= 0.5 && rng.chance(0.2)) v = 0.2 * rng.next();
+        ratings.push({ from: nodes[i], to: nodes[j], value: v, time: e * DAY + rng.int(DAY) });
+      }
+  ratings.sort((a, b) => a.time - b.time);
+  return { nodes, ratings, seeds: new Set(nodes.slice(0, 24)), liars };
+}
+const flaggedAs = (ds: { entity: string; kind: number }[], kind: number) => new Set(ds.filter((d) => d.kind === kind).map((d) => d.entity));
+
+describe("trust/robust: per-rater tail test (Whitby et al.'s quantile filter, accumulated; docs/specs/trust.md §4 point 2b)", () => {
+  it("camouflaged raters who lie on a fifth of good services are flagged bad-mouthing; without the tail test they are not", () => {
+    for (const seed of [1, 2]) {
+      const w = noisyWorld({ seed, liars: 8, k: 4 });
+      const on = flaggedAs(analyze(w.ratings, w.nodes, w.seeds).detections, AttackKind.BadMouthing);
+      const off = flaggedAs(analyze(w.ratings, w.nodes, w.seeds, { tailQuantile: 0 }).detections, AttackKind.BadMouthing);
+      const caught = [...w.liars].filter((x) => on.has(x)).length;
+      const caughtOff = [...w.liars].filter((x) => off.has(x)).length;
+      expect(caught, `seed ${seed}: liars caught with the tail test (${caughtOff} without)`).to.be.at.least(caughtOff + 3);
+      const honestFlagged = w.nodes.filter((x) => !w.liars.has(x) && on.has(x));
+      expect(honestFlagged, `seed ${seed}: honest raters flagged`).to.deep.equal([]);
+    }
+  });
+
+  it("an honest noisy population (strictness -0.2..0.15, clipped at 0 and 1) has no tail flag", () => {
+    for (const seed of [3, 4, 5]) {
+      const w = noisyWorld({ seed });
+      const tail = analyze(w.ratings, w.nodes, w.seeds).detections.filter((d) => String(d.reason).includes("tail test"));
+      expect(
+        tail.map((d) => d.entity),
+        `seed ${seed}`,
+      ).to.deep.equal([]);
+    }
+  });
+
+  it("honest raters whose values have a light-tailed (uniform) spread have no tail flag: a strictness estimate's error shifts every value at once, and the test allows for it", () => {
+    // values U[0.7, 1] for a good service, U[0, 0.3] for a failed one (5%), no strictness: the top 1% of
+    // a target's values is a thin band under 1, where a rater whose offset is estimated 0.01 too strict
+    // puts many of its values
+    for (const seed of [14, 15]) {
+      const rng = new Prng(seed);
+      const nodes = Array.from({ length: 60 }, (_, i) => `h${i}`);
+      const ratings: RatingEvent[] = [];
+      for (let e = 0; e < 30; e++)
+        for (const from of nodes)
+          for (let j = 0; j < 3; j++) {
+            const to = rng.pick(nodes);
+            if (to === from) continue;
+            ratings.push({ from, to, value: rng.chance(0.95) ? 0.7 + 0.3 * rng.next() : 0.3 * rng.next(), time: e * DAY + rng.int(DAY) });
+          }
+      ratings.sort((a, b) => a.time - b.time);
+      const tail = analyze(ratings, nodes, new Set(nodes.slice(0, 12))).detections.filter((d) => String(d.reason).includes("tail test"));
+      expect(
+        tail.map((d) => d.reason),
+        `seed ${seed}`,
+      ).to.deep.equal([]);
+    }
+  });
+
+  it("strict and lenient raters of mediocre and excellent providers (values clipped at 1) have no tail flag", () => {
+    // half the providers mediocre (q 0.55-0.65: nobody's values reach the scale's ends, so every
+    // rater's strictness -0.2..0.15 is estimated in full), half excellent (q 0.95-0.99): there a lenient
+    // rater's capped 1 is corrected to about 0.85 and a strict rater's 0.8 to about 1
+    for (const seed of [21, 22]) {
+      const rng = new Prng(seed);
+      const nodes = Array.from({ length: 80 }, (_, i) => `h${i}`);
+      const q = nodes.map(() => (rng.chance(0.5) ? 0.55 + 0.1 * rng.next() : 0.95 + 0.04 * rng.next()));
+      const strict = nodes.map(() => -0.2 + 0.35 * rng.next());
+      const ratings: RatingEvent[] = [];
+      for (let e = 0; e < 24; e++)
+        for (let i = 0; i < nodes.length; i++)
+          for (let d = 0; d < 3; d++) {
+            const j = rng.int(nodes.length);
+            if (j === i) continue;
+            ratings.push({
+              from: nodes[i],
+              to: nodes[j],
+              value: clip(clip(q[j] + 0.1 * rng.normal()) + strict[i]),
+              time: e * DAY + rng.int(DAY),
+            });
+          }
+      ratings.sort((a, b) => a.time - b.time);
+      const tail = analyze(ratings, nodes, new Set(nodes.slice(0, 16))).detections.filter((d) => String(d.reason).includes("tail test"));
+      expect(
+        tail.map((d) => d.reason),
+        `seed ${seed}`,
+      ).to.deep.equal([]);
+    }
+  });
+
+  it("the evidence names the hits, their expectation and the Poisson tail against its bound", () => {
+    const w = noisyWorld({ seed: 1, liars: 8, k: 4 });
+    const d = analyze(w.ratings, w.nodes, w.seeds).detections.find((x) => String(x.reason).includes("tail test"))!;
+    const ev = d.evidence as { hits: number; expected: number; value: number; threshold: number; ratings: unknown[] };
+    expect(ev.hits).to.be.greaterThan(ev.expected + 2.5);
+    expect(ev.value).to.be.at.most(ev.threshold);
+    expect(ev.ratings.length).to.be.greaterThan(0);
+  });
+
+  it("rejects a tail quantile out of range", () => {
+    const w = noisyWorld({ seed: 1 });
+    expect(() => analyze(w.ratings, w.nodes, w.seeds, { tailQuantile: 0.5 })).to.throw(/tailQuantile/);
+  });
+});
+
+/**
+ * Late turners: `turners` providers serve well (0.9) for 70% of 24 epochs, then badly (0.1) 60% of
+ * the time, while
+ * each of them also praises two random fellow turners every epoch from then on (ratings that carry
+ * evidence, since the fellows sign the receipts), diluting what the honest raters report.
+ */
+function lateWorld(o: { seed: number; turners: number }) {
+  const w = noisyWorld({ seed: o.seed });
+  const rng = new Prng(o.seed + 1000);
+  const turners = w.nodes.slice(100, 100 + o.turners);
+  const set = new Set(turners);
+  const start = Math.floor(24 * 0.7);
+  const ratings: RatingEvent[] = [];
+  for (const r of w.ratings) {
+    const e = Math.floor(r.time / DAY);
+    if (set.has(r.to)) ratings.push({ ...r, value: clip((e >= start && rng.chance(0.6) ? 0.1 : 0.9) + 0.2 * rng.normal()) });
+    else ratings.push(r);
+  }
+  for (let e = start; e < 24; e++)
+    for (const f of turners)
+      for (let k = 0; k < 2; k++) {
+        const to = turners[rng.int(turners.length)];
+        if (to !== f) ratings.push({ from: f, to, value: 0.9 + 0.1 * rng.next(), time: e * DAY + rng.int(DAY) });
+      }
+  ratings.sort((a, b) => a.time - b.time);
+  return { ...w, ratings, turners: set };
+}
+
+describe("trust/robust: one change point with unknown rates (binomial GLR; docs/specs/trust.md §4 point 3)", () => {
+  it("providers that turn bad late while their fellows praise them are flagged on-off; without the GLR fewer are", () => {
+    let withGlr = 0;
+    let without = 0;
+    for (const seed of [1, 2]) {
+      const w = lateWorld({ seed, turners: 12 });
+      const on = flaggedAs(analyze(w.ratings, w.nodes, w.seeds).detections, AttackKind.OnOff);
+      const off = flaggedAs(analyze(w.ratings, w.nodes, w.seeds, { glr: false }).detections, AttackKind.OnOff);
+      withGlr += [...w.turners].filter((x) => on.has(x)).length;
+      without += [...w.turners].filter((x) => off.has(x)).length;
+    }
+    expect(withGlr, `turners flagged with the GLR (${without} without, of 24)`).to.be.at.least(without + 4);
+  });
+
+  it("the change point is trimmed: two bad observations at the very end of a long good history are no on-off flag", () => {
+    // 60 distinct raters of T in 60 epochs, no seeds (every weight 1): 58 good, then two bad. Untrimmed, the
+    // split before the last two makes a "segment" of two bad outcomes, far beyond what a stationary 2-in-60
+    // history gives at its very end
+    const ratings = Array.from({ length: 60 }, (_, x) => ({ from: `r${x}`, to: "T", value: x >= 58 ? 0.05 : 0.9, time: x * DAY + 5 }));
+    // the GLR alone (the windowed dispersion test, off here, reads these two as a burst in the last window)
+    const a = analyze(ratings, [], new Set(), { windows: [] });
+    expect(a.detections.filter((d) => d.entity === "T")).to.deep.equal([]);
+  });
+
+  it("a stationary honest noisy population is flagged on-off at about alpha (at most 3% over three seeds)", () => {
+    let flagged = 0;
+    let total = 0;
+    for (const seed of [3, 4, 5]) {
+      const w = noisyWorld({ seed });
+      flagged += flaggedAs(analyze(w.ratings, w.nodes, w.seeds).detections, AttackKind.OnOff).size;
+      total += w.nodes.length;
+    }
+    expect(flagged / total).to.be.at.most(0.03);
+  });
+});
