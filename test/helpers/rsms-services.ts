@@ -15,9 +15,16 @@ import { GroupLedger } from "../../offchain/rsms/group-flows";
 import { Msrp } from "../../offchain/rsms/msrp";
 import { MsrpService, MSRP_RECORD } from "../../offchain/services/rsms/msrp-service";
 import { RpmService } from "../../offchain/services/rsms/rpm-service";
-import { enrolRpm, type Deployment } from "../../offchain/services/rsms/clients";
+import { enrolRpm, joinRemote, registerRnRemote, type Deployment } from "../../offchain/services/rsms/clients";
 import { issueEnrolmentToken } from "../../offchain/services/enrolment";
-import type { GroupDeployment } from "../../offchain/services/rsms/group-clients";
+import {
+  localParty,
+  registerUserRemote,
+  requestGroupRemote,
+  takePart,
+  type GroupDeployment,
+} from "../../offchain/services/rsms/group-clients";
+import { equalBytes } from "../../offchain/crypto/bytes";
 import type { RetryPolicy } from "../../offchain/services/client";
 import { ResourcePoolRegistry__factory, ServiceGroupRegistry__factory, TrustManager__factory } from "../../typechain-types";
 
@@ -122,4 +129,38 @@ export async function rsmsServices(o: { pools?: number[]; groups?: boolean; msrp
       for (const r of rpms.values()) await r.svc.stop();
     },
   };
+}
+
+/**
+ * A service group formed over the MSRP's mailbox: the RSMS services with the group desk, each RN of
+ * `rns` registered (with its token) and joined from a machine of its own, the user "alice"
+ * registered, her group of `size` RNs requested, and every party through the formation rounds.
+ * @param machines - filled with each party's own keystore, by name
+ * @returns the services, the group's id and the names of its RN members
+ */
+export async function formedGroup(machines: Map<string, Keystore>, rns: string[], size = 2) {
+  const s = await rsmsServices({ groups: true });
+  const ks = (n: string) => machines.get(n)!;
+  for (const n of [...rns, "alice"]) machines.set(n, new Keystore(tmp(`m-${n}`), ""));
+  for (const n of rns)
+    await registerRnRemote({ msrpUrl: s.msrpUrl, name: n, poolId: 1, rid: `rn:${n}`, token: s.enrol(n), keystore: ks(n), dep: s.dep });
+  if ((await s.msrp.publishDue()) !== 1) throw new Error("formedGroup: the MSRP published no filter for pool 1");
+  for (const n of rns) await joinRemote({ name: n, poolId: 1, keystore: ks(n), dep: s.dep });
+  await registerUserRemote({
+    msrpUrl: s.msrpUrl,
+    name: "alice",
+    rid: "user:alice",
+    token: s.enrol("alice", "user"),
+    keystore: ks("alice"),
+    dep: s.dep,
+  });
+  const g = await requestGroupRemote({ msrpUrl: s.msrpUrl, user: "alice", size, keystore: ks("alice"), dep: s.dep });
+  const nameOf = (pid: Uint8Array) => [...machines.keys()].find((n) => equalBytes(localParty(ks(n), n).pid, pid))!;
+  const members = g.pids.slice(1).map(nameOf);
+  await Promise.all(
+    ["alice", ...members].map((n) =>
+      takePart({ msrpUrl: s.msrpUrl, name: n, groupId: g.groupId, keystore: ks(n), dep: s.dep, pollMs: 50 }),
+    ),
+  );
+  return { s, gid: g.groupId, members };
 }

@@ -12,24 +12,13 @@ import { expect } from "chai";
 import fs from "fs";
 import path from "path";
 import hre from "hardhat";
-import { rsmsServices, tmp } from "../helpers/rsms-services";
+import { formedGroup, type rsmsServices } from "../helpers/rsms-services";
 import { Keystore } from "../../offchain/storage/keystore";
 import { equalBytes, toHex } from "../../offchain/crypto/bytes";
 import { TrustLedger } from "../../offchain/trust/ledger";
 import { TRUST_ROLE_SIGNERS } from "../../offchain/chain/system";
 import { MsrpService } from "../../offchain/services/rsms/msrp-service";
-import { joinRemote, registerRnRemote } from "../../offchain/services/rsms/clients";
-import {
-  addRemote,
-  heldKey,
-  localParty,
-  readRemote,
-  registerUserRemote,
-  rekeyRemote,
-  requestGroupRemote,
-  sendRemote,
-  takePart,
-} from "../../offchain/services/rsms/group-clients";
+import { addRemote, heldKey, localParty, readRemote, rekeyRemote, sendRemote, takePart } from "../../offchain/services/rsms/group-clients";
 import {
   decodeGroupChannel,
   decodeGroupSent,
@@ -80,27 +69,8 @@ describe("services/rsms: a group grows without an eviction, and its traffic goes
   const logOf = () => JSON.parse(fs.readFileSync(path.join(s.msrpDeps.dir, "groups", `${toHex(gid).slice(2)}.channel.json`), "utf8"));
 
   before(async () => {
-    s = await rsmsServices({ groups: true });
+    ({ s, gid, members } = await formedGroup(machines, rns));
     msrp = s.msrp;
-    for (const n of [...rns, "alice"]) machines.set(n, new Keystore(tmp(`m-${n}`), ""));
-    for (const n of rns)
-      await registerRnRemote({ msrpUrl: s.msrpUrl, name: n, poolId: 1, rid: `rn:${n}`, token: s.enrol(n), keystore: ks(n), dep: s.dep });
-    expect(await msrp.publishDue()).to.equal(1);
-    for (const n of rns) await joinRemote({ name: n, poolId: 1, keystore: ks(n), dep: s.dep });
-    await registerUserRemote({
-      msrpUrl: s.msrpUrl,
-      name: "alice",
-      rid: "user:alice",
-      token: s.enrol("alice", "user"),
-      keystore: ks("alice"),
-      dep: s.dep,
-    });
-    const g = await requestGroupRemote({ msrpUrl: s.msrpUrl, user: "alice", size: 2, keystore: ks("alice"), dep: s.dep });
-    gid = g.groupId;
-    members = g.pids.slice(1).map(nameOf);
-    await Promise.all(
-      ["alice", ...members].map((n) => takePart({ msrpUrl: s.msrpUrl, name: n, groupId: gid, keystore: ks(n), dep: s.dep, pollMs: 50 })),
-    );
   });
   after(async () => {
     onFault(undefined);

@@ -3,12 +3,10 @@
  * were refused. The setup is that of group-add-channel.test.ts.
  */
 import { expect } from "chai";
-import { rsmsServices, tmp } from "../helpers/rsms-services";
+import { formedGroup, type rsmsServices } from "../helpers/rsms-services";
 import { Keystore } from "../../offchain/storage/keystore";
-import { equalBytes } from "../../offchain/crypto/bytes";
 import { MsrpService } from "../../offchain/services/rsms/msrp-service";
-import { joinRemote, registerRnRemote } from "../../offchain/services/rsms/clients";
-import { addRemote, localParty, registerUserRemote, requestGroupRemote, takePart } from "../../offchain/services/rsms/group-clients";
+import { addRemote } from "../../offchain/services/rsms/group-clients";
 
 describe("h10-red: the MSRP's group desk (refused attacks)", function () {
   this.timeout(300_000);
@@ -18,30 +16,9 @@ describe("h10-red: the MSRP's group desk (refused attacks)", function () {
   const ks = (name: string) => machines.get(name)!;
   const rns = ["a", "b", "c", "d", "e"];
   let gid: Uint8Array;
-  let members: string[] = [];
-  const nameOf = (pid: Uint8Array) => [...machines.keys()].find((n) => equalBytes(localParty(ks(n), n).pid, pid))!;
   before(async () => {
-    s = await rsmsServices({ groups: true });
+    ({ s, gid } = await formedGroup(machines, rns));
     msrp = s.msrp;
-    for (const n of [...rns, "alice"]) machines.set(n, new Keystore(tmp(`m-${n}`), ""));
-    for (const n of rns)
-      await registerRnRemote({ msrpUrl: s.msrpUrl, name: n, poolId: 1, rid: `rn:${n}`, token: s.enrol(n), keystore: ks(n), dep: s.dep });
-    expect(await msrp.publishDue()).to.equal(1);
-    for (const n of rns) await joinRemote({ name: n, poolId: 1, keystore: ks(n), dep: s.dep });
-    await registerUserRemote({
-      msrpUrl: s.msrpUrl,
-      name: "alice",
-      rid: "user:alice",
-      token: s.enrol("alice", "user"),
-      keystore: ks("alice"),
-      dep: s.dep,
-    });
-    const g = await requestGroupRemote({ msrpUrl: s.msrpUrl, user: "alice", size: 2, keystore: ks("alice"), dep: s.dep });
-    gid = g.groupId;
-    members = g.pids.slice(1).map(nameOf);
-    await Promise.all(
-      ["alice", ...members].map((n) => takePart({ msrpUrl: s.msrpUrl, name: n, groupId: gid, keystore: ks(n), dep: s.dep, pollMs: 50 })),
-    );
   });
   after(async () => {
     await s?.rpm.stop();
