@@ -6,20 +6,17 @@
  * delegation, before and after its revocation.
  */
 import { expect } from "chai";
-import path from "path";
 import hre from "hardhat";
-import { Wallet, parseEther } from "ethers";
-import { deploySystemFixture } from "../fixtures/system";
-import { tmp } from "../helpers/rsms-services";
+import { idpSystem, startIdp } from "../helpers/idp-services";
 import { Keystore } from "../../offchain/storage/keystore";
-import { AvatarParty, IdentityProvider } from "../../offchain/avatars/agents";
+import { AvatarParty } from "../../offchain/avatars/agents";
 import { SimulatedEye } from "../../offchain/avatars/iris";
 import { avatarIdOf } from "../../offchain/avatars/protocols";
 import { toBytes } from "../../offchain/crypto/bytes";
-import { IdpService, IDP_RECORD } from "../../offchain/services/avatars/idp-service";
-import { delegateRemote, idpInfo, issueRemote as issueOpen, loginRemote } from "../../offchain/services/avatars/clients";
+import { IdpService } from "../../offchain/services/avatars/idp-service";
+import { delegateRemote, issueRemote as issueOpen, loginRemote } from "../../offchain/services/avatars/clients";
 import { Scope, cpsPSign, cpsVerifierArgs } from "../../offchain/crypto/cps";
-import { CPSVerifier__factory, MITRegistry__factory } from "../../typechain-types";
+import { CPSVerifier__factory } from "../../typechain-types";
 import { issueEnrolmentToken } from "../../offchain/services/enrolment";
 
 /** The IdP's keystore, for its operator's one-time enrolment tokens (`idp:enrol-token`). */
@@ -28,7 +25,6 @@ let idpKs: Keystore;
 const issueRemote = (o: Parameters<typeof issueOpen>[0]) =>
   issueOpen({ ...o, token: o.token ?? issueEnrolmentToken(idpKs, { service: "idp", kind: o.kind, identity: o.label, ttlSec: 600 }).token });
 
-/** The avatar id the tasks use for a name (tasks/avatar.ts). */
 /** The id of the avatar `p` calls `n` (names are per owner, avatarIdOf). */
 const avatar = (p: AvatarParty, n: string) => avatarIdOf(p.mit!.serial, n);
 
@@ -38,23 +34,11 @@ describe("CPSVerifier.verifyNow on-chain: a signature check, and the registry ch
   let s: Awaited<ReturnType<typeof start>>;
 
   async function start() {
-    const f = await deploySystemFixture();
-    const address = f.deployment.contracts.MITRegistry.address;
-    const wallet = Wallet.createRandom().connect(hre.ethers.provider) as unknown as Wallet;
-    const [funder] = await hre.ethers.getSigners();
-    await (await funder.sendTransaction({ to: wallet.address, value: parseEther("10") })).wait();
-    const admin = MITRegistry__factory.connect(address, f.msrp);
-    await (await admin.grantRole(await admin.IDP_ROLE(), wallet.address)).wait();
-    const dir = tmp("idp-f10");
-    const ks = new Keystore(path.join(dir, "keystore"), "");
-    idpKs = ks;
-    ks.create(IDP_RECORD, new IdentityProvider().toRecord());
-    const chainId = (await hre.ethers.provider.getNetwork()).chainId;
-    const registry = MITRegistry__factory.connect(address, wallet);
-    svc = new IdpService({ keystore: ks, dir: path.join(dir, "service"), registry, store: f.store, wallet, chainId, log: () => undefined });
-    const url = (await svc.start({ port: 0 })).url;
-    const dep = { chainId, registry: MITRegistry__factory.connect(address, hre.ethers.provider) };
-    return { f, dep, registry, info: await idpInfo(url, dep), client: new Keystore(path.join(tmp("idp-f10-client"), "keystore"), "") };
+    const sys = await idpSystem("idp-f10");
+    idpKs = sys.ks;
+    const up = await startIdp(sys);
+    svc = up.svc;
+    return { f: sys.f, dep: sys.dep, registry: sys.deps.registry, info: up.info, client: sys.client };
   }
 
   before(async () => {

@@ -6,23 +6,18 @@
  * few seconds (the default window is 5 minutes and an entry lives twice that).
  */
 import { expect } from "chai";
-import path from "path";
-import hre from "hardhat";
-import { Wallet, parseEther } from "ethers";
-import { deploySystemFixture } from "../fixtures/system";
-import { tmp } from "../helpers/rsms-services";
+import { idpSystem, startIdp } from "../helpers/idp-services";
 import { Keystore } from "../../offchain/storage/keystore";
-import { AvatarParty, IdentityProvider } from "../../offchain/avatars/agents";
+import { AvatarParty } from "../../offchain/avatars/agents";
 import { SimulatedEye } from "../../offchain/avatars/iris";
 import { toHex } from "../../offchain/crypto/bytes";
-import { IdpService, IDP_RECORD } from "../../offchain/services/avatars/idp-service";
-import { idpInfo, type IdpDeployment, type IdpInfo } from "../../offchain/services/avatars/clients";
+import { IdpService } from "../../offchain/services/avatars/idp-service";
+import { type IdpDeployment, type IdpInfo } from "../../offchain/services/avatars/clients";
 import { IssueKind, decodeIssueReply, encodeIssueRequest } from "../../offchain/services/avatars/wire";
 import { Kind, Route, audienceOf, openEnvelope, sealEnvelope } from "../../offchain/services/envelope";
 import { freshId } from "../../offchain/services/common";
 import { postEnvelope } from "../../offchain/services/client";
 import { issueEnrolmentToken, parseEnrolmentToken, tokenSigner } from "../../offchain/services/enrolment";
-import { MITRegistry__factory } from "../../typechain-types";
 
 const once = { attempts: 1, timeoutMs: 30_000, backoffMs: 10 };
 const WINDOW_MS = 1000;
@@ -36,31 +31,10 @@ describe("h10-red: enrolment tokens at the IdP (a lost issuance reply, a token u
   let dep: IdpDeployment;
 
   before(async () => {
-    const f = await deploySystemFixture();
-    const address = f.deployment.contracts.MITRegistry.address;
-    const wallet = Wallet.createRandom().connect(hre.ethers.provider) as unknown as Wallet;
-    const [funder] = await hre.ethers.getSigners();
-    await (await funder.sendTransaction({ to: wallet.address, value: parseEther("10") })).wait();
-    const admin = MITRegistry__factory.connect(address, f.msrp);
-    await (await admin.grantRole(await admin.IDP_ROLE(), wallet.address)).wait();
-    const dir = tmp("idp-enrol-red");
-    ks = new Keystore(path.join(dir, "keystore"), "");
-    ks.create(IDP_RECORD, new IdentityProvider().toRecord());
-    const chainId = (await hre.ethers.provider.getNetwork()).chainId;
-    const registry = MITRegistry__factory.connect(address, wallet);
-    svc = new IdpService({
-      keystore: ks,
-      dir: path.join(dir, "service"),
-      registry,
-      store: f.store,
-      wallet,
-      chainId,
-      windowMs: WINDOW_MS,
-      log: () => undefined,
-    });
-    const url = (await svc.start({ port: 0 })).url;
-    dep = { chainId, registry: MITRegistry__factory.connect(address, hre.ethers.provider) };
-    info = await idpInfo(url, dep);
+    const sys = await idpSystem("idp-enrol-red");
+    ks = sys.ks;
+    dep = sys.dep;
+    ({ svc, info } = await startIdp(sys, { windowMs: WINDOW_MS }));
   });
   after(async () => svc?.stop());
 

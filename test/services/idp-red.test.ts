@@ -9,14 +9,14 @@
  */
 import { expect } from "chai";
 import fs from "fs";
-import os from "os";
 import path from "path";
 import hre from "hardhat";
-import { Wallet, ZeroHash, parseEther } from "ethers";
+import { ZeroHash } from "ethers";
 import { takeSnapshot, time, type SnapshotRestorer } from "@nomicfoundation/hardhat-toolbox/network-helpers";
 import { deploySystemFixture } from "../fixtures/system";
+import { idpSystem, startIdp } from "../helpers/idp-services";
 import { Keystore } from "../../offchain/storage/keystore";
-import { AvatarParty, IdentityProvider } from "../../offchain/avatars/agents";
+import { AvatarParty } from "../../offchain/avatars/agents";
 import { SimulatedEye } from "../../offchain/avatars/iris";
 import { avatarIdOf, buildLoginResponse, caseHash, type AvatarCredential, type Evidence } from "../../offchain/avatars/protocols";
 import { encodeLoginResponse } from "../../offchain/avatars/wire";
@@ -27,10 +27,9 @@ import { postEnvelope } from "../../offchain/services/client";
 import { Scope, cpsPSign } from "../../offchain/crypto/cps";
 import { keccak256 } from "../../offchain/crypto/hash";
 import { toBytes, toHex } from "../../offchain/crypto/bytes";
-import { IdpService, IDP_RECORD } from "../../offchain/services/avatars/idp-service";
+import { IdpService } from "../../offchain/services/avatars/idp-service";
 import {
   delegateRemote,
-  idpInfo,
   issueRemote as issueOpen,
   loginRemote,
   mutualAuthRemote,
@@ -39,7 +38,7 @@ import {
   type IdpDeployment,
   type IdpInfo,
 } from "../../offchain/services/avatars/clients";
-import { MITRegistry__factory, type MITRegistry } from "../../typechain-types";
+import { type MITRegistry } from "../../typechain-types";
 import { issueEnrolmentToken } from "../../offchain/services/enrolment";
 
 /** The IdP's keystore, for its operator's one-time enrolment tokens (`idp:enrol-token`). */
@@ -48,7 +47,6 @@ let idpKs: Keystore;
 const issueRemote = (o: Parameters<typeof issueOpen>[0]) =>
   issueOpen({ ...o, token: o.token ?? issueEnrolmentToken(idpKs, { service: "idp", kind: o.kind, identity: o.label, ttlSec: 600 }).token });
 
-const tmp = (n: string) => fs.mkdtempSync(path.join(os.tmpdir(), `svc-${n}-`));
 /** The id of the avatar `p` calls `n` (names are per owner: avatarIdOf, h9-red F7). */
 const avatarOf = (p: AvatarParty, n: string) => avatarIdOf(p.mit!.serial, `h9-red:${n}`);
 const once = { attempts: 1, timeoutMs: 30_000, backoffMs: 10 };
@@ -69,35 +67,15 @@ describe("h9-red: the IdP service attacked over its wire (tracing, delegation, m
 
   before(async () => {
     snap = await takeSnapshot();
-    const f = await deploySystemFixture();
-    store = f.store;
-    const address = f.deployment.contracts.MITRegistry.address;
-    const wallet = Wallet.createRandom().connect(hre.ethers.provider) as unknown as Wallet;
-    const [funder, rep] = await hre.ethers.getSigners();
-    await (await funder.sendTransaction({ to: wallet.address, value: parseEther("10") })).wait();
-    const admin = MITRegistry__factory.connect(address, f.msrp);
-    await (await admin.grantRole(await admin.IDP_ROLE(), wallet.address)).wait();
-    const dir = tmp("idp-red");
-    const ks = new Keystore(path.join(dir, "keystore"), "");
-    idpKs = ks;
-    ks.create(IDP_RECORD, new IdentityProvider().toRecord());
-    const chainId = (await hre.ethers.provider.getNetwork()).chainId;
-    idpRegistry = MITRegistry__factory.connect(address, wallet);
-    svcDir = path.join(dir, "service");
-    svc = new IdpService({
-      keystore: ks,
-      dir: svcDir,
-      registry: idpRegistry,
-      store: f.store,
-      wallet,
-      chainId,
-      log: () => undefined,
-    });
-    const url = (await svc.start({ port: 0 })).url;
-    dep = { chainId, registry: MITRegistry__factory.connect(address, hre.ethers.provider) };
-    reporter = dep.registry.connect(rep);
-    info = await idpInfo(url, dep);
-    client = new Keystore(path.join(tmp("idp-red-client"), "keystore"), "");
+    const sys = await idpSystem("idp-red");
+    store = sys.f.store;
+    idpKs = sys.ks;
+    idpRegistry = sys.deps.registry;
+    svcDir = sys.deps.dir;
+    dep = sys.dep;
+    reporter = dep.registry.connect((await hre.ethers.getSigners())[1]);
+    ({ svc, info } = await startIdp(sys));
+    client = sys.client;
     alice = (
       await issueRemote({ idp: info, dep, keystore: client, name: "alice", kind: "user", label: "Alice", enrollment: eye.alice.capture() })
     ).party;

@@ -7,11 +7,9 @@
  */
 import { expect } from "chai";
 import fs from "fs";
-import os from "os";
 import path from "path";
 import hre from "hardhat";
-import { Wallet, parseEther } from "ethers";
-import { deploySystemFixture } from "../fixtures/system";
+import { idpSystem } from "../helpers/idp-services";
 import { Keystore } from "../../offchain/storage/keystore";
 import { AvatarParty, IdentityProvider } from "../../offchain/avatars/agents";
 import { SimulatedEye } from "../../offchain/avatars/iris";
@@ -30,7 +28,6 @@ import {
   idpInfo,
   issueRemote,
   loginRemote,
-  type IdpDeployment,
   type IdpInfo,
 } from "../../offchain/services/avatars/clients";
 import { ChallengePurpose, decodeChallengeReply, encodeChallengeRequest } from "../../offchain/services/avatars/wire";
@@ -38,42 +35,9 @@ import { Kind, Route, Scheme, audienceOf, openEnvelope, sealEnvelope } from "../
 import { freshId } from "../../offchain/services/common";
 import { onFault } from "../../offchain/services/faults";
 import { postEnvelope } from "../../offchain/services/client";
-import { MITRegistry__factory } from "../../typechain-types";
 
-const tmp = (n: string) => fs.mkdtempSync(path.join(os.tmpdir(), `svc-${n}-`));
 /** The id of the avatar `p` calls `n` (names are per owner, avatarIdOf). */
 const avatar = (p: AvatarParty, n: string) => avatarIdOf(p.mit!.serial, n);
-
-async function funded(): Promise<Wallet> {
-  const w = Wallet.createRandom().connect(hre.ethers.provider) as unknown as Wallet;
-  const [funder] = await hre.ethers.getSigners();
-  await (await funder.sendTransaction({ to: w.address, value: parseEther("10") })).wait();
-  return w;
-}
-
-async function system() {
-  const f = await deploySystemFixture();
-  const address = f.deployment.contracts.MITRegistry.address;
-  const admin = MITRegistry__factory.connect(address, f.msrp);
-  const wallet = await funded();
-  await (await admin.grantRole(await admin.IDP_ROLE(), wallet.address)).wait();
-  const dirs = { idp: tmp("idp"), client: tmp("client") };
-  const ks = new Keystore(path.join(dirs.idp, "keystore"), "");
-  ks.create(IDP_RECORD, new IdentityProvider().toRecord());
-  const chainId = (await hre.ethers.provider.getNetwork()).chainId;
-  const deps = {
-    keystore: ks,
-    dir: path.join(dirs.idp, "service"),
-    registry: MITRegistry__factory.connect(address, wallet),
-    store: f.store,
-    wallet,
-    chainId,
-    log: () => undefined,
-  };
-  const dep: IdpDeployment = { chainId, registry: MITRegistry__factory.connect(address, hre.ethers.provider) };
-  const client = new Keystore(path.join(dirs.client, "keystore"), "");
-  return { f, deps, dep, dirs, ks, client, wallet };
-}
 
 /** issueRemote with a fresh enrolment token from the IdP operator for the label (unless one is given). */
 function issueWithToken(a: Parameters<typeof issueRemote>[0]) {
@@ -84,7 +48,7 @@ let currentIdpKs: Keystore | undefined;
 
 describe("services/avatars: the IdP as a service, in-process", function () {
   this.timeout(120_000);
-  let s: Awaited<ReturnType<typeof system>>;
+  let s: Awaited<ReturnType<typeof idpSystem>>;
   let svc: IdpService;
   let url: string;
   let info: IdpInfo;
@@ -94,7 +58,7 @@ describe("services/avatars: the IdP as a service, in-process", function () {
   let delegated: AvatarCredential | undefined;
 
   before(async () => {
-    s = await system();
+    s = await idpSystem();
     currentIdpKs = s.ks;
     svc = new IdpService(s.deps);
     url = (await svc.start({ port: 0 })).url;

@@ -9,22 +9,15 @@
  * Protocol-level form: test/avatars/tracing-cases.test.ts.
  */
 import { expect } from "chai";
-import fs from "fs";
-import os from "os";
-import path from "path";
 import hre from "hardhat";
-import { Wallet, parseEther } from "ethers";
-import { deploySystemFixture } from "../fixtures/system";
-import { Keystore } from "../../offchain/storage/keystore";
-import { AvatarParty, IdentityProvider } from "../../offchain/avatars/agents";
+import { idpSystem, startIdp } from "../helpers/idp-services";
+import { AvatarParty } from "../../offchain/avatars/agents";
 import { SimulatedEye } from "../../offchain/avatars/iris";
 import { avatarIdOf, requestTrace } from "../../offchain/avatars/protocols";
-import { IdpService, IDP_RECORD } from "../../offchain/services/avatars/idp-service";
+import { IdpService } from "../../offchain/services/avatars/idp-service";
 import { issueEnrolmentToken } from "../../offchain/services/enrolment";
-import { delegateRemote, idpInfo, issueRemote, loginRemote, mutualAuthRemote, traceRemote } from "../../offchain/services/avatars/clients";
-import { MITRegistry__factory } from "../../typechain-types";
+import { delegateRemote, issueRemote, loginRemote, mutualAuthRemote, traceRemote } from "../../offchain/services/avatars/clients";
 
-const tmp = (n: string) => fs.mkdtempSync(path.join(os.tmpdir(), `svc-${n}-`));
 /** The id of the avatar `p` calls `n` (names are per owner, avatarIdOf). */
 const avatar = (p: AvatarParty, n: string) => avatarIdOf(p.mit!.serial, n);
 
@@ -37,30 +30,12 @@ describe("the IdP service's tracing route: a case is decided on the evidence fil
   });
 
   it("T1 (service): the accused posting the filed evidence with another message time first does not close the reporter's case; the reporter's evidence is traced", async () => {
-    const f = await deploySystemFixture();
-    const address = f.deployment.contracts.MITRegistry.address;
-    const wallet = Wallet.createRandom().connect(hre.ethers.provider) as unknown as Wallet;
-    const [funder, reporter] = await hre.ethers.getSigners();
-    await (await funder.sendTransaction({ to: wallet.address, value: parseEther("10") })).wait();
-    const admin = MITRegistry__factory.connect(address, f.msrp);
-    await (await admin.grantRole(await admin.IDP_ROLE(), wallet.address)).wait();
-    const dir = tmp("idp");
-    const ks = new Keystore(path.join(dir, "keystore"), "");
-    ks.create(IDP_RECORD, new IdentityProvider().toRecord());
-    const chainId = (await hre.ethers.provider.getNetwork()).chainId;
-    svc = new IdpService({
-      keystore: ks,
-      dir: path.join(dir, "service"),
-      registry: MITRegistry__factory.connect(address, wallet),
-      store: f.store,
-      wallet,
-      chainId,
-      log: () => undefined,
-    });
-    const url = (await svc.start({ port: 0 })).url;
-    const dep = { chainId, registry: MITRegistry__factory.connect(address, hre.ethers.provider) };
-    const info = await idpInfo(url, dep);
-    const client = new Keystore(path.join(tmp("client"), "keystore"), "");
+    const sys = await idpSystem();
+    const reporter = (await hre.ethers.getSigners())[1];
+    const { dep, ks, client } = sys;
+    const up = await startIdp(sys);
+    svc = up.svc;
+    const info = up.info;
     const eye = { alice: new SimulatedEye(311), bob: new SimulatedEye(312) };
     const issue = (name: string, kind: "user" | "proxy", enrollment?: Uint8Array) =>
       issueRemote({

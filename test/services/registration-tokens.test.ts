@@ -9,11 +9,9 @@
  */
 import fs from "fs";
 import path from "path";
-import hre from "hardhat";
 import { expect } from "chai";
-import { Wallet, parseEther } from "ethers";
 import { rsmsServices, tmp } from "../helpers/rsms-services";
-import { deploySystemFixture } from "../fixtures/system";
+import { idpSystem, startIdp } from "../helpers/idp-services";
 import { Keystore } from "../../offchain/storage/keystore";
 import { Msrp } from "../../offchain/rsms/msrp";
 import { Role } from "../../offchain/rsms/messages";
@@ -36,9 +34,7 @@ import {
 } from "../../offchain/services/enrolment";
 import { IdpService, IDP_RECORD } from "../../offchain/services/avatars/idp-service";
 import { idpInfo, issueRemote, type IdpDeployment } from "../../offchain/services/avatars/clients";
-import { IdentityProvider } from "../../offchain/avatars/agents";
 import { SimulatedEye } from "../../offchain/avatars/iris";
-import { MITRegistry__factory } from "../../typechain-types";
 
 const once = { attempts: 1, timeoutMs: 30_000, backoffMs: 10 };
 
@@ -351,29 +347,10 @@ describe("registration needs an operator's one-time enrolment token (F5, fixed)"
     let dep: IdpDeployment;
     const client = () => new Keystore(path.join(tmp("client"), "keystore"), "");
     before(async () => {
-      const f = await deploySystemFixture();
-      const address = f.deployment.contracts.MITRegistry.address;
-      const wallet = Wallet.createRandom().connect(hre.ethers.provider) as unknown as Wallet;
-      const [funder] = await hre.ethers.getSigners();
-      await (await funder.sendTransaction({ to: wallet.address, value: parseEther("10") })).wait();
-      const admin = MITRegistry__factory.connect(address, f.msrp);
-      await (await admin.grantRole(await admin.IDP_ROLE(), wallet.address)).wait();
-      const dir = tmp("idp");
-      ks = new Keystore(path.join(dir, "keystore"), "");
-      ks.create(IDP_RECORD, new IdentityProvider().toRecord());
-      const chainId = (await hre.ethers.provider.getNetwork()).chainId;
-      svc = new IdpService({
-        keystore: ks,
-        dir: path.join(dir, "service"),
-        registry: MITRegistry__factory.connect(address, wallet),
-        store: f.store,
-        wallet,
-        chainId,
-        log: () => undefined,
-      });
-      const url = (await svc.start({ port: 0 })).url;
-      dep = { chainId, registry: MITRegistry__factory.connect(address, hre.ethers.provider) };
-      info = await idpInfo(url, dep);
+      const sys = await idpSystem();
+      ks = sys.ks;
+      dep = sys.dep;
+      ({ svc, info } = await startIdp(sys));
     });
     after(async () => {
       await svc?.stop();
