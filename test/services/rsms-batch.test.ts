@@ -5,6 +5,7 @@
  * batch's transaction and its replies is finished, per join, by a restarted MSRP.
  */
 import { expect } from "chai";
+import { randomBytes } from "crypto";
 import fs from "fs";
 import path from "path";
 import { rsmsServices } from "../helpers/rsms-services";
@@ -166,5 +167,49 @@ describe("services/rsms: the MSRP batches joins (recordJoins)", function () {
     }
     expect(await s.dep.ledger.joinCount()).to.equal(count);
     expect((await recorded(from + 1)).joins).to.equal(2);
+  });
+
+  /** Registers RNs after the first filter and publishes theirs. */
+  async function more(ns: string[]): Promise<void> {
+    for (const n of ns)
+      await registerRnRemote({ msrpUrl: s.msrpUrl, name: n, poolId: 1, rid: `rn:${n}`, token: s.enrol(n), keystore: s.client, dep: s.dep });
+    expect(await msrp.publishDue()).to.equal(1);
+  }
+
+  it("a join the chain would refuse is refused alone: the rest of its batch is recorded in one transaction", async () => {
+    await more(["i", "j", "k"]);
+    // j's PID already holds another record (a stand-in for any join whose recordJoin would revert)
+    const pidJ = loadRemoteRn(s.client, "j")!.state.pid;
+    const reg = s.dep.ledger.registry.connect(s.msrpWallet);
+    await (await reg.recordJoin(toHex(pidJ), toHex(randomBytes(32)), 1, 1)).wait();
+    const from = await s.dep.ledger.registry.runner!.provider!.getBlockNumber();
+    const out = await Promise.all(
+      ["i", "j", "k"].map((name) =>
+        joinRemote({ name, poolId: 1, keystore: s.client, dep: s.dep }).then(
+          (r) => r.rn.state.joined,
+          (e: Error) => e,
+        ),
+      ),
+    );
+    expect(out[0]).to.equal(true);
+    expect(out[2]).to.equal(true);
+    expect((out[1] as Error).message).to.match(/already recorded on-chain/);
+    expect(await recorded(from + 1)).to.deep.equal({ joins: 2, txs: 1 });
+    expect(msrp.msrp.summary().rns.find((x) => x.name === "j")!.joined).to.equal(false);
+    expect(fs.readdirSync(path.join(s.msrpDeps.dir, "journal"))).to.have.length(0);
+  });
+
+  it("if the batch transaction reverts, its joins are written one by one", async () => {
+    await more(["l", "m"]);
+    const ledger = s.msrpDeps.ledger;
+    ledger.recordJoins = () => Promise.reject(new Error("execution reverted (a stand-in)"));
+    try {
+      const from = await s.dep.ledger.registry.runner!.provider!.getBlockNumber();
+      const rs = await Promise.all(["l", "m"].map((name) => joinRemote({ name, poolId: 1, keystore: s.client, dep: s.dep })));
+      for (const r of rs) expect(r.rn.state.joined).to.equal(true);
+      expect(await recorded(from + 1)).to.deep.equal({ joins: 2, txs: 2 });
+    } finally {
+      delete (ledger as { recordJoins?: unknown }).recordJoins;
+    }
   });
 });
