@@ -110,7 +110,12 @@ listenFlags(
       undefined,
       types.int,
     )
-    .addOptionalParam("batchMax", "msrp, with --batch-ms: at most this many joins per batch (default 32, at most 256)", undefined, types.int)
+    .addOptionalParam(
+      "batchMax",
+      "msrp, with --batch-ms: at most this many joins per batch (default 32, at most 256)",
+      undefined,
+      types.int,
+    )
     .addFlag(
       "openRegistration",
       "msrp, DEVELOPMENT ONLY: RNs and users register without an enrolment token (default: each needs one, `rsms:enrol-token`)",
