@@ -4,9 +4,11 @@
  * (JSON-RPC, automine). The RNs register over HTTP, then join one after the other (latency from
  * the RN's request to its verified reply) and with 16 in flight (joins per second). The two
  * services run in this process (the RN clients too), so they share its two cores; the process
- * test of the same services is test/e2e/services.test.ts. Batching (recordJoins for several
- * forwards in one transaction) is not implemented in the services yet: every join is one
- * transaction, serialised by the MSRP.
+ * test of the same services is test/e2e/services.test.ts. The workloads run twice: batching off
+ * (every join its own `recordJoin` transaction, serialised by the MSRP) and on (the MSRP's
+ * `batch` option, `rsms:serve msrp --batch-ms`: forwards within BATCH_MS of a batch's first, at
+ * most BATCH_MAX, share one `recordJoins` transaction), each with a fresh MSRP, pool and RNs.
+ * `SERVICES_BENCH_BATCH=off|on` runs one of them (default both).
  *
  * The IdP part: one IdP service (own keystore, own account holding IDP_ROLE) and user clients in
  * this process; users get MITs over HTTP, then log in one after the other and with 8 in flight.
@@ -27,7 +29,7 @@ import { RsmsLedger } from "../offchain/rsms/ledger";
 import { Msrp } from "../offchain/rsms/msrp";
 import { Keystore } from "../offchain/storage/keystore";
 import { FileContentStore } from "../offchain/storage/content-store";
-import { MsrpService, MSRP_RECORD } from "../offchain/services/rsms/msrp-service";
+import { MsrpService, MSRP_RECORD, type JoinBatching } from "../offchain/services/rsms/msrp-service";
 import { RpmService } from "../offchain/services/rsms/rpm-service";
 import { enrolRpm, joinRemote, registerRnRemote, type Deployment } from "../offchain/services/rsms/clients";
 import { issueEnrolmentToken } from "../offchain/services/enrolment";
@@ -48,9 +50,18 @@ const LOGINS_CONC = Number(process.env.SERVICES_BENCH_LOGINS_CONC ?? 80);
 const LOGIN_IN_FLIGHT = 8;
 const USERS = 8;
 const PART = process.env.SERVICES_BENCH_PART ?? "all";
+const BATCH_MS = Number(process.env.SERVICES_BENCH_BATCH_MS ?? 100);
+const BATCH_MAX = Number(process.env.SERVICES_BENCH_BATCH_MAX ?? 32);
+const BATCH_MODES = (process.env.SERVICES_BENCH_BATCH ?? "off,on").split(",");
 
 type Row = { perSec: number; p50: number; p95: number; p99: number };
-type RsmsRes = { registrationsPerSec: number; sequential: Row & { joins: number }; concurrent: Row & { joins: number; inFlight: number } };
+type RsmsRes = {
+  registrationsPerSec: number;
+  sequential: Row & { joins: number; txs?: number };
+  concurrent: Row & { joins: number; inFlight: number; txs?: number };
+};
+/** The RSMS results: batching off at the top level (as before), batching on under `batched`. */
+type RsmsAll = Partial<RsmsRes> & Partial<Stamp> & { batched?: RsmsRes & Stamp & { batch: JoinBatching } };
 type Stamp = { measuredAt: string; machine: string };
 type IdpRes = { issuancesPerSec: number; sequential: Row & { logins: number }; concurrent: Row & { logins: number; inFlight: number } };
 
@@ -141,7 +152,7 @@ async function idpPart(node: Awaited<ReturnType<typeof startNode>>, work: string
   }
 }
 
-async function rsmsPart(node: Awaited<ReturnType<typeof startNode>>, work: string): Promise<RsmsRes> {
+async function rsmsPart(node: Awaited<ReturnType<typeof startNode>>, work: string, poolId: number, batch?: JoinBatching): Promise<RsmsRes> {
   let stop: (() => Promise<void>) | undefined;
   try {
     const file = JSON.parse(fs.readFileSync(path.join(node.env.METATRUST_DEPLOYMENTS_DIR!, "localhost.json"), "utf8"));
@@ -169,6 +180,7 @@ async function rsmsPart(node: Awaited<ReturnType<typeof startNode>>, work: strin
       chainId,
       registry: address,
       admission: "any",
+      ...(batch ? { batch } : {}),
       log: () => undefined,
     });
     const msrpUrl = (await msrp.start({ port: 0, rateLimit: { max: 100_000, windowMs: 60_000 } })).url;
@@ -179,11 +191,11 @@ async function rsmsPart(node: Awaited<ReturnType<typeof startNode>>, work: strin
     };
     const rpmWallet = await fund();
     const rpmKs = new Keystore(path.join(work, "rpm", "keystore"), "");
-    await enrolRpm({ msrpUrl, poolId: 1, rid: "rpm-1", wallet: rpmWallet, keystore: rpmKs, dep });
+    await enrolRpm({ msrpUrl, poolId, rid: `rpm-${poolId}`, wallet: rpmWallet, keystore: rpmKs, dep });
     const rpm = new RpmService({
       keystore: rpmKs,
       dir: path.join(work, "rpm", "service"),
-      poolId: 1,
+      poolId,
       ledger: new RsmsLedger(ResourcePoolRegistry__factory.connect(address, rpmWallet)),
       store,
       wallet: rpmWallet,
@@ -205,7 +217,7 @@ async function rsmsPart(node: Awaited<ReturnType<typeof startNode>>, work: strin
       await registerRnRemote({
         msrpUrl,
         name: n,
-        poolId: 1,
+        poolId,
         rid: `rn:${n}`,
         token: issueEnrolmentToken(msrpKs, { service: "msrp", kind: "rn", identity: n, ttlSec: 3600 }).token,
         keystore: client,
@@ -214,15 +226,23 @@ async function rsmsPart(node: Awaited<ReturnType<typeof startNode>>, work: strin
     const regPerSec = names.length / ((performance.now() - tr) / 1000);
     await msrp.publishDue();
 
-    console.log(`services: ${SEQ} joins one after the other ...`);
+    const txsSince = async (from: number) => {
+      const ev = await dep.ledger.registry.queryFilter(dep.ledger.registry.filters.JoinRecorded(), from);
+      return new Set(ev.map((e) => e.transactionHash)).size;
+    };
+    const b0 = (await provider.getBlockNumber()) + 1;
+    const joins0 = await dep.ledger.joinCount();
+    console.log(`services: ${SEQ} joins one after the other (batching ${batch ? `${batch.ms} ms` : "off"}) ...`);
     const lat: number[] = [];
     const t0 = performance.now();
     for (const n of names.slice(0, SEQ)) {
       const s = performance.now();
-      await joinRemote({ name: n, poolId: 1, keystore: client, dep, rpmUrl });
+      await joinRemote({ name: n, poolId, keystore: client, dep, rpmUrl });
       lat.push(performance.now() - s);
     }
     const seqPerSec = SEQ / ((performance.now() - t0) / 1000);
+    const b1 = (await provider.getBlockNumber()) + 1;
+    const seqTxs = await txsSince(b0);
 
     console.log(`services: ${CONC} joins, ${IN_FLIGHT} in flight ...`);
     const clat: number[] = [];
@@ -232,19 +252,28 @@ async function rsmsPart(node: Awaited<ReturnType<typeof startNode>>, work: strin
       Array.from({ length: IN_FLIGHT }, async () => {
         for (let n = queue.shift(); n !== undefined; n = queue.shift()) {
           const s = performance.now();
-          await joinRemote({ name: n, poolId: 1, keystore: client, dep, rpmUrl });
+          await joinRemote({ name: n, poolId, keystore: client, dep, rpmUrl });
           clat.push(performance.now() - s);
         }
       }),
     );
     const concPerSec = CONC / ((performance.now() - t1) / 1000);
-    const joins = await dep.ledger.joinCount();
+    const concTxs = await txsSince(b1);
+    const joins = (await dep.ledger.joinCount()) - joins0;
     if (joins !== SEQ + CONC) throw new Error(`expected ${SEQ + CONC} join records, found ${joins}`);
 
     return {
       registrationsPerSec: regPerSec,
-      sequential: { joins: SEQ, perSec: seqPerSec, p50: q(lat, 0.5), p95: q(lat, 0.95), p99: q(lat, 0.99) },
-      concurrent: { joins: CONC, inFlight: IN_FLIGHT, perSec: concPerSec, p50: q(clat, 0.5), p95: q(clat, 0.95), p99: q(clat, 0.99) },
+      sequential: { joins: SEQ, txs: seqTxs, perSec: seqPerSec, p50: q(lat, 0.5), p95: q(lat, 0.95), p99: q(lat, 0.99) },
+      concurrent: {
+        joins: CONC,
+        inFlight: IN_FLIGHT,
+        txs: concTxs,
+        perSec: concPerSec,
+        p50: q(clat, 0.5),
+        p95: q(clat, 0.95),
+        p99: q(clat, 0.99),
+      },
     };
   } finally {
     await stop?.();
@@ -256,7 +285,7 @@ async function main() {
   const prior = (() => {
     try {
       return JSON.parse(fs.readFileSync(path.join(dir, "services.json"), "utf8")) as {
-        rsms?: RsmsRes & Stamp;
+        rsms?: RsmsAll;
         idp?: IdpRes & Stamp;
       } & Partial<RsmsRes> & { measuredAt?: string; machine?: string };
     } catch {
@@ -264,7 +293,7 @@ async function main() {
     }
   })();
   // results from before the IdP part sat at the top level
-  let rsms =
+  let rsms: RsmsAll | undefined =
     prior.rsms ?? (prior.sequential ? { ...(prior as RsmsRes), measuredAt: prior.measuredAt!, machine: prior.machine! } : undefined);
   let idp = prior.idp;
   if (PART !== "report") {
@@ -273,7 +302,18 @@ async function main() {
     try {
       const d = await node.run(["deploy"]);
       if (d.code !== 0) throw new Error(d.stderr + d.stdout);
-      if (PART !== "idp") rsms = { ...(await rsmsPart(node, work)), measuredAt: new Date().toISOString(), machine: machine() };
+      if (PART !== "idp") {
+        rsms = { ...rsms };
+        if (BATCH_MODES.includes("off")) {
+          const r = await rsmsPart(node, path.join(work, "off"), 1);
+          rsms = { ...rsms, ...r, measuredAt: new Date().toISOString(), machine: machine() };
+        }
+        if (BATCH_MODES.includes("on")) {
+          const batch = { ms: BATCH_MS, max: BATCH_MAX };
+          const r = await rsmsPart(node, path.join(work, "on"), 2, batch);
+          rsms = { ...rsms, batched: { ...r, batch, measuredAt: new Date().toISOString(), machine: machine() } };
+        }
+      }
       if (PART !== "rsms") idp = { ...(await idpPart(node, work)), measuredAt: new Date().toISOString(), machine: machine() };
     } finally {
       await node.stop();
@@ -282,22 +322,38 @@ async function main() {
   }
   const row = (w: string, r: Row) => `| ${w} | ${r.perSec.toFixed(1)} | ${r.p50.toFixed(1)} | ${r.p95.toFixed(1)} | ${r.p99.toFixed(1)} |`;
   const md = ["# Services over loopback HTTP against a `hardhat node`", ""];
-  if (rsms)
+  const jrow = (w: string, r: Row & { joins: number; txs?: number }) =>
+    `${row(w, r)} ${r.txs === undefined ? "" : `${r.txs} (${(r.joins / r.txs).toFixed(1)} joins each)`} |`;
+  if (rsms?.sequential && rsms.concurrent) {
+    const b = rsms.batched;
     md.push(
       "## RSMS joins",
       "",
-      `Measured ${rsms.measuredAt} on ${rsms.machine}. One MSRP service and one RPM service (own keystores and accounts), RN clients in the`,
-      "same process; every join is an RN -> RPM -> MSRP round trip over HTTP with signed envelopes, a `recordJoin`",
-      "transaction mined by the node, and the MSRP's state written before it answers. Batching: off (not implemented yet).",
+      "One MSRP service and one RPM service (own keystores and accounts), RN clients in the same process; every join is an",
+      "RN -> RPM -> MSRP round trip over HTTP with signed envelopes, the join's intent journaled, its record mined by the",
+      "node, and the MSRP's state written before it answers. Batching off: one `recordJoin` transaction per join,",
+      "serialised by the MSRP. Batching on (`rsms:serve msrp --batch-ms`): forwards that arrive while a batch is open share",
+      "one `recordJoins` transaction; each reply waits for it.",
       "",
-      "| workload | joins/s | p50 (ms) | p95 (ms) | p99 (ms) |",
-      "|---|---:|---:|---:|---:|",
-      row(`${rsms.sequential.joins} joins, one after the other`, rsms.sequential),
-      row(`${rsms.concurrent.joins} joins, ${rsms.concurrent.inFlight} in flight`, rsms.concurrent),
+      `Batching off: measured ${rsms.measuredAt} on ${rsms.machine} (the load average as it ended).` +
+        (b ? ` Batching on (${b.batch.ms} ms, at most ${b.batch.max}): measured ${b.measuredAt} on ${b.machine}.` : ""),
       "",
-      `RN registrations over HTTP, one after the other: ${rsms.registrationsPerSec.toFixed(1)}/s.`,
+      "| workload | joins/s | p50 (ms) | p95 (ms) | p99 (ms) | transactions |",
+      "|---|---:|---:|---:|---:|---:|",
+      jrow(`${rsms.sequential.joins} joins, one after the other, batching off`, rsms.sequential),
+      jrow(`${rsms.concurrent.joins} joins, ${rsms.concurrent.inFlight} in flight, batching off`, rsms.concurrent),
+      ...(b
+        ? [
+            jrow(`${b.sequential.joins} joins, one after the other, batching on`, b.sequential),
+            jrow(`${b.concurrent.joins} joins, ${b.concurrent.inFlight} in flight, batching on`, b.concurrent),
+          ]
+        : []),
+      "",
+      `RN registrations over HTTP, one after the other: ${rsms.registrationsPerSec!.toFixed(1)}/s` +
+        (b ? ` (batching off), ${b.registrationsPerSec.toFixed(1)}/s (on; registration is not batched).` : "."),
       "",
     );
+  }
   if (idp)
     md.push(
       "## IdP logins",

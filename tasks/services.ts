@@ -74,6 +74,8 @@ type ServeArgs = {
   trustProxy?: string;
   admitRpm: string;
   tick: number;
+  batchMs?: number;
+  batchMax?: number;
   openRegistration: boolean;
 };
 
@@ -102,14 +104,34 @@ listenFlags(
     .addOptionalParam("publicUrl", "rpm: the URL RNs reach it at, announced on-chain (default: the bound URL)")
     .addOptionalParam("admitRpm", "msrp: accounts that may enrol as RPMs: `any` or `1=0xabc…,2=0xdef…`", "")
     .addOptionalParam("tick", "msrp: how often (ms) it publishes the filters that are due", 1000, types.int)
+    .addOptionalParam(
+      "batchMs",
+      "msrp: batch joins: forwards arriving within this many ms of a batch's first go on-chain in one recordJoins transaction (default 0: off, one recordJoin each)",
+      undefined,
+      types.int,
+    )
+    .addOptionalParam(
+      "batchMax",
+      "msrp, with --batch-ms: at most this many joins per batch (default 32, at most 256)",
+      undefined,
+      types.int,
+    )
     .addFlag(
       "openRegistration",
       "msrp, DEVELOPMENT ONLY: RNs and users register without an enrolment token (default: each needs one, `rsms:enrol-token`)",
     ),
 ).setAction(async (a: ServeArgs, hre) => {
   const cfg = listenConfig(a);
+  if (a.role !== "msrp" && (a.batchMs !== undefined || a.batchMax !== undefined))
+    throw new UsageError(`rsms:serve: --batch-ms and --batch-max are for the msrp`);
   if (a.role === "msrp") {
-    const { MsrpService, parseAdmission, MSRP_RECORD } = await import("../offchain/services/rsms/msrp-service");
+    const { MsrpService, parseAdmission, parseBatching, MSRP_RECORD } = await import("../offchain/services/rsms/msrp-service");
+    let batch: ReturnType<typeof parseBatching>;
+    try {
+      batch = parseBatching(a.batchMs, a.batchMax);
+    } catch (e) {
+      throw new UsageError(`rsms:serve: ${(e as Error).message}`);
+    }
     const c = await serviceChain(hre, "msrp");
     if (!c.local.keystore.exists(MSRP_RECORD))
       throw new UsageError("rsms:serve: no MSRP in this data folder: run `npx hardhat rsms:setup` with it first");
@@ -139,10 +161,13 @@ listenFlags(
       admission: a.admitRpm ? parseAdmission(a.admitRpm) : new Map(),
       tickMs: a.tick,
       openRegistration: a.openRegistration,
+      ...(batch ? { batch } : {}),
     });
     if (a.openRegistration) openRegistrationBanner("msrp");
     const r = await svc.start(cfg);
-    console.log(`msrp: listening on ${r.url} (account ${c.wallet.address})`);
+    console.log(
+      `msrp: listening on ${r.url} (account ${c.wallet.address})${batch ? `, joins batched (${batch.ms} ms, at most ${batch.max})` : ""}`,
+    );
     await untilSignal(() => svc.stop());
     return { url: r.url };
   }

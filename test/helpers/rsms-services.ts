@@ -13,7 +13,7 @@ import { Keystore } from "../../offchain/storage/keystore";
 import { RsmsLedger } from "../../offchain/rsms/ledger";
 import { GroupLedger } from "../../offchain/rsms/group-flows";
 import { Msrp } from "../../offchain/rsms/msrp";
-import { MsrpService, MSRP_RECORD } from "../../offchain/services/rsms/msrp-service";
+import { MsrpService, MSRP_RECORD, type JoinBatching } from "../../offchain/services/rsms/msrp-service";
 import { RpmService } from "../../offchain/services/rsms/rpm-service";
 import { enrolRpm, joinRemote, registerRnRemote, type Deployment } from "../../offchain/services/rsms/clients";
 import { issueEnrolmentToken } from "../../offchain/services/enrolment";
@@ -44,9 +44,12 @@ export type RunningRpm = { svc: RpmService; url: string; ks: Keystore; dir: stri
 
 /**
  * Deploys the system, starts the MSRP service and one enrolled RPM service per pool.
- * @param o - pools (default [1]); groups: the MSRP also runs the service-group desk; msrpRetry: the RPMs' retry policy toward the MSRP
+ * @param o - pools (default [1]); groups: the MSRP also runs the service-group desk; msrpRetry: the RPMs' retry policy toward the MSRP;
+ *   batch: the MSRP batches joins (recordJoins)
  */
-export async function rsmsServices(o: { pools?: number[]; groups?: boolean; msrpRetry?: RetryPolicy; openRegistration?: boolean } = {}) {
+export async function rsmsServices(
+  o: { pools?: number[]; groups?: boolean; msrpRetry?: RetryPolicy; openRegistration?: boolean; batch?: JoinBatching } = {},
+) {
   const pools = o.pools ?? [1];
   const f = await deploySystemFixture();
   const address = await f.registry.getAddress();
@@ -81,6 +84,7 @@ export async function rsmsServices(o: { pools?: number[]; groups?: boolean; msrp
     registry: address,
     admission: "any" as const,
     ...(o.openRegistration ? { openRegistration: true } : {}),
+    ...(o.batch ? { batch: o.batch } : {}),
     log: () => undefined,
   };
   const msrp = new MsrpService(msrpDeps);

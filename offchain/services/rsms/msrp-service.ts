@@ -26,6 +26,14 @@
  * last. On start-up, before serving, each intent left by a crash is finished from what the chain
  * says ({@link MsrpService.recover}): a mined join is committed to the agent and its
  * acknowledgement cached, so the RPM's retry gets it; an unmined one is written then.
+ *
+ * Join batching (opt-in, `batch`, `rsms:serve msrp --batch-ms`): a forward is verified and its
+ * intent journaled under the mutex as above, then it waits in the open batch; the batch closes
+ * `ms` after its first forward or at `max` forwards, and one `recordJoins` transaction records
+ * them all (under the mutex), after which each is committed and answered. Each join keeps its
+ * own intent, so recovery is the same per-join check of the chain. A join the chain would refuse
+ * (its PID or tag already recorded) is refused alone before the batch is sent; if the batch
+ * transaction still reverts, its joins are written one by one.
  */
 import fs from "fs";
 import path from "path";
@@ -74,6 +82,34 @@ export function parseAdmission(s: string): Admission {
   return m;
 }
 
+/** Join batching: forwards within `ms` of a batch's first (at most `max`) share one recordJoins transaction. */
+export type JoinBatching = { ms: number; max: number };
+
+/** Default `--batch-max`. */
+export const DEFAULT_BATCH_MAX = 32;
+/** Bounds of `--batch-ms` (a forward waits at most this long for its batch) and `--batch-max` (the gas of one transaction). */
+export const BATCH_MS_MAX = 10_000;
+export const BATCH_MAX_MAX = 256;
+
+/**
+ * Checks `--batch-ms` / `--batch-max`: undefined or 0 ms is off (every join its own recordJoin).
+ * @throws AgentStateError naming the flag
+ */
+export function parseBatching(ms: number | undefined, max: number | undefined): JoinBatching | undefined {
+  if (ms !== undefined && !(Number.isInteger(ms) && ms >= 0 && ms <= BATCH_MS_MAX))
+    throw new AgentStateError(`--batch-ms: ${ms} is not a whole number of milliseconds in [0, ${BATCH_MS_MAX}]`);
+  if (max !== undefined && !(Number.isInteger(max) && max >= 1 && max <= BATCH_MAX_MAX))
+    throw new AgentStateError(`--batch-max: ${max} is not a whole number in [1, ${BATCH_MAX_MAX}]`);
+  if (!ms) {
+    if (max !== undefined) throw new AgentStateError("--batch-max: batching is off (give --batch-ms too)");
+    return undefined;
+  }
+  return { ms, max: max ?? DEFAULT_BATCH_MAX };
+}
+
+/** A verified, journaled join waiting in the open batch for its transaction. */
+type Queued = { v: VerifiedJoin; reply: Uint8Array; resolve: (r: Uint8Array) => void; reject: (e: unknown) => void };
+
 /** What the MSRP service needs. */
 export type MsrpServiceDeps = {
   keystore: Keystore;
@@ -96,6 +132,8 @@ export type MsrpServiceDeps = {
   trust?: TrustManager;
   /** filter publication tick (ms); 0: off */
   tickMs?: number;
+  /** join batching (recordJoins); undefined: off, every join its own recordJoin (see {@link parseBatching}) */
+  batch?: JoinBatching;
   windowMs?: number;
   log?: (line: string) => void;
 };
@@ -116,8 +154,12 @@ export class MsrpService {
   readonly desk?: GroupDesk;
   private timer?: NodeJS.Timeout;
   private running?: RunningService;
+  /** batching: the batch collecting forwards, and the RNs with a join in a batch not yet committed */
+  private open?: { items: Queued[]; timer: NodeJS.Timeout };
+  private readonly batched = new Set<string>();
 
   constructor(private readonly d: MsrpServiceDeps) {
+    if (d.batch) parseBatching(d.batch.ms, d.batch.max);
     const { enrolment, ...rec } = d.keystore.load(MSRP_RECORD) as { enrolment?: Record<string, TokenUse> };
     this.msrp = Msrp.fromRecord(rec as never);
     this.book = new EnrolmentBook(enrolment ?? {});
@@ -341,6 +383,7 @@ export class MsrpService {
    * commit, the acknowledgement (cached before it is sent).
    */
   private async commitForward(env: ReturnType<typeof openEnvelope>, raw: Uint8Array, verify: () => VerifiedJoin): Promise<Uint8Array> {
+    if (this.d.batch) return this.batchForward(env, raw, verify);
     const out = await this.cache.once(env.requestId, env.issuedAt, raw, () =>
       this.mutex.run(async () => {
         const v = verify();
@@ -356,6 +399,118 @@ export class MsrpService {
     );
     this.journal.done(`join-${decodeAckPid(out)}`);
     return out;
+  }
+
+  /**
+   * {@link commitForward} with batching: verified and journaled under the mutex, then queued; the
+   * reply comes once the batch's transaction is mined and the join committed ({@link flush}).
+   */
+  private async batchForward(env: ReturnType<typeof openEnvelope>, raw: Uint8Array, verify: () => VerifiedJoin): Promise<Uint8Array> {
+    const out = await this.cache.once(env.requestId, env.issuedAt, raw, async () => {
+      const { wait } = await this.mutex.run(async () => {
+        const v = verify();
+        // the agent's state changes only when a join is committed: a second forward for an RN whose
+        // join waits in a batch would pass the check again
+        if (this.batched.has(v.rn))
+          throw new RsmsRejectedError("MSRP_REJECTED", `forward: a join of ${toHex(v.record.pid)}'s RN is already being recorded`);
+        const reply = this.reply(env, raw, encodeJoinAck(v.record));
+        const id = `join-${toHex(v.record.pid).slice(2)}`;
+        this.journal.put(id, "join", { ...verifiedToJson(v), requestId: toHex(env.requestId), request: toHex(raw), reply: toHex(reply) });
+        this.batched.add(v.rn);
+        return { wait: this.enqueue(v, reply) };
+      });
+      return wait;
+    });
+    this.journal.done(`join-${decodeAckPid(out)}`);
+    return out;
+  }
+
+  /** Puts a journaled join into the open batch (opening one), closing it when full. */
+  private enqueue(v: VerifiedJoin, reply: Uint8Array): Promise<Uint8Array> {
+    const { ms, max } = this.d.batch!;
+    return new Promise((resolve, reject) => {
+      const b = (this.open ??= { items: [], timer: setTimeout(() => this.closeBatch(), ms) });
+      b.items.push({ v, reply, resolve, reject });
+      if (b.items.length >= max) this.closeBatch();
+    });
+  }
+
+  private closeBatch(): void {
+    const b = this.open;
+    if (!b) return;
+    this.open = undefined;
+    clearTimeout(b.timer);
+    void this.mutex.run(() => this.flush(b.items));
+  }
+
+  /**
+   * Records a closed batch (under the mutex): each join checked against the chain (already
+   * recorded as it is: kept; its PID or tag taken: refused alone), one recordJoins for the rest
+   * (one by one if it reverts), then the agent's commits, one save, and the replies.
+   */
+  private async flush(items: Queued[]): Promise<void> {
+    const settled = new Set<Queued>();
+    const fail = (q: Queued, e: unknown) => {
+      settled.add(q);
+      q.reject(e);
+    };
+    try {
+      const ok: Queued[] = [];
+      const write: Queued[] = [];
+      const states = await Promise.all(
+        items.map(async ({ v: { record: r } }) => {
+          const on = await this.d.ledger.recordOf(r.pid);
+          if (equalBytes(on.tag, r.tag) && on.poolId === r.poolId) return "mine";
+          return !on.tag.every((x) => x === 0) || (await this.d.ledger.isTagUsed(r.tag)) ? "taken" : "free";
+        }),
+      );
+      items.forEach((q, i) => {
+        if (states[i] === "mine") ok.push(q);
+        else if (states[i] === "free") write.push(q);
+        else {
+          // the chain would refuse it (the serial path's recordJoin reverts): refused, its intent dropped
+          this.journal.done(`join-${toHex(q.v.record.pid).slice(2)}`);
+          fail(q, new RsmsRejectedError("MSRP_REJECTED", `forward: ${toHex(q.v.record.pid)} or its tag is already recorded on-chain`));
+        }
+      });
+      if (write.length === 1) {
+        await this.d.ledger.recordJoin(write[0].v.record);
+        ok.push(write[0]);
+      } else if (write.length > 1) {
+        try {
+          await this.d.ledger.recordJoins(write.map((q) => q.v.record));
+          ok.push(...write);
+        } catch (e) {
+          this.log(`batch of ${write.length} joins reverted (${(e as Error).message.split("\n")[0]}): writing them one by one`);
+          for (const q of write)
+            try {
+              await this.writeJoin(q.v.record);
+              ok.push(q);
+            } catch (e1) {
+              fail(q, e1);
+            }
+        }
+      }
+      faultPoint("msrp:after-chain-write");
+      const committed: Queued[] = [];
+      for (const q of ok)
+        try {
+          this.msrp.commitJoin(q.v);
+          committed.push(q);
+        } catch (e) {
+          fail(q, e);
+        }
+      this.save();
+      for (const q of committed) {
+        settled.add(q);
+        q.resolve(q.reply);
+      }
+      if (items.length > 1) this.log(`batch: ${committed.length} of ${items.length} joins recorded`);
+    } catch (e) {
+      for (const q of items) if (!settled.has(q)) fail(q, e);
+    } finally {
+      for (const q of items) this.batched.delete(q.v.rn);
+    }
   }
 
   /** recordJoin unless the chain already holds exactly this record (a recovery path). */
@@ -533,6 +688,7 @@ export class MsrpService {
 
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
+    this.closeBatch();
     await this.running?.close();
   }
 }
