@@ -9,7 +9,7 @@ import { MITRegistry__factory } from "../../typechain-types";
 import { FileContentStore } from "../../offchain/storage/content-store";
 import { AvatarParty, IdentityProvider } from "../../offchain/avatars/agents";
 import { SimulatedEye } from "../../offchain/avatars/iris";
-import { ChallengeBook, delegate, issueProxyMit, issueUserMit, login, mutualAuth } from "../../offchain/avatars/protocols";
+import { ChallengeBook, avatarIdOf, delegate, issueProxyMit, issueUserMit, login, mutualAuth } from "../../offchain/avatars/protocols";
 import * as cps from "../../offchain/crypto/cps";
 import * as bls from "../../offchain/crypto/bls";
 import rfc from "../vectors/rfc9380-bls12381.json";
@@ -221,14 +221,14 @@ async function avatarTranscript(): Promise<string[]> {
   await issueUserMit(ctx, bob, "Bob", eyes.bob);
   await issueProxyMit(ctx, ai, "assistant");
   const server = new ChallengeBook();
-  const la = await login(ctx, server, alice, eyes.alice, { avatarId: keccak256(utf8("a")), appearance: "fox" });
-  const lb = await login(ctx, server, bob, eyes.bob, { avatarId: keccak256(utf8("b")), appearance: "whale" });
+  const la = await login(ctx, server, alice, eyes.alice, { avatarId: avatarIdOf(alice.mit!.serial, "a"), appearance: "fox" });
+  const lb = await login(ctx, server, bob, eyes.bob, { avatarId: avatarIdOf(bob.mit!.serial, "b"), appearance: "whale" });
   for (const l of [la, lb]) {
     rec("login h", l.credential.o.h);
     rec("login s_o", cps.encodeSig(l.credential.o.sig));
     rec("login s_p", cps.encodeSig(l.response.proxySig));
   }
-  const d = await delegate(ctx, server, alice, eyes.alice, ai, { avatarId: keccak256(utf8("a")) });
+  const d = await delegate(ctx, server, alice, eyes.alice, ai, { avatarId: avatarIdOf(alice.mit!.serial, "a") });
   rec("delegation h", d.credential.o.h);
   rec("delegation s_o", cps.encodeSig(d.credential.o.sig));
   rec("delegation s_p", cps.encodeSig(d.response.proxySig));
