@@ -51,6 +51,8 @@ import { keccak256 } from "../../offchain/crypto/hash";
 import { toHex } from "../../offchain/crypto/bytes";
 
 const avatarId = (s: string) => keccak256(new TextEncoder().encode(`avatar:${s}`));
+/** The id of the avatar `p` calls `name` (names are per owner, avatarIdOf). */
+const idOf = (p: AvatarParty, name: string) => avatarIdOf(p.mit!.serial, name);
 const vid = (s: string) => keccak256(new TextEncoder().encode(`VID:${s}`));
 
 async function reject(p: Promise<unknown> | (() => unknown), reason: string, message?: string): Promise<void> {
@@ -124,30 +126,27 @@ describe("avatars: attacks by the paper's adversaries (issue 14)", () => {
   describe("# impersonation (an attacker without the victim's eye or key)", () => {
     it("login response: a thief holding alice's key but not her eye cannot log in as her", async () => {
       const { ctx, server, alice, eyes, registry } = await world();
-      const before = await record(registry, avatarIdOf(alice.mit!.serial, "alice"));
+      const before = await record(registry, idOf(alice, "alice"));
       await reject(
-        login(ctx, server, thiefOf(alice), eyes.mallory, { avatarId: avatarIdOf(alice.mit!.serial, "alice"), appearance: "fox" }),
+        login(ctx, server, thiefOf(alice), eyes.mallory, { avatarId: idOf(alice, "alice"), appearance: "fox" }),
         "IRIS_MISMATCH",
       );
-      expect(await record(registry, avatarIdOf(alice.mit!.serial, "alice"))).to.deep.equal(before);
+      expect(await record(registry, idOf(alice, "alice"))).to.deep.equal(before);
     });
 
     it("delegation response (item 4): a thief holding alice's key but not her eye cannot delegate her avatar to his AI", async () => {
       const { ctx, server, alice, evilAi, eyes, registry } = await world();
-      await login(ctx, server, alice, eyes.alice, { avatarId: avatarIdOf(alice.mit!.serial, "alice"), appearance: "fox" });
-      const before = await record(registry, avatarIdOf(alice.mit!.serial, "alice"));
-      await reject(
-        delegate(ctx, server, thiefOf(alice), eyes.mallory, evilAi, { avatarId: avatarIdOf(alice.mit!.serial, "alice") }),
-        "IRIS_MISMATCH",
-      );
-      expect(await record(registry, avatarIdOf(alice.mit!.serial, "alice"))).to.deep.equal(before);
+      await login(ctx, server, alice, eyes.alice, { avatarId: idOf(alice, "alice"), appearance: "fox" });
+      const before = await record(registry, idOf(alice, "alice"));
+      await reject(delegate(ctx, server, thiefOf(alice), eyes.mallory, evilAi, { avatarId: idOf(alice, "alice") }), "IRIS_MISMATCH");
+      expect(await record(registry, idOf(alice, "alice"))).to.deep.equal(before);
       expect((await registry.queryFilter(registry.filters.AvatarDelegated())).length).to.equal(0);
     });
 
     it("delegation response (item 4): a delegation response without the owner's sample does not verify", async () => {
       const { ctx, server, alice, evilAi, eyes, registry } = await world();
-      await login(ctx, server, alice, eyes.alice, { avatarId: avatarIdOf(alice.mit!.serial, "alice"), appearance: "fox" });
-      const before = await record(registry, avatarIdOf(alice.mit!.serial, "alice"));
+      await login(ctx, server, alice, eyes.alice, { avatarId: idOf(alice, "alice"), appearance: "fox" });
+      const before = await record(registry, idOf(alice, "alice"));
       const c = server.issue(ctx.now());
       const r = buildDelegationResponse(
         ctx,
@@ -155,11 +154,11 @@ describe("avatars: attacks by the paper's adversaries (issue 14)", () => {
         eyes.mallory.capture(),
         evilAi,
         c,
-        { avatarId: avatarIdOf(alice.mit!.serial, "alice") },
+        { avatarId: idOf(alice, "alice") },
         ctx.now(),
       );
       await reject(verifyDelegation(ctx, server, { ...r, sealedSample: new Uint8Array(r.sealedSample.length) }), "STALE_CHALLENGE");
-      expect(await record(registry, avatarIdOf(alice.mit!.serial, "alice"))).to.deep.equal(before);
+      expect(await record(registry, idOf(alice, "alice"))).to.deep.equal(before);
     });
 
     it("hello: mallory replays alice's AI avatar's hello without its driver's key; the responder refuses her finish", async () => {
@@ -198,38 +197,22 @@ describe("avatars: attacks by the paper's adversaries (issue 14)", () => {
   describe("# relay (a man in the middle who alters or redirects honest messages)", () => {
     it("login response (item 5): a relay swaps the VID commitment (the avatar's appearance); refused, nothing recorded", async () => {
       const { ctx, server, alice, eyes, registry } = await world();
-      const r = buildLoginResponse(
-        ctx,
-        alice,
-        eyes.alice.capture(),
-        server.issue(ctx.now()),
-        avatarIdOf(alice.mit!.serial, "alice"),
-        vid("fox"),
-        ctx.now(),
-      );
+      const r = buildLoginResponse(ctx, alice, eyes.alice.capture(), server.issue(ctx.now()), idOf(alice, "alice"), vid("fox"), ctx.now());
       await reject(verifyLogin(ctx, server, alice.mit!.serial, alice.keys.pk, { ...r, vidCommitment: vid("a clown") }), "BAD_RESPONSE");
       expect((await registry.queryFilter(registry.filters.AvatarLoggedIn())).length).to.equal(0);
     });
 
     it("login response (item 5): a relay redirects alice's login to an unclaimed avatar; refused, neither avatar recorded", async () => {
       const { ctx, server, alice, eyes, registry } = await world();
-      const r = buildLoginResponse(
-        ctx,
-        alice,
-        eyes.alice.capture(),
-        server.issue(ctx.now()),
-        avatarIdOf(alice.mit!.serial, "alice"),
-        vid("fox"),
-        ctx.now(),
-      );
+      const r = buildLoginResponse(ctx, alice, eyes.alice.capture(), server.issue(ctx.now()), idOf(alice, "alice"), vid("fox"), ctx.now());
       const swapped = {
         ...r,
-        avatarId: avatarIdOf(alice.mit!.serial, "unclaimed"),
-        message: { ...r.message, body: loginBody(r.challenge, alice.mit!.serial, avatarIdOf(alice.mit!.serial, "unclaimed"), vid("fox")) },
+        avatarId: idOf(alice, "unclaimed"),
+        message: { ...r.message, body: loginBody(r.challenge, alice.mit!.serial, idOf(alice, "unclaimed"), vid("fox")) },
       };
       await reject(verifyLogin(ctx, server, alice.mit!.serial, alice.keys.pk, swapped), "BAD_WARRANT");
       await reject(
-        verifyLogin(ctx, server, alice.mit!.serial, alice.keys.pk, { ...r, avatarId: avatarIdOf(alice.mit!.serial, "unclaimed") }),
+        verifyLogin(ctx, server, alice.mit!.serial, alice.keys.pk, { ...r, avatarId: idOf(alice, "unclaimed") }),
         "STALE_CHALLENGE",
       );
       expect((await registry.queryFilter(registry.filters.AvatarLoggedIn())).length).to.equal(0);
@@ -237,54 +220,43 @@ describe("avatars: attacks by the paper's adversaries (issue 14)", () => {
 
     it("login response (item 5): the relay's swap with the body left alone is refused before the challenge is spent elsewhere", async () => {
       const { ctx, server, alice, eyes, registry } = await world();
-      const r = buildLoginResponse(
-        ctx,
-        alice,
-        eyes.alice.capture(),
-        server.issue(ctx.now()),
-        avatarIdOf(alice.mit!.serial, "alice"),
-        vid("fox"),
-        ctx.now(),
-      );
+      const r = buildLoginResponse(ctx, alice, eyes.alice.capture(), server.issue(ctx.now()), idOf(alice, "alice"), vid("fox"), ctx.now());
       await reject(
-        verifyLogin(ctx, server, alice.mit!.serial, alice.keys.pk, { ...r, avatarId: avatarIdOf(alice.mit!.serial, "unclaimed") }),
+        verifyLogin(ctx, server, alice.mit!.serial, alice.keys.pk, { ...r, avatarId: idOf(alice, "unclaimed") }),
         "BAD_RESPONSE",
       );
-      expect((await registry.avatar(toHex(avatarIdOf(alice.mit!.serial, "unclaimed")))).owner).to.equal(ethers.ZeroHash);
+      expect((await registry.avatar(toHex(idOf(alice, "unclaimed")))).owner).to.equal(ethers.ZeroHash);
       expect((await registry.queryFilter(registry.filters.AvatarLoggedIn())).length).to.equal(0);
     });
 
     it("delegation response (item 4): a thief relays his delegation challenge to alice as a login challenge; her sample does not authorize his delegation", async () => {
       const { ctx, server, alice, evilAi, eyes, registry } = await world();
-      await login(ctx, server, alice, eyes.alice, { avatarId: avatarIdOf(alice.mit!.serial, "alice"), appearance: "fox" });
-      const before = await record(registry, avatarIdOf(alice.mit!.serial, "alice"));
+      await login(ctx, server, alice, eyes.alice, { avatarId: idOf(alice, "alice"), appearance: "fox" });
+      const before = await record(registry, idOf(alice, "alice"));
       const c = server.issue(ctx.now());
       // alice answers what she takes for a login challenge: her sample is sealed to c, for a login under her warrant
-      const hers = buildLoginResponse(ctx, alice, eyes.alice.capture(), c, avatarIdOf(alice.mit!.serial, "alice"), vid("fox"), ctx.now());
+      const hers = buildLoginResponse(ctx, alice, eyes.alice.capture(), c, idOf(alice, "alice"), vid("fox"), ctx.now());
       const his = buildDelegationResponse(
         ctx,
         thiefOf(alice),
         eyes.mallory.capture(),
         evilAi,
         c,
-        { avatarId: avatarIdOf(alice.mit!.serial, "alice") },
+        { avatarId: idOf(alice, "alice") },
         ctx.now(),
       );
       await reject(verifyDelegation(ctx, server, { ...his, sealedSample: hers.sealedSample }), "STALE_CHALLENGE");
-      expect(await record(registry, avatarIdOf(alice.mit!.serial, "alice"))).to.deep.equal(before);
+      expect(await record(registry, idOf(alice, "alice"))).to.deep.equal(before);
     });
 
     it("delegation response (item 5): a relay redirects the delegation to another MIT of the proxy's key or to another avatar; refused", async () => {
       const { ctx, server, alice, bob, ai, eyes, registry } = await world();
-      await login(ctx, server, alice, eyes.alice, { avatarId: avatarIdOf(alice.mit!.serial, "alice"), appearance: "fox" });
-      await login(ctx, server, alice, eyes.alice, { avatarId: avatarIdOf(alice.mit!.serial, "alice-2"), appearance: "owl" });
-      await login(ctx, server, bob, eyes.bob, { avatarId: avatarIdOf(bob.mit!.serial, "bob"), appearance: "whale" });
+      await login(ctx, server, alice, eyes.alice, { avatarId: idOf(alice, "alice"), appearance: "fox" });
+      await login(ctx, server, alice, eyes.alice, { avatarId: idOf(alice, "alice-2"), appearance: "owl" });
+      await login(ctx, server, bob, eyes.bob, { avatarId: idOf(bob, "bob"), appearance: "whale" });
       const twin = new AvatarParty("ai-twin", ai.keys); // a second proxy MIT for the same key
       await issueProxyMit(ctx, twin, "twin operator");
-      const before = [
-        await record(registry, avatarIdOf(alice.mit!.serial, "alice")),
-        await record(registry, avatarIdOf(alice.mit!.serial, "alice-2")),
-      ];
+      const before = [await record(registry, idOf(alice, "alice")), await record(registry, idOf(alice, "alice-2"))];
       const r = () =>
         buildDelegationResponse(
           ctx,
@@ -292,20 +264,17 @@ describe("avatars: attacks by the paper's adversaries (issue 14)", () => {
           eyes.alice.capture(),
           ai,
           server.issue(ctx.now()),
-          { avatarId: avatarIdOf(alice.mit!.serial, "alice") },
+          { avatarId: idOf(alice, "alice") },
           ctx.now(),
         );
       await reject(verifyDelegation(ctx, server, { ...r(), proxySerial: twin.mit!.serial }), "BAD_RESPONSE");
-      await reject(verifyDelegation(ctx, server, { ...r(), avatarId: avatarIdOf(alice.mit!.serial, "alice-2") }), "BAD_WARRANT");
-      expect([
-        await record(registry, avatarIdOf(alice.mit!.serial, "alice")),
-        await record(registry, avatarIdOf(alice.mit!.serial, "alice-2")),
-      ]).to.deep.equal(before);
+      await reject(verifyDelegation(ctx, server, { ...r(), avatarId: idOf(alice, "alice-2") }), "BAD_WARRANT");
+      expect([await record(registry, idOf(alice, "alice")), await record(registry, idOf(alice, "alice-2"))]).to.deep.equal(before);
     });
 
     it("hello / reply (unknown-key share): eve puts her own identity on bob's reply; alice's initiator refuses, no key is shared with the wrong peer", async () => {
       const { ctx, server, A, B, mallory, eyes } = await delegatedWorld();
-      const le = await login(ctx, server, mallory, eyes.mallory, { avatarId: avatarIdOf(mallory.mit!.serial, "eve"), appearance: "eve" });
+      const le = await login(ctx, server, mallory, eyes.mallory, { avatarId: idOf(mallory, "eve"), appearance: "eve" });
       const E: Side = { credential: le.credential, driver: mallory };
       const a = authHello(A);
       const b = await authRespond(ctx, B, a.hello);
@@ -322,7 +291,7 @@ describe("avatars: attacks by the paper's adversaries (issue 14)", () => {
 
     it("finish: a relay forwards alice's finish from her session with eve to bob; bob refuses", async () => {
       const { ctx, server, A, B, mallory, eyes } = await delegatedWorld();
-      const le = await login(ctx, server, mallory, eyes.mallory, { avatarId: avatarIdOf(mallory.mit!.serial, "eve"), appearance: "eve" });
+      const le = await login(ctx, server, mallory, eyes.mallory, { avatarId: idOf(mallory, "eve"), appearance: "eve" });
       const E: Side = { credential: le.credential, driver: mallory };
       const a = authHello(A);
       const toBob = await authRespond(ctx, B, a.hello);
@@ -337,40 +306,32 @@ describe("avatars: attacks by the paper's adversaries (issue 14)", () => {
       const { ctx, server, alice, mallory, eyes, registry } = await world();
       // an id in mallory's namespace, so that the claim gets past the namespace check (an id of
       // alice's is refused NOT_OWNER at once) to the sample's binding to alice's serial
-      const id = avatarIdOf(mallory.mit!.serial, "alice");
+      const id = idOf(mallory, "alice");
       const r = buildLoginResponse(ctx, alice, eyes.alice.capture(), server.issue(ctx.now()), id, vid("fox"), ctx.now());
       await reject(verifyLogin(ctx, server, mallory.mit!.serial, mallory.keys.pk, r), "STALE_CHALLENGE");
-      const r2 = buildLoginResponse(
-        ctx,
-        alice,
-        eyes.alice.capture(),
-        server.issue(ctx.now()),
-        avatarIdOf(alice.mit!.serial, "alice"),
-        vid("fox"),
-        ctx.now(),
-      );
+      const r2 = buildLoginResponse(ctx, alice, eyes.alice.capture(), server.issue(ctx.now()), idOf(alice, "alice"), vid("fox"), ctx.now());
       await reject(verifyLogin(ctx, server, mallory.mit!.serial, mallory.keys.pk, r2), "NOT_OWNER");
       expect((await registry.queryFilter(registry.filters.AvatarLoggedIn())).length).to.equal(0);
     });
 
     it("delegation response: a second user MIT of alice's key cannot take over her delegation response", async () => {
       const { ctx, server, alice, ai, eyes, registry } = await world();
-      await login(ctx, server, alice, eyes.alice, { avatarId: avatarIdOf(alice.mit!.serial, "alice"), appearance: "fox" });
+      await login(ctx, server, alice, eyes.alice, { avatarId: idOf(alice, "alice"), appearance: "fox" });
       const twin = new AvatarParty("alice-twin", alice.keys);
       // her own eye gets no second MIT (one person, one MIT): an accomplice's eye with her key
       await issueUserMit(ctx, twin, "Alice's twin MIT", new SimulatedEye(99));
-      const before = await record(registry, avatarIdOf(alice.mit!.serial, "alice"));
+      const before = await record(registry, idOf(alice, "alice"));
       const r = buildDelegationResponse(
         ctx,
         alice,
         eyes.alice.capture(),
         ai,
         server.issue(ctx.now()),
-        { avatarId: avatarIdOf(alice.mit!.serial, "alice") },
+        { avatarId: idOf(alice, "alice") },
         ctx.now(),
       );
       await reject(verifyDelegation(ctx, server, { ...r, ownerSerial: twin.mit!.serial }), "NOT_OWNER");
-      expect(await record(registry, avatarIdOf(alice.mit!.serial, "alice"))).to.deep.equal(before);
+      expect(await record(registry, idOf(alice, "alice"))).to.deep.equal(before);
     });
   });
 
@@ -398,17 +359,17 @@ describe("avatars: attacks by the paper's adversaries (issue 14)", () => {
   describe("# replay (an attacker who resends old messages)", () => {
     it("login response: a replayed response finds its challenge spent", async () => {
       const { ctx, server, alice, eyes, registry } = await world();
-      const l = await login(ctx, server, alice, eyes.alice, { avatarId: avatarIdOf(alice.mit!.serial, "alice"), appearance: "fox" });
-      const before = await record(registry, avatarIdOf(alice.mit!.serial, "alice"));
+      const l = await login(ctx, server, alice, eyes.alice, { avatarId: idOf(alice, "alice"), appearance: "fox" });
+      const before = await record(registry, idOf(alice, "alice"));
       await reject(verifyLogin(ctx, server, alice.mit!.serial, alice.keys.pk, l.response), "STALE_CHALLENGE");
-      expect(await record(registry, avatarIdOf(alice.mit!.serial, "alice"))).to.deep.equal(before);
+      expect(await record(registry, idOf(alice, "alice"))).to.deep.equal(before);
     });
 
     it("delegation response: a replayed delegation finds its challenge spent; an old sealed sample does not open under a new challenge", async () => {
       const { ctx, server, alice, ai, eyes, registry } = await world();
-      await login(ctx, server, alice, eyes.alice, { avatarId: avatarIdOf(alice.mit!.serial, "alice"), appearance: "fox" });
-      const d = await delegate(ctx, server, alice, eyes.alice, ai, { avatarId: avatarIdOf(alice.mit!.serial, "alice") });
-      const before = await record(registry, avatarIdOf(alice.mit!.serial, "alice"));
+      await login(ctx, server, alice, eyes.alice, { avatarId: idOf(alice, "alice"), appearance: "fox" });
+      const d = await delegate(ctx, server, alice, eyes.alice, ai, { avatarId: idOf(alice, "alice") });
+      const before = await record(registry, idOf(alice, "alice"));
       await reject(verifyDelegation(ctx, server, d.response), "STALE_CHALLENGE");
       const fresh = buildDelegationResponse(
         ctx,
@@ -416,11 +377,11 @@ describe("avatars: attacks by the paper's adversaries (issue 14)", () => {
         eyes.mallory.capture(),
         ai,
         server.issue(ctx.now()),
-        { avatarId: avatarIdOf(alice.mit!.serial, "alice") },
+        { avatarId: idOf(alice, "alice") },
         ctx.now(),
       );
       await reject(verifyDelegation(ctx, server, { ...fresh, sealedSample: d.response.sealedSample }), "STALE_CHALLENGE");
-      expect(await record(registry, avatarIdOf(alice.mit!.serial, "alice"))).to.deep.equal(before);
+      expect(await record(registry, idOf(alice, "alice"))).to.deep.equal(before);
     });
 
     it("reply: a reply from an earlier session does not answer a new hello", async () => {
@@ -520,23 +481,15 @@ describe("avatars: attacks by the paper's adversaries (issue 14)", () => {
     it("login response: a reporter cannot make a login warrant for alice (her original signature is needed); the forged response is refused", async () => {
       const { ctx, server, alice, mallory, eyes, registry } = await world();
       const c = server.issue(ctx.now());
-      const forged = buildLoginResponse(
-        ctx,
-        mallory,
-        eyes.mallory.capture(),
-        c,
-        avatarIdOf(alice.mit!.serial, "alice"),
-        vid("fox"),
-        ctx.now(),
-      );
+      const forged = buildLoginResponse(ctx, mallory, eyes.mallory.capture(), c, idOf(alice, "alice"), vid("fox"), ctx.now());
       await reject(verifyLogin(ctx, server, alice.mit!.serial, alice.keys.pk, forged), "STALE_CHALLENGE");
       expect((await registry.queryFilter(registry.filters.AvatarLoggedIn())).length).to.equal(0);
     });
 
     it("delegation response: mallory cannot record a delegation in alice's name to her AI (alice's warrant signature and eye are needed)", async () => {
       const { ctx, server, alice, mallory, evilAi, eyes, registry } = await world();
-      await login(ctx, server, alice, eyes.alice, { avatarId: avatarIdOf(alice.mit!.serial, "alice"), appearance: "fox" });
-      const before = await record(registry, avatarIdOf(alice.mit!.serial, "alice"));
+      await login(ctx, server, alice, eyes.alice, { avatarId: idOf(alice, "alice"), appearance: "fox" });
+      const before = await record(registry, idOf(alice, "alice"));
       const posing = new AvatarParty("mallory-as-alice", mallory.keys);
       posing.mit = alice.mit;
       posing.irisCommitment = alice.irisCommitment;
@@ -546,11 +499,11 @@ describe("avatars: attacks by the paper's adversaries (issue 14)", () => {
         eyes.alice.capture(),
         evilAi,
         server.issue(ctx.now()),
-        { avatarId: avatarIdOf(alice.mit!.serial, "alice") },
+        { avatarId: idOf(alice, "alice") },
         ctx.now(),
       );
       await reject(verifyDelegation(ctx, server, r), "BAD_SIGNATURE");
-      expect(await record(registry, avatarIdOf(alice.mit!.serial, "alice"))).to.deep.equal(before);
+      expect(await record(registry, idOf(alice, "alice"))).to.deep.equal(before);
     });
 
     it("evidence on-chain: a warrant with bob's iris commitment 'signed' by the AI key does not verify under bob's key", async () => {
@@ -569,31 +522,18 @@ describe("avatars: attacks by the paper's adversaries (issue 14)", () => {
       const s = await mutualAuth(ctx, A, B);
       const t = await trace(ctx, registry.connect(others[3]), s.evidenceAboutB);
       const outsider = registry.connect(others[5]);
-      const before = [
-        await record(registry, avatarIdOf(alice.mit!.serial, "alice")),
-        await record(registry, avatarIdOf(bob.mit!.serial, "bob")),
-      ];
+      const before = [await record(registry, idOf(alice, "alice")), await record(registry, idOf(bob, "bob"))];
       const caseBefore = await registry.traceCase(t.caseId);
       const h = toHex(A.credential.o.h);
       const calls = [
-        () =>
-          outsider.recordLogin(
-            toHex(avatarIdOf(alice.mit!.serial, "alice")),
-            toHex(mallory.mit!.serial),
-            h,
-            toHex(vid("x")),
-            4_102_444_800n,
-          ),
-        () => outsider.recordDelegation(toHex(avatarIdOf(bob.mit!.serial, "bob")), toHex(mallory.mit!.serial), h, 4_102_444_800n),
+        () => outsider.recordLogin(toHex(idOf(alice, "alice")), toHex(mallory.mit!.serial), h, toHex(vid("x")), 4_102_444_800n),
+        () => outsider.recordDelegation(toHex(idOf(bob, "bob")), toHex(mallory.mit!.serial), h, 4_102_444_800n),
         () => outsider.revokeDelegation(d.delegationId),
         () => outsider.recordVerdict(t.caseId + 1n, true, h),
         () => outsider.issueMIT(toHex(avatarId("forged-mit")), h, "cid"),
       ];
       for (const c of calls) await expect(c()).to.be.revertedWithCustomError(registry, "AccessControlUnauthorizedAccount");
-      expect([
-        await record(registry, avatarIdOf(alice.mit!.serial, "alice")),
-        await record(registry, avatarIdOf(bob.mit!.serial, "bob")),
-      ]).to.deep.equal(before);
+      expect([await record(registry, idOf(alice, "alice")), await record(registry, idOf(bob, "bob"))]).to.deep.equal(before);
       expect(await registry.traceCase(t.caseId)).to.deep.equal(caseBefore);
     });
   });
@@ -606,7 +546,7 @@ describe("avatars: attacks by the paper's adversaries (issue 14)", () => {
       const warrant: Warrant = {
         irisCommitment: alice.irisCommitment!,
         proxy: alice.keys.pk,
-        avatarId: avatarIdOf(alice.mit!.serial, "elsewhere"),
+        avatarId: idOf(alice, "elsewhere"),
         scope: Scope.all,
         notBefore: now,
         notAfter: now + 86_400,
@@ -615,7 +555,7 @@ describe("avatars: attacks by the paper's adversaries (issue 14)", () => {
       const message = {
         type: Scope.login,
         time: now,
-        body: loginBody(c, alice.mit!.serial, avatarIdOf(alice.mit!.serial, "alice"), vid("fox")),
+        body: loginBody(c, alice.mit!.serial, idOf(alice, "alice"), vid("fox")),
       };
       const { sampleBinding, SamplePurpose } = await import("../../offchain/avatars/protocols");
       const r = {
@@ -625,7 +565,7 @@ describe("avatars: attacks by the paper's adversaries (issue 14)", () => {
         o,
         message,
         proxySig: cpsPSign(alice.keys, warrant, o, message),
-        avatarId: avatarIdOf(alice.mit!.serial, "alice"),
+        avatarId: idOf(alice, "alice"),
         vidCommitment: vid("fox"),
       };
       await reject(
@@ -638,27 +578,21 @@ describe("avatars: attacks by the paper's adversaries (issue 14)", () => {
 
     it("hello (item 5): an avatar recorded under a warrant for another avatar id is refused by its peer (it could not be traced)", async () => {
       const { ctx, server, alice, bob, eyes, registry } = await world();
-      const lb = await login(ctx, server, bob, eyes.bob, { avatarId: avatarIdOf(bob.mit!.serial, "bob"), appearance: "whale" });
+      const lb = await login(ctx, server, bob, eyes.bob, { avatarId: idOf(bob, "bob"), appearance: "whale" });
       // a record made before the binding check (or by a faulty platform): alice's avatar under a warrant for "elsewhere"
       const now = ctx.now();
       const warrant: Warrant = {
         irisCommitment: alice.irisCommitment!,
         proxy: alice.keys.pk,
-        avatarId: avatarIdOf(alice.mit!.serial, "elsewhere"),
+        avatarId: idOf(alice, "elsewhere"),
         scope: Scope.all,
         notBefore: now,
         notAfter: now + 86_400,
       };
       const o = cpsOSign(alice.keys, warrant);
-      await registry.recordLogin(
-        toHex(avatarIdOf(alice.mit!.serial, "alice")),
-        toHex(alice.mit!.serial),
-        toHex(o.h),
-        toHex(vid("fox")),
-        warrant.notAfter,
-      );
+      await registry.recordLogin(toHex(idOf(alice, "alice")), toHex(alice.mit!.serial), toHex(o.h), toHex(vid("fox")), warrant.notAfter);
       const mis: Side = {
-        credential: { avatarId: avatarIdOf(alice.mit!.serial, "alice"), owner: alice, driver: alice, warrant, o },
+        credential: { avatarId: idOf(alice, "alice"), owner: alice, driver: alice, warrant, o },
         driver: alice,
       };
       const other = "the presented warrant is for another avatar";
@@ -668,31 +602,23 @@ describe("avatars: attacks by the paper's adversaries (issue 14)", () => {
 
     it("delegation response (item 5): an owner who signs the delegation warrant for another avatar id is refused", async () => {
       const { ctx, server, alice, ai, eyes, registry } = await world();
-      await login(ctx, server, alice, eyes.alice, { avatarId: avatarIdOf(alice.mit!.serial, "alice"), appearance: "fox" });
-      const before = await record(registry, avatarIdOf(alice.mit!.serial, "alice"));
+      await login(ctx, server, alice, eyes.alice, { avatarId: idOf(alice, "alice"), appearance: "fox" });
+      const before = await record(registry, idOf(alice, "alice"));
       const c = server.issue(ctx.now());
-      const r = buildDelegationResponse(
-        ctx,
-        alice,
-        eyes.alice.capture(),
-        ai,
-        c,
-        { avatarId: avatarIdOf(alice.mit!.serial, "elsewhere") },
-        ctx.now(),
-      );
+      const r = buildDelegationResponse(ctx, alice, eyes.alice.capture(), ai, c, { avatarId: idOf(alice, "elsewhere") }, ctx.now());
       const { delegationBody } = await import("../../offchain/avatars/protocols");
-      const message = { ...r.message, body: delegationBody(c, alice.mit!.serial, ai.mit!.serial, avatarIdOf(alice.mit!.serial, "alice")) };
+      const message = { ...r.message, body: delegationBody(c, alice.mit!.serial, ai.mit!.serial, idOf(alice, "alice")) };
       await reject(
         verifyDelegation(ctx, server, {
           ...r,
-          avatarId: avatarIdOf(alice.mit!.serial, "alice"),
+          avatarId: idOf(alice, "alice"),
           message,
           proxySig: cpsPSign(ai.keys, r.warrant, r.o, message),
         }),
         "BAD_WARRANT",
         "delegate: the warrant is for another avatar than the one delegated",
       );
-      expect(await record(registry, avatarIdOf(alice.mit!.serial, "alice"))).to.deep.equal(before);
+      expect(await record(registry, idOf(alice, "alice"))).to.deep.equal(before);
     });
 
     it("evidence (item 6): alice revokes after her AI misbehaved; the victim's stamped evidence still traces to her", async () => {
@@ -738,9 +664,9 @@ describe("avatars: attacks by the paper's adversaries (issue 14)", () => {
       const persona = new AvatarParty("alice-persona"); // a second MIT, with a new key
       await reject(issueUserMit(ctx, persona, "Alice Liddell", eyes.alice), "DUPLICATE_IDENTITY");
       expect(persona.mit).to.equal(undefined);
-      const l1 = await login(ctx, server, alice, eyes.alice, { avatarId: avatarIdOf(alice.mit!.serial, "a1"), appearance: "fox" });
-      const l2 = await login(ctx, server, alice, eyes.alice, { avatarId: avatarIdOf(alice.mit!.serial, "a2"), appearance: "owl" });
-      const lb = await login(ctx, server, bob, eyes.bob, { avatarId: avatarIdOf(bob.mit!.serial, "bob"), appearance: "whale" });
+      const l1 = await login(ctx, server, alice, eyes.alice, { avatarId: idOf(alice, "a1"), appearance: "fox" });
+      const l2 = await login(ctx, server, alice, eyes.alice, { avatarId: idOf(alice, "a2"), appearance: "owl" });
+      const lb = await login(ctx, server, bob, eyes.bob, { avatarId: idOf(bob, "bob"), appearance: "whale" });
       const owner = async (n: string) => (await registry.avatar(toHex(avatarId(n)))).owner;
       expect(await owner("a1")).to.equal(await owner("a2")); // one MIT: linked on-chain
       expect(toHex(l1.credential.warrant.irisCommitment)).to.equal(toHex(l2.credential.warrant.irisCommitment));
