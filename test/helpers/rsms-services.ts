@@ -17,6 +17,8 @@ import { MsrpService, MSRP_RECORD, type JoinBatching } from "../../offchain/serv
 import { RpmService } from "../../offchain/services/rsms/rpm-service";
 import { enrolRpm, joinRemote, registerRnRemote, type Deployment } from "../../offchain/services/rsms/clients";
 import { issueEnrolmentToken } from "../../offchain/services/enrolment";
+import { Kind, audienceOf } from "../../offchain/services/envelope";
+import { freshId } from "../../offchain/services/common";
 import {
   localParty,
   registerUserRemote,
@@ -168,3 +170,18 @@ export async function formedGroup(machines: Map<string, Keystore>, rns: string[]
   );
   return { s, gid: g.groupId, members };
 }
+
+/**
+ * The fields of a request envelope to the MSRP service (fresh request id, issued now), for tests
+ * that build or tamper with a request by hand.
+ */
+export const msrpRequest = (dep: Deployment, route: number, session: Uint8Array, body: Uint8Array) => ({
+  kind: Kind.Request,
+  route,
+  audience: audienceOf(dep.chainId, dep.registry, "msrp"),
+  session,
+  requestId: freshId(),
+  issuedAt: Date.now(),
+  inReplyTo: new Uint8Array(32),
+  body,
+});

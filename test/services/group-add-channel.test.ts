@@ -12,7 +12,7 @@ import { expect } from "chai";
 import fs from "fs";
 import path from "path";
 import hre from "hardhat";
-import { formedGroup, type rsmsServices } from "../helpers/rsms-services";
+import { formedGroup, msrpRequest, type rsmsServices } from "../helpers/rsms-services";
 import { Keystore } from "../../offchain/storage/keystore";
 import { equalBytes, toHex } from "../../offchain/crypto/bytes";
 import { TrustLedger } from "../../offchain/trust/ledger";
@@ -26,8 +26,7 @@ import {
   encodeGroupRead,
   groupSession,
 } from "../../offchain/services/rsms/group-wire";
-import { Kind, Route, Scheme, audienceOf, openEnvelope, sealEnvelope } from "../../offchain/services/envelope";
-import { freshId } from "../../offchain/services/common";
+import { Route, Scheme, openEnvelope, sealEnvelope } from "../../offchain/services/envelope";
 import { onFault } from "../../offchain/services/faults";
 import { ServiceError, postEnvelope } from "../../offchain/services/client";
 import { ServiceGroupRegistry__factory, TrustManager__factory } from "../../typechain-types";
@@ -48,16 +47,7 @@ describe("services/rsms: a group grows without an eviction, and its traffic goes
   let gid: Uint8Array;
   let members: string[] = [];
   const nameOf = (pid: Uint8Array) => [...machines.keys()].find((n) => equalBytes(localParty(ks(n), n).pid, pid))!;
-  const fields = (route: number, session: Uint8Array, body: Uint8Array) => ({
-    kind: Kind.Request,
-    route,
-    audience: audienceOf(s.dep.chainId, s.dep.registry, "msrp"),
-    session,
-    requestId: freshId(),
-    issuedAt: Date.now(),
-    inReplyTo: new Uint8Array(32),
-    body,
-  });
+  const fields = (route: number, session: Uint8Array, body: Uint8Array) => msrpRequest(s.dep, route, session, body);
   const refusal = async (url: string, env: Uint8Array) => {
     const r = await post(url, env);
     return [r.status, r.ok ? "accepted" : ((await r.json()) as { reason?: string }).reason];

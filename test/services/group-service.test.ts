@@ -12,7 +12,7 @@ import { expect } from "chai";
 import fs from "fs";
 import path from "path";
 import hre from "hardhat";
-import { rsmsServices, tmp } from "../helpers/rsms-services";
+import { msrpRequest, rsmsServices, tmp } from "../helpers/rsms-services";
 import { Keystore } from "../../offchain/storage/keystore";
 import { GroupParty } from "../../offchain/rsms/group";
 import { equalBytes, toHex } from "../../offchain/crypto/bytes";
@@ -29,8 +29,7 @@ import {
   takePart,
 } from "../../offchain/services/rsms/group-clients";
 import { Round, decodeGroupMailbox, encodeGroupFetch, encodeGroupPost, groupSession } from "../../offchain/services/rsms/group-wire";
-import { Kind, Route, Scheme, audienceOf, openEnvelope, sealEnvelope } from "../../offchain/services/envelope";
-import { freshId } from "../../offchain/services/common";
+import { Route, Scheme, openEnvelope, sealEnvelope } from "../../offchain/services/envelope";
 import { onFault } from "../../offchain/services/faults";
 import { ServiceError, postEnvelope } from "../../offchain/services/client";
 import { ServiceGroupRegistry__factory, TrustManager__factory } from "../../typechain-types";
@@ -60,16 +59,7 @@ describe("services/rsms: service groups through the MSRP's mailbox", function ()
   let gid: Uint8Array;
   let members: string[] = [];
   const nameOf = (pid: Uint8Array) => [...machines.keys()].find((n) => equalBytes(localParty(ks(n), n).pid, pid))!;
-  const fields = (route: number, session: Uint8Array, body: Uint8Array) => ({
-    kind: Kind.Request,
-    route,
-    audience: audienceOf(s.dep.chainId, s.dep.registry, "msrp"),
-    session,
-    requestId: freshId(),
-    issuedAt: Date.now(),
-    inReplyTo: new Uint8Array(32),
-    body,
-  });
+  const fields = (route: number, session: Uint8Array, body: Uint8Array) => msrpRequest(s.dep, route, session, body);
   const groupFormedCount = async () => {
     const reg = ServiceGroupRegistry__factory.connect(s.groupsAddress, hre.ethers.provider);
     return (await reg.queryFilter(reg.filters.GroupFormed())).length;
