@@ -112,7 +112,7 @@ listenFlags(
     )
     .addOptionalParam(
       "batchMax",
-      "msrp, with --batch-ms: at most this many joins per batch (default 32, at most 256)",
+      "msrp, with --batch-ms: at most this many joins per batch (default 32, at most 128: the static gas limit of one recordJoins transaction stays under 2^24)",
       undefined,
       types.int,
     )

@@ -47,7 +47,7 @@ import { Msrp, type JoinRecord, type VerifiedJoin } from "../../rsms/msrp";
 import { RsmsRejectedError, AgentStateError } from "../../rsms/errors";
 import { Role, decodeJoinForward, decodeReauthForward, decodeRegistration } from "../../rsms/messages";
 import { poolEncryptionKey } from "../../rsms/params";
-import type { RsmsLedger } from "../../rsms/ledger";
+import { MAX_JOINS_PER_TX, type RsmsLedger } from "../../rsms/ledger";
 import { BloomFilter } from "../../crypto/bloom";
 import { Kind, Route, Scheme, audienceOf, openEnvelope, sealReply, verifyEnvelope, EnvelopeError, type Envelope } from "../envelope";
 import { ReplyCache, DEFAULT_WINDOW_MS } from "../replies";
@@ -87,9 +87,9 @@ export type JoinBatching = { ms: number; max: number };
 
 /** Default `--batch-max`. */
 export const DEFAULT_BATCH_MAX = 32;
-/** Bounds of `--batch-ms` (a forward waits at most this long for its batch) and `--batch-max` (the gas of one transaction). */
+/** Bounds of `--batch-ms` (a forward waits at most this long for its batch) and `--batch-max` (the gas of one transaction: MAX_JOINS_PER_TX). */
 export const BATCH_MS_MAX = 10_000;
-export const BATCH_MAX_MAX = 256;
+export const BATCH_MAX_MAX = MAX_JOINS_PER_TX;
 
 /**
  * Checks `--batch-ms` / `--batch-max`: undefined or 0 ms is off (every join its own recordJoin).
