@@ -1,0 +1,159 @@
+/**
+ * A pending MSSA registration whose verifier left the place (issue 19 leftover, session 11): the
+ * verifying authority was killed between its proposal on-chain and its reply, and the place's
+ * operator then removed it from the place. The user's retry used to start a fresh session, which
+ * the ledger refuses (PendingExists) until the pending one is cancelled or expires (7 days). Now
+ * the place's current authorities that verified the same session take it over (each approves the
+ * proposal on-chain; the approval of the authority that left does not count); when none can, the
+ * user cancels it on-chain and registers afresh; when she cannot (no gas), she is told which
+ * registration and why, and nothing changes.
+ */
+import { expect } from "chai";
+import fs from "fs";
+import os from "os";
+import path from "path";
+import hre from "hardhat";
+import { HDNodeWallet, Mnemonic, Wallet } from "ethers";
+import { loadFixture } from "@nomicfoundation/hardhat-toolbox/network-helpers";
+import { deploySystemFixture } from "../fixtures/system";
+import { funded } from "../helpers/rsms-services";
+import { Keystore } from "../../offchain/storage/keystore";
+import { placeId } from "../../offchain/mssa/registration";
+import { AuthorityService, authorityRecord, importPlaceKey } from "../../offchain/services/mssa/authority-service";
+import { registerRemote, userRecord, type MssaDeployment } from "../../offchain/services/mssa/clients";
+import { onFault } from "../../offchain/services/faults";
+import { freshId } from "../../offchain/services/common";
+import { CredentialLedger__factory } from "../../typechain-types";
+
+const tmp = (n: string) => fs.mkdtempSync(path.join(os.tmpdir(), `svc-${n}-`));
+/** Hardhat's development accounts (the genesis authorities are accounts 1 and 2). */
+const devKey = (i: number) =>
+  HDNodeWallet.fromMnemonic(Mnemonic.fromPhrase("test test test test test test test test test test test junk"), `m/44'/60'/0'/0/${i}`);
+const ONCE = { attempts: 1, timeoutMs: 30_000, backoffMs: 10 };
+
+describe("services/mssa: a pending registration whose verifier left the place", function () {
+  this.timeout(180_000);
+  let dep: MssaDeployment;
+  let au: Wallet[];
+  let address: string;
+  const services: AuthorityService[] = [];
+
+  before(async () => {
+    const f = await loadFixture(deploySystemFixture);
+    address = f.deployment.contracts.CredentialLedger.address;
+    au = [1, 2].map((i) => devKey(i).connect(hre.ethers.provider) as unknown as Wallet);
+    dep = {
+      chainId: (await hre.ethers.provider.getNetwork()).chainId,
+      ledger: CredentialLedger__factory.connect(address, hre.ethers.provider),
+    };
+  });
+  after(async () => {
+    onFault(undefined);
+    delete process.env.METATRUST_FAULT;
+    for (const s of services) await s.stop();
+  });
+
+  const operator = async () => CredentialLedger__factory.connect(address, (await hre.ethers.getSigners())[0]);
+  const proposed = async (place: string, who: string) =>
+    (await dep.ledger.queryFilter(dep.ledger.filters.RegistrationProposed(undefined, placeId(place), who))).length;
+
+  /**
+   * A place of both authorities (k = 2), their services, and a registration of a fresh user left
+   * pending by the verifier's crash after its proposal; then the operator removes the verifier
+   * (authority 0) from the place (authority 1 alone, k = 1).
+   */
+  async function pendingWithVerifierGone(place: string, user: Wallet) {
+    await (await (await operator()).setPlace(placeId(place), [au[0].address, au[1].address], 2)).wait();
+    const placeKey = Buffer.from(freshId()).toString("hex") + Buffer.from(freshId()).toString("hex");
+    const deps = au.map((w) => {
+      const dir = tmp(`left-${w.address.slice(2, 8)}`);
+      return {
+        keystore: new Keystore(path.join(dir, "keystore"), ""),
+        dir: path.join(dir, "service"),
+        place,
+        ledger: CredentialLedger__factory.connect(address, w),
+        wallet: w,
+        chainId: dep.chainId,
+        peerRetry: ONCE,
+        log: () => undefined,
+      };
+    });
+    const mine: AuthorityService[] = [];
+    for (const d of deps) {
+      importPlaceKey(d.keystore, place, placeKey);
+      const s = new AuthorityService(d);
+      await s.start({ port: 0 });
+      mine.push(s);
+      services.push(s);
+    }
+    const ks = new Keystore(tmp("left-user"), "");
+    const infos = [`mail:${place}@example.org`, `passport:${place}`];
+    process.env.METATRUST_FAULT = "authority:after-propose";
+    onFault((p) => {
+      throw new Error(`crash at ${p}`);
+    });
+    try {
+      await expect(registerRemote({ place, user, infos, dep, keystore: ks, retry: ONCE })).to.be.rejectedWith(
+        /crash at authority:after-propose/,
+      );
+    } finally {
+      delete process.env.METATRUST_FAULT;
+      onFault(undefined);
+    }
+    const rec = ks.load(userRecord(place, user.address)) as { id: string; session: string; verifier: string; pending: boolean };
+    expect([rec.pending, rec.verifier]).to.deep.equal([true, au[0].address]);
+    expect((await dep.ledger.registration(rec.id)).status).to.equal(1n);
+    await (await (await operator()).setPlace(placeId(place), [au[1].address], 1)).wait();
+    return { ks, infos, rec, deps, services: mine };
+  }
+
+  it("the place's remaining authority, which verified the same session, takes it over: the same registration is granted, no second proposal", async () => {
+    const u = new Wallet(Wallet.createRandom().privateKey); // no gas: she only signs
+    const { ks, infos, rec } = await pendingWithVerifierGone("PL-left-1", u);
+    const r = await registerRemote({ place: "PL-left-1", user: u, infos, dep, keystore: ks, retry: ONCE });
+    expect([r.resumed, r.session, r.outcome.id, r.outcome.granted]).to.deep.equal([true, rec.session, rec.id, true]);
+    expect(await dep.ledger.access(u.address, placeId("PL-left-1"))).to.deep.equal([true, rec.id]);
+    expect(await proposed("PL-left-1", u.address)).to.equal(1);
+    expect((ks.load(userRecord("PL-left-1", u.address)) as { pending: boolean }).pending).to.equal(false);
+  });
+
+  it("when no current authority verified that session, the user cancels it on-chain and registers afresh: one grant", async () => {
+    const u = await funded();
+    const { ks, infos, rec, deps, services: mine } = await pendingWithVerifierGone("PL-left-2", u);
+    // authority 1 forgets the session (as an authority that joined the place since would not know it)
+    await mine[1].stop();
+    const a1 = deps[1].keystore.load(authorityRecord("PL-left-2")) as { verified: Record<string, unknown> };
+    deps[1].keystore.update(authorityRecord("PL-left-2"), { ...a1, verified: {} });
+    const restarted = new AuthorityService(deps[1]);
+    await restarted.start({ port: 0 });
+    services.push(restarted);
+    const r = await registerRemote({ place: "PL-left-2", user: u, infos, dep, keystore: ks, retry: ONCE });
+    expect([r.resumed, r.outcome.granted]).to.deep.equal([false, true]);
+    expect(r.session).to.not.equal(rec.session);
+    expect((await dep.ledger.registration(rec.id)).status).to.equal(4n); // Cancelled, by its user
+    expect(await dep.ledger.access(u.address, placeId("PL-left-2"))).to.deep.equal([true, r.verified.id]);
+    expect(await proposed("PL-left-2", u.address)).to.equal(2);
+  });
+
+  it("when she cannot cancel it either (no gas), she is told which registration and why; nothing changes", async () => {
+    const u = new Wallet(Wallet.createRandom().privateKey);
+    const { ks, infos, rec, deps, services: mine } = await pendingWithVerifierGone("PL-left-3", u);
+    await mine[1].stop();
+    const a1 = deps[1].keystore.load(authorityRecord("PL-left-3")) as { verified: Record<string, unknown> };
+    deps[1].keystore.update(authorityRecord("PL-left-3"), { ...a1, verified: {} });
+    const restarted = new AuthorityService(deps[1]);
+    await restarted.start({ port: 0 });
+    services.push(restarted);
+    const head = await dep.ledger.head();
+    const before = JSON.stringify(ks.load(userRecord("PL-left-3", u.address)));
+    await expect(registerRemote({ place: "PL-left-3", user: u, infos, dep, keystore: ks, retry: ONCE })).to.be.rejectedWith(
+      new RegExp(
+        `^registerRemote: registration ${rec.id} at PL-left-3 is pending under ${au[0].address}, no longer an authority of the place`,
+      ),
+    );
+    expect((await dep.ledger.registration(rec.id)).status).to.equal(1n);
+    expect(await dep.ledger.head()).to.deep.equal(head);
+    expect(JSON.stringify(ks.load(userRecord("PL-left-3", u.address)))).to.equal(before);
+    expect(await proposed("PL-left-3", u.address)).to.equal(1);
+  });
+});
