@@ -454,6 +454,8 @@ listenFlags(
       wallet,
       chainId: (await hre.ethers.provider.getNetwork()).chainId,
       peers,
+      // re-announces it if the place drops it and takes it back (setPlace deletes a former authority's endpoint)
+      announceMs: 15_000,
     });
     // announces its endpoint on-chain (unless the chain holds it already); finds its peers there
     const r = await svc.start(cfg, a.publicUrl);

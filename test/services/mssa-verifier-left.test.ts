@@ -6,7 +6,8 @@
  * the place's current authorities that verified the same session take it over (each approves the
  * proposal on-chain; the approval of the authority that left does not count); when none can, the
  * user cancels it on-chain and registers afresh; when she cannot (no gas), she is told which
- * registration and why, and nothing changes.
+ * registration and why, and nothing changes. And an authority removed from the place (which deletes
+ * its endpoint) and added back announces its endpoint again without a restart.
  */
 import { expect } from "chai";
 import fs from "fs";
@@ -63,29 +64,7 @@ describe("services/mssa: a pending registration whose verifier left the place", 
    * (authority 0) from the place (authority 1 alone, k = 1).
    */
   async function pendingWithVerifierGone(place: string, user: Wallet) {
-    await (await (await operator()).setPlace(placeId(place), [au[0].address, au[1].address], 2)).wait();
-    const placeKey = Buffer.from(freshId()).toString("hex") + Buffer.from(freshId()).toString("hex");
-    const deps = au.map((w) => {
-      const dir = tmp(`left-${w.address.slice(2, 8)}`);
-      return {
-        keystore: new Keystore(path.join(dir, "keystore"), ""),
-        dir: path.join(dir, "service"),
-        place,
-        ledger: CredentialLedger__factory.connect(address, w),
-        wallet: w,
-        chainId: dep.chainId,
-        peerRetry: ONCE,
-        log: () => undefined,
-      };
-    });
-    const mine: AuthorityService[] = [];
-    for (const d of deps) {
-      importPlaceKey(d.keystore, place, placeKey);
-      const s = new AuthorityService(d);
-      await s.start({ port: 0 });
-      mine.push(s);
-      services.push(s);
-    }
+    const { deps, services: mine } = await placeWithServices(place);
     const ks = new Keystore(tmp("left-user"), "");
     const infos = [`mail:${place}@example.org`, `passport:${place}`];
     process.env.METATRUST_FAULT = "authority:after-propose";
@@ -105,6 +84,37 @@ describe("services/mssa: a pending registration whose verifier left the place", 
     expect((await dep.ledger.registration(rec.id)).status).to.equal(1n);
     await (await (await operator()).setPlace(placeId(place), [au[1].address], 1)).wait();
     return { ks, infos, rec, deps, services: mine };
+  }
+
+  /** A place of both authorities (k = 2) and their services (checking their endpoint every `announceMs` when given). */
+  async function placeWithServices(place: string, announceMs?: number) {
+    await (await (await operator()).setPlace(placeId(place), [au[0].address, au[1].address], 2)).wait();
+    const placeKey = Buffer.from(freshId()).toString("hex") + Buffer.from(freshId()).toString("hex");
+    const logs: string[] = [];
+    const deps = au.map((w) => {
+      const dir = tmp(`left-${w.address.slice(2, 8)}`);
+      return {
+        keystore: new Keystore(path.join(dir, "keystore"), ""),
+        dir: path.join(dir, "service"),
+        place,
+        ledger: CredentialLedger__factory.connect(address, w),
+        wallet: w,
+        chainId: dep.chainId,
+        peerRetry: ONCE,
+        ...(announceMs ? { announceMs } : {}),
+        log: (line: string) => void logs.push(line),
+      };
+    });
+    const mine: AuthorityService[] = [];
+    const urls: string[] = [];
+    for (const d of deps) {
+      importPlaceKey(d.keystore, place, placeKey);
+      const s = new AuthorityService(d);
+      urls.push((await s.start({ port: 0 })).url);
+      mine.push(s);
+      services.push(s);
+    }
+    return { deps, services: mine, urls, logs };
   }
 
   it("the place's remaining authority, which verified the same session, takes it over: the same registration is granted, no second proposal", async () => {
@@ -155,5 +165,38 @@ describe("services/mssa: a pending registration whose verifier left the place", 
     expect(await dep.ledger.head()).to.deep.equal(head);
     expect(JSON.stringify(ks.load(userRecord("PL-left-3", u.address)))).to.equal(before);
     expect(await proposed("PL-left-3", u.address)).to.equal(1);
+  });
+
+  it("an authority removed from the place and added back announces its endpoint again, without a restart; nothing is sent while it is out", async () => {
+    const { urls, logs } = await placeWithServices("PL-back", 100);
+    const endpoint = () => dep.ledger.authorityEndpoint(placeId("PL-back"), au[0].address);
+    const sent = async () =>
+      (await dep.ledger.queryFilter(dep.ledger.filters.AuthorityEndpointSet(placeId("PL-back"), au[0].address))).length;
+    expect(await endpoint()).to.equal(urls[0]);
+    const started = logs.length; // the two announcements at start
+    await (await (await operator()).setPlace(placeId("PL-back"), [au[1].address], 1)).wait();
+    expect(await endpoint()).to.equal(""); // removed: the ledger deleted it
+    const before = await sent();
+    await new Promise((r) => setTimeout(r, 500)); // five checks while it is out
+    expect(await sent()).to.equal(before);
+    expect(logs.slice(started), "while out, it tries nothing").to.deep.equal([]);
+    await (await (await operator()).setPlace(placeId("PL-back"), [au[0].address, au[1].address], 2)).wait();
+    for (let i = 0; i < 100 && (await endpoint()) !== urls[0]; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(await endpoint()).to.equal(urls[0]);
+    expect(await sent()).to.equal(before + 1);
+    expect(logs.slice(started).filter((l) => /endpoint/.test(l))).to.deep.equal([
+      `place PL-back: endpoint ${urls[0]} announced on-chain again (back in the place)`,
+    ]);
+    // users find it again: a registration at the place (both authorities, k = 2) goes through
+    const u = new Wallet(Wallet.createRandom().privateKey);
+    const r = await registerRemote({
+      place: "PL-back",
+      user: u,
+      infos: ["mail:back@example.org", "passport:BACK"],
+      dep,
+      keystore: new Keystore(tmp("back-user"), ""),
+      retry: ONCE,
+    });
+    expect([r.outcome.granted, r.outcome.approvals]).to.deep.equal([true, 2]);
   });
 });

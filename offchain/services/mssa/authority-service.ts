@@ -221,6 +221,12 @@ export type AuthorityServiceDeps = {
   peers?: Map<string, string>;
   peerRetry?: RetryPolicy;
   windowMs?: number;
+  /**
+   * How often (ms) the service checks that the chain still holds its endpoint while the place lists
+   * it, and announces it again when not: an authority removed from the place loses its endpoint
+   * (`setPlace` deletes it) and, re-added, has none until it announces. 0 or absent: at start only.
+   */
+  announceMs?: number;
   log?: (line: string) => void;
 };
 
@@ -236,6 +242,10 @@ export class AuthorityService {
   private readonly mutex = new Mutex();
   private readonly signer;
   private running?: RunningService;
+  /** the URL it announces, and the timer that checks the chain still holds it */
+  private url?: string;
+  private timer?: NodeJS.Timeout;
+  private announcing = false;
   private readonly placeKey: Uint8Array;
   private readonly windowMs: number;
 
@@ -650,6 +660,26 @@ export class AuthorityService {
   }
 
   /**
+   * Announces the endpoint again when the place lists this authority and the chain does not hold
+   * it (it was removed from the place, which deleted its endpoint, and added back). Nothing is sent
+   * while it is not an authority of the place, nor when the chain holds the endpoint.
+   * @returns whether a transaction was sent
+   */
+  async reannounce(): Promise<boolean> {
+    if (!this.url || this.announcing) return false;
+    this.announcing = true;
+    try {
+      const p = await this.d.ledger.place(this.place);
+      if (!p.authorities.some((a) => getAddress(a) === getAddress(this.me))) return false;
+      if (!(await this.announce(this.url))) return false;
+      this.log(`place ${this.d.place}: endpoint ${this.url} announced on-chain again (back in the place)`);
+      return true;
+    } finally {
+      this.announcing = false;
+    }
+  }
+
+  /**
    * Recovers, listens, and announces the endpoint.
    * @param publicUrl - the URL users and the other authorities reach it at (default: the bound URL)
    */
@@ -674,10 +704,17 @@ export class AuthorityService {
       await this.running.close();
       throw e;
     }
+    this.url = url;
+    if (this.d.announceMs)
+      this.timer = setInterval(
+        () => void this.reannounce().catch((e) => this.log(`endpoint check failed (retried): ${(e as Error).message.split("\n")[0]}`)),
+        this.d.announceMs,
+      );
     return this.running;
   }
 
   async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
     await this.running?.close();
   }
 }
