@@ -220,6 +220,10 @@ task(
       console.log(
         `${a.from} -> group ${a.group.slice(0, 10)}… (epoch ${r.epoch}, ${r.bytes} bytes): message #${r.index} of the epoch at ${msrpUrl}`,
       );
+      if (r.dropped)
+        console.log(
+          `  an earlier message of epoch ${r.dropped.epoch}, left unsent, was dropped (${r.dropped.reason}): send it again if it still matters`,
+        );
       return r;
     }
     const c = await groupContext(hre);

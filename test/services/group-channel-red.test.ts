@@ -14,7 +14,7 @@ import { formedGroup, type rsmsServices } from "../helpers/rsms-services";
 import { Keystore } from "../../offchain/storage/keystore";
 import { toHex } from "../../offchain/crypto/bytes";
 import { MsrpService } from "../../offchain/services/rsms/msrp-service";
-import { addRemote, readRemote, sendRemote, takePart } from "../../offchain/services/rsms/group-clients";
+import { addRemote, localParty, readRemote, sendRemote, takePart } from "../../offchain/services/rsms/group-clients";
 
 const once = { attempts: 1, timeoutMs: 30_000, backoffMs: 10 };
 const text = (s: string) => new TextEncoder().encode(s);
@@ -88,5 +88,17 @@ describe("services/rsms: a key update drops no unread group traffic (red-team fi
     const r = await read(m);
     expect(plain(r)).to.deep.equal(["1:e1 a", "1:e1 b", "2:e2 a"]);
     expect(r.refused.map((x) => [x.epoch, x.index, x.reason])).to.deep.equal([[1, e1.length - 1, "REPLAYED"]]);
+  });
+
+  it("a message left unsent by a crash before an update is reported as dropped with the next send, not lost silently", async () => {
+    const me = localParty(ks("alice"), "alice");
+    const epoch = me.party.currentEpoch(gid);
+    // what a crash between the keystore write and the post leaves (sendRemote writes it first)
+    ks("alice").create(`rsms-send-alice-${toHex(gid).slice(2, 18)}`, { ct: toHex(me.party.seal(gid, text("never posted"))), epoch });
+    await add();
+    const r = await send("alice", "after the update");
+    expect([r.epoch, r.dropped]).to.deep.equal([epoch + 1, { epoch, reason: "STALE_EPOCH" }]);
+    expect(plain(await read(members[0]))).to.deep.equal([`${epoch + 1}:after the update`]);
+    expect((await send("alice", "and again")).dropped).to.equal(undefined);
   });
 });

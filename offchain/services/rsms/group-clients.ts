@@ -413,7 +413,11 @@ const readCursor = (name: string, gid: Uint8Array) => `rsms-read-${name}-${toHex
  * mailbox. The sealed message (with its sequence number) is kept in the party's keystore before it
  * is sent: a send that failed is sent again, the same bytes, before the next one (the mailbox
  * stores a message once and answers a copy with its place).
- * @returns the epoch and the message's index in the epoch's log, and its size in bytes
+ * A message left pending that can no longer be delivered (the group moved to a new epoch, or the
+ * sender left it, since) is not sent under the new key (its readers may differ) and is reported in
+ * `dropped`, never lost silently.
+ * @returns the epoch and the message's index in the epoch's log, its size in bytes, and the
+ *   pending message dropped before it (its epoch and why), if any
  * @throws ServiceError (NOT_A_MEMBER for a party evicted since, STALE_EPOCH when the group moved on)
  */
 export async function sendRemote(a: {
@@ -424,10 +428,11 @@ export async function sendRemote(a: {
   keystore: Keystore;
   dep: GroupDeployment;
   retry?: RetryPolicy;
-}): Promise<{ epoch: number; index: number; bytes: number }> {
+}): Promise<{ epoch: number; index: number; bytes: number; dropped?: { epoch: number; reason: string } }> {
   const info = await msrpInfo(a.msrpUrl, a.dep);
   const me = localParty(a.keystore, a.name);
   const pend = pendingSend(a.name, a.groupId);
+  let dropped: { epoch: number; reason: string } | undefined;
   const post = async (ct: Uint8Array, epoch: number) => {
     const env = sealEnvelope(request(Route.GroupSend, a.dep, ct, groupSession(a.groupId, epoch)), { scheme: Scheme.Schnorr, sk: me.sk });
     return decodeGroupSent(await call(a.msrpUrl, "/v1/group/send", Route.GroupSend, env, a.dep, info.account, a.retry));
@@ -435,8 +440,9 @@ export async function sendRemote(a: {
   if (a.keystore.exists(pend)) {
     const p = a.keystore.load(pend) as { ct: string; epoch: number };
     await post(fromHex(p.ct), p.epoch).catch((e) => {
-      // the group moved on, or the sender left it: that message can no longer be delivered
+      // the group moved on, or the sender left it: that message can no longer be delivered (reported)
       if (!(e instanceof ServiceError && (e.reason === "STALE_EPOCH" || e.reason === "NOT_A_MEMBER"))) throw e;
+      dropped = { epoch: p.epoch, reason: e.reason };
     });
     a.keystore.remove(pend);
   }
@@ -446,7 +452,7 @@ export async function sendRemote(a: {
   a.keystore.create(pend, { ct: toHex(ct), epoch });
   const sent = await post(ct, epoch);
   a.keystore.remove(pend);
-  return { ...sent, bytes: ct.length };
+  return { ...sent, bytes: ct.length, ...(dropped ? { dropped } : {}) };
 }
 
 /**
