@@ -42,7 +42,7 @@ describe("services/mssa: a pending registration whose verifier left the place", 
   before(async () => {
     const f = await loadFixture(deploySystemFixture);
     address = f.deployment.contracts.CredentialLedger.address;
-    au = [1, 2].map((i) => devKey(i).connect(hre.ethers.provider) as unknown as Wallet);
+    au = [1, 2, 3].map((i) => devKey(i).connect(hre.ethers.provider) as unknown as Wallet);
     dep = {
       chainId: (await hre.ethers.provider.getNetwork()).chainId,
       ledger: CredentialLedger__factory.connect(address, hre.ethers.provider),
@@ -59,12 +59,12 @@ describe("services/mssa: a pending registration whose verifier left the place", 
     (await dep.ledger.queryFilter(dep.ledger.filters.RegistrationProposed(undefined, placeId(place), who))).length;
 
   /**
-   * A place of both authorities (k = 2), their services, and a registration of a fresh user left
+   * A place of `n` authorities (k = 2), their services, and a registration of a fresh user left
    * pending by the verifier's crash after its proposal; then the operator removes the verifier
-   * (authority 0) from the place (authority 1 alone, k = 1).
+   * (authority 0) from the place (the others stay; k = 1 when one is left).
    */
-  async function pendingWithVerifierGone(place: string, user: Wallet) {
-    const { deps, services: mine } = await placeWithServices(place);
+  async function pendingWithVerifierGone(place: string, user: Wallet, n = 2) {
+    const { deps, services: mine } = await placeWithServices(place, undefined, n);
     const ks = new Keystore(tmp("left-user"), "");
     const infos = [`mail:${place}@example.org`, `passport:${place}`];
     process.env.METATRUST_FAULT = "authority:after-propose";
@@ -82,16 +82,26 @@ describe("services/mssa: a pending registration whose verifier left the place", 
     const rec = ks.load(userRecord(place, user.address)) as { id: string; session: string; verifier: string; pending: boolean };
     expect([rec.pending, rec.verifier]).to.deep.equal([true, au[0].address]);
     expect((await dep.ledger.registration(rec.id)).status).to.equal(1n);
-    await (await (await operator()).setPlace(placeId(place), [au[1].address], 1)).wait();
+    const rest = au.slice(1, n).map((w) => w.address);
+    await (await (await operator()).setPlace(placeId(place), rest, Math.min(2, rest.length))).wait();
     return { ks, infos, rec, deps, services: mine };
   }
 
-  /** A place of both authorities (k = 2) and their services (checking their endpoint every `announceMs` when given). */
-  async function placeWithServices(place: string, announceMs?: number) {
-    await (await (await operator()).setPlace(placeId(place), [au[0].address, au[1].address], 2)).wait();
+  /** A place of the first `n` authorities (k = 2) and their services (checking their endpoint every `announceMs` when given). */
+  async function placeWithServices(place: string, announceMs?: number, n = 2) {
+    const members = au.slice(0, n);
+    await (
+      await (
+        await operator()
+      ).setPlace(
+        placeId(place),
+        members.map((w) => w.address),
+        2,
+      )
+    ).wait();
     const placeKey = Buffer.from(freshId()).toString("hex") + Buffer.from(freshId()).toString("hex");
     const logs: string[] = [];
-    const deps = au.map((w) => {
+    const deps = members.map((w) => {
       const dir = tmp(`left-${w.address.slice(2, 8)}`);
       return {
         keystore: new Keystore(path.join(dir, "keystore"), ""),
@@ -198,5 +208,16 @@ describe("services/mssa: a pending registration whose verifier left the place", 
       retry: ONCE,
     });
     expect([r.outcome.granted, r.outcome.approvals]).to.deep.equal([true, 2]);
+  });
+
+  it("with three authorities (k = 2), the first remaining one completes it: it asks the other while the approval of the one that left does not count", async () => {
+    const u = new Wallet(Wallet.createRandom().privateKey);
+    const { ks, infos, rec } = await pendingWithVerifierGone("PL-left-4", u, 3);
+    const r = await registerRemote({ place: "PL-left-4", user: u, infos, dep, keystore: ks, retry: ONCE });
+    expect([r.resumed, r.outcome.id, r.outcome.granted, r.outcome.approvals]).to.deep.equal([true, rec.id, true, 3]);
+    // granted through the first remaining authority: it did not stop at 2 approvals, one of them stale
+    expect((ks.load(userRecord("PL-left-4", u.address)) as { verifier: string }).verifier).to.equal(au[1].address);
+    const stale = await dep.ledger.queryFilter(dep.ledger.filters.ApprovalsStale(rec.id));
+    expect(stale.map((e) => [Number(e.args[1]), Number(e.args[2])])).to.deep.equal([[2, 1]]);
   });
 });

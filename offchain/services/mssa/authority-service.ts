@@ -557,7 +557,7 @@ export class AuthorityService {
     verifyEnvelope(env, { kind: Kind.Request, route: Route.MssaPropose, audience: this.audience, sender: fromAccount(v.user) });
     return this.cache.once(env.requestId, env.issuedAt, raw, () =>
       this.mutex.run(async () => {
-        const { authorities, k } = await this.placeOnChain();
+        const { authorities } = await this.placeOnChain();
         const { domain, types } = await registrationTypedData(this.d.ledger);
         const value = { place: this.place, user: v.user, commitment: v.commitment, nullifier: v.nullifier, session: m.session };
         if (getAddress(verifyTypedData(domain, types, value, m.signature)) !== getAddress(v.user))
@@ -584,7 +584,9 @@ export class AuthorityService {
         for (const a of authorities) {
           if (a === getAddress(this.me)) continue;
           const reg = await this.d.ledger.registration(v.id);
-          if (Number(reg.status) !== 1 || Number(reg.approvals) >= k) break;
+          // approvals of authorities that left the place count on-chain but not at k (ApprovalsStale):
+          // ask on while the registration is pending
+          if (Number(reg.status) !== 1) break;
           if (await this.d.ledger.approvedBy(v.id, a)) continue;
           await this.askApproval(a, sid, v.id);
         }
