@@ -65,8 +65,10 @@ describe("tasks: rsms:serve msrp --batch-ms --batch-max (the CLI path, in-proces
     }
     expect(url, out.join("\n")).to.be.a("string");
     const handler = process.listeners("SIGTERM").find((l) => !listeners.has(l)) as (() => void) | undefined;
+    let stopped = false;
     stop = () => {
-      if (!handler) return;
+      if (!handler || stopped) return;
+      stopped = true;
       process.removeListener("SIGTERM", handler);
       process.removeListener("SIGINT", handler);
       handler();
