@@ -220,6 +220,10 @@ task(
       console.log(
         `${a.from} -> group ${a.group.slice(0, 10)}… (epoch ${r.epoch}, ${r.bytes} bytes): message #${r.index} of the epoch at ${msrpUrl}`,
       );
+      if (r.dropped)
+        console.log(
+          `  an earlier message of epoch ${r.dropped.epoch}, left unsent, was dropped (${r.dropped.reason}): send it again if it still matters`,
+        );
       return r;
     }
     const c = await groupContext(hre);
@@ -253,7 +257,7 @@ task(
 
 task(
   "group:read",
-  "A party reads the group's service messages it has not read yet (its current epoch) through the MSRP service's mailbox and opens them with the epoch key",
+  "A party reads the group's service messages it has not read yet through the MSRP service's mailbox and opens them with the epoch key: first what is left of the retired epochs whose keys it holds (a key update drops nothing), then its current epoch",
 )
   .addParam("group", "The group id (0x-hex)")
   .addParam("party", "The RN or user in this data folder (registered with --msrp)")
@@ -272,12 +276,13 @@ task(
     console.log(
       `${a.party}: group ${a.group.slice(0, 10)}… epoch ${r.epoch}, ${r.messages.length} new message(s)${r.refused.length ? `, ${r.refused.length} refused` : ""}`,
     );
+    const at = (m: { epoch: number; index: number }) => (m.epoch === r.epoch ? `#${m.index}` : `epoch ${m.epoch} #${m.index}`);
     for (const m of r.messages)
-      console.log(`  #${m.index} from ${m.sender.slice(0, 10)}… (seq ${m.seq}): "${new TextDecoder().decode(m.plaintext)}"`);
-    for (const m of r.refused) console.log(`  #${m.index} refused: ${m.reason}`);
+      console.log(`  ${at(m)} from ${m.sender.slice(0, 10)}… (seq ${m.seq}): "${new TextDecoder().decode(m.plaintext)}"`);
+    for (const m of r.refused) console.log(`  ${at(m)} refused: ${m.reason}`);
     return {
       epoch: r.epoch,
-      messages: r.messages.map((m) => ({ index: m.index, sender: m.sender, text: new TextDecoder().decode(m.plaintext) })),
+      messages: r.messages.map((m) => ({ epoch: m.epoch, index: m.index, sender: m.sender, text: new TextDecoder().decode(m.plaintext) })),
       refused: r.refused,
     };
   });

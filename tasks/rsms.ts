@@ -195,7 +195,7 @@ task("rsms:user:register", "User register (RSMS §IV.B.1): the MSRP issues a use
 
 task(
   "rsms:attest",
-  "On an RN's machine: the MSRP service's attestation that lets an account register the RN's PID in the TrustManager (`trust:register --attestation`)",
+  "On an RN's machine: the MSRP service's attestation that lets an account register the RN's PID in the TrustManager (`trust:register --attestation`). One PID per RN, for life: the first attested (then its current PID), asked for again by default after a rotation; none for an RN in S_RN",
 )
   .addParam("rn", "The RN's name (registered over the network from this folder)")
   .addParam("controller", "The account that will register and control the PID (an address)")

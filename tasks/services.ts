@@ -112,7 +112,7 @@ listenFlags(
     )
     .addOptionalParam(
       "batchMax",
-      "msrp, with --batch-ms: at most this many joins per batch (default 32, at most 256)",
+      "msrp, with --batch-ms: at most this many joins per batch (default 32, at most 128: the static gas limit of one recordJoins transaction stays under 2^24)",
       undefined,
       types.int,
     )
@@ -454,6 +454,8 @@ listenFlags(
       wallet,
       chainId: (await hre.ethers.provider.getNetwork()).chainId,
       peers,
+      // re-announces it if the place drops it and takes it back (setPlace deletes a former authority's endpoint)
+      announceMs: 15_000,
     });
     // announces its endpoint on-chain (unless the chain holds it already); finds its peers there
     const r = await svc.start(cfg, a.publicUrl);

@@ -76,6 +76,34 @@ export const KNOWN_GAS: ReadonlyMap<string, bigint> = new Map(
   }),
 );
 
+/** EIP-7825 (Osaka): the most gas one transaction may ask for, 2^24. A static limit above it is never mined. */
+export const TX_GAS_CAP = 16_777_216n;
+
+/**
+ * The static gas limit of `ResourcePoolRegistry.recordJoins` with `n` joins, which the MSRP sends
+ * without estimating (as recordJoin): its gas is linear in n, every join writing the same three
+ * slots and emitting the same event. The fixed part and the per-join gas come from the 1-join and
+ * 8-join batches of gas-snapshot.json, with the headroom of every static limit (x1.5 + 10,000),
+ * which covers what the snapshot's batches do not pay: the registry's first join (≈ 17,000 once),
+ * a cold pool slot per other pool in the batch (2,100 a join at most) and calldata with no zero
+ * bytes (≈ 1,000 a join at most), under 5% of a join. test/rsms/recordJoins-gas.test.ts sends the
+ * largest batch with it.
+ * @throws Error for n not in [1, MAX]: the caller bounds it (RsmsLedger.recordJoins)
+ */
+export function recordJoinsGas(n: number): bigint {
+  if (!Number.isSafeInteger(n) || n < 1) throw new Error(`recordJoinsGas: ${n} is not a number of joins`);
+  return gasWithHeadroom(JOINS_BASE + JOIN_GAS * n);
+}
+
+const measuredJoins = (k: number): number => {
+  const g = (snapshot as Record<string, number>)[`ResourcePoolRegistry.recordJoins (${k} join${k > 1 ? "s" : ""})`];
+  if (g === undefined) throw new Error(`sender: gas-snapshot.json measures no recordJoins of ${k}`);
+  return g;
+};
+/** Gas of one more join in a recordJoins batch (rounded up), and the batch's fixed part. */
+const JOIN_GAS = Math.ceil((measuredJoins(8) - measuredJoins(1)) / 7);
+const JOINS_BASE = measuredJoins(1) - JOIN_GAS;
+
 /** The static gas limit of a call, if it has one (by the selector its data starts with). */
 export function knownGas(data: string | null | undefined): bigint | undefined {
   return data && data.length >= 10 ? KNOWN_GAS.get(data.slice(0, 10).toLowerCase()) : undefined;

@@ -6,9 +6,18 @@ import type { ContractTransactionResponse } from "ethers";
 import type { ResourcePoolRegistry } from "../../typechain-types";
 import { minedReceipt } from "../chain/mined";
 import { direct, type DirectContract } from "../chain/direct";
+import { recordJoinsGas } from "../chain/sender";
+import { AgentStateError } from "./errors";
 import { fromHex, toHex } from "../crypto/bytes";
 import { Point, decodePoint, encodePoint } from "../crypto/group";
 import type { JoinRecord } from "./msrp";
+
+/**
+ * The most joins one recordJoins transaction carries (the bound of the MSRP's `--batch-max`): the
+ * static gas limit of that many, {@link recordJoinsGas}, stays under EIP-7825's cap per transaction
+ * (TX_GAS_CAP, 2^24; about 14 M gas at about 72,000 a join with the headroom).
+ */
+export const MAX_JOINS_PER_TX = 128;
 
 /** A mined transaction. */
 export type TxInfo = { hash: string; gasUsed: bigint; block: number };
@@ -123,9 +132,20 @@ export class RsmsLedger {
     return mined(this.registry.recordJoin(...args));
   }
 
-  /** recordJoins (MSRP): all or nothing. */
-  recordJoins(rs: JoinRecord[]): Promise<TxInfo> {
-    return mined(this.registry.recordJoins(rs.map((r) => ({ pid: toHex(r.pid), tag: toHex(r.tag), poolId: r.poolId, kind: r.kind }))));
+  /**
+   * recordJoins (MSRP): all or nothing, sent with a static gas limit for its size
+   * ({@link recordJoinsGas}: no eth_estimateGas, as recordJoin's fast path).
+   * @throws AgentStateError for no joins or more than {@link MAX_JOINS_PER_TX}, before anything is sent
+   */
+  async recordJoins(rs: JoinRecord[]): Promise<TxInfo> {
+    if (rs.length < 1 || rs.length > MAX_JOINS_PER_TX)
+      throw new AgentStateError(`recordJoins: ${rs.length} joins in one transaction (1 to ${MAX_JOINS_PER_TX})`);
+    return mined(
+      this.registry.recordJoins(
+        rs.map((r) => ({ pid: toHex(r.pid), tag: toHex(r.tag), poolId: r.poolId, kind: r.kind })),
+        { gasLimit: recordJoinsGas(rs.length) },
+      ),
+    );
   }
 
   /** Number of join records. */

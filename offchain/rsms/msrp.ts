@@ -114,6 +114,12 @@ export type MsrpRecord = {
   groups?: Record<string, GroupEntry>;
   /** S_RN, the paper's set of suspicious RNs (by name): never allocated to a group again */
   suspicious?: string[];
+  /**
+   * RN name -> the one PID the MSRP attested for its trust registration (`POST /v1/trust/attest`):
+   * its trust identity for life, whatever pseudonym it rotates to (red-team finding A1; rsms-join.md
+   * "Trust registration over the network")
+   */
+  trustIds?: Record<string, string>;
 };
 
 /** The MSRP agent. */
@@ -576,6 +582,30 @@ export class Msrp {
     if (!who || who.kind !== "rn") throw new AgentStateError(`rnOfPid: ${toHex(pid)} is not an RN pseudonym this MSRP issued`);
     const e = this.r.rns[who.name];
     return { name: who.name, pk: mulBase(decodeScalar(fromHex(e.sk, 32))), k: who.k, current: e.pids[e.pids.length - 1] === toHex(pid) };
+  }
+
+  /**
+   * The PID an RN holds as its trust identity: the one the MSRP attested for its TrustManager
+   * registration, or undefined before its first attestation.
+   * @param name - the RN's name
+   */
+  trustIdOf(name: string): string | undefined {
+    return this.r.trustIds?.[name];
+  }
+
+  /**
+   * Binds an RN's trust identity to one of its PIDs, once: the MSRP attests that PID only, for
+   * life (one RN, one verified trust identity; a rotated pseudonym gets none). Idempotent for the
+   * PID already bound (a retry); the caller checks the rules (current PID, not in S_RN) first.
+   * @throws AgentStateError for a PID not the RN's, or an RN already bound to another PID
+   */
+  bindTrustId(name: string, pid: Uint8Array): void {
+    const who = this.pidIndex.get(toHex(pid));
+    if (who?.kind !== "rn" || who.name !== name) throw new AgentStateError(`bindTrustId: ${toHex(pid)} is not a PID of RN "${name}"`);
+    const bound = this.r.trustIds?.[name];
+    if (bound === toHex(pid)) return;
+    if (bound !== undefined) throw new AgentStateError(`bindTrustId: RN "${name}" already holds the trust identity ${bound}`);
+    this.r.trustIds = { ...(this.r.trustIds ?? {}), [name]: toHex(pid) };
   }
 
   /** Public summary for status output (no secrets, no real identities). */

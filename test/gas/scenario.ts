@@ -286,6 +286,13 @@ async function scenario(): Promise<GasSnapshot> {
     election.connect(byAddr(au2)).report(target, 1, fixed("evidence-mssa-2")),
   );
 
+  // ---------------------------------------------------------------- RSMS: one join through recordJoins
+  // With the 8-join batch above: the fixed part and the per-join gas of a batch, from which the MSRP's
+  // static gas limit of recordJoins is computed (offchain/chain/sender.ts, recordJoinsGas).
+  await send("ResourcePoolRegistry.recordJoins (1 join)", () =>
+    pools.recordJoins([{ pid: fixed("pid-batch-1"), tag: fixed("tag-batch-1"), poolId: 1, kind: 1 }]),
+  );
+
   return sortSnapshot(out);
 }
 

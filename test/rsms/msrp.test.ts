@@ -381,6 +381,39 @@ describe("rsms/msrp: the exact check of a forwarded re-authentication (verifyRea
   });
 });
 
+describe("rsms/msrp: an RN's trust identity (bindTrustId, red-team finding A1)", () => {
+  it("binds one PID per RN, once: the same PID again changes nothing, another (even the RN's own newer one) or another RN's is refused", () => {
+    const w = offlineWorld();
+    const [r0, r1] = w.rns;
+    w.join(r0);
+    w.join(r1);
+    const first = r0.state.pid;
+    expect(w.msrp.trustIdOf("rn0")).to.equal(undefined);
+    w.msrp.bindTrustId("rn0", first);
+    expect(w.msrp.trustIdOf("rn0")).to.equal(toHex(first));
+    const bound = w.snapshot();
+    w.msrp.bindTrustId("rn0", first); // a retry
+    expect(w.snapshot()).to.equal(bound);
+    w.reauth(r0, 2);
+    const rotated = w.snapshot();
+    expectThrows(
+      () => w.msrp.bindTrustId("rn0", r0.state.pid),
+      AgentStateError,
+      "AGENT_STATE",
+      new RegExp(`^bindTrustId: RN "rn0" already holds the trust identity ${toHex(first)}$`),
+    );
+    expectThrows(
+      () => w.msrp.bindTrustId("rn0", r1.state.pid),
+      AgentStateError,
+      "AGENT_STATE",
+      new RegExp(`^bindTrustId: ${toHex(r1.state.pid)} is not a PID of RN "rn0"$`),
+    );
+    expect(w.snapshot()).to.equal(rotated);
+    // kept in the keystore record
+    expect(Msrp.fromRecord(w.msrp.toRecord()).trustIdOf("rn0")).to.equal(toHex(first));
+  });
+});
+
 describe("rsms/msrp: commitJoin, tracing and the keystore record", () => {
   it("commitJoin of an unknown RN is refused", () => {
     const w = offlineWorld();

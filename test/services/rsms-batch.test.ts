@@ -64,7 +64,8 @@ describe("services/rsms: the MSRP batches joins (recordJoins)", function () {
     expect(() => parseBatching(1.5, undefined)).to.throw(/^--batch-ms: /);
     expect(() => parseBatching(10_001, undefined)).to.throw(/^--batch-ms: /);
     expect(() => parseBatching(50, 0)).to.throw(/^--batch-max: 0 /);
-    expect(() => parseBatching(50, 257)).to.throw(/^--batch-max: /);
+    expect(() => parseBatching(50, 129)).to.throw(/^--batch-max: 129 is not a whole number in \[1, 128\]$/);
+    expect(parseBatching(50, 128)).to.deep.equal({ ms: 50, max: 128 });
     expect(() => parseBatching(undefined, 8)).to.throw(/^--batch-max: batching is off/);
   });
 

@@ -221,6 +221,12 @@ export type AuthorityServiceDeps = {
   peers?: Map<string, string>;
   peerRetry?: RetryPolicy;
   windowMs?: number;
+  /**
+   * How often (ms) the service checks that the chain still holds its endpoint while the place lists
+   * it, and announces it again when not: an authority removed from the place loses its endpoint
+   * (`setPlace` deletes it) and, re-added, has none until it announces. 0 or absent: at start only.
+   */
+  announceMs?: number;
   log?: (line: string) => void;
 };
 
@@ -236,6 +242,10 @@ export class AuthorityService {
   private readonly mutex = new Mutex();
   private readonly signer;
   private running?: RunningService;
+  /** the URL it announces, and the timer that checks the chain still holds it */
+  private url?: string;
+  private timer?: NodeJS.Timeout;
+  private announcing = false;
   private readonly placeKey: Uint8Array;
   private readonly windowMs: number;
 
@@ -547,7 +557,7 @@ export class AuthorityService {
     verifyEnvelope(env, { kind: Kind.Request, route: Route.MssaPropose, audience: this.audience, sender: fromAccount(v.user) });
     return this.cache.once(env.requestId, env.issuedAt, raw, () =>
       this.mutex.run(async () => {
-        const { authorities, k } = await this.placeOnChain();
+        const { authorities } = await this.placeOnChain();
         const { domain, types } = await registrationTypedData(this.d.ledger);
         const value = { place: this.place, user: v.user, commitment: v.commitment, nullifier: v.nullifier, session: m.session };
         if (getAddress(verifyTypedData(domain, types, value, m.signature)) !== getAddress(v.user))
@@ -574,7 +584,9 @@ export class AuthorityService {
         for (const a of authorities) {
           if (a === getAddress(this.me)) continue;
           const reg = await this.d.ledger.registration(v.id);
-          if (Number(reg.status) !== 1 || Number(reg.approvals) >= k) break;
+          // approvals of authorities that left the place count on-chain but not at k (ApprovalsStale):
+          // ask on while the registration is pending
+          if (Number(reg.status) !== 1) break;
           if (await this.d.ledger.approvedBy(v.id, a)) continue;
           await this.askApproval(a, sid, v.id);
         }
@@ -650,6 +662,26 @@ export class AuthorityService {
   }
 
   /**
+   * Announces the endpoint again when the place lists this authority and the chain does not hold
+   * it (it was removed from the place, which deleted its endpoint, and added back). Nothing is sent
+   * while it is not an authority of the place, nor when the chain holds the endpoint.
+   * @returns whether a transaction was sent
+   */
+  async reannounce(): Promise<boolean> {
+    if (!this.url || this.announcing) return false;
+    this.announcing = true;
+    try {
+      const p = await this.d.ledger.place(this.place);
+      if (!p.authorities.some((a) => getAddress(a) === getAddress(this.me))) return false;
+      if (!(await this.announce(this.url))) return false;
+      this.log(`place ${this.d.place}: endpoint ${this.url} announced on-chain again (back in the place)`);
+      return true;
+    } finally {
+      this.announcing = false;
+    }
+  }
+
+  /**
    * Recovers, listens, and announces the endpoint.
    * @param publicUrl - the URL users and the other authorities reach it at (default: the bound URL)
    */
@@ -674,10 +706,17 @@ export class AuthorityService {
       await this.running.close();
       throw e;
     }
+    this.url = url;
+    if (this.d.announceMs)
+      this.timer = setInterval(
+        () => void this.reannounce().catch((e) => this.log(`endpoint check failed (retried): ${(e as Error).message.split("\n")[0]}`)),
+        this.d.announceMs,
+      );
     return this.running;
   }
 
   async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
     await this.running?.close();
   }
 }

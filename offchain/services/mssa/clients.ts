@@ -15,7 +15,10 @@
  * approving authority killed before its answer) resumes that registration: granted already, it is
  * only marked so; pending or not yet proposed, the consent to the same session goes to the same
  * verifier again, which proposes nothing twice and asks only for the approvals still missing. A
- * fresh session would be refused on-chain (PendingExists) while that one is live.
+ * fresh session would be refused on-chain (PendingExists) while that one is live. When the verifier
+ * has left the place since, the place's current authorities that verified the same session take it
+ * over (each approves the proposal it finds on-chain and asks the others); when they cannot
+ * complete it, the user cancels it on-chain and a fresh session follows.
  */
 import { getAddress, hexlify, recoverAddress, type Wallet } from "ethers";
 import type { CredentialLedger } from "../../../typechain-types";
@@ -105,6 +108,28 @@ type UserRecord = {
   verifier?: string;
   nullifier?: string;
 };
+
+/**
+ * The user cancels her pending registration on-chain (`CredentialLedger.cancel`, hers to cancel at
+ * any time): what is left when its verifier has left the place and no current authority can
+ * complete it. Nothing else changes; the registration stays in her record as it was (cancelled
+ * on-chain, a later attempt starts a fresh session).
+ * @throws RegistrationError naming the registration when the cancellation cannot be sent (no gas)
+ */
+async function cancelPending(user: Wallet, ledger: CredentialLedger, prior: UserRecord, place: string): Promise<void> {
+  const provider = ledger.runner?.provider;
+  const signer = user.provider || !provider ? user : user.connect(provider);
+  try {
+    await (await ledger.connect(signer).cancel(prior.id)).wait();
+  } catch (e) {
+    // cancelled or expired meanwhile: nothing left to do
+    if (Number((await ledger.registration(prior.id)).status) !== 1) return;
+    throw new RegistrationError(
+      "ledger-refused",
+      `registerRemote: registration ${prior.id} at ${place} is pending under ${prior.verifier}, no longer an authority of the place, and no current authority can complete it; its user's cancellation failed (${(e as Error).message.split("\n")[0].slice(0, 120)})`,
+    );
+  }
+}
 
 /**
  * Registers `user` at `place` through the place's authority services, or resumes the registration
@@ -200,6 +225,26 @@ export async function registerRemote(a: {
         const st = (e as ServiceError).status;
         if (!(status === 0 && e instanceof ServiceError && st >= 400 && st < 500 && st !== 429)) throw e;
       }
+    }
+    // proposed and live, but its verifier has left the place: a fresh session would be refused
+    // (PendingExists) until this one expires. The place's current authorities that verified the
+    // same session (the user sent it to every authority of the place then) take it over: each finds
+    // the proposal on-chain, approves it and asks the others; approvals of authorities that left
+    // do not count. If they cannot complete it, the user cancels it on-chain and starts afresh.
+    if (!verifier && live) {
+      const verified = { commitment: prior.commitment, salt: prior.salt, nullifier: prior.nullifier, id: prior.id };
+      for (const au of authorities as AuthorityInfo[]) {
+        const rec = { ...prior, verifier: au.account };
+        try {
+          const outcome = await consentAndPropose(rec, au, prior.session);
+          if (outcome.granted) return { verified, outcome, session: prior.session, resumed: true };
+        } catch (e) {
+          // this authority did not verify that session (it joined the place since): the next one
+          const st = (e as ServiceError).status;
+          if (!(e instanceof ServiceError && st >= 400 && st < 500 && st !== 429)) throw e;
+        }
+      }
+      await cancelPending(a.user, a.dep.ledger, prior, a.place);
     }
   }
   // Step 1: a one-time key from every authority, sealed to a transport key of this session

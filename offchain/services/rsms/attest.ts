@@ -38,8 +38,21 @@ export const MAX_ATTEST_TTL_SEC = 24 * 3600;
 /** The EIP-712 kind of a resource node in the TrustManager. */
 export const RESOURCE_NODE_KIND = 3;
 
-/** Why the MSRP refuses to attest (422; nothing changes). */
-export type AttestRefusal = "UNKNOWN_PID" | "NOT_JOINED" | "DEADLINE_EXPIRED" | "DEADLINE_TOO_FAR" | "NO_TRUST_MANAGER";
+/**
+ * Why the MSRP refuses to attest (422; nothing changes). After the envelope is checked against the
+ * PID's owner only (so that nobody else learns them): SUSPICIOUS_RN (the RN is in S_RN),
+ * SECOND_IDENTITY (the RN already holds another trust identity), NOT_CURRENT_PID (a first
+ * attestation names an old pseudonym).
+ */
+export type AttestRefusal =
+  | "UNKNOWN_PID"
+  | "NOT_JOINED"
+  | "DEADLINE_EXPIRED"
+  | "DEADLINE_TOO_FAR"
+  | "NO_TRUST_MANAGER"
+  | "SUSPICIOUS_RN"
+  | "SECOND_IDENTITY"
+  | "NOT_CURRENT_PID";
 
 /** A trust-registration attestation the MSRP refuses. */
 export class AttestationError extends MetatrustError {
@@ -99,8 +112,11 @@ export async function signRegistration(wallet: Wallet, chainId: bigint, trustMan
  * On the RN's machine: asks the MSRP for the attestation that lets `controller` register the RN's
  * PID in the TrustManager. The request is signed by sk_RN; the answer is checked to be the MSRP's
  * EIP-712 signature for exactly this PID, controller and deadline.
+ * The MSRP attests one PID per RN, for life (its trust identity, bound at the first attestation):
+ * the PID attested is kept in the RN's record (`trustId`), and asked for again by default after
+ * the RN rotated.
  * @param a - the RN's name and keystore; controller; deadline (unix s; default now + ttlSec, 1 h);
- *   pid (default the RN's current PID); trustManager: the TrustManager's address
+ *   pid (default the RN's trust identity, else its current PID); trustManager: the TrustManager's address
  * @returns what `registerAttested(pid, 3, deadline, attestation)` takes
  */
 export async function attestTrustRemote(a: {
@@ -122,8 +138,9 @@ export async function attestTrustRemote(a: {
   const msrpUrl = a.msrpUrl ?? String((a.keystore.load(rnClientRecord(a.name)) as { msrpUrl?: string }).msrpUrl ?? "");
   if (!msrpUrl) throw new AttestationError("UNKNOWN_PID", `attestTrustRemote: no MSRP URL for "${a.name}" (give --msrp)`);
   const info = await msrpInfo(msrpUrl, a.dep);
+  const rec = a.keystore.load(rnClientRecord(a.name)) as { trustId?: string };
   const m: AttestRequest = {
-    pid: a.pid ?? rn.state.pid,
+    pid: a.pid ?? (rec.trustId ? fromHex(rec.trustId, 32) : rn.state.pid),
     controller: a.controller,
     deadline: a.deadline ?? (a.now ?? Math.floor(Date.now() / 1000)) + (a.ttlSec ?? 3600),
   };
@@ -150,5 +167,7 @@ export async function attestTrustRemote(a: {
       "NO_TRUST_MANAGER",
       `attestTrustRemote: the attestation is signed by ${signer}, not by the MSRP ${info.account}`,
     );
+  // the MSRP bound this PID as the RN's trust identity: asked for by default from now on
+  if (!rec.trustId) a.keystore.update(rnClientRecord(a.name), { ...a.keystore.load(rnClientRecord(a.name)), trustId: toHex(m.pid) });
   return { pid: toHex(m.pid), controller: m.controller, deadline: m.deadline, attestation: toHex(reply.body) };
 }

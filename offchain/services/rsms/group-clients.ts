@@ -18,7 +18,7 @@ import { randomBytes } from "@noble/hashes/utils.js";
 import type { Keystore } from "../../storage/keystore";
 import { Msrp } from "../../rsms/msrp";
 import { Role } from "../../rsms/messages";
-import { GroupParty } from "../../rsms/group";
+import { GroupAuthenticationError, GroupParty } from "../../rsms/group";
 import { rnGroupSecret } from "../../rsms/params";
 import type { GroupLedger } from "../../rsms/group-flows";
 import { AgentStateError, RsmsRejectedError } from "../../rsms/errors";
@@ -413,7 +413,11 @@ const readCursor = (name: string, gid: Uint8Array) => `rsms-read-${name}-${toHex
  * mailbox. The sealed message (with its sequence number) is kept in the party's keystore before it
  * is sent: a send that failed is sent again, the same bytes, before the next one (the mailbox
  * stores a message once and answers a copy with its place).
- * @returns the epoch and the message's index in the epoch's log, and its size in bytes
+ * A message left pending that can no longer be delivered (the group moved to a new epoch, or the
+ * sender left it, since) is not sent under the new key (its readers may differ) and is reported in
+ * `dropped`, never lost silently.
+ * @returns the epoch and the message's index in the epoch's log, its size in bytes, and the
+ *   pending message dropped before it (its epoch and why), if any
  * @throws ServiceError (NOT_A_MEMBER for a party evicted since, STALE_EPOCH when the group moved on)
  */
 export async function sendRemote(a: {
@@ -424,10 +428,11 @@ export async function sendRemote(a: {
   keystore: Keystore;
   dep: GroupDeployment;
   retry?: RetryPolicy;
-}): Promise<{ epoch: number; index: number; bytes: number }> {
+}): Promise<{ epoch: number; index: number; bytes: number; dropped?: { epoch: number; reason: string } }> {
   const info = await msrpInfo(a.msrpUrl, a.dep);
   const me = localParty(a.keystore, a.name);
   const pend = pendingSend(a.name, a.groupId);
+  let dropped: { epoch: number; reason: string } | undefined;
   const post = async (ct: Uint8Array, epoch: number) => {
     const env = sealEnvelope(request(Route.GroupSend, a.dep, ct, groupSession(a.groupId, epoch)), { scheme: Scheme.Schnorr, sk: me.sk });
     return decodeGroupSent(await call(a.msrpUrl, "/v1/group/send", Route.GroupSend, env, a.dep, info.account, a.retry));
@@ -435,8 +440,9 @@ export async function sendRemote(a: {
   if (a.keystore.exists(pend)) {
     const p = a.keystore.load(pend) as { ct: string; epoch: number };
     await post(fromHex(p.ct), p.epoch).catch((e) => {
-      // the group moved on, or the sender left it: that message can no longer be delivered
+      // the group moved on, or the sender left it: that message can no longer be delivered (reported)
       if (!(e instanceof ServiceError && (e.reason === "STALE_EPOCH" || e.reason === "NOT_A_MEMBER"))) throw e;
+      dropped = { epoch: p.epoch, reason: e.reason };
     });
     a.keystore.remove(pend);
   }
@@ -446,15 +452,23 @@ export async function sendRemote(a: {
   a.keystore.create(pend, { ct: toHex(ct), epoch });
   const sent = await post(ct, epoch);
   a.keystore.remove(pend);
-  return { ...sent, bytes: ct.length };
+  return { ...sent, bytes: ct.length, ...(dropped ? { dropped } : {}) };
 }
 
 /**
- * A party reads the group's service traffic of its current epoch that it has not read yet, through
- * the MSRP's mailbox, and opens each message with the epoch key (the sender's signature, the
- * sequence number and the AEAD are checked by the GroupParty agent). Where it stopped is kept in
- * its keystore with the agent's record.
- * @returns the epoch and the messages opened (sender PID, sequence number, plaintext) and refused (index, reason)
+ * A party reads the group's service traffic it has not read yet, through the MSRP's mailbox, and
+ * opens each message with its epoch's key (the sender's signature, the sequence number and the
+ * AEAD are checked by the GroupParty agent). Where it stopped is kept in its keystore with the
+ * agent's record.
+ *
+ * A key update does not drop unread traffic (red-team finding C1): before the current epoch, the
+ * party drains every retired epoch it holds the key of, from where its cursor stopped (from 0 for
+ * an epoch it never read), with `openArchived`. A retired epoch's log is closed (the MSRP takes no
+ * send for an epoch the group left) and at most MAX_CHANNEL_LOG long, so the drain is bounded by
+ * the epochs whose keys the party holds. Within a drained epoch a sender's sequence numbers must
+ * rise (REPLAYED otherwise); messages read before the update were checked by `open` then.
+ * @returns the current epoch and the messages opened (epoch, index, sender PID, sequence number,
+ *   plaintext) and refused (epoch, index, reason), retired epochs first
  */
 export async function readRemote(a: {
   msrpUrl: string;
@@ -465,38 +479,63 @@ export async function readRemote(a: {
   retry?: RetryPolicy;
 }): Promise<{
   epoch: number;
-  messages: { index: number; sender: string; seq: bigint; plaintext: Uint8Array }[];
-  refused: { index: number; reason: string }[];
+  messages: { epoch: number; index: number; sender: string; seq: bigint; plaintext: Uint8Array }[];
+  refused: { epoch: number; index: number; reason: string }[];
 }> {
   const info = await msrpInfo(a.msrpUrl, a.dep);
   const me = localParty(a.keystore, a.name);
   const epoch = me.party.currentEpoch(a.groupId);
   const cur = readCursor(a.name, a.groupId);
   const saved = a.keystore.exists(cur) ? (a.keystore.load(cur) as { epoch: number; next: number }) : undefined;
-  let next = saved?.epoch === epoch ? saved.next : 0;
-  const messages: { index: number; sender: string; seq: bigint; plaintext: Uint8Array }[] = [];
-  const refused: { index: number; reason: string }[] = [];
-  for (;;) {
-    const body = encodeGroupRead({ groupId: a.groupId, pid: me.pid, epoch, from: next });
-    const env = sealEnvelope(request(Route.GroupRead, a.dep, body, groupSession(a.groupId, epoch)), { scheme: Scheme.Schnorr, sk: me.sk });
-    const page = decodeGroupChannel(await call(a.msrpUrl, "/v1/group/read", Route.GroupRead, env, a.dep, info.account, a.retry));
-    if (page.epoch !== epoch || page.from !== next)
-      throw new RsmsRejectedError(
-        "INVALID_STATE",
-        `read: asked epoch ${epoch} from ${next}, the MSRP answered epoch ${page.epoch} from ${page.from}`,
-      );
-    for (const [i, m] of page.messages.entries()) {
-      if (equalBytes(decodeChannel(m).sender, me.pid)) continue; // its own message
+  const messages: { epoch: number; index: number; sender: string; seq: bigint; plaintext: Uint8Array }[] = [];
+  const refused: { epoch: number; index: number; reason: string }[] = [];
+
+  /** Reads one epoch's log from `from` on; live: the current epoch (open), else a retired one (openArchived). */
+  const readEpoch = async (e: number, from: number, live: boolean): Promise<number> => {
+    let next = from;
+    const last = new Map<string, bigint>(); // a retired epoch's sequence numbers, per sender
+    for (;;) {
+      const body = encodeGroupRead({ groupId: a.groupId, pid: me.pid, epoch: e, from: next });
+      const env = sealEnvelope(request(Route.GroupRead, a.dep, body, groupSession(a.groupId, e)), { scheme: Scheme.Schnorr, sk: me.sk });
+      let page: ReturnType<typeof decodeGroupChannel>;
       try {
-        const o = me.party.open(m);
-        messages.push({ index: next + i, sender: o.sender, seq: o.seq, plaintext: o.plaintext });
-      } catch (e) {
-        refused.push({ index: next + i, reason: (e as { failure?: string }).failure ?? (e as Error).message });
+        page = decodeGroupChannel(await call(a.msrpUrl, "/v1/group/read", Route.GroupRead, env, a.dep, info.account, a.retry));
+      } catch (x) {
+        // a retired epoch nobody wrote in has no log at the MSRP: nothing to drain
+        if (!live && x instanceof ServiceError && x.reason === "STALE_EPOCH") return next;
+        throw x;
       }
+      if (page.epoch !== e || page.from !== next)
+        throw new RsmsRejectedError(
+          "INVALID_STATE",
+          `read: asked epoch ${e} from ${next}, the MSRP answered epoch ${page.epoch} from ${page.from}`,
+        );
+      for (const [i, m] of page.messages.entries()) {
+        if (equalBytes(decodeChannel(m).sender, me.pid)) continue; // its own message
+        try {
+          const o = live ? me.party.open(m) : me.party.openArchived(m);
+          if (!live) {
+            if (o.seq <= (last.get(o.sender) ?? 0n))
+              throw new GroupAuthenticationError(
+                "REPLAYED",
+                `${a.name}: sequence number ${o.seq} from ${o.sender} is not above its last in epoch ${e}`,
+              );
+            last.set(o.sender, o.seq);
+          }
+          messages.push({ epoch: e, index: next + i, sender: o.sender, seq: o.seq, plaintext: o.plaintext });
+        } catch (x) {
+          refused.push({ epoch: e, index: next + i, reason: (x as { failure?: string }).failure ?? (x as Error).message });
+        }
+      }
+      next += page.messages.length;
+      if (page.messages.length === 0 || next >= page.total) return next;
     }
-    next += page.messages.length;
-    if (page.messages.length === 0 || next >= page.total) break;
-  }
+  };
+
+  // retired epochs first: from the cursor's epoch (all held epochs when the party never read)
+  for (const e of me.party.epochsOf(a.groupId))
+    if (e < epoch && (saved === undefined || e >= saved.epoch)) await readEpoch(e, saved?.epoch === e ? saved.next : 0, false);
+  const next = await readEpoch(epoch, saved?.epoch === epoch ? saved.next : 0, true);
   saveParty(a.keystore, me);
   (a.keystore.exists(cur) ? a.keystore.update : a.keystore.create).call(a.keystore, cur, { epoch, next });
   return { epoch, messages, refused };

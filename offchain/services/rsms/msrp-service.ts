@@ -47,7 +47,7 @@ import { Msrp, type JoinRecord, type VerifiedJoin } from "../../rsms/msrp";
 import { RsmsRejectedError, AgentStateError } from "../../rsms/errors";
 import { Role, decodeJoinForward, decodeReauthForward, decodeRegistration } from "../../rsms/messages";
 import { poolEncryptionKey } from "../../rsms/params";
-import type { RsmsLedger } from "../../rsms/ledger";
+import { MAX_JOINS_PER_TX, type RsmsLedger } from "../../rsms/ledger";
 import { BloomFilter } from "../../crypto/bloom";
 import { Kind, Route, Scheme, audienceOf, openEnvelope, sealReply, verifyEnvelope, EnvelopeError, type Envelope } from "../envelope";
 import { ReplyCache, DEFAULT_WINDOW_MS } from "../replies";
@@ -87,9 +87,9 @@ export type JoinBatching = { ms: number; max: number };
 
 /** Default `--batch-max`. */
 export const DEFAULT_BATCH_MAX = 32;
-/** Bounds of `--batch-ms` (a forward waits at most this long for its batch) and `--batch-max` (the gas of one transaction). */
+/** Bounds of `--batch-ms` (a forward waits at most this long for its batch) and `--batch-max` (the gas of one transaction: MAX_JOINS_PER_TX). */
 export const BATCH_MS_MAX = 10_000;
-export const BATCH_MAX_MAX = 256;
+export const BATCH_MAX_MAX = MAX_JOINS_PER_TX;
 
 /**
  * Checks `--batch-ms` / `--batch-max`: undefined or 0 ms is off (every join its own recordJoin).
@@ -531,8 +531,12 @@ export class MsrpService {
   /**
    * An RN's PID attested for its trust registration: the envelope must be signed by sk_RN of the
    * RN this MSRP issued the PID to (not by a_k: the RPM learns it), the PID must be recorded
-   * on-chain (the TrustManager's verifier), the deadline in (now, now + 1 day]. Stateless and
-   * deterministic (RFC 6979), so a retry gets the same bytes; the reply cache answers it anyway.
+   * on-chain (the TrustManager's verifier), the deadline in (now, now + 1 day]. One verified
+   * trust identity per RN (red-team finding A1): the first attestation binds the RN's current PID
+   * as its trust identity for life, in the MSRP's record, before the reply leaves; later requests
+   * are attested for that PID only (an old or a newer pseudonym is refused), and never for an RN
+   * in S_RN. A retry, in the same envelope (reply cache) or a fresh one, gets the same bytes: the
+   * binding is idempotent and the signature deterministic (RFC 6979).
    */
   private async attestTrust(raw: Uint8Array): Promise<Uint8Array> {
     const env = openEnvelope(raw);
@@ -550,24 +554,42 @@ export class MsrpService {
       audience: this.audience,
       sender: { scheme: Scheme.Schnorr, pk: owner.pk },
     });
-    return this.cache.once(env.requestId, env.issuedAt, raw, async () => {
-      // the TrustManager compares the deadline with block.timestamp: the chain's clock, which a
-      // development chain may have moved ahead of the wall clock (chain:advance)
-      const now = await this.chainNow();
-      if (m.deadline <= now)
-        throw new AttestationError("DEADLINE_EXPIRED", `attestTrust: the deadline ${m.deadline} has passed (now ${now})`);
-      if (m.deadline > now + MAX_ATTEST_TTL_SEC)
-        throw new AttestationError(
-          "DEADLINE_TOO_FAR",
-          `attestTrust: the deadline ${m.deadline} is more than ${MAX_ATTEST_TTL_SEC} s ahead`,
-        );
-      const on = await this.d.ledger.recordOf(m.pid);
-      if (on.tag.every((x) => x === 0))
-        throw new AttestationError("NOT_JOINED", `attestTrust: ${toHex(m.pid)} has no join record on-chain (the RN joins first)`);
-      const sig = await signRegistration(this.d.wallet, this.d.chainId, String(this.d.trust!.target), m);
-      this.log(`trust attestation: ${owner.name}'s PID_${owner.k} for ${m.controller} until ${m.deadline}`);
-      return this.reply(env, raw, sig);
-    });
+    return this.cache.once(env.requestId, env.issuedAt, raw, () =>
+      this.mutex.run(async () => {
+        // the RN's own: only the owner of the PID (checked above) learns why it is refused
+        const pid = toHex(m.pid);
+        if (this.msrp.isSuspiciousPid(m.pid))
+          throw new AttestationError("SUSPICIOUS_RN", `attestTrust: the RN behind ${pid} is in S_RN (suspicious): no trust identity`);
+        const bound = this.msrp.trustIdOf(owner.name);
+        if (bound !== undefined && bound !== pid)
+          throw new AttestationError(
+            "SECOND_IDENTITY",
+            `attestTrust: the RN behind ${pid} already holds the trust identity ${bound} (one per RN)`,
+          );
+        if (bound === undefined && !owner.current)
+          throw new AttestationError("NOT_CURRENT_PID", `attestTrust: ${pid} is not the RN's current PID (PID_${owner.k})`);
+        // the TrustManager compares the deadline with block.timestamp: the chain's clock, which a
+        // development chain may have moved ahead of the wall clock (chain:advance)
+        const now = await this.chainNow();
+        if (m.deadline <= now)
+          throw new AttestationError("DEADLINE_EXPIRED", `attestTrust: the deadline ${m.deadline} has passed (now ${now})`);
+        if (m.deadline > now + MAX_ATTEST_TTL_SEC)
+          throw new AttestationError(
+            "DEADLINE_TOO_FAR",
+            `attestTrust: the deadline ${m.deadline} is more than ${MAX_ATTEST_TTL_SEC} s ahead`,
+          );
+        const on = await this.d.ledger.recordOf(m.pid);
+        if (on.tag.every((x) => x === 0))
+          throw new AttestationError("NOT_JOINED", `attestTrust: ${pid} has no join record on-chain (the RN joins first)`);
+        const sig = await signRegistration(this.d.wallet, this.d.chainId, String(this.d.trust!.target), m);
+        if (bound === undefined) {
+          this.msrp.bindTrustId(owner.name, m.pid);
+          this.save(); // the binding is on disk before the attestation leaves
+        }
+        this.log(`trust attestation: ${owner.name}'s PID_${owner.k} for ${m.controller} until ${m.deadline}`);
+        return this.reply(env, raw, sig);
+      }),
+    );
   }
 
   // ---------------------------------------------------------------- filters
