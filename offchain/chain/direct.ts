@@ -17,7 +17,7 @@
  */
 import type { Contract, Interface } from "ethers";
 import { MetatrustError } from "../errors";
-import { abiCodec, eventCodec, parseReceipt, type EventCodec, type FastReceipt, type FunctionCodec } from "./fastpath";
+import { FastPathError, abiCodec, eventCodec, parseReceipt, type EventCodec, type FastReceipt, type FunctionCodec } from "./fastpath";
 import { contractRevert } from "./reverts";
 import type { ChainWallet } from "./sender";
 
@@ -94,11 +94,18 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /**
  * The receipt of a sent transaction: asked for at once (a node that mines on arrival has it), then
  * polled every 25 ms, doubling up to 1 s.
+ * @throws FastPathError if the node answers with the receipt of another transaction (h11-red R3:
+ *   its status and logs would be taken for this one's)
  */
 export async function waitReceipt(provider: RawProvider, hash: string): Promise<FastReceipt> {
   for (let delay = 25; ; delay = Math.min(2 * delay, 1000)) {
     const r = await provider.send("eth_getTransactionReceipt", [hash]);
-    if (r) return parseReceipt(r);
+    if (r) {
+      const receipt = parseReceipt(r);
+      if (receipt.hash !== hash.toLowerCase())
+        throw new FastPathError(`waitReceipt: the node answered the receipt of ${receipt.hash} for transaction ${hash}`);
+      return receipt;
+    }
     await sleep(delay);
   }
 }

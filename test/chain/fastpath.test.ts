@@ -18,7 +18,7 @@ import {
   type Result,
 } from "ethers";
 import { FastPathError, abiCodec, abiParams, eventCodec, rlpEncode, signTransaction, parseReceipt } from "../../offchain/chain/fastpath";
-import { ContractRevertError, direct } from "../../offchain/chain/direct";
+import { ContractRevertError, direct, waitReceipt } from "../../offchain/chain/direct";
 import { BackendSigningKey, ChainWallet } from "../../offchain/chain/sender";
 import { attach } from "../../offchain/chain/contracts";
 import { ResourcePoolRegistry__factory, TrustManager__factory } from "../../typechain-types";
@@ -260,6 +260,19 @@ describe("fast path: ABI, transactions and receipts against ethers", function ()
       } finally {
         await provider.send("evm_setAutomine", [true]);
       }
+    });
+
+    it("a receipt the node answers for another transaction is refused, not read as this one's (h11-red R3)", async () => {
+      const mined = await (
+        await (await hre.ethers.getSigners())[0].sendTransaction({ to: Wallet.createRandom().address, value: 1n })
+      ).wait();
+      const theirs = await hre.ethers.provider.send("eth_getTransactionReceipt", [mined!.hash]);
+      const asked = "0x" + "ab".repeat(32);
+      const node = { send: async () => theirs };
+      const e = await rejects(waitReceipt(node, asked));
+      expect(e).to.be.instanceOf(FastPathError);
+      expect(e.message).to.equal(`waitReceipt: the node answered the receipt of ${mined!.hash.toLowerCase()} for transaction ${asked}`);
+      expect((await waitReceipt(hre.ethers.provider as never, mined!.hash)).hash).to.equal(mined!.hash.toLowerCase());
     });
 
     it("a contract whose runner takes no raw JSON-RPC has no fast path", () => {
