@@ -164,6 +164,15 @@ export class ChainWallet extends Wallet {
     return new ChainWallet(this.signingKey, provider);
   }
 
+  /**
+   * Forgets the nonce counted for this account on its provider: the next transaction reads the
+   * node's `pending` count again. For a sent transaction that will never be mined (the node
+   * dropped it: offchain/chain/direct.ts waitReceipt), whose nonce the next one must take.
+   */
+  forgetNonce(): void {
+    if (this.provider) stateOf(this.provider).nonces.delete(this.address);
+  }
+
   /** The next nonce of this account (its `pending` count on first use, then counted here). */
   private nextNonce(s: ChainState): Promise<number> {
     const prev = s.nonces.get(this.address) ?? this.getNonce("pending");
