@@ -259,6 +259,17 @@ export class MsrpService {
       raw,
       () =>
         this.mutex.run(async () => {
+          // a retry of this very request whose chain write failed after its intent (h11-red R4):
+          // finished from the intent. Run again, registerRpm would refuse the RPM it registered
+          // (409), and the client, taking that for a final answer, would drop the key its reply is
+          // sealed to: the pool's keys lost, its id burned once recovery created it
+          const left = this.journal.pending().find((i) => i.id === `pool-${reg.poolId}` && i.data.request === toHex(raw));
+          if (left) {
+            if (!(await this.finishPool(left.data as Record<string, string & number>)))
+              throw new RsmsRejectedError("INVALID_STATE", `enrolRpm: pool ${reg.poolId} is on-chain with another RPM`);
+            this.journal.done(left.id);
+            return fromHex(String(left.data.reply));
+          }
           if (await this.d.ledger.pool(reg.poolId))
             throw new RsmsRejectedError("INVALID_STATE", `enrolRpm: pool ${reg.poolId} already exists on-chain`);
           const creds = this.msrp.registerRpm(
@@ -294,6 +305,19 @@ export class MsrpService {
       // kept for good: sk_RPM exists nowhere else, and the pool is on-chain
       true,
     );
+  }
+
+  /**
+   * Finishes an RPM enrolment from its intent: createPool unless the pool is on-chain, then its
+   * reply cached for good.
+   * @returns false if the pool is on-chain with another RPM (nothing done)
+   */
+  private async finishPool(d: Record<string, string & number>): Promise<boolean> {
+    const on = await this.d.ledger.pool(d.poolId);
+    if (!on) await this.d.ledger.createPool(d.poolId, d.account, fromHex(d.pid, 32), decodePoint(fromHex(d.pkRpm, 33)));
+    else if (!equalBytes(on.pidRpm, fromHex(d.pid, 32))) return false;
+    this.cache.store(fromHex(d.requestId), fromHex(d.request), fromHex(d.reply), true);
+    return true;
   }
 
   // ---------------------------------------------------------------- RN registration
@@ -637,13 +661,10 @@ export class MsrpService {
       this.cache.store(fromHex(d.requestId), fromHex(d.request), fromHex(d.reply));
       this.log(`recovery: join of ${toHex(v.record.pid)} at pool ${v.record.poolId} completed`);
     } else if (i.kind === "createPool") {
-      const on = await this.d.ledger.pool(d.poolId);
-      if (!on) await this.d.ledger.createPool(d.poolId, d.account, fromHex(d.pid, 32), decodePoint(fromHex(d.pkRpm, 33)));
-      else if (!equalBytes(on.pidRpm, fromHex(d.pid, 32))) {
+      if (!(await this.finishPool(d))) {
         this.log(`recovery: pool ${d.poolId} is on-chain with another RPM: enrolment dropped`);
         return;
       }
-      this.cache.store(fromHex(d.requestId), fromHex(d.request), fromHex(d.reply), true);
       this.log(`recovery: pool ${d.poolId} enrolment completed`);
     } else if (i.kind === "registerRn") {
       // registered iff the record holds the RN under this PID (the record was written after the intent)
