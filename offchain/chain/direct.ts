@@ -105,17 +105,18 @@ export const DROPPED_AFTER_POLLS = 3;
 
 /**
  * The receipt of a sent transaction: asked for at once (a node that mines on arrival has it), then
- * polled every 25 ms, doubling up to 1 s. From the third poll on, a missing receipt is followed by
- * eth_getTransactionByHash: a transaction the node no longer knows (h11-red R1: evicted from its
- * pool, or replaced by another of the account's transactions with its nonce) is never mined, and
- * waiting for it would strand the caller for good.
+ * polled every 25 ms, doubling up to 1 s. Once the polls are 1 s apart (about 1.6 s after the
+ * send: a load-balanced node may not show a fresh transaction at once), a missing receipt is
+ * followed by eth_getTransactionByHash: a transaction the node no longer knows (h11-red R1:
+ * evicted from its pool, or replaced by another of the account's transactions with its nonce) is
+ * never mined, and waiting for it would strand the caller for good.
  * @throws TransactionDroppedError after DROPPED_AFTER_POLLS polls in a row that find neither
  * @throws FastPathError if the node answers with the receipt of another transaction (h11-red R3:
  *   its status and logs would be taken for this one's)
  */
 export async function waitReceipt(provider: RawProvider, hash: string): Promise<FastReceipt> {
   let unknown = 0;
-  for (let poll = 0, delay = 25; ; poll++, delay = Math.min(2 * delay, 1000)) {
+  for (let delay = 25; ; delay = Math.min(2 * delay, 1000)) {
     const r = await provider.send("eth_getTransactionReceipt", [hash]);
     if (r) {
       const receipt = parseReceipt(r);
@@ -123,7 +124,7 @@ export async function waitReceipt(provider: RawProvider, hash: string): Promise<
         throw new FastPathError(`waitReceipt: the node answered the receipt of ${receipt.hash} for transaction ${hash}`);
       return receipt;
     }
-    if (poll >= 2) {
+    if (delay >= 1000) {
       unknown = (await provider.send("eth_getTransactionByHash", [hash])) ? 0 : unknown + 1;
       if (unknown >= DROPPED_AFTER_POLLS) throw new TransactionDroppedError(hash);
     }
