@@ -18,7 +18,8 @@
  *   that the account holds MSRP_ROLE on the registry);
  * - with a ServiceGroupRegistry (`groups`): users and service groups, `POST /v1/user/register`,
  *   `/v1/group/request`, `/v1/group/post`, `/v1/group/fetch`, `/v1/group/rekey` (msrp-groups.ts).
- * A background tick publishes each pool's filter when it is due.
+ * A background tick publishes each pool's filter when it is due (a publication that failed first:
+ * its filter waits in its intent, not in the agent).
  *
  * Durability. Every state change runs under one mutex, in this order: the agent's record is
  * written (atomically, through the keystore) and a write-ahead intent is recorded before any
@@ -596,10 +597,23 @@ export class MsrpService {
 
   // ---------------------------------------------------------------- filters
 
-  /** Publishes every pool filter that is due (the background tick). */
+  /**
+   * Publishes every pool filter that is due (the background tick), after the publications that
+   * failed on an earlier tick (h11-red R6).
+   * @returns the publications completed (a failed one finished here counts, unless the chain had it)
+   */
   async publishDue(): Promise<number> {
     return this.mutex.run(async () => {
       let n = 0;
+      // A failed publication's filter is no longer pending in the agent (taken), only in its
+      // intent: finished first, by recovery's rule (not again if the chain has its root). Left for
+      // a restart, its RNs could not join meanwhile, and the pool's next filter would have replaced
+      // its intent (the same id): its RNs never published at all.
+      for (const i of this.journal.pending()) {
+        if (i.kind !== "publishFilter") continue;
+        if (await this.recoverOne(i)) n++;
+        this.journal.done(i.id);
+      }
       for (const { poolId } of this.msrp.summary().rpms) {
         if (!this.msrp.filterDue(poolId, nowSec())) continue;
         const { filter, openedAt } = this.msrp.takeFilter(poolId);
@@ -639,7 +653,8 @@ export class MsrpService {
     return done;
   }
 
-  private async recoverOne(i: Intent): Promise<void> {
+  /** Finishes one intent; true when it published a filter (the other kinds: undefined). */
+  private async recoverOne(i: Intent): Promise<boolean | void> {
     const d = i.data as Record<string, string & number>;
     if (i.kind === "join") {
       const v = verifiedFromJson(d);
@@ -673,11 +688,12 @@ export class MsrpService {
     } else if (i.kind === "publishFilter") {
       const rec = this.msrp.toRecord();
       const pending = rec.pending[String(d.poolId)];
-      if (pending && toHex(keccak_256(fromHex(pending.bits))) === d.root) return; // never taken: the tick publishes it
+      if (pending && toHex(keccak_256(fromHex(pending.bits))) === d.root) return false; // never taken: the tick publishes it
       const pool = await this.d.ledger.pool(d.poolId);
       const last = pool && pool.epochs > 0 ? await this.d.ledger.filterAt(d.poolId, pool.epochs - 1) : undefined;
-      if (last && toHex(last.root) === d.root) return;
+      if (last && toHex(last.root) === d.root) return false;
       await this.publish(d.poolId, BloomFilter.deserialize(fromHex(d.bits)));
+      return true;
     } else if (!(await this.desk?.recoverOne(i.kind, i.data))) throw new AgentStateError(`recover: unknown intent kind ${i.kind}`);
   }
 
