@@ -93,10 +93,14 @@ export function eventCodecOf(iface: Interface, name: string): EventCodec {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** A sent transaction that the node no longer knows (dropped from its pool, or replaced): it will never be mined. */
+/**
+ * A sent transaction that the node no longer knows (dropped from its pool, or replaced): it will
+ * never be mined. Not the request's fault: a service answers it 503, and the client's retry sends
+ * the call again.
+ */
 export class TransactionDroppedError extends MetatrustError {
   constructor(readonly hash: string) {
-    super("PROTOCOL_REJECTED", `waitReceipt: the node no longer knows transaction ${hash} (dropped or replaced): it will not be mined`);
+    super("SERVICE_UNREACHABLE", `waitReceipt: the node no longer knows transaction ${hash} (dropped or replaced): it will not be mined`);
   }
 }
 
