@@ -15,7 +15,8 @@
  * good. Breaks RSMS's registration-to-join flow (the Bloom filter of registration secrets on-chain,
  * §III.C) and "a lost reply / failed step must never strand a party".
  * Fix (done): each tick first finishes the publications that failed (their intents, by recovery's
- * rule: not published again if the chain already has that root), before it takes a new filter.
+ * rule: not published again if the chain already has that root), before it takes a new filter; one
+ * that fails again holds back its own pool's next filter (whose intent would replace it).
  * The test fails without the fix (the second tick publishes nothing, the join is refused).
  */
 import { expect } from "chai";
@@ -51,7 +52,7 @@ describe("h11-red R6 (fixed): a filter publication that failed once", function (
     const real = ledger.publishFilter.bind(ledger);
     let failures = 0;
     ledger.publishFilter = (async (...args: Parameters<typeof real>) => {
-      if (failures++ === 0) throw new Error("connect ECONNRESET (a transient RPC failure)");
+      if (failures++ < 2) throw new Error("connect ECONNRESET (a transient RPC failure)");
       return real(...args);
     }) as typeof ledger.publishFilter;
     try {
@@ -70,6 +71,13 @@ describe("h11-red R6 (fixed): a filter publication that failed once", function (
         keystore: machines.b,
         dep: s.dep,
       });
+      // the node still fails: a's filter stays journaled, and b's is not taken (it would replace a's intent)
+      const second = await s.msrp.publishDue().then(
+        (n) => `${n} published`,
+        (e: Error) => e.message,
+      );
+      expect(second).to.match(/ECONNRESET/);
+      expect(s.msrp.msrp.filterDue(1, Math.floor(Date.now() / 1000))).to.equal(true);
       // the next tick: the failed filter, then b's
       expect(await s.msrp.publishDue()).to.equal(2);
     } finally {

@@ -609,13 +609,21 @@ export class MsrpService {
       // intent: finished first, by recovery's rule (not again if the chain has its root). Left for
       // a restart, its RNs could not join meanwhile, and the pool's next filter would have replaced
       // its intent (the same id): its RNs never published at all.
+      // One that fails again holds back its own pool's next filter only (its intent must stay).
+      const held = new Set<number>();
+      let failed: unknown;
       for (const i of this.journal.pending()) {
         if (i.kind !== "publishFilter") continue;
-        if (await this.recoverOne(i)) n++;
-        this.journal.done(i.id);
+        try {
+          if (await this.recoverOne(i)) n++;
+          this.journal.done(i.id);
+        } catch (e) {
+          held.add(Number(i.data.poolId));
+          failed ??= e;
+        }
       }
       for (const { poolId } of this.msrp.summary().rpms) {
-        if (!this.msrp.filterDue(poolId, nowSec())) continue;
+        if (held.has(poolId) || !this.msrp.filterDue(poolId, nowSec())) continue;
         const { filter, openedAt } = this.msrp.takeFilter(poolId);
         const bytes = filter.serialize();
         const id = `filter-${poolId}`;
@@ -627,6 +635,7 @@ export class MsrpService {
         this.journal.done(id);
         n++;
       }
+      if (failed) throw failed;
       return n;
     });
   }
