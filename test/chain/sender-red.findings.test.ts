@@ -1,22 +1,22 @@
 /**
- * Red team (h11-red): R1 on ChainWallet's ethers path. Passes when the party is not stranded and
- * fails while it is (`npm run test:findings`).
+ * Red team (h11-red): R1 on ChainWallet's ethers path, where callers use ethers' own `wait()`.
+ * Passes when the party is not stranded and fails while it is (`npm run test:findings`).
  *
- * R1b (MEDIUM, liveness; public chains). The fast path (offchain/chain/direct.ts) now ends the wait
- * for a transaction the node dropped (TransactionDroppedError) and counts the nonce again. The
- * ethers path of the same wallet does not: `ChainWallet.sendTransaction` builds the
- * TransactionResponse itself (`broadcast`, without ethers' replacement watch), and its `wait()`
- * listens for a receipt forever. What the attacker (or the network: pool eviction, a node restart)
- * gets by dropping one transaction: every caller of `minedReceipt` / `.wait()` on a ChainWallet
- * hangs for good (the MSRP's createPool, publishFilter and recordJoins; the IdP's issueMIT,
- * recordLogin, recordDelegation; the authorities' propose and approve; the oracle; `trust:register`,
- * each under its service's mutex, so the whole service stops), and the wallet numbers every later
- * transaction past the unused nonce, so the node queues them all behind the gap and none is mined.
+ * R1c (MEDIUM, liveness; public chains). `minedReceipt` (offchain/chain/mined.ts) now ends the wait
+ * for a transaction the node dropped (TransactionDroppedError) and frees its nonce, as the fast
+ * path does; RsmsLedger, TrustLedger and GroupLedger wait through it. Every other caller still
+ * calls ethers' `wait()` on a ChainWallet's transaction, which listens for a receipt forever
+ * (ChainWallet's `broadcast` builds the response without a replacement watch, and ethers drops it
+ * for contract calls anyway): the IdP service (issueMIT in `finishIssue`, recordLogin and
+ * recordDelegation through offchain/avatars/protocols.ts `mined`, setIdpEndpoint), the MSSA
+ * authority service (propose, approve, setAuthorityEndpoint), the RPM service (setPoolEndpoint),
+ * the oracle service (setOracle), offchain/disputes/ledger.ts, offchain/chain/system.ts and the
+ * tasks. One dropped transaction there holds its service's mutex for good, and the wallet numbers
+ * every later transaction past the unused nonce, so none is ever mined.
  * Breaks: "a lost reply must never strand a party"; the services' liveness.
- * Fix: `broadcast` returns a TransactionResponse whose `wait` also polls eth_getTransactionByHash
- * (as direct.ts `waitReceipt` does) and, when the node no longer knows the transaction, calls
- * `forgetNonce()` and throws TransactionDroppedError; or pass ethers' `replaceableTransaction`
- * start block and a timeout to `wait`, and re-read the nonce on TRANSACTION_REPLACED or a timeout.
+ * Fix: route those waits through `minedReceipt` (or give ChainWallet's responses a `wait` that does
+ * what `minedReceipt` does); this test then exercises `wait()` itself, so it turns green only when
+ * ChainWallet's own responses stop waiting for a dropped transaction.
  */
 import { expect } from "chai";
 import hre from "hardhat";
@@ -40,14 +40,14 @@ async function settles(p: Promise<unknown>, ms: number): Promise<"resolved" | "r
   }
 }
 
-describe("h11-red findings: a dropped transaction strands ChainWallet's ethers path (R1b)", function () {
+describe("h11-red findings: a dropped transaction strands ethers' wait() on a ChainWallet (R1c)", function () {
   this.timeout(60_000);
   const provider = () => hre.network.provider;
   afterEach(async () => {
     await provider().send("evm_setAutomine", [true]);
   });
 
-  it("R1b: the wait for a dropped transaction ends with an error, and the wallet's next transaction is mined", async () => {
+  it("R1c: the wait for a dropped transaction ends with an error, and the wallet's next transaction is mined", async () => {
     const key = Wallet.createRandom();
     const [funder] = await hre.ethers.getSigners();
     await (await funder.sendTransaction({ to: key.address, value: parseEther("1") })).wait();
