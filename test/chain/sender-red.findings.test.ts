@@ -2,21 +2,19 @@
  * Red team (h11-red): R1 on ChainWallet's ethers path, where callers use ethers' own `wait()`.
  * Passes when the party is not stranded and fails while it is (`npm run test:findings`).
  *
- * R1c (MEDIUM, liveness; public chains). `minedReceipt` (offchain/chain/mined.ts) now ends the wait
+ * R1c (LOW now, liveness; public chains). `minedReceipt` (offchain/chain/mined.ts) ends the wait
  * for a transaction the node dropped (TransactionDroppedError) and frees its nonce, as the fast
- * path does; RsmsLedger, TrustLedger and GroupLedger wait through it. Every other caller still
- * calls ethers' `wait()` on a ChainWallet's transaction, which listens for a receipt forever
- * (ChainWallet's `broadcast` builds the response without a replacement watch, and ethers drops it
- * for contract calls anyway): the IdP service (issueMIT in `finishIssue`, recordLogin and
- * recordDelegation through offchain/avatars/protocols.ts `mined`, setIdpEndpoint), the MSSA
- * authority service (propose, approve, setAuthorityEndpoint), the RPM service (setPoolEndpoint),
- * the oracle service (setOracle), offchain/disputes/ledger.ts, offchain/chain/system.ts and the
- * tasks. One dropped transaction there holds its service's mutex for good, and the wallet numbers
- * every later transaction past the unused nonce, so none is ever mined.
- * Breaks: "a lost reply must never strand a party"; the services' liveness.
- * Fix: route those waits through `minedReceipt` (or give ChainWallet's responses a `wait` that does
- * what `minedReceipt` does); this test then exercises `wait()` itself, so it turns green only when
- * ChainWallet's own responses stop waiting for a dropped transaction.
+ * path does, and every service waits through it now (the MSRP's ledgers, the IdP, the MSSA
+ * authorities, the RPM, the oracle, disputes). What is left calls ethers' `wait()` on a
+ * ChainWallet's transaction, which listens for a receipt forever (ChainWallet's `broadcast` builds
+ * the response without a replacement watch, and ethers drops it for contract calls anyway): the
+ * tasks (`.wait()` in tasks/*.ts), offchain/chain/system.ts (deployment wiring) and
+ * offchain/mssa/ledger.ts `recordRegistration` (in-process mssa:register). A dropped transaction
+ * there hangs the command, and, in a long-lived process, the wallet numbers every later transaction
+ * past the unused nonce.
+ * Fix: give ChainWallet's responses a `wait` that does what `minedReceipt` does (for contract calls,
+ * a ChainWallet-aware Contract runner), or route the remaining waits through `minedReceipt`; this
+ * test exercises `wait()` itself, so it turns green only with the former.
  */
 import { expect } from "chai";
 import hre from "hardhat";
