@@ -21,7 +21,8 @@
  * Fix (done): as IdP `issue` and (h11-red R4) the RPM enrolment do: under the mutex, a pending
  * `rekeyGroup` (`formGroup`) intent of these very request bytes is finished from the intent (the
  * chain at its epoch with its Q: commit it and answer its reply; at the epoch before: send it)
- * instead of computing a new update (`finishRekeyIntent`, `finishFormIntent`, shared with recovery).
+ * instead of computing a new update (`finishRekeyIntent`, `finishFormIntent`, shared with recovery);
+ * a key update another request left that way (its client gave up) is finished before a new one.
  */
 import { expect } from "chai";
 import { formedGroup } from "../helpers/rsms-services";
@@ -33,7 +34,7 @@ describe("h11-red R7 (fixed): a group update or formation mined while the MSRP s
   const machines = new Map<string, Keystore>();
   let g: Awaited<ReturnType<typeof formedGroup>>;
   before(async () => {
-    g = await formedGroup(machines, ["a", "b", "c", "d"], 2);
+    g = await formedGroup(machines, ["a", "b", "c", "d", "e", "f"], 2);
   });
   after(async () => {
     await g?.s.rpm.stop();
@@ -68,6 +69,41 @@ describe("h11-red R7 (fixed): a group update or formation mined while the MSRP s
       expect(await add()).to.equal(`epoch ${before + 1}`);
       expect(s.msrp.msrp.groupInfo(gid).epoch).to.equal((await s.dep.groups.view(gid)).epoch);
       expect(await add()).to.equal(`epoch ${before + 2}`);
+    } finally {
+      groups.rekey = real;
+    }
+  });
+
+  it("R7: after an add whose reply never came (mined, the client gave up), the user's next add finishes it and goes on", async () => {
+    const { s, gid } = g;
+    const groups = s.msrpDeps.groups!;
+    const real = groups.rekey.bind(groups);
+    let landed = 0;
+    groups.rekey = (async (...args: Parameters<typeof real>) => {
+      const r = await real(...args);
+      if (landed++ === 0) throw new Error("connect ECONNRESET (the receipt poll was lost; the transaction was mined)");
+      return r;
+    }) as typeof groups.rekey;
+    const add = () =>
+      addRemote({
+        msrpUrl: s.msrpUrl,
+        user: "alice",
+        groupId: gid,
+        count: 1,
+        keystore: machines.get("alice")!,
+        dep: s.dep,
+        retry: { attempts: 1, timeoutMs: 30_000, backoffMs: 10 },
+      }).then(
+        (a) => `epoch ${a.epoch}`,
+        (e: Error) => e.message.split("\n")[0],
+      );
+    try {
+      const before = s.msrp.msrp.groupInfo(gid).epoch;
+      expect(await add()).to.match(/ECONNRESET/); // mined; the client does not retry
+      // a new request (the chain's epoch, a fresh envelope): the mined update is finished first
+      expect(await add()).to.equal(`epoch ${before + 2}`);
+      expect(s.msrp.msrp.groupInfo(gid).epoch).to.equal((await s.dep.groups.view(gid)).epoch);
+      expect(s.msrp.desk!.mailbox(gid)?.epoch).to.equal(before + 2);
     } finally {
       groups.rekey = real;
     }

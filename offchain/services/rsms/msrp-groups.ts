@@ -509,11 +509,18 @@ export class GroupDesk {
           // mined: the chain is then at the new epoch with this update's key): finished from the
           // intent, not computed again (h11-red R7: a second update was refused by the chain, the
           // agent stayed an epoch behind, and recovery dropped the first: the group bricked)
-          const left = this.leftFor(id, raw) as RekeyIntent | undefined;
+          // Another request's update left the same way (its client gave up) is finished first, by
+          // recovery's rule, so that the agent is at the chain's epoch before this one is checked.
+          const left = this.d.journal.pending().find((i) => i.id === id);
           if (left) {
-            if (!(await this.finishRekeyIntent(left)))
-              throw new GroupServiceError("STALE_EPOCH", `rekey: group ${toHex(gid).slice(0, 10)}… moved on without this update`);
-            return fromHex(left.reply);
+            const d = left.data as RekeyIntent;
+            const finished = await this.finishRekeyIntent(d);
+            if (d.request === toHex(raw)) {
+              if (!finished)
+                throw new GroupServiceError("STALE_EPOCH", `rekey: group ${toHex(gid).slice(0, 10)}… moved on without this update`);
+              return fromHex(d.reply);
+            }
+            this.d.journal.done(id);
           }
           const info = this.d.msrp.groupInfo(gid);
           if (info.epoch !== epoch)
