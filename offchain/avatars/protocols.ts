@@ -36,6 +36,8 @@ import type { ContentStore } from "../storage/content-store";
 import { AvatarParty, AvatarProtocolError, IdentityProvider, Receipt, VerdictOpening, verdictCommitmentOf } from "./agents";
 import type { SimulatedEye } from "./iris";
 import { encodeEvidence } from "./wire";
+import { minedReceipt } from "../chain/mined";
+import type { ContractTransactionResponse } from "ethers";
 
 /** What the protocols need. */
 export type AvatarContext = {
@@ -154,8 +156,8 @@ export class ChallengeBook {
   }
 }
 
-async function mined(p: Promise<{ wait(): Promise<{ gasUsed: bigint } | null> }>): Promise<bigint> {
-  return (await (await p).wait())!.gasUsed;
+async function mined(p: Promise<ContractTransactionResponse>): Promise<bigint> {
+  return (await minedReceipt(p)).gasUsed;
 }
 
 /** MIT issuance for a user: enrollment (SIMULATED iris), proof of possession, record on-chain with the public parameters on IPFS. */
@@ -419,7 +421,7 @@ export async function verifyDelegation(
     throw new AvatarProtocolError("BAD_SIGNATURE", "delegate: the chameleon proxy signature does not verify");
   await ctx.beforeSend?.({ kind: "recordDelegation", avatarId: r.avatarId, proxySerial: r.proxySerial, h: r.o.h });
   // the proxy drives, the user is forced offline
-  const tx = await (await ctx.registry.recordDelegation(toHex(r.avatarId), toHex(r.proxySerial), toHex(r.o.h), r.warrant.notAfter)).wait();
+  const tx = await minedReceipt(ctx.registry.recordDelegation(toHex(r.avatarId), toHex(r.proxySerial), toHex(r.o.h), r.warrant.notAfter));
   const ev = tx!.logs.map((l) => ctx.registry.interface.parseLog(l)).find((l) => l?.name === "AvatarDelegated");
   return { gas: tx!.gasUsed, delegationId: ev!.args.delegationId as bigint };
 }
@@ -726,7 +728,7 @@ export async function trace(
 
 /** The reporter's step of tracing: files the evidence's case hash ({@link caseHash}) on-chain. @returns the case id */
 export async function requestTrace(reporterRegistry: MITRegistry, e: Evidence): Promise<{ caseId: bigint; gas: bigint }> {
-  const tx = await (await reporterRegistry.requestTrace(toHex(e.avatarId), toHex(caseHash(e)))).wait();
+  const tx = await minedReceipt(reporterRegistry.requestTrace(toHex(e.avatarId), toHex(caseHash(e))));
   const ev = tx!.logs.map((l) => reporterRegistry.interface.parseLog(l)).find((l) => l?.name === "TraceRequested");
   return { caseId: ev!.args.caseId as bigint, gas: tx!.gasUsed };
 }
@@ -747,7 +749,7 @@ export async function judgeTrace(
   if (Number(c.status) !== 1 || !equalBytes(fromHex(c.evidenceHash, 32), caseHash(e)) || !equalBytes(fromHex(c.avatarId, 32), e.avatarId))
     throw new AvatarProtocolError("UNKNOWN_CASE", `judgeTrace: case ${caseId} is not open for this evidence`);
   const reject = async (reason: string, message: string): Promise<never> => {
-    await (await ctx.registry.recordVerdict(caseId, false, "0x" + "00".repeat(32))).wait();
+    await minedReceipt(ctx.registry.recordVerdict(caseId, false, "0x" + "00".repeat(32)));
     throw new AvatarProtocolError(reason, `trace: ${message}`);
   };
   const ownerMit = await ctx.registry.mit(toHex(e.ownerSerial));

@@ -3,7 +3,9 @@
  * offchain/chain/fastpath.ts, JSON-RPC through the provider's own `send` (for Hardhat, straight to
  * the network's EIP-1193 provider: not through hardhat-ethers' request copying and result
  * formatting), transactions signed by a ChainWallet (its nonce, fee and chain-id state, shared
- * with its ethers path), and the receipt asked for at once and then polled with a short backoff.
+ * with its ethers path), and the receipt asked for at once and then polled with a short backoff (a
+ * transaction the node no longer knows ends the wait with TransactionDroppedError, and the wallet
+ * counts its nonce again).
  *
  * `direct(contract)` gives the fast path of an ethers contract when its runner allows it: reads
  * when its provider has `send` (a HardhatEthersProvider, an ethers JsonRpcProvider), writes when
@@ -17,7 +19,7 @@
  */
 import type { Contract, Interface } from "ethers";
 import { MetatrustError } from "../errors";
-import { abiCodec, eventCodec, parseReceipt, type EventCodec, type FastReceipt, type FunctionCodec } from "./fastpath";
+import { FastPathError, abiCodec, eventCodec, parseReceipt, type EventCodec, type FastReceipt, type FunctionCodec } from "./fastpath";
 import { contractRevert } from "./reverts";
 import type { ChainWallet } from "./sender";
 
@@ -92,13 +94,44 @@ export function eventCodecOf(iface: Interface, name: string): EventCodec {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
+ * A sent transaction that the node no longer knows (dropped from its pool, or replaced): it will
+ * never be mined. Not the request's fault: a service answers it 503, and the client's retry sends
+ * the call again.
+ */
+export class TransactionDroppedError extends MetatrustError {
+  constructor(readonly hash: string) {
+    super("SERVICE_UNREACHABLE", `waitReceipt: the node no longer knows transaction ${hash} (dropped or replaced): it will not be mined`);
+  }
+}
+
+/** Polls in a row that find neither the receipt nor the transaction before it counts as dropped. */
+export const DROPPED_AFTER_POLLS = 3;
+
+/**
  * The receipt of a sent transaction: asked for at once (a node that mines on arrival has it), then
- * polled every 25 ms, doubling up to 1 s.
+ * polled every 25 ms, doubling up to 1 s. Once the polls are 1 s apart (about 1.6 s after the
+ * send: a load-balanced node may not show a fresh transaction at once), a missing receipt is
+ * followed by eth_getTransactionByHash: a transaction the node no longer knows (h11-red R1:
+ * evicted from its pool, or replaced by another of the account's transactions with its nonce) is
+ * never mined, and waiting for it would strand the caller for good.
+ * @throws TransactionDroppedError after DROPPED_AFTER_POLLS polls in a row that find neither
+ * @throws FastPathError if the node answers with the receipt of another transaction (h11-red R3:
+ *   its status and logs would be taken for this one's)
  */
 export async function waitReceipt(provider: RawProvider, hash: string): Promise<FastReceipt> {
+  let unknown = 0;
   for (let delay = 25; ; delay = Math.min(2 * delay, 1000)) {
     const r = await provider.send("eth_getTransactionReceipt", [hash]);
-    if (r) return parseReceipt(r);
+    if (r) {
+      const receipt = parseReceipt(r);
+      if (receipt.hash !== hash.toLowerCase())
+        throw new FastPathError(`waitReceipt: the node answered the receipt of ${receipt.hash} for transaction ${hash}`);
+      return receipt;
+    }
+    if (delay >= 1000) {
+      unknown = (await provider.send("eth_getTransactionByHash", [hash])) ? 0 : unknown + 1;
+      if (unknown >= DROPPED_AFTER_POLLS) throw new TransactionDroppedError(hash);
+    }
     await sleep(delay);
   }
 }
@@ -156,10 +189,19 @@ export class DirectContract {
       throw typedRevert(e, what);
     }
     const from = this.wallet.address;
+    const wallet = this.wallet;
     return {
       hash,
       wait: async () => {
-        const r = await waitReceipt(this.provider, hash);
+        let r: FastReceipt;
+        try {
+          r = await waitReceipt(this.provider, hash);
+        } catch (e) {
+          // its nonce was never used: the wallet counts again, so its next transaction fills the gap
+          // instead of queueing behind it (h11-red R1)
+          if (e instanceof TransactionDroppedError) wallet.forgetNonce();
+          throw e;
+        }
         if (r.status === 1) return r;
         try {
           await this.provider.send("eth_call", [{ from, to: this.address, data }, "0x" + (r.blockNumber - 1).toString(16)]);

@@ -4,8 +4,36 @@
  * reverting one is mined with status 0, and its receipt carries no reason. `minedReceipt` then
  * replays the call at the state before its block (one eth_call, only on failure) and throws what
  * the replay throws: the node's error with the revert data, which names the custom error.
+ *
+ * A transaction the node drops (evicted from its pool, or replaced) is never mined, and ethers'
+ * `wait()` listens for it forever (h11-red R1b): the wait goes in slices of WAIT_SLICE_MS, and
+ * after each slice without a receipt the node is asked whether it still knows the transaction.
+ * After DROPPED_AFTER_POLLS answers in a row that it does not, the wait ends with
+ * TransactionDroppedError and the sender's counted nonce is forgotten (its next transaction takes
+ * the unused nonce instead of queueing behind it), as offchain/chain/direct.ts does on the fast path.
  */
 import { isError, type ContractTransactionReceipt, type ContractTransactionResponse } from "ethers";
+import { DROPPED_AFTER_POLLS, TransactionDroppedError } from "./direct";
+import { forgetNonceOf } from "./sender";
+
+/** One slice of a wait (ms): after it, the node is asked whether it still knows the transaction. */
+export const WAIT_SLICE_MS = 1_000;
+
+/** ethers' wait, in slices; TransactionDroppedError once the node no longer knows the transaction. */
+async function waitKnown(tx: ContractTransactionResponse): Promise<ContractTransactionReceipt | null> {
+  for (let unknown = 0; ;) {
+    try {
+      return await tx.wait(1, WAIT_SLICE_MS);
+    } catch (e) {
+      if (!isError(e, "TIMEOUT")) throw e;
+    }
+    unknown = (await tx.provider.getTransaction(tx.hash)) ? 0 : unknown + 1;
+    if (unknown >= DROPPED_AFTER_POLLS) {
+      forgetNonceOf(tx.provider, tx.from);
+      throw new TransactionDroppedError(tx.hash);
+    }
+  }
+}
 
 /**
  * The receipt of a sent contract transaction.
@@ -15,7 +43,7 @@ import { isError, type ContractTransactionReceipt, type ContractTransactionRespo
 export async function minedReceipt(sent: Promise<ContractTransactionResponse>): Promise<ContractTransactionReceipt> {
   const tx = await sent;
   try {
-    const r = await tx.wait();
+    const r = await waitKnown(tx);
     if (!r) throw new Error("transaction was not mined");
     return r;
   } catch (e) {

@@ -34,6 +34,7 @@ import {
   Transaction,
   TransactionResponse,
   Wallet,
+  getAddress,
   getBytes,
   hexlify,
   keccak256,
@@ -140,6 +141,15 @@ export function setFeeTtl(provider: Provider, ms: number | undefined): void {
   stateOf(provider).feeTtlMs = ms;
 }
 
+/**
+ * Forgets the nonce the ChainWallets of `provider` counted for `address` (their next transaction
+ * reads the node's `pending` count again): for a sent transaction the node dropped, whose nonce the
+ * next one must take (offchain/chain/mined.ts, direct.ts). Nothing for an account they never used.
+ */
+export function forgetNonceOf(provider: Provider, address: string): void {
+  states.get(provider)?.nonces.delete(getAddress(address));
+}
+
 /** Whether the node refused a transaction for its nonce (so a fresh count and a retry can fix it). */
 export function isNonceError(e: unknown): boolean {
   const x = e as { code?: string; message?: string; shortMessage?: string };
@@ -190,6 +200,15 @@ export class ChainWallet extends Wallet {
 
   override connect(provider: Provider | null): ChainWallet {
     return new ChainWallet(this.signingKey, provider);
+  }
+
+  /**
+   * Forgets the nonce counted for this account on its provider: the next transaction reads the
+   * node's `pending` count again. For a sent transaction that will never be mined (the node
+   * dropped it: offchain/chain/direct.ts waitReceipt), whose nonce the next one must take.
+   */
+  forgetNonce(): void {
+    if (this.provider) forgetNonceOf(this.provider, this.address);
   }
 
   /** The next nonce of this account (its `pending` count on first use, then counted here). */

@@ -6,12 +6,12 @@ import type { ContractTransactionResponse } from "ethers";
 import { hexlify, randomBytes } from "ethers";
 import type { DisputeResolution } from "../../typechain-types";
 import { commitmentOf } from "./tally";
+import { minedReceipt } from "../chain/mined";
 
 export type TxInfo = { hash: string; gasUsed: bigint; block: number };
 
 async function mined(tx: Promise<ContractTransactionResponse>): Promise<TxInfo> {
-  const r = await (await tx).wait();
-  if (!r) throw new Error("transaction was not mined");
+  const r = await minedReceipt(tx);
   return { hash: r.hash, gasUsed: r.gasUsed, block: r.blockNumber };
 }
 
@@ -34,8 +34,7 @@ export class DisputeLedger {
     cid: string,
     deposit = 0n,
   ): Promise<{ id: bigint; tx: TxInfo }> {
-    const tx = await this.dr.openDispute(claimant, respondent, nature, options, evidence, cid, { value: deposit });
-    const r = await tx.wait();
+    const r = await minedReceipt(this.dr.openDispute(claimant, respondent, nature, options, evidence, cid, { value: deposit }));
     const ev = r!.logs.map((l) => this.dr.interface.parseLog(l)).find((l) => l?.name === "DisputeOpened");
     return { id: ev!.args.id as bigint, tx: { hash: r!.hash, gasUsed: r!.gasUsed, block: r!.blockNumber } };
   }

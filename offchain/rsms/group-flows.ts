@@ -11,10 +11,10 @@ import { AgentStateError } from "./errors";
 import { GroupChainView, GroupParty, GroupPartyInfo } from "./group";
 import type { TxInfo } from "./ledger";
 import type { Msrp } from "./msrp";
+import { minedReceipt } from "../chain/mined";
 
 async function mined(tx: Promise<ContractTransactionResponse>): Promise<TxInfo> {
-  const r = await (await tx).wait();
-  if (!r) throw new Error("transaction was not mined");
+  const r = await minedReceipt(tx); // a dropped transaction ends the wait (offchain/chain/mined.ts)
   return { hash: r.hash, gasUsed: r.gasUsed, block: r.blockNumber };
 }
 

@@ -4,7 +4,10 @@
  * follows it (its state, its reply) are durable, it deletes the record. After a crash, the
  * service replays what is left on start-up, before it serves anything: each intent's handler
  * looks at the chain and either finishes the work (the transaction was mined) or sends it again
- * (it was not), so that nothing on-chain is orphaned and nothing is done twice.
+ * (it was not), so that nothing on-chain is orphaned and nothing is done twice. A service that
+ * keeps running after a failed effect finishes the intent the same way when the request is
+ * retried (the RPM enrolment, group formations and key updates) or on its next tick (filter
+ * publications), instead of computing a new effect over it (h11-red R4, R6, R7).
  */
 import fs from "fs";
 import path from "path";

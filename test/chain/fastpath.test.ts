@@ -18,7 +18,7 @@ import {
   type Result,
 } from "ethers";
 import { FastPathError, abiCodec, abiParams, eventCodec, rlpEncode, signTransaction, parseReceipt } from "../../offchain/chain/fastpath";
-import { ContractRevertError, direct } from "../../offchain/chain/direct";
+import { ContractRevertError, TransactionDroppedError, direct, waitReceipt } from "../../offchain/chain/direct";
 import { BackendSigningKey, ChainWallet } from "../../offchain/chain/sender";
 import { attach } from "../../offchain/chain/contracts";
 import { ResourcePoolRegistry__factory, TrustManager__factory } from "../../typechain-types";
@@ -257,6 +257,54 @@ describe("fast path: ABI, transactions and receipts against ethers", function ()
           /^transaction 0x[0-9a-f]{64} reverted on-chain \(block \d+\): TrustManager\.rate: reverted with TrustManager__UnknownEntity\(/,
         );
         expect((await hre.ethers.provider.getTransactionReceipt(sent.hash))!.status).to.equal(0);
+      } finally {
+        await provider.send("evm_setAutomine", [true]);
+      }
+    });
+
+    it("a receipt the node answers for another transaction is refused, not read as this one's (h11-red R3)", async () => {
+      const mined = await (
+        await (await hre.ethers.getSigners())[0].sendTransaction({ to: Wallet.createRandom().address, value: 1n })
+      ).wait();
+      const theirs = await hre.ethers.provider.send("eth_getTransactionReceipt", [mined!.hash]);
+      const asked = "0x" + "ab".repeat(32);
+      const node = { send: async () => theirs };
+      const e = await rejects(waitReceipt(node, asked));
+      expect(e).to.be.instanceOf(FastPathError);
+      expect(e.message).to.equal(`waitReceipt: the node answered the receipt of ${mined!.hash.toLowerCase()} for transaction ${asked}`);
+      expect((await waitReceipt(hre.ethers.provider as never, mined!.hash)).hash).to.equal(mined!.hash.toLowerCase());
+    });
+
+    // h11-red R1: a transaction the node drops (evicted from its pool, replaced) is never mined.
+    // The wait polled for its receipt forever (the MSRP's mutex, a rater's step: stranded for
+    // good), and the wallet, which counts nonces locally and reads the node's count again only
+    // after a failed send, numbered every later transaction past the unused nonce: the node queued
+    // them all behind the gap, none was ever mined, and no send failed to tell.
+    it("a dropped transaction ends its wait with TransactionDroppedError, and the wallet's next transaction takes its nonce (h11-red R1)", async () => {
+      const key = Wallet.createRandom();
+      const [funder] = await hre.ethers.getSigners();
+      await (await funder.sendTransaction({ to: key.address, value: parseEther("1") })).wait();
+      const wallet = new ChainWallet(key.privateKey, hre.ethers.provider);
+      const fast = direct(
+        attach(TrustManager__factory, readDeployment("hardhat").contracts.TrustManager.address, wallet) as never,
+        "TrustManager",
+      )!;
+      const provider = hre.network.provider;
+      await provider.send("evm_setAutomine", [false]);
+      try {
+        const dropped = await fast.send("register", [entityId("dropped-1"), 2]);
+        await provider.send("hardhat_dropTransaction", [dropped.hash]);
+        const waiting = rejects(dropped.wait());
+        await provider.send("evm_mine", []);
+        const e = await waiting;
+        expect(e).to.be.instanceOf(TransactionDroppedError);
+        expect(e.message).to.equal(
+          `waitReceipt: the node no longer knows transaction ${dropped.hash} (dropped or replaced): it will not be mined`,
+        );
+        const next = await fast.send("register", [entityId("dropped-2"), 2]);
+        await provider.send("evm_mine", []);
+        expect((await next.wait()).status).to.equal(1);
+        expect(await hre.ethers.provider.getTransactionCount(key.address)).to.equal(1);
       } finally {
         await provider.send("evm_setAutomine", [true]);
       }

@@ -1,5 +1,6 @@
 import { expect } from "chai";
-import { Wallet, keccak256 } from "ethers";
+import hre from "hardhat";
+import { Wallet, keccak256, parseEther } from "ethers";
 import type { EIP1193Provider, RequestArguments } from "hardhat/types";
 import { EventEmitter } from "events";
 import { RetryingProvider, isDroppedConnection } from "../../offchain/chain/transport";
@@ -63,6 +64,54 @@ describe("chain/transport: a request lost to a dropped connection is sent again 
     // but a first refusal is the node's answer, not a lost one
     const b = scripted([new Error("nonce too low")]);
     await expectRejected(new RetryingProvider(b.p, 2, 1).request({ method: "eth_sendRawTransaction", params: [raw] }), /nonce too low/);
+  });
+
+  // h11-red R2: "nonce too low" on the retry says that *a* transaction used the nonce, not that this
+  // one did. Another sender of the account (a second process, a copied keystore, the wallet's own
+  // re-read after a failure) may have taken it while the first attempt was lost before reaching the
+  // node: answered with this transaction's hash, the caller waited forever for a receipt that can
+  // never exist, and the wallet kept counting past a nonce it never used.
+  it("a retry refused for its nonce is answered with the hash only if the node has this very transaction", async () => {
+    const raw = await Wallet.createRandom().signTransaction({
+      to: Wallet.createRandom().address,
+      value: 1n,
+      chainId: 1n,
+      nonce: 0,
+      gasLimit: 21_000n,
+      gasPrice: 1n,
+    });
+    // the nonce was used by another transaction: the node does not know this one
+    const a = scripted([dropped(), new Error("nonce too low"), null]);
+    await expectRejected(new RetryingProvider(a.p, 2, 1).request({ method: "eth_sendRawTransaction", params: [raw] }), /nonce too low/);
+    expect(a.calls).to.deep.equal(["eth_sendRawTransaction", "eth_sendRawTransaction", "eth_getTransactionByHash"]);
+    // the first attempt did land (and was mined): the node knows it
+    const b = scripted([dropped(), new Error("nonce too low"), { hash: keccak256(raw) }]);
+    expect(await new RetryingProvider(b.p, 2, 1).request({ method: "eth_sendRawTransaction", params: [raw] })).to.equal(keccak256(raw));
+  });
+
+  it("on the in-process network: a lost first attempt whose nonce another sender took is refused, not answered with its hash", async () => {
+    const key = Wallet.createRandom();
+    const [funder] = await hre.ethers.getSigners();
+    await (await funder.sendTransaction({ to: key.address, value: parseEther("1") })).wait();
+    const { chainId } = await hre.ethers.provider.getNetwork();
+    const fee = { chainId, gasLimit: 21_000n, maxFeePerGas: parseEther("0.000001"), maxPriorityFeePerGas: 1n };
+    const mine = await key.signTransaction({ ...fee, to: Wallet.createRandom().address, value: 1n, nonce: 0 });
+    const theirs = await key.signTransaction({ ...fee, to: Wallet.createRandom().address, value: 2n, nonce: 0 });
+    // the first attempt of `mine` is lost on the way; meanwhile the other sender's transaction is mined
+    let lost = false;
+    const node = hre.network.provider;
+    const flaky = Object.assign(new EventEmitter(), {
+      async request(args: RequestArguments) {
+        if (args.method === "eth_sendRawTransaction" && !lost) {
+          lost = true;
+          await node.request({ method: "eth_sendRawTransaction", params: [theirs] });
+          throw dropped();
+        }
+        return node.request(args);
+      },
+    }) as unknown as EIP1193Provider;
+    await expectRejected(new RetryingProvider(flaky, 2, 1).request({ method: "eth_sendRawTransaction", params: [mine] }), /nonce/i);
+    expect(await node.request({ method: "eth_getTransactionByHash", params: [keccak256(mine)] })).to.equal(null);
   });
 });
 

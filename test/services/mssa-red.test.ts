@@ -209,23 +209,33 @@ describe("h9-red: MSSA authority services attacked over their wire (refused)", f
 
   it("a registered user registering again at the place with other documents is refused as her fault (422, not a 500 the client retries); nothing new on-chain", async () => {
     const bob = new Wallet(Wallet.createRandom().privateKey);
-    const reg = (infos: string[]) =>
+    const reg = (infos: string[], dep = P.dep) =>
       registerRemote({
         urls: P.urls,
         place: P.place,
         user: bob,
         infos,
-        dep: P.dep,
+        dep,
         keystore: new Keystore(path.join(tmp("bob"), "keystore"), ""),
         retry: once,
       });
     expect((await reg(["mail:bob@example.org", "passport:RED-0100"])).outcome.granted).to.equal(true);
     const head = await P.dep.ledger.head();
+    // the client refuses it before sending anything (h11-red R5)
     const again = await reg(["mail:bob@example.org", "passport:RED-0101"]).then(
+      () => "registered again",
+      (e: Error) => e.message.split("\n")[0],
+    );
+    expect(again).to.equal(`registerRemote: ${bob.address} already has access to ${P.place}`);
+    // a client that does not check (it reads no access on-chain): the verifier's proposal is refused by the ledger, 422
+    const blind = new Proxy(P.dep.ledger, {
+      get: (t, k) => (k === "access" ? async () => [false, "0x" + "00".repeat(32)] : Reflect.get(t, k)),
+    });
+    const unchecked = await reg(["mail:bob@example.org", "passport:RED-0101"], { ...P.dep, ledger: blind }).then(
       () => "registered again",
       (e: Error) => e.message.replace(/^\S+ /, "").split("\n")[0],
     );
-    expect(again).to.match(/^422 /);
+    expect(unchecked).to.match(/^422 /);
     expect(await P.dep.ledger.head()).to.deep.equal(head);
   });
 });

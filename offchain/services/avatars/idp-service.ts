@@ -98,6 +98,7 @@ import {
   enrolAad,
   splitEnrolment,
 } from "./wire";
+import { minedReceipt } from "../../chain/mined";
 
 /** The IdP's keystore record (the same one `idp:setup` creates). */
 export const IDP_RECORD = "avatar-idp";
@@ -380,7 +381,7 @@ export class IdpService {
   private async finishIssue(env: ReturnType<typeof openEnvelope>, raw: Uint8Array, d: Record<string, string>): Promise<Uint8Array> {
     // the IdP's record was written with the intent: the serial is known to the agent
     const reg = this.d.registry;
-    if (Number((await reg.mit(d.serial)).status) === 0) await (await reg.issueMIT(d.serial, d.keyId, d.cid)).wait();
+    if (Number((await reg.mit(d.serial)).status) === 0) await minedReceipt(reg.issueMIT(d.serial, d.keyId, d.cid));
     const reply = this.issueReply(env, raw, fromHex(d.serial, 32), d.cid);
     this.cache.store(env.requestId, raw, reply, true);
     return reply;
@@ -540,7 +541,7 @@ export class IdpService {
       const logged = await reg.queryFilter(reg.filters.AvatarLoggedIn(toHex(r.avatarId), toHex(serial)));
       // verified before the crash; sent again only if it never reached the chain
       if (!logged.some((l) => l.args.warrantHash === toHex(r.o.h)))
-        await (await reg.recordLogin(toHex(r.avatarId), toHex(serial), toHex(r.o.h), d.vid, r.warrant.notAfter)).wait();
+        await minedReceipt(reg.recordLogin(toHex(r.avatarId), toHex(serial), toHex(r.o.h), d.vid, r.warrant.notAfter));
       this.cache.store(env.requestId, raw, this.reply(env, raw, encodeLoginAck({ avatarId: r.avatarId, serial, h: r.o.h })));
       this.log(`recovery: login of avatar ${toHex(r.avatarId).slice(0, 12)}… completed`);
     } else if (i.kind === "recordDelegation") {
@@ -551,7 +552,7 @@ export class IdpService {
         );
       let ev = await find();
       if (!ev) {
-        await (await reg.recordDelegation(toHex(r.avatarId), toHex(r.proxySerial), toHex(r.o.h), r.warrant.notAfter)).wait();
+        await minedReceipt(reg.recordDelegation(toHex(r.avatarId), toHex(r.proxySerial), toHex(r.o.h), r.warrant.notAfter));
         ev = await find();
       }
       const ack = { avatarId: r.avatarId, proxySerial: r.proxySerial, h: r.o.h, delegationId: ev!.args.delegationId as bigint };
@@ -566,7 +567,7 @@ export class IdpService {
   async announce(url: string): Promise<boolean> {
     const [account, current] = await this.d.registry.idpEndpoint();
     if (current === url && account.toLowerCase() === this.d.wallet.address.toLowerCase()) return false;
-    await (await this.d.registry.setIdpEndpoint(url)).wait();
+    await minedReceipt(this.d.registry.setIdpEndpoint(url));
     return true;
   }
 

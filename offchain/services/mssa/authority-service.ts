@@ -83,6 +83,7 @@ import {
   sealKey,
   type Outcome,
 } from "./wire";
+import { minedReceipt } from "../../chain/mined";
 
 /** An authority refused a request for the reason given (HTTP 422 with the reason). */
 const refuse = (what: string) => new RegistrationError("unknown-session", what);
@@ -541,7 +542,7 @@ export class AuthorityService {
     if (reg.nullifier.toLowerCase() !== v.nullifier.toLowerCase())
       throw refuse(`approve: registration ${id} carries nullifier ${reg.nullifier}, not the one this authority computed (${v.nullifier})`);
     if (Number(reg.status) === 1 && !(await this.d.ledger.approvedBy(id, this.me))) {
-      await (await this.d.ledger.approve(id)).wait();
+      await minedReceipt(this.d.ledger.approve(id));
       this.log(`registration ${id.slice(0, 10)}…: approved`);
     }
   }
@@ -566,7 +567,7 @@ export class AuthorityService {
         // that proposed it first (the consent is public once in the mempool) leaves this one to approve
         if (Number((await this.d.ledger.registration(v.id)).status) === 0) {
           try {
-            await (await this.d.ledger.propose(this.place, v.user, v.commitment, v.nullifier, m.session, m.signature)).wait();
+            await minedReceipt(this.d.ledger.propose(this.place, v.user, v.commitment, v.nullifier, m.session, m.signature));
             this.log(`registration ${v.id.slice(0, 10)}…: proposed`);
           } catch (e) {
             // proposed meanwhile by another authority: it is approved below. Otherwise the ledger's
@@ -657,7 +658,7 @@ export class AuthorityService {
    */
   async announce(url: string): Promise<boolean> {
     if ((await this.d.ledger.authorityEndpoint(this.place, this.me)) === url) return false;
-    await (await this.d.ledger.setAuthorityEndpoint(this.place, url)).wait();
+    await minedReceipt(this.d.ledger.setAuthorityEndpoint(this.place, url));
     return true;
   }
 

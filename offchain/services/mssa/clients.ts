@@ -19,6 +19,9 @@
  * has left the place since, the place's current authorities that verified the same session take it
  * over (each approves the proposal it finds on-chain and asks the others); when they cannot
  * complete it, the user cancels it on-chain and a fresh session follows.
+ * An account that
+ * already has access (granted by another registration than the pending one kept here) is refused
+ * before anything is sent or written: its kept opening stays the one that opens its commitment.
  */
 import { getAddress, hexlify, recoverAddress, type Wallet } from "ethers";
 import type { CredentialLedger } from "../../../typechain-types";
@@ -138,7 +141,8 @@ async function cancelPending(user: Wallet, ledger: CredentialLedger, prior: User
  *   the endpoints the authorities announced on-chain
  * @param a.infos - INFO_0..INFO_n, the last one the identity document (unused when resuming)
  * @returns the verifier's findings, the on-chain outcome, and whether an earlier attempt was resumed
- * @throws RegistrationError when the place is not on-chain or a service is missing; ServiceError
+ * @throws RegistrationError when the place is not on-chain, the user already has access there
+ *   (`ledger-refused`), or a service is missing; ServiceError
  *   when an authority refused or could not be reached
  */
 export async function registerRemote(a: {
@@ -169,6 +173,11 @@ export async function registerRemote(a: {
       };
     }
   }
+  // granted already, and not by the pending registration above: refused before anything is sent
+  // or written (h11-red R5). A fresh session would write its opening over the granted one's (the
+  // salt and U12 that open the on-chain commitment), then be refused on-chain (AlreadyRegistered).
+  const [granted] = await a.dep.ledger.access(user, place);
+  if (granted) throw new RegistrationError("ledger-refused", `registerRemote: ${user} already has access to ${a.place}`);
   const urls = a.urls ?? (await discoverAuthorities(a.dep, a.place));
   const infos = await Promise.all(urls.map((u) => authorityInfo(u, a.place, a.dep)));
   const byAccount = new Map(infos.map((i) => [i.account, i]));

@@ -261,6 +261,14 @@ export class GroupDesk {
       raw,
       () =>
         this.d.mutex.run(async () => {
+          // a retry of this request whose chain write failed after its intent (it may have been
+          // mined): finished from the intent, not dealt again (h11-red R7)
+          const left = this.leftFor(id, raw) as FormIntent | undefined;
+          if (left) {
+            if (!(await this.finishFormIntent(left)))
+              throw new GroupServiceError("GROUP_EXISTS", `group ${toHex(m.groupId)} is on-chain with another key`);
+            return fromHex(left.reply);
+          }
           if (this.mailbox(m.groupId)) throw new GroupServiceError("GROUP_EXISTS", `group ${toHex(m.groupId)} exists`);
           const { dealing, parties } = this.d.msrp.requestGroup(m.user, m.size, m.groupId);
           const reply = this.d.reply(env, raw, encodeGroupFormed({ groupId: m.groupId, pids: parties.map((p) => p.pid) }));
@@ -497,6 +505,23 @@ export class GroupDesk {
       raw,
       () =>
         this.d.mutex.run(async () => {
+          // a retry of this request whose chain write failed after its intent (it may have been
+          // mined: the chain is then at the new epoch with this update's key): finished from the
+          // intent, not computed again (h11-red R7: a second update was refused by the chain, the
+          // agent stayed an epoch behind, and recovery dropped the first: the group bricked)
+          // Another request's update left the same way (its client gave up) is finished first, by
+          // recovery's rule, so that the agent is at the chain's epoch before this one is checked.
+          const left = this.d.journal.pending().find((i) => i.id === id);
+          if (left) {
+            const d = left.data as RekeyIntent;
+            const finished = await this.finishRekeyIntent(d);
+            if (d.request === toHex(raw)) {
+              if (!finished)
+                throw new GroupServiceError("STALE_EPOCH", `rekey: group ${toHex(gid).slice(0, 10)}… moved on without this update`);
+              return fromHex(d.reply);
+            }
+            this.d.journal.done(id);
+          }
           const info = this.d.msrp.groupInfo(gid);
           if (info.epoch !== epoch)
             throw new GroupServiceError("STALE_EPOCH", `rekey: group ${toHex(gid).slice(0, 10)}… is at epoch ${info.epoch}, not ${epoch}`);
@@ -654,6 +679,61 @@ export class GroupDesk {
 
   // ---------------------------------------------------------------- recovery
 
+  /**
+   * Finishes a formation from its intent: formGroup unless the group is on-chain, then the agent's
+   * record, the mailbox and the reply (cached for good).
+   * @returns false if the group is on-chain with another key (nothing done)
+   */
+  private async finishFormIntent(d: FormIntent): Promise<boolean> {
+    const gid = fromHex(d.groupId, 32);
+    const Q = decodePoint(fromHex(d.Q, 33));
+    const on = await this.d.groups.view(gid).catch(() => undefined);
+    if (!on)
+      await this.d.groups.formGroup(
+        gid,
+        fromHex(d.parties[0].pid, 32),
+        d.parties.slice(1).map((p) => fromHex(p.pid, 32)),
+        Q,
+        fromHex(d.commitmentsHash, 32),
+      );
+    else if (on.epoch === 0 && !on.Q.equals(Q)) return false;
+    this.finishFormation(d);
+    this.d.cache.store(fromHex(d.requestId), fromHex(d.request), fromHex(d.reply), true);
+    return true;
+  }
+
+  /**
+   * Finishes a key update from its intent: rekey if the chain is at the epoch before, then (the
+   * chain at its epoch with its key) the agent's record, the mailbox and the reply (cached for good).
+   * @returns false if the chain is elsewhere or holds another key (nothing done)
+   */
+  private async finishRekeyIntent(d: RekeyIntent): Promise<boolean> {
+    const gid = fromHex(d.groupId, 32);
+    const Q = decodePoint(fromHex(d.Q, 33));
+    const on = await this.d.groups.view(gid);
+    if (on.epoch === d.epoch - 1)
+      await this.d.groups.rekey(
+        gid,
+        d.epoch,
+        d.evicted.map((p) => fromHex(p, 32)),
+        d.added.map((p) => fromHex(p, 32)),
+        Q,
+        fromHex(d.commitmentsHash, 32),
+      );
+    else if (on.epoch !== d.epoch || !on.Q.equals(Q)) return false;
+    this.finishRekey(d);
+    this.d.cache.store(fromHex(d.requestId), fromHex(d.request), fromHex(d.reply), true);
+    return true;
+  }
+
+  /**
+   * The pending intent `id` journaled for these very request bytes (a retry whose chain write
+   * failed after it, possibly mined: h11-red R7), if any.
+   */
+  private leftFor(id: string, raw: Uint8Array): Record<string, unknown> | undefined {
+    return this.d.journal.pending().find((i) => i.id === id && i.data.request === toHex(raw))?.data;
+  }
+
   /** Finishes a group intent a crash left (called by MsrpService.recover); false: not a group intent. */
   async recoverOne(kind: string, data: Record<string, unknown>): Promise<boolean> {
     if (kind === "registerUser") {
@@ -669,46 +749,19 @@ export class GroupDesk {
     }
     if (kind === "formGroup") {
       const d = data as FormIntent;
-      const gid = fromHex(d.groupId, 32);
-      const Q = decodePoint(fromHex(d.Q, 33));
-      const on = await this.d.groups.view(gid).catch(() => undefined);
-      if (!on)
-        await this.d.groups.formGroup(
-          gid,
-          fromHex(d.parties[0].pid, 32),
-          d.parties.slice(1).map((p) => fromHex(p.pid, 32)),
-          Q,
-          fromHex(d.commitmentsHash, 32),
-        );
-      else if (on.epoch === 0 && !on.Q.equals(Q)) {
+      if (!(await this.finishFormIntent(d))) {
         this.d.log(`recovery: group ${d.groupId} is on-chain with another key: formation dropped`);
         return true;
       }
-      this.finishFormation(d);
-      this.d.cache.store(fromHex(d.requestId), fromHex(d.request), fromHex(d.reply), true);
       this.d.log(`recovery: group ${d.groupId.slice(0, 10)}… formation completed`);
       return true;
     }
     if (kind === "rekeyGroup") {
       const d = data as RekeyIntent;
-      const gid = fromHex(d.groupId, 32);
-      const Q = decodePoint(fromHex(d.Q, 33));
-      const on = await this.d.groups.view(gid);
-      if (on.epoch === d.epoch - 1)
-        await this.d.groups.rekey(
-          gid,
-          d.epoch,
-          d.evicted.map((p) => fromHex(p, 32)),
-          d.added.map((p) => fromHex(p, 32)),
-          Q,
-          fromHex(d.commitmentsHash, 32),
-        );
-      else if (on.epoch !== d.epoch || !on.Q.equals(Q)) {
+      if (!(await this.finishRekeyIntent(d))) {
         this.d.log(`recovery: group ${d.groupId} epoch ${d.epoch} conflicts with the chain: update dropped`);
         return true;
       }
-      this.finishRekey(d);
-      this.d.cache.store(fromHex(d.requestId), fromHex(d.request), fromHex(d.reply), true);
       this.d.log(`recovery: group ${d.groupId.slice(0, 10)}… epoch ${d.epoch} completed`);
       return true;
     }

@@ -18,7 +18,8 @@
  *   that the account holds MSRP_ROLE on the registry);
  * - with a ServiceGroupRegistry (`groups`): users and service groups, `POST /v1/user/register`,
  *   `/v1/group/request`, `/v1/group/post`, `/v1/group/fetch`, `/v1/group/rekey` (msrp-groups.ts).
- * A background tick publishes each pool's filter when it is due.
+ * A background tick publishes each pool's filter when it is due (a publication that failed first:
+ * its filter waits in its intent, not in the agent).
  *
  * Durability. Every state change runs under one mutex, in this order: the agent's record is
  * written (atomically, through the keystore) and a write-ahead intent is recorded before any
@@ -259,6 +260,17 @@ export class MsrpService {
       raw,
       () =>
         this.mutex.run(async () => {
+          // a retry of this very request whose chain write failed after its intent (h11-red R4):
+          // finished from the intent. Run again, registerRpm would refuse the RPM it registered
+          // (409), and the client, taking that for a final answer, would drop the key its reply is
+          // sealed to: the pool's keys lost, its id burned once recovery created it
+          const left = this.journal.pending().find((i) => i.id === `pool-${reg.poolId}` && i.data.request === toHex(raw));
+          if (left) {
+            if (!(await this.finishPool(left.data as Record<string, string & number>)))
+              throw new RsmsRejectedError("INVALID_STATE", `enrolRpm: pool ${reg.poolId} is on-chain with another RPM`);
+            this.journal.done(left.id);
+            return fromHex(String(left.data.reply));
+          }
           if (await this.d.ledger.pool(reg.poolId))
             throw new RsmsRejectedError("INVALID_STATE", `enrolRpm: pool ${reg.poolId} already exists on-chain`);
           const creds = this.msrp.registerRpm(
@@ -294,6 +306,19 @@ export class MsrpService {
       // kept for good: sk_RPM exists nowhere else, and the pool is on-chain
       true,
     );
+  }
+
+  /**
+   * Finishes an RPM enrolment from its intent: createPool unless the pool is on-chain, then its
+   * reply cached for good.
+   * @returns false if the pool is on-chain with another RPM (nothing done)
+   */
+  private async finishPool(d: Record<string, string & number>): Promise<boolean> {
+    const on = await this.d.ledger.pool(d.poolId);
+    if (!on) await this.d.ledger.createPool(d.poolId, d.account, fromHex(d.pid, 32), decodePoint(fromHex(d.pkRpm, 33)));
+    else if (!equalBytes(on.pidRpm, fromHex(d.pid, 32))) return false;
+    this.cache.store(fromHex(d.requestId), fromHex(d.request), fromHex(d.reply), true);
+    return true;
   }
 
   // ---------------------------------------------------------------- RN registration
@@ -594,12 +619,33 @@ export class MsrpService {
 
   // ---------------------------------------------------------------- filters
 
-  /** Publishes every pool filter that is due (the background tick). */
+  /**
+   * Publishes every pool filter that is due (the background tick), after the publications that
+   * failed on an earlier tick (h11-red R6).
+   * @returns the publications completed (a failed one finished here counts, unless the chain had it)
+   */
   async publishDue(): Promise<number> {
     return this.mutex.run(async () => {
       let n = 0;
+      // A failed publication's filter is no longer pending in the agent (taken), only in its
+      // intent: finished first, by recovery's rule (not again if the chain has its root). Left for
+      // a restart, its RNs could not join meanwhile, and the pool's next filter would have replaced
+      // its intent (the same id): its RNs never published at all.
+      // One that fails again holds back its own pool's next filter only (its intent must stay).
+      const held = new Set<number>();
+      let failed: unknown;
+      for (const i of this.journal.pending()) {
+        if (i.kind !== "publishFilter") continue;
+        try {
+          if (await this.recoverOne(i)) n++;
+          this.journal.done(i.id);
+        } catch (e) {
+          held.add(Number(i.data.poolId));
+          failed ??= e;
+        }
+      }
       for (const { poolId } of this.msrp.summary().rpms) {
-        if (!this.msrp.filterDue(poolId, nowSec())) continue;
+        if (held.has(poolId) || !this.msrp.filterDue(poolId, nowSec())) continue;
         const { filter, openedAt } = this.msrp.takeFilter(poolId);
         const bytes = filter.serialize();
         const id = `filter-${poolId}`;
@@ -611,6 +657,7 @@ export class MsrpService {
         this.journal.done(id);
         n++;
       }
+      if (failed) throw failed;
       return n;
     });
   }
@@ -637,7 +684,8 @@ export class MsrpService {
     return done;
   }
 
-  private async recoverOne(i: Intent): Promise<void> {
+  /** Finishes one intent; true when it published a filter (the other kinds: undefined). */
+  private async recoverOne(i: Intent): Promise<boolean | void> {
     const d = i.data as Record<string, string & number>;
     if (i.kind === "join") {
       const v = verifiedFromJson(d);
@@ -659,13 +707,10 @@ export class MsrpService {
       this.cache.store(fromHex(d.requestId), fromHex(d.request), fromHex(d.reply));
       this.log(`recovery: join of ${toHex(v.record.pid)} at pool ${v.record.poolId} completed`);
     } else if (i.kind === "createPool") {
-      const on = await this.d.ledger.pool(d.poolId);
-      if (!on) await this.d.ledger.createPool(d.poolId, d.account, fromHex(d.pid, 32), decodePoint(fromHex(d.pkRpm, 33)));
-      else if (!equalBytes(on.pidRpm, fromHex(d.pid, 32))) {
+      if (!(await this.finishPool(d))) {
         this.log(`recovery: pool ${d.poolId} is on-chain with another RPM: enrolment dropped`);
         return;
       }
-      this.cache.store(fromHex(d.requestId), fromHex(d.request), fromHex(d.reply), true);
       this.log(`recovery: pool ${d.poolId} enrolment completed`);
     } else if (i.kind === "registerRn") {
       // registered iff the record holds the RN under this PID (the record was written after the intent)
@@ -674,11 +719,12 @@ export class MsrpService {
     } else if (i.kind === "publishFilter") {
       const rec = this.msrp.toRecord();
       const pending = rec.pending[String(d.poolId)];
-      if (pending && toHex(keccak_256(fromHex(pending.bits))) === d.root) return; // never taken: the tick publishes it
+      if (pending && toHex(keccak_256(fromHex(pending.bits))) === d.root) return false; // never taken: the tick publishes it
       const pool = await this.d.ledger.pool(d.poolId);
       const last = pool && pool.epochs > 0 ? await this.d.ledger.filterAt(d.poolId, pool.epochs - 1) : undefined;
-      if (last && toHex(last.root) === d.root) return;
+      if (last && toHex(last.root) === d.root) return false;
       await this.publish(d.poolId, BloomFilter.deserialize(fromHex(d.bits)));
+      return true;
     } else if (!(await this.desk?.recoverOne(i.kind, i.data))) throw new AgentStateError(`recover: unknown intent kind ${i.kind}`);
   }
 

@@ -42,6 +42,7 @@ import { ServiceError, postEnvelope, type RetryPolicy } from "../client";
 import { startService, type RunningService, type ServiceConfig } from "../server";
 import { decodeJoinAck } from "./wire";
 import type { Keystore } from "../../storage/keystore";
+import { minedReceipt } from "../../chain/mined";
 
 /** The RPM service's keystore record. */
 export const rpmServiceRecord = (poolId: number) => `rsms-rpm-${poolId}`;
@@ -267,7 +268,7 @@ export class RpmService {
   async announce(url: string): Promise<boolean> {
     const registry = this.d.ledger.registry.connect(this.d.wallet);
     if ((await registry.poolEndpoint(this.d.poolId)) === url) return false;
-    await (await registry.setPoolEndpoint(this.d.poolId, url)).wait();
+    await minedReceipt(registry.setPoolEndpoint(this.d.poolId, url));
     return true;
   }
 

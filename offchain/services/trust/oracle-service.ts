@@ -31,6 +31,7 @@ import { Mutex } from "../journal";
 import { accountSigner, fromAccount } from "../common";
 import { faultPoint } from "../faults";
 import { startService, type RunningService, type ServiceConfig } from "../server";
+import { minedReceipt } from "../../chain/mined";
 
 /** The body of an observation. */
 export type ObservationBody = { from: string; to: string; round: number; value: string };
@@ -120,7 +121,7 @@ export class OracleService {
       return {};
     }
     const tx = await this.d.tm.setOracle(from, to, v);
-    await tx.wait();
+    await minedReceipt(Promise.resolve(tx));
     faultPoint("oracle:after-chain-write");
     this.agg.written(from, to, tx.hash);
     this.save();
