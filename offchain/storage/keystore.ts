@@ -16,7 +16,7 @@
  *   `<dir>/.journal/<time>-<pid>-<seq>.wal` holds the new files and their checksum; it is written
  *   and fsync'd, and that is the commit point. This process reads the new records at once (an
  *   in-memory overlay); in the background each is written to a temporary file, fsync'd and renamed
- *   into place, and then the journal is deleted. A direct write or removal of such a record, and
+ *   into place (all off the main thread: fs.promises), and then the journal is deleted. A direct write or removal of such a record, and
  *   the process's exit (the Hardhat CLI exits at once), apply the pending journals synchronously
  *   first. After a crash at any point, the next read or write of the folder (in any process)
  *   replays what a committed journal holds and drops a torn one, which was never committed: all
@@ -360,6 +360,8 @@ function deriveKey(passphrase: string, salt: Uint8Array, c: ScryptParams): Uint8
 const checkedText = new Map<string, string>();
 /** Record files whose committed text is not renamed into place yet (file -> text): what this process reads. */
 const overlay = new Map<string, string>();
+/** Record files whose background rename is under way (file -> its temporary file). */
+const inflight = new Map<string, string>();
 /** The background application of this process's commits, one after the other. */
 let applying: Promise<void> = Promise.resolve();
 
@@ -411,16 +413,26 @@ function applyLater(jfile: string, entries: { file: string; text: string }[]): v
           const h = await fs.promises.open(tmp, "wx", 0o600);
           try {
             await h.writeFile(text);
+            await h.chmod(0o600);
             await h.sync();
           } finally {
             await h.close();
           }
-          // checked and renamed in one turn of the event loop: no write of this process in between
           if (overlay.get(file) === text && settling.has(jfile)) {
-            fs.renameSync(tmp, file);
-            fs.chmodSync(file, 0o600);
-            overlay.delete(file);
-          } else fs.rmSync(tmp, { force: true });
+            // Renamed off the main thread. Until the rename is done the record stays in the overlay,
+            // so a direct write or removal of it first runs flushJournals, which cancels this rename
+            // (deletes `tmp`: a rename not yet done fails, one done already put the committed text
+            // in place) before it writes: an older text never lands over a newer one.
+            inflight.set(file, tmp);
+            try {
+              await fs.promises.rename(tmp, file);
+            } catch (e) {
+              if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e; // else: cancelled by flushJournals
+            } finally {
+              if (inflight.get(file) === tmp) inflight.delete(file);
+            }
+            if (overlay.get(file) === text && settling.has(jfile)) overlay.delete(file);
+          } else await fs.promises.rm(tmp, { force: true });
         }
         if (i++ === 0) crashPoint("applied-one");
       }
@@ -437,6 +449,11 @@ function applyLater(jfile: string, entries: { file: string; text: string }[]): v
  * yet (before a direct write or removal of one of its records, and when the process exits).
  */
 export function flushJournals(): void {
+  // a background rename not done yet is cancelled (its temporary file deleted); the records are written here
+  for (const [file, tmp] of inflight) {
+    fs.rmSync(tmp, { force: true });
+    inflight.delete(file);
+  }
   for (const jfile of [...settling].sort()) {
     settling.delete(jfile);
     let j: JournalFile;

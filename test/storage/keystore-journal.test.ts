@@ -85,6 +85,38 @@ describe("storage/keystore: commit through a write-ahead journal", function () {
     expect([raw(dir, "a").v, journals(dir)]).to.deep.equal([5, []]);
   });
 
+  it("records are renamed into place off the main thread; a direct write during a rename under way is not undone by it", async () => {
+    const dir = seeded();
+    const ks = new Keystore(dir, undefined);
+    // hold the background rename of a's file until the direct write below is done
+    const rename = fs.promises.rename;
+    let started!: () => void;
+    const isStarted = new Promise<void>((r) => (started = r));
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const renamed: string[] = [];
+    fs.promises.rename = async (from, to) => {
+      if (String(to) === ks.file("a")) {
+        started();
+        await gate;
+      }
+      renamed.push(path.basename(String(to)));
+      return rename(from, to);
+    };
+    try {
+      ks.commit({ a: { v: 2 } });
+      await isStarted; // the commit's rename of a is under way
+      ks.update("a", { v: 3 }); // a direct write: applies the commit first, then writes
+      release();
+      await settled();
+    } finally {
+      fs.promises.rename = rename;
+    }
+    expect(renamed).to.include("a.json"); // the background rename was asynchronous (fs.promises.rename)
+    expect([raw(dir, "a").v, ks.load("a"), journals(dir)]).to.deep.equal([3, { v: 3 }, []]);
+    expect(fs.readdirSync(dir).filter((f) => f.endsWith(".tmp"))).to.deep.equal([]);
+  });
+
   it("a process that exits at once after a commit (as the Hardhat CLI does) applies it on exit", () => {
     const dir = seeded();
     const r = commitInChild(dir, 2, undefined, true);
