@@ -52,6 +52,8 @@ type StepResult = {
   cpu50: number;
   /** The calls most samples made, and how many. */
   calls: Record<string, number>;
+  /** p50 of the HTTP requests the step sent (a JSON-RPC batch counts once): its round trips to the node. */
+  http50: number;
   total: number;
   /** Mean time waiting for each method (ms). */
   ms: Record<string, number>;
@@ -65,6 +67,9 @@ type ChildResult = {
   read: { p50: number; p95: number };
   rate: StepResult;
   join: StepResult;
+  /** The same steps with JSON-RPC batching off (each request its own HTTP request), interleaved with the above. */
+  rateOff: StepResult;
+  joinOff: StepResult;
   load: number;
 };
 
@@ -78,12 +83,15 @@ async function child(out: string) {
   console.log = () => {};
   await hre.run("deploy", { quiet: true, noCompile: true });
   const counter = countRpc(hre.network.provider);
+  const { httpStatsOf } = await import("../offchain/chain/transport");
+  const http = httpStatsOf(hre.network.provider);
+  if (!http) throw new Error("bench: the localhost network's provider has no batching HTTP transport (offchain/chain/transport.ts)");
   // 20 organizations, each controlled by a role key of its own (generated, funded on first use)
   const E = 20;
   for (let i = 0; i < E; i++) await hre.run("trust:register", { entity: `e${i}`, type: "organization", account: `rater${i}` });
   await hre.run("rsms:setup", { capacity: 1024, lambda: 20, interval: 3600, ttl: 7 * 24 * 3600 });
   await hre.run("rsms:rpm:register", { pool: 1 });
-  for (let i = 0; i < N + 2; i++) await hre.run("rsms:rn:register", { name: `n${i}`, pool: 1 });
+  for (let i = 0; i < 2 * N + 2; i++) await hre.run("rsms:rn:register", { name: `n${i}`, pool: 1 });
   await hre.run("rsms:filter:publish", { pool: 1 });
 
   // The bare round trip: a transfer signed beforehand by a key of its own, sent raw, then its receipt.
@@ -147,36 +155,45 @@ async function child(out: string) {
   const bareMs: number[] = [];
   const bareCpu: number[] = [];
   const readMs: number[] = [];
-  const steps = { rate: [] as number[], join: [] as number[] };
-  const cpu = { rate: [] as number[], join: [] as number[] };
-  const calls = { rate: [] as Awaited<ReturnType<typeof counter.during>>[], join: [] as Awaited<ReturnType<typeof counter.during>>[] };
-  log(`steps: ${N} x (bare round trip, rating, join), interleaved ...`);
+  type Name = "rate" | "join" | "rateOff" | "joinOff";
+  const names: Name[] = ["rate", "join", "rateOff", "joinOff"];
+  const steps = Object.fromEntries(names.map((n) => [n, [] as number[]])) as Record<Name, number[]>;
+  const cpu = Object.fromEntries(names.map((n) => [n, [] as number[]])) as Record<Name, number[]>;
+  const httpN = Object.fromEntries(names.map((n) => [n, [] as number[]])) as Record<Name, number[]>;
+  const calls = Object.fromEntries(names.map((n) => [n, []])) as unknown as Record<Name, Awaited<ReturnType<typeof counter.during>>[]>;
+  log(`steps: ${N} x (bare round trip, read, rating and join with batching on and off, ABBA), interleaved ...`);
   const profiler = PROFILE ? await startProfile() : undefined;
   // Each sample starts once the keystore's background writes of the join before it have settled
   // (Keystore.commit: fsync and rename off the step's path): they would otherwise run during, and
   // be counted in, whichever sample comes next (the bare round trip, its time and CPU).
   const { settled } = await import("../offchain/storage/keystore");
+  let nextRating = E;
+  let nextJoin = 1;
   for (let k = 1; k <= N; k++) {
     await settled();
     bareMs.push(await bare());
     bareCpu.push(lastBareCpu);
     readMs.push(await read());
-    for (const [name, f] of [
-      ["rate", (k: number) => rate(E - 1 + k)],
-      ["join", join],
-    ] as const) {
+    // batching on, then off, in odd samples; off, then on, in even ones (ABBA)
+    const order: Name[] = k % 2 ? ["rate", "join", "rateOff", "joinOff"] : ["rateOff", "joinOff", "rate", "join"];
+    for (const name of order) {
+      const f = name.startsWith("rate") ? () => rate(nextRating++) : () => join(nextJoin++);
       await settled();
+      http.enabled = !name.endsWith("Off");
+      const h = http.requests;
       const t = performance.now();
       const u = process.cpuUsage();
-      const c = await counter.during(() => f(k));
+      const c = await counter.during(f);
       steps[name].push(performance.now() - t);
       const du = process.cpuUsage(u);
+      httpN[name].push(http.requests - h);
+      http.enabled = true;
       cpu[name].push((du.user + du.system) / 1000);
       calls[name].push(c);
     }
   }
   if (profiler) log(`steps: CPU profile of the ${N} x 3 steps written to ${await profiler.stop()}`);
-  const summary = (name: "rate" | "join"): StepResult => {
+  const summary = (name: Name): StepResult => {
     const ms: Record<string, number> = {};
     for (const c of calls[name]) for (const [m, v] of Object.entries(c.ms)) ms[m] = (ms[m] ?? 0) + v / calls[name].length;
     // the calls most samples made; the others made more (a fee refresh after FEE_TTL_MS, a funding
@@ -198,6 +215,7 @@ async function child(out: string) {
       p95: q(steps[name], 0.95),
       cpu50: q(cpu[name], 0.5),
       calls: usual.calls,
+      http50: q(httpN[name], 0.5),
       total: usual.total,
       ms,
       others,
@@ -209,6 +227,8 @@ async function child(out: string) {
     read: { p50: q(readMs, 0.5), p95: q(readMs, 0.95) },
     rate: summary("rate"),
     join: summary("join"),
+    rateOff: summary("rateOff"),
+    joinOff: summary("joinOff"),
     load: os.loadavg()[0],
   };
   fs.writeFileSync(out, JSON.stringify(res));
@@ -254,18 +274,27 @@ async function parent() {
     "# Task steps against `hardhat node` (JSON-RPC, automine)",
     "",
     `Measured ${when} on ${machine()}.`,
-    `Load average ${loadBefore.toFixed(1)} before and ${res.load.toFixed(1)} during the steps. ${N} samples of each, interleaved (bare, rating, join, bare, ...), so the ratios compare like with like; absolute times scale with the load.`,
+    `Load average ${loadBefore.toFixed(1)} before and ${res.load.toFixed(1)} during the steps. ${N} samples of each, interleaved (bare, read, then the rating and the join with JSON-RPC batching on and off, in ABBA order: on first in odd samples, off first in even ones), so the ratios compare like with like; absolute times scale with the load.`,
     "",
     "In-process: `hre.run(<task>)` in a running process (modules loaded, the deployment known). The bare round trip is",
     "eth_sendRawTransaction of a transfer signed beforehand, then eth_getTransactionReceipt, through the same provider:",
     "the floor of any step that writes.",
     "",
-    "| step | calls | p50 (ms) | p95 (ms) | p50 / bare p50 | client CPU p50 (ms) | round-trip floor (ms) | p50 / floor |",
-    "|---|---:|---:|---:|---:|---:|---:|---:|",
-    `| bare transaction round trip | 2 | ${res.bare.p50.toFixed(1)} | ${res.bare.p95.toFixed(1)} | 1.00x | ${res.bare.cpu50.toFixed(1)} | | |`,
-    `| bare read round trip (one eth_call) | 1 | ${res.read.p50.toFixed(1)} | ${res.read.p95.toFixed(1)} | ${x(res.read.p50)} | | | |`,
-    `| rating (\`trust:rate --score --unverifiable\`, the rater's role key) | ${res.rate.total} | ${res.rate.p50.toFixed(1)} | ${res.rate.p95.toFixed(1)} | ${x(res.rate.p50)} | ${res.rate.cpu50.toFixed(1)} | ${rateFloor.toFixed(1)} | ${(res.rate.p50 / rateFloor).toFixed(2)}x |`,
-    `| RSMS join with its recordJoin (\`rsms:join\`) | ${res.join.total} | ${res.join.p50.toFixed(1)} | ${res.join.p95.toFixed(1)} | ${x(res.join.p50)} | ${res.join.cpu50.toFixed(1)} | ${joinFloor.toFixed(1)} | ${(res.join.p50 / joinFloor).toFixed(2)}x |`,
+    "| step | calls | HTTP requests | p50 (ms) | p95 (ms) | p50 / bare p50 | client CPU p50 (ms) | round-trip floor (ms) | p50 / floor |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    `| bare transaction round trip | 2 | 2 | ${res.bare.p50.toFixed(1)} | ${res.bare.p95.toFixed(1)} | 1.00x | ${res.bare.cpu50.toFixed(1)} | | |`,
+    `| bare read round trip (one eth_call) | 1 | 1 | ${res.read.p50.toFixed(1)} | ${res.read.p95.toFixed(1)} | ${x(res.read.p50)} | | | |`,
+    ...(
+      [
+        ["rating (`trust:rate --score --unverifiable`, the rater's role key)", res.rate, rateFloor],
+        ["rating, JSON-RPC batching off", res.rateOff, rateFloor],
+        ["RSMS join with its recordJoin (`rsms:join`)", res.join, joinFloor],
+        ["RSMS join, JSON-RPC batching off", res.joinOff, joinFloor],
+      ] as const
+    ).map(
+      ([label, r, floor]) =>
+        `| ${label} | ${r.total} | ${r.http50} | ${r.p50.toFixed(1)} | ${r.p95.toFixed(1)} | ${x(r.p50)} | ${r.cpu50.toFixed(1)} | ${floor.toFixed(1)} | ${(r.p50 / floor).toFixed(2)}x |`,
+    ),
     "",
     "'round-trip floor': the node's part of a step, from the bare round trips of this run: a rating waits for one read before",
     "its transaction (the pair before it; the pair after it is read together with the receipt), a join for two (the pool, then",
@@ -309,6 +338,11 @@ async function parent() {
     "9.0 / 6.4 ms before, 6.1 / 6.0 ms after, per join 17.5 / 12.9 before, 12.8 / 12.6 after, while the bare round trip's own",
     "CPU (two calls) was 1.5 / 1.2 ms before and 1.8 / 1.6 ms after: the runs' machines differed by as much as the change.",
     "About half of a rating's remaining CPU is its four calls' HTTP stack (undici, Hardhat's HTTP provider, loopback TCP).",
+    "",
+    "'HTTP requests': the step's round trips to the node. With batching (offchain/chain/transport.ts `batchHttp`), the",
+    "requests a step issues together go as one JSON-RPC batch: a rating's receipt and the pair read after it; a join's",
+    "replay check and the filter's root. With batching off, each request is an HTTP request of its own (concurrent ones",
+    "in parallel, on separate connections).",
     "",
     "Calls per step (and the mean time spent waiting for each method, ms):",
     "",

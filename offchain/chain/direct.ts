@@ -91,6 +91,17 @@ export function eventCodecOf(iface: Interface, name: string): EventCodec {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Per provider: the highest block number of a receipt this process read through it. */
+const blocksSeen = new WeakMap<object, number>();
+
+/**
+ * The highest block of a receipt read through `provider` (by waitReceipt), if any: a block that
+ * was mined before anything this process sends from now on, whose state a later read can ask for.
+ */
+export function lastBlockSeen(provider: RawProvider): number | undefined {
+  return blocksSeen.get(provider);
+}
+
 /**
  * The receipt of a sent transaction: asked for at once (a node that mines on arrival has it), then
  * polled every 25 ms, doubling up to 1 s.
@@ -98,7 +109,11 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export async function waitReceipt(provider: RawProvider, hash: string): Promise<FastReceipt> {
   for (let delay = 25; ; delay = Math.min(2 * delay, 1000)) {
     const r = await provider.send("eth_getTransactionReceipt", [hash]);
-    if (r) return parseReceipt(r);
+    if (r) {
+      const receipt = parseReceipt(r);
+      if (receipt.blockNumber > (blocksSeen.get(provider) ?? -1)) blocksSeen.set(provider, receipt.blockNumber);
+      return receipt;
+    }
     await sleep(delay);
   }
 }
