@@ -263,7 +263,8 @@ async function parent() {
   }
   const cliP50 = cli.length ? q(cli, 0.5) : NaN;
   const x = (v: number) => `${(v / res.bare.p50).toFixed(2)}x`;
-  const rateFloor = res.read.p50 + res.bare.p50;
+  // a rating's reads ride in its receipt's batch: its floor is the bare transaction round trip
+  const rateFloor = res.bare.p50;
   const joinFloor = 2 * res.read.p50 + res.bare.p50;
   const callList = (c: Record<string, number>) =>
     Object.entries(c)
@@ -296,10 +297,13 @@ async function parent() {
         `| ${label} | ${r.total} | ${r.http50} | ${r.p50.toFixed(1)} | ${r.p95.toFixed(1)} | ${x(r.p50)} | ${r.cpu50.toFixed(1)} | ${floor.toFixed(1)} | ${(r.p50 / floor).toFixed(2)}x |`,
     ),
     "",
-    "'round-trip floor': the node's part of a step, from the bare round trips of this run: a rating waits for one read before",
-    "its transaction (the pair before it; the pair after it is read together with the receipt), a join for two (the pool, then",
-    "the replay check with the filter's root), each then for the bare transaction round trip. What a step takes beyond its floor",
-    "is the client's: its CPU and, for a join, the keystore commit's fsync.",
+    "'round-trip floor': the node's part of a step, from the bare round trips of this run. A rating waits for no read before its",
+    "transaction: its two reads (the pair after it, and the pair before it, read at a block this process saw mined before the",
+    "rating: TrustLedger.rate) go with its receipt, so its floor is the bare transaction round trip (the node's time for the two",
+    "eth_calls in that batch is not in it). A join waits for two reads before its transaction (the pool, then the replay check",
+    "with the filter's root: the RN's request needs PK_RPM from the chain, the replay check needs the request), then for the",
+    "bare transaction round trip. What a step takes beyond its floor is the client's: its CPU and, for a join, the keystore",
+    "commit's fsync.",
     "",
     "'client CPU' is the CPU time (user + system, all threads) of the process running the step, during the step: what the",
     "client computes (ABI coding, signing, the keystore records, the RSMS messages), apart from waiting for the node. It",
