@@ -14,6 +14,11 @@
  * custom errors throws {@link ContractRevertError} (the revert data in `data`, decoded in `revert`
  * and in the message); a transaction that reverted on-chain (a public chain mines it) is replayed
  * at the block before it for the reason, as offchain/chain/mined.ts does for the ethers path.
+ *
+ * Calls issued together (a receipt and the reads that go with it) leave in one turn of the event
+ * loop: over HTTP they are one JSON-RPC batch (offchain/chain/transport.ts `batchHttp`). The
+ * highest block of a receipt read here is kept per provider (`lastBlockSeen`): a block mined
+ * before anything sent afterwards, whose state TrustLedger.rate reads with the receipt.
  */
 import type { Contract, Interface } from "ethers";
 import { MetatrustError } from "../errors";
