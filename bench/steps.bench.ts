@@ -52,6 +52,8 @@ type StepResult = {
   cpu50: number;
   /** The calls most samples made, and how many. */
   calls: Record<string, number>;
+  /** p50 of the HTTP requests the step sent (a JSON-RPC batch counts once): its round trips to the node. */
+  http50: number;
   total: number;
   /** Mean time waiting for each method (ms). */
   ms: Record<string, number>;
@@ -65,6 +67,9 @@ type ChildResult = {
   read: { p50: number; p95: number };
   rate: StepResult;
   join: StepResult;
+  /** The same steps with JSON-RPC batching off (each request its own HTTP request), interleaved with the above. */
+  rateOff: StepResult;
+  joinOff: StepResult;
   load: number;
 };
 
@@ -78,12 +83,15 @@ async function child(out: string) {
   console.log = () => {};
   await hre.run("deploy", { quiet: true, noCompile: true });
   const counter = countRpc(hre.network.provider);
+  const { httpStatsOf } = await import("../offchain/chain/transport");
+  const http = httpStatsOf(hre.network.provider);
+  if (!http) throw new Error("bench: the localhost network's provider has no batching HTTP transport (offchain/chain/transport.ts)");
   // 20 organizations, each controlled by a role key of its own (generated, funded on first use)
   const E = 20;
   for (let i = 0; i < E; i++) await hre.run("trust:register", { entity: `e${i}`, type: "organization", account: `rater${i}` });
   await hre.run("rsms:setup", { capacity: 1024, lambda: 20, interval: 3600, ttl: 7 * 24 * 3600 });
   await hre.run("rsms:rpm:register", { pool: 1 });
-  for (let i = 0; i < N + 2; i++) await hre.run("rsms:rn:register", { name: `n${i}`, pool: 1 });
+  for (let i = 0; i < 2 * N + 2; i++) await hre.run("rsms:rn:register", { name: `n${i}`, pool: 1 });
   await hre.run("rsms:filter:publish", { pool: 1 });
 
   // The bare round trip: a transfer signed beforehand by a key of its own, sent raw, then its receipt.
@@ -147,36 +155,45 @@ async function child(out: string) {
   const bareMs: number[] = [];
   const bareCpu: number[] = [];
   const readMs: number[] = [];
-  const steps = { rate: [] as number[], join: [] as number[] };
-  const cpu = { rate: [] as number[], join: [] as number[] };
-  const calls = { rate: [] as Awaited<ReturnType<typeof counter.during>>[], join: [] as Awaited<ReturnType<typeof counter.during>>[] };
-  log(`steps: ${N} x (bare round trip, rating, join), interleaved ...`);
+  type Name = "rate" | "join" | "rateOff" | "joinOff";
+  const names: Name[] = ["rate", "join", "rateOff", "joinOff"];
+  const steps = Object.fromEntries(names.map((n) => [n, [] as number[]])) as Record<Name, number[]>;
+  const cpu = Object.fromEntries(names.map((n) => [n, [] as number[]])) as Record<Name, number[]>;
+  const httpN = Object.fromEntries(names.map((n) => [n, [] as number[]])) as Record<Name, number[]>;
+  const calls = Object.fromEntries(names.map((n) => [n, []])) as unknown as Record<Name, Awaited<ReturnType<typeof counter.during>>[]>;
+  log(`steps: ${N} x (bare round trip, read, rating and join with batching on and off, ABBA), interleaved ...`);
   const profiler = PROFILE ? await startProfile() : undefined;
   // Each sample starts once the keystore's background writes of the join before it have settled
   // (Keystore.commit: fsync and rename off the step's path): they would otherwise run during, and
   // be counted in, whichever sample comes next (the bare round trip, its time and CPU).
   const { settled } = await import("../offchain/storage/keystore");
+  let nextRating = E;
+  let nextJoin = 1;
   for (let k = 1; k <= N; k++) {
     await settled();
     bareMs.push(await bare());
     bareCpu.push(lastBareCpu);
     readMs.push(await read());
-    for (const [name, f] of [
-      ["rate", (k: number) => rate(E - 1 + k)],
-      ["join", join],
-    ] as const) {
+    // batching on, then off, in odd samples; off, then on, in even ones (ABBA)
+    const order: Name[] = k % 2 ? ["rate", "join", "rateOff", "joinOff"] : ["rateOff", "joinOff", "rate", "join"];
+    for (const name of order) {
+      const f = name.startsWith("rate") ? () => rate(nextRating++) : () => join(nextJoin++);
       await settled();
+      http.enabled = !name.endsWith("Off");
+      const h = http.requests;
       const t = performance.now();
       const u = process.cpuUsage();
-      const c = await counter.during(() => f(k));
+      const c = await counter.during(f);
       steps[name].push(performance.now() - t);
       const du = process.cpuUsage(u);
+      httpN[name].push(http.requests - h);
+      http.enabled = true;
       cpu[name].push((du.user + du.system) / 1000);
       calls[name].push(c);
     }
   }
   if (profiler) log(`steps: CPU profile of the ${N} x 3 steps written to ${await profiler.stop()}`);
-  const summary = (name: "rate" | "join"): StepResult => {
+  const summary = (name: Name): StepResult => {
     const ms: Record<string, number> = {};
     for (const c of calls[name]) for (const [m, v] of Object.entries(c.ms)) ms[m] = (ms[m] ?? 0) + v / calls[name].length;
     // the calls most samples made; the others made more (a fee refresh after FEE_TTL_MS, a funding
@@ -198,6 +215,7 @@ async function child(out: string) {
       p95: q(steps[name], 0.95),
       cpu50: q(cpu[name], 0.5),
       calls: usual.calls,
+      http50: q(httpN[name], 0.5),
       total: usual.total,
       ms,
       others,
@@ -209,6 +227,8 @@ async function child(out: string) {
     read: { p50: q(readMs, 0.5), p95: q(readMs, 0.95) },
     rate: summary("rate"),
     join: summary("join"),
+    rateOff: summary("rateOff"),
+    joinOff: summary("joinOff"),
     load: os.loadavg()[0],
   };
   fs.writeFileSync(out, JSON.stringify(res));
@@ -243,7 +263,8 @@ async function parent() {
   }
   const cliP50 = cli.length ? q(cli, 0.5) : NaN;
   const x = (v: number) => `${(v / res.bare.p50).toFixed(2)}x`;
-  const rateFloor = res.read.p50 + res.bare.p50;
+  // a rating's reads ride in its receipt's batch: its floor is the bare transaction round trip
+  const rateFloor = res.bare.p50;
   const joinFloor = 2 * res.read.p50 + res.bare.p50;
   const callList = (c: Record<string, number>) =>
     Object.entries(c)
@@ -254,23 +275,35 @@ async function parent() {
     "# Task steps against `hardhat node` (JSON-RPC, automine)",
     "",
     `Measured ${when} on ${machine()}.`,
-    `Load average ${loadBefore.toFixed(1)} before and ${res.load.toFixed(1)} during the steps. ${N} samples of each, interleaved (bare, rating, join, bare, ...), so the ratios compare like with like; absolute times scale with the load.`,
+    `Load average ${loadBefore.toFixed(1)} before and ${res.load.toFixed(1)} during the steps. ${N} samples of each, interleaved (bare, read, then the rating and the join with JSON-RPC batching on and off, in ABBA order: on first in odd samples, off first in even ones), so the ratios compare like with like; absolute times scale with the load.`,
     "",
     "In-process: `hre.run(<task>)` in a running process (modules loaded, the deployment known). The bare round trip is",
     "eth_sendRawTransaction of a transfer signed beforehand, then eth_getTransactionReceipt, through the same provider:",
     "the floor of any step that writes.",
     "",
-    "| step | calls | p50 (ms) | p95 (ms) | p50 / bare p50 | client CPU p50 (ms) | round-trip floor (ms) | p50 / floor |",
-    "|---|---:|---:|---:|---:|---:|---:|---:|",
-    `| bare transaction round trip | 2 | ${res.bare.p50.toFixed(1)} | ${res.bare.p95.toFixed(1)} | 1.00x | ${res.bare.cpu50.toFixed(1)} | | |`,
-    `| bare read round trip (one eth_call) | 1 | ${res.read.p50.toFixed(1)} | ${res.read.p95.toFixed(1)} | ${x(res.read.p50)} | | | |`,
-    `| rating (\`trust:rate --score --unverifiable\`, the rater's role key) | ${res.rate.total} | ${res.rate.p50.toFixed(1)} | ${res.rate.p95.toFixed(1)} | ${x(res.rate.p50)} | ${res.rate.cpu50.toFixed(1)} | ${rateFloor.toFixed(1)} | ${(res.rate.p50 / rateFloor).toFixed(2)}x |`,
-    `| RSMS join with its recordJoin (\`rsms:join\`) | ${res.join.total} | ${res.join.p50.toFixed(1)} | ${res.join.p95.toFixed(1)} | ${x(res.join.p50)} | ${res.join.cpu50.toFixed(1)} | ${joinFloor.toFixed(1)} | ${(res.join.p50 / joinFloor).toFixed(2)}x |`,
+    "| step | calls | HTTP requests | p50 (ms) | p95 (ms) | p50 / bare p50 | client CPU p50 (ms) | round-trip floor (ms) | p50 / floor |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    `| bare transaction round trip | 2 | 2 | ${res.bare.p50.toFixed(1)} | ${res.bare.p95.toFixed(1)} | 1.00x | ${res.bare.cpu50.toFixed(1)} | | |`,
+    `| bare read round trip (one eth_call) | 1 | 1 | ${res.read.p50.toFixed(1)} | ${res.read.p95.toFixed(1)} | ${x(res.read.p50)} | | | |`,
+    ...(
+      [
+        ["rating (`trust:rate --score --unverifiable`, the rater's role key)", res.rate, rateFloor],
+        ["rating, JSON-RPC batching off", res.rateOff, rateFloor],
+        ["RSMS join with its recordJoin (`rsms:join`)", res.join, joinFloor],
+        ["RSMS join, JSON-RPC batching off", res.joinOff, joinFloor],
+      ] as const
+    ).map(
+      ([label, r, floor]) =>
+        `| ${label} | ${r.total} | ${r.http50} | ${r.p50.toFixed(1)} | ${r.p95.toFixed(1)} | ${x(r.p50)} | ${r.cpu50.toFixed(1)} | ${floor.toFixed(1)} | ${(r.p50 / floor).toFixed(2)}x |`,
+    ),
     "",
-    "'round-trip floor': the node's part of a step, from the bare round trips of this run: a rating waits for one read before",
-    "its transaction (the pair before it; the pair after it is read together with the receipt), a join for two (the pool, then",
-    "the replay check with the filter's root), each then for the bare transaction round trip. What a step takes beyond its floor",
-    "is the client's: its CPU and, for a join, the keystore commit's fsync.",
+    "'round-trip floor': the node's part of a step, from the bare round trips of this run. A rating waits for no read before its",
+    "transaction: its two reads (the pair after it, and the pair before it, read at a block this process saw mined before the",
+    "rating: TrustLedger.rate) go with its receipt, so its floor is the bare transaction round trip (the node's time for the two",
+    "eth_calls in that batch is not in it). A join waits for two reads before its transaction (the pool, then the replay check",
+    "with the filter's root: the RN's request needs PK_RPM from the chain, the replay check needs the request), then for the",
+    "bare transaction round trip. What a step takes beyond its floor is the client's: its CPU and, for a join, the keystore",
+    "commit's fsync.",
     "",
     "'client CPU' is the CPU time (user + system, all threads) of the process running the step, during the step: what the",
     "client computes (ABI coding, signing, the keystore records, the RSMS messages), apart from waiting for the node. It",
@@ -309,6 +342,32 @@ async function parent() {
     "9.0 / 6.4 ms before, 6.1 / 6.0 ms after, per join 17.5 / 12.9 before, 12.8 / 12.6 after, while the bare round trip's own",
     "CPU (two calls) was 1.5 / 1.2 ms before and 1.8 / 1.6 ms after: the runs' machines differed by as much as the change.",
     "About half of a rating's remaining CPU is its four calls' HTTP stack (undici, Hardhat's HTTP provider, loopback TCP).",
+    "",
+    "h11-speed (2026-12-03): the requests a step issues together go to the node as one JSON-RPC batch (offchain/chain/transport.ts",
+    "`batchHttp`, below Hardhat's HTTP wrappers; each request keeps its own answer, error and retry); a rating reads the pair",
+    "before it after its transaction, at a block this process saw mined before it, in one batch with the receipt and the pair",
+    "after (TrustLedger.rate): 2 HTTP requests, as the bare round trip, where it made 4 (the pair before; the transaction; the",
+    "receipt and the pair after, in parallel); a join makes 4, not 5 (the replay check and the filter's root in one batch); the",
+    "keystore's background renames left the main thread. Back to back with this bench, N = 30, STEPS_CLI=0, main at d48c959 as",
+    "A (its bench made to register 2N + 2 RNs, as this one does, so that the MSRP's records are alike): B at load average",
+    "8.2 / 7.7: rating 1.91x the bare round trip (4.2 ms; 2.31x with batching off in the same run), join 6.70x (14.9 ms; 6.81x",
+    "off); A at 6.6 / 7.8: rating 3.48x (7.5 ms), join 6.80x (14.7 ms); A at 4.5 / 5.4: rating 3.18x (7.4 ms), join 9.13x",
+    "(21.2 ms); B at 6.1 / 7.4 (a busier machine: the bare round trip's p50 4.3 ms, its p95 18.3 ms): rating 2.36x (10.2 ms;",
+    "3.40x off), join 5.97x (25.7 ms; 5.03x off); B at 7.9 / 7.3: rating 2.26x (5.1 ms; 2.42x off), join 6.36x (14.2 ms;",
+    "5.04x off); B with N = 60 at 5.6 / 5.2: rating 2.19x (5.2 ms; 2.43x off), join 5.28x (12.5 ms; 5.44x off); B with N =",
+    "60 at 5.4 / 5.8: rating 2.04x (4.8 ms; 2.20x off), join 8.15x (19.2 ms; 8.64x off). Batching on against off in the same",
+    "run is the steadier comparison: it saved a rating 0.16-1.04x of the bare round trip in these runs; a join's difference",
+    "stays within the noise. A join's time moves between runs by more than these changes (its journal's fsync on a disk other",
+    "jobs share; 14.7 and 21.2 ms in the two runs of A). A run of A with N + 2 = 32 RNs (load 7.6 / 8.2) gave 12.8 ms",
+    "(4.78x): a join loaded and rewrote the MSRP's whole keystore record, which grows with its RNs (6.8 KB journaled per join",
+    "at 20 RNs, 92.7 KB at 300). Then the MSRP's record was kept as a base and patches of its RNs (Keystore.commit's `patch`):",
+    "a join journals the RN it changed, as many bytes at 300 RNs as at 20 (test/rsms/msrp-record.test.ts); it still loads",
+    "the whole record. This table: that code, N = 60.",
+    "",
+    "'HTTP requests': the step's round trips to the node. With batching (offchain/chain/transport.ts `batchHttp`), the",
+    "requests a step issues together go as one JSON-RPC batch: a rating's receipt and the pair read after it; a join's",
+    "replay check and the filter's root. With batching off, each request is an HTTP request of its own (concurrent ones",
+    "in parallel, on separate connections).",
     "",
     "Calls per step (and the mean time spent waiting for each method, ms):",
     "",

@@ -10,6 +10,8 @@ import type { Msrp as MsrpAgent } from "../offchain/rsms/msrp";
 import { RefusedError, UsageError, lookupNamed } from "./lib/cli";
 
 const MSRP_RECORD = "rsms-msrp";
+/** The MSRP record's commits write the RNs they change (Keystore.commit's `patch`). */
+const MSRP_PATCH = { patch: { [MSRP_RECORD]: "rns" } };
 const rpmRecord = (poolId: number) => `rsms-rpm-${poolId}`;
 const rnRecord = (name: string) => `rsms-rn-${name}`;
 
@@ -39,7 +41,9 @@ async function rsms(hre: HardhatRuntimeEnvironment) {
     return { ledger: new RsmsLedger(registry), store: local.store };
   };
   const loadMsrp = () => Msrp.fromRecord(ks.load(MSRP_RECORD) as never);
-  const saveMsrp = (m: MsrpAgent) => ks.update(MSRP_RECORD, m.toRecord());
+  // the MSRP's record is kept as a base and patches of its RNs (Keystore.commit's `patch`): a
+  // command that changes a few RNs writes those, not every RN the MSRP knows
+  const saveMsrp = (m: MsrpAgent) => ks.commit({ [MSRP_RECORD]: m.toRecord() }, MSRP_PATCH);
   const loadRpm = (m: MsrpAgent, poolId: number) => ResourcePoolManager.fromRecord(m.params, ks.load(rpmRecord(poolId)));
   const loadRn = (m: MsrpAgent, name: string) => ResourceNode.fromRecord(m.params, ks.load(rnRecord(name)));
   return { local, ks, chain, flows, Msrp, loadMsrp, saveMsrp, loadRpm, loadRn };
@@ -279,7 +283,7 @@ task(
     }
     const res = await r.flows.initialJoin(await r.chain(), rn, r.loadRpm(m, a.pool), m);
     // the MSRP's record and the RN's together: one journaled commit, one fsync (Keystore.commit)
-    r.ks.commit({ [MSRP_RECORD]: m.toRecord(), [rnRecord(a.rn)]: rn.toRecord() });
+    r.ks.commit({ [MSRP_RECORD]: m.toRecord(), [rnRecord(a.rn)]: rn.toRecord() }, MSRP_PATCH);
     const { toHex } = await import("../offchain/crypto/bytes");
     console.log(
       `${a.rn} joined pool ${a.pool} as ${toHex(res.record.pid)}; ${res.tx ? `recordJoin ${gas(res.tx.gasUsed)}` : "already on-chain (a retry: nothing written)"}`,
@@ -309,7 +313,7 @@ task("rsms:reauth", "Re-authentication of a joined RN at another pool (PID_{k+1}
     const m = r.loadMsrp();
     const rn = r.loadRn(m, a.rn);
     const res = await r.flows.reauthenticate(await r.chain(), rn, r.loadRpm(m, a.toPool), m);
-    r.ks.commit({ [MSRP_RECORD]: m.toRecord(), [rnRecord(a.rn)]: rn.toRecord() }); // both or neither, one fsync
+    r.ks.commit({ [MSRP_RECORD]: m.toRecord(), [rnRecord(a.rn)]: rn.toRecord() }, MSRP_PATCH); // both or neither, one fsync
     const { toHex } = await import("../offchain/crypto/bytes");
     console.log(
       `${a.rn} moved to pool ${a.toPool} as PID_${rn.state.k} ${toHex(res.record.pid)}; ${res.tx ? `recordJoin ${gas(res.tx.gasUsed)}` : "already on-chain (a retry: nothing written)"}`,
@@ -327,7 +331,7 @@ task(
     const m = r.loadMsrp();
     const rn = r.loadRn(m, a.rn);
     const { published } = await r.flows.renewSecret(await r.chain(), m, rn);
-    r.ks.commit({ [MSRP_RECORD]: m.toRecord(), [rnRecord(a.rn)]: rn.toRecord() }); // both or neither, one fsync
+    r.ks.commit({ [MSRP_RECORD]: m.toRecord(), [rnRecord(a.rn)]: rn.toRecord() }, MSRP_PATCH); // both or neither, one fsync
     const pool = rn.state.homePool;
     console.log(
       `${a.rn}: secret renewed; ${published ? `pool ${pool} filter epoch ${published.epoch} published` : `it waits for pool ${pool}'s next filter (rsms:filter:publish --pool ${pool})`}`,

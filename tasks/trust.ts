@@ -259,22 +259,23 @@ task(
       a: { from: string; to: string; records?: string; score?: number; factors?: string; unverifiable: boolean; account?: string },
       hre,
     ) => {
-      // the pair as the rating will find it, read together with the rater's controller (TrustLedger.rate)
-      const before = pairNow(hre, a.from, a.to);
-      before.catch(() => undefined);
       // The rater's controller as this process last read it (no call), else from the chain. A
       // rating signed by a remembered controller that fails is retried once if the chain names
       // another controller now; nothing else changes.
       const known = a.account ? undefined : await knownControllerOf(hre, a.from);
       if (known) {
+        // the pair as the rating finds it: read by TrustLedger.rate (with the receipt, at a block seen before)
         try {
-          return await rateAs(hre, a, known, before);
+          return await rateAs(hre, a, known, undefined);
         } catch (e) {
           const now = await controllerOf(hre, a.from);
           if (now === known) throw e;
-          return rateAs(hre, a, now, before);
+          return rateAs(hre, a, now, undefined);
         }
       }
+      // the pair as the rating will find it, read together with the rater's controller (TrustLedger.rate)
+      const before = pairNow(hre, a.from, a.to);
+      before.catch(() => undefined);
       return rateAs(hre, a, a.account ?? (await controllerOf(hre, a.from)), before);
     },
   );
@@ -284,7 +285,7 @@ async function rateAs(
   hre: HardhatRuntimeEnvironment,
   a: { from: string; to: string; records?: string; score?: number; factors?: string; unverifiable: boolean; account?: string },
   account: string | undefined,
-  before: ReturnType<typeof pairNow>,
+  before: ReturnType<typeof pairNow> | undefined,
 ) {
   const c = await trustContext(hre, account);
   const from = c.ledgerMod.entityId(a.from);

@@ -4,6 +4,7 @@ import os from "os";
 import path from "path";
 import hre from "hardhat";
 import { KeystoreExistsError } from "../offchain/storage/errors";
+import { settled } from "../offchain/storage/keystore";
 import { RsmsRejectedError } from "../offchain/rsms/errors";
 import { rejects } from "./helpers/tasks";
 
@@ -123,7 +124,15 @@ describe("tasks: rsms:* (in-process network, one process)", function () {
   it("an entity a flag names that does not exist is bad input (exit 2), and nothing changes", async () => {
     const { UsageError, exitCodeOf, EXIT } = await import("../tasks/lib/cli");
     const msrpFile = path.join(process.env.METATRUST_DATA_DIR!, "hardhat", "keystore", "rsms-msrp.json");
-    const before = fs.readFileSync(msrpFile, "utf8");
+    // the MSRP's record: its base, its head and patches (Keystore.commit's `patch`)
+    const msrpFiles = () =>
+      fs
+        .readdirSync(path.dirname(msrpFile))
+        .filter((f) => f.startsWith("rsms-msrp"))
+        .sort()
+        .map((f) => fs.readFileSync(path.join(path.dirname(msrpFile), f), "utf8"));
+    await settled();
+    const before = msrpFiles();
     const pid = "0x" + "11".repeat(32);
     const group = "0x" + "22".repeat(32);
     for (const [task, args, line] of [
@@ -149,7 +158,8 @@ describe("tasks: rsms:* (in-process network, one process)", function () {
       expect(e, task).to.be.instanceOf(UsageError);
       expect(exitCodeOf(e), task).to.equal(EXIT.input);
     }
-    expect(fs.readFileSync(msrpFile, "utf8")).to.equal(before);
+    await settled();
+    expect(msrpFiles()).to.deep.equal(before);
     expect(fs.existsSync(path.join(path.dirname(msrpFile), "rsms-rn-n9.json"))).to.equal(false);
   });
 

@@ -16,6 +16,11 @@
  * custom errors throws {@link ContractRevertError} (the revert data in `data`, decoded in `revert`
  * and in the message); a transaction that reverted on-chain (a public chain mines it) is replayed
  * at the block before it for the reason, as offchain/chain/mined.ts does for the ethers path.
+ *
+ * Calls issued together (a receipt and the reads that go with it) leave in one turn of the event
+ * loop: over HTTP they are one JSON-RPC batch (offchain/chain/transport.ts `batchHttp`). The
+ * highest block of a receipt read here is kept per provider (`lastBlockSeen`): a block mined
+ * before anything sent afterwards, whose state TrustLedger.rate reads with the receipt.
  */
 import type { Contract, Interface } from "ethers";
 import { MetatrustError } from "../errors";
@@ -93,6 +98,17 @@ export function eventCodecOf(iface: Interface, name: string): EventCodec {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Per provider: the highest block number of a receipt this process read through it. */
+const blocksSeen = new WeakMap<object, number>();
+
+/**
+ * The highest block of a receipt read through `provider` (by waitReceipt), if any: a block that
+ * was mined before anything this process sends from now on, whose state a later read can ask for.
+ */
+export function lastBlockSeen(provider: RawProvider): number | undefined {
+  return blocksSeen.get(provider);
+}
+
 /**
  * A sent transaction that the node no longer knows (dropped from its pool, or replaced): it will
  * never be mined. Not the request's fault: a service answers it 503, and the client's retry sends
@@ -126,6 +142,7 @@ export async function waitReceipt(provider: RawProvider, hash: string): Promise<
       const receipt = parseReceipt(r);
       if (receipt.hash !== hash.toLowerCase())
         throw new FastPathError(`waitReceipt: the node answered the receipt of ${receipt.hash} for transaction ${hash}`);
+      if (receipt.blockNumber > (blocksSeen.get(provider) ?? -1)) blocksSeen.set(provider, receipt.blockNumber);
       return receipt;
     }
     if (delay >= 1000) {

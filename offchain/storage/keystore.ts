@@ -16,12 +16,16 @@
  *   `<dir>/.journal/<time>-<pid>-<seq>.wal` holds the new files and their checksum; it is written
  *   and fsync'd, and that is the commit point. This process reads the new records at once (an
  *   in-memory overlay); in the background each is written to a temporary file, fsync'd and renamed
- *   into place, and then the journal is deleted. A direct write or removal of such a record, and
+ *   into place (all off the main thread: fs.promises), and then the journal is deleted. A direct write or removal of such a record, and
  *   the process's exit (the Hardhat CLI exits at once), apply the pending journals synchronously
  *   first. After a crash at any point, the next read or write of the folder (in any process)
  *   replays what a committed journal holds and drops a torn one, which was never committed: all
  *   the records of a commit, or none. A replay writes a record only if the file still holds what
  *   the commit replaced (the journal keeps its checksum): a newer write is never undone.
+ * - A large record whose commits change a few entries of one field (the MSRP's record: its RNs)
+ *   can be kept as a base and patches (`commit`'s `patch` option): a commit then journals the
+ *   changed entries (`<name>.p<i>`) and a head (`<name>.head`), not the whole record, and `load`
+ *   applies them; every PATCH_MAX patches, or on any other change, the record is written whole.
  */
 import fs from "fs";
 import path from "path";
@@ -49,8 +53,14 @@ export const DEFAULT_SCRYPT: ScryptParams = { N: 2 ** 15, r: 8, p: 1 };
 /** scrypt cost parameters. */
 export type ScryptParams = { N: number; r: number; p: number };
 
-type PlainFile = { version: number; name: string; encrypted: false; checksum: string; data: KeystoreData };
-type SealedFile = {
+/**
+ * Marks of a record kept as a base and patches (Keystore.commit's `patch` option): `patched` names
+ * the field whose entries patches replace, `gen` identifies this base (random, new at every whole
+ * write): a head naming another base is stale and ignored.
+ */
+type PatchMarks = { gen?: string; patched?: string };
+type PlainFile = { version: number; name: string; encrypted: false; checksum: string; data: KeystoreData } & PatchMarks;
+type SealedFile = PatchMarks & {
   version: number;
   name: string;
   encrypted: true;
@@ -156,6 +166,12 @@ export class Keystore {
    *   KeystoreWrongPassphraseError
    */
   load<T extends KeystoreData = KeystoreData>(name: string): T {
+    const { data, marks } = this.read(name);
+    return (marks.patched === undefined ? data : this.merged(name, data, marks).data) as T;
+  }
+
+  /** A record's own file: its data (without patches) and its patch marks. */
+  private read(name: string): { data: KeystoreData; marks: PatchMarks } {
     const file = this.file(name);
     this.recover();
     let text: string;
@@ -182,7 +198,7 @@ export class Keystore {
         }
         checkedText.set(file, text);
       }
-      return parsed.data as T;
+      return { data: parsed.data, marks: { gen: parsed.gen, patched: parsed.patched } };
     }
     if (parsed.encrypted !== true) throw new KeystoreCorruptedError(file, "missing 'encrypted' flag");
     if (this.passphrase === undefined) throw new KeystoreLockedError(file);
@@ -202,7 +218,22 @@ export class Keystore {
       // The AEAD cannot tell a wrong passphrase from a modified ciphertext.
       throw new KeystoreWrongPassphraseError(file);
     }
-    return JSON.parse(new TextDecoder().decode(plain)) as T;
+    return { data: JSON.parse(new TextDecoder().decode(plain)) as KeystoreData, marks: { gen: parsed.gen, patched: parsed.patched } };
+  }
+
+  /**
+   * A patched record's data with its patches applied, in order, and the patches its head lists
+   * (none when there is no head, or when the head belongs to another base: a stale head).
+   */
+  private merged(name: string, data: KeystoreData, marks: PatchMarks): { data: KeystoreData; patches: string[] } {
+    const field = marks.patched!;
+    const headName = `${name}.head`;
+    if (!this.exists(headName)) return { data, patches: [] };
+    const head = this.read(headName).data as { base?: unknown; field?: unknown; patches?: unknown };
+    if (head.base !== marks.gen || head.field !== field || !Array.isArray(head.patches)) return { data, patches: [] };
+    const entries = { ...((data[field] as Record<string, unknown> | undefined) ?? {}) };
+    for (const p of head.patches as string[]) Object.assign(entries, (this.read(p).data as { entries: Record<string, unknown> }).entries);
+    return { data: { ...data, [field]: entries }, patches: head.patches as string[] };
   }
 
   private write(name: string, data: KeystoreData): void {
@@ -212,13 +243,13 @@ export class Keystore {
   }
 
   /** The file text of a record (sealed when a passphrase is set). */
-  private serialize(name: string, data: KeystoreData): string {
+  private serialize(name: string, data: KeystoreData, marks?: PatchMarks): string {
     let out: PlainFile | SealedFile;
     if (this.passphrase === undefined) {
       // JSON.stringify of its own output's parse is that output: the checksum of the clean copy is of `json`
       const json = JSON.stringify(data);
       const clean = JSON.parse(json) as KeystoreData;
-      out = { version: VERSION, name, encrypted: false, checksum: toHex(sha256(toBytes(json))), data: clean };
+      out = { version: VERSION, name, encrypted: false, checksum: toHex(sha256(toBytes(json))), data: clean, ...marks };
     } else {
       // One salt (and so one scrypt) per folder, passphrase and cost in this process; every record
       // still gets a fresh random 24-byte nonce, so no (key, nonce) pair repeats.
@@ -236,6 +267,7 @@ export class Keystore {
         cipher: "xchacha20poly1305",
         nonce: toHex(nonce),
         ciphertext: toHex(ct),
+        ...marks,
       };
     }
     const text = JSON.stringify(out, null, 1) + "\n";
@@ -252,14 +284,50 @@ export class Keystore {
    * Replaces (or creates) several records together, atomically and durably, with one fsync: the
    * new files go to a write-ahead journal first (see the file comment). When it returns, the
    * commit survives a crash; until then, a crash leaves every record as it was.
+   *
+   * `patch` keeps a large record whose commits change few entries of one field (the MSRP's record:
+   * its RNs) as a base and patches, so that a commit writes what changed, not the whole record:
+   * when the new data differs from the record as it stands (base and patches) only in entries of
+   * that field that it adds or replaces, the commit writes those entries as a patch record
+   * (`<name>.p<i>`) and the head (`<name>.head`: the base it applies to and its patches in order),
+   * with the other records, in the same journal; `load` applies them. Anything else (another field
+   * changed, an entry removed, a record not yet kept this way, PATCH_MAX patches already) writes
+   * the record whole, as a new base with a new `gen`, which makes any earlier head stale. So a
+   * crash leaves every commit whole or absent, as for any record.
    * @param records - record name -> its new data
+   * @param opts.patch - record name -> the field (an object of entries) its commits may patch
+   * @throws InvalidParameterError if that field of the new data is not an object of entries
    */
-  commit(records: Record<string, KeystoreData>): void {
+  commit(records: Record<string, KeystoreData>, opts: { patch?: Record<string, string> } = {}): void {
     this.recover();
-    const entries = Object.entries(records).map(([name, data]) => {
+    const out: Record<string, KeystoreData> = { ...records };
+    const marks: Record<string, PatchMarks> = {};
+    for (const [name, field] of Object.entries(opts.patch ?? {})) {
+      const next = records[name];
+      if (next === undefined) continue;
+      const entriesOf = (d: KeystoreData) => d[field] as Record<string, unknown>;
+      if (typeof next[field] !== "object" || next[field] === null || Array.isArray(next[field]))
+        throw new InvalidParameterError(`Keystore.commit: field "${field}" of record "${name}" is not an object of entries`);
+      const cur = this.exists(name) ? this.read(name) : undefined;
+      let changed: Record<string, unknown> | undefined;
+      let patches: string[] = [];
+      if (cur && cur.marks.patched === field && cur.marks.gen !== undefined) {
+        const m = this.merged(name, cur.data, cur.marks);
+        patches = m.patches;
+        changed = changedEntries(m.data, next, field, entriesOf);
+      }
+      if (changed !== undefined && patches.length < PATCH_MAX) {
+        delete out[name];
+        if (Object.keys(changed).length === 0) continue; // nothing changed
+        const p = `${name}.p${patches.length}`;
+        out[p] = { entries: changed };
+        out[`${name}.head`] = { base: cur!.marks.gen, field, patches: [...patches, p] };
+      } else marks[name] = { gen: toHex(randomBytes(16)).slice(2), patched: field }; // whole: a new base
+    }
+    const entries = Object.entries(out).map(([name, data]) => {
       const file = this.file(name);
       const pending = overlay.get(file);
-      return { name, file, base: pending !== undefined ? sha(pending) : fileHash(file), text: this.serialize(name, data) };
+      return { name, file, base: pending !== undefined ? sha(pending) : fileHash(file), text: this.serialize(name, data, marks[name]) };
     });
     if (entries.length === 0) return;
     const body = entries.map(({ name, base, text }) => ({ name, base, text }));
@@ -328,6 +396,29 @@ export class Keystore {
 /** One journal file: the new text of each record and the checksum of the file each replaced ("" if none). */
 type JournalFile = { version: number; pid: number; records: { name: string; base: string; text: string }[]; checksum: string };
 
+/** How many patches a patched record (Keystore.commit's `patch`) takes before a commit writes it whole again. */
+export const PATCH_MAX = 16;
+
+/**
+ * The entries of `field` that `next` adds or replaces against `cur`, when that is all that differs
+ * (the rest of the record equal, no entry removed); else undefined.
+ */
+function changedEntries(
+  cur: KeystoreData,
+  next: KeystoreData,
+  field: string,
+  entriesOf: (d: KeystoreData) => Record<string, unknown>,
+): Record<string, unknown> | undefined {
+  const rest = (d: KeystoreData) => JSON.stringify(Object.entries(d).filter(([k]) => k !== field));
+  if (rest(cur) !== rest(next)) return undefined;
+  const a = entriesOf(cur) ?? {};
+  const b = entriesOf(next);
+  for (const k of Object.keys(a)) if (!Object.hasOwn(b, k)) return undefined;
+  const changed: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(b)) if (!Object.hasOwn(a, k) || JSON.stringify(a[k]) !== JSON.stringify(v)) changed[k] = v;
+  return changed;
+}
+
 /** A journal whose process still runs is replayed by another process only after this long (ms). */
 export const JOURNAL_ABANDONED_MS = 60_000;
 
@@ -360,6 +451,8 @@ function deriveKey(passphrase: string, salt: Uint8Array, c: ScryptParams): Uint8
 const checkedText = new Map<string, string>();
 /** Record files whose committed text is not renamed into place yet (file -> text): what this process reads. */
 const overlay = new Map<string, string>();
+/** Record files whose background rename is under way (file -> its temporary file). */
+const inflight = new Map<string, string>();
 /** The background application of this process's commits, one after the other. */
 let applying: Promise<void> = Promise.resolve();
 
@@ -411,16 +504,26 @@ function applyLater(jfile: string, entries: { file: string; text: string }[]): v
           const h = await fs.promises.open(tmp, "wx", 0o600);
           try {
             await h.writeFile(text);
+            await h.chmod(0o600);
             await h.sync();
           } finally {
             await h.close();
           }
-          // checked and renamed in one turn of the event loop: no write of this process in between
           if (overlay.get(file) === text && settling.has(jfile)) {
-            fs.renameSync(tmp, file);
-            fs.chmodSync(file, 0o600);
-            overlay.delete(file);
-          } else fs.rmSync(tmp, { force: true });
+            // Renamed off the main thread. Until the rename is done the record stays in the overlay,
+            // so a direct write or removal of it first runs flushJournals, which cancels this rename
+            // (deletes `tmp`: a rename not yet done fails, one done already put the committed text
+            // in place) before it writes: an older text never lands over a newer one.
+            inflight.set(file, tmp);
+            try {
+              await fs.promises.rename(tmp, file);
+            } catch (e) {
+              if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e; // else: cancelled by flushJournals
+            } finally {
+              if (inflight.get(file) === tmp) inflight.delete(file);
+            }
+            if (overlay.get(file) === text && settling.has(jfile)) overlay.delete(file);
+          } else await fs.promises.rm(tmp, { force: true });
         }
         if (i++ === 0) crashPoint("applied-one");
       }
@@ -437,6 +540,11 @@ function applyLater(jfile: string, entries: { file: string; text: string }[]): v
  * yet (before a direct write or removal of one of its records, and when the process exits).
  */
 export function flushJournals(): void {
+  // a background rename not done yet is cancelled (its temporary file deleted); the records are written here
+  for (const [file, tmp] of inflight) {
+    fs.rmSync(tmp, { force: true });
+    inflight.delete(file);
+  }
   for (const jfile of [...settling].sort()) {
     settling.delete(jfile);
     let j: JournalFile;

@@ -7,7 +7,7 @@ import type { ContractTransactionReceipt, ContractTransactionResponse, Signer } 
 import { Contract } from "ethers";
 import type { TrustManager } from "../../typechain-types";
 import { minedReceipt } from "../chain/mined";
-import { direct, eventCodecOf, type DirectContract } from "../chain/direct";
+import { direct, eventCodecOf, lastBlockSeen, type DirectContract } from "../chain/direct";
 import { abiParams } from "../chain/fastpath";
 import { fromHex, toHex } from "../crypto/bytes";
 import { keccak256 } from "../crypto/hash";
@@ -251,10 +251,21 @@ export class TrustLedger {
   /**
    * Rates `to` on behalf of `from`, then checks the stored value against the off-chain model at
    * the block's timestamp (Algorithm 5 step 3).
+   *
+   * The check needs the pair as the rating found it (`before`) and as it left it. On the fast path
+   * (a ChainWallet signs) with a block this process has seen mined (lastBlockSeen) and no `before`
+   * given, the pair before is read at that block, after the transaction, in one JSON-RPC batch with
+   * the receipt and the pair after: two round trips in all, as a bare transaction's. This is the
+   * pair the rating found: a pair changes only by a rating of it, which adds one to its `ratings`;
+   * the block seen was mined before the transaction was sent; so when the pair after has exactly one
+   * rating more than the pair at that block, no other rating of the pair came between, and the
+   * state at that block is the state the rating found. Otherwise (or if the node cannot read that
+   * block's state), both are read again at the receipt's block and the one before it (one
+   * rating per pair per epoch: nothing else rates the pair in the rating's block).
    * @param factors - packed factor scores (fixed.packFactors)
    * @param evidence - sha2-256 digest of the evidence block, or undefined
    * @param before - the pair's state, read by the caller before the rating (with its own reads:
-   *   one round trip less); read here if not given
+   *   one round trip less); read here if not given (see above)
    * @throws TrustIntegrityError if the chain stored another value
    */
   async rate(
@@ -266,10 +277,14 @@ export class TrustLedger {
   ): Promise<{ tx: TxInfo; stored: bigint; rating: bigint; digest: string }> {
     const model = this.getModel(); // cached after the first use: no call
     model.catch(() => undefined); // awaited below; a failed send must not leave it unhandled
+    const d = this.fast();
+    // A block mined before this rating is sent, whose pair is read after it (see above).
+    const seen = d?.wallet && before === undefined ? lastBlockSeen(d.provider) : undefined;
     // The pair as the rating will find it: read before sending (by the caller, with its own reads,
-    // or here). One rating per pair per decay epoch: nothing else changes its trust meanwhile.
-    const beforeP = before ?? this.pair(from, to);
-    beforeP.catch(() => undefined);
+    // or here), unless it is read at the block seen. One rating per pair per decay epoch: nothing
+    // else changes its trust meanwhile.
+    let beforeP: Promise<PairState> | undefined = seen === undefined ? (before ?? this.pair(from, to)) : undefined;
+    beforeP?.catch(() => undefined);
     await beforeP;
     const args = [from, to, factors, evidence ? toHex(evidence) : "0x" + "00".repeat(32), "0x" + "00".repeat(32)] as const;
     // The pair as the rating left it, read together with the receipt: at the latest block, which
@@ -278,12 +293,16 @@ export class TrustLedger {
     let latest: Promise<PairState>;
     let info: TxInfo;
     let ev: { args: { rating: bigint; newTrust: bigint } };
-    const d = this.fast();
     if (d?.wallet) {
       // the fast path (offchain/chain/direct.ts): the same calls, without ethers' Contract machinery
       const sent = await d.send("rate", args);
+      // issued together (one JSON-RPC batch over HTTP): the pair after, the pair at the block seen, the receipt
       latest = this.pair(from, to);
       latest.catch(() => undefined);
+      if (seen !== undefined) {
+        beforeP = this.pair(from, to, seen);
+        beforeP.catch(() => undefined);
+      }
       const r = await sent.wait();
       info = { hash: r.hash, gasUsed: r.gasUsed, block: r.blockNumber };
       const stored = eventCodecOf(this.tm.interface, "TrustStored");
@@ -304,9 +323,17 @@ export class TrustLedger {
       if (!log) throw new TrustIntegrityError("rate: no TrustStored event");
       ev = { args: this.tm.interface.decodeEventLog(storedEvent, log.data, log.topics) as unknown as { rating: bigint; newTrust: bigint } };
     }
-    const [m, b] = await Promise.all([model, beforeP]);
+    const m = await model;
+    let b = await beforeP!.catch((e) => {
+      if (seen === undefined) throw e;
+      return undefined; // the block seen's state is gone (a pruned node): read again below
+    });
     let stored = await latest;
-    if (stored.ratings !== b.ratings + 1) stored = await this.pair(from, to, info.block);
+    // (a block seen at or after the rating's, after a chain reverted and grew again, is no block before it)
+    if (b === undefined || stored.ratings !== b.ratings + 1 || (seen !== undefined && seen >= info.block)) {
+      if (b !== undefined && seen === undefined) stored = await this.pair(from, to, info.block);
+      else [stored, b] = await Promise.all([this.pair(from, to, info.block), this.pair(from, to, info.block - 1)]);
+    }
     // Algorithm 5 step 3: the digest of what the model computes must equal the digest of what the
     // chain stored (read back from storage, not only from the event); the stored pair's updatedAt
     // is the rating block's timestamp.

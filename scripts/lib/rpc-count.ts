@@ -15,6 +15,13 @@ export type RpcCalls = {
   ms: Record<string, number>;
   /** All calls. */
   total: number;
+  /**
+   * Round trips: groups of calls issued in one turn of the event loop (before the next
+   * `setImmediate`), which the batching HTTP transport (offchain/chain/transport.ts `batchHttp`)
+   * sends to a node as one JSON-RPC batch. On the in-process network, the round trips the same
+   * step makes over HTTP.
+   */
+  roundTrips: number;
 };
 
 /** Calls by method, counted since the last `reset`. */
@@ -39,6 +46,8 @@ export function countRpc(provider: EIP1193Provider): RpcCounter {
   if (p.__rpcCounter) return p.__rpcCounter;
   let calls: Record<string, number> = {};
   let ms: Record<string, number> = {};
+  let roundTrips = 0;
+  let open = false;
   // Hardhat's outer provider (LazyInitializationProviderAdapter) passes `send` to the inner
   // provider's `send`, not to its own `request`: each call is counted once.
   const counted =
@@ -46,6 +55,11 @@ export function countRpc(provider: EIP1193Provider): RpcCounter {
     async (...a: A): Promise<R> => {
       const m = method(...a);
       calls[m] = (calls[m] ?? 0) + 1;
+      if (!open) {
+        open = true;
+        roundTrips++;
+        setImmediate(() => (open = false));
+      }
       const into = ms;
       const t = performance.now();
       try {
@@ -60,10 +74,11 @@ export function countRpc(provider: EIP1193Provider): RpcCounter {
     const send = p.send.bind(p);
     p.send = counted((method: string) => method, send);
   }
-  const snapshot = (): RpcCalls => ({ calls, ms, total: Object.values(calls).reduce((a, b) => a + b, 0) });
+  const snapshot = (): RpcCalls => ({ calls, ms, total: Object.values(calls).reduce((a, b) => a + b, 0), roundTrips });
   const reset = () => {
     calls = {};
     ms = {};
+    roundTrips = 0;
   };
   const counter: RpcCounter = {
     snapshot,

@@ -15,7 +15,9 @@ import { ChainWallet, FEE_TTL_MS, KNOWN_GAS, gasWithHeadroom, knownGas, setFeeTt
 import { minedReceipt } from "../../offchain/chain/mined";
 import { TrustManager__factory } from "../../typechain-types";
 import { readDeployment } from "../../offchain/chain/deployments";
-import { entityId } from "../../offchain/trust/ledger";
+import { TrustLedger, entityId } from "../../offchain/trust/ledger";
+import { packFactors } from "../../offchain/trust/fixed";
+import { attach } from "../../offchain/chain/contracts";
 import snapshot from "../../gas-snapshot.json";
 
 describe("JSON-RPC calls per task step (issue 20)", function () {
@@ -37,10 +39,14 @@ describe("JSON-RPC calls per task step (issue 20)", function () {
     // eth_call: the rater's controller (read once per process and rater) with the pair before
     // (together), the pair after with the receipt (together): Algorithm 5 step 3
     expect(r.calls).to.deep.equal({ eth_call: 3, eth_sendRawTransaction: 1, eth_getTransactionReceipt: 1 });
-    // c1 rates again: its controller is remembered from the rating above, no call for it
+    expect(r.roundTrips).to.equal(3);
+    // c1 rates again: its controller is remembered from the rating above, no call for it; the pair
+    // before is read after the transaction, at a block seen before it, in one round trip with the
+    // receipt and the pair after (TrustLedger.rate): two round trips, as a bare transaction's
     const again = await counter().during(() => hre.run("trust:rate", { from: "c1", to: "c3", score: 0.7, unverifiable: true }));
     expect(again.value.rating).to.be.closeTo(0.7, 1e-9);
     expect(again.calls).to.deep.equal({ eth_call: 2, eth_sendRawTransaction: 1, eth_getTransactionReceipt: 1 });
+    expect(again.roundTrips).to.equal(2);
   });
 
   it("a rating signed by a remembered controller that no longer controls the rater is sent again by the chain's controller", async () => {
@@ -70,6 +76,50 @@ describe("JSON-RPC calls per task step (issue 20)", function () {
     // the RPM), then the RPM's replay check with the filter's root (together: the RPM's keystore
     // record keeps no loaded filter between commands, each command loads it again)
     expect(r.calls).to.deep.equal({ eth_call: 3, eth_sendRawTransaction: 1, eth_getTransactionReceipt: 1 });
+    // the pool; the replay check with the filter's root (one batch); the transaction; its receipt
+    expect(r.roundTrips).to.equal(4);
+  });
+
+  it("a rating reads the pair before it at a block seen before it; when another rating came between, it reads both again at the rating's block", async () => {
+    const d = readDeployment("hardhat");
+    const [funder] = await hre.ethers.getSigners();
+    const key = Wallet.createRandom();
+    await (await funder.sendTransaction({ to: key.address, value: parseEther("1") })).wait();
+    const fast = new TrustLedger(
+      attach(TrustManager__factory, d.contracts.TrustManager.address, new ChainWallet(key.privateKey, hre.ethers.provider)),
+    );
+    // the same rater through a plain ethers Wallet (another process): its receipts are not seen by the fast path
+    const other = new TrustLedger(
+      attach(TrustManager__factory, d.contracts.TrustManager.address, new Wallet(key.privateKey, hre.ethers.provider)),
+    );
+    const [x, y, z] = ["sx", "sy", "sz"].map(entityId);
+    await (
+      await attach(TrustManager__factory, d.contracts.TrustManager.address, new Wallet(key.privateKey, hre.ethers.provider)).register(x, 2)
+    ).wait();
+    for (const id of [y, z]) await (await attach(TrustManager__factory, d.contracts.TrustManager.address, funder).register(id, 2)).wait();
+    const m = await fast.getModel();
+    const score = (s: number) => packFactors(Array(m.factorCount).fill(s));
+    const nextEpoch = async () => {
+      await hre.network.provider.send("evm_increaseTime", [Number(m.epochLength) + 1]);
+      await hre.network.provider.send("evm_mine", []);
+    };
+    await fast.rate(x, z, score(0.5)); // a receipt seen: its block is the one the next rating reads the pair before at
+    await fast.rate(x, y, score(0.9));
+    await nextEpoch();
+    // the usual case: two eth_calls (the pair after, the pair at the block seen) with the receipt
+    const usual = await counter().during(() => fast.rate(x, z, score(0.6)));
+    expect([usual.calls.eth_call, usual.roundTrips]).to.deep.equal([2, 2]);
+    // x rates y again elsewhere (the fast path's block seen is now older than that rating)
+    await nextEpoch();
+    await other.rate(x, y, score(0.2));
+    await nextEpoch();
+    const r = await counter().during(() => fast.rate(x, y, score(0.7)));
+    // (the other process used the account's nonce: the first send is refused, counted again, sent again); the
+    // pair at the block seen has two ratings fewer than after: read again at the rating's block and the one before
+    expect(r.calls).to.deep.equal({ eth_sendRawTransaction: 2, eth_getTransactionCount: 1, eth_getTransactionReceipt: 1, eth_call: 4 });
+    expect(r.roundTrips).to.equal(5);
+    const onChain = await fast.pair(x, y);
+    expect([r.value.stored, onChain.ratings]).to.deep.equal([onChain.trust, 3]);
   });
 
   it("fee data is read again once it is older than its TTL, and then reused", async () => {

@@ -8,7 +8,7 @@ import { spawnSync } from "child_process";
 import fs from "fs";
 import os from "os";
 import path from "path";
-import { Keystore, settled } from "../../offchain/storage/keystore";
+import { Keystore, PATCH_MAX, settled } from "../../offchain/storage/keystore";
 
 const ROOT = path.resolve(__dirname, "../..");
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), "metatrust-ksj-"));
@@ -85,6 +85,38 @@ describe("storage/keystore: commit through a write-ahead journal", function () {
     expect([raw(dir, "a").v, journals(dir)]).to.deep.equal([5, []]);
   });
 
+  it("records are renamed into place off the main thread; a direct write during a rename under way is not undone by it", async () => {
+    const dir = seeded();
+    const ks = new Keystore(dir, undefined);
+    // hold the background rename of a's file until the direct write below is done
+    const rename = fs.promises.rename;
+    let started!: () => void;
+    const isStarted = new Promise<void>((r) => (started = r));
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const renamed: string[] = [];
+    fs.promises.rename = async (from, to) => {
+      if (String(to) === ks.file("a")) {
+        started();
+        await gate;
+      }
+      renamed.push(path.basename(String(to)));
+      return rename(from, to);
+    };
+    try {
+      ks.commit({ a: { v: 2 } });
+      await isStarted; // the commit's rename of a is under way
+      ks.update("a", { v: 3 }); // a direct write: applies the commit first, then writes
+      release();
+      await settled();
+    } finally {
+      fs.promises.rename = rename;
+    }
+    expect(renamed).to.include("a.json"); // the background rename was asynchronous (fs.promises.rename)
+    expect([raw(dir, "a").v, ks.load("a"), journals(dir)]).to.deep.equal([3, { v: 3 }, []]);
+    expect(fs.readdirSync(dir).filter((f) => f.endsWith(".tmp"))).to.deep.equal([]);
+  });
+
   it("a process that exits at once after a commit (as the Hardhat CLI does) applies it on exit", () => {
     const dir = seeded();
     const r = commitInChild(dir, 2, undefined, true);
@@ -137,4 +169,108 @@ describe("storage/keystore: commit through a write-ahead journal", function () {
     const ks = new Keystore(dir, undefined);
     expect([ks.load("a").v, ks.load("b").v]).to.deep.equal([9, 2]);
   });
+});
+
+describe("storage/keystore: a record kept as a base and patches (commit's `patch`)", function () {
+  this.timeout(120_000);
+  const P = { patch: { m: "rns" } };
+  const rec = (x: number, rns: Record<string, unknown>) => ({ x, rns });
+  /** A folder whose record m was committed whole as a patched base: { x: 1, rns: { a: 1, b: 1 } }. */
+  async function based() {
+    const dir = tmp();
+    const ks = new Keystore(dir, undefined);
+    ks.commit({ m: rec(1, { a: { v: 1 }, b: { v: 1 } }) }, P);
+    await settled();
+    return { dir, ks, base: fs.readFileSync(ks.file("m"), "utf8") };
+  }
+
+  it("a commit that changes entries of the field writes them as a patch and the head; the base stays; load applies them", async () => {
+    const { dir, ks, base } = await based();
+    expect(JSON.parse(base).patched).to.equal("rns");
+    ks.commit({ m: rec(1, { a: { v: 2 }, b: { v: 1 } }), other: { z: 1 } }, P);
+    await settled();
+    ks.commit({ m: rec(1, { a: { v: 2 }, b: { v: 1 }, c: { v: 1 } }) }, P);
+    await settled();
+    expect(fs.readFileSync(ks.file("m"), "utf8")).to.equal(base);
+    expect([raw(dir, "m.p0"), raw(dir, "m.p1")]).to.deep.equal([{ entries: { a: { v: 2 } } }, { entries: { c: { v: 1 } } }]);
+    expect(raw(dir, "m.head")).to.deep.equal({ base: JSON.parse(base).gen, field: "rns", patches: ["m.p0", "m.p1"] });
+    expect(new Keystore(dir, undefined).load("m")).to.deep.equal(rec(1, { a: { v: 2 }, b: { v: 1 }, c: { v: 1 } }));
+    // nothing changed: nothing written
+    ks.commit({ m: rec(1, { a: { v: 2 }, b: { v: 1 }, c: { v: 1 } }) }, P);
+    expect(journals(dir)).to.deep.equal([]);
+    expect(raw(dir, "m.head").patches).to.have.length(2);
+  });
+
+  it("anything else is written whole, as a new base that makes the head stale: another field, a removed entry, PATCH_MAX patches", async () => {
+    for (const next of [rec(2, { a: { v: 1 }, b: { v: 1 } }), rec(1, { a: { v: 1 } })]) {
+      const { dir, ks, base } = await based();
+      ks.commit({ m: rec(1, { a: { v: 5 }, b: { v: 1 } }) }, P); // a patch first
+      ks.commit({ m: next }, P);
+      await settled();
+      expect(JSON.parse(fs.readFileSync(ks.file("m"), "utf8")).gen).to.not.equal(JSON.parse(base).gen);
+      expect([raw(dir, "m"), new Keystore(dir, undefined).load("m")]).to.deep.equal([next, next]);
+    }
+    const { dir, ks, base } = await based();
+    for (let i = 0; i < PATCH_MAX; i++) ks.commit({ m: rec(1, { a: { v: 10 + i }, b: { v: 1 } }) }, P);
+    await settled();
+    expect([fs.readFileSync(ks.file("m"), "utf8"), raw(dir, "m.head").patches.length]).to.deep.equal([base, PATCH_MAX]);
+    ks.commit({ m: rec(1, { a: { v: 99 }, b: { v: 1 } }) }, P);
+    await settled();
+    expect(raw(dir, "m")).to.deep.equal(rec(1, { a: { v: 99 }, b: { v: 1 } }));
+    expect(new Keystore(dir, undefined).load("m")).to.deep.equal(rec(1, { a: { v: 99 }, b: { v: 1 } }));
+    // and the next change is a patch of the new base again, reusing m.p0
+    ks.commit({ m: rec(1, { a: { v: 100 }, b: { v: 1 } }) }, P);
+    await settled();
+    expect([raw(dir, "m.p0"), raw(dir, "m.head").patches]).to.deep.equal([{ entries: { a: { v: 100 } } }, ["m.p0"]]);
+    expect(new Keystore(dir, undefined).load("m")).to.deep.equal(rec(1, { a: { v: 100 }, b: { v: 1 } }));
+  });
+
+  it("a plain update writes the record whole and unmarked: its patches no longer apply", async () => {
+    const { dir, ks } = await based();
+    ks.commit({ m: rec(1, { a: { v: 2 }, b: { v: 1 } }) }, P);
+    ks.update("m", rec(7, { a: { v: 3 } }));
+    await settled();
+    expect(new Keystore(dir, undefined).load("m")).to.deep.equal(rec(7, { a: { v: 3 } }));
+    // a patch commit after it writes whole once (a new marked base), then patches
+    ks.commit({ m: rec(7, { a: { v: 4 } }) }, P);
+    await settled();
+    expect(raw(dir, "m")).to.deep.equal(rec(7, { a: { v: 4 } }));
+  });
+
+  it("refuses a field that is not an object of entries, and writes nothing", async () => {
+    const { dir, ks, base } = await based();
+    expect(() => ks.commit({ m: { x: 1, rns: [1, 2] }, other: { z: 1 } }, P)).to.throw(
+      /field "rns" of record "m" is not an object of entries/,
+    );
+    expect([fs.readFileSync(ks.file("m"), "utf8"), ks.exists("other"), journals(dir)]).to.deep.equal([base, false, []]);
+  });
+
+  it("sealed: patches and head are sealed records", async () => {
+    const dir = tmp();
+    const ks = new Keystore(dir, "pw", { N: 2 ** 10, r: 8, p: 1 });
+    ks.commit({ m: rec(1, { a: { sk: "0xdeadbeefcafe" } }) }, P);
+    ks.commit({ m: rec(1, { a: { sk: "0xfeedfacecafe" } }) }, P);
+    await settled();
+    expect(fs.readFileSync(path.join(dir, "m.p0.json"), "utf8")).to.not.contain("feedfacecafe");
+    expect(new Keystore(dir, "pw").load("m")).to.deep.equal(rec(1, { a: { sk: "0xfeedfacecafe" } }));
+  });
+
+  for (const point of ["journaled", "applied-one"]) {
+    it(`a writer killed at "${point}" of a patch commit: the next process sees the patch and the other records of the commit`, async () => {
+      const { dir } = await based();
+      const code = `
+        const { Keystore } = require(${JSON.stringify(path.join(ROOT, "offchain/storage/keystore"))});
+        new Keystore(${JSON.stringify(dir)}, undefined).commit({ m: { x: 1, rns: { a: { v: 2 }, b: { v: 1 } } }, z: { v: 1 } }, { patch: { m: "rns" } });`;
+      const r = spawnSync(process.execPath, ["-r", "ts-node/register", "-e", code], {
+        cwd: ROOT,
+        env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "1", METATRUST_KEYSTORE_CRASH: point },
+        encoding: "utf8",
+        timeout: 60_000,
+      });
+      expect(r.signal, r.stderr).to.equal("SIGKILL");
+      const ks = new Keystore(dir, undefined); // replays the journal
+      expect([ks.load("m"), ks.load("z")]).to.deep.equal([rec(1, { a: { v: 2 }, b: { v: 1 } }), { v: 1 }]);
+      expect(journals(dir)).to.deep.equal([]);
+    });
+  }
 });
