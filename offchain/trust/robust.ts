@@ -107,6 +107,11 @@ export type AnalyzeOptions = {
    * is at most max(q, 1 / (others + 1)); default 0.01 (Whitby et al.'s q); 0 turns the test off
    */
   tailQuantile?: number;
+  /**
+   * run the behaviour-change tests again without the ratings that entities flagged for turning bad (and
+   * staying turned) gave from their turn on, until nothing changes (point 3; default true)
+   */
+  iterateTurned?: boolean;
   /** the one-change-point likelihood-ratio test among the behaviour-change tests (point 3; default true) */
   glr?: boolean;
   minObservations?: number;
@@ -1213,82 +1218,119 @@ export function analyze(
       ...c.detail,
     };
   };
-  const notices: Detection[] = [];
-  for (let t = 0; t < N; t++) {
-    let ks = byTarget[t].filter((k) => !blocked[k] && W(oFrom[k]) >= 0.5);
-    // "cap": a change in behaviour is a change in the service the target gave, so the test reads
-    // the observations with evidence of it when there are enough of them to test
-    if (capUnevidenced) {
-      const evidenced = ks.filter((k) => !oUnev[k]);
-      if (evidenced.length < ks.length && evidenced.length >= minObs) ks = evidenced;
-    }
-    const first = changeTest(ks);
-    if (!first) continue;
-    // recovery inside the episode's segment (the same bound as after it) splits it in two: the part
-    // before the recovery is the first episode, and what follows is a return to bad
-    const recoveryBound = Math.log(1 / alpha);
-    const goodStep = Math.log((1 - first.p0) / (1 - first.p1));
-    const badStep = Math.log(first.p0 / first.p1);
-    let inner: Change | undefined;
-    for (let x = first.a, r = 0, lastBad = first.a; x <= first.b; x++) {
-      if (bad[ks[x]]) lastBad = x;
-      r = Math.max(0, r + (bad[ks[x]] ? badStep : goodStep));
-      if (r >= recoveryBound && x < first.b) {
-        inner = { ...first, a: x + 1, at: first.b };
-        first.b = lastBad;
-        break;
+  // Iterated (session 11; the iteration of Whitby et al.'s filtering, applied to behaviour in time): an
+  // entity flagged because it turned bad and stayed turned (no recovery) is, from the start of its
+  // episode on, not a credible witness of anyone else's service, so the change tests are run again,
+  // until nothing changes (at most `filterRounds` passes), on the targets whose credible observations
+  // lost its ratings from then on. Sybils that turn together and keep praising each other dilute the
+  // honest outcomes of their quieter fellows with that praise; once the busier ones are flagged, their
+  // praise from the turn on no longer counts, and the quieter ones' own change shows. An entity with
+  // one episode and recovery (a notice) or with recurrence keeps its weight: only "turned and stays
+  // turned" says that its later ratings come from an attacker.
+  const turnedAt = new Float64Array(N).fill(Infinity);
+  const testedWith = new Float64Array(N).fill(-1); // per target: a signature (count and indices) of the observations it was last tested on
+  const onOffFlagged = new Uint8Array(N);
+  const noticeOf = new Map<number, Detection>();
+  const passes = (o.iterateTurned ?? true) ? filterRounds : 1;
+  const leftOut = (t: number) => {
+    const by = new Map<number, number>(); // rater -> its ratings of t left out
+    for (const k of byTarget[t])
+      if (!blocked[k] && W(oFrom[k]) >= 0.5 && oTime[k] >= turnedAt[oFrom[k]]) by.set(oFrom[k], (by.get(oFrom[k]) ?? 0) + 1);
+    return [...by].slice(0, 24).map(([f, n]) => ({ rater: names[f], from: turnedAt[f], ratings: n }));
+  };
+  for (let pass = 0; pass < passes; pass++) {
+    const turnedNow: [number, number][] = []; // applied after the pass: the order of the targets does not matter
+    for (let t = 0; t < N; t++) {
+      if (onOffFlagged[t]) continue;
+      let ks = byTarget[t].filter((k) => !blocked[k] && W(oFrom[k]) >= 0.5 && oTime[k] < turnedAt[oFrom[k]]);
+      // "cap": a change in behaviour is a change in the service the target gave, so the test reads
+      // the observations with evidence of it when there are enough of them to test
+      if (capUnevidenced) {
+        const evidenced = ks.filter((k) => !oUnev[k]);
+        if (evidenced.length < ks.length && evidenced.length >= minObs) ks = evidenced;
       }
+      // observations are only ever taken away between passes: the same count and sum of indices is the same list
+      let sig = ks.length;
+      for (const k of ks) sig += k * 1024;
+      if (sig === testedWith[t]) continue;
+      testedWith[t] = sig;
+      noticeOf.delete(t);
+      const first = changeTest(ks);
+      if (!first) continue;
+      // recovery inside the episode's segment (the same bound as after it) splits it in two: the part
+      // before the recovery is the first episode, and what follows is a return to bad
+      const recoveryBound = Math.log(1 / alpha);
+      const goodStep = Math.log((1 - first.p0) / (1 - first.p1));
+      const badStep = Math.log(first.p0 / first.p1);
+      let inner: Change | undefined;
+      for (let x = first.a, r = 0, lastBad = first.a; x <= first.b; x++) {
+        if (bad[ks[x]]) lastBad = x;
+        r = Math.max(0, r + (bad[ks[x]] ? badStep : goodStep));
+        if (r >= recoveryBound && x < first.b) {
+          inner = { ...first, a: x + 1, at: first.b };
+          first.b = lastBad;
+          break;
+        }
+      }
+      const rest = [...ks.slice(0, first.a), ...ks.slice(first.b + 1)];
+      const second = inner ? undefined : changeTest(rest, recurrenceAlpha);
+      // recovery: the log-likelihood ratio of p0 against p0 + delta over the observations after the episode
+      let llr = 0;
+      for (const k of ks.slice(first.b + 1)) llr += bad[k] ? badStep : goodStep;
+      const recovered = llr >= recoveryBound;
+      const episodes = inner
+        ? [episode(ks, first), episode(ks, inner)]
+        : second
+          ? [episode(ks, first), episode(rest, second)]
+          : [episode(ks, first)];
+      const ep = episodes[episodes.length - 1];
+      const what = `${ep.bad} bad of ${ep.observations} credible observations from ${ep.from} to ${ep.to} against a long-run bad rate of ${ep.longRunBadRate.toFixed(2)} (${ep.test} ${ep.value.toFixed(1)}, ${ep.test === "CUSUM" ? `>= ln(n/${second ? recurrenceAlpha : alpha}) = ${ep.threshold.toFixed(1)}` : `bootstrap p = ${Number((ep as Record<string, unknown>).pValue).toFixed(4)} <= ${ep.threshold}`})${second ? `, a second change at level ${recurrenceAlpha} once a first was found at ${alpha}` : ""}`;
+      const evidence = {
+        statistic: "behaviour-change episodes (CUSUM or windowed dispersion), recurrence and recovery",
+        value: second ? second.value : first.value,
+        threshold: second ? second.threshold : first.threshold,
+        episodes,
+        recoveryLogLikelihoodRatio: llr,
+        recoveryBound,
+        recovered,
+        // the ratings left out because their raters were flagged for turning bad (and staying turned)
+        // before they gave them: each rater with the time from which its ratings no longer count
+        ...(pass > 0 ? { leftOutTurnedRaters: leftOut(t) } : {}),
+        ratings: ks
+          .slice(first.a, first.b + 1)
+          .slice(-12)
+          .map(ref),
+      };
+      if (inner || second || !recovered) {
+        onOffFlagged[t] = 1;
+        if (!inner && !second) turnedNow.push([t, ep.from]);
+        flag(t, {
+          entity: names[t],
+          kind: AttackKind.OnOff,
+          score: second ? second.value : first.value,
+          // the flag needs both episodes: it is raised when the later of the two alarms
+          detectedAt: second ? Math.max(oTime[rest[second.at]], oTime[ks[first.at]]) : inner ? oTime[ks[inner.at]] : oTime[ks[first.at]],
+          reason: inner
+            ? `behaviour change that recurs after recovery: within ${what}, the service recovered (log-likelihood ratio ${recoveryBound.toFixed(1)} for the long-run rate) and turned bad again`
+            : second
+              ? `behaviour change that recurs after recovery: a second episode, ${what}`
+              : `behaviour change without recovery: ${what}; the observations after it favour the changed rate (log-likelihood ratio ${llr.toFixed(1)} < ln(1/${alpha}))`,
+          evidence,
+        });
+      } else
+        noticeOf.set(t, {
+          entity: names[t],
+          kind: AttackKind.OnOff,
+          score: first.value,
+          detectedAt: oTime[ks[first.at]],
+          reason: `one behaviour change, then recovery (not flagged: no recurrence): ${what}; after it the long-run rate is back (log-likelihood ratio ${llr.toFixed(1)} >= ln(1/${alpha}))`,
+          evidence,
+        });
     }
-    const rest = [...ks.slice(0, first.a), ...ks.slice(first.b + 1)];
-    const second = inner ? undefined : changeTest(rest, recurrenceAlpha);
-    // recovery: the log-likelihood ratio of p0 against p0 + delta over the observations after the episode
-    let llr = 0;
-    for (const k of ks.slice(first.b + 1)) llr += bad[k] ? badStep : goodStep;
-    const recovered = llr >= recoveryBound;
-    const episodes = inner
-      ? [episode(ks, first), episode(ks, inner)]
-      : second
-        ? [episode(ks, first), episode(rest, second)]
-        : [episode(ks, first)];
-    const ep = episodes[episodes.length - 1];
-    const what = `${ep.bad} bad of ${ep.observations} credible observations from ${ep.from} to ${ep.to} against a long-run bad rate of ${ep.longRunBadRate.toFixed(2)} (${ep.test} ${ep.value.toFixed(1)}, ${ep.test === "CUSUM" ? `>= ln(n/${second ? recurrenceAlpha : alpha}) = ${ep.threshold.toFixed(1)}` : `bootstrap p = ${Number((ep as Record<string, unknown>).pValue).toFixed(4)} <= ${ep.threshold}`})${second ? `, a second change at level ${recurrenceAlpha} once a first was found at ${alpha}` : ""}`;
-    const evidence = {
-      statistic: "behaviour-change episodes (CUSUM or windowed dispersion), recurrence and recovery",
-      value: second ? second.value : first.value,
-      threshold: second ? second.threshold : first.threshold,
-      episodes,
-      recoveryLogLikelihoodRatio: llr,
-      recoveryBound,
-      recovered,
-      ratings: ks
-        .slice(first.a, first.b + 1)
-        .slice(-12)
-        .map(ref),
-    };
-    if (inner || second || !recovered)
-      flag(t, {
-        entity: names[t],
-        kind: AttackKind.OnOff,
-        score: second ? second.value : first.value,
-        // the flag needs both episodes: it is raised when the later of the two alarms
-        detectedAt: second ? Math.max(oTime[rest[second.at]], oTime[ks[first.at]]) : inner ? oTime[ks[inner.at]] : oTime[ks[first.at]],
-        reason: inner
-          ? `behaviour change that recurs after recovery: within ${what}, the service recovered (log-likelihood ratio ${recoveryBound.toFixed(1)} for the long-run rate) and turned bad again`
-          : second
-            ? `behaviour change that recurs after recovery: a second episode, ${what}`
-            : `behaviour change without recovery: ${what}; the observations after it favour the changed rate (log-likelihood ratio ${llr.toFixed(1)} < ln(1/${alpha}))`,
-        evidence,
-      });
-    else
-      notices.push({
-        entity: names[t],
-        kind: AttackKind.OnOff,
-        score: first.value,
-        detectedAt: oTime[ks[first.at]],
-        reason: `one behaviour change, then recovery (not flagged: no recurrence): ${what}; after it the long-run rate is back (log-likelihood ratio ${llr.toFixed(1)} >= ln(1/${alpha}))`,
-        evidence,
-      });
+    if (!turnedNow.length) break;
+    for (const [t, from] of turnedNow) turnedAt[t] = from;
   }
+  const notices = [...noticeOf.keys()].sort((x, y) => x - y).map((t) => noticeOf.get(t)!);
 
   // --- 4. effective trust
   const trust = new Map<string, number>();

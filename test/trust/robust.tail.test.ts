@@ -170,8 +170,9 @@ describe("trust/robust: one change point with unknown rates (binomial GLR; docs/
     let without = 0;
     for (const seed of [1, 2]) {
       const w = lateWorld({ seed, turners: 12 });
-      const on = flaggedAs(analyze(w.ratings, w.nodes, w.seeds).detections, AttackKind.OnOff);
-      const off = flaggedAs(analyze(w.ratings, w.nodes, w.seeds, { glr: false }).detections, AttackKind.OnOff);
+      // one pass of the change tests in both (the iteration, tested below, flags more in both)
+      const on = flaggedAs(analyze(w.ratings, w.nodes, w.seeds, { iterateTurned: false }).detections, AttackKind.OnOff);
+      const off = flaggedAs(analyze(w.ratings, w.nodes, w.seeds, { glr: false, iterateTurned: false }).detections, AttackKind.OnOff);
       withGlr += [...w.turners].filter((x) => on.has(x)).length;
       without += [...w.turners].filter((x) => off.has(x)).length;
     }
@@ -197,5 +198,44 @@ describe("trust/robust: one change point with unknown rates (binomial GLR; docs/
       total += w.nodes.length;
     }
     expect(flagged / total).to.be.at.most(0.03);
+  });
+});
+
+describe("trust/robust: behaviour-change tests iterated without the ratings of entities that turned (docs/specs/trust.md §4 point 3)", () => {
+  it("late turners' praise of their fellows no longer dilutes the honest outcomes once the turned praisers are flagged: more turners flagged than without the iteration", () => {
+    let iterated = 0;
+    let once = 0;
+    for (const seed of [3, 5]) {
+      const w = lateWorld({ seed, turners: 12 });
+      const on = flaggedAs(analyze(w.ratings, w.nodes, w.seeds).detections, AttackKind.OnOff);
+      const off = flaggedAs(analyze(w.ratings, w.nodes, w.seeds, { iterateTurned: false }).detections, AttackKind.OnOff);
+      iterated += [...w.turners].filter((x) => on.has(x)).length;
+      once += [...w.turners].filter((x) => off.has(x)).length;
+    }
+    expect(iterated, `turners flagged with the iteration (${once} without, of 24)`).to.be.at.least(once + 6);
+  });
+
+  it("a flag found in a later pass names the ratings left out, with the time from which each rater stopped counting", () => {
+    const w = lateWorld({ seed: 3, turners: 12 });
+    const once = flaggedAs(analyze(w.ratings, w.nodes, w.seeds, { iterateTurned: false }).detections, AttackKind.OnOff);
+    const later = analyze(w.ratings, w.nodes, w.seeds).detections.filter((d) => d.kind === AttackKind.OnOff && !once.has(d.entity));
+    expect(later.length).to.be.greaterThan(0);
+    for (const d of later) {
+      const left = (d.evidence as { leftOutTurnedRaters?: { rater: string; from: number; ratings: number }[] }).leftOutTurnedRaters;
+      expect(left, d.entity).to.be.an("array").that.is.not.empty;
+      for (const x of left!) {
+        expect(w.turners.has(x.rater), `${x.rater} left out of ${d.entity}'s test`).to.equal(true);
+        expect(x.from).to.be.at.least(Math.floor(24 * 0.7) * DAY - DAY);
+      }
+    }
+  });
+
+  it("where no entity turned for good, nothing changes: an honest noisy population is analysed alike with and without the iteration", () => {
+    for (const seed of [3, 4]) {
+      const w = noisyWorld({ seed });
+      const a = analyze(w.ratings, w.nodes, w.seeds).detections.map((d) => `${d.entity}/${d.kind}`);
+      const b = analyze(w.ratings, w.nodes, w.seeds, { iterateTurned: false }).detections.map((d) => `${d.entity}/${d.kind}`);
+      expect(a).to.deep.equal(b);
+    }
   });
 });
