@@ -66,6 +66,12 @@ import { InvalidParameterError } from "../errors";
 import { Prng } from "../util/prng";
 import { AttackKind, type Detection, type RatingEvent } from "./detectors";
 
+/**
+ * The version of the detectors, recorded with every suite row (offchain/sim/adversarial.ts), so that a
+ * results file can say which rows were measured with which detectors.
+ */
+export const DETECTORS_VERSION = "session 11: behaviour-change tests iterated without turned raters; praise during an episode";
+
 /** Options of {@link analyze}. */
 export type AnalyzeOptions = {
   /** ratings of one pair within this many seconds count once (default: TrustManager's epoch, 86,400) */
@@ -1232,6 +1238,77 @@ export function analyze(
   const onOffFlagged = new Uint8Array(N);
   const noticeOf = new Map<number, Detection>();
   const passes = (o.iterateTurned ?? true) ? filterRounds : 1;
+  // Raters who praise an entity during its established episode (session 11; point 2's test with the
+  // episode as the reference, local in time): once a target is flagged for turning bad and staying
+  // turned, the credible observations of it from its turn on (its episode) give its bad rate there,
+  // p_ep = (bad + 0.5) / (n + 1) without the tested rater's own. A rater's good outcomes on such
+  // targets during their episodes are tested as point 2 tests a rater's good outcomes on targets the
+  // reference finds bad: excess sum(p_ep - b), variance p_ep (1 - p_ep)(n + n^2 / (m + 1)) per pair
+  // (the design effect, m the episode's other observations), z >= `z` with at least `minExcess`
+  // excess outcomes flags good-mouthing, and the rater weighs nothing from then on. Late Sybils that
+  // keep praising each other after the turn are seen against the honest outcomes of their fellows'
+  // episodes, which pool every honest rater of the episode, not the few seeds of one epoch; the next
+  // pass reads their fellows without their praise.
+  let praisersFlagged = 0;
+  const praisersOfTurned = () => {
+    const epN = new Float64Array(N);
+    const epB = new Float64Array(N);
+    const inEpisode = (k: number) => oTime[k] >= turnedAt[oTo[k]] && !blocked[k] && W(oFrom[k]) >= 0.5 && oTime[k] < turnedAt[oFrom[k]];
+    for (let k = 0; k < M; k++) if (inEpisode(k)) ((epN[oTo[k]] += 1), (epB[oTo[k]] += bad[k]));
+    const per = new Map<number, [number, number]>();
+    let found = 0;
+    for (let i = 0; i < N; i++) {
+      if (cred[i] === 0 || flaggedKinds.has(i)) continue;
+      per.clear();
+      const shown: number[] = [];
+      for (const k of byRater[i])
+        if (inEpisode(k)) {
+          const x = per.get(oTo[k]) ?? per.set(oTo[k], [0, 0]).get(oTo[k])!;
+          ((x[0] += 1), (x[1] += bad[k]));
+          if (!bad[k]) shown.push(k);
+        }
+      if (!per.size) continue;
+      let sx = 0;
+      let vx = 0;
+      const perTarget: Record<string, unknown>[] = [];
+      for (const [t, [n, nb]] of per) {
+        const m = epN[t] - n;
+        const p = clamp((epB[t] - nb + 0.5) / (m + 1), 0.02, 0.98);
+        sx += n * p - nb; // good outcomes seen, n - nb, against n (1 - p) expected
+        vx += p * (1 - p) * (n + (n * n) / (m + 1));
+        perTarget.push({
+          target: names[t],
+          turnedAt: turnedAt[t],
+          observations: n,
+          bad: nb,
+          episodeBadRate: Number(p.toFixed(4)),
+          episodeObservations: m,
+        });
+      }
+      const zi = z(sx, vx);
+      if (!(zi >= zStar && sx >= minExcess)) continue;
+      cred[i] = 0;
+      found++;
+      praisersFlagged++;
+      flag(i, {
+        entity: names[i],
+        kind: AttackKind.GoodMouthing,
+        score: zi,
+        reason: `unfair rater (praise during an episode): ${sx.toFixed(1)} more good outcomes than the other credible raters gave the same entities after they turned bad (flagged on-off, no recovery), z = ${zi.toFixed(1)} >= ${zStar}`,
+        evidence: {
+          statistic:
+            "sum(p_ep - b) / sd over the rater's observations of entities flagged for turning bad, from their turn on (b its outcome, p_ep the episode's bad rate from the other credible raters), variance p_ep(1 - p_ep)(n + n^2/(m + 1)) per pair",
+          value: zi,
+          threshold: zStar,
+          excess: sx,
+          minExcess,
+          perTarget: perTarget.slice(0, 24),
+          ratings: shown.slice(-12).map(ref),
+        },
+      });
+    }
+    return found;
+  };
   const leftOut = (t: number) => {
     const by = new Map<number, number>(); // rater -> its ratings of t left out
     for (const k of byTarget[t])
@@ -1327,9 +1404,11 @@ export function analyze(
           evidence,
         });
     }
-    if (!turnedNow.length) break;
     for (const [t, from] of turnedNow) turnedAt[t] = from;
+    const praisers = passes > 1 && turnedAt.some((x) => x < Infinity) ? praisersOfTurned() : 0;
+    if (!turnedNow.length && !praisers) break;
   }
+  if (praisersFlagged) totals(); // the flagged praisers weigh nothing in effective trust either
   const notices = [...noticeOf.keys()].sort((x, y) => x - y).map((t) => noticeOf.get(t)!);
 
   // --- 4. effective trust
