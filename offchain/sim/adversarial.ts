@@ -6,7 +6,7 @@
  * flagged (TrustManager's flag penalty); the average baseline's is the mean rating.
  */
 import { detectAllLegacy, type RatingEvent } from "../trust/detectors";
-import { analyze, type Analysis, type AnalyzeOptions } from "../trust/robust";
+import { analyze, DETECTORS_VERSION, type Analysis, type AnalyzeOptions } from "../trust/robust";
 import { withIdentityLayer } from "../trust/identity-layer";
 import { evaluateFamily, type DetectorUnderTest, type Summary } from "../trust/adversaries/evaluate";
 import { FAMILIES, type Family } from "../trust/adversaries/generate";
@@ -115,6 +115,8 @@ export type SuiteRow = {
   results: Record<string, Summary>;
   /** When and on what the row was run (its times depend on both); absent in rows from before this was recorded. */
   measured?: { at: string; machine: string };
+  /** the detectors' version (robust.ts's DETECTORS_VERSION) the row was run with; absent in rows from before session 11 */
+  detectors?: string;
 };
 
 /**
@@ -142,7 +144,15 @@ export function runSuite(o: {
       { family, nodes: o.nodes, rounds: o.rounds, seeds: o.seeds, checkpointRounds: o.checkpointRounds, damage: o.damage },
       o.detectors ?? [METATRUST, LEGACY, AVERAGE, EIGENTRUST],
     );
-    rows.push({ family, nodes: o.nodes, rounds: o.rounds ?? 24, seeds: o.seeds, checkpointRounds: o.checkpointRounds ?? 0, results });
+    rows.push({
+      family,
+      nodes: o.nodes,
+      rounds: o.rounds ?? 24,
+      seeds: o.seeds,
+      checkpointRounds: o.checkpointRounds ?? 0,
+      results,
+      detectors: DETECTORS_VERSION,
+    });
     o.progress?.((k + 1) / families.length);
   });
   return rows;

@@ -9,6 +9,7 @@ import path from "path";
 import type { SuiteRow } from "./adversarial";
 import type { Metrics } from "../trust/adversaries/evaluate";
 import { FAMILIES, SPLIT } from "../trust/adversaries/generate";
+import { DETECTORS_VERSION } from "../trust/robust";
 import { lineChart, writeFigure } from "../util/plot";
 
 const pct = (x: number) => (Number.isFinite(x) ? `${(100 * x).toFixed(1)}%` : "n/a");
@@ -132,7 +133,15 @@ export async function writeSuiteReport(
         const stale = sizes.filter((n) => rows.some((r) => r.nodes === n && (!r.measured || r.measured.at < SESSION10)));
         return stale.length
           ? `The rows at ${stale.map((n) => n.toLocaleString("en-US")).join(" and ")} nodes were measured before session 10 (its timing table's dates are earlier than ${SESSION10}): they are stale, without the two tests.`
-          : "Every size below was run with session 10's detectors.";
+          : "Every size below was run with session 10's detectors or later.";
+      })(),
+    "",
+    "Session 11 iterated the behaviour-change tests (docs/specs/trust.md §4, point 3): an entity flagged for turning bad and staying turned is no credible witness from its turn on, so the tests are run again without its later ratings, and a rater whose good outcomes on such entities during their episodes exceed what the other credible raters saw there (point 2's z >= 4 and 2.5 excess outcomes, the episode as the reference) is flagged good-mouthing and weighs nothing; no new constant. It was developed on the tune families and on sybil-late with tune seeds 1-3 only (sybil-late is therefore no longer held out, and carries no asterisk), and checked on the red team's tune families rt-strict-cluster, rt-outage, rt-frame and rt-ballot-stuff (seeds 1-2); the other held-out families were not run while developing it. " +
+      (() => {
+        const older = sizes.filter((n) => rows.some((r) => r.nodes === n && r.detectors !== DETECTORS_VERSION));
+        return older.length
+          ? `The rows at ${older.map((n) => n.toLocaleString("en-US")).join(" and ")} nodes were run with earlier detectors (session 10's, or older as said above: their JSON rows carry no \`detectors\` version of session 11), without the iteration.`
+          : "Every size below was run with session 11's detectors.";
       })(),
     "",
     "Columns: detection = attacker identities flagged; FPR = trustworthy honest (q >= 0.5) flagged, without / with the victims; victims = bad-mouthed or flooded honest flagged; ttd = median rounds from first misbehaviour to first flag (detectors re-run every 4 rounds; 500 nodes only); damage = mean |effective trust - same seed without attackers| over trustworthy honest (n/a where not measured); boosted > median = boosted bad providers above the median trustworthy honest. ± is the 95% interval over seeds.",

@@ -66,6 +66,12 @@ import { InvalidParameterError } from "../errors";
 import { Prng } from "../util/prng";
 import { AttackKind, type Detection, type RatingEvent } from "./detectors";
 
+/**
+ * The version of the detectors, recorded with every suite row (offchain/sim/adversarial.ts), so that a
+ * results file can say which rows were measured with which detectors.
+ */
+export const DETECTORS_VERSION = "session 11: behaviour-change tests iterated without turned raters; praise during an episode";
+
 /** Options of {@link analyze}. */
 export type AnalyzeOptions = {
   /** ratings of one pair within this many seconds count once (default: TrustManager's epoch, 86,400) */
@@ -107,6 +113,11 @@ export type AnalyzeOptions = {
    * is at most max(q, 1 / (others + 1)); default 0.01 (Whitby et al.'s q); 0 turns the test off
    */
   tailQuantile?: number;
+  /**
+   * run the behaviour-change tests again without the ratings that entities flagged for turning bad (and
+   * staying turned) gave from their turn on, until nothing changes (point 3; default true)
+   */
+  iterateTurned?: boolean;
   /** the one-change-point likelihood-ratio test among the behaviour-change tests (point 3; default true) */
   glr?: boolean;
   minObservations?: number;
@@ -1213,82 +1224,192 @@ export function analyze(
       ...c.detail,
     };
   };
-  const notices: Detection[] = [];
-  for (let t = 0; t < N; t++) {
-    let ks = byTarget[t].filter((k) => !blocked[k] && W(oFrom[k]) >= 0.5);
-    // "cap": a change in behaviour is a change in the service the target gave, so the test reads
-    // the observations with evidence of it when there are enough of them to test
-    if (capUnevidenced) {
-      const evidenced = ks.filter((k) => !oUnev[k]);
-      if (evidenced.length < ks.length && evidenced.length >= minObs) ks = evidenced;
-    }
-    const first = changeTest(ks);
-    if (!first) continue;
-    // recovery inside the episode's segment (the same bound as after it) splits it in two: the part
-    // before the recovery is the first episode, and what follows is a return to bad
-    const recoveryBound = Math.log(1 / alpha);
-    const goodStep = Math.log((1 - first.p0) / (1 - first.p1));
-    const badStep = Math.log(first.p0 / first.p1);
-    let inner: Change | undefined;
-    for (let x = first.a, r = 0, lastBad = first.a; x <= first.b; x++) {
-      if (bad[ks[x]]) lastBad = x;
-      r = Math.max(0, r + (bad[ks[x]] ? badStep : goodStep));
-      if (r >= recoveryBound && x < first.b) {
-        inner = { ...first, a: x + 1, at: first.b };
-        first.b = lastBad;
-        break;
+  // Iterated (session 11; the iteration of Whitby et al.'s filtering, applied to behaviour in time): an
+  // entity flagged because it turned bad and stayed turned (no recovery) is, from the start of its
+  // episode on, not a credible witness of anyone else's service, so the change tests are run again,
+  // until nothing changes (at most `filterRounds` passes), on the targets whose credible observations
+  // lost its ratings from then on. Sybils that turn together and keep praising each other dilute the
+  // honest outcomes of their quieter fellows with that praise; once the busier ones are flagged, their
+  // praise from the turn on no longer counts, and the quieter ones' own change shows. An entity with
+  // one episode and recovery (a notice) or with recurrence keeps its weight: only "turned and stays
+  // turned" says that its later ratings come from an attacker.
+  const turnedAt = new Float64Array(N).fill(Infinity);
+  const testedWith = new Float64Array(N).fill(-1); // per target: a signature (count and indices) of the observations it was last tested on
+  const onOffFlagged = new Uint8Array(N);
+  const noticeOf = new Map<number, Detection>();
+  const passes = (o.iterateTurned ?? true) ? filterRounds : 1;
+  // Raters who praise an entity during its established episode (session 11; point 2's test with the
+  // episode as the reference, local in time): once a target is flagged for turning bad and staying
+  // turned, the credible observations of it from its turn on (its episode) give its bad rate there,
+  // p_ep = (bad + 0.5) / (n + 1) without the tested rater's own. A rater's good outcomes on such
+  // targets during their episodes are tested as point 2 tests a rater's good outcomes on targets the
+  // reference finds bad: excess sum(p_ep - b), variance p_ep (1 - p_ep)(n + n^2 / (m + 1)) per pair
+  // (the design effect, m the episode's other observations), z >= `z` with at least `minExcess`
+  // excess outcomes flags good-mouthing, and the rater weighs nothing from then on. Late Sybils that
+  // keep praising each other after the turn are seen against the honest outcomes of their fellows'
+  // episodes, which pool every honest rater of the episode, not the few seeds of one epoch; the next
+  // pass reads their fellows without their praise.
+  let praisersFlagged = 0;
+  const praisersOfTurned = () => {
+    const epN = new Float64Array(N);
+    const epB = new Float64Array(N);
+    const inEpisode = (k: number) => oTime[k] >= turnedAt[oTo[k]] && !blocked[k] && W(oFrom[k]) >= 0.5 && oTime[k] < turnedAt[oFrom[k]];
+    for (let k = 0; k < M; k++) if (inEpisode(k)) ((epN[oTo[k]] += 1), (epB[oTo[k]] += bad[k]));
+    const per = new Map<number, [number, number]>();
+    let found = 0;
+    for (let i = 0; i < N; i++) {
+      if (cred[i] === 0 || flaggedKinds.has(i)) continue;
+      per.clear();
+      const shown: number[] = [];
+      for (const k of byRater[i])
+        if (inEpisode(k)) {
+          const x = per.get(oTo[k]) ?? per.set(oTo[k], [0, 0]).get(oTo[k])!;
+          ((x[0] += 1), (x[1] += bad[k]));
+          if (!bad[k]) shown.push(k);
+        }
+      if (!per.size) continue;
+      let sx = 0;
+      let vx = 0;
+      const perTarget: Record<string, unknown>[] = [];
+      for (const [t, [n, nb]] of per) {
+        const m = epN[t] - n;
+        const p = clamp((epB[t] - nb + 0.5) / (m + 1), 0.02, 0.98);
+        sx += n * p - nb; // good outcomes seen, n - nb, against n (1 - p) expected
+        vx += p * (1 - p) * (n + (n * n) / (m + 1));
+        perTarget.push({
+          target: names[t],
+          turnedAt: turnedAt[t],
+          observations: n,
+          bad: nb,
+          episodeBadRate: Number(p.toFixed(4)),
+          episodeObservations: m,
+        });
       }
+      const zi = z(sx, vx);
+      if (!(zi >= zStar && sx >= minExcess)) continue;
+      cred[i] = 0;
+      found++;
+      praisersFlagged++;
+      flag(i, {
+        entity: names[i],
+        kind: AttackKind.GoodMouthing,
+        score: zi,
+        reason: `unfair rater (praise during an episode): ${sx.toFixed(1)} more good outcomes than the other credible raters gave the same entities after they turned bad (flagged on-off, no recovery), z = ${zi.toFixed(1)} >= ${zStar}`,
+        evidence: {
+          statistic:
+            "sum(p_ep - b) / sd over the rater's observations of entities flagged for turning bad, from their turn on (b its outcome, p_ep the episode's bad rate from the other credible raters), variance p_ep(1 - p_ep)(n + n^2/(m + 1)) per pair",
+          value: zi,
+          threshold: zStar,
+          excess: sx,
+          minExcess,
+          perTarget: perTarget.slice(0, 24),
+          ratings: shown.slice(-12).map(ref),
+        },
+      });
     }
-    const rest = [...ks.slice(0, first.a), ...ks.slice(first.b + 1)];
-    const second = inner ? undefined : changeTest(rest, recurrenceAlpha);
-    // recovery: the log-likelihood ratio of p0 against p0 + delta over the observations after the episode
-    let llr = 0;
-    for (const k of ks.slice(first.b + 1)) llr += bad[k] ? badStep : goodStep;
-    const recovered = llr >= recoveryBound;
-    const episodes = inner
-      ? [episode(ks, first), episode(ks, inner)]
-      : second
-        ? [episode(ks, first), episode(rest, second)]
-        : [episode(ks, first)];
-    const ep = episodes[episodes.length - 1];
-    const what = `${ep.bad} bad of ${ep.observations} credible observations from ${ep.from} to ${ep.to} against a long-run bad rate of ${ep.longRunBadRate.toFixed(2)} (${ep.test} ${ep.value.toFixed(1)}, ${ep.test === "CUSUM" ? `>= ln(n/${second ? recurrenceAlpha : alpha}) = ${ep.threshold.toFixed(1)}` : `bootstrap p = ${Number((ep as Record<string, unknown>).pValue).toFixed(4)} <= ${ep.threshold}`})${second ? `, a second change at level ${recurrenceAlpha} once a first was found at ${alpha}` : ""}`;
-    const evidence = {
-      statistic: "behaviour-change episodes (CUSUM or windowed dispersion), recurrence and recovery",
-      value: second ? second.value : first.value,
-      threshold: second ? second.threshold : first.threshold,
-      episodes,
-      recoveryLogLikelihoodRatio: llr,
-      recoveryBound,
-      recovered,
-      ratings: ks
-        .slice(first.a, first.b + 1)
-        .slice(-12)
-        .map(ref),
-    };
-    if (inner || second || !recovered)
-      flag(t, {
-        entity: names[t],
-        kind: AttackKind.OnOff,
-        score: second ? second.value : first.value,
-        // the flag needs both episodes: it is raised when the later of the two alarms
-        detectedAt: second ? Math.max(oTime[rest[second.at]], oTime[ks[first.at]]) : inner ? oTime[ks[inner.at]] : oTime[ks[first.at]],
-        reason: inner
-          ? `behaviour change that recurs after recovery: within ${what}, the service recovered (log-likelihood ratio ${recoveryBound.toFixed(1)} for the long-run rate) and turned bad again`
-          : second
-            ? `behaviour change that recurs after recovery: a second episode, ${what}`
-            : `behaviour change without recovery: ${what}; the observations after it favour the changed rate (log-likelihood ratio ${llr.toFixed(1)} < ln(1/${alpha}))`,
-        evidence,
-      });
-    else
-      notices.push({
-        entity: names[t],
-        kind: AttackKind.OnOff,
-        score: first.value,
-        detectedAt: oTime[ks[first.at]],
-        reason: `one behaviour change, then recovery (not flagged: no recurrence): ${what}; after it the long-run rate is back (log-likelihood ratio ${llr.toFixed(1)} >= ln(1/${alpha}))`,
-        evidence,
-      });
+    return found;
+  };
+  const leftOut = (t: number) => {
+    const by = new Map<number, number>(); // rater -> its ratings of t left out
+    for (const k of byTarget[t])
+      if (!blocked[k] && W(oFrom[k]) >= 0.5 && oTime[k] >= turnedAt[oFrom[k]]) by.set(oFrom[k], (by.get(oFrom[k]) ?? 0) + 1);
+    return [...by].slice(0, 24).map(([f, n]) => ({ rater: names[f], from: turnedAt[f], ratings: n }));
+  };
+  for (let pass = 0; pass < passes; pass++) {
+    const turnedNow: [number, number][] = []; // applied after the pass: the order of the targets does not matter
+    for (let t = 0; t < N; t++) {
+      if (onOffFlagged[t]) continue;
+      let ks = byTarget[t].filter((k) => !blocked[k] && W(oFrom[k]) >= 0.5 && oTime[k] < turnedAt[oFrom[k]]);
+      // "cap": a change in behaviour is a change in the service the target gave, so the test reads
+      // the observations with evidence of it when there are enough of them to test
+      if (capUnevidenced) {
+        const evidenced = ks.filter((k) => !oUnev[k]);
+        if (evidenced.length < ks.length && evidenced.length >= minObs) ks = evidenced;
+      }
+      // observations are only ever taken away between passes: the same count and sum of indices is the same list
+      let sig = ks.length;
+      for (const k of ks) sig += k * 1024;
+      if (sig === testedWith[t]) continue;
+      testedWith[t] = sig;
+      noticeOf.delete(t);
+      const first = changeTest(ks);
+      if (!first) continue;
+      // recovery inside the episode's segment (the same bound as after it) splits it in two: the part
+      // before the recovery is the first episode, and what follows is a return to bad
+      const recoveryBound = Math.log(1 / alpha);
+      const goodStep = Math.log((1 - first.p0) / (1 - first.p1));
+      const badStep = Math.log(first.p0 / first.p1);
+      let inner: Change | undefined;
+      for (let x = first.a, r = 0, lastBad = first.a; x <= first.b; x++) {
+        if (bad[ks[x]]) lastBad = x;
+        r = Math.max(0, r + (bad[ks[x]] ? badStep : goodStep));
+        if (r >= recoveryBound && x < first.b) {
+          inner = { ...first, a: x + 1, at: first.b };
+          first.b = lastBad;
+          break;
+        }
+      }
+      const rest = [...ks.slice(0, first.a), ...ks.slice(first.b + 1)];
+      const second = inner ? undefined : changeTest(rest, recurrenceAlpha);
+      // recovery: the log-likelihood ratio of p0 against p0 + delta over the observations after the episode
+      let llr = 0;
+      for (const k of ks.slice(first.b + 1)) llr += bad[k] ? badStep : goodStep;
+      const recovered = llr >= recoveryBound;
+      const episodes = inner
+        ? [episode(ks, first), episode(ks, inner)]
+        : second
+          ? [episode(ks, first), episode(rest, second)]
+          : [episode(ks, first)];
+      const ep = episodes[episodes.length - 1];
+      const what = `${ep.bad} bad of ${ep.observations} credible observations from ${ep.from} to ${ep.to} against a long-run bad rate of ${ep.longRunBadRate.toFixed(2)} (${ep.test} ${ep.value.toFixed(1)}, ${ep.test === "CUSUM" ? `>= ln(n/${second ? recurrenceAlpha : alpha}) = ${ep.threshold.toFixed(1)}` : `bootstrap p = ${Number((ep as Record<string, unknown>).pValue).toFixed(4)} <= ${ep.threshold}`})${second ? `, a second change at level ${recurrenceAlpha} once a first was found at ${alpha}` : ""}`;
+      const evidence = {
+        statistic: "behaviour-change episodes (CUSUM or windowed dispersion), recurrence and recovery",
+        value: second ? second.value : first.value,
+        threshold: second ? second.threshold : first.threshold,
+        episodes,
+        recoveryLogLikelihoodRatio: llr,
+        recoveryBound,
+        recovered,
+        // the ratings left out because their raters were flagged for turning bad (and staying turned)
+        // before they gave them: each rater with the time from which its ratings no longer count
+        ...(pass > 0 ? { leftOutTurnedRaters: leftOut(t) } : {}),
+        ratings: ks
+          .slice(first.a, first.b + 1)
+          .slice(-12)
+          .map(ref),
+      };
+      if (inner || second || !recovered) {
+        onOffFlagged[t] = 1;
+        if (!inner && !second) turnedNow.push([t, ep.from]);
+        flag(t, {
+          entity: names[t],
+          kind: AttackKind.OnOff,
+          score: second ? second.value : first.value,
+          // the flag needs both episodes: it is raised when the later of the two alarms
+          detectedAt: second ? Math.max(oTime[rest[second.at]], oTime[ks[first.at]]) : inner ? oTime[ks[inner.at]] : oTime[ks[first.at]],
+          reason: inner
+            ? `behaviour change that recurs after recovery: within ${what}, the service recovered (log-likelihood ratio ${recoveryBound.toFixed(1)} for the long-run rate) and turned bad again`
+            : second
+              ? `behaviour change that recurs after recovery: a second episode, ${what}`
+              : `behaviour change without recovery: ${what}; the observations after it favour the changed rate (log-likelihood ratio ${llr.toFixed(1)} < ln(1/${alpha}))`,
+          evidence,
+        });
+      } else
+        noticeOf.set(t, {
+          entity: names[t],
+          kind: AttackKind.OnOff,
+          score: first.value,
+          detectedAt: oTime[ks[first.at]],
+          reason: `one behaviour change, then recovery (not flagged: no recurrence): ${what}; after it the long-run rate is back (log-likelihood ratio ${llr.toFixed(1)} >= ln(1/${alpha}))`,
+          evidence,
+        });
+    }
+    for (const [t, from] of turnedNow) turnedAt[t] = from;
+    const praisers = passes > 1 && turnedAt.some((x) => x < Infinity) ? praisersOfTurned() : 0;
+    if (!turnedNow.length && !praisers) break;
   }
+  if (praisersFlagged) totals(); // the flagged praisers weigh nothing in effective trust either
+  const notices = [...noticeOf.keys()].sort((x, y) => x - y).map((t) => noticeOf.get(t)!);
 
   // --- 4. effective trust
   const trust = new Map<string, number>();

@@ -170,8 +170,9 @@ describe("trust/robust: one change point with unknown rates (binomial GLR; docs/
     let without = 0;
     for (const seed of [1, 2]) {
       const w = lateWorld({ seed, turners: 12 });
-      const on = flaggedAs(analyze(w.ratings, w.nodes, w.seeds).detections, AttackKind.OnOff);
-      const off = flaggedAs(analyze(w.ratings, w.nodes, w.seeds, { glr: false }).detections, AttackKind.OnOff);
+      // one pass of the change tests in both (the iteration, tested below, flags more in both)
+      const on = flaggedAs(analyze(w.ratings, w.nodes, w.seeds, { iterateTurned: false }).detections, AttackKind.OnOff);
+      const off = flaggedAs(analyze(w.ratings, w.nodes, w.seeds, { glr: false, iterateTurned: false }).detections, AttackKind.OnOff);
       withGlr += [...w.turners].filter((x) => on.has(x)).length;
       without += [...w.turners].filter((x) => off.has(x)).length;
     }
@@ -198,4 +199,96 @@ describe("trust/robust: one change point with unknown rates (binomial GLR; docs/
     }
     expect(flagged / total).to.be.at.most(0.03);
   });
+});
+
+describe("trust/robust: behaviour-change tests iterated without the ratings of entities that turned (docs/specs/trust.md §4 point 3)", () => {
+  it("late turners' praise of their fellows no longer dilutes the honest outcomes once the turned praisers are flagged: more turners flagged than without the iteration", () => {
+    let iterated = 0;
+    let once = 0;
+    for (const seed of [3, 5]) {
+      const w = lateWorld({ seed, turners: 12 });
+      const on = flaggedAs(analyze(w.ratings, w.nodes, w.seeds).detections, AttackKind.OnOff);
+      const off = flaggedAs(analyze(w.ratings, w.nodes, w.seeds, { iterateTurned: false }).detections, AttackKind.OnOff);
+      iterated += [...w.turners].filter((x) => on.has(x)).length;
+      once += [...w.turners].filter((x) => off.has(x)).length;
+    }
+    expect(iterated, `turners flagged with the iteration (${once} without, of 24)`).to.be.at.least(once + 6);
+  });
+
+  it("a flag found in a later pass names the ratings left out, with the time from which each rater stopped counting", () => {
+    const w = lateWorld({ seed: 3, turners: 12 });
+    const once = flaggedAs(analyze(w.ratings, w.nodes, w.seeds, { iterateTurned: false }).detections, AttackKind.OnOff);
+    const later = analyze(w.ratings, w.nodes, w.seeds).detections.filter((d) => d.kind === AttackKind.OnOff && !once.has(d.entity));
+    expect(later.length).to.be.greaterThan(0);
+    for (const d of later) {
+      const left = (d.evidence as { leftOutTurnedRaters?: { rater: string; from: number; ratings: number }[] }).leftOutTurnedRaters;
+      expect(left, d.entity).to.be.an("array").that.is.not.empty;
+      for (const x of left!) {
+        expect(w.turners.has(x.rater), `${x.rater} left out of ${d.entity}'s test`).to.equal(true);
+        expect(x.from).to.be.at.least(Math.floor(24 * 0.7) * DAY - DAY);
+      }
+    }
+  });
+
+  it("where no entity turned for good, nothing changes: an honest noisy population is analysed alike with and without the iteration", () => {
+    for (const seed of [3, 4]) {
+      const w = noisyWorld({ seed });
+      const a = analyze(w.ratings, w.nodes, w.seeds).detections.map((d) => `${d.entity}/${d.kind}`);
+      const b = analyze(w.ratings, w.nodes, w.seeds, { iterateTurned: false }).detections.map((d) => `${d.entity}/${d.kind}`);
+      expect(a).to.deep.equal(b);
+    }
+  });
+});
+
+/**
+ * Praisers of turned entities, in the noisy honest world: its 4 busiest non-seed providers (the turners)
+ * and one of its quietest (Q) serve badly (0.1) from epoch 16 of 24; six other non-seed entities, which
+ * go on rating and serving like everyone else, also give each of the five 0.95 every epoch from then
+ * on: their praise dilutes Q's few honest outcomes.
+ */
+function praiseWorld(seed: number) {
+  const w = noisyWorld({ seed });
+  const rng = new Prng(seed + 2000);
+  const received = new Map<string, number>();
+  for (const r of w.ratings) received.set(r.to, (received.get(r.to) ?? 0) + 1);
+  const others = w.nodes.filter((x) => !w.seeds.has(x)).sort((a, b) => (received.get(b) ?? 0) - (received.get(a) ?? 0));
+  const busy = others.slice(0, 4);
+  const quiet = others.filter((x) => (received.get(x) ?? 0) >= 24).slice(-1)[0];
+  const praisers = others.slice(4, 10);
+  const turned = new Set([...busy, quiet]);
+  const ratings: RatingEvent[] = w.ratings.map((r) =>
+    turned.has(r.to) && r.time >= 16 * DAY ? { ...r, value: clip(0.1 + 0.2 * rng.normal()) } : r,
+  );
+  for (let e = 16; e < 24; e++)
+    for (const s of praisers) for (const t of turned) ratings.push({ from: s, to: t, value: 0.95, time: e * DAY + rng.int(DAY) });
+  ratings.sort((a, b) => a.time - b.time);
+  return { ...w, ratings, quiet, praisers: new Set(praisers), turned };
+}
+
+describe("trust/robust: praise of an entity during its established episode (docs/specs/trust.md §4 point 3)", () => {
+  // seeds where point 2 does not already flag the praisers (on seeds 2 and 3 the busy turners' long-run
+  // reference is bad enough for point 2 to)
+  for (const seed of [1, 4])
+    it(`seed ${seed}: raters who praise entities after they turned bad are flagged good-mouthing, and the quiet turner their praise hid is then flagged on-off; neither without the iteration`, () => {
+      const w = praiseWorld(seed);
+      const on = analyze(w.ratings, w.nodes, w.seeds).detections;
+      const off = analyze(w.ratings, w.nodes, w.seeds, { iterateTurned: false }).detections;
+      const praise = (ds: typeof on) =>
+        new Set(ds.filter((d) => d.kind === AttackKind.GoodMouthing && /praise during an episode/.test(d.reason)).map((d) => d.entity));
+      const flaggedOn = new Set(on.map((d) => d.entity));
+      for (const s of w.praisers) expect(flaggedOn.has(s), `praiser ${s} flagged`).to.equal(true);
+      expect(praise(on).size, "praisers flagged by this test (one of six is flagged on-off on seed 4)").to.be.at.least(5);
+      for (const s of praise(on)) expect(w.praisers.has(s), s).to.equal(true);
+      expect(praise(off).size).to.equal(0);
+      expect(flaggedAs(on, AttackKind.OnOff).has(w.quiet), "Q with the iteration").to.equal(true);
+      expect(flaggedAs(off, AttackKind.OnOff).has(w.quiet), "Q without").to.equal(false);
+      const honestOn = on.filter((d) => !w.turned.has(d.entity) && !w.praisers.has(d.entity)).map((d) => `${d.entity}/${d.kind}`);
+      const honestOff = off.filter((d) => !w.turned.has(d.entity) && !w.praisers.has(d.entity)).map((d) => `${d.entity}/${d.kind}`);
+      expect(honestOn, "the honest entities' flags").to.deep.equal(honestOff);
+      const ev = on.find((d) => w.praisers.has(d.entity) && d.kind === AttackKind.GoodMouthing)!.evidence as {
+        perTarget: { episodeBadRate: number }[];
+      };
+      expect(ev.perTarget.length).to.be.greaterThan(0);
+      for (const x of ev.perTarget) expect(x.episodeBadRate).to.be.greaterThan(0.5);
+    });
 });
