@@ -289,7 +289,9 @@ async function scenario(): Promise<GasSnapshot> {
   // ---------------------------------------------------------------- trust, an avatar's attested registration
   // Last, so that no earlier entry moves: the user's avatar logs in (a day) and its owner registers
   // it with the IdP's attestation, the first of its owner tag (it writes the tag's binding too).
-  await send(undefined, () => mit.recordLogin(fixed("avatar-2"), fixed("mit-user"), fixed("warrant-3"), fixed("vid-2"), BigInt(clock + 86_400)));
+  await send(undefined, () =>
+    mit.recordLogin(fixed("avatar-2"), fixed("mit-user"), fixed("warrant-3"), fixed("vid-2"), BigInt(clock + 86_400)),
+  );
   const avatarDeadline = BigInt(clock + 3_600);
   const avatarAttestation = await attestRegistration(admin, tm, fixed("avatar-2"), "avatar", s[14].address, avatarDeadline);
   await send("TrustManager.registerAttested (avatar, its owner's first)", () =>
