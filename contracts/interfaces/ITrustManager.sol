@@ -150,6 +150,10 @@ interface ITrustManager {
     error TrustManager__AttestationExpired(bytes32 id, uint256 deadline);
     /// @notice The kind has no identity registry, or the registry does not verify the id.
     error TrustManager__UnverifiedIdentity(bytes32 id, Kind kind);
+    /// @notice The avatar's owner (the MIT whose tag opens the id) already has an attested avatar,
+    /// `attested`: one person, one verified avatar entity. A further avatar of hers is registered
+    /// with `register` (unverified, reputation 0) while it is not logged in.
+    error TrustManager__OwnerHasAttestedAvatar(bytes16 ownerTag, bytes32 attested);
     /// @notice An avatar named in an agreement did not consent: no valid signature by its controller.
     error TrustManager__ConsentMissing(bytes32 avatar, address controller);
     /// @notice The consents' deadline has passed.
@@ -163,6 +167,9 @@ interface ITrustManager {
     event EntityRegistered(bytes32 indexed id, Kind kind, address indexed controller);
     /// @notice The owner of a verified identity took back an id a squatter had registered unattested.
     event EntityReclaimed(bytes32 indexed id, address indexed squatter, address indexed owner);
+    /// @notice An avatar was registered with the IdP's attestation: it is its owner's one attested
+    /// avatar, for good (`attestedAvatarOf`).
+    event AvatarOwnerBound(bytes16 indexed ownerTag, bytes32 indexed avatar);
     /// @notice trustStore[from][to] was updated (Algorithm 5 step 4). `rating` is this rating's
     /// T_opt (Eq. 41) and `newTrust` the stored value; anyone can recompute the integrity digest
     /// keccak256(abi.encode(from, to, newTrust, block.timestamp)) from the event and its block.
@@ -211,7 +218,11 @@ interface ITrustManager {
     /// the caller, under the domain ("TrustManager", "1", chainId, this contract). An id a squatter
     /// registered with `register` before its registry verified it is reclaimed (`EntityReclaimed`):
     /// new controller, initial reputation (a verified identity starts with it), no flags. An
-    /// attested id cannot be registered again.
+    /// attested id cannot be registered again. One person, one verified avatar: an avatar id opens
+    /// with its owner's 16-byte MIT tag (avatarIdOf, docs/specs/avatars.md) and the IdP issues one
+    /// MIT per person (iris check), so an avatar is refused (`OwnerHasAttestedAvatar`) when an
+    /// avatar with the same tag was attested before, whatever its state now (`AvatarOwnerBound`,
+    /// `attestedAvatarOf`). Resource nodes have no tag: the MSRP attests one PID per RN (A1).
     /// @param id the identity (avatar id or PID)
     /// @param kind Avatar or ResourceNode
     /// @param deadline the attestation expires after this timestamp
@@ -295,6 +306,10 @@ interface ITrustManager {
 
     /// @notice The entity record.
     function entity(bytes32 id) external view returns (Entity memory);
+
+    /// @notice The attested avatar of an owner tag (the first 16 bytes of the owner's avatar ids;
+    /// zero if none): the one avatar of that person that `registerAttested` accepted.
+    function attestedAvatarOf(bytes16 ownerTag) external view returns (bytes32);
 
     /// @notice The block an entity was registered in (its first reputation checkpoint); 0 if unknown.
     function registeredAt(bytes32 id) external view returns (uint256);

@@ -97,6 +97,9 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
     uint64 private _trustMax;
     /// Set when FEEDBACK_ROLE is granted the first (and only) time: the dispute contract's binding.
     bool private _feedbackBound;
+    /// The attested avatar of each owner tag (an avatar id's first 16 bytes, its owner's MIT tag):
+    /// one person, one verified avatar entity (docs/specs/trust.md §6).
+    mapping(bytes16 ownerTag => bytes32 avatar) private _attestedAvatars;
 
     /// @param admin the governance account (admin role; sets verifiers, thresholds and roles)
     /// @param m the model parameters (validated: weights' mean 1, every factor <= 1, epochLength > 0)
@@ -156,6 +159,14 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
         if (id == bytes32(0) || e.attested) revert TrustManager__EntityExists(id);
         IIdentityVerifier v = _verifiers[kind];
         if (address(v) == address(0) || !v.isVerified(id)) revert TrustManager__UnverifiedIdentity(id, kind);
+        // One person, one verified avatar: an avatar id opens with its owner's tag (avatarIdOf), one
+        // MIT per person (the IdP's iris check), so one attested avatar per tag. The tag is public
+        // in the id already: the binding links nothing new.
+        bytes16 tag = bytes16(id);
+        if (kind == Kind.Avatar) {
+            bytes32 bound = _attestedAvatars[tag];
+            if (bound != bytes32(0)) revert TrustManager__OwnerHasAttestedAvatar(tag, bound);
+        }
         // The attestation names the caller: a copy sent by anyone else recovers another signer.
         (address signer, , ) = ECDSA.tryRecover(
             _hashTypedDataV4(keccak256(abi.encode(REGISTRATION_TYPEHASH, id, kind, msg.sender, deadline))),
@@ -171,6 +182,10 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
         _entities[id] = Entity(msg.sender, kind, 0, uint64(_initialReputation), true, true);
         _reputationHistory[id].push(uint48(block.number), uint208(_initialReputation));
         _moveTotal(previous, _initialReputation);
+        if (kind == Kind.Avatar) {
+            _attestedAvatars[tag] = id;
+            emit AvatarOwnerBound(tag, id);
+        }
         if (squatter != address(0)) emit EntityReclaimed(id, squatter, msg.sender);
         emit EntityRegistered(id, kind, msg.sender);
     }
@@ -343,6 +358,11 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
     function registeredAt(bytes32 id) external view returns (uint256) {
         Checkpoints.Trace208 storage h = _reputationHistory[id];
         return h.length() == 0 ? 0 : h.at(0)._key;
+    }
+
+    /// @inheritdoc ITrustManager
+    function attestedAvatarOf(bytes16 ownerTag) external view returns (bytes32) {
+        return _attestedAvatars[ownerTag];
     }
 
     /// @inheritdoc ITrustManager

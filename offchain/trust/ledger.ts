@@ -4,7 +4,7 @@
  * flags, and the rating history for the detectors.
  */
 import type { ContractTransactionReceipt, ContractTransactionResponse, Signer } from "ethers";
-import { Contract } from "ethers";
+import { Contract, ZeroHash } from "ethers";
 import type { TrustManager } from "../../typechain-types";
 import { minedReceipt } from "../chain/mined";
 import { direct, eventCodecOf, lastBlockSeen, type DirectContract } from "../chain/direct";
@@ -210,6 +210,15 @@ export class TrustLedger {
         (await new Contract(v, ["function isVerified(bytes32) view returns (bool)"], runner).getFunction("isVerified")(id));
       if (verified) {
         if (!registrar) throw new Error(`register: ${id} is a verified ${kind}: its registrar must attest the owner`);
+        // One person, one verified avatar: the contract refuses a second avatar of the same owner tag.
+        if (kind === "avatar") {
+          const tag = id.slice(0, 34);
+          const bound = await this.tm.attestedAvatarOf(tag);
+          if (bound !== ZeroHash && bound.toLowerCase() !== id.toLowerCase())
+            throw new Error(
+              `register: avatar ${id}'s owner (tag ${tag}) already has the attested avatar ${bound}: one person, one verified avatar; register this one unverified while it is not logged in`,
+            );
+        }
         if (!runner || !("getAddress" in runner)) throw new Error("register: the ledger has no signer");
         const controller = await (runner as Signer).getAddress();
         const block = await (runner as Signer).provider!.getBlock("latest");

@@ -293,6 +293,18 @@ async function scenario(): Promise<GasSnapshot> {
     pools.recordJoins([{ pid: fixed("pid-batch-1"), tag: fixed("tag-batch-1"), poolId: 1, kind: 1 }]),
   );
 
+  // ---------------------------------------------------------------- trust, an avatar's attested registration
+  // Last, so that no earlier entry moves: the user's avatar logs in (a day) and its owner registers
+  // it with the IdP's attestation, the first of its owner tag (it writes the tag's binding too).
+  await send(undefined, () =>
+    mit.recordLogin(fixed("avatar-2"), fixed("mit-user"), fixed("warrant-3"), fixed("vid-2"), BigInt(clock + 86_400)),
+  );
+  const avatarDeadline = BigInt(clock + 3_600);
+  const avatarAttestation = await attestRegistration(admin, tm, fixed("avatar-2"), "avatar", s[14].address, avatarDeadline);
+  await send("TrustManager.registerAttested (avatar, its owner's first)", () =>
+    tm.connect(s[14]).registerAttested(fixed("avatar-2"), 1, avatarDeadline, avatarAttestation),
+  );
+
   return sortSnapshot(out);
 }
 
