@@ -739,6 +739,9 @@ export class Msrp {
       if (this.r.suspicious?.includes(name)) throw new AgentStateError(`rekeyGroup: RN "${name}" is in the set of suspicious RNs`);
       if (g.members.some((m) => m.name === name && !evictHex.has(toHex(m.pid))))
         throw new AgentStateError(`rekeyGroup: RN "${name}" is already a member`);
+      // An RN this update evicts is not re-added to it, under a rotated PID either: the new key is
+      // what the eviction keeps from it (forward security; h11-red2 G1)
+      if (g.members.some((m) => m.name === name)) throw new AgentStateError(`rekeyGroup: RN "${name}" is evicted by this update`);
       return { name, pid: fromHex(r.pids[r.pids.length - 1]) };
     });
     const members = [...g.members.filter((m) => !evictHex.has(toHex(m.pid))), ...added];

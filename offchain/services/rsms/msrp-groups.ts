@@ -430,14 +430,18 @@ export class GroupDesk {
     return (Number((await this.d.trust.entity(toHex(pid))).flags) & ATTACK_MASK) !== 0;
   }
 
-  /** Joined RNs that may join `info`'s group: not in it, not suspicious, not flagged; at most `count`. */
-  private async freshRns(info: { members: { pid: Uint8Array }[] }, count: number): Promise<string[]> {
-    const inGroup = new Set(info.members.map((m) => toHex(m.pid)));
+  /**
+   * Joined RNs that may join `info`'s group: not in it (by name: under no PID, so that a member
+   * the update evicts, which may have rotated its pseudonym since, is not re-added to it; h11-red2
+   * G1), not suspicious, not flagged; at most `count`.
+   */
+  private async freshRns(info: { members: { name: string }[] }, count: number): Promise<string[]> {
+    const inGroup = new Set(info.members.map((m) => m.name));
     const suspicious = new Set(this.d.msrp.suspiciousRns());
     const add: string[] = [];
     for (const c of this.d.msrp.joinedRns()) {
       if (add.length === count) break;
-      if (!inGroup.has(toHex(c.pid)) && !suspicious.has(c.name) && !(await this.flagged(c.pid))) add.push(c.name);
+      if (!inGroup.has(c.name) && !suspicious.has(c.name) && !(await this.flagged(c.pid))) add.push(c.name);
     }
     return add;
   }
