@@ -8,7 +8,11 @@
  * of a key, the person being expelled) commits while it is still verified; the revocation does not
  * reach the vote. Property (trust paper, reputation-weighted dispute resolution, Eqs. 21-22): only
  * verified identities judge; `commit` checks it, `reveal` (where the weight enters) does not.
- * Fix: `reveal` also requires `isIdentityVerified(voter)` (as it requires "unflagged").
+ * Fix: `reveal` also requires `isIdentityVerified(voter)` (as it requires "unflagged"), and
+ * `_feedback` does not penalize a commit that could not be revealed for that reason. Not a
+ * one-liner: an avatar juror is "verified" only while its login or delegation runs (MITRegistry
+ * isVerified: a day for a login), so the reveal check must distinguish a revoked MIT (refuse) from
+ * a lapsed session (the juror logs in again), e.g. by asking the MITRegistry for the MITs' status.
  *
  * D2: a juror flagged between its commit and its reveal cannot reveal (Flagged), yet `settle`
  * penalizes it as a vote withheld "although it could have revealed" (`_feedback` asks
