@@ -1,5 +1,13 @@
 /**
- * h11-red2 finding V1 (MEDIUM): tracing evidence from a handshake nobody completed. Anyone, with no
+ * h11-red2 findings V1 (MEDIUM) and V2 (LOW).
+ *
+ * V2: the IdP judges every case filed, and a case is keyed on nothing but its number: the same
+ * evidence (the same interaction) filed N times, by anyone, is traced N times: N Traced cases on
+ * the avatar's record, N verdict openings in the IdP's keystore, N IdP transactions. Fix: the IdP
+ * (or MITRegistry.requestTrace) refuses a case whose evidence hash a case already holds, and answers
+ * with that case.
+ *
+ * V1 (MEDIUM): tracing evidence from a handshake nobody completed. Anyone, with no
  * avatar and no key, can have any avatar that answers hellos traced.
  *
  * In mutual authentication the responder signs the transcript in message 2 (authRespond), before
@@ -56,25 +64,30 @@ async function deployFixture() {
   return { registry, store, others };
 }
 
-describe("h11-red2 V1: a replayed hello yields traceable evidence about the responder (findings)", () => {
-  it("mallory (no avatar, no key) replays alice's AI's hello to bob and has bob traced with his reply", async () => {
-    const f = await loadFixture(deployFixture);
-    const idp = new IdentityProvider();
-    const offset = (await time.latest()) + 1_000 - Math.floor(Date.now() / 1000);
-    const ctx: AvatarContext = { registry: f.registry, idp, store: f.store, now: () => Math.floor(Date.now() / 1000) + offset };
-    await time.setNextBlockTimestamp(ctx.now());
-    const eyes = { alice: new SimulatedEye(201), bob: new SimulatedEye(202) };
-    const [alice, bob, ai] = [new AvatarParty("alice"), new AvatarParty("bob"), new AvatarParty("alice-ai")];
-    await issueUserMit(ctx, alice, "Alice Liddell", eyes.alice);
-    await issueUserMit(ctx, bob, "Bob Builder", eyes.bob);
-    await issueProxyMit(ctx, ai, "alice's assistant");
-    const server = new ChallengeBook();
-    await login(ctx, server, alice, eyes.alice, { avatarId: avatarIdOf(alice.mit!.serial, "alice"), appearance: "fox" });
-    const lb = await login(ctx, server, bob, eyes.bob, { avatarId: avatarIdOf(bob.mit!.serial, "bob"), appearance: "whale" });
-    const d = await delegate(ctx, server, alice, eyes.alice, ai, { avatarId: avatarIdOf(alice.mit!.serial, "alice") });
-    const A: Side = { credential: d.credential, driver: ai };
-    const B: Side = { credential: lb.credential, driver: bob };
+async function setup() {
+  const f = await loadFixture(deployFixture);
+  const idp = new IdentityProvider();
+  const offset = (await time.latest()) + 1_000 - Math.floor(Date.now() / 1000);
+  const ctx: AvatarContext = { registry: f.registry, idp, store: f.store, now: () => Math.floor(Date.now() / 1000) + offset };
+  await time.setNextBlockTimestamp(ctx.now());
+  const eyes = { alice: new SimulatedEye(201), bob: new SimulatedEye(202) };
+  const [alice, bob, ai] = [new AvatarParty("alice"), new AvatarParty("bob"), new AvatarParty("alice-ai")];
+  await issueUserMit(ctx, alice, "Alice Liddell", eyes.alice);
+  await issueUserMit(ctx, bob, "Bob Builder", eyes.bob);
+  await issueProxyMit(ctx, ai, "alice's assistant");
+  const server = new ChallengeBook();
+  await login(ctx, server, alice, eyes.alice, { avatarId: avatarIdOf(alice.mit!.serial, "alice"), appearance: "fox" });
+  const lb = await login(ctx, server, bob, eyes.bob, { avatarId: avatarIdOf(bob.mit!.serial, "bob"), appearance: "whale" });
+  const d = await delegate(ctx, server, alice, eyes.alice, ai, { avatarId: avatarIdOf(alice.mit!.serial, "alice") });
+  const A: Side = { credential: d.credential, driver: ai };
+  const B: Side = { credential: lb.credential, driver: bob };
 
+  return { ctx, f, A, B, alice, bob };
+}
+
+describe("h11-red2 V1, V2: a replayed hello yields traceable evidence about the responder (findings)", () => {
+  it("mallory (no avatar, no key) replays alice's AI's hello to bob and has bob traced with his reply", async () => {
+    const { ctx, f, A, B } = await setup();
     // a hello of alice's AI avatar, seen on the wire (alice's AI never talks to bob)
     const seen = authHello(A).hello;
     // mallory sends it to bob; bob answers (message 2) and waits for a finish that never comes
@@ -114,5 +127,17 @@ describe("h11-red2 V1: a replayed hello yields traceable evidence about the resp
     );
     expect(equalBytes(evidence.message.body, t)).to.equal(true);
     expect(outcome, "a stranger's replayed hello got bob traced").to.equal(undefined);
+  });
+
+  it("V2: one piece of evidence filed twice is traced twice (two Traced cases, two verdicts in the IdP's keystore)", async () => {
+    const { ctx, f, A, B } = await setup();
+    const s = await (await import("../../offchain/avatars/protocols")).mutualAuth(ctx, A, B);
+    const first = await trace(ctx, f.registry.connect(f.others[7]), s.evidenceAboutB);
+    const again = await trace(ctx, f.registry.connect(f.others[8]), s.evidenceAboutB).then(
+      (r) => r.caseId,
+      () => undefined,
+    );
+    expect(first.realId).to.equal("Bob Builder");
+    expect(again !== undefined, `the same interaction traced again under a new case (#${again})`).to.equal(false);
   });
 });
