@@ -636,6 +636,17 @@ export class Msrp {
     return e ? { name: e[0], pid: fromHex(e[1].pid), pk: fromHex(e[1].pk) } : undefined;
   }
 
+  /**
+   * Every pseudonym the MSRP issued to an RN, oldest first (the trust layer may know it by any of
+   * them: its trust identity is its first attested PID, a group lists the PID it was allocated under).
+   * @throws AgentStateError for an unknown RN
+   */
+  rnPids(name: string): Uint8Array[] {
+    const e = this.r.rns[name];
+    if (!e) throw new AgentStateError(`rnPids: unknown RN ${name}`);
+    return e.pids.map((p) => fromHex(p));
+  }
+
   /** Joined RNs (their current secret is on-chain) with their current PID and public key. */
   joinedRns(): { name: string; pid: Uint8Array; pk: Point; pool: number }[] {
     return Object.entries(this.r.rns)

@@ -12,8 +12,13 @@
  * chain linked its two PIDs (evicted and added in one GroupRekeyed). Paper property: RSMS §IV.B.2.c
  * (an evicted member cannot obtain the updated key); §III.D.2 unlinkability of rotated PIDs.
  * Fix: freshRns skips the group's members by name (under any PID), and Msrp.rekeyGroup refuses to
- * add an RN the same update evicts. G2 and G3 (judging flags by group PID, formation ignoring
- * flags) stay open: group-rotation-red.findings.test.ts.
+ * add an RN the same update evicts.
+ *
+ * G2 (MEDIUM, fixed): the desk asked the trust layer about a member's group PID only, so a flagged
+ * RN that rotated and was then allocated under its new PID could not be evicted (NOT_FLAGGED): a
+ * flag stopped binding after one rotation. Now a member (and a replacement candidate) is flagged if
+ * any PID the MSRP issued to it is (`flaggedRn`). G3 (formation ignores flags) stays open:
+ * group-rotation-red.findings.test.ts.
  */
 import { expect } from "chai";
 import hre from "hardhat";
@@ -24,11 +29,12 @@ import { TrustLedger } from "../../offchain/trust/ledger";
 import { TRUST_ROLE_SIGNERS } from "../../offchain/chain/system";
 import { joinRemote, loadRemoteRn, reauthRemote, registerRnRemote } from "../../offchain/services/rsms/clients";
 import { localParty, registerUserRemote, rekeyRemote, requestGroupRemote, takePart } from "../../offchain/services/rsms/group-clients";
+import { ServiceError } from "../../offchain/services/client";
 import { TrustManager__factory } from "../../typechain-types";
 
 const once = { attempts: 1, timeoutMs: 30_000, backoffMs: 10 };
 
-describe("services/rsms: an evicted member that rotated its pseudonym is not re-added by its own eviction (h11-red2 G1)", function () {
+describe("services/rsms: a flagged RN that rotates its pseudonym is evicted, and not re-added by its own eviction (h11-red2 G1, G2)", function () {
   this.timeout(300_000);
 
   async function system(rns: string[], users: string[]) {
@@ -93,6 +99,34 @@ describe("services/rsms: an evicted member that rotated its pseudonym is not re-
         (e: Error) => e,
       );
       expect(err, "the evicted RN read the new key").to.not.equal(undefined);
+    } finally {
+      await s.stop();
+      await s.msrp.stop();
+    }
+  });
+
+  it("a flagged RN that rotated, then allocated under its new PID, is evicted: the desk asks about every PID of the RN (h11-red2 G2)", async () => {
+    const { s, ks, pidOf, flag } = await system(["a", "b"], ["bob"]);
+    try {
+      await flag("a");
+      await reauthRemote({ name: "a", poolId: 2, keystore: ks("a"), dep: s.dep, retry: once });
+      const newA = pidOf("a");
+      // formation does not ask the trust layer (G3): bob's group of two gets "a" under PID_1
+      const gb = await requestGroupRemote({ msrpUrl: s.msrpUrl, user: "bob", size: 2, keystore: ks("bob"), dep: s.dep });
+      expect(gb.pids.map(toHex)).to.include(toHex(newA));
+      const refused = await rekeyRemote({
+        msrpUrl: s.msrpUrl,
+        user: "bob",
+        groupId: gb.groupId,
+        evict: [newA],
+        keystore: ks("bob"),
+        dep: s.dep,
+        retry: once,
+      }).then(
+        () => undefined,
+        (e: ServiceError) => e.reason,
+      );
+      expect(refused, "the flagged RN, in the group under a rotated PID, cannot be evicted").to.equal(undefined);
     } finally {
       await s.stop();
       await s.msrp.stop();
