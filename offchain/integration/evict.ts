@@ -24,16 +24,22 @@ export async function evictFlaggedMembers(
   groupId: Uint8Array,
 ) {
   const info = msrp.groupInfo(groupId);
-  const isFlagged = async (pid: Uint8Array) => (Number((await trust.entity(toHex(pid))).flags) & ATTACK_MASK) !== 0;
+  const flaggedPid = async (pid: Uint8Array) => (Number((await trust.entity(toHex(pid))).flags) & ATTACK_MASK) !== 0;
+  // flagged under any pseudonym the MSRP issued it, past or current (h11-red2 G2: one rotation shed a flag)
+  const isFlagged = async (name: string) => {
+    for (const pid of msrp.rnPids(name)) if (await flaggedPid(pid)) return true;
+    return false;
+  };
   const flagged: { name: string; pid: Uint8Array }[] = [];
-  for (const m of info.members) if (await isFlagged(m.pid)) flagged.push(m);
+  for (const m of info.members) if (await isFlagged(m.name)) flagged.push(m);
   if (flagged.length === 0) return { flagged, rekey: undefined };
-  const inGroup = new Set(info.members.map((m) => toHex(m.pid)));
+  // members by name: a member evicted now that rotated its PID is no spare (h11-red2 G1)
+  const inGroup = new Set(info.members.map((m) => m.name));
   const spares: string[] = [];
   const suspicious = new Set(msrp.suspiciousRns());
   for (const r of msrp.joinedRns()) {
     if (spares.length === flagged.length) break;
-    if (!inGroup.has(toHex(r.pid)) && !suspicious.has(r.name) && !(await isFlagged(r.pid))) spares.push(r.name);
+    if (!inGroup.has(r.name) && !suspicious.has(r.name) && !(await isFlagged(r.name))) spares.push(r.name);
   }
   const rekey = await rekeyServiceGroup(groups, msrp, directory, { groupId, evict: flagged.map((f) => f.pid), add: spares });
   return { flagged, rekey, added: spares };

@@ -636,6 +636,17 @@ export class Msrp {
     return e ? { name: e[0], pid: fromHex(e[1].pid), pk: fromHex(e[1].pk) } : undefined;
   }
 
+  /**
+   * Every pseudonym the MSRP issued to an RN, oldest first (the trust layer may know it by any of
+   * them: its trust identity is its first attested PID, a group lists the PID it was allocated under).
+   * @throws AgentStateError for an unknown RN
+   */
+  rnPids(name: string): Uint8Array[] {
+    const e = this.r.rns[name];
+    if (!e) throw new AgentStateError(`rnPids: unknown RN ${name}`);
+    return e.pids.map((p) => fromHex(p));
+  }
+
   /** Joined RNs (their current secret is on-chain) with their current PID and public key. */
   joinedRns(): { name: string; pid: Uint8Array; pk: Point; pool: number }[] {
     return Object.entries(this.r.rns)
@@ -739,6 +750,9 @@ export class Msrp {
       if (this.r.suspicious?.includes(name)) throw new AgentStateError(`rekeyGroup: RN "${name}" is in the set of suspicious RNs`);
       if (g.members.some((m) => m.name === name && !evictHex.has(toHex(m.pid))))
         throw new AgentStateError(`rekeyGroup: RN "${name}" is already a member`);
+      // An RN this update evicts is not re-added to it, under a rotated PID either: the new key is
+      // what the eviction keeps from it (forward security; h11-red2 G1)
+      if (g.members.some((m) => m.name === name)) throw new AgentStateError(`rekeyGroup: RN "${name}" is evicted by this update`);
       return { name, pid: fromHex(r.pids[r.pids.length - 1]) };
     });
     const members = [...g.members.filter((m) => !evictHex.has(toHex(m.pid))), ...added];

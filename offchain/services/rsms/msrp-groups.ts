@@ -430,14 +430,30 @@ export class GroupDesk {
     return (Number((await this.d.trust.entity(toHex(pid))).flags) & ATTACK_MASK) !== 0;
   }
 
-  /** Joined RNs that may join `info`'s group: not in it, not suspicious, not flagged; at most `count`. */
-  private async freshRns(info: { members: { pid: Uint8Array }[] }, count: number): Promise<string[]> {
-    const inGroup = new Set(info.members.map((m) => toHex(m.pid)));
+  /**
+   * Whether the trust layer flagged an RN under any of its pseudonyms, past or current: a flag is
+   * on its trust identity (its first attested PID), so an RN that rotated since would otherwise
+   * shed it (h11-red2 G2: a flagged RN in a group under a rotated PID could not be evicted).
+   */
+  private async flaggedRn(name: string, pid: Uint8Array): Promise<boolean> {
+    if (!this.d.trust) return false;
+    if (await this.flagged(pid)) return true;
+    for (const p of this.d.msrp.rnPids(name)) if (!equalBytes(p, pid) && (await this.flagged(p))) return true;
+    return false;
+  }
+
+  /**
+   * Joined RNs that may join `info`'s group: not in it (by name: under no PID, so that a member
+   * the update evicts, which may have rotated its pseudonym since, is not re-added to it; h11-red2
+   * G1), not suspicious, not flagged under any of its pseudonyms; at most `count`.
+   */
+  private async freshRns(info: { members: { name: string }[] }, count: number): Promise<string[]> {
+    const inGroup = new Set(info.members.map((m) => m.name));
     const suspicious = new Set(this.d.msrp.suspiciousRns());
     const add: string[] = [];
     for (const c of this.d.msrp.joinedRns()) {
       if (add.length === count) break;
-      if (!inGroup.has(toHex(c.pid)) && !suspicious.has(c.name) && !(await this.flagged(c.pid))) add.push(c.name);
+      if (!inGroup.has(c.name) && !suspicious.has(c.name) && !(await this.flaggedRn(c.name, c.pid))) add.push(c.name);
     }
     return add;
   }
@@ -450,7 +466,7 @@ export class GroupDesk {
       const evict: Uint8Array[] = [];
       for (const m of info.members) {
         const asked = r.evict.some((p) => equalBytes(p, m.pid));
-        const isFlagged = await this.flagged(m.pid);
+        const isFlagged = await this.flaggedRn(m.name, m.pid);
         if (asked && !isFlagged)
           throw new GroupServiceError("NOT_FLAGGED", `rekey: ${toHex(m.pid).slice(0, 10)}… is not flagged by the trust layer`);
         if (isFlagged && (asked || r.evict.length === 0)) evict.push(m.pid);

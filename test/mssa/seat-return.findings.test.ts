@@ -1,0 +1,33 @@
+/**
+ * h11-red2 finding M2 (MEDIUM): an authority removed from the electorate gets its seat back by
+ * being enrolled again, without any election.
+ *
+ * AuthorityElection.isAuthority(a) = member && _seatRound[a] == sitting + 1 && R < 1, and
+ * `remove` clears only the membership, never the seat. So an authority whose last access was
+ * revoked (CredentialLedger.revoke: the place's operator expels it, and the ledger removes it from
+ * the election) "leaves its seat" only until it is a member again: one approved registration at
+ * any place (with per-place nullifiers a place that never saw it cannot refuse it; see M1), or the
+ * registrar's enrolment, and it sits again for the rest of the term: it approves registrations
+ * (CredentialLedger._checkApprover asks isAuthority) and attests misbehaviour reports.
+ *
+ * Property broken: MSSA authority election (QDPoS + Borda): the m authorities are those the
+ * current round elected; a removed authority should not sit until an election seats it again.
+ *
+ * Suggested fix: `remove` also vacates the seat (`_seatRound[member] = 0`, with an event), so only
+ * `elect` seats a member; or record the removal and compare it with the seat's round.
+ */
+import { expect } from "chai";
+import { loadFixture } from "@nomicfoundation/hardhat-toolbox/network-helpers";
+import { deployMssaFixture } from "../fixtures/mssa";
+
+describe("h11-red2 M2: a removed authority re-enrolled sits again without an election (findings)", () => {
+  it("round 0's authority au1 is removed (its seat is left), enrolled again: it must not be an authority", async () => {
+    const f = await loadFixture(deployMssaFixture);
+    expect(await f.election.isAuthority(f.au1.address)).to.equal(true);
+    await f.election.remove(f.au1.address);
+    expect(await f.election.isAuthority(f.au1.address)).to.equal(false);
+    await f.election.enrol(f.au1.address);
+    expect(await f.election.sittingRound()).to.equal(0n); // no election happened
+    expect(await f.election.isAuthority(f.au1.address), "the removed authority sits again without an election").to.equal(false);
+  });
+});

@@ -1,0 +1,41 @@
+/**
+ * offchain/integration/evict.ts (the demo's eviction of flagged RNs) against an RN that rotated its
+ * pseudonym (h11-red2 G1, G2): a member is flagged if the trust layer flagged any PID the MSRP
+ * issued it, and the spares are RNs outside the group by name, so a flagged member that rotated is
+ * evicted and not re-added under its new PID.
+ */
+import { expect } from "chai";
+import { loadRsms } from "./fixtures";
+import { formServiceGroup } from "../../offchain/rsms/group-flows";
+import { initialJoin, reauthenticate } from "../../offchain/rsms/flows";
+import { evictFlaggedMembers } from "../../offchain/integration/evict";
+import { Msrp } from "../../offchain/rsms/msrp";
+import { Role } from "../../offchain/rsms/messages";
+import { GroupParty } from "../../offchain/rsms/group";
+import { equalBytes, toHex } from "../../offchain/crypto/bytes";
+import type { TrustManager } from "../../typechain-types";
+
+describe("integration/evict: a flagged member that rotated its pseudonym (h11-red2 G1, G2)", function () {
+  this.timeout(120_000);
+
+  it("is evicted (flagged under its first PID, in the group under its second) and not re-added under its new PID", async () => {
+    const { ctx, msrp, rpmA, rpmB, rns, groupLedger } = await loadRsms();
+    for (const r of rns.slice(0, 4)) await initialJoin(ctx, r, rpmA, msrp);
+    const u = msrp.registerUser("alice", Msrp.registrationRequest(msrp.params.pkPub, Role.User, 0, "Alice Liddell"));
+    const alice = new GroupParty("alice", u.pid, u.sk);
+    const party = (name: string) => (name === "alice" ? alice : rns.find((r) => r.state.name === name)!.groupParty());
+    const bad = rns[0];
+    const firstPid = bad.state.pid; // its trust identity, flagged by the detector
+    await reauthenticate(ctx, bad, rpmB, msrp); // rotates to a PID the trust layer never saw
+    expect(equalBytes(bad.state.pid, firstPid)).to.equal(false);
+    const g = await formServiceGroup(groupLedger, msrp, party, { user: "alice", size: 2 }); // rn0 (new PID), rn1
+    expect(msrp.groupInfo(g.groupId).members.map((m) => m.name)).to.deep.equal(["rn0", "rn1"]);
+    const flaggedIds = new Set([toHex(firstPid)]);
+    const trust = { entity: async (id: string) => ({ flags: flaggedIds.has(id) ? 2n : 0n }) } as unknown as TrustManager;
+    const r = await evictFlaggedMembers(trust, groupLedger, msrp, party, g.groupId);
+    expect(r.flagged.map((m) => m.name)).to.deep.equal(["rn0"]);
+    expect(r.added).to.deep.equal(["rn2"]);
+    expect(msrp.groupInfo(g.groupId).members.map((m) => m.name)).to.deep.equal(["rn1", "rn2"]);
+    expect(await groupLedger.isMember(g.groupId, bad.state.pid)).to.equal(false);
+  });
+});

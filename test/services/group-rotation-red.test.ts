@@ -1,0 +1,135 @@
+/**
+ * Red team h11-red2 finding G1 (HIGH, fixed): forward security of the group key after an eviction,
+ * against a member that rotates its pseudonym.
+ *
+ * Attacker: an RN of a service group that the trust layer flagged. Before the user asks for its
+ * eviction it re-authenticates at another pool (PID_k -> PID_{k+1}; flagged is not S_RN, so the
+ * MSRP lets it rotate). The key update evicted PID_k, then asked `freshRns` for a replacement,
+ * which compared the candidates' current PIDs with the group's and asked the TrustManager about
+ * PID_{k+1} (no entity, never flagged): the evicted RN itself was the "fresh" RN (first when it
+ * registered first); Msrp.rekeyGroup let an RN be re-added when its entry was evicted by the same
+ * update, and the chain saw another PID. It got the new epoch's key, stayed out of S_RN, and the
+ * chain linked its two PIDs (evicted and added in one GroupRekeyed). Paper property: RSMS §IV.B.2.c
+ * (an evicted member cannot obtain the updated key); §III.D.2 unlinkability of rotated PIDs.
+ * Fix: freshRns skips the group's members by name (under any PID), and Msrp.rekeyGroup refuses to
+ * add an RN the same update evicts.
+ *
+ * G2 (MEDIUM, fixed): the desk asked the trust layer about a member's group PID only, so a flagged
+ * RN that rotated and was then allocated under its new PID could not be evicted (NOT_FLAGGED): a
+ * flag stopped binding after one rotation. Now a member (and a replacement candidate) is flagged if
+ * any PID the MSRP issued to it is (`flaggedRn`). G3 (formation ignores flags) stays open:
+ * group-rotation-red.findings.test.ts.
+ */
+import { expect } from "chai";
+import hre from "hardhat";
+import { rsmsServices, tmp } from "../helpers/rsms-services";
+import { Keystore } from "../../offchain/storage/keystore";
+import { equalBytes, toHex } from "../../offchain/crypto/bytes";
+import { TrustLedger } from "../../offchain/trust/ledger";
+import { TRUST_ROLE_SIGNERS } from "../../offchain/chain/system";
+import { joinRemote, loadRemoteRn, reauthRemote, registerRnRemote } from "../../offchain/services/rsms/clients";
+import { localParty, registerUserRemote, rekeyRemote, requestGroupRemote, takePart } from "../../offchain/services/rsms/group-clients";
+import { ServiceError } from "../../offchain/services/client";
+import { TrustManager__factory } from "../../typechain-types";
+
+const once = { attempts: 1, timeoutMs: 30_000, backoffMs: 10 };
+
+describe("services/rsms: a flagged RN that rotates its pseudonym is evicted, and not re-added by its own eviction (h11-red2 G1, G2)", function () {
+  this.timeout(300_000);
+
+  async function system(rns: string[], users: string[]) {
+    const s = await rsmsServices({ groups: true, pools: [1, 2] });
+    const tmAddress = s.f.deployment.contracts.TrustManager.address;
+    const signers = await hre.ethers.getSigners();
+    const detector = new TrustLedger(TrustManager__factory.connect(tmAddress, signers[TRUST_ROLE_SIGNERS.detector]));
+    const controller = new TrustLedger(TrustManager__factory.connect(tmAddress, signers[9]));
+    const machines = new Map<string, Keystore>();
+    for (const n of [...rns, ...users]) machines.set(n, new Keystore(tmp(`g-${n}`), ""));
+    const ks = (n: string) => machines.get(n)!;
+    for (const n of rns)
+      await registerRnRemote({ msrpUrl: s.msrpUrl, name: n, poolId: 1, rid: `rn:${n}`, token: s.enrol(n), keystore: ks(n), dep: s.dep });
+    expect(await s.msrp.publishDue()).to.equal(1);
+    for (const n of rns) await joinRemote({ name: n, poolId: 1, keystore: ks(n), dep: s.dep });
+    for (const u of users)
+      await registerUserRemote({ msrpUrl: s.msrpUrl, name: u, rid: `user:${u}`, token: s.enrol(u, "user"), keystore: ks(u), dep: s.dep });
+    const pidOf = (n: string) => loadRemoteRn(ks(n), n)!.state.pid;
+    /** the detector flags an RN's trust identity (its PID now: the first, before any rotation) */
+    const flag = async (n: string) => {
+      await controller.register(toHex(pidOf(n)), "resource-node", s.msrpWallet);
+      await detector.flag(toHex(pidOf(n)), 1, new Uint8Array(32));
+    };
+    const nameOf = (pid: Uint8Array) => [...machines.keys()].find((n) => equalBytes(localParty(ks(n), n).pid, pid));
+    return { s, ks, pidOf, flag, nameOf };
+  }
+
+  it("the flagged member rotates, then the update evicts it: a fresh RN is added, not the evicted one under its new PID; it cannot read the new key and is in S_RN", async () => {
+    const { s, ks, pidOf, flag, nameOf } = await system(["a", "b", "c"], ["alice"]);
+    try {
+      const g = await requestGroupRemote({ msrpUrl: s.msrpUrl, user: "alice", size: 2, keystore: ks("alice"), dep: s.dep });
+      const members = g.pids.slice(1).map((p) => nameOf(p)!);
+      const victim = members[0];
+      const oldPid = pidOf(victim);
+      await flag(victim);
+      // the attacker's move: a cross-pool re-authentication, PID_k -> PID_{k+1}
+      await reauthRemote({ name: victim, poolId: 2, keystore: ks(victim), dep: s.dep, retry: once });
+      expect(equalBytes(pidOf(victim), oldPid)).to.equal(false);
+      const r = await rekeyRemote({ msrpUrl: s.msrpUrl, user: "alice", groupId: g.groupId, keystore: ks("alice"), dep: s.dep });
+      expect(r.evicted.map(toHex)).to.deep.equal([toHex(oldPid)]);
+      const readers = ["alice", members[1], ...r.added.map((p) => nameOf(p)!)];
+      const keys = await Promise.all(
+        readers.map((n) => takePart({ msrpUrl: s.msrpUrl, name: n, groupId: g.groupId, keystore: ks(n), dep: s.dep })),
+      );
+      expect(new Set(keys.map((k) => toHex(k.key))).size).to.equal(1);
+      // The evicted RN must not be a member of the epoch that evicts it, under any pseudonym.
+      expect(
+        r.added.map((p) => nameOf(p)),
+        "the evicted RN was re-added under its rotated PID",
+      ).to.not.include(victim);
+      expect(await s.dep.groups.isMember(g.groupId, pidOf(victim)), "the evicted RN is a member of the new epoch").to.equal(false);
+      expect(s.msrp.msrp.suspiciousRns(), "the evicted RN is not in S_RN").to.include(victim);
+      const err = await takePart({
+        msrpUrl: s.msrpUrl,
+        name: victim,
+        groupId: g.groupId,
+        keystore: ks(victim),
+        dep: s.dep,
+        retry: once,
+      }).then(
+        () => undefined,
+        (e: Error) => e,
+      );
+      expect(err, "the evicted RN read the new key").to.not.equal(undefined);
+    } finally {
+      await s.stop();
+      await s.msrp.stop();
+    }
+  });
+
+  it("a flagged RN that rotated, then allocated under its new PID, is evicted: the desk asks about every PID of the RN (h11-red2 G2)", async () => {
+    const { s, ks, pidOf, flag } = await system(["a", "b"], ["bob"]);
+    try {
+      await flag("a");
+      await reauthRemote({ name: "a", poolId: 2, keystore: ks("a"), dep: s.dep, retry: once });
+      const newA = pidOf("a");
+      // formation does not ask the trust layer (G3): bob's group of two gets "a" under PID_1
+      const gb = await requestGroupRemote({ msrpUrl: s.msrpUrl, user: "bob", size: 2, keystore: ks("bob"), dep: s.dep });
+      expect(gb.pids.map(toHex)).to.include(toHex(newA));
+      const refused = await rekeyRemote({
+        msrpUrl: s.msrpUrl,
+        user: "bob",
+        groupId: gb.groupId,
+        evict: [newA],
+        keystore: ks("bob"),
+        dep: s.dep,
+        retry: once,
+      }).then(
+        () => undefined,
+        (e: ServiceError) => e.reason,
+      );
+      expect(refused, "the flagged RN, in the group under a rotated PID, cannot be evicted").to.equal(undefined);
+    } finally {
+      await s.stop();
+      await s.msrp.stop();
+    }
+  });
+});
