@@ -7,7 +7,9 @@
  * (it was not), so that nothing on-chain is orphaned and nothing is done twice. A service that
  * keeps running after a failed effect finishes the intent the same way when the request is
  * retried (the RPM enrolment, group formations and key updates) or on its next tick (filter
- * publications), instead of computing a new effect over it (h11-red R4, R6, R7).
+ * publications), instead of computing a new effect over it (h11-red R4, R6, R7). At the MSRP's
+ * start-up, an intent whose recovery fails does not stop the service: it is tried again in the
+ * background, and only what depends on it waits (msrp-service.ts `finishStalled`, `holdBack`).
  */
 import fs from "fs";
 import path from "path";
