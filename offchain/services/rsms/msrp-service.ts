@@ -56,7 +56,7 @@ import { MAX_JOINS_PER_TX, type RsmsLedger } from "../../rsms/ledger";
 import { BloomFilter } from "../../crypto/bloom";
 import { Kind, Route, Scheme, audienceOf, openEnvelope, sealReply, verifyEnvelope, EnvelopeError, type Envelope } from "../envelope";
 import { ReplyCache, DEFAULT_WINDOW_MS } from "../replies";
-import { Journal, Mutex, type Intent } from "../journal";
+import { Journal, Mutex, STALLED_RETRY_MS, type Intent } from "../journal";
 import { writeFileAtomic } from "../../storage/fs-atomic";
 import { faultPoint } from "../faults";
 import { accountSigner, fromAccount } from "../common";
@@ -146,9 +146,6 @@ export type MsrpServiceDeps = {
 };
 
 const nowSec = () => Math.floor(Date.now() / 1000);
-
-/** Default interval between two tries of the intents whose recovery failed at start-up (ms). */
-export const STALLED_RETRY_MS = 5_000;
 
 /** A journaled intent whose recovery failed: what it holds back, and the last error. */
 type Stalled = { kind: string; at: number; rn?: string; poolId?: number; error: string };
