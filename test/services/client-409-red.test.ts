@@ -13,7 +13,9 @@
  * the next run resends the same request, and the service's reply cache answers it.
  * Red before the fix (refusedForGood true for every 409): the pending records were gone, and the
  * next run failed for good: "422 INVALID_STATE enrolRpm: pool 2 already exists on-chain" (the RPM's
- * sk_RPM lost), "403 TOKEN_USED admit: token … was used by another request" (the RN's).
+ * sk_RPM lost), "403 TOKEN_USED admit: token … was used by another request" (the RN's). The MIT
+ * issuance (avatars/clients.ts issueRemote) is checked the same way (its old rule restored: the
+ * party's keys, which the issued MIT names, were deleted).
  */
 import { expect } from "chai";
 import http from "http";
@@ -22,6 +24,9 @@ import { rsmsServices, funded, tmp } from "../helpers/rsms-services";
 import { Keystore } from "../../offchain/storage/keystore";
 import { enrolRpm, registerRnRemote, rnClientRecord } from "../../offchain/services/rsms/clients";
 import { rpmServiceRecord } from "../../offchain/services/rsms/rpm-service";
+import { idpSystem, startIdp } from "../helpers/idp-services";
+import { issueRemote, partyRecord } from "../../offchain/services/avatars/clients";
+import { toHex } from "../../offchain/crypto/bytes";
 
 type Step = "lose" | "409" | "409-reused" | "pass";
 
@@ -158,6 +163,42 @@ describe("h11-fix3: a client keeps its pending request on a 409 that does not pr
       expect(ks.exists("rsms-rn-rn-reused-register")).to.equal(false);
     } finally {
       proxy.close();
+    }
+  });
+});
+
+describe("h11-fix3: an MIT issuance keeps its pending request (the party's keys) on a 409 that does not prove it can never succeed", function () {
+  this.timeout(120_000);
+
+  it("reply lost, retry 409: the party's keys are kept and the next run gets the MIT drawn for them", async () => {
+    const s = await idpSystem("idp-409");
+    const { svc, info } = await startIdp(s);
+    const proxy = await scripted(info.url, ["lose", "409"]);
+    const args = {
+      idp: { ...info, url: proxy.url },
+      dep: s.dep,
+      keystore: s.client,
+      name: "bot",
+      kind: "proxy" as const,
+      label: "a proxy",
+      token: s.token("proxy", "a proxy"),
+      retry: RETRY,
+    };
+    try {
+      const first = await issueRemote(args).then(
+        () => "issued",
+        (e: Error) => firstLine(e),
+      );
+      expect(s.client.exists("avatar-party-bot-issue"), "the pending issuance (the party's keys)").to.equal(true);
+      expect(first).to.match(/409 .*kept/);
+      const r = await issueRemote(args);
+      expect(r.resumed).to.equal(true);
+      expect(Number((await s.dep.registry.mit(toHex(r.party.mit!.serial))).status)).to.equal(1);
+      expect(s.client.exists(partyRecord("bot"))).to.equal(true);
+      expect(s.client.exists("avatar-party-bot-issue")).to.equal(false);
+    } finally {
+      proxy.close();
+      await svc.stop();
     }
   });
 });
