@@ -22,7 +22,7 @@ import http from "http";
 import path from "path";
 import { rsmsServices, funded, tmp } from "../helpers/rsms-services";
 import { Keystore } from "../../offchain/storage/keystore";
-import { enrolRpm, registerRnRemote, rnClientRecord } from "../../offchain/services/rsms/clients";
+import { enrolRpm, joinRemote, registerRnRemote, rnClientRecord } from "../../offchain/services/rsms/clients";
 import { rpmServiceRecord } from "../../offchain/services/rsms/rpm-service";
 import { idpSystem, startIdp } from "../helpers/idp-services";
 import { issueRemote, partyRecord } from "../../offchain/services/avatars/clients";
@@ -136,6 +136,42 @@ describe("h11-fix3: a client keeps its pending request on a 409 that does not pr
       expect(ks.exists(rnClientRecord("rn-409"))).to.equal(true);
       expect(ks.exists("rsms-rn-rn-409-register")).to.equal(false);
     } finally {
+      proxy.close();
+    }
+  });
+
+  it("an RN's join: the MSRP's reply to the RPM's forward lost, then 409: the RPM and the RN keep their pending state, and the next run joins once", async () => {
+    await registerRnRemote({
+      msrpUrl: s.msrpUrl,
+      name: "rn-j",
+      poolId: 1,
+      rid: "rn:rn-j",
+      token: s.enrol("rn-j"),
+      keystore: s.client,
+      dep: s.dep,
+    });
+    expect(await s.msrp.publishDue()).to.equal(1);
+    const proxy = await scripted(s.msrpUrl, ["lose", "409"]);
+    // the RPM reaches the MSRP through the proxy (its record's msrpUrl; test-only)
+    const rec = (s.rpm as unknown as { rec: { msrpUrl: string } }).rec;
+    const msrpUrl = rec.msrpUrl;
+    rec.msrpUrl = proxy.url;
+    const count = await s.dep.ledger.joinCount();
+    try {
+      const first = await joinRemote({ name: "rn-j", poolId: 1, keystore: s.client, dep: s.dep, retry: RETRY }).then(
+        () => "joined",
+        (e: Error) => firstLine(e),
+      );
+      expect(s.client.exists("rsms-rn-rn-j-join"), "the RN's pending join").to.equal(true);
+      expect(first).to.match(/409 .*forward is kept.*\(the request is kept/);
+      expect(await s.dep.ledger.joinCount(), "the first forward was served").to.equal(count + 1);
+      const r = await joinRemote({ name: "rn-j", poolId: 1, keystore: s.client, dep: s.dep, retry: RETRY });
+      expect(r.resumed).to.equal(true);
+      expect(r.rn.state.joined).to.equal(true);
+      expect(s.client.exists("rsms-rn-rn-j-join")).to.equal(false);
+      expect(await s.dep.ledger.joinCount()).to.equal(count + 1);
+    } finally {
+      rec.msrpUrl = msrpUrl;
       proxy.close();
     }
   });

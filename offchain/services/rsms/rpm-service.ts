@@ -30,7 +30,7 @@ import { equalBytes, fromHex, toHex } from "../../crypto/bytes";
 import type { ContentStore } from "../../storage/content-store";
 import { writeFileAtomic } from "../../storage/fs-atomic";
 import { ResourcePoolManager } from "../../rsms/rpm";
-import { RsmsRejectedError } from "../../rsms/errors";
+import { AgentStateError, RsmsRejectedError } from "../../rsms/errors";
 import { paramsFromPkPub } from "../../rsms/params";
 import { syncFilters } from "../../rsms/flows";
 import type { RsmsLedger } from "../../rsms/ledger";
@@ -210,7 +210,9 @@ export class RpmService {
       // refusal proves this one can never succeed (client.ts refusedForGood); after another 409 (the
       // MSRP's half-done state for this forward, its reply lost) the same forward is sent again
       if (e instanceof ServiceError && e.status >= 400 && e.status < 500 && e.status !== 429) {
-        if (refusedForGood(e)) fs.rmSync(this.forwardFile(tag), { force: true });
+        if (!refusedForGood(e))
+          throw new AgentStateError(`${what}: the MSRP answered the forward ${e.message}; the forward is kept: retry the ${what}`);
+        fs.rmSync(this.forwardFile(tag), { force: true });
         throw new RsmsRejectedError((e.reason as never) ?? "MSRP_REJECTED", `${what}: the MSRP refused the forward: ${e.message}`);
       }
       throw e;
