@@ -10,8 +10,15 @@
  * service object is abandoned), and at the restart the node fails every read of that join's record
  * (SIMULATED: the ledger's `recordOf` throws for that PID until released). Red before the fix:
  * `start` threw "connect ECONNRESET" and nothing was served.
+ * The second test is h11-red's case on the in-process chain with automine off: the MSRP dies once
+ * a join batch transaction is sent and before it is mined (SIMULATED: the send goes on, the
+ * service sees an exception); at the restart recovery's own recordJoin for each join is refused
+ * (the batch is pending: PidExists); once the batch is mined, the background retry finds each
+ * join on-chain and commits it. Red before the fix: `start` threw "reverted with custom error
+ * 'ResourcePoolRegistry__PidExists(…)'".
  */
 import { expect } from "chai";
+import hre from "hardhat";
 import fs from "fs";
 import path from "path";
 import { rsmsServices } from "../helpers/rsms-services";
@@ -101,5 +108,77 @@ describe("services/rsms: an intent whose recovery fails does not keep the MSRP d
     } finally {
       ledger.recordOf = real;
     }
+  });
+});
+
+describe("services/rsms: a join batch transaction still pending after a crash (h11-red's case)", function () {
+  this.timeout(300_000);
+  let s: Awaited<ReturnType<typeof rsmsServices>>;
+  let msrp: MsrpService;
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  before(async () => {
+    s = await rsmsServices({ msrpRetry: once, batch: { ms: 300, max: 2 } });
+    msrp = s.msrp;
+    for (const n of ["c", "d"])
+      await registerRnRemote({ msrpUrl: s.msrpUrl, name: n, poolId: 1, rid: `rn:${n}`, token: s.enrol(n), keystore: s.client, dep: s.dep });
+    expect(await msrp.publishDue()).to.equal(1);
+  });
+  after(async () => {
+    await hre.network.provider.send("evm_setAutomine", [true]);
+    await s?.rpm.stop();
+    await msrp?.stop();
+  });
+
+  it("the restarted MSRP starts although recovery cannot record the batch's joins yet, and finishes them once the batch is mined: one record each", async () => {
+    const ledger = s.msrpDeps.ledger;
+    const realJoins = ledger.recordJoins.bind(ledger);
+    const count = await s.dep.ledger.joinCount();
+    await hre.network.provider.send("evm_setAutomine", [false]);
+    // the MSRP dies once the batch transaction is sent, before it is mined (SIMULATED: the send
+    // goes on, the service sees an exception and is abandoned as a crashed process would be)
+    const realJoin = ledger.recordJoin.bind(ledger);
+    ledger.recordJoins = (async (rs: Parameters<typeof realJoins>[0]) => {
+      realJoins(rs).catch(() => undefined);
+      await sleep(500);
+      throw new Error("crash after the batch transaction was sent");
+    }) as typeof ledger.recordJoins;
+    // (the service's fallback after a failed batch, one recordJoin each, dies too)
+    ledger.recordJoin = (async () => {
+      throw new Error("crash after the batch transaction was sent");
+    }) as typeof ledger.recordJoin;
+    const failed = await Promise.all(
+      ["c", "d"].map((name) =>
+        joinRemote({ name, poolId: 1, keystore: s.client, dep: s.dep, retry: once }).then(
+          () => "joined",
+          (e: Error) => e.message,
+        ),
+      ),
+    );
+    ledger.recordJoins = realJoins;
+    ledger.recordJoin = realJoin;
+    for (const f of failed) expect(f).to.match(/ 502 UPSTREAM_UNAVAILABLE/);
+    const journal = path.join(s.msrpDeps.dir, "journal");
+    expect(fs.readdirSync(journal)).to.have.length(2);
+
+    const logs: string[] = [];
+    await msrp.stop();
+    msrp = new MsrpService({ ...s.msrpDeps, stalledRetryMs: 200, log: (l) => logs.push(l) });
+    const starting = msrp.start({ port: Number(new URL(s.msrpUrl).port) });
+    starting.catch(() => undefined);
+    await sleep(2_500);
+    await hre.network.provider.send("evm_mine", []); // the batch (and whatever recovery sent after it)
+    await hre.network.provider.send("evm_setAutomine", [true]);
+    await starting;
+    expect(logs.some((l) => /^recovery: intent join-\w+ \(join\) failed, tried again in the background/.test(l))).to.equal(true);
+    for (let i = 0; i < 100 && Object.keys(msrp.stalledIntents()).length; i++) await sleep(100);
+    expect(msrp.stalledIntents()).to.deep.equal({});
+    expect(fs.readdirSync(journal)).to.have.length(0);
+    for (const n of ["c", "d"]) expect(msrp.msrp.summary().rns.find((x) => x.name === n)!.joined).to.equal(true);
+    for (const name of ["c", "d"]) {
+      const r = await joinRemote({ name, poolId: 1, keystore: s.client, dep: s.dep, retry: once });
+      expect(r.rn.state.joined).to.equal(true);
+    }
+    expect(await s.dep.ledger.joinCount()).to.equal(count + 2);
   });
 });
