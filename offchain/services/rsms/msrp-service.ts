@@ -28,8 +28,8 @@
  * says ({@link MsrpService.recover}): a mined join is committed to the agent and its
  * acknowledgement cached, so the RPM's retry gets it; an unmined one is written then. An intent
  * whose recovery fails stays in the journal and is tried again in the background, and the service
- * starts: only the joins of its RN (or of its pool, for a pool creation) and its pool's filters
- * wait for it (503, retried by the RPM).
+ * starts: only what depends on it waits (a join's RN: 503, retried by the RPM; a publication's
+ * pool: its next filter).
  *
  * Join batching (opt-in, `batch`, `rsms:serve msrp --batch-ms`): a forward is verified and its
  * intent journaled under the mutex as above, then it waits in the open batch; the batch closes
@@ -148,7 +148,7 @@ export type MsrpServiceDeps = {
 const nowSec = () => Math.floor(Date.now() / 1000);
 
 /** A journaled intent whose recovery failed: what it holds back, and the last error. */
-type Stalled = { kind: string; at: number; rn?: string; poolId?: number; error: string };
+type Stalled = { kind: string; at: number; rn?: string; error: string };
 
 /** The MSRP service. */
 export class MsrpService {
@@ -467,13 +467,15 @@ export class MsrpService {
 
   /**
    * Refuses, for now, a join that depends on an intent whose recovery failed (h11-fix3): its RN's
-   * own join still being finished (the RPM's retry of that forward, or a new join of the RN), or a
-   * pool whose creation is. SERVICE_UNREACHABLE (503): the RPM retries it, and the RN keeps its
-   * pending join; once the intent is finished, the retry gets the journaled join's reply.
+   * own join still being finished (the RPM's retry of that forward, or a new join of the RN).
+   * SERVICE_UNREACHABLE (503): the RPM retries it, and the RN keeps its pending join; once the
+   * intent is finished, the retry gets the journaled join's reply. (A pool whose creation is
+   * stalled has no RPM that could forward yet: its enrolment reply is cached only once the pool is
+   * created; its filter publication fails and is held back by publishDue's own rule.)
    */
   private holdBack(v: VerifiedJoin): void {
     for (const [id, st] of this.stalled)
-      if ((st.kind === "join" && st.rn === v.rn) || (st.kind === "createPool" && st.poolId === v.record.poolId))
+      if (st.kind === "join" && st.rn === v.rn)
         throw new MetatrustError(
           "SERVICE_UNREACHABLE",
           `forward: ${v.rn}'s join waits for intent ${id} (${st.kind}), whose recovery failed (${st.error}); retry later`,
@@ -662,7 +664,7 @@ export class MsrpService {
       // a restart, its RNs could not join meanwhile, and the pool's next filter would have replaced
       // its intent (the same id): its RNs never published at all.
       // One that fails again holds back its own pool's next filter only (its intent must stay).
-      const held = new Set<number>([...this.stalled.values()].filter((st) => st.kind === "createPool").map((st) => st.poolId!));
+      const held = new Set<number>();
       let failed: unknown;
       for (const i of this.journal.pending()) {
         if (i.kind !== "publishFilter") continue;
@@ -706,7 +708,7 @@ export class MsrpService {
    * node unreachable for a moment; a join whose batch transaction is still pending after the crash,
    * so that recovery's own recordJoin reverts) does not stop the service (h11-fix3): it stays in
    * the journal, is tried again in the background ({@link finishStalled}), and holds back only what
-   * depends on it (its RN's joins, its pool's joins and filters: {@link holdBack}, publishDue).
+   * depends on it (its RN's joins: {@link holdBack}; a publication's pool's next filter: publishDue).
    * @returns the intents handled, by kind; `stalled`: those left for the background
    */
   async recover(): Promise<Record<string, number>> {
@@ -732,7 +734,6 @@ export class MsrpService {
       kind: i.kind,
       at: i.at,
       ...(i.kind === "join" ? { rn: String(d.rn) } : {}),
-      ...(d.poolId !== undefined ? { poolId: Number(d.poolId) } : {}),
       error,
     });
     this.log(`recovery: intent ${i.id} (${i.kind}) failed, tried again in the background: ${error}`);
