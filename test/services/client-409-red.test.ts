@@ -25,6 +25,7 @@ import { Keystore } from "../../offchain/storage/keystore";
 import { enrolRpm, joinRemote, registerRnRemote, rnClientRecord } from "../../offchain/services/rsms/clients";
 import { rpmServiceRecord } from "../../offchain/services/rsms/rpm-service";
 import { idpSystem, startIdp } from "../helpers/idp-services";
+import { registerUserRemote, userClientRecord } from "../../offchain/services/rsms/group-clients";
 import { issueRemote, partyRecord } from "../../offchain/services/avatars/clients";
 import { toHex } from "../../offchain/crypto/bytes";
 
@@ -81,7 +82,7 @@ describe("h11-fix3: a client keeps its pending request on a 409 that does not pr
   let s: Awaited<ReturnType<typeof rsmsServices>>;
 
   before(async () => {
-    s = await rsmsServices({ pools: [1] });
+    s = await rsmsServices({ pools: [1], groups: true });
   });
   after(async () => {
     await s?.stop();
@@ -172,6 +173,34 @@ describe("h11-fix3: a client keeps its pending request on a 409 that does not pr
       expect(await s.dep.ledger.joinCount()).to.equal(count + 1);
     } finally {
       rec.msrpUrl = msrpUrl;
+      proxy.close();
+    }
+  });
+
+  it("a user's registration (service groups): reply lost, retry 409: sk_User's transport key is kept and the next run gets her keys", async () => {
+    const proxy = await scripted(s.msrpUrl, ["lose", "409"]);
+    const ks = new Keystore(path.join(tmp("user-409"), "keystore"), "");
+    const args = {
+      msrpUrl: proxy.url,
+      name: "carol",
+      rid: "user:carol",
+      token: s.enrol("carol", "user"),
+      keystore: ks,
+      dep: s.dep,
+      retry: RETRY,
+    };
+    try {
+      const first = await registerUserRemote(args).then(
+        () => "registered",
+        (e: Error) => firstLine(e),
+      );
+      expect(ks.exists(`${userClientRecord("carol")}-register`), "the pending registration (its transport key)").to.equal(true);
+      expect(first).to.match(/409 .*kept/);
+      const r = await registerUserRemote(args);
+      expect(toHex(r.pid)).to.equal(toHex(s.msrp.msrp.userCredentials("carol").pid));
+      expect(ks.exists(userClientRecord("carol"))).to.equal(true);
+      expect(ks.exists(`${userClientRecord("carol")}-register`)).to.equal(false);
+    } finally {
       proxy.close();
     }
   });
