@@ -5,7 +5,7 @@
  * folder that has no IdP of its own, talks to the IdP service (`idp:serve`, tasks/services.ts)
  * found at that URL or from the MIT registry (offchain/services/avatars/clients.ts).
  */
-import { RefusedError, UsageError } from "./lib/cli";
+import { RefusedError, UsageError, minedReceipt } from "./lib/cli";
 import fs from "fs";
 import path from "path";
 import { task } from "hardhat/config";
@@ -163,7 +163,7 @@ task("idp:issue", "Issues an MIT: --user NAME (enrolls a SIMULATED iris) or --pr
       const p = c.party(name);
       const serial = c.bytes.toHex(p.mit!.serial);
       const onChain = Number((await c.registry.mit(serial)).status) !== 0;
-      const gas = onChain ? 0n : (await (await c.registry.issueMIT(serial, c.bytes.toHex(p.keyId), r.pendingMit.cid)).wait())!.gasUsed;
+      const gas = onChain ? 0n : (await minedReceipt(c.registry.issueMIT(serial, c.bytes.toHex(p.keyId), r.pendingMit.cid))).gasUsed;
       c.ks.update(rec, p.toRecord());
       console.log(
         `${name}: MIT ${serial} (${p.mit!.kind}) completed, parameters ${r.pendingMit.cid}${gas ? `; ${gas.toLocaleString("en-US")} gas` : ""}`,
@@ -336,13 +336,13 @@ task("avatar:revoke", "Revokes an MIT (--mit NAME) or the current delegation of 
   .setAction(async (a: { mit?: string; avatar?: string; owner?: string }, hre) => {
     const c = await avatarContext(hre);
     if (a.mit) {
-      await (await c.registry.revokeMIT(c.bytes.toHex(c.party(a.mit).mit!.serial))).wait();
+      await minedReceipt(c.registry.revokeMIT(c.bytes.toHex(c.party(a.mit).mit!.serial)));
       console.log(`MIT of ${a.mit} revoked`);
     } else if (a.avatar) {
       if (!a.owner) throw new UsageError("avatar:revoke: --avatar needs --owner (avatar names are per owner)");
       const id = await c.registry.activeDelegation(c.bytes.toHex(c.avatarId(c.party(a.owner), a.avatar)));
       if (id === 0n) throw new RefusedError(`avatar:revoke: ${a.avatar} has no active delegation`);
-      await (await c.registry.revokeDelegation(id)).wait();
+      await minedReceipt(c.registry.revokeDelegation(id));
       console.log(`delegation #${id} of ${a.avatar} revoked`);
     } else throw new UsageError("avatar:revoke: give --mit or --avatar");
   });

@@ -6,7 +6,7 @@
  * authorities are `authority:1..3`), addresses this machine holds a key for, or (development nodes)
  * signer indices. Time moves with `chain:advance` on local networks.
  */
-import { RefusedError, UsageError } from "./lib/cli";
+import { RefusedError, UsageError, minedReceipt } from "./lib/cli";
 import { task, types } from "hardhat/config";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 
@@ -88,11 +88,11 @@ task("mssa:nominate", "Nominates a member for the current round (opens a round i
         throw new RefusedError(
           `mssa:nominate: a round needs ${needed} members (2m + 1) and there are ${members}: register more users with mssa:register`,
         );
-      const rc = await (await c.el.openRound()).wait();
+      const rc = await minedReceipt(c.el.openRound());
       console.log(`opened round ${await c.el.currentRound()} (${gas(rc)})`);
     }
     const nominee = await c.resolve(a.nominee);
-    const rc = await (await c.el.connect(await c.signer(a.from)).nominate(nominee)).wait();
+    const rc = await minedReceipt(c.el.connect(await c.signer(a.from)).nominate(nominee));
     const id = await c.el.currentRound();
     console.log(`${nominee} has ${await c.el.nominations(id, nominee)} nomination(s) in round ${id}; ${gas(rc)}`);
   });
@@ -126,7 +126,7 @@ task("mssa:report", "Reports misbehaviour (Eq. 1): counted once a quorum of sitt
     // evidence so that their attestations add up to the quorum. The default names the node, the
     // behaviour and the round, so two authorities that run the same command attest one report.
     const evidence = hre.ethers.id(a.evidence || `${node}:${a.type}:round ${await c.el.currentRound()}`);
-    const rc = await (await c.el.connect(signer).report(node, f, evidence)).wait();
+    const rc = await minedReceipt(c.el.connect(signer).report(node, f, evidence));
     const m = await c.el.misbehaviour(node);
     const id = await c.el.reportIdOf(node, f, evidence);
     const state = REPORT_STATES[Number((await c.el.reportOf(id)).state)];
@@ -146,7 +146,7 @@ task("mssa:contest", "The reported member contests an applied misbehaviour repor
     if (Number(r.state) !== 2)
       throw new RefusedError(`mssa:contest: report ${id} is ${REPORT_STATES[Number(r.state)]}; only an applied report can be contested`);
     if (r.node !== from) throw new RefusedError(`mssa:contest: --from ${from} is not the reported member ${r.node}; only it may contest`);
-    const rc = await (await c.el.connect(await c.signer(a.from)).contest(id)).wait();
+    const rc = await minedReceipt(c.el.connect(await c.signer(a.from)).contest(id));
     console.log(`report ${id} contested by ${from}; the arbiter rules with mssa:resolve; ${gas(rc)}`);
     return { id, state: "contested" };
   });
@@ -164,7 +164,7 @@ task("mssa:resolve", "The arbiter (ARBITER_ROLE) upholds a contested report or d
     if (Number(r.state) === 0) throw new UsageError(`mssa:resolve: --id ${id} is no report`);
     if (Number(r.state) !== 3) throw new RefusedError(`mssa:resolve: report ${id} is ${REPORT_STATES[Number(r.state)]}, not contested`);
     const { signer } = await c.roleSigner("mssa:resolve", "arbiter", a.from);
-    const rc = await (await c.el.connect(signer).resolveContest(id, a.verdict === "uphold")).wait();
+    const rc = await minedReceipt(c.el.connect(signer).resolveContest(id, a.verdict === "uphold"));
     const m = await c.el.misbehaviour(r.node);
     const state = REPORT_STATES[Number((await c.el.reportOf(id)).state)];
     console.log(`report ${id} ${state}; ${r.node}: counts [${m.counts.join(", ")}], R_bw = ${pct(m.ratio)}; ${gas(rc)}`);
@@ -183,7 +183,7 @@ task("mssa:enrol", "The election's registrar (REGISTRAR_ROLE) enrols a member ou
     if (!a.remove && isMember) throw new RefusedError(`mssa:enrol: --member ${member} is already a member`);
     const { signer } = await c.roleSigner("mssa:enrol", "registrar", a.from);
     const el = c.el.connect(signer);
-    const rc = await (await (a.remove ? el.remove(member) : el.enrol(member))).wait();
+    const rc = await minedReceipt(a.remove ? el.remove(member) : el.enrol(member));
     console.log(`${member} ${a.remove ? "removed" : "enrolled"}; members M = ${await c.el.memberCount()}; ${gas(rc)}`);
     return { member, enrolled: !a.remove, members: Number(await c.el.memberCount()) };
   });
@@ -214,7 +214,7 @@ task("mssa:vote", "Casts a ballot: a full preference order of the candidates, mo
     } catch (e) {
       throw new UsageError(`mssa:vote: --ranking ${a.ranking}: ${(e as Error).message} (a full order of the ${cands.length} candidates)`);
     }
-    const rc = await (await c.el.connect(await c.signer(a.from)).vote(ranking)).wait();
+    const rc = await minedReceipt(c.el.connect(await c.signer(a.from)).vote(ranking));
     console.log(`ballot cast in round ${id}: [${ranking.join(", ")}]; ${gas(rc)}`);
   });
 
@@ -224,14 +224,14 @@ task("mssa:elect", "Moves the round on: closes the nomination (top 2m by Eq. 2) 
     const id = await c.el.currentRound();
     const stage = Number((await c.el.round(id)).stage);
     if (stage === 1) {
-      const rc = await (await c.el.closeNomination()).wait();
+      const rc = await minedReceipt(c.el.closeNomination());
       const after = await c.el.round(id);
       if (Number(after.stage) === 4)
         console.log(`round ${id}: aborted, too few eligible nominees; the sitting authorities stay; ${gas(rc)}`);
       else console.log(`round ${id}: candidates ${after.candidates.join(", ")}; ${gas(rc)}`);
       return { stage: STAGES[Number(after.stage)], authorities: [...(await c.el.authorities())] };
     } else if (stage === 2) {
-      const rc = await (await c.el.elect()).wait();
+      const rc = await minedReceipt(c.el.elect());
       if (Number((await c.el.round(id)).stage) === 4)
         console.log(`round ${id}: aborted, fewer than m eligible candidates; the sitting authorities stay; ${gas(rc)}`);
       else console.log(`round ${id}: authorities ${(await c.el.authorities()).join(", ")}; ${gas(rc)}`);
@@ -297,7 +297,7 @@ task(
     if (p.threshold === 0n) {
       const sitting = [...(await c.el.authorities())];
       const aus = sitting.slice(0, Math.min(2, sitting.length));
-      await (await c.ledger.setPlace(place, aus, aus.length)).wait();
+      await minedReceipt(c.ledger.setPlace(place, aus, aus.length));
       console.log(`place ${a.place} created with authorities ${aus.join(", ")} (k = ${aus.length})`);
       p = await c.ledger.place(place);
     }
@@ -325,7 +325,7 @@ task(
       console.log(`resuming registration ${prior.id}: proposed, ${onChainPrior.approvals} of ${k} approvals`);
       for (const [i, au] of approvers.entries())
         if (!(await c.ledger.approvedBy(prior.id!, approverAddrs[i]))) {
-          const rc = await (await c.ledger.connect(au).approve(prior.id!)).wait();
+          const rc = await minedReceipt(c.ledger.connect(au).approve(prior.id!));
           console.log(`approved by ${approverAddrs[i]}: ${gas(rc)}`);
         }
       c.keystore.update(record, { ...prior, pending: false });
@@ -379,7 +379,7 @@ task("mssa:place", "The admin sets a place's authorities and approval threshold 
     const aus = await Promise.all(a.authorities.split(",").map((x) => c.resolve(x.trim())));
     const k = a.k ?? aus.length;
     if (!Number.isInteger(k) || k < 1 || k > aus.length) throw new UsageError(`mssa:place: --k must be 1 to ${aus.length}`);
-    await (await c.ledger.setPlace(placeId(a.name), aus, k)).wait();
+    await minedReceipt(c.ledger.setPlace(placeId(a.name), aus, k));
     console.log(`place ${a.name}: authorities ${aus.join(", ")} (k = ${k})`);
     return { place: placeId(a.name), authorities: aus, k };
   });

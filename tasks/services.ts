@@ -9,7 +9,7 @@ import fs from "fs";
 import path from "path";
 import { task, types } from "hardhat/config";
 import type { ConfigurableTaskDefinition, HardhatRuntimeEnvironment } from "hardhat/types";
-import { UsageError } from "./lib/cli";
+import { UsageError, minedReceipt } from "./lib/cli";
 
 /** The chain side every service needs: its account, the registry through that account, chain id. */
 async function serviceChain(hre: HardhatRuntimeEnvironment, role: string) {
@@ -285,9 +285,9 @@ task(
     if (!hre.ethers.isAddress(a.to)) throw new UsageError(`rsms:msrp:grant: --to ${a.to} is not an address`);
     const [admin] = await hre.ethers.getSigners();
     const reg = ResourcePoolRegistry__factory.connect(await deployedAddress(hre, "ResourcePoolRegistry"), admin);
-    await (await reg.grantRole(await reg.MSRP_ROLE(), a.to)).wait();
+    await minedReceipt(reg.grantRole(await reg.MSRP_ROLE(), a.to));
     const groups = ServiceGroupRegistry__factory.connect(await deployedAddress(hre, "ServiceGroupRegistry"), admin);
-    await (await groups.grantRole(await groups.MSRP_ROLE(), a.to)).wait();
+    await minedReceipt(groups.grantRole(await groups.MSRP_ROLE(), a.to));
     console.log(`MSRP_ROLE granted to ${a.to} on the ResourcePoolRegistry and the ServiceGroupRegistry`);
     return { to: a.to };
   });
@@ -364,7 +364,7 @@ task("idp:grant", "The MIT registry's admin grants IDP_ROLE to the IdP service's
     if (!hre.ethers.isAddress(a.to)) throw new UsageError(`idp:grant: --to ${a.to} is not an address`);
     const [admin] = await hre.ethers.getSigners();
     const reg = MITRegistry__factory.connect(await deployedAddress(hre, "MITRegistry"), admin);
-    await (await reg.grantRole(await reg.IDP_ROLE(), a.to)).wait();
+    await minedReceipt(reg.grantRole(await reg.IDP_ROLE(), a.to));
     console.log(`IDP_ROLE granted to ${a.to}`);
     return { to: a.to };
   });
@@ -625,7 +625,7 @@ task("trust:grant", "The TrustManager's admin grants DETECTOR_ROLE or ORACLE_ROL
     if (!hre.ethers.isAddress(a.to)) throw new UsageError(`trust:grant: --to ${a.to} is not an address`);
     const [admin] = await hre.ethers.getSigners();
     const tm = TrustManager__factory.connect(await deployedAddress(hre, "TrustManager"), admin);
-    await (await tm.grantRole(a.role === "detector" ? await tm.DETECTOR_ROLE() : await tm.ORACLE_ROLE(), a.to)).wait();
+    await minedReceipt(tm.grantRole(a.role === "detector" ? await tm.DETECTOR_ROLE() : await tm.ORACLE_ROLE(), a.to));
     console.log(`${a.role === "detector" ? "DETECTOR_ROLE" : "ORACLE_ROLE"} granted to ${a.to}`);
     return { to: a.to };
   });

@@ -14,7 +14,7 @@ import { ZeroAddress } from "ethers";
 import { task, types } from "hardhat/config";
 import { attach } from "../offchain/chain/contracts";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
-import { RefusedError, UsageError } from "./lib/cli";
+import { RefusedError, UsageError, minedReceipt } from "./lib/cli";
 
 /** TrustManager's admin identity-verified bit of `Entity.flags` (TrustManager.sol VERIFIED_BIT). */
 const VERIFIED_BIT = 0x80;
@@ -148,7 +148,7 @@ task("trust:register", "Registers a virtual entity in the TrustManager, controll
       c.remember(a.entity, id);
       // The admin flag is the operator's (signer #0), whoever controls the entity.
       if (a.verified && (Number((await c.tm.entity(id)).flags) & VERIFIED_BIT) === 0)
-        await (await c.tm.connect(operator).setIdentityVerified(id, true)).wait();
+        await minedReceipt(c.tm.connect(operator).setIdentityVerified(id, true));
       console.log(
         `${a.entity} (${a.type}) ${gas === undefined ? "was registered" : "registered"} as ${id}${gas === undefined ? "" : `; ${gas.toLocaleString("en-US")} gas`}${a.verified ? "; identity verified" : ""}`,
       );

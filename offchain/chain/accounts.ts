@@ -29,6 +29,7 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import { MetatrustError } from "../errors";
 import type { Keystore } from "../storage/keystore";
 import { ChainWallet } from "./sender";
+import { minedReceipt } from "./mined";
 
 /** A role name: letters, digits and `:._-`, starting with a letter. */
 const ROLE = /^[A-Za-z][A-Za-z0-9:._-]{0,63}$/;
@@ -166,7 +167,7 @@ export function roleAccounts(hre: HardhatRuntimeEnvironment, keystore: Keystore,
     if (!funder)
       throw new UnknownAccountError(`no funded account on ${hre.network.name}: set PRIVATE_KEY (testnet) or start a development node`);
     const tx = await funder.sendTransaction({ to: address, value: target - have });
-    await tx.wait();
+    await minedReceipt(tx);
     if (value === 0n) seen.set(address, performance.now());
   };
 

@@ -10,6 +10,7 @@ import { Deployment, saveDeployment } from "./deployments";
 import { deploymentFile } from "./paths";
 import { probeEip2537 } from "./eip2537";
 import { DeployContext, SYSTEM_CONTRACTS, trustRoleHolders } from "./system";
+import { minedReceipt } from "./mined";
 
 /** The target network lacks something metatrust needs. */
 export class NetworkUnsupportedError extends MetatrustError {
@@ -157,7 +158,7 @@ export async function deploySystem(hre: HardhatRuntimeEnvironment, opts: DeployO
     const factory = await hre.ethers.getContractFactory(spec.name, deployer);
     const args = await spec.args(ctx);
     const c = await factory.deploy(...args);
-    const receipt = await c.deploymentTransaction()!.wait();
+    const receipt = await minedReceipt(c.deploymentTransaction()!);
     ctx.deployed[spec.name] = {
       address: await c.getAddress(),
       block: receipt!.blockNumber,

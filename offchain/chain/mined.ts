@@ -11,19 +11,41 @@
  * After DROPPED_AFTER_POLLS answers in a row that it does not, the wait ends with
  * TransactionDroppedError and the sender's counted nonce is forgotten (its next transaction takes
  * the unused nonce instead of queueing behind it), as offchain/chain/direct.ts does on the fast path.
+ *
+ * Every transaction sent off the fast path is awaited here (h11-fix3 R1c): the services, the tasks,
+ * the deployment wiring (system.ts, deploy.ts) and the in-process MSSA registration call
+ * `minedReceipt`, and ChainWallet's own responses (sender.ts `ChainTransactionResponse`) wait
+ * through `waitKnown`, so even ethers' `wait()` on one ends. test/chain/raw-wait.test.ts keeps
+ * ethers' raw `wait()` out of offchain/ and tasks/ (an ethers Contract builds its own response,
+ * whose `wait()` ChainWallet cannot reach).
  */
-import { isError, type ContractTransactionReceipt, type ContractTransactionResponse } from "ethers";
+import {
+  isError,
+  type ContractTransactionReceipt,
+  type ContractTransactionResponse,
+  type TransactionReceipt,
+  type TransactionResponse,
+} from "ethers";
 import { DROPPED_AFTER_POLLS, TransactionDroppedError } from "./direct";
 import { forgetNonceOf } from "./sender";
 
 /** One slice of a wait (ms): after it, the node is asked whether it still knows the transaction. */
 export const WAIT_SLICE_MS = 1_000;
 
-/** ethers' wait, in slices; TransactionDroppedError once the node no longer knows the transaction. */
-async function waitKnown(tx: ContractTransactionResponse): Promise<ContractTransactionReceipt | null> {
+/**
+ * ethers' wait, in slices; TransactionDroppedError once the node no longer knows the transaction.
+ * @param tx - the sent transaction (its own `wait` is called with a timeout: one slice)
+ * @param confirms - confirmations to wait for (ethers' meaning; 1 by default)
+ * @throws TransactionDroppedError after DROPPED_AFTER_POLLS slices in a row in which the node does
+ *   not know the transaction (the sender's counted nonce is forgotten first)
+ */
+export async function waitKnown<R extends TransactionReceipt>(
+  tx: Pick<TransactionResponse, "hash" | "from" | "provider"> & { wait(confirms?: number, timeout?: number): Promise<R | null> },
+  confirms = 1,
+): Promise<R | null> {
   for (let unknown = 0; ;) {
     try {
-      return await tx.wait(1, WAIT_SLICE_MS);
+      return await tx.wait(confirms, WAIT_SLICE_MS);
     } catch (e) {
       if (!isError(e, "TIMEOUT")) throw e;
     }
@@ -40,7 +62,11 @@ async function waitKnown(tx: ContractTransactionResponse): Promise<ContractTrans
  * @throws the replay's error (with the revert data) when the transaction reverted on-chain; the
  *   original CALL_EXCEPTION when the replay does not revert
  */
-export async function minedReceipt(sent: Promise<ContractTransactionResponse>): Promise<ContractTransactionReceipt> {
+export async function minedReceipt(
+  sent: ContractTransactionResponse | Promise<ContractTransactionResponse>,
+): Promise<ContractTransactionReceipt>;
+export async function minedReceipt(sent: TransactionResponse | Promise<TransactionResponse>): Promise<TransactionReceipt>;
+export async function minedReceipt(sent: TransactionResponse | Promise<TransactionResponse>): Promise<TransactionReceipt> {
   const tx = await sent;
   try {
     const r = await waitKnown(tx);

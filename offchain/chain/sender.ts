@@ -40,10 +40,12 @@ import {
   keccak256,
   type BytesLike,
   type Provider,
+  type TransactionReceipt,
   type TransactionRequest,
 } from "ethers";
 import { groupBackend } from "../crypto/backend";
 import { signTransaction, type SignedTx } from "./fastpath";
+import { waitKnown } from "./mined";
 import snapshot from "../../gas-snapshot.json";
 import { ResourcePoolRegistry__factory, TrustManager__factory } from "../../typechain-types";
 
@@ -187,6 +189,21 @@ export class BackendSigningKey extends SigningKey {
   }
 }
 
+/**
+ * A transaction ChainWallet sent (`broadcast`). Its `wait()` without a timeout goes through
+ * `waitKnown` (offchain/chain/mined.ts): a transaction the node dropped ends the wait with
+ * TransactionDroppedError and frees the wallet's counted nonce, where ethers' own `wait()` listens
+ * forever (h11-red R1c). A wait with a timeout is ethers' (the caller bounds it). An ethers
+ * Contract builds its own response from this one, without this `wait`: contract calls are awaited
+ * with `minedReceipt`.
+ */
+export class ChainTransactionResponse extends TransactionResponse {
+  override wait(confirms?: number, timeout?: number): Promise<TransactionReceipt | null> {
+    if (timeout != null || confirms === 0) return super.wait(confirms, timeout);
+    return waitKnown(this, confirms ?? 1);
+  }
+}
+
 /** A Wallet whose transactions cost one JSON-RPC call to send, once its chain state is known (see above). */
 export class ChainWallet extends Wallet {
   /**
@@ -276,7 +293,7 @@ export class ChainWallet extends Wallet {
     const txHash = keccak256(signed);
     const hash = await raw.send("eth_sendRawTransaction", [signed]);
     if (hash !== txHash) throw new Error(`ChainWallet: the node answered ${String(hash)} for transaction ${txHash}`);
-    return new TransactionResponse(
+    return new ChainTransactionResponse(
       {
         blockNumber: null,
         blockHash: null,

@@ -4,7 +4,7 @@
  * there is one deployment path. Each capability appends its contracts here.
  */
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
-import type { Signer } from "ethers";
+import type { ContractTransactionResponse, Signer } from "ethers";
 import type { DeployedContract } from "./deployments";
 import { DEFAULT_MODEL, DEFAULT_THRESHOLDS } from "../trust/fixed";
 import { DEFAULT_DISPUTE_PARAMS } from "../disputes/params";
@@ -13,6 +13,7 @@ import path from "path";
 import { devRoleSigner, roleAccounts } from "./accounts";
 import { dataDir } from "./paths";
 import { Keystore } from "../storage/keystore";
+import { minedReceipt } from "./mined";
 
 /** What a contract's constructor arguments and wiring may depend on. */
 export type DeployContext = {
@@ -31,8 +32,8 @@ export type DeployContext = {
 async function handOver(
   c: {
     hasRole(role: string, a: string): Promise<boolean>;
-    grantRole(role: string, a: string): Promise<{ wait(): Promise<unknown> }>;
-    renounceRole(role: string, a: string): Promise<{ wait(): Promise<unknown> }>;
+    grantRole(role: string, a: string): Promise<ContractTransactionResponse>;
+    renounceRole(role: string, a: string): Promise<ContractTransactionResponse>;
   },
   role: string,
   deployer: Signer,
@@ -40,8 +41,8 @@ async function handOver(
 ): Promise<void> {
   const me = await deployer.getAddress();
   if (!holder || holder.toLowerCase() === me.toLowerCase()) return;
-  if (!(await c.hasRole(role, holder))) await (await c.grantRole(role, holder)).wait();
-  if (await c.hasRole(role, me)) await (await c.renounceRole(role, me)).wait();
+  if (!(await c.hasRole(role, holder))) await minedReceipt(c.grantRole(role, holder));
+  if (await c.hasRole(role, me)) await minedReceipt(c.renounceRole(role, me));
 }
 
 /** One system contract. */
@@ -88,10 +89,10 @@ export const SYSTEM_CONTRACTS: ContractSpec[] = [
     // record names (role `detector` by default); it is also the AuthorityElection's detector.
     wire: async ({ hre, deployer, deployed, roles }) => {
       const tm = await hre.ethers.getContractAt("TrustManager", deployed.TrustManager.address, deployer);
-      await (await tm.setVerifier(3, deployed.ResourcePoolRegistry.address)).wait();
+      await minedReceipt(tm.setVerifier(3, deployed.ResourcePoolRegistry.address));
       const holders = await trustRoleHolders(hre);
-      await (await tm.grantRole(await tm.DETECTOR_ROLE(), roles?.detector ?? holders.detector)).wait();
-      await (await tm.grantRole(await tm.ORACLE_ROLE(), holders.oracle)).wait();
+      await minedReceipt(tm.grantRole(await tm.DETECTOR_ROLE(), roles?.detector ?? holders.detector));
+      await minedReceipt(tm.grantRole(await tm.ORACLE_ROLE(), holders.oracle));
     },
   },
   {
@@ -103,7 +104,7 @@ export const SYSTEM_CONTRACTS: ContractSpec[] = [
     wire: async ({ hre, deployer, deployed, roles }) => {
       const tm = await hre.ethers.getContractAt("TrustManager", deployed.TrustManager.address, deployer);
       if ((await tm.verifierOf(1)).toLowerCase() !== deployed.MITRegistry.address.toLowerCase())
-        await (await tm.setVerifier(1, deployed.MITRegistry.address)).wait();
+        await minedReceipt(tm.setVerifier(1, deployed.MITRegistry.address));
       const mit = await hre.ethers.getContractAt("MITRegistry", deployed.MITRegistry.address, deployer);
       await handOver(mit, await mit.IDP_ROLE(), deployer, roles?.idp);
     },
@@ -121,7 +122,7 @@ export const SYSTEM_CONTRACTS: ContractSpec[] = [
     // once, to this contract: nobody (the admin included) can be granted it afterwards.
     wire: async ({ hre, deployer, deployed }) => {
       const tm = await hre.ethers.getContractAt("TrustManager", deployed.TrustManager.address, deployer);
-      await (await tm.grantRole(await tm.FEEDBACK_ROLE(), deployed.DisputeResolution.address)).wait();
+      await minedReceipt(tm.grantRole(await tm.FEEDBACK_ROLE(), deployed.DisputeResolution.address));
     },
   },
   {
@@ -138,7 +139,7 @@ export const SYSTEM_CONTRACTS: ContractSpec[] = [
     wire: async ({ hre, deployer, deployed, roles }) => {
       const el = await hre.ethers.getContractAt("AuthorityElection", deployed.AuthorityElection.address, deployer);
       const detector = roles?.detector ?? (await trustRoleHolders(hre)).detector;
-      if (!(await el.hasRole(await el.DETECTOR_ROLE(), detector))) await (await el.grantRole(await el.DETECTOR_ROLE(), detector)).wait();
+      if (!(await el.hasRole(await el.DETECTOR_ROLE(), detector))) await minedReceipt(el.grantRole(await el.DETECTOR_ROLE(), detector));
       await handOver(el, await el.REGISTRAR_ROLE(), deployer, roles?.registrar);
       await handOver(el, await el.ARBITER_ROLE(), deployer, roles?.arbiter);
     },
@@ -150,7 +151,7 @@ export const SYSTEM_CONTRACTS: ContractSpec[] = [
     // Users whose registration is approved become members of the election (the M active users).
     wire: async ({ hre, deployer, deployed }) => {
       const el = await hre.ethers.getContractAt("AuthorityElection", deployed.AuthorityElection.address, deployer);
-      await (await el.grantRole(await el.REGISTRAR_ROLE(), deployed.CredentialLedger.address)).wait();
+      await minedReceipt(el.grantRole(await el.REGISTRAR_ROLE(), deployed.CredentialLedger.address));
     },
   },
 ];

@@ -5,6 +5,7 @@
  */
 import type { Signer } from "ethers";
 import type { CredentialLedger } from "../../typechain-types";
+import { minedReceipt } from "../chain/mined";
 
 /** What recording a registration cost, per transaction in approval order. */
 export type Recorded = { id: string; gas: bigint[] };
@@ -64,7 +65,7 @@ export async function recordRegistration(
   if (approvers.length === 0) throw new RangeError("recordRegistration: at least the verifying authority signs");
   const id = await ledger.registrationId(place, user, commitment);
   const tx = await ledger.connect(approvers[0]).propose(place, user, commitment, consent.nullifier, consent.session, consent.signature);
-  const gas = [(await tx.wait())!.gasUsed];
-  for (const a of approvers.slice(1)) gas.push((await (await ledger.connect(a).approve(id)).wait())!.gasUsed);
+  const gas = [(await minedReceipt(tx)).gasUsed];
+  for (const a of approvers.slice(1)) gas.push((await minedReceipt(ledger.connect(a).approve(id))).gasUsed);
   return { id, gas };
 }

@@ -81,3 +81,37 @@ export async function getJson<T>(base: string, path: string, timeoutMs = 10_000)
   if (!res.ok) throw new ServiceError("PROTOCOL_REJECTED", res.status, `${base}${path}: ${res.status}`);
   return (await res.json()) as T;
 }
+
+/**
+ * Whether a refusal proves that these very request bytes can never be served, so that a client may
+ * drop what it keeps pending for them (the transport key a reply would be sealed to, a party's new
+ * keys, the request itself): a 4xx other than 429 and 409, or a 409 saying that the request id was
+ * answered for another request (REQUEST_ID_REUSED). Any other 409 (AGENT_STATE, KEYSTORE_EXISTS:
+ * "already registered", "already done") may be the service's own half-done state for this very
+ * request, whose first attempt was served while its reply was lost (h11-red R4): the pending state
+ * is kept, and the next run resends the same bytes, which the service's reply cache answers.
+ * @param e - what postEnvelope threw
+ */
+export function refusedForGood(e: unknown): boolean {
+  if (!(e instanceof ServiceError) || e.status < 400 || e.status >= 500 || e.status === 429) return false;
+  return e.status !== 409 || e.reason === "REQUEST_ID_REUSED";
+}
+
+/**
+ * What a client does with a failed request that it keeps pending: drops the pending record when the
+ * refusal is for good ({@link refusedForGood}); after a 409 that is not, says in the error that the
+ * request is kept and how to retry it (one line).
+ * @param e - what postEnvelope threw
+ * @param drop - removes the pending record
+ * @param what - the pending record's name and the command that resends it (for the message)
+ * @returns the error to throw
+ */
+export function settlePending(e: unknown, drop: () => void, what: string): unknown {
+  if (refusedForGood(e)) {
+    drop();
+    return e;
+  }
+  if (e instanceof ServiceError && e.status === 409)
+    return new ServiceError(e.code, e.status, `${e.message} (the request is kept: ${what})`, e.reason);
+  return e;
+}

@@ -7,11 +7,17 @@
  * (it was not), so that nothing on-chain is orphaned and nothing is done twice. A service that
  * keeps running after a failed effect finishes the intent the same way when the request is
  * retried (the RPM enrolment, group formations and key updates) or on its next tick (filter
- * publications), instead of computing a new effect over it (h11-red R4, R6, R7).
+ * publications), instead of computing a new effect over it (h11-red R4, R6, R7). At the MSRP's
+ * and the IdP's start-up, an intent whose recovery fails does not stop the service: it is tried
+ * again in the background, and only what depends on it waits (`finishStalled`, `holdBack` in
+ * msrp-service.ts and idp-service.ts).
  */
 import fs from "fs";
 import path from "path";
 import { writeFileAtomic } from "../storage/fs-atomic";
+
+/** Default interval between two tries of the intents whose recovery failed at start-up (ms). */
+export const STALLED_RETRY_MS = 5_000;
 
 /** One intent: a kind and its JSON data. */
 export type Intent<T = Record<string, unknown>> = { id: string; kind: string; data: T; at: number };

@@ -18,7 +18,14 @@
  * --show-stack-traces") and always exits 1, so it can carry neither one line nor the exit codes
  * above. The task prints its line and exits with its code itself.
  */
-import { ErrorFragment, Interface, keccak256, toUtf8Bytes } from "ethers";
+import {
+  ErrorFragment,
+  Interface,
+  keccak256,
+  toUtf8Bytes,
+  type ContractTransactionReceipt,
+  type ContractTransactionResponse,
+} from "ethers";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import { MetatrustError, type ErrorCode } from "../../offchain/errors";
 
@@ -37,6 +44,18 @@ export class RefusedError extends MetatrustError {
   constructor(message: string) {
     super("PROTOCOL_REJECTED", message);
   }
+}
+
+/**
+ * The receipt of a contract transaction a task sent: offchain/chain/mined.ts `minedReceipt`
+ * (loaded when used, as the tasks load offchain/), so a transaction the node dropped ends the
+ * command with TransactionDroppedError (exit 4) naming its hash, instead of ethers' `wait()`
+ * listening forever (h11-red R1c).
+ * @param sent - the sent transaction (the contract call's promise)
+ * @throws TransactionDroppedError; the replayed revert of a transaction mined with status 0
+ */
+export async function minedReceipt(sent: Promise<ContractTransactionResponse>): Promise<ContractTransactionReceipt> {
+  return (await import("../../offchain/chain/mined")).minedReceipt(sent);
 }
 
 /**

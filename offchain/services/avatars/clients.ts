@@ -38,7 +38,7 @@ import { keccak256 } from "../../crypto/hash";
 import { Kind, Route, Scheme, audienceOf, openEnvelope, sealEnvelope, verifyEnvelope, EnvelopeError } from "../envelope";
 import { NO_TOKEN, parseEnrolmentToken, tokenSigner } from "../enrolment";
 import { fromAccount, freshId } from "../common";
-import { getJson, postEnvelope, DEFAULT_RETRY, ServiceError, type RetryPolicy } from "../client";
+import { getJson, postEnvelope, settlePending, DEFAULT_RETRY, ServiceError, type RetryPolicy } from "../client";
 import { idpInfoDigest } from "./idp-service";
 import {
   ChallengePurpose,
@@ -98,9 +98,6 @@ function request(route: number, audience: Uint8Array, body: Uint8Array, session 
   return { kind: Kind.Request, route, audience, session, requestId, issuedAt: Date.now(), inReplyTo: new Uint8Array(32), body };
 }
 
-/** A final refusal (4xx other than 429): the step failed cleanly, nothing was recorded. */
-const refused = (e: unknown) => e instanceof ServiceError && e.status >= 400 && e.status < 500 && e.status !== 429;
-
 /** The keystore record of a party and of its issuance in flight. */
 export const partyRecord = (name: string) => `avatar-party-${name}`;
 const pendingIssue = (name: string) => `avatar-party-${name}-issue`;
@@ -151,8 +148,7 @@ export async function issueRemote(a: {
   }
   const env = fromHex(p.envelope);
   const replyBytes = await postEnvelope(a.idp.url, "/v1/mit/issue", env, a.retry ?? DEFAULT_RETRY).catch((e) => {
-    if (refused(e)) a.keystore.remove(pend);
-    throw e;
+    throw settlePending(e, () => a.keystore.remove(pend), `${pend}; run the issuance again to resend it`);
   });
   const reply = openEnvelope(replyBytes);
   verifyEnvelope(reply, { kind: Kind.Reply, route: Route.IdpIssue, audience, sender: fromAccount(a.idp.account), request: env });

@@ -33,6 +33,9 @@
  * issuance); the reply is cached before it is sent, then the intent is deleted. On start-up, each
  * intent left by a crash is finished from what the chain says ({@link IdpService.recover}): the
  * write is sent if it was not mined, and the reply is cached so that the client's retry gets it.
+ * One whose recovery fails (not a refusal by the chain: the node unreachable, say) stays in the
+ * journal and is tried again in the background while the IdP serves; only the retry of its own
+ * request waits (503) until it is finished ({@link IdpService.finishStalled}).
  * A crash before the intent leaves nothing on-chain: the retry is verified afresh (and refused
  * with STALE_CHALLENGE only if the challenge had expired, when the client asks for a new one).
  * An issuance is refused (DUPLICATE_IDENTITY) when the eye is enrolled already (one person, one
@@ -79,7 +82,8 @@ import {
 import { EnrolmentBook, EnrolmentTokenError, loadEnrolmentToken, type TokenRecord, type TokenUse } from "../enrolment";
 import { decodePoint } from "../../crypto/group";
 import { ReplyCache, DEFAULT_WINDOW_MS } from "../replies";
-import { Journal, Mutex, type Intent } from "../journal";
+import { Journal, Mutex, STALLED_RETRY_MS, type Intent } from "../journal";
+import { MetatrustError } from "../../errors";
 import { faultPoint } from "../faults";
 import { accountSigner } from "../common";
 import { startService, type RunningService, type ServiceConfig } from "../server";
@@ -212,6 +216,8 @@ export type IdpServiceDeps = {
   /** Development only: MITs are issued without an enrolment token. Default false (`idp:enrol-token`). */
   openRegistration?: boolean;
   windowMs?: number;
+  /** how often an intent whose recovery failed at start-up is tried again (ms; default STALLED_RETRY_MS) */
+  stalledRetryMs?: number;
   log?: (line: string) => void;
 };
 
@@ -229,6 +235,10 @@ export class IdpService {
   private readonly registryAddress: string;
   private running?: RunningService;
   private pruner?: NodeJS.Timeout;
+  /** intents whose recovery failed at start-up (not refused by the chain), by id: tried again in the background */
+  private readonly stalled = new Map<string, { kind: string; at: number; error: string }>();
+  private stalledTimer?: NodeJS.Timeout;
+  private stopped = false;
 
   constructor(private readonly d: IdpServiceDeps) {
     [this.idp, this.book] = this.load();
@@ -421,6 +431,7 @@ export class IdpService {
     return this.cache.once(env.requestId, env.issuedAt, raw, () =>
       this.mutex.run(async () => {
         const id = `login-${toHex(env.requestId).slice(2)}`;
+        this.holdBack(id);
         const book = new SpendFor(this.challenges, env.session, ChallengePurpose.login, toHex(envelopeHash(raw)));
         const ctx = this.ctx(await this.now(), (step) => {
           if (step.kind !== "recordLogin") return;
@@ -444,6 +455,7 @@ export class IdpService {
     return this.cache.once(env.requestId, env.issuedAt, raw, () =>
       this.mutex.run(async () => {
         const id = `delegate-${toHex(env.requestId).slice(2)}`;
+        this.holdBack(id);
         const book = new SpendFor(this.challenges, env.session, ChallengePurpose.delegation, toHex(envelopeHash(raw)));
         const ctx = this.ctx(await this.now(), (step) => {
           if (step.kind === "recordDelegation") this.journal.put(id, "recordDelegation", { request: toHex(raw) });
@@ -505,26 +517,83 @@ export class IdpService {
   // ---------------------------------------------------------------- recovery
 
   /**
-   * Finishes what a crash interrupted (called before serving).
-   * @returns the intents handled, by kind
+   * Finishes what a crash interrupted (called before serving). An intent whose recovery fails for
+   * another reason than a refusal by the chain (the node unreachable, a transaction dropped) does
+   * not stop the service (h11-fix3): it stays in the journal, is tried again in the background
+   * ({@link finishStalled}), and holds back only the retry of its own request (503).
+   * @returns the intents handled, by kind (`dropped`: refused by the chain; `stalled`: left for the background)
    */
   async recover(): Promise<Record<string, number>> {
     const done: Record<string, number> = {};
     for (const i of this.journal.pending()) {
-      try {
-        await this.recoverOne(i);
-        done[i.kind] = (done[i.kind] ?? 0) + 1;
-      } catch (e) {
-        // the chain refuses the write now (an MIT revoked since, say): nothing was recorded and no
-        // reply cached, so the client's retry is verified afresh and refused cleanly
-        // (ethers says CALL_EXCEPTION; Hardhat's providers throw "... reverted with ...")
-        if ((e as { code?: string }).code !== "CALL_EXCEPTION" && !/revert/i.test((e as Error).message ?? "")) throw e;
-        this.log(`recovery: ${i.kind} ${i.id} refused by the chain (${(e as Error).message.split("\n")[0]}): dropped`);
-        done.dropped = (done.dropped ?? 0) + 1;
+      const r = await this.recoverOrDrop(i);
+      if (r === "stalled") {
+        done.stalled = (done.stalled ?? 0) + 1;
+        continue;
       }
+      done[r] = (done[r] ?? 0) + 1;
       this.journal.done(i.id);
     }
     return done;
+  }
+
+  /** One intent: its kind when finished, "dropped" when the chain refuses it, "stalled" (recorded) when it failed otherwise. */
+  private async recoverOrDrop(i: Intent): Promise<string> {
+    try {
+      await this.recoverOne(i);
+      return i.kind;
+    } catch (e) {
+      const error = (e instanceof Error ? e.message : String(e)).split("\n")[0];
+      // the chain refuses the write now (an MIT revoked since, say): nothing was recorded and no
+      // reply cached, so the client's retry is verified afresh and refused cleanly
+      // (ethers says CALL_EXCEPTION; Hardhat's providers throw "... reverted with ...")
+      if ((e as { code?: string }).code === "CALL_EXCEPTION" || /revert/i.test(error)) {
+        this.log(`recovery: ${i.kind} ${i.id} refused by the chain (${error}): dropped`);
+        return "dropped";
+      }
+      if (!this.stalled.has(i.id)) this.log(`recovery: intent ${i.id} (${i.kind}) failed, tried again in the background: ${error}`);
+      this.stalled.set(i.id, { kind: i.kind, at: i.at, error });
+      return "stalled";
+    }
+  }
+
+  /** A retry of a request whose intent is still being finished waits (503) until it is; the cache answers it then. */
+  private holdBack(id: string): void {
+    const st = this.stalled.get(id);
+    if (st)
+      throw new MetatrustError(
+        "SERVICE_UNREACHABLE",
+        `${st.kind}: intent ${id} is still being finished (its recovery failed: ${st.error}); retry later`,
+      );
+  }
+
+  /** The intents whose recovery failed and is not finished yet: id → kind and last error. */
+  stalledIntents(): Record<string, { kind: string; error: string }> {
+    return Object.fromEntries([...this.stalled].map(([id, st]) => [id, { kind: st.kind, error: st.error }]));
+  }
+
+  /**
+   * Tries again, under the mutex, each intent whose recovery failed at start-up (by recovery's
+   * rule: nothing is done twice); one finished meanwhile (an issuance by its retry) is forgotten.
+   * @returns how many are left
+   */
+  async finishStalled(): Promise<number> {
+    return this.mutex.run(async () => {
+      const left = new Map(this.journal.pending().map((i) => [i.id, i]));
+      for (const [id, st] of [...this.stalled]) {
+        const i = left.get(id);
+        if (!i || i.at !== st.at) {
+          this.stalled.delete(id);
+          continue;
+        }
+        const r = await this.recoverOrDrop(i);
+        if (r === "stalled") continue;
+        this.journal.done(id);
+        this.stalled.delete(id);
+        this.log(`recovery: intent ${id} (${i.kind}) ${r === "dropped" ? "dropped" : "finished"}`);
+      }
+      return this.stalled.size;
+    });
   }
 
   private async recoverOne(i: Intent): Promise<void> {
@@ -592,13 +661,30 @@ export class IdpService {
       this.challenges.prune(Math.floor(Date.now() / 1000));
     }, this.d.windowMs ?? DEFAULT_WINDOW_MS);
     this.pruner.unref();
+    if (this.stalled.size) {
+      const retry = () => {
+        if (this.stopped) return;
+        this.stalledTimer = setTimeout(() => {
+          this.finishStalled().then(
+            (n) => (n ? retry() : (this.stalledTimer = undefined)),
+            (e) => {
+              this.log(`recovery: retry failed: ${(e as Error).message.split("\n")[0]}`);
+              retry();
+            },
+          );
+        }, this.d.stalledRetryMs ?? STALLED_RETRY_MS);
+      };
+      retry();
+    }
     const url = publicUrl ?? this.running.url;
     if (await this.announce(url)) this.log(`idp: endpoint ${url} announced on-chain`);
     return this.running;
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     if (this.pruner) clearInterval(this.pruner);
+    if (this.stalledTimer) clearTimeout(this.stalledTimer);
     await this.running?.close();
   }
 }

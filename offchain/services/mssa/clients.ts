@@ -46,6 +46,7 @@ import {
   type Outcome,
   type VerifyReply,
 } from "./wire";
+import { minedReceipt } from "../../chain/mined";
 
 /** A place authority service, checked: its description is signed by an authority of the place on-chain. */
 export type AuthorityInfo = { url: string; account: string; channelKey: ReturnType<typeof decodePoint> };
@@ -123,7 +124,7 @@ async function cancelPending(user: Wallet, ledger: CredentialLedger, prior: User
   const provider = ledger.runner?.provider;
   const signer = user.provider || !provider ? user : user.connect(provider);
   try {
-    await (await ledger.connect(signer).cancel(prior.id)).wait();
+    await minedReceipt(ledger.connect(signer).cancel(prior.id));
   } catch (e) {
     // cancelled or expired meanwhile: nothing left to do
     if (Number((await ledger.registration(prior.id)).status) !== 1) return;

@@ -30,7 +30,7 @@ import {
 import { NO_TOKEN, parseEnrolmentToken, tokenSigner } from "../enrolment";
 import { DEFAULT_WINDOW_MS } from "../replies";
 import { accountSigner, fromAccount, freshId } from "../common";
-import { getJson, postEnvelope, DEFAULT_RETRY, ServiceError, type RetryPolicy } from "../client";
+import { getJson, postEnvelope, settlePending, DEFAULT_RETRY, ServiceError, type RetryPolicy } from "../client";
 import { encodeRnRegister, encodeRpmEnrol, openRnCreds, openRpmCreds, registrationBinding } from "./wire";
 import { rpmServiceRecord, type RpmServiceRecord } from "./rpm-service";
 
@@ -95,8 +95,7 @@ export async function enrolRpm(a: {
   const env = fromHex(p.envelope);
   const sent = openEnvelope(env);
   const replyBytes = await postEnvelope(a.msrpUrl, "/v1/rpm/enrol", env, a.retry ?? DEFAULT_RETRY).catch((e) => {
-    if (e instanceof ServiceError && e.status >= 400 && e.status < 500 && e.status !== 429) a.keystore.remove(pendingName);
-    throw e;
+    throw settlePending(e, () => a.keystore.remove(pendingName), `${pendingName}; run the enrolment again to resend it`);
   });
   const reply = openEnvelope(replyBytes);
   verifyEnvelope(reply, { kind: Kind.Reply, route: Route.RpmRegister, audience, sender: fromAccount(info.account), request: env });
@@ -183,8 +182,7 @@ export async function registerRnRemote(a: {
       return send();
     })
     .catch((e) => {
-      if (e instanceof ServiceError && e.status >= 400 && e.status < 500 && e.status !== 429) a.keystore.remove(pendingName);
-      throw e;
+      throw settlePending(e, () => a.keystore.remove(pendingName), `${pendingName}; run the registration again to resend it`);
     });
   const reply = openEnvelope(replyBytes);
   verifyEnvelope(reply, { kind: Kind.Reply, route: Route.RnRegister, audience, sender: fromAccount(info.account), request: env });
@@ -300,8 +298,11 @@ async function stepRemote(a: StepArgs, kind: "join" | "reauth"): Promise<RemoteS
   try {
     replyBytes = await postEnvelope(rpmUrl, kind === "join" ? "/v1/join" : "/v1/reauth", env, a.retry ?? DEFAULT_RETRY);
   } catch (e) {
-    if (e instanceof ServiceError && e.status >= 400 && e.status < 500 && e.status !== 429) a.keystore.remove(pendName); // failed cleanly
-    throw e;
+    throw settlePending(
+      e,
+      () => a.keystore.remove(pendName),
+      `${pendName}; run the ${kind === "join" ? "join" : "re-authentication"} again to resend it`,
+    );
   }
   const reply = openEnvelope(replyBytes);
   const pk = poolEncryptionKey(rn.params, pool.pkRpm, pool.pidRpm);

@@ -25,7 +25,7 @@ import { AgentStateError, RsmsRejectedError } from "../../rsms/errors";
 import { decodeChannel } from "../../rsms/group-messages";
 import { Kind, Route, Scheme, audienceOf, openEnvelope, sealEnvelope, verifyEnvelope, EnvelopeError } from "../envelope";
 import { fromAccount, freshId } from "../common";
-import { postEnvelope, DEFAULT_RETRY, ServiceError, type RetryPolicy } from "../client";
+import { postEnvelope, settlePending, DEFAULT_RETRY, ServiceError, type RetryPolicy } from "../client";
 import { encodeRnRegister, registrationBinding } from "./wire";
 import { enrolSigner, msrpInfo, loadRemoteRn, rnClientRecord, type Deployment } from "./clients";
 import { NO_TOKEN, parseEnrolmentToken } from "../enrolment";
@@ -137,8 +137,7 @@ export async function registerUserRemote(a: {
       return send();
     })
     .catch((e) => {
-      if (e instanceof ServiceError && e.status >= 400 && e.status < 500 && e.status !== 429) a.keystore.remove(pendingName);
-      throw e;
+      throw settlePending(e, () => a.keystore.remove(pendingName), `${pendingName}; run the registration again to resend it`);
     });
   const { pkPub, secrets } = openUserCreds(body, BigInt(p.transportSk), openEnvelope(env).requestId);
   if (!equalBytes(pkPub, info.pkPub)) throw new EnvelopeError("BAD_SIGNATURE", "registerUser: the credentials are for another PK_pub");
@@ -225,8 +224,7 @@ export async function requestGroupRemote(a: {
     a.keystore.create(pendingName, { envelope: toHex(env) });
   }
   const body = await call(a.msrpUrl, "/v1/group/request", Route.GroupRequest, env, a.dep, info.account, a.retry).catch((e) => {
-    if (e instanceof ServiceError && e.status >= 400 && e.status < 500 && e.status !== 429) a.keystore.remove(pendingName);
-    throw e;
+    throw settlePending(e, () => a.keystore.remove(pendingName), `${pendingName}; run the group request again to resend it`);
   });
   const g = decodeGroupFormed(body);
   const on = await a.dep.groups.view(g.groupId);

@@ -26,7 +26,10 @@
  * transaction; the reply is stored in the reply cache before it is sent; the intent is deleted
  * last. On start-up, before serving, each intent left by a crash is finished from what the chain
  * says ({@link MsrpService.recover}): a mined join is committed to the agent and its
- * acknowledgement cached, so the RPM's retry gets it; an unmined one is written then.
+ * acknowledgement cached, so the RPM's retry gets it; an unmined one is written then. An intent
+ * whose recovery fails stays in the journal and is tried again in the background, and the service
+ * starts: only what depends on it waits (a join's RN: 503, retried by the RPM; a publication's
+ * pool: its next filter).
  *
  * Join batching (opt-in, `batch`, `rsms:serve msrp --batch-ms`): a forward is verified and its
  * intent journaled under the mutex as above, then it waits in the open batch; the batch closes
@@ -46,13 +49,14 @@ import type { ContentStore } from "../../storage/content-store";
 import type { Keystore } from "../../storage/keystore";
 import { Msrp, type JoinRecord, type VerifiedJoin } from "../../rsms/msrp";
 import { RsmsRejectedError, AgentStateError } from "../../rsms/errors";
+import { MetatrustError } from "../../errors";
 import { Role, decodeJoinForward, decodeReauthForward, decodeRegistration } from "../../rsms/messages";
 import { poolEncryptionKey } from "../../rsms/params";
 import { MAX_JOINS_PER_TX, type RsmsLedger } from "../../rsms/ledger";
 import { BloomFilter } from "../../crypto/bloom";
 import { Kind, Route, Scheme, audienceOf, openEnvelope, sealReply, verifyEnvelope, EnvelopeError, type Envelope } from "../envelope";
 import { ReplyCache, DEFAULT_WINDOW_MS } from "../replies";
-import { Journal, Mutex, type Intent } from "../journal";
+import { Journal, Mutex, STALLED_RETRY_MS, type Intent } from "../journal";
 import { writeFileAtomic } from "../../storage/fs-atomic";
 import { faultPoint } from "../faults";
 import { accountSigner, fromAccount } from "../common";
@@ -135,11 +139,16 @@ export type MsrpServiceDeps = {
   tickMs?: number;
   /** join batching (recordJoins); undefined: off, every join its own recordJoin (see {@link parseBatching}) */
   batch?: JoinBatching;
+  /** how often an intent whose recovery failed at start-up is tried again (ms; default STALLED_RETRY_MS) */
+  stalledRetryMs?: number;
   windowMs?: number;
   log?: (line: string) => void;
 };
 
 const nowSec = () => Math.floor(Date.now() / 1000);
+
+/** A journaled intent whose recovery failed: what it holds back, and the last error. */
+type Stalled = { kind: string; at: number; rn?: string; error: string };
 
 /** The MSRP service. */
 export class MsrpService {
@@ -155,6 +164,10 @@ export class MsrpService {
   readonly desk?: GroupDesk;
   private timer?: NodeJS.Timeout;
   private running?: RunningService;
+  /** intents whose recovery failed at start-up, by id, tried again in the background ({@link finishStalled}) */
+  private readonly stalled = new Map<string, Stalled>();
+  private stalledTimer?: NodeJS.Timeout;
+  private stopped = false;
   /** batching: the batch collecting forwards, and the RNs with a join in a batch not yet committed */
   private open?: { items: Queued[]; timer: NodeJS.Timeout };
   private readonly batched = new Set<string>();
@@ -412,6 +425,7 @@ export class MsrpService {
     const out = await this.cache.once(env.requestId, env.issuedAt, raw, () =>
       this.mutex.run(async () => {
         const v = verify();
+        this.holdBack(v);
         const reply = this.reply(env, raw, encodeJoinAck(v.record));
         const id = `join-${toHex(v.record.pid).slice(2)}`;
         this.journal.put(id, "join", { ...verifiedToJson(v), requestId: toHex(env.requestId), request: toHex(raw), reply: toHex(reply) });
@@ -434,6 +448,7 @@ export class MsrpService {
     const out = await this.cache.once(env.requestId, env.issuedAt, raw, async () => {
       const { wait } = await this.mutex.run(async () => {
         const v = verify();
+        this.holdBack(v);
         // the agent's state changes only when a join is committed: a second forward for an RN whose
         // join waits in a batch would pass the check again
         if (this.batched.has(v.rn))
@@ -448,6 +463,23 @@ export class MsrpService {
     });
     this.journal.done(`join-${decodeAckPid(out)}`);
     return out;
+  }
+
+  /**
+   * Refuses, for now, a join that depends on an intent whose recovery failed (h11-fix3): its RN's
+   * own join still being finished (the RPM's retry of that forward, or a new join of the RN).
+   * SERVICE_UNREACHABLE (503): the RPM retries it, and the RN keeps its pending join; once the
+   * intent is finished, the retry gets the journaled join's reply. (A pool whose creation is
+   * stalled has no RPM that could forward yet: its enrolment reply is cached only once the pool is
+   * created; its filter publication fails and is held back by publishDue's own rule.)
+   */
+  private holdBack(v: VerifiedJoin): void {
+    for (const [id, st] of this.stalled)
+      if (st.kind === "join" && st.rn === v.rn)
+        throw new MetatrustError(
+          "SERVICE_UNREACHABLE",
+          `forward: ${v.rn}'s join waits for intent ${id} (${st.kind}), whose recovery failed (${st.error}); retry later`,
+        );
   }
 
   /** Puts a journaled join into the open batch (opening one), closing it when full. */
@@ -639,6 +671,7 @@ export class MsrpService {
         try {
           if (await this.recoverOne(i)) n++;
           this.journal.done(i.id);
+          this.stalled.delete(i.id);
         } catch (e) {
           held.add(Number(i.data.poolId));
           failed ??= e;
@@ -671,17 +704,74 @@ export class MsrpService {
   // ---------------------------------------------------------------- recovery
 
   /**
-   * Finishes what a crash interrupted (called before serving).
-   * @returns the intents handled, by kind
+   * Finishes what a crash interrupted (called before serving). An intent whose recovery fails (the
+   * node unreachable for a moment; a join whose batch transaction is still pending after the crash,
+   * so that recovery's own recordJoin reverts) does not stop the service (h11-fix3): it stays in
+   * the journal, is tried again in the background ({@link finishStalled}), and holds back only what
+   * depends on it (its RN's joins: {@link holdBack}; a publication's pool's next filter: publishDue).
+   * @returns the intents handled, by kind; `stalled`: those left for the background
    */
   async recover(): Promise<Record<string, number>> {
     const done: Record<string, number> = {};
     for (const i of this.journal.pending()) {
-      await this.recoverOne(i);
+      try {
+        await this.recoverOne(i);
+      } catch (e) {
+        this.stall(i, e);
+        done.stalled = (done.stalled ?? 0) + 1;
+        continue;
+      }
       done[i.kind] = (done[i.kind] ?? 0) + 1;
       this.journal.done(i.id);
     }
     return done;
+  }
+
+  private stall(i: Intent, e: unknown): void {
+    const error = (e instanceof Error ? e.message : String(e)).split("\n")[0];
+    const d = i.data as Record<string, unknown>;
+    this.stalled.set(i.id, {
+      kind: i.kind,
+      at: i.at,
+      ...(i.kind === "join" ? { rn: String(d.rn) } : {}),
+      error,
+    });
+    this.log(`recovery: intent ${i.id} (${i.kind}) failed, tried again in the background: ${error}`);
+  }
+
+  /** The intents whose recovery failed and is not finished yet: id → kind and last error. */
+  stalledIntents(): Record<string, { kind: string; error: string }> {
+    return Object.fromEntries([...this.stalled].map(([id, st]) => [id, { kind: st.kind, error: st.error }]));
+  }
+
+  /**
+   * Tries again, under the mutex, each intent whose recovery failed at start-up (by recovery's
+   * rule: nothing is done twice); one finished meanwhile (by a retry of its request, or the filter
+   * tick) is forgotten.
+   * @returns how many are left
+   */
+  async finishStalled(): Promise<number> {
+    return this.mutex.run(async () => {
+      const left = new Map(this.journal.pending().map((i) => [i.id, i]));
+      for (const [id, st] of [...this.stalled]) {
+        const i = left.get(id);
+        // finished meanwhile (another intent under the same id is a later request's, not this one)
+        if (!i || i.at !== st.at) {
+          this.stalled.delete(id);
+          continue;
+        }
+        try {
+          await this.recoverOne(i);
+        } catch (e) {
+          st.error = (e instanceof Error ? e.message : String(e)).split("\n")[0];
+          continue;
+        }
+        this.journal.done(id);
+        this.stalled.delete(id);
+        this.log(`recovery: intent ${id} (${i.kind}) finished`);
+      }
+      return this.stalled.size;
+    });
   }
 
   /** Finishes one intent; true when it published a filter (the other kinds: undefined). */
@@ -746,6 +836,21 @@ export class MsrpService {
       ],
       () => this.info(),
     );
+    if (this.stalled.size) {
+      const retry = () => {
+        if (this.stopped) return;
+        this.stalledTimer = setTimeout(() => {
+          this.finishStalled().then(
+            (n) => (n ? retry() : (this.stalledTimer = undefined)),
+            (e) => {
+              this.log(`recovery: retry failed: ${(e as Error).message.split("\n")[0]}`);
+              retry();
+            },
+          );
+        }, this.d.stalledRetryMs ?? STALLED_RETRY_MS);
+      };
+      retry();
+    }
     if (this.d.tickMs)
       this.timer = setInterval(() => {
         this.publishDue().catch((e) => this.log(`filter publication failed (retried next tick): ${(e as Error).message}`));
@@ -755,7 +860,9 @@ export class MsrpService {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     if (this.timer) clearInterval(this.timer);
+    if (this.stalledTimer) clearTimeout(this.stalledTimer);
     this.closeBatch();
     await this.running?.close();
   }

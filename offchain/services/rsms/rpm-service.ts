@@ -30,7 +30,7 @@ import { equalBytes, fromHex, toHex } from "../../crypto/bytes";
 import type { ContentStore } from "../../storage/content-store";
 import { writeFileAtomic } from "../../storage/fs-atomic";
 import { ResourcePoolManager } from "../../rsms/rpm";
-import { RsmsRejectedError } from "../../rsms/errors";
+import { AgentStateError, RsmsRejectedError } from "../../rsms/errors";
 import { paramsFromPkPub } from "../../rsms/params";
 import { syncFilters } from "../../rsms/flows";
 import type { RsmsLedger } from "../../rsms/ledger";
@@ -38,7 +38,7 @@ import { Kind, Route, Scheme, audienceOf, openEnvelope, sealEnvelope, sealReply,
 import { ReplyCache, DEFAULT_WINDOW_MS } from "../replies";
 import { faultPoint } from "../faults";
 import { fromAccount, freshId } from "../common";
-import { ServiceError, postEnvelope, type RetryPolicy } from "../client";
+import { ServiceError, postEnvelope, refusedForGood, type RetryPolicy } from "../client";
 import { startService, type RunningService, type ServiceConfig } from "../server";
 import { decodeJoinAck } from "./wire";
 import type { Keystore } from "../../storage/keystore";
@@ -206,8 +206,12 @@ export class RpmService {
     try {
       ackEnv = await postEnvelope(this.rec.msrpUrl, what === "join" ? "/v1/join/forward" : "/v1/reauth/forward", fwd, this.d.msrpRetry);
     } catch (e) {
-      // a final refusal: nothing was recorded, and the next attempt builds a new forward
+      // a final refusal: nothing was recorded. The next attempt builds a new forward only when the
+      // refusal proves this one can never succeed (client.ts refusedForGood); after another 409 (the
+      // MSRP's half-done state for this forward, its reply lost) the same forward is sent again
       if (e instanceof ServiceError && e.status >= 400 && e.status < 500 && e.status !== 429) {
+        if (!refusedForGood(e))
+          throw new AgentStateError(`${what}: the MSRP answered the forward ${e.message}; the forward is kept: retry the ${what}`);
         fs.rmSync(this.forwardFile(tag), { force: true });
         throw new RsmsRejectedError((e.reason as never) ?? "MSRP_REJECTED", `${what}: the MSRP refused the forward: ${e.message}`);
       }

@@ -1,0 +1,269 @@
+/**
+ * h11-fix3: a client that takes any 409 as final drops what it keeps pending for its request (the
+ * transport key the reply is sealed to, the request itself) and is stranded when the request had
+ * in fact been served. The shape (h11-red R4, found there for one server case only): the first
+ * attempt reaches the service and its reply is lost on the wire; the retry of the very same bytes
+ * is answered 409 (a service whose half-done state for this request refuses it: AGENT_STATE, as
+ * the MSRP's RPM enrolment did before R4's server fix; SIMULATED here by the on-path proxy below,
+ * which answers the retry itself). Before the fix the client removed its pending record, so the
+ * user's next run built a fresh request: the RPM's pool (created on-chain by the first request)
+ * could never be enrolled again and sk_RPM, sealed to the deleted transport key, was lost; the
+ * RN's name and token were spent. A 409 now drops the pending state only when it proves the
+ * request can never succeed (REQUEST_ID_REUSED: the id was answered for another body); otherwise
+ * the next run resends the same request, and the service's reply cache answers it.
+ * Red before the fix (refusedForGood true for every 409): the pending records were gone, and the
+ * next run failed for good: "422 INVALID_STATE enrolRpm: pool 2 already exists on-chain" (the RPM's
+ * sk_RPM lost), "403 TOKEN_USED admit: token … was used by another request" (the RN's). The MIT
+ * issuance (avatars/clients.ts issueRemote) is checked the same way (its old rule restored: the
+ * party's keys, which the issued MIT names, were deleted).
+ */
+import { expect } from "chai";
+import http from "http";
+import path from "path";
+import { rsmsServices, funded, tmp } from "../helpers/rsms-services";
+import { Keystore } from "../../offchain/storage/keystore";
+import { enrolRpm, joinRemote, registerRnRemote, rnClientRecord } from "../../offchain/services/rsms/clients";
+import { rpmServiceRecord } from "../../offchain/services/rsms/rpm-service";
+import { idpSystem, startIdp } from "../helpers/idp-services";
+import { registerUserRemote, userClientRecord } from "../../offchain/services/rsms/group-clients";
+import { issueRemote, partyRecord } from "../../offchain/services/avatars/clients";
+import { toHex } from "../../offchain/crypto/bytes";
+
+type Step = "lose" | "409" | "409-reused" | "pass";
+
+/**
+ * An on-path proxy in front of `target` that plays `script` on successive POSTs (then passes them):
+ * "lose" forwards the request and cuts the connection instead of replying (the reply is lost after
+ * the service served it); "409" answers 409 AGENT_STATE itself (SIMULATED half-done server state);
+ * "409-reused" answers 409 REQUEST_ID_REUSED itself (SIMULATED). GETs are forwarded.
+ */
+async function scripted(target: string, script: Step[]): Promise<{ url: string; posts: number; close(): void }> {
+  const state = { url: "", posts: 0, close: () => server.close() };
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      void (async () => {
+        const step: Step = req.method === "POST" ? (script[state.posts++] ?? "pass") : "pass";
+        if (step === "409" || step === "409-reused") {
+          res.writeHead(409, { "content-type": "application/json" });
+          const reused = step === "409-reused";
+          res.end(
+            JSON.stringify(
+              reused
+                ? { error: "MESSAGE_MALFORMED", reason: "REQUEST_ID_REUSED", message: "simulated: request id used by another request" }
+                : { error: "AGENT_STATE", message: "simulated: half-done state for this request" },
+            ),
+          );
+          return;
+        }
+        const r = await fetch(new URL(req.url ?? "/", target), {
+          method: req.method,
+          headers: req.headers["content-type"] ? { "content-type": String(req.headers["content-type"]) } : {},
+          body: req.method === "POST" ? Buffer.concat(chunks) : undefined,
+        });
+        const body = Buffer.from(await r.arrayBuffer());
+        if (step === "lose") return void req.socket.destroy();
+        res.writeHead(r.status, { "content-type": r.headers.get("content-type") ?? "application/octet-stream" });
+        res.end(body);
+      })();
+    });
+  });
+  await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
+  state.url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  return state;
+}
+
+const RETRY = { attempts: 2, timeoutMs: 30_000, backoffMs: 10 };
+const firstLine = (e: Error) => e.message.split("\n")[0];
+
+describe("h11-fix3: a client keeps its pending request on a 409 that does not prove it can never succeed", function () {
+  this.timeout(300_000);
+  let s: Awaited<ReturnType<typeof rsmsServices>>;
+
+  before(async () => {
+    s = await rsmsServices({ pools: [1], groups: true });
+  });
+  after(async () => {
+    await s?.stop();
+    await s?.msrp.stop();
+  });
+
+  it("an RPM enrolment: reply lost, retry 409: the pending enrolment is kept and the next run gets the pool's keys", async () => {
+    const proxy = await scripted(s.msrpUrl, ["lose", "409"]);
+    const wallet = await funded();
+    const ks = new Keystore(path.join(tmp("rpm-409"), "keystore"), "");
+    const args = { msrpUrl: proxy.url, poolId: 2, rid: "rpm-409", wallet, keystore: ks, dep: s.dep, retry: RETRY };
+    try {
+      const first = await enrolRpm(args).then(
+        () => "enrolled",
+        (e: Error) => firstLine(e),
+      );
+      expect(ks.exists(`${rpmServiceRecord(2)}-enrol`), "the pending enrolment (its transport key)").to.equal(true);
+      expect(first).to.match(/409 .*simulated: half-done state.*kept/);
+      expect((await s.dep.ledger.pool(2))?.rpm, "the first attempt was served: the pool is on-chain").to.equal(wallet.address);
+      const rec = await enrolRpm(args);
+      expect(rec.poolId).to.equal(2);
+      expect(ks.exists(`${rpmServiceRecord(2)}-enrol`)).to.equal(false);
+      expect(ks.exists(rpmServiceRecord(2))).to.equal(true);
+      expect(proxy.posts, "one request, sent three times").to.equal(3);
+    } finally {
+      proxy.close();
+    }
+  });
+
+  it("an RN registration: reply lost, retry 409: the pending registration is kept and the next run gets the RN's keys", async () => {
+    const proxy = await scripted(s.msrpUrl, ["lose", "409"]);
+    const ks = new Keystore(path.join(tmp("rn-409"), "keystore"), "");
+    const args = {
+      msrpUrl: proxy.url,
+      name: "rn-409",
+      poolId: 1,
+      rid: "rn:rn-409",
+      token: s.enrol("rn-409"),
+      keystore: ks,
+      dep: s.dep,
+      retry: RETRY,
+    };
+    try {
+      const first = await registerRnRemote(args).then(
+        () => "registered",
+        (e: Error) => firstLine(e),
+      );
+      expect(ks.exists("rsms-rn-rn-409-register"), "the pending registration (its transport key)").to.equal(true);
+      expect(first).to.match(/409 .*kept/);
+      const rn = await registerRnRemote(args);
+      expect(rn.state.name).to.equal("rn-409");
+      expect(ks.exists(rnClientRecord("rn-409"))).to.equal(true);
+      expect(ks.exists("rsms-rn-rn-409-register")).to.equal(false);
+    } finally {
+      proxy.close();
+    }
+  });
+
+  it("an RN's join: the MSRP's reply to the RPM's forward lost, then 409: the RPM and the RN keep their pending state, and the next run joins once", async () => {
+    await registerRnRemote({
+      msrpUrl: s.msrpUrl,
+      name: "rn-j",
+      poolId: 1,
+      rid: "rn:rn-j",
+      token: s.enrol("rn-j"),
+      keystore: s.client,
+      dep: s.dep,
+    });
+    expect(await s.msrp.publishDue()).to.equal(1);
+    const proxy = await scripted(s.msrpUrl, ["lose", "409"]);
+    // the RPM reaches the MSRP through the proxy (its record's msrpUrl; test-only)
+    const rec = (s.rpm as unknown as { rec: { msrpUrl: string } }).rec;
+    const msrpUrl = rec.msrpUrl;
+    rec.msrpUrl = proxy.url;
+    const count = await s.dep.ledger.joinCount();
+    try {
+      const first = await joinRemote({ name: "rn-j", poolId: 1, keystore: s.client, dep: s.dep, retry: RETRY }).then(
+        () => "joined",
+        (e: Error) => firstLine(e),
+      );
+      expect(s.client.exists("rsms-rn-rn-j-join"), "the RN's pending join").to.equal(true);
+      expect(first).to.match(/409 .*forward is kept.*\(the request is kept/);
+      expect(await s.dep.ledger.joinCount(), "the first forward was served").to.equal(count + 1);
+      const r = await joinRemote({ name: "rn-j", poolId: 1, keystore: s.client, dep: s.dep, retry: RETRY });
+      expect(r.resumed).to.equal(true);
+      expect(r.rn.state.joined).to.equal(true);
+      expect(s.client.exists("rsms-rn-rn-j-join")).to.equal(false);
+      expect(await s.dep.ledger.joinCount()).to.equal(count + 1);
+    } finally {
+      rec.msrpUrl = msrpUrl;
+      proxy.close();
+    }
+  });
+
+  it("a user's registration (service groups): reply lost, retry 409: sk_User's transport key is kept and the next run gets her keys", async () => {
+    const proxy = await scripted(s.msrpUrl, ["lose", "409"]);
+    const ks = new Keystore(path.join(tmp("user-409"), "keystore"), "");
+    const args = {
+      msrpUrl: proxy.url,
+      name: "carol",
+      rid: "user:carol",
+      token: s.enrol("carol", "user"),
+      keystore: ks,
+      dep: s.dep,
+      retry: RETRY,
+    };
+    try {
+      const first = await registerUserRemote(args).then(
+        () => "registered",
+        (e: Error) => firstLine(e),
+      );
+      expect(ks.exists(`${userClientRecord("carol")}-register`), "the pending registration (its transport key)").to.equal(true);
+      expect(first).to.match(/409 .*kept/);
+      const r = await registerUserRemote(args);
+      expect(toHex(r.pid)).to.equal(toHex(s.msrp.msrp.userCredentials("carol").pid));
+      expect(ks.exists(userClientRecord("carol"))).to.equal(true);
+      expect(ks.exists(`${userClientRecord("carol")}-register`)).to.equal(false);
+    } finally {
+      proxy.close();
+    }
+  });
+
+  it("a 409 REQUEST_ID_REUSED proves the request can never succeed: the pending registration is dropped", async () => {
+    const proxy = await scripted(s.msrpUrl, ["409-reused"]);
+    const ks = new Keystore(path.join(tmp("rn-reused"), "keystore"), "");
+    const args = {
+      msrpUrl: proxy.url,
+      name: "rn-reused",
+      poolId: 1,
+      rid: "rn:rn-reused",
+      token: s.enrol("rn-reused"),
+      keystore: ks,
+      dep: s.dep,
+      retry: RETRY,
+    };
+    try {
+      const first = await registerRnRemote(args).then(
+        () => "registered",
+        (e: Error) => firstLine(e),
+      );
+      expect(first).to.match(/409 REQUEST_ID_REUSED/);
+      expect(first).to.not.match(/kept/);
+      expect(ks.exists("rsms-rn-rn-reused-register")).to.equal(false);
+    } finally {
+      proxy.close();
+    }
+  });
+});
+
+describe("h11-fix3: an MIT issuance keeps its pending request (the party's keys) on a 409 that does not prove it can never succeed", function () {
+  this.timeout(120_000);
+
+  it("reply lost, retry 409: the party's keys are kept and the next run gets the MIT drawn for them", async () => {
+    const s = await idpSystem("idp-409");
+    const { svc, info } = await startIdp(s);
+    const proxy = await scripted(info.url, ["lose", "409"]);
+    const args = {
+      idp: { ...info, url: proxy.url },
+      dep: s.dep,
+      keystore: s.client,
+      name: "bot",
+      kind: "proxy" as const,
+      label: "a proxy",
+      token: s.token("proxy", "a proxy"),
+      retry: RETRY,
+    };
+    try {
+      const first = await issueRemote(args).then(
+        () => "issued",
+        (e: Error) => firstLine(e),
+      );
+      expect(s.client.exists("avatar-party-bot-issue"), "the pending issuance (the party's keys)").to.equal(true);
+      expect(first).to.match(/409 .*kept/);
+      const r = await issueRemote(args);
+      expect(r.resumed).to.equal(true);
+      expect(Number((await s.dep.registry.mit(toHex(r.party.mit!.serial))).status)).to.equal(1);
+      expect(s.client.exists(partyRecord("bot"))).to.equal(true);
+      expect(s.client.exists("avatar-party-bot-issue")).to.equal(false);
+    } finally {
+      proxy.close();
+      await svc.stop();
+    }
+  });
+});
