@@ -252,7 +252,7 @@ contract AuthorityElectionAttacksTest is Test {
     /// A sitting authority removed and enrolled again does not sit again without an election (M2).
     function test_aRemovedAuthorityEnrolledAgainDoesNotSit() public {
         vm.startPrank(ADMIN);
-        vm.expectEmit(address(e));
+        vm.expectEmit();
         emit IAuthorityElection.SeatVacated(A, 0);
         e.remove(A);
         e.enrol(A);
@@ -273,7 +273,7 @@ contract AuthorityElectionAttacksTest is Test {
         vm.prank(ADMIN);
         e.remove(A);
         vm.prank(B);
-        vm.expectEmit(address(e));
+        vm.expectEmit();
         emit IAuthorityElection.AttestationsStale(id, 2, 1);
         e.report(v[0], 1, ev);
         (uint16[4] memory c, ) = e.misbehaviour(v[0]);
