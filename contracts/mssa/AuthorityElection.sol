@@ -259,7 +259,8 @@ contract AuthorityElection is IAuthorityElection, AccessControl {
         ) revert AuthorityElection__ConflictOfInterest(msg.sender, node);
         uint16 n = rp.attestations;
         mapping(uint256 => address) storage attesters = _attesters[id];
-        for (uint256 i; i < n; ++i) if (attesters[i] == msg.sender) revert AuthorityElection__AlreadyAttested(id, msg.sender);
+        for (uint256 i; i < n; ++i)
+            if (attesters[i] == msg.sender) revert AuthorityElection__AlreadyAttested(id, msg.sender);
         attesters[n] = msg.sender;
         rp.attestations = ++n;
         emit MisbehaviourAttested(id, node, behaviour, msg.sender, n);
