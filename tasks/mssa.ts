@@ -173,7 +173,10 @@ task("mssa:resolve", "The arbiter (ARBITER_ROLE) upholds a contested report or d
 
 task("mssa:enrol", "The election's registrar (REGISTRAR_ROLE) enrols a member outside registration, or removes one")
   .addParam("member", "The member (account)")
-  .addFlag("remove", "Remove the member instead (a sitting authority also leaves its seat at once)")
+  .addFlag(
+    "remove",
+    "Remove the member instead (a sitting authority also leaves its seat, for good: enrolled again, it sits only if an election seats it)",
+  )
   .addOptionalParam("from", "The registrar (account; default: the deployment's election registrar)")
   .setAction(async (a: { member: string; remove: boolean; from?: string }, hre) => {
     const c = await mssaContext(hre);

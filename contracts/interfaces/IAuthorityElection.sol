@@ -106,6 +106,9 @@ interface IAuthorityElection {
 
     event MemberEnrolled(address indexed member);
     event MemberRemoved(address indexed member);
+    /// @notice A sitting authority of round `round` was removed and lost its seat (only an
+    /// election seats it again).
+    event SeatVacated(address indexed member, uint256 indexed round);
     event RoundOpened(uint256 indexed round, uint40 nominationEnd, uint40 votingEnd);
     event Nominated(uint256 indexed round, address indexed nominator, address indexed nominee);
     event CandidatesSelected(uint256 indexed round, address[] candidates, uint256[] effectiveVotes);
@@ -127,6 +130,9 @@ interface IAuthorityElection {
         address reporter,
         uint256 attestations
     );
+    /// @notice A report has `attestations` attestations but only `sitting` of their authorities
+    /// sit now (fewer than the quorum): it stays open for more attestations.
+    event AttestationsStale(bytes32 indexed reportId, uint256 attestations, uint256 sitting);
     event MisbehaviourRecorded(
         bytes32 indexed reportId,
         address indexed node,
@@ -138,7 +144,9 @@ interface IAuthorityElection {
     /// @notice Adds a member (one of the M active users); a no-op for a member. REGISTRAR_ROLE.
     function enrol(address member) external;
 
-    /// @notice Removes a member (it stops being an elector at once). REGISTRAR_ROLE.
+    /// @notice Removes a member (it stops being an elector at once). A sitting authority also loses
+    /// its seat for good (SeatVacated): enrolled again, it sits only if an election seats it.
+    /// REGISTRAR_ROLE.
     function remove(address member) external;
 
     /// @notice Opens the next round once the previous one is elected or aborted; needs M > 2m
@@ -167,8 +175,10 @@ interface IAuthorityElection {
     /// The report id is keccak256(chainid, this, node, behaviour, evidence): one piece of evidence
     /// counts once ever against a node for a behaviour, and a report about another node or
     /// behaviour never occupies its id (so nobody can pre-empt a report by filing its evidence first).
-    /// A sitting authority attests; the count rises when `reportQuorum` distinct authorities have
-    /// attested it. A DETECTOR_ROLE account applies it alone.
+    /// A sitting authority attests; the count rises when `reportQuorum` distinct authorities that
+    /// sit at that moment have attested it: an attestation by an authority that has since been
+    /// removed, voted out or reached R_bw = 1 does not count (AttestationsStale), though it still
+    /// counts again if that authority sits again. A DETECTOR_ROLE account applies it alone.
     function report(address node, uint8 behaviour, bytes32 evidence) external returns (bytes32 reportId);
 
     /// @notice The reported node contests an applied report; its count stands until ARBITER_ROLE rules.

@@ -38,7 +38,9 @@ contract AuthorityElection is IAuthorityElection, AccessControl {
     /// @dev round + 1 of the last round in which the account was elected (0 = never)
     mapping(address account => uint256) private _seatRound;
     mapping(bytes32 reportId => Report) private _reports;
-    mapping(bytes32 reportId => mapping(address authority => bool)) private _attested;
+    /// @dev the attesters of a report in order (index < Report.attestations); a repeat is found by
+    /// scanning them, so an attestation costs one new slot (h11-red2 M3)
+    mapping(bytes32 reportId => mapping(uint256 index => address)) private _attesters;
     uint256 private _current;
     uint256 private _sitting;
 
@@ -84,6 +86,13 @@ contract AuthorityElection is IAuthorityElection, AccessControl {
         _members[member] = false;
         --_memberCount;
         emit MemberRemoved(member);
+        // The seat goes with the membership: enrolled again, it sits only if an election seats it
+        // (h11-red2 M2).
+        uint256 seat = _seatRound[member];
+        if (seat != 0) {
+            _seatRound[member] = 0;
+            if (seat == _sitting + 1) emit SeatVacated(member, _sitting);
+        }
     }
 
     // ---------------------------------------------------------------- rounds
@@ -248,11 +257,24 @@ contract AuthorityElection is IAuthorityElection, AccessControl {
             _nominations[_current][msg.sender] != 0 &&
             _nominations[_current][node] != 0
         ) revert AuthorityElection__ConflictOfInterest(msg.sender, node);
-        if (_attested[id][msg.sender]) revert AuthorityElection__AlreadyAttested(id, msg.sender);
-        _attested[id][msg.sender] = true;
-        uint16 n = ++rp.attestations;
+        uint16 n = rp.attestations;
+        mapping(uint256 => address) storage attesters = _attesters[id];
+        for (uint256 i; i < n; ++i)
+            if (attesters[i] == msg.sender) revert AuthorityElection__AlreadyAttested(id, msg.sender);
+        attesters[n] = msg.sender;
+        rp.attestations = ++n;
         emit MisbehaviourAttested(id, node, behaviour, msg.sender, n);
-        if (n >= _params.reportQuorum) _apply(id, rp);
+        uint256 quorum = _params.reportQuorum;
+        if (n < quorum) return id;
+        // Only attesters who sit now count (h11-red2 M3), as the CredentialLedger re-checks its
+        // approvers: the caller sits (checked above), the others are asked again.
+        uint256 sitting = 1;
+        for (uint256 i; i < n - 1; ++i) if (isAuthority(attesters[i])) ++sitting;
+        if (sitting < quorum) {
+            emit AttestationsStale(id, n, sitting);
+            return id;
+        }
+        _apply(id, rp);
     }
 
     /// @inheritdoc IAuthorityElection

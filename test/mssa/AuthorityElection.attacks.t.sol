@@ -247,6 +247,43 @@ contract AuthorityElectionAttacksTest is Test {
         assertEq(ratio, 1e18, "R = 1");
     }
 
+    // ------------------------------------------------------------------ h11-red2 M2, M3
+
+    /// A sitting authority removed and enrolled again does not sit again without an election (M2).
+    function test_aRemovedAuthorityEnrolledAgainDoesNotSit() public {
+        vm.startPrank(ADMIN);
+        vm.expectEmit();
+        emit IAuthorityElection.SeatVacated(A, 0);
+        e.remove(A);
+        e.enrol(A);
+        vm.stopPrank();
+        assertTrue(e.isMember(A), "a member again");
+        assertTrue(!e.isAuthority(A), "sits again without an election");
+        vm.prank(A);
+        vm.expectRevert(abi.encodeWithSelector(IAuthorityElection.AuthorityElection__NotAuthority.selector, A));
+        e.report(v[0], 0, keccak256("by an unseated authority"));
+    }
+
+    /// An attestation by an authority removed since does not count towards the quorum (M3): the
+    /// report waits for another sitting authority.
+    function test_anAttestationOfARemovedAuthorityDoesNotCount() public {
+        bytes32 ev = keccak256("A's report");
+        vm.prank(A);
+        bytes32 id = e.report(v[0], 1, ev);
+        vm.prank(ADMIN);
+        e.remove(A);
+        vm.prank(B);
+        vm.expectEmit();
+        emit IAuthorityElection.AttestationsStale(id, 2, 1);
+        e.report(v[0], 1, ev);
+        (uint16[4] memory c, ) = e.misbehaviour(v[0]);
+        assertEq(c[1], 0, "applied with one sitting attester");
+        vm.prank(C);
+        e.report(v[0], 1, ev);
+        (c, ) = e.misbehaviour(v[0]);
+        assertEq(c[1], 1, "two sitting attesters apply it");
+    }
+
     // ------------------------------------------------------------------ finding 11
 
     /// The same evidence brought again in a later term is refused: a report is keyed on (node, behaviour, evidence).

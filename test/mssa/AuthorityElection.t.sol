@@ -83,6 +83,10 @@ contract AuthorityElectionHandler is Test {
     mapping(address => uint16[4]) internal _ghostCounts;
     mapping(bytes32 id => mapping(address => bool)) public ghostAttested;
     mapping(bytes32 id => uint256) public ghostAttestations;
+    mapping(bytes32 id => address[]) internal _ghostAttesters;
+    /// a member of the sitting round's authorities removed during its term: its seat is gone
+    /// (h11-red2 M2), even if it is enrolled again
+    mapping(uint256 round => mapping(address => bool)) public ghostUnseated;
     mapping(bytes32 id => bool) public ghostApplied;
     mapping(bytes32 id => IAuthorityElection.ReportState) public ghostReportState;
     mapping(bytes32 id => address) public ghostReportNode;
@@ -160,6 +164,7 @@ contract AuthorityElectionHandler is Test {
             if (!ghostMember[who]) _violate(MEMBERS_ONLY, "removed a non-member");
             ghostMember[who] = false;
             --ghostMemberCount;
+            ghostUnseated[ghostSittingRound][who] = true;
         } catch {
             if (ghostRole[REGISTRAR_ROLE][caller] && ghostMember[who]) _violate(MODEL, "remove refused");
         }
@@ -380,7 +385,10 @@ contract AuthorityElectionHandler is Test {
                 if (conflict) _violate(ATTEST, "a nominee attested a report about a rival nominee");
                 if (ghostAttested[id][caller]) _violate(ATTEST, "second attestation");
                 ghostAttested[id][caller] = true;
-                if (++ghostAttestations[id] >= QUORUM) _applyGhost(id, node, behaviour);
+                _ghostAttesters[id].push(caller);
+                // only attesters who sit now count towards the quorum (h11-red2 M3)
+                if (++ghostAttestations[id] >= QUORUM && _sittingAttesters(id) >= QUORUM)
+                    _applyGhost(id, node, behaviour);
             }
         } catch {
             if (ok) _violate(MODEL, "report refused");
@@ -522,12 +530,18 @@ contract AuthorityElectionHandler is Test {
 
     // ------------------------------------------------------------------ the reference model
 
-    /// Elected in the sitting round and R_bw < 1 (issue 17, finding 9).
+    /// Elected in the sitting round, not removed since (h11-red2 M2) and R_bw < 1 (issue 17,
+    /// finding 9).
     function _sits(address a) internal view returns (bool) {
-        if (!ghostMember[a] || _ratio(a) >= 1e18) return false;
+        if (!ghostMember[a] || ghostUnseated[ghostSittingRound][a] || _ratio(a) >= 1e18) return false;
         address[] storage s = _ghostAuthorities[ghostSittingRound];
         for (uint256 i; i < s.length; ++i) if (s[i] == a) return true;
         return false;
+    }
+
+    function _sittingAttesters(bytes32 id) internal view returns (uint256 k) {
+        address[] storage at = _ghostAttesters[id];
+        for (uint256 i; i < at.length; ++i) if (_sits(at[i])) ++k;
     }
 
     /// A member enrolled before round r opened (issue 17, finding 4).

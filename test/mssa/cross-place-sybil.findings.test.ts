@@ -20,6 +20,11 @@
  * and the election enrols at most one account per nullifier (a second place's approval of the same
  * person grants access to the place but does not add an elector). Places stay unlinkable to the
  * public: the election nullifier is one opaque value per person.
+ *
+ * Still open after h11-m (which fixed M2 and M3): the analysis and the proposed fix (the user picks
+ * the one registration that makes her an elector; its election nullifier enters her consent and is
+ * recomputed by each approver; the election holds one account per nullifier) are in
+ * docs/specs/mssa.md §1.8.
  */
 import { expect } from "chai";
 import { ethers } from "hardhat";

@@ -13,21 +13,33 @@
  * Property broken: MSSA authority election (QDPoS + Borda): the m authorities are those the
  * current round elected; a removed authority should not sit until an election seats it again.
  *
- * Suggested fix: `remove` also vacates the seat (`_seatRound[member] = 0`, with an event), so only
- * `elect` seats a member; or record the removal and compare it with the seat's round.
+ * Fixed (h11-m): `remove` also vacates the seat (`_seatRound[member] = 0`, event SeatVacated when
+ * it sat in the sitting round), so only `elect` seats a member. This file was
+ * seat-return.findings.test.ts; it failed before the fix on "the removed authority sits again".
  */
 import { expect } from "chai";
+import { ethers } from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-toolbox/network-helpers";
 import { deployMssaFixture } from "../fixtures/mssa";
 
-describe("h11-red2 M2: a removed authority re-enrolled sits again without an election (findings)", () => {
+describe("h11-red2 M2: a removed authority enrolled again does not sit without an election", () => {
   it("round 0's authority au1 is removed (its seat is left), enrolled again: it must not be an authority", async () => {
     const f = await loadFixture(deployMssaFixture);
     expect(await f.election.isAuthority(f.au1.address)).to.equal(true);
-    await f.election.remove(f.au1.address);
+    await expect(f.election.remove(f.au1.address)).to.emit(f.election, "SeatVacated").withArgs(f.au1.address, 0n);
     expect(await f.election.isAuthority(f.au1.address)).to.equal(false);
     await f.election.enrol(f.au1.address);
     expect(await f.election.sittingRound()).to.equal(0n); // no election happened
     expect(await f.election.isAuthority(f.au1.address), "the removed authority sits again without an election").to.equal(false);
+    // and it acts as none: its attestation is refused, nothing changes
+    await expect(f.election.connect(f.au1).report(f.members[0].address, 1, ethers.id("after re-enrolment")))
+      .to.be.revertedWithCustomError(f.election, "AuthorityElection__NotAuthority")
+      .withArgs(f.au1.address);
+  });
+
+  it("removing a member that does not sit vacates no seat (no SeatVacated)", async () => {
+    const f = await loadFixture(deployMssaFixture);
+    await expect(f.election.remove(f.members[0].address)).to.not.emit(f.election, "SeatVacated");
+    expect(await f.election.isAuthority(f.au2.address)).to.equal(true);
   });
 });
