@@ -74,6 +74,7 @@ type ServeArgs = {
   trustProxy?: string;
   admitRpm: string;
   tick: number;
+  flagSync: number;
   batchMs?: number;
   batchMax?: number;
   openRegistration: boolean;
@@ -105,6 +106,12 @@ listenFlags(
     .addOptionalParam("admitRpm", "msrp: accounts that may enrol as RPMs: `any` or `1=0xabc…,2=0xdef…`", "")
     .addOptionalParam("tick", "msrp: how often (ms) it publishes the filters that are due", 1000, types.int)
     .addOptionalParam(
+      "flagSync",
+      "msrp: how often (ms) it puts the RNs the trust layer flags into S_RN (no group, no rotation) and takes out the ones whose flag was lifted; 0: off",
+      10_000,
+      types.int,
+    )
+    .addOptionalParam(
       "batchMs",
       "msrp: batch joins: forwards arriving within this many ms of a batch's first go on-chain in one recordJoins transaction (default 0: off, one recordJoin each)",
       undefined,
@@ -125,6 +132,8 @@ listenFlags(
   if (a.role !== "msrp" && (a.batchMs !== undefined || a.batchMax !== undefined))
     throw new UsageError(`rsms:serve: --batch-ms and --batch-max are for the msrp`);
   if (a.role === "msrp") {
+    if (!(Number.isInteger(a.flagSync) && a.flagSync >= 0))
+      throw new UsageError(`rsms:serve: --flag-sync ${a.flagSync} is not a whole number of milliseconds (0: off)`);
     const { MsrpService, parseAdmission, parseBatching, MSRP_RECORD } = await import("../offchain/services/rsms/msrp-service");
     let batch: ReturnType<typeof parseBatching>;
     try {
@@ -160,6 +169,7 @@ listenFlags(
       registry: c.registry,
       admission: a.admitRpm ? parseAdmission(a.admitRpm) : new Map(),
       tickMs: a.tick,
+      flagSyncMs: a.flagSync,
       openRegistration: a.openRegistration,
       ...(batch ? { batch } : {}),
     });

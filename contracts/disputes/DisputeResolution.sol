@@ -422,8 +422,11 @@ contract DisputeResolution is IDisputeResolution {
             return -int256((uint256(_voterPenalty) * scaled) / (WAD * losing));
         }
         // Committed, not revealed: penalized if it could have revealed (a vote withheld after
-        // seeing the others loses at least what a losing vote would).
-        (, uint8 why) = _snapshotWeight(d, voter, _trust.entity(voter).controller);
+        // seeing the others loses at least what a losing vote would). A voter flagged now could
+        // not (`reveal` refuses a flagged voter outside a flag contest): no penalty (h11-red2 D2).
+        ITrustManager.Entity memory e = _trust.entity(voter);
+        if (e.flags & ATTACK_MASK != 0 && d.nature != NATURE_FLAG_CONTEST) return 0;
+        (, uint8 why) = _snapshotWeight(d, voter, e.controller);
         return why == 0 ? -int256(uint256(_voterPenalty)) : int256(0);
     }
 

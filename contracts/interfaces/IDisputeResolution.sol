@@ -300,12 +300,14 @@ interface IDisputeResolution {
     /// @notice Step 3: applies one voter's reputation feedback, once (anyone may call), for every
     /// round it committed in: a revealed vote moves reputation only in the final verdict's round
     /// (`verdictRound`; earlier rounds were superseded, a void last round decided nothing), and a
-    /// vote committed and not revealed in any round loses voterPenalty (if eligible at the snapshot).
+    /// vote committed and not revealed in any round loses voterPenalty (if eligible at the snapshot
+    /// and not flagged now outside a flag contest: a flagged voter could not reveal).
     /// @dev m is the margin against the electorate (see the contract's description).
     /// A voter of the outcome gains voterReward * m * weight / winningWeight (if some revealed
     /// weight went against the outcome; otherwise nothing), a voter of
     /// another option loses voterPenalty * m * weight / (totalWeight - winningWeight), a voter
-    /// eligible at the snapshot that committed and did not reveal loses voterPenalty; in a void
+    /// eligible at the snapshot, not flagged now (outside a flag contest), that committed and did
+    /// not reveal loses voterPenalty; in a void
     /// dispute revealed votes move nothing.
     /// @param id the dispute
     /// @param voter the voting entity

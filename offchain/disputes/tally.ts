@@ -119,7 +119,7 @@ export type FeedbackParams = { voterReward: bigint; voterPenalty: bigint; margin
  * One voter's reputation change, as DisputeResolution.settle computes it (to the last WAD unit).
  * @param out - the dispute's outcome (`tallyOutcome`)
  * @param vote - the voter's weight, choice and whether it revealed
- * @param eligible - for a vote not revealed: whether the voter could have revealed (eligible at the snapshot)
+ * @param eligible - for an unrevealed vote: whether the voter could have revealed ({@link couldHaveRevealed})
  * @param p - the caps
  * @param electorate - see `marginOf` (the contract passes E; omitted: the margin of the revealed weight)
  * @returns the change (WAD): + for the outcome's voters, - for the others, - voterPenalty for an eligible non-revealer
@@ -139,6 +139,18 @@ export function voterFeedback(
   // the winners are paid from what the revealed losers lose: nothing if nobody voted against
   if (vote.choice === out.outcome) return losing === 0n ? 0n : (p.voterReward * scaled) / (WAD * out.winningWeight);
   return -((p.voterPenalty * scaled) / (WAD * losing));
+}
+
+/**
+ * Whether a committed vote left unrevealed is penalized at settlement, as DisputeResolution._feedback
+ * decides it: the voter could have revealed, i.e. it was eligible at the snapshot (not a party's,
+ * enough reputation, old enough) and is not flagged now outside a flag contest (`reveal` refuses a
+ * flagged voter except in a flag contest, so a juror flagged after its commit is not penalized for
+ * a reveal it was refused; h11-red2 D2). The flag is read at settlement: a flag set after the
+ * reveal phase also spares the voter, and one lifted before settlement does not (docs/specs/disputes.md).
+ */
+export function couldHaveRevealed(a: { eligibleAtSnapshot: boolean; flaggedNow: boolean; flagContest: boolean }): boolean {
+  return a.eligibleAtSnapshot && (!a.flaggedNow || a.flagContest);
 }
 
 /** Eq. 23: A_D = N_C / N_T (as a fraction). */

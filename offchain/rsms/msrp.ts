@@ -115,6 +115,13 @@ export type MsrpRecord = {
   /** S_RN, the paper's set of suspicious RNs (by name): never allocated to a group again */
   suspicious?: string[];
   /**
+   * The RNs of S_RN that are there only because the trust layer flags them (the MSRP service's
+   * flag sync put them there, {@link Msrp.applyTrustFlags}): they leave S_RN when the flag is lifted
+   * (a flag contest upheld, the detector's withdrawal). An eviction or the operator's `flagRn`
+   * takes an RN off this list: it then stays in S_RN until the operator's `clearSuspicious`.
+   */
+  flagHeld?: string[];
+  /**
    * RN name -> the one PID the MSRP attested for its trust registration (`POST /v1/trust/attest`):
    * its trust identity for life, whatever pseudonym it rotates to (red-team finding A1; rsms-join.md
    * "Trust registration over the network")
@@ -672,23 +679,11 @@ export class Msrp {
     user: string,
     size: number,
     groupId: Uint8Array = randomBytes(32),
+    skip: ReadonlySet<string> = new Set(),
   ): { dealing: Dealing; parties: (GroupPartyInfo & { name: string })[] } {
     if (!Number.isInteger(size) || size < 1) throw new AgentStateError(`requestGroup: size must be a positive integer, got ${size}`);
     const u = this.userCredentials(user);
-    if (this.eligibleCount < size)
-      throw new AgentStateError(
-        `requestGroup: ${size} RNs requested, only ${this.eligibleCount} have joined a pool and are not suspicious`,
-      );
-    // The least loaded first, by name within a load: read from the eligible lists, so that the
-    // cost is O(size + distinct loads), not O(RNs) point multiplications and a sort (issue 13).
-    const picked: string[] = [];
-    for (const l of [...this.eligible.keys()].sort((x, y) => x - y)) {
-      for (const name of this.eligible.get(l)!) {
-        picked.push(name);
-        if (picked.length === size) break;
-      }
-      if (picked.length === size) break;
-    }
+    const picked = this.allocate(size, skip);
     const parties = [
       { name: user, pid: u.pid, pk: u.pk },
       ...picked.map((name) => {
@@ -699,6 +694,30 @@ export class Msrp {
     ];
     const dealing = dealGroup(this.msk, groupId, 0, parties);
     return { dealing, parties };
+  }
+
+  /**
+   * The RNs a group of `size` would be dealt (joined, not in S_RN, not in `skip`; the least loaded
+   * first, by name within a load), without dealing: what the service checks against the trust
+   * layer before {@link requestGroup} with the same `skip`. Read from the eligible lists, so that
+   * the cost is O(size + |skip| + distinct loads), not O(RNs) point multiplications and a sort (issue 13).
+   * @param skip - names not to pick (RNs the trust layer flags that are not in S_RN yet)
+   * @throws AgentStateError for a bad size or too few RNs
+   */
+  allocate(size: number, skip: ReadonlySet<string> = new Set()): string[] {
+    if (!Number.isInteger(size) || size < 1) throw new AgentStateError(`requestGroup: size must be a positive integer, got ${size}`);
+    const picked: string[] = [];
+    for (const l of [...this.eligible.keys()].sort((x, y) => x - y)) {
+      for (const name of this.eligible.get(l)!) {
+        if (skip.has(name)) continue;
+        picked.push(name);
+        if (picked.length === size) return picked;
+      }
+    }
+    const flagged = skip.size ? ` (${picked.length} once the ${skip.size} the trust layer flags are left out)` : "";
+    throw new AgentStateError(
+      `requestGroup: ${size} RNs requested, only ${this.eligibleCount} have joined a pool and are not suspicious${flagged}`,
+    );
   }
 
   /** Records a group once its formation is on-chain. */
@@ -783,6 +802,7 @@ export class Msrp {
     if (evicted.length > 0) {
       for (const n of evicted) this.makeIneligible(n);
       this.r.suspicious = [...new Set([...(this.r.suspicious ?? []), ...evicted])];
+      this.unhold(evicted); // evicted: in S_RN until the operator clears it, whatever the flag does
     }
     g.epoch = epoch;
     g.members = members.map((m) => ({ name: m.name, pid: toHex(m.pid) }));
@@ -829,7 +849,43 @@ export class Msrp {
       this.makeIneligible(who.name);
       this.r.suspicious = [...(this.r.suspicious ?? []), who.name];
     }
+    this.unhold([who.name]); // the operator's (or an eviction's) decision: not lifted with a trust flag
     return who.name;
+  }
+
+  private unhold(names: string[]): void {
+    if (!this.r.flagHeld?.some((n) => names.includes(n))) return;
+    this.r.flagHeld = this.r.flagHeld.filter((n) => !names.includes(n));
+    if (this.r.flagHeld.length === 0) delete this.r.flagHeld;
+  }
+
+  /**
+   * Mirrors the trust layer's flags into S_RN (h11-red2 G3): an RN the trust layer flags under any
+   * of its pseudonyms joins S_RN (not allocated, not added to a group, may not rotate), held by the
+   * flag; an RN held by the flag alone leaves S_RN once no pseudonym of it is flagged (the court
+   * upheld a flag contest, or the detector withdrew its flag). RNs in S_RN for another reason
+   * (evicted, the operator's `flagRn`) are untouched. Idempotent: the same call again changes nothing.
+   * @param flagged - RNs the trust layer flags now
+   * @param unflagged - RNs no pseudonym of which the trust layer flags now
+   * @returns the RNs that joined S_RN and the ones that left it
+   * @throws AgentStateError for an unknown RN (nothing changed)
+   */
+  applyTrustFlags(flagged: string[], unflagged: string[]): { added: string[]; lifted: string[] } {
+    for (const n of [...flagged, ...unflagged]) if (!this.r.rns[n]) throw new AgentStateError(`applyTrustFlags: unknown RN ${n}`);
+    const added = [...new Set(flagged)].filter((n) => !this.isSuspicious(n)).sort();
+    const lifted = [...new Set(unflagged)].filter((n) => this.r.flagHeld?.includes(n) && !flagged.includes(n)).sort();
+    for (const n of added) this.makeIneligible(n);
+    this.r.suspicious = [...(this.r.suspicious ?? []).filter((n) => !lifted.includes(n)), ...added];
+    const held = [...(this.r.flagHeld ?? []).filter((n) => !lifted.includes(n)), ...added];
+    if (held.length) this.r.flagHeld = held;
+    else delete this.r.flagHeld;
+    for (const n of lifted) this.makeEligible(n);
+    return { added, lifted };
+  }
+
+  /** The RNs in S_RN only because the trust layer flags them (they leave it when the flag is lifted), sorted. */
+  flagHeldRns(): string[] {
+    return [...(this.r.flagHeld ?? [])].sort();
   }
 
   /**
@@ -886,6 +942,7 @@ export class Msrp {
   clearSuspicious(name: string): void {
     if (!this.r.suspicious?.includes(name)) throw new AgentStateError(`clearSuspicious: RN "${name}" is not in the set of suspicious RNs`);
     this.r.suspicious = this.r.suspicious.filter((n) => n !== name);
+    this.unhold([name]);
     this.makeEligible(name);
   }
 

@@ -87,6 +87,13 @@ abstract contract DisputeFixture is Test {
         return -int256((PENALTY * m * weight) / (WAD * (total - winning)));
     }
 
+    /// Whether a voter that committed could have revealed as far as flags go: `reveal` refuses a
+    /// flagged voter outside a flag contest (nature 3), so its withheld vote costs nothing at
+    /// settlement (h11-red2 D2). The handlers flag no voter: this keeps the model true to the rule.
+    function _couldRevealFlags(uint8 nature, bytes32 voter) internal view returns (bool) {
+        return nature == 3 || tm.entity(voter).flags & 0x7f == 0;
+    }
+
     function _reps() internal pure returns (uint64[N_REGISTERED] memory) {
         return [uint64(0.5e18), 0.9e18, 0.25e18, 1e18, 0.35e18, 0.6e18, 0.3e18, 0.8e18, 0.45e18, 0.7e18];
     }
@@ -475,7 +482,7 @@ contract DisputeHandler is DisputeFixture {
                 v.weight,
                 v.choice,
                 v.revealed,
-                !party && _eligibleModel(d, voter)
+                !party && _eligibleModel(d, voter) && _couldRevealFlags(d.nature, voter)
             );
             if (abi.decode(ret, (int256)) != change) _mismatch(abi.encode("settle's change", change));
             if (change != 0) _adjust(voter, change);
@@ -2339,7 +2346,8 @@ contract AppealHandler is DisputeFixture {
             return -int256((uint256(PENALTY) * scaled) / (WAD * losing));
         }
         bool party = gController[voter] == d.claimantController || gController[voter] == d.respondentController;
-        return !party && _eligible(d, voter) ? -int256(uint256(PENALTY)) : int256(0);
+        // the appeal handler opens ordinary disputes (nature 0)
+        return !party && _eligible(d, voter) && _couldRevealFlags(0, voter) ? -int256(uint256(PENALTY)) : int256(0);
     }
 
     function _eligible(GDispute storage d, bytes32 voter) internal view returns (bool) {

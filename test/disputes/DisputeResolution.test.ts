@@ -8,7 +8,15 @@ import * as F from "../../offchain/trust/fixed";
 import { DEFAULT_MODEL, DEFAULT_THRESHOLDS } from "../../offchain/trust/fixed";
 import { TRUST_ROLE_SIGNERS } from "../../offchain/chain/system";
 import { skipUnderCoverage } from "../helpers/coverage";
-import { commitmentOf, marginOf, roundQuorum, tallyOutcome, TallyVote, voterFeedback } from "../../offchain/disputes/tally";
+import {
+  commitmentOf,
+  couldHaveRevealed,
+  marginOf,
+  roundQuorum,
+  tallyOutcome,
+  TallyVote,
+  voterFeedback,
+} from "../../offchain/disputes/tally";
 import { DEFAULT_DISPUTE_PARAMS as P } from "../../offchain/disputes/params";
 
 const Z = ethers.ZeroHash;
@@ -479,6 +487,62 @@ describe("DisputeResolution", () => {
         await expect(disputes.settle(dId, v)).to.emit(disputes, "VoterSettled").withArgs(dId, v, 0);
         expect((await trust.entity(v)).reputation).to.equal(HALF);
       }
+    });
+  });
+
+  describe("# a juror flagged after its commit (h11-red2 D2)", () => {
+    /** Four jurors commit option 0; the first is flagged before the reveal phase, the others reveal. */
+    async function flaggedJuror(nature: number) {
+      const f = await deployDisputeFixture();
+      const { disputes, trust, voters } = f;
+      const detector = await detectorOf();
+      if (nature === 3) {
+        await trust.connect(detector).flag(voters[5], 3, id("detector evidence"));
+        await disputes.connect(f.others[15]).openDispute(voters[5], Z, 3, 2, Z, "", { value: P.deposit });
+      } else
+        await disputes.openDispute(id("claimant"), id("respondent"), nature, 3, id("evidence"), "bafkrei-evidence", { value: P.deposit });
+      const jury = byVoter(disputes, f.signerOf);
+      const [juror, ...rest] = voters.slice(0, 4);
+      for (const [i, v] of [juror, ...rest].entries()) await jury.commit(1n, v, commitmentOf(1n, v, 0, salt(`d2-${i}`)));
+      await trust.connect(detector).flag(juror, 1, Z);
+      await toReveal();
+      return { ...f, jury, juror, rest, detector };
+    }
+
+    it("cannot reveal and is not penalized for withholding; a juror that withheld unflagged is", async () => {
+      const { disputes, trust, jury, juror, rest } = await flaggedJuror(1);
+      await expect(jury.reveal(1n, juror, 0, salt("d2-0"))).to.be.revertedWithCustomError(disputes, "DisputeResolution__Flagged");
+      for (const [i, v] of rest.slice(0, 2).entries()) await jury.reveal(1n, v, 0, salt(`d2-${i + 1}`));
+      await toResolve();
+      await disputes.resolve(1n);
+      const want = (v: string, flaggedNow: boolean) =>
+        voterFeedback(
+          { outcome: 0, winningWeight: 0n, totalWeight: 0n, tieBroken: false, void: false, sums: [] },
+          { weight: 0n, choice: 0, revealed: false },
+          couldHaveRevealed({ eligibleAtSnapshot: true, flaggedNow, flagContest: false }),
+          P,
+        );
+      expect(want(juror, true)).to.equal(0n);
+      const before = (await trust.entity(juror)).reputation;
+      await expect(disputes.settle(1n, juror)).to.emit(disputes, "VoterSettled").withArgs(1n, juror, want(juror, true));
+      expect((await trust.entity(juror)).reputation, "the flagged juror, who could not reveal, was penalized").to.equal(before);
+      // the last juror, unflagged, withheld its vote: it pays
+      await expect(disputes.settle(1n, rest[2])).to.emit(disputes, "VoterSettled").withArgs(1n, rest[2], -P.voterPenalty);
+    });
+
+    it("in a flag contest it can reveal (a flag does not stop it there), so withholding costs voterPenalty", async () => {
+      const { disputes, jury, juror, rest } = await flaggedJuror(3);
+      for (const [i, v] of rest.entries()) await jury.reveal(1n, v, 0, salt(`d2-${i + 1}`));
+      await toResolve();
+      await disputes.resolve(1n);
+      const penalty = voterFeedback(
+        { outcome: 0, winningWeight: 0n, totalWeight: 0n, tieBroken: false, void: false, sums: [] },
+        { weight: 0n, choice: 0, revealed: false },
+        couldHaveRevealed({ eligibleAtSnapshot: true, flaggedNow: true, flagContest: true }),
+        P,
+      );
+      expect(penalty).to.equal(-P.voterPenalty);
+      await expect(disputes.settle(1n, juror)).to.emit(disputes, "VoterSettled").withArgs(1n, juror, penalty);
     });
   });
 

@@ -50,7 +50,15 @@ export type RunningRpm = { svc: RpmService; url: string; ks: Keystore; dir: stri
  *   batch: the MSRP batches joins (recordJoins)
  */
 export async function rsmsServices(
-  o: { pools?: number[]; groups?: boolean; msrpRetry?: RetryPolicy; openRegistration?: boolean; batch?: JoinBatching } = {},
+  o: {
+    pools?: number[];
+    groups?: boolean;
+    msrpRetry?: RetryPolicy;
+    openRegistration?: boolean;
+    batch?: JoinBatching;
+    /** the MSRP's flag sync tick (ms), off by default */
+    flagSyncMs?: number;
+  } = {},
 ) {
   const pools = o.pools ?? [1];
   const f = await deploySystemFixture();
@@ -87,6 +95,7 @@ export async function rsmsServices(
     admission: "any" as const,
     ...(o.openRegistration ? { openRegistration: true } : {}),
     ...(o.batch ? { batch: o.batch } : {}),
+    ...(o.flagSyncMs ? { flagSyncMs: o.flagSyncMs } : {}),
     log: () => undefined,
   };
   const msrp = new MsrpService(msrpDeps);

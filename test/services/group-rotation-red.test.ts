@@ -17,8 +17,14 @@
  * G2 (MEDIUM, fixed): the desk asked the trust layer about a member's group PID only, so a flagged
  * RN that rotated and was then allocated under its new PID could not be evicted (NOT_FLAGGED): a
  * flag stopped binding after one rotation. Now a member (and a replacement candidate) is flagged if
- * any PID the MSRP issued to it is (`flaggedRn`). G3 (formation ignores flags) stays open:
- * group-rotation-red.findings.test.ts.
+ * any PID the MSRP issued to it is (`flaggedRn`).
+ *
+ * G3 (MEDIUM, fixed): group formation never asked the trust layer: an RN flagged (not yet evicted
+ * anywhere, so not in S_RN) was allocated to new groups and could still rotate. Now formation skips
+ * the picked RNs the trust layer flags under any PID (they join S_RN with the group), and the
+ * MSRP's flag sync (`GroupDesk.syncTrustFlags`, a tick of `rsms:serve msrp`, `--flag-sync`) puts
+ * every flagged RN in S_RN (no group, no rotation) and takes it out when the flag is lifted, unless
+ * it was evicted meanwhile (docs/specs/rsms-group.md §8).
  */
 import { expect } from "chai";
 import hre from "hardhat";
@@ -28,17 +34,25 @@ import { equalBytes, toHex } from "../../offchain/crypto/bytes";
 import { TrustLedger } from "../../offchain/trust/ledger";
 import { TRUST_ROLE_SIGNERS } from "../../offchain/chain/system";
 import { joinRemote, loadRemoteRn, reauthRemote, registerRnRemote } from "../../offchain/services/rsms/clients";
-import { localParty, registerUserRemote, rekeyRemote, requestGroupRemote, takePart } from "../../offchain/services/rsms/group-clients";
+import {
+  addRemote,
+  localParty,
+  registerUserRemote,
+  rekeyRemote,
+  requestGroupRemote,
+  takePart,
+} from "../../offchain/services/rsms/group-clients";
+import { MSRP_RECORD } from "../../offchain/services/rsms/msrp-service";
 import { ServiceError } from "../../offchain/services/client";
 import { TrustManager__factory } from "../../typechain-types";
 
 const once = { attempts: 1, timeoutMs: 30_000, backoffMs: 10 };
 
-describe("services/rsms: a flagged RN that rotates its pseudonym is evicted, and not re-added by its own eviction (h11-red2 G1, G2)", function () {
+describe("services/rsms: a flagged RN that rotates its pseudonym is evicted, not re-added by its own eviction, and not allocated (h11-red2 G1, G2, G3)", function () {
   this.timeout(300_000);
 
-  async function system(rns: string[], users: string[]) {
-    const s = await rsmsServices({ groups: true, pools: [1, 2] });
+  async function system(rns: string[], users: string[], flagSyncMs?: number) {
+    const s = await rsmsServices({ groups: true, pools: [1, 2], ...(flagSyncMs ? { flagSyncMs } : {}) });
     const tmAddress = s.f.deployment.contracts.TrustManager.address;
     const signers = await hre.ethers.getSigners();
     const detector = new TrustLedger(TrustManager__factory.connect(tmAddress, signers[TRUST_ROLE_SIGNERS.detector]));
@@ -54,12 +68,16 @@ describe("services/rsms: a flagged RN that rotates its pseudonym is evicted, and
       await registerUserRemote({ msrpUrl: s.msrpUrl, name: u, rid: `user:${u}`, token: s.enrol(u, "user"), keystore: ks(u), dep: s.dep });
     const pidOf = (n: string) => loadRemoteRn(ks(n), n)!.state.pid;
     /** the detector flags an RN's trust identity (its PID now: the first, before any rotation) */
-    const flag = async (n: string) => {
-      await controller.register(toHex(pidOf(n)), "resource-node", s.msrpWallet);
-      await detector.flag(toHex(pidOf(n)), 1, new Uint8Array(32));
+    const flag = async (n: string, pid = pidOf(n), again = false) => {
+      if (!again) await controller.register(toHex(pid), "resource-node", s.msrpWallet);
+      await detector.flag(toHex(pid), 1, new Uint8Array(32));
+    };
+    /** the flag is lifted (the detector withdraws it; the court's upheld contest calls the same unflag) */
+    const unflag = async (pid: Uint8Array) => {
+      await (await TrustManager__factory.connect(tmAddress, signers[TRUST_ROLE_SIGNERS.detector]).unflag(toHex(pid), 1)).wait();
     };
     const nameOf = (pid: Uint8Array) => [...machines.keys()].find((n) => equalBytes(localParty(ks(n), n).pid, pid));
-    return { s, ks, pidOf, flag, nameOf };
+    return { s, ks, pidOf, flag, unflag, nameOf };
   }
 
   it("the flagged member rotates, then the update evicts it: a fresh RN is added, not the evicted one under its new PID; it cannot read the new key and is in S_RN", async () => {
@@ -106,14 +124,15 @@ describe("services/rsms: a flagged RN that rotates its pseudonym is evicted, and
   });
 
   it("a flagged RN that rotated, then allocated under its new PID, is evicted: the desk asks about every PID of the RN (h11-red2 G2)", async () => {
-    const { s, ks, pidOf, flag } = await system(["a", "b"], ["bob"]);
+    const { s, ks, pidOf, flag } = await system(["a", "b", "c"], ["bob"]);
     try {
-      await flag("a");
+      const oldA = pidOf("a");
       await reauthRemote({ name: "a", poolId: 2, keystore: ks("a"), dep: s.dep, retry: once });
       const newA = pidOf("a");
-      // formation does not ask the trust layer (G3): bob's group of two gets "a" under PID_1
-      const gb = await requestGroupRemote({ msrpUrl: s.msrpUrl, user: "bob", size: 2, keystore: ks("bob"), dep: s.dep });
+      // bob's group of three gets "a" under PID_1; then its trust identity PID_0 is flagged
+      const gb = await requestGroupRemote({ msrpUrl: s.msrpUrl, user: "bob", size: 3, keystore: ks("bob"), dep: s.dep });
       expect(gb.pids.map(toHex)).to.include(toHex(newA));
+      await flag("a", oldA);
       const refused = await rekeyRemote({
         msrpUrl: s.msrpUrl,
         user: "bob",
@@ -127,6 +146,134 @@ describe("services/rsms: a flagged RN that rotates its pseudonym is evicted, and
         (e: ServiceError) => e.reason,
       );
       expect(refused, "the flagged RN, in the group under a rotated PID, cannot be evicted").to.equal(undefined);
+    } finally {
+      await s.stop();
+      await s.msrp.stop();
+    }
+  });
+
+  it("G3: formation skips an RN the trust layer flags (under a PID it rotated away from, too), which joins S_RN; too few RNs left: refused, nothing changed", async () => {
+    const { s, ks, pidOf, flag, nameOf } = await system(["a", "b", "c", "d"], ["alice", "bob"]);
+    try {
+      const desk = s.msrp.desk!;
+      const oldA = pidOf("a");
+      await flag("a", oldA);
+      // "c" is flagged after it rotated: the flag is on its PID_0, it is picked under PID_1
+      const oldC = pidOf("c");
+      await reauthRemote({ name: "c", poolId: 2, keystore: ks("c"), dep: s.dep, retry: once });
+      await flag("c", oldC);
+      const before = s.msrp.msrp.toRecord();
+      // three RNs asked, two are not flagged: refused with its reason, S_RN and the record unchanged
+      const refused = await requestGroupRemote({
+        msrpUrl: s.msrpUrl,
+        user: "bob",
+        size: 3,
+        keystore: ks("bob"),
+        dep: s.dep,
+        retry: once,
+      }).then(
+        () => undefined,
+        (e: Error) => e.message,
+      );
+      expect(refused).to.match(/3 RNs requested, only 4 .* \(2 once the 2 the trust layer flags are left out\)/);
+      expect(s.msrp.msrp.toRecord()).to.deep.equal(before);
+      // picked a, b (a flagged), then b, c (c flagged), then b, d
+      const g = await requestGroupRemote({ msrpUrl: s.msrpUrl, user: "alice", size: 2, keystore: ks("alice"), dep: s.dep });
+      expect(g.pids.slice(1).map((p) => nameOf(p))).to.deep.equal(["b", "d"]);
+      expect(s.msrp.msrp.suspiciousRns(), "the skipped RNs join S_RN").to.deep.equal(["a", "c"]);
+      expect(s.msrp.msrp.flagHeldRns()).to.deep.equal(["a", "c"]);
+      // in S_RN: "a" may not rotate any more
+      const rotated = await reauthRemote({ name: "a", poolId: 2, keystore: ks("a"), dep: s.dep, retry: once }).then(
+        () => undefined,
+        (e: Error) => e.message,
+      );
+      expect(rotated, "a flagged RN rotated its pseudonym").to.match(/S_RN|SUSPICIOUS/);
+      expect(await desk.syncTrustFlags(), "a sync after the formation has nothing to do").to.deep.equal({ added: [], lifted: [] });
+    } finally {
+      await s.stop();
+      await s.msrp.stop();
+    }
+  });
+
+  it("G3: the flag sync puts a flagged RN in S_RN (no group, no rotation) and takes it out when the flag is lifted; an evicted RN stays", async () => {
+    const { s, ks, pidOf, flag, unflag, nameOf } = await system(["a", "b", "c"], ["alice", "bob"]);
+    try {
+      const desk = s.msrp.desk!;
+      const pidA = pidOf("a");
+      await flag("a");
+      expect(await desk.syncTrustFlags()).to.deep.equal({ added: ["a"], lifted: [] });
+      expect(await desk.syncTrustFlags(), "a second sync changes nothing").to.deep.equal({ added: [], lifted: [] });
+      expect(s.msrp.msrp.suspiciousRns()).to.deep.equal(["a"]);
+      // the record on disk holds it (one atomic keystore write)
+      expect((s.msrpDeps.keystore.load(MSRP_RECORD) as { suspicious?: string[] }).suspicious).to.deep.equal(["a"]);
+      const rotated = await reauthRemote({ name: "a", poolId: 2, keystore: ks("a"), dep: s.dep, retry: once }).then(
+        () => undefined,
+        (e: Error) => e.message,
+      );
+      expect(rotated, "a flagged RN rotated its pseudonym").to.match(/S_RN|SUSPICIOUS/);
+      // the flag is contested and lifted: "a" leaves S_RN and may be allocated again
+      await unflag(pidA);
+      expect(await desk.syncTrustFlags()).to.deep.equal({ added: [], lifted: ["a"] });
+      expect(s.msrp.msrp.suspiciousRns()).to.deep.equal([]);
+      const g = await requestGroupRemote({ msrpUrl: s.msrpUrl, user: "alice", size: 3, keystore: ks("alice"), dep: s.dep });
+      expect(
+        g.pids
+          .slice(1)
+          .map((p) => nameOf(p))
+          .sort(),
+      ).to.deep.equal(["a", "b", "c"]);
+      // flagged again, synced, then evicted from alice's group: the eviction keeps it in S_RN
+      // when the flag is lifted (the operator's review, rsms:rn:clear, takes it out)
+      await flag("a", pidA, true);
+      expect((await desk.syncTrustFlags()).added).to.deep.equal(["a"]);
+      const r = await rekeyRemote({
+        msrpUrl: s.msrpUrl,
+        user: "alice",
+        groupId: g.groupId,
+        keystore: ks("alice"),
+        dep: s.dep,
+        retry: once,
+      });
+      expect(r.evicted.map(toHex)).to.deep.equal([toHex(pidA)]);
+      await unflag(pidA);
+      expect(await desk.syncTrustFlags(), "an evicted RN left S_RN when its flag was lifted").to.deep.equal({ added: [], lifted: [] });
+      expect(s.msrp.msrp.suspiciousRns()).to.deep.equal(["a"]);
+    } finally {
+      await s.stop();
+      await s.msrp.stop();
+    }
+  });
+
+  it("G3: a group add refuses with the flagged RN it skipped named", async () => {
+    const { s, ks, flag } = await system(["a", "b"], ["alice"]);
+    try {
+      const g = await requestGroupRemote({ msrpUrl: s.msrpUrl, user: "alice", size: 1, keystore: ks("alice"), dep: s.dep });
+      await flag("b"); // "b" is the RN left outside alice's group ("a" was picked first, by name)
+      const refused = await addRemote({
+        msrpUrl: s.msrpUrl,
+        user: "alice",
+        groupId: g.groupId,
+        count: 1,
+        keystore: ks("alice"),
+        dep: s.dep,
+        retry: once,
+      }).then(
+        () => undefined,
+        (e: Error) => e.message,
+      );
+      expect(refused).to.match(/0 joined RN\(s\) can join the group, 1 asked \(b skipped: flagged by the trust layer\)/);
+    } finally {
+      await s.stop();
+      await s.msrp.stop();
+    }
+  });
+
+  it("G3: the flag sync runs as a tick of the MSRP service (--flag-sync)", async () => {
+    const { s, flag } = await system(["a", "b"], ["alice"], 200);
+    try {
+      await flag("b");
+      for (let i = 0; i < 100 && !s.msrp.msrp.suspiciousRns().includes("b"); i++) await new Promise((r) => setTimeout(r, 100));
+      expect(s.msrp.msrp.suspiciousRns(), "the tick did not put the flagged RN in S_RN").to.deep.equal(["b"]);
     } finally {
       await s.stop();
       await s.msrp.stop();

@@ -50,6 +50,16 @@ describe("tasks: rsms:serve msrp --batch-ms --batch-max (the CLI path, in-proces
     expect(e?.message).to.match(/^rsms:serve: --batch-max: 129 is not a whole number in \[1, 128\]$/);
   });
 
+  it("a negative --flag-sync is refused naming the flag, before the service starts", async () => {
+    for (const flagSync of [-1, -1000]) {
+      const e = await hre.run("rsms:serve", { role: "msrp", flagSync }).then(
+        () => undefined,
+        (x: Error) => x,
+      );
+      expect(e?.message).to.equal(`rsms:serve: --flag-sync ${flagSync} is not a whole number of milliseconds (0: off)`);
+    }
+  });
+
   it("four concurrent joins through the served MSRP go on-chain in batches of at most --batch-max", async () => {
     await hre.run("deploy", { quiet: true });
     console.log = (...a: unknown[]) => void out.push(a.join(" "));

@@ -270,7 +270,23 @@ export class GroupDesk {
             return fromHex(left.reply);
           }
           if (this.mailbox(m.groupId)) throw new GroupServiceError("GROUP_EXISTS", `group ${toHex(m.groupId)} exists`);
-          const { dealing, parties } = this.d.msrp.requestGroup(m.user, m.size, m.groupId);
+          // RNs the trust layer flags that the flag sync has not put in S_RN yet are skipped (h11-red2
+          // G3): the picked RNs are checked (O(size) RNs' pseudonyms read, not every RN's), and the
+          // pick is made again without the flagged ones, until none is
+          const skip = new Set<string>();
+          for (;;) {
+            const flagged: string[] = [];
+            for (const name of this.d.msrp.allocate(m.size, skip)) if (await this.flaggedRn(name)) flagged.push(name);
+            if (flagged.length === 0) break;
+            for (const n of flagged) skip.add(n);
+          }
+          const { dealing, parties } = this.d.msrp.requestGroup(m.user, m.size, m.groupId, skip);
+          // the skipped RNs join S_RN now (what the flag sync would do; saved with the group's record)
+          if (skip.size) {
+            this.d.msrp.applyTrustFlags([...skip], []);
+            for (const n of [...skip].sort())
+              this.d.log(`group ${toHex(m.groupId).slice(0, 10)}…: RN ${n} skipped: flagged by the trust layer (now in S_RN)`);
+          }
           const reply = this.d.reply(env, raw, encodeGroupFormed({ groupId: m.groupId, pids: parties.map((p) => p.pid) }));
           const data = {
             groupId: toHex(m.groupId),
@@ -434,12 +450,43 @@ export class GroupDesk {
    * Whether the trust layer flagged an RN under any of its pseudonyms, past or current: a flag is
    * on its trust identity (its first attested PID), so an RN that rotated since would otherwise
    * shed it (h11-red2 G2: a flagged RN in a group under a rotated PID could not be evicted).
+   * @param pid - the pseudonym to ask about first (the group's), if any
    */
-  private async flaggedRn(name: string, pid: Uint8Array): Promise<boolean> {
+  private async flaggedRn(name: string, pid?: Uint8Array): Promise<boolean> {
     if (!this.d.trust) return false;
-    if (await this.flagged(pid)) return true;
-    for (const p of this.d.msrp.rnPids(name)) if (!equalBytes(p, pid) && (await this.flagged(p))) return true;
+    if (pid && (await this.flagged(pid))) return true;
+    for (const p of this.d.msrp.rnPids(name)) if (!(pid && equalBytes(p, pid)) && (await this.flagged(p))) return true;
     return false;
+  }
+
+  /**
+   * The flag sync (h11-red2 G3): puts the RNs the trust layer flags under any of their pseudonyms
+   * into S_RN, and takes out of S_RN the RNs held there by a flag that has been lifted since
+   * ({@link Msrp.applyTrustFlags}). The flags are read outside the mutex (one TrustManager read per
+   * pseudonym of every RN not in S_RN and of every flag-held one), then applied and saved in one
+   * atomic keystore write under it: a crash between the reads and the write leaves the record as
+   * it was, and the next sync reads again. RNs in S_RN for another reason are not read.
+   * @returns the RNs that joined S_RN and the ones that left it
+   */
+  async syncTrustFlags(): Promise<{ added: string[]; lifted: string[] }> {
+    if (!this.d.trust) return { added: [], lifted: [] };
+    const suspicious = new Set(this.d.msrp.suspiciousRns());
+    const held = new Set(this.d.msrp.flagHeldRns());
+    const flagged: string[] = [];
+    const unflagged: string[] = [];
+    for (const { name } of this.d.msrp.summary().rns) {
+      if (suspicious.has(name) && !held.has(name)) continue;
+      ((await this.flaggedRn(name)) ? flagged : unflagged).push(name);
+    }
+    return this.d.mutex.run(async () => {
+      const r = this.d.msrp.applyTrustFlags(flagged, unflagged);
+      if (r.added.length || r.lifted.length) {
+        this.d.save();
+        for (const n of r.added) this.d.log(`flag sync: RN ${n} is flagged by the trust layer: in S_RN (no group, no rotation)`);
+        for (const n of r.lifted) this.d.log(`flag sync: RN ${n}'s trust flag was lifted: out of S_RN`);
+      }
+      return r;
+    });
   }
 
   /**
@@ -447,15 +494,19 @@ export class GroupDesk {
    * the update evicts, which may have rotated its pseudonym since, is not re-added to it; h11-red2
    * G1), not suspicious, not flagged under any of its pseudonyms; at most `count`.
    */
-  private async freshRns(info: { members: { name: string }[] }, count: number): Promise<string[]> {
+  private async freshRns(info: { members: { name: string }[] }, count: number): Promise<{ add: string[]; flagged: string[] }> {
     const inGroup = new Set(info.members.map((m) => m.name));
     const suspicious = new Set(this.d.msrp.suspiciousRns());
     const add: string[] = [];
+    const flagged: string[] = [];
     for (const c of this.d.msrp.joinedRns()) {
       if (add.length === count) break;
-      if (!inGroup.has(c.name) && !suspicious.has(c.name) && !(await this.flaggedRn(c.name, c.pid))) add.push(c.name);
+      if (inGroup.has(c.name) || suspicious.has(c.name)) continue;
+      if (await this.flaggedRn(c.name, c.pid)) flagged.push(c.name);
+      else add.push(c.name);
     }
-    return add;
+    for (const n of flagged) this.d.log(`group update: RN ${n} skipped: flagged by the trust layer (S_RN at the next flag sync)`);
+    return { add, flagged };
   }
 
   private async rekey(raw: Uint8Array): Promise<Uint8Array> {
@@ -477,7 +528,7 @@ export class GroupDesk {
       if (evict.length === 0)
         throw new GroupServiceError("NOTHING_TO_EVICT", "rekey: no member of the group is flagged by the trust layer");
       // as many fresh joined RNs as evicted, not in the group, not suspicious, not flagged
-      return { evict, add: await this.freshRns(info, evict.length) };
+      return { evict, add: (await this.freshRns(info, evict.length)).add };
     });
   }
 
@@ -487,9 +538,13 @@ export class GroupDesk {
     const a = decodeGroupAdd(env.body);
     this.userRequest(env, a.groupId, a.epoch, Route.GroupAdd);
     return this.update(env, raw, a.groupId, a.epoch, async (info) => {
-      const add = await this.freshRns(info, a.count);
+      const { add, flagged } = await this.freshRns(info, a.count);
       if (add.length < a.count)
-        throw new GroupServiceError("NO_FRESH_RN", `add: ${add.length} joined RN(s) can join the group, ${a.count} asked`);
+        throw new GroupServiceError(
+          "NO_FRESH_RN",
+          `add: ${add.length} joined RN(s) can join the group, ${a.count} asked` +
+            (flagged.length ? ` (${flagged.join(", ")} skipped: flagged by the trust layer)` : ""),
+        );
       return { evict: [], add };
     });
   }

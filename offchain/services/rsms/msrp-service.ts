@@ -137,6 +137,11 @@ export type MsrpServiceDeps = {
   trust?: TrustManager;
   /** filter publication tick (ms); 0: off */
   tickMs?: number;
+  /**
+   * flag sync tick (ms; with groups and trust): RNs the trust layer flags join S_RN, and leave it
+   * when the flag is lifted (GroupDesk.syncTrustFlags, h11-red2 G3); 0 or undefined: off
+   */
+  flagSyncMs?: number;
   /** join batching (recordJoins); undefined: off, every join its own recordJoin (see {@link parseBatching}) */
   batch?: JoinBatching;
   /** how often an intent whose recovery failed at start-up is tried again (ms; default STALLED_RETRY_MS) */
@@ -163,6 +168,8 @@ export class MsrpService {
   /** the service-group desk (when the deployment gave a ServiceGroupRegistry) */
   readonly desk?: GroupDesk;
   private timer?: NodeJS.Timeout;
+  private flagTimer?: NodeJS.Timeout;
+  private syncing = false;
   private running?: RunningService;
   /** intents whose recovery failed at start-up, by id, tried again in the background ({@link finishStalled}) */
   private readonly stalled = new Map<string, Stalled>();
@@ -856,6 +863,16 @@ export class MsrpService {
         this.publishDue().catch((e) => this.log(`filter publication failed (retried next tick): ${(e as Error).message}`));
         this.cache.prune();
       }, this.d.tickMs);
+    const desk = this.desk;
+    if (this.d.flagSyncMs && desk)
+      this.flagTimer = setInterval(() => {
+        if (this.syncing) return; // the previous sync is still reading the chain
+        this.syncing = true;
+        desk
+          .syncTrustFlags()
+          .catch((e) => this.log(`flag sync failed (retried next tick): ${(e as Error).message}`))
+          .finally(() => (this.syncing = false));
+      }, this.d.flagSyncMs);
     return this.running;
   }
 
@@ -863,6 +880,7 @@ export class MsrpService {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     if (this.stalledTimer) clearTimeout(this.stalledTimer);
+    if (this.flagTimer) clearInterval(this.flagTimer);
     this.closeBatch();
     await this.running?.close();
   }
