@@ -785,13 +785,6 @@ export async function judgeTrace(
   const c = await ctx.registry.traceCase(caseId);
   if (Number(c.status) !== 1 || !equalBytes(fromHex(c.evidenceHash, 32), caseHash(e)) || !equalBytes(fromHex(c.avatarId, 32), e.avatarId))
     throw new AvatarProtocolError("UNKNOWN_CASE", `judgeTrace: case ${caseId} is not open for this evidence`);
-  // one interaction, one trace (h11-red2 V2): another case with the same signed message of the
-  // same avatar is refused before anything is recorded; the case traced first is named. The same
-  // case again (a retry after a crash between the keystore and the chain) is judged again.
-  const key = tracedEvidenceKey(e);
-  const earlier = ctx.idp.tracedCaseOf(key);
-  if (earlier !== undefined && earlier !== caseId)
-    throw new AvatarProtocolError("DUPLICATE_EVIDENCE", `judgeTrace: this evidence was traced already in case #${earlier}`);
   const reject = async (reason: string, message: string): Promise<never> => {
     await minedReceipt(ctx.registry.recordVerdict(caseId, false, "0x" + "00".repeat(32)));
     throw new AvatarProtocolError(reason, `trace: ${message}`);
@@ -814,6 +807,13 @@ export async function judgeTrace(
     const why = await handshakeFault(ctx, e);
     if (why) return reject(why[0], why[1]);
   }
+  // one interaction, one trace (h11-red2 V2): verified evidence of a signed message of this
+  // avatar that a case traced already is refused, naming that case, before anything is recorded.
+  // The same case again (a retry after a crash between the keystore and the chain) is judged again.
+  const key = tracedEvidenceKey(e);
+  const earlier = ctx.idp.tracedCaseOf(key);
+  if (earlier !== undefined && earlier !== caseId)
+    throw new AvatarProtocolError("DUPLICATE_EVIDENCE", `judgeTrace: this evidence was traced already in case #${earlier}`);
   let t: ReturnType<IdentityProvider["traceCommitment"]>;
   try {
     t = ctx.idp.traceCommitment(e.warrant.irisCommitment);
@@ -828,14 +828,16 @@ export async function judgeTrace(
 
 /**
  * What makes one piece of evidence the same as another for tracing (h11-red2 V2): keccak256 of a
- * tag, the accused avatar and the message its driver signed (type u8, time u64, body). The
- * signature on it, the receipt and the reporter's part are left out: a re-stamped or re-encoded
- * copy, or the same interaction filed by someone else, is the same evidence.
+ * tag, the accused avatar, the warrant's h, the driver's serial and the message the driver signed
+ * (type u8, time u64, body). The signature, the receipt and the reporter's part are left out: a
+ * re-stamped copy, or the same signed message filed by someone else, is the same evidence.
  */
 export function tracedEvidenceKey(e: Evidence): Uint8Array {
   const time = new Uint8Array(8);
   new DataView(time.buffer).setBigUint64(0, BigInt(e.message.time));
-  return keccak_256(concat(toBytes("METATRUST-V1-TRACE-KEY"), e.avatarId, Uint8Array.of(e.message.type), time, e.message.body));
+  return keccak_256(
+    concat(toBytes("METATRUST-V1-TRACE-KEY"), e.avatarId, e.o.h, e.driverSerial, Uint8Array.of(e.message.type), time, e.message.body),
+  );
 }
 
 /**
