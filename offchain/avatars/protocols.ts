@@ -620,7 +620,13 @@ function evidenceOf(h: Hello, message: ProxyMessage, proxySig: G1Point, handshak
 
 /** The reporter's side of the handshake, for evidence about `peer` (see {@link Handshake}). */
 function handshakeOf(peer: Hello, peerInitiated: boolean, own: Hello, ownSig: G1Point): Handshake {
-  return { accusedInitiated: peerInitiated, accusedEphemeral: peer.ephemeral, accusedNonce: peer.nonce, reporter: own, reporterSig: ownSig };
+  return {
+    accusedInitiated: peerInitiated,
+    accusedEphemeral: peer.ephemeral,
+    accusedNonce: peer.nonce,
+    reporter: own,
+    reporterSig: ownSig,
+  };
 }
 
 /**
@@ -802,7 +808,8 @@ export async function judgeTrace(
   const held = await heldUnderWarrant(ctx, e);
   if (!held) return reject("NOT_DRIVER", "the driver did not hold the avatar under this warrant at that time");
   // evidence the reporter could hold without an authenticated interaction traces nobody (h11-red2 V1)
-  if (e.message.type === Scope.login) return reject("BAD_EVIDENCE", "a login signature (made to the platform) is no evidence of an interaction");
+  if (e.message.type === Scope.login)
+    return reject("BAD_EVIDENCE", "a login signature (made to the platform) is no evidence of an interaction");
   if (e.message.type === Scope.challenge) {
     const why = await handshakeFault(ctx, e);
     if (why) return reject(why[0], why[1]);
@@ -864,14 +871,20 @@ async function handshakeFault(ctx: AvatarContext, e: Evidence): Promise<[string,
   if (!cpsPVerify(r.ownerPk, r.warrant, r.o, e.message, hs.reporterSig))
     return ["BAD_SIGNATURE", "the reporter's signature on the transcript does not verify"];
   const driverMit = await ctx.registry.mit(toHex(r.driverSerial));
-  if (!equalBytes(fromHex(driverMit.keyId, 32), keyId(r.warrant.proxy))) return ["KEY_MISMATCH", "the reporter's warrant's proxy is not its driver's key"];
+  if (!equalBytes(fromHex(driverMit.keyId, 32), keyId(r.warrant.proxy)))
+    return ["KEY_MISMATCH", "the reporter's warrant's proxy is not its driver's key"];
   if (!(await warrantRecorded(ctx, r.avatarId, r.o.h, r.driverSerial)))
     return ["NOT_DRIVER", "the reporter's warrant was never recorded on-chain for its avatar and driver"];
   return undefined;
 }
 
 /** True iff a login or a delegation recorded this warrant (by its hash) for this avatar and driver. */
-async function warrantRecorded(ctx: AvatarContext, avatarId: Uint8Array, warrantHash: Uint8Array, driverSerial: Uint8Array): Promise<boolean> {
+async function warrantRecorded(
+  ctx: AvatarContext,
+  avatarId: Uint8Array,
+  warrantHash: Uint8Array,
+  driverSerial: Uint8Array,
+): Promise<boolean> {
   const logins = await ctx.registry.queryFilter(ctx.registry.filters.AvatarLoggedIn(toHex(avatarId)));
   if (logins.some((l) => l.args.warrantHash === toHex(warrantHash) && equalBytes(fromHex(l.args.owner, 32), driverSerial))) return true;
   const dels = await ctx.registry.queryFilter(ctx.registry.filters.AvatarDelegated(undefined, toHex(avatarId)));

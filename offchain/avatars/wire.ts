@@ -362,7 +362,13 @@ export function decodeEvidence(b: Uint8Array): Evidence {
   if (hs === 1) {
     const initiated = r.u8();
     if (initiated > 1) throw malformed(fn, `initiator flag ${initiated} (expected 0 or 1)`);
-    e.handshake = { accusedInitiated: initiated === 1, accusedEphemeral: r.ephemeral(), accusedNonce: r.bytes(32), reporter: r.hello(), reporterSig: r.g1() };
+    e.handshake = {
+      accusedInitiated: initiated === 1,
+      accusedEphemeral: r.ephemeral(),
+      accusedNonce: r.bytes(32),
+      reporter: r.hello(),
+      reporterSig: r.g1(),
+    };
   }
   const flag = r.u8();
   if (flag > 1) throw malformed(fn, `receipt flag ${flag} (expected 0 or 1)`);

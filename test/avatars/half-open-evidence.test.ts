@@ -87,7 +87,17 @@ async function chainState(ctx: AvatarContext, registry: MITRegistry, n: number) 
 function halfOpen(seen: Hello, reply: AuthReply, handshake?: Evidence["handshake"]): { evidence: Evidence; t: Uint8Array } {
   const h = reply.hello;
   const t = keccak_256(
-    concat(toBytes("METATRUST-V1-AVATAR-AUTH"), seen.avatarId, seen.ephemeral, seen.nonce, seen.o.h, h.avatarId, h.ephemeral, h.nonce, h.o.h),
+    concat(
+      toBytes("METATRUST-V1-AVATAR-AUTH"),
+      seen.avatarId,
+      seen.ephemeral,
+      seen.nonce,
+      seen.o.h,
+      h.avatarId,
+      h.ephemeral,
+      h.nonce,
+      h.o.h,
+    ),
   );
   const evidence: Evidence = {
     avatarId: h.avatarId,

@@ -46,7 +46,8 @@ describe("h11-red2 V1 residual: interaction evidence without a handshake (findin
     const eye = new SimulatedEye(301);
     const bob = new AvatarParty("bob");
     await issueUserMit(ctx, bob, "Bob Builder", eye);
-    const c = (await login(ctx, new ChallengeBook(), bob, eye, { avatarId: avatarIdOf(bob.mit!.serial, "bob"), appearance: "whale" })).credential;
+    const c = (await login(ctx, new ChallengeBook(), bob, eye, { avatarId: avatarIdOf(bob.mit!.serial, "bob"), appearance: "whale" }))
+      .credential;
     const message = { type: Scope.interaction, time: ctx.now(), body: toBytes("hello, world (a public post)") };
     const e: Evidence = {
       avatarId: c.avatarId,

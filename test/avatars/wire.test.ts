@@ -79,7 +79,16 @@ function samples() {
     ...evidence,
     handshake: { accusedInitiated: true, accusedEphemeral: hello.ephemeral, accusedNonce: hello.nonce, reporter: hello, reporterSig: sig },
   };
-  return { login, delegation, hello, reply, finish, evidence, stamped: stampEvidence(ctx, evidence), withHandshake: stampEvidence(ctx, withHandshake) };
+  return {
+    login,
+    delegation,
+    hello,
+    reply,
+    finish,
+    evidence,
+    stamped: stampEvidence(ctx, evidence),
+    withHandshake: stampEvidence(ctx, withHandshake),
+  };
 }
 
 const S = samples();
