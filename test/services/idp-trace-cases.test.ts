@@ -14,7 +14,8 @@ import { idpSystem, startIdp } from "../helpers/idp-services";
 import { AvatarParty } from "../../offchain/avatars/agents";
 import { SimulatedEye } from "../../offchain/avatars/iris";
 import { avatarIdOf, requestTrace } from "../../offchain/avatars/protocols";
-import { IdpService } from "../../offchain/services/avatars/idp-service";
+import { IDP_RECORD, IdpService } from "../../offchain/services/avatars/idp-service";
+import { toHex } from "../../offchain/crypto/bytes";
 import { issueEnrolmentToken } from "../../offchain/services/enrolment";
 import { delegateRemote, issueRemote, loginRemote, mutualAuthRemote, traceRemote } from "../../offchain/services/avatars/clients";
 
@@ -108,13 +109,13 @@ describe("the IdP service's tracing route: a case is decided on the evidence fil
     expect(toHex(retry.verdictCommitment)).to.equal(toHex(first.verdictCommitment));
     // someone else files the same evidence as a new case
     const { caseId } = await requestTrace(dep.registry.connect(r2), e);
-    const keystoreBefore = JSON.stringify(ks.read(IDP_RECORD));
+    const keystoreBefore = JSON.stringify(ks.load(IDP_RECORD));
     const outcome = await traceRemote({ idp: info, dep, reporter: dep.registry.connect(r2), evidence: e, caseId, retry: once }).then(
       () => "traced",
       (err: Error) => err.message.split("\n")[0],
     );
     expect(outcome).to.match(new RegExp(`DUPLICATE_EVIDENCE.*traced already in case #${first.caseId}`));
     expect(Number((await dep.registry.traceCase(caseId)).status), "the refused case got a verdict").to.equal(1);
-    expect(JSON.stringify(ks.read(IDP_RECORD)), "the IdP's keystore changed").to.equal(keystoreBefore);
+    expect(JSON.stringify(ks.load(IDP_RECORD)), "the IdP's keystore changed").to.equal(keystoreBefore);
   });
 });
