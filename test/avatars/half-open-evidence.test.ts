@@ -46,7 +46,7 @@ import {
   login,
   trace,
 } from "../../offchain/avatars/protocols";
-import { Scope } from "../../offchain/crypto/cps";
+import { Scope, cpsPSign } from "../../offchain/crypto/cps";
 import { concat, equalBytes, toBytes } from "../../offchain/crypto/bytes";
 
 async function deployFixture() {
@@ -139,6 +139,45 @@ describe("h11-red2 V1, V2: evidence needs a handshake the reporter completed; on
     );
     // both cases closed as Rejected; no verdict names anyone
     for (const id of [1n, 2n]) expect(Number((await f.registry.traceCase(id)).status)).to.equal(3);
+  });
+
+  it("V1: carol, with an avatar of her own, signs the transcript of bob's half-open reply as the reporter: refused (her hello is not in it)", async () => {
+    const { ctx, f, A, B } = await setup();
+    const eye = new SimulatedEye(203);
+    const carol = new AvatarParty("carol");
+    await issueUserMit(ctx, carol, "Carol", eye);
+    const lc = await login(ctx, new ChallengeBook(), carol, eye, { avatarId: avatarIdOf(carol.mit!.serial, "carol"), appearance: "owl" });
+    const C: Side = { credential: lc.credential, driver: carol };
+    const seen = authHello(A).hello; // alice's AI's hello, replayed to bob
+    const { reply } = await authRespond(ctx, B, seen);
+    const own = authHello(C).hello;
+    const message = { type: Scope.challenge, time: reply.time, body: halfOpen(seen, reply).t };
+    const filed = halfOpen(seen, reply, {
+      accusedInitiated: false,
+      accusedEphemeral: reply.hello.ephemeral,
+      accusedNonce: reply.hello.nonce,
+      reporter: own,
+      reporterSig: cpsPSign(carol.keys, lc.credential.warrant, lc.credential.o, message), // a valid signature of hers on bob's t
+    });
+    await expect(trace(ctx, f.registry.connect(f.others[7]), filed.evidence)).to.be.rejectedWith(
+      AvatarProtocolError,
+      /^trace: the signed message is not the transcript of the handshake shown$/,
+    );
+  });
+
+  it("V2: the same case judged again after a crash between the IdP's keystore and its verdict is traced (a retry, not a duplicate)", async () => {
+    const { ctx, f, A, B } = await setup();
+    const s = await mutualAuth(ctx, A, B);
+    const { caseId } = await requestTrace(f.registry.connect(f.others[7]), s.evidenceAboutB);
+    const crashing: AvatarContext = {
+      ...ctx,
+      beforeSend: () => {
+        throw new Error("crash before the verdict");
+      },
+    };
+    await expect(judgeTrace(crashing, caseId, s.evidenceAboutB)).to.be.rejectedWith(/crash before the verdict/);
+    expect(Number((await f.registry.traceCase(caseId)).status)).to.equal(1);
+    expect((await judgeTrace(ctx, caseId, s.evidenceAboutB)).realId).to.equal("Bob Builder");
   });
 
   it("V1: a completed handshake is evidence for either side; a login signature is not", async () => {
