@@ -28,6 +28,8 @@ import { AvatarParty, AvatarProtocolError, IdentityProvider } from "../../offcha
 import { SimulatedEye } from "../../offchain/avatars/iris";
 import {
   avatarIdOf,
+  buildLoginResponse,
+  verifyLogin,
   mutualAuth,
   requestTrace,
   judgeTrace,
@@ -163,6 +165,66 @@ describe("h11-red2 V1, V2: evidence needs a handshake the reporter completed; on
       AvatarProtocolError,
       /^trace: the signed message is not the transcript of the handshake shown$/,
     );
+  });
+
+  it("V1: the reporter's side is verified like the accused's (bob's client signed whatever it was shown): each fault is refused", async () => {
+    const { ctx, f, B, bob } = await setup();
+    const eye = new SimulatedEye(204);
+    const carol = new AvatarParty("carol");
+    await issueUserMit(ctx, carol, "Carol", eye);
+    const carolAvatar = avatarIdOf(carol.mit!.serial, "carol");
+    // a login warrant carol signed but never had recorded (no login happened)
+    const book = new ChallengeBook();
+    const unrecorded = buildLoginResponse(ctx, carol, eye.capture(), book.issue(ctx.now()), carolAvatar, new Uint8Array(32), ctx.now());
+    const carolHello: Hello = {
+      ...authHello(B).hello,
+      avatarId: carolAvatar,
+      ownerSerial: carol.mit!.serial,
+      ownerPk: carol.keys.pk,
+      driverSerial: carol.mit!.serial,
+      warrant: unrecorded.warrant,
+      o: unrecorded.o,
+    };
+    /** evidence about bob from a handshake with `r` that bob's (careless) client signed, r's signature by `signer` */
+    const filed = (r: Hello, signer: AvatarParty, w = unrecorded.warrant, o = unrecorded.o): Evidence => {
+      const b = authHello(B).hello;
+      const t = keccak_256(
+        concat(toBytes("METATRUST-V1-AVATAR-AUTH"), r.avatarId, r.ephemeral, r.nonce, r.o.h, b.avatarId, b.ephemeral, b.nonce, b.o.h),
+      );
+      const message = { type: Scope.challenge, time: ctx.now(), body: t };
+      return {
+        avatarId: b.avatarId,
+        ownerSerial: b.ownerSerial,
+        ownerPk: b.ownerPk,
+        driverSerial: b.driverSerial,
+        warrant: b.warrant,
+        o: b.o,
+        message,
+        proxySig: cpsPSign(bob.keys, B.credential.warrant, B.credential.o, message),
+        handshake: {
+          accusedInitiated: false,
+          accusedEphemeral: b.ephemeral,
+          accusedNonce: b.nonce,
+          reporter: r,
+          reporterSig: cpsPSign(signer.keys, w, o, message),
+        },
+      };
+    };
+    const reporter = f.registry.connect(f.others[7]);
+    const cases: [Evidence, RegExp][] = [
+      [filed(carolHello, carol), /^trace: the reporter's warrant was never recorded on-chain for its avatar and driver$/],
+      [filed({ ...carolHello, ownerPk: bob.keys.pk }, carol), /^trace: the reporter's owner key is not its owner MIT's$/],
+      [filed({ ...carolHello, driverSerial: bob.mit!.serial }, carol), /^trace: the reporter's warrant's proxy is not its driver's key$/],
+      [filed({ ...carolHello, avatarId: B.credential.avatarId }, carol), /^trace: the reporter's avatar is the accused avatar$/],
+      [
+        filed({ ...carolHello, avatarId: avatarIdOf(carol.mit!.serial, "other") }, carol),
+        /^trace: the reporter's warrant is for another avatar$/,
+      ],
+    ];
+    for (const [e, message] of cases) await expect(trace(ctx, reporter, e)).to.be.rejectedWith(AvatarProtocolError, message);
+    // the control: the same, with carol logged in under that very warrant, traces bob
+    await verifyLogin(ctx, book, carol.mit!.serial, carol.keys.pk, unrecorded);
+    expect((await trace(ctx, reporter, filed(carolHello, carol))).realId).to.equal("Bob Builder");
   });
 
   it("V2: the same case judged again after a crash between the IdP's keystore and its verdict is traced (a retry, not a duplicate)", async () => {
