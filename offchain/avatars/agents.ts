@@ -80,6 +80,8 @@ export class IdentityProvider {
   private readonly receiptSk: Uint8Array;
   /** verdict commitment -> its opening (UID, salt): sealed with the rest of the keystore */
   private readonly verdicts = new Map<string, { uid: string; salt: string }>();
+  /** evidence key (tracedEvidenceKey) -> the case that traced it: one interaction, one trace (h11-red2 V2) */
+  private readonly traced = new Map<string, string>();
 
   constructor(channelSk: bigint = randomScalar(), receiptSk: Uint8Array = schnorr.utils.randomSecretKey()) {
     this.channelSk = channelSk;
@@ -258,6 +260,17 @@ export class IdentityProvider {
     return { uid: v.uid, salt: fromHex(v.salt, 32) };
   }
 
+  /** The case this IdP traced evidence with this key in (tracedEvidenceKey), if any. */
+  tracedCaseOf(key: Uint8Array): bigint | undefined {
+    const c = this.traced.get(toHex(key));
+    return c === undefined ? undefined : BigInt(c);
+  }
+
+  /** Records that a case traced evidence with this key (kept with the verdicts, before the verdict goes on-chain). */
+  recordTraced(key: Uint8Array, caseId: bigint): void {
+    this.traced.set(toHex(key), caseId.toString());
+  }
+
   /** Keystore record (templates, real identities, receipt key and verdict openings: secret). */
   toRecord(): Record<string, unknown> {
     return {
@@ -266,6 +279,7 @@ export class IdentityProvider {
       users: [...this.users.values()],
       proxies: [...this.proxies.values()],
       verdicts: [...this.verdicts.entries()].map(([commitment, v]) => ({ commitment, ...v })),
+      traced: [...this.traced.entries()].map(([key, caseId]) => ({ key, caseId })),
     };
   }
 
@@ -278,6 +292,7 @@ export class IdentityProvider {
     for (const p of r.proxies as { serial: string; pk: string; operator: string }[]) idp.proxies.set(p.serial, p);
     for (const v of (r.verdicts ?? []) as { commitment: string; uid: string; salt: string }[])
       idp.verdicts.set(v.commitment, { uid: v.uid, salt: v.salt });
+    for (const t of (r.traced ?? []) as { key: string; caseId: string }[]) idp.traced.set(t.key, t.caseId);
     return idp;
   }
 }

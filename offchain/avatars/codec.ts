@@ -1,7 +1,7 @@
 /** JSON encodings of warrants, original signatures, credentials and evidence (hex, compressed points). */
 import { fromHex, toHex } from "../crypto/bytes";
 import { OriginalSignature, Warrant, decodePk, decodeSig, encodePk, encodeSig } from "../crypto/cps";
-import type { Evidence } from "./protocols";
+import type { Evidence, Hello } from "./protocols";
 
 export type WarrantJson = { irisCommitment: string; proxy: string; avatarId: string; scope: number; notBefore: number; notAfter: number };
 export type OriginalJson = { h: string; r: string; sig: string };
@@ -40,6 +40,17 @@ export function evidenceToJson(e: Evidence): Record<string, unknown> {
     o: originalToJson(e.o),
     message: { type: e.message.type, time: e.message.time, body: toHex(e.message.body) },
     proxySig: toHex(encodeSig(e.proxySig)),
+    ...(e.handshake
+      ? {
+          handshake: {
+            accusedInitiated: e.handshake.accusedInitiated,
+            accusedEphemeral: toHex(e.handshake.accusedEphemeral),
+            accusedNonce: toHex(e.handshake.accusedNonce),
+            reporter: helloToJson(e.handshake.reporter),
+            reporterSig: toHex(encodeSig(e.handshake.reporterSig)),
+          },
+        }
+      : {}),
     ...(e.receipt ? { receipt: { time: e.receipt.time, sig: toHex(e.receipt.sig) } } : {}),
   };
 }
@@ -55,8 +66,42 @@ export function evidenceFromJson(j: Record<string, unknown>): Evidence {
     o: originalFromJson(j.o as OriginalJson),
     message: { type: m.type, time: m.time, body: fromHex(m.body) },
     proxySig: decodeSig(fromHex(String(j.proxySig), 48)),
+    ...(j.handshake ? { handshake: handshakeFromJson(j.handshake as Record<string, unknown>) } : {}),
     ...(j.receipt
       ? { receipt: { time: Number((j.receipt as { time: number }).time), sig: fromHex((j.receipt as { sig: string }).sig, 64) } }
       : {}),
+  };
+}
+
+function helloToJson(h: Hello): Record<string, unknown> {
+  return {
+    avatarId: toHex(h.avatarId),
+    ownerSerial: toHex(h.ownerSerial),
+    ownerPk: toHex(encodePk(h.ownerPk)),
+    driverSerial: toHex(h.driverSerial),
+    warrant: warrantToJson(h.warrant),
+    o: originalToJson(h.o),
+    ephemeral: toHex(h.ephemeral),
+    nonce: toHex(h.nonce),
+  };
+}
+
+function handshakeFromJson(j: Record<string, unknown>): NonNullable<Evidence["handshake"]> {
+  const r = j.reporter as Record<string, unknown>;
+  return {
+    accusedInitiated: j.accusedInitiated === true,
+    accusedEphemeral: fromHex(String(j.accusedEphemeral), 33),
+    accusedNonce: fromHex(String(j.accusedNonce), 32),
+    reporter: {
+      avatarId: fromHex(String(r.avatarId), 32),
+      ownerSerial: fromHex(String(r.ownerSerial), 32),
+      ownerPk: decodePk(fromHex(String(r.ownerPk), 96)),
+      driverSerial: fromHex(String(r.driverSerial), 32),
+      warrant: warrantFromJson(r.warrant as WarrantJson),
+      o: originalFromJson(r.o as OriginalJson),
+      ephemeral: fromHex(String(r.ephemeral), 33),
+      nonce: fromHex(String(r.nonce), 32),
+    },
+    reporterSig: decodeSig(fromHex(String(j.reporterSig), 48)),
   };
 }

@@ -525,7 +525,17 @@ export type AuthReply = { hello: Hello; time: number; proxySig: G1Point; confirm
 export type AuthFinish = { proxySig: G1Point; confirm: Uint8Array };
 
 /** One side's state between messages. */
-export type AuthState = { side: Side; e: bigint; hello: Hello; peer?: Hello; t?: Uint8Array; key?: Uint8Array; msg?: ProxyMessage };
+export type AuthState = {
+  side: Side;
+  e: bigint;
+  hello: Hello;
+  peer?: Hello;
+  t?: Uint8Array;
+  key?: Uint8Array;
+  msg?: ProxyMessage;
+  /** the responder's own signature on the transcript (message 2): its part of the evidence it keeps */
+  ownSig?: G1Point;
+};
 
 function makeHello(s: Side): { e: bigint; hello: Hello } {
   if (!s.driver.mit) throw new AvatarProtocolError("UNKNOWN_MIT", "the avatar's driver has no MIT");
@@ -589,12 +599,12 @@ export async function authRespond(
   const key = sessionKey(ecdh(e, peer.ephemeral), t);
   const proxySig = cpsPSign(side.driver.keys, side.credential.warrant, side.credential.o, msg);
   return {
-    state: { side, e, hello, peer, t, key, msg },
+    state: { side, e, hello, peer, t, key, msg, ownSig: proxySig },
     reply: { hello, time: msg.time, proxySig, confirm: confirmTag(key, CONFIRM_LABEL.responder, t) },
   };
 }
 
-function evidenceOf(h: Hello, message: ProxyMessage, proxySig: G1Point): Evidence {
+function evidenceOf(h: Hello, message: ProxyMessage, proxySig: G1Point, handshake: Handshake): Evidence {
   return {
     avatarId: h.avatarId,
     ownerSerial: h.ownerSerial,
@@ -604,6 +614,18 @@ function evidenceOf(h: Hello, message: ProxyMessage, proxySig: G1Point): Evidenc
     o: h.o,
     message,
     proxySig,
+    handshake,
+  };
+}
+
+/** The reporter's side of the handshake, for evidence about `peer` (see {@link Handshake}). */
+function handshakeOf(peer: Hello, peerInitiated: boolean, own: Hello, ownSig: G1Point): Handshake {
+  return {
+    accusedInitiated: peerInitiated,
+    accusedEphemeral: peer.ephemeral,
+    accusedNonce: peer.nonce,
+    reporter: own,
+    reporterSig: ownSig,
   };
 }
 
@@ -633,18 +655,18 @@ export async function authFinish(
   return {
     key,
     finish: { proxySig, confirm: confirmTag(key, CONFIRM_LABEL.initiator, t) },
-    evidenceAboutPeer: evidenceOf(peer, msg, reply.proxySig),
+    evidenceAboutPeer: evidenceOf(peer, msg, reply.proxySig, handshakeOf(peer, false, state.hello, proxySig)),
   };
 }
 
 /** The responder checks message 3. @returns the session key and the evidence about the initiator */
 export function authComplete(state: AuthState, finish: AuthFinish): { key: Uint8Array; evidenceAboutPeer: Evidence } {
-  const { peer, t, key, msg } = state;
-  if (!peer || !t || !key || !msg) throw new AvatarProtocolError("INVALID_STATE", "authComplete: this side has not responded");
+  const { peer, t, key, msg, ownSig } = state;
+  if (!peer || !t || !key || !msg || !ownSig) throw new AvatarProtocolError("INVALID_STATE", "authComplete: this side has not responded");
   verifyPeer(peer, msg, finish.proxySig, "A");
   if (!equalBytes(finish.confirm, confirmTag(key, CONFIRM_LABEL.initiator, t)))
     throw new AvatarProtocolError("KEY_CONFIRMATION", "the initiator's key confirmation does not verify");
-  return { key, evidenceAboutPeer: evidenceOf(peer, msg, finish.proxySig) };
+  return { key, evidenceAboutPeer: evidenceOf(peer, msg, finish.proxySig, handshakeOf(peer, true, state.hello, ownSig)) };
 }
 
 /**
@@ -679,8 +701,29 @@ export type Evidence = {
   o: OriginalSignature;
   message: ProxyMessage;
   proxySig: G1Point;
+  /**
+   * The handshake a transcript signature (type challenge) comes from, and the reporter's side of
+   * it: required for such evidence (h11-red2 V1, see {@link Handshake}).
+   */
+  handshake?: Handshake;
   /** the platform's receipt: when the platform saw this evidence (its clock, not the signer's) */
   receipt?: Receipt;
+};
+
+/**
+ * The reporter's part of mutual-authentication evidence: what the IdP needs to rebuild the
+ * transcript t the accused signed (the accused's ephemeral key and nonce, which side began) and
+ * the reporter's own hello and its driver's proxy signature on the same message (type challenge,
+ * same time, body t). Someone who replays a hello seen on the wire gets the responder's signature
+ * on t but cannot sign t as the replayed avatar, so a half-open handshake is no evidence.
+ */
+export type Handshake = {
+  /** true if the accused sent message 1 (its hello comes first in t) */
+  accusedInitiated: boolean;
+  accusedEphemeral: Uint8Array;
+  accusedNonce: Uint8Array;
+  reporter: Hello;
+  reporterSig: G1Point;
 };
 
 /**
@@ -764,15 +807,88 @@ export async function judgeTrace(
     return reject("KEY_MISMATCH", "the warrant's proxy is not the driver's key");
   const held = await heldUnderWarrant(ctx, e);
   if (!held) return reject("NOT_DRIVER", "the driver did not hold the avatar under this warrant at that time");
+  // evidence the reporter could hold without an authenticated interaction traces nobody (h11-red2 V1)
+  if (e.message.type === Scope.login)
+    return reject("BAD_EVIDENCE", "a login signature (made to the platform) is no evidence of an interaction");
+  if (e.message.type === Scope.challenge) {
+    const why = await handshakeFault(ctx, e);
+    if (why) return reject(why[0], why[1]);
+  }
+  // one interaction, one trace (h11-red2 V2): verified evidence of a signed message of this
+  // avatar that a case traced already is refused, naming that case, before anything is recorded.
+  // The same case again (a retry after a crash between the keystore and the chain) is judged again.
+  const key = tracedEvidenceKey(e);
+  const earlier = ctx.idp.tracedCaseOf(key);
+  if (earlier !== undefined && earlier !== caseId)
+    throw new AvatarProtocolError("DUPLICATE_EVIDENCE", `judgeTrace: this evidence was traced already in case #${earlier}`);
   let t: ReturnType<IdentityProvider["traceCommitment"]>;
   try {
     t = ctx.idp.traceCommitment(e.warrant.irisCommitment);
   } catch {
     return reject("UNTRACEABLE", "no enrolled user behind this warrant");
   }
-  await ctx.beforeSend?.({ kind: "recordVerdict", caseId }); // the verdict's salt is in ctx.idp now
+  ctx.idp.recordTraced(key, caseId);
+  await ctx.beforeSend?.({ kind: "recordVerdict", caseId }); // the verdict's salt and the evidence key are in ctx.idp now
   const gas = await mined(ctx.registry.recordVerdict(caseId, true, toHex(t.verdictCommitment)));
   return { caseId, uid: t.uid, realId: t.realId, gas, verdictCommitment: t.verdictCommitment };
+}
+
+/**
+ * What makes one piece of evidence the same as another for tracing (h11-red2 V2): keccak256 of a
+ * tag, the accused avatar, the warrant's h, the driver's serial and the message the driver signed
+ * (type u8, time u64, body). The signature, the receipt and the reporter's part are left out: a
+ * re-stamped copy, or the same signed message filed by someone else, is the same evidence.
+ */
+export function tracedEvidenceKey(e: Evidence): Uint8Array {
+  const time = new Uint8Array(8);
+  new DataView(time.buffer).setBigUint64(0, BigInt(e.message.time));
+  return keccak_256(
+    concat(toBytes("METATRUST-V1-TRACE-KEY"), e.avatarId, e.o.h, e.driverSerial, Uint8Array.of(e.message.type), time, e.message.body),
+  );
+}
+
+/**
+ * Why mutual-authentication evidence (a transcript signature) does not show a handshake the
+ * reporter took part in, or undefined if it does (h11-red2 V1). The IdP rebuilds t from the
+ * accused's hello (avatar, ephemeral key, nonce, warrant hash) and the reporter's, checks that the
+ * accused signed t, and verifies the reporter's own signature on the same message like the
+ * accused's: the reporter's owner MIT and key, its warrant for its avatar, its driver's key, and
+ * that warrant recorded on-chain for that avatar and driver (a login or a delegation). A replayed
+ * hello gets the responder's signature on t, but only the replayed avatar's driver can sign t.
+ */
+async function handshakeFault(ctx: AvatarContext, e: Evidence): Promise<[string, string] | undefined> {
+  const hs = e.handshake;
+  if (!hs) return ["BAD_EVIDENCE", "a transcript signature without the reporter's side of the handshake is no evidence of an interaction"];
+  const r = hs.reporter;
+  const accused = { avatarId: e.avatarId, ephemeral: hs.accusedEphemeral, nonce: hs.accusedNonce, o: e.o } as Hello;
+  const t = hs.accusedInitiated ? transcript(accused, r) : transcript(r, accused);
+  if (!equalBytes(e.message.body, t)) return ["BAD_EVIDENCE", "the signed message is not the transcript of the handshake shown"];
+  if (equalBytes(r.avatarId, e.avatarId)) return ["BAD_EVIDENCE", "the reporter's avatar is the accused avatar"];
+  const ownerMit = await ctx.registry.mit(toHex(r.ownerSerial));
+  if (Number(ownerMit.status) === 0 || !equalBytes(fromHex(ownerMit.keyId, 32), keyId(r.ownerPk)))
+    return ["KEY_MISMATCH", "the reporter's owner key is not its owner MIT's"];
+  if (!equalBytes(r.warrant.avatarId, r.avatarId)) return ["BAD_EVIDENCE", "the reporter's warrant is for another avatar"];
+  if (!cpsPVerify(r.ownerPk, r.warrant, r.o, e.message, hs.reporterSig))
+    return ["BAD_SIGNATURE", "the reporter's signature on the transcript does not verify"];
+  const driverMit = await ctx.registry.mit(toHex(r.driverSerial));
+  if (!equalBytes(fromHex(driverMit.keyId, 32), keyId(r.warrant.proxy)))
+    return ["KEY_MISMATCH", "the reporter's warrant's proxy is not its driver's key"];
+  if (!(await warrantRecorded(ctx, r.avatarId, r.o.h, r.driverSerial)))
+    return ["NOT_DRIVER", "the reporter's warrant was never recorded on-chain for its avatar and driver"];
+  return undefined;
+}
+
+/** True iff a login or a delegation recorded this warrant (by its hash) for this avatar and driver. */
+async function warrantRecorded(
+  ctx: AvatarContext,
+  avatarId: Uint8Array,
+  warrantHash: Uint8Array,
+  driverSerial: Uint8Array,
+): Promise<boolean> {
+  const logins = await ctx.registry.queryFilter(ctx.registry.filters.AvatarLoggedIn(toHex(avatarId)));
+  if (logins.some((l) => l.args.warrantHash === toHex(warrantHash) && equalBytes(fromHex(l.args.owner, 32), driverSerial))) return true;
+  const dels = await ctx.registry.queryFilter(ctx.registry.filters.AvatarDelegated(undefined, toHex(avatarId)));
+  return dels.some((l) => l.args.warrantHash === toHex(warrantHash) && equalBytes(fromHex(l.args.proxySerial, 32), driverSerial));
 }
 
 /**

@@ -15,6 +15,7 @@
  * | proxy message | type u8, time u64, body length u16, body | 11 + body |
  * | hello | avatar 32, owner serial 32, owner key 96, driver serial 32, warrant 177, original 112, ephemeral 33 (secp256k1), nonce 32 | 546 |
  * | receipt | time u64, BIP-340 signature 64 | 72 |
+ * | handshake | accused initiated u8 (0/1), accused ephemeral 33, accused nonce 32, reporter's hello 546, reporter's s_p 48 | 660 |
  *
  * | message | from -> to | fields | bytes |
  * |---|---|---|---:|
@@ -23,7 +24,7 @@
  * | Hello (0x23) | initiator -> responder | hello | 2 + 546 |
  * | AuthReply (0x24) | responder -> initiator | hello, time u64, s_p 48, confirmation 32 | 2 + 634 |
  * | AuthFinish (0x25) | initiator -> responder | s_p 48, confirmation 32 | 2 + 80 |
- * | Evidence (0x26) | reporter -> IdP | avatar 32, owner serial 32, owner key 96, driver serial 32, warrant, original, message (body: any), s_p 48, receipt flag u8 (0/1), [receipt] | 2 + 529 + 11 + body + 1 (+ 72) |
+ * | Evidence (0x26) | reporter -> IdP | avatar 32, owner serial 32, owner key 96, driver serial 32, warrant, original, message (body: any), s_p 48, handshake flag u8 (0/1), [handshake], receipt flag u8 (0/1), [receipt] | 2 + 529 + 11 + body + 1 (+ 660) + 1 (+ 72) |
  */
 import { concat } from "../crypto/bytes";
 import { G1Point, G2Point } from "../crypto/bls";
@@ -56,6 +57,8 @@ export const AVATAR_SIZES = {
   original: 32 + 32 + 48,
   hello: 32 + 32 + 96 + 32 + 177 + 112 + POINT_BYTES + 32,
   receipt: 8 + 64,
+  /** the reporter's side of a handshake in evidence, after its flag: initiated u8, ephemeral, nonce, hello, s_p */
+  handshake: 1 + POINT_BYTES + 32 + (32 + 32 + 96 + 32 + 177 + 112 + POINT_BYTES + 32) + 48,
   LoginResponse: 2 + 32 + SEALED_SAMPLE_BYTES + 177 + 112 + (11 + 128) + 48 + 32 + 32,
   DelegationResponse: 2 + 4 * 32 + SEALED_SAMPLE_BYTES + 177 + 112 + (11 + 128) + 48,
   Hello: 2 + 546,
@@ -328,6 +331,15 @@ export function encodeEvidence(e: Evidence): Uint8Array {
     encOriginal(fn, e.o),
     encMessage(fn, e.message),
     encodeSig(e.proxySig),
+    e.handshake
+      ? concat(
+          Uint8Array.of(1, e.handshake.accusedInitiated ? 1 : 0),
+          fixed(fn, e.handshake.accusedEphemeral, POINT_BYTES, "accused ephemeral key"),
+          fixed(fn, e.handshake.accusedNonce, 32, "accused nonce"),
+          encHello(fn, e.handshake.reporter),
+          encodeSig(e.handshake.reporterSig),
+        )
+      : Uint8Array.of(0),
     receipt,
   );
 }
@@ -345,6 +357,19 @@ export function decodeEvidence(b: Uint8Array): Evidence {
     message: r.message(),
     proxySig: r.g1(),
   };
+  const hs = r.u8();
+  if (hs > 1) throw malformed(fn, `handshake flag ${hs} (expected 0 or 1)`);
+  if (hs === 1) {
+    const initiated = r.u8();
+    if (initiated > 1) throw malformed(fn, `initiator flag ${initiated} (expected 0 or 1)`);
+    e.handshake = {
+      accusedInitiated: initiated === 1,
+      accusedEphemeral: r.ephemeral(),
+      accusedNonce: r.bytes(32),
+      reporter: r.hello(),
+      reporterSig: r.g1(),
+    };
+  }
   const flag = r.u8();
   if (flag > 1) throw malformed(fn, `receipt flag ${flag} (expected 0 or 1)`);
   if (flag === 1) e.receipt = { time: r.u64(), sig: r.bytes(64) } as Receipt;

@@ -75,7 +75,20 @@ function samples() {
     message: msg,
     proxySig: sig,
   };
-  return { login, delegation, hello, reply, finish, evidence, stamped: stampEvidence(ctx, evidence) };
+  const withHandshake: Evidence = {
+    ...evidence,
+    handshake: { accusedInitiated: true, accusedEphemeral: hello.ephemeral, accusedNonce: hello.nonce, reporter: hello, reporterSig: sig },
+  };
+  return {
+    login,
+    delegation,
+    hello,
+    reply,
+    finish,
+    evidence,
+    stamped: stampEvidence(ctx, evidence),
+    withHandshake: stampEvidence(ctx, withHandshake),
+  };
 }
 
 const S = samples();
@@ -94,6 +107,7 @@ const codecs: Codec[] = [
   { name: "AuthFinish", bytes: encodeAuthFinish(S.finish), decode: decodeAuthFinish, encode: encodeAuthFinish as never },
   { name: "Evidence", bytes: encodeEvidence(S.evidence), decode: decodeEvidence, encode: encodeEvidence as never },
   { name: "Evidence+receipt", bytes: encodeEvidence(S.stamped), decode: decodeEvidence, encode: encodeEvidence as never },
+  { name: "Evidence+handshake+receipt", bytes: encodeEvidence(S.withHandshake), decode: decodeEvidence, encode: encodeEvidence as never },
 ];
 
 /** Runs a decoder: either a canonical message (re-encodes to the input) or a MALFORMED error. */
@@ -118,9 +132,11 @@ describe("avatars/wire (versioned byte encodings of every protocol message)", ()
       AVATAR_SIZES.Hello,
       AVATAR_SIZES.AuthReply,
       AVATAR_SIZES.AuthFinish,
-      2 + 529 + 11 + 32 + 1,
-      2 + 529 + 11 + 32 + 1 + AVATAR_SIZES.receipt,
+      2 + 529 + 11 + 32 + 1 + 1,
+      2 + 529 + 11 + 32 + 1 + 1 + AVATAR_SIZES.receipt,
+      2 + 529 + 11 + 32 + 1 + AVATAR_SIZES.handshake + 1 + AVATAR_SIZES.receipt,
     ]);
+    expect(AVATAR_SIZES.handshake).to.equal(660);
     expect([AVATAR_SIZES.LoginResponse, AVATAR_SIZES.DelegationResponse, AVATAR_SIZES.Hello, AVATAR_SIZES.AuthReply]).to.deep.equal([
       880, 912, 548, 636,
     ]);
@@ -172,7 +188,7 @@ describe("avatars/wire (versioned byte encodings of every protocol message)", ()
     }
   });
 
-  it("refuses an empty scope, a validity that ends before it starts, a time above 2^53, a receipt flag other than 0 or 1", () => {
+  it("refuses an empty scope, a validity that ends before it starts, a time above 2^53, a receipt, handshake or initiator flag other than 0 or 1", () => {
     const e = codecs[5];
     const at = (off: number, v: number) => {
       const b = Uint8Array.from(e.bytes);
@@ -185,6 +201,12 @@ describe("avatars/wire (versioned byte encodings of every protocol message)", ()
     expect(() => decodeEvidence(at(scopeAt + 1, 0xff))).to.throw(/decodeEvidence: a time above 2\^53/);
     expect(() => decodeEvidence(at(scopeAt + 9 + 4, 0))).to.throw(/decodeEvidence: a warrant whose notBefore is after its notAfter/);
     expect(() => decodeEvidence(at(e.bytes.length - 1, 2))).to.throw(/decodeEvidence: receipt flag 2/);
+    expect(() => decodeEvidence(at(e.bytes.length - 2, 2))).to.throw(/^decodeEvidence: handshake flag 2 \(expected 0 or 1\)$/);
+    const h = codecs[7].bytes;
+    const initiatedAt = h.length - 1 - AVATAR_SIZES.receipt - AVATAR_SIZES.handshake;
+    const hb = Uint8Array.from(h);
+    hb[initiatedAt] = 2;
+    expect(() => decodeEvidence(hb)).to.throw(/^decodeEvidence: initiator flag 2 \(expected 0 or 1\)$/);
     expect(() => encodeEvidence({ ...S.evidence, avatarId: new Uint8Array(31) })).to.throw(
       AvatarProtocolError,
       /^encodeEvidence: avatar id must be 32 bytes$/,

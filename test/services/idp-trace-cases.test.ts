@@ -14,7 +14,8 @@ import { idpSystem, startIdp } from "../helpers/idp-services";
 import { AvatarParty } from "../../offchain/avatars/agents";
 import { SimulatedEye } from "../../offchain/avatars/iris";
 import { avatarIdOf, requestTrace } from "../../offchain/avatars/protocols";
-import { IdpService } from "../../offchain/services/avatars/idp-service";
+import { IDP_RECORD, IdpService } from "../../offchain/services/avatars/idp-service";
+import { toHex } from "../../offchain/crypto/bytes";
 import { issueEnrolmentToken } from "../../offchain/services/enrolment";
 import { delegateRemote, issueRemote, loginRemote, mutualAuthRemote, traceRemote } from "../../offchain/services/avatars/clients";
 
@@ -29,9 +30,9 @@ describe("the IdP service's tracing route: a case is decided on the evidence fil
     await svc?.stop();
   });
 
-  it("T1 (service): the accused posting the filed evidence with another message time first does not close the reporter's case; the reporter's evidence is traced", async () => {
+  /** An IdP service, alice's bot-driven avatar and bob's avatar after one mutual authentication. */
+  async function authenticated() {
     const sys = await idpSystem();
-    const reporter = (await hre.ethers.getSigners())[1];
     const { dep, ks, client } = sys;
     const up = await startIdp(sys);
     svc = up.svc;
@@ -76,6 +77,12 @@ describe("the IdP service's tracing route: a case is decided on the evidence fil
       B: { credential: b.credential, driver: bob },
       now: () => t,
     });
+    return { dep, info, m, ks: sys.deps.keystore };
+  }
+
+  it("T1 (service): the accused posting the filed evidence with another message time first does not close the reporter's case; the reporter's evidence is traced", async () => {
+    const reporter = (await hre.ethers.getSigners())[1];
+    const { dep, info, m } = await authenticated();
     const e = m.evidenceAboutA; // bob's evidence about alice's bot-driven avatar
     const reporterRegistry = dep.registry.connect(reporter);
     const { caseId } = await requestTrace(reporterRegistry, e);
@@ -89,5 +96,26 @@ describe("the IdP service's tracing route: a case is decided on the evidence fil
       (err: Error) => err.message.split("\n")[0],
     );
     expect({ afterAltered, reporterOutcome }).to.deep.equal({ afterAltered: 1, reporterOutcome: "traced" });
+  });
+
+  it("h11-red2 V2 (service): a retry of a traced case gets the same verdict; the same evidence under another case is refused naming the first, and nothing changes", async () => {
+    const [, r1, r2] = await hre.ethers.getSigners();
+    const { dep, info, m, ks } = await authenticated();
+    const once = { attempts: 1, timeoutMs: 30_000, backoffMs: 10 };
+    const e = m.evidenceAboutB; // alice's bot's evidence about bob
+    const first = await traceRemote({ idp: info, dep, reporter: dep.registry.connect(r1), evidence: e, retry: once });
+    // the reporter asks again about its case (a lost reply): the same answer, from the chain
+    const retry = await traceRemote({ idp: info, dep, reporter: dep.registry.connect(r1), evidence: e, caseId: first.caseId, retry: once });
+    expect(toHex(retry.verdictCommitment)).to.equal(toHex(first.verdictCommitment));
+    // someone else files the same evidence as a new case
+    const { caseId } = await requestTrace(dep.registry.connect(r2), e);
+    const keystoreBefore = JSON.stringify(ks.load(IDP_RECORD));
+    const outcome = await traceRemote({ idp: info, dep, reporter: dep.registry.connect(r2), evidence: e, caseId, retry: once }).then(
+      () => "traced",
+      (err: Error) => err.message.split("\n")[0],
+    );
+    expect(outcome).to.match(new RegExp(`DUPLICATE_EVIDENCE.*traced already in case #${first.caseId}`));
+    expect(Number((await dep.registry.traceCase(caseId)).status), "the refused case got a verdict").to.equal(1);
+    expect(JSON.stringify(ks.load(IDP_RECORD)), "the IdP's keystore changed").to.equal(keystoreBefore);
   });
 });
