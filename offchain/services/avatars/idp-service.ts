@@ -82,7 +82,7 @@ import {
 import { EnrolmentBook, EnrolmentTokenError, loadEnrolmentToken, type TokenRecord, type TokenUse } from "../enrolment";
 import { decodePoint } from "../../crypto/group";
 import { ReplyCache, DEFAULT_WINDOW_MS } from "../replies";
-import { Journal, Mutex, STALLED_RETRY_MS, type Intent } from "../journal";
+import { Journal, Mutex, StalledIntents, type Intent } from "../journal";
 import { MetatrustError } from "../../errors";
 import { faultPoint } from "../faults";
 import { accountSigner } from "../common";
@@ -236,15 +236,14 @@ export class IdpService {
   private running?: RunningService;
   private pruner?: NodeJS.Timeout;
   /** intents whose recovery failed at start-up (not refused by the chain), by id: tried again in the background */
-  private readonly stalled = new Map<string, { kind: string; at: number; error: string }>();
-  private stalledTimer?: NodeJS.Timeout;
-  private stopped = false;
+  private readonly stalled: StalledIntents;
 
   constructor(private readonly d: IdpServiceDeps) {
     [this.idp, this.book] = this.load();
     this.registryAddress = String(d.registry.target);
     this.audience = audienceOf(d.chainId, this.registryAddress, "idp");
     this.journal = new Journal(path.join(d.dir, "journal"));
+    this.stalled = new StalledIntents(this.journal, (l) => this.log(l));
     this.cache = new ReplyCache(path.join(d.dir, "replies"), d.windowMs ?? DEFAULT_WINDOW_MS);
     this.challenges = new ChallengeStore(path.join(d.dir, "challenges"));
     this.signer = accountSigner(d.wallet);
@@ -552,7 +551,7 @@ export class IdpService {
         return "dropped";
       }
       if (!this.stalled.has(i.id)) this.log(`recovery: intent ${i.id} (${i.kind}) failed, tried again in the background: ${error}`);
-      this.stalled.set(i.id, { kind: i.kind, at: i.at, error });
+      this.stalled.record(i.id, { kind: i.kind, at: i.at, error });
       return "stalled";
     }
   }
@@ -569,7 +568,7 @@ export class IdpService {
 
   /** The intents whose recovery failed and is not finished yet: id → kind and last error. */
   stalledIntents(): Record<string, { kind: string; error: string }> {
-    return Object.fromEntries([...this.stalled].map(([id, st]) => [id, { kind: st.kind, error: st.error }]));
+    return this.stalled.list();
   }
 
   /**
@@ -578,22 +577,12 @@ export class IdpService {
    * @returns how many are left
    */
   async finishStalled(): Promise<number> {
-    return this.mutex.run(async () => {
-      const left = new Map(this.journal.pending().map((i) => [i.id, i]));
-      for (const [id, st] of [...this.stalled]) {
-        const i = left.get(id);
-        if (!i || i.at !== st.at) {
-          this.stalled.delete(id);
-          continue;
-        }
+    return this.mutex.run(() =>
+      this.stalled.finish(async (i) => {
         const r = await this.recoverOrDrop(i);
-        if (r === "stalled") continue;
-        this.journal.done(id);
-        this.stalled.delete(id);
-        this.log(`recovery: intent ${id} (${i.kind}) ${r === "dropped" ? "dropped" : "finished"}`);
-      }
-      return this.stalled.size;
-    });
+        return r === "stalled" || r === "dropped" ? r : "finished";
+      }),
+    );
   }
 
   private async recoverOne(i: Intent): Promise<void> {
@@ -661,30 +650,15 @@ export class IdpService {
       this.challenges.prune(Math.floor(Date.now() / 1000));
     }, this.d.windowMs ?? DEFAULT_WINDOW_MS);
     this.pruner.unref();
-    if (this.stalled.size) {
-      const retry = () => {
-        if (this.stopped) return;
-        this.stalledTimer = setTimeout(() => {
-          this.finishStalled().then(
-            (n) => (n ? retry() : (this.stalledTimer = undefined)),
-            (e) => {
-              this.log(`recovery: retry failed: ${(e as Error).message.split("\n")[0]}`);
-              retry();
-            },
-          );
-        }, this.d.stalledRetryMs ?? STALLED_RETRY_MS);
-      };
-      retry();
-    }
+    this.stalled.start(() => this.finishStalled(), this.d.stalledRetryMs);
     const url = publicUrl ?? this.running.url;
     if (await this.announce(url)) this.log(`idp: endpoint ${url} announced on-chain`);
     return this.running;
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
+    this.stalled.stop();
     if (this.pruner) clearInterval(this.pruner);
-    if (this.stalledTimer) clearTimeout(this.stalledTimer);
     await this.running?.close();
   }
 }

@@ -56,7 +56,7 @@ import { MAX_JOINS_PER_TX, type RsmsLedger } from "../../rsms/ledger";
 import { BloomFilter } from "../../crypto/bloom";
 import { Kind, Route, Scheme, audienceOf, openEnvelope, sealReply, verifyEnvelope, EnvelopeError, type Envelope } from "../envelope";
 import { ReplyCache, DEFAULT_WINDOW_MS } from "../replies";
-import { Journal, Mutex, STALLED_RETRY_MS, type Intent } from "../journal";
+import { Journal, Mutex, StalledIntents, type Intent, type StalledIntent } from "../journal";
 import { writeFileAtomic } from "../../storage/fs-atomic";
 import { faultPoint } from "../faults";
 import { accountSigner, fromAccount } from "../common";
@@ -152,8 +152,8 @@ export type MsrpServiceDeps = {
 
 const nowSec = () => Math.floor(Date.now() / 1000);
 
-/** A journaled intent whose recovery failed: what it holds back, and the last error. */
-type Stalled = { kind: string; at: number; rn?: string; error: string };
+/** A journaled intent whose recovery failed, with what it holds back (a join: its RN's joins). */
+type Stalled = StalledIntent & { rn?: string };
 
 /** The MSRP service. */
 export class MsrpService {
@@ -172,9 +172,7 @@ export class MsrpService {
   private syncing = false;
   private running?: RunningService;
   /** intents whose recovery failed at start-up, by id, tried again in the background ({@link finishStalled}) */
-  private readonly stalled = new Map<string, Stalled>();
-  private stalledTimer?: NodeJS.Timeout;
-  private stopped = false;
+  private readonly stalled: StalledIntents<Stalled>;
   /** batching: the batch collecting forwards, and the RNs with a join in a batch not yet committed */
   private open?: { items: Queued[]; timer: NodeJS.Timeout };
   private readonly batched = new Set<string>();
@@ -186,6 +184,7 @@ export class MsrpService {
     this.book = new EnrolmentBook(enrolment ?? {});
     this.audience = audienceOf(d.chainId, d.registry, "msrp");
     this.journal = new Journal(path.join(d.dir, "journal"));
+    this.stalled = new StalledIntents<Stalled>(this.journal, (l) => this.log(l));
     this.cache = new ReplyCache(path.join(d.dir, "replies"), d.windowMs ?? DEFAULT_WINDOW_MS);
     this.signer = accountSigner(d.wallet);
     if (d.groups)
@@ -481,7 +480,7 @@ export class MsrpService {
    * created; its filter publication fails and is held back by publishDue's own rule.)
    */
   private holdBack(v: VerifiedJoin): void {
-    for (const [id, st] of this.stalled)
+    for (const [id, st] of this.stalled.entries())
       if (st.kind === "join" && st.rn === v.rn)
         throw new MetatrustError(
           "SERVICE_UNREACHABLE",
@@ -737,7 +736,7 @@ export class MsrpService {
   private stall(i: Intent, e: unknown): void {
     const error = (e instanceof Error ? e.message : String(e)).split("\n")[0];
     const d = i.data as Record<string, unknown>;
-    this.stalled.set(i.id, {
+    this.stalled.record(i.id, {
       kind: i.kind,
       at: i.at,
       ...(i.kind === "join" ? { rn: String(d.rn) } : {}),
@@ -748,7 +747,7 @@ export class MsrpService {
 
   /** The intents whose recovery failed and is not finished yet: id → kind and last error. */
   stalledIntents(): Record<string, { kind: string; error: string }> {
-    return Object.fromEntries([...this.stalled].map(([id, st]) => [id, { kind: st.kind, error: st.error }]));
+    return this.stalled.list();
   }
 
   /**
@@ -758,27 +757,13 @@ export class MsrpService {
    * @returns how many are left
    */
   async finishStalled(): Promise<number> {
-    return this.mutex.run(async () => {
-      const left = new Map(this.journal.pending().map((i) => [i.id, i]));
-      for (const [id, st] of [...this.stalled]) {
-        const i = left.get(id);
-        // finished meanwhile (another intent under the same id is a later request's, not this one)
-        if (!i || i.at !== st.at) {
-          this.stalled.delete(id);
-          continue;
-        }
-        try {
-          await this.recoverOne(i);
-        } catch (e) {
-          st.error = (e instanceof Error ? e.message : String(e)).split("\n")[0];
-          continue;
-        }
-        this.journal.done(id);
-        this.stalled.delete(id);
-        this.log(`recovery: intent ${id} (${i.kind}) finished`);
-      }
-      return this.stalled.size;
-    });
+    // a failure keeps the intent stalled, with its new error (StalledIntents.finish)
+    return this.mutex.run(() =>
+      this.stalled.finish(async (i) => {
+        await this.recoverOne(i);
+        return "finished";
+      }),
+    );
   }
 
   /** Finishes one intent; true when it published a filter (the other kinds: undefined). */
@@ -843,21 +828,7 @@ export class MsrpService {
       ],
       () => this.info(),
     );
-    if (this.stalled.size) {
-      const retry = () => {
-        if (this.stopped) return;
-        this.stalledTimer = setTimeout(() => {
-          this.finishStalled().then(
-            (n) => (n ? retry() : (this.stalledTimer = undefined)),
-            (e) => {
-              this.log(`recovery: retry failed: ${(e as Error).message.split("\n")[0]}`);
-              retry();
-            },
-          );
-        }, this.d.stalledRetryMs ?? STALLED_RETRY_MS);
-      };
-      retry();
-    }
+    this.stalled.start(() => this.finishStalled(), this.d.stalledRetryMs);
     if (this.d.tickMs)
       this.timer = setInterval(() => {
         this.publishDue().catch((e) => this.log(`filter publication failed (retried next tick): ${(e as Error).message}`));
@@ -877,9 +848,8 @@ export class MsrpService {
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
+    this.stalled.stop();
     if (this.timer) clearInterval(this.timer);
-    if (this.stalledTimer) clearTimeout(this.stalledTimer);
     if (this.flagTimer) clearInterval(this.flagTimer);
     this.closeBatch();
     await this.running?.close();
