@@ -36,6 +36,37 @@ describe("h11-red R7 (fixed): a group update or formation mined while the MSRP s
   before(async () => {
     g = await formedGroup(machines, ["a", "b", "c", "d", "e", "f"], 2);
   });
+  /**
+   * Makes `method` of the MSRP's group registry land its first transaction and then fail as a lost
+   * receipt poll would (the transaction mined, the MSRP sees an error); returns the undo.
+   */
+  const loseFirstReceipt = (method: "rekey" | "formGroup"): (() => void) => {
+    const groups = g.s.msrpDeps.groups! as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
+    const real = groups[method];
+    let landed = 0;
+    groups[method] = async (...args: unknown[]) => {
+      const r = await real.apply(groups, args);
+      if (landed++ === 0) throw new Error("connect ECONNRESET (the receipt poll was lost; the transaction was mined)");
+      return r;
+    };
+    return () => {
+      groups[method] = real;
+    };
+  };
+  /** alice adds one RN to the group: "epoch N" or the first line of the error. */
+  const add = (attempts: number) =>
+    addRemote({
+      msrpUrl: g.s.msrpUrl,
+      user: "alice",
+      groupId: g.gid,
+      count: 1,
+      keystore: machines.get("alice")!,
+      dep: g.s.dep,
+      retry: { attempts, timeoutMs: 30_000, backoffMs: 10 },
+    }).then(
+      (a) => `epoch ${a.epoch}`,
+      (e: Error) => e.message.split("\n")[0],
+    );
   after(async () => {
     await g?.s.rpm.stop();
     await g?.s.msrp.stop();
@@ -43,82 +74,35 @@ describe("h11-red R7 (fixed): a group update or formation mined while the MSRP s
 
   it("R7: the user's retry completes the add, and the group takes further updates", async () => {
     const { s, gid } = g;
-    const groups = s.msrpDeps.groups!;
-    const real = groups.rekey.bind(groups);
-    let landed = 0;
-    groups.rekey = (async (...args: Parameters<typeof real>) => {
-      const r = await real(...args);
-      if (landed++ === 0) throw new Error("connect ECONNRESET (the receipt poll was lost; the transaction was mined)");
-      return r;
-    }) as typeof groups.rekey;
-    const add = () =>
-      addRemote({
-        msrpUrl: s.msrpUrl,
-        user: "alice",
-        groupId: gid,
-        count: 1,
-        keystore: machines.get("alice")!,
-        dep: s.dep,
-        retry: { attempts: 3, timeoutMs: 30_000, backoffMs: 10 },
-      }).then(
-        (a) => `epoch ${a.epoch}`,
-        (e: Error) => e.message.split("\n")[0],
-      );
+    const restore = loseFirstReceipt("rekey");
     try {
       const before = s.msrp.msrp.groupInfo(gid).epoch;
-      expect(await add()).to.equal(`epoch ${before + 1}`);
+      expect(await add(3)).to.equal(`epoch ${before + 1}`);
       expect(s.msrp.msrp.groupInfo(gid).epoch).to.equal((await s.dep.groups.view(gid)).epoch);
-      expect(await add()).to.equal(`epoch ${before + 2}`);
+      expect(await add(3)).to.equal(`epoch ${before + 2}`);
     } finally {
-      groups.rekey = real;
+      restore();
     }
   });
 
   it("R7: after an add whose reply never came (mined, the client gave up), the user's next add finishes it and goes on", async () => {
     const { s, gid } = g;
-    const groups = s.msrpDeps.groups!;
-    const real = groups.rekey.bind(groups);
-    let landed = 0;
-    groups.rekey = (async (...args: Parameters<typeof real>) => {
-      const r = await real(...args);
-      if (landed++ === 0) throw new Error("connect ECONNRESET (the receipt poll was lost; the transaction was mined)");
-      return r;
-    }) as typeof groups.rekey;
-    const add = () =>
-      addRemote({
-        msrpUrl: s.msrpUrl,
-        user: "alice",
-        groupId: gid,
-        count: 1,
-        keystore: machines.get("alice")!,
-        dep: s.dep,
-        retry: { attempts: 1, timeoutMs: 30_000, backoffMs: 10 },
-      }).then(
-        (a) => `epoch ${a.epoch}`,
-        (e: Error) => e.message.split("\n")[0],
-      );
+    const restore = loseFirstReceipt("rekey");
     try {
       const before = s.msrp.msrp.groupInfo(gid).epoch;
-      expect(await add()).to.match(/ECONNRESET/); // mined; the client does not retry
+      expect(await add(1)).to.match(/ECONNRESET/); // mined; the client does not retry
       // a new request (the chain's epoch, a fresh envelope): the mined update is finished first
-      expect(await add()).to.equal(`epoch ${before + 2}`);
+      expect(await add(1)).to.equal(`epoch ${before + 2}`);
       expect(s.msrp.msrp.groupInfo(gid).epoch).to.equal((await s.dep.groups.view(gid)).epoch);
       expect(s.msrp.desk!.mailbox(gid)?.epoch).to.equal(before + 2);
     } finally {
-      groups.rekey = real;
+      restore();
     }
   });
 
   it("R7: the user's retry of a group request whose formGroup was mined gets that group (not a second dealing the chain refuses)", async () => {
     const { s } = g;
-    const groups = s.msrpDeps.groups!;
-    const real = groups.formGroup.bind(groups);
-    let landed = 0;
-    groups.formGroup = (async (...args: Parameters<typeof real>) => {
-      const r = await real(...args);
-      if (landed++ === 0) throw new Error("connect ECONNRESET (the receipt poll was lost; the transaction was mined)");
-      return r;
-    }) as typeof groups.formGroup;
+    const restore = loseFirstReceipt("formGroup");
     try {
       const out = await requestGroupRemote({
         msrpUrl: s.msrpUrl,
@@ -136,7 +120,7 @@ describe("h11-red R7 (fixed): a group update or formation mined while the MSRP s
       expect(s.msrp.desk!.mailbox(gid)?.epoch).to.equal(0);
       expect(s.msrp.msrp.groupInfo(gid).epoch).to.equal((await s.dep.groups.view(gid)).epoch);
     } finally {
-      groups.formGroup = real;
+      restore();
     }
   });
 });
