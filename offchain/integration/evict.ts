@@ -4,12 +4,10 @@
  * its place, and the group key is renewed (RSMS §IV.B.2.c).
  */
 import type { TrustManager } from "../../typechain-types";
-import { toHex } from "../crypto/bytes";
+import { rnTrustFlagged } from "../trust/rn-flags";
 import type { GroupLedger, PartyDirectory } from "../rsms/group-flows";
 import { rekeyServiceGroup } from "../rsms/group-flows";
 import type { Msrp } from "../rsms/msrp";
-
-const ATTACK_MASK = 0x7f;
 
 /**
  * Evicts every flagged member of a group and adds as many unflagged joined RNs that are not in
@@ -24,7 +22,8 @@ export async function evictFlaggedMembers(
   groupId: Uint8Array,
 ) {
   const info = msrp.groupInfo(groupId);
-  const flaggedPid = async (pid: Uint8Array) => (Number((await trust.entity(toHex(pid))).flags) & ATTACK_MASK) !== 0;
+  // the RN's own attested entity only (h12-red F1: anyone may register a PID under another kind and get it flagged)
+  const flaggedPid = (pid: Uint8Array) => rnTrustFlagged(trust, pid);
   // flagged under any pseudonym the MSRP issued it, past or current (h11-red2 G2: one rotation shed a flag)
   const isFlagged = async (name: string) => {
     for (const pid of msrp.rnPids(name)) if (await flaggedPid(pid)) return true;

@@ -15,6 +15,10 @@ import { GroupParty } from "../../offchain/rsms/group";
 import { equalBytes, toHex } from "../../offchain/crypto/bytes";
 import type { TrustManager } from "../../typechain-types";
 
+/** A TrustManager read stub: the entities by id (none: kind 0). */
+const trustOf = (entities: Map<string, { kind: bigint; attested: boolean; flags: bigint }>) =>
+  ({ entity: async (id: string) => entities.get(id) ?? { kind: 0n, attested: false, flags: 0n } }) as unknown as TrustManager;
+
 describe("integration/evict: a flagged member that rotated its pseudonym (h11-red2 G1, G2)", function () {
   this.timeout(120_000);
 
@@ -30,12 +34,31 @@ describe("integration/evict: a flagged member that rotated its pseudonym (h11-re
     expect(equalBytes(bad.state.pid, firstPid)).to.equal(false);
     const g = await formServiceGroup(groupLedger, msrp, party, { user: "alice", size: 2 }); // rn0 (new PID), rn1
     expect(msrp.groupInfo(g.groupId).members.map((m) => m.name)).to.deep.equal(["rn0", "rn1"]);
-    const flaggedIds = new Set([toHex(firstPid)]);
-    const trust = { entity: async (id: string) => ({ flags: flaggedIds.has(id) ? 2n : 0n }) } as unknown as TrustManager;
+    // its own entity: attested, a resource node
+    const trust = trustOf(new Map([[toHex(firstPid), { kind: 3n, attested: true, flags: 2n }]]));
     const r = await evictFlaggedMembers(trust, groupLedger, msrp, party, g.groupId);
     expect(r.flagged.map((m) => m.name)).to.deep.equal(["rn0"]);
     expect(r.added).to.deep.equal(["rn2"]);
     expect(msrp.groupInfo(g.groupId).members.map((m) => m.name)).to.deep.equal(["rn1", "rn2"]);
     expect(await groupLedger.isMember(g.groupId, bad.state.pid)).to.equal(false);
+  });
+
+  it("is not evicted for a flag on an entity someone else registered under its PID (another kind, or unattested) (h12-red F1)", async () => {
+    const { ctx, msrp, rpmA, rns, groupLedger } = await loadRsms();
+    for (const r of rns.slice(0, 3)) await initialJoin(ctx, r, rpmA, msrp);
+    const u = msrp.registerUser("alice", Msrp.registrationRequest(msrp.params.pkPub, Role.User, 0, "Alice Liddell"));
+    const alice = new GroupParty("alice", u.pid, u.sk);
+    const party = (name: string) => (name === "alice" ? alice : rns.find((r) => r.state.name === name)!.groupParty());
+    const g = await formServiceGroup(groupLedger, msrp, party, { user: "alice", size: 2 }); // rn0, rn1
+    const trust = trustOf(
+      new Map([
+        [toHex(rns[0].state.pid), { kind: 2n, attested: false, flags: 2n }], // Mallory's organization, flagged
+        [toHex(rns[1].state.pid), { kind: 3n, attested: false, flags: 2n }], // a front-run unattested registration
+      ]),
+    );
+    const r = await evictFlaggedMembers(trust, groupLedger, msrp, party, g.groupId);
+    expect(r.flagged, "a member was evicted for a flag on an entity it does not own").to.deep.equal([]);
+    expect(r.rekey).to.equal(undefined);
+    expect(msrp.groupInfo(g.groupId).members.map((m) => m.name)).to.deep.equal(["rn0", "rn1"]);
   });
 });

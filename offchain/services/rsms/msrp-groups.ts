@@ -42,6 +42,7 @@ import type { GroupLedger } from "../../rsms/group-flows";
 import { decodeChannel, decodeKeyShare, decodeMembership } from "../../rsms/group-messages";
 import { channelSignedBy } from "../../rsms/group";
 import { writeFileAtomic } from "../../storage/fs-atomic";
+import { rnTrustFlagged } from "../../trust/rn-flags";
 import { Kind, Route, Scheme, EnvelopeError, openEnvelope, verifyEnvelope, type Envelope } from "../envelope";
 import type { ReplyCache } from "../replies";
 import type { Journal, Mutex } from "../journal";
@@ -127,9 +128,6 @@ export type GroupDeskDeps = {
   reply(req: Envelope, raw: Uint8Array, body: Uint8Array): Uint8Array;
   log(line: string): void;
 };
-
-/** Attack flags of the TrustManager (bits 0-6; bit 7 is the identity flag). */
-const ATTACK_MASK = 0x7f;
 
 const pointHex = (p: Point) => toHex(encodePoint(p));
 
@@ -443,7 +441,8 @@ export class GroupDesk {
 
   private async flagged(pid: Uint8Array): Promise<boolean> {
     if (!this.d.trust) return false;
-    return (Number((await this.d.trust.entity(toHex(pid))).flags) & ATTACK_MASK) !== 0;
+    // the RN's own attested entity only: an id anyone registered under another kind is not the RN (h12-red F1)
+    return rnTrustFlagged(this.d.trust, pid);
   }
 
   /**
