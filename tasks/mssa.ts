@@ -36,6 +36,18 @@ async function mssaContext(hre: HardhatRuntimeEnvironment) {
   return { ...localState(hre), el, ledger, operator, signer, roleSigner, resolve: (a: string) => resolveAccount(hre, a), election };
 }
 
+/**
+ * The authorities that sit now: those the sitting round elected (`authorities()`, its list as
+ * elected) that still sit (`isAuthority`). One removed since (its seat vacated for good, h11-red2
+ * M2) or at R = 1 is on the list but does not sit (h12-red E1: mssa:status printed it as sitting,
+ * and the local mssa:register made it an approver of a new place, which it can never be).
+ */
+async function sittingAuthorities(el: { authorities(): Promise<string[]>; isAuthority(a: string): Promise<boolean> }): Promise<string[]> {
+  const out: string[] = [];
+  for (const a of await el.authorities()) if (await el.isAuthority(a)) out.push(a);
+  return out;
+}
+
 const ROLE_OF = { detector: "DETECTOR_ROLE", registrar: "REGISTRAR_ROLE", arbiter: "ARBITER_ROLE" } as const;
 const REPORT_STATES = ["none", "attesting", "applied", "contested", "upheld", "dismissed"];
 /** A report id given as `--id`: 32 bytes of hex. */
@@ -64,8 +76,9 @@ task("mssa:status", "Shows the election: round, stage, deadlines, candidates wit
     for (const n of r.nominees)
       console.log(`  nominee ${n}: ${await c.el.nominations(id, n)} nominations, ratio ${pct((await c.el.misbehaviour(n)).ratio)}`);
     r.candidates.forEach((cand, i) => console.log(`  candidate ${i}: ${cand}, Borda ${scores[i]}`));
-    console.log(`sitting authorities (round ${await c.el.sittingRound()}): ${(await c.el.authorities()).join(", ")}`);
-    return { round: id, stage: STAGES[Number(r.stage)], candidates: [...r.candidates], authorities: [...(await c.el.authorities())] };
+    const sitting = await sittingAuthorities(c.el);
+    console.log(`sitting authorities (round ${await c.el.sittingRound()}): ${sitting.join(", ")}`);
+    return { round: id, stage: STAGES[Number(r.stage)], candidates: [...r.candidates], authorities: sitting };
   },
 );
 
@@ -232,13 +245,13 @@ task("mssa:elect", "Moves the round on: closes the nomination (top 2m by Eq. 2) 
       if (Number(after.stage) === 4)
         console.log(`round ${id}: aborted, too few eligible nominees; the sitting authorities stay; ${gas(rc)}`);
       else console.log(`round ${id}: candidates ${after.candidates.join(", ")}; ${gas(rc)}`);
-      return { stage: STAGES[Number(after.stage)], authorities: [...(await c.el.authorities())] };
+      return { stage: STAGES[Number(after.stage)], authorities: await sittingAuthorities(c.el) };
     } else if (stage === 2) {
       const rc = await minedReceipt(c.el.elect());
       if (Number((await c.el.round(id)).stage) === 4)
         console.log(`round ${id}: aborted, fewer than m eligible candidates; the sitting authorities stay; ${gas(rc)}`);
-      else console.log(`round ${id}: authorities ${(await c.el.authorities()).join(", ")}; ${gas(rc)}`);
-      return { stage: STAGES[Number((await c.el.round(id)).stage)], authorities: [...(await c.el.authorities())] };
+      else console.log(`round ${id}: authorities ${(await sittingAuthorities(c.el)).join(", ")}; ${gas(rc)}`);
+      return { stage: STAGES[Number((await c.el.round(id)).stage)], authorities: await sittingAuthorities(c.el) };
     } else throw new RefusedError(`mssa:elect: round ${id} is ${STAGES[stage]}; nominate to open the next round`);
   },
 );
@@ -298,7 +311,7 @@ task(
     const place = placeId(a.place);
     let p = await c.ledger.place(place);
     if (p.threshold === 0n) {
-      const sitting = [...(await c.el.authorities())];
+      const sitting = await sittingAuthorities(c.el);
       const aus = sitting.slice(0, Math.min(2, sitting.length));
       await minedReceipt(c.ledger.setPlace(place, aus, aus.length));
       console.log(`place ${a.place} created with authorities ${aus.join(", ")} (k = ${aus.length})`);

@@ -251,4 +251,27 @@ describe("tasks: mssa:* (in-process network, one process)", function () {
       `mssa:serve: --peers names ${stranger.toLowerCase()}, which is not another authority of PL-serve on-chain`,
     );
   });
+
+  it("an authority removed from the members is no sitting authority for mssa:status, and a place mssa:register creates does not get it as an approver (h12-red E1)", async () => {
+    const { placeId } = await import("../offchain/mssa/registration");
+    const { AuthorityElection__factory, CredentialLedger__factory } = await import("../typechain-types");
+    const { deployedAddress } = await import("../tasks/lib/context");
+    const [operator] = await hre.ethers.getSigners();
+    const el = AuthorityElection__factory.connect(await deployedAddress(hre, "AuthorityElection"), operator);
+    const before: string[] = (await hre.run("mssa:status")).authorities;
+    const gone = before[0];
+    await hre.run("mssa:enrol", { member: gone, remove: true });
+    expect(await el.isAuthority(gone)).to.equal(false);
+    expect(await el.authorities(), "the sitting round's list as elected still names it").to.include(gone);
+    const after: string[] = (await hre.run("mssa:status")).authorities;
+    expect(after, "mssa:status lists a removed authority as sitting").to.deep.equal(before.slice(1));
+    // a place created by the local mssa:register: its authorities are sitting ones
+    await hre.run("mssa:register", { user: "12", place: "PL-E1", info: "mail:u12@example.org", eavesdrop: 0, decoys: 64 });
+    const ledger = CredentialLedger__factory.connect(await deployedAddress(hre, "CredentialLedger"), operator);
+    const aus = (await ledger.place(placeId("PL-E1"))).authorities;
+    expect(aus, "the new place's approvers include the removed authority").to.not.include(gone);
+    expect((await ledger.access(hre.ethers.getAddress((await hre.ethers.getSigners())[12].address), placeId("PL-E1"))).granted).to.equal(
+      true,
+    );
+  });
 });

@@ -208,7 +208,8 @@ interface IAuthorityElection {
     /// @notice One round.
     function round(uint256 id) external view returns (Round memory);
 
-    /// @notice The sitting authorities.
+    /// @notice The authorities the sitting round elected, as elected: one removed since (SeatVacated)
+    /// or at R_bw = 1 is still listed but does not sit. Ask `isAuthority` for who sits now.
     function authorities() external view returns (address[] memory);
 
     /// @notice Whether `account` is a sitting authority (elected in the sitting round, still a
