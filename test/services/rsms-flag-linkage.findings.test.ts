@@ -1,0 +1,59 @@
+/**
+ * Red team h12-red finding L1 (LOW-MEDIUM, open): the MSRP's flag reads link an RN's pseudonyms for
+ * whoever serves its JSON-RPC.
+ *
+ * RSMS §III.D.2: an RN's pseudonyms PID_0, PID_1, ... are unlinkable for everyone but the MSRP
+ * (the chain holds each PID's join record alone). The flag sync (`GroupDesk.syncTrustFlags`, every
+ * `--flag-sync` ms, 10 s by default), formation and key updates ask the TrustManager about every
+ * PID of an RN, one `entity(pid)` call after another, RN by RN (`flaggedRn` over `Msrp.rnPids`).
+ * The node the MSRP reads through (a hosted RPC provider, a load balancer, anyone on the path of
+ * plain HTTP) sees each RN's PIDs asked together every tick: the linkage rotation is meant to hide.
+ *
+ * Proposed fix: no per-PID reads: the sync follows the TrustManager's `EntityFlagged` /
+ * `EntityUnflagged` logs (one `eth_getLogs` from a kept cursor block, every flag for every id) and
+ * matches them to its RNs' PIDs locally, and formation and key updates ask that local view
+ * (docs/specs/rsms-group.md §8 already names the event-following sync as the large-MSRP variant).
+ */
+import { expect } from "chai";
+import hre from "hardhat";
+import { rsmsServices, tmp } from "../helpers/rsms-services";
+import { Keystore } from "../../offchain/storage/keystore";
+import { toHex } from "../../offchain/crypto/bytes";
+import { joinRemote, loadRemoteRn, reauthRemote, registerRnRemote } from "../../offchain/services/rsms/clients";
+
+const once = { attempts: 1, timeoutMs: 30_000, backoffMs: 10 };
+
+describe("services/rsms: the MSRP's flag reads do not name an RN's pseudonyms together (h12-red L1, open)", function () {
+  this.timeout(300_000);
+
+  it("a flag sync asks the chain about no rotated PID", async () => {
+    const s = await rsmsServices({ groups: true, pools: [1, 2] });
+    try {
+      const ks = new Keystore(tmp("l1-a"), "");
+      await registerRnRemote({ msrpUrl: s.msrpUrl, name: "a", poolId: 1, rid: "rn:a", token: s.enrol("a"), keystore: ks, dep: s.dep });
+      expect(await s.msrp.publishDue()).to.equal(1);
+      await joinRemote({ name: "a", poolId: 1, keystore: ks, dep: s.dep });
+      const pid0 = loadRemoteRn(ks, "a")!.state.pid;
+      await reauthRemote({ name: "a", poolId: 2, keystore: ks, dep: s.dep, retry: once });
+      const pid1 = loadRemoteRn(ks, "a")!.state.pid;
+      // what the node sees: every eth_call the MSRP's reads send during one sync
+      const provider = hre.network.provider;
+      const seen: string[] = [];
+      const send = provider.send.bind(provider);
+      provider.send = async (method: string, params?: unknown[]) => {
+        if (method === "eth_call") seen.push(JSON.stringify(params).toLowerCase());
+        return send(method, params);
+      };
+      try {
+        await s.msrp.desk!.syncTrustFlags();
+      } finally {
+        provider.send = send;
+      }
+      const names = (pid: Uint8Array) => seen.some((c) => c.includes(toHex(pid).slice(2).toLowerCase()));
+      expect(names(pid0) && names(pid1), "one sync asked the node about both pseudonyms of one RN").to.equal(false);
+    } finally {
+      await s.stop();
+      await s.msrp.stop();
+    }
+  });
+});
