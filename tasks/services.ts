@@ -107,7 +107,7 @@ listenFlags(
     .addOptionalParam("tick", "msrp: how often (ms) it publishes the filters that are due", 1000, types.int)
     .addOptionalParam(
       "flagSync",
-      "msrp: how often (ms) it puts the RNs the trust layer flags into S_RN (no group, no rotation) and takes out the ones whose flag was lifted; 0: off",
+      "msrp: how often (ms) it puts the RNs the trust layer flags (on their own attested entity) into S_RN (no group, no rotation) and takes out the ones whose flag was lifted; 0: off",
       10_000,
       types.int,
     )
