@@ -129,10 +129,16 @@ export type GroupDeskDeps = {
   log(line: string): void;
 };
 
+/** Blocks the flag log is read again below its cursor (a shallow reorganisation may replace them). */
+const FLAG_LOG_OVERLAP = 12;
+
 const pointHex = (p: Point) => toHex(encodePoint(p));
 
 /** The MSRP's service-group desk. */
 export class GroupDesk {
+  /** the ids the trust layer has flagged, by its logs up to block `next - 1` ({@link everFlagged}) */
+  private readonly flagLog = { next: 0, ids: new Set<string>() };
+
   constructor(private readonly d: GroupDeskDeps) {}
 
   /** Its routes, for the MSRP service's server. */
@@ -269,12 +275,13 @@ export class GroupDesk {
           }
           if (this.mailbox(m.groupId)) throw new GroupServiceError("GROUP_EXISTS", `group ${toHex(m.groupId)} exists`);
           // RNs the trust layer flags that the flag sync has not put in S_RN yet are skipped (h11-red2
-          // G3): the picked RNs are checked (O(size) RNs' pseudonyms read, not every RN's), and the
+          // G3): the picked RNs are checked (O(size) RNs' flagged pseudonyms read, not every RN's), and the
           // pick is made again without the flagged ones, until none is
           const skip = new Set<string>();
+          const ids = await this.flagIds();
           for (;;) {
             const flagged: string[] = [];
-            for (const name of this.d.msrp.allocate(m.size, skip)) if (await this.flaggedRn(name)) flagged.push(name);
+            for (const name of this.d.msrp.allocate(m.size, skip)) if (await this.flaggedRn(name, ids)) flagged.push(name);
             if (flagged.length === 0) break;
             for (const n of flagged) skip.add(n);
           }
@@ -439,30 +446,50 @@ export class GroupDesk {
 
   // ---------------------------------------------------------------- update
 
-  private async flagged(pid: Uint8Array): Promise<boolean> {
-    if (!this.d.trust) return false;
-    // the RN's own attested entity only: an id anyone registered under another kind is not the RN (h12-red F1)
-    return rnTrustFlagged(this.d.trust, pid);
+  /**
+   * Every id the trust layer has ever flagged, from the TrustManager's `EntityFlagged` logs: one
+   * `eth_getLogs` per call that names no id, from a kept cursor (re-read over the last
+   * {@link FLAG_LOG_OVERLAP} blocks, for a shallow reorganisation). Only these ids are then read
+   * one by one, so the node the MSRP reads through never sees an RN's unflagged pseudonyms asked
+   * together (h12-red L1: every sync read every PID of every RN, RN by RN, and so linked them).
+   */
+  private async everFlagged(): Promise<Set<string>> {
+    const trust = this.d.trust!;
+    const latest = await trust.runner!.provider!.getBlockNumber();
+    const from = Math.max(0, this.flagLog.next - FLAG_LOG_OVERLAP);
+    if (latest >= from) {
+      for (const l of await trust.queryFilter(trust.filters.EntityFlagged(), from, latest))
+        this.flagLog.ids.add(String(l.args.id).toLowerCase());
+      this.flagLog.next = Math.max(this.flagLog.next, latest + 1);
+    }
+    return this.flagLog.ids;
   }
 
   /**
-   * Whether the trust layer flagged an RN under any of its pseudonyms, past or current: a flag is
-   * on its trust identity (its first attested PID), so an RN that rotated since would otherwise
-   * shed it (h11-red2 G2: a flagged RN in a group under a rotated PID could not be evicted).
-   * @param pid - the pseudonym to ask about first (the group's), if any
+   * Whether the trust layer flags an RN under any of its pseudonyms, past or current: a flag is on
+   * its trust identity (its first attested PID), so an RN that rotated since would otherwise shed
+   * it (h11-red2 G2: a flagged RN in a group under a rotated PID could not be evicted). Only the
+   * RN's own entity counts: an attested resource node (h12-red F1, {@link rnTrustFlagged}); and
+   * only a pseudonym the trust layer has ever flagged (`ids`, {@link everFlagged}) is read (h12-red L1).
+   * @param ids - {@link everFlagged}, read once per request or sync
    */
-  private async flaggedRn(name: string, pid?: Uint8Array): Promise<boolean> {
+  private async flaggedRn(name: string, ids: ReadonlySet<string>): Promise<boolean> {
     if (!this.d.trust) return false;
-    if (pid && (await this.flagged(pid))) return true;
-    for (const p of this.d.msrp.rnPids(name)) if (!(pid && equalBytes(p, pid)) && (await this.flagged(p))) return true;
+    for (const p of this.d.msrp.rnPids(name)) if (ids.has(toHex(p).toLowerCase()) && (await rnTrustFlagged(this.d.trust, p))) return true;
     return false;
+  }
+
+  /** {@link everFlagged}, or none without a TrustManager. */
+  private async flagIds(): Promise<ReadonlySet<string>> {
+    return this.d.trust ? this.everFlagged() : new Set();
   }
 
   /**
    * The flag sync (h11-red2 G3): puts the RNs the trust layer flags under any of their pseudonyms
    * into S_RN, and takes out of S_RN the RNs held there by a flag that has been lifted since
-   * ({@link Msrp.applyTrustFlags}). The flags are read outside the mutex (one TrustManager read per
-   * pseudonym of every RN not in S_RN and of every flag-held one), then applied and saved in one
+   * ({@link Msrp.applyTrustFlags}). The flags are read outside the mutex (the flag log, then one
+   * TrustManager read per ever-flagged pseudonym of every RN not in S_RN and of every flag-held
+   * one: {@link flaggedRn}), then applied and saved in one
    * atomic keystore write under it: a crash between the reads and the write leaves the record as
    * it was, and the next sync reads again. RNs in S_RN for another reason are not read.
    * @returns the RNs that joined S_RN and the ones that left it
@@ -473,9 +500,10 @@ export class GroupDesk {
     const held = new Set(this.d.msrp.flagHeldRns());
     const flagged: string[] = [];
     const unflagged: string[] = [];
+    const ids = await this.flagIds();
     for (const { name } of this.d.msrp.summary().rns) {
       if (suspicious.has(name) && !held.has(name)) continue;
-      ((await this.flaggedRn(name)) ? flagged : unflagged).push(name);
+      ((await this.flaggedRn(name, ids)) ? flagged : unflagged).push(name);
     }
     return this.d.mutex.run(async () => {
       const r = this.d.msrp.applyTrustFlags(flagged, unflagged);
@@ -498,10 +526,11 @@ export class GroupDesk {
     const suspicious = new Set(this.d.msrp.suspiciousRns());
     const add: string[] = [];
     const flagged: string[] = [];
+    const ids = await this.flagIds();
     for (const c of this.d.msrp.joinedRns()) {
       if (add.length === count) break;
       if (inGroup.has(c.name) || suspicious.has(c.name)) continue;
-      if (await this.flaggedRn(c.name, c.pid)) flagged.push(c.name);
+      if (await this.flaggedRn(c.name, ids)) flagged.push(c.name);
       else add.push(c.name);
     }
     for (const n of flagged) this.d.log(`group update: RN ${n} skipped: flagged by the trust layer (S_RN at the next flag sync)`);
@@ -514,9 +543,10 @@ export class GroupDesk {
     this.userRequest(env, r.groupId, r.epoch, Route.GroupRekey);
     return this.update(env, raw, r.groupId, r.epoch, async (info) => {
       const evict: Uint8Array[] = [];
+      const ids = await this.flagIds();
       for (const m of info.members) {
         const asked = r.evict.some((p) => equalBytes(p, m.pid));
-        const isFlagged = await this.flaggedRn(m.name, m.pid);
+        const isFlagged = await this.flaggedRn(m.name, ids);
         if (asked && !isFlagged)
           throw new GroupServiceError("NOT_FLAGGED", `rekey: ${toHex(m.pid).slice(0, 10)}… is not flagged by the trust layer`);
         if (isFlagged && (asked || r.evict.length === 0)) evict.push(m.pid);

@@ -1,6 +1,6 @@
 /**
- * Red team h12-red finding L1 (LOW-MEDIUM, open): the MSRP's flag reads link an RN's pseudonyms for
- * whoever serves its JSON-RPC.
+ * Red team h12-red finding L1 (LOW-MEDIUM, fixed): the MSRP's flag reads linked an RN's pseudonyms
+ * for whoever serves its JSON-RPC.
  *
  * RSMS §III.D.2: an RN's pseudonyms PID_0, PID_1, ... are unlinkable for everyone but the MSRP
  * (the chain holds each PID's join record alone). The flag sync (`GroupDesk.syncTrustFlags`, every
@@ -9,10 +9,11 @@
  * The node the MSRP reads through (a hosted RPC provider, a load balancer, anyone on the path of
  * plain HTTP) sees each RN's PIDs asked together every tick: the linkage rotation is meant to hide.
  *
- * Proposed fix: no per-PID reads: the sync follows the TrustManager's `EntityFlagged` /
- * `EntityUnflagged` logs (one `eth_getLogs` from a kept cursor block, every flag for every id) and
- * matches them to its RNs' PIDs locally, and formation and key updates ask that local view
- * (docs/specs/rsms-group.md §8 already names the event-following sync as the large-MSRP variant).
+ * Fix: the desk reads the TrustManager's `EntityFlagged` logs (one `eth_getLogs` naming no id, from
+ * a kept cursor) and reads `entity(pid)` only for the PIDs the trust layer has ever flagged
+ * (GroupDesk.everFlagged; the sync, formation and key updates). This file was
+ * rsms-flag-linkage.findings.test.ts; it failed before the fix ("one sync asked the node about both
+ * pseudonyms of one RN").
  */
 import { expect } from "chai";
 import hre from "hardhat";
@@ -23,7 +24,7 @@ import { joinRemote, loadRemoteRn, reauthRemote, registerRnRemote } from "../../
 
 const once = { attempts: 1, timeoutMs: 30_000, backoffMs: 10 };
 
-describe("services/rsms: the MSRP's flag reads do not name an RN's pseudonyms together (h12-red L1, open)", function () {
+describe("services/rsms: the MSRP's flag reads do not name an RN's pseudonyms together (h12-red L1)", function () {
   this.timeout(300_000);
 
   it("a flag sync asks the chain about no rotated PID", async () => {
