@@ -117,6 +117,12 @@ export const BATCHABLE = new Set([
   "eth_estimateGas",
 ]);
 
+/**
+ * Most requests one JSON-RPC batch carries: well under geth's default limit (1,000) and the lower
+ * limits of hosted providers, which answer a longer batch with a single error (h12-red B1).
+ */
+export const MAX_BATCH_ENTRIES = 100;
+
 /** The parts of Hardhat's HttpProvider (hardhat/internal/core/providers/http.js, 2.x) the batcher uses. */
 type HardhatHttp = EIP1193Provider & {
   _getJsonRpcRequest(method: string, params?: unknown[]): { jsonrpc: "2.0"; id: number; method: string; params: unknown[] };
@@ -154,7 +160,7 @@ export function hardhatHttpOf(provider: unknown): HardhatHttp | undefined {
 
 /**
  * Makes a Hardhat HttpProvider send the requests issued in one turn of the event loop as one HTTP
- * request (a JSON-RPC batch) when they are all BATCHABLE: concurrent calls (`Promise.all` of reads;
+ * request (a JSON-RPC batch; {@link MAX_BATCH_ENTRIES} at most, more go in several) when they are all BATCHABLE: concurrent calls (`Promise.all` of reads;
  * a read issued together with a transaction; a receipt with a read) cost one round trip, not one
  * each. A lone request goes out as before (one JSON-RPC object). Every request keeps its own answer
  * and its own error: a batch's entry that fails rejects that request alone, with the same
@@ -179,9 +185,8 @@ export function batchHttp(provider: unknown): HttpStats | undefined {
   const single = http.request.bind(http);
   type Queued = { args: RequestArguments; resolve(v: unknown): void; reject(e: unknown): void };
   let queue: Queued[] = [];
-  const flush = async () => {
-    const q = queue;
-    queue = [];
+  /** Sends one batch of at most MAX_BATCH_ENTRIES requests (one alone as a plain request). */
+  const send = async (q: Queued[]) => {
     stats.requests++;
     if (q.length === 1) {
       single(q[0].args).then(q[0].resolve, q[0].reject);
@@ -204,6 +209,16 @@ export function batchHttp(provider: unknown): HttpStats | undefined {
       if (a.error) return x.reject(Object.assign(new ProviderError(a.error.message, a.error.code), { data: a.error.data }));
       x.resolve(a.result);
     });
+  };
+  // A node caps a batch (geth: 1,000 entries by default, hosted providers often fewer) and answers
+  // a longer one with one error for the whole batch: the requests of one turn go out in batches of
+  // at most MAX_BATCH_ENTRIES, concurrently (h12-red B1).
+  const flush = async () => {
+    const q = queue;
+    queue = [];
+    const sends: Promise<void>[] = [];
+    for (let i = 0; i < q.length; i += MAX_BATCH_ENTRIES) sends.push(send(q.slice(i, i + MAX_BATCH_ENTRIES)));
+    await Promise.all(sends);
   };
   http.request = (args: RequestArguments) => {
     if (!stats.enabled || !BATCHABLE.has(args.method)) {

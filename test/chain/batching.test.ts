@@ -17,7 +17,7 @@ import { HttpProvider } from "hardhat/internal/core/providers/http";
 import { BackwardsCompatibilityProviderAdapter } from "hardhat/internal/core/providers/backwards-compatibility";
 import { JsonRpcServer } from "hardhat/internal/hardhat-network/jsonrpc/server";
 import { HardhatEthersProvider } from "@nomicfoundation/hardhat-ethers/internal/hardhat-ethers-provider";
-import { BATCHABLE, RetryingProvider, batchHttp, httpStatsOf } from "../../offchain/chain/transport";
+import { BATCHABLE, MAX_BATCH_ENTRIES, RetryingProvider, batchHttp, httpStatsOf } from "../../offchain/chain/transport";
 import { ChainWallet, setFeeTtl } from "../../offchain/chain/sender";
 import { attach } from "../../offchain/chain/contracts";
 import { readDeployment } from "../../offchain/chain/deployments";
@@ -29,8 +29,11 @@ import { useTaskSandbox, rejects } from "../helpers/tasks";
 type Body = { jsonrpc: "2.0"; id: number; method: string; params: unknown[] };
 type Answer = { result?: unknown; error?: { code: number; message: string; data?: unknown } } | "drop";
 
-/** A JSON-RPC server whose answers are scripted per method; it records each HTTP request's body. */
-async function fakeNode(answer: (b: Body, post: number) => Answer) {
+/**
+ * A JSON-RPC server whose answers are scripted per method; it records each HTTP request's body.
+ * @param batchLimit - like geth's BatchRequestLimit: a longer batch is answered with one error, for its first entry
+ */
+async function fakeNode(answer: (b: Body, post: number) => Answer, batchLimit?: number) {
   const posts: (Body | Body[])[] = [];
   const server = http.createServer((req, res) => {
     let text = "";
@@ -38,6 +41,10 @@ async function fakeNode(answer: (b: Body, post: number) => Answer) {
     req.on("end", () => {
       const body = JSON.parse(text) as Body | Body[];
       const n = posts.push(body) - 1;
+      if (batchLimit !== undefined && Array.isArray(body) && body.length > batchLimit) {
+        res.setHeader("content-type", "application/json");
+        return res.end(JSON.stringify([{ jsonrpc: "2.0", id: body[0].id, error: { code: -32600, message: "batch too large" } }]));
+      }
       const one = (b: Body) => {
         const a = answer(b, n);
         return a === "drop" ? a : { jsonrpc: "2.0", id: b.id, ...a };
@@ -104,6 +111,27 @@ describe("chain/transport: JSON-RPC batching over HTTP", function () {
       try {
         await Promise.all([f.provider.request({ method: "eth_accounts" }), f.provider.request({ method: "eth_blockNumber" })]);
         expect(f.posts.map((p) => Array.isArray(p))).to.deep.equal([false, false]);
+      } finally {
+        await f.close();
+      }
+    });
+
+    it("many requests in one turn go out in batches a node accepts (at most MAX_BATCH_ENTRIES each), each with its own answer (h12-red B1)", async () => {
+      // geth answers a batch over its limit with one error for the whole batch; hosted providers' limits are lower
+      const f = await fakeNode((b) => ({ result: `${b.method}:${JSON.stringify(b.params)}` }), MAX_BATCH_ENTRIES);
+      try {
+        const n = 2 * MAX_BATCH_ENTRIES + 7;
+        const r = await Promise.allSettled(
+          Array.from({ length: n }, (_, i) =>
+            f.provider.request({ method: "eth_call", params: [{ to: `0x${i.toString(16)}` }, "latest"] }),
+          ),
+        );
+        const failed = r.filter((x) => x.status === "rejected").map((x) => String((x as PromiseRejectedResult).reason?.message));
+        expect(failed.slice(0, 2), `${failed.length} of ${n} requests failed`).to.deep.equal([]);
+        expect(r.map((x) => (x as PromiseFulfilledResult<unknown>).value)).to.deep.equal(
+          Array.from({ length: n }, (_, i) => `eth_call:[{"to":"0x${i.toString(16)}"},"latest"]`),
+        );
+        expect(f.posts.map((p) => (Array.isArray(p) ? p.length : 1))).to.deep.equal([MAX_BATCH_ENTRIES, MAX_BATCH_ENTRIES, 7]);
       } finally {
         await f.close();
       }
