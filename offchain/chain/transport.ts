@@ -118,8 +118,8 @@ export const BATCHABLE = new Set([
 ]);
 
 /**
- * Most requests one JSON-RPC batch carries: well under geth's default limit (1,000) and the lower
- * limits of hosted providers, which answer a longer batch with a single error (h12-red B1).
+ * Most requests one JSON-RPC batch carries: well under geth's default limit (1,000), and within
+ * the lower limits some providers set; a node answers a longer batch with a single error (h12-red B1).
  */
 export const MAX_BATCH_ENTRIES = 100;
 
@@ -210,7 +210,7 @@ export function batchHttp(provider: unknown): HttpStats | undefined {
       x.resolve(a.result);
     });
   };
-  // A node caps a batch (geth: 1,000 entries by default, hosted providers often fewer) and answers
+  // A node caps a batch (geth: 1,000 entries by default; some providers set fewer) and answers
   // a longer one with one error for the whole batch: the requests of one turn go out in batches of
   // at most MAX_BATCH_ENTRIES, concurrently (h12-red B1).
   const flush = async () => {

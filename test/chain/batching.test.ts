@@ -117,7 +117,7 @@ describe("chain/transport: JSON-RPC batching over HTTP", function () {
     });
 
     it("many requests in one turn go out in batches a node accepts (at most MAX_BATCH_ENTRIES each), each with its own answer (h12-red B1)", async () => {
-      // geth answers a batch over its limit with one error for the whole batch; hosted providers' limits are lower
+      // geth answers a batch over its limit with one error for the whole batch; some providers' limits are lower than geth's
       const f = await fakeNode((b) => ({ result: `${b.method}:${JSON.stringify(b.params)}` }), MAX_BATCH_ENTRIES);
       try {
         const n = 2 * MAX_BATCH_ENTRIES + 7;
