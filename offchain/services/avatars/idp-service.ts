@@ -432,9 +432,11 @@ export class IdpService {
         const id = `login-${toHex(env.requestId).slice(2)}`;
         this.holdBack(id);
         const book = new SpendFor(this.challenges, env.session, ChallengePurpose.login, toHex(envelopeHash(raw)));
+        // the avatar's warrant before this write: recovery sends it only while that is still current (h12-red S1)
+        const prev = await this.currentWarrant(r.avatarId);
         const ctx = this.ctx(await this.now(), (step) => {
           if (step.kind !== "recordLogin") return;
-          this.journal.put(id, "recordLogin", { request: toHex(raw), vid: toHex(step.vidCommitment) });
+          this.journal.put(id, "recordLogin", { request: toHex(raw), vid: toHex(step.vidCommitment), prev });
           faultPoint("idp:before-chain-write");
         });
         await verifyLogin(ctx, book, serial, this.idp.keyOf(serial), r);
@@ -456,8 +458,9 @@ export class IdpService {
         const id = `delegate-${toHex(env.requestId).slice(2)}`;
         this.holdBack(id);
         const book = new SpendFor(this.challenges, env.session, ChallengePurpose.delegation, toHex(envelopeHash(raw)));
+        const prev = await this.currentWarrant(r.avatarId); // (h12-red S1, as for a login)
         const ctx = this.ctx(await this.now(), (step) => {
-          if (step.kind === "recordDelegation") this.journal.put(id, "recordDelegation", { request: toHex(raw) });
+          if (step.kind === "recordDelegation") this.journal.put(id, "recordDelegation", { request: toHex(raw), prev });
         });
         const v = await verifyDelegation(ctx, book, r);
         faultPoint("idp:after-chain-write");
@@ -539,8 +542,7 @@ export class IdpService {
   /** One intent: its kind when finished, "dropped" when the chain refuses it, "stalled" (recorded) when it failed otherwise. */
   private async recoverOrDrop(i: Intent): Promise<string> {
     try {
-      await this.recoverOne(i);
-      return i.kind;
+      return (await this.recoverOne(i)) ?? i.kind;
     } catch (e) {
       const error = (e instanceof Error ? e.message : String(e)).split("\n")[0];
       // the chain refuses the write now (an MIT revoked since, say): nothing was recorded and no
@@ -585,7 +587,30 @@ export class IdpService {
     );
   }
 
-  private async recoverOne(i: Intent): Promise<void> {
+  /**
+   * The avatar's warrant on-chain now (its hash; zero for an avatar never logged in), lower case.
+   */
+  private async currentWarrant(avatarId: Uint8Array): Promise<string> {
+    return String((await this.d.registry.avatar(toHex(avatarId))).warrantHash).toLowerCase();
+  }
+
+  /**
+   * Whether a login or delegation intent that never reached the chain has been overtaken: the
+   * avatar's warrant is no longer the one it had when the intent was journaled (a newer login or
+   * delegation was recorded since). Sending it now would take the avatar back to an older warrant
+   * (h12-red S1). Intents journaled before `prev` was kept are not judged (false).
+   */
+  private async superseded(i: Intent, avatarId: Uint8Array): Promise<boolean> {
+    const prev = (i.data as { prev?: string }).prev;
+    if (prev === undefined || (await this.currentWarrant(avatarId)) === prev.toLowerCase()) return false;
+    this.log(
+      `recovery: ${i.kind} ${i.id} of avatar ${toHex(avatarId).slice(0, 12)}… superseded by a newer login or delegation: dropped, nothing sent`,
+    );
+    return true;
+  }
+
+  /** Finishes one intent; "dropped" when it is superseded (nothing sent, no reply cached). */
+  private async recoverOne(i: Intent): Promise<"dropped" | undefined> {
     const d = i.data as Record<string, string>;
     const raw = fromHex(d.request);
     const env = openEnvelope(raw);
@@ -597,9 +622,12 @@ export class IdpService {
       const r = decodeLoginResponse(env.body);
       const serial = fromLoginBody(r.message.body);
       const logged = await reg.queryFilter(reg.filters.AvatarLoggedIn(toHex(r.avatarId), toHex(serial)));
-      // verified before the crash; sent again only if it never reached the chain
-      if (!logged.some((l) => l.args.warrantHash === toHex(r.o.h)))
+      // verified before the crash; sent again only if it never reached the chain, and only while
+      // the avatar is where the intent left it (h12-red S1)
+      if (!logged.some((l) => l.args.warrantHash === toHex(r.o.h))) {
+        if (await this.superseded(i, r.avatarId)) return "dropped";
         await minedReceipt(reg.recordLogin(toHex(r.avatarId), toHex(serial), toHex(r.o.h), d.vid, r.warrant.notAfter));
+      }
       this.cache.store(env.requestId, raw, this.reply(env, raw, encodeLoginAck({ avatarId: r.avatarId, serial, h: r.o.h })));
       this.log(`recovery: login of avatar ${toHex(r.avatarId).slice(0, 12)}… completed`);
     } else if (i.kind === "recordDelegation") {
@@ -610,6 +638,7 @@ export class IdpService {
         );
       let ev = await find();
       if (!ev) {
+        if (await this.superseded(i, r.avatarId)) return "dropped";
         await minedReceipt(reg.recordDelegation(toHex(r.avatarId), toHex(r.proxySerial), toHex(r.o.h), r.warrant.notAfter));
         ev = await find();
       }

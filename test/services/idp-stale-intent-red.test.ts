@@ -1,0 +1,88 @@
+/**
+ * Red team h12-red finding S1 (MEDIUM): a login whose chain write never happened is finished by
+ * recovery after a newer login of the same avatar, and takes the avatar back to the older warrant.
+ *
+ * The IdP journals a login (or delegation) before its `recordLogin` and finishes a pending intent
+ * at start-up, or in the background when that fails (StalledIntents): it sent the write whenever
+ * the chain had no login with that warrant. But the avatar may have moved on meanwhile: the user
+ * logged in again (a fresh challenge, a new warrant), or delegated to another proxy, or took a
+ * delegation back. Finishing the old intent then overwrote the avatar's current warrant with the
+ * older one (`recordLogin` replaces the avatar's record and ends any delegation): the live session
+ * is STALE_WARRANT for every peer, and for a delegation the owner's replacement of a proxy is undone
+ * (the replaced proxy drives again). Anyone who can make the IdP's one chain write fail (a dropped
+ * connection to its node) and wait for a restart gets this. Paper property: the avatar's current
+ * warrant is the owner's latest login or delegation (§V-A; tracing relies on it).
+ * Fix: the intent keeps the avatar's on-chain warrant as it was before the write; recovery sends
+ * the write only if it is still that (else the intent is superseded and dropped, nothing sent).
+ */
+import { expect } from "chai";
+import { idpSystem } from "../helpers/idp-services";
+import { SimulatedEye } from "../../offchain/avatars/iris";
+import { avatarIdOf } from "../../offchain/avatars/protocols";
+import { toHex } from "../../offchain/crypto/bytes";
+import { IdpService } from "../../offchain/services/avatars/idp-service";
+import { idpInfo, issueRemote, loginRemote } from "../../offchain/services/avatars/clients";
+import { onFault } from "../../offchain/services/faults";
+
+const once = { attempts: 1, timeoutMs: 30_000, backoffMs: 10 };
+
+describe("services/avatars: a login intent finished after a newer login does not take the avatar back (h12-red S1)", function () {
+  this.timeout(120_000);
+  let svc: IdpService | undefined;
+
+  after(async () => {
+    onFault(undefined);
+    delete process.env.METATRUST_FAULT;
+    await svc?.stop();
+  });
+
+  it("bob's login fails before its chain write, he logs in again, the IdP restarts: the avatar keeps the newer warrant", async () => {
+    const s = await idpSystem("idp-stale");
+    svc = new IdpService(s.deps);
+    const url = (await svc.start({ port: 0 })).url;
+    const info = await idpInfo(url, s.dep);
+    const eye = new SimulatedEye(41);
+    const bob = (
+      await issueRemote({
+        idp: info,
+        dep: s.dep,
+        keystore: s.client,
+        name: "bob",
+        kind: "user",
+        label: "Bob B.",
+        enrollment: eye.capture(),
+        token: s.token("user", "Bob B."),
+      })
+    ).party;
+    const avatar = avatarIdOf(bob.mit!.serial, "B");
+    const login = (appearance: string) =>
+      loginRemote({ idp: info, dep: s.dep, user: bob, sample: () => eye.capture(), avatarId: avatar, appearance, retry: once });
+    // the first login's chain write fails after its intent is journaled (the node connection lost)
+    process.env.METATRUST_FAULT = "idp:before-chain-write";
+    onFault((p) => {
+      throw new Error(`connection lost at ${p}`);
+    });
+    const failed = await login("first").then(
+      () => "logged in",
+      (e: Error) => e.message,
+    );
+    delete process.env.METATRUST_FAULT;
+    onFault(undefined);
+    expect(failed).to.match(/connection lost at idp:before-chain-write/);
+    // bob logs in again: a fresh challenge, a new warrant, recorded
+    const second = await login("second");
+    const current = async () => (await s.dep.registry.avatar(toHex(avatar))).warrantHash;
+    expect(await current()).to.equal(toHex(second.ack.h));
+    // the IdP restarts: recovery finds the first login's intent
+    await svc.stop();
+    const logs: string[] = [];
+    svc = new IdpService({ ...s.deps, log: (l) => logs.push(l) });
+    await svc.start({ port: Number(new URL(url).port) });
+    expect(await current(), "recovery took the avatar back to the older warrant").to.equal(toHex(second.ack.h));
+    expect(svc.stalledIntents()).to.deep.equal({});
+    expect(
+      logs.some((l) => /superseded/.test(l)),
+      logs.join("\n"),
+    ).to.equal(true);
+  });
+});
