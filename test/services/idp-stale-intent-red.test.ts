@@ -21,7 +21,8 @@ import { SimulatedEye } from "../../offchain/avatars/iris";
 import { avatarIdOf } from "../../offchain/avatars/protocols";
 import { toHex } from "../../offchain/crypto/bytes";
 import { IdpService } from "../../offchain/services/avatars/idp-service";
-import { idpInfo, issueRemote, loginRemote } from "../../offchain/services/avatars/clients";
+import { delegateRemote, idpInfo, issueRemote, loginRemote } from "../../offchain/services/avatars/clients";
+import type { MITRegistry } from "../../typechain-types";
 import { onFault } from "../../offchain/services/faults";
 
 const once = { attempts: 1, timeoutMs: 30_000, backoffMs: 10 };
@@ -84,5 +85,63 @@ describe("services/avatars: a login intent finished after a newer login does not
       logs.some((l) => /superseded/.test(l)),
       logs.join("\n"),
     ).to.equal(true);
+  });
+
+  it("bob's delegation to bot1 fails before its chain write, he delegates to bot2 instead, the IdP restarts: bot2 still drives", async () => {
+    await svc?.stop();
+    const s = await idpSystem("idp-stale-d");
+    // the node connection is lost on the first recordDelegation (SIMULATED), after its intent is journaled
+    const real = s.deps.registry;
+    let failNext = false;
+    const registry = new Proxy(real, {
+      get(t, k, r) {
+        if (k === "recordDelegation" && failNext) {
+          failNext = false;
+          return async () => {
+            throw new Error("connection lost before recordDelegation");
+          };
+        }
+        return Reflect.get(t, k, r) as unknown;
+      },
+    }) as MITRegistry;
+    svc = new IdpService({ ...s.deps, registry });
+    const url = (await svc.start({ port: 0 })).url;
+    const info = await idpInfo(url, s.dep);
+    const eye = new SimulatedEye(43);
+    const issue = async (name: string, kind: "user" | "proxy", label: string) =>
+      (
+        await issueRemote({
+          idp: info,
+          dep: s.dep,
+          keystore: s.client,
+          name,
+          kind,
+          label,
+          ...(kind === "user" ? { enrollment: eye.capture() } : {}),
+          token: s.token(kind, label),
+        })
+      ).party;
+    const bob = await issue("bob", "user", "Bob B.");
+    const bot1 = await issue("bot1", "proxy", "bot1 operator");
+    const bot2 = await issue("bot2", "proxy", "bot2 operator");
+    const avatar = avatarIdOf(bob.mit!.serial, "B");
+    await loginRemote({ idp: info, dep: s.dep, user: bob, sample: () => eye.capture(), avatarId: avatar, appearance: "b", retry: once });
+    const delegate = (proxy: typeof bot1) =>
+      delegateRemote({ idp: info, dep: s.dep, user: bob, sample: () => eye.capture(), proxy, avatarId: avatar, retry: once });
+    failNext = true;
+    const failed = await delegate(bot1).then(
+      () => "delegated",
+      (e: Error) => e.message,
+    );
+    expect(failed).to.match(/connection lost before recordDelegation/);
+    const second = await delegate(bot2);
+    const onChain = async () => s.dep.registry.avatar(toHex(avatar));
+    expect((await onChain()).driverSerial).to.equal(toHex(bot2.mit!.serial));
+    await svc.stop();
+    svc = new IdpService(s.deps);
+    await svc.start({ port: Number(new URL(url).port) });
+    const now = await onChain();
+    expect(now.driverSerial, "recovery gave the avatar back to the proxy bob replaced").to.equal(toHex(bot2.mit!.serial));
+    expect(now.warrantHash).to.equal(toHex(second.ack.h));
   });
 });
