@@ -262,7 +262,11 @@ task(
 )
   .addParam("user", "The user (account)")
   .addOptionalParam("place", "The place name", "PL1")
-  .addOptionalParam("info", "The credential fields INFO_0..INFO_n, separated by commas", "mail:user@example.org,passport:P0000000")
+  .addOptionalParam(
+    "info",
+    "The credential fields INFO_0..INFO_n, separated by commas; over the network exactly one passport: field (the place's identity document: its nullifier)",
+    "mail:user@example.org,passport:P0000000",
+  )
   .addOptionalParam("eavesdrop", "Fraction of photons an intercept-resend eavesdropper takes (SIMULATED)", 0, types.float)
   .addOptionalParam("decoys", "Decoy photons per transmission", 64, types.int)
   .addOptionalParam(

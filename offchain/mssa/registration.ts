@@ -188,6 +188,33 @@ export function normalizeIdentity(identity: string): string {
   return n;
 }
 
+/** The document type that identifies a person at a place (its nullifier's document), by default. */
+export const IDENTITY_TYPE = "passport";
+
+/**
+ * The one document of `docs` whose type (before its first ':', after {@link normalizeIdentity}) is
+ * `type`: the document a place's identity nullifier is computed from, whatever its position. The
+ * position used to decide (the last line): the user orders her documents, so [mail, passport] and
+ * [passport, mail] were two identities, one more elector each (h12-red N1).
+ * @throws RegistrationError(credential-mismatch) when there is none, or more than one
+ */
+export function identityDocument(docs: readonly string[], type: string = IDENTITY_TYPE): string {
+  const want = normalizeIdentity(type);
+  const found = docs.filter((d) => {
+    try {
+      return normalizeIdentity(d).split(":")[0] === want;
+    } catch {
+      return false; // an empty line is no document
+    }
+  });
+  if (found.length !== 1)
+    throw new RegistrationError(
+      "credential-mismatch",
+      `the documents carry ${found.length} "${type}:" document(s); a registration needs exactly one (the place's identity document)`,
+    );
+  return found[0];
+}
+
 /**
  * The place's identity nullifier: HMAC-SHA256(placeKey, abi.encode(place, normalizeIdentity(identity))). The place's
  * authorities share `placeKey` and compute it from the identity document they verified (Step 4),
@@ -275,7 +302,7 @@ export type RegistrationInput = {
   tamperRequest?: (req: RegistrationRequest) => RegistrationRequest;
   /** the place authorities' nullifier key; with it the outcome carries the identity nullifier */
   placeKey?: Uint8Array;
-  /** the identity document the nullifier is computed from; default: the last expected field */
+  /** the identity document the nullifier is computed from; default: the one "passport:" field, else the last expected field */
   identity?: string;
 };
 
@@ -340,7 +367,16 @@ export function register(input: RegistrationInput): RegistrationOutcome {
     throw new RegistrationError("bad-tag", "the request tag does not verify: the request was altered or built without K_r");
   const salt = fresh32();
   const checked = input.expectedInfos ?? input.infos;
-  const nullifier = input.placeKey ? identityNullifier(input.placeKey, place, input.identity ?? checked[checked.length - 1]) : undefined;
+  // the identity document by its type when there is one (h12-red N1), else (this in-process path
+  // only, where one process holds every authority's key) the last field
+  let identity = input.identity;
+  if (identity === undefined)
+    try {
+      identity = identityDocument(checked);
+    } catch {
+      identity = checked[checked.length - 1];
+    }
+  const nullifier = input.placeKey ? identityNullifier(input.placeKey, place, identity) : undefined;
   return {
     session,
     request,

@@ -57,7 +57,7 @@ import { decodeScalar, encodeScalar, mulBase, randomScalar } from "../../crypto/
 import type { Keystore } from "../../storage/keystore";
 import { Bits } from "../../mssa/bits";
 import { commitment as commitmentOf } from "../../mssa/credential";
-import { AuthorityAgent, RegistrationError, checkRequest, identityNullifier, placeId } from "../../mssa/registration";
+import { AuthorityAgent, RegistrationError, checkRequest, identityDocument, identityNullifier, placeId } from "../../mssa/registration";
 import { DEFAULT_CHANNEL, EavesdroppingDetectedError, transmit } from "../../mssa/quantum";
 import { registrationTypedData } from "../../mssa/ledger";
 import { Kind, Route, Scheme, audienceOf, openEnvelope, sealEnvelope, sealReply, verifyEnvelope, EnvelopeError } from "../envelope";
@@ -228,6 +228,12 @@ export type AuthorityServiceDeps = {
    * (`setPlace` deletes it) and, re-added, has none until it announces. 0 or absent: at start only.
    */
   announceMs?: number;
+  /**
+   * The document type that identifies a person at the place (default `IDENTITY_TYPE` of
+   * mssa/registration, "passport"): a registration carries exactly one, and the nullifier is
+   * computed from it, whatever its position (h12-red N1)
+   */
+  identityType?: string;
   log?: (line: string) => void;
 };
 
@@ -487,6 +493,8 @@ export class AuthorityService {
         const sid = scopedSession(m.session, m.user);
         if (this.rec.verified[sid]) throw refuse(`verify: session ${m.session} was already verified here`);
         const docs = openDocs(decodeScalar(fromHex(this.rec.channelSk, 32)), m);
+        // the identity document by its type, not its position (h12-red N1); refused before any key is spent
+        const identity = identityDocument(docs, this.d.identityType);
         // the others' keys first: a peer that is down leaves this authority's own key unused for the retry
         const others = new Map<string, Bits>();
         // the keys are as long as the credential, En half of it (Eq. 14)
@@ -512,7 +520,7 @@ export class AuthorityService {
           );
         }
         const commitment = commitmentOf(this.place, req.user, m.U12, m.salt);
-        const nullifier = identityNullifier(this.placeKey, this.place, docs[docs.length - 1]);
+        const nullifier = identityNullifier(this.placeKey, this.place, identity);
         const holder = await this.d.ledger.nullifierHolder(this.place, nullifier);
         if (!/^0x0{64}$/.test(holder)) {
           this.save();

@@ -1,5 +1,5 @@
 /**
- * Red team h12-red finding N1 (MEDIUM, open): one person, one place, several registrations, by the
+ * Red team h12-red finding N1 (MEDIUM, fixed): one person, one place, several registrations, by the
  * order of her own genuine documents.
  *
  * MSSA promises one credential per person per place, and through it one elector per person in the
@@ -13,12 +13,12 @@
  * by k sitting authorities and enrols one more account: one person, many electors at one place
  * (not M1's per-place nullifier across places: this is within one place).
  *
- * Proposed fix: the nullifier comes from the place's identity document type, not from a position:
- * the place names the type that identifies a person (e.g. "passport"), a request must carry
- * exactly one document of that type (else refused naming it), and the nullifier is that
- * document's (registration.identityNullifier over the typed document; the in-process register()
- * the same; docs/specs/mssa.md §2 "One credential per person per place"). Every test that
- * registers without such a document changes with it, which is why it is not done here.
+ * Fix: the nullifier comes from the place's identity document type, not from a position: a
+ * request must carry exactly one document of that type (`identityDocument`, "passport" unless the
+ * service is given another `identityType`), else it is refused naming the type before any key is
+ * spent, and the nullifier is that document's. This file was
+ * mssa-identity-order.findings.test.ts; both cases below failed before the fix (the second and
+ * third registrations were granted).
  */
 import { expect } from "chai";
 import { Wallet } from "ethers";
@@ -28,7 +28,7 @@ import { Keystore } from "../../offchain/storage/keystore";
 import { placeId } from "../../offchain/mssa/registration";
 import { registerRemote } from "../../offchain/services/mssa/clients";
 
-describe("services/mssa: one person's documents in another order are another identity (h12-red N1, open)", function () {
+describe("services/mssa: one person's documents in another order are another identity (h12-red N1)", function () {
   this.timeout(180_000);
   let p: MssaPlace;
   before(async () => {
@@ -65,5 +65,17 @@ describe("services/mssa: one person's documents in another order are another ide
     );
     expect(third, "one person registered again at one place").to.match(/already holds registration/);
     expect((await p.dep.ledger.queryFilter(p.dep.ledger.filters.AccessGranted(undefined, placeId(p.place)))).length).to.equal(1);
+  });
+
+  it("a request without the place's identity document, or with two, is refused naming its type; nothing is written", async () => {
+    const head = await p.dep.ledger.head();
+    for (const infos of [["mail:v@example.org"], ["passport:P1", "mail:v@example.org", "passport:P2"]]) {
+      const why = await register(infos).then(
+        () => "granted",
+        (e: Error) => e.message,
+      );
+      expect(why).to.match(/carry (0|2) "passport:" document\(s\); a registration needs exactly one/);
+    }
+    expect(await p.dep.ledger.head()).to.deep.equal(head);
   });
 });
