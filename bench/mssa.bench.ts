@@ -83,9 +83,11 @@ async function registrationGas() {
       infos: [`mail:u${u}@example.org`, `passport:${u}`],
       authorities: aus.map((a) => new AuthorityAgent(a)),
       placeKey: new Uint8Array(32).fill(1),
+      electionKey: new Uint8Array(32).fill(2),
     });
     const sg = (a: string) => s.find((x) => x.address === a)!;
-    const consent = await consentToRegistration(ledger, s[u], PL, out.commitment, out.nullifier!, out.session);
+    // elector registrations (each carries its user's election nullifier; h11-red2 M1)
+    const consent = await consentToRegistration(ledger, s[u], PL, out.commitment, out.nullifier!, out.session, out.electorNullifier);
     const [propose, approve, last] = (await recordRegistration(ledger, PL, s[u].address, out.commitment, aus.map(sg), consent)).gas;
     rows.push({ propose, approve, last });
   }

@@ -457,6 +457,7 @@ async function main(): Promise<void> {
   const signerOf = (a: string) => signers.find((s) => s.address === a)!;
   const approved: { id: string; commitment: string }[] = [];
   const placeKey = hre.ethers.getBytes(fresh32()); // PL1's authorities' shared nullifier key
+  const electionKey = hre.ethers.getBytes(fresh32()); // the deployment's election key (one elector per person)
   /** Steps 1-9 off-chain, the user's consent, then the proposal and the k-th approval on-chain. */
   const registerAt = async (user: string, infos: string[], eve?: number) => {
     const out = register({
@@ -466,8 +467,18 @@ async function main(): Promise<void> {
       authorities: genesis.slice(0, 2).map((a) => new AuthorityAgent(a)),
       channel: { decoys: 64, threshold: 0.11, eve: eve ? { fraction: eve } : undefined },
       placeKey,
+      electionKey,
     });
-    const consent = await consentToRegistration(places, signerOf(user), PL1, out.commitment, out.nullifier!, out.session);
+    // the user's registration at PL1 makes her an elector: it carries her election nullifier
+    const consent = await consentToRegistration(
+      places,
+      signerOf(user),
+      PL1,
+      out.commitment,
+      out.nullifier!,
+      out.session,
+      out.electorNullifier,
+    );
     const { id, gas } = await recordRegistration(places, PL1, user, out.commitment, genesis.slice(0, 2).map(signerOf), consent);
     approved.push({ id, commitment: out.commitment });
     return { out, gas: gas.reduce((x, y) => x + y, 0n) };

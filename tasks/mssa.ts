@@ -273,121 +273,181 @@ task(
     "authorities",
     "The place's authority services (`mssa:serve authority`), comma-separated URLs: overrides the endpoints the authorities announced on-chain. Without it: over the network when the place's authorities announced endpoints, else in-process",
   )
-  .setAction(async (a: { user: string; place: string; info: string; eavesdrop: number; decoys: number; authorities?: string }, hre) => {
-    const c = await mssaContext(hre);
-    const { authorityEndpoints, discoverAuthorities } = await import("../offchain/services/mssa/clients");
-    const dep = { chainId: (await hre.ethers.provider.getNetwork()).chainId, ledger: c.ledger };
-    let urls: string[] | undefined;
-    if (a.authorities !== undefined) {
-      urls = a.authorities
-        .split(",")
-        .map((u) => u.trim())
-        .filter(Boolean);
-      const bad = urls.find((u) => !/^https?:\/\/[^\s/]+\S*$/.test(u));
-      if (!urls.length || bad !== undefined)
-        throw new UsageError(`mssa:register: --authorities "${bad ?? a.authorities}" is not a comma-separated list of http(s) URLs`);
-    } else if ((await authorityEndpoints(dep, a.place)).some((x) => x.url)) {
-      // the place's authorities run as services and announced themselves: find them all there
-      try {
-        urls = await discoverAuthorities(dep, a.place);
-      } catch (e) {
-        throw new UsageError(`mssa:register: ${(e as Error).message.replace(/^discoverAuthorities: /, "")}`);
-      }
-    }
-    if (urls !== undefined) {
-      // over the network: the user's own key signs every message; the authorities verify and approve
-      const { registerRemote } = await import("../offchain/services/mssa/clients");
-      const { roleAccounts } = await import("../offchain/chain/accounts");
-      const { placeId } = await import("../offchain/mssa/registration");
-      if ((await c.ledger.place(placeId(a.place))).threshold === 0n)
-        throw new UsageError(`mssa:register: --place ${a.place} is not a place on-chain (the admin sets it with \`mssa:place\`)`);
-      if (/^(0x|\d+$)/.test(a.user))
-        throw new UsageError("mssa:register: over the network, --user is a role name whose key this folder holds");
-      const wallet = await roleAccounts(hre, c.keystore).key(a.user);
-      const r = await registerRemote({ urls, place: a.place, user: wallet, infos: a.info.split(","), dep, keystore: c.keystore });
-      console.log(
-        `${wallet.address} ${r.outcome.granted ? "has access to" : "is pending at"} ${a.place} over the network: registration ${r.verified.id} (${r.outcome.approvals} approvals)${r.resumed ? ", resumed" : ""}`,
-      );
-      return { id: r.verified.id, commitment: r.verified.commitment, granted: r.outcome.granted, resumed: r.resumed };
-    }
-    const { register, placeId, AuthorityAgent } = await import("../offchain/mssa/registration");
-    const { randomBytes, hexToBytes, bytesToHex } = await import("@noble/hashes/utils.js");
-    const place = placeId(a.place);
-    let p = await c.ledger.place(place);
-    if (p.threshold === 0n) {
-      const sitting = await sittingAuthorities(c.el);
-      const aus = sitting.slice(0, Math.min(2, sitting.length));
-      await minedReceipt(c.ledger.setPlace(place, aus, aus.length));
-      console.log(`place ${a.place} created with authorities ${aus.join(", ")} (k = ${aus.length})`);
-      p = await c.ledger.place(place);
-    }
-    const user = await c.resolve(a.user);
-    // Everything is checked before anything is sent or written.
-    const { granted } = await c.ledger.access(user, place);
-    if (granted) throw new RefusedError(`mssa:register: --user ${user} already has access to ${a.place}`);
-    const k = Number(p.threshold);
-    const sitting = [];
-    for (const x of p.authorities) if (await c.el.isAuthority(x)) sitting.push(x);
-    if (sitting.length < k)
-      throw new RefusedError(
-        `mssa:register: ${a.place} needs ${k} approvals, but only ${sitting.length} of its authorities (${p.authorities.join(", ")}) sit in the current round`,
-      );
-    const approvers = await Promise.all(sitting.slice(0, k).map((x) => c.signer(x)));
-    const approverAddrs = sitting.slice(0, k);
-    const record = recordName(place, user);
-    type Pending = { place: string; user: string; id?: string; commitment: string; salt: string; U12: string; pending?: boolean };
-    const prior = c.keystore.exists(record) ? (c.keystore.load(record) as Pending) : undefined;
-    const onChainPrior = prior?.id ? await c.ledger.registration(prior.id) : undefined;
-    const PENDING_TTL = await c.ledger.PENDING_TTL();
-    const now = BigInt((await hre.ethers.provider.getBlock("latest"))!.timestamp);
-    if (prior?.pending && onChainPrior && onChainPrior.status === 1n && now < onChainPrior.proposedAt + PENDING_TTL) {
-      // A registration that was proposed but not fully approved (an earlier run stopped): resume it.
-      console.log(`resuming registration ${prior.id}: proposed, ${onChainPrior.approvals} of ${k} approvals`);
-      for (const [i, au] of approvers.entries())
-        if (!(await c.ledger.approvedBy(prior.id!, approverAddrs[i]))) {
-          const rc = await minedReceipt(c.ledger.connect(au).approve(prior.id!));
-          console.log(`approved by ${approverAddrs[i]}: ${gas(rc)}`);
+  .addFlag(
+    "elector",
+    "This registration makes the user an elector of the authority election (one per person: it carries her election nullifier, computed from the identity document; without it: access to the place only)",
+  )
+  .setAction(
+    async (
+      a: { user: string; place: string; info: string; eavesdrop: number; decoys: number; authorities?: string; elector: boolean },
+      hre,
+    ) => {
+      const c = await mssaContext(hre);
+      const { authorityEndpoints, discoverAuthorities } = await import("../offchain/services/mssa/clients");
+      const dep = { chainId: (await hre.ethers.provider.getNetwork()).chainId, ledger: c.ledger };
+      let urls: string[] | undefined;
+      if (a.authorities !== undefined) {
+        urls = a.authorities
+          .split(",")
+          .map((u) => u.trim())
+          .filter(Boolean);
+        const bad = urls.find((u) => !/^https?:\/\/[^\s/]+\S*$/.test(u));
+        if (!urls.length || bad !== undefined)
+          throw new UsageError(`mssa:register: --authorities "${bad ?? a.authorities}" is not a comma-separated list of http(s) URLs`);
+      } else if ((await authorityEndpoints(dep, a.place)).some((x) => x.url)) {
+        // the place's authorities run as services and announced themselves: find them all there
+        try {
+          urls = await discoverAuthorities(dep, a.place);
+        } catch (e) {
+          throw new UsageError(`mssa:register: ${(e as Error).message.replace(/^discoverAuthorities: /, "")}`);
         }
-      c.keystore.update(record, { ...prior, pending: false });
-      const reg = await c.ledger.registration(prior.id!);
-      console.log(`${user} has access to ${a.place}: block ${reg.index}, link ${reg.link}`);
-      return { id: prior.id!, commitment: prior.commitment };
-    }
-    const agents = p.authorities.map((x) => new AuthorityAgent(x));
-    // the place authorities' shared nullifier key (kept in the local keystore, one per place)
-    const keyName = `mssa-placekey-${place.slice(2, 18)}`;
-    if (!c.keystore.exists(keyName)) c.keystore.create(keyName, { key: bytesToHex(randomBytes(32)) });
-    const placeKey = hexToBytes((c.keystore.load(keyName) as { key: string }).key);
-    console.log(
-      `SIMULATED quantum channel: ${a.decoys} decoys per transmission${a.eavesdrop ? `, eavesdropper on ${a.eavesdrop * 100}% of photons` : ""}`,
-    );
-    const out = register({
-      place,
-      user,
-      infos: a.info.split(","),
-      authorities: agents,
-      channel: { decoys: a.decoys, threshold: 0.11, eve: a.eavesdrop ? { fraction: a.eavesdrop } : undefined },
-      placeKey,
-    });
-    console.log(`verified by ${p.authorities[0]}: S1 = S2 = 0, tag ok; decoy error rate ${(out.transmission.errorRate * 100).toFixed(1)}%`);
-    const { recordRegistration, consentToRegistration } = await import("../offchain/mssa/ledger");
-    const holder = await c.ledger.nullifierHolder(place, out.nullifier!);
-    if (holder !== hre.ethers.ZeroHash)
-      throw new RefusedError(`mssa:register: this identity already holds registration ${holder} at ${a.place}`);
-    const consent = await consentToRegistration(c.ledger, await c.signer(a.user), place, out.commitment, out.nullifier!, out.session);
-    console.log(`${user} signed its consent (EIP-712) to session ${out.session}`);
-    // The opening (salt, U12) is kept before the proposal is sent: a run that stops after it resumes,
-    // and a record left by an earlier deployment of the chain is replaced.
-    const id = await c.ledger.registrationId(place, user, out.commitment);
-    const rec: Pending = { place, user, id, commitment: out.commitment, salt: out.salt, U12: out.request.U12.toString(), pending: true };
-    (prior ? c.keystore.update : c.keystore.create).call(c.keystore, record, rec);
-    const { gas: spent } = await recordRegistration(c.ledger, place, user, out.commitment, approvers, consent);
-    approverAddrs.forEach((au, i) => console.log(`${i === 0 ? "proposed" : "approved"} by ${au}: ${spent[i].toLocaleString("en-US")} gas`));
-    c.keystore.update(record, { ...rec, pending: false });
-    const reg = await c.ledger.registration(id);
-    console.log(`${user} has access to ${a.place}: block ${reg.index}, link ${reg.link}`);
-    return { id, commitment: out.commitment };
-  });
+      }
+      if (urls !== undefined) {
+        // over the network: the user's own key signs every message; the authorities verify and approve
+        const { registerRemote } = await import("../offchain/services/mssa/clients");
+        const { roleAccounts } = await import("../offchain/chain/accounts");
+        const { placeId } = await import("../offchain/mssa/registration");
+        if ((await c.ledger.place(placeId(a.place))).threshold === 0n)
+          throw new UsageError(`mssa:register: --place ${a.place} is not a place on-chain (the admin sets it with \`mssa:place\`)`);
+        if (/^(0x|\d+$)/.test(a.user))
+          throw new UsageError("mssa:register: over the network, --user is a role name whose key this folder holds");
+        const wallet = await roleAccounts(hre, c.keystore).key(a.user);
+        const r = await registerRemote({
+          urls,
+          place: a.place,
+          user: wallet,
+          infos: a.info.split(","),
+          dep,
+          keystore: c.keystore,
+          elector: a.elector,
+        });
+        console.log(
+          `${wallet.address} ${r.outcome.granted ? "has access to" : "is pending at"} ${a.place} over the network: registration ${r.verified.id} (${r.outcome.approvals} approvals)${r.resumed ? ", resumed" : ""}${r.verified.electorNullifier !== hre.ethers.ZeroHash ? ", elector" : ", access only"}`,
+        );
+        return { id: r.verified.id, commitment: r.verified.commitment, granted: r.outcome.granted, resumed: r.resumed };
+      }
+      const { register, placeId, AuthorityAgent } = await import("../offchain/mssa/registration");
+      const { randomBytes, hexToBytes, bytesToHex } = await import("@noble/hashes/utils.js");
+      const place = placeId(a.place);
+      // the deployment's election key, for an elector registration (in-process: kept in the local
+      // keystore); one person, one elector (h11-red2 M1): refused before anything is sent or created
+      let electionKey: Uint8Array | undefined;
+      if (a.elector) {
+        const { ELECTION_KEY_RECORD } = await import("../offchain/services/mssa/authority-service");
+        const { electorNullifier } = await import("../offchain/mssa/registration");
+        if (!c.keystore.exists(ELECTION_KEY_RECORD)) c.keystore.create(ELECTION_KEY_RECORD, { key: bytesToHex(randomBytes(32)) });
+        electionKey = hexToBytes((c.keystore.load(ELECTION_KEY_RECORD) as { key: string }).key);
+        const { identityDocument } = await import("../offchain/mssa/registration");
+        let identity: string;
+        try {
+          identity = identityDocument(a.info.split(","));
+        } catch (err) {
+          throw new UsageError(`mssa:register: --elector: --info: ${(err as Error).message}`);
+        }
+        // of the typed identity document (h12-red N1), as every authority computes it
+        const e = electorNullifier(electionKey, identity);
+        const who = await c.resolve(a.user);
+        const current = await c.el.electorOf(e);
+        if (current !== hre.ethers.ZeroAddress && hre.ethers.getAddress(current) !== hre.ethers.getAddress(who))
+          throw new RefusedError(
+            `mssa:register: --elector: this identity is an elector already, through ${current}; register without --elector for access only`,
+          );
+        const held = await c.el.electorNullifierOf(who);
+        if (held !== hre.ethers.ZeroHash && held !== e)
+          throw new RefusedError(`mssa:register: --elector: --user ${who} is the elector of another identity`);
+      }
+      let p = await c.ledger.place(place);
+      if (p.threshold === 0n) {
+        const sitting = await sittingAuthorities(c.el);
+        const aus = sitting.slice(0, Math.min(2, sitting.length));
+        await minedReceipt(c.ledger.setPlace(place, aus, aus.length));
+        console.log(`place ${a.place} created with authorities ${aus.join(", ")} (k = ${aus.length})`);
+        p = await c.ledger.place(place);
+      }
+      const user = await c.resolve(a.user);
+      // Everything is checked before anything is sent or written.
+      const { granted } = await c.ledger.access(user, place);
+      if (granted) throw new RefusedError(`mssa:register: --user ${user} already has access to ${a.place}`);
+      const k = Number(p.threshold);
+      const sitting = [];
+      for (const x of p.authorities) if (await c.el.isAuthority(x)) sitting.push(x);
+      if (sitting.length < k)
+        throw new RefusedError(
+          `mssa:register: ${a.place} needs ${k} approvals, but only ${sitting.length} of its authorities (${p.authorities.join(", ")}) sit in the current round`,
+        );
+      const approvers = await Promise.all(sitting.slice(0, k).map((x) => c.signer(x)));
+      const approverAddrs = sitting.slice(0, k);
+      const record = recordName(place, user);
+      type Pending = { place: string; user: string; id?: string; commitment: string; salt: string; U12: string; pending?: boolean };
+      const prior = c.keystore.exists(record) ? (c.keystore.load(record) as Pending) : undefined;
+      const onChainPrior = prior?.id ? await c.ledger.registration(prior.id) : undefined;
+      const PENDING_TTL = await c.ledger.PENDING_TTL();
+      const now = BigInt((await hre.ethers.provider.getBlock("latest"))!.timestamp);
+      if (prior?.pending && onChainPrior && onChainPrior.status === 1n && now < onChainPrior.proposedAt + PENDING_TTL) {
+        // A registration that was proposed but not fully approved (an earlier run stopped): resume it.
+        console.log(`resuming registration ${prior.id}: proposed, ${onChainPrior.approvals} of ${k} approvals`);
+        for (const [i, au] of approvers.entries())
+          if (!(await c.ledger.approvedBy(prior.id!, approverAddrs[i]))) {
+            const rc = await minedReceipt(c.ledger.connect(au).approve(prior.id!));
+            console.log(`approved by ${approverAddrs[i]}: ${gas(rc)}`);
+          }
+        c.keystore.update(record, { ...prior, pending: false });
+        const reg = await c.ledger.registration(prior.id!);
+        console.log(`${user} has access to ${a.place}: block ${reg.index}, link ${reg.link}`);
+        return { id: prior.id!, commitment: prior.commitment };
+      }
+      const agents = p.authorities.map((x) => new AuthorityAgent(x));
+      // the place authorities' shared nullifier key (kept in the local keystore, one per place)
+      const keyName = `mssa-placekey-${place.slice(2, 18)}`;
+      if (!c.keystore.exists(keyName)) c.keystore.create(keyName, { key: bytesToHex(randomBytes(32)) });
+      const placeKey = hexToBytes((c.keystore.load(keyName) as { key: string }).key);
+      console.log(
+        `SIMULATED quantum channel: ${a.decoys} decoys per transmission${a.eavesdrop ? `, eavesdropper on ${a.eavesdrop * 100}% of photons` : ""}`,
+      );
+      const out = register({
+        place,
+        user,
+        infos: a.info.split(","),
+        authorities: agents,
+        channel: { decoys: a.decoys, threshold: 0.11, eve: a.eavesdrop ? { fraction: a.eavesdrop } : undefined },
+        placeKey,
+        electionKey,
+      });
+      console.log(
+        `verified by ${p.authorities[0]}: S1 = S2 = 0, tag ok; decoy error rate ${(out.transmission.errorRate * 100).toFixed(1)}%`,
+      );
+      const { recordRegistration, consentToRegistration } = await import("../offchain/mssa/ledger");
+      const holder = await c.ledger.nullifierHolder(place, out.nullifier!);
+      if (holder !== hre.ethers.ZeroHash)
+        throw new RefusedError(`mssa:register: this identity already holds registration ${holder} at ${a.place}`);
+      const elector = out.electorNullifier ?? hre.ethers.ZeroHash;
+      const consent = await consentToRegistration(
+        c.ledger,
+        await c.signer(a.user),
+        place,
+        out.commitment,
+        out.nullifier!,
+        out.session,
+        elector,
+      );
+      console.log(`${user} signed its consent (EIP-712) to session ${out.session}${a.elector ? ", as an elector" : " (access only)"}`);
+      // The opening (salt, U12) is kept before the proposal is sent: a run that stops after it resumes,
+      // and a record left by an earlier deployment of the chain is replaced.
+      const id = await c.ledger.registrationId(place, user, out.commitment);
+      const rec: Pending = { place, user, id, commitment: out.commitment, salt: out.salt, U12: out.request.U12.toString(), pending: true };
+      (prior ? c.keystore.update : c.keystore.create).call(c.keystore, record, rec);
+      const { gas: spent } = await recordRegistration(c.ledger, place, user, out.commitment, approvers, consent);
+      approverAddrs.forEach((au, i) =>
+        console.log(`${i === 0 ? "proposed" : "approved"} by ${au}: ${spent[i].toLocaleString("en-US")} gas`),
+      );
+      c.keystore.update(record, { ...rec, pending: false });
+      const reg = await c.ledger.registration(id);
+      console.log(
+        `${user} has access to ${a.place}: block ${reg.index}, link ${reg.link}; ${a.elector ? `an elector (members M = ${await c.el.memberCount()})` : "access only, no elector"}`,
+      );
+      return { id, commitment: out.commitment };
+    },
+  );
 
 task("mssa:place", "The admin sets a place's authorities and approval threshold k (PLACE_ADMIN_ROLE)")
   .addParam("name", "The place's name")

@@ -411,9 +411,24 @@ listenFlags(
     .addOptionalParam(
       "placeKey",
       "A file with the place key (64 hex characters) the place's operator handed to every authority of the place: imported into this folder's keystore on first start (delete the file after); needed once",
+    )
+    .addOptionalParam(
+      "electionKey",
+      "A file with the election key (64 hex characters), one for the deployment, that the operator handed to the authorities of every place: imported into this folder's keystore (delete the file after); without it the service registers for access only and makes no electors",
     ),
 ).setAction(
-  async (a: ListenArgs & { role: string; place: string; account: string; peers: string; placeKey?: string; publicUrl?: string }, hre) => {
+  async (
+    a: ListenArgs & {
+      role: string;
+      place: string;
+      account: string;
+      peers: string;
+      placeKey?: string;
+      electionKey?: string;
+      publicUrl?: string;
+    },
+    hre,
+  ) => {
     if (a.role !== "authority") throw new UsageError(`mssa:serve: unknown role "${a.role}" (authority)`);
     const cfg = listenConfig(a, "mssa:serve");
     const peers = parsePeers(a.peers);
@@ -423,7 +438,7 @@ listenFlags(
       { localState, deployedAddress },
       { roleAccounts },
       { CredentialLedger__factory },
-      { AuthorityService, importPlaceKey, placeKeyRecord },
+      { AuthorityService, importElectionKey, importPlaceKey, placeKeyRecord, ELECTION_KEY_RECORD },
       { placeId },
     ] = await Promise.all([
       import("./lib/context"),
@@ -456,6 +471,16 @@ listenFlags(
       throw new UsageError(
         `mssa:serve: this folder holds no place key for ${a.place}: start once with --place-key <file>, the key the place's operator handed to every authority of ${a.place} (docs/specs/mssa.md §2.6)`,
       );
+    if (a.electionKey !== undefined) {
+      if (!fs.existsSync(a.electionKey)) throw new UsageError(`mssa:serve: --election-key ${a.electionKey} does not exist`);
+      try {
+        if (importElectionKey(local.keystore, fs.readFileSync(a.electionKey, "utf8")))
+          console.log(`the election key imported from ${a.electionKey} (delete that file now)`);
+      } catch (e) {
+        throw new UsageError(`mssa:serve: --election-key ${a.electionKey}: ${(e as Error).message}`);
+      }
+    } else if (!local.keystore.exists(ELECTION_KEY_RECORD))
+      console.log("no election key in this folder (--election-key <file>): registrations for access only, no electors");
     const svc = new AuthorityService({
       keystore: local.keystore,
       dir: path.join(local.dir, `service-mssa-${placeId(a.place).slice(2, 10)}`),

@@ -8,7 +8,7 @@ describe("tasks: mssa:* (in-process network, one process)", function () {
   this.timeout(120_000);
   useTaskSandbox("metatrust-mssa-tasks-");
 
-  it("register users at PL1 (they become members), verify one, reject an eavesdropped registration", async () => {
+  it("register users at PL1 (as electors they become members), verify one, reject an eavesdropped registration", async () => {
     for (let u = 4; u <= 10; u++)
       await hre.run("mssa:register", {
         user: String(u),
@@ -16,6 +16,7 @@ describe("tasks: mssa:* (in-process network, one process)", function () {
         info: `mail:u${u}@example.org,passport:P${u}`,
         eavesdrop: 0,
         decoys: 64,
+        elector: true,
       });
     const v = await hre.run("mssa:verify", { user: "4", place: "PL1" });
     expect(v.verified).to.equal(true);
@@ -30,6 +31,38 @@ describe("tasks: mssa:* (in-process network, one process)", function () {
     // registering twice is refused before anything is sent
     const again = await rejects(hre.run("mssa:register", { user: "4", place: "PL1", info: "mail:x", eavesdrop: 0, decoys: 64 }));
     expect(again.message).to.match(/^mssa:register: --user 0x[0-9a-fA-F]{40} already has access to PL1$/);
+  });
+
+  it("one person, one elector (h11-red2 M1): the same passport at PL2 with another account is refused as an elector, nothing sent; access only is granted", async () => {
+    const { AuthorityElection__factory } = await import("../typechain-types");
+    const { deployedAddress } = await import("./../tasks/lib/context");
+    const el = AuthorityElection__factory.connect(await deployedAddress(hre, "AuthorityElection"), hre.ethers.provider);
+    // user 4 registered at PL1 as an elector above, with passport:P4
+    const members = await el.memberCount();
+    const signers = await hre.ethers.getSigners();
+    const refused = await rejects(
+      hre.run("mssa:register", {
+        user: "11",
+        place: "PL2",
+        info: "mail:other@example.org,passport:P4",
+        eavesdrop: 0,
+        decoys: 64,
+        elector: true,
+      }),
+    );
+    expect(refused.message).to.equal(
+      `mssa:register: --elector: this identity is an elector already, through ${signers[4].address}; register without --elector for access only`,
+    );
+    const { placeId } = await import("../offchain/mssa/registration");
+    expect((await hre.run("mssa:verify", { user: "4", place: "PL1" })).verified).to.equal(true);
+    const { CredentialLedger__factory } = await import("../typechain-types");
+    const ledger = CredentialLedger__factory.connect(await deployedAddress(hre, "CredentialLedger"), hre.ethers.provider);
+    expect((await ledger.access(signers[11].address, placeId("PL2")))[0]).to.equal(false);
+    expect((await ledger.place(placeId("PL2"))).threshold, "the refusal created no place").to.equal(0n);
+    await hre.run("mssa:register", { user: "11", place: "PL2", info: "mail:other@example.org,passport:P4", eavesdrop: 0, decoys: 64 });
+    expect((await ledger.access(signers[11].address, placeId("PL2")))[0]).to.equal(true);
+    expect(await el.isMember(signers[11].address)).to.equal(false);
+    expect(await el.memberCount()).to.equal(members);
   });
 
   it("a record left by an earlier deployment is replaced, not a reason to fail after spending gas", async () => {

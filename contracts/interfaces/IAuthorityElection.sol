@@ -23,6 +23,11 @@ pragma solidity 0.8.30;
 /// evidence alone, so evidence counts once ever. An authority that is a nominee of the open round
 /// cannot attest reports about another nominee of that round. The reported node can contest an
 /// applied report; ARBITER_ROLE upholds or dismisses it (dismissal takes the count back).
+/// One person, one elector (h11-red2 M1): a member enrolled through a registration carries an
+/// election nullifier e = HMAC(electionKey, "metatrust MSSA elector" || identity), computed off-chain
+/// by the approving authorities from the identity document they checked; the election holds at most
+/// one account per e (`electorOf`), so one person registered at several places, with several
+/// accounts, is one elector. `remove` frees e. The registrar's own `enrol` (trusted) carries none.
 interface IAuthorityElection {
     /// @notice Where a round is.
     enum Stage {
@@ -103,9 +108,21 @@ interface IAuthorityElection {
     error AuthorityElection__ConflictOfInterest(address reporter, address node);
     error AuthorityElection__NotContestable(bytes32 reportId, ReportState state);
     error AuthorityElection__NotReportedNode(bytes32 reportId, address account);
+    /// @notice Another account (`holder`) is the elector of the person behind `electorNullifier`.
+    error AuthorityElection__ElectorNullifierTaken(bytes32 electorNullifier, address holder);
+    /// @notice `member` is already the elector of another election nullifier (`held`): one account,
+    /// one person.
+    error AuthorityElection__ElectorNullifierMismatch(address member, bytes32 held, bytes32 given);
+    /// @notice An elector enrolment without an election nullifier (zero).
+    error AuthorityElection__ZeroElectorNullifier(address member);
 
     event MemberEnrolled(address indexed member);
     event MemberRemoved(address indexed member);
+    /// @notice `member` became the elector of the person behind `electorNullifier` (it holds it).
+    event ElectorNullifierBound(address indexed member, bytes32 indexed electorNullifier);
+    /// @notice `member` was removed and `electorNullifier` is free again: the person may enrol one
+    /// account again.
+    event ElectorNullifierReleased(address indexed member, bytes32 indexed electorNullifier);
     /// @notice A sitting authority of round `round` was removed and lost its seat (only an
     /// election seats it again).
     event SeatVacated(address indexed member, uint256 indexed round);
@@ -141,11 +158,24 @@ interface IAuthorityElection {
         uint256 ratio
     );
 
-    /// @notice Adds a member (one of the M active users); a no-op for a member. REGISTRAR_ROLE.
+    /// @notice Adds a member (one of the M active users) on the registrar's own word, with no
+    /// election nullifier: the registrar is trusted with the person check. A no-op for a member.
+    /// REGISTRAR_ROLE.
     function enrol(address member) external;
 
-    /// @notice Removes a member (it stops being an elector at once). A sitting authority also loses
-    /// its seat for good (SeatVacated): enrolled again, it sits only if an election seats it.
+    /// @notice Adds `member` as the elector of the person behind `electorNullifier` (the
+    /// CredentialLedger, on the approval of a registration that carries it). At most one account
+    /// per election nullifier and one election nullifier per account: a no-op when `member` already
+    /// holds it; a member enrolled without one (by the registrar) takes it.
+    /// REGISTRAR_ROLE.
+    /// @param electorNullifier e = HMAC(electionKey, "metatrust MSSA elector" || identity), non-zero
+    /// @dev Reverts ElectorNullifierTaken when another account holds it, ElectorNullifierMismatch
+    /// when `member` holds another one; nothing changes then.
+    function enrolElector(address member, bytes32 electorNullifier) external;
+
+    /// @notice Removes a member (it stops being an elector at once) and frees its election
+    /// nullifier, if it holds one (ElectorNullifierReleased). A sitting authority also loses its
+    /// seat for good (SeatVacated): enrolled again, it sits only if an election seats it.
     /// REGISTRAR_ROLE.
     function remove(address member) external;
 
@@ -221,6 +251,13 @@ interface IAuthorityElection {
 
     /// @notice Number of members (M).
     function memberCount() external view returns (uint256);
+
+    /// @notice The account that is the elector of the person behind `electorNullifier` (zero if none).
+    function electorOf(bytes32 electorNullifier) external view returns (address);
+
+    /// @notice The election nullifier `member` holds (zero if none: not a member, or enrolled by the
+    /// registrar without one).
+    function electorNullifierOf(address member) external view returns (bytes32);
 
     /// @notice Eq. 1 for `node`: its counts t_if and its ratio R_bw in WAD.
     function misbehaviour(address node) external view returns (uint16[4] memory counts, uint256 ratio);

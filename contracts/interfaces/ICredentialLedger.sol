@@ -11,13 +11,19 @@ pragma solidity 0.8.30;
 /// blocks are chained: link_i = keccak256(abi.encode(link_{i-1}, id, commitment)), the classical
 /// record of the paper's quantum block linking (Eqs. 17-22), so a rewritten record breaks the chain.
 /// A proposal carries the user's EIP-712 signature over (place, user, commitment, nullifier,
-/// session), so nobody registers an address without its owner. The nullifier is
+/// electorNullifier, session), so nobody registers an address without its owner. The nullifier is
 /// HMAC-SHA256(place key, place || identity) computed by the place's authorities from the identity
 /// document they verified: equal for one person at one place, meaningless without the place key,
 /// and at most one live registration per place holds it. Access is granted when k approvers are
 /// still place authorities and sitting authorities at that moment (every approver is re-checked).
+/// Electorship is separate from access (h11-red2 M1): the one registration the user chooses carries
+/// her election nullifier e = HMAC(electionKey, "metatrust MSSA elector" || identity), one value per
+/// person for the whole deployment; its approval enrols her account in the election under e
+/// (`enrolElector`), which refuses a second account under a held e, and the approval then fails
+/// and changes nothing. A registration with e = 0 grants access only and adds no elector.
 /// A pending proposal expires after PENDING_TTL and can be cancelled by the user or the operator.
-/// Revoking a user's last approved registration removes the user from the election's members.
+/// Revoking a user's last approved registration that carries e removes the user from the
+/// election's members (which frees e).
 /// Service discovery (issue 19): each authority of a place announces the endpoint of its service
 /// (`mssa:serve authority`), where users and the other authorities of the place reach it.
 interface ICredentialLedger {
@@ -48,6 +54,8 @@ interface ICredentialLedger {
         bytes32 link;
         uint40 proposedAt;
         bytes32 nullifier;
+        /// @dev the election nullifier e (zero: access only, no elector)
+        bytes32 electorNullifier;
     }
 
     error CredentialLedger__InvalidPlace(bytes32 place);
@@ -93,6 +101,10 @@ interface ICredentialLedger {
     /// rate under the threshold, identity checked and its nullifier computed) proposes it; the
     /// proposal is its approval.
     /// @param nullifier the place's identity nullifier (non-zero; held by no approved registration here)
+    /// @param electorNullifier the election nullifier e when the user chose this registration to
+    /// make her an elector (held by no other account in the election: else the election's
+    /// ElectorNullifierTaken, or ElectorNullifierMismatch when `user` holds another e); zero for
+    /// access only
     /// @param session the registration session, signed by the user
     /// @param signature the user's EIP-712 `Registration` signature (or an ERC-1271 answer)
     function propose(
@@ -100,20 +112,24 @@ interface ICredentialLedger {
         address user,
         bytes32 commitment,
         bytes32 nullifier,
+        bytes32 electorNullifier,
         bytes32 session,
         bytes calldata signature
     ) external returns (bytes32 id);
 
     /// @notice Another place authority approves; when k approvers are still authorities of the
     /// place and sitting, access is granted, unless another registration of the same nullifier was
-    /// approved since the proposal (reverts DuplicateIdentity; nothing changes).
+    /// approved since the proposal (reverts DuplicateIdentity; nothing changes). A registration
+    /// carrying an election nullifier then enrols its user as that person's elector; if another
+    /// account holds that e by now, the approval reverts with the election's ElectorNullifierTaken
+    /// and nothing changes (the registration stays pending; it succeeds once e is free again).
     function approve(bytes32 id) external;
 
     /// @notice Cancels a pending registration: its user, PLACE_ADMIN_ROLE, or anyone once expired.
     function cancel(bytes32 id) external;
 
-    /// @notice Revokes an approved registration; the user leaves the electorate with its last one.
-    /// PLACE_ADMIN_ROLE.
+    /// @notice Revokes an approved registration; the user leaves the electorate (and its election
+    /// nullifier is freed) with its last approved registration that carries one. PLACE_ADMIN_ROLE.
     function revoke(bytes32 id) external;
 
     /// @notice Announces the endpoint (a URL such as `https://pl1-a.example.org`) of the caller's
@@ -144,6 +160,7 @@ interface ICredentialLedger {
         address user,
         bytes32 commitment,
         bytes32 nullifier,
+        bytes32 electorNullifier,
         bytes32 session
     ) external view returns (bytes32);
 

@@ -8,7 +8,7 @@ import {BordaCount} from "../libraries/BordaCount.sol";
 /// @title AuthorityElection
 /// @notice MSSA authority election: nomination weighted by Eq. 2, Borda count (Eqs. 3-4) weighted
 /// by the misbehaviour ratio (Eq. 1). See IAuthorityElection for the rules.
-// One mapping per rule of a round (electorate, nominators, reports): 16 state variables.
+// One mapping per rule of a round (electorate, nominators, reports, election nullifiers): 18 state variables.
 // solhint-disable-next-line max-states-count
 contract AuthorityElection is IAuthorityElection, AccessControl {
     /// @notice Enrols and removes members (the operator, and the CredentialLedger on approval and
@@ -43,6 +43,9 @@ contract AuthorityElection is IAuthorityElection, AccessControl {
     mapping(bytes32 reportId => mapping(uint256 index => address)) private _attesters;
     uint256 private _current;
     uint256 private _sitting;
+    /// @dev one account per person (h11-red2 M1): the holder of each election nullifier, and back
+    mapping(bytes32 electorNullifier => address member) private _electorOf;
+    mapping(address member => bytes32 electorNullifier) private _electorNullifierOf;
 
     /// @param admin the operator (admin, REGISTRAR_ROLE, ARBITER_ROLE)
     /// @param p the parameters
@@ -81,11 +84,34 @@ contract AuthorityElection is IAuthorityElection, AccessControl {
     }
 
     /// @inheritdoc IAuthorityElection
+    function enrolElector(address member, bytes32 e) external onlyRole(REGISTRAR_ROLE) {
+        if (member == address(0)) revert AuthorityElection__NotMember(member);
+        if (e == bytes32(0)) revert AuthorityElection__ZeroElectorNullifier(member);
+        address holder = _electorOf[e];
+        if (holder != address(0) && holder != member) revert AuthorityElection__ElectorNullifierTaken(e, holder);
+        bytes32 held = _electorNullifierOf[member];
+        if (held != bytes32(0) && held != e) revert AuthorityElection__ElectorNullifierMismatch(member, held, e);
+        if (holder == address(0)) {
+            _electorOf[e] = member;
+            _electorNullifierOf[member] = e;
+            emit ElectorNullifierBound(member, e);
+        }
+        _enrol(member);
+    }
+
+    /// @inheritdoc IAuthorityElection
     function remove(address member) external onlyRole(REGISTRAR_ROLE) {
         if (!_members[member]) revert AuthorityElection__NotMember(member);
         _members[member] = false;
         --_memberCount;
         emit MemberRemoved(member);
+        // The person may enrol one account again (a later round's elector: _enrolledAt is set anew).
+        bytes32 e = _electorNullifierOf[member];
+        if (e != bytes32(0)) {
+            delete _electorOf[e];
+            delete _electorNullifierOf[member];
+            emit ElectorNullifierReleased(member, e);
+        }
         // The seat goes with the membership: enrolled again, it sits only if an election seats it
         // (h11-red2 M2).
         uint256 seat = _seatRound[member];
@@ -346,6 +372,16 @@ contract AuthorityElection is IAuthorityElection, AccessControl {
     /// @inheritdoc IAuthorityElection
     function memberCount() external view returns (uint256) {
         return _memberCount;
+    }
+
+    /// @inheritdoc IAuthorityElection
+    function electorOf(bytes32 e) external view returns (address) {
+        return _electorOf[e];
+    }
+
+    /// @inheritdoc IAuthorityElection
+    function electorNullifierOf(address member) external view returns (bytes32) {
+        return _electorNullifierOf[member];
     }
 
     /// @inheritdoc IAuthorityElection

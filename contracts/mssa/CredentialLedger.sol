@@ -17,7 +17,7 @@ contract CredentialLedger is ICredentialLedger, AccessControl, EIP712 {
     bytes32 private constant _REGISTRAR_ROLE = keccak256("REGISTRAR_ROLE");
     /// @notice The user's consent to one registration (EIP-712).
     bytes32 public constant REGISTRATION_TYPEHASH = keccak256(
-        "Registration(bytes32 place,address user,bytes32 commitment,bytes32 nullifier,bytes32 session)"
+        "Registration(bytes32 place,address user,bytes32 commitment,bytes32 nullifier,bytes32 electorNullifier,bytes32 session)"
     );
     /// @notice Most authorities of one place.
     uint256 public constant MAX_PLACE_AUTHORITIES = 32;
@@ -36,7 +36,8 @@ contract CredentialLedger is ICredentialLedger, AccessControl, EIP712 {
     mapping(bytes32 id => address[]) private _approvers;
     mapping(address user => mapping(bytes32 place => bytes32 id)) private _latest;
     mapping(bytes32 place => mapping(bytes32 nullifier => bytes32 id)) private _nullifierHolder;
-    mapping(address user => uint256) private _grants;
+    /// @dev the user's approved registrations that carry an election nullifier
+    mapping(address user => uint256) private _electorGrants;
     mapping(bytes32 place => mapping(address authority => string endpoint)) private _endpoints;
     bytes32 private _head;
     uint64 private _count;
@@ -87,6 +88,7 @@ contract CredentialLedger is ICredentialLedger, AccessControl, EIP712 {
         address user,
         bytes32 commitment,
         bytes32 nullifier,
+        bytes32 electorNullifier,
         bytes32 session,
         bytes calldata signature
     ) external returns (bytes32 id) {
@@ -103,10 +105,13 @@ contract CredentialLedger is ICredentialLedger, AccessControl, EIP712 {
         // proposal reserves nothing, so one authority cannot squat a person's nullifier with a
         // Sybil; competing proposals coexist and the first with k approvals takes it.
         _checkNullifierFree(placeId, nullifier);
+        // Like the place nullifier, e is reserved by nobody before approval; a proposal that
+        // cannot succeed is refused here already.
+        if (electorNullifier != bytes32(0) && _wired()) _checkElectorFree(user, electorNullifier);
         if (
             !SignatureChecker.isValidSignatureNow(
                 user,
-                registrationDigest(placeId, user, commitment, nullifier, session),
+                registrationDigest(placeId, user, commitment, nullifier, electorNullifier, session),
                 signature
             )
         ) revert CredentialLedger__BadUserSignature(user);
@@ -120,6 +125,7 @@ contract CredentialLedger is ICredentialLedger, AccessControl, EIP712 {
         r.status = Status.Pending;
         r.proposedAt = uint40(block.timestamp);
         r.nullifier = nullifier;
+        r.electorNullifier = electorNullifier;
         _latest[user][placeId] = id;
         emit RegistrationProposed(id, placeId, user, commitment, msg.sender);
         _approve(id, r);
@@ -153,8 +159,10 @@ contract CredentialLedger is ICredentialLedger, AccessControl, EIP712 {
         r.status = Status.Revoked;
         address user = r.user;
         emit AccessRevoked(id, r.place, user);
-        // The user's last access gone: it leaves the election's members, when wired.
-        if (--_grants[user] == 0 && _wired() && election.isMember(user)) election.remove(user);
+        // The user's last registration that made it an elector gone: it leaves the election's
+        // members (which frees its election nullifier), when wired. Access-only ones never enrolled it.
+        if (r.electorNullifier != bytes32(0) && --_electorGrants[user] == 0 && _wired() && election.isMember(user))
+            election.remove(user);
     }
 
     /// @inheritdoc ICredentialLedger
@@ -179,11 +187,14 @@ contract CredentialLedger is ICredentialLedger, AccessControl, EIP712 {
         address user,
         bytes32 commitment,
         bytes32 nullifier,
+        bytes32 electorNullifier,
         bytes32 session
     ) public view returns (bytes32) {
         return
             _hashTypedDataV4(
-                keccak256(abi.encode(REGISTRATION_TYPEHASH, placeId, user, commitment, nullifier, session))
+                keccak256(
+                    abi.encode(REGISTRATION_TYPEHASH, placeId, user, commitment, nullifier, electorNullifier, session)
+                )
             );
     }
 
@@ -246,6 +257,16 @@ contract CredentialLedger is ICredentialLedger, AccessControl, EIP712 {
             revert CredentialLedger__DuplicateIdentity(placeId, nullifier, holder);
     }
 
+    /// @dev Reverts with the election's error if another account holds `e`, or `user` holds another e.
+    function _checkElectorFree(address user, bytes32 e) private view {
+        address holder = election.electorOf(e);
+        if (holder != address(0) && holder != user)
+            revert IAuthorityElection.AuthorityElection__ElectorNullifierTaken(e, holder);
+        bytes32 held = election.electorNullifierOf(user);
+        if (held != bytes32(0) && held != e)
+            revert IAuthorityElection.AuthorityElection__ElectorNullifierMismatch(user, held, e);
+    }
+
     /// @dev Approved, or pending and not expired.
     function _live(bytes32 id) private view returns (bool) {
         Registration storage r = _registrations[id];
@@ -289,9 +310,14 @@ contract CredentialLedger is ICredentialLedger, AccessControl, EIP712 {
         r.link = link;
         _head = link;
         ++_count;
-        ++_grants[r.user];
         emit AccessGranted(id, r.place, r.user, r.index, link);
-        // An approved user becomes one of the M active members of the election, when wired.
-        if (_wired()) election.enrol(r.user);
+        // One person, one elector (h11-red2 M1): only the registration the user chose, carrying her
+        // election nullifier, makes her one of the M active members, when wired. The election
+        // refuses a second account under a held e; this approval then reverts and changes nothing.
+        bytes32 e = r.electorNullifier;
+        if (e != bytes32(0)) {
+            ++_electorGrants[r.user];
+            if (_wired()) election.enrolElector(r.user, e);
+        }
     }
 }

@@ -1,17 +1,21 @@
 /**
  * The CredentialLedger as the place's authorities use it: the verifying authority proposes a
- * registration it has verified off-chain (its approval) with the user's EIP-712 consent and the
- * identity nullifier, then the others approve until k.
+ * registration it has verified off-chain (its approval) with the user's EIP-712 consent, the place's
+ * identity nullifier and, when the user chose this registration to make her an elector, her
+ * election nullifier (docs/specs/mssa.md §1.8), then the others approve until k.
  */
-import type { Signer } from "ethers";
+import { ZeroHash, type Signer } from "ethers";
 import type { CredentialLedger } from "../../typechain-types";
 import { minedReceipt } from "../chain/mined";
 
 /** What recording a registration cost, per transaction in approval order. */
 export type Recorded = { id: string; gas: bigint[] };
 
-/** The user's consent to one registration and the place's identity nullifier. */
-export type Consent = { nullifier: string; session: string; signature: string };
+/**
+ * The user's consent to one registration, the place's identity nullifier, and the election
+ * nullifier (ZeroHash: access only, no elector).
+ */
+export type Consent = { nullifier: string; electorNullifier: string; session: string; signature: string };
 
 /** The EIP-712 domain and type of CredentialLedger's `Registration`. */
 export async function registrationTypedData(ledger: CredentialLedger) {
@@ -24,6 +28,7 @@ export async function registrationTypedData(ledger: CredentialLedger) {
         { name: "user", type: "address" },
         { name: "commitment", type: "bytes32" },
         { name: "nullifier", type: "bytes32" },
+        { name: "electorNullifier", type: "bytes32" },
         { name: "session", type: "bytes32" },
       ],
     },
@@ -31,8 +36,12 @@ export async function registrationTypedData(ledger: CredentialLedger) {
 }
 
 /**
- * The user signs its consent to a registration (place, itself, the commitment, the nullifier, the session).
+ * The user signs its consent to a registration (place, itself, the commitment, the place's
+ * nullifier, the election nullifier, the session). The election nullifier is signed so that no
+ * authority can attach it to another account, nor add it to (or change it in) this registration.
  * @param user - the registering user's signer
+ * @param electorNullifier - her election nullifier if this registration is to make her an elector
+ *   (ZeroHash, the default: access only)
  * @returns the consent to hand to the verifying authority
  */
 export async function consentToRegistration(
@@ -42,10 +51,18 @@ export async function consentToRegistration(
   commitment: string,
   nullifier: string,
   session: string,
+  electorNullifier: string = ZeroHash,
 ): Promise<Consent> {
   const { domain, types } = await registrationTypedData(ledger);
-  const signature = await user.signTypedData(domain, types, { place, user: await user.getAddress(), commitment, nullifier, session });
-  return { nullifier, session, signature };
+  const signature = await user.signTypedData(domain, types, {
+    place,
+    user: await user.getAddress(),
+    commitment,
+    nullifier,
+    electorNullifier,
+    session,
+  });
+  return { nullifier, electorNullifier, session, signature };
 }
 
 /**
@@ -64,7 +81,9 @@ export async function recordRegistration(
 ): Promise<Recorded> {
   if (approvers.length === 0) throw new RangeError("recordRegistration: at least the verifying authority signs");
   const id = await ledger.registrationId(place, user, commitment);
-  const tx = await ledger.connect(approvers[0]).propose(place, user, commitment, consent.nullifier, consent.session, consent.signature);
+  const tx = await ledger
+    .connect(approvers[0])
+    .propose(place, user, commitment, consent.nullifier, consent.electorNullifier, consent.session, consent.signature);
   const gas = [(await minedReceipt(tx)).gasUsed];
   for (const a of approvers.slice(1)) gas.push((await minedReceipt(ledger.connect(a).approve(id))).gasUsed);
   return { id, gas };

@@ -237,6 +237,28 @@ export function identityNullifier(placeKey: Uint8Array, place: string, identity:
   return "0x" + bytesToHex(hmac(sha256, placeKey, msg));
 }
 
+/** The domain prefix of the election nullifier's HMAC input. */
+export const ELECTOR_DOMAIN = "metatrust MSSA elector";
+
+/**
+ * The election nullifier (h11-red2 M1, docs/specs/mssa.md §1.8):
+ * e = HMAC-SHA256(electionKey, "metatrust MSSA elector" || normalizeIdentity(identity)). One key for
+ * the deployment, provisioned to the authorities of every place like a place key, so one person has
+ * one e in the whole election (her place nullifiers differ from place to place). The authorities
+ * compute it from the identity document they checked; the user's elector registration carries it,
+ * and the election holds one account per e. Without the key it reveals nothing about a guessable
+ * document number; everyone who holds the key can test a guess against the e values on chain.
+ * @param electionKey - the deployment's election key (at least 16 bytes)
+ * @param identity - the verified identity document, e.g. "passport:X1234567"
+ * @returns 32-byte hex
+ * @throws RangeError on a short key or an empty identity
+ */
+export function electorNullifier(electionKey: Uint8Array, identity: string): string {
+  if (electionKey.length < 16) throw new RangeError("electorNullifier: the election key needs at least 16 bytes");
+  if (identity.trim().length === 0) throw new RangeError("electorNullifier: empty identity");
+  return "0x" + bytesToHex(hmac(sha256, electionKey, utf8ToBytes(ELECTOR_DOMAIN + normalizeIdentity(identity))));
+}
+
 /** The request Alice sends to the verifying authority (Step 4). */
 export type RegistrationRequest = {
   session: string;
@@ -304,6 +326,11 @@ export type RegistrationInput = {
   placeKey?: Uint8Array;
   /** the identity document the nullifier is computed from; default: the one "passport:" field, else the last expected field */
   identity?: string;
+  /**
+   * the deployment's election key; with it the outcome carries the election nullifier of the
+   * identity, for the one registration the user chose to make her an elector
+   */
+  electionKey?: Uint8Array;
 };
 
 /** A successful registration: what goes on-chain and what the user keeps. */
@@ -319,6 +346,8 @@ export type RegistrationOutcome = {
   credentialBits: number;
   /** the identity nullifier (when a place key was given), computed from the checked documents */
   nullifier?: string;
+  /** the election nullifier (when an election key was given), computed from the checked documents */
+  electorNullifier?: string;
 };
 
 /**
@@ -377,6 +406,8 @@ export function register(input: RegistrationInput): RegistrationOutcome {
       identity = checked[checked.length - 1];
     }
   const nullifier = input.placeKey ? identityNullifier(input.placeKey, place, identity) : undefined;
+  // an elector's nullifier is always of the typed identity document (h12-red N1): no fallback
+  const elector = input.electionKey ? electorNullifier(input.electionKey, input.identity ?? identityDocument(checked)) : undefined;
   return {
     session,
     request,
@@ -387,6 +418,7 @@ export function register(input: RegistrationInput): RegistrationOutcome {
     salt,
     credentialBits: length,
     nullifier,
+    electorNullifier: elector,
   };
 }
 

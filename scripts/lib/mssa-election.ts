@@ -1,7 +1,8 @@
 /**
  * The MSSA part of the services story (issue 19): residents register at a place across its
  * authority services (`registerRemote`: every authority checks the request, k approve on-chain,
- * docs/specs/mssa.md §2.6), and an approved registration enrols them in the electorate; then one
+ * docs/specs/mssa.md §2.6), and an approved elector registration enrols them in the electorate (one
+ * account per person, §1.8); then one
  * election round (MSSA Eqs. 1-4, Algorithm 1): nominations, Borda ballots, the election of the top
  * m. Each member signs its own transactions with its own key (voters are clients). Used by
  * `npm run demo -- --services` (against the running services and `hardhat node`) and by
@@ -43,6 +44,8 @@ export async function registerResidents(a: {
       infos: [`mail:resident${i}@example.org`, `passport:R${String(i).padStart(7, "0")}`],
       dep: a.dep,
       keystore: new Keystore(path.join(a.dir, `resident-${i}`), ""),
+      // each resident registers here once, as an elector (her election nullifier; h11-red2 M1)
+      elector: true,
     });
     if (!r.outcome.granted) throw new Error(`registerResidents: ${user.address} is pending (${r.outcome.approvals} approvals)`);
     registered++;

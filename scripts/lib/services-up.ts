@@ -150,11 +150,14 @@ export async function startServices(node: RunningNode, work: string, say: (line:
     const authoritiesUp = async () => {
       // The place PL1 and its two authorities (the node's accounts 1 and 2), each with its own key
       // only, and the place key the place's operator hands to both (a file here, deleted once both
-      // imported it). Each authority checks every registration itself, so each is the other's peer:
+      // imported it), and the deployment's election key likewise (one for every place: it makes one
+      // elector per person, docs/specs/mssa.md §1.8). Each authority checks every registration itself, so each is the other's peer:
       // each announces its endpoint on the CredentialLedger when it starts and finds the other there.
       await run("deployer", ["mssa:place", "--name", "PL1", "--authorities", `${a1.address},${a2.address}`]);
       const placeKeyFile = path.join(work, "pl1.placekey");
       fs.writeFileSync(placeKeyFile, randomBytes(32).toString("hex"), { mode: 0o600 });
+      const electionKeyFile = path.join(work, "election.key");
+      fs.writeFileSync(electionKeyFile, randomBytes(32).toString("hex"), { mode: 0o600 });
       const auArgs = (n: number) => [
         "mssa:serve",
         "authority",
@@ -164,12 +167,15 @@ export async function startServices(node: RunningNode, work: string, say: (line:
         `authority:${n}`,
         "--place-key",
         placeKeyFile,
+        "--election-key",
+        electionKeyFile,
       ];
       try {
         const [au2, au1] = await Promise.all([up("au2", auArgs(2)), up("au1", auArgs(1))]);
         return { au1, au2 };
       } finally {
         fs.rmSync(placeKeyFile, { force: true });
+        fs.rmSync(electionKeyFile, { force: true });
       }
     };
     const trustUp = async (role: "detector" | "oracle", args: string[]) => {

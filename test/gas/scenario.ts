@@ -236,9 +236,18 @@ async function scenario(): Promise<GasSnapshot> {
     ledger.connect(s[1]).setAuthorityEndpoint(place, "https://pl1-a.example.org:8443"),
   );
   const user = s[12];
-  const c = await consentToRegistration(ledger, user, place, fixed("commitment-1"), fixed("nullifier-1"), fixed("session-1"));
+  // an elector registration (it carries the user's election nullifier: h11-red2 M1)
+  const c = await consentToRegistration(
+    ledger,
+    user,
+    place,
+    fixed("commitment-1"),
+    fixed("nullifier-1"),
+    fixed("session-1"),
+    fixed("elector-1"),
+  );
   await send("CredentialLedger.propose", () =>
-    ledger.connect(s[1]).propose(place, user.address, fixed("commitment-1"), c.nullifier, c.session, c.signature),
+    ledger.connect(s[1]).propose(place, user.address, fixed("commitment-1"), c.nullifier, c.electorNullifier, c.session, c.signature),
   );
   const regId = await ledger.registrationId(place, user.address, fixed("commitment-1"));
   await send("CredentialLedger.approve (k-th: access, chain link, enrolment)", () => ledger.connect(s[2]).approve(regId));

@@ -11,7 +11,7 @@ import { deploySystemFixture } from "../fixtures/system";
 import { tmp } from "./rsms-services";
 import { Keystore } from "../../offchain/storage/keystore";
 import { placeId } from "../../offchain/mssa/registration";
-import { AuthorityService, authorityAudience, importPlaceKey } from "../../offchain/services/mssa/authority-service";
+import { AuthorityService, authorityAudience, importElectionKey, importPlaceKey } from "../../offchain/services/mssa/authority-service";
 import type { MssaDeployment } from "../../offchain/services/mssa/clients";
 import { Kind, sealEnvelope } from "../../offchain/services/envelope";
 import { accountSigner, freshId } from "../../offchain/services/common";
@@ -70,7 +70,12 @@ export async function startPlace(place: string, o: { passphrase?: string; window
       log: () => undefined,
     };
   });
-  for (const d of deps) importPlaceKey(d.keystore, place, placeKey);
+  // the deployment's election key, at every authority: the services can make electors (h11-red2 M1)
+  const electionKey = Buffer.from(freshId()).toString("hex") + Buffer.from(freshId()).toString("hex");
+  for (const d of deps) {
+    importPlaceKey(d.keystore, place, placeKey);
+    importElectionKey(d.keystore, electionKey);
+  }
   const services = deps.map((d) => new AuthorityService(d));
   const urls: string[] = [];
   for (const s of services) urls.push((await s.start({ port: 0 })).url);

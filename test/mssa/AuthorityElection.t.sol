@@ -42,7 +42,10 @@ contract AuthorityElectionHandler is Test {
     uint256 public constant REPORT = 6; // a report accepted that the rules reject, or a wrong id
     uint256 public constant BALLOT = 7; // a malformed ballot accepted
     uint256 public constant MODEL = 8; // a call the rules accept was refused
-    uint256 public constant KINDS = 9;
+    uint256 public constant ELECTOR = 9; // a second account enrolled under a held election nullifier (M1)
+    uint256 public constant KINDS = 10;
+    /// persons whose election nullifiers the handler enrols (h11-red2 M1)
+    uint256 public constant PERSONS = 4;
 
     AuthorityElection public immutable election;
     bool public immutable cautious;
@@ -59,6 +62,9 @@ contract AuthorityElectionHandler is Test {
     mapping(address => bool) public ghostMember;
     mapping(address => uint256) public ghostEnrolledAt;
     uint256 public ghostMemberCount;
+    /// one account per election nullifier, one election nullifier per account (h11-red2 M1)
+    mapping(bytes32 e => address) public ghostElectorOf;
+    mapping(address => bytes32) public ghostElectorNullifierOf;
     mapping(bytes32 role => mapping(address account => bool)) public ghostRole;
 
     uint256 public ghostRound;
@@ -128,10 +134,46 @@ contract AuthorityElectionHandler is Test {
 
     // ------------------------------------------------------------------ actions: members
 
-    /// Enrols (even op) or removes (odd op) an account, as a registrar or anyone.
+    /// Enrols (op 0 mod 3), removes (1) or enrols as the elector of a person (2) an account, as a
+    /// registrar or anyone.
     function membership(uint256 op, uint256 callerSeed, uint256 whoSeed) external {
-        if (op % 2 == 0) _enrol(callerSeed, whoSeed);
-        else _remove(callerSeed, whoSeed);
+        if (op % 3 == 0) _enrol(callerSeed, whoSeed);
+        else if (op % 3 == 1) _remove(callerSeed, whoSeed);
+        else _enrolElector(callerSeed, whoSeed, op / 3);
+    }
+
+    /// The election nullifier of person `i` (zero for i = PERSONS: the zero nullifier).
+    function personNullifier(uint256 i) public pure returns (bytes32) {
+        return i >= PERSONS ? bytes32(0) : keccak256(abi.encode("person", i));
+    }
+
+    /// The ledger's enrolment on an approval carrying an election nullifier: one of PERSONS
+    /// persons (mostly), or zero; any account, as a registrar or anyone.
+    function _enrolElector(uint256 callerSeed, uint256 whoSeed, uint256 personSeed) internal {
+        _sync();
+        address caller = _callerFor(callerSeed, REGISTRAR_ROLE);
+        address who = whoSeed % 16 == 15 ? address(0) : _pick(whoSeed);
+        bytes32 e = personNullifier(personSeed % (PERSONS + 1));
+        address holder = ghostElectorOf[e];
+        bytes32 held = ghostElectorNullifierOf[who];
+        bool free = (holder == address(0) || holder == who) && (held == bytes32(0) || held == e);
+        bool ok = ghostRole[REGISTRAR_ROLE][caller] && who != address(0) && e != bytes32(0) && free;
+        vm.prank(caller);
+        try election.enrolElector(who, e) {
+            ++calls["enrolElector"];
+            if (!ghostRole[REGISTRAR_ROLE][caller]) _violate(ROLES, "enrolElector without REGISTRAR_ROLE");
+            if (!free) _violate(ELECTOR, "a second account under a held election nullifier");
+            if (!ok) _violate(MODEL, "enrolElector accepted");
+            ghostElectorOf[e] = who;
+            ghostElectorNullifierOf[who] = e;
+            if (!ghostMember[who]) {
+                ghostMember[who] = true;
+                ghostEnrolledAt[who] = ghostRound;
+                ++ghostMemberCount;
+            }
+        } catch {
+            if (ok) _violate(MODEL, "enrolElector refused");
+        }
     }
 
     function _enrol(uint256 callerSeed, uint256 whoSeed) internal {
@@ -165,6 +207,9 @@ contract AuthorityElectionHandler is Test {
             ghostMember[who] = false;
             --ghostMemberCount;
             ghostUnseated[ghostSittingRound][who] = true;
+            // its election nullifier is free again
+            delete ghostElectorOf[ghostElectorNullifierOf[who]];
+            delete ghostElectorNullifierOf[who];
         } catch {
             if (ghostRole[REGISTRAR_ROLE][caller] && ghostMember[who]) _violate(MODEL, "remove refused");
         }
@@ -887,6 +932,29 @@ abstract contract AuthorityElectionInvariantBase is AuthorityElectionHarness {
         }
         assertEq(election.memberCount(), members, "memberCount");
         assertTrue(!election.isMember(address(0)), "address(0) is no member");
+    }
+
+    /// One person, one elector (h11-red2 M1): each election nullifier is held by at most one
+    /// account, which is a member and holds that nullifier back; no account holds two; a removed
+    /// account holds none; and the holders are those of the model.
+    function invariant_oneMemberPerElectorNullifier() public view {
+        _noViolation(handler.ELECTOR());
+        address[] memory a = handler.accounts();
+        for (uint256 p; p < handler.PERSONS(); ++p) {
+            bytes32 e = handler.personNullifier(p);
+            address holder = election.electorOf(e);
+            assertEq(holder, handler.ghostElectorOf(e), "electorOf");
+            uint256 under;
+            for (uint256 i; i < a.length; ++i) if (election.electorNullifierOf(a[i]) == e) ++under;
+            assertEq(under, holder == address(0) ? 0 : 1, "one member per election nullifier");
+            if (holder != address(0)) assertTrue(election.isMember(holder), "the holder is a member");
+        }
+        for (uint256 i; i < a.length; ++i) {
+            bytes32 e = election.electorNullifierOf(a[i]);
+            if (e != bytes32(0)) assertEq(election.electorOf(e), a[i], "the nullifier names its account");
+            if (!election.isMember(a[i])) assertEq(e, bytes32(0), "a non-member holds no election nullifier");
+        }
+        assertEq(election.electorOf(bytes32(0)), address(0), "nobody holds the zero nullifier");
     }
 
     /// Only sitting authorities attest, once per report; the sitting set is the last elected one.

@@ -9,11 +9,14 @@ import {IAuthorityElection} from "../../contracts/interfaces/IAuthorityElection.
 /// @notice The calls CredentialLedger makes on its election, with the sitting set in the test's
 /// hands: `reseat` stands for the outcome of an election (AuthorityElection.t.sol tests how
 /// elections choose). Wired like the deployment: the ledger holds REGISTRAR_ROLE, so each grant
-/// enrols the user and revoking the last one removes it.
+/// that carries an election nullifier enrols the user as that person's elector (at most one account
+/// per nullifier, as AuthorityElection: h11-red2 M1) and revoking the last one removes it.
 contract SittingAuthoritiesStub {
     mapping(address account => bool) public isAuthority;
     mapping(address member => uint256) public enrolments;
     mapping(address member => bool) public isMember;
+    mapping(bytes32 e => address) public electorOf;
+    mapping(address member => bytes32) public electorNullifierOf;
     address public ledger;
 
     function setLedger(address l) external {
@@ -28,8 +31,19 @@ contract SittingAuthoritiesStub {
         return role == keccak256("REGISTRAR_ROLE") && account == ledger;
     }
 
-    function enrol(address member) external {
+    function enrol(address) external pure {
+        revert("stub: the ledger enrols electors only");
+    }
+
+    function enrolElector(address member, bytes32 e) external {
         require(msg.sender == ledger, "stub: only the ledger enrols");
+        address holder = electorOf[e];
+        if (holder != address(0) && holder != member)
+            revert IAuthorityElection.AuthorityElection__ElectorNullifierTaken(e, holder);
+        bytes32 held = electorNullifierOf[member];
+        if (held != bytes32(0) && held != e)
+            revert IAuthorityElection.AuthorityElection__ElectorNullifierMismatch(member, held, e);
+        (electorOf[e], electorNullifierOf[member]) = (member, e);
         ++enrolments[member];
         isMember[member] = true;
     }
@@ -38,6 +52,8 @@ contract SittingAuthoritiesStub {
         require(msg.sender == ledger, "stub: only the ledger removes");
         require(isMember[member], "stub: not a member");
         isMember[member] = false;
+        delete electorOf[electorNullifierOf[member]];
+        delete electorNullifierOf[member];
     }
 }
 
@@ -64,7 +80,8 @@ contract CredentialLedgerHandler is Test {
     uint256 public constant MODEL = 4; // a call the rules accept was refused, or a wrong id/state
     uint256 public constant STALE = 5; // access granted with fewer than k approvers still sitting
     uint256 public constant IDENTITY = 6; // two approved registrations of one identity nullifier at a place
-    uint256 public constant KINDS = 7;
+    uint256 public constant ELECTOR = 7; // two accounts enrolled under one election nullifier (M1)
+    uint256 public constant KINDS = 8;
     uint256 public constant TTL = 7 days;
 
     CredentialLedger public immutable ledger;
@@ -82,6 +99,7 @@ contract CredentialLedgerHandler is Test {
         uint256 thresholdAtGrant;
         uint256 proposedAt;
         bytes32 nullifier;
+        bytes32 electorNullifier;
     }
 
     uint256[KINDS] public violations;
@@ -100,8 +118,11 @@ contract CredentialLedgerHandler is Test {
     mapping(address user => mapping(bytes32 place => bytes32 id)) public ghostLatest;
     bytes32[] internal _chain;
     bytes32 public ghostHead;
+    /// approved registrations that carry an election nullifier, ever and still approved
     mapping(address user => uint256) public ghostGrants;
     mapping(address user => uint256) public ghostLive;
+    mapping(bytes32 e => address) public ghostElectorOf;
+    mapping(address user => bytes32) public ghostElectorNullifierOf;
     mapping(bytes32 place => mapping(bytes32 nullifier => bytes32 id)) public ghostHolder;
     mapping(address user => uint256) internal _keys;
 
@@ -170,7 +191,8 @@ contract CredentialLedgerHandler is Test {
 
     /// A place authority (mostly a sitting one) proposes a user's registration, with the user's
     /// consent (mostly; sometimes signed by another user), and an identity nullifier (mostly the
-    /// user's own; sometimes another user's: a second address of one person).
+    /// user's own; sometimes another user's: a second address of one person), with the person's
+    /// election nullifier (two times in three) or none (access only).
     function propose(uint256 callerSeed, uint256 placeSeed, uint256 userSeed, uint256 commitmentSeed) external {
         _sync();
         bytes32 place = _place(placeSeed);
@@ -182,7 +204,8 @@ contract CredentialLedgerHandler is Test {
         bytes32 nullifier = keccak256(abi.encode("identity", person));
         address signer =
             (commitmentSeed / 16) % 8 == 0 ? _accounts[AUTHORITIES + ((commitmentSeed / 128) % USERS)] : user;
-        bytes memory sig = _consent(signer, place, user, commitment, nullifier, bytes32(commitmentSeed));
+        bytes32 e = (commitmentSeed / 1024) % 3 == 0 ? bytes32(0) : keccak256(abi.encode("elector", person));
+        bytes memory sig = _consent(signer, place, user, commitment, nullifier, e, bytes32(commitmentSeed));
         bytes32 id = keccak256(abi.encode(place, user, commitment));
         bytes32 latest = ghostLatest[user][place];
         bool live = latest != bytes32(0) && _live(latest);
@@ -196,20 +219,22 @@ contract CredentialLedgerHandler is Test {
                 !live &&
                 !duplicate &&
                 signer == user &&
+                _electorFree(user, e) &&
                 _reg[id].status == ICredentialLedger.Status.None;
         vm.prank(caller);
-        try ledger.propose(place, user, commitment, nullifier, bytes32(commitmentSeed), sig) returns (bytes32 got) {
+        try ledger.propose(place, user, commitment, nullifier, e, bytes32(commitmentSeed), sig) returns (bytes32 got) {
             ++calls["propose"];
             if (got != id) _violate(MODEL, "registration id");
             if (!mayApprove) _violate(APPROVER, "proposal by an account that may not approve");
             if (live) _violate(ONCE, "second live registration of a user at a place");
             if (duplicate) _violate(IDENTITY, "proposal of an identity approved at the place");
             if (signer != user) _violate(ROLES, "registration without the user's consent");
+            if (!_electorFree(user, e)) _violate(ELECTOR, "proposal under an election nullifier held elsewhere");
             if (!ok) _violate(MODEL, "proposal accepted");
             _ids.push(id);
             GhostRegistration storage r = _reg[id];
             (r.place, r.user, r.commitment, r.status) = (place, user, commitment, ICredentialLedger.Status.Pending);
-            (r.proposedAt, r.nullifier) = (time, nullifier);
+            (r.proposedAt, r.nullifier, r.electorNullifier) = (time, nullifier, e);
             ghostLatest[user][place] = id;
             _ghostApprove(id, caller);
         } catch {
@@ -266,7 +291,8 @@ contract CredentialLedgerHandler is Test {
                 r.status == ICredentialLedger.Status.Pending &&
                 time < r.proposedAt + TTL &&
                 !ghostApprovedBy[id][caller] &&
-                !(granting && _held(r.place, r.nullifier));
+                !(granting && _held(r.place, r.nullifier)) &&
+                !(granting && !_electorFree(r.user, r.electorNullifier));
         vm.prank(caller);
         try ledger.approve(id) {
             ++calls["approve"];
@@ -293,8 +319,13 @@ contract CredentialLedgerHandler is Test {
             if (!ok) _violate(MODEL, "revocation accepted");
             _reg[id].status = ICredentialLedger.Status.Revoked;
             address u = _reg[id].user;
-            // the user's last access gone: out of the electorate (issue 17, finding 6)
-            if (--ghostLive[u] == 0 && stub.isMember(u)) _violate(MODEL, "revoked user still a member");
+            // the user's last registration carrying e gone: out of the electorate (issue 17,
+            // finding 6), e freed; an access-only one leaves the electorate alone (h11-red2 M1)
+            if (_reg[id].electorNullifier != bytes32(0) && --ghostLive[u] == 0) {
+                if (stub.isMember(u)) _violate(MODEL, "revoked user still a member");
+                delete ghostElectorOf[ghostElectorNullifierOf[u]];
+                delete ghostElectorNullifierOf[u];
+            }
         } catch {
             if (ok) _violate(MODEL, "revocation refused");
         }
@@ -396,9 +427,10 @@ contract CredentialLedgerHandler is Test {
         address user,
         bytes32 commitment,
         bytes32 nullifier,
+        bytes32 e,
         bytes32 session
     ) internal view returns (bytes memory) {
-        bytes32 digest = ledger.registrationDigest(place, user, commitment, nullifier, session);
+        bytes32 digest = ledger.registrationDigest(place, user, commitment, nullifier, e, session);
         (uint8 v, bytes32 r, bytes32 s) = vm.sign(_keys[signer] == 0 ? 1 : _keys[signer], digest);
         return abi.encodePacked(r, s, v);
     }
@@ -443,8 +475,20 @@ contract CredentialLedgerHandler is Test {
         r.thresholdAtGrant = ghostThreshold[r.place];
         ghostHead = keccak256(abi.encode(ghostHead, id, r.commitment));
         _chain.push(id);
+        bytes32 e = r.electorNullifier;
+        if (e == bytes32(0)) return; // access only: no elector
+        if (!_electorFree(r.user, e)) _violate(ELECTOR, "a second account under a held election nullifier");
+        (ghostElectorOf[e], ghostElectorNullifierOf[r.user]) = (r.user, e);
         ++ghostGrants[r.user];
         ++ghostLive[r.user];
+    }
+
+    /// Whether `user` may become the elector of `e` (zero: nothing to check).
+    function _electorFree(address user, bytes32 e) internal view returns (bool) {
+        if (e == bytes32(0)) return true;
+        address holder = ghostElectorOf[e];
+        bytes32 held = ghostElectorNullifierOf[user];
+        return (holder == address(0) || holder == user) && (held == bytes32(0) || held == e);
     }
 
     // ------------------------------------------------------------------ helpers
@@ -602,7 +646,8 @@ contract CredentialLedgerInvariantTest is CredentialLedgerHarness {
     }
 
     /// Access (status Approved) comes only at k approvals, with k the place's threshold at that
-    /// moment; the approval count equals the approvers; each grant enrolls the user once.
+    /// moment; the approval count equals the approvers; each grant that carries an election
+    /// nullifier enrols the user once, an access-only grant never.
     function invariant_accessOnlyAfterKApprovals() public view {
         _noViolation(handler.THRESHOLD());
         bytes32[] memory ids = handler.ids();
@@ -616,7 +661,22 @@ contract CredentialLedgerInvariantTest is CredentialLedgerHarness {
                 assertGe(r.approvals, g.thresholdAtGrant, "access below k");
         }
         for (uint256 u = handler.AUTHORITIES(); u < handler.AUTHORITIES() + handler.USERS(); ++u)
-            assertEq(handler.stub().enrolments(a[u]), handler.ghostGrants(a[u]), "one enrolment per grant");
+            assertEq(handler.stub().enrolments(a[u]), handler.ghostGrants(a[u]), "one enrolment per elector grant");
+    }
+
+    /// One person, one elector (h11-red2 M1): the ledger enrols at most one account under each
+    /// election nullifier; the election's holders are the model's.
+    function invariant_oneElectorPerElectionNullifier() public view {
+        _noViolation(handler.ELECTOR());
+        address[] memory a = handler.accounts();
+        for (uint256 p = handler.AUTHORITIES(); p < handler.AUTHORITIES() + handler.USERS(); ++p) {
+            bytes32 e = keccak256(abi.encode("elector", a[p]));
+            assertEq(handler.stub().electorOf(e), handler.ghostElectorOf(e), "electorOf");
+            uint256 under;
+            for (uint256 u = handler.AUTHORITIES(); u < handler.AUTHORITIES() + handler.USERS(); ++u)
+                if (handler.stub().isMember(a[u]) && handler.stub().electorNullifierOf(a[u]) == e) ++under;
+            assertLe(under, 1, "two members under one election nullifier");
+        }
     }
 
     /// When access is granted, k of the approvers are still authorities of the place and sitting
@@ -675,10 +735,11 @@ contract CredentialLedgerIssue17Test is CredentialLedgerHarness {
     function _propose(CredentialLedger l, address au, bytes32 commitment) internal returns (bytes32) {
         address u = vm.addr(U_KEY);
         bytes32 nullifier = keccak256("identity");
-        bytes32 digest = l.registrationDigest(PL, u, commitment, nullifier, commitment);
+        bytes32 e = keccak256("elector");
+        bytes32 digest = l.registrationDigest(PL, u, commitment, nullifier, e, commitment);
         (uint8 v, bytes32 r, bytes32 s) = vm.sign(U_KEY, digest);
         vm.prank(au);
-        return l.propose(PL, u, commitment, nullifier, commitment, abi.encodePacked(r, s, v));
+        return l.propose(PL, u, commitment, nullifier, e, commitment, abi.encodePacked(r, s, v));
     }
 
     /// Finding 5: an unseated authority's earlier approval does not count towards k.

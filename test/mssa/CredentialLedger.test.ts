@@ -23,21 +23,25 @@ async function registered() {
 
 type Fixture = Awaited<ReturnType<typeof deployMssaFixture>>;
 
-/** A proposal by `au` with the user's EIP-712 consent (signed by `o.signer`, default the user's own account). */
+/**
+ * A proposal by `au` with the user's EIP-712 consent (signed by `o.signer`, default the user's own
+ * account), carrying the user's election nullifier (`o.elector`; ZeroHash for access only).
+ */
 async function propose(
   f: Fixture,
   au: Signer,
   place: string,
   user: string,
   commitment: string,
-  o: { nullifier?: string; session?: string; signer?: Signer } = {},
+  o: { nullifier?: string; session?: string; signer?: Signer; elector?: string } = {},
 ) {
   const signers = await ethers.getSigners();
   const signer = o.signer ?? signers.find((x) => x.address === user) ?? signers[0];
   const nullifier = o.nullifier ?? ethers.id(`identity of ${user}`);
   const session = o.session ?? ethers.id(`session ${commitment}`);
-  const { signature } = await consentToRegistration(f.ledger, signer, place, commitment, nullifier, session);
-  return f.ledger.connect(au).propose(place, user, commitment, nullifier, session, signature);
+  const elector = o.elector ?? ethers.id(`elector ${user}`);
+  const { signature } = await consentToRegistration(f.ledger, signer, place, commitment, nullifier, session, elector);
+  return f.ledger.connect(au).propose(place, user, commitment, nullifier, elector, session, signature);
 }
 
 async function state(f: Awaited<ReturnType<typeof registered>>, id: string) {
@@ -229,6 +233,7 @@ describe("CredentialLedger", () => {
         "address user",
         "bytes32 commitment",
         "bytes32 nullifier",
+        "bytes32 electorNullifier",
         "bytes32 session",
       ]);
     });
@@ -238,7 +243,7 @@ describe("CredentialLedger", () => {
       const nullifier = ethers.id("identity of the user");
       const session = ethers.id("session 1");
       const consent = await consentToRegistration(f.ledger, f.user, PL1, f.out.commitment, nullifier, session);
-      expect([consent.nullifier, consent.session]).to.deep.equal([nullifier, session]);
+      expect([consent.nullifier, consent.electorNullifier, consent.session]).to.deep.equal([nullifier, ethers.ZeroHash, session]);
       // without a verifying authority nothing is sent
       let err: unknown;
       try {
@@ -282,7 +287,7 @@ describe("CredentialLedger", () => {
       const session = ethers.id("s");
       const other = await consentToRegistration(f.ledger, f.user, PL1, ethers.id("other"), nullifier, session);
       await expect(
-        f.ledger.connect(f.au1).propose(PL1, f.user.address, f.out.commitment, nullifier, session, other.signature),
+        f.ledger.connect(f.au1).propose(PL1, f.user.address, f.out.commitment, nullifier, ethers.ZeroHash, session, other.signature),
       ).to.be.revertedWithCustomError(f.ledger, "CredentialLedger__BadUserSignature");
       expect(await f.ledger.access(f.user.address, PL1)).to.deep.equal([false, ethers.ZeroHash]);
       // the owner is not locked out
@@ -317,6 +322,23 @@ describe("CredentialLedger", () => {
       // the nullifier is place-bound and key-bound; the identity is nowhere on chain
       const elsewhere = register({ place: "PL2", user: sybil.address, infos: INFOS, authorities: agents(), placeKey });
       expect(elsewhere.nullifier).to.not.equal(a.nullifier);
+    });
+
+    it("an access-only registration (no election nullifier) grants access but adds no member; revoking it removes nobody", async () => {
+      const f = await registered();
+      const members = await f.election.memberCount();
+      const id = await f.ledger.registrationId(PL1, f.user.address, f.out.commitment);
+      await propose(f, f.au1, PL1, f.user.address, f.out.commitment, { elector: ethers.ZeroHash });
+      const tx = f.ledger.connect(f.au2).approve(id);
+      await expect(tx).to.emit(f.ledger, "AccessGranted");
+      await expect(tx).to.not.emit(f.election, "MemberEnrolled");
+      expect((await f.ledger.access(f.user.address, PL1)).granted).to.equal(true);
+      expect(await f.election.isMember(f.user.address)).to.equal(false);
+      expect(await f.election.memberCount()).to.equal(members);
+      // a registrar-enrolled member's access-only registration, revoked, leaves it a member
+      await f.election.enrol(f.user.address);
+      await expect(f.ledger.revoke(id)).to.not.emit(f.election, "MemberRemoved");
+      expect(await f.election.isMember(f.user.address)).to.equal(true);
     });
 
     it("revoking a user's last access removes the user from the electorate", async () => {

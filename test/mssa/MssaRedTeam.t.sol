@@ -45,7 +45,19 @@ abstract contract MssaWiredBase is Test {
 
     /// The user's EIP-712 consent (call it before vm.prank: a prank applies to the next external call).
     function _consent(uint256 key, bytes32 commitment, bytes32 nullifier) internal view returns (bytes memory) {
-        bytes32 digest = ledger.registrationDigest(PL, vm.addr(key), commitment, nullifier, commitment);
+        return _consent(PL, key, commitment, nullifier, bytes32(0));
+    }
+
+    /// The user's consent to a registration at `place` carrying election nullifier `en` (the
+    /// session is the commitment).
+    function _consent(
+        bytes32 place,
+        uint256 key,
+        bytes32 commitment,
+        bytes32 nullifier,
+        bytes32 en
+    ) internal view returns (bytes memory) {
+        bytes32 digest = ledger.registrationDigest(place, vm.addr(key), commitment, nullifier, en, commitment);
         (uint8 sv, bytes32 r, bytes32 s) = vm.sign(key, digest);
         return abi.encodePacked(r, s, sv);
     }
@@ -68,10 +80,10 @@ contract MssaRedTeamTest is MssaWiredBase {
         bytes memory sig = _consent(VICTIM_KEY, commitment, nullifier);
         vm.prank(A);
         vm.expectRevert(abi.encodeWithSelector(ICredentialLedger.CredentialLedger__NotSitting.selector, A));
-        ledger.propose(PL, u, commitment, nullifier, commitment, sig);
+        ledger.propose(PL, u, commitment, nullifier, bytes32(0), commitment, sig);
         // B proposes; A's approval is refused; access needs C
         vm.prank(B);
-        bytes32 id = ledger.propose(PL, u, commitment, nullifier, commitment, sig);
+        bytes32 id = ledger.propose(PL, u, commitment, nullifier, bytes32(0), commitment, sig);
         vm.prank(A);
         vm.expectRevert(abi.encodeWithSelector(ICredentialLedger.CredentialLedger__NotSitting.selector, A));
         ledger.approve(id);
@@ -95,7 +107,7 @@ contract MssaRedTeamTest is MssaWiredBase {
         address u = vm.addr(VICTIM_KEY);
         bytes memory sig = _consent(VICTIM_KEY, commitment, nullifier);
         vm.prank(A);
-        bytes32 id = ledger.propose(PL, u, commitment, nullifier, commitment, sig);
+        bytes32 id = ledger.propose(PL, u, commitment, nullifier, bytes32(0), commitment, sig);
         vm.prank(ADMIN);
         e.remove(A);
         vm.prank(B);
@@ -145,9 +157,9 @@ contract MssaRedTeamTest is MssaWiredBase {
         bytes memory victimSig = _consent(VICTIM_KEY, vc, nullifier);
         bytes32 id = ledger.registrationId(PL, u, vc);
         vm.prank(A);
-        ledger.propose(PL, vm.addr(SYBIL_KEY), sc, nullifier, sc, sybilSig);
+        ledger.propose(PL, vm.addr(SYBIL_KEY), sc, nullifier, bytes32(0), sc, sybilSig);
         vm.prank(B);
-        try ledger.propose(PL, u, vc, nullifier, vc, victimSig) {} catch {}
+        try ledger.propose(PL, u, vc, nullifier, bytes32(0), vc, victimSig) {} catch {}
         vm.prank(C);
         try ledger.approve(id) {} catch {}
         (bool granted, ) = ledger.access(u, PL);
@@ -165,10 +177,10 @@ contract MssaRedTeamTest is MssaWiredBase {
         address u = vm.addr(VICTIM_KEY);
         bytes memory victimSig = _consent(VICTIM_KEY, vc, nullifier);
         vm.prank(A);
-        bytes32 sybilId = ledger.propose(PL, vm.addr(SYBIL_KEY), sc, nullifier, sc, sybilSig);
+        bytes32 sybilId = ledger.propose(PL, vm.addr(SYBIL_KEY), sc, nullifier, bytes32(0), sc, sybilSig);
         assertEq(ledger.nullifierHolder(PL, nullifier), bytes32(0), "a pending proposal holds no nullifier");
         vm.prank(B);
-        bytes32 id = ledger.propose(PL, u, vc, nullifier, vc, victimSig);
+        bytes32 id = ledger.propose(PL, u, vc, nullifier, bytes32(0), vc, victimSig);
         vm.prank(C);
         ledger.approve(id);
         assertEq(ledger.nullifierHolder(PL, nullifier), id, "the approved registration holds it");
@@ -183,5 +195,282 @@ contract MssaRedTeamTest is MssaWiredBase {
         assertTrue(!ledger.approvedBy(sybilId, B), "B's refused approval is not recorded");
         (bool granted, ) = ledger.access(vm.addr(SYBIL_KEY), PL);
         assertTrue(!granted, "one person, one registration per place");
+    }
+}
+
+/// @notice h11-red2 M1 (fixed: one elector per election nullifier). One person registered at two
+/// places, with an account at each, was two members of the one election. The registration the user
+/// chooses carries her election nullifier `E`; the election holds one account under it. Place PL2
+/// has authorities B and C (k = 2) and its own place nullifiers; PL's are A, B, C (k = 2).
+contract MssaOneElectorPerPersonTest is MssaWiredBase {
+    bytes32 internal constant PL2 = keccak256("PL2");
+    /// the person's election nullifier, HMAC(electionKey, "metatrust MSSA elector" || identity)
+    bytes32 internal constant E = keccak256("alice's election nullifier");
+    uint256 internal constant X_KEY = 0xA11CE; // alice's account at PL
+    uint256 internal constant Y_KEY = 0xA11CF; // alice's account at PL2
+
+    function _setUpPL2() internal {
+        address[] memory auths = new address[](2);
+        (auths[0], auths[1]) = (B, C);
+        vm.prank(ADMIN);
+        ledger.setPlace(PL2, auths, 2);
+    }
+
+    /// Proposes (by `by`) the registration of account `key` at `place` carrying `en`.
+    function _propose(address by, bytes32 place, uint256 key, bytes32 en) internal returns (bytes32) {
+        bytes32 c = keccak256(abi.encode("commitment", place, key));
+        bytes32 n = keccak256(abi.encode("place nullifier", place, key));
+        bytes memory sig = _consent(place, key, c, n, en);
+        vm.prank(by);
+        return ledger.propose(place, vm.addr(key), c, n, en, c, sig);
+    }
+
+    /// The finding's scenario: the second place's k-th approval is refused with the election's
+    /// ElectorNullifierTaken and changes nothing; one member, one nomination. With the holder check
+    /// removed from `enrolElector`, Y becomes a second member and this test fails.
+    function test_onePersonAtTwoPlacesIsOneElector() public {
+        _setUpPL2();
+        uint256 before = e.memberCount();
+        bytes32 x = _propose(A, PL, X_KEY, E);
+        vm.prank(B);
+        ledger.approve(x);
+        assertEq(e.electorOf(E), vm.addr(X_KEY), "X is alice's elector");
+        bytes32 y = _propose(B, PL2, Y_KEY, bytes32(0)); // access only at PL2: fine
+        vm.prank(C);
+        ledger.approve(y);
+        (bool granted, ) = ledger.access(vm.addr(Y_KEY), PL2);
+        assertTrue(granted, "access at PL2 without electorship");
+        assertTrue(!e.isMember(vm.addr(Y_KEY)), "an access-only registration adds no member");
+        assertEq(e.memberCount(), before + 1, "one person, one member");
+    }
+
+    /// Two pending registrations of alice carrying E (two places, two accounts): the first to
+    /// reach k enrols its account; the other's k-th approval reverts and changes nothing.
+    function test_theSecondAccountUnderOneElectorNullifierIsRefusedAtK() public {
+        _setUpPL2();
+        bytes32 y = _propose(B, PL2, Y_KEY, E);
+        bytes32 x = _propose(A, PL, X_KEY, E);
+        vm.prank(C);
+        ledger.approve(x); // X first
+        uint256 members = e.memberCount();
+        (bytes32 head, uint64 count) = ledger.head();
+        vm.prank(C);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IAuthorityElection.AuthorityElection__ElectorNullifierTaken.selector,
+                E,
+                vm.addr(X_KEY)
+            )
+        );
+        ledger.approve(y);
+        ICredentialLedger.Registration memory r = ledger.registration(y);
+        assertEq(uint256(r.status), uint256(ICredentialLedger.Status.Pending), "still pending");
+        assertEq(r.approvals, 1, "the refused approval is not recorded");
+        assertTrue(!ledger.approvedBy(y, C), "C's approval not recorded");
+        assertEq(e.memberCount(), members, "no second member");
+        assertTrue(!e.isMember(vm.addr(Y_KEY)), "Y is no member");
+        (bytes32 head2, uint64 count2) = ledger.head();
+        assertEq(head2, head, "chain unchanged");
+        assertEq(count2, count, "count unchanged");
+        // and a new proposal under E for a third account is refused at once
+        bytes32 c = keccak256("third");
+        bytes memory sig = _consent(PL2, 0xA11D0, c, keccak256("n3"), E);
+        vm.prank(B);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IAuthorityElection.AuthorityElection__ElectorNullifierTaken.selector,
+                E,
+                vm.addr(X_KEY)
+            )
+        );
+        ledger.propose(PL2, vm.addr(0xA11D0), c, keccak256("n3"), E, c, sig);
+    }
+
+    /// A rogue approver attaches alice's E to an account of its own: alice's consent names her
+    /// account, so it does not sign the Sybil's registration; and it cannot add E to (or change it
+    /// in) a registration alice signed without it.
+    function test_aRogueApproverCannotAttachAPersonsElectorNullifierToAnotherAccount() public {
+        bytes32 c = keccak256("alice");
+        bytes32 n = keccak256("alice at PL");
+        bytes memory aliceSig = _consent(PL, X_KEY, c, n, E);
+        vm.prank(A);
+        vm.expectRevert(
+            abi.encodeWithSelector(ICredentialLedger.CredentialLedger__BadUserSignature.selector, vm.addr(SYBIL_KEY))
+        );
+        ledger.propose(PL, vm.addr(SYBIL_KEY), c, n, E, c, aliceSig);
+        // alice consented to access only: the rogue cannot make it carry E (or another e)
+        bytes memory accessOnly = _consent(PL, X_KEY, c, n, bytes32(0));
+        vm.prank(A);
+        vm.expectRevert(
+            abi.encodeWithSelector(ICredentialLedger.CredentialLedger__BadUserSignature.selector, vm.addr(X_KEY))
+        );
+        ledger.propose(PL, vm.addr(X_KEY), c, n, keccak256("bob's e"), c, accessOnly);
+        assertEq(e.electorOf(E), address(0), "nobody holds E");
+        (, uint64 count) = ledger.head();
+        assertEq(count, 0, "nothing recorded");
+    }
+
+    /// A consent carrying E, replayed for a second place (or by another account) is refused; the
+    /// same registration again is a replay (InvalidInput).
+    function test_aConsentWithElectorNullifierReplayedElsewhereIsRefused() public {
+        _setUpPL2();
+        bytes32 c = keccak256("alice");
+        bytes32 n = keccak256("alice at PL");
+        bytes memory sig = _consent(PL, X_KEY, c, n, E);
+        vm.prank(A);
+        bytes32 id = ledger.propose(PL, vm.addr(X_KEY), c, n, E, c, sig);
+        vm.prank(B);
+        vm.expectRevert(
+            abi.encodeWithSelector(ICredentialLedger.CredentialLedger__BadUserSignature.selector, vm.addr(X_KEY))
+        );
+        ledger.propose(PL2, vm.addr(X_KEY), c, n, E, c, sig);
+        vm.prank(B);
+        ledger.approve(id);
+        vm.prank(C);
+        vm.expectRevert(
+            abi.encodeWithSelector(ICredentialLedger.CredentialLedger__AlreadyRegistered.selector, vm.addr(X_KEY), PL)
+        );
+        ledger.propose(PL, vm.addr(X_KEY), c, n, E, c, sig);
+        assertEq(e.electorOf(E), vm.addr(X_KEY), "one elector");
+    }
+
+    /// Front-running: one rogue authority (A) sees alice's registration with E in the mempool and
+    /// proposes a Sybil of its own carrying E first (its own consent). A pending proposal holds
+    /// nothing, so alice's registration still reaches k; the Sybil's, with one approver, never does.
+    function test_oneRogueAuthorityCannotFrontRunAPersonsElectorship() public {
+        bytes32 sybil = _propose(A, PL, SYBIL_KEY, E);
+        bytes32 x = _propose(B, PL, X_KEY, E);
+        vm.prank(C);
+        ledger.approve(x);
+        assertEq(e.electorOf(E), vm.addr(X_KEY), "alice is her elector");
+        vm.prank(C);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IAuthorityElection.AuthorityElection__ElectorNullifierTaken.selector,
+                E,
+                vm.addr(X_KEY)
+            )
+        );
+        ledger.approve(sybil);
+        assertTrue(!e.isMember(vm.addr(SYBIL_KEY)), "the Sybil is no member");
+    }
+
+    /// Re-enrolment after remove: alice's elector registration is revoked (E freed) in the middle
+    /// of a round and her second account enrols under E at once, but it is not an elector of that
+    /// round (one ballot per person per round); it is in the next.
+    function test_reEnrolmentAfterRemoveWaitsForTheNextRound() public {
+        _setUpPL2();
+        bytes32 x = _propose(A, PL, X_KEY, E);
+        vm.prank(B);
+        ledger.approve(x);
+        uint256 r = e.openRound();
+        vm.prank(vm.addr(X_KEY));
+        e.nominate(v[0]);
+        vm.prank(ADMIN);
+        ledger.revoke(x);
+        assertEq(e.electorOf(E), address(0), "E is free");
+        assertEq(e.electorNullifierOf(vm.addr(X_KEY)), bytes32(0), "X holds none");
+        bytes32 y = _propose(B, PL2, Y_KEY, E);
+        vm.prank(C);
+        ledger.approve(y);
+        assertEq(e.electorOf(E), vm.addr(Y_KEY), "Y is alice's elector now");
+        assertTrue(!e.isElector(r, vm.addr(Y_KEY)), "but not in the round X nominated in");
+        vm.prank(vm.addr(Y_KEY));
+        vm.expectRevert(
+            abi.encodeWithSelector(IAuthorityElection.AuthorityElection__NotElector.selector, r, vm.addr(Y_KEY))
+        );
+        e.nominate(v[1]);
+        assertTrue(e.isElector(r + 1, vm.addr(Y_KEY)), "an elector of the next round");
+    }
+
+    /// A registration whose approval failed (E held) is retried: the retry fails the same way
+    /// and changes nothing; once E is free (the holder revoked) it succeeds, once; a further retry
+    /// is refused (NotPending) and enrols nothing again.
+    function test_aRetriedApprovalHasNoSecondEffect() public {
+        _setUpPL2();
+        bytes32 y = _propose(B, PL2, Y_KEY, E); // pending while X is approved
+        bytes32 x = _propose(A, PL, X_KEY, E);
+        vm.prank(B);
+        ledger.approve(x);
+        for (uint256 i; i < 2; ++i) {
+            vm.prank(C);
+            vm.expectRevert(
+                abi.encodeWithSelector(
+                    IAuthorityElection.AuthorityElection__ElectorNullifierTaken.selector,
+                    E,
+                    vm.addr(X_KEY)
+                )
+            );
+            ledger.approve(y);
+        }
+        assertEq(ledger.registration(y).approvals, 1, "no approval recorded by the failures");
+        vm.prank(ADMIN);
+        ledger.revoke(x);
+        uint256 members = e.memberCount();
+        vm.prank(C);
+        ledger.approve(y);
+        assertEq(e.memberCount(), members + 1, "Y enrolled once");
+        vm.prank(C);
+        vm.expectRevert(abi.encodeWithSelector(ICredentialLedger.CredentialLedger__NotPending.selector, y));
+        ledger.approve(y);
+        assertEq(e.memberCount(), members + 1, "no second effect");
+        // revoking Y frees E; revoking it again is refused and removes nobody
+        vm.prank(ADMIN);
+        ledger.revoke(y);
+        assertEq(e.electorOf(E), address(0), "E free again");
+        vm.prank(ADMIN);
+        vm.expectRevert(abi.encodeWithSelector(ICredentialLedger.CredentialLedger__NotPending.selector, y));
+        ledger.revoke(y);
+    }
+
+    /// An account holds one election nullifier: a registration of X carrying another person's e is
+    /// refused (ElectorNullifierMismatch) at the proposal.
+    function test_anAccountHoldsOneElectorNullifier() public {
+        _setUpPL2();
+        bytes32 x = _propose(A, PL, X_KEY, E);
+        vm.prank(B);
+        ledger.approve(x);
+        bytes32 other = keccak256("bob's election nullifier");
+        bytes32 c = keccak256("x at PL2");
+        bytes memory sig = _consent(PL2, X_KEY, c, keccak256("n"), other);
+        vm.prank(B);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IAuthorityElection.AuthorityElection__ElectorNullifierMismatch.selector,
+                vm.addr(X_KEY),
+                E,
+                other
+            )
+        );
+        ledger.propose(PL2, vm.addr(X_KEY), c, keccak256("n"), other, c, sig);
+        // the same E again with the same account is no second elector: access at PL2, one member
+        uint256 members = e.memberCount();
+        bytes32 x2 = _propose(B, PL2, X_KEY, E);
+        vm.prank(C);
+        ledger.approve(x2);
+        assertEq(e.memberCount(), members, "the same account under the same E is one member");
+        // revoking one of X's two elector registrations keeps it an elector; the last removes it
+        vm.prank(ADMIN);
+        ledger.revoke(x);
+        assertTrue(e.isMember(vm.addr(X_KEY)), "still an elector through PL2");
+        vm.prank(ADMIN);
+        ledger.revoke(x2);
+        assertTrue(!e.isMember(vm.addr(X_KEY)), "out with its last elector registration");
+        assertEq(e.electorOf(E), address(0), "E freed");
+    }
+
+    /// The registrar's own enrolment (trusted) carries no election nullifier; an elector
+    /// enrolment without one is refused.
+    function test_theRegistrarEnrolsWithoutElectorNullifier() public {
+        address m = address(0xCAFE);
+        vm.prank(ADMIN);
+        e.enrol(m);
+        assertEq(e.electorNullifierOf(m), bytes32(0), "no nullifier");
+        vm.prank(ADMIN);
+        vm.expectRevert(abi.encodeWithSelector(IAuthorityElection.AuthorityElection__ZeroElectorNullifier.selector, m));
+        e.enrolElector(m, bytes32(0));
+        vm.prank(m);
+        vm.expectRevert();
+        e.enrolElector(m, E);
     }
 }

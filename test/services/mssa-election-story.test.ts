@@ -13,7 +13,7 @@ import { HDNodeWallet, Mnemonic, Wallet, hexlify, randomBytes } from "ethers";
 import { deploySystemFixture } from "../fixtures/system";
 import { Keystore } from "../../offchain/storage/keystore";
 import { placeId } from "../../offchain/mssa/registration";
-import { AuthorityService, importPlaceKey } from "../../offchain/services/mssa/authority-service";
+import { AuthorityService, importElectionKey, importPlaceKey } from "../../offchain/services/mssa/authority-service";
 import { registerRemote, type MssaDeployment } from "../../offchain/services/mssa/clients";
 import { registerResidents, runElection } from "../../scripts/lib/mssa-election";
 import { AuthorityElection__factory, CredentialLedger__factory } from "../../typechain-types";
@@ -38,10 +38,12 @@ describe("services/mssa: residents register across the authority services, then 
     const chainId = (await hre.ethers.provider.getNetwork()).chainId;
     const dep: MssaDeployment = { chainId, ledger: CredentialLedger__factory.connect(address, hre.ethers.provider) };
     const placeKey = hexlify(randomBytes(32));
+    const electionKey = hexlify(randomBytes(32));
     const deps = au.map((w) => {
       const dir = tmp("au");
       const keystore = new Keystore(path.join(dir, "keystore"), "");
       importPlaceKey(keystore, "PL1", placeKey);
+      importElectionKey(keystore, electionKey);
       return {
         keystore,
         dir: path.join(dir, "service"),
@@ -66,7 +68,15 @@ describe("services/mssa: residents register across the authority services, then 
     // a member registered earlier (the demo's carol): the electorate is nearer 2m + 1 than the voters need
     const carol = devKey(11).connect(hre.ethers.provider) as unknown as Wallet;
     const keystore = new Keystore(tmp("carol"), "");
-    await registerRemote({ urls, place: "PL1", user: carol, infos: ["mail:carol@example.org", "passport:C0000001"], dep, keystore });
+    await registerRemote({
+      urls,
+      place: "PL1",
+      user: carol,
+      infos: ["mail:carol@example.org", "passport:C0000001"],
+      dep,
+      keystore,
+      elector: true,
+    });
     const before = Number(await el.memberCount());
     const { registered, members } = await registerResidents({ urls, place: "PL1", dep, election: el, residents, dir: tmp("residents") });
     const seats = Number((await el.params()).seats);

@@ -124,7 +124,15 @@ describe("h9-red: MSSA authority services attacked over their wire (refused)", f
     const mallory = Wallet.createRandom();
     const n = 64;
     const fake = encodeVerifyRequest(
-      { session: r.session, user: mallory.address, En: Bits.random(n), U12: Bits.random(n), tag: new Uint8Array(32), salt: session32() },
+      {
+        session: r.session,
+        user: mallory.address,
+        En: Bits.random(n),
+        U12: Bits.random(n),
+        tag: new Uint8Array(32),
+        salt: session32(),
+        elector: false,
+      },
       ["mail:m@example.org", "passport:RED-0002"],
       mulBase(randomScalar()),
     );
@@ -138,7 +146,15 @@ describe("h9-red: MSSA authority services attacked over their wire (refused)", f
     );
     // alice's own session again (a replay under a fresh request id): already verified here
     const again = encodeVerifyRequest(
-      { session: r.session, user: alice.address, En: Bits.random(n), U12: Bits.random(n), tag: new Uint8Array(32), salt: session32() },
+      {
+        session: r.session,
+        user: alice.address,
+        En: Bits.random(n),
+        U12: Bits.random(n),
+        tag: new Uint8Array(32),
+        salt: session32(),
+        elector: false,
+      },
       ["x"],
       mulBase(randomScalar()),
     );

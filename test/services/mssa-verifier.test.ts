@@ -16,7 +16,7 @@ import fs from "fs";
 import os from "os";
 import path from "path";
 import hre from "hardhat";
-import { HDNodeWallet, Mnemonic, Wallet, hexlify, randomBytes } from "ethers";
+import { HDNodeWallet, Mnemonic, Wallet, ZeroHash, hexlify, randomBytes } from "ethers";
 import { deploySystemFixture } from "../fixtures/system";
 import { Keystore } from "../../offchain/storage/keystore";
 import { buildRequest, fresh32, placeId } from "../../offchain/mssa/registration";
@@ -121,10 +121,10 @@ describe("services/mssa: a malicious verifying authority cannot mint registratio
   /** The verifier's operator (au[0]'s account) asks au[1] to approve `id` for `session`. */
   const askApprove = (session: string, id: string) =>
     postEnvelope(urls[1], "/v1/mssa/approve", envelope(au[1], Route.MssaApprove, encodeApproveRequest({ session, id }), au[0]), ONCE);
-  /** The verifier's operator records a registration with the colluding user's consent. */
-  const proposeAsVerifier = async (u: Wallet, commitment: string, nullifier: string, session: string) => {
-    const consent = await consentToRegistration(dep.ledger, u, placeId(PL), commitment, nullifier, session);
-    await (await deps[0].ledger.propose(placeId(PL), u.address, commitment, nullifier, session, consent.signature)).wait();
+  /** The verifier's operator records a registration with the colluding user's consent (and election nullifier `e`). */
+  const proposeAsVerifier = async (u: Wallet, commitment: string, nullifier: string, session: string, e = ZeroHash) => {
+    const consent = await consentToRegistration(dep.ledger, u, placeId(PL), commitment, nullifier, session, e);
+    await (await deps[0].ledger.propose(placeId(PL), u.address, commitment, nullifier, e, session, consent.signature)).wait();
     return dep.ledger.registrationId(placeId(PL), u.address, commitment);
   };
   /** A user's Steps 1-4 by hand: keys from both authorities, the request checked by `checkers`. */
@@ -142,7 +142,7 @@ describe("services/mssa: a malicious verifying authority cannot mint registratio
     const replies = [];
     for (const i of checkers) {
       const info = await authorityInfo(urls[i], PL, dep);
-      const env = envelope(au[i], Route.MssaVerify, encodeVerifyRequest({ ...request, salt }, infos, info.channelKey), u);
+      const env = envelope(au[i], Route.MssaVerify, encodeVerifyRequest({ ...request, salt, elector: false }, infos, info.channelKey), u);
       replies.push(decodeVerifyReply(openEnvelope(await postEnvelope(urls[i], "/v1/mssa/verify", env, ONCE)).body));
     }
     // what the authorities key the session by among themselves (approve requests name it)
@@ -209,6 +209,19 @@ describe("services/mssa: a malicious verifying authority cannot mint registratio
     expect((await dep.ledger.access(u.address, placeId(PL)))[0]).to.equal(false);
   });
 
+  it("h11-red2 M1: the verifier attaches an election nullifier the other authority did not compute (an access-only check): refused", async () => {
+    const u = user();
+    const { session, sid, replies } = await keysAndChecks(u, ["mail:e@example.org", "passport:E9999999"], [1]);
+    const checked = replies[0];
+    expect(checked.electorNullifier).to.equal(ZeroHash); // checked for access only
+    // the right registration, but made an elector under an e of the colluders' choosing
+    const id = await proposeAsVerifier(u, checked.commitment, checked.nullifier, session, hex32());
+    await expect(askApprove(sid, id)).to.be.rejectedWith(
+      /422 unknown-session approve: registration .* carries election nullifier .*not the one this authority computed \(0x0{64}\)/,
+    );
+    expect(await state(dep.ledger, id)).to.deep.equal({ status: 1, approvals: 1 });
+  });
+
   it("the verifier alters the proposal (another commitment for the user of a checked session, another user's registration): refused", async () => {
     const a = user();
     const { session, sid, replies } = await keysAndChecks(a, ["mail:a@example.org", "passport:R2222222"], [1]);
@@ -255,7 +268,7 @@ describe("services/mssa: a malicious verifying authority cannot mint registratio
     const v = replies[0];
     const consent = await consentToRegistration(dep.ledger, u, placeId(PL), v.commitment, v.nullifier, session);
     // au[1] saw the consent (in the mempool) and proposes first: its approval
-    await (await deps[1].ledger.propose(placeId(PL), u.address, v.commitment, v.nullifier, session, consent.signature)).wait();
+    await (await deps[1].ledger.propose(placeId(PL), u.address, v.commitment, v.nullifier, ZeroHash, session, consent.signature)).wait();
     const { encodeProposeRequest } = await import("../../offchain/services/mssa/wire");
     const env = envelope(au[0], Route.MssaPropose, encodeProposeRequest({ session, signature: consent.signature }), u);
     const out = decodeOutcome(openEnvelope(await postEnvelope(urls[0], "/v1/mssa/propose", env, ONCE)).body);

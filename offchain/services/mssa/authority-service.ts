@@ -14,13 +14,15 @@
  * - `POST /v1/mssa/verify` (VerifyRequest, signed by the user; every authority): Steps 4-9, the keys
  *   collected from the other authorities, the request checked against the documents sealed to this
  *   authority, the commitment (with the user's salt), the identity nullifier (with the place key)
- *   and the registration id computed here and kept; the same four values back;
+ *   and the registration id computed here and kept, and, when the user asks that this registration
+ *   make her an elector, her election nullifier (with the election key; h11-red2 M1, docs/specs/mssa.md
+ *   §1.8), refused if another account is her elector already; the same five values back;
  * - `POST /v1/mssa/propose` (ProposeRequest, signed by the user; an authority that verified the
  *   session): the proposal on-chain with the user's EIP-712 consent, then the other authorities'
  *   approvals over the network;
  * - `POST /v1/mssa/approve` (ApproveRequest, signed by another authority of the place): this
  *   authority approves the registration only if it is exactly the one it computed when it verified
- *   the session itself (id, so place, user and commitment; and nullifier). A verifier that proposes
+ *   the session itself (id, so place, user and commitment; nullifier and election nullifier). A verifier that proposes
  *   what the documents do not support gets no approval (h7-audit finding M4, docs/specs/mssa.md §2.6);
  * - `GET /v1/info`: the place, the account and the channel key the documents are sealed to, signed.
  * The user sends the request to every authority; the place's first authority on-chain proposes (as
@@ -34,7 +36,10 @@
  *
  * The place key (the nullifier key the place's authorities share) is provisioned, never made here:
  * the service refuses to start without `mssa-placekey-<place>` in its keystore (`mssa:serve
- * --place-key <file>` imports it; docs/specs/mssa.md §2.6 says how it is distributed).
+ * --place-key <file>` imports it; docs/specs/mssa.md §2.6 says how it is distributed). The election
+ * key (one for the deployment, `mssa-electionkey`, `mssa:serve --election-key <file>`) is
+ * provisioned the same way to the authorities of every place; without it the service serves
+ * access-only registrations and refuses to make anyone an elector.
  *
  * Durability. The agent's sessions that advanced (their one-time keys, sealed in the keystore), the
  * users checked, what was released to whom and what was verified are written before a reply leaves;
@@ -50,14 +55,22 @@ import { keccak_256 } from "@noble/hashes/sha3.js";
 import { hkdf } from "@noble/hashes/hkdf.js";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { randomBytes } from "@noble/hashes/utils.js";
-import { Signature, getAddress, hexlify, recoverAddress, verifyTypedData, type Wallet } from "ethers";
-import type { CredentialLedger } from "../../../typechain-types";
+import { Signature, ZeroAddress, ZeroHash, getAddress, hexlify, recoverAddress, verifyTypedData, type Wallet } from "ethers";
+import { AuthorityElection__factory, type CredentialLedger } from "../../../typechain-types";
 import { fromHex, toBytes, toHex } from "../../crypto/bytes";
 import { decodeScalar, encodeScalar, mulBase, randomScalar } from "../../crypto/group";
 import type { Keystore } from "../../storage/keystore";
 import { Bits } from "../../mssa/bits";
 import { commitment as commitmentOf } from "../../mssa/credential";
-import { AuthorityAgent, RegistrationError, checkRequest, identityDocument, identityNullifier, placeId } from "../../mssa/registration";
+import {
+  AuthorityAgent,
+  RegistrationError,
+  checkRequest,
+  electorNullifier,
+  identityDocument,
+  identityNullifier,
+  placeId,
+} from "../../mssa/registration";
 import { DEFAULT_CHANNEL, EavesdroppingDetectedError, transmit } from "../../mssa/quantum";
 import { registrationTypedData } from "../../mssa/ledger";
 import { Kind, Route, Scheme, audienceOf, openEnvelope, sealEnvelope, sealReply, verifyEnvelope, EnvelopeError } from "../envelope";
@@ -135,6 +148,47 @@ export function importPlaceKey(keystore: Keystore, place: string, hexKey: string
   return true;
 }
 
+/** The deployment's election key (the same record at every authority of every place). */
+export const ELECTION_KEY_RECORD = "mssa-electionkey";
+
+/**
+ * The deployment's election key from an authority's keystore, if one was provisioned (h11-red2 M1):
+ * one key for the whole election, handed by the operator to the authorities of every place, never
+ * made by a service (a key of its own would give one person another election nullifier here).
+ * @returns the key, or undefined when the keystore holds none (the service then makes no electors)
+ * @throws RegistrationError("unknown-session") when the record holds fewer than 16 bytes of hex
+ */
+export function loadElectionKey(keystore: Keystore): Uint8Array | undefined {
+  if (!keystore.exists(ELECTION_KEY_RECORD)) return undefined;
+  const key = String((keystore.load(ELECTION_KEY_RECORD) as { key: string }).key).replace(/^0x/, "");
+  if (!/^([0-9a-fA-F]{2}){16,}$/.test(key)) throw refuse(`the election key ${ELECTION_KEY_RECORD} is not 16 or more bytes of hex`);
+  return fromHex("0x" + key);
+}
+
+/**
+ * Imports the provisioned election key into an authority's keystore (sealed like its other secrets).
+ * @param hexKey - the key as the operator handed it out: 32 bytes of hex (64 characters, optional 0x)
+ * @returns true when it was imported, false when the keystore already held the same key
+ * @throws RangeError when the text is not 32 bytes of hex, or the keystore holds a different key
+ */
+export function importElectionKey(keystore: Keystore, hexKey: string): boolean {
+  const t = hexKey.trim().replace(/^0x/, "").toLowerCase();
+  if (!/^[0-9a-f]{64}$/.test(t)) throw new RangeError("importElectionKey: the election key must be 32 bytes of hex (64 characters)");
+  if (keystore.exists(ELECTION_KEY_RECORD)) {
+    if (
+      String((keystore.load(ELECTION_KEY_RECORD) as { key: string }).key)
+        .replace(/^0x/, "")
+        .toLowerCase() === t
+    )
+      return false;
+    throw new RangeError(
+      `importElectionKey: the keystore already holds another election key (${ELECTION_KEY_RECORD}); rotating it is not supported`,
+    );
+  }
+  keystore.create(ELECTION_KEY_RECORD, { key: t });
+  return true;
+}
+
 /**
  * The id under which an authority keeps a user's registration session: keccak256 of the session
  * and the user. The session id is the user's choice and travels in the clear, so keyed by the
@@ -147,18 +201,22 @@ export function scopedSession(session: string, user: string): string {
 }
 
 /**
- * The CredentialLedger's custom error in a failed transaction, or undefined if it is not a revert:
+ * The CredentialLedger's custom error (or the election's, which the ledger passes on) in a failed
+ * transaction, or undefined if it is not a revert:
  * ethers' decoded `revert` (a JSON-RPC node), the revert data, or Hardhat's in-process message.
  */
 function ledgerRefusal(ledger: CredentialLedger, e: unknown): string | undefined {
   const x = e as { revert?: { name: string }; data?: string; message?: string };
   if (x.revert?.name) return x.revert.name;
   if (typeof x.data === "string" && x.data.length >= 10) {
-    try {
-      const parsed = ledger.interface.parseError(x.data);
-      if (parsed) return parsed.name;
-    } catch {
-      /* not one of the ledger's errors */
+    // the ledger's own errors, or the election's that it passes on (ElectorNullifierTaken...)
+    for (const iface of [ledger.interface, AuthorityElection__factory.createInterface()]) {
+      try {
+        const parsed = iface.parseError(x.data);
+        if (parsed) return parsed.name;
+      } catch {
+        /* not one of these errors */
+      }
     }
   }
   return /reverted with custom error '([A-Za-z0-9_$]+)/.exec(x.message ?? "")?.[1];
@@ -185,7 +243,8 @@ export function authorityInfoDigest(chainId: bigint, ledger: string, place: stri
   );
 }
 
-type Verified = { user: string; commitment: string; salt: string; nullifier: string; id: string };
+/** What an authority verified; `electorNullifier` absent (a record from before h12) or zero: access only. */
+type Verified = { user: string; commitment: string; salt: string; nullifier: string; id: string; electorNullifier?: string };
 type Record_ = {
   place: string;
   channelSk: string;
@@ -254,12 +313,14 @@ export class AuthorityService {
   private timer?: NodeJS.Timeout;
   private announcing = false;
   private readonly placeKey: Uint8Array;
+  private readonly electionKey?: Uint8Array;
   private readonly windowMs: number;
 
   /** @throws RegistrationError when the keystore holds no place key for the place (it is provisioned, not made) */
   constructor(private readonly d: AuthorityServiceDeps) {
     this.place = placeId(d.place);
     this.placeKey = loadPlaceKey(d.keystore, d.place);
+    this.electionKey = loadElectionKey(d.keystore);
     this.ledgerAddress = String(d.ledger.target);
     const name = authorityRecord(d.place);
     if (!d.keystore.exists(name))
@@ -526,19 +587,46 @@ export class AuthorityService {
           this.save();
           throw new RegistrationError("credential-mismatch", `verify: this identity already holds registration ${holder} at the place`);
         }
+        let elector = ZeroHash;
+        if (m.elector) {
+          if (!this.electionKey) {
+            this.save();
+            throw refuse(
+              `verify: this authority holds no election key (${ELECTION_KEY_RECORD}), so it makes no electors: register without --elector, or ask the operator to provision it (mssa:serve --election-key <file>)`,
+            );
+          }
+          // of the typed identity document, as the place nullifier (h12-red N1: not the last line)
+          elector = electorNullifier(this.electionKey, identity);
+          // one person, one elector (h11-red2 M1): refused here first, as the election would
+          const el = AuthorityElection__factory.connect(await this.d.ledger.election(), this.d.ledger.runner);
+          const current = await el.electorOf(elector);
+          if (current !== ZeroAddress && getAddress(current) !== req.user) {
+            this.save();
+            throw new RegistrationError(
+              "ledger-refused",
+              `verify: this identity is an elector already, through another account (${current}): register without --elector`,
+            );
+          }
+        }
         const id = await this.d.ledger.registrationId(this.place, req.user, commitment);
-        this.rec.verified[sid] = { user: req.user, commitment, salt: m.salt, nullifier, id };
-        this.log(`session ${m.session.slice(0, 10)}…: verified for ${req.user}`);
-        return this.commit(env, raw, this.reply(env, raw, encodeVerifyReply({ commitment, salt: m.salt, nullifier, id })));
+        this.rec.verified[sid] = { user: req.user, commitment, salt: m.salt, nullifier, id, electorNullifier: elector };
+        this.log(`session ${m.session.slice(0, 10)}…: verified for ${req.user}${m.elector ? " (elector)" : ""}`);
+        return this.commit(
+          env,
+          raw,
+          this.reply(env, raw, encodeVerifyReply({ commitment, salt: m.salt, nullifier, id, electorNullifier: elector })),
+        );
       }),
     );
   }
 
   /**
    * Approves registration `id` on-chain if it is the one this authority verified for `session`:
-   * the same id (place, user, commitment) and the same nullifier. Idempotent: nothing is sent when
-   * it is no longer pending or this authority approved it already.
-   * @throws RegistrationError when this authority did not verify the session, or the registration differs
+   * the same id (place, user, commitment), the same nullifier and the same election nullifier.
+   * Idempotent: nothing is sent when it is no longer pending or this authority approved it already.
+   * @throws RegistrationError when this authority did not verify the session, or the registration
+   *   differs; the contract's revert when the ledger refuses the approval (e.g. the election's
+   *   ElectorNullifierTaken: another account became her elector meanwhile; nothing changed)
    */
   private async approveChecked(session: string, id: string): Promise<void> {
     const v = this.rec.verified[session];
@@ -549,7 +637,13 @@ export class AuthorityService {
     if (Number(reg.status) === 0) throw refuse(`approve: registration ${id} is not on-chain`);
     if (reg.nullifier.toLowerCase() !== v.nullifier.toLowerCase())
       throw refuse(`approve: registration ${id} carries nullifier ${reg.nullifier}, not the one this authority computed (${v.nullifier})`);
+    const elector = v.electorNullifier ?? ZeroHash;
+    if (reg.electorNullifier.toLowerCase() !== elector.toLowerCase())
+      throw refuse(
+        `approve: registration ${id} carries election nullifier ${reg.electorNullifier}, not the one this authority computed (${elector})`,
+      );
     if (Number(reg.status) === 1 && !(await this.d.ledger.approvedBy(id, this.me))) {
+      // a refusal (e.g. the election's ElectorNullifierTaken) is the server's 422 CHAIN_REFUSED
       await minedReceipt(this.d.ledger.approve(id));
       this.log(`registration ${id.slice(0, 10)}…: approved`);
     }
@@ -568,14 +662,24 @@ export class AuthorityService {
       this.mutex.run(async () => {
         const { authorities } = await this.placeOnChain();
         const { domain, types } = await registrationTypedData(this.d.ledger);
-        const value = { place: this.place, user: v.user, commitment: v.commitment, nullifier: v.nullifier, session: m.session };
+        const electorNullifier = v.electorNullifier ?? ZeroHash;
+        const value = {
+          place: this.place,
+          user: v.user,
+          commitment: v.commitment,
+          nullifier: v.nullifier,
+          electorNullifier,
+          session: m.session,
+        };
         if (getAddress(verifyTypedData(domain, types, value, m.signature)) !== getAddress(v.user))
           throw new EnvelopeError("BAD_SIGNATURE", `propose: the consent is not signed by ${v.user}`);
         // idempotent by the chain: a retry after a crash finds its proposal there; another authority
         // that proposed it first (the consent is public once in the mempool) leaves this one to approve
         if (Number((await this.d.ledger.registration(v.id)).status) === 0) {
           try {
-            await minedReceipt(this.d.ledger.propose(this.place, v.user, v.commitment, v.nullifier, m.session, m.signature));
+            await minedReceipt(
+              this.d.ledger.propose(this.place, v.user, v.commitment, v.nullifier, electorNullifier, m.session, m.signature),
+            );
             this.log(`registration ${v.id.slice(0, 10)}…: proposed`);
           } catch (e) {
             // proposed meanwhile by another authority: it is approved below. Otherwise the ledger's

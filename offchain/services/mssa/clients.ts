@@ -23,7 +23,7 @@
  * already has access (granted by another registration than the pending one kept here) is refused
  * before anything is sent or written: its kept opening stays the one that opens its commitment.
  */
-import { getAddress, hexlify, recoverAddress, type Wallet } from "ethers";
+import { ZeroHash, getAddress, hexlify, recoverAddress, type Wallet } from "ethers";
 import type { CredentialLedger } from "../../../typechain-types";
 import { fromHex } from "../../crypto/bytes";
 import { decodePoint, mulBase, randomScalar } from "../../crypto/group";
@@ -111,6 +111,8 @@ type UserRecord = {
   session?: string;
   verifier?: string;
   nullifier?: string;
+  /** the election nullifier the registration carries (absent or zero: access only) */
+  electorNullifier?: string;
 };
 
 /**
@@ -141,6 +143,9 @@ async function cancelPending(user: Wallet, ledger: CredentialLedger, prior: User
  * @param a.urls - every authority service of the place (any order; matched by account); default:
  *   the endpoints the authorities announced on-chain
  * @param a.infos - INFO_0..INFO_n, the last one the identity document (unused when resuming)
+ * @param a.elector - whether this registration is the one that makes the user an elector (her
+ *   election nullifier, computed by every authority, enters her consent; h11-red2 M1); default false:
+ *   access only. Unused when resuming (the registration keeps what it was verified with)
  * @returns the verifier's findings, the on-chain outcome, and whether an earlier attempt was resumed
  * @throws RegistrationError when the place is not on-chain, the user already has access there
  *   (`ledger-refused`), or a service is missing; ServiceError
@@ -154,6 +159,7 @@ export async function registerRemote(a: {
   dep: MssaDeployment;
   keystore: Keystore;
   retry?: RetryPolicy;
+  elector?: boolean;
 }): Promise<{ verified: VerifyReply; outcome: Outcome; session: string; resumed: boolean }> {
   const place = placeId(a.place);
   const user = getAddress(a.user.address);
@@ -167,7 +173,13 @@ export async function registerRemote(a: {
     if (Number(reg.status) === 2) {
       a.keystore.update(name, { ...prior, pending: false });
       return {
-        verified: { commitment: prior.commitment, salt: prior.salt, nullifier: reg.nullifier, id: prior.id },
+        verified: {
+          commitment: prior.commitment,
+          salt: prior.salt,
+          nullifier: reg.nullifier,
+          id: prior.id,
+          electorNullifier: reg.electorNullifier,
+        },
         outcome: { id: prior.id, approvals: Number(reg.approvals), granted: true },
         session: prior.session,
         resumed: true,
@@ -209,7 +221,15 @@ export async function registerRemote(a: {
   };
   /** Sends the consent to the verifier: it proposes (once) and collects the approvals. */
   const consentAndPropose = async (rec: UserRecord, verifier: AuthorityInfo, session: string) => {
-    const consent = await consentToRegistration(a.dep.ledger, a.user, place, rec.commitment, rec.nullifier!, session);
+    const consent = await consentToRegistration(
+      a.dep.ledger,
+      a.user,
+      place,
+      rec.commitment,
+      rec.nullifier!,
+      session,
+      rec.electorNullifier ?? ZeroHash,
+    );
     const outcome = decodeOutcome(
       await send(verifier, Route.MssaPropose, "/v1/mssa/propose", encodeProposeRequest({ session, signature: consent.signature })),
     );
@@ -226,7 +246,13 @@ export async function registerRemote(a: {
     // proposed and still pending, or not proposed yet: the consent to the same session goes to the
     // same verifier (it holds what it verified; the user's one-time keys are spent)
     if (verifier && (live || status === 0)) {
-      const verified = { commitment: prior.commitment, salt: prior.salt, nullifier: prior.nullifier, id: prior.id };
+      const verified = {
+        commitment: prior.commitment,
+        salt: prior.salt,
+        nullifier: prior.nullifier,
+        id: prior.id,
+        electorNullifier: prior.electorNullifier ?? ZeroHash,
+      };
       try {
         return { verified, outcome: await consentAndPropose(prior, verifier, prior.session), session: prior.session, resumed: true };
       } catch (e) {
@@ -242,7 +268,13 @@ export async function registerRemote(a: {
     // the proposal on-chain, approves it and asks the others; approvals of authorities that left
     // do not count. If they cannot complete it, the user cancels it on-chain and starts afresh.
     if (!verifier && live) {
-      const verified = { commitment: prior.commitment, salt: prior.salt, nullifier: prior.nullifier, id: prior.id };
+      const verified = {
+        commitment: prior.commitment,
+        salt: prior.salt,
+        nullifier: prior.nullifier,
+        id: prior.id,
+        electorNullifier: prior.electorNullifier ?? ZeroHash,
+      };
       for (const au of authorities as AuthorityInfo[]) {
         const rec = { ...prior, verifier: au.account };
         try {
@@ -275,7 +307,12 @@ export async function registerRemote(a: {
   let verified: VerifyReply | undefined;
   for (const au of authorities as AuthorityInfo[]) {
     const r = decodeVerifyReply(
-      await send(au, Route.MssaVerify, "/v1/mssa/verify", encodeVerifyRequest({ ...request, salt }, a.infos, au.channelKey)),
+      await send(
+        au,
+        Route.MssaVerify,
+        "/v1/mssa/verify",
+        encodeVerifyRequest({ ...request, salt, elector: a.elector ?? false }, a.infos, au.channelKey),
+      ),
     );
     // the commitment must open to this user's U12 with this salt, and be this registration's
     if (r.salt !== salt || commitmentOf(place, user, request.U12, salt) !== r.commitment)
@@ -287,6 +324,17 @@ export async function registerRemote(a: {
       throw new RegistrationError(
         "credential-mismatch",
         `registerRemote: ${au.account} computed another identity nullifier than ${verifier.account}: the place's authorities do not hold the same place key`,
+      );
+    // every authority computes the election nullifier from the same documents with the deployment's key
+    if ((r.electorNullifier !== ZeroHash) !== (a.elector ?? false))
+      throw new EnvelopeError(
+        "NOT_A_REPLY_TO_THIS",
+        `registerRemote: ${au.account} ${a.elector ? "computed no election nullifier" : "computed an election nullifier unasked"}`,
+      );
+    if (verified && r.electorNullifier !== verified.electorNullifier)
+      throw new RegistrationError(
+        "credential-mismatch",
+        `registerRemote: ${au.account} computed another election nullifier than ${verifier.account}: the authorities do not hold the same election key`,
       );
     verified ??= r;
   }
@@ -302,6 +350,7 @@ export async function registerRemote(a: {
     session,
     verifier: verifier.account,
     nullifier: verified.nullifier,
+    electorNullifier: verified.electorNullifier,
   };
   (a.keystore.exists(name) ? a.keystore.update : a.keystore.create).call(a.keystore, name, rec);
   return { verified, outcome: await consentAndPropose(rec, verifier, session), session, resumed: false };

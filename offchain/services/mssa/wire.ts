@@ -9,8 +9,8 @@
  * | KeyRequest     | user -> authority       | session 32 \| user 20 \| key bits u16 \| transport PK 33     | 87 |
  * | SealedKey      | authority -> user/verifier | Enc_T(key, packed)                                         | 50 + bits/8 |
  * | ReleaseRequest | authority -> authority  | scoped session 32 \| key bits u16 \| transport PK 33           | 67 |
- * | VerifyRequest  | user -> every authority | session 32 \| user 20 \| bits u16 \| En \| U12 \| tag 32 \| salt 32 \| Enc_A(documents) | 118 + 2 bits/8 + 50 + docs |
- * | VerifyReply    | authority -> user       | commitment 32 \| salt 32 \| nullifier 32 \| registration id 32 | 128 |
+ * | VerifyRequest  | user -> every authority | session 32 \| user 20 \| bits u16 \| En \| U12 \| tag 32 \| salt 32 \| elector u8 \| Enc_A(documents) | 119 + 2 bits/8 + 50 + docs |
+ * | VerifyReply    | authority -> user       | commitment 32 \| salt 32 \| nullifier 32 \| registration id 32 \| election nullifier 32 | 160 |
  * | ProposeRequest | user -> verifier        | session 32 \| EIP-712 consent signature 65                    | 97 |
  * | Outcome        | verifier/authority -> * | registration id 32 \| approvals u8 \| granted u8             | 34 |
  * | ApproveRequest | proposer -> authority   | scoped session 32 \| registration id 32                       | 64 |
@@ -27,7 +27,9 @@
  * computed from) are what an authority checks out of band in the paper (SIMULATED: it checks the
  * request against them). Every authority of the place gets the request and checks it itself
  * (h7-audit finding M4): the salt is the user's, so they all compute the same commitment, id and
- * nullifier, and each approves only the registration it computed.
+ * nullifier, and each approves only the registration it computed. `elector` (1) asks that this
+ * registration make the user an elector: each authority then also computes her election nullifier
+ * (docs/specs/mssa.md §1.8) from the documents with the deployment's election key, zero otherwise.
  */
 import { concat, toBytes } from "../../crypto/bytes";
 import { POINT_BYTES, Point, decodePoint, encodePoint } from "../../crypto/group";
@@ -133,7 +135,17 @@ const docsAad = (session: string, user: string) => toBytes(`METATRUST-V1-MSSA-DO
  * The user's registration request (Step 4) with its documents sealed to one authority, and the
  * salt of the commitment (the user's: every authority computes the same commitment from it).
  */
-export type VerifyRequest = { session: string; user: string; En: Bits; U12: Bits; tag: Uint8Array; salt: string; sealedDocs: Uint8Array };
+export type VerifyRequest = {
+  session: string;
+  user: string;
+  En: Bits;
+  U12: Bits;
+  tag: Uint8Array;
+  salt: string;
+  /** whether this registration is to make the user an elector (it then carries her election nullifier) */
+  elector: boolean;
+  sealedDocs: Uint8Array;
+};
 export function encodeVerifyRequest(m: Omit<VerifyRequest, "sealedDocs">, docs: readonly string[], authorityKey: Point): Uint8Array {
   const fn = "encodeVerifyRequest";
   if (m.En.length !== m.U12.length) throw bad(fn, "En and U12 differ in length");
@@ -147,6 +159,7 @@ export function encodeVerifyRequest(m: Omit<VerifyRequest, "sealedDocs">, docs: 
     m.U12.bytes,
     m.tag,
     bytes32(fn, m.salt),
+    Uint8Array.of(m.elector ? 1 : 0),
     sealed,
   );
 }
@@ -160,10 +173,12 @@ export function decodeVerifyRequest(b: Uint8Array): VerifyRequest {
   const U12 = Bits.fromBytes(r.n(Math.ceil(n / 8)), n);
   const tag = r.n(32);
   const salt = hex(r.n(32));
+  const flag = r.n(1)[0];
+  if (flag > 1) throw bad(fn, "the elector flag must be 0 or 1");
   const sealedDocs = r.rest();
   if (sealedDocs.length <= ECIES_OVERHEAD || sealedDocs.length > ECIES_OVERHEAD + 4096)
     throw bad(fn, "the sealed documents have a bad length");
-  return { session, user, En, U12, tag, salt, sealedDocs };
+  return { session, user, En, U12, tag, salt, elector: flag === 1, sealedDocs };
 }
 /** An authority opens the documents sealed to it. @throws EnvelopeError(MALFORMED) when they do not open */
 export function openDocs(sk: bigint, m: VerifyRequest): string[] {
@@ -174,15 +189,24 @@ export function openDocs(sk: bigint, m: VerifyRequest): string[] {
   }
 }
 
-/** What an authority found: the commitment and its opening salt, the nullifier, the registration id. */
-export type VerifyReply = { commitment: string; salt: string; nullifier: string; id: string };
+/**
+ * What an authority found: the commitment and its opening salt, the nullifier, the registration id,
+ * and the election nullifier (zero when the user did not ask to be an elector through it).
+ */
+export type VerifyReply = { commitment: string; salt: string; nullifier: string; id: string; electorNullifier: string };
 export function encodeVerifyReply(m: VerifyReply): Uint8Array {
   const fn = "encodeVerifyReply";
-  return concat(bytes32(fn, m.commitment), bytes32(fn, m.salt), bytes32(fn, m.nullifier), bytes32(fn, m.id));
+  return concat(
+    bytes32(fn, m.commitment),
+    bytes32(fn, m.salt),
+    bytes32(fn, m.nullifier),
+    bytes32(fn, m.id),
+    bytes32(fn, m.electorNullifier),
+  );
 }
 export function decodeVerifyReply(b: Uint8Array): VerifyReply {
   const r = take("decodeVerifyReply", b);
-  const m = { commitment: hex(r.n(32)), salt: hex(r.n(32)), nullifier: hex(r.n(32)), id: hex(r.n(32)) };
+  const m = { commitment: hex(r.n(32)), salt: hex(r.n(32)), nullifier: hex(r.n(32)), id: hex(r.n(32)), electorNullifier: hex(r.n(32)) };
   r.end();
   return m;
 }
