@@ -47,12 +47,13 @@ const KEYS: Record<string, Uint8Array> = {
 };
 
 /** Registers `account` at `place` off-chain and proposes it (approvers[0]); elector: carries e. */
-async function proposeAt(f: F, name: string, account: Account, approvers: Account[], elector: boolean) {
+async function proposeAt(f: F, name: string, account: Account, approvers: Account[], elector: boolean, passportFirst = false) {
   const place = placeId(name);
+  const mail = `${account.address}@example.org`;
   const out = register({
     place: name,
     user: account.address,
-    infos: [`${account.address}@example.org`, PASSPORT],
+    infos: passportFirst ? [PASSPORT, mail] : [mail, PASSPORT],
     authorities: approvers.map((a) => new AuthorityAgent(a.address)),
     placeKey: KEYS[place],
     electionKey: ELECTION_KEY,
@@ -92,6 +93,19 @@ describe("h11-red2 M1: one identity registered at several places is one elector"
     await time.increase(P.nominationPeriod);
     expect(await f.election.memberCount(), "one identity counted as two electors").to.equal(before + 1n);
     expect(await f.election.nominations(1n, nominee), "one identity nominated twice").to.equal(1n);
+  });
+
+  it("the election nullifier is of the passport whatever the documents' order (h12-red N1): the same passport, listed first at PL2, is still refused as a second elector", async () => {
+    const f = await twoPlaces();
+    const [A, B] = [f.users[12], f.users[13]];
+    const a = await proposeAt(f, "PL1", A, [f.au1, f.au2], true);
+    const b = await proposeAt(f, "PL2", B, [f.au1, f.au3], true, true);
+    expect(b.e).to.equal(a.e);
+    await f.ledger.connect(f.au2).approve(a.id);
+    await expect(f.ledger.connect(f.au3).approve(b.id)).to.be.revertedWithCustomError(
+      f.election,
+      "AuthorityElection__ElectorNullifierTaken",
+    );
   });
 
   it("the user chooses: elector through PL1, access only at PL2; both places grant access, the election counts her once", async () => {
