@@ -171,6 +171,14 @@ contract MITRegistry is IMITRegistry, IIdentityVerifier, AccessControl {
         return _mits[a.driverSerial].status == MitStatus.Active && _mits[a.owner].status == MitStatus.Active;
     }
 
+    /// @inheritdoc IIdentityVerifier
+    /// @dev Revoked iff its owner's MIT is: a revoked driver (a proxy) or an ended session lapses
+    /// only, since the owner may log in again (recordLogin needs the owner's MIT active only).
+    function isRevoked(bytes32 id) external view returns (bool) {
+        bytes32 owner = _avatars[id].owner;
+        return owner != bytes32(0) && _mits[owner].status == MitStatus.Revoked;
+    }
+
     /// @inheritdoc IMITRegistry
     function mit(bytes32 serial) external view returns (MIT memory) {
         return _mits[serial];

@@ -318,6 +318,12 @@ interface ITrustManager {
     /// registry for an entity registered with its owner's attestation.
     function isIdentityVerified(bytes32 id) external view returns (bool);
 
+    /// @notice True iff the entity's identity stands: it is verified, or it was registered with its
+    /// owner's attestation and its registry has not revoked it (a lapsed avatar session keeps its
+    /// standing; its owner logs in again). An admin-verified entity whose flag the admin cleared, or
+    /// an attested avatar whose owner's MIT is revoked, has none (h11-red2 D1: the court's reveal).
+    function hasIdentityStanding(bytes32 id) external view returns (bool);
+
     /// @notice The reputation an entity had at the end of a past block (0 before it registered).
     function reputationAt(bytes32 id, uint48 blockNumber) external view returns (uint256);
 

@@ -143,6 +143,12 @@ contract ResourcePoolRegistry is IResourcePoolRegistry, IIdentityVerifier, Acces
         return _records[id].tag != bytes32(0);
     }
 
+    /// @inheritdoc IIdentityVerifier
+    /// @dev A PID's join record is never withdrawn: nothing is revoked here.
+    function isRevoked(bytes32) external pure returns (bool) {
+        return false;
+    }
+
     /// @inheritdoc IResourcePoolRegistry
     function joinCount() external view returns (uint256) {
         return _joinCount;

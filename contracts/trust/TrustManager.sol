@@ -376,6 +376,15 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
     }
 
     /// @inheritdoc ITrustManager
+    function hasIdentityStanding(bytes32 id) external view returns (bool) {
+        Entity storage e = _entities[id];
+        if (e.flags & VERIFIED_BIT != 0) return true;
+        if (!e.attested) return false;
+        IIdentityVerifier v = _verifiers[e.kind];
+        return address(v) != address(0) && !v.isRevoked(id);
+    }
+
+    /// @inheritdoc ITrustManager
     function reputationAt(bytes32 id, uint48 blockNumber) external view returns (uint256) {
         if (blockNumber >= block.number) revert TrustManager__FutureLookup(blockNumber);
         return _reputationHistory[id].upperLookupRecent(blockNumber);

@@ -26,6 +26,12 @@ contract TrustVerifierStub is IIdentityVerifier {
     function isVerified(bytes32 id) external view returns (bool) {
         return verified[id];
     }
+
+    mapping(bytes32 id => bool) public isRevoked;
+
+    function revoke(bytes32 id, bool r) external {
+        isRevoked[id] = r;
+    }
 }
 
 /// @dev The dispute court's stand-in: FEEDBACK_ROLE is bound to a contract only.
