@@ -25,7 +25,7 @@ import { ethers } from "hardhat";
 import { loadFixture, mine, setBalance, time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
 import type { Signer } from "ethers";
 import { deployTrustFixture, Kind } from "../fixtures/trust";
-import { attestRegistration } from "../../offchain/trust/ledger";
+import { attestRegistration, TrustLedger } from "../../offchain/trust/ledger";
 import { avatarIdOf, avatarOwnerTag } from "../../offchain/avatars/protocols";
 import { TRUST_ROLE_SIGNERS } from "../../offchain/chain/system";
 import { toHex } from "../../offchain/crypto/bytes";
@@ -183,5 +183,31 @@ describe("one person, one verified avatar: untagged avatars and squatted further
     await expect(reclaim(bobFox, await account()))
       .to.be.revertedWithCustomError(trust, "TrustManager__NotAFurtherAvatar")
       .withArgs(bobFox, toHex(avatarOwnerTag(bobSerial)));
+  });
+  it("TrustLedger.reclaimAvatar takes the squatted avatar back; what the contract would refuse it refuses first in one line, sending nothing", async () => {
+    const { trust, mit, msrp, owl, fox, serial, tag, account, login } = await squatted();
+    const alice = await account();
+    const ledger = new TrustLedger(trust.connect(alice));
+    const nonce = () => ethers.provider.getTransactionCount(alice.getAddress());
+    const n0 = await nonce();
+    const elk = toHex(avatarIdOf(serial, "elk"));
+    await expect(ledger.reclaimAvatar(elk, msrp)).to.be.rejectedWith(`reclaimAvatar: avatar ${elk} is not logged in`);
+    await expect(ledger.reclaimAvatar(fox, msrp)).to.be.rejectedWith(`reclaimAvatar: avatar ${fox} is attested: nothing to take back`);
+    const bobSerial = label("bob-serial");
+    await mit.issueMIT(toHex(bobSerial), toHex(label("bob-key")), "bafy-params");
+    const bobFox = toHex(avatarIdOf(bobSerial, "fox"));
+    await mit.recordLogin(bobFox, toHex(bobSerial), toHex(label("w-bob")), toHex(label("v-bob")), (await time.latest()) + 86_400);
+    await expect(ledger.reclaimAvatar(bobFox, msrp)).to.be.rejectedWith(/has no attested avatar yet: register it/);
+    // TrustLedger.register reads the registry's tag too: a legacy avatar of alice's is refused before sending
+    const legacy = ethers.keccak256(ethers.toUtf8Bytes("metatrust:avatar:elk"));
+    await login(legacy);
+    await expect(ledger.register(legacy, "avatar", msrp)).to.be.rejectedWith(
+      `register: avatar ${legacy}'s owner (tag ${tag}) already has the attested avatar ${fox}`,
+    );
+    expect(await nonce()).to.equal(n0);
+    await ledger.reclaimAvatar(owl, msrp);
+    expect((await trust.entity(owl)).controller).to.equal(await alice.getAddress());
+    await expect(ledger.reclaimAvatar(owl, msrp)).to.be.rejectedWith(`reclaimAvatar: avatar ${owl} is controlled by this account already`);
+    expect(await nonce()).to.equal(n0 + 1);
   });
 });
