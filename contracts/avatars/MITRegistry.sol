@@ -171,6 +171,24 @@ contract MITRegistry is IMITRegistry, IIdentityVerifier, AccessControl {
         return _mits[a.driverSerial].status == MitStatus.Active && _mits[a.owner].status == MitStatus.Active;
     }
 
+    /// @inheritdoc IIdentityVerifier
+    /// @dev Revoked iff its owner's MIT is: a revoked driver (a proxy) or an ended session lapses
+    /// only, since the owner may log in again (recordLogin needs the owner's MIT active only).
+    function isRevoked(bytes32 id) external view returns (bool) {
+        bytes32 owner = _avatars[id].owner;
+        return owner != bytes32(0) && _mits[owner].status == MitStatus.Revoked;
+    }
+
+    /// @inheritdoc IIdentityVerifier
+    /// @dev keccak256("METATRUST-V1-AVATAR-OWNER" ‖ owner serial)[0..16], the tag avatarIdOf puts at
+    /// the head of every id of that owner (docs/specs/avatars.md "Avatar ids"); from the recorded
+    /// owner, never from the id, so an id without the tag (claimed before F7) is its owner's too.
+    function ownerTagOf(bytes32 id) external view returns (bytes16) {
+        bytes32 owner = _avatars[id].owner;
+        if (owner == bytes32(0)) return bytes16(0);
+        return bytes16(keccak256(abi.encodePacked("METATRUST-V1-AVATAR-OWNER", owner)));
+    }
+
     /// @inheritdoc IMITRegistry
     function mit(bytes32 serial) external view returns (MIT memory) {
         return _mits[serial];

@@ -164,6 +164,10 @@ contract DisputeResolution is IDisputeResolution {
         // and a flag set after the commit (front-running the reveal it sees) would pick the votes
         // that count. The commit checked the voter then.
         if (e.flags & ATTACK_MASK != 0 && d.nature != NATURE_FLAG_CONTEST) revert DisputeResolution__Flagged(id, voter);
+        // Its identity still stands (h11-red2 D1): a revoked MIT or an admin's unverification after
+        // the commit takes the vote away; a lapsed avatar session does not (its owner may log in
+        // again, and an honest juror keeps its vote). The revoker is no party, so in a flag contest too.
+        if (!_trust.hasIdentityStanding(voter)) revert DisputeResolution__IdentityRevoked(id, voter);
         (uint256 rep, uint8 why) = _snapshotWeight(d, voter, e.controller);
         if (why == 1) revert DisputeResolution__PartyCannotVote(id, voter);
         if (why == 2) revert DisputeResolution__NotEligible(id, voter, rep);
@@ -423,9 +427,11 @@ contract DisputeResolution is IDisputeResolution {
         }
         // Committed, not revealed: penalized if it could have revealed (a vote withheld after
         // seeing the others loses at least what a losing vote would). A voter flagged now could
-        // not (`reveal` refuses a flagged voter outside a flag contest): no penalty (h11-red2 D2).
+        // not (`reveal` refuses a flagged voter outside a flag contest): no penalty (h11-red2 D2);
+        // nor could one whose identity is revoked now (h11-red2 D1).
         ITrustManager.Entity memory e = _trust.entity(voter);
         if (e.flags & ATTACK_MASK != 0 && d.nature != NATURE_FLAG_CONTEST) return 0;
+        if (!_trust.hasIdentityStanding(voter)) return 0;
         (, uint8 why) = _snapshotWeight(d, voter, e.controller);
         return why == 0 ? -int256(uint256(_voterPenalty)) : int256(0);
     }

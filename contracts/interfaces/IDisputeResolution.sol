@@ -160,6 +160,8 @@ interface IDisputeResolution {
     error DisputeResolution__NotEligible(uint256 id, bytes32 voter, uint256 reputation);
     /// @notice The voter's identity is not verified through the identity registries.
     error DisputeResolution__NotVerified(uint256 id, bytes32 voter);
+    /// @notice The voter's identity was revoked after its commit (`ITrustManager.hasIdentityStanding`).
+    error DisputeResolution__IdentityRevoked(uint256 id, bytes32 voter);
     error DisputeResolution__AlreadyVoted(uint256 id, bytes32 voter);
     error DisputeResolution__EmptyCommitment(uint256 id, bytes32 voter);
     error DisputeResolution__Flagged(uint256 id, bytes32 voter);

@@ -8,4 +8,15 @@ pragma solidity 0.8.30;
 interface IIdentityVerifier {
     /// @notice True iff `id` was verified by this registry.
     function isVerified(bytes32 id) external view returns (bool);
+
+    /// @notice True iff `id`'s verification was withdrawn for good by an authority (an avatar whose
+    /// owner's MIT is revoked): nothing its holder does makes it verified again. A verification
+    /// that lapsed (an avatar's login or delegation ended: its owner logs in again) is not revoked.
+    function isRevoked(bytes32 id) external view returns (bool);
+
+    /// @notice The 16-byte tag of the person who owns `id` (zero if this registry knows no owner, or
+    /// tags none): what "one person, one verified avatar" is keyed on. The MITRegistry derives it
+    /// from the avatar's recorded owner serial, so an avatar whose id carries no tag (claimed before
+    /// ids were per owner) gets its owner's tag too.
+    function ownerTagOf(bytes32 id) external view returns (bytes16);
 }

@@ -143,6 +143,18 @@ contract ResourcePoolRegistry is IResourcePoolRegistry, IIdentityVerifier, Acces
         return _records[id].tag != bytes32(0);
     }
 
+    /// @inheritdoc IIdentityVerifier
+    /// @dev A PID's join record is never withdrawn: nothing is revoked here.
+    function isRevoked(bytes32) external pure returns (bool) {
+        return false;
+    }
+
+    /// @inheritdoc IIdentityVerifier
+    /// @dev PIDs carry no person's tag: the MSRP attests one PID per RN (docs/specs/rsms-join.md).
+    function ownerTagOf(bytes32) external pure returns (bytes16) {
+        return bytes16(0);
+    }
+
     /// @inheritdoc IResourcePoolRegistry
     function joinCount() external view returns (uint256) {
         return _joinCount;

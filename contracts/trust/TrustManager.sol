@@ -159,23 +159,17 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
         if (id == bytes32(0) || e.attested) revert TrustManager__EntityExists(id);
         IIdentityVerifier v = _verifiers[kind];
         if (address(v) == address(0) || !v.isVerified(id)) revert TrustManager__UnverifiedIdentity(id, kind);
-        // One person, one verified avatar: an avatar id opens with its owner's tag (avatarIdOf), one
-        // MIT per person (the IdP's iris check), so one attested avatar per tag. The tag is public
-        // in the id already: the binding links nothing new.
-        bytes16 tag = bytes16(id);
+        // One person, one verified avatar: one MIT per person (the IdP's iris check), so one
+        // attested avatar per owner tag. The tag is the registry's (from the avatar's recorded owner
+        // serial), not the id's head: an avatar claimed before ids were per owner has its owner's
+        // tag too. The tag is public already (the chain records each avatar's owner).
+        bytes16 tag;
         if (kind == Kind.Avatar) {
+            tag = v.ownerTagOf(id);
             bytes32 bound = _attestedAvatars[tag];
             if (bound != bytes32(0)) revert TrustManager__OwnerHasAttestedAvatar(tag, bound);
         }
-        // The attestation names the caller: a copy sent by anyone else recovers another signer.
-        (address signer, , ) = ECDSA.tryRecover(
-            _hashTypedDataV4(keccak256(abi.encode(REGISTRATION_TYPEHASH, id, kind, msg.sender, deadline))),
-            attestation
-        );
-        if (
-            signer == address(0) ||
-            !IAccessControl(address(v)).hasRole(kind == Kind.Avatar ? IDP_ROLE : MSRP_ROLE, signer)
-        ) revert TrustManager__InvalidAttestation(id, signer);
+        _requireAttestation(id, kind, deadline, attestation, v);
         address squatter = e.controller;
         uint256 previous = e.reputation;
         // A squatter's earlier unattested entry is reclaimed: fresh reputation, no flags.
@@ -188,6 +182,47 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
         }
         if (squatter != address(0)) emit EntityReclaimed(id, squatter, msg.sender);
         emit EntityRegistered(id, kind, msg.sender);
+    }
+
+    /// @inheritdoc ITrustManager
+    function reclaimAvatar(bytes32 id, uint256 deadline, bytes calldata attestation) external {
+        if (block.timestamp > deadline) revert TrustManager__AttestationExpired(id, deadline);
+        Entity storage e = _entities[id];
+        if (id == bytes32(0) || e.attested || e.controller == msg.sender) revert TrustManager__EntityExists(id);
+        IIdentityVerifier v = _verifiers[Kind.Avatar];
+        if (address(v) == address(0) || !v.isVerified(id)) revert TrustManager__UnverifiedIdentity(id, Kind.Avatar);
+        // Only a further avatar: the owner's first goes through registerAttested (and is verified).
+        bytes16 tag = v.ownerTagOf(id);
+        bytes32 bound = _attestedAvatars[tag];
+        if (bound == bytes32(0)) revert TrustManager__NotAFurtherAvatar(id, tag);
+        _requireAttestation(id, Kind.Avatar, deadline, attestation, v);
+        address squatter = e.controller;
+        uint256 previous = e.reputation;
+        // What `register` gives an honest newcomer: reputation 0, unverified, no flags, no vote.
+        _entities[id] = Entity(msg.sender, Kind.Avatar, 0, 0, false, false);
+        _reputationHistory[id].push(uint48(block.number), 0);
+        _moveTotal(previous, 0);
+        if (squatter != address(0)) emit EntityReclaimed(id, squatter, msg.sender);
+        emit EntityRegistered(id, Kind.Avatar, msg.sender);
+    }
+
+    /// @dev The registrar's EIP-712 Registration(id, kind, controller = the caller, deadline): the
+    /// attestation names the caller, so a copy sent by anyone else recovers another signer.
+    function _requireAttestation(
+        bytes32 id,
+        Kind kind,
+        uint256 deadline,
+        bytes calldata attestation,
+        IIdentityVerifier v
+    ) private view {
+        (address signer, , ) = ECDSA.tryRecover(
+            _hashTypedDataV4(keccak256(abi.encode(REGISTRATION_TYPEHASH, id, kind, msg.sender, deadline))),
+            attestation
+        );
+        if (
+            signer == address(0) ||
+            !IAccessControl(address(v)).hasRole(kind == Kind.Avatar ? IDP_ROLE : MSRP_ROLE, signer)
+        ) revert TrustManager__InvalidAttestation(id, signer);
     }
 
     /// @notice Sets the admin identity-verified flag of an entity (until its kind has a registry).
@@ -373,6 +408,15 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
         if (!e.attested) return false;
         IIdentityVerifier v = _verifiers[e.kind];
         return address(v) != address(0) && v.isVerified(id);
+    }
+
+    /// @inheritdoc ITrustManager
+    function hasIdentityStanding(bytes32 id) external view returns (bool) {
+        Entity storage e = _entities[id];
+        if (e.flags & VERIFIED_BIT != 0) return true;
+        if (!e.attested) return false;
+        IIdentityVerifier v = _verifiers[e.kind];
+        return address(v) != address(0) && !v.isRevoked(id);
     }
 
     /// @inheritdoc ITrustManager

@@ -48,6 +48,9 @@ export function evidenceToJson(e: Evidence): Record<string, unknown> {
             accusedNonce: toHex(e.handshake.accusedNonce),
             reporter: helloToJson(e.handshake.reporter),
             reporterSig: toHex(encodeSig(e.handshake.reporterSig)),
+            ...(e.handshake.session
+              ? { session: { time: e.handshake.session.time, accusedSig: toHex(encodeSig(e.handshake.session.accusedSig)) } }
+              : {}),
           },
         }
       : {}),
@@ -103,5 +106,13 @@ function handshakeFromJson(j: Record<string, unknown>): NonNullable<Evidence["ha
       nonce: fromHex(String(r.nonce), 32),
     },
     reporterSig: decodeSig(fromHex(String(j.reporterSig), 48)),
+    ...(j.session
+      ? {
+          session: {
+            time: Number((j.session as { time: number }).time),
+            accusedSig: decodeSig(fromHex(String((j.session as { accusedSig: string }).accusedSig), 48)),
+          },
+        }
+      : {}),
   };
 }

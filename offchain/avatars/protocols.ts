@@ -507,7 +507,8 @@ function verifyPeer(peer: Hello, msg: ProxyMessage, proxySig: G1Point, who: "A" 
   throw new AvatarProtocolError("BAD_SIGNATURE", `${who}'s proxy signature on the transcript does not verify`);
 }
 
-const transcript = (a: Hello, b: Hello) =>
+/** The handshake transcript t of two hellos, the initiator's first (what both sides sign, type challenge). */
+export const handshakeTranscript = (a: Hello, b: Hello) =>
   keccak_256(concat(toBytes("METATRUST-V1-AVATAR-AUTH"), a.avatarId, a.ephemeral, a.nonce, a.o.h, b.avatarId, b.ephemeral, b.nonce, b.o.h));
 
 /** Key-confirmation labels: one per direction, so that a tag cannot be reflected back to its sender. */
@@ -594,7 +595,7 @@ export async function authRespond(
   await checkHello(ctx, peer);
   refuseSelf(hello, peer);
   requireSigner(side);
-  const t = transcript(peer, hello);
+  const t = handshakeTranscript(peer, hello);
   const msg: ProxyMessage = { type: Scope.challenge, time: ctx.now(), body: t };
   const key = sessionKey(ecdh(e, peer.ephemeral), t);
   const proxySig = cpsPSign(side.driver.keys, side.credential.warrant, side.credential.o, msg);
@@ -643,7 +644,7 @@ export async function authFinish(
   await checkHello(ctx, peer);
   refuseSelf(state.hello, peer);
   requireFresh("authFinish", reply.time, ctx.now());
-  const t = transcript(state.hello, peer);
+  const t = handshakeTranscript(state.hello, peer);
   const msg: ProxyMessage = { type: Scope.challenge, time: reply.time, body: t };
   verifyPeer(peer, msg, reply.proxySig, "B");
   const key = sessionKey(ecdh(state.e, peer.ephemeral), t);
@@ -724,7 +725,74 @@ export type Handshake = {
   accusedNonce: Uint8Array;
   reporter: Hello;
   reporterSig: G1Point;
+  /**
+   * For interaction evidence only (a message of type interaction, body t || payload): the time of
+   * the transcript message both sides signed in the handshake, and the accused's own signature on
+   * it (type challenge, that time, body t). The reporter's signature is on the same message.
+   */
+  session?: { time: number; accusedSig: G1Point };
 };
+
+/** Bytes of a handshake transcript t (keccak256), the prefix of every interaction message's body. */
+export const TRANSCRIPT_BYTES = 32;
+
+/**
+ * A side signs an interaction message inside its authenticated session with a peer (h11-red2 V1):
+ * body = t || payload, t the session's transcript (the body of `session`, the evidence about the
+ * peer that mutual authentication gave this side). Bound to t, the message is evidence only with
+ * that handshake and the peer's signature on t: whoever else holds it cannot have it traced.
+ * @throws AvatarProtocolError(BAD_EVIDENCE) if `session` is not a handshake's evidence, (NOT_DRIVER) if this side's driver is not its warrant's proxy
+ */
+export function signInteraction(
+  side: Side,
+  session: Evidence,
+  payload: Uint8Array,
+  time: number,
+): { message: ProxyMessage; proxySig: G1Point } {
+  const t = sessionTranscript("signInteraction", session);
+  requireSigner(side);
+  const message: ProxyMessage = { type: Scope.interaction, time, body: concat(t, payload) };
+  return { message, proxySig: cpsPSign(side.driver.keys, side.credential.warrant, side.credential.o, message) };
+}
+
+function sessionTranscript(fn: string, session: Evidence): Uint8Array {
+  if (
+    session.message.type !== Scope.challenge ||
+    !session.handshake ||
+    session.handshake.session ||
+    session.message.body.length !== TRANSCRIPT_BYTES
+  )
+    throw new AvatarProtocolError("BAD_EVIDENCE", `${fn}: the session evidence is not a handshake's transcript evidence`);
+  return session.message.body;
+}
+
+/**
+ * The receiver's evidence of an interaction message its peer signed in their session: the
+ * session's transcript evidence about the peer (from mutual authentication) with the message and
+ * the peer's signature on it; the peer's signature on t moves into the handshake's session part.
+ * Unstamped: the holder has the platform stamp it ({@link stampEvidence}).
+ * @throws AvatarProtocolError(BAD_EVIDENCE) if the message is not an interaction of this session, (BAD_SIGNATURE) if the peer's signature does not verify
+ */
+export function interactionEvidence(session: Evidence, message: ProxyMessage, proxySig: G1Point): Evidence {
+  const t = sessionTranscript("interactionEvidence", session);
+  if (message.type !== Scope.interaction || message.body.length < t.length || !equalBytes(message.body.subarray(0, t.length), t))
+    throw new AvatarProtocolError("BAD_EVIDENCE", "interactionEvidence: the message is not an interaction of this session");
+  if (message.time < session.message.time)
+    throw new AvatarProtocolError("BAD_EVIDENCE", "interactionEvidence: the message predates its session");
+  if (!cpsPVerify(session.ownerPk, session.warrant, session.o, message, proxySig))
+    throw new AvatarProtocolError("BAD_SIGNATURE", "interactionEvidence: the peer's signature on the message does not verify");
+  return {
+    avatarId: session.avatarId,
+    ownerSerial: session.ownerSerial,
+    ownerPk: session.ownerPk,
+    driverSerial: session.driverSerial,
+    warrant: session.warrant,
+    o: session.o,
+    message,
+    proxySig,
+    handshake: { ...session.handshake!, session: { time: session.message.time, accusedSig: session.proxySig } },
+  };
+}
 
 /**
  * The hash of evidence without its receipt: keccak256 of its canonical encoding (avatar, owner
@@ -807,13 +875,18 @@ export async function judgeTrace(
     return reject("KEY_MISMATCH", "the warrant's proxy is not the driver's key");
   const held = await heldUnderWarrant(ctx, e);
   if (!held) return reject("NOT_DRIVER", "the driver did not hold the avatar under this warrant at that time");
-  // evidence the reporter could hold without an authenticated interaction traces nobody (h11-red2 V1)
+  // evidence the reporter could hold without an authenticated interaction traces nobody (h11-red2
+  // V1): a transcript signature, or an interaction message inside that session, with the
+  // reporter's side of the handshake; any other type (a login, a combined type) is no evidence
   if (e.message.type === Scope.login)
     return reject("BAD_EVIDENCE", "a login signature (made to the platform) is no evidence of an interaction");
-  if (e.message.type === Scope.challenge) {
-    const why = await handshakeFault(ctx, e);
-    if (why) return reject(why[0], why[1]);
-  }
+  if (e.message.type !== Scope.challenge && e.message.type !== Scope.interaction)
+    return reject(
+      "BAD_EVIDENCE",
+      `a message of type ${e.message.type} is no evidence of an interaction (only a transcript or an interaction)`,
+    );
+  const why = await handshakeFault(ctx, e);
+  if (why) return reject(why[0], why[1]);
   // one interaction, one trace (h11-red2 V2): verified evidence of a signed message of this
   // avatar that a case traced already is refused, naming that case, before anything is recorded.
   // The same case again (a retry after a crash between the keystore and the chain) is judged again.
@@ -855,20 +928,44 @@ export function tracedEvidenceKey(e: Evidence): Uint8Array {
  * accused's: the reporter's owner MIT and key, its warrant for its avatar, its driver's key, and
  * that warrant recorded on-chain for that avatar and driver (a login or a delegation). A replayed
  * hello gets the responder's signature on t, but only the replayed avatar's driver can sign t.
+ * Interaction evidence (h11-red2 V1 residual): the message's body must open with that t, be no
+ * older than the session, and the handshake's session part must hold the accused's signature on
+ * the transcript message (type challenge, the session's time, body t), which the reporter's
+ * signature must also be on: a message signed outside a session, or in a session with someone
+ * else, traces nobody.
  */
 async function handshakeFault(ctx: AvatarContext, e: Evidence): Promise<[string, string] | undefined> {
   const hs = e.handshake;
-  if (!hs) return ["BAD_EVIDENCE", "a transcript signature without the reporter's side of the handshake is no evidence of an interaction"];
+  const interaction = e.message.type === Scope.interaction;
+  if (!hs)
+    return interaction
+      ? ["BAD_EVIDENCE", "an interaction message without the handshake of its session is no evidence of an interaction"]
+      : ["BAD_EVIDENCE", "a transcript signature without the reporter's side of the handshake is no evidence of an interaction"];
   const r = hs.reporter;
   const accused = { avatarId: e.avatarId, ephemeral: hs.accusedEphemeral, nonce: hs.accusedNonce, o: e.o } as Hello;
-  const t = hs.accusedInitiated ? transcript(accused, r) : transcript(r, accused);
-  if (!equalBytes(e.message.body, t)) return ["BAD_EVIDENCE", "the signed message is not the transcript of the handshake shown"];
+  const t = hs.accusedInitiated ? handshakeTranscript(accused, r) : handshakeTranscript(r, accused);
+  // the message both sides signed in the handshake: the evidence's own (a transcript signature),
+  // or, for an interaction message (body t || payload), the session's, which the accused signed too
+  let session: ProxyMessage = e.message;
+  if (interaction) {
+    if (!hs.session)
+      return ["BAD_EVIDENCE", "an interaction message without the accused's signature on its session's transcript is no evidence"];
+    if (e.message.body.length < t.length || !equalBytes(e.message.body.subarray(0, t.length), t))
+      return ["BAD_EVIDENCE", "the interaction message is not in the session of the handshake shown"];
+    if (e.message.time < hs.session.time) return ["BAD_EVIDENCE", "the interaction message predates its session"];
+    session = { type: Scope.challenge, time: hs.session.time, body: t };
+  } else {
+    if (hs.session) return ["BAD_EVIDENCE", "a transcript signature's handshake carries a session part (interaction evidence only)"];
+    if (!equalBytes(e.message.body, t)) return ["BAD_EVIDENCE", "the signed message is not the transcript of the handshake shown"];
+  }
   if (equalBytes(r.avatarId, e.avatarId)) return ["BAD_EVIDENCE", "the reporter's avatar is the accused avatar"];
+  if (interaction && !cpsPVerify(e.ownerPk, e.warrant, e.o, session, hs.session!.accusedSig))
+    return ["BAD_SIGNATURE", "the accused's signature on its session's transcript does not verify"];
   const ownerMit = await ctx.registry.mit(toHex(r.ownerSerial));
   if (Number(ownerMit.status) === 0 || !equalBytes(fromHex(ownerMit.keyId, 32), keyId(r.ownerPk)))
     return ["KEY_MISMATCH", "the reporter's owner key is not its owner MIT's"];
   if (!equalBytes(r.warrant.avatarId, r.avatarId)) return ["BAD_EVIDENCE", "the reporter's warrant is for another avatar"];
-  if (!cpsPVerify(r.ownerPk, r.warrant, r.o, e.message, hs.reporterSig))
+  if (!cpsPVerify(r.ownerPk, r.warrant, r.o, session, hs.reporterSig))
     return ["BAD_SIGNATURE", "the reporter's signature on the transcript does not verify"];
   const driverMit = await ctx.registry.mit(toHex(r.driverSerial));
   if (!equalBytes(fromHex(driverMit.keyId, 32), keyId(r.warrant.proxy)))

@@ -16,6 +16,7 @@
  * | hello | avatar 32, owner serial 32, owner key 96, driver serial 32, warrant 177, original 112, ephemeral 33 (secp256k1), nonce 32 | 546 |
  * | receipt | time u64, BIP-340 signature 64 | 72 |
  * | handshake | accused initiated u8 (0/1), accused ephemeral 33, accused nonce 32, reporter's hello 546, reporter's s_p 48 | 660 |
+ * | session part (interaction evidence) | transcript message time u64, accused's s_p on it 48 | 56 |
  *
  * | message | from -> to | fields | bytes |
  * |---|---|---|---:|
@@ -24,7 +25,7 @@
  * | Hello (0x23) | initiator -> responder | hello | 2 + 546 |
  * | AuthReply (0x24) | responder -> initiator | hello, time u64, s_p 48, confirmation 32 | 2 + 634 |
  * | AuthFinish (0x25) | initiator -> responder | s_p 48, confirmation 32 | 2 + 80 |
- * | Evidence (0x26) | reporter -> IdP | avatar 32, owner serial 32, owner key 96, driver serial 32, warrant, original, message (body: any), s_p 48, handshake flag u8 (0/1), [handshake], receipt flag u8 (0/1), [receipt] | 2 + 529 + 11 + body + 1 (+ 660) + 1 (+ 72) |
+ * | Evidence (0x26) | reporter -> IdP | avatar 32, owner serial 32, owner key 96, driver serial 32, warrant, original, message (body: any), s_p 48, handshake flag u8 (0 none, 1 handshake, 2 handshake and session part), [handshake], [session part], receipt flag u8 (0/1), [receipt] | 2 + 529 + 11 + body + 1 (+ 660 (+ 56)) + 1 (+ 72) |
  */
 import { concat } from "../crypto/bytes";
 import { G1Point, G2Point } from "../crypto/bls";
@@ -59,6 +60,8 @@ export const AVATAR_SIZES = {
   receipt: 8 + 64,
   /** the reporter's side of a handshake in evidence, after its flag: initiated u8, ephemeral, nonce, hello, s_p */
   handshake: 1 + POINT_BYTES + 32 + (32 + 32 + 96 + 32 + 177 + 112 + POINT_BYTES + 32) + 48,
+  /** the handshake's session part of interaction evidence (flag 2): transcript time u64, the accused's s_p */
+  handshakeSession: 8 + 48,
   LoginResponse: 2 + 32 + SEALED_SAMPLE_BYTES + 177 + 112 + (11 + 128) + 48 + 32 + 32,
   DelegationResponse: 2 + 4 * 32 + SEALED_SAMPLE_BYTES + 177 + 112 + (11 + 128) + 48,
   Hello: 2 + 546,
@@ -333,11 +336,12 @@ export function encodeEvidence(e: Evidence): Uint8Array {
     encodeSig(e.proxySig),
     e.handshake
       ? concat(
-          Uint8Array.of(1, e.handshake.accusedInitiated ? 1 : 0),
+          Uint8Array.of(e.handshake.session ? 2 : 1, e.handshake.accusedInitiated ? 1 : 0),
           fixed(fn, e.handshake.accusedEphemeral, POINT_BYTES, "accused ephemeral key"),
           fixed(fn, e.handshake.accusedNonce, 32, "accused nonce"),
           encHello(fn, e.handshake.reporter),
           encodeSig(e.handshake.reporterSig),
+          e.handshake.session ? concat(u64(fn, e.handshake.session.time), encodeSig(e.handshake.session.accusedSig)) : new Uint8Array(),
         )
       : Uint8Array.of(0),
     receipt,
@@ -358,8 +362,8 @@ export function decodeEvidence(b: Uint8Array): Evidence {
     proxySig: r.g1(),
   };
   const hs = r.u8();
-  if (hs > 1) throw malformed(fn, `handshake flag ${hs} (expected 0 or 1)`);
-  if (hs === 1) {
+  if (hs > 2) throw malformed(fn, `handshake flag ${hs} (expected 0, 1 or 2)`);
+  if (hs >= 1) {
     const initiated = r.u8();
     if (initiated > 1) throw malformed(fn, `initiator flag ${initiated} (expected 0 or 1)`);
     e.handshake = {
@@ -369,6 +373,7 @@ export function decodeEvidence(b: Uint8Array): Evidence {
       reporter: r.hello(),
       reporterSig: r.g1(),
     };
+    if (hs === 2) e.handshake.session = { time: r.u64(), accusedSig: r.g1() };
   }
   const flag = r.u8();
   if (flag > 1) throw malformed(fn, `receipt flag ${flag} (expected 0 or 1)`);

@@ -148,9 +148,17 @@ export function voterFeedback(
  * flagged voter except in a flag contest, so a juror flagged after its commit is not penalized for
  * a reveal it was refused; h11-red2 D2). The flag is read at settlement: a flag set after the
  * reveal phase also spares the voter, and one lifted before settlement does not (docs/specs/disputes.md).
+ * Nor could a voter whose identity no longer stands (`revokedNow`: TrustManager.hasIdentityStanding
+ * false, a revoked MIT or an admin's unverification; any dispute nature: h11-red2 D1), read at
+ * settlement too. A lapsed avatar session is not a revocation: that voter could reveal.
  */
-export function couldHaveRevealed(a: { eligibleAtSnapshot: boolean; flaggedNow: boolean; flagContest: boolean }): boolean {
-  return a.eligibleAtSnapshot && (!a.flaggedNow || a.flagContest);
+export function couldHaveRevealed(a: {
+  eligibleAtSnapshot: boolean;
+  flaggedNow: boolean;
+  flagContest: boolean;
+  revokedNow?: boolean;
+}): boolean {
+  return a.eligibleAtSnapshot && (!a.flaggedNow || a.flagContest) && !a.revokedNow;
 }
 
 /** Eq. 23: A_D = N_C / N_T (as a fraction). */

@@ -212,11 +212,10 @@ export class TrustLedger {
         if (!registrar) throw new Error(`register: ${id} is a verified ${kind}: its registrar must attest the owner`);
         // One person, one verified avatar: the contract refuses a second avatar of the same owner tag.
         if (kind === "avatar") {
-          const tag = id.slice(0, 34);
-          const bound = await this.tm.attestedAvatarOf(tag);
+          const { tag, bound } = await this.boundAvatar(v, id);
           if (bound !== ZeroHash && bound.toLowerCase() !== id.toLowerCase())
             throw new Error(
-              `register: avatar ${id}'s owner (tag ${tag}) already has the attested avatar ${bound}: one person, one verified avatar; register this one unverified while it is not logged in`,
+              `register: avatar ${id}'s owner (tag ${tag}) already has the attested avatar ${bound}: one person, one verified avatar; register this one unverified while it is not logged in, or take it back with reclaimAvatar`,
             );
         }
         if (!runner || !("getAddress" in runner)) throw new Error("register: the ledger has no signer");
@@ -228,6 +227,44 @@ export class TrustLedger {
       }
     }
     return (await mined(this.tm.register(id, EntityKind[kind]))).info;
+  }
+
+  /** The owner tag of an avatar as its registry derives it (`ownerTagOf`), and the avatar bound to it. */
+  private async boundAvatar(verifier: string, id: string): Promise<{ tag: string; bound: string }> {
+    const reg = new Contract(verifier, ["function ownerTagOf(bytes32) view returns (bytes16)"], this.tm.runner);
+    const tag = String(await reg.getFunction("ownerTagOf")(id));
+    return { tag, bound: await this.tm.attestedAvatarOf(tag) };
+  }
+
+  /**
+   * Registers or takes back a further avatar of a person who has her attested avatar
+   * (`TrustManager.reclaimAvatar`): controlled by this ledger's account, unverified, reputation 0.
+   * Everything the contract would refuse for the caller's input is refused first, in one line,
+   * sending nothing: an avatar its registry does not verify (not logged in), an owner without an
+   * attested avatar, the attested avatar itself, one this account controls already.
+   * @param registrar - the IdP signer that attests the owner
+   */
+  async reclaimAvatar(id: string, registrar: Signer): Promise<TxInfo> {
+    const v = await this.tm.verifierOf(EntityKind.avatar);
+    const runner = this.tm.runner;
+    if (!runner || !("getAddress" in runner)) throw new Error("reclaimAvatar: the ledger has no signer");
+    const controller = await (runner as Signer).getAddress();
+    const verified =
+      v !== "0x" + "00".repeat(20) &&
+      (await new Contract(v, ["function isVerified(bytes32) view returns (bool)"], runner).getFunction("isVerified")(id));
+    if (!verified) throw new Error(`reclaimAvatar: avatar ${id} is not logged in (its registry does not verify it): log it in first`);
+    const { tag, bound } = await this.boundAvatar(v, id);
+    if (bound === ZeroHash)
+      throw new Error(`reclaimAvatar: avatar ${id}'s owner (tag ${tag}) has no attested avatar yet: register it (registerAttested)`);
+    const e = await this.tm.entity(id);
+    if (bound.toLowerCase() === id.toLowerCase() || e.attested)
+      throw new Error(`reclaimAvatar: avatar ${id} is attested: nothing to take back`);
+    if (e.controller.toLowerCase() === controller.toLowerCase())
+      throw new Error(`reclaimAvatar: avatar ${id} is controlled by this account already`);
+    const block = await (runner as Signer).provider!.getBlock("latest");
+    const deadline = BigInt(block!.timestamp) + 3600n;
+    const a = await attestRegistration(registrar, this.tm, id, "avatar", controller, deadline);
+    return (await mined(this.tm.reclaimAvatar(id, deadline, a))).info;
   }
 
   /**

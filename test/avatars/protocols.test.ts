@@ -54,6 +54,7 @@ import {
   messagePoint,
 } from "../../offchain/crypto/cps";
 import { encodeEvidence } from "../../offchain/avatars/wire";
+import { signedInSession } from "../helpers/interaction";
 import { keccak256 } from "../../offchain/crypto/hash";
 import { concat, toHex } from "../../offchain/crypto/bytes";
 import { encodePoint, GENERATOR } from "../../offchain/crypto/group";
@@ -810,6 +811,7 @@ describe("avatars: login, delegation, mutual authentication, tracing", () => {
       const { ctx, server, alice, bob, ai, eyes, registry, others } = await world();
       const la = await login(ctx, server, alice, eyes.alice, { avatarId: avatarIdOf(alice.mit!.serial, "alice"), appearance: "fox" });
       const d = await delegate(ctx, server, alice, eyes.alice, ai, { avatarId: avatarIdOf(alice.mit!.serial, "alice") });
+      const lb = await login(ctx, server, bob, eyes.bob, { avatarId: avatarIdOf(bob.mit!.serial, "bob"), appearance: "whale" });
       await registry.revokeDelegation(d.delegationId);
       const revokedAt = Number((await registry.delegation(d.delegationId)).revokedAt);
       const reporter = registry.connect(others[3]);
@@ -820,17 +822,8 @@ describe("avatars: login, delegation, mutual authentication, tracing", () => {
         time: number,
         driverSerial = driver.mit!.serial,
       ): Evidence => {
-        const message = { type: Scope.interaction, time, body: new TextEncoder().encode(`at ${time}`) };
-        const e: Evidence = {
-          avatarId: c.avatarId,
-          ownerSerial: alice.mit!.serial,
-          ownerPk: alice.keys.pk,
-          driverSerial,
-          warrant: c.warrant,
-          o: c.o,
-          message,
-          proxySig: cpsPSign(signer.keys, c.warrant, c.o, message),
-        };
+        // signed in a session with bob's avatar (the reporter), at `time`
+        const e = signedInSession({ credential: c, signer, driverSerial }, { credential: lb.credential, driver: bob }, `at ${time}`, time);
         // the platform's receipt, stamped by its clock at `time`
         return { ...e, receipt: ctx.idp.stamp(evidenceHash(e), time) };
       };
@@ -914,26 +907,22 @@ describe("avatars: login, delegation, mutual authentication, tracing", () => {
     });
 
     it("traces only under a warrant the chain recorded for the driver: an earlier login warrant still counts after a new login; a warrant the owner signed but never recorded, for herself or her proxy, is NOT_DRIVER", async () => {
-      const { ctx, server, alice, ai, eyes, registry, others } = await world();
+      const { ctx, server, alice, bob, ai, eyes, registry, others } = await world();
       const id = avatarIdOf(alice.mit!.serial, "alice");
       const first = await login(ctx, server, alice, eyes.alice, { avatarId: id, appearance: "fox" });
       await login(ctx, server, alice, eyes.alice, { avatarId: id, appearance: "owl" });
       await delegate(ctx, server, alice, eyes.alice, ai, { avatarId: id });
+      const lb = await login(ctx, server, bob, eyes.bob, { avatarId: avatarIdOf(bob.mit!.serial, "bob"), appearance: "whale" });
       const reporter = registry.connect(others[3]);
       const now = ctx.now();
-      const about = (warrant: Warrant, o: OriginalSignature, driver: AvatarParty): Evidence => {
-        const message = { type: Scope.interaction, time: now, body: new TextEncoder().encode("a message") };
-        return {
-          avatarId: id,
-          ownerSerial: alice.mit!.serial,
-          ownerPk: alice.keys.pk,
-          driverSerial: driver.mit!.serial,
-          warrant,
-          o,
-          message,
-          proxySig: cpsPSign(driver.keys, warrant, o, message),
-        };
-      };
+      // signed in a session with bob's avatar (the reporter)
+      const about = (warrant: Warrant, o: OriginalSignature, driver: AvatarParty): Evidence =>
+        signedInSession(
+          { credential: { avatarId: id, owner: alice, driver, warrant, o }, signer: driver },
+          { credential: lb.credential, driver: bob },
+          "a message",
+          now,
+        );
       expect((await trace(ctx, reporter, about(first.credential.warrant, first.credential.o, alice))).realId).to.equal("Alice Liddell");
       const unrecorded = (proxy: AvatarParty): [Warrant, OriginalSignature] => {
         const w: Warrant = {

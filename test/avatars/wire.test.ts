@@ -188,7 +188,7 @@ describe("avatars/wire (versioned byte encodings of every protocol message)", ()
     }
   });
 
-  it("refuses an empty scope, a validity that ends before it starts, a time above 2^53, a receipt, handshake or initiator flag other than 0 or 1", () => {
+  it("refuses an empty scope, a validity that ends before it starts, a time above 2^53, a receipt or initiator flag other than 0 or 1, a handshake flag above 2", () => {
     const e = codecs[5];
     const at = (off: number, v: number) => {
       const b = Uint8Array.from(e.bytes);
@@ -201,7 +201,9 @@ describe("avatars/wire (versioned byte encodings of every protocol message)", ()
     expect(() => decodeEvidence(at(scopeAt + 1, 0xff))).to.throw(/decodeEvidence: a time above 2\^53/);
     expect(() => decodeEvidence(at(scopeAt + 9 + 4, 0))).to.throw(/decodeEvidence: a warrant whose notBefore is after its notAfter/);
     expect(() => decodeEvidence(at(e.bytes.length - 1, 2))).to.throw(/decodeEvidence: receipt flag 2/);
-    expect(() => decodeEvidence(at(e.bytes.length - 2, 2))).to.throw(/^decodeEvidence: handshake flag 2 \(expected 0 or 1\)$/);
+    expect(() => decodeEvidence(at(e.bytes.length - 2, 3))).to.throw(/^decodeEvidence: handshake flag 3 \(expected 0, 1 or 2\)$/);
+    // flag 2 (handshake and session part) promises 716 more bytes
+    expect(() => decodeEvidence(at(e.bytes.length - 2, 2))).to.throw(/^decodeEvidence: truncated/);
     const h = codecs[7].bytes;
     const initiatedAt = h.length - 1 - AVATAR_SIZES.receipt - AVATAR_SIZES.handshake;
     const hb = Uint8Array.from(h);

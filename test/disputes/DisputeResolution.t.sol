@@ -87,11 +87,12 @@ abstract contract DisputeFixture is Test {
         return -int256((PENALTY * m * weight) / (WAD * (total - winning)));
     }
 
-    /// Whether a voter that committed could have revealed as far as flags go: `reveal` refuses a
-    /// flagged voter outside a flag contest (nature 3), so its withheld vote costs nothing at
-    /// settlement (h11-red2 D2). The handlers flag no voter: this keeps the model true to the rule.
+    /// Whether a voter that committed could have revealed as far as flags and identity go: `reveal`
+    /// refuses a flagged voter outside a flag contest (nature 3), and a voter whose identity no
+    /// longer stands (revoked) in any dispute, so its withheld vote costs nothing at settlement
+    /// (h11-red2 D2, D1). The handlers flag and revoke no voter: this keeps the model true to the rule.
     function _couldRevealFlags(uint8 nature, bytes32 voter) internal view returns (bool) {
-        return nature == 3 || tm.entity(voter).flags & 0x7f == 0;
+        return (nature == 3 || tm.entity(voter).flags & 0x7f == 0) && tm.hasIdentityStanding(voter);
     }
 
     function _reps() internal pure returns (uint64[N_REGISTERED] memory) {

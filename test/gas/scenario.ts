@@ -313,6 +313,16 @@ async function scenario(): Promise<GasSnapshot> {
   await send("TrustManager.registerAttested (avatar, its owner's first)", () =>
     tm.connect(s[14]).registerAttested(fixed("avatar-2"), 1, avatarDeadline, avatarAttestation),
   );
+  // A further avatar of the same owner, registered by a squatter while it was not logged in, then
+  // logged in and taken back by its owner as a newcomer (reputation 0, unverified).
+  await send(undefined, () => tm.connect(s[15]).register(fixed("avatar-3"), 1));
+  await send(undefined, () =>
+    mit.recordLogin(fixed("avatar-3"), fixed("mit-user"), fixed("warrant-4"), fixed("vid-3"), BigInt(clock + 86_400)),
+  );
+  const reclaimAttestation = await attestRegistration(admin, tm, fixed("avatar-3"), "avatar", s[14].address, avatarDeadline);
+  await send("TrustManager.reclaimAvatar (a squatted further avatar)", () =>
+    tm.connect(s[14]).reclaimAvatar(fixed("avatar-3"), avatarDeadline, reclaimAttestation),
+  );
 
   return sortSnapshot(out);
 }

@@ -18,13 +18,21 @@ import { idpSystem, startIdp } from "../helpers/idp-services";
 import { Keystore } from "../../offchain/storage/keystore";
 import { AvatarParty } from "../../offchain/avatars/agents";
 import { SimulatedEye } from "../../offchain/avatars/iris";
-import { avatarIdOf, buildLoginResponse, caseHash, type AvatarCredential, type Evidence } from "../../offchain/avatars/protocols";
+import {
+  avatarIdOf,
+  buildLoginResponse,
+  caseHash,
+  type AvatarCredential,
+  type Evidence,
+  type Side,
+} from "../../offchain/avatars/protocols";
+import { signedInSession } from "../helpers/interaction";
 import { encodeLoginResponse } from "../../offchain/avatars/wire";
 import { ChallengePurpose, decodeChallengeReply, decodeLoginAck, encodeChallengeRequest } from "../../offchain/services/avatars/wire";
 import { Kind, Route, Scheme, audienceOf, openEnvelope, sealEnvelope } from "../../offchain/services/envelope";
 import { freshId } from "../../offchain/services/common";
 import { postEnvelope } from "../../offchain/services/client";
-import { Scope, cpsPSign } from "../../offchain/crypto/cps";
+import { cpsPSign } from "../../offchain/crypto/cps";
 import { keccak256 } from "../../offchain/crypto/hash";
 import { toBytes, toHex } from "../../offchain/crypto/bytes";
 import { IdpService } from "../../offchain/services/avatars/idp-service";
@@ -90,6 +98,25 @@ describe("h9-red: the IdP service attacked over its wire (tracing, delegation, m
 
   const proxy = async (name: string) =>
     (await issueRemote({ idp: info, dep, keystore: client, name, kind: "proxy", label: `${name} operator` })).party;
+  /**
+   * The reporter of the sessions with the avatar of `c` (h11-red2 V1: interaction evidence needs
+   * one): bob's avatar driven by a bot he delegated to now, for 30 days, so that its warrant covers
+   * every time the tests date a message of `c` at (its delegation begins after c's warrant).
+   */
+  const reporters = new Map<string, Side>();
+  const reporterOf = async (c: AvatarCredential): Promise<Side> => {
+    const key = toHex(c.avatarId);
+    const known = reporters.get(key);
+    if (known) return known;
+    const name = `R-${reporters.size}`;
+    const bot = await proxy(`reporter-${reporters.size}`);
+    await loginRemote({ idp: info, dep, user: bob, sample: () => eye.bob.capture(), avatarId: avatarOf(bob, name), appearance: name });
+    const credential = (
+      await delegateRemote({ idp: info, dep, user: bob, sample: () => eye.bob.capture(), proxy: bot, avatarId: avatarOf(bob, name) })
+    ).credential;
+    reporters.set(key, { credential, driver: bot });
+    return reporters.get(key)!;
+  };
   const delegated = async (name: string, bot: AvatarParty) => {
     await loginRemote({
       idp: info,
@@ -99,25 +126,15 @@ describe("h9-red: the IdP service attacked over its wire (tracing, delegation, m
       avatarId: avatarOf(alice, name),
       appearance: name,
     });
-    return (
+    const c = (
       await delegateRemote({ idp: info, dep, user: alice, sample: () => eye.alice.capture(), proxy: bot, avatarId: avatarOf(alice, name) })
     ).credential;
+    await reporterOf(c);
+    return c;
   };
-  /** What the driver signs outside any session (an "interaction"), shown to the platform for its receipt. */
-  const signed = async (c: AvatarCredential, driver: AvatarParty, msgTime: number, what: string): Promise<Evidence> => {
-    const message = { type: Scope.interaction, time: msgTime, body: toBytes(what) };
-    const e: Evidence = {
-      avatarId: c.avatarId,
-      ownerSerial: c.owner.mit!.serial,
-      ownerPk: c.owner.keys.pk,
-      driverSerial: driver.mit!.serial,
-      warrant: c.warrant,
-      o: c.o,
-      message,
-      proxySig: cpsPSign(driver.keys, c.warrant, c.o, message),
-    };
-    return stampRemote({ idp: info, dep, evidence: e });
-  };
+  /** What the driver signs in a session with the reporter (an "interaction"), shown to the platform for its receipt. */
+  const signed = async (c: AvatarCredential, driver: AvatarParty, msgTime: number, what: string): Promise<Evidence> =>
+    stampRemote({ idp: info, dep, evidence: signedInSession({ credential: c, signer: driver }, await reporterOf(c), what, msgTime) });
   const traceOutcome = async (e: Evidence): Promise<string> =>
     traceRemote({ idp: info, dep, reporter, evidence: e, retry: once }).then(
       () => "traced",
@@ -183,6 +200,7 @@ describe("h9-red: the IdP service attacked over its wire (tracing, delegation, m
     const c = (
       await loginRemote({ idp: info, dep, user: carol, sample: () => carolEye.capture(), avatarId: avatarOf(carol, "C"), appearance: "c" })
     ).credential;
+    await reporterOf(c); // the session's reporter, before carol signs
     const before = await signed(c, carol, await chainNow(), "carol herself");
     await (await idpRegistry.revokeMIT(toHex(carol.mit!.serial))).wait();
     await time.increase(30);

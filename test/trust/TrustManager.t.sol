@@ -26,6 +26,24 @@ contract TrustVerifierStub is IIdentityVerifier {
     function isVerified(bytes32 id) external view returns (bool) {
         return verified[id];
     }
+
+    mapping(bytes32 id => bool) public isRevoked;
+
+    function revoke(bytes32 id, bool r) external {
+        isRevoked[id] = r;
+    }
+
+    /// The owner tag: the id's first 16 bytes (an id made by avatarIdOf), unless a suite sets another.
+    mapping(bytes32 id => bytes16) public tagOverride;
+
+    function setOwnerTag(bytes32 id, bytes16 tag) external {
+        tagOverride[id] = tag;
+    }
+
+    function ownerTagOf(bytes32 id) external view returns (bytes16) {
+        bytes16 t = tagOverride[id];
+        return t != bytes16(0) ? t : bytes16(id);
+    }
 }
 
 /// @dev The dispute court's stand-in: FEEDBACK_ROLE is bound to a contract only.

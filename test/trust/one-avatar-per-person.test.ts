@@ -118,7 +118,7 @@ describe("one person, one verified avatar entity (A1, avatar side)", () => {
     const tag = toHex(avatarOwnerTag(serial));
     const nonce = await ethers.provider.getTransactionCount(await c2.getAddress());
     await expect(new TrustLedger(trust.connect(c2)).register(owl, "avatar", idp)).to.be.rejectedWith(
-      `register: avatar ${owl}'s owner (tag ${tag}) already has the attested avatar ${fox}: one person, one verified avatar; register this one unverified while it is not logged in`,
+      `register: avatar ${owl}'s owner (tag ${tag}) already has the attested avatar ${fox}: one person, one verified avatar; register this one unverified while it is not logged in, or take it back with reclaimAvatar`,
     );
     expect(await ethers.provider.getTransactionCount(await c2.getAddress())).to.equal(nonce);
     expect((await trust.entity(owl)).kind).to.equal(0n);
