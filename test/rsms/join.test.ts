@@ -4,6 +4,7 @@ import {
   initialJoin,
   initialJoinBatch,
   poolInfo,
+  prefetchJoin,
   publishFilter,
   reauthenticate,
   registerRn,
@@ -402,6 +403,25 @@ describe("rsms: joining resource pools (RSMS §IV.A)", () => {
         "REPLAYED_REPLY",
       );
       expect(await ledger.joinCount()).to.equal(count);
+    });
+
+    it("a replay check asked for ahead (prefetchJoin) counts only for the tag the RPM opens: another tag's answer is not taken for it", async () => {
+      const { ctx, msrp, rpmA, rns, ledger, registry } = await loadRsms();
+      const { request } = rns[0].buildJoinRequest(await poolInfo(ctx, 1));
+      await registry.recordJoin(toHex(H6("squatter", 1n)), toHex(tagOf(rns[0].state.a)), 1, 1);
+      const count = await ledger.joinCount();
+      // the reads of another RN's join, whose tag is free: its "not used" must not pass rns[0]'s replayed tag
+      const other = prefetchJoin(ctx, 1, tagOf(rns[1].state.a));
+      expect(await other.tagUsed).to.equal(false);
+      await expectRejected(serveJoin(ctx, rpmA, msrp, request, undefined, other), "REPLAYED_SECRET");
+      // the same reads for the tag it opens: the answer is taken (no second read of it), and refuses it the same
+      const mine = prefetchJoin(ctx, 1, tagOf(rns[0].state.a));
+      await expectRejected(serveJoin(ctx, rpmA, msrp, request, undefined, mine), "REPLAYED_SECRET");
+      expect(await ledger.joinCount()).to.equal(count);
+      // reads asked for another pool are refused before anything is used
+      const wrongPool = await initialJoin(ctx, rns[2], rpmA, msrp, prefetchJoin(ctx, 2, tagOf(rns[2].state.a))).catch((e: Error) => e);
+      expect(wrongPool).to.be.instanceOf(AgentStateError);
+      expect(rns[2].state.joined).to.equal(false);
     });
 
     it("a secret already recorded under another PID is refused (REPLAYED_SECRET)", async () => {
