@@ -46,6 +46,11 @@ async function rsms(hre: HardhatRuntimeEnvironment) {
     const registry = attach(ResourcePoolRegistry__factory, await deployedAddress(hre, "ResourcePoolRegistry"), msrpSigner);
     return { ledger: new RsmsLedger(registry), store: local.store };
   };
+  /** The registry for reads only (no signer to resolve): what a step reads before it needs the MSRP's key. */
+  const reader = async () => {
+    const registry = attach(ResourcePoolRegistry__factory, await deployedAddress(hre, "ResourcePoolRegistry"), hre.ethers.provider);
+    return { ledger: new RsmsLedger(registry), store: local.store };
+  };
   const loadMsrp = () => Msrp.fromRecord(ks.load(MSRP_RECORD) as never);
   // the MSRP's record is kept as a base and patches of its RNs (Keystore.commit's `patch`): a
   // command that changes a few RNs writes those, not every RN the MSRP knows
@@ -55,7 +60,7 @@ async function rsms(hre: HardhatRuntimeEnvironment) {
   const rnFrom = (m: MsrpAgent, rec: Record<string, unknown>) => ResourceNode.fromRecord(m.params, rec);
   /** H4(a) of the secret an RN's keystore record holds. */
   const tagOfRecord = (rec: Record<string, unknown>) => tagOf(decodeScalar(fromHex(String(rec.a), 32)));
-  return { local, ks, chain, flows, Msrp, loadMsrp, saveMsrp, loadRpm, loadRn, rnFrom, tagOfRecord };
+  return { local, ks, chain, reader, flows, Msrp, loadMsrp, saveMsrp, loadRpm, loadRn, rnFrom, tagOfRecord };
 }
 
 /** A pool named by `flag` that this MSRP has no RPM for is bad input (exit 2), with the command that creates it. */
@@ -283,11 +288,12 @@ task(
     // Before anything is sent: the pool it registered for, and a filter that holds its secret.
     if (!rnRec.joined && Number(rnRec.homePool) !== a.pool)
       throw new UsageError(`rsms:join: --pool ${a.pool}: ${a.rn} registered for pool ${rnRec.homePool}; it joins there first`);
-    const ctx = await r.chain();
     // The join's first reads (the pool, the replay check of the RN's tag, the filter roots: one
-    // batch, flows.prefetchJoin) go out now, and the agents load while they are under way; a
-    // refusal below leaves their answers unread. (A joined RN's request is refused by the RN.)
-    const pre = rnRec.joined ? undefined : r.flows.prefetchJoin(ctx, a.pool, r.tagOfRecord(rnRec));
+    // batch, flows.prefetchJoin) go out now, and the MSRP's signer and the agents load while they
+    // are under way; a refusal below leaves their answers unread. (A joined RN's request is
+    // refused by the RN.)
+    const pre = rnRec.joined ? undefined : r.flows.prefetchJoin(await r.reader(), a.pool, r.tagOfRecord(rnRec));
+    const ctx = await r.chain();
     const m = r.loadMsrp();
     const rn = r.rnFrom(m, rnRec);
     if (!rn.state.joined && m.awaitsPublication(a.pool, rn.state.a))
