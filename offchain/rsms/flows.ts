@@ -122,7 +122,7 @@ export async function publishFilter(
  * again) and the other epochs are loaded; an epoch whose content cannot be fetched right now is
  * skipped and retried at the next sync. RNs listed only in such an epoch get NOT_IN_FILTER.
  *
- * `prefetched`: roots of epochs already asked for (a join's first batch, {@link prefetchJoin}),
+ * `prefetched`: roots of the pool's epochs already read (a join's first read, {@link prefetchJoin}),
  * used instead of reading them again; any other epoch is read here.
  * @returns the number of filters loaded
  * @throws RsmsRejectedError(UNKNOWN_POOL); any other error of the chain or the store
@@ -131,9 +131,10 @@ export async function syncFilters(
   ctx: RsmsContext,
   rpm: ResourcePoolManager,
   known?: Promise<number | undefined>,
-  prefetched?: ReadonlyMap<number, Promise<FilterOnChain>>,
+  prefetched?: Promise<ReadonlyMap<number, FilterOnChain>>,
 ): Promise<number> {
   const epochs = await (known ?? ctx.ledger.poolEpochs(rpm.poolId));
+  const roots = await prefetched;
   if (epochs === undefined) throw new RsmsRejectedError("UNKNOWN_POOL", `syncFilters: pool ${rpm.poolId} is not on-chain`);
   const now = nowSec(ctx);
   rpm.expire(now);
@@ -141,7 +142,7 @@ export async function syncFilters(
   let n = 0;
   for (let epoch = rpm.firstLiveEpoch; epoch < epochs; epoch++) {
     if (have.has(epoch)) continue;
-    const f = await (prefetched?.get(epoch) ?? ctx.ledger.filterAt(rpm.poolId, epoch));
+    const f = roots?.get(epoch) ?? (await ctx.ledger.filterAt(rpm.poolId, epoch));
     if (rpm.isExpired(f.publishedAt, now)) {
       rpm.expire(now, epoch);
       continue;
@@ -185,8 +186,10 @@ export async function serveJoin(
   msrp: Msrp,
   request: Uint8Array,
   epochs?: Promise<number | undefined>,
-  prefetched?: Pick<JoinPrefetch, "tag" | "tagUsed" | "filters">,
+  prefetched?: Pick<JoinPrefetch, "poolId" | "tag" | "tagUsed" | "filters">,
 ): Promise<Served> {
+  if (prefetched && prefetched.poolId !== rpm.poolId)
+    throw new AgentStateError(`serveJoin: the reads asked for are pool ${prefetched.poolId}'s, the RPM's pool is ${rpm.poolId}`);
   const opened = rpm.openJoinRequest(request);
   // The replay check and the filter sync (the pool's filter count, then any filter the RPM has not
   // loaded) run together: the sync is awaited only if the request is not a replay. A replay check
@@ -224,7 +227,8 @@ export async function renewSecret(
 }
 
 /**
- * The chain reads a join starts with, asked for at once (over HTTP, one JSON-RPC batch, issue 20):
+ * What a join reads before its transaction, asked for at once in one call (the registry's
+ * joinView, issue 20) before the RN's request is built:
  * - the pool: PK_RPM for the RN's request, the filter count for the RPM;
  * - the replay check of the tag the RN's secret gives, H4(a): the RPM's check of the tag it opens
  *   from the request, asked for before the RPM has opened it. serveJoin uses the answer only when
@@ -232,41 +236,47 @@ export async function renewSecret(
  *   answer is read before the transaction, as the RPM's own read would be, so it proves as much:
  *   nothing recorded the tag before the check, and the registry refuses a tag recorded since
  *   (ResourcePoolRegistry__TagUsed). H4(a) tells the node nothing of a, and goes on-chain with the join;
- * - the roots of the filter epochs this process found live at the pool at its last join
- *   (`filterHints`, at most MAX_PREFETCHED_EPOCHS): read again, not trusted from memory, so a
- *   chain that changed under the process (a development node restarted) is read as it is now. An
- *   epoch not asked for here (a filter published since) is read by syncFilters, one more round trip.
- * Every answer is awaited by the join, or its error ignored if the join stops first.
+ * - the pool's filter roots from the first epoch this process found live there at its last join
+ *   (`firstLive`, else epoch 0), at most MAX_PREFETCHED_EPOCHS: read from the chain, not trusted
+ *   from memory. An epoch past them (more live epochs than that) is read by syncFilters.
+ * The answer is awaited by the join, or its error ignored if the join stops first.
  */
 export type JoinPrefetch = {
   poolId: number;
   pool: Promise<PoolOnChain | undefined>;
   tag: Uint8Array;
   tagUsed: Promise<boolean>;
-  filters: Map<number, Promise<FilterOnChain>>;
+  /** The filter roots read, by epoch. */
+  filters: Promise<ReadonlyMap<number, FilterOnChain>>;
 };
 
-/** The most filter epochs a join's first batch reads (prefetchJoin). */
+/** The most filter epochs a join's first read returns (prefetchJoin). */
 export const MAX_PREFETCHED_EPOCHS = 8;
 
-/** Per registry and pool: the live epochs [first, end) this process saw at its last join there (prefetchJoin). */
-const filterHints = new Map<string, { first: number; end: number }>();
-const hintKey = (ctx: RsmsContext, poolId: number) => `${String(ctx.ledger.registry.target).toLowerCase()}:${poolId}`;
+/** Per registry and pool: the first epoch this process found live there at its last join (prefetchJoin). */
+const firstLive = new Map<string, number>();
+const liveKey = (ctx: RsmsContext, poolId: number) => `${String(ctx.ledger.registry.target).toLowerCase()}:${poolId}`;
 
 /**
- * Asks for a join's first reads at once (see {@link JoinPrefetch}).
+ * Asks for a join's first reads at once (see {@link JoinPrefetch}): one eth_call.
  * @param tag - H4(a) of the joining RN's secret (tagOf)
  */
 export function prefetchJoin(ctx: RsmsContext, poolId: number, tag: Uint8Array): JoinPrefetch {
-  const quiet = <T>(p: Promise<T>) => (p.catch(() => undefined), p);
-  const pool = quiet(ctx.ledger.pool(poolId));
-  const tagUsed = quiet(ctx.ledger.isTagUsed(tag));
-  const filters = new Map<number, Promise<FilterOnChain>>();
-  const hint = filterHints.get(hintKey(ctx, poolId));
-  if (hint)
-    for (let e = hint.first; e < Math.min(hint.end, hint.first + MAX_PREFETCHED_EPOCHS); e++)
-      filters.set(e, quiet(ctx.ledger.filterAt(poolId, e)));
-  return { poolId, pool, tag: Uint8Array.from(tag), tagUsed, filters };
+  const from = firstLive.get(liveKey(ctx, poolId)) ?? 0;
+  const view = ctx.ledger.joinView(poolId, tag, from, MAX_PREFETCHED_EPOCHS);
+  view.catch(() => undefined);
+  const part = <T>(f: (v: Awaited<typeof view>) => T) => {
+    const p = view.then(f);
+    p.catch(() => undefined);
+    return p;
+  };
+  return {
+    poolId,
+    pool: part((v) => v.pool),
+    tag: Uint8Array.from(tag),
+    tagUsed: part((v) => v.tagUsed),
+    filters: part((v) => new Map(v.filters.map((f, i) => [from + i, f]))),
+  };
 }
 
 /**
@@ -287,7 +297,7 @@ export async function initialJoin(
   if (!p) throw new RsmsRejectedError("UNKNOWN_POOL", `poolInfo: pool ${rpm.poolId} is not on-chain`);
   const { request, pending } = rn.buildJoinRequest({ poolId: p.poolId, pkRpm: p.pkRpm, pidRpm: p.pidRpm });
   const served = await serveJoin(ctx, rpm, msrp, request, Promise.resolve(p.epochs), prefetched);
-  filterHints.set(hintKey(ctx, rpm.poolId), { first: rpm.firstLiveEpoch, end: p.epochs });
+  firstLive.set(liveKey(ctx, rpm.poolId), rpm.firstLiveEpoch);
   rn.acceptJoinReply(served.reply, pending);
   return {
     record: served.record,

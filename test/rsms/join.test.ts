@@ -3,6 +3,7 @@ import { loadRsms } from "./fixtures";
 import {
   initialJoin,
   initialJoinBatch,
+  MAX_PREFETCHED_EPOCHS,
   poolInfo,
   prefetchJoin,
   publishFilter,
@@ -825,6 +826,40 @@ describe("rsms/flows and ledger: each step's checks, results and failure paths",
     expect(rpmA.loadedEpochs).to.deep.equal([0, 1]);
     const orphan = new ResourcePoolManager(msrp.params, { poolId: 9, sk: 5n, pid: H6("o", 1n) });
     await expectRejected(syncFilters(ctx, orphan), "UNKNOWN_POOL", /^syncFilters: pool 9 is not on-chain$/);
+  });
+
+  it("a join reads the pool, its tag and up to MAX_PREFETCHED_EPOCHS filter roots in one call (joinView); live epochs past them are read one by one", async () => {
+    const { ctx, msrp, rpmA } = await loadRsms();
+    // epochs 1..MAX+1 after the fixture's epoch 0, each with one new RN; the last RN is in the last epoch
+    let last: ResourceNode | undefined;
+    for (let i = 0; i <= MAX_PREFETCHED_EPOCHS; i++) {
+      last = (await registerRn(ctx, msrp, { name: `many-${i}`, poolId: 1, rid: `many-${i}` })).rn;
+      await publishFilter(ctx, msrp, 1);
+    }
+    const views: [number, number][] = [];
+    const reads: number[] = [];
+    const counting = {
+      ...ctx,
+      ledger: Object.assign(Object.create(ctx.ledger) as typeof ctx.ledger, {
+        joinView: (poolId: number, tag: Uint8Array, from: number, max: number) => (
+          views.push([from, max]),
+          ctx.ledger.joinView(poolId, tag, from, max)
+        ),
+        filterAt: (poolId: number, epoch: number) => (reads.push(epoch), ctx.ledger.filterAt(poolId, epoch)),
+        isTagUsed: () => Promise.reject(new Error("the replay check comes with joinView")),
+        pool: () => Promise.reject(new Error("the pool comes with joinView")),
+      }),
+    };
+    const fresh = ResourcePoolManager.fromRecord(msrp.params, rpmA.toRecord());
+    const res = await initialJoin(counting, last!, fresh, msrp);
+    expect(res.record.poolId).to.equal(1);
+    expect(views).to.have.length(1);
+    const [from, max] = views[0];
+    expect(max).to.equal(MAX_PREFETCHED_EPOCHS);
+    const epochs = MAX_PREFETCHED_EPOCHS + 2;
+    const outside = Array.from({ length: epochs }, (_, e) => e).filter((e) => e < from || e >= from + max);
+    expect(reads).to.deep.equal(outside);
+    expect(fresh.loadedEpochs).to.deep.equal(Array.from({ length: epochs }, (_, e) => e));
   });
 
   it("syncFilters: a corrupt or invalid-CID epoch is quarantined, a missing or unreachable one is retried at the next sync, another store error is thrown; an expired epoch is never fetched", async () => {
