@@ -238,11 +238,11 @@ describe("ResourcePoolRegistry", () => {
       const filtersOf = (v: Awaited<ReturnType<typeof registry.joinView>>) => v.filters.map((f) => [f.root, f.cid, f.capacity]);
       const expected = (from: number, to: number) => roots.slice(from, to).map((r, i) => [r, `cid-${from + i}`, BigInt(64 + from + i)]);
       const all = await registry.joinView(1, b32("used"), 0, 8);
-      expect(all.p.toArray()).to.deep.equal((await registry.pool(1)).toArray());
+      expect([...all.p]).to.deep.equal([...(await registry.pool(1))]);
       expect(all.tagUsed).to.equal(true);
       expect(filtersOf(all)).to.deep.equal(expected(0, 4));
       // each filter as filterAt has it
-      for (let e = 0; e < 4; e++) expect(all.filters[e].toArray()).to.deep.equal((await registry.filterAt(1, e)).toArray());
+      for (let e = 0; e < 4; e++) expect([...all.filters[e]]).to.deep.equal([...(await registry.filterAt(1, e))]);
       expect((await registry.joinView(1, b32("free"), 0, 8)).tagUsed).to.equal(false);
       // from an epoch on, at most max of them, none past the last
       expect(filtersOf(await registry.joinView(1, b32("x"), 1, 2))).to.deep.equal(expected(1, 3));

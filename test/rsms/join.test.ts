@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { keccak_256 } from "@noble/hashes/sha3.js";
 import { loadRsms } from "./fixtures";
 import {
   initialJoin,
@@ -258,6 +259,25 @@ describe("rsms/rpm: the RPM agent", () => {
     // a' in any one of the filters passes
     expect(x.rpm.inFilters(1002n)).to.equal(true);
     expect(x.rpm.inFilters(1010n)).to.equal(true);
+  });
+
+  it("a filter hashed once in this process is not hashed again for the same bytes, and other bytes under its root are still refused", () => {
+    const x = agents();
+    const f = BloomFilter.init(8, 16);
+    f.insert(encodeScalar(x.state.a));
+    const bytes = f.serialize();
+    const root = keccak_256(bytes);
+    x.rpm.addFilter(0, bytes, root);
+    // a second agent (a command's new RPM) given the same bytes loads them
+    const again = ResourcePoolManager.fromRecord(x.rpm.params, x.rpm.toRecord());
+    again.addFilter(0, Uint8Array.from(bytes), root);
+    expect(again.inFilters(x.state.a)).to.equal(true);
+    // one bit changed, under the same root: hashed, and refused
+    const tampered = Uint8Array.from(bytes);
+    tampered[tampered.length - 1] ^= 1;
+    const third = ResourcePoolManager.fromRecord(x.rpm.params, x.rpm.toRecord());
+    expectRejectedSync(() => third.addFilter(0, tampered, root), "FILTER_ROOT_MISMATCH", /do not hash to the published root/);
+    expect(third.loadedEpochs).to.deep.equal([]);
   });
 
   it("forwards Enc_PKpub(a' || PID) bound to its pool only if a' is in a filter; replies A = a'*P", () => {
