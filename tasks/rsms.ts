@@ -293,6 +293,9 @@ task(
     // are under way; a refusal below leaves their answers unread. (A joined RN's request is
     // refused by the RN.)
     const pre = rnRec.joined ? undefined : r.flows.prefetchJoin(await r.reader(), a.pool, r.tagOfRecord(rnRec));
+    // one turn of the event loop: the batching transport sends what was asked for in the turn before
+    // (offchain/chain/transport.ts), so the read is under way while the agents load
+    await new Promise((resolve) => setImmediate(resolve));
     const ctx = await r.chain();
     const m = r.loadMsrp();
     const rn = r.rnFrom(m, rnRec);
