@@ -94,7 +94,7 @@ async function gasAt(n: number, prefix: string) {
 async function latencyOnNode(voters: number) {
   const node = await startNode();
   try {
-    const provider = new JsonRpcProvider(node.url, undefined, { staticNetwork: true, pollingInterval: 50 });
+    const provider = new JsonRpcProvider(node.url, undefined, { staticNetwork: true, pollingInterval: 50, batchStallTime: 0 });
     const signer = await provider.getSigner(0);
     const tm = await new TrustManager__factory(signer).deploy(
       await signer.getAddress(),

@@ -259,7 +259,7 @@ async function main(): Promise<void> {
   const node = await startNode();
   const lat: number[] = [];
   try {
-    const provider = new JsonRpcProvider(node.url, undefined, { staticNetwork: true, pollingInterval: 50 });
+    const provider = new JsonRpcProvider(node.url, undefined, { staticNetwork: true, pollingInterval: 50, batchStallTime: 0 });
     const signer = await provider.getSigner(0);
     const reg = await new ResourcePoolRegistry__factory(signer).deploy(await signer.getAddress());
     await reg.waitForDeployment();

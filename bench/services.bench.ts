@@ -85,7 +85,12 @@ async function drive<T>(items: T[], workers: number, job: (x: T) => Promise<unkn
 async function idpPart(node: Awaited<ReturnType<typeof startNode>>, work: string): Promise<IdpRes> {
   const file = JSON.parse(fs.readFileSync(path.join(node.env.METATRUST_DEPLOYMENTS_DIR!, "localhost.json"), "utf8"));
   const address: string = file.contracts.MITRegistry.address;
-  const provider = new JsonRpcProvider(node.url, undefined, { staticNetwork: true, pollingInterval: 10, cacheTimeout: -1 });
+  const provider = new JsonRpcProvider(node.url, undefined, {
+    staticNetwork: true,
+    pollingInterval: 10,
+    cacheTimeout: -1,
+    batchStallTime: 0,
+  });
   const admin = await provider.getSigner(0);
   const wallet = Wallet.createRandom().connect(provider) as unknown as Wallet;
   await (await admin.sendTransaction({ to: wallet.address, value: parseEther("100") })).wait();
@@ -157,7 +162,12 @@ async function rsmsPart(node: Awaited<ReturnType<typeof startNode>>, work: strin
   try {
     const file = JSON.parse(fs.readFileSync(path.join(node.env.METATRUST_DEPLOYMENTS_DIR!, "localhost.json"), "utf8"));
     const address: string = file.contracts.ResourcePoolRegistry.address;
-    const provider = new JsonRpcProvider(node.url, undefined, { staticNetwork: true, pollingInterval: 10, cacheTimeout: -1 });
+    const provider = new JsonRpcProvider(node.url, undefined, {
+      staticNetwork: true,
+      pollingInterval: 10,
+      cacheTimeout: -1,
+      batchStallTime: 0,
+    });
     const admin = await provider.getSigner(0);
     const fund = async () => {
       const w = Wallet.createRandom().connect(provider) as unknown as Wallet;

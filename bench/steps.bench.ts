@@ -17,6 +17,10 @@ import path from "path";
 import { machine } from "./lib";
 
 const N = Number(process.env.STEPS_N ?? 30);
+/** Consecutive blocks of samples whose ratios are reported apart: the spread over sub-runs of this run. */
+const BLOCKS = 5;
+/** About the size of a join's journal (Keystore.commit: the RN's record, the MSRP record's patch and head; 1.8-2.0 KB). */
+const JOURNAL_BYTES = 2048;
 /** CLI start-up runs (STEPS_CLI; 0 skips them, e.g. for a quick comparison of two commits). */
 const CLI_RUNS = Number(process.env.STEPS_CLI ?? 3);
 const RESULT = path.resolve(__dirname, "results");
@@ -65,6 +69,18 @@ type ChildResult = {
   bare: { p50: number; p95: number; cpu50: number };
   /** One eth_call (TrustManager.entity, encoded beforehand) through the same provider. */
   read: { p50: number; p95: number };
+  /** A join's first read (joinView: the pool, a replay check, the filter roots), encoded beforehand. */
+  joinReads: { p50: number; p95: number };
+  /** A journal-sized file (JOURNAL_BYTES) created, written and fsync'd next to the keystore: the commit point's disk time. */
+  fsync: { p50: number; p95: number };
+  /**
+   * The ratios, robustly: the median over samples of each sample's own ratio (the step over the
+   * bare round trip, or the join's floor, measured in the same sample), and the ratio of p50s
+   * within each of BLOCKS consecutive blocks of samples (the spread over sub-runs).
+   */
+  ratios: Record<"rate" | "join" | "joinFloor", { paired50: number; blocks: number[] }>;
+  /** The 1-minute load average at the start of each block, and at the end. */
+  loads: number[];
   rate: StepResult;
   join: StepResult;
   /** The same steps with JSON-RPC batching off (each request its own HTTP request), interleaved with the above. */
@@ -126,7 +142,7 @@ async function child(out: string) {
 
   // The bare read round trip: one eth_call, encoded beforehand, through the same provider.
   const { deployedAddress } = await import("../tasks/lib/context");
-  const { TrustManager__factory } = await import("../typechain-types");
+  const { TrustManager__factory, ResourcePoolRegistry__factory } = await import("../typechain-types");
   const { entityId } = await import("../offchain/trust/ledger");
   const readCall = {
     to: await deployedAddress(hre, "TrustManager"),
@@ -136,6 +152,36 @@ async function child(out: string) {
     const t = performance.now();
     await hre.network.provider.request({ method: "eth_call", params: [readCall, "latest"] });
     return performance.now() - t;
+  };
+  // The join's first read without the join (flows.prefetchJoin): the same eth_call, encoded beforehand.
+  const joinReadCall = {
+    to: await deployedAddress(hre, "ResourcePoolRegistry"),
+    data: ResourcePoolRegistry__factory.createInterface().encodeFunctionData("joinView", [1, "0x" + "ab".repeat(32), 0, 8]),
+  };
+  const joinReads = async () => {
+    const t = performance.now();
+    await hre.network.provider.request({ method: "eth_call", params: [joinReadCall, "latest"] });
+    return performance.now() - t;
+  };
+  // The commit point's disk time: a new file of a join's journal size, written and fsync'd in the
+  // folder that holds the keystore (Keystore.commit's journal), then removed outside the timing.
+  const { dataDir } = await import("../offchain/chain/paths");
+  const fsyncDir = dataDir(hre.network.name);
+  let fsyncSeq = 0;
+  const fsyncOnce = () => {
+    const file = path.join(fsyncDir, `.steps-bench-${process.pid}-${fsyncSeq++}.tmp`);
+    const body = Buffer.alloc(JOURNAL_BYTES, 0x61);
+    const t = performance.now();
+    const fd = fs.openSync(file, "wx", 0o600);
+    try {
+      fs.writeSync(fd, body);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    const dt = performance.now() - t;
+    fs.rmSync(file);
+    return dt;
   };
 
   // Rating k: rater k mod E rates the one 1 + (k div E) mod (E-1) places further: no pair twice.
@@ -150,11 +196,16 @@ async function child(out: string) {
   // fees are then known to this process, as to a rating service's), the measured ratings follow
   await bare();
   await read();
+  await joinReads();
+  fsyncOnce();
   for (let i = 0; i < E; i++) await rate(i);
   await join(0);
   const bareMs: number[] = [];
   const bareCpu: number[] = [];
   const readMs: number[] = [];
+  const joinReadMs: number[] = [];
+  const fsyncMs: number[] = [];
+  const loads: number[] = [];
   type Name = "rate" | "join" | "rateOff" | "joinOff";
   const names: Name[] = ["rate", "join", "rateOff", "joinOff"];
   const steps = Object.fromEntries(names.map((n) => [n, [] as number[]])) as Record<Name, number[]>;
@@ -169,12 +220,19 @@ async function child(out: string) {
   const { settled } = await import("../offchain/storage/keystore");
   let nextRating = E;
   let nextJoin = 1;
-  for (let k = 1; k <= N; k++) {
+  const floors = async () => {
     await settled();
     bareMs.push(await bare());
     bareCpu.push(lastBareCpu);
     readMs.push(await read());
-    // batching on, then off, in odd samples; off, then on, in even ones (ABBA)
+    joinReadMs.push(await joinReads());
+    fsyncMs.push(fsyncOnce());
+  };
+  for (let k = 1; k <= N; k++) {
+    if ((k - 1) % Math.ceil(N / BLOCKS) === 0) loads.push(os.loadavg()[0]);
+    // the floors before the steps in odd samples, after them in even ones (ABBA); batching on,
+    // then off, in odd samples, off, then on, in even ones
+    if (k % 2) await floors();
     const order: Name[] = k % 2 ? ["rate", "join", "rateOff", "joinOff"] : ["rateOff", "joinOff", "rate", "join"];
     for (const name of order) {
       const f = name.startsWith("rate") ? () => rate(nextRating++) : () => join(nextJoin++);
@@ -191,7 +249,9 @@ async function child(out: string) {
       cpu[name].push((du.user + du.system) / 1000);
       calls[name].push(c);
     }
+    if (k % 2 === 0) await floors();
   }
+  loads.push(os.loadavg()[0]);
   if (profiler) log(`steps: CPU profile of the ${N} x 3 steps written to ${await profiler.stop()}`);
   const summary = (name: Name): StepResult => {
     const ms: Record<string, number> = {};
@@ -222,9 +282,27 @@ async function child(out: string) {
       extra,
     };
   };
+  // sample k's ratio: its step over the bare round trip (or the join's floor) of the same sample
+  const joinFloorMs = bareMs.map((b, i) => b + joinReadMs[i] + fsyncMs[i]);
+  const ratioOf = (xs: number[], floor: number[]) => {
+    const size = Math.ceil(N / BLOCKS);
+    const blocks: number[] = [];
+    for (let i = 0; i < N; i += size) blocks.push(q(xs.slice(i, i + size), 0.5) / q(floor.slice(i, i + size), 0.5));
+    return {
+      paired50: q(
+        xs.map((x, i) => x / floor[i]),
+        0.5,
+      ),
+      blocks,
+    };
+  };
   const res: ChildResult = {
     bare: { p50: q(bareMs, 0.5), p95: q(bareMs, 0.95), cpu50: q(bareCpu, 0.5) },
     read: { p50: q(readMs, 0.5), p95: q(readMs, 0.95) },
+    joinReads: { p50: q(joinReadMs, 0.5), p95: q(joinReadMs, 0.95) },
+    fsync: { p50: q(fsyncMs, 0.5), p95: q(fsyncMs, 0.95) },
+    ratios: { rate: ratioOf(steps.rate, bareMs), join: ratioOf(steps.join, bareMs), joinFloor: ratioOf(steps.join, joinFloorMs) },
+    loads,
     rate: summary("rate"),
     join: summary("join"),
     rateOff: summary("rateOff"),
@@ -265,7 +343,10 @@ async function parent() {
   const x = (v: number) => `${(v / res.bare.p50).toFixed(2)}x`;
   // a rating's reads ride in its receipt's batch: its floor is the bare transaction round trip
   const rateFloor = res.bare.p50;
-  const joinFloor = 2 * res.read.p50 + res.bare.p50;
+  // a join waits for its first read (joinView), the bare transaction round trip, and its journal's fsync
+  const joinFloor = res.joinReads.p50 + res.bare.p50 + res.fsync.p50;
+  const spread = (r: { paired50: number; blocks: number[] }) =>
+    `${r.paired50.toFixed(2)}x (blocks ${Math.min(...r.blocks).toFixed(2)}-${Math.max(...r.blocks).toFixed(2)}x)`;
   const callList = (c: Record<string, number>) =>
     Object.entries(c)
       .map(([m, n]) => (n > 1 ? `${m} x${n}` : m))
@@ -285,6 +366,8 @@ async function parent() {
     "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     `| bare transaction round trip | 2 | 2 | ${res.bare.p50.toFixed(1)} | ${res.bare.p95.toFixed(1)} | 1.00x | ${res.bare.cpu50.toFixed(1)} | | |`,
     `| bare read round trip (one eth_call) | 1 | 1 | ${res.read.p50.toFixed(1)} | ${res.read.p95.toFixed(1)} | ${x(res.read.p50)} | | | |`,
+    `| a join's first read alone (joinView: the pool, the replay check, the filter roots) | 1 | 1 | ${res.joinReads.p50.toFixed(1)} | ${res.joinReads.p95.toFixed(1)} | ${x(res.joinReads.p50)} | | | |`,
+    `| a journal-sized file (${JOURNAL_BYTES} bytes) written and fsync'd next to the keystore | | | ${res.fsync.p50.toFixed(1)} | ${res.fsync.p95.toFixed(1)} | ${x(res.fsync.p50)} | | | |`,
     ...(
       [
         ["rating (`trust:rate --score --unverifiable`, the rater's role key)", res.rate, rateFloor],
@@ -297,13 +380,23 @@ async function parent() {
         `| ${label} | ${r.total} | ${r.http50} | ${r.p50.toFixed(1)} | ${r.p95.toFixed(1)} | ${x(r.p50)} | ${r.cpu50.toFixed(1)} | ${floor.toFixed(1)} | ${(r.p50 / floor).toFixed(2)}x |`,
     ),
     "",
-    "'round-trip floor': the node's part of a step, from the bare round trips of this run. A rating waits for no read before its",
-    "transaction: its two reads (the pair after it, and the pair before it, read at a block this process saw mined before the",
-    "rating: TrustLedger.rate) go with its receipt, so its floor is the bare transaction round trip (the node's time for the two",
-    "eth_calls in that batch is not in it). A join waits for two reads before its transaction (the pool, then the replay check",
-    "with the filter's root: the RN's request needs PK_RPM from the chain, the replay check needs the request), then for the",
-    "bare transaction round trip. What a step takes beyond its floor is the client's: its CPU and, for a join, the keystore",
-    "commit's fsync.",
+    "'round-trip floor': what a step must wait for, from the floors measured in this run. A rating waits for no read before",
+    "its transaction: its two reads (the pair after it, and the pair before it, read at a block this process saw mined before",
+    "the rating: TrustLedger.rate) go with its receipt, so its floor is the bare transaction round trip (the node's time for",
+    "the two eth_calls in that batch is not in it). A join waits for its first read, one eth_call (ResourcePoolRegistry.joinView:",
+    "the pool, whose PK_RPM the RN's request needs, the replay check of the RN's tag and the filter roots: flows.prefetchJoin),",
+    "then for the bare transaction round trip, then for its journal's fsync (Keystore.commit: the step returns once its records",
+    "are durable). What a join takes beyond its floor is the client's CPU on its path: loading the agents (partly while the",
+    "read is under way), the RSMS messages (the RN's request, the RPM's opening and forward, the MSRP's verification), signing,",
+    "the keystore records.",
+    "",
+    `Ratios measured robustly (the floors are measured in every sample, before the steps in odd samples and after them in even`,
+    `ones): the median of each sample's own ratio, and in brackets the range of the ratio of p50s over ${BLOCKS} consecutive blocks`,
+    `of ${Math.ceil(N / BLOCKS)} samples. Load average (1 min) at the start of each block and at the end: ${res.loads.map((l) => l.toFixed(1)).join(", ")}.`,
+    "",
+    `- rating / bare transaction round trip: ${spread(res.ratios.rate)}`,
+    `- join / bare transaction round trip: ${spread(res.ratios.join)}`,
+    `- join / its floor (first read + bare transaction round trip + fsync, of the same sample): ${spread(res.ratios.joinFloor)}`,
     "",
     "'client CPU' is the CPU time (user + system, all threads) of the process running the step, during the step: what the",
     "client computes (ABI coding, signing, the keystore records, the RSMS messages), apart from waiting for the node. It",
@@ -362,12 +455,25 @@ async function parent() {
     "(4.78x): a join loaded and rewrote the MSRP's whole keystore record, which grows with its RNs (6.8 KB journaled per join",
     "at 20 RNs, 92.7 KB at 300). Then the MSRP's record was kept as a base and patches of its RNs (Keystore.commit's `patch`):",
     "a join journals the RN it changed, as many bytes at 300 RNs as at 20 (test/rsms/msrp-record.test.ts); it still loads",
-    "the whole record. This table: that code, N = 60.",
+    "the whole record.",
+    "",
+    "h12-join (2026-12-03, session 12): a join's first reads are one eth_call (ResourcePoolRegistry.joinView: the pool, the",
+    "replay check of the RN's tag H4(a), read before the RPM opens the request and used only for that tag, and the filter",
+    "roots), asked for while the task loads its agents: 3 calls in 3 HTTP requests, where it made 5 in 4 (a batch of three",
+    "eth_calls measured 3.3 ms where the bare read took 1.6, in one run at load 8: hardhat node answers each call of a batch",
+    "on its own); the keystore commit compares with parses it keeps, and the RPM does not hash a filter again. Back to back",
+    "with this bench, N = 40, STEPS_CLI=0: the code before (da2dc7d) at load average 7.9: join 16.1 ms, 5.59x the bare",
+    "round trip (p50 over p50), client CPU 7.8 ms; this code at 12.1 and 14.0: join 13.3 and 15.0 ms, 4.08x and 3.93x",
+    "(the median of the samples' own ratios 4.07x and 3.60x), client CPU 7.4 and 8.3 ms; a rating 1.97x and 2.04x, the code",
+    "before 1.92x. The join's floor (its read, the bare round trip and a journal-sized fsync, measured in each sample) is",
+    "1.5-1.7x the bare round trip: the 2x goal leaves the client under half a bare round trip (about 1.5 ms) for loading",
+    "the agents, the RSMS messages, signing and the keystore records, which take 3-4 ms on its path at this load.",
+    "This table: that code.",
     "",
     "'HTTP requests': the step's round trips to the node. With batching (offchain/chain/transport.ts `batchHttp`), the",
-    "requests a step issues together go as one JSON-RPC batch: a rating's receipt and the pair read after it; a join's",
-    "replay check and the filter's root. With batching off, each request is an HTTP request of its own (concurrent ones",
-    "in parallel, on separate connections).",
+    "requests a step issues together go as one JSON-RPC batch: a rating's receipt and the pair read after it. A join sends",
+    "nothing together (its read, its transaction, its receipt), so batching changes nothing for it. With batching off, each",
+    "request is an HTTP request of its own (concurrent ones in parallel, on separate connections).",
     "",
     "Calls per step (and the mean time spent waiting for each method, ms):",
     "",

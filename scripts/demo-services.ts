@@ -70,7 +70,7 @@ export async function demoServices(): Promise<number> {
     );
     const c = cluster!;
     const dep = JSON.parse(fs.readFileSync(path.join(node!.env.METATRUST_DEPLOYMENTS_DIR!, "localhost.json"), "utf8")) as DeploymentFile;
-    const provider = new JsonRpcProvider(node!.url, undefined, { cacheTimeout: -1 });
+    const provider = new JsonRpcProvider(node!.url, undefined, { cacheTimeout: -1, batchStallTime: 0 });
     try {
       steps.begin("2. resource pools over HTTP (RSMS §IV.A): RNs register with the MSRP, join through the RPM found on-chain");
       const rns = ["edge-1", "edge-2", "edge-3"];
@@ -288,7 +288,7 @@ export async function demoServices(): Promise<number> {
       await steps.run(
         `the raters use both RNs for 8 days and rate them from signed records (${victim} fails on days 2-3 and 6-7)`,
         async () => {
-          const fast = new JsonRpcProvider(node!.url, undefined, { cacheTimeout: -1, pollingInterval: 100 });
+          const fast = new JsonRpcProvider(node!.url, undefined, { cacheTimeout: -1, pollingInterval: 100, batchStallTime: 0 });
           try {
             const tm = TrustManager__factory.connect(dep.contracts.TrustManager.address, fast);
             const r = await rateDays({
@@ -403,7 +403,7 @@ export async function demoServices(): Promise<number> {
 
       steps.begin("8. an MSSA authority election: residents register across both authority services, then nominate, vote, elect");
       // the residents are clients with their own keys (the node's accounts 12-18); receipts asked for often
-      const fast = new JsonRpcProvider(node!.url, undefined, { cacheTimeout: -1, pollingInterval: 100 });
+      const fast = new JsonRpcProvider(node!.url, undefined, { cacheTimeout: -1, pollingInterval: 100, batchStallTime: 0 });
       try {
         const election = AuthorityElection__factory.connect(dep.contracts.AuthorityElection.address, fast);
         const mssaDep = { chainId: 31337n, ledger: CredentialLedger__factory.connect(dep.contracts.CredentialLedger.address, fast) };

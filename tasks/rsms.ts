@@ -24,6 +24,9 @@ async function rsms(hre: HardhatRuntimeEnvironment) {
     { ResourceNode },
     { RsmsLedger },
     { ResourcePoolRegistry__factory },
+    { tagOf },
+    { decodeScalar },
+    { fromHex },
   ] = await Promise.all([
     import("./lib/context"),
     import("../offchain/rsms/flows"),
@@ -32,6 +35,9 @@ async function rsms(hre: HardhatRuntimeEnvironment) {
     import("../offchain/rsms/rn"),
     import("../offchain/rsms/ledger"),
     import("../typechain-types"),
+    import("../offchain/rsms/params"),
+    import("../offchain/crypto/group"),
+    import("../offchain/crypto/bytes"),
   ]);
   const local = localState(hre);
   const ks = local.keystore;
@@ -40,13 +46,21 @@ async function rsms(hre: HardhatRuntimeEnvironment) {
     const registry = attach(ResourcePoolRegistry__factory, await deployedAddress(hre, "ResourcePoolRegistry"), msrpSigner);
     return { ledger: new RsmsLedger(registry), store: local.store };
   };
+  /** The registry for reads only (no signer to resolve): what a step reads before it needs the MSRP's key. */
+  const reader = async () => {
+    const registry = attach(ResourcePoolRegistry__factory, await deployedAddress(hre, "ResourcePoolRegistry"), hre.ethers.provider);
+    return { ledger: new RsmsLedger(registry), store: local.store };
+  };
   const loadMsrp = () => Msrp.fromRecord(ks.load(MSRP_RECORD) as never);
   // the MSRP's record is kept as a base and patches of its RNs (Keystore.commit's `patch`): a
   // command that changes a few RNs writes those, not every RN the MSRP knows
   const saveMsrp = (m: MsrpAgent) => ks.commit({ [MSRP_RECORD]: m.toRecord() }, MSRP_PATCH);
   const loadRpm = (m: MsrpAgent, poolId: number) => ResourcePoolManager.fromRecord(m.params, ks.load(rpmRecord(poolId)));
   const loadRn = (m: MsrpAgent, name: string) => ResourceNode.fromRecord(m.params, ks.load(rnRecord(name)));
-  return { local, ks, chain, flows, Msrp, loadMsrp, saveMsrp, loadRpm, loadRn };
+  const rnFrom = (m: MsrpAgent, rec: Record<string, unknown>) => ResourceNode.fromRecord(m.params, rec);
+  /** H4(a) of the secret an RN's keystore record holds. */
+  const tagOfRecord = (rec: Record<string, unknown>) => tagOf(decodeScalar(fromHex(String(rec.a), 32)));
+  return { local, ks, chain, reader, flows, Msrp, loadMsrp, saveMsrp, loadRpm, loadRn, rnFrom, tagOfRecord };
 }
 
 /** A pool named by `flag` that this MSRP has no RPM for is bad input (exit 2), with the command that creates it. */
@@ -270,18 +284,26 @@ task(
       return { pid: toHex(res.rn.state.pid), resumed: res.resumed };
     }
     const r = await rsms(hre);
-    const m = r.loadMsrp();
-    const rn = r.loadRn(m, a.rn);
+    const rnRec = r.ks.load(rnRecord(a.rn));
     // Before anything is sent: the pool it registered for, and a filter that holds its secret.
-    if (!rn.state.joined) {
-      if (rn.state.homePool !== a.pool)
-        throw new UsageError(`rsms:join: --pool ${a.pool}: ${a.rn} registered for pool ${rn.state.homePool}; it joins there first`);
-      if (m.awaitsPublication(a.pool, rn.state.a))
-        throw new RefusedError(
-          `rsms:join: ${a.rn}'s one-time secret is in pool ${a.pool}'s next filter, which is not published yet: run \`npx hardhat rsms:filter:publish --pool ${a.pool}\` first`,
-        );
-    }
-    const res = await r.flows.initialJoin(await r.chain(), rn, r.loadRpm(m, a.pool), m);
+    if (!rnRec.joined && Number(rnRec.homePool) !== a.pool)
+      throw new UsageError(`rsms:join: --pool ${a.pool}: ${a.rn} registered for pool ${rnRec.homePool}; it joins there first`);
+    // The join's first reads (the pool, the replay check of the RN's tag, the filter roots: one
+    // batch, flows.prefetchJoin) go out now, and the MSRP's signer and the agents load while they
+    // are under way; a refusal below leaves their answers unread. (A joined RN's request is
+    // refused by the RN.)
+    const pre = rnRec.joined ? undefined : r.flows.prefetchJoin(await r.reader(), a.pool, r.tagOfRecord(rnRec));
+    // one turn of the event loop: the batching transport sends what was asked for in the turn before
+    // (offchain/chain/transport.ts), so the read is under way while the agents load
+    await new Promise((resolve) => setImmediate(resolve));
+    const ctx = await r.chain();
+    const m = r.loadMsrp();
+    const rn = r.rnFrom(m, rnRec);
+    if (!rn.state.joined && m.awaitsPublication(a.pool, rn.state.a))
+      throw new RefusedError(
+        `rsms:join: ${a.rn}'s one-time secret is in pool ${a.pool}'s next filter, which is not published yet: run \`npx hardhat rsms:filter:publish --pool ${a.pool}\` first`,
+      );
+    const res = await r.flows.initialJoin(ctx, rn, r.loadRpm(m, a.pool), m, pre);
     // the MSRP's record and the RN's together: one journaled commit, one fsync (Keystore.commit)
     r.ks.commit({ [MSRP_RECORD]: m.toRecord(), [rnRecord(a.rn)]: rn.toRecord() }, MSRP_PATCH);
     const { toHex } = await import("../offchain/crypto/bytes");

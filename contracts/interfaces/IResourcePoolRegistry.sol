@@ -162,6 +162,22 @@ interface IResourcePoolRegistry {
     /// @notice A pool's filter for an epoch.
     function filterAt(uint32 poolId, uint32 epoch) external view returns (FilterRoot memory);
 
+    /// @notice What an RSMS join reads before its transaction, in one call: the pool, whether the tag
+    /// is used, and the pool's filters from `fromEpoch` on (at most `maxEpochs`, none past its last).
+    /// @param poolId the pool
+    /// @param tag H4(a) of the joining secret
+    /// @param fromEpoch the first epoch whose filter is returned
+    /// @param maxEpochs the most filters returned
+    /// @return p the pool (rpm zero if none)
+    /// @return tagUsed whether tag is recorded (isTagUsed)
+    /// @return filters the filters of epochs fromEpoch, fromEpoch + 1, ... (filterAt)
+    function joinView(
+        uint32 poolId,
+        bytes32 tag,
+        uint32 fromEpoch,
+        uint32 maxEpochs
+    ) external view returns (Pool memory p, bool tagUsed, FilterRoot[] memory filters);
+
     /// @notice The record of a PID (tag zero if none).
     function recordOf(bytes32 pid) external view returns (PidRecord memory);
 

@@ -123,6 +123,21 @@ contract ResourcePoolRegistry is IResourcePoolRegistry, IIdentityVerifier, Acces
     }
 
     /// @inheritdoc IResourcePoolRegistry
+    function joinView(
+        uint32 poolId,
+        bytes32 tag,
+        uint32 fromEpoch,
+        uint32 maxEpochs
+    ) external view returns (Pool memory p, bool tagUsed, FilterRoot[] memory filters) {
+        p = _pools[poolId];
+        tagUsed = _pidOfTag[tag] != bytes32(0);
+        uint256 n = fromEpoch < p.epochs ? p.epochs - fromEpoch : 0;
+        if (n > maxEpochs) n = maxEpochs;
+        filters = new FilterRoot[](n);
+        for (uint256 i = 0; i < n; ++i) filters[i] = _filters[poolId][uint32(fromEpoch + i)];
+    }
+
+    /// @inheritdoc IResourcePoolRegistry
     function recordOf(bytes32 pid) external view returns (PidRecord memory) {
         return _records[pid];
     }

@@ -157,8 +157,43 @@ function scalarCoder(t: ParamType, where: string): Coder {
 
 function coderOf(t: ParamType, where: string): Coder {
   if (t.baseType === "tuple") return tupleCoder(t.components ?? [], where);
-  if (t.baseType === "array") throw new FastPathError(`${where}: type ${t.type} is not supported by the fast path`);
+  if (t.baseType === "array") {
+    // dynamic arrays (T[]); fixed-size ones (T[k]) are not used by the hot calls
+    if (t.arrayLength !== -1 || !t.arrayChildren) throw new FastPathError(`${where}: type ${t.type} is not supported by the fast path`);
+    return arrayCoder(coderOf(t.arrayChildren, `${where}[]`), where);
+  }
   return scalarCoder(t, where);
+}
+
+/** A dynamic array T[]: its length, then its elements encoded as a tuple of that many T. */
+function arrayCoder(elem: Coder, where: string): Coder {
+  const size = (elem.dynamic ? 1 : elem.words) * WORD;
+  return {
+    dynamic: true,
+    words: 1,
+    encode(v) {
+      if (!Array.isArray(v)) throw new FastPathError(`${where}: expected an array, got ${String(v)}`);
+      let head = "";
+      let tail = "";
+      for (const x of v) {
+        const e = elem.encode(x);
+        if (elem.dynamic) {
+          head += ((v.length * size + tail.length) / 2).toString(16).padStart(WORD, "0");
+          tail += e;
+        } else head += e;
+      }
+      return v.length.toString(16).padStart(WORD, "0") + head + tail;
+    },
+    decode(hex, base, at) {
+      const start = base + readOffset(hex, base + at, where);
+      const n = BigInt("0x" + readWord(hex, start, where));
+      // each element takes at least its head's words: a length the data cannot hold is refused before anything is read
+      if (n * BigInt(size) > BigInt(hex.length - start - WORD)) throw new FastPathError(`${where}: array of ${n} runs past the data`);
+      const out: unknown[] = [];
+      for (let i = 0; i < Number(n); i++) out.push(elem.decode(hex, start + WORD, i * size));
+      return out;
+    },
+  };
 }
 
 /** The head/tail encoding of a sequence of types (a tuple, or a function's inputs or outputs). */

@@ -5,13 +5,14 @@
  */
 import { equalBytes, toHex } from "../crypto/bytes";
 import type { ContentStore } from "../storage/content-store";
-import { RsmsRejectedError } from "./errors";
+import { AgentStateError, RsmsRejectedError } from "./errors";
 import { ContentCorruptedError, ContentNotFoundError, InvalidCidError, IpfsUnreachableError } from "../storage/errors";
-import { RsmsLedger, TxInfo } from "./ledger";
+import { FilterOnChain, PoolOnChain, RsmsLedger, TxInfo } from "./ledger";
 import { Role } from "./messages";
 import { JoinRecord, Msrp, VerifiedJoin } from "./msrp";
 import { PendingJoin, PoolInfo, ResourceNode } from "./rn";
 import { filterTtl } from "./msrp";
+import { tagOf } from "./params";
 import { ResourcePoolManager } from "./rpm";
 
 /** What every flow needs. */
@@ -120,11 +121,20 @@ export async function publishFilter(
  * whose CID is invalid or its content corrupt) is quarantined (`rpm.quarantinedEpochs`, not fetched
  * again) and the other epochs are loaded; an epoch whose content cannot be fetched right now is
  * skipped and retried at the next sync. RNs listed only in such an epoch get NOT_IN_FILTER.
+ *
+ * `prefetched`: roots of the pool's epochs already read (a join's first read, {@link prefetchJoin}),
+ * used instead of reading them again; any other epoch is read here.
  * @returns the number of filters loaded
  * @throws RsmsRejectedError(UNKNOWN_POOL); any other error of the chain or the store
  */
-export async function syncFilters(ctx: RsmsContext, rpm: ResourcePoolManager, known?: Promise<number | undefined>): Promise<number> {
+export async function syncFilters(
+  ctx: RsmsContext,
+  rpm: ResourcePoolManager,
+  known?: Promise<number | undefined>,
+  prefetched?: Promise<ReadonlyMap<number, FilterOnChain>>,
+): Promise<number> {
   const epochs = await (known ?? ctx.ledger.poolEpochs(rpm.poolId));
+  const roots = await prefetched;
   if (epochs === undefined) throw new RsmsRejectedError("UNKNOWN_POOL", `syncFilters: pool ${rpm.poolId} is not on-chain`);
   const now = nowSec(ctx);
   rpm.expire(now);
@@ -132,7 +142,7 @@ export async function syncFilters(ctx: RsmsContext, rpm: ResourcePoolManager, kn
   let n = 0;
   for (let epoch = rpm.firstLiveEpoch; epoch < epochs; epoch++) {
     if (have.has(epoch)) continue;
-    const f = await ctx.ledger.filterAt(rpm.poolId, epoch);
+    const f = roots?.get(epoch) ?? (await ctx.ledger.filterAt(rpm.poolId, epoch));
     if (rpm.isExpired(f.publishedAt, now)) {
       rpm.expire(now, epoch);
       continue;
@@ -176,13 +186,18 @@ export async function serveJoin(
   msrp: Msrp,
   request: Uint8Array,
   epochs?: Promise<number | undefined>,
+  prefetched?: Pick<JoinPrefetch, "poolId" | "tag" | "tagUsed" | "filters">,
 ): Promise<Served> {
+  if (prefetched && prefetched.poolId !== rpm.poolId)
+    throw new AgentStateError(`serveJoin: the reads asked for are pool ${prefetched.poolId}'s, the RPM's pool is ${rpm.poolId}`);
   const opened = rpm.openJoinRequest(request);
   // The replay check and the filter sync (the pool's filter count, then any filter the RPM has not
-  // loaded) run together: the sync is awaited only if the request is not a replay.
-  const synced = syncFilters(ctx, rpm, epochs);
+  // loaded) run together: the sync is awaited only if the request is not a replay. A replay check
+  // already asked for (prefetchJoin) counts only for the very tag the RPM opened.
+  const synced = syncFilters(ctx, rpm, epochs, prefetched?.filters);
   synced.catch(() => undefined);
-  if (await ctx.ledger.isTagUsed(opened.tag)) {
+  const used = prefetched && equalBytes(prefetched.tag, opened.tag) ? prefetched.tagUsed : ctx.ledger.isTagUsed(opened.tag);
+  if (await used) {
     const rec = await ctx.ledger.recordOf(opened.pid);
     if (rec.kind === 1 && rec.poolId === rpm.poolId && equalBytes(rec.tag, opened.tag))
       return { reply: rpm.joinReply(opened), record: { pid: opened.pid, tag: opened.tag, poolId: rpm.poolId, kind: 1 }, retried: true };
@@ -212,14 +227,77 @@ export async function renewSecret(
 }
 
 /**
- * Initial authentication of an RN at its pool (Fig. 3, steps 1-4).
+ * What a join reads before its transaction, asked for at once in one call (the registry's
+ * joinView, issue 20) before the RN's request is built:
+ * - the pool: PK_RPM for the RN's request, the filter count for the RPM;
+ * - the replay check of the tag the RN's secret gives, H4(a): the RPM's check of the tag it opens
+ *   from the request, asked for before the RPM has opened it. serveJoin uses the answer only when
+ *   the opened tag is that one (an honest request: always); else it asks for its own tag. The
+ *   answer is read before the transaction, as the RPM's own read would be, so it proves as much:
+ *   nothing recorded the tag before the check, and the registry refuses a tag recorded since
+ *   (ResourcePoolRegistry__TagUsed). H4(a) tells the node nothing of a, and goes on-chain with the join;
+ * - the pool's filter roots from the first epoch this process found live there at its last join
+ *   (`firstLive`, else epoch 0), at most MAX_PREFETCHED_EPOCHS: read from the chain, not trusted
+ *   from memory. An epoch past them (more live epochs than that) is read by syncFilters.
+ * The answer is awaited by the join, or its error ignored if the join stops first.
  */
-export async function initialJoin(ctx: RsmsContext, rn: ResourceNode, rpm: ResourcePoolManager, msrp: Msrp): Promise<JoinResult> {
+export type JoinPrefetch = {
+  poolId: number;
+  pool: Promise<PoolOnChain | undefined>;
+  tag: Uint8Array;
+  tagUsed: Promise<boolean>;
+  /** The filter roots read, by epoch. */
+  filters: Promise<ReadonlyMap<number, FilterOnChain>>;
+};
+
+/** The most filter epochs a join's first read returns (prefetchJoin). */
+export const MAX_PREFETCHED_EPOCHS = 8;
+
+/** Per registry and pool: the first epoch this process found live there at its last join (prefetchJoin). */
+const firstLive = new Map<string, number>();
+const liveKey = (ctx: RsmsContext, poolId: number) => `${String(ctx.ledger.registry.target).toLowerCase()}:${poolId}`;
+
+/**
+ * Asks for a join's first reads at once (see {@link JoinPrefetch}): one eth_call.
+ * @param tag - H4(a) of the joining RN's secret (tagOf)
+ */
+export function prefetchJoin(ctx: RsmsContext, poolId: number, tag: Uint8Array): JoinPrefetch {
+  const from = firstLive.get(liveKey(ctx, poolId)) ?? 0;
+  const view = ctx.ledger.joinView(poolId, tag, from, MAX_PREFETCHED_EPOCHS);
+  view.catch(() => undefined);
+  const part = <T>(f: (v: Awaited<typeof view>) => T) => {
+    const p = view.then(f);
+    p.catch(() => undefined);
+    return p;
+  };
+  return {
+    poolId,
+    pool: part((v) => v.pool),
+    tag: Uint8Array.from(tag),
+    tagUsed: part((v) => v.tagUsed),
+    filters: part((v) => new Map(v.filters.map((f, i) => [from + i, f]))),
+  };
+}
+
+/**
+ * Initial authentication of an RN at its pool (Fig. 3, steps 1-4): its first reads in one batch
+ * ({@link prefetchJoin}; the caller may have asked for them already), then the transaction.
+ */
+export async function initialJoin(
+  ctx: RsmsContext,
+  rn: ResourceNode,
+  rpm: ResourcePoolManager,
+  msrp: Msrp,
+  prefetched: JoinPrefetch = prefetchJoin(ctx, rpm.poolId, tagOf(rn.state.a)),
+): Promise<JoinResult> {
+  if (prefetched.poolId !== rpm.poolId)
+    throw new AgentStateError(`initialJoin: the reads asked for are pool ${prefetched.poolId}'s, the RPM's pool is ${rpm.poolId}`);
   // one read of the pool serves the RN (its key) and the RPM (its filter count)
-  const p = await ctx.ledger.pool(rpm.poolId);
+  const p = await prefetched.pool;
   if (!p) throw new RsmsRejectedError("UNKNOWN_POOL", `poolInfo: pool ${rpm.poolId} is not on-chain`);
   const { request, pending } = rn.buildJoinRequest({ poolId: p.poolId, pkRpm: p.pkRpm, pidRpm: p.pidRpm });
-  const served = await serveJoin(ctx, rpm, msrp, request, Promise.resolve(p.epochs));
+  const served = await serveJoin(ctx, rpm, msrp, request, Promise.resolve(p.epochs), prefetched);
+  firstLive.set(liveKey(ctx, rpm.poolId), rpm.firstLiveEpoch);
   rn.acceptJoinReply(served.reply, pending);
   return {
     record: served.record,

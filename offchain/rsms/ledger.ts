@@ -33,6 +33,29 @@ async function mined(tx: Promise<ContractTransactionResponse>): Promise<TxInfo> 
   return { hash: r.hash, gasUsed: r.gasUsed, block: r.blockNumber };
 }
 
+/** A Pool record as the agents use it (PK_RPM is its (pkParity, pkX)); undefined for no pool (rpm zero). */
+function poolOf(
+  poolId: number,
+  p: { rpm: string; pkParity: bigint; epochs: bigint; pidRpm: string; pkX: string },
+): PoolOnChain | undefined {
+  if (p.rpm === "0x0000000000000000000000000000000000000000") return undefined;
+  const pk = new Uint8Array(33);
+  pk[0] = Number(p.pkParity);
+  pk.set(fromHex(p.pkX, 32), 1);
+  return { poolId, rpm: p.rpm, pidRpm: fromHex(p.pidRpm, 32), pkRpm: decodePoint(pk), epochs: Number(p.epochs) };
+}
+
+/** A FilterRoot record as the agents use it. */
+function filterOf(f: { root: string; capacity: bigint; lambda: bigint; publishedAt: bigint; cid: string }): FilterOnChain {
+  return {
+    root: fromHex(f.root, 32),
+    cid: f.cid,
+    capacity: Number(f.capacity),
+    lambda: Number(f.lambda),
+    publishedAt: Number(f.publishedAt),
+  };
+}
+
 /** The ResourcePoolRegistry as the RSMS agents use it. Writes need the MSRP's signer. */
 export class RsmsLedger {
   readonly registry: ResourcePoolRegistry;
@@ -56,12 +79,7 @@ export class RsmsLedger {
    * the compressed point the registry's poolPublicKey returns (abi.encodePacked(pkParity, pkX)).
    */
   async pool(poolId: number): Promise<PoolOnChain | undefined> {
-    const p = await this.poolRecord(poolId);
-    if (p.rpm === "0x0000000000000000000000000000000000000000") return undefined;
-    const pk = new Uint8Array(33);
-    pk[0] = Number(p.pkParity);
-    pk.set(fromHex(p.pkX, 32), 1);
-    return { poolId, rpm: p.rpm, pidRpm: fromHex(p.pidRpm, 32), pkRpm: decodePoint(pk), epochs: Number(p.epochs) };
+    return poolOf(poolId, await this.poolRecord(poolId));
   }
 
   /** How many filters the pool has published (its epochs), or undefined if it does not exist: one read. */
@@ -95,13 +113,40 @@ export class RsmsLedger {
           (await this.fast.call("filterAt", [poolId, epoch])) as [[string, bigint, bigint, bigint, string]],
         )
       : await this.registry.filterAt(poolId, epoch);
-    return {
-      root: fromHex(f.root, 32),
-      cid: f.cid,
-      capacity: Number(f.capacity),
-      lambda: Number(f.lambda),
-      publishedAt: Number(f.publishedAt),
-    };
+    return filterOf(f);
+  }
+
+  /**
+   * What a join reads before its transaction, in one call (the registry's joinView): the pool
+   * (undefined if it does not exist), whether the tag is used, and the pool's filters from
+   * `fromEpoch` on, at most `maxEpochs` of them, none past its last.
+   */
+  async joinView(
+    poolId: number,
+    tag: Uint8Array,
+    fromEpoch: number,
+    maxEpochs: number,
+  ): Promise<{ pool: PoolOnChain | undefined; tagUsed: boolean; filters: FilterOnChain[] }> {
+    type P = { rpm: string; pkParity: bigint; epochs: bigint; pidRpm: string; pkX: string };
+    type F = { root: string; capacity: bigint; lambda: bigint; publishedAt: bigint; cid: string };
+    let p: P, used: boolean, fs: F[];
+    if (this.fast) {
+      const [[rpm, pkParity, epochs, pidRpm, pkX], u, rows] = (await this.fast.call("joinView", [
+        poolId,
+        toHex(tag),
+        fromEpoch,
+        maxEpochs,
+      ])) as [[string, bigint, bigint, string, string], boolean, [string, bigint, bigint, bigint, string][]];
+      p = { rpm, pkParity, epochs, pidRpm, pkX };
+      used = u;
+      fs = rows.map(([root, capacity, lambda, publishedAt, cid]) => ({ root, capacity, lambda, publishedAt, cid }));
+    } else {
+      const r = await this.registry.joinView(poolId, toHex(tag), fromEpoch, maxEpochs);
+      p = r.p;
+      used = r.tagUsed;
+      fs = r.filters;
+    }
+    return { pool: poolOf(poolId, p), tagUsed: used, filters: fs.map(filterOf) };
   }
 
   /** True iff H4(a) = tag is on-chain. */

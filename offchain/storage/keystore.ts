@@ -170,17 +170,43 @@ export class Keystore {
     return (marks.patched === undefined ? data : this.merged(name, data, marks).data) as T;
   }
 
-  /** A record's own file: its data (without patches) and its patch marks. */
-  private read(name: string): { data: KeystoreData; marks: PatchMarks } {
+  /**
+   * A record's own file as `read` gives it, for a caller that only reads it (commit's comparison
+   * with the record as it stands): the parse of the same file text is kept and given again
+   * (at most PARSED_KEPT files), not parsed anew. Never handed to `load`'s callers, which may
+   * change what they get.
+   */
+  private readShared(name: string): { data: KeystoreData; marks: PatchMarks } {
     const file = this.file(name);
     this.recover();
-    let text: string;
+    const text = this.text(name, file);
+    const kept = parsedText.get(file);
+    if (kept && kept.text === text) return kept.parsed;
+    const parsed = this.parse(name, file, text);
+    if (parsedText.size >= PARSED_KEPT) parsedText.delete(parsedText.keys().next().value!);
+    parsedText.set(file, { text, parsed });
+    return parsed;
+  }
+
+  /** A record file's text: this process's committed text not yet in place, else the file's. */
+  private text(name: string, file: string): string {
     try {
-      text = overlay.get(file) ?? fs.readFileSync(file, "utf8");
+      return overlay.get(file) ?? fs.readFileSync(file, "utf8");
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === "ENOENT") throw new KeystoreNotFoundError(name, file);
       throw e;
     }
+  }
+
+  /** A record's own file: its data (without patches) and its patch marks. */
+  private read(name: string): { data: KeystoreData; marks: PatchMarks } {
+    const file = this.file(name);
+    this.recover();
+    return this.parse(name, file, this.text(name, file));
+  }
+
+  /** A record file's text, checked and parsed (decrypted when sealed). */
+  private parse(name: string, file: string, text: string): { data: KeystoreData; marks: PatchMarks } {
     let parsed: PlainFile | SealedFile;
     try {
       parsed = JSON.parse(text);
@@ -225,14 +251,19 @@ export class Keystore {
    * A patched record's data with its patches applied, in order, and the patches its head lists
    * (none when there is no head, or when the head belongs to another base: a stale head).
    */
-  private merged(name: string, data: KeystoreData, marks: PatchMarks): { data: KeystoreData; patches: string[] } {
+  private merged(
+    name: string,
+    data: KeystoreData,
+    marks: PatchMarks,
+    read: (name: string) => { data: KeystoreData } = (n) => this.read(n),
+  ): { data: KeystoreData; patches: string[] } {
     const field = marks.patched!;
     const headName = `${name}.head`;
     if (!this.exists(headName)) return { data, patches: [] };
-    const head = this.read(headName).data as { base?: unknown; field?: unknown; patches?: unknown };
+    const head = read(headName).data as { base?: unknown; field?: unknown; patches?: unknown };
     if (head.base !== marks.gen || head.field !== field || !Array.isArray(head.patches)) return { data, patches: [] };
     const entries = { ...((data[field] as Record<string, unknown> | undefined) ?? {}) };
-    for (const p of head.patches as string[]) Object.assign(entries, (this.read(p).data as { entries: Record<string, unknown> }).entries);
+    for (const p of head.patches as string[]) Object.assign(entries, (read(p).data as { entries: Record<string, unknown> }).entries);
     return { data: { ...data, [field]: entries }, patches: head.patches as string[] };
   }
 
@@ -308,11 +339,12 @@ export class Keystore {
       const entriesOf = (d: KeystoreData) => d[field] as Record<string, unknown>;
       if (typeof next[field] !== "object" || next[field] === null || Array.isArray(next[field]))
         throw new InvalidParameterError(`Keystore.commit: field "${field}" of record "${name}" is not an object of entries`);
-      const cur = this.exists(name) ? this.read(name) : undefined;
+      // read only (compared with the new data): parses kept from this process's earlier reads serve
+      const cur = this.exists(name) ? this.readShared(name) : undefined;
       let changed: Record<string, unknown> | undefined;
       let patches: string[] = [];
       if (cur && cur.marks.patched === field && cur.marks.gen !== undefined) {
-        const m = this.merged(name, cur.data, cur.marks);
+        const m = this.merged(name, cur.data, cur.marks, (n) => this.readShared(n));
         patches = m.patches;
         changed = changedEntries(m.data, next, field, entriesOf);
       }
@@ -446,6 +478,10 @@ function deriveKey(passphrase: string, salt: Uint8Array, c: ScryptParams): Uint8
   }
   return key;
 }
+
+/** Per record file: the last text `readShared` parsed, and its parse (at most PARSED_KEPT files). */
+const parsedText = new Map<string, { text: string; parsed: { data: KeystoreData; marks: PatchMarks } }>();
+const PARSED_KEPT = 64;
 
 /** Per record file: the last plaintext file text whose checksum this process checked or computed. */
 const checkedText = new Map<string, string>();

@@ -32,6 +32,7 @@ const RUNS = 60;
 /** A random value of an ABI type, in the form ethers takes it. */
 function arb(t: ParamType): fc.Arbitrary<unknown> {
   if (t.baseType === "tuple") return fc.tuple(...(t.components ?? []).map(arb));
+  if (t.baseType === "array") return fc.array(arb(t.arrayChildren!), { maxLength: 4 });
   const m = /^(u?)int(\d*)$/.exec(t.type);
   if (m) {
     const bits = BigInt(m[2] || 256);
@@ -52,6 +53,7 @@ const TM = TrustManager__factory.createInterface() as unknown as Interface;
 const RPR = ResourcePoolRegistry__factory.createInterface() as unknown as Interface;
 const SYNTH = new Interface([
   "function mix(int8 a, int256 b, uint40 c, bytes7 d, string s, (bytes b, uint16 x, (bool y, string z) t) u, address w) returns (int64, string, (bytes, (uint8, string)), bool)",
+  "function lists(uint16[] a, string[] b, (bytes32 r, string c)[] t, (uint8 x, bool y)[] s, uint8[][] n) returns ((uint8, string)[], bytes[], int24[])",
 ]);
 const FUNCTIONS: [Interface, string][] = [
   [TM, "rate"],
@@ -61,9 +63,12 @@ const FUNCTIONS: [Interface, string][] = [
   [RPR, "poolPublicKey"],
   [RPR, "filterAt"],
   [RPR, "isTagUsed"],
+  [RPR, "joinView"],
+  [RPR, "recordJoins"],
   [RPR, "recordJoin"],
   [RPR, "recordOf"],
   [SYNTH, "mix"],
+  [SYNTH, "lists"],
 ];
 
 /** ethers' Result, deeply as plain arrays. */
@@ -120,8 +125,27 @@ describe("fast path: ABI, transactions and receipts against ethers", function ()
       expect(() => abiCodec(TM.getFunction("pairOf")!).decode("0x")).to.throw(FastPathError, /ends before/);
     });
 
-    it("refuses, when compiled, a type it does not support (arrays)", () => {
-      expect(() => abiCodec(RPR.getFunction("recordJoins")!)).to.throw(FastPathError, /not supported by the fast path/);
+    it("refuses, when compiled, a type it does not support (fixed-size arrays)", () => {
+      const fixed = new Interface(["function f(uint8[3] a)", "function g() returns (string[2][] b)"]);
+      expect(() => abiCodec(fixed.getFunction("f")!)).to.throw(
+        FastPathError,
+        /^f\[a\]: type uint8\[3\] is not supported by the fast path$/,
+      );
+      expect(() => abiCodec(fixed.getFunction("g")!)).to.throw(FastPathError, /not supported by the fast path/);
+    });
+
+    it("refuses an array whose length the return data cannot hold, before reading it", () => {
+      const joinView = abiCodec(RPR.getFunction("joinView")!);
+      const pool = [hre.ethers.ZeroAddress, 0, 0, "0x" + "00".repeat(32), "0x" + "00".repeat(32)];
+      const good = RPR.encodeFunctionResult("joinView", [pool, false, [["0x" + "11".repeat(32), 64, 20, 5, "bafy"]]]);
+      expect(joinView.decode(good)[2]).to.have.length(1);
+      // the array's length word (after the 5-word pool, the bool and the array's offset): 2^64
+      const at = 2 + 7 * 64;
+      const huge = good.slice(0, at) + (1n << 64n).toString(16).padStart(64, "0") + good.slice(at + 64);
+      expect(() => joinView.decode(huge)).to.throw(
+        FastPathError,
+        /^joinView result\[filters\]: array of 18446744073709551616 runs past the data$/,
+      );
     });
   });
 

@@ -64,7 +64,7 @@ describe("JSON-RPC calls per task step (issue 20)", function () {
     expect(r.calls.eth_sendRawTransaction).to.equal(3);
   });
 
-  it("an RSMS join with its chain write (rsms:join): the pool, the replay check with the filter, the transaction and its receipt", async () => {
+  it("an RSMS join with its chain write (rsms:join): one read (the pool, the replay check, the filter roots: joinView), the transaction and its receipt", async () => {
     await hre.run("rsms:setup", { capacity: 64, lambda: 20, interval: 3600, ttl: 7 * 24 * 3600 });
     await hre.run("rsms:rpm:register", { pool: 1 });
     for (const n of ["j0", "j1", "j2", "j3"]) await hre.run("rsms:rn:register", { name: n, pool: 1 });
@@ -72,12 +72,20 @@ describe("JSON-RPC calls per task step (issue 20)", function () {
     await hre.run("rsms:join", { rn: "j0", pool: 1 }); // first use
     const r = await counter().during(() => hre.run("rsms:join", { rn: "j1", pool: 1 }));
     expect(r.value.tx.gasUsed > 0n).to.equal(true);
-    // eth_call: the pool (one read: its record holds PK_RPM, for the RN, and the filter count, for
-    // the RPM), then the RPM's replay check with the filter's root (together: the RPM's keystore
-    // record keeps no loaded filter between commands, each command loads it again)
-    expect(r.calls).to.deep.equal({ eth_call: 3, eth_sendRawTransaction: 1, eth_getTransactionReceipt: 1 });
-    // the pool; the replay check with the filter's root (one batch); the transaction; its receipt
-    expect(r.roundTrips).to.equal(4);
+    // eth_call: one, the registry's joinView, before the RN's request is built (flows.prefetchJoin):
+    // the pool (its record holds PK_RPM, for the RN, and the filter count, for the RPM), the RPM's
+    // replay check of the RN's tag, and the filter roots from the first epoch the join before
+    // found live (the RPM's keystore record keeps no loaded filter between commands, each command
+    // checks it again)
+    expect(r.calls).to.deep.equal({ eth_call: 1, eth_sendRawTransaction: 1, eth_getTransactionReceipt: 1 });
+    // the read; the transaction; its receipt: as many round trips as a rating
+    expect(r.roundTrips).to.equal(3);
+    // a filter published since the last join comes with the same read
+    await hre.run("rsms:rn:register", { name: "j4", pool: 1 });
+    await hre.run("rsms:filter:publish", { pool: 1 });
+    const later = await counter().during(() => hre.run("rsms:join", { rn: "j4", pool: 1 }));
+    expect(later.calls).to.deep.equal({ eth_call: 1, eth_sendRawTransaction: 1, eth_getTransactionReceipt: 1 });
+    expect(later.roundTrips).to.equal(3);
   });
 
   it("a rating reads the pair before it at a block seen before it; when another rating came between, it reads both again at the rating's block", async () => {
@@ -127,7 +135,7 @@ describe("JSON-RPC calls per task step (issue 20)", function () {
     try {
       const r = await counter().during(() => hre.run("rsms:join", { rn: "j2", pool: 1 }));
       expect(r.calls).to.deep.equal({
-        eth_call: 3,
+        eth_call: 1,
         eth_gasPrice: 1,
         eth_getBlockByNumber: 1,
         eth_maxPriorityFeePerGas: 1,
@@ -138,7 +146,8 @@ describe("JSON-RPC calls per task step (issue 20)", function () {
       setFeeTtl(hre.ethers.provider, 3_600_000);
     }
     const again = await counter().during(() => hre.run("rsms:join", { rn: "j3", pool: 1 }));
-    expect(again.calls).to.deep.equal({ eth_call: 3, eth_sendRawTransaction: 1, eth_getTransactionReceipt: 1 });
+    expect(again.calls).to.deep.equal({ eth_call: 1, eth_sendRawTransaction: 1, eth_getTransactionReceipt: 1 });
+    expect(again.roundTrips).to.equal(3);
     expect(() => setFeeTtl(hre.ethers.provider, -1)).to.throw(/setFeeTtl: -1 is not a duration/);
     expect(FEE_TTL_MS).to.equal(5_000);
   });

@@ -694,6 +694,36 @@ contract ResourcePoolRegistryInvariantTest is Test {
         }
     }
 
+    /// joinView (issue 20) is its parts read together: the pool, isTagUsed of the tag, and filterAt of
+    /// each epoch in [from, min(from + max, epochs)), for windows from the first epoch, inside, and
+    /// past the last.
+    function invariant_joinViewIsItsParts() public view {
+        for (uint256 i; i < handler.N_POOLS(); ++i) {
+            uint32 id = handler.poolIdAt(i);
+            IRPR.Pool memory p = registry.pool(id);
+            bytes32 tag = handler.tagAt(i % handler.N_KEYS());
+            uint32[3] memory froms = [uint32(0), 1, p.epochs];
+            uint32[3] memory maxes = [uint32(8), 2, 3];
+            for (uint256 w; w < 3; ++w) {
+                (IRPR.Pool memory vp, bool used, IRPR.FilterRoot[] memory fs) = registry.joinView(
+                    id,
+                    tag,
+                    froms[w],
+                    maxes[w]
+                );
+                assertEq(abi.encode(vp), abi.encode(p), "joinView's pool");
+                assertEq(used ? 1 : 0, registry.isTagUsed(tag) ? 1 : 0, "joinView's tagUsed");
+                uint256 expected;
+                for (uint256 e = froms[w]; e < p.epochs && expected < maxes[w]; ++e) ++expected;
+                assertEq(fs.length, expected, "joinView's filter count");
+                for (uint256 k; k < fs.length; ++k) {
+                    IRPR.FilterRoot memory f = registry.filterAt(id, uint32(froms[w] + k));
+                    assertEq(abi.encode(fs[k]), abi.encode(f), "joinView's filter");
+                }
+            }
+        }
+    }
+
     /// Roles never escalate: every (role, account) is exactly what the admin granted / revoked,
     /// createPool / updatePool appointed (RPM only) or the account renounced; role admins stay 0x00.
     function invariant_rolesOnlyFromAdminOrPoolAppointment() public view {

@@ -230,6 +230,31 @@ describe("ResourcePoolRegistry", () => {
       expect(await registry.isTagUsed(b32("t0"))).to.equal(false);
     });
 
+    it("joinView: the pool, isTagUsed and filterAt of epochs [from, min(from + max, epochs)), in one call", async () => {
+      const { registry } = await loadFixture(withPoolFixture);
+      const roots = [0, 1, 2, 3].map((i) => b32(`root-${i}`));
+      for (const [i, r] of roots.entries()) await registry.publishFilter(1, r, `cid-${i}`, 64 + i, 20);
+      await registry.recordJoin(b32("pid"), b32("used"), 1, 1);
+      const filtersOf = (v: Awaited<ReturnType<typeof registry.joinView>>) => v.filters.map((f) => [f.root, f.cid, f.capacity]);
+      const expected = (from: number, to: number) => roots.slice(from, to).map((r, i) => [r, `cid-${from + i}`, BigInt(64 + from + i)]);
+      const all = await registry.joinView(1, b32("used"), 0, 8);
+      expect([...all.p]).to.deep.equal([...(await registry.pool(1))]);
+      expect(all.tagUsed).to.equal(true);
+      expect(filtersOf(all)).to.deep.equal(expected(0, 4));
+      // each filter as filterAt has it
+      for (let e = 0; e < 4; e++) expect([...all.filters[e]]).to.deep.equal([...(await registry.filterAt(1, e))]);
+      expect((await registry.joinView(1, b32("free"), 0, 8)).tagUsed).to.equal(false);
+      // from an epoch on, at most max of them, none past the last
+      expect(filtersOf(await registry.joinView(1, b32("x"), 1, 2))).to.deep.equal(expected(1, 3));
+      expect(filtersOf(await registry.joinView(1, b32("x"), 3, 8))).to.deep.equal(expected(3, 4));
+      expect(filtersOf(await registry.joinView(1, b32("x"), 4, 8))).to.deep.equal([]);
+      expect(filtersOf(await registry.joinView(1, b32("x"), 2 ** 32 - 1, 2 ** 32 - 1))).to.deep.equal([]);
+      expect(filtersOf(await registry.joinView(1, b32("x"), 0, 0))).to.deep.equal([]);
+      // an unknown pool: rpm zero, no filters
+      const none = await registry.joinView(9, b32("used"), 0, 8);
+      expect([none.p.rpm, none.tagUsed, none.filters.length]).to.deep.equal([ethers.ZeroAddress, true, 0]);
+    });
+
     it("poolPublicKey of an unknown pool reverts; isVerified follows the join records", async () => {
       const { registry } = await loadFixture(withPoolFixture);
       await expect(registry.poolPublicKey(2)).to.be.revertedWithCustomError(registry, "ResourcePoolRegistry__UnknownPool").withArgs(2);

@@ -1,9 +1,12 @@
 import { expect } from "chai";
+import { keccak_256 } from "@noble/hashes/sha3.js";
 import { loadRsms } from "./fixtures";
 import {
   initialJoin,
   initialJoinBatch,
+  MAX_PREFETCHED_EPOCHS,
   poolInfo,
+  prefetchJoin,
   publishFilter,
   reauthenticate,
   registerRn,
@@ -258,6 +261,25 @@ describe("rsms/rpm: the RPM agent", () => {
     expect(x.rpm.inFilters(1010n)).to.equal(true);
   });
 
+  it("a filter hashed once in this process is not hashed again for the same bytes, and other bytes under its root are still refused", () => {
+    const x = agents();
+    const f = BloomFilter.init(8, 16);
+    f.insert(encodeScalar(x.state.a));
+    const bytes = f.serialize();
+    const root = keccak_256(bytes);
+    x.rpm.addFilter(0, bytes, root);
+    // a second agent (a command's new RPM) given the same bytes loads them
+    const again = ResourcePoolManager.fromRecord(x.rpm.params, x.rpm.toRecord());
+    again.addFilter(0, Uint8Array.from(bytes), root);
+    expect(again.inFilters(x.state.a)).to.equal(true);
+    // one bit changed, under the same root: hashed, and refused
+    const tampered = Uint8Array.from(bytes);
+    tampered[tampered.length - 1] ^= 1;
+    const third = ResourcePoolManager.fromRecord(x.rpm.params, x.rpm.toRecord());
+    expectRejectedSync(() => third.addFilter(0, tampered, root), "FILTER_ROOT_MISMATCH", /do not hash to the published root/);
+    expect(third.loadedEpochs).to.deep.equal([]);
+  });
+
   it("forwards Enc_PKpub(a' || PID) bound to its pool only if a' is in a filter; replies A = a'*P", () => {
     const x = agents(6);
     const opened = x.rpm.openJoinRequest(x.rn.buildJoinRequest(x.pool).request);
@@ -402,6 +424,25 @@ describe("rsms: joining resource pools (RSMS §IV.A)", () => {
         "REPLAYED_REPLY",
       );
       expect(await ledger.joinCount()).to.equal(count);
+    });
+
+    it("a replay check asked for ahead (prefetchJoin) counts only for the tag the RPM opens: another tag's answer is not taken for it", async () => {
+      const { ctx, msrp, rpmA, rns, ledger, registry } = await loadRsms();
+      const { request } = rns[0].buildJoinRequest(await poolInfo(ctx, 1));
+      await registry.recordJoin(toHex(H6("squatter", 1n)), toHex(tagOf(rns[0].state.a)), 1, 1);
+      const count = await ledger.joinCount();
+      // the reads of another RN's join, whose tag is free: its "not used" must not pass rns[0]'s replayed tag
+      const other = prefetchJoin(ctx, 1, tagOf(rns[1].state.a));
+      expect(await other.tagUsed).to.equal(false);
+      await expectRejected(serveJoin(ctx, rpmA, msrp, request, undefined, other), "REPLAYED_SECRET");
+      // the same reads for the tag it opens: the answer is taken (no second read of it), and refuses it the same
+      const mine = prefetchJoin(ctx, 1, tagOf(rns[0].state.a));
+      await expectRejected(serveJoin(ctx, rpmA, msrp, request, undefined, mine), "REPLAYED_SECRET");
+      expect(await ledger.joinCount()).to.equal(count);
+      // reads asked for another pool are refused before anything is used
+      const wrongPool = await initialJoin(ctx, rns[2], rpmA, msrp, prefetchJoin(ctx, 2, tagOf(rns[2].state.a))).catch((e: Error) => e);
+      expect(wrongPool).to.be.instanceOf(AgentStateError);
+      expect(rns[2].state.joined).to.equal(false);
     });
 
     it("a secret already recorded under another PID is refused (REPLAYED_SECRET)", async () => {
@@ -805,6 +846,40 @@ describe("rsms/flows and ledger: each step's checks, results and failure paths",
     expect(rpmA.loadedEpochs).to.deep.equal([0, 1]);
     const orphan = new ResourcePoolManager(msrp.params, { poolId: 9, sk: 5n, pid: H6("o", 1n) });
     await expectRejected(syncFilters(ctx, orphan), "UNKNOWN_POOL", /^syncFilters: pool 9 is not on-chain$/);
+  });
+
+  it("a join reads the pool, its tag and up to MAX_PREFETCHED_EPOCHS filter roots in one call (joinView); live epochs past them are read one by one", async () => {
+    const { ctx, msrp, rpmA } = await loadRsms();
+    // epochs 1..MAX+1 after the fixture's epoch 0, each with one new RN; the last RN is in the last epoch
+    let last: ResourceNode | undefined;
+    for (let i = 0; i <= MAX_PREFETCHED_EPOCHS; i++) {
+      last = (await registerRn(ctx, msrp, { name: `many-${i}`, poolId: 1, rid: `many-${i}` })).rn;
+      await publishFilter(ctx, msrp, 1);
+    }
+    const views: [number, number][] = [];
+    const reads: number[] = [];
+    const counting = {
+      ...ctx,
+      ledger: Object.assign(Object.create(ctx.ledger) as typeof ctx.ledger, {
+        joinView: (poolId: number, tag: Uint8Array, from: number, max: number) => (
+          views.push([from, max]),
+          ctx.ledger.joinView(poolId, tag, from, max)
+        ),
+        filterAt: (poolId: number, epoch: number) => (reads.push(epoch), ctx.ledger.filterAt(poolId, epoch)),
+        isTagUsed: () => Promise.reject(new Error("the replay check comes with joinView")),
+        pool: () => Promise.reject(new Error("the pool comes with joinView")),
+      }),
+    };
+    const fresh = ResourcePoolManager.fromRecord(msrp.params, rpmA.toRecord());
+    const res = await initialJoin(counting, last!, fresh, msrp);
+    expect(res.record.poolId).to.equal(1);
+    expect(views).to.have.length(1);
+    const [from, max] = views[0];
+    expect(max).to.equal(MAX_PREFETCHED_EPOCHS);
+    const epochs = MAX_PREFETCHED_EPOCHS + 2;
+    const outside = Array.from({ length: epochs }, (_, e) => e).filter((e) => e < from || e >= from + max);
+    expect(reads).to.deep.equal(outside);
+    expect(fresh.loadedEpochs).to.deep.equal(Array.from({ length: epochs }, (_, e) => e));
   });
 
   it("syncFilters: a corrupt or invalid-CID epoch is quarantined, a missing or unreachable one is retried at the next sync, another store error is thrown; an expired epoch is never fetched", async () => {

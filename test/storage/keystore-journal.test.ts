@@ -225,6 +225,19 @@ describe("storage/keystore: a record kept as a base and patches (commit's `patch
     expect(new Keystore(dir, undefined).load("m")).to.deep.equal(rec(1, { a: { v: 100 }, b: { v: 1 } }));
   });
 
+  it("a commit compares with the record as it stands now, not as this process last parsed it (a base rewritten since)", async () => {
+    const { dir, ks } = await based();
+    ks.commit({ m: rec(1, { a: { v: 1 }, b: { v: 1 }, c: { v: 1 } }) }, P); // a patch: compared with the base
+    ks.commit({ m: rec(1, { a: { v: 1 } }) }, P); // entries removed: a new base, the head stale
+    // the last parse of the first base, with its head, would make this a patch of that base (lost
+    // on load, its head being stale); compared with the new base it is a patch of the new one
+    ks.commit({ m: rec(1, { a: { v: 1 }, b: { v: 1 }, c: { v: 1 }, d: { v: 1 } }) }, P);
+    await settled();
+    const want = rec(1, { a: { v: 1 }, b: { v: 1 }, c: { v: 1 }, d: { v: 1 } });
+    expect([ks.load("m"), new Keystore(dir, undefined).load("m")]).to.deep.equal([want, want]);
+    expect(raw(dir, "m.head").base).to.equal(JSON.parse(fs.readFileSync(ks.file("m"), "utf8")).gen);
+  });
+
   it("a plain update writes the record whole and unmarked: its patches no longer apply", async () => {
     const { dir, ks } = await based();
     ks.commit({ m: rec(1, { a: { v: 2 }, b: { v: 1 } }) }, P);
