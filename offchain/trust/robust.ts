@@ -1528,7 +1528,7 @@ export function analyze(
           ? [episode(ks, first), episode(rest, second)]
           : [episode(ks, first)];
       const ep = episodes[episodes.length - 1];
-      const what = `${ep.bad} bad of ${ep.observations} credible observations from ${ep.from} to ${ep.to} against a long-run bad rate of ${ep.longRunBadRate.toFixed(2)} (${ep.test} ${ep.value.toFixed(1)}, ${ep.test === "CUSUM" ? `>= ln(n/${second ? recurrenceAlpha : level}) = ${ep.threshold.toFixed(1)}` : `bootstrap p = ${Number((ep as Record<string, unknown>).pValue).toFixed(4)} <= ${ep.threshold}`})${second ? `, a second change at level ${recurrenceAlpha} once a first was found at ${level}` : ""}${pass > 0 ? ` (pass ${pass + 1}: level ${alpha} / 2^${pass})` : ""}`;
+      const what = `${ep.bad} bad of ${ep.observations} credible observations from ${ep.from} to ${ep.to} against a long-run bad rate of ${ep.longRunBadRate.toFixed(2)} (${ep.test} ${ep.value.toFixed(1)}, ${ep.test === "CUSUM" ? `>= ln(n/${second ? recurrenceAlpha : level}) = ${ep.threshold.toFixed(1)}` : `bootstrap p = ${Number((ep as Record<string, unknown>).pValue).toFixed(4)} <= ${ep.threshold}`})${second ? `, a second change at level ${recurrenceAlpha} once a first was found at ${level}` : ""}${pass > 0 ? ` (pass ${pass + 1}: the first change tested at level ${level} = ${alpha} / 2^${pass})` : ""}`;
       const evidence = {
         statistic: "behaviour-change episodes (CUSUM or windowed dispersion), recurrence and recovery",
         value: second ? second.value : first.value,
