@@ -600,7 +600,9 @@ export function analyze(
   const bar = new Float64Array(N).fill(0.5);
   const barred = new Uint8Array(N); // binary raters with a bar other than 0.5
   const binaryRaters: number[] = [];
-  for (const [i, lv] of levels) if (lv.length === 2 && byRater[i].length >= 5) binaryRaters.push(i);
+  // binary: exactly two values, one on each side of the scale's middle (an up and a down); two values on
+  // one side (0.9 and 1 for everything) are places on the continuous scale, tested as such
+  for (const [i, lv] of levels) if (lv.length === 2 && lv[0] < 0.5 !== lv[1] < 0.5 && byRater[i].length >= 5) binaryRaters.push(i);
   const byTargetAdj: Int32Array[] = [];
   const cumAll: Float64Array[] = [];
   const cumSeed: Float64Array[] = [];

@@ -178,6 +178,18 @@ describe("trust/robust: raters on a binary scale are compared at their own bar (
     expect(caught, "liars caught by point 2, of 40").to.be.at.least(12);
   });
 
+  it("a rater with two values on the same side of the middle (0.9 and 1 for everyone) is no binary rater: praising bad providers is still good-mouthing", () => {
+    let caught = 0;
+    for (const seed of [1, 2, 3, 4, 5]) {
+      const w = noisyWorld({ seed, liars: 8, k: 4 });
+      // the 8 "liars" praise everyone instead: 1 for a provider of quality 0.5 or more, 0.9 for the others
+      const ratings = w.ratings.map((r) => (w.liars.has(r.from) ? { ...r, value: w.quality.get(r.to)! >= 0.5 ? 1 : 0.9 } : r));
+      const f = flaggedAs(analyze(ratings, w.nodes, w.seeds).detections, AttackKind.GoodMouthing);
+      caught += [...w.liars].filter((x) => f.has(x)).length;
+    }
+    expect(caught, "praisers flagged good-mouthing, of 40").to.be.at.least(30);
+  });
+
   it("a thumbs rater's verdict weighs in effective trust as the continuous raters' values on the same side of its bar", () => {
     const mean = (thumbs: number) => {
       let s = 0;
