@@ -82,7 +82,7 @@ export const RED_NOTES: Record<Exclude<RedFamily, "rt-clean">, { does: string; e
     evades:
       "A common-mode change moves every target's bad rate together; the per-target change tests compare each entity with its own long-run rate, not with the population at the same time.",
     fix: "Normalize each window's bad rate by the population's bad rate in the same window (test the entity against its peers, not against its own past), so that common-mode drift cancels.",
-    now: "FPR fell from 3.7-3.8% to 1.5-1.8% (held out; no peer normalization was added: the single-episode rule absorbs part of it). Session 6 (second change at level 0.02): 2.1% at 500 nodes, 1.9% at 5,000. Session 10 (GLR): 2.9% at 500 nodes; session 11 (iteration): 3.0%; session 12 (alpha spent across the passes): 2.9%.",
+    now: "FPR fell from 3.7-3.8% to 1.5-1.8% (held out; no peer normalization was added: the single-episode rule absorbs part of it). Session 6 (second change at level 0.02): 2.1% at 500 nodes, 1.9% at 5,000. Session 10 (GLR): 2.9% at 500 nodes; session 11 (iteration): 3.0%; session 12 (alpha spent across the passes): 2.9% at 500 nodes, 2.8% at 5,000.",
   },
   "rt-newcomers": {
     does: "25% of honest entities join at 75% of the run, with few ratings given and received. Honest.",
