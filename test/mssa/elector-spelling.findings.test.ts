@@ -55,6 +55,17 @@ async function electorAt(f: F, name: string, account: Account, approvers: Accoun
 }
 
 describe("MSSA one elector per person: spellings of one passport number (open finding, h12-red2)", () => {
+  it("control: the same number in another case and spacing (what normalizeIdentity folds) is refused as a second elector", async () => {
+    const f = await twoPlaces();
+    const [A, B] = [f.users[12], f.users[13]];
+    const a = await electorAt(f, "PL1", A, [f.au1, f.au2], "passport:X1234567");
+    await a.approve();
+    await expect(electorAt(f, "PL2", B, [f.au1, f.au3], "Passport: x 1234567")).to.be.revertedWithCustomError(
+      f.election,
+      "AuthorityElection__ElectorNullifierTaken",
+    );
+  });
+
   for (const [what, spelling] of [
     ["a Cyrillic Х for the Latin X (U+0425, which NFKC keeps)", "passport:\u04251234567"],
     ["a hyphen after the letter, as printed", "passport:X-1234567"],
