@@ -243,16 +243,17 @@ export async function registerRemote(a: {
     const verifier = byAccount.get(getAddress(prior.verifier));
     const block = await a.dep.ledger.runner?.provider?.getBlock("latest");
     const live = status === 1 && (!block || BigInt(block.timestamp) < reg.proposedAt + (await a.dep.ledger.PENDING_TTL()));
+    // what the user's record says its verifier verified (a record from before h12 carries no election nullifier: access only)
+    const verified = {
+      commitment: prior.commitment,
+      salt: prior.salt,
+      nullifier: prior.nullifier,
+      id: prior.id,
+      electorNullifier: prior.electorNullifier ?? ZeroHash,
+    };
     // proposed and still pending, or not proposed yet: the consent to the same session goes to the
     // same verifier (it holds what it verified; the user's one-time keys are spent)
     if (verifier && (live || status === 0)) {
-      const verified = {
-        commitment: prior.commitment,
-        salt: prior.salt,
-        nullifier: prior.nullifier,
-        id: prior.id,
-        electorNullifier: prior.electorNullifier ?? ZeroHash,
-      };
       try {
         return { verified, outcome: await consentAndPropose(prior, verifier, prior.session), session: prior.session, resumed: true };
       } catch (e) {
@@ -268,13 +269,6 @@ export async function registerRemote(a: {
     // the proposal on-chain, approves it and asks the others; approvals of authorities that left
     // do not count. If they cannot complete it, the user cancels it on-chain and starts afresh.
     if (!verifier && live) {
-      const verified = {
-        commitment: prior.commitment,
-        salt: prior.salt,
-        nullifier: prior.nullifier,
-        id: prior.id,
-        electorNullifier: prior.electorNullifier ?? ZeroHash,
-      };
       for (const au of authorities as AuthorityInfo[]) {
         const rec = { ...prior, verifier: au.account };
         try {
