@@ -182,3 +182,73 @@ describe("services/rsms: a join batch transaction still pending after a crash (h
     expect(await s.dep.ledger.joinCount()).to.equal(count + 2);
   });
 });
+
+describe("services/rsms: the join batch is mined between recovery's two reads (a race found under coverage)", function () {
+  this.timeout(300_000);
+  let s: Awaited<ReturnType<typeof rsmsServices>>;
+  let msrp: MsrpService;
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  before(async () => {
+    s = await rsmsServices({ msrpRetry: once, batch: { ms: 300, max: 2 } });
+    msrp = s.msrp;
+    for (const n of ["e", "f"])
+      await registerRnRemote({ msrpUrl: s.msrpUrl, name: n, poolId: 1, rid: `rn:${n}`, token: s.enrol(n), keystore: s.client, dep: s.dep });
+    expect(await msrp.publishDue()).to.equal(1);
+  });
+  after(async () => {
+    await hre.network.provider.send("evm_setAutomine", [true]);
+    await s?.rpm.stop();
+    await msrp?.stop();
+  });
+
+  it("recovery reads a join's record before its batch is mined and the tag after: the join is its own, committed, not dropped as a conflict", async () => {
+    const ledger = s.msrpDeps.ledger;
+    const [realJoins, realJoin, realRecordOf] = [
+      ledger.recordJoins.bind(ledger),
+      ledger.recordJoin.bind(ledger),
+      ledger.recordOf.bind(ledger),
+    ];
+    const count = await s.dep.ledger.joinCount();
+    await hre.network.provider.send("evm_setAutomine", [false]);
+    // the MSRP dies once the batch transaction is sent, before it is mined (SIMULATED crash)
+    ledger.recordJoins = (async (rs: Parameters<typeof realJoins>[0]) => {
+      realJoins(rs).catch(() => undefined);
+      await sleep(500);
+      throw new Error("crash after the batch transaction was sent");
+    }) as typeof ledger.recordJoins;
+    ledger.recordJoin = (async () => {
+      throw new Error("crash after the batch transaction was sent");
+    }) as typeof ledger.recordJoin;
+    await Promise.all(
+      ["e", "f"].map((name) => joinRemote({ name, poolId: 1, keystore: s.client, dep: s.dep, retry: once }).catch(() => undefined)),
+    );
+    ledger.recordJoins = realJoins;
+    ledger.recordJoin = realJoin;
+    // the batch is mined right after recovery's first read of a record (the race): that read saw
+    // no record, the tag check that follows sees the tag used
+    let mined = false;
+    ledger.recordOf = (async (pid: Uint8Array) => {
+      const r = await realRecordOf(pid);
+      if (!mined) {
+        mined = true;
+        await hre.network.provider.send("evm_mine", []);
+        await hre.network.provider.send("evm_setAutomine", [true]);
+      }
+      return r;
+    }) as typeof ledger.recordOf;
+    const logs: string[] = [];
+    try {
+      await msrp.stop();
+      msrp = new MsrpService({ ...s.msrpDeps, stalledRetryMs: 200, log: (l) => logs.push(l) });
+      await msrp.start({ port: Number(new URL(s.msrpUrl).port) });
+    } finally {
+      ledger.recordOf = realRecordOf;
+    }
+    expect(mined).to.equal(true);
+    expect(logs.filter((l) => /conflicts with the chain: dropped/.test(l))).to.deep.equal([]);
+    for (const n of ["e", "f"]) expect(msrp.msrp.summary().rns.find((x) => x.name === n)!.joined).to.equal(true);
+    expect(msrp.stalledIntents()).to.deep.equal({});
+    expect(await s.dep.ledger.joinCount()).to.equal(count + 2);
+  });
+});

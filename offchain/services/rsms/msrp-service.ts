@@ -771,14 +771,18 @@ export class MsrpService {
     const d = i.data as Record<string, string & number>;
     if (i.kind === "join") {
       const v = verifiedFromJson(d);
+      const mineOn = (on: { tag: Uint8Array; poolId: number }) => equalBytes(on.tag, v.record.tag) && on.poolId === v.record.poolId;
       const on = await this.d.ledger.recordOf(v.record.pid);
-      const mine = equalBytes(on.tag, v.record.tag) && on.poolId === v.record.poolId;
-      if (!mine) {
+      if (!mineOn(on)) {
         if (!on.tag.every((x) => x === 0) || (await this.d.ledger.isTagUsed(v.record.tag))) {
-          this.log(`recovery: join of ${toHex(v.record.pid)} conflicts with the chain: dropped`);
-          return;
-        }
-        await this.d.ledger.recordJoin(v.record); // verified before the crash: finish it
+          // The two reads are at two blocks: this join's own transaction (a batch still pending
+          // at the crash) may have been mined between them. The record is read again, at a block
+          // no older than the one where the tag was used, before the join is called a conflict.
+          if (!mineOn(await this.d.ledger.recordOf(v.record.pid))) {
+            this.log(`recovery: join of ${toHex(v.record.pid)} conflicts with the chain: dropped`);
+            return;
+          }
+        } else await this.d.ledger.recordJoin(v.record); // verified before the crash: finish it
       }
       try {
         this.msrp.commitJoin(v);
