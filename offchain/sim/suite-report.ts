@@ -24,8 +24,6 @@ const num = (x: number, d = 3) => (Number.isFinite(x) ? x.toFixed(d) : "n/a");
  */
 /** When session 10's detectors (the tail test and the GLR) were first run for this report: rows measured before are stale. */
 const SESSION10 = "2026-12-03T07:40:00.000Z";
-/** robust.ts's DETECTORS_VERSION in session 11 (the iteration), recorded in that session's rows */
-const SESSION11_DETECTORS = "session 11: behaviour-change tests iterated without turned raters; praise during an episode";
 
 export async function writeSuiteReport(
   rows: SuiteRow[],
@@ -140,20 +138,10 @@ export async function writeSuiteReport(
     "",
     "Session 11 iterated the behaviour-change tests (docs/specs/trust.md §4, point 3): an entity flagged for turning bad and staying turned is no credible witness from its turn on, so the tests are run again without its later ratings, and a rater whose good outcomes on such entities during their episodes exceed what the other credible raters saw there (point 2's z >= 4 and 2.5 excess outcomes, the episode as the reference) is flagged good-mouthing and weighs nothing; no new constant. It was developed on the tune families and on sybil-late with tune seeds 1-3 only (sybil-late is therefore no longer held out, and carries no asterisk), and checked on the red team's tune families rt-strict-cluster, rt-outage, rt-frame and rt-ballot-stuff (seeds 1-2); the other held-out families were not run while developing it. " +
       (() => {
-        const older = sizes.filter((n) =>
-          rows.some((r) => r.nodes === n && r.detectors !== DETECTORS_VERSION && r.detectors !== SESSION11_DETECTORS),
-        );
-        return older.length
-          ? `The rows at ${older.map((n) => n.toLocaleString("en-US")).join(" and ")} nodes were run with earlier detectors (session 10's, or older as said above: their JSON rows carry no \`detectors\` version of session 11 or later), without the iteration.`
-          : "Every size below was run with session 11's detectors or later.";
-      })(),
-    "",
-    "Session 12 changed two rules, without a tuned constant (docs/specs/trust.md §4, points 2a and 3b). (i) A rater whose ratings take exactly two values (thumbs up / down) is compared, in the unfair-rater test, with the other raters' outcomes at its own bar: the value on their corrected scale below which they would have given as many bad verdicts on its targets as it gave (quantile matching at the decision threshold, capped at 0.5 ± 0.3 like the strictness offset); its verdicts count in the others' references and in effective trust as what they imply on the continuous scale, and it is not ranked in the tail test. (ii) The iterated behaviour-change tests spend alpha across the passes (pass k at alpha / 2^k: at most 2 alpha per target over every pass). Both were developed on the tune families with tune seeds 1-3, on the red team's tune families rt-strict-cluster, rt-outage, rt-frame and rt-ballot-stuff (seeds 1-2) and on a development world of our own (test/trust/robust.tail.test.ts); the held-out families were not run while developing them. An epidemic change test (Levin and Kline 1985) was evaluated on onoff-under-window, honest-noisy, rt-outage and sybil-late (tune seeds) and not kept (docs/specs/trust.md §4, session 12). " +
-      (() => {
         const older = sizes.filter((n) => rows.some((r) => r.nodes === n && r.detectors !== DETECTORS_VERSION));
         return older.length
-          ? `The rows at ${older.map((n) => n.toLocaleString("en-US")).join(" and ")} nodes were run with earlier detectors (their JSON rows carry no \`detectors\` version of session 12), without these two rules.`
-          : "Every size below was run with session 12's detectors.";
+          ? `The rows at ${older.map((n) => n.toLocaleString("en-US")).join(" and ")} nodes were run with earlier detectors (session 10's, or older as said above: their JSON rows carry no \`detectors\` version of session 11), without the iteration.`
+          : "Every size below was run with session 11's detectors.";
       })(),
     "",
     "Columns: detection = attacker identities flagged; FPR = trustworthy honest (q >= 0.5) flagged, without / with the victims; victims = bad-mouthed or flooded honest flagged; ttd = median rounds from first misbehaviour to first flag (detectors re-run every 4 rounds; 500 nodes only); damage = mean |effective trust - same seed without attackers| over trustworthy honest (n/a where not measured); boosted > median = boosted bad providers above the median trustworthy honest. ± is the 95% interval over seeds.",

@@ -70,8 +70,7 @@ import { AttackKind, type Detection, type RatingEvent } from "./detectors";
  * The version of the detectors, recorded with every suite row (offchain/sim/adversarial.ts), so that a
  * results file can say which rows were measured with which detectors.
  */
-export const DETECTORS_VERSION =
-  "session 12: binary-scale raters compared at their bar; change-test alpha spent across passes (alpha / 2^k)";
+export const DETECTORS_VERSION = "session 11: behaviour-change tests iterated without turned raters; praise during an episode";
 
 /** Options of {@link analyze}. */
 export type AnalyzeOptions = {
@@ -262,7 +261,6 @@ export function analyze(
   const oCount: number[] = [];
   const oUnev: number[] = []; // 1: the observation contains a rating without evidence
   const lastOfPair = new Map<number, number>(); // pair -> index of its latest observation
-  const levels = new Map<number, number[]>(); // rater -> the distinct values it rated with (up to 3)
   for (let q = 0; q < ratings.length; q++) {
     const r = ratings[order ? order[q] : q];
     if (r.from === r.to || !(r.value >= 0 && r.value <= 1)) continue;
@@ -272,9 +270,6 @@ export function analyze(
     }
     const f = ids.get(r.from)!;
     const t = ids.get(r.to)!;
-    const lv = levels.get(f);
-    if (!lv) levels.set(f, [r.value]);
-    else if (lv.length < 3 && !lv.includes(r.value)) lv.push(r.value);
     const pair = f * N + t; // a small integer while N < 46,341
     const e = Math.floor(r.time / epoch);
     const last = lastOfPair.get(pair);
@@ -545,8 +540,8 @@ export function analyze(
       if (blocked[k]) continue;
       const w = W(oFrom[k]) * evMult(k);
       tSum[oTo[k]] += w;
-      tBad[oTo[k]] += w * badRef[k];
-      tVal[oTo[k]] += w * valRef[k];
+      tBad[oTo[k]] += w * bad[k];
+      tVal[oTo[k]] += w * adj[k];
     }
     for (const v of voices) {
       const { w, value } = voiceOf(v);
@@ -555,17 +550,10 @@ export function analyze(
       tVal[v.t] += w * value;
     }
   };
-  // what an observation says of its target at the common threshold 0.5, in the targets' references:
-  // its outcome, except for a binary rater with a bar (2a), whose verdict is translated below
-  const badRef = new Float64Array(M);
-  // what an observation says of its target on the continuous scale, in consensus and effective trust: its
-  // corrected value, except for a binary rater with a bar (2a), whose verdict is translated below
-  const valRef = new Float64Array(M);
   const applyOffsets = () => {
     for (let k = 0; k < M; k++) {
       adj[k] = clip01(oVal[k] - offset[oFrom[k]]);
-      badRef[k] = bad[k] = adj[k] < 0.5 ? 1 : 0;
-      valRef[k] = adj[k];
+      bad[k] = adj[k] < 0.5 ? 1 : 0;
     }
   };
   applyOffsets();
@@ -589,132 +577,6 @@ export function analyze(
     } else offsetSe[i] = 0.3;
   }
   applyOffsets();
-  // --- 2a. the verdict bar of a rater whose scale is binary (thumbs up / down): its two values say only
-  // whether the service was above its own bar, so no offset on the value scale expresses its strictness
-  // (its median difference from the others is about 0 when it says "up" and the others rate 0.8-0.9).
-  // Such a rater is compared, in the unfair-rater test, with the others' outcomes at its bar: the bar b
-  // on the others' corrected scale at which the others, on the targets it rated (itself left out), would
-  // have given as many bad verdicts as it gave (quantile matching at the decision threshold, the binary
-  // case of a monotone calibration). The bar is capped like the strictness offset (0.5 +- 0.3): a
-  // binary rater is allowed exactly the strictness a continuous one is.
-  const bar = new Float64Array(N).fill(0.5);
-  const barred = new Uint8Array(N); // binary raters with a bar other than 0.5
-  const binaryRaters: number[] = [];
-  // binary: exactly two values, one on each side of the scale's middle (an up and a down); two values on
-  // one side (0.9 and 1 for everything) are places on the continuous scale, tested as such
-  for (const [i, lv] of levels) if (lv.length === 2 && lv[0] < 0.5 !== lv[1] < 0.5 && byRater[i].length >= 5) binaryRaters.push(i);
-  const byTargetAdj: Int32Array[] = [];
-  const cumAll: Float64Array[] = [];
-  const cumSeed: Float64Array[] = [];
-  /** per target, the cumulated weight of its observations (all, and the seeds') in the order of their corrected values */
-  const buildCum = () => {
-    for (let t = 0; t < N; t++) {
-      const ks = byTargetAdj[t];
-      const ca = (cumAll[t] ??= new Float64Array(ks.length + 1));
-      const cs = (cumSeed[t] ??= new Float64Array(ks.length + 1));
-      for (let x = 0; x < ks.length; x++) {
-        const k = ks[x];
-        const w = blocked[k] ? 0 : W(oFrom[k]) * evMult(k);
-        ca[x + 1] = ca[x] + w;
-        cs[x + 1] = cs[x] + (isSeedIdx.has(oFrom[k]) ? w : 0);
-      }
-    }
-  };
-  /** the target's observations with a corrected value below b: their weight in `cum` */
-  const weightBelow = (t: number, b: number, cum: Float64Array) => {
-    const ks = byTargetAdj[t];
-    let lo = 0;
-    let hi = ks.length;
-    while (lo < hi) {
-      const m = (lo + hi) >> 1;
-      if (adj[ks[m]] < b) lo = m + 1;
-      else hi = m;
-    }
-    return cum[lo];
-  };
-  const isSeedIdx = new Set(seedIdx);
-  if (binaryRaters.length) {
-    for (let t = 0; t < N; t++) byTargetAdj.push(Int32Array.from(byTarget[t]).sort((x, y) => adj[x] - adj[y]));
-    totals();
-    buildCum();
-    for (const i of binaryRaters) {
-      const w = W(i);
-      // the rater's observations per target (the rater is left out of each target's reference)
-      const mine = new Map<number, number[]>();
-      for (const k of byRater[i]) if (!blocked[k]) (mine.get(oTo[k]) ?? mine.set(oTo[k], []).get(oTo[k])!).push(k);
-      let bads = 0;
-      let used = 0;
-      const rows: { t: number; ks: number[]; others: number }[] = [];
-      for (const [t, ks] of mine) {
-        let own = 0;
-        for (const k of ks) own += w * evMult(k);
-        const others = cumAll[t][cumAll[t].length - 1] - own;
-        if (others < 1) continue;
-        rows.push({ t, ks, others });
-        used += ks.length;
-        for (const k of ks) bads += bad[k];
-      }
-      if (used < 5) continue;
-      // the others' bad verdicts at bar b, predicted on the rater's observations (increasing in b)
-      const predicted = (b: number) => {
-        let sum = 0;
-        for (const { t, ks, others } of rows) {
-          let ownBelow = 0;
-          for (const k of ks) if (adj[k] < b) ownBelow += w * evMult(k);
-          sum += (ks.length * (weightBelow(t, b, cumAll[t]) - ownBelow)) / others;
-        }
-        return sum;
-      };
-      let lo = 0.2;
-      let hi = 0.8;
-      if (predicted(hi) <= bads) lo = hi;
-      else if (predicted(lo) >= bads) hi = lo;
-      for (let it = 0; it < 30 && hi - lo > 1e-4; it++) {
-        const mid = (lo + hi) / 2;
-        if (predicted(mid) < bads) lo = mid;
-        else hi = mid;
-      }
-      bar[i] = (lo + hi) / 2;
-    }
-    // A binary rater's verdict is at its bar, not at 0.5: in the other raters' references it says what it
-    // implies at 0.5, by the target's continuous-scale raters' own values (the rater's bar b: of their
-    // weight below b, the share below 0.5 for a bad verdict when b > 0.5; of their weight above b, the
-    // share below 0.5 for a good verdict when b < 0.5). So an honest harsh thumbs rater neither is flagged
-    // nor raises the reference that every other rater of the target is tested against.
-    for (const i of binaryRaters) if (bar[i] !== 0.5) barred[i] = 1;
-    const cumCont: Float64Array[] = [];
-    const cumContVal: Float64Array[] = [];
-    for (let t = 0; t < N; t++) {
-      const ks = byTargetAdj[t];
-      const c = new Float64Array(ks.length + 1);
-      const cv = new Float64Array(ks.length + 1);
-      for (let x = 0; x < ks.length; x++) {
-        const k = ks[x];
-        const w = blocked[k] || barred[oFrom[k]] ? 0 : W(oFrom[k]) * evMult(k);
-        c[x + 1] = c[x] + w;
-        cv[x + 1] = cv[x] + w * adj[k];
-      }
-      cumCont.push(c);
-      cumContVal.push(cv);
-    }
-    for (let k = 0; k < M; k++) {
-      const i = oFrom[k];
-      if (!barred[i]) continue;
-      const t = oTo[k];
-      const b = bar[i];
-      const all = cumCont[t][cumCont[t].length - 1];
-      const wb = weightBelow(t, b, cumCont[t]);
-      const w5 = weightBelow(t, 0.5, cumCont[t]);
-      if (b > 0.5) badRef[k] = bad[k] ? (wb > 0 ? w5 / wb : 1) : 0;
-      else badRef[k] = bad[k] ? 1 : all - wb > 0 ? (w5 - wb) / (all - wb) : 0;
-      // and its value, in the target's consensus and effective trust: the continuous raters' mean value on
-      // the same side of its bar (regression calibration); its own value where the target has none there
-      const vb = weightBelow(t, b, cumContVal[t]);
-      const vAll = cumContVal[t][cumContVal[t].length - 1];
-      if (bad[k] && wb > 0) valRef[k] = vb / wb;
-      else if (!bad[k] && all - wb > 0) valRef[k] = (vAll - vb) / (all - wb);
-    }
-  }
   type RaterStat = { sBM: number; vBM: number; sGM: number; vGM: number; worstBM: number[]; worstGM: number[] };
   let stats: RaterStat[] = [];
   // the verified seeds' own observations per target (the reference's anchor)
@@ -726,9 +588,6 @@ export function analyze(
   const pairB = new Map<number, number>();
   const pairW = new Map<number, number>(); // per rater, target -> what its observations weigh in the target's totals
   const pairWB = new Map<number, number>();
-  const pairWBar = new Map<number, number>(); // per rater, target -> the weight of its observations below its bar (2a)
-  const voicesAt = new Map<number, number[]>(); // target -> its lockstep voices
-  voices.forEach((v, x) => (voicesAt.get(v.t) ?? voicesAt.set(v.t, []).get(v.t)!).push(x));
   for (let round = 0; round < filterRounds; round++) {
     totals();
     sSum.fill(0);
@@ -737,9 +596,8 @@ export function analyze(
       if (isSeed[oFrom[k]] && !blocked[k]) {
         const w = W(oFrom[k]) * evMult(k);
         sSum[oTo[k]] += w;
-        sBad[oTo[k]] += w * badRef[k];
+        sBad[oTo[k]] += w * bad[k];
       }
-    if (binaryRaters.length) buildCum();
     stats = [];
     let changed = false;
     for (let i = 0; i < N; i++) {
@@ -749,14 +607,12 @@ export function analyze(
       pairB.clear();
       pairW.clear();
       pairWB.clear();
-      pairWBar.clear();
       for (const k of byRater[i]) {
         if (blocked[k]) continue;
         pairN.set(oTo[k], (pairN.get(oTo[k]) ?? 0) + 1);
         pairB.set(oTo[k], (pairB.get(oTo[k]) ?? 0) + bad[k]);
         pairW.set(oTo[k], (pairW.get(oTo[k]) ?? 0) + w * evMult(k));
-        pairWB.set(oTo[k], (pairWB.get(oTo[k]) ?? 0) + w * evMult(k) * badRef[k]);
-        if (bar[i] !== 0.5 && adj[k] < bar[i]) pairWBar.set(oTo[k], (pairWBar.get(oTo[k]) ?? 0) + w * evMult(k));
+        pairWB.set(oTo[k], (pairWB.get(oTo[k]) ?? 0) + w * evMult(k) * bad[k]);
       }
       // the reference p of a target leaves the rater out entirely: the seeds' outcomes count in full,
       // the other (unverified) raters' consensus counts as at most `anchor` observations
@@ -777,26 +633,8 @@ export function analyze(
         // estimate's (beta with m + 1 pseudo-counts), which repeats for every one of them (design effect)
         const v = p * (1 - p) * (n + (n * n) / (m + 1));
         const nb = pairB.get(t)!;
-        // a binary rater (2a) is compared with the others' outcomes at its bar, on the side the target is on
-        let pb = p;
-        let vb = v;
-        if (bar[i] !== 0.5) {
-          const ownBelow = pairWBar.get(t) ?? 0;
-          const allB = weightBelow(t, bar[i], cumAll[t]);
-          const seedB = weightBelow(t, bar[i], cumSeed[t]);
-          const bsB = isSeed[i] ? seedB - ownBelow : seedB;
-          let voiceB = 0;
-          for (const x of voicesAt.get(t) ?? []) {
-            const { w: vw, value } = voiceOf(voices[x]);
-            if (value < bar[i]) voiceB += vw;
-          }
-          const nbwB = allB + voiceB - ownBelow - bsB;
-          const pnB = kappa > 0 ? clamp(nbwB / nw, 0, 1) : 0;
-          pb = clamp((Math.max(0, bsB) + kappa * pnB + 0.5) / (m + 1), 0.02, 0.98);
-          vb = pb * (1 - pb) * (n + (n * n) / (m + 1));
-        }
-        if (p < 0.5) ((st.sBM += nb - n * pb), (st.vBM += vb));
-        else ((st.sGM += n * pb - nb), (st.vGM += vb));
+        if (p < 0.5) ((st.sBM += nb - n * p), (st.vBM += v));
+        else ((st.sGM += n * p - nb), (st.vGM += v));
       }
       for (const k of byRater[i]) {
         if (blocked[k]) continue;
@@ -1015,9 +853,7 @@ export function analyze(
     throw new InvalidParameterError(`analyze: tailQuantile must be in [0, 0.5), got ${String(o.tailQuantile)}`);
   if (tailQ > 0) {
     totals();
-    // a binary rater's values (2a) are verdicts at its bar, not places on the continuous scale: they are
-    // no part of the ranks the others are tested against
-    const obsW = (k: number) => (blocked[k] || barred[oFrom[k]] ? 0 : W(oFrom[k]) * evMult(k));
+    const obsW = (k: number) => (blocked[k] ? 0 : W(oFrom[k]) * evMult(k));
     // per target: its observations sorted by corrected value, and the cumulated weight
     // A value given at the scale's end (0 or 1) is censored: its rater's strictness correction moves it
     // (a lenient rater's 1 becomes 1 - offset), but the satisfaction behind it may be anything beyond.
@@ -1075,8 +911,7 @@ export function analyze(
     const tails: Tail[] = [];
     const perTarget = new Map<number, number[]>();
     for (let i = 0; i < N; i++) {
-      // a binary rater (2a) has no rank on the continuous scale: point 2 tests it at its bar
-      if (flaggedKinds.has(i) || barred[i]) continue;
+      if (flaggedKinds.has(i)) continue;
       perTarget.clear();
       for (const k of byRater[i]) if (!blocked[k]) (perTarget.get(oTo[k]) ?? perTarget.set(oTo[k], []).get(oTo[k])!).push(k);
       const tl: Tail = { i, n: 0, mu: 0, lo: [], hi: [], cAll: 0 };
@@ -1497,11 +1332,7 @@ export function analyze(
       if (sig === testedWith[t]) continue;
       testedWith[t] = sig;
       noticeOf.delete(t);
-      // alpha spent across the passes (pass k at alpha / 2^k): a target re-tested because its list lost a
-      // turned rater's ratings is a new test of the same entity, and over every pass it is falsely
-      // flagged with probability at most alpha (1 + 1/2 + 1/4 + ...) < 2 alpha, not up to alpha per pass
-      const level = alpha / 2 ** pass;
-      const first = changeTest(ks, level);
+      const first = changeTest(ks);
       if (!first) continue;
       // recovery inside the episode's segment (the same bound as after it) splits it in two: the part
       // before the recovery is the first episode, and what follows is a return to bad
@@ -1530,7 +1361,7 @@ export function analyze(
           ? [episode(ks, first), episode(rest, second)]
           : [episode(ks, first)];
       const ep = episodes[episodes.length - 1];
-      const what = `${ep.bad} bad of ${ep.observations} credible observations from ${ep.from} to ${ep.to} against a long-run bad rate of ${ep.longRunBadRate.toFixed(2)} (${ep.test} ${ep.value.toFixed(1)}, ${ep.test === "CUSUM" ? `>= ln(n/${second ? recurrenceAlpha : level}) = ${ep.threshold.toFixed(1)}` : `bootstrap p = ${Number((ep as Record<string, unknown>).pValue).toFixed(4)} <= ${ep.threshold}`})${second ? `, a second change at level ${recurrenceAlpha} once a first was found at ${level}` : ""}${pass > 0 ? ` (pass ${pass + 1}: the first change tested at level ${level} = ${alpha} / 2^${pass})` : ""}`;
+      const what = `${ep.bad} bad of ${ep.observations} credible observations from ${ep.from} to ${ep.to} against a long-run bad rate of ${ep.longRunBadRate.toFixed(2)} (${ep.test} ${ep.value.toFixed(1)}, ${ep.test === "CUSUM" ? `>= ln(n/${second ? recurrenceAlpha : alpha}) = ${ep.threshold.toFixed(1)}` : `bootstrap p = ${Number((ep as Record<string, unknown>).pValue).toFixed(4)} <= ${ep.threshold}`})${second ? `, a second change at level ${recurrenceAlpha} once a first was found at ${alpha}` : ""}`;
       const evidence = {
         statistic: "behaviour-change episodes (CUSUM or windowed dispersion), recurrence and recovery",
         value: second ? second.value : first.value,
