@@ -28,6 +28,40 @@ import { joinRemote, registerRnRemote, loadRemoteRn } from "../../offchain/servi
 
 const once = { attempts: 1, timeoutMs: 30_000, backoffMs: 10 };
 
+/**
+ * The RNs `names` join with automine off, and the MSRP dies once their batch transaction is sent,
+ * before it is mined (SIMULATED: the send goes on, the service sees an exception and is abandoned as
+ * a crashed process would be; the service's fallback after a failed batch, one recordJoin each, dies
+ * too). The ledger's methods are restored before it returns; automine stays off.
+ * @returns what each join's client saw
+ */
+async function joinsCrashAfterBatchSent(s: Awaited<ReturnType<typeof rsmsServices>>, names: string[]): Promise<string[]> {
+  const ledger = s.msrpDeps.ledger;
+  const [realJoins, realJoin] = [ledger.recordJoins.bind(ledger), ledger.recordJoin.bind(ledger)];
+  await hre.network.provider.send("evm_setAutomine", [false]);
+  ledger.recordJoins = (async (rs: Parameters<typeof realJoins>[0]) => {
+    realJoins(rs).catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 500));
+    throw new Error("crash after the batch transaction was sent");
+  }) as typeof ledger.recordJoins;
+  ledger.recordJoin = (async () => {
+    throw new Error("crash after the batch transaction was sent");
+  }) as typeof ledger.recordJoin;
+  try {
+    return await Promise.all(
+      names.map((name) =>
+        joinRemote({ name, poolId: 1, keystore: s.client, dep: s.dep, retry: once }).then(
+          () => "joined",
+          (e: Error) => e.message,
+        ),
+      ),
+    );
+  } finally {
+    ledger.recordJoins = realJoins;
+    ledger.recordJoin = realJoin;
+  }
+}
+
 describe("services/rsms: an intent whose recovery fails does not keep the MSRP down", function () {
   this.timeout(300_000);
   let s: Awaited<ReturnType<typeof rsmsServices>>;
@@ -120,7 +154,7 @@ describe("services/rsms: a join batch transaction still pending after a crash (h
   before(async () => {
     s = await rsmsServices({ msrpRetry: once, batch: { ms: 300, max: 2 } });
     msrp = s.msrp;
-    for (const n of ["c", "d"])
+    for (const n of ["c", "d", "e", "f"])
       await registerRnRemote({ msrpUrl: s.msrpUrl, name: n, poolId: 1, rid: `rn:${n}`, token: s.enrol(n), keystore: s.client, dep: s.dep });
     expect(await msrp.publishDue()).to.equal(1);
   });
@@ -131,32 +165,8 @@ describe("services/rsms: a join batch transaction still pending after a crash (h
   });
 
   it("the restarted MSRP starts although recovery cannot record the batch's joins yet, and finishes them once the batch is mined: one record each", async () => {
-    const ledger = s.msrpDeps.ledger;
-    const realJoins = ledger.recordJoins.bind(ledger);
     const count = await s.dep.ledger.joinCount();
-    await hre.network.provider.send("evm_setAutomine", [false]);
-    // the MSRP dies once the batch transaction is sent, before it is mined (SIMULATED: the send
-    // goes on, the service sees an exception and is abandoned as a crashed process would be)
-    const realJoin = ledger.recordJoin.bind(ledger);
-    ledger.recordJoins = (async (rs: Parameters<typeof realJoins>[0]) => {
-      realJoins(rs).catch(() => undefined);
-      await sleep(500);
-      throw new Error("crash after the batch transaction was sent");
-    }) as typeof ledger.recordJoins;
-    // (the service's fallback after a failed batch, one recordJoin each, dies too)
-    ledger.recordJoin = (async () => {
-      throw new Error("crash after the batch transaction was sent");
-    }) as typeof ledger.recordJoin;
-    const failed = await Promise.all(
-      ["c", "d"].map((name) =>
-        joinRemote({ name, poolId: 1, keystore: s.client, dep: s.dep, retry: once }).then(
-          () => "joined",
-          (e: Error) => e.message,
-        ),
-      ),
-    );
-    ledger.recordJoins = realJoins;
-    ledger.recordJoin = realJoin;
+    const failed = await joinsCrashAfterBatchSent(s, ["c", "d"]);
     for (const f of failed) expect(f).to.match(/ 502 UPSTREAM_UNAVAILABLE/);
     const journal = path.join(s.msrpDeps.dir, "journal");
     expect(fs.readdirSync(journal)).to.have.length(2);
@@ -181,50 +191,12 @@ describe("services/rsms: a join batch transaction still pending after a crash (h
     }
     expect(await s.dep.ledger.joinCount()).to.equal(count + 2);
   });
-});
-
-describe("services/rsms: the join batch is mined between recovery's two reads (a race found under coverage)", function () {
-  this.timeout(300_000);
-  let s: Awaited<ReturnType<typeof rsmsServices>>;
-  let msrp: MsrpService;
-  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-  before(async () => {
-    s = await rsmsServices({ msrpRetry: once, batch: { ms: 300, max: 2 } });
-    msrp = s.msrp;
-    for (const n of ["e", "f"])
-      await registerRnRemote({ msrpUrl: s.msrpUrl, name: n, poolId: 1, rid: `rn:${n}`, token: s.enrol(n), keystore: s.client, dep: s.dep });
-    expect(await msrp.publishDue()).to.equal(1);
-  });
-  after(async () => {
-    await hre.network.provider.send("evm_setAutomine", [true]);
-    await s?.rpm.stop();
-    await msrp?.stop();
-  });
 
   it("recovery reads a join's record before its batch is mined and the tag after: the join is its own, committed, not dropped as a conflict", async () => {
     const ledger = s.msrpDeps.ledger;
-    const [realJoins, realJoin, realRecordOf] = [
-      ledger.recordJoins.bind(ledger),
-      ledger.recordJoin.bind(ledger),
-      ledger.recordOf.bind(ledger),
-    ];
+    const realRecordOf = ledger.recordOf.bind(ledger);
     const count = await s.dep.ledger.joinCount();
-    await hre.network.provider.send("evm_setAutomine", [false]);
-    // the MSRP dies once the batch transaction is sent, before it is mined (SIMULATED crash)
-    ledger.recordJoins = (async (rs: Parameters<typeof realJoins>[0]) => {
-      realJoins(rs).catch(() => undefined);
-      await sleep(500);
-      throw new Error("crash after the batch transaction was sent");
-    }) as typeof ledger.recordJoins;
-    ledger.recordJoin = (async () => {
-      throw new Error("crash after the batch transaction was sent");
-    }) as typeof ledger.recordJoin;
-    await Promise.all(
-      ["e", "f"].map((name) => joinRemote({ name, poolId: 1, keystore: s.client, dep: s.dep, retry: once }).catch(() => undefined)),
-    );
-    ledger.recordJoins = realJoins;
-    ledger.recordJoin = realJoin;
+    await joinsCrashAfterBatchSent(s, ["e", "f"]);
     // the batch is mined right after recovery's first read of a record (the race): that read saw
     // no record, the tag check that follows sees the tag used
     let mined = false;
