@@ -10,7 +10,8 @@ import { deploySystemFixture } from "../fixtures/system";
 import { Keystore } from "../../offchain/storage/keystore";
 import { IdentityProvider } from "../../offchain/avatars/agents";
 import { IdpService, IDP_RECORD, type IdpServiceDeps } from "../../offchain/services/avatars/idp-service";
-import { idpInfo, type IdpDeployment } from "../../offchain/services/avatars/clients";
+import { idpInfo, issueRemote, type IdpDeployment, type IdpInfo } from "../../offchain/services/avatars/clients";
+import type { SimulatedEye } from "../../offchain/avatars/iris";
 import { issueEnrolmentToken } from "../../offchain/services/enrolment";
 import { MITRegistry__factory } from "../../typechain-types";
 
@@ -63,4 +64,23 @@ export async function startIdp(s: Awaited<ReturnType<typeof idpSystem>>, extra: 
   const svc = new IdpService({ ...s.deps, ...extra });
   const url = (await svc.start({ port: 0 })).url;
   return { svc, url, info: await idpInfo(url, s.dep) };
+}
+
+/**
+ * A party gets its MIT from the running IdP of `s` over HTTP, with the operator's enrolment token
+ * for `label`; a user enrols the eye's capture (SIMULATED sensor).
+ * @returns the party, as `issueRemote` keeps it in the client's keystore
+ */
+export async function issueParty(
+  s: Awaited<ReturnType<typeof idpSystem>>,
+  info: IdpInfo,
+  name: string,
+  kind: "user" | "proxy",
+  label: string,
+  eye?: SimulatedEye,
+) {
+  if (kind === "user" && !eye) throw new Error("issueParty: a user enrols an eye");
+  const enrollment = kind === "user" ? { enrollment: eye!.capture() } : {};
+  return (await issueRemote({ idp: info, dep: s.dep, keystore: s.client, name, kind, label, ...enrollment, token: s.token(kind, label) }))
+    .party;
 }

@@ -11,7 +11,7 @@
 import { expect } from "chai";
 import fs from "fs";
 import path from "path";
-import { idpSystem } from "../helpers/idp-services";
+import { idpSystem, issueParty } from "../helpers/idp-services";
 import { SimulatedEye } from "../../offchain/avatars/iris";
 import { avatarIdOf } from "../../offchain/avatars/protocols";
 import { fromHex, toHex } from "../../offchain/crypto/bytes";
@@ -41,18 +41,7 @@ describe("services/avatars: an intent whose recovery fails does not keep the IdP
     const url = (await svc.start({ port: 0 })).url;
     const info = await idpInfo(url, s.dep);
     const eye = new SimulatedEye(31);
-    const bob = (
-      await issueRemote({
-        idp: info,
-        dep: s.dep,
-        keystore: s.client,
-        name: "bob",
-        kind: "user",
-        label: "Bob B.",
-        enrollment: eye.capture(),
-        token: s.token("user", "Bob B."),
-      })
-    ).party;
+    const bob = await issueParty(s, info, "bob", "user", "Bob B.", eye);
     const avatar = avatarIdOf(bob.mit!.serial, "B");
     process.env.METATRUST_FAULT = "idp:after-chain-write";
     onFault((p) => {

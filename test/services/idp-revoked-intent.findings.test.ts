@@ -14,12 +14,12 @@
  * Fails while recovery re-installs the delegation after the revocation.
  */
 import { expect } from "chai";
-import { idpSystem } from "../helpers/idp-services";
+import { idpSystem, issueParty } from "../helpers/idp-services";
 import { SimulatedEye } from "../../offchain/avatars/iris";
 import { avatarIdOf } from "../../offchain/avatars/protocols";
 import { toHex } from "../../offchain/crypto/bytes";
 import { IdpService } from "../../offchain/services/avatars/idp-service";
-import { delegateRemote, idpInfo, issueRemote, loginRemote } from "../../offchain/services/avatars/clients";
+import { delegateRemote, idpInfo, loginRemote } from "../../offchain/services/avatars/clients";
 import type { MITRegistry } from "../../typechain-types";
 
 const once = { attempts: 1, timeoutMs: 30_000, backoffMs: 10 };
@@ -50,19 +50,7 @@ describe("services/avatars: a delegation intent finished after the delegation wa
     const url = (await svc.start({ port: 0 })).url;
     const info = await idpInfo(url, s.dep);
     const eye = new SimulatedEye(47);
-    const issue = async (name: string, kind: "user" | "proxy", label: string) =>
-      (
-        await issueRemote({
-          idp: info,
-          dep: s.dep,
-          keystore: s.client,
-          name,
-          kind,
-          label,
-          ...(kind === "user" ? { enrollment: eye.capture() } : {}),
-          token: s.token(kind, label),
-        })
-      ).party;
+    const issue = (name: string, kind: "user" | "proxy", label: string) => issueParty(s, info, name, kind, label, eye);
     const bob = await issue("bob", "user", "Bob B.");
     const bot1 = await issue("bot1", "proxy", "bot1 operator");
     const bot2 = await issue("bot2", "proxy", "bot2 operator");

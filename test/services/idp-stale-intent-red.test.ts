@@ -16,12 +16,12 @@
  * the write only if it is still that (else the intent is superseded and dropped, nothing sent).
  */
 import { expect } from "chai";
-import { idpSystem } from "../helpers/idp-services";
+import { idpSystem, issueParty } from "../helpers/idp-services";
 import { SimulatedEye } from "../../offchain/avatars/iris";
 import { avatarIdOf } from "../../offchain/avatars/protocols";
 import { toHex } from "../../offchain/crypto/bytes";
 import { IdpService } from "../../offchain/services/avatars/idp-service";
-import { delegateRemote, idpInfo, issueRemote, loginRemote } from "../../offchain/services/avatars/clients";
+import { delegateRemote, idpInfo, loginRemote } from "../../offchain/services/avatars/clients";
 import type { MITRegistry } from "../../typechain-types";
 import { onFault } from "../../offchain/services/faults";
 
@@ -43,18 +43,7 @@ describe("services/avatars: a login intent finished after a newer login does not
     const url = (await svc.start({ port: 0 })).url;
     const info = await idpInfo(url, s.dep);
     const eye = new SimulatedEye(41);
-    const bob = (
-      await issueRemote({
-        idp: info,
-        dep: s.dep,
-        keystore: s.client,
-        name: "bob",
-        kind: "user",
-        label: "Bob B.",
-        enrollment: eye.capture(),
-        token: s.token("user", "Bob B."),
-      })
-    ).party;
+    const bob = await issueParty(s, info, "bob", "user", "Bob B.", eye);
     const avatar = avatarIdOf(bob.mit!.serial, "B");
     const login = (appearance: string) =>
       loginRemote({ idp: info, dep: s.dep, user: bob, sample: () => eye.capture(), avatarId: avatar, appearance, retry: once });
@@ -108,19 +97,7 @@ describe("services/avatars: a login intent finished after a newer login does not
     const url = (await svc.start({ port: 0 })).url;
     const info = await idpInfo(url, s.dep);
     const eye = new SimulatedEye(43);
-    const issue = async (name: string, kind: "user" | "proxy", label: string) =>
-      (
-        await issueRemote({
-          idp: info,
-          dep: s.dep,
-          keystore: s.client,
-          name,
-          kind,
-          label,
-          ...(kind === "user" ? { enrollment: eye.capture() } : {}),
-          token: s.token(kind, label),
-        })
-      ).party;
+    const issue = (name: string, kind: "user" | "proxy", label: string) => issueParty(s, info, name, kind, label, eye);
     const bob = await issue("bob", "user", "Bob B.");
     const bot1 = await issue("bot1", "proxy", "bot1 operator");
     const bot2 = await issue("bot2", "proxy", "bot2 operator");
