@@ -13,6 +13,9 @@
  *   honest rater whose rating is mined after the provider's login lapsed (or after any other
  *   change of `isIdentityVerified(to)`, e.g. a revoked delegation) gets a rating every verifier
  *   refuses, through nothing it did wrong.
+ * - E4: a record set of up to 1,000 valid receipts (a Sybil provider signs them for free) costs
+ *   every verifier one signature check per receipt on every detector run: the pipeline caches no
+ *   verdict, so each such rating (one transaction) is verified again and again.
  * - E3: a malformed record set (a field of the wrong type) makes `verifyRating` throw a
  *   TypeError or an ethers error instead of its one-line EvidenceError naming the pair.
  */
@@ -93,6 +96,12 @@ describe("h13-red findings: trust from evidence (docs/specs/trust.md §8)", () =
           EvidenceError,
           /rating alice -> bob #0: record 0: the receipt is not bob's/,
         );
+        // ... the detectors count it as unevidenced (capped with the typed ratings: bob's foreign-key
+        // receipts shield him from every consumer who does not check them) ...
+        const refusedByPipeline: { reason: string }[] = [];
+        const seen = await f.ledger.ratings(0, { store, refused: refusedByPipeline });
+        expect(seen.map((x) => x.evidence)).to.deep.equal([false]);
+        expect(refusedByPipeline[0].reason).to.match(/the receipt is not/);
         // ... and alice cannot rate bob again this epoch (nor reuse the records: they predate the rating)
         await expect(f.ledger.rate(id("alice"), id("bob"), 0n)).to.be.rejected;
       }
@@ -168,6 +177,50 @@ describe("h13-red findings: trust from evidence (docs/specs/trust.md §8)", () =
         (e: Error) => e.message,
       );
       expect(verdict, "E2: alice's honest rating of fox is refused by every verifier").to.equal("verified");
+    });
+  });
+
+  describe("# E4: verification work is unbounded per attacker transaction", () => {
+    it("the detection pipeline verifies a record set once, not again on every run", async () => {
+      // mallory rates her own Sybil provider (two free registrations, two accounts) with a full
+      // record set: every receipt is valid, so a verifier checks them all (1,000 records cost about
+      // 6 s of CPU at load 3.5, 12 ms for one record: the h13-red report). The pipeline re-reads
+      // and re-verifies every record set from block 0 on each run, so each such rating (one
+      // transaction, ~60k gas) costs every detector run its full verification again, for good.
+      const f = await loadFixture(fixture);
+      const [mallory, sybil] = [f.others[7], f.others[8]];
+      await f.trust.connect(mallory).register(id("mallory"), Kind.Avatar);
+      await f.trust.connect(sybil).register(id("sybil"), Kind.Avatar);
+      const counted = newStore();
+      let reads = 0;
+      const getJson = counted.getJson.bind(counted);
+      counted.getJson = (async (cid: string) => {
+        reads++;
+        return getJson(cid);
+      }) as typeof counted.getJson;
+      const tm = await f.trust.getAddress();
+      const after = (await time.latest()) - 100;
+      const rs: InteractionRecord[] = [];
+      for (let k = 0; k < 20; k++) {
+        const r = { seq: k, request: req(k), at: after + 1 + k };
+        rs.push({
+          ...r,
+          outcome: "success",
+          latencyMs: 10,
+          kept: [true],
+          receipt: await signReceipt(sybil, { chainId: 31337, trustManager: tm, from: id("mallory"), to: id("sybil"), ...r, terms: TERMS }),
+        });
+      }
+      await rateWithEvidence(new TrustLedger(f.trust.connect(mallory)), counted, id("mallory"), id("sybil"), TERMS, rs);
+      const detector = new TrustLedger(f.trust);
+      const first = await detector.ratings(0, { store: counted });
+      expect(first.map((x) => x.evidence)).to.deep.equal([true]); // valid evidence: every receipt was checked
+      const readsFirst = reads;
+      await detector.ratings(0, { store: counted }); // the next detector run, nothing new on-chain
+      expect(
+        { firstRun: readsFirst, secondRun: reads - readsFirst },
+        "E4: the second run fetched and verified the same record set again (no verdict cache, no per-set bound)",
+      ).to.deep.equal({ firstRun: 1, secondRun: 0 });
     });
   });
 
