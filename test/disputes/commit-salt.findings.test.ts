@@ -6,9 +6,12 @@
  * told "dropped" by a node that did not see it: the commitment lands on-chain, the salt is gone,
  * the vote can never be revealed, and `settle` charges the voter `voterPenalty` as a withholder.
  * A retry makes it certain: its commit reverts (`AlreadyVoted`), and its `forget` removes its own
- * new record. This test fails while the finding is open.
+ * new record. D2: `DisputeLedger.open` (dispute:open) has no idempotence: retried after the same
+ * kind of failure it opens a second dispute and takes a second deposit. Both tests fail while
+ * their findings are open.
  */
 import { expect } from "chai";
+import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
 import { makeError, type ContractTransactionResponse } from "ethers";
 import { deployDisputeFixture } from "../fixtures/disputes";
@@ -23,13 +26,16 @@ async function fixture() {
   return f;
 }
 
-/** The court as seen through an RPC connection that breaks after a transaction was sent. */
-function breaksAfterSend(dr: DisputeResolution): DisputeResolution {
+/** The court as seen through an RPC connection that breaks after a `method` transaction was sent (once). */
+function breaksAfterSend(dr: DisputeResolution, method: "commit" | "openDispute" = "commit"): DisputeResolution {
+  let broken = false;
   return new Proxy(dr, {
     get(target, prop, receiver) {
-      if (prop !== "commit") return Reflect.get(target, prop, receiver);
-      return async (...args: Parameters<DisputeResolution["commit"]>) => {
-        const tx: ContractTransactionResponse = await target.commit(...args); // accepted by the node (and mined here)
+      if (prop !== method || broken) return Reflect.get(target, prop, receiver);
+      return async (...args: unknown[]) => {
+        broken = true;
+        // accepted by the node (and mined here)
+        const tx = await (target[method] as unknown as (...a: unknown[]) => Promise<ContractTransactionResponse>)(...args);
         return Object.assign(tx, {
           wait: async () => {
             throw makeError("connection reset while waiting for the receipt", "NETWORK_ERROR", { event: "wait" });
@@ -40,7 +46,7 @@ function breaksAfterSend(dr: DisputeResolution): DisputeResolution {
   });
 }
 
-describe("h13-red finding D1: a commit whose wait fails loses its salt", () => {
+describe("h13-red findings D1, D2: a court call whose wait fails after it was sent", () => {
   it("the salt of a commitment that is on-chain is kept, so the vote can still be revealed", async () => {
     const f = await loadFixture(fixture);
     const voter = f.voters[0];
@@ -71,5 +77,24 @@ describe("h13-red finding D1: a commit whose wait fails loses its salt", () => {
       expect((await f.trust.entity(voter)).reputation).to.equal(before - P.voterPenalty);
     }
     expect(keystore.has("salt"), "D1: the salt of an on-chain commitment was forgotten: the vote can never be revealed").to.equal(true);
+  });
+
+  it("D2: dispute:open's ledger call retried after such a failure opens no second dispute (no second deposit)", async () => {
+    const f = await loadFixture(deployDisputeFixture);
+    const claimant = f.signerOf.get(id("claimant"))!;
+    const ledger = new DisputeLedger(breaksAfterSend(f.disputes.connect(claimant), "openDispute"));
+    const open = () => ledger.open(id("claimant"), id("respondent"), 0, 2, id("evidence"), "bafkrei-evidence", P.deposit);
+    const court = await f.disputes.getAddress();
+    const balanceBefore = await ethers.provider.getBalance(court); // the fixture funds the court's address (asCourt)
+    const first = await open().then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    expect(first?.message, "the simulated RPC failure reached the caller").to.match(/connection reset/);
+    await open(); // the operator retries the same request
+    expect(
+      { disputes: await f.disputes.disputeCount(), held: (await ethers.provider.getBalance(court)) - balanceBefore },
+      "D2: the retry opened a second dispute against the same respondent and took a second deposit",
+    ).to.deep.equal({ disputes: 1n, held: P.deposit });
   });
 });
