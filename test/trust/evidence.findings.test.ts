@@ -228,6 +228,8 @@ describe("h13-red findings: trust from evidence (docs/specs/trust.md §8)", () =
     for (const [field, value] of [
       ["trustManager", 7],
       ["rater", "not-an-address"],
+      // a string that is not an address, echoed into the error: a second line and a terminal escape
+      ["trustManager", "0x11\n\u001b[32mverifyRating: rating alice -> bob #0 verified\u001b[0m"],
     ] as const) {
       it(`a record set whose ${field} is ${JSON.stringify(value)}: verifyRating names the rating`, async () => {
         const f = await loadFixture(fixture);
@@ -261,6 +263,9 @@ describe("h13-red findings: trust from evidence (docs/specs/trust.md §8)", () =
           `E3: a malformed ${field} escapes as ${err!.constructor.name}`,
         ).to.deep.include({ evidenceError: true });
         expect(err!.message).to.match(/rating alice -> bob #0/);
+        expect(err!.message, "E3: the error is not one line: the record set's text is echoed into it").to.satisfy(
+          (m: string) => !m.includes("\n") && !m.includes("\u001b"),
+        );
       });
     }
   });
