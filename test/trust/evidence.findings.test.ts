@@ -16,6 +16,10 @@
  * - E4: a record set of up to 1,000 valid receipts (a Sybil provider signs them for free) costs
  *   every verifier one signature check per receipt on every detector run: the pipeline caches no
  *   verdict, so each such rating (one transaction) is verified again and again.
+ * - E6: receipts are checked against the provider's controller at the rating's block, so a
+ *   provider that moves its entity to another account (an unattested avatar registered with its
+ *   IdP attestation under a second account) voids every receipt it signed before: pending bad
+ *   ratings can no longer be backed by evidence.
  * - E3: a malformed record set (a field of the wrong type) makes `verifyRating` throw a
  *   TypeError or an ethers error instead of its one-line EvidenceError naming the pair.
  */
@@ -221,6 +225,37 @@ describe("h13-red findings: trust from evidence (docs/specs/trust.md §8)", () =
         { firstRun: readsFirst, secondRun: reads - readsFirst },
         "E4: the second run fetched and verified the same record set again (no verdict cache, no per-set bound)",
       ).to.deep.equal({ firstRun: 1, secondRun: 0 });
+    });
+  });
+
+  describe("# E6: a provider voids its outstanding receipts by moving its entity to another account", () => {
+    it("receipts its controller signed before the move still count in a rating after it", async () => {
+      const f = await loadFixture(fixture);
+      const store = newStore();
+      const idp = f.msrp; // holds IDP_ROLE on the MITRegistry in the system fixture
+      const mit = MITRegistry__factory.connect(f.deployment.contracts.MITRegistry.address, idp);
+      const h = (s: string) => keccak256(new TextEncoder().encode(`h13-e6:${s}`));
+      const serial = h("serial");
+      await mit.issueMIT(toHex(serial), toHex(h("key")), "bafy-params");
+      const owl = toHex(avatarIdOf(serial, "owl"));
+      const [k1, k2] = [Wallet.createRandom().connect(ethers.provider), Wallet.createRandom().connect(ethers.provider)];
+      for (const k of [k1, k2]) await setBalance(k.address, 10n ** 20n);
+      // owl's owner registers it with account k1 (not logged in: a plain registration) and serves alice badly
+      await f.trust.connect(k1).register(owl, Kind.Avatar);
+      const rs = await failures(await f.trust.getAddress(), k1, id("alice"), owl, (await time.latest()) - 10);
+      // then she logs owl in and registers it with the IdP's attestation under her other account k2
+      await mit.recordLogin(owl, toHex(serial), toHex(h("warrant")), toHex(h("vid")), (await time.latest()) + 86_400);
+      const deadline = BigInt(await time.latest()) + 3600n;
+      const att = await attestRegistration(idp, f.trust, owl, "avatar", k2.address, deadline);
+      await f.trust.connect(k2).registerAttested(owl, Kind.Avatar, deadline, att);
+      expect((await f.trust.entity(owl)).controller).to.equal(k2.address);
+      // alice's rating from the receipts k1 signed while it was owl's controller
+      await rateWithEvidence(f.ledger, store, id("alice"), owl, TERMS, rs);
+      const verdict = await verifyRating(f.trust, store, id("alice"), owl).then(
+        () => "verified",
+        (e: Error) => e.message,
+      );
+      expect(verdict, "E6: owl's move to k2 voided every receipt k1 signed: alice's bad rating is unverifiable").to.equal("verified");
     });
   });
 
