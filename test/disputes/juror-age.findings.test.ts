@@ -10,6 +10,7 @@
  */
 import { expect } from "chai";
 import { ethers } from "hardhat";
+import type { Signer } from "ethers";
 import { loadFixture, mine, setBalance, time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
 import { deployDisputeFixture, salt } from "../fixtures/disputes";
 import { id, Kind } from "../fixtures/trust";
@@ -51,7 +52,7 @@ async function fixture() {
 }
 
 /** Opens a dispute in the next block, commits `voter`'s vote and tries to reveal it. */
-async function votes(f: Awaited<ReturnType<typeof fixture>>, voter: { avatar: string; ctl: ethers.Wallet }) {
+async function votes(f: Awaited<ReturnType<typeof fixture>>, voter: { avatar: string; ctl: Signer }) {
   await f.disputes.openDispute(id("claimant"), id("respondent"), 0, 2, id("evidence"), "bafkrei-evidence", { value: P.deposit });
   const dId = await f.disputes.disputeCount();
   await f.disputes.connect(voter.ctl).commit(dId, voter.avatar, commitmentOf(dId, voter.avatar, 1, salt("d3")));

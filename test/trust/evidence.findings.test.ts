@@ -31,7 +31,7 @@ import { ethers } from "hardhat";
 import { loadFixture, setBalance, time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
 import { Wallet, type Signer } from "ethers";
 import { deployTrustFixture, id, Kind } from "../fixtures/trust";
-import { TrustLedger, attestRegistration } from "../../offchain/trust/ledger";
+import { TrustLedger, attestRegistration, type RefusedEvidence } from "../../offchain/trust/ledger";
 import { FileContentStore } from "../../offchain/storage/content-store";
 import {
   EVIDENCE_TAG,
@@ -102,7 +102,7 @@ describe("h13-red findings: trust from evidence (docs/specs/trust.md §8)", () =
         );
         // ... the detectors count it as unevidenced (capped with the typed ratings: bob's foreign-key
         // receipts shield him from every consumer who does not check them) ...
-        const refusedByPipeline: { reason: string }[] = [];
+        const refusedByPipeline: RefusedEvidence[] = [];
         const seen = await f.ledger.ratings(0, { store, refused: refusedByPipeline });
         expect(seen.map((x) => x.evidence)).to.deep.equal([false]);
         expect(refusedByPipeline[0].reason).to.match(/the receipt is not/);
