@@ -107,7 +107,7 @@ describe("h13-red findings: trust from evidence (docs/specs/trust.md §8)", () =
         expect(seen.map((x) => x.evidence)).to.deep.equal([false]);
         expect(refusedByPipeline[0].reason).to.match(/the receipt is not/);
         // ... and alice cannot rate bob again this epoch (nor reuse the records: they predate the rating)
-        await expect(f.ledger.rate(id("alice"), id("bob"), 0n)).to.be.rejected;
+        await expect(f.ledger.rate(id("alice"), id("bob"), 0n)).to.be.rejectedWith(/RatedThisEpoch|rated .*this epoch/i);
       }
       expect(
         { refused, ratings },
