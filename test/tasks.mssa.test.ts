@@ -13,7 +13,7 @@ describe("tasks: mssa:* (in-process network, one process)", function () {
       await hre.run("mssa:register", {
         user: String(u),
         place: "PL1",
-        info: `mail:u${u}@example.org,passport:P${u}`,
+        info: `mail:u${u}@example.org,passport:UTO:P${u}`,
         eavesdrop: 0,
         decoys: 64,
         elector: true,
@@ -37,14 +37,14 @@ describe("tasks: mssa:* (in-process network, one process)", function () {
     const { AuthorityElection__factory } = await import("../typechain-types");
     const { deployedAddress } = await import("./../tasks/lib/context");
     const el = AuthorityElection__factory.connect(await deployedAddress(hre, "AuthorityElection"), hre.ethers.provider);
-    // user 4 registered at PL1 as an elector above, with passport:P4
+    // user 4 registered at PL1 as an elector above, with passport:UTO:P4
     const members = await el.memberCount();
     const signers = await hre.ethers.getSigners();
     const refused = await rejects(
       hre.run("mssa:register", {
         user: "11",
         place: "PL2",
-        info: "mail:other@example.org,passport:P4",
+        info: "mail:other@example.org,passport:UTO:P4",
         eavesdrop: 0,
         decoys: 64,
         elector: true,
@@ -59,7 +59,7 @@ describe("tasks: mssa:* (in-process network, one process)", function () {
     const ledger = CredentialLedger__factory.connect(await deployedAddress(hre, "CredentialLedger"), hre.ethers.provider);
     expect((await ledger.access(signers[11].address, placeId("PL2")))[0]).to.equal(false);
     expect((await ledger.place(placeId("PL2"))).threshold, "the refusal created no place").to.equal(0n);
-    await hre.run("mssa:register", { user: "11", place: "PL2", info: "mail:other@example.org,passport:P4", eavesdrop: 0, decoys: 64 });
+    await hre.run("mssa:register", { user: "11", place: "PL2", info: "mail:other@example.org,passport:UTO:P4", eavesdrop: 0, decoys: 64 });
     expect((await ledger.access(signers[11].address, placeId("PL2")))[0]).to.equal(true);
     expect(await el.isMember(signers[11].address)).to.equal(false);
     expect(await el.memberCount()).to.equal(members);

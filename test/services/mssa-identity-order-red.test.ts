@@ -47,9 +47,9 @@ describe("services/mssa: one person's documents in another order are another ide
     });
 
   it("the same passport and e-mail address, in the other order, are refused as an identity the place holds", async () => {
-    const first = await register(["mail:u@example.org", "passport:P1234567"]);
+    const first = await register(["mail:u@example.org", "passport:UTO:P1234567"]);
     expect(first.outcome.granted).to.equal(true);
-    const second = await register(["passport:P1234567", "mail:u@example.org"]).then(
+    const second = await register(["passport:UTO:P1234567", "mail:u@example.org"]).then(
       (r) => `granted ${r.verified.id} (access ${r.outcome.granted})`,
       (e: Error) => e.message,
     );
@@ -59,7 +59,7 @@ describe("services/mssa: one person's documents in another order are another ide
   });
 
   it("the same passport after a fresh e-mail address is refused too", async () => {
-    const third = await register(["passport:P1234567", "mail:u+2@example.org"]).then(
+    const third = await register(["passport:UTO:P1234567", "mail:u+2@example.org"]).then(
       (r) => `granted ${r.verified.id} (access ${r.outcome.granted})`,
       (e: Error) => e.message,
     );
@@ -69,7 +69,7 @@ describe("services/mssa: one person's documents in another order are another ide
 
   it("a request without the place's identity document, or with two, is refused naming its type; nothing is written", async () => {
     const head = await p.dep.ledger.head();
-    for (const infos of [["mail:v@example.org"], ["passport:P1", "mail:v@example.org", "passport:P2"]]) {
+    for (const infos of [["mail:v@example.org"], ["passport:UTO:P1", "mail:v@example.org", "passport:UTO:P2"]]) {
       const why = await register(infos).then(
         () => "granted",
         (e: Error) => e.message,
