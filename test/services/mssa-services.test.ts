@@ -137,6 +137,15 @@ describe("services/mssa: place authorities as services, in-process", function ()
     expect(await dep.ledger.head()).to.deep.equal(head);
   });
 
+  it("an authority given an identity type without a canonical form does not start: one person would have a nullifier per spelling (h12-red2 M1b)", () => {
+    for (const identityType of ["mail", "idcard", "\u0440assport"])
+      expect(() => new AuthorityService({ ...deps[0], identityType }), identityType).to.throw(
+        RangeError,
+        /^AuthorityService: identityType: ".*" is not an identity document type with a canonical form \(known: passport\)$/,
+      );
+    expect(() => new AuthorityService({ ...deps[0], identityType: "Passport" })).to.not.throw();
+  });
+
   it("a user registers over HTTP (the authorities found on-chain): keys from both, verified by each, proposed by the first, approved by both on-chain", async () => {
     const ks = new Keystore(path.join(tmp("user"), "keystore"), "");
     const r = await registerRemote({ place: PL, user, infos: ["mail:u@example.org", "passport:UTO:P1234567"], dep, keystore: ks });
@@ -174,13 +183,13 @@ describe("services/mssa: place authorities as services, in-process", function ()
         keystore: new Keystore(tmp("u2"), ""),
       }),
     ).to.be.rejectedWith(/already holds registration/);
-    // nor under another spelling of the same document (case, spaces, a zero-width space)
+    // nor under another spelling of the same document (case, spaces, a zero-width space, a hyphen)
     await expect(
       registerRemote({
         urls,
         place: PL,
         user: other,
-        infos: ["mail:v@example.org", "Passport: p 123\u200b4567"],
+        infos: ["mail:v@example.org", "Passport: uto: p 123-\u200b4567"],
         dep,
         keystore: new Keystore(tmp("u3"), ""),
       }),

@@ -195,6 +195,27 @@ describe("services/mssa: a malicious verifying authority cannot mint registratio
     expect(await state(dep.ledger, id)).to.deep.equal({ status: 1, approvals: 1 });
   });
 
+  it("a client that skips its own check sends a look-alike passport number: the authority refuses it at verify, naming the document, before it collects or spends a key (h12-red2 M1b)", async () => {
+    const u = user();
+    const head = await dep.ledger.head();
+    type Rec = { users: Record<string, string>; agent: { sessions: Record<string, { used: boolean; to?: string[] }> } };
+    const rec = (i: number) => deps[i].keystore.load(authorityRecord(PL)) as Rec;
+    const before = [0, 1].map((i) => Object.keys(rec(i).agent.sessions));
+    await expect(keysAndChecks(u, ["mail:l@example.org", "passport:UTO:\u04251234567"], [1])).to.be.rejectedWith(
+      /422 credential-mismatch identity document passport: U\+0425 \(character 5 after "passport:"\) is not an ASCII letter or digit/,
+    );
+    expect(Object.values(rec(1).users), "the refused session was recorded as checked").to.not.include(u.address);
+    for (const i of [0, 1]) {
+      // a key issued to this user's session (Step 1; derived, recorded once it advances) is neither used nor released
+      const fresh = Object.entries(rec(i).agent.sessions).filter(([sid]) => !before[i].includes(sid));
+      expect(
+        fresh.filter(([, k]) => k.used || (k.to ?? []).length > 0).map(([sid]) => sid),
+        `authority ${i}'s key was spent on a refused document`,
+      ).to.deep.equal([]);
+    }
+    expect(await dep.ledger.head()).to.deep.equal(head);
+  });
+
   it("the verifier proposes the checked commitment under another nullifier (the person could register again): refused", async () => {
     const u = user();
     const { session, sid, replies } = await keysAndChecks(u, ["mail:x@example.org", "passport:UTO:Q1111111"], [1]);
