@@ -517,7 +517,8 @@ async function main(): Promise<void> {
   });
   await steps.run("six more residents register (they join the electorate)", async () => {
     let gas = 0n;
-    for (let u = 5; u <= 10; u++) gas += (await registerAt(signers[u].address, [`mail:resident${u}@example.org`, `passport:UTO:R${u}`])).gas;
+    for (let u = 5; u <= 10; u++)
+      gas += (await registerAt(signers[u].address, [`mail:resident${u}@example.org`, `passport:UTO:R${u}`])).gas;
     return { detail: `M = ${await election.memberCount()} members (> 2m = ${2 * DEFAULT_ELECTION_PARAMS.seats})`, gas };
   });
   let candidates: string[] = [];
