@@ -506,7 +506,7 @@ async function main(): Promise<void> {
   await steps.run("an eavesdropped registration is rejected", async () => {
     const before = await places.head();
     try {
-      await registerAt(signers[11].address, ["mail:mallory-target@example.org"], 1);
+      await registerAt(signers[11].address, ["mail:mallory-target@example.org", "passport:UTO:M0000011"], 1);
     } catch (e) {
       if (!(e instanceof RegistrationError) || e.reason !== "eavesdropping") throw e;
       const after = await places.head();
