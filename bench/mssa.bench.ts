@@ -80,7 +80,7 @@ async function registrationGas() {
     const out = register({
       place: PL,
       user: s[u].address,
-      infos: [`mail:u${u}@example.org`, `passport:${u}`],
+      infos: [`mail:u${u}@example.org`, `passport:UTO:${u}`],
       authorities: aus.map((a) => new AuthorityAgent(a)),
       placeKey: new Uint8Array(32).fill(1),
       electionKey: new Uint8Array(32).fill(2),
@@ -132,7 +132,7 @@ async function main() {
   const reg = await registrationGas();
   console.log(`  registration (k = 3): propose ${g(reg.propose)}, approve ${g(reg.approve)}, final approval ${g(reg.last)}`);
 
-  const infos = ["mail:alice@example.org", "passport:X1234567", "born:1990-01-01"];
+  const infos = ["mail:alice@example.org", "passport:UTO:X1234567", "born:1990-01-01"];
   const cr = evenLength(encodeCredential(infos));
   const keys = [Bits.random(cr.length), Bits.random(cr.length)];
   const kr = combineKeys(keys, cr.length);

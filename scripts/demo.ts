@@ -495,7 +495,7 @@ async function main(): Promise<void> {
     };
   });
   await steps.run("alice registers at PL1 (XOR credential, 2 approvals)", async () => {
-    const { out, gas } = await registerAt(aliceAccount.address, ["mail:alice@example.org", "passport:X1234567", "born:1990-01-01"]);
+    const { out, gas } = await registerAt(aliceAccount.address, ["mail:alice@example.org", "passport:UTO:X1234567", "born:1990-01-01"]);
     const acc = await places.access(aliceAccount.address, PL1);
     if (!acc.granted) throw new Error("no access granted");
     return {
@@ -506,7 +506,7 @@ async function main(): Promise<void> {
   await steps.run("an eavesdropped registration is rejected", async () => {
     const before = await places.head();
     try {
-      await registerAt(signers[11].address, ["mail:mallory-target@example.org"], 1);
+      await registerAt(signers[11].address, ["mail:mallory-target@example.org", "passport:UTO:M0000011"], 1);
     } catch (e) {
       if (!(e instanceof RegistrationError) || e.reason !== "eavesdropping") throw e;
       const after = await places.head();
@@ -517,7 +517,8 @@ async function main(): Promise<void> {
   });
   await steps.run("six more residents register (they join the electorate)", async () => {
     let gas = 0n;
-    for (let u = 5; u <= 10; u++) gas += (await registerAt(signers[u].address, [`mail:resident${u}@example.org`, `passport:R${u}`])).gas;
+    for (let u = 5; u <= 10; u++)
+      gas += (await registerAt(signers[u].address, [`mail:resident${u}@example.org`, `passport:UTO:R${u}`])).gas;
     return { detail: `M = ${await election.memberCount()} members (> 2m = ${2 * DEFAULT_ELECTION_PARAMS.seats})`, gas };
   });
   let candidates: string[] = [];

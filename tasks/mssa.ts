@@ -264,8 +264,8 @@ task(
   .addOptionalParam("place", "The place name", "PL1")
   .addOptionalParam(
     "info",
-    "The credential fields INFO_0..INFO_n, separated by commas; over the network exactly one passport: field (the place's identity document: its nullifier)",
-    "mail:user@example.org,passport:P0000000",
+    "The credential fields INFO_0..INFO_n, separated by commas; exactly one passport:<issuing state>:<number> field as the MRZ has them (the place's identity document: its nullifiers; - . / < and spaces are dropped, anything else outside A-Z 0-9 is refused)",
+    "mail:user@example.org,passport:UTO:P0000000",
   )
   .addOptionalParam("eavesdrop", "Fraction of photons an intercept-resend eavesdropper takes (SIMULATED)", 0, types.float)
   .addOptionalParam("decoys", "Decoy photons per transmission", 64, types.int)
@@ -282,6 +282,14 @@ task(
       a: { user: string; place: string; info: string; eavesdrop: number; decoys: number; authorities?: string; elector: boolean },
       hre,
     ) => {
+      // the identity document, in its canonical form (mssa.md §1.8): refused before anything is read, sent or written
+      const { identityDocument } = await import("../offchain/mssa/registration");
+      let identity: string;
+      try {
+        identity = identityDocument(a.info.split(","));
+      } catch (err) {
+        throw new UsageError(`mssa:register: --info: ${(err as Error).message}`);
+      }
       const c = await mssaContext(hre);
       const { authorityEndpoints, discoverAuthorities } = await import("../offchain/services/mssa/clients");
       const dep = { chainId: (await hre.ethers.provider.getNetwork()).chainId, ledger: c.ledger };
@@ -337,14 +345,7 @@ task(
         const { electorNullifier } = await import("../offchain/mssa/registration");
         if (!c.keystore.exists(ELECTION_KEY_RECORD)) c.keystore.create(ELECTION_KEY_RECORD, { key: bytesToHex(randomBytes(32)) });
         electionKey = hexToBytes((c.keystore.load(ELECTION_KEY_RECORD) as { key: string }).key);
-        const { identityDocument } = await import("../offchain/mssa/registration");
-        let identity: string;
-        try {
-          identity = identityDocument(a.info.split(","));
-        } catch (err) {
-          throw new UsageError(`mssa:register: --elector: --info: ${(err as Error).message}`);
-        }
-        // of the typed identity document (h12-red N1), as every authority computes it
+        // of the typed identity document (h12-red N1), in its canonical form, as every authority computes it
         const e = electorNullifier(electionKey, identity);
         const who = await c.resolve(a.user);
         const current = await c.el.electorOf(e);

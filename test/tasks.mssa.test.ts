@@ -13,7 +13,7 @@ describe("tasks: mssa:* (in-process network, one process)", function () {
       await hre.run("mssa:register", {
         user: String(u),
         place: "PL1",
-        info: `mail:u${u}@example.org,passport:P${u}`,
+        info: `mail:u${u}@example.org,passport:UTO:P${u}`,
         eavesdrop: 0,
         decoys: 64,
         elector: true,
@@ -25,11 +25,15 @@ describe("tasks: mssa:* (in-process network, one process)", function () {
     expect((await rejects(hre.run("mssa:verify", { user: "4", place: "PL9" }))).message).to.match(
       /^mssa:verify: --place PL9 is not a place/,
     );
-    const e = await rejects(hre.run("mssa:register", { user: "11", place: "PL1", info: "mail:eve@example.org", eavesdrop: 1, decoys: 64 }));
+    const e = await rejects(
+      hre.run("mssa:register", { user: "11", place: "PL1", info: "mail:eve@example.org,passport:UTO:E11", eavesdrop: 1, decoys: 64 }),
+    );
     expect(e.message).to.match(/decoy error rate .* above the threshold/);
     expect((await rejects(hre.run("mssa:verify", { user: "11", place: "PL1" }))).message).to.match(/no access/);
     // registering twice is refused before anything is sent
-    const again = await rejects(hre.run("mssa:register", { user: "4", place: "PL1", info: "mail:x", eavesdrop: 0, decoys: 64 }));
+    const again = await rejects(
+      hre.run("mssa:register", { user: "4", place: "PL1", info: "mail:x,passport:UTO:P4", eavesdrop: 0, decoys: 64 }),
+    );
     expect(again.message).to.match(/^mssa:register: --user 0x[0-9a-fA-F]{40} already has access to PL1$/);
   });
 
@@ -37,14 +41,14 @@ describe("tasks: mssa:* (in-process network, one process)", function () {
     const { AuthorityElection__factory } = await import("../typechain-types");
     const { deployedAddress } = await import("./../tasks/lib/context");
     const el = AuthorityElection__factory.connect(await deployedAddress(hre, "AuthorityElection"), hre.ethers.provider);
-    // user 4 registered at PL1 as an elector above, with passport:P4
+    // user 4 registered at PL1 as an elector above, with passport:UTO:P4
     const members = await el.memberCount();
     const signers = await hre.ethers.getSigners();
     const refused = await rejects(
       hre.run("mssa:register", {
         user: "11",
         place: "PL2",
-        info: "mail:other@example.org,passport:P4",
+        info: "mail:other@example.org,passport:UTO:P4",
         eavesdrop: 0,
         decoys: 64,
         elector: true,
@@ -59,7 +63,7 @@ describe("tasks: mssa:* (in-process network, one process)", function () {
     const ledger = CredentialLedger__factory.connect(await deployedAddress(hre, "CredentialLedger"), hre.ethers.provider);
     expect((await ledger.access(signers[11].address, placeId("PL2")))[0]).to.equal(false);
     expect((await ledger.place(placeId("PL2"))).threshold, "the refusal created no place").to.equal(0n);
-    await hre.run("mssa:register", { user: "11", place: "PL2", info: "mail:other@example.org,passport:P4", eavesdrop: 0, decoys: 64 });
+    await hre.run("mssa:register", { user: "11", place: "PL2", info: "mail:other@example.org,passport:UTO:P4", eavesdrop: 0, decoys: 64 });
     expect((await ledger.access(signers[11].address, placeId("PL2")))[0]).to.equal(true);
     expect(await el.isMember(signers[11].address)).to.equal(false);
     expect(await el.memberCount()).to.equal(members);
@@ -80,7 +84,13 @@ describe("tasks: mssa:* (in-process network, one process)", function () {
       salt: "0x00",
       U12: "0",
     });
-    const r = await hre.run("mssa:register", { user: "12", place: "PL1", info: "mail:u12@example.org", eavesdrop: 0, decoys: 64 });
+    const r = await hre.run("mssa:register", {
+      user: "12",
+      place: "PL1",
+      info: "mail:u12@example.org,passport:UTO:P12",
+      eavesdrop: 0,
+      decoys: 64,
+    });
     expect((ks.load(name) as { id: string; pending: boolean }).id).to.equal(r.id);
     expect((ks.load(name) as { pending: boolean }).pending).to.equal(false);
     expect((await hre.run("mssa:verify", { user: "12", place: "PL1" })).verified).to.equal(true);
@@ -154,7 +164,7 @@ describe("tasks: mssa:* (in-process network, one process)", function () {
     const u13 = signers[13].address;
     const nonce = await hre.ethers.provider.getTransactionCount(signers[1].address); // PL1's proposing authority
     const refused = await rejects(
-      hre.run("mssa:register", { user: "13", place: "PL1", info: "mail:u13@example.org", eavesdrop: 0, decoys: 64 }),
+      hre.run("mssa:register", { user: "13", place: "PL1", info: "mail:u13@example.org,passport:UTO:P13", eavesdrop: 0, decoys: 64 }),
     );
     expect(refused.message).to.match(/^mssa:register: PL1 needs 2 approvals, but only 0 of its authorities .* sit in the current round$/);
     expect(await hre.ethers.provider.getTransactionCount(signers[1].address)).to.equal(nonce);
@@ -244,7 +254,7 @@ describe("tasks: mssa:* (in-process network, one process)", function () {
     const { placeId } = await import("../offchain/mssa/registration");
     const signers = await hre.ethers.getSigners();
     const ledger = CredentialLedger__factory.connect(await deployedAddress(hre, "CredentialLedger"), signers[1]);
-    const base = { user: "alice", info: "mail:a@example.org", eavesdrop: 0, decoys: 64 };
+    const base = { user: "alice", info: "mail:a@example.org,passport:UTO:A1", eavesdrop: 0, decoys: 64 };
     const bad = await rejects(hre.run("mssa:register", { ...base, place: "PL1", authorities: "http://127.0.0.1:1,ftp://x" }));
     expect(bad).to.be.instanceOf(UsageError);
     expect(bad.message).to.equal('mssa:register: --authorities "ftp://x" is not a comma-separated list of http(s) URLs');
@@ -262,6 +272,30 @@ describe("tasks: mssa:* (in-process network, one process)", function () {
     );
     expect(half.message.split("\n")).to.have.length(1);
     expect(await ledger.head()).to.deep.equal(head);
+  });
+  it("mssa:register: an --info whose passport is not in its canonical form, lacks one or has two, is bad input naming --info; nothing is written, sent or created (h12-red2 M1b)", async () => {
+    const { UsageError, exitCodeOf, EXIT } = await import("../tasks/lib/cli");
+    const { localState } = await import("../tasks/lib/context");
+    const ks = localState(hre).keystore;
+    const records = ks.list();
+    const block = await hre.ethers.provider.getBlockNumber();
+    for (const [info, why] of [
+      ["mail:m@example.org,passport:UTO:\u04251234567", /U\+0425 \(character 5 after "passport:"\) is not an ASCII letter or digit/],
+      ["mail:m@example.org,passport:X1234567", /no issuing state/],
+      ["mail:m@example.org,passport:UTO:X_1", /the document number has "_"/],
+      ["mail:m@example.org", /carry 0 "passport:" document/],
+      ["passport:UTO:X1,passport:UTO:X2", /carry 2 "passport:" document/],
+    ] as const)
+      for (const extra of [{}, { elector: true }, { authorities: "http://127.0.0.1:1" }]) {
+        const e = await rejects(hre.run("mssa:register", { user: "14", place: "PL-new-M1b", info, eavesdrop: 0, decoys: 64, ...extra }));
+        expect(e, info).to.be.instanceOf(UsageError);
+        expect(exitCodeOf(e)).to.equal(EXIT.input);
+        expect(e.message).to.match(/^mssa:register: --info: /);
+        expect(e.message).to.match(why);
+        expect(e.message.split("\n")).to.have.length(1);
+      }
+    expect(ks.list()).to.deep.equal(records);
+    expect(await hre.ethers.provider.getBlockNumber()).to.equal(block);
   });
   it("mssa:serve: a bad --public-url, or --peers naming an account that is not another authority of the place, is bad input naming the flag; nothing starts", async () => {
     const { UsageError } = await import("../tasks/lib/cli");
@@ -299,7 +333,7 @@ describe("tasks: mssa:* (in-process network, one process)", function () {
     const after: string[] = (await hre.run("mssa:status")).authorities;
     expect(after, "mssa:status lists a removed authority as sitting").to.deep.equal(before.slice(1));
     // a place created by the local mssa:register: its authorities are sitting ones
-    await hre.run("mssa:register", { user: "12", place: "PL-E1", info: "mail:u12@example.org", eavesdrop: 0, decoys: 64 });
+    await hre.run("mssa:register", { user: "12", place: "PL-E1", info: "mail:u12@example.org,passport:UTO:P12", eavesdrop: 0, decoys: 64 });
     const ledger = CredentialLedger__factory.connect(await deployedAddress(hre, "CredentialLedger"), operator);
     const aus = (await ledger.place(placeId("PL-E1"))).authorities;
     expect(aus, "the new place's approvers include the removed authority").to.not.include(gone);

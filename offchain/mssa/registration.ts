@@ -169,69 +169,167 @@ export class AuthorityAgent {
 }
 
 /**
- * The canonical form of an identity document string, so that one document gives one nullifier
- * however it was typed: Unicode NFKC (full-width and compatibility forms fold to plain ones), every
- * whitespace and invisible format character (U+200B, U+FEFF, soft hyphen...) removed, then lower
- * case. "Passport: P 765 4321", "passport:p7654321" and its full-width spelling are one identity.
- * Punctuation other than whitespace is kept ("P-7654321" stays distinct): a document's number
- * format is the issuer's, and folding it would merge different documents of some issuers.
- * @param identity - the identity document as typed, e.g. "passport:X1234567"
- * @returns its canonical form
+ * The fold every identity string goes through first: Unicode NFKC (full-width and compatibility
+ * forms fold to plain ones), every whitespace and invisible format character (U+200B, U+FEFF, soft
+ * hyphen...) removed, then lower case. It finds a document's *type* ("Passport :" is "passport:");
+ * it is not the canonical form a nullifier is computed from ({@link canonicalIdentity} is).
+ * @param identity - the identity document as typed, e.g. "passport:UTO:X1234567"
+ * @returns the folded string
  * @throws RangeError when nothing is left
  */
 export function normalizeIdentity(identity: string): string {
-  const n = identity
-    .normalize("NFKC")
-    .replace(/[\s\p{Cf}]+/gu, "")
-    .toLowerCase();
+  const n = fold(identity).toLowerCase();
   if (n.length === 0) throw new RangeError("normalizeIdentity: empty identity");
   return n;
+}
+
+/** NFKC, then every whitespace and format character removed (no case change). */
+const fold = (s: string) => s.normalize("NFKC").replace(/[\s\p{Cf}]+/gu, "");
+
+/** The type of a document (what precedes its first ':', folded), or undefined when it has none. */
+function typeOf(doc: string): string | undefined {
+  const n = fold(doc);
+  const i = n.indexOf(":");
+  return i > 0 ? n.slice(0, i).toLowerCase() : undefined;
+}
+
+/** A refused identity document: one line naming the document type and the part of it at fault. */
+const badIdentity = (what: string) => new RegistrationError("credential-mismatch", `identity document ${what}`);
+
+/** The first character of `s` outside printable ASCII, as "U+0425 (character 5 after "passport:")", or undefined. */
+function nonAscii(s: string, type: string): string | undefined {
+  const i = [...s].findIndex((ch) => !/^[\x21-\x7e]$/.test(ch));
+  if (i < 0) return undefined;
+  return `U+${[...s][i].codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")} (character ${i + 1} after "${type}:")`;
+}
+
+/**
+ * Issuing-state codes that ISO 3166-1 and ICAO 9303 spell differently: the MRZ's code wins
+ * (Germany's passports carry "D", not "DEU"), so both spellings give one identity.
+ */
+const MRZ_STATE_ALIASES: Readonly<Record<string, string>> = { DEU: "D" };
+
+/**
+ * A passport's canonical form (ICAO 9303 MRZ, docs/specs/mssa.md §1.8): "<issuing state>:<document
+ * number>", both as the machine-readable zone has them, in its alphabet [A-Z0-9]. Typed as
+ * "passport:<state>:<number>". Folded first (NFKC, white space and format characters removed, upper
+ * case); then the MRZ filler '<' is dropped from both parts and the separators '-', '.', '/' from
+ * the number (none is ever part of an MRZ document number, which is [A-Z0-9<] with '<' as
+ * filler). Everything else is refused: any character outside printable ASCII after NFKC (a
+ * look-alike letter of another script, "Х" U+0425 for "X", is refused, never mapped), any other
+ * punctuation, a state that is not 1-3 letters, a number that is not 1-9 letters and digits.
+ * @param value - what follows "passport:"
+ * @returns "STATE:NUMBER"
+ * @throws RegistrationError(credential-mismatch) naming the part at fault
+ */
+function canonicalPassport(value: string): string {
+  const v = fold(value);
+  const odd = nonAscii(v, "passport");
+  if (odd !== undefined)
+    throw badIdentity(
+      `passport: ${odd} is not an ASCII letter or digit (the MRZ's alphabet; a look-alike of another script is refused, not mapped)`,
+    );
+  const parts = v.toUpperCase().split(":");
+  if (parts.length !== 2)
+    throw badIdentity(
+      `passport: write passport:<issuing state>:<document number> as the MRZ has them, e.g. passport:UTO:X1234567 (${parts.length === 1 ? "no issuing state" : "more than one ':'"})`,
+    );
+  const state = parts[0].replace(/<+$/, "");
+  if (!/^[A-Z]{1,3}$/.test(state))
+    throw badIdentity(`passport: the issuing state must be the MRZ's code, 1 to 3 letters (e.g. UTO, D), got ${state.length} character(s)`);
+  const number = parts[1].replace(/[-./<]/g, "");
+  const bad = number.match(/[^A-Z0-9]/);
+  if (bad) throw badIdentity(`passport: the document number has "${bad[0]}", which is neither a letter, a digit nor a separator - . / <`);
+  if (!/^[A-Z0-9]{1,9}$/.test(number))
+    throw badIdentity(`passport: the document number must be 1 to 9 letters and digits (the MRZ's field), got ${number.length}`);
+  return `${MRZ_STATE_ALIASES[state] ?? state}:${number}`;
+}
+
+/**
+ * The identity document types a place can identify people by, each with its canonical form: the
+ * one spelling of one document that its nullifiers are computed from (docs/specs/mssa.md §1.8,
+ * "Spellings of one document"). A type not listed here is refused as an identity document.
+ */
+export const IDENTITY_FORMS: Readonly<Record<string, (value: string) => string>> = { passport: canonicalPassport };
+
+/**
+ * The canonical form of an identity document: "type:" and its type's canonical form
+ * ({@link IDENTITY_FORMS}), so that one document gives one string, and so one nullifier, however
+ * it was typed; a spelling the type's form can neither map nor accept is refused. For a passport:
+ * "Passport: uto : x-123 4567" and "passport:UTO:X1234567" are "passport:UTO:X1234567";
+ * "passport:UTO:\u04251234567" (a Cyrillic Х) is refused.
+ * @param identity - the identity document, e.g. "passport:UTO:X1234567"
+ * @returns its canonical form
+ * @throws RangeError when empty; RegistrationError(credential-mismatch), one line naming the
+ *   document type and the part at fault, for an unknown type or a spelling its form refuses
+ */
+export function canonicalIdentity(identity: string): string {
+  if (fold(identity).length === 0) throw new RangeError("canonicalIdentity: empty identity");
+  const type = typeOf(identity);
+  const form = type !== undefined && Object.hasOwn(IDENTITY_FORMS, type) ? IDENTITY_FORMS[type] : undefined;
+  if (type === undefined || form === undefined)
+    throw badIdentity(
+      `${type === undefined ? "without a type" : `type "${type}"`}: an identity document is one of ${Object.keys(IDENTITY_FORMS)
+        .map((t) => `${t}:`)
+        .join(", ")}`,
+    );
+  return `${type}:${form(fold(identity).slice(fold(identity).indexOf(":") + 1))}`;
+}
+
+/**
+ * Checks that `type` is an identity document type with a canonical form ({@link IDENTITY_FORMS}).
+ * @throws RangeError naming it otherwise
+ */
+export function checkIdentityType(type: string, what = "identityType"): string {
+  const t = normalizeIdentity(type);
+  if (!Object.hasOwn(IDENTITY_FORMS, t))
+    throw new RangeError(
+      `${what}: "${type}" is not an identity document type with a canonical form (known: ${Object.keys(IDENTITY_FORMS).join(", ")})`,
+    );
+  return t;
 }
 
 /** The document type that identifies a person at a place (its nullifier's document), by default. */
 export const IDENTITY_TYPE = "passport";
 
 /**
- * The one document of `docs` whose type (before its first ':', after {@link normalizeIdentity}) is
- * `type`: the document a place's identity nullifier is computed from, whatever its position. The
+ * The one document of `docs` whose type (before its first ':', folded as {@link normalizeIdentity}
+ * does) is `type`, in its canonical form ({@link canonicalIdentity}): the document a place's
+ * identity nullifier and the election nullifier are computed from, whatever its position. The
  * position used to decide (the last line): the user orders her documents, so [mail, passport] and
  * [passport, mail] were two identities, one more elector each (h12-red N1).
- * @throws RegistrationError(credential-mismatch) when there is none, or more than one
+ * @throws RegistrationError(credential-mismatch) when there is none, or more than one, or it is
+ *   not in (or mappable to) its type's canonical form; RangeError when `type` has no canonical form
  */
 export function identityDocument(docs: readonly string[], type: string = IDENTITY_TYPE): string {
-  const want = normalizeIdentity(type);
-  const found = docs.filter((d) => {
-    try {
-      return normalizeIdentity(d).split(":")[0] === want;
-    } catch {
-      return false; // an empty line is no document
-    }
-  });
+  const want = checkIdentityType(type, "identityDocument");
+  const found = docs.filter((d) => typeOf(d) === want);
   if (found.length !== 1)
     throw new RegistrationError(
       "credential-mismatch",
       `the documents carry ${found.length} "${type}:" document(s); a registration needs exactly one (the place's identity document)`,
     );
-  return found[0];
+  return canonicalIdentity(found[0]);
 }
 
 /**
- * The place's identity nullifier: HMAC-SHA256(placeKey, abi.encode(place, normalizeIdentity(identity))). The place's
+ * The place's identity nullifier: HMAC-SHA256(placeKey, abi.encode(place, canonicalIdentity(identity))). The place's
  * authorities share `placeKey` and compute it from the identity document they verified (Step 4),
  * so one person gets one nullifier per place; without the key it reveals nothing, even for a
  * low-entropy identity such as a passport number, and it differs from place to place.
  * @param placeKey - the place authorities' shared secret (at least 16 bytes)
  * @param place - the place id (32-byte hex)
- * @param identity - the verified identity document, e.g. "passport:X1234567"
+ * @param identity - the verified identity document, e.g. "passport:UTO:X1234567"
  * @returns 32-byte hex
- * @throws RangeError on a short key or an empty identity
+ * @throws RangeError on a short key or an empty identity; RegistrationError when the identity is not in
+ *   (or mappable to) its type's canonical form ({@link canonicalIdentity}), before any HMAC
  */
 export function identityNullifier(placeKey: Uint8Array, place: string, identity: string): string {
   if (placeKey.length < 16) throw new RangeError("identityNullifier: the place key needs at least 16 bytes");
   if (identity.trim().length === 0) throw new RangeError("identityNullifier: empty identity");
   const msg = hexToBytes(
     AbiCoder.defaultAbiCoder()
-      .encode(["bytes32", "string"], [place, normalizeIdentity(identity)])
+      .encode(["bytes32", "string"], [place, canonicalIdentity(identity)])
       .slice(2),
   );
   return "0x" + bytesToHex(hmac(sha256, placeKey, msg));
@@ -242,21 +340,22 @@ export const ELECTOR_DOMAIN = "metatrust MSSA elector";
 
 /**
  * The election nullifier (h11-red2 M1, docs/specs/mssa.md §1.8):
- * e = HMAC-SHA256(electionKey, "metatrust MSSA elector" || normalizeIdentity(identity)). One key for
+ * e = HMAC-SHA256(electionKey, "metatrust MSSA elector" || canonicalIdentity(identity)). One key for
  * the deployment, provisioned to the authorities of every place like a place key, so one person has
  * one e in the whole election (her place nullifiers differ from place to place). The authorities
  * compute it from the identity document they checked; the user's elector registration carries it,
  * and the election holds one account per e. Without the key it reveals nothing about a guessable
  * document number; everyone who holds the key can test a guess against the e values on chain.
  * @param electionKey - the deployment's election key (at least 16 bytes)
- * @param identity - the verified identity document, e.g. "passport:X1234567"
+ * @param identity - the verified identity document, e.g. "passport:UTO:X1234567"
  * @returns 32-byte hex
- * @throws RangeError on a short key or an empty identity
+ * @throws RangeError on a short key or an empty identity; RegistrationError when the identity is not in
+ *   (or mappable to) its type's canonical form ({@link canonicalIdentity}), before any HMAC
  */
 export function electorNullifier(electionKey: Uint8Array, identity: string): string {
   if (electionKey.length < 16) throw new RangeError("electorNullifier: the election key needs at least 16 bytes");
   if (identity.trim().length === 0) throw new RangeError("electorNullifier: empty identity");
-  return "0x" + bytesToHex(hmac(sha256, electionKey, utf8ToBytes(ELECTOR_DOMAIN + normalizeIdentity(identity))));
+  return "0x" + bytesToHex(hmac(sha256, electionKey, utf8ToBytes(ELECTOR_DOMAIN + canonicalIdentity(identity))));
 }
 
 /** The request Alice sends to the verifying authority (Step 4). */
@@ -324,7 +423,11 @@ export type RegistrationInput = {
   tamperRequest?: (req: RegistrationRequest) => RegistrationRequest;
   /** the place authorities' nullifier key; with it the outcome carries the identity nullifier */
   placeKey?: Uint8Array;
-  /** the identity document the nullifier is computed from; default: the one "passport:" field, else the last expected field */
+  /**
+   * the identity document the nullifiers are computed from (in its canonical form); default: the
+   * one "passport:" field of the expected documents. Needed with a place key or an election key;
+   * refused (unknown type, a spelling its canonical form refuses) before any key is issued
+   */
   identity?: string;
   /**
    * the deployment's election key; with it the outcome carries the election nullifier of the
@@ -361,6 +464,15 @@ export function register(input: RegistrationInput): RegistrationOutcome {
   const keyChannel = input.keyChannel ?? { ...DEFAULT_CHANNEL, rng: channel.rng };
   if (input.authorities.length === 0) throw new RangeError("a place needs at least one authority");
   const length = evenLength(encodeCredential(input.infos)).length;
+  // the identity document in its canonical form (docs/specs/mssa.md §1.8), by its type, never a
+  // position (h12-red N1): refused before any authority issues a key or anything is recorded
+  const checked = input.expectedInfos ?? input.infos;
+  const identity =
+    input.placeKey || input.electionKey
+      ? input.identity !== undefined
+        ? canonicalIdentity(input.identity)
+        : identityDocument(checked)
+      : undefined;
   // Step 1: every authority sends a fresh key over the (simulated) quantum channel.
   const keyTransmissions: Transmission[] = [];
   let received = input.authorities.map((a) => {
@@ -395,19 +507,8 @@ export function register(input: RegistrationInput): RegistrationOutcome {
   if (!verdict.tagOk)
     throw new RegistrationError("bad-tag", "the request tag does not verify: the request was altered or built without K_r");
   const salt = fresh32();
-  const checked = input.expectedInfos ?? input.infos;
-  // the identity document by its type when there is one (h12-red N1), else (this in-process path
-  // only, where one process holds every authority's key) the last field
-  let identity = input.identity;
-  if (identity === undefined)
-    try {
-      identity = identityDocument(checked);
-    } catch {
-      identity = checked[checked.length - 1];
-    }
-  const nullifier = input.placeKey ? identityNullifier(input.placeKey, place, identity) : undefined;
-  // an elector's nullifier is always of the typed identity document (h12-red N1): no fallback
-  const elector = input.electionKey ? electorNullifier(input.electionKey, input.identity ?? identityDocument(checked)) : undefined;
+  const nullifier = input.placeKey ? identityNullifier(input.placeKey, place, identity!) : undefined;
+  const elector = input.electionKey ? electorNullifier(input.electionKey, identity!) : undefined;
   return {
     session,
     request,

@@ -41,7 +41,7 @@ export async function registerResidents(a: {
       urls: a.urls,
       place: a.place,
       user,
-      infos: [`mail:resident${i}@example.org`, `passport:R${String(i).padStart(7, "0")}`],
+      infos: [`mail:resident${i}@example.org`, `passport:UTO:R${String(i).padStart(7, "0")}`],
       dep: a.dep,
       keystore: new Keystore(path.join(a.dir, `resident-${i}`), ""),
       // each resident registers here once, as an elector (her election nullifier; h11-red2 M1)

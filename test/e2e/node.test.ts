@@ -74,7 +74,7 @@ describe("e2e: hardhat node over JSON-RPC", function () {
   });
 
   it("mssa tasks work across separate invocations: register, verify, an eavesdropped registration refused", async () => {
-    const reg = await node.run(["mssa:register", "--user", "4", "--place", "PL1", "--info", "mail:alice@example.org,passport:X1"]);
+    const reg = await node.run(["mssa:register", "--user", "4", "--place", "PL1", "--info", "mail:alice@example.org,passport:UTO:X1"]);
     expect(reg.code, reg.stderr + reg.stdout).to.equal(0);
     expect(reg.stdout).to.match(/SIMULATED quantum channel/);
     expect(reg.stdout).to.match(/has access to PL1/);

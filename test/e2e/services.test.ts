@@ -465,7 +465,7 @@ describe("e2e: RSMS parties as separate services (issue 19)", function () {
     const first = await registerRemote({
       place: "PL1",
       user: new Wallet(dave.privateKey),
-      infos: ["mail:dave@example.org", "passport:D0000001"],
+      infos: ["mail:dave@example.org", "passport:UTO:D0000001"],
       dep: { chainId: 31337n, ledger: ledger() },
       keystore: member,
       retry: fast,

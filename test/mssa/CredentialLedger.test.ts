@@ -7,7 +7,7 @@ import { consentToRegistration, recordRegistration, registrationTypedData } from
 import type { Signer } from "ethers";
 import { classicalLinks } from "../../offchain/mssa/qblock";
 
-const INFOS = ["alice@example.org", "passport:X1234567"];
+const INFOS = ["alice@example.org", "passport:UTO:X1234567"];
 
 async function registered() {
   const f = await loadFixture(deployMssaFixture);
@@ -305,7 +305,7 @@ describe("CredentialLedger", () => {
       const b = register({
         place: "PL1",
         user: sybil.address,
-        infos: ["other@example.org", "passport:X1234567"],
+        infos: ["other@example.org", "passport:UTO:X1234567"],
         authorities: agents(),
         placeKey,
       });

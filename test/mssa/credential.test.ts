@@ -21,7 +21,7 @@ import { Prng } from "../../offchain/util/prng";
 import { expectThrows } from "../helpers/errors";
 
 const alice = Wallet.createRandom().address;
-const INFOS = ["alice@example.org", "passport:X1234567", "born:1990-01-01"];
+const INFOS = ["alice@example.org", "passport:UTO:X1234567", "born:1990-01-01"];
 
 function rejects(f: () => unknown, reason: string) {
   let err: unknown;

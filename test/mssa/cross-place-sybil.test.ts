@@ -28,7 +28,7 @@ import { AuthorityAgent, electorNullifier, identityNullifier, placeId, register 
 import { consentToRegistration } from "../../offchain/mssa/ledger";
 
 const PL2 = placeId("PL2");
-const PASSPORT = "passport:X1234567";
+const PASSPORT = "passport:UTO:X1234567";
 const ELECTION_KEY = ethers.getBytes(ethers.id("the deployment's election key"));
 
 type F = Awaited<ReturnType<typeof deployMssaFixture>>;
@@ -158,18 +158,18 @@ describe("h11-red2 M1: one identity registered at several places is one elector"
 
   it("electorNullifier: one value per identity however typed, key-bound, unlike the place nullifiers", () => {
     const e = electorNullifier(ELECTION_KEY, PASSPORT);
-    expect(electorNullifier(ELECTION_KEY, "Passport: X 123 4567")).to.equal(e);
-    expect(electorNullifier(ELECTION_KEY, "ｐａｓｓｐｏｒｔ:x1234567")).to.equal(e);
+    expect(electorNullifier(ELECTION_KEY, "Passport: uto: X 123-4567")).to.equal(e);
+    expect(electorNullifier(ELECTION_KEY, "ｐａｓｓｐｏｒｔ:ｕｔｏ:x1234567")).to.equal(e);
     expect(electorNullifier(ethers.getBytes(ethers.id("another key")), PASSPORT)).to.not.equal(e);
-    expect(electorNullifier(ELECTION_KEY, "passport:X1234568")).to.not.equal(e);
+    expect(electorNullifier(ELECTION_KEY, "passport:UTO:X1234568")).to.not.equal(e);
     expect(e).to.not.equal(identityNullifier(ELECTION_KEY, PL1, PASSPORT));
     expect(() => electorNullifier(new Uint8Array(15), PASSPORT)).to.throw(
       RangeError,
       "electorNullifier: the election key needs at least 16 bytes",
     );
     expect(() => electorNullifier(ELECTION_KEY, " ")).to.throw(RangeError, "electorNullifier: empty identity");
-    // the HMAC of the domain and the normalized identity (an outside check of the construction)
-    const mac = createHmac("sha256", Buffer.from(ELECTION_KEY)).update("metatrust MSSA electorpassport:x1234567").digest("hex");
+    // the HMAC of the domain and the canonical identity (an outside check of the construction)
+    const mac = createHmac("sha256", Buffer.from(ELECTION_KEY)).update("metatrust MSSA electorpassport:UTO:X1234567").digest("hex");
     expect(e).to.equal("0x" + mac);
   });
 });

@@ -10,7 +10,10 @@ import {
   AuthorityAgent,
   buildRequest,
   checkRequest,
+  canonicalIdentity,
+  checkIdentityType,
   fresh32,
+  identityDocument,
   identityNullifier,
   normalizeIdentity,
   placeId,
@@ -23,7 +26,7 @@ import {
 import { Prng } from "../../offchain/util/prng";
 
 const alice = Wallet.createRandom().address;
-const INFOS = ["alice@example.org", "passport:X1234567", "born:1990-01-01"];
+const INFOS = ["alice@example.org", "passport:UTO:X1234567", "born:1990-01-01"];
 /** The padded credential length of INFOS (computed inside tests, so that mutation testing attributes coverage per test). */
 const len = () => evenLength(encodeCredential(INFOS)).length;
 const AU1 = "0x" + "1".repeat(40);
@@ -272,30 +275,30 @@ describe("mssa/registration (Steps 1-9, off-chain)", () => {
       const b = register({
         place: "PL1",
         user: bob,
-        infos: ["bob@example.org", "passport:X1234567"],
-        identity: "passport:X1234567",
+        infos: ["bob@example.org", "passport:UTO:X1234567"],
+        identity: "passport:UTO:X1234567",
         authorities: [new AuthorityAgent(AU1)],
         placeKey: key,
       });
       // default identity: the one "passport:" field wherever it stands (h12-red N1; it was the last
       // field, so an order of one's own documents was another identity); here both name the same passport
-      expect(a.nullifier).to.equal(identityNullifier(key, place, "passport:X1234567"));
-      // without one (this in-process path only): the last field
-      const c = register({
-        place: "PL1",
-        user: bob,
-        infos: ["mail:c@example.org", "born:1990"],
-        authorities: [new AuthorityAgent(AU1)],
-        placeKey: key,
-      });
-      expect(c.nullifier).to.equal(identityNullifier(key, place, "born:1990"));
-      expect(b.nullifier).to.equal(identityNullifier(key, place, "passport:X1234567"));
-      expect(identityNullifier(key, place, "passport:X1234567")).to.match(/^0x[0-9a-f]{64}$/);
-      expect(identityNullifier(key, placeId("PL2"), "passport:X1234567")).to.not.equal(b.nullifier);
-      expect(identityNullifier(new Uint8Array(32).fill(8), place, "passport:X1234567")).to.not.equal(b.nullifier);
+      expect(a.nullifier).to.equal(identityNullifier(key, place, "passport:UTO:X1234567"));
+      // without one: refused before any key is issued (the last field used to be taken here, and a
+      // nullifier of "born:1990" is one per string, not one per person: mssa.md §1.8)
+      const spy = new SpyAuthority(AU1);
+      rejects(
+        () => register({ place: "PL1", user: bob, infos: ["mail:c@example.org", "born:1990"], authorities: [spy], placeKey: key }),
+        "credential-mismatch",
+        /^the documents carry 0 "passport:" document\(s\)/,
+      );
+      expect(spy.issued).to.deep.equal([]);
+      expect(b.nullifier).to.equal(identityNullifier(key, place, "passport:UTO:X1234567"));
+      expect(identityNullifier(key, place, "passport:UTO:X1234567")).to.match(/^0x[0-9a-f]{64}$/);
+      expect(identityNullifier(key, placeId("PL2"), "passport:UTO:X1234567")).to.not.equal(b.nullifier);
+      expect(identityNullifier(new Uint8Array(32).fill(8), place, "passport:UTO:X1234567")).to.not.equal(b.nullifier);
       expect(register({ place: "PL1", user: alice, infos: INFOS, authorities: [new AuthorityAgent(AU1)] }).nullifier).to.equal(undefined);
-      expect(identityNullifier(new Uint8Array(16), place, "x")).to.match(/^0x[0-9a-f]{64}$/); // 16 bytes is enough
-      expect(() => identityNullifier(new Uint8Array(15), place, "x")).to.throw(
+      expect(identityNullifier(new Uint8Array(16), place, "passport:UTO:X1")).to.match(/^0x[0-9a-f]{64}$/); // 16 bytes is enough
+      expect(() => identityNullifier(new Uint8Array(15), place, "passport:UTO:X1")).to.throw(
         RangeError,
         /^identityNullifier: the place key needs at least 16 bytes$/,
       );
@@ -324,34 +327,136 @@ describe("mssa/registration (Steps 1-9, off-chain)", () => {
     it("gives one nullifier to one document however it is typed: NFKC, whitespace and invisible characters, case (h7-audit)", () => {
       const key = new Uint8Array(32).fill(7);
       const place = placeId("PL1");
-      const n = identityNullifier(key, place, "passport:P7654321");
+      const n = identityNullifier(key, place, "passport:UTO:P7654321");
       const variants = [
-        "Passport:P7654321",
-        "PASSPORT:P7654321",
-        "passport: P 765 4321",
-        " passport:P7654321\n",
-        "passport:P7654321\u00a0", // no-break space
-        "passport:P765\u200b4321", // zero-width space
-        "\ufeffpassport:P7654321", // byte-order mark
-        "passport:P765\u00ad4321", // soft hyphen
-        "ｐａｓｓｐｏｒｔ：Ｐ７６５４３２１", // full width (NFKC folds it)
-        "passport\u2009:\u2009P7654321", // thin spaces
+        "Passport:uto:P7654321",
+        "PASSPORT:UTO:p7654321",
+        "passport: UTO : P 765 4321",
+        " passport:UTO:P7654321\n",
+        "passport:UTO:P7654321\u00a0", // no-break space
+        "passport:UTO:P765\u200b4321", // zero-width space
+        "\ufeffpassport:UTO:P7654321", // byte-order mark
+        "passport:UTO:P765\u00ad4321", // soft hyphen
+        "ｐａｓｓｐｏｒｔ：ＵＴＯ：Ｐ７６５４３２１", // full width (NFKC folds it)
+        "passport\u2009:\u2009UTO:P7654321", // thin spaces
       ];
       for (const v of variants) expect(identityNullifier(key, place, v), JSON.stringify(v)).to.equal(n);
-      expect(normalizeIdentity("ｐａｓｓｐｏｒｔ：Ｐ７６５ ４３２１")).to.equal("passport:p7654321");
-      // a different document stays different, and punctuation other than whitespace is kept
-      expect(identityNullifier(key, place, "passport:P7654322")).to.not.equal(n);
-      expect(identityNullifier(key, place, "passport:P-7654321")).to.not.equal(n);
+      expect(normalizeIdentity("ｐａｓｓｐｏｒｔ：ＵＴＯ：Ｐ７６５ ４３２１")).to.equal("passport:uto:p7654321");
+      expect(canonicalIdentity("ｐａｓｓｐｏｒｔ：ＵＴＯ：Ｐ７６５ ４３２１")).to.equal("passport:UTO:P7654321");
+      // a different document stays different: another number, another issuing state
+      expect(identityNullifier(key, place, "passport:UTO:P7654322")).to.not.equal(n);
+      expect(identityNullifier(key, place, "passport:UTA:P7654321")).to.not.equal(n);
       expect(() => identityNullifier(key, place, " \u200b\t")).to.throw(RangeError, /empty identity$/);
-      // the registration's nullifier is the normalised one (the default identity: the last field)
+      // the registration's nullifier is the canonical one (the default identity: the one passport field)
       const r = register({
         place: "PL1",
         user: alice,
-        infos: ["mail:a@example.org", "Passport: p 7654321"],
+        infos: ["Passport: uto: p 7654321", "mail:a@example.org"],
         authorities: [new AuthorityAgent(AU1)],
         placeKey: key,
       });
       expect(r.nullifier).to.equal(n);
+    });
+
+    describe("one canonical form per identity document type (red team h12-red2 M1b, mssa.md §1.8)", () => {
+      const canon = "passport:UTO:X1234567";
+      it("maps the separators a printed number carries, the MRZ's '<' filler and the state's ISO spelling onto the MRZ's form", () => {
+        for (const v of [
+          "passport:UTO:X-1234567",
+          "passport:UTO:X.1234567",
+          "passport:UTO:X/123/4567",
+          "passport:UTO:X1234567<<",
+          "passport:UTO<:X-123.45/67<",
+          "passport:uto:x 123 4567",
+          "passport:UTO:\uff38\uff11234567", // full-width X1: compatibility forms, NFKC folds them
+          "passport:UTO:X1234567\u200d", // a zero-width joiner (format character)
+        ])
+          expect(canonicalIdentity(v), JSON.stringify(v)).to.equal(canon);
+        // Germany's MRZ code is D: its ISO 3166 code DEU and the filled field "D<<" are the same state
+        for (const v of ["passport:D:C01X00T47", "passport:DEU:C01X00T47", "passport:D<<:C01X00T47", "passport:deu:c01x00t47"])
+          expect(canonicalIdentity(v), v).to.equal("passport:D:C01X00T47");
+        expect(canonicalIdentity("passport:GBR:C01X00T47")).to.not.equal(canonicalIdentity("passport:D:C01X00T47"));
+      });
+
+      it("refuses a letter of another script (a look-alike is refused, never mapped), naming the character", () => {
+        for (const [v, at] of [
+          ["passport:UTO:\u04251234567", "U+0425 (character 5"], // Cyrillic Ха
+          ["passport:UTO:\u03a71234567", "U+03A7 (character 5"], // Greek Chi
+          ["passport:U\u0422O:X1234567", "U+0422 (character 2"], // Cyrillic Те in the state
+          ["passport:UTO:X12345\u0b676", "U+0B67 (character 11"], // an Oriya digit one
+          ["passport:UTO:X123\u00df", "U+00DF (character 9"], // ß (upper case would make it SS)
+          ["passport:UTO:X1234567\u2010", "U+2010 (character 13"], // a Unicode hyphen, not '-'
+        ] as const)
+          rejects(
+            () => canonicalIdentity(v),
+            "credential-mismatch",
+            new RegExp(
+              `^identity document passport: ${at.replace("+", "\\+").replace("(", "\\(")} after "passport:"\\) is not an ASCII letter or digit`,
+            ),
+          );
+      });
+
+      it("refuses other punctuation, a missing or malformed issuing state, and a number outside the MRZ's field", () => {
+        for (const [v, why] of [
+          ["passport:UTO:X_1234567", /the document number has "_"/],
+          ["passport:UTO:X+1234567", /the document number has "\+"/],
+          ["passport:UTO:X'1234567", /the document number has "'"/],
+          ["passport:X1234567", /write passport:<issuing state>:<document number> .*\(no issuing state\)$/],
+          ["passport:UTO:X1:2", /\(more than one ':'\)$/],
+          ["passport:U1O:X1234567", /the issuing state must be the MRZ's code, 1 to 3 letters/],
+          ["passport:UTOP:X1234567", /the issuing state must be the MRZ's code/],
+          ["passport::X1234567", /the issuing state must be the MRZ's code/],
+          ["passport:UTO:X12345678901", /the document number must be 1 to 9 letters and digits \(the MRZ's field\), got 12$/],
+          ["passport:UTO:--", /got 0$/],
+        ] as const)
+          rejects(() => canonicalIdentity(v), "credential-mismatch", why);
+      });
+
+      it("refuses a type without a canonical form as an identity, and as a place's identity type", () => {
+        rejects(
+          () => canonicalIdentity("mail:a@example.org"),
+          "credential-mismatch",
+          /^identity document type "mail": an identity document is one of passport:$/,
+        );
+        rejects(() => canonicalIdentity("X1234567"), "credential-mismatch", /^identity document without a type/);
+        rejects(() => canonicalIdentity("\u0440assport:UTO:X1234567"), "credential-mismatch", /type "\u0440assport"/); // Cyrillic р
+        expect(() => identityDocument(["idcard:UTO:X1"], "idcard")).to.throw(
+          RangeError,
+          /^identityDocument: "idcard" is not an identity document type/,
+        );
+        expect(() => checkIdentityType("mail")).to.throw(
+          RangeError,
+          /^identityType: "mail" is not an identity document type with a canonical form \(known: passport\)$/,
+        );
+        expect(checkIdentityType(" Passport")).to.equal("passport");
+        // a look-alike type is not the passport: a list with it alone carries no identity document
+        rejects(() => identityDocument(["\u0440assport:UTO:X1234567"]), "credential-mismatch", /carry 0 "passport:" document/);
+        expect(identityDocument(["mail:a@example.org", "Passport : uto:X-1234567"])).to.equal(canon);
+      });
+
+      it("register refuses a spelling it cannot map before any authority issues a key, for the place and the election nullifier alike", () => {
+        for (const keys of [{ placeKey: new Uint8Array(32).fill(7) }, { electionKey: new Uint8Array(32).fill(9) }]) {
+          const spy = new SpyAuthority(AU1);
+          rejects(
+            () =>
+              register({
+                place: "PL1",
+                user: alice,
+                infos: ["mail:a@example.org", "passport:UTO:\u04251234567"],
+                authorities: [spy],
+                ...keys,
+              }),
+            "credential-mismatch",
+            /U\+0425/,
+          );
+          rejects(
+            () => register({ place: "PL1", user: alice, infos: INFOS, identity: "mail:a@example.org", authorities: [spy], ...keys }),
+            "credential-mismatch",
+            /type "mail"/,
+          );
+          expect(spy.issued).to.deep.equal([]);
+        }
+      });
     });
 
     it("refuses a request sent past an eavesdropper, with the channel's threshold, and burns every key of the session", () => {

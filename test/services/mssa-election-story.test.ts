@@ -72,7 +72,7 @@ describe("services/mssa: residents register across the authority services, then 
       urls,
       place: "PL1",
       user: carol,
-      infos: ["mail:carol@example.org", "passport:C0000001"],
+      infos: ["mail:carol@example.org", "passport:UTO:C0000001"],
       dep,
       keystore,
       elector: true,

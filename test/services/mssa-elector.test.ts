@@ -102,7 +102,7 @@ describe("services/mssa: one person, one elector (h11-red2 M1)", function () {
     const el = AuthorityElection__factory.connect(electionAddress, hre.ethers.provider);
     const A = new Wallet(Wallet.createRandom().privateKey); // no gas: she only signs
     const B = new Wallet(Wallet.createRandom().privateKey);
-    const passport = "passport:E1234567";
+    const passport = "passport:UTO:E1234567";
     const a = await place("PL-A", true);
     const b = await place("PL-B", true);
     const members = await el.memberCount();
@@ -168,7 +168,7 @@ describe("services/mssa: one person, one elector (h11-red2 M1)", function () {
         urls: c.urls,
         place: "PL-C",
         user: u,
-        infos: ["mail:c@example.org", "passport:C7777777"],
+        infos: ["mail:c@example.org", "passport:UTO:C7777777"],
         dep,
         keystore: new Keystore(tmp("C"), ""),
         retry: ONCE,
@@ -180,7 +180,7 @@ describe("services/mssa: one person, one elector (h11-red2 M1)", function () {
       urls: c.urls,
       place: "PL-C",
       user: u,
-      infos: ["mail:c@example.org", "passport:C7777777"],
+      infos: ["mail:c@example.org", "passport:UTO:C7777777"],
       dep,
       keystore: new Keystore(tmp("C2"), ""),
       retry: ONCE,

@@ -25,7 +25,8 @@ import { Wallet } from "ethers";
 import { startPlace, type MssaPlace } from "../helpers/mssa-services";
 import { tmp } from "../helpers/rsms-services";
 import { Keystore } from "../../offchain/storage/keystore";
-import { placeId } from "../../offchain/mssa/registration";
+import { placeId, RegistrationError } from "../../offchain/mssa/registration";
+import { ServiceError } from "../../offchain/services/client";
 import { registerRemote } from "../../offchain/services/mssa/clients";
 
 describe("services/mssa: one person's documents in another order are another identity (h12-red N1)", function () {
@@ -47,9 +48,9 @@ describe("services/mssa: one person's documents in another order are another ide
     });
 
   it("the same passport and e-mail address, in the other order, are refused as an identity the place holds", async () => {
-    const first = await register(["mail:u@example.org", "passport:P1234567"]);
+    const first = await register(["mail:u@example.org", "passport:UTO:P1234567"]);
     expect(first.outcome.granted).to.equal(true);
-    const second = await register(["passport:P1234567", "mail:u@example.org"]).then(
+    const second = await register(["passport:UTO:P1234567", "mail:u@example.org"]).then(
       (r) => `granted ${r.verified.id} (access ${r.outcome.granted})`,
       (e: Error) => e.message,
     );
@@ -59,7 +60,7 @@ describe("services/mssa: one person's documents in another order are another ide
   });
 
   it("the same passport after a fresh e-mail address is refused too", async () => {
-    const third = await register(["passport:P1234567", "mail:u+2@example.org"]).then(
+    const third = await register(["passport:UTO:P1234567", "mail:u+2@example.org"]).then(
       (r) => `granted ${r.verified.id} (access ${r.outcome.granted})`,
       (e: Error) => e.message,
     );
@@ -69,12 +70,30 @@ describe("services/mssa: one person's documents in another order are another ide
 
   it("a request without the place's identity document, or with two, is refused naming its type; nothing is written", async () => {
     const head = await p.dep.ledger.head();
-    for (const infos of [["mail:v@example.org"], ["passport:P1", "mail:v@example.org", "passport:P2"]]) {
+    for (const infos of [["mail:v@example.org"], ["passport:UTO:P1", "mail:v@example.org", "passport:UTO:P2"]]) {
       const why = await register(infos).then(
         () => "granted",
         (e: Error) => e.message,
       );
       expect(why).to.match(/carry (0|2) "passport:" document\(s\); a registration needs exactly one/);
+    }
+    expect(await p.dep.ledger.head()).to.deep.equal(head);
+  });
+
+  it("a passport not in its canonical form (a look-alike letter, no issuing state) is refused by the user's client before anything is sent (h12-red2 M1b)", async () => {
+    const head = await p.dep.ledger.head();
+    for (const [passport, why] of [
+      ["passport:UTO:\u04251234567", /^identity document passport: U\+0425 \(character 5 after "passport:"\)/],
+      ["passport:P1234567", /no issuing state/],
+    ] as const) {
+      const e = await register(["mail:v@example.org", passport]).then(
+        () => undefined,
+        (x: Error) => x,
+      );
+      // the client's own refusal (a RegistrationError), not an authority's 422 (a ServiceError): nothing went out
+      expect(e, passport).to.be.instanceOf(RegistrationError);
+      expect(e, passport).to.not.be.instanceOf(ServiceError);
+      expect(e!.message).to.match(why);
     }
     expect(await p.dep.ledger.head()).to.deep.equal(head);
   });

@@ -116,7 +116,7 @@ describe("h9-red: MSSA authority services attacked over their wire (refused)", f
       urls: P.urls,
       place: P.place,
       user: alice,
-      infos: ["mail:alice@example.org", "passport:RED-0001"],
+      infos: ["mail:alice@example.org", "passport:UTO:RED-0001"],
       dep: P.dep,
       keystore: new Keystore(path.join(tmp("alice"), "keystore"), ""),
     });
@@ -133,7 +133,7 @@ describe("h9-red: MSSA authority services attacked over their wire (refused)", f
         salt: session32(),
         elector: false,
       },
-      ["mail:m@example.org", "passport:RED-0002"],
+      ["mail:m@example.org", "passport:UTO:RED-0002"],
       mulBase(randomScalar()),
     );
     expect(await fail(postEnvelope(P.urls[1], "/v1/mssa/verify", P.req(1, Route.MssaVerify, fake, mallory), once))).to.match(
@@ -208,7 +208,7 @@ describe("h9-red: MSSA authority services attacked over their wire (refused)", f
         urls: [onPath.url, P.urls[1]],
         place: P.place,
         user: alice,
-        infos: ["mail:alice@example.org", "passport:SQUAT-1"],
+        infos: ["mail:alice@example.org", "passport:UTO:SQUAT-1"],
         dep: P.dep,
         keystore: new Keystore(path.join(tmp("alice-f"), "keystore"), ""),
         retry: { attempts: 1, timeoutMs: 30_000, backoffMs: 10 },
@@ -235,10 +235,10 @@ describe("h9-red: MSSA authority services attacked over their wire (refused)", f
         keystore: new Keystore(path.join(tmp("bob"), "keystore"), ""),
         retry: once,
       });
-    expect((await reg(["mail:bob@example.org", "passport:RED-0100"])).outcome.granted).to.equal(true);
+    expect((await reg(["mail:bob@example.org", "passport:UTO:RED-0100"])).outcome.granted).to.equal(true);
     const head = await P.dep.ledger.head();
     // the client refuses it before sending anything (h11-red R5)
-    const again = await reg(["mail:bob@example.org", "passport:RED-0101"]).then(
+    const again = await reg(["mail:bob@example.org", "passport:UTO:RED-0101"]).then(
       () => "registered again",
       (e: Error) => e.message.split("\n")[0],
     );
@@ -247,7 +247,7 @@ describe("h9-red: MSSA authority services attacked over their wire (refused)", f
     const blind = new Proxy(P.dep.ledger, {
       get: (t, k) => (k === "access" ? async () => [false, "0x" + "00".repeat(32)] : Reflect.get(t, k)),
     });
-    const unchecked = await reg(["mail:bob@example.org", "passport:RED-0101"], { ...P.dep, ledger: blind }).then(
+    const unchecked = await reg(["mail:bob@example.org", "passport:UTO:RED-0101"], { ...P.dep, ledger: blind }).then(
       () => "registered again",
       (e: Error) => e.message.replace(/^\S+ /, "").split("\n")[0],
     );
@@ -272,7 +272,7 @@ describe("h9-fix: a contract's refusal in an MSSA service is the request's fault
         urls: P.urls,
         place: P.place,
         user: alice,
-        infos: ["mail:alice@example.org", "passport:TTL-1"],
+        infos: ["mail:alice@example.org", "passport:UTO:TTL-1"],
         dep: P.dep,
         keystore: new Keystore(path.join(tmp("alice-ttl"), "keystore"), ""),
         retry: once,

@@ -46,7 +46,7 @@ describe("h11-red R5 (fixed): a registered user's second registration over the n
       urls: P.urls,
       place: P.place,
       user,
-      infos: ["mail:h11@example.org", "passport:P7654321"],
+      infos: ["mail:h11@example.org", "passport:UTO:P7654321"],
       dep: P.dep,
       keystore: ks,
     });
@@ -58,7 +58,7 @@ describe("h11-red R5 (fixed): a registered user's second registration over the n
       urls: P.urls,
       place: P.place,
       user,
-      infos: ["mail:h11@example.org", "passport:P7654322"],
+      infos: ["mail:h11@example.org", "passport:UTO:P7654322"],
       dep: P.dep,
       keystore: ks,
     }).then(

@@ -137,9 +137,18 @@ describe("services/mssa: place authorities as services, in-process", function ()
     expect(await dep.ledger.head()).to.deep.equal(head);
   });
 
+  it("an authority given an identity type without a canonical form does not start: one person would have a nullifier per spelling (h12-red2 M1b)", () => {
+    for (const identityType of ["mail", "idcard", "\u0440assport"])
+      expect(() => new AuthorityService({ ...deps[0], identityType }), identityType).to.throw(
+        RangeError,
+        /^AuthorityService: identityType: ".*" is not an identity document type with a canonical form \(known: passport\)$/,
+      );
+    expect(() => new AuthorityService({ ...deps[0], identityType: "Passport" })).to.not.throw();
+  });
+
   it("a user registers over HTTP (the authorities found on-chain): keys from both, verified by each, proposed by the first, approved by both on-chain", async () => {
     const ks = new Keystore(path.join(tmp("user"), "keystore"), "");
-    const r = await registerRemote({ place: PL, user, infos: ["mail:u@example.org", "passport:P1234567"], dep, keystore: ks });
+    const r = await registerRemote({ place: PL, user, infos: ["mail:u@example.org", "passport:UTO:P1234567"], dep, keystore: ks });
     expect(r.resumed).to.equal(false);
     expect(r.outcome.granted).to.equal(true);
     expect(r.outcome.approvals).to.equal(2);
@@ -169,18 +178,18 @@ describe("services/mssa: place authorities as services, in-process", function ()
         urls,
         place: PL,
         user: other,
-        infos: ["mail:v@example.org", "passport:P1234567"],
+        infos: ["mail:v@example.org", "passport:UTO:P1234567"],
         dep,
         keystore: new Keystore(tmp("u2"), ""),
       }),
     ).to.be.rejectedWith(/already holds registration/);
-    // nor under another spelling of the same document (case, spaces, a zero-width space)
+    // nor under another spelling of the same document (case, spaces, a zero-width space, a hyphen)
     await expect(
       registerRemote({
         urls,
         place: PL,
         user: other,
-        infos: ["mail:v@example.org", "Passport: p 123\u200b4567"],
+        infos: ["mail:v@example.org", "Passport: uto: p 123-\u200b4567"],
         dep,
         keystore: new Keystore(tmp("u3"), ""),
       }),
@@ -242,7 +251,7 @@ describe("services/mssa: place authorities as services, in-process", function ()
   it("the verifying authority is killed between its proposal on-chain and its reply; restarted from its folder at a new address, the user's retry completes: one registration", async () => {
     const ks = new Keystore(tmp("fault-propose"), "");
     const u = new Wallet(Wallet.createRandom().privateKey);
-    const infos = ["mail:w@example.org", "passport:W7654321"];
+    const infos = ["mail:w@example.org", "passport:UTO:W7654321"];
     process.env.METATRUST_FAULT = "authority:after-propose";
     onFault((p) => {
       throw new Error(`crash at ${p}`);
@@ -279,7 +288,7 @@ describe("services/mssa: place authorities as services, in-process", function ()
   it("the approving authority is killed between its approval on-chain and its reply; after its restart the user's retry completes: one registration, the peer found at its new address", async () => {
     const ks = new Keystore(tmp("fault-approve"), "");
     const u = new Wallet(Wallet.createRandom().privateKey);
-    const infos = ["mail:x@example.org", "passport:X1111111"];
+    const infos = ["mail:x@example.org", "passport:UTO:X1111111"];
     process.env.METATRUST_FAULT = "authority:after-approve";
     onFault((p) => {
       throw new Error(`crash at ${p}`);
@@ -309,7 +318,7 @@ describe("services/mssa: place authorities as services, in-process", function ()
     const next = await registerRemote({
       place: PL,
       user: v,
-      infos: ["mail:y@example.org", "passport:Y2222222"],
+      infos: ["mail:y@example.org", "passport:UTO:Y2222222"],
       dep,
       keystore: ks,
       retry: ONCE,

@@ -66,7 +66,7 @@ describe("services/mssa: a pending registration whose verifier left the place", 
   async function pendingWithVerifierGone(place: string, user: Wallet, n = 2) {
     const { deps, services: mine } = await placeWithServices(place, undefined, n);
     const ks = new Keystore(tmp("left-user"), "");
-    const infos = [`mail:${place}@example.org`, `passport:${place}`];
+    const infos = [`mail:${place}@example.org`, `passport:UTO:${place}`];
     process.env.METATRUST_FAULT = "authority:after-propose";
     onFault((p) => {
       throw new Error(`crash at ${p}`);
@@ -202,7 +202,7 @@ describe("services/mssa: a pending registration whose verifier left the place", 
     const r = await registerRemote({
       place: "PL-back",
       user: u,
-      infos: ["mail:back@example.org", "passport:BACK"],
+      infos: ["mail:back@example.org", "passport:UTO:BACK"],
       dep,
       keystore: new Keystore(tmp("back-user"), ""),
       retry: ONCE,

@@ -154,7 +154,7 @@ describe("services/mssa: a malicious verifying authority cannot mint registratio
   };
 
   it("M4: a registration the verifier's document check refused is not approved by the other place authority (k-of-n holds against a malicious verifier)", async () => {
-    const infos = ["mail:u@example.org", "passport:P7654321"];
+    const infos = ["mail:u@example.org", "passport:UTO:P7654321"];
     // the person registers once, honestly
     const first = user();
     expect(
@@ -185,7 +185,7 @@ describe("services/mssa: a malicious verifying authority cannot mint registratio
   });
 
   it("the colluding user sends the other authority the true documents: its own check refuses the duplicate, and it approves nothing", async () => {
-    const infos = ["mail:w@example.org", "passport:P7654321"]; // the identity of the M4 test, already registered
+    const infos = ["mail:w@example.org", "passport:UTO:P7654321"]; // the identity of the M4 test, already registered
     const sybil = user();
     await expect(keysAndChecks(sybil, infos, [1])).to.be.rejectedWith(/422 credential-mismatch .*already holds registration/);
     const rec1 = deps[1].keystore.load(authorityRecord(PL)) as { users: Record<string, string> };
@@ -195,9 +195,30 @@ describe("services/mssa: a malicious verifying authority cannot mint registratio
     expect(await state(dep.ledger, id)).to.deep.equal({ status: 1, approvals: 1 });
   });
 
+  it("a client that skips its own check sends a look-alike passport number: the authority refuses it at verify, naming the document, before it collects or spends a key (h12-red2 M1b)", async () => {
+    const u = user();
+    const head = await dep.ledger.head();
+    type Rec = { users: Record<string, string>; agent: { sessions: Record<string, { used: boolean; to?: string[] }> } };
+    const rec = (i: number) => deps[i].keystore.load(authorityRecord(PL)) as Rec;
+    const before = [0, 1].map((i) => Object.keys(rec(i).agent.sessions));
+    await expect(keysAndChecks(u, ["mail:l@example.org", "passport:UTO:\u04251234567"], [1])).to.be.rejectedWith(
+      /422 credential-mismatch identity document passport: U\+0425 \(character 5 after "passport:"\) is not an ASCII letter or digit/,
+    );
+    expect(Object.values(rec(1).users), "the refused session was recorded as checked").to.not.include(u.address);
+    for (const i of [0, 1]) {
+      // a key issued to this user's session (Step 1; derived, recorded once it advances) is neither used nor released
+      const fresh = Object.entries(rec(i).agent.sessions).filter(([sid]) => !before[i].includes(sid));
+      expect(
+        fresh.filter(([, k]) => k.used || (k.to ?? []).length > 0).map(([sid]) => sid),
+        `authority ${i}'s key was spent on a refused document`,
+      ).to.deep.equal([]);
+    }
+    expect(await dep.ledger.head()).to.deep.equal(head);
+  });
+
   it("the verifier proposes the checked commitment under another nullifier (the person could register again): refused", async () => {
     const u = user();
-    const { session, sid, replies } = await keysAndChecks(u, ["mail:x@example.org", "passport:Q1111111"], [1]);
+    const { session, sid, replies } = await keysAndChecks(u, ["mail:x@example.org", "passport:UTO:Q1111111"], [1]);
     const checked = replies[0];
     // the right commitment (so the right id) but a fresh nullifier, with the user's consent
     const id = await proposeAsVerifier(u, checked.commitment, hex32(), session);
@@ -211,7 +232,7 @@ describe("services/mssa: a malicious verifying authority cannot mint registratio
 
   it("h11-red2 M1: the verifier attaches an election nullifier the other authority did not compute (an access-only check): refused", async () => {
     const u = user();
-    const { session, sid, replies } = await keysAndChecks(u, ["mail:e@example.org", "passport:E9999999"], [1]);
+    const { session, sid, replies } = await keysAndChecks(u, ["mail:e@example.org", "passport:UTO:E9999999"], [1]);
     const checked = replies[0];
     expect(checked.electorNullifier).to.equal(ZeroHash); // checked for access only
     // the right registration, but made an elector under an e of the colluders' choosing
@@ -224,7 +245,7 @@ describe("services/mssa: a malicious verifying authority cannot mint registratio
 
   it("the verifier alters the proposal (another commitment for the user of a checked session, another user's registration): refused", async () => {
     const a = user();
-    const { session, sid, replies } = await keysAndChecks(a, ["mail:a@example.org", "passport:R2222222"], [1]);
+    const { session, sid, replies } = await keysAndChecks(a, ["mail:a@example.org", "passport:UTO:R2222222"], [1]);
     // another commitment (a salt of the verifier's) under the checked nullifier: another registration id
     const altered = await proposeAsVerifier(a, hex32(), replies[0].nullifier, session);
     await expect(askApprove(sid, altered)).to.be.rejectedWith(
@@ -242,7 +263,7 @@ describe("services/mssa: a malicious verifying authority cannot mint registratio
 
   it("an approval replayed, repeated or asked by a stranger changes nothing; the honest registration still completes", async () => {
     const u = user();
-    const { session, sid, replies } = await keysAndChecks(u, ["mail:r@example.org", "passport:S3333333"], [0, 1]);
+    const { session, sid, replies } = await keysAndChecks(u, ["mail:r@example.org", "passport:UTO:S3333333"], [0, 1]);
     expect(replies[0]).to.deep.equal(replies[1]); // both authorities computed the same registration
     const id = await proposeAsVerifier(u, replies[0].commitment, replies[0].nullifier, session);
     // a stranger (the user itself) asks au[1] to approve: not an authority of the place
@@ -264,7 +285,7 @@ describe("services/mssa: a malicious verifying authority cannot mint registratio
 
   it("an authority that front-runs the proposal with the user's consent leaves the verifier to approve: the registration completes", async () => {
     const u = user();
-    const { session, replies } = await keysAndChecks(u, ["mail:f@example.org", "passport:T4444444"], [0, 1]);
+    const { session, replies } = await keysAndChecks(u, ["mail:f@example.org", "passport:UTO:T4444444"], [0, 1]);
     const v = replies[0];
     const consent = await consentToRegistration(dep.ledger, u, placeId(PL), v.commitment, v.nullifier, session);
     // au[1] saw the consent (in the mempool) and proposes first: its approval
@@ -292,7 +313,7 @@ describe("services/mssa: a malicious verifying authority cannot mint registratio
           urls,
           place: PL,
           user: u,
-          infos: ["mail:k@example.org", "passport:K5555555"],
+          infos: ["mail:k@example.org", "passport:UTO:K5555555"],
           dep,
           keystore: new Keystore(tmp("uk"), ""),
         }),
@@ -320,7 +341,7 @@ describe("services/mssa: a malicious verifying authority cannot mint registratio
 
   it("the commitment every authority computes opens to the user's U12 and salt", async () => {
     const u = user();
-    const { request, salt, replies } = await keysAndChecks(u, ["mail:o@example.org", "passport:U6666666"], [0, 1]);
+    const { request, salt, replies } = await keysAndChecks(u, ["mail:o@example.org", "passport:UTO:U6666666"], [0, 1]);
     for (const r of replies) expect(r.commitment).to.equal(commitmentOf(placeId(PL), u.address, request.U12, salt));
   });
 });

@@ -432,11 +432,12 @@ export class IdpService {
         const id = `login-${toHex(env.requestId).slice(2)}`;
         this.holdBack(id);
         const book = new SpendFor(this.challenges, env.session, ChallengePurpose.login, toHex(envelopeHash(raw)));
-        // the avatar's warrant before this write: recovery sends it only while that is still current (h12-red S1)
-        const prev = await this.currentWarrant(r.avatarId);
+        // the avatar's whole record before this write: recovery sends it only while the record is
+        // exactly that (h12-red S1 kept the warrant only, and a revocation keeps the warrant: A1)
+        const state = await this.avatarState(r.avatarId);
         const ctx = this.ctx(await this.now(), (step) => {
           if (step.kind !== "recordLogin") return;
-          this.journal.put(id, "recordLogin", { request: toHex(raw), vid: toHex(step.vidCommitment), prev });
+          this.journal.put(id, "recordLogin", { request: toHex(raw), vid: toHex(step.vidCommitment), state });
           faultPoint("idp:before-chain-write");
         });
         await verifyLogin(ctx, book, serial, this.idp.keyOf(serial), r);
@@ -458,9 +459,9 @@ export class IdpService {
         const id = `delegate-${toHex(env.requestId).slice(2)}`;
         this.holdBack(id);
         const book = new SpendFor(this.challenges, env.session, ChallengePurpose.delegation, toHex(envelopeHash(raw)));
-        const prev = await this.currentWarrant(r.avatarId); // (h12-red S1, as for a login)
+        const state = await this.avatarState(r.avatarId); // (h12-red S1 and A1, as for a login)
         const ctx = this.ctx(await this.now(), (step) => {
-          if (step.kind === "recordDelegation") this.journal.put(id, "recordDelegation", { request: toHex(raw), prev });
+          if (step.kind === "recordDelegation") this.journal.put(id, "recordDelegation", { request: toHex(raw), state });
         });
         const v = await verifyDelegation(ctx, book, r);
         faultPoint("idp:after-chain-write");
@@ -588,23 +589,36 @@ export class IdpService {
   }
 
   /**
-   * The avatar's warrant on-chain now (its hash; zero for an avatar never logged in), lower case.
+   * The avatar's whole on-chain state now, as one string: every field of its record (owner, driver
+   * serial, driver, updatedAt, notAfter, warrant, VID commitment) and its active delegation's id.
+   * Every write that moves the avatar (a login, a delegation, a revocation) changes at least one of
+   * them, even two writes in one block (where updatedAt alone would not move).
    */
-  private async currentWarrant(avatarId: Uint8Array): Promise<string> {
-    return String((await this.d.registry.avatar(toHex(avatarId))).warrantHash).toLowerCase();
+  private async avatarState(avatarId: Uint8Array): Promise<string> {
+    const id = toHex(avatarId);
+    const [a, active] = await Promise.all([this.d.registry.avatar(id), this.d.registry.activeDelegation(id)]);
+    return [a.owner, a.driverSerial, a.driver, a.updatedAt, a.notAfter, a.warrantHash, a.vidCommitment, active]
+      .map((x) => String(x).toLowerCase())
+      .join("/");
   }
 
   /**
    * Whether a login or delegation intent that never reached the chain has been overtaken: the
-   * avatar's warrant is no longer the one it had when the intent was journaled (a newer login or
-   * delegation was recorded since). Sending it now would take the avatar back to an older warrant
-   * (h12-red S1). Intents journaled before `prev` was kept are not judged (false).
+   * avatar's record is no longer exactly what it was when the intent was journaled (a newer login
+   * or delegation was recorded, or the delegation was revoked, since). Sending it now would undo
+   * the owner's later decision (h12-red S1: back to an older warrant; h12-red2 A1: a revoked
+   * delegation revived, which the warrant alone did not show, since `revokeDelegation` keeps it).
+   * An intent journaled before session 13 kept only the warrant (`prev`): judged by it, as then.
+   * Intents journaled before S1 kept neither and are not judged (false).
    */
   private async superseded(i: Intent, avatarId: Uint8Array): Promise<boolean> {
-    const prev = (i.data as { prev?: string }).prev;
-    if (prev === undefined || (await this.currentWarrant(avatarId)) === prev.toLowerCase()) return false;
+    const { state, prev } = i.data as { state?: string; prev?: string };
+    if (state !== undefined) {
+      if ((await this.avatarState(avatarId)) === state) return false;
+    } else if (prev === undefined) return false;
+    else if (String((await this.d.registry.avatar(toHex(avatarId))).warrantHash).toLowerCase() === prev.toLowerCase()) return false;
     this.log(
-      `recovery: ${i.kind} ${i.id} of avatar ${toHex(avatarId).slice(0, 12)}… superseded by a newer login or delegation: dropped, nothing sent`,
+      `recovery: ${i.kind} ${i.id} of avatar ${toHex(avatarId).slice(0, 12)}… superseded (its record moved since: a newer login or delegation, or a revocation): dropped, nothing sent`,
     );
     return true;
   }

@@ -67,6 +67,7 @@ import {
   RegistrationError,
   checkRequest,
   electorNullifier,
+  checkIdentityType,
   identityDocument,
   identityNullifier,
   placeId,
@@ -289,8 +290,9 @@ export type AuthorityServiceDeps = {
   announceMs?: number;
   /**
    * The document type that identifies a person at the place (default `IDENTITY_TYPE` of
-   * mssa/registration, "passport"): a registration carries exactly one, and the nullifier is
-   * computed from it, whatever its position (h12-red N1)
+   * mssa/registration, "passport"): a registration carries exactly one, and the nullifiers are
+   * computed from its canonical form, whatever its position (h12-red N1, mssa.md §1.8). Only a
+   * type of `IDENTITY_FORMS` (one with a canonical form): the service refuses to start otherwise
    */
   identityType?: string;
   log?: (line: string) => void;
@@ -318,6 +320,8 @@ export class AuthorityService {
 
   /** @throws RegistrationError when the keystore holds no place key for the place (it is provisioned, not made) */
   constructor(private readonly d: AuthorityServiceDeps) {
+    // an identity type without a canonical form would give one person many nullifiers (mssa.md §1.8)
+    if (d.identityType !== undefined) checkIdentityType(d.identityType, "AuthorityService: identityType");
     this.place = placeId(d.place);
     this.placeKey = loadPlaceKey(d.keystore, d.place);
     this.electionKey = loadElectionKey(d.keystore);
@@ -554,7 +558,8 @@ export class AuthorityService {
         const sid = scopedSession(m.session, m.user);
         if (this.rec.verified[sid]) throw refuse(`verify: session ${m.session} was already verified here`);
         const docs = openDocs(decodeScalar(fromHex(this.rec.channelSk, 32)), m);
-        // the identity document by its type, not its position (h12-red N1); refused before any key is spent
+        // the identity document by its type, not its position (h12-red N1), in its canonical form
+        // (mssa.md §1.8: one spelling per document); refused before any key is spent
         const identity = identityDocument(docs, this.d.identityType);
         // the others' keys first: a peer that is down leaves this authority's own key unused for the retry
         const others = new Map<string, Bits>();

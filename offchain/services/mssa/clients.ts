@@ -29,7 +29,7 @@ import { fromHex } from "../../crypto/bytes";
 import { decodePoint, mulBase, randomScalar } from "../../crypto/group";
 import type { Keystore } from "../../storage/keystore";
 import { commitment as commitmentOf, encodeCredential, evenLength } from "../../mssa/credential";
-import { RegistrationError, buildRequest, fresh32, placeId } from "../../mssa/registration";
+import { RegistrationError, buildRequest, fresh32, identityDocument, placeId } from "../../mssa/registration";
 import { consentToRegistration } from "../../mssa/ledger";
 import { Bits } from "../../mssa/bits";
 import { Kind, Route, openEnvelope, sealEnvelope, verifyEnvelope, EnvelopeError } from "../envelope";
@@ -142,7 +142,8 @@ async function cancelPending(user: Wallet, ledger: CredentialLedger, prior: User
  * this keystore holds in progress there (see the module's header).
  * @param a.urls - every authority service of the place (any order; matched by account); default:
  *   the endpoints the authorities announced on-chain
- * @param a.infos - INFO_0..INFO_n, the last one the identity document (unused when resuming)
+ * @param a.infos - INFO_0..INFO_n, exactly one of them the identity document ("passport:<issuing
+ *   state>:<number>", docs/specs/mssa.md §1.8), refused before anything is sent otherwise (unused when resuming)
  * @param a.elector - whether this registration is the one that makes the user an elector (her
  *   election nullifier, computed by every authority, enters her consent; h11-red2 M1); default false:
  *   access only. Unused when resuming (the registration keeps what it was verified with)
@@ -283,6 +284,9 @@ export async function registerRemote(a: {
       await cancelPending(a.user, a.dep.ledger, prior, a.place);
     }
   }
+  // the identity document: exactly one of the place's type, in (or mappable to) its canonical form
+  // (mssa.md §1.8); refused here before any authority issues a key (each authority checks it again)
+  identityDocument(a.infos);
   // Step 1: a one-time key from every authority, sealed to a transport key of this session
   const session = fresh32();
   const bits = evenLength(encodeCredential(a.infos)).length;
