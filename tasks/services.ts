@@ -77,6 +77,9 @@ type ServeArgs = {
   flagSync: number;
   batchMs?: number;
   batchMax?: number;
+  groupQuota?: number;
+  groupBudget?: number;
+  groupWindow?: number;
   openRegistration: boolean;
 };
 
@@ -123,6 +126,24 @@ listenFlags(
       undefined,
       types.int,
     )
+    .addOptionalParam(
+      "groupQuota",
+      "msrp: group formations and adds one user may ask for per window (429 QUOTA_EXCEEDED GROUP_QUOTA above; env METATRUST_GROUP_QUOTA; default 16)",
+      undefined,
+      types.int,
+    )
+    .addOptionalParam(
+      "groupBudget",
+      "msrp: group formations and adds all users together may ask for per window, each a transaction the MSRP pays (429 GROUP_BUDGET above; env METATRUST_GROUP_BUDGET; default 1024)",
+      undefined,
+      types.int,
+    )
+    .addOptionalParam(
+      "groupWindow",
+      "msrp: the group quota's window in seconds (env METATRUST_GROUP_WINDOW_SEC; default 86400)",
+      undefined,
+      types.int,
+    )
     .addFlag(
       "openRegistration",
       "msrp, DEVELOPMENT ONLY: RNs and users register without an enrolment token (default: each needs one, `rsms:enrol-token`)",
@@ -131,13 +152,18 @@ listenFlags(
   const cfg = listenConfig(a);
   if (a.role !== "msrp" && (a.batchMs !== undefined || a.batchMax !== undefined))
     throw new UsageError(`rsms:serve: --batch-ms and --batch-max are for the msrp`);
+  if (a.role !== "msrp" && (a.groupQuota !== undefined || a.groupBudget !== undefined || a.groupWindow !== undefined))
+    throw new UsageError(`rsms:serve: --group-quota, --group-budget and --group-window are for the msrp`);
   if (a.role === "msrp") {
     if (!(Number.isInteger(a.flagSync) && a.flagSync >= 0))
       throw new UsageError(`rsms:serve: --flag-sync ${a.flagSync} is not a whole number of milliseconds (0: off)`);
     const { MsrpService, parseAdmission, parseBatching, MSRP_RECORD } = await import("../offchain/services/rsms/msrp-service");
+    const { parseGroupPolicy } = await import("../offchain/services/rsms/group-quota");
     let batch: ReturnType<typeof parseBatching>;
+    let groupPolicy: ReturnType<typeof parseGroupPolicy>;
     try {
       batch = parseBatching(a.batchMs, a.batchMax);
+      groupPolicy = parseGroupPolicy({ perUser: a.groupQuota, budget: a.groupBudget, windowSec: a.groupWindow });
     } catch (e) {
       throw new UsageError(`rsms:serve: ${(e as Error).message}`);
     }
@@ -171,12 +197,14 @@ listenFlags(
       tickMs: a.tick,
       flagSyncMs: a.flagSync,
       openRegistration: a.openRegistration,
+      groupPolicy,
       ...(batch ? { batch } : {}),
     });
     if (a.openRegistration) openRegistrationBanner("msrp");
     const r = await svc.start(cfg);
     console.log(
-      `msrp: listening on ${r.url} (account ${c.wallet.address})${batch ? `, joins batched (${batch.ms} ms, at most ${batch.max})` : ""}`,
+      `msrp: listening on ${r.url} (account ${c.wallet.address})${batch ? `, joins batched (${batch.ms} ms, at most ${batch.max})` : ""}` +
+        `, groups: ${groupPolicy.perUser} per user and ${groupPolicy.budget} in all per ${groupPolicy.windowSec} s`,
     );
     await untilSignal(() => svc.stop());
     return { url: r.url };

@@ -2,7 +2,7 @@
  * The client side of the service framework: posts an envelope and returns the reply's bytes,
  * retrying what can be retried (a dropped connection, a timeout, 429 and 5xx) with the same bytes,
  * so that the server's reply cache answers a retry of a request it already served. A 4xx other
- * than 429 is final: it becomes a {@link ServiceError} with the server's code and reason.
+ * than 429 is final, and so is a 429 QUOTA_EXCEEDED (a policy's window, not a rate): it becomes a {@link ServiceError} with the server's code and reason.
  */
 import { MetatrustError, type ErrorCode } from "../errors";
 
@@ -23,7 +23,14 @@ export class ServiceError extends MetatrustError {
 export type RetryPolicy = { attempts: number; timeoutMs: number; backoffMs: number };
 export const DEFAULT_RETRY: RetryPolicy = { attempts: 8, timeoutMs: 30_000, backoffMs: 250 };
 
-const KNOWN: ErrorCode[] = ["MESSAGE_MALFORMED", "PROTOCOL_REJECTED", "AGENT_STATE", "DECRYPTION_FAILED", "INVALID_PARAMETER"];
+const KNOWN: ErrorCode[] = [
+  "MESSAGE_MALFORMED",
+  "PROTOCOL_REJECTED",
+  "AGENT_STATE",
+  "DECRYPTION_FAILED",
+  "INVALID_PARAMETER",
+  "QUOTA_EXCEEDED",
+];
 
 /**
  * Posts an envelope to `${base}${path}`.
@@ -64,7 +71,9 @@ export async function postEnvelope(base: string, path: string, body: Uint8Array,
       `${base}${path}: ${res.status} ${j.reason ?? j.error ?? ""} ${j.message ?? ""}`.trim(),
       j.reason,
     );
-    if (res.status !== 429 && res.status < 500) throw err;
+    // a 429 from the service's policy (QUOTA_EXCEEDED: the MSRP's group quota) holds until its
+    // window ends: final now; a 429 from the rate limit is retried
+    if ((res.status !== 429 || code === "QUOTA_EXCEEDED") && res.status < 500) throw err;
     last = err;
   }
   throw last ?? new ServiceError("PROTOCOL_REJECTED", 0, `${base}${path}: no attempt made`);
@@ -99,7 +108,7 @@ export function refusedForGood(e: unknown): boolean {
 
 /**
  * What a client does with a failed request that it keeps pending: drops the pending record when the
- * refusal is for good ({@link refusedForGood}); after a 409 that is not, says in the error that the
+ * refusal is for good ({@link refusedForGood}); after a 409 that is not, or a 429 QUOTA_EXCEEDED, says in the error that the
  * request is kept and how to retry it (one line).
  * @param e - what postEnvelope threw
  * @param drop - removes the pending record
@@ -111,7 +120,7 @@ export function settlePending(e: unknown, drop: () => void, what: string): unkno
     drop();
     return e;
   }
-  if (e instanceof ServiceError && e.status === 409)
+  if (e instanceof ServiceError && (e.status === 409 || e.code === "QUOTA_EXCEEDED"))
     return new ServiceError(e.code, e.status, `${e.message} (the request is kept: ${what})`, e.reason);
   return e;
 }

@@ -47,6 +47,7 @@ import { Kind, Route, Scheme, EnvelopeError, openEnvelope, verifyEnvelope, type 
 import type { ReplyCache } from "../replies";
 import type { Journal, Mutex } from "../journal";
 import { faultPoint } from "../faults";
+import { GroupQuota, type GroupPolicy, DEFAULT_GROUP_POLICY } from "./group-quota";
 import type { BinaryRoute } from "../server";
 import { decodeRnRegister, registrationBinding } from "./wire";
 import {
@@ -127,6 +128,10 @@ export type GroupDeskDeps = {
   admitToken(env: ReturnType<typeof openEnvelope>, kind: "user", tokenId: Uint8Array, name: string): { check(): void; consume(): void };
   reply(req: Envelope, raw: Uint8Array, body: Uint8Array): Uint8Array;
   log(line: string): void;
+  /** the limits on formations and adds (group-quota.ts; default DEFAULT_GROUP_POLICY) */
+  policy?: GroupPolicy;
+  /** the quota's clock (ms; default Date.now) */
+  clock?: () => number;
 };
 
 /** Blocks the flag log is read again below its cursor (a shallow reorganisation may replace them). */
@@ -139,7 +144,12 @@ export class GroupDesk {
   /** the ids the trust layer has flagged, by its logs up to block `next - 1` ({@link everFlagged}) */
   private readonly flagLog = { next: 0, ids: new Set<string>() };
 
-  constructor(private readonly d: GroupDeskDeps) {}
+  /** the per-user quota and global budget of gas-costing requests (formations, adds) */
+  readonly quota: GroupQuota;
+
+  constructor(private readonly d: GroupDeskDeps) {
+    this.quota = new GroupQuota(d.dir, d.policy ?? DEFAULT_GROUP_POLICY, d.clock);
+  }
 
   /** Its routes, for the MSRP service's server. */
   routes(): BinaryRoute[] {
@@ -274,6 +284,7 @@ export class GroupDesk {
             return fromHex(left.reply);
           }
           if (this.mailbox(m.groupId)) throw new GroupServiceError("GROUP_EXISTS", `group ${toHex(m.groupId)} exists`);
+          this.quota.check(m.user, "group request");
           // RNs the trust layer flags that the flag sync has not put in S_RN yet are skipped (h11-red2
           // G3): the picked RNs are checked (O(size) RNs' flagged pseudonyms read, not every RN's), and the
           // pick is made again without the flagged ones, until none is
@@ -304,6 +315,7 @@ export class GroupDesk {
             request: toHex(raw),
             reply: toHex(reply),
           };
+          this.quota.charge(m.user, "group request");
           this.d.journal.put(id, "formGroup", data);
           const members = parties.slice(1);
           await this.d.groups.formGroup(
@@ -541,7 +553,7 @@ export class GroupDesk {
     const env = openEnvelope(raw);
     const r = decodeRekeyRequest(env.body);
     this.userRequest(env, r.groupId, r.epoch, Route.GroupRekey);
-    return this.update(env, raw, r.groupId, r.epoch, async (info) => {
+    return this.update(env, raw, r.groupId, r.epoch, undefined, async (info) => {
       const evict: Uint8Array[] = [];
       const ids = await this.flagIds();
       for (const m of info.members) {
@@ -566,7 +578,7 @@ export class GroupDesk {
     const env = openEnvelope(raw);
     const a = decodeGroupAdd(env.body);
     this.userRequest(env, a.groupId, a.epoch, Route.GroupAdd);
-    return this.update(env, raw, a.groupId, a.epoch, async (info) => {
+    return this.update(env, raw, a.groupId, a.epoch, "add", async (info) => {
       const { add, flagged } = await this.freshRns(info, a.count);
       if (add.length < a.count)
         throw new GroupServiceError(
@@ -587,7 +599,8 @@ export class GroupDesk {
   }
 
   /**
-   * A key update of the group (§IV.B.2.c), once per request: `choose` names the members to evict and
+   * A key update of the group (§IV.B.2.c), once per request: `charged` names a request the group
+   * quota counts (an add; a rekey is not counted, group-quota.ts), `choose` names the members to evict and
    * the RNs to add; the update is journaled with its reply, recorded on-chain, then in the agent and
    * the mailbox.
    */
@@ -596,6 +609,7 @@ export class GroupDesk {
     raw: Uint8Array,
     gid: Uint8Array,
     epoch: number,
+    charged: string | undefined,
     choose: (info: ReturnType<Msrp["groupInfo"]>) => Promise<{ evict: Uint8Array[]; add: string[] }>,
   ): Promise<Uint8Array> {
     const id = `rekey-${toHex(gid).slice(2)}`;
@@ -625,6 +639,7 @@ export class GroupDesk {
           const info = this.d.msrp.groupInfo(gid);
           if (info.epoch !== epoch)
             throw new GroupServiceError("STALE_EPOCH", `rekey: group ${toHex(gid).slice(0, 10)}… is at epoch ${info.epoch}, not ${epoch}`);
+          if (charged) this.quota.check(info.user, charged);
           const { evict, add } = await choose(info);
           const u = this.d.msrp.rekeyGroup(gid, evict, add);
           const reply = this.d.reply(env, raw, encodeRekeyDone({ epoch: u.epoch, evicted: u.evicted, added: u.added.map((a) => a.pid) }));
@@ -642,6 +657,7 @@ export class GroupDesk {
             request: toHex(raw),
             reply: toHex(reply),
           };
+          if (charged) this.quota.charge(info.user, charged);
           this.d.journal.put(id, "rekeyGroup", data);
           await this.d.groups.rekey(
             gid,
