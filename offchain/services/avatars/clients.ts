@@ -12,6 +12,7 @@
  * a challenge by the hash of the request that used it); if the IdP refuses the challenge as
  * stale (it had expired when a restarted IdP saw the retry), the step starts over once with a new one.
  */
+import { checkEndpoint } from "../endpoint";
 import { recoverAddress, hexlify } from "ethers";
 import type { MITRegistry } from "../../../typechain-types";
 import { equalBytes, fromHex, toBytes, toHex } from "../../crypto/bytes";
@@ -83,7 +84,7 @@ export async function idpInfo(url: string, dep: IdpDeployment): Promise<IdpInfo>
   return { url, account: i.account, channelKey: decodePoint(fromHex(i.channelKey, 33)), receiptKey: fromHex(i.receiptKey, 32) };
 }
 
-/** The IdP endpoint announced on-chain. */
+/** The IdP endpoint announced on-chain, checked (offchain/services/endpoint.ts). */
 export async function discoverIdp(dep: IdpDeployment): Promise<string> {
   const [, url] = await dep.registry.idpEndpoint();
   if (!url)
@@ -91,7 +92,7 @@ export async function discoverIdp(dep: IdpDeployment): Promise<string> {
       "UNKNOWN_IDP",
       "discoverIdp: the MIT registry has no IdP endpoint (is `idp:serve` running?); give --idp <url>",
     );
-  return url;
+  return checkEndpoint(url, "discoverIdp: the endpoint the IdP announced", dep.chainId);
 }
 
 function request(route: number, audience: Uint8Array, body: Uint8Array, session = freshId(), requestId = freshId()) {

@@ -5,6 +5,7 @@
  * it, so that a crash or a lost reply is retried with the same bytes and the same request id
  * (the server answers a retry from its reply cache, never twice).
  */
+import { checkEndpoint } from "../endpoint";
 import { keccak_256 } from "@noble/hashes/sha3.js";
 import { recoverAddress, hexlify, type Wallet } from "ethers";
 import { fromHex, toBytes, toHex, equalBytes } from "../../crypto/bytes";
@@ -210,7 +211,10 @@ export function loadRemoteRn(keystore: Keystore, name: string): ResourceNode | u
   return ResourceNode.fromRecord(paramsFromPkPub(fromHex(r.pkPub, 33)), r);
 }
 
-/** The RPM endpoint of a pool, as its RPM announced it on-chain. */
+/**
+ * The RPM endpoint of a pool, as its RPM announced it on-chain, checked (offchain/services/endpoint.ts).
+ * @throws EndpointError for an endpoint of another scheme, with credentials, or private off a development chain
+ */
 export async function discoverRpm(dep: Deployment, poolId: number): Promise<string> {
   const url = await dep.ledger.registry.poolEndpoint(poolId);
   if (!url)
@@ -218,7 +222,7 @@ export async function discoverRpm(dep: Deployment, poolId: number): Promise<stri
       "UNKNOWN_POOL",
       `discoverRpm: pool ${poolId} has no endpoint on-chain (is its RPM service running?); give --rpm <url>`,
     );
-  return url;
+  return checkEndpoint(url, `discoverRpm: the endpoint pool ${poolId}'s RPM announced`, dep.chainId);
 }
 
 type PendingJoinRecord = { envelope: string; poolId: number; a: string; pid: string; rpmUrl: string; kind?: "join" | "reauth" };
