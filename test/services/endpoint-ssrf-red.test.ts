@@ -112,7 +112,7 @@ describe("h13-harden: endpoints announced on-chain are checked before they are f
       `discoverAuthorities: the endpoint the authority ${p.au[0].address} of ${PL} announced: http://169.254.169.254/latest/meta-data/ is a loopback, private or link-local address; private endpoints are allowed on a development chain or with ${ALLOW_PRIVATE_ENV}=1`,
     );
     // the other authority, reaching its peer at the endpoint it announced (no --peers entry)
-    const peers = p.deps[1].peers;
+    const peers = p.deps[1].peers!;
     const saved = peers.get(p.au[0].address.toLowerCase())!;
     peers.delete(p.au[0].address.toLowerCase());
     try {

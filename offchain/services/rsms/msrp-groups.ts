@@ -27,7 +27,8 @@
  * Idempotency: every request goes through the reply cache (a retry gets the same bytes); a round
  * slot takes one message per party, and the same message again changes nothing while another one
  * is refused (EQUIVOCATION); a Channel message already in the log gets its index again, and one
- * whose sequence number is not above its sender's last is refused (REPLAYED). Durability: the dealing or the update, with the reply, is journaled
+ * whose sequence number is not above its sender's last is refused (REPLAYED); the channel log is
+ * append-only (channel-log.ts: one line and an fsync per message). Durability: the dealing or the update, with the reply, is journaled
  * before the transaction, the mailbox is written before the reply; recovery finishes from the chain.
  */
 import fs from "fs";
@@ -48,6 +49,7 @@ import type { ReplyCache } from "../replies";
 import type { Journal, Mutex } from "../journal";
 import { faultPoint } from "../faults";
 import { GroupQuota, type GroupPolicy, DEFAULT_GROUP_POLICY } from "./group-quota";
+import { ChannelLog } from "./channel-log";
 import type { BinaryRoute } from "../server";
 import { decodeRnRegister, registrationBinding } from "./wire";
 import {
@@ -106,9 +108,6 @@ type Mailbox = {
   rounds: Record<string, Record<string, string[]>>;
 };
 
-/** A group's service traffic (the file `groups/<gid>.channel.json`): per epoch, its roster and its Channel messages in order. */
-type ChannelLog = Record<string, { roster: [string, string][]; messages: string[]; last: Record<string, string> }>;
-
 /** Most Channel messages one epoch's log keeps (a group that needs more renews its key). */
 export const MAX_CHANNEL_LOG = 10_000;
 
@@ -146,9 +145,12 @@ export class GroupDesk {
 
   /** the per-user quota and global budget of gas-costing requests (formations, adds) */
   readonly quota: GroupQuota;
+  /** the groups' service traffic, append-only (`groups/<gid>.channel.log`, channel-log.ts) */
+  readonly channel: ChannelLog;
 
   constructor(private readonly d: GroupDeskDeps) {
     this.quota = new GroupQuota(d.dir, d.policy ?? DEFAULT_GROUP_POLICY, d.clock);
+    this.channel = new ChannelLog(d.dir);
   }
 
   /** Its routes, for the MSRP service's server. */
@@ -680,18 +682,6 @@ export class GroupDesk {
 
   // ---------------------------------------------------------------- the channel
 
-  private channelFile(gid: Uint8Array): string {
-    return path.join(this.d.dir, `${toHex(gid).slice(2)}.channel.json`);
-  }
-  private channelLog(gid: Uint8Array): ChannelLog {
-    try {
-      return JSON.parse(fs.readFileSync(this.channelFile(gid), "utf8")) as ChannelLog;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === "ENOENT") return {};
-      throw e;
-    }
-  }
-
   /** POST /v1/group/send: a party's Channel message, appended to its epoch's log once. */
   private async send(raw: Uint8Array): Promise<Uint8Array> {
     const env = openEnvelope(raw);
@@ -720,19 +710,17 @@ export class GroupDesk {
             "STALE_EPOCH",
             `send: group ${toHex(m.groupId).slice(0, 10)}… is at epoch ${cur.epoch}, not ${m.epoch}`,
           );
-        const log = this.channelLog(m.groupId);
-        const e = (log[String(m.epoch)] ??= { roster: cur.roster, messages: [], last: {} });
+        // one line appended and fsynced (channel-log.ts), not the epoch's whole log rewritten
+        const e = this.channel.epoch(m.groupId, m.epoch);
         const hex = toHex(env.body);
-        let index = e.messages.indexOf(hex);
+        let index = e?.index.get(hex) ?? -1;
         if (index < 0) {
-          const last = BigInt(e.last[toHex(m.sender)] ?? "0");
+          const last = BigInt(e?.last[toHex(m.sender)] ?? "0");
           if (m.seq <= last)
             throw new GroupServiceError("REPLAYED", `send: sequence number ${m.seq} is not above the sender's last, ${last}`);
-          if (e.messages.length >= MAX_CHANNEL_LOG)
+          if ((e?.messages.length ?? 0) >= MAX_CHANNEL_LOG)
             throw new GroupServiceError("CHANNEL_FULL", `send: epoch ${m.epoch} holds ${MAX_CHANNEL_LOG} messages; renew the key`);
-          index = e.messages.push(hex) - 1;
-          e.last[toHex(m.sender)] = m.seq.toString();
-          writeFileAtomic(this.channelFile(m.groupId), JSON.stringify(log), 0o600);
+          index = this.channel.append(m.groupId, m.epoch, cur.roster, hex, toHex(m.sender), m.seq);
         }
         return this.d.reply(env, raw, encodeGroupSent({ epoch: m.epoch, index }));
       }),
@@ -744,7 +732,7 @@ export class GroupDesk {
     const env = openEnvelope(raw);
     const q = decodeGroupRead(env.body);
     const box = this.known(q.groupId);
-    const e = this.channelLog(q.groupId)[String(q.epoch)];
+    const e = this.channel.epoch(q.groupId, q.epoch);
     const roster = q.epoch === box.epoch ? box.roster : e?.roster;
     if (!roster)
       throw new GroupServiceError("STALE_EPOCH", `read: group ${toHex(q.groupId).slice(0, 10)}… has no traffic at epoch ${q.epoch}`);
@@ -762,7 +750,7 @@ export class GroupDesk {
     });
     GroupDesk.session(env, q.groupId, q.epoch);
     return this.d.cache.once(env.requestId, env.issuedAt, raw, async () => {
-      const messages = this.channelLog(q.groupId)[String(q.epoch)]?.messages ?? [];
+      const messages = this.channel.epoch(q.groupId, q.epoch)?.messages ?? [];
       const from = Math.min(q.from, messages.length);
       return this.d.reply(
         env,
