@@ -147,19 +147,31 @@ task("rsms:rn:register", "RN setup: the MSRP issues an RN's keys, one-time secre
   .addOptionalParam("rid", "The RN's real identity (sent sealed to PK_pub; never on-chain)")
   .addOptionalParam("msrp", "The MSRP service's URL: register over the network from this machine (rsms:serve msrp)")
   .addOptionalParam("token", "With --msrp: the enrolment token the MSRP's operator issued for this name (`rsms:enrol-token --rn <name>`)")
-  .setAction(async (a: { name: string; pool: number; rid?: string; msrp?: string; token?: string }, hre) => {
+  .addFlag(
+    "abandon",
+    "With --msrp: " +
+      "Drop the registration this folder keeps pending (a lasting 409 resent on every run) once the service, sent it once more, refuses it again; if the service answers it, it took effect and is completed instead; nothing is dropped if the chain shows it or the service cannot be reached",
+  )
+  .setAction(async (a: { name: string; pool: number; rid?: string; msrp?: string; token?: string; abandon: boolean }, hre) => {
     if (a.token !== undefined && !a.msrp)
       throw new UsageError("rsms:rn:register: --token goes with --msrp (a registration over the network)");
+    if (a.abandon && !a.msrp) throw new UsageError("rsms:rn:register: --abandon goes with --msrp (a registration over the network)");
     if (a.msrp) {
-      const { registerRnRemote } = await import("../offchain/services/rsms/clients");
-      const rn = await registerRnRemote({
+      const { registerRnRemote, abandonRnRegister } = await import("../offchain/services/rsms/clients");
+      const args = {
         msrpUrl: a.msrp,
         name: a.name,
         poolId: a.pool,
         rid: a.rid ?? `rn:${a.name}`,
         ...(a.token !== undefined ? { token: a.token } : {}),
         ...(await clientSide(hre)),
-      });
+      };
+      if (a.abandon) {
+        const line = await abandonRnRegister(args);
+        console.log(line);
+        return { abandoned: line };
+      }
+      const rn = await registerRnRemote(args);
       const { toHex } = await import("../offchain/crypto/bytes");
       console.log(`${a.name}: registered for pool ${a.pool} through ${a.msrp}, PID_0 ${toHex(rn.state.pid)}`);
       return { pid: toHex(rn.state.pid) };
@@ -185,18 +197,30 @@ task("rsms:user:register", "User register (RSMS §IV.B.1): the MSRP issues a use
   .addOptionalParam("rid", "The user's real identity (sent sealed to PK_pub; never on-chain)")
   .addOptionalParam("msrp", "The MSRP service's URL: register over the network from this machine (rsms:serve msrp)")
   .addOptionalParam("token", "With --msrp: the enrolment token the MSRP's operator issued for this name (`rsms:enrol-token --user <name>`)")
-  .setAction(async (a: { name: string; rid?: string; msrp?: string; token?: string }, hre) => {
+  .addFlag(
+    "abandon",
+    "With --msrp: " +
+      "Drop the registration this folder keeps pending (a lasting 409 resent on every run) once the service, sent it once more, refuses it again; if the service answers it, it took effect and is completed instead; nothing is dropped if the chain shows it or the service cannot be reached",
+  )
+  .setAction(async (a: { name: string; rid?: string; msrp?: string; token?: string; abandon: boolean }, hre) => {
     if (a.token !== undefined && !a.msrp)
       throw new UsageError("rsms:user:register: --token goes with --msrp (a registration over the network)");
+    if (a.abandon && !a.msrp) throw new UsageError("rsms:user:register: --abandon goes with --msrp (a registration over the network)");
     if (a.msrp) {
-      const { registerUserRemote } = await import("../offchain/services/rsms/group-clients");
-      const { pid } = await registerUserRemote({
+      const { registerUserRemote, abandonUserRegister } = await import("../offchain/services/rsms/group-clients");
+      const args = {
         msrpUrl: a.msrp,
         name: a.name,
         rid: a.rid ?? `user:${a.name}`,
         ...(a.token !== undefined ? { token: a.token } : {}),
         ...(await clientSide(hre)),
-      });
+      };
+      if (a.abandon) {
+        const line = await abandonUserRegister(args);
+        console.log(line);
+        return { abandoned: line };
+      }
+      const { pid } = await registerUserRemote(args);
       const { toHex } = await import("../offchain/crypto/bytes");
       console.log(`${a.name}: PID_User ${toHex(pid)} (registered through ${a.msrp}; sk_User in this data folder)`);
       return { pid: toHex(pid) };

@@ -334,18 +334,28 @@ task("rsms:rpm:enrol", "On the RPM's machine: enrols its account as the RPM of a
   .addParam("pool", "The new pool's id", undefined, types.int)
   .addParam("msrp", "The MSRP service's URL")
   .addOptionalParam("rid", "The RPM's real identity (sent sealed to PK_pub)")
-  .setAction(async (a: { pool: number; msrp: string; rid?: string }, hre) => {
+  .addFlag(
+    "abandon",
+    "Drop the enrolment this folder keeps pending (a lasting 409 resent on every run) once the chain shows no pool with this account and the service, sent it once more, refuses it again; if the service answers it, it took effect and is completed instead; nothing is dropped if the chain shows it or the service cannot be reached",
+  )
+  .setAction(async (a: { pool: number; msrp: string; rid?: string; abandon: boolean }, hre) => {
     if (!Number.isInteger(a.pool) || a.pool < 1) throw new UsageError(`rsms:rpm:enrol: --pool must be a positive integer, got ${a.pool}`);
-    const { enrolRpm } = await import("../offchain/services/rsms/clients");
+    const { enrolRpm, abandonRpmEnrol } = await import("../offchain/services/rsms/clients");
     const c = await serviceChain(hre, `rpm:${a.pool}`);
-    const rec = await enrolRpm({
+    const args = {
       msrpUrl: a.msrp,
       poolId: a.pool,
       rid: a.rid ?? `rpm-${a.pool}`,
       wallet: c.wallet,
       keystore: c.local.keystore,
       dep: { chainId: c.chainId, registry: c.registry, ledger: c.ledger },
-    });
+    };
+    if (a.abandon) {
+      const line = await abandonRpmEnrol(args);
+      console.log(line);
+      return { abandoned: line };
+    }
+    const rec = await enrolRpm(args);
     console.log(
       `pool ${a.pool}: RPM ${c.wallet.address}, PID_RPM ${rec.pid}; start it with \`npx hardhat rsms:serve rpm --pool ${a.pool}\``,
     );
