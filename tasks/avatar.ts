@@ -129,8 +129,7 @@ task("idp:issue", "Issues an MIT: --user NAME (enrolls a SIMULATED iris) or --pr
   )
   .addFlag(
     "abandon",
-    "Over the network: " +
-      "Drop the issuance (its keys and request) this folder keeps pending (a lasting 409 resent on every run) once the chain shows no MIT for its key and the service, sent it once more, refuses it again; if the service answers it, it took effect and is completed instead; nothing is dropped if the chain shows it or the service cannot be reached",
+    "Over the network: drop the issuance (its keys and request) this folder keeps pending (a lasting 409 resent on every run) once the chain shows no MIT for its key and the service, sent it once more, refuses it again; if the service answers it, it took effect and is completed instead; nothing is dropped if the chain shows it or the service cannot be reached",
   )
   .setAction(
     async (

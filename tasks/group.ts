@@ -108,8 +108,7 @@ task(
   .addOptionalParam("msrp", "The MSRP service's URL (default for a user registered with --msrp: the URL she registered with)")
   .addFlag(
     "abandon",
-    "Through the MSRP service: " +
-      "Drop the group request this folder keeps pending (a lasting 409 resent on every run) once the chain shows no group with its id and the service, sent it once more, refuses it again; if the service answers it, it took effect and is completed instead; nothing is dropped if the chain shows it or the service cannot be reached",
+    "Through the MSRP service: drop the group request this folder keeps pending (a lasting 409 resent on every run) once the chain shows no group with its id and the service, sent it once more, refuses it again; if the service answers it, it took effect and is completed instead; nothing is dropped if the chain shows it or the service cannot be reached",
   )
   .setAction(async (a: { user: string; size: number; msrp?: string; abandon: boolean }, hre) => {
     if (!Number.isInteger(a.size) || a.size < 1) throw new UsageError(`group:request: --size must be a positive integer, got ${a.size}`);

@@ -149,8 +149,7 @@ task("rsms:rn:register", "RN setup: the MSRP issues an RN's keys, one-time secre
   .addOptionalParam("token", "With --msrp: the enrolment token the MSRP's operator issued for this name (`rsms:enrol-token --rn <name>`)")
   .addFlag(
     "abandon",
-    "With --msrp: " +
-      "Drop the registration this folder keeps pending (a lasting 409 resent on every run) once the service, sent it once more, refuses it again; if the service answers it, it took effect and is completed instead; nothing is dropped if the chain shows it or the service cannot be reached",
+    "With --msrp: drop the registration this folder keeps pending (a lasting 409 resent on every run) once the service, sent it once more, refuses it again; if the service answers it, it took effect and is completed instead; nothing is dropped if the chain shows it or the service cannot be reached",
   )
   .setAction(async (a: { name: string; pool: number; rid?: string; msrp?: string; token?: string; abandon: boolean }, hre) => {
     if (a.token !== undefined && !a.msrp)
@@ -199,8 +198,7 @@ task("rsms:user:register", "User register (RSMS §IV.B.1): the MSRP issues a use
   .addOptionalParam("token", "With --msrp: the enrolment token the MSRP's operator issued for this name (`rsms:enrol-token --user <name>`)")
   .addFlag(
     "abandon",
-    "With --msrp: " +
-      "Drop the registration this folder keeps pending (a lasting 409 resent on every run) once the service, sent it once more, refuses it again; if the service answers it, it took effect and is completed instead; nothing is dropped if the chain shows it or the service cannot be reached",
+    "With --msrp: drop the registration this folder keeps pending (a lasting 409 resent on every run) once the service, sent it once more, refuses it again; if the service answers it, it took effect and is completed instead; nothing is dropped if the chain shows it or the service cannot be reached",
   )
   .setAction(async (a: { name: string; rid?: string; msrp?: string; token?: string; abandon: boolean }, hre) => {
     if (a.token !== undefined && !a.msrp)
@@ -295,10 +293,19 @@ task(
   .addParam("rn", "The RN's name")
   .addParam("pool", "The pool to join (the one it registered for)", undefined, types.int)
   .addOptionalParam("rpm", "The pool's RPM service URL (default for an RN registered with --msrp: the endpoint its RPM announced on-chain)")
-  .setAction(async (a: { rn: string; pool: number; rpm?: string }, hre) => {
+  .addFlag(
+    "abandon",
+    "Over the network: drop the join this folder keeps pending (a lasting 409 resent on every run) once the chain shows no join record for its PID and the service, sent it once more, refuses it again; if the service answers it, it took effect and is completed instead; nothing is dropped if the chain shows it or the service cannot be reached",
+  )
+  .setAction(async (a: { rn: string; pool: number; rpm?: string; abandon: boolean }, hre) => {
     const { localState } = await import("./lib/context");
-    const { loadRemoteRn, joinRemote } = await import("../offchain/services/rsms/clients");
+    const { loadRemoteRn, joinRemote, abandonStep } = await import("../offchain/services/rsms/clients");
     if (a.rpm || loadRemoteRn(localState(hre).keystore, a.rn)) {
+      if (a.abandon) {
+        const line = await abandonStep({ name: a.rn, poolId: a.pool, rpmUrl: a.rpm, ...(await clientSide(hre)) }, "join");
+        console.log(line);
+        return { abandoned: line };
+      }
       const t0 = Date.now();
       const res = await joinRemote({ name: a.rn, poolId: a.pool, rpmUrl: a.rpm, ...(await clientSide(hre)) });
       const { toHex } = await import("../offchain/crypto/bytes");
@@ -307,6 +314,7 @@ task(
       );
       return { pid: toHex(res.rn.state.pid), resumed: res.resumed };
     }
+    if (a.abandon) throw new UsageError("rsms:join: --abandon is for a join kept for an RPM service (an RN registered with --msrp)");
     const r = await rsms(hre);
     const rnRec = r.ks.load(rnRecord(a.rn));
     // Before anything is sent: the pool it registered for, and a filter that holds its secret.
@@ -342,10 +350,19 @@ task("rsms:reauth", "Re-authentication of a joined RN at another pool (PID_{k+1}
   .addParam("rn", "The RN's name")
   .addParam("toPool", "The pool to move to", undefined, types.int)
   .addOptionalParam("rpm", "The pool's RPM service URL (default for an RN registered with --msrp: the endpoint its RPM announced on-chain)")
-  .setAction(async (a: { rn: string; toPool: number; rpm?: string }, hre) => {
+  .addFlag(
+    "abandon",
+    "Over the network: drop the re-authentication this folder keeps pending (a lasting 409 resent on every run) once the chain shows no join record for its PID and the service, sent it once more, refuses it again; if the service answers it, it took effect and is completed instead; nothing is dropped if the chain shows it or the service cannot be reached",
+  )
+  .setAction(async (a: { rn: string; toPool: number; rpm?: string; abandon: boolean }, hre) => {
     const { localState } = await import("./lib/context");
-    const { loadRemoteRn, reauthRemote } = await import("../offchain/services/rsms/clients");
+    const { loadRemoteRn, reauthRemote, abandonStep } = await import("../offchain/services/rsms/clients");
     if (a.rpm || loadRemoteRn(localState(hre).keystore, a.rn)) {
+      if (a.abandon) {
+        const line = await abandonStep({ name: a.rn, poolId: a.toPool, rpmUrl: a.rpm, ...(await clientSide(hre)) }, "reauth");
+        console.log(line);
+        return { abandoned: line };
+      }
       const t0 = Date.now();
       const res = await reauthRemote({ name: a.rn, poolId: a.toPool, rpmUrl: a.rpm, ...(await clientSide(hre)) });
       const { toHex } = await import("../offchain/crypto/bytes");
@@ -355,6 +372,8 @@ task("rsms:reauth", "Re-authentication of a joined RN at another pool (PID_{k+1}
       const pid = toHex(res.rn.state.pid);
       return { record: { pid, poolId: a.toPool, kind: 2 }, pid, k: res.rn.state.k, resumed: res.resumed };
     }
+    if (a.abandon)
+      throw new UsageError("rsms:reauth: --abandon is for a re-authentication kept for an RPM service (an RN registered with --msrp)");
     const r = await rsms(hre);
     const m = r.loadMsrp();
     const rn = r.loadRn(m, a.rn);

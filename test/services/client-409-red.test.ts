@@ -25,6 +25,7 @@ import { Keystore } from "../../offchain/storage/keystore";
 import {
   abandonRnRegister,
   abandonRpmEnrol,
+  abandonStep,
   enrolRpm,
   joinRemote,
   registerRnRemote,
@@ -183,6 +184,16 @@ describe("h11-fix3: a client keeps its pending request on a 409 that does not pr
       expect(s.client.exists("rsms-rn-rn-j-join"), "the RN's pending join").to.equal(true);
       expect(first).to.match(/409 .*forward is kept.*\(the request is kept/);
       expect(await s.dep.ledger.joinCount(), "the first forward was served").to.equal(count + 1);
+      // h13-harden: --abandon sees the join on-chain and drops nothing
+      expect(
+        await abandonStep({ name: "rn-j", poolId: 1, keystore: s.client, dep: s.dep, retry: RETRY }, "join").then(
+          () => "dropped",
+          firstLine,
+        ),
+      ).to.match(
+        /^rsms:join --rn rn-j --abandon: the request took effect \(PID 0x[0-9a-f]{64} is recorded on-chain\); rsms-rn-rn-j-join kept: run without --abandon to finish it$/,
+      );
+      expect(s.client.exists("rsms-rn-rn-j-join")).to.equal(true);
       const r = await joinRemote({ name: "rn-j", poolId: 1, keystore: s.client, dep: s.dep, retry: RETRY });
       expect(r.resumed).to.equal(true);
       expect(r.rn.state.joined).to.equal(true);

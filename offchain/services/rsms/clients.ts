@@ -304,6 +304,28 @@ export function reauthRemote(a: StepArgs): Promise<RemoteStep> {
   return stepRemote(a, "reauth");
 }
 
+/**
+ * `rsms:join --abandon` / `rsms:reauth --abandon`: drops the RN's kept join or re-authentication
+ * once the chain shows no join record for its PID and the RPM refuses the kept request
+ * (offchain/services/pending.ts).
+ * @returns what was done (one line)
+ * @throws AbandonRefusedError when it took effect or nothing could be confirmed
+ */
+export async function abandonStep(a: StepArgs, kind: "join" | "reauth"): Promise<string> {
+  const pend = pendingJoinRecord(a.name);
+  return abandonPending({
+    task: kind === "join" ? `rsms:join --rn ${a.name}` : `rsms:reauth --rn ${a.name}`,
+    keystore: a.keystore,
+    pending: pend,
+    resend: () => stepRemote(a, kind),
+    onChain: async () => {
+      if (!a.keystore.exists(pend)) return undefined;
+      const pid = fromHex((a.keystore.load(pend) as PendingJoinRecord).pid, 32);
+      return (await a.dep.ledger.isPidRecorded(pid)) ? `PID ${toHex(pid)} is recorded on-chain` : undefined;
+    },
+  });
+}
+
 async function stepRemote(a: StepArgs, kind: "join" | "reauth"): Promise<RemoteStep> {
   const fn = kind === "join" ? "joinRemote" : "reauthRemote";
   const rn = loadRemoteRn(a.keystore, a.name);
