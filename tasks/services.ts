@@ -664,7 +664,9 @@ task("trust:observe", "A reporter's observation of Eq. 46's oracle term O_ij for
       const reporter = await roleAccounts(hre, local.keystore).key(a.account);
       let account = a.oracleAccount;
       if (!account) {
-        const info = (await (await fetch(`${a.oracle.replace(/\/$/, "")}/v1/info`)).json()) as { service?: string; account?: string };
+        // through the service client's fetch (no redirect followed, a bounded reply: offchain/services/endpoint.ts)
+        const { getJson } = await import("../offchain/services/client");
+        const info = await getJson<{ service?: string; account?: string }>(a.oracle.replace(/\/$/, ""), "/v1/info");
         if (info.service !== "oracle" || !info.account) throw new UsageError(`trust:observe: ${a.oracle} is not an oracle service`);
         account = info.account;
       }
