@@ -27,7 +27,8 @@ export type ErrorCode =
   | "MESSAGE_MALFORMED"
   | "PROTOCOL_REJECTED"
   | "AGENT_STATE"
-  | "SERVICE_UNREACHABLE";
+  | "SERVICE_UNREACHABLE"
+  | "QUOTA_EXCEEDED";
 
 /** Base class of every error metatrust throws on purpose. */
 export class MetatrustError extends Error {

@@ -127,65 +127,83 @@ task("idp:issue", "Issues an MIT: --user NAME (enrolls a SIMULATED iris) or --pr
     "token",
     "Over the network: the enrolment token the IdP's operator issued for the real identity or operator (`idp:enrol-token`)",
   )
-  .setAction(async (a: { user?: string; realId?: string; proxy?: string; operator: string; idp?: string; token?: string }, hre) => {
-    const c = await avatarContext(hre);
-    const name = a.user ?? a.proxy;
-    if (!name || (a.user && a.proxy)) throw new UsageError("idp:issue: give exactly one of --user and --proxy");
-    const svc = await c.remote(a.idp);
-    if (a.token !== undefined && !svc) throw new UsageError("idp:issue: --token goes with an IdP service (--idp <url>)");
-    if (svc) {
-      // over the network: the keys are drawn here, the enrollment and real identity go sealed to the IdP
-      if (c.ks.exists(`avatar-party-${name}`))
-        throw new RefusedError(`idp:issue: ${a.user ? "--user" : "--proxy"} "${name}" already holds an MIT; one party, one MIT`);
-      const r = await svc.clients.issueRemote({
-        idp: svc.info,
-        dep: svc.dep,
-        keystore: c.ks,
-        name,
-        kind: a.user ? "user" : "proxy",
-        label: a.user ? (a.realId ?? `real identity of ${name}`) : a.operator,
-        enrollment: a.user ? c.eyeOf(name).capture() : undefined,
-        ...(a.token !== undefined ? { token: a.token } : {}),
-      });
-      const serial = c.bytes.toHex(r.party.mit!.serial);
-      console.log(`${name}: MIT ${serial} (${r.party.mit!.kind}) from the IdP at ${svc.info.url}, parameters ${r.cid}`);
-      return { serial };
-    }
-    const rec = `avatar-party-${name}`;
-    if (c.ks.exists(rec)) {
-      const r = c.ks.load(rec) as { pendingMit?: { cid: string } };
-      // Checked before anything is sent: a second issue would replace the party's keys and orphan its MIT.
-      if (!r.pendingMit)
-        throw new RefusedError(
-          `idp:issue: ${a.user ? "--user" : "--proxy"} "${name}" already holds an MIT; one party, one MIT (the keystore keeps its keys)`,
+  .addFlag(
+    "abandon",
+    "Over the network: drop the issuance (its keys and request) this folder keeps pending (a lasting 409 resent on every run) once the chain shows no MIT for its key and the service, sent it once more, refuses it again; if the service answers it, it took effect and is completed instead; nothing is dropped if the chain shows it or the service cannot be reached",
+  )
+  .setAction(
+    async (
+      a: { user?: string; realId?: string; proxy?: string; operator: string; idp?: string; token?: string; abandon: boolean },
+      hre,
+    ) => {
+      const c = await avatarContext(hre);
+      const name = a.user ?? a.proxy;
+      if (!name || (a.user && a.proxy)) throw new UsageError("idp:issue: give exactly one of --user and --proxy");
+      const svc = await c.remote(a.idp);
+      if (a.token !== undefined && !svc) throw new UsageError("idp:issue: --token goes with an IdP service (--idp <url>)");
+      if (a.abandon && !svc) throw new UsageError("idp:issue: --abandon goes with an IdP service (--idp <url>)");
+      if (svc) {
+        // over the network: the keys are drawn here, the enrollment and real identity go sealed to the IdP
+        if (c.ks.exists(`avatar-party-${name}`))
+          throw new RefusedError(`idp:issue: ${a.user ? "--user" : "--proxy"} "${name}" already holds an MIT; one party, one MIT`);
+        const args = {
+          idp: svc.info,
+          dep: svc.dep,
+          keystore: c.ks,
+          name,
+          kind: (a.user ? "user" : "proxy") as "user" | "proxy",
+          label: a.user ? (a.realId ?? `real identity of ${name}`) : a.operator,
+          enrollment: a.user ? c.eyeOf(name).capture() : undefined,
+          ...(a.token !== undefined ? { token: a.token } : {}),
+        };
+        if (a.abandon) {
+          const line = await svc.clients.abandonIssue(args);
+          console.log(line);
+          return { abandoned: line };
+        }
+        const r = await svc.clients.issueRemote(args);
+        const serial = c.bytes.toHex(r.party.mit!.serial);
+        console.log(`${name}: MIT ${serial} (${r.party.mit!.kind}) from the IdP at ${svc.info.url}, parameters ${r.cid}`);
+        return { serial };
+      }
+      const rec = `avatar-party-${name}`;
+      if (c.ks.exists(rec)) {
+        const r = c.ks.load(rec) as { pendingMit?: { cid: string } };
+        // Checked before anything is sent: a second issue would replace the party's keys and orphan its MIT.
+        if (!r.pendingMit)
+          throw new RefusedError(
+            `idp:issue: ${a.user ? "--user" : "--proxy"} "${name}" already holds an MIT; one party, one MIT (the keystore keeps its keys)`,
+          );
+        // An issue that stopped after its keys were kept: finish it with the same serial and parameters.
+        const p = c.party(name);
+        const serial = c.bytes.toHex(p.mit!.serial);
+        const onChain = Number((await c.registry.mit(serial)).status) !== 0;
+        const gas = onChain ? 0n : (await minedReceipt(c.registry.issueMIT(serial, c.bytes.toHex(p.keyId), r.pendingMit.cid))).gasUsed;
+        c.ks.update(rec, p.toRecord());
+        console.log(
+          `${name}: MIT ${serial} (${p.mit!.kind}) completed, parameters ${r.pendingMit.cid}${gas ? `; ${gas.toLocaleString("en-US")} gas` : ""}`,
         );
-      // An issue that stopped after its keys were kept: finish it with the same serial and parameters.
-      const p = c.party(name);
-      const serial = c.bytes.toHex(p.mit!.serial);
-      const onChain = Number((await c.registry.mit(serial)).status) !== 0;
-      const gas = onChain ? 0n : (await minedReceipt(c.registry.issueMIT(serial, c.bytes.toHex(p.keyId), r.pendingMit.cid))).gasUsed;
+        return { serial };
+      }
+      const ctx = await c.ctx();
+      const p = new c.agents.AvatarParty(name);
+      // The party's keys and the IdP's enrollment are kept before the MIT goes on-chain (marked
+      // pending), so a process killed in between loses nothing: a rerun completes the issue.
+      ctx.beforeSend = (step) => {
+        if (step.kind !== "issueMIT") return;
+        c.ks.create(rec, { ...p.toRecord(), pendingMit: { cid: step.cid } });
+        c.ks.update("avatar-idp", ctx.idp.toRecord());
+      };
+      const r = a.user
+        ? await c.protocols.issueUserMit(ctx, p, a.realId ?? `real identity of ${name}`, c.eyeOf(name))
+        : await c.protocols.issueProxyMit(ctx, p, a.operator);
       c.ks.update(rec, p.toRecord());
       console.log(
-        `${name}: MIT ${serial} (${p.mit!.kind}) completed, parameters ${r.pendingMit.cid}${gas ? `; ${gas.toLocaleString("en-US")} gas` : ""}`,
+        `${name}: MIT ${c.bytes.toHex(p.mit!.serial)} (${p.mit!.kind}), parameters ${r.cid}; ${r.gas.toLocaleString("en-US")} gas`,
       );
-      return { serial };
-    }
-    const ctx = await c.ctx();
-    const p = new c.agents.AvatarParty(name);
-    // The party's keys and the IdP's enrollment are kept before the MIT goes on-chain (marked
-    // pending), so a process killed in between loses nothing: a rerun completes the issue.
-    ctx.beforeSend = (step) => {
-      if (step.kind !== "issueMIT") return;
-      c.ks.create(rec, { ...p.toRecord(), pendingMit: { cid: step.cid } });
-      c.ks.update("avatar-idp", ctx.idp.toRecord());
-    };
-    const r = a.user
-      ? await c.protocols.issueUserMit(ctx, p, a.realId ?? `real identity of ${name}`, c.eyeOf(name))
-      : await c.protocols.issueProxyMit(ctx, p, a.operator);
-    c.ks.update(rec, p.toRecord());
-    console.log(`${name}: MIT ${c.bytes.toHex(p.mit!.serial)} (${p.mit!.kind}), parameters ${r.cid}; ${r.gas.toLocaleString("en-US")} gas`);
-    return { serial: c.bytes.toHex(p.mit!.serial) };
-  });
+      return { serial: c.bytes.toHex(p.mit!.serial) };
+    },
+  );
 
 task("avatar:login", "Login (claim, challenge, fresh SIMULATED iris sample, verify): the user drives its avatar")
   .addParam("user", "The user")

@@ -106,12 +106,21 @@ task(
   .addParam("user", "A registered user (rsms:user:register)")
   .addParam("size", "N, the number of RNs", undefined, types.int)
   .addOptionalParam("msrp", "The MSRP service's URL (default for a user registered with --msrp: the URL she registered with)")
-  .setAction(async (a: { user: string; size: number; msrp?: string }, hre) => {
+  .addFlag(
+    "abandon",
+    "Through the MSRP service: drop the group request this folder keeps pending (a lasting 409 resent on every run) once the chain shows no group with its id and the service, sent it once more, refuses it again; if the service answers it, it took effect and is completed instead; nothing is dropped if the chain shows it or the service cannot be reached",
+  )
+  .setAction(async (a: { user: string; size: number; msrp?: string; abandon: boolean }, hre) => {
     if (!Number.isInteger(a.size) || a.size < 1) throw new UsageError(`group:request: --size must be a positive integer, got ${a.size}`);
     const { localState } = await import("./lib/context");
     if (a.msrp || localState(hre).keystore.exists(`rsms-user-${a.user}`)) {
       const k = await groupClient(hre);
       const msrpUrl = k.msrpOf("group:request", "--user", a.user, a.msrp);
+      if (a.abandon) {
+        const line = await k.clients.abandonGroupRequest({ msrpUrl, user: a.user, size: a.size, keystore: k.keystore, dep: k.dep });
+        console.log(line);
+        return { abandoned: line };
+      }
       const t0 = Date.now();
       const g = await k.clients.requestGroupRemote({ msrpUrl, user: a.user, size: a.size, keystore: k.keystore, dep: k.dep });
       const gid = k.bytes.toHex(g.groupId);
@@ -124,6 +133,8 @@ task(
       );
       return { groupId: gid, members: g.pids.slice(1).map(k.bytes.toHex), epoch: r.epoch, fingerprint: k.fingerprint(r.key) };
     }
+    if (a.abandon)
+      throw new UsageError("group:request: --abandon is for a request kept for the MSRP service (a user registered with --msrp)");
     const c = await groupContext(hre);
     lookupNamed("group:request", "--user", a.user, () => c.msrp.userCredentials(a.user));
     const g = await c.gflows.formServiceGroup(c.ledger, c.msrp, c.directory, { user: a.user, size: a.size });

@@ -147,19 +147,30 @@ task("rsms:rn:register", "RN setup: the MSRP issues an RN's keys, one-time secre
   .addOptionalParam("rid", "The RN's real identity (sent sealed to PK_pub; never on-chain)")
   .addOptionalParam("msrp", "The MSRP service's URL: register over the network from this machine (rsms:serve msrp)")
   .addOptionalParam("token", "With --msrp: the enrolment token the MSRP's operator issued for this name (`rsms:enrol-token --rn <name>`)")
-  .setAction(async (a: { name: string; pool: number; rid?: string; msrp?: string; token?: string }, hre) => {
+  .addFlag(
+    "abandon",
+    "With --msrp: drop the registration this folder keeps pending (a lasting 409 resent on every run) once the service, sent it once more, refuses it again; if the service answers it, it took effect and is completed instead; nothing is dropped if the chain shows it or the service cannot be reached",
+  )
+  .setAction(async (a: { name: string; pool: number; rid?: string; msrp?: string; token?: string; abandon: boolean }, hre) => {
     if (a.token !== undefined && !a.msrp)
       throw new UsageError("rsms:rn:register: --token goes with --msrp (a registration over the network)");
+    if (a.abandon && !a.msrp) throw new UsageError("rsms:rn:register: --abandon goes with --msrp (a registration over the network)");
     if (a.msrp) {
-      const { registerRnRemote } = await import("../offchain/services/rsms/clients");
-      const rn = await registerRnRemote({
+      const { registerRnRemote, abandonRnRegister } = await import("../offchain/services/rsms/clients");
+      const args = {
         msrpUrl: a.msrp,
         name: a.name,
         poolId: a.pool,
         rid: a.rid ?? `rn:${a.name}`,
         ...(a.token !== undefined ? { token: a.token } : {}),
         ...(await clientSide(hre)),
-      });
+      };
+      if (a.abandon) {
+        const line = await abandonRnRegister(args);
+        console.log(line);
+        return { abandoned: line };
+      }
+      const rn = await registerRnRemote(args);
       const { toHex } = await import("../offchain/crypto/bytes");
       console.log(`${a.name}: registered for pool ${a.pool} through ${a.msrp}, PID_0 ${toHex(rn.state.pid)}`);
       return { pid: toHex(rn.state.pid) };
@@ -185,18 +196,29 @@ task("rsms:user:register", "User register (RSMS §IV.B.1): the MSRP issues a use
   .addOptionalParam("rid", "The user's real identity (sent sealed to PK_pub; never on-chain)")
   .addOptionalParam("msrp", "The MSRP service's URL: register over the network from this machine (rsms:serve msrp)")
   .addOptionalParam("token", "With --msrp: the enrolment token the MSRP's operator issued for this name (`rsms:enrol-token --user <name>`)")
-  .setAction(async (a: { name: string; rid?: string; msrp?: string; token?: string }, hre) => {
+  .addFlag(
+    "abandon",
+    "With --msrp: drop the registration this folder keeps pending (a lasting 409 resent on every run) once the service, sent it once more, refuses it again; if the service answers it, it took effect and is completed instead; nothing is dropped if the chain shows it or the service cannot be reached",
+  )
+  .setAction(async (a: { name: string; rid?: string; msrp?: string; token?: string; abandon: boolean }, hre) => {
     if (a.token !== undefined && !a.msrp)
       throw new UsageError("rsms:user:register: --token goes with --msrp (a registration over the network)");
+    if (a.abandon && !a.msrp) throw new UsageError("rsms:user:register: --abandon goes with --msrp (a registration over the network)");
     if (a.msrp) {
-      const { registerUserRemote } = await import("../offchain/services/rsms/group-clients");
-      const { pid } = await registerUserRemote({
+      const { registerUserRemote, abandonUserRegister } = await import("../offchain/services/rsms/group-clients");
+      const args = {
         msrpUrl: a.msrp,
         name: a.name,
         rid: a.rid ?? `user:${a.name}`,
         ...(a.token !== undefined ? { token: a.token } : {}),
         ...(await clientSide(hre)),
-      });
+      };
+      if (a.abandon) {
+        const line = await abandonUserRegister(args);
+        console.log(line);
+        return { abandoned: line };
+      }
+      const { pid } = await registerUserRemote(args);
       const { toHex } = await import("../offchain/crypto/bytes");
       console.log(`${a.name}: PID_User ${toHex(pid)} (registered through ${a.msrp}; sk_User in this data folder)`);
       return { pid: toHex(pid) };
@@ -271,10 +293,19 @@ task(
   .addParam("rn", "The RN's name")
   .addParam("pool", "The pool to join (the one it registered for)", undefined, types.int)
   .addOptionalParam("rpm", "The pool's RPM service URL (default for an RN registered with --msrp: the endpoint its RPM announced on-chain)")
-  .setAction(async (a: { rn: string; pool: number; rpm?: string }, hre) => {
+  .addFlag(
+    "abandon",
+    "Over the network: drop the join this folder keeps pending (a lasting 409 resent on every run) once the chain shows no join record for its PID and the service, sent it once more, refuses it again; if the service answers it, it took effect and is completed instead; nothing is dropped if the chain shows it or the service cannot be reached",
+  )
+  .setAction(async (a: { rn: string; pool: number; rpm?: string; abandon: boolean }, hre) => {
     const { localState } = await import("./lib/context");
-    const { loadRemoteRn, joinRemote } = await import("../offchain/services/rsms/clients");
+    const { loadRemoteRn, joinRemote, abandonStep } = await import("../offchain/services/rsms/clients");
     if (a.rpm || loadRemoteRn(localState(hre).keystore, a.rn)) {
+      if (a.abandon) {
+        const line = await abandonStep({ name: a.rn, poolId: a.pool, rpmUrl: a.rpm, ...(await clientSide(hre)) }, "join");
+        console.log(line);
+        return { abandoned: line };
+      }
       const t0 = Date.now();
       const res = await joinRemote({ name: a.rn, poolId: a.pool, rpmUrl: a.rpm, ...(await clientSide(hre)) });
       const { toHex } = await import("../offchain/crypto/bytes");
@@ -283,6 +314,7 @@ task(
       );
       return { pid: toHex(res.rn.state.pid), resumed: res.resumed };
     }
+    if (a.abandon) throw new UsageError("rsms:join: --abandon is for a join kept for an RPM service (an RN registered with --msrp)");
     const r = await rsms(hre);
     const rnRec = r.ks.load(rnRecord(a.rn));
     // Before anything is sent: the pool it registered for, and a filter that holds its secret.
@@ -318,10 +350,19 @@ task("rsms:reauth", "Re-authentication of a joined RN at another pool (PID_{k+1}
   .addParam("rn", "The RN's name")
   .addParam("toPool", "The pool to move to", undefined, types.int)
   .addOptionalParam("rpm", "The pool's RPM service URL (default for an RN registered with --msrp: the endpoint its RPM announced on-chain)")
-  .setAction(async (a: { rn: string; toPool: number; rpm?: string }, hre) => {
+  .addFlag(
+    "abandon",
+    "Over the network: drop the re-authentication this folder keeps pending (a lasting 409 resent on every run) once the chain shows no join record for its PID and the service, sent it once more, refuses it again; if the service answers it, it took effect and is completed instead; nothing is dropped if the chain shows it or the service cannot be reached",
+  )
+  .setAction(async (a: { rn: string; toPool: number; rpm?: string; abandon: boolean }, hre) => {
     const { localState } = await import("./lib/context");
-    const { loadRemoteRn, reauthRemote } = await import("../offchain/services/rsms/clients");
+    const { loadRemoteRn, reauthRemote, abandonStep } = await import("../offchain/services/rsms/clients");
     if (a.rpm || loadRemoteRn(localState(hre).keystore, a.rn)) {
+      if (a.abandon) {
+        const line = await abandonStep({ name: a.rn, poolId: a.toPool, rpmUrl: a.rpm, ...(await clientSide(hre)) }, "reauth");
+        console.log(line);
+        return { abandoned: line };
+      }
       const t0 = Date.now();
       const res = await reauthRemote({ name: a.rn, poolId: a.toPool, rpmUrl: a.rpm, ...(await clientSide(hre)) });
       const { toHex } = await import("../offchain/crypto/bytes");
@@ -331,6 +372,8 @@ task("rsms:reauth", "Re-authentication of a joined RN at another pool (PID_{k+1}
       const pid = toHex(res.rn.state.pid);
       return { record: { pid, poolId: a.toPool, kind: 2 }, pid, k: res.rn.state.k, resumed: res.resumed };
     }
+    if (a.abandon)
+      throw new UsageError("rsms:reauth: --abandon is for a re-authentication kept for an RPM service (an RN registered with --msrp)");
     const r = await rsms(hre);
     const m = r.loadMsrp();
     const rn = r.loadRn(m, a.rn);

@@ -77,6 +77,9 @@ type ServeArgs = {
   flagSync: number;
   batchMs?: number;
   batchMax?: number;
+  groupQuota?: number;
+  groupBudget?: number;
+  groupWindow?: number;
   openRegistration: boolean;
 };
 
@@ -123,6 +126,24 @@ listenFlags(
       undefined,
       types.int,
     )
+    .addOptionalParam(
+      "groupQuota",
+      "msrp: group formations and adds one user may ask for per window (429 QUOTA_EXCEEDED GROUP_QUOTA above; env METATRUST_GROUP_QUOTA; default 16)",
+      undefined,
+      types.int,
+    )
+    .addOptionalParam(
+      "groupBudget",
+      "msrp: group formations and adds all users together may ask for per window, each a transaction the MSRP pays (429 GROUP_BUDGET above; env METATRUST_GROUP_BUDGET; default 1024)",
+      undefined,
+      types.int,
+    )
+    .addOptionalParam(
+      "groupWindow",
+      "msrp: the group quota's window in seconds (env METATRUST_GROUP_WINDOW_SEC; default 86400)",
+      undefined,
+      types.int,
+    )
     .addFlag(
       "openRegistration",
       "msrp, DEVELOPMENT ONLY: RNs and users register without an enrolment token (default: each needs one, `rsms:enrol-token`)",
@@ -131,13 +152,18 @@ listenFlags(
   const cfg = listenConfig(a);
   if (a.role !== "msrp" && (a.batchMs !== undefined || a.batchMax !== undefined))
     throw new UsageError(`rsms:serve: --batch-ms and --batch-max are for the msrp`);
+  if (a.role !== "msrp" && (a.groupQuota !== undefined || a.groupBudget !== undefined || a.groupWindow !== undefined))
+    throw new UsageError(`rsms:serve: --group-quota, --group-budget and --group-window are for the msrp`);
   if (a.role === "msrp") {
     if (!(Number.isInteger(a.flagSync) && a.flagSync >= 0))
       throw new UsageError(`rsms:serve: --flag-sync ${a.flagSync} is not a whole number of milliseconds (0: off)`);
     const { MsrpService, parseAdmission, parseBatching, MSRP_RECORD } = await import("../offchain/services/rsms/msrp-service");
+    const { parseGroupPolicy } = await import("../offchain/services/rsms/group-quota");
     let batch: ReturnType<typeof parseBatching>;
+    let groupPolicy: ReturnType<typeof parseGroupPolicy>;
     try {
       batch = parseBatching(a.batchMs, a.batchMax);
+      groupPolicy = parseGroupPolicy({ perUser: a.groupQuota, budget: a.groupBudget, windowSec: a.groupWindow });
     } catch (e) {
       throw new UsageError(`rsms:serve: ${(e as Error).message}`);
     }
@@ -171,12 +197,14 @@ listenFlags(
       tickMs: a.tick,
       flagSyncMs: a.flagSync,
       openRegistration: a.openRegistration,
+      groupPolicy,
       ...(batch ? { batch } : {}),
     });
     if (a.openRegistration) openRegistrationBanner("msrp");
     const r = await svc.start(cfg);
     console.log(
-      `msrp: listening on ${r.url} (account ${c.wallet.address})${batch ? `, joins batched (${batch.ms} ms, at most ${batch.max})` : ""}`,
+      `msrp: listening on ${r.url} (account ${c.wallet.address})${batch ? `, joins batched (${batch.ms} ms, at most ${batch.max})` : ""}` +
+        `, groups: ${groupPolicy.perUser} per user and ${groupPolicy.budget} in all per ${groupPolicy.windowSec} s`,
     );
     await untilSignal(() => svc.stop());
     return { url: r.url };
@@ -306,18 +334,28 @@ task("rsms:rpm:enrol", "On the RPM's machine: enrols its account as the RPM of a
   .addParam("pool", "The new pool's id", undefined, types.int)
   .addParam("msrp", "The MSRP service's URL")
   .addOptionalParam("rid", "The RPM's real identity (sent sealed to PK_pub)")
-  .setAction(async (a: { pool: number; msrp: string; rid?: string }, hre) => {
+  .addFlag(
+    "abandon",
+    "Drop the enrolment this folder keeps pending (a lasting 409 resent on every run) once the chain shows no pool with this account and the service, sent it once more, refuses it again; if the service answers it, it took effect and is completed instead; nothing is dropped if the chain shows it or the service cannot be reached",
+  )
+  .setAction(async (a: { pool: number; msrp: string; rid?: string; abandon: boolean }, hre) => {
     if (!Number.isInteger(a.pool) || a.pool < 1) throw new UsageError(`rsms:rpm:enrol: --pool must be a positive integer, got ${a.pool}`);
-    const { enrolRpm } = await import("../offchain/services/rsms/clients");
+    const { enrolRpm, abandonRpmEnrol } = await import("../offchain/services/rsms/clients");
     const c = await serviceChain(hre, `rpm:${a.pool}`);
-    const rec = await enrolRpm({
+    const args = {
       msrpUrl: a.msrp,
       poolId: a.pool,
       rid: a.rid ?? `rpm-${a.pool}`,
       wallet: c.wallet,
       keystore: c.local.keystore,
       dep: { chainId: c.chainId, registry: c.registry, ledger: c.ledger },
-    });
+    };
+    if (a.abandon) {
+      const line = await abandonRpmEnrol(args);
+      console.log(line);
+      return { abandoned: line };
+    }
+    const rec = await enrolRpm(args);
     console.log(
       `pool ${a.pool}: RPM ${c.wallet.address}, PID_RPM ${rec.pid}; start it with \`npx hardhat rsms:serve rpm --pool ${a.pool}\``,
     );
@@ -626,7 +664,9 @@ task("trust:observe", "A reporter's observation of Eq. 46's oracle term O_ij for
       const reporter = await roleAccounts(hre, local.keystore).key(a.account);
       let account = a.oracleAccount;
       if (!account) {
-        const info = (await (await fetch(`${a.oracle.replace(/\/$/, "")}/v1/info`)).json()) as { service?: string; account?: string };
+        // through the service client's fetch (no redirect followed, a bounded reply: offchain/services/endpoint.ts)
+        const { getJson } = await import("../offchain/services/client");
+        const info = await getJson<{ service?: string; account?: string }>(a.oracle.replace(/\/$/, ""), "/v1/info");
         if (info.service !== "oracle" || !info.account) throw new UsageError(`trust:observe: ${a.oracle} is not an oracle service`);
         account = info.account;
       }

@@ -2,9 +2,11 @@
  * The client side of the service framework: posts an envelope and returns the reply's bytes,
  * retrying what can be retried (a dropped connection, a timeout, 429 and 5xx) with the same bytes,
  * so that the server's reply cache answers a retry of a request it already served. A 4xx other
- * than 429 is final: it becomes a {@link ServiceError} with the server's code and reason.
+ * than 429 is final, and so is a 429 QUOTA_EXCEEDED (a policy's window, not a rate), and a 3xx
+ * (no redirect is followed; every fetch keeps the rules of offchain/services/endpoint.ts): it becomes a {@link ServiceError} with the server's code and reason.
  */
 import { MetatrustError, type ErrorCode } from "../errors";
+import { MAX_RESPONSE_BYTES, checkUrlShape } from "./endpoint";
 
 /** A service refused the request, or could not be reached. */
 export class ServiceError extends MetatrustError {
@@ -23,7 +25,83 @@ export class ServiceError extends MetatrustError {
 export type RetryPolicy = { attempts: number; timeoutMs: number; backoffMs: number };
 export const DEFAULT_RETRY: RetryPolicy = { attempts: 8, timeoutMs: 30_000, backoffMs: 250 };
 
-const KNOWN: ErrorCode[] = ["MESSAGE_MALFORMED", "PROTOCOL_REJECTED", "AGENT_STATE", "DECRYPTION_FAILED", "INVALID_PARAMETER"];
+const KNOWN: ErrorCode[] = [
+  "MESSAGE_MALFORMED",
+  "PROTOCOL_REJECTED",
+  "AGENT_STATE",
+  "DECRYPTION_FAILED",
+  "INVALID_PARAMETER",
+  "QUOTA_EXCEEDED",
+];
+
+/**
+ * Reads a response's body, at most `max` bytes (a longer one is an error naming the URL).
+ * @throws ServiceError(PROTOCOL_REJECTED, status) above the limit
+ */
+async function readCapped(res: Response, where: string, max = MAX_RESPONSE_BYTES): Promise<Uint8Array> {
+  const declared = Number(res.headers.get("content-length") ?? "0");
+  const tooLong = () => new ServiceError("PROTOCOL_REJECTED", res.status, `${where}: the response is longer than ${max} bytes`);
+  if (declared > max) {
+    await res.body?.cancel().catch(() => undefined);
+    throw tooLong();
+  }
+  if (!res.body) return new Uint8Array(0);
+  const parts: Uint8Array[] = [];
+  let n = 0;
+  const reader = res.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    n += value.byteLength;
+    if (n > max) {
+      await reader.cancel().catch(() => undefined);
+      throw tooLong();
+    }
+    parts.push(value);
+  }
+  const out = new Uint8Array(n);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.byteLength;
+  }
+  return out;
+}
+
+/**
+ * Fetches `${base}${path}` under the rules every service client keeps (offchain/services/endpoint.ts):
+ * http or https, no credentials in the URL, no redirect followed (a 3xx is final: an error naming
+ * the URL), the response read within `timeoutMs` and at most MAX_RESPONSE_BYTES.
+ * @returns the status and the body's bytes
+ * @throws ServiceError (SERVICE_UNREACHABLE, status 0: not reached or timed out; PROTOCOL_REJECTED:
+ *   a redirect, a body too long), EndpointError for a URL of another scheme or with credentials
+ */
+async function fetchBounded(
+  base: string,
+  path: string,
+  timeoutMs: number,
+  init: RequestInit = {},
+): Promise<{ status: number; bytes: Uint8Array }> {
+  const url = new URL(path, checkUrlShape(base, "service URL"));
+  const where = `${base}${path}`;
+  let res: Response;
+  const signal = AbortSignal.timeout(timeoutMs);
+  try {
+    res = await fetch(url, { ...init, redirect: "manual", signal });
+  } catch (e) {
+    throw new ServiceError("SERVICE_UNREACHABLE", 0, `${where}: not reachable (${(e as Error).message})`);
+  }
+  if (res.status >= 300 && res.status < 400) {
+    await res.body?.cancel().catch(() => undefined);
+    throw new ServiceError("PROTOCOL_REJECTED", res.status, `${where}: ${res.status} redirect refused (a service endpoint answers itself)`);
+  }
+  try {
+    return { status: res.status, bytes: await readCapped(res, where) };
+  } catch (e) {
+    if (e instanceof ServiceError) throw e;
+    throw new ServiceError("SERVICE_UNREACHABLE", 0, `${where}: the response did not arrive (${(e as Error).message})`);
+  }
+}
 
 /**
  * Posts an envelope to `${base}${path}`.
@@ -38,22 +116,22 @@ export async function postEnvelope(base: string, path: string, body: Uint8Array,
   let last: ServiceError | undefined;
   for (let i = 0; i < policy.attempts; i++) {
     if (i > 0) await new Promise((r) => setTimeout(r, policy.backoffMs * 2 ** Math.min(i - 1, 5)));
-    let res: Response;
+    let res: { status: number; bytes: Uint8Array };
     try {
-      res = await fetch(new URL(path, base), {
+      res = await fetchBounded(base, path, policy.timeoutMs, {
         method: "POST",
         headers: { "content-type": "application/octet-stream" },
         body: Buffer.from(body),
-        signal: AbortSignal.timeout(policy.timeoutMs),
       });
     } catch (e) {
-      last = new ServiceError("SERVICE_UNREACHABLE", 0, `${base}${path}: not reachable (${(e as Error).message})`);
+      if (!(e instanceof ServiceError) || e.status !== 0) throw e;
+      last = e;
       continue;
     }
-    if (res.ok) return new Uint8Array(await res.arrayBuffer());
+    if (res.status >= 200 && res.status < 300) return res.bytes;
     let j: { error?: string; reason?: string; message?: string } = {};
     try {
-      j = (await res.json()) as typeof j;
+      j = JSON.parse(new TextDecoder().decode(res.bytes)) as typeof j;
     } catch {
       /* not JSON */
     }
@@ -64,7 +142,9 @@ export async function postEnvelope(base: string, path: string, body: Uint8Array,
       `${base}${path}: ${res.status} ${j.reason ?? j.error ?? ""} ${j.message ?? ""}`.trim(),
       j.reason,
     );
-    if (res.status !== 429 && res.status < 500) throw err;
+    // a 429 from the service's policy (QUOTA_EXCEEDED: the MSRP's group quota) holds until its
+    // window ends: final now; a 429 from the rate limit is retried
+    if ((res.status !== 429 || code === "QUOTA_EXCEEDED") && res.status < 500) throw err;
     last = err;
   }
   throw last ?? new ServiceError("PROTOCOL_REJECTED", 0, `${base}${path}: no attempt made`);
@@ -72,14 +152,13 @@ export async function postEnvelope(base: string, path: string, body: Uint8Array,
 
 /** GETs a JSON document from a service. */
 export async function getJson<T>(base: string, path: string, timeoutMs = 10_000): Promise<T> {
-  let res: Response;
+  const res = await fetchBounded(base, path, timeoutMs);
+  if (res.status < 200 || res.status >= 300) throw new ServiceError("PROTOCOL_REJECTED", res.status, `${base}${path}: ${res.status}`);
   try {
-    res = await fetch(new URL(path, base), { signal: AbortSignal.timeout(timeoutMs) });
-  } catch (e) {
-    throw new ServiceError("SERVICE_UNREACHABLE", 0, `${base}${path}: not reachable (${(e as Error).message})`);
+    return JSON.parse(new TextDecoder().decode(res.bytes)) as T;
+  } catch {
+    throw new ServiceError("PROTOCOL_REJECTED", res.status, `${base}${path}: the response is not JSON`);
   }
-  if (!res.ok) throw new ServiceError("PROTOCOL_REJECTED", res.status, `${base}${path}: ${res.status}`);
-  return (await res.json()) as T;
 }
 
 /**
@@ -99,7 +178,7 @@ export function refusedForGood(e: unknown): boolean {
 
 /**
  * What a client does with a failed request that it keeps pending: drops the pending record when the
- * refusal is for good ({@link refusedForGood}); after a 409 that is not, says in the error that the
+ * refusal is for good ({@link refusedForGood}); after a 409 that is not, or a 429 QUOTA_EXCEEDED, says in the error that the
  * request is kept and how to retry it (one line).
  * @param e - what postEnvelope threw
  * @param drop - removes the pending record
@@ -111,7 +190,7 @@ export function settlePending(e: unknown, drop: () => void, what: string): unkno
     drop();
     return e;
   }
-  if (e instanceof ServiceError && e.status === 409)
+  if (e instanceof ServiceError && (e.status === 409 || e.code === "QUOTA_EXCEEDED"))
     return new ServiceError(e.code, e.status, `${e.message} (the request is kept: ${what})`, e.reason);
   return e;
 }

@@ -7,7 +7,8 @@
  *   the content type is checked by schema, the body size by `bodyLimit` (413 above it), the rate per
  *   client address by @fastify/rate-limit (429), and the envelope by its strict decoder.
  * - Errors are JSON `{ error, reason?, message }` with a 4xx status for anything the client sent
- *   ({@link statusOf}), 422 CHAIN_REFUSED when a contract reverted with one of its custom errors
+ *   ({@link statusOf}), 429 QUOTA_EXCEEDED when a service's own policy refuses the request for now
+ *   (the MSRP's group quota: nothing changed, and a retry before the window ends is refused again), 422 CHAIN_REFUSED when a contract reverted with one of its custom errors
  *   (deterministic: the request is refused against the current state, so retrying it is useless),
  *   502 when a service behind it failed, 503 when the chain or IPFS is
  *   unreachable, 500 for a bug; the service stays up. A client retries 429 and 5xx, never another 4xx.
@@ -67,15 +68,17 @@ export function statusOf(e: unknown): { status: number; body: { error: string; r
   if (e instanceof MetatrustError) {
     const reason = (e as { reason?: string }).reason;
     const status =
-      e.code === "MESSAGE_MALFORMED" || e.code.startsWith("INVALID_") || e.code === "DECRYPTION_FAILED"
-        ? 400
-        : e.code === "PROTOCOL_REJECTED"
-          ? 422
-          : e.code === "AGENT_STATE" || e.code === "KEYSTORE_EXISTS"
-            ? 409
-            : e.code === "IPFS_UNREACHABLE" || e.code === "CONTENT_NOT_FOUND" || e.code === "SERVICE_UNREACHABLE"
-              ? 503
-              : 500;
+      e.code === "QUOTA_EXCEEDED"
+        ? 429
+        : e.code === "MESSAGE_MALFORMED" || e.code.startsWith("INVALID_") || e.code === "DECRYPTION_FAILED"
+          ? 400
+          : e.code === "PROTOCOL_REJECTED"
+            ? 422
+            : e.code === "AGENT_STATE" || e.code === "KEYSTORE_EXISTS"
+              ? 409
+              : e.code === "IPFS_UNREACHABLE" || e.code === "CONTENT_NOT_FOUND" || e.code === "SERVICE_UNREACHABLE"
+                ? 503
+                : 500;
     return { status, body: { error: e.code, ...(reason ? { reason } : {}), message: msg } };
   }
   // a contract's custom error: the request is refused by the chain's rules, not a fault of the

@@ -28,6 +28,7 @@ import {
 } from "../../offchain/services/rsms/group-clients";
 import { equalBytes } from "../../offchain/crypto/bytes";
 import type { RetryPolicy } from "../../offchain/services/client";
+import type { GroupPolicy } from "../../offchain/services/rsms/group-quota";
 import { ResourcePoolRegistry__factory, ServiceGroupRegistry__factory, TrustManager__factory } from "../../typechain-types";
 
 /** A fresh temporary folder. */
@@ -58,6 +59,9 @@ export async function rsmsServices(
     batch?: JoinBatching;
     /** the MSRP's flag sync tick (ms), off by default */
     flagSyncMs?: number;
+    /** the MSRP's group quota and budget (default DEFAULT_GROUP_POLICY), and the quota's clock */
+    groupPolicy?: GroupPolicy;
+    clock?: () => number;
   } = {},
 ) {
   const pools = o.pools ?? [1];
@@ -96,6 +100,8 @@ export async function rsmsServices(
     ...(o.openRegistration ? { openRegistration: true } : {}),
     ...(o.batch ? { batch: o.batch } : {}),
     ...(o.flagSyncMs ? { flagSyncMs: o.flagSyncMs } : {}),
+    ...(o.groupPolicy ? { groupPolicy: o.groupPolicy } : {}),
+    ...(o.clock ? { clock: o.clock } : {}),
     log: () => undefined,
   };
   const msrp = new MsrpService(msrpDeps);

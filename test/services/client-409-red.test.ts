@@ -22,11 +22,29 @@ import http from "http";
 import path from "path";
 import { rsmsServices, funded, tmp } from "../helpers/rsms-services";
 import { Keystore } from "../../offchain/storage/keystore";
-import { enrolRpm, joinRemote, registerRnRemote, rnClientRecord } from "../../offchain/services/rsms/clients";
+import {
+  abandonRnRegister,
+  abandonRpmEnrol,
+  abandonStep,
+  enrolRpm,
+  joinRemote,
+  registerRnRemote,
+  rnClientRecord,
+  rnRegisterPending,
+  rpmEnrolPending,
+} from "../../offchain/services/rsms/clients";
 import { rpmServiceRecord } from "../../offchain/services/rsms/rpm-service";
 import { idpSystem, startIdp } from "../helpers/idp-services";
-import { registerUserRemote, userClientRecord } from "../../offchain/services/rsms/group-clients";
-import { issueRemote, partyRecord } from "../../offchain/services/avatars/clients";
+import {
+  abandonGroupRequest,
+  groupRequestPending,
+  registerUserRemote,
+  requestGroupRemote,
+  userClientRecord,
+} from "../../offchain/services/rsms/group-clients";
+import { abandonIssue, issueRemote, partyRecord, pendingIssue } from "../../offchain/services/avatars/clients";
+import hre from "hardhat";
+import { ServiceGroupRegistry__factory } from "../../typechain-types";
 import { toHex } from "../../offchain/crypto/bytes";
 
 type Step = "lose" | "409" | "409-reused" | "pass";
@@ -166,6 +184,16 @@ describe("h11-fix3: a client keeps its pending request on a 409 that does not pr
       expect(s.client.exists("rsms-rn-rn-j-join"), "the RN's pending join").to.equal(true);
       expect(first).to.match(/409 .*forward is kept.*\(the request is kept/);
       expect(await s.dep.ledger.joinCount(), "the first forward was served").to.equal(count + 1);
+      // h13-harden: --abandon sees the join on-chain and drops nothing
+      expect(
+        await abandonStep({ name: "rn-j", poolId: 1, keystore: s.client, dep: s.dep, retry: RETRY }, "join").then(
+          () => "dropped",
+          firstLine,
+        ),
+      ).to.match(
+        /^rsms:join --rn rn-j --abandon: the request took effect \(PID 0x[0-9a-f]{64} is recorded on-chain\); rsms-rn-rn-j-join kept: run without --abandon to finish it$/,
+      );
+      expect(s.client.exists("rsms-rn-rn-j-join")).to.equal(true);
       const r = await joinRemote({ name: "rn-j", poolId: 1, keystore: s.client, dep: s.dep, retry: RETRY });
       expect(r.resumed).to.equal(true);
       expect(r.rn.state.joined).to.equal(true);
@@ -232,6 +260,107 @@ describe("h11-fix3: a client keeps its pending request on a 409 that does not pr
   });
 });
 
+describe("h13-harden: --abandon drops a kept request only when the chain and the service say it did not take effect", function () {
+  this.timeout(300_000);
+  let s: Awaited<ReturnType<typeof rsmsServices>>;
+  const once = { attempts: 1, timeoutMs: 30_000, backoffMs: 10 };
+  const formed = async () => {
+    const reg = ServiceGroupRegistry__factory.connect(s.groupsAddress, hre.ethers.provider);
+    return (await reg.queryFilter(reg.filters.GroupFormed())).length;
+  };
+
+  before(async () => {
+    s = await rsmsServices({ pools: [1], groups: true });
+  });
+  after(async () => {
+    await s?.stop();
+    await s?.msrp.stop();
+  });
+
+  it("a genuine lasting 409 (a group the MSRP cannot staff) comes back on every run with the same bytes; --abandon drops it after the MSRP refuses it again, no group on-chain", async () => {
+    const ks = new Keystore(path.join(tmp("abandon-group"), "keystore"), "");
+    await registerUserRemote({
+      msrpUrl: s.msrpUrl,
+      name: "dave",
+      rid: "user:dave",
+      token: s.enrol("dave", "user"),
+      keystore: ks,
+      dep: s.dep,
+    });
+    const args = { msrpUrl: s.msrpUrl, user: "dave", size: 5, keystore: ks, dep: s.dep, retry: once };
+    const groups = await formed();
+    const runs: string[] = [];
+    const kept = () => (ks.load(groupRequestPending("dave")) as { envelope: string }).envelope;
+    const sent: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      runs.push(await requestGroupRemote(args).then(() => "formed", firstLine));
+      sent.push(kept());
+    }
+    expect(sent[1], "the same request bytes each run").to.equal(sent[0]);
+    expect(runs[0]).to.match(/409 .*5 RNs requested, only 0 have joined.*kept/);
+    expect(runs[1]).to.equal(runs[0]);
+    expect(ks.exists(groupRequestPending("dave")), "stuck: kept after every run").to.equal(true);
+    const line = await abandonGroupRequest(args);
+    expect(line).to.match(
+      /^group:request --user dave --abandon: the service refused the kept request \(.*409 .*only 0 have joined[^)]*\) and it is not in effect; rsms-user-dave-group-request dropped$/,
+    );
+    expect(ks.exists(groupRequestPending("dave"))).to.equal(false);
+    expect(await formed()).to.equal(groups);
+    expect(await abandonGroupRequest(args).then(() => "dropped again", firstLine)).to.equal(
+      "group:request --user dave --abandon: no pending request in this folder (rsms-user-dave-group-request)",
+    );
+  });
+
+  it("a kept request that took effect (its reply lost) is not dropped: unreachable, nothing is confirmed; reached, it is completed", async () => {
+    const proxy = await scripted(s.msrpUrl, ["lose"]);
+    const ks = new Keystore(path.join(tmp("abandon-rn"), "keystore"), "");
+    const args = {
+      msrpUrl: proxy.url,
+      name: "rn-ab",
+      poolId: 1,
+      rid: "rn:rn-ab",
+      token: s.enrol("rn-ab"),
+      keystore: ks,
+      dep: s.dep,
+      retry: once,
+    };
+    try {
+      expect(await registerRnRemote(args).then(() => "registered", firstLine)).to.match(/not reachable/);
+      expect(ks.exists(rnRegisterPending("rn-ab"))).to.equal(true);
+      const down = await abandonRnRegister({ ...args, msrpUrl: "http://127.0.0.1:9" }).then(() => "dropped", firstLine);
+      expect(down).to.match(
+        /^rsms:rn:register --name rn-ab --abandon: could not confirm with the service that the request did not take effect \(.*not reachable.*\); rsms-rn-rn-ab-register kept$/,
+      );
+      expect(ks.exists(rnRegisterPending("rn-ab"))).to.equal(true);
+      expect(await abandonRnRegister(args).then(() => "dropped", firstLine)).to.equal(
+        "rsms:rn:register --name rn-ab --abandon: the service answered the kept request: it took effect and is completed now",
+      );
+      expect(ks.exists(rnClientRecord("rn-ab")), "the RN's keys, from the MSRP's cached reply").to.equal(true);
+      expect(ks.exists(rnRegisterPending("rn-ab"))).to.equal(false);
+    } finally {
+      proxy.close();
+    }
+  });
+
+  it("an RPM enrolment whose pool is on-chain with this account, answered 409 (SIMULATED half-done state): refused naming the pool, nothing resent or dropped", async () => {
+    const proxy = await scripted(s.msrpUrl, ["lose", "409", "409"]);
+    const wallet = await funded();
+    const ks = new Keystore(path.join(tmp("abandon-rpm"), "keystore"), "");
+    const args = { msrpUrl: proxy.url, poolId: 3, rid: "rpm-ab", wallet, keystore: ks, dep: s.dep, retry: RETRY };
+    try {
+      expect(await enrolRpm(args).then(() => "enrolled", firstLine)).to.match(/409 .*kept/);
+      expect(await abandonRpmEnrol(args).then(() => "dropped", firstLine)).to.equal(
+        "rsms:rpm:enrol --pool 3 --abandon: the request took effect (pool 3 is on-chain with this account); rsms-rpm-3-enrol kept: run without --abandon to finish it",
+      );
+      expect(proxy.posts, "nothing resent").to.equal(2);
+      expect(ks.exists(rpmEnrolPending(3))).to.equal(true);
+      expect((await enrolRpm({ ...args, msrpUrl: s.msrpUrl })).poolId).to.equal(3);
+    } finally {
+      proxy.close();
+    }
+  });
+});
+
 describe("h11-fix3: an MIT issuance keeps its pending request (the party's keys) on a 409 that does not prove it can never succeed", function () {
   this.timeout(120_000);
 
@@ -261,6 +390,32 @@ describe("h11-fix3: an MIT issuance keeps its pending request (the party's keys)
       expect(Number((await s.dep.registry.mit(toHex(r.party.mit!.serial))).status)).to.equal(1);
       expect(s.client.exists(partyRecord("bot"))).to.equal(true);
       expect(s.client.exists("avatar-party-bot-issue")).to.equal(false);
+    } finally {
+      proxy.close();
+      await svc.stop();
+    }
+  });
+
+  it("h13-harden: --abandon of an issuance whose MIT is on-chain for its key (reply lost, then 409) is refused, nothing dropped", async () => {
+    const s = await idpSystem("idp-abandon");
+    const { svc, info } = await startIdp(s);
+    const proxy = await scripted(info.url, ["lose", "409", "409"]);
+    const args = {
+      idp: { ...info, url: proxy.url },
+      dep: s.dep,
+      keystore: s.client,
+      name: "bot2",
+      kind: "proxy" as const,
+      label: "a second proxy",
+      token: s.token("proxy", "a second proxy"),
+      retry: RETRY,
+    };
+    try {
+      expect(await issueRemote(args).then(() => "issued", firstLine)).to.match(/409 .*kept/);
+      expect(await abandonIssue(args).then(() => "dropped", firstLine)).to.match(
+        /^idp:issue --proxy bot2 --abandon: the request took effect \(MIT 0x[0-9a-f]{64} is on-chain for this key\); avatar-party-bot2-issue kept: run without --abandon to finish it$/,
+      );
+      expect(s.client.exists(pendingIssue("bot2"))).to.equal(true);
     } finally {
       proxy.close();
       await svc.stop();

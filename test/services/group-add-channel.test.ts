@@ -18,6 +18,7 @@ import { equalBytes, toHex } from "../../offchain/crypto/bytes";
 import { TrustLedger } from "../../offchain/trust/ledger";
 import { TRUST_ROLE_SIGNERS } from "../../offchain/chain/system";
 import { MsrpService } from "../../offchain/services/rsms/msrp-service";
+import { ChannelLog } from "../../offchain/services/rsms/channel-log";
 import { addRemote, heldKey, localParty, readRemote, rekeyRemote, sendRemote, takePart } from "../../offchain/services/rsms/group-clients";
 import {
   decodeGroupChannel,
@@ -56,7 +57,9 @@ describe("services/rsms: a group grows without an eviction, and its traffic goes
     const reg = ServiceGroupRegistry__factory.connect(s.groupsAddress, hre.ethers.provider);
     return (await reg.queryFilter(reg.filters.GroupRekeyed(toHex(gid)))).length;
   };
-  const logOf = () => JSON.parse(fs.readFileSync(path.join(s.msrpDeps.dir, "groups", `${toHex(gid).slice(2)}.channel.json`), "utf8"));
+  /** the channel log as the MSRP's folder holds it (read from disk by a fresh reader), by epoch */
+  const logOf = () =>
+    Object.fromEntries([...new ChannelLog(path.join(s.msrpDeps.dir, "groups")).epochs(gid)].map(([e, l]) => [String(e), l]));
 
   before(async () => {
     ({ s, gid, members } = await formedGroup(machines, rns));

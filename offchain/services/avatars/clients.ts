@@ -12,6 +12,8 @@
  * a challenge by the hash of the request that used it); if the IdP refuses the challenge as
  * stale (it had expired when a restarted IdP saw the retry), the step starts over once with a new one.
  */
+import { abandonPending } from "../pending";
+import { checkEndpoint } from "../endpoint";
 import { recoverAddress, hexlify } from "ethers";
 import type { MITRegistry } from "../../../typechain-types";
 import { equalBytes, fromHex, toBytes, toHex } from "../../crypto/bytes";
@@ -83,7 +85,7 @@ export async function idpInfo(url: string, dep: IdpDeployment): Promise<IdpInfo>
   return { url, account: i.account, channelKey: decodePoint(fromHex(i.channelKey, 33)), receiptKey: fromHex(i.receiptKey, 32) };
 }
 
-/** The IdP endpoint announced on-chain. */
+/** The IdP endpoint announced on-chain, checked (offchain/services/endpoint.ts). */
 export async function discoverIdp(dep: IdpDeployment): Promise<string> {
   const [, url] = await dep.registry.idpEndpoint();
   if (!url)
@@ -91,7 +93,7 @@ export async function discoverIdp(dep: IdpDeployment): Promise<string> {
       "UNKNOWN_IDP",
       "discoverIdp: the MIT registry has no IdP endpoint (is `idp:serve` running?); give --idp <url>",
     );
-  return url;
+  return checkEndpoint(url, "discoverIdp: the endpoint the IdP announced", dep.chainId);
 }
 
 function request(route: number, audience: Uint8Array, body: Uint8Array, session = freshId(), requestId = freshId()) {
@@ -100,7 +102,31 @@ function request(route: number, audience: Uint8Array, body: Uint8Array, session 
 
 /** The keystore record of a party and of its issuance in flight. */
 export const partyRecord = (name: string) => `avatar-party-${name}`;
-const pendingIssue = (name: string) => `avatar-party-${name}-issue`;
+/** The keystore record of an issuance in flight. */
+export const pendingIssue = (name: string) => `avatar-party-${name}-issue`;
+
+/**
+ * `idp:issue --abandon`: drops the kept issuance (its keys and request) once the chain shows no MIT
+ * for its key and the IdP refuses the kept request (offchain/services/pending.ts).
+ * @returns what was done (one line)
+ * @throws AbandonRefusedError when it took effect or nothing could be confirmed
+ */
+export async function abandonIssue(a: Parameters<typeof issueRemote>[0]): Promise<string> {
+  const pend = pendingIssue(a.name);
+  return abandonPending({
+    task: `idp:issue ${a.kind === "user" ? "--user" : "--proxy"} ${a.name}`,
+    keystore: a.keystore,
+    pending: pend,
+    resend: () => issueRemote(a),
+    onChain: async () => {
+      if (!a.keystore.exists(pend)) return undefined;
+      const keyId = toHex(AvatarParty.fromRecord((a.keystore.load(pend) as { party: Record<string, unknown> }).party).keyId);
+      const r = a.dep.registry;
+      const issued = (await r.queryFilter(r.filters.MitIssued())).find((e) => e.args.keyId.toLowerCase() === keyId.toLowerCase());
+      return issued ? `MIT ${issued.args.serial} is on-chain for this key` : undefined;
+    },
+  });
+}
 
 /**
  * Gets an MIT from the IdP service for a new party whose keys are drawn here.

@@ -50,6 +50,7 @@
  * answers from its reply cache. Proposal and approvals are idempotent by the chain (a registration
  * already proposed is not proposed again; an approval already given is not sent again).
  */
+import { EndpointError, checkEndpoint } from "../endpoint";
 import path from "path";
 import { keccak_256 } from "@noble/hashes/sha3.js";
 import { hkdf } from "@noble/hashes/hkdf.js";
@@ -500,16 +501,24 @@ export class AuthorityService {
 
   /**
    * Where another authority of the place answers: its `peers` override, else the endpoint it
-   * announced on-chain (read each time, so a peer that moved is found again).
+   * announced on-chain (read each time, so a peer that moved is found again), checked (endpoint.ts).
    * @throws RegistrationError when neither names one
    */
   private async peerUrl(authority: string, step: string): Promise<string> {
-    const url = this.d.peers?.get(authority.toLowerCase()) ?? (await this.d.ledger.authorityEndpoint(this.place, authority));
+    const given = this.d.peers?.get(authority.toLowerCase());
+    if (given) return given;
+    const url = await this.d.ledger.authorityEndpoint(this.place, authority);
     if (!url)
       throw refuse(
         `${step}: the place authority ${authority} has announced no endpoint on-chain (is its \`mssa:serve authority\` running?) and --peers names none`,
       );
-    return url;
+    // the peer's choice: checked before this authority fetches it (endpoint.ts)
+    try {
+      return await checkEndpoint(url, `${step}: the endpoint the place authority ${authority} announced`, this.d.chainId);
+    } catch (e) {
+      if (e instanceof EndpointError) throw refuse(e.message);
+      throw e;
+    }
   }
 
   /** This authority's key of a session from another authority (the request kept, so a retry resends it). */

@@ -23,6 +23,7 @@
  * already has access (granted by another registration than the pending one kept here) is refused
  * before anything is sent or written: its kept opening stays the one that opens its commitment.
  */
+import { checkEndpoint } from "../endpoint";
 import { ZeroHash, getAddress, hexlify, recoverAddress, type Wallet } from "ethers";
 import type { CredentialLedger } from "../../../typechain-types";
 import { fromHex } from "../../crypto/bytes";
@@ -82,7 +83,9 @@ export async function authorityEndpoints(dep: MssaDeployment, place: string): Pr
 }
 
 /**
- * The URLs of every authority service of `place`, as the authorities announced them on-chain.
+ * The URLs of every authority service of `place`, as the authorities announced them on-chain,
+ * each checked (offchain/services/endpoint.ts: http or https, no credentials, no private host off a
+ * development chain; EndpointError naming the authority otherwise).
  * @throws RegistrationError("unknown-session") when the place is not on-chain, or one of its
  *   authorities announced no endpoint (the message names it, the place and `--authorities`)
  */
@@ -95,6 +98,9 @@ export async function discoverAuthorities(dep: MssaDeployment, place: string): P
       "unknown-session",
       `discoverAuthorities: the authorit${missing.length === 1 ? "y" : "ies"} ${missing.join(", ")} of ${place} announced no endpoint on-chain (is \`mssa:serve authority --place ${place}\` running there?); give --authorities <url>,…`,
     );
+  // every endpoint is an authority's choice: checked before anyone fetches it (endpoint.ts)
+  for (const x of all)
+    await checkEndpoint(x.url, `discoverAuthorities: the endpoint the authority ${x.account} of ${place} announced`, dep.chainId);
   return all.map((x) => x.url);
 }
 

@@ -5,6 +5,8 @@
  * it, so that a crash or a lost reply is retried with the same bytes and the same request id
  * (the server answers a retry from its reply cache, never twice).
  */
+import { abandonPending } from "../pending";
+import { checkEndpoint } from "../endpoint";
 import { keccak_256 } from "@noble/hashes/sha3.js";
 import { recoverAddress, hexlify, type Wallet } from "ethers";
 import { fromHex, toBytes, toHex, equalBytes } from "../../crypto/bytes";
@@ -64,6 +66,28 @@ function request(route: number, audience: Uint8Array, body: Uint8Array, session 
 
 // ------------------------------------------------------------------ RPM enrolment
 
+/** The keystore record of an RPM enrolment in flight. */
+export const rpmEnrolPending = (poolId: number) => `${rpmServiceRecord(poolId)}-enrol`;
+
+/**
+ * `rsms:rpm:enrol --abandon`: drops the kept enrolment once the chain shows no pool with this
+ * account and the MSRP refuses the kept request (offchain/services/pending.ts).
+ * @returns what was done (one line)
+ * @throws AbandonRefusedError when it took effect or nothing could be confirmed
+ */
+export async function abandonRpmEnrol(a: Parameters<typeof enrolRpm>[0]): Promise<string> {
+  return abandonPending({
+    task: `rsms:rpm:enrol --pool ${a.poolId}`,
+    keystore: a.keystore,
+    pending: rpmEnrolPending(a.poolId),
+    resend: () => enrolRpm(a),
+    onChain: async () => {
+      const p = await a.dep.ledger.pool(a.poolId);
+      return p && p.rpm.toLowerCase() === a.wallet.address.toLowerCase() ? `pool ${a.poolId} is on-chain with this account` : undefined;
+    },
+  });
+}
+
 /**
  * Enrols this machine's account as the RPM of a pool: the MSRP creates the pool on-chain with
  * the account and returns sk_RPM sealed to a one-time transport key. Writes the RPM service's
@@ -79,7 +103,7 @@ export async function enrolRpm(a: {
   retry?: RetryPolicy;
 }): Promise<RpmServiceRecord> {
   const recName = rpmServiceRecord(a.poolId);
-  const pendingName = `${recName}-enrol`;
+  const pendingName = rpmEnrolPending(a.poolId);
   const info = await msrpInfo(a.msrpUrl, a.dep);
   const audience = audienceOf(a.dep.chainId, a.dep.registry, "msrp");
   let p = a.keystore.exists(pendingName) ? (a.keystore.load(pendingName) as { transportSk: string; envelope: string }) : undefined;
@@ -128,6 +152,25 @@ export async function enrolRpm(a: {
 export const rnClientRecord = (name: string) => `rsms-rn-${name}`;
 const pendingJoinRecord = (name: string) => `rsms-rn-${name}-join`;
 
+/** The keystore record of an RN registration in flight. */
+export const rnRegisterPending = (name: string) => `rsms-rn-${name}-register`;
+
+/**
+ * `rsms:rn:register --abandon`: drops the kept registration once the MSRP refuses the kept request
+ * (a registration leaves nothing on-chain: the MSRP's word, which answers a registration it made
+ * with the same keys; offchain/services/pending.ts).
+ * @returns what was done (one line)
+ * @throws AbandonRefusedError when it took effect or nothing could be confirmed
+ */
+export async function abandonRnRegister(a: Parameters<typeof registerRnRemote>[0]): Promise<string> {
+  return abandonPending({
+    task: `rsms:rn:register --name ${a.name}`,
+    keystore: a.keystore,
+    pending: rnRegisterPending(a.name),
+    resend: () => registerRnRemote(a),
+  });
+}
+
 /**
  * Registers an RN with the MSRP over the network; writes its keystore record.
  * @param a - token: the enrolment token the MSRP's operator issued for this name
@@ -144,7 +187,7 @@ export async function registerRnRemote(a: {
   dep: Deployment;
   retry?: RetryPolicy;
 }): Promise<ResourceNode> {
-  const pendingName = `rsms-rn-${a.name}-register`;
+  const pendingName = rnRegisterPending(a.name);
   const info = await msrpInfo(a.msrpUrl, a.dep);
   const audience = audienceOf(a.dep.chainId, a.dep.registry, "msrp");
   let p = a.keystore.exists(pendingName)
@@ -210,7 +253,10 @@ export function loadRemoteRn(keystore: Keystore, name: string): ResourceNode | u
   return ResourceNode.fromRecord(paramsFromPkPub(fromHex(r.pkPub, 33)), r);
 }
 
-/** The RPM endpoint of a pool, as its RPM announced it on-chain. */
+/**
+ * The RPM endpoint of a pool, as its RPM announced it on-chain, checked (offchain/services/endpoint.ts).
+ * @throws EndpointError for an endpoint of another scheme, with credentials, or private off a development chain
+ */
 export async function discoverRpm(dep: Deployment, poolId: number): Promise<string> {
   const url = await dep.ledger.registry.poolEndpoint(poolId);
   if (!url)
@@ -218,7 +264,7 @@ export async function discoverRpm(dep: Deployment, poolId: number): Promise<stri
       "UNKNOWN_POOL",
       `discoverRpm: pool ${poolId} has no endpoint on-chain (is its RPM service running?); give --rpm <url>`,
     );
-  return url;
+  return checkEndpoint(url, `discoverRpm: the endpoint pool ${poolId}'s RPM announced`, dep.chainId);
 }
 
 type PendingJoinRecord = { envelope: string; poolId: number; a: string; pid: string; rpmUrl: string; kind?: "join" | "reauth" };
@@ -256,6 +302,28 @@ export function joinRemote(a: StepArgs): Promise<RemoteStep> {
  */
 export function reauthRemote(a: StepArgs): Promise<RemoteStep> {
   return stepRemote(a, "reauth");
+}
+
+/**
+ * `rsms:join --abandon` / `rsms:reauth --abandon`: drops the RN's kept join or re-authentication
+ * once the chain shows no join record for its PID and the RPM refuses the kept request
+ * (offchain/services/pending.ts).
+ * @returns what was done (one line)
+ * @throws AbandonRefusedError when it took effect or nothing could be confirmed
+ */
+export async function abandonStep(a: StepArgs, kind: "join" | "reauth"): Promise<string> {
+  const pend = pendingJoinRecord(a.name);
+  return abandonPending({
+    task: kind === "join" ? `rsms:join --rn ${a.name}` : `rsms:reauth --rn ${a.name}`,
+    keystore: a.keystore,
+    pending: pend,
+    resend: () => stepRemote(a, kind),
+    onChain: async () => {
+      if (!a.keystore.exists(pend)) return undefined;
+      const pid = fromHex((a.keystore.load(pend) as PendingJoinRecord).pid, 32);
+      return (await a.dep.ledger.isPidRecorded(pid)) ? `PID ${toHex(pid)} is recorded on-chain` : undefined;
+    },
+  });
 }
 
 async function stepRemote(a: StepArgs, kind: "join" | "reauth"): Promise<RemoteStep> {

@@ -11,6 +11,7 @@
  * crashes and starts again posts the same bytes (the mailbox takes one message per party and
  * round, and refuses another).
  */
+import { abandonPending } from "../pending";
 import type { ServiceGroupRegistry } from "../../../typechain-types";
 import { equalBytes, fromHex, toHex } from "../../crypto/bytes";
 import { decodePoint, encodeScalar, decodeScalar, mulBase, randomScalar, type Point } from "../../crypto/group";
@@ -41,6 +42,7 @@ import {
   encodeGroupRead,
   encodeGroupPost,
   encodeGroupRequest,
+  decodeGroupRequest,
   encodeRekeyRequest,
   groupSession,
   openUserCreds,
@@ -55,6 +57,48 @@ export const userClientRecord = (name: string) => `rsms-user-${name}`;
 /** A party's group keys (the same record `group:*` tasks keep). */
 export const partyRecord = (name: string) => `rsms-party-${name}`;
 const pendingRounds = (name: string, gid: Uint8Array) => `rsms-group-${name}-${toHex(gid).slice(2, 18)}`;
+
+/** The keystore records of a user registration and of a group request in flight. */
+export const userRegisterPending = (name: string) => `${userClientRecord(name)}-register`;
+export const groupRequestPending = (user: string) => `${userClientRecord(user)}-group-request`;
+
+/**
+ * `rsms:user:register --abandon`: drops the kept registration once the MSRP refuses the kept
+ * request (nothing on-chain; offchain/services/pending.ts).
+ * @returns what was done (one line)
+ * @throws AbandonRefusedError when it took effect or nothing could be confirmed
+ */
+export async function abandonUserRegister(a: Parameters<typeof registerUserRemote>[0]): Promise<string> {
+  return abandonPending({
+    task: `rsms:user:register --name ${a.name}`,
+    keystore: a.keystore,
+    pending: userRegisterPending(a.name),
+    resend: () => registerUserRemote(a),
+  });
+}
+
+/**
+ * `group:request --abandon`: drops the kept group request once the chain shows no group with its id
+ * and the MSRP refuses the kept request (offchain/services/pending.ts).
+ * @returns what was done (one line)
+ * @throws AbandonRefusedError when it took effect or nothing could be confirmed
+ */
+export async function abandonGroupRequest(a: Parameters<typeof requestGroupRemote>[0]): Promise<string> {
+  const pending = groupRequestPending(a.user);
+  return abandonPending({
+    task: `group:request --user ${a.user}`,
+    keystore: a.keystore,
+    pending,
+    resend: () => requestGroupRemote(a),
+    onChain: async () => {
+      if (!a.keystore.exists(pending)) return undefined;
+      const env = fromHex((a.keystore.load(pending) as { envelope: string }).envelope);
+      const gid = decodeGroupRequest(openEnvelope(env).body).groupId;
+      const on = await a.dep.groups.view(gid).catch(() => undefined);
+      return on ? `group ${toHex(gid)} is on-chain` : undefined;
+    },
+  });
+}
 
 type UserRecord = { name: string; sk: string; pid: string; pkPub: string; msrpUrl: string };
 
@@ -96,7 +140,7 @@ export async function registerUserRemote(a: {
   dep: Deployment;
   retry?: RetryPolicy;
 }): Promise<{ pid: Uint8Array }> {
-  const pendingName = `${userClientRecord(a.name)}-register`;
+  const pendingName = userRegisterPending(a.name);
   const info = await msrpInfo(a.msrpUrl, a.dep);
   let p = a.keystore.exists(pendingName)
     ? (a.keystore.load(pendingName) as { transportSk: string; envelope: string; token?: string })
@@ -214,7 +258,7 @@ export async function requestGroupRemote(a: {
   if (!a.keystore.exists(userClientRecord(a.user)))
     throw new RsmsRejectedError("INVALID_STATE", `requestGroup: "${a.user}" is not a user here`);
   const info = await msrpInfo(a.msrpUrl, a.dep);
-  const pendingName = `${userClientRecord(a.user)}-group-request`;
+  const pendingName = groupRequestPending(a.user);
   let env: Uint8Array;
   if (a.keystore.exists(pendingName)) env = fromHex((a.keystore.load(pendingName) as { envelope: string }).envelope);
   else {

@@ -27,7 +27,8 @@
  * Idempotency: every request goes through the reply cache (a retry gets the same bytes); a round
  * slot takes one message per party, and the same message again changes nothing while another one
  * is refused (EQUIVOCATION); a Channel message already in the log gets its index again, and one
- * whose sequence number is not above its sender's last is refused (REPLAYED). Durability: the dealing or the update, with the reply, is journaled
+ * whose sequence number is not above its sender's last is refused (REPLAYED); the channel log is
+ * append-only (channel-log.ts: one line and an fsync per message). Durability: the dealing or the update, with the reply, is journaled
  * before the transaction, the mailbox is written before the reply; recovery finishes from the chain.
  */
 import fs from "fs";
@@ -47,6 +48,8 @@ import { Kind, Route, Scheme, EnvelopeError, openEnvelope, verifyEnvelope, type 
 import type { ReplyCache } from "../replies";
 import type { Journal, Mutex } from "../journal";
 import { faultPoint } from "../faults";
+import { GroupQuota, type GroupPolicy, DEFAULT_GROUP_POLICY } from "./group-quota";
+import { ChannelLog } from "./channel-log";
 import type { BinaryRoute } from "../server";
 import { decodeRnRegister, registrationBinding } from "./wire";
 import {
@@ -105,9 +108,6 @@ type Mailbox = {
   rounds: Record<string, Record<string, string[]>>;
 };
 
-/** A group's service traffic (the file `groups/<gid>.channel.json`): per epoch, its roster and its Channel messages in order. */
-type ChannelLog = Record<string, { roster: [string, string][]; messages: string[]; last: Record<string, string> }>;
-
 /** Most Channel messages one epoch's log keeps (a group that needs more renews its key). */
 export const MAX_CHANNEL_LOG = 10_000;
 
@@ -127,6 +127,10 @@ export type GroupDeskDeps = {
   admitToken(env: ReturnType<typeof openEnvelope>, kind: "user", tokenId: Uint8Array, name: string): { check(): void; consume(): void };
   reply(req: Envelope, raw: Uint8Array, body: Uint8Array): Uint8Array;
   log(line: string): void;
+  /** the limits on formations and adds (group-quota.ts; default DEFAULT_GROUP_POLICY) */
+  policy?: GroupPolicy;
+  /** the quota's clock (ms; default Date.now) */
+  clock?: () => number;
 };
 
 /** Blocks the flag log is read again below its cursor (a shallow reorganisation may replace them). */
@@ -139,7 +143,15 @@ export class GroupDesk {
   /** the ids the trust layer has flagged, by its logs up to block `next - 1` ({@link everFlagged}) */
   private readonly flagLog = { next: 0, ids: new Set<string>() };
 
-  constructor(private readonly d: GroupDeskDeps) {}
+  /** the per-user quota and global budget of gas-costing requests (formations, adds) */
+  readonly quota: GroupQuota;
+  /** the groups' service traffic, append-only (`groups/<gid>.channel.log`, channel-log.ts) */
+  readonly channel: ChannelLog;
+
+  constructor(private readonly d: GroupDeskDeps) {
+    this.quota = new GroupQuota(d.dir, d.policy ?? DEFAULT_GROUP_POLICY, d.clock);
+    this.channel = new ChannelLog(d.dir);
+  }
 
   /** Its routes, for the MSRP service's server. */
   routes(): BinaryRoute[] {
@@ -274,6 +286,7 @@ export class GroupDesk {
             return fromHex(left.reply);
           }
           if (this.mailbox(m.groupId)) throw new GroupServiceError("GROUP_EXISTS", `group ${toHex(m.groupId)} exists`);
+          this.quota.check(m.user, "group request");
           // RNs the trust layer flags that the flag sync has not put in S_RN yet are skipped (h11-red2
           // G3): the picked RNs are checked (O(size) RNs' flagged pseudonyms read, not every RN's), and the
           // pick is made again without the flagged ones, until none is
@@ -304,6 +317,7 @@ export class GroupDesk {
             request: toHex(raw),
             reply: toHex(reply),
           };
+          this.quota.charge(m.user, "group request");
           this.d.journal.put(id, "formGroup", data);
           const members = parties.slice(1);
           await this.d.groups.formGroup(
@@ -541,7 +555,7 @@ export class GroupDesk {
     const env = openEnvelope(raw);
     const r = decodeRekeyRequest(env.body);
     this.userRequest(env, r.groupId, r.epoch, Route.GroupRekey);
-    return this.update(env, raw, r.groupId, r.epoch, async (info) => {
+    return this.update(env, raw, r.groupId, r.epoch, undefined, async (info) => {
       const evict: Uint8Array[] = [];
       const ids = await this.flagIds();
       for (const m of info.members) {
@@ -566,7 +580,7 @@ export class GroupDesk {
     const env = openEnvelope(raw);
     const a = decodeGroupAdd(env.body);
     this.userRequest(env, a.groupId, a.epoch, Route.GroupAdd);
-    return this.update(env, raw, a.groupId, a.epoch, async (info) => {
+    return this.update(env, raw, a.groupId, a.epoch, "add", async (info) => {
       const { add, flagged } = await this.freshRns(info, a.count);
       if (add.length < a.count)
         throw new GroupServiceError(
@@ -587,7 +601,8 @@ export class GroupDesk {
   }
 
   /**
-   * A key update of the group (§IV.B.2.c), once per request: `choose` names the members to evict and
+   * A key update of the group (§IV.B.2.c), once per request: `charged` names a request the group
+   * quota counts (an add; a rekey is not counted, group-quota.ts), `choose` names the members to evict and
    * the RNs to add; the update is journaled with its reply, recorded on-chain, then in the agent and
    * the mailbox.
    */
@@ -596,6 +611,7 @@ export class GroupDesk {
     raw: Uint8Array,
     gid: Uint8Array,
     epoch: number,
+    charged: string | undefined,
     choose: (info: ReturnType<Msrp["groupInfo"]>) => Promise<{ evict: Uint8Array[]; add: string[] }>,
   ): Promise<Uint8Array> {
     const id = `rekey-${toHex(gid).slice(2)}`;
@@ -625,6 +641,7 @@ export class GroupDesk {
           const info = this.d.msrp.groupInfo(gid);
           if (info.epoch !== epoch)
             throw new GroupServiceError("STALE_EPOCH", `rekey: group ${toHex(gid).slice(0, 10)}… is at epoch ${info.epoch}, not ${epoch}`);
+          if (charged) this.quota.check(info.user, charged);
           const { evict, add } = await choose(info);
           const u = this.d.msrp.rekeyGroup(gid, evict, add);
           const reply = this.d.reply(env, raw, encodeRekeyDone({ epoch: u.epoch, evicted: u.evicted, added: u.added.map((a) => a.pid) }));
@@ -642,6 +659,7 @@ export class GroupDesk {
             request: toHex(raw),
             reply: toHex(reply),
           };
+          if (charged) this.quota.charge(info.user, charged);
           this.d.journal.put(id, "rekeyGroup", data);
           await this.d.groups.rekey(
             gid,
@@ -663,18 +681,6 @@ export class GroupDesk {
   }
 
   // ---------------------------------------------------------------- the channel
-
-  private channelFile(gid: Uint8Array): string {
-    return path.join(this.d.dir, `${toHex(gid).slice(2)}.channel.json`);
-  }
-  private channelLog(gid: Uint8Array): ChannelLog {
-    try {
-      return JSON.parse(fs.readFileSync(this.channelFile(gid), "utf8")) as ChannelLog;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === "ENOENT") return {};
-      throw e;
-    }
-  }
 
   /** POST /v1/group/send: a party's Channel message, appended to its epoch's log once. */
   private async send(raw: Uint8Array): Promise<Uint8Array> {
@@ -704,19 +710,17 @@ export class GroupDesk {
             "STALE_EPOCH",
             `send: group ${toHex(m.groupId).slice(0, 10)}… is at epoch ${cur.epoch}, not ${m.epoch}`,
           );
-        const log = this.channelLog(m.groupId);
-        const e = (log[String(m.epoch)] ??= { roster: cur.roster, messages: [], last: {} });
+        // one line appended and fsynced (channel-log.ts), not the epoch's whole log rewritten
+        const e = this.channel.epoch(m.groupId, m.epoch);
         const hex = toHex(env.body);
-        let index = e.messages.indexOf(hex);
+        let index = e?.index.get(hex) ?? -1;
         if (index < 0) {
-          const last = BigInt(e.last[toHex(m.sender)] ?? "0");
+          const last = BigInt(e?.last[toHex(m.sender)] ?? "0");
           if (m.seq <= last)
             throw new GroupServiceError("REPLAYED", `send: sequence number ${m.seq} is not above the sender's last, ${last}`);
-          if (e.messages.length >= MAX_CHANNEL_LOG)
+          if ((e?.messages.length ?? 0) >= MAX_CHANNEL_LOG)
             throw new GroupServiceError("CHANNEL_FULL", `send: epoch ${m.epoch} holds ${MAX_CHANNEL_LOG} messages; renew the key`);
-          index = e.messages.push(hex) - 1;
-          e.last[toHex(m.sender)] = m.seq.toString();
-          writeFileAtomic(this.channelFile(m.groupId), JSON.stringify(log), 0o600);
+          index = this.channel.append(m.groupId, m.epoch, cur.roster, hex, toHex(m.sender), m.seq);
         }
         return this.d.reply(env, raw, encodeGroupSent({ epoch: m.epoch, index }));
       }),
@@ -728,7 +732,7 @@ export class GroupDesk {
     const env = openEnvelope(raw);
     const q = decodeGroupRead(env.body);
     const box = this.known(q.groupId);
-    const e = this.channelLog(q.groupId)[String(q.epoch)];
+    const e = this.channel.epoch(q.groupId, q.epoch);
     const roster = q.epoch === box.epoch ? box.roster : e?.roster;
     if (!roster)
       throw new GroupServiceError("STALE_EPOCH", `read: group ${toHex(q.groupId).slice(0, 10)}… has no traffic at epoch ${q.epoch}`);
@@ -746,7 +750,7 @@ export class GroupDesk {
     });
     GroupDesk.session(env, q.groupId, q.epoch);
     return this.d.cache.once(env.requestId, env.issuedAt, raw, async () => {
-      const messages = this.channelLog(q.groupId)[String(q.epoch)]?.messages ?? [];
+      const messages = this.channel.epoch(q.groupId, q.epoch)?.messages ?? [];
       const from = Math.min(q.from, messages.length);
       return this.d.reply(
         env,

@@ -17,7 +17,8 @@
  * - `GET /v1/info`: PK_pub, the account and the registry, signed by the account (a client checks
  *   that the account holds MSRP_ROLE on the registry);
  * - with a ServiceGroupRegistry (`groups`): users and service groups, `POST /v1/user/register`,
- *   `/v1/group/request`, `/v1/group/post`, `/v1/group/fetch`, `/v1/group/rekey` (msrp-groups.ts).
+ *   `/v1/group/request`, `/v1/group/post`, `/v1/group/fetch`, `/v1/group/rekey` (msrp-groups.ts);
+ *   formations and adds are limited per user and in all per window (group-quota.ts: 429 QUOTA_EXCEEDED).
  * A background tick publishes each pool's filter when it is due (a publication that failed first:
  * its filter waits in its intent, not in the agent).
  *
@@ -65,6 +66,7 @@ import { decodeRnRegister, decodeRpmEnrol, encodeJoinAck, registrationBinding, s
 import type { GroupLedger } from "../../rsms/group-flows";
 import type { TrustManager } from "../../../typechain-types";
 import { GroupDesk } from "./msrp-groups";
+import type { GroupPolicy } from "./group-quota";
 import { AttestationError, MAX_ATTEST_TTL_SEC, decodeAttestRequest, signRegistration } from "./attest";
 import { EnrolmentBook, EnrolmentTokenError, loadEnrolmentToken, type EnrolKind, type TokenUse } from "../enrolment";
 
@@ -135,6 +137,10 @@ export type MsrpServiceDeps = {
   groups?: GroupLedger;
   /** the TrustManager (read): the members a rekey may evict are the ones it flags */
   trust?: TrustManager;
+  /** with groups: the per-user quota and global budget of formations and adds (group-quota.ts; default DEFAULT_GROUP_POLICY) */
+  groupPolicy?: GroupPolicy;
+  /** the group quota's clock (ms; tests move it; default Date.now) */
+  clock?: () => number;
   /** filter publication tick (ms); 0: off */
   tickMs?: number;
   /**
@@ -201,6 +207,8 @@ export class MsrpService {
         admitToken: (env, kind, tokenId, name) => this.admitToken(env, kind, tokenId, name),
         reply: (req, raw, body) => this.reply(req, raw, body),
         log: (l) => this.log(l),
+        ...(d.groupPolicy ? { policy: d.groupPolicy } : {}),
+        ...(d.clock ? { clock: d.clock } : {}),
       });
   }
 
