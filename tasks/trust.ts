@@ -205,6 +205,8 @@ task(
       const log = new InteractionLog(c.keystore);
       const from = c.ledgerMod.entityId(a.from);
       const to = c.ledgerMod.entityId(a.to);
+      // records a mined rating used are dropped here too (the chain says which: E5)
+      log.prune(from, to, Number((await c.tm.pairOf(from, to)).updatedAt));
       const logged = log.get(from, to)?.agreement;
       const agreement = a.bound === undefined && a.terms === undefined && logged ? logged : parseTerms(a.bound ?? 500, a.terms);
       const broken = new Set(
@@ -223,13 +225,21 @@ task(
       // clock: a development chain's time differs from it.
       const at = (await hre.ethers.provider.getBlock("latest"))!.timestamp + 1;
       const pending = log.get(from, to)?.records.length ?? 0;
-      const rec = await log.record(c.tm, await (await import("./lib/context")).accountSigner(hre, provider), from, to, agreement, {
-        request: a.request ?? `${a.from}->${a.to}#${pending}@${at}`,
-        at,
-        outcome: a.outcome,
-        latencyMs: a.latency,
-        kept: agreement.terms.map((t) => !broken.has(t.id)),
-      });
+      const rec = await log.record(
+        c.tm,
+        await (await import("./lib/context")).accountSigner(hre, provider),
+        from,
+        to,
+        agreement,
+        {
+          request: a.request ?? `${a.from}->${a.to}#${pending}@${at}`,
+          at,
+          outcome: a.outcome,
+          latencyMs: a.latency,
+          kept: agreement.terms.map((t) => !broken.has(t.id)),
+        },
+        (x) => (x === to ? a.to : x),
+      );
       console.log(
         `${a.from} <- ${a.to}: ${a.outcome} in ${a.latency} ms (bound ${agreement.latencyBoundMs}), receipt #${rec.seq} signed by ${provider}; ${pending + 1} record(s) pending`,
       );
@@ -315,6 +325,9 @@ async function rateAs(
   };
   if (a.records) set = JSON.parse(fs.readFileSync(a.records, "utf8"));
   else {
+    // E5: the records of the pair's latest rating on-chain are spent, whether or not the process
+    // that sent it lived to clear them: drop them first (idempotent, derived from the chain).
+    log.prune(from, to, Number((await c.tm.pairOf(from, to)).updatedAt));
     const pending = log.get(from, to);
     if (!pending?.records.length)
       throw new Error(
@@ -322,8 +335,10 @@ async function rateAs(
       );
     set = pending;
   }
-  const r = await rateWithEvidence(c.ledger, c.store, from, to, set.agreement, set.records, before);
-  if (!a.records) log.clear(from, to);
+  const r = await rateWithEvidence(c.ledger, c.store, from, to, set.agreement, set.records, before, (x) =>
+    x === to ? a.to : x === from ? a.from : c.label(x),
+  );
+  if (!a.records) log.prune(from, to, Number((await c.tm.pairOf(from, to)).updatedAt));
   console.log(
     `${a.from} -> ${a.to}: rating ${c.fixed.fromWad(r.rating).toFixed(4)} from ${set.records.length} record(s), factors [${r.scores.bps.map((x) => (x / 10_000).toFixed(4)).join(", ")}] (performance, timeliness, integrity, behaviour, history, identity), stored trust ${c.fixed.fromWad(r.stored).toFixed(4)}; evidence ${r.cid}; ${r.tx.gasUsed.toLocaleString("en-US")} gas`,
   );
