@@ -318,6 +318,7 @@ async function rateAs(
     return { rating: c.fixed.fromWad(r.rating), trust: c.fixed.fromWad(r.stored), gas: r.tx.gasUsed, verifiable: false };
   }
   const { InteractionLog, rateWithEvidence } = await import("../offchain/trust/rater");
+  const { MAX_RECORDS } = await import("../offchain/trust/evidence");
   const log = new InteractionLog(c.keystore);
   let set: {
     agreement: import("../offchain/trust/evidence").EvidenceTerms;
@@ -334,6 +335,11 @@ async function rateAs(
         `trust:rate: no interactions of ${a.from} with ${a.to} logged since its last rating: log them with trust:interact, or give --records`,
       );
     set = pending;
+    // a set holds at most MAX_RECORDS (evidence.ts): the newest are rated, the older are spent with them
+    if (set.records.length > MAX_RECORDS) {
+      console.log(`${a.from} -> ${a.to}: ${set.records.length} records pending, a rating holds ${MAX_RECORDS}: rating the newest ${MAX_RECORDS}`);
+      set = { agreement: set.agreement, records: set.records.slice(-MAX_RECORDS) };
+    }
   }
   const r = await rateWithEvidence(c.ledger, c.store, from, to, set.agreement, set.records, before, (x) =>
     x === to ? a.to : x === from ? a.from : c.label(x),

@@ -55,4 +55,18 @@ describe("tasks: trust:rate's interaction log is cleared from chain state (a cra
     expect((await hre.run("trust:verify-rating", { from: "eve", to: "fay" })).verified).to.equal(true);
     expect((await tm.pairOf(entityId("eve"), entityId("fay"))).ratings).to.equal(2n);
   });
+
+  it("more pending records than a set holds: trust:rate rates the newest MAX_RECORDS, the older are spent with them", async () => {
+    const { MAX_RECORDS } = await import("../offchain/trust/evidence");
+    for (const [n, account] of Object.entries({ gus: "10", hal: "11" }))
+      await hre.run("trust:register", { entity: n, type: "avatar", verified: true, account });
+    await hre.run("trust:interact", { from: "gus", to: "hal", outcome: "failure", latency: 100, bound: 200 });
+    for (let k = 0; k < MAX_RECORDS; k++) await hre.run("trust:interact", { from: "gus", to: "hal", outcome: "success", latency: 100 });
+    const r = await hre.run("trust:rate", { from: "gus", to: "hal" });
+    // the oldest record (the failure) is left out: performance 1
+    expect(r.factors[0]).to.equal(1);
+    const v = await hre.run("trust:verify-rating", { from: "gus", to: "hal" });
+    expect(v.verified).to.equal(true);
+    expect((await rejects(hre.run("trust:rate", { from: "gus", to: "hal" }))).message).to.match(/^trust:rate: no interactions of gus with hal/);
+  });
 });

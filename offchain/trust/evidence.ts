@@ -42,8 +42,16 @@ export const EVIDENCE_FACTORS = ["performance", "timeliness", "integrity", "beha
 /** Domain tags of the two signed messages. */
 export const RECEIPT_TAG = "metatrust/interaction-receipt/v1";
 export const EVIDENCE_TAG = "metatrust/rating-evidence/v1";
-/** At most this many records in one set (a bounded block; IPFS blocks stay well under 1 MiB). */
-export const MAX_RECORDS = 1000;
+/**
+ * At most this many records in one set. Each record costs every verifier one signature recovery
+ * (~6 ms here), and a set costs its rater one transaction whatever its size, so the cap bounds the
+ * verification work an attacker buys with one rating (red team finding E4). Why 100: every lane is
+ * a mean of per-record values in [0, 1] (or one minus their spread), whose standard error is at
+ * most 1 / (2 sqrt(n)) = 0.05 at n = 100, half the spread of an honest rater's values the
+ * detectors are tuned to (±0.1, §4): records past 100 refine a rating below that noise. An agent
+ * with more pending records rates the newest 100 (trust:rate). See docs/specs/trust.md §8.1.
+ */
+export const MAX_RECORDS = 100;
 /**
  * How much older than the rating the block the rater read the identity lane at may be, seconds.
  * The rater reads `isIdentityVerified(to)` before it sends, the rating is mined later: the set
