@@ -176,7 +176,7 @@ function parseTerms(bound: number, terms: string | undefined) {
 
 task(
   "trust:interact",
-  "Logs one service of --to to --from with --to's signed receipt: the evidence a later trust:rate computes the factors from",
+  "Logs one service of --to to --from with --to's signed receipt (checked against --to's controller; refused, nothing logged, if it did not sign it): the evidence a later trust:rate computes the factors from",
 )
   .addParam("from", "The consumer (the future rater)")
   .addParam("to", "The provider (its controller signs the receipt; on this node, its local account)")
@@ -255,7 +255,7 @@ task(
   .addParam("to", "The rated entity")
   .addOptionalParam(
     "records",
-    "A JSON file { agreement, records } of interactions with the provider's receipts (default: the interactions logged)",
+    "A JSON file { agreement, records } of at most 100 interactions with the provider's receipts (default: the interactions logged since the pair's last rating, the newest 100)",
   )
   .addOptionalParam("score", "UNVERIFIABLE (needs --unverifiable): one typed score in [0, 1] for every factor", undefined, types.float)
   .addOptionalParam("factors", "UNVERIFIABLE (needs --unverifiable): comma-separated typed factor scores in [0, 1]")

@@ -359,8 +359,10 @@ export type RatingContext = {
  * Checks a record set against the rating it is attached to and recomputes the factors: the pair,
  * chain and contract; the rating's index (a set counts for one rating only) and time window
  * (every record newer than the pair's previous rating, none after the rating); the rater's
- * signature (by the account that sent the rating); every receipt (by the provider's controller,
- * naming this pair and the terms); the identity factor; and, when given, the factor word.
+ * signature (by the account that sent the rating); every receipt (by the provider's controller at
+ * the record's time when the history is given, naming this pair and the terms); the identity
+ * factor (at the block the set names, before the rating and at most MAX_IDENTITY_LAG older); and,
+ * when given, the factor word. Run by every verifier and by the rater before it sends (E1).
  * @param e - the document read from IPFS
  * @param c - the chain's view of the rating
  * @returns the recomputed scores
