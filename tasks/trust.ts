@@ -337,7 +337,9 @@ async function rateAs(
     set = pending;
     // a set holds at most MAX_RECORDS (evidence.ts): the newest are rated, the older are spent with them
     if (set.records.length > MAX_RECORDS) {
-      console.log(`${a.from} -> ${a.to}: ${set.records.length} records pending, a rating holds ${MAX_RECORDS}: rating the newest ${MAX_RECORDS}`);
+      console.log(
+        `${a.from} -> ${a.to}: ${set.records.length} records pending, a rating holds ${MAX_RECORDS}: rating the newest ${MAX_RECORDS}`,
+      );
       set = { agreement: set.agreement, records: set.records.slice(-MAX_RECORDS) };
     }
   }

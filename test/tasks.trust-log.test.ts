@@ -67,6 +67,8 @@ describe("tasks: trust:rate's interaction log is cleared from chain state (a cra
     expect(r.factors[0]).to.equal(1);
     const v = await hre.run("trust:verify-rating", { from: "gus", to: "hal" });
     expect(v.verified).to.equal(true);
-    expect((await rejects(hre.run("trust:rate", { from: "gus", to: "hal" }))).message).to.match(/^trust:rate: no interactions of gus with hal/);
+    expect((await rejects(hre.run("trust:rate", { from: "gus", to: "hal" }))).message).to.match(
+      /^trust:rate: no interactions of gus with hal/,
+    );
   });
 });

@@ -202,7 +202,8 @@ export function receiptMessage(r: ReceiptFields): Uint8Array {
   if (!isBytes32(r.from) || !isBytes32(r.to)) bad(fn, "from and to must be lowercase 0x 32-byte entity ids");
   if (!isUint(r.seq) || !isUint(r.at)) bad(fn, `seq and at must be non-negative integers, got ${show(r.seq)}, ${show(r.at)}`);
   if (!isBytes32(r.request)) bad(fn, `request must be a lowercase 0x 32-byte hash, got ${show(r.request)}`);
-  if (typeof r.trustManager !== "string" || !/^0x[0-9a-fA-F]{40}$/.test(r.trustManager)) bad(fn, "trustManager must be a 0x 20-byte address");
+  if (typeof r.trustManager !== "string" || !/^0x[0-9a-fA-F]{40}$/.test(r.trustManager))
+    bad(fn, "trustManager must be a 0x 20-byte address");
   const enc = AbiCoder.defaultAbiCoder().encode(
     ["uint256", "address", "bytes32", "bytes32", "uint64", "bytes32", "uint64", "bytes"],
     [r.chainId, getAddress(r.trustManager), r.from, r.to, r.seq, r.request, r.at, termsHash(r.terms)],
@@ -241,7 +242,8 @@ export function evidenceBlock(e: RatingEvidence): { bytes: Uint8Array; cid: stri
  * @param digest - 0x 32-byte hex from `EvidenceAttached`
  */
 export function cidOfEvidenceDigest(digest: string): string {
-  if (typeof digest !== "string" || !/^0x[0-9a-fA-F]{64}$/.test(digest)) bad("cidOfEvidenceDigest", `not a 32-byte digest: ${show(digest)}`);
+  if (typeof digest !== "string" || !/^0x[0-9a-fA-F]{64}$/.test(digest))
+    bad("cidOfEvidenceDigest", `not a 32-byte digest: ${show(digest)}`);
   const d = Uint8Array.from(Buffer.from(digest.slice(2), "hex"));
   return CID.createV1(DAG_JSON, Digest.create(SHA2_256, d)).toString();
 }
@@ -431,7 +433,10 @@ export function verifyEvidence(e: RatingEvidence, c: RatingContext): EvidenceSco
     if (c.ratingBlock !== undefined && e.identityBlock >= c.ratingBlock)
       bad(fn, `the identity was read at block ${e.identityBlock}, not before the rating's block ${c.ratingBlock}`);
     if (c.identityTime < c.time - MAX_IDENTITY_LAG)
-      bad(fn, `the identity was read at block ${e.identityBlock} (time ${c.identityTime}), more than ${MAX_IDENTITY_LAG} s before the rating (${c.time})`);
+      bad(
+        fn,
+        `the identity was read at block ${e.identityBlock} (time ${c.identityTime}), more than ${MAX_IDENTITY_LAG} s before the rating (${c.time})`,
+      );
   }
   const at = e.identityBlock === undefined ? "at the rating" : `at block ${e.identityBlock}`;
   if (e.identity !== (c.identityVerified ? 1 : 0))

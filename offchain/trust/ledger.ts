@@ -580,7 +580,8 @@ export class TrustLedger {
     try {
       const scores = verifyEvidence(doc, ctx);
       const expected = optimizedTrust(scores.packed, c.model.weights, c.model.factorCount);
-      if (expected !== r.rating) return { reason: `the chain stored rating ${r.rating}, the records give ${expected} (Eq. 41)`, final: true };
+      if (expected !== r.rating)
+        return { reason: `the chain stored rating ${r.rating}, the records give ${expected} (Eq. 41)`, final: true };
       return { reason: undefined, final: true };
     } catch (x) {
       return { reason: (x as Error).message, final: true };

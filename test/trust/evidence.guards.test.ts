@@ -213,10 +213,10 @@ describe("evidence guards (red team session 13, h13-red; docs/specs/trust.md §8
       expect(first.map((x) => x.evidence)).to.deep.equal([true]); // valid evidence: every receipt was checked
       const readsFirst = reads;
       await detector.ratings(0, { store: counted }); // the next detector run, nothing new on-chain
-      expect(
-        { firstRun: readsFirst, secondRun: reads - readsFirst },
-        "E4: the second run must use the cached verdict",
-      ).to.deep.equal({ firstRun: 1, secondRun: 0 });
+      expect({ firstRun: readsFirst, secondRun: reads - readsFirst }, "E4: the second run must use the cached verdict").to.deep.equal({
+        firstRun: 1,
+        secondRun: 0,
+      });
     });
   });
 
@@ -309,7 +309,10 @@ describe("evidence guards (red team session 13, h13-red; docs/specs/trust.md §8
       expect(() => verifyEvidence(e, ctx({ identityTime: 10_000 - MAX_IDENTITY_LAG }))).to.not.throw();
       // nor the rating's block or a later one (the verifier then read elsewhere)
       expect(() => verifyEvidence(e, ctx({ ratingBlock: 50 }))).to.throw(EvidenceError, /not before the rating's block 50/);
-      expect(() => verifyEvidence(e, ctx({ identityBlock: 51 }))).to.throw(EvidenceError, /read at block 50, which is not before the rating/);
+      expect(() => verifyEvidence(e, ctx({ identityBlock: 51 }))).to.throw(
+        EvidenceError,
+        /read at block 50, which is not before the rating/,
+      );
       // and the value must be the registry's at that block
       expect(() => verifyEvidence(e, ctx({ identityVerified: false }))).to.throw(EvidenceError, /registry says 0 at block 50/);
     });
