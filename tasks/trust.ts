@@ -324,8 +324,19 @@ async function rateAs(
     agreement: import("../offchain/trust/evidence").EvidenceTerms;
     records: import("../offchain/trust/evidence").InteractionRecord[];
   };
-  if (a.records) set = JSON.parse(fs.readFileSync(a.records, "utf8"));
-  else {
+  if (a.records) {
+    // the file's text is never echoed (E3): a parse error names the flag only
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(fs.readFileSync(a.records, "utf8"));
+    } catch {
+      throw new Error("trust:rate: --records is not a readable JSON file");
+    }
+    const p = parsed as { agreement?: unknown; records?: unknown } | null;
+    if (!p || typeof p !== "object" || typeof p.agreement !== "object" || !Array.isArray(p.records))
+      throw new Error("trust:rate: --records must hold { agreement, records: [...] }");
+    set = p as typeof set;
+  } else {
     // E5: the records of the pair's latest rating on-chain are spent, whether or not the process
     // that sent it lived to clear them: drop them first (idempotent, derived from the chain).
     log.prune(from, to, Number((await c.tm.pairOf(from, to)).updatedAt));

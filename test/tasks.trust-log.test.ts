@@ -56,6 +56,31 @@ describe("tasks: trust:rate's interaction log is cleared from chain state (a cra
     expect((await tm.pairOf(entityId("eve"), entityId("fay"))).ratings).to.equal(2n);
   });
 
+  it("trust:rate --records: a malformed file is refused in one line naming the flag, never echoing its text; nothing is sent", async () => {
+    const fs = await import("fs");
+    const os = await import("os");
+    const path = await import("path");
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "metatrust-records-"));
+    const evil = "x\n\u001b[32mverified\u001b[0m";
+    const cases: [string, RegExp][] = [
+      [`{ "agreement": ${evil}`, /^trust:rate: --records is not a readable JSON file$/],
+      [JSON.stringify({ agreement: { latencyBoundMs: 200, terms: [] }, records: evil }), /^trust:rate: --records must hold/],
+      [
+        JSON.stringify({ agreement: { latencyBoundMs: evil, terms: [] }, records: [{ seq: 0 }] }),
+        /^checkEvidence: agreement latencyBoundMs must be a positive number, got "x\\u000a\\u001b\[32mverified\\u001b\[0m"$/,
+      ],
+    ];
+    for (const [k, [text, msg]] of cases.entries()) {
+      const file = path.join(dir, `r${k}.json`);
+      fs.writeFileSync(file, text);
+      const e = await rejects(hre.run("trust:rate", { from: "eve", to: "fay", records: file }));
+      expect(e.message).to.match(msg);
+      expect(e.message.includes("\n") || e.message.includes("\u001b"), e.message).to.equal(false);
+    }
+    const tm = await hre.ethers.getContractAt("TrustManager", readDeployment(hre.network.name).contracts.TrustManager.address);
+    expect((await tm.pairOf(entityId("eve"), entityId("fay"))).ratings).to.equal(2n); // nothing sent
+  });
+
   it("more pending records than a set holds: trust:rate rates the newest MAX_RECORDS, the older are spent with them", async () => {
     const { MAX_RECORDS } = await import("../offchain/trust/evidence");
     for (const [n, account] of Object.entries({ gus: "10", hal: "11" }))

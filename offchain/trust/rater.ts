@@ -256,8 +256,8 @@ export async function buildEvidence(
     records,
     rater: raterAddr.toLowerCase(),
   } as const;
+  checkEvidenceShape({ ...unsigned, signature: "" }); // before anything is encoded or signed
   const evidence: RatingEvidence = { ...unsigned, signature: await rater.signMessage(evidenceMessage(unsigned)) };
-  checkEvidenceShape(evidence);
   // The rating's block is at least one second past the latest: a record after that could be
   // after the rating, which every verifier refuses.
   const next = latest.timestamp + 1;
