@@ -463,7 +463,8 @@ export class TrustLedger {
    * checks it (pair, chain and contract, rating index and time window, the rater's and the
    * provider's signatures, the identity factor, and Eq. 41 over the records equal to the stored
    * rating); every other attached digest is reported in `refused` and its rating counts as
-   * unevidenced.
+   * unevidenced. Each verdict is computed once per ledger object and cached in its memory (see
+   * `verdicts`): a detector that reuses its ledger verifies a set once, not on every run.
    * @param fromBlock - the first block read (must be 0 when verifying: a set names its rating's index)
    * @param o.store - the content store to verify attached record sets against
    * @param o.refused - receives each refused digest with the reason (one line)
