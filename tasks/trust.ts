@@ -176,7 +176,7 @@ function parseTerms(bound: number, terms: string | undefined) {
 
 task(
   "trust:interact",
-  "Logs one service of --to to --from with --to's signed receipt: the evidence a later trust:rate computes the factors from",
+  "Logs one service of --to to --from with --to's signed receipt (checked against --to's controller; refused, nothing logged, if it did not sign it): the evidence a later trust:rate computes the factors from",
 )
   .addParam("from", "The consumer (the future rater)")
   .addParam("to", "The provider (its controller signs the receipt; on this node, its local account)")
@@ -205,6 +205,8 @@ task(
       const log = new InteractionLog(c.keystore);
       const from = c.ledgerMod.entityId(a.from);
       const to = c.ledgerMod.entityId(a.to);
+      // records a mined rating used are dropped here too (the chain says which: E5)
+      log.prune(from, to, Number((await c.tm.pairOf(from, to)).updatedAt));
       const logged = log.get(from, to)?.agreement;
       const agreement = a.bound === undefined && a.terms === undefined && logged ? logged : parseTerms(a.bound ?? 500, a.terms);
       const broken = new Set(
@@ -223,13 +225,21 @@ task(
       // clock: a development chain's time differs from it.
       const at = (await hre.ethers.provider.getBlock("latest"))!.timestamp + 1;
       const pending = log.get(from, to)?.records.length ?? 0;
-      const rec = await log.record(c.tm, await (await import("./lib/context")).accountSigner(hre, provider), from, to, agreement, {
-        request: a.request ?? `${a.from}->${a.to}#${pending}@${at}`,
-        at,
-        outcome: a.outcome,
-        latencyMs: a.latency,
-        kept: agreement.terms.map((t) => !broken.has(t.id)),
-      });
+      const rec = await log.record(
+        c.tm,
+        await (await import("./lib/context")).accountSigner(hre, provider),
+        from,
+        to,
+        agreement,
+        {
+          request: a.request ?? `${a.from}->${a.to}#${pending}@${at}`,
+          at,
+          outcome: a.outcome,
+          latencyMs: a.latency,
+          kept: agreement.terms.map((t) => !broken.has(t.id)),
+        },
+        (x) => (x === to ? a.to : x),
+      );
       console.log(
         `${a.from} <- ${a.to}: ${a.outcome} in ${a.latency} ms (bound ${agreement.latencyBoundMs}), receipt #${rec.seq} signed by ${provider}; ${pending + 1} record(s) pending`,
       );
@@ -245,7 +255,7 @@ task(
   .addParam("to", "The rated entity")
   .addOptionalParam(
     "records",
-    "A JSON file { agreement, records } of interactions with the provider's receipts (default: the interactions logged)",
+    "A JSON file { agreement, records } of at most 100 interactions with the provider's receipts (default: the interactions logged since the pair's last rating, the newest 100)",
   )
   .addOptionalParam("score", "UNVERIFIABLE (needs --unverifiable): one typed score in [0, 1] for every factor", undefined, types.float)
   .addOptionalParam("factors", "UNVERIFIABLE (needs --unverifiable): comma-separated typed factor scores in [0, 1]")
@@ -308,22 +318,46 @@ async function rateAs(
     return { rating: c.fixed.fromWad(r.rating), trust: c.fixed.fromWad(r.stored), gas: r.tx.gasUsed, verifiable: false };
   }
   const { InteractionLog, rateWithEvidence } = await import("../offchain/trust/rater");
+  const { MAX_RECORDS } = await import("../offchain/trust/evidence");
   const log = new InteractionLog(c.keystore);
   let set: {
     agreement: import("../offchain/trust/evidence").EvidenceTerms;
     records: import("../offchain/trust/evidence").InteractionRecord[];
   };
-  if (a.records) set = JSON.parse(fs.readFileSync(a.records, "utf8"));
-  else {
+  if (a.records) {
+    // the file's text is never echoed (E3): a parse error names the flag only
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(fs.readFileSync(a.records, "utf8"));
+    } catch {
+      throw new Error("trust:rate: --records is not a readable JSON file");
+    }
+    const p = parsed as { agreement?: unknown; records?: unknown } | null;
+    if (!p || typeof p !== "object" || typeof p.agreement !== "object" || !Array.isArray(p.records))
+      throw new Error("trust:rate: --records must hold { agreement, records: [...] }");
+    set = p as typeof set;
+  } else {
+    // E5: the records of the pair's latest rating on-chain are spent, whether or not the process
+    // that sent it lived to clear them: drop them first (idempotent, derived from the chain).
+    log.prune(from, to, Number((await c.tm.pairOf(from, to)).updatedAt));
     const pending = log.get(from, to);
     if (!pending?.records.length)
       throw new Error(
         `trust:rate: no interactions of ${a.from} with ${a.to} logged since its last rating: log them with trust:interact, or give --records`,
       );
     set = pending;
+    // a set holds at most MAX_RECORDS (evidence.ts): the newest are rated, the older are spent with them
+    if (set.records.length > MAX_RECORDS) {
+      console.log(
+        `${a.from} -> ${a.to}: ${set.records.length} records pending, a rating holds ${MAX_RECORDS}: rating the newest ${MAX_RECORDS}`,
+      );
+      set = { agreement: set.agreement, records: set.records.slice(-MAX_RECORDS) };
+    }
   }
-  const r = await rateWithEvidence(c.ledger, c.store, from, to, set.agreement, set.records, before);
-  if (!a.records) log.clear(from, to);
+  const r = await rateWithEvidence(c.ledger, c.store, from, to, set.agreement, set.records, before, (x) =>
+    x === to ? a.to : x === from ? a.from : c.label(x),
+  );
+  if (!a.records) log.prune(from, to, Number((await c.tm.pairOf(from, to)).updatedAt));
   console.log(
     `${a.from} -> ${a.to}: rating ${c.fixed.fromWad(r.rating).toFixed(4)} from ${set.records.length} record(s), factors [${r.scores.bps.map((x) => (x / 10_000).toFixed(4)).join(", ")}] (performance, timeliness, integrity, behaviour, history, identity), stored trust ${c.fixed.fromWad(r.stored).toFixed(4)}; evidence ${r.cid}; ${r.tx.gasUsed.toLocaleString("en-US")} gas`,
   );

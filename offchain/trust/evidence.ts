@@ -42,8 +42,23 @@ export const EVIDENCE_FACTORS = ["performance", "timeliness", "integrity", "beha
 /** Domain tags of the two signed messages. */
 export const RECEIPT_TAG = "metatrust/interaction-receipt/v1";
 export const EVIDENCE_TAG = "metatrust/rating-evidence/v1";
-/** At most this many records in one set (a bounded block; IPFS blocks stay well under 1 MiB). */
-export const MAX_RECORDS = 1000;
+/**
+ * At most this many records in one set. Each record costs every verifier one signature recovery
+ * (~6 ms here), and a set costs its rater one transaction whatever its size, so the cap bounds the
+ * verification work an attacker buys with one rating (red team finding E4). Why 100: every lane is
+ * a mean of per-record values in [0, 1] (or one minus their spread), whose standard error is at
+ * most 1 / (2 sqrt(n)) = 0.05 at n = 100, half the spread of an honest rater's values the
+ * detectors are tuned to (±0.1, §4): records past 100 refine a rating below that noise. An agent
+ * with more pending records rates the newest 100 (trust:rate). See docs/specs/trust.md §8.1.
+ */
+export const MAX_RECORDS = 100;
+/**
+ * How much older than the rating the block the rater read the identity lane at may be, seconds.
+ * The rater reads `isIdentityVerified(to)` before it sends, the rating is mined later: the set
+ * names the block it read (verifiers read there), and a rater can choose among the blocks of the
+ * last hour what it could already choose by sending its rating earlier. See docs/specs/trust.md §8.5.
+ */
+export const MAX_IDENTITY_LAG = 3600;
 const DAG_JSON = 0x0129;
 const SHA2_256 = 0x12;
 
@@ -91,8 +106,10 @@ export type RatingEvidence = {
   /** unix seconds of the pair's previous rating (0 if none): every record is newer */
   after: number;
   agreement: EvidenceTerms;
-  /** I_ij as the rater read it (checked against the registry at the rating's block) */
+  /** I_ij as the rater read it: isIdentityVerified(to) at block `identityBlock` (when absent, at the rating's block) */
   identity: 0 | 1;
+  /** the block the rater read `identity` at: before the rating's block, at most {@link MAX_IDENTITY_LAG} seconds older */
+  identityBlock?: number;
   records: InteractionRecord[];
   /** the rater controller's address */
   rater: string;
@@ -112,6 +129,22 @@ export type EvidenceScores = {
 
 const isBytes32 = (s: unknown) => typeof s === "string" && /^0x[0-9a-f]{64}$/.test(s);
 const isUint = (n: unknown) => typeof n === "number" && Number.isSafeInteger(n) && n >= 0;
+const isAddress = (s: unknown) => typeof s === "string" && /^0x[0-9a-f]{40}$/.test(s);
+
+/**
+ * A value from a document, safe to put in a one-line message: numbers and booleans as they are,
+ * strings quoted, at most 40 characters, every character outside printable ASCII escaped (no
+ * second line, no terminal escape, no bidi override); anything else by its type only.
+ */
+export function show(x: unknown): string {
+  if (typeof x === "number" || typeof x === "boolean" || typeof x === "bigint") return String(x);
+  if (typeof x !== "string") return x === null ? "null" : `a ${Array.isArray(x) ? "list" : typeof x}`;
+  const cut = x.length > 40 ? x.slice(0, 40) : x;
+  const esc = cut.replace(/[^\x20-\x7e]|["\\]/g, (ch) =>
+    ch === '"' || ch === "\\" ? `\\${ch}` : `\\u${ch.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+  return `"${esc}"${x.length > 40 ? "…" : ""}`;
+}
 
 function bad(fn: string, msg: string): never {
   throw new EvidenceError(`${fn}: ${msg}`);
@@ -124,15 +157,15 @@ function bad(fn: string, msg: string): never {
 export function checkTerms(fn: string, p: EvidenceTerms): void {
   if (!p || typeof p !== "object") bad(fn, "agreement terms missing");
   if (!(typeof p.latencyBoundMs === "number" && Number.isFinite(p.latencyBoundMs) && p.latencyBoundMs > 0))
-    bad(fn, `agreement latencyBoundMs must be a positive number, got ${p.latencyBoundMs}`);
+    bad(fn, `agreement latencyBoundMs must be a positive number, got ${show(p.latencyBoundMs)}`);
   if (!Array.isArray(p.terms) || p.terms.length > 32) bad(fn, "agreement terms must be a list of at most 32");
   const seen = new Set<string>();
   for (const t of p.terms) {
     if (typeof t?.id !== "string" || t.id.length === 0 || t.id.length > 64 || seen.has(t.id))
-      bad(fn, `agreement term ids must be distinct strings of 1-64 characters, got ${JSON.stringify(t?.id)}`);
+      bad(fn, `agreement term ids must be distinct strings of 1-64 characters, got ${show(t?.id)}`);
     seen.add(t.id);
     if (!(Number.isSafeInteger(t.weight) && t.weight > 0 && t.weight <= 1_000_000))
-      bad(fn, `term ${t.id}: weight must be an integer in [1, 1e6], got ${t.weight}`);
+      bad(fn, `term ${show(t.id)}: weight must be an integer in [1, 1e6], got ${show(t.weight)}`);
   }
 }
 
@@ -167,8 +200,10 @@ export function receiptMessage(r: ReceiptFields): Uint8Array {
   const fn = "receiptMessage";
   if (!isUint(r.chainId)) bad(fn, "chainId must be a non-negative integer");
   if (!isBytes32(r.from) || !isBytes32(r.to)) bad(fn, "from and to must be lowercase 0x 32-byte entity ids");
-  if (!isUint(r.seq) || !isUint(r.at)) bad(fn, `seq and at must be non-negative integers, got ${r.seq}, ${r.at}`);
-  if (!isBytes32(r.request)) bad(fn, `request must be a lowercase 0x 32-byte hash, got ${String(r.request).slice(0, 20)}`);
+  if (!isUint(r.seq) || !isUint(r.at)) bad(fn, `seq and at must be non-negative integers, got ${show(r.seq)}, ${show(r.at)}`);
+  if (!isBytes32(r.request)) bad(fn, `request must be a lowercase 0x 32-byte hash, got ${show(r.request)}`);
+  if (typeof r.trustManager !== "string" || !/^0x[0-9a-fA-F]{40}$/.test(r.trustManager))
+    bad(fn, "trustManager must be a 0x 20-byte address");
   const enc = AbiCoder.defaultAbiCoder().encode(
     ["uint256", "address", "bytes32", "bytes32", "uint64", "bytes32", "uint64", "bytes"],
     [r.chainId, getAddress(r.trustManager), r.from, r.to, r.seq, r.request, r.at, termsHash(r.terms)],
@@ -207,7 +242,8 @@ export function evidenceBlock(e: RatingEvidence): { bytes: Uint8Array; cid: stri
  * @param digest - 0x 32-byte hex from `EvidenceAttached`
  */
 export function cidOfEvidenceDigest(digest: string): string {
-  if (!/^0x[0-9a-fA-F]{64}$/.test(digest)) bad("cidOfEvidenceDigest", `not a 32-byte digest: ${digest}`);
+  if (typeof digest !== "string" || !/^0x[0-9a-fA-F]{64}$/.test(digest))
+    bad("cidOfEvidenceDigest", `not a 32-byte digest: ${show(digest)}`);
   const d = Uint8Array.from(Buffer.from(digest.slice(2), "hex"));
   return CID.createV1(DAG_JSON, Digest.create(SHA2_256, d)).toString();
 }
@@ -221,18 +257,23 @@ export function checkEvidenceShape(e: RatingEvidence): void {
   if (!e || typeof e !== "object" || e.type !== EVIDENCE_TAG) bad(fn, `not a ${EVIDENCE_TAG} document`);
   if (!isUint(e.chainId) || !isUint(e.nonce) || !isUint(e.after)) bad(fn, "chainId, nonce and after must be non-negative integers");
   if (!isBytes32(e.from) || !isBytes32(e.to)) bad(fn, "from and to must be lowercase 0x 32-byte entity ids");
+  if (!isAddress(e.trustManager)) bad(fn, "trustManager must be a lowercase 0x 20-byte address");
+  if (!isAddress(e.rater)) bad(fn, "rater must be a lowercase 0x 20-byte address");
+  if (typeof e.signature !== "string") bad(fn, "signature must be a string");
   if (e.identity !== 0 && e.identity !== 1) bad(fn, "identity must be 0 or 1");
+  if (e.identityBlock !== undefined && !isUint(e.identityBlock)) bad(fn, "identityBlock must be a non-negative integer");
   checkTerms(fn, e.agreement);
   if (!Array.isArray(e.records) || e.records.length === 0 || e.records.length > MAX_RECORDS)
     bad(fn, `needs 1 to ${MAX_RECORDS} records, got ${Array.isArray(e.records) ? e.records.length : "none"}`);
   let prevSeq = -1;
   const requests = new Set<string>();
   e.records.forEach((r, k) => {
-    if (!isUint(r.seq) || r.seq <= prevSeq) bad(fn, `record ${k}: seq must increase strictly (got ${r.seq} after ${prevSeq})`);
+    if (!r || typeof r !== "object") bad(fn, `record ${k}: not a record`);
+    if (!isUint(r.seq) || r.seq <= prevSeq) bad(fn, `record ${k}: seq must increase strictly (got ${show(r.seq)} after ${prevSeq})`);
     prevSeq = r.seq;
     if (!isBytes32(r.request) || requests.has(r.request)) bad(fn, `record ${k}: request must be a distinct lowercase 0x 32-byte hash`);
     requests.add(r.request);
-    if (!isUint(r.at) || r.at <= e.after) bad(fn, `record ${k}: time ${r.at} is not after the pair's previous rating (${e.after})`);
+    if (!isUint(r.at) || r.at <= e.after) bad(fn, `record ${k}: time ${show(r.at)} is not after the pair's previous rating (${e.after})`);
     if (r.outcome !== "success" && r.outcome !== "failure") bad(fn, `record ${k}: outcome must be "success" or "failure"`);
     if (!(typeof r.latencyMs === "number" && Number.isFinite(r.latencyMs) && r.latencyMs >= 0))
       bad(fn, `record ${k}: latencyMs must be a finite number >= 0`);
@@ -295,7 +336,20 @@ export type RatingContext = {
   sender: string;
   /** the provider's controller at the rating's block */
   providerController: string;
-  /** TrustManager.isIdentityVerified(to) at the rating's block */
+  /**
+   * the provider's controllers up to the rating's block, oldest first: each from the time of the
+   * block that registered it (`EntityRegistered`). When given, each receipt is checked against the
+   * controller at its record's time `at`, not at the rating's (a move does not void receipts);
+   * a record older than the first registration is checked against the first controller.
+   */
+  providerHistory?: { since: number; controller: string }[];
+  /** the rating's block number (for a rating not yet sent: the next block) */
+  ratingBlock?: number;
+  /** the block `identityVerified` was read at: the set's `identityBlock` when it names one, else the rating's */
+  identityBlock?: number;
+  /** that block's timestamp */
+  identityTime?: number;
+  /** TrustManager.isIdentityVerified(to) at `identityBlock` (else at the rating's block) */
   identityVerified: boolean;
   /** the factor word of the rate call, when the transaction's input could be decoded */
   factors?: bigint;
@@ -307,8 +361,10 @@ export type RatingContext = {
  * Checks a record set against the rating it is attached to and recomputes the factors: the pair,
  * chain and contract; the rating's index (a set counts for one rating only) and time window
  * (every record newer than the pair's previous rating, none after the rating); the rater's
- * signature (by the account that sent the rating); every receipt (by the provider's controller,
- * naming this pair and the terms); the identity factor; and, when given, the factor word.
+ * signature (by the account that sent the rating); every receipt (by the provider's controller at
+ * the record's time when the history is given, naming this pair and the terms); the identity
+ * factor (at the block the set names, before the rating and at most MAX_IDENTITY_LAG older); and,
+ * when given, the factor word. Run by every verifier and by the rater before it sends (E1).
  * @param e - the document read from IPFS
  * @param c - the chain's view of the rating
  * @returns the recomputed scores
@@ -325,8 +381,8 @@ export function verifyEvidence(e: RatingEvidence, c: RatingContext): EvidenceSco
   }
   if (e.from !== c.from.toLowerCase() || e.to !== c.to.toLowerCase())
     bad(fn, `the records are for the pair ${name(e.from)} -> ${name(e.to)}`);
-  if (e.chainId !== c.chainId || e.trustManager.toLowerCase() !== c.trustManager.toLowerCase())
-    bad(fn, `the records are for chain ${e.chainId}, contract ${e.trustManager}`);
+  if (e.chainId !== c.chainId || e.trustManager !== c.trustManager.toLowerCase())
+    bad(fn, `the records are for chain ${e.chainId}, contract ${e.trustManager}`); // both shape-checked
   if (e.nonce !== c.nonce) bad(fn, `the records were made for rating #${e.nonce} of this pair (replayed evidence)`);
   if (e.after !== c.after) bad(fn, `the records start after ${e.after}, the pair's previous rating was at ${c.after}`);
   const late = e.records.findIndex((r) => r.at > c.time);
@@ -339,7 +395,16 @@ export function verifyEvidence(e: RatingEvidence, c: RatingContext): EvidenceSco
   }
   if (signer !== getAddress(c.sender) || getAddress(e.rater) !== signer)
     bad(fn, `the record set is signed by ${signer}, the rating was sent by ${getAddress(c.sender)} (evidence of another rater)`);
+  const history = c.providerHistory;
   e.records.forEach((r, k) => {
+    // the controller when the provider accepted the request (E6: a later move does not void it)
+    let signerOf = c.providerController;
+    if (history) {
+      // before its first registration, the key that registered it first (no one else held the id)
+      const h = history.filter((x) => x.since <= r.at).pop() ?? history[0];
+      if (!h) bad(fn, `record ${k}: ${name(c.to)} is not registered`);
+      signerOf = h.controller;
+    }
     let p: string;
     try {
       p = verifyMessage(
@@ -358,11 +423,24 @@ export function verifyEvidence(e: RatingEvidence, c: RatingContext): EvidenceSco
     } catch {
       bad(fn, `record ${k}: the provider's receipt is malformed`);
     }
-    if (p !== getAddress(c.providerController))
+    if (p !== getAddress(signerOf))
       bad(fn, `record ${k}: the receipt is not ${name(c.to)}'s (signed by ${p}): tampered record or another pair's`);
   });
+  if (e.identityBlock !== undefined) {
+    // E2: the lane as the rater read it, at the block it names (before the rating, not too old)
+    if (c.identityBlock !== e.identityBlock || c.identityTime === undefined)
+      bad(fn, `the identity was read at block ${e.identityBlock}, which is not before the rating`);
+    if (c.ratingBlock !== undefined && e.identityBlock >= c.ratingBlock)
+      bad(fn, `the identity was read at block ${e.identityBlock}, not before the rating's block ${c.ratingBlock}`);
+    if (c.identityTime < c.time - MAX_IDENTITY_LAG)
+      bad(
+        fn,
+        `the identity was read at block ${e.identityBlock} (time ${c.identityTime}), more than ${MAX_IDENTITY_LAG} s before the rating (${c.time})`,
+      );
+  }
+  const at = e.identityBlock === undefined ? "at the rating" : `at block ${e.identityBlock}`;
   if (e.identity !== (c.identityVerified ? 1 : 0))
-    bad(fn, `the records claim identity ${e.identity}, the registry says ${c.identityVerified ? 1 : 0} at the rating`);
+    bad(fn, `the records claim identity ${e.identity}, the registry says ${c.identityVerified ? 1 : 0} ${at}`);
   const scores = evidenceFactors(e.records, e.agreement, c.identityVerified);
   if (c.factors !== undefined && c.factors !== scores.packed)
     bad(fn, `the on-chain factors [${unpack(c.factors).join(", ")}] differ from the records' [${scores.bps.join(", ")}] (basis points)`);

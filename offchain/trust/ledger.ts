@@ -15,7 +15,8 @@ import { InvalidParameterError, MetatrustError } from "../errors";
 import type { ContentStore } from "../storage/content-store";
 import { encodeJson, cidOf } from "../storage/content-store";
 import { TrustModel, PairState, ratedTrust, fromWad, optimizedTrust } from "./fixed";
-import { type RatingEvidence, cidOfEvidenceDigest, verifyEvidence } from "./evidence";
+import { type RatingContext, type RatingEvidence, cidOfEvidenceDigest, verifyEvidence } from "./evidence";
+import { ratingContextOf } from "./rater";
 import type { RatingEvent } from "./detectors";
 
 /** An attached evidence digest the detectors do not count (see {@link TrustLedger.ratings}). */
@@ -159,6 +160,13 @@ export class TrustLedger {
   private model?: TrustModel;
   /** The TrustManager's fast path (offchain/chain/direct.ts), when the runner allows it. */
   private fastPath?: DirectContract | null;
+  /**
+   * Verdicts on attached record sets (E4), in this object's memory only: a cache, never a source of
+   * truth. Keyed by (digest, pair, rating index, block hash): the set is content-addressed and the
+   * chain up to a block hash does not change, so a verdict stays true (a reorg changes the hash).
+   * Only verdicts are kept: "not on IPFS" and node errors are retried on the next read.
+   */
+  private readonly verdicts = new Map<string, true | string>();
 
   constructor(tm: TrustManager) {
     this.tm = tm;
@@ -455,7 +463,8 @@ export class TrustLedger {
    * checks it (pair, chain and contract, rating index and time window, the rater's and the
    * provider's signatures, the identity factor, and Eq. 41 over the records equal to the stored
    * rating); every other attached digest is reported in `refused` and its rating counts as
-   * unevidenced.
+   * unevidenced. Each verdict is computed once per ledger object and cached in its memory (see
+   * `verdicts`): a detector that reuses its ledger verifies a set once, not on every run.
    * @param fromBlock - the first block read (must be 0 when verifying: a set names its rating's index)
    * @param o.store - the content store to verify attached record sets against
    * @param o.refused - receives each refused digest with the reason (one line)
@@ -486,17 +495,27 @@ export class TrustLedger {
       const digest = attached.get(`${l.transactionHash}:${l.args.from}:${l.args.to}`);
       let evidence = digest !== undefined;
       if (digest !== undefined && o.store && ctx) {
-        const reason = await this.checkAttached(o.store, ctx, {
-          from: l.args.from,
-          to: l.args.to,
-          block: l.blockNumber,
-          rating: l.args.rating,
-          nonce: p.n,
-          after: p.last,
-          time,
-          digest,
-          label: o.label,
-        });
+        // E4: a verdict is a fact about immutable data (the set, by its digest; the chain up to the
+        // rating's block, by its hash): it is computed once per ledger and looked up after.
+        const key = `${digest}|${l.args.from}|${l.args.to}|${p.n}|${l.blockHash}`;
+        let reason: string | undefined;
+        const cached = this.verdicts.get(key);
+        if (cached !== undefined) reason = cached === true ? undefined : cached;
+        else {
+          const v = await this.checkAttached(o.store, ctx, {
+            from: l.args.from,
+            to: l.args.to,
+            block: l.blockNumber,
+            rating: l.args.rating,
+            nonce: p.n,
+            after: p.last,
+            time,
+            digest,
+            label: o.label,
+          });
+          reason = v.reason;
+          if (v.final) this.verdicts.set(key, reason ?? true);
+        }
         if (reason !== undefined) {
           evidence = false;
           o.refused?.push({ from: l.args.from, to: l.args.to, index: p.n, digest, reason });
@@ -516,7 +535,8 @@ export class TrustLedger {
 
   /**
    * Checks one attached digest: its record set is on IPFS and verifies against the rating.
-   * @returns undefined when it does, else why not (one line)
+   * @returns reason: undefined when it does, else why not (one line); final: whether this is a
+   *   verdict about the set and the chain (cacheable), not a store or node failure that may pass
    */
   private async checkAttached(
     store: ContentStore,
@@ -532,17 +552,18 @@ export class TrustLedger {
       digest: string;
       label?: (id: string) => string;
     },
-  ): Promise<string | undefined> {
+  ): Promise<{ reason: string | undefined; final: boolean }> {
+    let doc: RatingEvidence;
     try {
       const cid = cidOfEvidenceDigest(r.digest);
-      if (!(await store.has(cid))) return `its evidence ${cid} is not on IPFS`;
-      const doc = await store.getJson<RatingEvidence>(cid); // re-hashed against the CID
-      const [fromEntity, toEntity, verified] = await Promise.all([
-        this.tm.entity(r.from, { blockTag: r.block }),
-        this.tm.entity(r.to, { blockTag: r.block }),
-        this.tm.isIdentityVerified(r.to, { blockTag: r.block }),
-      ]);
-      const scores = verifyEvidence(doc, {
+      if (!(await store.has(cid))) return { reason: `its evidence ${cid} is not on IPFS`, final: false };
+      doc = await store.getJson<RatingEvidence>(cid); // re-hashed against the CID
+    } catch (x) {
+      return { reason: (x as Error).message, final: false }; // the store may answer later
+    }
+    let ctx: RatingContext;
+    try {
+      ctx = await ratingContextOf(this.tm, doc, {
         chainId: c.chainId,
         trustManager: c.address,
         from: r.from,
@@ -550,16 +571,21 @@ export class TrustLedger {
         nonce: r.nonce,
         after: r.after,
         time: r.time,
-        sender: fromEntity.controller, // the contract checked msg.sender against it
-        providerController: toEntity.controller,
-        identityVerified: verified,
+        block: r.block,
+        ratingBlock: r.block,
         label: r.label,
       });
-      const expected = optimizedTrust(scores.packed, c.model.weights, c.model.factorCount);
-      if (expected !== r.rating) return `the chain stored rating ${r.rating}, the records give ${expected} (Eq. 41)`;
-      return undefined;
     } catch (x) {
-      return (x as Error).message;
+      return { reason: (x as Error).message, final: false }; // a node error, not a verdict
+    }
+    try {
+      const scores = verifyEvidence(doc, ctx);
+      const expected = optimizedTrust(scores.packed, c.model.weights, c.model.factorCount);
+      if (expected !== r.rating)
+        return { reason: `the chain stored rating ${r.rating}, the records give ${expected} (Eq. 41)`, final: true };
+      return { reason: undefined, final: true };
+    } catch (x) {
+      return { reason: (x as Error).message, final: true };
     }
   }
 

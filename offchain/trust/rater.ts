@@ -4,7 +4,7 @@
  * content store: the same CID with the embedded store or kubo), rates with the CID's digest, and
  * recomputes any rating from its evidence (`verifyRating`).
  */
-import type { Signer } from "ethers";
+import { type Signer, getAddress, verifyMessage } from "ethers";
 import type { TrustManager } from "../../typechain-types";
 import type { ContentStore } from "../storage/content-store";
 import type { Keystore } from "../storage/keystore";
@@ -18,12 +18,12 @@ import {
   type EvidenceScores,
   type EvidenceTerms,
   type InteractionRecord,
+  type RatingContext,
   type RatingEvidence,
   cidOfEvidenceDigest,
   checkEvidenceShape,
   checkTerms,
   evidenceBlock,
-  evidenceFactors,
   evidenceMessage,
   receiptMessage,
   verifyEvidence,
@@ -56,6 +56,69 @@ export async function signReceipt(
   return provider.signMessage(receiptMessage(f));
 }
 
+/**
+ * What the chain says about one rating, read the same way by every verifier (`verifyRating`, the
+ * detectors' `TrustLedger.ratings`) and by the rater's own check before it sends (`buildEvidence`):
+ * the rater's controller and the provider's controller history up to the state block (receipts are
+ * checked against the controller at each record's time), and the identity lane at the block the
+ * set names (if it names one before the rating), else at the state block.
+ * @param doc - the record set as read (unchecked: only a well-formed `identityBlock` is used here)
+ * @param r.block - the block whose state is read: the rating's, or the latest for a rating not yet sent
+ * @param r.ratingBlock - the rating's block (the next block for a rating not yet sent)
+ * @returns the context for evidence.verifyEvidence
+ */
+export async function ratingContextOf(
+  tm: TrustManager,
+  doc: unknown,
+  r: {
+    chainId: number;
+    trustManager: string;
+    from: string;
+    to: string;
+    nonce: number;
+    after: number;
+    time: number;
+    block: number;
+    ratingBlock: number;
+    factors?: bigint;
+    label?: (id: string) => string;
+  },
+): Promise<RatingContext> {
+  const ib = (doc as { identityBlock?: unknown } | null)?.identityBlock;
+  const idBlock = typeof ib === "number" && Number.isSafeInteger(ib) && ib >= 0 && ib < r.ratingBlock ? ib : r.block;
+  const [fromEntity, toEntity, registered, verified, idBlockInfo] = await Promise.all([
+    tm.entity(r.from, { blockTag: r.block }),
+    tm.entity(r.to, { blockTag: r.block }),
+    tm.queryFilter(tm.filters.EntityRegistered(r.to), 0, r.block),
+    tm.isIdentityVerified(r.to, { blockTag: idBlock }),
+    tm.runner!.provider!.getBlock(idBlock),
+  ]);
+  const times = new Map<number, number>();
+  const providerHistory: { since: number; controller: string }[] = [];
+  for (const l of registered) {
+    if (!times.has(l.blockNumber)) times.set(l.blockNumber, (await l.getBlock()).timestamp);
+    providerHistory.push({ since: times.get(l.blockNumber)!, controller: l.args.controller });
+  }
+  return {
+    chainId: r.chainId,
+    trustManager: r.trustManager,
+    from: r.from,
+    to: r.to,
+    nonce: r.nonce,
+    after: r.after,
+    time: r.time,
+    sender: fromEntity.controller, // the contract checks msg.sender against it
+    providerController: toEntity.controller,
+    providerHistory,
+    ratingBlock: r.ratingBlock,
+    identityBlock: idBlock,
+    identityTime: idBlockInfo?.timestamp,
+    identityVerified: verified,
+    factors: r.factors,
+    label: r.label,
+  };
+}
+
 /** The interactions a rater's agent logged, kept in its keystore (public data: no secrets). */
 export class InteractionLog {
   constructor(private readonly keystore: Keystore) {}
@@ -79,7 +142,8 @@ export class InteractionLog {
    * @param provider - the provider controller's signer
    * @param terms - the agreement; must equal the pair's earlier records' agreement
    * @returns the record
-   * @throws EvidenceError if the terms changed with records pending
+   * @throws EvidenceError if the terms changed with records pending, or if the receipt is not
+   *   signed by the provider's controller (nothing is logged: a receipt every verifier would refuse)
    */
   async record(
     tm: TrustManager,
@@ -88,6 +152,7 @@ export class InteractionLog {
     to: string,
     terms: EvidenceTerms,
     o: Observation,
+    label: (id: string) => string = (x) => x,
   ): Promise<InteractionRecord> {
     checkTerms("InteractionLog.record", terms);
     const all = this.all();
@@ -97,8 +162,24 @@ export class InteractionLog {
       throw new EvidenceError(`InteractionLog.record: ${from} -> ${to} has records under other terms; rate them first`);
     log.agreement = terms;
     const request = /^0x[0-9a-f]{64}$/.test(o.request) ? o.request : toHex(keccak256(new TextEncoder().encode(o.request)));
-    const chainId = Number((await tm.runner!.provider!.getNetwork()).chainId);
-    const fields = { chainId, trustManager: await tm.getAddress(), from, to, seq: log.nextSeq, request, at: o.at, terms };
+    const [net, tmAddress, controller] = await Promise.all([
+      tm.runner!.provider!.getNetwork(),
+      tm.getAddress(),
+      tm.entity(to).then((e) => e.controller),
+    ]);
+    const fields = { chainId: Number(net.chainId), trustManager: tmAddress, from, to, seq: log.nextSeq, request, at: o.at, terms };
+    const receipt = await signReceipt(provider, fields);
+    // E1: check the receipt as every verifier will (against the provider's controller), on arrival
+    let signer: string;
+    try {
+      signer = verifyMessage(receiptMessage(fields), receipt);
+    } catch {
+      throw new EvidenceError(`InteractionLog.record: ${label(to)}'s receipt is malformed; nothing logged`);
+    }
+    if (signer !== getAddress(controller))
+      throw new EvidenceError(
+        `InteractionLog.record: ${label(to)}'s receipt is signed by ${signer}, not by its controller ${controller}; nothing logged`,
+      );
     const rec: InteractionRecord = {
       seq: log.nextSeq,
       request,
@@ -106,7 +187,7 @@ export class InteractionLog {
       outcome: o.outcome,
       latencyMs: o.latencyMs,
       kept: o.kept,
-      receipt: await signReceipt(provider, fields),
+      receipt,
     };
     log.nextSeq++;
     log.records.push(rec);
@@ -115,13 +196,23 @@ export class InteractionLog {
     return rec;
   }
 
-  /** Forgets the records a rating used (they cannot be used again: they predate it). */
-  clear(from: string, to: string): void {
+  /**
+   * Forgets the records a rating used: those at or before `upTo`, the time of the pair's latest
+   * rating on-chain (they cannot be used again: the next set must be newer). Derived from the
+   * chain, so it is idempotent: run before every rating, a crash between a mined rating and this
+   * call strands nothing (the next run drops the spent records), and a retry drops nothing more.
+   * @returns how many records were dropped
+   */
+  prune(from: string, to: string, upTo: number): number {
     const all = this.all();
     const log = all[`${from}:${to}`];
-    if (!log) return;
-    log.records = [];
+    if (!log) return 0;
+    const keep = log.records.filter((r) => r.at > upTo);
+    const dropped = log.records.length - keep.length;
+    if (dropped === 0) return 0;
+    log.records = keep;
     this.save(all);
+    return dropped;
   }
 }
 
@@ -140,11 +231,14 @@ export async function buildEvidence(
   to: string,
   agreement: EvidenceTerms,
   records: InteractionRecord[],
+  o: { label?: (id: string) => string } = {},
 ): Promise<{ evidence: RatingEvidence; scores: EvidenceScores }> {
+  // one block's state: the identity lane is read there and the set names it (E2: verifiers read the same block)
+  const latest = (await tm.runner!.provider!.getBlock("latest"))!;
   const [net, pair, verified, address, raterAddr] = await Promise.all([
     tm.runner!.provider!.getNetwork(),
-    tm.pairOf(from, to),
-    tm.isIdentityVerified(to),
+    tm.pairOf(from, to, { blockTag: latest.number }),
+    tm.isIdentityVerified(to, { blockTag: latest.number }),
     tm.getAddress(),
     rater.getAddress(),
   ]);
@@ -158,18 +252,40 @@ export async function buildEvidence(
     after: Number(pair.updatedAt),
     agreement,
     identity: verified ? 1 : 0,
+    identityBlock: latest.number,
     records,
     rater: raterAddr.toLowerCase(),
   } as const;
+  checkEvidenceShape({ ...unsigned, signature: "" }); // before anything is encoded or signed
   const evidence: RatingEvidence = { ...unsigned, signature: await rater.signMessage(evidenceMessage(unsigned)) };
-  checkEvidenceShape(evidence);
   // The rating's block is at least one second past the latest: a record after that could be
   // after the rating, which every verifier refuses.
-  const next = (await tm.runner!.provider!.getBlock("latest"))!.timestamp + 1;
+  const next = latest.timestamp + 1;
   const future = records.findIndex((r) => r.at > next);
   if (future >= 0)
     throw new EvidenceError(`buildEvidence: record ${future} (time ${records[future].at}) is later than the chain's time (${next - 1})`);
-  return { evidence, scores: evidenceFactors(records, agreement, verified) };
+  // E1: check the whole set exactly as a verifier will (the same function, the chain's view of a
+  // rating in the next block) before anything is stored or sent: a receipt that is not the
+  // provider's controller's would make the rating unverifiable for good.
+  const ctx = await ratingContextOf(tm, evidence, {
+    chainId: Number(net.chainId),
+    trustManager: address,
+    from,
+    to,
+    nonce: Number(pair.ratings),
+    after: Number(pair.updatedAt),
+    time: next,
+    block: latest.number,
+    ratingBlock: latest.number + 1,
+    label: o.label,
+  });
+  let scores: EvidenceScores;
+  try {
+    scores = verifyEvidence(evidence, ctx);
+  } catch (x) {
+    throw new EvidenceError(`buildEvidence: nothing sent: ${(x as Error).message}`);
+  }
+  return { evidence, scores };
 }
 
 /**
@@ -177,7 +293,9 @@ export async function buildEvidence(
  * records give (the ledger checks the stored value against the model, Algorithm 5 step 3).
  * @param ledger - a ledger connected to the rater controller's signer
  * @param before - the pair's state read beforehand (TrustLedger.rate)
+ * @param label - names for messages
  * @returns the rating, its CID and its scores
+ * @throws EvidenceError, before anything is stored or sent, if the set would not verify (buildEvidence)
  */
 export async function rateWithEvidence(
   ledger: TrustLedger,
@@ -187,9 +305,10 @@ export async function rateWithEvidence(
   agreement: EvidenceTerms,
   records: InteractionRecord[],
   before?: Promise<PairState>,
+  label?: (id: string) => string,
 ) {
   const rater = ledger.tm.runner as Signer;
-  const { evidence, scores } = await buildEvidence(ledger.tm, rater, from, to, agreement, records);
+  const { evidence, scores } = await buildEvidence(ledger.tm, rater, from, to, agreement, records, { label });
   const block = evidenceBlock(evidence);
   const cid = await store.putJson(evidence);
   if (cid !== block.cid) throw new EvidenceError(`rateWithEvidence: the store computed ${cid}, expected ${block.cid}`);
@@ -249,11 +368,6 @@ export async function verifyRating(
     tm.model(),
     tm.runner!.provider!.getNetwork(),
   ]);
-  const [fromEntity, toEntity, verified] = await Promise.all([
-    tm.entity(from, { blockTag: ev.blockNumber }),
-    tm.entity(to, { blockTag: ev.blockNumber }),
-    tm.isIdentityVerified(to, { blockTag: ev.blockNumber }),
-  ]);
   let factors: bigint | undefined;
   try {
     const call = tm.interface.parseTransaction({ data: tx.data });
@@ -261,7 +375,7 @@ export async function verifyRating(
   } catch {
     factors = undefined; // sent through a contract: the event's rating is still compared below
   }
-  const scores = verifyEvidence(doc, {
+  const ctx = await ratingContextOf(tm, doc, {
     chainId: Number(net.chainId),
     trustManager: await tm.getAddress(),
     from,
@@ -269,12 +383,12 @@ export async function verifyRating(
     nonce: index,
     after: prevBlock ? prevBlock.timestamp : 0,
     time: block.timestamp,
-    sender: fromEntity.controller, // the contract checked msg.sender against it
-    providerController: toEntity.controller,
-    identityVerified: verified,
+    block: ev.blockNumber,
+    ratingBlock: ev.blockNumber,
     factors,
     label: name,
   });
+  const scores = verifyEvidence(doc, ctx);
   const expected = optimizedTrust(scores.packed, m.weights, Number(m.factorCount));
   if (expected !== ev.args.rating)
     throw new EvidenceError(

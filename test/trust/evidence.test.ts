@@ -84,7 +84,7 @@ describe("rating agent: factors from interaction records (evidence.ts)", () => {
         /latencyBoundMs must be a positive/,
       );
       expect(() => evidenceFactors(records([1, 2, 3]), { latencyBoundMs: 1, terms: [{ id: "a", weight: 0 }] }, true)).to.throw(
-        /term a: weight must be an integer/,
+        /term "a": weight must be an integer/,
       );
     });
 
@@ -320,10 +320,13 @@ describe("rating agent: factors from interaction records (evidence.ts)", () => {
       // and alice's receipts in a set carol signs herself
       await time.increase(86_400);
       const rs = await served(f, id("alice"), (await time.latest()) - 10);
-      await expect(rateWithEvidence(f.ledger.carol, store, id("carol"), id("bob"), TERMS, rs)).to.not.be.rejected; // the chain cannot tell
-      await expect(verifyRating(f.trust, store, id("carol"), id("bob"), { label })).to.be.rejectedWith(
-        /rating carol -> bob #1: the records are for|rating carol -> bob #1: record 0: the receipt is not bob's/,
+      // the chain cannot tell, but carol's own agent checks the set as a verifier will before sending
+      // (the unit test above shows the verifier's refusal of such a set)
+      await expect(rateWithEvidence(f.ledger.carol, store, id("carol"), id("bob"), TERMS, rs, undefined, label)).to.be.rejectedWith(
+        EvidenceError,
+        /^buildEvidence: nothing sent: verifyEvidence: rating carol -> bob #1: record 0: the receipt is not bob's/,
       );
+      expect((await f.trust.pairOf(id("carol"), id("bob"))).ratings).to.equal(1n);
     });
 
     it("replayed evidence CID: alice's next rating attaches the first rating's CID", async () => {

@@ -1,27 +1,20 @@
 /**
- * Red team session 13 (h13-red): open findings on trust computed from evidence
- * (docs/specs/trust.md §8, "Known findings (h13-red)"). Each test fails while its finding is open:
- * it asserts what the defence should do, and the attack succeeds instead.
+ * Guards for the red team's findings on trust computed from evidence (session 13, h13-red;
+ * docs/specs/trust.md §8.5-§8.6). Each test was a finding that failed; it now asserts the defence:
  *
- * - E1: the rating agent sends a rating whose receipts it never checked. A provider that hands a
- *   consumer receipts signed by another key (its service key, a rotated key, or on purpose for a
- *   consumer it expects to rate it badly) gets that consumer's rating on-chain *unverifiable for
- *   good*: the records are used up (the next rating must be newer than this one) and the pair
- *   cannot be rated again this epoch. Neither `InteractionLog.record` nor `rateWithEvidence`
- *   checks a receipt against the provider's controller before it counts.
- * - E2: the identity lane is read at the latest block and checked at the rating's block. An
- *   honest rater whose rating is mined after the provider's login lapsed (or after any other
- *   change of `isIdentityVerified(to)`, e.g. a revoked delegation) gets a rating every verifier
- *   refuses, through nothing it did wrong.
- * - E4: a record set of up to 1,000 valid receipts (a Sybil provider signs them for free) costs
- *   every verifier one signature check per receipt on every detector run: the pipeline caches no
- *   verdict, so each such rating (one transaction) is verified again and again.
- * - E6: receipts are checked against the provider's controller at the rating's block, so a
- *   provider that moves its entity to another account (an unattested avatar registered with its
- *   IdP attestation under a second account) voids every receipt it signed before: pending bad
- *   ratings can no longer be backed by evidence.
- * - E3: a malformed record set (a field of the wrong type) makes `verifyRating` throw a
- *   TypeError or an ethers error instead of its one-line EvidenceError naming the pair.
+ * - E1: the rating agent checks every receipt against the provider's controller when it logs it
+ *   (`InteractionLog.record`) and verifies the whole record set as a verifier will before it
+ *   stores or sends anything (`buildEvidence`): a provider that signs with a foreign key cannot
+ *   make a consumer's rating unverifiable, spend its records or lock the pair.
+ * - E2: the set names the block the rater read the identity lane at; verifiers read it there (a
+ *   block before the rating, at most MAX_IDENTITY_LAG seconds older), so a rating mined just after
+ *   the provider's login ended still verifies, and an older block is refused.
+ * - E4: a verdict on an attached set is cached by (digest, pair, index, block hash): the pipeline
+ *   verifies a set once; and a set holds at most MAX_RECORDS (100) records.
+ * - E6: receipts are checked against the provider's controller at each record's time (its
+ *   `EntityRegistered` history), so a move to another account does not void receipts.
+ * - E3: every field of a set is shape-checked before use, and no unchecked text is echoed into an
+ *   error (one line, no terminal escapes).
  */
 import { expect } from "chai";
 import fs from "fs";
@@ -31,15 +24,21 @@ import { ethers } from "hardhat";
 import { loadFixture, setBalance, time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
 import { Wallet, type Signer } from "ethers";
 import { deployTrustFixture, id, Kind } from "../fixtures/trust";
-import { TrustLedger, attestRegistration, type RefusedEvidence } from "../../offchain/trust/ledger";
+import { TrustLedger, attestRegistration } from "../../offchain/trust/ledger";
 import { FileContentStore } from "../../offchain/storage/content-store";
 import {
   EVIDENCE_TAG,
   EvidenceError,
   type EvidenceTerms,
   type InteractionRecord,
+  MAX_IDENTITY_LAG,
+  MAX_RECORDS,
+  type RatingContext,
+  type RatingEvidence,
   evidenceBlock,
   evidenceMessage,
+  show,
+  verifyEvidence,
 } from "../../offchain/trust/evidence";
 import { InteractionLog, rateWithEvidence, signReceipt, verifyRating } from "../../offchain/trust/rater";
 import { Keystore } from "../../offchain/storage/keystore";
@@ -77,42 +76,32 @@ async function failures(tm: string, signer: Signer, from: string, to: string, af
   return out;
 }
 
-describe("h13-red findings: trust from evidence (docs/specs/trust.md §8)", () => {
-  describe("# E1: receipts are never checked before they count", () => {
-    it("rateWithEvidence refuses receipts that are not the provider's controller's, before anything is sent", async () => {
+describe("evidence guards (red team session 13, h13-red; docs/specs/trust.md §8)", () => {
+  describe("# E1: receipts are checked before they count", () => {
+    it("rateWithEvidence refuses receipts that are not the provider's controller's, before anything is stored or sent", async () => {
       const f = await loadFixture(fixture);
       const store = newStore();
       const tm = await f.trust.getAddress();
       // bob served alice badly three times; his "receipts" are signed by a key that is not bob's controller
       const otherKey = Wallet.createRandom();
       const rs = await failures(tm, otherKey, id("alice"), id("bob"), (await time.latest()) - 10);
-      const refused = await rateWithEvidence(f.ledger, store, id("alice"), id("bob"), TERMS, rs).then(
-        () => false,
-        (e: unknown) => {
-          if (!(e instanceof EvidenceError)) throw e;
-          return true;
-        },
+      const put = store.putJson.bind(store);
+      let stored = 0;
+      store.putJson = (async (v: unknown) => (stored++, put(v))) as typeof store.putJson;
+      // without the pre-flight check the rating would go out unverifiable for good (records spent,
+      // pair locked for the epoch, counted unevidenced by the detectors)
+      await expect(rateWithEvidence(f.ledger, store, id("alice"), id("bob"), TERMS, rs, undefined, label)).to.be.rejectedWith(
+        EvidenceError,
+        /^buildEvidence: nothing sent: verifyEvidence: rating alice -> bob #0: record 0: the receipt is not bob's \(signed by 0x[0-9a-fA-F]{40}\)[^\n]*$/,
       );
-      const ratings = (await f.trust.pairOf(id("alice"), id("bob"))).ratings;
-      if (!refused) {
-        // the damage, as it stands: the bad rating is on-chain and unverifiable for good ...
-        await expect(verifyRating(f.trust, store, id("alice"), id("bob"), { label })).to.be.rejectedWith(
-          EvidenceError,
-          /rating alice -> bob #0: record 0: the receipt is not bob's/,
-        );
-        // ... the detectors count it as unevidenced (capped with the typed ratings: bob's foreign-key
-        // receipts shield him from every consumer who does not check them) ...
-        const refusedByPipeline: RefusedEvidence[] = [];
-        const seen = await f.ledger.ratings(0, { store, refused: refusedByPipeline });
-        expect(seen.map((x) => x.evidence)).to.deep.equal([false]);
-        expect(refusedByPipeline[0].reason).to.match(/the receipt is not/);
-        // ... and alice cannot rate bob again this epoch (nor reuse the records: they predate the rating)
-        await expect(f.ledger.rate(id("alice"), id("bob"), 0n)).to.be.rejectedWith(/RatedThisEpoch|rated .*this epoch/i);
-      }
       expect(
-        { refused, ratings },
-        "E1: alice's agent sent a rating whose receipts it never checked: bob (or whoever signed for him) made it unverifiable",
-      ).to.deep.equal({ refused: true, ratings: 0n });
+        { ratings: (await f.trust.pairOf(id("alice"), id("bob"))).ratings, stored },
+        "E1: alice's agent must refuse, before sending, a set whose receipts are not bob's",
+      ).to.deep.equal({ ratings: 0n, stored: 0 });
+      // alice can still rate bob this epoch, from receipts bob's controller signs
+      const good = await failures(tm, f.ctl.bob, id("alice"), id("bob"), (await time.latest()) - 10);
+      await rateWithEvidence(f.ledger, store, id("alice"), id("bob"), TERMS, good);
+      expect((await verifyRating(f.trust, store, id("alice"), id("bob"))).index).to.equal(0);
     });
 
     it("InteractionLog.record refuses a receipt that the provider's controller did not sign", async () => {
@@ -129,12 +118,16 @@ describe("h13-red findings: trust from evidence (docs/specs/trust.md §8)", () =
           return false;
         },
       );
-      expect(logged, "E1: a receipt not signed by bob's controller was logged as bob's").to.equal(false);
+      expect(logged, "E1: a receipt not signed by bob's controller must not be logged as bob's").to.equal(false);
+      await expect(log.record(f.trust, f.ctl.carol, id("alice"), id("bob"), TERMS, obs, label)).to.be.rejectedWith(
+        EvidenceError,
+        /^InteractionLog.record: bob's receipt is signed by 0x[0-9a-fA-F]{40}, not by its controller 0x[0-9a-fA-F]{40}; nothing logged$/,
+      );
       expect(log.get(id("alice"), id("bob"))?.records.length ?? 0).to.equal(0);
     });
   });
 
-  describe("# E2: the identity lane races the rating's block", () => {
+  describe("# E2: the identity lane is read at a block the set names", () => {
     /** fox: a logged-in avatar of a person (login until notAfter), registered with the IdP's attestation. */
     async function loggedInFox(f: Awaited<ReturnType<typeof fixture>>) {
       const idp = f.msrp; // holds IDP_ROLE on the MITRegistry in the system fixture
@@ -180,17 +173,16 @@ describe("h13-red findings: trust from evidence (docs/specs/trust.md §8)", () =
         () => "verified",
         (e: Error) => e.message,
       );
-      expect(verdict, "E2: alice's honest rating of fox is refused by every verifier").to.equal("verified");
+      expect(verdict, "E2: alice's honest rating of fox must verify").to.equal("verified");
     });
   });
 
-  describe("# E4: verification work is unbounded per attacker transaction", () => {
+  describe("# E4: verification work is bounded per transaction and done once", () => {
     it("the detection pipeline verifies a record set once, not again on every run", async () => {
       // mallory rates her own Sybil provider (two free registrations, two accounts) with a full
-      // record set: every receipt is valid, so a verifier checks them all (1,000 records cost about
-      // 6 s of CPU at load 3.5, 12 ms for one record: the h13-red report). The pipeline re-reads
-      // and re-verifies every record set from block 0 on each run, so each such rating (one
-      // transaction, ~60k gas) costs every detector run its full verification again, for good.
+      // record set: every receipt is valid, so a verifier checks them all. The pipeline reads every
+      // record set from block 0 on each run; the verdict is cached, so the set is fetched and
+      // verified once per ledger, not on every run.
       const f = await loadFixture(fixture);
       const [mallory, sybil] = [f.others[7], f.others[8]];
       await f.trust.connect(mallory).register(id("mallory"), Kind.Avatar);
@@ -221,14 +213,14 @@ describe("h13-red findings: trust from evidence (docs/specs/trust.md §8)", () =
       expect(first.map((x) => x.evidence)).to.deep.equal([true]); // valid evidence: every receipt was checked
       const readsFirst = reads;
       await detector.ratings(0, { store: counted }); // the next detector run, nothing new on-chain
-      expect(
-        { firstRun: readsFirst, secondRun: reads - readsFirst },
-        "E4: the second run fetched and verified the same record set again (no verdict cache, no per-set bound)",
-      ).to.deep.equal({ firstRun: 1, secondRun: 0 });
+      expect({ firstRun: readsFirst, secondRun: reads - readsFirst }, "E4: the second run must use the cached verdict").to.deep.equal({
+        firstRun: 1,
+        secondRun: 0,
+      });
     });
   });
 
-  describe("# E6: a provider voids its outstanding receipts by moving its entity to another account", () => {
+  describe("# E6: a provider cannot void its receipts by moving its entity to another account", () => {
     it("receipts its controller signed before the move still count in a rating after it", async () => {
       const f = await loadFixture(fixture);
       const store = newStore();
@@ -255,7 +247,107 @@ describe("h13-red findings: trust from evidence (docs/specs/trust.md §8)", () =
         () => "verified",
         (e: Error) => e.message,
       );
-      expect(verdict, "E6: owl's move to k2 voided every receipt k1 signed: alice's bad rating is unverifiable").to.equal("verified");
+      expect(verdict, "E6: the receipts k1 signed while it controlled owl must still count").to.equal("verified");
+    });
+  });
+
+  describe("# E2, E4, E3: the bounds of a set (no chain)", () => {
+    const rater = Wallet.createRandom();
+    const provider = Wallet.createRandom();
+    const tmAddr = "0x" + "22".repeat(20);
+    const [A, B] = [id("alice"), id("bob")];
+    async function signedSet(n: number, over: Record<string, unknown> = {}) {
+      const records: InteractionRecord[] = [];
+      for (let k = 0; k < n; k++) {
+        const r = { seq: k, request: req(k), at: 1 + k };
+        const receipt = await signReceipt(provider, { chainId: 31337, trustManager: tmAddr, from: A, to: B, ...r, terms: TERMS });
+        records.push({ ...r, outcome: "success", latencyMs: 10, kept: [true], receipt });
+      }
+      const u = {
+        type: EVIDENCE_TAG,
+        chainId: 31337,
+        trustManager: tmAddr,
+        from: A,
+        to: B,
+        nonce: 0,
+        after: 0,
+        agreement: TERMS,
+        identity: 1 as const,
+        identityBlock: 50,
+        records,
+        rater: rater.address.toLowerCase(),
+        ...over,
+      };
+      return { ...u, signature: await rater.signMessage(evidenceMessage(u as never)) } as RatingEvidence;
+    }
+    const ctx = (over: Partial<RatingContext> = {}): RatingContext => ({
+      chainId: 31337,
+      trustManager: tmAddr,
+      from: A,
+      to: B,
+      nonce: 0,
+      after: 0,
+      time: 10_000,
+      sender: rater.address,
+      providerController: provider.address,
+      ratingBlock: 51,
+      identityBlock: 50,
+      identityTime: 9_999,
+      identityVerified: true,
+      label,
+      ...over,
+    });
+
+    it("E2: the identity lane is read at the block the set names: before the rating, at most MAX_IDENTITY_LAG seconds older", async () => {
+      const e = await signedSet(2);
+      expect(verifyEvidence(e, ctx()).bps[5]).to.equal(10_000);
+      // a rater cannot pick an old block (any block of the last hour: what it could choose by rating earlier)
+      expect(() => verifyEvidence(e, ctx({ identityTime: 10_000 - MAX_IDENTITY_LAG - 1 }))).to.throw(
+        EvidenceError,
+        /rating alice -> bob #0: the identity was read at block 50 \(time 6399\), more than 3600 s before the rating/,
+      );
+      expect(() => verifyEvidence(e, ctx({ identityTime: 10_000 - MAX_IDENTITY_LAG }))).to.not.throw();
+      // nor the rating's block or a later one (the verifier then read elsewhere)
+      expect(() => verifyEvidence(e, ctx({ ratingBlock: 50 }))).to.throw(EvidenceError, /not before the rating's block 50/);
+      expect(() => verifyEvidence(e, ctx({ identityBlock: 51 }))).to.throw(
+        EvidenceError,
+        /read at block 50, which is not before the rating/,
+      );
+      // and the value must be the registry's at that block
+      expect(() => verifyEvidence(e, ctx({ identityVerified: false }))).to.throw(EvidenceError, /registry says 0 at block 50/);
+    });
+
+    it("E4: a set holds at most MAX_RECORDS (100) records", async () => {
+      expect(MAX_RECORDS).to.equal(100);
+      expect(verifyEvidence(await signedSet(MAX_RECORDS), ctx()).bps[0]).to.equal(10_000);
+      const over = await signedSet(MAX_RECORDS + 1);
+      expect(() => verifyEvidence(over, ctx())).to.throw(EvidenceError, /needs 1 to 100 records, got 101$/);
+    });
+
+    it("E3: no unchecked text of a set reaches an error: term ids, weights, times are escaped or named only", async () => {
+      const evil = "x\n\u001b[32mverified\u001b[0m\u202e";
+      for (const over of [
+        { agreement: { latencyBoundMs: `1\n${evil}`, terms: [] } },
+        { agreement: { latencyBoundMs: 200, terms: [{ id: evil, weight: 0 }] } },
+        { agreement: { latencyBoundMs: 200, terms: [{ id: "a", weight: evil }] } },
+        { records: [{ seq: evil, request: req(0), at: 1, outcome: "success", latencyMs: 1, kept: [true], receipt: "0x" }] },
+        { records: [{ seq: 0, request: req(0), at: evil, outcome: "success", latencyMs: 1, kept: [true], receipt: "0x" }] },
+        { records: [null] },
+        { signature: 7 },
+        { identityBlock: evil },
+      ]) {
+        const e = { ...(await signedSet(1)), ...over } as unknown as RatingEvidence;
+        let m = "";
+        try {
+          verifyEvidence(e, ctx());
+        } catch (x) {
+          expect(x).to.be.instanceOf(EvidenceError);
+          m = (x as Error).message;
+        }
+        expect(m, JSON.stringify(over)).to.match(/^verifyEvidence: rating alice -> bob #0: /);
+        expect(m, JSON.stringify(over)).to.match(/^[\x20-\x7e…]*$/); // one printable line
+      }
+      expect(show(evil)).to.equal('"x\\u000a\\u001b[32mverified\\u001b[0m\\u202e"');
     });
   });
 
@@ -295,10 +387,10 @@ describe("h13-red findings: trust from evidence (docs/specs/trust.md §8)", () =
         expect(err, "the malformed set must be refused").to.not.equal(undefined);
         expect(
           { evidenceError: err instanceof EvidenceError, message: err!.message.split("\n")[0] },
-          `E3: a malformed ${field} escapes as ${err!.constructor.name}`,
+          `E3: a malformed ${field} must be an EvidenceError, not ${err!.constructor.name}`,
         ).to.deep.include({ evidenceError: true });
         expect(err!.message).to.match(/rating alice -> bob #0/);
-        expect(err!.message, "E3: the error is not one line: the record set's text is echoed into it").to.satisfy(
+        expect(err!.message, "E3: the error must be one line, without the record set's text").to.satisfy(
           (m: string) => !m.includes("\n") && !m.includes("\u001b"),
         );
       });
