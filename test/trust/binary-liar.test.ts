@@ -21,7 +21,7 @@
  * alpha per rater). Measured, seed 1 / seed 2: victims' trust honest 0.837 / 0.830; loss with binary liars
  * 0.032 / 0.035 (25 of 25 flagged), with continuous liars 0.033 / 0.037 (25 of 25), with honest harsh raters
  * 0.033 / 0.030 (1 / 0 of 25 flagged, where they were 24-25 of 25 before session 13). Without the gate (the
- * bar granted to every binary rater, session 12's rule): binary liars 0.126 / 0.154, 1 / 2 of 25 flagged.
+ * bar granted to every binary rater, session 12's rule): binary liars 0.136 / 0.166, 1 / 1 of 25 flagged.
  */
 import { expect } from "chai";
 import { attackWorld } from "../helpers/binary-liar-world";
