@@ -6,8 +6,8 @@
  * (z >= 4) or the tail test, on either scale; together they are the victims' majority.
  *
  * Measured with session 13's detectors, seed 1 / seed 2: continuous liars (0-0.2 on the victims) 0 / 0 of
- * 25 flagged, victims' trust lowered by 0.387 / 0.542; binary liars (0.1 / 0.9) 0 / 5 of 25, 0.348 /
- * 0.481; honest harsh thumbs raters cost the victims 0.033 / 0.030. Before session 13 the binary liars
+ * 25 flagged, victims' trust lowered by 0.387 / 0.542; binary liars (0.1 / 0.9) 0 / 5 of 25, 0.363 /
+ * 0.519; honest harsh thumbs raters (redirected alike) cost the victims 0.021 / 0.026. Before session 13 the binary liars
  * were 9 / 11 of 25 flagged (0.156 / 0.255): their 0.1s were read on the continuous scale, where the
  * honest harsh raters' were too (24 / 24 of 25 flagged). What is missing is not a per-rater test but a
  * bound on what raters who are each under every threshold can do together to one target (effective trust
