@@ -24,6 +24,8 @@ const num = (x: number, d = 3) => (Number.isFinite(x) ? x.toFixed(d) : "n/a");
  */
 /** When session 10's detectors (the tail test and the GLR) were first run for this report: rows measured before are stale. */
 const SESSION10 = "2026-12-03T07:40:00.000Z";
+/** robust.ts's DETECTORS_VERSION in session 11 (the iteration), recorded in that session's rows */
+const SESSION11_DETECTORS = "session 11: behaviour-change tests iterated without turned raters; praise during an episode";
 
 export async function writeSuiteReport(
   rows: SuiteRow[],
@@ -138,10 +140,20 @@ export async function writeSuiteReport(
     "",
     "Session 11 iterated the behaviour-change tests (docs/specs/trust.md §4, point 3): an entity flagged for turning bad and staying turned is no credible witness from its turn on, so the tests are run again without its later ratings, and a rater whose good outcomes on such entities during their episodes exceed what the other credible raters saw there (point 2's z >= 4 and 2.5 excess outcomes, the episode as the reference) is flagged good-mouthing and weighs nothing; no new constant. It was developed on the tune families and on sybil-late with tune seeds 1-3 only (sybil-late is therefore no longer held out, and carries no asterisk), and checked on the red team's tune families rt-strict-cluster, rt-outage, rt-frame and rt-ballot-stuff (seeds 1-2); the other held-out families were not run while developing it. " +
       (() => {
+        const older = sizes.filter((n) =>
+          rows.some((r) => r.nodes === n && r.detectors !== DETECTORS_VERSION && r.detectors !== SESSION11_DETECTORS),
+        );
+        return older.length
+          ? `The rows at ${older.map((n) => n.toLocaleString("en-US")).join(" and ")} nodes were run with earlier detectors (session 10's, or older as said above: their JSON rows carry no \`detectors\` version of session 11 or later), without the iteration.`
+          : "Every size below was run with session 11's detectors or later.";
+      })(),
+    "",
+    "Session 13 changed how raters on a binary scale (exactly two values, one on either side of 0.5: thumbs up / down) are tested (docs/specs/trust.md §4, point 2a), without a tuned constant. Such a rater is compared, in the unfair-rater test, with the other raters' outcomes at its own bar (the value below which they would have given as many bad verdicts on its targets as it gave, capped at 0.5 ± 0.3 like the strictness offset) only when one bar explains its downs on every target: a likelihood-ratio test of that hypothesis against its downs target by target (beta-binomial nulls from the seed-anchored reference, exact tail, rejected only if rejected at every bar within the cap) at alpha = 0.01 per rater; otherwise it is tested at 0.5 like any rater. Developed on the tune families with tune seeds 1-3, on the red team's tune families rt-strict-cluster, rt-outage, rt-frame and rt-ballot-stuff (seeds 1-3) and on test worlds of our own (test/trust/binary-liar.test.ts: rt-clean seeds 1-2 with binary bad-mouthers; test/trust/robust.tail.test.ts); the held-out families were not run while developing it. " +
+      (() => {
         const older = sizes.filter((n) => rows.some((r) => r.nodes === n && r.detectors !== DETECTORS_VERSION));
         return older.length
-          ? `The rows at ${older.map((n) => n.toLocaleString("en-US")).join(" and ")} nodes were run with earlier detectors (session 10's, or older as said above: their JSON rows carry no \`detectors\` version of session 11), without the iteration.`
-          : "Every size below was run with session 11's detectors.";
+          ? `The rows at ${older.map((n) => n.toLocaleString("en-US")).join(" and ")} nodes were run with earlier detectors (their JSON rows carry no \`detectors\` version of session 13), without this rule.`
+          : "Every size below was run with session 13's detectors.";
       })(),
     "",
     "Columns: detection = attacker identities flagged; FPR = trustworthy honest (q >= 0.5) flagged, without / with the victims; victims = bad-mouthed or flooded honest flagged; ttd = median rounds from first misbehaviour to first flag (detectors re-run every 4 rounds; 500 nodes only); damage = mean |effective trust - same seed without attackers| over trustworthy honest (n/a where not measured); boosted > median = boosted bad providers above the median trustworthy honest. ± is the 95% interval over seeds.",

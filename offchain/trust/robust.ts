@@ -41,6 +41,12 @@
  *    the excess of good outcomes for good-mouthing; and both together. A rater above `z` (and with
  *    at least `minExcess` excess outcomes) is unfair: its weight drops to 0 and the estimates are
  *    recomputed, a few times. Lying on a fifth of good services adds up over a rater's history.
+ * 2a. **Raters on a binary scale** (two values, one on either side of 0.5: thumbs up / down): no value
+ *    offset expresses their strictness. Such a rater is compared with the others' outcomes at its own
+ *    bar (where the others would have given as many bad verdicts on its targets), capped at 0.5 +- 0.3,
+ *    and its verdicts count as what they imply on the continuous scale, only if one bar explains its
+ *    downs on every target (a likelihood-ratio test target by target, beta-binomial nulls, exact tail,
+ *    rejected at every bar of the cap, at alpha per rater); otherwise it is tested at 0.5 like any rater.
  * 2b. **Tail test over a rater's whole history** (Whitby et al.'s quantile filter, accumulated):
  *    an observation is a hit when its conformal rank among the target's other raters' corrected
  *    values is at most max(q, 1 / (others + 1)) (`tailQuantile` q = 0.01), values at the scale's ends
@@ -70,7 +76,7 @@ import { AttackKind, type Detection, type RatingEvent } from "./detectors";
  * The version of the detectors, recorded with every suite row (offchain/sim/adversarial.ts), so that a
  * results file can say which rows were measured with which detectors.
  */
-export const DETECTORS_VERSION = "session 11: behaviour-change tests iterated without turned raters; praise during an episode";
+export const DETECTORS_VERSION = "session 13: binary-scale raters compared at their bar when one bar explains their downs on every target";
 
 /** Options of {@link analyze}. */
 export type AnalyzeOptions = {
@@ -261,6 +267,7 @@ export function analyze(
   const oCount: number[] = [];
   const oUnev: number[] = []; // 1: the observation contains a rating without evidence
   const lastOfPair = new Map<number, number>(); // pair -> index of its latest observation
+  const levels = new Map<number, number[]>(); // rater -> the distinct values it rated with (up to 3)
   for (let q = 0; q < ratings.length; q++) {
     const r = ratings[order ? order[q] : q];
     if (r.from === r.to || !(r.value >= 0 && r.value <= 1)) continue;
@@ -270,6 +277,9 @@ export function analyze(
     }
     const f = ids.get(r.from)!;
     const t = ids.get(r.to)!;
+    const lv = levels.get(f);
+    if (!lv) levels.set(f, [r.value]);
+    else if (lv.length < 3 && !lv.includes(r.value)) lv.push(r.value);
     const pair = f * N + t; // a small integer while N < 46,341
     const e = Math.floor(r.time / epoch);
     const last = lastOfPair.get(pair);
@@ -540,8 +550,8 @@ export function analyze(
       if (blocked[k]) continue;
       const w = W(oFrom[k]) * evMult(k);
       tSum[oTo[k]] += w;
-      tBad[oTo[k]] += w * bad[k];
-      tVal[oTo[k]] += w * adj[k];
+      tBad[oTo[k]] += w * badRef[k];
+      tVal[oTo[k]] += w * valRef[k];
     }
     for (const v of voices) {
       const { w, value } = voiceOf(v);
@@ -550,10 +560,17 @@ export function analyze(
       tVal[v.t] += w * value;
     }
   };
+  // what an observation says of its target at the common threshold 0.5, in the targets' references:
+  // its outcome, except for a binary rater with a bar (2a), whose verdict is translated below
+  const badRef = new Float64Array(M);
+  // what an observation says of its target on the continuous scale, in consensus and effective trust: its
+  // corrected value, except for a binary rater with a bar (2a), whose verdict is translated below
+  const valRef = new Float64Array(M);
   const applyOffsets = () => {
     for (let k = 0; k < M; k++) {
       adj[k] = clip01(oVal[k] - offset[oFrom[k]]);
-      bad[k] = adj[k] < 0.5 ? 1 : 0;
+      badRef[k] = bad[k] = adj[k] < 0.5 ? 1 : 0;
+      valRef[k] = adj[k];
     }
   };
   applyOffsets();
@@ -577,6 +594,250 @@ export function analyze(
     } else offsetSe[i] = 0.3;
   }
   applyOffsets();
+  // --- 2a. the verdict bar of a rater whose scale is binary (thumbs up / down): its two values say only
+  // whether the service was above its own bar, so no offset on the value scale expresses its strictness
+  // (its median difference from the others is about 0 when it says "up" and the others rate 0.8-0.9).
+  // Such a rater is compared, in the unfair-rater test, with the others' outcomes at its bar: the bar b
+  // on the others' corrected scale at which the others, on the targets it rated (itself left out), would
+  // have given as many bad verdicts as it gave (quantile matching at the decision threshold, the binary
+  // case of a monotone calibration). The bar is capped like the strictness offset (0.5 +- 0.3): a
+  // binary rater is allowed exactly the strictness a continuous one is.
+  const bar = new Float64Array(N).fill(0.5);
+  const barred = new Uint8Array(N); // binary raters with a bar other than 0.5
+  const binaryRaters: number[] = [];
+  // binary: exactly two values, one on each side of the scale's middle (an up and a down); two values on
+  // one side (0.9 and 1 for everything) are places on the continuous scale, tested as such
+  for (const [i, lv] of levels) if (lv.length === 2 && lv[0] < 0.5 !== lv[1] < 0.5 && byRater[i].length >= 5) binaryRaters.push(i);
+  const byTargetAdj: Int32Array[] = [];
+  const cumAll: Float64Array[] = [];
+  const cumSeed: Float64Array[] = [];
+  /** per target, the cumulated weight of its observations (all, and the seeds') in the order of their corrected values */
+  const buildCum = () => {
+    for (let t = 0; t < N; t++) {
+      const ks = byTargetAdj[t];
+      const ca = (cumAll[t] ??= new Float64Array(ks.length + 1));
+      const cs = (cumSeed[t] ??= new Float64Array(ks.length + 1));
+      for (let x = 0; x < ks.length; x++) {
+        const k = ks[x];
+        const w = blocked[k] ? 0 : W(oFrom[k]) * evMult(k);
+        ca[x + 1] = ca[x] + w;
+        cs[x + 1] = cs[x] + (isSeedIdx.has(oFrom[k]) ? w : 0);
+      }
+    }
+  };
+  /** the target's observations with a corrected value below b: their weight in `cum` */
+  const weightBelow = (t: number, b: number, cum: Float64Array) => {
+    const ks = byTargetAdj[t];
+    let lo = 0;
+    let hi = ks.length;
+    while (lo < hi) {
+      const m = (lo + hi) >> 1;
+      if (adj[ks[m]] < b) lo = m + 1;
+      else hi = m;
+    }
+    return cum[lo];
+  };
+  const isSeedIdx = new Set(seedIdx);
+  // --- 2a (ii). Does one bar explain a binary rater's downs? (session 13)
+  // H0: there is a bar b in [0.2, 0.8] (the cap) such that on each target t the rater's downs d_t of its
+  // n_t observations are drawn as the others' below-b outcomes on t: d_t ~ BetaBinomial(n_t, p_t(b)), p_t(b)
+  // the seed-anchored reference of point 2 at b with its m + 1 pseudo-counts (the reference's own error,
+  // point 2's design effect). The statistic is the likelihood-ratio G(b) = sum_t 2 [d ln(d / n p) +
+  // (n - d) ln((n - d) / n (1 - p))], each target's term with its exact null distribution (d = 0..n_t),
+  // and the tail P(G >= g) is Chernoff's bound (min over lambda in (0, 1/2) of exp(-lambda g) prod_t
+  // E[exp(lambda G_t)]) or, where that does not reject, the exact tail by convolution (both valid for any
+  // number of targets, however sparse: no chi-square approximation). H0 is rejected when it is rejected
+  // at every b of the grid (an intersection-union test: its level is each test's level), at alpha per
+  // rater: a rejection flags nothing, it returns the rater to the common test at 0.5 (what every rater
+  // had before), so at most a share alpha of honest binary raters lose their bar. Downs spread as one
+  // bar predicts (a harsh rater's: more on the mediocre targets, some on the excellent ones) fit; downs
+  // concentrated on a few targets where the others' below-bar share is small, with too few downs
+  // elsewhere, do not.
+  const gate = new Map<number, { p: number; b: number; g: number; targets: number }>();
+  const binaryAlpha = alpha;
+  const lambdas = Array.from({ length: 19 }, (_, x) => 0.025 * (x + 1));
+  const barGrid = Array.from({ length: 31 }, (_, x) => 0.2 + 0.02 * x);
+  /**
+   * The seed-anchored reference of point 2 at bar b for rater i's observations ks of target t (the rater
+   * left out): the share of the target's observations below b, the seeds' in full and the others' as at
+   * most `anchor` observations; its pseudo-count m; and the rater's downs d on t.
+   */
+  const referenceAt = (t: number, ks: number[], b: number, w: number, i: number) => {
+    let own = 0;
+    let ownBelow = 0;
+    let d = 0;
+    for (const k of ks) {
+      const x = w * evMult(k);
+      own += x;
+      if (adj[k] < b) ownBelow += x;
+      d += bad[k];
+    }
+    const seedAll = cumSeed[t][cumSeed[t].length - 1] - (isSeedIdx.has(i) ? own : 0);
+    const seedBelow = weightBelow(t, b, cumSeed[t]) - (isSeedIdx.has(i) ? ownBelow : 0);
+    const nw = cumAll[t][cumAll[t].length - 1] - own - seedAll;
+    const nwBelow = weightBelow(t, b, cumAll[t]) - ownBelow - seedBelow;
+    const kappa = nw > 1e-9 ? Math.min(nw, anchor) : 0;
+    const pn = kappa > 0 ? clamp(nwBelow / nw, 0, 1) : 0;
+    const m = Math.max(0, seedAll) + kappa;
+    const p = clamp((Math.max(0, seedBelow) + kappa * pn + 0.5) / (m + 1), 0.02, 0.98);
+    return { p, m, d };
+  };
+  const oneBarFit = (rows: { t: number; ks: number[]; others: number }[], w: number, i: number) => {
+    // at bar b: the observed G, and per target the null probabilities of d = 0..n with G's value at each
+    const at = (b: number) => {
+      let g = 0;
+      const terms: { pmf: Float64Array; gv: Float64Array }[] = [];
+      for (const { t, ks } of rows) {
+        const { p, m, d } = referenceAt(t, ks, b, w, i);
+        const n = ks.length;
+        const gv = new Float64Array(n + 1);
+        for (let x = 0; x <= n; x++)
+          gv[x] = 2 * ((x > 0 ? x * Math.log(x / (n * p)) : 0) + (x < n ? (n - x) * Math.log((n - x) / (n * (1 - p))) : 0));
+        g += gv[d];
+        terms.push({ pmf: betaBinomial(n, p, m + 1), gv });
+      }
+      return { g, terms };
+    };
+    // Chernoff's bound on P(G >= g): min over lambda of exp(-lambda g) prod_t E[exp(lambda G_t)]
+    const chernoff = ({ g, terms }: ReturnType<typeof at>) => {
+      let lb = 0;
+      for (const l of lambdas) {
+        let logM = -l * g;
+        for (const { pmf, gv } of terms) {
+          let mg = 0;
+          for (let x = 0; x < pmf.length; x++) mg += pmf[x] * Math.exp(l * gv[x]);
+          logM += Math.log(mg);
+        }
+        lb = Math.min(lb, logM);
+      }
+      return Math.exp(lb);
+    };
+    // the exact tail, by convolution on a grid of step 0.05 with every null value rounded up and the
+    // observed one down (so the result is never below the exact tail); G at or above the observed
+    // value is one absorbing cell
+    const exact = ({ g, terms }: ReturnType<typeof at>) => {
+      const step = 0.05;
+      const top = Math.floor(g / step);
+      if (top <= 0) return 1;
+      let dist = new Float64Array(top + 1);
+      dist[0] = 1;
+      for (const { pmf, gv } of terms) {
+        const next = new Float64Array(top + 1);
+        for (let x = 0; x < pmf.length; x++) {
+          if (pmf[x] === 0) continue;
+          const c = Math.ceil(gv[x] / step - 1e-9);
+          for (let j = 0; j <= top; j++) if (dist[j] !== 0) next[Math.min(top, j + c)] += dist[j] * pmf[x];
+        }
+        dist = next;
+      }
+      return Math.min(1, dist[top]);
+    };
+    // the intersection-union test: rejected only if rejected at every bar of the grid; Chernoff first (an
+    // upper bound, cheap), the exact tail only where Chernoff does not already reject, largest first
+    const byBar = barGrid.map((b) => ({ b, x: at(b) })).map((r) => ({ ...r, p: chernoff(r.x) }));
+    byBar.sort((u, v) => v.p - u.p);
+    let worst = { p: 0, b: 0.5, g: 0, targets: rows.length };
+    for (const r of byBar) {
+      const p = r.p <= binaryAlpha ? r.p : Math.min(r.p, exact(r.x));
+      if (p >= worst.p) worst = { p, b: r.b, g: r.x.g, targets: rows.length };
+      if (p > binaryAlpha) break; // one bar explains its downs: not rejected
+    }
+    return worst;
+  };
+  /**
+   * A barred rater's verdict is at its bar, not at 0.5: in the other raters' references it says what it
+   * implies at 0.5, by the target's continuous-scale raters' own values (the rater's bar b: of their
+   * weight below b, the share below 0.5 for a bad verdict when b > 0.5; of their weight above b, the
+   * share below 0.5 for a good verdict when b < 0.5). So an honest harsh thumbs rater neither is flagged
+   * nor raises the reference that every other rater of the target is tested against.
+   */
+  const translate = () => {
+    const cumCont: Float64Array[] = [];
+    const cumContVal: Float64Array[] = [];
+    for (let t = 0; t < N; t++) {
+      const ks = byTargetAdj[t];
+      const c = new Float64Array(ks.length + 1);
+      const cv = new Float64Array(ks.length + 1);
+      for (let x = 0; x < ks.length; x++) {
+        const k = ks[x];
+        const w = blocked[k] || barred[oFrom[k]] ? 0 : W(oFrom[k]) * evMult(k);
+        c[x + 1] = c[x] + w;
+        cv[x + 1] = cv[x] + w * adj[k];
+      }
+      cumCont.push(c);
+      cumContVal.push(cv);
+    }
+    for (let k = 0; k < M; k++) {
+      const i = oFrom[k];
+      if (!barred[i]) continue;
+      const t = oTo[k];
+      const b = bar[i];
+      const all = cumCont[t][cumCont[t].length - 1];
+      const wb = weightBelow(t, b, cumCont[t]);
+      const w5 = weightBelow(t, 0.5, cumCont[t]);
+      if (b > 0.5) badRef[k] = bad[k] ? (wb > 0 ? w5 / wb : 1) : 0;
+      else badRef[k] = bad[k] ? 1 : all - wb > 0 ? (w5 - wb) / (all - wb) : 0;
+      // and its value, in the target's consensus and effective trust: the continuous raters' mean value on
+      // the same side of its bar (regression calibration); its own value where the target has none there
+      const vb = weightBelow(t, b, cumContVal[t]);
+      const vAll = cumContVal[t][cumContVal[t].length - 1];
+      if (bad[k] && wb > 0) valRef[k] = vb / wb;
+      else if (!bad[k] && all - wb > 0) valRef[k] = (vAll - vb) / (all - wb);
+    }
+  };
+  if (binaryRaters.length) {
+    for (let t = 0; t < N; t++) byTargetAdj.push(Int32Array.from(byTarget[t]).sort((x, y) => adj[x] - adj[y]));
+    totals();
+    buildCum();
+    for (const i of binaryRaters) {
+      const w = W(i);
+      // the rater's observations per target (the rater is left out of each target's reference)
+      const mine = new Map<number, number[]>();
+      for (const k of byRater[i]) if (!blocked[k]) (mine.get(oTo[k]) ?? mine.set(oTo[k], []).get(oTo[k])!).push(k);
+      let bads = 0;
+      let used = 0;
+      const rows: { t: number; ks: number[]; others: number }[] = [];
+      for (const [t, ks] of mine) {
+        let own = 0;
+        for (const k of ks) own += w * evMult(k);
+        const others = cumAll[t][cumAll[t].length - 1] - own;
+        if (others < 1) continue;
+        rows.push({ t, ks, others });
+        used += ks.length;
+        for (const k of ks) bads += bad[k];
+      }
+      if (used < 5) continue;
+      // the others' bad verdicts at bar b, predicted on the rater's observations (increasing in b)
+      const predicted = (b: number) => {
+        let sum = 0;
+        for (const { t, ks, others } of rows) {
+          let ownBelow = 0;
+          for (const k of ks) if (adj[k] < b) ownBelow += w * evMult(k);
+          sum += (ks.length * (weightBelow(t, b, cumAll[t]) - ownBelow)) / others;
+        }
+        return sum;
+      };
+      let lo = 0.2;
+      let hi = 0.8;
+      if (predicted(hi) <= bads) lo = hi;
+      else if (predicted(lo) >= bads) hi = lo;
+      for (let it = 0; it < 30 && hi - lo > 1e-4; it++) {
+        const mid = (lo + hi) / 2;
+        if (predicted(mid) < bads) lo = mid;
+        else hi = mid;
+      }
+      bar[i] = (lo + hi) / 2;
+      // The bar is granted only to a rater whose "down" verdicts one bar explains on every target (the
+      // premise of the rule): see `oneBarFit`. A rater whose downs sit on targets where no bar within the
+      // cap predicts them (a bad-mouther putting its downs on chosen victims, "up" elsewhere) is tested
+      // at 0.5 like every other rater.
+      const fit = oneBarFit(rows, w, i);
+      gate.set(i, fit);
+      if (fit.p <= binaryAlpha) bar[i] = 0.5;
+    }
+    for (const i of binaryRaters) if (bar[i] !== 0.5) barred[i] = 1;
+    translate();
+  }
   type RaterStat = { sBM: number; vBM: number; sGM: number; vGM: number; worstBM: number[]; worstGM: number[] };
   let stats: RaterStat[] = [];
   // the verified seeds' own observations per target (the reference's anchor)
@@ -588,6 +849,9 @@ export function analyze(
   const pairB = new Map<number, number>();
   const pairW = new Map<number, number>(); // per rater, target -> what its observations weigh in the target's totals
   const pairWB = new Map<number, number>();
+  const pairWBar = new Map<number, number>(); // per rater, target -> the weight of its observations below its bar (2a)
+  const voicesAt = new Map<number, number[]>(); // target -> its lockstep voices
+  voices.forEach((v, x) => (voicesAt.get(v.t) ?? voicesAt.set(v.t, []).get(v.t)!).push(x));
   for (let round = 0; round < filterRounds; round++) {
     totals();
     sSum.fill(0);
@@ -596,8 +860,9 @@ export function analyze(
       if (isSeed[oFrom[k]] && !blocked[k]) {
         const w = W(oFrom[k]) * evMult(k);
         sSum[oTo[k]] += w;
-        sBad[oTo[k]] += w * bad[k];
+        sBad[oTo[k]] += w * badRef[k];
       }
+    if (binaryRaters.length) buildCum();
     stats = [];
     let changed = false;
     for (let i = 0; i < N; i++) {
@@ -607,12 +872,14 @@ export function analyze(
       pairB.clear();
       pairW.clear();
       pairWB.clear();
+      pairWBar.clear();
       for (const k of byRater[i]) {
         if (blocked[k]) continue;
         pairN.set(oTo[k], (pairN.get(oTo[k]) ?? 0) + 1);
         pairB.set(oTo[k], (pairB.get(oTo[k]) ?? 0) + bad[k]);
         pairW.set(oTo[k], (pairW.get(oTo[k]) ?? 0) + w * evMult(k));
-        pairWB.set(oTo[k], (pairWB.get(oTo[k]) ?? 0) + w * evMult(k) * bad[k]);
+        pairWB.set(oTo[k], (pairWB.get(oTo[k]) ?? 0) + w * evMult(k) * badRef[k]);
+        if (bar[i] !== 0.5 && adj[k] < bar[i]) pairWBar.set(oTo[k], (pairWBar.get(oTo[k]) ?? 0) + w * evMult(k));
       }
       // the reference p of a target leaves the rater out entirely: the seeds' outcomes count in full,
       // the other (unverified) raters' consensus counts as at most `anchor` observations
@@ -633,8 +900,26 @@ export function analyze(
         // estimate's (beta with m + 1 pseudo-counts), which repeats for every one of them (design effect)
         const v = p * (1 - p) * (n + (n * n) / (m + 1));
         const nb = pairB.get(t)!;
-        if (p < 0.5) ((st.sBM += nb - n * p), (st.vBM += v));
-        else ((st.sGM += n * p - nb), (st.vGM += v));
+        // a binary rater (2a) is compared with the others' outcomes at its bar, on the side the target is on
+        let pb = p;
+        let vb = v;
+        if (bar[i] !== 0.5) {
+          const ownBelow = pairWBar.get(t) ?? 0;
+          const allB = weightBelow(t, bar[i], cumAll[t]);
+          const seedB = weightBelow(t, bar[i], cumSeed[t]);
+          const bsB = isSeed[i] ? seedB - ownBelow : seedB;
+          let voiceB = 0;
+          for (const x of voicesAt.get(t) ?? []) {
+            const { w: vw, value } = voiceOf(voices[x]);
+            if (value < bar[i]) voiceB += vw;
+          }
+          const nbwB = allB + voiceB - ownBelow - bsB;
+          const pnB = kappa > 0 ? clamp(nbwB / nw, 0, 1) : 0;
+          pb = clamp((Math.max(0, bsB) + kappa * pnB + 0.5) / (m + 1), 0.02, 0.98);
+          vb = pb * (1 - pb) * (n + (n * n) / (m + 1));
+        }
+        if (p < 0.5) ((st.sBM += nb - n * pb), (st.vBM += vb));
+        else ((st.sGM += n * pb - nb), (st.vGM += vb));
       }
       for (const k of byRater[i]) {
         if (blocked[k]) continue;
@@ -827,6 +1112,19 @@ export function analyze(
             excess: s,
             minExcess,
             strictness: offset[i],
+            ...(gate.has(i)
+              ? {
+                  binaryScale: {
+                    bar: bar[i],
+                    oneBarPValue: gate.get(i)!.p,
+                    oneBarLevel: binaryAlpha,
+                    note:
+                      bar[i] === 0.5
+                        ? "two values, one on either side of 0.5; no bar within 0.5 +- 0.3 explains its downs on every target, so it is tested at 0.5"
+                        : "two values, one on either side of 0.5; tested against the others' outcomes at its bar",
+                  },
+                }
+              : {}),
             observations: byRater[i].length,
             ratings: ks.slice(0, 12).map(ref),
           },
@@ -853,7 +1151,9 @@ export function analyze(
     throw new InvalidParameterError(`analyze: tailQuantile must be in [0, 0.5), got ${String(o.tailQuantile)}`);
   if (tailQ > 0) {
     totals();
-    const obsW = (k: number) => (blocked[k] ? 0 : W(oFrom[k]) * evMult(k));
+    // a binary rater's values (2a) are verdicts at its bar, not places on the continuous scale: they are
+    // no part of the ranks the others are tested against
+    const obsW = (k: number) => (blocked[k] || barred[oFrom[k]] ? 0 : W(oFrom[k]) * evMult(k));
     // per target: its observations sorted by corrected value, and the cumulated weight
     // A value given at the scale's end (0 or 1) is censored: its rater's strictness correction moves it
     // (a lenient rater's 1 becomes 1 - offset), but the satisfaction behind it may be anything beyond.
@@ -911,7 +1211,8 @@ export function analyze(
     const tails: Tail[] = [];
     const perTarget = new Map<number, number[]>();
     for (let i = 0; i < N; i++) {
-      if (flaggedKinds.has(i)) continue;
+      // a binary rater (2a) has no rank on the continuous scale: point 2 tests it at its bar
+      if (flaggedKinds.has(i) || barred[i]) continue;
       perTarget.clear();
       for (const k of byRater[i]) if (!blocked[k]) (perTarget.get(oTo[k]) ?? perTarget.set(oTo[k], []).get(oTo[k])!).push(k);
       const tl: Tail = { i, n: 0, mu: 0, lo: [], hi: [], cAll: 0 };
@@ -1435,6 +1736,26 @@ export function analyze(
     flaggedMembers: g.members.filter((x) => flaggedKinds.has(x)).map((x) => names[x]),
   }));
   return { detections, notices, lockstep, trust, support, weight: wOut, observations: M, ignoredUnevidenced };
+}
+
+/**
+ * The beta-binomial distribution of the bad outcomes among n observations whose bad share p is known
+ * from a beta estimate with `c` pseudo-counts (the reference's own error, shared by the n observations):
+ * its probabilities for 0..n, by the recurrence P(x + 1) / P(x) = (n - x)(a + x) / ((x + 1)(b + n - x - 1)).
+ * @param n - observations
+ * @param p - the estimated share
+ * @param c - the estimate's pseudo-counts (a + b)
+ * @returns P(0..n)
+ */
+function betaBinomial(n: number, p: number, c: number): Float64Array {
+  const a = p * c;
+  const b = (1 - p) * c;
+  const pmf = new Float64Array(n + 1);
+  let lp = 0;
+  for (let x = 0; x < n; x++) lp += Math.log((b + x) / (a + b + x)); // P(0) = B(a, b + n) / B(a, b)
+  pmf[0] = Math.exp(lp);
+  for (let x = 0; x < n; x++) pmf[x + 1] = (pmf[x] * (n - x) * (a + x)) / ((x + 1) * (b + n - x - 1));
+  return pmf;
 }
 
 function groupBy(keys: readonly number[], n: number): number[][] {

@@ -16,66 +16,25 @@
  * binary liar (0.1 for every victim, else 0.9 when satisfied at 0.5), continuous liar (0-0.2 for every
  * victim, else honest).
  *
- * Measured, seed 1 / seed 2: victims' trust honest 0.837 / 0.830; loss with binary liars 0.032 / 0.035
- * (25 of 25 flagged), with continuous liars 0.033 / 0.037 (25 of 25), with harsh raters 0.040 / 0.042. With
- * rule 2a: binary liars 0.136 / 0.166 (1 of 25 flagged). The honest harsh raters are themselves flagged
- * (24-25 of 25): that is the thumbs raters' FPR, an open goal of issue 15 tracked by
- * test/trust/detection-goals.findings.test.ts (rt-strict-cluster), not asserted here.
+ * Session 13 brought the bar back behind a gate (trust.md §4 point 2a): a binary rater is compared at its
+ * bar only when one bar explains its downs on every target (a likelihood-ratio test, target by target, at
+ * alpha per rater). Measured, seed 1 / seed 2: victims' trust honest 0.837 / 0.830; loss with binary liars
+ * 0.032 / 0.035 (25 of 25 flagged), with continuous liars 0.033 / 0.037 (25 of 25), with honest harsh raters
+ * 0.033 / 0.030 (1 / 0 of 25 flagged, where they were 24-25 of 25 before session 13). Without the gate (the
+ * bar granted to every binary rater, session 12's rule): binary liars 0.136 / 0.166, 1 / 1 of 25 flagged.
  */
 import { expect } from "chai";
-import { generateRedteam } from "../../offchain/trust/adversaries/redteam/generate";
-import { analyze } from "../../offchain/trust/robust";
-import { Prng } from "../../offchain/util/prng";
+import { attackWorld } from "../helpers/binary-liar-world";
 
-type Mode = "honest" | "harsh" | "binaryLiar" | "continuousLiar";
-
-function attackWorld(seed: number) {
-  const net = generateRedteam({ family: "rt-clean", nodes: 500, seed });
-  const q = net.truth.quality;
-  const rng = new Prng(seed * 7 + 3);
-  const nonSeed = net.nodes.filter((x) => !net.seeds.has(x));
-  const victims = rng.shuffle(nonSeed.filter((x) => q.get(x)! >= 0.9)).slice(0, 5);
-  const victimSet = new Set(victims);
-  const attackers = new Set(rng.shuffle(nonSeed.filter((x) => !victimSet.has(x))).slice(0, 25));
-  const ratings = (mode: Mode) => {
-    const r2 = new Prng(seed * 13 + 1); // the same redirections and draws in every mode
-    const redirected = new Set<string>();
-    return net.ratings.map((r) => {
-      if (!attackers.has(r.from)) return r;
-      let to = r.to;
-      const key = `${r.from}/${Math.floor(r.time / net.roundSeconds)}`;
-      if (!redirected.has(key)) {
-        redirected.add(key);
-        to = victims[r2.int(victims.length)];
-      }
-      // simulated satisfaction of a redirected interaction: quality plus noise (sd 0.2), clipped
-      const honest = to === r.to ? r.value : Math.min(1, Math.max(0, q.get(to)! + 0.2 * r2.normal()));
-      const lie = 0.2 * r2.next();
-      let value = honest;
-      if (mode === "harsh") value = honest >= 0.8 ? 0.9 : 0.1;
-      else if (mode === "binaryLiar") value = victimSet.has(to) ? 0.1 : honest >= 0.5 ? 0.9 : 0.1;
-      else if (mode === "continuousLiar") value = victimSet.has(to) ? lie : honest;
-      return { ...r, to, value };
-    });
-  };
-  const run = (mode: Mode) => {
-    const a = analyze(ratings(mode), net.nodes, net.seeds, { epochSeconds: net.roundSeconds });
-    const flagged = new Set(a.detections.map((d) => d.entity));
-    return {
-      victimTrust: victims.reduce((s, x) => s + a.trust.get(x)!, 0) / victims.length,
-      attackersFlagged: [...attackers].filter((x) => flagged.has(x)).length,
-    };
-  };
-  return { run };
-}
-
-describe("trust/robust: a bad-mouther on a binary scale (h12-red2 T1)", function () {
+describe("trust/robust: a bad-mouther on a binary scale (h12-red2 T1) beside honest harsh thumbs raters", function () {
   this.timeout(300_000);
   for (const seed of [1, 2]) {
-    it(`seed ${seed}: binary liars who put every "down" on 5 victims are flagged like continuous ones and do no more harm than honest harsh raters`, () => {
+    it(`seed ${seed}: binary liars who put every "down" on 5 victims are flagged like continuous ones and do no more harm than honest harsh raters, who are not flagged`, () => {
       const w = attackWorld(seed);
       const honest = w.run("honest");
       const harsh = w.run("harsh");
+      // honest harsh raters keep their bar (24-25 of 25 were flagged when every binary rater was tested at 0.5)
+      expect(harsh.attackersFlagged, "honest harsh thumbs raters flagged, of 25").to.be.at.most(2);
       const cont = w.run("continuousLiar");
       const bin = w.run("binaryLiar");
       const loss = (x: { victimTrust: number }) => (honest.victimTrust - x.victimTrust).toFixed(3);

@@ -10,12 +10,15 @@ const clip = (x: number) => (x < 0 ? 0 : x > 1 ? 1 : x);
  * A noisy honest world (heterogeneous quality, strictness and popularity; satisfaction noise sd 0.2;
  * `k` partners per epoch, 24 epochs) in which the listed `liars` rate like everyone else except
  * that, on a fifth of the good services they receive, they give 0-0.2 (camouflaged bad-mouthing).
+ * The `thumbs` raters after the 24 seeds rate thumbs up / down: 0.9 when satisfied at 0.75 or more,
+ * else 0.1 (honest, on a binary scale with a bar of 0.75); the draws are the same with or without them.
  */
-function noisyWorld(o: { seed: number; liars?: number; k?: number }) {
+function noisyWorld(o: { seed: number; liars?: number; k?: number; thumbs?: number }) {
   const rng = new Prng(o.seed);
   const n = 120;
   const nodes = Array.from({ length: n }, (_, i) => `h${i}`);
   const liars = new Set(nodes.slice(n - (o.liars ?? 0)));
+  const thumbs = new Set(nodes.slice(24, 24 + (o.thumbs ?? 0)));
   const q = nodes.map(() => (rng.chance(0.85) ? 0.75 + 0.23 * rng.next() : 0.1 + 0.5 * rng.next()));
   const strict = nodes.map((x) => (liars.has(x) ? 0 : -0.2 + 0.35 * rng.next()));
   const pop = nodes.map(() => Math.exp(0.8 * rng.normal()));
@@ -34,10 +37,11 @@ function noisyWorld(o: { seed: number; liars?: number; k?: number }) {
         const sat = clip(q[j] + 0.2 * rng.normal());
         let v = clip(sat + strict[i]);
         if (liars.has(nodes[i]) && sat >= 0.5 && rng.chance(0.2)) v = 0.2 * rng.next();
+        if (thumbs.has(nodes[i])) v = sat >= 0.75 ? 0.9 : 0.1;
         ratings.push({ from: nodes[i], to: nodes[j], value: v, time: e * DAY + rng.int(DAY) });
       }
   ratings.sort((a, b) => a.time - b.time);
-  return { nodes, ratings, seeds: new Set(nodes.slice(0, 24)), liars };
+  return { nodes, ratings, seeds: new Set(nodes.slice(0, 24)), liars, thumbs, quality: new Map(nodes.map((x, i) => [x, q[i]])) };
 }
 const flaggedAs = (ds: { entity: string; kind: number }[], kind: number) => new Set(ds.filter((d) => d.kind === kind).map((d) => d.entity));
 
@@ -133,6 +137,73 @@ describe("trust/robust: per-rater tail test (Whitby et al.'s quantile filter, ac
   it("rejects a tail quantile out of range", () => {
     const w = noisyWorld({ seed: 1 });
     expect(() => analyze(w.ratings, w.nodes, w.seeds, { tailQuantile: 0.5 })).to.throw(/tailQuantile/);
+  });
+});
+
+describe("trust/robust: raters on a binary scale are compared at their own bar (docs/specs/trust.md §4 point 2a)", () => {
+  it("honest thumbs-up/down raters (two values, a bar of 0.75) are not flagged, though they say bad on a fifth to a half of good services", () => {
+    let flagged = 0;
+    for (const seed of [1, 2, 3]) {
+      const w = noisyWorld({ seed, liars: 8, k: 4, thumbs: 20 });
+      const f = new Set(analyze(w.ratings, w.nodes, w.seeds).detections.map((d) => d.entity));
+      flagged += [...w.thumbs].filter((x) => f.has(x)).length;
+    }
+    // compared at 0.5 (or ranked in the tail test) 50 of the 60 are flagged bad-mouthing
+    expect(flagged, "thumbs raters flagged, of 60").to.be.at.most(2);
+  });
+
+  it("with thumbs raters among them, camouflaged liars on the continuous scale are still caught: the thumbs values are no part of the tail test's ranks", () => {
+    let caught = 0;
+    let honest = 0;
+    for (const seed of [1, 2, 3, 4, 5]) {
+      const w = noisyWorld({ seed, liars: 8, k: 4, thumbs: 20 });
+      const f = new Set(analyze(w.ratings, w.nodes, w.seeds).detections.map((d) => d.entity));
+      caught += [...w.liars].filter((x) => f.has(x)).length;
+      honest += w.nodes.filter((x) => !w.liars.has(x) && !w.thumbs.has(x) && f.has(x)).length;
+    }
+    // 33 of 40; 19 with the thumbs raters' 0.1s among the ranks (a liar's 0-0.2 is then no outlier)
+    expect(caught, "liars caught, of 40").to.be.at.least(28);
+    expect(honest, "other honest raters flagged").to.be.at.most(3);
+  });
+
+  it("a thumbs rater's bad verdict counts in the others' reference as what it implies at 0.5: liars tested against that reference are caught", () => {
+    let caught = 0;
+    for (const seed of [1, 2, 3, 4, 5]) {
+      const w = noisyWorld({ seed, liars: 8, k: 4, thumbs: 40 });
+      // the unfair-rater test alone (point 2), which reads the reference
+      const f = new Set(analyze(w.ratings, w.nodes, w.seeds, { tailQuantile: 0 }).detections.map((d) => d.entity));
+      caught += [...w.liars].filter((x) => f.has(x)).length;
+    }
+    // 14 of 40; 10 when a thumbs "bad" (below 0.75) counts as bad at 0.5
+    expect(caught, "liars caught by point 2, of 40").to.be.at.least(12);
+  });
+
+  it("a rater with two values on the same side of the middle (0.9 and 1 for everyone) is no binary rater: praising bad providers is still good-mouthing", () => {
+    let caught = 0;
+    for (const seed of [1, 2, 3, 4, 5]) {
+      const w = noisyWorld({ seed, liars: 8, k: 4 });
+      // the 8 "liars" praise everyone instead: 1 for a provider of quality 0.5 or more, 0.9 for the others
+      const ratings = w.ratings.map((r) => (w.liars.has(r.from) ? { ...r, value: w.quality.get(r.to)! >= 0.5 ? 1 : 0.9 } : r));
+      const f = flaggedAs(analyze(ratings, w.nodes, w.seeds).detections, AttackKind.GoodMouthing);
+      caught += [...w.liars].filter((x) => f.has(x)).length;
+    }
+    expect(caught, "praisers flagged good-mouthing, of 40").to.be.at.least(30);
+  });
+
+  it("a thumbs rater's verdict weighs in effective trust as the continuous raters' values on the same side of its bar", () => {
+    const mean = (thumbs: number) => {
+      let s = 0;
+      let n = 0;
+      for (const seed of [1, 2, 3, 4, 5]) {
+        const w = noisyWorld({ seed, k: 4, thumbs });
+        const a = analyze(w.ratings, w.nodes, w.seeds);
+        for (const x of w.nodes) if (w.quality.get(x)! >= 0.75) ((s += a.trust.get(x)!), n++);
+      }
+      return s / n;
+    };
+    // the same services rated on the continuous scale, and by 20 thumbs raters: 0.023 apart (0.043 with the
+    // thumbs' 0.1 and 0.9 taken at face value)
+    expect(mean(0) - mean(20)).to.be.at.most(0.03);
   });
 });
 

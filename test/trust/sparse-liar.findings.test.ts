@@ -1,0 +1,36 @@
+/**
+ * Finding (session 13): bad-mouthers who lie rarely. The world of test/trust/binary-liar.test.ts (rt-clean,
+ * 500 nodes, seeds 1-2; 25 non-seed raters, 5%, against 5 victims of quality >= 0.9), but each attacker
+ * redirects an interaction to a victim only in every third round: 8 lies each over 24 rounds, 200 in all,
+ * against about as many honest observations of the victims. Each liar's lies are too few for point 2
+ * (z >= 4) or the tail test, on either scale; together they are the victims' majority.
+ *
+ * Measured with session 13's detectors, seed 1 / seed 2: continuous liars (0-0.2 on the victims) 0 / 0 of
+ * 25 flagged, victims' trust lowered by 0.387 / 0.542; binary liars (0.1 / 0.9) 0 / 5 of 25, 0.363 /
+ * 0.519; honest harsh thumbs raters (redirected alike) cost the victims 0.021 / 0.026. Before session 13 the binary liars
+ * were 9 / 11 of 25 flagged (0.156 / 0.255): their 0.1s were read on the continuous scale, where the
+ * honest harsh raters' were too (24 / 24 of 25 flagged). What is missing is not a per-rater test but a
+ * bound on what raters who are each under every threshold can do together to one target (effective trust
+ * anchored on the seeds' view of the target, as the reference already is; docs/specs/trust.md §4, point 2a).
+ *
+ * Fails while the finding is open: at least 20 of 25 liars flagged and no more harm than twice the honest
+ * harsh raters', on each scale.
+ */
+import { expect } from "chai";
+import { attackWorld } from "../helpers/binary-liar-world";
+
+describe("trust/robust (finding): bad-mouthers who lie in one round of three", function () {
+  this.timeout(600_000);
+  for (const seed of [1, 2])
+    for (const mode of ["continuousLiar", "binaryLiar"] as const)
+      it(`seed ${seed}, ${mode === "binaryLiar" ? "binary" : "continuous"} scale: at least 20 of 25 flagged, and at most twice the honest harsh raters' harm`, () => {
+        const w = attackWorld(seed, 3);
+        const honest = w.run("honest");
+        const harsh = w.run("harsh");
+        const liars = w.run(mode);
+        const loss = honest.victimTrust - liars.victimTrust;
+        const msg = `victims' loss ${loss.toFixed(3)} (harsh raters' ${(honest.victimTrust - harsh.victimTrust).toFixed(3)}), ${liars.attackersFlagged}/25 flagged`;
+        expect(liars.attackersFlagged, msg).to.be.at.least(20);
+        expect(loss, msg).to.be.at.most(2 * Math.max(0.01, honest.victimTrust - harsh.victimTrust));
+      });
+});
