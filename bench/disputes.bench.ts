@@ -56,7 +56,7 @@ async function gasAt(n: number, prefix: string) {
   }
   await ethers.provider.send("evm_increaseTime", [Number(P.commitPeriod) + 1]);
   const reveals: bigint[] = [];
-  for (const [i, v] of voters.entries()) reveals.push((await dl.reveal(id, v, i % 3 === 0 ? 1 : 0, salts[i])).gasUsed);
+  for (const [i, v] of voters.entries()) reveals.push((await dl.reveal(id, v, i % 3 === 0 ? 1 : 0, salts[i]))!.gasUsed);
   await ethers.provider.send("evm_increaseTime", [Number(P.revealPeriod) + Number(P.appealPeriod) + 1]);
   const { resolve, settles } = await dl.resolveAndSettle(id);
   // An appeal: a second dispute decided 2 to 1 for the claim, appealed by the respondent's
