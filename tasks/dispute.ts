@@ -150,7 +150,7 @@ task("dispute:commit", "Commits a vote (Step 2); the salt is kept in the keystor
     try {
       r = await (await c.ledgerFor(c.entityId(a.voter))).commit(BigInt(a.id), c.entityId(a.voter), a.choice, journal);
     } catch (e) {
-      if (e instanceof c.CommitConflictError) throw new RefusedError(`dispute:commit: ${e.message}`);
+      if (e instanceof c.CommitConflictError) throw new RefusedError(`dispute:commit: ${a.voter}: ${e.message}`);
       throw e;
     }
     console.log(

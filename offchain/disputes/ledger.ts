@@ -182,13 +182,13 @@ export class DisputeLedger {
     if (earlier) {
       if (earlier.choice !== choice)
         throw new CommitConflictError(
-          `--choice: ${voter} has a commit of choice ${earlier.choice} on #${id} journaled (it may be on-chain); commit it again with --choice ${earlier.choice}`,
+          `--choice: the journaled vote on #${id} is choice ${earlier.choice} (it may be on-chain); commit it again with --choice ${earlier.choice}`,
         );
       salt = earlier.salt;
       const held = await onChain();
       if (held === mine(salt)) return { salt, existing: true };
       if (held !== "0x" + "00".repeat(20))
-        throw new CommitConflictError(`${voter}'s commitment on #${id} round ${round} is not the journaled vote's: its salt is not here`);
+        throw new CommitConflictError(`the commitment on #${id} round ${round} is not the journaled vote's: its salt is not here`);
     } else {
       salt = hexlify(randomBytes(32));
       journal.keep({ choice, salt });

@@ -121,7 +121,7 @@ describe("disputes: a lost reply never strands a party (h13-red D1: the commit's
     const err = await failure(new DisputeLedger(f.disputes.connect(f.signerOf.get(voter)!)).commit(1n, voter, 0, journal));
     expect([err?.name, err?.message]).to.deep.equal([
       "CommitConflictError",
-      `--choice: ${voter} has a commit of choice 1 on #1 journaled (it may be on-chain); commit it again with --choice 1`,
+      "--choice: the journaled vote on #1 is choice 1 (it may be on-chain); commit it again with --choice 1",
     ]);
     expect(journal.load()).to.deep.equal(kept);
   });

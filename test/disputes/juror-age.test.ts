@@ -88,4 +88,17 @@ describe("juror age: counted from the standing's grant, not the id's first regis
     const weight = await votes(f, dormant);
     expect(weight, "the dormant id voted with full weight one block after it gained standing (its first registration lent it age)").to.equal(0n);
   });
+
+  it("the same dormant id votes with full weight once its standing is minAge blocks old", async () => {
+    const f = await loadFixture(fixture);
+    const dormant = await f.owl("dormant");
+    await f.trust.connect(dormant.ctl).register(dormant.avatar, Kind.Avatar);
+    await mine(Number(P.minAge) + 1);
+    await dormant.activate();
+    const granted = BigInt(await ethers.provider.getBlockNumber());
+    await mine(Number(P.minAge));
+    const [rep, since] = await f.trust.standingAt(dormant.avatar, granted);
+    expect([rep, since]).to.deep.equal([5n * 10n ** 17n, granted]); // the attestation's 0.5, granted in its block
+    expect(await votes(f, dormant)).to.equal(rep);
+  });
 });
