@@ -56,69 +56,75 @@ const PHASES = ["none", "commit", "reveal", "appeal", "resolvable", "resolved"];
 task("dispute:open", "Opens a dispute (Step 1): parties, nature, number of proposed resolutions, evidence on IPFS")
   .addParam("claimant", "The claimant entity (its controller, one of this node's accounts, signs)")
   .addParam("respondent", "The respondent entity")
-  .addOptionalParam("nature", "service | avatar (an upheld avatar dispute emits TraceRequested: advisory, no trace follows by itself)", "service")
+  .addOptionalParam(
+    "nature",
+    "service | avatar (an upheld avatar dispute emits TraceRequested: advisory, no trace follows by itself)",
+    "service",
+  )
   .addOptionalParam("options", "Number of proposed resolutions, 2..8 (0 = claim upheld)", 2, types.int)
   .addOptionalParam("evidence", "A file to store on IPFS as evidence")
   .addOptionalParam(
     "request",
     "A name for this request (default: derived from the parties, nature, options and evidence). A retry of the same request never opens a second dispute; a new name opens another with the same content",
   )
-  .setAction(async (a: { claimant: string; respondent: string; nature: string; options: number; evidence?: string; request?: string }, hre) => {
-    const c = await disputeContext(hre);
-    // Every input is checked here, by flag, before the evidence goes to IPFS or anything is sent.
-    // The contract refuses the same mistakes with errors of their own (IDisputeResolution):
-    // --options outside 2..8 InvalidOptions(options), --respondent = --claimant SelfDispute(entity),
-    // an unregistered --respondent UnknownRespondent(respondent). The CLI's error line decodes
-    // them with the flag that gave the entity (tasks/lib/cli.ts describeError).
-    if (!(a.nature in c.Nature)) throw new UsageError(`dispute:open: --nature must be one of ${Object.keys(c.Nature).join(", ")}`);
-    if (!Number.isInteger(a.options) || a.options < 2 || a.options > 8)
-      throw new UsageError(`dispute:open: --options must be 2 to 8 proposed resolutions, got ${a.options}`);
-    if (c.entityId(a.claimant) === c.entityId(a.respondent))
-      throw new UsageError(`dispute:open: --respondent "${a.respondent}" is the claimant; a dispute needs two parties`);
-    for (const [flag, name] of [
-      ["--claimant", a.claimant],
-      ["--respondent", a.respondent],
-    ] as const)
-      if (Number((await c.tm.entity(c.entityId(name))).kind) === 0)
-        throw new UsageError(`dispute:open: ${flag} "${name}" is not a registered entity (\`trust:register --entity ${name}\` first)`);
-    if (a.evidence !== undefined && !fs.existsSync(a.evidence))
-      throw new UsageError(`dispute:open: --evidence ${a.evidence}: no such file`);
-    if (a.request !== undefined && !/^[A-Za-z0-9._-]{1,64}$/.test(a.request))
-      throw new UsageError(`dispute:open: --request must be 1 to 64 letters, digits, '.', '_' or '-'`);
-    const ev = a.evidence ? await c.putEvidence(c.store, new Uint8Array(fs.readFileSync(a.evidence))) : undefined;
-    const deposit = (await c.dr.params()).deposit;
-    const claimantLedger = await c.ledgerFor(c.entityId(a.claimant));
-    const request = [
-      c.entityId(a.claimant),
-      c.entityId(a.respondent),
-      c.Nature[a.nature as keyof typeof c.Nature],
-      a.options,
-      ev ? "0x" + Buffer.from(ev.digest).toString("hex") : "0x" + "00".repeat(32),
-      ev?.cid ?? "",
-    ] as const;
-    // The intent is journaled before the dispute is sent (h13-red D2): a retry after a lost reply
-    // finds its DisputeOpened, or its pending transaction, instead of opening a second dispute.
-    const rec = `dispute-open-${a.request ?? hre.ethers.keccak256(hre.ethers.toUtf8Bytes(JSON.stringify(request))).slice(2, 34)}`;
-    const journal = {
-      load: () => (c.keystore.exists(rec) ? (c.keystore.load(rec) as OpenIntent) : undefined),
-      save: (i: OpenIntent) => (c.keystore.exists(rec) ? c.keystore.update(rec, i) : c.keystore.create(rec, i)),
-    };
-    if (journal.load()?.id === undefined)
-      // a role key holds a gas budget, not the deposit: the funder tops it up first (to the deposit, not by it)
-      await c.topUp((await c.tm.entity(c.entityId(a.claimant))).controller, deposit);
-    let r: Awaited<ReturnType<typeof claimantLedger.open>>;
-    try {
-      r = await claimantLedger.open(...request, deposit, journal);
-    } catch (e) {
-      if (e instanceof c.CommitConflictError) throw new RefusedError(`${e.message}; give this request another --request name`);
-      throw e;
-    }
-    const d = await c.dr.dispute(r.id);
-    console.log(
-      `dispute #${r.id}${r.existing ? " (opened by an earlier attempt of this request; nothing sent)" : ""}: commit until ${new Date(Number(d.commitDeadline) * 1000).toISOString()}, reveal until ${new Date(Number(d.revealDeadline) * 1000).toISOString()}${r.tx ? `; ${r.tx.gasUsed.toLocaleString("en-US")} gas` : ""}${ev ? `; evidence ${ev.cid}` : ""}`,
-    );
-    return { id: r.id, existing: r.existing };
-  });
+  .setAction(
+    async (a: { claimant: string; respondent: string; nature: string; options: number; evidence?: string; request?: string }, hre) => {
+      const c = await disputeContext(hre);
+      // Every input is checked here, by flag, before the evidence goes to IPFS or anything is sent.
+      // The contract refuses the same mistakes with errors of their own (IDisputeResolution):
+      // --options outside 2..8 InvalidOptions(options), --respondent = --claimant SelfDispute(entity),
+      // an unregistered --respondent UnknownRespondent(respondent). The CLI's error line decodes
+      // them with the flag that gave the entity (tasks/lib/cli.ts describeError).
+      if (!(a.nature in c.Nature)) throw new UsageError(`dispute:open: --nature must be one of ${Object.keys(c.Nature).join(", ")}`);
+      if (!Number.isInteger(a.options) || a.options < 2 || a.options > 8)
+        throw new UsageError(`dispute:open: --options must be 2 to 8 proposed resolutions, got ${a.options}`);
+      if (c.entityId(a.claimant) === c.entityId(a.respondent))
+        throw new UsageError(`dispute:open: --respondent "${a.respondent}" is the claimant; a dispute needs two parties`);
+      for (const [flag, name] of [
+        ["--claimant", a.claimant],
+        ["--respondent", a.respondent],
+      ] as const)
+        if (Number((await c.tm.entity(c.entityId(name))).kind) === 0)
+          throw new UsageError(`dispute:open: ${flag} "${name}" is not a registered entity (\`trust:register --entity ${name}\` first)`);
+      if (a.evidence !== undefined && !fs.existsSync(a.evidence))
+        throw new UsageError(`dispute:open: --evidence ${a.evidence}: no such file`);
+      if (a.request !== undefined && !/^[A-Za-z0-9._-]{1,64}$/.test(a.request))
+        throw new UsageError(`dispute:open: --request must be 1 to 64 letters, digits, '.', '_' or '-'`);
+      const ev = a.evidence ? await c.putEvidence(c.store, new Uint8Array(fs.readFileSync(a.evidence))) : undefined;
+      const deposit = (await c.dr.params()).deposit;
+      const claimantLedger = await c.ledgerFor(c.entityId(a.claimant));
+      const request = [
+        c.entityId(a.claimant),
+        c.entityId(a.respondent),
+        c.Nature[a.nature as keyof typeof c.Nature],
+        a.options,
+        ev ? "0x" + Buffer.from(ev.digest).toString("hex") : "0x" + "00".repeat(32),
+        ev?.cid ?? "",
+      ] as const;
+      // The intent is journaled before the dispute is sent (h13-red D2): a retry after a lost reply
+      // finds its DisputeOpened, or its pending transaction, instead of opening a second dispute.
+      const rec = `dispute-open-${a.request ?? hre.ethers.keccak256(hre.ethers.toUtf8Bytes(JSON.stringify(request))).slice(2, 34)}`;
+      const journal = {
+        load: () => (c.keystore.exists(rec) ? (c.keystore.load(rec) as OpenIntent) : undefined),
+        save: (i: OpenIntent) => (c.keystore.exists(rec) ? c.keystore.update(rec, i) : c.keystore.create(rec, i)),
+      };
+      if (journal.load()?.id === undefined)
+        // a role key holds a gas budget, not the deposit: the funder tops it up first (to the deposit, not by it)
+        await c.topUp((await c.tm.entity(c.entityId(a.claimant))).controller, deposit);
+      let r: Awaited<ReturnType<typeof claimantLedger.open>>;
+      try {
+        r = await claimantLedger.open(...request, deposit, journal);
+      } catch (e) {
+        if (e instanceof c.CommitConflictError) throw new RefusedError(`${e.message}; give this request another --request name`);
+        throw e;
+      }
+      const d = await c.dr.dispute(r.id);
+      console.log(
+        `dispute #${r.id}${r.existing ? " (opened by an earlier attempt of this request; nothing sent)" : ""}: commit until ${new Date(Number(d.commitDeadline) * 1000).toISOString()}, reveal until ${new Date(Number(d.revealDeadline) * 1000).toISOString()}${r.tx ? `; ${r.tx.gasUsed.toLocaleString("en-US")} gas` : ""}${ev ? `; evidence ${ev.cid}` : ""}`,
+      );
+      return { id: r.id, existing: r.existing };
+    },
+  );
 
 task("dispute:commit", "Commits a vote (Step 2); the salt is kept in the keystore for the reveal")
   .addParam("id", "The dispute id", undefined, types.int)

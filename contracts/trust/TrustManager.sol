@@ -681,7 +681,8 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
         Entity storage o = _entities[org];
         if (o.flags & ATTACK_MASK != 0 || block.number <= CREDIT_MATURITY) return 0;
         s = o.reputation;
-        uint256 then = _reputationHistory[org].upperLookupRecent(uint48(block.number - CREDIT_MATURITY)) & REPUTATION_MASK;
+        uint256 then =
+            _reputationHistory[org].upperLookupRecent(uint48(block.number - CREDIT_MATURITY)) & REPUTATION_MASK;
         if (then < s) s = then;
     }
 

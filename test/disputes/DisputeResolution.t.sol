@@ -1452,7 +1452,11 @@ contract DisputeResolutionMalformedInputTest is DisputeFixture {
     /// standing, reputation 0) `dormant` blocks before the admin verifies it in block G votes only
     /// in disputes whose snapshot is >= G + MIN_AGE, however long it lay dormant; `eligibleWeight`
     /// and `reveal` agree, and `registeredAt` still names the first registration.
-    function testFuzz_reveal_ageCountsFromTheStandingNotTheRegistration(uint256 dormant, uint256 gap, bytes32 salt) public {
+    function testFuzz_reveal_ageCountsFromTheStandingNotTheRegistration(
+        uint256 dormant,
+        uint256 gap,
+        bytes32 salt
+    ) public {
         bytes32 e = ents[N_REGISTERED];
         uint256 born = block.number + 1;
         vm.roll(born);
@@ -1477,7 +1481,9 @@ contract DisputeResolutionMalformedInputTest is DisputeFixture {
         dr.commit(id, e, _commitment(id, e, 1, salt));
         vm.warp(dr.dispute(id).commitDeadline + 1);
         if (!oldEnough)
-            vm.expectRevert(abi.encodeWithSelector(IDisputeResolution.DisputeResolution__NotEligible.selector, id, e, 0.5e18));
+            vm.expectRevert(
+                abi.encodeWithSelector(IDisputeResolution.DisputeResolution__NotEligible.selector, id, e, 0.5e18)
+            );
         dr.reveal(id, e, 1, salt);
         vm.stopPrank();
         assertEq(dr.voteOf(id, e).weight, oldEnough ? 0.5e18 : 0, "weight");

@@ -86,7 +86,10 @@ describe("juror age: counted from the standing's grant, not the id's first regis
     await mine(Number(P.minAge) + 1);
     await dormant.activate(); // the block before the dispute opens: reputation 0.5, verified
     const weight = await votes(f, dormant);
-    expect(weight, "the dormant id voted with full weight one block after it gained standing (its first registration lent it age)").to.equal(0n);
+    expect(
+      weight,
+      "the dormant id voted with full weight one block after it gained standing (its first registration lent it age)",
+    ).to.equal(0n);
   });
 
   it("the same dormant id votes with full weight once its standing is minAge blocks old", async () => {
