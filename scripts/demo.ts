@@ -423,13 +423,13 @@ async function main(): Promise<void> {
       "",
       params.deposit,
     );
-    gas += opened.tx.gasUsed;
+    gas += opened.tx!.gasUsed;
     const jurorLedgers = jurors.map((j) => new DisputeLedger(disputesC.connect(j)));
     const salts: string[] = [];
     for (const [i, v] of voters.entries()) {
       const c = await jurorLedgers[i].commit(opened.id, v, 0);
       salts.push(c.salt);
-      gas += c.tx.gasUsed;
+      gas += c.tx!.gasUsed;
     }
     await hre.network.provider.send("evm_increaseTime", [3_601]);
     for (const [i, v] of voters.entries()) gas += (await jurorLedgers[i].reveal(opened.id, v, 0, salts[i]))!.gasUsed;
