@@ -111,7 +111,9 @@ export class DisputeLedger {
     if (intent) {
       for (const [k, v] of Object.entries(request))
         if (intent[k as keyof typeof request] !== v)
-          throw new CommitConflictError(`dispute:open: the journaled request differs in ${k} (${String(intent[k as keyof typeof request])})`);
+          throw new CommitConflictError(
+            `dispute:open: the journaled request differs in ${k} (${String(intent[k as keyof typeof request])})`,
+          );
       if (intent.id !== undefined) return { id: BigInt(intent.id), existing: true };
       const found = await this.openedFor(intent);
       if (found !== undefined) {
@@ -122,7 +124,8 @@ export class DisputeLedger {
       if (intent.tx && (await provider.getTransaction(intent.tx))) {
         const r = await minedReceipt(provider.getTransaction(intent.tx).then((t) => t!));
         const found2 = await this.openedFor(intent);
-        if (found2 === undefined) throw new Error(`dispute:open: transaction ${intent.tx} was mined (block ${r.blockNumber}) without opening the dispute`);
+        if (found2 === undefined)
+          throw new Error(`dispute:open: transaction ${intent.tx} was mined (block ${r.blockNumber}) without opening the dispute`);
         journal!.save({ ...intent, id: found2.toString() });
         return { id: found2, existing: true };
       }
@@ -130,14 +133,21 @@ export class DisputeLedger {
       intent = { ...request, fromBlock: await provider.getBlockNumber() };
       journal.save(intent);
     }
-    // an earlier transaction the node does not know may still be mined elsewhere: take its nonce
-    const from = await (this.dr.runner as Signer).getAddress();
-    const reuse = intent?.nonce !== undefined && (await provider.getTransactionCount(from, "latest")) <= intent.nonce;
+    // The nonce is journaled before the send (a reply lost on the send itself leaves no hash): an
+    // earlier transaction the node does not know may still be mined elsewhere, so a resend takes
+    // its nonce while the account's mined count has not passed it; at most one of them is mined.
+    let nonce: number | undefined;
+    if (journal && intent) {
+      const from = await (this.dr.runner as Signer).getAddress();
+      const reuse = intent.nonce !== undefined && (await provider.getTransactionCount(from, "latest")) <= intent.nonce;
+      nonce = reuse ? intent.nonce! : await provider.getTransactionCount(from, "pending");
+      journal.save((intent = { ...intent, nonce, tx: undefined }));
+    }
     const sent = await this.dr.openDispute(claimant, respondent, nature, options, evidence, cid, {
       value: deposit,
-      ...(reuse ? { nonce: intent!.nonce } : {}),
+      ...(nonce === undefined ? {} : { nonce }),
     });
-    if (journal && intent) journal.save((intent = { ...intent, tx: sent.hash, nonce: sent.nonce }));
+    if (journal && intent) journal.save((intent = { ...intent, tx: sent.hash }));
     const r = await minedReceipt(sent);
     const ev = r.logs.map((l) => this.dr.interface.parseLog(l)).find((l) => l?.name === "DisputeOpened");
     const id = ev!.args.id as bigint;

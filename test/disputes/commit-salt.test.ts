@@ -196,6 +196,18 @@ describe("disputes: a retry never has a second effect (h13-red D2: dispute:open)
     expect([again.id, again.existing, await f.disputes.disputeCount()]).to.deep.equal([1n, true, 1n]);
   });
 
+  it("a retry whose first reply was lost on the send itself (no hash journaled) finds the dispute by its event", async () => {
+    const f = await loadFixture(deployDisputeFixture);
+    const claimant = f.signerOf.get(id("claimant"))!;
+    const { dr } = breaksAfterSend(f.disputes.connect(claimant), "openDispute");
+    const journal = openJournal();
+    await failure(new DisputeLedger(dr).open(...request, P.deposit, journal));
+    expect(journal.intent?.nonce, "the nonce is journaled before the send").to.be.a("number");
+    delete journal.intent!.tx; // as if eth_sendRawTransaction's reply had been lost
+    const r = await new DisputeLedger(f.disputes.connect(claimant)).open(...request, P.deposit, journal);
+    expect([r.id, r.existing, await f.disputes.disputeCount()]).to.deep.equal([1n, true, 1n]);
+  });
+
   it("a retry while the first transaction is still pending waits for it instead of sending again", async () => {
     const f = await loadFixture(deployDisputeFixture);
     const claimant = f.signerOf.get(id("claimant"))!;
