@@ -51,12 +51,12 @@ async function gasAt(n: number, prefix: string) {
   const salts: string[] = [];
   for (const [i, v] of voters.entries()) {
     const r = await dl.commit(id, v, i % 3 === 0 ? 1 : 0);
-    commits.push(r.tx.gasUsed);
+    commits.push(r.tx!.gasUsed); // no journal: always sent
     salts.push(r.salt);
   }
   await ethers.provider.send("evm_increaseTime", [Number(P.commitPeriod) + 1]);
   const reveals: bigint[] = [];
-  for (const [i, v] of voters.entries()) reveals.push((await dl.reveal(id, v, i % 3 === 0 ? 1 : 0, salts[i])).gasUsed);
+  for (const [i, v] of voters.entries()) reveals.push((await dl.reveal(id, v, i % 3 === 0 ? 1 : 0, salts[i]))!.gasUsed);
   await ethers.provider.send("evm_increaseTime", [Number(P.revealPeriod) + Number(P.appealPeriod) + 1]);
   const { resolve, settles } = await dl.resolveAndSettle(id);
   // An appeal: a second dispute decided 2 to 1 for the claim, appealed by the respondent's
@@ -83,10 +83,10 @@ async function gasAt(n: number, prefix: string) {
   return {
     n,
     appeal,
-    open: open.gasUsed,
+    open: open!.gasUsed, // no journal: always sent
     commit: median(commits),
     reveal: median(reveals),
-    resolve: resolve.gasUsed,
+    resolve: resolve!.gasUsed,
     settlePerVoter: median(settles.map((s) => s.gasUsed)),
   };
 }
@@ -132,10 +132,10 @@ async function latencyOnNode(voters: number) {
     for (const [i, v] of vs.entries()) await dl.reveal(id, v, 0, salts[i]);
     await provider.send("evm_increaseTime", [Number(P.revealPeriod) + Number(P.appealPeriod) + 1]);
     const { settles } = await dl.resolveAndSettle(id);
-    const end = settles.length ? settles[settles.length - 1].block : tx.block;
+    const end = settles.length ? settles[settles.length - 1].block : tx!.block;
     const seconds = (performance.now() - t0) / 1000;
     provider.destroy();
-    return { voters, blocks: end - tx.block, wallSeconds: seconds, chainSeconds: Number(P.commitPeriod + P.revealPeriod) };
+    return { voters, blocks: end - tx!.block, wallSeconds: seconds, chainSeconds: Number(P.commitPeriod + P.revealPeriod) };
   } finally {
     await node.stop();
   }

@@ -423,20 +423,20 @@ async function main(): Promise<void> {
       "",
       params.deposit,
     );
-    gas += opened.tx.gasUsed;
+    gas += opened.tx!.gasUsed;
     const jurorLedgers = jurors.map((j) => new DisputeLedger(disputesC.connect(j)));
     const salts: string[] = [];
     for (const [i, v] of voters.entries()) {
       const c = await jurorLedgers[i].commit(opened.id, v, 0);
       salts.push(c.salt);
-      gas += c.tx.gasUsed;
+      gas += c.tx!.gasUsed;
     }
     await hre.network.provider.send("evm_increaseTime", [3_601]);
-    for (const [i, v] of voters.entries()) gas += (await jurorLedgers[i].reveal(opened.id, v, 0, salts[i])).gasUsed;
+    for (const [i, v] of voters.entries()) gas += (await jurorLedgers[i].reveal(opened.id, v, 0, salts[i]))!.gasUsed;
     // the reveal period, then the appeal window (nobody appeals: the verdict is final)
     await hre.network.provider.send("evm_increaseTime", [Number(params.revealPeriod + params.appealPeriod) + 1]);
     const r = await dl.resolveAndSettle(opened.id);
-    gas += r.resolve.gasUsed + r.settles.reduce((g, x) => g + x.gasUsed, 0n);
+    gas += r.resolve!.gasUsed + r.settles.reduce((g, x) => g + x.gasUsed, 0n);
     const traceEvents = await disputesC.queryFilter(disputesC.filters.TraceRequested(opened.id));
     if (traceEvents.length !== 1) throw new Error("no trace requested");
     return { detail: `dispute #${opened.id} upheld by ${voters.length} reputation-weighted voters; TraceRequested emitted`, gas };

@@ -6,11 +6,12 @@ import fs from "fs";
 import { task, types } from "hardhat/config";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import { RefusedError, UsageError } from "./lib/cli";
+import type { OpenIntent } from "../offchain/disputes/ledger";
 
 async function disputeContext(hre: HardhatRuntimeEnvironment) {
   const [
     { localState, deployedAddress, accountSigner, roleAccounts },
-    { DisputeLedger, Nature },
+    { DisputeLedger, Nature, CommitConflictError },
     { entityId, putEvidence },
     { DisputeResolution__factory, TrustManager__factory },
   ] = await Promise.all([
@@ -31,7 +32,20 @@ async function disputeContext(hre: HardhatRuntimeEnvironment) {
   };
   /** Tops an account up to `value` plus its gas budget before a payment (role keys hold gas only). */
   const topUp = (address: string, value: bigint) => roleAccounts(hre, local.keystore).topUp(address, value);
-  return { ...local, dr, tm, ledger: new DisputeLedger(dr), ledgerFor, accountSigner, topUp, Nature, entityId, putEvidence, DisputeLedger };
+  return {
+    ...local,
+    dr,
+    tm,
+    ledger: new DisputeLedger(dr),
+    ledgerFor,
+    accountSigner,
+    topUp,
+    Nature,
+    entityId,
+    putEvidence,
+    DisputeLedger,
+    CommitConflictError,
+  };
 }
 
 /** The keystore record of a voter's salt: one per (dispute, round, voter); round 0 keeps its old name. */
@@ -42,49 +56,75 @@ const PHASES = ["none", "commit", "reveal", "appeal", "resolvable", "resolved"];
 task("dispute:open", "Opens a dispute (Step 1): parties, nature, number of proposed resolutions, evidence on IPFS")
   .addParam("claimant", "The claimant entity (its controller, one of this node's accounts, signs)")
   .addParam("respondent", "The respondent entity")
-  .addOptionalParam("nature", "service | avatar (an upheld avatar dispute requests a trace)", "service")
+  .addOptionalParam(
+    "nature",
+    "service | avatar (an upheld avatar dispute emits TraceRequested: advisory, no trace follows by itself)",
+    "service",
+  )
   .addOptionalParam("options", "Number of proposed resolutions, 2..8 (0 = claim upheld)", 2, types.int)
   .addOptionalParam("evidence", "A file to store on IPFS as evidence")
-  .setAction(async (a: { claimant: string; respondent: string; nature: string; options: number; evidence?: string }, hre) => {
-    const c = await disputeContext(hre);
-    // Every input is checked here, by flag, before the evidence goes to IPFS or anything is sent.
-    // The contract refuses the same mistakes with errors of their own (IDisputeResolution):
-    // --options outside 2..8 InvalidOptions(options), --respondent = --claimant SelfDispute(entity),
-    // an unregistered --respondent UnknownRespondent(respondent). The CLI's error line decodes
-    // them with the flag that gave the entity (tasks/lib/cli.ts describeError).
-    if (!(a.nature in c.Nature)) throw new UsageError(`dispute:open: --nature must be one of ${Object.keys(c.Nature).join(", ")}`);
-    if (!Number.isInteger(a.options) || a.options < 2 || a.options > 8)
-      throw new UsageError(`dispute:open: --options must be 2 to 8 proposed resolutions, got ${a.options}`);
-    if (c.entityId(a.claimant) === c.entityId(a.respondent))
-      throw new UsageError(`dispute:open: --respondent "${a.respondent}" is the claimant; a dispute needs two parties`);
-    for (const [flag, name] of [
-      ["--claimant", a.claimant],
-      ["--respondent", a.respondent],
-    ] as const)
-      if (Number((await c.tm.entity(c.entityId(name))).kind) === 0)
-        throw new UsageError(`dispute:open: ${flag} "${name}" is not a registered entity (\`trust:register --entity ${name}\` first)`);
-    if (a.evidence !== undefined && !fs.existsSync(a.evidence))
-      throw new UsageError(`dispute:open: --evidence ${a.evidence}: no such file`);
-    const ev = a.evidence ? await c.putEvidence(c.store, new Uint8Array(fs.readFileSync(a.evidence))) : undefined;
-    const deposit = (await c.dr.params()).deposit;
-    const claimantLedger = await c.ledgerFor(c.entityId(a.claimant));
-    // a role key holds a gas budget, not the deposit: the funder tops it up first
-    await c.topUp((await c.tm.entity(c.entityId(a.claimant))).controller, deposit);
-    const r = await claimantLedger.open(
-      c.entityId(a.claimant),
-      c.entityId(a.respondent),
-      c.Nature[a.nature as keyof typeof c.Nature],
-      a.options,
-      ev ? "0x" + Buffer.from(ev.digest).toString("hex") : "0x" + "00".repeat(32),
-      ev?.cid ?? "",
-      deposit,
-    );
-    const d = await c.dr.dispute(r.id);
-    console.log(
-      `dispute #${r.id}: commit until ${new Date(Number(d.commitDeadline) * 1000).toISOString()}, reveal until ${new Date(Number(d.revealDeadline) * 1000).toISOString()}; ${r.tx.gasUsed.toLocaleString("en-US")} gas${ev ? `; evidence ${ev.cid}` : ""}`,
-    );
-    return { id: r.id };
-  });
+  .addOptionalParam(
+    "request",
+    "A name for this request (default: derived from the parties, nature, options and evidence). A retry of the same request never opens a second dispute; a new name opens another with the same content",
+  )
+  .setAction(
+    async (a: { claimant: string; respondent: string; nature: string; options: number; evidence?: string; request?: string }, hre) => {
+      const c = await disputeContext(hre);
+      // Every input is checked here, by flag, before the evidence goes to IPFS or anything is sent.
+      // The contract refuses the same mistakes with errors of their own (IDisputeResolution):
+      // --options outside 2..8 InvalidOptions(options), --respondent = --claimant SelfDispute(entity),
+      // an unregistered --respondent UnknownRespondent(respondent). The CLI's error line decodes
+      // them with the flag that gave the entity (tasks/lib/cli.ts describeError).
+      if (!(a.nature in c.Nature)) throw new UsageError(`dispute:open: --nature must be one of ${Object.keys(c.Nature).join(", ")}`);
+      if (!Number.isInteger(a.options) || a.options < 2 || a.options > 8)
+        throw new UsageError(`dispute:open: --options must be 2 to 8 proposed resolutions, got ${a.options}`);
+      if (c.entityId(a.claimant) === c.entityId(a.respondent))
+        throw new UsageError(`dispute:open: --respondent "${a.respondent}" is the claimant; a dispute needs two parties`);
+      for (const [flag, name] of [
+        ["--claimant", a.claimant],
+        ["--respondent", a.respondent],
+      ] as const)
+        if (Number((await c.tm.entity(c.entityId(name))).kind) === 0)
+          throw new UsageError(`dispute:open: ${flag} "${name}" is not a registered entity (\`trust:register --entity ${name}\` first)`);
+      if (a.evidence !== undefined && !fs.existsSync(a.evidence))
+        throw new UsageError(`dispute:open: --evidence ${a.evidence}: no such file`);
+      if (a.request !== undefined && !/^[A-Za-z0-9._-]{1,64}$/.test(a.request))
+        throw new UsageError(`dispute:open: --request must be 1 to 64 letters, digits, '.', '_' or '-'`);
+      const ev = a.evidence ? await c.putEvidence(c.store, new Uint8Array(fs.readFileSync(a.evidence))) : undefined;
+      const deposit = (await c.dr.params()).deposit;
+      const claimantLedger = await c.ledgerFor(c.entityId(a.claimant));
+      const request = [
+        c.entityId(a.claimant),
+        c.entityId(a.respondent),
+        c.Nature[a.nature as keyof typeof c.Nature],
+        a.options,
+        ev ? "0x" + Buffer.from(ev.digest).toString("hex") : "0x" + "00".repeat(32),
+        ev?.cid ?? "",
+      ] as const;
+      // The intent is journaled before the dispute is sent (h13-red D2): a retry after a lost reply
+      // finds its DisputeOpened, or its pending transaction, instead of opening a second dispute.
+      const rec = `dispute-open-${a.request ?? hre.ethers.keccak256(hre.ethers.toUtf8Bytes(JSON.stringify(request))).slice(2, 34)}`;
+      const journal = {
+        load: () => (c.keystore.exists(rec) ? (c.keystore.load(rec) as OpenIntent) : undefined),
+        save: (i: OpenIntent) => (c.keystore.exists(rec) ? c.keystore.update(rec, i) : c.keystore.create(rec, i)),
+      };
+      if (journal.load()?.id === undefined)
+        // a role key holds a gas budget, not the deposit: the funder tops it up first (to the deposit, not by it)
+        await c.topUp((await c.tm.entity(c.entityId(a.claimant))).controller, deposit);
+      let r: Awaited<ReturnType<typeof claimantLedger.open>>;
+      try {
+        r = await claimantLedger.open(...request, deposit, journal);
+      } catch (e) {
+        if (e instanceof c.CommitConflictError) throw new RefusedError(`${e.message}; give this request another --request name`);
+        throw e;
+      }
+      const d = await c.dr.dispute(r.id);
+      console.log(
+        `dispute #${r.id}${r.existing ? " (opened by an earlier attempt of this request; nothing sent)" : ""}: commit until ${new Date(Number(d.commitDeadline) * 1000).toISOString()}, reveal until ${new Date(Number(d.revealDeadline) * 1000).toISOString()}${r.tx ? `; ${r.tx.gasUsed.toLocaleString("en-US")} gas` : ""}${ev ? `; evidence ${ev.cid}` : ""}`,
+      );
+      return { id: r.id, existing: r.existing };
+    },
+  );
 
 task("dispute:commit", "Commits a vote (Step 2); the salt is kept in the keystore for the reveal")
   .addParam("id", "The dispute id", undefined, types.int)
@@ -105,19 +145,26 @@ task("dispute:commit", "Commits a vote (Step 2); the salt is kept in the keystor
         `dispute:commit: ${a.voter} has no vote in #${a.id} (below the minimum reputation or age at the snapshot, an entity of a party's controller, or flagged)`,
       );
     const rec = saltRecord(String(a.id), a.voter, Number((await c.dr.dispute(a.id)).round));
-    const r = await (
-      await c.ledgerFor(c.entityId(a.voter))
-    ).commit(
-      BigInt(a.id),
-      c.entityId(a.voter),
-      a.choice,
-      (salt) => c.keystore.create(rec, { dispute: a.id, voter: a.voter, choice: a.choice, salt }),
-      () => c.keystore.remove(rec),
-    );
+    // The salt is journaled before the send and deleted only if the contract refused the commit;
+    // a retry resends the journaled vote or, if the chain holds it, sends nothing (h13-red D1).
+    const journal = {
+      load: () => (c.keystore.exists(rec) ? (c.keystore.load(rec) as { choice: number; salt: string }) : undefined),
+      keep: (r: { choice: number; salt: string }) => c.keystore.create(rec, { dispute: a.id, voter: a.voter, ...r }),
+      forget: () => c.keystore.remove(rec),
+    };
+    let r: Awaited<ReturnType<InstanceType<typeof c.DisputeLedger>["commit"]>>;
+    try {
+      r = await (await c.ledgerFor(c.entityId(a.voter))).commit(BigInt(a.id), c.entityId(a.voter), a.choice, journal);
+    } catch (e) {
+      if (e instanceof c.CommitConflictError) throw new RefusedError(`dispute:commit: ${a.voter}: ${e.message}`);
+      throw e;
+    }
     console.log(
-      `${a.voter} committed on #${a.id}; it will weigh ${(Number(weight) / 1e18).toFixed(4)} when revealed; ${r.tx.gasUsed.toLocaleString("en-US")} gas`,
+      r.existing
+        ? `${a.voter}'s vote on #${a.id} was already committed (an earlier attempt); its salt is in the keystore for the reveal`
+        : `${a.voter} committed on #${a.id}; it will weigh ${(Number(weight) / 1e18).toFixed(4)} when revealed; ${r.tx!.gasUsed.toLocaleString("en-US")} gas`,
     );
-    return { weight };
+    return { weight, existing: r.existing };
   });
 
 task("dispute:reveal", "Reveals a committed vote with the salt from the keystore")
@@ -128,8 +175,10 @@ task("dispute:reveal", "Reveals a committed vote with the salt from the keystore
     const round = Number((await c.dr.dispute(a.id)).round);
     const s = c.keystore.load(saltRecord(String(a.id), a.voter, round)) as { choice: number; salt: string };
     const tx = await (await c.ledgerFor(c.entityId(a.voter))).reveal(BigInt(a.id), c.entityId(a.voter), s.choice, s.salt);
-    console.log(`${a.voter} revealed choice ${s.choice} on #${a.id}; ${tx.gasUsed.toLocaleString("en-US")} gas`);
-    return { choice: s.choice };
+    console.log(
+      `${a.voter} revealed choice ${s.choice} on #${a.id}; ${tx ? `${tx.gasUsed.toLocaleString("en-US")} gas` : "already revealed (an earlier attempt): nothing sent"}`,
+    );
+    return { choice: s.choice, existing: tx === undefined };
   });
 
 task("dispute:appeal", "Appeals the current round's verdict to a larger panel (the losing side's controller pays the appeal fee)")
@@ -183,7 +232,9 @@ task(
         ? `#${a.id}: void (revealed weight below the quorum)`
         : `#${a.id} (${round}): resolution ${d.outcome} with ${((Number(t[Number(d.outcome)]) / Number(total)) * 100).toFixed(1)}% of the revealed weight (Eq. 21-22), margin ${(Number(d.margin) / 1e18).toFixed(3)}${d.tieBroken ? ", a tie: the claim is not upheld" : ""}`,
     );
-    console.log(`  resolve ${r.resolve.gasUsed.toLocaleString("en-US")} gas, ${r.settles.length} settle transaction(s)`);
+    console.log(
+      `  ${r.resolve ? `resolve ${r.resolve.gasUsed.toLocaleString("en-US")} gas` : "resolved already (an earlier attempt)"}, ${r.settles.length} settle transaction(s)`,
+    );
     return { outcome: Number(d.outcome), void: d.void_, tieBroken: d.tieBroken, margin: d.margin, round: Number(d.verdictRound) };
   });
 

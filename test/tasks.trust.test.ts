@@ -149,7 +149,14 @@ describe("tasks: trust:* (in-process network, one process)", function () {
         `dispute:commit: ${v} has no vote in #${young.id} (below the minimum reputation or age at the snapshot, an entity of a party's controller, or flagged)`,
       );
     await hre.run("chain:advance", { blocks: 7_201 });
-    const d = await hre.run("dispute:open", { claimant: "ann", respondent: "eve", nature: "avatar", options: 2 });
+    const dr = await hre.ethers.getContractAt("DisputeResolution", readDeployment("hardhat").contracts.DisputeResolution.address);
+    // the same request again (a retry after a lost reply): the dispute it opened, nothing sent (h13-red D2)
+    const count = await dr.disputeCount();
+    const again = await hre.run("dispute:open", { claimant: "ann", respondent: "eve", nature: "avatar", options: 2 });
+    expect([again.id, again.existing, await dr.disputeCount()]).to.deep.equal([young.id, true, count]);
+    // a second dispute with the same content is another request, by name
+    const d = await hre.run("dispute:open", { claimant: "ann", respondent: "eve", nature: "avatar", options: 2, request: "second" });
+    expect([d.existing, await dr.disputeCount()]).to.deep.equal([false, count + 1n]);
     // The commitment hides the choice: an out-of-range one is refused before anything is sent or kept.
     const before = await hre.ethers.provider.getTransactionCount((await hre.ethers.getSigners())[1].address);
     const bad = await rejects(hre.run("dispute:commit", { id: Number(d.id), voter: "vic", choice: 2 }));
@@ -166,7 +173,6 @@ describe("tasks: trust:* (in-process network, one process)", function () {
     await hre.run("chain:advance", { seconds: 3_601 });
     for (const v of ["vic", "wes", "xia"]) await hre.run("dispute:reveal", { id: Number(d.id), voter: v });
     const early = await customError(await rejects(hre.run("dispute:resolve", { id: Number(d.id) })));
-    const dr = await hre.ethers.getContractAt("DisputeResolution", readDeployment("hardhat").contracts.DisputeResolution.address);
     expect(early).to.deep.equal({ name: "DisputeResolution__TooEarly", args: [BigInt(d.id), (await dr.dispute(d.id)).revealDeadline] });
     await hre.run("chain:advance", { seconds: 3_601 });
     // decided 1.0 to 0.5 for the claim: eve's controller (account 8) may appeal for an hour
@@ -202,8 +208,15 @@ describe("tasks: trust:* (in-process network, one process)", function () {
     for (const v of ["vic", "wes", "xia"]) expect((await dr.voteIn(d.id, 0, entityId(v))).settled).to.equal(true);
     const late = await rejects(hre.run("dispute:appeal", { id: Number(d.id) }));
     expect(late.message).to.equal(`dispute:appeal: #${d.id} cannot be appealed now: it is resolved`);
-    const dup = await rejects(hre.run("dispute:commit", { id: Number(d.id), voter: "vic", choice: 1 }));
-    expect(dup.name).to.equal("KeystoreExistsError");
+    // a commit retried (its salt journaled, its vote on-chain) sends nothing; with another choice it is refused (h13-red D1)
+    const sent = await hre.ethers.provider.getTransactionCount((await hre.ethers.getSigners())[1].address);
+    expect((await hre.run("dispute:commit", { id: Number(d.id), voter: "vic", choice: 1 })).existing).to.equal(true);
+    const dup = await rejects(hre.run("dispute:commit", { id: Number(d.id), voter: "vic", choice: 0 }));
+    expect([dup.name, dup.message]).to.deep.equal([
+      "RefusedError",
+      `dispute:commit: vic: --choice: the journaled vote on #${d.id} is choice 1 (it may be on-chain); commit it again with --choice 1`,
+    ]);
+    expect(await hre.ethers.provider.getTransactionCount((await hre.ethers.getSigners())[1].address)).to.equal(sent);
   });
 
   it("dispute:open names the flag of each mistake before anything is sent or stored; the contract's own errors name them too", async () => {

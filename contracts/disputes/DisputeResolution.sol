@@ -445,10 +445,13 @@ contract DisputeResolution is IDisputeResolution {
     ) private view returns (uint256 rep, uint8 why) {
         if (controller == d.claimantController || controller == d.respondentController) return (0, 1);
         uint48 snapshot = d.snapshot;
-        rep = _trust.reputationAt(voter, snapshot);
-        // Minimum age: registered at least minAge blocks before the snapshot.
-        uint256 born = _trust.registeredAt(voter);
-        if (rep == 0 || rep < _minReputation || born + _minAge > snapshot) return (rep, 2);
+        // Minimum age: the standing it votes with (its attestation, or the admin's first
+        // verification) was granted at least minAge blocks before the snapshot; the id's first
+        // registration does not count (h13-red D3: a dormant plain registration attested just
+        // before a dispute is as young as its attestation).
+        uint256 granted;
+        (rep, granted) = _trust.standingAt(voter, snapshot);
+        if (rep == 0 || rep < _minReputation || granted == 0 || granted + _minAge > snapshot) return (rep, 2);
         return (rep, 0);
     }
 

@@ -10,8 +10,8 @@ pragma solidity 0.8.30;
 /// revealed after the commit deadline. Commit checks what the voter is now (its controller calls,
 /// no detector flag, an identity verified through the registries); reveal checks that it is still
 /// unflagged (except in a flag contest, where the detector is the other side) and what it was at
-/// the snapshot (reputation >= `minReputation`, registered `minAge` blocks before, not a party's
-/// controller) and adds its weight to a running tally. `resolve` compares at most 8 sums; each
+/// the snapshot (reputation >= `minReputation`, its standing granted `minAge` blocks before, not
+/// a party's controller) and adds its weight to a running tally. `resolve` compares at most 8 sums; each
 /// voter's reputation feedback is applied by its own `settle(id, voter)`, and payments are
 /// credited and withdrawn by their owners: no transaction loops over the voters, and no payee
 /// can block a resolution. w_i = v_i / sum_j v_j (Eq. 21) and r_final = argmax_r sum w_i
@@ -103,7 +103,8 @@ interface IDisputeResolution {
 
     /// @notice Parameters fixed at deployment.
     /// @param minReputation the least snapshot reputation that votes (WAD)
-    /// @param minAge blocks an entity must have been registered before the snapshot to vote (>= 1)
+    /// @param minAge blocks an entity's standing (its attestation, or the admin's first verification;
+    /// `ITrustManager.standingAt`) must have been granted before the snapshot to vote (>= 1)
     /// @param quorum the least revealed weight (WAD) for a decision; below it the dispute is void
     /// @param voterReward the most reputation (WAD) a dispute pays to the voters of its outcome,
     /// all together: each gets voterReward * m * weight / winningWeight, and nothing when no

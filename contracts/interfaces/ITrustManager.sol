@@ -327,6 +327,7 @@ interface ITrustManager {
     function attestedAvatarOf(bytes16 ownerTag) external view returns (bytes32);
 
     /// @notice The block an entity was registered in (its first reputation checkpoint); 0 if unknown.
+    /// Not the age the court counts: that is `standingAt`'s `grantedAt` (h13-red D3).
     function registeredAt(bytes32 id) external view returns (uint256);
 
     /// @notice True iff the entity's identity is verified: the admin flag, or the kind's identity
@@ -341,6 +342,13 @@ interface ITrustManager {
 
     /// @notice The reputation an entity had at the end of a past block (0 before it registered).
     function reputationAt(bytes32 id, uint48 blockNumber) external view returns (uint256);
+
+    /// @notice An entity's reputation at the end of a past block and the block in which the standing
+    /// it had then was granted: `registerAttested`, or the admin's first `setIdentityVerified` (0:
+    /// none, e.g. a plain `register` or a reclaimed further avatar). A plain registration attested
+    /// later has the attestation's block, not its first registration's (h13-red D3); the court
+    /// counts its minimum age from `grantedAt`.
+    function standingAt(bytes32 id, uint48 blockNumber) external view returns (uint256 reputation, uint256 grantedAt);
 
     /// @notice The sum of every entity's reputation at the end of a past block: the electorate a
     /// dispute measures its margin against (docs/specs/disputes.md, bounded feedback).

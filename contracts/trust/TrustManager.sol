@@ -64,6 +64,11 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
     uint8 private constant VERIFIED_BIT = 0x80;
     uint8 private constant ATTACK_MASK = 0x7f;
     uint256 private constant MAX_AVATARS = 64;
+    /// A reputation checkpoint's value: the reputation (WAD, at most 1e18 < 2^64) in its low 64
+    /// bits, and above them the block in which the standing the entity then had was granted
+    /// (`registerAttested`, or the admin's first verification; 0: none). One lookup answers the
+    /// court's weight and age at a snapshot (h13-red D3: the age of the standing, not of the id).
+    uint208 private constant REPUTATION_MASK = type(uint64).max;
 
     uint256 private immutable _factorCount;
     uint256 private immutable _weights;
@@ -85,6 +90,7 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
     mapping(bytes32 org => mapping(bytes32 avatar => Credit)) private _credits;
     /// Reputation history by block number, so that a dispute can weigh votes by the reputation
     /// voters had when it opened (ERC20Votes-style checkpoints).
+    /// Each value packs the reputation and the block its standing was granted (REPUTATION_MASK).
     mapping(bytes32 id => Checkpoints.Trace208) private _reputationHistory;
     /// The total reputation of all entities now and at the end of the block before `changedAt`,
     /// the last block that changed a reputation (see `totalReputationAt`). 104 bits hold 2e13
@@ -147,7 +153,7 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
         // A newcomer starts at reputation 0 (whitewashing): nobody can lose standing below a fresh
         // identity's, and permissionless registrations do not inflate the court's electorate.
         _entities[id] = Entity(msg.sender, kind, 0, 0, false, false);
-        _reputationHistory[id].push(uint48(block.number), 0);
+        _checkpoint(id, 0, 0);
         emit EntityRegistered(id, kind, msg.sender);
     }
 
@@ -174,7 +180,9 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
         uint256 previous = e.reputation;
         // A squatter's earlier unattested entry is reclaimed: fresh reputation, no flags.
         _entities[id] = Entity(msg.sender, kind, 0, uint64(_initialReputation), true, true);
-        _reputationHistory[id].push(uint48(block.number), uint208(_initialReputation));
+        // Its standing starts here, also for an id registered long ago (h13-red D3): a dormant plain
+        // registration must not lend a fresh attestation its age.
+        _checkpoint(id, _initialReputation, block.number);
         _moveTotal(previous, _initialReputation);
         if (kind == Kind.Avatar) {
             _attestedAvatars[tag] = id;
@@ -200,7 +208,7 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
         uint256 previous = e.reputation;
         // What `register` gives an honest newcomer: reputation 0, unverified, no flags, no vote.
         _entities[id] = Entity(msg.sender, Kind.Avatar, 0, 0, false, false);
-        _reputationHistory[id].push(uint48(block.number), 0);
+        _checkpoint(id, 0, 0);
         _moveTotal(previous, 0);
         if (squatter != address(0)) emit EntityReclaimed(id, squatter, msg.sender);
         emit EntityRegistered(id, Kind.Avatar, msg.sender);
@@ -239,7 +247,7 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
                 TrustMath.WAD - old > _initialReputation ? old + _initialReputation : TrustMath.WAD
             );
             e.reputation = updated;
-            _reputationHistory[id].push(uint48(block.number), updated);
+            _checkpoint(id, updated, block.number); // the standing starts with the first verification
             _moveTotal(old, updated);
             emit ReputationUpdated(id, old, updated);
         }
@@ -346,7 +354,7 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
             updated = uint64(old - uint256(-amount));
         }
         e.reputation = updated;
-        _reputationHistory[id].push(uint48(block.number), updated);
+        _checkpointKeep(id, updated);
         _moveTotal(old, updated);
         emit ReputationUpdated(id, old, updated);
     }
@@ -422,7 +430,14 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
     /// @inheritdoc ITrustManager
     function reputationAt(bytes32 id, uint48 blockNumber) external view returns (uint256) {
         if (blockNumber >= block.number) revert TrustManager__FutureLookup(blockNumber);
-        return _reputationHistory[id].upperLookupRecent(blockNumber);
+        return _reputationHistory[id].upperLookupRecent(blockNumber) & REPUTATION_MASK;
+    }
+
+    /// @inheritdoc ITrustManager
+    function standingAt(bytes32 id, uint48 blockNumber) external view returns (uint256 reputation, uint256 grantedAt) {
+        if (blockNumber >= block.number) revert TrustManager__FutureLookup(blockNumber);
+        uint256 v = _reputationHistory[id].upperLookupRecent(blockNumber);
+        return (v & REPUTATION_MASK, v >> 64);
     }
 
     /// @inheritdoc ITrustManager
@@ -642,10 +657,22 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
             c.at = uint40(block.timestamp);
             _credits[org][avatars[i]] = c;
             a.reputation = uint64(updated);
-            _reputationHistory[avatars[i]].push(uint48(block.number), uint208(updated));
+            _checkpointKeep(avatars[i], updated);
             _moveTotal(old, updated);
             emit ReputationUpdated(avatars[i], old, uint64(updated));
         }
+    }
+
+    /// @dev Records `reputation` in this block with the block its standing was granted (`grantedAt`,
+    /// 0: no standing).
+    function _checkpoint(bytes32 id, uint256 reputation, uint256 grantedAt) private {
+        _reputationHistory[id].push(uint48(block.number), uint208((grantedAt << 64) | reputation));
+    }
+
+    /// @dev Records `reputation` in this block; the standing's grant block stays what it was.
+    function _checkpointKeep(bytes32 id, uint256 reputation) private {
+        Checkpoints.Trace208 storage h = _reputationHistory[id];
+        h.push(uint48(block.number), (h.latest() & ~REPUTATION_MASK) | uint208(reputation));
     }
 
     /// @dev An organization's standing: 0 while flagged, else the lower of its reputation now and
@@ -654,7 +681,8 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
         Entity storage o = _entities[org];
         if (o.flags & ATTACK_MASK != 0 || block.number <= CREDIT_MATURITY) return 0;
         s = o.reputation;
-        uint256 then = _reputationHistory[org].upperLookupRecent(uint48(block.number - CREDIT_MATURITY));
+        uint256 then =
+            _reputationHistory[org].upperLookupRecent(uint48(block.number - CREDIT_MATURITY)) & REPUTATION_MASK;
         if (then < s) s = then;
     }
 

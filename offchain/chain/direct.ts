@@ -46,7 +46,7 @@ export class ContractRevertError extends MetatrustError {
 }
 
 /** The revert data in a node's error (`data`, or nested `data.data` / `error` / `cause`), if any. */
-function revertDataOf(e: unknown, depth = 0): string | undefined {
+export function revertDataOf(e: unknown, depth = 0): string | undefined {
   if (!e || typeof e !== "object" || depth > 4) return undefined;
   const x = e as { data?: unknown; error?: unknown; cause?: unknown; info?: { error?: unknown } };
   if (typeof x.data === "string" && /^0x[0-9a-fA-F]{8}/.test(x.data)) return x.data;

@@ -1448,6 +1448,47 @@ contract DisputeResolutionMalformedInputTest is DisputeFixture {
         assertEq(dr.voteOf(old, ents[N_REGISTERED]).weight, 0.5e18, "old enough, full weight");
     }
 
+    /// Minimum age of the standing, not of the id (h13-red D3): an entity registered plainly (no
+    /// standing, reputation 0) `dormant` blocks before the admin verifies it in block G votes only
+    /// in disputes whose snapshot is >= G + MIN_AGE, however long it lay dormant; `eligibleWeight`
+    /// and `reveal` agree, and `registeredAt` still names the first registration.
+    function testFuzz_reveal_ageCountsFromTheStandingNotTheRegistration(
+        uint256 dormant,
+        uint256 gap,
+        bytes32 salt
+    ) public {
+        bytes32 e = ents[N_REGISTERED];
+        uint256 born = block.number + 1;
+        vm.roll(born);
+        vm.prank(_controllerOf(2));
+        tm.register(e, ITrustManager.Kind.Avatar);
+        uint256 granted = born + bound(dormant, 0, 100_000);
+        vm.roll(granted);
+        vm.prank(actors[ADMIN]);
+        tm.setIdentityVerified(e, true);
+        uint256 snapshot = granted + bound(gap, 0, 3 * MIN_AGE);
+        vm.roll(snapshot + 1); // openDispute's snapshot is the block before it
+        vm.prank(_controllerOf(0));
+        uint256 id = dr.openDispute{value: DEPOSIT}(ents[0], ents[1], 1, 2, bytes32(0), "");
+        vm.roll(snapshot + 2);
+        (uint256 rep, uint256 since) = tm.standingAt(e, uint48(snapshot));
+        assertEq(rep, 0.5e18, "the granted reputation at the snapshot");
+        assertEq(since, granted, "standing granted by the admin's first verification");
+        assertEq(tm.registeredAt(e), born, "the id's first registration is kept");
+        bool oldEnough = snapshot >= granted + MIN_AGE;
+        assertEq(dr.eligibleWeight(id, e), oldEnough ? 0.5e18 : 0, "eligibleWeight");
+        vm.startPrank(_controllerOf(2));
+        dr.commit(id, e, _commitment(id, e, 1, salt));
+        vm.warp(dr.dispute(id).commitDeadline + 1);
+        if (!oldEnough)
+            vm.expectRevert(
+                abi.encodeWithSelector(IDisputeResolution.DisputeResolution__NotEligible.selector, id, e, 0.5e18)
+            );
+        dr.reveal(id, e, 1, salt);
+        vm.stopPrank();
+        assertEq(dr.voteOf(id, e).weight, oldEnough ? 0.5e18 : 0, "weight");
+    }
+
     function testFuzz_commit_rejectsNonController(address caller, bytes32 c) public {
         vm.assume(caller != _controllerOf(9));
         bytes32 before = _fp();

@@ -1,12 +1,12 @@
 /**
- * Red team session 13 (h13-red), finding D3 (docs/specs/disputes.md "Known findings (h13-red)"):
- * the court's minimum age reads `registeredAt`, the block of an id's *first* registration, which
- * `registerAttested` keeps. A plain `register` (free, permissionless, reputation 0, unverified:
- * no vote, nothing in the electorate) made long ago and attested in the block before a dispute
- * opens gives a juror of full weight whose standing is one block old. The rule "identities
- * created once a dispute is foreseeable do not vote; a Sybil attack must be prepared in advance,
- * in the open" then holds for the person's MIT only: the juror and its weight appear at the last
- * moment. This test fails while the finding is open; its control (no dormant registration) passes.
+ * The court's minimum age is the age of the standing a juror votes with, not of its id (guard for
+ * h13-red finding D3, docs/specs/disputes.md "Juror eligibility"): `_snapshotWeight` reads
+ * `TrustManager.standingAt`, whose `grantedAt` is the block of the attestation (or the admin's first
+ * verification). A plain `register` (free, permissionless, reputation 0, unverified) made long ago
+ * and attested in the block before a dispute opens lends the attestation no age: the juror is as
+ * young as a fresh one and `reveal` refuses it (NotEligible), like the control with no earlier
+ * registration. Before the fix, `registeredAt` (the first checkpoint, which `registerAttested`
+ * keeps) let the dormant id vote with full weight one block after it gained standing.
  */
 import { expect } from "chai";
 import { ethers } from "hardhat";
@@ -70,7 +70,7 @@ async function votes(f: Awaited<ReturnType<typeof fixture>>, voter: { avatar: st
     );
 }
 
-describe("h13-red finding D3: the minimum age is the id's, not its standing's", () => {
+describe("juror age: counted from the standing's grant, not the id's first registration (h13-red D3)", () => {
   it("control: a juror attested in the block before the dispute, with no earlier registration, has no vote", async () => {
     const f = await loadFixture(fixture);
     const fresh = await f.owl("fresh");
@@ -86,6 +86,22 @@ describe("h13-red finding D3: the minimum age is the id's, not its standing's", 
     await mine(Number(P.minAge) + 1);
     await dormant.activate(); // the block before the dispute opens: reputation 0.5, verified
     const weight = await votes(f, dormant);
-    expect(weight, "D3: the dormant id voted with full weight one block after it gained standing").to.equal(0n);
+    expect(
+      weight,
+      "the dormant id voted with full weight one block after it gained standing (its first registration lent it age)",
+    ).to.equal(0n);
+  });
+
+  it("the same dormant id votes with full weight once its standing is minAge blocks old", async () => {
+    const f = await loadFixture(fixture);
+    const dormant = await f.owl("dormant");
+    await f.trust.connect(dormant.ctl).register(dormant.avatar, Kind.Avatar);
+    await mine(Number(P.minAge) + 1);
+    await dormant.activate();
+    const granted = BigInt(await ethers.provider.getBlockNumber());
+    await mine(Number(P.minAge));
+    const [rep, since] = await f.trust.standingAt(dormant.avatar, granted);
+    expect([rep, since]).to.deep.equal([5n * 10n ** 17n, granted]); // the attestation's 0.5, granted in its block
+    expect(await votes(f, dormant)).to.equal(rep);
   });
 });
