@@ -316,8 +316,14 @@ interface ITrustManager {
     /// identity starts no higher than a flagged one (whitewashing, docs/specs/trust.md §6).
     function trustOf(bytes32 from, bytes32 to) external view returns (uint256);
 
-    /// @notice trustStore[from][to] as stored.
+    /// @notice trustStore[from][to] as stored for both ids' current generations (`generationOf`):
+    /// what either id rated or was rated as before it was last reclaimed is not returned.
     function pairOf(bytes32 from, bytes32 to) external view returns (Pair memory);
+
+    /// @notice How many times `id` was taken from another controller (`reclaimAvatar`, or
+    /// `registerAttested` reclaiming a squat): its pairs (given and received) and its credits are
+    /// kept per generation, so nothing of an earlier controller's era counts for the present one.
+    function generationOf(bytes32 id) external view returns (uint256);
 
     /// @notice The entity record.
     function entity(bytes32 id) external view returns (Entity memory);
@@ -326,7 +332,8 @@ interface ITrustManager {
     /// zero if none): the one avatar of that person that `registerAttested` accepted.
     function attestedAvatarOf(bytes16 ownerTag) external view returns (bytes32);
 
-    /// @notice The block an entity was registered in (its first reputation checkpoint); 0 if unknown.
+    /// @notice The block an entity was registered in by its present controller's era: its last
+    /// reclaim (`generationOf` > 0), else its first reputation checkpoint; 0 if unknown.
     function registeredAt(bytes32 id) external view returns (uint256);
 
     /// @notice True iff the entity's identity is verified: the admin flag, or the kind's identity

@@ -25,6 +25,15 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
         Mode mode;
     }
 
+    /// @dev Which controller's era of an id is current: `generation` counts the times the id was
+    /// taken from another controller (`reclaimAvatar`, `registerAttested`'s reclaim of a squat),
+    /// `since` is the block of the last (0: never). Pairs and credits are kept per generation, so
+    /// nothing written in an earlier era is read in a later one (docs/specs/trust.md §6).
+    struct Tenure {
+        uint64 generation;
+        uint48 since;
+    }
+
     /// @dev The total reputation now and at the end of the block before `changedAt`, the last
     /// block that changed a reputation.
     struct TotalReputation {
@@ -78,11 +87,16 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
     uint256 private immutable _agreementWeight;
 
     mapping(bytes32 id => Entity) private _entities;
-    mapping(bytes32 from => mapping(bytes32 to => Pair)) private _trustStore;
+    /// trustStore[i][j] of i's and j's generations (`_tenures`): a reclaimed id's pairs, given and
+    /// received, start afresh, and the earlier era's stay where no read reaches them.
+    mapping(bytes32 from => mapping(uint256 fromGeneration => mapping(bytes32 to => mapping(uint256 toGeneration => Pair))))
+        private _trustStore;
+    mapping(bytes32 id => Tenure) private _tenures;
     mapping(Kind kind => IIdentityVerifier) private _verifiers;
     mapping(uint256 id => Agreement) private _agreements;
     /// What each organization's agreements credited each avatar (once per epoch, at most CREDIT_CAP).
-    mapping(bytes32 org => mapping(bytes32 avatar => Credit)) private _credits;
+    /// Kept per generation of the avatar: a reclaimed avatar's credits start afresh.
+    mapping(bytes32 org => mapping(bytes32 avatar => mapping(uint256 generation => Credit))) private _credits;
     /// Reputation history by block number, so that a dispute can weigh votes by the reputation
     /// voters had when it opened (ERC20Votes-style checkpoints).
     mapping(bytes32 id => Checkpoints.Trace208) private _reputationHistory;
@@ -172,8 +186,10 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
         _requireAttestation(id, kind, deadline, attestation, v);
         address squatter = e.controller;
         uint256 previous = e.reputation;
-        // A squatter's earlier unattested entry is reclaimed: fresh reputation, no flags.
+        // A squatter's earlier unattested entry is reclaimed: fresh reputation, no flags, and a new
+        // generation (nothing the squatter rated or was rated as counts for the owner).
         _entities[id] = Entity(msg.sender, kind, 0, uint64(_initialReputation), true, true);
+        if (squatter != address(0)) _newTenure(id);
         _reputationHistory[id].push(uint48(block.number), uint208(_initialReputation));
         _moveTotal(previous, _initialReputation);
         if (kind == Kind.Avatar) {
@@ -198,8 +214,10 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
         _requireAttestation(id, Kind.Avatar, deadline, attestation, v);
         address squatter = e.controller;
         uint256 previous = e.reputation;
-        // What `register` gives an honest newcomer: reputation 0, unverified, no flags, no vote.
+        // What `register` gives an honest newcomer: reputation 0, unverified, no flags, no vote, and
+        // a new generation: no pair or credit of the previous controller's era counts.
         _entities[id] = Entity(msg.sender, Kind.Avatar, 0, 0, false, false);
+        if (squatter != address(0)) _newTenure(id);
         _reputationHistory[id].push(uint48(block.number), 0);
         _moveTotal(previous, 0);
         if (squatter != address(0)) emit EntityReclaimed(id, squatter, msg.sender);
@@ -276,7 +294,8 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
         if (target.kind == Kind.None) revert TrustManager__UnknownEntity(to);
         // One controller's two entities are one rater: no rating of one's own entity.
         if (target.controller == msg.sender) revert TrustManager__OwnEntityRating(from, to, msg.sender);
-        Pair memory p = _trustStore[from][to];
+        (uint256 gFrom, uint256 gTo) = (_tenures[from].generation, _tenures[to].generation);
+        Pair memory p = _trustStore[from][gFrom][to][gTo];
         // One rating per pair per decay epoch: a rating counts as one observation of an epoch, so a
         // burst of ratings cannot move trust further than the decay model lets one epoch move it.
         if (p.ratings != 0 && block.timestamp - p.updatedAt < _epochLength)
@@ -294,7 +313,7 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
             if (expected != digest) revert TrustManager__IntegrityCheckFailed(expected, digest);
         }
         unchecked {
-            _trustStore[from][to] = Pair(newTrust, uint40(block.timestamp), p.ratings + 1, p.oracle);
+            _trustStore[from][gFrom][to][gTo] = Pair(newTrust, uint40(block.timestamp), p.ratings + 1, p.oracle);
         }
         emit TrustStored(from, to, uint64(tOpt), newTrust);
         if (evidence != bytes32(0)) emit EvidenceAttached(from, to, evidence);
@@ -306,7 +325,7 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
         _known(to);
         if (value > int64(int256(TrustMath.WAD)) || value < -int64(int256(TrustMath.WAD)))
             revert TrustManager__InvalidParameter();
-        Pair storage p = _trustStore[from][to];
+        Pair storage p = _pair(from, to);
         emit OracleUpdated(from, to, p.oracle, value);
         p.oracle = value;
     }
@@ -381,7 +400,12 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
 
     /// @inheritdoc ITrustManager
     function pairOf(bytes32 from, bytes32 to) external view returns (Pair memory) {
-        return _trustStore[from][to];
+        return _pair(from, to);
+    }
+
+    /// @inheritdoc ITrustManager
+    function generationOf(bytes32 id) external view returns (uint256) {
+        return _tenures[id].generation;
     }
 
     /// @inheritdoc ITrustManager
@@ -391,6 +415,8 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
 
     /// @inheritdoc ITrustManager
     function registeredAt(bytes32 id) external view returns (uint256) {
+        uint256 since = _tenures[id].since;
+        if (since != 0) return since;
         Checkpoints.Trace208 storage h = _reputationHistory[id];
         return h.length() == 0 ? 0 : h.at(0)._key;
     }
@@ -441,7 +467,7 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
 
     /// @inheritdoc ITrustManager
     function creditOf(bytes32 org, bytes32 avatar) external view returns (Credit memory) {
-        return _credits[org][avatar];
+        return _credits[org][avatar][_tenures[avatar].generation];
     }
 
     /// @inheritdoc ITrustManager
@@ -510,8 +536,20 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
         return super._revokeRole(role, account);
     }
 
+    /// @dev trustStore[from][to] of both ids' current generations.
+    function _pair(bytes32 from, bytes32 to) private view returns (Pair storage) {
+        return _trustStore[from][_tenures[from].generation][to][_tenures[to].generation];
+    }
+
+    /// @dev A reclaim: the id's next generation, from this block.
+    function _newTenure(bytes32 id) private {
+        Tenure storage t = _tenures[id];
+        t.generation += 1;
+        t.since = uint48(block.number);
+    }
+
     function _effectiveTrust(bytes32 from, bytes32 to) private view returns (uint256 t) {
-        Pair storage p = _trustStore[from][to];
+        Pair storage p = _pair(from, to);
         t =
             p.ratings == 0
                 ? _baseline
@@ -629,7 +667,8 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
         for (uint256 i; i < avatars.length; ++i) {
             Entity storage a = _entities[avatars[i]];
             if (a.controller == msg.sender) continue; // one account's own avatar: self-dealing
-            Credit memory c = _credits[org][avatars[i]];
+            uint256 g = _tenures[avatars[i]].generation;
+            Credit memory c = _credits[org][avatars[i]][g];
             if (c.at != 0 && block.timestamp - c.at < _epochLength) continue; // credited this epoch
             uint64 old = a.reputation;
             uint256 updated = TrustMath.blend(t[i], old, w);
@@ -640,7 +679,7 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
             }
             if (updated == old) continue;
             c.at = uint40(block.timestamp);
-            _credits[org][avatars[i]] = c;
+            _credits[org][avatars[i]][g] = c;
             a.reputation = uint64(updated);
             _reputationHistory[avatars[i]].push(uint48(block.number), uint208(updated));
             _moveTotal(old, updated);
