@@ -332,8 +332,8 @@ interface ITrustManager {
     /// zero if none): the one avatar of that person that `registerAttested` accepted.
     function attestedAvatarOf(bytes16 ownerTag) external view returns (bytes32);
 
-    /// @notice The block an entity was registered in by its present controller's era: its last
-    /// reclaim (`generationOf` > 0), else its first reputation checkpoint; 0 if unknown.
+    /// @notice The block an entity was registered in (its first reputation checkpoint); 0 if unknown.
+    /// A reclaim does not move it (docs/specs/trust.md §6: the one thing of an earlier era that stays).
     function registeredAt(bytes32 id) external view returns (uint256);
 
     /// @notice True iff the entity's identity is verified: the admin flag, or the kind's identity

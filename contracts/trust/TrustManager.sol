@@ -25,15 +25,6 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
         Mode mode;
     }
 
-    /// @dev Which controller's era of an id is current: `generation` counts the times the id was
-    /// taken from another controller (`reclaimAvatar`, `registerAttested`'s reclaim of a squat),
-    /// `since` is the block of the last (0: never). Pairs and credits are kept per generation, so
-    /// nothing written in an earlier era is read in a later one (docs/specs/trust.md §6).
-    struct Tenure {
-        uint64 generation;
-        uint48 since;
-    }
-
     /// @dev The total reputation now and at the end of the block before `changedAt`, the last
     /// block that changed a reputation.
     struct TotalReputation {
@@ -87,11 +78,14 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
     uint256 private immutable _agreementWeight;
 
     mapping(bytes32 id => Entity) private _entities;
-    /// trustStore[i][j] of i's and j's generations (`_tenures`): a reclaimed id's pairs, given and
-    /// received, start afresh, and the earlier era's stay where no read reaches them.
+    /// trustStore[i][j] of i's and j's generations (`_generations`): a reclaimed id's pairs, given
+    /// and received, start afresh, and the earlier era's stay where no read reaches them.
     mapping(bytes32 from => mapping(uint256 fromGeneration => mapping(bytes32 to => mapping(uint256 toGeneration => Pair))))
         private _trustStore;
-    mapping(bytes32 id => Tenure) private _tenures;
+    /// How many times each id was taken from another controller (`reclaimAvatar`, `registerAttested`'s
+    /// reclaim of a squat): the generation its pairs and credits are kept under, so nothing written
+    /// in an earlier controller's era is read in a later one (docs/specs/trust.md §6).
+    mapping(bytes32 id => uint256) private _generations;
     mapping(Kind kind => IIdentityVerifier) private _verifiers;
     mapping(uint256 id => Agreement) private _agreements;
     /// What each organization's agreements credited each avatar (once per epoch, at most CREDIT_CAP).
@@ -189,7 +183,7 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
         // A squatter's earlier unattested entry is reclaimed: fresh reputation, no flags, and a new
         // generation (nothing the squatter rated or was rated as counts for the owner).
         _entities[id] = Entity(msg.sender, kind, 0, uint64(_initialReputation), true, true);
-        if (squatter != address(0)) _newTenure(id);
+        if (squatter != address(0)) ++_generations[id];
         _reputationHistory[id].push(uint48(block.number), uint208(_initialReputation));
         _moveTotal(previous, _initialReputation);
         if (kind == Kind.Avatar) {
@@ -217,7 +211,7 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
         // What `register` gives an honest newcomer: reputation 0, unverified, no flags, no vote, and
         // a new generation: no pair or credit of the previous controller's era counts.
         _entities[id] = Entity(msg.sender, Kind.Avatar, 0, 0, false, false);
-        if (squatter != address(0)) _newTenure(id);
+        if (squatter != address(0)) ++_generations[id];
         _reputationHistory[id].push(uint48(block.number), 0);
         _moveTotal(previous, 0);
         if (squatter != address(0)) emit EntityReclaimed(id, squatter, msg.sender);
@@ -294,7 +288,7 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
         if (target.kind == Kind.None) revert TrustManager__UnknownEntity(to);
         // One controller's two entities are one rater: no rating of one's own entity.
         if (target.controller == msg.sender) revert TrustManager__OwnEntityRating(from, to, msg.sender);
-        (uint256 gFrom, uint256 gTo) = (_tenures[from].generation, _tenures[to].generation);
+        (uint256 gFrom, uint256 gTo) = (_generations[from], _generations[to]);
         Pair memory p = _trustStore[from][gFrom][to][gTo];
         // One rating per pair per decay epoch: a rating counts as one observation of an epoch, so a
         // burst of ratings cannot move trust further than the decay model lets one epoch move it.
@@ -405,7 +399,7 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
 
     /// @inheritdoc ITrustManager
     function generationOf(bytes32 id) external view returns (uint256) {
-        return _tenures[id].generation;
+        return _generations[id];
     }
 
     /// @inheritdoc ITrustManager
@@ -415,8 +409,6 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
 
     /// @inheritdoc ITrustManager
     function registeredAt(bytes32 id) external view returns (uint256) {
-        uint256 since = _tenures[id].since;
-        if (since != 0) return since;
         Checkpoints.Trace208 storage h = _reputationHistory[id];
         return h.length() == 0 ? 0 : h.at(0)._key;
     }
@@ -467,7 +459,7 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
 
     /// @inheritdoc ITrustManager
     function creditOf(bytes32 org, bytes32 avatar) external view returns (Credit memory) {
-        return _credits[org][avatar][_tenures[avatar].generation];
+        return _credits[org][avatar][_generations[avatar]];
     }
 
     /// @inheritdoc ITrustManager
@@ -538,14 +530,7 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
 
     /// @dev trustStore[from][to] of both ids' current generations.
     function _pair(bytes32 from, bytes32 to) private view returns (Pair storage) {
-        return _trustStore[from][_tenures[from].generation][to][_tenures[to].generation];
-    }
-
-    /// @dev A reclaim: the id's next generation, from this block.
-    function _newTenure(bytes32 id) private {
-        Tenure storage t = _tenures[id];
-        t.generation += 1;
-        t.since = uint48(block.number);
+        return _trustStore[from][_generations[from]][to][_generations[to]];
     }
 
     function _effectiveTrust(bytes32 from, bytes32 to) private view returns (uint256 t) {
@@ -667,7 +652,7 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
         for (uint256 i; i < avatars.length; ++i) {
             Entity storage a = _entities[avatars[i]];
             if (a.controller == msg.sender) continue; // one account's own avatar: self-dealing
-            uint256 g = _tenures[avatars[i]].generation;
+            uint256 g = _generations[avatars[i]];
             Credit memory c = _credits[org][avatars[i]][g];
             if (c.at != 0 && block.timestamp - c.at < _epochLength) continue; // credited this epoch
             uint64 old = a.reputation;

@@ -30,6 +30,9 @@ import { avatarIdOf } from "../../offchain/avatars/protocols";
 import { toHex } from "../../offchain/crypto/bytes";
 import { keccak256 } from "../../offchain/crypto/hash";
 import { MITRegistry__factory } from "../../typechain-types";
+import { deployDisputeFixture, salt } from "../fixtures/disputes";
+import { commitmentOf } from "../../offchain/disputes/tally";
+import { DEFAULT_DISPUTE_PARAMS as P } from "../../offchain/disputes/params";
 
 const label = (s: string) => keccak256(new TextEncoder().encode(`reclaim-history:${s}`));
 const ZERO = "0x" + "00".repeat(32);
@@ -93,7 +96,6 @@ describe("a reclaimed id starts afresh: nothing of the previous controller's era
     expect((await f.trust.pairOf(f.owl, f.providers[0])).ratings).to.equal(1n);
     await expect(f.reclaimOwl()).to.emit(f.trust, "EntityReclaimed");
     expect(await f.trust.generationOf(f.owl)).to.equal(1n);
-    expect(await f.trust.registeredAt(f.owl)).to.equal(BigInt(await ethers.provider.getBlockNumber()));
     // the pipeline's input: no rating given or received by owl
     expect((await detector.ratings(0)).filter(involves(f.owl))).to.deep.equal([]);
     for (const p of f.providers) {
@@ -128,7 +130,7 @@ describe("a reclaimed id starts afresh: nothing of the previous controller's era
     expect((await f.trust.pairOf(id("friend"), f.owl)).oracle).to.equal(0n);
   });
 
-  it("registerAttested's reclaim of a squatted first avatar: the same (pairs, effective trust, pipeline input, age)", async () => {
+  it("registerAttested's reclaim of a squatted first avatar: the same (pairs, effective trust, pipeline input)", async () => {
     const f = await loadFixture(fixture);
     // the squatter registers alice's first avatar before she logs it in, bad-mouths, is praised
     await f.trust.connect(f.squatter).register(f.fox, Kind.Avatar);
@@ -140,8 +142,8 @@ describe("a reclaimed id starts afresh: nothing of the previous controller's era
     const fa = await f.withAttestation(f.fox, f.alice);
     await expect(f.trust.connect(f.alice).registerAttested(f.fox, Kind.Avatar, fa.deadline, fa.a)).to.emit(f.trust, "EntityReclaimed");
     expect(await f.trust.generationOf(f.fox)).to.equal(1n);
-    // her verified avatar's age (what the court reads) is its own, not the squatter's
-    expect(await f.trust.registeredAt(f.fox)).to.be.greaterThan(bornSquatted + 10n);
+    // what stays: the id's registration block, the age the court reads (docs/specs/trust.md §6)
+    expect(await f.trust.registeredAt(f.fox)).to.equal(bornSquatted);
     expect([...(await f.trust.pairOf(f.fox, f.providers[0]))]).to.deep.equal([0n, 0n, 0n, 0n]);
     expect([...(await f.trust.pairOf(id("friend"), f.fox))]).to.deep.equal([0n, 0n, 0n, 0n]);
     expect(await f.trust.trustOf(f.fox, f.providers[0])).to.equal(await f.trust.trustOf(id("bystander"), f.providers[0]));
@@ -214,5 +216,79 @@ describe("a reclaimed id starts afresh: nothing of the previous controller's era
     expect(run.detections.filter((d) => d.entity === f.owl)).to.deep.equal([]);
     expect((await f.trust.entity(f.owl)).flags).to.equal(0n);
     expect(run.entities, "each entity once").to.equal(new Set((await new TrustLedger(f.trust).entities()).map((e) => e.id)).size);
+  });
+});
+
+/**
+ * The court (DisputeResolution) keeps each party's controller when a dispute opens; a verdict's
+ * consequences on a party's reputation and flags apply only while that controller holds it.
+ */
+describe("a reclaimed id starts afresh: a squatter's dispute has no consequence on the owner", () => {
+  async function courtFixture() {
+    const f = await deployDisputeFixture();
+    const mit = MITRegistry__factory.connect(f.deployment.contracts.MITRegistry.address, f.msrp);
+    const serial = label("court-alice-serial");
+    await mit.issueMIT(toHex(serial), toHex(label("court-alice-key")), "bafy-params");
+    const fox = toHex(avatarIdOf(serial, "fox"));
+    const [alice, squatter] = [ethers.Wallet.createRandom().connect(ethers.provider), ethers.Wallet.createRandom().connect(ethers.provider)];
+    for (const w of [alice, squatter]) await setBalance(w.address, 10n ** 20n);
+    // the squatter registers alice's first avatar before she logs it in
+    await f.trust.connect(squatter).register(fox, Kind.Avatar);
+    /** alice logs fox in and registers it with the IdP's attestation: the reclaim (reputation R0) */
+    const reclaim = async () => {
+      await mit.recordLogin(fox, toHex(serial), toHex(label("w")), toHex(label("v")), (await time.latest()) + 86_400);
+      const deadline = BigInt(await time.latest()) + 3600n;
+      const a = await attestRegistration(f.msrp, f.trust, fox, "avatar", alice.address, deadline);
+      await expect(f.trust.connect(alice).registerAttested(fox, Kind.Avatar, deadline, a)).to.emit(f.trust, "EntityReclaimed");
+    };
+    /** three voters vote `choice` in dispute `dId`; the dispute is then past its appeal window */
+    const vote = async (dId: bigint, choice: number) => {
+      const vs = f.voters.slice(0, 3);
+      for (const v of vs) await f.disputes.connect(f.signerOf.get(v)!).commit(dId, v, commitmentOf(dId, v, choice, salt(`${dId}-${v}`)));
+      await time.increase(Number(P.commitPeriod) + 1);
+      for (const v of vs) await f.disputes.connect(f.signerOf.get(v)!).reveal(dId, v, choice, salt(`${dId}-${v}`));
+      await time.increase(Number(P.revealPeriod) + Number(P.appealPeriod) + 1);
+    };
+    return { ...f, fox, alice, squatter, reclaim, vote };
+  }
+
+  it("a claim the squatter filed as fox and lost after alice reclaimed it does not cost her verified fox the loser's penalty; in her era it does", async () => {
+    const f = await loadFixture(courtFixture);
+    await f.disputes.connect(f.squatter).openDispute(f.fox, id("respondent"), 1, 2, ZERO, "", { value: P.deposit });
+    await f.reclaim();
+    const r0 = (await f.trust.entity(f.fox)).reputation;
+    expect(r0).to.equal(F.DEFAULT_MODEL.initialReputation);
+    await f.vote(1n, 1); // rejected
+    await f.disputes.resolve(1);
+    expect((await f.disputes.dispute(1)).outcome).to.equal(1n);
+    expect((await f.trust.entity(f.fox)).reputation, "the squatter's lost claim").to.equal(r0);
+    // her own claim, lost: her penalty
+    await f.disputes.connect(f.alice).openDispute(f.fox, id("respondent"), 1, 2, ZERO, "", { value: P.deposit });
+    await f.vote(2n, 1);
+    await f.disputes.resolve(2);
+    expect((await f.trust.entity(f.fox)).reputation).to.equal(r0 - P.loserPenalty);
+  });
+
+  it("a claim upheld against the squatter's fox after the reclaim does not cost alice's fox the penalty", async () => {
+    const f = await loadFixture(courtFixture);
+    await f.disputes.openDispute(id("claimant"), f.fox, 1, 2, ZERO, "", { value: P.deposit });
+    await f.reclaim();
+    const r0 = (await f.trust.entity(f.fox)).reputation;
+    await f.vote(1n, 0); // upheld
+    await f.disputes.resolve(1);
+    expect((await f.disputes.dispute(1)).outcome).to.equal(0n);
+    expect((await f.trust.entity(f.fox)).reputation).to.equal(r0);
+  });
+
+  it("a flag contest the squatter filed and won after the reclaim does not clear the flag the detector gave alice's fox", async () => {
+    const f = await loadFixture(courtFixture);
+    await f.trust.connect(f.detector).flag(f.fox, 3, ZERO); // the squatter's bad-mouthing
+    await f.disputes.connect(f.squatter).openDispute(f.fox, ZERO, 3, 2, ZERO, "", { value: P.deposit });
+    await f.reclaim(); // clears the squatter's flag
+    await f.trust.connect(f.detector).flag(f.fox, 3, ZERO); // alice's own conduct, flagged later
+    await f.vote(1n, 0); // upheld
+    await f.disputes.resolve(1);
+    expect((await f.disputes.dispute(1)).outcome).to.equal(0n);
+    expect((await f.trust.entity(f.fox)).flags & 0x7fn, "alice's flag stays").to.equal(1n << 3n);
   });
 });
