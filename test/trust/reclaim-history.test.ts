@@ -5,7 +5,9 @@
  * generation of the id: the contract keeps pairs (given and received, with their epoch markers and
  * oracle terms) and agreement credits per generation, and `TrustLedger.ratings`, hence the
  * detection pipeline, leaves out every rating given or received by an id before its last
- * `EntityRegistered` (block and log index).
+ * `EntityRegistered` (block and log index), and `verifyRating` counts a pair's ratings from there
+ * too. The court (DisputeResolution) applies a verdict's consequences to a party only while the
+ * controller that was party to the dispute holds it.
  *
  * The attack it guards against (squat, then false accusation): a squatter registers alice's further
  * avatar owl while it is not logged in, bad-mouths honest providers as owl and lets alice reclaim
@@ -23,7 +25,9 @@ import { loadFixture, mine, setBalance, time } from "@nomicfoundation/hardhat-to
 import type { Signer } from "ethers";
 import { deployTrustFixture, id, Kind } from "../fixtures/trust";
 import * as F from "../../offchain/trust/fixed";
-import { attestRegistration, TrustLedger } from "../../offchain/trust/ledger";
+import { attestRegistration, type RefusedEvidence, TrustLedger } from "../../offchain/trust/ledger";
+import type { EvidenceTerms, InteractionRecord } from "../../offchain/trust/evidence";
+import { rateWithEvidence, signReceipt, verifyRating } from "../../offchain/trust/rater";
 import { runDetectors } from "../../offchain/trust/pipeline";
 import { FileContentStore } from "../../offchain/storage/content-store";
 import { avatarIdOf } from "../../offchain/avatars/protocols";
@@ -38,6 +42,7 @@ const label = (s: string) => keccak256(new TextEncoder().encode(`reclaim-history
 const ZERO = "0x" + "00".repeat(32);
 const low = F.packFactors(Array(6).fill(0));
 const high = F.packFactors(Array(6).fill(1));
+const TERMS: EvidenceTerms = { latencyBoundMs: 200, terms: [{ id: "uptime", weight: 1 }] };
 
 async function fixture() {
   const f = await deployTrustFixture();
@@ -216,6 +221,35 @@ describe("a reclaimed id starts afresh: nothing of the previous controller's era
     expect(run.detections.filter((d) => d.entity === f.owl)).to.deep.equal([]);
     expect((await f.trust.entity(f.owl)).flags).to.equal(0n);
     expect(run.entities, "each entity once").to.equal(new Set((await new TrustLedger(f.trust).entities()).map((e) => e.id)).size);
+  });
+  it("a rating with evidence in alice's era verifies, its index counted from the reclaim (verifyRating, and the pipeline's evidence check)", async () => {
+    const f = await loadFixture(fixture);
+    await squatted(f); // the squatter rated provider as owl: rating #0 of the pair in its era
+    await f.reclaimOwl();
+    const store = new FileContentStore(fs.mkdtempSync(path.join(os.tmpdir(), "metatrust-reclaim-")));
+    const at = (await time.latest()) - 10;
+    const records: InteractionRecord[] = [];
+    for (const seq of [0, 1]) {
+      const request = ethers.keccak256(ethers.toUtf8Bytes(`request ${seq}`));
+      const receipt = await signReceipt(f.provider, {
+        chainId: 31337,
+        trustManager: await f.trust.getAddress(),
+        from: f.owl,
+        to: f.providers[0],
+        seq,
+        request,
+        at: at + seq,
+        terms: TERMS,
+      });
+      records.push({ seq, request, at: at + seq, outcome: "success", latencyMs: 100, kept: [true], receipt });
+    }
+    await rateWithEvidence(f.ledgerOf(f.alice), store, f.owl, f.providers[0], TERMS, records);
+    const v = await verifyRating(f.trust, store, f.owl, f.providers[0]);
+    expect(v.index).to.equal(0);
+    const refused: RefusedEvidence[] = [];
+    const ratings = (await new TrustLedger(f.trust).ratings(0, { store, refused })).filter(involves(f.owl));
+    expect(ratings.map((r) => [r.from, r.to, r.evidence])).to.deep.equal([[f.owl, f.providers[0], true]]);
+    expect(refused).to.deep.equal([]);
   });
 });
 
