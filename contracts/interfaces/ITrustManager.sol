@@ -164,6 +164,8 @@ interface ITrustManager {
     error TrustManager__FutureLookup(uint48 blockNumber);
     /// @notice The total reputation at `blockNumber` is no longer kept (only from `keptFrom` on).
     error TrustManager__TotalNotKept(uint48 blockNumber, uint48 keptFrom);
+    /// @notice The id was reclaimed 255 times, the most its generation counts (only its owner reclaims it).
+    error TrustManager__GenerationsExhausted(bytes32 id);
 
     /// @notice An entity was registered.
     event EntityRegistered(bytes32 indexed id, Kind kind, address indexed controller);
@@ -321,8 +323,9 @@ interface ITrustManager {
     function pairOf(bytes32 from, bytes32 to) external view returns (Pair memory);
 
     /// @notice How many times `id` was taken from another controller (`reclaimAvatar`, or
-    /// `registerAttested` reclaiming a squat): its pairs (given and received) and its credits are
-    /// kept per generation, so nothing of an earlier controller's era counts for the present one.
+    /// `registerAttested` reclaiming a squat; at most 255, `GenerationsExhausted`): its pairs (given
+    /// and received) and its credits are kept per generation, so nothing of an earlier controller's
+    /// era counts for the present one.
     function generationOf(bytes32 id) external view returns (uint256);
 
     /// @notice The entity record.

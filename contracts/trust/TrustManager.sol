@@ -25,6 +25,20 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
         Mode mode;
     }
 
+    /// @dev An entity as stored, in one slot: `Entity` with `attested` and `vouched` as bits of
+    /// `status`, which frees a byte for the id's generation: how many times the id was taken from
+    /// another controller (`reclaimAvatar`, `registerAttested`'s reclaim of a squat). Pairs and
+    /// credits are kept per generation, so nothing written in an earlier controller's era is read
+    /// in a later one (docs/specs/trust.md §6); every rating reads both entities' slots already.
+    struct Stored {
+        address controller;
+        Kind kind;
+        uint8 flags;
+        uint64 reputation;
+        uint8 status;
+        uint8 generation;
+    }
+
     /// @dev The total reputation now and at the end of the block before `changedAt`, the last
     /// block that changed a reputation.
     struct TotalReputation {
@@ -63,6 +77,8 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
 
     uint8 private constant VERIFIED_BIT = 0x80;
     uint8 private constant ATTACK_MASK = 0x7f;
+    uint8 private constant ATTESTED = 1;
+    uint8 private constant VOUCHED = 2;
     uint256 private constant MAX_AVATARS = 64;
 
     uint256 private immutable _factorCount;
@@ -77,15 +93,11 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
     uint256 private immutable _initialReputation;
     uint256 private immutable _agreementWeight;
 
-    mapping(bytes32 id => Entity) private _entities;
-    /// trustStore[i][j] of i's and j's generations (`_generations`): a reclaimed id's pairs, given
-    /// and received, start afresh, and the earlier era's stay where no read reaches them.
+    mapping(bytes32 id => Stored) private _entities;
+    /// trustStore[i][j] of i's and j's generations (`Stored.generation`): a reclaimed id's pairs,
+    /// given and received, start afresh, and the earlier era's stay where no read reaches them.
     mapping(bytes32 from => mapping(uint256 fromGeneration => mapping(bytes32 to => mapping(uint256 toGeneration => Pair))))
         private _trustStore;
-    /// How many times each id was taken from another controller (`reclaimAvatar`, `registerAttested`'s
-    /// reclaim of a squat): the generation its pairs and credits are kept under, so nothing written
-    /// in an earlier controller's era is read in a later one (docs/specs/trust.md §6).
-    mapping(bytes32 id => uint256) private _generations;
     mapping(Kind kind => IIdentityVerifier) private _verifiers;
     mapping(uint256 id => Agreement) private _agreements;
     /// What each organization's agreements credited each avatar (once per epoch, at most CREDIT_CAP).
@@ -154,7 +166,7 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
         }
         // A newcomer starts at reputation 0 (whitewashing): nobody can lose standing below a fresh
         // identity's, and permissionless registrations do not inflate the court's electorate.
-        _entities[id] = Entity(msg.sender, kind, 0, 0, false, false);
+        _entities[id] = Stored(msg.sender, kind, 0, 0, 0, 0);
         _reputationHistory[id].push(uint48(block.number), 0);
         emit EntityRegistered(id, kind, msg.sender);
     }
@@ -163,8 +175,8 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
     function registerAttested(bytes32 id, Kind kind, uint256 deadline, bytes calldata attestation) external {
         if (kind != Kind.Avatar && kind != Kind.ResourceNode) revert TrustManager__InvalidKind(uint8(kind));
         if (block.timestamp > deadline) revert TrustManager__AttestationExpired(id, deadline);
-        Entity storage e = _entities[id];
-        if (id == bytes32(0) || e.attested) revert TrustManager__EntityExists(id);
+        Stored storage e = _entities[id];
+        if (id == bytes32(0) || e.status & ATTESTED != 0) revert TrustManager__EntityExists(id);
         IIdentityVerifier v = _verifiers[kind];
         if (address(v) == address(0) || !v.isVerified(id)) revert TrustManager__UnverifiedIdentity(id, kind);
         // One person, one verified avatar: one MIT per person (the IdP's iris check), so one
@@ -182,8 +194,8 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
         uint256 previous = e.reputation;
         // A squatter's earlier unattested entry is reclaimed: fresh reputation, no flags, and a new
         // generation (nothing the squatter rated or was rated as counts for the owner).
-        _entities[id] = Entity(msg.sender, kind, 0, uint64(_initialReputation), true, true);
-        if (squatter != address(0)) ++_generations[id];
+        uint8 g = squatter == address(0) ? 0 : _nextGeneration(id, e.generation);
+        _entities[id] = Stored(msg.sender, kind, 0, uint64(_initialReputation), ATTESTED | VOUCHED, g);
         _reputationHistory[id].push(uint48(block.number), uint208(_initialReputation));
         _moveTotal(previous, _initialReputation);
         if (kind == Kind.Avatar) {
@@ -197,8 +209,9 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
     /// @inheritdoc ITrustManager
     function reclaimAvatar(bytes32 id, uint256 deadline, bytes calldata attestation) external {
         if (block.timestamp > deadline) revert TrustManager__AttestationExpired(id, deadline);
-        Entity storage e = _entities[id];
-        if (id == bytes32(0) || e.attested || e.controller == msg.sender) revert TrustManager__EntityExists(id);
+        Stored storage e = _entities[id];
+        if (id == bytes32(0) || e.status & ATTESTED != 0 || e.controller == msg.sender)
+            revert TrustManager__EntityExists(id);
         IIdentityVerifier v = _verifiers[Kind.Avatar];
         if (address(v) == address(0) || !v.isVerified(id)) revert TrustManager__UnverifiedIdentity(id, Kind.Avatar);
         // Only a further avatar: the owner's first goes through registerAttested (and is verified).
@@ -210,8 +223,8 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
         uint256 previous = e.reputation;
         // What `register` gives an honest newcomer: reputation 0, unverified, no flags, no vote, and
         // a new generation: no pair or credit of the previous controller's era counts.
-        _entities[id] = Entity(msg.sender, Kind.Avatar, 0, 0, false, false);
-        if (squatter != address(0)) ++_generations[id];
+        uint8 g = squatter == address(0) ? 0 : _nextGeneration(id, e.generation);
+        _entities[id] = Stored(msg.sender, Kind.Avatar, 0, 0, 0, g);
         _reputationHistory[id].push(uint48(block.number), 0);
         _moveTotal(previous, 0);
         if (squatter != address(0)) emit EntityReclaimed(id, squatter, msg.sender);
@@ -241,11 +254,11 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
     /// The first verification of an entity registered with `register` grants it the initial
     /// reputation (added, capped at 1); unverifying does not take it back, and it is never granted twice.
     function setIdentityVerified(bytes32 id, bool verified) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        Entity storage e = _known(id);
+        Stored storage e = _known(id);
         e.flags = verified ? e.flags | VERIFIED_BIT : e.flags & ~VERIFIED_BIT;
         emit IdentityVerificationSet(id, verified);
-        if (verified && !e.vouched) {
-            e.vouched = true;
+        if (verified && e.status & VOUCHED == 0) {
+            e.status |= VOUCHED;
             uint64 old = e.reputation;
             uint64 updated = uint64(
                 TrustMath.WAD - old > _initialReputation ? old + _initialReputation : TrustMath.WAD
@@ -284,11 +297,11 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
             if (_entities[from].kind == Kind.None) revert TrustManager__UnknownEntity(from);
             revert TrustManager__NotController(from, msg.sender);
         }
-        Entity storage target = _entities[to];
+        Stored storage target = _entities[to];
         if (target.kind == Kind.None) revert TrustManager__UnknownEntity(to);
         // One controller's two entities are one rater: no rating of one's own entity.
         if (target.controller == msg.sender) revert TrustManager__OwnEntityRating(from, to, msg.sender);
-        (uint256 gFrom, uint256 gTo) = (_generations[from], _generations[to]);
+        (uint256 gFrom, uint256 gTo) = (_entities[from].generation, target.generation);
         Pair memory p = _trustStore[from][gFrom][to][gTo];
         // One rating per pair per decay epoch: a rating counts as one observation of an epoch, so a
         // burst of ratings cannot move trust further than the decay model lets one epoch move it.
@@ -329,7 +342,7 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
     /// @inheritdoc ITrustManager
     function flag(bytes32 id, uint8 kind, bytes32 evidence) external onlyRole(DETECTOR_ROLE) {
         if (kind > 6) revert TrustManager__InvalidFlag(kind);
-        Entity storage e = _known(id);
+        Stored storage e = _known(id);
         e.flags |= uint8(1 << kind);
         emit EntityFlagged(id, kind, evidence);
     }
@@ -341,14 +354,14 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
         if (!hasRole(DETECTOR_ROLE, msg.sender) && !hasRole(FEEDBACK_ROLE, msg.sender))
             revert AccessControlUnauthorizedAccount(msg.sender, DETECTOR_ROLE);
         if (kind > 6) revert TrustManager__InvalidFlag(kind);
-        Entity storage e = _known(id);
+        Stored storage e = _known(id);
         e.flags &= ~uint8(1 << kind);
         emit EntityUnflagged(id, kind);
     }
 
     /// @inheritdoc ITrustManager
     function adjustReputation(bytes32 id, int256 amount) external onlyRole(FEEDBACK_ROLE) {
-        Entity storage e = _known(id);
+        Stored storage e = _known(id);
         uint64 old = e.reputation;
         // Clamped without forming old + amount, which overflows for |amount| near 2^255.
         uint64 updated;
@@ -399,12 +412,13 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
 
     /// @inheritdoc ITrustManager
     function generationOf(bytes32 id) external view returns (uint256) {
-        return _generations[id];
+        return _entities[id].generation;
     }
 
     /// @inheritdoc ITrustManager
     function entity(bytes32 id) external view returns (Entity memory) {
-        return _entities[id];
+        Stored storage e = _entities[id];
+        return Entity(e.controller, e.kind, e.flags, e.reputation, e.status & ATTESTED != 0, e.status & VOUCHED != 0);
     }
 
     /// @inheritdoc ITrustManager
@@ -420,19 +434,19 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
 
     /// @inheritdoc ITrustManager
     function isIdentityVerified(bytes32 id) public view returns (bool) {
-        Entity storage e = _entities[id];
+        Stored storage e = _entities[id];
         if (e.flags & VERIFIED_BIT != 0) return true;
         // The registry's answer counts only for an entity its owner registered (attested).
-        if (!e.attested) return false;
+        if (e.status & ATTESTED == 0) return false;
         IIdentityVerifier v = _verifiers[e.kind];
         return address(v) != address(0) && v.isVerified(id);
     }
 
     /// @inheritdoc ITrustManager
     function hasIdentityStanding(bytes32 id) external view returns (bool) {
-        Entity storage e = _entities[id];
+        Stored storage e = _entities[id];
         if (e.flags & VERIFIED_BIT != 0) return true;
-        if (!e.attested) return false;
+        if (e.status & ATTESTED == 0) return false;
         IIdentityVerifier v = _verifiers[e.kind];
         return address(v) != address(0) && !v.isRevoked(id);
     }
@@ -459,7 +473,7 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
 
     /// @inheritdoc ITrustManager
     function creditOf(bytes32 org, bytes32 avatar) external view returns (Credit memory) {
-        return _credits[org][avatar][_generations[avatar]];
+        return _credits[org][avatar][_entities[avatar].generation];
     }
 
     /// @inheritdoc ITrustManager
@@ -530,7 +544,14 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
 
     /// @dev trustStore[from][to] of both ids' current generations.
     function _pair(bytes32 from, bytes32 to) private view returns (Pair storage) {
-        return _trustStore[from][_generations[from]][to][_generations[to]];
+        return _trustStore[from][_entities[from].generation][to][_entities[to].generation];
+    }
+
+    /// @dev The generation after `g` of a reclaimed id; an id is reclaimed at most 255 times (only
+    /// its owner reclaims it, with the registrar's attestation, so only she can use them up).
+    function _nextGeneration(bytes32 id, uint8 g) private pure returns (uint8) {
+        if (g == type(uint8).max) revert TrustManager__GenerationsExhausted(id);
+        return g + 1;
     }
 
     function _effectiveTrust(bytes32 from, bytes32 to) private view returns (uint256 t) {
@@ -614,7 +635,7 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
     }
 
     function _checkAgreement(bytes32 org, uint256 n, uint256 m, bytes32 termsHash) private view {
-        Entity storage o = _known(org);
+        Stored storage o = _known(org);
         if (o.controller != msg.sender) revert TrustManager__NotController(org, msg.sender);
         if (o.kind != Kind.Organization || n == 0 || n > MAX_AVATARS || m != n || termsHash == bytes32(0))
             revert TrustManager__InvalidAgreement();
@@ -650,9 +671,9 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
         uint256 w = _agreementWeight.mulWad(_standing(org));
         if (w == 0) return;
         for (uint256 i; i < avatars.length; ++i) {
-            Entity storage a = _entities[avatars[i]];
+            Stored storage a = _entities[avatars[i]];
             if (a.controller == msg.sender) continue; // one account's own avatar: self-dealing
-            uint256 g = _generations[avatars[i]];
+            uint256 g = a.generation;
             Credit memory c = _credits[org][avatars[i]][g];
             if (c.at != 0 && block.timestamp - c.at < _epochLength) continue; // credited this epoch
             uint64 old = a.reputation;
@@ -675,7 +696,7 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
     /// @dev An organization's standing: 0 while flagged, else the lower of its reputation now and
     /// CREDIT_MATURITY blocks ago (0 if it did not exist then).
     function _standing(bytes32 org) private view returns (uint256 s) {
-        Entity storage o = _entities[org];
+        Stored storage o = _entities[org];
         if (o.flags & ATTACK_MASK != 0 || block.number <= CREDIT_MATURITY) return 0;
         s = o.reputation;
         uint256 then = _reputationHistory[org].upperLookupRecent(uint48(block.number - CREDIT_MATURITY));
@@ -694,7 +715,7 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
         _total = t;
     }
 
-    function _known(bytes32 id) private view returns (Entity storage e) {
+    function _known(bytes32 id) private view returns (Stored storage e) {
         e = _entities[id];
         if (e.kind == Kind.None) revert TrustManager__UnknownEntity(id);
     }

@@ -33,7 +33,10 @@ describe("a reclaimed id starts afresh: the squatter's vote (open finding, h13-r
     const serial = label("alice-serial");
     await mit.issueMIT(toHex(serial), toHex(label("alice-key")), "bafy-params");
     const owl = toHex(avatarIdOf(serial, "owl"));
-    const [alice, squatter] = [ethers.Wallet.createRandom().connect(ethers.provider), ethers.Wallet.createRandom().connect(ethers.provider)];
+    const [alice, squatter] = [
+      ethers.Wallet.createRandom().connect(ethers.provider),
+      ethers.Wallet.createRandom().connect(ethers.provider),
+    ];
     for (const w of [alice, squatter]) await setBalance(w.address, 10n ** 20n);
     // the squatter registers owl before alice logs it in; the admin verifies it (its mistake)
     await f.trust.connect(squatter).register(owl, Kind.Avatar);
@@ -43,7 +46,8 @@ describe("a reclaimed id starts afresh: the squatter's vote (open finding, h13-r
     // five jurors and the squatter's owl uphold, one juror rejects (a loser pays the winners' reward)
     const voters = [...f.voters];
     const choice = (i: number) => (i < 5 ? 0 : 1);
-    for (const [i, v] of voters.entries()) await f.disputes.connect(f.signerOf.get(v)!).commit(1, v, commitmentOf(1n, v, choice(i), salt(v)));
+    for (const [i, v] of voters.entries())
+      await f.disputes.connect(f.signerOf.get(v)!).commit(1, v, commitmentOf(1n, v, choice(i), salt(v)));
     await f.disputes.connect(squatter).commit(1, owl, commitmentOf(1n, owl, 0, salt("owl")));
     await time.increase(Number(P.commitPeriod) + 1);
     for (const [i, v] of voters.entries()) await f.disputes.connect(f.signerOf.get(v)!).reveal(1, v, choice(i), salt(v));

@@ -64,7 +64,13 @@ async function fixture() {
   const [fox, owl] = [toHex(avatarIdOf(serial, "fox")), toHex(avatarIdOf(serial, "owl"))];
   // alice (her attested first avatar fox), an honest provider, a friend of the squatter, a rater
   // that never rates (what a stranger sees), and the squatter
-  const [alice, provider, friend, bystander, squatter] = [await account(), await account(), await account(), await account(), await account()];
+  const [alice, provider, friend, bystander, squatter] = [
+    await account(),
+    await account(),
+    await account(),
+    await account(),
+    await account(),
+  ];
   const providers = [id("provider"), id("provider-2")];
   for (const p of providers) await f.trust.connect(provider).register(p, Kind.Organization);
   await f.trust.connect(friend).register(id("friend"), Kind.Organization);
@@ -113,7 +119,9 @@ describe("a reclaimed id starts afresh: nothing of the previous controller's era
     // ledger's integrity check agrees with the chain
     const r = await f.ledgerOf(f.alice).rate(f.owl, f.providers[0], high);
     expect((await f.trust.pairOf(f.owl, f.providers[0])).ratings).to.equal(1n);
-    expect(r.stored).to.equal(F.ratedTrust(await f.ledgerOf(f.alice).getModel(), { trust: 0n, updatedAt: 0n, ratings: 0, oracle: 0n }, high, 0n));
+    expect(r.stored).to.equal(
+      F.ratedTrust(await f.ledgerOf(f.alice).getModel(), { trust: 0n, updatedAt: 0n, ratings: 0, oracle: 0n }, high, 0n),
+    );
     const after = (await detector.ratings(0)).filter(involves(f.owl));
     expect(after.map((x) => [x.from, x.to, x.value])).to.deep.equal([[f.owl, f.providers[0], 1]]);
   });
@@ -264,7 +272,10 @@ describe("a reclaimed id starts afresh: a squatter's dispute has no consequence 
     const serial = label("court-alice-serial");
     await mit.issueMIT(toHex(serial), toHex(label("court-alice-key")), "bafy-params");
     const fox = toHex(avatarIdOf(serial, "fox"));
-    const [alice, squatter] = [ethers.Wallet.createRandom().connect(ethers.provider), ethers.Wallet.createRandom().connect(ethers.provider)];
+    const [alice, squatter] = [
+      ethers.Wallet.createRandom().connect(ethers.provider),
+      ethers.Wallet.createRandom().connect(ethers.provider),
+    ];
     for (const w of [alice, squatter]) await setBalance(w.address, 10n ** 20n);
     // the squatter registers alice's first avatar before she logs it in
     await f.trust.connect(squatter).register(fox, Kind.Avatar);
