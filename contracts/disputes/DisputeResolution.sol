@@ -143,6 +143,9 @@ contract DisputeResolution is IDisputeResolution {
         // name the round: votes are stored per round, and only the voter's controller commits.
         if (bytes20(commitment) == bytes20(0)) revert DisputeResolution__EmptyCommitment(id, voter);
         v.commitment = bytes20(commitment);
+        // The era the vote is cast in: a reclaim of the voter entity before settlement hands it to
+        // its owner, whom the earlier controller's vote must not move (docs/specs/trust.md §6).
+        v.generation = uint8(_trust.generationOf(voter));
         emit VoteCommitted(id, voter, d.round);
     }
 
@@ -307,13 +310,16 @@ contract DisputeResolution is IDisputeResolution {
         uint8 last = d.round;
         uint8 verdict = d.verdictRound;
         bool committed;
+        // A vote cast in an earlier controller's era (the entity was reclaimed since) settles to
+        // nothing: its reward or penalty is not the present controller's.
+        uint8 era = uint8(_trust.generationOf(voter));
         for (uint8 r; r <= last; ++r) {
             Vote storage v = _votes[id][r][voter];
             if (v.commitment == bytes20(0)) continue;
             if (v.settled) revert DisputeResolution__AlreadySettled(id, voter);
             v.settled = true;
             committed = true;
-            change += _feedback(d, v, voter, r == verdict);
+            if (v.generation == era) change += _feedback(d, v, voter, r == verdict);
         }
         if (!committed) revert DisputeResolution__NoCommitment(id, voter);
         if (change != 0) _trust.adjustReputation(voter, change);

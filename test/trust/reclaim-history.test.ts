@@ -336,4 +336,45 @@ describe("a reclaimed id starts afresh: a squatter's dispute has no consequence 
     expect((await f.disputes.dispute(1)).outcome).to.equal(0n);
     expect((await f.trust.entity(f.fox)).flags & 0x7fn, "alice's flag stays").to.equal(1n << 3n);
   });
+
+  it("a vote the squatter's verified owl revealed settles to nothing on alice's owl after she reclaims it; a juror's vote still settles", async () => {
+    const f = await loadFixture(deployDisputeFixture);
+    const mit = MITRegistry__factory.connect(f.deployment.contracts.MITRegistry.address, f.msrp);
+    const serial = label("vote-alice-serial");
+    await mit.issueMIT(toHex(serial), toHex(label("vote-alice-key")), "bafy-params");
+    const owl = toHex(avatarIdOf(serial, "owl"));
+    const [alice, squatter] = [
+      ethers.Wallet.createRandom().connect(ethers.provider),
+      ethers.Wallet.createRandom().connect(ethers.provider),
+    ];
+    for (const w of [alice, squatter]) await setBalance(w.address, 10n ** 20n);
+    // the squatter registers owl before alice logs it in; the admin verifies it (its mistake)
+    await f.trust.connect(squatter).register(owl, Kind.Avatar);
+    await f.trust.setIdentityVerified(owl, true);
+    await mine(Number(P.minAge) + 1);
+    await f.disputes.openDispute(id("claimant"), id("respondent"), 1, 2, ethers.ZeroHash, "", { value: P.deposit });
+    // five jurors and the squatter's owl uphold, one juror rejects (a loser pays the winners' reward)
+    const voters = [...f.voters];
+    const choice = (i: number) => (i < 5 ? 0 : 1);
+    for (const [i, v] of voters.entries())
+      await f.disputes.connect(f.signerOf.get(v)!).commit(1, v, commitmentOf(1n, v, choice(i), salt(v)));
+    await f.disputes.connect(squatter).commit(1, owl, commitmentOf(1n, owl, 0, salt("owl")));
+    await time.increase(Number(P.commitPeriod) + 1);
+    for (const [i, v] of voters.entries()) await f.disputes.connect(f.signerOf.get(v)!).reveal(1, v, choice(i), salt(v));
+    await f.disputes.connect(squatter).reveal(1, owl, 0, salt("owl"));
+    // alice logs owl in and takes it back (her first avatar: registerAttested, reputation R0)
+    await mit.recordLogin(owl, toHex(serial), toHex(label("w")), toHex(label("v")), (await time.latest()) + 86_400);
+    const deadline = BigInt(await time.latest()) + 3600n;
+    const a = await attestRegistration(f.msrp, f.trust, owl, "avatar", alice.address, deadline);
+    await expect(f.trust.connect(alice).registerAttested(owl, Kind.Avatar, deadline, a)).to.emit(f.trust, "EntityReclaimed");
+    const r0 = (await f.trust.entity(owl)).reputation;
+    await time.increase(Number(P.revealPeriod) + Number(P.appealPeriod) + 1);
+    await f.disputes.resolve(1);
+    expect((await f.disputes.dispute(1)).margin, "precondition: a verdict with a margin pays its winners").to.be.greaterThan(0n);
+    await f.disputes.settle(1, owl);
+    expect((await f.trust.entity(owl)).reputation, "alice's owl moved by the squatter's vote").to.equal(r0);
+    const juror = (await f.trust.entity(voters[0])).reputation;
+    await f.disputes.settle(1, voters[0]);
+    expect((await f.trust.entity(voters[0])).reputation, "a juror's vote settles").to.be.greaterThan(juror);
+  });
 });
