@@ -311,15 +311,19 @@ contract DisputeResolution is IDisputeResolution {
         uint8 verdict = d.verdictRound;
         bool committed;
         // A vote cast in an earlier controller's era (the entity was reclaimed since) settles to
-        // nothing: its reward or penalty is not the present controller's.
-        uint8 era = uint8(_trust.generationOf(voter));
+        // nothing: its reward or penalty is not the present controller's. The era is read only
+        // for a vote that moves something.
+        uint256 era = type(uint256).max;
         for (uint8 r; r <= last; ++r) {
             Vote storage v = _votes[id][r][voter];
             if (v.commitment == bytes20(0)) continue;
             if (v.settled) revert DisputeResolution__AlreadySettled(id, voter);
             v.settled = true;
             committed = true;
-            if (v.generation == era) change += _feedback(d, v, voter, r == verdict);
+            int256 c = _feedback(d, v, voter, r == verdict);
+            if (c == 0) continue;
+            if (era == type(uint256).max) era = uint8(_trust.generationOf(voter));
+            if (v.generation == era) change += c;
         }
         if (!committed) revert DisputeResolution__NoCommitment(id, voter);
         if (change != 0) _trust.adjustReputation(voter, change);
