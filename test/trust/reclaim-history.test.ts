@@ -7,7 +7,8 @@
  * detection pipeline, leaves out every rating given or received by an id before its last
  * `EntityRegistered` (block and log index), and `verifyRating` counts a pair's ratings from there
  * too. The court (DisputeResolution) applies a verdict's consequences to a party only while the
- * controller that was party to the dispute holds it.
+ * controller that was party to the dispute holds it, and settles nothing for a vote cast before its
+ * voter entity was reclaimed (the vote keeps the generation it was committed in).
  *
  * The attack it guards against (squat, then false accusation): a squatter registers alice's further
  * avatar owl while it is not logged in, bad-mouths honest providers as owl and lets alice reclaim
