@@ -39,7 +39,9 @@ contract TrustManagerReclaimTest is TrustManagerFixture {
         return
             _sign712(
                 REGISTRAR_KEY,
-                keccak256(abi.encode(tm.REGISTRATION_TYPEHASH(), id, ITrustManager.Kind.Avatar, controller, t0 + 400 days))
+                keccak256(
+                    abi.encode(tm.REGISTRATION_TYPEHASH(), id, ITrustManager.Kind.Avatar, controller, t0 + 400 days)
+                )
             );
     }
 
@@ -69,7 +71,9 @@ contract TrustManagerReclaimTest is TrustManagerFixture {
         uint32 dt,
         bool viaAttested
     ) public {
-        oracle = int64(int256(bound(uint256(int256(oracle) + int256(uint256(type(uint64).max))), 0, 2 * WAD)) - int256(WAD));
+        oracle = int64(
+            int256(bound(uint256(int256(oracle) + int256(uint256(type(uint64).max))), 0, 2 * WAD)) - int256(WAD)
+        );
         uint256 rounds = bound(ratingsSeed, 1, 3);
         if (!viaAttested) {
             stubAvatar.set(first, true);
@@ -159,6 +163,32 @@ contract TrustManagerReclaimTest is TrustManagerFixture {
         assertLt(0, tm.creditOf(org, owl).total, "a fresh credit");
     }
 
+    /// An owner moves her further avatar between her two accounts: each move is a reclaim and a new
+    /// generation, up to 255; the 256th is refused (`GenerationsExhausted`) and changes nothing, so
+    /// a generation never wraps back to an earlier era's pairs.
+    function test_reclaim_generationsEndAt255() public {
+        stubAvatar.set(first, true);
+        bytes memory a = _attest(first, actors[USER_A]);
+        vm.prank(actors[USER_A]);
+        tm.registerAttested(first, ITrustManager.Kind.Avatar, t0 + 400 days, a);
+        vm.prank(squatter);
+        tm.register(owl, ITrustManager.Kind.Avatar);
+        stubAvatar.set(owl, true);
+        address[2] memory accounts = [actors[USER_A], actors[ADMIN]];
+        bytes[2] memory att = [_attest(owl, accounts[0]), _attest(owl, accounts[1])];
+        for (uint256 i; i < 255; ++i) {
+            vm.prank(accounts[i % 2]);
+            tm.reclaimAvatar(owl, t0 + 400 days, att[i % 2]);
+        }
+        assertEq(tm.generationOf(owl), 255, "generation");
+        ITrustManager.Entity memory before = tm.entity(owl);
+        vm.expectRevert(abi.encodeWithSelector(ITrustManager.TrustManager__GenerationsExhausted.selector, owl));
+        vm.prank(accounts[1]);
+        tm.reclaimAvatar(owl, t0 + 400 days, att[1]);
+        assertEq(keccak256(abi.encode(tm.entity(owl))), keccak256(abi.encode(before)), "entity changed");
+        assertEq(tm.generationOf(owl), 255, "generation moved");
+    }
+
     /// An agreement of `org` (USER_B's) with owl alone, owl's controller consenting.
     function _agree(bytes32 org, address controller, uint64 threshold, uint256 salt) internal {
         bytes32[] memory a = new bytes32[](1);
@@ -167,7 +197,10 @@ contract TrustManagerReclaimTest is TrustManagerFixture {
         t[0] = threshold;
         bytes32 terms = keccak256(abi.encode("terms", salt));
         bytes[] memory sig = new bytes[](1);
-        sig[0] = _sign712(_keyOf(controller), _consentHash(org, a, t, terms, tm.agreementNonce(org), type(uint256).max));
+        sig[0] = _sign712(
+            _keyOf(controller),
+            _consentHash(org, a, t, terms, tm.agreementNonce(org), type(uint256).max)
+        );
         vm.prank(actors[USER_B]);
         tm.proposeAgreement(org, a, t, terms, "cid", ITrustManager.Consents(type(uint256).max, sig));
     }
