@@ -325,10 +325,12 @@ async function rateAs(
     records: import("../offchain/trust/evidence").InteractionRecord[];
   };
   if (a.records) {
-    // the file's text is never echoed (E3): a parse error names the flag only
+    // the file's text is never echoed (E3): a parse error names the flag only; a missing or
+    // unreadable file is named by its flag as every task's is (describeError)
+    const text = fs.readFileSync(a.records, "utf8");
     let parsed: unknown;
     try {
-      parsed = JSON.parse(fs.readFileSync(a.records, "utf8"));
+      parsed = JSON.parse(text);
     } catch {
       throw new Error("trust:rate: --records is not a readable JSON file");
     }

@@ -143,6 +143,9 @@ contract DisputeResolution is IDisputeResolution {
         // name the round: votes are stored per round, and only the voter's controller commits.
         if (bytes20(commitment) == bytes20(0)) revert DisputeResolution__EmptyCommitment(id, voter);
         v.commitment = bytes20(commitment);
+        // The era the vote is cast in: a reclaim of the voter entity before settlement hands it to
+        // its owner, whom the earlier controller's vote must not move (docs/specs/trust.md §6).
+        v.generation = uint8(_trust.generationOf(voter));
         emit VoteCommitted(id, voter, d.round);
     }
 
@@ -269,16 +272,26 @@ contract DisputeResolution is IDisputeResolution {
 
     /// @dev The verdict's consequences for the parties: the loser's penalty, the trace request,
     /// flag clearing, and the deposit's payee.
+    /// A party's reputation and flags answer for the verdict only while the controller that was
+    /// party to the dispute holds it: a reclaim since it opened (TrustManager.reclaimAvatar, or
+    /// registerAttested's reclaim of a squat, the only ways an entity changes controller) handed the
+    /// id to its owner, on whom a squatter's dispute has no consequence (docs/specs/trust.md §6).
     function _applyVerdict(uint256 id, Dispute storage d, bool upheld) private {
         if (d.nature == NATURE_FLAG_CONTEST) {
-            if (upheld) _unflagContested(id, d.claimant, d.contestedFlags);
-            else _trust.adjustReputation(d.claimant, -int256(uint256(_loserPenalty)));
+            if (_trust.entity(d.claimant).controller == d.claimantController) {
+                if (upheld) _unflagContested(id, d.claimant, d.contestedFlags);
+                else _trust.adjustReputation(d.claimant, -int256(uint256(_loserPenalty)));
+            }
             // A rejected contest's deposit (and appeal fees) has no respondent to compensate: it stays
             // with the court (credited to nobody), which is what makes a frivolous contest cost something.
             if (upheld) _credit(id, d.depositor, uint256(d.deposit) + d.appealFees);
             return;
         }
-        _trust.adjustReputation(upheld ? d.respondent : d.claimant, -int256(uint256(_loserPenalty)));
+        (bytes32 loser, address loserController) = upheld
+            ? (d.respondent, d.respondentController)
+            : (d.claimant, d.claimantController);
+        if (_trust.entity(loser).controller == loserController)
+            _trust.adjustReputation(loser, -int256(uint256(_loserPenalty)));
         if (upheld && d.nature == NATURE_AVATAR) emit TraceRequested(id, d.respondent, d.evidence);
         // The deposit returns to the claimant if the claim is upheld, else it compensates the
         // respondent's controller; every appeal fee goes the same way (an appellant the final
@@ -297,13 +310,20 @@ contract DisputeResolution is IDisputeResolution {
         uint8 last = d.round;
         uint8 verdict = d.verdictRound;
         bool committed;
+        // A vote cast in an earlier controller's era (the entity was reclaimed since) settles to
+        // nothing: its reward or penalty is not the present controller's. The era is read only
+        // for a vote that moves something.
+        uint256 era = type(uint256).max;
         for (uint8 r; r <= last; ++r) {
             Vote storage v = _votes[id][r][voter];
             if (v.commitment == bytes20(0)) continue;
             if (v.settled) revert DisputeResolution__AlreadySettled(id, voter);
             v.settled = true;
             committed = true;
-            change += _feedback(d, v, voter, r == verdict);
+            int256 c = _feedback(d, v, voter, r == verdict);
+            if (c == 0) continue;
+            if (era == type(uint256).max) era = uint8(_trust.generationOf(voter));
+            if (v.generation == era) change += c;
         }
         if (!committed) revert DisputeResolution__NoCommitment(id, voter);
         if (change != 0) _trust.adjustReputation(voter, change);

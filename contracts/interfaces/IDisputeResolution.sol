@@ -93,12 +93,15 @@ interface IDisputeResolution {
     /// @notice One voter's vote, in one storage slot.
     /// @param commitment the first 20 bytes of the commitment
     /// @param weight the voter's snapshot reputation, set when it reveals
+    /// @param generation the voter entity's generation at commit (`TrustManager.generationOf`): a
+    /// vote cast before the entity was reclaimed settles to nothing on its owner
     struct Vote {
         bytes20 commitment;
         uint64 weight;
         uint8 choice;
         bool revealed;
         bool settled;
+        uint8 generation;
     }
 
     /// @notice Parameters fixed at deployment.

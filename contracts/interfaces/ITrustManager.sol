@@ -164,6 +164,8 @@ interface ITrustManager {
     error TrustManager__FutureLookup(uint48 blockNumber);
     /// @notice The total reputation at `blockNumber` is no longer kept (only from `keptFrom` on).
     error TrustManager__TotalNotKept(uint48 blockNumber, uint48 keptFrom);
+    /// @notice The id was reclaimed 255 times, the most its generation counts (only its owner reclaims it).
+    error TrustManager__GenerationsExhausted(bytes32 id);
 
     /// @notice An entity was registered.
     event EntityRegistered(bytes32 indexed id, Kind kind, address indexed controller);
@@ -316,8 +318,15 @@ interface ITrustManager {
     /// identity starts no higher than a flagged one (whitewashing, docs/specs/trust.md §6).
     function trustOf(bytes32 from, bytes32 to) external view returns (uint256);
 
-    /// @notice trustStore[from][to] as stored.
+    /// @notice trustStore[from][to] as stored for both ids' current generations (`generationOf`):
+    /// what either id rated or was rated as before it was last reclaimed is not returned.
     function pairOf(bytes32 from, bytes32 to) external view returns (Pair memory);
+
+    /// @notice How many times `id` was taken from another controller (`reclaimAvatar`, or
+    /// `registerAttested` reclaiming a squat; at most 255, `GenerationsExhausted`): its pairs (given
+    /// and received) and its credits are kept per generation, so nothing of an earlier controller's
+    /// era counts for the present one.
+    function generationOf(bytes32 id) external view returns (uint256);
 
     /// @notice The entity record.
     function entity(bytes32 id) external view returns (Entity memory);
@@ -327,7 +336,8 @@ interface ITrustManager {
     function attestedAvatarOf(bytes16 ownerTag) external view returns (bytes32);
 
     /// @notice The block an entity was registered in (its first reputation checkpoint); 0 if unknown.
-    /// Not the age the court counts: that is `standingAt`'s `grantedAt` (h13-red D3).
+    /// Not the age the court counts: that is `standingAt`'s `grantedAt` (h13-red D3). A reclaim does not
+    /// move it (docs/specs/trust.md §6).
     function registeredAt(bytes32 id) external view returns (uint256);
 
     /// @notice True iff the entity's identity is verified: the admin flag, or the kind's identity

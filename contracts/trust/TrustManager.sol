@@ -25,6 +25,20 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
         Mode mode;
     }
 
+    /// @dev An entity as stored, in one slot: `Entity` with `attested` and `vouched` as bits of
+    /// `status`, which frees a byte for the id's generation: how many times the id was taken from
+    /// another controller (`reclaimAvatar`, `registerAttested`'s reclaim of a squat). Pairs and
+    /// credits are kept per generation, so nothing written in an earlier controller's era is read
+    /// in a later one (docs/specs/trust.md §6); every rating reads both entities' slots already.
+    struct Stored {
+        address controller;
+        Kind kind;
+        uint8 flags;
+        uint64 reputation;
+        uint8 status;
+        uint8 generation;
+    }
+
     /// @dev The total reputation now and at the end of the block before `changedAt`, the last
     /// block that changed a reputation.
     struct TotalReputation {
@@ -63,6 +77,8 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
 
     uint8 private constant VERIFIED_BIT = 0x80;
     uint8 private constant ATTACK_MASK = 0x7f;
+    uint8 private constant ATTESTED = 1;
+    uint8 private constant VOUCHED = 2;
     uint256 private constant MAX_AVATARS = 64;
     /// A reputation checkpoint's value: the reputation (WAD, at most 1e18 < 2^64) in its low 64
     /// bits, and above them the block in which the standing the entity then had was granted
@@ -82,12 +98,16 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
     uint256 private immutable _initialReputation;
     uint256 private immutable _agreementWeight;
 
-    mapping(bytes32 id => Entity) private _entities;
-    mapping(bytes32 from => mapping(bytes32 to => Pair)) private _trustStore;
+    mapping(bytes32 id => Stored) private _entities;
+    /// trustStore[i][j] of i's and j's generations (`Stored.generation`): a reclaimed id's pairs,
+    /// given and received, start afresh, and the earlier era's stay where no read reaches them.
+    mapping(bytes32 from => mapping(uint256 fromGeneration => mapping(bytes32 to => mapping(uint256 toGeneration => Pair))))
+        private _trustStore;
     mapping(Kind kind => IIdentityVerifier) private _verifiers;
     mapping(uint256 id => Agreement) private _agreements;
     /// What each organization's agreements credited each avatar (once per epoch, at most CREDIT_CAP).
-    mapping(bytes32 org => mapping(bytes32 avatar => Credit)) private _credits;
+    /// Kept per generation of the avatar: a reclaimed avatar's credits start afresh.
+    mapping(bytes32 org => mapping(bytes32 avatar => mapping(uint256 generation => Credit))) private _credits;
     /// Reputation history by block number, so that a dispute can weigh votes by the reputation
     /// voters had when it opened (ERC20Votes-style checkpoints).
     /// Each value packs the reputation and the block its standing was granted (REPUTATION_MASK).
@@ -152,7 +172,7 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
         }
         // A newcomer starts at reputation 0 (whitewashing): nobody can lose standing below a fresh
         // identity's, and permissionless registrations do not inflate the court's electorate.
-        _entities[id] = Entity(msg.sender, kind, 0, 0, false, false);
+        _entities[id] = Stored(msg.sender, kind, 0, 0, 0, 0);
         _checkpoint(id, 0, 0);
         emit EntityRegistered(id, kind, msg.sender);
     }
@@ -161,8 +181,8 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
     function registerAttested(bytes32 id, Kind kind, uint256 deadline, bytes calldata attestation) external {
         if (kind != Kind.Avatar && kind != Kind.ResourceNode) revert TrustManager__InvalidKind(uint8(kind));
         if (block.timestamp > deadline) revert TrustManager__AttestationExpired(id, deadline);
-        Entity storage e = _entities[id];
-        if (id == bytes32(0) || e.attested) revert TrustManager__EntityExists(id);
+        Stored storage e = _entities[id];
+        if (id == bytes32(0) || e.status & ATTESTED != 0) revert TrustManager__EntityExists(id);
         IIdentityVerifier v = _verifiers[kind];
         if (address(v) == address(0) || !v.isVerified(id)) revert TrustManager__UnverifiedIdentity(id, kind);
         // One person, one verified avatar: one MIT per person (the IdP's iris check), so one
@@ -178,8 +198,10 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
         _requireAttestation(id, kind, deadline, attestation, v);
         address squatter = e.controller;
         uint256 previous = e.reputation;
-        // A squatter's earlier unattested entry is reclaimed: fresh reputation, no flags.
-        _entities[id] = Entity(msg.sender, kind, 0, uint64(_initialReputation), true, true);
+        // A squatter's earlier unattested entry is reclaimed: fresh reputation, no flags, and a new
+        // generation (nothing the squatter rated or was rated as counts for the owner).
+        uint8 g = squatter == address(0) ? 0 : _nextGeneration(id, e.generation);
+        _entities[id] = Stored(msg.sender, kind, 0, uint64(_initialReputation), ATTESTED | VOUCHED, g);
         // Its standing starts here, also for an id registered long ago (h13-red D3): a dormant plain
         // registration must not lend a fresh attestation its age.
         _checkpoint(id, _initialReputation, block.number);
@@ -195,8 +217,9 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
     /// @inheritdoc ITrustManager
     function reclaimAvatar(bytes32 id, uint256 deadline, bytes calldata attestation) external {
         if (block.timestamp > deadline) revert TrustManager__AttestationExpired(id, deadline);
-        Entity storage e = _entities[id];
-        if (id == bytes32(0) || e.attested || e.controller == msg.sender) revert TrustManager__EntityExists(id);
+        Stored storage e = _entities[id];
+        if (id == bytes32(0) || e.status & ATTESTED != 0 || e.controller == msg.sender)
+            revert TrustManager__EntityExists(id);
         IIdentityVerifier v = _verifiers[Kind.Avatar];
         if (address(v) == address(0) || !v.isVerified(id)) revert TrustManager__UnverifiedIdentity(id, Kind.Avatar);
         // Only a further avatar: the owner's first goes through registerAttested (and is verified).
@@ -206,8 +229,10 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
         _requireAttestation(id, Kind.Avatar, deadline, attestation, v);
         address squatter = e.controller;
         uint256 previous = e.reputation;
-        // What `register` gives an honest newcomer: reputation 0, unverified, no flags, no vote.
-        _entities[id] = Entity(msg.sender, Kind.Avatar, 0, 0, false, false);
+        // What `register` gives an honest newcomer: reputation 0, unverified, no flags, no vote, and
+        // a new generation: no pair or credit of the previous controller's era counts.
+        uint8 g = squatter == address(0) ? 0 : _nextGeneration(id, e.generation);
+        _entities[id] = Stored(msg.sender, Kind.Avatar, 0, 0, 0, g);
         _checkpoint(id, 0, 0);
         _moveTotal(previous, 0);
         if (squatter != address(0)) emit EntityReclaimed(id, squatter, msg.sender);
@@ -237,11 +262,11 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
     /// The first verification of an entity registered with `register` grants it the initial
     /// reputation (added, capped at 1); unverifying does not take it back, and it is never granted twice.
     function setIdentityVerified(bytes32 id, bool verified) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        Entity storage e = _known(id);
+        Stored storage e = _known(id);
         e.flags = verified ? e.flags | VERIFIED_BIT : e.flags & ~VERIFIED_BIT;
         emit IdentityVerificationSet(id, verified);
-        if (verified && !e.vouched) {
-            e.vouched = true;
+        if (verified && e.status & VOUCHED == 0) {
+            e.status |= VOUCHED;
             uint64 old = e.reputation;
             uint64 updated = uint64(
                 TrustMath.WAD - old > _initialReputation ? old + _initialReputation : TrustMath.WAD
@@ -280,11 +305,12 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
             if (_entities[from].kind == Kind.None) revert TrustManager__UnknownEntity(from);
             revert TrustManager__NotController(from, msg.sender);
         }
-        Entity storage target = _entities[to];
+        Stored storage target = _entities[to];
         if (target.kind == Kind.None) revert TrustManager__UnknownEntity(to);
         // One controller's two entities are one rater: no rating of one's own entity.
         if (target.controller == msg.sender) revert TrustManager__OwnEntityRating(from, to, msg.sender);
-        Pair memory p = _trustStore[from][to];
+        (uint256 gFrom, uint256 gTo) = (_entities[from].generation, target.generation);
+        Pair memory p = _trustStore[from][gFrom][to][gTo];
         // One rating per pair per decay epoch: a rating counts as one observation of an epoch, so a
         // burst of ratings cannot move trust further than the decay model lets one epoch move it.
         if (p.ratings != 0 && block.timestamp - p.updatedAt < _epochLength)
@@ -302,7 +328,7 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
             if (expected != digest) revert TrustManager__IntegrityCheckFailed(expected, digest);
         }
         unchecked {
-            _trustStore[from][to] = Pair(newTrust, uint40(block.timestamp), p.ratings + 1, p.oracle);
+            _trustStore[from][gFrom][to][gTo] = Pair(newTrust, uint40(block.timestamp), p.ratings + 1, p.oracle);
         }
         emit TrustStored(from, to, uint64(tOpt), newTrust);
         if (evidence != bytes32(0)) emit EvidenceAttached(from, to, evidence);
@@ -314,7 +340,7 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
         _known(to);
         if (value > int64(int256(TrustMath.WAD)) || value < -int64(int256(TrustMath.WAD)))
             revert TrustManager__InvalidParameter();
-        Pair storage p = _trustStore[from][to];
+        Pair storage p = _pair(from, to);
         emit OracleUpdated(from, to, p.oracle, value);
         p.oracle = value;
     }
@@ -324,7 +350,7 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
     /// @inheritdoc ITrustManager
     function flag(bytes32 id, uint8 kind, bytes32 evidence) external onlyRole(DETECTOR_ROLE) {
         if (kind > 6) revert TrustManager__InvalidFlag(kind);
-        Entity storage e = _known(id);
+        Stored storage e = _known(id);
         e.flags |= uint8(1 << kind);
         emit EntityFlagged(id, kind, evidence);
     }
@@ -336,14 +362,14 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
         if (!hasRole(DETECTOR_ROLE, msg.sender) && !hasRole(FEEDBACK_ROLE, msg.sender))
             revert AccessControlUnauthorizedAccount(msg.sender, DETECTOR_ROLE);
         if (kind > 6) revert TrustManager__InvalidFlag(kind);
-        Entity storage e = _known(id);
+        Stored storage e = _known(id);
         e.flags &= ~uint8(1 << kind);
         emit EntityUnflagged(id, kind);
     }
 
     /// @inheritdoc ITrustManager
     function adjustReputation(bytes32 id, int256 amount) external onlyRole(FEEDBACK_ROLE) {
-        Entity storage e = _known(id);
+        Stored storage e = _known(id);
         uint64 old = e.reputation;
         // Clamped without forming old + amount, which overflows for |amount| near 2^255.
         uint64 updated;
@@ -389,12 +415,18 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
 
     /// @inheritdoc ITrustManager
     function pairOf(bytes32 from, bytes32 to) external view returns (Pair memory) {
-        return _trustStore[from][to];
+        return _pair(from, to);
+    }
+
+    /// @inheritdoc ITrustManager
+    function generationOf(bytes32 id) external view returns (uint256) {
+        return _entities[id].generation;
     }
 
     /// @inheritdoc ITrustManager
     function entity(bytes32 id) external view returns (Entity memory) {
-        return _entities[id];
+        Stored storage e = _entities[id];
+        return Entity(e.controller, e.kind, e.flags, e.reputation, e.status & ATTESTED != 0, e.status & VOUCHED != 0);
     }
 
     /// @inheritdoc ITrustManager
@@ -410,19 +442,19 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
 
     /// @inheritdoc ITrustManager
     function isIdentityVerified(bytes32 id) public view returns (bool) {
-        Entity storage e = _entities[id];
+        Stored storage e = _entities[id];
         if (e.flags & VERIFIED_BIT != 0) return true;
         // The registry's answer counts only for an entity its owner registered (attested).
-        if (!e.attested) return false;
+        if (e.status & ATTESTED == 0) return false;
         IIdentityVerifier v = _verifiers[e.kind];
         return address(v) != address(0) && v.isVerified(id);
     }
 
     /// @inheritdoc ITrustManager
     function hasIdentityStanding(bytes32 id) external view returns (bool) {
-        Entity storage e = _entities[id];
+        Stored storage e = _entities[id];
         if (e.flags & VERIFIED_BIT != 0) return true;
-        if (!e.attested) return false;
+        if (e.status & ATTESTED == 0) return false;
         IIdentityVerifier v = _verifiers[e.kind];
         return address(v) != address(0) && !v.isRevoked(id);
     }
@@ -456,7 +488,7 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
 
     /// @inheritdoc ITrustManager
     function creditOf(bytes32 org, bytes32 avatar) external view returns (Credit memory) {
-        return _credits[org][avatar];
+        return _credits[org][avatar][_entities[avatar].generation];
     }
 
     /// @inheritdoc ITrustManager
@@ -525,8 +557,20 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
         return super._revokeRole(role, account);
     }
 
+    /// @dev trustStore[from][to] of both ids' current generations.
+    function _pair(bytes32 from, bytes32 to) private view returns (Pair storage) {
+        return _trustStore[from][_entities[from].generation][to][_entities[to].generation];
+    }
+
+    /// @dev The generation after `g` of a reclaimed id; an id is reclaimed at most 255 times (only
+    /// its owner reclaims it, with the registrar's attestation, so only she can use them up).
+    function _nextGeneration(bytes32 id, uint8 g) private pure returns (uint8) {
+        if (g == type(uint8).max) revert TrustManager__GenerationsExhausted(id);
+        return g + 1;
+    }
+
     function _effectiveTrust(bytes32 from, bytes32 to) private view returns (uint256 t) {
-        Pair storage p = _trustStore[from][to];
+        Pair storage p = _pair(from, to);
         t =
             p.ratings == 0
                 ? _baseline
@@ -606,7 +650,7 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
     }
 
     function _checkAgreement(bytes32 org, uint256 n, uint256 m, bytes32 termsHash) private view {
-        Entity storage o = _known(org);
+        Stored storage o = _known(org);
         if (o.controller != msg.sender) revert TrustManager__NotController(org, msg.sender);
         if (o.kind != Kind.Organization || n == 0 || n > MAX_AVATARS || m != n || termsHash == bytes32(0))
             revert TrustManager__InvalidAgreement();
@@ -642,9 +686,10 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
         uint256 w = _agreementWeight.mulWad(_standing(org));
         if (w == 0) return;
         for (uint256 i; i < avatars.length; ++i) {
-            Entity storage a = _entities[avatars[i]];
+            Stored storage a = _entities[avatars[i]];
             if (a.controller == msg.sender) continue; // one account's own avatar: self-dealing
-            Credit memory c = _credits[org][avatars[i]];
+            uint256 g = a.generation;
+            Credit memory c = _credits[org][avatars[i]][g];
             if (c.at != 0 && block.timestamp - c.at < _epochLength) continue; // credited this epoch
             uint64 old = a.reputation;
             uint256 updated = TrustMath.blend(t[i], old, w);
@@ -655,7 +700,7 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
             }
             if (updated == old) continue;
             c.at = uint40(block.timestamp);
-            _credits[org][avatars[i]] = c;
+            _credits[org][avatars[i]][g] = c;
             a.reputation = uint64(updated);
             _checkpointKeep(avatars[i], updated);
             _moveTotal(old, updated);
@@ -678,7 +723,7 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
     /// @dev An organization's standing: 0 while flagged, else the lower of its reputation now and
     /// CREDIT_MATURITY blocks ago (0 if it did not exist then).
     function _standing(bytes32 org) private view returns (uint256 s) {
-        Entity storage o = _entities[org];
+        Stored storage o = _entities[org];
         if (o.flags & ATTACK_MASK != 0 || block.number <= CREDIT_MATURITY) return 0;
         s = o.reputation;
         uint256 then =
@@ -698,7 +743,7 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
         _total = t;
     }
 
-    function _known(bytes32 id) private view returns (Entity storage e) {
+    function _known(bytes32 id) private view returns (Stored storage e) {
         e = _entities[id];
         if (e.kind == Kind.None) revert TrustManager__UnknownEntity(id);
     }

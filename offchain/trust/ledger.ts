@@ -388,6 +388,11 @@ export class TrustLedger {
       if (b !== undefined && seen === undefined) stored = await this.pair(from, to, info.block);
       else [stored, b] = await Promise.all([this.pair(from, to, info.block), this.pair(from, to, info.block - 1)]);
     }
+    // A pair starts afresh when either id is reclaimed (TrustManager keeps pairs per generation,
+    // docs/specs/trust.md §6): a reclaim in the rating's block, or since the pair before was read,
+    // leaves the earlier generation's pair there. A pair's count moves only by one per rating, so a
+    // rating that left one found the pair empty.
+    if (stored.ratings === 1 && b.ratings !== 0) b = { trust: 0n, updatedAt: 0n, ratings: 0, oracle: stored.oracle };
     // Algorithm 5 step 3: the digest of what the model computes must equal the digest of what the
     // chain stored (read back from storage, not only from the event); the stored pair's updatedAt
     // is the rating block's timestamp.
@@ -455,7 +460,11 @@ export class TrustLedger {
   }
 
   /**
-   * Every rating so far, for the detectors (value = the rating's T_opt). Without a store,
+   * Every rating so far, for the detectors (value = the rating's T_opt), of each id's present era:
+   * a rating given or received by an id before its last registration (`EntityRegistered`, which a
+   * reclaim emits again after `EntityReclaimed`) is an earlier controller's and is left out, as the
+   * contract leaves it out of the pairs (docs/specs/trust.md §6); ordered by block and log index,
+   * so a rating in the reclaim's block counts only after it. Without a store,
    * `evidence` says only that an `EvidenceAttached` for the same pair is in the rating's
    * transaction: the contract emits one for any non-zero bytes32, so it proves nothing. With a
    * store (what the detection pipeline passes), a rating counts as evidenced only when its record
@@ -476,7 +485,17 @@ export class TrustLedger {
   ): Promise<RatingEvent[]> {
     if (o.store && fromBlock !== 0)
       throw new InvalidParameterError(`ratings: evidence is verified over the whole history (fromBlock 0), not from block ${fromBlock}`);
-    const logs = await this.tm.queryFilter(this.tm.filters.TrustStored(), fromBlock);
+    // Where each id's present era starts: its last EntityRegistered (block, log index).
+    const eras = new Map<string, { block: number; index: number }>();
+    for (const l of await this.tm.queryFilter(this.tm.filters.EntityRegistered(), fromBlock))
+      eras.set(l.args.id.toLowerCase(), { block: l.blockNumber, index: l.index });
+    const earlier = (id: string, l: { blockNumber: number; index: number }) => {
+      const e = eras.get(id.toLowerCase());
+      return e !== undefined && (l.blockNumber < e.block || (l.blockNumber === e.block && l.index < e.index));
+    };
+    const logs = (await this.tm.queryFilter(this.tm.filters.TrustStored(), fromBlock)).filter(
+      (l) => !earlier(l.args.from, l) && !earlier(l.args.to, l),
+    );
     const attached = new Map(
       (await this.tm.queryFilter(this.tm.filters.EvidenceAttached(), fromBlock)).map(
         (l) => [`${l.transactionHash}:${l.args.from}:${l.args.to}`, l.args.evidence] as const,
@@ -589,10 +608,12 @@ export class TrustLedger {
     }
   }
 
-  /** Every registered entity id with its kind. */
+  /** Every registered entity id, once, with its kind (a reclaimed id's as registered last). */
   async entities(): Promise<{ id: string; kind: number }[]> {
     const logs = await this.tm.queryFilter(this.tm.filters.EntityRegistered());
-    return logs.map((l) => ({ id: l.args.id, kind: Number(l.args.kind) }));
+    const kinds = new Map<string, number>();
+    for (const l of logs) kinds.set(l.args.id, Number(l.args.kind));
+    return [...kinds].map(([id, kind]) => ({ id, kind }));
   }
 
   /** Flags an entity (DETECTOR_ROLE) with the CID digest of its detection report. */

@@ -1,5 +1,6 @@
 /**
- * The detection pipeline: reads the rating history from the chain, runs the detectors
+ * The detection pipeline: reads the rating history from the chain (each entity's from its last
+ * registration: a reclaimed id starts afresh, docs/specs/trust.md §6), runs the detectors
  * (offchain/trust/robust.ts: one observation per pair per decay epoch, SybilRank from the
  * identity-verified seeds, iterated filtering of unfair raters, CUSUM and windowed dispersion for
  * behaviour changes), stores the report on IPFS and flags each new detection on-chain with the
@@ -19,6 +20,7 @@ const KIND_NAME: Record<number, string> = { 0: "sybil", 1: "on-off", 2: "good-mo
 export const REPORT_METHOD = {
   source: "offchain/trust/robust.ts (docs/specs/trust.md §4)",
   observations: "ratings of one rater for one target within one decay epoch are averaged into one observation",
+  eras: "a rating given or received by an entity before its last registration (a reclaim by its owner: EntityReclaimed, then EntityRegistered) is an earlier controller's and is not read (by block and log index); a pair's rating index counts from there, as the contract's pair does",
   sybil:
     "SybilRank: trust from the verified seeds spread along positive ratings for ceil(log2 n) steps, divided by the positive raters; flagged below tau x median",
   mouthing:

@@ -330,7 +330,8 @@ export type Verification = {
 };
 
 /**
- * Recomputes a rating from its evidence: reads the pair's `TrustStored` events and the rating's
+ * Recomputes a rating from its evidence: reads the pair's `TrustStored` events (of both ids' present
+ * eras: none from before either id's last registration, a reclaim) and the rating's
  * `EvidenceAttached`, fetches the record set from IPFS by the CID of the digest, checks it
  * (evidence.verifyEvidence) and compares the recomputed factors with the transaction's and
  * Eq. 41 over them with the event's rating.
@@ -346,7 +347,13 @@ export async function verifyRating(
   o: { index?: number; label?: (id: string) => string } = {},
 ): Promise<Verification> {
   const name = o.label ?? ((id: string) => `${id.slice(0, 10)}…`);
-  const events = await tm.queryFilter(tm.filters.TrustStored(from, to));
+  // The pair's ratings in both ids' present eras: a reclaim starts an id afresh (its last
+  // EntityRegistered, docs/specs/trust.md §6), and the contract counts the pair's ratings, which a
+  // record set names, from there.
+  const starts = await Promise.all([from, to].map(async (x) => (await tm.queryFilter(tm.filters.EntityRegistered(x))).at(-1)));
+  const inEra = (l: { blockNumber: number; index: number }) =>
+    starts.every((s) => s === undefined || l.blockNumber > s.blockNumber || (l.blockNumber === s.blockNumber && l.index > s.index));
+  const events = (await tm.queryFilter(tm.filters.TrustStored(from, to))).filter(inEra);
   if (events.length === 0) throw new EvidenceError(`verifyRating: ${name(from)} has never rated ${name(to)}`);
   const index = o.index ?? events.length - 1;
   if (!Number.isInteger(index) || index < 0 || index >= events.length)

@@ -244,6 +244,10 @@ describe("TrustManager", () => {
       const e = await trust.entity(id("node-1"));
       expect([e.controller, e.attested]).to.deep.equal([owner.address, true]);
       expect(await trust.isIdentityVerified(id("node-1"))).to.equal(true);
+      // alice's rating of the squatter's node-1 is not the owner's (a reclaim starts the id afresh,
+      // docs/specs/trust.md §6): she rates the owner's node-1 at once, as she rated the squatter's
+      expect((await trust.pairOf(id("alice"), id("node-1"))).ratings).to.equal(0n);
+      await by.alice.rate(id("alice"), id("node-1"), all(1), Z, Z);
       const verified = await trust.trustOf(id("alice"), id("node-1"));
       expect(verified).to.equal((unverified * F.WAD) / F.DEFAULT_MODEL.unverifiedFactor);
       // a PID the registry verifies is not registered without its registrar's attestation
