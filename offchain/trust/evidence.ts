@@ -343,6 +343,12 @@ export type RatingContext = {
    * a record older than the first registration is checked against the first controller.
    */
   providerHistory?: { since: number; controller: string }[];
+  /**
+   * unix seconds of the block of the last reclaim of either id (a registration after its first),
+   * 0 if neither was reclaimed: every record must be newer (a squatter's interactions are not the
+   * owner's, docs/specs/trust.md §6)
+   */
+  eraStart?: number;
   /** the rating's block number (for a rating not yet sent: the next block) */
   ratingBlock?: number;
   /** the block `identityVerified` was read at: the set's `identityBlock` when it names one, else the rating's */
@@ -385,6 +391,9 @@ export function verifyEvidence(e: RatingEvidence, c: RatingContext): EvidenceSco
     bad(fn, `the records are for chain ${e.chainId}, contract ${e.trustManager}`); // both shape-checked
   if (e.nonce !== c.nonce) bad(fn, `the records were made for rating #${e.nonce} of this pair (replayed evidence)`);
   if (e.after !== c.after) bad(fn, `the records start after ${e.after}, the pair's previous rating was at ${c.after}`);
+  const early = c.eraStart ? e.records.findIndex((r) => r.at <= c.eraStart!) : -1;
+  if (early >= 0)
+    bad(fn, `record ${early} (time ${e.records[early].at}) is from before the reclaim at ${c.eraStart}: another controller's era`);
   const late = e.records.findIndex((r) => r.at > c.time);
   if (late >= 0) bad(fn, `record ${late} (time ${e.records[late].at}) is after the rating (${c.time})`);
   let signer: string;

@@ -86,19 +86,25 @@ export async function ratingContextOf(
 ): Promise<RatingContext> {
   const ib = (doc as { identityBlock?: unknown } | null)?.identityBlock;
   const idBlock = typeof ib === "number" && Number.isSafeInteger(ib) && ib >= 0 && ib < r.ratingBlock ? ib : r.block;
-  const [fromEntity, toEntity, registered, verified, idBlockInfo] = await Promise.all([
+  const [fromEntity, toEntity, registered, raterRegistered, verified, idBlockInfo] = await Promise.all([
     tm.entity(r.from, { blockTag: r.block }),
     tm.entity(r.to, { blockTag: r.block }),
     tm.queryFilter(tm.filters.EntityRegistered(r.to), 0, r.block),
+    tm.queryFilter(tm.filters.EntityRegistered(r.from), 0, r.block),
     tm.isIdentityVerified(r.to, { blockTag: idBlock }),
     tm.runner!.provider!.getBlock(idBlock),
   ]);
   const times = new Map<number, number>();
-  const providerHistory: { since: number; controller: string }[] = [];
-  for (const l of registered) {
+  const timeOf = async (l: (typeof registered)[number]) => {
     if (!times.has(l.blockNumber)) times.set(l.blockNumber, (await l.getBlock()).timestamp);
-    providerHistory.push({ since: times.get(l.blockNumber)!, controller: l.args.controller });
-  }
+    return times.get(l.blockNumber)!;
+  };
+  const providerHistory: { since: number; controller: string }[] = [];
+  for (const l of registered) providerHistory.push({ since: await timeOf(l), controller: l.args.controller });
+  // The present era of both ids: a registration after an id's first is a reclaim (trust.md §6), and
+  // nothing dated before it is the present controller's, receipts included.
+  let eraStart = 0;
+  for (const regs of [registered, raterRegistered]) if (regs.length > 1) eraStart = Math.max(eraStart, await timeOf(regs[regs.length - 1]));
   return {
     chainId: r.chainId,
     trustManager: r.trustManager,
@@ -110,6 +116,7 @@ export async function ratingContextOf(
     sender: fromEntity.controller, // the contract checks msg.sender against it
     providerController: toEntity.controller,
     providerHistory,
+    eraStart,
     ratingBlock: r.ratingBlock,
     identityBlock: idBlock,
     identityTime: idBlockInfo?.timestamp,

