@@ -205,8 +205,38 @@ export class DirectContract {
     } catch (e) {
       throw typedRevert(e, what);
     }
-    const from = this.wallet.address;
+    return this.sent(what, data, hash);
+  }
+
+  /**
+   * Signs a transaction calling `fn` and does not send it yet: its hash and nonce are known before
+   * anything reaches the node (a caller journals them while it sends: offchain/rsms/flows.ts).
+   * `send` sends it once (no retry with another nonce: the hash journaled is the one sent).
+   */
+  async prepare(fn: string, args: readonly unknown[]): Promise<PreparedCall> {
+    if (!this.wallet) throw new Error(`${this.name}.${fn}: no ChainWallet to sign with`);
+    const what = `${this.name}.${fn}`;
+    const data = functionCodec(this.iface, fn).encode(args);
     const wallet = this.wallet;
+    const signed = await wallet.signCall({ to: this.address, data });
+    return {
+      hash: signed.hash,
+      nonce: signed.nonce,
+      from: wallet.address,
+      send: async () => {
+        try {
+          await wallet.sendSigned(signed);
+        } catch (e) {
+          throw typedRevert(e, what);
+        }
+        return this.sent(what, data, signed.hash);
+      },
+    };
+  }
+
+  private sent(what: string, data: string, hash: string): SentCall {
+    const from = this.wallet!.address;
+    const wallet = this.wallet!;
     return {
       hash,
       wait: async () => {
@@ -232,6 +262,9 @@ export class DirectContract {
     };
   }
 }
+
+/** A transaction signed and not sent yet (DirectContract.prepare). */
+export type PreparedCall = { hash: string; nonce: number; from: string; send(): Promise<SentCall> };
 
 /** Whether a runner is a ChainWallet (it has `sendCall`), without importing sender.ts here. */
 function isChainWallet(x: unknown): x is ChainWallet {
