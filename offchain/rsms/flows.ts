@@ -231,7 +231,8 @@ export async function serveJoin(
   const verified = msrp.verifyJoin(forward, nowSec(ctx));
   const reply = rpm.joinReply(opened);
   let tx: TxInfo;
-  if (write) tx = await write(verified, reply); // it commits the MSRP's side itself
+  if (write)
+    tx = await write(verified, reply); // it commits the MSRP's side itself
   else {
     tx = await ctx.ledger.recordJoin(verified.record);
     msrp.commitJoin(verified);

@@ -614,10 +614,7 @@ export type PendingCommit = {
 /** Intent files this process wrote and has not applied, dropped or left. */
 const ownIntents = new Set<string>();
 /** Intent files that wait for a resolver: what they hold and the records they block. */
-const blocked = new Map<
-  string,
-  { kind: string; data: Record<string, unknown>; records: JournalFile["records"]; names: Set<string> }
->();
+const blocked = new Map<string, { kind: string; data: Record<string, unknown>; records: JournalFile["records"]; names: Set<string> }>();
 
 /** How many patches a patched record (Keystore.commit's `patch`) takes before a commit writes it whole again. */
 export const PATCH_MAX = 16;

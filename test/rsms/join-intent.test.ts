@@ -25,11 +25,14 @@ describe("rsms: a join's records journaled with its transaction (Keystore.commit
   const log = console.log;
   let dir: string;
   let ks: Keystore;
-  const intentFiles = () => (fs.existsSync(path.join(ks.dir, ".journal")) ? fs.readdirSync(path.join(ks.dir, ".journal")) : []).filter(
-    (f) => f.endsWith(".intent"),
-  );
+  const intentFiles = () =>
+    (fs.existsSync(path.join(ks.dir, ".journal")) ? fs.readdirSync(path.join(ks.dir, ".journal")) : []).filter((f) =>
+      f.endsWith(".intent"),
+    );
   const ledger = () =>
-    new RsmsLedger(attach(ResourcePoolRegistry__factory, readDeployment("hardhat").contracts.ResourcePoolRegistry.address, hre.ethers.provider));
+    new RsmsLedger(
+      attach(ResourcePoolRegistry__factory, readDeployment("hardhat").contracts.ResourcePoolRegistry.address, hre.ethers.provider),
+    );
 
   before(async () => {
     for (const k of ["METATRUST_DATA_DIR", "METATRUST_DEPLOYMENTS_DIR"]) saved[k] = process.env[k];
@@ -64,8 +67,7 @@ describe("rsms: a join's records journaled with its transaction (Keystore.commit
       console.log = log;
     }
   };
-  const msrpRn = (name: string) =>
-    (ks.load("rsms-msrp") as { rns: Record<string, { used: boolean; pool: number }> }).rns[name];
+  const msrpRn = (name: string) => (ks.load("rsms-msrp") as { rns: Record<string, { used: boolean; pool: number }> }).rns[name];
 
   it("a join returns with both records committed through its intent, and the intent is gone once they are in place", async () => {
     const res = await join("i1");
@@ -110,16 +112,20 @@ describe("rsms: a join's records journaled with its transaction (Keystore.commit
   it("an intent left unresolved blocks its records; resolved from the chain: applied when the registry holds its record, dropped when its transaction was never sent", async () => {
     const rn3 = fs.readFileSync(ks.file("rsms-rn-i3"), "utf8");
     // an intent whose transaction does not exist (as if the process died before its send reached the node)
-    const p = ks.commitIntent({ "rsms-rn-i3": { ...ks.load("rsms-rn-i3"), joined: true, pool: 1 } }, {}, {
-      kind: JOIN_INTENT,
-      data: {
-        pid: "0x" + "11".repeat(32),
-        tag: "0x" + "22".repeat(32),
-        poolId: 1,
-        kind: 1,
-        tx: { hash: "0x" + "33".repeat(32), nonce: 0, from: "0x" + "44".repeat(20) },
+    const p = ks.commitIntent(
+      { "rsms-rn-i3": { ...ks.load("rsms-rn-i3"), joined: true, pool: 1 } },
+      {},
+      {
+        kind: JOIN_INTENT,
+        data: {
+          pid: "0x" + "11".repeat(32),
+          tag: "0x" + "22".repeat(32),
+          poolId: 1,
+          kind: 1,
+          tx: { hash: "0x" + "33".repeat(32), nonce: 0, from: "0x" + "44".repeat(20) },
+        },
       },
-    });
+    );
     await p.durable;
     // a live step's own intent does not block
     expect(ks.load("rsms-rn-i3")).to.deep.include({ joined: false });
@@ -143,16 +149,20 @@ describe("rsms: a join's records journaled with its transaction (Keystore.commit
     ks.commit({ "rsms-rn-i3": beforeRn, "rsms-msrp": beforeMsrp });
     await settled();
     // ... and its intent, holding the joined records
-    const left = ks.commitIntent({ "rsms-rn-i3": joined.rn, "rsms-msrp": joined.msrp }, {}, {
-      kind: JOIN_INTENT,
-      data: {
-        pid: "0x" + Buffer.from(res.record.pid).toString("hex"),
-        tag: "0x" + Buffer.from(res.record.tag).toString("hex"),
-        poolId: 1,
-        kind: 1,
-        tx: { hash: res.tx.hash, nonce: 0, from: "0x" + "44".repeat(20) },
+    const left = ks.commitIntent(
+      { "rsms-rn-i3": joined.rn, "rsms-msrp": joined.msrp },
+      {},
+      {
+        kind: JOIN_INTENT,
+        data: {
+          pid: "0x" + Buffer.from(res.record.pid).toString("hex"),
+          tag: "0x" + Buffer.from(res.record.tag).toString("hex"),
+          poolId: 1,
+          kind: 1,
+          tx: { hash: res.tx.hash, nonce: 0, from: "0x" + "44".repeat(20) },
+        },
       },
-    });
+    );
     await left.durable;
     left.leave();
     expect(() => ks.load("rsms-msrp")).to.throw(KeystoreIntentPendingError);
