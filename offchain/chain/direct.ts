@@ -234,13 +234,14 @@ export class DirectContract {
       from: wallet.address,
       send: async () => {
         const sending = wallet.sendSigned(signed);
-        // The receipt is asked for while the transaction is sent, in a request of its own (the
-        // batching transport sends what is asked for in one turn as one batch, whose entries a
-        // node may answer concurrently): issued a turn after the transaction, so a node that
-        // answers requests in order (`hardhat node`, automine) answers it once the transaction
-        // is mined, one round trip earlier. A null answer is asked again (waitReceipt).
+        // The receipt is asked for while the transaction is sent, in a request of its own: two
+        // turns after it, once the batching transport has sent the transaction (it sends what was
+        // asked for in one turn as one batch, whose entries a node may answer concurrently). A
+        // node that takes requests in order (`hardhat node`, automine) then answers it with the
+        // mined transaction's receipt, one round trip earlier; a null answer is asked again at
+        // once (waitReceipt).
         const early = new Promise<unknown>((resolve) =>
-          setImmediate(() => resolve(this.provider.send("eth_getTransactionReceipt", [signed.hash]))),
+          setImmediate(() => setImmediate(() => resolve(this.provider.send("eth_getTransactionReceipt", [signed.hash])))),
         );
         early.catch(() => undefined);
         try {

@@ -26,6 +26,11 @@
  *   can be kept as a base and patches (`commit`'s `patch` option): a commit then journals the
  *   changed entries (`<name>.p<i>`) and a head (`<name>.head`), not the whole record, and `load`
  *   applies them; every PATCH_MAX patches, or on any other change, the record is written whole.
+ * - `commitIntent` journals a commit whose fate is a transaction's (an RSMS join's records and its
+ *   recordJoin) as an intent, fsync'd off the main thread while the transaction is sent and mined;
+ *   the caller applies it once the receipt and the fsync are in, or drops it. An intent a crash
+ *   left blocks the records it names until a resolver asks the chain (offchain/rsms/flows.ts
+ *   resolveJoinIntents); `recover` never replays one.
  */
 import fs from "fs";
 import path from "path";

@@ -13,7 +13,10 @@ import path from "path";
 import hre from "hardhat";
 import { Keystore, settled } from "../../offchain/storage/keystore";
 import { KeystoreIntentPendingError } from "../../offchain/storage/errors";
-import { JOIN_INTENT, resolveJoinIntents } from "../../offchain/rsms/flows";
+import { JOIN_INTENT, initialJoin, resolveJoinIntents } from "../../offchain/rsms/flows";
+import { Msrp } from "../../offchain/rsms/msrp";
+import { ResourceNode } from "../../offchain/rsms/rn";
+import { ResourcePoolManager } from "../../offchain/rsms/rpm";
 import { RsmsLedger } from "../../offchain/rsms/ledger";
 import { attach } from "../../offchain/chain/contracts";
 import { ResourcePoolRegistry__factory } from "../../typechain-types";
@@ -176,5 +179,47 @@ describe("rsms: a join's records journaled with its transaction (Keystore.commit
     expect(intentFiles()).to.deep.equal([]);
     expect(ks.load("rsms-rn-i3")).to.deep.include({ joined: true });
     expect(msrpRn("i3")).to.deep.include({ used: true });
+  });
+
+  it("a join on-chain whose records were never journaled (the crash came before the intent's fsync): the RN's next join is a retry that commits the MSRP's side and the RN's", async () => {
+    const { localState, operatorSigner } = await import("../../tasks/lib/context");
+    const d = readDeployment("hardhat");
+    const m = Msrp.fromRecord(ks.load("rsms-msrp") as never);
+    const rn = ResourceNode.fromRecord(m.params, ks.load("rsms-rn-i4"));
+    const rpm = ResourcePoolManager.fromRecord(m.params, ks.load("rsms-rpm-1"));
+    const ctx = {
+      ledger: new RsmsLedger(
+        attach(ResourcePoolRegistry__factory, d.contracts.ResourcePoolRegistry.address, await operatorSigner(hre, "msrp")),
+      ),
+      store: localState(hre).store,
+    };
+    const count = await ledger().joinCount();
+    // the process "dies" once the transaction is sent: its intent is never written, its agents are lost
+    const lost = () => ({
+      file: "",
+      durable: Promise.resolve(),
+      apply: () => undefined,
+      drop: async () => undefined,
+      leave: () => undefined,
+    });
+    const res = await initialJoin(ctx, rn, rpm, m, undefined, lost);
+    expect(res.journaled).to.equal(true);
+    expect(await ledger().joinCount()).to.equal(count + 1);
+    expect(ks.load("rsms-rn-i4")).to.deep.include({ joined: false });
+    expect(msrpRn("i4")).to.deep.include({ used: false });
+    const again = await join("i4");
+    expect(again.tx).to.equal(undefined); // a retry: nothing sent
+    expect(await ledger().joinCount()).to.equal(count + 1);
+    expect(ks.load("rsms-rn-i4")).to.deep.include({ joined: true, pool: 1 });
+    expect(msrpRn("i4")).to.deep.include({ used: true, pool: 1 });
+    // the MSRP's next expected pseudonym for i4 is set, as after any join: it can re-authenticate
+    console.log = () => undefined;
+    try {
+      await hre.run("rsms:rpm:register", { pool: 2 });
+      const moved = await hre.run("rsms:reauth", { rn: "i4", toPool: 2 });
+      expect(moved.record.kind).to.equal(2);
+    } finally {
+      console.log = log;
+    }
   });
 });
