@@ -512,6 +512,19 @@ async function parent() {
     "before 1.92x. The join's floor (its read, the bare round trip and a journal-sized fsync, measured in each sample) is",
     "1.5-1.7x the bare round trip: the 2x goal leaves the client under half a bare round trip (about 1.5 ms) for loading",
     "the agents, the RSMS messages, signing and the keystore records, which take 3-4 ms on its path at this load.",
+    "",
+    "h13-join (2026-12-03, session 13): a join's records are journaled as an intent with its recordJoin, signed first, and",
+    "fsync'd while the node mines it (Keystore.commitIntent, rsms-join.md change 17); the MSRP's commit and the records'",
+    "serialization run in that wait too; the step returns once the receipt and the intent are both in. Its receipt is asked",
+    "for two turns after the send, in a request of its own (DirectContract.prepare): hardhat node takes requests in order",
+    "and answers it with the mined transaction's receipt (38-41 of 41 bare samples per run; one turn put both in one batch,",
+    "16 of 31). Back to back with this bench, N = 40, STEPS_CLI=0, alternating, at load average 17-21 (other jobs and this",
+    "session's tests running): the code before (68bffad) join 5.60x and 4.94x the bare round trip (p50 over p50; the median",
+    "of the samples' own ratios 5.75x and 5.33x), client CPU 8.3 and 8.8 ms; this code 3.20x and 3.74x (2.98x and 4.47x),",
+    "client CPU 10.3 and 10.0 ms. The absolute join p50s (14.2 and 18.6 ms before, 24.8 and 24.5 ms after) moved with the",
+    "node's speed in each run (bare round trip 2.5 and 3.8 ms, then 7.7 and 6.6 ms): no difference in the client's work is",
+    "shown beyond this noise. At this load the overlap gains little, as no core is free while the node mines; what it",
+    "removes from the path is the receipt's round trip and, when a core is free, the records' CPU and fsync.",
     "This table: that code.",
     "",
     "'HTTP requests': the step's round trips to the node. With batching (offchain/chain/transport.ts `batchHttp`), the",
@@ -525,7 +538,7 @@ async function parent() {
     `  (${Object.entries(res.rate.ms)
       .map(([m, v]) => `${m} ${v.toFixed(1)}`)
       .join(", ")})`,
-    `- join: ${callList(res.join.calls)}${res.join.others ? `; ${res.join.others} of ${N} samples also: ${callList(res.join.extra)} (fee data after 5 s, a funding check after 60 s)` : ""}`,
+    `- join: ${callList(res.join.calls)}${res.join.others ? `; ${res.join.others} of ${N} samples also: ${callList(res.join.extra)} (fee data after 5 s; a receipt asked for again when the early one came back empty)` : ""}`,
     `  (${Object.entries(res.join.ms)
       .map(([m, v]) => `${m} ${v.toFixed(1)}`)
       .join(", ")})`,
