@@ -41,6 +41,16 @@ async function rsms(hre: HardhatRuntimeEnvironment) {
   ]);
   const local = localState(hre);
   const ks = local.keystore;
+  // A join that crashed or failed with its outcome unknown left an intent: it is decided from the
+  // chain before any record it names is read (flows.resolveJoinIntents; rsms-join.md change 17).
+  if (ks.intents().length) {
+    const registry = attach(ResourcePoolRegistry__factory, await deployedAddress(hre, "ResourcePoolRegistry"), hre.ethers.provider);
+    const r = await flows.resolveJoinIntents(ks, new RsmsLedger(registry), hre.ethers.provider);
+    if (r.applied + r.dropped)
+      console.error(
+        `rsms: an interrupted join's records: ${r.applied ? `${r.applied} committed (its transaction is on-chain)` : ""}${r.applied && r.dropped ? ", " : ""}${r.dropped ? `${r.dropped} dropped (its transaction was never mined)` : ""}`,
+      );
+  }
   const chain = async () => {
     const msrpSigner = await operatorSigner(hre, "msrp");
     const registry = attach(ResourcePoolRegistry__factory, await deployedAddress(hre, "ResourcePoolRegistry"), msrpSigner);
@@ -335,9 +345,17 @@ task(
       throw new RefusedError(
         `rsms:join: ${a.rn}'s one-time secret is in pool ${a.pool}'s next filter, which is not published yet: run \`npx hardhat rsms:filter:publish --pool ${a.pool}\` first`,
       );
-    const res = await r.flows.initialJoin(ctx, rn, r.loadRpm(m, a.pool), m, pre);
-    // the MSRP's record and the RN's together: one journaled commit, one fsync (Keystore.commit)
-    r.ks.commit({ [MSRP_RECORD]: m.toRecord(), [rnRecord(a.rn)]: rn.toRecord() }, MSRP_PATCH);
+    // The MSRP's record and the RN's together, journaled as an intent with the recordJoin
+    // transaction and fsync'd while it is sent and mined (Keystore.commitIntent, flows.initialJoin):
+    // the step returns once both the receipt and the intent are in.
+    const journal = (data: Record<string, unknown>) =>
+      r.ks.commitIntent({ [MSRP_RECORD]: m.toRecord(), [rnRecord(a.rn)]: rn.toRecord() }, MSRP_PATCH, {
+        kind: r.flows.JOIN_INTENT,
+        data,
+      });
+    const res = await r.flows.initialJoin(ctx, rn, r.loadRpm(m, a.pool), m, pre, journal);
+    // a retry of a join already on-chain, or a signer without the fast path: one journaled commit, one fsync
+    if (!res.journaled) r.ks.commit({ [MSRP_RECORD]: m.toRecord(), [rnRecord(a.rn)]: rn.toRecord() }, MSRP_PATCH);
     const { toHex } = await import("../offchain/crypto/bytes");
     console.log(
       `${a.rn} joined pool ${a.pool} as ${toHex(res.record.pid)}; ${res.tx ? `recordJoin ${gas(res.tx.gasUsed)}` : "already on-chain (a retry: nothing written)"}`,

@@ -120,6 +120,15 @@ export class TransactionDroppedError extends MetatrustError {
   }
 }
 
+/** A receipt the node answered for `hash`: parsed, checked to be that transaction's, its block noted. */
+function checkedReceipt(provider: RawProvider, hash: string, r: unknown): FastReceipt {
+  const receipt = parseReceipt(r);
+  if (receipt.hash !== hash.toLowerCase())
+    throw new FastPathError(`waitReceipt: the node answered the receipt of ${receipt.hash} for transaction ${hash}`);
+  if (receipt.blockNumber > (blocksSeen.get(provider) ?? -1)) blocksSeen.set(provider, receipt.blockNumber);
+  return receipt;
+}
+
 /** Polls in a row that find neither the receipt nor the transaction before it counts as dropped. */
 export const DROPPED_AFTER_POLLS = 3;
 
@@ -134,17 +143,17 @@ export const DROPPED_AFTER_POLLS = 3;
  * @throws FastPathError if the node answers with the receipt of another transaction (h11-red R3:
  *   its status and logs would be taken for this one's)
  */
-export async function waitReceipt(provider: RawProvider, hash: string): Promise<FastReceipt> {
+export async function waitReceipt(provider: RawProvider, hash: string, early?: Promise<unknown>): Promise<FastReceipt> {
   let unknown = 0;
+  if (early) {
+    // asked for while the transaction was sent (DirectContract.prepare): a node that answers in
+    // order has it mined; one that does not answers null, and it is asked again at once
+    const r = await early.catch(() => null);
+    if (r) return checkedReceipt(provider, hash, r);
+  }
   for (let delay = 25; ; delay = Math.min(2 * delay, 1000)) {
     const r = await provider.send("eth_getTransactionReceipt", [hash]);
-    if (r) {
-      const receipt = parseReceipt(r);
-      if (receipt.hash !== hash.toLowerCase())
-        throw new FastPathError(`waitReceipt: the node answered the receipt of ${receipt.hash} for transaction ${hash}`);
-      if (receipt.blockNumber > (blocksSeen.get(provider) ?? -1)) blocksSeen.set(provider, receipt.blockNumber);
-      return receipt;
-    }
+    if (r) return checkedReceipt(provider, hash, r);
     if (delay >= 1000) {
       unknown = (await provider.send("eth_getTransactionByHash", [hash])) ? 0 : unknown + 1;
       if (unknown >= DROPPED_AFTER_POLLS) throw new TransactionDroppedError(hash);
@@ -205,14 +214,55 @@ export class DirectContract {
     } catch (e) {
       throw typedRevert(e, what);
     }
-    const from = this.wallet.address;
+    return this.sent(what, data, hash);
+  }
+
+  /**
+   * Signs a transaction calling `fn` and does not send it yet: its hash and nonce are known before
+   * anything reaches the node (a caller journals them while it sends: offchain/rsms/flows.ts).
+   * `send` sends it once (no retry with another nonce: the hash journaled is the one sent).
+   */
+  async prepare(fn: string, args: readonly unknown[]): Promise<PreparedCall> {
+    if (!this.wallet) throw new Error(`${this.name}.${fn}: no ChainWallet to sign with`);
+    const what = `${this.name}.${fn}`;
+    const data = functionCodec(this.iface, fn).encode(args);
     const wallet = this.wallet;
+    const signed = await wallet.signCall({ to: this.address, data });
+    return {
+      hash: signed.hash,
+      nonce: signed.nonce,
+      from: wallet.address,
+      send: async () => {
+        const sending = wallet.sendSigned(signed);
+        // The receipt is asked for while the transaction is sent, in a request of its own: two
+        // turns after it, once the batching transport has sent the transaction (it sends what was
+        // asked for in one turn as one batch, whose entries a node may answer concurrently). A
+        // node that takes requests in order (`hardhat node`, automine) then answers it with the
+        // mined transaction's receipt, one round trip earlier; a null answer is asked again at
+        // once (waitReceipt).
+        const early = new Promise<unknown>((resolve) =>
+          setImmediate(() => setImmediate(() => resolve(this.provider.send("eth_getTransactionReceipt", [signed.hash])))),
+        );
+        early.catch(() => undefined);
+        try {
+          await sending;
+        } catch (e) {
+          throw typedRevert(e, what);
+        }
+        return this.sent(what, data, signed.hash, early);
+      },
+    };
+  }
+
+  private sent(what: string, data: string, hash: string, early?: Promise<unknown>): SentCall {
+    const from = this.wallet!.address;
+    const wallet = this.wallet!;
     return {
       hash,
       wait: async () => {
         let r: FastReceipt;
         try {
-          r = await waitReceipt(this.provider, hash);
+          r = await waitReceipt(this.provider, hash, early);
         } catch (e) {
           // its nonce was never used: the wallet counts again, so its next transaction fills the gap
           // instead of queueing behind it (h11-red R1)
@@ -232,6 +282,9 @@ export class DirectContract {
     };
   }
 }
+
+/** A transaction signed and not sent yet (DirectContract.prepare). */
+export type PreparedCall = { hash: string; nonce: number; from: string; send(): Promise<SentCall> };
 
 /** Whether a runner is a ChainWallet (it has `sendCall`), without importing sender.ts here. */
 function isChainWallet(x: unknown): x is ChainWallet {

@@ -329,35 +329,62 @@ export class ChainWallet extends Wallet {
    * @throws the node's error (a development node refuses a reverting call with its revert data)
    */
   async sendCall(call: { to: string; data: string; value?: bigint; gasLimit?: bigint }): Promise<SignedTx> {
+    for (let attempt = 0; ; attempt++) {
+      const signed = await this.signCall(call);
+      try {
+        await this.sendSigned(signed);
+        return signed;
+      } catch (e) {
+        if (attempt < NONCE_RETRIES && isNonceError(e)) continue;
+        throw e;
+      }
+    }
+  }
+
+  /**
+   * A contract call signed for the fast path and not sent (the caller journals it first, or sends
+   * it while it does: offchain/rsms/flows.ts): the nonce is counted as used; {@link sendSigned}
+   * sends it. The same fields as {@link sendCall}.
+   */
+  async signCall(call: { to: string; data: string; value?: bigint; gasLimit?: bigint }): Promise<SignedTx & { nonce: number }> {
     const provider = this.provider as (Provider & { send?: (method: string, params: unknown[]) => Promise<unknown> }) | null;
     if (!provider || typeof provider.send !== "function")
       throw new Error("ChainWallet.sendCall: needs a provider that takes raw JSON-RPC (send)");
     const s = stateOf(provider);
     const value = call.value ?? 0n;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        s.chainId ??= provider.getNetwork().then((n) => n.chainId);
-        s.chainId.catch(() => (s.chainId = undefined));
-        const [chainId, fees, gasLimit] = await Promise.all([
-          s.chainId,
-          this.fees(s, provider),
-          call.gasLimit ?? knownGas(call.data) ?? this.estimateGas({ to: call.to, data: call.data, value }),
-        ]);
-        // The nonce last: nothing after it can fail before the transaction is signed and sent.
-        const nonce = await this.nextNonce(s);
-        const key = this.signingKey as BackendSigningKey;
-        const signed = signTransaction({ chainId, nonce, gasLimit, to: call.to, value, data: call.data, ...fees }, (d) =>
-          key.signDigest(d),
-        );
-        const hash = await provider.send("eth_sendRawTransaction", [signed.raw]);
-        if (typeof hash !== "string" || hash.toLowerCase() !== signed.hash)
-          throw new Error(`ChainWallet: the node answered ${String(hash)} for transaction ${signed.hash}`);
-        return signed;
-      } catch (e) {
-        s.nonces.delete(this.address);
-        if (attempt < NONCE_RETRIES && isNonceError(e)) continue;
-        throw e;
-      }
+    try {
+      s.chainId ??= provider.getNetwork().then((n) => n.chainId);
+      s.chainId.catch(() => (s.chainId = undefined));
+      const [chainId, fees, gasLimit] = await Promise.all([
+        s.chainId,
+        this.fees(s, provider),
+        call.gasLimit ?? knownGas(call.data) ?? this.estimateGas({ to: call.to, data: call.data, value }),
+      ]);
+      // The nonce last: nothing after it can fail before the transaction is signed and sent.
+      const nonce = await this.nextNonce(s);
+      const key = this.signingKey as BackendSigningKey;
+      const signed = signTransaction({ chainId, nonce, gasLimit, to: call.to, value, data: call.data, ...fees }, (d) => key.signDigest(d));
+      return { ...signed, nonce };
+    } catch (e) {
+      s.nonces.delete(this.address);
+      throw e;
+    }
+  }
+
+  /**
+   * Sends a transaction {@link signCall} signed: one eth_sendRawTransaction. If the node refuses
+   * it, the wallet counts its nonce again (the nonce was not used).
+   * @throws the node's error
+   */
+  async sendSigned(signed: SignedTx): Promise<void> {
+    const provider = this.provider as Provider & { send: (method: string, params: unknown[]) => Promise<unknown> };
+    try {
+      const hash = await provider.send("eth_sendRawTransaction", [signed.raw]);
+      if (typeof hash !== "string" || hash.toLowerCase() !== signed.hash)
+        throw new Error(`ChainWallet: the node answered ${String(hash)} for transaction ${signed.hash}`);
+    } catch (e) {
+      stateOf(provider).nonces.delete(this.address);
+      throw e;
     }
   }
 

@@ -3,8 +3,12 @@
  * bytes that would cross the network) and the chain and IPFS are real. Every flow either completes
  * or throws with nothing recorded and no agent state changed.
  */
-import { equalBytes, toHex } from "../crypto/bytes";
+import { equalBytes, fromHex, toHex } from "../crypto/bytes";
 import type { ContentStore } from "../storage/content-store";
+import type { Keystore, PendingCommit } from "../storage/keystore";
+import { ContractRevertError, TransactionDroppedError, waitReceipt, type RawProvider } from "../chain/direct";
+import { isNonceError } from "../chain/sender";
+import { MetatrustError } from "../errors";
 import { AgentStateError, RsmsRejectedError } from "./errors";
 import { ContentCorruptedError, ContentNotFoundError, InvalidCidError, IpfsUnreachableError } from "../storage/errors";
 import { FilterOnChain, PoolOnChain, RsmsLedger, TxInfo } from "./ledger";
@@ -25,7 +29,7 @@ export type WireLog = Record<string, number>;
  * The outcome of a join or re-authentication. `tx` is absent when the record was already on-chain
  * (a retry after a lost reply: nothing was written again).
  */
-export type JoinResult = { record: JoinRecord; tx?: TxInfo; wire: WireLog };
+export type JoinResult = { record: JoinRecord; tx?: TxInfo; wire: WireLog; journaled?: boolean };
 
 /**
  * What the RPM's side of a join returns: the reply and the record, and, unless the request was
@@ -187,6 +191,7 @@ export async function serveJoin(
   request: Uint8Array,
   epochs?: Promise<number | undefined>,
   prefetched?: Pick<JoinPrefetch, "poolId" | "tag" | "tagUsed" | "filters">,
+  write?: (verified: VerifiedJoin, reply: Uint8Array) => Promise<TxInfo>,
 ): Promise<Served> {
   if (prefetched && prefetched.poolId !== rpm.poolId)
     throw new AgentStateError(`serveJoin: the reads asked for are pool ${prefetched.poolId}'s, the RPM's pool is ${rpm.poolId}`);
@@ -199,16 +204,40 @@ export async function serveJoin(
   const used = prefetched && equalBytes(prefetched.tag, opened.tag) ? prefetched.tagUsed : ctx.ledger.isTagUsed(opened.tag);
   if (await used) {
     const rec = await ctx.ledger.recordOf(opened.pid);
-    if (rec.kind === 1 && rec.poolId === rpm.poolId && equalBytes(rec.tag, opened.tag))
-      return { reply: rpm.joinReply(opened), record: { pid: opened.pid, tag: opened.tag, poolId: rpm.poolId, kind: 1 }, retried: true };
+    if (rec.kind === 1 && rec.poolId === rpm.poolId && equalBytes(rec.tag, opened.tag)) {
+      // The chain holds this very join. An MSRP that has not committed it (a step that crashed
+      // after its transaction was sent and before its records were durable: rsms-join.md change
+      // 17) commits it now; one that has is left as it is (verifyJoin refuses a used secret). The
+      // secret's TTL was checked before the transaction was sent: the chain's record stands.
+      let verified: VerifiedJoin | undefined;
+      try {
+        verified = msrp.verifyJoin(rpm.forwardJoin(opened), 0);
+        msrp.commitJoin(verified);
+      } catch (e) {
+        if (!(e instanceof RsmsRejectedError)) throw e;
+        verified = undefined;
+      }
+      return {
+        reply: rpm.joinReply(opened),
+        record: { pid: opened.pid, tag: opened.tag, poolId: rpm.poolId, kind: 1 },
+        retried: true,
+        ...(verified ? { verified } : {}),
+      };
+    }
     throw new RsmsRejectedError("REPLAYED_SECRET", `serveJoin: H4(a') ${toHex(opened.tag)} is already on-chain: replayed join`);
   }
   await synced;
   const forward = rpm.forwardJoin(opened);
   const verified = msrp.verifyJoin(forward, nowSec(ctx));
-  const tx = await ctx.ledger.recordJoin(verified.record);
-  msrp.commitJoin(verified);
-  return { reply: rpm.joinReply(opened), record: verified.record, retried: false, forward, verified, tx };
+  const reply = rpm.joinReply(opened);
+  let tx: TxInfo;
+  if (write)
+    tx = await write(verified, reply); // it commits the MSRP's side itself
+  else {
+    tx = await ctx.ledger.recordJoin(verified.record);
+    msrp.commitJoin(verified);
+  }
+  return { reply, record: verified.record, retried: false, forward, verified, tx };
 }
 
 /**
@@ -289,6 +318,7 @@ export async function initialJoin(
   rpm: ResourcePoolManager,
   msrp: Msrp,
   prefetched: JoinPrefetch = prefetchJoin(ctx, rpm.poolId, tagOf(rn.state.a)),
+  journal?: JoinJournal,
 ): Promise<JoinResult> {
   if (prefetched.poolId !== rpm.poolId)
     throw new AgentStateError(`initialJoin: the reads asked for are pool ${prefetched.poolId}'s, the RPM's pool is ${rpm.poolId}`);
@@ -296,14 +326,180 @@ export async function initialJoin(
   const p = await prefetched.pool;
   if (!p) throw new RsmsRejectedError("UNKNOWN_POOL", `poolInfo: pool ${rpm.poolId} is not on-chain`);
   const { request, pending } = rn.buildJoinRequest({ poolId: p.poolId, pkRpm: p.pkRpm, pidRpm: p.pidRpm });
-  const served = await serveJoin(ctx, rpm, msrp, request, Promise.resolve(p.epochs), prefetched);
+  let journaled = false;
+  const write =
+    journal &&
+    (async (verified: VerifiedJoin, reply: Uint8Array) => {
+      // the RN checks the reply before anything is sent: a reply it refuses sends nothing
+      rn.acceptJoinReply(reply, pending);
+      const r = await sendJournaled(ctx, msrp, verified, journal);
+      journaled = r.journaled;
+      return r.tx;
+    });
+  const served = await serveJoin(ctx, rpm, msrp, request, Promise.resolve(p.epochs), prefetched, write);
   firstLive.set(liveKey(ctx, rpm.poolId), rpm.firstLiveEpoch);
-  rn.acceptJoinReply(served.reply, pending);
+  if (!write || served.retried) rn.acceptJoinReply(served.reply, pending);
   return {
     record: served.record,
     tx: served.tx,
     wire: { rnToRpm: request.length, rpmToMsrp: served.forward?.length ?? 0, rpmToRn: served.reply.length },
+    journaled,
   };
+}
+
+/**
+ * How the caller of {@link initialJoin} makes a join's records durable with its transaction (the
+ * `rsms:join` task: Keystore.commitIntent of the MSRP's and the RN's records). Called once the
+ * transaction is signed and sent, and the agents have taken the step (the MSRP's commitJoin, the
+ * RN's accepted reply): it serializes their records and starts the intent's write, which runs
+ * while the node mines and answers. The `data` it is given goes into the intent, for
+ * {@link resolveJoinIntents}.
+ */
+export type JoinJournal = (data: JoinIntentData) => PendingCommit;
+
+/** What a join's intent holds for its resolver: the record the transaction writes, and the transaction. */
+export type JoinIntentData = {
+  pid: string;
+  tag: string;
+  poolId: number;
+  kind: number;
+  tx: { hash: string; nonce: number; from: string };
+};
+
+/** The kind of a join's intent (Keystore.commitIntent). */
+export const JOIN_INTENT = "rsms-join";
+
+/**
+ * Crash injection for test/e2e/join-crash.test.ts: with METATRUST_JOIN_CRASH=<point> the process
+ * kills itself (SIGKILL) at that point of a journaled join.
+ */
+function joinCrash(point: "before-send" | "after-send" | "after-receipt" | "intent-lost"): boolean {
+  return process.env.METATRUST_JOIN_CRASH === point;
+}
+
+/**
+ * The journaled transaction of a join (rsms-join.md change 17, issue 20): recordJoin is signed
+ * (its hash known), sent, and while the node mines it the MSRP commits the join in memory and the
+ * intent (the new records, the record and the transaction) is written and fsync'd off the main
+ * thread. The step goes on only when both the receipt and the intent's fsync are in; then the
+ * records are this process's commit (the intent is their durable record). A transaction the node
+ * refused, that reverted or that the node dropped drops the intent (nothing changes in the
+ * keystore); any other failure leaves it for {@link resolveJoinIntents}. On failure the agents
+ * have taken the step in memory: the caller reloads them (the task loads them per command).
+ * Without a ChainWallet (a node-managed signer) the join is sent as before and `journaled` is
+ * false: the caller commits the records itself.
+ */
+async function sendJournaled(
+  ctx: RsmsContext,
+  msrp: Msrp,
+  v: VerifiedJoin,
+  journal: JoinJournal,
+): Promise<{ tx: TxInfo; journaled: boolean }> {
+  const prepared = await ctx.ledger.prepareRecordJoin(v.record);
+  if (!prepared) {
+    const tx = await ctx.ledger.recordJoin(v.record);
+    msrp.commitJoin(v);
+    return { tx, journaled: false };
+  }
+  const data: JoinIntentData = {
+    pid: toHex(v.record.pid),
+    tag: toHex(v.record.tag),
+    poolId: v.record.poolId,
+    kind: v.record.kind,
+    tx: { hash: prepared.hash, nonce: prepared.nonce, from: prepared.from },
+  };
+  if (joinCrash("before-send")) {
+    // the state "intent durable, transaction never at the node" (a send lost with the process)
+    msrp.commitJoin(v);
+    await journal(data).durable;
+    process.kill(process.pid, "SIGKILL");
+  }
+  const sending = prepared.send();
+  sending.catch(() => undefined);
+  if (joinCrash("intent-lost")) {
+    // the state "transaction sent, intent never durable" (the crash came before its fsync)
+    await sending;
+    process.kill(process.pid, "SIGKILL");
+  }
+  msrp.commitJoin(v); // while the node mines: the records the intent holds
+  const intent = journal(data);
+  let phase: "send" | "wait" = "send";
+  let tx: TxInfo;
+  try {
+    const sent = await sending;
+    phase = "wait";
+    if (joinCrash("after-send")) {
+      await intent.durable;
+      process.kill(process.pid, "SIGKILL");
+    }
+    tx = await sent.wait();
+  } catch (e) {
+    if (neverMined(e, phase)) await intent.drop();
+    else intent.leave();
+    throw e;
+  }
+  try {
+    await intent.durable;
+  } catch (e) {
+    // the transaction is mined and the records are not durable: a retry of the join commits them
+    // (serveJoin's retry path, change 17); the torn intent is deleted by the next recovery
+    intent.leave();
+    throw e;
+  }
+  if (joinCrash("after-receipt")) process.kill(process.pid, "SIGKILL");
+  intent.apply();
+  return { tx, journaled: true };
+}
+
+/**
+ * Whether a failed transaction will never be mined: the node refused it when it was sent (a
+ * JSON-RPC error: a revert the node simulated, a nonce it refused), or its receipt says it reverted,
+ * or the node no longer knows it (the usual finality rule, direct.ts waitReceipt). Anything else
+ * (the node unreachable, a receipt that could not be read) leaves the outcome unknown.
+ */
+function neverMined(e: unknown, phase: "send" | "wait"): boolean {
+  if (e instanceof TransactionDroppedError || e instanceof ContractRevertError) return true;
+  if (e instanceof MetatrustError && e.code === "PROTOCOL_REJECTED") return true; // reverted on-chain
+  if (phase !== "send") return false;
+  return isNonceError(e) || typeof (e as { code?: unknown })?.code === "number";
+}
+
+/**
+ * Resolves the join intents a crashed or failed `rsms:join` left in the keystore (Keystore.intents),
+ * from the chain, before anything reads the records they name: an intent is applied iff the
+ * registry holds its record (the PID with its tag, pool and kind: the effect of its transaction,
+ * whichever transaction carried it), and dropped once its transaction will never be mined: its
+ * receipt is in and the record is not, or the node no longer knows it (direct.ts waitReceipt, the
+ * usual finality rule; a transaction still pending is waited for). The record is read again after
+ * the receipt or the drop, so a transaction mined between the two reads is not missed.
+ * @returns how many intents were applied and dropped
+ */
+export async function resolveJoinIntents(
+  ks: Keystore,
+  ledger: RsmsLedger,
+  provider: RawProvider,
+): Promise<{ applied: number; dropped: number }> {
+  const out = { applied: 0, dropped: 0 };
+  for (const i of ks.intents()) {
+    if (i.kind !== JOIN_INTENT) continue;
+    const d = i.data as JoinIntentData;
+    const recorded = async () => {
+      const on = await ledger.recordOf(fromHex(d.pid, 32));
+      return equalBytes(on.tag, fromHex(d.tag, 32)) && on.poolId === d.poolId && on.kind === d.kind;
+    };
+    let apply = await recorded();
+    if (!apply) {
+      try {
+        await waitReceipt(provider, d.tx.hash);
+      } catch (e) {
+        if (!(e instanceof TransactionDroppedError)) throw e;
+      }
+      apply = await recorded();
+    }
+    ks.resolveIntent(i.file, apply);
+    out[apply ? "applied" : "dropped"]++;
+  }
+  return out;
 }
 
 /**

@@ -178,6 +178,32 @@ export class RsmsLedger {
   }
 
   /**
+   * recordJoin signed and not sent yet, when the MSRP signs on the fast path (a ChainWallet): its
+   * hash is known before the node sees it, so a caller can journal it while it sends (flows.ts,
+   * the join's intent). Undefined otherwise (a node-managed signer): the caller uses recordJoin.
+   */
+  async prepareRecordJoin(
+    r: JoinRecord,
+  ): Promise<{ hash: string; nonce: number; from: string; send(): Promise<{ wait(): Promise<TxInfo> }> } | undefined> {
+    if (!this.fast?.wallet) return undefined;
+    const p = await this.fast.prepare("recordJoin", [toHex(r.pid), toHex(r.tag), r.poolId, r.kind]);
+    return {
+      hash: p.hash,
+      nonce: p.nonce,
+      from: p.from,
+      send: async () => {
+        const sent = await p.send();
+        return {
+          wait: async () => {
+            const t = await sent.wait();
+            return { hash: t.hash, gasUsed: t.gasUsed, block: t.blockNumber };
+          },
+        };
+      },
+    };
+  }
+
+  /**
    * recordJoins (MSRP): all or nothing, sent with a static gas limit for its size
    * ({@link recordJoinsGas}: no eth_estimateGas, as recordJoin's fast path).
    * @throws AgentStateError for no joins or more than {@link MAX_JOINS_PER_TX}, before anything is sent

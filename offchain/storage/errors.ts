@@ -70,3 +70,17 @@ export class KeystoreWrongPassphraseError extends MetatrustError {
     super("KEYSTORE_WRONG_PASSPHRASE", `Keystore: wrong passphrase for ${file} (or the sealed data was modified)`);
   }
 }
+
+/**
+ * A record named in a transaction intent (Keystore.commitIntent) that a crashed or failed step
+ * left: whether its commit happens depends on the chain, so the record is not read or written
+ * until the intent is resolved (an rsms task resolves it first: offchain/rsms/intents.ts).
+ */
+export class KeystoreIntentPendingError extends MetatrustError {
+  constructor(name: string, intent: string, kind: string) {
+    super(
+      "AGENT_STATE",
+      `Keystore: record "${name}" waits for a ${kind} transaction intent (${intent}) left by an interrupted step; any rsms task resolves it from the chain (e.g. \`npx hardhat rsms:status\`)`,
+    );
+  }
+}

@@ -26,6 +26,11 @@
  *   can be kept as a base and patches (`commit`'s `patch` option): a commit then journals the
  *   changed entries (`<name>.p<i>`) and a head (`<name>.head`), not the whole record, and `load`
  *   applies them; every PATCH_MAX patches, or on any other change, the record is written whole.
+ * - `commitIntent` journals a commit whose fate is a transaction's (an RSMS join's records and its
+ *   recordJoin) as an intent, fsync'd off the main thread while the transaction is sent and mined;
+ *   the caller applies it once the receipt and the fsync are in, or drops it. An intent a crash
+ *   left blocks the records it names until a resolver asks the chain (offchain/rsms/flows.ts
+ *   resolveJoinIntents); `recover` never replays one.
  */
 import fs from "fs";
 import path from "path";
@@ -39,6 +44,7 @@ import { writeFileAtomic } from "./fs-atomic";
 import {
   KeystoreCorruptedError,
   KeystoreExistsError,
+  KeystoreIntentPendingError,
   KeystoreLockedError,
   KeystoreNotFoundError,
   KeystoreWrongPassphraseError,
@@ -155,6 +161,7 @@ export class Keystore {
   remove(name: string): void {
     const file = this.file(name);
     if (!this.exists(name)) throw new KeystoreNotFoundError(name, file);
+    this.guard(name);
     if (overlay.has(file)) flushJournals(); // the commit first, durably: a replay must not bring the record back
     fs.rmSync(file);
   }
@@ -179,6 +186,7 @@ export class Keystore {
   private readShared(name: string): { data: KeystoreData; marks: PatchMarks } {
     const file = this.file(name);
     this.recover();
+    this.guard(name);
     const text = this.text(name, file);
     const kept = parsedText.get(file);
     if (kept && kept.text === text) return kept.parsed;
@@ -202,6 +210,7 @@ export class Keystore {
   private read(name: string): { data: KeystoreData; marks: PatchMarks } {
     const file = this.file(name);
     this.recover();
+    this.guard(name);
     return this.parse(name, file, this.text(name, file));
   }
 
@@ -269,6 +278,7 @@ export class Keystore {
 
   private write(name: string, data: KeystoreData): void {
     this.recover();
+    this.guard(name);
     if (overlay.has(this.file(name))) flushJournals(); // the commit first: this write replaces it
     writeFileAtomic(this.file(name), this.serialize(name, data), 0o600);
   }
@@ -330,7 +340,112 @@ export class Keystore {
    * @throws InvalidParameterError if that field of the new data is not an object of entries
    */
   commit(records: Record<string, KeystoreData>, opts: { patch?: Record<string, string> } = {}): void {
+    const entries = this.prepare(records, opts);
+    if (entries.length === 0) return;
+    const body = entries.map(({ name, base, text }) => ({ name, base, text }));
+    const journal: JournalFile = { version: VERSION, pid: process.pid, records: body, checksum: journalChecksum(body) };
+    const jfile = this.journalFile("wal");
+    const fd = fs.openSync(jfile, "wx", 0o600);
+    try {
+      fs.writeSync(fd, Buffer.from(JSON.stringify(journal)));
+      fs.fsyncSync(fd); // the commit point
+    } finally {
+      fs.closeSync(fd);
+    }
+    crashPoint("journaled");
+    for (const e of entries) overlay.set(e.file, e.text);
+    applyLater(jfile, entries);
+  }
+
+  /**
+   * A commit whose fate is a transaction's (issue 20: an RSMS join's records, written while its
+   * recordJoin is sent and mined). The new records are journaled as an *intent* (`.intent`, the
+   * same body as a journal, plus `intent`: the kind and what a resolver needs, the transaction's
+   * hash) and fsync'd off the main thread, while the caller sends the transaction and waits for
+   * its receipt: `durable` resolves once the intent is on disk. Then, and only then:
+   * - `apply()` (the transaction succeeded): the records become this process's commit at once, as
+   *   `commit` makes them (the overlay, then the background rename), with no fsync of their own on
+   *   the path: the intent is the commit's durable record.
+   * - `drop()` (the transaction will never be mined: refused, reverted or dropped): the intent is
+   *   deleted and nothing changes.
+   * - `leave()` (the outcome is unknown): the intent stays for a resolver that asks the chain
+   *   ({@link intents}, {@link resolveIntent}; offchain/rsms/intents.ts for joins).
+   * Until an intent is applied or dropped, the records it names cannot be read or written by
+   * anyone but its live writer (KeystoreIntentPendingError): their state depends on the chain.
+   * A crash at any point leaves either nothing (the intent was not fsync'd: a torn intent is
+   * deleted by `recover`) or an intent a resolver decides on; `recover` never replays one itself.
+   */
+  commitIntent(
+    records: Record<string, KeystoreData>,
+    opts: { patch?: Record<string, string> },
+    intent: { kind: string; data: Record<string, unknown> },
+  ): PendingCommit {
+    const entries = this.prepare(records, opts);
+    const body = entries.map(({ name, base, text }) => ({ name, base, text }));
+    const file: IntentFile = {
+      version: VERSION,
+      pid: process.pid,
+      records: body,
+      checksum: journalChecksum(body),
+      intent: { ...intent, checksum: sha(JSON.stringify(intent)) },
+    };
+    const jfile = this.journalFile("intent");
+    const text = JSON.stringify(file);
+    ownIntents.add(jfile);
+    const durable = (async () => {
+      const h = await fs.promises.open(jfile, "wx", 0o600);
+      try {
+        await h.writeFile(text);
+        await h.sync(); // the intent's commit point
+      } finally {
+        await h.close();
+      }
+    })();
+    durable.catch(() => undefined);
+    let state: "open" | "applied" | "dropped" | "left" = "open";
+    return {
+      file: jfile,
+      durable,
+      apply: () => {
+        if (state !== "open") throw new Error(`Keystore.commitIntent: apply after ${state}`);
+        state = "applied";
+        ownIntents.delete(jfile);
+        for (const e of entries) overlay.set(e.file, e.text);
+        applyLater(jfile, entries);
+      },
+      drop: async () => {
+        if (state !== "open") throw new Error(`Keystore.commitIntent: drop after ${state}`);
+        state = "dropped";
+        await durable.catch(() => undefined);
+        await fs.promises.rm(jfile, { force: true });
+        ownIntents.delete(jfile);
+      },
+      leave: () => {
+        if (state !== "open") return;
+        state = "left";
+        ownIntents.delete(jfile);
+      },
+    };
+  }
+
+  /** A new journal file's path (the folder created, and its entry fsync'd, on first use). */
+  private journalFile(ext: "wal" | "intent"): string {
+    const jdir = this.journalDir;
+    if (!journalDirs.has(jdir) || !fs.existsSync(jdir)) {
+      fs.mkdirSync(jdir, { recursive: true, mode: 0o700 });
+      fsyncPath(this.dir); // the folder's entry for .journal survives a crash
+      journalDirs.add(jdir);
+    }
+    return path.join(jdir, `${String(Date.now()).padStart(15, "0")}-${process.pid}-${String(journalSeq++).padStart(6, "0")}.${ext}`);
+  }
+
+  /** A commit's new files: each record (or its patch and head) serialized, with the checksum of the file it replaces. */
+  private prepare(
+    records: Record<string, KeystoreData>,
+    opts: { patch?: Record<string, string> },
+  ): { name: string; file: string; base: string; text: string }[] {
     this.recover();
+    for (const name of Object.keys(records)) this.guard(name);
     const out: Record<string, KeystoreData> = { ...records };
     const marks: Record<string, PatchMarks> = {};
     for (const [name, field] of Object.entries(opts.patch ?? {})) {
@@ -356,31 +471,11 @@ export class Keystore {
         out[`${name}.head`] = { base: cur!.marks.gen, field, patches: [...patches, p] };
       } else marks[name] = { gen: toHex(randomBytes(16)).slice(2), patched: field }; // whole: a new base
     }
-    const entries = Object.entries(out).map(([name, data]) => {
+    return Object.entries(out).map(([name, data]) => {
       const file = this.file(name);
       const pending = overlay.get(file);
       return { name, file, base: pending !== undefined ? sha(pending) : fileHash(file), text: this.serialize(name, data, marks[name]) };
     });
-    if (entries.length === 0) return;
-    const body = entries.map(({ name, base, text }) => ({ name, base, text }));
-    const journal: JournalFile = { version: VERSION, pid: process.pid, records: body, checksum: journalChecksum(body) };
-    const jdir = this.journalDir;
-    if (!journalDirs.has(jdir)) {
-      fs.mkdirSync(jdir, { recursive: true, mode: 0o700 });
-      fsyncPath(this.dir); // the folder's entry for .journal survives a crash
-      journalDirs.add(jdir);
-    }
-    const jfile = path.join(jdir, `${String(Date.now()).padStart(15, "0")}-${process.pid}-${String(journalSeq++).padStart(6, "0")}.wal`);
-    const fd = fs.openSync(jfile, "wx", 0o600);
-    try {
-      fs.writeSync(fd, Buffer.from(JSON.stringify(journal)));
-      fs.fsyncSync(fd); // the commit point
-    } finally {
-      fs.closeSync(fd);
-    }
-    crashPoint("journaled");
-    for (const e of entries) overlay.set(e.file, e.text);
-    applyLater(jfile, entries);
   }
 
   /**
@@ -400,6 +495,10 @@ export class Keystore {
     }
     journalDirs.add(jdir);
     for (const f of names.sort()) {
+      if (f.endsWith(".intent")) {
+        this.noteIntent(path.join(jdir, f));
+        continue;
+      }
       if (!f.endsWith(".wal")) continue;
       const jfile = path.join(jdir, f);
       if (settling.has(jfile)) continue;
@@ -413,20 +512,114 @@ export class Keystore {
         j = undefined;
       }
       // A torn journal (the crash came before its fsync returned) was never committed: nothing to replay.
-      for (const r of j?.records ?? []) {
-        const file = this.file(r.name);
-        const now = fileHash(file);
-        if (now === r.base) writeFileAtomic(file, r.text, 0o600);
-        else if (now === sha(r.text)) fsyncPath(file);
-        // else: a newer commit replaced it; keep that
-      }
+      this.replay(j?.records ?? []);
       fs.rmSync(jfile, { force: true });
     }
+    for (const f of blocked.keys()) if (path.dirname(f) === jdir && !names.includes(path.basename(f))) blocked.delete(f);
+  }
+
+  /**
+   * Writes a committed journal's records: each only if the file still holds what the commit
+   * replaced (a newer write is never undone), or fsyncs it if it holds the commit's text already.
+   */
+  private replay(records: JournalFile["records"]): void {
+    for (const r of records) {
+      const file = this.file(r.name);
+      const now = fileHash(file);
+      if (now === r.base) writeFileAtomic(file, r.text, 0o600);
+      else if (now === sha(r.text)) fsyncPath(file);
+      // else: a newer commit replaced it; keep that
+    }
+  }
+
+  /**
+   * An intent file seen by `recover`: one this process is still deciding, or one of another live
+   * process that is not abandoned, is left alone; a torn one (never fsync'd: its step never
+   * returned) is deleted; any other blocks the records it names until a resolver decides it.
+   */
+  private noteIntent(jfile: string): void {
+    if (ownIntents.has(jfile) || settling.has(jfile) || blocked.has(jfile)) return;
+    const [at, pid] = path.basename(jfile).split("-").map(Number);
+    if (pid !== process.pid && processAlive(pid) && Date.now() - at < JOURNAL_ABANDONED_MS) return;
+    let j: IntentFile | undefined;
+    try {
+      j = JSON.parse(fs.readFileSync(jfile, "utf8")) as IntentFile;
+      const { checksum, ...intent } = j.intent ?? {};
+      if (
+        j.version !== VERSION ||
+        !Array.isArray(j.records) ||
+        journalChecksum(j.records) !== j.checksum ||
+        typeof intent.kind !== "string" ||
+        sha(JSON.stringify(intent)) !== checksum
+      )
+        j = undefined;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "ENOENT") return;
+      j = undefined;
+    }
+    if (!j) {
+      fs.rmSync(jfile, { force: true });
+      return;
+    }
+    const names = new Set<string>();
+    for (const r of j.records) names.add(r.name).add(r.name.replace(/\.(head|p\d+)$/, ""));
+    blocked.set(jfile, { kind: j.intent.kind, data: j.intent.data, records: j.records, names });
+  }
+
+  /** Throws if a transaction intent left unresolved names the record (see commitIntent). */
+  private guard(name: string): void {
+    if (blocked.size === 0) return;
+    for (const [f, b] of blocked)
+      if (path.dirname(path.dirname(f)) === this.dir && b.names.has(name)) throw new KeystoreIntentPendingError(name, f, b.kind);
+  }
+
+  /**
+   * The transaction intents of this folder that wait for a resolver (see commitIntent): left by a
+   * crashed process, or by a step of this process whose outcome was unknown.
+   */
+  intents(): { file: string; kind: string; data: Record<string, unknown>; names: string[] }[] {
+    this.recover();
+    return [...blocked]
+      .filter(([f]) => path.dirname(path.dirname(f)) === this.dir)
+      .map(([file, b]) => ({ file, kind: b.kind, data: b.data, names: [...b.names] }));
+  }
+
+  /**
+   * Decides an intent {@link intents} gave: `apply` (its transaction succeeded: the records are
+   * written, durably, by the replay rule) or not (it never will: the intent is deleted).
+   */
+  resolveIntent(file: string, apply: boolean): void {
+    const b = blocked.get(file);
+    if (!b || path.dirname(path.dirname(file)) !== this.dir) throw new Error(`Keystore.resolveIntent: no pending intent ${file}`);
+    if (apply) this.replay(b.records);
+    fs.rmSync(file, { force: true });
+    blocked.delete(file);
   }
 }
 
 /** One journal file: the new text of each record and the checksum of the file each replaced ("" if none). */
 type JournalFile = { version: number; pid: number; records: { name: string; base: string; text: string }[]; checksum: string };
+/** An intent file (Keystore.commitIntent): a journal whose commit waits on a transaction. */
+type IntentFile = JournalFile & { intent: { kind: string; data: Record<string, unknown>; checksum: string } };
+
+/** What Keystore.commitIntent returns (see there). */
+export type PendingCommit = {
+  /** The intent's file. */
+  file: string;
+  /** Resolves once the intent is fsync'd. */
+  durable: Promise<void>;
+  /** The transaction succeeded (and `durable` resolved): the records are committed. */
+  apply(): void;
+  /** The transaction will never be mined: the intent is deleted, nothing changes. */
+  drop(): Promise<void>;
+  /** The outcome is unknown: the intent stays for a resolver. */
+  leave(): void;
+};
+
+/** Intent files this process wrote and has not applied, dropped or left. */
+const ownIntents = new Set<string>();
+/** Intent files that wait for a resolver: what they hold and the records they block. */
+const blocked = new Map<string, { kind: string; data: Record<string, unknown>; records: JournalFile["records"]; names: Set<string> }>();
 
 /** How many patches a patched record (Keystore.commit's `patch`) takes before a commit writes it whole again. */
 export const PATCH_MAX = 16;
