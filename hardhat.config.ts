@@ -20,11 +20,14 @@ import "./tasks";
 
 export const SOLC_VERSION = "0.8.30";
 
+// `hardhat test` (and `hardhat coverage`) with no file named runs the `*.test.ts` files only: the
+// helpers and fixtures beside them are imported by the tests that use them, and a script there
+// (`test/helpers/join-settle.ts`, run by an e2e test with `hardhat run`) must not run on import.
 // `*.findings.test.ts` are open findings that fail on purpose (like forge's `*.findings.t.sol`): left
-// out of `hardhat test` unless named (`npm run test:findings`).
+// out unless named (`npm run test:findings`).
 subtask(TASK_TEST_GET_TEST_FILES, async (args: { testFiles: string[] }, _hre, runSuper) => {
   const files: string[] = await runSuper(args);
-  return args.testFiles.length ? files : files.filter((f) => !f.endsWith(".findings.test.ts"));
+  return args.testFiles.length ? files : files.filter((f) => f.endsWith(".test.ts") && !f.endsWith(".findings.test.ts"));
 });
 
 subtask(TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD, async (args: { solcVersion: string }) => {
