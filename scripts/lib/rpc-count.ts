@@ -16,6 +16,11 @@ export type RpcCalls = {
   /** All calls. */
   total: number;
   /**
+   * Calls answered with null, by method: a receipt asked for before its transaction was mined (the
+   * join's early receipt, offchain/chain/direct.ts), which is then asked for again.
+   */
+  empty: Record<string, number>;
+  /**
    * Round trips: groups of calls issued in one turn of the event loop (before the next
    * `setImmediate`), which the batching HTTP transport (offchain/chain/transport.ts `batchHttp`)
    * sends to a node as one JSON-RPC batch. On the in-process network, the round trips the same
@@ -46,6 +51,7 @@ export function countRpc(provider: EIP1193Provider): RpcCounter {
   if (p.__rpcCounter) return p.__rpcCounter;
   let calls: Record<string, number> = {};
   let ms: Record<string, number> = {};
+  let empty: Record<string, number> = {};
   let roundTrips = 0;
   let open = false;
   // Hardhat's outer provider (LazyInitializationProviderAdapter) passes `send` to the inner
@@ -60,10 +66,12 @@ export function countRpc(provider: EIP1193Provider): RpcCounter {
         roundTrips++;
         setImmediate(() => (open = false));
       }
-      const into = ms;
+      const [into, nulls] = [ms, empty];
       const t = performance.now();
       try {
-        return await f(...a);
+        const answer = await f(...a);
+        if (answer === null) nulls[m] = (nulls[m] ?? 0) + 1;
+        return answer;
       } finally {
         into[m] = (into[m] ?? 0) + performance.now() - t;
       }
@@ -74,10 +82,11 @@ export function countRpc(provider: EIP1193Provider): RpcCounter {
     const send = p.send.bind(p);
     p.send = counted((method: string) => method, send);
   }
-  const snapshot = (): RpcCalls => ({ calls, ms, total: Object.values(calls).reduce((a, b) => a + b, 0), roundTrips });
+  const snapshot = (): RpcCalls => ({ calls, ms, empty, total: Object.values(calls).reduce((a, b) => a + b, 0), roundTrips });
   const reset = () => {
     calls = {};
     ms = {};
+    empty = {};
     roundTrips = 0;
   };
   const counter: RpcCounter = {

@@ -10,7 +10,7 @@ import { expect } from "chai";
 import hre from "hardhat";
 import { Wallet, parseEther } from "ethers";
 import { useTaskSandbox, customError, rejects } from "../helpers/tasks";
-import { countRpc } from "../../scripts/lib/rpc-count";
+import { countRpc, type RpcCalls } from "../../scripts/lib/rpc-count";
 import { ChainWallet, FEE_TTL_MS, KNOWN_GAS, gasWithHeadroom, knownGas, setFeeTtl } from "../../offchain/chain/sender";
 import { minedReceipt } from "../../offchain/chain/mined";
 import { TrustManager__factory } from "../../typechain-types";
@@ -64,6 +64,22 @@ describe("JSON-RPC calls per task step (issue 20)", function () {
     expect(r.calls.eth_sendRawTransaction).to.equal(3);
   });
 
+  /** null receipts: the early receipt asked before the transaction was mined (at most one per join) */
+  const early = (c: RpcCalls) => {
+    const n = c.empty.eth_getTransactionReceipt ?? 0;
+    expect(n, "more than one receipt answered null").to.be.at.most(1);
+    return n;
+  };
+  /** the calls, less an early receipt answered null */
+  const answered = (c: RpcCalls) => ({ ...c.calls, eth_getTransactionReceipt: c.calls.eth_getTransactionReceipt - early(c) });
+
+  it("the counter tells a receipt answered null (a transaction not mined yet) from one answered", async () => {
+    const c = await counter().during(() => hre.network.provider.send("eth_getTransactionReceipt", ["0x" + "ab".repeat(32)]));
+    expect(c.value).to.equal(null);
+    expect([c.calls.eth_getTransactionReceipt, c.empty.eth_getTransactionReceipt]).to.deep.equal([1, 1]);
+    expect(() => early({ ...c, empty: { eth_getTransactionReceipt: 2 } })).to.throw("more than one receipt answered null");
+  });
+
   it("an RSMS join with its chain write (rsms:join): one read (the pool, the replay check, the filter roots: joinView), the transaction and its receipt", async () => {
     await hre.run("rsms:setup", { capacity: 64, lambda: 20, interval: 3600, ttl: 7 * 24 * 3600 });
     await hre.run("rsms:rpm:register", { pool: 1 });
@@ -77,15 +93,18 @@ describe("JSON-RPC calls per task step (issue 20)", function () {
     // replay check of the RN's tag, and the filter roots from the first epoch the join before
     // found live (the RPM's keystore record keeps no loaded filter between commands, each command
     // checks it again)
-    expect(r.calls).to.deep.equal({ eth_call: 1, eth_sendRawTransaction: 1, eth_getTransactionReceipt: 1 });
+    // The receipt is asked for two turns after the send (offchain/chain/direct.ts, the early
+    // receipt); when the network has not mined the transaction by then (a loaded machine), the
+    // null answer is asked again at once: that one extra call and round trip is the only leeway.
+    expect(answered(r)).to.deep.equal({ eth_call: 1, eth_sendRawTransaction: 1, eth_getTransactionReceipt: 1 });
     // the read; the transaction; its receipt: as many round trips as a rating
-    expect(r.roundTrips).to.equal(3);
+    expect(r.roundTrips - early(r)).to.equal(3);
     // a filter published since the last join comes with the same read
     await hre.run("rsms:rn:register", { name: "j4", pool: 1 });
     await hre.run("rsms:filter:publish", { pool: 1 });
     const later = await counter().during(() => hre.run("rsms:join", { rn: "j4", pool: 1 }));
-    expect(later.calls).to.deep.equal({ eth_call: 1, eth_sendRawTransaction: 1, eth_getTransactionReceipt: 1 });
-    expect(later.roundTrips).to.equal(3);
+    expect(answered(later)).to.deep.equal({ eth_call: 1, eth_sendRawTransaction: 1, eth_getTransactionReceipt: 1 });
+    expect(later.roundTrips - early(later)).to.equal(3);
   });
 
   it("a rating reads the pair before it at a block seen before it; when another rating came between, it reads both again at the rating's block", async () => {
