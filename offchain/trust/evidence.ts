@@ -56,7 +56,9 @@ export const MAX_RECORDS = 100;
  * How much older than the rating the block the rater read the identity lane at may be, seconds.
  * The rater reads `isIdentityVerified(to)` before it sends, the rating is mined later: the set
  * names the block it read (verifiers read there), and a rater can choose among the blocks of the
- * last hour what it could already choose by sending its rating earlier. See docs/specs/trust.md §8.5.
+ * last hour what it could already choose by sending its rating earlier. An older block is accepted
+ * only if the lane has the same value at the rating's block (a late-mined rating then claims what
+ * is true at it). See docs/specs/trust.md §8.5.
  */
 export const MAX_IDENTITY_LAG = 3600;
 const DAG_JSON = 0x0129;
@@ -357,6 +359,12 @@ export type RatingContext = {
   identityTime?: number;
   /** TrustManager.isIdentityVerified(to) at `identityBlock` (else at the rating's block) */
   identityVerified: boolean;
+  /**
+   * TrustManager.isIdentityVerified(to) at the rating's block, when `identityTime` is more than
+   * MAX_IDENTITY_LAG before the rating (read only then): a claim read earlier that the registry
+   * still makes at the rating is the truth at the rating, whatever its age
+   */
+  identityVerifiedAtRating?: boolean;
   /** the factor word of the rate call, when the transaction's input could be decoded */
   factors?: bigint;
   /** names for messages */
@@ -369,7 +377,8 @@ export type RatingContext = {
  * (every record newer than the pair's previous rating, none after the rating); the rater's
  * signature (by the account that sent the rating); every receipt (by the provider's controller at
  * the record's time when the history is given, naming this pair and the terms); the identity
- * factor (at the block the set names, before the rating and at most MAX_IDENTITY_LAG older); and,
+ * factor (at the block the set names, before the rating, and at most MAX_IDENTITY_LAG older unless
+ * the registry says the same at the rating); and,
  * when given, the factor word. Run by every verifier and by the rater before it sends (E1).
  * @param e - the document read from IPFS
  * @param c - the chain's view of the rating
@@ -441,10 +450,13 @@ export function verifyEvidence(e: RatingEvidence, c: RatingContext): EvidenceSco
       bad(fn, `the identity was read at block ${e.identityBlock}, which is not before the rating`);
     if (c.ratingBlock !== undefined && e.identityBlock >= c.ratingBlock)
       bad(fn, `the identity was read at block ${e.identityBlock}, not before the rating's block ${c.ratingBlock}`);
-    if (c.identityTime < c.time - MAX_IDENTITY_LAG)
+    // Older than the window, the claim stands only if the registry still makes it at the rating
+    // (the rater then claims what is true at the rating): a rating that waited in the mempool, or
+    // one on a chain that mined nothing for an hour, is refused only if the lane moved meanwhile.
+    if (c.identityTime < c.time - MAX_IDENTITY_LAG && c.identityVerifiedAtRating !== c.identityVerified)
       bad(
         fn,
-        `the identity was read at block ${e.identityBlock} (time ${c.identityTime}), more than ${MAX_IDENTITY_LAG} s before the rating (${c.time})`,
+        `the identity was read at block ${e.identityBlock} (time ${c.identityTime}), more than ${MAX_IDENTITY_LAG} s before the rating (${c.time}), and ${c.identityVerifiedAtRating === undefined ? "was not read at the rating" : "has changed since"}`,
       );
   }
   const at = e.identityBlock === undefined ? "at the rating" : `at block ${e.identityBlock}`;

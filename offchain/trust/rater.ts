@@ -15,6 +15,7 @@ import type { TrustLedger } from "./ledger";
 import {
   EVIDENCE_TAG,
   EvidenceError,
+  MAX_IDENTITY_LAG,
   type EvidenceScores,
   type EvidenceTerms,
   type InteractionRecord,
@@ -99,6 +100,13 @@ export async function ratingContextOf(
     if (!times.has(l.blockNumber)) times.set(l.blockNumber, (await l.getBlock()).timestamp);
     return times.get(l.blockNumber)!;
   };
+  // E2's window: a lane read more than MAX_IDENTITY_LAG before the rating stands if the registry
+  // still says the same at the state block (the rating's; one more read, only for such a set)
+  const identityTime = idBlockInfo?.timestamp;
+  const identityVerifiedAtRating =
+    identityTime !== undefined && identityTime < r.time - MAX_IDENTITY_LAG && idBlock !== r.block
+      ? await tm.isIdentityVerified(r.to, { blockTag: r.block })
+      : verified;
   const providerHistory: { since: number; controller: string }[] = [];
   for (const l of registered) providerHistory.push({ since: await timeOf(l), controller: l.args.controller });
   // The present era of both ids: a registration after an id's first is a reclaim (trust.md §6), and
@@ -119,8 +127,9 @@ export async function ratingContextOf(
     eraStart,
     ratingBlock: r.ratingBlock,
     identityBlock: idBlock,
-    identityTime: idBlockInfo?.timestamp,
+    identityTime,
     identityVerified: verified,
+    identityVerifiedAtRating,
     factors: r.factors,
     label: r.label,
   };

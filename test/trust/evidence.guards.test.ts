@@ -7,8 +7,10 @@
  *   stores or sends anything (`buildEvidence`): a provider that signs with a foreign key cannot
  *   make a consumer's rating unverifiable, spend its records or lock the pair.
  * - E2: the set names the block the rater read the identity lane at; verifiers read it there (a
- *   block before the rating, at most MAX_IDENTITY_LAG seconds older), so a rating mined just after
- *   the provider's login ended still verifies, and an older block is refused.
+ *   block before the rating, at most MAX_IDENTITY_LAG seconds older, or older with the registry
+ *   saying the same at the rating), so a rating mined just after the provider's login ended still
+ *   verifies, a rating mined an hour late verifies if the lane did not change, and one whose lane
+ *   changed is refused.
  * - E4: a verdict on an attached set is cached by (digest, pair, index, block hash): the pipeline
  *   verifies a set once; and a set holds at most MAX_RECORDS (100) records.
  * - E6: receipts are checked against the provider's controller at each record's time (its
@@ -129,14 +131,14 @@ describe("evidence guards (red team session 13, h13-red; docs/specs/trust.md §8
 
   describe("# E2: the identity lane is read at a block the set names", () => {
     /** fox: a logged-in avatar of a person (login until notAfter), registered with the IdP's attestation. */
-    async function loggedInFox(f: Awaited<ReturnType<typeof fixture>>) {
+    async function loggedInFox(f: Awaited<ReturnType<typeof fixture>>, ttl = 3600) {
       const idp = f.msrp; // holds IDP_ROLE on the MITRegistry in the system fixture
       const mit = MITRegistry__factory.connect(f.deployment.contracts.MITRegistry.address, idp);
       const h = (s: string) => keccak256(new TextEncoder().encode(`h13-e2:${s}`));
       const serial = h("serial");
       await mit.issueMIT(toHex(serial), toHex(h("key")), "bafy-params");
       const fox = toHex(avatarIdOf(serial, "fox"));
-      const notAfter = (await time.latest()) + 3600;
+      const notAfter = (await time.latest()) + ttl;
       await mit.recordLogin(fox, toHex(serial), toHex(h("warrant")), toHex(h("vid")), notAfter);
       const foxCtl = Wallet.createRandom().connect(ethers.provider);
       await setBalance(foxCtl.address, 10n ** 20n);
@@ -174,6 +176,51 @@ describe("evidence guards (red team session 13, h13-red; docs/specs/trust.md §8
         (e: Error) => e.message,
       );
       expect(verdict, "E2: alice's honest rating of fox must verify").to.equal("verified");
+    });
+
+    it("a rating mined more than an hour after its set was built verifies when the registry still says the same at the rating (a quiet chain, a slow mempool)", async () => {
+      const f = await loadFixture(fixture);
+      const store = newStore();
+      const { fox, foxCtl } = await loggedInFox(f, 10 * MAX_IDENTITY_LAG);
+      const tm = await f.trust.getAddress();
+      const verdict = (from: string) =>
+        verifyRating(f.trust, store, from, fox).then(
+          (v) => v.scores.packed,
+          (e: Error) => e.message,
+        );
+      // a quiet chain: nothing mined for two hours, so the latest block alice's agent reads (and
+      // names) is two hours older than the block her rating lands in
+      const rs = await failures(tm, foxCtl, id("alice"), fox, (await time.latest()) - 10);
+      await ethers.provider.send("evm_increaseTime", [2 * MAX_IDENTITY_LAG]);
+      const quiet = await rateWithEvidence(f.ledger, store, id("alice"), fox, TERMS, rs);
+      expect(await verdict(id("alice")), "a rating on a chain that mined nothing for an hour must verify").to.equal(quiet.scores.packed);
+      // a slow mempool: blocks are mined for more than an hour between carol's set and her rating
+      const cs = await failures(tm, foxCtl, id("carol"), fox, (await time.latest()) - 10);
+      const put = store.putJson.bind(store);
+      store.putJson = (async (v: unknown) => {
+        await time.increase(MAX_IDENTITY_LAG + 60);
+        return put(v);
+      }) as typeof store.putJson;
+      const late = await rateWithEvidence(new TrustLedger(f.trust.connect(f.ctl.carol)), store, id("carol"), fox, TERMS, cs);
+      expect(await verdict(id("carol")), "a rating mined an hour after its set, the lane unchanged, must verify").to.equal(
+        late.scores.packed,
+      );
+    });
+
+    it("a rating mined more than an hour after its set was built is refused when the lane changed meanwhile", async () => {
+      const f = await loadFixture(fixture);
+      const store = newStore();
+      const { fox, foxCtl, notAfter } = await loggedInFox(f);
+      const rs = await failures(await f.trust.getAddress(), foxCtl, id("alice"), fox, (await time.latest()) - 10);
+      // alice's agent reads identity 1 (fox logged in); her rating is mined past fox's login and an hour later
+      await ethers.provider.send("evm_increaseTime", [notAfter + MAX_IDENTITY_LAG + 60 - (await time.latest())]);
+      const r = await rateWithEvidence(f.ledger, store, id("alice"), fox, TERMS, rs);
+      expect(r.scores.bps[5]).to.equal(10_000);
+      expect(await f.trust.isIdentityVerified(fox)).to.equal(false);
+      await expect(verifyRating(f.trust, store, id("alice"), fox)).to.be.rejectedWith(
+        EvidenceError,
+        /^verifyEvidence: rating 0x[0-9a-f]{8}… -> 0x[0-9a-f]{8}… #0: the identity was read at block \d+ \(time \d+\), more than 3600 s before the rating \(\d+\), and has changed since$/,
+      );
     });
   });
 
@@ -313,6 +360,13 @@ describe("evidence guards (red team session 13, h13-red; docs/specs/trust.md §8
         /rating alice -> bob #0: the identity was read at block 50 \(time 6399\), more than 3600 s before the rating/,
       );
       expect(() => verifyEvidence(e, ctx({ identityTime: 10_000 - MAX_IDENTITY_LAG }))).to.not.throw();
+      // an older block stands when the registry says the same at the rating (a late-mined rating claims the truth)
+      const old = { identityTime: 10_000 - MAX_IDENTITY_LAG - 1 };
+      expect(verifyEvidence(e, ctx({ ...old, identityVerifiedAtRating: true })).bps[5]).to.equal(10_000);
+      expect(() => verifyEvidence(e, ctx({ ...old, identityVerifiedAtRating: false }))).to.throw(
+        EvidenceError,
+        /more than 3600 s before the rating \(10000\), and has changed since$/,
+      );
       // nor the rating's block or a later one (the verifier then read elsewhere)
       expect(() => verifyEvidence(e, ctx({ ratingBlock: 50 }))).to.throw(EvidenceError, /not before the rating's block 50/);
       expect(() => verifyEvidence(e, ctx({ identityBlock: 51 }))).to.throw(
