@@ -68,10 +68,18 @@ async function readCapped(res: Response, where: string, max = MAX_RESPONSE_BYTES
   return out;
 }
 
+/** Socket failures of a connection that was open (reset, closed by the other side), not refusals or timeouts. */
+const SOCKET_RESET = new Set(["ECONNRESET", "EPIPE", "UND_ERR_SOCKET", "UND_ERR_CLOSED"]);
+function socketReset(e: unknown): boolean {
+  const code = (e as { cause?: { code?: unknown } }).cause?.code;
+  return typeof code === "string" && SOCKET_RESET.has(code);
+}
+
 /**
  * Fetches `${base}${path}` under the rules every service client keeps (offchain/services/endpoint.ts):
  * http or https, no credentials in the URL, no redirect followed (a 3xx is final: an error naming
- * the URL), the response read within `timeoutMs` and at most MAX_RESPONSE_BYTES.
+ * the URL), the response read within `timeoutMs` and at most MAX_RESPONSE_BYTES. A GET whose
+ * connection was reset under it is sent again once (a stale kept-alive socket after a restart).
  * @returns the status and the body's bytes
  * @throws ServiceError (SERVICE_UNREACHABLE, status 0: not reached or timed out; PROTOCOL_REJECTED:
  *   a redirect, a body too long), EndpointError for a URL of another scheme or with credentials
@@ -86,10 +94,21 @@ async function fetchBounded(
   const where = `${base}${path}`;
   let res: Response;
   const signal = AbortSignal.timeout(timeoutMs);
-  try {
-    res = await fetch(url, { ...init, redirect: "manual", signal });
-  } catch (e) {
-    throw new ServiceError("SERVICE_UNREACHABLE", 0, `${where}: not reachable (${(e as Error).message})`);
+  // A GET is idempotent: sent again once, on a new connection, when the socket it went out on was
+  // reset or closed under it (a kept-alive socket to a server that restarted on the same port:
+  // the old server's close reaches the client after the request is written). A POST is not
+  // resent here (postEnvelope retries with the reply cache's guarantee).
+  const idempotent = (init.method ?? "GET") === "GET";
+  for (let attempt = 0; ; attempt++) {
+    try {
+      res = await fetch(url, { ...init, redirect: "manual", signal });
+      break;
+    } catch (e) {
+      if (idempotent && attempt === 0 && !signal.aborted && socketReset(e)) continue;
+      const cause = (e as { cause?: { message?: unknown } }).cause?.message;
+      const why = typeof cause === "string" && cause ? `${(e as Error).message}: ${cause}` : (e as Error).message;
+      throw new ServiceError("SERVICE_UNREACHABLE", 0, `${where}: not reachable (${why.replace(/[^\x20-\x7e]/g, " ")})`);
+    }
   }
   if (res.status >= 300 && res.status < 400) {
     await res.body?.cancel().catch(() => undefined);
