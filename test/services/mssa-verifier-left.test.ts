@@ -210,6 +210,44 @@ describe("services/mssa: a pending registration whose verifier left the place", 
     expect([r.outcome.granted, r.outcome.approvals]).to.deep.equal([true, 2]);
   });
 
+  it("the endpoint check reads membership and endpoint at one block: a removal mined between its reads, or before its send, sends nothing and reports nothing", async () => {
+    // the interleaving of session 13's flake, injected: the operator's removal is mined while the
+    // check is between its membership read and its endpoint read (then between its reads and its send)
+    const { deps, services: mine, urls, logs } = await placeWithServices("PL-race");
+    const ledger = deps[0].ledger as unknown as Record<string, unknown>;
+    const remove = async () => (await (await operator()).setPlace(placeId("PL-race"), [au[1].address], 1)).wait();
+    const addBack = async () => (await (await operator()).setPlace(placeId("PL-race"), [au[0].address, au[1].address], 2)).wait();
+    const endpointOf = ledger.authorityEndpoint as (...a: unknown[]) => Promise<string>;
+    const started = logs.length;
+    ledger.authorityEndpoint = async (...a: unknown[]) => {
+      await remove();
+      return endpointOf(...a);
+    };
+    try {
+      expect(await mine[0].reannounce().catch((e: Error) => e.message.split("\n")[0])).to.equal(false);
+    } finally {
+      delete ledger.authorityEndpoint;
+    }
+    expect(await dep.ledger.authorityEndpoint(placeId("PL-race"), au[0].address)).to.equal("");
+    // back in the place, its endpoint gone: the next check would send; the removal is mined first
+    await addBack();
+    const setEndpoint = ledger.setAuthorityEndpoint as (...a: unknown[]) => Promise<unknown>;
+    ledger.setAuthorityEndpoint = async (...a: unknown[]) => {
+      await remove();
+      return setEndpoint(...a);
+    };
+    try {
+      expect(await mine[0].reannounce().catch((e: Error) => e.message.split("\n")[0])).to.equal(false);
+    } finally {
+      delete ledger.setAuthorityEndpoint;
+    }
+    expect(logs.slice(started), "nothing reported: the refusal was the removal's").to.deep.equal([]);
+    // and with nothing in between, back in the place, it announces again
+    await addBack();
+    expect(await mine[0].reannounce()).to.equal(true);
+    expect(await dep.ledger.authorityEndpoint(placeId("PL-race"), au[0].address)).to.equal(urls[0]);
+  });
+
   it("with three authorities (k = 2), the first remaining one completes it: it asks the other while the approval of the one that left does not count", async () => {
     const u = new Wallet(Wallet.createRandom().privateKey);
     const { ks, infos, rec } = await pendingWithVerifierGone("PL-left-4", u, 3);

@@ -792,15 +792,32 @@ export class AuthorityService {
    * Announces the endpoint again when the place lists this authority and the chain does not hold
    * it (it was removed from the place, which deleted its endpoint, and added back). Nothing is sent
    * while it is not an authority of the place, nor when the chain holds the endpoint.
+   * The membership and the endpoint are read at one block: read at two, a removal mined between
+   * them looked like "a member without its endpoint" and sent a transaction the ledger refuses
+   * (NotPlaceAuthority; session 13's flake of mssa-verifier-left). A removal mined after that block
+   * and before the send still refuses the send: then, if the place no longer lists this authority,
+   * the refusal is the removal's, nothing is reported, and the next check sees it out (on a public
+   * chain the refused transaction may have been mined, reverted: its gas is the only effect).
    * @returns whether a transaction was sent
    */
   async reannounce(): Promise<boolean> {
     if (!this.url || this.announcing) return false;
     this.announcing = true;
     try {
-      const p = await this.d.ledger.place(this.place);
-      if (!p.authorities.some((a) => getAddress(a) === getAddress(this.me))) return false;
-      if (!(await this.announce(this.url))) return false;
+      const listed = async (blockTag: number | "latest") =>
+        (await this.d.ledger.place(this.place, { blockTag })).authorities.some((a) => getAddress(a) === getAddress(this.me));
+      const block = await this.d.ledger.runner!.provider!.getBlockNumber();
+      const [member, endpoint] = await Promise.all([
+        listed(block),
+        this.d.ledger.authorityEndpoint(this.place, this.me, { blockTag: block }),
+      ]);
+      if (!member || endpoint === this.url) return false;
+      try {
+        await minedReceipt(this.d.ledger.setAuthorityEndpoint(this.place, this.url));
+      } catch (e) {
+        if (!(await listed("latest"))) return false; // removed since the block read: the refusal is the removal's
+        throw e;
+      }
       this.log(`place ${this.d.place}: endpoint ${this.url} announced on-chain again (back in the place)`);
       return true;
     } finally {
