@@ -169,6 +169,10 @@ interface ITrustManager {
 
     /// @notice An entity was registered.
     event EntityRegistered(bytes32 indexed id, Kind kind, address indexed controller);
+    /// @notice The account that registered `id` plainly (`register`) attested it (`registerAttested`):
+    /// the same entity, now attested; its pairs, credits and flags stay (not a reclaim: no new
+    /// generation, no `EntityRegistered`).
+    event EntityAttested(bytes32 indexed id, Kind kind, address indexed controller);
     /// @notice The owner of a verified identity took back an id a squatter had registered unattested.
     event EntityReclaimed(bytes32 indexed id, address indexed squatter, address indexed owner);
     /// @notice An avatar was registered with the IdP's attestation: it is its owner's one attested
@@ -219,9 +223,13 @@ interface ITrustManager {
     /// of that registry (the IdP's IDP_ROLE for avatars, the MSRP's MSRP_ROLE for resource nodes),
     /// who authenticated the owner, signs the EIP-712 message
     /// Registration(bytes32 id, uint8 kind, address controller, uint256 deadline) with controller =
-    /// the caller, under the domain ("TrustManager", "1", chainId, this contract). An id a squatter
-    /// registered with `register` before its registry verified it is reclaimed (`EntityReclaimed`):
-    /// new controller, initial reputation (a verified identity starts with it), no flags. An
+    /// the caller, under the domain ("TrustManager", "1", chainId, this contract). An id another
+    /// account registered with `register` before its registry verified it is reclaimed
+    /// (`EntityReclaimed`): new controller, initial reputation (a verified identity starts with
+    /// it), no flags, a new generation (its pairs and credits restart). An id the caller itself
+    /// registered with `register`, as the same kind, is attested in place (`EntityAttested`): its
+    /// generation, pairs, credits and flags stay, and it gets the initial reputation (added, capped
+    /// at 1) unless the admin's verification granted it before. An
     /// attested id cannot be registered again. One person, one verified avatar: an avatar id opens
     /// with its owner's 16-byte MIT tag (avatarIdOf, docs/specs/avatars.md) and the IdP issues one
     /// MIT per person (iris check), so an avatar is refused (`OwnerHasAttestedAvatar`) when an

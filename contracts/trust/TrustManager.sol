@@ -196,8 +196,30 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
             if (bound != bytes32(0)) revert TrustManager__OwnerHasAttestedAvatar(tag, bound);
         }
         _requireAttestation(id, kind, deadline, attestation, v);
+        if (kind == Kind.Avatar) {
+            _attestedAvatars[tag] = id;
+            emit AvatarOwnerBound(tag, id);
+        }
         address squatter = e.controller;
         uint256 previous = e.reputation;
+        if (squatter == msg.sender && e.kind == kind) {
+            // The account that registered the id plainly attests it: the same party, not a reclaim.
+            // It keeps its generation (its pairs and credits, good or bad) and its flags; the
+            // standing is granted as the admin's first verification grants it (added, capped at 1,
+            // once), from this block (h13-red D3: a dormant plain entry lends the attestation no age).
+            if (e.status & VOUCHED == 0) {
+                uint64 updated = uint64(
+                    TrustMath.WAD - previous > _initialReputation ? previous + _initialReputation : TrustMath.WAD
+                );
+                e.reputation = updated;
+                _checkpoint(id, updated, block.number);
+                _moveTotal(previous, updated);
+                emit ReputationUpdated(id, uint64(previous), updated);
+            }
+            e.status |= ATTESTED | VOUCHED;
+            emit EntityAttested(id, kind, msg.sender);
+            return;
+        }
         // A squatter's earlier unattested entry is reclaimed: fresh reputation, no flags, and a new
         // generation (nothing the squatter rated or was rated as counts for the owner).
         uint8 g = squatter == address(0) ? 0 : _nextGeneration(id, e.generation);
@@ -206,10 +228,6 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
         // registration must not lend a fresh attestation its age.
         _checkpoint(id, _initialReputation, block.number);
         _moveTotal(previous, _initialReputation);
-        if (kind == Kind.Avatar) {
-            _attestedAvatars[tag] = id;
-            emit AvatarOwnerBound(tag, id);
-        }
         if (squatter != address(0)) emit EntityReclaimed(id, squatter, msg.sender);
         emit EntityRegistered(id, kind, msg.sender);
     }

@@ -4,13 +4,10 @@ pragma solidity 0.8.30;
 import {TrustManagerFixture} from "./TrustManager.t.sol";
 import {ITrustManager} from "../../contracts/interfaces/ITrustManager.sol";
 
-/// @notice A reclaimed id starts afresh (h12-red2's finding R1, docs/specs/trust.md §6): nothing
-/// written while a squatter controlled an avatar is read after its owner takes it back, through
-/// `reclaimAvatar` or `registerAttested`: neither the pairs the squatter wrote as the avatar nor
-/// those others wrote about it (values, rating counts and epoch markers, oracle terms), nor the
-/// agreement credits it received; the owner and the raters rate at once. The hardhat suite
-/// (test/trust/reclaim-history.test.ts) runs the same through the MIT registry and the pipeline.
-contract TrustManagerReclaimTest is TrustManagerFixture {
+/// @notice The reclaim suites' set-up: an owner (USER_A's account), her first avatar, the squatted
+/// owl, a bystander, the registrar's attestations (TrustManager.reclaim.t.sol,
+/// TrustManager.selfAttest.t.sol).
+abstract contract TrustManagerReclaimFixture is TrustManagerFixture {
     uint256 internal constant REGISTRAR_KEY = 0xA77E57;
     bytes32 internal constant IDP_ROLE = keccak256("IDP_ROLE");
     bytes16 internal constant TAG = bytes16(keccak256("reclaim owner"));
@@ -60,6 +57,36 @@ contract TrustManagerReclaimTest is TrustManagerFixture {
         return p.trust == 0 && p.updatedAt == 0 && p.ratings == 0 && p.oracle == 0;
     }
 
+    /// An agreement of `org` (USER_B's) with owl alone, owl's controller consenting.
+    function _agree(bytes32 org, address controller, uint64 threshold, uint256 salt) internal {
+        bytes32[] memory a = new bytes32[](1);
+        a[0] = owl;
+        uint64[] memory t = new uint64[](1);
+        t[0] = threshold;
+        bytes32 terms = keccak256(abi.encode("terms", salt));
+        bytes[] memory sig = new bytes[](1);
+        sig[0] = _sign712(
+            _keyOf(controller),
+            _consentHash(org, a, t, terms, tm.agreementNonce(org), type(uint256).max)
+        );
+        vm.prank(actors[USER_B]);
+        tm.proposeAgreement(org, a, t, terms, "cid", ITrustManager.Consents(type(uint256).max, sig));
+    }
+
+    /// A valid 6-factor vector from a seed (each lane <= 10,000 basis points).
+    function _factors(uint256 seed) internal pure returns (uint256 f) {
+        for (uint256 k; k < FACTORS; ++k)
+            f |= (seed == type(uint256).max ? BPS : uint256(keccak256(abi.encode(seed, k))) % (BPS + 1)) << (16 * k);
+    }
+}
+
+/// @notice A reclaimed id starts afresh (h12-red2's finding R1, docs/specs/trust.md §6): nothing
+/// written while a squatter controlled an avatar is read after its owner takes it back, through
+/// `reclaimAvatar` or `registerAttested`: neither the pairs the squatter wrote as the avatar nor
+/// those others wrote about it (values, rating counts and epoch markers, oracle terms), nor the
+/// agreement credits it received; the owner and the raters rate at once. The hardhat suite
+/// (test/trust/reclaim-history.test.ts) runs the same through the MIT registry and the pipeline.
+contract TrustManagerReclaimTest is TrustManagerReclaimFixture {
     /// The squatter rates two entities of USER_B as owl, USER_B's entities rate owl, the oracle
     /// sets terms both ways, any number of epochs pass (or none), the owner reclaims owl: every
     /// pair of owl reads as never written, owl's trust in its targets and theirs in owl are a
@@ -187,27 +214,5 @@ contract TrustManagerReclaimTest is TrustManagerFixture {
         tm.reclaimAvatar(owl, t0 + 400 days, att[1]);
         assertEq(keccak256(abi.encode(tm.entity(owl))), keccak256(abi.encode(before)), "entity changed");
         assertEq(tm.generationOf(owl), 255, "generation moved");
-    }
-
-    /// An agreement of `org` (USER_B's) with owl alone, owl's controller consenting.
-    function _agree(bytes32 org, address controller, uint64 threshold, uint256 salt) internal {
-        bytes32[] memory a = new bytes32[](1);
-        a[0] = owl;
-        uint64[] memory t = new uint64[](1);
-        t[0] = threshold;
-        bytes32 terms = keccak256(abi.encode("terms", salt));
-        bytes[] memory sig = new bytes[](1);
-        sig[0] = _sign712(
-            _keyOf(controller),
-            _consentHash(org, a, t, terms, tm.agreementNonce(org), type(uint256).max)
-        );
-        vm.prank(actors[USER_B]);
-        tm.proposeAgreement(org, a, t, terms, "cid", ITrustManager.Consents(type(uint256).max, sig));
-    }
-
-    /// A valid 6-factor vector from a seed (each lane <= 10,000 basis points).
-    function _factors(uint256 seed) internal pure returns (uint256 f) {
-        for (uint256 k; k < FACTORS; ++k)
-            f |= (seed == type(uint256).max ? BPS : uint256(keccak256(abi.encode(seed, k))) % (BPS + 1)) << (16 * k);
     }
 }

@@ -304,6 +304,36 @@ describe("evidence guards (red team session 13, h13-red; docs/specs/trust.md §8
     });
   });
 
+  describe("# its own attestation keeps an entry's era (session 14)", () => {
+    it("receipts signed under a plain registration back a rating after the same account attests it: no new generation, no new era", async () => {
+      const f = await loadFixture(fixture);
+      const store = newStore();
+      const idp = f.msrp; // holds IDP_ROLE on the MITRegistry in the system fixture
+      const mit = MITRegistry__factory.connect(f.deployment.contracts.MITRegistry.address, idp);
+      const h = (s: string) => keccak256(new TextEncoder().encode(`h14-own:${s}`));
+      const serial = h("serial");
+      await mit.issueMIT(toHex(serial), toHex(h("key")), "bafy-params");
+      const owl = toHex(avatarIdOf(serial, "owl"));
+      const k1 = Wallet.createRandom().connect(ethers.provider);
+      await setBalance(k1.address, 10n ** 20n);
+      await f.trust.connect(k1).register(owl, Kind.Avatar);
+      const rs = await failures(await f.trust.getAddress(), k1, id("alice"), owl, (await time.latest()) - 10);
+      await mit.recordLogin(owl, toHex(serial), toHex(h("warrant")), toHex(h("vid")), (await time.latest()) + 86_400);
+      const deadline = BigInt(await time.latest()) + 3600n;
+      const att = await attestRegistration(idp, f.trust, owl, "avatar", k1.address, deadline);
+      await expect(f.trust.connect(k1).registerAttested(owl, Kind.Avatar, deadline, att))
+        .to.emit(f.trust, "EntityAttested")
+        .withArgs(owl, Kind.Avatar, k1.address);
+      expect(await f.trust.generationOf(owl)).to.equal(0n);
+      await rateWithEvidence(f.ledger, store, id("alice"), owl, TERMS, rs);
+      const v = await verifyRating(f.trust, store, id("alice"), owl);
+      expect([v.index, v.scores.bps[5]]).to.deep.equal([0, 10_000]);
+      expect((await new TrustLedger(f.trust).ratings(0, { store })).filter((r) => r.to === owl).map((r) => r.evidence)).to.deep.equal([
+        true,
+      ]);
+    });
+  });
+
   describe("# E2, E4, E3: the bounds of a set (no chain)", () => {
     const rater = Wallet.createRandom();
     const provider = Wallet.createRandom();

@@ -5,6 +5,13 @@ pragma solidity 0.8.30;
 /// package needs `ds-test`, which the registry lacks), so we declare the few we call; the address is
 /// the standard one, `address(uint160(uint256(keccak256("hevm cheat code"))))`.
 interface Vm {
+    /// @notice A log recorded by `recordLogs`.
+    struct Log {
+        bytes32[] topics;
+        bytes data;
+        address emitter;
+    }
+
     function prank(address sender) external;
     function startPrank(address sender) external;
     function stopPrank() external;
@@ -31,6 +38,8 @@ interface Vm {
     function getBlockTimestamp() external view returns (uint256);
     function skip(bool skipTest) external;
     function prevrandao(bytes32 newPrevrandao) external;
+    function recordLogs() external;
+    function getRecordedLogs() external returns (Log[] memory logs);
 }
 
 /// @notice A small base for forge suites: the cheatcodes, `bound`, and assertions that revert with
