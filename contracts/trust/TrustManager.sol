@@ -202,24 +202,7 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
         }
         address squatter = e.controller;
         uint256 previous = e.reputation;
-        if (squatter == msg.sender && e.kind == kind) {
-            // The account that registered the id plainly attests it: the same party, not a reclaim.
-            // It keeps its generation (its pairs and credits, good or bad) and its flags; the
-            // standing is granted as the admin's first verification grants it (added, capped at 1,
-            // once), from this block (h13-red D3: a dormant plain entry lends the attestation no age).
-            if (e.status & VOUCHED == 0) {
-                uint64 updated = uint64(
-                    TrustMath.WAD - previous > _initialReputation ? previous + _initialReputation : TrustMath.WAD
-                );
-                e.reputation = updated;
-                _checkpoint(id, updated, block.number);
-                _moveTotal(previous, updated);
-                emit ReputationUpdated(id, uint64(previous), updated);
-            }
-            e.status |= ATTESTED | VOUCHED;
-            emit EntityAttested(id, kind, msg.sender);
-            return;
-        }
+        if (squatter == msg.sender && e.kind == kind) return _attestInPlace(id, kind, e);
         // A squatter's earlier unattested entry is reclaimed: fresh reputation, no flags, and a new
         // generation (nothing the squatter rated or was rated as counts for the owner).
         uint8 g = squatter == address(0) ? 0 : _nextGeneration(id, e.generation);
@@ -255,6 +238,25 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
         _moveTotal(previous, 0);
         if (squatter != address(0)) emit EntityReclaimed(id, squatter, msg.sender);
         emit EntityRegistered(id, Kind.Avatar, msg.sender);
+    }
+
+    /// @dev The account that registered the id plainly attests it: the same party, not a reclaim.
+    /// It keeps its generation (its pairs and credits, good or bad) and its flags; the standing is
+    /// granted as the admin's first verification grants it (added, capped at 1, once), from this
+    /// block (h13-red D3: a dormant plain entry lends the attestation no age).
+    function _attestInPlace(bytes32 id, Kind kind, Stored storage e) private {
+        if (e.status & VOUCHED == 0) {
+            uint64 previous = e.reputation;
+            uint64 updated = uint64(
+                TrustMath.WAD - previous > _initialReputation ? previous + _initialReputation : TrustMath.WAD
+            );
+            e.reputation = updated;
+            _checkpoint(id, updated, block.number);
+            _moveTotal(previous, updated);
+            emit ReputationUpdated(id, previous, updated);
+        }
+        e.status |= ATTESTED | VOUCHED;
+        emit EntityAttested(id, kind, msg.sender);
     }
 
     /// @dev The registrar's EIP-712 Registration(id, kind, controller = the caller, deadline): the
