@@ -62,8 +62,10 @@ export async function signReceipt(
  * detectors' `TrustLedger.ratings`) and by the rater's own check before it sends (`buildEvidence`):
  * the rater's controller and the provider's controller history up to the state block (receipts are
  * checked against the controller at each record's time), and the identity lane at the block the
- * set names (if it names one before the rating), else at the state block.
+ * set names (if it names one before the rating), else at the state block, and again at the state
+ * block when the set's block is more than MAX_IDENTITY_LAG older than the rating.
  * @param doc - the record set as read (unchecked: only a well-formed `identityBlock` is used here)
+ * @param r - the rating's fields as RatingContext names them, and:
  * @param r.block - the block whose state is read: the rating's, or the latest for a rating not yet sent
  * @param r.ratingBlock - the rating's block (the next block for a rating not yet sent)
  * @returns the context for evidence.verifyEvidence
@@ -71,18 +73,9 @@ export async function signReceipt(
 export async function ratingContextOf(
   tm: TrustManager,
   doc: unknown,
-  r: {
-    chainId: number;
-    trustManager: string;
-    from: string;
-    to: string;
-    nonce: number;
-    after: number;
-    time: number;
+  r: Pick<RatingContext, "chainId" | "trustManager" | "from" | "to" | "nonce" | "after" | "time" | "factors" | "label"> & {
     block: number;
     ratingBlock: number;
-    factors?: bigint;
-    label?: (id: string) => string;
   },
 ): Promise<RatingContext> {
   const ib = (doc as { identityBlock?: unknown } | null)?.identityBlock;

@@ -42,12 +42,13 @@ import {
   show,
   verifyEvidence,
 } from "../../offchain/trust/evidence";
-import { InteractionLog, rateWithEvidence, signReceipt, verifyRating } from "../../offchain/trust/rater";
+import { InteractionLog, rateWithEvidence, verifyRating } from "../../offchain/trust/rater";
 import { Keystore } from "../../offchain/storage/keystore";
 import { avatarIdOf } from "../../offchain/avatars/protocols";
 import { toHex } from "../../offchain/crypto/bytes";
 import { keccak256 } from "../../offchain/crypto/hash";
 import { MITRegistry__factory } from "../../typechain-types";
+import { type Unsigned, withReceipts } from "../helpers/receipts";
 
 const TERMS: EvidenceTerms = { latencyBoundMs: 200, terms: [{ id: "uptime", weight: 1 }] };
 const req = (k: number) => ethers.keccak256(ethers.toUtf8Bytes(`h13 request ${k}`));
@@ -64,19 +65,27 @@ async function fixture() {
 
 /** Three failed services of `to` to `from`, each with a receipt signed by `signer`. */
 async function failures(tm: string, signer: Signer, from: string, to: string, after: number): Promise<InteractionRecord[]> {
-  const out: InteractionRecord[] = [];
-  for (let k = 0; k < 3; k++) {
-    const r = { seq: k, request: req(k), at: after + 1 + k };
-    out.push({
-      ...r,
-      outcome: "failure",
-      latencyMs: 900,
-      kept: [false],
-      receipt: await signReceipt(signer, { chainId: 31337, trustManager: tm, from, to, ...r, terms: TERMS }),
-    });
-  }
-  return out;
+  const rs = [0, 1, 2].map((k) => ({
+    seq: k,
+    request: req(k),
+    at: after + 1 + k,
+    outcome: "failure" as const,
+    latencyMs: 900,
+    kept: [false],
+  }));
+  return withReceipts(signer, { trustManager: tm, from, to, terms: TERMS }, rs);
 }
+
+/** `n` kept, fast services with seqs from 0 and times from `after` + 1 (no receipt yet). */
+const successes = (n: number, after: number): Unsigned[] =>
+  Array.from({ length: n }, (_, k) => ({
+    seq: k,
+    request: req(k),
+    at: after + 1 + k,
+    outcome: "success" as const,
+    latencyMs: 10,
+    kept: [true],
+  }));
 
 describe("evidence guards (red team session 13, h13-red; docs/specs/trust.md §8)", () => {
   describe("# E1: receipts are checked before they count", () => {
@@ -243,17 +252,7 @@ describe("evidence guards (red team session 13, h13-red; docs/specs/trust.md §8
       }) as typeof counted.getJson;
       const tm = await f.trust.getAddress();
       const after = (await time.latest()) - 100;
-      const rs: InteractionRecord[] = [];
-      for (let k = 0; k < 20; k++) {
-        const r = { seq: k, request: req(k), at: after + 1 + k };
-        rs.push({
-          ...r,
-          outcome: "success",
-          latencyMs: 10,
-          kept: [true],
-          receipt: await signReceipt(sybil, { chainId: 31337, trustManager: tm, from: id("mallory"), to: id("sybil"), ...r, terms: TERMS }),
-        });
-      }
+      const rs = await withReceipts(sybil, { trustManager: tm, from: id("mallory"), to: id("sybil"), terms: TERMS }, successes(20, after));
       await rateWithEvidence(new TrustLedger(f.trust.connect(mallory)), counted, id("mallory"), id("sybil"), TERMS, rs);
       const detector = new TrustLedger(f.trust);
       const first = await detector.ratings(0, { store: counted });
@@ -340,12 +339,7 @@ describe("evidence guards (red team session 13, h13-red; docs/specs/trust.md §8
     const tmAddr = "0x" + "22".repeat(20);
     const [A, B] = [id("alice"), id("bob")];
     async function signedSet(n: number, over: Record<string, unknown> = {}) {
-      const records: InteractionRecord[] = [];
-      for (let k = 0; k < n; k++) {
-        const r = { seq: k, request: req(k), at: 1 + k };
-        const receipt = await signReceipt(provider, { chainId: 31337, trustManager: tmAddr, from: A, to: B, ...r, terms: TERMS });
-        records.push({ ...r, outcome: "success", latencyMs: 10, kept: [true], receipt });
-      }
+      const records = await withReceipts(provider, { trustManager: tmAddr, from: A, to: B, terms: TERMS }, successes(n, 0));
       const u = {
         type: EVIDENCE_TAG,
         chainId: 31337,

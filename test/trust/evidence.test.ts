@@ -24,7 +24,8 @@ import {
   unsignedEvidence,
   verifyEvidence,
 } from "../../offchain/trust/evidence";
-import { rateWithEvidence, signReceipt, verifyRating } from "../../offchain/trust/rater";
+import { rateWithEvidence, verifyRating } from "../../offchain/trust/rater";
+import { withReceipts } from "../helpers/receipts";
 
 const TERMS: EvidenceTerms = {
   latencyBoundMs: 200,
@@ -49,7 +50,7 @@ function records(at: number[]): InteractionRecord[] {
     outcome: o.outcome,
     latencyMs: o.latencyMs,
     kept: [...o.kept],
-    receipt: "0x",
+    receipt: "0x", // signed by withReceipts where a receipt is checked
   }));
 }
 
@@ -103,18 +104,7 @@ describe("rating agent: factors from interaction records (evidence.ts)", () => {
     const tmAddr = "0x" + "11".repeat(20);
     const [A, B, C] = [id("alice"), id("bob"), id("carol")];
     async function signed(from = A, to = B, nonce = 0, after = 0): Promise<RatingEvidence> {
-      const rs = records([after + 1, after + 2, after + 3]);
-      for (const r of rs)
-        r.receipt = await signReceipt(provider, {
-          chainId: 31337,
-          trustManager: tmAddr,
-          from,
-          to,
-          seq: r.seq,
-          request: r.request,
-          at: r.at,
-          terms: TERMS,
-        });
+      const rs = await withReceipts(provider, { trustManager: tmAddr, from, to, terms: TERMS }, records([after + 1, after + 2, after + 3]));
       const u = {
         type: EVIDENCE_TAG as typeof EVIDENCE_TAG,
         chainId: 31337,
@@ -230,19 +220,8 @@ describe("rating agent: factors from interaction records (evidence.ts)", () => {
     const label = (x: string) => ({ [id("alice")]: "alice", [id("bob")]: "bob", [id("carol")]: "carol" })[x] ?? x;
     /** Three receipts from bob for `from`, newer than `after`. */
     async function served(f: Awaited<ReturnType<typeof fixture>>, from: string, after: number) {
-      const rs = records([after + 1, after + 2, after + 3]);
-      for (const r of rs)
-        r.receipt = await signReceipt(f.ctl.bob, {
-          chainId: 31337,
-          trustManager: await f.trust.getAddress(),
-          from,
-          to: id("bob"),
-          seq: r.seq,
-          request: r.request,
-          at: r.at,
-          terms: TERMS,
-        });
-      return rs;
+      const trustManager = await f.trust.getAddress();
+      return withReceipts(f.ctl.bob, { trustManager, from, to: id("bob"), terms: TERMS }, records([after + 1, after + 2, after + 3]));
     }
 
     it("alice rates bob from three interactions; anyone recomputes the same factors and rating", async () => {
