@@ -22,35 +22,21 @@
  */
 import { expect } from "chai";
 import { ethers } from "hardhat";
-import { loadFixture, mine, setBalance, time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
+import { loadFixture, mine, time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
 import type { Signer } from "ethers";
 import { deployTrustFixture, Kind } from "../fixtures/trust";
+import { avatarOwner } from "../helpers/avatar-owner";
 import { attestRegistration, TrustLedger } from "../../offchain/trust/ledger";
 import { avatarIdOf, avatarOwnerTag } from "../../offchain/avatars/protocols";
 import { TRUST_ROLE_SIGNERS } from "../../offchain/chain/system";
 import { toHex } from "../../offchain/crypto/bytes";
 import { keccak256 } from "../../offchain/crypto/hash";
-import { MITRegistry__factory } from "../../typechain-types";
 
 const label = (s: string) => keccak256(new TextEncoder().encode(`one-avatar-findings:${s}`));
 
 async function fixture() {
   const f = await deployTrustFixture();
-  const idp = f.msrp; // the fixture's operator holds IDP_ROLE and signs attestations
-  const mit = MITRegistry__factory.connect(f.deployment.contracts.MITRegistry.address, idp);
-  const serial = label("alice-serial");
-  await mit.issueMIT(toHex(serial), toHex(label("alice-key")), "bafy-params");
-  const login = async (avatar: string) =>
-    mit.recordLogin(avatar, toHex(serial), toHex(label(`w-${avatar}`)), toHex(label(`v-${avatar}`)), (await time.latest()) + 86_400);
-  const account = async () => {
-    const w = ethers.Wallet.createRandom().connect(ethers.provider);
-    await setBalance(w.address, 10n ** 20n);
-    return w as Signer;
-  };
-  const attest = async (avatar: string, controller: Signer, registrar: Signer = idp, ttl = 3600n) => {
-    const deadline = BigInt(await time.latest()) + ttl;
-    return { deadline, a: await attestRegistration(registrar, f.trust, avatar, "avatar", await controller.getAddress(), deadline) };
-  };
+  const { mit, serial, login, account, attest, fox, owl } = await avatarOwner(f, "one-avatar-findings");
   const registerAttested = async (avatar: string, controller: Signer) => {
     const { deadline, a } = await attest(avatar, controller);
     return f.trust.connect(controller).registerAttested(avatar, Kind.Avatar, deadline, a);
@@ -60,7 +46,6 @@ async function fixture() {
     return f.trust.connect(o.sender ?? controller).reclaimAvatar(avatar, deadline, a);
   };
   const tag = toHex(avatarOwnerTag(serial));
-  const [fox, owl] = [toHex(avatarIdOf(serial, "fox")), toHex(avatarIdOf(serial, "owl"))];
   return { ...f, mit, serial, tag, fox, owl, login, account, attest, registerAttested, reclaim };
 }
 

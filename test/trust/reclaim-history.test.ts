@@ -25,6 +25,7 @@ import { ethers } from "hardhat";
 import { loadFixture, mine, setBalance, time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
 import type { Signer } from "ethers";
 import { deployTrustFixture, id, Kind } from "../fixtures/trust";
+import { avatarOwner } from "../helpers/avatar-owner";
 import * as F from "../../offchain/trust/fixed";
 import { attestRegistration, type RefusedEvidence, TrustLedger } from "../../offchain/trust/ledger";
 import type { EvidenceTerms, InteractionRecord } from "../../offchain/trust/evidence";
@@ -47,22 +48,8 @@ const TERMS: EvidenceTerms = { latencyBoundMs: 200, terms: [{ id: "uptime", weig
 
 async function fixture() {
   const f = await deployTrustFixture();
-  const idp = f.msrp; // the fixture's operator holds IDP_ROLE and signs attestations
-  const mit = MITRegistry__factory.connect(f.deployment.contracts.MITRegistry.address, idp);
-  const serial = label("alice-serial");
-  await mit.issueMIT(toHex(serial), toHex(label("alice-key")), "bafy-params");
-  const login = async (avatar: string) =>
-    mit.recordLogin(avatar, toHex(serial), toHex(label(`w-${avatar}`)), toHex(label(`v-${avatar}`)), (await time.latest()) + 86_400);
-  const account = async () => {
-    const w = ethers.Wallet.createRandom().connect(ethers.provider);
-    await setBalance(w.address, 10n ** 20n);
-    return w as Signer;
-  };
-  const withAttestation = async (avatar: string, controller: Signer) => {
-    const deadline = BigInt(await time.latest()) + 3600n;
-    return { deadline, a: await attestRegistration(idp, f.trust, avatar, "avatar", await controller.getAddress(), deadline) };
-  };
-  const [fox, owl] = [toHex(avatarIdOf(serial, "fox")), toHex(avatarIdOf(serial, "owl"))];
+  const { login, account, attest, fox, owl } = await avatarOwner(f, "reclaim-history");
+  const withAttestation = (avatar: string, controller: Signer) => attest(avatar, controller);
   // alice (her attested first avatar fox), an honest provider, a friend of the squatter, a rater
   // that never rates (what a stranger sees), and the squatter
   const [alice, provider, friend, bystander, squatter] = [
