@@ -45,10 +45,25 @@ describe("findings h14-red F1: a key update that evicts a flagged RN links its r
       const ks = new Map<string, Keystore>();
       for (const n of [...rns, "bob"]) ks.set(n, new Keystore(tmp(`f1-${n}`), ""));
       for (const n of rns)
-        await registerRnRemote({ msrpUrl: s.msrpUrl, name: n, poolId: 1, rid: `rn:${n}`, token: s.enrol(n), keystore: ks.get(n)!, dep: s.dep });
+        await registerRnRemote({
+          msrpUrl: s.msrpUrl,
+          name: n,
+          poolId: 1,
+          rid: `rn:${n}`,
+          token: s.enrol(n),
+          keystore: ks.get(n)!,
+          dep: s.dep,
+        });
       expect(await s.msrp.publishDue()).to.equal(1);
       for (const n of rns) await joinRemote({ name: n, poolId: 1, keystore: ks.get(n)!, dep: s.dep });
-      await registerUserRemote({ msrpUrl: s.msrpUrl, name: "bob", rid: "user:bob", token: s.enrol("bob", "user"), keystore: ks.get("bob")!, dep: s.dep });
+      await registerUserRemote({
+        msrpUrl: s.msrpUrl,
+        name: "bob",
+        rid: "user:bob",
+        token: s.enrol("bob", "user"),
+        keystore: ks.get("bob")!,
+        dep: s.dep,
+      });
       const pidOf = (n: string) => loadRemoteRn(ks.get(n)!, n)!.state.pid;
 
       // Every RN registers its trust identity (its first PID) with the MSRP's attestation, as
