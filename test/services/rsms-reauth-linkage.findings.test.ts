@@ -45,7 +45,7 @@ describe("findings h14-red F4: a re-authentication asks the node about the old a
         return send(method, params);
       };
       const request = provider.request.bind(provider);
-      provider.request = async (a: { method: string; params?: unknown }) => {
+      provider.request = async (a: Parameters<typeof request>[0]) => {
         if (a.method === "eth_call") seen.push(JSON.stringify(a.params).toLowerCase());
         return request(a);
       };
