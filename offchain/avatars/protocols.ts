@@ -1073,9 +1073,7 @@ export async function auditVerdict(ctx: Pick<AvatarContext, "registry" | "idp">,
  */
 export function verdictOpens(verdictCommitment: Uint8Array, ownerSerial: Uint8Array, o: VerdictOpening): boolean {
   return (
-    o.salt.length === 32 &&
-    o.uid.toLowerCase() === uidOf(ownerSerial) &&
-    equalBytes(verdictCommitmentOf(o.uid, o.salt), verdictCommitment)
+    o.salt.length === 32 && o.uid.toLowerCase() === uidOf(ownerSerial) && equalBytes(verdictCommitmentOf(o.uid, o.salt), verdictCommitment)
   );
 }
 

@@ -229,12 +229,21 @@ contract TrustManagerReclaimTest is TrustManagerFixture {
                 address who = accounts[(r >> 8) % 3];
                 bool registration = (r >> 16) % 4 == 0;
                 uint256 at = g + ((r >> 24) % 3) - (g == 0 ? 0 : 1);
-                bytes memory sig = registration
-                    ? _sign712(
-                        REGISTRAR_KEY,
-                        keccak256(abi.encode(tm.REGISTRATION_TYPEHASH(), owl, ITrustManager.Kind.Avatar, who, t0 + 400 days))
-                    )
-                    : _attestReclaim(owl, who, at);
+                bytes memory sig =
+                    registration
+                        ? _sign712(
+                            REGISTRAR_KEY,
+                            keccak256(
+                                abi.encode(
+                                    tm.REGISTRATION_TYPEHASH(),
+                                    owl,
+                                    ITrustManager.Kind.Avatar,
+                                    who,
+                                    t0 + 400 days
+                                )
+                            )
+                        )
+                        : _attestReclaim(owl, who, at);
                 pool[issued++] = Issued(who, at, sig, registration, 0);
                 continue;
             }
@@ -252,7 +261,11 @@ contract TrustManagerReclaimTest is TrustManagerFixture {
                 ++reclaims;
             } catch {
                 assertFalse(expected, "a reclaim the model allows was refused");
-                assertEq(keccak256(abi.encode(tm.entity(owl))), keccak256(abi.encode(before)), "a refused reclaim wrote");
+                assertEq(
+                    keccak256(abi.encode(tm.entity(owl))),
+                    keccak256(abi.encode(before)),
+                    "a refused reclaim wrote"
+                );
                 assertEq(tm.generationOf(owl), g, "a refused reclaim moved the generation");
             }
         }
