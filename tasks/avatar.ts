@@ -338,12 +338,17 @@ task(
     return t;
   });
 
-task("avatar:audit", "Opens a traced case's verdict commitment from the IdP's keystore and checks it against the chain")
+task(
+  "avatar:audit",
+  "Opens a traced case's verdict commitment from the IdP's keystore and checks it against the chain: the opening matches the commitment and names the UID of the traced avatar's owner (the IdP alone maps that UID to a person)",
+)
   .addParam("case", "The trace case id")
   .setAction(async (a: { case: string }, hre) => {
     const c = await avatarContext(hre);
     const o = await c.protocols.auditVerdict(await c.ctx(), BigInt(a.case));
-    console.log(`case #${a.case}: keccak256(UID || salt) opens to UID ${o.uid} with salt ${c.bytes.toHex(o.salt)}`);
+    console.log(
+      `case #${a.case}: keccak256(UID || salt) opens to UID ${o.uid} with salt ${c.bytes.toHex(o.salt)}: the traced avatar's owner's UID (on chain); the IdP alone maps it to a person`,
+    );
     return { uid: o.uid, salt: c.bytes.toHex(o.salt) };
   });
 

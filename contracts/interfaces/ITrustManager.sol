@@ -166,6 +166,9 @@ interface ITrustManager {
     error TrustManager__TotalNotKept(uint48 blockNumber, uint48 keptFrom);
     /// @notice The id was reclaimed 255 times, the most its generation counts (only its owner reclaims it).
     error TrustManager__GenerationsExhausted(bytes32 id);
+    /// @notice A `reclaimAvatar` attestation for `generation` of the id, which is at `current`: an
+    /// attestation serves the one reclaim of the generation it names (h14-red F5).
+    error TrustManager__StaleAttestation(bytes32 id, uint256 generation, uint256 current);
 
     /// @notice An entity was registered.
     event EntityRegistered(bytes32 indexed id, Kind kind, address indexed controller);
@@ -243,16 +246,23 @@ interface ITrustManager {
     function registerAttested(bytes32 id, Kind kind, uint256 deadline, bytes calldata attestation) external;
 
     /// @notice A further avatar of a person who has her attested avatar (one person, one verified
-    /// avatar): its owner, with the IdP's attestation (the same Registration message, kind Avatar,
-    /// controller = the caller) while the avatar is logged in (verified), registers it or takes it
-    /// back from whoever registered it with `register` (`EntityReclaimed`), as an honest newcomer:
-    /// reputation 0, unverified, no flags (never attested: one verified avatar per owner tag). Refused
+    /// avatar): its owner, with the IdP's attestation while the avatar is logged in (verified),
+    /// registers it or takes it back from whoever registered it with `register` (`EntityReclaimed`),
+    /// as an honest newcomer: reputation 0, unverified, no flags (never attested: one verified avatar
+    /// per owner tag). The IdP signs the EIP-712 message
+    /// AvatarReclaim(bytes32 id, address controller, uint256 generation, uint256 deadline) with
+    /// controller = the caller and generation = `generationOf(id)` when it attests, under the domain
+    /// ("TrustManager", "1", chainId, this contract): every reclaim of a registered id moves its
+    /// generation on, so an attestation serves one reclaim (h14-red F5: without the generation a
+    /// former controller replayed its unexpired attestation and took the avatar back). Refused
     /// for an owner without an attested avatar (`NotAFurtherAvatar`: use `registerAttested`), an
-    /// attested entity or one the caller controls already (`EntityExists`).
+    /// attested entity or one the caller controls already (`EntityExists`), an attestation for
+    /// another generation (`StaleAttestation`).
     /// @param id the avatar id
+    /// @param generation the id's generation the attestation names (`generationOf(id)` now)
     /// @param deadline the attestation expires after this timestamp
     /// @param attestation the IdP's 65-byte ECDSA signature
-    function reclaimAvatar(bytes32 id, uint256 deadline, bytes calldata attestation) external;
+    function reclaimAvatar(bytes32 id, uint256 generation, uint256 deadline, bytes calldata attestation) external;
 
     /// @notice Folds a rating into trustStore[from][to]: T = delta * T_opt + (1 - delta) * T_prev(now).
     /// At most one rating per pair per decay epoch (`RatedThisEpoch`), and never of an entity the

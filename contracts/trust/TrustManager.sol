@@ -58,6 +58,11 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
     bytes32 public constant REGISTRATION_TYPEHASH = keccak256(
         "Registration(bytes32 id,uint8 kind,address controller,uint256 deadline)"
     );
+    /// @notice EIP-712 type of the IdP's attestation that `controller` owns avatar `id` and takes it
+    /// over at `generation` (`reclaimAvatar`): one reclaim moves the generation on, so it serves once.
+    bytes32 public constant RECLAIM_TYPEHASH = keccak256(
+        "AvatarReclaim(bytes32 id,address controller,uint256 generation,uint256 deadline)"
+    );
     /// @notice EIP-712 type of an avatar controller's consent to an agreement.
     bytes32 public constant CONSENT_TYPEHASH = keccak256(
         "AgreementConsent(bytes32 org,bytes32[] avatars,uint64[] thresholds,bytes32 termsHash,uint256 nonce,uint256 deadline)"
@@ -216,7 +221,7 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
     }
 
     /// @inheritdoc ITrustManager
-    function reclaimAvatar(bytes32 id, uint256 deadline, bytes calldata attestation) external {
+    function reclaimAvatar(bytes32 id, uint256 generation, uint256 deadline, bytes calldata attestation) external {
         if (block.timestamp > deadline) revert TrustManager__AttestationExpired(id, deadline);
         Stored storage e = _entities[id];
         if (id == bytes32(0) || e.status & ATTESTED != 0 || e.controller == msg.sender)
@@ -227,7 +232,15 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
         bytes16 tag = v.ownerTagOf(id);
         bytes32 bound = _attestedAvatars[tag];
         if (bound == bytes32(0)) revert TrustManager__NotAFurtherAvatar(id, tag);
-        _requireAttestation(id, Kind.Avatar, deadline, attestation, v);
+        // One attestation, one reclaim (h14-red F5): it names the generation it moves on from.
+        if (generation != e.generation) revert TrustManager__StaleAttestation(id, generation, e.generation);
+        _requireSigner(
+            id,
+            Kind.Avatar,
+            keccak256(abi.encode(RECLAIM_TYPEHASH, id, msg.sender, generation, deadline)),
+            attestation,
+            v
+        );
         address squatter = e.controller;
         uint256 previous = e.reputation;
         // What `register` gives an honest newcomer: reputation 0, unverified, no flags, no vote, and
@@ -268,10 +281,25 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
         bytes calldata attestation,
         IIdentityVerifier v
     ) private view {
-        (address signer, , ) = ECDSA.tryRecover(
-            _hashTypedDataV4(keccak256(abi.encode(REGISTRATION_TYPEHASH, id, kind, msg.sender, deadline))),
-            attestation
+        _requireSigner(
+            id,
+            kind,
+            keccak256(abi.encode(REGISTRATION_TYPEHASH, id, kind, msg.sender, deadline)),
+            attestation,
+            v
         );
+    }
+
+    /// @dev The signature over the EIP-712 struct hash is a writer's of the kind's registry (the
+    /// IdP for avatars, the MSRP for resource nodes).
+    function _requireSigner(
+        bytes32 id,
+        Kind kind,
+        bytes32 structHash,
+        bytes calldata attestation,
+        IIdentityVerifier v
+    ) private view {
+        (address signer, , ) = ECDSA.tryRecover(_hashTypedDataV4(structHash), attestation);
         if (
             signer == address(0) ||
             !IAccessControl(address(v)).hasRole(kind == Kind.Avatar ? IDP_ROLE : MSRP_ROLE, signer)

@@ -29,6 +29,15 @@ export class AvatarProtocolError extends MetatrustError {
   }
 }
 
+/**
+ * A user's UID: keccak256("UID" || serial), 0x hex. The serial is public (on-chain, each avatar's
+ * owner), so anyone computes the UID of an avatar's owner; only the IdP maps a UID to a person.
+ * @param serial - the MIT's serial (32 bytes)
+ */
+export function uidOf(serial: Uint8Array): string {
+  return toHex(keccak_256(concat(toBytes("UID"), serial)));
+}
+
 /** The public part of an MIT (its IdP signature is the on-chain record made from the IdP's account). */
 export type MitInfo = { serial: Uint8Array; pk: G2Point; kind: "user" | "proxy"; description: string };
 
@@ -41,7 +50,7 @@ export type MitInfo = { serial: Uint8Array; pk: G2Point; kind: "user" | "proxy";
  * @returns "user 0x…" or "AI proxy 0x…" (10 characters of the UID)
  */
 export function mitDescription(kind: "user" | "proxy", serial: Uint8Array): string {
-  const uid = toHex(keccak_256(concat(toBytes("UID"), serial))).slice(0, 10);
+  const uid = uidOf(serial).slice(0, 10);
   return kind === "user" ? `user ${uid}` : `AI proxy ${uid}`;
 }
 
@@ -166,7 +175,7 @@ export class IdentityProvider {
     const serial = randomBytes(32);
     const salt = randomBytes(32);
     const commitment = irisCommitment(enrollment, salt);
-    const uid = toHex(keccak_256(concat(toBytes("UID"), serial)));
+    const uid = uidOf(serial);
     this.users.set(toHex(serial), {
       uid,
       realId,

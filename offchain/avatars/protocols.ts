@@ -33,7 +33,7 @@ import {
 } from "../crypto/cps";
 import { decodePoint, encodePoint, mul, mulBase, randomScalar } from "../crypto/group";
 import type { ContentStore } from "../storage/content-store";
-import { AvatarParty, AvatarProtocolError, IdentityProvider, Receipt, VerdictOpening, verdictCommitmentOf } from "./agents";
+import { AvatarParty, AvatarProtocolError, IdentityProvider, Receipt, VerdictOpening, uidOf, verdictCommitmentOf } from "./agents";
 import type { SimulatedEye } from "./iris";
 import { encodeEvidence } from "./wire";
 import { minedReceipt } from "../chain/mined";
@@ -1039,21 +1039,42 @@ async function heldUnderWarrant(ctx: AvatarContext, e: Evidence): Promise<boolea
 
 /**
  * The audit path of a verdict: the IdP opens the commitment of a traced case to (UID, salt) from
- * its keystore, and the opening is checked against the chain.
- * @throws AvatarProtocolError(UNKNOWN_CASE) if the case is not traced, (BAD_OPENING) if the opening does not match
+ * its keystore, and the opening is checked against the chain: it opens the case's commitment, and
+ * its UID is the traced avatar's owner's, keccak256("UID" || owner serial) with the serial the
+ * chain records for the case's avatar (h14-red F3: a verdict naming another MIT holder passed an
+ * audit that checked the commitment only). What the audit proves is which MIT the verdict names;
+ * that this MIT is a given person rests on the IdP's word alone (docs/specs/avatars.md).
+ * @throws AvatarProtocolError(UNKNOWN_CASE) if the case is not traced, (BAD_OPENING) if the opening
+ *   does not match, (FOREIGN_UID) if it names someone other than the avatar's owner
  */
 export async function auditVerdict(ctx: Pick<AvatarContext, "registry" | "idp">, caseId: bigint): Promise<VerdictOpening> {
   const c = await ctx.registry.traceCase(caseId);
   if (Number(c.status) !== 2) throw new AvatarProtocolError("UNKNOWN_CASE", `auditVerdict: case ${caseId} is not a traced case`);
-  const opening = ctx.idp.openVerdict(fromHex(c.verdictCommitment, 32));
-  if (!verdictOpens(fromHex(c.verdictCommitment, 32), opening))
+  const commitment = fromHex(c.verdictCommitment, 32);
+  const opening = ctx.idp.openVerdict(commitment);
+  if (opening.salt.length !== 32 || !equalBytes(verdictCommitmentOf(opening.uid, opening.salt), commitment))
     throw new AvatarProtocolError("BAD_OPENING", `auditVerdict: the opening does not match case ${caseId}'s commitment`);
+  const owner = fromHex((await ctx.registry.avatar(c.avatarId)).owner, 32);
+  if (!verdictOpens(commitment, owner, opening))
+    throw new AvatarProtocolError(
+      "FOREIGN_UID",
+      `auditVerdict: case ${caseId}'s verdict names UID ${opening.uid}, not ${uidOf(owner)} of avatar ${c.avatarId}'s owner`,
+    );
   return opening;
 }
 
-/** True iff (UID, salt) opens the verdict commitment (anyone can check an opening shown to them). */
-export function verdictOpens(verdictCommitment: Uint8Array, o: VerdictOpening): boolean {
-  return o.salt.length === 32 && equalBytes(verdictCommitmentOf(o.uid, o.salt), verdictCommitment);
+/**
+ * True iff (UID, salt) opens the verdict commitment and the UID is that of the traced avatar's
+ * owner (anyone can check an opening shown to them: the owner serial is the case's avatar's
+ * on-chain `owner`).
+ * @param verdictCommitment - the case's on-chain commitment
+ * @param ownerSerial - the owner serial the chain records for the case's avatar
+ * @param o - the opening
+ */
+export function verdictOpens(verdictCommitment: Uint8Array, ownerSerial: Uint8Array, o: VerdictOpening): boolean {
+  return (
+    o.salt.length === 32 && o.uid.toLowerCase() === uidOf(ownerSerial) && equalBytes(verdictCommitmentOf(o.uid, o.salt), verdictCommitment)
+  );
 }
 
 export { AvatarParty, IdentityProvider, AvatarProtocolError };

@@ -93,6 +93,45 @@ export async function attestRegistration(
   );
 }
 
+/**
+ * The IdP's attestation that `controller` owns avatar `id` and takes it over at the id's
+ * generation `generation` (`TrustManager.reclaimAvatar`): the EIP-712 message
+ * AvatarReclaim(bytes32 id, address controller, uint256 generation, uint256 deadline) under the
+ * domain ("TrustManager", "1", chainId, TrustManager). Every reclaim of a registered id moves its
+ * generation on, so the attestation serves one reclaim (h14-red F5): sign the generation read from
+ * the chain (`generationOf(id)`) when attesting.
+ * @param registrar - the IdP's signer (IDP_ROLE of the avatar registry)
+ * @param tm - the TrustManager
+ * @param id - the avatar id (0x, 32 bytes)
+ * @param controller - the owner's account, which will call reclaimAvatar
+ * @param generation - the id's generation now (`generationOf(id)`)
+ * @param deadline - unix time after which the attestation is refused
+ * @returns the 65-byte signature, 0x hex
+ */
+export async function attestReclaim(
+  registrar: Signer,
+  tm: TrustManager,
+  id: string,
+  controller: string,
+  generation: bigint,
+  deadline: bigint,
+): Promise<string> {
+  if (!registrar.provider) throw new Error("attestReclaim: the registrar's signer has no provider");
+  const { chainId } = await registrar.provider.getNetwork();
+  return registrar.signTypedData(
+    { name: "TrustManager", version: "1", chainId, verifyingContract: await tm.getAddress() },
+    {
+      AvatarReclaim: [
+        { name: "id", type: "bytes32" },
+        { name: "controller", type: "address" },
+        { name: "generation", type: "uint256" },
+        { name: "deadline", type: "uint256" },
+      ],
+    },
+    { id, controller, generation, deadline },
+  );
+}
+
 /** What each avatar named in an agreement signs (EIP-712, domain ("TrustManager", "1", chainId, TrustManager)). */
 export type AgreementConsent = {
   org: string;
@@ -249,7 +288,8 @@ export class TrustLedger {
    * (`TrustManager.reclaimAvatar`): controlled by this ledger's account, unverified, reputation 0.
    * Everything the contract would refuse for the caller's input is refused first, in one line,
    * sending nothing: an avatar its registry does not verify (not logged in), an owner without an
-   * attested avatar, the attested avatar itself, one this account controls already.
+   * attested avatar, the attested avatar itself, one this account controls already. The IdP's
+   * attestation names the id's generation now (`attestReclaim`), so it serves this reclaim only.
    * @param registrar - the IdP signer that attests the owner
    */
   async reclaimAvatar(id: string, registrar: Signer): Promise<TxInfo> {
@@ -271,8 +311,9 @@ export class TrustLedger {
       throw new Error(`reclaimAvatar: avatar ${id} is controlled by this account already`);
     const block = await (runner as Signer).provider!.getBlock("latest");
     const deadline = BigInt(block!.timestamp) + 3600n;
-    const a = await attestRegistration(registrar, this.tm, id, "avatar", controller, deadline);
-    return (await mined(this.tm.reclaimAvatar(id, deadline, a))).info;
+    const generation = await this.tm.generationOf(id);
+    const a = await attestReclaim(registrar, this.tm, id, controller, generation, deadline);
+    return (await mined(this.tm.reclaimAvatar(id, generation, deadline, a))).info;
   }
 
   /**

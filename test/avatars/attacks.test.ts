@@ -640,9 +640,11 @@ describe("avatars: attacks by the paper's adversaries (issue 14)", () => {
       expect(opening.uid).to.equal(ethers.keccak256(ethers.concat([ethers.toUtf8Bytes("UID"), alice.mit!.serial])));
       expect(toHex(verdictCommitmentOf(opening.uid, opening.salt))).to.equal((await registry.traceCase(t.caseId)).verdictCommitment);
       const c = ethers.getBytes((await registry.traceCase(t.caseId)).verdictCommitment);
-      expect(verdictOpens(c, opening)).to.equal(true);
+      expect(verdictOpens(c, alice.mit!.serial, opening)).to.equal(true);
       const bobUid = ethers.keccak256(ethers.concat([ethers.toUtf8Bytes("UID"), B.driver.mit!.serial]));
-      expect(verdictOpens(c, { uid: bobUid, salt: opening.salt })).to.equal(false);
+      expect(verdictOpens(c, alice.mit!.serial, { uid: bobUid, salt: opening.salt })).to.equal(false);
+      // a true opening checked against another owner's serial does not name that owner (h14-red F3)
+      expect(verdictOpens(c, B.driver.mit!.serial, opening)).to.equal(false);
       // a rejected case has nothing to open; an IdP that did not trace the case cannot open it
       await reject(trace(ctx, registry.connect(others[3]), { ...s.evidenceAboutA, proxySig: s.evidenceAboutA.o.sig }), "BAD_SIGNATURE");
       await reject(auditVerdict(ctx, t.caseId + 1n), "UNKNOWN_CASE", `auditVerdict: case ${t.caseId + 1n} is not a traced case`);

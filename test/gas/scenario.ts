@@ -22,7 +22,7 @@ import { deploySystem } from "../../offchain/chain/deploy";
 import { TRUST_ROLE_SIGNERS } from "../../offchain/chain/system";
 import { DEFAULT_DISPUTE_PARAMS as DP } from "../../offchain/disputes/params";
 import { DEFAULT_ELECTION_PARAMS as EP } from "../../offchain/mssa/election";
-import { attestRegistration, signAgreementConsent } from "../../offchain/trust/ledger";
+import { attestReclaim, attestRegistration, signAgreementConsent } from "../../offchain/trust/ledger";
 import { consentToRegistration } from "../../offchain/mssa/ledger";
 import { packFactors, toWad } from "../../offchain/trust/fixed";
 import { mulBase } from "../../offchain/crypto/group";
@@ -319,9 +319,9 @@ async function scenario(): Promise<GasSnapshot> {
   await send(undefined, () =>
     mit.recordLogin(fixed("avatar-3"), fixed("mit-user"), fixed("warrant-4"), fixed("vid-3"), BigInt(clock + 86_400)),
   );
-  const reclaimAttestation = await attestRegistration(admin, tm, fixed("avatar-3"), "avatar", s[14].address, avatarDeadline);
+  const reclaimAttestation = await attestReclaim(admin, tm, fixed("avatar-3"), s[14].address, 0n, avatarDeadline);
   await send("TrustManager.reclaimAvatar (a squatted further avatar)", () =>
-    tm.connect(s[14]).reclaimAvatar(fixed("avatar-3"), avatarDeadline, reclaimAttestation),
+    tm.connect(s[14]).reclaimAvatar(fixed("avatar-3"), 0n, avatarDeadline, reclaimAttestation),
   );
 
   return sortSnapshot(out);

@@ -42,15 +42,25 @@ abstract contract TrustManagerReclaimFixture is TrustManagerFixture {
             );
     }
 
+    /// The IdP's reclaim attestation (`AvatarReclaim`) for `controller` at the id's `generation`.
+    function _attestReclaim(bytes32 id, address controller, uint256 generation) internal view returns (bytes memory) {
+        return
+            _sign712(
+                REGISTRAR_KEY,
+                keccak256(abi.encode(tm.RECLAIM_TYPEHASH(), id, controller, generation, t0 + 400 days))
+            );
+    }
+
     /// The owner (USER_A's account) takes owl back: as a further avatar (`reclaimAvatar`, after her
     /// first is attested) or as her first (`registerAttested`).
     function _reclaim(bool viaAttested) internal {
         address owner = actors[USER_A];
         stubAvatar.set(owl, true);
-        bytes memory a = _attest(owl, owner);
+        uint256 g = tm.generationOf(owl);
+        bytes memory a = viaAttested ? _attest(owl, owner) : _attestReclaim(owl, owner, g);
         vm.prank(owner);
         if (viaAttested) tm.registerAttested(owl, ITrustManager.Kind.Avatar, t0 + 400 days, a);
-        else tm.reclaimAvatar(owl, t0 + 400 days, a);
+        else tm.reclaimAvatar(owl, g, t0 + 400 days, a);
     }
 
     function _isEmpty(ITrustManager.Pair memory p) internal pure returns (bool) {
@@ -190,9 +200,10 @@ contract TrustManagerReclaimTest is TrustManagerReclaimFixture {
         assertLt(0, tm.creditOf(org, owl).total, "a fresh credit");
     }
 
-    /// An owner moves her further avatar between her two accounts: each move is a reclaim and a new
-    /// generation, up to 255; the 256th is refused (`GenerationsExhausted`) and changes nothing, so
-    /// a generation never wraps back to an earlier era's pairs.
+    /// An owner moves her further avatar between her two accounts, with a fresh attestation for each
+    /// move (one attestation, one reclaim: h14-red F5): each move is a reclaim and a new generation,
+    /// up to 255; the 256th is refused (`GenerationsExhausted`) and changes nothing, so a generation
+    /// never wraps back to an earlier era's pairs.
     function test_reclaim_generationsEndAt255() public {
         stubAvatar.set(first, true);
         bytes memory a = _attest(first, actors[USER_A]);
@@ -202,17 +213,99 @@ contract TrustManagerReclaimTest is TrustManagerReclaimFixture {
         tm.register(owl, ITrustManager.Kind.Avatar);
         stubAvatar.set(owl, true);
         address[2] memory accounts = [actors[USER_A], actors[ADMIN]];
-        bytes[2] memory att = [_attest(owl, accounts[0]), _attest(owl, accounts[1])];
         for (uint256 i; i < 255; ++i) {
+            bytes memory a = _attestReclaim(owl, accounts[i % 2], i);
             vm.prank(accounts[i % 2]);
-            tm.reclaimAvatar(owl, t0 + 400 days, att[i % 2]);
+            tm.reclaimAvatar(owl, i, t0 + 400 days, a);
         }
         assertEq(tm.generationOf(owl), 255, "generation");
         ITrustManager.Entity memory before = tm.entity(owl);
+        bytes memory last = _attestReclaim(owl, accounts[1], 255);
         vm.expectRevert(abi.encodeWithSelector(ITrustManager.TrustManager__GenerationsExhausted.selector, owl));
         vm.prank(accounts[1]);
-        tm.reclaimAvatar(owl, t0 + 400 days, att[1]);
+        tm.reclaimAvatar(owl, 255, t0 + 400 days, last);
         assertEq(keccak256(abi.encode(tm.entity(owl))), keccak256(abi.encode(before)), "entity changed");
         assertEq(tm.generationOf(owl), 255, "generation moved");
+    }
+
+    /// One attestation, one state change (h14-red F5). A random run of the IdP's attestations for
+    /// owl (reclaim attestations for three accounts at the generation now or one off it, and
+    /// registration attestations, `registerAttested`'s message) and of attempts to use any of them
+    /// again, in any order: a reclaim succeeds exactly when the model says (a reclaim attestation
+    /// for owl's generation now, from an account that does not control owl), and no attestation
+    /// ever serves two reclaims. A refused attempt changes nothing.
+    function testFuzz_reclaim_anAttestationServesOneReclaim(uint256 seed, bool squatted) public {
+        stubAvatar.set(first, true);
+        bytes memory fa = _attest(first, actors[USER_A]);
+        vm.prank(actors[USER_A]);
+        tm.registerAttested(first, ITrustManager.Kind.Avatar, t0 + 400 days, fa);
+        if (squatted) {
+            vm.prank(squatter);
+            tm.register(owl, ITrustManager.Kind.Avatar);
+        }
+        stubAvatar.set(owl, true);
+        address[3] memory accounts = [actors[USER_A], actors[ADMIN], actors[USER_B]];
+        Issued[] memory pool = new Issued[](24);
+        uint256 issued;
+        uint256 reclaims;
+        for (uint256 step; step < 24; ++step) {
+            uint256 r = uint256(keccak256(abi.encode(seed, step)));
+            uint256 g = tm.generationOf(owl);
+            if (issued == 0 || r % 3 == 0) {
+                // the IdP attests an account: a reclaim at the generation now (or one off it), or a registration
+                address who = accounts[(r >> 8) % 3];
+                bool registration = (r >> 16) % 4 == 0;
+                uint256 at = g + ((r >> 24) % 3) - (g == 0 ? 0 : 1);
+                bytes memory sig =
+                    registration
+                        ? _sign712(
+                            REGISTRAR_KEY,
+                            keccak256(
+                                abi.encode(
+                                    tm.REGISTRATION_TYPEHASH(),
+                                    owl,
+                                    ITrustManager.Kind.Avatar,
+                                    who,
+                                    t0 + 400 days
+                                )
+                            )
+                        )
+                        : _attestReclaim(owl, who, at);
+                pool[issued++] = Issued(who, at, sig, registration, 0);
+                continue;
+            }
+            Issued memory a = pool[(r >> 8) % issued];
+            address controller = tm.entity(owl).controller;
+            bool expected = !a.registration && a.generation == g && a.who != controller;
+            ITrustManager.Entity memory before = tm.entity(owl);
+            vm.prank(a.who);
+            try tm.reclaimAvatar(owl, a.generation, t0 + 400 days, a.signature) {
+                assertTrue(expected, "a reclaim the model refuses");
+                pool[(r >> 8) % issued].uses += 1;
+                assertEq(pool[(r >> 8) % issued].uses, 1, "an attestation served two reclaims");
+                assertEq(tm.entity(owl).controller, a.who, "controller");
+                assertEq(tm.generationOf(owl), controller == address(0) ? g : g + 1, "generation");
+                ++reclaims;
+            } catch {
+                assertFalse(expected, "a reclaim the model allows was refused");
+                assertEq(
+                    keccak256(abi.encode(tm.entity(owl))),
+                    keccak256(abi.encode(before)),
+                    "a refused reclaim wrote"
+                );
+                assertEq(tm.generationOf(owl), g, "a refused reclaim moved the generation");
+            }
+        }
+        uint256 used;
+        for (uint256 i; i < issued; ++i) used += pool[i].uses;
+        assertEq(used, reclaims, "reclaims without an attestation");
+    }
+
+    struct Issued {
+        address who;
+        uint256 generation;
+        bytes signature;
+        bool registration;
+        uint256 uses;
     }
 }

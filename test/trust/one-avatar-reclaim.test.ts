@@ -26,7 +26,7 @@ import { loadFixture, mine, time } from "@nomicfoundation/hardhat-toolbox/networ
 import type { Signer } from "ethers";
 import { deployTrustFixture, Kind } from "../fixtures/trust";
 import { avatarOwner } from "../helpers/avatar-owner";
-import { attestRegistration, TrustLedger } from "../../offchain/trust/ledger";
+import { attestReclaim, TrustLedger } from "../../offchain/trust/ledger";
 import { avatarIdOf, avatarOwnerTag } from "../../offchain/avatars/protocols";
 import { TRUST_ROLE_SIGNERS } from "../../offchain/chain/system";
 import { toHex } from "../../offchain/crypto/bytes";
@@ -36,17 +36,28 @@ const label = (s: string) => keccak256(new TextEncoder().encode(`one-avatar-find
 
 async function fixture() {
   const f = await deployTrustFixture();
-  const { mit, serial, login, account, attest, fox, owl } = await avatarOwner(f, "one-avatar-findings");
+  const { idp, mit, serial, login, account, attest, fox, owl } = await avatarOwner(f, "one-avatar-findings");
   const registerAttested = async (avatar: string, controller: Signer) => {
     const { deadline, a } = await attest(avatar, controller);
     return f.trust.connect(controller).registerAttested(avatar, Kind.Avatar, deadline, a);
   };
-  const reclaim = async (avatar: string, controller: Signer, o: { registrar?: Signer; sender?: Signer; ttl?: bigint } = {}) => {
-    const { deadline, a } = await attest(avatar, controller, o.registrar, o.ttl);
-    return f.trust.connect(o.sender ?? controller).reclaimAvatar(avatar, deadline, a);
+  /** the IdP's reclaim attestation for the id's generation now (or `generation`) */
+  const attestR = async (avatar: string, controller: Signer, o: { registrar?: Signer; ttl?: bigint; generation?: bigint } = {}) => {
+    const deadline = BigInt(await time.latest()) + (o.ttl ?? 3600n);
+    const generation = o.generation ?? (await f.trust.generationOf(avatar));
+    const a = await attestReclaim(o.registrar ?? idp, f.trust, avatar, await controller.getAddress(), generation, deadline);
+    return { deadline, generation, a };
+  };
+  const reclaim = async (
+    avatar: string,
+    controller: Signer,
+    o: { registrar?: Signer; sender?: Signer; ttl?: bigint; generation?: bigint } = {},
+  ) => {
+    const { deadline, generation, a } = await attestR(avatar, controller, o);
+    return f.trust.connect(o.sender ?? controller).reclaimAvatar(avatar, generation, deadline, a);
   };
   const tag = toHex(avatarOwnerTag(serial));
-  return { ...f, mit, serial, tag, fox, owl, login, account, attest, registerAttested, reclaim };
+  return { ...f, mit, serial, tag, fox, owl, login, account, attest, attestR, registerAttested, reclaim };
 }
 
 /** alice's fox attested; owl registered by a squatter while it was not logged in, then logged in. */
@@ -122,22 +133,28 @@ describe("one person, one verified avatar: untagged avatars and squatted further
   });
 
   it("refused, changing nothing: a copy of the owner's attestation sent by another account (front-running), one signed by a non-IdP key, the squatter's own", async () => {
-    const { trust, owl, squatter, account, attest, others } = await squatted();
+    const { trust, owl, squatter, account, attest, attestR, others } = await squatted();
     const before = await trust.entity(owl);
     const alice = await account();
-    const { deadline, a } = await attest(owl, alice);
+    const { deadline, a } = await attestR(owl, alice);
     const copier = others[8];
-    await expect(trust.connect(copier).reclaimAvatar(owl, deadline, a)).to.be.revertedWithCustomError(
+    await expect(trust.connect(copier).reclaimAvatar(owl, 0n, deadline, a)).to.be.revertedWithCustomError(
       trust,
       "TrustManager__InvalidAttestation",
     );
-    const forged = await attestRegistration(others[7], trust, owl, "avatar", await copier.getAddress(), deadline);
-    await expect(trust.connect(copier).reclaimAvatar(owl, deadline, forged)).to.be.revertedWithCustomError(
+    const forged = await attestReclaim(others[7], trust, owl, await copier.getAddress(), 0n, deadline);
+    await expect(trust.connect(copier).reclaimAvatar(owl, 0n, deadline, forged)).to.be.revertedWithCustomError(
+      trust,
+      "TrustManager__InvalidAttestation",
+    );
+    // a registration attestation (registerAttested's message) is no reclaim attestation
+    const registration = await attest(owl, alice);
+    await expect(trust.connect(alice).reclaimAvatar(owl, 0n, registration.deadline, registration.a)).to.be.revertedWithCustomError(
       trust,
       "TrustManager__InvalidAttestation",
     );
     // the squatter controls the entry already: nothing to take back (and its reputation stays 0)
-    await expect(trust.connect(squatter).reclaimAvatar(owl, deadline, a)).to.be.revertedWithCustomError(
+    await expect(trust.connect(squatter).reclaimAvatar(owl, 0n, deadline, a)).to.be.revertedWithCustomError(
       trust,
       "TrustManager__EntityExists",
     );

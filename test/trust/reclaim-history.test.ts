@@ -27,7 +27,7 @@ import type { Signer } from "ethers";
 import { deployTrustFixture, id, Kind } from "../fixtures/trust";
 import { avatarOwner } from "../helpers/avatar-owner";
 import * as F from "../../offchain/trust/fixed";
-import { attestRegistration, type RefusedEvidence, TrustLedger } from "../../offchain/trust/ledger";
+import { attestReclaim, attestRegistration, type RefusedEvidence, TrustLedger } from "../../offchain/trust/ledger";
 import type { EvidenceTerms, InteractionRecord } from "../../offchain/trust/evidence";
 import { rateWithEvidence, signReceipt, verifyRating } from "../../offchain/trust/rater";
 import { runDetectors } from "../../offchain/trust/pipeline";
@@ -48,7 +48,7 @@ const TERMS: EvidenceTerms = { latencyBoundMs: 200, terms: [{ id: "uptime", weig
 
 async function fixture() {
   const f = await deployTrustFixture();
-  const { login, account, attest, fox, owl } = await avatarOwner(f, "reclaim-history");
+  const { idp, login, account, attest, fox, owl } = await avatarOwner(f, "reclaim-history");
   const withAttestation = (avatar: string, controller: Signer) => attest(avatar, controller);
   // alice (her attested first avatar fox), an honest provider, a friend of the squatter, a rater
   // that never rates (what a stranger sees), and the squatter
@@ -64,13 +64,34 @@ async function fixture() {
   await f.trust.connect(friend).register(id("friend"), Kind.Organization);
   await f.trust.connect(bystander).register(id("bystander"), Kind.Organization);
   const ledgerOf = (s: Signer) => new TrustLedger(f.trust.connect(s));
+  /** the IdP's reclaim attestation, for the avatar's generation now */
+  const withReclaimAttestation = async (avatar: string, controller: Signer) => {
+    const deadline = BigInt(await time.latest()) + 3600n;
+    const generation = await f.trust.generationOf(avatar);
+    return { deadline, generation, a: await attestReclaim(idp, f.trust, avatar, await controller.getAddress(), generation, deadline) };
+  };
   /** alice takes owl back (it must be logged in) */
   const reclaimOwl = async () => {
     await login(owl);
-    const ra = await withAttestation(owl, alice);
-    return f.trust.connect(alice).reclaimAvatar(owl, ra.deadline, ra.a);
+    const ra = await withReclaimAttestation(owl, alice);
+    return f.trust.connect(alice).reclaimAvatar(owl, ra.generation, ra.deadline, ra.a);
   };
-  return { ...f, login, withAttestation, fox, owl, alice, provider, friend, bystander, squatter, providers, ledgerOf, reclaimOwl };
+  return {
+    ...f,
+    login,
+    withAttestation,
+    withReclaimAttestation,
+    fox,
+    owl,
+    alice,
+    provider,
+    friend,
+    bystander,
+    squatter,
+    providers,
+    ledgerOf,
+    reclaimOwl,
+  };
 }
 type Fx = Awaited<ReturnType<typeof fixture>>;
 
@@ -178,13 +199,13 @@ describe("a reclaimed id starts afresh: nothing of the previous controller's era
     await squatted(f);
     await time.increase(86_400); // an epoch on: the squatter and the friend may rate again
     await f.login(f.owl);
-    const ra = await f.withAttestation(f.owl, f.alice);
+    const ra = await f.withReclaimAttestation(f.owl, f.alice);
     const tm = f.trust;
     await ethers.provider.send("evm_setAutomine", [false]);
     try {
       // the squatter front-runs alice's reclaim with a rating; the friend rates owl after it
       const front = await tm.connect(f.squatter).rate(f.owl, f.providers[1], low, ZERO, ZERO, { gasLimit: 300_000 });
-      const reclaim = await tm.connect(f.alice).reclaimAvatar(f.owl, ra.deadline, ra.a, { gasLimit: 300_000 });
+      const reclaim = await tm.connect(f.alice).reclaimAvatar(f.owl, ra.generation, ra.deadline, ra.a, { gasLimit: 300_000 });
       // TrustLedger.rate (not the fast path) reads the pair before it sends: the squatter's era's
       const rated = f.ledgerOf(f.friend).rate(id("friend"), f.owl, low);
       rated.catch(() => undefined);

@@ -1,0 +1,70 @@
+/**
+ * Red team h14-red, finding F4 (open): a re-authentication's chain reads name PID_k and PID_{k+1}
+ * together to whoever serves the JSON-RPC.
+ *
+ * RSMS §III.D.2 (Prop. 7): an RN's pseudonyms are unlinkable for everyone but the MSRP. h12-red L1
+ * took the MSRP's flag reads off this path (the node it reads through — a hosted RPC provider, a
+ * load balancer, anyone on plain HTTP — saw each RN's PIDs asked together). The re-authentication
+ * has the same leak: `serveReauth` (the RPM of the new pool) reads `recordOf(PID_k)` and
+ * `recordOf(PID_{k+1})` in one `Promise.all` (and `isTagUsed(H4(a_{k+1}))`), so the node sees the old
+ * and the new pseudonym in the same instant, and `JoinRecorded(PID_{k+1}, …)` follows a block
+ * later. rsms-join.md's known limit says the wire links the two PIDs for a *network* observer
+ * ("the chain alone cannot"); TLS between RN and RPM does not hide them from the RPM's node, a third
+ * party to the RN. Fix: as L1, decide from logs that name no id (the registry's `JoinRecorded` since a
+ * kept cursor, checked locally), or read through a node the RPM runs itself (documented).
+ *
+ * The test records every eth_call sent while one re-authentication runs (all parties share the
+ * in-process node here, as an RPM and an RN on one hosted provider do) and fails while the calls
+ * name both pseudonyms of the RN.
+ */
+import { expect } from "chai";
+import hre from "hardhat";
+import { rsmsServices, tmp } from "../helpers/rsms-services";
+import { Keystore } from "../../offchain/storage/keystore";
+import { toHex } from "../../offchain/crypto/bytes";
+import { joinRemote, loadRemoteRn, reauthRemote, registerRnRemote } from "../../offchain/services/rsms/clients";
+
+const once = { attempts: 1, timeoutMs: 30_000, backoffMs: 10 };
+
+describe("findings h14-red F4: a re-authentication asks the node about the old and the new pseudonym together", function () {
+  this.timeout(300_000);
+
+  it("the eth_calls of one re-authentication name PID_k and PID_{k+1}", async () => {
+    const s = await rsmsServices({ pools: [1, 2] });
+    try {
+      const ks = new Keystore(tmp("f4-a"), "");
+      await registerRnRemote({ msrpUrl: s.msrpUrl, name: "a", poolId: 1, rid: "rn:a", token: s.enrol("a"), keystore: ks, dep: s.dep });
+      expect(await s.msrp.publishDue()).to.equal(1);
+      await joinRemote({ name: "a", poolId: 1, keystore: ks, dep: s.dep });
+      const pid0 = loadRemoteRn(ks, "a")!.state.pid;
+      const provider = hre.network.provider;
+      const seen: string[] = [];
+      const send = provider.send.bind(provider);
+      provider.send = async (method: string, params?: unknown[]) => {
+        if (method === "eth_call") seen.push(JSON.stringify(params).toLowerCase());
+        return send(method, params);
+      };
+      const request = provider.request.bind(provider);
+      provider.request = async (a: Parameters<typeof request>[0]) => {
+        if (a.method === "eth_call") seen.push(JSON.stringify(a.params).toLowerCase());
+        return request(a);
+      };
+      try {
+        await reauthRemote({ name: "a", poolId: 2, keystore: ks, dep: s.dep, retry: once });
+      } finally {
+        provider.send = send;
+        provider.request = request;
+      }
+      const pid1 = loadRemoteRn(ks, "a")!.state.pid;
+      expect(toHex(pid1), "precondition: a rotated").to.not.equal(toHex(pid0));
+      const naming = (pid: Uint8Array) => seen.filter((c) => c.includes(toHex(pid).slice(2).toLowerCase())).length;
+      expect(
+        { old: naming(pid0) > 0, new: naming(pid1) > 0 },
+        `the node was asked about both pseudonyms of one RN (${naming(pid0)} calls name PID_k, ${naming(pid1)} name PID_{k+1}, of ${seen.length})`,
+      ).to.not.deep.equal({ old: true, new: true });
+    } finally {
+      await s.stop();
+      await s.msrp.stop();
+    }
+  });
+});
