@@ -253,7 +253,7 @@ describe("tasks: trust:* (in-process network, one process)", function () {
     ] as const) {
       const a = { ...base, ...args };
       const e = await rejects(
-        ann.openDispute(entityId(a.claimant), entityId(a.respondent), 1, a.options, hre.ethers.ZeroHash, "", { value: deposit }),
+        ann.openDispute(entityId(a.claimant), entityId(a.respondent), 0, a.options, hre.ethers.ZeroHash, "", { value: deposit }),
       );
       expect(await describeError(e, hre, a)).to.contain(line);
     }
