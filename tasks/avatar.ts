@@ -326,14 +326,21 @@ task(
     "case",
     "Judge this existing case (filed with --file-only), e.g. once the court upheld it; a case still awaiting its court is refused",
   )
-  .setAction(async (a: { evidence: string; idp?: string; fileOnly: boolean; case?: string }, hre) => {
+  .addOptionalParam(
+    "account",
+    "The reporter's account, which files the case: a role name, an address, or (development nodes) a signer index; for a dispute, the claimant's controller (default: the network's first account)",
+  )
+  .setAction(async (a: { evidence: string; idp?: string; fileOnly: boolean; case?: string; account?: string }, hre) => {
     const c = await avatarContext(hre);
+    const reporter = a.account
+      ? c.registry.connect(await (await import("./lib/context")).accountSigner(hre, a.account))
+      : c.registry;
     if (a.case !== undefined && !/^[1-9][0-9]{0,19}$/.test(a.case))
       throw new UsageError(`avatar:trace: --case must be a trace case id (1, 2, ...), got "${a.case}"`);
     if (a.case !== undefined && a.fileOnly) throw new UsageError(`avatar:trace: --case names a filed case; --file-only files a new one`);
     const e = c.codec.evidenceFromJson(JSON.parse(fs.readFileSync(a.evidence, "utf8")));
     if (a.fileOnly) {
-      const { caseId } = await c.protocols.requestTrace(c.registry, e);
+      const { caseId } = await c.protocols.requestTrace(reporter, e);
       console.log(`case #${caseId}: filed (open); open the dispute with dispute:open --nature avatar --case ${caseId}`);
       return { caseId };
     }
@@ -341,7 +348,7 @@ task(
     const svc = await c.remote(a.idp);
     if (svc) {
       // the reporter opens the case from its account (or names its filed case); the IdP service judges it
-      const ack = await svc.clients.traceRemote({ idp: svc.info, dep: svc.dep, reporter: c.registry, evidence: e, caseId });
+      const ack = await svc.clients.traceRemote({ idp: svc.info, dep: svc.dep, reporter, evidence: e, caseId });
       console.log(
         `case #${ack.caseId}: traced by the IdP at ${svc.info.url}; verdict commitment ${c.bytes.toHex(ack.verdictCommitment)} (the identity stays with the IdP)`,
       );
@@ -351,7 +358,7 @@ task(
     // the verdict's opening (its salt) is kept before the commitment goes on-chain
     ctx.beforeSend = () => c.ks.update("avatar-idp", ctx.idp.toRecord());
     const t =
-      caseId === undefined ? await c.protocols.trace(ctx, c.registry, e) : await c.protocols.judgeTrace(ctx, caseId, e);
+      caseId === undefined ? await c.protocols.trace(ctx, reporter, e) : await c.protocols.judgeTrace(ctx, caseId, e);
     console.log(`case #${t.caseId}: traced to UID ${t.uid} (the IdP alone sees the real identity: "${t.realId}")`);
     return t;
   });
