@@ -187,6 +187,20 @@ describe("DisputeResolution x MITRegistry: the court files the trace", () => {
       expect(await statusOf(f)).to.equal(TraceStatus.Dismissed);
     });
 
+    it("bindCase refuses a dispute id of 0 or beyond 64 bits (InvalidInput); the case stays open", async () => {
+      const f = await loadFixture(filed);
+      const court2 = f.others[6];
+      await f.registry.grantRole(await f.registry.COURT_ROLE(), court2.address);
+      for (const bad of [0n, 2n ** 64n])
+        await expect(
+          f.registry.connect(court2).bindCase(f.caseId, bad, f.msrp.address, id("respondent")),
+        ).to.be.revertedWithCustomError(f.registry, "MITRegistry__InvalidInput");
+      expect(await statusOf(f)).to.equal(TraceStatus.Open);
+      await expect(f.registry.connect(court2).bindCase(f.caseId, 2n ** 64n - 1n, f.msrp.address, id("respondent")))
+        .to.emit(f.registry, "TraceCaseBound")
+        .withArgs(f.caseId, court2.address, 2n ** 64n - 1n);
+    });
+
     it("releaseCase: refused while the court holds COURT_ROLE and for a case awaiting no court; after the role is revoked, Dismissed", async () => {
       const f = await loadFixture(opened);
       await expect(f.registry.releaseCase(f.caseId))

@@ -34,8 +34,9 @@ describe("the court files the trace: an impersonating avatar, a dispute, jurors,
     await svc?.stop();
   });
 
-  it("bob's upheld dispute gets alice's bot-driven avatar traced; bob learns the commitment only", async () => {
-    const sys = await idpSystem("court-trace");
+  /** The IdP service, alice's bot-driven avatar A after one interaction with bob, the trust layer around them. */
+  async function story(name: string) {
+    const sys = await idpSystem(name);
     const { dep, ks, client, f } = sys;
     const up = await startIdp(sys);
     svc = up.svc;
@@ -81,16 +82,29 @@ describe("the court files the trace: an impersonating avatar, a dispute, jurors,
     }
     const params = await court.params();
     await mine(Number(params.minAge) + 1);
+    const reporter = dep.registry.connect(bobAccount);
+    const once = { attempts: 1, timeoutMs: 30_000, backoffMs: 10 };
+    /** Three jurors vote `choice` in dispute `id`; past the appeal window. */
+    const judge = async (id: bigint, choice: number) => {
+      const salts: string[] = [];
+      for (const [i, v] of voters.entries()) salts.push((await new DisputeLedger(court.connect(jurors[i])).commit(id, v, choice)).salt);
+      await time.increase(Number(params.commitPeriod) + 1);
+      for (const [i, v] of voters.entries()) await new DisputeLedger(court.connect(jurors[i])).reveal(id, v, choice, salts[i]);
+      await time.increase(Number(params.revealPeriod + params.appealPeriod) + 1);
+    };
+    return { dep, ks, info, alice, e, court, claimant, respondent, params, reporter, bobAccount, once, judge };
+  }
+
+  it("bob's upheld dispute gets alice's bot-driven avatar traced; bob learns the commitment only", async () => {
+    const { dep, ks, info, alice, e, court, claimant, respondent, params, reporter, bobAccount, once, judge } = await story("court-trace");
 
     // Bob files the evidence (the case commits to all of it) and opens the dispute that claims it.
-    const reporter = dep.registry.connect(bobAccount);
     const { caseId } = await requestTrace(reporter, e);
     const bobLedger = new DisputeLedger(court.connect(bobAccount));
     const opened = await bobLedger.open(claimant, respondent, Nature.avatar, 2, toHex(evidenceHash(e)), "", params.deposit, undefined, caseId);
     expect(Number((await dep.registry.traceCase(caseId)).status)).to.equal(TraceStatus.AwaitingCourt);
 
     // While the jurors deliberate the IdP judges nothing: refused, no verdict, its keystore unchanged.
-    const once = { attempts: 1, timeoutMs: 30_000, backoffMs: 10 };
     const before = JSON.stringify(ks.load(IDP_RECORD));
     const early = await traceRemote({ idp: info, dep, reporter, evidence: e, caseId, retry: once }).then(
       () => "traced",
@@ -101,11 +115,7 @@ describe("the court files the trace: an impersonating avatar, a dispute, jurors,
     expect(JSON.stringify(ks.load(IDP_RECORD))).to.equal(before);
 
     // Three jurors uphold the claim (option 0); nobody appeals; anyone resolves.
-    const salts: string[] = [];
-    for (const [i, v] of voters.entries()) salts.push((await new DisputeLedger(court.connect(jurors[i])).commit(opened.id, v, 0)).salt);
-    await time.increase(Number(params.commitPeriod) + 1);
-    for (const [i, v] of voters.entries()) await new DisputeLedger(court.connect(jurors[i])).reveal(opened.id, v, 0, salts[i]);
-    await time.increase(Number(params.revealPeriod + params.appealPeriod) + 1);
+    await judge(opened.id, 0);
     await expect(court.resolve(opened.id)).to.emit(court, "TraceCaseRuled").withArgs(opened.id, caseId, true, true);
     expect(Number((await dep.registry.traceCase(caseId)).status)).to.equal(TraceStatus.CourtUpheld);
 
@@ -124,5 +134,32 @@ describe("the court files the trace: an impersonating avatar, a dispute, jurors,
     const seen = toHex(ack.verdictCommitment) + onChain.verdictCommitment;
     expect(seen.includes(aliceUid.slice(2))).to.equal(false);
     expect(toHex(ack.verdictCommitment)).to.not.equal(aliceUid);
+  });
+
+  it("the accused has bob's filed case judged first (front-running the dispute): the dispute cannot claim it, and the same evidence in a new case is traced once the court upholds it", async () => {
+    const { dep, info, e, court, claimant, respondent, params, reporter, bobAccount, once, judge } = await story("court-trace-front");
+    const first = (await requestTrace(reporter, e)).caseId;
+    // anyone holding the evidence (the accused's side too) posts it before bob's dispute opens
+    await traceRemote({ idp: info, dep, reporter: dep.registry, evidence: e, caseId: first, retry: once });
+    expect(Number((await dep.registry.traceCase(first)).status)).to.equal(TraceStatus.InteractionTraced);
+    const bobLedger = new DisputeLedger(court.connect(bobAccount));
+    const open = (caseId: bigint) =>
+      bobLedger.open(claimant, respondent, Nature.avatar, 2, toHex(evidenceHash(e)), "", params.deposit, undefined, caseId);
+    await expect(open(first)).to.be.rejectedWith(/CaseNotOpen|reverted/);
+    // bob files the same evidence again and disputes it; the jurors uphold; the IdP traces it again
+    const second = (await requestTrace(reporter, e)).caseId;
+    const opened = await open(second);
+    await judge(opened.id, 0);
+    await court.resolve(opened.id);
+    const ack = await traceRemote({ idp: info, dep, reporter, evidence: e, caseId: second, retry: once });
+    const c = await dep.registry.traceCase(second);
+    expect([Number(c.status), c.verdictCommitment]).to.deep.equal([TraceStatus.CourtTraced, toHex(ack.verdictCommitment)]);
+    // a reporter's second case on the same evidence is still refused (one interaction, one trace: V2)
+    const third = (await requestTrace(reporter, e)).caseId;
+    const outcome = await traceRemote({ idp: info, dep, reporter, evidence: e, caseId: third, retry: once }).then(
+      () => "traced",
+      (err: Error) => err.message.split("\n")[0],
+    );
+    expect(outcome).to.match(/DUPLICATE_EVIDENCE/);
   });
 });
