@@ -447,8 +447,12 @@ async function main(): Promise<void> {
     await hre.network.provider.send("evm_increaseTime", [Number(params.revealPeriod + params.appealPeriod) + 1]);
     const r = await dl.resolveAndSettle(opened.id);
     gas += r.resolve!.gasUsed + r.settles.reduce((g, x) => g + x.gasUsed, 0n);
-    if (Number((await mit.traceCase(filed.caseId)).status) !== TraceStatus.CourtUpheld) throw new Error("the court did not uphold the trace case");
-    return { detail: `dispute #${opened.id} upheld by ${voters.length} reputation-weighted voters; trace case #${filed.caseId} released to the IdP`, gas };
+    if (Number((await mit.traceCase(filed.caseId)).status) !== TraceStatus.CourtUpheld)
+      throw new Error("the court did not uphold the trace case");
+    return {
+      detail: `dispute #${opened.id} upheld by ${voters.length} reputation-weighted voters; trace case #${filed.caseId} released to the IdP`,
+      gas,
+    };
   });
   await steps.run("the IdP traces the AI avatar to alice", async () => {
     clock = await chainNow();

@@ -332,9 +332,7 @@ task(
   )
   .setAction(async (a: { evidence: string; idp?: string; fileOnly: boolean; case?: string; account?: string }, hre) => {
     const c = await avatarContext(hre);
-    const reporter = a.account
-      ? c.registry.connect(await (await import("./lib/context")).accountSigner(hre, a.account))
-      : c.registry;
+    const reporter = a.account ? c.registry.connect(await (await import("./lib/context")).accountSigner(hre, a.account)) : c.registry;
     if (a.case !== undefined && !/^[1-9][0-9]{0,19}$/.test(a.case))
       throw new UsageError(`avatar:trace: --case must be a trace case id (1, 2, ...), got "${a.case}"`);
     if (a.case !== undefined && a.fileOnly) throw new UsageError(`avatar:trace: --case names a filed case; --file-only files a new one`);
@@ -357,8 +355,7 @@ task(
     const ctx = await c.ctx();
     // the verdict's opening (its salt) is kept before the commitment goes on-chain
     ctx.beforeSend = () => c.ks.update("avatar-idp", ctx.idp.toRecord());
-    const t =
-      caseId === undefined ? await c.protocols.trace(ctx, reporter, e) : await c.protocols.judgeTrace(ctx, caseId, e);
+    const t = caseId === undefined ? await c.protocols.trace(ctx, reporter, e) : await c.protocols.judgeTrace(ctx, caseId, e);
     console.log(`case #${t.caseId}: traced to UID ${t.uid} (the IdP alone sees the real identity: "${t.realId}")`);
     return t;
   });

@@ -103,16 +103,28 @@ task("dispute:open", "Opens a dispute (Step 1): parties, nature, number of propo
           throw new UsageError(
             `dispute:open: --case is required with --nature avatar: the trace case the claimant filed (\`avatar:trace --file-only\`)`,
           );
-        if (!/^[1-9][0-9]{0,19}$/.test(a.case)) throw new UsageError(`dispute:open: --case must be a trace case id (1, 2, ...), got "${a.case}"`);
+        if (!/^[1-9][0-9]{0,19}$/.test(a.case))
+          throw new UsageError(`dispute:open: --case must be a trace case id (1, 2, ...), got "${a.case}"`);
         traceCase = BigInt(a.case);
         const tc = await c.mit.traceCase(traceCase);
         const controller = (await c.tm.entity(c.entityId(a.claimant))).controller;
-        const STATUS = ["none", "open", "interaction traced", "rejected", "awaiting a court", "upheld by a court", "traced by a court", "dismissed"];
+        const STATUS = [
+          "none",
+          "open",
+          "interaction traced",
+          "rejected",
+          "awaiting a court",
+          "upheld by a court",
+          "traced by a court",
+          "dismissed",
+        ];
         if (Number(tc.status) === 0) throw new UsageError(`dispute:open: --case ${a.case}: no such trace case`);
         if (Number(tc.status) !== 1)
           throw new UsageError(`dispute:open: --case ${a.case} is ${STATUS[Number(tc.status)]}, not open; file a new case`);
         if (tc.reporter.toLowerCase() !== controller.toLowerCase())
-          throw new UsageError(`dispute:open: --case ${a.case} was filed by ${tc.reporter}, not by the claimant's controller ${controller}`);
+          throw new UsageError(
+            `dispute:open: --case ${a.case} was filed by ${tc.reporter}, not by the claimant's controller ${controller}`,
+          );
         if (tc.avatarId.toLowerCase() !== c.entityId(a.respondent).toLowerCase())
           throw new UsageError(`dispute:open: --case ${a.case} reports avatar ${tc.avatarId}, not --respondent "${a.respondent}"`);
       } else if (a.case !== undefined) throw new UsageError(`dispute:open: --case goes with --nature avatar only`);

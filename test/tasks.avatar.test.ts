@@ -106,7 +106,10 @@ describe("tasks: idp:* and avatar:* (in-process network, one process)", function
       [{ case: "one" }, 'dispute:open: --case must be a trace case id (1, 2, ...), got "one"'],
       [{ case: "999" }, "dispute:open: --case 999: no such trace case"],
       [{ case: String(other.caseId) }, `dispute:open: --case ${other.caseId} was filed by `],
-      [{ case: String(filed.caseId), respondent: "juror-10" }, `dispute:open: --case ${filed.caseId} reports avatar ${lynx}, not --respondent "juror-10"`],
+      [
+        { case: String(filed.caseId), respondent: "juror-10" },
+        `dispute:open: --case ${filed.caseId} reports avatar ${lynx}, not --respondent "juror-10"`,
+      ],
       [{ case: String(filed.caseId), nature: "service" }, "dispute:open: --case goes with --nature avatar only"],
     ] as const) {
       const e = await rejects(hre.run("dispute:open", { ...base, ...args }));
@@ -122,7 +125,9 @@ describe("tasks: idp:* and avatar:* (in-process network, one process)", function
       `dispute:open: --case ${filed.caseId} is awaiting a court, not open; file a new case`,
     );
     // the IdP refuses to judge it while the jurors deliberate
-    expect((await rejects(hre.run("avatar:trace", { evidence, case: String(filed.caseId) }))).message).to.match(/AWAITING_COURT|awaits the final verdict/);
+    expect((await rejects(hre.run("avatar:trace", { evidence, case: String(filed.caseId) }))).message).to.match(
+      /AWAITING_COURT|awaits the final verdict/,
+    );
     for (const v of ["juror-10", "juror-11"]) await hre.run("dispute:commit", { id: Number(opened.id), voter: v, choice: 0 });
     await hre.run("chain:advance", { seconds: 3_601 });
     for (const v of ["juror-10", "juror-11"]) await hre.run("dispute:reveal", { id: Number(opened.id), voter: v });

@@ -504,7 +504,8 @@ contract MITRegistryInvariantTest is Test {
         for (uint256 id; id <= n + 1; ++id) {
             IMITRegistry.TraceCase memory c = registry.traceCase(id);
             assertEq(keccak256(abi.encode(c)), keccak256(abi.encode(handler.ghostCase(id))), "trace case");
-            if (c.status == IMITRegistry.TraceStatus.InteractionTraced) assertTrue(c.verdictCommitment != 0, "traced, no verdict");
+            if (c.status == IMITRegistry.TraceStatus.InteractionTraced)
+                assertTrue(c.verdictCommitment != 0, "traced, no verdict");
             assertTrue((id >= 1 && id <= n) == (c.status != IMITRegistry.TraceStatus.None), "case ids");
         }
     }

@@ -66,7 +66,21 @@ contract TraceHandler is Test {
         dr = new DisputeResolution(
             tm,
             registry,
-            IDisputeResolution.Params(0.3e18, 1, 0.5e18, PERIOD, PERIOD, DEPOSIT, 0.02e18, 0.02e18, 0.1e18, PERIOD, APPEAL_FEE, 2, 0.3e18)
+            IDisputeResolution.Params(
+                0.3e18,
+                1,
+                0.5e18,
+                PERIOD,
+                PERIOD,
+                DEPOSIT,
+                0.02e18,
+                0.02e18,
+                0.1e18,
+                PERIOD,
+                APPEAL_FEE,
+                2,
+                0.3e18
+            )
         );
         vm.startPrank(admin);
         tm.grantRole(tm.FEEDBACK_ROLE(), address(dr));
@@ -83,7 +97,13 @@ contract TraceHandler is Test {
             vm.prank(admin);
             tm.setIdentityVerified(ents[i], true); // reputation 0.5: every entity may vote
             vm.prank(idp);
-            registry.recordLogin(ents[i], keccak256("owner serial"), keccak256(abi.encode("w", i)), bytes32(0), type(uint64).max);
+            registry.recordLogin(
+                ents[i],
+                keccak256("owner serial"),
+                keccak256(abi.encode("w", i)),
+                bytes32(0),
+                type(uint64).max
+            );
         }
         vm.roll(block.number + 10);
     }
@@ -268,7 +288,11 @@ contract DisputeResolutionTraceInvariantTest is Test {
     /// The IdP never judged a case while it awaited its court, and no court claimed a case it may not.
     function invariant_noVerdictWhileAwaitingAndNoBadBinding() public view {
         assertEq(h.judgedWhileAwaiting(), 0, "a verdict on a case awaiting its court");
-        assertEq(h.badBindings(), 0, "a case claimed that was not open, not the reporter's, about another avatar, or twice");
+        assertEq(
+            h.badBindings(),
+            0,
+            "a case claimed that was not open, not the reporter's, about another avatar, or twice"
+        );
     }
 
     /// Each case's status agrees with its binding and with its dispute's final verdict.
@@ -282,15 +306,24 @@ contract DisputeResolutionTraceInvariantTest is Test {
             assertEq(uint256(t.disputeId), h.boundDispute(c), "dispute changed");
             if (t.court == address(0)) {
                 // a reporter's own case: Open, InteractionTraced or Rejected only
-                assertEq(s <= uint256(IMITRegistry.TraceStatus.Rejected) ? 1 : 0, 1, "reporter case with a court status");
+                assertEq(
+                    s <= uint256(IMITRegistry.TraceStatus.Rejected) ? 1 : 0,
+                    1,
+                    "reporter case with a court status"
+                );
                 continue;
             }
-            assertEq(s == uint256(IMITRegistry.TraceStatus.InteractionTraced) ? 1 : 0, 0, "court case read as a reporter's trace");
+            assertEq(
+                s == uint256(IMITRegistry.TraceStatus.InteractionTraced) ? 1 : 0,
+                0,
+                "court case read as a reporter's trace"
+            );
             assertEq(s == uint256(IMITRegistry.TraceStatus.Open) ? 1 : 0, 0, "court case open again");
             if (t.court != address(dr)) continue; // the other court's rulings are its own
             IDisputeResolution.Dispute memory d = dr.dispute(t.disputeId);
             bool upheld = d.resolved && !d.void_ && d.outcome == 0;
-            if (s == uint256(IMITRegistry.TraceStatus.AwaitingCourt)) assertEq(d.resolved ? 1 : 0, 0, "resolved, still awaiting");
+            if (s == uint256(IMITRegistry.TraceStatus.AwaitingCourt))
+                assertEq(d.resolved ? 1 : 0, 0, "resolved, still awaiting");
             if (
                 s == uint256(IMITRegistry.TraceStatus.CourtUpheld) ||
                 s == uint256(IMITRegistry.TraceStatus.CourtTraced) ||
@@ -340,6 +373,10 @@ contract DisputeResolutionTraceInvariantTest is Test {
                 if (s == IMITRegistry.TraceStatus.CourtUpheld || s == IMITRegistry.TraceStatus.CourtTraced) ++upheld;
             }
         }
-        assertEq(traced > 0 && dismissed > 0 && upheld > 0 ? 1 : 0, 1, "campaigns reach upheld, traced and dismissed cases");
+        assertEq(
+            traced > 0 && dismissed > 0 && upheld > 0 ? 1 : 0,
+            1,
+            "campaigns reach upheld, traced and dismissed cases"
+        );
     }
 }

@@ -99,9 +99,7 @@ describe("DisputeResolution x MITRegistry: the court files the trace", () => {
       await expect(open(9n)).to.be.revertedWithCustomError(f.registry, "MITRegistry__UnknownCase").withArgs(9n);
       // case #2: filed by a stranger (not the claimant's controller) about the respondent
       await f.registry.connect(f.others[3]).requestTrace(id("respondent"), EVIDENCE);
-      await expect(open(2n))
-        .to.be.revertedWithCustomError(f.registry, "MITRegistry__NotReporter")
-        .withArgs(2n, f.others[3].address);
+      await expect(open(2n)).to.be.revertedWithCustomError(f.registry, "MITRegistry__NotReporter").withArgs(2n, f.others[3].address);
       // case #1 is about the respondent: a dispute against "other" cannot claim it
       await expect(open(1n, id("other")))
         .to.be.revertedWithCustomError(f.registry, "MITRegistry__CaseAvatarMismatch")
@@ -123,9 +121,7 @@ describe("DisputeResolution x MITRegistry: the court files the trace", () => {
       // a case the IdP judged (reporter-initiated) has nothing left for a court
       await f.registry.requestTrace(id("respondent"), EVIDENCE);
       await f.registry.recordVerdict(2n, false, Z);
-      await expect(
-        f.disputes.openAvatarDispute(id("claimant"), id("respondent"), 2, Z, "", 2n, { value: P.deposit }),
-      )
+      await expect(f.disputes.openAvatarDispute(id("claimant"), id("respondent"), 2, Z, "", 2n, { value: P.deposit }))
         .to.be.revertedWithCustomError(f.registry, "MITRegistry__CaseNotOpen")
         .withArgs(2n, TraceStatus.Rejected);
       expect(await f.disputes.disputeCount()).to.equal(1n);
@@ -192,9 +188,10 @@ describe("DisputeResolution x MITRegistry: the court files the trace", () => {
       const court2 = f.others[6];
       await f.registry.grantRole(await f.registry.COURT_ROLE(), court2.address);
       for (const bad of [0n, 2n ** 64n])
-        await expect(
-          f.registry.connect(court2).bindCase(f.caseId, bad, f.msrp.address, id("respondent")),
-        ).to.be.revertedWithCustomError(f.registry, "MITRegistry__InvalidInput");
+        await expect(f.registry.connect(court2).bindCase(f.caseId, bad, f.msrp.address, id("respondent"))).to.be.revertedWithCustomError(
+          f.registry,
+          "MITRegistry__InvalidInput",
+        );
       expect(await statusOf(f)).to.equal(TraceStatus.Open);
       await expect(f.registry.connect(court2).bindCase(f.caseId, 2n ** 64n - 1n, f.msrp.address, id("respondent")))
         .to.emit(f.registry, "TraceCaseBound")

@@ -57,11 +57,31 @@ describe("the court files the trace: an impersonating avatar, a dispute, jurors,
     const bob = (await issue("bob", "user", eye.bob.capture())).party;
     const bot = (await issue("bot", "proxy")).party;
     await loginRemote({ idp: info, dep, user: alice, sample: () => eye.alice.capture(), avatarId: avatar(alice, "A"), appearance: "a" });
-    const d = await delegateRemote({ idp: info, dep, user: alice, sample: () => eye.alice.capture(), proxy: bot, avatarId: avatar(alice, "A") });
-    const b = await loginRemote({ idp: info, dep, user: bob, sample: () => eye.bob.capture(), avatarId: avatar(bob, "B"), appearance: "b" });
+    const d = await delegateRemote({
+      idp: info,
+      dep,
+      user: alice,
+      sample: () => eye.alice.capture(),
+      proxy: bot,
+      avatarId: avatar(alice, "A"),
+    });
+    const b = await loginRemote({
+      idp: info,
+      dep,
+      user: bob,
+      sample: () => eye.bob.capture(),
+      avatarId: avatar(bob, "B"),
+      appearance: "b",
+    });
     const t = (await hre.ethers.provider.getBlock("latest"))!.timestamp;
     // the AI proxy drives alice's avatar A in the interaction with bob
-    const m = await mutualAuthRemote({ idp: info, dep, A: { credential: d.credential, driver: bot }, B: { credential: b.credential, driver: bob }, now: () => t });
+    const m = await mutualAuthRemote({
+      idp: info,
+      dep,
+      A: { credential: d.credential, driver: bot },
+      B: { credential: b.credential, driver: bob },
+      now: () => t,
+    });
     const e = m.evidenceAboutA;
 
     // The trust layer: bob's claimant entity (his account), avatar A as the respondent (attested by
@@ -101,7 +121,17 @@ describe("the court files the trace: an impersonating avatar, a dispute, jurors,
     // Bob files the evidence (the case commits to all of it) and opens the dispute that claims it.
     const { caseId } = await requestTrace(reporter, e);
     const bobLedger = new DisputeLedger(court.connect(bobAccount));
-    const opened = await bobLedger.open(claimant, respondent, Nature.avatar, 2, toHex(evidenceHash(e)), "", params.deposit, undefined, caseId);
+    const opened = await bobLedger.open(
+      claimant,
+      respondent,
+      Nature.avatar,
+      2,
+      toHex(evidenceHash(e)),
+      "",
+      params.deposit,
+      undefined,
+      caseId,
+    );
     expect(Number((await dep.registry.traceCase(caseId)).status)).to.equal(TraceStatus.AwaitingCourt);
 
     // While the jurors deliberate the IdP judges nothing: refused, no verdict, its keystore unchanged.
