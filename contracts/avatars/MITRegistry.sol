@@ -126,16 +126,11 @@ contract MITRegistry is IMITRegistry, IIdentityVerifier, AccessControl {
         if (_avatars[avatarId].owner == bytes32(0)) revert MITRegistry__UnknownAvatar(avatarId);
         if (evidenceHash == bytes32(0)) revert MITRegistry__InvalidInput();
         id = ++_caseCount;
-        _cases[id] = TraceCase(
-            avatarId,
-            msg.sender,
-            TraceStatus.Open,
-            uint40(block.timestamp),
-            evidenceHash,
-            bytes32(0),
-            address(0),
-            0
-        );
+        // Field by field: the verdict and the court's slot stay zero until written (no zero writes).
+        TraceCase storage c = _cases[id];
+        c.avatarId = avatarId;
+        (c.reporter, c.status, c.openedAt) = (msg.sender, TraceStatus.Open, uint40(block.timestamp));
+        c.evidenceHash = evidenceHash;
         emit TraceRequested(id, avatarId, msg.sender, evidenceHash);
     }
 
