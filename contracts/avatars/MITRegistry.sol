@@ -146,9 +146,10 @@ contract MITRegistry is IMITRegistry, IIdentityVerifier, AccessControl {
         if (traced && verdictCommitment == bytes32(0)) revert MITRegistry__InvalidInput();
         // What a trace says depends on how the case came: a reporter's case traces an authentic
         // interaction (no verdict of misbehaviour); an upheld court case traces a verdict.
-        TraceStatus next = !traced
-            ? TraceStatus.Rejected
-            : (s == TraceStatus.CourtUpheld ? TraceStatus.CourtTraced : TraceStatus.InteractionTraced);
+        TraceStatus next =
+            !traced
+                ? TraceStatus.Rejected
+                : (s == TraceStatus.CourtUpheld ? TraceStatus.CourtTraced : TraceStatus.InteractionTraced);
         c.status = next;
         c.verdictCommitment = verdictCommitment;
         emit TraceVerdict(id, next, verdictCommitment);
