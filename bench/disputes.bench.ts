@@ -103,7 +103,7 @@ async function latencyOnNode(voters: number) {
       0n,
     );
     await tm.waitForDeployment();
-    const dr = await new DisputeResolution__factory(signer).deploy(await tm.getAddress(), P);
+    const dr = await new DisputeResolution__factory(signer).deploy(await tm.getAddress(), ethers.ZeroAddress, P);
     await dr.waitForDeployment();
     await (await tm.grantRole(await tm.FEEDBACK_ROLE(), await dr.getAddress())).wait();
     const party = await provider.getSigner(1);

@@ -382,7 +382,7 @@ export async function demoServices(): Promise<number> {
           "--respondent",
           "eve",
           "--nature",
-          "avatar",
+          "service",
           "--evidence",
           log,
           "--json",

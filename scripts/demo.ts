@@ -45,7 +45,9 @@ import {
   issueUserMit,
   login,
   mutualAuth,
-  trace,
+  judgeTrace,
+  requestTrace,
+  TraceStatus,
 } from "../offchain/avatars/protocols";
 import { DisputeLedger, Nature } from "../offchain/disputes/ledger";
 import { keccak256 } from "../offchain/crypto/hash";
@@ -392,6 +394,7 @@ async function main(): Promise<void> {
     };
   });
   let session!: Awaited<ReturnType<typeof mutualAuth>>;
+  let traceCase = 0n; // bob's trace case, claimed by his dispute
   await steps.run("the AI avatar and bob's avatar authenticate each other", async () => {
     clock = await chainNow();
     session = await mutualAuth(actx, { credential: del.credential, driver: aiA }, { credential: bobLogin.credential, driver: bobA });
@@ -413,6 +416,11 @@ async function main(): Promise<void> {
       gas += (await (await trust.setIdentityVerified(voters[i], true)).wait())!.gasUsed;
     }
     await hre.network.provider.send("hardhat_mine", ["0x" + (params.minAge + 1n).toString(16)]);
+    // bob files the interaction's evidence as a trace case from the account that controls his
+    // entity; the dispute claims it, and the IdP may judge it only once the claim is upheld
+    const filed = await requestTrace(mit.connect(msrpSigner), session.evidenceAboutA);
+    gas += filed.gas;
+    traceCase = filed.caseId;
     const dl = new DisputeLedger(disputesC);
     const opened = await dl.open(
       entityId("bob"),
@@ -422,6 +430,8 @@ async function main(): Promise<void> {
       toHex(evidenceHash(session.evidenceAboutA)),
       "",
       params.deposit,
+      undefined,
+      filed.caseId,
     );
     gas += opened.tx!.gasUsed;
     const jurorLedgers = jurors.map((j) => new DisputeLedger(disputesC.connect(j)));
@@ -437,14 +447,18 @@ async function main(): Promise<void> {
     await hre.network.provider.send("evm_increaseTime", [Number(params.revealPeriod + params.appealPeriod) + 1]);
     const r = await dl.resolveAndSettle(opened.id);
     gas += r.resolve!.gasUsed + r.settles.reduce((g, x) => g + x.gasUsed, 0n);
-    const traceEvents = await disputesC.queryFilter(disputesC.filters.TraceRequested(opened.id));
-    if (traceEvents.length !== 1) throw new Error("no trace requested");
-    return { detail: `dispute #${opened.id} upheld by ${voters.length} reputation-weighted voters; TraceRequested emitted`, gas };
+    if (Number((await mit.traceCase(filed.caseId)).status) !== TraceStatus.CourtUpheld)
+      throw new Error("the court did not uphold the trace case");
+    return {
+      detail: `dispute #${opened.id} upheld by ${voters.length} reputation-weighted voters; trace case #${filed.caseId} released to the IdP`,
+      gas,
+    };
   });
   await steps.run("the IdP traces the AI avatar to alice", async () => {
     clock = await chainNow();
-    const t = await trace(actx, mit.connect(rpmB), session.evidenceAboutA);
+    const t = await judgeTrace(actx, traceCase, session.evidenceAboutA);
     if (t.realId !== "Alice Liddell") throw new Error(`traced to ${t.realId}`);
+    if (Number((await mit.traceCase(traceCase)).status) !== TraceStatus.CourtTraced) throw new Error("the case is not CourtTraced");
     return { detail: `case #${t.caseId}: "${t.realId}" (the chain only holds a verdict commitment)`, gas: t.gas };
   });
 

@@ -318,13 +318,35 @@ task(
 )
   .addParam("evidence", "An evidence file written by avatar:auth")
   .addOptionalParam("idp", IDP_HELP)
-  .setAction(async (a: { evidence: string; idp?: string }, hre) => {
+  .addFlag(
+    "fileOnly",
+    "Only file the trace case on-chain and print its id, for `dispute:open --nature avatar --case <id>`: the IdP may then judge it only after the dispute upholds the claim",
+  )
+  .addOptionalParam(
+    "case",
+    "Judge this existing case (filed with --file-only), e.g. once the court upheld it; a case still awaiting its court is refused",
+  )
+  .addOptionalParam(
+    "account",
+    "The reporter's account, which files the case: a role name, an address, or (development nodes) a signer index; for a dispute, the claimant's controller (default: the network's first account)",
+  )
+  .setAction(async (a: { evidence: string; idp?: string; fileOnly: boolean; case?: string; account?: string }, hre) => {
     const c = await avatarContext(hre);
+    const reporter = a.account ? c.registry.connect(await (await import("./lib/context")).accountSigner(hre, a.account)) : c.registry;
+    if (a.case !== undefined && !/^[1-9][0-9]{0,19}$/.test(a.case))
+      throw new UsageError(`avatar:trace: --case must be a trace case id (1, 2, ...), got "${a.case}"`);
+    if (a.case !== undefined && a.fileOnly) throw new UsageError(`avatar:trace: --case names a filed case; --file-only files a new one`);
     const e = c.codec.evidenceFromJson(JSON.parse(fs.readFileSync(a.evidence, "utf8")));
+    if (a.fileOnly) {
+      const { caseId } = await c.protocols.requestTrace(reporter, e);
+      console.log(`case #${caseId}: filed (open); open the dispute with dispute:open --nature avatar --case ${caseId}`);
+      return { caseId };
+    }
+    const caseId = a.case === undefined ? undefined : BigInt(a.case);
     const svc = await c.remote(a.idp);
     if (svc) {
-      // the reporter opens the case from its account; the IdP service judges it
-      const ack = await svc.clients.traceRemote({ idp: svc.info, dep: svc.dep, reporter: c.registry, evidence: e });
+      // the reporter opens the case from its account (or names its filed case); the IdP service judges it
+      const ack = await svc.clients.traceRemote({ idp: svc.info, dep: svc.dep, reporter, evidence: e, caseId });
       console.log(
         `case #${ack.caseId}: traced by the IdP at ${svc.info.url}; verdict commitment ${c.bytes.toHex(ack.verdictCommitment)} (the identity stays with the IdP)`,
       );
@@ -333,7 +355,7 @@ task(
     const ctx = await c.ctx();
     // the verdict's opening (its salt) is kept before the commitment goes on-chain
     ctx.beforeSend = () => c.ks.update("avatar-idp", ctx.idp.toRecord());
-    const t = await c.protocols.trace(ctx, c.registry, e);
+    const t = caseId === undefined ? await c.protocols.trace(ctx, reporter, e) : await c.protocols.judgeTrace(ctx, caseId, e);
     console.log(`case #${t.caseId}: traced to UID ${t.uid} (the IdP alone sees the real identity: "${t.realId}")`);
     return t;
   });

@@ -13,7 +13,7 @@ async function disputeContext(hre: HardhatRuntimeEnvironment) {
     { localState, deployedAddress, accountSigner, roleAccounts },
     { DisputeLedger, Nature, CommitConflictError },
     { entityId, putEvidence },
-    { DisputeResolution__factory, TrustManager__factory },
+    { DisputeResolution__factory, TrustManager__factory, MITRegistry__factory },
   ] = await Promise.all([
     import("./lib/context"),
     import("../offchain/disputes/ledger"),
@@ -24,6 +24,7 @@ async function disputeContext(hre: HardhatRuntimeEnvironment) {
   const [signer] = await hre.ethers.getSigners();
   const dr = DisputeResolution__factory.connect(await deployedAddress(hre, "DisputeResolution"), signer);
   const tm = TrustManager__factory.connect(await deployedAddress(hre, "TrustManager"), signer);
+  const mit = MITRegistry__factory.connect(await deployedAddress(hre, "MITRegistry"), signer);
   /** A ledger that signs as the account controlling `entity` (one of this node's accounts). */
   const ledgerFor = async (entity: string) => {
     const controller = (await tm.entity(entity)).controller;
@@ -36,6 +37,7 @@ async function disputeContext(hre: HardhatRuntimeEnvironment) {
     ...local,
     dr,
     tm,
+    mit,
     ledger: new DisputeLedger(dr),
     ledgerFor,
     accountSigner,
@@ -58,8 +60,12 @@ task("dispute:open", "Opens a dispute (Step 1): parties, nature, number of propo
   .addParam("respondent", "The respondent entity")
   .addOptionalParam(
     "nature",
-    "service | avatar (an upheld avatar dispute emits TraceRequested: advisory, no trace follows by itself)",
+    "service | avatar. An avatar dispute claims the trace case named by --case: the IdP may trace the avatar only if the final verdict upholds the claim; rejected or void, the case closes untraced",
     "service",
+  )
+  .addOptionalParam(
+    "case",
+    "With --nature avatar (required there): the trace case the claimant's controller filed about the respondent (`avatar:trace --file-only`), still open",
   )
   .addOptionalParam("options", "Number of proposed resolutions, 2..8 (0 = claim upheld)", 2, types.int)
   .addOptionalParam("evidence", "A file to store on IPFS as evidence")
@@ -68,7 +74,10 @@ task("dispute:open", "Opens a dispute (Step 1): parties, nature, number of propo
     "A name for this request (default: derived from the parties, nature, options and evidence). A retry of the same request never opens a second dispute; a new name opens another with the same content",
   )
   .setAction(
-    async (a: { claimant: string; respondent: string; nature: string; options: number; evidence?: string; request?: string }, hre) => {
+    async (
+      a: { claimant: string; respondent: string; nature: string; options: number; evidence?: string; request?: string; case?: string },
+      hre,
+    ) => {
       const c = await disputeContext(hre);
       // Every input is checked here, by flag, before the evidence goes to IPFS or anything is sent.
       // The contract refuses the same mistakes with errors of their own (IDisputeResolution):
@@ -86,6 +95,39 @@ task("dispute:open", "Opens a dispute (Step 1): parties, nature, number of propo
       ] as const)
         if (Number((await c.tm.entity(c.entityId(name))).kind) === 0)
           throw new UsageError(`dispute:open: ${flag} "${name}" is not a registered entity (\`trust:register --entity ${name}\` first)`);
+      // The trace case (nature avatar only): the contract refuses the same mistakes with the
+      // registry's errors (UnknownCase, CaseNotOpen, NotReporter, CaseAvatarMismatch).
+      let traceCase: bigint | undefined;
+      if (a.nature === "avatar") {
+        if (a.case === undefined)
+          throw new UsageError(
+            `dispute:open: --case is required with --nature avatar: the trace case the claimant filed (\`avatar:trace --file-only\`)`,
+          );
+        if (!/^[1-9][0-9]{0,19}$/.test(a.case))
+          throw new UsageError(`dispute:open: --case must be a trace case id (1, 2, ...), got "${a.case}"`);
+        traceCase = BigInt(a.case);
+        const tc = await c.mit.traceCase(traceCase);
+        const controller = (await c.tm.entity(c.entityId(a.claimant))).controller;
+        const STATUS = [
+          "none",
+          "open",
+          "interaction traced",
+          "rejected",
+          "awaiting a court",
+          "upheld by a court",
+          "traced by a court",
+          "dismissed",
+        ];
+        if (Number(tc.status) === 0) throw new UsageError(`dispute:open: --case ${a.case}: no such trace case`);
+        if (Number(tc.status) !== 1)
+          throw new UsageError(`dispute:open: --case ${a.case} is ${STATUS[Number(tc.status)]}, not open; file a new case`);
+        if (tc.reporter.toLowerCase() !== controller.toLowerCase())
+          throw new UsageError(
+            `dispute:open: --case ${a.case} was filed by ${tc.reporter}, not by the claimant's controller ${controller}`,
+          );
+        if (tc.avatarId.toLowerCase() !== c.entityId(a.respondent).toLowerCase())
+          throw new UsageError(`dispute:open: --case ${a.case} reports avatar ${tc.avatarId}, not --respondent "${a.respondent}"`);
+      } else if (a.case !== undefined) throw new UsageError(`dispute:open: --case goes with --nature avatar only`);
       if (a.evidence !== undefined && !fs.existsSync(a.evidence))
         throw new UsageError(`dispute:open: --evidence ${a.evidence}: no such file`);
       if (a.request !== undefined && !/^[A-Za-z0-9._-]{1,64}$/.test(a.request))
@@ -101,9 +143,11 @@ task("dispute:open", "Opens a dispute (Step 1): parties, nature, number of propo
         ev ? "0x" + Buffer.from(ev.digest).toString("hex") : "0x" + "00".repeat(32),
         ev?.cid ?? "",
       ] as const;
+      // a dispute over another case is another request (the key hashes the case too)
+      const keyed = traceCase === undefined ? request : [...request, traceCase.toString()];
       // The intent is journaled before the dispute is sent (h13-red D2): a retry after a lost reply
       // finds its DisputeOpened, or its pending transaction, instead of opening a second dispute.
-      const rec = `dispute-open-${a.request ?? hre.ethers.keccak256(hre.ethers.toUtf8Bytes(JSON.stringify(request))).slice(2, 34)}`;
+      const rec = `dispute-open-${a.request ?? hre.ethers.keccak256(hre.ethers.toUtf8Bytes(JSON.stringify(keyed))).slice(2, 34)}`;
       const journal = {
         load: () => (c.keystore.exists(rec) ? (c.keystore.load(rec) as OpenIntent) : undefined),
         save: (i: OpenIntent) => (c.keystore.exists(rec) ? c.keystore.update(rec, i) : c.keystore.create(rec, i)),
@@ -113,14 +157,14 @@ task("dispute:open", "Opens a dispute (Step 1): parties, nature, number of propo
         await c.topUp((await c.tm.entity(c.entityId(a.claimant))).controller, deposit);
       let r: Awaited<ReturnType<typeof claimantLedger.open>>;
       try {
-        r = await claimantLedger.open(...request, deposit, journal);
+        r = await claimantLedger.open(...request, deposit, journal, traceCase);
       } catch (e) {
         if (e instanceof c.CommitConflictError) throw new RefusedError(`${e.message}; give this request another --request name`);
         throw e;
       }
       const d = await c.dr.dispute(r.id);
       console.log(
-        `dispute #${r.id}${r.existing ? " (opened by an earlier attempt of this request; nothing sent)" : ""}: commit until ${new Date(Number(d.commitDeadline) * 1000).toISOString()}, reveal until ${new Date(Number(d.revealDeadline) * 1000).toISOString()}${r.tx ? `; ${r.tx.gasUsed.toLocaleString("en-US")} gas` : ""}${ev ? `; evidence ${ev.cid}` : ""}`,
+        `dispute #${r.id}${r.existing ? " (opened by an earlier attempt of this request; nothing sent)" : ""}: commit until ${new Date(Number(d.commitDeadline) * 1000).toISOString()}, reveal until ${new Date(Number(d.revealDeadline) * 1000).toISOString()}${r.tx ? `; ${r.tx.gasUsed.toLocaleString("en-US")} gas` : ""}${ev ? `; evidence ${ev.cid}` : ""}${traceCase === undefined ? "" : `; trace case #${traceCase} awaits the verdict (upheld: the IdP may trace it; otherwise it closes untraced)`}`,
       );
       return { id: r.id, existing: r.existing };
     },

@@ -69,4 +69,75 @@ describe("tasks: idp:* and avatar:* (in-process network, one process)", function
     // the IdP's enrollment was kept with the keys: carol logs in
     await hre.run("avatar:login", { user: "carol", avatar: "owl" });
   });
+
+  it("the court files the trace from the command line: file the case, open the avatar dispute on it, jurors uphold, the IdP traces", async () => {
+    const { readDeployment } = await import("../offchain/chain/deployments");
+    const { evidenceFromJson } = await import("../offchain/avatars/codec");
+    const { toHex } = await import("../offchain/crypto/bytes");
+    const { entityId } = await import("../offchain/trust/ledger");
+    const d = readDeployment("hardhat");
+    const registry = await hre.ethers.getContractAt("MITRegistry", d.contracts.MITRegistry.address);
+    const court = await hre.ethers.getContractAt("DisputeResolution", d.contracts.DisputeResolution.address);
+    await hre.run("idp:issue", { user: "dora", realId: "Dora Marquez" });
+    await hre.run("idp:issue", { user: "eli" });
+    await hre.run("idp:issue", { proxy: "bot2", operator: "ai-corp" });
+    await hre.run("avatar:login", { user: "dora", avatar: "lynx" });
+    await hre.run("avatar:login", { user: "eli", avatar: "heron" });
+    await hre.run("avatar:delegate", { user: "dora", avatar: "lynx", proxy: "bot2" });
+    const auth = await hre.run("avatar:auth", { a: "lynx", b: "heron" });
+    const evidence = auth.evidence[0]; // heron's evidence about the bot-driven lynx
+    const lynx = toHex(evidenceFromJson(JSON.parse(fs.readFileSync(evidence, "utf8"))).avatarId);
+    // the trust layer: lynx (attested by the IdP) answers; eli's claimant entity is account 8's; two jurors
+    await hre.run("trust:register", { entity: lynx, type: "avatar", account: "9" });
+    await hre.run("trust:register", { entity: "eli-claims", type: "avatar", account: "8" });
+    for (const [v, account] of [
+      ["juror-10", "10"],
+      ["juror-11", "11"],
+    ])
+      await hre.run("trust:register", { entity: v, type: "avatar", account, verified: true });
+    await hre.run("chain:advance", { blocks: 7_201 });
+    // eli's account files the case; a case filed by another account is not the claimant's
+    const filed = await hre.run("avatar:trace", { evidence, fileOnly: true, account: "8" });
+    const other = await hre.run("avatar:trace", { evidence, fileOnly: true, account: "7" });
+    const base = { claimant: "eli-claims", respondent: lynx, nature: "avatar", options: 2 };
+    const count = await court.disputeCount();
+    for (const [args, line] of [
+      [{}, "dispute:open: --case is required with --nature avatar: the trace case the claimant filed (`avatar:trace --file-only`)"],
+      [{ case: "one" }, 'dispute:open: --case must be a trace case id (1, 2, ...), got "one"'],
+      [{ case: "999" }, "dispute:open: --case 999: no such trace case"],
+      [{ case: String(other.caseId) }, `dispute:open: --case ${other.caseId} was filed by `],
+      [
+        { case: String(filed.caseId), respondent: "juror-10" },
+        `dispute:open: --case ${filed.caseId} reports avatar ${lynx}, not --respondent "juror-10"`,
+      ],
+      [{ case: String(filed.caseId), nature: "service" }, "dispute:open: --case goes with --nature avatar only"],
+    ] as const) {
+      const e = await rejects(hre.run("dispute:open", { ...base, ...args }));
+      expect(e.message.startsWith(line), e.message).to.equal(true);
+      expect(e.name).to.equal("UsageError");
+    }
+    expect(await court.disputeCount()).to.equal(count);
+    const opened = await hre.run("dispute:open", { ...base, case: String(filed.caseId) });
+    expect((await court.dispute(opened.id)).traceCase).to.equal(BigInt(filed.caseId));
+    expect(Number((await registry.traceCase(filed.caseId)).status)).to.equal(4); // AwaitingCourt
+    // a second dispute on the same case, under another request name: refused before anything is sent
+    expect((await rejects(hre.run("dispute:open", { ...base, case: String(filed.caseId), request: "again" }))).message).to.equal(
+      `dispute:open: --case ${filed.caseId} is awaiting a court, not open; file a new case`,
+    );
+    // the IdP refuses to judge it while the jurors deliberate
+    expect((await rejects(hre.run("avatar:trace", { evidence, case: String(filed.caseId) }))).message).to.match(
+      /AWAITING_COURT|awaits the final verdict/,
+    );
+    for (const v of ["juror-10", "juror-11"]) await hre.run("dispute:commit", { id: Number(opened.id), voter: v, choice: 0 });
+    await hre.run("chain:advance", { seconds: 3_601 });
+    for (const v of ["juror-10", "juror-11"]) await hre.run("dispute:reveal", { id: Number(opened.id), voter: v });
+    await hre.run("chain:advance", { seconds: 7_201 });
+    await hre.run("dispute:resolve", { id: Number(opened.id) });
+    expect(Number((await registry.traceCase(filed.caseId)).status)).to.equal(5); // CourtUpheld
+    const t = await hre.run("avatar:trace", { evidence, case: String(filed.caseId) });
+    expect(t.realId).to.equal("Dora Marquez");
+    const c = await registry.traceCase(filed.caseId);
+    expect([Number(c.status), c.verdictCommitment]).to.deep.equal([6, toHex(t.verdictCommitment)]); // CourtTraced
+    expect(entityId(lynx)).to.equal(lynx);
+  });
 });

@@ -141,7 +141,7 @@ describe("tasks: trust:* (in-process network, one process)", function () {
       ["xia", "3"],
     ])
       await hre.run("trust:register", { entity: n, type: "avatar", account, verified: true }); // the admin verifies
-    const young = await hre.run("dispute:open", { claimant: "ann", respondent: "eve", nature: "avatar", options: 2 });
+    const young = await hre.run("dispute:open", { claimant: "ann", respondent: "eve", nature: "service", options: 2 });
     await hre.run("trust:register", { entity: "ann-alt", type: "avatar", account: ACCOUNTS.ann }); // the claimant's second entity
     for (const v of ["vic", "ann-alt"])
       // too young; an entity of the parties' controller
@@ -152,10 +152,10 @@ describe("tasks: trust:* (in-process network, one process)", function () {
     const dr = await hre.ethers.getContractAt("DisputeResolution", readDeployment("hardhat").contracts.DisputeResolution.address);
     // the same request again (a retry after a lost reply): the dispute it opened, nothing sent (h13-red D2)
     const count = await dr.disputeCount();
-    const again = await hre.run("dispute:open", { claimant: "ann", respondent: "eve", nature: "avatar", options: 2 });
+    const again = await hre.run("dispute:open", { claimant: "ann", respondent: "eve", nature: "service", options: 2 });
     expect([again.id, again.existing, await dr.disputeCount()]).to.deep.equal([young.id, true, count]);
     // a second dispute with the same content is another request, by name
-    const d = await hre.run("dispute:open", { claimant: "ann", respondent: "eve", nature: "avatar", options: 2, request: "second" });
+    const d = await hre.run("dispute:open", { claimant: "ann", respondent: "eve", nature: "service", options: 2, request: "second" });
     expect([d.existing, await dr.disputeCount()]).to.deep.equal([false, count + 1n]);
     // The commitment hides the choice: an out-of-range one is refused before anything is sent or kept.
     const before = await hre.ethers.provider.getTransactionCount((await hre.ethers.getSigners())[1].address);
@@ -228,7 +228,7 @@ describe("tasks: trust:* (in-process network, one process)", function () {
     const stored = blocks();
     const log = path.join(process.env.METATRUST_DATA_DIR!, "log.txt");
     fs.writeFileSync(log, "evidence");
-    const base = { claimant: "ann", respondent: "eve", nature: "avatar", options: 2, evidence: log };
+    const base = { claimant: "ann", respondent: "eve", nature: "service", options: 2, evidence: log };
     for (const [args, line] of [
       [{ respondent: "ann" }, 'dispute:open: --respondent "ann" is the claimant; a dispute needs two parties'],
       [{ options: 9 }, "dispute:open: --options must be 2 to 8 proposed resolutions, got 9"],
@@ -253,7 +253,7 @@ describe("tasks: trust:* (in-process network, one process)", function () {
     ] as const) {
       const a = { ...base, ...args };
       const e = await rejects(
-        ann.openDispute(entityId(a.claimant), entityId(a.respondent), 1, a.options, hre.ethers.ZeroHash, "", { value: deposit }),
+        ann.openDispute(entityId(a.claimant), entityId(a.respondent), 0, a.options, hre.ethers.ZeroHash, "", { value: deposit }),
       );
       expect(await describeError(e, hre, a)).to.contain(line);
     }

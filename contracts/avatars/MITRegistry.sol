@@ -10,6 +10,8 @@ import {IIdentityVerifier} from "../interfaces/IIdentityVerifier.sol";
 contract MITRegistry is IMITRegistry, IIdentityVerifier, AccessControl {
     /// @notice The identity provider (and the platform server that records logins and delegations).
     bytes32 public constant IDP_ROLE = keccak256("IDP_ROLE");
+    /// @notice The dispute court, which claims trace cases for avatar disputes and rules on them.
+    bytes32 public constant COURT_ROLE = keccak256("COURT_ROLE");
     /// @notice Longest endpoint the IdP may announce, in bytes.
     uint256 public constant MAX_ENDPOINT_BYTES = 256;
 
@@ -124,26 +126,77 @@ contract MITRegistry is IMITRegistry, IIdentityVerifier, AccessControl {
         if (_avatars[avatarId].owner == bytes32(0)) revert MITRegistry__UnknownAvatar(avatarId);
         if (evidenceHash == bytes32(0)) revert MITRegistry__InvalidInput();
         id = ++_caseCount;
-        _cases[id] = TraceCase(
-            avatarId,
-            msg.sender,
-            TraceStatus.Open,
-            uint40(block.timestamp),
-            evidenceHash,
-            bytes32(0)
-        );
+        // Field by field: the verdict and the court's slot stay zero until written (no zero writes).
+        TraceCase storage c = _cases[id];
+        c.avatarId = avatarId;
+        (c.reporter, c.status, c.openedAt) = (msg.sender, TraceStatus.Open, uint40(block.timestamp));
+        c.evidenceHash = evidenceHash;
         emit TraceRequested(id, avatarId, msg.sender, evidenceHash);
     }
 
     /// @inheritdoc IMITRegistry
     function recordVerdict(uint256 id, bool traced, bytes32 verdictCommitment) external onlyRole(IDP_ROLE) {
         TraceCase storage c = _cases[id];
-        if (c.status == TraceStatus.None) revert MITRegistry__UnknownCase(id);
-        if (c.status != TraceStatus.Open) revert MITRegistry__CaseClosed(id);
+        TraceStatus s = c.status;
+        if (s == TraceStatus.None) revert MITRegistry__UnknownCase(id);
+        // A court-bound case waits for its court's final verdict: a trace before it would answer a
+        // claim the jurors may still reject.
+        if (s == TraceStatus.AwaitingCourt) revert MITRegistry__AwaitingCourt(id, c.court, c.disputeId);
+        if (s != TraceStatus.Open && s != TraceStatus.CourtUpheld) revert MITRegistry__CaseClosed(id);
         if (traced && verdictCommitment == bytes32(0)) revert MITRegistry__InvalidInput();
-        c.status = traced ? TraceStatus.Traced : TraceStatus.Rejected;
+        // What a trace says depends on how the case came: a reporter's case traces an authentic
+        // interaction (no verdict of misbehaviour); an upheld court case traces a verdict.
+        TraceStatus next =
+            !traced
+                ? TraceStatus.Rejected
+                : (s == TraceStatus.CourtUpheld ? TraceStatus.CourtTraced : TraceStatus.InteractionTraced);
+        c.status = next;
         c.verdictCommitment = verdictCommitment;
-        emit TraceVerdict(id, c.status, verdictCommitment);
+        emit TraceVerdict(id, next, verdictCommitment);
+    }
+
+    /// @inheritdoc IMITRegistry
+    function bindCase(
+        uint256 caseId,
+        uint256 disputeId,
+        address reporter,
+        bytes32 avatarId
+    ) external onlyRole(COURT_ROLE) {
+        TraceCase storage c = _cases[caseId];
+        TraceStatus s = c.status;
+        if (s == TraceStatus.None) revert MITRegistry__UnknownCase(caseId);
+        // Open only: a judged case has nothing left for the court, and a claimed one belongs to
+        // the dispute that claimed it (a second dispute, a replay, cannot take it over).
+        if (s != TraceStatus.Open) revert MITRegistry__CaseNotOpen(caseId, s);
+        if (c.reporter != reporter) revert MITRegistry__NotReporter(caseId, c.reporter);
+        if (c.avatarId != avatarId) revert MITRegistry__CaseAvatarMismatch(caseId, c.avatarId);
+        if (disputeId == 0 || disputeId > type(uint64).max) revert MITRegistry__InvalidInput();
+        c.status = TraceStatus.AwaitingCourt;
+        c.court = msg.sender;
+        c.disputeId = uint64(disputeId);
+        emit TraceCaseBound(caseId, msg.sender, disputeId);
+    }
+
+    /// @inheritdoc IMITRegistry
+    function courtRuling(uint256 caseId, uint256 disputeId, bool upheld) external onlyRole(COURT_ROLE) returns (bool) {
+        TraceCase storage c = _cases[caseId];
+        // Never reverts past the role: the court calls this from its final resolve, which no case
+        // state may block (the deposit and the parties' penalties hang on it).
+        if (c.status != TraceStatus.AwaitingCourt || c.court != msg.sender || c.disputeId != disputeId) return false;
+        c.status = upheld ? TraceStatus.CourtUpheld : TraceStatus.Dismissed;
+        emit TraceCaseRuled(caseId, disputeId, upheld, false);
+        return true;
+    }
+
+    /// @inheritdoc IMITRegistry
+    function releaseCase(uint256 caseId) external onlyRole(IDP_ROLE) {
+        TraceCase storage c = _cases[caseId];
+        if (c.status != TraceStatus.AwaitingCourt) revert MITRegistry__NotAwaitingCourt(caseId, c.status);
+        // Only a court cut off from the registry, which can never rule: the IdP may not pre-empt
+        // a court that still can.
+        if (hasRole(COURT_ROLE, c.court)) revert MITRegistry__CourtStillBound(caseId, c.court);
+        c.status = TraceStatus.Dismissed;
+        emit TraceCaseRuled(caseId, c.disputeId, false, true);
     }
 
     /// @inheritdoc IMITRegistry

@@ -3,6 +3,7 @@ pragma solidity 0.8.30;
 
 import {IDisputeResolution} from "../interfaces/IDisputeResolution.sol";
 import {ITrustManager} from "../interfaces/ITrustManager.sol";
+import {IMITRegistry} from "../interfaces/IMITRegistry.sol";
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 
 /// @title DisputeResolution
@@ -13,10 +14,12 @@ contract DisputeResolution is IDisputeResolution {
     uint8 private constant NATURE_AVATAR = 1;
     uint8 private constant NATURE_FLAG_CONTEST = 3;
     bytes32 private constant FEEDBACK_ROLE = keccak256("FEEDBACK_ROLE");
+    bytes32 private constant COURT_ROLE = keccak256("COURT_ROLE");
     uint8 private constant ATTACK_MASK = 0x7f;
     uint256 private constant WAD = 1e18;
 
     ITrustManager private immutable _trust;
+    IMITRegistry private immutable _registry;
     uint64 private immutable _minReputation;
     uint48 private immutable _minAge;
     uint64 private immutable _quorum;
@@ -40,10 +43,12 @@ contract DisputeResolution is IDisputeResolution {
     mapping(address account => uint256) private _owed;
 
     /// @param trust the TrustManager (this contract needs its FEEDBACK_ROLE)
+    /// @param registry the MITRegistry whose trace cases avatar disputes claim (this contract needs
+    /// its COURT_ROLE); 0 for a court that hears no avatar disputes
     /// @param p the parameters (periods > 0, reputation amounts <= 1e18, minAge >= 1, voterReward
     /// <= voterPenalty: the winners never share more than the revealed losers lose, 1 <= maxRounds
     /// <= 4, appealPeriod > 0 if maxRounds > 1)
-    constructor(ITrustManager trust, Params memory p) {
+    constructor(ITrustManager trust, IMITRegistry registry, Params memory p) {
         if (p.commitPeriod == 0) revert DisputeResolution__InvalidParam("commitPeriod");
         if (p.revealPeriod == 0) revert DisputeResolution__InvalidParam("revealPeriod");
         if (p.deposit > type(uint96).max) revert DisputeResolution__InvalidParam("deposit");
@@ -59,6 +64,7 @@ contract DisputeResolution is IDisputeResolution {
         // at 1 no verdict could ever move a revealed vote (and the margin's divisor would be 0)
         if (p.marginBand >= 1e18) revert DisputeResolution__InvalidParam("marginBand");
         _trust = trust;
+        _registry = registry;
         _minReputation = p.minReputation;
         _minAge = p.minAge;
         _quorum = p.quorum;
@@ -83,6 +89,40 @@ contract DisputeResolution is IDisputeResolution {
         bytes32 evidence,
         string calldata cid
     ) external payable returns (uint256 id) {
+        // An avatar dispute names its trace case (openAvatarDispute): without one, an upheld
+        // verdict could trace nothing (the advisory event of sessions before 14).
+        if (nature == NATURE_AVATAR) revert DisputeResolution__TraceCaseRequired();
+        id = _open(claimant, respondent, nature, options, evidence, cid);
+    }
+
+    /// @inheritdoc IDisputeResolution
+    function openAvatarDispute(
+        bytes32 claimant,
+        bytes32 respondent,
+        uint8 options,
+        bytes32 evidence,
+        string calldata cid,
+        uint256 traceCase
+    ) external payable returns (uint256 id) {
+        if (address(_registry) == address(0)) revert DisputeResolution__TraceUnavailable();
+        if (traceCase == 0) revert DisputeResolution__TraceCaseRequired();
+        id = _open(claimant, respondent, NATURE_AVATAR, options, evidence, cid);
+        _disputes[id].traceCase = traceCase;
+        // The registry checks the case (Open, filed by the caller, the claimant's controller, about
+        // the respondent) and claims it for this dispute in the same transaction: a case judged or
+        // claimed already refuses the whole opening, and no other dispute can claim it after.
+        _registry.bindCase(traceCase, id, msg.sender, respondent);
+    }
+
+    /// @dev Step 1's checks and record, shared by both openings.
+    function _open(
+        bytes32 claimant,
+        bytes32 respondent,
+        uint8 nature,
+        uint8 options,
+        bytes32 evidence,
+        string calldata cid
+    ) private returns (uint256 id) {
         _requireController(claimant);
         if (claimant == respondent) revert DisputeResolution__SelfDispute(claimant);
         if (options < 2 || options > MAX_OPTIONS) revert DisputeResolution__InvalidOptions(options);
@@ -212,6 +252,8 @@ contract DisputeResolution is IDisputeResolution {
             d.totalWeight = uint128(total);
             emit DisputeResolved(id, 0, 0, total, false, true, 0);
             _credit(id, d.depositor, d.deposit);
+            // No decision traces nobody: the case closes untraced.
+            if (d.nature == NATURE_AVATAR) _ruleOnCase(id, d.traceCase, false);
             return;
         }
         uint64 margin = _record(d, total, best, winner, tiedCount);
@@ -292,7 +334,7 @@ contract DisputeResolution is IDisputeResolution {
             : (d.claimant, d.claimantController);
         if (_trust.entity(loser).controller == loserController)
             _trust.adjustReputation(loser, -int256(uint256(_loserPenalty)));
-        if (upheld && d.nature == NATURE_AVATAR) emit TraceRequested(id, d.respondent, d.evidence);
+        if (d.nature == NATURE_AVATAR) _ruleOnCase(id, d.traceCase, upheld);
         // The deposit returns to the claimant if the claim is upheld, else it compensates the
         // respondent's controller; every appeal fee goes the same way (an appellant the final
         // verdict proves right is refunded, one it proves wrong pays the other side). Credited, not
@@ -352,6 +394,11 @@ contract DisputeResolution is IDisputeResolution {
         if (e.kind == ITrustManager.Kind.None || e.flags & ATTACK_MASK != 0) return 0;
         (uint256 rep, uint8 why) = _snapshotWeight(d, voter, e.controller);
         return why == 0 ? rep : 0;
+    }
+
+    /// @inheritdoc IDisputeResolution
+    function traceRegistry() external view returns (address) {
+        return address(_registry);
     }
 
     /// @inheritdoc IDisputeResolution
@@ -491,6 +538,18 @@ contract DisputeResolution is IDisputeResolution {
             }
         }
         emit FlagContestUpheld(id, entity, flags, cleared == flags);
+    }
+
+    /// @dev Hands the final verdict to the registry: upheld, the IdP may judge the case; otherwise it
+    /// closes untraced. A court the registry's admin cut off (COURT_ROLE revoked) must still
+    /// resolve (deposits and penalties hang on it): it skips the call, says so in the event, and
+    /// the IdP may release the case (`releaseCase`). No try/catch: a caught out-of-gas would let a
+    /// resolver who starves the call leave the case stranded; here it reverts the whole resolve.
+    function _ruleOnCase(uint256 id, uint256 caseId, bool upheld) private {
+        bool applied;
+        if (IAccessControl(address(_registry)).hasRole(COURT_ROLE, address(this)))
+            applied = _registry.courtRuling(caseId, id, upheld);
+        emit TraceCaseRuled(id, caseId, upheld, applied);
     }
 
     /// @dev Eq. 22 over a round's running tally: the revealed weight, the best option's weight,

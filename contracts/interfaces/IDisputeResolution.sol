@@ -26,7 +26,7 @@ pragma solidity 0.8.30;
 /// Appeals (Kleros' appeal rounds, without juror draws): after a decided round's reveal deadline,
 /// during `appealPeriod`, the losing side's controller may `appeal`, paying `appealFee * 2^round`;
 /// a new commit-reveal round opens on the same snapshot with a quorum of `quorum * 2^round`. Up
-/// to `maxRounds` rounds. Only the last round counts: the parties' penalty, the trace request,
+/// to `maxRounds` rounds. Only the last round counts: the parties' penalty, the ruling on the trace case,
 /// flag clearing, every payment and the voters' feedback wait for `resolve`, which is final. A
 /// round that misses its larger quorum leaves the appealed verdict standing; in an appeal round a
 /// tie also leaves it standing (the appellant needs a strict majority). All deposits and appeal
@@ -62,6 +62,8 @@ interface IDisputeResolution {
     /// @param winningWeight the revealed weight of the outcome (in `verdictRound`)
     /// @param totalWeight the revealed weight of all options (in `verdictRound`)
     /// @param appealFees the appeal fees paid, credited with the deposit to the final winner's side
+    /// @param traceCase for a dispute of nature avatar, the MITRegistry trace case it claimed
+    /// (`openAvatarDispute`); the final verdict lets the IdP judge it (upheld) or closes it untraced
     struct Dispute {
         bytes32 claimant;
         bytes32 respondent;
@@ -88,6 +90,7 @@ interface IDisputeResolution {
         uint96 appealFees;
         bytes32 evidence;
         string cid;
+        uint256 traceCase;
     }
 
     /// @notice One voter's vote, in one storage slot.
@@ -188,6 +191,12 @@ interface IDisputeResolution {
     error DisputeResolution__AppealPeriodOver(uint256 id, uint256 appealDeadline);
     /// @notice Only the controller of the side the current round went against may appeal.
     error DisputeResolution__NotLosingParty(uint256 id, address caller);
+    /// @notice A dispute of nature avatar opens with `openAvatarDispute` and names the trace case
+    /// its claimant filed (`MITRegistry.requestTrace`); `openDispute` refuses nature 1, and
+    /// `openAvatarDispute` a case id 0.
+    error DisputeResolution__TraceCaseRequired();
+    /// @notice This court was deployed without an MIT registry: it hears no avatar disputes.
+    error DisputeResolution__TraceUnavailable();
     /// @notice An appeal must pay exactly `expected` wei.
     error DisputeResolution__WrongAppealFee(uint256 id, uint256 expected, uint256 sent);
 
@@ -232,8 +241,11 @@ interface IDisputeResolution {
     );
     /// @notice `voter`'s reputation moved by `reputationChange` for its vote in dispute `id`.
     event VoterSettled(uint256 indexed id, bytes32 indexed voter, int256 reputationChange);
-    /// @notice A dispute of nature avatar was upheld: the identity provider may trace the avatar.
-    event TraceRequested(uint256 indexed id, bytes32 indexed avatar, bytes32 evidence);
+    /// @notice The final verdict of avatar dispute `id` on its trace case `caseId`: `upheld` (the
+    /// IdP may now judge the case: `MITRegistry` status CourtUpheld) or not (the case is closed
+    /// untraced: Dismissed). `applied` false: the registry did not move the case (this court no
+    /// longer holds its COURT_ROLE; the IdP may then release the case, untraced).
+    event TraceCaseRuled(uint256 indexed id, uint256 indexed caseId, bool upheld, bool applied);
     /// @notice A flag contest (nature 3) was upheld: the contested attack flags `flags` of `entity`
     /// (those it held when the contest opened and still holds) were cleared (`unflagged` false if
     /// the court had lost the feedback role meanwhile). A flag set after the contest opened stays.
@@ -248,11 +260,12 @@ interface IDisputeResolution {
     /// (`WrongDeposit`). Refuses a claimant that is also the respondent (`SelfDispute`), an option
     /// count outside 2..8 (`InvalidOptions`), an unregistered respondent (`UnknownRespondent`), a
     /// flag contest with a respondent (`FlagContestHasRespondent`) or for an unflagged claimant
-    /// (`NotFlagged`), and an electorate beyond 2^96 (`ElectorateTooLarge`). Fixes the snapshot
+    /// (`NotFlagged`), an electorate beyond 2^96 (`ElectorateTooLarge`), and nature 1, avatar,
+    /// which opens with `openAvatarDispute` (`TraceCaseRequired`). Fixes the snapshot
     /// block (the previous one), both parties' controllers, and the deadlines.
     /// @param claimant the entity that claims
     /// @param respondent the entity claimed against
-    /// @param nature 0 service, 1 avatar (an upheld avatar dispute asks for a trace), 3 flag
+    /// @param nature 0 service, 3 flag
     /// contest: a flagged claimant contests its detector flags, `respondent` is 0; upheld, its attack
     /// flags are cleared (the court must be the TrustManager's feedback holder, else `FlagContestUnavailable`);
     /// rejected, the claimant loses `loserPenalty` and its deposit stays with the court
@@ -268,6 +281,28 @@ interface IDisputeResolution {
         bytes32 evidence,
         string calldata cid
     ) external payable returns (uint256 id);
+
+    /// @notice Step 1 for a dispute of nature avatar (1) against the avatar `respondent` (an
+    /// MITRegistry avatar id, registered in the TrustManager): the claim is that the avatar
+    /// misbehaved in the interaction whose evidence the claimant filed as trace case `traceCase`
+    /// (`MITRegistry.requestTrace`). The case must be Open, filed by the caller (the claimant's
+    /// controller) and report `respondent`; the registry refuses otherwise (`UnknownCase`,
+    /// `CaseNotOpen`: judged already or claimed by another dispute, `NotReporter`,
+    /// `CaseAvatarMismatch`) and the dispute does not open. The case then awaits the final verdict:
+    /// upheld, the IdP may trace it (CourtTraced); rejected or void, it is closed untraced.
+    /// @dev Every check of `openDispute` applies. Refuses a case id 0 (`TraceCaseRequired`) and a
+    /// court deployed without a registry (`TraceUnavailable`).
+    function openAvatarDispute(
+        bytes32 claimant,
+        bytes32 respondent,
+        uint8 options,
+        bytes32 evidence,
+        string calldata cid,
+        uint256 traceCase
+    ) external payable returns (uint256 id);
+
+    /// @notice The MIT registry whose trace cases avatar disputes claim (0: none).
+    function traceRegistry() external view returns (address);
 
     /// @notice Step 2: the controller of `voter` commits a sealed vote.
     /// @dev Refuses a caller that does not control `voter`, a flagged voter, a voter whose identity

@@ -21,11 +21,22 @@ interface IMITRegistry {
         Human,
         AI
     }
+    /// @notice A trace case's life (docs/specs/disputes.md, "The court files the trace").
+    /// Reporter-initiated (`requestTrace` alone, the paper's V-B1): Open -> InteractionTraced or
+    /// Rejected; `InteractionTraced` says the evidence shows an authentic interaction and who did
+    /// it (committed), never that anyone misbehaved. Court-bound (a dispute of nature avatar
+    /// claimed the case): Open -> AwaitingCourt -> CourtUpheld (the court's final verdict upheld
+    /// the claim) -> CourtTraced or Rejected by the IdP; or AwaitingCourt -> Dismissed (the claim
+    /// rejected, the dispute void, or the court cut off), closed untraced.
     enum TraceStatus {
         None,
         Open,
-        Traced,
-        Rejected
+        InteractionTraced,
+        Rejected,
+        AwaitingCourt,
+        CourtUpheld,
+        CourtTraced,
+        Dismissed
     }
 
     /// @param keyId keccak256 of the holder's CPS public key (EIP-2537 G2 encoding)
@@ -65,6 +76,8 @@ interface IMITRegistry {
         uint64 notAfter;
     }
 
+    /// @param court the court that claimed the case for a dispute (0: reporter-initiated)
+    /// @param disputeId that court's dispute (0: none)
     struct TraceCase {
         bytes32 avatarId;
         address reporter;
@@ -72,6 +85,8 @@ interface IMITRegistry {
         uint40 openedAt;
         bytes32 evidenceHash;
         bytes32 verdictCommitment;
+        address court;
+        uint64 disputeId;
     }
 
     error MITRegistry__MitExists(bytes32 serial);
@@ -84,6 +99,18 @@ interface IMITRegistry {
     error MITRegistry__UnknownCase(uint256 id);
     error MITRegistry__CaseClosed(uint256 id);
     error MITRegistry__InvalidEndpoint(uint256 length);
+    /// @notice The case is not open (`status`): it was judged, or a dispute claimed it already.
+    error MITRegistry__CaseNotOpen(uint256 caseId, TraceStatus status);
+    /// @notice Only the case's reporter (`reporter`) may bring it before the court.
+    error MITRegistry__NotReporter(uint256 caseId, address reporter);
+    /// @notice The case reports avatar `avatarId`, not the dispute's respondent.
+    error MITRegistry__CaseAvatarMismatch(uint256 caseId, bytes32 avatarId);
+    /// @notice The case waits for its court's final verdict; the IdP may not judge it yet.
+    error MITRegistry__AwaitingCourt(uint256 caseId, address court, uint256 disputeId);
+    /// @notice The case is not awaiting a court (`status`).
+    error MITRegistry__NotAwaitingCourt(uint256 caseId, TraceStatus status);
+    /// @notice Only a case awaiting a court that no longer holds COURT_ROLE may be released.
+    error MITRegistry__CourtStillBound(uint256 caseId, address court);
     /// @notice A login or delegation whose warrant has already expired (`notAfter` before the block's time).
     error MITRegistry__WarrantExpired(uint256 notAfter, uint256 time);
 
@@ -111,7 +138,16 @@ interface IMITRegistry {
         address indexed reporter,
         bytes32 evidenceHash
     );
+    /// @notice The IdP's verdict: `status` InteractionTraced (a reporter-initiated case: the
+    /// evidence shows an authentic interaction, which is no verdict of misbehaviour), CourtTraced
+    /// (a case the court upheld first) or Rejected.
     event TraceVerdict(uint256 indexed caseId, TraceStatus status, bytes32 verdictCommitment);
+    /// @notice Court `court` claimed case `caseId` for its dispute `disputeId`: the IdP may not judge
+    /// it before the dispute's final verdict upholds the claim.
+    event TraceCaseBound(uint256 indexed caseId, address indexed court, uint256 indexed disputeId);
+    /// @notice The court's final verdict on the case: `upheld` (the IdP may now judge it) or not
+    /// (closed untraced: `Dismissed`). `byIdp`: the IdP released a case whose court lost COURT_ROLE.
+    event TraceCaseRuled(uint256 indexed caseId, uint256 indexed disputeId, bool upheld, bool byIdp);
     /// @notice An IdP account announced the endpoint of its service (replacing `oldEndpoint`).
     event IdpEndpointSet(address indexed idp, string oldEndpoint, string endpoint);
 
@@ -142,10 +178,30 @@ interface IMITRegistry {
     ) external returns (uint256 delegationId);
     /// @notice Revokes a delegation (IDP_ROLE): the avatar has no driver until its owner logs in again.
     function revokeDelegation(uint256 delegationId) external;
-    /// @notice Anyone reports an avatar with the hash of the evidence they give the IdP off-chain.
+    /// @notice Anyone reports an avatar with the hash of the evidence they give the IdP off-chain:
+    /// the IdP may judge it at once (reporter-initiated, V-B1), unless a dispute claims it first
+    /// (`bindCase`), in which case only the court's upheld verdict lets the IdP judge it.
     function requestTrace(bytes32 avatarId, bytes32 evidenceHash) external returns (uint256 caseId);
-    /// @notice The IdP's verdict (IDP_ROLE): traced (with keccak256(UID || salt)) or rejected.
+    /// @notice The IdP's verdict (IDP_ROLE): traced (with keccak256(UID || salt)) or rejected, on
+    /// an Open case (traced: InteractionTraced) or a CourtUpheld one (traced: CourtTraced). Refuses
+    /// a case awaiting its court (`AwaitingCourt`) and a closed one (`CaseClosed`).
     function recordVerdict(uint256 caseId, bool traced, bytes32 verdictCommitment) external;
+    /// @notice COURT_ROLE: the court claims an Open case for its dispute `disputeId` (from
+    /// `openAvatarDispute`). Refuses an unknown case, one not Open (judged, or claimed by a
+    /// dispute already: `CaseNotOpen`), one whose reporter is not `reporter` (the claimant's
+    /// controller, `NotReporter`) or that reports another avatar than `avatarId` (the respondent,
+    /// `CaseAvatarMismatch`), and a dispute id beyond 64 bits (`InvalidInput`).
+    function bindCase(uint256 caseId, uint256 disputeId, address reporter, bytes32 avatarId) external;
+    /// @notice COURT_ROLE, from the court's final `resolve`: the claim of dispute `disputeId` is
+    /// upheld (`upheld`: the case becomes CourtUpheld and the IdP may judge it) or not (Dismissed,
+    /// closed untraced). Only the court that bound the case, for that dispute, moves it; anything
+    /// else (another court, another dispute, a second ruling) changes nothing and returns false,
+    /// so that no state of the registry can block a court's resolution.
+    /// @return applied whether the case moved
+    function courtRuling(uint256 caseId, uint256 disputeId, bool upheld) external returns (bool applied);
+    /// @notice IDP_ROLE: dismisses (untraced) a case awaiting a court that no longer holds
+    /// COURT_ROLE (the admin cut it off), which could otherwise never rule on it.
+    function releaseCase(uint256 caseId) external;
     /// @notice Announces the endpoint (a URL such as `https://idp.example.org`) at which the IdP
     /// service answers issuance, login and delegation: service discovery for users and proxies.
     /// IDP_ROLE only, so the endpoint is as trustworthy as that account; a client still checks

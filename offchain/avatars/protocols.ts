@@ -837,6 +837,28 @@ export async function trace(
   return { ...t, gas: gas + t.gas };
 }
 
+/**
+ * A trace case's on-chain status (`IMITRegistry.TraceStatus`). A reporter's own case (V-B1) is
+ * `Open` until the IdP judges it: `InteractionTraced` (an authentic interaction, traced: no verdict
+ * of misbehaviour) or `Rejected`. A case an avatar dispute claimed (`openAvatarDispute`) is
+ * `AwaitingCourt` until the dispute's final verdict: upheld it becomes `CourtUpheld` and the IdP
+ * judges it (`CourtTraced` or `Rejected`); otherwise `Dismissed`, closed untraced.
+ */
+export const TraceStatus = {
+  None: 0,
+  Open: 1,
+  InteractionTraced: 2,
+  Rejected: 3,
+  AwaitingCourt: 4,
+  CourtUpheld: 5,
+  CourtTraced: 6,
+  Dismissed: 7,
+} as const;
+
+/** True iff the status is a trace on-chain (a reporter's `InteractionTraced` or a court's `CourtTraced`). */
+export const isTraced = (status: bigint | number) =>
+  Number(status) === TraceStatus.InteractionTraced || Number(status) === TraceStatus.CourtTraced;
+
 /** The reporter's step of tracing: files the evidence's case hash ({@link caseHash}) on-chain. @returns the case id */
 export async function requestTrace(reporterRegistry: MITRegistry, e: Evidence): Promise<{ caseId: bigint; gas: bigint }> {
   const tx = await minedReceipt(reporterRegistry.requestTrace(toHex(e.avatarId), toHex(caseHash(e))));
@@ -857,7 +879,19 @@ export async function judgeTrace(
   e: Evidence,
 ): Promise<{ caseId: bigint; uid: string; realId: string; gas: bigint; verdictCommitment: Uint8Array }> {
   const c = await ctx.registry.traceCase(caseId);
-  if (Number(c.status) !== 1 || !equalBytes(fromHex(c.evidenceHash, 32), caseHash(e)) || !equalBytes(fromHex(c.avatarId, 32), e.avatarId))
+  const status = Number(c.status);
+  // A case an avatar dispute claimed waits for the court's final verdict (nothing is recorded):
+  // tracing it before would answer a claim the jurors may still reject; a dismissed one never is.
+  if (status === TraceStatus.AwaitingCourt)
+    throw new AvatarProtocolError("AWAITING_COURT", `judgeTrace: case ${caseId} awaits the final verdict of dispute #${c.disputeId}`);
+  if (status === TraceStatus.Dismissed)
+    throw new AvatarProtocolError("DISMISSED", `judgeTrace: case ${caseId} was closed untraced by dispute #${c.disputeId}`);
+  const courtUpheld = status === TraceStatus.CourtUpheld;
+  if (
+    (status !== TraceStatus.Open && !courtUpheld) ||
+    !equalBytes(fromHex(c.evidenceHash, 32), caseHash(e)) ||
+    !equalBytes(fromHex(c.avatarId, 32), e.avatarId)
+  )
     throw new AvatarProtocolError("UNKNOWN_CASE", `judgeTrace: case ${caseId} is not open for this evidence`);
   const reject = async (reason: string, message: string): Promise<never> => {
     await minedReceipt(ctx.registry.recordVerdict(caseId, false, "0x" + "00".repeat(32)));
@@ -892,7 +926,10 @@ export async function judgeTrace(
   // The same case again (a retry after a crash between the keystore and the chain) is judged again.
   const key = tracedEvidenceKey(e);
   const earlier = ctx.idp.tracedCaseOf(key);
-  if (earlier !== undefined && earlier !== caseId)
+  // A court's upheld verdict on evidence already traced as a reporter's case (the accused, who
+  // holds the evidence too, can have it judged between the claimant's filing and the dispute's
+  // opening) is traced again: the verdict is a new statement, and no new identity is revealed.
+  if (earlier !== undefined && earlier !== caseId && !(courtUpheld && isTraced((await ctx.registry.traceCase(earlier)).status)))
     throw new AvatarProtocolError("DUPLICATE_EVIDENCE", `judgeTrace: this evidence was traced already in case #${earlier}`);
   let t: ReturnType<IdentityProvider["traceCommitment"]>;
   try {
@@ -1049,7 +1086,7 @@ async function heldUnderWarrant(ctx: AvatarContext, e: Evidence): Promise<boolea
  */
 export async function auditVerdict(ctx: Pick<AvatarContext, "registry" | "idp">, caseId: bigint): Promise<VerdictOpening> {
   const c = await ctx.registry.traceCase(caseId);
-  if (Number(c.status) !== 2) throw new AvatarProtocolError("UNKNOWN_CASE", `auditVerdict: case ${caseId} is not a traced case`);
+  if (!isTraced(c.status)) throw new AvatarProtocolError("UNKNOWN_CASE", `auditVerdict: case ${caseId} is not a traced case`);
   const commitment = fromHex(c.verdictCommitment, 32);
   const opening = ctx.idp.openVerdict(commitment);
   if (opening.salt.length !== 32 || !equalBytes(verdictCommitmentOf(opening.uid, opening.salt), commitment))

@@ -117,12 +117,17 @@ export const SYSTEM_CONTRACTS: ContractSpec[] = [
   {
     name: "DisputeResolution",
     purpose: "reputation-weighted commit-reveal disputes, feedback to the trust manager",
-    args: async ({ deployed }) => [deployed.TrustManager.address, DEFAULT_DISPUTE_PARAMS],
+    args: async ({ deployed }) => [deployed.TrustManager.address, deployed.MITRegistry.address, DEFAULT_DISPUTE_PARAMS],
     // Dispute outcomes feed reputations back (voters, losing party). The feedback role is bound
-    // once, to this contract: nobody (the admin included) can be granted it afterwards.
+    // once, to this contract: nobody (the admin included) can be granted it afterwards. An avatar
+    // dispute claims its trace case in the MITRegistry and rules on it at resolve: the court holds
+    // the registry's COURT_ROLE (granted by the registry's admin, the deployer).
     wire: async ({ hre, deployer, deployed }) => {
       const tm = await hre.ethers.getContractAt("TrustManager", deployed.TrustManager.address, deployer);
       await minedReceipt(tm.grantRole(await tm.FEEDBACK_ROLE(), deployed.DisputeResolution.address));
+      const mit = await hre.ethers.getContractAt("MITRegistry", deployed.MITRegistry.address, deployer);
+      if (!(await mit.hasRole(await mit.COURT_ROLE(), deployed.DisputeResolution.address)))
+        await minedReceipt(mit.grantRole(await mit.COURT_ROLE(), deployed.DisputeResolution.address));
     },
   },
   {

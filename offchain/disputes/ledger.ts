@@ -58,6 +58,8 @@ export type OpenIntent = {
   options: number;
   evidence: string;
   cid: string;
+  /** a dispute of nature avatar: the MITRegistry trace case it claims (decimal) */
+  traceCase?: string;
   /** the block before the first send: its DisputeOpened is looked for from here on */
   fromBlock: number;
   /** the last transaction sent for it and its nonce (a resend takes the same nonce: one of them at most is mined) */
@@ -93,6 +95,8 @@ export class DisputeLedger {
    * sends nothing if the chain shows its DisputeOpened, waits for its transaction if the node still
    * knows it, and otherwise resends with the same nonce (so at most one of the two is mined).
    * `existing` tells which: a dispute the earlier attempt opened, or this call's transaction.
+   * A dispute of nature avatar names the trace case its claimant filed (`traceCase`, from
+   * `requestTrace`): it opens with `openAvatarDispute`, which claims the case for the court.
    * @throws CommitConflictError when the journal holds an intent for another request
    */
   async open(
@@ -104,8 +108,11 @@ export class DisputeLedger {
     cid: string,
     deposit = 0n,
     journal?: OpenJournal,
+    traceCase?: bigint,
   ): Promise<{ id: bigint; tx?: TxInfo; existing: boolean }> {
-    const request = { claimant, respondent, nature, options, evidence, cid };
+    if ((nature === Nature.avatar) !== (traceCase !== undefined))
+      throw new Error(`open: a dispute of nature avatar, and only one, names a trace case (nature ${nature}, case ${traceCase ?? "none"})`);
+    const request = { claimant, respondent, nature, options, evidence, cid, traceCase: traceCase?.toString() };
     const provider = this.dr.runner!.provider as Provider;
     let intent = journal?.load();
     if (intent) {
@@ -143,10 +150,11 @@ export class DisputeLedger {
       nonce = reuse ? intent.nonce! : await provider.getTransactionCount(from, "pending");
       journal.save((intent = { ...intent, nonce, tx: undefined }));
     }
-    const sent = await this.dr.openDispute(claimant, respondent, nature, options, evidence, cid, {
-      value: deposit,
-      ...(nonce === undefined ? {} : { nonce }),
-    });
+    const overrides = { value: deposit, ...(nonce === undefined ? {} : { nonce }) };
+    const sent =
+      traceCase === undefined
+        ? await this.dr.openDispute(claimant, respondent, nature, options, evidence, cid, overrides)
+        : await this.dr.openAvatarDispute(claimant, respondent, options, evidence, cid, traceCase, overrides);
     if (journal && intent) journal.save((intent = { ...intent, tx: sent.hash }));
     const r = await minedReceipt(sent);
     const ev = r.logs.map((l) => this.dr.interface.parseLog(l)).find((l) => l?.name === "DisputeOpened");
@@ -161,7 +169,7 @@ export class DisputeLedger {
     for (const l of logs) {
       if (Number(l.args.nature) !== i.nature || Number(l.args.options) !== i.options || l.args.cid !== i.cid) continue;
       const d = await this.dr.dispute(l.args.id);
-      if (d.evidence === i.evidence) return l.args.id as bigint;
+      if (d.evidence === i.evidence && d.traceCase.toString() === (i.traceCase ?? "0")) return l.args.id as bigint;
     }
     return undefined;
   }

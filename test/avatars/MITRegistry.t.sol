@@ -233,7 +233,9 @@ contract MITRegistryHandler is Test {
                 IMITRegistry.TraceStatus.Open,
                 uint40(time),
                 evidence,
-                bytes32(0)
+                bytes32(0),
+                address(0),
+                0
             );
         } catch {
             if (ok) _violate(MODEL, "requestTrace refused");
@@ -255,7 +257,7 @@ contract MITRegistryHandler is Test {
             if (!idp) _violate(WRITER, "recordVerdict without IDP_ROLE");
             if (before != IMITRegistry.TraceStatus.Open) _violate(TRACE, "verdict on a case that is not open");
             if (!ok) _violate(MODEL, "recordVerdict accepted");
-            c.status = traced ? IMITRegistry.TraceStatus.Traced : IMITRegistry.TraceStatus.Rejected;
+            c.status = traced ? IMITRegistry.TraceStatus.InteractionTraced : IMITRegistry.TraceStatus.Rejected;
             c.verdictCommitment = commitment;
         } catch {
             if (ok) _violate(MODEL, "recordVerdict refused");
@@ -502,7 +504,8 @@ contract MITRegistryInvariantTest is Test {
         for (uint256 id; id <= n + 1; ++id) {
             IMITRegistry.TraceCase memory c = registry.traceCase(id);
             assertEq(keccak256(abi.encode(c)), keccak256(abi.encode(handler.ghostCase(id))), "trace case");
-            if (c.status == IMITRegistry.TraceStatus.Traced) assertTrue(c.verdictCommitment != 0, "traced, no verdict");
+            if (c.status == IMITRegistry.TraceStatus.InteractionTraced)
+                assertTrue(c.verdictCommitment != 0, "traced, no verdict");
             assertTrue((id >= 1 && id <= n) == (c.status != IMITRegistry.TraceStatus.None), "case ids");
         }
     }

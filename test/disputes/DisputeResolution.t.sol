@@ -6,6 +6,7 @@ import {TrustManager} from "../../contracts/trust/TrustManager.sol";
 import {ITrustManager} from "../../contracts/interfaces/ITrustManager.sol";
 import {DisputeResolution} from "../../contracts/disputes/DisputeResolution.sol";
 import {IDisputeResolution} from "../../contracts/interfaces/IDisputeResolution.sol";
+import {IMITRegistry} from "../../contracts/interfaces/IMITRegistry.sol";
 
 /// @dev The two log cheatcodes this suite needs (declared here to leave the shared Vm interface alone).
 interface VmDisputeLogs {
@@ -139,7 +140,7 @@ abstract contract DisputeFixture is Test {
             0.2e18
         );
         tm = new TrustManager(actors[ADMIN], m, 0.5e18, 0.8e18);
-        dr = new DisputeResolution(tm, _params());
+        dr = new DisputeResolution(tm, IMITRegistry(address(0)), _params());
         vm.startPrank(actors[ADMIN]);
         tm.grantRole(tm.FEEDBACK_ROLE(), address(dr));
         vm.stopPrank();
@@ -285,7 +286,9 @@ contract DisputeHandler is DisputeFixture {
         uint256 value = (modeSeed >> 16) % 8 == 0 ? ((modeSeed >> 24) % 2 == 0 ? 0 : DEPOSIT + 1) : DEPOSIT;
         bytes memory err;
         bool fail = true;
-        if (gController[claimant] != caller)
+        // nature 1 (avatar) opens with openAvatarDispute and a trace case only (session 14)
+        if (nature == 1) err = abi.encodeWithSelector(IDisputeResolution.DisputeResolution__TraceCaseRequired.selector);
+        else if (gController[claimant] != caller)
             err = _e2(IDisputeResolution.DisputeResolution__NotController.selector, claimant, caller);
         else if (claimant == respondent)
             err = abi.encodeWithSelector(IDisputeResolution.DisputeResolution__SelfDispute.selector, claimant);
@@ -1152,7 +1155,7 @@ contract DisputeResolutionMalformedInputTest is DisputeFixture {
         _deploy();
         vm.roll(100 + MIN_AGE + 1);
         vm.prank(_controllerOf(0));
-        dr.openDispute{value: DEPOSIT}(ents[0], ents[1], 1, 3, bytes32("evidence"), "bafkrei-evidence");
+        dr.openDispute{value: DEPOSIT}(ents[0], ents[1], 0, 3, bytes32("evidence"), "bafkrei-evidence");
         vm.prank(_controllerOf(3));
         dr.commit(ID, ents[3], _commitment(ID, ents[3], CHOICE, SALT));
         IDisputeResolution.Dispute memory d = dr.dispute(ID);
@@ -1425,10 +1428,10 @@ contract DisputeResolutionMalformedInputTest is DisputeFixture {
         tm.setIdentityVerified(ents[N_REGISTERED], true);
         vm.roll(born + MIN_AGE); // snapshot born + MIN_AGE - 1: too young
         vm.prank(_controllerOf(0));
-        uint256 young = dr.openDispute{value: DEPOSIT}(ents[0], ents[1], 1, 2, bytes32(0), "");
+        uint256 young = dr.openDispute{value: DEPOSIT}(ents[0], ents[1], 0, 2, bytes32(0), "");
         vm.roll(born + MIN_AGE + 1); // snapshot born + MIN_AGE: old enough
         vm.prank(_controllerOf(0));
-        uint256 old = dr.openDispute{value: DEPOSIT}(ents[0], ents[1], 1, 2, bytes32(0), "");
+        uint256 old = dr.openDispute{value: DEPOSIT}(ents[0], ents[1], 0, 2, bytes32(0), "");
         vm.roll(born + MIN_AGE + 2);
         vm.startPrank(_controllerOf(2));
         dr.commit(young, ents[N_REGISTERED], _commitment(young, ents[N_REGISTERED], 1, salt));
@@ -1469,7 +1472,7 @@ contract DisputeResolutionMalformedInputTest is DisputeFixture {
         uint256 snapshot = granted + bound(gap, 0, 3 * MIN_AGE);
         vm.roll(snapshot + 1); // openDispute's snapshot is the block before it
         vm.prank(_controllerOf(0));
-        uint256 id = dr.openDispute{value: DEPOSIT}(ents[0], ents[1], 1, 2, bytes32(0), "");
+        uint256 id = dr.openDispute{value: DEPOSIT}(ents[0], ents[1], 0, 2, bytes32(0), "");
         vm.roll(snapshot + 2);
         (uint256 rep, uint256 since) = tm.standingAt(e, uint48(snapshot));
         assertEq(rep, 0.5e18, "the granted reputation at the snapshot");
@@ -1543,7 +1546,7 @@ contract DisputeResolutionMalformedInputTest is DisputeFixture {
         bytes32 before = _fp();
         vm.expectRevert(err);
         vm.prank(caller);
-        dr.openDispute{value: value}(claimant, respondent, 1, options, bytes32(0), "");
+        dr.openDispute{value: value}(claimant, respondent, 0, options, bytes32(0), "");
         assertEq(_fp(), before, "state changed");
         assertEq(dr.disputeCount(), 1, "opened");
     }
@@ -1562,7 +1565,7 @@ contract DisputeResolutionMalformedInputTest is DisputeFixture {
             abi.encodeWithSelector(IDisputeResolution.DisputeResolution__ElectorateTooLarge.selector, electorate)
         );
         vm.prank(_controllerOf(0));
-        dr.openDispute{value: DEPOSIT}(ents[0], ents[2], 1, 2, bytes32(0), "");
+        dr.openDispute{value: DEPOSIT}(ents[0], ents[2], 0, 2, bytes32(0), "");
         assertEq(_fp(), before, "state changed");
     }
 
@@ -1698,7 +1701,7 @@ contract DisputeResolutionFixedFindingsTest is DisputeFixture {
     function _open(bytes32 claimant, bytes32 respondent, address caller) internal returns (uint256 id) {
         vm.deal(caller, 1 ether);
         vm.prank(caller);
-        id = dr.openDispute{value: DEPOSIT}(claimant, respondent, 1, 2, bytes32(0), "");
+        id = dr.openDispute{value: DEPOSIT}(claimant, respondent, 0, 2, bytes32(0), "");
     }
 
     /// Sybil voting: an entity registered and verified one block before a dispute opens

@@ -23,7 +23,7 @@ const Z = ethers.ZeroHash;
 
 async function opened() {
   const f = await deployDisputeFixture();
-  await f.disputes.openDispute(id("claimant"), id("respondent"), 1, 3, id("evidence"), "bafkrei-evidence", { value: P.deposit });
+  await f.disputes.openDispute(id("claimant"), id("respondent"), 0, 3, id("evidence"), "bafkrei-evidence", { value: P.deposit });
   return { ...f, dId: 1n, jury: byVoter(f.disputes, f.signerOf) };
 }
 
@@ -64,7 +64,7 @@ async function withDeposit(over: Partial<typeof P> = {}) {
     await ethers.getContractFactory("TrustManager")
   ).deploy(base.msrp.address, DEFAULT_MODEL, DEFAULT_THRESHOLDS.trustMin, DEFAULT_THRESHOLDS.trustMax);
   const factory = await ethers.getContractFactory("DisputeResolution");
-  const dr = await factory.deploy(await trust.getAddress(), { ...P, deposit: DEPOSIT, ...over });
+  const dr = await factory.deploy(await trust.getAddress(), ethers.ZeroAddress, { ...P, deposit: DEPOSIT, ...over });
   await trust.grantRole(await trust.FEEDBACK_ROLE(), await dr.getAddress());
   for (const [e, s] of base.signerOf) {
     await trust.connect(s).register(e, Kind.Avatar);
@@ -118,7 +118,7 @@ describe("DisputeResolution", () => {
   describe("# openDispute", () => {
     it("opens with a reputation snapshot and deadlines, emits DisputeOpened", async () => {
       const { disputes } = await loadFixture(deployDisputeFixture);
-      await expect(disputes.openDispute(id("claimant"), id("respondent"), 1, 2, Z, "cid", { value: P.deposit })).to.emit(
+      await expect(disputes.openDispute(id("claimant"), id("respondent"), 0, 2, Z, "cid", { value: P.deposit })).to.emit(
         disputes,
         "DisputeOpened",
       );
@@ -129,21 +129,21 @@ describe("DisputeResolution", () => {
 
     it("rejects bad disputes, each with its own error naming the value, and a caller who does not control the claimant; nothing changes", async () => {
       const { disputes, others } = await loadFixture(deployDisputeFixture);
-      await expect(disputes.openDispute(id("claimant"), id("claimant"), 1, 2, Z, ""))
+      await expect(disputes.openDispute(id("claimant"), id("claimant"), 0, 2, Z, ""))
         .to.be.revertedWithCustomError(disputes, "DisputeResolution__SelfDispute")
         .withArgs(id("claimant"));
       for (const options of [0, 1, 9, 255])
-        await expect(disputes.openDispute(id("claimant"), id("respondent"), 1, options, Z, ""))
+        await expect(disputes.openDispute(id("claimant"), id("respondent"), 0, options, Z, ""))
           .to.be.revertedWithCustomError(disputes, "DisputeResolution__InvalidOptions")
           .withArgs(options);
-      await expect(disputes.openDispute(id("claimant"), id("nobody"), 1, 2, Z, ""))
+      await expect(disputes.openDispute(id("claimant"), id("nobody"), 0, 2, Z, ""))
         .to.be.revertedWithCustomError(disputes, "DisputeResolution__UnknownRespondent")
         .withArgs(id("nobody"));
-      await expect(disputes.openDispute(id("claimant"), id("respondent"), 1, 2, Z, "", { value: 1 })).to.be.revertedWithCustomError(
+      await expect(disputes.openDispute(id("claimant"), id("respondent"), 0, 2, Z, "", { value: 1 })).to.be.revertedWithCustomError(
         disputes,
         "DisputeResolution__WrongDeposit",
       );
-      await expect(disputes.connect(others[0]).openDispute(id("claimant"), id("respondent"), 1, 2, Z, "")).to.be.revertedWithCustomError(
+      await expect(disputes.connect(others[0]).openDispute(id("claimant"), id("respondent"), 0, 2, Z, "")).to.be.revertedWithCustomError(
         disputes,
         "DisputeResolution__NotController",
       );
@@ -330,7 +330,7 @@ describe("DisputeResolution", () => {
       expect(expected.outcome).to.equal(1);
       expect(d.outcome).to.equal(1n);
       expect((await trust.entity(id("respondent"))).reputation).to.equal(repBefore);
-      await expect(tx).to.not.emit(disputes, "TraceRequested");
+      await expect(tx).to.not.emit(disputes, "TraceCaseRuled");
       await expect(disputes.resolve(dId)).to.be.revertedWithCustomError(disputes, "DisputeResolution__AlreadyResolved");
       // a tie has no majority: margin 0, so revealed votes move nothing; the non-revealer pays
       expect(d.margin).to.equal(0n);
@@ -386,7 +386,7 @@ describe("DisputeResolution", () => {
       await expect(tx)
         .to.emit(disputes, "DisputeResolved")
         .withArgs(dId, expected.outcome, 2n * half, 5n * half, true, false, 0);
-      await expect(tx).to.not.emit(disputes, "TraceRequested");
+      await expect(tx).to.not.emit(disputes, "TraceCaseRuled");
       expect((await disputes.dispute(dId)).outcome).to.equal(BigInt(expected.outcome));
       expect((await trust.entity(id("claimant"))).reputation).to.equal(claimantBefore - P.loserPenalty);
       expect((await trust.entity(id("respondent"))).reputation).to.equal(respondentBefore);
@@ -405,7 +405,7 @@ describe("DisputeResolution", () => {
       // voters 0-3 rise to 0.95 and voter 5 falls to 0: the winners' 3.8 is more than (1 + b) / 2 of E
       for (const v of voters.slice(0, 4)) await court.adjustReputation(v, 45n * 10n ** 16n);
       await court.adjustReputation(voters[5], -HALF);
-      await disputes.openDispute(id("claimant"), id("respondent"), 1, 3, id("evidence"), "", { value: P.deposit });
+      await disputes.openDispute(id("claimant"), id("respondent"), 0, 3, id("evidence"), "", { value: P.deposit });
       const dId = 1n;
       const choices = [0, 0, 0, 0, 1];
       await voteAll(jury, dId, voters, choices);
@@ -445,7 +445,7 @@ describe("DisputeResolution", () => {
       const { disputes, trust, voters, court, signerOf } = await loadFixture(deployDisputeFixture);
       const jury = byVoter(disputes, signerOf);
       for (const v of voters.slice(0, 4)) await court.adjustReputation(v, 4n * 10n ** 17n); // 0.9 each
-      await disputes.openDispute(id("claimant"), id("respondent"), 1, 3, id("evidence"), "", { value: P.deposit });
+      await disputes.openDispute(id("claimant"), id("respondent"), 0, 3, id("evidence"), "", { value: P.deposit });
       const choices = [0, 0, 0, 0, 1];
       await voteAll(jury, 1n, voters, choices);
       await disputes.resolve(1n);
@@ -510,7 +510,7 @@ describe("DisputeResolution", () => {
     }
 
     it("cannot reveal and is not penalized for withholding; a juror that withheld unflagged is", async () => {
-      const { disputes, trust, jury, juror, rest } = await flaggedJuror(1);
+      const { disputes, trust, jury, juror, rest } = await flaggedJuror(0);
       await expect(jury.reveal(1n, juror, 0, salt("d2-0"))).to.be.revertedWithCustomError(disputes, "DisputeResolution__Flagged");
       for (const [i, v] of rest.slice(0, 2).entries()) await jury.reveal(1n, v, 0, salt(`d2-${i + 1}`));
       await toResolve();
@@ -574,7 +574,7 @@ describe("DisputeResolution", () => {
   describe("# deposits (credited, then withdrawn by their owners)", () => {
     it("an upheld claim credits the deposit back to the claimant; a void dispute too; withdraw pays it once", async () => {
       const { dr, jury, voters, msrp } = await loadFixture(withDeposit);
-      await expect(dr.openDispute(id("claimant"), id("payee"), 1, 2, Z, "", { value: DEPOSIT })).to.changeEtherBalances(
+      await expect(dr.openDispute(id("claimant"), id("payee"), 0, 2, Z, "", { value: DEPOSIT })).to.changeEtherBalances(
         [msrp, dr],
         [-DEPOSIT, DEPOSIT],
       );
@@ -583,7 +583,7 @@ describe("DisputeResolution", () => {
       await expect(r1).to.emit(dr, "PaymentCredited").withArgs(1, msrp.address, DEPOSIT);
       await expect(r1).to.changeEtherBalances([msrp, dr], [0, 0]);
       expect((await dr.dispute(1)).outcome).to.equal(0n);
-      await dr.openDispute(id("claimant"), id("payee"), 1, 2, Z, "", { value: DEPOSIT });
+      await dr.openDispute(id("claimant"), id("payee"), 0, 2, Z, "", { value: DEPOSIT });
       await toReveal();
       await toResolve();
       const tx = dr.resolve(2);
@@ -596,7 +596,7 @@ describe("DisputeResolution", () => {
 
     it("a rejected claim credits the deposit to the respondent's controller", async () => {
       const { dr, jury, trust, voters, msrp, payee } = await loadFixture(withDeposit);
-      await dr.openDispute(id("claimant"), id("payee"), 1, 2, Z, "", { value: DEPOSIT });
+      await dr.openDispute(id("claimant"), id("payee"), 0, 2, Z, "", { value: DEPOSIT });
       await voteAll(jury, 1n, voters, [1, 1, 0]);
       const claimantBefore = (await trust.entity(id("claimant"))).reputation;
       await dr.resolve(1);
@@ -608,7 +608,7 @@ describe("DisputeResolution", () => {
     it("a payee that refuses ether does not block resolve: it is resolved, the deposit stays owed to the payee", async () => {
       // The respondent's controller here is a contract without a receive function.
       const { dr, jury, trust, voters, noReceive } = await loadFixture(withDeposit);
-      await dr.openDispute(id("claimant"), id("contract"), 1, 2, Z, "", { value: DEPOSIT });
+      await dr.openDispute(id("claimant"), id("contract"), 0, 2, Z, "", { value: DEPOSIT });
       await voteAll(jury, 1n, voters, [1, 1, 0]);
       const claimantBefore = (await trust.entity(id("claimant"))).reputation;
       await dr.resolve(1);
@@ -639,7 +639,7 @@ describe("DisputeResolution", () => {
 
     it("is refused by a court that is not the TrustManager's bound one, with a respondent, or for an unflagged claimant; nothing changes", async () => {
       const { trust, disputes, contestant, others, voters } = await loadFixture(flagged);
-      const stray = await (await ethers.getContractFactory("DisputeResolution")).deploy(await trust.getAddress(), P);
+      const stray = await (await ethers.getContractFactory("DisputeResolution")).deploy(await trust.getAddress(), ethers.ZeroAddress, P);
       await expect(
         stray.connect(others[15]).openDispute(contestant, Z, FLAG_CONTEST, 2, Z, "", { value: P.deposit }),
       ).to.be.revertedWithCustomError(stray, "DisputeResolution__FlagContestUnavailable");
@@ -992,7 +992,7 @@ describe("DisputeResolution", () => {
         [{ appealPeriod: 0n }, "appealPeriod"], // appeals (maxRounds 3) need a window
         [{ marginBand: F.WAD }, "marginBand"], // at 1 no verdict could move a vote
       ] as const)
-        await expect(factory.deploy(at, { ...P, ...bad }), name)
+        await expect(factory.deploy(at, ethers.ZeroAddress, { ...P, ...bad }), name)
           .to.be.revertedWithCustomError(factory, "DisputeResolution__InvalidParam")
           .withArgs(name);
       const max = {
@@ -1005,7 +1005,7 @@ describe("DisputeResolution", () => {
         loserPenalty: F.WAD,
         marginBand: F.WAD - 1n,
       };
-      const dr = await factory.deploy(at, { ...max, maxRounds: 4n });
+      const dr = await factory.deploy(at, ethers.ZeroAddress, { ...max, maxRounds: 4n });
       expect(await dr.params()).to.deep.equal([
         F.WAD,
         P.minAge,
@@ -1022,7 +1022,7 @@ describe("DisputeResolution", () => {
         F.WAD - 1n,
       ]);
       // one round needs no appeal window
-      await factory.deploy(at, { ...P, maxRounds: 1n, appealPeriod: 0n });
+      await factory.deploy(at, ethers.ZeroAddress, { ...P, maxRounds: 1n, appealPeriod: 0n });
     });
   });
 

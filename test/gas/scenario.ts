@@ -324,6 +324,28 @@ async function scenario(): Promise<GasSnapshot> {
     tm.connect(s[14]).reclaimAvatar(fixed("avatar-3"), 0n, avatarDeadline, reclaimAttestation),
   );
 
+  // ---------------------------------------------------------------- the court files the trace
+  // Last, so that no earlier entry moves: the claimant's controller files a case about avatar-2,
+  // an avatar dispute claims it (case 2, dispute 2), three voters uphold it, resolve releases
+  // the case and the IdP traces it (CourtTraced).
+  // avatar-2's controller (s[14]) is a party now: voter-0 (its entity) cannot vote; a fourth joins
+  const jury = [...voters.slice(1), { id: id("voter-3"), by: s[17], choice: 0, salt: fixed("salt-3") }];
+  await send(undefined, () => tm.connect(s[17]).register(jury[2].id, 1));
+  await send(undefined, () => tm.setIdentityVerified(jury[2].id, true));
+  await mine(Number(DP.minAge) + 1);
+  await send(undefined, () => mit.requestTrace(fixed("avatar-2"), fixed("evidence-court")));
+  await send("DisputeResolution.openAvatarDispute", () =>
+    court.openAvatarDispute(id("claimant"), fixed("avatar-2"), 2, fixed("evidence-dispute-2"), CID, 2, { value: DP.deposit }),
+  );
+  const upheld = (v: (typeof jury)[number]) =>
+    ethersKeccak(AbiCoder.defaultAbiCoder().encode(["uint256", "bytes32", "uint8", "bytes32"], [2, v.id, 0, v.salt]));
+  for (const v of jury) await send(undefined, () => court.connect(v.by).commit(2, v.id, upheld(v)));
+  wait(DP.commitPeriod);
+  for (const v of jury) await send(undefined, () => court.connect(v.by).reveal(2, v.id, 0, v.salt));
+  wait(DP.revealPeriod + DP.appealPeriod);
+  await send("DisputeResolution.resolve (avatar, upheld: rules on its trace case)", () => court.resolve(2));
+  await send("MITRegistry.recordVerdict (court-upheld case)", () => mit.recordVerdict(2, true, fixed("verdict-2")));
+
   return sortSnapshot(out);
 }
 

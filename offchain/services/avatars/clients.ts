@@ -29,6 +29,7 @@ import {
   buildLoginResponse,
   evidenceHash,
   requestTrace,
+  isTraced,
   type AvatarCredential,
   type Evidence,
   type Side,
@@ -346,7 +347,7 @@ export async function traceRemote(a: {
   verifyEnvelope(reply, { kind: Kind.Reply, route: Route.IdpTrace, audience, sender: fromAccount(a.idp.account), request: env });
   const ack = decodeTraceAck(reply.body);
   const onChain = await a.dep.registry.traceCase(caseId);
-  if (ack.caseId !== caseId || Number(onChain.status) !== 2 || onChain.verdictCommitment !== toHex(ack.verdictCommitment))
+  if (ack.caseId !== caseId || !isTraced(onChain.status) || onChain.verdictCommitment !== toHex(ack.verdictCommitment))
     throw new EnvelopeError("NOT_A_REPLY_TO_THIS", `traceRemote: the IdP's answer is not case ${caseId}'s verdict on-chain`);
   return ack;
 }

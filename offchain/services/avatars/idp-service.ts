@@ -15,7 +15,11 @@
  * - `POST /v1/stamp` (Evidence): the platform's receipt on it, by its own clock (stateless);
  * - `POST /v1/trace` (case id and Evidence): for a case the reporter opened on-chain with this
  *   evidence's hash, the verdict (§V-B1); the reply carries the verdict commitment, never the
- *   identity. Idempotent by the chain: a closed case is answered from its on-chain verdict;
+ *   identity. Idempotent by the chain: a closed case is answered from its on-chain verdict. A
+ *   case an avatar dispute claimed (`AwaitingCourt`) is refused (AWAITING_COURT, nothing recorded)
+ *   until the court's final verdict upholds it (`CourtUpheld`), then judged as any other
+ *   (`CourtTraced`); a dismissed one never (DISMISSED). The IdP judges authenticity only: the
+ *   court decided misbehaviour (docs/specs/disputes.md, "The court files the trace");
  * - `GET /v1/info`: the account, the channel key and the receipt key, signed by the account (a
  *   client checks that the account holds IDP_ROLE on the MIT registry).
  * Replies are signed by the IdP's account and bound to their request (inReplyTo).
@@ -61,6 +65,8 @@ import {
   issueProxyMit,
   issueUserMit,
   judgeTrace,
+  isTraced,
+  TraceStatus,
   verifyDelegation,
   verifyLogin,
   type AvatarContext,
@@ -500,9 +506,9 @@ export class IdpService {
         // judgeTrace with UNKNOWN_CASE and changes nothing (h7-audit finding T1)
         const mine = equalBytes(fromHex(c.evidenceHash, 32), caseHash(e));
         // a case already closed for this evidence (a retry after a crash): the chain has the answer
-        if (mine && Number(c.status) === 2)
+        if (mine && isTraced(c.status))
           return this.reply(env, raw, encodeTraceAck({ caseId, verdictCommitment: fromHex(c.verdictCommitment, 32) }));
-        if (mine && Number(c.status) === 3)
+        if (mine && Number(c.status) === TraceStatus.Rejected)
           throw new AvatarProtocolError("REJECTED", `trace: case ${caseId} was rejected (the evidence did not verify)`);
         // the verdict's opening (its salt) in the IdP's record before the commitment goes on-chain
         const t = await judgeTrace(
@@ -511,7 +517,7 @@ export class IdpService {
           e,
         );
         faultPoint("idp:after-chain-write");
-        this.log(`case #${caseId}: traced`);
+        this.log(`case #${caseId}: traced${Number(c.status) === TraceStatus.CourtUpheld ? ` (upheld by dispute #${c.disputeId})` : ""}`);
         return this.reply(env, raw, encodeTraceAck({ caseId, verdictCommitment: t.verdictCommitment }));
       }),
     );

@@ -1,0 +1,382 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {Test} from "../helpers/forge/Test.sol";
+import {TrustManager} from "../../contracts/trust/TrustManager.sol";
+import {ITrustManager} from "../../contracts/interfaces/ITrustManager.sol";
+import {MITRegistry} from "../../contracts/avatars/MITRegistry.sol";
+import {IMITRegistry} from "../../contracts/interfaces/IMITRegistry.sol";
+import {DisputeResolution} from "../../contracts/disputes/DisputeResolution.sol";
+import {IDisputeResolution} from "../../contracts/interfaces/IDisputeResolution.sol";
+
+/// @notice Drives the court's trace cases (docs/specs/disputes.md, "The court files the trace")
+/// with random campaigns: reporters file cases about random avatars, claimants open avatar disputes
+/// naming random cases (theirs or not, open or not, claimed or not), jurors commit and reveal random
+/// choices, time moves, the losing side appeals, anyone resolves, the IdP tries to judge random
+/// cases at random moments, and a second court holding COURT_ROLE (another deployment) binds open
+/// cases and rules on random cases and disputes. Ghosts: the first binding of every case, and
+/// every IdP verdict the registry accepted on a case awaiting a court.
+contract TraceHandler is Test {
+    uint256 internal constant N = 8; // entities, each an MIT avatar
+    uint256 internal constant N_CTRL = 4;
+    uint40 internal constant PERIOD = 3600;
+    uint128 internal constant DEPOSIT = 0.01 ether;
+    uint96 internal constant APPEAL_FEE = 0.01 ether;
+
+    TrustManager public tm;
+    MITRegistry public registry;
+    DisputeResolution public dr;
+    address public idp;
+    address public rival; // another court holding COURT_ROLE
+    address[N_CTRL] internal ctrl;
+    bytes32[N] internal ents;
+
+    mapping(uint256 caseId => address) public boundCourt;
+    mapping(uint256 caseId => uint256) public boundDispute;
+    /// verdicts the registry accepted on a case that was awaiting its court (must stay 0)
+    uint256 public judgedWhileAwaiting;
+    /// cases a court bound that were not Open, not the claimant's controller's, or about another avatar
+    uint256 public badBindings;
+    mapping(uint256 id => mapping(uint8 round => mapping(uint256 voter => uint8 choicePlusOne))) internal _committed;
+    uint256 public calls;
+
+    constructor() {
+        idp = address(uint160(uint256(keccak256("trace idp"))));
+        rival = address(uint160(uint256(keccak256("trace rival court"))));
+        address admin = address(uint160(uint256(keccak256("trace admin"))));
+        for (uint256 i; i < N_CTRL; ++i) {
+            ctrl[i] = address(uint160(uint256(keccak256(abi.encode("trace controller", i)))));
+            vm.deal(ctrl[i], 100 ether);
+        }
+        ITrustManager.Model memory m = ITrustManager.Model(
+            6,
+            10000 | (10000 << 16) | (10000 << 32) | (10000 << 48) | (10000 << 64) | (10000 << 80),
+            0.3e18,
+            0.98e18,
+            1 days,
+            0.5e18,
+            0.1e18,
+            0.5e18,
+            0.2e18,
+            0.5e18,
+            0.2e18
+        );
+        tm = new TrustManager(admin, m, 0.5e18, 0.8e18);
+        registry = new MITRegistry(idp);
+        dr = new DisputeResolution(
+            tm,
+            registry,
+            IDisputeResolution.Params(
+                0.3e18,
+                1,
+                0.5e18,
+                PERIOD,
+                PERIOD,
+                DEPOSIT,
+                0.02e18,
+                0.02e18,
+                0.1e18,
+                PERIOD,
+                APPEAL_FEE,
+                2,
+                0.3e18
+            )
+        );
+        vm.startPrank(admin);
+        tm.grantRole(tm.FEEDBACK_ROLE(), address(dr));
+        vm.stopPrank();
+        vm.startPrank(idp);
+        registry.grantRole(registry.COURT_ROLE(), address(dr));
+        registry.grantRole(registry.COURT_ROLE(), rival);
+        registry.issueMIT(keccak256("owner serial"), keccak256("owner key"), "");
+        vm.stopPrank();
+        for (uint256 i; i < N; ++i) {
+            ents[i] = keccak256(abi.encode("trace avatar", i));
+            vm.prank(ctrl[i % N_CTRL]);
+            tm.register(ents[i], ITrustManager.Kind.Avatar);
+            vm.prank(admin);
+            tm.setIdentityVerified(ents[i], true); // reputation 0.5: every entity may vote
+            vm.prank(idp);
+            registry.recordLogin(
+                ents[i],
+                keccak256("owner serial"),
+                keccak256(abi.encode("w", i)),
+                bytes32(0),
+                type(uint64).max
+            );
+        }
+        vm.roll(block.number + 10);
+    }
+
+    // ------------------------------------------------------------------ actions
+
+    function fileCase(uint256 reporterSeed, uint256 avatarSeed) external {
+        ++calls;
+        vm.prank(ctrl[reporterSeed % N_CTRL]);
+        registry.requestTrace(ents[avatarSeed % N], keccak256(abi.encode("evidence", calls)));
+    }
+
+    function openAvatarDispute(uint256 claimantSeed, uint256 respondentSeed, uint256 caseSeed) external {
+        ++calls;
+        uint256 c = bound(caseSeed, 0, _caseCount() + 1); // 0 and one past the last: refused
+        bytes32 claimant = ents[claimantSeed % N];
+        bytes32 respondent = ents[respondentSeed % N];
+        address caller = ctrl[(claimantSeed % N) % N_CTRL];
+        IMITRegistry.TraceCase memory before = registry.traceCase(c);
+        vm.prank(caller);
+        try dr.openAvatarDispute{value: DEPOSIT}(claimant, respondent, 2, bytes32(0), "", c) returns (uint256 id) {
+            if (
+                before.status != IMITRegistry.TraceStatus.Open ||
+                before.reporter != caller ||
+                before.avatarId != respondent
+            ) ++badBindings;
+            if (boundCourt[c] != address(0)) ++badBindings; // bound twice
+            boundCourt[c] = address(dr);
+            boundDispute[c] = id;
+        } catch {}
+    }
+
+    /// The jurors not controlled by a party commit random choices in the current round.
+    function commitAll(uint256 disputeSeed, uint256 choices) external {
+        ++calls;
+        uint256 id = _dispute(disputeSeed);
+        if (id == 0) return;
+        IDisputeResolution.Dispute memory d = dr.dispute(id);
+        for (uint256 i; i < N; ++i) {
+            if (_committed[id][d.round][i] != 0) continue;
+            uint8 choice = uint8((choices >> i) & 1);
+            vm.prank(ctrl[i % N_CTRL]);
+            try dr.commit(id, ents[i], keccak256(abi.encode(id, ents[i], choice, bytes32(uint256(i))))) {
+                _committed[id][d.round][i] = choice + 1;
+            } catch {}
+        }
+    }
+
+    function revealAll(uint256 disputeSeed) external {
+        ++calls;
+        uint256 id = _dispute(disputeSeed);
+        if (id == 0) return;
+        uint8 round = dr.dispute(id).round;
+        for (uint256 i; i < N; ++i) {
+            uint8 c = _committed[id][round][i];
+            if (c == 0) continue;
+            vm.prank(ctrl[i % N_CTRL]);
+            try dr.reveal(id, ents[i], c - 1, bytes32(uint256(i))) {} catch {}
+        }
+    }
+
+    function wait(uint256 secs) external {
+        ++calls;
+        vm.warp(block.timestamp + bound(secs, 1, 3 * PERIOD));
+        vm.roll(block.number + 1);
+    }
+
+    function resolve(uint256 disputeSeed) external {
+        ++calls;
+        uint256 id = _dispute(disputeSeed);
+        if (id == 0) return;
+        try dr.resolve(id) {} catch {}
+    }
+
+    function appeal(uint256 disputeSeed) external {
+        ++calls;
+        uint256 id = _dispute(disputeSeed);
+        if (id == 0) return;
+        (address appellant, uint256 fee, ) = dr.appealTerms(id);
+        if (appellant == address(0)) return;
+        vm.prank(appellant);
+        try dr.appeal{value: fee}(id) {} catch {}
+    }
+
+    /// The IdP tries to judge a random case (a reporter's case, or one claimed by a court).
+    function idpJudge(uint256 caseSeed, bool traced) external {
+        ++calls;
+        uint256 c = bound(caseSeed, 1, _caseCount() + 1);
+        IMITRegistry.TraceStatus s = registry.traceCase(c).status;
+        vm.prank(idp);
+        try registry.recordVerdict(c, traced, traced ? keccak256(abi.encode("uid", c)) : bytes32(0)) {
+            if (s == IMITRegistry.TraceStatus.AwaitingCourt) ++judgedWhileAwaiting;
+        } catch {}
+    }
+
+    /// The other court binds an open case for a dispute of its own, as its reporter would allow.
+    function rivalBind(uint256 caseSeed, uint256 disputeSeed) external {
+        ++calls;
+        uint256 c = bound(caseSeed, 1, _caseCount() + 1);
+        IMITRegistry.TraceCase memory t = registry.traceCase(c);
+        uint256 rivalDispute = bound(disputeSeed, 1, 1000);
+        vm.prank(rival);
+        try registry.bindCase(c, rivalDispute, t.reporter, t.avatarId) {
+            if (t.status != IMITRegistry.TraceStatus.Open || boundCourt[c] != address(0)) ++badBindings;
+            boundCourt[c] = rival;
+            boundDispute[c] = rivalDispute;
+        } catch {}
+    }
+
+    /// The other court rules on a random case for a random dispute id (this court's ids included).
+    function rivalRule(uint256 caseSeed, uint256 disputeSeed, bool upheld) external {
+        ++calls;
+        uint256 c = bound(caseSeed, 1, _caseCount() + 1);
+        vm.prank(rival);
+        registry.courtRuling(c, bound(disputeSeed, 0, 1000), upheld);
+    }
+
+    // ------------------------------------------------------------------ views
+
+    function caseCount() external view returns (uint256) {
+        return _caseCount();
+    }
+
+    function _caseCount() internal view returns (uint256 n) {
+        // the registry keeps no public counter: the last case is the first id with no status
+        while (registry.traceCase(n + 1).status != IMITRegistry.TraceStatus.None) ++n;
+    }
+
+    function _dispute(uint256 seed) internal view returns (uint256) {
+        uint256 n = dr.disputeCount();
+        return n == 0 ? 0 : 1 + (seed % n);
+    }
+}
+
+/// @notice Invariants of the court's trace cases over random campaigns (TraceHandler): a
+/// court-bound case is never traced without its own dispute's upheld final verdict; its binding
+/// never changes; a rejected or void dispute leaves it Dismissed; a reporter's own case never takes
+/// a court's status, nor a court's case the reporter's InteractionTraced.
+contract DisputeResolutionTraceInvariantTest is Test {
+    struct FuzzSelector {
+        address addr;
+        bytes4[] selectors;
+    }
+
+    TraceHandler internal h;
+    DisputeResolution internal dr;
+    MITRegistry internal registry;
+
+    function setUp() public {
+        vm.roll(100);
+        vm.warp(1_700_000_000);
+        h = new TraceHandler();
+        (dr, registry) = (h.dr(), h.registry());
+        vm.deal(address(h), 1000 ether);
+    }
+
+    function targetContracts() public view returns (address[] memory a) {
+        a = new address[](1);
+        a[0] = address(h);
+    }
+
+    function targetSelectors() public view returns (FuzzSelector[] memory s) {
+        bytes4[] memory sel = new bytes4[](14);
+        sel[0] = TraceHandler.fileCase.selector;
+        sel[1] = TraceHandler.fileCase.selector;
+        sel[2] = TraceHandler.openAvatarDispute.selector;
+        sel[3] = TraceHandler.openAvatarDispute.selector;
+        sel[4] = TraceHandler.commitAll.selector;
+        sel[5] = TraceHandler.commitAll.selector;
+        sel[6] = TraceHandler.revealAll.selector;
+        sel[7] = TraceHandler.wait.selector;
+        sel[8] = TraceHandler.resolve.selector;
+        sel[9] = TraceHandler.appeal.selector;
+        sel[10] = TraceHandler.idpJudge.selector;
+        sel[11] = TraceHandler.idpJudge.selector;
+        sel[12] = TraceHandler.rivalBind.selector;
+        sel[13] = TraceHandler.rivalRule.selector;
+        s = new FuzzSelector[](1);
+        s[0] = FuzzSelector(address(h), sel);
+    }
+
+    /// The IdP never judged a case while it awaited its court, and no court claimed a case it may not.
+    function invariant_noVerdictWhileAwaitingAndNoBadBinding() public view {
+        assertEq(h.judgedWhileAwaiting(), 0, "a verdict on a case awaiting its court");
+        assertEq(
+            h.badBindings(),
+            0,
+            "a case claimed that was not open, not the reporter's, about another avatar, or twice"
+        );
+    }
+
+    /// Each case's status agrees with its binding and with its dispute's final verdict.
+    function invariant_courtBoundCasesFollowTheirOwnDispute() public view {
+        uint256 n = h.caseCount();
+        for (uint256 c = 1; c <= n; ++c) {
+            IMITRegistry.TraceCase memory t = registry.traceCase(c);
+            uint256 s = uint256(t.status);
+            // the binding on-chain is the first (and only) one the handler saw
+            assertEq(t.court, h.boundCourt(c), "court changed");
+            assertEq(uint256(t.disputeId), h.boundDispute(c), "dispute changed");
+            if (t.court == address(0)) {
+                // a reporter's own case: Open, InteractionTraced or Rejected only
+                assertEq(
+                    s <= uint256(IMITRegistry.TraceStatus.Rejected) ? 1 : 0,
+                    1,
+                    "reporter case with a court status"
+                );
+                continue;
+            }
+            assertEq(
+                s == uint256(IMITRegistry.TraceStatus.InteractionTraced) ? 1 : 0,
+                0,
+                "court case read as a reporter's trace"
+            );
+            assertEq(s == uint256(IMITRegistry.TraceStatus.Open) ? 1 : 0, 0, "court case open again");
+            if (t.court != address(dr)) continue; // the other court's rulings are its own
+            IDisputeResolution.Dispute memory d = dr.dispute(t.disputeId);
+            bool upheld = d.resolved && !d.void_ && d.outcome == 0;
+            if (s == uint256(IMITRegistry.TraceStatus.AwaitingCourt))
+                assertEq(d.resolved ? 1 : 0, 0, "resolved, still awaiting");
+            if (
+                s == uint256(IMITRegistry.TraceStatus.CourtUpheld) ||
+                s == uint256(IMITRegistry.TraceStatus.CourtTraced) ||
+                (s == uint256(IMITRegistry.TraceStatus.Rejected))
+            ) assertEq(upheld ? 1 : 0, 1, "released to the IdP without an upheld verdict");
+            if (s == uint256(IMITRegistry.TraceStatus.Dismissed)) {
+                assertEq(d.resolved ? 1 : 0, 1, "dismissed before resolve");
+                assertEq(upheld ? 1 : 0, 0, "dismissed though upheld");
+            }
+        }
+    }
+
+    /// A resolved avatar dispute never leaves its case awaiting (the court holds its role throughout).
+    function invariant_noResolvedDisputeStrandsItsCase() public view {
+        uint256 n = dr.disputeCount();
+        for (uint256 id = 1; id <= n; ++id) {
+            IDisputeResolution.Dispute memory d = dr.dispute(id);
+            if (!d.resolved) continue;
+            IMITRegistry.TraceCase memory t = registry.traceCase(d.traceCase);
+            assertEq(t.disputeId, id, "the dispute's case is bound to another dispute");
+            assertEq(t.status == IMITRegistry.TraceStatus.AwaitingCourt ? 1 : 0, 0, "stranded case");
+        }
+    }
+
+    /// The campaigns reach the states the invariants speak of (measured, with a floor).
+    function test_campaignsReachTheCourtStates() public {
+        uint256 upheld;
+        uint256 dismissed;
+        uint256 traced;
+        for (uint256 run; run < 8; ++run) {
+            TraceHandler g = new TraceHandler();
+            vm.deal(address(g), 1000 ether);
+            for (uint256 k; k < 4; ++k) g.fileCase(k, k + 1);
+            for (uint256 k; k < 4; ++k) g.openAvatarDispute(k, k + 1, k + 1);
+            uint256 seed = uint256(keccak256(abi.encode(run)));
+            for (uint256 k; k < 4; ++k) g.commitAll(k, seed >> (8 * k));
+            g.wait(3601);
+            for (uint256 k; k < 4; ++k) g.revealAll(k);
+            g.wait(3 * 3600);
+            for (uint256 k; k < 4; ++k) g.resolve(k);
+            for (uint256 c = 1; c <= 4; ++c) g.idpJudge(c, true);
+            MITRegistry r = g.registry();
+            for (uint256 c = 1; c <= 4; ++c) {
+                IMITRegistry.TraceStatus s = r.traceCase(c).status;
+                if (s == IMITRegistry.TraceStatus.CourtTraced) ++traced;
+                if (s == IMITRegistry.TraceStatus.Dismissed) ++dismissed;
+                if (s == IMITRegistry.TraceStatus.CourtUpheld || s == IMITRegistry.TraceStatus.CourtTraced) ++upheld;
+            }
+        }
+        assertEq(
+            traced > 0 && dismissed > 0 && upheld > 0 ? 1 : 0,
+            1,
+            "campaigns reach upheld, traced and dismissed cases"
+        );
+    }
+}
