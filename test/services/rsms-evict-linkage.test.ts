@@ -1,21 +1,24 @@
 /**
- * Red team h14-red, finding F1 (open): the eviction of a flagged RN links its pseudonyms on chain.
+ * Red team h14-red, finding F1 (fixed): the eviction of a flagged RN linked its pseudonyms on chain.
  *
  * Paper property (RSMS §III.D.2, Proposition 7): "RN's pseudonyms stored in the blockchain must be
  * unlinkable to each other". h11-red2 G2 made a trust flag follow the RN across rotations: the desk
  * evicts a group member when the TrustManager flags *any* PID the MSRP issued that RN
  * (`GroupDesk.flaggedRn`), and a user's key update with no PID named evicts every such member. The
  * flag sits on the RN's trust identity (its first attested PID, PID_0); the member PID is the
- * rotated one (PID_1), which carries no flag. So the chain shows `EntityFlagged(PID_0)` and, a few
- * blocks later, `MemberEvicted(group, PID_1)` for a PID nobody flagged, and the desk's rule is public
- * (docs/specs/rsms-group.md §8): the evicted PID belongs to an RN flagged under another PID. An
- * observer who reads only events links PID_1 to the attested resource nodes flagged at that block:
- * one of them in this test, and in general the few flagged-but-not-yet-evicted RNs. The link stays
- * public for good, also when the flag is later lifted (a contest upheld: the RN was honest).
+ * rotated one (PID_1), which carries no flag. The chain used to show `EntityFlagged(PID_0)` and, a
+ * few blocks later, `MemberEvicted(group, PID_1)` for that PID alone, and the desk's rule is public
+ * (docs/specs/rsms-group.md §8): an observer who reads only events linked PID_1 to the attested
+ * resource nodes flagged at that block (one of them here). The link stayed public for good, also
+ * when the flag was later lifted (a contest upheld: the RN was honest).
  *
- * The observer below reads events and historical state only (no MSRP, no keystore, no network).
- * The test fails while the eviction names the RN's PID alone; it passes once an eviction for a flag
- * on another PID no longer singles the RN out on chain (e.g. the whole group is replaced).
+ * Fix (rsms-group.md §8 "An eviction names no rotated pseudonym"): when a member is flagged only
+ * under another of its PIDs, the key update replaces the whole group (every member evicted, as many
+ * fresh RNs added, only the flagged ones into S_RN), so the chain shows the flagged trust identity
+ * next to every member's PID. The observer below reads events and historical state only (no MSRP,
+ * no keystore, no network) and must not be left with the rotated PID as the one suspect.
+ * Bite: with the desk evicting the flagged member alone (the `elsewhere` branch of GroupDesk.rekey
+ * removed) it fails.
  */
 import { expect } from "chai";
 import hre from "hardhat";
@@ -31,10 +34,10 @@ import { ServiceGroupRegistry__factory, TrustManager__factory } from "../../type
 const once = { attempts: 1, timeoutMs: 30_000, backoffMs: 10 };
 const RESOURCE_NODE = 3n;
 
-describe("findings h14-red F1: a key update that evicts a flagged RN links its rotated PID to its flagged trust identity on chain", function () {
+describe("h14-red F1: a key update that evicts an RN flagged under another PID does not link its rotated PID to its trust identity on chain", function () {
   this.timeout(300_000);
 
-  it("a chain-only observer names the trust identity behind an evicted member PID that no flag names", async () => {
+  it("a chain-only observer is not left with the rotated PID as the one suspect for the flagged trust identity; the innocent members stay out of S_RN", async () => {
     const s = await rsmsServices({ groups: true, pools: [1, 2] });
     try {
       const tmAddress = s.f.deployment.contracts.TrustManager.address;
@@ -80,8 +83,21 @@ describe("findings h14-red F1: a key update that evicts a flagged RN links its r
       const g = await requestGroupRemote({ msrpUrl: s.msrpUrl, user: "bob", size: 3, keystore: ks.get("bob")!, dep: s.dep });
       expect(g.pids.map(toHex), "precondition: a is a member under its rotated PID").to.include(toHex(secret.pid1));
       await detector.flag(toHex(secret.pid0), 1, new Uint8Array(32));
-      const r = await rekeyRemote({ msrpUrl: s.msrpUrl, user: "bob", groupId: g.groupId, keystore: ks.get("bob")!, dep: s.dep });
+      // bob names a member that is flagged nowhere: the desk's answer does not depend on which
+      // member is named (no oracle "is the RN behind this PID flagged under another PID"), only on
+      // whether some member is; it replaces the whole group
+      const innocent = g.pids.slice(1).find((p) => !equalBytes(p, secret.pid1))!;
+      const r = await rekeyRemote({
+        msrpUrl: s.msrpUrl,
+        user: "bob",
+        groupId: g.groupId,
+        evict: [innocent],
+        keystore: ks.get("bob")!,
+        dep: s.dep,
+      });
       expect(r.evicted.map(toHex), "precondition: the update evicted a").to.include(toHex(secret.pid1));
+      expect(r.evicted.map(toHex).sort(), "every member is evicted").to.deep.equal(g.pids.slice(1).map(toHex).sort());
+      expect(s.msrp.msrp.suspiciousRns(), "only the flagged RN joins S_RN").to.deep.equal(["a"]);
 
       // ---- the observer: events and historical state only
       const tm = TrustManager__factory.connect(tmAddress, hre.ethers.provider);
