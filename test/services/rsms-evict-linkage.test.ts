@@ -30,6 +30,8 @@ import { TRUST_ROLE_SIGNERS } from "../../offchain/chain/system";
 import { joinRemote, loadRemoteRn, reauthRemote, registerRnRemote } from "../../offchain/services/rsms/clients";
 import { registerUserRemote, rekeyRemote, requestGroupRemote } from "../../offchain/services/rsms/group-clients";
 import { ServiceGroupRegistry__factory, TrustManager__factory } from "../../typechain-types";
+import { MsrpService } from "../../offchain/services/rsms/msrp-service";
+import { onFault } from "../../offchain/services/faults";
 
 const once = { attempts: 1, timeoutMs: 30_000, backoffMs: 10 };
 const RESOURCE_NODE = 3n;
@@ -130,6 +132,79 @@ describe("h14-red F1: a key update that evicts an RN flagged under another PID d
     } finally {
       await s.stop();
       await s.msrp.stop();
+    }
+  });
+  it("a re-formation interrupted after its chain write is finished by recovery: only the flagged RN joins S_RN", async () => {
+    const s = await rsmsServices({ groups: true, pools: [1, 2] });
+    let restarted: MsrpService | undefined;
+    try {
+      const tmAddress = s.f.deployment.contracts.TrustManager.address;
+      const signers = await hre.ethers.getSigners();
+      const detector = new TrustLedger(TrustManager__factory.connect(tmAddress, signers[TRUST_ROLE_SIGNERS.detector]));
+      const controller = new TrustLedger(TrustManager__factory.connect(tmAddress, signers[9]));
+      const rns = ["a", "b", "c"];
+      const ks = new Map<string, Keystore>();
+      for (const n of [...rns, "bob"]) ks.set(n, new Keystore(tmp(`f1r-${n}`), ""));
+      for (const n of rns)
+        await registerRnRemote({
+          msrpUrl: s.msrpUrl,
+          name: n,
+          poolId: 1,
+          rid: `rn:${n}`,
+          token: s.enrol(n),
+          keystore: ks.get(n)!,
+          dep: s.dep,
+        });
+      expect(await s.msrp.publishDue()).to.equal(1);
+      for (const n of rns) await joinRemote({ name: n, poolId: 1, keystore: ks.get(n)!, dep: s.dep });
+      await registerUserRemote({
+        msrpUrl: s.msrpUrl,
+        name: "bob",
+        rid: "user:bob",
+        token: s.enrol("bob", "user"),
+        keystore: ks.get("bob")!,
+        dep: s.dep,
+      });
+      const pidOf = (n: string) => loadRemoteRn(ks.get(n)!, n)!.state.pid;
+      const pid0 = pidOf("a");
+      await controller.register(toHex(pid0), "resource-node", s.msrpWallet);
+      await reauthRemote({ name: "a", poolId: 2, keystore: ks.get("a")!, dep: s.dep, retry: once });
+      // a group of two with "a" under its rotated PID ("a" and "b": least loaded, by name), "c" left to replace them
+      const g = await requestGroupRemote({ msrpUrl: s.msrpUrl, user: "bob", size: 2, keystore: ks.get("bob")!, dep: s.dep });
+      expect(g.pids.map(toHex), "precondition: a is a member under its rotated PID").to.include(toHex(pidOf("a")));
+      await detector.flag(toHex(pid0), 1, new Uint8Array(32));
+      process.env.METATRUST_FAULT = "msrp:after-chain-write";
+      onFault((point) => {
+        throw new Error(`crash at ${point}`);
+      });
+      try {
+        const failed = await rekeyRemote({
+          msrpUrl: s.msrpUrl,
+          user: "bob",
+          groupId: g.groupId,
+          keystore: ks.get("bob")!,
+          dep: s.dep,
+          retry: once,
+        }).then(
+          () => undefined,
+          (e: Error) => e,
+        );
+        expect(failed, "precondition: the MSRP crashed after the rekey transaction").to.be.instanceOf(Error);
+      } finally {
+        delete process.env.METATRUST_FAULT;
+        onFault(undefined);
+      }
+      expect((await s.dep.groups.view(g.groupId)).epoch, "precondition: the re-formation is on chain").to.equal(1);
+      await s.msrp.stop();
+      restarted = new MsrpService(s.msrpDeps);
+      await restarted.start({ port: Number(new URL(s.msrpUrl).port) });
+      const info = restarted.msrp.groupInfo(g.groupId);
+      expect(info.epoch).to.equal(1);
+      expect(info.members.map((m) => m.name)).to.deep.equal(["c"]);
+      expect(restarted.msrp.suspiciousRns(), "recovery held the innocent member suspicious too").to.deep.equal(["a"]);
+    } finally {
+      await s.stop();
+      await (restarted ?? s.msrp).stop();
     }
   });
 });
