@@ -13,7 +13,7 @@
  * three questions locally. Exact: a record is written once (`_record` refuses a PID or a tag that is
  * recorded) and every write emits `JoinRecorded(pid, tag, poolId, kind)`, so the logs up to block
  * b are the records at block b. Cost: the first read after a start covers the whole history and the
- * RPM keeps every record in memory (about 150 bytes each); later reads are one `eth_getLogs` per
+ * RPM keeps every record in memory (a few hundred bytes each in V8: estimated, not measured); later reads are one `eth_getLogs` per
  * re-authentication over the blocks since the last one. A record a reorganisation removed stays in
  * the map (a superset, as the flag log): a retry may then be refused as REPLAYED_SECRET, or a forward
  * carry a tag the chain no longer holds, which the MSRP's transaction does not record; never a
