@@ -683,14 +683,20 @@ export class Msrp {
   ): { dealing: Dealing; parties: (GroupPartyInfo & { name: string })[] } {
     if (!Number.isInteger(size) || size < 1) throw new AgentStateError(`requestGroup: size must be a positive integer, got ${size}`);
     const u = this.userCredentials(user);
-    const picked = this.allocate(size, skip);
+    // The roster (GroupFormed on chain, every allocation) lists the RNs by PID, not in the
+    // allocation's order (load, then the MSRP's name for the RN), which a rotation does not change:
+    // two rosters in that order matched position by position linked every RN's pseudonyms (h14-red
+    // F2). Sorted, so that a journal replay deals and records the same bytes.
+    const picked = this.allocate(size, skip)
+      .map((name) => {
+        const e = this.r.rns[name];
+        return { name, hex: e.pids[e.pids.length - 1].toLowerCase() };
+      })
+      .sort((x, y) => (x.hex < y.hex ? -1 : x.hex > y.hex ? 1 : 0))
+      .map(({ name, hex }) => ({ name, pid: fromHex(hex) }));
     const parties = [
       { name: user, pid: u.pid, pk: u.pk },
-      ...picked.map((name) => {
-        const e = this.r.rns[name];
-        const pid = fromHex(e.pids[e.pids.length - 1]);
-        return { name, pid, pk: this.rnGroupKey(name, pid) };
-      }),
+      ...picked.map(({ name, pid }) => ({ name, pid, pk: this.rnGroupKey(name, pid) })),
     ];
     const dealing = dealGroup(this.msk, groupId, 0, parties);
     return { dealing, parties };
@@ -774,6 +780,8 @@ export class Msrp {
       if (g.members.some((m) => m.name === name)) throw new AgentStateError(`rekeyGroup: RN "${name}" is evicted by this update`);
       return { name, pid: fromHex(r.pids[r.pids.length - 1]) };
     });
+    // the added RNs by PID too (MemberAdded events in order), not in the caller's order (h14-red F2)
+    added.sort((x, y) => (toHex(x.pid) < toHex(y.pid) ? -1 : toHex(x.pid) > toHex(y.pid) ? 1 : 0));
     const members = [...g.members.filter((m) => !evictHex.has(toHex(m.pid))), ...added];
     if (members.length === 0) throw new AgentStateError("rekeyGroup: the group would have no RN left");
     const epoch = g.epoch + 1;
@@ -792,12 +800,17 @@ export class Msrp {
   /**
    * Records a rekey once it is on-chain. The RNs it evicted join S_RN, the set of suspicious RNs
    * (§IV.B.2.c: the MSRP evicts suspicious RNs), so that they are not allocated again.
+   * @param suspicious - the evicted RNs that join S_RN (default: every evicted RN); the others were
+   *   evicted only to hide a flagged one among them (rsms-group.md §8, h14-red F1) and stay eligible
    */
-  commitRekey(groupId: Uint8Array, epoch: number, members: { name: string; pid: Uint8Array }[]): void {
+  commitRekey(groupId: Uint8Array, epoch: number, members: { name: string; pid: Uint8Array }[], suspicious?: readonly string[]): void {
     const g = this.r.groups?.[toHex(groupId)];
     if (!g) throw new AgentStateError(`commitRekey: unknown group ${toHex(groupId)}`);
     const staying = new Set(members.map((m) => m.name));
-    const evicted = g.members.filter((m) => !staying.has(m.name)).map((m) => m.name);
+    const evicted = g.members
+      .filter((m) => !staying.has(m.name))
+      .map((m) => m.name)
+      .filter((n) => !suspicious || suspicious.includes(n));
     for (const m of g.members) this.addLoad(m.name, -1);
     if (evicted.length > 0) {
       for (const n of evicted) this.makeIneligible(n);

@@ -711,7 +711,7 @@ describe("rsms/group: dealing, vectors and the party's every check", () => {
       const f = failureOf(() => g.parties[1].verifyMembership(g.gid, [g.msgs[0], bad]));
       expect([f.failure, f.message, f.parties]).to.deep.equal([
         "BAD_PROOF",
-        "rn0: 1 part(ies) could not prove knowledge of their share",
+        `${g.parties[1].name}: 1 part(ies) could not prove knowledge of their share`,
         [g.pidHex(2)],
       ]);
     }
@@ -735,7 +735,7 @@ describe("rsms/group: dealing, vectors and the party's every check", () => {
     const f = failureOf(() => g.parties[3].verifyMembership(g.gid, forged.slice(0, 3)));
     expect([f.failure, f.message, f.parties]).to.deep.equal([
       "INCONSISTENT_SHARE",
-      "rn2: 2 part(ies) broadcast a share inconsistent with the dealing",
+      `${g.parties[3].name}: 2 part(ies) broadcast a share inconsistent with the dealing`,
       [g.pidHex(1), g.pidHex(2)],
     ]);
   });
@@ -792,18 +792,18 @@ describe("rsms/group: dealing, vectors and the party's every check", () => {
     let f = failureOf(() => rn.open(c));
     expect([f.failure, f.message, f.parties]).to.deep.equal([
       "REPLAYED",
-      `rn0: sequence number 1 from ${toHex(alice.pid)} is not above the last accepted, 1`,
+      `${rn.name}: sequence number 1 from ${toHex(alice.pid)} is not above the last accepted, 1`,
       [toHex(alice.pid)],
     ]);
     const other = encodeChannel({ ...m, groupId: new Uint8Array(32).fill(1) });
     f = failureOf(() => rn.open(other));
-    expect([f.failure, f.message, f.parties]).to.deep.equal(["CHANNEL_REJECTED", "rn0: no key for epoch 0 of this group", []]);
+    expect([f.failure, f.message, f.parties]).to.deep.equal(["CHANNEL_REJECTED", `${rn.name}: no key for epoch 0 of this group`, []]);
     f = failureOf(() => rn.open(encodeChannel({ ...m, epoch: 5 })));
-    expect(f.message).to.equal("rn0: live traffic is accepted under the current epoch 0 only, not 5 (old traffic: openArchived)");
+    expect(f.message).to.equal(`${rn.name}: live traffic is accepted under the current epoch 0 only, not 5 (old traffic: openArchived)`);
     const t = Uint8Array.from(c);
     t[t.length - 1] ^= 1; // the signature
     f = failureOf(() => rn.open(t));
-    expect([f.failure, f.message]).to.deep.equal(["FORGED_SENDER", `rn0: the channel message is not signed by ${toHex(alice.pid)}`]);
+    expect([f.failure, f.message]).to.deep.equal(["FORGED_SENDER", `${rn.name}: the channel message is not signed by ${toHex(alice.pid)}`]);
     // a tampered ciphertext that its sender signs anyway still fails the AEAD
     const bad = Uint8Array.from(m.ct);
     bad[0] ^= 1;
@@ -813,8 +813,13 @@ describe("rsms/group: dealing, vectors and the party's every check", () => {
       rn.open(encodeChannel({ ...resigned, sig: schnorrSign(aliceSk, "METATRUST-V1-RSMS-GROUP-CHANNEL", channelSigned(resigned)) })),
     );
     expect(f.failure).to.equal("CHANNEL_REJECTED");
-    expect(f.message).to.match(/^rn0: channel message does not open \(.+\)$/);
-    expectThrows(() => rn.seal(new Uint8Array(32), toBytes("x")), AgentStateError, "AGENT_STATE", /^rn0: not a member of group 0x0{64}$/);
+    expect(f.message).to.match(new RegExp(`^${rn.name}: channel message does not open \\(.+\\)$`));
+    expectThrows(
+      () => rn.seal(new Uint8Array(32), toBytes("x")),
+      AgentStateError,
+      "AGENT_STATE",
+      new RegExp(`^${rn.name}: not a member of group 0x0{64}$`),
+    );
   });
 });
 
@@ -829,14 +834,14 @@ describe("rsms/group: key update, keystore record and the group ledger", () => {
     const msg = r.messages.get(toHex(p.pid))!;
     const rec = JSON.stringify(p.toRecord());
     let f = failureOf(() => p.acceptRekey(msg, { ...view, epoch: 2 }, members));
-    expect([f.failure, f.message, f.parties]).to.deep.equal(["STALE_EPOCH", "rn0: update for epoch 1, chain is at 2", []]);
+    expect([f.failure, f.message, f.parties]).to.deep.equal(["STALE_EPOCH", `${p.name}: update for epoch 1, chain is at 2`, []]);
     // the same update again, while the chain is still at its epoch: a replay
     f = failureOf(() => p.acceptRekey(msg, view, members));
-    expect([f.failure, f.message]).to.deep.equal(["STALE_EPOCH", "rn0: update for epoch 1, I am at 1 (replay)"]);
+    expect([f.failure, f.message]).to.deep.equal(["STALE_EPOCH", `${p.name}: update for epoch 1, I am at 1 (replay)`]);
     // a valid update of the next epoch whose key is not Q' on-chain
     const next = rekeyMessage(g.groupId, 2, randomScalar(), { pid: p.pid, pk: p.publicKey }, members);
     f = failureOf(() => p.acceptRekey(next, { ...view, epoch: 2 }, members));
-    expect([f.failure, f.message]).to.deep.equal(["KEY_MISMATCH", "rn0: s_new*P != Q_new on-chain"]);
+    expect([f.failure, f.message]).to.deep.equal(["KEY_MISMATCH", `${p.name}: s_new*P != Q_new on-chain`]);
     // an update sealed for epoch 2, relabelled epoch 3, does not open
     const s2 = randomScalar();
     const swapped = [members[1], members[0]];
@@ -850,7 +855,12 @@ describe("rsms/group: key update, keystore record and the group ledger", () => {
     // a roster other than the one the MSRP sealed does not open (a relay cannot swap a key in)
     expectThrows(() => p.acceptRekey(sealed2, view2, members), DecryptionError, "DECRYPTION_FAILED");
     const without = rekeyMessage(g.groupId, 2, s2, { pid: p.pid, pk: p.publicKey }, [members[0]]);
-    expectThrows(() => p.acceptRekey(without, view2, [members[0]]), AgentStateError, "AGENT_STATE", /^rn0: not a member of the new epoch$/);
+    expectThrows(
+      () => p.acceptRekey(without, view2, [members[0]]),
+      AgentStateError,
+      "AGENT_STATE",
+      new RegExp(`^${p.name}: not a member of the new epoch$`),
+    );
     expect(JSON.stringify(p.toRecord())).to.equal(rec);
     // and the genuine next update: index in the new membership, keys of every epoch kept
     const k2 = p.acceptRekey(sealed2, view2, swapped);
@@ -863,14 +873,16 @@ describe("rsms/group: key update, keystore record and the group ledger", () => {
     // the update's key is the epoch's key: there is no membership run or key agreement to do
     const updated = JSON.stringify(p.toRecord());
     f = failureOf(() => p.verifyMembership(g.groupId, []));
-    expect([f.failure, f.message]).to.deep.equal(["REPLAYED", "rn0: membership of epoch 2 is already authenticated"]);
+    expect([f.failure, f.message]).to.deep.equal(["REPLAYED", `${p.name}: membership of epoch 2 is already authenticated`]);
     f = failureOf(() => p.acceptKeyShares(g.groupId, []));
-    expect([f.failure, f.message]).to.deep.equal(["REPLAYED", "rn0: the key of epoch 2 is already agreed"]);
+    expect([f.failure, f.message]).to.deep.equal(["REPLAYED", `${p.name}: the key of epoch 2 is already agreed`]);
     expectThrows(
       () => p.keyShares(g.groupId),
       AgentStateError,
       "AGENT_STATE",
-      /^rn0: no key agreement in epoch 2: I hold no membership broadcast of party 1 \(the key came with an update or a keystore record\)$/,
+      new RegExp(
+        `^${p.name}: no key agreement in epoch 2: I hold no membership broadcast of party 1 \\(the key came with an update or a keystore record\\)$`,
+      ),
     );
     expect(JSON.stringify(p.toRecord())).to.equal(updated);
   });

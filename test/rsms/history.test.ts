@@ -126,11 +126,12 @@ describe("rsms: cost independent of history (issue 13 item 13)", function () {
     let msrp = w.msrp;
     const groups: Uint8Array[] = [];
     const check = (size: number) => {
-      const got = msrp
-        .requestGroup("alice", size)
-        .parties.slice(1)
-        .map((p) => p.name);
+      const got = msrp.allocate(size);
       expect(got).to.deep.equal(plainPick(msrp, groups, size));
+      // the dealing's roster: the same RNs, listed by PID (h14-red F2)
+      const dealt = msrp.requestGroup("alice", size).parties.slice(1);
+      expect(dealt.map((p) => p.name).sort()).to.deep.equal([...got].sort());
+      expect(dealt.map((p) => toHex(p.pid))).to.deep.equal(dealt.map((p) => toHex(p.pid)).sort());
       return got;
     };
     const form = (size: number) => {

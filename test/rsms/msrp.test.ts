@@ -702,6 +702,21 @@ describe("rsms/msrp: Bloom filter bookkeeping", () => {
 });
 
 describe("rsms/msrp: service groups (requestGroup, rekeyGroup)", () => {
+  /**
+   * The parties a dealing names: the user, then the RNs, which the roster lists by PID (not in the
+   * allocation's order, which survives a rotation: h14-red F2), checked here; the RNs' names sorted.
+   */
+  function dealt(g: { parties: { name: string; pid: Uint8Array }[] }): string[] {
+    const pids = g.parties.slice(1).map((p) => toHex(p.pid));
+    expect(pids, "the roster lists the RNs by PID").to.deep.equal([...pids].sort());
+    return [
+      g.parties[0].name,
+      ...g.parties
+        .slice(1)
+        .map((p) => p.name)
+        .sort(),
+    ];
+  }
   /** The offline world with rn0..rn3 joined, rn4 registered only, and a user alice. */
   function groupWorld() {
     const w = offlineWorld();
@@ -735,25 +750,28 @@ describe("rsms/msrp: service groups (requestGroup, rekeyGroup)", () => {
       /^requestGroup: 5 RNs requested, only 4 have joined a pool and are not suspicious$/,
     );
     expect(w.snapshot()).to.equal(before);
-    expect(w.msrp.requestGroup("alice", 4).parties.map((p) => p.name)).to.deep.equal(["alice", "rn0", "rn1", "rn2", "rn3"]);
+    expect(dealt(w.msrp.requestGroup("alice", 4))).to.deep.equal(["alice", "rn0", "rn1", "rn2", "rn3"]);
   });
 
   it("allocates the user first, then the least busy joined RNs (ties by name), and deals to each of them", () => {
     const w = groupWorld();
     const g1 = w.form(1, 2);
-    expect(g1.parties.map((p) => p.name)).to.deep.equal(["alice", "rn0", "rn1"]);
+    expect(dealt(g1)).to.deep.equal(["alice", "rn0", "rn1"]);
     expect(toHex(g1.parties[0].pid)).to.equal(toHex(w.user.pid));
     expect(g1.parties[0].pk.equals(w.user.pk)).to.equal(true);
-    expect(toHex(g1.parties[2].pid)).to.equal(toHex(w.rns[1].state.pid));
-    expect(g1.parties[2].pk.equals(w.rns[1].groupParty().publicKey)).to.equal(true);
+    const rn1 = g1.parties.find((p) => p.name === "rn1")!;
+    expect(toHex(rn1.pid)).to.equal(toHex(w.rns[1].state.pid));
+    expect(rn1.pk.equals(w.rns[1].groupParty().publicKey)).to.equal(true);
     expect(toHex(g1.dealing.groupId)).to.equal(toHex(w.gid(1)));
     expect(g1.dealing.epoch).to.equal(0);
     expect(g1.dealing.allocations).to.have.length(3);
-    expect(w.form(2, 2).parties.map((p) => p.name)).to.deep.equal(["alice", "rn2", "rn3"]);
-    expect(w.form(3, 3).parties.map((p) => p.name)).to.deep.equal(["alice", "rn0", "rn1", "rn2"]);
+    expect(dealt(w.form(2, 2))).to.deep.equal(["alice", "rn2", "rn3"]);
+    expect(dealt(w.form(3, 3))).to.deep.equal(["alice", "rn0", "rn1", "rn2"]);
     // loads: rn0 2, rn1 2, rn2 2, rn3 1
-    expect(w.msrp.requestGroup("alice", 2).parties.map((p) => p.name)).to.deep.equal(["alice", "rn3", "rn0"]);
-    expect(w.msrp.groupInfo(w.gid(2))).to.deep.equal({
+    expect(w.msrp.allocate(2)).to.deep.equal(["rn3", "rn0"]);
+    expect(dealt(w.msrp.requestGroup("alice", 2))).to.deep.equal(["alice", "rn0", "rn3"]);
+    const info = w.msrp.groupInfo(w.gid(2));
+    expect({ ...info, members: [...info.members].sort((x, y) => x.name.localeCompare(y.name)) }).to.deep.equal({
       user: "alice",
       members: [
         { name: "rn2", pid: w.rns[2].state.pid },
@@ -835,10 +853,17 @@ describe("rsms/msrp: service groups (requestGroup, rekeyGroup)", () => {
     expect(r.epoch).to.equal(1);
     expect(r.Q.equals(mulBase(r.s))).to.equal(true);
     expect(toHex(r.commitmentsHash)).to.equal(toHex(commitmentsHash([r.Q])));
-    expect(r.members.map((m) => m.name)).to.deep.equal(["rn0", "rn2", "rn3"]);
+    // the remaining members in the roster's order (by PID: h14-red F2), then the added one
+    expect([
+      ...r.members
+        .slice(0, 2)
+        .map((m) => m.name)
+        .sort(),
+      r.members[2].name,
+    ]).to.deep.equal(["rn0", "rn2", "rn3"]);
     expect(r.added).to.deep.equal([{ name: "rn3", pid: pid(3) }]);
     expect(r.evicted.map(toHex)).to.deep.equal([toHex(pid(1))]);
-    expect([...r.messages.keys()]).to.deep.equal([toHex(w.user.pid), toHex(pid(0)), toHex(pid(2)), toHex(pid(3))]);
+    expect([...r.messages.keys()]).to.deep.equal([toHex(w.user.pid), ...r.members.map((m) => toHex(m.pid))]);
     const view = { epoch: 1, Q: r.Q, commitmentsHash: r.commitmentsHash };
     const members = r.roster;
     expect(members.map((m) => toHex(m.pid))).to.deep.equal([toHex(w.user.pid), ...r.members.map((m) => toHex(m.pid))]);
@@ -872,7 +897,11 @@ describe("rsms/msrp: service groups (requestGroup, rekeyGroup)", () => {
 
   it("loads follow every commit (a group committed again, a rekey) and a restored keystore; the least busy RN comes first whatever order its load arose in", () => {
     const w = groupWorld();
-    const names = (size: number, m = w.msrp) => m.requestGroup("alice", size).parties.map((p) => p.name);
+    // the allocation's order (the roster lists them by PID: dealt checks it)
+    const names = (size: number, m = w.msrp) => {
+      dealt(m.requestGroup("alice", size));
+      return ["alice", ...m.allocate(size)];
+    };
     w.form(1, 1); // rn0
     w.form(2, 3); // rn1, rn2, rn3: every joined RN has load 1
     // group 1 committed again without members: rn0 is back at load 0, a load that appears after load 1
@@ -902,7 +931,7 @@ describe("rsms/msrp: service groups (requestGroup, rekeyGroup)", () => {
     expect(w.msrp.suspiciousRns()).to.deep.equal([]);
     expect(w.msrp.flagRn(w.c4.pid)).to.equal("rn4"); // registered, never joined: not eligible anyway
     expect(w.msrp.suspiciousRns()).to.deep.equal(["rn4"]);
-    expect(w.msrp.requestGroup("alice", 4).parties.map((p) => p.name)).to.deep.equal(["alice", "rn0", "rn1", "rn2", "rn3"]);
+    expect(dealt(w.msrp.requestGroup("alice", 4))).to.deep.equal(["alice", "rn0", "rn1", "rn2", "rn3"]);
     expect(w.msrp.flagRn(pid(3))).to.equal("rn3");
     expect(w.msrp.flagRn(pid(3))).to.equal("rn3"); // a second flag changes nothing
     expect(w.msrp.suspiciousRns()).to.deep.equal(["rn3", "rn4"]);
@@ -916,7 +945,7 @@ describe("rsms/msrp: service groups (requestGroup, rekeyGroup)", () => {
     expect(w.msrp.suspiciousRns()).to.deep.equal(["rn3"]);
     w.msrp.clearSuspicious("rn3");
     expect(w.msrp.suspiciousRns()).to.deep.equal([]);
-    expect(w.msrp.requestGroup("alice", 4).parties.map((p) => p.name)).to.deep.equal(["alice", "rn0", "rn1", "rn2", "rn3"]);
+    expect(dealt(w.msrp.requestGroup("alice", 4))).to.deep.equal(["alice", "rn0", "rn1", "rn2", "rn3"]);
   });
 });
 

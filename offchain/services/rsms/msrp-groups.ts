@@ -556,18 +556,39 @@ export class GroupDesk {
     const r = decodeRekeyRequest(env.body);
     this.userRequest(env, r.groupId, r.epoch, Route.GroupRekey);
     return this.update(env, raw, r.groupId, r.epoch, undefined, async (info) => {
-      const evict: Uint8Array[] = [];
-      const ids = await this.flagIds();
-      for (const m of info.members) {
-        const asked = r.evict.some((p) => equalBytes(p, m.pid));
-        const isFlagged = await this.flaggedRn(m.name, ids);
-        if (asked && !isFlagged)
-          throw new GroupServiceError("NOT_FLAGGED", `rekey: ${toHex(m.pid).slice(0, 10)}… is not flagged by the trust layer`);
-        if (isFlagged && (asked || r.evict.length === 0)) evict.push(m.pid);
-      }
       for (const p of r.evict)
         if (!info.members.some((m) => equalBytes(m.pid, p)))
           throw new GroupServiceError("NOT_A_MEMBER", `rekey: ${toHex(p).slice(0, 10)}… is not a member`);
+      // Who is flagged, and where: on the member PID itself (its own attested entity: the chain
+      // already names it, evicting it links nothing) or only under another of the RN's pseudonyms
+      // (its trust identity, before a rotation). Evicting the latter alone would name its rotated
+      // PID next to the flagged one on chain (h14-red F1), so the whole group is replaced then.
+      const ids = await this.flagIds();
+      const own: Uint8Array[] = [];
+      const flagged: string[] = [];
+      for (const m of info.members) {
+        if (!(await this.flaggedRn(m.name, ids))) continue;
+        flagged.push(m.name);
+        if (this.d.trust && ids.has(toHex(m.pid).toLowerCase()) && (await rnTrustFlagged(this.d.trust, m.pid))) own.push(m.pid);
+      }
+      const elsewhere = flagged.length > own.length;
+      if (elsewhere) {
+        // every member goes, as many fresh RNs come in; only the flagged ones join S_RN. The answer
+        // does not depend on which member the request named (no oracle: "is the RN behind PID_x
+        // flagged under another PID"), only on whether some member is
+        const fresh = (await this.freshRns(info, info.members.length)).add;
+        if (fresh.length > 0) return { evict: info.members.map((m) => m.pid), add: fresh, suspicious: flagged };
+        // no RN to re-form with: the flagged members go alone (the key is what the eviction keeps
+        // from them); their eviction then names them (rsms-group.md §8, residual)
+        this.d.log(`rekey: no fresh RN to re-form group ${toHex(r.groupId).slice(0, 10)}… with: the flagged member(s) are evicted alone`);
+        const alone = info.members.filter((m) => flagged.includes(m.name)).map((m) => m.pid);
+        return { evict: alone, add: [], suspicious: flagged };
+      }
+      const named = r.evict.length > 0;
+      for (const p of r.evict)
+        if (!own.some((x) => equalBytes(x, p)))
+          throw new GroupServiceError("NOT_FLAGGED", `rekey: ${toHex(p).slice(0, 10)}… is not flagged by the trust layer`);
+      const evict = named ? own.filter((x) => r.evict.some((p) => equalBytes(p, x))) : own;
       if (evict.length === 0)
         throw new GroupServiceError("NOTHING_TO_EVICT", "rekey: no member of the group is flagged by the trust layer");
       // as many fresh joined RNs as evicted, not in the group, not suspicious, not flagged
@@ -612,7 +633,7 @@ export class GroupDesk {
     gid: Uint8Array,
     epoch: number,
     charged: string | undefined,
-    choose: (info: ReturnType<Msrp["groupInfo"]>) => Promise<{ evict: Uint8Array[]; add: string[] }>,
+    choose: (info: ReturnType<Msrp["groupInfo"]>) => Promise<{ evict: Uint8Array[]; add: string[]; suspicious?: string[] }>,
   ): Promise<Uint8Array> {
     const id = `rekey-${toHex(gid).slice(2)}`;
     const out = await this.d.cache.once(
@@ -642,7 +663,7 @@ export class GroupDesk {
           if (info.epoch !== epoch)
             throw new GroupServiceError("STALE_EPOCH", `rekey: group ${toHex(gid).slice(0, 10)}… is at epoch ${info.epoch}, not ${epoch}`);
           if (charged) this.quota.check(info.user, charged);
-          const { evict, add } = await choose(info);
+          const { evict, add, suspicious } = await choose(info);
           const u = this.d.msrp.rekeyGroup(gid, evict, add);
           const reply = this.d.reply(env, raw, encodeRekeyDone({ epoch: u.epoch, evicted: u.evicted, added: u.added.map((a) => a.pid) }));
           const data: RekeyIntent = {
@@ -654,6 +675,7 @@ export class GroupDesk {
             added: u.added.map((a) => toHex(a.pid)),
             members: u.members.map((m) => ({ name: m.name, pid: toHex(m.pid) })),
             roster: u.roster.map((p) => [toHex(p.pid), pointHex(p.pk)]),
+            ...(suspicious ? { suspicious } : {}),
             messages: Object.fromEntries([...u.messages].map(([k, v]) => [k, toHex(v)])),
             requestId: toHex(env.requestId),
             request: toHex(raw),
@@ -773,6 +795,7 @@ export class GroupDesk {
         gid,
         d.epoch,
         d.members.map((m) => ({ name: m.name, pid: fromHex(m.pid, 32) })),
+        d.suspicious,
       );
       this.d.save();
     }
@@ -893,6 +916,8 @@ type RekeyIntent = {
   added: string[];
   members: { name: string; pid: string }[];
   roster: [string, string][];
+  /** the evicted RNs that join S_RN when not every evicted one does (a re-formation, h14-red F1) */
+  suspicious?: string[];
   messages: Record<string, string>;
   requestId: string;
   request: string;

@@ -43,6 +43,7 @@ import { startService, type RunningService, type ServiceConfig } from "../server
 import { decodeJoinAck } from "./wire";
 import type { Keystore } from "../../storage/keystore";
 import { minedReceipt } from "../../chain/mined";
+import { JoinLog } from "./join-log";
 
 /** The RPM service's keystore record. */
 export const rpmServiceRecord = (poolId: number) => `rsms-rpm-${poolId}`;
@@ -82,6 +83,8 @@ export class RpmService {
   private readonly sk: bigint;
   private readonly cache: ReplyCache;
   private readonly byTag = new Map<string, Promise<Uint8Array>>();
+  /** the join records from the registry's logs (what a re-authentication checks; h14-red F4) */
+  private readonly joins: JoinLog;
   private syncing?: Promise<number>;
   private running?: RunningService;
   private pruner?: NodeJS.Timeout;
@@ -93,6 +96,7 @@ export class RpmService {
     this.audience = audienceOf(d.chainId, d.registry, `rpm:${d.poolId}`);
     this.msrpAudience = audienceOf(d.chainId, d.registry, "msrp");
     this.cache = new ReplyCache(path.join(d.dir, "replies"), d.windowMs ?? DEFAULT_WINDOW_MS);
+    this.joins = new JoinLog(d.ledger.registry);
   }
 
   private log(s: string): void {
@@ -161,12 +165,12 @@ export class RpmService {
     raw: Uint8Array,
     opened: ReturnType<ResourcePoolManager["openReauthRequest"]>,
   ): Promise<Uint8Array> {
-    const ledger = this.d.ledger;
-    const [rec, nextRec, nextTagUsed] = await Promise.all([
-      ledger.recordOf(opened.pid),
-      ledger.recordOf(opened.nextPid),
-      ledger.isTagUsed(opened.nextTag),
-    ]);
+    // from the registry's logs, read from a kept cursor (a query that names no id), not recordOf
+    // of PID_k and PID_{k+1} together: the RPM's node would link the two (h14-red F4, join-log.ts)
+    await this.joins.sync();
+    const rec = this.joins.recordOf(opened.pid);
+    const nextRec = this.joins.recordOf(opened.nextPid);
+    const nextTagUsed = this.joins.isTagUsed(opened.nextTag);
     if (nextTagUsed) {
       const mine = nextRec.kind === 2 && equalBytes(nextRec.tag, opened.nextTag) && equalBytes(rec.tag, opened.claimedTag);
       if (mine && nextRec.poolId === this.d.poolId) {

@@ -1,20 +1,19 @@
 /**
- * Red team h14-red, finding F2 (open): a group roster's order links every RN's pseudonyms across a
+ * Red team h14-red, finding F2 (fixed): a group roster's order linked every RN's pseudonyms across a
  * rotation, on chain.
  *
  * Paper property (RSMS §III.D.2, Proposition 7): "RN's pseudonyms stored in the blockchain must be
- * unlinkable to each other". `GroupFormed(groupId, userPid, members, …)` lists the members in the
- * order `Msrp.allocate` picked them: the least loaded first and, within a load, **by the MSRP's
- * name for the RN**, which a rotation does not change (rsms-group.md "Allocation at scale": "least
- * loaded first, then by name"). So two rosters formed at equal loads list the RNs in the same order
- * under whatever pseudonyms they hold: a chain-only observer matches them position by position.
- * Here six RNs form a group, all six rotate (PID_0 -> PID_1, at another pool), and a second group
- * is formed: the observer's position-by-position guess names every RN's old PID, where a roster
- * that hid the order would leave it one chance in 720 (6!). Loads leak the same way in general (a
- * "fresh" PID ranked after loaded ones is not fresh), but the test needs the name order only.
+ * unlinkable to each other". `GroupFormed(groupId, userPid, members, …)` used to list the members in
+ * the order `Msrp.allocate` picked them: the least loaded first and, within a load, by the MSRP's
+ * name for the RN, which a rotation does not change. So two rosters formed at equal loads listed the
+ * RNs in the same order under whatever pseudonyms they held: a chain-only observer matched them
+ * position by position. Here six RNs form a group, all six rotate (PID_0 -> PID_1, at another pool),
+ * and a second group is formed: the observer's position-by-position guess named every RN's old PID.
  *
- * Fails while the order is the allocator's; once rosters are listed in an order independent of the
- * RN (sorted by PID, or shuffled), it passes except with probability 1/720.
+ * Fix: `Msrp.requestGroup` lists the RNs by PID (deterministic: a journal replay records the same
+ * bytes), `rekeyGroup` the added ones too (rsms-group.md §8 "The roster's order"). The guess is now
+ * right for all six with probability 1/720 (6!), so this test can fail spuriously once in 720 runs.
+ * Bite: with the sort removed from requestGroup it fails (6 of 6 linked).
  */
 import { expect } from "chai";
 import hre from "hardhat";
@@ -27,10 +26,10 @@ import { ServiceGroupRegistry__factory } from "../../typechain-types";
 
 const once = { attempts: 1, timeoutMs: 30_000, backoffMs: 10 };
 
-describe("findings h14-red F2: group rosters list RNs in the allocator's name order, which survives rotation", function () {
+describe("h14-red F2: group rosters list RNs by PID, not in the allocator's order, which survives rotation", function () {
   this.timeout(600_000);
 
-  it("a chain-only observer links all six RNs' rotated PIDs to their old ones by roster position", async () => {
+  it("a chain-only observer matching two rosters by position does not link all six RNs' rotated PIDs to their old ones", async () => {
     const s = await rsmsServices({ groups: true, pools: [1, 2] });
     try {
       // names in an order unrelated to anything the chain shows

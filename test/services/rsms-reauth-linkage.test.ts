@@ -1,21 +1,20 @@
 /**
- * Red team h14-red, finding F4 (open): a re-authentication's chain reads name PID_k and PID_{k+1}
+ * Red team h14-red, finding F4 (fixed): a re-authentication's chain reads named PID_k and PID_{k+1}
  * together to whoever serves the JSON-RPC.
  *
  * RSMS §III.D.2 (Prop. 7): an RN's pseudonyms are unlinkable for everyone but the MSRP. h12-red L1
  * took the MSRP's flag reads off this path (the node it reads through — a hosted RPC provider, a
  * load balancer, anyone on plain HTTP — saw each RN's PIDs asked together). The re-authentication
- * has the same leak: `serveReauth` (the RPM of the new pool) reads `recordOf(PID_k)` and
- * `recordOf(PID_{k+1})` in one `Promise.all` (and `isTagUsed(H4(a_{k+1}))`), so the node sees the old
- * and the new pseudonym in the same instant, and `JoinRecorded(PID_{k+1}, …)` follows a block
- * later. rsms-join.md's known limit says the wire links the two PIDs for a *network* observer
- * ("the chain alone cannot"); TLS between RN and RPM does not hide them from the RPM's node, a third
- * party to the RN. Fix: as L1, decide from logs that name no id (the registry's `JoinRecorded` since a
- * kept cursor, checked locally), or read through a node the RPM runs itself (documented).
+ * had the same leak: the RPM service read `recordOf(PID_k)` and `recordOf(PID_{k+1})` in one
+ * `Promise.all` (and `isTagUsed(H4(a_{k+1}))`), so the node saw the old and the new pseudonym in the
+ * same instant, and `JoinRecorded(PID_{k+1}, …)` followed a block later.
  *
- * The test records every eth_call sent while one re-authentication runs (all parties share the
- * in-process node here, as an RPM and an RN on one hosted provider do) and fails while the calls
- * name both pseudonyms of the RN.
+ * Fix: the RPM decides from the registry's `JoinRecorded` logs, read from a kept cursor (a query
+ * that names no id), checked locally (offchain/services/rsms/join-log.ts; rsms-join.md "What the
+ * RPM's node sees"). The test records every eth_call sent while one re-authentication runs (all
+ * parties share the in-process node here, as an RPM and an RN on one hosted provider do) and fails
+ * if the calls name both pseudonyms of the RN. Bite: with RpmService.serveReauth reading recordOf
+ * again it fails (PID_k and PID_{k+1} both named).
  */
 import { expect } from "chai";
 import hre from "hardhat";
@@ -26,10 +25,10 @@ import { joinRemote, loadRemoteRn, reauthRemote, registerRnRemote } from "../../
 
 const once = { attempts: 1, timeoutMs: 30_000, backoffMs: 10 };
 
-describe("findings h14-red F4: a re-authentication asks the node about the old and the new pseudonym together", function () {
+describe("h14-red F4: a re-authentication does not ask the node about the old and the new pseudonym together", function () {
   this.timeout(300_000);
 
-  it("the eth_calls of one re-authentication name PID_k and PID_{k+1}", async () => {
+  it("the eth_calls of one re-authentication do not name both PID_k and PID_{k+1}", async () => {
     const s = await rsmsServices({ pools: [1, 2] });
     try {
       const ks = new Keystore(tmp("f4-a"), "");
