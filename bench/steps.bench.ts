@@ -73,6 +73,12 @@ type ChildResult = {
    * answers it once the transaction is mined. `hits`: the samples whose first receipt answer held it.
    */
   bareEarly: { p50: number; p95: number; hits: number };
+  /**
+   * The same transfer and receipt through a minimal JSON-RPC client: node:http, one kept-alive
+   * connection, no Hardhat provider stack (its wrappers, hardhat-ethers): the floor of a TypeScript
+   * client's round trip to this node, measured next to the bare one.
+   */
+  bareRaw: { p50: number; p95: number; cpu50: number };
   /** One eth_call (TrustManager.entity, encoded beforehand) through the same provider. */
   read: { p50: number; p95: number };
   /** A join's first read (joinView: the pool, a replay check, the filter roots), encoded beforehand. */
@@ -125,7 +131,9 @@ async function child(out: string) {
   const fee = await provider.getFeeData();
   let bareNonce = 0;
   let lastBareCpu = 0;
-  const bare = async () => {
+  const { keccak256 } = await import("ethers");
+  /** The next transfer of the bare key, signed (outside the timings): its raw bytes and hash. */
+  const signBare = async () => {
     const raw = await bareKey.signTransaction({
       to: funder.address,
       value: 1n,
@@ -136,6 +144,10 @@ async function child(out: string) {
       maxPriorityFeePerGas: fee.maxPriorityFeePerGas!,
       type: 2,
     });
+    return { raw, hash: keccak256(raw) };
+  };
+  const bare = async () => {
+    const { raw } = await signBare();
     const t = performance.now();
     const u = process.cpuUsage();
     const hash = (await hre.network.provider.request({ method: "eth_sendRawTransaction", params: [raw] })) as string;
@@ -145,20 +157,56 @@ async function child(out: string) {
     lastBareCpu = (du.user + du.system) / 1000;
     return performance.now() - t;
   };
+  // The minimal client: one kept-alive connection to the node, JSON in and out, nothing else.
+  const nodeHttp = await import("http");
+  const nodeUrl = new URL((hre.network.config as { url: string }).url);
+  const rawAgent = new nodeHttp.Agent({ keepAlive: true, maxSockets: 1 });
+  let rawId = 0;
+  const rawRpc = (method: string, params: unknown[]) =>
+    new Promise<unknown>((resolve, reject) => {
+      const body = JSON.stringify({ jsonrpc: "2.0", id: ++rawId, method, params });
+      const req = nodeHttp.request(
+        {
+          host: nodeUrl.hostname,
+          port: nodeUrl.port,
+          path: nodeUrl.pathname,
+          method: "POST",
+          agent: rawAgent,
+          headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on("data", (c: Buffer) => chunks.push(c));
+          res.on("end", () => {
+            try {
+              const j = JSON.parse(Buffer.concat(chunks).toString("utf8")) as { result?: unknown; error?: { message: string } };
+              if (j.error) reject(new Error(`bench: ${method}: ${j.error.message}`));
+              else resolve(j.result);
+            } catch (e) {
+              reject(e);
+            }
+          });
+          res.on("error", reject);
+        },
+      );
+      req.on("error", reject);
+      req.end(body);
+    });
+  let lastRawCpu = 0;
+  const bareRaw = async () => {
+    const { raw } = await signBare();
+    const t = performance.now();
+    const u = process.cpuUsage();
+    const hash = await rawRpc("eth_sendRawTransaction", [raw]);
+    const r = await rawRpc("eth_getTransactionReceipt", [hash]);
+    if (!r) throw new Error("bench: the bare transaction has no receipt (automine off?)");
+    const du = process.cpuUsage(u);
+    lastRawCpu = (du.user + du.system) / 1000;
+    return performance.now() - t;
+  };
   let earlyHits = 0;
   const bareEarly = async () => {
-    const raw = await bareKey.signTransaction({
-      to: funder.address,
-      value: 1n,
-      nonce: bareNonce++,
-      gasLimit: 21_000n,
-      chainId,
-      maxFeePerGas: fee.maxFeePerGas! * 2n,
-      maxPriorityFeePerGas: fee.maxPriorityFeePerGas!,
-      type: 2,
-    });
-    const { keccak256 } = await import("ethers");
-    const hash = keccak256(raw);
+    const { raw, hash } = await signBare();
     const t = performance.now();
     const sent = hre.network.provider.request({ method: "eth_sendRawTransaction", params: [raw] });
     const early = new Promise<unknown>((resolve) =>
@@ -230,6 +278,7 @@ async function child(out: string) {
   // fees are then known to this process, as to a rating service's), the measured ratings follow
   await bare();
   await bareEarly();
+  await bareRaw();
   await read();
   await joinReads();
   fsyncOnce();
@@ -238,6 +287,8 @@ async function child(out: string) {
   const bareMs: number[] = [];
   const bareCpu: number[] = [];
   const bareEarlyMs: number[] = [];
+  const bareRawMs: number[] = [];
+  const bareRawCpu: number[] = [];
   const readMs: number[] = [];
   const joinReadMs: number[] = [];
   const fsyncMs: number[] = [];
@@ -261,6 +312,8 @@ async function child(out: string) {
     bareMs.push(await bare());
     bareCpu.push(lastBareCpu);
     bareEarlyMs.push(await bareEarly());
+    bareRawMs.push(await bareRaw());
+    bareRawCpu.push(lastRawCpu);
     readMs.push(await read());
     joinReadMs.push(await joinReads());
     fsyncMs.push(fsyncOnce());
@@ -338,6 +391,7 @@ async function child(out: string) {
   const res: ChildResult = {
     bare: { p50: q(bareMs, 0.5), p95: q(bareMs, 0.95), cpu50: q(bareCpu, 0.5) },
     bareEarly: { p50: q(bareEarlyMs, 0.5), p95: q(bareEarlyMs, 0.95), hits: earlyHits },
+    bareRaw: { p50: q(bareRawMs, 0.5), p95: q(bareRawMs, 0.95), cpu50: q(bareRawCpu, 0.5) },
     read: { p50: q(readMs, 0.5), p95: q(readMs, 0.95) },
     joinReads: { p50: q(joinReadMs, 0.5), p95: q(joinReadMs, 0.95) },
     fsync: { p50: q(fsyncMs, 0.5), p95: q(fsyncMs, 0.95) },
@@ -350,6 +404,7 @@ async function child(out: string) {
     load: os.loadavg()[0],
   };
   fs.writeFileSync(out, JSON.stringify(res));
+  rawAgent.destroy();
   console.log = log;
 }
 
@@ -407,6 +462,7 @@ async function parent() {
     "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     `| bare transaction round trip | 2 | 2 | ${res.bare.p50.toFixed(1)} | ${res.bare.p95.toFixed(1)} | 1.00x | ${res.bare.cpu50.toFixed(1)} | | |`,
     `| bare transaction, its receipt asked for two turns after the send (${res.bareEarly.hits} of ${N + 1} answered with it at once) | 2 | 2 | ${res.bareEarly.p50.toFixed(1)} | ${res.bareEarly.p95.toFixed(1)} | ${x(res.bareEarly.p50)} | | | |`,
+    `| bare transaction round trip through a minimal client (node:http, one kept-alive connection, no Hardhat provider stack) | 2 | 2 | ${res.bareRaw.p50.toFixed(1)} | ${res.bareRaw.p95.toFixed(1)} | ${x(res.bareRaw.p50)} | ${res.bareRaw.cpu50.toFixed(1)} | | |`,
     `| bare read round trip (one eth_call) | 1 | 1 | ${res.read.p50.toFixed(1)} | ${res.read.p95.toFixed(1)} | ${x(res.read.p50)} | | | |`,
     `| a join's first read alone (joinView: the pool, the replay check, the filter roots) | 1 | 1 | ${res.joinReads.p50.toFixed(1)} | ${res.joinReads.p95.toFixed(1)} | ${x(res.joinReads.p50)} | | | |`,
     `| a journal-sized file (${JOURNAL_BYTES} bytes) written and fsync'd next to the keystore | | | ${res.fsync.p50.toFixed(1)} | ${res.fsync.p95.toFixed(1)} | ${x(res.fsync.p50)} | | | |`,
@@ -526,7 +582,22 @@ async function parent() {
     "of a join's wall time is gone (the receipt's round trip, and the records' fsync); the overlapped CPU gains little on",
     "this machine, as the other jobs leave no core free while the node mines. The join stays CPU-bound: at load 4-5 its",
     "p50 is its floor (its read and its transaction with the early receipt: 3.4 ms) plus about its client CPU (8.4 ms).",
-    "This table: that code.",
+    "",
+    "h14-speed (2026-12-03, session 14): a join takes the MSRP agent the join before it committed in this process, when the",
+    "record's stamp (Keystore.stamp: the texts of its base, head and patches) is the one that commit wrote, instead of",
+    "loading and rebuilding it (a write by any other process or command changes a text: the agent is loaded again); the",
+    "keystore lists its journal folder once per turn of the event loop, not before every read; hre.ethers.provider is",
+    "read once per network (each read of Hardhat's lazy hre.ethers built a source-mapped stack trace, 0.1-0.2 ms, on",
+    "every step). Back to back with this bench, N = 40, STEPS_CLI=0, ABBA against main (bd2d490, with this bench), four",
+    "runs of each, medians over the runs: at load average 12-16, join client CPU 7.17 -> 5.41 ms, rating 1.88 -> 1.68 ms;",
+    "join p50 10.64 -> 10.86 ms, join / bare 3.42x -> 3.70x (the median of the samples' own ratios), join / its floor",
+    "2.78x -> 2.51x, rating / bare 2.03x -> 1.96x; at load 22-27: join client CPU 7.79 -> 6.14 ms, rating 2.17 -> 1.99 ms;",
+    "join p50 12.59 -> 11.87 ms, join / bare 3.79x -> 3.37x, join / its floor 2.63x -> 2.32x, rating / bare 2.11x -> 2.03x.",
+    "The CPU is the steady figure (about 1.7 ms, a quarter, less per join); the wall-clock ratios move within the runs'",
+    "noise, the bare round trip's p50 moving 2.3-11.5 ms between runs at that load. The minimal client's row (node:http,",
+    "one kept-alive connection) measures what a lighter JSON-RPC client than Hardhat's provider could save: in these",
+    "runs its CPU per round trip (0.8-1.1 ms) was no lower than the provider's (0.7-0.9 ms), so none was built. This",
+    "table: that code.",
     "",
     "'HTTP requests': the step's round trips to the node. With batching (offchain/chain/transport.ts `batchHttp`), the",
     "requests a step issues together go as one JSON-RPC batch: a rating's receipt and the pair read after it. A join sends",

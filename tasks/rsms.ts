@@ -7,17 +7,28 @@ import { task, types } from "hardhat/config";
 import { attach } from "../offchain/chain/contracts";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import type { Msrp as MsrpAgent } from "../offchain/rsms/msrp";
+import type { RecordStamp } from "../offchain/storage/keystore";
 import { RefusedError, UsageError, lookupNamed } from "./lib/cli";
 
 const MSRP_RECORD = "rsms-msrp";
 /** The MSRP record's commits write the RNs they change (Keystore.commit's `patch`). */
 const MSRP_PATCH = { patch: { [MSRP_RECORD]: "rns" } };
 const rpmRecord = (poolId: number) => `rsms-rpm-${poolId}`;
+/**
+ * Per keystore folder: the MSRP agent a join left, with the stamp of the record it holds
+ * (Keystore.stamp: the texts of the record's files as that join committed them). The next join in
+ * this process takes it instead of loading and rebuilding the agent (issue 20: about half a
+ * millisecond of a step) when the record's stamp as it stands is that one: any write since, by any
+ * process or any other command of this one, changed a text, and the agent is loaded again. Taken
+ * out while a join uses it and put back only after that join's records are committed: a join that
+ * fails (whatever it changed in the agent) leaves nothing here.
+ */
+const msrpKept = new Map<string, { m: MsrpAgent; stamp: RecordStamp }>();
 const rnRecord = (name: string) => `rsms-rn-${name}`;
 
 async function rsms(hre: HardhatRuntimeEnvironment) {
   const [
-    { localState, deployedAddress, operatorSigner },
+    { localState, deployedAddress, operatorSigner, ethersProvider },
     flows,
     { Msrp },
     { ResourcePoolManager },
@@ -27,6 +38,7 @@ async function rsms(hre: HardhatRuntimeEnvironment) {
     { tagOf },
     { decodeScalar },
     { fromHex },
+    { sameStamp },
   ] = await Promise.all([
     import("./lib/context"),
     import("../offchain/rsms/flows"),
@@ -38,14 +50,15 @@ async function rsms(hre: HardhatRuntimeEnvironment) {
     import("../offchain/rsms/params"),
     import("../offchain/crypto/group"),
     import("../offchain/crypto/bytes"),
+    import("../offchain/storage/keystore"),
   ]);
   const local = localState(hre);
   const ks = local.keystore;
   // A join that crashed or failed with its outcome unknown left an intent: it is decided from the
   // chain before any record it names is read (flows.resolveJoinIntents; rsms-join.md change 17).
   if (ks.intents().length) {
-    const registry = attach(ResourcePoolRegistry__factory, await deployedAddress(hre, "ResourcePoolRegistry"), hre.ethers.provider);
-    const r = await flows.resolveJoinIntents(ks, new RsmsLedger(registry), hre.ethers.provider);
+    const registry = attach(ResourcePoolRegistry__factory, await deployedAddress(hre, "ResourcePoolRegistry"), ethersProvider(hre));
+    const r = await flows.resolveJoinIntents(ks, new RsmsLedger(registry), ethersProvider(hre));
     if (r.applied + r.dropped)
       console.error(
         `rsms: an interrupted join's records: ${r.applied ? `${r.applied} committed (its transaction is on-chain)` : ""}${r.applied && r.dropped ? ", " : ""}${r.dropped ? `${r.dropped} dropped (its transaction was never mined)` : ""}`,
@@ -58,10 +71,23 @@ async function rsms(hre: HardhatRuntimeEnvironment) {
   };
   /** The registry for reads only (no signer to resolve): what a step reads before it needs the MSRP's key. */
   const reader = async () => {
-    const registry = attach(ResourcePoolRegistry__factory, await deployedAddress(hre, "ResourcePoolRegistry"), hre.ethers.provider);
+    const registry = attach(ResourcePoolRegistry__factory, await deployedAddress(hre, "ResourcePoolRegistry"), ethersProvider(hre));
     return { ledger: new RsmsLedger(registry), store: local.store };
   };
   const loadMsrp = () => Msrp.fromRecord(ks.load(MSRP_RECORD) as never);
+  /** The MSRP agent a join in this process left (msrpKept), if the record is still what it committed; else loaded. */
+  const takeMsrp = (): { m: MsrpAgent; stamp: RecordStamp } => {
+    const kept = msrpKept.get(ks.dir);
+    msrpKept.delete(ks.dir);
+    if (kept && sameStamp(kept.stamp, ks.stamp(MSRP_RECORD))) return kept;
+    const { data, stamp } = ks.loadStamped(MSRP_RECORD);
+    return { m: Msrp.fromRecord(data as never), stamp };
+  };
+  /** After a commit of `m` that wrote `texts` (Keystore.commit's result): the agent kept for the next join. */
+  const keepMsrp = (m: MsrpAgent, stamp: RecordStamp, texts: RecordStamp) => {
+    const mine = Object.entries(texts).filter(([name]) => name === MSRP_RECORD || name.startsWith(`${MSRP_RECORD}.`));
+    msrpKept.set(ks.dir, { m, stamp: { ...stamp, ...Object.fromEntries(mine) } });
+  };
   // the MSRP's record is kept as a base and patches of its RNs (Keystore.commit's `patch`): a
   // command that changes a few RNs writes those, not every RN the MSRP knows
   const saveMsrp = (m: MsrpAgent) => ks.commit({ [MSRP_RECORD]: m.toRecord() }, MSRP_PATCH);
@@ -70,7 +96,7 @@ async function rsms(hre: HardhatRuntimeEnvironment) {
   const rnFrom = (m: MsrpAgent, rec: Record<string, unknown>) => ResourceNode.fromRecord(m.params, rec);
   /** H4(a) of the secret an RN's keystore record holds. */
   const tagOfRecord = (rec: Record<string, unknown>) => tagOf(decodeScalar(fromHex(String(rec.a), 32)));
-  return { local, ks, chain, reader, flows, Msrp, loadMsrp, saveMsrp, loadRpm, loadRn, rnFrom, tagOfRecord };
+  return { local, ks, chain, reader, flows, Msrp, loadMsrp, takeMsrp, keepMsrp, saveMsrp, loadRpm, loadRn, rnFrom, tagOfRecord };
 }
 
 /** A pool named by `flag` that this MSRP has no RPM for is bad input (exit 2), with the command that creates it. */
@@ -339,7 +365,7 @@ task(
     // (offchain/chain/transport.ts), so the read is under way while the agents load
     await new Promise((resolve) => setImmediate(resolve));
     const ctx = await r.chain();
-    const m = r.loadMsrp();
+    const { m, stamp } = r.takeMsrp();
     const rn = r.rnFrom(m, rnRec);
     if (!rn.state.joined && m.awaitsPublication(a.pool, rn.state.a))
       throw new RefusedError(
@@ -348,14 +374,21 @@ task(
     // The MSRP's record and the RN's together, journaled as an intent with the recordJoin
     // transaction and fsync'd while it is sent and mined (Keystore.commitIntent, flows.initialJoin):
     // the step returns once both the receipt and the intent are in.
-    const journal = (data: Record<string, unknown>) =>
-      r.ks.commitIntent({ [MSRP_RECORD]: m.toRecord(), [rnRecord(a.rn)]: rn.toRecord() }, MSRP_PATCH, {
+    let written: RecordStamp = {};
+    const journal = (data: Record<string, unknown>) => {
+      const pending = r.ks.commitIntent({ [MSRP_RECORD]: m.toRecord(), [rnRecord(a.rn)]: rn.toRecord() }, MSRP_PATCH, {
         kind: r.flows.JOIN_INTENT,
         data,
       });
+      written = pending.texts;
+      return pending;
+    };
     const res = await r.flows.initialJoin(ctx, rn, r.loadRpm(m, a.pool), m, pre, journal);
     // a retry of a join already on-chain, or a signer without the fast path: one journaled commit, one fsync
-    if (!res.journaled) r.ks.commit({ [MSRP_RECORD]: m.toRecord(), [rnRecord(a.rn)]: rn.toRecord() }, MSRP_PATCH);
+    if (!res.journaled) written = r.ks.commit({ [MSRP_RECORD]: m.toRecord(), [rnRecord(a.rn)]: rn.toRecord() }, MSRP_PATCH);
+    // the agent is the record's committed state now (a journaled join's intent was applied: the
+    // step returned); kept for the next join of this process
+    r.keepMsrp(m, stamp, written);
     const { toHex } = await import("../offchain/crypto/bytes");
     console.log(
       `${a.rn} joined pool ${a.pool} as ${toHex(res.record.pid)}; ${res.tx ? `recordJoin ${gas(res.tx.gasUsed)}` : "already on-chain (a retry: nothing written)"}`,

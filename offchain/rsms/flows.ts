@@ -385,7 +385,9 @@ function joinCrash(point: "before-send" | "after-send" | "after-receipt" | "inte
  * records are this process's commit (the intent is their durable record). A transaction the node
  * refused, that reverted or that the node dropped drops the intent (nothing changes in the
  * keystore); any other failure leaves it for {@link resolveJoinIntents}. On failure the agents
- * have taken the step in memory: the caller reloads them (the task loads them per command).
+ * have taken the step in memory: the caller reloads them (the task keeps an MSRP agent across joins
+ * only once a join's records are committed, and checks the record's stamp before it reuses it:
+ * tasks/rsms.ts msrpKept).
  * Without a ChainWallet (a node-managed signer) the join is sent as before and `journaled` is
  * false: the caller commits the records itself.
  */

@@ -31,6 +31,9 @@
  *   the caller applies it once the receipt and the fsync are in, or drops it. An intent a crash
  *   left blocks the records it names until a resolver asks the chain (offchain/rsms/flows.ts
  *   resolveJoinIntents); `recover` never replays one.
+ * - `stamp` gives the texts a record is made of (its file, and its head and patches): a caller that
+ *   keeps an object built from a record across commands (the MSRP agent, tasks/rsms.ts) reuses it
+ *   only while the stamp is the one its own commit left, so a write by any process is seen.
  */
 import fs from "fs";
 import path from "path";
@@ -178,6 +181,52 @@ export class Keystore {
   }
 
   /**
+   * The texts a record is made of as it stands, by record name: its file's and, for a record kept
+   * as a base and patches, its head's and those of the patches the head lists. Two equal stamps
+   * ({@link sameStamp}) are the same record, whoever wrote it: a caller that keeps an object built
+   * from a record across commands (tasks/rsms.ts keeps the MSRP agent) reads the stamp, a few
+   * files, and rebuilds the object when it differs, so a change by another process, or by other
+   * code of this one, is seen (this process's commits not yet renamed into place included, as
+   * `load` sees them).
+   * @throws as `load`
+   */
+  stamp(name: string): RecordStamp {
+    const file = this.file(name);
+    this.recover();
+    this.guard(name);
+    const out: RecordStamp = { [name]: this.text(name, file) };
+    const headName = `${name}.head`;
+    const headFile = this.file(headName);
+    let headText: string;
+    try {
+      headText = this.text(headName, headFile);
+    } catch (e) {
+      if (e instanceof KeystoreNotFoundError) return out;
+      throw e;
+    }
+    out[headName] = headText;
+    const patches = (this.parse(headName, headFile, headText).data as { patches?: unknown }).patches;
+    if (Array.isArray(patches)) for (const p of patches) out[String(p)] = this.text(String(p), this.file(String(p)));
+    return out;
+  }
+
+  /**
+   * A record's data (as `load` gives it) and its stamp, the data built from the very texts the
+   * stamp holds: the two agree whatever another process writes meanwhile.
+   * @throws as `load`
+   */
+  loadStamped<T extends KeystoreData = KeystoreData>(name: string): { data: T; stamp: RecordStamp } {
+    const stamp = this.stamp(name);
+    const readOf = (n: string) => {
+      if (stamp[n] === undefined) throw new KeystoreNotFoundError(n, this.file(n));
+      return this.parse(n, this.file(n), stamp[n]);
+    };
+    const { data, marks } = readOf(name);
+    const merged = marks.patched === undefined ? data : this.merged(name, data, marks, readOf, (n) => stamp[n] !== undefined).data;
+    return { data: merged as T, stamp };
+  }
+
+  /**
    * A record's own file as `read` gives it, for a caller that only reads it (commit's comparison
    * with the record as it stands): the parse of the same file text is kept and given again
    * (at most PARSED_KEPT files), not parsed anew. Never handed to `load`'s callers, which may
@@ -265,10 +314,11 @@ export class Keystore {
     data: KeystoreData,
     marks: PatchMarks,
     read: (name: string) => { data: KeystoreData } = (n) => this.read(n),
+    exists: (name: string) => boolean = (n) => this.exists(n),
   ): { data: KeystoreData; patches: string[] } {
     const field = marks.patched!;
     const headName = `${name}.head`;
-    if (!this.exists(headName)) return { data, patches: [] };
+    if (!exists(headName)) return { data, patches: [] };
     const head = read(headName).data as { base?: unknown; field?: unknown; patches?: unknown };
     if (head.base !== marks.gen || head.field !== field || !Array.isArray(head.patches)) return { data, patches: [] };
     const entries = { ...((data[field] as Record<string, unknown> | undefined) ?? {}) };
@@ -337,11 +387,13 @@ export class Keystore {
    * crash leaves every commit whole or absent, as for any record.
    * @param records - record name -> its new data
    * @param opts.patch - record name -> the field (an object of entries) its commits may patch
+   * @returns the text of each record file the commit wrote, by record name (a patched record's
+   *   patch and head under their own names): what {@link stamp} gives for them from now on
    * @throws InvalidParameterError if that field of the new data is not an object of entries
    */
-  commit(records: Record<string, KeystoreData>, opts: { patch?: Record<string, string> } = {}): void {
+  commit(records: Record<string, KeystoreData>, opts: { patch?: Record<string, string> } = {}): RecordStamp {
     const entries = this.prepare(records, opts);
-    if (entries.length === 0) return;
+    if (entries.length === 0) return {};
     const body = entries.map(({ name, base, text }) => ({ name, base, text }));
     const journal: JournalFile = { version: VERSION, pid: process.pid, records: body, checksum: journalChecksum(body) };
     const jfile = this.journalFile("wal");
@@ -355,6 +407,7 @@ export class Keystore {
     crashPoint("journaled");
     for (const e of entries) overlay.set(e.file, e.text);
     applyLater(jfile, entries);
+    return textsOf(entries);
   }
 
   /**
@@ -406,6 +459,7 @@ export class Keystore {
     return {
       file: jfile,
       durable,
+      texts: textsOf(entries),
       apply: () => {
         if (state !== "open") throw new Error(`Keystore.commitIntent: apply after ${state}`);
         state = "applied";
@@ -424,6 +478,7 @@ export class Keystore {
         if (state !== "open") return;
         state = "left";
         ownIntents.delete(jfile);
+        recoveredNow.clear(); // the next recover blocks its records
       },
     };
   }
@@ -480,12 +535,17 @@ export class Keystore {
 
   /**
    * Replays the journals a crashed commit left (before every read or write: one directory listing,
-   * usually empty). A journal this process is still settling, or one of another live process (its
+   * usually empty, once per turn of the event loop). A journal this process is still settling, or one of another live process (its
    * commit in flight), is left alone, unless it is older than JOURNAL_ABANDONED_MS (the process id
    * was reused).
    */
   recover(): void {
     const jdir = this.journalDir;
+    // Listed already in this turn of the event loop (a command's loads and commit call it a dozen
+    // times in a row): another process's journal or intent written since would be concurrent with
+    // this read whichever listing saw it first, and this process's own changes that a listing must
+    // see (an intent left for a resolver) clear the mark.
+    if (recoveredNow.has(jdir)) return;
     let names: string[];
     try {
       names = fs.readdirSync(jdir);
@@ -516,6 +576,8 @@ export class Keystore {
       fs.rmSync(jfile, { force: true });
     }
     for (const f of blocked.keys()) if (path.dirname(f) === jdir && !names.includes(path.basename(f))) blocked.delete(f);
+    if (recoveredNow.size === 0) queueMicrotask(() => recoveredNow.clear());
+    recoveredNow.add(jdir);
   }
 
   /**
@@ -608,6 +670,8 @@ export type PendingCommit = {
   file: string;
   /** Resolves once the intent is fsync'd. */
   durable: Promise<void>;
+  /** The text of each record file the commit writes once applied, by record name (as `commit` returns). */
+  texts: RecordStamp;
   /** The transaction succeeded (and `durable` resolved): the records are committed. */
   apply(): void;
   /** The transaction will never be mined: the intent is deleted, nothing changes. */
@@ -615,6 +679,29 @@ export type PendingCommit = {
   /** The outcome is unknown: the intent stays for a resolver. */
   leave(): void;
 };
+
+/**
+ * A record's stamp (Keystore.stamp): record name -> the text of its file. Equal stamps
+ * ({@link sameStamp}) are the same record.
+ */
+export type RecordStamp = Record<string, string>;
+
+/** True iff two stamps name the same files with the same texts. */
+export function sameStamp(a: RecordStamp, b: RecordStamp): boolean {
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  for (const k of ka) if (b[k] !== a[k]) return false;
+  return true;
+}
+
+const textsOf = (entries: { name: string; text: string }[]): RecordStamp => Object.fromEntries(entries.map((e) => [e.name, e.text]));
+
+/**
+ * Journal folders `recover` listed in the current turn of the event loop (cleared at the turn's
+ * end, and when this process leaves an intent for a resolver): listed once per turn, not before
+ * every read.
+ */
+const recoveredNow = new Set<string>();
 
 /** Intent files this process wrote and has not applied, dropped or left. */
 const ownIntents = new Set<string>();
@@ -769,6 +856,7 @@ function applyLater(jfile: string, entries: { file: string; text: string }[]): v
  * yet (before a direct write or removal of one of its records, and when the process exits).
  */
 export function flushJournals(): void {
+  recoveredNow.clear();
   // a background rename not done yet is cancelled (its temporary file deleted); the records are written here
   for (const [file, tmp] of inflight) {
     fs.rmSync(tmp, { force: true });

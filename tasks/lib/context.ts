@@ -8,8 +8,9 @@ import { dataDir } from "../../offchain/chain/paths";
 import { DeploymentNotFoundError, deploymentSummary } from "../../offchain/chain/deployments";
 import { createContentStore } from "../../offchain/storage/content-store";
 import { Keystore } from "../../offchain/storage/keystore";
-import { UnknownAccountError, roleAccounts, roleEnvVar, roleRecord } from "../../offchain/chain/accounts";
-export { roleAccounts };
+import { UnknownAccountError, ethersProvider, roleAccounts, roleEnvVar, roleRecord } from "../../offchain/chain/accounts";
+
+export { ethersProvider, roleAccounts };
 import type { Signer } from "ethers";
 
 /** The local state of the current network. */
@@ -40,7 +41,7 @@ export async function deployedAddress(hre: HardhatRuntimeEnvironment, name: stri
   let seen = codeSeen.get(hre.network);
   if (!seen) codeSeen.set(hre.network, (seen = new Set()));
   if (seen.has(address)) return address;
-  if ((await hre.ethers.provider.getCode(address)) === "0x") {
+  if ((await ethersProvider(hre).getCode(address)) === "0x") {
     const hint =
       hre.network.name === "hardhat"
         ? "the in-process network forgets everything when a command ends: start `npx hardhat node` and use --network localhost, or run `npm run demo`"

@@ -9,7 +9,12 @@
  * the bare round trip; what remains is the client's CPU on the path (7.3-10.3 ms per join at load average
  * 4-25, against under 1.5 ms for the bare round trip), which a loaded 2-core machine turns into wall
  * time: loading the MSRP's whole record, the RSMS messages, the records' serialization, three HTTP
- * requests through Hardhat's provider (bench/results/steps.md).
+ * requests through Hardhat's provider (bench/results/steps.md). Session 14 kept the MSRP agent across
+ * joins and cut per-read overheads: client CPU per join 7.2-7.8 -> 5.4-6.1 ms (ABBA, load 12-27), the
+ * join still 3.4-3.8x the bare round trip (medians of per-sample ratios); what remains is three HTTP
+ * round trips' client CPU (no lower through a minimal node:http client), the RSMS messages (about
+ * 1.2 ms on native libsecp256k1), signing and the records, against a floor (read + transaction) of
+ * 3.3-3.9 ms: 2x a bare round trip of 2.3-3.5 ms is below what this path needs on 2 shared cores.
  */
 import { expect } from "chai";
 import fs from "fs";

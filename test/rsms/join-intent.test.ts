@@ -198,6 +198,7 @@ describe("rsms: a join's records journaled with its transaction (Keystore.commit
     const lost = () => ({
       file: "",
       durable: Promise.resolve(),
+      texts: {},
       apply: () => undefined,
       drop: async () => undefined,
       leave: () => undefined,

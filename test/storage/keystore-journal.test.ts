@@ -8,7 +8,8 @@ import { spawnSync } from "child_process";
 import fs from "fs";
 import os from "os";
 import path from "path";
-import { Keystore, PATCH_MAX, settled } from "../../offchain/storage/keystore";
+import { KeystoreIntentPendingError } from "../../offchain/storage/errors";
+import { Keystore, PATCH_MAX, sameStamp, settled } from "../../offchain/storage/keystore";
 
 const ROOT = path.resolve(__dirname, "../..");
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), "metatrust-ksj-"));
@@ -286,4 +287,77 @@ describe("storage/keystore: a record kept as a base and patches (commit's `patch
       expect(journals(dir)).to.deep.equal([]);
     });
   }
+});
+
+describe("storage/keystore: a record's stamp (what an agent kept across commands is checked against)", function () {
+  this.timeout(120_000);
+  const P = { patch: { m: "rns" } };
+  const rec = (x: number, rns: Record<string, unknown>) => ({ x, rns });
+
+  /** In a child process: a commit of m (with `patch`, as the MSRP's record) to the keystore at `dir`. */
+  function commitOther(dir: string, m: unknown, patch = true) {
+    const code = `
+      const { Keystore } = require(${JSON.stringify(path.join(ROOT, "offchain/storage/keystore"))});
+      new Keystore(${JSON.stringify(dir)}, undefined).commit({ m: ${JSON.stringify(m)} }, ${patch ? JSON.stringify(P) : "{}"});`;
+    const r = spawnSync(process.execPath, ["-r", "ts-node/register", "-e", code], {
+      cwd: ROOT,
+      env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "1" },
+      encoding: "utf8",
+      timeout: 60_000,
+    });
+    expect(r.status, r.stderr).to.equal(0);
+  }
+
+  it("holds the base, the head and the patches it lists; loadStamped gives load's data; a commit's texts are the stamp's from then on", async () => {
+    const dir = tmp();
+    const ks = new Keystore(dir, undefined);
+    const first = ks.commit({ m: rec(1, { a: { v: 1 } }) }, P);
+    expect(Object.keys(first)).to.deep.equal(["m"]);
+    const s0 = ks.stamp("m");
+    expect(Object.keys(s0)).to.deep.equal(["m"]);
+    const next = ks.commit({ m: rec(1, { a: { v: 2 }, b: { v: 1 } }), other: { z: 1 } }, P);
+    expect(Object.keys(next).sort()).to.deep.equal(["m.head", "m.p0", "other"]);
+    const s1 = ks.stamp("m");
+    expect(Object.keys(s1).sort()).to.deep.equal(["m", "m.head", "m.p0"]);
+    const mine = { "m.head": next["m.head"], "m.p0": next["m.p0"] };
+    expect(sameStamp(s1, { ...s0, ...mine })).to.equal(true);
+    expect(sameStamp(s1, s0)).to.equal(false);
+    const loaded = ks.loadStamped("m");
+    expect(loaded.data).to.deep.equal(ks.load("m"));
+    expect(loaded.data).to.deep.equal(rec(1, { a: { v: 2 }, b: { v: 1 } }));
+    expect(sameStamp(loaded.stamp, s1)).to.equal(true);
+    await settled();
+    expect(sameStamp(ks.stamp("m"), s1), "the same texts once renamed into place").to.equal(true);
+    // a commit that changes nothing writes nothing: the stamp stays
+    expect(ks.commit({ m: rec(1, { a: { v: 2 }, b: { v: 1 } }) }, P)).to.deep.equal({});
+    expect(sameStamp(ks.stamp("m"), s1)).to.equal(true);
+  });
+
+  it("another process's commit changes the stamp: a patch, a whole write with the same data", async () => {
+    const dir = tmp();
+    const ks = new Keystore(dir, undefined);
+    ks.commit({ m: rec(1, { a: { v: 1 }, b: { v: 1 } }) }, P);
+    await settled();
+    const s0 = ks.stamp("m");
+    commitOther(dir, rec(1, { a: { v: 1 }, b: { v: 7 } }));
+    const s1 = ks.stamp("m");
+    expect(sameStamp(s1, s0)).to.equal(false);
+    expect(ks.loadStamped("m").data).to.deep.equal(rec(1, { a: { v: 1 }, b: { v: 7 } }));
+    // the record written whole again by a plain commit of the very same data: a new file, a new stamp
+    commitOther(dir, rec(1, { a: { v: 1 }, b: { v: 7 } }), false);
+    expect(sameStamp(ks.stamp("m"), s1)).to.equal(false);
+  });
+
+  it("recover lists the journal folder once per turn of the event loop; an intent left for a resolver blocks its records at once", async () => {
+    const dir = tmp();
+    const ks = new Keystore(dir, undefined);
+    ks.create("m", { v: 1 });
+    const pending = ks.commitIntent({ m: { v: 2 } }, {}, { kind: "test", data: {} });
+    await pending.durable;
+    expect(ks.load("m")).to.deep.equal({ v: 1 }); // this process's own open intent: not blocked (and listed in this turn)
+    pending.leave();
+    expect(() => ks.load("m")).to.throw(KeystoreIntentPendingError);
+    ks.resolveIntent(pending.file, false);
+    expect(ks.load("m")).to.deep.equal({ v: 1 });
+  });
 });
