@@ -1,5 +1,5 @@
 /**
- * The oracle bound (issue 15; docs/specs/trust.md §4.9): for an attack family of the adversary suite,
+ * The oracle bound (issue 15; docs/specs/trust.md §4, "The oracle bound"): for an attack family of the adversary suite,
  * the best detection rate a detector could reach at a given false-positive rate on the suite's data,
  * computed by the Neyman-Pearson likelihood-ratio test of each identity ("attacker of this family"
  * against "trustworthy honest identity") that knows the generator's true model (./generate.ts: the
@@ -449,9 +449,11 @@ export function oracleScores(net: Network, family: OracleFamily, views: Provider
  * What the whitewash family's generator reveals beyond behaviour: the share of its identities that
  * are unverified or do not live the whole run, against the trustworthy honest identities' (every
  * honest identity is verified and lives the whole run). A test "flag the unverified and the
- * short-lived" reaches the first share at the second FPR.
+ * short-lived" reaches the first share at the second FPR. Also the share of its identities that
+ * serve no bad round within the run (their bad rounds fall after its end): on behaviour alone they
+ * are honest providers of quality 0.9.
  */
-export function whitewashArtifacts(net: Network): { attackersRevealed: number; honestRevealed: number } {
+export function whitewashArtifacts(net: Network): { attackersRevealed: number; honestRevealed: number; neverBad: number } {
   const life = lifeOf(net);
   const revealed = (x: string) => {
     const l = life.get(x);
@@ -462,6 +464,8 @@ export function whitewashArtifacts(net: Network): { attackersRevealed: number; h
   return {
     attackersRevealed: attackers.filter(revealed).length / attackers.length,
     honestRevealed: honest.filter(revealed).length / honest.length,
+    neverBad:
+      attackers.filter((x) => whitewashBadRounds(life.get(x) ?? { first: 0, last: -1 }, net.rounds).size === 0).length / attackers.length,
   };
 }
 
