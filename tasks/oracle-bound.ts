@@ -44,7 +44,7 @@ task(
       activityScale: number;
       seeds: number[];
       evidence: number;
-      views: Record<string, { alpha: number; detection: number[]; fpr: number[] }[]>;
+      views: Record<string, { alpha: number; detection: number[]; fpr: number[]; honestBad: number[] }[]>;
     };
     const runPoint = (
       family: (typeof ob.ORACLE_FAMILIES)[number],
@@ -60,22 +60,23 @@ task(
         ev.push(ob.evidencePerAttacker(net, family));
         for (const s of [...ob.oracleScores(net, family, views), ob.simpleScores(net, family)]) {
           const pts = ob.roc(s.honest, s.attackers, ALPHAS);
-          const list = (p.views[s.view] ??= ALPHAS.map((alpha) => ({ alpha, detection: [], fpr: [] })));
+          const list = (p.views[s.view] ??= ALPHAS.map((alpha) => ({ alpha, detection: [], fpr: [], honestBad: [] })));
           pts.forEach((x, k) => {
             list[k].detection.push(x.detection);
             list[k].fpr.push(x.fpr);
+            if (s.honestBad?.length) list[k].honestBad.push(s.honestBad.filter((y) => y > x.threshold).length / s.honestBad.length);
           });
         }
       }
       p.evidence = mean(ev);
       return p;
     };
-    const at = (p: Point, view: string, alpha: number) => {
+    const at = (p: Point, view: string, alpha: number, what: "detection" | "honestBad" = "detection") => {
       const list = p.views[view];
       if (!list) return undefined;
       // the largest tabulated alpha not above the requested one
       const k = ALPHAS.reduce((best, x, i) => (x <= alpha + 1e-12 ? i : best), 0);
-      return mean(list[k].detection);
+      return list[k][what].length ? mean(list[k][what]) : undefined;
     };
     const alphaOf = (x: number) => ALPHAS.reduce((best, y) => (y <= x + 1e-12 ? y : best), ALPHAS[0]);
 
@@ -160,21 +161,23 @@ task(
     md.push("## Per family, 24 rounds");
     md.push("");
     md.push(
-      "| family | nodes | evidence per attacker (median) | metatrust detection | metatrust FPR | oracle at its FPR: sat / value / blind / simple | oracle at FPR 5%: sat / value / blind / simple |",
+      "| family | nodes | evidence per attacker (median) | metatrust detection | metatrust FPR | oracle at its FPR: sat / value / blind / simple | oracle at FPR 5%: sat / value / blind / simple | honest-bad providers flagged at FPR 5% |",
     );
-    md.push("|---|---|---|---|---|---|---|");
+    md.push("|---|---|---|---|---|---|---|---|");
     for (const p of main) {
       const d = detOf(p.family, p.nodes);
       const alpha = d ? alphaOf(d.fpr) : 0.01;
       const views = p.family === "camouflage" ? ["ratings", "simple"] : ["sat", "value", "blind", "simple"];
-      const cell = (al: number) => views.map((v) => pct(at(p, v, al))).join(" / ");
+      const cell = (al: number, what: "detection" | "honestBad" = "detection") => views.map((v) => pct(at(p, v, al, what))).join(" / ");
       const unit = p.family === "camouflage" ? "ratings given" : "ratings received";
       md.push(
-        `| ${p.family} | ${p.nodes.toLocaleString("en-US")} | ${p.evidence.toFixed(0)} ${unit} | ${pct(d?.detection)} | ${pct(d?.fpr)} | ${cell(alpha)} (at ${pct(alpha)}) | ${cell(0.05)} |`,
+        `| ${p.family} | ${p.nodes.toLocaleString("en-US")} | ${p.evidence.toFixed(0)} ${unit} | ${pct(d?.detection)} | ${pct(d?.fpr)} | ${cell(alpha)} (at ${pct(alpha)}) | ${cell(0.05)} | ${cell(0.05, "honestBad")} |`,
       );
     }
     md.push("");
-    md.push("Camouflage: the two numbers are the rater-channel test (ratings) and the simple statistic.");
+    md.push(
+      "Camouflage: the two numbers are the rater-channel test (ratings) and the simple statistic. Honest-bad providers (honest, quality < 0.5: 8% of the population) are not counted in the FPR, as in trust-detection.md; the last column shows what each test's threshold at 5% does to them (same views, in order).",
+    );
     md.push("");
     md.push("## Whitewash: what the generator reveals beyond behaviour");
     md.push("");

@@ -322,7 +322,13 @@ export const ORACLE_FAMILIES = ["onoff-under-window", "onoff-random", "camouflag
 export type OracleFamily = (typeof ORACLE_FAMILIES)[number];
 
 /** One oracle's scores on one network: log-likelihood ratios of the trustworthy honest (non-victim) and of the attackers. */
-export type OracleScores = { view: string; honest: number[]; attackers: number[] };
+export type OracleScores = {
+  view: string;
+  honest: number[];
+  attackers: number[];
+  /** the genuinely bad honest providers (q < 0.5): not counted in the FPR, scored to show what the threshold does to them */
+  honestBad?: number[];
+};
 
 const roundOf = (net: Network, time: number) => Math.floor(time / net.roundSeconds);
 
@@ -401,6 +407,7 @@ export function whitewashBadRounds(life: { first: number; last: number }, rounds
 export function oracleScores(net: Network, family: OracleFamily, views: ProviderView[] = ["sat", "value", "blind"]): OracleScores[] {
   const t = net.truth;
   const honest = [...t.trustworthy].filter((x) => !t.victims.has(x));
+  const honestBad = [...t.honestBad];
   const attackers = [...t.attackers];
   const seedOr = (x: string, f: () => number) => (net.seeds.has(x) ? -Infinity : f());
   if (family === "camouflage") {
@@ -408,7 +415,7 @@ export function oracleScores(net: Network, family: OracleFamily, views: Provider
     const given = ratingsGiven(net.ratings, (k) => net.latent![k].qm, t.victims);
     const model: RaterModel = { kind: "camouflage", pLie: 0.2, liesBelow: 0.2 };
     const score = (x: string) => seedOr(x, () => raterLogLR(given.get(x) ?? [], model));
-    return [{ view: "ratings", honest: honest.map(score), attackers: attackers.map(score) }];
+    return [{ view: "ratings", honest: honest.map(score), attackers: attackers.map(score), honestBad: honestBad.map(score) }];
   }
   const services = servicesOf(net);
   const life = lifeOf(net);
@@ -431,6 +438,7 @@ export function oracleScores(net: Network, family: OracleFamily, views: Provider
         // WINDOWS lives per honest identity: a smoother estimate of the honest scores' quantiles
         honest: honest.flatMap((x) => Array.from({ length: WINDOWS }, () => score(x, lives[rng.int(lives.length)]))),
         attackers: attackers.map((x, k) => score(x, lives[k])),
+        honestBad: honestBad.flatMap((x) => Array.from({ length: WINDOWS }, () => score(x, lives[rng.int(lives.length)]))),
       });
       continue;
     }
@@ -440,7 +448,7 @@ export function oracleScores(net: Network, family: OracleFamily, views: Provider
         const obs = services.get(x) ?? [];
         return attackerProviderLogLik(obs, net.rounds, model, view, goodQ(view)) - honestProviderLogLik(obs, view);
       });
-    out.push({ view, honest: honest.map(score), attackers: attackers.map(score) });
+    out.push({ view, honest: honest.map(score), attackers: attackers.map(score), honestBad: honestBad.map(score) });
   }
   return out;
 }
@@ -482,7 +490,14 @@ export function whitewashArtifacts(net: Network): { attackersRevealed: number; h
 export function simpleScores(net: Network, family: OracleFamily): OracleScores {
   const t = net.truth;
   const honest = [...t.trustworthy].filter((x) => !t.victims.has(x));
-  return simpleStatistic(net.ratings, family === "camouflage" ? "rater" : "provider", net.seeds, honest, [...t.attackers]);
+  const s = simpleStatistic(
+    net.ratings,
+    family === "camouflage" ? "rater" : "provider",
+    net.seeds,
+    [...honest, ...t.honestBad],
+    [...t.attackers],
+  );
+  return { ...s, honest: s.honest.slice(0, honest.length), honestBad: s.honest.slice(honest.length) };
 }
 
 /**
