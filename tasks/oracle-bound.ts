@@ -195,7 +195,7 @@ task(
       );
     md.push("");
     md.push(
-      "An identity with no bad round in the run (its last life's bad rounds fall after the end) behaved as an honest provider of quality 0.9 throughout: on behaviour alone no test finds it more often than an honest identity, so behaviour-only detection of the whitewash family is at most about 100% minus that share plus the FPR.",
+      "An identity with no bad round in the run (its last life's bad rounds fall after the end) behaved as an honest provider of quality 0.9 throughout. On behaviour alone the oracle tells it from an honest identity observed over the same kind of window (one whose bad rounds would fall after the end: about one honest window in seven here) only by quality, so it finds such identities only by spending its FPR budget on those honest windows: at FPR 1% little of it, at 5% up to about a third. That is why the behaviour-only bound stays under 90% at FPR 1% at every interaction rate in the sweep.",
     );
     md.push("");
     md.push(
