@@ -8,6 +8,7 @@ import "./dispute";
 import "./avatar";
 import "./mssa";
 import "./sim";
+import "./oracle-bound";
 import "./verify";
 
 import { installCliArgumentCheck, installCliErrors } from "./lib/cli";

@@ -13,7 +13,8 @@ export type Mode = "honest" | "harsh" | "binaryLiar" | "continuousLiar";
  * in every round, or (`every` = k) only in every k-th round.
  * @param seed - the rt-clean seed
  * @param every - redirect in one round of `every`
- * @returns run(mode): the victims' mean effective trust and the attackers flagged
+ * @returns run(mode): the victims' mean effective trust and the attackers flagged; ratings(mode), the
+ *   network, the attackers and the victims (offchain/trust/adversaries/oracle-bound.ts's sparse-liar bound)
  */
 export function attackWorld(seed: number, every = 1) {
   const net = generateRedteam({ family: "rt-clean", nodes: 500, seed });
@@ -52,5 +53,5 @@ export function attackWorld(seed: number, every = 1) {
       attackersFlagged: [...attackers].filter((x) => flagged.has(x)).length,
     };
   };
-  return { run };
+  return { run, ratings, net, attackers, victims: victimSet };
 }

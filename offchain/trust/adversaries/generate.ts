@@ -89,7 +89,23 @@ export type SuiteOptions = {
   /** share of honest slots that are identity-verified seeds (default 0.2) */
   seedShare?: number;
   roundSeconds?: number;
+  /**
+   * multiplies every slot's interactions a round (2-4 by default; rounded, at least 1), with the same
+   * draws: the evidence per identity grows without changing any strategy (oracle-bound.ts's sweep)
+   */
+  activityScale?: number;
+  /** also return {@link Network.latent}: what each rating was generated from (default false) */
+  latent?: boolean;
 };
+
+/**
+ * What one rating was generated from (hidden from the detectors; oracle-bound.ts reads it):
+ * `sat` the interaction's satisfaction (NaN for a rating outside the interactions), `offset` the
+ * strictness the rater added (0 for an attacker; NaN where the value is a lie or outside the
+ * interactions), `qm` the quality the target served at (0.9 / 0.1 for an attacker's good / bad
+ * service; NaN outside the interactions).
+ */
+export type Latent = { sat: number; offset: number; qm: number };
 
 /** Ground truth of one generated network. */
 export type Truth = {
@@ -120,6 +136,8 @@ export type Network = {
    */
   verified?: Set<string>;
   ratings: Rating[];
+  /** with `latent: true`: one entry per rating, in the same order */
+  latent?: Latent[];
   truth: Truth;
   roundSeconds: number;
   rounds: number;
@@ -153,6 +171,7 @@ export function generateNetwork(o: SuiteOptions): Network {
     quality[i] = u < 0.8 ? 0.75 + 0.23 * pop.next() : u < 0.92 ? 0.5 + 0.25 * pop.next() : 0.1 + 0.35 * pop.next();
     strict[i] = -0.2 + 0.35 * pop.next();
     activity[i] = 2 + pop.int(3);
+    if (o.activityScale !== undefined) activity[i] = Math.max(1, Math.round(activity[i] * o.activityScale));
     popularity[i] = Math.exp(0.8 * pop.normal());
   }
   const cum = new Float64Array(N);
@@ -342,6 +361,8 @@ export function generateNetwork(o: SuiteOptions): Network {
   const streams = Array.from({ length: N }, (_, i) => new Prng(mix(o.seed, i)));
   const attackStreams = Array.from({ length: A }, (_, k) => new Prng(mix(o.seed ^ 0x2545f491, k)));
   const ratings: Rating[] = [];
+  const latent: Latent[] = [];
+  const NO: Latent = { sat: NaN, offset: NaN, qm: NaN };
   for (let round = 0; round < rounds; round++) {
     const base = round * roundSeconds;
     for (let i = 0; i < N; i++) {
@@ -361,27 +382,36 @@ export function generateNetwork(o: SuiteOptions): Network {
         const qj = mode === "good" ? 0.9 : mode === "bad" ? 0.1 : q(j);
         const sat = clip(qj + 0.2 * z3(u1, u2, u3));
         let value = clip(sat + (isAttacker(i) ? 0 : strict[i]));
-        if (isAttacker(i)) value = lie(i, j, round, sat, u4) ?? value;
+        const lied = isAttacker(i) ? lie(i, j, round, sat, u4) : undefined;
+        if (lied !== undefined) value = lied;
         ratings.push({ from, to: identityAt(j, round), value, time: base + Math.floor(tOff * roundSeconds), evidence: true });
+        if (o.latent) latent.push({ sat, offset: lied !== undefined ? NaN : isAttacker(i) ? 0 : strict[i], qm: qj });
       }
       if (isAttacker(i)) {
         const arng = attackStreams[i - H];
         // A rating outside the interactions above has a record set only if its target signs the
         // receipts: a fellow attacker does (rings, Sybils), an honest victim never served it.
-        extra(i, round, arng, (to, value) =>
+        extra(i, round, arng, (to, value) => {
           ratings.push({
             from,
             to: identityAt(to, round),
             value,
             time: base + Math.floor(arng.next() * roundSeconds),
             evidence: isAttacker(to),
-          }),
-        );
+          });
+          if (o.latent) latent.push(NO);
+        });
       }
     }
-    for (const [b, s] of bribes) ratings.push({ from: name(b), to: name(s), value: 0.95, time: base + roundSeconds - 1, evidence: true }); // the Sybil signs receipts
+    for (const [b, s] of bribes) {
+      ratings.push({ from: name(b), to: name(s), value: 0.95, time: base + roundSeconds - 1, evidence: true }); // the Sybil signs receipts
+      if (o.latent) latent.push(NO);
+    }
   }
-  ratings.sort((a, b) => a.time - b.time);
+  // a stable sort by time; the latent entries follow their ratings
+  const order = Array.from({ length: ratings.length }, (_, k) => k).sort((a, b) => ratings[a].time - ratings[b].time);
+  const sorted = order.map((k) => ratings[k]);
+  const sortedLatent = o.latent ? order.map((k) => latent[k]) : undefined;
   const nodes: string[] = [];
   for (let i = 0; i < N; i++) {
     const ids = identities.get(i);
@@ -403,5 +433,15 @@ export function generateNetwork(o: SuiteOptions): Network {
   const verified = new Set<string>(honestSlots.map(name));
   if (o.family !== "sybil-late" && o.family !== "sybil-attack-edges")
     for (const i of attackerSlots) verified.add((identities.get(i) ?? [{ name: name(i) }])[0].name);
-  return { family: o.family, nodes, seeds: new Set([...seedSlots].map(name)), verified, ratings, truth, roundSeconds, rounds };
+  return {
+    family: o.family,
+    nodes,
+    seeds: new Set([...seedSlots].map(name)),
+    verified,
+    ratings: sorted,
+    ...(sortedLatent ? { latent: sortedLatent } : {}),
+    truth,
+    roundSeconds,
+    rounds,
+  };
 }
