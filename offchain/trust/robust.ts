@@ -1806,7 +1806,7 @@ export function analyze(
  * @param c - the estimate's pseudo-counts (a + b)
  * @returns P(0..n)
  */
-function betaBinomial(n: number, p: number, c: number): Float64Array {
+export function betaBinomial(n: number, p: number, c: number): Float64Array {
   const a = p * c;
   const b = (1 - p) * c;
   const pmf = new Float64Array(n + 1);
@@ -1818,11 +1818,11 @@ function betaBinomial(n: number, p: number, c: number): Float64Array {
 }
 
 /** 2c: one (rater, target) pair on one side: observations n, bad outcomes d, reference p, its pseudo-counts c (m + 1). */
-type ScanPair = { t: number; n: number; d: number; p: number; c: number };
+export type ScanPair = { t: number; n: number; d: number; p: number; c: number };
 /** 2c: a pair with its one-sided p-value pi and excess outcomes on its side. */
-type ScanTarget = ScanPair & { pi: number; excess: number };
+export type ScanTarget = ScanPair & { pi: number; excess: number };
 /** 2c: a rater's scan on one side: the p-value of the selection, its z, excess, targets tested, selected and left out. */
-type Scan = { p: number; z: number; excess: number; tested: number; selected: ScanTarget[]; leftOut?: ScanTarget };
+export type Scan = { p: number; z: number; excess: number; tested: number; selected: ScanTarget[]; leftOut?: ScanTarget };
 
 /** The grid of 2c's convolution: null values rounded up to it, the observed value down (so never below the true tail). */
 const SCAN_GRID = 0.05;
@@ -1844,7 +1844,7 @@ const SCAN_GRID = 0.05;
  * @param upper - bad-mouthing side (an excess of bad outcomes) or good-mouthing (a shortfall)
  * @returns the scan, or undefined when fewer than two targets are on this side
  */
-function selectiveScan(pairs: readonly ScanPair[], tau: number, upper: boolean): Scan | undefined {
+export function selectiveScan(pairs: readonly ScanPair[], tau: number, upper: boolean): Scan | undefined {
   if (pairs.length < 2) return undefined;
   // per pair: the null's values of its term (cells) and their probabilities, and the observed term
   const terms: { x: number; cells: Int32Array; prob: Float64Array; row: ScanTarget }[] = [];
