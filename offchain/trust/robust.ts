@@ -52,6 +52,11 @@
  *    values is at most max(q, 1 / (others + 1)) (`tailQuantile` q = 0.01), values at the scale's ends
  *    censored and the rater's strictness error allowed for; a rater's hits against a Poisson with
  *    their summed levels, Bonferroni over the raters. Camouflaged liars accumulate hits.
+ * 2c. **Selective-liar scan** (session 14): a rater that 2 does not flag is tested on the targets where
+ *    it disagrees: per target the exact beta-binomial tail of its outcomes under 2's null, the truncated
+ *    product (Zaykin et al. 2002, tau = 0.05) of those at most tau, the largest left out, against its exact
+ *    null (a convolution of the targets' own distributions), at 2's level (z = 4): lies on a few targets
+ *    are no longer cancelled by fair ratings of the rest (`scanTruncation`).
  * 3. **Behaviour change** (on-off, Sybils that turn): per target, its credible observations in
  *    time order, bad = 1. The Bernoulli log-likelihood-ratio CUSUM (Page 1954) from its own
  *    long-run bad rate p0 to p0 + `delta` alarms at h = ln(n / alpha), a one-change-point
