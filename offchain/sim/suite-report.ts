@@ -164,7 +164,16 @@ export async function writeSuiteReport(
         const rerun = rows.filter((r) => r.detectors === DETECTORS_VERSION);
         const partial = rerun.filter((r) => r.rerun);
         const older = rows.filter((r) => r.detectors !== DETECTORS_VERSION);
-        const list = (rs: SuiteRow[]) => rs.map((r) => `${r.family} at ${r.nodes.toLocaleString("en-US")}`).join(", ");
+        // per size, its families (or "every family")
+        const list = (rs: SuiteRow[]) =>
+          sizes
+            .filter((n) => rs.some((r) => r.nodes === n))
+            .map((n) => {
+              const fs = rs.filter((r) => r.nodes === n).map((r) => r.family);
+              const all = rows.filter((r) => r.nodes === n).length === fs.length;
+              return `${all ? "every family" : fs.join(", ")} at ${n.toLocaleString("en-US")} nodes`;
+            })
+            .join("; ");
         return (
           (older.length
             ? `Rows without it (run with earlier detectors, their JSON \`detectors\` older than session 14's): ${list(older)}. `
