@@ -117,6 +117,11 @@ export type SuiteRow = {
   measured?: { at: string; machine: string };
   /** the detectors' version (robust.ts's DETECTORS_VERSION) the row was run with; absent in rows from before session 11 */
   detectors?: string;
+  /**
+   * the detectors re-run for this row with `detectors` when not all were (session 14 re-ran metatrust alone at
+   * 5,000 nodes); the others' results are the previous row's, on the same generated networks
+   */
+  rerun?: string[];
 };
 
 /**

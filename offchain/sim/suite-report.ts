@@ -26,6 +26,11 @@ const num = (x: number, d = 3) => (Number.isFinite(x) ? x.toFixed(d) : "n/a");
 const SESSION10 = "2026-12-03T07:40:00.000Z";
 /** robust.ts's DETECTORS_VERSION in session 11 (the iteration), recorded in that session's rows */
 const SESSION11_DETECTORS = "session 11: behaviour-change tests iterated without turned raters; praise during an episode";
+/** session 13's version string (its binary-scale gate), the detectors before session 14's scan */
+const SESSION13_DETECTORS = "session 13: binary-scale raters compared at their bar when one bar explains their downs on every target";
+/** the versions with session 11's iteration, and with session 13's gate */
+const SINCE11 = [SESSION11_DETECTORS, SESSION13_DETECTORS, DETECTORS_VERSION];
+const SINCE13 = [SESSION13_DETECTORS, DETECTORS_VERSION];
 
 export async function writeSuiteReport(
   rows: SuiteRow[],
@@ -140,9 +145,7 @@ export async function writeSuiteReport(
     "",
     "Session 11 iterated the behaviour-change tests (docs/specs/trust.md §4, point 3): an entity flagged for turning bad and staying turned is no credible witness from its turn on, so the tests are run again without its later ratings, and a rater whose good outcomes on such entities during their episodes exceed what the other credible raters saw there (point 2's z >= 4 and 2.5 excess outcomes, the episode as the reference) is flagged good-mouthing and weighs nothing; no new constant. It was developed on the tune families and on sybil-late with tune seeds 1-3 only (sybil-late is therefore no longer held out, and carries no asterisk), and checked on the red team's tune families rt-strict-cluster, rt-outage, rt-frame and rt-ballot-stuff (seeds 1-2); the other held-out families were not run while developing it. " +
       (() => {
-        const older = sizes.filter((n) =>
-          rows.some((r) => r.nodes === n && r.detectors !== DETECTORS_VERSION && r.detectors !== SESSION11_DETECTORS),
-        );
+        const older = sizes.filter((n) => rows.some((r) => r.nodes === n && !SINCE11.includes(r.detectors ?? "")));
         return older.length
           ? `The rows at ${older.map((n) => n.toLocaleString("en-US")).join(" and ")} nodes were run with earlier detectors (session 10's, or older as said above: their JSON rows carry no \`detectors\` version of session 11 or later), without the iteration.`
           : "Every size below was run with session 11's detectors or later.";
@@ -150,10 +153,35 @@ export async function writeSuiteReport(
     "",
     "Session 13 changed how raters on a binary scale (exactly two values, one on either side of 0.5: thumbs up / down) are tested (docs/specs/trust.md §4, point 2a), without a tuned constant. Such a rater is compared, in the unfair-rater test, with the other raters' outcomes at its own bar (the value below which they would have given as many bad verdicts on its targets as it gave, capped at 0.5 ± 0.3 like the strictness offset) only when one bar explains its downs on every target: a likelihood-ratio test of that hypothesis against its downs target by target (beta-binomial nulls from the seed-anchored reference, exact tail, rejected only if rejected at every bar within the cap) at alpha = 0.01 per rater; otherwise it is tested at 0.5 like any rater. Developed on the tune families with tune seeds 1-3, on the red team's tune families rt-strict-cluster, rt-outage, rt-frame and rt-ballot-stuff (seeds 1-3) and on test worlds of our own (test/trust/binary-liar.test.ts: rt-clean seeds 1-2 with binary bad-mouthers; test/trust/robust.tail.test.ts); the held-out families were not run while developing it. " +
       (() => {
-        const older = sizes.filter((n) => rows.some((r) => r.nodes === n && r.detectors !== DETECTORS_VERSION));
+        const older = sizes.filter((n) => rows.some((r) => r.nodes === n && !SINCE13.includes(r.detectors ?? "")));
         return older.length
-          ? `The rows at ${older.map((n) => n.toLocaleString("en-US")).join(" and ")} nodes were run with earlier detectors (their JSON rows carry no \`detectors\` version of session 13), without this rule.`
-          : "Every size below was run with session 13's detectors.";
+          ? `The rows at ${older.map((n) => n.toLocaleString("en-US")).join(" and ")} nodes were run with earlier detectors (their JSON rows carry no \`detectors\` version of session 13 or later), without this rule.`
+          : "Every size below was run with session 13's detectors or later.";
+      })(),
+    "",
+    "Session 14 added the selective-liar scan (docs/specs/trust.md §4, point 2c), without a tuned constant: a rater that point 2's summed z does not flag is tested on the targets where it disagrees (per-target exact beta-binomial tails under point 2's null, Zaykin et al. 2002's truncated product at their tau = 0.05, the largest term left out, its null tail computed exactly by convolution) at point 2's own level (z = 4, one-sided) with 2.5 excess outcomes. Developed on the tune families with tune seeds 1-3 and the red team's tune families rt-strict-cluster, rt-outage, rt-frame and rt-ballot-stuff (seeds 1-3) at 500 nodes (identical to session 13 per seed, except sybil-attack-edges seed 3: 48 → 49 of 50), on test worlds of our own (test/trust/robust.scan.test.ts), and on flood tune seed 1 at 500 and 5,000 nodes (flood had already been looked at in session 13, so it is not a clean held-out family for this rule; camouflage*, onoff-random* and whitewash* were not run while developing it). " +
+      (() => {
+        const rerun = rows.filter((r) => r.detectors === DETECTORS_VERSION);
+        const partial = rerun.filter((r) => r.rerun);
+        const older = rows.filter((r) => r.detectors !== DETECTORS_VERSION);
+        // per size, its families (or "every family")
+        const list = (rs: SuiteRow[]) =>
+          sizes
+            .filter((n) => rs.some((r) => r.nodes === n))
+            .map((n) => {
+              const fs = rs.filter((r) => r.nodes === n).map((r) => r.family);
+              const all = rows.filter((r) => r.nodes === n).length === fs.length;
+              return `${all ? "every family" : fs.join(", ")} at ${n.toLocaleString("en-US")} nodes`;
+            })
+            .join("; ");
+        return (
+          (older.length
+            ? `Rows without it (run with earlier detectors, their JSON \`detectors\` older than session 14's): ${list(older)}. `
+            : "Every row below was run with session 14's detectors. ") +
+          (partial.length
+            ? `In ${list(partial)} only the metatrust detector was re-run with session 14's detectors (the only one this session changed); the other detectors' rows there are the previous run's, on the same generated networks.`
+            : "")
+        );
       })(),
     "",
     "Columns: detection = attacker identities flagged; FPR = trustworthy honest (q >= 0.5) flagged, without / with the victims; victims = bad-mouthed or flooded honest flagged; ttd = median rounds from first misbehaviour to first flag (detectors re-run every 4 rounds; 500 nodes only); damage = mean |effective trust - same seed without attackers| over trustworthy honest (n/a where not measured); boosted > median = boosted bad providers above the median trustworthy honest. ± is the 95% interval over seeds.",

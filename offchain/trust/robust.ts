@@ -52,6 +52,11 @@
  *    values is at most max(q, 1 / (others + 1)) (`tailQuantile` q = 0.01), values at the scale's ends
  *    censored and the rater's strictness error allowed for; a rater's hits against a Poisson with
  *    their summed levels, Bonferroni over the raters. Camouflaged liars accumulate hits.
+ * 2c. **Selective-liar scan** (session 14): a rater that 2 does not flag is tested on the targets where
+ *    it disagrees: per target the exact beta-binomial tail of its outcomes under 2's null, the truncated
+ *    product (Zaykin et al. 2002, tau = 0.05) of those at most tau, the largest left out, against its exact
+ *    null (a convolution of the targets' own distributions), at 2's level (z = 4): lies on a few targets
+ *    are no longer cancelled by fair ratings of the rest (`scanTruncation`).
  * 3. **Behaviour change** (on-off, Sybils that turn): per target, its credible observations in
  *    time order, bad = 1. The Bernoulli log-likelihood-ratio CUSUM (Page 1954) from its own
  *    long-run bad rate p0 to p0 + `delta` alarms at h = ln(n / alpha), a one-change-point
@@ -76,7 +81,8 @@ import { AttackKind, type Detection, type RatingEvent } from "./detectors";
  * The version of the detectors, recorded with every suite row (offchain/sim/adversarial.ts), so that a
  * results file can say which rows were measured with which detectors.
  */
-export const DETECTORS_VERSION = "session 13: binary-scale raters compared at their bar when one bar explains their downs on every target";
+export const DETECTORS_VERSION =
+  "session 14: the selective-liar scan (point 2c: truncated product of per-target exact tails, the largest left out, exact convolution null at the unfair-rater level)";
 
 /** Options of {@link analyze}. */
 export type AnalyzeOptions = {
@@ -147,6 +153,11 @@ export type AnalyzeOptions = {
    * (default 3, as the `anchor`: a crowd that shows no interaction says at most what three observations say)
    */
   unevidencedCapacity?: number;
+  /**
+   * the selective-liar scan (point 2c): Zaykin et al.'s truncation point for the per-target p-values of a
+   * rater's disagreement (default 0.05, theirs); 0 turns the scan off
+   */
+  scanTruncation?: number;
 };
 
 /** One observation a person can check: a rater's (mean) rating of a target in one epoch. */
@@ -211,6 +222,8 @@ export function analyze(
   const minObs = o.minObservations ?? 10;
   const penalty = o.penalty ?? 0.2;
   const anchor = o.anchor ?? 3;
+  const scanTau = o.scanTruncation ?? 0.05;
+  if (!(scanTau >= 0 && scanTau < 1)) throw new InvalidParameterError("analyze: scanTruncation must be in [0, 1)");
   if (!(epoch > 0)) throw new InvalidParameterError("analyze: epochSeconds must be positive");
   if (!(tau >= 0 && tau < 1)) throw new InvalidParameterError("analyze: tau must be in [0, 1)");
   if (!(zStar > 0) || !(delta > 0 && delta < 1) || !(alpha > 0 && alpha < 1))
@@ -838,7 +851,18 @@ export function analyze(
     for (const i of binaryRaters) if (bar[i] !== 0.5) barred[i] = 1;
     translate();
   }
-  type RaterStat = { sBM: number; vBM: number; sGM: number; vGM: number; worstBM: number[]; worstGM: number[] };
+  type RaterStat = {
+    sBM: number;
+    vBM: number;
+    sGM: number;
+    vGM: number;
+    worstBM: number[];
+    worstGM: number[];
+    tBM: ScanPair[];
+    tGM: ScanPair[];
+    scanBM?: Scan;
+    scanGM?: Scan;
+  };
   let stats: RaterStat[] = [];
   // the verified seeds' own observations per target (the reference's anchor)
   const isSeed = new Uint8Array(N);
@@ -866,7 +890,7 @@ export function analyze(
     stats = [];
     let changed = false;
     for (let i = 0; i < N; i++) {
-      const st: RaterStat = { sBM: 0, vBM: 0, sGM: 0, vGM: 0, worstBM: [], worstGM: [] };
+      const st: RaterStat = { sBM: 0, vBM: 0, sGM: 0, vGM: 0, worstBM: [], worstGM: [], tBM: [], tGM: [] };
       const w = W(i);
       pairN.clear();
       pairB.clear();
@@ -920,6 +944,8 @@ export function analyze(
         }
         if (p < 0.5) ((st.sBM += nb - n * pb), (st.vBM += vb));
         else ((st.sGM += n * pb - nb), (st.vGM += vb));
+        // 2c: the pair kept for the selective scan (its beta-binomial null: point 2's design effect)
+        if (scanTau > 0) (p < 0.5 ? st.tBM : st.tGM).push({ t, n, d: nb, p: pb, c: m + 1 });
       }
       for (const k of byRater[i]) {
         if (blocked[k]) continue;
@@ -1085,50 +1111,88 @@ export function analyze(
         });
     }
   }
+  const scanRow = (x: ScanTarget | undefined) =>
+    x && { target: names[x.t], observations: x.n, bad: x.d, reference: Number(x.p.toFixed(4)), pValue: x.pi };
+  const scanLevel = normalUpper(zStar);
   for (let i = 0; i < N; i++) {
     const st = stats[i];
     // a rater's total disagreement, both sides: flags each side with at least minExcess of it
     const zBoth = z(st.sBM + st.sGM, st.vBM + st.vGM);
-    for (const [s, v, kind, ks, what] of [
-      [st.sBM, st.vBM, AttackKind.BadMouthing, st.worstBM, "bad outcomes on targets the other raters found good"],
-      [st.sGM, st.vGM, AttackKind.GoodMouthing, st.worstGM, "good outcomes on targets the other raters found bad"],
-    ] as [number, number, AttackKind, number[], string][]) {
+    for (const [s, v, kind, ks, what, pairs] of [
+      [st.sBM, st.vBM, AttackKind.BadMouthing, st.worstBM, "bad outcomes on targets the other raters found good", st.tBM],
+      [st.sGM, st.vGM, AttackKind.GoodMouthing, st.worstGM, "good outcomes on targets the other raters found bad", st.tGM],
+    ] as [number, number, AttackKind, number[], string, ScanPair[]][]) {
       const side = z(s, v);
       const both = side < zStar && zBoth >= zStar;
       const zi = both ? zBoth : side;
-      if (zi >= zStar && s >= minExcess)
-        flag(i, {
-          entity: names[i],
-          kind,
-          score: zi,
-          reason: `unfair rater: ${s.toFixed(1)} more ${what} than expected, z = ${zi.toFixed(1)} >= ${zStar}${both ? ` (with its disagreement on the other side: ${side.toFixed(1)} on this side alone)` : ""} (strictness ${offset[i].toFixed(2)} corrected)`,
-          evidence: {
-            statistic: both
-              ? "sum(b - p) / sd over all the rater's observations, both sides (b: its outcome, p: the reference's beta estimate)"
-              : "sum(b - p) / sd over the rater's observations on this side (b: its outcome, p: the reference's beta estimate)",
-            value: zi,
-            side,
-            threshold: zStar,
-            excess: s,
-            minExcess,
-            strictness: offset[i],
-            ...(gate.has(i)
-              ? {
-                  binaryScale: {
-                    bar: bar[i],
-                    oneBarPValue: gate.get(i)!.p,
-                    oneBarLevel: binaryAlpha,
-                    note:
-                      bar[i] === 0.5
-                        ? "two values, one on either side of 0.5; no bar within 0.5 +- 0.3 explains its downs on every target, so it is tested at 0.5"
-                        : "two values, one on either side of 0.5; tested against the others' outcomes at its bar",
-                  },
-                }
-              : {}),
-            observations: byRater[i].length,
-            ratings: ks.slice(0, 12).map(ref),
-          },
-        });
+      if (!(zi >= zStar && s >= minExcess)) {
+        // 2c: the disagreement concentrated on some of its targets, the rest of its history not counted
+        const scan =
+          scanTau > 0 && !flaggedKinds.get(i)?.has(kind) ? selectiveScan(pairs, scanTau, kind === AttackKind.BadMouthing) : undefined;
+        if (kind === AttackKind.BadMouthing) st.scanBM = scan;
+        else st.scanGM = scan;
+
+        if (scan && scan.p <= scanLevel && scan.excess >= minExcess) {
+          cred[i] = 0;
+          flag(i, {
+            entity: names[i],
+            kind,
+            score: scan.z,
+            reason: `unfair rater on some of its targets: ${scan.excess.toFixed(1)} more ${what} than expected on ${scan.selected.length} of its ${scan.tested + 1} targets on this side (each at p <= ${scanTau}, the most extreme one left out); the chance of that much concentrated disagreement for a fair rater with these targets is p = ${scan.p.toExponential(2)} <= ${scanLevel.toExponential(2)} (the level of z >= ${zStar}); over all its targets ${s.toFixed(1)}, z = ${side.toFixed(1)} (strictness ${offset[i].toFixed(2)} corrected)`,
+            evidence: {
+              statistic:
+                "sum over its targets of max(0, ln(tau / p_t)), p_t the exact beta-binomial tail of its outcomes on target t against the reference (truncated product, Zaykin et al. 2002), the largest term left out; p-value: exact convolution of the other targets' null distributions",
+              value: scan.z,
+              pValue: scan.p,
+              level: scanLevel,
+              truncation: scanTau,
+              side,
+              threshold: zStar,
+              excess: scan.excess,
+              minExcess,
+              strictness: offset[i],
+              testedTargets: scan.tested,
+              leftOut: scanRow(scan.leftOut),
+              selected: scan.selected.slice(0, 24).map(scanRow),
+              observations: byRater[i].length,
+              ratings: ks.slice(0, 12).map(ref),
+            },
+          });
+        }
+        continue;
+      }
+      flag(i, {
+        entity: names[i],
+        kind,
+        score: zi,
+        reason: `unfair rater: ${s.toFixed(1)} more ${what} than expected, z = ${zi.toFixed(1)} >= ${zStar}${both ? ` (with its disagreement on the other side: ${side.toFixed(1)} on this side alone)` : ""} (strictness ${offset[i].toFixed(2)} corrected)`,
+        evidence: {
+          statistic: both
+            ? "sum(b - p) / sd over all the rater's observations, both sides (b: its outcome, p: the reference's beta estimate)"
+            : "sum(b - p) / sd over the rater's observations on this side (b: its outcome, p: the reference's beta estimate)",
+          value: zi,
+          side,
+          threshold: zStar,
+          excess: s,
+          minExcess,
+          strictness: offset[i],
+          ...(gate.has(i)
+            ? {
+                binaryScale: {
+                  bar: bar[i],
+                  oneBarPValue: gate.get(i)!.p,
+                  oneBarLevel: binaryAlpha,
+                  note:
+                    bar[i] === 0.5
+                      ? "two values, one on either side of 0.5; no bar within 0.5 +- 0.3 explains its downs on every target, so it is tested at 0.5"
+                      : "two values, one on either side of 0.5; tested against the others' outcomes at its bar",
+                },
+              }
+            : {}),
+          observations: byRater[i].length,
+          ratings: ks.slice(0, 12).map(ref),
+        },
+      });
     }
   }
   // --- 2b. per-rater tail test over the whole history (Whitby, Jøsang and Indulska 2004, accumulated).
@@ -1747,7 +1811,7 @@ export function analyze(
  * @param c - the estimate's pseudo-counts (a + b)
  * @returns P(0..n)
  */
-function betaBinomial(n: number, p: number, c: number): Float64Array {
+export function betaBinomial(n: number, p: number, c: number): Float64Array {
   const a = p * c;
   const b = (1 - p) * c;
   const pmf = new Float64Array(n + 1);
@@ -1756,6 +1820,117 @@ function betaBinomial(n: number, p: number, c: number): Float64Array {
   pmf[0] = Math.exp(lp);
   for (let x = 0; x < n; x++) pmf[x + 1] = (pmf[x] * (n - x) * (a + x)) / ((x + 1) * (b + n - x - 1));
   return pmf;
+}
+
+/** 2c: one (rater, target) pair on one side: observations n, bad outcomes d, reference p, its pseudo-counts c (m + 1). */
+export type ScanPair = { t: number; n: number; d: number; p: number; c: number };
+/** 2c: a pair with its one-sided p-value pi and excess outcomes on its side. */
+export type ScanTarget = ScanPair & { pi: number; excess: number };
+/** 2c: a rater's scan on one side: the p-value of the selection, its z, excess, targets tested, selected and left out. */
+export type Scan = { p: number; z: number; excess: number; tested: number; selected: ScanTarget[]; leftOut?: ScanTarget };
+
+/** The grid of 2c's convolution: null values rounded up to it, the observed value down (so never below the true tail). */
+const SCAN_GRID = 0.05;
+
+/**
+ * 2c, the selective-liar scan. Per target t on one side, the exact one-sided tail p_t of the rater's
+ * outcomes under point 2's null, D_t ~ BetaBinomial(n_t, p_t, m_t + 1) (bad-mouthing: P(D >= d), good-
+ * mouthing: P(D <= d)); the statistic is the truncated product (Zaykin, Zhivotovsky, Westfall and Weir,
+ * Genet. Epidemiol. 2002) in log form, S = sum_t max(0, ln(tau / p_t)): only targets where the rater
+ * disagrees at p_t <= tau count, so generous ratings elsewhere cannot cancel them. The largest term is left
+ * out (one target's disagreement is evidence about that target, as for lockstep groups): the event
+ * S - max_t X_t >= s implies sum_{u != t} X_u >= s for every t, so the tail of the sum without the observed
+ * argmax bounds it. That tail is computed exactly, not from the uniform approximation (which, with the
+ * discrete p-values of one or two observations, is very conservative): each target's term takes n_t + 1
+ * values with known probabilities; they are convolved on a grid of `SCAN_GRID`, null values rounded up and
+ * the observed value down, mass at or above the observed value lumped (work: targets x cells).
+ * @param pairs - the rater's pairs on this side
+ * @param tau - the truncation point
+ * @param upper - bad-mouthing side (an excess of bad outcomes) or good-mouthing (a shortfall)
+ * @returns the scan, or undefined when fewer than two targets are on this side
+ */
+export function selectiveScan(pairs: readonly ScanPair[], tau: number, upper: boolean): Scan | undefined {
+  if (pairs.length < 2) return undefined;
+  // per pair: the null's values of its term (cells) and their probabilities, and the observed term
+  const terms: { x: number; cells: Int32Array; prob: Float64Array; row: ScanTarget }[] = [];
+  let lo = 0;
+  for (const q of pairs) {
+    const pmf = betaBinomial(q.n, q.p, q.c);
+    const tail = new Float64Array(q.n + 1); // the one-sided p-value of each outcome count
+    if (upper) for (let d = q.n, acc = 0; d >= 0; d--) tail[d] = Math.min(1, (acc += pmf[d]));
+    else for (let d = 0, acc = 0; d <= q.n; d++) tail[d] = Math.min(1, (acc += pmf[d]));
+    const xOf = (d: number) => (tail[d] < tau ? Math.log(tau / Math.max(tail[d], 1e-300)) : 0);
+    const cells = new Int32Array(q.n + 1);
+    for (let d = 0; d <= q.n; d++) cells[d] = Math.ceil(xOf(d) / SCAN_GRID - 1e-9);
+    const row: ScanTarget = { ...q, pi: tail[q.d], excess: upper ? q.d - q.n * q.p : q.n * q.p - q.d };
+    terms.push({ x: xOf(q.d), cells, prob: pmf, row });
+    if (terms[terms.length - 1].x > terms[lo].x) lo = terms.length - 1;
+  }
+  const rest = terms.filter((_, x) => x !== lo);
+  const selected = rest
+    .filter((x) => x.x > 0)
+    .map((x) => x.row)
+    .sort((a, b) => a.pi - b.pi);
+  let s = 0;
+  let excess = 0;
+  for (const x of rest) if (x.x > 0) ((s += x.x), (excess += x.row.excess));
+  const base = { excess, tested: rest.length, selected, leftOut: terms[lo].row };
+  const K = Math.floor(s / SCAN_GRID + 1e-9);
+  if (K <= 0) return { ...base, p: 1, z: 0 };
+  // dist[j]: P(sum of cells so far = j), j < K; dist[K]: P(>= K)
+  let dist = new Float64Array(K + 1);
+  let next = new Float64Array(K + 1);
+  dist[0] = 1;
+  for (const { cells, prob } of rest) {
+    next.fill(0);
+    for (let d = 0; d < cells.length; d++) {
+      const pr = prob[d];
+      if (!(pr > 0)) continue;
+      const c = cells[d];
+      if (c >= K) {
+        for (let j = 0; j <= K; j++) next[K] += dist[j] * pr;
+        continue;
+      }
+      for (let j = 0; j <= K; j++) if (dist[j] > 0) next[j + c >= K ? K : j + c] += dist[j] * pr;
+    }
+    [dist, next] = [next, dist];
+  }
+  const p = Math.min(1, dist[K]);
+  return { ...base, p, z: normalUpperInv(p) };
+}
+
+/** The standard normal's upper tail, erfc by Numerical Recipes' Chebyshev fit (relative error < 1.2e-7). */
+function normalUpper(zv: number): number {
+  const x = zv / Math.SQRT2;
+  const t = 1 / (1 + 0.5 * Math.abs(x));
+  const y =
+    t *
+    Math.exp(
+      -x * x -
+        1.26551223 +
+        t *
+          (1.00002368 +
+            t *
+              (0.37409196 +
+                t *
+                  (0.09678418 +
+                    t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
+    );
+  return (x >= 0 ? y : 2 - y) / 2;
+}
+
+/** z with normalUpper(z) = p (bisection; 0 for p >= 1/2, 40 for p = 0). */
+function normalUpperInv(p: number): number {
+  if (!(p < 0.5)) return 0;
+  if (p <= 0) return 40;
+  let a = 0;
+  let b = 40;
+  for (let it = 0; it < 60; it++) {
+    const m = (a + b) / 2;
+    if (normalUpper(m) > p) a = m;
+    else b = m;
+  }
+  return (a + b) / 2;
 }
 
 function groupBy(keys: readonly number[], n: number): number[][] {
