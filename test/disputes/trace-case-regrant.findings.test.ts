@@ -44,7 +44,10 @@ describe("h14-red2 G1 (findings): a court's role revoked and granted again stran
     // nothing can move the case now: the court's resolve ran once, the IdP may neither release nor judge it
     await expect(f.disputes.resolve(1n)).to.be.revertedWithCustomError(f.disputes, "DisputeResolution__AlreadyResolved");
     await expect(f.registry.releaseCase(1n)).to.be.revertedWithCustomError(f.registry, "MITRegistry__CourtStillBound");
-    await expect(f.registry.recordVerdict(1n, true, id("commitment"))).to.be.revertedWithCustomError(f.registry, "MITRegistry__AwaitingCourt");
+    await expect(f.registry.recordVerdict(1n, true, id("commitment"))).to.be.revertedWithCustomError(
+      f.registry,
+      "MITRegistry__AwaitingCourt",
+    );
     // the finding: a resolved dispute's case still awaits its court, which holds its role
     expect(Number((await f.registry.traceCase(1n)).status)).to.not.equal(TraceStatus.AwaitingCourt);
   });
