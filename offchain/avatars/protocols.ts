@@ -929,7 +929,13 @@ export async function judgeTrace(
   // A court's upheld verdict on evidence already traced as a reporter's case (the accused, who
   // holds the evidence too, can have it judged between the claimant's filing and the dispute's
   // opening) is traced again: the verdict is a new statement, and no new identity is revealed.
-  if (earlier !== undefined && earlier !== caseId && !(courtUpheld && isTraced((await ctx.registry.traceCase(earlier)).status)))
+  // Only a reporter's trace (InteractionTraced) opens that exception: evidence a court traced
+  // already is one verdict, never a second (h14-red2 G2).
+  if (
+    earlier !== undefined &&
+    earlier !== caseId &&
+    !(courtUpheld && Number((await ctx.registry.traceCase(earlier)).status) === TraceStatus.InteractionTraced)
+  )
     throw new AvatarProtocolError("DUPLICATE_EVIDENCE", `judgeTrace: this evidence was traced already in case #${earlier}`);
   let t: ReturnType<IdentityProvider["traceCommitment"]>;
   try {

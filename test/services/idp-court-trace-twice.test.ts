@@ -1,12 +1,13 @@
 /**
- * Red team h14-red2 finding G2 (open): the IdP's exception to "one interaction, one trace" (V2)
+ * Red team h14-red2 finding G2 (fixed in judgeTrace): the IdP's exception to "one interaction, one trace" (V2)
  * is meant for evidence traced already in a *reporter's* case, which the accused can have judged
  * between the claimant's filing and the dispute's opening (docs/specs/disputes.md, "The court files
- * the trace"; judgeTrace's own comment). judgeTrace tests `isTraced(earlier)`, which is also true of
+ * the trace"; judgeTrace's own comment). judgeTrace tested `isTraced(earlier)`, which is also true of
  * a `CourtTraced` case: the same interaction, once traced as a court's verdict, is traced again as a
  * court's verdict in every later case a dispute over it gets upheld, N verdicts of misbehaviour
- * for one interaction (and the keystore's key moves to the newest case). Fails while the hole is
- * open: the second court case is traced instead of refused DUPLICATE_EVIDENCE.
+ * for one interaction (and the keystore's key moved to the newest case). Failed while the hole was
+ * open (the second court case traced instead of refused DUPLICATE_EVIDENCE); judgeTrace now allows the
+ * exception only over a reporter's InteractionTraced case.
  * Story fixture copied from test/services/idp-court-trace.test.ts.
  */
 import { expect } from "chai";
@@ -26,7 +27,7 @@ import { DisputeResolution__factory, TrustManager__factory } from "../../typecha
 
 const avatar = (p: AvatarParty, n: string) => avatarIdOf(p.mit!.serial, n);
 
-describe("h14-red2 G2 (findings): one interaction, one court verdict", function () {
+describe("h14-red2 G2: one interaction, one court verdict", function () {
   this.timeout(240_000);
   let svc: IdpService | undefined;
 
