@@ -40,7 +40,6 @@ import {
   avatarIdOf,
   ChallengeBook,
   delegate,
-  evidenceHash,
   issueProxyMit,
   issueUserMit,
   login,
@@ -49,7 +48,8 @@ import {
   requestTrace,
   TraceStatus,
 } from "../offchain/avatars/protocols";
-import { DisputeLedger, Nature } from "../offchain/disputes/ledger";
+import { avatarDisputeEvidence, DisputeLedger, Nature } from "../offchain/disputes/ledger";
+import { encodeEvidence } from "../offchain/avatars/wire";
 import { keccak256 } from "../offchain/crypto/hash";
 import { RsmsLedger } from "../offchain/rsms/ledger";
 import { DEFAULT_FILTER_POLICY, Msrp } from "../offchain/rsms/msrp";
@@ -427,11 +427,12 @@ async function main(): Promise<void> {
       toHex(avId(aliceA, "alice")),
       Nature.avatar,
       2,
-      toHex(evidenceHash(session.evidenceAboutA)),
+      // the jurors judge the case's own evidence: its bytes, whose sha256 is the dispute's digest
+      avatarDisputeEvidence(encodeEvidence(session.evidenceAboutA)).evidence,
       "",
       params.deposit,
       undefined,
-      filed.caseId,
+      { id: filed.caseId, evidence: encodeEvidence(session.evidenceAboutA) },
     );
     gas += opened.tx!.gasUsed;
     const jurorLedgers = jurors.map((j) => new DisputeLedger(disputesC.connect(j)));

@@ -68,7 +68,10 @@ task("dispute:open", "Opens a dispute (Step 1): parties, nature, number of propo
     "With --nature avatar (required there): the trace case the claimant's controller filed about the respondent (`avatar:trace --file-only`), still open",
   )
   .addOptionalParam("options", "Number of proposed resolutions, 2..8 (0 = claim upheld)", 2, types.int)
-  .addOptionalParam("evidence", "A file to store on IPFS as evidence")
+  .addOptionalParam(
+    "evidence",
+    "A file to store on IPFS as evidence. With --nature avatar (required there): the evidence file the case was filed with (`avatar:auth`); the jurors read exactly the case's evidence, stored on IPFS from it",
+  )
   .addOptionalParam(
     "request",
     "A name for this request (default: derived from the parties, nature, options and evidence). A retry of the same request never opens a second dispute; a new name opens another with the same content",
@@ -97,7 +100,7 @@ task("dispute:open", "Opens a dispute (Step 1): parties, nature, number of propo
           throw new UsageError(`dispute:open: ${flag} "${name}" is not a registered entity (\`trust:register --entity ${name}\` first)`);
       // The trace case (nature avatar only): the contract refuses the same mistakes with the
       // registry's errors (UnknownCase, CaseNotOpen, NotReporter, CaseAvatarMismatch).
-      let traceCase: bigint | undefined;
+      let traceCase: { id: bigint; evidence: Uint8Array } | undefined;
       if (a.nature === "avatar") {
         if (a.case === undefined)
           throw new UsageError(
@@ -105,8 +108,7 @@ task("dispute:open", "Opens a dispute (Step 1): parties, nature, number of propo
           );
         if (!/^[1-9][0-9]{0,19}$/.test(a.case))
           throw new UsageError(`dispute:open: --case must be a trace case id (1, 2, ...), got "${a.case}"`);
-        traceCase = BigInt(a.case);
-        const tc = await c.mit.traceCase(traceCase);
+        const tc = await c.mit.traceCase(BigInt(a.case));
         const controller = (await c.tm.entity(c.entityId(a.claimant))).controller;
         const STATUS = [
           "none",
@@ -127,12 +129,38 @@ task("dispute:open", "Opens a dispute (Step 1): parties, nature, number of propo
           );
         if (tc.avatarId.toLowerCase() !== c.entityId(a.respondent).toLowerCase())
           throw new UsageError(`dispute:open: --case ${a.case} reports avatar ${tc.avatarId}, not --respondent "${a.respondent}"`);
+        // The dispute's evidence is built from the case's (h14-red2 G3): the jurors judge what the
+        // IdP will trace. The contract refuses other bytes (CaseEvidenceMismatch).
+        if (a.evidence === undefined)
+          throw new UsageError(
+            `dispute:open: --evidence is required with --nature avatar: the evidence file case ${a.case} was filed with`,
+          );
+        if (!fs.existsSync(a.evidence)) throw new UsageError(`dispute:open: --evidence ${a.evidence}: no such file`);
+        const [{ evidenceFromJson }, { encodeEvidence }, { keccak256 }] = await Promise.all([
+          import("../offchain/avatars/codec"),
+          import("../offchain/avatars/wire"),
+          import("ethers"),
+        ]);
+        let bytes: Uint8Array;
+        try {
+          bytes = encodeEvidence(evidenceFromJson(JSON.parse(fs.readFileSync(a.evidence, "utf8"))));
+        } catch (e) {
+          throw new UsageError(`dispute:open: --evidence ${a.evidence} is not an evidence file (${(e as Error).message})`);
+        }
+        if (keccak256(bytes).toLowerCase() !== tc.evidenceHash.toLowerCase())
+          throw new UsageError(`dispute:open: --evidence ${a.evidence} is not the evidence case ${a.case} was filed with`);
+        traceCase = { id: BigInt(a.case), evidence: bytes };
       } else if (a.case !== undefined) throw new UsageError(`dispute:open: --case goes with --nature avatar only`);
       if (a.evidence !== undefined && !fs.existsSync(a.evidence))
         throw new UsageError(`dispute:open: --evidence ${a.evidence}: no such file`);
       if (a.request !== undefined && !/^[A-Za-z0-9._-]{1,64}$/.test(a.request))
         throw new UsageError(`dispute:open: --request must be 1 to 64 letters, digits, '.', '_' or '-'`);
-      const ev = a.evidence ? await c.putEvidence(c.store, new Uint8Array(fs.readFileSync(a.evidence))) : undefined;
+      // an avatar dispute's IPFS file is the case's encoded evidence: its digest is the one the contract computes
+      const ev = traceCase
+        ? await c.putEvidence(c.store, traceCase.evidence)
+        : a.evidence
+          ? await c.putEvidence(c.store, new Uint8Array(fs.readFileSync(a.evidence)))
+          : undefined;
       const deposit = (await c.dr.params()).deposit;
       const claimantLedger = await c.ledgerFor(c.entityId(a.claimant));
       const request = [
@@ -141,10 +169,11 @@ task("dispute:open", "Opens a dispute (Step 1): parties, nature, number of propo
         c.Nature[a.nature as keyof typeof c.Nature],
         a.options,
         ev ? "0x" + Buffer.from(ev.digest).toString("hex") : "0x" + "00".repeat(32),
-        ev?.cid ?? "",
+        // an avatar dispute's cid is derived from its digest, not stored (openAvatarDispute)
+        traceCase ? "" : (ev?.cid ?? ""),
       ] as const;
       // a dispute over another case is another request (the key hashes the case too)
-      const keyed = traceCase === undefined ? request : [...request, traceCase.toString()];
+      const keyed = traceCase === undefined ? request : [...request, traceCase.id.toString()];
       // The intent is journaled before the dispute is sent (h13-red D2): a retry after a lost reply
       // finds its DisputeOpened, or its pending transaction, instead of opening a second dispute.
       const rec = `dispute-open-${a.request ?? hre.ethers.keccak256(hre.ethers.toUtf8Bytes(JSON.stringify(keyed))).slice(2, 34)}`;
@@ -164,7 +193,7 @@ task("dispute:open", "Opens a dispute (Step 1): parties, nature, number of propo
       }
       const d = await c.dr.dispute(r.id);
       console.log(
-        `dispute #${r.id}${r.existing ? " (opened by an earlier attempt of this request; nothing sent)" : ""}: commit until ${new Date(Number(d.commitDeadline) * 1000).toISOString()}, reveal until ${new Date(Number(d.revealDeadline) * 1000).toISOString()}${r.tx ? `; ${r.tx.gasUsed.toLocaleString("en-US")} gas` : ""}${ev ? `; evidence ${ev.cid}` : ""}${traceCase === undefined ? "" : `; trace case #${traceCase} awaits the verdict (upheld: the IdP may trace it; otherwise it closes untraced)`}`,
+        `dispute #${r.id}${r.existing ? " (opened by an earlier attempt of this request; nothing sent)" : ""}: commit until ${new Date(Number(d.commitDeadline) * 1000).toISOString()}, reveal until ${new Date(Number(d.revealDeadline) * 1000).toISOString()}${r.tx ? `; ${r.tx.gasUsed.toLocaleString("en-US")} gas` : ""}${ev ? `; evidence ${ev.cid}` : ""}${traceCase === undefined ? "" : `; trace case #${traceCase.id} awaits the verdict (upheld: the IdP may trace it; otherwise it closes untraced)`}`,
       );
       return { id: r.id, existing: r.existing };
     },

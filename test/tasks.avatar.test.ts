@@ -107,21 +107,36 @@ describe("tasks: idp:* and avatar:* (in-process network, one process)", function
       [{ case: "999" }, "dispute:open: --case 999: no such trace case"],
       [{ case: String(other.caseId) }, `dispute:open: --case ${other.caseId} was filed by `],
       [
-        { case: String(filed.caseId), respondent: "juror-10" },
+        { case: String(filed.caseId), respondent: "juror-10", evidence },
         `dispute:open: --case ${filed.caseId} reports avatar ${lynx}, not --respondent "juror-10"`,
       ],
       [{ case: String(filed.caseId), nature: "service" }, "dispute:open: --case goes with --nature avatar only"],
+      // the dispute's evidence is built from the case's (h14-red2 G3): the file the case was filed with, nothing else
+      [
+        { case: String(filed.caseId) },
+        `dispute:open: --evidence is required with --nature avatar: the evidence file case ${filed.caseId} was filed with`,
+      ],
+      [
+        { case: String(filed.caseId), evidence: auth.evidence[1] },
+        `dispute:open: --evidence ${auth.evidence[1]} is not the evidence case ${filed.caseId} was filed with`,
+      ],
+      [{ case: String(filed.caseId), evidence: "package.json" }, "dispute:open: --evidence package.json is not an evidence file ("],
     ] as const) {
       const e = await rejects(hre.run("dispute:open", { ...base, ...args }));
       expect(e.message.startsWith(line), e.message).to.equal(true);
       expect(e.name).to.equal("UsageError");
     }
     expect(await court.disputeCount()).to.equal(count);
-    const opened = await hre.run("dispute:open", { ...base, case: String(filed.caseId) });
+    const opened = await hre.run("dispute:open", { ...base, case: String(filed.caseId), evidence });
     expect((await court.dispute(opened.id)).traceCase).to.equal(BigInt(filed.caseId));
+    // the jurors' file is the case's encoded evidence: its digest is the one the case was filed with, under sha256
+    const { encodeEvidence } = await import("../offchain/avatars/wire");
+    const bytes = encodeEvidence(evidenceFromJson(JSON.parse(fs.readFileSync(evidence, "utf8"))));
+    expect(hre.ethers.keccak256(bytes)).to.equal((await registry.traceCase(filed.caseId)).evidenceHash);
+    expect([(await court.dispute(opened.id)).evidence, (await court.dispute(opened.id)).cid]).to.deep.equal([hre.ethers.sha256(bytes), ""]);
     expect(Number((await registry.traceCase(filed.caseId)).status)).to.equal(4); // AwaitingCourt
     // a second dispute on the same case, under another request name: refused before anything is sent
-    expect((await rejects(hre.run("dispute:open", { ...base, case: String(filed.caseId), request: "again" }))).message).to.equal(
+    expect((await rejects(hre.run("dispute:open", { ...base, case: String(filed.caseId), evidence, request: "again" }))).message).to.equal(
       `dispute:open: --case ${filed.caseId} is awaiting a court, not open; file a new case`,
     );
     // the IdP refuses to judge it while the jurors deliberate

@@ -41,6 +41,9 @@ contract DisputeResolution is IDisputeResolution {
     /// non-zero, so that no reveal pays for a fresh slot (two options per slot).
     mapping(uint256 id => mapping(uint8 round => uint128[8])) private _tally;
     mapping(address account => uint256) private _owed;
+    /// Avatar disputes whose final verdict `resolve` could not hand to the registry (the court
+    /// lacked its COURT_ROLE): `applyCaseRuling` applies it once the role is back.
+    mapping(uint256 id => bool) private _rulingPending;
 
     /// @param trust the TrustManager (this contract needs its FEEDBACK_ROLE)
     /// @param registry the MITRegistry whose trace cases avatar disputes claim (this contract needs
@@ -100,13 +103,19 @@ contract DisputeResolution is IDisputeResolution {
         bytes32 claimant,
         bytes32 respondent,
         uint8 options,
-        bytes32 evidence,
-        string calldata cid,
+        bytes calldata caseEvidence,
         uint256 traceCase
     ) external payable returns (uint256 id) {
         if (address(_registry) == address(0)) revert DisputeResolution__TraceUnavailable();
         if (traceCase == 0) revert DisputeResolution__TraceCaseRequired();
-        id = _open(claimant, respondent, NATURE_AVATAR, options, evidence, cid);
+        // The jurors judge the case's own evidence (h14-red2 G3): the bytes sent are the case's
+        // (keccak256, as `requestTrace` filed them), and the dispute's evidence digest is theirs
+        // (sha256: the raw CIDv1 the jurors fetch), so no other document can stand for the case.
+        // An unknown case (hash 0) is left to the registry's UnknownCase.
+        bytes32 caseHash = _registry.traceCase(traceCase).evidenceHash;
+        if (caseHash != bytes32(0) && keccak256(caseEvidence) != caseHash)
+            revert DisputeResolution__CaseEvidenceMismatch(traceCase, caseHash);
+        id = _open(claimant, respondent, NATURE_AVATAR, options, sha256(caseEvidence), string(caseEvidence[0:0]));
         _disputes[id].traceCase = traceCase;
         // The registry checks the case (Open, filed by the caller, the claimant's controller, about
         // the respondent) and claims it for this dispute in the same transaction: a case judged or
@@ -545,11 +554,30 @@ contract DisputeResolution is IDisputeResolution {
     /// resolve (deposits and penalties hang on it): it skips the call, says so in the event, and
     /// the IdP may release the case (`releaseCase`). No try/catch: a caught out-of-gas would let a
     /// resolver who starves the call leave the case stranded; here it reverts the whole resolve.
+    /// A verdict not applied for want of the role is kept (`_rulingPending`; the verdict itself is
+    /// `void_`/`outcome`): if the role comes back before the IdP releases the case, anyone applies
+    /// it (`applyCaseRuling`), so a case never strands (h14-red2 G1).
     function _ruleOnCase(uint256 id, uint256 caseId, bool upheld) private {
         bool applied;
         if (IAccessControl(address(_registry)).hasRole(COURT_ROLE, address(this)))
             applied = _registry.courtRuling(caseId, id, upheld);
+        else _rulingPending[id] = true;
         emit TraceCaseRuled(id, caseId, upheld, applied);
+    }
+
+    /// @inheritdoc IDisputeResolution
+    function applyCaseRuling(uint256 id) external {
+        if (!_rulingPending[id]) revert DisputeResolution__NoPendingRuling(id);
+        if (!IAccessControl(address(_registry)).hasRole(COURT_ROLE, address(this)))
+            revert DisputeResolution__TraceUnavailable();
+        _rulingPending[id] = false;
+        Dispute storage d = _disputes[id];
+        // The final verdict resolve computed: a void round 0 is no decision (untraced); otherwise
+        // `outcome` holds the verdict that stands (an appealed one if its appeal was void).
+        bool upheld = !d.void_ && d.outcome == 0;
+        // false if the IdP released the case while the role was missing: nothing left to apply
+        bool applied = _registry.courtRuling(d.traceCase, id, upheld);
+        emit TraceCaseRuled(id, d.traceCase, upheld, applied);
     }
 
     /// @dev Eq. 22 over a round's running tally: the revealed weight, the best option's weight,

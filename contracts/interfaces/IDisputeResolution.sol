@@ -191,6 +191,11 @@ interface IDisputeResolution {
     error DisputeResolution__AppealPeriodOver(uint256 id, uint256 appealDeadline);
     /// @notice Only the controller of the side the current round went against may appeal.
     error DisputeResolution__NotLosingParty(uint256 id, address caller);
+    /// @notice The evidence sent to `openAvatarDispute` is not trace case `caseId`'s (its keccak256
+    /// is not the case's `evidenceHash`): the jurors would judge other evidence than the IdP traces.
+    error DisputeResolution__CaseEvidenceMismatch(uint256 caseId, bytes32 caseHash);
+    /// @notice Avatar dispute `id` has no final verdict waiting to be applied to its trace case.
+    error DisputeResolution__NoPendingRuling(uint256 id);
     /// @notice A dispute of nature avatar opens with `openAvatarDispute` and names the trace case
     /// its claimant filed (`MITRegistry.requestTrace`); `openDispute` refuses nature 1, and
     /// `openAvatarDispute` a case id 0.
@@ -244,7 +249,8 @@ interface IDisputeResolution {
     /// @notice The final verdict of avatar dispute `id` on its trace case `caseId`: `upheld` (the
     /// IdP may now judge the case: `MITRegistry` status CourtUpheld) or not (the case is closed
     /// untraced: Dismissed). `applied` false: the registry did not move the case (this court no
-    /// longer holds its COURT_ROLE; the IdP may then release the case, untraced).
+    /// longer holds its COURT_ROLE; the IdP may then release the case, untraced, or, once the role
+    /// is back, anyone may apply the verdict with `applyCaseRuling`, which emits this again).
     event TraceCaseRuled(uint256 indexed id, uint256 indexed caseId, bool upheld, bool applied);
     /// @notice A flag contest (nature 3) was upheld: the contested attack flags `flags` of `entity`
     /// (those it held when the contest opened and still holds) were cleared (`unflagged` false if
@@ -290,16 +296,29 @@ interface IDisputeResolution {
     /// `CaseNotOpen`: judged already or claimed by another dispute, `NotReporter`,
     /// `CaseAvatarMismatch`) and the dispute does not open. The case then awaits the final verdict:
     /// upheld, the IdP may trace it (CourtTraced); rejected or void, it is closed untraced.
+    /// The jurors judge exactly the case's evidence (h14-red2 G3): the caller sends the case's
+    /// encoded evidence `caseEvidence`, whose keccak256 must be the case's `evidenceHash`
+    /// (`CaseEvidenceMismatch` otherwise, checked before anything is written); the dispute's
+    /// `evidence` is its sha256, the digest of its raw CIDv1, which is where the jurors read it
+    /// (the dispute's `cid` stays empty: it is derived from `evidence`, so no other document can
+    /// be named). A narrative, if any, is no part of what the jurors rule on.
     /// @dev Every check of `openDispute` applies. Refuses a case id 0 (`TraceCaseRequired`) and a
     /// court deployed without a registry (`TraceUnavailable`).
     function openAvatarDispute(
         bytes32 claimant,
         bytes32 respondent,
         uint8 options,
-        bytes32 evidence,
-        string calldata cid,
+        bytes calldata caseEvidence,
         uint256 traceCase
     ) external payable returns (uint256 id);
+
+    /// @notice Applies the final verdict of avatar dispute `id` to its trace case when `resolve`
+    /// could not (this court lacked the registry's COURT_ROLE then) and the role is back: without
+    /// it a role revoked and granted again would strand the case (h14-red2 G1). Anyone may call
+    /// it, once: `NoPendingRuling` if nothing waits, `TraceUnavailable` while the role is still
+    /// missing (the IdP may then release the case). If the IdP released the case meanwhile, the
+    /// registry moves nothing and the pending ruling is dropped (`TraceCaseRuled` applied false).
+    function applyCaseRuling(uint256 id) external;
 
     /// @notice The MIT registry whose trace cases avatar disputes claim (0: none).
     function traceRegistry() external view returns (address);

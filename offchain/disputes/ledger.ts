@@ -14,6 +14,18 @@ import type { DisputeResolution } from "../../typechain-types";
 import { commitmentOf } from "./tally";
 import { minedReceipt } from "../chain/mined";
 import { revertDataOf } from "../chain/direct";
+import { sha256 } from "@noble/hashes/sha2.js";
+import { toHex } from "../crypto/bytes";
+
+/**
+ * The evidence digest and cid of an avatar dispute over a trace case filed with the encoded
+ * evidence `caseEvidence` (h14-red2 G3): the digest is sha256 of the case's own bytes (the raw
+ * CIDv1 the jurors fetch, `evidenceCid`), the cid stays empty on-chain (it is derived from the
+ * digest). `openAvatarDispute` recomputes both and refuses bytes that are not the case's.
+ */
+export function avatarDisputeEvidence(caseEvidence: Uint8Array): { evidence: string; cid: string } {
+  return { evidence: toHex(sha256(caseEvidence)), cid: "" };
+}
 
 export type TxInfo = { hash: string; gasUsed: bigint; block: number };
 
@@ -95,8 +107,11 @@ export class DisputeLedger {
    * sends nothing if the chain shows its DisputeOpened, waits for its transaction if the node still
    * knows it, and otherwise resends with the same nonce (so at most one of the two is mined).
    * `existing` tells which: a dispute the earlier attempt opened, or this call's transaction.
-   * A dispute of nature avatar names the trace case its claimant filed (`traceCase`, from
-   * `requestTrace`): it opens with `openAvatarDispute`, which claims the case for the court.
+   * A dispute of nature avatar names the trace case its claimant filed (`traceCase`: its id, from
+   * `requestTrace`, and the encoded evidence it was filed with): it opens with
+   * `openAvatarDispute`, which checks the bytes against the case and claims the case for the
+   * court. Its `evidence` and `cid` must be the bytes' ({@link avatarDisputeEvidence}): the jurors
+   * judge the case's evidence and nothing else.
    * @throws CommitConflictError when the journal holds an intent for another request
    */
   async open(
@@ -108,11 +123,20 @@ export class DisputeLedger {
     cid: string,
     deposit = 0n,
     journal?: OpenJournal,
-    traceCase?: bigint,
+    traceCase?: { id: bigint; evidence: Uint8Array },
   ): Promise<{ id: bigint; tx?: TxInfo; existing: boolean }> {
     if ((nature === Nature.avatar) !== (traceCase !== undefined))
-      throw new Error(`open: a dispute of nature avatar, and only one, names a trace case (nature ${nature}, case ${traceCase ?? "none"})`);
-    const request = { claimant, respondent, nature, options, evidence, cid, traceCase: traceCase?.toString() };
+      throw new Error(
+        `open: a dispute of nature avatar, and only one, names a trace case (nature ${nature}, case ${traceCase?.id ?? "none"})`,
+      );
+    if (traceCase !== undefined) {
+      const own = avatarDisputeEvidence(traceCase.evidence);
+      if (evidence.toLowerCase() !== own.evidence || cid !== own.cid)
+        throw new Error(
+          `open: an avatar dispute's evidence is its trace case's (digest ${own.evidence}, cid ""), not ${evidence} ("${cid}")`,
+        );
+    }
+    const request = { claimant, respondent, nature, options, evidence, cid, traceCase: traceCase?.id.toString() };
     const provider = this.dr.runner!.provider as Provider;
     let intent = journal?.load();
     if (intent) {
@@ -154,7 +178,7 @@ export class DisputeLedger {
     const sent =
       traceCase === undefined
         ? await this.dr.openDispute(claimant, respondent, nature, options, evidence, cid, overrides)
-        : await this.dr.openAvatarDispute(claimant, respondent, options, evidence, cid, traceCase, overrides);
+        : await this.dr.openAvatarDispute(claimant, respondent, options, traceCase.evidence, traceCase.id, overrides);
     if (journal && intent) journal.save((intent = { ...intent, tx: sent.hash }));
     const r = await minedReceipt(sent);
     const ev = r.logs.map((l) => this.dr.interface.parseLog(l)).find((l) => l?.name === "DisputeOpened");

@@ -108,27 +108,42 @@ contract TraceHandler is Test {
         vm.roll(block.number + 10);
     }
 
+    mapping(uint256 caseId => bytes) internal caseEvidence;
+    /// Cases the IdP released (dismissed untraced while this court lacked its role).
+    mapping(uint256 caseId => bool) public released;
+
     // ------------------------------------------------------------------ actions
 
     function fileCase(uint256 reporterSeed, uint256 avatarSeed) external {
         ++calls;
+        bytes memory ev = abi.encode("evidence", calls);
         vm.prank(ctrl[reporterSeed % N_CTRL]);
-        registry.requestTrace(ents[avatarSeed % N], keccak256(abi.encode("evidence", calls)));
+        uint256 c = registry.requestTrace(ents[avatarSeed % N], keccak256(ev));
+        caseEvidence[c] = ev;
     }
 
-    function openAvatarDispute(uint256 claimantSeed, uint256 respondentSeed, uint256 caseSeed) external {
+    /// One opening in four shows the jurors other evidence than the case's (h14-red2 G3).
+    function openAvatarDispute(
+        uint256 claimantSeed,
+        uint256 respondentSeed,
+        uint256 caseSeed,
+        uint256 evidenceSeed
+    ) external {
         ++calls;
         uint256 c = bound(caseSeed, 0, _caseCount() + 1); // 0 and one past the last: refused
         bytes32 claimant = ents[claimantSeed % N];
         bytes32 respondent = ents[respondentSeed % N];
         address caller = ctrl[(claimantSeed % N) % N_CTRL];
         IMITRegistry.TraceCase memory before = registry.traceCase(c);
+        bytes memory ev = evidenceSeed % 4 == 0 ? abi.encode("other evidence", evidenceSeed) : caseEvidence[c];
         vm.prank(caller);
-        try dr.openAvatarDispute{value: DEPOSIT}(claimant, respondent, 2, bytes32(0), "", c) returns (uint256 id) {
+        try dr.openAvatarDispute{value: DEPOSIT}(claimant, respondent, 2, ev, c) returns (uint256 id) {
             if (
                 before.status != IMITRegistry.TraceStatus.Open ||
                 before.reporter != caller ||
-                before.avatarId != respondent
+                before.avatarId != respondent ||
+                keccak256(ev) != before.evidenceHash ||
+                dr.dispute(id).evidence != sha256(ev)
             ) ++badBindings;
             if (boundCourt[c] != address(0)) ++badBindings; // bound twice
             boundCourt[c] = address(dr);
@@ -213,6 +228,33 @@ contract TraceHandler is Test {
         } catch {}
     }
 
+    /// The registry's admin (the IdP) cuts this court off, or restores it (h14-red2 G1).
+    function pauseCourt(bool restore) external {
+        ++calls;
+        bytes32 role = registry.COURT_ROLE();
+        vm.prank(idp);
+        if (restore) registry.grantRole(role, address(dr));
+        else registry.revokeRole(role, address(dr));
+    }
+
+    /// The IdP releases a random case (refused unless it awaits a court cut off from the registry).
+    function idpRelease(uint256 caseSeed) external {
+        ++calls;
+        uint256 c = bound(caseSeed, 1, _caseCount() + 1);
+        vm.prank(idp);
+        try registry.releaseCase(c) {
+            released[c] = true;
+        } catch {}
+    }
+
+    /// Anyone applies a kept ruling (refused unless one waits and the court holds its role).
+    function applyRuling(uint256 disputeSeed) external {
+        ++calls;
+        uint256 id = _dispute(disputeSeed);
+        if (id == 0) return;
+        try dr.applyCaseRuling(id) {} catch {}
+    }
+
     /// The other court rules on a random case for a random dispute id (this court's ids included).
     function rivalRule(uint256 caseSeed, uint256 disputeSeed, bool upheld) external {
         ++calls;
@@ -266,7 +308,7 @@ contract DisputeResolutionTraceInvariantTest is Test {
     }
 
     function targetSelectors() public view returns (FuzzSelector[] memory s) {
-        bytes4[] memory sel = new bytes4[](14);
+        bytes4[] memory sel = new bytes4[](17);
         sel[0] = TraceHandler.fileCase.selector;
         sel[1] = TraceHandler.fileCase.selector;
         sel[2] = TraceHandler.openAvatarDispute.selector;
@@ -281,6 +323,9 @@ contract DisputeResolutionTraceInvariantTest is Test {
         sel[11] = TraceHandler.idpJudge.selector;
         sel[12] = TraceHandler.rivalBind.selector;
         sel[13] = TraceHandler.rivalRule.selector;
+        sel[14] = TraceHandler.pauseCourt.selector;
+        sel[15] = TraceHandler.idpRelease.selector;
+        sel[16] = TraceHandler.applyRuling.selector;
         s = new FuzzSelector[](1);
         s[0] = FuzzSelector(address(h), sel);
     }
@@ -322,29 +367,49 @@ contract DisputeResolutionTraceInvariantTest is Test {
             if (t.court != address(dr)) continue; // the other court's rulings are its own
             IDisputeResolution.Dispute memory d = dr.dispute(t.disputeId);
             bool upheld = d.resolved && !d.void_ && d.outcome == 0;
-            if (s == uint256(IMITRegistry.TraceStatus.AwaitingCourt))
-                assertEq(d.resolved ? 1 : 0, 0, "resolved, still awaiting");
             if (
                 s == uint256(IMITRegistry.TraceStatus.CourtUpheld) ||
                 s == uint256(IMITRegistry.TraceStatus.CourtTraced) ||
                 (s == uint256(IMITRegistry.TraceStatus.Rejected))
             ) assertEq(upheld ? 1 : 0, 1, "released to the IdP without an upheld verdict");
-            if (s == uint256(IMITRegistry.TraceStatus.Dismissed)) {
+            if (s == uint256(IMITRegistry.TraceStatus.Dismissed) && !h.released(c)) {
                 assertEq(d.resolved ? 1 : 0, 1, "dismissed before resolve");
                 assertEq(upheld ? 1 : 0, 0, "dismissed though upheld");
             }
         }
     }
 
-    /// A resolved avatar dispute never leaves its case awaiting (the court holds its role throughout).
-    function invariant_noResolvedDisputeStrandsItsCase() public view {
+    /// No resolved dispute strands its case (h14-red2 G1), whatever the admin did with the court's
+    /// role: a case still awaiting a resolved dispute's court leaves AwaitingCourt by the path open
+    /// now, the IdP's release while the court lacks its role, `applyCaseRuling` (by anyone) once it
+    /// holds it again, and lands where the verdict says (upheld: CourtUpheld; else Dismissed; the
+    /// IdP's release dismisses). Each path is tried on a copy of the state, which is then restored.
+    function invariant_noResolvedDisputeStrandsItsCase() public {
         uint256 n = dr.disputeCount();
+        bool holds = registry.hasRole(registry.COURT_ROLE(), address(dr));
         for (uint256 id = 1; id <= n; ++id) {
             IDisputeResolution.Dispute memory d = dr.dispute(id);
             if (!d.resolved) continue;
             IMITRegistry.TraceCase memory t = registry.traceCase(d.traceCase);
             assertEq(t.disputeId, id, "the dispute's case is bound to another dispute");
-            assertEq(t.status == IMITRegistry.TraceStatus.AwaitingCourt ? 1 : 0, 0, "stranded case");
+            if (t.status != IMITRegistry.TraceStatus.AwaitingCourt) continue;
+            uint256 snap = vm.snapshotState();
+            bool upheld = !d.void_ && d.outcome == 0;
+            if (holds) {
+                vm.prank(address(0xbeef));
+                dr.applyCaseRuling(id);
+            } else {
+                vm.prank(h.idp());
+                registry.releaseCase(d.traceCase);
+                upheld = false;
+            }
+            IMITRegistry.TraceStatus s = registry.traceCase(d.traceCase).status;
+            assertEq(
+                uint256(s),
+                uint256(upheld ? IMITRegistry.TraceStatus.CourtUpheld : IMITRegistry.TraceStatus.Dismissed),
+                "stranded case"
+            );
+            vm.revertToState(snap);
         }
     }
 
@@ -357,7 +422,7 @@ contract DisputeResolutionTraceInvariantTest is Test {
             TraceHandler g = new TraceHandler();
             vm.deal(address(g), 1000 ether);
             for (uint256 k; k < 4; ++k) g.fileCase(k, k + 1);
-            for (uint256 k; k < 4; ++k) g.openAvatarDispute(k, k + 1, k + 1);
+            for (uint256 k; k < 4; ++k) g.openAvatarDispute(k, k + 1, k + 1, 1);
             uint256 seed = uint256(keccak256(abi.encode(run)));
             for (uint256 k; k < 4; ++k) g.commitAll(k, seed >> (8 * k));
             g.wait(3601);

@@ -10,12 +10,16 @@
  * Fails while the hole is open: the claimant's avatar dispute is refused.
  */
 import { expect } from "chai";
+import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
 import { deployDisputeFixture } from "../fixtures/disputes";
 import { id, Kind } from "../fixtures/trust";
 import { DEFAULT_DISPUTE_PARAMS as P } from "../../offchain/disputes/params";
 import { TraceStatus } from "../../offchain/avatars/protocols";
 import { MITRegistry__factory } from "../../typechain-types";
+
+/** The claimant's case's encoded evidence: the dispute sends it (openAvatarDispute checks it is the case's). */
+const EV = ethers.toUtf8Bytes("the interaction's encoded evidence");
 
 async function filed() {
   const f = await deployDisputeFixture();
@@ -24,7 +28,7 @@ async function filed() {
   await registry.issueMIT(id("ghost-owner-mit"), id("key"), "params-cid");
   // the impersonating avatar: logged in (verified) for a year, never registered in the TrustManager
   await registry.recordLogin(id("ghost"), id("ghost-owner-mit"), id("warrant"), id("vid"), notAfter);
-  await registry.requestTrace(id("ghost"), id("the interaction's case hash")); // the claimant's case #1
+  await registry.requestTrace(id("ghost"), ethers.keccak256(EV)); // the claimant's case #1
   return { ...f, registry };
 }
 
@@ -34,7 +38,7 @@ describe("h14-red2 G5 (findings): an avatar without a trust entry is beyond the 
     // the victim cannot give the avatar a trust entry either
     await expect(f.trust.register(id("ghost"), Kind.Avatar)).to.be.revertedWithCustomError(f.trust, "TrustManager__AttestationRequired");
     // the finding: refused (UnknownRespondent), so the case can only ever be a reporter's InteractionTraced
-    await f.disputes.openAvatarDispute(id("claimant"), id("ghost"), 2, id("evidence"), "cid", 1n, { value: P.deposit });
+    await f.disputes.openAvatarDispute(id("claimant"), id("ghost"), 2, EV, 1n, { value: P.deposit });
     expect(Number((await f.registry.traceCase(1n)).status)).to.equal(TraceStatus.AwaitingCourt);
   });
 });

@@ -18,7 +18,9 @@ import { MITRegistry__factory } from "../../typechain-types";
 const Z = ethers.ZeroHash;
 const AVATAR = 1;
 const SERIAL = id("respondent-owner-mit");
-const EVIDENCE = id("the interaction's case hash");
+/** The case's encoded evidence (its bytes as `requestTrace` filed their keccak256) and its hash. */
+const EV = ethers.toUtf8Bytes("the interaction's encoded evidence");
+const EVIDENCE = ethers.keccak256(EV);
 
 async function toReveal() {
   await time.increase(Number(P.commitPeriod) + 1);
@@ -50,7 +52,7 @@ async function filed() {
 /** `filed` with dispute #1 open over case #1. */
 async function opened() {
   const f = await filed();
-  await f.disputes.openAvatarDispute(id("claimant"), id("respondent"), 2, id("evidence"), "cid", f.caseId, { value: P.deposit });
+  await f.disputes.openAvatarDispute(id("claimant"), id("respondent"), 2, EV, f.caseId, { value: P.deposit });
   return { ...f, dId: 1n };
 }
 
@@ -68,7 +70,7 @@ describe("DisputeResolution x MITRegistry: the court files the trace", () => {
   describe("# openAvatarDispute", () => {
     it("claims the case for the dispute: AwaitingCourt, bound to this court and dispute", async () => {
       const f = await loadFixture(filed);
-      const tx = f.disputes.openAvatarDispute(id("claimant"), id("respondent"), 2, id("evidence"), "cid", f.caseId, { value: P.deposit });
+      const tx = f.disputes.openAvatarDispute(id("claimant"), id("respondent"), 2, EV, f.caseId, { value: P.deposit });
       await expect(tx).to.emit(f.disputes, "DisputeOpened");
       await expect(tx).to.emit(f.registry, "TraceCaseBound").withArgs(f.caseId, f.court, 1n);
       const c = await f.registry.traceCase(f.caseId);
@@ -80,13 +82,32 @@ describe("DisputeResolution x MITRegistry: the court files the trace", () => {
       expect(d.nature).to.equal(BigInt(AVATAR));
     });
 
+    it("the dispute's evidence is the case's: its sha256 (the raw CID's digest), no cid of the claimant's", async () => {
+      const f = await loadFixture(opened);
+      const d = await f.disputes.dispute(f.dId);
+      expect(d.evidence).to.equal(ethers.sha256(EV));
+      expect(d.cid).to.equal("");
+    });
+
+    it("refuses evidence that is not the case's (CaseEvidenceMismatch), before anything is written (h14-red2 G3)", async () => {
+      const f = await loadFixture(filed);
+      const held = await ethers.provider.getBalance(f.court);
+      for (const other of [ethers.toUtf8Bytes("another interaction's evidence"), new Uint8Array(), EV.slice(0, EV.length - 1)])
+        await expect(f.disputes.openAvatarDispute(id("claimant"), id("respondent"), 2, other, f.caseId, { value: P.deposit }))
+          .to.be.revertedWithCustomError(f.disputes, "DisputeResolution__CaseEvidenceMismatch")
+          .withArgs(f.caseId, EVIDENCE);
+      expect(await f.disputes.disputeCount()).to.equal(0n);
+      expect(await statusOf(f)).to.equal(TraceStatus.Open);
+      expect(await ethers.provider.getBalance(f.court)).to.equal(held);
+    });
+
     it("openDispute refuses nature avatar (TraceCaseRequired), openAvatarDispute a case 0; nothing opens", async () => {
       const f = await loadFixture(filed);
       await expect(
         f.disputes.openDispute(id("claimant"), id("respondent"), AVATAR, 2, Z, "", { value: P.deposit }),
       ).to.be.revertedWithCustomError(f.disputes, "DisputeResolution__TraceCaseRequired");
       await expect(
-        f.disputes.openAvatarDispute(id("claimant"), id("respondent"), 2, Z, "", 0n, { value: P.deposit }),
+        f.disputes.openAvatarDispute(id("claimant"), id("respondent"), 2, EV, 0n, { value: P.deposit }),
       ).to.be.revertedWithCustomError(f.disputes, "DisputeResolution__TraceCaseRequired");
       expect(await f.disputes.disputeCount()).to.equal(0n);
       expect(await statusOf(f)).to.equal(TraceStatus.Open);
@@ -95,7 +116,7 @@ describe("DisputeResolution x MITRegistry: the court files the trace", () => {
     it("refuses an unknown case, one filed by another account, one about another avatar; nothing changes", async () => {
       const f = await loadFixture(filed);
       const open = (caseId: bigint, respondent = id("respondent")) =>
-        f.disputes.openAvatarDispute(id("claimant"), respondent, 2, Z, "", caseId, { value: P.deposit });
+        f.disputes.openAvatarDispute(id("claimant"), respondent, 2, EV, caseId, { value: P.deposit });
       await expect(open(9n)).to.be.revertedWithCustomError(f.registry, "MITRegistry__UnknownCase").withArgs(9n);
       // case #2: filed by a stranger (not the claimant's controller) about the respondent
       await f.registry.connect(f.others[3]).requestTrace(id("respondent"), EVIDENCE);
@@ -111,8 +132,7 @@ describe("DisputeResolution x MITRegistry: the court files the trace", () => {
 
     it("refuses a case judged already and a case another dispute claimed (a replay, or another entity of the same controller)", async () => {
       const f = await loadFixture(opened);
-      const again = (claimant: string) =>
-        f.disputes.openAvatarDispute(claimant, id("respondent"), 2, Z, "", f.caseId, { value: P.deposit });
+      const again = (claimant: string) => f.disputes.openAvatarDispute(claimant, id("respondent"), 2, EV, f.caseId, { value: P.deposit });
       await expect(again(id("claimant")))
         .to.be.revertedWithCustomError(f.registry, "MITRegistry__CaseNotOpen")
         .withArgs(f.caseId, TraceStatus.AwaitingCourt);
@@ -121,7 +141,7 @@ describe("DisputeResolution x MITRegistry: the court files the trace", () => {
       // a case the IdP judged (reporter-initiated) has nothing left for a court
       await f.registry.requestTrace(id("respondent"), EVIDENCE);
       await f.registry.recordVerdict(2n, false, Z);
-      await expect(f.disputes.openAvatarDispute(id("claimant"), id("respondent"), 2, Z, "", 2n, { value: P.deposit }))
+      await expect(f.disputes.openAvatarDispute(id("claimant"), id("respondent"), 2, EV, 2n, { value: P.deposit }))
         .to.be.revertedWithCustomError(f.registry, "MITRegistry__CaseNotOpen")
         .withArgs(2n, TraceStatus.Rejected);
       expect(await f.disputes.disputeCount()).to.equal(1n);
@@ -134,12 +154,12 @@ describe("DisputeResolution x MITRegistry: the court files the trace", () => {
       const factory = await ethers.getContractFactory("DisputeResolution");
       const blind = await factory.deploy(await f.trust.getAddress(), ethers.ZeroAddress, P);
       await expect(
-        blind.openAvatarDispute(id("claimant"), id("respondent"), 2, Z, "", f.caseId, { value: P.deposit }),
+        blind.openAvatarDispute(id("claimant"), id("respondent"), 2, EV, f.caseId, { value: P.deposit }),
       ).to.be.revertedWithCustomError(blind, "DisputeResolution__TraceUnavailable");
       expect(await blind.traceRegistry()).to.equal(ethers.ZeroAddress);
       const stray = await factory.deploy(await f.trust.getAddress(), await f.registry.getAddress(), P);
       await expect(
-        stray.openAvatarDispute(id("claimant"), id("respondent"), 2, Z, "", f.caseId, { value: P.deposit }),
+        stray.openAvatarDispute(id("claimant"), id("respondent"), 2, EV, f.caseId, { value: P.deposit }),
       ).to.be.revertedWithCustomError(f.registry, "AccessControlUnauthorizedAccount");
       expect(await statusOf(f)).to.equal(TraceStatus.Open);
     });

@@ -16,7 +16,15 @@
  * moves with every comment edit.
  */
 import hre from "hardhat";
-import { AbiCoder, ContractTransactionResponse, keccak256 as ethersKeccak, toUtf8Bytes, MaxUint256 } from "ethers";
+import {
+  AbiCoder,
+  ContractTransactionResponse,
+  concat as concatBytes,
+  getBytes,
+  keccak256 as ethersKeccak,
+  toUtf8Bytes,
+  MaxUint256,
+} from "ethers";
 import { mine, reset, time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
 import { deploySystem } from "../../offchain/chain/deploy";
 import { TRUST_ROLE_SIGNERS } from "../../offchain/chain/system";
@@ -333,9 +341,13 @@ async function scenario(): Promise<GasSnapshot> {
   await send(undefined, () => tm.connect(s[17]).register(jury[2].id, 1));
   await send(undefined, () => tm.setIdentityVerified(jury[2].id, true));
   await mine(Number(DP.minAge) + 1);
-  await send(undefined, () => mit.requestTrace(fixed("avatar-2"), fixed("evidence-court")));
+  // The dispute sends the case's encoded evidence (h14-red2 G3): 1,308 bytes, the size of a
+  // bot-driven interaction's evidence with its receipt and handshake (test/services/idp-court-trace-unbound),
+  // here pseudo-random (keccak chain) so that nearly every byte is non-zero, as in real evidence.
+  const caseEvidence = getBytes(concatBytes(Array.from({ length: 41 }, (_, i) => fixed(`evidence-court-${i}`)))).slice(0, 1308);
+  await send(undefined, () => mit.requestTrace(fixed("avatar-2"), ethersKeccak(caseEvidence)));
   await send("DisputeResolution.openAvatarDispute", () =>
-    court.openAvatarDispute(id("claimant"), fixed("avatar-2"), 2, fixed("evidence-dispute-2"), CID, 2, { value: DP.deposit }),
+    court.openAvatarDispute(id("claimant"), fixed("avatar-2"), 2, caseEvidence, 2, { value: DP.deposit }),
   );
   const upheld = (v: (typeof jury)[number]) =>
     ethersKeccak(AbiCoder.defaultAbiCoder().encode(["uint256", "bytes32", "uint8", "bytes32"], [2, v.id, 0, v.salt]));

@@ -16,12 +16,13 @@ import { mine, time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
 import { idpSystem, startIdp } from "../helpers/idp-services";
 import { AvatarParty } from "../../offchain/avatars/agents";
 import { SimulatedEye } from "../../offchain/avatars/iris";
-import { avatarIdOf, evidenceHash, requestTrace, TraceStatus } from "../../offchain/avatars/protocols";
+import { avatarIdOf, requestTrace, TraceStatus } from "../../offchain/avatars/protocols";
 import { IdpService } from "../../offchain/services/avatars/idp-service";
 import { toHex } from "../../offchain/crypto/bytes";
 import { issueEnrolmentToken } from "../../offchain/services/enrolment";
 import { delegateRemote, issueRemote, loginRemote, mutualAuthRemote, traceRemote } from "../../offchain/services/avatars/clients";
-import { DisputeLedger, Nature } from "../../offchain/disputes/ledger";
+import { avatarDisputeEvidence, DisputeLedger, Nature } from "../../offchain/disputes/ledger";
+import { encodeEvidence } from "../../offchain/avatars/wire";
 import { entityId, TrustLedger } from "../../offchain/trust/ledger";
 import { DisputeResolution__factory, TrustManager__factory } from "../../typechain-types";
 
@@ -120,7 +121,20 @@ describe("h14-red2 G2: one interaction, one court verdict", function () {
     const { dep, info, e, court, claimant, respondent, params, reporter, bobAccount, once, judge } = await story("court-trace-twice");
     const bobLedger = new DisputeLedger(court.connect(bobAccount));
     const open = (caseId: bigint) =>
-      bobLedger.open(claimant, respondent, Nature.avatar, 2, toHex(evidenceHash(e)), "", params.deposit, undefined, caseId);
+      bobLedger.open(
+        claimant,
+        respondent,
+        Nature.avatar,
+        2,
+        avatarDisputeEvidence(encodeEvidence(e)).evidence,
+        "",
+        params.deposit,
+        undefined,
+        {
+          id: caseId,
+          evidence: encodeEvidence(e),
+        },
+      );
     // the first court case: upheld and traced, as the spec says
     const first = (await requestTrace(reporter, e)).caseId;
     const d1 = await open(first);

@@ -14,13 +14,14 @@ import { mine, time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
 import { idpSystem, startIdp } from "../helpers/idp-services";
 import { AvatarParty, IdentityProvider } from "../../offchain/avatars/agents";
 import { SimulatedEye } from "../../offchain/avatars/iris";
-import { auditVerdict, avatarIdOf, evidenceHash, requestTrace, TraceStatus } from "../../offchain/avatars/protocols";
+import { auditVerdict, avatarIdOf, requestTrace, TraceStatus } from "../../offchain/avatars/protocols";
 import { IDP_RECORD, IdpService } from "../../offchain/services/avatars/idp-service";
 import { concat, toBytes, toHex } from "../../offchain/crypto/bytes";
 import { keccak_256 } from "@noble/hashes/sha3.js";
 import { issueEnrolmentToken } from "../../offchain/services/enrolment";
 import { delegateRemote, issueRemote, loginRemote, mutualAuthRemote, traceRemote } from "../../offchain/services/avatars/clients";
-import { DisputeLedger, Nature } from "../../offchain/disputes/ledger";
+import { avatarDisputeEvidence, DisputeLedger, Nature } from "../../offchain/disputes/ledger";
+import { encodeEvidence } from "../../offchain/avatars/wire";
 import { entityId, TrustLedger } from "../../offchain/trust/ledger";
 import { DisputeResolution__factory, TrustManager__factory } from "../../typechain-types";
 
@@ -126,11 +127,11 @@ describe("the court files the trace: an impersonating avatar, a dispute, jurors,
       respondent,
       Nature.avatar,
       2,
-      toHex(evidenceHash(e)),
+      avatarDisputeEvidence(encodeEvidence(e)).evidence,
       "",
       params.deposit,
       undefined,
-      caseId,
+      { id: caseId, evidence: encodeEvidence(e) },
     );
     expect(Number((await dep.registry.traceCase(caseId)).status)).to.equal(TraceStatus.AwaitingCourt);
 
@@ -174,7 +175,20 @@ describe("the court files the trace: an impersonating avatar, a dispute, jurors,
     expect(Number((await dep.registry.traceCase(first)).status)).to.equal(TraceStatus.InteractionTraced);
     const bobLedger = new DisputeLedger(court.connect(bobAccount));
     const open = (caseId: bigint) =>
-      bobLedger.open(claimant, respondent, Nature.avatar, 2, toHex(evidenceHash(e)), "", params.deposit, undefined, caseId);
+      bobLedger.open(
+        claimant,
+        respondent,
+        Nature.avatar,
+        2,
+        avatarDisputeEvidence(encodeEvidence(e)).evidence,
+        "",
+        params.deposit,
+        undefined,
+        {
+          id: caseId,
+          evidence: encodeEvidence(e),
+        },
+      );
     await expect(open(first)).to.be.rejectedWith(/CaseNotOpen|reverted/);
     // bob files the same evidence again and disputes it; the jurors uphold; the IdP traces it again
     const second = (await requestTrace(reporter, e)).caseId;

@@ -1,14 +1,12 @@
 /**
- * Red team h14-red2 finding G3 (open): nothing binds what the jurors judge (the dispute's
- * `evidence` digest and `cid`) to the evidence the IdP traces (the trace case's
- * `evidenceHash`). `bindCase` checks the case's status, reporter and avatar only; neither the
- * contract nor `dispute:open`/`DisputeLedger.open` nor the jurors' tools compare the two. A claimant
- * files an authentic but innocent interaction E1 with the accused avatar as the case, and shows the
- * jurors a forged E2 (one the IdP refuses: a changed body). Upheld, the IdP checks E1's
- * authenticity, which holds, and records `CourtTraced`: "the court's jurors upheld a claim of
- * misbehaviour over that interaction" (disputes.md), for an interaction no juror saw, on evidence
- * the IdP never judged. Fails while the hole is open: the case ends CourtTraced.
- * Story fixture copied from test/services/idp-court-trace.test.ts.
+ * The jurors judge the trace case's own evidence (h14-red2 G3, fixed). Before the fix nothing
+ * bound the dispute's `evidence` digest and `cid` to the case's `evidenceHash`: a claimant filed an
+ * authentic but innocent interaction E1 with the accused avatar as the case and showed the jurors a
+ * forged E2 (one the IdP refuses: a changed body); upheld, the IdP checked E1, which holds, and
+ * recorded `CourtTraced` for an interaction no juror saw. Now `openAvatarDispute` takes the case's
+ * encoded evidence, refuses bytes whose keccak256 is not the case's (`CaseEvidenceMismatch`), and
+ * makes the dispute's evidence their sha256 (the raw CID the jurors read), with no cid of the
+ * claimant's. Story fixture copied from test/services/idp-court-trace.test.ts.
  */
 import { expect } from "chai";
 import hre from "hardhat";
@@ -16,18 +14,19 @@ import { mine, time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
 import { idpSystem, startIdp } from "../helpers/idp-services";
 import { AvatarParty } from "../../offchain/avatars/agents";
 import { SimulatedEye } from "../../offchain/avatars/iris";
-import { avatarIdOf, evidenceHash, requestTrace, TraceStatus } from "../../offchain/avatars/protocols";
+import { avatarIdOf, requestTrace, TraceStatus } from "../../offchain/avatars/protocols";
+import { encodeEvidence } from "../../offchain/avatars/wire";
 import { IdpService } from "../../offchain/services/avatars/idp-service";
 import { toHex } from "../../offchain/crypto/bytes";
 import { issueEnrolmentToken } from "../../offchain/services/enrolment";
 import { delegateRemote, issueRemote, loginRemote, mutualAuthRemote, traceRemote } from "../../offchain/services/avatars/clients";
-import { DisputeLedger, Nature } from "../../offchain/disputes/ledger";
+import { avatarDisputeEvidence, DisputeLedger, Nature } from "../../offchain/disputes/ledger";
 import { entityId, TrustLedger } from "../../offchain/trust/ledger";
 import { DisputeResolution__factory, TrustManager__factory } from "../../typechain-types";
 
 const avatar = (p: AvatarParty, n: string) => avatarIdOf(p.mit!.serial, n);
 
-describe("h14-red2 G3 (findings): the jurors' evidence and the traced case are unbound", function () {
+describe("the court's trace: the jurors' evidence is the trace case's (h14-red2 G3)", function () {
   this.timeout(240_000);
   let svc: IdpService | undefined;
 
@@ -116,8 +115,8 @@ describe("h14-red2 G3 (findings): the jurors' evidence and the traced case are u
     return { dep, ks, info, alice, e, court, claimant, respondent, params, reporter, bobAccount, once, judge };
   }
 
-  it("a dispute whose evidence is not its trace case's cannot end with that case CourtTraced", async () => {
-    const { dep, info, e, court, claimant, respondent, params, reporter, bobAccount, once, judge } = await story("court-trace-unbound");
+  it("a dispute showing the jurors other evidence than its case's is refused; the case's own evidence opens it", async () => {
+    const { dep, info, e, court, claimant, respondent, params, reporter, bobAccount, once } = await story("court-trace-unbound");
     // E2: E1 with its signed message changed (a forgery); the IdP refuses it as a reporter's case
     const forged = { ...e, message: { ...e.message, body: Uint8Array.from([...e.message.body, 0x21]) } };
     const probe = (await requestTrace(reporter, forged)).caseId;
@@ -126,17 +125,39 @@ describe("h14-red2 G3 (findings): the jurors' evidence and the traced case are u
       (err: Error) => err.message.split("\n")[0],
     );
     expect(refused).to.not.equal("traced");
-    // the case holds the authentic E1; the dispute shows the jurors the forged E2
+    // the case holds the authentic E1; the claimant tries to show the jurors the forged E2
     const caseId = (await requestTrace(reporter, e)).caseId;
     const bobLedger = new DisputeLedger(court.connect(bobAccount));
-    const opened = await bobLedger
-      .open(claimant, respondent, Nature.avatar, 2, toHex(evidenceHash(forged)), "", params.deposit, undefined, caseId)
-      .catch(() => undefined);
-    if (opened === undefined) return; // a binding refused the opening: the hole is closed
-    await judge(opened.id, 0); // the jurors uphold what they were shown
-    await court.resolve(opened.id);
-    await traceRemote({ idp: info, dep, reporter, evidence: e, caseId, retry: once }).catch(() => undefined);
-    // the finding: a court verdict of misbehaviour on E1, which no juror judged
-    expect(Number((await dep.registry.traceCase(caseId)).status)).to.not.equal(TraceStatus.CourtTraced);
+    const E2 = encodeEvidence(forged);
+    const shown = avatarDisputeEvidence(E2);
+    const count = await court.disputeCount();
+    await expect(
+      bobLedger.open(claimant, respondent, Nature.avatar, 2, shown.evidence, shown.cid, params.deposit, undefined, {
+        id: caseId,
+        evidence: E2,
+      }),
+    )
+      .to.be.revertedWithCustomError(court, "DisputeResolution__CaseEvidenceMismatch")
+      .withArgs(caseId, (await dep.registry.traceCase(caseId)).evidenceHash);
+    // the client refuses a digest or a cid that is not its bytes' before sending anything
+    const E1 = encodeEvidence(e);
+    const own = avatarDisputeEvidence(E1);
+    for (const [evidence, cid] of [
+      [shown.evidence, ""],
+      [own.evidence, "bafk-a-narrative"],
+    ])
+      await expect(
+        bobLedger.open(claimant, respondent, Nature.avatar, 2, evidence, cid, params.deposit, undefined, { id: caseId, evidence: E1 }),
+      ).to.be.rejectedWith(/an avatar dispute's evidence is its trace case's/);
+    expect(await court.disputeCount()).to.equal(count);
+    expect(Number((await dep.registry.traceCase(caseId)).status)).to.equal(TraceStatus.Open);
+    // E1's own bytes open it: the jurors' file is E1 (its raw CID's digest), and the case awaits them
+    const opened = await bobLedger.open(claimant, respondent, Nature.avatar, 2, own.evidence, "", params.deposit, undefined, {
+      id: caseId,
+      evidence: E1,
+    });
+    const d = await court.dispute(opened.id);
+    expect([d.evidence, d.cid, d.traceCase]).to.deep.equal([own.evidence, "", caseId]);
+    expect(Number((await dep.registry.traceCase(caseId)).status)).to.equal(TraceStatus.AwaitingCourt);
   });
 });
