@@ -200,7 +200,8 @@ interface IDisputeResolution {
     /// its claimant filed (`MITRegistry.requestTrace`); `openDispute` refuses nature 1, and
     /// `openAvatarDispute` a case id 0.
     error DisputeResolution__TraceCaseRequired();
-    /// @notice This court was deployed without an MIT registry: it hears no avatar disputes.
+    /// @notice This court was deployed without an MIT registry: it hears no avatar disputes; or
+    /// (`applyCaseRuling`) it does not hold the registry's COURT_ROLE now.
     error DisputeResolution__TraceUnavailable();
     /// @notice An appeal must pay exactly `expected` wei.
     error DisputeResolution__WrongAppealFee(uint256 id, uint256 expected, uint256 sent);
