@@ -53,16 +53,22 @@ describe("services/replies and journal", () => {
 
     it("refuses a reused id with other bytes (stored or in flight) and a stale or future request; runs nothing", async () => {
       let runs = 0;
-      const c = new ReplyCache(dir, 1000);
+      // a fixed clock: with Date.now() a request stamped now + 1001 was taken as fresh when a
+      // millisecond passed before the cache read its clock (a CI flake, session 14's fresh run)
+      const now = 50_000;
+      const c = new ReplyCache(dir, 1000, () => now);
       const h = async () => bytes(++runs);
-      await c.once(id(3), Date.now(), bytes(1), h);
-      expect(await reasonOf(c.once(id(3), Date.now(), bytes(2), h))).to.equal("REQUEST_ID_REUSED");
-      const slow = c.once(id(4), Date.now(), bytes(1), () => new Promise((r) => setTimeout(() => r(bytes(0)), 30)));
-      expect(await reasonOf(c.once(id(4), Date.now(), bytes(2), h))).to.equal("REQUEST_ID_REUSED");
+      await c.once(id(3), now, bytes(1), h);
+      expect(await reasonOf(c.once(id(3), now, bytes(2), h))).to.equal("REQUEST_ID_REUSED");
+      const slow = c.once(id(4), now, bytes(1), () => new Promise((r) => setTimeout(() => r(bytes(0)), 30)));
+      expect(await reasonOf(c.once(id(4), now, bytes(2), h))).to.equal("REQUEST_ID_REUSED");
       await slow;
-      expect(await reasonOf(c.once(id(5), Date.now() - 1001, bytes(1), h))).to.equal("STALE");
-      expect(await reasonOf(c.once(id(5), Date.now() + 1001, bytes(1), h))).to.equal("STALE");
-      expect(runs).to.equal(1);
+      expect(await reasonOf(c.once(id(5), now - 1001, bytes(1), h))).to.equal("STALE");
+      expect(await reasonOf(c.once(id(5), now + 1001, bytes(1), h))).to.equal("STALE");
+      // the window's edges are fresh
+      expect(await c.once(id(7), now - 1000, bytes(1), h)).to.deep.equal(bytes(2));
+      expect(await c.once(id(8), now + 1000, bytes(1), h)).to.deep.equal(bytes(3));
+      expect(runs).to.equal(3);
     });
 
     it("a failed handler stores nothing: the retry runs it again", async () => {
