@@ -4,6 +4,7 @@ pragma solidity 0.8.30;
 import {IDisputeResolution} from "../interfaces/IDisputeResolution.sol";
 import {ITrustManager} from "../interfaces/ITrustManager.sol";
 import {IMITRegistry} from "../interfaces/IMITRegistry.sol";
+import {IIdentityVerifier} from "../interfaces/IIdentityVerifier.sol";
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 
 /// @title DisputeResolution
@@ -93,8 +94,12 @@ contract DisputeResolution is IDisputeResolution {
         string calldata cid
     ) external payable returns (uint256 id) {
         // An avatar dispute names its trace case (openAvatarDispute): without one, an upheld
-        // verdict could trace nothing (the advisory event of sessions before 14).
-        if (nature == NATURE_AVATAR) revert DisputeResolution__TraceCaseRequired();
+        // verdict could trace nothing (the advisory event of sessions before 14). A court without
+        // a registry hears none: its error says so (a case id could not help).
+        if (nature == NATURE_AVATAR) {
+            if (address(_registry) == address(0)) revert DisputeResolution__TraceUnavailable();
+            revert DisputeResolution__TraceCaseRequired();
+        }
         id = _open(claimant, respondent, nature, options, evidence, cid);
     }
 
@@ -238,8 +243,10 @@ contract DisputeResolution is IDisputeResolution {
         uint8 round = d.round;
         (uint256 total, uint256 best, uint8 winner, uint8 tiedCount) = _decide(id, round, d.options, d.outcome);
         bool void_ = _isVoid(total, round);
-        // A decided round that may still be appealed is final only once its appeal window is over.
-        if (!void_ && round + 1 < _maxRounds) {
+        // A decided round that may still be appealed is final only once its appeal window is over;
+        // one whose loser has no account (a respondent avatar whose owner is unknown, which nobody
+        // may appeal for) is final at once.
+        if (!void_ && round + 1 < _maxRounds && (winner == 0 ? d.respondentController : d.claimantController) != address(0)) {
             uint256 appealDeadline = uint256(d.revealDeadline) + _appealPeriod;
             if (block.timestamp <= appealDeadline) revert DisputeResolution__TooEarly(id, appealDeadline);
         }
@@ -341,14 +348,19 @@ contract DisputeResolution is IDisputeResolution {
         (bytes32 loser, address loserController) = upheld
             ? (d.respondent, d.respondentController)
             : (d.claimant, d.claimantController);
-        if (_trust.entity(loser).controller == loserController)
+        // A respondent avatar without a known owner account (0, see `_ownerAccount`) answers with
+        // the trace alone: an entry registered since is not provably the party's.
+        if (loserController != address(0) && _trust.entity(loser).controller == loserController)
             _trust.adjustReputation(loser, -int256(uint256(_loserPenalty)));
         if (d.nature == NATURE_AVATAR) _ruleOnCase(id, d.traceCase, upheld);
         // The deposit returns to the claimant if the claim is upheld, else it compensates the
         // respondent's controller; every appeal fee goes the same way (an appellant the final
         // verdict proves right is refunded, one it proves wrong pays the other side). Credited, not
-        // sent: a payee that refuses ether blocks nothing.
-        _credit(id, upheld ? d.depositor : d.respondentController, uint256(d.deposit) + d.appealFees);
+        // sent: a payee that refuses ether blocks nothing. A respondent avatar whose owner's account
+        // is unknown cannot be paid: a rejected claim's deposit stays with the court (credited to
+        // nobody, as a rejected flag contest's), so a frivolous claim costs what it costs elsewhere.
+        address payee = upheld ? d.depositor : d.respondentController;
+        if (payee != address(0)) _credit(id, payee, uint256(d.deposit) + d.appealFees);
     }
 
     /// @inheritdoc IDisputeResolution
@@ -562,7 +574,7 @@ contract DisputeResolution is IDisputeResolution {
         if (IAccessControl(address(_registry)).hasRole(COURT_ROLE, address(this)))
             applied = _registry.courtRuling(caseId, id, upheld);
         else _rulingPending[id] = true;
-        emit TraceCaseRuled(id, caseId, upheld, applied);
+        emit AvatarCaseRuled(id, caseId, upheld, applied);
     }
 
     /// @inheritdoc IDisputeResolution
@@ -577,7 +589,7 @@ contract DisputeResolution is IDisputeResolution {
         bool upheld = !d.void_ && d.outcome == 0;
         // false if the IdP released the case while the role was missing: nothing left to apply
         bool applied = _registry.courtRuling(d.traceCase, id, upheld);
-        emit TraceCaseRuled(id, d.traceCase, upheld, applied);
+        emit AvatarCaseRuled(id, d.traceCase, upheld, applied);
     }
 
     /// @dev Eq. 22 over a round's running tally: the revealed weight, the best option's weight,
@@ -655,8 +667,26 @@ contract DisputeResolution is IDisputeResolution {
             return (address(0), contested);
         }
         ITrustManager.Entity memory r = _trust.entity(respondent);
-        if (r.kind == ITrustManager.Kind.None) revert DisputeResolution__UnknownRespondent(respondent);
-        return (r.controller, 0);
+        if (r.kind != ITrustManager.Kind.None) return (r.controller, 0);
+        // An avatar dispute's respondent may have no trust entry (h14-red2 G5: avatar-to-avatar
+        // interactions need none, and a logged-in avatar can be registered by its owner only): the
+        // registry must know it (the case names it, `bindCase` checks that), and the trace is the
+        // consequence. Any other dispute needs an entry.
+        if (nature != NATURE_AVATAR) revert DisputeResolution__UnknownRespondent(respondent);
+        return (_ownerAccount(respondent), 0);
+    }
+
+    /// @dev The account of an avatar's owner where the chain knows it: the controller of the
+    /// owner's attested avatar entity (`TrustManager.attestedAvatarOf` of the avatar's owner tag;
+    /// the IdP attested that account as the owner's, and an attested entity never changes
+    /// controller), else 0 (no account is the party: nobody appeals for it, no juror is excluded as
+    /// it, a rejected claim's deposit stays with the court). Reverts `UnknownRespondent` for an id
+    /// the registry does not know (no owner tag).
+    function _ownerAccount(bytes32 avatarId) private view returns (address) {
+        bytes16 tag = IIdentityVerifier(address(_registry)).ownerTagOf(avatarId);
+        if (tag == bytes16(0)) revert DisputeResolution__UnknownRespondent(avatarId);
+        bytes32 attested = _trust.attestedAvatarOf(tag);
+        return attested == bytes32(0) ? address(0) : _trust.entity(attested).controller;
     }
 
     function _credit(uint256 id, address to, uint256 amount) private {

@@ -48,7 +48,10 @@ interface IDisputeResolution {
     /// @param snapshot the block whose reputations weigh the votes, in every round
     /// @param commitDeadline the current round's commit deadline
     /// @param round the current round (0 = the first; each appeal adds one)
-    /// @param respondentController the respondent's controller when the dispute opened
+    /// @param respondentController the respondent's controller when the dispute opened; for an
+    /// avatar dispute whose respondent has no trust entry (h14-red2 G5), its owner's account where
+    /// the chain knows it (the controller of the owner's attested avatar), else 0: then nobody
+    /// appeals for the respondent and a rejected claim's deposit stays with the court
     /// @param revealDeadline the current round's reveal deadline
     /// @param resolved the verdict is final and applied (`resolve`)
     /// @param outcome the final verdict once resolved; before, the verdict under appeal (if any)
@@ -198,9 +201,11 @@ interface IDisputeResolution {
     error DisputeResolution__NoPendingRuling(uint256 id);
     /// @notice A dispute of nature avatar opens with `openAvatarDispute` and names the trace case
     /// its claimant filed (`MITRegistry.requestTrace`); `openDispute` refuses nature 1, and
-    /// `openAvatarDispute` a case id 0.
+    /// `openAvatarDispute` a case id 0. (A court without a registry refuses nature 1 with
+    /// `TraceUnavailable` instead, in both: no case id would help there.)
     error DisputeResolution__TraceCaseRequired();
-    /// @notice This court was deployed without an MIT registry: it hears no avatar disputes; or
+    /// @notice This court was deployed without an MIT registry: it hears no avatar disputes
+    /// (`openDispute` or `openAvatarDispute` of nature 1: deploy a court with a registry); or
     /// (`applyCaseRuling`) it does not hold the registry's COURT_ROLE now.
     error DisputeResolution__TraceUnavailable();
     /// @notice An appeal must pay exactly `expected` wei.
@@ -252,7 +257,10 @@ interface IDisputeResolution {
     /// untraced: Dismissed). `applied` false: the registry did not move the case (this court no
     /// longer holds its COURT_ROLE; the IdP may then release the case, untraced, or, once the role
     /// is back, anyone may apply the verdict with `applyCaseRuling`, which emits this again).
-    event TraceCaseRuled(uint256 indexed id, uint256 indexed caseId, bool upheld, bool applied);
+    /// Named apart from the registry's `TraceCaseRuled(caseId, disputeId, upheld, byIdp)`: until
+    /// session 15 both were `TraceCaseRuled(uint256,uint256,bool,bool)`, one topic with the ids in
+    /// opposite order, emitted side by side by one resolve.
+    event AvatarCaseRuled(uint256 indexed id, uint256 indexed caseId, bool upheld, bool applied);
     /// @notice A flag contest (nature 3) was upheld: the contested attack flags `flags` of `entity`
     /// (those it held when the contest opened and still holds) were cleared (`unflagged` false if
     /// the court had lost the feedback role meanwhile). A flag set after the contest opened stays.
@@ -268,7 +276,8 @@ interface IDisputeResolution {
     /// count outside 2..8 (`InvalidOptions`), an unregistered respondent (`UnknownRespondent`), a
     /// flag contest with a respondent (`FlagContestHasRespondent`) or for an unflagged claimant
     /// (`NotFlagged`), an electorate beyond 2^96 (`ElectorateTooLarge`), and nature 1, avatar,
-    /// which opens with `openAvatarDispute` (`TraceCaseRequired`). Fixes the snapshot
+    /// which opens with `openAvatarDispute` (`TraceCaseRequired`; `TraceUnavailable` in a court
+    /// deployed without a registry, which hears no avatar dispute at all). Fixes the snapshot
     /// block (the previous one), both parties' controllers, and the deadlines.
     /// @param claimant the entity that claims
     /// @param respondent the entity claimed against
@@ -290,7 +299,7 @@ interface IDisputeResolution {
     ) external payable returns (uint256 id);
 
     /// @notice Step 1 for a dispute of nature avatar (1) against the avatar `respondent` (an
-    /// MITRegistry avatar id, registered in the TrustManager): the claim is that the avatar
+    /// MITRegistry avatar id, registered in the TrustManager or not): the claim is that the avatar
     /// misbehaved in the interaction whose evidence the claimant filed as trace case `traceCase`
     /// (`MITRegistry.requestTrace`). The case must be Open, filed by the caller (the claimant's
     /// controller) and report `respondent`; the registry refuses otherwise (`UnknownCase`,
@@ -303,8 +312,16 @@ interface IDisputeResolution {
     /// `evidence` is its sha256, the digest of its raw CIDv1, which is where the jurors read it
     /// (the dispute's `cid` stays empty: it is derived from `evidence`, so no other document can
     /// be named). A narrative, if any, is no part of what the jurors rule on.
-    /// @dev Every check of `openDispute` applies. Refuses a case id 0 (`TraceCaseRequired`) and a
-    /// court deployed without a registry (`TraceUnavailable`).
+    /// A respondent without a trust entry (h14-red2 G5: an avatar used only with other avatars,
+    /// kept logged in, which nobody but its owner may register) is heard too: the trace is the
+    /// consequence; its party account is its owner's where the chain knows it (the controller of
+    /// the owner's attested avatar: that account's voters are excluded, it may appeal and is paid
+    /// a rejected claim's deposit), else none (nobody appeals for it, the deposit of a rejected
+    /// claim stays with the court); the loser penalty applies only to an entry that party account
+    /// holds at resolve. See docs/specs/disputes.md, "A respondent without a trust entry".
+    /// @dev Every check of `openDispute` applies, except that the respondent may lack a trust entry
+    /// if the registry knows the avatar (`UnknownRespondent` otherwise). Refuses a case id 0
+    /// (`TraceCaseRequired`) and a court deployed without a registry (`TraceUnavailable`).
     function openAvatarDispute(
         bytes32 claimant,
         bytes32 respondent,
@@ -318,7 +335,7 @@ interface IDisputeResolution {
     /// it a role revoked and granted again would strand the case (h14-red2 G1). Anyone may call
     /// it, once: `NoPendingRuling` if nothing waits, `TraceUnavailable` while the role is still
     /// missing (the IdP may then release the case). If the IdP released the case meanwhile, the
-    /// registry moves nothing and the pending ruling is dropped (`TraceCaseRuled` applied false).
+    /// registry moves nothing and the pending ruling is dropped (`AvatarCaseRuled` applied false).
     function applyCaseRuling(uint256 id) external;
 
     /// @notice The MIT registry whose trace cases avatar disputes claim (0: none).

@@ -286,8 +286,9 @@ contract DisputeHandler is DisputeFixture {
         uint256 value = (modeSeed >> 16) % 8 == 0 ? ((modeSeed >> 24) % 2 == 0 ? 0 : DEPOSIT + 1) : DEPOSIT;
         bytes memory err;
         bool fail = true;
-        // nature 1 (avatar) opens with openAvatarDispute and a trace case only (session 14)
-        if (nature == 1) err = abi.encodeWithSelector(IDisputeResolution.DisputeResolution__TraceCaseRequired.selector);
+        // nature 1 (avatar) opens with openAvatarDispute and a trace case only (session 14); this
+        // court has no registry, so it hears none (TraceUnavailable, session 15)
+        if (nature == 1) err = abi.encodeWithSelector(IDisputeResolution.DisputeResolution__TraceUnavailable.selector);
         else if (gController[claimant] != caller)
             err = _e2(IDisputeResolution.DisputeResolution__NotController.selector, claimant, caller);
         else if (claimant == respondent)

@@ -330,7 +330,7 @@ describe("DisputeResolution", () => {
       expect(expected.outcome).to.equal(1);
       expect(d.outcome).to.equal(1n);
       expect((await trust.entity(id("respondent"))).reputation).to.equal(repBefore);
-      await expect(tx).to.not.emit(disputes, "TraceCaseRuled");
+      await expect(tx).to.not.emit(disputes, "AvatarCaseRuled");
       await expect(disputes.resolve(dId)).to.be.revertedWithCustomError(disputes, "DisputeResolution__AlreadyResolved");
       // a tie has no majority: margin 0, so revealed votes move nothing; the non-revealer pays
       expect(d.margin).to.equal(0n);
@@ -386,7 +386,7 @@ describe("DisputeResolution", () => {
       await expect(tx)
         .to.emit(disputes, "DisputeResolved")
         .withArgs(dId, expected.outcome, 2n * half, 5n * half, true, false, 0);
-      await expect(tx).to.not.emit(disputes, "TraceCaseRuled");
+      await expect(tx).to.not.emit(disputes, "AvatarCaseRuled");
       expect((await disputes.dispute(dId)).outcome).to.equal(BigInt(expected.outcome));
       expect((await trust.entity(id("claimant"))).reputation).to.equal(claimantBefore - P.loserPenalty);
       expect((await trust.entity(id("respondent"))).reputation).to.equal(respondentBefore);

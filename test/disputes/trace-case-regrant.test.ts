@@ -45,7 +45,7 @@ describe("DisputeResolution.applyCaseRuling: a court's role revoked and granted 
     const COURT_ROLE = await f.registry.COURT_ROLE();
     // the registry's admin pauses the court (a suspected bug, a migration) and restores it
     await f.registry.revokeRole(COURT_ROLE, f.court);
-    await expect(f.disputes.resolve(1n)).to.emit(f.disputes, "TraceCaseRuled").withArgs(1n, 1n, true, false);
+    await expect(f.disputes.resolve(1n)).to.emit(f.disputes, "AvatarCaseRuled").withArgs(1n, 1n, true, false);
     // while the role is missing the ruling cannot be applied; nothing changes
     await expect(f.disputes.applyCaseRuling(1n)).to.be.revertedWithCustomError(f.disputes, "DisputeResolution__TraceUnavailable");
     await f.registry.grantRole(COURT_ROLE, f.court);
@@ -54,7 +54,7 @@ describe("DisputeResolution.applyCaseRuling: a court's role revoked and granted 
     expect(Number((await f.registry.traceCase(1n)).status)).to.equal(TraceStatus.AwaitingCourt);
     // anyone (a stranger here) applies the kept verdict
     const tx = f.disputes.connect(f.others[3]).applyCaseRuling(1n);
-    await expect(tx).to.emit(f.disputes, "TraceCaseRuled").withArgs(1n, 1n, true, true);
+    await expect(tx).to.emit(f.disputes, "AvatarCaseRuled").withArgs(1n, 1n, true, true);
     await expect(tx).to.emit(f.registry, "TraceCaseRuled").withArgs(1n, 1n, true, false);
     expect(Number((await f.registry.traceCase(1n)).status)).to.equal(TraceStatus.CourtUpheld);
     // once: a retry has no second effect
@@ -74,7 +74,7 @@ describe("DisputeResolution.applyCaseRuling: a court's role revoked and granted 
       await f.registry.revokeRole(COURT_ROLE, f.court);
       await f.disputes.resolve(1n);
       await f.registry.grantRole(COURT_ROLE, f.court);
-      await expect(f.disputes.applyCaseRuling(1n)).to.emit(f.disputes, "TraceCaseRuled").withArgs(1n, 1n, false, true);
+      await expect(f.disputes.applyCaseRuling(1n)).to.emit(f.disputes, "AvatarCaseRuled").withArgs(1n, 1n, false, true);
       expect(Number((await f.registry.traceCase(1n)).status), `choice ${choice}`).to.equal(TraceStatus.Dismissed);
     }
   });
@@ -87,7 +87,7 @@ describe("DisputeResolution.applyCaseRuling: a court's role revoked and granted 
     await f.disputes.resolve(1n);
     await f.registry.releaseCase(1n);
     await f.registry.grantRole(COURT_ROLE, f.court);
-    await expect(f.disputes.applyCaseRuling(1n)).to.emit(f.disputes, "TraceCaseRuled").withArgs(1n, 1n, true, false);
+    await expect(f.disputes.applyCaseRuling(1n)).to.emit(f.disputes, "AvatarCaseRuled").withArgs(1n, 1n, true, false);
     expect(Number((await f.registry.traceCase(1n)).status)).to.equal(TraceStatus.Dismissed);
     await expect(f.disputes.applyCaseRuling(1n)).to.be.revertedWithCustomError(f.disputes, "DisputeResolution__NoPendingRuling");
   });

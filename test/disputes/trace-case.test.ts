@@ -156,6 +156,11 @@ describe("DisputeResolution x MITRegistry: the court files the trace", () => {
       await expect(
         blind.openAvatarDispute(id("claimant"), id("respondent"), 2, EV, f.caseId, { value: P.deposit }),
       ).to.be.revertedWithCustomError(blind, "DisputeResolution__TraceUnavailable");
+      // openDispute's nature 1 says the same there (a case id would not help: session 15)
+      await expect(
+        blind.openDispute(id("claimant"), id("respondent"), AVATAR, 2, Z, "", { value: P.deposit }),
+      ).to.be.revertedWithCustomError(blind, "DisputeResolution__TraceUnavailable");
+      expect(await blind.disputeCount()).to.equal(0n);
       expect(await blind.traceRegistry()).to.equal(ethers.ZeroAddress);
       const stray = await factory.deploy(await f.trust.getAddress(), await f.registry.getAddress(), P);
       await expect(
@@ -255,7 +260,7 @@ describe("DisputeResolution x MITRegistry: the court files the trace", () => {
       await vote(f, [0, 0, 0], "u");
       await toResolve();
       await expect(f.disputes.resolve(f.dId))
-        .to.emit(f.disputes, "TraceCaseRuled")
+        .to.emit(f.disputes, "AvatarCaseRuled")
         .withArgs(f.dId, f.caseId, true, true)
         .and.to.emit(f.registry, "TraceCaseRuled")
         .withArgs(f.caseId, f.dId, true, false);
@@ -269,7 +274,7 @@ describe("DisputeResolution x MITRegistry: the court files the trace", () => {
       const f = await loadFixture(opened);
       await vote(f, [1, 1, 1], "r");
       await toResolve();
-      await expect(f.disputes.resolve(f.dId)).to.emit(f.disputes, "TraceCaseRuled").withArgs(f.dId, f.caseId, false, true);
+      await expect(f.disputes.resolve(f.dId)).to.emit(f.disputes, "AvatarCaseRuled").withArgs(f.dId, f.caseId, false, true);
       expect(await statusOf(f)).to.equal(TraceStatus.Dismissed);
       await expect(f.registry.recordVerdict(f.caseId, true, id("c"))).to.be.revertedWithCustomError(f.registry, "MITRegistry__CaseClosed");
     });
@@ -278,7 +283,7 @@ describe("DisputeResolution x MITRegistry: the court files the trace", () => {
       const f = await loadFixture(opened);
       await vote(f, [0], "v"); // 0.5 < quorum 1.0
       await toResolve();
-      await expect(f.disputes.resolve(f.dId)).to.emit(f.disputes, "TraceCaseRuled").withArgs(f.dId, f.caseId, false, true);
+      await expect(f.disputes.resolve(f.dId)).to.emit(f.disputes, "AvatarCaseRuled").withArgs(f.dId, f.caseId, false, true);
       expect(await statusOf(f)).to.equal(TraceStatus.Dismissed);
     });
 
@@ -290,7 +295,7 @@ describe("DisputeResolution x MITRegistry: the court files the trace", () => {
       expect(await statusOf(f)).to.equal(TraceStatus.AwaitingCourt);
       await vote(f, [1, 1, 1, 1], "a1"); // round 1 rejects (2.0 = its quorum)
       await toResolve();
-      await expect(f.disputes.resolve(f.dId)).to.emit(f.disputes, "TraceCaseRuled").withArgs(f.dId, f.caseId, false, true);
+      await expect(f.disputes.resolve(f.dId)).to.emit(f.disputes, "AvatarCaseRuled").withArgs(f.dId, f.caseId, false, true);
       expect(await statusOf(f)).to.equal(TraceStatus.Dismissed);
     });
 
@@ -301,7 +306,7 @@ describe("DisputeResolution x MITRegistry: the court files the trace", () => {
       await f.disputes.appeal(f.dId, { value: P.appealFee });
       await vote(f, [1], "b1"); // 0.5 < 2.0: void
       await toResolve();
-      await expect(f.disputes.resolve(f.dId)).to.emit(f.disputes, "TraceCaseRuled").withArgs(f.dId, f.caseId, true, true);
+      await expect(f.disputes.resolve(f.dId)).to.emit(f.disputes, "AvatarCaseRuled").withArgs(f.dId, f.caseId, true, true);
       expect(await statusOf(f)).to.equal(TraceStatus.CourtUpheld);
     });
 
@@ -310,7 +315,7 @@ describe("DisputeResolution x MITRegistry: the court files the trace", () => {
       await vote(f, [0, 0, 0], "c");
       await toResolve();
       await f.registry.revokeRole(await f.registry.COURT_ROLE(), f.court);
-      await expect(f.disputes.resolve(f.dId)).to.emit(f.disputes, "TraceCaseRuled").withArgs(f.dId, f.caseId, true, false);
+      await expect(f.disputes.resolve(f.dId)).to.emit(f.disputes, "AvatarCaseRuled").withArgs(f.dId, f.caseId, true, false);
       expect((await f.disputes.dispute(f.dId)).resolved).to.equal(true);
       expect(await statusOf(f)).to.equal(TraceStatus.AwaitingCourt);
       await f.registry.releaseCase(f.caseId);
@@ -323,7 +328,7 @@ describe("DisputeResolution x MITRegistry: the court files the trace", () => {
       const g = { ...f, dId: 1n };
       await vote(g, [0, 0, 0], "s");
       await toResolve();
-      await expect(f.disputes.resolve(1n)).to.not.emit(f.disputes, "TraceCaseRuled");
+      await expect(f.disputes.resolve(1n)).to.not.emit(f.disputes, "AvatarCaseRuled");
       expect(await statusOf(f)).to.equal(TraceStatus.Open);
     });
   });

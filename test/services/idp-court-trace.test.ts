@@ -147,7 +147,7 @@ describe("the court files the trace: an impersonating avatar, a dispute, jurors,
 
     // Three jurors uphold the claim (option 0); nobody appeals; anyone resolves.
     await judge(opened.id, 0);
-    await expect(court.resolve(opened.id)).to.emit(court, "TraceCaseRuled").withArgs(opened.id, caseId, true, true);
+    await expect(court.resolve(opened.id)).to.emit(court, "AvatarCaseRuled").withArgs(opened.id, caseId, true, true);
     expect(Number((await dep.registry.traceCase(caseId)).status)).to.equal(TraceStatus.CourtUpheld);
 
     // The IdP traces the upheld case; bob's answer is the verdict commitment, which the chain holds.
