@@ -14,8 +14,9 @@ import {IDisputeResolution} from "../../contracts/interfaces/IDisputeResolution.
 /// naming random cases (theirs or not, open or not, claimed or not), jurors commit and reveal random
 /// choices, time moves, the losing side appeals, anyone resolves, the IdP tries to judge random
 /// cases at random moments, and a second court holding COURT_ROLE (another deployment) binds open
-/// cases and rules on random cases and disputes. Ghosts: the first binding of every case, and
-/// every IdP verdict the registry accepted on a case awaiting a court.
+/// cases and rules on random cases and disputes. Two of the avatars have no trust entry (h14-red2
+/// G5: logged in, never registered) and one respondent id is unknown to the registry. Ghosts: the
+/// first binding of every case, and every IdP verdict the registry accepted on a case awaiting a court.
 contract TraceHandler is Test {
     uint256 internal constant N = 8; // entities, each an MIT avatar
     uint256 internal constant N_CTRL = 4;
@@ -30,6 +31,8 @@ contract TraceHandler is Test {
     address public rival; // another court holding COURT_ROLE
     address[N_CTRL] internal ctrl;
     bytes32[N] internal ents;
+    /// two MIT avatars without a trust entry (h14-red2 G5), then an id the registry does not know
+    bytes32[3] internal extra;
 
     mapping(uint256 caseId => address) public boundCourt;
     mapping(uint256 caseId => uint256) public boundDispute;
@@ -37,6 +40,11 @@ contract TraceHandler is Test {
     uint256 public judgedWhileAwaiting;
     /// cases a court bound that were not Open, not the claimant's controller's, or about another avatar
     uint256 public badBindings;
+    /// disputes opened against an avatar without a trust entry (reached by the campaigns)
+    uint256 public entrylessDisputes;
+    /// such disputes with a party account (none is known: no owner has an attested avatar here),
+    /// and disputes opened against the id the registry does not know (both must stay 0)
+    uint256 public badEntryless;
     mapping(uint256 id => mapping(uint8 round => mapping(uint256 voter => uint8 choicePlusOne))) internal _committed;
     uint256 public calls;
 
@@ -105,7 +113,18 @@ contract TraceHandler is Test {
                 type(uint64).max
             );
         }
+        for (uint256 i; i < 3; ++i) extra[i] = keccak256(abi.encode("trace entryless avatar", i));
+        for (uint256 i; i < 2; ++i) {
+            vm.prank(idp);
+            registry.recordLogin(extra[i], keccak256("owner serial"), keccak256(abi.encode("x", i)), bytes32(0), type(uint64).max);
+        }
         vm.roll(block.number + 10);
+    }
+
+    /// An avatar by seed: the N entities, then (`k` > N) the entry-less avatars and the unknown id.
+    function _avatar(uint256 seed, uint256 k) internal view returns (bytes32) {
+        uint256 i = seed % k;
+        return i < N ? ents[i] : extra[i - N];
     }
 
     mapping(uint256 caseId => bytes) internal caseEvidence;
@@ -118,7 +137,7 @@ contract TraceHandler is Test {
         ++calls;
         bytes memory ev = abi.encode("evidence", calls);
         vm.prank(ctrl[reporterSeed % N_CTRL]);
-        uint256 c = registry.requestTrace(ents[avatarSeed % N], keccak256(ev));
+        uint256 c = registry.requestTrace(_avatar(avatarSeed, N + 2), keccak256(ev));
         caseEvidence[c] = ev;
     }
 
@@ -132,7 +151,7 @@ contract TraceHandler is Test {
         ++calls;
         uint256 c = bound(caseSeed, 0, _caseCount() + 1); // 0 and one past the last: refused
         bytes32 claimant = ents[claimantSeed % N];
-        bytes32 respondent = ents[respondentSeed % N];
+        bytes32 respondent = _avatar(respondentSeed, N + 3);
         address caller = ctrl[(claimantSeed % N) % N_CTRL];
         IMITRegistry.TraceCase memory before = registry.traceCase(c);
         bytes memory ev = evidenceSeed % 4 == 0 ? abi.encode("other evidence", evidenceSeed) : caseEvidence[c];
@@ -146,6 +165,10 @@ contract TraceHandler is Test {
                 dr.dispute(id).evidence != sha256(ev)
             ) ++badBindings;
             if (boundCourt[c] != address(0)) ++badBindings; // bound twice
+            if (tm.entity(respondent).kind == ITrustManager.Kind.None) {
+                ++entrylessDisputes;
+                if (respondent == extra[2] || dr.dispute(id).respondentController != address(0)) ++badEntryless;
+            }
             boundCourt[c] = address(dr);
             boundDispute[c] = id;
         } catch {}
@@ -340,6 +363,16 @@ contract DisputeResolutionTraceInvariantTest is Test {
         );
     }
 
+    /// An avatar without a trust entry is heard with no party account (none is known here), the id
+    /// the registry does not know never, and nothing is ever credited to the zero account (a
+    /// rejected claim's deposit against such an avatar stays with the court); nothing gave the
+    /// entry-less avatars an entry (resolve moved no reputation of theirs).
+    function invariant_entrylessRespondents() public view {
+        assertEq(h.badEntryless(), 0, "an entry-less respondent with a party account, or an unknown id heard");
+        assertEq(dr.owed(address(0)), 0, "credited to the zero account");
+        assertEq(uint256(h.tm().entity(keccak256(abi.encode("trace entryless avatar", 0))).kind), 0, "an entry appeared");
+    }
+
     /// Each case's status agrees with its binding and with its dispute's final verdict.
     function invariant_courtBoundCasesFollowTheirOwnDispute() public view {
         uint256 n = h.caseCount();
@@ -418,17 +451,23 @@ contract DisputeResolutionTraceInvariantTest is Test {
         uint256 upheld;
         uint256 dismissed;
         uint256 traced;
+        uint256 entryless;
         for (uint256 run; run < 8; ++run) {
             TraceHandler g = new TraceHandler();
             vm.deal(address(g), 1000 ether);
             for (uint256 k; k < 4; ++k) g.fileCase(k, k + 1);
             for (uint256 k; k < 4; ++k) g.openAvatarDispute(k, k + 1, k + 1, 1);
+            // case 5 about an entry-less avatar (index N), disputed by entity 0 (h14-red2 G5)
+            g.fileCase(0, 8);
+            g.openAvatarDispute(0, 8, 5, 1);
             uint256 seed = uint256(keccak256(abi.encode(run)));
-            for (uint256 k; k < 4; ++k) g.commitAll(k, seed >> (8 * k));
+            for (uint256 k; k < 5; ++k) g.commitAll(k, seed >> (8 * k));
             g.wait(3601);
-            for (uint256 k; k < 4; ++k) g.revealAll(k);
+            for (uint256 k; k < 5; ++k) g.revealAll(k);
             g.wait(3 * 3600);
-            for (uint256 k; k < 4; ++k) g.resolve(k);
+            for (uint256 k; k < 5; ++k) g.resolve(k);
+            entryless += g.entrylessDisputes();
+            if (g.registry().traceCase(5).status != IMITRegistry.TraceStatus.AwaitingCourt) ++entryless;
             for (uint256 c = 1; c <= 4; ++c) g.idpJudge(c, true);
             MITRegistry r = g.registry();
             for (uint256 c = 1; c <= 4; ++c) {
@@ -443,5 +482,7 @@ contract DisputeResolutionTraceInvariantTest is Test {
             1,
             "campaigns reach upheld, traced and dismissed cases"
         );
+        // 8 entry-less disputes opened, and each resolved off AwaitingCourt
+        assertEq(entryless, 16, "campaigns open and resolve disputes against entry-less avatars");
     }
 }
