@@ -42,6 +42,8 @@ contract TraceHandler is Test {
     uint256 public badBindings;
     /// disputes opened against an avatar without a trust entry (reached by the campaigns)
     uint256 public entrylessDisputes;
+    /// the last of them
+    uint256 public entrylessId;
     /// such disputes with a party account (none is known: no owner has an attested avatar here),
     /// and disputes opened against the id the registry does not know (both must stay 0)
     uint256 public badEntryless;
@@ -167,6 +169,7 @@ contract TraceHandler is Test {
             if (boundCourt[c] != address(0)) ++badBindings; // bound twice
             if (tm.entity(respondent).kind == ITrustManager.Kind.None) {
                 ++entrylessDisputes;
+                entrylessId = id;
                 if (respondent == extra[2] || dr.dispute(id).respondentController != address(0)) ++badEntryless;
             }
             boundCourt[c] = address(dr);
@@ -452,6 +455,7 @@ contract DisputeResolutionTraceInvariantTest is Test {
         uint256 dismissed;
         uint256 traced;
         uint256 entryless;
+        uint256 entrylessRejected;
         for (uint256 run; run < 8; ++run) {
             TraceHandler g = new TraceHandler();
             vm.deal(address(g), 1000 ether);
@@ -468,6 +472,10 @@ contract DisputeResolutionTraceInvariantTest is Test {
             for (uint256 k; k < 5; ++k) g.resolve(k);
             entryless += g.entrylessDisputes();
             if (g.registry().traceCase(5).status != IMITRegistry.TraceStatus.AwaitingCourt) ++entryless;
+            IDisputeResolution.Dispute memory d = g.dr().dispute(g.entrylessId());
+            if (d.resolved && !d.void_ && d.outcome != 0) ++entrylessRejected;
+            // a rejected claim's deposit against an avatar without a known owner stays with the court
+            assertEq(g.dr().owed(address(0)), 0, "credited to the zero account");
             for (uint256 c = 1; c <= 4; ++c) g.idpJudge(c, true);
             MITRegistry r = g.registry();
             for (uint256 c = 1; c <= 4; ++c) {
@@ -484,5 +492,6 @@ contract DisputeResolutionTraceInvariantTest is Test {
         );
         // 8 entry-less disputes opened, and each resolved off AwaitingCourt
         assertEq(entryless, 16, "campaigns open and resolve disputes against entry-less avatars");
+        assertEq(entrylessRejected > 0 ? 1 : 0, 1, "campaigns reject a claim against an entry-less avatar");
     }
 }
