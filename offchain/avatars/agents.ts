@@ -89,8 +89,13 @@ export class IdentityProvider {
   private readonly receiptSk: Uint8Array;
   /** verdict commitment -> its opening (UID, salt): sealed with the rest of the keystore */
   private readonly verdicts = new Map<string, { uid: string; salt: string }>();
-  /** evidence key (tracedEvidenceKey) -> the case that traced it: one interaction, one trace (h11-red2 V2) */
-  private readonly traced = new Map<string, string>();
+  /**
+   * evidence key (tracedEvidenceKey) -> the cases that traced it, one slot per kind of trace: a
+   * reporter's (InteractionTraced) and a court's (CourtTraced). One interaction, one trace of each
+   * kind (h11-red2 V2, h14-red2 G2); the slots make the rule a keystore read (no chain read).
+   * `legacy`: a keystore written before session 15 kept one case per key without its kind.
+   */
+  private readonly traced = new Map<string, TracedSlots>();
 
   constructor(channelSk: bigint = randomScalar(), receiptSk: Uint8Array = schnorr.utils.randomSecretKey()) {
     this.channelSk = channelSk;
@@ -269,15 +274,25 @@ export class IdentityProvider {
     return { uid: v.uid, salt: fromHex(v.salt, 32) };
   }
 
-  /** The case this IdP traced evidence with this key in (tracedEvidenceKey), if any. */
-  tracedCaseOf(key: Uint8Array): bigint | undefined {
-    const c = this.traced.get(toHex(key));
-    return c === undefined ? undefined : BigInt(c);
+  /**
+   * The cases this IdP traced evidence with this key in (tracedEvidenceKey): the reporter's case
+   * and the court's case, each if any (`legacy`: one case of a keystore written before the slots,
+   * of either kind).
+   */
+  tracedCasesOf(key: Uint8Array): { reporter?: bigint; court?: bigint; legacy?: bigint } {
+    const t = this.traced.get(toHex(key)) ?? {};
+    const big = (c: string | undefined) => (c === undefined ? undefined : BigInt(c));
+    return { reporter: big(t.reporter), court: big(t.court), legacy: big(t.legacy) };
   }
 
-  /** Records that a case traced evidence with this key (kept with the verdicts, before the verdict goes on-chain). */
-  recordTraced(key: Uint8Array, caseId: bigint): void {
-    this.traced.set(toHex(key), caseId.toString());
+  /**
+   * Records that a case traced evidence with this key, in the slot of its kind (a reporter's case
+   * or a court's), kept with the verdicts before the verdict goes on-chain. A retry of the same
+   * case rewrites the same slot.
+   */
+  recordTraced(key: Uint8Array, caseId: bigint, by: TraceKind): void {
+    const k = toHex(key);
+    this.traced.set(k, { ...this.traced.get(k), [by]: caseId.toString() });
   }
 
   /** Keystore record (templates, real identities, receipt key and verdict openings: secret). */
@@ -288,7 +303,11 @@ export class IdentityProvider {
       users: [...this.users.values()],
       proxies: [...this.proxies.values()],
       verdicts: [...this.verdicts.entries()].map(([commitment, v]) => ({ commitment, ...v })),
-      traced: [...this.traced.entries()].map(([key, caseId]) => ({ key, caseId })),
+      traced: [...this.traced.entries()].flatMap(([key, t]) =>
+        (["reporter", "court", "legacy"] as const).flatMap((by) =>
+          t[by] === undefined ? [] : [by === "legacy" ? { key, caseId: t[by] } : { key, caseId: t[by], by }],
+        ),
+      ),
     };
   }
 
@@ -301,10 +320,19 @@ export class IdentityProvider {
     for (const p of r.proxies as { serial: string; pk: string; operator: string }[]) idp.proxies.set(p.serial, p);
     for (const v of (r.verdicts ?? []) as { commitment: string; uid: string; salt: string }[])
       idp.verdicts.set(v.commitment, { uid: v.uid, salt: v.salt });
-    for (const t of (r.traced ?? []) as { key: string; caseId: string }[]) idp.traced.set(t.key, t.caseId);
+    // an entry without `by` was written before the slots (session 15): its kind is unknown here
+    for (const t of (r.traced ?? []) as { key: string; caseId: string; by?: TraceKind }[])
+      idp.traced.set(t.key, {
+        ...idp.traced.get(t.key),
+        [t.by === "reporter" || t.by === "court" ? t.by : "legacy"]: String(t.caseId),
+      });
     return idp;
   }
 }
+
+/** The kind of a trace: a reporter's case (InteractionTraced) or a court-upheld case (CourtTraced). */
+export type TraceKind = "reporter" | "court";
+type TracedSlots = { reporter?: string; court?: string; legacy?: string };
 
 /** A user or an AI proxy: a CPS key pair and its MIT. */
 export class AvatarParty {

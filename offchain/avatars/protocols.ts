@@ -922,28 +922,42 @@ export async function judgeTrace(
   const why = await handshakeFault(ctx, e);
   if (why) return reject(why[0], why[1]);
   // one interaction, one trace (h11-red2 V2): verified evidence of a signed message of this
-  // avatar that a case traced already is refused, naming that case, before anything is recorded.
-  // The same case again (a retry after a crash between the keystore and the chain) is judged again.
+  // avatar that a case traced already is refused, naming that case. The same case again (a retry
+  // after a crash between the keystore and the chain) is judged again. The keystore keeps one slot
+  // per kind of trace (no chain read): a reporter's case and a court's.
   const key = tracedEvidenceKey(e);
-  const earlier = ctx.idp.tracedCaseOf(key);
-  // A court's upheld verdict on evidence already traced as a reporter's case (the accused, who
-  // holds the evidence too, can have it judged between the claimant's filing and the dispute's
-  // opening) is traced again: the verdict is a new statement, and no new identity is revealed.
-  // Only a reporter's trace (InteractionTraced) opens that exception: evidence a court traced
-  // already is one verdict, never a second (h14-red2 G2).
-  if (
-    earlier !== undefined &&
-    earlier !== caseId &&
-    !(courtUpheld && Number((await ctx.registry.traceCase(earlier)).status) === TraceStatus.InteractionTraced)
-  )
-    throw new AvatarProtocolError("DUPLICATE_EVIDENCE", `judgeTrace: this evidence was traced already in case #${earlier}`);
+  const slots = ctx.idp.tracedCasesOf(key);
+  // A keystore written before the slots kept one case per key of either kind: its status says which.
+  if (slots.legacy !== undefined && slots.legacy !== caseId) {
+    const s = Number((await ctx.registry.traceCase(slots.legacy)).status);
+    if (s === TraceStatus.Open || s === TraceStatus.InteractionTraced) slots.reporter ??= slots.legacy;
+    else slots.court ??= slots.legacy;
+  }
+  const other = (c: bigint | undefined) => (c !== undefined && c !== caseId ? c : undefined);
+  if (courtUpheld) {
+    // A court's upheld verdict on evidence already traced as a reporter's case (the accused, who
+    // holds the evidence too, can have it judged between the claimant's filing and the dispute's
+    // opening) is traced: the verdict is a new statement, and no new identity is revealed. Evidence
+    // a court traced already is one verdict, never a second (h14-red2 G2): the IdP rejects the case
+    // on-chain (Rejected, naming the earlier case here), so that it does not stay CourtUpheld for
+    // ever (session 15; docs/specs/disputes.md, "One interaction, one court verdict").
+    const earlier = other(slots.court);
+    if (earlier !== undefined)
+      return reject("DUPLICATE_EVIDENCE", `this evidence was traced already as a court's verdict in case #${earlier}`);
+  } else {
+    // A reporter's case on evidence traced already (by a reporter or a court) records nothing: the
+    // case stays Open (a court may still hear it; upheld, the rule above closes it).
+    const earlier = other(slots.court) ?? other(slots.reporter);
+    if (earlier !== undefined)
+      throw new AvatarProtocolError("DUPLICATE_EVIDENCE", `judgeTrace: this evidence was traced already in case #${earlier}`);
+  }
   let t: ReturnType<IdentityProvider["traceCommitment"]>;
   try {
     t = ctx.idp.traceCommitment(e.warrant.irisCommitment);
   } catch {
     return reject("UNTRACEABLE", "no enrolled user behind this warrant");
   }
-  ctx.idp.recordTraced(key, caseId);
+  ctx.idp.recordTraced(key, caseId, courtUpheld ? "court" : "reporter");
   await ctx.beforeSend?.({ kind: "recordVerdict", caseId }); // the verdict's salt and the evidence key are in ctx.idp now
   const gas = await mined(ctx.registry.recordVerdict(caseId, true, toHex(t.verdictCommitment)));
   return { caseId, uid: t.uid, realId: t.realId, gas, verdictCommitment: t.verdictCommitment };

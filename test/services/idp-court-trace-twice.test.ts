@@ -154,5 +154,8 @@ describe("h14-red2 G2: one interaction, one court verdict", function () {
     );
     // the finding: "traced" (a second CourtTraced verdict for one interaction) instead of refused
     expect(outcome).to.match(/DUPLICATE_EVIDENCE/);
+    // and the refused case is closed (Rejected), not left CourtUpheld for ever (session 15)
+    const c = await dep.registry.traceCase(second);
+    expect([Number(c.status), c.verdictCommitment]).to.deep.equal([TraceStatus.Rejected, hre.ethers.ZeroHash]);
   });
 });
