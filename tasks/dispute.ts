@@ -65,7 +65,7 @@ task("dispute:open", "Opens a dispute (Step 1): parties, nature, number of propo
   )
   .addOptionalParam(
     "case",
-    "With --nature avatar (required there): the trace case the claimant's controller filed about the respondent (`avatar:trace --file-only`), still open",
+    "With --nature avatar (required there): the trace case the claimant's controller filed about the respondent (`avatar:trace --file-only`), still open. The respondent, an MIT avatar id, needs no trust entry then (an avatar its owner never registered is heard too)",
   )
   .addOptionalParam("options", "Number of proposed resolutions, 2..8 (0 = claim upheld)", 2, types.int)
   .addOptionalParam(
@@ -85,19 +85,28 @@ task("dispute:open", "Opens a dispute (Step 1): parties, nature, number of propo
       // Every input is checked here, by flag, before the evidence goes to IPFS or anything is sent.
       // The contract refuses the same mistakes with errors of their own (IDisputeResolution):
       // --options outside 2..8 InvalidOptions(options), --respondent = --claimant SelfDispute(entity),
-      // an unregistered --respondent UnknownRespondent(respondent). The CLI's error line decodes
+      // an unregistered --respondent UnknownRespondent(respondent) (with --nature avatar: one the
+      // MIT registry does not know either). The CLI's error line decodes
       // them with the flag that gave the entity (tasks/lib/cli.ts describeError).
       if (!(a.nature in c.Nature)) throw new UsageError(`dispute:open: --nature must be one of ${Object.keys(c.Nature).join(", ")}`);
       if (!Number.isInteger(a.options) || a.options < 2 || a.options > 8)
         throw new UsageError(`dispute:open: --options must be 2 to 8 proposed resolutions, got ${a.options}`);
       if (c.entityId(a.claimant) === c.entityId(a.respondent))
         throw new UsageError(`dispute:open: --respondent "${a.respondent}" is the claimant; a dispute needs two parties`);
-      for (const [flag, name] of [
-        ["--claimant", a.claimant],
-        ["--respondent", a.respondent],
-      ] as const)
-        if (Number((await c.tm.entity(c.entityId(name))).kind) === 0)
-          throw new UsageError(`dispute:open: ${flag} "${name}" is not a registered entity (\`trust:register --entity ${name}\` first)`);
+      if (Number((await c.tm.entity(c.entityId(a.claimant))).kind) === 0)
+        throw new UsageError(`dispute:open: --claimant "${a.claimant}" is not a registered entity (\`trust:register --entity ${a.claimant}\` first)`);
+      // An avatar dispute's respondent may have no trust entry if the MIT registry knows the
+      // avatar (h14-red2 G5: its owner never registered it); any other needs one.
+      if (Number((await c.tm.entity(c.entityId(a.respondent))).kind) === 0) {
+        if (a.nature !== "avatar")
+          throw new UsageError(
+            `dispute:open: --respondent "${a.respondent}" is not a registered entity (\`trust:register --entity ${a.respondent}\` first)`,
+          );
+        if (/^0x0*$/.test((await c.mit.avatar(c.entityId(a.respondent))).owner))
+          throw new UsageError(
+            `dispute:open: --respondent "${a.respondent}" is neither a registered entity nor an avatar the MIT registry knows`,
+          );
+      }
       // The trace case (nature avatar only): the contract refuses the same mistakes with the
       // registry's errors (UnknownCase, CaseNotOpen, NotReporter, CaseAvatarMismatch).
       let traceCase: { id: bigint; evidence: Uint8Array } | undefined;

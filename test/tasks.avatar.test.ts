@@ -154,5 +154,27 @@ describe("tasks: idp:* and avatar:* (in-process network, one process)", function
     const c = await registry.traceCase(filed.caseId);
     expect([Number(c.status), c.verdictCommitment]).to.deep.equal([6, toHex(t.verdictCommitment)]); // CourtTraced
     expect(entityId(lynx)).to.equal(lynx);
+    // an avatar without a trust entry is heard too (h14-red2 G5): heron, which eli never registered
+    const trust = await hre.ethers.getContractAt("TrustManager", d.contracts.TrustManager.address);
+    const aboutHeron = auth.evidence[1]; // lynx's evidence about heron
+    const heron = toHex(evidenceFromJson(JSON.parse(fs.readFileSync(aboutHeron, "utf8"))).avatarId);
+    expect(Number((await trust.entity(heron)).kind)).to.equal(0);
+    await hre.run("trust:register", { entity: "dora-claims", type: "avatar", account: "7" });
+    const heronCase = await hre.run("avatar:trace", { evidence: aboutHeron, fileOnly: true, account: "7" });
+    const vsHeron = { claimant: "dora-claims", respondent: heron, nature: "avatar", options: 2, case: String(heronCase.caseId) };
+    const before = await court.disputeCount();
+    for (const [args, line] of [
+      [{ nature: "service", case: undefined }, `dispute:open: --respondent "${heron}" is not a registered entity`],
+      [{ respondent: "nobody" }, 'dispute:open: --respondent "nobody" is neither a registered entity nor an avatar the MIT registry knows'],
+    ] as const) {
+      const e = await rejects(hre.run("dispute:open", { ...vsHeron, evidence: aboutHeron, ...args }));
+      expect(e.message.startsWith(line), e.message).to.equal(true);
+      expect(e.name).to.equal("UsageError");
+    }
+    expect(await court.disputeCount()).to.equal(before);
+    const vs = await hre.run("dispute:open", { ...vsHeron, evidence: aboutHeron });
+    const dh = await court.dispute(vs.id);
+    expect([dh.respondent, dh.respondentController, dh.traceCase]).to.deep.equal([heron, hre.ethers.ZeroAddress, BigInt(heronCase.caseId)]);
+    expect(Number((await registry.traceCase(heronCase.caseId)).status)).to.equal(4); // AwaitingCourt
   });
 });
