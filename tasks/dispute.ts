@@ -94,7 +94,9 @@ task("dispute:open", "Opens a dispute (Step 1): parties, nature, number of propo
       if (c.entityId(a.claimant) === c.entityId(a.respondent))
         throw new UsageError(`dispute:open: --respondent "${a.respondent}" is the claimant; a dispute needs two parties`);
       if (Number((await c.tm.entity(c.entityId(a.claimant))).kind) === 0)
-        throw new UsageError(`dispute:open: --claimant "${a.claimant}" is not a registered entity (\`trust:register --entity ${a.claimant}\` first)`);
+        throw new UsageError(
+          `dispute:open: --claimant "${a.claimant}" is not a registered entity (\`trust:register --entity ${a.claimant}\` first)`,
+        );
       // An avatar dispute's respondent may have no trust entry if the MIT registry knows the
       // avatar (h14-red2 G5: its owner never registered it); any other needs one.
       if (Number((await c.tm.entity(c.entityId(a.respondent))).kind) === 0) {

@@ -357,6 +357,16 @@ async function scenario(): Promise<GasSnapshot> {
   wait(DP.revealPeriod + DP.appealPeriod);
   await send("DisputeResolution.resolve (avatar, upheld: rules on its trace case)", () => court.resolve(2));
   await send("MITRegistry.recordVerdict (court-upheld case)", () => mit.recordVerdict(2, true, fixed("verdict-2")));
+  // An avatar dispute against a logged-in avatar of the same owner that has no trust entry
+  // (h14-red2 G5): the court looks up the owner's account (the registry's owner tag, the
+  // TrustManager's attested avatar of that tag, avatar-2, and its controller) instead of the entry.
+  await send(undefined, () =>
+    mit.recordLogin(fixed("avatar-4"), fixed("mit-user"), fixed("warrant-5"), fixed("vid-4"), BigInt(clock + 86_400)),
+  );
+  await send(undefined, () => mit.requestTrace(fixed("avatar-4"), ethersKeccak(caseEvidence)));
+  await send("DisputeResolution.openAvatarDispute (respondent without a trust entry)", () =>
+    court.openAvatarDispute(id("claimant"), fixed("avatar-4"), 2, caseEvidence, 3, { value: DP.deposit }),
+  );
 
   return sortSnapshot(out);
 }
