@@ -246,7 +246,11 @@ contract DisputeResolution is IDisputeResolution {
         // A decided round that may still be appealed is final only once its appeal window is over;
         // one whose loser has no account (a respondent avatar whose owner is unknown, which nobody
         // may appeal for) is final at once.
-        if (!void_ && round + 1 < _maxRounds && (winner == 0 ? d.respondentController : d.claimantController) != address(0)) {
+        if (
+            !void_ &&
+            round + 1 < _maxRounds &&
+            (winner == 0 ? d.respondentController : d.claimantController) != address(0)
+        ) {
             uint256 appealDeadline = uint256(d.revealDeadline) + _appealPeriod;
             if (block.timestamp <= appealDeadline) revert DisputeResolution__TooEarly(id, appealDeadline);
         }

@@ -118,7 +118,13 @@ contract TraceHandler is Test {
         for (uint256 i; i < 3; ++i) extra[i] = keccak256(abi.encode("trace entryless avatar", i));
         for (uint256 i; i < 2; ++i) {
             vm.prank(idp);
-            registry.recordLogin(extra[i], keccak256("owner serial"), keccak256(abi.encode("x", i)), bytes32(0), type(uint64).max);
+            registry.recordLogin(
+                extra[i],
+                keccak256("owner serial"),
+                keccak256(abi.encode("x", i)),
+                bytes32(0),
+                type(uint64).max
+            );
         }
         vm.roll(block.number + 10);
     }
@@ -373,7 +379,11 @@ contract DisputeResolutionTraceInvariantTest is Test {
     function invariant_entrylessRespondents() public view {
         assertEq(h.badEntryless(), 0, "an entry-less respondent with a party account, or an unknown id heard");
         assertEq(dr.owed(address(0)), 0, "credited to the zero account");
-        assertEq(uint256(h.tm().entity(keccak256(abi.encode("trace entryless avatar", 0))).kind), 0, "an entry appeared");
+        assertEq(
+            uint256(h.tm().entity(keccak256(abi.encode("trace entryless avatar", 0))).kind),
+            0,
+            "an entry appeared"
+        );
     }
 
     /// Each case's status agrees with its binding and with its dispute's final verdict.
