@@ -304,7 +304,14 @@ async function child(out: string) {
   // Each sample starts once the keystore's background writes of the join before it have settled
   // (Keystore.commit: fsync and rename off the step's path): they would otherwise run during, and
   // be counted in, whichever sample comes next (the bare round trip, its time and CPU).
-  const { settled } = await import("../offchain/storage/keystore");
+  // Likewise the refresh of the process's local registry view that each join starts once it has
+  // returned (flows.refreshJoinView: between joins, off their path; rsms-join.md change 18).
+  const { settled: keystoreSettled } = await import("../offchain/storage/keystore");
+  const { joinViewsSettled } = await import("../offchain/rsms/flows");
+  const settled = async () => {
+    await keystoreSettled();
+    await joinViewsSettled();
+  };
   let nextRating = E;
   let nextJoin = 1;
   const floors = async () => {
