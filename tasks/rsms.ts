@@ -356,14 +356,19 @@ task(
     // Before anything is sent: the pool it registered for, and a filter that holds its secret.
     if (!rnRec.joined && Number(rnRec.homePool) !== a.pool)
       throw new UsageError(`rsms:join: --pool ${a.pool}: ${a.rn} registered for pool ${rnRec.homePool}; it joins there first`);
-    // The join's first reads (the pool, the replay check of the RN's tag, the filter roots: one
-    // batch, flows.prefetchJoin) go out now, and the MSRP's signer and the agents load while they
-    // are under way; a refusal below leaves their answers unread. (A joined RN's request is
-    // refused by the RN.)
-    const pre = rnRec.joined ? undefined : r.flows.prefetchJoin(await r.reader(), a.pool, r.tagOfRecord(rnRec));
+    // The join's first reads (the pool, the replay check of the RN's tag, the filter roots): from
+    // this process's local view of the registry when it has one for the pool and the tag is not in
+    // it (flows.viewedJoin; kept current between joins, below; the registry's recordJoin is the
+    // arbiter: rsms-join.md change 18); else one batch to the chain (flows.prefetchJoin), which goes
+    // out now, and the MSRP's signer and the agents load while it is under way; a refusal below
+    // leaves its answers unread. (A joined RN's request is refused by the RN.)
+    const reader = await r.reader();
+    const pre = rnRec.joined
+      ? undefined
+      : (r.flows.viewedJoin(reader, a.pool, r.tagOfRecord(rnRec)) ?? r.flows.prefetchJoin(reader, a.pool, r.tagOfRecord(rnRec)));
     // one turn of the event loop: the batching transport sends what was asked for in the turn before
     // (offchain/chain/transport.ts), so the read is under way while the agents load
-    await new Promise((resolve) => setImmediate(resolve));
+    if (!pre?.fromView) await new Promise((resolve) => setImmediate(resolve));
     const ctx = await r.chain();
     const { m, stamp } = r.takeMsrp();
     const rn = r.rnFrom(m, rnRec);
@@ -383,7 +388,14 @@ task(
       written = pending.texts;
       return pending;
     };
-    const res = await r.flows.initialJoin(ctx, rn, r.loadRpm(m, a.pool), m, pre, journal);
+    // the local view is brought up to date once this join has returned (or failed): off its path,
+    // before the next one (flows.refreshJoinView)
+    let res: Awaited<ReturnType<typeof r.flows.initialJoin>>;
+    try {
+      res = await r.flows.initialJoin(ctx, rn, r.loadRpm(m, a.pool), m, pre, journal);
+    } finally {
+      r.flows.refreshJoinViewSoon(reader, a.pool);
+    }
     // a retry of a join already on-chain, or a signer without the fast path: one journaled commit, one fsync
     if (!res.journaled) written = r.ks.commit({ [MSRP_RECORD]: m.toRecord(), [rnRecord(a.rn)]: rn.toRecord() }, MSRP_PATCH);
     // the agent is the record's committed state now (a journaled join's intent was applied: the

@@ -18,6 +18,7 @@ import { PendingJoin, PoolInfo, ResourceNode } from "./rn";
 import { filterTtl } from "./msrp";
 import { tagOf } from "./params";
 import { ResourcePoolManager } from "./rpm";
+import { JoinView } from "./join-view";
 
 /** What every flow needs. */
 export type RsmsContext = { ledger: RsmsLedger; store: ContentStore; now?: () => number };
@@ -277,6 +278,8 @@ export type JoinPrefetch = {
   tagUsed: Promise<boolean>;
   /** The filter roots read, by epoch. */
   filters: Promise<ReadonlyMap<number, FilterOnChain>>;
+  /** Taken from the process's local view (viewedJoin), not read for this join: a refusal it may cause is checked with the chain. */
+  fromView?: true;
 };
 
 /** The most filter epochs a join's first read returns (prefetchJoin). */
@@ -308,9 +311,71 @@ export function prefetchJoin(ctx: RsmsContext, poolId: number, tag: Uint8Array):
   };
 }
 
+/** Per registry: the process's local view of what a join checks before the RPM answers (join-view.ts). */
+const views = new Map<string, JoinView>();
+const viewKey = (ctx: RsmsContext) => String(ctx.ledger.registry.target).toLowerCase();
+
+/**
+ * A join's first reads from the process's local view (join-view.ts; rsms-join.md change 18), with
+ * no chain read: when the view holds the pool and does not hold the tag. Undefined otherwise (no
+ * view yet: the process's first join; the pool not in it; the tag recorded, a retry or a replay,
+ * which the chain decides): the caller reads the chain ({@link prefetchJoin}).
+ * @param tag - H4(a) of the joining RN's secret (tagOf)
+ */
+export function viewedJoin(ctx: RsmsContext, poolId: number, tag: Uint8Array): JoinPrefetch | undefined {
+  const view = views.get(viewKey(ctx));
+  const v = view?.pool(poolId);
+  if (!view || !v || view.tagUsed(tag)) return undefined;
+  return {
+    poolId,
+    pool: Promise.resolve(v.pool),
+    tag: Uint8Array.from(tag),
+    tagUsed: Promise.resolve(false),
+    filters: Promise.resolve(v.filters),
+    fromView: true,
+  };
+}
+
+/**
+ * Brings the process's local view of the registry (join-view.ts) up to date for a pool, off any
+ * join's path: `rsms:join` starts it once a join has returned. Its errors are not the caller's (a
+ * view that could not be read stays as it was).
+ * @returns the refresh (awaited by tests and the bench, never by a join)
+ */
+export function refreshJoinView(ctx: RsmsContext, poolId: number): Promise<void> {
+  const key = viewKey(ctx);
+  let view = views.get(key);
+  if (!view) views.set(key, (view = new JoinView(ctx.ledger)));
+  const r = view.refresh([...new Set([poolId, ...view.poolIds()])], (p) => firstLive.get(liveKey(ctx, p)) ?? 0, MAX_PREFETCHED_EPOCHS);
+  r.catch(() => undefined);
+  return r;
+}
+
+/** Refreshes asked for with {@link refreshJoinViewSoon} and not started yet. */
+const scheduled = new Set<Promise<void>>();
+
+/**
+ * {@link refreshJoinView} once the current turn of the event loop is over: what `rsms:join` asks
+ * for as it returns (or fails), so that the refresh runs after the step, between joins.
+ */
+export function refreshJoinViewSoon(ctx: RsmsContext, poolId: number): void {
+  const p = new Promise<void>((resolve) => setImmediate(resolve)).then(() => refreshJoinView(ctx, poolId)).catch(() => undefined);
+  scheduled.add(p);
+  void p.finally(() => scheduled.delete(p));
+}
+
+/** Once every refresh of the local views asked for so far is done (for the bench and tests: work off the steps' path). */
+export async function joinViewsSettled(): Promise<void> {
+  await Promise.all([...scheduled]);
+  await Promise.all([...views.values()].map((v) => v.settled.catch(() => undefined)));
+}
+
 /**
  * Initial authentication of an RN at its pool (Fig. 3, steps 1-4): its first reads in one batch
- * ({@link prefetchJoin}; the caller may have asked for them already), then the transaction.
+ * ({@link prefetchJoin}; the caller may have asked for them already, or taken them from the local
+ * view, {@link viewedJoin}), then the transaction. A join from the view that the RPM refuses
+ * before anything is forwarded (NOT_IN_FILTER: a filter epoch published, or the pool's key
+ * rotated, since the view was read; UNKNOWN_POOL) reads the chain and runs again.
  */
 export async function initialJoin(
   ctx: RsmsContext,
@@ -336,8 +401,18 @@ export async function initialJoin(
       journaled = r.journaled;
       return r.tx;
     });
-  const served = await serveJoin(ctx, rpm, msrp, request, Promise.resolve(p.epochs), prefetched, write);
+  let served: Served;
+  try {
+    served = await serveJoin(ctx, rpm, msrp, request, Promise.resolve(p.epochs), prefetched, write);
+  } catch (e) {
+    // nothing was forwarded, verified or written: the RPM refused on the view's pool or roots
+    if (prefetched.fromView && e instanceof RsmsRejectedError && (e.reason === "NOT_IN_FILTER" || e.reason === "UNKNOWN_POOL"))
+      return initialJoin(ctx, rn, rpm, msrp, prefetchJoin(ctx, rpm.poolId, prefetched.tag), journal);
+    throw e;
+  }
   firstLive.set(liveKey(ctx, rpm.poolId), rpm.firstLiveEpoch);
+  // the process's own record: in its view at once (the next refresh reads it from the logs too)
+  views.get(viewKey(ctx))?.noteTag(served.record.tag);
   if (!write || served.retried) rn.acceptJoinReply(served.reply, pending);
   return {
     record: served.record,

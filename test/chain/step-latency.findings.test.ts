@@ -15,6 +15,12 @@
  * round trips' client CPU (no lower through a minimal node:http client), the RSMS messages (about
  * 1.2 ms on native libsecp256k1), signing and the records, against a floor (read + transaction) of
  * 3.3-3.9 ms: 2x a bare round trip of 2.3-3.5 ms is below what this path needs on 2 shared cores.
+ * Session 15 took the join's read off its path (rsms-join.md change 18: its checks from the process's
+ * local view of the registry, the registry's recordJoin the arbiter): ABBA against the code before, five
+ * runs each at load 9-13, the join 3.99x -> 2.43x the bare round trip (medians of per-sample ratios; p50
+ * over p50 4.09x -> 2.55x), 1.76-3.16x over the runs; the committed run (load 3.6) 2.66x. Its floor is
+ * now its transaction with the early receipt (0.8x the bare round trip); what is left is the client's
+ * CPU on the path (4.0-5.2 ms per join: the RSMS messages, signing, the agents, the records).
  */
 import { expect } from "chai";
 import fs from "fs";

@@ -1,0 +1,119 @@
+/**
+ * A process's local view of what a join checks before the RPM answers (issue 20, rsms-join.md
+ * change 18): the pool (PK_RPM and PID_RPM for the RN's request, its filter count), the filter
+ * roots of its live epochs, and the tags H4(a) the registry holds (the replay check). A join that
+ * finds its pool here and its tag not among the tags builds, opens, checks and answers from the
+ * view, with no chain read before its transaction; the registry's recordJoin stays the arbiter (a
+ * tag or PID recorded since the view was read reverts, TagUsed / PidExists, and the journaled
+ * join drops its intent: nothing changes anywhere).
+ *
+ * Kept current off the path: {@link JoinView.refresh} runs after each join of the process (between
+ * requests), never during one. It reads the registry's `JoinRecorded` logs from a cursor (a query
+ * that names no id) and each known pool's record and filter roots (joinView with a zero tag, which
+ * names no RN either). A record is written once and every write emits `JoinRecorded` with its tag,
+ * so the logs up to block b are the tags at block b. The cursor block's hash is kept: a chain that
+ * went back under it (a reorganisation, a development node's evm_revert) resets the view, read
+ * again from block 0. The process's own joins are noted at their receipt.
+ *
+ * What the view may get wrong, and what that does (each arbitrated elsewhere):
+ * - a tag recorded since its last refresh (another process, a replay inside the gap): taken as
+ *   unused; the transaction reverts and the join changes nothing (attack test:
+ *   test/rsms/join-view.test.ts);
+ * - a tag it holds that the chain no longer does (a reorganisation): taken as used, and the join
+ *   asks the chain as before (flows.viewedJoin returns nothing);
+ * - a filter epoch published since (roots are append-only and never change, so the roots it holds
+ *   are exact; it can only lack later ones) or a pool key rotated since: the RPM's check refuses
+ *   (NOT_IN_FILTER) before anything is forwarded or written, and the join reads the chain and runs
+ *   again (flows.initialJoin). The request sealed to a stale key never leaves the process.
+ */
+import { toHex } from "../crypto/bytes";
+import type { FilterOnChain, PoolOnChain, RsmsLedger } from "./ledger";
+
+/** A pool as the view holds it: its record and the filter roots read with it, by epoch. */
+export type ViewedPool = { pool: PoolOnChain; filters: ReadonlyMap<number, FilterOnChain> };
+
+const ZERO_TAG = new Uint8Array(32);
+
+/** The local view of one registry (see the file's comment). */
+export class JoinView {
+  /** The next block whose logs are read. */
+  private next = 0;
+  /** The hash of block next - 1 when it was read (a chain that went back changes it). */
+  private cursorHash?: string;
+  private readonly tags = new Set<string>();
+  private readonly pools = new Map<number, ViewedPool>();
+  private running?: Promise<void>;
+
+  constructor(private readonly ledger: RsmsLedger) {}
+
+  /** The pool as last read, if it was. */
+  pool(poolId: number): ViewedPool | undefined {
+    return this.pools.get(poolId);
+  }
+
+  /** The pools it holds. */
+  poolIds(): number[] {
+    return [...this.pools.keys()];
+  }
+
+  /** Whether the tag was recorded as of the last refresh (or by a join of this process). */
+  tagUsed(tag: Uint8Array): boolean {
+    return this.tags.has(toHex(tag));
+  }
+
+  /** A join of this process recorded this tag (its receipt is in). */
+  noteTag(tag: Uint8Array): void {
+    this.tags.add(toHex(tag));
+  }
+
+  /** The refresh under way, if any. */
+  get settled(): Promise<void> {
+    return this.running ?? Promise.resolve();
+  }
+
+  /**
+   * Reads the tags recorded since the cursor and the pools asked for (each with the roots from
+   * `fromEpoch(pool)` on, at most `maxEpochs`). One refresh at a time: a call while one runs
+   * waits for it and reads again.
+   */
+  refresh(poolIds: readonly number[], fromEpoch: (poolId: number) => number, maxEpochs: number): Promise<void> {
+    const prev = this.running ?? Promise.resolve();
+    const run = prev
+      .catch(() => undefined)
+      .then(() => this.read(poolIds, fromEpoch, maxEpochs))
+      .finally(() => {
+        if (this.running === run) this.running = undefined;
+      });
+    this.running = run;
+    return run;
+  }
+
+  private async read(poolIds: readonly number[], fromEpoch: (poolId: number) => number, maxEpochs: number): Promise<void> {
+    const provider = this.ledger.registry.runner!.provider!;
+    const [latest, cursor] = await Promise.all([
+      provider.getBlock("latest"),
+      this.next > 0 ? provider.getBlock(this.next - 1) : Promise.resolve(null),
+    ]);
+    if (!latest) return;
+    if (this.next > 0 && (!cursor || cursor.hash !== this.cursorHash)) {
+      // the chain went back under the cursor: everything is read again
+      this.next = 0;
+      this.cursorHash = undefined;
+      this.tags.clear();
+    }
+    const reg = this.ledger.registry;
+    const froms = poolIds.map(fromEpoch);
+    const [logs, views] = await Promise.all([
+      this.next <= latest.number ? reg.queryFilter(reg.filters.JoinRecorded(), this.next, latest.number) : Promise.resolve([]),
+      Promise.all(poolIds.map((p, i) => this.ledger.joinView(p, ZERO_TAG, froms[i], maxEpochs))),
+    ]);
+    for (const l of logs) this.tags.add(String(l.args.tag).toLowerCase());
+    this.next = latest.number + 1;
+    this.cursorHash = latest.hash ?? undefined;
+    poolIds.forEach((p, i) => {
+      const v = views[i];
+      if (!v.pool) this.pools.delete(p);
+      else this.pools.set(p, { pool: v.pool, filters: new Map(v.filters.map((f, j) => [froms[i] + j, f])) });
+    });
+  }
+}
