@@ -351,14 +351,10 @@ task(
     const k = await groupClient(hre);
     const msrpUrl = k.msrpOf("group:join", "--party", a.party, a.msrp);
     const me = lookupNamed("group:join", "--party", a.party, () => k.clients.localParty(k.keystore, a.party));
-    let gids = a.group ? [k.bytes.fromHex(a.group, 32)] : await k.clients.groupsOf(k.groupRegistry, me.pid);
-    if (!a.group) {
-      // the groups it is still a member of (an eviction ends a membership)
-      const current: Uint8Array[] = [];
-      for (const g of gids) if (await k.dep.groups.isMember(g, me.pid)) current.push(g);
-      gids = current;
-      if (gids.length === 0) throw new RefusedError(`group:join: the chain lists ${a.party} (${k.bytes.toHex(me.pid)}) in no group`);
-    }
+    // without --group: the groups it is still a member of (an eviction ends a membership), under
+    // any of its PIDs (a re-authentication does not), read from the group events without naming a PID
+    const gids = a.group ? [k.bytes.fromHex(a.group, 32)] : await k.clients.currentGroupsOf(k.keystore, a.party, k.groupRegistry);
+    if (gids.length === 0) throw new RefusedError(`group:join: the chain lists ${a.party} (${k.bytes.toHex(me.pid)}) in no group`);
     const out: { groupId: string; epoch: number; fingerprint: string; already: boolean }[] = [];
     for (const g of gids) {
       const t0 = Date.now();
