@@ -14,12 +14,14 @@
  * that rotates before it first takes part joins that group (`currentGroupsOf` finds it) under PID_0.
  */
 import { expect } from "chai";
+import hre from "hardhat";
 import { rsmsServices, tmp } from "../helpers/rsms-services";
 import { Keystore } from "../../offchain/storage/keystore";
 import { equalBytes, toHex } from "../../offchain/crypto/bytes";
 import { joinRemote, loadRemoteRn, reauthRemote, registerRnRemote } from "../../offchain/services/rsms/clients";
 import {
   currentGroupsOf,
+  groupParty,
   localParty,
   readRemote,
   registerUserRemote,
@@ -29,6 +31,30 @@ import {
 } from "../../offchain/services/rsms/group-clients";
 
 const once = { attempts: 1, timeoutMs: 30_000, backoffMs: 10 };
+
+/** The eth_call and eth_getLogs parameters sent to the node while `run` runs (lower case JSON). */
+async function nodeCalls(run: () => Promise<void>): Promise<string[]> {
+  const provider = hre.network.provider;
+  const seen: string[] = [];
+  const watched = (m: string) => m === "eth_call" || m === "eth_getLogs";
+  const send = provider.send.bind(provider);
+  provider.send = async (method: string, params?: unknown[]) => {
+    if (watched(method)) seen.push(JSON.stringify(params).toLowerCase());
+    return send(method, params);
+  };
+  const request = provider.request.bind(provider);
+  provider.request = async (a: Parameters<typeof request>[0]) => {
+    if (watched(a.method)) seen.push(JSON.stringify(a.params).toLowerCase());
+    return request(a);
+  };
+  try {
+    await run();
+  } finally {
+    provider.send = send;
+    provider.request = request;
+  }
+  return seen;
+}
 
 describe("h15-red H6: a member that re-authenticates keeps its groups", function () {
   this.timeout(300_000);
@@ -108,7 +134,14 @@ describe("h15-red H6: a member that re-authenticates keeps its groups", function
     const yPid0 = loadRemoteRn(ks(y), y)!.state.pid;
     await reauthRemote({ name: y, poolId: 2, keystore: ks(y), dep: s.dep, retry: once });
     const ids = (n: string) => currentGroupsOf(ks(n), n, s.dep.groups.registry).then((gs) => gs.map(toHex).sort());
-    expect(await ids(y), `${y} finds both groups under its old PID`).to.deep.equal([g.groupId, g2.groupId].map(toHex).sort());
+    // what y asks the node while it finds its groups and picks its PID: nothing names a PID of it (h14-red F4's rule)
+    const seen = await nodeCalls(async () => {
+      expect(await ids(y), `${y} finds both groups under its old PID`).to.deep.equal([g.groupId, g2.groupId].map(toHex).sort());
+      expect(toHex((await groupParty(ks(y), y, g2.groupId, s.dep)).pid)).to.equal(toHex(yPid0));
+    });
+    const yPid1 = loadRemoteRn(ks(y), y)!.state.pid;
+    const naming = (pid: Uint8Array) => seen.filter((c) => c.includes(toHex(pid).slice(2).toLowerCase())).length;
+    expect({ old: naming(yPid0), new: naming(yPid1), calls: seen.length > 0 }).to.deep.equal({ old: 0, new: 0, calls: true });
     await Promise.all(
       ["alice", ...rns].map((n) => takePart({ msrpUrl: s.msrpUrl, name: n, groupId: g2.groupId, keystore: ks(n), dep: s.dep, pollMs: 50 })),
     );
