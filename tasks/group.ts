@@ -357,7 +357,10 @@ task(
   "A party (an RN, or the user) takes part in its service groups through the MSRP service's mailbox: it checks its allocation against the chain, runs the membership and key rounds, or opens the key of a new epoch",
 )
   .addParam("party", "The RN or user in this data folder (registered with --msrp)")
-  .addOptionalParam("group", "The group id (0x-hex); default: every group the chain lists the party's PID in")
+  .addOptionalParam(
+    "group",
+    "The group id (0x-hex); default: every group the chain lists the party in now, under any of its PIDs (an RN keeps its groups when it re-authenticates)",
+  )
   .addOptionalParam("msrp", "The MSRP service's URL (default: the URL the party registered with)")
   .addOptionalParam("timeout", "How long to wait for the other parties' messages, in seconds", 300, types.int)
   .setAction(async (a: { party: string; group?: string; msrp?: string; timeout: number }, hre) => {
