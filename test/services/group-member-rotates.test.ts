@@ -11,7 +11,9 @@
  *
  * Asserted: after the member rotates it reads alice's message and alice reads its; it joins a new
  * group under its new PID and still reads the old one (no overwrite); an RN allocated under PID_0
- * that rotates before it first takes part joins that group (`currentGroupsOf` finds it) under PID_0.
+ * that rotates before it first takes part joins that group (`currentGroupsOf` finds it) under PID_0,
+ * and no chain read of that lookup names a PID; both rotated members open the next key update of
+ * the first group (sealed to their old PIDs) and read its traffic.
  */
 import { expect } from "chai";
 import hre from "hardhat";
@@ -20,6 +22,7 @@ import { Keystore } from "../../offchain/storage/keystore";
 import { equalBytes, toHex } from "../../offchain/crypto/bytes";
 import { joinRemote, loadRemoteRn, reauthRemote, registerRnRemote } from "../../offchain/services/rsms/clients";
 import {
+  addRemote,
   currentGroupsOf,
   groupParty,
   localParty,
@@ -161,5 +164,31 @@ describe("h15-red H6: a member that re-authenticates keeps its groups", function
       ).to.include("first group");
     }
     expect(localParty(ks(y), y, yPid0).party.epochsOf(g2.groupId), `${y} took part in the second group under PID_0`).to.deep.equal([0]);
+
+    // a key update of the first group: both rotated members open the key sealed to their old PIDs
+    const up = await addRemote({ msrpUrl: s.msrpUrl, user: "alice", groupId: g.groupId, count: 1, keystore: ks("alice"), dep: s.dep });
+    const added = rns.find((n) => equalBytes(localParty(ks(n), n).pid, up.added[0]))!;
+    const got1 = await Promise.all(
+      ["alice", x, y, added].map((n) =>
+        takePart({ msrpUrl: s.msrpUrl, name: n, groupId: g.groupId, keystore: ks(n), dep: s.dep, pollMs: 50 }),
+      ),
+    );
+    expect(got1.map((r) => r.epoch)).to.deep.equal([1, 1, 1, 1]);
+    expect(new Set(got1.map((r) => toHex(r.key))).size, "one key").to.equal(1);
+    await sendRemote({
+      msrpUrl: s.msrpUrl,
+      name: "alice",
+      groupId: g.groupId,
+      message: new TextEncoder().encode("epoch one"),
+      keystore: ks("alice"),
+      dep: s.dep,
+    });
+    for (const n of [x, y]) {
+      const r = await readRemote({ msrpUrl: s.msrpUrl, name: n, groupId: g.groupId, keystore: ks(n), dep: s.dep });
+      expect(
+        r.messages.map((m) => [m.epoch, new TextDecoder().decode(m.plaintext)]),
+        `${n} after the update`,
+      ).to.deep.include([1, "epoch one"]);
+    }
   });
 });
