@@ -89,6 +89,9 @@ describe("h15-red H5: group:rekey with a member that rotated since the formation
     const { fromHex } = await import("../../offchain/crypto/bytes");
     const agent = loadPartyAgent(localState(hre).keystore, rotated, fromHex(rotatedPid, 32), 1n);
     expect(agent.epochsOf(fromHex(g.groupId, 32)), `${rotated}'s record under its old PID`).to.deep.equal([0, 1]);
+    // the in-process channel: the rotated member opens bob's message under its old PID
+    const sent = await hre.run("group:send", { group: g.groupId, from: "bob", msg: "epoch one" });
+    expect(sent.results[rotated]).to.equal('read "epoch one"');
     // the next update is dealt and taken (the chain accepts epoch 2)
     await hre.run("group:rekey", { group: g.groupId });
     expect((await saved(g.groupId)).chainEpoch).to.equal(2);
