@@ -14,55 +14,62 @@ import type { GroupParty } from "../offchain/rsms/group";
 import { keccak_256 } from "@noble/hashes/sha3.js";
 import { RefusedError, UsageError, lookupNamed } from "./lib/cli";
 
-const partyRecord = (name: string) => `rsms-party-${name}`;
-
 async function groupContext(hre: HardhatRuntimeEnvironment) {
   const [
     { localState, deployedAddress, operatorSigner },
     gflows,
     { Msrp },
-    { GroupParty: Party },
     { ResourceNode },
     { ServiceGroupRegistry__factory },
     bytes,
+    { rnGroupSecret },
+    clients,
   ] = await Promise.all([
     import("./lib/context"),
     import("../offchain/rsms/group-flows"),
     import("../offchain/rsms/msrp"),
-    import("../offchain/rsms/group"),
     import("../offchain/rsms/rn"),
     import("../typechain-types"),
     import("../offchain/crypto/bytes"),
+    import("../offchain/rsms/params"),
+    import("../offchain/services/rsms/group-clients"),
   ]);
   const { keystore: ks } = localState(hre);
   const signer = await operatorSigner(hre, "msrp");
   const ledger = new gflows.GroupLedger(ServiceGroupRegistry__factory.connect(await deployedAddress(hre, "ServiceGroupRegistry"), signer));
   const msrp = Msrp.fromRecord(ks.load("rsms-msrp") as never);
-  const loaded = new Map<string, GroupParty>();
-  /** The agent of a party: its keystore record, or a new one from the RN's or user's keys. */
-  const directory = (name: string): GroupParty => {
-    const cached = loaded.get(name);
-    if (cached) return cached;
-    let p: GroupParty;
+  const loaded = new Map<string, { p: GroupParty; current: Uint8Array }>();
+  /**
+   * The agent of a party: the user's, or an RN's under `pid` (the PID the group lists it under; by
+   * default its current one): its keystore record for that PID (offchain/services/rsms/group-clients.ts
+   * loadPartyAgent: one record per (RN, PID), red-team findings H5/H6), or a new one from its keys.
+   */
+  const directory = (name: string, pid?: Uint8Array): GroupParty => {
     const rnName = `rsms-rn-${name}`;
-    const current = ks.exists(rnName) ? ResourceNode.fromRecord(msrp.params, ks.load(rnName)).groupParty() : undefined;
-    if (ks.exists(partyRecord(name))) {
-      p = Party.fromRecord(ks.load(partyRecord(name)));
-      // An RN that re-authenticated since has a new PID: it joins new groups under it.
-      if (current && !bytes.equalBytes(current.pid, p.pid)) p = current;
-    } else if (current) p = current;
-    else {
+    const rn = ks.exists(rnName) ? ResourceNode.fromRecord(msrp.params, ks.load(rnName)) : undefined;
+    let me: Uint8Array, sk: bigint;
+    if (rn) {
+      me = pid ?? rn.state.pid;
+      sk = rnGroupSecret(rn.state.sk, me);
+    } else {
       const u = msrp.userCredentials(name);
-      p = new Party(name, u.pid, u.sk);
+      me = u.pid;
+      sk = u.sk;
     }
-    loaded.set(name, p);
+    const key = `${name} ${bytes.toHex(me)}`;
+    const cached = loaded.get(key);
+    if (cached) return cached.p;
+    const p = clients.loadPartyAgent(ks, name, me, sk);
+    loaded.set(key, { p, current: rn ? rn.state.pid : me });
     return p;
   };
+  /** The MSRP's record (saved alone right after a chain write: the flows' `committed`). */
+  const saveMsrp = () => ks.update("rsms-msrp", msrp.toRecord());
   const save = () => {
-    ks.update("rsms-msrp", msrp.toRecord());
-    for (const [name, p] of loaded) (ks.exists(partyRecord(name)) ? ks.update : ks.create).call(ks, partyRecord(name), p.toRecord());
+    saveMsrp();
+    for (const { p, current } of loaded.values()) clients.savePartyAgent(ks, p, current);
   };
-  return { ks, ledger, msrp, directory, save, gflows, bytes };
+  return { ks, ledger, msrp, directory, save, saveMsrp, gflows, bytes, isPastPartyRecord: clients.isPastPartyRecord };
 }
 
 /** A party's machine: its keystore and the deployment read from the chain (no account needed). */
@@ -137,7 +144,7 @@ task(
       throw new UsageError("group:request: --abandon is for a request kept for the MSRP service (a user registered with --msrp)");
     const c = await groupContext(hre);
     lookupNamed("group:request", "--user", a.user, () => c.msrp.userCredentials(a.user));
-    const g = await c.gflows.formServiceGroup(c.ledger, c.msrp, c.directory, { user: a.user, size: a.size });
+    const g = await c.gflows.formServiceGroup(c.ledger, c.msrp, c.directory, { user: a.user, size: a.size, committed: c.saveMsrp });
     c.save();
     console.log(
       `group ${c.bytes.toHex(g.groupId)} formed for ${a.user}: ${g.parties
@@ -194,8 +201,12 @@ task(
       .split(",")
       .map((n) => n.trim())
       .filter(Boolean);
-    const r = await c.gflows.rekeyServiceGroup(c.ledger, c.msrp, c.directory, { groupId: gid, evict, add });
-    c.save();
+    const r = await c.gflows.rekeyServiceGroup(c.ledger, c.msrp, c.directory, { groupId: gid, evict, add, committed: c.saveMsrp });
+    c.save(); // the parties that took the new key (the MSRP's commit was saved right after the chain write)
+    if (r.undelivered.length > 0)
+      throw new RefusedError(
+        `group:rekey: epoch ${r.epoch} is on-chain and saved, but ${r.undelivered.map((u) => `${u.name} (${u.reason})`).join(", ")} did not take its key`,
+      );
     console.log(
       `group ${a.group}: epoch ${r.epoch}, members ${r.parties
         .slice(1)
@@ -240,7 +251,9 @@ task(
     const c = await groupContext(hre);
     const gid = c.bytes.fromHex(a.group, 32);
     const info = lookupNamed("group:send", "--group", a.group, () => c.msrp.groupInfo(gid));
-    const sender = lookupNamed("group:send", "--from", a.from, () => c.directory(a.from));
+    // each party under the PID the group lists it under (an RN may have re-authenticated since)
+    const pidOf = (name: string) => info.members.find((m) => m.name === name)?.pid;
+    const sender = lookupNamed("group:send", "--from", a.from, () => c.directory(a.from, pidOf(a.from)));
     const ct = sender.seal(gid, new TextEncoder().encode(a.msg));
     c.save(); // the sender's sequence number
     const names = new Set([
@@ -248,20 +261,20 @@ task(
       ...info.members.map((m) => m.name),
       ...c.ks
         .list()
-        .filter((n) => n.startsWith("rsms-party-"))
+        .filter((n) => n.startsWith("rsms-party-") && !c.isPastPartyRecord(n))
         .map((n) => n.slice(11)),
     ]);
     const results: Record<string, string> = {};
     for (const name of names) {
       if (name === a.from) continue;
       try {
-        results[name] = `read "${new TextDecoder().decode(c.directory(name).open(ct).plaintext)}"`;
+        results[name] = `read "${new TextDecoder().decode(c.directory(name, pidOf(name)).open(ct).plaintext)}"`;
       } catch (e) {
         results[name] = `cannot read (${(e as { failure?: string }).failure ?? (e as Error).message})`;
       }
     }
     c.save(); // the receivers' last sequence numbers
-    console.log(`${a.from} -> group ${a.group.slice(0, 10)}… (epoch ${c.directory(a.from).currentEpoch(gid)}, ${ct.length} bytes)`);
+    console.log(`${a.from} -> group ${a.group.slice(0, 10)}… (epoch ${sender.currentEpoch(gid)}, ${ct.length} bytes)`);
     for (const [n, r] of Object.entries(results)) console.log(`  ${n.padEnd(12)} ${r}`);
     return { bytes: ct.length, results };
   });
@@ -344,21 +357,20 @@ task(
   "A party (an RN, or the user) takes part in its service groups through the MSRP service's mailbox: it checks its allocation against the chain, runs the membership and key rounds, or opens the key of a new epoch",
 )
   .addParam("party", "The RN or user in this data folder (registered with --msrp)")
-  .addOptionalParam("group", "The group id (0x-hex); default: every group the chain lists the party's PID in")
+  .addOptionalParam(
+    "group",
+    "The group id (0x-hex); default: every group the chain lists the party in now, under any of its PIDs (an RN keeps its groups when it re-authenticates)",
+  )
   .addOptionalParam("msrp", "The MSRP service's URL (default: the URL the party registered with)")
   .addOptionalParam("timeout", "How long to wait for the other parties' messages, in seconds", 300, types.int)
   .setAction(async (a: { party: string; group?: string; msrp?: string; timeout: number }, hre) => {
     const k = await groupClient(hre);
     const msrpUrl = k.msrpOf("group:join", "--party", a.party, a.msrp);
     const me = lookupNamed("group:join", "--party", a.party, () => k.clients.localParty(k.keystore, a.party));
-    let gids = a.group ? [k.bytes.fromHex(a.group, 32)] : await k.clients.groupsOf(k.groupRegistry, me.pid);
-    if (!a.group) {
-      // the groups it is still a member of (an eviction ends a membership)
-      const current: Uint8Array[] = [];
-      for (const g of gids) if (await k.dep.groups.isMember(g, me.pid)) current.push(g);
-      gids = current;
-      if (gids.length === 0) throw new RefusedError(`group:join: the chain lists ${a.party} (${k.bytes.toHex(me.pid)}) in no group`);
-    }
+    // without --group: the groups it is still a member of (an eviction ends a membership), under
+    // any of its PIDs (a re-authentication does not), read from the group events without naming a PID
+    const gids = a.group ? [k.bytes.fromHex(a.group, 32)] : await k.clients.currentGroupsOf(k.keystore, a.party, k.groupRegistry);
+    if (gids.length === 0) throw new RefusedError(`group:join: the chain lists ${a.party} (${k.bytes.toHex(me.pid)}) in no group`);
     const out: { groupId: string; epoch: number; fingerprint: string; already: boolean }[] = [];
     for (const g of gids) {
       const t0 = Date.now();

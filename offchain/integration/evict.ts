@@ -8,11 +8,13 @@ import { rnTrustFlagged } from "../trust/rn-flags";
 import type { GroupLedger, PartyDirectory } from "../rsms/group-flows";
 import { rekeyServiceGroup } from "../rsms/group-flows";
 import type { Msrp } from "../rsms/msrp";
+import { AgentStateError } from "../rsms/errors";
 
 /**
  * Evicts every flagged member of a group and adds as many unflagged joined RNs that are not in
  * the MSRP's set of suspicious RNs.
  * @returns the flagged members and the rekey (undefined when no member is flagged)
+ * @throws AgentStateError, after the update is on chain and committed, when a party did not take its key
  */
 export async function evictFlaggedMembers(
   trust: TrustManager,
@@ -41,5 +43,10 @@ export async function evictFlaggedMembers(
     if (!inGroup.has(r.name) && !suspicious.has(r.name) && !(await isFlagged(r.name))) spares.push(r.name);
   }
   const rekey = await rekeyServiceGroup(groups, msrp, directory, { groupId, evict: flagged.map((f) => f.pid), add: spares });
+  // the update is on chain and committed; a party that did not take its key is reported, loudly
+  if (rekey.undelivered.length > 0)
+    throw new AgentStateError(
+      `evictFlaggedMembers: epoch ${rekey.epoch} is on-chain, but ${rekey.undelivered.map((u) => `${u.name} (${u.reason})`).join(", ")} did not take its key`,
+    );
   return { flagged, rekey, added: spares };
 }

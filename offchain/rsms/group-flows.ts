@@ -66,8 +66,11 @@ export class GroupLedger {
 /** Bytes each party sent in a phase (for Table III). */
 export type GroupWire = { allocationPerParty: number; membershipPerParty: number; keySharesPerParty: number };
 
-/** Looks up the agent of each party by name. */
-export type PartyDirectory = (name: string) => GroupParty;
+/**
+ * Looks up the agent of each party by name and, for an RN, the PID the group lists it under (an RN
+ * that re-authenticated since it was allocated takes part under that PID: red-team finding H5).
+ */
+export type PartyDirectory = (name: string, pid?: Uint8Array) => GroupParty;
 
 /**
  * Service request through group key agreement (§IV.B.2.a-b).
@@ -78,7 +81,7 @@ export async function formServiceGroup(
   ledger: GroupLedger,
   msrp: Msrp,
   directory: PartyDirectory,
-  a: { user: string; size: number; groupId?: Uint8Array },
+  a: { user: string; size: number; groupId?: Uint8Array; committed?: () => void },
 ): Promise<{ groupId: Uint8Array; parties: GroupParty[]; keys: Uint8Array[]; tx: TxInfo; wire: GroupWire }> {
   const { dealing, parties: infos } = msrp.requestGroup(a.user, a.size, a.groupId);
   const members = infos.slice(1);
@@ -90,7 +93,8 @@ export async function formServiceGroup(
     dealing.commitmentsHash,
   );
   msrp.commitGroup(dealing.groupId, a.user, members);
-  const parties = infos.map((p) => directory(p.name));
+  a.committed?.(); // the MSRP's record saved at the chain's state before any party runs (red-team finding H5)
+  const parties = infos.map((p, i) => (i === 0 ? directory(p.name) : directory(p.name, p.pid)));
   const { keys, wire } = await authenticateGroup(ledger, dealing.groupId, parties, dealing.allocations);
   return { groupId: dealing.groupId, parties, keys, tx, wire: { allocationPerParty: dealing.allocations[0].length, ...wire } };
 }
@@ -134,13 +138,20 @@ export async function authenticateGroup(
 /**
  * Group session key update: the MSRP evicts and adds, commits the new epoch on-chain, and every
  * remaining and added party (and the user) opens and checks the new key.
- * @returns the new epoch, its members' agents, the transaction and the update bytes per party
+ *
+ * The chain write is the point of no return: the MSRP's commit is handed to `a.committed` (which
+ * saves it) right after it, before any party opens its update, and the parties' deliveries are
+ * independent: one that fails (its agent cannot open the update) is reported in `undelivered`
+ * and stops neither the others nor the saves (red-team finding H5: a throw there left the MSRP's
+ * keystore an epoch behind the chain and every later update refused by it).
+ * @returns the new epoch, its members' agents (those that took the key), the transaction, the
+ *   update bytes per party, and the parties whose delivery failed
  */
 export async function rekeyServiceGroup(
   ledger: GroupLedger,
   msrp: Msrp,
   directory: PartyDirectory,
-  a: { groupId: Uint8Array; evict?: Uint8Array[]; add?: string[] },
+  a: { groupId: Uint8Array; evict?: Uint8Array[]; add?: string[]; committed?: () => void },
 ): Promise<{
   epoch: number;
   parties: GroupParty[];
@@ -149,6 +160,7 @@ export async function rekeyServiceGroup(
   messages: Map<string, Uint8Array>;
   roster: GroupPartyInfo[];
   bytesPerParty: number;
+  undelivered: { name: string; reason: string }[];
 }> {
   const r = msrp.rekeyGroup(a.groupId, a.evict ?? [], a.add ?? []);
   const tx = await ledger.rekey(
@@ -160,9 +172,31 @@ export async function rekeyServiceGroup(
     r.commitmentsHash,
   );
   msrp.commitRekey(a.groupId, r.epoch, r.members);
+  a.committed?.();
   const view = await ledger.view(a.groupId);
   const info = msrp.groupInfo(a.groupId);
-  const parties = [directory(info.user), ...info.members.map((m) => directory(m.name))];
-  const keys = parties.map((p) => p.acceptRekey(r.messages.get(toHex(p.pid))!, view, r.roster));
-  return { epoch: r.epoch, parties, keys, tx, messages: r.messages, roster: r.roster, bytesPerParty: [...r.messages.values()][0].length };
+  const parties: GroupParty[] = [];
+  const keys: Uint8Array[] = [];
+  const undelivered: { name: string; reason: string }[] = [];
+  for (const [name, pid] of [[info.user, undefined] as const, ...info.members.map((m) => [m.name, m.pid] as const)]) {
+    try {
+      const p = directory(name, pid);
+      const mine = r.messages.get(toHex(p.pid));
+      if (!mine) throw new AgentStateError(`rekeyServiceGroup: no update for ${name} under ${toHex(p.pid)}`);
+      keys.push(p.acceptRekey(mine, view, r.roster));
+      parties.push(p);
+    } catch (e) {
+      undelivered.push({ name, reason: (e as Error).message.split("\n")[0] });
+    }
+  }
+  return {
+    epoch: r.epoch,
+    parties,
+    keys,
+    tx,
+    messages: r.messages,
+    roster: r.roster,
+    bytesPerParty: [...r.messages.values()][0].length,
+    undelivered,
+  };
 }

@@ -48,6 +48,12 @@ export type RnState = {
   homePool: number;
   /** the pool the RN is in, 0 if none */
   pool: number;
+  /**
+   * the pseudonyms it held before `pid`, oldest first (absent until the first re-authentication):
+   * kept on its own machine only, so that it still takes part in the groups it was allocated to
+   * under them (red-team finding H6); never sent
+   */
+  past?: Uint8Array[];
 };
 
 /**
@@ -69,12 +75,22 @@ export class ResourceNode {
 
   constructor(params: RsmsParams, state: RnState) {
     this.params = params;
-    this.s = { ...state, pid: Uint8Array.from(state.pid) };
+    this.s = { ...state, pid: Uint8Array.from(state.pid), ...(state.past ? { past: state.past.map((p) => Uint8Array.from(p)) } : {}) };
   }
 
   /** A copy of the state. */
   get state(): RnState {
-    return { ...this.s, pid: Uint8Array.from(this.s.pid) };
+    return { ...this.s, pid: Uint8Array.from(this.s.pid), ...(this.s.past ? { past: this.s.past.map((p) => Uint8Array.from(p)) } : {}) };
+  }
+
+  /** Every pseudonym this RN held, oldest first, the current one last. */
+  pids(): Uint8Array[] {
+    return [...(this.s.past ?? []), this.s.pid].map((p) => Uint8Array.from(p));
+  }
+
+  /** The state after moving to `pid`: the current pseudonym joins `past`. */
+  private moved(pid: Uint8Array): Pick<RnState, "pid" | "past"> {
+    return { pid: Uint8Array.from(pid), past: [...(this.s.past ?? []), this.s.pid] };
   }
 
   /** PK_RN = sk_RN * P. */
@@ -163,7 +179,7 @@ export class ResourceNode {
         `acceptReauthReply: A != a*P: the responder for pool ${pending.poolId} is not its RPM`,
       );
     }
-    this.s = { ...this.s, a: pending.a, pid: pending.pid, k: this.s.k + 1, joined: true, pool: pending.poolId };
+    this.s = { ...this.s, a: pending.a, ...this.moved(pending.pid), k: this.s.k + 1, joined: true, pool: pending.poolId };
   }
 
   /** (a_{k+1}, PID_{k+1}) = (H4(a_k, sk_RN), H6(PID_k, a_{k+1})). */
@@ -195,7 +211,7 @@ export class ResourceNode {
       return true;
     }
     if (!this.isNextStep(pending)) return false;
-    this.s = { ...this.s, a: pending.a, pid: Uint8Array.from(pending.pid), k: this.s.k + 1, joined: true, pool: onChain.poolId };
+    this.s = { ...this.s, a: pending.a, ...this.moved(pending.pid), k: this.s.k + 1, joined: true, pool: onChain.poolId };
     return true;
   }
 
@@ -223,7 +239,13 @@ export class ResourceNode {
 
   /** JSON record for the keystore. */
   toRecord(): Record<string, unknown> {
-    return { ...this.s, sk: toHex(encodeScalar(this.s.sk)), a: toHex(encodeScalar(this.s.a)), pid: toHex(this.s.pid) };
+    return {
+      ...this.s,
+      sk: toHex(encodeScalar(this.s.sk)),
+      a: toHex(encodeScalar(this.s.a)),
+      pid: toHex(this.s.pid),
+      ...(this.s.past ? { past: this.s.past.map(toHex) } : {}),
+    };
   }
 
   /** Restores an agent from its keystore record. */
@@ -237,6 +259,7 @@ export class ResourceNode {
       joined: Boolean(r.joined),
       homePool: Number(r.homePool),
       pool: Number(r.pool),
+      ...(Array.isArray(r.past) ? { past: r.past.map((p) => fromHex(String(p), 32)) } : {}),
     });
   }
 

@@ -175,7 +175,11 @@ describe("rsms/rn: the RN agent", () => {
     );
     expect(rn.state).to.deep.equal(before);
     rn.acceptReauthReply(encodeReauthReply({ A: mulBase(nextA) }), pending);
-    expect(rn.state).to.deep.equal({ ...s, a: nextA, pid: nextPid, k: 5, joined: true, pool: 2 });
+    // the PID it left is kept (its groups under it stay its own: h15-red H6), locally, in its record
+    expect(rn.state).to.deep.equal({ ...s, a: nextA, pid: nextPid, k: 5, joined: true, pool: 2, past: [s.pid] });
+    expect(rn.pids()).to.deep.equal([s.pid, nextPid]);
+    const back = ResourceNode.fromRecord(rn.params, JSON.parse(JSON.stringify(rn.toRecord())) as Record<string, unknown>);
+    expect(back.pids()).to.deep.equal([s.pid, nextPid]);
   });
 
   it("exposes PK_RN, its pseudonym and its group party; state is copied in and out", () => {

@@ -1034,7 +1034,7 @@ describe("rsms/rn: a reply or a chain record moves the RN only for the step it w
     );
     expect(rn.state).to.deep.equal(joined);
     rn.acceptReauthReply(reply, pending);
-    expect(rn.state).to.deep.equal({ ...joined, a: pending.a, pid: pending.pid, k: 1, joined: true, pool: 2 });
+    expect(rn.state).to.deep.equal({ ...joined, a: pending.a, pid: pending.pid, k: 1, joined: true, pool: 2, past: [joined.pid] });
   });
 
   it("adoptRecorded: a lost join reply is recovered from the chain's record of its PID and H4(a), and only that", () => {
@@ -1079,7 +1079,7 @@ describe("rsms/rn: a reply or a chain record moves the RN only for the step it w
       expect(rn.state).to.deep.equal(joined);
     }
     expect(rn.adoptRecorded(pending, recorded)).to.equal(true);
-    expect(rn.state).to.deep.equal({ ...joined, a: pending.a, pid: pending.pid, k: 1, pool: 1 });
+    expect(rn.state).to.deep.equal({ ...joined, a: pending.a, pid: pending.pid, k: 1, pool: 1, past: [joined.pid] }); // the PID it left is kept (h15-red H6)
     // the step is taken: the same record is now a step back
     expect(rn.adoptRecorded(pending, recorded)).to.equal(false);
     expect(rn.state.k).to.equal(1);

@@ -12,6 +12,7 @@
  * round, and refuses another).
  */
 import { abandonPending } from "../pending";
+import type { ResourceNode } from "../../rsms/rn";
 import type { ServiceGroupRegistry } from "../../../typechain-types";
 import { equalBytes, fromHex, toHex } from "../../crypto/bytes";
 import { decodePoint, encodeScalar, decodeScalar, mulBase, randomScalar, type Point } from "../../crypto/group";
@@ -197,35 +198,124 @@ export async function registerUserRemote(a: {
   return { pid: secrets.pid };
 }
 
-/** A party on this machine: its group key (a user's long-term key, an RN's key for its current PID), its current PID, its group agent. */
+/** A party on this machine: its group key (a user's long-term key, an RN's key for the PID it takes part under), that PID, its group agent. */
 export type LocalParty = { name: string; sk: bigint; pk: Point; pid: Uint8Array; party: GroupParty; msrpUrl?: string };
 
 /**
- * The user or RN `name` as this machine holds it: a user registered over the network
- * (rsms-user-<name>) or an RN (rsms-rn-<name>), with its group keys (rsms-party-<name>). An RN
- * that re-authenticated since its last group takes part in new groups under its new PID.
- * @throws AgentStateError when this machine holds neither
+ * The group keys an RN holds under a pseudonym it left (`rsms-party-<name>` holds those of its
+ * current one): one record per (RN, PID), so that a re-authentication loses no group (red-team
+ * finding H6). Local only: nothing sent names two PIDs of one RN.
  */
-export function localParty(keystore: Keystore, name: string): LocalParty {
-  let sk: bigint, pid: Uint8Array, msrpUrl: string | undefined;
+export const pastPartyRecord = (name: string, pid: Uint8Array) => `${partyRecord(name)}.pid-${toHex(pid).slice(2, 18)}`;
+/** True for the name of a past-PID party record (not a party's own record). */
+export const isPastPartyRecord = (record: string) => /\.pid-[0-9a-f]{16}$/.test(record);
+
+/**
+ * A party's group agent under `pid`, from its keystore records: the record of its current PID if
+ * it is that PID's, else the past-PID record, else a new agent (sk_G derived for `pid`).
+ */
+export function loadPartyAgent(keystore: Keystore, name: string, pid: Uint8Array, sk: bigint): GroupParty {
+  for (const rec of [partyRecord(name), pastPartyRecord(name, pid)])
+    if (keystore.exists(rec)) {
+      const p = GroupParty.fromRecord(keystore.load(rec));
+      if (equalBytes(p.pid, pid)) return p;
+    }
+  return new GroupParty(name, pid, sk);
+}
+
+/**
+ * Saves a party's group agent where `loadPartyAgent` finds it: a PID's groups live in one record,
+ * `rsms-party-<name>` while that record holds the PID, else the PID's past record. The agent of
+ * the party's current PID takes `rsms-party-<name>`; the record there under another PID (the RN
+ * moved since) is moved to that PID's past record first: no PID's groups are ever overwritten by
+ * another's.
+ */
+export function savePartyAgent(keystore: Keystore, party: GroupParty, currentPid: Uint8Array): void {
+  const put = (rec: string, r: Record<string, unknown>) =>
+    (keystore.exists(rec) ? keystore.update : keystore.create).call(keystore, rec, r);
+  const cur = partyRecord(party.name);
+  const held = keystore.exists(cur) ? GroupParty.fromRecord(keystore.load(cur)) : undefined;
+  if (held && equalBytes(held.pid, party.pid)) return put(cur, party.toRecord());
+  if (!equalBytes(party.pid, currentPid)) return put(pastPartyRecord(party.name, party.pid), party.toRecord());
+  if (held) put(pastPartyRecord(party.name, held.pid), held.toRecord());
+  put(cur, party.toRecord());
+  if (keystore.exists(pastPartyRecord(party.name, party.pid))) keystore.remove(pastPartyRecord(party.name, party.pid));
+}
+
+/**
+ * Every PID an RN held, oldest first, the current one last: those its record keeps, and those of
+ * its party records (a record written before the RN kept its past PIDs).
+ */
+function rnPids(keystore: Keystore, name: string, rn: ResourceNode): Uint8Array[] {
+  const out = rn.pids();
+  const prefix = `${partyRecord(name)}.pid-`;
+  for (const rec of keystore.list().filter((r) => r === partyRecord(name) || (r.startsWith(prefix) && isPastPartyRecord(r)))) {
+    const pid = fromHex(String((keystore.load(rec) as { pid?: unknown }).pid), 32);
+    if (!out.some((p) => equalBytes(p, pid))) out.unshift(pid);
+  }
+  return out;
+}
+
+/**
+ * The user or RN `name` as this machine holds it: a user registered over the network
+ * (rsms-user-<name>) or an RN (rsms-rn-<name>), with its group keys (rsms-party-<name>, and
+ * rsms-party-<name>.pid-<…> for the PIDs an RN left). An RN takes part under `pid` (one of its
+ * PIDs: the one a group's roster lists, see `groupParty`), by default under its current one.
+ * @throws AgentStateError when this machine holds neither, or `pid` is not one of the RN's PIDs
+ */
+export function localParty(keystore: Keystore, name: string, pid?: Uint8Array): LocalParty {
+  let sk: bigint, me: Uint8Array, msrpUrl: string | undefined;
   if (keystore.exists(userClientRecord(name))) {
     const u = keystore.load(userClientRecord(name)) as UserRecord;
     sk = decodeScalar(fromHex(u.sk, 32));
-    pid = fromHex(u.pid, 32);
+    me = fromHex(u.pid, 32);
     msrpUrl = u.msrpUrl;
   } else if (keystore.exists(rnClientRecord(name))) {
     const rn = loadRemoteRn(keystore, name);
     if (!rn) throw new AgentStateError(`localParty: "${name}" was not registered over the network (no PK_pub in its record)`);
-    pid = rn.state.pid;
-    sk = rnGroupSecret(rn.state.sk, pid); // its group key under this PID (PK_RN would link its PIDs)
+    me = pid ?? rn.state.pid;
+    if (!rnPids(keystore, name, rn).some((p) => equalBytes(p, me)))
+      throw new AgentStateError(`localParty: ${toHex(me)} is not a PID of "${name}"`);
+    sk = rnGroupSecret(rn.state.sk, me); // its group key under this PID (PK_RN would link its PIDs)
     msrpUrl = (keystore.load(rnClientRecord(name)) as { msrpUrl?: string }).msrpUrl;
   } else throw new AgentStateError(`localParty: no user or RN named "${name}" in this data folder`);
-  let party: GroupParty | undefined;
-  if (keystore.exists(partyRecord(name))) {
-    party = GroupParty.fromRecord(keystore.load(partyRecord(name)));
-    if (!equalBytes(party.pid, pid)) party = undefined; // a new pseudonym: new groups under it
+  return { name, sk, pk: mulBase(sk), pid: me, party: loadPartyAgent(keystore, name, me, sk), msrpUrl };
+}
+
+/**
+ * The PIDs the chain lists as a group's members now (formed and added, less evicted), read from the
+ * group's events by its id alone: the query names no PID.
+ */
+export async function rosterOf(registry: ServiceGroupRegistry, groupId: Uint8Array): Promise<Set<string>> {
+  const gid = toHex(groupId);
+  const out = new Set<string>();
+  for (const e of await registry.queryFilter(registry.filters.GroupFormed(gid)))
+    for (const m of e.args.members as string[]) out.add(m.toLowerCase());
+  const moves = [
+    ...(await registry.queryFilter(registry.filters.MemberAdded(gid))).map((e) => ({ e, add: true })),
+    ...(await registry.queryFilter(registry.filters.MemberEvicted(gid))).map((e) => ({ e, add: false })),
+  ].sort((x, y) => x.e.blockNumber - y.e.blockNumber || x.e.index - y.e.index);
+  for (const { e, add } of moves) {
+    if (add) out.add(e.args.pid.toLowerCase());
+    else out.delete(e.args.pid.toLowerCase());
   }
-  return { name, sk, pk: mulBase(sk), pid, party: party ?? new GroupParty(name, pid, sk), msrpUrl };
+  return out;
+}
+
+/**
+ * The party `name` as it takes part in `groupId`: a user as herself; an RN under the PID the
+ * group's roster lists (it may have re-authenticated since it was allocated: red-team finding H6),
+ * newest first; under its current PID when the roster lists none of them (the MSRP then refuses it
+ * as NOT_A_MEMBER). The roster is read by the group's id only: nothing links the RN's PIDs.
+ */
+export async function groupParty(keystore: Keystore, name: string, groupId: Uint8Array, dep: GroupDeployment): Promise<LocalParty> {
+  if (keystore.exists(userClientRecord(name)) || !keystore.exists(rnClientRecord(name))) return localParty(keystore, name);
+  const rn = loadRemoteRn(keystore, name);
+  const pids = rn ? rnPids(keystore, name, rn) : [];
+  if (pids.length <= 1) return localParty(keystore, name);
+  const roster = await rosterOf(dep.groups.registry, groupId);
+  const pid = pids.reverse().find((p) => roster.has(toHex(p).toLowerCase()));
+  return localParty(keystore, name, pid);
 }
 
 /** The key a party holds for a group's epoch (from its record). */
@@ -237,7 +327,8 @@ export function heldKey(party: GroupParty, groupId: Uint8Array, epoch: number): 
 }
 
 function saveParty(keystore: Keystore, p: LocalParty): void {
-  (keystore.exists(partyRecord(p.name)) ? keystore.update : keystore.create).call(keystore, partyRecord(p.name), p.party.toRecord());
+  const current = keystore.exists(userClientRecord(p.name)) ? p.pid : (loadRemoteRn(keystore, p.name)?.state.pid ?? p.pid);
+  savePartyAgent(keystore, p.party, current);
 }
 
 // ------------------------------------------------------------------ formation
@@ -288,6 +379,29 @@ export async function groupsOf(registry: ServiceGroupRegistry, pid: Uint8Array):
     if (e.args.members.some((m: string) => m.toLowerCase() === toHex(pid).toLowerCase())) out.push(e.args.groupId);
   for (const e of await registry.queryFilter(registry.filters.MemberAdded(undefined, toHex(pid)))) out.push(e.args.groupId);
   return [...new Set(out)].map((g) => fromHex(g, 32));
+}
+
+/**
+ * The groups the chain lists the party `name` in now, under any of its PIDs (an RN keeps its
+ * groups across re-authentications: red-team finding H6). Every group event is read unfiltered and
+ * matched here: the queries name no PID, so they link none of the RN's PIDs.
+ */
+export async function currentGroupsOf(keystore: Keystore, name: string, registry: ServiceGroupRegistry): Promise<Uint8Array[]> {
+  const rn = keystore.exists(userClientRecord(name)) ? undefined : loadRemoteRn(keystore, name);
+  const mine = new Set((rn ? rnPids(keystore, name, rn) : [localParty(keystore, name).pid]).map((p) => toHex(p).toLowerCase()));
+  const rosters = new Map<string, Set<string>>();
+  const roster = (g: string) => rosters.get(g.toLowerCase()) ?? rosters.set(g.toLowerCase(), new Set()).get(g.toLowerCase())!;
+  for (const e of await registry.queryFilter(registry.filters.GroupFormed()))
+    for (const m of e.args.members as string[]) roster(e.args.groupId).add(m.toLowerCase());
+  const moves = [
+    ...(await registry.queryFilter(registry.filters.MemberAdded())).map((e) => ({ e, add: true })),
+    ...(await registry.queryFilter(registry.filters.MemberEvicted())).map((e) => ({ e, add: false })),
+  ].sort((x, y) => x.e.blockNumber - y.e.blockNumber || x.e.index - y.e.index);
+  for (const { e, add } of moves) {
+    if (add) roster(e.args.groupId).add(e.args.pid.toLowerCase());
+    else roster(e.args.groupId).delete(e.args.pid.toLowerCase());
+  }
+  return [...rosters].filter(([, r]) => [...r].some((p) => mine.has(p))).map(([g]) => fromHex(g, 32));
 }
 
 type Session = { url: string; dep: GroupDeployment; account: string; me: LocalParty; groupId: Uint8Array; retry?: RetryPolicy };
@@ -342,7 +456,7 @@ export async function takePart(a: {
   retry?: RetryPolicy;
 }): Promise<{ epoch: number; key: Uint8Array; already: boolean; parties: number }> {
   const info = await msrpInfo(a.msrpUrl, a.dep);
-  const me = localParty(a.keystore, a.name);
+  const me = await groupParty(a.keystore, a.name, a.groupId, a.dep);
   const s: Session = { url: a.msrpUrl, dep: a.dep, account: info.account, me, groupId: a.groupId, retry: a.retry };
   const poll = a.pollMs ?? 300;
   const timeout = a.timeoutMs ?? 300_000;
@@ -472,7 +586,7 @@ export async function sendRemote(a: {
   retry?: RetryPolicy;
 }): Promise<{ epoch: number; index: number; bytes: number; dropped?: { epoch: number; reason: string } }> {
   const info = await msrpInfo(a.msrpUrl, a.dep);
-  const me = localParty(a.keystore, a.name);
+  const me = await groupParty(a.keystore, a.name, a.groupId, a.dep);
   const pend = pendingSend(a.name, a.groupId);
   let dropped: { epoch: number; reason: string } | undefined;
   const post = async (ct: Uint8Array, epoch: number) => {
@@ -525,7 +639,7 @@ export async function readRemote(a: {
   refused: { epoch: number; index: number; reason: string }[];
 }> {
   const info = await msrpInfo(a.msrpUrl, a.dep);
-  const me = localParty(a.keystore, a.name);
+  const me = await groupParty(a.keystore, a.name, a.groupId, a.dep);
   const epoch = me.party.currentEpoch(a.groupId);
   const cur = readCursor(a.name, a.groupId);
   const saved = a.keystore.exists(cur) ? (a.keystore.load(cur) as { epoch: number; next: number }) : undefined;
