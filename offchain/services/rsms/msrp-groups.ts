@@ -397,7 +397,9 @@ export class GroupDesk {
           );
         return k.to;
       });
-      if (new Set(to).size !== n - 1)
+      // exactly one share to each other party: a second share to one party stalled its agreement,
+      // blaming nobody, while the sender derived the key (h15-red H2)
+      if (to.length !== n - 1 || new Set(to).size !== n - 1)
         throw new GroupServiceError("WRONG_INDEX", `post: round 2 carries one key share to each of the ${n - 1} others`);
     }
     return this.d.cache.once(env.requestId, env.issuedAt, raw, () =>
