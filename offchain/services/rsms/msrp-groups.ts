@@ -734,6 +734,13 @@ export class GroupDesk {
             "STALE_EPOCH",
             `send: group ${toHex(m.groupId).slice(0, 10)}… is at epoch ${cur.epoch}, not ${m.epoch}`,
           );
+        // the sender, checked above against the roster of its time, must be a party of this epoch
+        // under the same key: an update may have evicted it meanwhile (h15-red H3)
+        if (cur.roster.find(([pid]) => pid === sender[0])?.[1] !== sender[1])
+          throw new GroupServiceError(
+            "NOT_A_MEMBER",
+            `send: ${toHex(m.sender).slice(0, 10)}… is not a party of group ${toHex(m.groupId).slice(0, 10)}… at epoch ${cur.epoch}`,
+          );
         // one line appended and fsynced (channel-log.ts), not the epoch's whole log rewritten
         const e = this.channel.epoch(m.groupId, m.epoch);
         const hex = toHex(env.body);
