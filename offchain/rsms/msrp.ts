@@ -775,6 +775,15 @@ export class Msrp {
     const g = this.groupInfo(groupId);
     const evictHex = new Set(evict.map(toHex));
     for (const e of evictHex) if (!g.members.some((m) => toHex(m.pid) === e)) throw new AgentStateError(`rekeyGroup: ${e} is not a member`);
+    // the paper's update evicts the suspicious parties first: a member in S_RN is sealed no new key
+    // (h15-red H1). The MSRP service re-forms the group instead when evicting one alone would link
+    // its pseudonyms (GroupDesk.suspects, h14-red F1)
+    const evicting = [...evict];
+    for (const m of g.members)
+      if (this.isSuspicious(m.name) && !evictHex.has(toHex(m.pid))) {
+        evictHex.add(toHex(m.pid));
+        evicting.push(m.pid);
+      }
     const added = add.map((name) => {
       const r = this.r.rns[name];
       if (!r?.used) throw new AgentStateError(`rekeyGroup: RN "${name}" has not joined a pool`);
@@ -804,7 +813,7 @@ export class Msrp {
     ];
     const messages = new Map<string, Uint8Array>();
     for (const p of roster) messages.set(toHex(p.pid), rekeyMessage(groupId, epoch, s, p, roster));
-    return { epoch, s, Q, commitmentsHash: keccak_256(encodePoint(Q)), messages, members, roster, evicted: [...evict], added };
+    return { epoch, s, Q, commitmentsHash: keccak_256(encodePoint(Q)), messages, members, roster, evicted: evicting, added };
   }
 
   /**
