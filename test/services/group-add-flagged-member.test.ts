@@ -75,4 +75,28 @@ describe("h15-red H1 (services): an add seals the new key to a member the flag s
     expect(add, "alice's add").to.equal("epoch 1, added 2, evicted 1");
     expect(await s.dep.groups.isMember(gid, xPid), "x is evicted on chain").to.equal(false);
   });
+  it("a member in S_RN by the operator's flag (no trust flag on any PID) makes alice's add re-form the whole group (h14-red F1: evicting it alone would name its PID); only it stays in S_RN", async () => {
+    await s?.rpm.stop();
+    await s?.msrp.stop();
+    const machines = new Map<string, Keystore>();
+    let gid: Uint8Array;
+    let members: string[];
+    ({ s, gid, members } = await formedGroup(machines, ["a", "b", "c", "d", "e", "f", "g", "h"], 3));
+    const x = members[0];
+    const xPid = localParty(machines.get(x)!, x).pid;
+    expect(s.msrp.msrp.flagRn(xPid), "precondition: the operator put x in S_RN").to.equal(x);
+    const before = members.map((n) => toHex(localParty(machines.get(n)!, n).pid)).sort();
+    const add = await addRemote({
+      msrpUrl: s.msrpUrl,
+      user: "alice",
+      groupId: gid,
+      count: 1,
+      keystore: machines.get("alice")!,
+      dep: s.dep,
+    });
+    expect(add.evicted.map(toHex).sort(), "every member is evicted, not x alone").to.deep.equal(before);
+    expect(add.added.length, "the group's three members replaced, plus the one asked").to.equal(4);
+    expect(await s.dep.groups.isMember(gid, xPid), "x is evicted on chain").to.equal(false);
+    expect(s.msrp.msrp.suspiciousRns(), "only x is in S_RN").to.deep.equal([x]);
+  });
 });
