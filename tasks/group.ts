@@ -313,7 +313,7 @@ task(
 
 task(
   "group:add",
-  "The group's user asks the MSRP service to add fresh joined RNs to her group, evicting nobody: a new epoch on-chain and a new key, which every party opens with `group:join`",
+  "The group's user asks the MSRP service to add fresh joined RNs to her group (members flagged or in S_RN are evicted and replaced by the same update): a new epoch on-chain and a new key, which every party opens with `group:join`",
 )
   .addParam("group", "The group id (0x-hex)")
   .addParam("user", "The group's user (registered with --msrp)")
@@ -334,9 +334,9 @@ task(
       dep: k.dep,
     });
     console.log(
-      `group ${a.group}: epoch ${r.epoch} on-chain; added ${r.added.map(k.bytes.toHex).join(", ")}, evicted none (${Date.now() - t0} ms); the parties fetch the new key with \`group:join\``,
+      `group ${a.group}: epoch ${r.epoch} on-chain; added ${r.added.map(k.bytes.toHex).join(", ")}, evicted ${r.evicted.map(k.bytes.toHex).join(", ") || "none"} (${Date.now() - t0} ms); the parties fetch the new key with \`group:join\``,
     );
-    return { epoch: r.epoch, added: r.added.map(k.bytes.toHex) };
+    return { epoch: r.epoch, added: r.added.map(k.bytes.toHex), evicted: r.evicted.map(k.bytes.toHex) };
   });
 
 task("group:status", "A group's on-chain state (members, epoch, Q) and the MSRP's view of its members")

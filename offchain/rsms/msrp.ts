@@ -58,6 +58,11 @@ import { Dealing, GroupPartyInfo, dealGroup, rekeyMessage } from "./group";
  */
 export type FilterPolicy = { capacity: number; lambda: number; intervalSec: number; ttlSec?: number };
 /** Seven days. */
+/**
+ * Most RNs in a group, formed or updated: the mailbox carries 256 parties with the user
+ * (group-wire.ts MAX_PARTIES), so 255 RNs; the registry (MAX_MEMBERS 256) never sees more (h15-red H4).
+ */
+export const MAX_GROUP_RNS = 255;
 export const DEFAULT_FILTER_TTL_SEC = 7 * 24 * 3600;
 export const DEFAULT_FILTER_POLICY: FilterPolicy = { capacity: 1024, lambda: 20, intervalSec: 3600, ttlSec: DEFAULT_FILTER_TTL_SEC };
 
@@ -712,6 +717,7 @@ export class Msrp {
    */
   allocate(size: number, skip: ReadonlySet<string> = new Set()): string[] {
     if (!Number.isInteger(size) || size < 1) throw new AgentStateError(`requestGroup: size must be a positive integer, got ${size}`);
+    if (size > MAX_GROUP_RNS) throw new AgentStateError(`requestGroup: size ${size} (at most ${MAX_GROUP_RNS} RNs)`);
     const picked: string[] = [];
     for (const l of [...this.eligible.keys()].sort((x, y) => x - y)) {
       for (const name of this.eligible.get(l)!) {
@@ -769,6 +775,15 @@ export class Msrp {
     const g = this.groupInfo(groupId);
     const evictHex = new Set(evict.map(toHex));
     for (const e of evictHex) if (!g.members.some((m) => toHex(m.pid) === e)) throw new AgentStateError(`rekeyGroup: ${e} is not a member`);
+    // the paper's update evicts the suspicious parties first: a member in S_RN is sealed no new key
+    // (h15-red H1). The MSRP service re-forms the group instead when evicting one alone would link
+    // its pseudonyms (GroupDesk.suspects, h14-red F1)
+    const evicting = [...evict];
+    for (const m of g.members)
+      if (this.isSuspicious(m.name) && !evictHex.has(toHex(m.pid))) {
+        evictHex.add(toHex(m.pid));
+        evicting.push(m.pid);
+      }
     const added = add.map((name) => {
       const r = this.r.rns[name];
       if (!r?.used) throw new AgentStateError(`rekeyGroup: RN "${name}" has not joined a pool`);
@@ -784,6 +799,10 @@ export class Msrp {
     added.sort((x, y) => (toHex(x.pid) < toHex(y.pid) ? -1 : toHex(x.pid) > toHex(y.pid) ? 1 : 0));
     const members = [...g.members.filter((m) => !evictHex.has(toHex(m.pid))), ...added];
     if (members.length === 0) throw new AgentStateError("rekeyGroup: the group would have no RN left");
+    // the bound of a formation: more would be an update no party's mailbox decodes, or one the
+    // registry refuses after it is journaled (h15-red H4)
+    if (members.length > MAX_GROUP_RNS)
+      throw new AgentStateError(`rekeyGroup: the group would have ${members.length} RNs (at most ${MAX_GROUP_RNS})`);
     const epoch = g.epoch + 1;
     const s = randomScalar();
     const Q = mulBase(s);
@@ -794,7 +813,7 @@ export class Msrp {
     ];
     const messages = new Map<string, Uint8Array>();
     for (const p of roster) messages.set(toHex(p.pid), rekeyMessage(groupId, epoch, s, p, roster));
-    return { epoch, s, Q, commitmentsHash: keccak_256(encodePoint(Q)), messages, members, roster, evicted: [...evict], added };
+    return { epoch, s, Q, commitmentsHash: keccak_256(encodePoint(Q)), messages, members, roster, evicted: evicting, added };
   }
 
   /**

@@ -530,9 +530,10 @@ export async function rekeyRemote(a: {
 }
 
 /**
- * The user asks the MSRP to add `count` fresh joined RNs to her group, evicting nobody; the MSRP
+ * The user asks the MSRP to add `count` fresh joined RNs to her group (evicting the members in S_RN); the MSRP
  * records the new epoch on-chain and seals the new key to every party (`takePart` opens it).
- * @returns the new epoch and the added PIDs (`evicted` is empty)
+ * @returns the new epoch, the evicted PIDs (members flagged or in S_RN, replaced by as many fresh
+ *   RNs, or the whole group when evicting them alone would link pseudonyms) and the added PIDs
  * @throws ServiceError(NO_FRESH_RN) when fewer RNs can join than asked (nothing changes)
  */
 export async function addRemote(a: {
@@ -551,7 +552,8 @@ export async function addRemote(a: {
   const env = sealEnvelope(request(Route.GroupAdd, a.dep, body, groupSession(a.groupId, epoch)), { scheme: Scheme.Schnorr, sk: me.sk });
   const done = decodeRekeyDone(await call(a.msrpUrl, "/v1/group/add", Route.GroupAdd, env, a.dep, info.account, a.retry));
   const on = await a.dep.groups.view(a.groupId);
-  if (on.epoch !== done.epoch || done.evicted.length !== 0 || done.added.length !== a.count)
+  // members flagged or in S_RN are evicted by the same update, and replaced (h15-red H1)
+  if (on.epoch !== done.epoch || done.added.length !== a.count + done.evicted.length)
     throw new RsmsRejectedError(
       "INVALID_STATE",
       `add: the MSRP says epoch ${done.epoch} with ${done.added.length} added, the chain epoch ${on.epoch}`,

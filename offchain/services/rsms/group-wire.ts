@@ -36,7 +36,7 @@ import { keccak_256 } from "@noble/hashes/sha3.js";
 import { MalformedMessageError } from "../../rsms/errors";
 import { ByteReader } from "../../rsms/group-messages";
 
-/** Largest group the mailbox carries (the registry's own limit is lower). */
+/** Largest group the mailbox carries, the user included: 255 RNs (the agent's MAX_GROUP_RNS; the registry's MAX_MEMBERS, 256, is never reached). */
 export const MAX_PARTIES = 256;
 
 class Reader extends ByteReader {

@@ -397,7 +397,9 @@ export class GroupDesk {
           );
         return k.to;
       });
-      if (new Set(to).size !== n - 1)
+      // exactly one share to each other party: a second share to one party stalled its agreement,
+      // blaming nobody, while the sender derived the key (h15-red H2)
+      if (to.length !== n - 1 || new Set(to).size !== n - 1)
         throw new GroupServiceError("WRONG_INDEX", `post: round 2 carries one key share to each of the ${n - 1} others`);
     }
     return this.d.cache.once(env.requestId, env.issuedAt, raw, () =>
@@ -551,6 +553,32 @@ export class GroupDesk {
     return { add, flagged };
   }
 
+  /**
+   * The members that may not take the group's next key (h15-red H1; the paper's update evicts the
+   * suspicious parties first): flagged by the trust layer under any of the RN's pseudonyms, or in
+   * S_RN for any reason. `own`: the ones flagged on their member PID itself (their own attested
+   * entity: the chain already names it, evicting it alone links nothing). Any other (flagged only
+   * under another pseudonym, before a rotation, or in S_RN by an eviction elsewhere or the
+   * operator) makes `elsewhere` true: evicting it alone would name its PID here next to the one
+   * named elsewhere (h14-red F1), so the whole group is replaced then.
+   */
+  private async suspects(info: {
+    members: { name: string; pid: Uint8Array }[];
+  }): Promise<{ own: Uint8Array[]; flagged: string[]; elsewhere: boolean }> {
+    const ids = await this.flagIds();
+    const inSRN = new Set(this.d.msrp.suspiciousRns());
+    const own: Uint8Array[] = [];
+    const flagged: string[] = [];
+    for (const m of info.members) {
+      const trustFlagged = await this.flaggedRn(m.name, ids);
+      if (!trustFlagged && !inSRN.has(m.name)) continue;
+      flagged.push(m.name);
+      if (trustFlagged && this.d.trust && ids.has(toHex(m.pid).toLowerCase()) && (await rnTrustFlagged(this.d.trust, m.pid)))
+        own.push(m.pid);
+    }
+    return { own, flagged, elsewhere: flagged.length > own.length };
+  }
+
   private async rekey(raw: Uint8Array): Promise<Uint8Array> {
     const env = openEnvelope(raw);
     const r = decodeRekeyRequest(env.body);
@@ -559,19 +587,7 @@ export class GroupDesk {
       for (const p of r.evict)
         if (!info.members.some((m) => equalBytes(m.pid, p)))
           throw new GroupServiceError("NOT_A_MEMBER", `rekey: ${toHex(p).slice(0, 10)}… is not a member`);
-      // Who is flagged, and where: on the member PID itself (its own attested entity: the chain
-      // already names it, evicting it links nothing) or only under another of the RN's pseudonyms
-      // (its trust identity, before a rotation). Evicting the latter alone would name its rotated
-      // PID next to the flagged one on chain (h14-red F1), so the whole group is replaced then.
-      const ids = await this.flagIds();
-      const own: Uint8Array[] = [];
-      const flagged: string[] = [];
-      for (const m of info.members) {
-        if (!(await this.flaggedRn(m.name, ids))) continue;
-        flagged.push(m.name);
-        if (this.d.trust && ids.has(toHex(m.pid).toLowerCase()) && (await rnTrustFlagged(this.d.trust, m.pid))) own.push(m.pid);
-      }
-      const elsewhere = flagged.length > own.length;
+      const { own, flagged, elsewhere } = await this.suspects(info);
       if (elsewhere) {
         // every member goes, as many fresh RNs come in; only the flagged ones join S_RN. The answer
         // does not depend on which member the request named (no oracle: "is the RN behind PID_x
@@ -588,28 +604,41 @@ export class GroupDesk {
       for (const p of r.evict)
         if (!own.some((x) => equalBytes(x, p)))
           throw new GroupServiceError("NOT_FLAGGED", `rekey: ${toHex(p).slice(0, 10)}… is not flagged by the trust layer`);
-      const evict = named ? own.filter((x) => r.evict.some((p) => equalBytes(p, x))) : own;
+      // a named request narrows the eviction to the named flagged members, but never keeps one in
+      // S_RN: the agent would evict it anyway, unreplaced (h15-red H1)
+      const inSRN = new Set(this.d.msrp.suspiciousRns());
+      const nameOf = (x: Uint8Array) => info.members.find((m) => equalBytes(m.pid, x))!.name;
+      const evict = named ? own.filter((x) => r.evict.some((p) => equalBytes(p, x)) || inSRN.has(nameOf(x))) : own;
       if (evict.length === 0)
-        throw new GroupServiceError("NOTHING_TO_EVICT", "rekey: no member of the group is flagged by the trust layer");
+        throw new GroupServiceError("NOTHING_TO_EVICT", "rekey: no member of the group is flagged by the trust layer or in S_RN");
       // as many fresh joined RNs as evicted, not in the group, not suspicious, not flagged
       return { evict, add: (await this.freshRns(info, evict.length)).add };
     });
   }
 
-  /** POST /v1/group/add: the user's group grows by `count` fresh RNs; nobody is evicted, the key is renewed. */
+  /**
+   * POST /v1/group/add: the user's group grows by `count` fresh RNs and the key is renewed. The
+   * members that may not take the new key ({@link suspects}) are evicted by the same update, as a
+   * rekey would (replaced by as many fresh RNs, or the whole group re-formed): the new key is never
+   * sealed to a member in S_RN (h15-red H1).
+   */
   private async add(raw: Uint8Array): Promise<Uint8Array> {
     const env = openEnvelope(raw);
     const a = decodeGroupAdd(env.body);
     this.userRequest(env, a.groupId, a.epoch, Route.GroupAdd);
     return this.update(env, raw, a.groupId, a.epoch, "add", async (info) => {
-      const { add, flagged } = await this.freshRns(info, a.count);
-      if (add.length < a.count)
+      const { own, flagged: out, elsewhere } = await this.suspects(info);
+      const evict = elsewhere ? info.members.map((m) => m.pid) : own;
+      const want = evict.length + a.count;
+      const { add, flagged } = await this.freshRns(info, want);
+      if (add.length < want)
         throw new GroupServiceError(
           "NO_FRESH_RN",
           `add: ${add.length} joined RN(s) can join the group, ${a.count} asked` +
+            (evict.length ? ` and ${evict.length} to replace the members in S_RN it evicts` : "") +
             (flagged.length ? ` (${flagged.join(", ")} skipped: flagged by the trust layer)` : ""),
         );
-      return { evict: [], add };
+      return { evict, add, ...(elsewhere ? { suspicious: out } : {}) };
     });
   }
 
@@ -731,6 +760,13 @@ export class GroupDesk {
           throw new GroupServiceError(
             "STALE_EPOCH",
             `send: group ${toHex(m.groupId).slice(0, 10)}… is at epoch ${cur.epoch}, not ${m.epoch}`,
+          );
+        // the sender, checked above against the roster of its time, must be a party of this epoch
+        // under the same key: an update may have evicted it meanwhile (h15-red H3)
+        if (cur.roster.find(([pid]) => pid === sender[0])?.[1] !== sender[1])
+          throw new GroupServiceError(
+            "NOT_A_MEMBER",
+            `send: ${toHex(m.sender).slice(0, 10)}… is not a party of group ${toHex(m.groupId).slice(0, 10)}… at epoch ${cur.epoch}`,
           );
         // one line appended and fsynced (channel-log.ts), not the epoch's whole log rewritten
         const e = this.channel.epoch(m.groupId, m.epoch);

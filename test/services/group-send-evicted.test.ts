@@ -1,5 +1,5 @@
 /**
- * Red team h15-red, finding H3 (open): a member being evicted writes into the new epoch's channel log.
+ * Red team h15-red, finding H3 (fixed: GroupDesk.send checks the sender against the current roster under the mutex): a member being evicted writes into the new epoch's channel log.
  *
  * `GroupDesk.send` checks the sender against the mailbox's roster and the envelope's signature
  * *before* it takes the MSRP's mutex, and under the mutex checks only that the message's epoch is
@@ -33,7 +33,7 @@ import { TrustManager__factory } from "../../typechain-types";
 
 const once = { attempts: 1, timeoutMs: 30_000, backoffMs: 10 };
 
-describe("h15-red H3: an evicted member's send lands in the new epoch's log (open finding)", function () {
+describe("h15-red H3: an evicted member's send lands in the new epoch's log (fixed)", function () {
   this.timeout(300_000);
   let s: Awaited<ReturnType<typeof rsmsServices>>;
   after(async () => {
@@ -41,7 +41,7 @@ describe("h15-red H3: an evicted member's send lands in the new epoch's log (ope
     await s?.msrp.stop();
   });
 
-  it("messages stamped with the next epoch, sent while the update that evicts their sender is written, are appended to that epoch's log", async () => {
+  it("messages stamped with the next epoch, sent while the update that evicts their sender is written, are refused (NOT_A_MEMBER), not appended to that epoch's log", async () => {
     const machines = new Map<string, Keystore>();
     let gid: Uint8Array;
     let members: string[];
@@ -91,5 +91,7 @@ describe("h15-red H3: an evicted member's send lands in the new epoch's log (ope
     const roster = new Set((log?.roster ?? s.msrp.desk!.mailbox(gid)!.roster).map(([pid]) => pid));
     const outsiders = (log?.messages ?? []).map((m) => toHex(decodeChannel(fromHex(m)).sender)).filter((p) => !roster.has(p));
     expect(outsiders, `x's five sends got: ${outcomes.join("; ")}`).to.deep.equal([]);
+    for (const o of outcomes)
+      expect(o, "each send is refused, the sender named as no party of epoch 1").to.match(/not a party of group .* at epoch 1/);
   });
 });

@@ -1,5 +1,5 @@
 /**
- * Red team h15-red, finding H1 (open): an RN in S_RN keeps the key of every group it is already in.
+ * Red team h15-red, finding H1 (fixed: Msrp.rekeyGroup evicts every member in S_RN): an RN in S_RN keeps the key of every group it is already in.
  *
  * The paper's update (§IV.B.2.c step 1): "MSRP evicts suspicious parties, computes s_new, sends
  * Enc_PK_i(s_new) to the others". metatrust's S_RN keeps a suspicious RN out of *new* groups and
@@ -21,10 +21,10 @@ import { toHex } from "../../offchain/crypto/bytes";
 
 const text = (s: string) => new TextEncoder().encode(s);
 
-describe("h15-red H1: an RN in S_RN is not sealed the next key of a group it is still in (open finding)", function () {
+describe("h15-red H1: an RN in S_RN is not sealed the next key of a group it is still in (fixed)", function () {
   this.timeout(120_000);
 
-  it("an RN the MSRP evicted from G2 (S_RN) receives G1's next key at the user's add, and reads G1's new traffic", async () => {
+  it("an RN the MSRP evicted from G2 (S_RN) is evicted by G1's next update (the user's add): no key, no read", async () => {
     const { msrp, party, groupLedger } = await loadGroups();
     // G1 takes four of the eight joined RNs (load 0), G2 the other four and one of G1's (load 1)
     const g1 = await formServiceGroup(groupLedger, msrp, party, { user: "alice", size: 4 });

@@ -1,5 +1,5 @@
 /**
- * Red team h15-red, finding H4 (open): three different size limits for one group, and the MSRP agent
+ * Red team h15-red, finding H4 (fixed: Msrp.rekeyGroup and requestGroup refuse more than MAX_GROUP_RNS): three different size limits for one group, and the MSRP agent
  * checks none of them on a key update.
  *
  * - the mailbox wire (`group-wire.ts MAX_PARTIES`): at most 256 *parties*, the user included, i.e.
@@ -46,10 +46,10 @@ function msrpWithJoined(n: number): Msrp {
   return Msrp.fromRecord(rec as MsrpRecord);
 }
 
-describe("h15-red H4: a key update grows a group past what the mailbox carries and the registry records (open finding)", function () {
+describe("h15-red H4: a key update grows a group past what the mailbox carries and the registry records (fixed)", function () {
   this.timeout(120_000);
 
-  it("a group of 255 RNs (the largest formation) plus one added RN: the update is dealt, and its 257-party mailbox does not decode", () => {
+  it("a group of 255 RNs (the largest formation) plus one added RN: the agent refuses the update (no 257-party mailbox)", () => {
     const m = msrpWithJoined(256);
     const gid = randomBytes(32);
     const names = Object.keys(m.toRecord().rns).sort();
@@ -83,7 +83,7 @@ describe("h15-red H4: a key update grows a group past what the mailbox carries a
     expect(outcome, outcome).to.match(/^(refused|carried)/);
   });
 
-  it("a group of 256 RNs plus one added RN: the agent deals an update the registry refuses (TooManyMembers)", () => {
+  it("a group of 256 RNs plus one added RN: the agent refuses it, nothing changes (the registry would revert TooManyMembers)", () => {
     const m = msrpWithJoined(257);
     const gid = randomBytes(32);
     const names = Object.keys(m.toRecord().rns).sort();

@@ -1,5 +1,5 @@
 /**
- * Red team h15-red, finding H2 (open): a member stalls its group's key agreement, unnamed, by posting
+ * Red team h15-red, finding H2 (fixed: GroupDesk.post takes exactly n - 1 key shares, one to each other party): a member stalls its group's key agreement, unnamed, by posting
  * two key shares to one party.
  *
  * The MSRP's mailbox (`GroupDesk.post`, round 2) checks that the `to` fields of a party's key shares
@@ -27,7 +27,7 @@ import { localParty, registerUserRemote, requestGroupRemote, takePart } from "..
 import { GroupParty } from "../../offchain/rsms/group";
 import { rsmsServices, tmp } from "../helpers/rsms-services";
 
-describe("h15-red H2: two key shares to one party in a round-2 post (open finding)", function () {
+describe("h15-red H2: two key shares to one party in a round-2 post (fixed)", function () {
   this.timeout(300_000);
   let s: Awaited<ReturnType<typeof rsmsServices>>;
   after(async () => {
@@ -35,7 +35,7 @@ describe("h15-red H2: two key shares to one party in a round-2 post (open findin
     await s?.msrp.stop();
   });
 
-  it("the mailbox stores a member's post with a second share to the user; the user never agrees, nobody is named, the cheat holds the key", async () => {
+  it("the mailbox refuses a member's round-2 post with a second share to the user (WRONG_INDEX): nothing malformed is stored", async () => {
     s = await rsmsServices({ groups: true });
     const machines = new Map<string, Keystore>();
     const ks = (n: string) => machines.get(n)!;

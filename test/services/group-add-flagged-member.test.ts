@@ -1,5 +1,5 @@
 /**
- * Red team h15-red, finding H1 over the services (open; the agent-level test is
+ * Red team h15-red, finding H1 over the services (fixed: GroupDesk.add evicts the members in S_RN and replaces them; the agent-level test is
  * test/rsms/suspicious-member-rekeyed.findings.test.ts).
  *
  * The trust layer flags a member of alice's group; the MSRP's flag sync puts it in S_RN (rsms-group.md
@@ -23,7 +23,7 @@ import { TRUST_ROLE_SIGNERS } from "../../offchain/chain/system";
 import { addRemote, localParty, takePart } from "../../offchain/services/rsms/group-clients";
 import { TrustManager__factory } from "../../typechain-types";
 
-describe("h15-red H1 (services): an add seals the new key to a member the flag sync put in S_RN (open finding)", function () {
+describe("h15-red H1 (services): an add seals the new key to a member the flag sync put in S_RN (fixed)", function () {
   this.timeout(300_000);
   let s: Awaited<ReturnType<typeof rsmsServices>>;
   after(async () => {
@@ -31,7 +31,7 @@ describe("h15-red H1 (services): an add seals the new key to a member the flag s
     await s?.msrp.stop();
   });
 
-  it("a member flagged by the trust layer and in S_RN takes the key of the epoch alice's add creates", async () => {
+  it("a member flagged by the trust layer and in S_RN is evicted by alice's add, replaced, and cannot take the new key", async () => {
     const machines = new Map<string, Keystore>();
     let gid: Uint8Array;
     let members: string[];
@@ -71,5 +71,32 @@ describe("h15-red H1 (services): an add seals the new key to a member the flag s
       (e: Error) => `refused: ${e.message.split("\n")[0]}`,
     );
     expect(xGot, `x is in S_RN (flagged); alice's add: ${add}`).to.match(/^refused: .*NOT_A_MEMBER|^refused: .*not a party/);
+    // the add evicted x (flagged on its own PID: alone, no linkage) and replaced it, plus the one asked
+    expect(add, "alice's add").to.equal("epoch 1, added 2, evicted 1");
+    expect(await s.dep.groups.isMember(gid, xPid), "x is evicted on chain").to.equal(false);
+  });
+  it("a member in S_RN by the operator's flag (no trust flag on any PID) makes alice's add re-form the whole group (h14-red F1: evicting it alone would name its PID); only it stays in S_RN", async () => {
+    await s?.rpm.stop();
+    await s?.msrp.stop();
+    const machines = new Map<string, Keystore>();
+    let gid: Uint8Array;
+    let members: string[];
+    ({ s, gid, members } = await formedGroup(machines, ["a", "b", "c", "d", "e", "f", "g", "h"], 3));
+    const x = members[0];
+    const xPid = localParty(machines.get(x)!, x).pid;
+    expect(s.msrp.msrp.flagRn(xPid), "precondition: the operator put x in S_RN").to.equal(x);
+    const before = members.map((n) => toHex(localParty(machines.get(n)!, n).pid)).sort();
+    const add = await addRemote({
+      msrpUrl: s.msrpUrl,
+      user: "alice",
+      groupId: gid,
+      count: 1,
+      keystore: machines.get("alice")!,
+      dep: s.dep,
+    });
+    expect(add.evicted.map(toHex).sort(), "every member is evicted, not x alone").to.deep.equal(before);
+    expect(add.added.length, "the group's three members replaced, plus the one asked").to.equal(4);
+    expect(await s.dep.groups.isMember(gid, xPid), "x is evicted on chain").to.equal(false);
+    expect(s.msrp.msrp.suspiciousRns(), "only x is in S_RN").to.deep.equal([x]);
   });
 });
