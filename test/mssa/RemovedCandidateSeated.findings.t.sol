@@ -44,9 +44,8 @@ contract RemovedCandidateSeatedFindingsTest is Test {
         vm.stopPrank();
     }
 
-    function _index(address[] memory xs, address x) internal pure returns (uint8) {
-        for (uint256 i; i < xs.length; ++i) if (xs[i] == x) return uint8(i);
-        revert("not a candidate");
+    function _index(address[] memory xs, address x) internal pure returns (uint8 i) {
+        while (xs[i] != x) ++i;
     }
 
     function _contains(address[] memory xs, address x) internal pure returns (bool) {

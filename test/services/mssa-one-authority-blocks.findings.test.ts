@@ -48,7 +48,13 @@ describe("h15-red2 R1 (open): one authority of a place of three with k = 2 block
     const operator = CredentialLedger__factory.connect(address, f.msrp);
     const au = [1, 2, 3].map((i) => devKey(i).connect(hre.ethers.provider) as unknown as Wallet);
     const place = "PL-h15-block";
-    await (await operator.setPlace(placeId(place), au.map((w) => w.address), 2)).wait();
+    await (
+      await operator.setPlace(
+        placeId(place),
+        au.map((w) => w.address),
+        2,
+      )
+    ).wait();
     const chainId = (await hre.ethers.provider.getNetwork()).chainId;
     const dep: MssaDeployment = { chainId, ledger: CredentialLedger__factory.connect(address, hre.ethers.provider) };
     const placeKey = hex32();
