@@ -392,6 +392,21 @@ task(
             const rc = await minedReceipt(c.ledger.connect(au).approve(prior.id!));
             console.log(`approved by ${approverAddrs[i]}: ${gas(rc)}`);
           }
+        // still pending: approvals made while their authority was out of its seat (ApprovalsStale);
+        // an approver approving again re-runs the check (h15-red2 R7), sent only when it grants
+        for (const au of approvers) {
+          if ((await c.ledger.registration(prior.id!)).status !== 1n) break;
+          const ok = await c.ledger
+            .connect(au)
+            .approve.staticCall(prior.id!)
+            .then(() => true)
+            .catch(() => false);
+          if (ok) console.log(`granted on a check again: ${gas(await minedReceipt(c.ledger.connect(au).approve(prior.id!)))}`);
+        }
+        if ((await c.ledger.registration(prior.id!)).status !== 2n)
+          throw new RefusedError(
+            `mssa:register: registration ${prior.id} is still pending: fewer than ${k} of its approvers sit in the current round`,
+          );
         c.keystore.update(record, { ...prior, pending: false });
         const reg = await c.ledger.registration(prior.id!);
         console.log(`${user} has access to ${a.place}: block ${reg.index}, link ${reg.link}`);

@@ -656,11 +656,24 @@ export class AuthorityService {
       throw refuse(
         `approve: registration ${id} carries election nullifier ${reg.electorNullifier}, not the one this authority computed (${elector})`,
       );
-    if (Number(reg.status) === 1 && !(await this.d.ledger.approvedBy(id, this.me))) {
+    if (Number(reg.status) !== 1) return;
+    if (!(await this.d.ledger.approvedBy(id, this.me))) {
       // a refusal (e.g. the election's ElectorNullifierTaken) is the server's 422 CHAIN_REFUSED
       await minedReceipt(this.d.ledger.approve(id));
       this.log(`registration ${id.slice(0, 10)}…: approved`);
+      return;
     }
+    // approved already, still pending with k approvals: some came while their authority was out of
+    // its seat (ApprovalsStale). Approving again re-runs the check (h15-red2 R7); sent only when the
+    // chain says it grants now, so a retry changes nothing
+    if (Number(reg.approvals) < (await this.placeOnChain()).k) return;
+    try {
+      await this.d.ledger.approve.staticCall(id);
+    } catch {
+      return;
+    }
+    await minedReceipt(this.d.ledger.approve(id));
+    this.log(`registration ${id.slice(0, 10)}…: approved again, granted`);
   }
 
   /** POST /v1/mssa/propose */

@@ -5,7 +5,7 @@ import {Test} from "../helpers/forge/Test.sol";
 import {AuthorityElection} from "../../contracts/mssa/AuthorityElection.sol";
 import {IAuthorityElection} from "../../contracts/interfaces/IAuthorityElection.sol";
 
-/// @notice Red team h15-red2, finding R8 (open): incumbent nominees frame a rival before it is
+/// @notice Red team h15-red2, finding R8 (fixed): incumbent nominees frame a rival before it is
 /// nominated, and the arbiter's dismissal no longer helps it once voting opens.
 /// @dev Finding 1's defences are (i) the conflict-of-interest rule: a nominee of the open round may
 /// not attest a report about *another nominee* of it; (ii) ratios frozen at `closeNomination`;
@@ -15,7 +15,9 @@ import {IAuthorityElection} from "../../contracts/interfaces/IAuthorityElection.
 /// cannot undo it: the arbiter dismisses every report (R back to 0) before the vote ends, yet
 /// `elect` weighs the rival's Borda score with the frozen ratio. The voters' unanimous favourite
 /// is kept out of the seats by reports the arbiter has thrown out.
-contract ReportsBeforeNominationFindingsTest is Test {
+/// Fixed: `elect` weighs each candidate with min(frozen ratio, ratio now): reports made during the
+/// vote still cannot lower it, dismissals reach it.
+contract ReportsBeforeNominationTest is Test {
     address internal constant ADMIN = address(0xAD);
     address internal constant A = address(0xA1);
     address internal constant B = address(0xA2);

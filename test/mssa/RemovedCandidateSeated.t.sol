@@ -5,7 +5,7 @@ import {Test} from "../helpers/forge/Test.sol";
 import {AuthorityElection} from "../../contracts/mssa/AuthorityElection.sol";
 import {IAuthorityElection} from "../../contracts/interfaces/IAuthorityElection.sol";
 
-/// @notice Red team h15-red2, finding R3 (open): a candidate removed during the round and enrolled
+/// @notice Red team h15-red2, finding R3 (fixed): a candidate removed during the round and enrolled
 /// again before `elect` is seated, although it is not an elector of the round.
 /// @dev The electorate of round r is the members enrolled before r opened and still members
 /// (`isElector(r, a)`, finding 4), and a removed member "stops at once" (finding 6). `elect` (and
@@ -16,7 +16,8 @@ import {IAuthorityElection} from "../../contracts/interfaces/IAuthorityElection.
 /// nullifier is hers again) or is enrolled again by the registrar, and `elect` seats it on the
 /// strength of ballots cast and a ratio frozen before its removal. The revocation, the operator's
 /// only answer to a candidate found out mid-round, is undone within the voting period.
-contract RemovedCandidateSeatedFindingsTest is Test {
+/// Fixed: `elect`, `closeNomination` and `_evictWeakest` test `isElector(id, c)`, not membership.
+contract RemovedCandidateSeatedTest is Test {
     address internal constant ADMIN = address(0xAD);
     address internal constant A = address(0xA1);
     address internal constant B = address(0xA2);

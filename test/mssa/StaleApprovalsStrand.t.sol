@@ -4,7 +4,7 @@ pragma solidity 0.8.30;
 import {MssaWiredBase} from "./MssaRedTeam.t.sol";
 import {ICredentialLedger} from "../../contracts/interfaces/ICredentialLedger.sol";
 
-/// @notice Red team h15-red2, finding R7 (open): a registration whose k-th approval came while an
+/// @notice Red team h15-red2, finding R7 (fixed): a registration whose k-th approval came while an
 /// earlier approver did not sit (`ApprovalsStale`) can never be granted once every approver has
 /// approved, even when they all sit again.
 /// @dev `_approve` re-checks the approvers only when an approval arrives, and `approve` refuses a
@@ -15,7 +15,9 @@ import {ICredentialLedger} from "../../contracts/interfaces/ICredentialLedger.so
 /// k sitting authorities until it expires (7 days). The user's network client resends her consent
 /// to the verifier while the verifier is an authority of the place and gets "pending" each time;
 /// she must notice and `cancel`, then start a new session (n keys, n checks again).
-contract StaleApprovalsStrandFindingsTest is MssaWiredBase {
+/// Fixed: an approver that approved already re-runs the k check with `approve` (granted when k of
+/// the approvers sit; otherwise AlreadyApproved, nothing changes).
+contract StaleApprovalsStrandTest is MssaWiredBase {
     bytes32 internal constant PL2 = keccak256("PL2");
 
     function test_aRegistrationApprovedByAllWhileOneWasOutIsGrantedOnceTheySitAgain() public {
