@@ -12,8 +12,11 @@
  * session is dead at every authority; each retry is spoiled the same way. One message per honest
  * authority per registration, from one authority, with no on-chain trace.
  *
- * This test fails while the hole is open: the user's honest registration, with the second
- * authority's only deviation one release request of the wrong length, is not granted.
+ * Fixed: a release carries the user's signed verify request to the requester for that session, and
+ * the key's length is that request's 2 |En|. The peer has only her key request when it wants to
+ * strike, and cannot sign as her: what it sends is refused before anything is derived or written,
+ * and her registration is granted. (Before the fix, with the length taken from the requester, the
+ * release of an 8-bit key was accepted and her request failed at authority 0: 400, key 0 has 8 bits.)
  */
 import { expect } from "chai";
 import path from "path";
@@ -21,7 +24,8 @@ import { Wallet } from "ethers";
 import { Keystore } from "../../offchain/storage/keystore";
 import { registerRemote } from "../../offchain/services/mssa/clients";
 import { scopedSession } from "../../offchain/services/mssa/authority-service";
-import { decodeKeyRequest, encodeReleaseRequest } from "../../offchain/services/mssa/wire";
+import { decodeKeyRequest, encodeReleaseRequest, encodeVerifyRequest } from "../../offchain/services/mssa/wire";
+import { Bits } from "../../offchain/mssa/bits";
 import { Route, openEnvelope } from "../../offchain/services/envelope";
 import { postEnvelope } from "../../offchain/services/client";
 import { mulBase, randomScalar } from "../../offchain/crypto/group";
@@ -31,7 +35,7 @@ import { relay } from "../helpers/relay";
 
 const once = { attempts: 1, timeoutMs: 30_000, backoffMs: 10 };
 
-describe("h15-red2 R2 (open): a peer's release request of another length spoils the user's session at the other authority", function () {
+describe("h15-red2 R2 (fixed): a peer's release request of another length spoils the user's session at the other authority", function () {
   this.timeout(240_000);
   let P: MssaPlace;
   before(async () => {
@@ -40,16 +44,34 @@ describe("h15-red2 R2 (open): a peer's release request of another length spoils 
   after(async () => P?.stop());
 
   it("authority 1, on alice's key request, asks authority 0 to release her scoped session's key at 8 bits: her registration is still granted", async () => {
-    let poisoned = "";
+    const refused: string[] = [];
     // the second authority as seen by alice: it serves her honestly, but on her key request it
-    // sends authority 0 one release request of the scoped session with another length
+    // asks authority 0 for a release of her scoped session at a length of its choice (4 bits of En:
+    // an 8-bit key), carrying her key request, or a verify request it signs itself
     const evil = await relay(P.urls[1], async (p, body) => {
-      if (p !== "/v1/mssa/key" || poisoned) return;
-      const m = decodeKeyRequest(openEnvelope(body).body);
+      if (p !== "/v1/mssa/key" || refused.length) return;
+      const key = openEnvelope(body);
+      const m = decodeKeyRequest(key.body);
       const sid = scopedSession(m.session, m.user);
-      const release = encodeReleaseRequest({ session: sid, bits: 8, transport: mulBase(randomScalar()) });
-      await postEnvelope(P.urls[0], "/v1/mssa/release", P.req(0, Route.MssaRelease, release, P.au[1]), once);
-      poisoned = sid;
+      const own = P.req(
+        1,
+        Route.MssaVerify,
+        encodeVerifyRequest(
+          { session: m.session, user: m.user, En: Bits.random(4), U12: Bits.random(4), tag: new Uint8Array(32), salt: sid, elector: false },
+          ["x"],
+          mulBase(randomScalar()),
+        ),
+        P.au[1],
+      );
+      for (const request of [body, own]) {
+        const release = encodeReleaseRequest({ session: sid, transport: mulBase(randomScalar()), request });
+        refused.push(
+          await postEnvelope(P.urls[0], "/v1/mssa/release", P.req(0, Route.MssaRelease, release, P.au[1]), once).then(
+            () => "accepted",
+            (e: Error) => e.message.replace(/^\S+ /, "").split("\n")[0],
+          ),
+        );
+      }
     });
     try {
       const alice = new Wallet(Wallet.createRandom().privateKey);
@@ -63,10 +85,13 @@ describe("h15-red2 R2 (open): a peer's release request of another length spoils 
         retry: once,
       }).then(
         (r) => (r.outcome.granted ? "granted" : "pending"),
-        (e: Error) => e.message.split("\n")[0],
+        (e: Error) => e.message.replace(/^\S+ /, "").split("\n")[0],
       );
-      // the poisoning release was sent and accepted (set-up, not the finding)
-      expect(poisoned).to.match(/^0x[0-9a-f]{64}$/);
+      // both poisoning releases were sent and refused: her key request is no verify request, and
+      // the other is not signed by her
+      expect(refused).to.have.length(2);
+      expect(refused[0]).to.match(/^400 MALFORMED|WRONG_ROUTE/);
+      expect(refused[1]).to.match(/^401 BAD_SIGNATURE/);
       // secure behaviour: a release of another length neither replaces nor fixes the key the
       // authority checks the user's request with
       expect(outcome).to.equal("granted");
