@@ -264,7 +264,7 @@ task(
   .addOptionalParam("place", "The place name", "PL1")
   .addOptionalParam(
     "info",
-    "The credential fields INFO_0..INFO_n, separated by commas; exactly one passport:<issuing state>:<number> field as the MRZ has them (the place's identity document: its nullifiers; - . / < and spaces are dropped, anything else outside A-Z 0-9 is refused)",
+    "The credential fields INFO_0..INFO_n, separated by commas; exactly one passport:<issuing state>:<number> field as the MRZ has them (the place's identity document: its nullifiers; the state 3 letters or D; - . / spaces and a trailing < are dropped, anything else outside A-Z 0-9 is refused)",
     "mail:user@example.org,passport:UTO:P0000000",
   )
   .addOptionalParam("eavesdrop", "Fraction of photons an intercept-resend eavesdropper takes (SIMULATED)", 0, types.float)

@@ -403,7 +403,7 @@ describe("mssa/registration (Steps 1-9, off-chain)", () => {
           ["passport:UTO:X'1234567", /the document number has "'"/],
           ["passport:X1234567", /write passport:<issuing state>:<document number> .*\(no issuing state\)$/],
           ["passport:UTO:X1:2", /\(more than one ':'\)$/],
-          ["passport:U1O:X1234567", /the issuing state must be the MRZ's code, 1 to 3 letters/],
+          ["passport:U1O:X1234567", /the issuing state must be the MRZ.s code, 3 letters or Germany.s D .*got "U1O"$/],
           ["passport:UTOP:X1234567", /the issuing state must be the MRZ's code/],
           ["passport::X1234567", /the issuing state must be the MRZ's code/],
           ["passport:UTO:X12345678901", /the document number must be 1 to 9 letters and digits \(the MRZ's field\), got 12$/],
