@@ -1,5 +1,5 @@
 /**
- * Red team h15-red2, finding R6 (open): `mssa:register`'s channel flags are checked only by the
+ * Red team h15-red2, finding R6 (fixed): `mssa:register`'s channel flags are checked only by the
  * simulated channel, after the task has written.
  *
  * `mssa:channel` checks --eavesdrop and --decoys by name (tasks.mssa.test.ts). `mssa:register`
@@ -15,7 +15,7 @@ import { expect } from "chai";
 import hre from "hardhat";
 import { rejects, useTaskSandbox } from "./helpers/tasks";
 
-describe("h15-red2 R6 (open): mssa:register --decoys / --eavesdrop out of range", function () {
+describe("h15-red2 R6 (fixed): mssa:register --decoys / --eavesdrop out of range", function () {
   this.timeout(180_000);
   useTaskSandbox("metatrust-h15-channel-flags-");
 
@@ -43,4 +43,22 @@ describe("h15-red2 R6 (open): mssa:register --decoys / --eavesdrop out of range"
       expect({ created, message: e.message.split("\n")[0] }).to.deep.include({ created: false });
       expect(e.message).to.match(new RegExp(`^mssa:register: --${flag}`));
     });
+
+  it("over the network, --eavesdrop or --decoys is refused naming them (the services run their own channel), before anything is sent", async () => {
+    for (const flags of [{ eavesdrop: 0.5 }, { decoys: 8 }]) {
+      const e = await rejects(
+        hre.run("mssa:register", {
+          user: "4",
+          place: "PL-h15-net",
+          info: "mail:u4@example.org,passport:UTO:P4",
+          eavesdrop: 0,
+          decoys: 64,
+          ...flags,
+          authorities: "http://127.0.0.1:9",
+          elector: false,
+        }),
+      );
+      expect(e.message).to.match(/^mssa:register: --eavesdrop and --decoys simulate the in-process channel only/);
+    }
+  });
 });

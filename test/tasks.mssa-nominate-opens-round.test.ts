@@ -1,5 +1,5 @@
 /**
- * Red team h15-red2, finding R4 (open): `mssa:nominate` opens a round behind a nomination it then
+ * Red team h15-red2, finding R4 (fixed): `mssa:nominate` opens a round behind a nomination it then
  * fails to send.
  *
  * The task says "Checked before anything is sent: a refused nomination must not leave a round
@@ -13,7 +13,7 @@ import { expect } from "chai";
 import hre from "hardhat";
 import { rejects, useTaskSandbox } from "./helpers/tasks";
 
-describe("h15-red2 R4 (open): mssa:nominate refused after it opened a round", function () {
+describe("h15-red2 R4 (fixed): mssa:nominate refused after it opened a round", function () {
   this.timeout(180_000);
   useTaskSandbox("metatrust-h15-nominate-");
 
