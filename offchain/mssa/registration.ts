@@ -508,7 +508,7 @@ export function register(input: RegistrationInput): RegistrationOutcome {
     if (!t.accepted) {
       // the eavesdropper saw this key, and the session is dead: burn every key issued for it
       for (const b of input.authorities) b.burn(session);
-      throw new RegistrationError("eavesdropping", new EavesdroppingDetectedError(t.errorRate, keyChannel.threshold).message);
+      throw new RegistrationError("eavesdropping", EavesdroppingDetectedError.of(t, keyChannel.threshold).message);
     }
     return t.received;
   });
@@ -519,7 +519,7 @@ export function register(input: RegistrationInput): RegistrationOutcome {
   const transmission = transmit(request.En, channel);
   if (!transmission.accepted) {
     for (const a of input.authorities) a.releaseKey(session); // the keys are burnt with the block
-    throw new RegistrationError("eavesdropping", new EavesdroppingDetectedError(transmission.errorRate, channel.threshold).message);
+    throw new RegistrationError("eavesdropping", EavesdroppingDetectedError.of(transmission, channel.threshold).message);
   }
   request = { ...request, En: transmission.received };
   if (input.tamperRequest) request = input.tamperRequest(request);

@@ -476,7 +476,7 @@ export class AuthorityService {
         this.agent.adopt(sid, key);
         this.agent.burn(sid);
         this.save();
-        throw new RegistrationError("eavesdropping", new EavesdroppingDetectedError(t.errorRate, DEFAULT_CHANNEL.threshold).message);
+        throw new RegistrationError("eavesdropping", EavesdroppingDetectedError.of(t, DEFAULT_CHANNEL.threshold).message);
       }
       return this.reply(env, raw, sealKey("KEY", m.transport, m.session, this.me, t.received));
     });
@@ -624,7 +624,7 @@ export class AuthorityService {
         const t = transmit(m.En, DEFAULT_CHANNEL);
         if (!t.accepted) {
           this.save();
-          throw new RegistrationError("eavesdropping", new EavesdroppingDetectedError(t.errorRate, DEFAULT_CHANNEL.threshold).message);
+          throw new RegistrationError("eavesdropping", EavesdroppingDetectedError.of(t, DEFAULT_CHANNEL.threshold).message);
         }
         const req = { session: m.session, place: this.place, user: getAddress(m.user), En: t.received, U12: m.U12, tag: m.tag };
         const verdict = checkRequest(req, docs, keys);

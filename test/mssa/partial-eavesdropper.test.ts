@@ -1,5 +1,5 @@
 /**
- * Red team h15-red2, finding R9 (open, SIMULATED channel): an eavesdropper on a tenth of the
+ * Red team h15-red2, finding R9 (fixed, SIMULATED channel): an eavesdropper on a tenth of the
  * photons is accepted, and the receiver gets a key that differs from the sender's.
  *
  * docs/specs/mssa.md §3 takes the decoy threshold from BB84 (11%), and §2.4 says a key whose
@@ -13,13 +13,15 @@
  * each retry hands the eavesdropper another part of a pad over the same credential.
  *
  * Secure behaviour: an accepted transmission delivers the data exactly (an error found is an
- * eavesdropper detected: the key is burnt), e.g. by key confirmation after the decoy check.
+ * eavesdropper detected: the key is burnt), e.g. by key confirmation after the decoy check. Fixed:
+ * `transmit` confirms the key (SHA-256 of the data under a fresh nonce) after the decoy check, and
+ * `accepted` requires both; every caller burns the key when it is not accepted.
  */
 import { expect } from "chai";
 import { DEFAULT_CHANNEL, transmit } from "../../offchain/mssa/quantum";
 import { Bits } from "../../offchain/mssa/bits";
 
-describe("h15-red2 R9 (open): the SIMULATED channel accepts a partial eavesdropper and delivers a wrong key", () => {
+describe("h15-red2 R9 (fixed): the SIMULATED channel accepts a partial eavesdropper and delivers a wrong key", () => {
   it("an eavesdropper on 10% of the photons: no transmission is accepted with data the receiver got wrong", () => {
     const trials = 200;
     let accepted = 0;
