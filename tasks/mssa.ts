@@ -93,6 +93,12 @@ task("mssa:nominate", "Nominates a member for the current round (opens a round i
       throw new RefusedError(`mssa:nominate: --from ${from} is not a member (register it with mssa:register first)`);
     if (!(await c.el.isMember(nomineeAddr)))
       throw new RefusedError(`mssa:nominate: --nominee ${nomineeAddr} is not a member (register it with mssa:register first)`);
+    // nominate's other refusal a fresh round cannot lift: a nominee at R = 1 (h15-red2 R4)
+    const { ratio } = await c.el.misbehaviour(nomineeAddr);
+    if (ratio >= 10n ** 18n)
+      throw new RefusedError(
+        `mssa:nominate: --nominee ${nomineeAddr} is not eligible: its misbehaviour ratio R is ${hre.ethers.formatUnits(ratio, 18)} (a nominee needs R < 1)`,
+      );
     const cur = await c.el.round(await c.el.currentRound());
     if (Number(cur.stage) >= 3) {
       const needed = 2n * BigInt((await c.el.params()).seats) + 1n;
@@ -264,11 +270,16 @@ task(
   .addOptionalParam("place", "The place name", "PL1")
   .addOptionalParam(
     "info",
-    "The credential fields INFO_0..INFO_n, separated by commas; exactly one passport:<issuing state>:<number> field as the MRZ has them (the place's identity document: its nullifiers; - . / < and spaces are dropped, anything else outside A-Z 0-9 is refused)",
+    "The credential fields INFO_0..INFO_n, separated by commas; exactly one passport:<issuing state>:<number> field as the MRZ has them (the place's identity document: its nullifiers; the state 3 letters or D; - . / spaces and a trailing < are dropped, anything else outside A-Z 0-9 is refused)",
     "mail:user@example.org,passport:UTO:P0000000",
   )
-  .addOptionalParam("eavesdrop", "Fraction of photons an intercept-resend eavesdropper takes (SIMULATED)", 0, types.float)
-  .addOptionalParam("decoys", "Decoy photons per transmission", 64, types.int)
+  .addOptionalParam(
+    "eavesdrop",
+    "Fraction of photons an intercept-resend eavesdropper takes, in [0, 1] (SIMULATED; in-process only: refused over the network)",
+    0,
+    types.float,
+  )
+  .addOptionalParam("decoys", "Decoy photons per transmission, at least 1 (SIMULATED; in-process only)", 64, types.int)
   .addOptionalParam(
     "authorities",
     "The place's authority services (`mssa:serve authority`), comma-separated URLs: overrides the endpoints the authorities announced on-chain. Without it: over the network when the place's authorities announced endpoints, else in-process",
@@ -290,6 +301,13 @@ task(
       } catch (err) {
         throw new UsageError(`mssa:register: --info: ${(err as Error).message}`);
       }
+      // the SIMULATED channel's flags, as mssa:channel checks them: before anything is read or
+      // written (h15-red2 R6: the channel refused them after the place and the key records existed)
+      if (!Number.isFinite(a.eavesdrop) || a.eavesdrop < 0 || a.eavesdrop > 1)
+        throw new UsageError(`mssa:register: --eavesdrop must be a fraction in [0, 1], got ${a.eavesdrop}`);
+      if (!Number.isInteger(a.decoys) || a.decoys < 1)
+        throw new UsageError(`mssa:register: --decoys must be a positive integer, got ${a.decoys}`);
+      const channelFlags = a.eavesdrop !== 0 || a.decoys !== 64;
       const c = await mssaContext(hre);
       const { authorityEndpoints, discoverAuthorities } = await import("../offchain/services/mssa/clients");
       const dep = { chainId: (await hre.ethers.provider.getNetwork()).chainId, ledger: c.ledger };
@@ -311,6 +329,11 @@ task(
         }
       }
       if (urls !== undefined) {
+        // over the network the authority services run their own SIMULATED channel: the flags would do nothing
+        if (channelFlags)
+          throw new UsageError(
+            "mssa:register: --eavesdrop and --decoys simulate the in-process channel only; over the network each authority service runs its own (drop them, or register in-process)",
+          );
         // over the network: the user's own key signs every message; the authorities verify and approve
         const { registerRemote } = await import("../offchain/services/mssa/clients");
         const { roleAccounts } = await import("../offchain/chain/accounts");
@@ -392,6 +415,21 @@ task(
             const rc = await minedReceipt(c.ledger.connect(au).approve(prior.id!));
             console.log(`approved by ${approverAddrs[i]}: ${gas(rc)}`);
           }
+        // still pending: approvals made while their authority was out of its seat (ApprovalsStale);
+        // an approver approving again re-runs the check (h15-red2 R7), sent only when it grants
+        for (const au of approvers) {
+          if ((await c.ledger.registration(prior.id!)).status !== 1n) break;
+          const ok = await c.ledger
+            .connect(au)
+            .approve.staticCall(prior.id!)
+            .then(() => true)
+            .catch(() => false);
+          if (ok) console.log(`granted on a check again: ${gas(await minedReceipt(c.ledger.connect(au).approve(prior.id!)))}`);
+        }
+        if ((await c.ledger.registration(prior.id!)).status !== 2n)
+          throw new RefusedError(
+            `mssa:register: registration ${prior.id} is still pending: fewer than ${k} of its approvers sit in the current round`,
+          );
         c.keystore.update(record, { ...prior, pending: false });
         const reg = await c.ledger.registration(prior.id!);
         console.log(`${user} has access to ${a.place}: block ${reg.index}, link ${reg.link}`);
@@ -512,10 +550,13 @@ task("mssa:channel", "Runs the SIMULATED decoy-photon channel: error rate and de
     const { Bits } = await import("../offchain/mssa/bits");
     const data = Bits.random(a.bits);
     let rejected = 0;
+    let unconfirmed = 0;
     let errors = 0;
     for (let i = 0; i < a.trials; i++) {
       const t = transmit(data, { decoys: a.decoys, threshold: a.threshold, eve: { fraction: a.eavesdrop } });
-      rejected += t.accepted ? 0 : 1;
+      // the decoy check (the paper's rule, the theory below); then the key confirmation (h15-red2 R9)
+      rejected += t.decoyCheck ? 0 : 1;
+      unconfirmed += t.decoyCheck && !t.confirmed ? 1 : 0;
       errors += t.decoyErrors;
     }
     const rate = errors / (a.trials * a.decoys);
@@ -529,7 +570,9 @@ task("mssa:channel", "Runs the SIMULATED decoy-photon channel: error rate and de
     console.log(`SIMULATED channel, eavesdropper on ${a.eavesdrop * 100}% of photons, ${a.decoys} decoys, threshold ${a.threshold}:`);
     console.log(`  decoy error rate ${(rate * 100).toFixed(2)}% (theory ${(a.eavesdrop * 25).toFixed(2)}%)`);
     console.log(
-      `  detected ${(detection * 100).toFixed(2)}% of ${a.trials} transmissions${theory !== undefined ? ` (theory ${(theory * 100).toFixed(2)}%)` : ""}`,
+      `  detected ${(detection * 100).toFixed(2)}% of ${a.trials} transmissions by the decoys${theory !== undefined ? ` (theory ${(theory * 100).toFixed(2)}%)` : ""}`,
     );
-    return { errorRate: rate, detection, theory };
+    const confirmation = unconfirmed / a.trials;
+    console.log(`  and ${(confirmation * 100).toFixed(2)}% more by the key confirmation (data altered under the threshold)`);
+    return { errorRate: rate, detection, theory, confirmation, delivered: 1 - detection - confirmation };
   });

@@ -497,6 +497,26 @@ listenFlags(
     for (const peer of peers.keys())
       if (!authorities.includes(peer) || peer === wallet.address.toLowerCase())
         throw new UsageError(`mssa:serve: --peers names ${peer}, which is not another authority of ${a.place} on-chain`);
+    // both key files checked (present, 32 bytes of hex, not another key than the one held) before
+    // either is imported: a bad --election-key must not leave --place-key written (h15-red2, R6's class)
+    for (const [flag, file, record] of [
+      ["--place-key", a.placeKey, placeKeyRecord(a.place)],
+      ["--election-key", a.electionKey, ELECTION_KEY_RECORD],
+    ] as const) {
+      if (file === undefined) continue;
+      if (!fs.existsSync(file)) throw new UsageError(`mssa:serve: ${flag} ${file} does not exist`);
+      const t = fs.readFileSync(file, "utf8").trim().replace(/^0x/, "").toLowerCase();
+      if (!/^[0-9a-f]{64}$/.test(t)) throw new UsageError(`mssa:serve: ${flag} ${file}: the key must be 32 bytes of hex (64 characters)`);
+      if (
+        local.keystore.exists(record) &&
+        String((local.keystore.load(record) as { key: string }).key)
+          .replace(/^0x/, "")
+          .toLowerCase() !== t
+      )
+        throw new UsageError(
+          `mssa:serve: ${flag} ${file}: this folder already holds another key (${record}); rotating it is not supported`,
+        );
+    }
     if (a.placeKey !== undefined) {
       if (!fs.existsSync(a.placeKey)) throw new UsageError(`mssa:serve: --place-key ${a.placeKey} does not exist`);
       try {

@@ -318,6 +318,24 @@ describe("tasks: mssa:* (in-process network, one process)", function () {
       `mssa:serve: --peers names ${stranger.toLowerCase()}, which is not another authority of PL-serve on-chain`,
     );
   });
+  it("mssa:serve: a bad --election-key is refused naming it before --place-key is imported (nothing written)", async () => {
+    const signers = await hre.ethers.getSigners();
+    const { roleAccounts } = await import("../offchain/chain/accounts");
+    const { localState } = await import("../tasks/lib/context");
+    const { placeKeyRecord } = await import("../offchain/services/mssa/authority-service");
+    const ks = localState(hre).keystore;
+    const me = (await roleAccounts(hre, ks).key("authority:1")).address;
+    await hre.run("mssa:place", { name: "PL-serve-keys", authorities: `${me},${signers[2].address}` });
+    const dir = fs.mkdtempSync(path.join(localState(hre).dir, "keys-"));
+    const placeKey = path.join(dir, "place.key");
+    const electionKey = path.join(dir, "election.key");
+    fs.writeFileSync(placeKey, "11".repeat(32));
+    fs.writeFileSync(electionKey, "not a key");
+    const serve = { role: "authority", place: "PL-serve-keys", account: "authority:1", port: 0, placeKey, electionKey };
+    const e = await rejects(hre.run("mssa:serve", serve));
+    expect(e.message).to.equal(`mssa:serve: --election-key ${electionKey}: the key must be 32 bytes of hex (64 characters)`);
+    expect(ks.exists(placeKeyRecord("PL-serve-keys")), "the place key was imported before the election key was refused").to.equal(false);
+  });
 
   it("an authority removed from the members is no sitting authority for mssa:status, and a place mssa:register creates does not get it as an approver (h12-red E1)", async () => {
     const { placeId } = await import("../offchain/mssa/registration");

@@ -123,6 +123,9 @@ interface ICredentialLedger {
     /// carrying an election nullifier then enrols its user as that person's elector; if another
     /// account holds that e by now, the approval reverts with the election's ElectorNullifierTaken
     /// and nothing changes (the registration stays pending; it succeeds once e is free again).
+    /// An authority that approved already re-runs the check (h15-red2 R7: k approvals, some made
+    /// while their authority was out of its seat, are granted once k approvers sit again); when it
+    /// still fails, AlreadyApproved and nothing changes.
     function approve(bytes32 id) external;
 
     /// @notice Cancels a pending registration: its user, PLACE_ADMIN_ROLE, or anyone once expired.

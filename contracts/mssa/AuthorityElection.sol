@@ -175,8 +175,8 @@ contract AuthorityElection is IAuthorityElection, AccessControl {
         uint256 eligible;
         for (uint256 i; i < n; ++i) {
             ratios[i] = _ratio(nominees[i]);
-            // a nominee removed since its nomination is out
-            if (_members[nominees[i]]) eff[i] = BordaCount.weigh(_nominations[id][nominees[i]], ratios[i]);
+            // a nominee removed since its nomination (even if enrolled again) is out
+            if (isElector(id, nominees[i])) eff[i] = BordaCount.weigh(_nominations[id][nominees[i]], ratios[i]);
             if (eff[i] != 0) ++eligible;
             else excluded |= 1 << i;
         }
@@ -232,10 +232,14 @@ contract AuthorityElection is IAuthorityElection, AccessControl {
         uint256 excluded;
         uint256 eligible;
         for (uint256 i; i < n; ++i) {
-            // weighed by the ratio frozen at closeNomination, so reports made during the vote cannot
-            // reorder it; but a candidate that left or reached R = 1 since is not seated
+            // weighed by the lower of the ratio frozen at closeNomination and the current one, so
+            // reports made during the vote cannot lower it but dismissals of earlier reports reach it
+            // (h15-red2 R8); a candidate that left (even if enrolled again: it is no elector of the
+            // round, R3) or reached R = 1 since is not seated
+            uint256 ratioNow = _ratio(cands[i]);
+            if (ratioNow < ratios[i]) ratios[i] = ratioNow;
             eff[i] = BordaCount.weigh(scores[i], ratios[i]);
-            if (_members[cands[i]] && _ratio(cands[i]) < BordaCount.WAD) ++eligible;
+            if (isElector(id, cands[i]) && ratioNow < BordaCount.WAD) ++eligible;
             else excluded |= 1 << i;
         }
         uint256 seats = _params.seats;
@@ -461,7 +465,7 @@ contract AuthorityElection is IAuthorityElection, AccessControl {
         uint256 weakestVotes = type(uint256).max;
         for (uint256 i; i < n; ++i) {
             address x = r.nominees[i];
-            uint256 v = _members[x] ? BordaCount.weigh(_nominations[id][x], _ratio(x)) : 0;
+            uint256 v = isElector(id, x) ? BordaCount.weigh(_nominations[id][x], _ratio(x)) : 0;
             if (v < weakestVotes) (weakest, weakestVotes) = (i, v);
         }
         if (weakestVotes > fresh) revert AuthorityElection__TooManyNominees();

@@ -279,14 +279,26 @@ contract CredentialLedger is ICredentialLedger, AccessControl, EIP712 {
     }
 
     function _approve(bytes32 id, Registration storage r) private {
-        if (_approvedBy[id][msg.sender]) revert CredentialLedger__AlreadyApproved(id, msg.sender);
+        if (_approvedBy[id][msg.sender]) {
+            // An approver that approved already re-runs the k check (h15-red2 R7): a registration
+            // whose k-th approval came while an approver was out of its seat is granted once k of
+            // its approvers sit again. Nothing else changes: a check that still fails reverts.
+            if (!_tryGrant(id, r)) revert CredentialLedger__AlreadyApproved(id, msg.sender);
+            return;
+        }
         _approvedBy[id][msg.sender] = true;
         _approvers[id].push(msg.sender);
-        uint8 n = ++r.approvals;
-        emit RegistrationApproved(id, msg.sender, n);
+        emit RegistrationApproved(id, msg.sender, ++r.approvals);
+        _tryGrant(id, r);
+    }
+
+    /// @dev Grants `id` when k of its approvers are still authorities of the place and sitting;
+    /// returns whether it did.
+    function _tryGrant(bytes32 id, Registration storage r) private returns (bool) {
+        uint8 n = r.approvals;
         bytes32 placeId = r.place;
         uint8 k = _places[placeId].threshold;
-        if (n < k) return;
+        if (n < k) return false;
         // Every approval is re-checked: one whose authority has since left the place or lost its
         // seat does not count.
         address[] storage approvers = _approvers[id];
@@ -297,7 +309,7 @@ contract CredentialLedger is ICredentialLedger, AccessControl, EIP712 {
         }
         if (current < k) {
             emit ApprovalsStale(id, n, current);
-            return;
+            return false;
         }
         // Another registration of this identity approved since the proposal: refused, nothing changes.
         bytes32 nullifier = r.nullifier;
@@ -319,5 +331,6 @@ contract CredentialLedger is ICredentialLedger, AccessControl, EIP712 {
             ++_electorGrants[r.user];
             if (_wired()) election.enrolElector(r.user, e);
         }
+        return true;
     }
 }

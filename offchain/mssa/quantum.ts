@@ -7,6 +7,7 @@
  * 1/4, so d decoys detect her with probability 1 - (3/4)^d when any error rejects.
  */
 import { randomBytes } from "@noble/hashes/utils.js";
+import { sha256 } from "@noble/hashes/sha2.js";
 import { MetatrustError } from "../errors";
 import { Bits } from "./bits";
 
@@ -63,6 +64,15 @@ export type Transmission = {
   decoys: number;
   decoyErrors: number;
   errorRate: number;
+  /** the decoy error rate is at most the threshold (Step 7, the paper's rule) */
+  decoyCheck: boolean;
+  /**
+   * key confirmation after the decoy check (h15-red2 R9): the sender reveals SHA-256(nonce ‖ data)
+   * over the authenticated classical channel and the receiver compares it with the bits it
+   * measured; false when they differ (or when the decoy check failed and none was run)
+   */
+  confirmed: boolean;
+  /** the decoy check passed and the key is confirmed: the receiver holds exactly the data */
   accepted: boolean;
   /** data bits that arrived flipped (for reporting; the receiver cannot see this) */
   dataErrors: number;
@@ -70,14 +80,23 @@ export type Transmission = {
 
 /** The decoy error rate was above the threshold: the block is discarded (Step 7). */
 export class EavesdroppingDetectedError extends MetatrustError {
+  /** `confirmationFailed`: the decoy check passed but the key confirmation did not (h15-red2 R9) */
   constructor(
     readonly errorRate: number,
     readonly threshold: number,
+    readonly confirmationFailed = false,
   ) {
     super(
       "PROTOCOL_REJECTED",
-      `decoy error rate ${(errorRate * 100).toFixed(1)}% above the threshold ${(threshold * 100).toFixed(1)}%: the block is discarded (simulated channel)`,
+      confirmationFailed
+        ? `decoy error rate ${(errorRate * 100).toFixed(1)}% within the threshold ${(threshold * 100).toFixed(1)}%, but the key confirmation failed (the data arrived altered): the block is discarded (simulated channel)`
+        : `decoy error rate ${(errorRate * 100).toFixed(1)}% above the threshold ${(threshold * 100).toFixed(1)}%: the block is discarded (simulated channel)`,
     );
+  }
+
+  /** The refusal of a transmission that was not accepted. */
+  static of(t: Transmission, threshold: number): EavesdroppingDetectedError {
+    return new EavesdroppingDetectedError(t.errorRate, threshold, t.decoyCheck && !t.confirmed);
   }
 }
 
@@ -134,7 +153,20 @@ export function transmit(data: Bits, opts: ChannelOptions = DEFAULT_CHANNEL): Tr
     }
   }
   const errorRate = decoyErrors / decoys;
-  return { received: Bits.fromArray(received), decoys, decoyErrors, errorRate, accepted: errorRate <= threshold, dataErrors };
+  const decoyCheck = errorRate <= threshold;
+  const got = Bits.fromArray(received);
+  // Key confirmation (h15-red2 R9): the 11% threshold is BB84's bound for a protocol followed by
+  // error correction and privacy amplification, neither of which is simulated; the bits are used
+  // raw as a one-time pad, so an accepted key must be exact. The sender reveals a hash of the data
+  // under a fresh nonce; any difference (a partial eavesdropper, noise) discards the block.
+  let confirmed = false;
+  if (decoyCheck) {
+    const nonce = randomBytes(16);
+    const digest = (b: Bits) => sha256(Uint8Array.from([...nonce, ...b.bytes]));
+    const [x, y] = [digest(data), digest(got)];
+    confirmed = x.every((v, i) => v === y[i]);
+  }
+  return { received: got, decoys, decoyErrors, errorRate, decoyCheck, confirmed, accepted: decoyCheck && confirmed, dataErrors };
 }
 
 /** The theory: P(at least one of d decoys is disturbed by a full intercept-resend) = 1 - (3/4)^d. */

@@ -91,6 +91,24 @@ export class AuthorityAgent {
   }
 
   /**
+   * Forgets sessions kept since before `before` whose key only went to other authorities (not used
+   * or burnt here, not released to `self` for its own check) and that `keep` does not name: a peer
+   * authority's release of a session no user completed here is not kept for ever (h15-red2 R10).
+   * Its key is derived again should the same peer ask again; that gives the peer nothing new.
+   * @returns the sessions forgotten
+   */
+  pruneReleasedToOthers(before: number, self: string, keep: (session: string) => boolean = () => false): string[] {
+    const me = self.toLowerCase();
+    const gone: string[] = [];
+    for (const [id, s] of this.sessions)
+      if (!s.used && (s.to?.length ?? 0) > 0 && !s.to!.includes(me) && (s.at ?? 0) < before && !keep(id)) {
+        this.sessions.delete(id);
+        gone.push(id);
+      }
+    return gone;
+  }
+
+  /**
    * The key of a session, for the verifying authority (Step 4: it holds copies of the keys sent
    * to the user). A key serves one verification only.
    * @throws RegistrationError("key-reuse") after the key has been used, ("unknown-session") if none
@@ -215,9 +233,10 @@ const MRZ_STATE_ALIASES: Readonly<Record<string, string>> = { DEU: "D" };
  * "passport:<state>:<number>". Folded first (NFKC, white space and format characters removed, upper
  * case); then the MRZ filler '<' is dropped from both parts and the separators '-', '.', '/' from
  * the number (none is ever part of an MRZ document number, which is [A-Z0-9<] with '<' as
- * filler). Everything else is refused: any character outside printable ASCII after NFKC (a
+ * trailing filler). Everything else is refused: any character outside printable ASCII after NFKC (a
  * look-alike letter of another script, "Х" U+0425 for "X", is refused, never mapped), any other
- * punctuation, a state that is not 1-3 letters, a number that is not 1-9 letters and digits.
+ * punctuation, a '<' inside the number, a state that is not 3 letters or "D" (no MRZ has a
+ * two-letter state: h15-red2 R5), a number that is not 1-9 letters and digits.
  * @param value - what follows "passport:"
  * @returns "STATE:NUMBER"
  * @throws RegistrationError(credential-mismatch) naming the part at fault
@@ -235,11 +254,19 @@ function canonicalPassport(value: string): string {
       `passport: write passport:<issuing state>:<document number> as the MRZ has them, e.g. passport:UTO:X1234567 (${parts.length === 1 ? "no issuing state" : "more than one ':'"})`,
     );
   const state = parts[0].replace(/<+$/, "");
-  if (!/^[A-Z]{1,3}$/.test(state))
-    throw badIdentity(`passport: the issuing state must be the MRZ's code, 1 to 3 letters (e.g. UTO, D), got ${state.length} character(s)`);
-  const number = parts[1].replace(/[-./<]/g, "");
+  // ICAO 9303: three letters, or Germany's "D" (h15-red2 R5: an ISO alpha-2 code, "US", "DE",
+  // which no MRZ carries, was a second spelling of a passport with its own nullifiers)
+  if (!/^[A-Z]{3}$/.test(state) && state !== "D")
+    throw badIdentity(
+      `passport: the issuing state must be the MRZ's code, 3 letters or Germany's D (e.g. UTO, USA, D; not an ISO two-letter code), got "${state}"`,
+    );
+  // the filler '<' only pads the end of the field: "X1234567<3" (the number and its check digit) is
+  // not "X12345673" (h15-red2 R5)
+  const number = parts[1].replace(/<+$/, "").replace(/[-./]/g, "");
+  if (number.includes("<"))
+    throw badIdentity(`passport: the document number has "<" inside it: write the number without its check digit, e.g. X1234567`);
   const bad = number.match(/[^A-Z0-9]/);
-  if (bad) throw badIdentity(`passport: the document number has "${bad[0]}", which is neither a letter, a digit nor a separator - . / <`);
+  if (bad) throw badIdentity(`passport: the document number has "${bad[0]}", which is neither a letter, a digit nor a separator - . /`);
   if (!/^[A-Z0-9]{1,9}$/.test(number))
     throw badIdentity(`passport: the document number must be 1 to 9 letters and digits (the MRZ's field), got ${number.length}`);
   return `${MRZ_STATE_ALIASES[state] ?? state}:${number}`;
@@ -481,7 +508,7 @@ export function register(input: RegistrationInput): RegistrationOutcome {
     if (!t.accepted) {
       // the eavesdropper saw this key, and the session is dead: burn every key issued for it
       for (const b of input.authorities) b.burn(session);
-      throw new RegistrationError("eavesdropping", new EavesdroppingDetectedError(t.errorRate, keyChannel.threshold).message);
+      throw new RegistrationError("eavesdropping", EavesdroppingDetectedError.of(t, keyChannel.threshold).message);
     }
     return t.received;
   });
@@ -492,7 +519,7 @@ export function register(input: RegistrationInput): RegistrationOutcome {
   const transmission = transmit(request.En, channel);
   if (!transmission.accepted) {
     for (const a of input.authorities) a.releaseKey(session); // the keys are burnt with the block
-    throw new RegistrationError("eavesdropping", new EavesdroppingDetectedError(transmission.errorRate, channel.threshold).message);
+    throw new RegistrationError("eavesdropping", EavesdroppingDetectedError.of(transmission, channel.threshold).message);
   }
   request = { ...request, En: transmission.received };
   if (input.tamperRequest) request = input.tamperRequest(request);

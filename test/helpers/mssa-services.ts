@@ -13,9 +13,14 @@ import { Keystore } from "../../offchain/storage/keystore";
 import { placeId } from "../../offchain/mssa/registration";
 import { AuthorityService, authorityAudience, importElectionKey, importPlaceKey } from "../../offchain/services/mssa/authority-service";
 import type { MssaDeployment } from "../../offchain/services/mssa/clients";
-import { Kind, sealEnvelope } from "../../offchain/services/envelope";
+import { Kind, Route, sealEnvelope } from "../../offchain/services/envelope";
+import { encodeVerifyRequest } from "../../offchain/services/mssa/wire";
+import { Bits } from "../../offchain/mssa/bits";
+import { mulBase, randomScalar } from "../../offchain/crypto/group";
 import { accountSigner, freshId } from "../../offchain/services/common";
 import { CredentialLedger__factory } from "../../typechain-types";
+
+const freshHex = () => "0x" + Buffer.from(freshId()).toString("hex") + Buffer.from(freshId()).toString("hex");
 
 /** Hardhat's development accounts (the genesis authorities are accounts 1 and 2). */
 export const devKey = (i: number) =>
@@ -37,6 +42,11 @@ export type MssaPlace = {
     signer: Wallet | HDNodeWallet,
     o?: { requestId?: Uint8Array; issuedAt?: number },
   ): Uint8Array;
+  /**
+   * A user's signed verify request to authority i for `session` (En `n` bits, documents sealed to a
+   * throwaway key), as a release request carries it (h15-red2 R2, R10)
+   */
+  userVerify(i: number, user: Wallet | HDNodeWallet, session: string, n?: number): Uint8Array;
   stop(): Promise<void>;
 };
 
@@ -95,6 +105,17 @@ export async function startPlace(place: string, o: { passphrase?: string; window
       },
       accountSigner(signer),
     );
+  const userVerify: MssaPlace["userVerify"] = (i, user, session, n = 32) =>
+    req(
+      i,
+      Route.MssaVerify,
+      encodeVerifyRequest(
+        { session, user: user.address, En: Bits.random(n), U12: Bits.random(n), tag: new Uint8Array(32), salt: freshHex(), elector: false },
+        ["mail:u@example.org", "passport:UTO:U1234567"],
+        mulBase(randomScalar()),
+      ),
+      user,
+    );
   return {
     place,
     dep,
@@ -103,6 +124,7 @@ export async function startPlace(place: string, o: { passphrase?: string; window
     deps,
     urls,
     req,
+    userVerify,
     stop: async () => {
       for (const s of services) await s.stop();
     },

@@ -620,9 +620,10 @@ contract AuthorityElectionHandler is Test {
         for (uint256 i; i < ns.length; ++i) if (_nominationVotes(r, ns[i]) != 0) ++k;
     }
 
-    /// Eq. 2 at the close; a nominee removed since its nomination has none.
+    /// Eq. 2 at the close; a nominee removed since its nomination (even if enrolled again: it is
+    /// no elector of the round, h15-red2 R3) has none.
     function _nominationVotes(uint256 r, address a) internal view returns (uint256) {
-        return ghostMember[a] ? _effective(ghostNominations[r][a], _ratio(a)) : 0;
+        return _elector(r, a) ? _effective(ghostNominations[r][a], _ratio(a)) : 0;
     }
 
     /// The nominees with effective votes, best first, cut at 2m, with their ratios at the close.
@@ -642,8 +643,8 @@ contract AuthorityElectionHandler is Test {
         for (uint256 i; i < order.length; ++i) (out[i], ratios[i]) = (ns[order[i]], rat[order[i]]);
     }
 
-    /// The candidates still members with R_bw < 1 now, by f_i * (1 - frozen R_i), best first, cut
-    /// at m; or an abort when fewer than m are eligible.
+    /// The candidates still electors of the round with R_bw < 1 now, by f_i * (1 - min(frozen R_i,
+    /// R_i now)) (h15-red2 R3, R8), best first, cut at m; or an abort when fewer than m are eligible.
     function _referenceWinners(uint256 r) internal view returns (address[] memory out, bool aborts) {
         address[] memory cs = _ghostCandidates[r];
         uint256 n = cs.length;
@@ -652,8 +653,10 @@ contract AuthorityElectionHandler is Test {
         bool[] memory keep = new bool[](n);
         uint256 eligible;
         for (uint256 i; i < n; ++i) {
+            uint256 ratioNow = _ratio(cs[i]);
+            if (ratioNow < frozen[i]) frozen[i] = ratioNow;
             score[i] = _effective(ghostTally[r][i], frozen[i]);
-            keep[i] = ghostMember[cs[i]] && _ratio(cs[i]) < 1e18;
+            keep[i] = _elector(r, cs[i]) && ratioNow < 1e18;
             if (keep[i]) ++eligible;
         }
         if (eligible < SEATS) return (out, true);

@@ -236,7 +236,7 @@ contract CredentialLedgerHandler is Test {
             (r.place, r.user, r.commitment, r.status) = (place, user, commitment, ICredentialLedger.Status.Pending);
             (r.proposedAt, r.nullifier, r.electorNullifier) = (time, nullifier, e);
             ghostLatest[user][place] = id;
-            _ghostApprove(id, caller);
+            _ghostApprove(id, caller, true);
         } catch {
             if (ok) _violate(MODEL, "proposal refused");
         }
@@ -285,21 +285,24 @@ contract CredentialLedgerHandler is Test {
         address caller = callerSeed % 4 == 0 ? _pick(callerSeed / 4) : _approverFor(r.place, callerSeed);
         bool mayApprove = r.status != ICredentialLedger.Status.None && _mayApprove(r.place, caller);
         // the approval that grants access is refused if the identity was approved since (finding M3)
-        bool granting = mayApprove && _sittingApprovers(id) + 1 >= ghostThreshold[r.place];
+        // an approver that approved already re-runs the check, accepted only when it grants (h15-red2 R7)
+        bool again = ghostApprovedBy[id][caller];
+        bool granting = mayApprove && _sittingApprovers(id) + (again ? 0 : 1) >= ghostThreshold[r.place];
         bool ok =
             mayApprove &&
                 r.status == ICredentialLedger.Status.Pending &&
                 time < r.proposedAt + TTL &&
-                !ghostApprovedBy[id][caller] &&
+                (!again || granting) &&
                 !(granting && _held(r.place, r.nullifier)) &&
                 !(granting && !_electorFree(r.user, r.electorNullifier));
         vm.prank(caller);
         try ledger.approve(id) {
             ++calls["approve"];
             if (!mayApprove) _violate(APPROVER, "approval by an account that may not approve");
-            if (ghostApprovedBy[id][caller]) _violate(APPROVER, "second approval by one authority");
+            if (again && !granting) _violate(APPROVER, "second approval by one authority that grants nothing");
             if (!ok) _violate(MODEL, "approval accepted");
-            _ghostApprove(id, caller);
+            if (again) ++calls["approveAgain"];
+            _ghostApprove(id, caller, !again);
         } catch {
             if (ok) _violate(MODEL, "approval refused");
         }
@@ -450,12 +453,15 @@ contract CredentialLedgerHandler is Test {
         ghostThreshold[place] = threshold;
     }
 
-    /// One approval; at k approvals the block is appended to the chain and the user enrolled.
-    function _ghostApprove(bytes32 id, address by) internal {
+    /// One approval (`record`), or an approver's check again (h15-red2 R7); at k sitting approvers
+    /// the block is appended to the chain and the user enrolled.
+    function _ghostApprove(bytes32 id, address by, bool record) internal {
         GhostRegistration storage r = _reg[id];
-        ghostApprovedBy[id][by] = true;
-        _approvers[id].push(by);
-        ++r.approvals;
+        if (record) {
+            ghostApprovedBy[id][by] = true;
+            _approvers[id].push(by);
+            ++r.approvals;
+        }
         ICredentialLedger.Registration memory got = ledger.registration(id);
         // every approver is re-checked when k is reached (issue 17, finding 5)
         uint256 current;

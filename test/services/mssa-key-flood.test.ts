@@ -66,7 +66,7 @@ describe("MSSA authority services: a key flood (h9-red F9)", function () {
     expect(grown, "record bytes per key request").to.equal(0);
   });
 
-  it("sessions stored unverified before the fix (a key only) are forgotten after twice the window at load; a used, released or verified one is kept", async () => {
+  it("sessions stored unverified before the fix (a key only) are forgotten after twice the window at load; a used, self-released or verified one is kept, one released to another authority only is not (h15-red2 R10)", async () => {
     const name = authorityRecord(P.place);
     const ks = P.deps[1].keystore;
     const rec = ks.load(name) as {
@@ -83,6 +83,7 @@ describe("MSSA authority services: a key flood (h9-red F9)", function () {
       [sid(3)]: { key, used: true, at: old },
       [sid(4)]: { key, used: false, to: [P.au[0].address.toLowerCase()], at: old },
       [sid(5)]: { key, used: false, at: Date.now() },
+      [sid(6)]: { key, used: false, to: [P.au[1].address.toLowerCase()], at: old },
     });
     rec.users[sid(1)] = P.au[0].address;
     rec.users[sid(2)] = P.au[0].address;
@@ -90,14 +91,17 @@ describe("MSSA authority services: a key flood (h9-red F9)", function () {
     await P.services[1].stop();
     P.services[1] = new AuthorityService(P.deps[1]);
     const kept = () => Object.keys((ks.load(name) as typeof rec).agent.sessions).sort();
-    // loaded: sid 2 is gone (unused, never released, older than 2 windows); sid 1 had no time and counts from now
-    expect(kept()).to.include.members([sid(1), sid(3), sid(4), sid(5)]);
-    expect(kept()).to.not.include(sid(2));
+    // loaded: sid 2 is gone (unused, never released, older than 2 windows), and sid 4 (released to
+    // the other authority only: h15-red2 R10); sid 1 had no time and counts from now; sid 6 went to
+    // this authority's own check (spent for the user) and stays
+    expect(kept()).to.include.members([sid(1), sid(3), sid(5), sid(6)]);
+    expect(kept()).to.not.include.members([sid(2)]);
+    expect(kept()).to.not.include.members([sid(4)]);
     expect(Object.keys((ks.load(name) as typeof rec).users)).to.deep.equal([sid(1)]);
     // after the window, the next restart forgets sid 1 and sid 5 too
     await new Promise((r) => setTimeout(r, 2 * WINDOW + 200));
     P.services[1] = new AuthorityService(P.deps[1]);
-    expect(kept()).to.include.members([sid(3), sid(4)]);
+    expect(kept()).to.include.members([sid(3), sid(6)]);
     expect(kept()).to.not.include.members([sid(1), sid(5)]);
     await P.services[1].start({ port: Number(new URL(P.urls[1]).port) });
   });

@@ -11,7 +11,7 @@ import hre from "hardhat";
 import { Wallet } from "ethers";
 import { Keystore } from "../../offchain/storage/keystore";
 import { placeId } from "../../offchain/mssa/registration";
-import { authorityRecord } from "../../offchain/services/mssa/authority-service";
+import { authorityRecord, scopedSession } from "../../offchain/services/mssa/authority-service";
 import { registerRemote } from "../../offchain/services/mssa/clients";
 import {
   decodeKeyRequest,
@@ -92,17 +92,98 @@ describe("h9-red: MSSA authority services attacked over their wire (refused)", f
   });
 
   it("key release: asked by the authority itself or by a user is refused; another authority gets a session's key once", async () => {
-    const s = session32();
+    const u = Wallet.createRandom();
+    const session = session32();
+    const s = scopedSession(session, u.address);
     const t = randomScalar();
-    const body = encodeReleaseRequest({ session: s, bits: 64, transport: mulBase(t) });
+    const body = encodeReleaseRequest({ session: s, transport: mulBase(t), request: P.userVerify(1, u, session, 32) });
     expect(await fail(postEnvelope(P.urls[0], "/v1/mssa/release", P.req(0, Route.MssaRelease, body, P.au[0]), once))).to.match(
       /^401 BAD_SIGNATURE/,
     );
     expect(
       await fail(postEnvelope(P.urls[0], "/v1/mssa/release", P.req(0, Route.MssaRelease, body, Wallet.createRandom()), once)),
     ).to.match(/^401 BAD_SIGNATURE/);
-    // a session's key is derived (h9-fix F9): the authority cannot tell a session it never keyed, and
-    // releases it to another authority of the place once (that does not spend it for the user)
+    // a release carries the user's signed verify request to the requester for that session, and the
+    // key is as long as that request needs (2 |En|), whatever the requester wants (h15-red2 R2, R10):
+    // anything else is refused and nothing is written
+    const before = sessionsOf(0).length;
+    const refusals = {
+      noRequest: await fail(
+        postEnvelope(
+          P.urls[0],
+          "/v1/mssa/release",
+          P.req(0, Route.MssaRelease, new Uint8Array(Buffer.concat([Buffer.from(s.slice(2), "hex"), mulBase(t).toBytes(true)])), P.au[1]),
+          once,
+        ),
+      ),
+      toAnother: await fail(
+        postEnvelope(
+          P.urls[0],
+          "/v1/mssa/release",
+          P.req(
+            0,
+            Route.MssaRelease,
+            encodeReleaseRequest({ session: s, transport: mulBase(t), request: P.userVerify(0, u, session) }),
+            P.au[1],
+          ),
+          once,
+        ),
+      ),
+      forged: await fail(
+        postEnvelope(
+          P.urls[0],
+          "/v1/mssa/release",
+          P.req(
+            0,
+            Route.MssaRelease,
+            encodeReleaseRequest({
+              session: s,
+              transport: mulBase(t),
+              request: P.req(1, Route.MssaVerify, openEnvelope(P.userVerify(1, u, session)).body, Wallet.createRandom()),
+            }),
+            P.au[1],
+          ),
+          once,
+        ),
+      ),
+      otherSession: await fail(
+        postEnvelope(
+          P.urls[0],
+          "/v1/mssa/release",
+          P.req(
+            0,
+            Route.MssaRelease,
+            encodeReleaseRequest({ session: s, transport: mulBase(t), request: P.userVerify(1, u, session32()) }),
+            P.au[1],
+          ),
+          once,
+        ),
+      ),
+      keyRequest: await fail(
+        postEnvelope(
+          P.urls[0],
+          "/v1/mssa/release",
+          P.req(
+            0,
+            Route.MssaRelease,
+            encodeReleaseRequest({
+              session: s,
+              transport: mulBase(t),
+              request: P.req(1, Route.MssaKey, encodeKeyRequest({ session, user: u.address, bits: 8, transport: mulBase(t) }), u),
+            }),
+            P.au[1],
+          ),
+          once,
+        ),
+      ),
+    };
+    expect(refusals.noRequest).to.match(/^400 MALFORMED/);
+    expect(refusals.toAnother).to.match(/^421 WRONG_AUDIENCE/);
+    expect(refusals.forged).to.match(/^401 BAD_SIGNATURE/);
+    expect(refusals.otherSession).to.match(/^422 unknown-session .*not the scoped session/);
+    expect(refusals.keyRequest).to.match(/^400 MALFORMED|WRONG_ROUTE/);
+    expect(sessionsOf(0).length).to.equal(before);
+    // once per other authority of the place (that does not spend it for the user)
     const reply = await postEnvelope(P.urls[0], "/v1/mssa/release", P.req(0, Route.MssaRelease, body, P.au[1]), once);
     expect(openKey("RELEASE", t, s, P.au[0].address, openEnvelope(reply).body).length).to.equal(64);
     expect(await fail(postEnvelope(P.urls[0], "/v1/mssa/release", P.req(0, Route.MssaRelease, body, P.au[1]), once))).to.match(

@@ -30,7 +30,8 @@ import {
   scopedSession,
 } from "../../offchain/services/mssa/authority-service";
 import { discoverAuthorities, registerRemote, userRecord, type MssaDeployment } from "../../offchain/services/mssa/clients";
-import { encodeReleaseRequest, openKey } from "../../offchain/services/mssa/wire";
+import { encodeReleaseRequest, encodeVerifyRequest, openKey } from "../../offchain/services/mssa/wire";
+import { Bits } from "../../offchain/mssa/bits";
 import { Kind, Route, openEnvelope, sealEnvelope } from "../../offchain/services/envelope";
 import { accountSigner, freshId } from "../../offchain/services/common";
 import { postEnvelope } from "../../offchain/services/client";
@@ -226,7 +227,26 @@ describe("services/mssa: place authorities as services, in-process", function ()
       req(Route.MssaKey, encodeKeyRequest({ session, user: u.address, bits: 64, transport: mulBase(randomScalar()) }), u),
     );
     const t = randomScalar();
-    const release = req(Route.MssaRelease, encodeReleaseRequest({ session: sid, bits: 64, transport: mulBase(t) }), au[0]);
+    // the release carries the user's verify request to the requester (h15-red2 R2, R10): 2 |En| = 64 bits
+    const audTo0 = authorityAudience(dep.chainId, String(dep.ledger.target), au[0].address, PL);
+    const userRequest = sealEnvelope(
+      {
+        kind: Kind.Request,
+        route: Route.MssaVerify,
+        audience: audTo0,
+        session: freshId(),
+        requestId: freshId(),
+        issuedAt: Date.now(),
+        inReplyTo: new Uint8Array(32),
+        body: encodeVerifyRequest(
+          { session, user: u.address, En: Bits.random(32), U12: Bits.random(32), tag: new Uint8Array(32), salt: session, elector: false },
+          ["mail:u@example.org"],
+          mulBase(randomScalar()),
+        ),
+      },
+      accountSigner(u),
+    );
+    const release = req(Route.MssaRelease, encodeReleaseRequest({ session: sid, transport: mulBase(t), request: userRequest }), au[0]);
     process.env.METATRUST_FAULT = "authority:after-state";
     onFault((p) => {
       throw new Error(`crash at ${p}`);
@@ -242,10 +262,18 @@ describe("services/mssa: place authorities as services, in-process", function ()
     const reply = openEnvelope(await postEnvelope(urls[1], "/v1/mssa/release", release, { attempts: 3, timeoutMs: 30_000, backoffMs: 10 }));
     expect(openKey("RELEASE", t, sid, au[1].address, reply.body).length).to.equal(64);
     // a new release request for the same session: the one-time key is spent
-    const again = req(Route.MssaRelease, encodeReleaseRequest({ session: sid, bits: 64, transport: mulBase(randomScalar()) }), au[0]);
+    const again = req(
+      Route.MssaRelease,
+      encodeReleaseRequest({ session: sid, transport: mulBase(randomScalar()), request: userRequest }),
+      au[0],
+    );
     await expect(postEnvelope(urls[1], "/v1/mssa/release", again)).to.be.rejectedWith(/422 key-reuse .*already released to/);
     // and nobody but another authority of the place may ask
-    const stranger = req(Route.MssaRelease, encodeReleaseRequest({ session: sid, bits: 64, transport: mulBase(randomScalar()) }), u);
+    const stranger = req(
+      Route.MssaRelease,
+      encodeReleaseRequest({ session: sid, transport: mulBase(randomScalar()), request: userRequest }),
+      u,
+    );
     await expect(postEnvelope(urls[1], "/v1/mssa/release", stranger)).to.be.rejectedWith(/401 BAD_SIGNATURE/);
   });
   it("the verifying authority is killed between its proposal on-chain and its reply; restarted from its folder at a new address, the user's retry completes: one registration", async () => {

@@ -10,7 +10,8 @@
  *   sealed to the user's transport key;
  * - `POST /v1/mssa/release` (ReleaseRequest, signed by another authority of the place): Step 4,
  *   that authority's copy of this authority's key of the session (once per recipient; the key pads
- *   one request only);
+ *   one request only), only for a session the user's signed verify request to that authority names,
+ *   carried in the release, at the length it needs (h15-red2 R2, R10);
  * - `POST /v1/mssa/verify` (VerifyRequest, signed by the user; every authority): Steps 4-9, the keys
  *   collected from the other authorities, the request checked against the documents sealed to this
  *   authority, the commitment (with the user's salt), the identity nullifier (with the place key)
@@ -371,11 +372,20 @@ export class AuthorityService {
 
   /**
    * Forgets sessions keyed more than twice the freshness window ago whose key was never used or
-   * released and that were not verified here (h9-red finding F9); and the legacy user index.
+   * released and that were not verified here (h9-red finding F9), and those whose key only went to
+   * other authorities (h15-red2 R10); and the legacy user index.
    * @returns how many were forgotten
    */
   private prune(): number {
-    const gone = this.agent.pruneUnused(Date.now() - 2 * this.windowMs, (sid) => !!this.rec.verified[sid] || !!this.rec.releases[sid]);
+    const before = Date.now() - 2 * this.windowMs;
+    const keep = (sid: string) => !!this.rec.verified[sid] || !!this.rec.releases[sid];
+    const gone = this.agent.pruneUnused(before, keep);
+    // released to peers only, for a user request that never completed here (h15-red2 R10: a peer
+    // can sign requests as accounts it makes up, so the carried request alone bounds nothing)
+    for (const sid of this.agent.pruneReleasedToOthers(before, this.me, keep)) {
+      delete this.rec.released[sid];
+      gone.push(sid);
+    }
     for (const sid of Object.keys(this.rec.users)) if (!this.agent.keptKey(sid)) delete this.rec.users[sid];
     return gone.length;
   }
@@ -466,7 +476,7 @@ export class AuthorityService {
         this.agent.adopt(sid, key);
         this.agent.burn(sid);
         this.save();
-        throw new RegistrationError("eavesdropping", new EavesdroppingDetectedError(t.errorRate, DEFAULT_CHANNEL.threshold).message);
+        throw new RegistrationError("eavesdropping", EavesdroppingDetectedError.of(t, DEFAULT_CHANNEL.threshold).message);
       }
       return this.reply(env, raw, sealKey("KEY", m.transport, m.session, this.me, t.received));
     });
@@ -487,14 +497,45 @@ export class AuthorityService {
     const m = decodeReleaseRequest(env.body);
     const { authorities } = await this.placeOnChain();
     const to = await this.peerSender(env, Route.MssaRelease, authorities);
+    // only a session a user asked `to` to verify, at the length her request needs (h15-red2 R2,
+    // R10): checked before anything is derived or written
+    const bits = this.releasable(m, to);
     return this.cache.once(env.requestId, env.issuedAt, raw, () =>
       this.mutex.run(async () => {
-        this.keyToUse(m.session, m.bits);
+        this.keyToUse(m.session, bits);
         const key = this.agent.releaseKeyTo(m.session, to);
         this.rec.released[m.session] = [...([] as string[]).concat(this.rec.released[m.session] ?? []), to];
         return this.commit(env, raw, this.reply(env, raw, sealKey("RELEASE", m.transport, m.session, this.me, key)));
       }),
     );
+  }
+
+  /**
+   * The key length of a release `to` asks for: the release must carry the user's signed verify
+   * request to `to` for the session it names, and the length is that request's 2 |En| (h15-red2
+   * R2: a peer chose the length, and the spoiled key was kept for the user's own check; R10: a
+   * peer's release of an invented session was derived, kept and written for ever).
+   * @throws EnvelopeError / RegistrationError naming what is wrong; nothing is written
+   */
+  private releasable(m: { session: string; request: Uint8Array }, to: string): number {
+    const inner = openEnvelope(m.request);
+    const u = decodeVerifyRequest(inner.body);
+    verifyEnvelope(inner, {
+      kind: Kind.Request,
+      route: Route.MssaVerify,
+      audience: authorityAudience(this.d.chainId, this.ledgerAddress, to, this.d.place),
+      sender: fromAccount(u.user),
+    });
+    // no older than the prune horizon: a session forgotten there cannot be released again with it
+    const now = Date.now();
+    if (Math.abs(now - inner.issuedAt) > 2 * this.windowMs)
+      throw new EnvelopeError(
+        "STALE",
+        `release: the user's verify request was issued at ${inner.issuedAt}, outside ${2 * this.windowMs} ms of ${now}`,
+      );
+    if (scopedSession(u.session, u.user).toLowerCase() !== m.session.toLowerCase())
+      throw refuse(`release: the user's verify request names session ${u.session} of ${u.user}, not the scoped session ${m.session}`);
+    return 2 * u.En.length;
   }
 
   // ---------------------------------------------------------------- Steps 4-9: every authority checks
@@ -522,7 +563,7 @@ export class AuthorityService {
   }
 
   /** This authority's key of a session from another authority (the request kept, so a retry resends it). */
-  private async collect(session: string, authority: string, bits: number): Promise<Bits> {
+  private async collect(session: string, authority: string, userRequest: Uint8Array): Promise<Bits> {
     const url = await this.peerUrl(authority, "verify");
     const byAuthority = (this.rec.releases[session] ??= {});
     let r = byAuthority[authority];
@@ -537,7 +578,7 @@ export class AuthorityService {
           requestId: freshId(),
           issuedAt: Date.now(),
           inReplyTo: new Uint8Array(32),
-          body: encodeReleaseRequest({ session, bits, transport: mulBase(t) }),
+          body: encodeReleaseRequest({ session, transport: mulBase(t), request: userRequest }),
         },
         this.signer,
       );
@@ -574,7 +615,7 @@ export class AuthorityService {
         const others = new Map<string, Bits>();
         // the keys are as long as the credential, En half of it (Eq. 14)
         const bits = 2 * m.En.length;
-        for (const a of authorities) if (a !== getAddress(this.me)) others.set(a, await this.collect(sid, a, bits));
+        for (const a of authorities) if (a !== getAddress(this.me)) others.set(a, await this.collect(sid, a, raw));
         this.keyToUse(sid, bits);
         this.rec.users[sid] = getAddress(m.user);
         const own = this.agent.releaseKeyTo(sid, this.me);
@@ -583,7 +624,7 @@ export class AuthorityService {
         const t = transmit(m.En, DEFAULT_CHANNEL);
         if (!t.accepted) {
           this.save();
-          throw new RegistrationError("eavesdropping", new EavesdroppingDetectedError(t.errorRate, DEFAULT_CHANNEL.threshold).message);
+          throw new RegistrationError("eavesdropping", EavesdroppingDetectedError.of(t, DEFAULT_CHANNEL.threshold).message);
         }
         const req = { session: m.session, place: this.place, user: getAddress(m.user), En: t.received, U12: m.U12, tag: m.tag };
         const verdict = checkRequest(req, docs, keys);
@@ -656,11 +697,24 @@ export class AuthorityService {
       throw refuse(
         `approve: registration ${id} carries election nullifier ${reg.electorNullifier}, not the one this authority computed (${elector})`,
       );
-    if (Number(reg.status) === 1 && !(await this.d.ledger.approvedBy(id, this.me))) {
+    if (Number(reg.status) !== 1) return;
+    if (!(await this.d.ledger.approvedBy(id, this.me))) {
       // a refusal (e.g. the election's ElectorNullifierTaken) is the server's 422 CHAIN_REFUSED
       await minedReceipt(this.d.ledger.approve(id));
       this.log(`registration ${id.slice(0, 10)}…: approved`);
+      return;
     }
+    // approved already, still pending with k approvals: some came while their authority was out of
+    // its seat (ApprovalsStale). Approving again re-runs the check (h15-red2 R7); sent only when the
+    // chain says it grants now, so a retry changes nothing
+    if (Number(reg.approvals) < (await this.placeOnChain()).k) return;
+    try {
+      await this.d.ledger.approve.staticCall(id);
+    } catch {
+      return;
+    }
+    await minedReceipt(this.d.ledger.approve(id));
+    this.log(`registration ${id.slice(0, 10)}…: approved again, granted`);
   }
 
   /** POST /v1/mssa/propose */

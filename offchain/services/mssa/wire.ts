@@ -8,7 +8,7 @@
  * |----------------|-------------------------|---------------------------------------------------------------|------:|
  * | KeyRequest     | user -> authority       | session 32 \| user 20 \| key bits u16 \| transport PK 33     | 87 |
  * | SealedKey      | authority -> user/verifier | Enc_T(key, packed)                                         | 50 + bits/8 |
- * | ReleaseRequest | authority -> authority  | scoped session 32 \| key bits u16 \| transport PK 33           | 67 |
+ * | ReleaseRequest | authority -> authority  | scoped session 32 \| transport PK 33 \| the user's VerifyRequest envelope to the requester | 65 + envelope |
  * | VerifyRequest  | user -> every authority | session 32 \| user 20 \| bits u16 \| En \| U12 \| tag 32 \| salt 32 \| elector u8 \| Enc_A(documents) | 119 + 2 bits/8 + 50 + docs |
  * | VerifyReply    | authority -> user       | commitment 32 \| salt 32 \| nullifier 32 \| registration id 32 \| election nullifier 32 | 160 |
  * | ProposeRequest | user -> verifier        | session 32 \| EIP-712 consent signature 65                    | 97 |
@@ -116,16 +116,22 @@ export function openKey(what: "KEY" | "RELEASE", sk: bigint, session: string, au
   }
 }
 
-/** The verifier's request for another authority's key of a session. */
-/** `bits`: the key's length (the authority derives the key of the session at that length: h9-fix F9). */
-export type ReleaseRequest = { session: string; bits: number; transport: Point };
+/**
+ * The verifier's request for another authority's key of a session. `request`: the user's signed
+ * VerifyRequest envelope to the requesting authority (h15-red2 R2, R10): the releasing authority
+ * releases only a session a user asked the requester to verify, and takes the key's length from it
+ * (2 |En|), not from the requester, so a peer can neither choose the length of the key the user's
+ * request is checked with nor make it keep state for sessions no user opened.
+ */
+export type ReleaseRequest = { session: string; transport: Point; request: Uint8Array };
 export function encodeReleaseRequest(m: ReleaseRequest): Uint8Array {
-  return concat(bytes32("encodeReleaseRequest", m.session), u16(bitsLen("encodeReleaseRequest", m.bits)), encodePoint(m.transport));
+  if (m.request.length === 0) throw bad("encodeReleaseRequest", "the user's verify request is missing");
+  return concat(bytes32("encodeReleaseRequest", m.session), encodePoint(m.transport), m.request);
 }
 export function decodeReleaseRequest(b: Uint8Array): ReleaseRequest {
   const r = take("decodeReleaseRequest", b);
-  const m = { session: hex(r.n(32)), bits: bitsLen("decodeReleaseRequest", r.u16()), transport: r.point() };
-  r.end();
+  const m = { session: hex(r.n(32)), transport: r.point(), request: r.rest() };
+  if (m.request.length === 0) throw bad("decodeReleaseRequest", "the user's verify request is missing");
   return m;
 }
 
