@@ -170,11 +170,10 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
     function register(bytes32 id, Kind kind) external {
         if (id == bytes32(0) || _entities[id].kind != Kind.None) revert TrustManager__EntityExists(id);
         if (kind == Kind.None) revert TrustManager__InvalidKind(uint8(kind));
-        // An identity its registry verifies is registered by its owner only (registerAttested).
-        if (kind == Kind.Avatar || kind == Kind.ResourceNode) {
-            IIdentityVerifier v = _verifiers[kind];
-            if (address(v) != address(0) && v.isVerified(id)) revert TrustManager__AttestationRequired(id, kind);
-        }
+        // An identity its registry verifies is registered by its owner only (registerAttested),
+        // whatever kind the caller asks for (h15-red3 H2: not as an Organization or an Authority).
+        _refuseVerified(id, Kind.Avatar);
+        _refuseVerified(id, Kind.ResourceNode);
         // A newcomer starts at reputation 0 (whitewashing): nobody can lose standing below a fresh
         // identity's, and permissionless registrations do not inflate the court's electorate.
         _entities[id] = Stored(msg.sender, kind, 0, 0, 0, 0);
@@ -603,6 +602,13 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
         if (role == FEEDBACK_ROLE && hasRole(role, account) && account != msg.sender)
             revert TrustManager__FeedbackAlreadyBound(account);
         return super._revokeRole(role, account);
+    }
+
+    /// @dev `AttestationRequired` for an id the registry of `verifiedAs` verifies: only its owner
+    /// registers it, with registerAttested.
+    function _refuseVerified(bytes32 id, Kind verifiedAs) private view {
+        IIdentityVerifier v = _verifiers[verifiedAs];
+        if (address(v) != address(0) && v.isVerified(id)) revert TrustManager__AttestationRequired(id, verifiedAs);
     }
 
     /// @dev trustStore[from][to] of both ids' current generations.
