@@ -10,6 +10,7 @@ import {Checkpoints} from "@openzeppelin/contracts/utils/structs/Checkpoints.sol
 import {ITrustManager} from "../interfaces/ITrustManager.sol";
 import {IIdentityVerifier} from "../interfaces/IIdentityVerifier.sol";
 import {TrustMath} from "../libraries/TrustMath.sol";
+import {AccountCode} from "../libraries/AccountCode.sol";
 
 /// @title TrustManager
 /// @notice Trust paper §IV and §VI on-chain: trustStore, decay, oracle term, identity factor,
@@ -579,7 +580,8 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
     // ---------------------------------------------------------------- internal
 
     /// @dev Roles are separated: no account holds two of admin, oracle, detector and feedback.
-    /// FEEDBACK_ROLE is bound once, to a contract (the dispute court), and never granted again,
+    /// FEEDBACK_ROLE is bound once, to a contract (the dispute court; not an EOA, also not one
+    /// delegated with EIP-7702), and never granted again,
     /// so the admin cannot move reputations by granting itself the role later.
     function _grantRole(bytes32 role, address account) internal override returns (bool) {
         if (hasRole(role, account)) return false;
@@ -591,7 +593,8 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
         ) revert TrustManager__RoleHoldersNotDistinct(role, account);
         if (role == FEEDBACK_ROLE) {
             if (_feedbackBound) revert TrustManager__FeedbackAlreadyBound(account);
-            if (account.code.length == 0) revert TrustManager__FeedbackNotAContract(account);
+            // A contract, not an account a key controls (an EIP-7702 delegation is refused: h15-red3 H3).
+            if (!AccountCode.isContract(account)) revert TrustManager__FeedbackNotAContract(account);
             _feedbackBound = true;
         }
         return super._grantRole(role, account);

@@ -1,21 +1,19 @@
 /**
- * Red team h15-red3 finding H3 (open, low): the TrustManager's FEEDBACK_ROLE is "bound once, to a
- * contract (`FeedbackNotAContract` for an account without code) ... What it does is the court's
- * public code" (docs/specs/trust.md §3, roles). The check is `account.code.length == 0`, and on
- * the EVM the project targets (prague) an externally owned account delegated with EIP-7702 has
- * code: the 23-byte designator 0xef0100 || delegate. Such an account passes the check, and its key
- * still sends transactions of its own, so whoever binds the role (the admin, in the binding window
- * at deployment) can bind it to an account it controls and move any reputation with that key,
- * which the binding was made to rule out. The same test decides a fix of H1 (the registry's court
- * role) that relies on "has code". Fails while the hole is open: the delegated account is granted
- * the role.
+ * The TrustManager's FEEDBACK_ROLE is "bound once, to a contract ... What it does is the court's
+ * public code" (docs/specs/trust.md §3, roles). Red team h15-red3 H3 (fixed): the check was
+ * `account.code.length == 0`, and on prague an externally owned account delegated with EIP-7702
+ * has code, the 23-byte designator 0xef0100 || delegate, so it passed while its key still sent
+ * transactions of its own: whoever bound the role could bind it to an account it controls and
+ * move any reputation by key. Now `AccountCode.isContract` refuses the designator
+ * (`FeedbackNotAContract`), and the refusal binds nothing: the real court can still be bound.
+ * The MITRegistry's COURT_ROLE uses the same check (test/avatars/court-role-bound.test.ts).
  */
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { setBalance } from "@nomicfoundation/hardhat-toolbox/network-helpers";
 import * as F from "../../offchain/trust/fixed";
 
-describe("h15-red3 H3 (findings): the feedback role is bound to a contract, not to a delegated account", () => {
+describe("TrustManager FEEDBACK_ROLE: the feedback role is bound to a contract, not to a delegated account", () => {
   it("an EOA that delegated its code with EIP-7702 is refused the role (it is an account, not a court)", async () => {
     const [admin] = await ethers.getSigners();
     const tm = await (await ethers.getContractFactory("TrustManager")).deploy(admin.address, F.DEFAULT_MODEL, 0, 0);
@@ -28,13 +26,18 @@ describe("h15-red3 H3 (findings): the feedback role is bound to a contract, not 
     const code = await ethers.provider.getCode(key.address);
     expect(code.slice(0, 8), "the account carries a delegation designator").to.equal("0xef0100");
     const FEEDBACK = await tm.FEEDBACK_ROLE();
-    await tm.grantRole(FEEDBACK, key.address).catch(() => undefined);
+    await expect(tm.grantRole(FEEDBACK, key.address))
+      .to.be.revertedWithCustomError(tm, "TrustManager__FeedbackNotAContract")
+      .withArgs(key.address);
     // what the binding is for: the account's key cannot move a reputation
     await tm.register(ethers.id("victim"), 2);
-    await tm
-      .connect(key)
-      .adjustReputation(ethers.id("victim"), 10n ** 18n)
-      .catch(() => undefined);
+    await expect(tm.connect(key).adjustReputation(ethers.id("victim"), 10n ** 18n)).to.be.revertedWithCustomError(
+      tm,
+      "AccessControlUnauthorizedAccount",
+    );
     expect((await tm.entity(ethers.id("victim"))).reputation, "a key moved a reputation").to.equal(0n);
+    // the refusal bound nothing: a contract (here a second TrustManager, any code will do) still takes the role
+    const court = await (await ethers.getContractFactory("TrustManager")).deploy(admin.address, F.DEFAULT_MODEL, 0, 0);
+    await expect(tm.grantRole(FEEDBACK, await court.getAddress())).to.emit(tm, "RoleGranted");
   });
 });
