@@ -4,6 +4,7 @@ pragma solidity 0.8.30;
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {IMITRegistry} from "../interfaces/IMITRegistry.sol";
 import {IIdentityVerifier} from "../interfaces/IIdentityVerifier.sol";
+import {AccountCode} from "../libraries/AccountCode.sol";
 
 /// @title MITRegistry
 /// @notice MITs, avatars, delegations and trace cases of the avatar paper.
@@ -24,6 +25,8 @@ contract MITRegistry is IMITRegistry, IIdentityVerifier, AccessControl {
     uint256 private _caseCount;
     string private _idpEndpoint;
     address private _idpEndpointAccount;
+    /// @dev The court COURT_ROLE is bound to (its first holder); 0 before it is bound.
+    address private _court;
 
     /// @param idp the identity provider's account (admin and IDP_ROLE)
     constructor(address idp) {
@@ -283,5 +286,29 @@ contract MITRegistry is IMITRegistry, IIdentityVerifier, AccessControl {
 
     function _requireActive(bytes32 serial) private view {
         if (_mits[serial].status != MitStatus.Active) revert MITRegistry__MitNotActive(serial);
+    }
+
+    /// @inheritdoc IMITRegistry
+    function boundCourt() external view returns (address) {
+        return _court;
+    }
+
+    /// @dev COURT_ROLE is bound to a court (h15-red3 H1): its first holder must be a contract (not an
+    /// account a key controls, an EIP-7702 delegation included) that holds neither IDP_ROLE nor the
+    /// admin role, and afterwards only that address may be granted it again (so the admin can cut
+    /// the court off and restore it, h14-red2 G1, but never hand a court's verdicts to anyone
+    /// else). The court never takes another role.
+    function _grantRole(bytes32 role, address account) internal override returns (bool) {
+        if (hasRole(role, account)) return false;
+        if (role == COURT_ROLE) {
+            if (hasRole(IDP_ROLE, account) || hasRole(DEFAULT_ADMIN_ROLE, account))
+                revert MITRegistry__RoleHoldersNotDistinct(role, account);
+            if (_court == address(0)) {
+                if (!AccountCode.isContract(account)) revert MITRegistry__CourtNotAContract(account);
+                _court = account;
+            } else if (account != _court) revert MITRegistry__CourtAlreadyBound(_court, account);
+        } else if (account != address(0) && account == _court)
+            revert MITRegistry__RoleHoldersNotDistinct(role, account);
+        return super._grantRole(role, account);
     }
 }

@@ -111,6 +111,12 @@ interface IMITRegistry {
     error MITRegistry__NotAwaitingCourt(uint256 caseId, TraceStatus status);
     /// @notice Only a case awaiting a court that no longer holds COURT_ROLE may be released.
     error MITRegistry__CourtStillBound(uint256 caseId, address court);
+    /// @notice COURT_ROLE goes to a contract (the dispute court), never to an account a key controls.
+    error MITRegistry__CourtNotAContract(address account);
+    /// @notice COURT_ROLE is bound to `court`, its first holder; no other account may take it.
+    error MITRegistry__CourtAlreadyBound(address court, address account);
+    /// @notice The court holds no other role, and the IdP or the admin is never the court.
+    error MITRegistry__RoleHoldersNotDistinct(bytes32 role, address account);
     /// @notice A login or delegation whose warrant has already expired (`notAfter` before the block's time).
     error MITRegistry__WarrantExpired(uint256 notAfter, uint256 time);
 
@@ -218,4 +224,7 @@ interface IMITRegistry {
     function traceCase(uint256 id) external view returns (TraceCase memory);
     /// @notice True iff the MIT is active.
     function isActive(bytes32 serial) external view returns (bool);
+
+    /// @notice The court COURT_ROLE is bound to (its first holder, h15-red3 H1); 0 before.
+    function boundCourt() external view returns (address);
 }

@@ -213,9 +213,9 @@ interface ITrustManager {
         string cid
     );
 
-    /// @notice Registers an entity controlled by the caller. An avatar or resource node that its
-    /// identity registry already verifies is refused (`AttestationRequired`): its owner registers
-    /// it with `registerAttested`. Entities registered here are never identity-verified by a registry.
+    /// @notice Registers an entity controlled by the caller. An id that the Avatar or the
+    /// ResourceNode identity registry already verifies is refused (`AttestationRequired`), whatever
+    /// the kind asked: its owner registers it with `registerAttested`. Entities registered here are never identity-verified by a registry.
     /// A plain registration starts at reputation 0: standing is earned by verification (the
     /// admin's `setIdentityVerified` grants the initial reputation once), so a fresh identity never
     /// starts above what any attacker can lose (whitewashing, docs/specs/trust.md §6).

@@ -10,6 +10,7 @@ import {Checkpoints} from "@openzeppelin/contracts/utils/structs/Checkpoints.sol
 import {ITrustManager} from "../interfaces/ITrustManager.sol";
 import {IIdentityVerifier} from "../interfaces/IIdentityVerifier.sol";
 import {TrustMath} from "../libraries/TrustMath.sol";
+import {AccountCode} from "../libraries/AccountCode.sol";
 
 /// @title TrustManager
 /// @notice Trust paper §IV and §VI on-chain: trustStore, decay, oracle term, identity factor,
@@ -170,11 +171,10 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
     function register(bytes32 id, Kind kind) external {
         if (id == bytes32(0) || _entities[id].kind != Kind.None) revert TrustManager__EntityExists(id);
         if (kind == Kind.None) revert TrustManager__InvalidKind(uint8(kind));
-        // An identity its registry verifies is registered by its owner only (registerAttested).
-        if (kind == Kind.Avatar || kind == Kind.ResourceNode) {
-            IIdentityVerifier v = _verifiers[kind];
-            if (address(v) != address(0) && v.isVerified(id)) revert TrustManager__AttestationRequired(id, kind);
-        }
+        // An identity its registry verifies is registered by its owner only (registerAttested),
+        // whatever kind the caller asks for (h15-red3 H2: not as an Organization or an Authority).
+        _refuseVerified(id, Kind.Avatar);
+        _refuseVerified(id, Kind.ResourceNode);
         // A newcomer starts at reputation 0 (whitewashing): nobody can lose standing below a fresh
         // identity's, and permissionless registrations do not inflate the court's electorate.
         _entities[id] = Stored(msg.sender, kind, 0, 0, 0, 0);
@@ -580,7 +580,8 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
     // ---------------------------------------------------------------- internal
 
     /// @dev Roles are separated: no account holds two of admin, oracle, detector and feedback.
-    /// FEEDBACK_ROLE is bound once, to a contract (the dispute court), and never granted again,
+    /// FEEDBACK_ROLE is bound once, to a contract (the dispute court; not an EOA, also not one
+    /// delegated with EIP-7702), and never granted again,
     /// so the admin cannot move reputations by granting itself the role later.
     function _grantRole(bytes32 role, address account) internal override returns (bool) {
         if (hasRole(role, account)) return false;
@@ -592,7 +593,8 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
         ) revert TrustManager__RoleHoldersNotDistinct(role, account);
         if (role == FEEDBACK_ROLE) {
             if (_feedbackBound) revert TrustManager__FeedbackAlreadyBound(account);
-            if (account.code.length == 0) revert TrustManager__FeedbackNotAContract(account);
+            // A contract, not an account a key controls (an EIP-7702 delegation is refused: h15-red3 H3).
+            if (!AccountCode.isContract(account)) revert TrustManager__FeedbackNotAContract(account);
             _feedbackBound = true;
         }
         return super._grantRole(role, account);
@@ -603,6 +605,13 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
         if (role == FEEDBACK_ROLE && hasRole(role, account) && account != msg.sender)
             revert TrustManager__FeedbackAlreadyBound(account);
         return super._revokeRole(role, account);
+    }
+
+    /// @dev `AttestationRequired` for an id the registry of `verifiedAs` verifies: only its owner
+    /// registers it, with registerAttested.
+    function _refuseVerified(bytes32 id, Kind verifiedAs) private view {
+        IIdentityVerifier v = _verifiers[verifiedAs];
+        if (address(v) != address(0) && v.isVerified(id)) revert TrustManager__AttestationRequired(id, verifiedAs);
     }
 
     /// @dev trustStore[from][to] of both ids' current generations.

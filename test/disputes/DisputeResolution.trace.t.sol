@@ -28,7 +28,7 @@ contract TraceHandler is Test {
     MITRegistry public registry;
     DisputeResolution public dr;
     address public idp;
-    address public rival; // another court holding COURT_ROLE
+    address public rival; // another court, refused COURT_ROLE (bound to dr, h15-red3 H1)
     address[N_CTRL] internal ctrl;
     bytes32[N] internal ents;
     /// two MIT avatars without a trust entry (h14-red2 G5), then an id the registry does not know
@@ -97,7 +97,12 @@ contract TraceHandler is Test {
         vm.stopPrank();
         vm.startPrank(idp);
         registry.grantRole(registry.COURT_ROLE(), address(dr));
-        registry.grantRole(registry.COURT_ROLE(), rival);
+        // COURT_ROLE is bound to the first court (h15-red3 H1): the rival is an account without it
+        bytes32 courtRole = registry.COURT_ROLE();
+        vm.expectRevert(
+            abi.encodeWithSelector(IMITRegistry.MITRegistry__CourtAlreadyBound.selector, address(dr), rival)
+        );
+        registry.grantRole(courtRole, rival);
         registry.issueMIT(keccak256("owner serial"), keccak256("owner key"), "");
         vm.stopPrank();
         for (uint256 i; i < N; ++i) {
@@ -292,7 +297,9 @@ contract TraceHandler is Test {
         ++calls;
         uint256 c = bound(caseSeed, 1, _caseCount() + 1);
         vm.prank(rival);
-        registry.courtRuling(c, bound(disputeSeed, 0, 1000), upheld);
+        try registry.courtRuling(c, bound(disputeSeed, 0, 1000), upheld) {
+            ++badBindings; // only the bound court holds the role
+        } catch {}
     }
 
     // ------------------------------------------------------------------ views

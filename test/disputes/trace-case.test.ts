@@ -191,10 +191,10 @@ describe("DisputeResolution x MITRegistry: the court files the trace", () => {
         f.registry,
         "AccessControlUnauthorizedAccount",
       );
-      // a second court (another deployment holding the role) cannot rule on this court's case
-      await f.registry.grantRole(await f.registry.COURT_ROLE(), eve.address);
-      expect(await f.registry.connect(eve).courtRuling.staticCall(f.caseId, 1n, true)).to.equal(false);
-      await expect(f.registry.connect(eve).courtRuling(f.caseId, 1n, true)).to.not.emit(f.registry, "TraceCaseRuled");
+      // the role is bound to this court: the admin cannot hand it to anyone else (h15-red3 H1)
+      await expect(f.registry.grantRole(await f.registry.COURT_ROLE(), eve.address))
+        .to.be.revertedWithCustomError(f.registry, "MITRegistry__CourtAlreadyBound")
+        .withArgs(f.court, eve.address);
       // nor can this court's ruling of another dispute
       const asCourt = await ethers.getImpersonatedSigner(f.court);
       await setBalance(f.court, 10n ** 20n);
@@ -210,8 +210,8 @@ describe("DisputeResolution x MITRegistry: the court files the trace", () => {
 
     it("bindCase refuses a dispute id of 0 or beyond 64 bits (InvalidInput); the case stays open", async () => {
       const f = await loadFixture(filed);
-      const court2 = f.others[6];
-      await f.registry.grantRole(await f.registry.COURT_ROLE(), court2.address);
+      const court2 = await ethers.getImpersonatedSigner(f.court);
+      await setBalance(f.court, 10n ** 20n);
       for (const bad of [0n, 2n ** 64n])
         await expect(f.registry.connect(court2).bindCase(f.caseId, bad, f.msrp.address, id("respondent"))).to.be.revertedWithCustomError(
           f.registry,
@@ -220,7 +220,7 @@ describe("DisputeResolution x MITRegistry: the court files the trace", () => {
       expect(await statusOf(f)).to.equal(TraceStatus.Open);
       await expect(f.registry.connect(court2).bindCase(f.caseId, 2n ** 64n - 1n, f.msrp.address, id("respondent")))
         .to.emit(f.registry, "TraceCaseBound")
-        .withArgs(f.caseId, court2.address, 2n ** 64n - 1n);
+        .withArgs(f.caseId, f.court, 2n ** 64n - 1n);
     });
 
     it("releaseCase: refused while the court holds COURT_ROLE and for a case awaiting no court; after the role is revoked, Dismissed", async () => {
