@@ -57,6 +57,11 @@
  *    product (Zaykin et al. 2002, tau = 0.05) of those at most tau, the largest left out, against its exact
  *    null (a convolution of the targets' own distributions), at 2's level (z = 4): lies on a few targets
  *    are no longer cancelled by fair ratings of the rest (`scanTruncation`).
+ * 2d. **Rare extreme lies** (session 15): per rater, the count of its very low ratings (below 0.2; a binary
+ *    rater's downs) of targets the seed-anchored reference finds good, against what its strictness predicts:
+ *    the others' share of corrected values below its bar there (2's reference, the seeds' share on good
+ *    targets as one pseudo-observation), the exact tail of the beta-binomials' convolution, at 0.001 per rater
+ *    (`extremeLies`, `genericAlpha`). A fifth of good services lied about is caught where 2's sum dilutes it.
  * 3. **Behaviour change** (on-off, Sybils that turn): per target, its credible observations in
  *    time order, bad = 1. The Bernoulli log-likelihood-ratio CUSUM (Page 1954) from its own
  *    long-run bad rate p0 to p0 + `delta` alarms at h = ln(n / alpha), a one-change-point
@@ -67,6 +72,10 @@
  *    once the first is established, or a recovery inside it) or
  *    without recovery after it (Wald's SPRT bound ln(1 / alpha)). One episode followed by recovery
  *    (an outage, a framing burst) is a notice: evidence in the report, no flag, no penalty.
+ * 3b. **Service levels over time** (session 15, off by default: `serviceLevels`): per provider, the largest
+ *    standardized between-window variance of its strictness-corrected, peer-normalized values received,
+ *    against the exact permutation null of a stationary service (values shuffled over its times), flagged
+ *    on-off at `genericAlpha`. Off: an honest provider with recurring outages is flagged too.
  * 4. **Effective trust**: the beta reputation (1 + sum w v) / (2 + sum w) over strictness-corrected
  *    values weighted by rater weight, times TrustManager's flag penalty when flagged.
  *
@@ -82,7 +91,7 @@ import { AttackKind, type Detection, type RatingEvent } from "./detectors";
  * results file can say which rows were measured with which detectors.
  */
 export const DETECTORS_VERSION =
-  "session 14: the selective-liar scan (point 2c: truncated product of per-target exact tails, the largest left out, exact convolution null at the unfair-rater level)";
+  "session 15: rare extreme lies (point 2d: per rater, its very low ratings of targets the seed-anchored reference finds good against the exact beta-binomial null of the others' share below its bar, at 0.001 per rater); the service-levels test (point 3b) is off";
 
 /** Options of {@link analyze}. */
 export type AnalyzeOptions = {
@@ -158,6 +167,24 @@ export type AnalyzeOptions = {
    * rater's disagreement (default 0.05, theirs); 0 turns the scan off
    */
   scanTruncation?: number;
+  /**
+   * point 2d (session 15), the rater channel's rare extreme lies: per rater, its very low ratings (below
+   * `extremeLow` on its own scale; a binary rater's downs) of targets the seed-anchored reference finds good,
+   * against the beta-binomial null of the others' share below its bar on each target, flagged bad-mouthing at
+   * `genericAlpha` per rater (default true)
+   */
+  extremeLies?: boolean;
+  /** point 2d: a value below this is a very low rating (default 0.2) */
+  extremeLow?: number;
+  /**
+   * point 3b (session 15), the provider channel's service levels over time: per provider, the largest
+   * standardized between-window variance of its strictness-corrected, peer-normalized values received,
+   * against the permutation null of a stationary service, flagged on-off at `genericAlpha` per provider
+   * (default false: it cannot tell scheduled outages that recur from on-off service, docs/specs/trust.md §4)
+   */
+  serviceLevels?: boolean;
+  /** points 2d and 3b: the level per identity (default 0.001: each rater or provider it flags stands on its own level, no Bonferroni) */
+  genericAlpha?: number;
 };
 
 /** One observation a person can check: a rater's (mean) rating of a target in one epoch. */
@@ -1364,6 +1391,183 @@ export function analyze(
   }
   totals();
 
+  // --- 2d. rare extreme lies, per rater (session 15; the rater channel of the oracle bound, §4). A rater
+  // who lies rarely but hard (a very low rating of a service everyone else finds good) is diluted in
+  // point 2's sum over all its outcomes and, per observation, in 2b's quantile at Bonferroni's level.
+  // Here each observation is read as very low or not: for a continuous rater, its strictness-corrected
+  // value is below `extremeLow` even with its correction moved 2 standard errors against it (2b's
+  // margin); for a binary rater (2a), its down. Only targets the seed-anchored reference finds good
+  // (point 2's p < 0.5, the rater left out) are read. On each, what the rater's own strictness predicts
+  // is the others' share of very low corrected values there (for a binary rater, the others' share below
+  // its bar: its strictness), estimated as point 2's reference is (the seeds in full, the other raters'
+  // consensus as at most `anchor` observations, a half pseudo-count) with the same design effect: the
+  // rater's d_t very low of n_t ~ BetaBinomial(n_t, pi_t, m_t + 1). The count D = sum d_t has the exact
+  // null of the convolution of these; the rater is flagged bad-mouthing when P(D >= d) <= genericAlpha
+  // (per rater, no Bonferroni: each flag stands on its own level) with at least `minExcess` excess.
+  // Flagged raters weigh nothing from then on and the test is run again (their lies leave the others'
+  // shares), until nothing changes (at most `filterRounds` times).
+  const genericAlpha = o.genericAlpha ?? 0.001;
+  const extremeLow = o.extremeLow ?? 0.2;
+  if (!(genericAlpha > 0 && genericAlpha < 1)) throw new InvalidParameterError(`analyze: genericAlpha must be in (0, 1), got ${genericAlpha}`);
+  if (!(extremeLow > 0 && extremeLow <= 0.5)) throw new InvalidParameterError(`analyze: extremeLow must be in (0, 0.5], got ${extremeLow}`);
+  let lateFlags = 0;
+  if (o.extremeLies ?? true) {
+    const isBinary = new Uint8Array(N);
+    for (const i of binaryRaters) isBinary[i] = 1;
+    if (!byTargetAdj.length) for (let t = 0; t < N; t++) byTargetAdj.push(Int32Array.from(byTarget[t]).sort((x, y) => adj[x] - adj[y]));
+    const mW = new Float64Array(N); // per target: the seeds' weight and bad weight
+    const mBad = new Float64Array(N);
+    const cW = new Float64Array(N); // the other raters' (the crowd's)
+    const cBad = new Float64Array(N);
+    type Own = { n: number; d: number; w: number; bad: number; sorted: number[] };
+    const own = new Map<number, Own>();
+    for (let round = 0; round < filterRounds; round++) {
+      for (const a of [mW, mBad, cW, cBad]) a.fill(0);
+      for (let k = 0; k < M; k++) {
+        if (blocked[k]) continue;
+        const w = W(oFrom[k]) * evMult(k);
+        if (!(w > 0)) continue;
+        const t = oTo[k];
+        if (isSeed[oFrom[k]]) ((mW[t] += w), (mBad[t] += w * badRef[k]));
+        else ((cW[t] += w), (cBad[t] += w * badRef[k]));
+      }
+      for (const v of voices) {
+        const { w, value } = voiceOf(v);
+        if (!(w > 0)) continue;
+        cW[v.t] += w;
+        cBad[v.t] += value < 0.5 ? w : 0;
+      }
+      buildCum();
+      // the prior of a target's share below a bar: the verified seeds' share below it over the targets the
+      // reference finds good (empirical Bayes, one pseudo-observation: a target with few observations is
+      // read as a typical good target, not as a coin)
+      const good = (t: number) => (mBad[t] + Math.min(cW[t], anchor) * (cW[t] > 1e-9 ? cBad[t] / cW[t] : 0) + 0.5) / (mW[t] + Math.min(cW[t], anchor) + 1) < 0.5;
+      const poolV: number[] = [];
+      const poolW: number[] = [];
+      // a value at 0 is censored (its rater's scale ends there): it is below every bar (the null's share is
+      // never understated by a harsh rater whose honest lows all read 0)
+      for (let k = 0; k < M; k++)
+        if (!blocked[k] && isSeed[oFrom[k]] && good(oTo[k])) {
+          const w = W(oFrom[k]) * evMult(k);
+          if (w > 0) (poolV.push(oVal[k] <= 0 ? -1 : adj[k]), poolW.push(w));
+        }
+      // per target, its censored observations (at 0) with their weight, seeds apart
+      const bot = new Map<number, number[]>();
+      for (let k = 0; k < M; k++) if (!blocked[k] && oVal[k] <= 0 && W(oFrom[k]) * evMult(k) > 0) (bot.get(oTo[k]) ?? bot.set(oTo[k], []).get(oTo[k])!).push(k);
+      const pord = poolV.map((_, x) => x).sort((x, y) => poolV[x] - poolV[y]);
+      const pSorted = Float64Array.from(pord, (x) => poolV[x]);
+      const pCum = new Float64Array(pord.length + 1);
+      pord.forEach((x, y) => (pCum[y + 1] = pCum[y] + poolW[x]));
+      const prior = (b: number) => {
+        let lo = 0;
+        let hi = pSorted.length;
+        while (lo < hi) {
+          const m = (lo + hi) >> 1;
+          if (pSorted[m] < b) lo = m + 1;
+          else hi = m;
+        }
+        const tot = pCum[pSorted.length];
+        return tot > 0 ? (pCum[lo] + 0.5) / (tot + 1) : 0.5;
+      };
+      let found = 0;
+      for (let i = 0; i < N; i++) {
+        if (flaggedKinds.has(i) || !byRater[i].length) continue;
+        const wi = W(i);
+        // the rater's very low: a value below extremeLow on its own scale (a binary rater: a down). What its
+        // strictness predicts there: the others' corrected values below its bar, extremeLow - offset (its
+        // correction moved 2 standard errors in its favour), or a binary rater's bar (2a; 0.5 without one)
+        const barI = isBinary[i] ? bar[i] : clamp(extremeLow - offset[i] + 2 * offsetSe[i], 0, 1);
+        const isLow = (k: number) => (isBinary[i] ? oVal[k] < 0.5 : oVal[k] < extremeLow);
+        own.clear();
+        for (const k of byRater[i]) {
+          if (blocked[k]) continue;
+          const t = oTo[k];
+          const x = own.get(t) ?? own.set(t, { n: 0, d: 0, w: 0, bad: 0, sorted: [] }).get(t)!;
+          const w = wi * evMult(k);
+          x.n++;
+          x.d += isLow(k) ? 1 : 0;
+          x.w += w;
+          x.bad += w * badRef[k];
+          if (adj[k] < barI || oVal[k] <= 0) x.sorted.push(w); // its own weight below its bar, left out of the others'
+        }
+        const pi0 = prior(barI);
+        const pairs: { t: number; n: number; d: number; pi: number; c: number }[] = [];
+        let expected = 0;
+        let count = 0;
+        for (const [t, x] of own) {
+          const seed = isSeed[i] === 1;
+          const sw = Math.max(0, seed ? mW[t] - x.w : mW[t]);
+          const sb = Math.max(0, seed ? mBad[t] - x.bad : mBad[t]);
+          const nw = seed ? cW[t] : cW[t] - x.w;
+          const kappa = nw > 1e-9 ? Math.min(nw, anchor) : 0;
+          const share = (v: number) => (kappa > 0 ? clamp(v / nw, 0, 1) : 0);
+          const m = sw + kappa;
+          const pGood = (sb + kappa * share(seed ? cBad[t] : cBad[t] - x.bad) + 0.5) / (m + 1);
+          if (pGood >= 0.5) continue;
+          const ownBelow = x.sorted.reduce((u, v) => u + v, 0);
+          let allB = weightBelow(t, barI, cumAll[t]);
+          let seedB = weightBelow(t, barI, cumSeed[t]);
+          for (const k of bot.get(t) ?? [])
+            if (adj[k] >= barI) {
+              const w = W(oFrom[k]) * evMult(k);
+              allB += w;
+              if (isSeed[oFrom[k]]) seedB += w;
+            }
+          const sB = Math.max(0, seed ? seedB - ownBelow : seedB);
+          const nB = Math.max(0, allB - seedB - (seed ? 0 : ownBelow));
+          const pi = clamp((sB + kappa * share(nB) + pi0) / (m + 1), 1e-9, 0.98);
+          pairs.push({ t, n: x.n, d: x.d, pi, c: m + 1 });
+          expected += x.n * pi;
+          count += x.d;
+        }
+        if (!(count - expected >= minExcess)) continue;
+        // P(D >= count): the convolution of the pairs' beta-binomials, the last cell holding ">= count"
+        let dist = new Float64Array(count + 1);
+        dist[0] = 1;
+        for (const pr of pairs) {
+          const pmf = betaBinomial(pr.n, pr.pi, pr.c);
+          const next = new Float64Array(count + 1);
+          for (let j = 0; j <= count; j++) {
+            if (dist[j] === 0) continue;
+            for (let x = 0; x <= pr.n; x++) next[Math.min(count, j + x)] += dist[j] * pmf[x];
+          }
+          dist = next;
+        }
+        const pv = Math.min(1, dist[count]);
+        if (!(pv <= genericAlpha)) continue;
+        cred[i] = 0;
+        found++;
+        lateFlags++;
+        const shown = byRater[i].filter((k) => !blocked[k] && isLow(k) && pairs.some((pr) => pr.t === oTo[k]));
+        flag(i, {
+          entity: names[i],
+          kind: AttackKind.BadMouthing,
+          score: -Math.log10(Math.max(pv, 1e-300)),
+          reason: `unfair rater (rare extreme lies): ${count} ${isBinary[i] ? "downs" : `ratings below ${extremeLow}`} of the ${pairs.length} targets the seed-anchored reference finds good, against ${expected.toFixed(1)} expected from the others' share below its bar ${barI.toFixed(2)} there (strictness ${offset[i].toFixed(2)}); exact tail ${pv.toExponential(2)} <= ${genericAlpha}`,
+          evidence: {
+            statistic:
+              "count of the rater's very low observations (value below extremeLow; a binary rater's downs) on targets with seed-anchored p < 0.5, against the convolution of BetaBinomial(n_t, pi_t, m_t + 1), pi_t the others' share of corrected values below the rater's bar (extremeLow - strictness + 2 se; a binary rater's bar) anchored on the seeds, with the seeds' share on good targets as one pseudo-observation",
+            value: pv,
+            threshold: genericAlpha,
+            count,
+            expected,
+            extremeLow,
+            bar: barI,
+            prior: pi0,
+            strictness: offset[i],
+            perTarget: pairs
+              .slice(0, 24)
+              .map((pr) => ({ target: names[pr.t], observations: pr.n, veryLow: pr.d, share: Number(pr.pi.toFixed(4)), pseudoCounts: pr.c })),
+            ratings: shown.slice(-12).map(ref),
+          },
+        });
+      }
+      if (!found) break;
+    }
+  }
+
+  if (lateFlags) totals();
+
   // --- 3. behaviour change per target, on credible observations in time order (bad = 1).
   // A change is found by either test below, each calibrated at alpha for a stationary entity:
   //  - CUSUM (Page 1954): the Bernoulli log-likelihood-ratio CUSUM from the long-run bad rate p0 to
@@ -1775,6 +1979,135 @@ export function analyze(
   }
   if (praisersFlagged) totals(); // the flagged praisers weigh nothing in effective trust either
   const notices = [...noticeOf.keys()].sort((x, y) => x - y).map((t) => noticeOf.get(t)!);
+
+  // --- 3b. service levels over time, per provider (session 15; the provider channel of the oracle bound).
+  // An on-off provider's service has (at least) two levels over time; a stationary one has one, whatever
+  // its quality, its noise or its raters' strictness. Each credible observation of a provider (as read by
+  // point 3) is its strictness-corrected value, minus the population's mean deviation in the same epoch
+  // (peer normalization: a common-mode dip, peak load for everyone, is not the provider's). Windows of w
+  // epochs (`windows`); per scale, the between-window sum of squares over the total variance, standardized
+  // by its degrees of freedom, (B_w / s^2 - (J_w - 1)) / sqrt(2 (J_w - 1)): the score statistic for a mean
+  // that moves between windows. The statistic is the largest over the scales. Its null is exact for a
+  // stationary provider: under it the observations are exchangeable in time, so the p-value is a
+  // permutation p-value (the values shuffled over the provider's observation times, Besag and Clifford's
+  // sequential stop after 10 exceedances, at most ceil(10 / genericAlpha) - 1 permutations). Flagged
+  // on-off at p <= genericAlpha per provider. Off by default: an honest provider with recurring outages
+  // has two levels over time too (red team rt-weekly-outage).
+  if (o.serviceLevels ?? false) {
+    const credible = (k: number) => !blocked[k] && W(oFrom[k]) >= 0.5 && oTime[k] < turnedAt[oFrom[k]];
+    const tMean = new Float64Array(N);
+    const tCount = new Float64Array(N);
+    let e0 = Infinity;
+    let e1 = -Infinity;
+    for (let k = 0; k < M; k++)
+      if (credible(k)) {
+        tMean[oTo[k]] += valRef[k];
+        tCount[oTo[k]]++;
+        const e = Math.floor(oTime[k] / epoch);
+        ((e0 = Math.min(e0, e)), (e1 = Math.max(e1, e)));
+      }
+    for (let t = 0; t < N; t++) if (tCount[t] > 0) tMean[t] /= tCount[t];
+    const E = e1 >= e0 ? e1 - e0 + 1 : 0;
+    const peer = new Float64Array(E);
+    const peerN = new Float64Array(E);
+    for (let k = 0; k < M; k++)
+      if (credible(k)) {
+        const e = Math.floor(oTime[k] / epoch) - e0;
+        peer[e] += valRef[k] - tMean[oTo[k]];
+        peerN[e]++;
+      }
+    for (let e = 0; e < E; e++) if (peerN[e] > 0) peer[e] /= peerN[e];
+    const prng = new Prng(0x3c6ef372);
+    const maxPerm = Math.ceil(10 / genericAlpha) - 1;
+    for (let t = 0; t < N; t++) {
+      if (flaggedKinds.get(t)?.has(AttackKind.OnOff)) continue;
+      let ks = byTarget[t].filter(credible);
+      if (capUnevidenced) {
+        const evidenced = ks.filter((k) => !oUnev[k]);
+        if (evidenced.length < ks.length && evidenced.length >= minObs) ks = evidenced;
+      }
+      const n = ks.length;
+      if (n < minObs) continue;
+      const r = new Float64Array(n);
+      let sum = 0;
+      for (let x = 0; x < n; x++) {
+        const e = Math.floor(oTime[ks[x]] / epoch) - e0;
+        r[x] = valRef[ks[x]] - peer[e];
+        sum += r[x];
+      }
+      let s2 = 0;
+      for (let x = 0; x < n; x++) s2 += (r[x] - sum / n) ** 2;
+      if (!(s2 > 1e-12)) continue;
+      // per scale: each position's window (compact indices) and the windows' sizes
+      const win = scales.map((w) => {
+        const idx = new Int32Array(n);
+        const map = new Map<number, number>();
+        for (let x = 0; x < n; x++) {
+          const key = Math.floor((Math.floor(oTime[ks[x]] / epoch) - e0) / w);
+          idx[x] = map.get(key) ?? map.set(key, map.size).get(key)!;
+        }
+        const size = new Float64Array(map.size);
+        for (let x = 0; x < n; x++) size[idx[x]]++;
+        return { w, idx, size, J: map.size };
+      });
+      const sums = win.map((s) => new Float64Array(s.J));
+      const stat = (v: Float64Array) => {
+        let best = -Infinity;
+        let at = 0;
+        win.forEach((s, y) => {
+          if (s.J < 2) return;
+          const S = sums[y];
+          S.fill(0);
+          for (let x = 0; x < n; x++) S[s.idx[x]] += v[x];
+          let b = -(sum * sum) / n;
+          for (let j = 0; j < s.J; j++) b += (S[j] * S[j]) / s.size[j];
+          const zv = (b / s2 - (s.J - 1)) / Math.sqrt(2 * (s.J - 1));
+          if (zv > best) ((best = zv), (at = y));
+        });
+        return { best, at };
+      };
+      const obs = stat(r);
+      if (!(obs.best > -Infinity)) continue;
+      const perm = Float64Array.from(r);
+      let exceed = 0;
+      let b = 0;
+      while (b < maxPerm && exceed < 10) {
+        for (let x = n - 1; x > 0; x--) {
+          const y = prng.int(x + 1);
+          const tmp = perm[x];
+          perm[x] = perm[y];
+          perm[y] = tmp;
+        }
+        b++;
+        if (stat(perm).best >= obs.best - 1e-12) exceed++;
+      }
+      const pv = exceed >= 10 ? exceed / b : (exceed + 1) / (b + 1);
+      if (!(pv <= genericAlpha)) continue;
+      lateFlags++;
+      const s = win[obs.at];
+      const S = new Float64Array(s.J);
+      for (let x = 0; x < n; x++) S[s.idx[x]] += r[x];
+      flag(t, {
+        entity: names[t],
+        kind: AttackKind.OnOff,
+        score: obs.best,
+        detectedAt: oTime[ks[n - 1]],
+        reason: `service at two levels over time: the strictness-corrected values it received move between windows of ${s.w} epochs (standardized between-window variance ${obs.best.toFixed(1)}) more than any of ${b} shufflings of the same values over time allow (permutation p = ${pv.toFixed(4)} <= ${genericAlpha})`,
+        evidence: {
+          statistic:
+            "max over window scales of (B_w / s^2 - (J_w - 1)) / sqrt(2 (J_w - 1)), B_w the between-window sum of squares of the strictness-corrected, peer-normalized values received, against its permutation null",
+          value: obs.best,
+          pValue: pv,
+          threshold: genericAlpha,
+          permutations: b,
+          windowEpochs: s.w,
+          windowMeans: Array.from(S, (v, j) => Number((v / s.size[j]).toFixed(3))),
+          ratings: ks.slice(-12).map(ref),
+        },
+      });
+    }
+  }
+  if (lateFlags) totals();
 
   // --- 4. effective trust
   const trust = new Map<string, number>();
