@@ -1415,27 +1415,31 @@ export function analyze(
     const isBinary = new Uint8Array(N);
     for (const i of binaryRaters) isBinary[i] = 1;
     if (!byTargetAdj.length) for (let t = 0; t < N; t++) byTargetAdj.push(Int32Array.from(byTarget[t]).sort((x, y) => adj[x] - adj[y]));
-    const mW = new Float64Array(N); // per target: the seeds' weight and bad weight
+    const mW = new Float64Array(N); // per target: the seeds' weight, bad weight and very low weight (corrected)
     const mBad = new Float64Array(N);
+    const mLo = new Float64Array(N);
     const cW = new Float64Array(N); // the other raters' (the crowd's)
     const cBad = new Float64Array(N);
-    type Own = { n: number; d: number; w: number; bad: number; sorted: number[] };
+    const cLo = new Float64Array(N);
+    type Own = { n: number; d: number; w: number; bad: number; lo: number; sorted: number[] };
     const own = new Map<number, Own>();
     for (let round = 0; round < filterRounds; round++) {
-      for (const a of [mW, mBad, cW, cBad]) a.fill(0);
+      for (const a of [mW, mBad, mLo, cW, cBad, cLo]) a.fill(0);
       for (let k = 0; k < M; k++) {
         if (blocked[k]) continue;
         const w = W(oFrom[k]) * evMult(k);
         if (!(w > 0)) continue;
         const t = oTo[k];
-        if (isSeed[oFrom[k]]) ((mW[t] += w), (mBad[t] += w * badRef[k]));
-        else ((cW[t] += w), (cBad[t] += w * badRef[k]));
+        const lo = adj[k] < extremeLow || oVal[k] <= 0 ? w : 0;
+        if (isSeed[oFrom[k]]) ((mW[t] += w), (mBad[t] += w * badRef[k]), (mLo[t] += lo));
+        else ((cW[t] += w), (cBad[t] += w * badRef[k]), (cLo[t] += lo));
       }
       for (const v of voices) {
         const { w, value } = voiceOf(v);
         if (!(w > 0)) continue;
         cW[v.t] += w;
         cBad[v.t] += value < 0.5 ? w : 0;
+        cLo[v.t] += value < extremeLow ? w : 0;
       }
       buildCum();
       // the prior of a target's share below a bar: the verified seeds' share below it over the targets the
@@ -1482,12 +1486,13 @@ export function analyze(
         for (const k of byRater[i]) {
           if (blocked[k]) continue;
           const t = oTo[k];
-          const x = own.get(t) ?? own.set(t, { n: 0, d: 0, w: 0, bad: 0, sorted: [] }).get(t)!;
+          const x = own.get(t) ?? own.set(t, { n: 0, d: 0, w: 0, bad: 0, lo: 0, sorted: [] }).get(t)!;
           const w = wi * evMult(k);
           x.n++;
           x.d += isLow(k) ? 1 : 0;
           x.w += w;
           x.bad += w * badRef[k];
+          x.lo += adj[k] < extremeLow || oVal[k] <= 0 ? w : 0;
           if (adj[k] < barI || oVal[k] <= 0) x.sorted.push(w); // its own weight below its bar, left out of the others'
         }
         const pi0 = prior(barI);
@@ -1504,6 +1509,18 @@ export function analyze(
           const m = sw + kappa;
           const pGood = (sb + kappa * share(seed ? cBad[t] : cBad[t] - x.bad) + 0.5) / (m + 1);
           if (pGood >= 0.5) continue;
+          // a disputed target is not read: when the other raters' very low ratings of it are more than the
+          // seeds' own share there allows (their beta-binomial tail <= genericAlpha, the rater left out),
+          // the disagreement is evidence about the target (a provider that serves the seeds well and
+          // everyone else badly, whatever praise its accomplices add), not about the rater
+          const crowdN = Math.round(nw);
+          const crowdLo = Math.round(Math.max(0, seed ? cLo[t] : cLo[t] - x.lo));
+          if (crowdN > 0 && crowdLo > 0) {
+            const pmf = betaBinomial(crowdN, clamp((Math.max(0, seed ? mLo[t] - x.lo : mLo[t]) + prior(extremeLow)) / (sw + 1), 1e-9, 0.98), sw + 1);
+            let tail = 0;
+            for (let y = crowdLo; y <= crowdN; y++) tail += pmf[y];
+            if (tail <= genericAlpha) continue;
+          }
           const ownBelow = x.sorted.reduce((u, v) => u + v, 0);
           let allB = weightBelow(t, barI, cumAll[t]);
           let seedB = weightBelow(t, barI, cumSeed[t]);
