@@ -72,10 +72,10 @@
  *    once the first is established, or a recovery inside it) or
  *    without recovery after it (Wald's SPRT bound ln(1 / alpha)). One episode followed by recovery
  *    (an outage, a framing burst) is a notice: evidence in the report, no flag, no penalty.
- * 3b. **Service levels over time** (session 15, off by default: `serviceLevels`): per provider, the largest
- *    standardized between-window variance of its strictness-corrected, peer-normalized values received,
- *    against the exact permutation null of a stationary service (values shuffled over its times), flagged
- *    on-off at `genericAlpha`. Off: an honest provider with recurring outages is flagged too.
+ * 3c. **Two service levels, recurring** (session 15, off by default: `serviceLevels`): per provider, the
+ *    spread of its strictness-corrected, peer-normalized values received in units of the population's noise,
+ *    the smaller of its two halves in time, against a provider at one level with that noise (Monte Carlo),
+ *    flagged on-off at `genericAlpha`. Off: an honest provider whose outages recur is flagged too.
  * 4. **Effective trust**: the beta reputation (1 + sum w v) / (2 + sum w) over strictness-corrected
  *    values weighted by rater weight, times TrustManager's flag penalty when flagged.
  *
@@ -177,13 +177,13 @@ export type AnalyzeOptions = {
   /** point 2d: a value below this is a very low rating (default 0.2) */
   extremeLow?: number;
   /**
-   * point 3b (session 15), the provider channel's service levels over time: per provider, the largest
-   * standardized between-window variance of its strictness-corrected, peer-normalized values received,
-   * against the permutation null of a stationary service, flagged on-off at `genericAlpha` per provider
-   * (default false: it cannot tell scheduled outages that recur from on-off service, docs/specs/trust.md §4)
+   * point 3c (session 15), two service levels, recurring: per provider, the spread of its strictness-corrected,
+   * peer-normalized values received in units of the population's noise, the smaller of its two halves in time,
+   * against a provider at one level with that noise (Monte Carlo), flagged on-off at `genericAlpha` per provider
+   * (default false: an honest provider whose outages recur is flagged too, docs/specs/trust.md §4)
    */
   serviceLevels?: boolean;
-  /** points 2d and 3b: the level per identity (default 0.001: each rater or provider it flags stands on its own level, no Bonferroni) */
+  /** points 2d and 3c: the level per identity (default 0.001: each rater or provider it flags stands on its own level, no Bonferroni) */
   genericAlpha?: number;
 };
 
@@ -1408,7 +1408,8 @@ export function analyze(
   // shares), until nothing changes (at most `filterRounds` times).
   const genericAlpha = o.genericAlpha ?? 0.001;
   const extremeLow = o.extremeLow ?? 0.2;
-  if (!(genericAlpha > 0 && genericAlpha < 1)) throw new InvalidParameterError(`analyze: genericAlpha must be in (0, 1), got ${genericAlpha}`);
+  if (!(genericAlpha > 0 && genericAlpha < 1))
+    throw new InvalidParameterError(`analyze: genericAlpha must be in (0, 1), got ${genericAlpha}`);
   if (!(extremeLow > 0 && extremeLow <= 0.5)) throw new InvalidParameterError(`analyze: extremeLow must be in (0, 0.5], got ${extremeLow}`);
   let lateFlags = 0;
   if (o.extremeLies ?? true) {
@@ -1445,7 +1446,8 @@ export function analyze(
       // the prior of a target's share below a bar: the verified seeds' share below it over the targets the
       // reference finds good (empirical Bayes, one pseudo-observation: a target with few observations is
       // read as a typical good target, not as a coin)
-      const good = (t: number) => (mBad[t] + Math.min(cW[t], anchor) * (cW[t] > 1e-9 ? cBad[t] / cW[t] : 0) + 0.5) / (mW[t] + Math.min(cW[t], anchor) + 1) < 0.5;
+      const good = (t: number) =>
+        (mBad[t] + Math.min(cW[t], anchor) * (cW[t] > 1e-9 ? cBad[t] / cW[t] : 0) + 0.5) / (mW[t] + Math.min(cW[t], anchor) + 1) < 0.5;
       const poolV: number[] = [];
       const poolW: number[] = [];
       // a value at 0 is censored (its rater's scale ends there): it is below every bar (the null's share is
@@ -1457,7 +1459,8 @@ export function analyze(
         }
       // per target, its censored observations (at 0) with their weight, seeds apart
       const bot = new Map<number, number[]>();
-      for (let k = 0; k < M; k++) if (!blocked[k] && oVal[k] <= 0 && W(oFrom[k]) * evMult(k) > 0) (bot.get(oTo[k]) ?? bot.set(oTo[k], []).get(oTo[k])!).push(k);
+      for (let k = 0; k < M; k++)
+        if (!blocked[k] && oVal[k] <= 0 && W(oFrom[k]) * evMult(k) > 0) (bot.get(oTo[k]) ?? bot.set(oTo[k], []).get(oTo[k])!).push(k);
       const pord = poolV.map((_, x) => x).sort((x, y) => poolV[x] - poolV[y]);
       const pSorted = Float64Array.from(pord, (x) => poolV[x]);
       const pCum = new Float64Array(pord.length + 1);
@@ -1516,7 +1519,11 @@ export function analyze(
           const crowdN = Math.round(nw);
           const crowdLo = Math.round(Math.max(0, seed ? cLo[t] : cLo[t] - x.lo));
           if (crowdN > 0 && crowdLo > 0) {
-            const pmf = betaBinomial(crowdN, clamp((Math.max(0, seed ? mLo[t] - x.lo : mLo[t]) + prior(extremeLow)) / (sw + 1), 1e-9, 0.98), sw + 1);
+            const pmf = betaBinomial(
+              crowdN,
+              clamp((Math.max(0, seed ? mLo[t] - x.lo : mLo[t]) + prior(extremeLow)) / (sw + 1), 1e-9, 0.98),
+              sw + 1,
+            );
             let tail = 0;
             for (let y = crowdLo; y <= crowdN; y++) tail += pmf[y];
             if (tail <= genericAlpha) continue;
@@ -1574,7 +1581,13 @@ export function analyze(
             strictness: offset[i],
             perTarget: pairs
               .slice(0, 24)
-              .map((pr) => ({ target: names[pr.t], observations: pr.n, veryLow: pr.d, share: Number(pr.pi.toFixed(4)), pseudoCounts: pr.c })),
+              .map((pr) => ({
+                target: names[pr.t],
+                observations: pr.n,
+                veryLow: pr.d,
+                share: Number(pr.pi.toFixed(4)),
+                pseudoCounts: pr.c,
+              })),
             ratings: shown.slice(-12).map(ref),
           },
         });
@@ -1997,19 +2010,19 @@ export function analyze(
   if (praisersFlagged) totals(); // the flagged praisers weigh nothing in effective trust either
   const notices = [...noticeOf.keys()].sort((x, y) => x - y).map((t) => noticeOf.get(t)!);
 
-  // --- 3b. service levels over time, per provider (session 15; the provider channel of the oracle bound).
-  // An on-off provider's service has (at least) two levels over time; a stationary one has one, whatever
-  // its quality, its noise or its raters' strictness. Each credible observation of a provider (as read by
-  // point 3) is its strictness-corrected value, minus the population's mean deviation in the same epoch
-  // (peer normalization: a common-mode dip, peak load for everyone, is not the provider's). Windows of w
-  // epochs (`windows`); per scale, the between-window sum of squares over the total variance, standardized
-  // by its degrees of freedom, (B_w / s^2 - (J_w - 1)) / sqrt(2 (J_w - 1)): the score statistic for a mean
-  // that moves between windows. The statistic is the largest over the scales. Its null is exact for a
-  // stationary provider: under it the observations are exchangeable in time, so the p-value is a
-  // permutation p-value (the values shuffled over the provider's observation times, Besag and Clifford's
-  // sequential stop after 10 exceedances, at most ceil(10 / genericAlpha) - 1 permutations). Flagged
-  // on-off at p <= genericAlpha per provider. Off by default: an honest provider with recurring outages
-  // has two levels over time too (red team rt-weekly-outage).
+  // --- 3c. two service levels, recurring (session 15; the provider channel of the oracle bound). An on-off
+  // provider serves at two levels (good, and bad in its bad phases); a stationary honest one at one level
+  // with noise, whatever its quality or its raters' strictness. Each credible observation of a provider (as
+  // point 3 reads them) is its strictness-corrected value minus the population's mean deviation in the same
+  // epoch (peer normalization: a dip for everyone, peak load, is not the provider's). The population's
+  // noise variance s^2 is the median variance of the providers whose median service is mid-scale (0.3-0.7,
+  // where the scale's ends do not narrow it). The statistic is the spread in units of that noise,
+  // V = sum (x - mean)^2 / (m s^2), computed on each half of the provider's time span, and the smaller of
+  // the two: a second level in both halves is recurrence (one outage that recovers is in one half only).
+  // Its null: the provider at one level, its median, with the population's noise (Gaussian, clipped to the
+  // scale), the same times, by Monte Carlo (sequential, Besag and Clifford: stop after 10 exceedances, at
+  // most ceil(10 / genericAlpha) - 1 draws). Flagged on-off at p <= genericAlpha. Off by default: an honest
+  // provider with outages that recur (red team rt-weekly-outage) has two levels in both halves too.
   if (o.serviceLevels ?? false) {
     const credible = (k: number) => !blocked[k] && W(oFrom[k]) >= 0.5 && oTime[k] < turnedAt[oFrom[k]];
     const tMean = new Float64Array(N);
@@ -2034,91 +2047,77 @@ export function analyze(
         peerN[e]++;
       }
     for (let e = 0; e < E; e++) if (peerN[e] > 0) peer[e] /= peerN[e];
-    const prng = new Prng(0x3c6ef372);
-    const maxPerm = Math.ceil(10 / genericAlpha) - 1;
-    for (let t = 0; t < N; t++) {
-      if (flaggedKinds.get(t)?.has(AttackKind.OnOff)) continue;
+    const level = (k: number) => valRef[k] - peer[Math.floor(oTime[k] / epoch) - e0];
+    const tested = (t: number) => {
       let ks = byTarget[t].filter(credible);
       if (capUnevidenced) {
         const evidenced = ks.filter((k) => !oUnev[k]);
         if (evidenced.length < ks.length && evidenced.length >= minObs) ks = evidenced;
       }
+      return ks;
+    };
+    // the population's noise
+    const vars: number[] = [];
+    for (let t = 0; t < N; t++) {
+      const v = tested(t).map(level);
+      if (v.length < minObs) continue;
+      const med = median(v);
+      if (med < 0.3 || med > 0.7) continue;
+      const mu = v.reduce((x, y) => x + y, 0) / v.length;
+      vars.push(v.reduce((x, y) => x + (y - mu) ** 2, 0) / (v.length - 1));
+    }
+    const noise2 = vars.length ? median(vars) : 0.04;
+    const sd = Math.sqrt(noise2);
+    const prng = new Prng(0x3c6ef372);
+    const maxDraws = Math.ceil(10 / genericAlpha) - 1;
+    for (let t = 0; t < N; t++) {
+      if (flaggedKinds.get(t)?.has(AttackKind.OnOff)) continue;
+      const ks = tested(t);
       const n = ks.length;
       if (n < minObs) continue;
-      const r = new Float64Array(n);
-      let sum = 0;
-      for (let x = 0; x < n; x++) {
-        const e = Math.floor(oTime[ks[x]] / epoch) - e0;
-        r[x] = valRef[ks[x]] - peer[e];
-        sum += r[x];
-      }
-      let s2 = 0;
-      for (let x = 0; x < n; x++) s2 += (r[x] - sum / n) ** 2;
-      if (!(s2 > 1e-12)) continue;
-      // per scale: each position's window (compact indices) and the windows' sizes
-      const win = scales.map((w) => {
-        const idx = new Int32Array(n);
-        const map = new Map<number, number>();
-        for (let x = 0; x < n; x++) {
-          const key = Math.floor((Math.floor(oTime[ks[x]] / epoch) - e0) / w);
-          idx[x] = map.get(key) ?? map.set(key, map.size).get(key)!;
-        }
-        const size = new Float64Array(map.size);
-        for (let x = 0; x < n; x++) size[idx[x]]++;
-        return { w, idx, size, J: map.size };
-      });
-      const sums = win.map((s) => new Float64Array(s.J));
-      const stat = (v: Float64Array) => {
-        let best = -Infinity;
-        let at = 0;
-        win.forEach((s, y) => {
-          if (s.J < 2) return;
-          const S = sums[y];
-          S.fill(0);
-          for (let x = 0; x < n; x++) S[s.idx[x]] += v[x];
-          let b = -(sum * sum) / n;
-          for (let j = 0; j < s.J; j++) b += (S[j] * S[j]) / s.size[j];
-          const zv = (b / s2 - (s.J - 1)) / Math.sqrt(2 * (s.J - 1));
-          if (zv > best) ((best = zv), (at = y));
-        });
-        return { best, at };
+      const r = Float64Array.from(ks, level);
+      const mid = (oTime[ks[0]] + oTime[ks[n - 1]]) / 2;
+      const half = Uint8Array.from(ks, (k) => (oTime[k] >= mid ? 1 : 0));
+      const spread = (v: Float64Array, h: number) => {
+        let m = 0;
+        let sm = 0;
+        for (let x = 0; x < n; x++) if (half[x] === h) ((m += 1), (sm += v[x]));
+        if (m < 2) return 0;
+        let ss = 0;
+        for (let x = 0; x < n; x++) if (half[x] === h) ss += (v[x] - sm / m) ** 2;
+        return ss / (m * noise2);
       };
+      const stat = (v: Float64Array) => Math.min(spread(v, 0), spread(v, 1));
       const obs = stat(r);
-      if (!(obs.best > -Infinity)) continue;
-      const perm = Float64Array.from(r);
+      if (!(obs > 0)) continue;
+      const q = median(Array.from(r));
+      const sim = new Float64Array(n);
       let exceed = 0;
       let b = 0;
-      while (b < maxPerm && exceed < 10) {
-        for (let x = n - 1; x > 0; x--) {
-          const y = prng.int(x + 1);
-          const tmp = perm[x];
-          perm[x] = perm[y];
-          perm[y] = tmp;
-        }
+      while (b < maxDraws && exceed < 10) {
+        for (let x = 0; x < n; x++) sim[x] = clip01(q + sd * prng.normal());
         b++;
-        if (stat(perm).best >= obs.best - 1e-12) exceed++;
+        if (stat(sim) >= obs - 1e-12) exceed++;
       }
       const pv = exceed >= 10 ? exceed / b : (exceed + 1) / (b + 1);
       if (!(pv <= genericAlpha)) continue;
       lateFlags++;
-      const s = win[obs.at];
-      const S = new Float64Array(s.J);
-      for (let x = 0; x < n; x++) S[s.idx[x]] += r[x];
       flag(t, {
         entity: names[t],
         kind: AttackKind.OnOff,
-        score: obs.best,
+        score: obs,
         detectedAt: oTime[ks[n - 1]],
-        reason: `service at two levels over time: the strictness-corrected values it received move between windows of ${s.w} epochs (standardized between-window variance ${obs.best.toFixed(1)}) more than any of ${b} shufflings of the same values over time allow (permutation p = ${pv.toFixed(4)} <= ${genericAlpha})`,
+        reason: `two service levels, in both halves of its time: the strictness-corrected values it received spread ${spread(r, 0).toFixed(1)} and ${spread(r, 1).toFixed(1)} times the population's noise (variance ${noise2.toFixed(3)}) in the two halves, more than a provider at one level (${q.toFixed(2)}) with that noise does in ${b} draws (p = ${pv.toFixed(4)} <= ${genericAlpha})`,
         evidence: {
           statistic:
-            "max over window scales of (B_w / s^2 - (J_w - 1)) / sqrt(2 (J_w - 1)), B_w the between-window sum of squares of the strictness-corrected, peer-normalized values received, against its permutation null",
-          value: obs.best,
+            "min over the two halves of the provider's time span of sum (x - mean)^2 / (m s^2), x its strictness-corrected values received minus the population's mean deviation in the same epoch, s^2 the median variance of mid-scale providers; null: clip(median + s z), z standard normal, by Monte Carlo",
+          value: obs,
           pValue: pv,
           threshold: genericAlpha,
-          permutations: b,
-          windowEpochs: s.w,
-          windowMeans: Array.from(S, (v, j) => Number((v / s.size[j]).toFixed(3))),
+          draws: b,
+          noiseVariance: noise2,
+          level: q,
+          halves: [spread(r, 0), spread(r, 1)],
           ratings: ks.slice(-12).map(ref),
         },
       });
