@@ -91,7 +91,7 @@ import { AttackKind, type Detection, type RatingEvent } from "./detectors";
  * results file can say which rows were measured with which detectors.
  */
 export const DETECTORS_VERSION =
-  "session 15: rare extreme lies (point 2d: per rater, its very low ratings of targets the seed-anchored reference finds good against the exact beta-binomial null of the others' share below its bar, at 0.001 per rater); the service-levels test (point 3b) is off";
+  "session 15: rare extreme lies (point 2d: per rater, its very low ratings of targets the seed-anchored reference finds good against the exact beta-binomial null of the others' share below its bar, at 0.001 per rater); the two-service-levels test (point 3c) is off";
 
 /** Options of {@link analyze}. */
 export type AnalyzeOptions = {
@@ -1579,15 +1579,13 @@ export function analyze(
             bar: barI,
             prior: pi0,
             strictness: offset[i],
-            perTarget: pairs
-              .slice(0, 24)
-              .map((pr) => ({
-                target: names[pr.t],
-                observations: pr.n,
-                veryLow: pr.d,
-                share: Number(pr.pi.toFixed(4)),
-                pseudoCounts: pr.c,
-              })),
+            perTarget: pairs.slice(0, 24).map((pr) => ({
+              target: names[pr.t],
+              observations: pr.n,
+              veryLow: pr.d,
+              share: Number(pr.pi.toFixed(4)),
+              pseudoCounts: pr.c,
+            })),
             ratings: shown.slice(-12).map(ref),
           },
         });
