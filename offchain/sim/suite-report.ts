@@ -28,9 +28,13 @@ const SESSION10 = "2026-12-03T07:40:00.000Z";
 const SESSION11_DETECTORS = "session 11: behaviour-change tests iterated without turned raters; praise during an episode";
 /** session 13's version string (its binary-scale gate), the detectors before session 14's scan */
 const SESSION13_DETECTORS = "session 13: binary-scale raters compared at their bar when one bar explains their downs on every target";
-/** the versions with session 11's iteration, and with session 13's gate */
-const SINCE11 = [SESSION11_DETECTORS, SESSION13_DETECTORS, DETECTORS_VERSION];
-const SINCE13 = [SESSION13_DETECTORS, DETECTORS_VERSION];
+/** session 14's version string (the selective-liar scan), the detectors before session 15's rare-lies test */
+const SESSION14_DETECTORS =
+  "session 14: the selective-liar scan (point 2c: truncated product of per-target exact tails, the largest left out, exact convolution null at the unfair-rater level)";
+/** the versions with session 11's iteration, with session 13's gate and with session 14's scan */
+const SINCE11 = [SESSION11_DETECTORS, SESSION13_DETECTORS, SESSION14_DETECTORS, DETECTORS_VERSION];
+const SINCE13 = [SESSION13_DETECTORS, SESSION14_DETECTORS, DETECTORS_VERSION];
+const SINCE14 = [SESSION14_DETECTORS, DETECTORS_VERSION];
 
 export async function writeSuiteReport(
   rows: SuiteRow[],
@@ -161,6 +165,14 @@ export async function writeSuiteReport(
     "",
     "Session 14 added the selective-liar scan (docs/specs/trust.md §4, point 2c), without a tuned constant: a rater that point 2's summed z does not flag is tested on the targets where it disagrees (per-target exact beta-binomial tails under point 2's null, Zaykin et al. 2002's truncated product at their tau = 0.05, the largest term left out, its null tail computed exactly by convolution) at point 2's own level (z = 4, one-sided) with 2.5 excess outcomes. Developed on the tune families with tune seeds 1-3 and the red team's tune families rt-strict-cluster, rt-outage, rt-frame and rt-ballot-stuff (seeds 1-3) at 500 nodes (identical to session 13 per seed, except sybil-attack-edges seed 3: 48 → 49 of 50), on test worlds of our own (test/trust/robust.scan.test.ts), and on flood tune seed 1 at 500 and 5,000 nodes (flood had already been looked at in session 13, so it is not a clean held-out family for this rule; camouflage*, onoff-random* and whitewash* were not run while developing it). " +
       (() => {
+        const older = sizes.filter((n) => rows.some((r) => r.nodes === n && !SINCE14.includes(r.detectors ?? "")));
+        return older.length
+          ? `The rows at ${older.map((n) => n.toLocaleString("en-US")).join(" and ")} nodes were run with earlier detectors, without the scan.`
+          : "Every size below was run with session 14's detectors or later.";
+      })(),
+    "",
+    "Session 15 added a rater test for rare extreme lies (docs/specs/trust.md §4, point 2d), at a stated level of 0.001 per rater and without a tuned constant: per rater, the count of its very low ratings (below 0.2 on its own scale; a binary rater's downs) of targets the seed-anchored reference finds good and the other raters do not dispute, against the exact tail of the convolution of beta-binomials whose shares are the others' share of strictness-corrected values below the rater's bar there (point 2's seed-anchored reference, the seeds' share on good targets as one pseudo-observation, values at 0 censored); flagged raters weigh nothing before the behaviour-change tests. Developed on the tune families with tune seeds 1-3, the red team's rt-strict-cluster, rt-weekly-outage, rt-outage, rt-loyal, rt-newcomers, rt-loyal-regional (seeds 1-2), rt-sybil-seed-court (seeds 1-2 and report seed 201, after a first report run at 500 nodes flagged its honest raters: the disputed-target rule followed), rt-frame, rt-budget-liar, rt-frame-recur and rt-rotate-stuff (seed 1), and camouflage* and flood* on tune seeds 1-3 (so camouflage* and flood* are not clean held-out families for this rule); whitewash* and onoff-random* were not run while developing it. A provider test of two service levels (point 3c) was built too and is off by default (it flags honest providers whose outages recur), so it is in no row below. " +
+      (() => {
         const rerun = rows.filter((r) => r.detectors === DETECTORS_VERSION);
         const partial = rerun.filter((r) => r.rerun);
         const older = rows.filter((r) => r.detectors !== DETECTORS_VERSION);
@@ -176,10 +188,10 @@ export async function writeSuiteReport(
             .join("; ");
         return (
           (older.length
-            ? `Rows without it (run with earlier detectors, their JSON \`detectors\` older than session 14's): ${list(older)}. `
-            : "Every row below was run with session 14's detectors. ") +
+            ? `Rows without it (run with earlier detectors, their JSON \`detectors\` older than session 15's): ${list(older)}. `
+            : "Every row below was run with session 15's detectors. ") +
           (partial.length
-            ? `In ${list(partial)} only the metatrust detector was re-run with session 14's detectors (the only one this session changed); the other detectors' rows there are the previous run's, on the same generated networks.`
+            ? `In ${list(partial)} only the metatrust detector was re-run with session 15's detectors (the only one this session changed); the other detectors' rows there are the previous run's, on the same generated networks.`
             : "")
         );
       })(),

@@ -57,6 +57,11 @@
  *    product (Zaykin et al. 2002, tau = 0.05) of those at most tau, the largest left out, against its exact
  *    null (a convolution of the targets' own distributions), at 2's level (z = 4): lies on a few targets
  *    are no longer cancelled by fair ratings of the rest (`scanTruncation`).
+ * 2d. **Rare extreme lies** (session 15): per rater, the count of its very low ratings (below 0.2; a binary
+ *    rater's downs) of targets the seed-anchored reference finds good, against what its strictness predicts:
+ *    the others' share of corrected values below its bar there (2's reference, the seeds' share on good
+ *    targets as one pseudo-observation), the exact tail of the beta-binomials' convolution, at 0.001 per rater
+ *    (`extremeLies`, `genericAlpha`). A fifth of good services lied about is caught where 2's sum dilutes it.
  * 3. **Behaviour change** (on-off, Sybils that turn): per target, its credible observations in
  *    time order, bad = 1. The Bernoulli log-likelihood-ratio CUSUM (Page 1954) from its own
  *    long-run bad rate p0 to p0 + `delta` alarms at h = ln(n / alpha), a one-change-point
@@ -67,6 +72,10 @@
  *    once the first is established, or a recovery inside it) or
  *    without recovery after it (Wald's SPRT bound ln(1 / alpha)). One episode followed by recovery
  *    (an outage, a framing burst) is a notice: evidence in the report, no flag, no penalty.
+ * 3c. **Two service levels, recurring** (session 15, off by default: `serviceLevels`): per provider, the
+ *    spread of its strictness-corrected, peer-normalized values received in units of the population's noise,
+ *    the smaller of its two halves in time, against a provider at one level with that noise (Monte Carlo),
+ *    flagged on-off at `genericAlpha`. Off: an honest provider whose outages recur is flagged too.
  * 4. **Effective trust**: the beta reputation (1 + sum w v) / (2 + sum w) over strictness-corrected
  *    values weighted by rater weight, times TrustManager's flag penalty when flagged.
  *
@@ -82,7 +91,7 @@ import { AttackKind, type Detection, type RatingEvent } from "./detectors";
  * results file can say which rows were measured with which detectors.
  */
 export const DETECTORS_VERSION =
-  "session 14: the selective-liar scan (point 2c: truncated product of per-target exact tails, the largest left out, exact convolution null at the unfair-rater level)";
+  "session 15: rare extreme lies (point 2d: per rater, its very low ratings of targets the seed-anchored reference finds good against the exact beta-binomial null of the others' share below its bar, at 0.001 per rater); the two-service-levels test (point 3c) is off";
 
 /** Options of {@link analyze}. */
 export type AnalyzeOptions = {
@@ -158,6 +167,24 @@ export type AnalyzeOptions = {
    * rater's disagreement (default 0.05, theirs); 0 turns the scan off
    */
   scanTruncation?: number;
+  /**
+   * point 2d (session 15), the rater channel's rare extreme lies: per rater, its very low ratings (below
+   * `extremeLow` on its own scale; a binary rater's downs) of targets the seed-anchored reference finds good,
+   * against the beta-binomial null of the others' share below its bar on each target, flagged bad-mouthing at
+   * `genericAlpha` per rater (default true)
+   */
+  extremeLies?: boolean;
+  /** point 2d: a value below this is a very low rating (default 0.2) */
+  extremeLow?: number;
+  /**
+   * point 3c (session 15), two service levels, recurring: per provider, the spread of its strictness-corrected,
+   * peer-normalized values received in units of the population's noise, the smaller of its two halves in time,
+   * against a provider at one level with that noise (Monte Carlo), flagged on-off at `genericAlpha` per provider
+   * (default false: an honest provider whose outages recur is flagged too, docs/specs/trust.md §4)
+   */
+  serviceLevels?: boolean;
+  /** points 2d and 3c: the level per identity (default 0.001: each rater or provider it flags stands on its own level, no Bonferroni) */
+  genericAlpha?: number;
 };
 
 /** One observation a person can check: a rater's (mean) rating of a target in one epoch. */
@@ -1364,6 +1391,211 @@ export function analyze(
   }
   totals();
 
+  // --- 2d. rare extreme lies, per rater (session 15; the rater channel of the oracle bound, §4). A rater
+  // who lies rarely but hard (a very low rating of a service everyone else finds good) is diluted in
+  // point 2's sum over all its outcomes and, per observation, in 2b's quantile at Bonferroni's level.
+  // Here each observation is read as very low or not: for a continuous rater, its strictness-corrected
+  // value is below `extremeLow` even with its correction moved 2 standard errors against it (2b's
+  // margin); for a binary rater (2a), its down. Only targets the seed-anchored reference finds good
+  // (point 2's p < 0.5, the rater left out) are read. On each, what the rater's own strictness predicts
+  // is the others' share of very low corrected values there (for a binary rater, the others' share below
+  // its bar: its strictness), estimated as point 2's reference is (the seeds in full, the other raters'
+  // consensus as at most `anchor` observations, a half pseudo-count) with the same design effect: the
+  // rater's d_t very low of n_t ~ BetaBinomial(n_t, pi_t, m_t + 1). The count D = sum d_t has the exact
+  // null of the convolution of these; the rater is flagged bad-mouthing when P(D >= d) <= genericAlpha
+  // (per rater, no Bonferroni: each flag stands on its own level) with at least `minExcess` excess.
+  // Flagged raters weigh nothing from then on and the test is run again (their lies leave the others'
+  // shares), until nothing changes (at most `filterRounds` times).
+  const genericAlpha = o.genericAlpha ?? 0.001;
+  const extremeLow = o.extremeLow ?? 0.2;
+  if (!(genericAlpha > 0 && genericAlpha < 1))
+    throw new InvalidParameterError(`analyze: genericAlpha must be in (0, 1), got ${genericAlpha}`);
+  if (!(extremeLow > 0 && extremeLow <= 0.5)) throw new InvalidParameterError(`analyze: extremeLow must be in (0, 0.5], got ${extremeLow}`);
+  let lateFlags = 0;
+  if (o.extremeLies ?? true) {
+    const isBinary = new Uint8Array(N);
+    for (const i of binaryRaters) isBinary[i] = 1;
+    if (!byTargetAdj.length) for (let t = 0; t < N; t++) byTargetAdj.push(Int32Array.from(byTarget[t]).sort((x, y) => adj[x] - adj[y]));
+    const mW = new Float64Array(N); // per target: the seeds' weight, bad weight and very low weight (corrected)
+    const mBad = new Float64Array(N);
+    const mLo = new Float64Array(N);
+    const cW = new Float64Array(N); // the other raters' (the crowd's)
+    const cBad = new Float64Array(N);
+    const cLo = new Float64Array(N);
+    type Own = { n: number; d: number; w: number; bad: number; lo: number; sorted: number[] };
+    const own = new Map<number, Own>();
+    for (let round = 0; round < filterRounds; round++) {
+      for (const a of [mW, mBad, mLo, cW, cBad, cLo]) a.fill(0);
+      for (let k = 0; k < M; k++) {
+        if (blocked[k]) continue;
+        const w = W(oFrom[k]) * evMult(k);
+        if (!(w > 0)) continue;
+        const t = oTo[k];
+        const lo = adj[k] < extremeLow || oVal[k] <= 0 ? w : 0;
+        if (isSeed[oFrom[k]]) ((mW[t] += w), (mBad[t] += w * badRef[k]), (mLo[t] += lo));
+        else ((cW[t] += w), (cBad[t] += w * badRef[k]), (cLo[t] += lo));
+      }
+      for (const v of voices) {
+        const { w, value } = voiceOf(v);
+        if (!(w > 0)) continue;
+        cW[v.t] += w;
+        cBad[v.t] += value < 0.5 ? w : 0;
+        cLo[v.t] += value < extremeLow ? w : 0;
+      }
+      buildCum();
+      // the prior of a target's share below a bar: the verified seeds' share below it over the targets the
+      // reference finds good (empirical Bayes, one pseudo-observation: a target with few observations is
+      // read as a typical good target, not as a coin)
+      const good = (t: number) =>
+        (mBad[t] + Math.min(cW[t], anchor) * (cW[t] > 1e-9 ? cBad[t] / cW[t] : 0) + 0.5) / (mW[t] + Math.min(cW[t], anchor) + 1) < 0.5;
+      const poolV: number[] = [];
+      const poolW: number[] = [];
+      // a value at 0 is censored (its rater's scale ends there): it is below every bar (the null's share is
+      // never understated by a harsh rater whose honest lows all read 0)
+      for (let k = 0; k < M; k++)
+        if (!blocked[k] && isSeed[oFrom[k]] && good(oTo[k])) {
+          const w = W(oFrom[k]) * evMult(k);
+          if (w > 0) (poolV.push(oVal[k] <= 0 ? -1 : adj[k]), poolW.push(w));
+        }
+      // per target, its censored observations (at 0) with their weight, seeds apart
+      const bot = new Map<number, number[]>();
+      for (let k = 0; k < M; k++)
+        if (!blocked[k] && oVal[k] <= 0 && W(oFrom[k]) * evMult(k) > 0) (bot.get(oTo[k]) ?? bot.set(oTo[k], []).get(oTo[k])!).push(k);
+      const pord = poolV.map((_, x) => x).sort((x, y) => poolV[x] - poolV[y]);
+      const pSorted = Float64Array.from(pord, (x) => poolV[x]);
+      const pCum = new Float64Array(pord.length + 1);
+      pord.forEach((x, y) => (pCum[y + 1] = pCum[y] + poolW[x]));
+      const prior = (b: number) => {
+        let lo = 0;
+        let hi = pSorted.length;
+        while (lo < hi) {
+          const m = (lo + hi) >> 1;
+          if (pSorted[m] < b) lo = m + 1;
+          else hi = m;
+        }
+        const tot = pCum[pSorted.length];
+        return tot > 0 ? (pCum[lo] + 0.5) / (tot + 1) : 0.5;
+      };
+      let found = 0;
+      for (let i = 0; i < N; i++) {
+        if (flaggedKinds.has(i) || !byRater[i].length) continue;
+        const wi = W(i);
+        // the rater's very low: a value below extremeLow on its own scale (a binary rater: a down). What its
+        // strictness predicts there: the others' corrected values below its bar, extremeLow - offset (its
+        // correction moved 2 standard errors in its favour), or a binary rater's bar (2a; 0.5 without one)
+        const barI = isBinary[i] ? bar[i] : clamp(extremeLow - offset[i] + 2 * offsetSe[i], 0, 1);
+        const isLow = (k: number) => (isBinary[i] ? oVal[k] < 0.5 : oVal[k] < extremeLow);
+        own.clear();
+        for (const k of byRater[i]) {
+          if (blocked[k]) continue;
+          const t = oTo[k];
+          const x = own.get(t) ?? own.set(t, { n: 0, d: 0, w: 0, bad: 0, lo: 0, sorted: [] }).get(t)!;
+          const w = wi * evMult(k);
+          x.n++;
+          x.d += isLow(k) ? 1 : 0;
+          x.w += w;
+          x.bad += w * badRef[k];
+          x.lo += adj[k] < extremeLow || oVal[k] <= 0 ? w : 0;
+          if (adj[k] < barI || oVal[k] <= 0) x.sorted.push(w); // its own weight below its bar, left out of the others'
+        }
+        const pi0 = prior(barI);
+        const pairs: { t: number; n: number; d: number; pi: number; c: number }[] = [];
+        let expected = 0;
+        let count = 0;
+        for (const [t, x] of own) {
+          const seed = isSeed[i] === 1;
+          const sw = Math.max(0, seed ? mW[t] - x.w : mW[t]);
+          const sb = Math.max(0, seed ? mBad[t] - x.bad : mBad[t]);
+          const nw = seed ? cW[t] : cW[t] - x.w;
+          const kappa = nw > 1e-9 ? Math.min(nw, anchor) : 0;
+          const share = (v: number) => (kappa > 0 ? clamp(v / nw, 0, 1) : 0);
+          const m = sw + kappa;
+          const pGood = (sb + kappa * share(seed ? cBad[t] : cBad[t] - x.bad) + 0.5) / (m + 1);
+          if (pGood >= 0.5) continue;
+          // a disputed target is not read: when the other raters' very low ratings of it are more than the
+          // seeds' own share there allows (their beta-binomial tail <= genericAlpha, the rater left out),
+          // the disagreement is evidence about the target (a provider that serves the seeds well and
+          // everyone else badly, whatever praise its accomplices add), not about the rater
+          const crowdN = Math.round(nw);
+          const crowdLo = Math.round(Math.max(0, seed ? cLo[t] : cLo[t] - x.lo));
+          if (crowdN > 0 && crowdLo > 0) {
+            const pmf = betaBinomial(
+              crowdN,
+              clamp((Math.max(0, seed ? mLo[t] - x.lo : mLo[t]) + prior(extremeLow)) / (sw + 1), 1e-9, 0.98),
+              sw + 1,
+            );
+            let tail = 0;
+            for (let y = crowdLo; y <= crowdN; y++) tail += pmf[y];
+            if (tail <= genericAlpha) continue;
+          }
+          const ownBelow = x.sorted.reduce((u, v) => u + v, 0);
+          let allB = weightBelow(t, barI, cumAll[t]);
+          let seedB = weightBelow(t, barI, cumSeed[t]);
+          for (const k of bot.get(t) ?? [])
+            if (adj[k] >= barI) {
+              const w = W(oFrom[k]) * evMult(k);
+              allB += w;
+              if (isSeed[oFrom[k]]) seedB += w;
+            }
+          const sB = Math.max(0, seed ? seedB - ownBelow : seedB);
+          const nB = Math.max(0, allB - seedB - (seed ? 0 : ownBelow));
+          const pi = clamp((sB + kappa * share(nB) + pi0) / (m + 1), 1e-9, 0.98);
+          pairs.push({ t, n: x.n, d: x.d, pi, c: m + 1 });
+          expected += x.n * pi;
+          count += x.d;
+        }
+        if (!(count - expected >= minExcess)) continue;
+        // P(D >= count): the convolution of the pairs' beta-binomials, the last cell holding ">= count"
+        let dist = new Float64Array(count + 1);
+        dist[0] = 1;
+        for (const pr of pairs) {
+          const pmf = betaBinomial(pr.n, pr.pi, pr.c);
+          const next = new Float64Array(count + 1);
+          for (let j = 0; j <= count; j++) {
+            if (dist[j] === 0) continue;
+            for (let x = 0; x <= pr.n; x++) next[Math.min(count, j + x)] += dist[j] * pmf[x];
+          }
+          dist = next;
+        }
+        const pv = Math.min(1, dist[count]);
+        if (!(pv <= genericAlpha)) continue;
+        cred[i] = 0;
+        found++;
+        lateFlags++;
+        const shown = byRater[i].filter((k) => !blocked[k] && isLow(k) && pairs.some((pr) => pr.t === oTo[k]));
+        flag(i, {
+          entity: names[i],
+          kind: AttackKind.BadMouthing,
+          score: -Math.log10(Math.max(pv, 1e-300)),
+          reason: `unfair rater (rare extreme lies): ${count} ${isBinary[i] ? "downs" : `ratings below ${extremeLow}`} of the ${pairs.length} targets the seed-anchored reference finds good, against ${expected.toFixed(1)} expected from the others' share below its bar ${barI.toFixed(2)} there (strictness ${offset[i].toFixed(2)}); exact tail ${pv.toExponential(2)} <= ${genericAlpha}`,
+          evidence: {
+            statistic:
+              "count of the rater's very low observations (value below extremeLow; a binary rater's downs) on targets with seed-anchored p < 0.5, against the convolution of BetaBinomial(n_t, pi_t, m_t + 1), pi_t the others' share of corrected values below the rater's bar (extremeLow - strictness + 2 se; a binary rater's bar) anchored on the seeds, with the seeds' share on good targets as one pseudo-observation",
+            value: pv,
+            threshold: genericAlpha,
+            count,
+            expected,
+            extremeLow,
+            bar: barI,
+            prior: pi0,
+            strictness: offset[i],
+            perTarget: pairs.slice(0, 24).map((pr) => ({
+              target: names[pr.t],
+              observations: pr.n,
+              veryLow: pr.d,
+              share: Number(pr.pi.toFixed(4)),
+              pseudoCounts: pr.c,
+            })),
+            ratings: shown.slice(-12).map(ref),
+          },
+        });
+      }
+      if (!found) break;
+    }
+  }
+
+  if (lateFlags) totals();
+
   // --- 3. behaviour change per target, on credible observations in time order (bad = 1).
   // A change is found by either test below, each calibrated at alpha for a stationary entity:
   //  - CUSUM (Page 1954): the Bernoulli log-likelihood-ratio CUSUM from the long-run bad rate p0 to
@@ -1775,6 +2007,121 @@ export function analyze(
   }
   if (praisersFlagged) totals(); // the flagged praisers weigh nothing in effective trust either
   const notices = [...noticeOf.keys()].sort((x, y) => x - y).map((t) => noticeOf.get(t)!);
+
+  // --- 3c. two service levels, recurring (session 15; the provider channel of the oracle bound). An on-off
+  // provider serves at two levels (good, and bad in its bad phases); a stationary honest one at one level
+  // with noise, whatever its quality or its raters' strictness. Each credible observation of a provider (as
+  // point 3 reads them) is its strictness-corrected value minus the population's mean deviation in the same
+  // epoch (peer normalization: a dip for everyone, peak load, is not the provider's). The population's
+  // noise variance s^2 is the median variance of the providers whose median service is mid-scale (0.3-0.7,
+  // where the scale's ends do not narrow it). The statistic is the spread in units of that noise,
+  // V = sum (x - mean)^2 / (m s^2), computed on each half of the provider's time span, and the smaller of
+  // the two: a second level in both halves is recurrence (one outage that recovers is in one half only).
+  // Its null: the provider at one level, its median, with the population's noise (Gaussian, clipped to the
+  // scale), the same times, by Monte Carlo (sequential, Besag and Clifford: stop after 10 exceedances, at
+  // most ceil(10 / genericAlpha) - 1 draws). Flagged on-off at p <= genericAlpha. Off by default: an honest
+  // provider with outages that recur (red team rt-weekly-outage) has two levels in both halves too.
+  if (o.serviceLevels ?? false) {
+    const credible = (k: number) => !blocked[k] && W(oFrom[k]) >= 0.5 && oTime[k] < turnedAt[oFrom[k]];
+    const tMean = new Float64Array(N);
+    const tCount = new Float64Array(N);
+    let e0 = Infinity;
+    let e1 = -Infinity;
+    for (let k = 0; k < M; k++)
+      if (credible(k)) {
+        tMean[oTo[k]] += valRef[k];
+        tCount[oTo[k]]++;
+        const e = Math.floor(oTime[k] / epoch);
+        ((e0 = Math.min(e0, e)), (e1 = Math.max(e1, e)));
+      }
+    for (let t = 0; t < N; t++) if (tCount[t] > 0) tMean[t] /= tCount[t];
+    const E = e1 >= e0 ? e1 - e0 + 1 : 0;
+    const peer = new Float64Array(E);
+    const peerN = new Float64Array(E);
+    for (let k = 0; k < M; k++)
+      if (credible(k)) {
+        const e = Math.floor(oTime[k] / epoch) - e0;
+        peer[e] += valRef[k] - tMean[oTo[k]];
+        peerN[e]++;
+      }
+    for (let e = 0; e < E; e++) if (peerN[e] > 0) peer[e] /= peerN[e];
+    const level = (k: number) => valRef[k] - peer[Math.floor(oTime[k] / epoch) - e0];
+    const tested = (t: number) => {
+      let ks = byTarget[t].filter(credible);
+      if (capUnevidenced) {
+        const evidenced = ks.filter((k) => !oUnev[k]);
+        if (evidenced.length < ks.length && evidenced.length >= minObs) ks = evidenced;
+      }
+      return ks;
+    };
+    // the population's noise
+    const vars: number[] = [];
+    for (let t = 0; t < N; t++) {
+      const v = tested(t).map(level);
+      if (v.length < minObs) continue;
+      const med = median(v);
+      if (med < 0.3 || med > 0.7) continue;
+      const mu = v.reduce((x, y) => x + y, 0) / v.length;
+      vars.push(v.reduce((x, y) => x + (y - mu) ** 2, 0) / (v.length - 1));
+    }
+    const noise2 = vars.length ? median(vars) : 0.04;
+    const sd = Math.sqrt(noise2);
+    const prng = new Prng(0x3c6ef372);
+    const maxDraws = Math.ceil(10 / genericAlpha) - 1;
+    for (let t = 0; t < N; t++) {
+      if (flaggedKinds.get(t)?.has(AttackKind.OnOff)) continue;
+      const ks = tested(t);
+      const n = ks.length;
+      if (n < minObs) continue;
+      const r = Float64Array.from(ks, level);
+      const mid = (oTime[ks[0]] + oTime[ks[n - 1]]) / 2;
+      const half = Uint8Array.from(ks, (k) => (oTime[k] >= mid ? 1 : 0));
+      const spread = (v: Float64Array, h: number) => {
+        let m = 0;
+        let sm = 0;
+        for (let x = 0; x < n; x++) if (half[x] === h) ((m += 1), (sm += v[x]));
+        if (m < 2) return 0;
+        let ss = 0;
+        for (let x = 0; x < n; x++) if (half[x] === h) ss += (v[x] - sm / m) ** 2;
+        return ss / (m * noise2);
+      };
+      const stat = (v: Float64Array) => Math.min(spread(v, 0), spread(v, 1));
+      const obs = stat(r);
+      if (!(obs > 0)) continue;
+      const q = median(Array.from(r));
+      const sim = new Float64Array(n);
+      let exceed = 0;
+      let b = 0;
+      while (b < maxDraws && exceed < 10) {
+        for (let x = 0; x < n; x++) sim[x] = clip01(q + sd * prng.normal());
+        b++;
+        if (stat(sim) >= obs - 1e-12) exceed++;
+      }
+      const pv = exceed >= 10 ? exceed / b : (exceed + 1) / (b + 1);
+      if (!(pv <= genericAlpha)) continue;
+      lateFlags++;
+      flag(t, {
+        entity: names[t],
+        kind: AttackKind.OnOff,
+        score: obs,
+        detectedAt: oTime[ks[n - 1]],
+        reason: `two service levels, in both halves of its time: the strictness-corrected values it received spread ${spread(r, 0).toFixed(1)} and ${spread(r, 1).toFixed(1)} times the population's noise (variance ${noise2.toFixed(3)}) in the two halves, more than a provider at one level (${q.toFixed(2)}) with that noise does in ${b} draws (p = ${pv.toFixed(4)} <= ${genericAlpha})`,
+        evidence: {
+          statistic:
+            "min over the two halves of the provider's time span of sum (x - mean)^2 / (m s^2), x its strictness-corrected values received minus the population's mean deviation in the same epoch, s^2 the median variance of mid-scale providers; null: clip(median + s z), z standard normal, by Monte Carlo",
+          value: obs,
+          pValue: pv,
+          threshold: genericAlpha,
+          draws: b,
+          noiseVariance: noise2,
+          level: q,
+          halves: [spread(r, 0), spread(r, 1)],
+          ratings: ks.slice(-12).map(ref),
+        },
+      });
+    }
+  }
+  if (lateFlags) totals();
 
   // --- 4. effective trust
   const trust = new Map<string, number>();

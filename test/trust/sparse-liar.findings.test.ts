@@ -13,6 +13,14 @@
  * bound on what raters who are each under every threshold can do together to one target (effective trust
  * anchored on the seeds' view of the target, as the reference already is; docs/specs/trust.md §4, point 2a).
  *
+ * Session 15 (point 2d, rare extreme lies): unchanged, 0 / 0 and 0 / 5 of 25, the same losses. Before 2d
+ * had its disputed-target rule it flagged most of the continuous liars (at level 0.01: seed 1 within both
+ * bounds, seed 2 22 of 25 with a victims' loss of 0.064 against 0.542; at 0.001, seed 2: 19 of 25), and few
+ * binary ones (4 / 6 of 25: their lies raise their own bar), but the same reading flagged honest raters of a
+ * provider that serves the seeds well and everyone else badly (rt-sybil-seed-court: FPR 26% at 500 nodes).
+ * The liars are their victims' majority: what the seeds see there is disputed by most other raters, honest
+ * or not, and 2d does not read disputed targets (docs/specs/trust.md §4, point 2d (d)).
+ *
  * Fails while the finding is open: at least 20 of 25 liars flagged and no more harm than twice the honest
  * harsh raters', on each scale.
  */
