@@ -10,7 +10,7 @@
  * same instant, and `JoinRecorded(PID_{k+1}, …)` followed a block later.
  *
  * Fix: the RPM decides from the registry's `JoinRecorded` logs, read from a kept cursor (a query
- * that names no id), checked locally (offchain/services/rsms/join-log.ts; rsms-join.md "What the
+ * that names no id), checked locally (offchain/rsms/join-log.ts, flows.ts reauthStep; rsms-join.md "What the
  * RPM's node sees"). The test records every eth_call sent while one re-authentication runs (all
  * parties share the in-process node here, as an RPM and an RN on one hosted provider do) and fails
  * if the calls name both pseudonyms of the RN. Bite: with RpmService.serveReauth reading recordOf

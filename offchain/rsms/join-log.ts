@@ -19,8 +19,8 @@
  * carry a tag the chain no longer holds, which the MSRP's transaction does not record; never a
  * record accepted that the chain refuses.
  */
-import type { ResourcePoolRegistry } from "../../../typechain-types";
-import { fromHex } from "../../crypto/bytes";
+import type { ResourcePoolRegistry } from "../../typechain-types";
+import { fromHex } from "../crypto/bytes";
 
 /** Blocks the join log is read again below its cursor (a shallow reorganisation may replace them). */
 export const JOIN_LOG_OVERLAP = 12;
@@ -38,6 +38,13 @@ export class JoinLog {
   private reading?: Promise<void>;
 
   constructor(private readonly registry: ResourcePoolRegistry) {}
+
+  /** A new log of `registry`, synced (the whole history: one `eth_getLogs` from block 0). */
+  static async synced(registry: ResourcePoolRegistry): Promise<JoinLog> {
+    const log = new JoinLog(registry);
+    await log.sync();
+    return log;
+  }
 
   /** Reads the logs up to the latest block (one read at a time; a caller that comes meanwhile waits for it and reads again). */
   async sync(): Promise<void> {
