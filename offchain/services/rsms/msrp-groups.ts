@@ -52,6 +52,7 @@ import { GroupQuota, type GroupPolicy, DEFAULT_GROUP_POLICY } from "./group-quot
 import { ChannelLog } from "./channel-log";
 import type { BinaryRoute } from "../server";
 import { decodeRnRegister, registrationBinding } from "./wire";
+import { LogCursor } from "../../chain/log-cursor";
 import {
   MAX_READ,
   Round,
@@ -133,15 +134,19 @@ export type GroupDeskDeps = {
   clock?: () => number;
 };
 
-/** Blocks the flag log is read again below its cursor (a shallow reorganisation may replace them). */
-const FLAG_LOG_OVERLAP = 12;
-
 const pointHex = (p: Point) => toHex(encodePoint(p));
 
 /** The MSRP's service-group desk. */
 export class GroupDesk {
-  /** the ids the trust layer has flagged, by its logs up to block `next - 1` ({@link everFlagged}) */
-  private readonly flagLog = { next: 0, ids: new Set<string>() };
+  /** the ids the trust layer has flagged, by its logs up to the cursor's last read ({@link everFlagged}) */
+  private readonly flagged = new Set<string>();
+  private readonly flagLog = new LogCursor(
+    {
+      latest: () => this.d.trust!.runner!.provider!.getBlockNumber(),
+      logs: (from, to) => this.d.trust!.queryFilter(this.d.trust!.filters.EntityFlagged(), from, to),
+    },
+    (l) => this.flagged.add(String(l.args.id).toLowerCase()),
+  );
 
   /** the per-user quota and global budget of gas-costing requests (formations, adds) */
   readonly quota: GroupQuota;
@@ -462,21 +467,15 @@ export class GroupDesk {
 
   /**
    * Every id the trust layer has ever flagged, from the TrustManager's `EntityFlagged` logs: one
-   * `eth_getLogs` per call that names no id, from a kept cursor (re-read over the last
-   * {@link FLAG_LOG_OVERLAP} blocks, for a shallow reorganisation). Only these ids are then read
+   * `eth_getLogs` per call that names no id, from a kept cursor (offchain/chain/log-cursor.ts:
+   * re-read over the last LOG_OVERLAP blocks, for a shallow reorganisation; concurrent callers share
+   * one read). Only these ids are then read
    * one by one, so the node the MSRP reads through never sees an RN's unflagged pseudonyms asked
    * together (h12-red L1: every sync read every PID of every RN, RN by RN, and so linked them).
    */
   private async everFlagged(): Promise<Set<string>> {
-    const trust = this.d.trust!;
-    const latest = await trust.runner!.provider!.getBlockNumber();
-    const from = Math.max(0, this.flagLog.next - FLAG_LOG_OVERLAP);
-    if (latest >= from) {
-      for (const l of await trust.queryFilter(trust.filters.EntityFlagged(), from, latest))
-        this.flagLog.ids.add(String(l.args.id).toLowerCase());
-      this.flagLog.next = Math.max(this.flagLog.next, latest + 1);
-    }
-    return this.flagLog.ids;
+    await this.flagLog.sync();
+    return this.flagged;
   }
 
   /**
