@@ -11,34 +11,10 @@
  * `ctx.ledger` the first case fails (both PIDs named).
  */
 import { expect } from "chai";
-import hre from "hardhat";
 import { loadRsms } from "./fixtures";
 import { initialJoin, poolInfo, reauthenticate, serveReauth } from "../../offchain/rsms/flows";
 import { toHex } from "../../offchain/crypto/bytes";
-
-/** Runs `f`, returning what it returns and every eth_call's params (lower case) sent meanwhile. */
-async function recordingCalls<T>(f: () => Promise<T>): Promise<{ out: T; calls: string[] }> {
-  const provider = hre.network.provider;
-  const calls: string[] = [];
-  const send = provider.send.bind(provider);
-  const request = provider.request.bind(provider);
-  provider.send = async (method: string, params?: unknown[]) => {
-    if (method === "eth_call") calls.push(JSON.stringify(params).toLowerCase());
-    return send(method, params);
-  };
-  provider.request = async (a: Parameters<typeof request>[0]) => {
-    if (a.method === "eth_call") calls.push(JSON.stringify(a.params).toLowerCase());
-    return request(a);
-  };
-  try {
-    return { out: await f(), calls };
-  } finally {
-    provider.send = send;
-    provider.request = request;
-  }
-}
-
-const naming = (calls: string[], pid: Uint8Array) => calls.filter((c) => c.includes(toHex(pid).slice(2).toLowerCase())).length;
+import { naming, recordRpc } from "../helpers/rpc-record";
 
 describe("flows.serveReauth: the in-process re-authentication does not ask the node about both pseudonyms (h14-red F4)", function () {
   this.timeout(120_000);
@@ -49,7 +25,7 @@ describe("flows.serveReauth: the in-process re-authentication does not ask the n
 
     const [a, b] = rns;
     const pid0 = a.state.pid;
-    const { calls } = await recordingCalls(() => reauthenticate(ctx, a, rpmB, msrp));
+    const { calls } = await recordRpc(() => reauthenticate(ctx, a, rpmB, msrp));
     expect(toHex(a.state.pid), "precondition: a rotated").to.not.equal(toHex(pid0));
     expect(
       { old: naming(calls, pid0) > 0, new: naming(calls, a.state.pid) > 0 },
@@ -58,7 +34,7 @@ describe("flows.serveReauth: the in-process re-authentication does not ask the n
 
     const bPid0 = b.state.pid;
     const { request, pending } = b.buildReauthRequest(await poolInfo(ctx, 2));
-    const control = await recordingCalls(() => serveReauth(ctx, rpmB, msrp, request, ctx.ledger));
+    const control = await recordRpc(() => serveReauth(ctx, rpmB, msrp, request, ctx.ledger));
     b.acceptReauthReply(control.out.reply, pending);
     expect(toHex(b.state.pid), "precondition: b rotated").to.equal(toHex(pending.pid));
     expect(

@@ -487,9 +487,21 @@ export class GroupDesk {
    * @param ids - {@link everFlagged}, read once per request or sync
    */
   private async flaggedRn(name: string, ids: ReadonlySet<string>): Promise<boolean> {
-    if (!this.d.trust) return false;
-    for (const p of this.d.msrp.rnPids(name)) if (ids.has(toHex(p).toLowerCase()) && (await rnTrustFlagged(this.d.trust, p))) return true;
-    return false;
+    return (await this.flaggedPid(name, ids)) !== undefined;
+  }
+
+  /**
+   * {@link flaggedRn}, saying under which pseudonym: the first of the RN's PIDs found flagged,
+   * `first` (one of them) read first, so that a caller who asks whether that PID carries the flag
+   * itself reads no entity twice (s14 final read 6).
+   * @returns the flagged PID, or undefined if the RN is flagged under none
+   */
+  private async flaggedPid(name: string, ids: ReadonlySet<string>, first?: Uint8Array): Promise<Uint8Array | undefined> {
+    if (!this.d.trust) return undefined;
+    const pids = this.d.msrp.rnPids(name);
+    const order = first && pids.some((p) => equalBytes(p, first)) ? [first, ...pids.filter((p) => !equalBytes(p, first))] : pids;
+    for (const p of order) if (ids.has(toHex(p).toLowerCase()) && (await rnTrustFlagged(this.d.trust, p))) return p;
+    return undefined;
   }
 
   /** {@link everFlagged}, or none without a TrustManager. */
@@ -533,13 +545,17 @@ export class GroupDesk {
    * Joined RNs that may join `info`'s group: not in it (by name: under no PID, so that a member
    * the update evicts, which may have rotated its pseudonym since, is not re-added to it; h11-red2
    * G1), not suspicious, not flagged under any of its pseudonyms; at most `count`.
+   * @param ids - {@link everFlagged}, as the caller read it for this request
    */
-  private async freshRns(info: { members: { name: string }[] }, count: number): Promise<{ add: string[]; flagged: string[] }> {
+  private async freshRns(
+    info: { members: { name: string }[] },
+    count: number,
+    ids: ReadonlySet<string>,
+  ): Promise<{ add: string[]; flagged: string[] }> {
     const inGroup = new Set(info.members.map((m) => m.name));
     const suspicious = new Set(this.d.msrp.suspiciousRns());
     const add: string[] = [];
     const flagged: string[] = [];
-    const ids = await this.flagIds();
     for (const c of this.d.msrp.joinedRns()) {
       if (add.length === count) break;
       if (inGroup.has(c.name) || suspicious.has(c.name)) continue;
@@ -566,16 +582,17 @@ export class GroupDesk {
       const own: Uint8Array[] = [];
       const flagged: string[] = [];
       for (const m of info.members) {
-        if (!(await this.flaggedRn(m.name, ids))) continue;
+        const at = await this.flaggedPid(m.name, ids, m.pid);
+        if (!at) continue;
         flagged.push(m.name);
-        if (this.d.trust && ids.has(toHex(m.pid).toLowerCase()) && (await rnTrustFlagged(this.d.trust, m.pid))) own.push(m.pid);
+        if (equalBytes(at, m.pid)) own.push(m.pid);
       }
       const elsewhere = flagged.length > own.length;
       if (elsewhere) {
         // every member goes, as many fresh RNs come in; only the flagged ones join S_RN. The answer
         // does not depend on which member the request named (no oracle: "is the RN behind PID_x
         // flagged under another PID"), only on whether some member is
-        const fresh = (await this.freshRns(info, info.members.length)).add;
+        const fresh = (await this.freshRns(info, info.members.length, ids)).add;
         if (fresh.length > 0) return { evict: info.members.map((m) => m.pid), add: fresh, suspicious: flagged };
         // no RN to re-form with: the flagged members go alone (the key is what the eviction keeps
         // from them); their eviction then names them (rsms-group.md §8, residual)
@@ -591,7 +608,7 @@ export class GroupDesk {
       if (evict.length === 0)
         throw new GroupServiceError("NOTHING_TO_EVICT", "rekey: no member of the group is flagged by the trust layer");
       // as many fresh joined RNs as evicted, not in the group, not suspicious, not flagged
-      return { evict, add: (await this.freshRns(info, evict.length)).add };
+      return { evict, add: (await this.freshRns(info, evict.length, ids)).add };
     });
   }
 
@@ -601,7 +618,7 @@ export class GroupDesk {
     const a = decodeGroupAdd(env.body);
     this.userRequest(env, a.groupId, a.epoch, Route.GroupAdd);
     return this.update(env, raw, a.groupId, a.epoch, "add", async (info) => {
-      const { add, flagged } = await this.freshRns(info, a.count);
+      const { add, flagged } = await this.freshRns(info, a.count, await this.flagIds());
       if (add.length < a.count)
         throw new GroupServiceError(
           "NO_FRESH_RN",
