@@ -1095,15 +1095,34 @@ export async function auditVerdict(ctx: Pick<AvatarContext, "registry" | "idp">,
   if (!isTraced(c.status)) throw new AvatarProtocolError("UNKNOWN_CASE", `auditVerdict: case ${caseId} is not a traced case`);
   const commitment = fromHex(c.verdictCommitment, 32);
   const opening = ctx.idp.openVerdict(commitment);
-  if (opening.salt.length !== 32 || !equalBytes(verdictCommitmentOf(opening.uid, opening.salt), commitment))
-    throw new AvatarProtocolError("BAD_OPENING", `auditVerdict: the opening does not match case ${caseId}'s commitment`);
   const owner = fromHex((await ctx.registry.avatar(c.avatarId)).owner, 32);
-  if (!verdictOpens(commitment, owner, opening))
+  const fault = verdictOpeningFault(commitment, owner, opening);
+  if (fault === "bad-opening")
+    throw new AvatarProtocolError("BAD_OPENING", `auditVerdict: the opening does not match case ${caseId}'s commitment`);
+  if (fault === "foreign-uid")
     throw new AvatarProtocolError(
       "FOREIGN_UID",
       `auditVerdict: case ${caseId}'s verdict names UID ${opening.uid}, not ${uidOf(owner)} of avatar ${c.avatarId}'s owner`,
     );
   return opening;
+}
+
+/**
+ * Why an opening fails, if it does: `bad-opening` unless (UID, salt) opens the verdict commitment
+ * (checked first), `foreign-uid` unless the UID is that of the traced avatar's owner; undefined
+ * when it holds. The one check behind {@link verdictOpens} and {@link auditVerdict}.
+ * @param verdictCommitment - the case's on-chain commitment
+ * @param ownerSerial - the owner serial the chain records for the case's avatar
+ * @param o - the opening
+ */
+export function verdictOpeningFault(
+  verdictCommitment: Uint8Array,
+  ownerSerial: Uint8Array,
+  o: VerdictOpening,
+): "bad-opening" | "foreign-uid" | undefined {
+  if (o.salt.length !== 32 || !equalBytes(verdictCommitmentOf(o.uid, o.salt), verdictCommitment)) return "bad-opening";
+  if (o.uid.toLowerCase() !== uidOf(ownerSerial)) return "foreign-uid";
+  return undefined;
 }
 
 /**
@@ -1115,9 +1134,7 @@ export async function auditVerdict(ctx: Pick<AvatarContext, "registry" | "idp">,
  * @param o - the opening
  */
 export function verdictOpens(verdictCommitment: Uint8Array, ownerSerial: Uint8Array, o: VerdictOpening): boolean {
-  return (
-    o.salt.length === 32 && o.uid.toLowerCase() === uidOf(ownerSerial) && equalBytes(verdictCommitmentOf(o.uid, o.salt), verdictCommitment)
-  );
+  return verdictOpeningFault(verdictCommitment, ownerSerial, o) === undefined;
 }
 
 export { AvatarParty, IdentityProvider, AvatarProtocolError };
