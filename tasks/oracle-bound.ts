@@ -5,7 +5,7 @@
 import fs from "fs";
 import path from "path";
 import { task, types } from "hardhat/config";
-import { UsageError } from "./lib/cli";
+import { UsageError, parseScale } from "./lib/cli";
 
 const ALPHAS = [0.001, 0.0025, 0.005, 0.007, 0.01, 0.02, 0.05, 0.1];
 
@@ -20,10 +20,7 @@ task(
   .setAction(async (a: { scale: string; seeds: number; noSweep: boolean; out: string }) => {
     const ob = await import("../offchain/trust/adversaries/oracle-bound");
     const { generateNetwork, SPLIT } = await import("../offchain/trust/adversaries/generate");
-    const sizes = a.scale.split(",").map((x) => x.trim());
-    for (const x of sizes)
-      if (!/^[1-9][0-9]*$/.test(x) || Number(x) < 20 || Number(x) > 20_000)
-        throw new UsageError(`--scale: "${x}" is not a network size (a whole number of nodes, 20 to 20,000, comma-separated)`);
+    const sizes = parseScale(a.scale, 20_000);
     if (!Number.isInteger(a.seeds) || a.seeds < 1 || a.seeds > SPLIT.reportSeeds.length)
       throw new UsageError(`--seeds: ${a.seeds} is out of range (1-${SPLIT.reportSeeds.length})`);
     if (!fs.existsSync(a.out) || !fs.statSync(a.out).isDirectory()) throw new UsageError(`--out: ${a.out} is not a directory`);
@@ -82,13 +79,13 @@ task(
 
     const t0 = Date.now();
     const main: Point[] = [];
-    for (const n of sizes.map(Number))
+    for (const n of sizes)
       for (const family of ob.ORACLE_FAMILIES) {
         console.log(`oracle bound: ${family} at ${n.toLocaleString("en-US")} nodes`);
         main.push(runPoint(family, n, 24, 1, family === "camouflage" ? [] : ["sat", "value", "blind"]));
       }
     const artifacts: { nodes: number; seed: number; attackersRevealed: number; honestRevealed: number; neverBad: number }[] = [];
-    for (const n of sizes.map(Number))
+    for (const n of sizes)
       for (const seed of seeds)
         artifacts.push({ nodes: n, seed, ...ob.whitewashArtifacts(generateNetwork({ family: "whitewash", nodes: n, seed })) });
     // sparse bad-mouthers (test/trust/sparse-liar.findings.test.ts's world), continuous liars

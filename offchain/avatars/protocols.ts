@@ -855,6 +855,24 @@ export const TraceStatus = {
   Dismissed: 7,
 } as const;
 
+/** How a trace case's status reads in a message; keyed by TraceStatus, so a status added there without a name fails to compile. */
+const TRACE_STATUS_NAMES: { [K in keyof typeof TraceStatus]: string } = {
+  None: "none",
+  Open: "open",
+  InteractionTraced: "interaction traced",
+  Rejected: "rejected",
+  AwaitingCourt: "awaiting a court",
+  CourtUpheld: "upheld by a court",
+  CourtTraced: "traced by a court",
+  Dismissed: "dismissed",
+};
+
+/** A trace case's status (the registry's number) as words, e.g. 4 -> "awaiting a court"; an unknown number as "status N". */
+export function traceStatusName(status: number | bigint): string {
+  const key = (Object.keys(TraceStatus) as (keyof typeof TraceStatus)[]).find((k) => TraceStatus[k] === Number(status));
+  return key ? TRACE_STATUS_NAMES[key] : `status ${status}`;
+}
+
 /** True iff the status is a trace on-chain (a reporter's `InteractionTraced` or a court's `CourtTraced`). */
 export const isTraced = (status: bigint | number) =>
   Number(status) === TraceStatus.InteractionTraced || Number(status) === TraceStatus.CourtTraced;
