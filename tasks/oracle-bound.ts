@@ -16,7 +16,11 @@ task(
   .addOptionalParam("scale", "Comma-separated network sizes (20 to 20,000 nodes)", "500,5000")
   .addOptionalParam("seeds", "Report seeds to run (1-3 of 101, 102, 103)", 3, types.int)
   .addFlag("noSweep", "Skip the evidence sweep (run length and interaction rate at 500 nodes)")
-  .addOptionalParam("out", "Directory for the results", "bench/results")
+  .addOptionalParam(
+    "out",
+    "Directory for the results; metatrust's figures beside the bound are read from trust-detection.json there (sim:attacks with the same --out)",
+    "bench/results",
+  )
   .setAction(async (a: { scale: string; seeds: number; noSweep: boolean; out: string }) => {
     const ob = await import("../offchain/trust/adversaries/oracle-bound");
     const { generateNetwork, SPLIT } = await import("../offchain/trust/adversaries/generate");
@@ -25,7 +29,7 @@ task(
       throw new UsageError(`--seeds: ${a.seeds} is out of range (1-${SPLIT.reportSeeds.length})`);
     if (!fs.existsSync(a.out) || !fs.statSync(a.out).isDirectory()) throw new UsageError(`--out: ${a.out} is not a directory`);
     const seeds = SPLIT.reportSeeds.slice(0, a.seeds);
-    const detFile = path.join("bench", "results", "trust-detection.json");
+    const detFile = path.join(a.out, "trust-detection.json"); // sim:attacks' rows, from the same --out
     type DetRow = { family: string; nodes: number; results: Record<string, { mean: { detection: number; fpr: number } }> };
     const detRows: DetRow[] = fs.existsSync(detFile)
       ? JSON.parse(fs.readFileSync(detFile, "utf8"), (_k, v) => (v === null ? NaN : v)).rows
