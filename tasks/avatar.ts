@@ -5,7 +5,7 @@
  * folder that has no IdP of its own, talks to the IdP service (`idp:serve`, tasks/services.ts)
  * found at that URL or from the MIT registry (offchain/services/avatars/clients.ts).
  */
-import { RefusedError, UsageError, minedReceipt } from "./lib/cli";
+import { RefusedError, UsageError, minedReceipt, parseCaseId } from "./lib/cli";
 import fs from "fs";
 import path from "path";
 import { task } from "hardhat/config";
@@ -333,8 +333,7 @@ task(
   .setAction(async (a: { evidence: string; idp?: string; fileOnly: boolean; case?: string; account?: string }, hre) => {
     const c = await avatarContext(hre);
     const reporter = a.account ? c.registry.connect(await (await import("./lib/context")).accountSigner(hre, a.account)) : c.registry;
-    if (a.case !== undefined && !/^[1-9][0-9]{0,19}$/.test(a.case))
-      throw new UsageError(`avatar:trace: --case must be a trace case id (1, 2, ...), got "${a.case}"`);
+    const named = a.case === undefined ? undefined : parseCaseId("avatar:trace", a.case);
     if (a.case !== undefined && a.fileOnly) throw new UsageError(`avatar:trace: --case names a filed case; --file-only files a new one`);
     const e = c.codec.evidenceFromJson(JSON.parse(fs.readFileSync(a.evidence, "utf8")));
     if (a.fileOnly) {
@@ -342,7 +341,7 @@ task(
       console.log(`case #${caseId}: filed (open); open the dispute with dispute:open --nature avatar --case ${caseId}`);
       return { caseId };
     }
-    const caseId = a.case === undefined ? undefined : BigInt(a.case);
+    const caseId = named;
     const svc = await c.remote(a.idp);
     if (svc) {
       // the reporter opens the case from its account (or names its filed case); the IdP service judges it

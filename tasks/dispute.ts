@@ -5,7 +5,7 @@
 import fs from "fs";
 import { task, types } from "hardhat/config";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
-import { RefusedError, UsageError } from "./lib/cli";
+import { RefusedError, UsageError, parseCaseId } from "./lib/cli";
 import type { OpenIntent } from "../offchain/disputes/ledger";
 
 async function disputeContext(hre: HardhatRuntimeEnvironment) {
@@ -117,23 +117,13 @@ task("dispute:open", "Opens a dispute (Step 1): parties, nature, number of propo
           throw new UsageError(
             `dispute:open: --case is required with --nature avatar: the trace case the claimant filed (\`avatar:trace --file-only\`)`,
           );
-        if (!/^[1-9][0-9]{0,19}$/.test(a.case))
-          throw new UsageError(`dispute:open: --case must be a trace case id (1, 2, ...), got "${a.case}"`);
-        const tc = await c.mit.traceCase(BigInt(a.case));
+        const caseId = parseCaseId("dispute:open", a.case);
+        const { TraceStatus, traceStatusName } = await import("../offchain/avatars/protocols");
+        const tc = await c.mit.traceCase(caseId);
         const controller = (await c.tm.entity(c.entityId(a.claimant))).controller;
-        const STATUS = [
-          "none",
-          "open",
-          "interaction traced",
-          "rejected",
-          "awaiting a court",
-          "upheld by a court",
-          "traced by a court",
-          "dismissed",
-        ];
-        if (Number(tc.status) === 0) throw new UsageError(`dispute:open: --case ${a.case}: no such trace case`);
-        if (Number(tc.status) !== 1)
-          throw new UsageError(`dispute:open: --case ${a.case} is ${STATUS[Number(tc.status)]}, not open; file a new case`);
+        if (Number(tc.status) === TraceStatus.None) throw new UsageError(`dispute:open: --case ${a.case}: no such trace case`);
+        if (Number(tc.status) !== TraceStatus.Open)
+          throw new UsageError(`dispute:open: --case ${a.case} is ${traceStatusName(tc.status)}, not open; file a new case`);
         if (tc.reporter.toLowerCase() !== controller.toLowerCase())
           throw new UsageError(
             `dispute:open: --case ${a.case} was filed by ${tc.reporter}, not by the claimant's controller ${controller}`,
@@ -160,7 +150,7 @@ task("dispute:open", "Opens a dispute (Step 1): parties, nature, number of propo
         }
         if (keccak256(bytes).toLowerCase() !== tc.evidenceHash.toLowerCase())
           throw new UsageError(`dispute:open: --evidence ${a.evidence} is not the evidence case ${a.case} was filed with`);
-        traceCase = { id: BigInt(a.case), evidence: bytes };
+        traceCase = { id: caseId, evidence: bytes };
       } else if (a.case !== undefined) throw new UsageError(`dispute:open: --case goes with --nature avatar only`);
       if (a.evidence !== undefined && !fs.existsSync(a.evidence))
         throw new UsageError(`dispute:open: --evidence ${a.evidence}: no such file`);

@@ -5,7 +5,7 @@
 import fs from "fs";
 import path from "path";
 import { task, types } from "hardhat/config";
-import { UsageError } from "./lib/cli";
+import { UsageError, parseScale } from "./lib/cli";
 
 const ALPHAS = [0.001, 0.0025, 0.005, 0.007, 0.01, 0.02, 0.05, 0.1];
 
@@ -16,19 +16,20 @@ task(
   .addOptionalParam("scale", "Comma-separated network sizes (20 to 20,000 nodes)", "500,5000")
   .addOptionalParam("seeds", "Report seeds to run (1-3 of 101, 102, 103)", 3, types.int)
   .addFlag("noSweep", "Skip the evidence sweep (run length and interaction rate at 500 nodes)")
-  .addOptionalParam("out", "Directory for the results", "bench/results")
+  .addOptionalParam(
+    "out",
+    "Directory for the results; metatrust's figures beside the bound are read from trust-detection.json there (sim:attacks with the same --out)",
+    "bench/results",
+  )
   .setAction(async (a: { scale: string; seeds: number; noSweep: boolean; out: string }) => {
     const ob = await import("../offchain/trust/adversaries/oracle-bound");
     const { generateNetwork, SPLIT } = await import("../offchain/trust/adversaries/generate");
-    const sizes = a.scale.split(",").map((x) => x.trim());
-    for (const x of sizes)
-      if (!/^[1-9][0-9]*$/.test(x) || Number(x) < 20 || Number(x) > 20_000)
-        throw new UsageError(`--scale: "${x}" is not a network size (a whole number of nodes, 20 to 20,000, comma-separated)`);
+    const sizes = parseScale(a.scale, 20_000);
     if (!Number.isInteger(a.seeds) || a.seeds < 1 || a.seeds > SPLIT.reportSeeds.length)
       throw new UsageError(`--seeds: ${a.seeds} is out of range (1-${SPLIT.reportSeeds.length})`);
     if (!fs.existsSync(a.out) || !fs.statSync(a.out).isDirectory()) throw new UsageError(`--out: ${a.out} is not a directory`);
     const seeds = SPLIT.reportSeeds.slice(0, a.seeds);
-    const detFile = path.join("bench", "results", "trust-detection.json");
+    const detFile = path.join(a.out, "trust-detection.json"); // sim:attacks' rows, from the same --out
     type DetRow = { family: string; nodes: number; results: Record<string, { mean: { detection: number; fpr: number } }> };
     const detRows: DetRow[] = fs.existsSync(detFile)
       ? JSON.parse(fs.readFileSync(detFile, "utf8"), (_k, v) => (v === null ? NaN : v)).rows
@@ -82,13 +83,13 @@ task(
 
     const t0 = Date.now();
     const main: Point[] = [];
-    for (const n of sizes.map(Number))
+    for (const n of sizes)
       for (const family of ob.ORACLE_FAMILIES) {
         console.log(`oracle bound: ${family} at ${n.toLocaleString("en-US")} nodes`);
         main.push(runPoint(family, n, 24, 1, family === "camouflage" ? [] : ["sat", "value", "blind"]));
       }
     const artifacts: { nodes: number; seed: number; attackersRevealed: number; honestRevealed: number; neverBad: number }[] = [];
-    for (const n of sizes.map(Number))
+    for (const n of sizes)
       for (const seed of seeds)
         artifacts.push({ nodes: n, seed, ...ob.whitewashArtifacts(generateNetwork({ family: "whitewash", nodes: n, seed })) });
     // sparse bad-mouthers (test/trust/sparse-liar.findings.test.ts's world), continuous liars

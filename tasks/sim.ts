@@ -14,7 +14,7 @@ import fs from "fs";
 import os from "os";
 import path from "path";
 import { task, types } from "hardhat/config";
-import { UsageError } from "./lib/cli";
+import { UsageError, parseScale } from "./lib/cli";
 
 /** The machine a timing ran on: CPU, cores, Node, platform, and the 1-minute load average at its start. */
 function machineFacts(load: number): string {
@@ -127,10 +127,7 @@ task(
     const { writeSuiteReport } = await import("../offchain/sim/suite-report");
     const { progressBar } = await import("../offchain/util/progress");
     // Every flag is checked before anything runs or is written (a NaN size once wrote a NaN row).
-    const sizes = a.scale.split(",").map((x) => x.trim());
-    for (const x of sizes)
-      if (!/^[1-9][0-9]*$/.test(x) || Number(x) < 20 || Number(x) > 1_000_000)
-        throw new UsageError(`--scale: "${x}" is not a network size (a whole number of nodes, 20 to 1,000,000, comma-separated)`);
+    const sizes = parseScale(a.scale, 1_000_000);
     if (!Number.isInteger(a.seeds) || a.seeds < 1 || a.seeds > SPLIT.reportSeeds.length)
       throw new UsageError(`--seeds: ${a.seeds} is out of range (1-${SPLIT.reportSeeds.length})`);
     if (!Number.isInteger(a.rounds) || a.rounds < 4 || a.rounds > 240)
@@ -141,7 +138,7 @@ task(
       if (!known.includes(f)) throw new UsageError(`--families: unknown family "${f}" (one of ${known.join(", ")})`);
     const rows = [];
     const timing = [];
-    for (const n of sizes.map(Number)) {
+    for (const n of sizes) {
       const large = n > 10_000;
       const t0 = performance.now();
       const startedAt = new Date().toISOString();
@@ -168,7 +165,7 @@ task(
     // JSON wrote NaN as null: read it back as NaN
     const kept = fs.existsSync(previous)
       ? (JSON.parse(fs.readFileSync(previous, "utf8"), (_k, v) => (v === null ? NaN : v)).rows as typeof rows).filter(
-          (r) => !sizes.map(Number).includes(r.nodes),
+          (r) => !sizes.includes(r.nodes),
         )
       : [];
     const out = await writeSuiteReport([...kept, ...rows], reportsDir(), benchDir);
@@ -187,15 +184,12 @@ task(
     const { runSuite, metatrustIdentityStudy } = await import("../offchain/sim/adversarial");
     const { SPLIT } = await import("../offchain/trust/adversaries/generate");
     const { progressBar } = await import("../offchain/util/progress");
-    const sizes = a.scale.split(",").map((x) => x.trim());
-    for (const x of sizes)
-      if (!/^[1-9][0-9]*$/.test(x) || Number(x) < 20 || Number(x) > 1_000_000)
-        throw new UsageError(`--scale: "${x}" is not a network size (a whole number of nodes, 20 to 1,000,000, comma-separated)`);
+    const sizes = parseScale(a.scale, 1_000_000);
     if (!Number.isInteger(a.seeds) || a.seeds < 1 || a.seeds > SPLIT.reportSeeds.length)
       throw new UsageError(`--seeds: ${a.seeds} is out of range (1-${SPLIT.reportSeeds.length})`);
     const rows = [];
     const timing = [];
-    for (const n of sizes.map(Number)) {
+    for (const n of sizes) {
       const t0 = performance.now();
       const load = os.loadavg()[0];
       const at = new Date().toISOString();

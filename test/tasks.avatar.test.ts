@@ -97,6 +97,9 @@ describe("tasks: idp:* and avatar:* (in-process network, one process)", function
       await hre.run("trust:register", { entity: v, type: "avatar", account, verified: true });
     await hre.run("chain:advance", { blocks: 7_201 });
     // eli's account files the case; a case filed by another account is not the claimant's
+    expect((await rejects(hre.run("avatar:trace", { evidence, case: "01" }))).message).to.equal(
+      'avatar:trace: --case must be a trace case id (1, 2, ...), got "01"',
+    );
     const filed = await hre.run("avatar:trace", { evidence, fileOnly: true, account: "8" });
     const other = await hre.run("avatar:trace", { evidence, fileOnly: true, account: "7" });
     const base = { claimant: "eli-claims", respondent: lynx, nature: "avatar", options: 2 };

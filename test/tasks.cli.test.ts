@@ -76,6 +76,17 @@ describe("tasks: command-line errors (one line, named entity, exit code by kind)
     expect(fs.existsSync(bench) ? fs.statSync(bench).mtimeMs : 0).to.equal(before);
   });
 
+  it("sim:oracle-bound: --scale is checked by the same rule as sim:attacks, with its own bound", async () => {
+    for (const [args, line] of [
+      [{ scale: "500,20001" }, '--scale: "20001" is not a network size (a whole number of nodes, 20 to 20,000, comma-separated)'],
+      [{ scale: "19" }, '--scale: "19" is not a network size (a whole number of nodes, 20 to 20,000, comma-separated)'],
+    ] as const) {
+      const e = await rejects(hre.run("sim:oracle-bound", args));
+      expect(exitCodeOf(e)).to.equal(EXIT.input);
+      expect(e.message).to.equal(line);
+    }
+  });
+
   it("a missing keystore record is named as the entity, with the command that creates it", async () => {
     const e = await rejects(hre.run("rsms:join", { rn: "nobody", pool: 1 }));
     expect(exitCodeOf(e)).to.equal(EXIT.input);

@@ -258,18 +258,25 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
     /// granted as the admin's first verification grants it (added, capped at 1, once), from this
     /// block (h13-red D3: a dormant plain entry lends the attestation no age).
     function _attestInPlace(bytes32 id, Kind kind, Stored storage e) private {
-        if (e.status & VOUCHED == 0) {
-            uint64 previous = e.reputation;
-            uint64 updated = uint64(
-                TrustMath.WAD - previous > _initialReputation ? previous + _initialReputation : TrustMath.WAD
-            );
-            e.reputation = updated;
-            _checkpoint(id, updated, block.number);
-            _moveTotal(previous, updated);
-            emit ReputationUpdated(id, previous, updated);
-        }
-        e.status |= ATTESTED | VOUCHED;
+        _vouch(id, e);
+        e.status |= ATTESTED;
         emit EntityAttested(id, kind, msg.sender);
+    }
+
+    /// @dev Grants the initial reputation (added, capped at 1) once per entity, the standing
+    /// starting at this block (h13-red D3): the one place of "granted once, from this block", for
+    /// the admin's first verification and an in-place attestation alike.
+    function _vouch(bytes32 id, Stored storage e) private {
+        if (e.status & VOUCHED != 0) return;
+        e.status |= VOUCHED;
+        uint64 previous = e.reputation;
+        uint64 updated = uint64(
+            TrustMath.WAD - previous > _initialReputation ? previous + _initialReputation : TrustMath.WAD
+        );
+        e.reputation = updated;
+        _checkpoint(id, updated, block.number);
+        _moveTotal(previous, updated);
+        emit ReputationUpdated(id, previous, updated);
     }
 
     /// @dev The registrar's EIP-712 Registration(id, kind, controller = the caller, deadline): the
@@ -313,17 +320,7 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
         Stored storage e = _known(id);
         e.flags = verified ? e.flags | VERIFIED_BIT : e.flags & ~VERIFIED_BIT;
         emit IdentityVerificationSet(id, verified);
-        if (verified && e.status & VOUCHED == 0) {
-            e.status |= VOUCHED;
-            uint64 old = e.reputation;
-            uint64 updated = uint64(
-                TrustMath.WAD - old > _initialReputation ? old + _initialReputation : TrustMath.WAD
-            );
-            e.reputation = updated;
-            _checkpoint(id, updated, block.number); // the standing starts with the first verification
-            _moveTotal(old, updated);
-            emit ReputationUpdated(id, old, updated);
-        }
+        if (verified) _vouch(id, e);
     }
 
     /// @notice Attaches the identity registry of a kind (e.g. the ResourcePoolRegistry for resource nodes).

@@ -855,6 +855,24 @@ export const TraceStatus = {
   Dismissed: 7,
 } as const;
 
+/** How a trace case's status reads in a message; keyed by TraceStatus, so a status added there without a name fails to compile. */
+const TRACE_STATUS_NAMES: { [K in keyof typeof TraceStatus]: string } = {
+  None: "none",
+  Open: "open",
+  InteractionTraced: "interaction traced",
+  Rejected: "rejected",
+  AwaitingCourt: "awaiting a court",
+  CourtUpheld: "upheld by a court",
+  CourtTraced: "traced by a court",
+  Dismissed: "dismissed",
+};
+
+/** A trace case's status (the registry's number) as words, e.g. 4 -> "awaiting a court"; an unknown number as "status N". */
+export function traceStatusName(status: number | bigint): string {
+  const key = (Object.keys(TraceStatus) as (keyof typeof TraceStatus)[]).find((k) => TraceStatus[k] === Number(status));
+  return key ? TRACE_STATUS_NAMES[key] : `status ${status}`;
+}
+
 /** True iff the status is a trace on-chain (a reporter's `InteractionTraced` or a court's `CourtTraced`). */
 export const isTraced = (status: bigint | number) =>
   Number(status) === TraceStatus.InteractionTraced || Number(status) === TraceStatus.CourtTraced;
@@ -1109,15 +1127,34 @@ export async function auditVerdict(ctx: Pick<AvatarContext, "registry" | "idp">,
   if (!isTraced(c.status)) throw new AvatarProtocolError("UNKNOWN_CASE", `auditVerdict: case ${caseId} is not a traced case`);
   const commitment = fromHex(c.verdictCommitment, 32);
   const opening = ctx.idp.openVerdict(commitment);
-  if (opening.salt.length !== 32 || !equalBytes(verdictCommitmentOf(opening.uid, opening.salt), commitment))
-    throw new AvatarProtocolError("BAD_OPENING", `auditVerdict: the opening does not match case ${caseId}'s commitment`);
   const owner = fromHex((await ctx.registry.avatar(c.avatarId)).owner, 32);
-  if (!verdictOpens(commitment, owner, opening))
+  const fault = verdictOpeningFault(commitment, owner, opening);
+  if (fault === "bad-opening")
+    throw new AvatarProtocolError("BAD_OPENING", `auditVerdict: the opening does not match case ${caseId}'s commitment`);
+  if (fault === "foreign-uid")
     throw new AvatarProtocolError(
       "FOREIGN_UID",
       `auditVerdict: case ${caseId}'s verdict names UID ${opening.uid}, not ${uidOf(owner)} of avatar ${c.avatarId}'s owner`,
     );
   return opening;
+}
+
+/**
+ * Why an opening fails, if it does: `bad-opening` unless (UID, salt) opens the verdict commitment
+ * (checked first), `foreign-uid` unless the UID is that of the traced avatar's owner; undefined
+ * when it holds. The one check behind {@link verdictOpens} and {@link auditVerdict}.
+ * @param verdictCommitment - the case's on-chain commitment
+ * @param ownerSerial - the owner serial the chain records for the case's avatar
+ * @param o - the opening
+ */
+export function verdictOpeningFault(
+  verdictCommitment: Uint8Array,
+  ownerSerial: Uint8Array,
+  o: VerdictOpening,
+): "bad-opening" | "foreign-uid" | undefined {
+  if (o.salt.length !== 32 || !equalBytes(verdictCommitmentOf(o.uid, o.salt), verdictCommitment)) return "bad-opening";
+  if (o.uid.toLowerCase() !== uidOf(ownerSerial)) return "foreign-uid";
+  return undefined;
 }
 
 /**
@@ -1129,9 +1166,7 @@ export async function auditVerdict(ctx: Pick<AvatarContext, "registry" | "idp">,
  * @param o - the opening
  */
 export function verdictOpens(verdictCommitment: Uint8Array, ownerSerial: Uint8Array, o: VerdictOpening): boolean {
-  return (
-    o.salt.length === 32 && o.uid.toLowerCase() === uidOf(ownerSerial) && equalBytes(verdictCommitmentOf(o.uid, o.salt), verdictCommitment)
-  );
+  return verdictOpeningFault(verdictCommitment, ownerSerial, o) === undefined;
 }
 
 export { AvatarParty, IdentityProvider, AvatarProtocolError };

@@ -21,6 +21,9 @@ import { keccak256 } from "ethers";
 import { ProviderWrapper } from "hardhat/plugins";
 import { ProviderError } from "hardhat/internal/core/providers/errors";
 import type { EIP1193Provider, RequestArguments } from "hardhat/types";
+import { isDroppedConnection } from "./dropped";
+
+export { isDroppedConnection };
 
 /** Methods whose repetition could have a second effect. */
 const NOT_REPEATABLE = new Set([
@@ -31,18 +34,6 @@ const NOT_REPEATABLE = new Set([
   "evm_mine",
   "evm_increaseTime",
 ]);
-
-/** Whether an error is the transport losing the connection, not the node answering. */
-export function isDroppedConnection(e: unknown): boolean {
-  const x = e as { code?: string; message?: string; cause?: { code?: string } } | undefined;
-  const code = x?.code ?? x?.cause?.code;
-  return (
-    code === "UND_ERR_SOCKET" ||
-    code === "ECONNRESET" ||
-    code === "EPIPE" ||
-    /other side closed|socket hang up|ECONNRESET/.test(String(x?.message ?? ""))
-  );
-}
 
 /** Whether a node's refusal of a raw transaction means it already has it (an earlier attempt landed). */
 function alreadyKnown(e: unknown): boolean {

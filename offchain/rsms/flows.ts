@@ -19,6 +19,7 @@ import { filterTtl } from "./msrp";
 import { tagOf } from "./params";
 import { ResourcePoolManager } from "./rpm";
 import { JoinView } from "./join-view";
+import { JoinLog, type LoggedRecord } from "./join-log";
 
 /** What every flow needs. */
 export type RsmsContext = { ledger: RsmsLedger; store: ContentStore; now?: () => number };
@@ -580,30 +581,41 @@ export async function resolveJoinIntents(
 }
 
 /**
- * RPM_Y's and the MSRP's side of a re-authentication.
- *
- * Retries are safe: if (PID_{k+1}, H4(a'_{k+1})) is already on-chain at this pool, right after
- * (PID_k, H4(a_k)), the reply is sent again and nothing is written. If that record is at another
- * pool, the request is refused with NEXT_PID_RECORDED and the RN resynchronises from the chain
- * ({@link resyncRn}).
- * @throws RsmsRejectedError(NEXT_PID_RECORDED | TAG_NOT_RECORDED | REPLAYED_SECRET | MSRP_REJECTED), MalformedMessageError
+ * Where a re-authentication's decision reads the join records: the registry itself
+ * ({@link RsmsLedger}: `recordOf` and `isTagUsed` are `eth_call`s that name the ids) or the
+ * registry's `JoinRecorded` logs ({@link JoinLog}, synced first: a query that names no id).
  */
-export async function serveReauth(ctx: RsmsContext, rpm: ResourcePoolManager, msrp: Msrp, request: Uint8Array): Promise<Served> {
-  const opened = rpm.openReauthRequest(request);
-  const [rec, nextRec, nextTagUsed] = await Promise.all([
-    ctx.ledger.recordOf(opened.pid),
-    ctx.ledger.recordOf(opened.nextPid),
-    ctx.ledger.isTagUsed(opened.nextTag),
-  ]);
-  const nextRecorded = !nextRec.tag.every((x) => x === 0);
+export type JoinRecords = {
+  recordOf(pid: Uint8Array): LoggedRecord | Promise<LoggedRecord>;
+  isTagUsed(tag: Uint8Array): boolean | Promise<boolean>;
+};
+
+/** What {@link reauthStep} decides: answer a retry again, or forward PID_k's recorded tag. */
+export type ReauthStep = { retried: true } | { retried: false; claimedRecordTag: Uint8Array; nextRecorded: boolean };
+
+/**
+ * The RPM's decision on an opened re-authentication request, from a records source: the one body
+ * the in-process flow ({@link serveReauth}) and the RPM service share.
+ *
+ * If H4(a'_{k+1}) is used and PID_{k+1} holds this RN's own re-authentication record (its tag, right
+ * after PID_k holding the claimed tag) at this pool, the request is a retry: the reply is sent again
+ * and nothing is written. At another pool: NEXT_PID_RECORDED (the RN resynchronises from the chain,
+ * {@link resyncRn}). Otherwise a used tag is a replay.
+ * @throws RsmsRejectedError(NEXT_PID_RECORDED | REPLAYED_SECRET)
+ */
+export async function reauthStep(
+  records: JoinRecords,
+  opened: ReturnType<ResourcePoolManager["openReauthRequest"]>,
+  poolId: number,
+): Promise<ReauthStep> {
+  // one after the other, though both are local reads for a JoinLog: with the ledger as source
+  // the node still sees both ids, which is why serveReauth reads the log (h14-red F4)
+  const rec = await records.recordOf(opened.pid);
+  const nextRec = await records.recordOf(opened.nextPid);
+  const nextTagUsed = await records.isTagUsed(opened.nextTag);
   if (nextTagUsed) {
     const mine = nextRec.kind === 2 && equalBytes(nextRec.tag, opened.nextTag) && equalBytes(rec.tag, opened.claimedTag);
-    if (mine && nextRec.poolId === rpm.poolId)
-      return {
-        reply: rpm.reauthReply(opened),
-        record: { pid: opened.nextPid, tag: opened.nextTag, poolId: rpm.poolId, kind: 2 },
-        retried: true,
-      };
+    if (mine && nextRec.poolId === poolId) return { retried: true };
     if (mine)
       throw new RsmsRejectedError(
         "NEXT_PID_RECORDED",
@@ -611,7 +623,35 @@ export async function serveReauth(ctx: RsmsContext, rpm: ResourcePoolManager, ms
       );
     throw new RsmsRejectedError("REPLAYED_SECRET", `serveReauth: H4(a'_{k+1}) is already on-chain: replayed re-authentication`);
   }
-  const forward = rpm.forwardReauth(opened, rec.tag, nextRecorded);
+  return { retried: false, claimedRecordTag: rec.tag, nextRecorded: !nextRec.tag.every((x) => x === 0) };
+}
+
+/**
+ * RPM_Y's and the MSRP's side of a re-authentication.
+ *
+ * The RPM decides from the registry's `JoinRecorded` logs ({@link JoinLog}, read from block 0 on
+ * each call unless `records` is given), not from `recordOf(PID_k)` and `recordOf(PID_{k+1})`: the
+ * node would see both pseudonyms of the RN asked together (h14-red F4; rsms-join.md "What the RPM's
+ * node sees"). Retries are safe ({@link reauthStep}).
+ * @param records where the decision reads the records (default: a fresh JoinLog of ctx's registry, synced)
+ * @throws RsmsRejectedError(NEXT_PID_RECORDED | TAG_NOT_RECORDED | REPLAYED_SECRET | MSRP_REJECTED), MalformedMessageError
+ */
+export async function serveReauth(
+  ctx: RsmsContext,
+  rpm: ResourcePoolManager,
+  msrp: Msrp,
+  request: Uint8Array,
+  records?: JoinRecords,
+): Promise<Served> {
+  const opened = rpm.openReauthRequest(request);
+  const step = await reauthStep(records ?? (await JoinLog.synced(ctx.ledger.registry)), opened, rpm.poolId);
+  if (step.retried)
+    return {
+      reply: rpm.reauthReply(opened),
+      record: { pid: opened.nextPid, tag: opened.nextTag, poolId: rpm.poolId, kind: 2 },
+      retried: true,
+    };
+  const forward = rpm.forwardReauth(opened, step.claimedRecordTag, step.nextRecorded);
   const verified = msrp.verifyReauth(forward);
   const tx = await ctx.ledger.recordJoin(verified.record);
   msrp.commitJoin(verified);

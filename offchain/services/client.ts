@@ -7,6 +7,7 @@
  */
 import { MetatrustError, type ErrorCode } from "../errors";
 import { MAX_RESPONSE_BYTES, checkUrlShape } from "./endpoint";
+import { isDroppedConnection } from "../chain/dropped";
 
 /** A service refused the request, or could not be reached. */
 export class ServiceError extends MetatrustError {
@@ -68,13 +69,6 @@ async function readCapped(res: Response, where: string, max = MAX_RESPONSE_BYTES
   return out;
 }
 
-/** Socket failures of a connection that was open (reset, closed by the other side), not refusals or timeouts. */
-const SOCKET_RESET = new Set(["ECONNRESET", "EPIPE", "UND_ERR_SOCKET", "UND_ERR_CLOSED"]);
-function socketReset(e: unknown): boolean {
-  const code = (e as { cause?: { code?: unknown } }).cause?.code;
-  return typeof code === "string" && SOCKET_RESET.has(code);
-}
-
 /**
  * Fetches `${base}${path}` under the rules every service client keeps (offchain/services/endpoint.ts):
  * http or https, no credentials in the URL, no redirect followed (a 3xx is final: an error naming
@@ -104,7 +98,7 @@ async function fetchBounded(
       res = await fetch(url, { ...init, redirect: "manual", signal });
       break;
     } catch (e) {
-      if (idempotent && attempt === 0 && !signal.aborted && socketReset(e)) continue;
+      if (idempotent && attempt === 0 && !signal.aborted && isDroppedConnection(e)) continue;
       const cause = (e as { cause?: { message?: unknown } }).cause?.message;
       const why = typeof cause === "string" && cause ? `${(e as Error).message}: ${cause}` : (e as Error).message;
       throw new ServiceError("SERVICE_UNREACHABLE", 0, `${where}: not reachable (${why.replace(/[^\x20-\x7e]/g, " ")})`);

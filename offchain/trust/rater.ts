@@ -99,7 +99,7 @@ export async function ratingContextOf(
   const identityVerifiedAtRating =
     identityTime !== undefined && identityTime < r.time - MAX_IDENTITY_LAG && idBlock !== r.block
       ? await tm.isIdentityVerified(r.to, { blockTag: r.block })
-      : verified;
+      : undefined; // not read at the rating: undefined, not the set's value (evidence.ts, "read only then")
   const providerHistory: { since: number; controller: string }[] = [];
   for (const l of registered) providerHistory.push({ since: await timeOf(l), controller: l.args.controller });
   // The present era of both ids: a registration after an id's first is a reclaim (trust.md §6), and

@@ -887,8 +887,6 @@ export function analyze(
     worstGM: number[];
     tBM: ScanPair[];
     tGM: ScanPair[];
-    scanBM?: Scan;
-    scanGM?: Scan;
   };
   let stats: RaterStat[] = [];
   // the verified seeds' own observations per target (the reference's anchor)
@@ -1156,8 +1154,6 @@ export function analyze(
         // 2c: the disagreement concentrated on some of its targets, the rest of its history not counted
         const scan =
           scanTau > 0 && !flaggedKinds.get(i)?.has(kind) ? selectiveScan(pairs, scanTau, kind === AttackKind.BadMouthing) : undefined;
-        if (kind === AttackKind.BadMouthing) st.scanBM = scan;
-        else st.scanGM = scan;
 
         if (scan && scan.p <= scanLevel && scan.excess >= minExcess) {
           cred[i] = 0;

@@ -534,3 +534,28 @@ export function installCliArgumentCheck(isOurs: (task: string) => boolean): void
     process.exit(EXIT.input);
   });
 }
+
+/**
+ * A `--case` flag's value as a trace case id (1 to 20 digits, no leading zero).
+ * @param task - the task, for the message
+ * @throws UsageError naming the flag and the value
+ */
+export function parseCaseId(task: string, value: string): bigint {
+  if (!/^[1-9][0-9]{0,19}$/.test(value)) throw new UsageError(`${task}: --case must be a trace case id (1, 2, ...), got "${value}"`);
+  return BigInt(value);
+}
+
+/**
+ * A `--scale` flag's value: comma-separated network sizes, each a whole number of nodes from 20 to `max`.
+ * @returns the sizes in the order given
+ * @throws UsageError naming the flag and the first size that is not one
+ */
+export function parseScale(value: string, max: number): number[] {
+  const sizes = value.split(",").map((x) => x.trim());
+  for (const x of sizes)
+    if (!/^[1-9][0-9]*$/.test(x) || Number(x) < 20 || Number(x) > max)
+      throw new UsageError(
+        `--scale: "${x}" is not a network size (a whole number of nodes, 20 to ${max.toLocaleString("en-US")}, comma-separated)`,
+      );
+  return sizes.map(Number);
+}

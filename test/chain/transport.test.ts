@@ -27,6 +27,13 @@ describe("chain/transport: a request lost to a dropped connection is sent again 
     expect(isDroppedConnection(dropped())).to.equal(true);
     expect(isDroppedConnection(Object.assign(new Error("read ECONNRESET"), { code: "ECONNRESET" }))).to.equal(true);
     expect(isDroppedConnection(new Error("execution reverted"))).to.equal(false);
+    // fetch's form (the service client, chain/dropped.ts): a TypeError whose cause is undici's error
+    const fetchFailed = (cause: object) => Object.assign(new TypeError("fetch failed"), { cause });
+    expect(isDroppedConnection(fetchFailed({ code: "UND_ERR_CLOSED" }))).to.equal(true);
+    expect(isDroppedConnection(fetchFailed({ code: "UND_ERR_SOCKET" }))).to.equal(true);
+    expect(isDroppedConnection(fetchFailed(new Error("other side closed")))).to.equal(true); // no code
+    expect(isDroppedConnection(fetchFailed({ code: "ECONNREFUSED" }))).to.equal(false); // nothing was sent
+    expect(isDroppedConnection(fetchFailed({ code: "UND_ERR_HEADERS_TIMEOUT" }))).to.equal(false);
   });
 
   it("a read is sent again and answered; a node's own error is not retried", async () => {

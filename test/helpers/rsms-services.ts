@@ -153,6 +153,35 @@ export async function rsmsServices(
 }
 
 /**
+ * RNs registered with the MSRP for pool 1 (each with its token) and joined there, and a user
+ * registered, each from a keystore of its own (`tmp(`${prefix}-${name}`)`); the due filter is
+ * published in between (exactly one).
+ * @returns the keystores by name
+ */
+export async function joinedRnsAndUser(
+  s: Awaited<ReturnType<typeof rsmsServices>>,
+  rns: string[],
+  user: string,
+  prefix: string,
+): Promise<Map<string, Keystore>> {
+  const ks = new Map<string, Keystore>();
+  for (const n of [...rns, user]) ks.set(n, new Keystore(tmp(`${prefix}-${n}`), ""));
+  for (const n of rns)
+    await registerRnRemote({ msrpUrl: s.msrpUrl, name: n, poolId: 1, rid: `rn:${n}`, token: s.enrol(n), keystore: ks.get(n)!, dep: s.dep });
+  if ((await s.msrp.publishDue()) !== 1) throw new Error("joinedRnsAndUser: expected one filter published");
+  for (const n of rns) await joinRemote({ name: n, poolId: 1, keystore: ks.get(n)!, dep: s.dep });
+  await registerUserRemote({
+    msrpUrl: s.msrpUrl,
+    name: user,
+    rid: `user:${user}`,
+    token: s.enrol(user, "user"),
+    keystore: ks.get(user)!,
+    dep: s.dep,
+  });
+  return ks;
+}
+
+/**
  * A service group formed over the MSRP's mailbox: the RSMS services with the group desk, each RN of
  * `rns` registered (with its token) and joined from a machine of its own, the user "alice"
  * registered, her group of `size` RNs requested, and every party through the formation rounds.

@@ -8,6 +8,7 @@ import os from "os";
 import path from "path";
 import hre from "hardhat";
 import { ErrorFragment, Interface } from "ethers";
+import type { Keystore } from "../../offchain/storage/keystore";
 
 /**
  * Registers mocha before/after hooks for a task suite.
@@ -33,6 +34,26 @@ export function useTaskSandbox(prefix: string): () => string {
       else process.env[k] = v;
   });
   return () => dir;
+}
+
+/**
+ * {@link useTaskSandbox} with the RSMS set up through its tasks: the MSRP (capacity 8, lambda 16,
+ * a filter interval of an hour), pool 1's RPM, the RNs `rns` registered at pool 1 and its filter
+ * published.
+ * @returns getters of the suite's temporary folder and of the local keystore
+ */
+export function useRsmsTaskSandbox(prefix: string, rns: string[]): { dir: () => string; keystore: () => Keystore } {
+  const dir = useTaskSandbox(prefix);
+  let ks: Keystore | undefined;
+  before(async () => {
+    await hre.run("rsms:setup", { capacity: 8, lambda: 16, interval: 3600 });
+    await hre.run("rsms:rpm:register", { pool: 1 });
+    for (const n of rns) await hre.run("rsms:rn:register", { name: n, pool: 1 });
+    await hre.run("rsms:filter:publish", { pool: 1 });
+    const { localState } = await import("../../tasks/lib/context");
+    ks = localState(hre).keystore;
+  });
+  return { dir, keystore: () => ks! };
 }
 
 /** The error a promise rejects with; fails the test if it resolves. */

@@ -8,10 +8,10 @@
  */
 import { expect } from "chai";
 import fs from "fs";
-import os from "os";
 import path from "path";
 import hre from "hardhat";
 import { Keystore, settled } from "../../offchain/storage/keystore";
+import { useRsmsTaskSandbox } from "../helpers/tasks";
 import { KeystoreIntentPendingError } from "../../offchain/storage/errors";
 import { JOIN_INTENT, initialJoin, resolveJoinIntents } from "../../offchain/rsms/flows";
 import { Msrp } from "../../offchain/rsms/msrp";
@@ -24,9 +24,8 @@ import { readDeployment } from "../../offchain/chain/deployments";
 
 describe("rsms: a join's records journaled with its transaction (Keystore.commitIntent)", function () {
   this.timeout(120_000);
-  const saved: Record<string, string | undefined> = {};
   const log = console.log;
-  let dir: string;
+  const sandbox = useRsmsTaskSandbox("metatrust-intent-", ["i1", "i2", "i3", "i4", "i5"]);
   let ks: Keystore;
   const intentFiles = () =>
     (fs.existsSync(path.join(ks.dir, ".journal")) ? fs.readdirSync(path.join(ks.dir, ".journal")) : []).filter((f) =>
@@ -37,30 +36,7 @@ describe("rsms: a join's records journaled with its transaction (Keystore.commit
       attach(ResourcePoolRegistry__factory, readDeployment("hardhat").contracts.ResourcePoolRegistry.address, hre.ethers.provider),
     );
 
-  before(async () => {
-    for (const k of ["METATRUST_DATA_DIR", "METATRUST_DEPLOYMENTS_DIR"]) saved[k] = process.env[k];
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), "metatrust-intent-"));
-    process.env.METATRUST_DATA_DIR = path.join(dir, "data");
-    process.env.METATRUST_DEPLOYMENTS_DIR = path.join(dir, "deployments");
-    console.log = () => undefined;
-    try {
-      await hre.run("deploy", { quiet: true });
-      await hre.run("rsms:setup", { capacity: 8, lambda: 16, interval: 3600 });
-      await hre.run("rsms:rpm:register", { pool: 1 });
-      for (const n of ["i1", "i2", "i3", "i4", "i5"]) await hre.run("rsms:rn:register", { name: n, pool: 1 });
-      await hre.run("rsms:filter:publish", { pool: 1 });
-    } finally {
-      console.log = log;
-    }
-    const { localState } = await import("../../tasks/lib/context");
-    ks = localState(hre).keystore;
-  });
-  after(() => {
-    console.log = log;
-    for (const [k, v] of Object.entries(saved))
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-  });
+  before(() => (ks = sandbox.keystore()));
 
   const join = async (rn: string) => {
     console.log = () => undefined;

@@ -7,46 +7,19 @@
  */
 import { expect } from "chai";
 import { spawnSync } from "child_process";
-import fs from "fs";
-import os from "os";
 import path from "path";
 import hre from "hardhat";
 import { Keystore, settled } from "../../offchain/storage/keystore";
+import { useRsmsTaskSandbox } from "../helpers/tasks";
 
 const ROOT = path.resolve(__dirname, "../..");
 
 describe("rsms: the MSRP agent kept across joins is reloaded after any other write of its record", function () {
   this.timeout(180_000);
-  const saved: Record<string, string | undefined> = {};
   const log = console.log;
-  let ks: Keystore;
+  const sandbox = useRsmsTaskSandbox("metatrust-kept-", ["k1", "k2", "k3", "k4", "k5"]);
   const msrpRn = (name: string) =>
-    (new Keystore(ks.dir, undefined).load("rsms-msrp") as { rns: Record<string, Record<string, unknown>> }).rns[name];
-
-  before(async () => {
-    for (const k of ["METATRUST_DATA_DIR", "METATRUST_DEPLOYMENTS_DIR"]) saved[k] = process.env[k];
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "metatrust-kept-"));
-    process.env.METATRUST_DATA_DIR = path.join(dir, "data");
-    process.env.METATRUST_DEPLOYMENTS_DIR = path.join(dir, "deployments");
-    console.log = () => undefined;
-    try {
-      await hre.run("deploy", { quiet: true });
-      await hre.run("rsms:setup", { capacity: 8, lambda: 16, interval: 3600 });
-      await hre.run("rsms:rpm:register", { pool: 1 });
-      for (const n of ["k1", "k2", "k3", "k4", "k5"]) await hre.run("rsms:rn:register", { name: n, pool: 1 });
-      await hre.run("rsms:filter:publish", { pool: 1 });
-    } finally {
-      console.log = log;
-    }
-    const { localState } = await import("../../tasks/lib/context");
-    ks = localState(hre).keystore;
-  });
-  after(() => {
-    console.log = log;
-    for (const [k, v] of Object.entries(saved))
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-  });
+    (new Keystore(sandbox.keystore().dir, undefined).load("rsms-msrp") as { rns: Record<string, Record<string, unknown>> }).rns[name];
   const join = async (rn: string) => {
     console.log = () => undefined;
     try {
@@ -62,7 +35,7 @@ describe("rsms: the MSRP agent kept across joins is reloaded after any other wri
     // another process (another MSRP command, or an operator's tool) changes an RN entry of the record
     const code = `
       const { Keystore } = require(${JSON.stringify(path.join(ROOT, "offchain/storage/keystore"))});
-      const ks = new Keystore(${JSON.stringify(ks.dir)}, undefined);
+      const ks = new Keystore(${JSON.stringify(sandbox.keystore().dir)}, undefined);
       const m = ks.load("rsms-msrp");
       m.rns.k3.rid = "rn:k3:changed-by-another-process";
       ks.commit({ "rsms-msrp": m }, { patch: { "rsms-msrp": "rns" } });`;

@@ -13,6 +13,7 @@ import fs from "fs";
 import path from "path";
 import hre from "hardhat";
 import { msrpRequest, rsmsServices, tmp } from "../helpers/rsms-services";
+import { naming, recordRpc } from "../helpers/rpc-record";
 import { Keystore } from "../../offchain/storage/keystore";
 import { GroupParty } from "../../offchain/rsms/group";
 import { equalBytes, toHex } from "../../offchain/crypto/bytes";
@@ -284,9 +285,20 @@ describe("services/rsms: service groups through the MSRP's mailbox", function ()
     // the detector flags it (on-off attack, kind 1) on the TrustManager
     await s.controller.register(toHex(vpid), "resource-node", s.msrpWallet);
     await s.detector.flag(toHex(vpid), 1, new Uint8Array(32));
-    const r = await rekeyRemote({ msrpUrl: s.msrpUrl, user: "alice", groupId: gid, keystore: ks("alice"), dep: s.dep });
+    const { out: r, calls } = await recordRpc(() =>
+      rekeyRemote({ msrpUrl: s.msrpUrl, user: "alice", groupId: gid, keystore: ks("alice"), dep: s.dep }),
+    );
     expect(r.epoch).to.equal(1);
     expect(r.evicted.map(toHex)).to.deep.equal([toHex(vpid)]);
+    // the desk reads the flag log once and the flagged member's entity once (s14 final read 6)
+    const flagTopic = TrustManager__factory.createInterface().getEvent("EntityFlagged").topicHash.slice(2);
+    expect(
+      {
+        flagLogReads: calls.filter((c) => c.method === "eth_getLogs" && c.params.includes(flagTopic)).length,
+        entityReads: naming(calls, vpid),
+      },
+      "chain reads of one rekey",
+    ).to.deep.equal({ flagLogReads: 1, entityReads: 1 });
     expect(r.added).to.have.length(1);
     expect(await s.dep.groups.isMember(gid, vpid)).to.equal(false);
     expect(msrp.msrp.suspiciousRns()).to.include(victim);

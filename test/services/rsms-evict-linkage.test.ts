@@ -22,13 +22,12 @@
  */
 import { expect } from "chai";
 import hre from "hardhat";
-import { rsmsServices, tmp } from "../helpers/rsms-services";
-import { Keystore } from "../../offchain/storage/keystore";
+import { joinedRnsAndUser, rsmsServices } from "../helpers/rsms-services";
 import { equalBytes, toHex } from "../../offchain/crypto/bytes";
 import { TrustLedger } from "../../offchain/trust/ledger";
 import { TRUST_ROLE_SIGNERS } from "../../offchain/chain/system";
-import { joinRemote, loadRemoteRn, reauthRemote, registerRnRemote } from "../../offchain/services/rsms/clients";
-import { registerUserRemote, rekeyRemote, requestGroupRemote } from "../../offchain/services/rsms/group-clients";
+import { loadRemoteRn, reauthRemote } from "../../offchain/services/rsms/clients";
+import { rekeyRemote, requestGroupRemote } from "../../offchain/services/rsms/group-clients";
 import { ServiceGroupRegistry__factory, TrustManager__factory } from "../../typechain-types";
 import { MsrpService } from "../../offchain/services/rsms/msrp-service";
 import { onFault } from "../../offchain/services/faults";
@@ -47,28 +46,7 @@ describe("h14-red F1: a key update that evicts an RN flagged under another PID d
       const detector = new TrustLedger(TrustManager__factory.connect(tmAddress, signers[TRUST_ROLE_SIGNERS.detector]));
       const controller = new TrustLedger(TrustManager__factory.connect(tmAddress, signers[9]));
       const rns = ["a", "b", "c", "d"];
-      const ks = new Map<string, Keystore>();
-      for (const n of [...rns, "bob"]) ks.set(n, new Keystore(tmp(`f1-${n}`), ""));
-      for (const n of rns)
-        await registerRnRemote({
-          msrpUrl: s.msrpUrl,
-          name: n,
-          poolId: 1,
-          rid: `rn:${n}`,
-          token: s.enrol(n),
-          keystore: ks.get(n)!,
-          dep: s.dep,
-        });
-      expect(await s.msrp.publishDue()).to.equal(1);
-      for (const n of rns) await joinRemote({ name: n, poolId: 1, keystore: ks.get(n)!, dep: s.dep });
-      await registerUserRemote({
-        msrpUrl: s.msrpUrl,
-        name: "bob",
-        rid: "user:bob",
-        token: s.enrol("bob", "user"),
-        keystore: ks.get("bob")!,
-        dep: s.dep,
-      });
+      const ks = await joinedRnsAndUser(s, rns, "bob", "f1");
       const pidOf = (n: string) => loadRemoteRn(ks.get(n)!, n)!.state.pid;
 
       // Every RN registers its trust identity (its first PID) with the MSRP's attestation, as
@@ -143,28 +121,7 @@ describe("h14-red F1: a key update that evicts an RN flagged under another PID d
       const detector = new TrustLedger(TrustManager__factory.connect(tmAddress, signers[TRUST_ROLE_SIGNERS.detector]));
       const controller = new TrustLedger(TrustManager__factory.connect(tmAddress, signers[9]));
       const rns = ["a", "b", "c"];
-      const ks = new Map<string, Keystore>();
-      for (const n of [...rns, "bob"]) ks.set(n, new Keystore(tmp(`f1r-${n}`), ""));
-      for (const n of rns)
-        await registerRnRemote({
-          msrpUrl: s.msrpUrl,
-          name: n,
-          poolId: 1,
-          rid: `rn:${n}`,
-          token: s.enrol(n),
-          keystore: ks.get(n)!,
-          dep: s.dep,
-        });
-      expect(await s.msrp.publishDue()).to.equal(1);
-      for (const n of rns) await joinRemote({ name: n, poolId: 1, keystore: ks.get(n)!, dep: s.dep });
-      await registerUserRemote({
-        msrpUrl: s.msrpUrl,
-        name: "bob",
-        rid: "user:bob",
-        token: s.enrol("bob", "user"),
-        keystore: ks.get("bob")!,
-        dep: s.dep,
-      });
+      const ks = await joinedRnsAndUser(s, rns, "bob", "f1r");
       const pidOf = (n: string) => loadRemoteRn(ks.get(n)!, n)!.state.pid;
       const pid0 = pidOf("a");
       await controller.register(toHex(pid0), "resource-node", s.msrpWallet);

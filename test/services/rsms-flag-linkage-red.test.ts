@@ -16,10 +16,9 @@
  * pseudonyms of one RN").
  */
 import { expect } from "chai";
-import hre from "hardhat";
 import { rsmsServices, tmp } from "../helpers/rsms-services";
+import { naming, recordRpc } from "../helpers/rpc-record";
 import { Keystore } from "../../offchain/storage/keystore";
-import { toHex } from "../../offchain/crypto/bytes";
 import { joinRemote, loadRemoteRn, reauthRemote, registerRnRemote } from "../../offchain/services/rsms/clients";
 
 const once = { attempts: 1, timeoutMs: 30_000, backoffMs: 10 };
@@ -38,19 +37,8 @@ describe("services/rsms: the MSRP's flag reads do not name an RN's pseudonyms to
       await reauthRemote({ name: "a", poolId: 2, keystore: ks, dep: s.dep, retry: once });
       const pid1 = loadRemoteRn(ks, "a")!.state.pid;
       // what the node sees: every eth_call the MSRP's reads send during one sync
-      const provider = hre.network.provider;
-      const seen: string[] = [];
-      const send = provider.send.bind(provider);
-      provider.send = async (method: string, params?: unknown[]) => {
-        if (method === "eth_call") seen.push(JSON.stringify(params).toLowerCase());
-        return send(method, params);
-      };
-      try {
-        await s.msrp.desk!.syncTrustFlags();
-      } finally {
-        provider.send = send;
-      }
-      const names = (pid: Uint8Array) => seen.some((c) => c.includes(toHex(pid).slice(2).toLowerCase()));
+      const { calls } = await recordRpc(() => s.msrp.desk!.syncTrustFlags());
+      const names = (pid: Uint8Array) => naming(calls, pid) > 0;
       expect(names(pid0) && names(pid1), "one sync asked the node about both pseudonyms of one RN").to.equal(false);
     } finally {
       await s.stop();

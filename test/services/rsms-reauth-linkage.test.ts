@@ -10,15 +10,15 @@
  * same instant, and `JoinRecorded(PID_{k+1}, …)` followed a block later.
  *
  * Fix: the RPM decides from the registry's `JoinRecorded` logs, read from a kept cursor (a query
- * that names no id), checked locally (offchain/services/rsms/join-log.ts; rsms-join.md "What the
+ * that names no id), checked locally (offchain/rsms/join-log.ts, flows.ts reauthStep; rsms-join.md "What the
  * RPM's node sees"). The test records every eth_call sent while one re-authentication runs (all
  * parties share the in-process node here, as an RPM and an RN on one hosted provider do) and fails
  * if the calls name both pseudonyms of the RN. Bite: with RpmService.serveReauth reading recordOf
  * again it fails (PID_k and PID_{k+1} both named).
  */
 import { expect } from "chai";
-import hre from "hardhat";
 import { rsmsServices, tmp } from "../helpers/rsms-services";
+import { naming, recordRpc } from "../helpers/rpc-record";
 import { Keystore } from "../../offchain/storage/keystore";
 import { toHex } from "../../offchain/crypto/bytes";
 import { joinRemote, loadRemoteRn, reauthRemote, registerRnRemote } from "../../offchain/services/rsms/clients";
@@ -36,30 +36,12 @@ describe("h14-red F4: a re-authentication does not ask the node about the old an
       expect(await s.msrp.publishDue()).to.equal(1);
       await joinRemote({ name: "a", poolId: 1, keystore: ks, dep: s.dep });
       const pid0 = loadRemoteRn(ks, "a")!.state.pid;
-      const provider = hre.network.provider;
-      const seen: string[] = [];
-      const send = provider.send.bind(provider);
-      provider.send = async (method: string, params?: unknown[]) => {
-        if (method === "eth_call") seen.push(JSON.stringify(params).toLowerCase());
-        return send(method, params);
-      };
-      const request = provider.request.bind(provider);
-      provider.request = async (a: Parameters<typeof request>[0]) => {
-        if (a.method === "eth_call") seen.push(JSON.stringify(a.params).toLowerCase());
-        return request(a);
-      };
-      try {
-        await reauthRemote({ name: "a", poolId: 2, keystore: ks, dep: s.dep, retry: once });
-      } finally {
-        provider.send = send;
-        provider.request = request;
-      }
+      const { calls } = await recordRpc(() => reauthRemote({ name: "a", poolId: 2, keystore: ks, dep: s.dep, retry: once }));
       const pid1 = loadRemoteRn(ks, "a")!.state.pid;
       expect(toHex(pid1), "precondition: a rotated").to.not.equal(toHex(pid0));
-      const naming = (pid: Uint8Array) => seen.filter((c) => c.includes(toHex(pid).slice(2).toLowerCase())).length;
       expect(
-        { old: naming(pid0) > 0, new: naming(pid1) > 0 },
-        `the node was asked about both pseudonyms of one RN (${naming(pid0)} calls name PID_k, ${naming(pid1)} name PID_{k+1}, of ${seen.length})`,
+        { old: naming(calls, pid0) > 0, new: naming(calls, pid1) > 0 },
+        `the node was asked about both pseudonyms of one RN (${naming(calls, pid0)} calls name PID_k, ${naming(calls, pid1)} name PID_{k+1}, of ${calls.length})`,
       ).to.not.deep.equal({ old: true, new: true });
     } finally {
       await s.stop();

@@ -17,11 +17,10 @@
  */
 import { expect } from "chai";
 import hre from "hardhat";
-import { rsmsServices, tmp } from "../helpers/rsms-services";
-import { Keystore } from "../../offchain/storage/keystore";
+import { joinedRnsAndUser, rsmsServices } from "../helpers/rsms-services";
 import { equalBytes, toHex } from "../../offchain/crypto/bytes";
-import { joinRemote, loadRemoteRn, reauthRemote, registerRnRemote } from "../../offchain/services/rsms/clients";
-import { registerUserRemote, requestGroupRemote } from "../../offchain/services/rsms/group-clients";
+import { loadRemoteRn, reauthRemote } from "../../offchain/services/rsms/clients";
+import { requestGroupRemote } from "../../offchain/services/rsms/group-clients";
 import { ServiceGroupRegistry__factory } from "../../typechain-types";
 
 const once = { attempts: 1, timeoutMs: 30_000, backoffMs: 10 };
@@ -34,28 +33,7 @@ describe("h14-red F2: group rosters list RNs by PID, not in the allocator's orde
     try {
       // names in an order unrelated to anything the chain shows
       const rns = ["rn-f", "rn-b", "rn-e", "rn-a", "rn-d", "rn-c"];
-      const ks = new Map<string, Keystore>();
-      for (const n of [...rns, "bob"]) ks.set(n, new Keystore(tmp(`f2-${n}`), ""));
-      for (const n of rns)
-        await registerRnRemote({
-          msrpUrl: s.msrpUrl,
-          name: n,
-          poolId: 1,
-          rid: `rn:${n}`,
-          token: s.enrol(n),
-          keystore: ks.get(n)!,
-          dep: s.dep,
-        });
-      expect(await s.msrp.publishDue()).to.equal(1);
-      for (const n of rns) await joinRemote({ name: n, poolId: 1, keystore: ks.get(n)!, dep: s.dep });
-      await registerUserRemote({
-        msrpUrl: s.msrpUrl,
-        name: "bob",
-        rid: "user:bob",
-        token: s.enrol("bob", "user"),
-        keystore: ks.get("bob")!,
-        dep: s.dep,
-      });
+      const ks = await joinedRnsAndUser(s, rns, "bob", "f2");
       const pidOf = (n: string) => loadRemoteRn(ks.get(n)!, n)!.state.pid;
 
       const old = new Map(rns.map((n) => [n, toHex(pidOf(n)).toLowerCase()]));

@@ -52,6 +52,7 @@ import { GroupQuota, type GroupPolicy, DEFAULT_GROUP_POLICY } from "./group-quot
 import { ChannelLog } from "./channel-log";
 import type { BinaryRoute } from "../server";
 import { decodeRnRegister, registrationBinding } from "./wire";
+import { LogCursor } from "../../chain/log-cursor";
 import {
   MAX_READ,
   Round,
@@ -133,15 +134,19 @@ export type GroupDeskDeps = {
   clock?: () => number;
 };
 
-/** Blocks the flag log is read again below its cursor (a shallow reorganisation may replace them). */
-const FLAG_LOG_OVERLAP = 12;
-
 const pointHex = (p: Point) => toHex(encodePoint(p));
 
 /** The MSRP's service-group desk. */
 export class GroupDesk {
-  /** the ids the trust layer has flagged, by its logs up to block `next - 1` ({@link everFlagged}) */
-  private readonly flagLog = { next: 0, ids: new Set<string>() };
+  /** the ids the trust layer has flagged, by its logs up to the cursor's last read ({@link everFlagged}) */
+  private readonly flagged = new Set<string>();
+  private readonly flagLog = new LogCursor(
+    {
+      latest: () => this.d.trust!.runner!.provider!.getBlockNumber(),
+      logs: (from, to) => this.d.trust!.queryFilter(this.d.trust!.filters.EntityFlagged(), from, to),
+    },
+    (l) => this.flagged.add(String(l.args.id).toLowerCase()),
+  );
 
   /** the per-user quota and global budget of gas-costing requests (formations, adds) */
   readonly quota: GroupQuota;
@@ -464,21 +469,15 @@ export class GroupDesk {
 
   /**
    * Every id the trust layer has ever flagged, from the TrustManager's `EntityFlagged` logs: one
-   * `eth_getLogs` per call that names no id, from a kept cursor (re-read over the last
-   * {@link FLAG_LOG_OVERLAP} blocks, for a shallow reorganisation). Only these ids are then read
+   * `eth_getLogs` per call that names no id, from a kept cursor (offchain/chain/log-cursor.ts:
+   * re-read over the last LOG_OVERLAP blocks, for a shallow reorganisation; concurrent callers share
+   * one read). Only these ids are then read
    * one by one, so the node the MSRP reads through never sees an RN's unflagged pseudonyms asked
    * together (h12-red L1: every sync read every PID of every RN, RN by RN, and so linked them).
    */
   private async everFlagged(): Promise<Set<string>> {
-    const trust = this.d.trust!;
-    const latest = await trust.runner!.provider!.getBlockNumber();
-    const from = Math.max(0, this.flagLog.next - FLAG_LOG_OVERLAP);
-    if (latest >= from) {
-      for (const l of await trust.queryFilter(trust.filters.EntityFlagged(), from, latest))
-        this.flagLog.ids.add(String(l.args.id).toLowerCase());
-      this.flagLog.next = Math.max(this.flagLog.next, latest + 1);
-    }
-    return this.flagLog.ids;
+    await this.flagLog.sync();
+    return this.flagged;
   }
 
   /**
@@ -490,9 +489,21 @@ export class GroupDesk {
    * @param ids - {@link everFlagged}, read once per request or sync
    */
   private async flaggedRn(name: string, ids: ReadonlySet<string>): Promise<boolean> {
-    if (!this.d.trust) return false;
-    for (const p of this.d.msrp.rnPids(name)) if (ids.has(toHex(p).toLowerCase()) && (await rnTrustFlagged(this.d.trust, p))) return true;
-    return false;
+    return (await this.flaggedPid(name, ids)) !== undefined;
+  }
+
+  /**
+   * {@link flaggedRn}, saying under which pseudonym: the first of the RN's PIDs found flagged,
+   * `first` (one of them) read first, so that a caller who asks whether that PID carries the flag
+   * itself reads no entity twice (s14 final read 6).
+   * @returns the flagged PID, or undefined if the RN is flagged under none
+   */
+  private async flaggedPid(name: string, ids: ReadonlySet<string>, first?: Uint8Array): Promise<Uint8Array | undefined> {
+    if (!this.d.trust) return undefined;
+    const pids = this.d.msrp.rnPids(name);
+    const order = first && pids.some((p) => equalBytes(p, first)) ? [first, ...pids.filter((p) => !equalBytes(p, first))] : pids;
+    for (const p of order) if (ids.has(toHex(p).toLowerCase()) && (await rnTrustFlagged(this.d.trust, p))) return p;
+    return undefined;
   }
 
   /** {@link everFlagged}, or none without a TrustManager. */
@@ -536,13 +547,17 @@ export class GroupDesk {
    * Joined RNs that may join `info`'s group: not in it (by name: under no PID, so that a member
    * the update evicts, which may have rotated its pseudonym since, is not re-added to it; h11-red2
    * G1), not suspicious, not flagged under any of its pseudonyms; at most `count`.
+   * @param ids - {@link everFlagged}, as the caller read it for this request
    */
-  private async freshRns(info: { members: { name: string }[] }, count: number): Promise<{ add: string[]; flagged: string[] }> {
+  private async freshRns(
+    info: { members: { name: string }[] },
+    count: number,
+    ids: ReadonlySet<string>,
+  ): Promise<{ add: string[]; flagged: string[] }> {
     const inGroup = new Set(info.members.map((m) => m.name));
     const suspicious = new Set(this.d.msrp.suspiciousRns());
     const add: string[] = [];
     const flagged: string[] = [];
-    const ids = await this.flagIds();
     for (const c of this.d.msrp.joinedRns()) {
       if (add.length === count) break;
       if (inGroup.has(c.name) || suspicious.has(c.name)) continue;
@@ -564,19 +579,19 @@ export class GroupDesk {
    */
   private async suspects(info: {
     members: { name: string; pid: Uint8Array }[];
-  }): Promise<{ own: Uint8Array[]; flagged: string[]; elsewhere: boolean }> {
+  }): Promise<{ own: Uint8Array[]; flagged: string[]; elsewhere: boolean; ids: ReadonlySet<string> }> {
     const ids = await this.flagIds();
     const inSRN = new Set(this.d.msrp.suspiciousRns());
     const own: Uint8Array[] = [];
     const flagged: string[] = [];
     for (const m of info.members) {
-      const trustFlagged = await this.flaggedRn(m.name, ids);
-      if (!trustFlagged && !inSRN.has(m.name)) continue;
+      // under which pseudonym the RN is flagged, its member PID first (one read per member)
+      const at = await this.flaggedPid(m.name, ids, m.pid);
+      if (!at && !inSRN.has(m.name)) continue;
       flagged.push(m.name);
-      if (trustFlagged && this.d.trust && ids.has(toHex(m.pid).toLowerCase()) && (await rnTrustFlagged(this.d.trust, m.pid)))
-        own.push(m.pid);
+      if (at && equalBytes(at, m.pid)) own.push(m.pid);
     }
-    return { own, flagged, elsewhere: flagged.length > own.length };
+    return { own, flagged, elsewhere: flagged.length > own.length, ids };
   }
 
   private async rekey(raw: Uint8Array): Promise<Uint8Array> {
@@ -587,12 +602,12 @@ export class GroupDesk {
       for (const p of r.evict)
         if (!info.members.some((m) => equalBytes(m.pid, p)))
           throw new GroupServiceError("NOT_A_MEMBER", `rekey: ${toHex(p).slice(0, 10)}… is not a member`);
-      const { own, flagged, elsewhere } = await this.suspects(info);
+      const { own, flagged, elsewhere, ids } = await this.suspects(info);
       if (elsewhere) {
         // every member goes, as many fresh RNs come in; only the flagged ones join S_RN. The answer
         // does not depend on which member the request named (no oracle: "is the RN behind PID_x
         // flagged under another PID"), only on whether some member is
-        const fresh = (await this.freshRns(info, info.members.length)).add;
+        const fresh = (await this.freshRns(info, info.members.length, ids)).add;
         if (fresh.length > 0) return { evict: info.members.map((m) => m.pid), add: fresh, suspicious: flagged };
         // no RN to re-form with: the flagged members go alone (the key is what the eviction keeps
         // from them); their eviction then names them (rsms-group.md §8, residual)
@@ -612,7 +627,7 @@ export class GroupDesk {
       if (evict.length === 0)
         throw new GroupServiceError("NOTHING_TO_EVICT", "rekey: no member of the group is flagged by the trust layer or in S_RN");
       // as many fresh joined RNs as evicted, not in the group, not suspicious, not flagged
-      return { evict, add: (await this.freshRns(info, evict.length)).add };
+      return { evict, add: (await this.freshRns(info, evict.length, ids)).add };
     });
   }
 
@@ -627,10 +642,10 @@ export class GroupDesk {
     const a = decodeGroupAdd(env.body);
     this.userRequest(env, a.groupId, a.epoch, Route.GroupAdd);
     return this.update(env, raw, a.groupId, a.epoch, "add", async (info) => {
-      const { own, flagged: out, elsewhere } = await this.suspects(info);
+      const { own, flagged: out, elsewhere, ids } = await this.suspects(info);
       const evict = elsewhere ? info.members.map((m) => m.pid) : own;
       const want = evict.length + a.count;
-      const { add, flagged } = await this.freshRns(info, want);
+      const { add, flagged } = await this.freshRns(info, want, ids);
       if (add.length < want)
         throw new GroupServiceError(
           "NO_FRESH_RN",

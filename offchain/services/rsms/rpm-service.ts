@@ -32,7 +32,7 @@ import { writeFileAtomic } from "../../storage/fs-atomic";
 import { ResourcePoolManager } from "../../rsms/rpm";
 import { AgentStateError, RsmsRejectedError } from "../../rsms/errors";
 import { paramsFromPkPub } from "../../rsms/params";
-import { syncFilters } from "../../rsms/flows";
+import { reauthStep, syncFilters } from "../../rsms/flows";
 import type { RsmsLedger } from "../../rsms/ledger";
 import { Kind, Route, Scheme, audienceOf, openEnvelope, sealEnvelope, sealReply, verifyEnvelope, EnvelopeError } from "../envelope";
 import { ReplyCache, DEFAULT_WINDOW_MS } from "../replies";
@@ -43,7 +43,7 @@ import { startService, type RunningService, type ServiceConfig } from "../server
 import { decodeJoinAck } from "./wire";
 import type { Keystore } from "../../storage/keystore";
 import { minedReceipt } from "../../chain/mined";
-import { JoinLog } from "./join-log";
+import { JoinLog } from "../../rsms/join-log";
 
 /** The RPM service's keystore record. */
 export const rpmServiceRecord = (poolId: number) => `rsms-rpm-${poolId}`;
@@ -168,25 +168,13 @@ export class RpmService {
     // from the registry's logs, read from a kept cursor (a query that names no id), not recordOf
     // of PID_k and PID_{k+1} together: the RPM's node would link the two (h14-red F4, join-log.ts)
     await this.joins.sync();
-    const rec = this.joins.recordOf(opened.pid);
-    const nextRec = this.joins.recordOf(opened.nextPid);
-    const nextTagUsed = this.joins.isTagUsed(opened.nextTag);
-    if (nextTagUsed) {
-      const mine = nextRec.kind === 2 && equalBytes(nextRec.tag, opened.nextTag) && equalBytes(rec.tag, opened.claimedTag);
-      if (mine && nextRec.poolId === this.d.poolId) {
-        fs.rmSync(this.forwardFile(opened.nextTag), { force: true });
-        return this.reply(env, raw, this.rpm.reauthReply(opened));
-      }
-      if (mine)
-        throw new RsmsRejectedError(
-          "NEXT_PID_RECORDED",
-          `reauth: PID_{k+1} ${toHex(opened.nextPid)} is already recorded at pool ${nextRec.poolId}: resynchronise from the chain`,
-        );
-      throw new RsmsRejectedError("REPLAYED_SECRET", "reauth: H4(a'_{k+1}) is already on-chain: replayed re-authentication");
+    const step = await reauthStep(this.joins, opened, this.d.poolId);
+    if (step.retried) {
+      fs.rmSync(this.forwardFile(opened.nextTag), { force: true });
+      return this.reply(env, raw, this.rpm.reauthReply(opened));
     }
-    const nextRecorded = !nextRec.tag.every((x) => x === 0);
     await this.forward("reauth", env, opened.nextTag, { pid: opened.nextPid, kind: 2 }, () =>
-      this.rpm.forwardReauth(opened, rec.tag, nextRecorded),
+      this.rpm.forwardReauth(opened, step.claimedRecordTag, step.nextRecorded),
     );
     const reply = this.reply(env, raw, this.rpm.reauthReply(opened));
     fs.rmSync(this.forwardFile(opened.nextTag), { force: true });

@@ -43,6 +43,24 @@
  */
 import { Prng } from "../../util/prng";
 
+/**
+ * The suite's model constants, which the oracle bound (oracle-bound.ts) imports rather than
+ * restating: if the generator changes, the bound follows (s14 final read 7).
+ */
+export const SUITE_MODEL = {
+  /** satisfaction noise: clip(q + noise * z), z Irwin-Hall of three uniforms scaled to sd 1 */
+  noise: 0.2,
+  /** honest raters' strictness prior U[strictLo, strictHi] */
+  strictLo: -0.2,
+  strictHi: 0.15,
+  /** attack service levels: good and bad service quality */
+  goodQ: 0.9,
+  badQ: 0.1,
+  /** a whitewash identity's life: this many good rounds, then this many bad ones */
+  whitewashGood: 4,
+  whitewashBad: 2,
+} as const;
+
 /** One rating (the detectors' RatingEvent shape, repeated here so this module imports nothing from them). */
 export type Rating = { from: string; to: string; value: number; time: number; evidence?: boolean };
 
@@ -169,7 +187,7 @@ export function generateNetwork(o: SuiteOptions): Network {
   for (let i = 0; i < N; i++) {
     const u = pop.next();
     quality[i] = u < 0.8 ? 0.75 + 0.23 * pop.next() : u < 0.92 ? 0.5 + 0.25 * pop.next() : 0.1 + 0.35 * pop.next();
-    strict[i] = -0.2 + 0.35 * pop.next();
+    strict[i] = SUITE_MODEL.strictLo + (SUITE_MODEL.strictHi - SUITE_MODEL.strictLo) * pop.next(); // -0.2 + 0.35 u, bit for bit
     activity[i] = 2 + pop.int(3);
     if (o.activityScale !== undefined) activity[i] = Math.max(1, Math.round(activity[i] * o.activityScale));
     popularity[i] = Math.exp(0.8 * pop.normal());
@@ -327,7 +345,7 @@ export function generateNetwork(o: SuiteOptions): Network {
       break;
     case "whitewash": {
       // life: 4 good rounds, 2 bad rounds, then a fresh identity; lives start staggered
-      const life = 6;
+      const life = SUITE_MODEL.whitewashGood + SUITE_MODEL.whitewashBad;
       const offset = new Map(attackerSlots.map((i) => [i, plan.int(life)]));
       for (const i of attackerSlots) {
         const ids: { name: string; from: number }[] = [];
@@ -335,12 +353,12 @@ export function generateNetwork(o: SuiteOptions): Network {
         for (let r = -offset.get(i)!; r < rounds; r += life) {
           const id = `${name(i)}.${gen++}`;
           ids.push({ name: id, from: Math.max(0, r) });
-          if (r + 4 < rounds) attackStart.set(id, Math.max(0, r + 4) * roundSeconds);
+          if (r + SUITE_MODEL.whitewashGood < rounds) attackStart.set(id, Math.max(0, r + SUITE_MODEL.whitewashGood) * roundSeconds);
           else attackStart.set(id, rounds * roundSeconds);
         }
         identities.set(i, ids);
       }
-      serve = (j, r) => ((r + offset.get(j)!) % life >= 4 ? "bad" : "good");
+      serve = (j, r) => ((r + offset.get(j)!) % life >= SUITE_MODEL.whitewashGood ? "bad" : "good");
       break;
     }
     case "flood":
@@ -379,8 +397,8 @@ export function generateNetwork(o: SuiteOptions): Network {
         if (!isAttacker(i) && honestSkips(j)) continue;
         if (isAttacker(i) && o.family === "sybil-attack-edges") continue; // Sybils only rate through `extra`
         const mode = isAttacker(j) ? serve(j, round, u4) : "honest";
-        const qj = mode === "good" ? 0.9 : mode === "bad" ? 0.1 : q(j);
-        const sat = clip(qj + 0.2 * z3(u1, u2, u3));
+        const qj = mode === "good" ? SUITE_MODEL.goodQ : mode === "bad" ? SUITE_MODEL.badQ : q(j);
+        const sat = clip(qj + SUITE_MODEL.noise * z3(u1, u2, u3));
         let value = clip(sat + (isAttacker(i) ? 0 : strict[i]));
         const lied = isAttacker(i) ? lie(i, j, round, sat, u4) : undefined;
         if (lied !== undefined) value = lied;

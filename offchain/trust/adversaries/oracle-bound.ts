@@ -39,13 +39,13 @@
  * Pure: no I/O, deterministic.
  */
 import { Prng } from "../../util/prng";
-import type { Network } from "./generate";
+import { SUITE_MODEL, type Network } from "./generate";
 
 /** The suite's satisfaction noise: clip(q + NOISE * z), z Irwin-Hall of three uniforms scaled to sd 1. */
-export const NOISE = 0.2;
+export const NOISE = SUITE_MODEL.noise;
 /** Honest raters' strictness prior: U[S_LO, S_HI]. */
-export const S_LO = -0.2;
-export const S_HI = 0.15;
+export const S_LO = SUITE_MODEL.strictLo;
+export const S_HI = SUITE_MODEL.strictHi;
 
 /** Density of z = 2 (U1 + U2 + U3 - 1.5) (Irwin-Hall, n = 3, sd 1, support [-3, 3]). */
 export function pdfZ(z: number): number {
@@ -127,8 +127,8 @@ export const MODELS = {
   "onoff-random": { kind: "random-phases", minLen: 2, maxLen: 10 } as ProviderModel,
 };
 /** Attack service levels: good and bad service quality (./generate.ts). */
-export const GOOD_Q = 0.9;
-export const BAD_Q = 0.1;
+export const GOOD_Q = SUITE_MODEL.goodQ;
+export const BAD_Q = SUITE_MODEL.badQ;
 
 /** Coarser grids for the blind view (its emission integrates the offset for every rating). */
 const Q_GRID_BLIND = grid(
@@ -388,12 +388,16 @@ export function lifeOf(net: Network): Map<string, { first: number; last: number 
 }
 
 /**
- * A whitewash identity's bad rounds, from its observed life (./generate.ts: a life of 6 rounds, the
- * last 2 bad; the first identity's life may start before round 0, the last may end after the run).
+ * A whitewash identity's bad rounds, from its observed life (./generate.ts SUITE_MODEL: a life of
+ * whitewashGood + whitewashBad rounds, the last whitewashBad bad; the first identity's life may
+ * start before round 0, the last may end after the run).
  */
 export function whitewashBadRounds(life: { first: number; last: number }, rounds: number): Set<number> {
-  const start = life.first > 0 ? life.first : life.last - 5;
-  return new Set([start + 4, start + 5].filter((r) => r >= 0 && r < rounds));
+  const { whitewashGood: good, whitewashBad: bad } = SUITE_MODEL;
+  const start = life.first > 0 ? life.first : life.last - (good + bad - 1);
+  const out = new Set<number>();
+  for (let r = start + good; r < start + good + bad; r++) if (r >= 0 && r < rounds) out.add(r);
+  return out;
 }
 
 /**

@@ -9,7 +9,8 @@
  * MSRP (RSMS §III.D.2, Prop. 7). h12-red L1 took the MSRP's flag reads off the same path.
  *
  * Here the RPM reads `eth_getLogs` of `JoinRecorded` from a kept cursor (a query that names no id),
- * re-read over the last {@link JOIN_LOG_OVERLAP} blocks for a shallow reorganisation, and answers the
+ * re-read over the last {@link LOG_OVERLAP} blocks for a shallow reorganisation (offchain/chain/log-cursor.ts,
+ * which also coalesces concurrent re-authentications into one read), and answers the
  * three questions locally. Exact: a record is written once (`_record` refuses a PID or a tag that is
  * recorded) and every write emits `JoinRecorded(pid, tag, poolId, kind)`, so the logs up to block
  * b are the records at block b. Cost: the first read after a start covers the whole history and the
@@ -19,11 +20,9 @@
  * carry a tag the chain no longer holds, which the MSRP's transaction does not record; never a
  * record accepted that the chain refuses.
  */
-import type { ResourcePoolRegistry } from "../../../typechain-types";
-import { fromHex } from "../../crypto/bytes";
-
-/** Blocks the join log is read again below its cursor (a shallow reorganisation may replace them). */
-export const JOIN_LOG_OVERLAP = 12;
+import type { ResourcePoolRegistry } from "../../typechain-types";
+import { fromHex } from "../crypto/bytes";
+import { LogCursor } from "../chain/log-cursor";
 
 /** A PID's join record (tag all zero when none), as `recordOf` returns it (without `recordedAt`). */
 export type LoggedRecord = { tag: Uint8Array; poolId: number; kind: number };
@@ -32,35 +31,35 @@ const NONE: LoggedRecord = { tag: new Uint8Array(32), poolId: 0, kind: 0 };
 
 /** The registry's join records, from its logs. */
 export class JoinLog {
-  private next = 0;
   private readonly byPid = new Map<string, LoggedRecord>();
   private readonly tags = new Set<string>();
-  private reading?: Promise<void>;
+  private readonly cursor;
 
-  constructor(private readonly registry: ResourcePoolRegistry) {}
-
-  /** Reads the logs up to the latest block (one read at a time; a caller that comes meanwhile waits for it and reads again). */
-  async sync(): Promise<void> {
-    while (this.reading) await this.reading.catch(() => undefined);
-    this.reading = this.read();
-    try {
-      await this.reading;
-    } finally {
-      this.reading = undefined;
-    }
+  constructor(registry: ResourcePoolRegistry) {
+    this.cursor = new LogCursor(
+      {
+        latest: () => registry.runner!.provider!.getBlockNumber(),
+        logs: (from, to) => registry.queryFilter(registry.filters.JoinRecorded(), from, to),
+      },
+      (l) => {
+        const pid = String(l.args.pid).toLowerCase();
+        const tag = String(l.args.tag).toLowerCase();
+        this.byPid.set(pid, { tag: fromHex(tag, 32), poolId: Number(l.args.poolId), kind: Number(l.args.kind) });
+        this.tags.add(tag);
+      },
+    );
   }
 
-  private async read(): Promise<void> {
-    const latest = await this.registry.runner!.provider!.getBlockNumber();
-    const from = Math.max(0, this.next - JOIN_LOG_OVERLAP);
-    if (latest < from) return;
-    for (const l of await this.registry.queryFilter(this.registry.filters.JoinRecorded(), from, latest)) {
-      const pid = String(l.args.pid).toLowerCase();
-      const tag = String(l.args.tag).toLowerCase();
-      this.byPid.set(pid, { tag: fromHex(tag, 32), poolId: Number(l.args.poolId), kind: Number(l.args.kind) });
-      this.tags.add(tag);
-    }
-    this.next = Math.max(this.next, latest + 1);
+  /** A new log of `registry`, synced (the whole history: one `eth_getLogs` from block 0). */
+  static async synced(registry: ResourcePoolRegistry): Promise<JoinLog> {
+    const log = new JoinLog(registry);
+    await log.sync();
+    return log;
+  }
+
+  /** Reads the logs up to the latest block (concurrent callers share one read that starts after they came: LogCursor). */
+  sync(): Promise<void> {
+    return this.cursor.sync();
   }
 
   /** The record of a PID as of the last {@link sync} (tag all zero when none). */
