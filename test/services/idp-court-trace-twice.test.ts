@@ -11,6 +11,7 @@
  * Story fixture copied from test/services/idp-court-trace.test.ts.
  */
 import { expect } from "chai";
+import hre from "hardhat";
 import { courtTraceStory } from "../helpers/court-trace-story";
 import { requestTrace, TraceStatus } from "../../offchain/avatars/protocols";
 import { IdpService } from "../../offchain/services/avatars/idp-service";
