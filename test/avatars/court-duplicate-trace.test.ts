@@ -7,7 +7,7 @@
  * without recording anything and the case stayed CourtUpheld for ever. A court-upheld case on
  * evidence only a reporter traced is still traced (the court's exception). A keystore written
  * before the slots (one case per key, kind unknown) is read by the case's status on-chain.
- * Court rulings come from an account holding COURT_ROLE here (the court's side is
+ * Court rulings come from a contract holding COURT_ROLE, impersonated, here (the court's side is
  * test/disputes/trace-case.test.ts; the whole service story test/services/idp-court-trace-twice.test.ts).
  */
 import { expect } from "chai";
@@ -15,7 +15,7 @@ import fs from "fs";
 import os from "os";
 import path from "path";
 import { ethers } from "hardhat";
-import { loadFixture, time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
+import { loadFixture, setBalance, time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
 import { MITRegistry } from "../../typechain-types";
 import { FileContentStore } from "../../offchain/storage/content-store";
 import { AvatarParty, IdentityProvider } from "../../offchain/avatars/agents";
@@ -39,9 +39,14 @@ import {
 import { toHex } from "../../offchain/crypto/bytes";
 
 async function deployFixture() {
-  const [idpAccount, court, ...others] = await ethers.getSigners();
+  const [idpAccount, ...others] = await ethers.getSigners();
   const registry = (await (await ethers.getContractFactory("MITRegistry")).deploy(idpAccount.address)) as unknown as MITRegistry;
-  await registry.grantRole(await registry.COURT_ROLE(), court.address);
+  // COURT_ROLE goes to a contract only (h15-red3 H1): any contract stands for the court here, and
+  // the test speaks as it through an impersonated signer
+  const stand = await (await ethers.getContractFactory("BloomFilterMock")).deploy();
+  await registry.grantRole(await registry.COURT_ROLE(), await stand.getAddress());
+  const court = await ethers.getImpersonatedSigner(await stand.getAddress());
+  await setBalance(court.address, 10n ** 20n);
   const store = new FileContentStore(fs.mkdtempSync(path.join(os.tmpdir(), "metatrust-court-dup-")));
   return { registry, court, store, others };
 }

@@ -34,7 +34,7 @@ const ORGANIZATION = 2;
 describe("services/rsms: an entity the attacker registers under an RN's PID does not frame the RN (h12-red F1)", function () {
   this.timeout(300_000);
 
-  async function system(rns: string[], users: string[]) {
+  async function system(rns: string[], users: string[], framed: string[]) {
     const s = await rsmsServices({ groups: true, pools: [1, 2] });
     const tmAddress = s.f.deployment.contracts.TrustManager.address;
     const signers = await hre.ethers.getSigners();
@@ -47,28 +47,37 @@ describe("services/rsms: an entity the attacker registers under an RN's PID does
     for (const n of rns)
       await registerRnRemote({ msrpUrl: s.msrpUrl, name: n, poolId: 1, rid: `rn:${n}`, token: s.enrol(n), keystore: ks(n), dep: s.dep });
     expect(await s.msrp.publishDue()).to.equal(1);
+    const pidOf = (n: string) => loadRemoteRn(ks(n), n)!.state.pid;
+    // Mallory's entity under an RN's PID can only be one registered before the PID's join is mined
+    // (a front-run of recordJoin: after it, `register` refuses a verified id of any kind, h15-red3 H2),
+    // so she takes each framed PID here, as she would from the join in the mempool
+    for (const n of framed) await (await mallory.register(toHex(pidOf(n)), ORGANIZATION)).wait();
     for (const n of rns) await joinRemote({ name: n, poolId: 1, keystore: ks(n), dep: s.dep });
+    // after the join, the front door is shut: an RN's joined PID is refused to anyone, whatever kind
+    for (const n of rns.filter((x) => !framed.includes(x)))
+      await expect(mallory.register(toHex(pidOf(n)), ORGANIZATION)).to.be.revertedWithCustomError(
+        mallory,
+        "TrustManager__AttestationRequired",
+      );
     for (const u of users)
       await registerUserRemote({ msrpUrl: s.msrpUrl, name: u, rid: `user:${u}`, token: s.enrol(u, "user"), keystore: ks(u), dep: s.dep });
-    const pidOf = (n: string) => loadRemoteRn(ks(n), n)!.state.pid;
-    /** Mallory takes the id and the detector flags her entity for her own conduct under it */
+    /** the detector flags Mallory's entity for her own conduct under it */
     const frame = async (pid: Uint8Array) => {
-      await (await mallory.register(toHex(pid), ORGANIZATION)).wait();
       await detector.flag(toHex(pid), 1, new Uint8Array(32));
     };
     const nameOf = (pid: Uint8Array) => [...machines.keys()].find((n) => equalBytes(localParty(ks(n), n).pid, pid));
     return { s, ks, pidOf, frame, controller, detector, nameOf };
   }
 
-  it("the flag sync leaves an RN whose current or rotated PID an attacker registered and got flagged out of S_RN; its own attested entity's flag still counts", async () => {
-    const { s, ks, pidOf, frame, controller, detector } = await system(["a", "b", "c"], []);
+  it("the flag sync leaves an RN whose current or earlier PID an attacker registered (front-running its join) and got flagged out of S_RN; its own attested entity's flag still counts", async () => {
+    const { s, ks, pidOf, frame, controller, detector } = await system(["a", "b", "c"], [], ["a", "b"]);
     try {
       const desk = s.msrp.desk!;
       // "a": its current PID, before it registers its trust identity
       await frame(pidOf("a"));
-      // "b": the PID it rotated to (the MSRP never attests it: one trust identity per RN)
-      await reauthRemote({ name: "b", poolId: 2, keystore: ks("b"), dep: s.dep, retry: once });
+      // "b": a PID it rotated away from (the MSRP attests one trust identity per RN, never these)
       await frame(pidOf("b"));
+      await reauthRemote({ name: "b", poolId: 2, keystore: ks("b"), dep: s.dep, retry: once });
       expect(await desk.syncTrustFlags(), "an RN was put in S_RN by a flag on an entity it does not control").to.deep.equal({
         added: [],
         lifted: [],
@@ -85,7 +94,7 @@ describe("services/rsms: an entity the attacker registers under an RN's PID does
   });
 
   it("formation allocates an RN whose PID an attacker got flagged, and a key update does not evict it (NOT_FLAGGED)", async () => {
-    const { s, ks, pidOf, frame, nameOf } = await system(["a", "b"], ["alice"]);
+    const { s, ks, pidOf, frame, nameOf } = await system(["a", "b"], ["alice"], ["a", "b"]);
     try {
       await frame(pidOf("a"));
       const g = await requestGroupRemote({ msrpUrl: s.msrpUrl, user: "alice", size: 2, keystore: ks("alice"), dep: s.dep, retry: once });
