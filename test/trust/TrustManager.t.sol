@@ -442,15 +442,15 @@ contract TrustManagerHandler is TrustManagerFixture {
             err = ""; // the ABI decoder refuses an out-of-range enum before anything else
         else if (id == 0 || gEntity[id].kind != 0) err = _eExists(id);
         else if (kind == 0) err = _eKind(0);
-        else if (
-            (kind == AVATAR || kind == RESOURCE_NODE) &&
-            gVerifier[kind] != address(0) &&
-            TrustVerifierStub(gVerifier[kind]).verified(id)
-        )
+        // an id either registry verifies is its owner's, whatever kind is asked (h15-red3 H2):
+        // the avatar registry is asked first, and the error names the registry that verifies it
+        else if (_verifiedBy(AVATAR, id))
+            err = abi.encodeWithSelector(ITrustManager.TrustManager__AttestationRequired.selector, id, ITrustManager.Kind.Avatar);
+        else if (_verifiedBy(RESOURCE_NODE, id))
             err = abi.encodeWithSelector(
                 ITrustManager.TrustManager__AttestationRequired.selector,
                 id,
-                ITrustManager.Kind(kind)
+                ITrustManager.Kind.ResourceNode
             );
         else fail = false;
         bytes memory data = abi.encodeWithSelector(ITrustManager.register.selector, id, kind);
@@ -459,6 +459,10 @@ contract TrustManagerHandler is TrustManagerFixture {
             gEntity[id] = GEntity(caller, uint8(kind), 0, 0, false);
             _pushRep(id, 0);
         }
+    }
+
+    function _verifiedBy(uint8 kind, bytes32 id) private view returns (bool) {
+        return gVerifier[kind] != address(0) && TrustVerifierStub(gVerifier[kind]).verified(id);
     }
 
     function rate(
