@@ -441,11 +441,16 @@ contract TrustManagerHandler is TrustManagerFixture {
         if (kind > 4)
             err = ""; // the ABI decoder refuses an out-of-range enum before anything else
         else if (id == 0 || gEntity[id].kind != 0) err = _eExists(id);
-        else if (kind == 0) err = _eKind(0);
-        // an id either registry verifies is its owner's, whatever kind is asked (h15-red3 H2):
-        // the avatar registry is asked first, and the error names the registry that verifies it
+        else if (kind == 0)
+            err = _eKind(0);
+            // an id either registry verifies is its owner's, whatever kind is asked (h15-red3 H2):
+            // the avatar registry is asked first, and the error names the registry that verifies it
         else if (_verifiedBy(AVATAR, id))
-            err = abi.encodeWithSelector(ITrustManager.TrustManager__AttestationRequired.selector, id, ITrustManager.Kind.Avatar);
+            err = abi.encodeWithSelector(
+                ITrustManager.TrustManager__AttestationRequired.selector,
+                id,
+                ITrustManager.Kind.Avatar
+            );
         else if (_verifiedBy(RESOURCE_NODE, id))
             err = abi.encodeWithSelector(
                 ITrustManager.TrustManager__AttestationRequired.selector,
