@@ -159,13 +159,15 @@ task(
       // the timing table states when and on what each size ran
       for (const r of rows) if (r.nodes === n && !r.measured) r.measured = { at: startedAt, machine: machineFacts(load) };
     }
-    // rows of sizes not run now are kept from the last run, so that sizes can be run one at a time
+    // rows not run now (other sizes, or other families with --families) are kept from the last run,
+    // so that sizes and families can be run one at a time
     const benchDir = path.resolve(__dirname, "..", "bench", "results");
     const previous = path.join(benchDir, "trust-detection.json");
+    const ran = new Set(rows.map((r) => `${r.family}@${r.nodes}`));
     // JSON wrote NaN as null: read it back as NaN
     const kept = fs.existsSync(previous)
       ? (JSON.parse(fs.readFileSync(previous, "utf8"), (_k, v) => (v === null ? NaN : v)).rows as typeof rows).filter(
-          (r) => !sizes.includes(r.nodes),
+          (r) => !ran.has(`${r.family}@${r.nodes}`) && (!sizes.includes(r.nodes) || a.families !== ""),
         )
       : [];
     const out = await writeSuiteReport([...kept, ...rows], reportsDir(), benchDir);
