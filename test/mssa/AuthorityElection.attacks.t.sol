@@ -390,4 +390,116 @@ contract AuthorityElectionAttacksTest is Test {
         assertEq(big.round(1).candidates.length, 64, "2m candidates");
         assertLe(used, 15_000_000, "closeNomination at the caps stays below half a block");
     }
+
+    /// @notice Red team h15-red2, finding R3 (fixed): a candidate removed during the round and enrolled
+    /// again before `elect` is seated, although it is not an elector of the round.
+    /// @dev The electorate of round r is the members enrolled before r opened and still members
+    /// (`isElector(r, a)`, finding 4), and a removed member "stops at once" (finding 6). `elect` (and
+    /// `closeNomination`) test a candidate with `_members[c]` only, not `isElector(id, c)`. So a
+    /// candidate whose registration is revoked for cause during the vote (the ledger's `revoke` calls
+    /// `remove`, which also frees its election nullifier and vacates any seat) registers again (a
+    /// revocation blacklists nobody: the same documents pass every authority's check, and the freed
+    /// nullifier is hers again) or is enrolled again by the registrar, and `elect` seats it on the
+    /// strength of ballots cast and a ratio frozen before its removal. The revocation, the operator's
+    /// only answer to a candidate found out mid-round, is undone within the voting period.
+    /// Fixed: `elect`, `closeNomination` and `_evictWeakest` test `isElector(id, c)`, not membership.
+    function test_aCandidateRemovedAndEnrolledAgainMidRoundIsNotSeated() public {
+        e.openRound();
+        vm.prank(v[0]);
+        e.nominate(A);
+        vm.prank(v[1]);
+        e.nominate(B);
+        for (uint256 i = 2; i < 6; ++i) {
+            vm.prank(v[i]);
+            e.nominate(v[i + 4]);
+        }
+        vm.warp(e.round(1).nominationEnd);
+        e.closeNomination();
+        address[] memory cands = e.round(1).candidates;
+        assertEq(cands.length, 6, "six candidates");
+        // every voter ranks v[6] first
+        uint8[] memory ranking = new uint8[](6);
+        for (uint256 i; i < 4; ++i) ranking[i] = _index(cands, v[6 + i]);
+        ranking[4] = _index(cands, A);
+        ranking[5] = _index(cands, B);
+        for (uint256 i; i < 10; ++i) {
+            vm.prank(v[i]);
+            e.vote(ranking);
+        }
+        // v[6] is found out and removed (its registration revoked), then registers again
+        vm.startPrank(ADMIN);
+        e.remove(v[6]);
+        e.enrol(v[6]);
+        vm.stopPrank();
+        assertTrue(e.isMember(v[6]) && !e.isElector(1, v[6]), "set-up: a member again, not an elector of round 1");
+        vm.warp(e.round(1).votingEnd);
+        e.elect();
+        assertTrue(
+            !_contains(e.authorities(), v[6]) && !e.isAuthority(v[6]),
+            "a candidate removed and enrolled again during the round is seated"
+        );
+    }
+
+    /// @notice Red team h15-red2, finding R8 (fixed): incumbent nominees frame a rival before it is
+    /// nominated, and the arbiter's dismissal no longer helps it once voting opens.
+    /// @dev Finding 1's defences are (i) the conflict-of-interest rule: a nominee of the open round may
+    /// not attest a report about *another nominee* of it; (ii) ratios frozen at `closeNomination`;
+    /// (iii) the contest. (i) is a test of the moment: two sitting authorities that are nominees attest
+    /// reports against a rival before the rival's nomination is mined (or before the round opens), and
+    /// the rule does not apply. (ii) then freezes the invented ratio at `closeNomination`, and (iii)
+    /// cannot undo it: the arbiter dismisses every report (R back to 0) before the vote ends, yet
+    /// `elect` weighs the rival's Borda score with the frozen ratio. The voters' unanimous favourite
+    /// is kept out of the seats by reports the arbiter has thrown out.
+    /// Fixed: `elect` weighs each candidate with min(frozen ratio, ratio now): reports made during the
+    /// vote still cannot lower it, dismissals reach it.
+    function test_reportsDismissedBeforeElectDoNotKeepTheFavouriteOut() public {
+        e.openRound();
+        vm.prank(v[0]);
+        e.nominate(A);
+        vm.prank(v[1]);
+        e.nominate(B);
+        // A and B, nominees and the report quorum, frame v[6] before its nomination: 5 f_d + 3 m_b
+        bytes32[] memory ids = new bytes32[](8);
+        for (uint256 i; i < 8; ++i) {
+            uint8 f = i < 5 ? 0 : 3;
+            bytes32 ev = keccak256(abi.encode("invented", i));
+            vm.prank(A);
+            ids[i] = e.report(v[6], f, ev);
+            vm.prank(B);
+            e.report(v[6], f, ev);
+        }
+        (, uint256 framed) = e.misbehaviour(v[6]);
+        assertEq(framed, 7e17, "set-up: R = 0.7, no ConflictOfInterest");
+        for (uint256 i = 2; i < 6; ++i) {
+            vm.prank(v[i]);
+            e.nominate(v[i + 4]);
+        }
+        vm.warp(e.round(1).nominationEnd);
+        e.closeNomination();
+        address[] memory cands = e.round(1).candidates;
+        // v[6] contests every report and the arbiter dismisses them all during the vote
+        for (uint256 i; i < 8; ++i) {
+            vm.prank(v[6]);
+            e.contest(ids[i]);
+            vm.prank(ADMIN);
+            e.resolveContest(ids[i], false);
+        }
+        (, uint256 cleared) = e.misbehaviour(v[6]);
+        assertEq(cleared, 0, "set-up: every report dismissed");
+        // every voter ranks v[6] first
+        uint8[] memory ranking = new uint8[](6);
+        for (uint256 i; i < 4; ++i) ranking[i] = _index(cands, v[6 + i]);
+        ranking[4] = _index(cands, A);
+        ranking[5] = _index(cands, B);
+        for (uint256 i; i < 10; ++i) {
+            vm.prank(v[i]);
+            e.vote(ranking);
+        }
+        vm.warp(e.round(1).votingEnd);
+        e.elect();
+        assertTrue(
+            _contains(e.authorities(), v[6]),
+            "every voter's first choice, every report against it dismissed, is not seated"
+        );
+    }
 }
