@@ -670,14 +670,18 @@ contract DisputeResolution is IDisputeResolution {
                 revert DisputeResolution__FlagContestUnavailable();
             return (address(0), contested);
         }
+        // An avatar dispute's party is the avatar's owner, whose account the chain knows only through
+        // the owner's attested avatar (`_ownerAccount`), whether or not the respondent avatar has a
+        // trust entry: it may have none (h14-red2 G5: avatar-to-avatar interactions need none, and a
+        // logged-in avatar can be registered by its owner only; the registry must know it, the case
+        // names it, `bindCase` checks that), and a plain entry's controller is whoever registered the
+        // id while it was not logged in (the owner's spare account or a squatter): taking it as the
+        // party let the owner keep his attested account on the jury of his own case, and gave the
+        // spare account the appeal and a rejected claim's deposit (session 15's final read).
+        if (nature == NATURE_AVATAR) return (_ownerAccount(respondent), 0);
         ITrustManager.Entity memory r = _trust.entity(respondent);
-        if (r.kind != ITrustManager.Kind.None) return (r.controller, 0);
-        // An avatar dispute's respondent may have no trust entry (h14-red2 G5: avatar-to-avatar
-        // interactions need none, and a logged-in avatar can be registered by its owner only): the
-        // registry must know it (the case names it, `bindCase` checks that), and the trace is the
-        // consequence. Any other dispute needs an entry.
-        if (nature != NATURE_AVATAR) revert DisputeResolution__UnknownRespondent(respondent);
-        return (_ownerAccount(respondent), 0);
+        if (r.kind == ITrustManager.Kind.None) revert DisputeResolution__UnknownRespondent(respondent);
+        return (r.controller, 0);
     }
 
     /// @dev The account of an avatar's owner where the chain knows it: the controller of the

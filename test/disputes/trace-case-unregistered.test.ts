@@ -168,6 +168,35 @@ describe("h14-red2 G5 (fixed): an avatar without a trust entry is within the cou
     expect(await statusOf(f, 2n)).to.equal(TraceStatus.Dismissed);
   });
 
+  it("a plain entry of the avatar, registered from a spare account before its login, is not the party: the owner's attested account is (session 15's final read)", async () => {
+    const f = await deployDisputeFixture();
+    const registry = MITRegistry__factory.connect(f.deployment.contracts.MITRegistry.address, f.msrp);
+    const [spare, owner] = [ethers.Wallet.createRandom().connect(ethers.provider), ethers.Wallet.createRandom().connect(ethers.provider)];
+    for (const w of [spare, owner]) await setBalance(w.address, 10n ** 20n);
+    // the impersonator takes his avatar's id in the TrustManager from a spare account while it is not logged in
+    await f.trust.connect(spare).register(id("ghost"), Kind.Avatar);
+    const notAfter = (await time.latest()) + 365 * 86_400;
+    await registry.issueMIT(SERIAL, id("key"), "params-cid");
+    await registry.recordLogin(id("ghost"), SERIAL, id("warrant"), id("vid"), notAfter);
+    await registry.recordLogin(id("main"), SERIAL, id("warrant-m"), id("vid-m"), notAfter);
+    const deadline = BigInt(await time.latest()) + 3600n;
+    await f.trust
+      .connect(owner)
+      .registerAttested(
+        id("main"),
+        Kind.Avatar,
+        deadline,
+        await attestRegistration(f.msrp, f.trust, id("main"), "avatar", owner.address, deadline),
+      );
+    await mine(Number(P.minAge) + 1);
+    await registry.requestTrace(id("ghost"), ethers.keccak256(EV));
+    await f.disputes.openAvatarDispute(id("claimant"), id("ghost"), 2, EV, 1n, { value: P.deposit });
+    // the party is the owner's attested account, not the spare account that holds the plain entry:
+    // the owner cannot sit on the jury of his own case, and the spare account cannot appeal
+    expect((await f.disputes.dispute(1n)).respondentController).to.equal(owner.address);
+    expect(await f.disputes.eligibleWeight(1n, id("main"))).to.equal(0n);
+  });
+
   it("a respondent the registry does not know is still refused (UnknownRespondent), before the case is touched", async () => {
     const f = await loadFixture(filed);
     const court = await f.disputes.getAddress();

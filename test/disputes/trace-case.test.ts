@@ -14,6 +14,7 @@ import { commitmentOf } from "../../offchain/disputes/tally";
 import { DEFAULT_DISPUTE_PARAMS as P } from "../../offchain/disputes/params";
 import { TraceStatus } from "../../offchain/avatars/protocols";
 import { MITRegistry__factory } from "../../typechain-types";
+import { attestRegistration } from "../../offchain/trust/ledger";
 
 const Z = ethers.ZeroHash;
 const AVATAR = 1;
@@ -33,7 +34,7 @@ async function toAppeal() {
 }
 
 /**
- * The dispute fixture with the respondent as an MIT avatar (msrp, the deployer, holds IDP_ROLE)
+ * The dispute fixture with the respondent as an MIT avatar its owner attested (msrp, the deployer, holds IDP_ROLE and is her account)
  * and a trace case #1 the claimant's controller (msrp) filed about it; a second avatar "other".
  */
 async function filed() {
@@ -44,6 +45,11 @@ async function filed() {
   await registry.issueMIT(SERIAL, id("key"), "params-cid");
   await registry.recordLogin(id("respondent"), SERIAL, id("warrant"), id("vid"), notAfter);
   await registry.recordLogin(id("other"), SERIAL, id("warrant-2"), id("vid-2"), notAfter);
+  // the respondent's owner is the party through her attested avatar (session 15's final read: a
+  // plain entry's controller is not): msrp attests its own entry, so msrp is her account
+  const deadline = BigInt(await time.latest()) + 3600n;
+  const a = await attestRegistration(f.msrp, f.trust, id("respondent"), "avatar", f.msrp.address, deadline);
+  await f.trust.registerAttested(id("respondent"), Kind.Avatar, deadline, a);
   await registry.requestTrace(id("respondent"), EVIDENCE);
   const court = await f.disputes.getAddress();
   return { ...f, registry, court, caseId: 1n, jury: byVoter(f.disputes, f.signerOf) };

@@ -75,4 +75,24 @@ describe("h15-red2 R10 (fixed): a peer authority's releases of invented sessions
     P.services[0] = new AuthorityService(P.deps[0]);
     expect(kept() - before, "sessions kept for releases of sessions no user completed here").to.be.at.most(0);
   });
+  it("a retry of a release answered already gets its stored reply after the user's request is too old to release with (session 15's final read)", async () => {
+    // at the second authority: the test above restarted the first without its server
+    const u = Wallet.createRandom();
+    const session = Wallet.createRandom().privateKey;
+    const raw = P.req(
+      1,
+      Route.MssaRelease,
+      encodeReleaseRequest({
+        session: scopedSession(session, u.address),
+        transport: mulBase(randomScalar()),
+        request: P.userVerify(0, u, session),
+      }),
+      P.au[0],
+    );
+    const first = await postEnvelope(P.urls[1], "/v1/mssa/release", raw, once);
+    await new Promise((r) => setTimeout(r, 2 * WINDOW_MS + 500));
+    // the reply was lost: the same bytes again get the same reply, not STALE (the key went to this
+    // peer once; a refusal would strand the session)
+    expect(await postEnvelope(P.urls[1], "/v1/mssa/release", raw, once)).to.deep.equal(first);
+  });
 });

@@ -497,11 +497,14 @@ export class AuthorityService {
     const m = decodeReleaseRequest(env.body);
     const { authorities } = await this.placeOnChain();
     const to = await this.peerSender(env, Route.MssaRelease, authorities);
-    // only a session a user asked `to` to verify, at the length her request needs (h15-red2 R2,
-    // R10): checked before anything is derived or written
-    const bits = this.releasable(m, to);
     return this.cache.once(env.requestId, env.issuedAt, raw, () =>
       this.mutex.run(async () => {
+        // only a session a user asked `to` to verify, at the length her request needs (h15-red2 R2,
+        // R10): checked before anything is derived or written, and inside the reply cache, so that a
+        // retry of a release already answered gets its stored reply even once the user's request is
+        // older than the check allows (the key is released once per recipient: refusing the retry
+        // would strand the session; session 15's final read)
+        const bits = this.releasable(m, to);
         this.keyToUse(m.session, bits);
         const key = this.agent.releaseKeyTo(m.session, to);
         this.rec.released[m.session] = [...([] as string[]).concat(this.rec.released[m.session] ?? []), to];
@@ -526,12 +529,14 @@ export class AuthorityService {
       audience: authorityAudience(this.d.chainId, this.ledgerAddress, to, this.d.place),
       sender: fromAccount(u.user),
     });
-    // no older than the prune horizon: a session forgotten there cannot be released again with it
+    // no older than the prune horizon, and no later than the freshness window allows any request:
+    // a session forgotten there cannot be released again with it (a request dated ahead would
+    // outlive the horizon by as much)
     const now = Date.now();
-    if (Math.abs(now - inner.issuedAt) > 2 * this.windowMs)
+    if (now - inner.issuedAt > 2 * this.windowMs || inner.issuedAt - now > this.windowMs)
       throw new EnvelopeError(
         "STALE",
-        `release: the user's verify request was issued at ${inner.issuedAt}, outside ${2 * this.windowMs} ms of ${now}`,
+        `release: the user's verify request was issued at ${inner.issuedAt}, outside [${now - 2 * this.windowMs}, ${now + this.windowMs}]`,
       );
     if (scopedSession(u.session, u.user).toLowerCase() !== m.session.toLowerCase())
       throw refuse(`release: the user's verify request names session ${u.session} of ${u.user}, not the scoped session ${m.session}`);
