@@ -71,7 +71,18 @@ describe("MITRegistry COURT_ROLE: a CourtTraced verdict needs a court (h15-red3 
     await setBalance(key.address, 10n ** 20n);
     const { chainId } = await ethers.provider.getNetwork();
     const auth = await key.authorize({ address: await f.registry.getAddress(), nonce: 0, chainId });
-    await (await f.sock.sendTransaction({ type: 4, to: f.sock.address, authorizationList: [auth] })).wait();
+    // Fees and gas limit are set here: solidity-coverage's network has a fixed gasPrice (a type-4 transaction cannot carry one)
+    // and a huge default gas limit (the account could not pay for it)
+    await (
+      await f.sock.sendTransaction({
+        type: 4,
+        to: f.sock.address,
+        authorizationList: [auth],
+        gasLimit: 100_000n,
+        maxFeePerGas: 10n ** 10n,
+        maxPriorityFeePerGas: 10n ** 9n,
+      })
+    ).wait();
     expect((await ethers.provider.getCode(key.address)).slice(0, 8)).to.equal("0xef0100");
     await expect(f.mit.grantRole(await f.registry.COURT_ROLE(), key.address)).to.be.revertedWithCustomError(
       f.registry,

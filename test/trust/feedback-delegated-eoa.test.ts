@@ -22,7 +22,18 @@ describe("TrustManager FEEDBACK_ROLE: the feedback role is bound to a contract, 
     await setBalance(key.address, 10n ** 20n);
     const { chainId } = await ethers.provider.getNetwork();
     const auth = await key.authorize({ address: await tm.getAddress(), nonce: 0, chainId });
-    await (await admin.sendTransaction({ type: 4, to: admin.address, authorizationList: [auth] })).wait();
+    // Fees and gas limit are set here: solidity-coverage's network has a fixed gasPrice (a type-4 transaction cannot carry one)
+    // and a huge default gas limit (the account could not pay for it)
+    await (
+      await admin.sendTransaction({
+        type: 4,
+        to: admin.address,
+        authorizationList: [auth],
+        gasLimit: 100_000n,
+        maxFeePerGas: 10n ** 10n,
+        maxPriorityFeePerGas: 10n ** 9n,
+      })
+    ).wait();
     const code = await ethers.provider.getCode(key.address);
     expect(code.slice(0, 8), "the account carries a delegation designator").to.equal("0xef0100");
     const FEEDBACK = await tm.FEEDBACK_ROLE();
