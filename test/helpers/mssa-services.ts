@@ -22,6 +22,12 @@ import { CredentialLedger__factory } from "../../typechain-types";
 
 const freshHex = () => "0x" + Buffer.from(freshId()).toString("hex") + Buffer.from(freshId()).toString("hex");
 
+/**
+ * A set S naming `members` (h15-red2 R1) with made-up key digests, for requests that are refused or
+ * only carried in a release before any key is checked.
+ */
+export const anySet = (members: readonly string[]) => ({ set: [...members], keyDigests: members.map(() => new Uint8Array(32)) });
+
 /** Hardhat's development accounts (the genesis authorities are accounts 1 and 2). */
 export const devKey = (i: number) =>
   HDNodeWallet.fromMnemonic(Mnemonic.fromPhrase("test test test test test test test test test test test junk"), `m/44'/60'/0'/0/${i}`);
@@ -110,7 +116,16 @@ export async function startPlace(place: string, o: { passphrase?: string; window
       i,
       Route.MssaVerify,
       encodeVerifyRequest(
-        { session, user: user.address, En: Bits.random(n), U12: Bits.random(n), tag: new Uint8Array(32), salt: freshHex(), elector: false },
+        {
+          session,
+          user: user.address,
+          En: Bits.random(n),
+          U12: Bits.random(n),
+          tag: new Uint8Array(32),
+          salt: freshHex(),
+          elector: false,
+          ...anySet(au.map((w) => w.address)),
+        },
         ["mail:u@example.org", "passport:UTO:U1234567"],
         mulBase(randomScalar()),
       ),

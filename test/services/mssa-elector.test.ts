@@ -197,6 +197,8 @@ describe("services/mssa: one person, one elector (h11-red2 M1)", function () {
       U12: Bits.random(n),
       tag: new Uint8Array(32),
       salt: "0x" + "33".repeat(32),
+      set: ["0x" + "44".repeat(20)],
+      keyDigests: [new Uint8Array(32)],
     };
     const key = mulBase(randomScalar());
     for (const elector of [false, true])

@@ -28,7 +28,7 @@ import { mulBase, randomScalar } from "../../offchain/crypto/group";
 import { Bits } from "../../offchain/mssa/bits";
 import { consentToRegistration } from "../../offchain/mssa/ledger";
 import { tmp } from "../helpers/rsms-services";
-import { startPlace, type MssaPlace } from "../helpers/mssa-services";
+import { anySet, startPlace, type MssaPlace } from "../helpers/mssa-services";
 import { relay } from "../helpers/relay";
 
 const once = { attempts: 1, timeoutMs: 30_000, backoffMs: 10 };
@@ -213,6 +213,7 @@ describe("h9-red: MSSA authority services attacked over their wire (refused)", f
         tag: new Uint8Array(32),
         salt: session32(),
         elector: false,
+        ...anySet(P.au.map((w) => w.address)),
       },
       ["mail:m@example.org", "passport:UTO:RED-0002"],
       mulBase(randomScalar()),
@@ -235,6 +236,7 @@ describe("h9-red: MSSA authority services attacked over their wire (refused)", f
         tag: new Uint8Array(32),
         salt: session32(),
         elector: false,
+        ...anySet(P.au.map((w) => w.address)),
       },
       ["x"],
       mulBase(randomScalar()),

@@ -30,7 +30,7 @@ import { Route, openEnvelope } from "../../offchain/services/envelope";
 import { postEnvelope } from "../../offchain/services/client";
 import { mulBase, randomScalar } from "../../offchain/crypto/group";
 import { tmp } from "../helpers/rsms-services";
-import { startPlace, type MssaPlace } from "../helpers/mssa-services";
+import { anySet, startPlace, type MssaPlace } from "../helpers/mssa-services";
 import { relay } from "../helpers/relay";
 
 const once = { attempts: 1, timeoutMs: 30_000, backoffMs: 10 };
@@ -57,7 +57,16 @@ describe("h15-red2 R2 (fixed): a peer's release request of another length spoils
         1,
         Route.MssaVerify,
         encodeVerifyRequest(
-          { session: m.session, user: m.user, En: Bits.random(4), U12: Bits.random(4), tag: new Uint8Array(32), salt: sid, elector: false },
+          {
+            session: m.session,
+            user: m.user,
+            En: Bits.random(4),
+            U12: Bits.random(4),
+            tag: new Uint8Array(32),
+            salt: sid,
+            elector: false,
+            ...anySet(P.au.map((w) => w.address)),
+          },
           ["x"],
           mulBase(randomScalar()),
         ),

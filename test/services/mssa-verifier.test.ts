@@ -12,6 +12,7 @@
  * that nothing changed on-chain.
  */
 import { expect } from "chai";
+import type { Bits } from "../../offchain/mssa/bits";
 import fs from "fs";
 import os from "os";
 import path from "path";
@@ -37,6 +38,7 @@ import {
   encodeApproveRequest,
   encodeKeyRequest,
   encodeVerifyRequest,
+  keyDigest,
   openKey,
 } from "../../offchain/services/mssa/wire";
 import { Kind, Route, openEnvelope, sealEnvelope } from "../../offchain/services/envelope";
@@ -131,7 +133,7 @@ describe("services/mssa: a malicious verifying authority cannot mint registratio
   const keysAndChecks = async (u: Wallet, infos: string[], checkers: number[]) => {
     const session = fresh32();
     const bits = evenLength(encodeCredential(infos)).length;
-    const keys = [];
+    const keys: Bits[] = [];
     for (const i of [0, 1]) {
       const t = randomScalar();
       const env = envelope(au[i], Route.MssaKey, encodeKeyRequest({ session, user: u.address, bits, transport: mulBase(t) }), u);
@@ -142,7 +144,15 @@ describe("services/mssa: a malicious verifying authority cannot mint registratio
     const replies = [];
     for (const i of checkers) {
       const info = await authorityInfo(urls[i], PL, dep);
-      const env = envelope(au[i], Route.MssaVerify, encodeVerifyRequest({ ...request, salt, elector: false }, infos, info.channelKey), u);
+      // S: both authorities, each key's digest as received (h15-red2 R1)
+      const set = [au[0].address, au[1].address];
+      const keyDigests = set.map((a, j) => keyDigest(keys[j], scopedSession(session, u.address), a));
+      const env = envelope(
+        au[i],
+        Route.MssaVerify,
+        encodeVerifyRequest({ ...request, salt, elector: false, set, keyDigests }, infos, info.channelKey),
+        u,
+      );
       replies.push(decodeVerifyReply(openEnvelope(await postEnvelope(urls[i], "/v1/mssa/verify", env, ONCE)).body));
     }
     // what the authorities key the session by among themselves (approve requests name it)

@@ -59,7 +59,7 @@ import { sha256 } from "@noble/hashes/sha2.js";
 import { randomBytes } from "@noble/hashes/utils.js";
 import { Signature, ZeroAddress, ZeroHash, getAddress, hexlify, recoverAddress, verifyTypedData, type Wallet } from "ethers";
 import { AuthorityElection__factory, type CredentialLedger } from "../../../typechain-types";
-import { fromHex, toBytes, toHex } from "../../crypto/bytes";
+import { equalBytes, fromHex, toBytes, toHex } from "../../crypto/bytes";
 import { decodeScalar, encodeScalar, mulBase, randomScalar } from "../../crypto/group";
 import type { Keystore } from "../../storage/keystore";
 import { Bits } from "../../mssa/bits";
@@ -81,7 +81,7 @@ import { ReplyCache, DEFAULT_WINDOW_MS } from "../replies";
 import { Journal, Mutex } from "../journal";
 import { faultPoint } from "../faults";
 import { accountSigner, fromAccount, freshId } from "../common";
-import { postEnvelope, type RetryPolicy } from "../client";
+import { ServiceError, postEnvelope, type RetryPolicy } from "../client";
 import { startService, type RunningService, type ServiceConfig } from "../server";
 import {
   decodeApproveRequest,
@@ -94,12 +94,27 @@ import {
   encodeOutcome,
   encodeReleaseRequest,
   encodeVerifyReply,
+  keyDigest,
   openDocs,
   openKey,
   sealKey,
   type Outcome,
 } from "./wire";
 import { minedReceipt } from "../../chain/mined";
+
+/** The digest a session is bound to its set S by: keccak256 of the members' lower-case addresses, sorted. */
+export function setDigest(set: readonly string[]): string {
+  return toHex(
+    keccak_256(
+      toBytes(
+        `metatrust-mssa-set|${set
+          .map((a) => a.toLowerCase())
+          .sort()
+          .join(",")}`,
+      ),
+    ),
+  );
+}
 
 /** An authority refused a request for the reason given (HTTP 422 with the reason). */
 const refuse = (what: string) => new RegistrationError("unknown-session", what);
@@ -247,7 +262,16 @@ export function authorityInfoDigest(chainId: bigint, ledger: string, place: stri
 }
 
 /** What an authority verified; `electorNullifier` absent (a record from before h12) or zero: access only. */
-type Verified = { user: string; commitment: string; salt: string; nullifier: string; id: string; electorNullifier?: string };
+type Verified = {
+  user: string;
+  commitment: string;
+  salt: string;
+  nullifier: string;
+  id: string;
+  electorNullifier?: string;
+  /** the set S the user named (h15-red2 R1; absent in a record from before: every authority of the place) */
+  set?: string[];
+};
 type Record_ = {
   place: string;
   channelSk: string;
@@ -265,6 +289,11 @@ type Record_ = {
   releases: Record<string, Record<string, { envelope: string; transportSk: string }>>;
   /** session -> what this authority verified itself (and will approve, nothing else) */
   verified: Record<string, Verified>;
+  /**
+   * session -> the digest of the set S the session was first released or verified under here
+   * (h15-red2 R1): another set is refused, so one key never pads two requests under two sets
+   */
+  sets?: Record<string, string>;
 };
 
 /** What an authority service needs. */
@@ -341,6 +370,7 @@ export class AuthorityService {
         verified: {},
       });
     this.rec = d.keystore.load(name) as Record_;
+    this.rec.sets ??= {};
     this.agent = AuthorityAgent.fromRecord(this.rec.agent);
     this.audience = authorityAudience(d.chainId, this.ledgerAddress, d.wallet.address, d.place);
     this.journal = new Journal(path.join(d.dir, "journal"));
@@ -387,6 +417,7 @@ export class AuthorityService {
       gone.push(sid);
     }
     for (const sid of Object.keys(this.rec.users)) if (!this.agent.keptKey(sid)) delete this.rec.users[sid];
+    for (const sid of Object.keys(this.rec.sets ?? {})) if (!this.agent.keptKey(sid) && !keep(sid)) delete this.rec.sets![sid];
     return gone.length;
   }
 
@@ -504,10 +535,11 @@ export class AuthorityService {
         // retry of a release already answered gets its stored reply even once the user's request is
         // older than the check allows (the key is released once per recipient: refusing the retry
         // would strand the session; session 15's final read)
-        const bits = this.releasable(m, to);
+        const { bits, set } = await this.releasable(m, to);
         this.keyToUse(m.session, bits);
         const key = this.agent.releaseKeyTo(m.session, to);
         this.rec.released[m.session] = [...([] as string[]).concat(this.rec.released[m.session] ?? []), to];
+        this.rec.sets![m.session] = set;
         return this.commit(env, raw, this.reply(env, raw, sealKey("RELEASE", m.transport, m.session, this.me, key)));
       }),
     );
@@ -518,9 +550,12 @@ export class AuthorityService {
    * request to `to` for the session it names, and the length is that request's 2 |En| (h15-red2
    * R2: a peer chose the length, and the spoiled key was kept for the user's own check; R10: a
    * peer's release of an invented session was derived, kept and written for ever).
+   * The request's set S must hold this authority and `to`, and be one {@link checkSet} accepts, and
+   * the session must not be bound to another set here (h15-red2 R1: keys stay inside S).
+   * @returns the key's length and the digest of S (the session is bound to it when the key goes)
    * @throws EnvelopeError / RegistrationError naming what is wrong; nothing is written
    */
-  private releasable(m: { session: string; request: Uint8Array }, to: string): number {
+  private async releasable(m: { session: string; request: Uint8Array }, to: string): Promise<{ bits: number; set: string }> {
     const inner = openEnvelope(m.request);
     const u = decodeVerifyRequest(inner.body);
     verifyEnvelope(inner, {
@@ -540,7 +575,40 @@ export class AuthorityService {
       );
     if (scopedSession(u.session, u.user).toLowerCase() !== m.session.toLowerCase())
       throw refuse(`release: the user's verify request names session ${u.session} of ${u.user}, not the scoped session ${m.session}`);
-    return 2 * u.En.length;
+    if (!u.set.includes(getAddress(to))) throw refuse(`release: ${to} is not in the set the user's verify request names`);
+    const set = await this.checkSet(u.set, "release");
+    this.checkBinding(m.session, set, "release");
+    return { bits: 2 * u.En.length, set };
+  }
+
+  /**
+   * Checks a set S a user named (h15-red2 R1): this authority is in it, every member is an
+   * authority of the place and sits in the election (`isAuthority`: an approval of anyone else
+   * would not count at k, so it is not handed keys or documents), and it has at least k members.
+   * Read from the chain; nothing is written.
+   * @returns the digest of S (keccak256 of its lower-case addresses, sorted)
+   * @throws RegistrationError naming the flag-like field ("the set") and what is wrong
+   */
+  private async checkSet(set: readonly string[], step: string): Promise<string> {
+    const { authorities, k } = await this.placeOnChain();
+    if (!set.includes(getAddress(this.me))) throw refuse(`${step}: the set the user named does not include this authority ${this.me}`);
+    if (set.length < k) throw refuse(`${step}: the set the user named has ${set.length} authorities, fewer than the place's k = ${k}`);
+    const outside = set.filter((a) => !authorities.includes(getAddress(a)));
+    if (outside.length) throw refuse(`${step}: the set the user named holds ${outside.join(", ")}, not an authority of the place`);
+    const el = AuthorityElection__factory.connect(await this.d.ledger.election(), this.d.ledger.runner);
+    for (const a of set)
+      if (!(await el.isAuthority(a))) throw refuse(`${step}: the set the user named holds ${a}, which does not sit in the election`);
+    return setDigest(set);
+  }
+
+  /** Refuses a session already bound here to another set than `set` (a digest). Nothing is written. */
+  private checkBinding(session: string, set: string, step: string): void {
+    const bound = this.rec.sets![session];
+    if (bound && bound !== set)
+      throw new RegistrationError(
+        "key-reuse",
+        `${step}: session ${session} went here under another set of authorities: a new set needs a new session (its keys pad one request)`,
+      );
   }
 
   // ---------------------------------------------------------------- Steps 4-9: every authority checks
@@ -567,11 +635,19 @@ export class AuthorityService {
     }
   }
 
-  /** This authority's key of a session from another authority (the request kept, so a retry resends it). */
-  private async collect(session: string, authority: string, userRequest: Uint8Array): Promise<Bits> {
-    const url = await this.peerUrl(authority, "verify");
+  /**
+   * This authority's release request to `authority` for a session: the one kept (a retry resends the
+   * same bytes, and the peer's reply cache answers them), else a new one, kept (the caller writes it).
+   * @returns the request and whether it is new
+   */
+  private releaseRequest(
+    session: string,
+    authority: string,
+    userRequest: Uint8Array,
+  ): { r: { envelope: string; transportSk: string }; made: boolean } {
     const byAuthority = (this.rec.releases[session] ??= {});
     let r = byAuthority[authority];
+    const made = !r;
     if (!r) {
       const t = randomScalar();
       const env = sealEnvelope(
@@ -588,10 +664,25 @@ export class AuthorityService {
         this.signer,
       );
       r = byAuthority[authority] = { envelope: toHex(env), transportSk: toHex(encodeScalar(t)) };
-      this.save();
     }
+    return { r, made };
+  }
+
+  /** Sends a kept release request and opens the key it brings. Writes nothing. */
+  private async collect(session: string, authority: string, r: { envelope: string; transportSk: string }): Promise<Bits> {
+    const url = await this.peerUrl(authority, "verify");
     const env = fromHex(r.envelope);
-    const reply = openEnvelope(await postEnvelope(url, "/v1/mssa/release", env, this.d.peerRetry));
+    let raw: Uint8Array;
+    try {
+      raw = await postEnvelope(url, "/v1/mssa/release", env, this.d.peerRetry);
+    } catch (e) {
+      // the user's client drops the peer named here (h15-red2 R1): unreachable stays a 5xx (retryable)
+      const why = (e as Error).message.split("\n")[0];
+      if (e instanceof ServiceError && (e.status === 0 || e.status >= 500))
+        throw new ServiceError(e.code, e.status, `verify: peer ${authority} gave no key: ${why}`);
+      throw refuse(`verify: peer ${authority} refused its key: ${why}`);
+    }
+    const reply = openEnvelope(raw);
     verifyEnvelope(reply, {
       kind: Kind.Reply,
       route: Route.MssaRelease,
@@ -607,24 +698,51 @@ export class AuthorityService {
     const env = openEnvelope(raw);
     const m = decodeVerifyRequest(env.body);
     verifyEnvelope(env, { kind: Kind.Request, route: Route.MssaVerify, audience: this.audience, sender: fromAccount(m.user) });
-    return this.cache.once(env.requestId, env.issuedAt, raw, () =>
-      this.mutex.run(async () => {
-        const { authorities } = await this.placeOnChain();
-        const sid = scopedSession(m.session, m.user);
+    const sid = scopedSession(m.session, m.user);
+    return this.cache.once(env.requestId, env.issuedAt, raw, async () => {
+      // under the lock: the checks, then the release requests to the other members of S, kept
+      const { docs, identity, asks } = await this.mutex.run(async () => {
         if (this.rec.verified[sid]) throw refuse(`verify: session ${m.session} was already verified here`);
+        // the set S the user named (h15-red2 R1): checked, and the session bound to it, before
+        // anything is asked of a peer or written
+        const set = await this.checkSet(m.set, "verify");
+        this.checkBinding(sid, set, "verify");
         const docs = openDocs(decodeScalar(fromHex(this.rec.channelSk, 32)), m);
         // the identity document by its type, not its position (h12-red N1), in its canonical form
         // (mssa.md §1.8: one spelling per document); refused before any key is spent
         const identity = identityDocument(docs, this.d.identityType);
-        // the others' keys first: a peer that is down leaves this authority's own key unused for the retry
-        const others = new Map<string, Bits>();
+        const fresh = !this.rec.sets![sid];
+        this.rec.sets![sid] = set;
+        const asks = m.set.filter((a) => a !== getAddress(this.me)).map((a) => ({ a, ...this.releaseRequest(sid, a, raw) }));
+        if (asks.some((x) => x.made) || (fresh && asks.length)) this.save();
+        return { docs, identity, asks };
+      });
+      // the others' keys, without the lock: a peer verifying the same user's session at the same time
+      // asks this authority for its key meanwhile (both used to wait on each other's lock until their
+      // peer timeouts). A peer that is down leaves this authority's own key unused for the retry
+      const others = new Map<string, Bits>();
+      for (const x of asks) others.set(x.a, await this.collect(sid, x.a, x.r));
+      return this.mutex.run(async () => {
+        // a concurrent request of this session finished first
+        if (this.rec.verified[sid]) throw refuse(`verify: session ${m.session} was already verified here`);
         // the keys are as long as the credential, En half of it (Eq. 14)
         const bits = 2 * m.En.length;
-        for (const a of authorities) if (a !== getAddress(this.me)) others.set(a, await this.collect(sid, a, raw));
+        // each key is the one the user received from its authority: a release that differs is its
+        // sender's fault, named, not XORed in (the keys went either way: spent, as for a failed check)
+        for (const [i, a] of m.set.entries()) {
+          const k = others.get(a);
+          if (k && !equalBytes(keyDigest(k, sid, a), m.keyDigests[i])) {
+            this.save();
+            throw new RegistrationError(
+              "credential-mismatch",
+              `verify: peer ${a} released another key than the one the user received from it`,
+            );
+          }
+        }
         this.keyToUse(sid, bits);
         this.rec.users[sid] = getAddress(m.user);
         const own = this.agent.releaseKeyTo(sid, this.me);
-        const keys = authorities.map((a) => others.get(a) ?? own);
+        const keys = m.set.map((a) => others.get(a) ?? own);
         // Steps 5-7: En travels as photons with decoys (SIMULATED)
         const t = transmit(m.En, DEFAULT_CHANNEL);
         if (!t.accepted) {
@@ -669,15 +787,15 @@ export class AuthorityService {
           }
         }
         const id = await this.d.ledger.registrationId(this.place, req.user, commitment);
-        this.rec.verified[sid] = { user: req.user, commitment, salt: m.salt, nullifier, id, electorNullifier: elector };
+        this.rec.verified[sid] = { user: req.user, commitment, salt: m.salt, nullifier, id, electorNullifier: elector, set: m.set };
         this.log(`session ${m.session.slice(0, 10)}…: verified for ${req.user}${m.elector ? " (elector)" : ""}`);
         return this.commit(
           env,
           raw,
           this.reply(env, raw, encodeVerifyReply({ commitment, salt: m.salt, nullifier, id, electorNullifier: elector })),
         );
-      }),
-    );
+      });
+    });
   }
 
   /**
@@ -767,16 +885,28 @@ export class AuthorityService {
         }
         await this.approveChecked(sid, v.id);
         faultPoint("authority:after-propose");
-        for (const a of authorities) {
-          if (a === getAddress(this.me)) continue;
+        const missed: unknown[] = [];
+        // the other members of the set the user named (they verified the session; h15-red2 R1), or
+        // every authority of the place for a session verified before sets existed
+        for (const a of v.set ?? authorities) {
+          if (getAddress(a) === getAddress(this.me) || !authorities.includes(getAddress(a))) continue;
           const reg = await this.d.ledger.registration(v.id);
           // approvals of authorities that left the place count on-chain but not at k (ApprovalsStale):
           // ask on while the registration is pending
           if (Number(reg.status) !== 1) break;
           if (await this.d.ledger.approvedBy(v.id, a)) continue;
-          await this.askApproval(a, sid, v.id);
+          // one member that does not answer or refuses is passed by: the others may make k
+          try {
+            await this.askApproval(a, sid, v.id);
+          } catch (e) {
+            missed.push(e);
+            this.log(`registration ${v.id.slice(0, 10)}…: no approval from ${a} (${(e as Error).message.split("\n")[0]})`);
+          }
         }
-        return this.reply(env, raw, encodeOutcome(await this.outcome(v.id)));
+        const outcome = await this.outcome(v.id);
+        // not granted: the first failure is the user's to hear (her client retries, or resumes later)
+        if (!outcome.granted && missed.length) throw missed[0];
+        return this.reply(env, raw, encodeOutcome(outcome));
       }),
     );
   }

@@ -25,7 +25,7 @@
  */
 import { checkEndpoint } from "../endpoint";
 import { ZeroHash, getAddress, hexlify, recoverAddress, type Wallet } from "ethers";
-import type { CredentialLedger } from "../../../typechain-types";
+import { AuthorityElection__factory, type CredentialLedger } from "../../../typechain-types";
 import { fromHex } from "../../crypto/bytes";
 import { decodePoint, mulBase, randomScalar } from "../../crypto/group";
 import type { Keystore } from "../../storage/keystore";
@@ -36,13 +36,14 @@ import { Bits } from "../../mssa/bits";
 import { Kind, Route, openEnvelope, sealEnvelope, verifyEnvelope, EnvelopeError } from "../envelope";
 import { accountSigner, fromAccount, freshId } from "../common";
 import { getJson, postEnvelope, DEFAULT_RETRY, ServiceError, type RetryPolicy } from "../client";
-import { authorityAudience, authorityInfoDigest } from "./authority-service";
+import { authorityAudience, authorityInfoDigest, scopedSession } from "./authority-service";
 import {
   decodeOutcome,
   decodeVerifyReply,
   encodeKeyRequest,
   encodeProposeRequest,
   encodeVerifyRequest,
+  keyDigest,
   openKey,
   type Outcome,
   type VerifyReply,
@@ -83,25 +84,37 @@ export async function authorityEndpoints(dep: MssaDeployment, place: string): Pr
 }
 
 /**
- * The URLs of every authority service of `place`, as the authorities announced them on-chain,
- * each checked (offchain/services/endpoint.ts: http or https, no credentials, no private host off a
- * development chain; EndpointError naming the authority otherwise).
- * @throws RegistrationError("unknown-session") when the place is not on-chain, or one of its
- *   authorities announced no endpoint (the message names it, the place and `--authorities`)
+ * The URLs of the authority services of `place`, as the authorities announced them on-chain, each
+ * checked (offchain/services/endpoint.ts: http or https, no credentials, no private host off a
+ * development chain). An authority without an endpoint, or with one the check refuses, is left out
+ * while k others remain (h15-red2 R1: one authority is no veto); registerRemote picks its set among them.
+ * @throws RegistrationError("unknown-session") when the place is not on-chain, or fewer than k of its
+ *   authorities announced an endpoint (the message names those that did not, the place and
+ *   `--authorities`); EndpointError naming the authority when a refused endpoint leaves fewer than k
  */
 export async function discoverAuthorities(dep: MssaDeployment, place: string): Promise<string[]> {
   const all = await authorityEndpoints(dep, place);
   if (!all.length) throw new RegistrationError("unknown-session", `discoverAuthorities: the place ${place} is not on-chain`);
+  const k = Number((await dep.ledger.place(placeId(place))).threshold);
   const missing = all.filter((x) => !x.url).map((x) => x.account);
-  if (missing.length)
+  if (all.length - missing.length < k)
     throw new RegistrationError(
       "unknown-session",
-      `discoverAuthorities: the authorit${missing.length === 1 ? "y" : "ies"} ${missing.join(", ")} of ${place} announced no endpoint on-chain (is \`mssa:serve authority --place ${place}\` running there?); give --authorities <url>,…`,
+      `discoverAuthorities: the authorit${missing.length === 1 ? "y" : "ies"} ${missing.join(", ")} of ${place} announced no endpoint on-chain (is \`mssa:serve authority --place ${place}\` running there?), and the place needs k = ${k}; give --authorities <url>,…`,
     );
   // every endpoint is an authority's choice: checked before anyone fetches it (endpoint.ts)
-  for (const x of all)
-    await checkEndpoint(x.url, `discoverAuthorities: the endpoint the authority ${x.account} of ${place} announced`, dep.chainId);
-  return all.map((x) => x.url);
+  const ok: string[] = [];
+  let refused: unknown;
+  for (const x of all.filter((y) => y.url))
+    try {
+      ok.push(
+        await checkEndpoint(x.url, `discoverAuthorities: the endpoint the authority ${x.account} of ${place} announced`, dep.chainId),
+      );
+    } catch (e) {
+      refused ??= e;
+    }
+  if (ok.length < k) throw refused;
+  return ok;
 }
 
 /** What the user keeps of a registration in progress (and after). */
@@ -119,6 +132,8 @@ type UserRecord = {
   nullifier?: string;
   /** the election nullifier the registration carries (absent or zero: access only) */
   electorNullifier?: string;
+  /** the set S the session was verified by (h15-red2 R1; absent in a record from before: every authority of the place) */
+  set?: string[];
 };
 
 /**
@@ -199,12 +214,15 @@ export async function registerRemote(a: {
   const [granted] = await a.dep.ledger.access(user, place);
   if (granted) throw new RegistrationError("ledger-refused", `registerRemote: ${user} already has access to ${a.place}`);
   const urls = a.urls ?? (await discoverAuthorities(a.dep, a.place));
-  const infos = await Promise.all(urls.map((u) => authorityInfo(u, a.place, a.dep)));
-  const byAccount = new Map(infos.map((i) => [i.account, i]));
-  const authorities = p.authorities.map((x) => byAccount.get(getAddress(x)));
-  const missing = p.authorities.filter((_, i) => !authorities[i]);
-  if (missing.length)
-    throw new RegistrationError("unknown-session", `registerRemote: no service given for the authorities ${missing.join(", ")}`);
+  const k = Number(p.threshold);
+  const listed = p.authorities.map((x) => getAddress(x));
+  // each service checked (its signed description, an authority of the place on-chain); one that
+  // does not answer is left out and named, not a veto (h15-red2 R1)
+  const left = new Map<string, string>();
+  const byAccount = new Map<string, AuthorityInfo>();
+  for (const [i, r] of (await Promise.allSettled(urls.map((u) => authorityInfo(u, a.place, a.dep)))).entries())
+    if (r.status === "fulfilled") byAccount.set(r.value.account, r.value);
+    else left.set(urls[i], firstLine(r.reason));
   const signer = accountSigner(a.user);
   const retry = a.retry ?? DEFAULT_RETRY;
   const send = async (to: AuthorityInfo, route: number, path: string, body: Uint8Array) => {
@@ -244,6 +262,26 @@ export async function registerRemote(a: {
     if (outcome.granted) a.keystore.update(name, { ...rec, pending: false });
     return outcome;
   };
+  /**
+   * The consent to `session` to the first of `members` that answers (each verified it: the set the
+   * user named): a verifier that fails (down, 5xx, a timeout) is passed by for the next member, which
+   * finds the proposal on-chain or proposes it (h15-red2 R1, step 5). 4xx refusals pass on too.
+   * @returns the outcome, or undefined with the errors met when no member answered
+   */
+  const proposeVia = async (rec: UserRecord, members: AuthorityInfo[], session: string) => {
+    const errors: unknown[] = [];
+    for (const au of members) {
+      const r = { ...rec, verifier: au.account };
+      try {
+        const outcome = await consentAndPropose(r, au, session);
+        if (au.account !== rec.verifier) a.keystore.update(name, { ...r, pending: !outcome.granted });
+        return { outcome, verifier: au.account, errors };
+      } catch (e) {
+        errors.push(e);
+      }
+    }
+    return { outcome: undefined, verifier: undefined, errors };
+  };
   if (prior?.pending && prior.session && prior.verifier && prior.nullifier) {
     const reg = await a.dep.ledger.registration(prior.id);
     const status = Number(reg.status);
@@ -258,8 +296,16 @@ export async function registerRemote(a: {
       id: prior.id,
       electorNullifier: prior.electorNullifier ?? ZeroHash,
     };
-    // proposed and still pending, or not proposed yet: the consent to the same session goes to the
-    // same verifier (it holds what it verified; the user's one-time keys are spent)
+    // the other members of the set the session was verified by, still authorities of the place (a
+    // record from before sets: every authority of the place with a service)
+    const others = (prior.set ?? listed)
+      .map((x) => getAddress(x))
+      .filter((x) => x !== getAddress(prior.verifier!) && listed.includes(x))
+      .map((x) => byAccount.get(x))
+      .filter((x): x is AuthorityInfo => !!x);
+    // proposed and still pending, or not yet proposed: the consent to the same session goes to the
+    // same verifier (it holds what it verified; the user's one-time keys are spent), and when it
+    // fails (down, 5xx) to the other members of the set, which verified it too (h15-red2 R1)
     if (verifier && (live || status === 0)) {
       try {
         return { verified, outcome: await consentAndPropose(prior, verifier, prior.session), session: prior.session, resumed: true };
@@ -267,16 +313,22 @@ export async function registerRemote(a: {
         // never proposed, and the verifier will not propose it now (it refused: a 4xx other than
         // 429): a fresh session below. A proposal on-chain is never abandoned here.
         const st = (e as ServiceError).status;
-        if (!(status === 0 && e instanceof ServiceError && st >= 400 && st < 500 && st !== 429)) throw e;
+        const refused = e instanceof ServiceError && st >= 400 && st < 500 && st !== 429;
+        if (!(status === 0 && refused)) {
+          if (refused) throw e;
+          const h = await proposeVia(prior, others, prior.session);
+          if (!h.outcome) throw e;
+          return { verified, outcome: h.outcome, session: prior.session, resumed: true };
+        }
       }
     }
     // proposed and live, but its verifier has left the place: a fresh session would be refused
     // (PendingExists) until this one expires. The place's current authorities that verified the
-    // same session (the user sent it to every authority of the place then) take it over: each finds
+    // same session (the members of the set the user named then) take it over: each finds
     // the proposal on-chain, approves it and asks the others; approvals of authorities that left
     // do not count. If they cannot complete it, the user cancels it on-chain and starts afresh.
     if (!verifier && live) {
-      for (const au of authorities as AuthorityInfo[]) {
+      for (const au of others) {
         const rec = { ...prior, verifier: au.account };
         try {
           const outcome = await consentAndPropose(rec, au, prior.session);
@@ -293,69 +345,144 @@ export async function registerRemote(a: {
   // the identity document: exactly one of the place's type, in (or mappable to) its canonical form
   // (mssa.md §1.8); refused here before any authority issues a key (each authority checks it again)
   identityDocument(a.infos);
-  // Step 1: a one-time key from every authority, sealed to a transport key of this session
-  const session = fresh32();
-  const bits = evenLength(encodeCredential(a.infos)).length;
-  const keys: Bits[] = [];
-  for (const au of authorities as AuthorityInfo[]) {
-    const t = randomScalar();
-    const sealed = await send(au, Route.MssaKey, "/v1/mssa/key", encodeKeyRequest({ session, user, bits, transport: mulBase(t) }));
-    keys.push(openKey("KEY", t, session, au.account, sealed));
+  // The set S (h15-red2 R1): the place's authorities, in its order, that have a service here and sit
+  // in the election (no other's approval counts at k); at least k of them. Each gets a key request,
+  // the request and the documents; a member that fails is dropped and named, and a fresh session
+  // goes to the others while at least k remain (its pads were seen by the one dropped).
+  const el = AuthorityElection__factory.connect(await a.dep.ledger.election(), a.dep.ledger.runner);
+  let set: AuthorityInfo[] = [];
+  for (const x of listed) {
+    const info = byAccount.get(x);
+    if (!info) left.set(x, "no service given or found");
+    else if (!(await el.isAuthority(x))) left.set(x, "does not sit in the election");
+    else set.push(info);
   }
-  // Steps 2-4: the request, the commitment's salt (the user's), and the documents sealed to each
-  // authority: every authority checks the request itself and computes the same commitment,
-  // nullifier and id; each approves only what it computed (h7-audit finding M4)
-  const { request } = buildRequest(session, place, user, a.infos, keys);
-  const salt = fresh32();
-  const verifier = authorities[0]!;
-  let verified: VerifyReply | undefined;
-  for (const au of authorities as AuthorityInfo[]) {
-    const r = decodeVerifyReply(
-      await send(
-        au,
-        Route.MssaVerify,
-        "/v1/mssa/verify",
-        encodeVerifyRequest({ ...request, salt, elector: a.elector ?? false }, a.infos, au.channelKey),
-      ),
-    );
-    // the commitment must open to this user's U12 with this salt, and be this registration's
-    if (r.salt !== salt || commitmentOf(place, user, request.U12, salt) !== r.commitment)
-      throw new EnvelopeError("NOT_A_REPLY_TO_THIS", `registerRemote: ${au.account}'s commitment does not open to this request`);
-    if ((await a.dep.ledger.registrationId(place, user, r.commitment)) !== r.id)
-      throw new EnvelopeError("NOT_A_REPLY_TO_THIS", `registerRemote: ${au.account}'s registration id is not this registration's`);
-    // the place's authorities share the place key: one identity, one nullifier at every authority
-    if (verified && r.nullifier !== verified.nullifier)
-      throw new RegistrationError(
-        "credential-mismatch",
-        `registerRemote: ${au.account} computed another identity nullifier than ${verifier.account}: the place's authorities do not hold the same place key`,
-      );
-    // every authority computes the election nullifier from the same documents with the deployment's key
-    if ((r.electorNullifier !== ZeroHash) !== (a.elector ?? false))
-      throw new EnvelopeError(
-        "NOT_A_REPLY_TO_THIS",
-        `registerRemote: ${au.account} ${a.elector ? "computed no election nullifier" : "computed an election nullifier unasked"}`,
-      );
-    if (verified && r.electorNullifier !== verified.electorNullifier)
-      throw new RegistrationError(
-        "credential-mismatch",
-        `registerRemote: ${au.account} computed another election nullifier than ${verifier.account}: the authorities do not hold the same election key`,
-      );
-    verified ??= r;
-  }
-  if (!verified) throw new RegistrationError("unknown-session", "registerRemote: the place has no authority");
-  const rec: UserRecord = {
-    place,
-    user,
-    id: verified.id,
-    commitment: verified.commitment,
-    salt: verified.salt,
-    U12: request.U12.toString(),
-    pending: true,
-    session,
-    verifier: verifier.account,
-    nullifier: verified.nullifier,
-    electorNullifier: verified.electorNullifier,
+  const drop = (who: string, why: string) => {
+    left.set(who, why);
+    set = set.filter((x) => x.account !== who);
   };
-  (a.keystore.exists(name) ? a.keystore.update : a.keystore.create).call(a.keystore, name, rec);
-  return { verified, outcome: await consentAndPropose(rec, verifier, session), session, resumed: false };
+  const tooFew = (why = "") =>
+    new RegistrationError(
+      "unknown-session",
+      `registerRemote: ${a.place} needs k = ${k} sitting authorities that answer, ${set.length} left${why}${left.size ? ` (${[...left].map(([w, r]) => `${w}: ${r}`).join("; ")})` : ""}`,
+    );
+  const bits = evenLength(encodeCredential(a.infos)).length;
+  for (;;) {
+    if (set.length < k) throw tooFew();
+    // Step 1: a one-time key from each member of S, sealed to a transport key of this session
+    const session = fresh32();
+    const sid = scopedSession(session, user);
+    const keys = new Map<string, Bits>();
+    for (const au of set) {
+      const t = randomScalar();
+      try {
+        const sealed = await send(au, Route.MssaKey, "/v1/mssa/key", encodeKeyRequest({ session, user, bits, transport: mulBase(t) }));
+        keys.set(au.account, openKey("KEY", t, session, au.account, sealed));
+      } catch (e) {
+        drop(au.account, `Step 1: ${firstLine(e)}`);
+      }
+    }
+    if (set.length < k) throw tooFew();
+    // Steps 2-4: the request padded with S's keys, the commitment's salt (the user's), S and the
+    // digest of each key, and the documents sealed to each member: each checks the request itself and
+    // computes the same commitment, nullifier and id; each approves only what it computed (h7-audit M4)
+    const members = set.map((x) => x.account);
+    const { request } = buildRequest(
+      session,
+      place,
+      user,
+      a.infos,
+      members.map((m) => keys.get(m)!),
+    );
+    const keyDigests = members.map((m) => keyDigest(keys.get(m)!, sid, m));
+    const salt = fresh32();
+    const replies = new Map<string, VerifyReply>();
+    const failed = new Map<string, string>();
+    const accusers = new Map<string, string[]>();
+    // one after the other: an authority collects the others' keys while it verifies
+    for (const au of [...set]) {
+      try {
+        const r = decodeVerifyReply(
+          await send(
+            au,
+            Route.MssaVerify,
+            "/v1/mssa/verify",
+            encodeVerifyRequest({ ...request, salt, elector: a.elector ?? false, set: members, keyDigests }, a.infos, au.channelKey),
+          ),
+        );
+        // the commitment must open to this user's U12 with this salt, and be this registration's
+        if (r.salt !== salt || commitmentOf(place, user, request.U12, salt) !== r.commitment)
+          throw new EnvelopeError("NOT_A_REPLY_TO_THIS", `its commitment does not open to this request`);
+        if ((await a.dep.ledger.registrationId(place, user, r.commitment)) !== r.id)
+          throw new EnvelopeError("NOT_A_REPLY_TO_THIS", `its registration id is not this registration's`);
+        // every authority computes the election nullifier from the same documents with the deployment's key
+        if ((r.electorNullifier !== ZeroHash) !== (a.elector ?? false))
+          throw new EnvelopeError(
+            "NOT_A_REPLY_TO_THIS",
+            a.elector ? "it computed no election nullifier" : "it computed an election nullifier unasked",
+          );
+        replies.set(au.account, r);
+      } catch (e) {
+        const msg = firstLine(e);
+        // it names a member whose key did not come, or differed from the one the user received
+        const peer = /\bpeer (0x[0-9a-fA-F]{40})\b/.exec(msg)?.[1];
+        if (peer && members.includes(getAddress(peer)) && getAddress(peer) !== au.account)
+          accusers.set(getAddress(peer), [...(accusers.get(getAddress(peer)) ?? []), au.account]);
+        failed.set(au.account, msg);
+      }
+    }
+    // the place's authorities share the place key and the election key: one identity, one pair of
+    // nullifiers. The largest group of equal replies goes on if it holds k members
+    const groups = new Map<string, string[]>();
+    for (const [m, r] of replies)
+      groups.set(`${r.nullifier}|${r.electorNullifier}`, [...(groups.get(`${r.nullifier}|${r.electorNullifier}`) ?? []), m]);
+    const largest = [...groups.values()].sort((x, y) => y.length - x.length)[0] ?? [];
+    if (largest.length >= k) {
+      const verified = replies.get(largest[0])!;
+      const agreed = set.filter((x) => largest.includes(x.account));
+      const rec: UserRecord = {
+        place,
+        user,
+        id: verified.id,
+        commitment: verified.commitment,
+        salt: verified.salt,
+        U12: request.U12.toString(),
+        pending: true,
+        session,
+        verifier: agreed[0].account,
+        nullifier: verified.nullifier,
+        electorNullifier: verified.electorNullifier,
+        set: members,
+      };
+      (a.keystore.exists(name) ? a.keystore.update : a.keystore.create).call(a.keystore, name, rec);
+      // the first member that verified proposes; should it fail, the user's retry resumes the same
+      // session with it and, when it keeps failing, with the other members (above)
+      return { verified, outcome: await consentAndPropose(rec, agreed[0], session), session, resumed: false };
+    }
+    if (groups.size > 1) {
+      const [x, y] = [...groups.values()];
+      const [rx, ry] = [replies.get(x[0])!, replies.get(y[0])!];
+      throw new RegistrationError(
+        "credential-mismatch",
+        rx.nullifier !== ry.nullifier
+          ? `registerRemote: ${y[0]} computed another identity nullifier than ${x[0]}: the place's authorities do not hold the same place key`
+          : `registerRemote: ${y[0]} computed another election nullifier than ${x[0]}: the authorities do not hold the same election key`,
+      );
+    }
+    // fewer than k agree: drop who failed, and start afresh with the others. A member named by one
+    // accuser while it answered the user itself is word against word: both go (so one liar cannot
+    // shrink S twice); named by two or more, or failing the user too, it goes alone
+    const before = set.length;
+    for (const [peer, by] of accusers) {
+      drop(peer, `named by ${by.join(", ")}: ${failed.get(by[0])}`);
+      if (by.length === 1 && !failed.has(peer)) drop(by[0], `its accusation of ${peer} (${failed.get(by[0])})`);
+    }
+    for (const [m, why] of failed) if (![...accusers.values()].some((by) => by.includes(m))) drop(m, `verify: ${why}`);
+    if (set.length === before) throw tooFew();
+  }
+}
+
+/** The first line of an error's message. */
+function firstLine(e: unknown): string {
+  return (e instanceof Error ? e.message : String(e)).split("\n")[0];
 }

@@ -9,7 +9,7 @@
  * | KeyRequest     | user -> authority       | session 32 \| user 20 \| key bits u16 \| transport PK 33     | 87 |
  * | SealedKey      | authority -> user/verifier | Enc_T(key, packed)                                         | 50 + bits/8 |
  * | ReleaseRequest | authority -> authority  | scoped session 32 \| transport PK 33 \| the user's VerifyRequest envelope to the requester | 65 + envelope |
- * | VerifyRequest  | user -> every authority | session 32 \| user 20 \| bits u16 \| En \| U12 \| tag 32 \| salt 32 \| elector u8 \| Enc_A(documents) | 119 + 2 bits/8 + 50 + docs |
+ * | VerifyRequest  | user -> each authority of S | session 32 \| user 20 \| bits u16 \| En \| U12 \| tag 32 \| salt 32 \| elector u8 \| \|S\| u8 \| S 20 each \| key digests 32 each \| Enc_A(documents) | 120 + 2 bits/8 + 52 \|S\| + 50 + docs |
  * | VerifyReply    | authority -> user       | commitment 32 \| salt 32 \| nullifier 32 \| registration id 32 \| election nullifier 32 | 160 |
  * | ProposeRequest | user -> verifier        | session 32 \| EIP-712 consent signature 65                    | 97 |
  * | Outcome        | verifier/authority -> * | registration id 32 \| approvals u8 \| granted u8             | 34 |
@@ -30,6 +30,12 @@
  * nullifier, and each approves only the registration it computed. `elector` (1) asks that this
  * registration make the user an elector: each authority then also computes her election nullifier
  * (docs/specs/mssa.md §1.8) from the documents with the deployment's election key, zero otherwise.
+ *
+ * The set S (h15-red2 R1): the user names the authorities of the place she registers with, at least
+ * k of them, all sitting; the pad is the XOR of their keys only, the request goes to them only, and
+ * each of them collects the keys of S's other members only. With every key of S the request carries
+ * its digest ({@link keyDigest}: what the user received from that authority at Step 1), so an
+ * authority whose release to a peer differs from its key to the user is named, not XORed in.
  */
 import { concat, toBytes } from "../../crypto/bytes";
 import { POINT_BYTES, Point, decodePoint, encodePoint } from "../../crypto/group";
@@ -37,6 +43,9 @@ import { ECIES_OVERHEAD, eciesDecrypt, eciesEncrypt } from "../../crypto/ecies";
 import { Bits } from "../../mssa/bits";
 import { RegistrationError } from "../../mssa/registration";
 import { EnvelopeError } from "../envelope";
+import { getAddress } from "ethers";
+import { hmac } from "@noble/hashes/hmac.js";
+import { sha256 } from "@noble/hashes/sha2.js";
 
 const bad = (fn: string, what: string) => new EnvelopeError("MALFORMED", `${fn}: ${what}`);
 const hex = (b: Uint8Array) => "0x" + Buffer.from(b).toString("hex");
@@ -143,6 +152,10 @@ const docsAad = (session: string, user: string) => toBytes(`METATRUST-V1-MSSA-DO
  */
 export type VerifyRequest = {
   session: string;
+  /** S: the authorities the user registers with (checksummed addresses, distinct, in the order of the pad's keys) */
+  set: string[];
+  /** for each member of S, the digest of the key the user received from it ({@link keyDigest}) */
+  keyDigests: Uint8Array[];
   user: string;
   En: Bits;
   U12: Bits;
@@ -156,6 +169,7 @@ export function encodeVerifyRequest(m: Omit<VerifyRequest, "sealedDocs">, docs: 
   const fn = "encodeVerifyRequest";
   if (m.En.length !== m.U12.length) throw bad(fn, "En and U12 differ in length");
   if (m.tag.length !== 32) throw bad(fn, "the tag must be 32 bytes");
+  checkSet(fn, m.set, m.keyDigests);
   const sealed = eciesEncrypt(authorityKey, toBytes(docs.join("\n")), docsAad(m.session, m.user));
   return concat(
     bytes32(fn, m.session),
@@ -166,7 +180,33 @@ export function encodeVerifyRequest(m: Omit<VerifyRequest, "sealedDocs">, docs: 
     m.tag,
     bytes32(fn, m.salt),
     Uint8Array.of(m.elector ? 1 : 0),
+    Uint8Array.of(m.set.length),
+    ...m.set.map((a) => address(fn, a)),
+    ...m.keyDigests,
     sealed,
+  );
+}
+
+/** Largest set S a request names (the CredentialLedger's MAX_PLACE_AUTHORITIES). */
+export const MAX_SET = 32;
+function checkSet(fn: string, set: readonly string[], digests: readonly Uint8Array[]): void {
+  if (set.length < 1 || set.length > MAX_SET) throw bad(fn, `a set of ${set.length} authorities (1 to ${MAX_SET})`);
+  if (new Set(set.map((a) => a.toLowerCase())).size !== set.length) throw bad(fn, "the set names an authority twice");
+  if (digests.length !== set.length || digests.some((d) => d.length !== 32)) throw bad(fn, "one 32-byte key digest per member of the set");
+}
+
+/**
+ * The digest of the one-time key `authority` gave for a scoped session: HMAC-SHA256 keyed with the
+ * key (its length first), over the session and the authority. The user computes it from the key she
+ * received (Step 1), each authority of S from the key it collected (or its own): a release that
+ * differs from the key the user got is caught and its sender named. Like the request tag, it hides
+ * the key computationally (a credential has hundreds of bits), not information-theoretically.
+ */
+export function keyDigest(key: Bits, scopedSession: string, authority: string): Uint8Array {
+  return hmac(
+    sha256,
+    concat(u16(key.length), key.bytes),
+    toBytes(`METATRUST-V1-MSSA-KEY-DIGEST/${scopedSession.toLowerCase()}/${authority.toLowerCase()}`),
   );
 }
 export function decodeVerifyRequest(b: Uint8Array): VerifyRequest {
@@ -181,10 +221,16 @@ export function decodeVerifyRequest(b: Uint8Array): VerifyRequest {
   const salt = hex(r.n(32));
   const flag = r.n(1)[0];
   if (flag > 1) throw bad(fn, "the elector flag must be 0 or 1");
+  const count = r.n(1)[0];
+  const set: string[] = [];
+  for (let i = 0; i < count; i++) set.push(getAddress(hex(r.n(20))));
+  const keyDigests: Uint8Array[] = [];
+  for (let i = 0; i < count; i++) keyDigests.push(r.n(32));
+  checkSet(fn, set, keyDigests);
   const sealedDocs = r.rest();
   if (sealedDocs.length <= ECIES_OVERHEAD || sealedDocs.length > ECIES_OVERHEAD + 4096)
     throw bad(fn, "the sealed documents have a bad length");
-  return { session, user, En, U12, tag, salt, elector: flag === 1, sealedDocs };
+  return { session, set, keyDigests, user, En, U12, tag, salt, elector: flag === 1, sealedDocs };
 }
 /** An authority opens the documents sealed to it. @throws EnvelopeError(MALFORMED) when they do not open */
 export function openDocs(sk: bigint, m: VerifyRequest): string[] {
