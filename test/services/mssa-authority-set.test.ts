@@ -43,6 +43,7 @@ import {
 } from "../../offchain/services/mssa/wire";
 import { Kind, Route, openEnvelope, sealEnvelope } from "../../offchain/services/envelope";
 import { postEnvelope } from "../../offchain/services/client";
+import { onFault } from "../../offchain/services/faults";
 import { accountSigner, freshId } from "../../offchain/services/common";
 import { mulBase, randomScalar } from "../../offchain/crypto/group";
 import { CredentialLedger__factory } from "../../typechain-types";
@@ -374,6 +375,41 @@ describe("h15-red2 R1: the user's set S of k or more sitting authorities", funct
     for (const i of [1, 2]) {
       const r = decodeVerifyReply(openEnvelope(await postEnvelope(urls[i], "/v1/mssa/verify", await h.verify(i, [0, 1, 2]), once)).body);
       expect([r.id, r.nullifier]).to.deep.equal([first.id, first.nullifier]);
+    }
+  });
+
+  it("a pending registration whose verifier is down when the user resumes goes to another member of S, which verified it: granted, one proposal", async () => {
+    const gina = user();
+    const ks = new Keystore(path.join(tmp("gina-set"), "keystore"), "");
+    const infos = ["mail:gina@example.org", "passport:UTO:SET0008"];
+    process.env.METATRUST_FAULT = "authority:after-propose";
+    onFault((p) => {
+      throw new Error(`crash at ${p}`);
+    });
+    try {
+      expect(await fail(registerRemote({ urls, place, user: gina, infos, dep, keystore: ks, retry: once }))).to.match(
+        /crash at authority:after-propose/,
+      );
+    } finally {
+      delete process.env.METATRUST_FAULT;
+      onFault(undefined);
+    }
+    const rec = ks.load(userRecord(place, gina.address)) as { id: string; verifier: string; set: string[] };
+    expect(rec.verifier).to.equal(au[0].address);
+    expect(rec.set).to.deep.equal([au[0].address, au[1].address, au[2].address]);
+    expect((await dep.ledger.registration(rec.id)).status).to.equal(1n);
+    // the verifier is down for good (as far as the user can tell): her retry hands the session over
+    const port = Number(new URL(urls[0]).port);
+    await services[0].stop();
+    try {
+      const r = await registerRemote({ urls, place, user: gina, infos, dep, keystore: ks, retry: once });
+      expect([r.resumed, r.outcome.granted, r.verified.id]).to.deep.equal([true, true, rec.id]);
+      expect((ks.load(userRecord(place, gina.address)) as { verifier: string; pending: boolean }).pending).to.equal(false);
+      const proposals = await dep.ledger.queryFilter(dep.ledger.filters.RegistrationProposed());
+      expect(proposals.filter((e) => e.args.user === gina.address)).to.have.length(1);
+    } finally {
+      services[0] = new AuthorityService(deps[0]);
+      urls[0] = (await services[0].start({ port })).url;
     }
   });
 

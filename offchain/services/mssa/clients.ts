@@ -306,20 +306,32 @@ export async function registerRemote(a: {
     // proposed and still pending, or not yet proposed: the consent to the same session goes to the
     // same verifier (it holds what it verified; the user's one-time keys are spent), and when it
     // fails (down, 5xx) to the other members of the set, which verified it too (h15-red2 R1)
-    if (verifier && (live || status === 0)) {
-      try {
-        return { verified, outcome: await consentAndPropose(prior, verifier, prior.session), session: prior.session, resumed: true };
-      } catch (e) {
-        // never proposed, and the verifier will not propose it now (it refused: a 4xx other than
-        // 429): a fresh session below. A proposal on-chain is never abandoned here.
-        const st = (e as ServiceError).status;
-        const refused = e instanceof ServiceError && st >= 400 && st < 500 && st !== 429;
-        if (!(status === 0 && refused)) {
-          if (refused) throw e;
-          const h = await proposeVia(prior, others, prior.session);
-          if (!h.outcome) throw e;
-          return { verified, outcome: h.outcome, session: prior.session, resumed: true };
+    const stillListed = listed.includes(getAddress(prior.verifier));
+    if (stillListed && (live || status === 0)) {
+      let failure: unknown;
+      if (!verifier)
+        failure = new RegistrationError(
+          "unknown-session",
+          `registerRemote: registration ${prior.id} at ${a.place} waits on its verifier ${prior.verifier}, whose service did not answer`,
+        );
+      else
+        try {
+          return { verified, outcome: await consentAndPropose(prior, verifier, prior.session), session: prior.session, resumed: true };
+        } catch (e) {
+          // never proposed, and the verifier will not propose it now (it refused: a 4xx other than
+          // 429): a fresh session below. A proposal on-chain is never abandoned here.
+          const st = (e as ServiceError).status;
+          const refused = e instanceof ServiceError && st >= 400 && st < 500 && st !== 429;
+          if (refused && status !== 0) throw e;
+          if (!refused) failure = e;
         }
+      // the verifier is down or fails (5xx, a timeout): the other members of the set, which
+      // verified the same session, take it over (h15-red2 R1); if none answers, the user hears the
+      // verifier's failure and nothing is cancelled
+      if (failure) {
+        const h = await proposeVia(prior, others, prior.session);
+        if (!h.outcome) throw failure;
+        return { verified, outcome: h.outcome, session: prior.session, resumed: true };
       }
     }
     // proposed and live, but its verifier has left the place: a fresh session would be refused
@@ -327,7 +339,7 @@ export async function registerRemote(a: {
     // same session (the members of the set the user named then) take it over: each finds
     // the proposal on-chain, approves it and asks the others; approvals of authorities that left
     // do not count. If they cannot complete it, the user cancels it on-chain and starts afresh.
-    if (!verifier && live) {
+    if (!stillListed && live) {
       for (const au of others) {
         const rec = { ...prior, verifier: au.account };
         try {
