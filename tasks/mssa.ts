@@ -282,7 +282,7 @@ task(
   .addOptionalParam("decoys", "Decoy photons per transmission, at least 1 (SIMULATED; in-process only)", 64, types.int)
   .addOptionalParam(
     "authorities",
-    "The place's authority services (`mssa:serve authority`), comma-separated URLs: overrides the endpoints the authorities announced on-chain. Without it: over the network when the place's authorities announced endpoints, else in-process",
+    "The place's authority services (`mssa:serve authority`) to register with, comma-separated URLs: overrides the endpoints the authorities announced on-chain. The user's set is those of them that sit in the election and answer, at least k (one that fails is dropped and a fresh session goes to the others while k remain). Without it: over the network when the place's authorities announced endpoints (refused when fewer than k did), else in-process",
   )
   .addFlag(
     "elector",
