@@ -1,7 +1,8 @@
 /**
  * h15-red2 R1, fixed: the user names a set S of at least k sitting authorities of the place, and
  * keys, releases and checks stay inside it (docs/specs/mssa.md §2.6). Attacks on what that adds:
- * a member of S that answers its key and then stops; one that gives the user, or a peer, another
+ * a member of S that answers its key and then stops; an authority of the place that serves but does
+ * not sit (left out of S by the client); one that gives the user, or a peer, another
  * key than its own (caught and named, not XORed in); a set smaller than k, naming a non-sitting
  * authority, an account that is no authority of the place, or leaving out the authority it is sent
  * to (refused, nothing written at any authority); the same session under another set (refused:
@@ -226,6 +227,33 @@ describe("h15-red2 R1: the user's set S of k or more sitting authorities", funct
     } finally {
       down.close();
       peersTo(urls);
+    }
+  });
+
+  it("an authority of the place that does not sit, though it serves, is left out of the set: the three that sit register alice's neighbour", async () => {
+    // account 4 is listed by the place and runs a service, but holds no seat: its approval would not count
+    const dir = tmp("mssa-set-d");
+    const d = { ...deps[0], keystore: new Keystore(path.join(dir, "keystore"), ""), dir: path.join(dir, "service"), wallet: au[3] };
+    d.ledger = CredentialLedger__factory.connect(ledgerAddress, au[3]);
+    importPlaceKey(d.keystore, place, (deps[0].keystore.load(`mssa-placekey-${placeId(place).slice(2, 18)}`) as { key: string }).key);
+    const svc = new AuthorityService(d);
+    const url = (await svc.start({ port: 0 })).url;
+    try {
+      const hal = user();
+      const ks = new Keystore(path.join(tmp("hal-set"), "keystore"), "");
+      const r = await registerRemote({
+        urls: [...urls, url],
+        place,
+        user: hal,
+        infos: ["mail:hal@example.org", "passport:UTO:SET0009"],
+        dep,
+        keystore: ks,
+        retry: once,
+      });
+      expect(r.outcome.granted).to.equal(true);
+      expect((ks.load(userRecord(place, hal.address)) as { set: string[] }).set).to.deep.equal(au.slice(0, 3).map((w) => w.address));
+    } finally {
+      await svc.stop();
     }
   });
 
