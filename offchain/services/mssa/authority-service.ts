@@ -12,8 +12,9 @@
  *   that authority's copy of this authority's key of the session (once per recipient; the key pads
  *   one request only), only for a session the user's signed verify request to that authority names,
  *   carried in the release, at the length it needs (h15-red2 R2, R10);
- * - `POST /v1/mssa/verify` (VerifyRequest, signed by the user; every authority): Steps 4-9, the keys
- *   collected from the other authorities, the request checked against the documents sealed to this
+ * - `POST /v1/mssa/verify` (VerifyRequest, signed by the user; every member of the set S it names,
+ *   k or more sitting authorities of the place: h15-red2 R1): Steps 4-9, S checked and the session
+ *   bound to it, the keys collected from S's other members (each compared with the user's digest), the request checked against the documents sealed to this
  *   authority, the commitment (with the user's salt), the identity nullifier (with the place key)
  *   and the registration id computed here and kept, and, when the user asks that this registration
  *   make her an elector, her election nullifier (with the election key; h11-red2 M1, docs/specs/mssa.md
@@ -26,7 +27,7 @@
  *   the session itself (id, so place, user and commitment; nullifier and election nullifier). A verifier that proposes
  *   what the documents do not support gets no approval (h7-audit finding M4, docs/specs/mssa.md §2.6);
  * - `GET /v1/info`: the place, the account and the channel key the documents are sealed to, signed.
- * The user sends the request to every authority; the place's first authority on-chain proposes (as
+ * The user sends the request to every member of S; its first member that verified proposes (as
  * in `mssa:register`), but any authority that verified the session could.
  *
  * Service discovery. On start the service announces its URL on the CredentialLedger
@@ -693,7 +694,7 @@ export class AuthorityService {
     return openKey("RELEASE", decodeScalar(fromHex(r.transportSk, 32)), session, authority, reply.body);
   }
 
-  /** POST /v1/mssa/verify: every authority of the place runs the check itself (h7-audit finding M4). */
+  /** POST /v1/mssa/verify: every member of the user's set S runs the check itself (h7-audit finding M4, h15-red2 R1). */
   async verify(raw: Uint8Array): Promise<Uint8Array> {
     const env = openEnvelope(raw);
     const m = decodeVerifyRequest(env.body);

@@ -1,8 +1,10 @@
 /**
  * The user's side of an MSSA registration across the place's authority services (issue 19):
- * one-time keys from every authority (Step 1), the request built here (Steps 2-4:
- * offchain/mssa/registration.ts buildRequest) with the commitment's salt, sent to every authority
- * with the documents sealed to it (each checks it and computes the same commitment, nullifier and
+ * one-time keys from each authority of the set S the user registers with (k or more sitting
+ * authorities of the place that answer: h15-red2 R1, docs/specs/mssa.md §2.6; a member that fails
+ * is dropped and a fresh session goes to the others while k remain) (Step 1), the request built
+ * here (Steps 2-4: offchain/mssa/registration.ts buildRequest) with the commitment's salt, S and
+ * the digest of each key, sent to every member of S with the documents sealed to it (each checks it and computes the same commitment, nullifier and
  * id: h7-audit finding M4), the EIP-712 consent, and the proposal with its approvals collected by
  * the verifying authority. Every envelope is signed by the user's account.
  *
@@ -161,7 +163,8 @@ async function cancelPending(user: Wallet, ledger: CredentialLedger, prior: User
 /**
  * Registers `user` at `place` through the place's authority services, or resumes the registration
  * this keystore holds in progress there (see the module's header).
- * @param a.urls - every authority service of the place (any order; matched by account); default:
+ * @param a.urls - the authority services of the place to register with (any order; matched by
+ *   account; S is those that sit and answer, at least k); default:
  *   the endpoints the authorities announced on-chain
  * @param a.infos - INFO_0..INFO_n, exactly one of them the identity document ("passport:<issuing
  *   state>:<number>", docs/specs/mssa.md §1.8), refused before anything is sent otherwise (unused when resuming)

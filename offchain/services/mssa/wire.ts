@@ -25,7 +25,7 @@
  * channel key of the authority it goes to (published in its signed `/v1/info`), bound to the
  * session and the user: the documents (INFO_0..INFO_n, the last one the identity the nullifier is
  * computed from) are what an authority checks out of band in the paper (SIMULATED: it checks the
- * request against them). Every authority of the place gets the request and checks it itself
+ * request against them). Every authority of the user's set S gets the request and checks it itself
  * (h7-audit finding M4): the salt is the user's, so they all compute the same commitment, id and
  * nullifier, and each approves only the registration it computed. `elector` (1) asks that this
  * registration make the user an elector: each authority then also computes her election nullifier
