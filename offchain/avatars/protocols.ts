@@ -477,11 +477,16 @@ function ownerOf(c: AvatarCredential): { serial: Uint8Array; pk: G2Point } {
 
 /**
  * Verifies the other side's hello against the chain (avatar record, MITs) and its warrant's
- * binding. The original signature s_o is not checked here: the one randomized PVerify on the
- * peer's transcript signature (verifyPeer) checks s_o and s_p together before any key or
- * evidence is accepted (docs/specs/avatars.md, "One randomized check").
+ * binding, and that the chain verifies the avatar now: its recorded notAfter is not past by the
+ * verifier's own clock, and `isVerified` holds (h16-red R1: the peer chooses the time it signs,
+ * so PVerify's check of that time against the warrant lets a proxy whose delegation ended answer
+ * with a backdated time; only the chain's record against this side's clock says it has ended).
+ * Every acceptance of a peer runs it: the responder on message 1, the initiator on message 2, the
+ * responder again on message 3 (authComplete). The original signature s_o is not checked here:
+ * the one randomized PVerify on the peer's transcript signature (verifyPeer) checks s_o and s_p
+ * together before any key or evidence is accepted (docs/specs/avatars.md, "One randomized check").
  */
-async function checkHello(ctx: Pick<AvatarContext, "registry">, h: Hello): Promise<void> {
+async function checkHello(ctx: Pick<AvatarContext, "registry" | "now">, h: Hello): Promise<void> {
   const av = await ctx.registry.avatar(toHex(h.avatarId));
   if (Number(av.driver) === 0) throw new AvatarProtocolError("NO_DRIVER", "the avatar has no driver on-chain");
   if (!equalBytes(fromHex(av.owner, 32), h.ownerSerial) || !equalBytes(fromHex(av.driverSerial, 32), h.driverSerial))
@@ -494,6 +499,12 @@ async function checkHello(ctx: Pick<AvatarContext, "registry">, h: Hello): Promi
   // refused by tracing (an untraceable avatar)
   if (!equalBytes(h.warrant.avatarId, h.avatarId))
     throw new AvatarProtocolError("BAD_WARRANT", "the presented warrant is for another avatar");
+  const now = ctx.now();
+  if (now > Number(av.notAfter))
+    throw new AvatarProtocolError("EXPIRED", `the avatar's warrant ended at ${Number(av.notAfter)}, before this side's clock ${now}`);
+  // the chain's own view (its block time, the driver, both MITs): what a contract relying on the avatar reads
+  if (!(await ctx.registry.isVerified(toHex(h.avatarId))))
+    throw new AvatarProtocolError("NOT_VERIFIED", "the chain does not verify the avatar now (its session or delegation has ended)");
 }
 
 /**
