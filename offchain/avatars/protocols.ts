@@ -671,10 +671,24 @@ export async function authFinish(
   };
 }
 
-/** The responder checks message 3. @returns the session key and the evidence about the initiator */
-export function authComplete(state: AuthState, finish: AuthFinish): { key: Uint8Array; evidenceAboutPeer: Evidence } {
+/**
+ * The responder checks message 3. The initiator signs the responder's message 2 (its time t0), so
+ * a finish held back would verify whenever it came (h16-red R3): the responder accepts it only
+ * while message 2 is fresh by its own clock (CHALLENGE_TTL) and the chain still verifies the
+ * initiator's avatar now (checkHello again: not expired, revoked or replaced since message 1).
+ * @returns the session key and the evidence about the initiator
+ * @throws AvatarProtocolError(STALE_TIME) for a finish more than CHALLENGE_TTL after message 2, or
+ *   checkHello's reasons (EXPIRED, NOT_VERIFIED, NO_DRIVER, STALE_WARRANT, MIT_REVOKED...)
+ */
+export async function authComplete(
+  ctx: Pick<AvatarContext, "registry" | "now">,
+  state: AuthState,
+  finish: AuthFinish,
+): Promise<{ key: Uint8Array; evidenceAboutPeer: Evidence }> {
   const { peer, t, key, msg, ownSig } = state;
   if (!peer || !t || !key || !msg || !ownSig) throw new AvatarProtocolError("INVALID_STATE", "authComplete: this side has not responded");
+  requireFresh("authComplete", msg.time, ctx.now());
+  await checkHello(ctx, peer);
   verifyPeer(peer, msg, finish.proxySig, "A");
   if (!equalBytes(finish.confirm, confirmTag(key, CONFIRM_LABEL.initiator, t)))
     throw new AvatarProtocolError("KEY_CONFIRMATION", "the initiator's key confirmation does not verify");
@@ -698,7 +712,7 @@ export async function mutualAuth(
   const a = authHello(A);
   const b = await authRespond(ctx, B, a.hello);
   const f = await authFinish(ctx, a.state, b.reply);
-  const c = authComplete(b.state, f.finish);
+  const c = await authComplete(ctx, b.state, f.finish);
   if (!equalBytes(f.key, c.key)) throw new AvatarProtocolError("KEY_CONFIRMATION", "the session keys differ");
   return { key: f.key, evidenceAboutA: stampEvidence(ctx, c.evidenceAboutPeer), evidenceAboutB: stampEvidence(ctx, f.evidenceAboutPeer) };
 }

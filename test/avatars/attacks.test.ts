@@ -169,7 +169,7 @@ describe("avatars: attacks by the paper's adversaries (issue 14)", () => {
       // mallory signs with her own key (cpsPSign refuses a key that is not the warrant's proxy, so she computes it by hand)
       const { messagePoint } = await import("../../offchain/crypto/cps");
       const forged = messagePoint(A.credential.o.h, msg).multiply(mallory.keys.sk);
-      await reject(async () => authComplete(b.state, { proxySig: forged, confirm: new Uint8Array(32) }), "BAD_SIGNATURE");
+      await reject(async () => authComplete(ctx, b.state, { proxySig: forged, confirm: new Uint8Array(32) }), "BAD_SIGNATURE");
     });
 
     it("reply: a responder without its driver's key cannot answer", async () => {
@@ -297,7 +297,7 @@ describe("avatars: attacks by the paper's adversaries (issue 14)", () => {
       const toBob = await authRespond(ctx, B, a.hello);
       const toEve = await authRespond(ctx, E, a.hello);
       const f = await authFinish(ctx, a.state, toEve.reply); // alice finishes with eve
-      await reject(async () => authComplete(toBob.state, f.finish), "BAD_SIGNATURE");
+      await reject(async () => authComplete(ctx, toBob.state, f.finish), "BAD_SIGNATURE");
     });
   });
 
@@ -403,7 +403,7 @@ describe("avatars: attacks by the paper's adversaries (issue 14)", () => {
       const b1 = await authRespond(ctx, B, a1.hello);
       const f1 = await authFinish(ctx, a1.state, b1.reply);
       const b2 = await authRespond(ctx, B, authHello(A).hello);
-      await reject(async () => authComplete(b2.state, f1.finish), "BAD_SIGNATURE");
+      await reject(async () => authComplete(ctx, b2.state, f1.finish), "BAD_SIGNATURE");
     });
 
     it("evidence: a receipt for one piece of evidence does not date another", async () => {
@@ -442,8 +442,8 @@ describe("avatars: attacks by the paper's adversaries (issue 14)", () => {
       const b = await authRespond(ctx, B, a.hello);
       const f = await authFinish(ctx, a.state, b.reply);
       expect(toHex(f.finish.confirm)).to.not.equal(toHex(b.reply.confirm)); // one label per direction
-      await reject(async () => authComplete(b.state, { proxySig: f.finish.proxySig, confirm: b.reply.confirm }), "KEY_CONFIRMATION");
-      expect(toHex(authComplete(b.state, f.finish).key)).to.equal(toHex(f.key));
+      await reject(async () => authComplete(ctx, b.state, { proxySig: f.finish.proxySig, confirm: b.reply.confirm }), "KEY_CONFIRMATION");
+      expect(toHex((await authComplete(ctx, b.state, f.finish)).key)).to.equal(toHex(f.key));
     });
   });
 
