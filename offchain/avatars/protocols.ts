@@ -140,13 +140,24 @@ function requireFresh(fn: string, time: number, now: number): void {
     );
 }
 
-/** The platform server's one-time challenges (a replayed response finds its challenge consumed). */
+/**
+ * The platform server's one-time challenges (a replayed response finds its challenge consumed).
+ * A response is checked against its challenge first (`check`, which spends nothing) and spends it
+ * (`consume`) only once its signatures verify (h16-red R2: a refused response used to spend the
+ * challenge it named, so anyone who saw a challenge on the wire could burn it).
+ */
 export class ChallengeBook {
   private readonly open = new Map<string, number>();
   issue(now: number): Uint8Array {
     const c = randomBytes(32);
     this.open.set(toHex(c), now + CHALLENGE_TTL);
     return c;
+  }
+  /** @throws AvatarProtocolError(STALE_CHALLENGE) unless the challenge is open; changes nothing */
+  check(c: Uint8Array, now: number): void {
+    const exp = this.open.get(toHex(c));
+    if (exp === undefined || now > exp)
+      throw new AvatarProtocolError("STALE_CHALLENGE", "the challenge is unknown, used or expired (replayed response?)");
   }
   consume(c: Uint8Array, now: number): void {
     const exp = this.open.get(toHex(c));
@@ -288,7 +299,8 @@ export async function verifyLogin(
   r: LoginResponse,
 ): Promise<{ warrant: Warrant; o: OriginalSignature; gas: bigint }> {
   const now = ctx.now();
-  server.consume(r.challenge, now);
+  // the challenge is spent only by a response whose signatures verify (h16-red R2), below
+  server.check(r.challenge, now);
   await requireActive(ctx, serial, pk, "the user");
   // the first login of an avatar makes its user the owner; another user's login is refused here,
   // as the client's fault, rather than by the chain's revert (a 500 the client would retry)
@@ -299,7 +311,6 @@ export async function verifyLogin(
   // avatar she already owns (one claimed before ids were per owner) stays hers to log in to
   if (unowned && !isAvatarIdOf(r.avatarId, serial))
     throw new AvatarProtocolError("NOT_OWNER", "login: the avatar id is not one of the user's (avatarIdOf(her serial, name))");
-  ctx.idp.matchSample(serial, r.sealedSample, r.challenge, sampleBinding(SamplePurpose.login, r.o.h));
   if (!equalBytes(r.warrant.irisCommitment, ctx.idp.commitmentOf(serial)))
     throw new AvatarProtocolError("IRIS_MISMATCH", "login: the warrant's iris commitment is not the user's");
   if (
@@ -320,6 +331,10 @@ export async function verifyLogin(
     );
   if (!cpsPVerify(pk, r.warrant, r.o, r.message, r.proxySig))
     throw new AvatarProtocolError("BAD_SIGNATURE", "login: the chameleon proxy signature does not verify");
+  // signed by the user's key: spent now, before the iris match, so that a thief holding the key
+  // has one iris attempt per challenge (a refused match spends it; nothing else refused does)
+  server.consume(r.challenge, now);
+  ctx.idp.matchSample(serial, r.sealedSample, r.challenge, sampleBinding(SamplePurpose.login, r.o.h));
   await ctx.beforeSend?.({ kind: "recordLogin", avatarId: r.avatarId, serial, h: r.o.h, vidCommitment: r.vidCommitment });
   const gas = await mined(
     ctx.registry.recordLogin(toHex(r.avatarId), toHex(serial), toHex(r.o.h), toHex(r.vidCommitment), r.warrant.notAfter),
@@ -394,7 +409,7 @@ export async function verifyDelegation(
   r: DelegationResponse,
 ): Promise<{ gas: bigint; delegationId: bigint }> {
   const now = ctx.now();
-  server.consume(r.challenge, now);
+  server.check(r.challenge, now); // spent only once the signatures verify (h16-red R2), below
   const ownerPk = ctx.idp.keyOf(r.ownerSerial);
   await requireActive(ctx, r.ownerSerial, ownerPk, "the user");
   await requireActive(ctx, r.proxySerial, r.warrant.proxy, "the proxy");
@@ -408,7 +423,6 @@ export async function verifyDelegation(
   if (r.warrant.notAfter < now) throw new AvatarProtocolError("BAD_WARRANT", "delegate: the warrant has already expired");
   if (!equalBytes(r.warrant.irisCommitment, ctx.idp.commitmentOf(r.ownerSerial)))
     throw new AvatarProtocolError("IRIS_MISMATCH", "delegate: the warrant's iris commitment is not the owner's");
-  ctx.idp.matchSample(r.ownerSerial, r.sealedSample, r.challenge, sampleBinding(SamplePurpose.delegation, r.o.h));
   if (!equalBytes(r.warrant.avatarId, r.avatarId))
     throw new AvatarProtocolError("BAD_WARRANT", "delegate: the warrant is for another avatar than the one delegated");
   if (
@@ -419,6 +433,10 @@ export async function verifyDelegation(
   requireFresh("delegate", r.message.time, now);
   if (!cpsPVerify(ownerPk, r.warrant, r.o, r.message, r.proxySig))
     throw new AvatarProtocolError("BAD_SIGNATURE", "delegate: the chameleon proxy signature does not verify");
+  // the owner's warrant and the proxy's signature verify: spent now, before the iris match (one
+  // iris attempt per challenge for a thief holding both keys)
+  server.consume(r.challenge, now);
+  ctx.idp.matchSample(r.ownerSerial, r.sealedSample, r.challenge, sampleBinding(SamplePurpose.delegation, r.o.h));
   await ctx.beforeSend?.({ kind: "recordDelegation", avatarId: r.avatarId, proxySerial: r.proxySerial, h: r.o.h });
   // the proxy drives, the user is forced offline
   const tx = await minedReceipt(ctx.registry.recordDelegation(toHex(r.avatarId), toHex(r.proxySerial), toHex(r.o.h), r.warrant.notAfter));

@@ -122,7 +122,7 @@ export function idpInfoDigest(chainId: bigint, registry: string, channelKey: str
   );
 }
 
-type OpenChallenge = { session: string; purpose: number; expires: number; usedBy?: string };
+export type OpenChallenge = { session: string; purpose: number; expires: number; usedBy?: string };
 
 /** Open challenges on disk: one file each, written before the challenge is sent. */
 export class ChallengeStore {
@@ -141,6 +141,17 @@ export class ChallengeStore {
    * @throws AvatarProtocolError(STALE_CHALLENGE)
    */
   spend(c: Uint8Array, session: Uint8Array, purpose: number, now: number, requestHash: string): void {
+    const o = this.check(c, session, purpose, now, requestHash);
+    if (o.usedBy === requestHash) return;
+    writeFileAtomic(this.file(c), JSON.stringify({ ...o, usedBy: requestHash }));
+  }
+  /**
+   * What `spend` checks, spending nothing: a response is checked against its challenge first and
+   * spends it only once its signatures verify (h16-red R2: a refused response used to spend it).
+   * @returns the open challenge
+   * @throws AvatarProtocolError(STALE_CHALLENGE)
+   */
+  check(c: Uint8Array, session: Uint8Array, purpose: number, now: number, requestHash: string): OpenChallenge {
     let o: OpenChallenge;
     try {
       o = JSON.parse(fs.readFileSync(this.file(c), "utf8")) as OpenChallenge;
@@ -149,10 +160,10 @@ export class ChallengeStore {
     }
     if (o.session !== toHex(session) || o.purpose !== purpose)
       throw new AvatarProtocolError("STALE_CHALLENGE", "the challenge was issued to another session or for another step (relayed?)");
-    if (o.usedBy === requestHash) return;
+    if (o.usedBy === requestHash) return o;
     if (o.usedBy !== undefined || now > o.expires)
       throw new AvatarProtocolError("STALE_CHALLENGE", "the challenge is unknown, used or expired (replayed response?)");
-    writeFileAtomic(this.file(c), JSON.stringify({ ...o, usedBy: requestHash }));
+    return o;
   }
   /** Deletes challenges that expired more than `graceSec` ago. */
   prune(now: number, graceSec = 600): number {
@@ -185,6 +196,9 @@ class SpendFor extends ChallengeBook {
   }
   override issue(): Uint8Array {
     throw new AvatarProtocolError("INVALID_STATE", "SpendFor: issues no challenges");
+  }
+  override check(c: Uint8Array, now: number): void {
+    this.store.check(c, this.session, this.purpose, now, this.requestHash);
   }
   override consume(c: Uint8Array, now: number): void {
     this.store.spend(c, this.session, this.purpose, now, this.requestHash);
