@@ -813,10 +813,18 @@ function sessionTranscript(fn: string, session: Evidence): Uint8Array {
  * The receiver's evidence of an interaction message its peer signed in their session: the
  * session's transcript evidence about the peer (from mutual authentication) with the message and
  * the peer's signature on it; the peer's signature on t moves into the handshake's session part.
- * Unstamped: the holder has the platform stamp it ({@link stampEvidence}).
- * @throws AvatarProtocolError(BAD_EVIDENCE) if the message is not an interaction of this session, (BAD_SIGNATURE) if the peer's signature does not verify
+ * Unstamped: the holder has the platform stamp it ({@link stampEvidence}). The message's time is
+ * the peer's: it must be within CHALLENGE_TTL of this side's clock, and the chain must still
+ * verify the peer's avatar (checkHello), or a proxy whose delegation ended mid-session would sign
+ * backdated messages that trace nobody once stamped.
+ * @throws AvatarProtocolError(BAD_EVIDENCE) if the message is not an interaction of this session, (BAD_SIGNATURE) if the peer's signature does not verify, (STALE_TIME) if its time is not fresh, or checkHello's reasons (EXPIRED, NO_DRIVER...)
  */
-export function interactionEvidence(session: Evidence, message: ProxyMessage, proxySig: G1Point): Evidence {
+export async function interactionEvidence(
+  ctx: Pick<AvatarContext, "registry" | "now">,
+  session: Evidence,
+  message: ProxyMessage,
+  proxySig: G1Point,
+): Promise<Evidence> {
   const t = sessionTranscript("interactionEvidence", session);
   if (message.type !== Scope.interaction || message.body.length < t.length || !equalBytes(message.body.subarray(0, t.length), t))
     throw new AvatarProtocolError("BAD_EVIDENCE", "interactionEvidence: the message is not an interaction of this session");
@@ -824,6 +832,10 @@ export function interactionEvidence(session: Evidence, message: ProxyMessage, pr
     throw new AvatarProtocolError("BAD_EVIDENCE", "interactionEvidence: the message predates its session");
   if (!cpsPVerify(session.ownerPk, session.warrant, session.o, message, proxySig))
     throw new AvatarProtocolError("BAD_SIGNATURE", "interactionEvidence: the peer's signature on the message does not verify");
+  // the peer chose the message's time (h16-red R1/R3's class): accepted only if it is fresh by this
+  // side's clock and the chain still verifies the peer's avatar now (not expired, revoked or replaced)
+  requireFresh("interactionEvidence", message.time, ctx.now());
+  await checkHello(ctx, { ...session, ephemeral: new Uint8Array(0), nonce: new Uint8Array(0) });
   return {
     avatarId: session.avatarId,
     ownerSerial: session.ownerSerial,
