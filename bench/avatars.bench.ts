@@ -192,7 +192,7 @@ async function main(): Promise<void> {
       const fin = await authFinish(ctx, a.state, b.reply);
       x += performance.now() - t0;
       t0 = performance.now();
-      authComplete(b.state, fin.finish);
+      await authComplete(ctx, b.state, fin.finish);
       y += performance.now() - t0;
       ta.push(x);
       tb.push(y);

@@ -140,13 +140,24 @@ function requireFresh(fn: string, time: number, now: number): void {
     );
 }
 
-/** The platform server's one-time challenges (a replayed response finds its challenge consumed). */
+/**
+ * The platform server's one-time challenges (a replayed response finds its challenge consumed).
+ * A response is checked against its challenge first (`check`, which spends nothing) and spends it
+ * (`consume`) only once its signatures verify (h16-red R2: a refused response used to spend the
+ * challenge it named, so anyone who saw a challenge on the wire could burn it).
+ */
 export class ChallengeBook {
   private readonly open = new Map<string, number>();
   issue(now: number): Uint8Array {
     const c = randomBytes(32);
     this.open.set(toHex(c), now + CHALLENGE_TTL);
     return c;
+  }
+  /** @throws AvatarProtocolError(STALE_CHALLENGE) unless the challenge is open; changes nothing */
+  check(c: Uint8Array, now: number): void {
+    const exp = this.open.get(toHex(c));
+    if (exp === undefined || now > exp)
+      throw new AvatarProtocolError("STALE_CHALLENGE", "the challenge is unknown, used or expired (replayed response?)");
   }
   consume(c: Uint8Array, now: number): void {
     const exp = this.open.get(toHex(c));
@@ -288,7 +299,8 @@ export async function verifyLogin(
   r: LoginResponse,
 ): Promise<{ warrant: Warrant; o: OriginalSignature; gas: bigint }> {
   const now = ctx.now();
-  server.consume(r.challenge, now);
+  // the challenge is spent only by a response whose signatures verify (h16-red R2), below
+  server.check(r.challenge, now);
   await requireActive(ctx, serial, pk, "the user");
   // the first login of an avatar makes its user the owner; another user's login is refused here,
   // as the client's fault, rather than by the chain's revert (a 500 the client would retry)
@@ -299,7 +311,6 @@ export async function verifyLogin(
   // avatar she already owns (one claimed before ids were per owner) stays hers to log in to
   if (unowned && !isAvatarIdOf(r.avatarId, serial))
     throw new AvatarProtocolError("NOT_OWNER", "login: the avatar id is not one of the user's (avatarIdOf(her serial, name))");
-  ctx.idp.matchSample(serial, r.sealedSample, r.challenge, sampleBinding(SamplePurpose.login, r.o.h));
   if (!equalBytes(r.warrant.irisCommitment, ctx.idp.commitmentOf(serial)))
     throw new AvatarProtocolError("IRIS_MISMATCH", "login: the warrant's iris commitment is not the user's");
   if (
@@ -320,6 +331,10 @@ export async function verifyLogin(
     );
   if (!cpsPVerify(pk, r.warrant, r.o, r.message, r.proxySig))
     throw new AvatarProtocolError("BAD_SIGNATURE", "login: the chameleon proxy signature does not verify");
+  // signed by the user's key: spent now, before the iris match, so that a thief holding the key
+  // has one iris attempt per challenge (a refused match spends it; nothing else refused does)
+  server.consume(r.challenge, now);
+  ctx.idp.matchSample(serial, r.sealedSample, r.challenge, sampleBinding(SamplePurpose.login, r.o.h));
   await ctx.beforeSend?.({ kind: "recordLogin", avatarId: r.avatarId, serial, h: r.o.h, vidCommitment: r.vidCommitment });
   const gas = await mined(
     ctx.registry.recordLogin(toHex(r.avatarId), toHex(serial), toHex(r.o.h), toHex(r.vidCommitment), r.warrant.notAfter),
@@ -394,7 +409,7 @@ export async function verifyDelegation(
   r: DelegationResponse,
 ): Promise<{ gas: bigint; delegationId: bigint }> {
   const now = ctx.now();
-  server.consume(r.challenge, now);
+  server.check(r.challenge, now); // spent only once the signatures verify (h16-red R2), below
   const ownerPk = ctx.idp.keyOf(r.ownerSerial);
   await requireActive(ctx, r.ownerSerial, ownerPk, "the user");
   await requireActive(ctx, r.proxySerial, r.warrant.proxy, "the proxy");
@@ -408,7 +423,6 @@ export async function verifyDelegation(
   if (r.warrant.notAfter < now) throw new AvatarProtocolError("BAD_WARRANT", "delegate: the warrant has already expired");
   if (!equalBytes(r.warrant.irisCommitment, ctx.idp.commitmentOf(r.ownerSerial)))
     throw new AvatarProtocolError("IRIS_MISMATCH", "delegate: the warrant's iris commitment is not the owner's");
-  ctx.idp.matchSample(r.ownerSerial, r.sealedSample, r.challenge, sampleBinding(SamplePurpose.delegation, r.o.h));
   if (!equalBytes(r.warrant.avatarId, r.avatarId))
     throw new AvatarProtocolError("BAD_WARRANT", "delegate: the warrant is for another avatar than the one delegated");
   if (
@@ -419,6 +433,10 @@ export async function verifyDelegation(
   requireFresh("delegate", r.message.time, now);
   if (!cpsPVerify(ownerPk, r.warrant, r.o, r.message, r.proxySig))
     throw new AvatarProtocolError("BAD_SIGNATURE", "delegate: the chameleon proxy signature does not verify");
+  // the owner's warrant and the proxy's signature verify: spent now, before the iris match (one
+  // iris attempt per challenge for a thief holding both keys)
+  server.consume(r.challenge, now);
+  ctx.idp.matchSample(r.ownerSerial, r.sealedSample, r.challenge, sampleBinding(SamplePurpose.delegation, r.o.h));
   await ctx.beforeSend?.({ kind: "recordDelegation", avatarId: r.avatarId, proxySerial: r.proxySerial, h: r.o.h });
   // the proxy drives, the user is forced offline
   const tx = await minedReceipt(ctx.registry.recordDelegation(toHex(r.avatarId), toHex(r.proxySerial), toHex(r.o.h), r.warrant.notAfter));
@@ -477,11 +495,16 @@ function ownerOf(c: AvatarCredential): { serial: Uint8Array; pk: G2Point } {
 
 /**
  * Verifies the other side's hello against the chain (avatar record, MITs) and its warrant's
- * binding. The original signature s_o is not checked here: the one randomized PVerify on the
- * peer's transcript signature (verifyPeer) checks s_o and s_p together before any key or
- * evidence is accepted (docs/specs/avatars.md, "One randomized check").
+ * binding, and that the chain verifies the avatar now: its recorded notAfter is not past by the
+ * verifier's own clock, and `isVerified` holds (h16-red R1: the peer chooses the time it signs,
+ * so PVerify's check of that time against the warrant lets a proxy whose delegation ended answer
+ * with a backdated time; only the chain's record against this side's clock says it has ended).
+ * Every acceptance of a peer runs it: the responder on message 1, the initiator on message 2, the
+ * responder again on message 3 (authComplete). The original signature s_o is not checked here:
+ * the one randomized PVerify on the peer's transcript signature (verifyPeer) checks s_o and s_p
+ * together before any key or evidence is accepted (docs/specs/avatars.md, "One randomized check").
  */
-async function checkHello(ctx: Pick<AvatarContext, "registry">, h: Hello): Promise<void> {
+async function checkHello(ctx: Pick<AvatarContext, "registry" | "now">, h: Hello): Promise<void> {
   const av = await ctx.registry.avatar(toHex(h.avatarId));
   if (Number(av.driver) === 0) throw new AvatarProtocolError("NO_DRIVER", "the avatar has no driver on-chain");
   if (!equalBytes(fromHex(av.owner, 32), h.ownerSerial) || !equalBytes(fromHex(av.driverSerial, 32), h.driverSerial))
@@ -494,6 +517,12 @@ async function checkHello(ctx: Pick<AvatarContext, "registry">, h: Hello): Promi
   // refused by tracing (an untraceable avatar)
   if (!equalBytes(h.warrant.avatarId, h.avatarId))
     throw new AvatarProtocolError("BAD_WARRANT", "the presented warrant is for another avatar");
+  const now = ctx.now();
+  if (now > Number(av.notAfter))
+    throw new AvatarProtocolError("EXPIRED", `the avatar's warrant ended at ${Number(av.notAfter)}, before this side's clock ${now}`);
+  // the chain's own view (its block time, the driver, both MITs): what a contract relying on the avatar reads
+  if (!(await ctx.registry.isVerified(toHex(h.avatarId))))
+    throw new AvatarProtocolError("NOT_VERIFIED", "the chain does not verify the avatar now (its session or delegation has ended)");
 }
 
 /**
@@ -660,10 +689,24 @@ export async function authFinish(
   };
 }
 
-/** The responder checks message 3. @returns the session key and the evidence about the initiator */
-export function authComplete(state: AuthState, finish: AuthFinish): { key: Uint8Array; evidenceAboutPeer: Evidence } {
+/**
+ * The responder checks message 3. The initiator signs the responder's message 2 (its time t0), so
+ * a finish held back would verify whenever it came (h16-red R3): the responder accepts it only
+ * while message 2 is fresh by its own clock (CHALLENGE_TTL) and the chain still verifies the
+ * initiator's avatar now (checkHello again: not expired, revoked or replaced since message 1).
+ * @returns the session key and the evidence about the initiator
+ * @throws AvatarProtocolError(STALE_TIME) for a finish more than CHALLENGE_TTL after message 2, or
+ *   checkHello's reasons (EXPIRED, NOT_VERIFIED, NO_DRIVER, STALE_WARRANT, MIT_REVOKED...)
+ */
+export async function authComplete(
+  ctx: Pick<AvatarContext, "registry" | "now">,
+  state: AuthState,
+  finish: AuthFinish,
+): Promise<{ key: Uint8Array; evidenceAboutPeer: Evidence }> {
   const { peer, t, key, msg, ownSig } = state;
   if (!peer || !t || !key || !msg || !ownSig) throw new AvatarProtocolError("INVALID_STATE", "authComplete: this side has not responded");
+  requireFresh("authComplete", msg.time, ctx.now());
+  await checkHello(ctx, peer);
   verifyPeer(peer, msg, finish.proxySig, "A");
   if (!equalBytes(finish.confirm, confirmTag(key, CONFIRM_LABEL.initiator, t)))
     throw new AvatarProtocolError("KEY_CONFIRMATION", "the initiator's key confirmation does not verify");
@@ -687,7 +730,7 @@ export async function mutualAuth(
   const a = authHello(A);
   const b = await authRespond(ctx, B, a.hello);
   const f = await authFinish(ctx, a.state, b.reply);
-  const c = authComplete(b.state, f.finish);
+  const c = await authComplete(ctx, b.state, f.finish);
   if (!equalBytes(f.key, c.key)) throw new AvatarProtocolError("KEY_CONFIRMATION", "the session keys differ");
   return { key: f.key, evidenceAboutA: stampEvidence(ctx, c.evidenceAboutPeer), evidenceAboutB: stampEvidence(ctx, f.evidenceAboutPeer) };
 }
@@ -770,10 +813,18 @@ function sessionTranscript(fn: string, session: Evidence): Uint8Array {
  * The receiver's evidence of an interaction message its peer signed in their session: the
  * session's transcript evidence about the peer (from mutual authentication) with the message and
  * the peer's signature on it; the peer's signature on t moves into the handshake's session part.
- * Unstamped: the holder has the platform stamp it ({@link stampEvidence}).
- * @throws AvatarProtocolError(BAD_EVIDENCE) if the message is not an interaction of this session, (BAD_SIGNATURE) if the peer's signature does not verify
+ * Unstamped: the holder has the platform stamp it ({@link stampEvidence}). The message's time is
+ * the peer's: it must be within CHALLENGE_TTL of this side's clock, and the chain must still
+ * verify the peer's avatar (checkHello), or a proxy whose delegation ended mid-session would sign
+ * backdated messages that trace nobody once stamped.
+ * @throws AvatarProtocolError(BAD_EVIDENCE) if the message is not an interaction of this session, (BAD_SIGNATURE) if the peer's signature does not verify, (STALE_TIME) if its time is not fresh, or checkHello's reasons (EXPIRED, NO_DRIVER...)
  */
-export function interactionEvidence(session: Evidence, message: ProxyMessage, proxySig: G1Point): Evidence {
+export async function interactionEvidence(
+  ctx: Pick<AvatarContext, "registry" | "now">,
+  session: Evidence,
+  message: ProxyMessage,
+  proxySig: G1Point,
+): Promise<Evidence> {
   const t = sessionTranscript("interactionEvidence", session);
   if (message.type !== Scope.interaction || message.body.length < t.length || !equalBytes(message.body.subarray(0, t.length), t))
     throw new AvatarProtocolError("BAD_EVIDENCE", "interactionEvidence: the message is not an interaction of this session");
@@ -781,6 +832,10 @@ export function interactionEvidence(session: Evidence, message: ProxyMessage, pr
     throw new AvatarProtocolError("BAD_EVIDENCE", "interactionEvidence: the message predates its session");
   if (!cpsPVerify(session.ownerPk, session.warrant, session.o, message, proxySig))
     throw new AvatarProtocolError("BAD_SIGNATURE", "interactionEvidence: the peer's signature on the message does not verify");
+  // the peer chose the message's time (h16-red R1/R3's class): accepted only if it is fresh by this
+  // side's clock and the chain still verifies the peer's avatar now (not expired, revoked or replaced)
+  requireFresh("interactionEvidence", message.time, ctx.now());
+  await checkHello(ctx, { ...session, ephemeral: new Uint8Array(0), nonce: new Uint8Array(0) });
   return {
     avatarId: session.avatarId,
     ownerSerial: session.ownerSerial,

@@ -169,7 +169,7 @@ describe("avatars: attacks by the paper's adversaries (issue 14)", () => {
       // mallory signs with her own key (cpsPSign refuses a key that is not the warrant's proxy, so she computes it by hand)
       const { messagePoint } = await import("../../offchain/crypto/cps");
       const forged = messagePoint(A.credential.o.h, msg).multiply(mallory.keys.sk);
-      await reject(async () => authComplete(b.state, { proxySig: forged, confirm: new Uint8Array(32) }), "BAD_SIGNATURE");
+      await reject(async () => authComplete(ctx, b.state, { proxySig: forged, confirm: new Uint8Array(32) }), "BAD_SIGNATURE");
     });
 
     it("reply: a responder without its driver's key cannot answer", async () => {
@@ -211,9 +211,10 @@ describe("avatars: attacks by the paper's adversaries (issue 14)", () => {
         message: { ...r.message, body: loginBody(r.challenge, alice.mit!.serial, idOf(alice, "unclaimed"), vid("fox")) },
       };
       await reject(verifyLogin(ctx, server, alice.mit!.serial, alice.keys.pk, swapped), "BAD_WARRANT");
+      // the first refusal left the challenge open (h16-red R2): the second is refused for its own fault
       await reject(
         verifyLogin(ctx, server, alice.mit!.serial, alice.keys.pk, { ...r, avatarId: idOf(alice, "unclaimed") }),
-        "STALE_CHALLENGE",
+        "BAD_RESPONSE",
       );
       expect((await registry.queryFilter(registry.filters.AvatarLoggedIn())).length).to.equal(0);
     });
@@ -297,7 +298,7 @@ describe("avatars: attacks by the paper's adversaries (issue 14)", () => {
       const toBob = await authRespond(ctx, B, a.hello);
       const toEve = await authRespond(ctx, E, a.hello);
       const f = await authFinish(ctx, a.state, toEve.reply); // alice finishes with eve
-      await reject(async () => authComplete(toBob.state, f.finish), "BAD_SIGNATURE");
+      await reject(async () => authComplete(ctx, toBob.state, f.finish), "BAD_SIGNATURE");
     });
   });
 
@@ -305,10 +306,11 @@ describe("avatars: attacks by the paper's adversaries (issue 14)", () => {
     it("login response: mallory claims alice's honest response under her own MIT; refused, nothing recorded", async () => {
       const { ctx, server, alice, mallory, eyes, registry } = await world();
       // an id in mallory's namespace, so that the claim gets past the namespace check (an id of
-      // alice's is refused NOT_OWNER at once) to the sample's binding to alice's serial
+      // alice's is refused NOT_OWNER at once) to the warrant's iris commitment, alice's (checked
+      // before the challenge is spent, h16-red R2; the sample's binding to her serial comes after)
       const id = idOf(mallory, "alice");
       const r = buildLoginResponse(ctx, alice, eyes.alice.capture(), server.issue(ctx.now()), id, vid("fox"), ctx.now());
-      await reject(verifyLogin(ctx, server, mallory.mit!.serial, mallory.keys.pk, r), "STALE_CHALLENGE");
+      await reject(verifyLogin(ctx, server, mallory.mit!.serial, mallory.keys.pk, r), "IRIS_MISMATCH");
       const r2 = buildLoginResponse(ctx, alice, eyes.alice.capture(), server.issue(ctx.now()), idOf(alice, "alice"), vid("fox"), ctx.now());
       await reject(verifyLogin(ctx, server, mallory.mit!.serial, mallory.keys.pk, r2), "NOT_OWNER");
       expect((await registry.queryFilter(registry.filters.AvatarLoggedIn())).length).to.equal(0);
@@ -403,7 +405,7 @@ describe("avatars: attacks by the paper's adversaries (issue 14)", () => {
       const b1 = await authRespond(ctx, B, a1.hello);
       const f1 = await authFinish(ctx, a1.state, b1.reply);
       const b2 = await authRespond(ctx, B, authHello(A).hello);
-      await reject(async () => authComplete(b2.state, f1.finish), "BAD_SIGNATURE");
+      await reject(async () => authComplete(ctx, b2.state, f1.finish), "BAD_SIGNATURE");
     });
 
     it("evidence: a receipt for one piece of evidence does not date another", async () => {
@@ -442,8 +444,8 @@ describe("avatars: attacks by the paper's adversaries (issue 14)", () => {
       const b = await authRespond(ctx, B, a.hello);
       const f = await authFinish(ctx, a.state, b.reply);
       expect(toHex(f.finish.confirm)).to.not.equal(toHex(b.reply.confirm)); // one label per direction
-      await reject(async () => authComplete(b.state, { proxySig: f.finish.proxySig, confirm: b.reply.confirm }), "KEY_CONFIRMATION");
-      expect(toHex(authComplete(b.state, f.finish).key)).to.equal(toHex(f.key));
+      await reject(async () => authComplete(ctx, b.state, { proxySig: f.finish.proxySig, confirm: b.reply.confirm }), "KEY_CONFIRMATION");
+      expect(toHex((await authComplete(ctx, b.state, f.finish)).key)).to.equal(toHex(f.key));
     });
   });
 
@@ -482,7 +484,8 @@ describe("avatars: attacks by the paper's adversaries (issue 14)", () => {
       const { ctx, server, alice, mallory, eyes, registry } = await world();
       const c = server.issue(ctx.now());
       const forged = buildLoginResponse(ctx, mallory, eyes.mallory.capture(), c, idOf(alice, "alice"), vid("fox"), ctx.now());
-      await reject(verifyLogin(ctx, server, alice.mit!.serial, alice.keys.pk, forged), "STALE_CHALLENGE");
+      // refused at the warrant's iris commitment (mallory's, not alice's), before the challenge is spent
+      await reject(verifyLogin(ctx, server, alice.mit!.serial, alice.keys.pk, forged), "IRIS_MISMATCH");
       expect((await registry.queryFilter(registry.filters.AvatarLoggedIn())).length).to.equal(0);
     });
 

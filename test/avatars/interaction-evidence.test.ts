@@ -118,7 +118,7 @@ describe("h11-red2 V1 residual: interaction evidence is bound to the reporter's 
   it("control: bob's message in his session with alice's avatar, filed by alice, traces bob (wire and JSON round trips keep it)", async () => {
     const { ctx, f, B, s } = await world();
     const m = signInteraction(B, s.evidenceAboutA, toBytes("I sell you the bridge"), ctx.now());
-    const e = stampEvidence(ctx, interactionEvidence(s.evidenceAboutB, m.message, m.proxySig));
+    const e = stampEvidence(ctx, await interactionEvidence(ctx, s.evidenceAboutB, m.message, m.proxySig));
     const wire = encodeEvidence(e);
     expect(wire.length).to.equal(
       2 + 529 + 11 + m.message.body.length + 1 + AVATAR_SIZES.handshake + AVATAR_SIZES.handshakeSession + 1 + 72,
@@ -131,7 +131,7 @@ describe("h11-red2 V1 residual: interaction evidence is bound to the reporter's 
   it("a stranger holding bob's message from his session with alice, without alice's signature on t, traces nobody", async () => {
     const { ctx, f, B, s } = await world();
     const m = signInteraction(B, s.evidenceAboutA, toBytes("leaked"), ctx.now());
-    const genuine = interactionEvidence(s.evidenceAboutB, m.message, m.proxySig);
+    const genuine = await interactionEvidence(ctx, s.evidenceAboutB, m.message, m.proxySig);
     const reporter = f.registry.connect(f.others[8]);
     // no handshake at all; the handshake without its session part; the reporter's signature replaced by bob's own
     expect(await outcome(ctx, reporter, { ...genuine, handshake: undefined })).to.match(/^BAD_EVIDENCE: .*without the handshake/);
@@ -147,12 +147,12 @@ describe("h11-red2 V1 residual: interaction evidence is bound to the reporter's 
     const { ctx, f, A, B, C, s } = await world();
     const m = signInteraction(B, s.evidenceAboutA, toBytes("to alice only"), ctx.now());
     const sc = await mutualAuth(ctx, C, B);
-    expect(() => interactionEvidence(sc.evidenceAboutB, m.message, m.proxySig)).to.throw(
+    await expect(interactionEvidence(ctx, sc.evidenceAboutB, m.message, m.proxySig)).to.be.rejectedWith(
       AvatarProtocolError,
       /not an interaction of this session/,
     );
     const spliced: Evidence = {
-      ...interactionEvidence(s.evidenceAboutB, m.message, m.proxySig),
+      ...(await interactionEvidence(ctx, s.evidenceAboutB, m.message, m.proxySig)),
       handshake: {
         ...sc.evidenceAboutB.handshake!,
         session: { time: sc.evidenceAboutB.message.time, accusedSig: sc.evidenceAboutB.proxySig },
@@ -164,7 +164,7 @@ describe("h11-red2 V1 residual: interaction evidence is bound to the reporter's 
     // alice's second session with bob: its handshake is not the message's either
     const s2 = await mutualAuth(ctx, A, B);
     const moved: Evidence = {
-      ...interactionEvidence(s.evidenceAboutB, m.message, m.proxySig),
+      ...(await interactionEvidence(ctx, s.evidenceAboutB, m.message, m.proxySig)),
       handshake: {
         ...s2.evidenceAboutB.handshake!,
         session: { time: s2.evidenceAboutB.message.time, accusedSig: s2.evidenceAboutB.proxySig },
@@ -179,7 +179,7 @@ describe("h11-red2 V1 residual: interaction evidence is bound to the reporter's 
     const s = await mutualAuth(ctx, A, B);
     const reporter = f.registry.connect(f.others[10]);
     const m = signInteraction(B, s.evidenceAboutA, toBytes("payload"), ctx.now());
-    const e = interactionEvidence(s.evidenceAboutB, m.message, m.proxySig);
+    const e = await interactionEvidence(ctx, s.evidenceAboutB, m.message, m.proxySig);
     const hs = e.handshake!;
     const at = (time: number) => ({ ...e, handshake: { ...hs, session: { ...hs.session!, time } } });
     expect(await outcome(ctx, reporter, at(hs.session!.time - 1))).to.match(
@@ -190,7 +190,7 @@ describe("h11-red2 V1 residual: interaction evidence is bound to the reporter's 
       /^BAD_SIGNATURE: trace: the accused's signature on its session/,
     );
     const early = signInteraction(B, s.evidenceAboutA, toBytes("before"), s.evidenceAboutB.message.time - 1);
-    expect(() => interactionEvidence(s.evidenceAboutB, early.message, early.proxySig)).to.throw(
+    await expect(interactionEvidence(ctx, s.evidenceAboutB, early.message, early.proxySig)).to.be.rejectedWith(
       AvatarProtocolError,
       /predates its session/,
     );
@@ -198,7 +198,10 @@ describe("h11-red2 V1 residual: interaction evidence is bound to the reporter's 
       /^BAD_EVIDENCE: .*predates its session/,
     );
     const changed = { ...m.message, body: concat(m.message.body.subarray(0, 32), toBytes("another payload")) };
-    expect(() => interactionEvidence(s.evidenceAboutB, changed, m.proxySig)).to.throw(AvatarProtocolError, /does not verify/);
+    await expect(interactionEvidence(ctx, s.evidenceAboutB, changed, m.proxySig)).to.be.rejectedWith(
+      AvatarProtocolError,
+      /does not verify/,
+    );
     expect(await outcome(ctx, reporter, { ...e, message: changed })).to.match(/^BAD_SIGNATURE/);
   });
 
@@ -216,12 +219,38 @@ describe("h11-red2 V1 residual: interaction evidence is bound to the reporter's 
     expect(await outcome(ctx, reporter, e)).to.match(/^BAD_EVIDENCE: trace: a message of type 6 is no evidence/);
   });
 
+  it("h16-red R1/R3's class: bob refuses a message from alice's AI whose time is stale by his clock (STALE_TIME), whose delegation expired (EXPIRED, the message backdated to notAfter) or whose MIT was revoked (MIT_REVOKED)", async () => {
+    const { ctx, f, A, s, clock } = await world();
+    const reason = (p: Promise<unknown>) =>
+      p.then(
+        () => "accepted",
+        (e: AvatarProtocolError) => e.reason,
+      );
+    // bob's evidence about A is s.evidenceAboutA; A signs in its session with bob (its evidence about B)
+    const at = (time: number) => signInteraction(A, s.evidenceAboutB, toBytes("a deal"), time);
+    const sessionTime = s.evidenceAboutA.message.time;
+    clock.skew = 200; // 200 s into the session
+    const old = at(sessionTime);
+    expect(await reason(interactionEvidence(ctx, s.evidenceAboutA, old.message, old.proxySig))).to.equal("STALE_TIME");
+    const live = at(ctx.now());
+    expect(await reason(interactionEvidence(ctx, s.evidenceAboutA, live.message, live.proxySig))).to.equal("accepted");
+    // 60 s after the delegation's notAfter by bob's clock; the AI dates its message notAfter
+    const notAfter = A.credential.warrant.notAfter;
+    clock.skew += notAfter + 60 - ctx.now();
+    const late = at(notAfter);
+    expect(await reason(interactionEvidence(ctx, s.evidenceAboutA, late.message, late.proxySig))).to.equal("EXPIRED");
+    clock.skew = 0;
+    await f.registry.revokeMIT(toHex(A.driver.mit!.serial));
+    const now = at(ctx.now());
+    expect(await reason(interactionEvidence(ctx, s.evidenceAboutA, now.message, now.proxySig))).to.equal("MIT_REVOKED");
+  });
+
   it("signInteraction and interactionEvidence refuse evidence that is not a handshake's transcript evidence", async () => {
     const { ctx, B, s } = await world();
     const m = signInteraction(B, s.evidenceAboutA, toBytes("x"), ctx.now());
-    const e = interactionEvidence(s.evidenceAboutB, m.message, m.proxySig);
+    const e = await interactionEvidence(ctx, s.evidenceAboutB, m.message, m.proxySig);
     expect(() => signInteraction(B, e, toBytes("y"), ctx.now())).to.throw(AvatarProtocolError, /not a handshake's transcript evidence/);
-    expect(() => interactionEvidence({ ...s.evidenceAboutB, handshake: undefined }, m.message, m.proxySig)).to.throw(
+    await expect(interactionEvidence(ctx, { ...s.evidenceAboutB, handshake: undefined }, m.message, m.proxySig)).to.be.rejectedWith(
       AvatarProtocolError,
       /not a handshake's transcript evidence/,
     );

@@ -727,7 +727,7 @@ describe("avatars: login, delegation, mutual authentication, tracing", () => {
         "the responder's key confirmation does not verify",
       );
       const f = await authFinish(ctx, a.state, b.reply);
-      const complete = (state: typeof b.state, finish: typeof f.finish) => Promise.resolve().then(() => authComplete(state, finish));
+      const complete = (state: typeof b.state, finish: typeof f.finish) => authComplete(ctx, state, finish);
       await reject(
         complete(b.state, { ...f.finish, confirm: flipped(f.finish.confirm) }),
         "KEY_CONFIRMATION",

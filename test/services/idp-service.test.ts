@@ -13,8 +13,8 @@ import { idpSystem } from "../helpers/idp-services";
 import { Keystore } from "../../offchain/storage/keystore";
 import { AvatarParty, IdentityProvider } from "../../offchain/avatars/agents";
 import { SimulatedEye } from "../../offchain/avatars/iris";
-import { avatarIdOf, buildLoginResponse, type AvatarCredential } from "../../offchain/avatars/protocols";
-import { encodeLoginResponse } from "../../offchain/avatars/wire";
+import { avatarIdOf, buildDelegationResponse, buildLoginResponse, type AvatarCredential } from "../../offchain/avatars/protocols";
+import { encodeDelegationResponse, encodeLoginResponse } from "../../offchain/avatars/wire";
 import { keccak256 } from "../../offchain/crypto/hash";
 import { toBytes, toHex } from "../../offchain/crypto/bytes";
 import { issueEnrolmentToken, tokenSigner } from "../../offchain/services/enrolment";
@@ -328,6 +328,59 @@ describe("services/avatars: the IdP as a service, in-process", function () {
     expect((await s.dep.registry.avatar(toHex(avatar(alice, "A")))).warrantHash).to.equal(before.warrantHash);
   });
 
+  /** A request envelope in a session of the caller's choice (the session travels in clear). */
+  const rawRequest = (route: number, body: Uint8Array, session: Uint8Array) =>
+    sealEnvelope(
+      {
+        kind: Kind.Request,
+        route,
+        audience: audienceOf(s.dep.chainId, String(s.dep.registry.target), "idp"),
+        session,
+        requestId: freshId(),
+        issuedAt: Date.now(),
+        inReplyTo: new Uint8Array(32),
+        body,
+      },
+      { scheme: Scheme.None },
+    );
+  const challengeIn = async (session: Uint8Array, purpose: number) =>
+    decodeChallengeReply(
+      openEnvelope(await postEnvelope(url, "/v1/challenge", rawRequest(Route.IdpChallenge, encodeChallengeRequest(purpose), session))).body,
+    );
+  const reason = (p: Promise<unknown>) =>
+    p.then(
+      () => "accepted",
+      (e: Error) => e.message.replace(/^\S+ /, "").split(" ").slice(0, 2).join(" "),
+    );
+
+  it("h16-red R2: refused responses naming alice's login challenge in her session (another user's, an altered signature) leave it open: her own response is then recorded, and its retry gets the same reply", async () => {
+    const { AvatarParty } = await import("../../offchain/avatars/agents");
+    const alice = AvatarParty.fromRecord(s.client.load("avatar-party-alice"));
+    const bob = AvatarParty.fromRecord(s.client.load("avatar-party-bob"));
+    const session = freshId();
+    const c = await challengeIn(session, ChallengePurpose.login); // seen on the wire, with the session
+    const vid = keccak256(toBytes("VID:r2"));
+    const forged = buildLoginResponse({ idp: info }, bob, eye.bob.capture(), c.challenge, avatar(alice, "A"), vid, c.time);
+    expect(await reason(postEnvelope(url, "/v1/login", rawRequest(Route.IdpLogin, encodeLoginResponse(forged), session)))).to.equal(
+      "422 NOT_OWNER",
+    );
+    const genuine = buildLoginResponse({ idp: info }, alice, eye.alice.capture(), c.challenge, avatar(alice, "A"), vid, c.time);
+    const altered = { ...genuine, proxySig: genuine.proxySig.double() };
+    expect(await reason(postEnvelope(url, "/v1/login", rawRequest(Route.IdpLogin, encodeLoginResponse(altered), session)))).to.equal(
+      "422 BAD_SIGNATURE",
+    );
+    const before = await s.dep.registry.avatar(toHex(avatar(alice, "A")));
+    expect(before.warrantHash).to.not.equal(toHex(genuine.o.h));
+    const env = rawRequest(Route.IdpLogin, encodeLoginResponse(genuine), session);
+    const reply = await postEnvelope(url, "/v1/login", env);
+    expect((await s.dep.registry.avatar(toHex(avatar(alice, "A")))).warrantHash).to.equal(toHex(genuine.o.h));
+    expect(toHex(await postEnvelope(url, "/v1/login", env))).to.equal(toHex(reply)); // the retry: same reply
+    // spent now: the same response in another request is refused
+    expect(await reason(postEnvelope(url, "/v1/login", rawRequest(Route.IdpLogin, encodeLoginResponse(genuine), session)))).to.equal(
+      "422 STALE_CHALLENGE",
+    );
+  });
+
   it("the IdP crashes between recordLogin and its reply: a restarted IdP finishes from its journal; the client's retry completes, one record", async () => {
     const { AvatarParty } = await import("../../offchain/avatars/agents");
     const bob = AvatarParty.fromRecord(s.client.load("avatar-party-bob"));
@@ -459,6 +512,32 @@ describe("services/avatars: the IdP as a service, in-process", function () {
     expect(av.driverSerial).to.equal(toHex(bot.mit!.serial));
     expect(await s.dep.registry.activeDelegation(toHex(avatar(alice, "A")))).to.equal(r.ack.delegationId);
   });
+  it("h16-red R2: refused delegation responses naming the bot's challenge in its session leave it open: the genuine one is recorded, its retry gets the same reply", async () => {
+    const { AvatarParty } = await import("../../offchain/avatars/agents");
+    const alice = AvatarParty.fromRecord(s.client.load("avatar-party-alice"));
+    const bob = AvatarParty.fromRecord(s.client.load("avatar-party-bob"));
+    const bot = AvatarParty.fromRecord(s.client.load("avatar-party-bot"));
+    const session = freshId();
+    const c = await challengeIn(session, ChallengePurpose.delegation);
+    const a = { avatarId: avatar(alice, "A") };
+    // bob as the owner of alice's avatar (his key, his eye, her serial named)
+    const forged = {
+      ...buildDelegationResponse({ idp: info }, bob, eye.bob.capture(), bot, c.challenge, a, c.time),
+      ownerSerial: alice.mit!.serial,
+    };
+    const post = (r: typeof forged) =>
+      postEnvelope(url, "/v1/delegate", rawRequest(Route.IdpDelegate, encodeDelegationResponse(r), session));
+    expect(await reason(post(forged))).to.equal("422 IRIS_MISMATCH");
+    const genuine = buildDelegationResponse({ idp: info }, alice, eye.alice.capture(), bot, c.challenge, a, c.time);
+    expect(await reason(post({ ...genuine, proxySig: genuine.proxySig.double() }))).to.equal("422 BAD_SIGNATURE");
+    const env = rawRequest(Route.IdpDelegate, encodeDelegationResponse(genuine), session);
+    const reply = await postEnvelope(url, "/v1/delegate", env);
+    expect((await s.dep.registry.avatar(toHex(avatar(alice, "A")))).warrantHash).to.equal(toHex(genuine.o.h));
+    expect(toHex(await postEnvelope(url, "/v1/delegate", env))).to.equal(toHex(reply));
+    expect(await reason(post(genuine))).to.equal("422 STALE_CHALLENGE");
+    delegated = { avatarId: a.avatarId, owner: alice, driver: bot, warrant: genuine.warrant, o: genuine.o };
+  });
+
   it("mutual authentication with platform receipts over HTTP, then tracing: the proxy-driven avatar is traced to alice; the reporter sees only the commitment", async () => {
     const { AvatarParty } = await import("../../offchain/avatars/agents");
     const bob = AvatarParty.fromRecord(s.client.load("avatar-party-bob"));

@@ -315,7 +315,7 @@ export async function mutualAuthRemote(a: {
   const h = authHello(a.A);
   const r = await authRespond(ctx, a.B, h.hello);
   const f = await authFinish(ctx, h.state, r.reply);
-  const c = authComplete(r.state, f.finish);
+  const c = await authComplete(ctx, r.state, f.finish);
   if (!equalBytes(f.key, c.key)) throw new AvatarProtocolError("KEY_CONFIRMATION", "the session keys differ");
   return {
     key: f.key,

@@ -122,16 +122,46 @@ export function idpInfoDigest(chainId: bigint, registry: string, channelKey: str
   );
 }
 
-type OpenChallenge = { session: string; purpose: number; expires: number; usedBy?: string };
+export type OpenChallenge = { session: string; purpose: number; expires: number; usedBy?: string };
 
-/** Open challenges on disk: one file each, written before the challenge is sent. */
+/**
+ * The most challenge files the IdP keeps (default). `/v1/challenge` answers anyone (a login starts
+ * there), and each challenge is a file kept until 10 minutes after it expires (a retry of its
+ * login may still need it), so a flood from many addresses (the rate limit counts per address)
+ * used to grow the folder without bound. At the cap, unused expired challenges are dropped at
+ * once (nothing can use them), and if the folder is still full the request is refused (429).
+ */
+export const MAX_CHALLENGES = 10_000;
+
+/** Refused: the IdP keeps as many challenges as it may (HTTP 429 QUOTA_EXCEEDED). */
+export class ChallengeQuotaError extends MetatrustError {
+  constructor(message: string) {
+    super("QUOTA_EXCEEDED", message);
+  }
+}
+
+/** Open challenges on disk: one file each, written before the challenge is sent; at most `max` files. */
 export class ChallengeStore {
-  constructor(readonly dir: string) {}
+  constructor(
+    readonly dir: string,
+    readonly max = MAX_CHALLENGES,
+  ) {}
   private file(c: Uint8Array): string {
     return path.join(this.dir, `${toHex(c).slice(2)}.json`);
   }
-  /** Stores a challenge issued to a session for a purpose. */
+  private count(): number {
+    return fs.existsSync(this.dir) ? fs.readdirSync(this.dir).length : 0;
+  }
+  /**
+   * Stores a challenge issued to a session for a purpose.
+   * @throws ChallengeQuotaError if `max` challenges are kept and none of them is unused and expired
+   */
   put(c: Uint8Array, session: Uint8Array, purpose: number, now: number): void {
+    if (this.count() >= this.max) {
+      this.prune(now, 0, true); // unused and expired: nothing can spend them
+      if (this.count() >= this.max)
+        throw new ChallengeQuotaError(`the IdP keeps ${this.max} challenges, the most it may: ask again after ${CHALLENGE_TTL} s`);
+    }
     const o: OpenChallenge = { session: toHex(session), purpose, expires: now + CHALLENGE_TTL };
     writeFileAtomic(this.file(c), JSON.stringify(o));
   }
@@ -141,6 +171,17 @@ export class ChallengeStore {
    * @throws AvatarProtocolError(STALE_CHALLENGE)
    */
   spend(c: Uint8Array, session: Uint8Array, purpose: number, now: number, requestHash: string): void {
+    const o = this.check(c, session, purpose, now, requestHash);
+    if (o.usedBy === requestHash) return;
+    writeFileAtomic(this.file(c), JSON.stringify({ ...o, usedBy: requestHash }));
+  }
+  /**
+   * What `spend` checks, spending nothing: a response is checked against its challenge first and
+   * spends it only once its signatures verify (h16-red R2: a refused response used to spend it).
+   * @returns the open challenge
+   * @throws AvatarProtocolError(STALE_CHALLENGE)
+   */
+  check(c: Uint8Array, session: Uint8Array, purpose: number, now: number, requestHash: string): OpenChallenge {
     let o: OpenChallenge;
     try {
       o = JSON.parse(fs.readFileSync(this.file(c), "utf8")) as OpenChallenge;
@@ -149,19 +190,19 @@ export class ChallengeStore {
     }
     if (o.session !== toHex(session) || o.purpose !== purpose)
       throw new AvatarProtocolError("STALE_CHALLENGE", "the challenge was issued to another session or for another step (relayed?)");
-    if (o.usedBy === requestHash) return;
+    if (o.usedBy === requestHash) return o;
     if (o.usedBy !== undefined || now > o.expires)
       throw new AvatarProtocolError("STALE_CHALLENGE", "the challenge is unknown, used or expired (replayed response?)");
-    writeFileAtomic(this.file(c), JSON.stringify({ ...o, usedBy: requestHash }));
+    return o;
   }
-  /** Deletes challenges that expired more than `graceSec` ago. */
-  prune(now: number, graceSec = 600): number {
+  /** Deletes challenges that expired more than `graceSec` ago (only those never spent, if `unusedOnly`). */
+  prune(now: number, graceSec = 600, unusedOnly = false): number {
     if (!fs.existsSync(this.dir)) return 0;
     let n = 0;
     for (const f of fs.readdirSync(this.dir)) {
       try {
         const o = JSON.parse(fs.readFileSync(path.join(this.dir, f), "utf8")) as OpenChallenge;
-        if (now > o.expires + graceSec) {
+        if (now > o.expires + graceSec && !(unusedOnly && o.usedBy !== undefined)) {
           fs.rmSync(path.join(this.dir, f), { force: true });
           n++;
         }
@@ -185,6 +226,9 @@ class SpendFor extends ChallengeBook {
   }
   override issue(): Uint8Array {
     throw new AvatarProtocolError("INVALID_STATE", "SpendFor: issues no challenges");
+  }
+  override check(c: Uint8Array, now: number): void {
+    this.store.check(c, this.session, this.purpose, now, this.requestHash);
   }
   override consume(c: Uint8Array, now: number): void {
     this.store.spend(c, this.session, this.purpose, now, this.requestHash);
@@ -222,6 +266,8 @@ export type IdpServiceDeps = {
   /** Development only: MITs are issued without an enrolment token. Default false (`idp:enrol-token`). */
   openRegistration?: boolean;
   windowMs?: number;
+  /** the most challenges kept on disk (default MAX_CHALLENGES); more are refused 429 until some expire */
+  maxChallenges?: number;
   /** how often an intent whose recovery failed at start-up is tried again (ms; default STALLED_RETRY_MS) */
   stalledRetryMs?: number;
   log?: (line: string) => void;
@@ -251,7 +297,7 @@ export class IdpService {
     this.journal = new Journal(path.join(d.dir, "journal"));
     this.stalled = new StalledIntents(this.journal, (l) => this.log(l));
     this.cache = new ReplyCache(path.join(d.dir, "replies"), d.windowMs ?? DEFAULT_WINDOW_MS);
-    this.challenges = new ChallengeStore(path.join(d.dir, "challenges"));
+    this.challenges = new ChallengeStore(path.join(d.dir, "challenges"), d.maxChallenges);
     this.signer = accountSigner(d.wallet);
   }
 

@@ -1,0 +1,130 @@
+/**
+ * Red team h16-red R1 (fixed): an AI proxy whose delegation warrant had expired still completed
+ * mutual authentication as the responder, and what it signed there was untraceable.
+ *
+ * checkHello (offchain/avatars/protocols.ts) read the avatar's on-chain record (driver, warrant
+ * hash, MITs) but not its `notAfter`; the only time checks were PVerify's (message time within the
+ * warrant's validity) and the initiator's `requireFresh` (the responder's signed time within
+ * CHALLENGE_TTL of its clock). The responder chooses the transcript's time, so an expired proxy
+ * answered with a time backdated to its warrant's notAfter: the initiator accepted an avatar the
+ * chain no longer verified, and its evidence, stamped after the delegation's end, traced nobody
+ * (NOT_DRIVER). Now every acceptance of a peer checks the chain's notAfter against the verifier's
+ * own clock (EXPIRED) and the chain's `isVerified` (NOT_VERIFIED), besides driver and MITs.
+ */
+import { expect } from "chai";
+import fs from "fs";
+import os from "os";
+import path from "path";
+import { loadFixture, takeSnapshot, time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
+import { deploySystemFixture } from "../fixtures/system";
+import { MITRegistry__factory } from "../../typechain-types";
+import { FileContentStore } from "../../offchain/storage/content-store";
+import { AvatarParty, AvatarProtocolError, IdentityProvider } from "../../offchain/avatars/agents";
+import { SimulatedEye } from "../../offchain/avatars/iris";
+import {
+  CHALLENGE_TTL,
+  ChallengeBook,
+  authFinish,
+  authHello,
+  authRespond,
+  avatarIdOf,
+  delegate,
+  issueProxyMit,
+  issueUserMit,
+  login,
+} from "../../offchain/avatars/protocols";
+import { toHex } from "../../offchain/crypto/bytes";
+
+async function avatarsFixture() {
+  const sys = await deploySystemFixture();
+  const registry = MITRegistry__factory.connect(sys.deployment.contracts.MITRegistry.address, sys.msrp);
+  const store = new FileContentStore(fs.mkdtempSync(path.join(os.tmpdir(), "metatrust-avatars-")));
+  return { ...sys, registry, store };
+}
+
+async function reason(p: Promise<unknown>): Promise<string> {
+  return p.then(
+    () => "accepted",
+    (e: unknown) => {
+      expect(e).to.be.instanceOf(AvatarProtocolError);
+      return (e as AvatarProtocolError).reason;
+    },
+  );
+}
+
+/** alice's avatar delegated to an AI proxy for an hour; bob logged in; a clock the test moves. */
+async function story() {
+  const f = await loadFixture(avatarsFixture);
+  const idp = new IdentityProvider();
+  const clock = { offset: (await time.latest()) + 1_000 - Math.floor(Date.now() / 1000) };
+  const ctx = { registry: f.registry, idp, store: f.store, now: () => Math.floor(Date.now() / 1000) + clock.offset };
+  await time.setNextBlockTimestamp(ctx.now());
+  const alice = new AvatarParty("alice");
+  const bob = new AvatarParty("bob");
+  const ai = new AvatarParty("ai-1");
+  const eyes = { alice: new SimulatedEye(1), bob: new SimulatedEye(2) };
+  await issueUserMit(ctx, alice, "Alice Liddell", eyes.alice);
+  await issueUserMit(ctx, bob, "Bob Builder", eyes.bob);
+  await issueProxyMit(ctx, ai, "alice's assistant service");
+  const server = new ChallengeBook();
+  const fox = avatarIdOf(alice.mit!.serial, "fox");
+  await login(ctx, server, alice, eyes.alice, { avatarId: fox, appearance: "fox" });
+  const lb = await login(ctx, server, bob, eyes.bob, { avatarId: avatarIdOf(bob.mit!.serial, "whale"), appearance: "whale" });
+  const d = await delegate(ctx, server, alice, eyes.alice, ai, { avatarId: fox, ttl: 3600 });
+  const setClock = async (t: number, mine = true) => {
+    clock.offset += t - ctx.now();
+    if (mine) await time.increaseTo(ctx.now());
+  };
+  return { f, ctx, fox, bob, ai, lb, d, setClock, notAfter: d.credential.warrant.notAfter };
+}
+
+describe("avatars: h16-red R1, a lapsed avatar is refused in mutual authentication", () => {
+  it("the initiator refuses a responder whose delegation expired, its reply backdated within CHALLENGE_TTL (EXPIRED)", async () => {
+    const { f, ctx, fox, bob, ai, lb, d, setClock, notAfter } = await story();
+    // 60 s past the warrant's notAfter: the chain no longer verifies alice's avatar
+    await setClock(notAfter + 60);
+    expect(await f.registry.isVerified(toHex(fox))).to.equal(false);
+    expect(CHALLENGE_TTL).to.be.greaterThan(60);
+    // bob (honest, the initiator) says hello; the expired proxy answers with its clock set back to notAfter
+    const a = authHello({ credential: lb.credential, driver: bob });
+    const b = await authRespond({ ...ctx, now: () => notAfter }, { credential: d.credential, driver: ai }, a.hello);
+    expect(await reason(authFinish(ctx, a.state, b.reply))).to.equal("EXPIRED");
+  });
+
+  it("an initiator whose clock is behind still refuses an avatar the chain no longer verifies (NOT_VERIFIED)", async () => {
+    const { f, ctx, fox, bob, ai, lb, d, setClock, notAfter } = await story();
+    await setClock(notAfter + 60); // the chain's time is past notAfter
+    expect(await f.registry.isVerified(toHex(fox))).to.equal(false);
+    const slow = { ...ctx, now: () => notAfter - 10 }; // bob's clock lags 70 s: by it, the warrant still runs
+    const a = authHello({ credential: lb.credential, driver: bob });
+    const b = await authRespond(slow, { credential: d.credential, driver: ai }, a.hello);
+    expect(await reason(authFinish(slow, a.state, b.reply))).to.equal("NOT_VERIFIED");
+  });
+
+  it("the responder refuses an initiator whose delegation expired (EXPIRED)", async () => {
+    const { ctx, bob, ai, lb, d, setClock, notAfter } = await story();
+    await setClock(notAfter + 1);
+    const fromAi = authHello({ credential: d.credential, driver: ai });
+    expect(await reason(authRespond(ctx, { credential: lb.credential, driver: bob }, fromAi.hello))).to.equal("EXPIRED");
+  });
+
+  it("revocation: a revoked delegation (NO_DRIVER) or a revoked proxy MIT (MIT_REVOKED) is refused by the initiator", async () => {
+    const { f, ctx, bob, ai, lb, d } = await story();
+    const a = authHello({ credential: lb.credential, driver: bob });
+    const b = await authRespond(ctx, { credential: d.credential, driver: ai }, a.hello);
+    const snap = await takeSnapshot();
+    await f.registry.revokeDelegation(d.delegationId);
+    expect(await reason(authFinish(ctx, a.state, b.reply))).to.equal("NO_DRIVER");
+    await snap.restore();
+    await f.registry.revokeMIT(toHex(ai.mit!.serial));
+    expect(await reason(authFinish(ctx, a.state, b.reply))).to.equal("MIT_REVOKED");
+  });
+
+  it("a live avatar still authenticates (the checks refuse only a lapsed one)", async () => {
+    const { ctx, bob, ai, lb, d, setClock, notAfter } = await story();
+    await setClock(notAfter - 5, false);
+    const a = authHello({ credential: lb.credential, driver: bob });
+    const b = await authRespond(ctx, { credential: d.credential, driver: ai }, a.hello);
+    expect(await reason(authFinish(ctx, a.state, b.reply))).to.equal("accepted");
+  });
+});

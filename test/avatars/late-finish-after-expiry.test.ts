@@ -1,0 +1,124 @@
+/**
+ * Red team h16-red R3 (fixed): the responder completed mutual authentication with a finish that
+ * arrived any time later, after the initiator's delegation had ended.
+ *
+ * authComplete (offchain/avatars/protocols.ts) checked the finish with PVerify on the responder's
+ * own message 2 (its time t0) and the confirmation tag only: no clock, no chain. An AI proxy that
+ * said hello while its delegation ran, and held message 3 until after its warrant's notAfter (or
+ * its revocation), still had the session accepted, and the responder's evidence, stamped after
+ * the end, traced nobody (NOT_DRIVER). Now authComplete takes a ctx (registry, clock): message 2
+ * must still be fresh by the responder's clock (STALE_TIME after CHALLENGE_TTL), and checkHello
+ * runs again on the initiator's hello (EXPIRED, NOT_VERIFIED, NO_DRIVER, MIT_REVOKED).
+ */
+import { expect } from "chai";
+import fs from "fs";
+import os from "os";
+import path from "path";
+import { loadFixture, takeSnapshot, time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
+import { deploySystemFixture } from "../fixtures/system";
+import { MITRegistry__factory } from "../../typechain-types";
+import { FileContentStore } from "../../offchain/storage/content-store";
+import { AvatarParty, AvatarProtocolError, IdentityProvider } from "../../offchain/avatars/agents";
+import { SimulatedEye } from "../../offchain/avatars/iris";
+import {
+  CHALLENGE_TTL,
+  ChallengeBook,
+  authComplete,
+  authFinish,
+  authHello,
+  authRespond,
+  avatarIdOf,
+  delegate,
+  issueProxyMit,
+  issueUserMit,
+  login,
+} from "../../offchain/avatars/protocols";
+import { toHex } from "../../offchain/crypto/bytes";
+
+async function avatarsFixture() {
+  const sys = await deploySystemFixture();
+  const registry = MITRegistry__factory.connect(sys.deployment.contracts.MITRegistry.address, sys.msrp);
+  const store = new FileContentStore(fs.mkdtempSync(path.join(os.tmpdir(), "metatrust-avatars-")));
+  return { ...sys, registry, store };
+}
+
+async function reason(p: Promise<unknown>): Promise<string> {
+  return p.then(
+    () => "accepted",
+    (e: unknown) => {
+      expect(e).to.be.instanceOf(AvatarProtocolError);
+      return (e as AvatarProtocolError).reason;
+    },
+  );
+}
+
+/**
+ * alice's avatar delegated to an AI proxy for an hour, bob logged in; the AI (initiator) says hello
+ * at `helloAt` and bob answers then; the AI's finish is computed with its clock held at that time.
+ */
+async function story(helloAt?: (notAfter: number) => number) {
+  const f = await loadFixture(avatarsFixture);
+  const idp = new IdentityProvider();
+  const clock = { offset: (await time.latest()) + 1_000 - Math.floor(Date.now() / 1000) };
+  const ctx = { registry: f.registry, idp, store: f.store, now: () => Math.floor(Date.now() / 1000) + clock.offset };
+  await time.setNextBlockTimestamp(ctx.now());
+  const alice = new AvatarParty("alice");
+  const bob = new AvatarParty("bob");
+  const ai = new AvatarParty("ai-1");
+  const eyes = { alice: new SimulatedEye(1), bob: new SimulatedEye(2) };
+  await issueUserMit(ctx, alice, "Alice Liddell", eyes.alice);
+  await issueUserMit(ctx, bob, "Bob Builder", eyes.bob);
+  await issueProxyMit(ctx, ai, "alice's assistant service");
+  const server = new ChallengeBook();
+  const fox = avatarIdOf(alice.mit!.serial, "fox");
+  await login(ctx, server, alice, eyes.alice, { avatarId: fox, appearance: "fox" });
+  const lb = await login(ctx, server, bob, eyes.bob, { avatarId: avatarIdOf(bob.mit!.serial, "whale"), appearance: "whale" });
+  const d = await delegate(ctx, server, alice, eyes.alice, ai, { avatarId: fox, ttl: 3600 });
+  const notAfter = d.credential.warrant.notAfter;
+  const setClock = async (t: number) => {
+    clock.offset += t - ctx.now();
+    await time.increaseTo(ctx.now());
+  };
+  if (helloAt) await setClock(helloAt(notAfter));
+  const a = authHello({ credential: d.credential, driver: ai });
+  const t0 = ctx.now();
+  const b = await authRespond(ctx, { credential: lb.credential, driver: bob }, a.hello);
+  const fin = await authFinish({ ...ctx, now: () => t0 }, a.state, b.reply);
+  return { f, ctx, fox, ai, d, b, fin, t0, notAfter, setClock };
+}
+
+describe("avatars: h16-red R3, a finish held past the initiator's warrant or past message 2's freshness", () => {
+  it("the responder refuses a finish an hour after the initiator's delegation expired", async () => {
+    const { f, ctx, fox, b, fin, notAfter, setClock } = await story();
+    await setClock(notAfter + 3600);
+    expect(await f.registry.isVerified(toHex(fox))).to.equal(false);
+    expect(await reason(authComplete(ctx, b.state, fin.finish))).to.equal("STALE_TIME");
+  });
+
+  it("a finish more than CHALLENGE_TTL after message 2 is refused although the initiator is still verified (STALE_TIME)", async () => {
+    const { f, ctx, fox, b, fin, t0, setClock } = await story();
+    await setClock(t0 + CHALLENGE_TTL + 1);
+    expect(await f.registry.isVerified(toHex(fox))).to.equal(true);
+    expect(await reason(authComplete(ctx, b.state, fin.finish))).to.equal("STALE_TIME");
+  });
+
+  it("expiry within CHALLENGE_TTL: message 2 30 s before notAfter, the finish 30 s after it (EXPIRED)", async () => {
+    const { ctx, b, fin, notAfter, setClock } = await story((n) => n - 30);
+    await setClock(notAfter + 30);
+    expect(await reason(authComplete(ctx, b.state, fin.finish))).to.equal("EXPIRED");
+  });
+
+  it("revocation between message 2 and the finish: the delegation (NO_DRIVER) or the proxy's MIT (MIT_REVOKED)", async () => {
+    const { f, ctx, ai, d, b, fin } = await story();
+    const snap = await takeSnapshot();
+    await f.registry.revokeDelegation(d.delegationId);
+    expect(await reason(authComplete(ctx, b.state, fin.finish))).to.equal("NO_DRIVER");
+    await snap.restore();
+    await f.registry.revokeMIT(toHex(ai.mit!.serial));
+    expect(await reason(authComplete(ctx, b.state, fin.finish))).to.equal("MIT_REVOKED");
+    await snap.restore();
+    // nothing lapsed: the same finish is accepted, and the keys agree
+    const ok = await authComplete(ctx, b.state, fin.finish);
+    expect(toHex(ok.key)).to.equal(toHex(fin.key));
+  });
+});
