@@ -6,8 +6,7 @@
  * the detector service (`trust:serve detector`, which runs whenever any rating anywhere is added)
  * flags the same entity again, for the same statistic over the same ratings, and the jurors'
  * verdict lasts until the next tick. The contestant pays a deposit for a verdict the detector
- * overrides automatically, and cannot contest it again (a contest of the new flag meets the same
- * detector the next tick).
+ * overrides automatically; a new contest of the new flag costs another deposit and lasts as long.
  *
  * Secure behaviour asserted: after an upheld contest, a run whose only new rating has nothing to do
  * with the contested entity does not flag it again (the court judged those ratings).
