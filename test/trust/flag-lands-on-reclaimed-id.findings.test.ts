@@ -15,6 +15,7 @@
  * Secure behaviour asserted: the owner's reclaimed avatar carries no flag from the squatter's era.
  */
 import { expect } from "chai";
+import type { Signer } from "ethers";
 import fs from "fs";
 import os from "os";
 import path from "path";
@@ -39,7 +40,7 @@ describe("finding R5 (h16-red2): a flag about a squatter's era is set on the own
       await f.trust.setIdentityVerified(id(n), true);
     }
     await f.trust.connect(squatter).register(fox, Kind.Avatar); // alice's first avatar, squatted
-    const rate = (who: (typeof f.others)[number], from: string, to: string, score: number) =>
+    const rate = (who: Signer, from: string, to: string, score: number) =>
       new TrustLedger(f.trust.connect(who)).rate(from, to, F.packFactors(Array(6).fill(score)));
     // four raters agree at 0.9; the squatter, as fox, says 0.05 of everyone (the R1 world)
     for (const target of ["ann", "cat", "dan"]) {
@@ -50,7 +51,7 @@ describe("finding R5 (h16-red2): a flag about a squatter's era is set on the own
     // the detector's ledger: alice's reclaim is mined just before its first flag transaction
     let reclaimed = false;
     class RacedLedger extends TrustLedger {
-      async flag(entity: string, kind: number, evidence: Uint8Array): Promise<TxInfo> {
+      override async flag(entity: string, kind: number, evidence: Uint8Array): Promise<TxInfo> {
         if (!reclaimed) {
           reclaimed = true;
           await login(fox);
