@@ -488,7 +488,7 @@ task(
     if (!(await c.tm.hasRole(await c.tm.DETECTOR_ROLE(), await c.signer.getAddress())))
       throw new RefusedError(`trust:flag: ${await c.signer.getAddress()} does not hold DETECTOR_ROLE (--account)`);
     const evidence = hre.ethers.keccak256(hre.ethers.toUtf8Bytes(a.evidence));
-    const tx = await c.ledger.flag(id, kinds[a.kind], hre.ethers.getBytes(evidence));
+    const tx = await c.ledger.flag(id, kinds[a.kind], hre.ethers.getBytes(evidence), await c.tm.generationOf(id));
     console.log(`${a.entity} flagged ${a.kind} (evidence ${evidence.slice(0, 18)}…); ${tx.gasUsed.toLocaleString("en-US")} gas`);
     return { id, kind: a.kind, evidence };
   });

@@ -36,8 +36,15 @@ export const REPORT_METHOD = {
     "lockstep groups: a (rater, target) pair is regular when the rater rated the target in more of its active epochs than the binomial tail at the target's rate allows (alpha / pairs); a group is the (3 raters, 2 targets)-core of the regular pairs, each pair's target taken with the rater's verdict on it (raters who praise a target and raters who blame it are different groups); its ratings of its targets count as one observation per target (one voice); its voice is discarded when, tested as one rater per epoch against the seed-anchored reference with the voice left out, it reaches z >= threshold, also with any one of its targets left out (disagreement on one target is evidence about that target); then each member whose own ratings of the group's targets reach z >= threshold against the same reference is flagged (good- or bad-mouthing)",
 };
 
-/** One detection as reported. */
-export type ReportedDetection = Detection & { kindName: string; flagged: boolean };
+/** One detection as reported; `stale` says why a detection was not flagged (its id was reclaimed since). */
+export type ReportedDetection = Detection & { kindName: string; flagged: boolean; stale?: string };
+
+/** Whether `x` is the contract's refusal of a flag for an era that is gone (TrustManager__StaleFlag). */
+function isStaleFlag(ledger: TrustLedger, x: unknown): boolean {
+  const data = (x as { data?: string }).data;
+  if (typeof data !== "string") return /TrustManager__StaleFlag/.test(String((x as Error).message));
+  return ledger.tm.interface.parseError(data)?.name === "TrustManager__StaleFlag";
+}
 
 /**
  * Runs every detector over the chain's ratings.
@@ -53,6 +60,8 @@ export async function runDetectors(ledger: TrustLedger, store: ContentStore, o: 
   const nodes = entities.map((e) => e.id);
   const seeds = new Set<string>();
   for (const e of entities) if (await ledger.tm.isIdentityVerified(e.id)) seeds.add(e.id);
+  const generations = new Map<string, bigint>();
+  for (const e of entities) generations.set(e.id, await ledger.tm.generationOf(e.id));
   const epochSeconds = Number((await ledger.getModel()).epochLength);
   const unevidenced = o.evidenceOnly ? "ignore" : "cap";
   const analysis = analyze(ratings, nodes, seeds, { epochSeconds, unevidenced });
@@ -77,11 +86,19 @@ export async function runDetectors(ledger: TrustLedger, store: ContentStore, o: 
     const e = await ledger.tm.entity(d.entity);
     const already = (Number(e.flags) & (1 << d.kind)) !== 0;
     let flagged = already;
+    let stale: string | undefined;
     if (o.flag && !already) {
-      await ledger.flag(d.entity, d.kind, digest);
-      flagged = true;
+      // the flag names the era the detection read (h16-red2 R5): a reclaim mined since then makes
+      // the contract refuse it (TrustManager__StaleFlag), and the next run reads the new era afresh
+      try {
+        await ledger.flag(d.entity, d.kind, digest, generations.get(d.entity)!);
+        flagged = true;
+      } catch (x) {
+        if (!isStaleFlag(ledger, x)) throw x;
+        stale = `not flagged: ${d.entity} was reclaimed after the block read (generation ${generations.get(d.entity)})`;
+      }
     }
-    out.push({ ...d, kindName: KIND_NAME[d.kind], flagged });
+    out.push({ ...d, kindName: KIND_NAME[d.kind], flagged, ...(stale ? { stale } : {}) });
   }
   return { detections: out, notices: analysis.notices, cid, ratings: ratings.length, entities: nodes.length, evidenceRefused: refused };
 }

@@ -1,5 +1,6 @@
 /**
- * Finding (red team h16-red2, R5): a flag computed on a squatter's era lands on the owner's fresh
+ * Fixed (was red team h16-red2's finding R5; TrustManager.flag names the generation, the pipeline
+ * passes the one it read and reports a refused flag as stale). The finding: a flag computed on a squatter's era lands on the owner's fresh
  * id. `TrustManager.flag(id, kind, evidence)` names the id only, not the generation (era) the
  * detection was about, and the pipeline (offchain/trust/pipeline.ts) reads the ratings, runs the
  * detectors (minutes at scale) and only then sends one flag per detection. If the owner reclaims
@@ -27,7 +28,7 @@ import { TrustLedger, type TxInfo } from "../../offchain/trust/ledger";
 import { runDetectors } from "../../offchain/trust/pipeline";
 import { FileContentStore } from "../../offchain/storage/content-store";
 
-describe("finding R5 (h16-red2): a flag about a squatter's era is set on the owner's reclaimed id", function () {
+describe("R5 (h16-red2, fixed): a flag about a squatter's era is not set on the owner's reclaimed id", function () {
   this.timeout(180_000);
 
   it("a reclaim mined while the detectors run leaves the owner's fresh avatar unflagged", async () => {
@@ -51,14 +52,14 @@ describe("finding R5 (h16-red2): a flag about a squatter's era is set on the own
     // the detector's ledger: alice's reclaim is mined just before its first flag transaction
     let reclaimed = false;
     class RacedLedger extends TrustLedger {
-      override async flag(entity: string, kind: number, evidence: Uint8Array): Promise<TxInfo> {
+      override async flag(entity: string, kind: number, evidence: Uint8Array, generation: bigint | number): Promise<TxInfo> {
         if (!reclaimed) {
           reclaimed = true;
           await login(fox);
           const a = await attest(fox, alice);
           await (await f.trust.connect(alice).registerAttested(fox, Kind.Avatar, a.deadline, a.a)).wait();
         }
-        return super.flag(entity, kind, evidence);
+        return super.flag(entity, kind, evidence, generation);
       }
     }
     const store = new FileContentStore(fs.mkdtempSync(path.join(os.tmpdir(), "h16-red2-r5-")));
@@ -70,5 +71,31 @@ describe("finding R5 (h16-red2): a flag about a squatter's era is set on the own
     expect(reclaimed, "setup: the reclaim happened before the flags").to.equal(true);
     expect((await f.trust.entity(fox)).controller, "setup: alice holds fox").to.equal(await alice.getAddress());
     expect((await f.trust.entity(fox)).flags & 0x7fn, "alice's fresh fox flagged for the squatter's ratings").to.equal(0n);
+    const mine = run.detections.filter((d) => d.entity === fox);
+    expect(
+      mine.every((d) => !d.flagged && /reclaimed after the block read/.test(d.stale ?? "")),
+      "the report says the fox's detections were not flagged, and why",
+    ).to.equal(true);
+  });
+
+  it("flag names the generation it judged: a stale one reverts TrustManager__StaleFlag and writes nothing", async () => {
+    const f = await loadFixture(deployTrustFixture);
+    const { login, account, attest, fox } = await avatarOwner(f, "h16-fixe1-r5");
+    const [alice, squatter] = [await account(), await account()];
+    await f.trust.connect(squatter).register(fox, Kind.Avatar);
+    const g0 = await f.trust.generationOf(fox);
+    await login(fox);
+    const a = await attest(fox, alice);
+    await (await f.trust.connect(alice).registerAttested(fox, Kind.Avatar, a.deadline, a.a)).wait();
+    const g1 = await f.trust.generationOf(fox);
+    expect(g1, "setup: the reclaim moved the generation").to.not.equal(g0);
+    const det = f.trust.connect(f.detector);
+    await expect(det.flag(fox, 3, "0x" + "11".repeat(32), g0))
+      .to.be.revertedWithCustomError(f.trust, "TrustManager__StaleFlag")
+      .withArgs(fox, g0, g1);
+    expect((await f.trust.entity(fox)).flags & 0x7fn, "nothing written on the refusal").to.equal(0n);
+    await expect(det.flag(fox, 3, "0x" + "11".repeat(32), g1 + 1n)).to.be.revertedWithCustomError(f.trust, "TrustManager__StaleFlag");
+    await expect(det.flag(fox, 3, "0x" + "11".repeat(32), g1)).to.emit(f.trust, "EntityFlagged");
+    expect((await f.trust.entity(fox)).flags & 0x7fn).to.equal(1n << 3n);
   });
 });
