@@ -19,6 +19,7 @@ const KIND_NAME: Record<number, string> = { 0: "sybil", 1: "on-off", 2: "good-mo
 /** How to read the report: what each statistic is and where its definition lives. */
 export const REPORT_METHOD = {
   source: "offchain/trust/robust.ts (docs/specs/trust.md §4)",
+  view: "everything is read at one block (block: its number and hash): the ratings and entities logged up to its end, the seeds (seeds: the ids isIdentityVerified at it) and each id's generation at it (a detection's generation, the one its flag names); recompute with analyze(ratings to block, entities to block, seeds) and the options below",
   observations: "ratings of one rater for one target within one decay epoch are averaged into one observation",
   eras: "a rating given or received by an entity before its last registration (a reclaim by its owner: EntityReclaimed, then EntityRegistered) is an earlier controller's and is not read (by block and log index); a pair's rating index counts from there, as the contract's pair does",
   sybil:
@@ -49,33 +50,50 @@ function isStaleFlag(ledger: TrustLedger, x: unknown): boolean {
 /**
  * Runs every detector over the chain's ratings.
  * @param o.flag - flag new detections on-chain (needs DETECTOR_ROLE)
+ * @param o.atBlock - the block to read (default: the latest when the run starts); every read is at it
+ *   and the report names it (number and hash), its seeds and each detection's generation
  * @returns the detections, the report's CID and counts
  */
-export async function runDetectors(ledger: TrustLedger, store: ContentStore, o: { flag: boolean; evidenceOnly?: boolean }) {
+export async function runDetectors(
+  ledger: TrustLedger,
+  store: ContentStore,
+  o: { flag: boolean; evidenceOnly?: boolean; atBlock?: number },
+) {
   // A rating counts as evidenced only if its record set is on IPFS and checks against the chain:
   // the contract attaches any bytes32 a rater sends (red team finding F1, h8-redtrust).
+  // One view of the chain (h16-red2 R2): every read is at one block, which the report names with its
+  // hash, so that anyone can recompute the detections after the chain has moved on (a seed's login
+  // lapses with no event; ratings keep coming).
+  const provider = ledger.tm.runner?.provider;
+  if (!provider) throw new Error("runDetectors: the ledger's contract has no provider to read the chain at one block");
+  const head = await provider.getBlock(o.atBlock ?? "latest");
+  if (!head || head.hash === null) throw new Error(`runDetectors: block ${o.atBlock ?? "latest"} not found`);
+  const at = { blockTag: head.number };
   const refused: RefusedEvidence[] = [];
-  const ratings = await ledger.ratings(0, { store, refused });
-  const entities = await ledger.entities();
+  const ratings = await ledger.ratings(0, { store, refused, toBlock: head.number });
+  const entities = await ledger.entities(head.number);
   const nodes = entities.map((e) => e.id);
   const seeds = new Set<string>();
-  for (const e of entities) if (await ledger.tm.isIdentityVerified(e.id)) seeds.add(e.id);
+  for (const e of entities) if (await ledger.tm.isIdentityVerified(e.id, at)) seeds.add(e.id);
   const generations = new Map<string, bigint>();
-  for (const e of entities) generations.set(e.id, await ledger.tm.generationOf(e.id));
+  for (const e of entities) generations.set(e.id, await ledger.tm.generationOf(e.id, at));
   const epochSeconds = Number((await ledger.getModel()).epochLength);
   const unevidenced = o.evidenceOnly ? "ignore" : "cap";
   const analysis = analyze(ratings, nodes, seeds, { epochSeconds, unevidenced });
   const all: Detection[] = analysis.detections;
   const report = {
     generatedAt: new Date().toISOString(),
+    // what the detections were computed from: the chain at this block (ratings, entities, seeds and
+    // generations as of its end), the seeds by id, the generation each flag names
+    block: { number: head.number, hash: head.hash },
     ratings: ratings.length,
     method: REPORT_METHOD,
     epochSeconds,
     unevidenced,
     ratingsWithEvidence: ratings.filter((r) => r.evidence).length,
     evidenceRefused: refused,
-    seeds: seeds.size,
-    detections: all.map((d) => ({ ...d, kindName: KIND_NAME[d.kind] })),
+    seeds: [...seeds].sort(),
+    detections: all.map((d) => ({ ...d, kindName: KIND_NAME[d.kind], generation: Number(generations.get(d.entity) ?? 0n) })),
     notices: analysis.notices.map((d) => ({ ...d, kindName: KIND_NAME[d.kind] })),
     lockstep: analysis.lockstep,
   };
@@ -100,7 +118,15 @@ export async function runDetectors(ledger: TrustLedger, store: ContentStore, o: 
     }
     out.push({ ...d, kindName: KIND_NAME[d.kind], flagged, ...(stale ? { stale } : {}) });
   }
-  return { detections: out, notices: analysis.notices, cid, ratings: ratings.length, entities: nodes.length, evidenceRefused: refused };
+  return {
+    detections: out,
+    notices: analysis.notices,
+    cid,
+    block: report.block,
+    ratings: ratings.length,
+    entities: nodes.length,
+    evidenceRefused: refused,
+  };
 }
 
 export { AttackKind };

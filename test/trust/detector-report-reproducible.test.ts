@@ -1,5 +1,6 @@
 /**
- * Finding (red team h16-red2, R2): a detection report cannot be recomputed by a person. The
+ * Fixed (was red team h16-red2's finding R2: runDetectors reads everything at one block and the
+ * report names it, with its hash and the seeds by id). The finding: a detection report cannot be recomputed by a person. The
  * pipeline (offchain/trust/pipeline.ts `runDetectors`) reads the ratings, the entities and each
  * entity's `isIdentityVerified` at "latest", one call after another (not one block), and the report
  * it puts on IPFS, the flag's only evidence, names neither the block it read nor the seeds: only
@@ -20,6 +21,7 @@ import { expect } from "chai";
 import fs from "fs";
 import os from "os";
 import path from "path";
+import { ethers } from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-toolbox/network-helpers";
 import { deployTrustFixture, id, Kind } from "../fixtures/trust";
 import * as F from "../../offchain/trust/fixed";
@@ -32,12 +34,12 @@ type Report = {
   ratings: number;
   epochSeconds: number;
   unevidenced: "cap" | "ignore";
-  block?: number;
+  block?: { number: number; hash: string };
   seeds: number | string[];
   detections: { entity: string; kind: number }[];
 };
 
-describe("finding R2 (h16-red2): a detection report names neither its block nor its seeds", function () {
+describe("R2 (h16-red2, fixed): a detection report names its block and its seeds, and recomputes", function () {
   this.timeout(180_000);
 
   async function world() {
@@ -67,23 +69,43 @@ describe("finding R2 (h16-red2): a detection report names neither its block nor 
     const report = await store.getJson<Report>(run.cid);
     const key = (ds: { entity: string; kind: number }[]) => ds.map((d) => `${d.entity}:${d.kind}`).sort();
     expect(report.detections.length, "setup: the report has detections").to.be.greaterThan(0);
+    expect(report.block, "the report names the block it read").to.not.equal(undefined);
+    expect(Array.isArray(report.seeds), "the report names its seeds by id").to.equal(true);
 
     // later: the seeds' verification moves (here the admin's bit; for an MIT avatar, a login
-    // that lapses a day later does the same with no event at all). No rating is added.
+    // that lapses a day later does the same with no event at all), and a rating is added
     for (const n of ["ann", "ben", "cat", "dan"]) await f.trust.setIdentityVerified(id(n), false);
+    await new TrustLedger(f.trust.connect(f.others[3])).rate(id("cat"), id("ben"), F.packFactors(Array(6).fill(0.9)));
 
-    // a reader recomputes with what the report names: its block (else the chain as it is now),
-    // its seeds (else those verified at that block), its ratings (the first `report.ratings`)
+    // a reader recomputes with what the report names: its block (checked by hash: the chain it
+    // names), its seeds, the ratings and entities logged up to that block
     const ledger = new TrustLedger(f.trust);
-    const ratings = (await ledger.ratings()).slice(0, report.ratings);
-    const nodes = (await ledger.entities()).map((e) => e.id);
-    const at = report.block ?? "latest";
-    const seeds = new Set<string>(
-      Array.isArray(report.seeds)
-        ? report.seeds
-        : (await Promise.all(nodes.map(async (n) => ((await f.trust.isIdentityVerified(n, { blockTag: at })) ? n : "")))).filter(Boolean),
-    );
+    const b = report.block!;
+    expect((await ethers.provider.getBlock(b.number))!.hash, "the report's block is on this chain").to.equal(b.hash);
+    const ratings = await ledger.ratings(0, { toBlock: b.number });
+    expect(ratings.length, "the ratings to the block are the report's").to.equal(report.ratings);
+    const nodes = (await ledger.entities(b.number)).map((e) => e.id);
+    const seeds = new Set<string>(report.seeds as string[]);
+    for (const n of nodes)
+      expect(await f.trust.isIdentityVerified(n, { blockTag: b.number }), `seed ${n} at the block`).to.equal(seeds.has(n));
     const again = analyze(ratings, nodes, seeds, { epochSeconds: report.epochSeconds, unevidenced: report.unevidenced });
     expect(key(again.detections), "recomputed from the report's block and seeds").to.deep.equal(key(report.detections));
+    // and the chain as it is now would have said something else: the report's view is what matters
+    const now = analyze(await ledger.ratings(), nodes, new Set(), { epochSeconds: report.epochSeconds, unevidenced: report.unevidenced });
+    expect(key(now.detections), "setup: the moved chain gives other detections").to.not.deep.equal(key(report.detections));
+  });
+
+  it("a run pinned at an earlier block reads nothing after it: same report detections as a run then", async () => {
+    const f = await loadFixture(world);
+    const store = new FileContentStore(fs.mkdtempSync(path.join(os.tmpdir(), "h16-fixe1-r2-")));
+    const ledger = new TrustLedger(f.trust.connect(f.detector));
+    const before = await runDetectors(ledger, store, { flag: false });
+    for (const n of ["ann", "ben", "cat", "dan"]) await f.trust.setIdentityVerified(id(n), false);
+    await new TrustLedger(f.trust.connect(f.others[3])).rate(id("cat"), id("ben"), F.packFactors(Array(6).fill(0.9)));
+    const pinned = await runDetectors(ledger, store, { flag: false, atBlock: before.block.number });
+    const key = (ds: { entity: string; kind: number }[]) => ds.map((d) => `${d.entity}:${d.kind}`).sort();
+    expect(pinned.block, "the same block").to.deep.equal(before.block);
+    expect(pinned.ratings, "the same ratings").to.equal(before.ratings);
+    expect(key(pinned.detections), "the same detections").to.deep.equal(key(before.detections));
   });
 });
