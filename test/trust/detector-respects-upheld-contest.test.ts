@@ -1,5 +1,7 @@
 /**
- * Finding (red team h16-red2, R1): the court's upheld flag contest is undone by the detector's next
+ * Fixed (was red team h16-red2's finding R1: runDetectors reads EntityUnflagged and flags a cleared
+ * kind again only if it is detected without the judged ratings, those up to the clearing's block).
+ * The finding: the court's upheld flag contest is undone by the detector's next
  * run. `runDetectors` (offchain/trust/pipeline.ts) flags every detection whose flag bit is clear
  * now; it reads nothing of the court. After a flag contest is upheld (`DisputeResolution.resolve`
  * clears the contested flag with `TrustManager.unflag`, docs/specs/disputes.md "Flag contests"),
@@ -28,10 +30,11 @@ import { DEFAULT_DISPUTE_PARAMS as P } from "../../offchain/disputes/params";
 const ZERO = "0x" + "00".repeat(32);
 const BAD_MOUTHING = 3;
 
-describe("finding R1 (h16-red2): the detector re-flags an entity the court has just cleared", function () {
+describe("R1 (h16-red2, fixed): the detector does not re-flag what the court cleared, only new conduct", function () {
   this.timeout(240_000);
 
-  it("after an upheld flag contest, a run with one unrelated new rating leaves the contestant unflagged", async () => {
+  /** eve bad-mouths, is flagged, contests, the jurors uphold: the court clears her flag */
+  async function cleared() {
     const f = await deployDisputeFixture();
     const names = ["ann", "ben", "cat", "dan", "eve"];
     const signer = (k: number) => f.others[1 + k];
@@ -66,13 +69,32 @@ describe("finding R1 (h16-red2): the detector re-flags an entity the court has j
     await f.disputes.resolve(dId);
     expect((await f.disputes.dispute(dId)).outcome, "setup: contest upheld").to.equal(0n);
     expect((await f.trust.entity(id("eve"))).flags & (1n << 3n), "setup: the court cleared the flag").to.equal(0n);
+    return { f, rate, detector, store };
+  }
+
+  it("after an upheld flag contest, a run with one unrelated new rating leaves the contestant unflagged", async () => {
+    const { f, rate, detector, store } = await cleared();
 
     // one new rating that does not involve eve (what wakes `trust:serve detector` up)
     await rate(0, "ben", 0.9);
-    await runDetectors(detector, store, { flag: true });
+    const second = await runDetectors(detector, store, { flag: true });
     expect(
       (await f.trust.entity(id("eve"))).flags & (1n << 3n),
       "the detector flagged eve again for the ratings the court judged",
     ).to.equal(0n);
+    const eve = second.detections.find((d) => d.entity === id("eve") && d.kind === BAD_MOUTHING);
+    expect(eve?.cleared?.again, "the run reports eve's detection as cleared by the court, not flagged").to.equal(false);
+    expect(eve?.flagged).to.equal(false);
+  });
+
+  it("an entity the court cleared that bad-mouths again after the verdict is flagged again, on the new ratings", async () => {
+    const { f, rate, detector, store } = await cleared();
+    const epoch = Number((await f.trust.model()).epochLength);
+    await time.increase(epoch + 1);
+    for (const target of ["ann", "cat", "dan"]) await rate(4, target, 0.05);
+    const third = await runDetectors(detector, store, { flag: true });
+    const eve = third.detections.find((d) => d.entity === id("eve") && d.kind === BAD_MOUTHING);
+    expect(eve?.cleared?.again, "detected again on her conduct after the clearing").to.equal(true);
+    expect((await f.trust.entity(id("eve"))).flags & (1n << 3n), "eve flagged again for her new lies").to.equal(1n << 3n);
   });
 });
