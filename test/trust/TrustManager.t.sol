@@ -1010,11 +1010,11 @@ contract TrustManagerHandler is TrustManagerFixture {
         bool fail = true;
         // unflag is also the bound court's (the feedback holder), when a flag contest is upheld
         bool may = gRole[roles[DETECTOR]][caller] || (!set && gRole[roles[FEEDBACK]][caller]);
+        // the handler never reclaims, so every id stays at generation 0: a flag naming another
+        // generation (one in five, from the evidence's bits) is a detection of an era that is gone
         if (!may) err = _eRole(caller, roles[DETECTOR]);
         else if (kind > 6) err = _eFlag(kind);
         else if (gEntity[id].kind == 0) err = _eUnknown(id);
-        // the handler never reclaims, so every id stays at generation 0: a flag naming another
-        // generation (one in five, from the evidence's bits) is a detection of an era that is gone
         else if (set && generation != 0) err = _eStaleFlag(id, generation, 0);
         else fail = false;
         bytes memory data =

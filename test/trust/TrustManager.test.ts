@@ -368,7 +368,10 @@ describe("TrustManager", () => {
       await expect(detectorTm.flag(id("bob"), 7, Z, 0))
         .to.be.revertedWithCustomError(trust, "TrustManager__InvalidFlag")
         .withArgs(7);
-      await expect(trust.connect(others[0]).flag(id("bob"), 1, Z, 0)).to.be.revertedWithCustomError(trust, "AccessControlUnauthorizedAccount");
+      await expect(trust.connect(others[0]).flag(id("bob"), 1, Z, 0)).to.be.revertedWithCustomError(
+        trust,
+        "AccessControlUnauthorizedAccount",
+      );
       await detectorTm.unflag(id("bob"), 1);
       expect(await trust.trustOf(id("alice"), id("bob"))).to.equal(beforeFlag);
     });
