@@ -447,7 +447,10 @@ task("trust:agree", "Algorithm 2: an organization's trust agreement with avatars
     return r;
   });
 
-task("trust:detect", "Runs the Sybil, on-off and good/bad-mouthing detectors over the on-chain rating history and flags what they find")
+task(
+  "trust:detect",
+  "Runs the Sybil, on-off and good/bad-mouthing detectors over the on-chain rating history at one block (the report on IPFS names it, with the seeds) and flags what they find; a kind the court cleared is flagged again only on conduct after the clearing",
+)
   .addFlag("dryRun", "Report without flagging")
   .addFlag(
     "evidenceOnly",
@@ -461,10 +464,20 @@ task("trust:detect", "Runs the Sybil, on-off and good/bad-mouthing detectors ove
     const { runDetectors } = await import("../offchain/trust/pipeline");
     const report = await runDetectors(c.ledger, c.store, { flag: !a.dryRun, evidenceOnly: a.evidenceOnly });
     for (const d of report.detections)
-      console.log(`  ${c.label(d.entity).padEnd(14)} ${d.kindName.padEnd(13)} ${d.reason}${d.flagged ? " -> flagged" : ""}`);
+      console.log(
+        `  ${c.label(d.entity).padEnd(14)} ${d.kindName.padEnd(13)} ${d.reason}${
+          d.flagged
+            ? " -> flagged"
+            : d.cleared && !d.cleared.again
+              ? ` -> not flagged: ${d.cleared.reason}`
+              : d.stale
+                ? ` -> ${d.stale}`
+                : ""
+        }`,
+      );
     for (const d of report.notices) console.log(`  ${c.label(d.entity).padEnd(14)} notice        ${d.reason} (not flagged)`);
     console.log(
-      `${report.detections.length} detection(s), ${report.notices.length} notice(s) over ${report.ratings} rating(s) of ${report.entities} entities; report ${report.cid}`,
+      `${report.detections.length} detection(s), ${report.notices.length} notice(s) over ${report.ratings} rating(s) of ${report.entities} entities at block ${report.block.number}; report ${report.cid}`,
     );
     return report;
   });
@@ -488,7 +501,7 @@ task(
     if (!(await c.tm.hasRole(await c.tm.DETECTOR_ROLE(), await c.signer.getAddress())))
       throw new RefusedError(`trust:flag: ${await c.signer.getAddress()} does not hold DETECTOR_ROLE (--account)`);
     const evidence = hre.ethers.keccak256(hre.ethers.toUtf8Bytes(a.evidence));
-    const tx = await c.ledger.flag(id, kinds[a.kind], hre.ethers.getBytes(evidence));
+    const tx = await c.ledger.flag(id, kinds[a.kind], hre.ethers.getBytes(evidence), await c.tm.generationOf(id));
     console.log(`${a.entity} flagged ${a.kind} (evidence ${evidence.slice(0, 18)}…); ${tx.gasUsed.toLocaleString("en-US")} gas`);
     return { id, kind: a.kind, evidence };
   });

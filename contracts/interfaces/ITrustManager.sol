@@ -169,6 +169,9 @@ interface ITrustManager {
     /// @notice A `reclaimAvatar` attestation for `generation` of the id, which is at `current`: an
     /// attestation serves the one reclaim of the generation it names (h14-red F5).
     error TrustManager__StaleAttestation(bytes32 id, uint256 generation, uint256 current);
+    /// @notice A flag for `generation` of the id, which is at `current`: a detection judged the era
+    /// it read, and a reclaim since then gave the id to another controller (h16-red2 R5).
+    error TrustManager__StaleFlag(bytes32 id, uint256 generation, uint256 current);
 
     /// @notice An entity was registered.
     event EntityRegistered(bytes32 indexed id, Kind kind, address indexed controller);
@@ -285,7 +288,13 @@ interface ITrustManager {
     function setOracle(bytes32 from, bytes32 to, int64 value) external;
 
     /// @notice Flags an entity for an attack kind (0 Sybil, 1 on-off, 2 good-mouthing, 3 bad-mouthing, ...). DETECTOR_ROLE.
-    function flag(bytes32 id, uint8 kind, bytes32 evidence) external;
+    /// @dev Reverts `TrustManager__StaleFlag` unless `generation` is the id's generation now: a
+    /// detection is about the era it read, and a reclaim mined since names another controller.
+    /// @param id the entity flagged
+    /// @param kind the attack kind (0..6)
+    /// @param evidence the sha2-256 digest of the detection report (dag-json CID) on IPFS
+    /// @param generation the id's generation the detection read (`generationOf(id)` at its block)
+    function flag(bytes32 id, uint8 kind, bytes32 evidence, uint256 generation) external;
 
     /// @notice Clears a flag. DETECTOR_ROLE, or FEEDBACK_ROLE (the court, when a flag contest is upheld).
     function unflag(bytes32 id, uint8 kind) external;

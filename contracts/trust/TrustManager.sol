@@ -393,9 +393,12 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
     // ---------------------------------------------------------------- flags and reputation
 
     /// @inheritdoc ITrustManager
-    function flag(bytes32 id, uint8 kind, bytes32 evidence) external onlyRole(DETECTOR_ROLE) {
+    function flag(bytes32 id, uint8 kind, bytes32 evidence, uint256 generation) external onlyRole(DETECTOR_ROLE) {
         if (kind > 6) revert TrustManager__InvalidFlag(kind);
         Stored storage e = _known(id);
+        // A detection judges one controller's era: once the id is reclaimed (a new generation),
+        // its report is about someone else, and the flag must not land on the owner (h16-red2 R5).
+        if (generation != e.generation) revert TrustManager__StaleFlag(id, generation, e.generation);
         e.flags |= uint8(1 << kind);
         emit EntityFlagged(id, kind, evidence);
     }

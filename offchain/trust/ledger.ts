@@ -518,27 +518,29 @@ export class TrustLedger {
    * @param fromBlock - the first block read (must be 0 when verifying: a set names its rating's index)
    * @param o.store - the content store to verify attached record sets against
    * @param o.refused - receives each refused digest with the reason (one line)
+   * @param o.toBlock - the last block read (default: latest): the ratings as of that block
    * @throws InvalidParameterError when asked to verify from a later block
    */
   async ratings(
     fromBlock = 0,
-    o: { store?: ContentStore; refused?: RefusedEvidence[]; label?: (id: string) => string } = {},
+    o: { store?: ContentStore; refused?: RefusedEvidence[]; label?: (id: string) => string; toBlock?: number } = {},
   ): Promise<RatingEvent[]> {
+    const toBlock = o.toBlock; // the last block read (a pinned view, h16-red2 R2); undefined: latest
     if (o.store && fromBlock !== 0)
       throw new InvalidParameterError(`ratings: evidence is verified over the whole history (fromBlock 0), not from block ${fromBlock}`);
     // Where each id's present era starts: its last EntityRegistered (block, log index).
     const eras = new Map<string, { block: number; index: number }>();
-    for (const l of await this.tm.queryFilter(this.tm.filters.EntityRegistered(), fromBlock))
+    for (const l of await this.tm.queryFilter(this.tm.filters.EntityRegistered(), fromBlock, toBlock))
       eras.set(l.args.id.toLowerCase(), { block: l.blockNumber, index: l.index });
     const earlier = (id: string, l: { blockNumber: number; index: number }) => {
       const e = eras.get(id.toLowerCase());
       return e !== undefined && (l.blockNumber < e.block || (l.blockNumber === e.block && l.index < e.index));
     };
-    const logs = (await this.tm.queryFilter(this.tm.filters.TrustStored(), fromBlock)).filter(
+    const logs = (await this.tm.queryFilter(this.tm.filters.TrustStored(), fromBlock, toBlock)).filter(
       (l) => !earlier(l.args.from, l) && !earlier(l.args.to, l),
     );
     const attached = new Map(
-      (await this.tm.queryFilter(this.tm.filters.EvidenceAttached(), fromBlock)).map(
+      (await this.tm.queryFilter(this.tm.filters.EvidenceAttached(), fromBlock, toBlock)).map(
         (l) => [`${l.transactionHash}:${l.args.from}:${l.args.to}`, l.args.evidence] as const,
       ),
     );
@@ -649,17 +651,24 @@ export class TrustLedger {
     }
   }
 
-  /** Every registered entity id, once, with its kind (a reclaimed id's as registered last). */
-  async entities(): Promise<{ id: string; kind: number }[]> {
-    const logs = await this.tm.queryFilter(this.tm.filters.EntityRegistered());
+  /**
+   * Every registered entity id, once, with its kind (a reclaimed id's as registered last).
+   * @param toBlock - the last block read (default: latest)
+   */
+  async entities(toBlock?: number): Promise<{ id: string; kind: number }[]> {
+    const logs = await this.tm.queryFilter(this.tm.filters.EntityRegistered(), 0, toBlock);
     const kinds = new Map<string, number>();
     for (const l of logs) kinds.set(l.args.id, Number(l.args.kind));
     return [...kinds].map(([id, kind]) => ({ id, kind }));
   }
 
-  /** Flags an entity (DETECTOR_ROLE) with the CID digest of its detection report. */
-  async flag(id: string, kind: number, evidence: Uint8Array): Promise<TxInfo> {
-    return (await mined(this.tm.flag(id, kind, toHex(evidence)))).info;
+  /**
+   * Flags an entity (DETECTOR_ROLE) with the CID digest of its detection report.
+   * @param generation - the id's generation the detection read (`generationOf` at the report's
+   *   block): the contract refuses the flag (TrustManager__StaleFlag) once a reclaim moved it on
+   */
+  async flag(id: string, kind: number, evidence: Uint8Array, generation: bigint | number): Promise<TxInfo> {
+    return (await mined(this.tm.flag(id, kind, toHex(evidence), generation))).info;
   }
 }
 

@@ -9,7 +9,7 @@
  * flagged entity, or anyone, can recompute it from the chain's ratings and contest it in a dispute.
  */
 import type { ContentStore } from "../storage/content-store";
-import { AttackKind, Detection } from "./detectors";
+import { AttackKind, Detection, type RatingEvent } from "./detectors";
 import { analyze } from "./robust";
 import type { RefusedEvidence, TrustLedger } from "./ledger";
 import { cidOf, encodeJson } from "../storage/content-store";
@@ -19,6 +19,7 @@ const KIND_NAME: Record<number, string> = { 0: "sybil", 1: "on-off", 2: "good-mo
 /** How to read the report: what each statistic is and where its definition lives. */
 export const REPORT_METHOD = {
   source: "offchain/trust/robust.ts (docs/specs/trust.md §4)",
+  view: "everything is read at one block (block: its number and hash): the ratings and entities logged up to its end, the seeds (seeds: the ids isIdentityVerified at it) and each id's generation at it (a detection's generation, the one its flag names); recompute with analyze(ratings to block, entities to block, seeds) and the options below",
   observations: "ratings of one rater for one target within one decay epoch are averaged into one observation",
   eras: "a rating given or received by an entity before its last registration (a reclaim by its owner: EntityReclaimed, then EntityRegistered) is an earlier controller's and is not read (by block and log index); a pair's rating index counts from there, as the contract's pair does",
   sybil:
@@ -31,42 +32,139 @@ export const REPORT_METHOD = {
     "behaviour-change episodes in the credible observations: Bernoulli CUSUM from the entity's own bad rate p0 to p0 + delta, alarm at ln(n / alpha), or one change point with both rates unknown (binomial likelihood ratio, change points in the middle 70%, bootstrap p-value <= alpha; its episode is the worse segment), or the windowed dispersion of bad outcomes with a bootstrap p-value <= alpha; flagged when a second episode follows recovery (tested among the observations outside the first at level 0.02), or when the observations after the episode do not favour p0 over p0 + delta by 1 / alpha; one episode followed by recovery is a notice, not a flag",
   unevidenced:
     "a rating is evidenced only when the record set its digest names is on IPFS and verifies against the chain as verifyRating checks it (an attached digest that does not is listed in evidenceRefused and its rating is unevidenced); cap (the default): on each target, the observations that contain a rating without an evidence record set weigh together at most 3 observations in its consensus, the reference and effective trust (each still counts whole in its rater's unfair-rater test), and the target's behaviour-change test reads its evidenced observations when it has at least 10; ignore (--evidence-only): they weigh nothing anywhere",
+  cleared:
+    "a detection of kind k on an entity whose flag k was cleared at block B (EntityUnflagged: an upheld flag contest, or the detector's withdrawal) is flagged again only if the detectors, run without the entity's ratings up to B on the side the kind judges (good- and bad-mouthing: the ratings it gave; on-off: those it received; Sybil: both), still find it: the verdict covers the conduct up to B; its `cleared` field says which",
   notices: "evidence that is not a flag (no on-chain flag, no penalty): one behaviour change followed by recovery",
   lockstep:
     "lockstep groups: a (rater, target) pair is regular when the rater rated the target in more of its active epochs than the binomial tail at the target's rate allows (alpha / pairs); a group is the (3 raters, 2 targets)-core of the regular pairs, each pair's target taken with the rater's verdict on it (raters who praise a target and raters who blame it are different groups); its ratings of its targets count as one observation per target (one voice); its voice is discarded when, tested as one rater per epoch against the seed-anchored reference with the voice left out, it reaches z >= threshold, also with any one of its targets left out (disagreement on one target is evidence about that target); then each member whose own ratings of the group's targets reach z >= threshold against the same reference is flagged (good- or bad-mouthing)",
 };
 
-/** One detection as reported. */
-export type ReportedDetection = Detection & { kindName: string; flagged: boolean };
+/**
+ * A flag of `kind` on an entity cleared at `block` (EntityUnflagged: the court's upheld contest, or
+ * the detector's withdrawal), and whether the detection stands on the entity's conduct after it.
+ */
+export type Clearing = { block: number; time: number; again: boolean; reason: string };
+
+/** One detection as reported; `stale` says why a detection was not flagged (its id was reclaimed since). */
+export type ReportedDetection = Detection & { kindName: string; flagged: boolean; stale?: string; cleared?: Clearing };
+
+/**
+ * Which ratings a detection of `kind` on `entity` rests on, as a rater or as a target: the ratings
+ * the court judged when it cleared the flag are those of this side up to the clearing's block.
+ * Good- and bad-mouthing judge the entity's own ratings of others; on-off, the ratings it received;
+ * Sybil (SybilRank, its place in the rating graph) and any other kind, both.
+ */
+function judgedSide(kind: number, entity: string, r: RatingEvent): boolean {
+  const e = entity.toLowerCase();
+  const gave = r.from.toLowerCase() === e;
+  const got = r.to.toLowerCase() === e;
+  if (kind === AttackKind.GoodMouthing || kind === AttackKind.BadMouthing) return gave;
+  if (kind === AttackKind.OnOff) return got;
+  return gave || got;
+}
+
+/**
+ * The court's clearings (h16-red2 R1): for each detection of kind k on an entity whose flag k was
+ * last cleared at block B (EntityUnflagged up to the block read), runs the detectors again without
+ * the entity's ratings of the judged side up to B (a rating is after B when it was mined in a later
+ * block, i.e. its block time is later than B's: block times increase). The detection is flagged again
+ * only if it still fires on the conduct after B: new evidence, not the ratings the jurors judged.
+ * @returns (entity:kind) -> the clearing, for the detections whose flag was cleared before
+ */
+async function clearedAgain(
+  ledger: TrustLedger,
+  toBlock: number,
+  detections: Detection[],
+  rerun: (ratings: RatingEvent[]) => { detections: Detection[] },
+  ratings: RatingEvent[],
+): Promise<Map<string, Clearing>> {
+  const last = new Map<string, number>();
+  for (const l of await ledger.tm.queryFilter(ledger.tm.filters.EntityUnflagged(), 0, toBlock))
+    last.set(`${l.args.id.toLowerCase()}:${Number(l.args.kind)}`, l.blockNumber);
+  const out = new Map<string, Clearing>();
+  const provider = ledger.tm.runner!.provider!;
+  for (const d of detections) {
+    const block = last.get(`${d.entity.toLowerCase()}:${d.kind}`);
+    if (block === undefined) continue;
+    const time = (await provider.getBlock(block))!.timestamp;
+    const after = ratings.filter((r) => !(r.time <= time && judgedSide(d.kind, d.entity, r)));
+    const again = rerun(after).detections.some((x) => x.entity.toLowerCase() === d.entity.toLowerCase() && x.kind === d.kind);
+    const side =
+      d.kind === AttackKind.GoodMouthing || d.kind === AttackKind.BadMouthing
+        ? "its ratings"
+        : d.kind === AttackKind.OnOff
+          ? "the ratings it received"
+          : "the ratings it gave and received";
+    out.set(`${d.entity}:${d.kind}`, {
+      block,
+      time,
+      again,
+      reason: again
+        ? `cleared at block ${block}; detected again without ${side} up to it (new conduct)`
+        : `cleared at block ${block}; not detected without ${side} up to it, which that verdict judged: not flagged again`,
+    });
+  }
+  return out;
+}
+
+/** Whether `x` is the contract's refusal of a flag for an era that is gone (TrustManager__StaleFlag). */
+function isStaleFlag(ledger: TrustLedger, x: unknown): boolean {
+  const data = (x as { data?: string }).data;
+  if (typeof data !== "string") return /TrustManager__StaleFlag/.test(String((x as Error).message));
+  return ledger.tm.interface.parseError(data)?.name === "TrustManager__StaleFlag";
+}
 
 /**
  * Runs every detector over the chain's ratings.
  * @param o.flag - flag new detections on-chain (needs DETECTOR_ROLE)
+ * @param o.atBlock - the block to read (default: the latest when the run starts); every read is at it
+ *   and the report names it (number and hash), its seeds and each detection's generation
  * @returns the detections, the report's CID and counts
  */
-export async function runDetectors(ledger: TrustLedger, store: ContentStore, o: { flag: boolean; evidenceOnly?: boolean }) {
+export async function runDetectors(
+  ledger: TrustLedger,
+  store: ContentStore,
+  o: { flag: boolean; evidenceOnly?: boolean; atBlock?: number },
+) {
   // A rating counts as evidenced only if its record set is on IPFS and checks against the chain:
   // the contract attaches any bytes32 a rater sends (red team finding F1, h8-redtrust).
+  // One view of the chain (h16-red2 R2): every read is at one block, which the report names with its
+  // hash, so that anyone can recompute the detections after the chain has moved on (a seed's login
+  // lapses with no event; ratings keep coming).
+  const provider = ledger.tm.runner?.provider;
+  if (!provider) throw new Error("runDetectors: the ledger's contract has no provider to read the chain at one block");
+  const head = await provider.getBlock(o.atBlock ?? "latest");
+  if (!head || head.hash === null) throw new Error(`runDetectors: block ${o.atBlock ?? "latest"} not found`);
+  const at = { blockTag: head.number };
   const refused: RefusedEvidence[] = [];
-  const ratings = await ledger.ratings(0, { store, refused });
-  const entities = await ledger.entities();
+  const ratings = await ledger.ratings(0, { store, refused, toBlock: head.number });
+  const entities = await ledger.entities(head.number);
   const nodes = entities.map((e) => e.id);
   const seeds = new Set<string>();
-  for (const e of entities) if (await ledger.tm.isIdentityVerified(e.id)) seeds.add(e.id);
+  for (const e of entities) if (await ledger.tm.isIdentityVerified(e.id, at)) seeds.add(e.id);
+  const generations = new Map<string, bigint>();
+  for (const e of entities) generations.set(e.id, await ledger.tm.generationOf(e.id, at));
   const epochSeconds = Number((await ledger.getModel()).epochLength);
   const unevidenced = o.evidenceOnly ? "ignore" : "cap";
   const analysis = analyze(ratings, nodes, seeds, { epochSeconds, unevidenced });
   const all: Detection[] = analysis.detections;
+  const cleared = await clearedAgain(ledger, head.number, all, (r) => analyze(r, nodes, seeds, { epochSeconds, unevidenced }), ratings);
   const report = {
     generatedAt: new Date().toISOString(),
+    // what the detections were computed from: the chain at this block (ratings, entities, seeds and
+    // generations as of its end), the seeds by id, the generation each flag names
+    block: { number: head.number, hash: head.hash },
     ratings: ratings.length,
     method: REPORT_METHOD,
     epochSeconds,
     unevidenced,
     ratingsWithEvidence: ratings.filter((r) => r.evidence).length,
     evidenceRefused: refused,
-    seeds: seeds.size,
-    detections: all.map((d) => ({ ...d, kindName: KIND_NAME[d.kind] })),
+    seeds: [...seeds].sort(),
+    detections: all.map((d) => {
+      const c = cleared.get(`${d.entity}:${d.kind}`);
+      return { ...d, kindName: KIND_NAME[d.kind], generation: Number(generations.get(d.entity) ?? 0n), ...(c ? { cleared: c } : {}) };
+    }),
     notices: analysis.notices.map((d) => ({ ...d, kindName: KIND_NAME[d.kind] })),
     lockstep: analysis.lockstep,
   };
@@ -77,13 +175,36 @@ export async function runDetectors(ledger: TrustLedger, store: ContentStore, o: 
     const e = await ledger.tm.entity(d.entity);
     const already = (Number(e.flags) & (1 << d.kind)) !== 0;
     let flagged = already;
-    if (o.flag && !already) {
-      await ledger.flag(d.entity, d.kind, digest);
-      flagged = true;
+    let stale: string | undefined;
+    const c = cleared.get(`${d.entity}:${d.kind}`);
+    if (c && !c.again) {
+      // the court (or the detector) cleared this flag at c.block and nothing after it shows the
+      // conduct again: the verdict stands (h16-red2 R1)
+      out.push({ ...d, kindName: KIND_NAME[d.kind], flagged, cleared: c });
+      continue;
     }
-    out.push({ ...d, kindName: KIND_NAME[d.kind], flagged });
+    if (o.flag && !already) {
+      // the flag names the era the detection read (h16-red2 R5): a reclaim mined since then makes
+      // the contract refuse it (TrustManager__StaleFlag), and the next run reads the new era afresh
+      try {
+        await ledger.flag(d.entity, d.kind, digest, generations.get(d.entity)!);
+        flagged = true;
+      } catch (x) {
+        if (!isStaleFlag(ledger, x)) throw x;
+        stale = `not flagged: ${d.entity} was reclaimed after the block read (generation ${generations.get(d.entity)})`;
+      }
+    }
+    out.push({ ...d, kindName: KIND_NAME[d.kind], flagged, ...(stale ? { stale } : {}), ...(c ? { cleared: c } : {}) });
   }
-  return { detections: out, notices: analysis.notices, cid, ratings: ratings.length, entities: nodes.length, evidenceRefused: refused };
+  return {
+    detections: out,
+    notices: analysis.notices,
+    cid,
+    block: report.block,
+    ratings: ratings.length,
+    entities: nodes.length,
+    evidenceRefused: refused,
+  };
 }
 
 export { AttackKind };

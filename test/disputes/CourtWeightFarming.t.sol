@@ -108,7 +108,7 @@ contract CourtWeightFarmingTest is DisputeFixture {
         _agree(youngCtl, young);
         assertEq(tm.entity(avatar).reputation, low, "an unverified or young organization credited");
         vm.prank(detector);
-        tm.flag(flagged, 1, bytes32("report"));
+        tm.flag(flagged, 1, bytes32("report"), 0);
         _agree(flaggedCtl, flagged);
         assertEq(tm.entity(avatar).reputation, low, "a flagged organization credited");
         // The flag withdrawn, the mature organization credits again.

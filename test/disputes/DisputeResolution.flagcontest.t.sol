@@ -26,7 +26,7 @@ contract DisputeResolutionFlagContestTest is DisputeFixture {
     function test_F3_anUpheldFlagContestKeepsAFlagSetAfterItOpened() public {
         bytes32 flagged = ents[0];
         vm.prank(detector);
-        tm.flag(flagged, 0, keccak256("sybil report"));
+        tm.flag(flagged, 0, keccak256("sybil report"), 0);
         vm.prank(_controllerOf(0));
         uint256 id = dr.openDispute{value: DEPOSIT}(flagged, bytes32(0), 3, 2, keccak256("contest"), "");
         uint8[3] memory jurors = [1, 3, 7];
@@ -37,7 +37,7 @@ contract DisputeResolutionFlagContestTest is DisputeFixture {
         vm.warp(vm.getBlockTimestamp() + COMMIT + 1);
         // the votes are sealed: a new detection, with its own evidence
         vm.prank(detector);
-        tm.flag(flagged, 1, keccak256("on-off report"));
+        tm.flag(flagged, 1, keccak256("on-off report"), 0);
         for (uint256 k; k < 3; ++k) {
             vm.prank(_controllerOf(jurors[k]));
             dr.reveal(id, ents[jurors[k]], 0, bytes32(k + 1));
@@ -64,7 +64,7 @@ contract DisputeResolutionFlagContestTest is DisputeFixture {
         address detector_ = detector;
         bytes32 flagged = ents[0];
         vm.prank(detector_);
-        tm.flag(flagged, 0, keccak256("sybil report"));
+        tm.flag(flagged, 0, keccak256("sybil report"), 0);
         vm.prank(_controllerOf(0));
         uint256 id = dr.openDispute{value: DEPOSIT}(flagged, bytes32(0), 3, 2, keccak256("contest"), "");
         uint8[3] memory jurors = [1, 3, 7];
@@ -76,8 +76,8 @@ contract DisputeResolutionFlagContestTest is DisputeFixture {
         vm.warp(vm.getBlockTimestamp() + COMMIT + 1);
         // the detector sees the jurors' reveal transactions and front-runs them with flags
         vm.startPrank(detector_);
-        tm.flag(ents[1], 2, keccak256("good-mouthing?"));
-        tm.flag(ents[3], 2, keccak256("good-mouthing?"));
+        tm.flag(ents[1], 2, keccak256("good-mouthing?"), 0);
+        tm.flag(ents[3], 2, keccak256("good-mouthing?"), 0);
         vm.stopPrank();
         for (uint256 k; k < 3; ++k) {
             vm.prank(_controllerOf(jurors[k]));

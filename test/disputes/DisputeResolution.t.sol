@@ -1409,7 +1409,7 @@ contract DisputeResolutionMalformedInputTest is DisputeFixture {
         vm.prank(actors[ADMIN]);
         tm.grantRole(detectorRole, detector);
         vm.prank(detector);
-        tm.flag(ents[9], kind, bytes32(0));
+        tm.flag(ents[9], kind, bytes32(0), 0);
         bytes32 before = _fp();
         vm.expectRevert(_e(IDisputeResolution.DisputeResolution__Flagged.selector, ID, ents[9]));
         vm.prank(_controllerOf(9));

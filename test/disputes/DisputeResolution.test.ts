@@ -186,7 +186,7 @@ describe("DisputeResolution", () => {
         .to.be.revertedWithCustomError(disputes, "DisputeResolution__NotVerified")
         .withArgs(dId, id("unverified"));
       // a flagged entity has no vote
-      await trust.connect(await detectorOf()).flag(voters[2], 0, Z);
+      await trust.connect(await detectorOf()).flag(voters[2], 0, Z, 0);
       await expect(jury.commit(dId, voters[2], commitmentOf(dId, voters[2], 0, salt("g"))))
         .to.be.revertedWithCustomError(disputes, "DisputeResolution__Flagged")
         .withArgs(dId, voters[2]);
@@ -223,7 +223,7 @@ describe("DisputeResolution", () => {
       const cast = ["claimant", "respondent", "claimant-alt", "lowrep", "newcomer"].map(id).concat([voters[0]]);
       for (const v of cast) await jury.commit(dId, v, commitmentOf(dId, v, 0, salt(v)));
       for (const v of cast.slice(0, 5)) expect(await disputes.eligibleWeight(dId, v)).to.equal(0n);
-      await trust.connect(await detectorOf()).flag(voters[0], 1, Z); // flagged after committing
+      await trust.connect(await detectorOf()).flag(voters[0], 1, Z, 0); // flagged after committing
       expect(await disputes.eligibleWeight(dId, voters[0])).to.equal(0n);
       await toReveal();
       for (const p of ["claimant", "respondent", "claimant-alt"].map(id))
@@ -497,14 +497,14 @@ describe("DisputeResolution", () => {
       const { disputes, trust, voters } = f;
       const detector = await detectorOf();
       if (nature === 3) {
-        await trust.connect(detector).flag(voters[5], 3, id("detector evidence"));
+        await trust.connect(detector).flag(voters[5], 3, id("detector evidence"), 0);
         await disputes.connect(f.others[15]).openDispute(voters[5], Z, 3, 2, Z, "", { value: P.deposit });
       } else
         await disputes.openDispute(id("claimant"), id("respondent"), nature, 3, id("evidence"), "bafkrei-evidence", { value: P.deposit });
       const jury = byVoter(disputes, f.signerOf);
       const [juror, ...rest] = voters.slice(0, 4);
       for (const [i, v] of [juror, ...rest].entries()) await jury.commit(1n, v, commitmentOf(1n, v, 0, salt(`d2-${i}`)));
-      await trust.connect(detector).flag(juror, 1, Z);
+      await trust.connect(detector).flag(juror, 1, Z, 0);
       await toReveal();
       return { ...f, jury, juror, rest, detector };
     }
@@ -632,8 +632,8 @@ describe("DisputeResolution", () => {
       const f = await deployDisputeFixture();
       const { trust, disputes, others, voters } = f;
       const detector = await detectorOf();
-      await trust.connect(detector).flag(voters[5], 3, id("detector evidence")); // bad-mouthing
-      await trust.connect(detector).flag(voters[5], 5, id("detector evidence"));
+      await trust.connect(detector).flag(voters[5], 3, id("detector evidence"), 0); // bad-mouthing
+      await trust.connect(detector).flag(voters[5], 5, id("detector evidence"), 0);
       return { ...f, contestant: voters[5], as: disputes.connect(others[15]), jury: byVoter(disputes, f.signerOf) };
     }
 

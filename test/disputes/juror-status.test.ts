@@ -74,7 +74,7 @@ async function opened(nature = 1) {
   const { disputes, trust, voters } = f;
   if (nature === 3) {
     const detector = (await ethers.getSigners())[TRUST_ROLE_SIGNERS.detector];
-    await trust.connect(detector).flag(voters[5], 3, id("detector evidence"));
+    await trust.connect(detector).flag(voters[5], 3, id("detector evidence"), 0);
     await disputes.connect(f.others[15]).openDispute(voters[5], Z, 3, 2, Z, "", { value: P.deposit });
   } else await disputes.openDispute(id("claimant"), id("respondent"), 0, 3, id("evidence"), "bafkrei-evidence", { value: P.deposit });
   const jury = byVoter(disputes, f.signerOf);

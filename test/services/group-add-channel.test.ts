@@ -256,6 +256,7 @@ describe("services/rsms: a group grows without an eviction, and its traffic goes
         toHex(vpid),
         1,
         new Uint8Array(32),
+        0,
       );
       const r = await rekeyRemote({ msrpUrl: s.msrpUrl, user: "alice", groupId: gid, keystore: ks("alice"), dep: s.dep });
       expect(r.evicted.map(toHex)).to.deep.equal([toHex(vpid)]);

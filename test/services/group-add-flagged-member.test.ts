@@ -43,7 +43,7 @@ describe("h15-red H1 (services): an add seals the new key to a member the flag s
     const detector = new TrustLedger(TrustManager__factory.connect(tmAddress, signers[TRUST_ROLE_SIGNERS.detector]));
     const controller = new TrustLedger(TrustManager__factory.connect(tmAddress, signers[9]));
     await controller.register(toHex(xPid), "resource-node", s.msrpWallet);
-    await detector.flag(toHex(xPid), 1, new Uint8Array(32));
+    await detector.flag(toHex(xPid), 1, new Uint8Array(32), 0);
     const synced = await s.msrp.desk!.syncTrustFlags();
     expect(synced.added, "precondition: the flag sync put x in S_RN").to.deep.equal([x]);
 

@@ -70,7 +70,7 @@ describe("services/rsms: a flagged RN that rotates its pseudonym is evicted, not
     /** the detector flags an RN's trust identity (its PID now: the first, before any rotation) */
     const flag = async (n: string, pid = pidOf(n), again = false) => {
       if (!again) await controller.register(toHex(pid), "resource-node", s.msrpWallet);
-      await detector.flag(toHex(pid), 1, new Uint8Array(32));
+      await detector.flag(toHex(pid), 1, new Uint8Array(32), 0);
     };
     /** the flag is lifted (the detector withdraws it; the court's upheld contest calls the same unflag) */
     const unflag = async (pid: Uint8Array) => {

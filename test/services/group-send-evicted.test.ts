@@ -54,7 +54,7 @@ describe("h15-red H3: an evicted member's send lands in the new epoch's log (fix
     const detector = new TrustLedger(TrustManager__factory.connect(tmAddress, signers[TRUST_ROLE_SIGNERS.detector]));
     const controller = new TrustLedger(TrustManager__factory.connect(tmAddress, signers[9]));
     await controller.register(toHex(me.pid), "resource-node", s.msrpWallet);
-    await detector.flag(toHex(me.pid), 1, new Uint8Array(32));
+    await detector.flag(toHex(me.pid), 1, new Uint8Array(32), 0);
 
     // x's messages for epoch 1 (it holds no key of it: the ciphertext is noise; it signs it itself)
     const forNextEpoch = (seq: bigint) => {

@@ -284,7 +284,7 @@ describe("services/rsms: service groups through the MSRP's mailbox", function ()
     expect((await s.dep.groups.view(gid)).epoch).to.equal(0);
     // the detector flags it (on-off attack, kind 1) on the TrustManager
     await s.controller.register(toHex(vpid), "resource-node", s.msrpWallet);
-    await s.detector.flag(toHex(vpid), 1, new Uint8Array(32));
+    await s.detector.flag(toHex(vpid), 1, new Uint8Array(32), 0);
     const { out: r, calls } = await recordRpc(() =>
       rekeyRemote({ msrpUrl: s.msrpUrl, user: "alice", groupId: gid, keystore: ks("alice"), dep: s.dep }),
     );
@@ -342,7 +342,7 @@ describe("services/rsms: service groups through the MSRP's mailbox", function ()
     // flag the remaining original member, and send the same request twice
     const pid = localParty(ks(members[0]), members[0]).pid;
     await s.controller.register(toHex(pid), "resource-node", s.msrpWallet);
-    await s.detector.flag(toHex(pid), 1, new Uint8Array(32));
+    await s.detector.flag(toHex(pid), 1, new Uint8Array(32), 0);
     const env = sealEnvelope(fields(Route.GroupRekey, groupSession(gid, 1), encodeRekeyRequest({ groupId: gid, epoch: 1, evict: [pid] })), {
       scheme: Scheme.Schnorr,
       sk: me.sk,

@@ -62,7 +62,7 @@ describe("h14-red F1: a key update that evicts an RN flagged under another PID d
       // identity and bob asks for a key update (no PID named: the desk evicts the flagged members)
       const g = await requestGroupRemote({ msrpUrl: s.msrpUrl, user: "bob", size: 3, keystore: ks.get("bob")!, dep: s.dep });
       expect(g.pids.map(toHex), "precondition: a is a member under its rotated PID").to.include(toHex(secret.pid1));
-      await detector.flag(toHex(secret.pid0), 1, new Uint8Array(32));
+      await detector.flag(toHex(secret.pid0), 1, new Uint8Array(32), 0);
       // bob names a member that is flagged nowhere: the desk's answer does not depend on which
       // member is named (no oracle "is the RN behind this PID flagged under another PID"), only on
       // whether some member is; it replaces the whole group
@@ -129,7 +129,7 @@ describe("h14-red F1: a key update that evicts an RN flagged under another PID d
       // a group of two with "a" under its rotated PID ("a" and "b": least loaded, by name), "c" left to replace them
       const g = await requestGroupRemote({ msrpUrl: s.msrpUrl, user: "bob", size: 2, keystore: ks.get("bob")!, dep: s.dep });
       expect(g.pids.map(toHex), "precondition: a is a member under its rotated PID").to.include(toHex(pidOf("a")));
-      await detector.flag(toHex(pid0), 1, new Uint8Array(32));
+      await detector.flag(toHex(pid0), 1, new Uint8Array(32), 0);
       process.env.METATRUST_FAULT = "msrp:after-chain-write";
       onFault((point) => {
         throw new Error(`crash at ${point}`);

@@ -63,7 +63,7 @@ describe("services/rsms: an entity the attacker registers under an RN's PID does
       await registerUserRemote({ msrpUrl: s.msrpUrl, name: u, rid: `user:${u}`, token: s.enrol(u, "user"), keystore: ks(u), dep: s.dep });
     /** the detector flags Mallory's entity for her own conduct under it */
     const frame = async (pid: Uint8Array) => {
-      await detector.flag(toHex(pid), 1, new Uint8Array(32));
+      await detector.flag(toHex(pid), 1, new Uint8Array(32), 0);
     };
     const nameOf = (pid: Uint8Array) => [...machines.keys()].find((n) => equalBytes(localParty(ks(n), n).pid, pid));
     return { s, ks, pidOf, frame, controller, detector, nameOf };
@@ -85,7 +85,7 @@ describe("services/rsms: an entity the attacker registers under an RN's PID does
       expect(s.msrp.msrp.suspiciousRns()).to.deep.equal([]);
       // control: "c"'s own trust identity (attested through the MSRP) flagged: in S_RN
       await controller.register(toHex(pidOf("c")), "resource-node", s.msrpWallet);
-      await detector.flag(toHex(pidOf("c")), 1, new Uint8Array(32));
+      await detector.flag(toHex(pidOf("c")), 1, new Uint8Array(32), 0);
       expect(await desk.syncTrustFlags()).to.deep.equal({ added: ["c"], lifted: [] });
     } finally {
       await s.stop();

@@ -51,7 +51,7 @@ contract TrustManagerSelfAttestTest is TrustManagerReclaimFixture {
         tm.setOracle(targets[1], owl, -int64(int256(WAD / 4)));
         vm.stopPrank();
         vm.prank(actors[DETECTOR]);
-        tm.flag(owl, flagKind, keccak256("report"));
+        tm.flag(owl, flagKind, keccak256("report"), 0);
         bytes32[4] memory before = [
             _pairHash(owl, targets[0]),
             _pairHash(owl, targets[1]),
@@ -128,7 +128,7 @@ contract TrustManagerSelfAttestTest is TrustManagerReclaimFixture {
         vm.prank(owner);
         tm.register(owl, ITrustManager.Kind.Organization);
         vm.prank(actors[DETECTOR]);
-        tm.flag(owl, 1, keccak256("report"));
+        tm.flag(owl, 1, keccak256("report"), 0);
         stubAvatar.set(owl, true);
         bytes memory a = _attest(owl, owner);
         vm.expectEmit();

@@ -289,6 +289,10 @@ abstract contract TrustManagerFixture is Test {
         return abi.encodeWithSelector(ITrustManager.TrustManager__InvalidFlag.selector, kind);
     }
 
+    function _eStaleFlag(bytes32 id, uint256 generation, uint256 current) internal pure returns (bytes memory) {
+        return abi.encodeWithSelector(ITrustManager.TrustManager__StaleFlag.selector, id, generation, current);
+    }
+
     function _eVector(uint256 packed) internal pure returns (bytes memory) {
         return abi.encodeWithSelector(TrustMath.TrustMath__InvalidVector.selector, packed, FACTORS);
     }
@@ -1001,17 +1005,21 @@ contract TrustManagerHandler is TrustManagerFixture {
         address caller = _callerFor(DETECTOR, actorSeed);
         bytes32 id = _knownId(idSeed);
         uint8 kind = uint8(kindSeed % 9);
+        uint256 generation = uint256(evidence) % 5 == 0 ? 1 + ((uint256(evidence) >> 8) % 255) : 0;
         bytes memory err;
         bool fail = true;
         // unflag is also the bound court's (the feedback holder), when a flag contest is upheld
         bool may = gRole[roles[DETECTOR]][caller] || (!set && gRole[roles[FEEDBACK]][caller]);
+        // the handler never reclaims, so every id stays at generation 0: a flag naming another
+        // generation (one in five, from the evidence's bits) is a detection of an era that is gone
         if (!may) err = _eRole(caller, roles[DETECTOR]);
         else if (kind > 6) err = _eFlag(kind);
         else if (gEntity[id].kind == 0) err = _eUnknown(id);
+        else if (set && generation != 0) err = _eStaleFlag(id, generation, 0);
         else fail = false;
         bytes memory data =
             set
-                ? abi.encodeCall(ITrustManager.flag, (id, kind, evidence))
+                ? abi.encodeCall(ITrustManager.flag, (id, kind, evidence, generation))
                 : abi.encodeCall(ITrustManager.unflag, (id, kind));
         if (_exec(caller, data, !fail, err, id)) {
             if (set) gEntity[id].flags |= uint8(1 << kind);
@@ -1556,7 +1564,7 @@ contract TrustManagerMalformedInputTest is TrustManagerFixture {
         kind = uint8(bound(kind, 7, 255));
         vm.expectRevert(_eFlag(kind));
         vm.prank(actors[DETECTOR]);
-        if (set) tm.flag(alice, kind, bytes32(0));
+        if (set) tm.flag(alice, kind, bytes32(0), 0);
         else tm.unflag(alice, kind);
         _assertUnchanged();
     }
@@ -1566,7 +1574,7 @@ contract TrustManagerMalformedInputTest is TrustManagerFixture {
         kind = uint8(bound(kind, 0, 6));
         vm.expectRevert(_eUnknown(id));
         vm.prank(actors[DETECTOR]);
-        if (set) tm.flag(id, kind, bytes32(0));
+        if (set) tm.flag(id, kind, bytes32(0), 0);
         else tm.unflag(id, kind);
         _assertUnchanged();
     }
@@ -1576,7 +1584,7 @@ contract TrustManagerMalformedInputTest is TrustManagerFixture {
         vm.assume(!tm.hasRole(roles[FEEDBACK], caller)); // the court may clear a flag (an upheld contest)
         vm.expectRevert(_eRole(caller, roles[DETECTOR]));
         vm.prank(caller);
-        if (set) tm.flag(alice, kind, bytes32(0));
+        if (set) tm.flag(alice, kind, bytes32(0), 0);
         else tm.unflag(alice, kind);
         _assertUnchanged();
     }
@@ -2114,7 +2122,7 @@ contract TrustManagerAttestationTest is TrustManagerFixture {
         vm.prank(actors[STRANGER]);
         tm.register(fresh, ITrustManager.Kind.Avatar);
         vm.prank(actors[DETECTOR]);
-        tm.flag(fresh, 0, bytes32(0));
+        tm.flag(fresh, 0, bytes32(0), 0);
         vm.prank(actors[FEEDBACK]);
         tm.adjustReputation(fresh, 0.4e18);
         stubAvatar.set(fresh, true); // the owner's avatar logs in

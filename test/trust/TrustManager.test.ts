@@ -270,7 +270,7 @@ describe("TrustManager", () => {
       const court = await asCourt(trust, deployment.contracts.DisputeResolution.address);
       if (verified) await trust.setIdentityVerified(id("bob"), true);
       await court.adjustReputation(id("bob"), -(10n ** 17n)); // a lost dispute
-      await detectorTm.flag(id("bob"), 1, id("report"));
+      await detectorTm.flag(id("bob"), 1, id("report"), 0);
       const lost = { rep: (await trust.entity(id("bob"))).reputation, trust: await trust.trustOf(id("carol"), id("bob")) };
       await trust.connect(others[5]).register(id("bob-2"), Kind.Avatar); // bob's controller, a fresh id
       const fresh = { rep: (await trust.entity(id("bob-2"))).reputation, trust: await trust.trustOf(id("carol"), id("bob-2")) };
@@ -361,14 +361,17 @@ describe("TrustManager", () => {
         "AccessControlUnauthorizedAccount",
       );
       const beforeFlag = await trust.trustOf(id("alice"), id("bob"));
-      await expect(detectorTm.flag(id("bob"), 1, id("ev")))
+      await expect(detectorTm.flag(id("bob"), 1, id("ev"), 0))
         .to.emit(trust, "EntityFlagged")
         .withArgs(id("bob"), 1, id("ev"));
       expect(await trust.trustOf(id("alice"), id("bob"))).to.equal(F.mulWad(beforeFlag, F.DEFAULT_MODEL.flaggedFactor));
-      await expect(detectorTm.flag(id("bob"), 7, Z))
+      await expect(detectorTm.flag(id("bob"), 7, Z, 0))
         .to.be.revertedWithCustomError(trust, "TrustManager__InvalidFlag")
         .withArgs(7);
-      await expect(trust.connect(others[0]).flag(id("bob"), 1, Z)).to.be.revertedWithCustomError(trust, "AccessControlUnauthorizedAccount");
+      await expect(trust.connect(others[0]).flag(id("bob"), 1, Z, 0)).to.be.revertedWithCustomError(
+        trust,
+        "AccessControlUnauthorizedAccount",
+      );
       await detectorTm.unflag(id("bob"), 1);
       expect(await trust.trustOf(id("alice"), id("bob"))).to.equal(beforeFlag);
     });
@@ -394,7 +397,7 @@ describe("TrustManager", () => {
       await expect(trust.trustOf(id("alice"), id("ghost")))
         .to.be.revertedWithCustomError(trust, "TrustManager__UnknownEntity")
         .withArgs(id("ghost"));
-      await expect(detectorTm.flag(id("ghost"), 1, Z))
+      await expect(detectorTm.flag(id("ghost"), 1, Z, 0))
         .to.be.revertedWithCustomError(trust, "TrustManager__UnknownEntity")
         .withArgs(id("ghost"));
       expect((await trust.pairOf(id("alice"), id("bob"))).oracle).to.equal(0n);
@@ -406,7 +409,7 @@ describe("TrustManager", () => {
         .withArgs(id("alice"), id("bob"), 0, -F.WAD);
       expect(await trust.trustOf(id("alice"), id("bob"))).to.equal(0n);
       // unflag: detector role only, kinds 0..6
-      await detectorTm.flag(id("bob"), 2, Z);
+      await detectorTm.flag(id("bob"), 2, Z, 0);
       await expect(trust.connect(others[0]).unflag(id("bob"), 2))
         .to.be.revertedWithCustomError(trust, "AccessControlUnauthorizedAccount")
         .withArgs(others[0].address, await trust.DETECTOR_ROLE());

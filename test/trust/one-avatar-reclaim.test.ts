@@ -98,7 +98,7 @@ describe("one person, one verified avatar: untagged avatars and squatted further
   it("finding 2: the owner takes back a further avatar of hers that a squatter registered, as a newcomer (reputation 0, unverified)", async () => {
     const { trust, tag, fox, owl, squatter, account, reclaim } = await squatted();
     const detector = (await ethers.getSigners())[TRUST_ROLE_SIGNERS.detector];
-    await trust.connect(detector).flag(owl, 2, ethers.ZeroHash); // the squatter's deeds
+    await trust.connect(detector).flag(owl, 2, ethers.ZeroHash, await trust.generationOf(owl)); // the squatter's deeds
     const alice = await account();
     await mine(1);
     const total = await trust.totalReputationAt((await ethers.provider.getBlockNumber()) - 1);

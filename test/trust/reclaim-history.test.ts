@@ -241,7 +241,7 @@ describe("a reclaimed id starts afresh: nothing of the previous controller's era
     await f.ledgerOf(f.squatter).rate(f.owl, f.providers[1], low, ethers.randomBytes(32));
     // the detector flagged owl for the squatter's bad-mouthing (set by hand here: a world large
     // enough for the tail test is not built in this test)
-    await new TrustLedger(f.trust.connect(f.detector)).flag(f.owl, 3, ethers.randomBytes(32));
+    await new TrustLedger(f.trust.connect(f.detector)).flag(f.owl, 3, ethers.randomBytes(32), await f.trust.generationOf(f.owl));
     await f.reclaimOwl();
     expect((await f.trust.entity(f.owl)).flags).to.equal(0n);
     // after the reclaim, honest ratings in alice's era
@@ -359,10 +359,10 @@ describe("a reclaimed id starts afresh: a squatter's dispute has no consequence 
 
   it("a flag contest the squatter filed and won after the reclaim does not clear the flag the detector gave alice's fox", async () => {
     const f = await loadFixture(courtFixture);
-    await f.trust.connect(f.detector).flag(f.fox, 3, ZERO); // the squatter's bad-mouthing
+    await f.trust.connect(f.detector).flag(f.fox, 3, ZERO, await f.trust.generationOf(f.fox)); // the squatter's bad-mouthing
     await f.disputes.connect(f.squatter).openDispute(f.fox, ZERO, 3, 2, ZERO, "", { value: P.deposit });
     await f.reclaim(); // clears the squatter's flag
-    await f.trust.connect(f.detector).flag(f.fox, 3, ZERO); // alice's own conduct, flagged later
+    await f.trust.connect(f.detector).flag(f.fox, 3, ZERO, await f.trust.generationOf(f.fox)); // alice's own conduct, flagged later
     await f.vote(1n, 0); // upheld
     await f.disputes.resolve(1);
     expect((await f.disputes.dispute(1)).outcome).to.equal(0n);

@@ -24,7 +24,7 @@ describe("h14-red2 G4 (findings): a flagged plain entry attested from its owner'
     const f = await loadFixture(fixture);
     // alice's throwaway account registers fox plainly while it is not logged in; fox misbehaves and is flagged
     await f.trust.connect(f.throwaway).register(f.fox, Kind.Avatar);
-    await f.trust.connect(f.detector).flag(f.fox, 3, "0x" + "00".repeat(32));
+    await f.trust.connect(f.detector).flag(f.fox, 3, "0x" + "00".repeat(32), await f.trust.generationOf(f.fox));
     expect(Number((await f.trust.entity(f.fox)).flags) & 0x7f).to.not.equal(0);
     const generation = await f.trust.generationOf(f.fox);
     // alice logs fox in and attests it from her main account, with the IdP's attestation naming that account

@@ -28,7 +28,8 @@ import { accountSigner } from "../common";
 import { startService, type RunningService, type ServiceConfig } from "../server";
 
 /** The summary of a run. */
-export type DetectorRun = { ratings: number; cid: string; detections: number; flagged: number; at: string };
+/** One run's summary; `block` is the block the run read (its report names it with its hash). */
+export type DetectorRun = { ratings: number; cid: string; block: number; detections: number; flagged: number; at: string };
 
 /** What the detector service needs. */
 export type DetectorServiceDeps = {
@@ -83,13 +84,14 @@ export class DetectorService {
       const run: DetectorRun = {
         ratings: r.ratings,
         cid: r.cid,
+        block: r.block.number,
         detections: r.detections.length,
         flagged: r.detections.filter((x) => x.flagged).length,
         at: new Date().toISOString(),
       };
       writeFileAtomic(this.lastFile, JSON.stringify(run));
       this.last = run;
-      this.log(`detector: ${run.detections} detection(s) over ${run.ratings} rating(s); report ${run.cid}`);
+      this.log(`detector: ${run.detections} detection(s) over ${run.ratings} rating(s) at block ${run.block}; report ${run.cid}`);
       return run;
     });
   }
