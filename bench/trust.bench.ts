@@ -102,7 +102,7 @@ async function main(): Promise<void> {
     };
     const consents = [];
     for (const a of list) consents.push(await signAgreementConsent(await ethers.getSigner((await tm.entity(a)).controller), tm, consent));
-    return gasOf(tm.proposeAgreement(id("g-org"), list, thresholds, id("terms"), "bafyreiterms", { deadline: MAX, signatures: consents }));
+    return gasOf(tm.proposeAgreement(id("g-org"), list, thresholds, id("terms"), { deadline: MAX, signatures: consents }));
   };
   const gAgree2 = await agree(avatars.slice(0, 2));
   const gAgree8 = await agree(avatars);

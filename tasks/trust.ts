@@ -421,7 +421,10 @@ task(
     return { reputation: c.fixed.fromWad(e.reputation), meanReceived: mean };
   });
 
-task("trust:agree", "Algorithm 2: an organization's trust agreement with avatars; the terms go to IPFS, H(TA) and the CID on-chain")
+task(
+  "trust:agree",
+  "Algorithm 2: an organization's trust agreement with avatars; the terms go to IPFS, their digest H(P) (the CID's) and H(TA) on-chain",
+)
   .addParam("org", "The organization")
   .addParam("avatars", "Comma-separated avatars")
   .addOptionalParam("thresholds", "Comma-separated Threshold_ij in [0, 1] (default 0.5 each)")

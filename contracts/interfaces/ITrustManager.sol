@@ -91,9 +91,10 @@ interface ITrustManager {
     /// @param meanTrust the avatars' mean trust in the organization (WAD)
     /// @param createdAt block timestamp
     /// @param avatarsHash keccak256 of the avatar ids
-    /// @param termsHash H(P): keccak256 of the terms document stored on IPFS
+    /// @param termsHash H(P): the sha2-256 digest of the terms' dag-json block, which is also the
+    /// terms' CID on IPFS (CIDv1, dag-json, sha2-256 of this digest: docs/specs/trust.md §8.3), so
+    /// the consented hash and the pointer to the terms cannot disagree
     /// @param agreementHash H(TA) = keccak256(H(P) || T) (Eq. 7)
-    /// @param cid the terms document's CID
     struct Agreement {
         bytes32 org;
         Mode mode;
@@ -102,7 +103,6 @@ interface ITrustManager {
         bytes32 avatarsHash;
         bytes32 termsHash;
         bytes32 agreementHash;
-        string cid;
     }
 
     /// @notice The avatars' consents to an agreement (see `proposeAgreement`).
@@ -210,7 +210,7 @@ interface ITrustManager {
         Mode mode,
         uint64 meanTrust,
         bytes32 agreementHash,
-        string cid
+        bytes32 termsHash
     );
 
     /// @notice Registers an entity controlled by the caller. An id that the Avatar or the
@@ -312,8 +312,8 @@ interface ITrustManager {
     /// @param org the organization (caller must control it)
     /// @param avatars the avatars, ids strictly increasing
     /// @param thresholds Threshold_{i,j} per avatar (WAD)
-    /// @param termsHash H(P) of the terms document
-    /// @param cid the terms document's CID
+    /// @param termsHash H(P): the sha2-256 digest of the terms' dag-json block; the terms' CID is
+    /// derived from it (CIDv1, dag-json, sha2-256), so what the avatars sign names the document
     /// @param consents the deadline the consents expire after (`ConsentExpired`), and one signature
     /// per avatar in the avatars' order (empty for the caller's own avatars)
     function proposeAgreement(
@@ -321,7 +321,6 @@ interface ITrustManager {
         bytes32[] calldata avatars,
         uint64[] calldata thresholds,
         bytes32 termsHash,
-        string calldata cid,
         Consents calldata consents
     ) external returns (uint256 agreementId, Mode mode);
 

@@ -438,14 +438,13 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
         bytes32[] calldata avatars,
         uint64[] calldata thresholds,
         bytes32 termsHash,
-        string calldata cid,
         Consents calldata consents
     ) external returns (uint256 agreementId, Mode mode) {
         _checkAgreement(org, avatars.length, thresholds.length, termsHash);
         Settlement memory st = _settle(org, avatars, thresholds);
         _checkConsents(_consentDigest(org, avatars, thresholds, termsHash, consents.deadline), avatars, consents);
         mode = st.mode;
-        agreementId = _store(org, mode, st.mean, avatars, termsHash, cid);
+        agreementId = _store(org, mode, st.mean, avatars, termsHash);
         if (mode != Mode.Intermediary) _credit(org, avatars, st.t);
     }
 
@@ -716,8 +715,7 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
         Mode mode,
         uint64 mean,
         bytes32[] calldata avatars,
-        bytes32 termsHash,
-        string calldata cid
+        bytes32 termsHash
     ) private returns (uint256 id) {
         id = ++_agreementCount;
         Agreement storage a = _agreements[id];
@@ -728,8 +726,7 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
         a.avatarsHash = keccak256(abi.encodePacked(avatars));
         a.termsHash = termsHash;
         a.agreementHash = keccak256(abi.encodePacked(termsHash, mean));
-        a.cid = cid;
-        emit AgreementFormed(id, org, mode, mean, a.agreementHash, cid);
+        emit AgreementFormed(id, org, mode, mean, a.agreementHash, termsHash);
     }
 
     /// @dev Eq. 6: R_i = sum_j w_j f_j(TA_ij), kept as a running weighted mean with f(TA_ij) = T_ij,

@@ -141,7 +141,6 @@ contract CourtWeightFarmingTest is DisputeFixture {
             a,
             new uint64[](1),
             keccak256("terms"),
-            "cid",
             ITrustManager.Consents(type(uint256).max, new bytes[](1))
         );
         assertEq(tm.entity(avatar).reputation, R0, "self-dealing within one account credited");
@@ -229,7 +228,7 @@ contract CourtWeightFarmingTest is DisputeFixture {
         );
         sigs[0] = abi.encodePacked(r, s, v);
         vm.prank(orgCtl);
-        tm.proposeAgreement(org, a, t, terms, "cid", ITrustManager.Consents(deadline, sigs));
+        tm.proposeAgreement(org, a, t, terms, ITrustManager.Consents(deadline, sigs));
     }
 
     function _consentDigest(

@@ -203,7 +203,7 @@ async function scenario(): Promise<GasSnapshot> {
   const signatures: string[] = [];
   for (const a of pair) signatures.push(await signAgreementConsent(ctrl(a === id("a") ? 0 : 1), tm, consent));
   await send("TrustManager.proposeAgreement (2 avatars)", () =>
-    tm.proposeAgreement(id("org"), pair, [0n, 0n], fixed("terms"), CID, { deadline: MaxUint256, signatures }),
+    tm.proposeAgreement(id("org"), pair, [0n, 0n], fixed("terms"), { deadline: MaxUint256, signatures }),
   );
 
   // ---------------------------------------------------------------- disputes

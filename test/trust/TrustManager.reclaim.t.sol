@@ -80,7 +80,7 @@ abstract contract TrustManagerReclaimFixture is TrustManagerFixture {
             _consentHash(org, a, t, terms, tm.agreementNonce(org), type(uint256).max)
         );
         vm.prank(actors[USER_B]);
-        tm.proposeAgreement(org, a, t, terms, "cid", ITrustManager.Consents(type(uint256).max, sig));
+        tm.proposeAgreement(org, a, t, terms, ITrustManager.Consents(type(uint256).max, sig));
     }
 
     /// A valid 6-factor vector from a seed (each lane <= 10,000 basis points).

@@ -1772,7 +1772,7 @@ contract TrustManagerMalformedInputTest is TrustManagerFixture {
     ) internal {
         vm.expectRevert(err);
         vm.prank(caller);
-        tm.proposeAgreement(o, a, t, terms, "cid", ITrustManager.Consents(type(uint256).max, new bytes[](a.length)));
+        tm.proposeAgreement(o, a, t, terms, ITrustManager.Consents(type(uint256).max, new bytes[](a.length)));
         _assertUnchanged();
     }
 
@@ -1791,7 +1791,7 @@ contract TrustManagerMalformedInputTest is TrustManagerFixture {
             abi.encodeWithSelector(ITrustManager.TrustManager__ConsentMissing.selector, alice, actors[USER_A])
         );
         vm.prank(actors[USER_B]);
-        tm.proposeAgreement(org, a, t, terms, "cid", ITrustManager.Consents(type(uint256).max, c));
+        tm.proposeAgreement(org, a, t, terms, ITrustManager.Consents(type(uint256).max, c));
         _assertUnchanged();
     }
 
@@ -1811,22 +1811,22 @@ contract TrustManagerMalformedInputTest is TrustManagerFixture {
             abi.encodeWithSelector(ITrustManager.TrustManager__ConsentMissing.selector, alice, actors[USER_A])
         );
         vm.prank(actors[USER_B]);
-        tm.proposeAgreement(org, a, t2, terms, "cid", ITrustManager.Consents(deadline, c));
+        tm.proposeAgreement(org, a, t2, terms, ITrustManager.Consents(deadline, c));
         // as signed
         vm.prank(actors[USER_B]);
-        tm.proposeAgreement(org, a, t, terms, "cid", ITrustManager.Consents(deadline, c));
+        tm.proposeAgreement(org, a, t, terms, ITrustManager.Consents(deadline, c));
         assertEq(tm.agreementNonce(org), 1, "nonce");
         // replayed
         vm.expectRevert(
             abi.encodeWithSelector(ITrustManager.TrustManager__ConsentMissing.selector, alice, actors[USER_A])
         );
         vm.prank(actors[USER_B]);
-        tm.proposeAgreement(org, a, t, terms, "cid", ITrustManager.Consents(deadline, c));
+        tm.proposeAgreement(org, a, t, terms, ITrustManager.Consents(deadline, c));
         // past the deadline
         vm.warp(deadline + 1);
         vm.expectRevert(abi.encodeWithSelector(ITrustManager.TrustManager__ConsentExpired.selector, deadline));
         vm.prank(actors[USER_B]);
-        tm.proposeAgreement(org, a, t, terms, "cid", ITrustManager.Consents(deadline, c));
+        tm.proposeAgreement(org, a, t, terms, ITrustManager.Consents(deadline, c));
         assertEq(tm.agreementCount(), 1, "agreements");
     }
 
