@@ -83,7 +83,7 @@ async function main(): Promise<void> {
   const gRateNew = await gasOf(as["g-a"].rate(id("g-a"), id("g-b"), factors, Z, Z));
   await ethers.provider.send("evm_increaseTime", [86_400]); // one rating per pair per decay epoch
   const gRateUpdate = await gasOf(as["g-a"].rate(id("g-a"), id("g-b"), factors, id("evidence"), Z));
-  const gOracle = await gasOf(tm.connect(signers[TRUST_ROLE_SIGNERS.oracle]).setOracle(id("g-a"), id("g-b"), F.toWad(0.5)));
+  const gOracle = await gasOf(tm.connect(signers[TRUST_ROLE_SIGNERS.oracle]).setOracle(id("g-a"), id("g-b"), F.toWad(0.5), 0, 0));
   const gFlag = await gasOf(tm.connect(signers[TRUST_ROLE_SIGNERS.detector]).flag(id("g-c"), 0, id("report")));
   const avatarNames = names.slice(0, 8);
   const avatars = avatarNames.map(id).sort();

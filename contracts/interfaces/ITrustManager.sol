@@ -169,6 +169,9 @@ interface ITrustManager {
     /// @notice A `reclaimAvatar` attestation for `generation` of the id, which is at `current`: an
     /// attestation serves the one reclaim of the generation it names (h14-red F5).
     error TrustManager__StaleAttestation(bytes32 id, uint256 generation, uint256 current);
+    /// @notice A write that names `generation` of the id, which is at `current`: it was made for
+    /// another era of a reclaimed id (an oracle term, a rating in flight: h16-red2 R4, R6).
+    error TrustManager__StaleEra(bytes32 id, uint256 generation, uint256 current);
 
     /// @notice An entity was registered.
     event EntityRegistered(bytes32 indexed id, Kind kind, address indexed controller);
@@ -281,8 +284,12 @@ interface ITrustManager {
         bytes32 expected
     ) external returns (uint64 newTrust);
 
-    /// @notice Sets O_ij (Eq. 46). ORACLE_ROLE.
-    function setOracle(bytes32 from, bytes32 to, int64 value) external;
+    /// @notice Sets O_ij (Eq. 46) of the pair of the eras the oracle observed. ORACLE_ROLE.
+    /// @param fromGeneration `generationOf(from)` when the observations were made
+    /// @param toGeneration `generationOf(to)` when the observations were made: a term observed of
+    /// one era is refused (`StaleEra`) once either id was reclaimed, rather than written to the
+    /// owner's fresh pair (h16-red2 R4)
+    function setOracle(bytes32 from, bytes32 to, int64 value, uint256 fromGeneration, uint256 toGeneration) external;
 
     /// @notice Flags an entity for an attack kind (0 Sybil, 1 on-off, 2 good-mouthing, 3 bad-mouthing, ...). DETECTOR_ROLE.
     function flag(bytes32 id, uint8 kind, bytes32 evidence) external;

@@ -380,9 +380,15 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
     }
 
     /// @inheritdoc ITrustManager
-    function setOracle(bytes32 from, bytes32 to, int64 value) external onlyRole(ORACLE_ROLE) {
-        _known(from);
-        _known(to);
+    function setOracle(
+        bytes32 from,
+        bytes32 to,
+        int64 value,
+        uint256 fromGeneration,
+        uint256 toGeneration
+    ) external onlyRole(ORACLE_ROLE) {
+        _sameEra(from, _known(from).generation, fromGeneration);
+        _sameEra(to, _known(to).generation, toGeneration);
         if (value > int64(int256(TrustMath.WAD)) || value < -int64(int256(TrustMath.WAD)))
             revert TrustManager__InvalidParameter();
         Pair storage p = _pair(from, to);
@@ -707,6 +713,11 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
         if (o.controller != msg.sender) revert TrustManager__NotController(org, msg.sender);
         if (o.kind != Kind.Organization || n == 0 || n > MAX_AVATARS || m != n || termsHash == bytes32(0))
             revert TrustManager__InvalidAgreement();
+    }
+
+    /// @dev A write made for another era of the id than its present one is refused.
+    function _sameEra(bytes32 id, uint256 current, uint256 named) private pure {
+        if (named != current) revert TrustManager__StaleEra(id, named, current);
     }
 
     /// @dev Eq. 7: H(TA) = H(P || T); records the agreement.

@@ -130,7 +130,7 @@ contract CourtWeightFarmingTest is DisputeFixture {
         vm.stopPrank();
         // It cannot rate its own organization; the oracle term lifts its trust in it to 0.6 > R0.
         vm.prank(oracle);
-        tm.setOracle(avatar, org, 1e18);
+        tm.setOracle(avatar, org, 1e18, 0, 0);
         _roll(maturity);
         assertEq(tm.trustOf(avatar, org), 0.6e18, "the oracle term lifts the trust");
         bytes32[] memory a = new bytes32[](1);

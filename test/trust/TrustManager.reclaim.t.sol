@@ -134,8 +134,8 @@ contract TrustManagerReclaimTest is TrustManagerReclaimFixture {
             vm.warp(time);
         }
         vm.startPrank(actors[ORACLE]);
-        tm.setOracle(owl, targets[1], oracle);
-        tm.setOracle(targets[1], owl, oracle);
+        tm.setOracle(owl, targets[1], oracle, tm.generationOf(owl), tm.generationOf(targets[1]));
+        tm.setOracle(targets[1], owl, oracle, tm.generationOf(targets[1]), tm.generationOf(owl));
         vm.stopPrank();
         vm.warp(time + (dt % (3 * EPOCH)));
         vm.roll(102);

@@ -350,13 +350,13 @@ describe("TrustManager", () => {
       await trust.setIdentityVerified(id("bob"), true);
       await by.alice.rate(id("alice"), id("bob"), all(0.8), Z, Z);
       const base = await trust.trustOf(id("alice"), id("bob"));
-      await expect(oracleTm.setOracle(id("alice"), id("bob"), F.WAD)).to.emit(trust, "OracleUpdated");
+      await expect(oracleTm.setOracle(id("alice"), id("bob"), F.WAD, 0, 0)).to.emit(trust, "OracleUpdated");
       expect(await trust.trustOf(id("alice"), id("bob"))).to.equal(F.withOracle(base, F.WAD, F.DEFAULT_MODEL.gamma));
-      await expect(oracleTm.setOracle(id("alice"), id("bob"), F.WAD + 1n)).to.be.revertedWithCustomError(
+      await expect(oracleTm.setOracle(id("alice"), id("bob"), F.WAD + 1n, 0, 0)).to.be.revertedWithCustomError(
         trust,
         "TrustManager__InvalidParameter",
       );
-      await expect(trust.connect(others[0]).setOracle(id("alice"), id("bob"), 0)).to.be.revertedWithCustomError(
+      await expect(trust.connect(others[0]).setOracle(id("alice"), id("bob"), 0, 0, 0)).to.be.revertedWithCustomError(
         trust,
         "AccessControlUnauthorizedAccount",
       );
@@ -381,14 +381,14 @@ describe("TrustManager", () => {
         await time.increase(86_400);
       }
       const base = await trust.trustOf(id("alice"), id("bob"));
-      await expect(oracleTm.setOracle(id("alice"), id("bob"), -F.WAD - 1n)).to.be.revertedWithCustomError(
+      await expect(oracleTm.setOracle(id("alice"), id("bob"), -F.WAD - 1n, 0, 0)).to.be.revertedWithCustomError(
         trust,
         "TrustManager__InvalidParameter",
       );
-      await expect(oracleTm.setOracle(id("ghost"), id("bob"), 0))
+      await expect(oracleTm.setOracle(id("ghost"), id("bob"), 0, 0, 0))
         .to.be.revertedWithCustomError(trust, "TrustManager__UnknownEntity")
         .withArgs(id("ghost"));
-      await expect(oracleTm.setOracle(id("alice"), id("ghost"), 0))
+      await expect(oracleTm.setOracle(id("alice"), id("ghost"), 0, 0, 0))
         .to.be.revertedWithCustomError(trust, "TrustManager__UnknownEntity")
         .withArgs(id("ghost"));
       await expect(trust.trustOf(id("alice"), id("ghost")))
@@ -401,7 +401,7 @@ describe("TrustManager", () => {
       expect(await trust.trustOf(id("alice"), id("bob"))).to.equal(base);
       // O = -1 takes gamma = 0.1 off: more than a trust of about 0.04, so the result clamps to 0
       expect(base < F.DEFAULT_MODEL.gamma).to.equal(true);
-      await expect(oracleTm.setOracle(id("alice"), id("bob"), -F.WAD))
+      await expect(oracleTm.setOracle(id("alice"), id("bob"), -F.WAD, 0, 0))
         .to.emit(trust, "OracleUpdated")
         .withArgs(id("alice"), id("bob"), 0, -F.WAD);
       expect(await trust.trustOf(id("alice"), id("bob"))).to.equal(0n);
