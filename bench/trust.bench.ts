@@ -83,7 +83,7 @@ async function main(): Promise<void> {
   const gRateNew = await gasOf(as["g-a"].rate(id("g-a"), id("g-b"), factors, Z, Z));
   await ethers.provider.send("evm_increaseTime", [86_400]); // one rating per pair per decay epoch
   const gRateUpdate = await gasOf(as["g-a"].rate(id("g-a"), id("g-b"), factors, id("evidence"), Z));
-  const gOracle = await gasOf(tm.connect(signers[TRUST_ROLE_SIGNERS.oracle]).setOracle(id("g-a"), id("g-b"), F.toWad(0.5)));
+  const gOracle = await gasOf(tm.connect(signers[TRUST_ROLE_SIGNERS.oracle]).setOracle(id("g-a"), id("g-b"), F.toWad(0.5), 0, 0));
   const gFlag = await gasOf(tm.connect(signers[TRUST_ROLE_SIGNERS.detector]).flag(id("g-c"), 0, id("report"), 0));
   const avatarNames = names.slice(0, 8);
   const avatars = avatarNames.map(id).sort();
@@ -102,7 +102,7 @@ async function main(): Promise<void> {
     };
     const consents = [];
     for (const a of list) consents.push(await signAgreementConsent(await ethers.getSigner((await tm.entity(a)).controller), tm, consent));
-    return gasOf(tm.proposeAgreement(id("g-org"), list, thresholds, id("terms"), "bafyreiterms", { deadline: MAX, signatures: consents }));
+    return gasOf(tm.proposeAgreement(id("g-org"), list, thresholds, id("terms"), { deadline: MAX, signatures: consents }));
   };
   const gAgree2 = await agree(avatars.slice(0, 2));
   const gAgree8 = await agree(avatars);

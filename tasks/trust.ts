@@ -421,7 +421,10 @@ task(
     return { reputation: c.fixed.fromWad(e.reputation), meanReceived: mean };
   });
 
-task("trust:agree", "Algorithm 2: an organization's trust agreement with avatars; the terms go to IPFS, H(TA) and the CID on-chain")
+task(
+  "trust:agree",
+  "Algorithm 2: an organization's trust agreement with avatars; the terms go to IPFS, their digest H(P) (the CID's) and H(TA) on-chain",
+)
   .addParam("org", "The organization")
   .addParam("avatars", "Comma-separated avatars")
   .addOptionalParam("thresholds", "Comma-separated Threshold_ij in [0, 1] (default 0.5 each)")
@@ -488,7 +491,10 @@ task(
 )
   .addParam("entity", "A name, or a 0x 32-byte id (e.g. an RN's PID)")
   .addParam("kind", "sybil | on-off | good-mouthing | bad-mouthing")
-  .addParam("evidence", "What the flag rests on (its keccak256 goes on-chain with the flag)")
+  .addParam(
+    "evidence",
+    "What the flag rests on: the operator's reasons, stored in the flag's dag-json report on IPFS (the report's sha2-256 digest goes on-chain with the flag; the task prints its CID)",
+  )
   .addOptionalParam("account", "Signer index, address or role holding DETECTOR_ROLE (default: the deployment's detector)")
   .setAction(async (a: { entity: string; kind: string; evidence: string; account?: string }, hre) => {
     const kinds: Record<string, number> = { sybil: 0, "on-off": 1, "good-mouthing": 2, "bad-mouthing": 3 };
@@ -500,10 +506,23 @@ task(
       throw new UsageError(`trust:flag: --entity ${a.entity} (${id}) is not registered (trust:register first)`);
     if (!(await c.tm.hasRole(await c.tm.DETECTOR_ROLE(), await c.signer.getAddress())))
       throw new RefusedError(`trust:flag: ${await c.signer.getAddress()} does not hold DETECTOR_ROLE (--account)`);
-    const evidence = hre.ethers.keccak256(hre.ethers.toUtf8Bytes(a.evidence));
-    const tx = await c.ledger.flag(id, kinds[a.kind], hre.ethers.getBytes(evidence), await c.tm.generationOf(id));
-    console.log(`${a.entity} flagged ${a.kind} (evidence ${evidence.slice(0, 18)}…); ${tx.gasUsed.toLocaleString("en-US")} gas`);
-    return { id, kind: a.kind, evidence };
+    if (a.evidence.trim() === "") throw new UsageError("trust:flag: --evidence is empty: say what the flag rests on");
+    // The flag names a report anyone can read (trust.md §3: every flag names an IPFS report), in the
+    // detector pipeline's shape: one detection whose reason is the operator's text (h16-red2 R7).
+    const { cidOf, encodeJson } = await import("../offchain/storage/content-store");
+    const report = {
+      generatedAt: new Date().toISOString(),
+      method: { manual: "flagged by the detector's operator after review; the reason is the operator's" },
+      operator: (await c.signer.getAddress()).toLowerCase(),
+      detections: [{ entity: id, kind: kinds[a.kind], kindName: a.kind, score: 1, reason: a.evidence }],
+    };
+    const cid = await c.store.putJson(report);
+    const computed = await cidOf(encodeJson(report), "dag-json");
+    if (computed.toString() !== cid) throw new RefusedError(`trust:flag: the store computed ${cid}, expected ${computed}`);
+    const digest = computed.multihash.digest;
+    const tx = await c.ledger.flag(id, kinds[a.kind], digest, await c.tm.generationOf(id));
+    console.log(`${a.entity} flagged ${a.kind}, report ${cid}; ${tx.gasUsed.toLocaleString("en-US")} gas`);
+    return { id, kind: a.kind, evidence: hre.ethers.hexlify(digest), cid };
   });
 
 task("trust:show", "Every registered entity: kind, reputation, identity, flags").setAction(async (_a, hre) => {

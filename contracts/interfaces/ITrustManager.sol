@@ -91,9 +91,10 @@ interface ITrustManager {
     /// @param meanTrust the avatars' mean trust in the organization (WAD)
     /// @param createdAt block timestamp
     /// @param avatarsHash keccak256 of the avatar ids
-    /// @param termsHash H(P): keccak256 of the terms document stored on IPFS
+    /// @param termsHash H(P): the sha2-256 digest of the terms' dag-json block, which is also the
+    /// terms' CID on IPFS (CIDv1, dag-json, sha2-256 of this digest: docs/specs/trust.md §8.3), so
+    /// the consented hash and the pointer to the terms cannot disagree
     /// @param agreementHash H(TA) = keccak256(H(P) || T) (Eq. 7)
-    /// @param cid the terms document's CID
     struct Agreement {
         bytes32 org;
         Mode mode;
@@ -102,7 +103,6 @@ interface ITrustManager {
         bytes32 avatarsHash;
         bytes32 termsHash;
         bytes32 agreementHash;
-        string cid;
     }
 
     /// @notice The avatars' consents to an agreement (see `proposeAgreement`).
@@ -173,6 +173,10 @@ interface ITrustManager {
     /// it read, and a reclaim since then gave the id to another controller (h16-red2 R5).
     error TrustManager__StaleFlag(bytes32 id, uint256 generation, uint256 current);
 
+    /// @notice A write that names `generation` of the id, which is at `current`: it was made for
+    /// another era of a reclaimed id (an oracle term, a rating in flight: h16-red2 R4, R6).
+    error TrustManager__StaleEra(bytes32 id, uint256 generation, uint256 current);
+
     /// @notice An entity was registered.
     event EntityRegistered(bytes32 indexed id, Kind kind, address indexed controller);
     /// @notice The account that registered `id` plainly (`register`) attested it (`registerAttested`):
@@ -213,7 +217,7 @@ interface ITrustManager {
         Mode mode,
         uint64 meanTrust,
         bytes32 agreementHash,
-        string cid
+        bytes32 termsHash
     );
 
     /// @notice Registers an entity controlled by the caller. An id that the Avatar or the
@@ -284,8 +288,12 @@ interface ITrustManager {
         bytes32 expected
     ) external returns (uint64 newTrust);
 
-    /// @notice Sets O_ij (Eq. 46). ORACLE_ROLE.
-    function setOracle(bytes32 from, bytes32 to, int64 value) external;
+    /// @notice Sets O_ij (Eq. 46) of the pair of the eras the oracle observed. ORACLE_ROLE.
+    /// @param fromGeneration `generationOf(from)` when the observations were made
+    /// @param toGeneration `generationOf(to)` when the observations were made: a term observed of
+    /// one era is refused (`StaleEra`) once either id was reclaimed, rather than written to the
+    /// owner's fresh pair (h16-red2 R4)
+    function setOracle(bytes32 from, bytes32 to, int64 value, uint256 fromGeneration, uint256 toGeneration) external;
 
     /// @notice Flags an entity for an attack kind (0 Sybil, 1 on-off, 2 good-mouthing, 3 bad-mouthing, ...). DETECTOR_ROLE.
     /// @dev Reverts `TrustManager__StaleFlag` unless `generation` is the id's generation now: a
@@ -321,8 +329,8 @@ interface ITrustManager {
     /// @param org the organization (caller must control it)
     /// @param avatars the avatars, ids strictly increasing
     /// @param thresholds Threshold_{i,j} per avatar (WAD)
-    /// @param termsHash H(P) of the terms document
-    /// @param cid the terms document's CID
+    /// @param termsHash H(P): the sha2-256 digest of the terms' dag-json block; the terms' CID is
+    /// derived from it (CIDv1, dag-json, sha2-256), so what the avatars sign names the document
     /// @param consents the deadline the consents expire after (`ConsentExpired`), and one signature
     /// per avatar in the avatars' order (empty for the caller's own avatars)
     function proposeAgreement(
@@ -330,7 +338,6 @@ interface ITrustManager {
         bytes32[] calldata avatars,
         uint64[] calldata thresholds,
         bytes32 termsHash,
-        string calldata cid,
         Consents calldata consents
     ) external returns (uint256 agreementId, Mode mode);
 

@@ -380,9 +380,15 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
     }
 
     /// @inheritdoc ITrustManager
-    function setOracle(bytes32 from, bytes32 to, int64 value) external onlyRole(ORACLE_ROLE) {
-        _known(from);
-        _known(to);
+    function setOracle(
+        bytes32 from,
+        bytes32 to,
+        int64 value,
+        uint256 fromGeneration,
+        uint256 toGeneration
+    ) external onlyRole(ORACLE_ROLE) {
+        _sameEra(from, _known(from).generation, fromGeneration);
+        _sameEra(to, _known(to).generation, toGeneration);
         if (value > int64(int256(TrustMath.WAD)) || value < -int64(int256(TrustMath.WAD)))
             revert TrustManager__InvalidParameter();
         Pair storage p = _pair(from, to);
@@ -441,14 +447,13 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
         bytes32[] calldata avatars,
         uint64[] calldata thresholds,
         bytes32 termsHash,
-        string calldata cid,
         Consents calldata consents
     ) external returns (uint256 agreementId, Mode mode) {
         _checkAgreement(org, avatars.length, thresholds.length, termsHash);
         Settlement memory st = _settle(org, avatars, thresholds);
         _checkConsents(_consentDigest(org, avatars, thresholds, termsHash, consents.deadline), avatars, consents);
         mode = st.mode;
-        agreementId = _store(org, mode, st.mean, avatars, termsHash, cid);
+        agreementId = _store(org, mode, st.mean, avatars, termsHash);
         if (mode != Mode.Intermediary) _credit(org, avatars, st.t);
     }
 
@@ -713,14 +718,18 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
             revert TrustManager__InvalidAgreement();
     }
 
+    /// @dev A write made for another era of the id than its present one is refused.
+    function _sameEra(bytes32 id, uint256 current, uint256 named) private pure {
+        if (named != current) revert TrustManager__StaleEra(id, named, current);
+    }
+
     /// @dev Eq. 7: H(TA) = H(P || T); records the agreement.
     function _store(
         bytes32 org,
         Mode mode,
         uint64 mean,
         bytes32[] calldata avatars,
-        bytes32 termsHash,
-        string calldata cid
+        bytes32 termsHash
     ) private returns (uint256 id) {
         id = ++_agreementCount;
         Agreement storage a = _agreements[id];
@@ -731,8 +740,7 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
         a.avatarsHash = keccak256(abi.encodePacked(avatars));
         a.termsHash = termsHash;
         a.agreementHash = keccak256(abi.encodePacked(termsHash, mean));
-        a.cid = cid;
-        emit AgreementFormed(id, org, mode, mean, a.agreementHash, cid);
+        emit AgreementFormed(id, org, mode, mean, a.agreementHash, termsHash);
     }
 
     /// @dev Eq. 6: R_i = sum_j w_j f_j(TA_ij), kept as a running weighted mean with f(TA_ij) = T_ij,

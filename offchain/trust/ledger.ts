@@ -5,6 +5,7 @@
  */
 import type { ContractTransactionReceipt, ContractTransactionResponse, Signer } from "ethers";
 import { Contract, ZeroHash } from "ethers";
+import { sha256 } from "@noble/hashes/sha2.js";
 import type { TrustManager } from "../../typechain-types";
 import { minedReceipt } from "../chain/mined";
 import { direct, eventCodecOf, lastBlockSeen, type DirectContract } from "../chain/direct";
@@ -130,6 +131,25 @@ export async function attestReclaim(
     },
     { id, controller, generation, deadline },
   );
+}
+
+/**
+ * The CID of an agreement's terms: CIDv1, dag-json, sha2-256 of its `termsHash` (H(P), the digest
+ * the avatars consented to; docs/specs/trust.md §3, §8.3's convention).
+ * @param termsHash - 0x 32-byte hex, `agreement(id).termsHash` or `AgreementFormed`'s
+ */
+export function cidOfAgreementTerms(termsHash: string): string {
+  return cidOfEvidenceDigest(termsHash);
+}
+
+/**
+ * An agreement's terms as its avatars consented to them: fetched by the CID derived from the
+ * on-chain `termsHash` (the store re-hashes the block against its CID, so other bytes cannot come back).
+ * @param store - the content store holding the terms
+ * @param termsHash - the agreement's `termsHash`
+ */
+export async function agreementTerms(store: ContentStore, termsHash: string): Promise<AgreementTerms> {
+  return (await store.getJson(cidOfAgreementTerms(termsHash))) as AgreementTerms;
 }
 
 /** What each avatar named in an agreement signs (EIP-712, domain ("TrustManager", "1", chainId, TrustManager)). */
@@ -449,7 +469,9 @@ export class TrustLedger {
   }
 
   /**
-   * Algorithm 2 with its terms on IPFS: P_ij as dag-json, H(P) = keccak256 of its bytes. Every
+   * Algorithm 2 with its terms on IPFS: P_ij as dag-json, H(P) = the sha2-256 digest of that
+   * block, whose CID (CIDv1, dag-json, sha2-256: `cidOfAgreementTerms`) is derived from H(P), so
+   * the terms the avatars consent to and the document the agreement points to are one. Every
    * avatar named consents: its controller signs the agreement (signAgreementConsent), unless it
    * is this ledger's own account.
    * @param signerOf - the signer of an avatar controller's account
@@ -465,8 +487,10 @@ export class TrustLedger {
   ) {
     const order = avatars.map((a, i) => ({ a, t: thresholds[i] })).sort((x, y) => (x.a < y.a ? -1 : x.a > y.a ? 1 : 0));
     const doc: AgreementTerms = { org, avatars: order.map((o) => o.a), ...terms, createdAt: new Date().toISOString() };
-    const cid = await store.putJson(doc);
-    const termsHash = keccak256(encodeJson(doc));
+    const termsHash = sha256(encodeJson(doc));
+    const cid = cidOfAgreementTerms(toHex(termsHash));
+    const stored = await store.putJson(doc);
+    if (stored !== cid) throw new TrustIntegrityError(`proposeAgreement: the store computed ${stored}, expected ${cid}`);
     const me = await (this.tm.runner as Signer).getAddress();
     const block = await (this.tm.runner as Signer).provider!.getBlock("latest");
     const consent: AgreementConsent = {
@@ -483,7 +507,7 @@ export class TrustLedger {
       consents.push(controller === me ? "0x" : await signAgreementConsent(await signerOf(controller), this.tm, consent));
     }
     const { info, receipt } = await mined(
-      this.tm.proposeAgreement(org, consent.avatars, consent.thresholds, consent.termsHash, cid, {
+      this.tm.proposeAgreement(org, consent.avatars, consent.thresholds, consent.termsHash, {
         deadline: consent.deadline,
         signatures: consents,
       }),

@@ -18,6 +18,12 @@
  *   retry), which gets the decision again. Each reporter holds at most one open observation per
  *   pair (a newer round replaces its older one), so the state is bounded by reporters × pairs.
  * - A reporter that observes a round twice with different values is refused (ALREADY_OBSERVED).
+ * - Each observation carries the generations of both ids when it was made (the service reads
+ *   `generationOf`; a reclaimed id starts a new era, trust.md §6). A pair's state belongs to one
+ *   pair of eras: an observation of a newer era drops the pair's open observations and decision
+ *   of the older one (they were observations of another controller's service), and one of an older
+ *   era is STALE_ERA (h16-red2 R4). The decision names its eras, and the on-chain write names them
+ *   (`setOracle(from, to, value, gFrom, gTo)` reverts on another era).
  * - A decided value is written on-chain when it differs from the value the chain holds by at least
  *   `deviation` (0: any difference); the decision records that a write is due, and the write is
  *   confirmed separately ({@link OracleAggregator.written}), so a crash between the two is finished
@@ -30,7 +36,7 @@ export const ORACLE_WAD = 10n ** 18n;
 
 /** An observation refused; nothing changed. */
 export class OracleError extends MetatrustError {
-  /** UNKNOWN_REPORTER, BAD_VALUE, BAD_ROUND, BAD_PAIR, STALE_ROUND, ALREADY_OBSERVED */
+  /** UNKNOWN_REPORTER, BAD_VALUE, BAD_ROUND, BAD_PAIR, STALE_ROUND, STALE_ERA, ALREADY_OBSERVED */
   readonly reason: string;
   constructor(reason: string, message: string) {
     super("PROTOCOL_REJECTED", message);
@@ -38,8 +44,11 @@ export class OracleError extends MetatrustError {
   }
 }
 
-/** One reporter's observation. */
-export type Observation = { reporter: string; from: string; to: string; round: number; value: bigint };
+/** The generations of (from, to) an observation was made in (`TrustManager.generationOf`). */
+export type Eras = [number, number];
+
+/** One reporter's observation; `eras` the ids' generations when it was made ([0, 0] if omitted). */
+export type Observation = { reporter: string; from: string; to: string; round: number; value: bigint; eras?: Eras };
 
 /** A pair's decided round. */
 export type Decision = {
@@ -51,6 +60,10 @@ export type Decision = {
   due: boolean;
   /** the transaction that wrote it, once written */
   tx?: string;
+  /** the generations of (from, to) it was observed in ([0, 0] in a state saved before they were kept) */
+  eras?: Eras;
+  /** set when its write was dropped because an id was reclaimed before it was written */
+  stale?: boolean;
 };
 
 /** What an observation led to. */
@@ -66,7 +79,10 @@ export type ObserveResult = {
 
 /** Serializable state of every pair. */
 export type OracleState = {
-  pairs: Record<string, { open: Record<string, { round: number; value: string }>; decided?: Omit<Decision, "value"> & { value: string } }>;
+  pairs: Record<
+    string,
+    { eras?: Eras; open: Record<string, { round: number; value: string }>; decided?: Omit<Decision, "value"> & { value: string } }
+  >;
 };
 
 /** Parameters. */
@@ -143,8 +159,20 @@ export class OracleAggregator {
       throw new OracleError("BAD_ROUND", `oracle: round must be a positive integer, got ${o.round}`);
     if (typeof o.value !== "bigint" || o.value > ORACLE_WAD || o.value < -ORACLE_WAD)
       throw new OracleError("BAD_VALUE", `oracle: value must be in [-1, 1] (WAD), got ${String(o.value)}`);
+    const eras: Eras = o.eras ?? [0, 0];
+    if (!eras.every((g) => Number.isSafeInteger(g) && g >= 0) || eras.length !== 2)
+      throw new OracleError("BAD_PAIR", "oracle: eras must be two generations (non-negative integers)");
     const key = OracleAggregator.key(from, to);
-    const pair = this.s.pairs[key] ?? { open: {} };
+    const held = this.s.pairs[key];
+    const heldEras: Eras = held?.eras ?? [0, 0];
+    if (eras[0] < heldEras[0] || eras[1] < heldEras[1])
+      throw new OracleError(
+        "STALE_ERA",
+        `oracle: this observation is of generations (${eras.join(", ")}) of the pair, which is at (${heldEras.join(", ")})`,
+      );
+    // a newer era of either id: the older era's open observations and decision are dropped
+    const fresh = !held || eras[0] !== heldEras[0] || eras[1] !== heldEras[1];
+    const pair = fresh ? { eras, open: {} as Record<string, { round: number; value: string }> } : { ...held, eras };
     const done = pair.decided;
     if (done && o.round <= done.round) {
       const mine = done.by[reporter];
@@ -177,8 +205,9 @@ export class OracleAggregator {
       value,
       by: Object.fromEntries(Object.entries(by).map(([r, v]) => [r, v.value])),
       due: true,
+      eras,
     };
-    this.s.pairs[key] = { open: rest, decided: { ...decision, value: value.toString() } };
+    this.s.pairs[key] = { eras, open: rest, decided: { ...decision, value: value.toString() } };
     return { from, to, round: o.round, observed: same.length, quorum: this.p.quorum, decision };
   }
 
@@ -202,13 +231,24 @@ export class OracleAggregator {
     this.s.pairs[key] = { ...this.s.pairs[key], decided: { ...d, due: false, ...(tx ? { tx } : {}) } };
   }
 
-  /** Every pair whose decision still waits for its write (after a restart). */
-  pending(): { from: string; to: string }[] {
+  /**
+   * Drops a pair's due write because an id moved to a newer generation before it was written:
+   * the decision was observed of another era, and the new era starts with no term.
+   */
+  dropStale(from: string, to: string): void {
+    const key = OracleAggregator.key(from.toLowerCase(), to.toLowerCase());
+    const d = this.s.pairs[key]?.decided;
+    if (!d) return;
+    this.s.pairs[key] = { ...this.s.pairs[key], decided: { ...d, due: false, stale: true } };
+  }
+
+  /** Every pair whose decision still waits for its write (after a restart), with the eras it was observed in. */
+  pending(): { from: string; to: string; eras: Eras }[] {
     return Object.entries(this.s.pairs)
       .filter(([, v]) => v.decided?.due)
-      .map(([k]) => {
+      .map(([k, v]) => {
         const [from, to] = k.split("|");
-        return { from, to };
+        return { from, to, eras: v.decided!.eras ?? v.eras ?? [0, 0] };
       });
   }
 

@@ -130,7 +130,7 @@ contract CourtWeightFarmingTest is DisputeFixture {
         vm.stopPrank();
         // It cannot rate its own organization; the oracle term lifts its trust in it to 0.6 > R0.
         vm.prank(oracle);
-        tm.setOracle(avatar, org, 1e18);
+        tm.setOracle(avatar, org, 1e18, 0, 0);
         _roll(maturity);
         assertEq(tm.trustOf(avatar, org), 0.6e18, "the oracle term lifts the trust");
         bytes32[] memory a = new bytes32[](1);
@@ -141,7 +141,6 @@ contract CourtWeightFarmingTest is DisputeFixture {
             a,
             new uint64[](1),
             keccak256("terms"),
-            "cid",
             ITrustManager.Consents(type(uint256).max, new bytes[](1))
         );
         assertEq(tm.entity(avatar).reputation, R0, "self-dealing within one account credited");
@@ -229,7 +228,7 @@ contract CourtWeightFarmingTest is DisputeFixture {
         );
         sigs[0] = abi.encodePacked(r, s, v);
         vm.prank(orgCtl);
-        tm.proposeAgreement(org, a, t, terms, "cid", ITrustManager.Consents(deadline, sigs));
+        tm.proposeAgreement(org, a, t, terms, ITrustManager.Consents(deadline, sigs));
     }
 
     function _consentDigest(

@@ -190,7 +190,7 @@ async function scenario(): Promise<GasSnapshot> {
   await send("TrustManager.rate (existing pair, one epoch later, with evidence)", () =>
     tm.connect(ctrl(0)).rate(id("a"), id("b"), factors, fixed("evidence-rate"), Z),
   );
-  await send("TrustManager.setOracle", () => tm.connect(s[TRUST_ROLE_SIGNERS.oracle]).setOracle(id("a"), id("b"), toWad(0.5)));
+  await send("TrustManager.setOracle", () => tm.connect(s[TRUST_ROLE_SIGNERS.oracle]).setOracle(id("a"), id("b"), toWad(0.5), 0, 0));
   await send("TrustManager.flag", () => tm.connect(s[TRUST_ROLE_SIGNERS.detector]).flag(id("c"), 0, fixed("report-1"), 0));
   await send("TrustManager.unflag", () => tm.connect(s[TRUST_ROLE_SIGNERS.detector]).unflag(id("c"), 0));
   for (const [i, n] of avatars.slice(0, 2).entries())
@@ -203,7 +203,7 @@ async function scenario(): Promise<GasSnapshot> {
   const signatures: string[] = [];
   for (const a of pair) signatures.push(await signAgreementConsent(ctrl(a === id("a") ? 0 : 1), tm, consent));
   await send("TrustManager.proposeAgreement (2 avatars)", () =>
-    tm.proposeAgreement(id("org"), pair, [0n, 0n], fixed("terms"), CID, { deadline: MaxUint256, signatures }),
+    tm.proposeAgreement(id("org"), pair, [0n, 0n], fixed("terms"), { deadline: MaxUint256, signatures }),
   );
 
   // ---------------------------------------------------------------- disputes

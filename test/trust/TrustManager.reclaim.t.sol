@@ -80,7 +80,7 @@ abstract contract TrustManagerReclaimFixture is TrustManagerFixture {
             _consentHash(org, a, t, terms, tm.agreementNonce(org), type(uint256).max)
         );
         vm.prank(actors[USER_B]);
-        tm.proposeAgreement(org, a, t, terms, "cid", ITrustManager.Consents(type(uint256).max, sig));
+        tm.proposeAgreement(org, a, t, terms, ITrustManager.Consents(type(uint256).max, sig));
     }
 
     /// A valid 6-factor vector from a seed (each lane <= 10,000 basis points).
@@ -134,8 +134,8 @@ contract TrustManagerReclaimTest is TrustManagerReclaimFixture {
             vm.warp(time);
         }
         vm.startPrank(actors[ORACLE]);
-        tm.setOracle(owl, targets[1], oracle);
-        tm.setOracle(targets[1], owl, oracle);
+        tm.setOracle(owl, targets[1], oracle, tm.generationOf(owl), tm.generationOf(targets[1]));
+        tm.setOracle(targets[1], owl, oracle, tm.generationOf(targets[1]), tm.generationOf(owl));
         vm.stopPrank();
         vm.warp(time + (dt % (3 * EPOCH)));
         vm.roll(102);

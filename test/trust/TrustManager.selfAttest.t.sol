@@ -47,8 +47,8 @@ contract TrustManagerSelfAttestTest is TrustManagerReclaimFixture {
             }
         }
         vm.startPrank(actors[ORACLE]);
-        tm.setOracle(owl, targets[1], int64(int256(WAD / 4)));
-        tm.setOracle(targets[1], owl, -int64(int256(WAD / 4)));
+        tm.setOracle(owl, targets[1], int64(int256(WAD / 4)), tm.generationOf(owl), tm.generationOf(targets[1]));
+        tm.setOracle(targets[1], owl, -int64(int256(WAD / 4)), tm.generationOf(targets[1]), tm.generationOf(owl));
         vm.stopPrank();
         vm.prank(actors[DETECTOR]);
         tm.flag(owl, flagKind, keccak256("report"), 0);

@@ -204,13 +204,13 @@ contract TrustManagerSignatureAttacksTest is TrustManagerFixture {
         sigs[0] = _malleate(key, digest);
         vm.expectRevert(abi.encodeWithSelector(ITrustManager.TrustManager__ConsentMissing.selector, avatar, avatarCtl));
         vm.prank(owner);
-        tm.proposeAgreement(org, a, t, terms, "cid", ITrustManager.Consents(deadline, sigs));
+        tm.proposeAgreement(org, a, t, terms, ITrustManager.Consents(deadline, sigs));
         assertEq(tm.agreementNonce(org), 0, "nonce");
         assertEq(tm.agreementCount(), 0, "agreements");
         // the low-s original is accepted (the test bites on the twin, not on the setup)
         sigs[0] = _sig(key, digest);
         vm.prank(owner);
-        tm.proposeAgreement(org, a, t, terms, "cid", ITrustManager.Consents(deadline, sigs));
+        tm.proposeAgreement(org, a, t, terms, ITrustManager.Consents(deadline, sigs));
         assertEq(tm.agreementCount(), 1, "agreements");
     }
 

@@ -542,12 +542,15 @@ contract TrustManagerHandler is TrustManagerFixture {
         int256 value = _signedWad(valueSeed, 1);
         bytes memory err;
         bool fail = true;
+        // the model reclaims nothing: every id is at generation 0; one write in eight names another era
+        uint256 gTo = (valueSeed >> 200) % 8 == 0 ? 1 : 0;
         if (!gRole[roles[ORACLE]][caller]) err = _eRole(caller, roles[ORACLE]);
         else if (gEntity[from].kind == 0) err = _eUnknown(from);
         else if (gEntity[to].kind == 0) err = _eUnknown(to);
+        else if (gTo != 0) err = abi.encodeWithSelector(ITrustManager.TrustManager__StaleEra.selector, to, gTo, 0);
         else if (value > int256(WAD) || value < -int256(WAD)) err = _eParam();
         else fail = false;
-        bytes memory data = abi.encodeCall(ITrustManager.setOracle, (from, to, int64(value)));
+        bytes memory data = abi.encodeCall(ITrustManager.setOracle, (from, to, int64(value), 0, gTo));
         if (_exec(caller, data, !fail, err, from)) gPair[from][to].oracle = int64(value);
     }
 
@@ -663,7 +666,6 @@ contract TrustManagerHandler is TrustManagerFixture {
             modeSeed % 5 == 0 || gEntity[org].controller == address(0) ? _actor(actorSeed) : gEntity[org].controller;
         (bytes32[] memory avatars, uint64[] memory thresholds) = _agreementInputs(mask, thresholdSeed, modeSeed);
         bytes32 terms = (modeSeed >> 16) % 8 == 0 ? bytes32(0) : keccak256(abi.encode("terms", modeSeed));
-        string memory cid = (modeSeed >> 24) % 2 == 0 ? "bafkrei-terms" : "";
 
         (bool fail, bytes memory err, uint256[] memory t, uint64 mean, ITrustManager.Mode mode) = _predictAgreement(
             caller,
@@ -683,7 +685,7 @@ contract TrustManagerHandler is TrustManagerFixture {
         if (!fail && consentErr.length != 0) (fail, err) = (true, consentErr);
         bytes memory data = abi.encodeCall(
             ITrustManager.proposeAgreement,
-            (org, avatars, thresholds, terms, cid, ITrustManager.Consents(deadline, consents))
+            (org, avatars, thresholds, terms, ITrustManager.Consents(deadline, consents))
         );
         if (_exec(caller, data, !fail, err, org)) {
             ++gAgreements;
@@ -697,8 +699,7 @@ contract TrustManagerHandler is TrustManagerFixture {
                         uint40(block.timestamp),
                         keccak256(abi.encodePacked(avatars)),
                         terms,
-                        keccak256(abi.encodePacked(terms, mean)),
-                        cid
+                        keccak256(abi.encodePacked(terms, mean))
                     )
                 )
             );
@@ -1397,7 +1398,7 @@ contract TrustManagerMalformedInputTest is TrustManagerFixture {
         vm.prank(actors[USER_A]);
         tm.rate(alice, bob, _goodFactors(1), bytes32(0), bytes32(0));
         vm.prank(actors[ORACLE]);
-        tm.setOracle(alice, bob, 0.5e18);
+        tm.setOracle(alice, bob, 0.5e18, 0, 0);
         vm.roll(101);
         vm.warp(1_700_000_000 + 3 days);
         baseFp = _fpHash();
@@ -1539,7 +1540,7 @@ contract TrustManagerMalformedInputTest is TrustManagerFixture {
         vm.assume(value > int64(int256(WAD)) || value < -int64(int256(WAD)));
         vm.expectRevert(_eParam());
         vm.prank(actors[ORACLE]);
-        tm.setOracle(alice, bob, value);
+        tm.setOracle(alice, bob, value, 0, 0);
         _assertUnchanged();
     }
 
@@ -1547,8 +1548,25 @@ contract TrustManagerMalformedInputTest is TrustManagerFixture {
         bytes32 unknown = _unknownId(seed);
         vm.expectRevert(_eUnknown(unknown));
         vm.prank(actors[ORACLE]);
-        if (unknownFrom) tm.setOracle(unknown, bob, value);
-        else tm.setOracle(alice, unknown, value);
+        if (unknownFrom) tm.setOracle(unknown, bob, value, 0, 0);
+        else tm.setOracle(alice, unknown, value, 0, 0);
+        _assertUnchanged();
+    }
+
+    /// h16-red2 R4: a term observed of another era of either id than its present one is refused.
+    function testFuzz_setOracle_rejectsAnotherEra(uint256 gFrom, uint256 gTo, uint256 valueSeed) public {
+        vm.assume(gFrom != 0 || gTo != 0);
+        int64 value = int64(int256(valueSeed % (2 * WAD + 1)) - int256(WAD));
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                ITrustManager.TrustManager__StaleEra.selector,
+                gFrom != 0 ? alice : bob,
+                gFrom != 0 ? gFrom : gTo,
+                0
+            )
+        );
+        vm.prank(actors[ORACLE]);
+        tm.setOracle(alice, bob, value, gFrom, gTo);
         _assertUnchanged();
     }
 
@@ -1556,7 +1574,7 @@ contract TrustManagerMalformedInputTest is TrustManagerFixture {
         address caller = _nonHolder(seed, ORACLE);
         vm.expectRevert(_eRole(caller, roles[ORACLE]));
         vm.prank(caller);
-        tm.setOracle(alice, bob, value);
+        tm.setOracle(alice, bob, value, 0, 0);
         _assertUnchanged();
     }
 
@@ -1780,7 +1798,7 @@ contract TrustManagerMalformedInputTest is TrustManagerFixture {
     ) internal {
         vm.expectRevert(err);
         vm.prank(caller);
-        tm.proposeAgreement(o, a, t, terms, "cid", ITrustManager.Consents(type(uint256).max, new bytes[](a.length)));
+        tm.proposeAgreement(o, a, t, terms, ITrustManager.Consents(type(uint256).max, new bytes[](a.length)));
         _assertUnchanged();
     }
 
@@ -1799,7 +1817,7 @@ contract TrustManagerMalformedInputTest is TrustManagerFixture {
             abi.encodeWithSelector(ITrustManager.TrustManager__ConsentMissing.selector, alice, actors[USER_A])
         );
         vm.prank(actors[USER_B]);
-        tm.proposeAgreement(org, a, t, terms, "cid", ITrustManager.Consents(type(uint256).max, c));
+        tm.proposeAgreement(org, a, t, terms, ITrustManager.Consents(type(uint256).max, c));
         _assertUnchanged();
     }
 
@@ -1819,22 +1837,22 @@ contract TrustManagerMalformedInputTest is TrustManagerFixture {
             abi.encodeWithSelector(ITrustManager.TrustManager__ConsentMissing.selector, alice, actors[USER_A])
         );
         vm.prank(actors[USER_B]);
-        tm.proposeAgreement(org, a, t2, terms, "cid", ITrustManager.Consents(deadline, c));
+        tm.proposeAgreement(org, a, t2, terms, ITrustManager.Consents(deadline, c));
         // as signed
         vm.prank(actors[USER_B]);
-        tm.proposeAgreement(org, a, t, terms, "cid", ITrustManager.Consents(deadline, c));
+        tm.proposeAgreement(org, a, t, terms, ITrustManager.Consents(deadline, c));
         assertEq(tm.agreementNonce(org), 1, "nonce");
         // replayed
         vm.expectRevert(
             abi.encodeWithSelector(ITrustManager.TrustManager__ConsentMissing.selector, alice, actors[USER_A])
         );
         vm.prank(actors[USER_B]);
-        tm.proposeAgreement(org, a, t, terms, "cid", ITrustManager.Consents(deadline, c));
+        tm.proposeAgreement(org, a, t, terms, ITrustManager.Consents(deadline, c));
         // past the deadline
         vm.warp(deadline + 1);
         vm.expectRevert(abi.encodeWithSelector(ITrustManager.TrustManager__ConsentExpired.selector, deadline));
         vm.prank(actors[USER_B]);
-        tm.proposeAgreement(org, a, t, terms, "cid", ITrustManager.Consents(deadline, c));
+        tm.proposeAgreement(org, a, t, terms, ITrustManager.Consents(deadline, c));
         assertEq(tm.agreementCount(), 1, "agreements");
     }
 

@@ -350,13 +350,13 @@ describe("TrustManager", () => {
       await trust.setIdentityVerified(id("bob"), true);
       await by.alice.rate(id("alice"), id("bob"), all(0.8), Z, Z);
       const base = await trust.trustOf(id("alice"), id("bob"));
-      await expect(oracleTm.setOracle(id("alice"), id("bob"), F.WAD)).to.emit(trust, "OracleUpdated");
+      await expect(oracleTm.setOracle(id("alice"), id("bob"), F.WAD, 0, 0)).to.emit(trust, "OracleUpdated");
       expect(await trust.trustOf(id("alice"), id("bob"))).to.equal(F.withOracle(base, F.WAD, F.DEFAULT_MODEL.gamma));
-      await expect(oracleTm.setOracle(id("alice"), id("bob"), F.WAD + 1n)).to.be.revertedWithCustomError(
+      await expect(oracleTm.setOracle(id("alice"), id("bob"), F.WAD + 1n, 0, 0)).to.be.revertedWithCustomError(
         trust,
         "TrustManager__InvalidParameter",
       );
-      await expect(trust.connect(others[0]).setOracle(id("alice"), id("bob"), 0)).to.be.revertedWithCustomError(
+      await expect(trust.connect(others[0]).setOracle(id("alice"), id("bob"), 0, 0, 0)).to.be.revertedWithCustomError(
         trust,
         "AccessControlUnauthorizedAccount",
       );
@@ -384,14 +384,14 @@ describe("TrustManager", () => {
         await time.increase(86_400);
       }
       const base = await trust.trustOf(id("alice"), id("bob"));
-      await expect(oracleTm.setOracle(id("alice"), id("bob"), -F.WAD - 1n)).to.be.revertedWithCustomError(
+      await expect(oracleTm.setOracle(id("alice"), id("bob"), -F.WAD - 1n, 0, 0)).to.be.revertedWithCustomError(
         trust,
         "TrustManager__InvalidParameter",
       );
-      await expect(oracleTm.setOracle(id("ghost"), id("bob"), 0))
+      await expect(oracleTm.setOracle(id("ghost"), id("bob"), 0, 0, 0))
         .to.be.revertedWithCustomError(trust, "TrustManager__UnknownEntity")
         .withArgs(id("ghost"));
-      await expect(oracleTm.setOracle(id("alice"), id("ghost"), 0))
+      await expect(oracleTm.setOracle(id("alice"), id("ghost"), 0, 0, 0))
         .to.be.revertedWithCustomError(trust, "TrustManager__UnknownEntity")
         .withArgs(id("ghost"));
       await expect(trust.trustOf(id("alice"), id("ghost")))
@@ -404,7 +404,7 @@ describe("TrustManager", () => {
       expect(await trust.trustOf(id("alice"), id("bob"))).to.equal(base);
       // O = -1 takes gamma = 0.1 off: more than a trust of about 0.04, so the result clamps to 0
       expect(base < F.DEFAULT_MODEL.gamma).to.equal(true);
-      await expect(oracleTm.setOracle(id("alice"), id("bob"), -F.WAD))
+      await expect(oracleTm.setOracle(id("alice"), id("bob"), -F.WAD, 0, 0))
         .to.emit(trust, "OracleUpdated")
         .withArgs(id("alice"), id("bob"), 0, -F.WAD);
       expect(await trust.trustOf(id("alice"), id("bob"))).to.equal(0n);
@@ -453,7 +453,7 @@ describe("TrustManager", () => {
     const sorted = (names: string[]) => names.map(id).sort();
     const MAX = ethers.MaxUint256;
     /** acme's controller proposes, with the consent of every named avatar's controller. */
-    async function propose(f: Awaited<ReturnType<typeof rated>>, avatars: string[], thresholds: bigint[], terms: string, cid: string) {
+    async function propose(f: Awaited<ReturnType<typeof rated>>, avatars: string[], thresholds: bigint[], terms: string) {
       const consent = {
         org: id("acme"),
         avatars,
@@ -467,7 +467,7 @@ describe("TrustManager", () => {
         const c = (await f.trust.entity(a)).controller;
         consents.push(c === f.msrp.address ? "0x" : await signAgreementConsent(await ethers.getSigner(c), f.trust, consent));
       }
-      return f.trust.proposeAgreement(id("acme"), avatars, thresholds, terms, cid, { deadline: MAX, signatures: consents });
+      return f.trust.proposeAgreement(id("acme"), avatars, thresholds, terms, { deadline: MAX, signatures: consents });
     }
 
     it("direct when the mean trust reaches Trust_max; reputations follow Eq. 6", async () => {
@@ -475,7 +475,7 @@ describe("TrustManager", () => {
       const { trust } = f;
       const avatars = sorted(["alice", "bob"]);
       const repBefore = (await trust.entity(id("alice"))).reputation;
-      const tx = propose(f, avatars, [0n, 0n], id("terms"), "bafy-terms");
+      const tx = propose(f, avatars, [0n, 0n], id("terms"));
       await expect(tx).to.emit(trust, "AgreementFormed");
       const a = await trust.agreement(1);
       expect(a.mode).to.equal(0n); // Direct
@@ -488,10 +488,10 @@ describe("TrustManager", () => {
       const { trust } = f;
       const avatars = sorted(["alice", "bob"]);
       const t = await Promise.all(avatars.map((a) => trust.trustOf(a, id("acme"))));
-      await propose(f, avatars, [t[0] - 1n, t[1] - 1n], id("terms"), "cid");
+      await propose(f, avatars, [t[0] - 1n, t[1] - 1n], id("terms"));
       expect((await trust.agreement(1)).mode).to.equal(1n); // SmartContract
       const repAfter1 = (await trust.entity(id("alice"))).reputation;
-      await propose(f, avatars, [t[0] + 1n, t[1]], id("terms2"), "cid2");
+      await propose(f, avatars, [t[0] + 1n, t[1]], id("terms2"));
       expect((await trust.agreement(2)).mode).to.equal(2n); // Intermediary
       expect((await trust.entity(id("alice"))).reputation).to.equal(repAfter1); // no credit through an intermediary
     });
@@ -506,16 +506,16 @@ describe("TrustManager", () => {
       const consents = ["0x", "0x"];
       consents[1 - alice] = await signAgreementConsent(others[5], trust, consent); // bob's controller signs, alice's does not
       const rep = (await trust.entity(id("alice"))).reputation;
-      await expect(trust.proposeAgreement(id("acme"), avatars, [0n, 0n], id("t"), "c", { deadline: MAX, signatures: consents }))
+      await expect(trust.proposeAgreement(id("acme"), avatars, [0n, 0n], id("t"), { deadline: MAX, signatures: consents }))
         .to.be.revertedWithCustomError(trust, "TrustManager__ConsentMissing")
         .withArgs(id("alice"), others[4].address);
       consents[alice] = await signAgreementConsent(others[4], trust, consent);
-      await trust.proposeAgreement(id("acme"), avatars, [0n, 0n], id("t"), "c", { deadline: MAX, signatures: consents });
+      await trust.proposeAgreement(id("acme"), avatars, [0n, 0n], id("t"), { deadline: MAX, signatures: consents });
       expect(await trust.agreementNonce(id("acme"))).to.equal(nonce + 1n);
       const after = (await trust.entity(id("alice"))).reputation;
       expect(after > rep).to.equal(true);
       await expect(
-        trust.proposeAgreement(id("acme"), avatars, [0n, 0n], id("t"), "c", { deadline: MAX, signatures: consents }),
+        trust.proposeAgreement(id("acme"), avatars, [0n, 0n], id("t"), { deadline: MAX, signatures: consents }),
       ).to.be.revertedWithCustomError(trust, "TrustManager__ConsentMissing");
       expect((await trust.entity(id("alice"))).reputation).to.equal(after);
     });
@@ -524,28 +524,28 @@ describe("TrustManager", () => {
       const { trust, by, others } = await rated({ alice: 0.9 });
       const avatars = sorted(["alice", "bob"]);
       await expect(
-        trust.proposeAgreement(id("acme"), avatars, [0n], id("t"), "c", { deadline: MAX, signatures: [] }),
+        trust.proposeAgreement(id("acme"), avatars, [0n], id("t"), { deadline: MAX, signatures: [] }),
       ).to.be.revertedWithCustomError(trust, "TrustManager__InvalidAgreement");
       await expect(
-        trust.proposeAgreement(id("acme"), [...avatars].reverse(), [0n, 0n], id("t"), "c", { deadline: MAX, signatures: [] }),
+        trust.proposeAgreement(id("acme"), [...avatars].reverse(), [0n, 0n], id("t"), { deadline: MAX, signatures: [] }),
       ).to.be.revertedWithCustomError(trust, "TrustManager__InvalidAgreement");
       await expect(
-        trust.proposeAgreement(id("acme"), [avatars[0], avatars[0]], [0n, 0n], id("t"), "c", { deadline: MAX, signatures: [] }),
+        trust.proposeAgreement(id("acme"), [avatars[0], avatars[0]], [0n, 0n], id("t"), { deadline: MAX, signatures: [] }),
       ).to.be.revertedWithCustomError(trust, "TrustManager__InvalidAgreement");
       await expect(
-        trust.proposeAgreement(id("acme"), sorted(["alice", "node-1"]), [0n, 0n], id("t"), "c", { deadline: MAX, signatures: [] }),
+        trust.proposeAgreement(id("acme"), sorted(["alice", "node-1"]), [0n, 0n], id("t"), { deadline: MAX, signatures: [] }),
       ).to.be.revertedWithCustomError(trust, "TrustManager__InvalidAgreement");
       await expect(
-        by.alice.proposeAgreement(id("alice"), sorted(["bob"]), [0n], id("t"), "c", { deadline: MAX, signatures: [] }),
+        by.alice.proposeAgreement(id("alice"), sorted(["bob"]), [0n], id("t"), { deadline: MAX, signatures: [] }),
       ).to.be.revertedWithCustomError(trust, "TrustManager__InvalidAgreement");
       await expect(
-        trust.proposeAgreement(id("acme"), avatars, [0n, F.WAD + 1n], id("t"), "c", { deadline: MAX, signatures: [] }),
+        trust.proposeAgreement(id("acme"), avatars, [0n, F.WAD + 1n], id("t"), { deadline: MAX, signatures: [] }),
       ).to.be.revertedWithCustomError(trust, "TrustManager__InvalidAgreement");
       await expect(
-        trust.proposeAgreement(id("acme"), avatars, [0n, 0n], Z, "c", { deadline: MAX, signatures: [] }),
+        trust.proposeAgreement(id("acme"), avatars, [0n, 0n], Z, { deadline: MAX, signatures: [] }),
       ).to.be.revertedWithCustomError(trust, "TrustManager__InvalidAgreement");
       await expect(
-        trust.connect(others[1]).proposeAgreement(id("acme"), avatars, [0n, 0n], id("t"), "c", { deadline: MAX, signatures: [] }),
+        trust.connect(others[1]).proposeAgreement(id("acme"), avatars, [0n, 0n], id("t"), { deadline: MAX, signatures: [] }),
       ).to.be.revertedWithCustomError(trust, "TrustManager__NotController");
       await expect(trust.setAgreementThresholds(F.toWad(0.9), F.toWad(0.5))).to.be.revertedWithCustomError(
         trust,
@@ -562,18 +562,19 @@ describe("TrustManager", () => {
     it("takes 1 to 64 avatars: none, or more than 64, is refused; nothing changes", async () => {
       const f = await rated({ alice: 0.9 });
       const { trust } = f;
-      await expect(
-        trust.proposeAgreement(id("acme"), [], [], id("t"), "c", { deadline: MAX, signatures: [] }),
-      ).to.be.revertedWithCustomError(trust, "TrustManager__InvalidAgreement");
+      await expect(trust.proposeAgreement(id("acme"), [], [], id("t"), { deadline: MAX, signatures: [] })).to.be.revertedWithCustomError(
+        trust,
+        "TrustManager__InvalidAgreement",
+      );
       const many = sorted([...Array(65).keys()].map((i) => `a${i}`));
       for (const a of many) await trust.register(a, Kind.Avatar);
       await expect(
-        trust.proposeAgreement(id("acme"), many, Array(65).fill(0n), id("t"), "c", { deadline: MAX, signatures: [] }),
+        trust.proposeAgreement(id("acme"), many, Array(65).fill(0n), id("t"), { deadline: MAX, signatures: [] }),
       ).to.be.revertedWithCustomError(trust, "TrustManager__InvalidAgreement");
       for (const a of many.slice(0, 64)) await trust.setIdentityVerified(a, true); // reputation 0.5 each
       const repBefore = (await trust.entity(many[0])).reputation;
       expect(await trust.agreementCount()).to.equal(0n);
-      await expect(propose(f, many.slice(0, 64), Array(64).fill(0n), id("t"), "c")).to.emit(trust, "AgreementFormed");
+      await expect(propose(f, many.slice(0, 64), Array(64).fill(0n), id("t"))).to.emit(trust, "AgreementFormed");
       expect(await trust.agreementCount()).to.equal(1n);
       const a = await trust.agreement(1);
       expect(a.avatarsHash).to.equal(ethers.solidityPackedKeccak256(Array(64).fill("bytes32"), many.slice(0, 64)));

@@ -132,7 +132,7 @@ describe("trust/oracle: Eq. 46's oracle term from a quorum of reporters", () => 
   it("a decision is due until written, and only when it differs from the chain by at least the deviation", () => {
     const a = agg(1, wad(0.1));
     a.observe({ reporter: R[0], from: I, to: J, round: 1, value: wad(0.5) });
-    expect(a.pending()).to.deep.equal([{ from: I, to: J }]);
+    expect(a.pending()).to.deep.equal([{ from: I, to: J, eras: [0, 0] }]);
     expect(a.due(I, J, wad(0.45))).to.equal(undefined); // within the deviation
     expect(a.due(I, J, wad(0.5))).to.equal(undefined);
     expect(a.due(I, J, wad(0.4))).to.equal(wad(0.5)); // exactly the deviation
@@ -147,6 +147,28 @@ describe("trust/oracle: Eq. 46's oracle term from a quorum of reporters", () => 
     const z = agg(1);
     z.observe({ reporter: R[0], from: I, to: J, round: 1, value: 1n });
     expect(z.due(I, J, 0n)).to.equal(1n);
+  });
+
+  it("one era per pair: a newer generation drops the older era's observations and due decision; an older one is STALE_ERA (h16-red2 R4)", () => {
+    const a = agg(2);
+    a.observe({ reporter: R[0], from: I, to: J, round: 1, value: wad(-1), eras: [0, 0] });
+    a.observe({ reporter: R[1], from: I, to: K, round: 1, value: wad(-1), eras: [0, 0] });
+    a.observe({ reporter: R[2], from: I, to: K, round: 1, value: wad(-1), eras: [0, 0] }); // decided, due
+    // J reclaimed: R[0]'s open observation of J's old era does not count with R[1]'s of the new one
+    expect(a.observe({ reporter: R[1], from: I, to: J, round: 1, value: wad(-1), eras: [0, 1] }).observed).to.equal(1);
+    // K reclaimed before its due write: the decision is dropped with its era
+    expect(a.observe({ reporter: R[0], from: I, to: K, round: 1, value: wad(0.2), eras: [0, 1] }).observed).to.equal(1);
+    expect(a.pending()).to.deep.equal([]);
+    expect(a.decision(I, K)).to.equal(undefined);
+    const before = JSON.stringify(a.state());
+    let err: unknown;
+    try {
+      a.observe({ reporter: R[2], from: I, to: J, round: 2, value: wad(-1), eras: [0, 0] });
+    } catch (e) {
+      err = e;
+    }
+    expect((err as OracleError).reason).to.equal("STALE_ERA");
+    expect(JSON.stringify(a.state())).to.equal(before);
   });
 
   it("the state survives a round trip through JSON (a restart)", () => {

@@ -158,7 +158,7 @@ describe("a reclaimed id starts afresh: nothing of the previous controller's era
   it("ratings others gave the squatter's owl are not owl's: the friend's pair starts afresh and sees owl as a stranger", async () => {
     const f = await loadFixture(fixture);
     await squatted(f);
-    await f.trust.connect(f.oracle).setOracle(id("friend"), f.owl, 10n ** 17n); // the oracle's term, in the squatter's era
+    await f.trust.connect(f.oracle).setOracle(id("friend"), f.owl, 10n ** 17n, 0, await f.trust.generationOf(f.owl)); // the oracle's term, in the squatter's era
     const praised = await f.trust.trustOf(id("friend"), f.owl);
     await f.reclaimOwl();
     expect([...(await f.trust.pairOf(id("friend"), f.owl))]).to.deep.equal([0n, 0n, 0n, 0n]);

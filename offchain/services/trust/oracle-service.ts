@@ -24,7 +24,7 @@ import { Signature, recoverAddress, hexlify, type Wallet } from "ethers";
 import type { TrustManager } from "../../../typechain-types";
 import { toBytes } from "../../crypto/bytes";
 import { writeFileAtomic } from "../../storage/fs-atomic";
-import { OracleAggregator, OracleError, type OracleParams, type OracleState, type ObserveResult } from "../../trust/oracle";
+import { OracleAggregator, OracleError, type Eras, type OracleParams, type OracleState, type ObserveResult } from "../../trust/oracle";
 import { EnvelopeError, Kind, Route, Scheme, audienceOf, openEnvelope, sealReply, verifyEnvelope } from "../envelope";
 import { ReplyCache, DEFAULT_WINDOW_MS } from "../replies";
 import { Mutex } from "../journal";
@@ -38,10 +38,11 @@ export type ObservationBody = { from: string; to: string; round: number; value: 
 
 /**
  * The reply: the aggregator's result, values as decimal WAD strings; with a decision, the
- * transaction that wrote it (when this service knows it) and the value the chain holds after it.
+ * transaction that wrote it (when this service knows it), `stale` when it was dropped because an id
+ * was reclaimed before the write, and the value the chain holds after it.
  */
 export type ObserveReply = Omit<ObserveResult, "decision"> & {
-  decision?: { round: number; value: string; by: Record<string, string>; tx?: string; onChain: string };
+  decision?: { round: number; value: string; by: Record<string, string>; tx?: string; stale?: boolean; onChain: string };
 };
 
 /** What the oracle service needs. */
@@ -111,8 +112,27 @@ export class OracleService {
     (this.d.log ?? ((x: string) => process.stdout.write(x + "\n")))(s);
   }
 
-  /** Writes a pair's decided value if it is due against the chain's value; records the outcome. */
-  private async settle(from: string, to: string): Promise<{ tx?: string }> {
+  /** The generations of (from, to) now. */
+  private async erasOf(from: string, to: string): Promise<Eras> {
+    return [Number(await this.d.tm.generationOf(from)), Number(await this.d.tm.generationOf(to))];
+  }
+
+  /**
+   * Writes a pair's decided value if it is due against the chain's value; records the outcome. A
+   * decision observed of an era one id has left (a reclaim since) is dropped, not written to the
+   * new era's pair: checked here, and by the contract (`StaleEra`) for a reclaim mined meanwhile.
+   */
+  private async settle(from: string, to: string): Promise<{ tx?: string; stale?: boolean }> {
+    const eras = this.agg.decision(from, to)?.eras ?? [0, 0];
+    const stale = async () => {
+      const now = await this.erasOf(from, to);
+      if (now[0] === eras[0] && now[1] === eras[1]) return false;
+      this.agg.dropStale(from, to);
+      this.save();
+      this.log(`oracle: O(${from.slice(0, 10)}, ${to.slice(0, 10)}) of generations (${eras.join(", ")}) dropped: now (${now.join(", ")})`);
+      return true;
+    };
+    if (await stale()) return { stale: true };
     const onChain = (await this.d.tm.pairOf(from, to)).oracle;
     const v = this.agg.due(from, to, onChain);
     if (v === undefined) {
@@ -120,8 +140,14 @@ export class OracleService {
       this.save();
       return {};
     }
-    const tx = await this.d.tm.setOracle(from, to, v);
-    await minedReceipt(Promise.resolve(tx));
+    let tx;
+    try {
+      tx = await this.d.tm.setOracle(from, to, v, eras[0], eras[1]);
+      await minedReceipt(Promise.resolve(tx));
+    } catch (e) {
+      if (await stale()) return { stale: true }; // a reclaim was mined before the write: StaleEra
+      throw e;
+    }
     faultPoint("oracle:after-chain-write");
     this.agg.written(from, to, tx.hash);
     this.save();
@@ -160,7 +186,9 @@ export class OracleService {
         ] as const)
           if (/^0x[0-9a-fA-F]{64}$/.test(id) && (await this.d.tm.entity(id)).kind === 0n)
             throw new OracleError("UNKNOWN_ENTITY", `oracle: ${field} ${id} is not a registered entity`);
-        const r = this.agg.observe({ reporter, from: o.from, to: o.to, round: o.round, value: BigInt(o.value) });
+        // the eras observed: the generations of both ids now (a reclaim starts a new era, trust.md §6)
+        const eras = /^0x[0-9a-fA-F]{64}$/.test(o.from) && /^0x[0-9a-fA-F]{64}$/.test(o.to) ? await this.erasOf(o.from, o.to) : undefined;
+        const r = this.agg.observe({ reporter, from: o.from, to: o.to, round: o.round, value: BigInt(o.value), eras });
         this.save();
         let decision: ObserveReply["decision"];
         if (r.decision) {
