@@ -90,7 +90,7 @@ type ChildResult = {
    * bare round trip, or the join's floor, measured in the same sample), and the ratio of p50s
    * within each of BLOCKS consecutive blocks of samples (the spread over sub-runs).
    */
-  ratios: Record<"rate" | "join" | "joinFloor", { paired50: number; blocks: number[] }>;
+  ratios: Record<"rate" | "join" | "joinFloor" | "joinB2B", { paired50: number; blocks: number[] }>;
   /** The 1-minute load average at the start of each block, and at the end. */
   loads: number[];
   rate: StepResult;
@@ -98,6 +98,8 @@ type ChildResult = {
   /** The same steps with JSON-RPC batching off (each request its own HTTP request), interleaved with the above. */
   rateOff: StepResult;
   joinOff: StepResult;
+  /** A join started as soon as the join before it returned (its view refresh and background writes under way). */
+  joinB2B: StepResult;
   load: number;
 };
 
@@ -119,7 +121,9 @@ async function child(out: string) {
   for (let i = 0; i < E; i++) await hre.run("trust:register", { entity: `e${i}`, type: "organization", account: `rater${i}` });
   await hre.run("rsms:setup", { capacity: 1024, lambda: 20, interval: 3600, ttl: 7 * 24 * 3600 });
   await hre.run("rsms:rpm:register", { pool: 1 });
-  for (let i = 0; i < 2 * N + 2; i++) await hre.run("rsms:rn:register", { name: `n${i}`, pool: 1 });
+  // per sample: the join, the join with batching off, and the back-to-back pair; the CLI's joins (the parent's) take c0, c1, ...
+  for (let i = 0; i < 4 * N + 2; i++) await hre.run("rsms:rn:register", { name: `n${i}`, pool: 1 });
+  for (let i = 0; i < CLI_RUNS + 1; i++) await hre.run("rsms:rn:register", { name: `c${i}`, pool: 1 });
   await hre.run("rsms:filter:publish", { pool: 1 });
 
   // The bare round trip: a transfer signed beforehand by a key of its own, sent raw, then its receipt.
@@ -293,8 +297,8 @@ async function child(out: string) {
   const joinReadMs: number[] = [];
   const fsyncMs: number[] = [];
   const loads: number[] = [];
-  type Name = "rate" | "join" | "rateOff" | "joinOff";
-  const names: Name[] = ["rate", "join", "rateOff", "joinOff"];
+  type Name = "rate" | "join" | "rateOff" | "joinOff" | "joinB2B";
+  const names: Name[] = ["rate", "join", "rateOff", "joinOff", "joinB2B"];
   const steps = Object.fromEntries(names.map((n) => [n, [] as number[]])) as Record<Name, number[]>;
   const cpu = Object.fromEntries(names.map((n) => [n, [] as number[]])) as Record<Name, number[]>;
   const httpN = Object.fromEntries(names.map((n) => [n, [] as number[]])) as Record<Name, number[]>;
@@ -331,10 +335,14 @@ async function child(out: string) {
     // the floors before the steps in odd samples, after them in even ones (ABBA); batching on,
     // then off, in odd samples, off, then on, in even ones
     if (k % 2) await floors();
-    const order: Name[] = k % 2 ? ["rate", "join", "rateOff", "joinOff"] : ["rateOff", "joinOff", "rate", "join"];
+    const order: Name[] = k % 2 ? ["rate", "join", "rateOff", "joinOff", "joinB2B"] : ["joinB2B", "rateOff", "joinOff", "rate", "join"];
     for (const name of order) {
       const f = name.startsWith("rate") ? () => rate(nextRating++) : () => join(nextJoin++);
       await settled();
+      // back to back: a join (not timed) right before, whose view refresh and keystore background
+      // writes, started as it returned, run during the timed one, as in a process that joins RNs
+      // one after the other
+      if (name === "joinB2B") await join(nextJoin++);
       http.enabled = !name.endsWith("Off");
       const h = http.requests;
       const t = performance.now();
@@ -404,12 +412,18 @@ async function child(out: string) {
     read: { p50: q(readMs, 0.5), p95: q(readMs, 0.95) },
     joinReads: { p50: q(joinReadMs, 0.5), p95: q(joinReadMs, 0.95) },
     fsync: { p50: q(fsyncMs, 0.5), p95: q(fsyncMs, 0.95) },
-    ratios: { rate: ratioOf(steps.rate, bareMs), join: ratioOf(steps.join, bareMs), joinFloor: ratioOf(steps.join, joinFloorMs) },
+    ratios: {
+      rate: ratioOf(steps.rate, bareMs),
+      join: ratioOf(steps.join, bareMs),
+      joinFloor: ratioOf(steps.join, joinFloorMs),
+      joinB2B: ratioOf(steps.joinB2B, bareMs),
+    },
     loads,
     rate: summary("rate"),
     join: summary("join"),
     rateOff: summary("rateOff"),
     joinOff: summary("joinOff"),
+    joinB2B: summary("joinB2B"),
     load: os.loadavg()[0],
   };
   fs.writeFileSync(out, JSON.stringify(res));
@@ -425,6 +439,8 @@ async function parent() {
   const out = path.join(os.tmpdir(), `steps-bench-${process.pid}.json`);
   let res: ChildResult;
   const cli: number[] = [];
+  const cliJoin: { total: number; step: number; loading: number }[] = [];
+  let cliJoinCalls: Record<string, number> = {};
   try {
     const r = await node.run(["run", path.relative(path.resolve(__dirname, ".."), __filename)], { env: { STEPS_BENCH_CHILD: out } });
     process.stdout.write(r.stdout);
@@ -439,11 +455,27 @@ async function parent() {
       if (c.code !== 0) throw new Error(`hardhat trust:rate failed (${c.code}):\n${c.stderr}`);
       cli.push(performance.now() - t);
     }
+    // A join from the command line: always its process's first (no local view, no kept agents,
+    // the wallet's chain id, fees and nonce not known yet; Hardhat exits when the task ends). The
+    // task prints its own time ("in X ms", from its action's start): the in-process step.
+    console.log(`steps: CLI joins, ${CLI_RUNS} x \`hardhat rsms:join\` ...`);
+    for (let k = 0; k < CLI_RUNS; k++) {
+      const t = performance.now();
+      const c = await node.run(["rsms:join", "--rn", `c${k}`, "--pool", "1"]);
+      const total = performance.now() - t;
+      const step = /joined pool 1 .* in ([0-9.]+) ms \(([0-9.]+) ms of it loading/.exec(c.stdout);
+      if (c.code !== 0 || !step) throw new Error(`hardhat rsms:join failed (${c.code}):\n${c.stdout}\n${c.stderr}`);
+      cliJoin.push({ total, step: Number(step[1]) - Number(step[2]), loading: Number(step[2]) });
+    }
+    // One more, through a counting proxy to the node: the JSON-RPC calls of a CLI join's process.
+    if (CLI_RUNS > 0) cliJoinCalls = await countedCli(node, ["rsms:join", "--rn", `c${CLI_RUNS}`, "--pool", "1"]);
   } finally {
     await node.stop();
     fs.rmSync(out, { force: true });
   }
   const cliP50 = cli.length ? q(cli, 0.5) : NaN;
+  const cliJoinTotals = cliJoin.map((c) => c.total);
+  const cliJoinSteps = cliJoin.map((c) => c.step);
   const x = (v: number) => `${(v / res.bare.p50).toFixed(2)}x`;
   // a rating's reads ride in its receipt's batch: its floor is the bare transaction round trip
   const rateFloor = res.bare.p50;
@@ -481,6 +513,11 @@ async function parent() {
         ["rating, JSON-RPC batching off", res.rateOff, rateFloor],
         ["RSMS join with its recordJoin (`rsms:join`)", res.join, joinFloor],
         ["RSMS join, JSON-RPC batching off", res.joinOff, joinFloor],
+        [
+          "RSMS join right after another (back to back: the view's refresh and the keystore's background writes of the join before it still under way; their calls counted here)",
+          res.joinB2B,
+          joinFloor,
+        ],
       ] as const
     ).map(
       ([label, r, floor]) =>
@@ -493,9 +530,11 @@ async function parent() {
     "the two eth_calls in that batch is not in it). A join in a process that ran one waits for no read: the pool (PK_RPM for the",
     "RN's request), the replay check of the RN's tag and the filter roots come from the process's local view of the registry,",
     "refreshed after each join off its path (flows.viewedJoin, rsms-join.md change 18; this bench waits for that refresh",
-    "before each sample, as for the keystore's background writes); it waits for its transaction, whose receipt it asks for",
-    "two turns after the send (the second bare row: DirectContract.prepare). A process's first join reads them first (the",
-    "joinView row).",
+    "before each sample, as for the keystore's background writes, except for the back-to-back row, which starts a join as",
+    "soon as the one before it returned, so that the refresh and the writes compete with it, as in a process that joins RNs",
+    "one after the other); it waits for its transaction, whose receipt it asks for two turns after the send (the second bare",
+    "row: DirectContract.prepare); its records are serialized once both have left (rsms-join.md change 19). A process's",
+    "first join reads them first (the joinView row; a command-line join, below).",
     "Its records' fsync is not in the floor: the intent that holds them is written and fsync'd while the node mines and answers",
     "(Keystore.commitIntent; the step returns once the receipt and the fsync are both in, so a fsync longer than that wait",
     "shows in the step). What a join takes beyond its floor is the client's CPU on its path: loading the agents, the RSMS",
@@ -508,6 +547,7 @@ async function parent() {
     `- rating / bare transaction round trip: ${spread(res.ratios.rate)}`,
     `- join / bare transaction round trip: ${spread(res.ratios.join)}`,
     `- join / its floor (the bare transaction with its receipt asked for early, of the same sample): ${spread(res.ratios.joinFloor)}`,
+    `- join back to back / bare transaction round trip: ${spread(res.ratios.joinB2B)}`,
     "",
     "'client CPU' is the CPU time (user + system, all threads) of the process running the step, during the step: what the",
     "client computes (ABI coding, signing, the keystore records, the RSMS messages), apart from waiting for the node. It",
@@ -619,6 +659,20 @@ async function parent() {
     "(the joinView row) 1.2-1.6 ms; rating / bare 2.12x -> 2.01x (unchanged code). Serializing the records two or three",
     "turns after the send instead of before it (so that they do not delay it) gave 2.82x over five runs: not kept.",
     "",
+    "h16-join (2026-12-04, session 16): spans timed inside the joins (performance.now()) showed the records' serialization",
+    "(0.8-1.1 ms) running between the send and the moment the batching transport sent the transaction; a join now lets",
+    "three turns pass first (the transaction and its early receipt on their way), then serializes and journals its records",
+    "while the node mines (rsms-join.md change 19); the intent is written on the main thread and fsync'd on libuv's pool",
+    "(one hop, not four); the pool's RPM agent and the filters it checked are kept across joins like the MSRP's (filter",
+    "sync 0.13 -> 0.02 ms); the keystore compares with the record on disk through serializations kept per parse. Spans",
+    "(medians, ms from the step's start; before: main at load 4; after: load 13): the transaction left at 2.8 -> 1.7, the",
+    "step ended at 6.8 -> 5.6. ABBA against main (2e40b4b, with this bench), STEPS_CLI=0, N = 40, seven runs of each,",
+    "medians over the runs, load average 8-41 (median 24 for main, 29 for this code): join p50 9.29 -> 6.94 ms; join / bare",
+    "3.35x -> 2.62x (the median of the samples' own ratios; p50 over p50 3.79x -> 2.84x; 2.32-4.11x over this code's runs);",
+    "join client CPU 5.34 -> 4.80 ms; back to back (the row added here) 3.69x -> 3.19x; rating / bare 2.04x -> 2.02x",
+    "(unchanged code). A command-line join is measured apart (below): it is its process's first, and its time is module",
+    "loading and first use, not the chain.",
+    "",
     "'HTTP requests': the step's round trips to the node. With batching (offchain/chain/transport.ts `batchHttp`), the",
     "requests a step issues together go as one JSON-RPC batch: a rating's receipt and the pair read after it. A join sends",
     "nothing together (its transaction, its receipt), so batching changes nothing for it. With batching off, each",
@@ -644,18 +698,88 @@ async function parent() {
         ]
       : ["Not measured in this run (STEPS_CLI=0)."]),
     "",
+    ...(cliJoin.length
+      ? [
+          `An RSMS join from the command line (\`hardhat rsms:join --rn <name> --pool 1 --network localhost\`, a fresh process each, so always`,
+          `its process's first join: no local view of the registry, no kept agents, the wallet's chain id, fees and nonce not known;`,
+          `Hardhat exits when the task ends, before the view's refresh), ${cliJoin.length} runs, p50s: the process ${(q(cliJoinTotals, 0.5) / 1000).toFixed(2)} s; the task's`,
+          `modules loaded on its first use (TypeScript) ${(
+            q(
+              cliJoin.map((c) => c.loading),
+              0.5,
+            ) / 1000
+          ).toFixed(2)} s; the join itself (the task's own time after that, printed`,
+          `by the task) ${q(cliJoinSteps, 0.5).toFixed(1)} ms (runs: ${cliJoinSteps.map((v) => v.toFixed(1)).join(", ")} ms), ${(q(cliJoinSteps, 0.5) / res.bare.p50).toFixed(2)}x the bare round trip of the`,
+          `in-process part (measured minutes earlier). Its process's JSON-RPC calls (one more run, through a counting proxy):`,
+          `${callList(cliJoinCalls)}.`,
+        ]
+      : []),
+    "",
   ].join("\n");
   fs.mkdirSync(RESULT, { recursive: true });
   fs.writeFileSync(path.join(RESULT, "steps.md"), md);
   fs.writeFileSync(
     path.join(RESULT, "steps.json"),
-    JSON.stringify({ measuredAt: when, machine: machine(), samples: N, ...res, cli: { p50: cliP50, runs: cli } }, null, 2) + "\n",
+    JSON.stringify(
+      {
+        measuredAt: when,
+        machine: machine(),
+        samples: N,
+        ...res,
+        cli: { p50: cliP50, runs: cli, joins: cliJoin, joinCalls: cliJoinCalls },
+      },
+      null,
+      2,
+    ) + "\n",
   );
   console.log(md);
   console.log("wrote bench/results/steps.md");
 }
 
 const E_HALF = 10;
+
+/**
+ * Runs a CLI command against the node through a proxy that counts the JSON-RPC methods its process
+ * sends (a batch's entries each), and returns the counts.
+ */
+async function countedCli(
+  node: { url: string; run(args: string[], opts?: { env?: NodeJS.ProcessEnv }): Promise<{ code: number; stdout: string; stderr: string }> },
+  args: string[],
+) {
+  const http = await import("http");
+  const counts: Record<string, number> = {};
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      const body = Buffer.concat(chunks).toString("utf8");
+      try {
+        const j = JSON.parse(body) as { method: string } | { method: string }[];
+        for (const m of Array.isArray(j) ? j : [j]) counts[m.method] = (counts[m.method] ?? 0) + 1;
+      } catch {
+        /* not JSON: forwarded as it is */
+      }
+      fetch(node.url, { method: "POST", headers: { "content-type": "application/json" }, body })
+        .then(async (r) => {
+          res.writeHead(r.status, { "content-type": "application/json" });
+          res.end(await r.text());
+        })
+        .catch((e) => {
+          res.writeHead(502);
+          res.end(String(e));
+        });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
+  const { port } = server.address() as { port: number };
+  try {
+    const c = await node.run(args, { env: { LOCALHOST_URL: `http://127.0.0.1:${port}` } });
+    if (c.code !== 0) throw new Error(`hardhat ${args.join(" ")} through the counting proxy failed (${c.code}):\n${c.stderr}`);
+  } finally {
+    server.close();
+  }
+  return counts;
+}
 
 (process.env.STEPS_BENCH_CHILD ? child(process.env.STEPS_BENCH_CHILD) : parent()).catch((e) => {
   console.error(e);

@@ -7,6 +7,7 @@ import { task, types } from "hardhat/config";
 import { attach } from "../offchain/chain/contracts";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import type { Msrp as MsrpAgent } from "../offchain/rsms/msrp";
+import type { ResourcePoolManager as RpmAgent } from "../offchain/rsms/rpm";
 import type { RecordStamp } from "../offchain/storage/keystore";
 import { RefusedError, UsageError, lookupNamed } from "./lib/cli";
 
@@ -24,6 +25,15 @@ const rpmRecord = (poolId: number) => `rsms-rpm-${poolId}`;
  * fails (whatever it changed in the agent) leaves nothing here.
  */
 const msrpKept = new Map<string, { m: MsrpAgent; stamp: RecordStamp }>();
+/**
+ * Per keystore folder and pool: the RPM agent a join left, with the stamp of its record (as
+ * msrpKept) and the MSRP's PK_pub it was built with. It holds the pool's filters it loaded, each
+ * checked against its on-chain root when it was loaded (roots never change: an epoch is published
+ * once), so the next join of this process loads none of them again and does not rebuild the agent
+ * (issue 20). Taken out while a join uses it, put back only after that join's records are
+ * committed, and never with a quarantined epoch (a fresh agent tries such an epoch again).
+ */
+const rpmKept = new Map<string, { rpm: RpmAgent; stamp: RecordStamp; pkPub: string }>();
 const rnRecord = (name: string) => `rsms-rn-${name}`;
 
 async function rsms(hre: HardhatRuntimeEnvironment) {
@@ -37,7 +47,7 @@ async function rsms(hre: HardhatRuntimeEnvironment) {
     { ResourcePoolRegistry__factory },
     { tagOf },
     { decodeScalar },
-    { fromHex },
+    { fromHex, toHex },
     { sameStamp },
   ] = await Promise.all([
     import("./lib/context"),
@@ -92,11 +102,44 @@ async function rsms(hre: HardhatRuntimeEnvironment) {
   // command that changes a few RNs writes those, not every RN the MSRP knows
   const saveMsrp = (m: MsrpAgent) => ks.commit({ [MSRP_RECORD]: m.toRecord() }, MSRP_PATCH);
   const loadRpm = (m: MsrpAgent, poolId: number) => ResourcePoolManager.fromRecord(m.params, ks.load(rpmRecord(poolId)));
+  const rpmKey = (poolId: number) => `${ks.dir}\0${poolId}`;
+  /** The pool's RPM agent a join in this process left (rpmKept), if its record is unchanged and the MSRP's key is the same; else loaded. */
+  const takeRpm = (m: MsrpAgent, poolId: number): { rpm: RpmAgent; stamp: RecordStamp } => {
+    const kept = rpmKept.get(rpmKey(poolId));
+    rpmKept.delete(rpmKey(poolId));
+    if (kept && kept.pkPub === toHex(m.pkPubBytes)) {
+      const stamp = ks.stamp(rpmRecord(poolId));
+      if (sameStamp(kept.stamp, stamp)) return kept;
+    }
+    const { data, stamp } = ks.loadStamped(rpmRecord(poolId));
+    return { rpm: ResourcePoolManager.fromRecord(m.params, data), stamp };
+  };
+  /** After a committed join: the RPM agent kept for the next one (none with a quarantined epoch). */
+  const keepRpm = (m: MsrpAgent, rpm: RpmAgent, stamp: RecordStamp) => {
+    if (rpm.quarantinedEpochs.size === 0) rpmKept.set(rpmKey(rpm.poolId), { rpm, stamp, pkPub: toHex(m.pkPubBytes) });
+  };
   const loadRn = (m: MsrpAgent, name: string) => ResourceNode.fromRecord(m.params, ks.load(rnRecord(name)));
   const rnFrom = (m: MsrpAgent, rec: Record<string, unknown>) => ResourceNode.fromRecord(m.params, rec);
   /** H4(a) of the secret an RN's keystore record holds. */
   const tagOfRecord = (rec: Record<string, unknown>) => tagOf(decodeScalar(fromHex(String(rec.a), 32)));
-  return { local, ks, chain, reader, flows, Msrp, loadMsrp, takeMsrp, keepMsrp, saveMsrp, loadRpm, loadRn, rnFrom, tagOfRecord };
+  return {
+    local,
+    ks,
+    chain,
+    reader,
+    flows,
+    Msrp,
+    loadMsrp,
+    takeMsrp,
+    keepMsrp,
+    saveMsrp,
+    loadRpm,
+    takeRpm,
+    keepRpm,
+    loadRn,
+    rnFrom,
+    tagOfRecord,
+  };
 }
 
 /** A pool named by `flag` that this MSRP has no RPM for is bad input (exit 2), with the command that creates it. */
@@ -334,6 +377,7 @@ task(
     "Over the network: drop the join this folder keeps pending (a lasting 409 resent on every run) once the chain shows no join record for its PID and the service, sent it once more, refuses it again; if the service answers it, it took effect and is completed instead; nothing is dropped if the chain shows it or the service cannot be reached",
   )
   .setAction(async (a: { rn: string; pool: number; rpm?: string; abandon: boolean }, hre) => {
+    const started = performance.now();
     const { localState } = await import("./lib/context");
     const { loadRemoteRn, joinRemote, abandonStep } = await import("../offchain/services/rsms/clients");
     if (a.rpm || loadRemoteRn(localState(hre).keystore, a.rn)) {
@@ -352,6 +396,8 @@ task(
     }
     if (a.abandon) throw new UsageError("rsms:join: --abandon is for a join kept for an RPM service (an RN registered with --msrp)");
     const r = await rsms(hre);
+    // (the first command of a process loads the modules here: the CLI's case, reported apart)
+    const loaded = performance.now();
     const rnRec = r.ks.load(rnRecord(a.rn));
     // Before anything is sent: the pool it registered for, and a filter that holds its secret.
     if (!rnRec.joined && Number(rnRec.homePool) !== a.pool)
@@ -391,8 +437,10 @@ task(
     // the local view is brought up to date once this join has returned (or failed): off its path,
     // before the next one (flows.refreshJoinView)
     let res: Awaited<ReturnType<typeof r.flows.initialJoin>>;
+    let rpm: RpmAgent, rpmStamp: RecordStamp;
     try {
-      res = await r.flows.initialJoin(ctx, rn, r.loadRpm(m, a.pool), m, pre, journal);
+      ({ rpm, stamp: rpmStamp } = r.takeRpm(m, a.pool));
+      res = await r.flows.initialJoin(ctx, rn, rpm, m, pre, journal);
     } finally {
       r.flows.refreshJoinViewSoon(reader, a.pool);
     }
@@ -401,9 +449,10 @@ task(
     // the agent is the record's committed state now (a journaled join's intent was applied: the
     // step returned); kept for the next join of this process
     r.keepMsrp(m, stamp, written);
+    r.keepRpm(m, rpm, rpmStamp);
     const { toHex } = await import("../offchain/crypto/bytes");
     console.log(
-      `${a.rn} joined pool ${a.pool} as ${toHex(res.record.pid)}; ${res.tx ? `recordJoin ${gas(res.tx.gasUsed)}` : "already on-chain (a retry: nothing written)"}`,
+      `${a.rn} joined pool ${a.pool} as ${toHex(res.record.pid)}; ${res.tx ? `recordJoin ${gas(res.tx.gasUsed)}` : "already on-chain (a retry: nothing written)"} in ${(performance.now() - started).toFixed(1)} ms (${(loaded - started).toFixed(1)} ms of it loading the task's modules)`,
     );
     console.log(`  bytes: RN->RPM ${res.wire.rnToRpm}, RPM->MSRP ${res.wire.rpmToMsrp}, RPM->RN ${res.wire.rpmToRn}`);
     return res;

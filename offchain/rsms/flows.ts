@@ -499,6 +499,7 @@ async function sendJournaled(
     await sending;
     process.kill(process.pid, "SIGKILL");
   }
+  await transportTurns();
   msrp.commitJoin(v); // while the node mines: the records the intent holds
   const intent = journal(data);
   let phase: "send" | "wait" = "send";
@@ -527,6 +528,21 @@ async function sendJournaled(
   if (joinCrash("after-receipt")) process.kill(process.pid, "SIGKILL");
   intent.apply();
   return { tx, journaled: true };
+}
+
+/**
+ * Event-loop turns a join lets pass after its transaction is handed to the provider before it
+ * serializes its records (issue 20). The batching transport sends what was asked for in a turn at
+ * the start of the next one (offchain/chain/transport.ts), and DirectContract.prepare asks for the
+ * early receipt two turns after the send: by the third turn both requests are on their way, and the
+ * records' CPU (the MSRP's commit, the serialization, the intent's write) runs while the node mines,
+ * not before the transaction leaves. A crash in these turns leaves the state a crash right after the
+ * send always could (the transaction sent, no intent: join-crash.test.ts `intent-lost`): a retry of
+ * the join commits the records from the chain's record (rsms-join.md change 17).
+ */
+const SEND_TURNS = 3;
+async function transportTurns(): Promise<void> {
+  for (let i = 0; i < SEND_TURNS; i++) await new Promise((resolve) => setImmediate(resolve));
 }
 
 /**

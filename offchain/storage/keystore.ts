@@ -445,15 +445,18 @@ export class Keystore {
     const jfile = this.journalFile("intent");
     const text = JSON.stringify(file);
     ownIntents.add(jfile);
+    // Created and written here (a page-cache write of a few KB), fsync'd on libuv's pool: one hop
+    // off the main thread, not four (open, write, fsync, close each waited for the main thread,
+    // which the joins keep busy: issue 20). The commit point is the fsync, as before; the file is
+    // closed after it, off the path.
+    let fd: number | undefined;
     const durable = (async () => {
-      const h = await fs.promises.open(jfile, "wx", 0o600);
-      try {
-        await h.writeFile(text);
-        await h.sync(); // the intent's commit point
-      } finally {
-        await h.close();
-      }
+      fd = fs.openSync(jfile, "wx", 0o600);
+      fs.writeFileSync(fd, text);
+      const at = fd;
+      await new Promise<void>((resolve, reject) => fs.fsync(at, (e) => (e ? reject(e) : resolve()))); // the intent's commit point
     })();
+    void durable.catch(() => undefined).then(() => fd !== undefined && fs.close(fd, () => undefined));
     durable.catch(() => undefined);
     let state: "open" | "applied" | "dropped" | "left" = "open";
     return {
@@ -721,14 +724,31 @@ function changedEntries(
   field: string,
   entriesOf: (d: KeystoreData) => Record<string, unknown>,
 ): Record<string, unknown> | undefined {
-  const rest = (d: KeystoreData) => JSON.stringify(Object.entries(d).filter(([k]) => k !== field));
-  if (rest(cur) !== rest(next)) return undefined;
+  // the other fields, in order, and their values (cur's serialized once per parse: sharedJson)
+  const keys = (d: KeystoreData) => Object.keys(d).filter((k) => k !== field);
+  const ka = keys(cur);
+  const kb = keys(next);
+  if (ka.length !== kb.length || ka.some((k, i) => k !== kb[i] || sharedJson(cur[k]) !== JSON.stringify(next[k]))) return undefined;
   const a = entriesOf(cur) ?? {};
   const b = entriesOf(next);
   for (const k of Object.keys(a)) if (!Object.hasOwn(b, k)) return undefined;
   const changed: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(b)) if (!Object.hasOwn(a, k) || JSON.stringify(a[k]) !== JSON.stringify(v)) changed[k] = v;
+  for (const [k, v] of Object.entries(b)) if (!Object.hasOwn(a, k) || sharedJson(a[k]) !== JSON.stringify(v)) changed[k] = v;
   return changed;
+}
+
+/**
+ * JSON.stringify of a value of a record as this process parsed it (readShared's kept parses, which
+ * nobody changes: commit only compares with them), kept per object: a join compares the MSRP's
+ * record with the one on disk, every RN entry and every other field, and the disk's side is the
+ * same objects from one join to the next (issue 20).
+ */
+const sharedJsonKept = new WeakMap<object, string>();
+function sharedJson(v: unknown): string {
+  if (typeof v !== "object" || v === null) return JSON.stringify(v);
+  let j = sharedJsonKept.get(v);
+  if (j === undefined) sharedJsonKept.set(v, (j = JSON.stringify(v)));
+  return j;
 }
 
 /** A journal whose process still runs is replayed by another process only after this long (ms). */

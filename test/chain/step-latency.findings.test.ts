@@ -21,6 +21,12 @@
  * over p50 4.09x -> 2.55x), 1.76-3.16x over the runs; the committed run (load 3.6) 2.66x. Its floor is
  * now its transaction with the early receipt (0.8x the bare round trip); what is left is the client's
  * CPU on the path (4.0-5.2 ms per join: the RSMS messages, signing, the agents, the records).
+ * Session 16 serializes the records once the transaction has left and keeps the RPM agent
+ * (rsms-join.md change 19): ABBA against the code before, seven runs each at load 8-41, 3.35x -> 2.62x
+ * (medians of per-sample ratios; 2.32-4.11x over the runs), client CPU 5.34 -> 4.80 ms; joins back to
+ * back 3.69x -> 3.19x. The join's own transaction takes the node longer than the bare transfer (it
+ * executes recordJoin), and at these loads the records' CPU, run while the node mines, competes with
+ * the node for the two cores.
  */
 import { expect } from "chai";
 import fs from "fs";

@@ -3,7 +3,8 @@
  * takes the agent the join before it left instead of loading and rebuilding it, only when the
  * record's stamp (Keystore.stamp: the texts of its files) is the one that join committed. Any
  * change since, by another process or by another command of this one, is seen: the next join
- * loads the record again and its commit keeps that change.
+ * loads the record again and its commit keeps that change. The pool's RPM agent is kept the same
+ * way (`rpmKept`, rsms-join.md change 19): a change of its record is seen too.
  */
 import { expect } from "chai";
 import { spawnSync } from "child_process";
@@ -17,7 +18,7 @@ const ROOT = path.resolve(__dirname, "../..");
 describe("rsms: the MSRP agent kept across joins is reloaded after any other write of its record", function () {
   this.timeout(180_000);
   const log = console.log;
-  const sandbox = useRsmsTaskSandbox("metatrust-kept-", ["k1", "k2", "k3", "k4", "k5"]);
+  const sandbox = useRsmsTaskSandbox("metatrust-kept-", ["k1", "k2", "k3", "k4", "k5", "k6", "k7"]);
   const msrpRn = (name: string) =>
     (new Keystore(sandbox.keystore().dir, undefined).load("rsms-msrp") as { rns: Record<string, Record<string, unknown>> }).rns[name];
   const join = async (rn: string) => {
@@ -65,5 +66,20 @@ describe("rsms: the MSRP agent kept across joins is reloaded after any other wri
     await settled();
     expect(msrpRn("k9"), "the RN registered between the joins").to.not.equal(undefined);
     expect(msrpRn("k5")).to.deep.include({ used: true });
+  });
+
+  it("the pool's RPM agent kept across joins is loaded again when its record changed between them (its key replaced: the next join is refused, and joins once the record is back)", async () => {
+    await join("k6"); // leaves the pool's RPM agent kept, its filters loaded
+    await settled();
+    const ks = new Keystore(sandbox.keystore().dir, undefined);
+    const rec = ks.load("rsms-rpm-1");
+    // a key that is not the pool's: a request sealed to the pool's key opens to garbage at this RPM
+    ks.update("rsms-rpm-1", { ...rec, sk: "0x" + "11".repeat(32) });
+    await expect(join("k7")).to.be.rejectedWith(/NOT_IN_FILTER|in none of pool 1/);
+    expect(msrpRn("k7")).to.deep.include({ used: false });
+    ks.update("rsms-rpm-1", rec);
+    await join("k7");
+    await settled();
+    expect(msrpRn("k7")).to.deep.include({ used: true });
   });
 });
