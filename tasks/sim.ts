@@ -6,7 +6,8 @@
  *   and 50,000 nodes, beside the detectors before issue 15 and the average and EigenTrust baselines.
  * - sim:redteam: the held-out red-team families (offchain/trust/adversaries/redteam/), reported
  *   apart from the suite in bench/results/trust-redteam.{md,json} (round 2: --families round2 --output trust-redteam-r2).
- * - sim:whitewash: whitewashers' damage with and without the identity layer (docs/specs/trust.md §6)
+ * - sim:whitewash: whitewashers' damage with and without the identity layer (docs/specs/trust.md §6),
+ *   and whether whitewashing pays, with honest newcomers in the population (offchain/sim/whitewash.ts)
  *   -> bench/results/trust-whitewash.{md,json}.
  * - sim:disputes: dispute accuracy (Eq. 23) against the share of malicious voters.
  */
@@ -178,7 +179,7 @@ task(
 
 task(
   "sim:whitewash",
-  "Whitewashers on the adversary suite (report seeds) with and without the identity layer (docs/specs/trust.md §6): detection, damage, where their identities end against the honest median -> bench/results/trust-whitewash.{md,json}",
+  "Whitewashers on the adversary suite (report seeds) with and without the identity layer (docs/specs/trust.md §6): detection, damage, where their identities end against the honest median; and, with honest newcomers (verified and not), whether whitewashing pays (bad services in standing against the same seed without whitewashing) and what the rule costs the newcomers -> bench/results/trust-whitewash.{md,json}",
 )
   .addOptionalParam("scale", "Comma-separated network sizes", "500,5000")
   .addOptionalParam("seeds", "Report seeds per size (1-3)", 3, types.int)
