@@ -36,6 +36,11 @@
  * - flood: good providers that each round also send 20 ratings of 0-0.1 to one of 5 shared
  *   victims.
  *
+ * Options off by default (session 16, so every committed network is unchanged): `newcomers`, honest
+ * identities that join mid-run, half of them unverified and half of them leaving early, so that a
+ * fresh, unverified, short-lived identity is not always a whitewasher's; `freshIdentities: false`, the
+ * whitewash family on one identity per attacker (the same seed without whitewashing).
+ *
  * Evidence (docs/specs/trust.md §8): every rating of an interaction carries a record set
  * (`evidence: true`); a rating outside the interactions carries one only when its target signs the
  * receipts, i.e. when it is a fellow attacker (ring praise, Sybil praise, bought ratings of a
