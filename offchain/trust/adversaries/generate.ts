@@ -36,6 +36,11 @@
  * - flood: good providers that each round also send 20 ratings of 0-0.1 to one of 5 shared
  *   victims.
  *
+ * Options off by default (session 16, so every committed network is unchanged): `newcomers`, honest
+ * identities that join mid-run, half of them unverified and half of them leaving early, so that a
+ * fresh, unverified, short-lived identity is not always a whitewasher's; `freshIdentities: false`, the
+ * whitewash family on one identity per attacker (the same seed without whitewashing).
+ *
  * Evidence (docs/specs/trust.md §8): every rating of an interaction carries a record set
  * (`evidence: true`); a rating outside the interactions carries one only when its target signs the
  * receipts, i.e. when it is a fellow attacker (ring praise, Sybil praise, bought ratings of a
@@ -114,6 +119,28 @@ export type SuiteOptions = {
   activityScale?: number;
   /** also return {@link Network.latent}: what each rating was generated from (default false) */
   latent?: boolean;
+  /**
+   * Honest churn (session 16; default 0, so every committed figure's networks are unchanged): this
+   * share of the honest non-seed slots are newcomers. A newcomer joins at a round drawn in
+   * [1, rounds - 2], and half of them leave again after 4-10 rounds (an honest short life, as a
+   * whitewash identity's); before it joins and after it leaves it neither rates nor is rated. Its
+   * behaviour is its slot's (quality, strictness, activity). A share {@link newcomersUnverified} of
+   * them are unverified (left out of {@link Network.verified}), the others verified: so that "fresh,
+   * unverified, short-lived" describes honest identities too and identity facts alone are not a
+   * detector. Drawn from a stream of their own among the planned honest slots, so that a run with
+   * attackers and the clean run of the same seed and options have the same newcomers. Meant for the
+   * whitewash and honest-noisy families (the other families' victims and bribed raters are not
+   * drawn apart from them).
+   */
+  newcomers?: number;
+  /** share of the newcomers that are unverified (default 0.5) */
+  newcomersUnverified?: number;
+  /**
+   * whitewash family: take a fresh identity after each life (default true). false: the same
+   * attacker, the same draws and schedule, on its first (verified) identity for the whole run
+   * (the same seed without whitewashing, for what whitewashing gains).
+   */
+  freshIdentities?: boolean;
 };
 
 /**
@@ -153,6 +180,13 @@ export type Network = {
    * A whitewasher's fresh identities are not verified. (`seeds` are the pre-trusted subset.)
    */
   verified?: Set<string>;
+  /**
+   * with `newcomers`: each honest newcomer's first round and the round it left (`rounds` if it
+   * stays), and whether it is verified
+   */
+  newcomers?: Map<string, { join: number; leave: number; verified: boolean }>;
+  /** whitewash family: each attacker slot's identities and the round each takes over (its lives) */
+  lives?: Map<string, { name: string; from: number }[]>;
   ratings: Rating[];
   /** with `latent: true`: one entry per rating, in the same order */
   latent?: Latent[];
@@ -215,9 +249,31 @@ export function generateNetwork(o: SuiteOptions): Network {
   const plannedHonest = N - Math.round(N * (o.attackerShare ?? 0.1));
   const seedSlots = new Set<number>();
   for (let i = 0; i < N; i++) if (seedRng.next() < (o.seedShare ?? 0.2) && i < plannedHonest) seedSlots.add(i);
+  // Honest newcomers (option), from their own stream: five draws per planned honest slot, used or not.
+  const newcomerShare = o.newcomers ?? 0;
+  const newcomersUnverified = o.newcomersUnverified ?? 0.5;
+  if (!(newcomerShare >= 0 && newcomerShare <= 1)) throw new Error(`generateNetwork: newcomers must be in [0, 1], got ${newcomerShare}`);
+  if (!(newcomersUnverified >= 0 && newcomersUnverified <= 1))
+    throw new Error(`generateNetwork: newcomersUnverified must be in [0, 1], got ${newcomersUnverified}`);
+  const newcomerSlots = new Map<number, { join: number; leave: number; verified: boolean }>();
+  if (newcomerShare > 0) {
+    if (rounds < 4) throw new Error(`generateNetwork: newcomers need at least 4 rounds, got ${rounds}`);
+    const nrng = new Prng(mix(o.seed, 0x7ffffffc));
+    for (let i = 0; i < plannedHonest; i++) {
+      const [a, b, c, d, e] = [nrng.next(), nrng.next(), nrng.next(), nrng.next(), nrng.next()];
+      if (seedSlots.has(i) || a >= newcomerShare) continue;
+      const join = 1 + Math.floor(b * (rounds - 2));
+      const leave = c < 0.5 ? Math.min(rounds, join + 4 + Math.floor(d * 7)) : rounds;
+      newcomerSlots.set(i, { join, leave, verified: e >= newcomersUnverified });
+    }
+  }
+  const active = (i: number, round: number) => {
+    const x = newcomerSlots.get(i);
+    return !x || (round >= x.join && round < x.leave);
+  };
   // Attack plan, from its own stream.
   const plan = new Prng(mix(o.seed, 0x7ffffffd));
-  const good = honestSlots.filter((i) => quality[i] >= 0.8 && !seedSlots.has(i));
+  const good = honestSlots.filter((i) => quality[i] >= 0.8 && !seedSlots.has(i) && !newcomerSlots.has(i));
   const pickVictims = (n: number) => plan.shuffle([...good]).slice(0, n);
   const victims = new Set<number>();
   const boosted = new Set<number>();
@@ -350,7 +406,7 @@ export function generateNetwork(o: SuiteOptions): Network {
       for (const i of attackerSlots) {
         const ids: { name: string; from: number }[] = [];
         let gen = 0;
-        for (let r = -offset.get(i)!; r < rounds; r += life) {
+        for (let r = -offset.get(i)!; r < rounds; r += o.freshIdentities === false ? rounds + life : life) {
           const id = `${name(i)}.${gen++}`;
           ids.push({ name: id, from: Math.max(0, r) });
           if (r + SUITE_MODEL.whitewashGood < rounds) attackStart.set(id, Math.max(0, r + SUITE_MODEL.whitewashGood) * roundSeconds);
@@ -384,6 +440,7 @@ export function generateNetwork(o: SuiteOptions): Network {
   for (let round = 0; round < rounds; round++) {
     const base = round * roundSeconds;
     for (let i = 0; i < N; i++) {
+      if (!active(i, round)) continue;
       const rng = streams[i];
       const from = identityAt(i, round);
       for (let d = 0; d < activity[i]; d++) {
@@ -393,7 +450,7 @@ export function generateNetwork(o: SuiteOptions): Network {
         const u3 = rng.next();
         const u4 = rng.next();
         const tOff = rng.next();
-        if (j === i) continue;
+        if (j === i || !active(j, round)) continue;
         if (!isAttacker(i) && honestSkips(j)) continue;
         if (isAttacker(i) && o.family === "sybil-attack-edges") continue; // Sybils only rate through `extra`
         const mode = isAttacker(j) ? serve(j, round, u4) : "honest";
@@ -448,7 +505,7 @@ export function generateNetwork(o: SuiteOptions): Network {
     quality: new Map(nodes.map((n) => [n, 0])),
   };
   for (let i = 0; i < N; i++) for (const x of identities.get(i) ?? [{ name: name(i) }]) truth.quality.set(x.name, q(i));
-  const verified = new Set<string>(honestSlots.map(name));
+  const verified = new Set<string>(honestSlots.filter((i) => newcomerSlots.get(i)?.verified ?? true).map(name));
   if (o.family !== "sybil-late" && o.family !== "sybil-attack-edges")
     for (const i of attackerSlots) verified.add((identities.get(i) ?? [{ name: name(i) }])[0].name);
   return {
@@ -456,6 +513,8 @@ export function generateNetwork(o: SuiteOptions): Network {
     nodes,
     seeds: new Set([...seedSlots].map(name)),
     verified,
+    ...(newcomerSlots.size ? { newcomers: new Map([...newcomerSlots].map(([i, x]) => [name(i), { ...x }])) } : {}),
+    ...(identities.size ? { lives: new Map([...identities].map(([i, ids]) => [name(i), ids.map((x) => ({ ...x }))])) } : {}),
     ratings: sorted,
     ...(sortedLatent ? { latent: sortedLatent } : {}),
     truth,
