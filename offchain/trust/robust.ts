@@ -2089,8 +2089,9 @@ export function analyze(
       for (let it = 0; it < 20 && hi > lo; it++) {
         const cut = (lo + hi) / 2;
         let sl = 0, nl = 0, sh = 0, nh = 0; // prettier-ignore
-        for (const x of r) if (x < cut) ((sl += x), nl++);
-        else ((sh += x), nh++);
+        for (const x of r)
+          if (x < cut) ((sl += x), nl++);
+          else ((sh += x), nh++);
         if (!nl || !nh) break;
         if (sl / nl === lo && sh / nh === hi) break;
         ((lo = sl / nl), (hi = sh / nh));
@@ -2119,7 +2120,14 @@ export function analyze(
         if (wl > 0) lo = sl / wl;
         if (wh > 0) hi = sh / wh;
       }
-      return { lo, hi, epochs: eps.length, down, downShare: hi > lo ? pi : 0, within: n > eps.length ? within / ((n - eps.length) * s2) : 0 };
+      return {
+        lo,
+        hi,
+        epochs: eps.length,
+        down,
+        downShare: hi > lo ? pi : 0,
+        within: n > eps.length ? within / ((n - eps.length) * s2) : 0,
+      };
     };
     const prng = new Prng(0x3c6ef372);
     const maxDraws = Math.ceil(10 / genericAlpha) - 1;

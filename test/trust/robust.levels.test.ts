@@ -15,7 +15,8 @@ import { generateRedteam } from "../../offchain/trust/adversaries/redteam/genera
 
 const levels = (ds: { entity: string; kind: number; reason: string }[]) =>
   new Set(ds.filter((d) => d.kind === AttackKind.OnOff && d.reason.startsWith("two service levels")).map((d) => d.entity));
-const outageNotices = (ds: { entity: string; reason: string }[]) => new Set(ds.filter((d) => d.reason.includes("not flagged: an outage's shape")).map((d) => d.entity));
+const outageNotices = (ds: { entity: string; reason: string }[]) =>
+  new Set(ds.filter((d) => d.reason.includes("not flagged: an outage's shape")).map((d) => d.entity));
 
 describe("trust/robust: two service levels (point 3c) and outages (point 3d)", function () {
   this.timeout(600_000);
@@ -62,7 +63,11 @@ describe("trust/robust: two service levels (point 3c) and outages (point 3d)", f
       const net = generateRedteam({ family: "rt-weekly-outage", nodes: 500, seed });
       const tw = [...net.truth.trustworthy];
       const onOff = (o: { outages?: boolean }) =>
-        new Set(analyze(net.ratings, net.nodes, net.seeds, { epochSeconds: net.roundSeconds, ...o }).detections.filter((d) => d.kind === AttackKind.OnOff).map((d) => d.entity));
+        new Set(
+          analyze(net.ratings, net.nodes, net.seeds, { epochSeconds: net.roundSeconds, ...o })
+            .detections.filter((d) => d.kind === AttackKind.OnOff)
+            .map((d) => d.entity),
+        );
       const withIt = tw.filter((x) => onOff({}).has(x)).length;
       const without = tw.filter((x) => onOff({ outages: false }).has(x)).length;
       expect(withIt, `seed ${seed}: ${withIt} of ${tw.length}`).to.be.at.most(0.035 * tw.length);
