@@ -31,14 +31,10 @@ const SESSION13_DETECTORS = "session 13: binary-scale raters compared at their b
 /** session 14's version string (the selective-liar scan), the detectors before session 15's rare-lies test */
 const SESSION14_DETECTORS =
   "session 14: the selective-liar scan (point 2c: truncated product of per-target exact tails, the largest left out, exact convolution null at the unfair-rater level)";
-/** session 15's version string (rare extreme lies; 3c off), the detectors before session 16's 3c and 3d */
-const SESSION15_DETECTORS =
-  "session 15: rare extreme lies (point 2d: per rater, its very low ratings of targets the seed-anchored reference finds good against the exact beta-binomial null of the others' share below its bar, at 0.001 per rater); the two-service-levels test (point 3c) is off";
-/** the versions with session 11's iteration, with session 13's gate, with session 14's scan and with session 15's 2d */
-const SINCE11 = [SESSION11_DETECTORS, SESSION13_DETECTORS, SESSION14_DETECTORS, SESSION15_DETECTORS, DETECTORS_VERSION];
-const SINCE13 = [SESSION13_DETECTORS, SESSION14_DETECTORS, SESSION15_DETECTORS, DETECTORS_VERSION];
-const SINCE14 = [SESSION14_DETECTORS, SESSION15_DETECTORS, DETECTORS_VERSION];
-const SINCE15 = [SESSION15_DETECTORS, DETECTORS_VERSION];
+/** the versions with session 11's iteration, with session 13's gate and with session 14's scan */
+const SINCE11 = [SESSION11_DETECTORS, SESSION13_DETECTORS, SESSION14_DETECTORS, DETECTORS_VERSION];
+const SINCE13 = [SESSION13_DETECTORS, SESSION14_DETECTORS, DETECTORS_VERSION];
+const SINCE14 = [SESSION14_DETECTORS, DETECTORS_VERSION];
 
 export async function writeSuiteReport(
   rows: SuiteRow[],
@@ -175,11 +171,11 @@ export async function writeSuiteReport(
           : "Every size below was run with session 14's detectors or later.";
       })(),
     "",
-    "Session 15 added a rater test for rare extreme lies (docs/specs/trust.md §4, point 2d), at a stated level of 0.001 per rater and without a tuned constant: per rater, the count of its very low ratings (below 0.2 on its own scale; a binary rater's downs) of targets the seed-anchored reference finds good and the other raters do not dispute, against the exact tail of the convolution of beta-binomials whose shares are the others' share of strictness-corrected values below the rater's bar there (point 2's seed-anchored reference, the seeds' share on good targets as one pseudo-observation, values at 0 censored); flagged raters weigh nothing before the behaviour-change tests. Developed on the tune families with tune seeds 1-3, the red team's rt-strict-cluster, rt-weekly-outage, rt-outage, rt-loyal, rt-newcomers, rt-loyal-regional (seeds 1-2), rt-sybil-seed-court (seeds 1-2 and report seed 201, after a first report run at 500 nodes flagged its honest raters: the disputed-target rule followed), rt-frame, rt-budget-liar, rt-frame-recur and rt-rotate-stuff (seed 1), and camouflage* and flood* on tune seeds 1-3 (so camouflage* and flood* are not clean held-out families for this rule); whitewash* and onoff-random* were not run while developing it. A provider test of two service levels (point 3c) was built too and was off in session 15 (it flags honest providers whose outages recur). " +
+    "Session 15 added a rater test for rare extreme lies (docs/specs/trust.md §4, point 2d), at a stated level of 0.001 per rater and without a tuned constant: per rater, the count of its very low ratings (below 0.2 on its own scale; a binary rater's downs) of targets the seed-anchored reference finds good and the other raters do not dispute, against the exact tail of the convolution of beta-binomials whose shares are the others' share of strictness-corrected values below the rater's bar there (point 2's seed-anchored reference, the seeds' share on good targets as one pseudo-observation, values at 0 censored); flagged raters weigh nothing before the behaviour-change tests. Developed on the tune families with tune seeds 1-3, the red team's rt-strict-cluster, rt-weekly-outage, rt-outage, rt-loyal, rt-newcomers, rt-loyal-regional (seeds 1-2), rt-sybil-seed-court (seeds 1-2 and report seed 201, after a first report run at 500 nodes flagged its honest raters: the disputed-target rule followed), rt-frame, rt-budget-liar, rt-frame-recur and rt-rotate-stuff (seed 1), and camouflage* and flood* on tune seeds 1-3 (so camouflage* and flood* are not clean held-out families for this rule); whitewash* and onoff-random* were not run while developing it. A provider test of two service levels (point 3c) was built too and is off by default (it flags honest providers whose outages recur), so it is in no row below. " +
       (() => {
-        const rerun = rows.filter((r) => SINCE15.includes(r.detectors ?? ""));
-        const partial = rerun.filter((r) => r.rerun && r.detectors === SESSION15_DETECTORS);
-        const older = rows.filter((r) => !SINCE15.includes(r.detectors ?? ""));
+        const rerun = rows.filter((r) => r.detectors === DETECTORS_VERSION);
+        const partial = rerun.filter((r) => r.rerun);
+        const older = rows.filter((r) => r.detectors !== DETECTORS_VERSION);
         // per size, its families (or "every family")
         const list = (rs: SuiteRow[]) =>
           sizes
@@ -193,35 +189,11 @@ export async function writeSuiteReport(
         return (
           (older.length
             ? `Rows without it (run with earlier detectors, their JSON \`detectors\` older than session 15's): ${list(older)}. `
-            : "Every row below was run with session 15's detectors or later. ") +
+            : "Every row below was run with session 15's detectors. ") +
           (partial.length
             ? `In ${list(partial)} only the metatrust detector was re-run with session 15's detectors (the only one this session changed); the other detectors' rows there are the previous run's, on the same generated networks.`
             : "")
         );
-      })(),
-    "",
-    "Session 16 turned point 3c (two service levels) on, over each provider's whole time span, together with point 3d (outages, docs/specs/trust.md §4): a provider flagged for recurrence (by point 3 or 3c) whose second level is an outage's shape (the spread of its values within epochs no more than the population's noise: the same level for everyone it served in an epoch) and whose down share (a two-level mixture of its epochs' means, EM) is at most 0.2 of its epochs gets a notice instead of a flag. 0.2 is a policy line (the availability asked of a provider), chosen after looking at the red team's rt-weekly-outage (seeds 1-2) and rt-onoff-cusum (seed 1, a report family there); developed on the tune families with tune seeds 1-2, onoff-random* on tune seed 1 (it had been looked at in session 15 too, so it is not a clean held-out family for 3c and 3d), and the red team's rt-outage, rt-seasonal, rt-strict-cluster, rt-newcomers, rt-loyal, rt-loyal-regional and rt-frame (seed 1); whitewash*, camouflage* and flood* were not run while developing it. " +
-      (() => {
-        const now = rows.filter((r) => r.detectors === DETECTORS_VERSION);
-        const older = rows.filter((r) => r.detectors !== DETECTORS_VERSION);
-        const list = (rs: SuiteRow[]) =>
-          sizes
-            .filter((n) => rs.some((r) => r.nodes === n))
-            .map(
-              (n) =>
-                `${
-                  rows.filter((r) => r.nodes === n).length === rs.filter((r) => r.nodes === n).length
-                    ? "every family"
-                    : rs
-                        .filter((r) => r.nodes === n)
-                        .map((r) => r.family)
-                        .join(", ")
-                } at ${n.toLocaleString("en-US")} nodes`,
-            )
-            .join("; ");
-        return now.length
-          ? `Rows with session 16's detectors: ${list(now)}.${older.length ? ` Rows without them: ${list(older)}.` : ""}`
-          : "No row below was run with session 16's detectors.";
       })(),
     "",
     "Columns: detection = attacker identities flagged; FPR = trustworthy honest (q >= 0.5) flagged, without / with the victims; victims = bad-mouthed or flooded honest flagged; ttd = median rounds from first misbehaviour to first flag (detectors re-run every 4 rounds; 500 nodes only); damage = mean |effective trust - same seed without attackers| over trustworthy honest (n/a where not measured); boosted > median = boosted bad providers above the median trustworthy honest. ± is the 95% interval over seeds.",

@@ -72,7 +72,7 @@
  *    once the first is established, or a recovery inside it) or
  *    without recovery after it (Wald's SPRT bound ln(1 / alpha)). One episode followed by recovery
  *    (an outage, a framing burst) is a notice: evidence in the report, no flag, no penalty.
- * 3c. **Two service levels** (session 15; on since session 16: `serviceLevels`): per provider, the spread of
+ * 3c. **Two service levels** (session 15; off by default: `serviceLevels`): per provider, the spread of
  *    its strictness-corrected, peer-normalized values received in units of the population's noise against a
  *    provider at one level with that noise (Monte Carlo), flagged on-off at `genericAlpha`.
  * 3d. **Outages** (session 16, `outages`, with 3c): a provider whose second level is an outage's shape (the
@@ -96,7 +96,7 @@ import { AttackKind, type Detection, type RatingEvent } from "./detectors";
  * results file can say which rows were measured with which detectors.
  */
 export const DETECTORS_VERSION =
-  "session 16: two service levels (point 3c, on: per provider, the spread of its values received against one level with the population's noise, at 0.001 per provider) with outages (point 3d: a provider whose second level is the same for everyone it served in an epoch and is down in at most a fifth of its epochs is not flagged for recurrence); session 15's rare extreme lies (point 2d)";
+  "session 15: rare extreme lies (point 2d: per rater, its very low ratings of targets the seed-anchored reference finds good against the exact beta-binomial null of the others' share below its bar, at 0.001 per rater); the two-service-levels test (point 3c) is off";
 
 /** Options of {@link analyze}. */
 export type AnalyzeOptions = {
@@ -185,7 +185,8 @@ export type AnalyzeOptions = {
    * point 3c (session 15), two service levels: per provider, the spread of its strictness-corrected,
    * peer-normalized values received in units of the population's noise (over its whole time with 3d; the
    * smaller of its two halves without), against a provider at one level with that noise (Monte Carlo), flagged
-   * on-off at `genericAlpha` per provider (default true since session 16, docs/specs/trust.md §4)
+   * on-off at `genericAlpha` per provider (default false: with it on, at least 13 unit tests of robust.test.ts,
+   * robust.tail and robust.scan fail, not yet examined; docs/specs/trust.md §4)
    */
   serviceLevels?: boolean;
   /**
@@ -2018,7 +2019,7 @@ export function analyze(
   if (praisersFlagged) totals(); // the flagged praisers weigh nothing in effective trust either
   const notices = [...noticeOf.keys()].sort((x, y) => x - y).map((t) => noticeOf.get(t)!);
 
-  // --- 3c. two service levels (session 15, on since session 16; the provider channel of the oracle bound). An on-off
+  // --- 3c. two service levels (session 15, off by default; the provider channel of the oracle bound). An on-off
   // provider serves at two levels (good, and bad in its bad phases); a stationary honest one at one level
   // with noise, whatever its quality or its raters' strictness. Each credible observation of a provider (as
   // point 3 reads them) is its strictness-corrected value minus the population's mean deviation in the same
@@ -2031,7 +2032,7 @@ export function analyze(
   // outages that recur are in both). Its null: the provider at one level, its median, with the population's
   // noise (Gaussian, clipped to the scale), the same times, by Monte Carlo (sequential, Besag and Clifford:
   // stop after 10 exceedances, at most ceil(10 / genericAlpha) - 1 draws). Flagged on-off at p <= genericAlpha.
-  if (o.serviceLevels ?? true) {
+  if (o.serviceLevels ?? false) {
     const credible = (k: number) => !blocked[k] && W(oFrom[k]) >= 0.5 && oTime[k] < turnedAt[oFrom[k]];
     const tMean = new Float64Array(N);
     const tCount = new Float64Array(N);

@@ -1,8 +1,8 @@
 /**
- * Points 3c and 3d of offchain/trust/robust.ts (docs/specs/trust.md §4). 3c (session 15; on by default since
- * session 16): two service levels. Per provider, the spread of its strictness-corrected, peer-normalized
+ * Points 3c and 3d of offchain/trust/robust.ts (docs/specs/trust.md §4). 3c (session 15; off by default,
+ * `serviceLevels: true`): two service levels. Per provider, the spread of its strictness-corrected, peer-normalized
  * values received in units of the population's noise against a provider at one level with that noise (Monte
- * Carlo), flagged on-off at 0.001 per provider. 3d (session 16, on with it): outages. A provider whose second
+ * Carlo), flagged on-off at 0.001 per provider. 3d (session 16, on with 3c unless `outages: false`): outages. A provider whose second
  * level is an outage's shape (the same level for everyone it served in an epoch: the spread within its epochs
  * no more than the population's noise) and whose down epochs are at most a fifth of its epochs is not
  * flagged for recurrence (point 3's recurrence flags and 3c's become notices).
@@ -23,8 +23,8 @@ describe("trust/robust: two service levels (point 3c) and outages (point 3d)", f
 
   it("on-off under the window (tune seed 1, 500 nodes): 3c and 3d flag at least 85% of the attackers, without them fewer than half", () => {
     const net = generateNetwork({ family: "onoff-under-window", nodes: 500, seed: 1 });
-    const on = analyze(net.ratings, net.nodes, net.seeds, { epochSeconds: net.roundSeconds });
-    const off = analyze(net.ratings, net.nodes, net.seeds, { epochSeconds: net.roundSeconds, serviceLevels: false });
+    const on = analyze(net.ratings, net.nodes, net.seeds, { epochSeconds: net.roundSeconds, serviceLevels: true });
+    const off = analyze(net.ratings, net.nodes, net.seeds, { epochSeconds: net.roundSeconds });
     const att = [...net.truth.attackers];
     const fOn = new Set(on.detections.map((d) => d.entity));
     const fOff = new Set(off.detections.map((d) => d.entity));
@@ -32,7 +32,7 @@ describe("trust/robust: two service levels (point 3c) and outages (point 3d)", f
     const caughtOff = att.filter((x) => fOff.has(x)).length;
     expect(caught, `${caught} of ${att.length} with 3c, ${caughtOff} without`).to.be.at.least(0.85 * att.length);
     expect(caughtOff, `${caughtOff} without`).to.be.below(0.5 * att.length);
-    expect(levels(off.detections).size, "serviceLevels: false turns 3c off").to.equal(0);
+    expect(levels(off.detections).size, "3c is off by default").to.equal(0);
     const d = on.detections.find((x) => x.reason.startsWith("two service levels"))!;
     const e = d.evidence as { pValue: number; threshold: number; outage: { within: number; downShare: number } };
     expect(e.pValue).to.be.at.most(e.threshold);
@@ -42,7 +42,7 @@ describe("trust/robust: two service levels (point 3c) and outages (point 3d)", f
   it("a stationary honest population (honest-noisy, seeds 1-2): at most 2 trustworthy providers flagged by 3c, and says what it does to honest-bad ones", () => {
     for (const seed of [1, 2]) {
       const net = generateNetwork({ family: "honest-noisy", nodes: 500, seed });
-      const f = levels(analyze(net.ratings, net.nodes, net.seeds, { epochSeconds: net.roundSeconds }).detections);
+      const f = levels(analyze(net.ratings, net.nodes, net.seeds, { epochSeconds: net.roundSeconds, serviceLevels: true }).detections);
       const honest = [...f].filter((x) => net.truth.trustworthy.has(x));
       expect(honest.length, `seed ${seed}: ${honest.join(", ")}`).to.be.at.most(2);
       const bad = [...f].filter((x) => net.truth.honestBad.has(x));
@@ -52,7 +52,7 @@ describe("trust/robust: two service levels (point 3c) and outages (point 3d)", f
 
   it("one outage that recovers (rt-outage, seed 1): at most 2 trustworthy providers flagged by 3c, the outage providers are notices", () => {
     const net = generateRedteam({ family: "rt-outage", nodes: 500, seed: 1 });
-    const a = analyze(net.ratings, net.nodes, net.seeds, { epochSeconds: net.roundSeconds });
+    const a = analyze(net.ratings, net.nodes, net.seeds, { epochSeconds: net.roundSeconds, serviceLevels: true });
     const honest = [...levels(a.detections)].filter((x) => net.truth.trustworthy.has(x));
     expect(honest.length, honest.join(", ")).to.be.at.most(2);
     expect(outageNotices(a.notices).size).to.be.at.least(10);
@@ -64,7 +64,7 @@ describe("trust/robust: two service levels (point 3c) and outages (point 3d)", f
       const tw = [...net.truth.trustworthy];
       const onOff = (o: { outages?: boolean }) =>
         new Set(
-          analyze(net.ratings, net.nodes, net.seeds, { epochSeconds: net.roundSeconds, ...o })
+          analyze(net.ratings, net.nodes, net.seeds, { epochSeconds: net.roundSeconds, serviceLevels: true, ...o })
             .detections.filter((d) => d.kind === AttackKind.OnOff)
             .map((d) => d.entity),
         );
@@ -77,7 +77,9 @@ describe("trust/robust: two service levels (point 3c) and outages (point 3d)", f
 
   it("3d keeps an on-off provider whose bad phases are full epochs in more than a fifth of its time (onoff-random, tune seed 1): at least 90% flagged", () => {
     const net = generateNetwork({ family: "onoff-random", nodes: 500, seed: 1 });
-    const f = new Set(analyze(net.ratings, net.nodes, net.seeds, { epochSeconds: net.roundSeconds }).detections.map((d) => d.entity));
+    const f = new Set(
+      analyze(net.ratings, net.nodes, net.seeds, { epochSeconds: net.roundSeconds, serviceLevels: true }).detections.map((d) => d.entity),
+    );
     const att = [...net.truth.attackers];
     const caught = att.filter((x) => f.has(x)).length;
     expect(caught, `${caught} of ${att.length}`).to.be.at.least(0.9 * att.length);
@@ -85,6 +87,8 @@ describe("trust/robust: two service levels (point 3c) and outages (point 3d)", f
 
   it("outageShare is checked", () => {
     const net = generateNetwork({ family: "honest-noisy", nodes: 50, seed: 1 });
-    expect(() => analyze(net.ratings, net.nodes, net.seeds, { epochSeconds: net.roundSeconds, outageShare: 1 })).to.throw(/outageShare/);
+    expect(() =>
+      analyze(net.ratings, net.nodes, net.seeds, { epochSeconds: net.roundSeconds, serviceLevels: true, outageShare: 1 }),
+    ).to.throw(/outageShare/);
   });
 });
