@@ -68,8 +68,10 @@ describe("trust/robust: two service levels (point 3c) and outages (point 3d)", f
             .detections.filter((d) => d.kind === AttackKind.OnOff)
             .map((d) => d.entity),
         );
-      const withIt = tw.filter((x) => onOff({}).has(x)).length;
-      const without = tw.filter((x) => onOff({ outages: false }).has(x)).length;
+      const on = onOff({});
+      const off = onOff({ outages: false });
+      const withIt = tw.filter((x) => on.has(x)).length;
+      const without = tw.filter((x) => off.has(x)).length;
       expect(withIt, `seed ${seed}: ${withIt} of ${tw.length}`).to.be.at.most(0.035 * tw.length);
       expect(without, `seed ${seed}: ${without} of ${tw.length} without 3d`).to.be.at.least(0.05 * tw.length);
     }
