@@ -72,10 +72,15 @@
  *    once the first is established, or a recovery inside it) or
  *    without recovery after it (Wald's SPRT bound ln(1 / alpha)). One episode followed by recovery
  *    (an outage, a framing burst) is a notice: evidence in the report, no flag, no penalty.
- * 3c. **Two service levels, recurring** (session 15, off by default: `serviceLevels`): per provider, the
- *    spread of its strictness-corrected, peer-normalized values received in units of the population's noise,
- *    the smaller of its two halves in time, against a provider at one level with that noise (Monte Carlo),
- *    flagged on-off at `genericAlpha`. Off: an honest provider whose outages recur is flagged too.
+ * 3c. **Two service levels** (session 15; off by default: `serviceLevels`): per provider, the spread of
+ *    its strictness-corrected, peer-normalized values received in units of the population's noise against a
+ *    provider at one level with that noise (Monte Carlo), flagged on-off at `genericAlpha`.
+ * 3d. **Outages** (session 16, `outages`, with 3c): a provider whose second level is an outage's shape (the
+ *    same level for everyone it served in an epoch: the spread within its epochs no more than the
+ *    population's noise) and whose down epochs (a two-level mixture of its epochs' means) are at most
+ *    `outageShare` of its epochs is not flagged for recurrence: point 3's recurrence flags and 3c's flags of
+ *    it become notices. Without 3d, 3c reads the smaller of the two halves of the provider's time (session
+ *    15's recurrence condition) and flags honest providers whose outages recur.
  * 4. **Effective trust**: the beta reputation (1 + sum w v) / (2 + sum w) over strictness-corrected
  *    values weighted by rater weight, times TrustManager's flag penalty when flagged.
  *
@@ -177,12 +182,22 @@ export type AnalyzeOptions = {
   /** point 2d: a value below this is a very low rating (default 0.2) */
   extremeLow?: number;
   /**
-   * point 3c (session 15), two service levels, recurring: per provider, the spread of its strictness-corrected,
-   * peer-normalized values received in units of the population's noise, the smaller of its two halves in time,
-   * against a provider at one level with that noise (Monte Carlo), flagged on-off at `genericAlpha` per provider
-   * (default false: an honest provider whose outages recur is flagged too, docs/specs/trust.md §4)
+   * point 3c (session 15), two service levels: per provider, the spread of its strictness-corrected,
+   * peer-normalized values received in units of the population's noise (over its whole time with 3d; the
+   * smaller of its two halves without), against a provider at one level with that noise (Monte Carlo), flagged
+   * on-off at `genericAlpha` per provider (default false: with it on, at least 13 unit tests of robust.test.ts,
+   * robust.tail and robust.scan fail, not yet examined; docs/specs/trust.md §4)
    */
   serviceLevels?: boolean;
+  /**
+   * point 3d (session 16), outages: a provider whose second level is an outage's shape (the same level for
+   * everyone it served in an epoch: the spread within its epochs no more than the population's noise) and whose
+   * down epochs are at most `outageShare` of its epochs is not flagged on-off for recurrence (point 3's
+   * recurrence flags and 3c's flags become notices). Applies when `serviceLevels` is on (default true)
+   */
+  outages?: boolean;
+  /** point 3d: the largest share of a provider's epochs that may be down (default 0.2, one epoch in five) */
+  outageShare?: number;
   /** points 2d and 3c: the level per identity (default 0.001: each rater or provider it flags stands on its own level, no Bonferroni) */
   genericAlpha?: number;
 };
@@ -2004,19 +2019,19 @@ export function analyze(
   if (praisersFlagged) totals(); // the flagged praisers weigh nothing in effective trust either
   const notices = [...noticeOf.keys()].sort((x, y) => x - y).map((t) => noticeOf.get(t)!);
 
-  // --- 3c. two service levels, recurring (session 15; the provider channel of the oracle bound). An on-off
+  // --- 3c. two service levels (session 15, off by default; the provider channel of the oracle bound). An on-off
   // provider serves at two levels (good, and bad in its bad phases); a stationary honest one at one level
   // with noise, whatever its quality or its raters' strictness. Each credible observation of a provider (as
   // point 3 reads them) is its strictness-corrected value minus the population's mean deviation in the same
   // epoch (peer normalization: a dip for everyone, peak load, is not the provider's). The population's
   // noise variance s^2 is the median variance of the providers whose median service is mid-scale (0.3-0.7,
   // where the scale's ends do not narrow it). The statistic is the spread in units of that noise,
-  // V = sum (x - mean)^2 / (m s^2), computed on each half of the provider's time span, and the smaller of
-  // the two: a second level in both halves is recurrence (one outage that recovers is in one half only).
-  // Its null: the provider at one level, its median, with the population's noise (Gaussian, clipped to the
-  // scale), the same times, by Monte Carlo (sequential, Besag and Clifford: stop after 10 exceedances, at
-  // most ceil(10 / genericAlpha) - 1 draws). Flagged on-off at p <= genericAlpha. Off by default: an honest
-  // provider with outages that recur (red team rt-weekly-outage) has two levels in both halves too.
+  // V = sum (x - mean)^2 / (m s^2), over the provider's whole time span with 3d (which tells an outage,
+  // once or recurring, from on-off); without 3d, on each half of the span and the smaller of the two (session
+  // 15: a second level in both halves is recurrence; one outage that recovers is in one half only, but
+  // outages that recur are in both). Its null: the provider at one level, its median, with the population's
+  // noise (Gaussian, clipped to the scale), the same times, by Monte Carlo (sequential, Besag and Clifford:
+  // stop after 10 exceedances, at most ceil(10 / genericAlpha) - 1 draws). Flagged on-off at p <= genericAlpha.
   if (o.serviceLevels ?? false) {
     const credible = (k: number) => !blocked[k] && W(oFrom[k]) >= 0.5 && oTime[k] < turnedAt[oFrom[k]];
     const tMean = new Float64Array(N);
@@ -2062,10 +2077,100 @@ export function analyze(
     }
     const noise2 = vars.length ? median(vars) : 0.04;
     const sd = Math.sqrt(noise2);
+    // 3d's shape of a provider's service (session 16): its epochs' means as a two-level mixture, by EM with the
+    // population's noise (variance s^2 / m for an epoch of m observations; started from the two 2-means
+    // levels of its values): the levels, the share of its epochs at the low one (down: an epoch that is low by
+    // noise alone counts by its posterior, not whole), and the spread within its epochs in units of the noise,
+    // W = sum over epochs of sum (x - epoch mean)^2 / ((m_total - epochs) s^2). Linear in its observations.
+    const outageShape = (r: Float64Array, ks: number[], s2: number) => {
+      const n = r.length;
+      let lo = Infinity;
+      let hi = -Infinity;
+      for (const x of r) ((lo = Math.min(lo, x)), (hi = Math.max(hi, x)));
+      for (let it = 0; it < 20 && hi > lo; it++) {
+        const cut = (lo + hi) / 2;
+        let sl = 0, nl = 0, sh = 0, nh = 0; // prettier-ignore
+        for (const x of r)
+          if (x < cut) ((sl += x), nl++);
+          else ((sh += x), nh++);
+        if (!nl || !nh) break;
+        if (sl / nl === lo && sh / nh === hi) break;
+        ((lo = sl / nl), (hi = sh / nh));
+      }
+      const ep = new Map<number, { m: number; s: number; ss: number }>();
+      ks.forEach((k, x) => {
+        const e = Math.floor(oTime[k] / epoch);
+        const a = ep.get(e) ?? ep.set(e, { m: 0, s: 0, ss: 0 }).get(e)!;
+        ((a.m += 1), (a.s += r[x]), (a.ss += r[x] * r[x]));
+      });
+      const eps = [...ep.values()];
+      let within = 0;
+      for (const a of eps) within += a.ss - (a.s * a.s) / a.m;
+      let pi = 0.5;
+      let down = 0;
+      for (let it = 0; it < 50 && hi > lo; it++) {
+        let sp = 0, wl = 0, sl = 0, wh = 0, sh = 0; // prettier-ignore
+        for (const a of eps) {
+          const mu = a.s / a.m;
+          const llr = (a.m * ((mu - lo) ** 2 - (mu - hi) ** 2)) / (2 * s2); // ln(phi_hi / phi_lo)
+          const g = pi / (pi + (1 - pi) * Math.exp(Math.min(700, Math.max(-700, llr))));
+          ((sp += g), (wl += g * a.m), (sl += g * a.s), (wh += (1 - g) * a.m), (sh += (1 - g) * a.s));
+        }
+        down = sp;
+        pi = Math.min(1 - 1e-9, Math.max(1e-9, sp / eps.length));
+        if (wl > 0) lo = sl / wl;
+        if (wh > 0) hi = sh / wh;
+      }
+      return {
+        lo,
+        hi,
+        epochs: eps.length,
+        down,
+        downShare: hi > lo ? pi : 0,
+        within: n > eps.length ? within / ((n - eps.length) * s2) : 0,
+      };
+    };
     const prng = new Prng(0x3c6ef372);
     const maxDraws = Math.ceil(10 / genericAlpha) - 1;
+    // 3d. outages (session 16): an outage is a drop of the service level for everyone the provider serves in
+    // the same epochs, and a provider that is down in a minority of its epochs is good most of the time. A
+    // provider whose second level has that shape (the spread within its epochs no more than the population's
+    // noise, W <= 1, and its down epochs at most `outageShare` of its epochs) is not flagged for recurrence:
+    // point 3's recurrence flags and 3c's flags of it become notices. An on-off provider that serves bad to
+    // some of those it serves in an epoch (a chosen share) spreads within epochs; one that is bad for everyone
+    // in its bad epochs is an outage's shape and is flagged when they are more than `outageShare` of its time.
+    const outageRule = o.outages ?? true;
+    const outageShare = o.outageShare ?? 0.2;
+    if (outageRule && !(outageShare >= 0 && outageShare < 1))
+      throw new InvalidParameterError(`analyze: outageShare must be in [0, 1), got ${outageShare}`);
+    const isOutage = (sh: ReturnType<typeof outageShape>) => sh.within <= 1 && sh.downShare <= outageShare;
+    const outageNote = (sh: ReturnType<typeof outageShape>) =>
+      `an outage's shape: down (at the level ${sh.lo.toFixed(2)}, against ${sh.hi.toFixed(2)}) in ${sh.down.toFixed(1)} of its ${sh.epochs} epochs (share ${sh.downShare.toFixed(2)} <= ${outageShare}), and the spread within its epochs ${sh.within.toFixed(2)} times the population's noise (<= 1): the same level for everyone it served in an epoch`;
+    const outageOf = new Set<number>(); // providers whose recurrence flag became a notice
+    if (outageRule) {
+      const index = new Map(names.map((x, i) => [x, i]));
+      const keep: Detection[] = [];
+      for (const d of detections) {
+        const t = index.get(d.entity)!;
+        if (d.kind === AttackKind.OnOff && d.reason.startsWith("behaviour change that recurs after recovery")) {
+          const ks = tested(t);
+          const sh = ks.length >= minObs ? outageShape(Float64Array.from(ks, level), ks, noise2) : undefined;
+          if (sh && isOutage(sh)) {
+            const kinds = flaggedKinds.get(t)!;
+            kinds.delete(AttackKind.OnOff);
+            if (!kinds.size) flaggedKinds.delete(t);
+            outageOf.add(t);
+            lateFlags++;
+            notices.push({ ...d, reason: `${d.reason}; not flagged: ${outageNote(sh)}`, evidence: { ...d.evidence, outage: sh } });
+            continue;
+          }
+        }
+        keep.push(d);
+      }
+      detections.splice(0, detections.length, ...keep);
+    }
     for (let t = 0; t < N; t++) {
-      if (flaggedKinds.get(t)?.has(AttackKind.OnOff)) continue;
+      if (flaggedKinds.get(t)?.has(AttackKind.OnOff) || outageOf.has(t)) continue;
       const ks = tested(t);
       const n = ks.length;
       if (n < minObs) continue;
@@ -2075,13 +2180,14 @@ export function analyze(
       const spread = (v: Float64Array, h: number) => {
         let m = 0;
         let sm = 0;
-        for (let x = 0; x < n; x++) if (half[x] === h) ((m += 1), (sm += v[x]));
+        for (let x = 0; x < n; x++) if (h < 0 || half[x] === h) ((m += 1), (sm += v[x]));
         if (m < 2) return 0;
         let ss = 0;
-        for (let x = 0; x < n; x++) if (half[x] === h) ss += (v[x] - sm / m) ** 2;
+        for (let x = 0; x < n; x++) if (h < 0 || half[x] === h) ss += (v[x] - sm / m) ** 2;
         return ss / (m * noise2);
       };
-      const stat = (v: Float64Array) => Math.min(spread(v, 0), spread(v, 1));
+      // with 3d, the whole span (3d tells an outage's recurrence from on-off); without it, the smaller half
+      const stat = (v: Float64Array) => (outageRule ? spread(v, -1) : Math.min(spread(v, 0), spread(v, 1)));
       const obs = stat(r);
       if (!(obs > 0)) continue;
       const q = median(Array.from(r));
@@ -2095,13 +2201,13 @@ export function analyze(
       }
       const pv = exceed >= 10 ? exceed / b : (exceed + 1) / (b + 1);
       if (!(pv <= genericAlpha)) continue;
-      lateFlags++;
-      flag(t, {
+      const shape = outageShape(r, ks, noise2);
+      const levelsDetection = (reason: string): Detection => ({
         entity: names[t],
         kind: AttackKind.OnOff,
         score: obs,
         detectedAt: oTime[ks[n - 1]],
-        reason: `two service levels, in both halves of its time: the strictness-corrected values it received spread ${spread(r, 0).toFixed(1)} and ${spread(r, 1).toFixed(1)} times the population's noise (variance ${noise2.toFixed(3)}) in the two halves, more than a provider at one level (${q.toFixed(2)}) with that noise does in ${b} draws (p = ${pv.toFixed(4)} <= ${genericAlpha})`,
+        reason: `${outageRule ? `two service levels: the strictness-corrected values it received spread ${spread(r, -1).toFixed(1)} times the population's noise (variance ${noise2.toFixed(3)})` : `two service levels, in both halves of its time: the strictness-corrected values it received spread ${spread(r, 0).toFixed(1)} and ${spread(r, 1).toFixed(1)} times the population's noise (variance ${noise2.toFixed(3)}) in the two halves`}, more than a provider at one level (${q.toFixed(2)}) with that noise does in ${b} draws (p = ${pv.toFixed(4)} <= ${genericAlpha})${reason}`,
         evidence: {
           statistic:
             "min over the two halves of the provider's time span of sum (x - mean)^2 / (m s^2), x its strictness-corrected values received minus the population's mean deviation in the same epoch, s^2 the median variance of mid-scale providers; null: clip(median + s z), z standard normal, by Monte Carlo",
@@ -2112,9 +2218,16 @@ export function analyze(
           noiseVariance: noise2,
           level: q,
           halves: [spread(r, 0), spread(r, 1)],
+          ...(outageRule ? { outage: shape } : {}),
           ratings: ks.slice(-12).map(ref),
         },
       });
+      if (outageRule && isOutage(shape)) {
+        notices.push(levelsDetection(`; not flagged: ${outageNote(shape)}`));
+        continue;
+      }
+      lateFlags++;
+      flag(t, levelsDetection(""));
     }
   }
   if (lateFlags) totals();

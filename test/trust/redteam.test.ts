@@ -79,10 +79,11 @@ describe("trust/redteam: the held-out red-team families (issue 15)", function ()
         while (k <= cusumRunUnderAlarm(n, k)) k++;
         // n distinct raters of one target in one epoch (so the dispersion test has < 3 windows), no seeds (every weight 1);
         // the CUSUM as the red team planned against it (session 10's one-change-point GLR, which they did not
-        // know, flags such a run with fewer bad outcomes: glr off)
+        // know, flags such a run with fewer bad outcomes: glr off; so does the two-service-levels test, 3c, when on:
+        // it reads the values' spread rather than a run, so serviceLevels is off here explicitly)
         const run = (bad: number) => {
           const ratings = Array.from({ length: n }, (_, x) => ({ from: `r${x}`, to: "T", value: x >= n - bad ? 0.1 : 0.9, time: x }));
-          return analyze(ratings, [], new Set(), { epochSeconds: 1000, glr: false }).detections.filter(
+          return analyze(ratings, [], new Set(), { epochSeconds: 1000, glr: false, serviceLevels: false }).detections.filter(
             (d) => d.entity === "T" && d.kind === AttackKind.OnOff,
           );
         };
