@@ -12,15 +12,10 @@
  * The service's path over HTTP: test/services/idp-service.test.ts ("h16-red R2").
  */
 import { expect } from "chai";
-import fs from "fs";
-import os from "os";
-import path from "path";
 import { loadFixture, time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
-import { deploySystemFixture } from "../fixtures/system";
-import { MITRegistry__factory } from "../../typechain-types";
-import { FileContentStore } from "../../offchain/storage/content-store";
-import { AvatarParty, AvatarProtocolError, IdentityProvider } from "../../offchain/avatars/agents";
+import { AvatarParty, IdentityProvider } from "../../offchain/avatars/agents";
 import { SimulatedEye } from "../../offchain/avatars/iris";
+import { avatarsFixture, reasonOf } from "../helpers/avatar-world";
 import {
   ChallengeBook,
   avatarIdOf,
@@ -34,23 +29,6 @@ import {
 } from "../../offchain/avatars/protocols";
 import { keccak256 } from "../../offchain/crypto/hash";
 import { toHex } from "../../offchain/crypto/bytes";
-
-async function avatarsFixture() {
-  const sys = await deploySystemFixture();
-  const registry = MITRegistry__factory.connect(sys.deployment.contracts.MITRegistry.address, sys.msrp);
-  const store = new FileContentStore(fs.mkdtempSync(path.join(os.tmpdir(), "metatrust-avatars-")));
-  return { ...sys, registry, store };
-}
-
-async function reason(p: Promise<unknown>): Promise<string> {
-  return p.then(
-    () => "accepted",
-    (e: unknown) => {
-      expect(e).to.be.instanceOf(AvatarProtocolError);
-      return (e as AvatarProtocolError).reason;
-    },
-  );
-}
 
 async function story() {
   const f = await loadFixture(avatarsFixture);
@@ -77,25 +55,25 @@ describe("avatars: h16-red R2, a refused response does not spend the challenge",
     const challenge = server.issue(ctx.now()); // the server's challenge to alice, seen on the wire
     // mallory's response in alice's name with her challenge (his keys, his eye): refused
     const forged = buildLoginResponse(ctx, mallory, eyes.mallory.capture(), challenge, fox, vid, ctx.now());
-    expect(await reason(verifyLogin(ctx, server, alice.mit!.serial, alice.keys.pk, forged))).to.equal("IRIS_MISMATCH");
+    expect(await reasonOf(verifyLogin(ctx, server, alice.mit!.serial, alice.keys.pk, forged))).to.equal("IRIS_MISMATCH");
     // alice's own response with its proxy signature altered (the last check before the challenge is spent)
     const genuine = buildLoginResponse(ctx, alice, eyes.alice.capture(), challenge, fox, vid, ctx.now());
     const altered = { ...genuine, proxySig: genuine.proxySig.double() };
-    expect(await reason(verifyLogin(ctx, server, alice.mit!.serial, alice.keys.pk, altered))).to.equal("BAD_SIGNATURE");
+    expect(await reasonOf(verifyLogin(ctx, server, alice.mit!.serial, alice.keys.pk, altered))).to.equal("BAD_SIGNATURE");
     expect((await f.registry.avatar(toHex(fox))).owner).to.equal(toHex(new Uint8Array(32)));
     // the genuine one goes through, once
-    expect(await reason(verifyLogin(ctx, server, alice.mit!.serial, alice.keys.pk, genuine))).to.equal("accepted");
+    expect(await reasonOf(verifyLogin(ctx, server, alice.mit!.serial, alice.keys.pk, genuine))).to.equal("accepted");
     expect((await f.registry.avatar(toHex(fox))).warrantHash).to.equal(toHex(genuine.o.h));
-    expect(await reason(verifyLogin(ctx, server, alice.mit!.serial, alice.keys.pk, genuine))).to.equal("STALE_CHALLENGE");
+    expect(await reasonOf(verifyLogin(ctx, server, alice.mit!.serial, alice.keys.pk, genuine))).to.equal("STALE_CHALLENGE");
   });
 
   it("login: a thief with alice's key but not her eye has one iris attempt per challenge (a refused match spends it)", async () => {
     const { ctx, alice, eyes, server, fox, vid } = await story();
     const challenge = server.issue(ctx.now());
     const thief = buildLoginResponse(ctx, alice, eyes.mallory.capture(), challenge, fox, vid, ctx.now());
-    expect(await reason(verifyLogin(ctx, server, alice.mit!.serial, alice.keys.pk, thief))).to.equal("IRIS_MISMATCH");
+    expect(await reasonOf(verifyLogin(ctx, server, alice.mit!.serial, alice.keys.pk, thief))).to.equal("IRIS_MISMATCH");
     const again = buildLoginResponse(ctx, alice, eyes.mallory.capture(), challenge, fox, vid, ctx.now());
-    expect(await reason(verifyLogin(ctx, server, alice.mit!.serial, alice.keys.pk, again))).to.equal("STALE_CHALLENGE");
+    expect(await reasonOf(verifyLogin(ctx, server, alice.mit!.serial, alice.keys.pk, again))).to.equal("STALE_CHALLENGE");
   });
 
   it("delegation: the genuine response is accepted after a forged one (mallory as the owner) and an altered one were refused", async () => {
@@ -106,14 +84,14 @@ describe("avatars: h16-red R2, a refused response does not spend the challenge",
       ...buildDelegationResponse(ctx, mallory, eyes.mallory.capture(), bot, challenge, { avatarId: fox, ttl: 3600 }, ctx.now()),
       ownerSerial: alice.mit!.serial,
     };
-    expect(await reason(verifyDelegation(ctx, server, forged))).to.equal("IRIS_MISMATCH");
+    expect(await reasonOf(verifyDelegation(ctx, server, forged))).to.equal("IRIS_MISMATCH");
     const genuine = buildDelegationResponse(ctx, alice, eyes.alice.capture(), bot, challenge, { avatarId: fox, ttl: 3600 }, ctx.now());
     const altered = { ...genuine, proxySig: genuine.proxySig.double() };
-    expect(await reason(verifyDelegation(ctx, server, altered))).to.equal("BAD_SIGNATURE");
+    expect(await reasonOf(verifyDelegation(ctx, server, altered))).to.equal("BAD_SIGNATURE");
     expect(Number((await f.registry.avatar(toHex(fox))).driver)).to.equal(1); // still alice's login
-    expect(await reason(verifyDelegation(ctx, server, genuine))).to.equal("accepted");
+    expect(await reasonOf(verifyDelegation(ctx, server, genuine))).to.equal("accepted");
     expect((await f.registry.avatar(toHex(fox))).driverSerial).to.equal(toHex(bot.mit!.serial));
-    expect(await reason(verifyDelegation(ctx, server, genuine))).to.equal("STALE_CHALLENGE");
+    expect(await reasonOf(verifyDelegation(ctx, server, genuine))).to.equal("STALE_CHALLENGE");
   });
 
   it("delegation: the owner's key without her eye has one iris attempt per challenge", async () => {
@@ -121,7 +99,7 @@ describe("avatars: h16-red R2, a refused response does not spend the challenge",
     await login(ctx, server, alice, eyes.alice, { avatarId: fox, appearance: "fox" });
     const challenge = server.issue(ctx.now());
     const thief = buildDelegationResponse(ctx, alice, eyes.mallory.capture(), bot, challenge, { avatarId: fox, ttl: 3600 }, ctx.now());
-    expect(await reason(verifyDelegation(ctx, server, thief))).to.equal("IRIS_MISMATCH");
-    expect(await reason(verifyDelegation(ctx, server, thief))).to.equal("STALE_CHALLENGE");
+    expect(await reasonOf(verifyDelegation(ctx, server, thief))).to.equal("IRIS_MISMATCH");
+    expect(await reasonOf(verifyDelegation(ctx, server, thief))).to.equal("STALE_CHALLENGE");
   });
 });

@@ -16,23 +16,11 @@
  * accepted, so this test fails.
  */
 import { expect } from "chai";
-import fs from "fs";
-import os from "os";
-import path from "path";
 import { loadFixture, time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
-import { deploySystemFixture } from "../fixtures/system";
-import { MITRegistry__factory } from "../../typechain-types";
-import { FileContentStore } from "../../offchain/storage/content-store";
 import { AvatarParty, AvatarProtocolError, IdentityProvider } from "../../offchain/avatars/agents";
 import { SimulatedEye } from "../../offchain/avatars/iris";
+import { avatarsFixture } from "../helpers/avatar-world";
 import { ChallengeBook, authFinish, authHello, authRespond, avatarIdOf, issueUserMit, login } from "../../offchain/avatars/protocols";
-
-async function avatarsFixture() {
-  const sys = await deploySystemFixture();
-  const registry = MITRegistry__factory.connect(sys.deployment.contracts.MITRegistry.address, sys.msrp);
-  const store = new FileContentStore(fs.mkdtempSync(path.join(os.tmpdir(), "metatrust-avatars-")));
-  return { ...sys, registry, store };
-}
 
 describe("avatars: open finding, a handshake relayed between two platforms", () => {
   it("alice's handshake meant for platform P1, answered by bob on platform P2, is refused by alice", async () => {

@@ -12,15 +12,10 @@
  * own clock (EXPIRED) and the chain's `isVerified` (NOT_VERIFIED), besides driver and MITs.
  */
 import { expect } from "chai";
-import fs from "fs";
-import os from "os";
-import path from "path";
 import { loadFixture, takeSnapshot, time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
-import { deploySystemFixture } from "../fixtures/system";
-import { MITRegistry__factory } from "../../typechain-types";
-import { FileContentStore } from "../../offchain/storage/content-store";
-import { AvatarParty, AvatarProtocolError, IdentityProvider } from "../../offchain/avatars/agents";
+import { AvatarParty, IdentityProvider } from "../../offchain/avatars/agents";
 import { SimulatedEye } from "../../offchain/avatars/iris";
+import { avatarsFixture, reasonOf } from "../helpers/avatar-world";
 import {
   CHALLENGE_TTL,
   ChallengeBook,
@@ -34,23 +29,6 @@ import {
   login,
 } from "../../offchain/avatars/protocols";
 import { toHex } from "../../offchain/crypto/bytes";
-
-async function avatarsFixture() {
-  const sys = await deploySystemFixture();
-  const registry = MITRegistry__factory.connect(sys.deployment.contracts.MITRegistry.address, sys.msrp);
-  const store = new FileContentStore(fs.mkdtempSync(path.join(os.tmpdir(), "metatrust-avatars-")));
-  return { ...sys, registry, store };
-}
-
-async function reason(p: Promise<unknown>): Promise<string> {
-  return p.then(
-    () => "accepted",
-    (e: unknown) => {
-      expect(e).to.be.instanceOf(AvatarProtocolError);
-      return (e as AvatarProtocolError).reason;
-    },
-  );
-}
 
 /** alice's avatar delegated to an AI proxy for an hour; bob logged in; a clock the test moves. */
 async function story() {
@@ -88,7 +66,7 @@ describe("avatars: h16-red R1, a lapsed avatar is refused in mutual authenticati
     // bob (honest, the initiator) says hello; the expired proxy answers with its clock set back to notAfter
     const a = authHello({ credential: lb.credential, driver: bob });
     const b = await authRespond({ ...ctx, now: () => notAfter }, { credential: d.credential, driver: ai }, a.hello);
-    expect(await reason(authFinish(ctx, a.state, b.reply))).to.equal("EXPIRED");
+    expect(await reasonOf(authFinish(ctx, a.state, b.reply))).to.equal("EXPIRED");
   });
 
   it("an initiator whose clock is behind still refuses an avatar the chain no longer verifies (NOT_VERIFIED)", async () => {
@@ -98,14 +76,14 @@ describe("avatars: h16-red R1, a lapsed avatar is refused in mutual authenticati
     const slow = { ...ctx, now: () => notAfter - 10 }; // bob's clock lags 70 s: by it, the warrant still runs
     const a = authHello({ credential: lb.credential, driver: bob });
     const b = await authRespond(slow, { credential: d.credential, driver: ai }, a.hello);
-    expect(await reason(authFinish(slow, a.state, b.reply))).to.equal("NOT_VERIFIED");
+    expect(await reasonOf(authFinish(slow, a.state, b.reply))).to.equal("NOT_VERIFIED");
   });
 
   it("the responder refuses an initiator whose delegation expired (EXPIRED)", async () => {
     const { ctx, bob, ai, lb, d, setClock, notAfter } = await story();
     await setClock(notAfter + 1);
     const fromAi = authHello({ credential: d.credential, driver: ai });
-    expect(await reason(authRespond(ctx, { credential: lb.credential, driver: bob }, fromAi.hello))).to.equal("EXPIRED");
+    expect(await reasonOf(authRespond(ctx, { credential: lb.credential, driver: bob }, fromAi.hello))).to.equal("EXPIRED");
   });
 
   it("revocation: a revoked delegation (NO_DRIVER) or a revoked proxy MIT (MIT_REVOKED) is refused by the initiator", async () => {
@@ -114,10 +92,10 @@ describe("avatars: h16-red R1, a lapsed avatar is refused in mutual authenticati
     const b = await authRespond(ctx, { credential: d.credential, driver: ai }, a.hello);
     const snap = await takeSnapshot();
     await f.registry.revokeDelegation(d.delegationId);
-    expect(await reason(authFinish(ctx, a.state, b.reply))).to.equal("NO_DRIVER");
+    expect(await reasonOf(authFinish(ctx, a.state, b.reply))).to.equal("NO_DRIVER");
     await snap.restore();
     await f.registry.revokeMIT(toHex(ai.mit!.serial));
-    expect(await reason(authFinish(ctx, a.state, b.reply))).to.equal("MIT_REVOKED");
+    expect(await reasonOf(authFinish(ctx, a.state, b.reply))).to.equal("MIT_REVOKED");
   });
 
   it("a live avatar still authenticates (the checks refuse only a lapsed one)", async () => {
@@ -125,6 +103,6 @@ describe("avatars: h16-red R1, a lapsed avatar is refused in mutual authenticati
     await setClock(notAfter - 5, false);
     const a = authHello({ credential: lb.credential, driver: bob });
     const b = await authRespond(ctx, { credential: d.credential, driver: ai }, a.hello);
-    expect(await reason(authFinish(ctx, a.state, b.reply))).to.equal("accepted");
+    expect(await reasonOf(authFinish(ctx, a.state, b.reply))).to.equal("accepted");
   });
 });

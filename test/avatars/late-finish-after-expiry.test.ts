@@ -11,15 +11,10 @@
  * runs again on the initiator's hello (EXPIRED, NOT_VERIFIED, NO_DRIVER, MIT_REVOKED).
  */
 import { expect } from "chai";
-import fs from "fs";
-import os from "os";
-import path from "path";
 import { loadFixture, takeSnapshot, time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
-import { deploySystemFixture } from "../fixtures/system";
-import { MITRegistry__factory } from "../../typechain-types";
-import { FileContentStore } from "../../offchain/storage/content-store";
-import { AvatarParty, AvatarProtocolError, IdentityProvider } from "../../offchain/avatars/agents";
+import { AvatarParty, IdentityProvider } from "../../offchain/avatars/agents";
 import { SimulatedEye } from "../../offchain/avatars/iris";
+import { avatarsFixture, reasonOf } from "../helpers/avatar-world";
 import {
   CHALLENGE_TTL,
   ChallengeBook,
@@ -34,23 +29,6 @@ import {
   login,
 } from "../../offchain/avatars/protocols";
 import { toHex } from "../../offchain/crypto/bytes";
-
-async function avatarsFixture() {
-  const sys = await deploySystemFixture();
-  const registry = MITRegistry__factory.connect(sys.deployment.contracts.MITRegistry.address, sys.msrp);
-  const store = new FileContentStore(fs.mkdtempSync(path.join(os.tmpdir(), "metatrust-avatars-")));
-  return { ...sys, registry, store };
-}
-
-async function reason(p: Promise<unknown>): Promise<string> {
-  return p.then(
-    () => "accepted",
-    (e: unknown) => {
-      expect(e).to.be.instanceOf(AvatarProtocolError);
-      return (e as AvatarProtocolError).reason;
-    },
-  );
-}
 
 /**
  * alice's avatar delegated to an AI proxy for an hour, bob logged in; the AI (initiator) says hello
@@ -92,30 +70,30 @@ describe("avatars: h16-red R3, a finish held past the initiator's warrant or pas
     const { f, ctx, fox, b, fin, notAfter, setClock } = await story();
     await setClock(notAfter + 3600);
     expect(await f.registry.isVerified(toHex(fox))).to.equal(false);
-    expect(await reason(authComplete(ctx, b.state, fin.finish))).to.equal("STALE_TIME");
+    expect(await reasonOf(authComplete(ctx, b.state, fin.finish))).to.equal("STALE_TIME");
   });
 
   it("a finish more than CHALLENGE_TTL after message 2 is refused although the initiator is still verified (STALE_TIME)", async () => {
     const { f, ctx, fox, b, fin, t0, setClock } = await story();
     await setClock(t0 + CHALLENGE_TTL + 1);
     expect(await f.registry.isVerified(toHex(fox))).to.equal(true);
-    expect(await reason(authComplete(ctx, b.state, fin.finish))).to.equal("STALE_TIME");
+    expect(await reasonOf(authComplete(ctx, b.state, fin.finish))).to.equal("STALE_TIME");
   });
 
   it("expiry within CHALLENGE_TTL: message 2 30 s before notAfter, the finish 30 s after it (EXPIRED)", async () => {
     const { ctx, b, fin, notAfter, setClock } = await story((n) => n - 30);
     await setClock(notAfter + 30);
-    expect(await reason(authComplete(ctx, b.state, fin.finish))).to.equal("EXPIRED");
+    expect(await reasonOf(authComplete(ctx, b.state, fin.finish))).to.equal("EXPIRED");
   });
 
   it("revocation between message 2 and the finish: the delegation (NO_DRIVER) or the proxy's MIT (MIT_REVOKED)", async () => {
     const { f, ctx, ai, d, b, fin } = await story();
     const snap = await takeSnapshot();
     await f.registry.revokeDelegation(d.delegationId);
-    expect(await reason(authComplete(ctx, b.state, fin.finish))).to.equal("NO_DRIVER");
+    expect(await reasonOf(authComplete(ctx, b.state, fin.finish))).to.equal("NO_DRIVER");
     await snap.restore();
     await f.registry.revokeMIT(toHex(ai.mit!.serial));
-    expect(await reason(authComplete(ctx, b.state, fin.finish))).to.equal("MIT_REVOKED");
+    expect(await reasonOf(authComplete(ctx, b.state, fin.finish))).to.equal("MIT_REVOKED");
     await snap.restore();
     // nothing lapsed: the same finish is accepted, and the keys agree
     const ok = await authComplete(ctx, b.state, fin.finish);
