@@ -140,8 +140,24 @@ export class ChallengeQuotaError extends MetatrustError {
   }
 }
 
-/** Open challenges on disk: one file each, written before the challenge is sent; at most `max` files. */
+/** A challenge's file name: its bytes in hex (32 from the service), `.json`. */
+const CHALLENGE_FILE = /^[0-9a-f]+\.json$/;
+/** A temporary file older than this (ms) is a crash's leftover (writeFileAtomic renames its own at once). */
+const STALE_TMP_MS = 60_000;
+
+/**
+ * Open challenges on disk: one file each, written before the challenge is sent; at most `max` files.
+ * The count is kept in memory (read from the folder once, at the first `put`, and again by every
+ * `prune`, which lists the folder anyway), so a full store refuses without touching the disk; at the
+ * cap, `put` prunes at most once per second of the IdP's clock (session 16's final read: every
+ * refused request used to list and parse the whole folder). Expiry is measured on that same clock, so
+ * a second prune within one second could free nothing the first did not.
+ */
 export class ChallengeStore {
+  /** challenge files in the folder; undefined until the first `put` reads it */
+  private n?: number;
+  /** the IdP time (s) of the last prune `put` ran at the cap */
+  private prunedAt = -Infinity;
   constructor(
     readonly dir: string,
     readonly max = MAX_CHALLENGES,
@@ -149,21 +165,30 @@ export class ChallengeStore {
   private file(c: Uint8Array): string {
     return path.join(this.dir, `${toHex(c).slice(2)}.json`);
   }
-  private count(): number {
-    return fs.existsSync(this.dir) ? fs.readdirSync(this.dir).length : 0;
+  private names(): string[] {
+    return fs.existsSync(this.dir) ? fs.readdirSync(this.dir) : [];
+  }
+  /** Challenge files kept (read from the folder once). */
+  count(): number {
+    this.n ??= this.names().filter((f) => CHALLENGE_FILE.test(f)).length;
+    return this.n;
   }
   /**
    * Stores a challenge issued to a session for a purpose.
    * @throws ChallengeQuotaError if `max` challenges are kept and none of them is unused and expired
    */
   put(c: Uint8Array, session: Uint8Array, purpose: number, now: number): void {
-    if (this.count() >= this.max) {
+    if (this.count() >= this.max && now > this.prunedAt) {
+      this.prunedAt = now;
       this.prune(now, 0, true); // unused and expired: nothing can spend them
-      if (this.count() >= this.max)
-        throw new ChallengeQuotaError(`the IdP keeps ${this.max} challenges, the most it may: ask again after ${CHALLENGE_TTL} s`);
     }
+    if (this.count() >= this.max)
+      throw new ChallengeQuotaError(`the IdP keeps ${this.max} challenges, the most it may: ask again after ${CHALLENGE_TTL} s`);
+    const f = this.file(c);
+    const added = !fs.existsSync(f);
     const o: OpenChallenge = { session: toHex(session), purpose, expires: now + CHALLENGE_TTL };
-    writeFileAtomic(this.file(c), JSON.stringify(o));
+    writeFileAtomic(f, JSON.stringify(o));
+    if (added) this.n = this.count() + 1;
   }
   /**
    * Spends a challenge for a request: the session and purpose must be the ones it was issued to,
@@ -195,21 +220,46 @@ export class ChallengeStore {
       throw new AvatarProtocolError("STALE_CHALLENGE", "the challenge is unknown, used or expired (replayed response?)");
     return o;
   }
-  /** Deletes challenges that expired more than `graceSec` ago (only those never spent, if `unusedOnly`). */
+  /**
+   * Deletes challenges that expired more than `graceSec` ago (only those never spent, if
+   * `unusedOnly`), challenge files that do not parse (`check` refuses them, so nothing can ever
+   * spend them: writeFileAtomic never leaves a half-written one, so such a file is damage or a
+   * stranger's, and keeping it would hold a place under the cap for ever), and a crash's leftover
+   * temporary files. Recounts the folder.
+   * @returns how many challenge files it deleted
+   */
   prune(now: number, graceSec = 600, unusedOnly = false): number {
-    if (!fs.existsSync(this.dir)) return 0;
     let n = 0;
-    for (const f of fs.readdirSync(this.dir)) {
-      try {
-        const o = JSON.parse(fs.readFileSync(path.join(this.dir, f), "utf8")) as OpenChallenge;
-        if (now > o.expires + graceSec && !(unusedOnly && o.usedBy !== undefined)) {
-          fs.rmSync(path.join(this.dir, f), { force: true });
-          n++;
+    let kept = 0;
+    for (const f of this.names()) {
+      const file = path.join(this.dir, f);
+      if (!CHALLENGE_FILE.test(f)) {
+        try {
+          if (f.endsWith(".tmp") && Date.now() - fs.statSync(file).mtimeMs > STALE_TMP_MS) fs.rmSync(file, { force: true });
+        } catch {
+          /* gone meanwhile */
         }
-      } catch {
-        /* being replaced: next time */
+        continue;
       }
+      let text: string;
+      try {
+        text = fs.readFileSync(file, "utf8");
+      } catch {
+        continue; // gone meanwhile
+      }
+      let o: Partial<OpenChallenge> | null = null;
+      try {
+        o = JSON.parse(text) as Partial<OpenChallenge> | null;
+      } catch {
+        /* damaged: deleted below */
+      }
+      const expires = o?.expires;
+      if (typeof expires !== "number" || (now > expires + graceSec && !(unusedOnly && o?.usedBy !== undefined))) {
+        fs.rmSync(file, { force: true });
+        n++;
+      } else kept++;
     }
+    this.n = kept;
     return n;
   }
 }
