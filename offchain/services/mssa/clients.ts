@@ -16,7 +16,9 @@
  * after a failure past that point (the verifier killed between its proposal and its reply, an
  * approving authority killed before its answer) resumes that registration: granted already, it is
  * only marked so; pending or not yet proposed, the consent to the same session goes to the same
- * verifier again, which proposes nothing twice and asks only for the approvals still missing. A
+ * verifier again, which proposes nothing twice and asks only for the approvals still missing (or,
+ * when it does not answer, to the other members of the set; a session never proposed that none of
+ * them can take is left for a fresh one). A
  * fresh session would be refused on-chain (PendingExists) while that one is live. When the verifier
  * has left the place since, the place's current authorities that verified the same session take it
  * over (each approves the proposal it finds on-chain and asks the others); when they cannot
@@ -329,12 +331,14 @@ export async function registerRemote(a: {
           if (!refused) failure = e;
         }
       // the verifier is down or fails (5xx, a timeout): the other members of the set, which
-      // verified the same session, take it over (h15-red2 R1); if none answers, the user hears the
-      // verifier's failure and nothing is cancelled
+      // verified the same session, take it over (h15-red2 R1); if none answers, a proposal on-chain
+      // is never abandoned (the user hears the verifier's failure, nothing is cancelled), while one
+      // never proposed holds nothing on-chain: a fresh session below (session 16's final read: it
+      // threw, and the user was stuck for as long as that verifier stayed away)
       if (failure) {
         const h = await proposeVia(prior, others, prior.session);
-        if (!h.outcome) throw failure;
-        return { verified, outcome: h.outcome, session: prior.session, resumed: true };
+        if (h.outcome) return { verified, outcome: h.outcome, session: prior.session, resumed: true };
+        if (status !== 0) throw failure;
       }
     }
     // proposed and live, but its verifier has left the place: a fresh session would be refused
