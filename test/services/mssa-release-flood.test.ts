@@ -13,15 +13,21 @@
  * burnt here, not verified here) is forgotten two freshness windows after it was first kept, as an
  * unused key request's session is; the carried request must be within that horizon, and a
  * release of a forgotten session derives the same key for the same peer again (nothing new).
+ *
+ * Session 16's final read, fixed: a refused verify request left the verifier's own release requests
+ * and the session's set in its record for ever (the releases kept the session); they are forgotten
+ * two windows after they were made, when the session was not verified here.
  */
 import { expect } from "chai";
 import { Wallet } from "ethers";
-import { encodeReleaseRequest } from "../../offchain/services/mssa/wire";
+import { encodeReleaseRequest, encodeVerifyRequest } from "../../offchain/services/mssa/wire";
+import { authorityInfo } from "../../offchain/services/mssa/clients";
+import { Bits } from "../../offchain/mssa/bits";
 import { AuthorityService, authorityRecord, scopedSession } from "../../offchain/services/mssa/authority-service";
 import { Route } from "../../offchain/services/envelope";
 import { postEnvelope } from "../../offchain/services/client";
 import { mulBase, randomScalar } from "../../offchain/crypto/group";
-import { startPlace, type MssaPlace } from "../helpers/mssa-services";
+import { anySet, startPlace, type MssaPlace } from "../helpers/mssa-services";
 
 const once = { attempts: 1, timeoutMs: 30_000, backoffMs: 10 };
 const WINDOW_MS = 3_000;
@@ -58,6 +64,48 @@ describe("h15-red2 R10 (fixed): a peer authority's releases of invented sessions
       expect(other).to.match(/^422 unknown-session/);
     }
     expect(kept() - before).to.equal(0);
+  });
+
+  it("20 refused verify requests (a peer's key differs from the user's digest) keep their sets and release requests only until two windows later (session 16's final read)", async () => {
+    const stored = () => {
+      const r = P.deps[0].keystore.load(authorityRecord(P.place)) as { sets: Record<string, string>; releases: Record<string, unknown> };
+      return { sets: Object.keys(r.sets ?? {}).length, releases: Object.keys(r.releases).length };
+    };
+    const { channelKey } = await authorityInfo(P.urls[0], P.place, P.dep);
+    /** a verify request to authority 0 with documents it opens, and made-up key digests: refused after its peer's release */
+    const refused = async () => {
+      const u = Wallet.createRandom();
+      const raw = P.req(
+        0,
+        Route.MssaVerify,
+        encodeVerifyRequest(
+          {
+            session: Wallet.createRandom().privateKey,
+            user: u.address,
+            En: Bits.random(32),
+            U12: Bits.random(32),
+            tag: new Uint8Array(32),
+            salt: Wallet.createRandom().privateKey,
+            elector: false,
+            ...anySet(P.au.map((w) => w.address)),
+          },
+          ["mail:u@example.org", "passport:UTO:U1234567"],
+          channelKey,
+        ),
+        u,
+      );
+      return postEnvelope(P.urls[0], "/v1/mssa/verify", raw, once).then(
+        () => "accepted",
+        (e: Error) => e.message.replace(/^\S+ /, "").split("\n")[0],
+      );
+    };
+    const before = stored();
+    for (let i = 0; i < 20; i++) expect(await refused()).to.match(/released another key than the one the user received/);
+    expect(stored(), "set-up: kept within the window").to.deep.equal({ sets: before.sets + 20, releases: before.releases + 20 });
+    await new Promise((r) => setTimeout(r, 2 * WINDOW_MS + 500));
+    // the next write (here: one more refused request) forgets the twenty: the record holds what the window holds
+    expect(await refused()).to.match(/released another key/);
+    expect(stored()).to.deep.equal({ sets: before.sets + 1, releases: before.releases + 1 });
   });
 
   it("20 releases of sessions of made-up users are forgotten two windows later", async () => {

@@ -330,6 +330,15 @@ export type AuthorityServiceDeps = {
   log?: (line: string) => void;
 };
 
+/** When a kept release request was made (ms; its envelope's time); 0 when it does not open (an old format). */
+function releaseMadeAt(envelope: string): number {
+  try {
+    return openEnvelope(fromHex(envelope)).issuedAt;
+  } catch {
+    return 0;
+  }
+}
+
 /** An MSSA place authority service. */
 export class AuthorityService {
   readonly audience: Uint8Array;
@@ -404,11 +413,21 @@ export class AuthorityService {
   /**
    * Forgets sessions keyed more than twice the freshness window ago whose key was never used or
    * released and that were not verified here (h9-red finding F9), and those whose key only went to
-   * other authorities (h15-red2 R10); and the legacy user index.
+   * other authorities (h15-red2 R10); this authority's release requests of a session it did not
+   * verify, made that long ago, and the set the session was bound to when nothing else keeps it
+   * (session 16's final read); and the legacy user index.
    * @returns how many were forgotten
    */
   private prune(): number {
     const before = Date.now() - 2 * this.windowMs;
+    // this authority's own release requests for a session it did not verify, all made before the
+    // horizon: its user's verify request was refused (a peer refused or did not answer, a key
+    // differed, the check failed). They are useless by then (a peer refuses the carried user request
+    // as too old, and the user's verify request is stale), and they kept the session and its set
+    // for ever (session 16's final read: a flood of refused verify requests grew the record)
+    for (const sid of Object.keys(this.rec.releases))
+      if (!this.rec.verified[sid] && Object.values(this.rec.releases[sid]).every((r) => releaseMadeAt(r.envelope) < before))
+        delete this.rec.releases[sid];
     const keep = (sid: string) => !!this.rec.verified[sid] || !!this.rec.releases[sid];
     const gone = this.agent.pruneUnused(before, keep);
     // released to peers only, for a user request that never completed here (h15-red2 R10: a peer
