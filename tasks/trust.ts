@@ -493,7 +493,7 @@ task(
   .addParam("kind", "sybil | on-off | good-mouthing | bad-mouthing")
   .addParam(
     "evidence",
-    "What the flag rests on: the operator's reasons, stored in the flag's dag-json report on IPFS (the report's sha2-256 digest goes on-chain with the flag; the task prints its CID)",
+    "What the flag rests on: the operator's reasons, stored in the flag's dag-json report on IPFS (the report's sha2-256 digest goes on-chain with the flag; the task prints its CID; stored only once the chain would accept the flag, with the id's generation)",
   )
   .addOptionalParam("account", "Signer index, address or role holding DETECTOR_ROLE (default: the deployment's detector)")
   .setAction(async (a: { entity: string; kind: string; evidence: string; account?: string }, hre) => {
@@ -508,19 +508,31 @@ task(
       throw new RefusedError(`trust:flag: ${await c.signer.getAddress()} does not hold DETECTOR_ROLE (--account)`);
     if (a.evidence.trim() === "") throw new UsageError("trust:flag: --evidence is empty: say what the flag rests on");
     // The flag names a report anyone can read (trust.md §3: every flag names an IPFS report), in the
-    // detector pipeline's shape: one detection whose reason is the operator's text (h16-red2 R7).
+    // detector pipeline's shape: one detection whose reason is the operator's text (h16-red2 R7),
+    // and the generation (era) of the id it judges, the one the flag names (h16-red2 R5).
     const { cidOf, encodeJson } = await import("../offchain/storage/content-store");
+    const generation = await c.tm.generationOf(id);
     const report = {
       generatedAt: new Date().toISOString(),
       method: { manual: "flagged by the detector's operator after review; the reason is the operator's" },
       operator: (await c.signer.getAddress()).toLowerCase(),
-      detections: [{ entity: id, kind: kinds[a.kind], kindName: a.kind, score: 1, reason: a.evidence }],
+      detections: [{ entity: id, kind: kinds[a.kind], kindName: a.kind, score: 1, reason: a.evidence, generation: Number(generation) }],
     };
-    const cid = await c.store.putJson(report);
     const computed = await cidOf(encodeJson(report), "dag-json");
-    if (computed.toString() !== cid) throw new RefusedError(`trust:flag: the store computed ${cid}, expected ${computed}`);
     const digest = computed.multihash.digest;
-    const tx = await c.ledger.flag(id, kinds[a.kind], digest, await c.tm.generationOf(id));
+    // the chain's answer first (no role, a stale generation: an id reclaimed since the read): a
+    // refused flag stores no report (it used to leave one on IPFS that no flag names; session 16's
+    // final read). Only a change mined between this simulation and the transaction still can.
+    try {
+      await c.tm.flag.staticCall(id, kinds[a.kind], hre.ethers.hexlify(digest), generation);
+    } catch (e) {
+      const r = (await import("../offchain/chain/reverts")).contractRevert(e);
+      if (!r) throw e;
+      throw new RefusedError(`trust:flag: the TrustManager refuses the flag of --entity ${a.entity}: ${r.text}; no report stored`);
+    }
+    const cid = await c.store.putJson(report);
+    if (computed.toString() !== cid) throw new RefusedError(`trust:flag: the store computed ${cid}, expected ${computed}`);
+    const tx = await c.ledger.flag(id, kinds[a.kind], digest, generation);
     console.log(`${a.entity} flagged ${a.kind}, report ${cid}; ${tx.gasUsed.toLocaleString("en-US")} gas`);
     return { id, kind: a.kind, evidence: hre.ethers.hexlify(digest), cid };
   });
