@@ -102,6 +102,7 @@ async function idpPart(node: Awaited<ReturnType<typeof startNode>>, work: string
     keystore: ks,
     dir: path.join(work, "idp", "service"),
     registry: MITRegistry__factory.connect(address, wallet),
+    court: file.contracts.DisputeResolution.address,
     store: new FileContentStore(path.join(work, "ipfs")),
     wallet,
     chainId: 31337n,

@@ -392,6 +392,7 @@ listenFlags(
     keystore: local.keystore,
     dir: path.join(local.dir, "service-idp"),
     registry,
+    court: await deployedAddress(hre, "DisputeResolution"),
     store: local.store,
     wallet,
     chainId: (await hre.ethers.provider.getNetwork()).chainId,

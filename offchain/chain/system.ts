@@ -14,6 +14,7 @@ import { devRoleSigner, roleAccounts } from "./accounts";
 import { dataDir } from "./paths";
 import { Keystore } from "../storage/keystore";
 import { minedReceipt } from "./mined";
+import { checkBoundCourt } from "./court";
 
 /** What a contract's constructor arguments and wiring may depend on. */
 export type DeployContext = {
@@ -123,11 +124,15 @@ export const SYSTEM_CONTRACTS: ContractSpec[] = [
     // dispute claims its trace case in the MITRegistry and rules on it at resolve: the court holds
     // the registry's COURT_ROLE (granted by the registry's admin, the deployer).
     wire: async ({ hre, deployer, deployed }) => {
+      const mit = await hre.ethers.getContractAt("MITRegistry", deployed.MITRegistry.address, deployer);
+      // a registry kept from an earlier run may bind another court (the role binds once): named
+      // before anything is sent, not a raw revert
+      await checkBoundCourt(mit, deployed.DisputeResolution.address, "deploy", true);
       const tm = await hre.ethers.getContractAt("TrustManager", deployed.TrustManager.address, deployer);
       await minedReceipt(tm.grantRole(await tm.FEEDBACK_ROLE(), deployed.DisputeResolution.address));
-      const mit = await hre.ethers.getContractAt("MITRegistry", deployed.MITRegistry.address, deployer);
       if (!(await mit.hasRole(await mit.COURT_ROLE(), deployed.DisputeResolution.address)))
         await minedReceipt(mit.grantRole(await mit.COURT_ROLE(), deployed.DisputeResolution.address));
+      await checkBoundCourt(mit, deployed.DisputeResolution.address, "deploy");
     },
   },
   {

@@ -77,6 +77,38 @@ describe("chain/deploy", () => {
     expect(readDeployment("hardhat")).to.deep.equal(resumed);
   });
 
+  it("a kept MITRegistry whose COURT_ROLE is bound to another court than the deployment's DisputeResolution is refused in one line naming both, before anything is sent (session 16's final read)", async () => {
+    const [deployer] = await hre.ethers.getSigners();
+    const full = await hre.run("deploy", { quiet: true, fresh: true });
+    // as if the DisputeResolution had been dropped from the record: the resumed run deploys a new one,
+    // while the kept registry's court stays the first one (the role binds once)
+    const { DisputeResolution: old, ...kept } = full.contracts as Record<string, { address: string }>;
+    const partial = {
+      ...full,
+      complete: false,
+      wired: (full.wired as string[]).filter((n) => n !== "DisputeResolution"),
+      contracts: kept,
+    };
+    fs.writeFileSync(path.join(process.env.METATRUST_DEPLOYMENTS_DIR!, "hardhat.json"), JSON.stringify(partial));
+    let err: Error | undefined;
+    await hre.run("deploy", { quiet: true }).catch((e: Error) => (err = e));
+    const record = JSON.parse(fs.readFileSync(path.join(process.env.METATRUST_DEPLOYMENTS_DIR!, "hardhat.json"), "utf8")) as {
+      contracts: Record<string, { address: string }>;
+      wired: string[];
+      complete: boolean;
+    };
+    const fresh = record.contracts.DisputeResolution.address;
+    expect(err?.message).to.equal(
+      `deploy: the MITRegistry ${full.contracts.MITRegistry.address} binds COURT_ROLE to ${old.address}, not the deployment's DisputeResolution ${fresh} (a court binds once: deploy the MITRegistry anew with \`deploy --fresh\`)`,
+    );
+    expect([record.complete, record.wired.includes("DisputeResolution")]).to.deep.equal([false, false]);
+    // nothing was sent to wire it: the new court holds neither role
+    const mit = await hre.ethers.getContractAt("MITRegistry", full.contracts.MITRegistry.address, deployer);
+    const tm = await hre.ethers.getContractAt("TrustManager", full.contracts.TrustManager.address, deployer);
+    expect(await mit.hasRole(await mit.COURT_ROLE(), fresh)).to.equal(false);
+    expect(await tm.hasRole(await tm.FEEDBACK_ROLE(), fresh)).to.equal(false);
+  });
+
   it("a record whose artifact changed is refused by name instead of silently reused", async () => {
     const d = await hre.run("deploy", { quiet: true, fresh: true });
     d.contracts.TrustManager.bytecodeHash = "0x" + "ab".repeat(32);

@@ -34,6 +34,7 @@ export async function idpSystem(name = "idp") {
     keystore: ks,
     dir: path.join(dirs.idp, "service"),
     registry: MITRegistry__factory.connect(address, wallet),
+    court: f.deployment.contracts.DisputeResolution.address,
     store: f.store,
     wallet,
     chainId,

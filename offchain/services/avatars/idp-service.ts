@@ -109,6 +109,7 @@ import {
   splitEnrolment,
 } from "./wire";
 import { minedReceipt } from "../../chain/mined";
+import { checkBoundCourt } from "../../chain/court";
 
 /** The IdP's keystore record (the same one `idp:setup` creates). */
 export const IDP_RECORD = "avatar-idp";
@@ -308,6 +309,11 @@ export type IdpServiceDeps = {
   dir: string;
   /** the MIT registry, connected with the IdP's account */
   registry: MITRegistry;
+  /**
+   * the deployment's DisputeResolution: the court whose verdicts let the IdP trace a claimed case;
+   * `start` refuses a registry that binds another court (or none)
+   */
+  court: string;
   store: ContentStore;
   wallet: Wallet;
   chainId: bigint;
@@ -776,6 +782,8 @@ export class IdpService {
 
   /** Recovers, listens, and announces the endpoint. */
   async start(cfg: Omit<ServiceConfig, "name">, publicUrl?: string): Promise<RunningService> {
+    // the court the registry binds is the deployment's: before anything is recovered, served or announced
+    await checkBoundCourt(this.d.registry, this.d.court, "IdpService");
     const r = await this.recover();
     if (Object.keys(r).length) this.log(`recovered: ${JSON.stringify(r)}`);
     this.running = await startService(
