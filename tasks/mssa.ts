@@ -275,11 +275,16 @@ task(
   )
   .addOptionalParam(
     "eavesdrop",
-    "Fraction of photons an intercept-resend eavesdropper takes, in [0, 1] (SIMULATED; in-process only: refused over the network)",
-    0,
+    "Fraction of photons an intercept-resend eavesdropper takes, in [0, 1] (SIMULATED; in-process only, default 0: refused over the network)",
+    undefined,
     types.float,
   )
-  .addOptionalParam("decoys", "Decoy photons per transmission, at least 1 (SIMULATED; in-process only)", 64, types.int)
+  .addOptionalParam(
+    "decoys",
+    "Decoy photons per transmission, at least 1 (SIMULATED; in-process only, default 64: refused over the network)",
+    undefined,
+    types.int,
+  )
   .addOptionalParam(
     "authorities",
     "The place's authority services (`mssa:serve authority`) to register with, comma-separated URLs: overrides the endpoints the authorities announced on-chain. The user's set is those of them that sit in the election and answer, at least k (one that fails is dropped and a fresh session goes to the others while k remain). Without it: over the network when the place's authorities announced endpoints (refused when fewer than k did), else in-process",
@@ -290,7 +295,7 @@ task(
   )
   .setAction(
     async (
-      a: { user: string; place: string; info: string; eavesdrop: number; decoys: number; authorities?: string; elector: boolean },
+      a: { user: string; place: string; info: string; eavesdrop?: number; decoys?: number; authorities?: string; elector: boolean },
       hre,
     ) => {
       // the identity document, in its canonical form (mssa.md §1.8): refused before anything is read, sent or written
@@ -303,11 +308,17 @@ task(
       }
       // the SIMULATED channel's flags, as mssa:channel checks them: before anything is read or
       // written (h15-red2 R6: the channel refused them after the place and the key records existed)
-      if (!Number.isFinite(a.eavesdrop) || a.eavesdrop < 0 || a.eavesdrop > 1)
+      const eavesdrop = a.eavesdrop ?? 0;
+      const decoys = a.decoys ?? 64;
+      if (!Number.isFinite(eavesdrop) || eavesdrop < 0 || eavesdrop > 1)
         throw new UsageError(`mssa:register: --eavesdrop must be a fraction in [0, 1], got ${a.eavesdrop}`);
-      if (!Number.isInteger(a.decoys) || a.decoys < 1)
+      if (!Number.isInteger(decoys) || decoys < 1)
         throw new UsageError(`mssa:register: --decoys must be a positive integer, got ${a.decoys}`);
-      const channelFlags = a.eavesdrop !== 0 || a.decoys !== 64;
+      // the flags given, whatever their value: over the network none of them has an effect (a check
+      // against the defaults let `--decoys 64` pass silently: session 16's final read)
+      const channelFlags = [a.eavesdrop !== undefined && "--eavesdrop", a.decoys !== undefined && "--decoys"].filter(
+        (x): x is string => !!x,
+      );
       const c = await mssaContext(hre);
       const { authorityEndpoints, discoverAuthorities } = await import("../offchain/services/mssa/clients");
       const dep = { chainId: (await hre.ethers.provider.getNetwork()).chainId, ledger: c.ledger };
@@ -330,9 +341,9 @@ task(
       }
       if (urls !== undefined) {
         // over the network the authority services run their own SIMULATED channel: the flags would do nothing
-        if (channelFlags)
+        if (channelFlags.length)
           throw new UsageError(
-            "mssa:register: --eavesdrop and --decoys simulate the in-process channel only; over the network each authority service runs its own (drop them, or register in-process)",
+            `mssa:register: ${channelFlags.join(" and ")} ${channelFlags.length > 1 ? "simulate" : "simulates"} the in-process channel only; over the network each authority service runs its own (drop ${channelFlags.length > 1 ? "them" : "it"}, or register in-process)`,
           );
         // over the network: the user's own key signs every message; the authorities verify and approve
         const { registerRemote } = await import("../offchain/services/mssa/clients");
@@ -441,14 +452,14 @@ task(
       if (!c.keystore.exists(keyName)) c.keystore.create(keyName, { key: bytesToHex(randomBytes(32)) });
       const placeKey = hexToBytes((c.keystore.load(keyName) as { key: string }).key);
       console.log(
-        `SIMULATED quantum channel: ${a.decoys} decoys per transmission${a.eavesdrop ? `, eavesdropper on ${a.eavesdrop * 100}% of photons` : ""}`,
+        `SIMULATED quantum channel: ${decoys} decoys per transmission${eavesdrop ? `, eavesdropper on ${eavesdrop * 100}% of photons` : ""}`,
       );
       const out = register({
         place,
         user,
         infos: a.info.split(","),
         authorities: agents,
-        channel: { decoys: a.decoys, threshold: 0.11, eve: a.eavesdrop ? { fraction: a.eavesdrop } : undefined },
+        channel: { decoys, threshold: 0.11, eve: eavesdrop ? { fraction: eavesdrop } : undefined },
         placeKey,
         electionKey,
       });

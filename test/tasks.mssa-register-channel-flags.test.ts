@@ -10,6 +10,9 @@
  * place (with k = all its sitting authorities) and keystore records behind. (Over the network the
  * two flags are ignored altogether: the services run their own channel, so `--eavesdrop 1` with
  * `--authorities` simulates no eavesdropper and says nothing.)
+ *
+ * Over the network the flags are refused by name; the check compared their values with the
+ * defaults, so `--decoys 64` passed silently (session 16's final read): now any flag given is.
  */
 import { expect } from "chai";
 import hre from "hardhat";
@@ -44,21 +47,26 @@ describe("h15-red2 R6 (fixed): mssa:register --decoys / --eavesdrop out of range
       expect(e.message).to.match(new RegExp(`^mssa:register: --${flag}`));
     });
 
-  it("over the network, --eavesdrop or --decoys is refused naming them (the services run their own channel), before anything is sent", async () => {
-    for (const flags of [{ eavesdrop: 0.5 }, { decoys: 8 }]) {
+  it("over the network, --eavesdrop or --decoys is refused naming it (the services run their own channel), before anything is sent, whatever its value: the defaults' values included (session 16's final read)", async () => {
+    for (const [flags, named] of [
+      [{ decoys: 64 }, "--decoys simulates"], // the in-process default: it used to pass silently
+      [{ eavesdrop: 0.5 }, "--eavesdrop simulates"],
+      [{ decoys: 8 }, "--decoys simulates"],
+      [{ eavesdrop: 0 }, "--eavesdrop simulates"],
+      [{ eavesdrop: 0, decoys: 64 }, "--eavesdrop and --decoys simulate"],
+    ] as const) {
       const e = await rejects(
         hre.run("mssa:register", {
           user: "4",
           place: "PL-h15-net",
           info: "mail:u4@example.org,passport:UTO:P4",
-          eavesdrop: 0,
-          decoys: 64,
           ...flags,
           authorities: "http://127.0.0.1:9",
           elector: false,
         }),
       );
-      expect(e.message).to.match(/^mssa:register: --eavesdrop and --decoys simulate the in-process channel only/);
+      expect(e.message, JSON.stringify(flags)).to.match(new RegExp(`^mssa:register: ${named} the in-process channel only`));
+      expect(e.message.split("\n")).to.have.length(1);
     }
   });
 });
