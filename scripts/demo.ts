@@ -23,7 +23,7 @@ import { dataDir } from "../offchain/chain/paths";
 import { runSelfCheck } from "../offchain/selfcheck";
 import { createContentStore } from "../offchain/storage/content-store";
 import { ResourcePoolRegistry__factory, ServiceGroupRegistry__factory } from "../typechain-types";
-import { GroupLedger, formServiceGroup, rekeyServiceGroup } from "../offchain/rsms/group-flows";
+import { GroupLedger, formServiceGroup, rekeyServiceGroup, requireDelivered } from "../offchain/rsms/group-flows";
 import { GroupParty } from "../offchain/rsms/group";
 import { Role } from "../offchain/rsms/messages";
 import { TrustManager__factory } from "../typechain-types";
@@ -212,6 +212,7 @@ async function main(): Promise<void> {
     evicted = suspicious();
     const spare = msrp.joinedRns().find((r) => !members.some((m) => toHex(m.pid) === toHex(r.pid)))!;
     const r = await rekeyServiceGroup(groupLedger, msrp, party, { groupId: gid, evict: [evicted.pid], add: [spare.name] });
+    requireDelivered(r, "demo: rekey"); // a party without the new key fails the step, named
     members = r.parties;
     return {
       detail: `epoch ${r.epoch}: ${evicted.name} out, ${spare.name} in; fresh key sealed to ${r.parties.length} parties`,

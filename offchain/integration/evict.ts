@@ -6,9 +6,8 @@
 import type { TrustManager } from "../../typechain-types";
 import { rnTrustFlagged } from "../trust/rn-flags";
 import type { GroupLedger, PartyDirectory } from "../rsms/group-flows";
-import { rekeyServiceGroup } from "../rsms/group-flows";
+import { rekeyServiceGroup, requireDelivered } from "../rsms/group-flows";
 import type { Msrp } from "../rsms/msrp";
-import { AgentStateError } from "../rsms/errors";
 
 /**
  * Evicts every flagged member of a group and adds as many unflagged joined RNs that are not in
@@ -44,9 +43,6 @@ export async function evictFlaggedMembers(
   }
   const rekey = await rekeyServiceGroup(groups, msrp, directory, { groupId, evict: flagged.map((f) => f.pid), add: spares });
   // the update is on chain and committed; a party that did not take its key is reported, loudly
-  if (rekey.undelivered.length > 0)
-    throw new AgentStateError(
-      `evictFlaggedMembers: epoch ${rekey.epoch} is on-chain, but ${rekey.undelivered.map((u) => `${u.name} (${u.reason})`).join(", ")} did not take its key`,
-    );
+  requireDelivered(rekey, "evictFlaggedMembers");
   return { flagged, rekey, added: spares };
 }

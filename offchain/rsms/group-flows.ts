@@ -136,6 +136,21 @@ export async function authenticateGroup(
 }
 
 /**
+ * Refuses a rekey that some party did not take: its epoch is on-chain and the MSRP's commit saved,
+ * but each party named holds no key of it (a demo, an eviction or a task that went on would report
+ * a group that is not whole; session 16's final read: the demo ignored `undelivered`).
+ * @param r - a rekey's epoch and the parties whose delivery failed ({@link rekeyServiceGroup})
+ * @param caller - the caller's name, which starts the message
+ * @throws AgentStateError naming each party that did not take the key, and why
+ */
+export function requireDelivered(r: { epoch: number; undelivered: readonly { name: string; reason: string }[] }, caller: string): void {
+  if (r.undelivered.length > 0)
+    throw new AgentStateError(
+      `${caller}: epoch ${r.epoch} is on-chain, but ${r.undelivered.map((u) => `${u.name} (${u.reason})`).join(", ")} did not take its key`,
+    );
+}
+
+/**
  * Group session key update: the MSRP evicts and adds, commits the new epoch on-chain, and every
  * remaining and added party (and the user) opens and checks the new key.
  *

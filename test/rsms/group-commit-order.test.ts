@@ -4,7 +4,8 @@
  * saved record behind the chain. `committed` stands for the task's save of the MSRP's record.
  */
 import { expect } from "chai";
-import { GroupLedger, formServiceGroup, rekeyServiceGroup } from "../../offchain/rsms/group-flows";
+import { GroupLedger, formServiceGroup, rekeyServiceGroup, requireDelivered } from "../../offchain/rsms/group-flows";
+import { AgentStateError } from "../../offchain/rsms/errors";
 import { Msrp, type MsrpRecord } from "../../offchain/rsms/msrp";
 import { toHex } from "../../offchain/crypto/bytes";
 import { loadGroups } from "./group-fixtures";
@@ -87,5 +88,14 @@ describe("rsms/group-flows: the MSRP's commit is saved before the parties run", 
     expect(r.parties.map((p) => p.name)).to.deep.equal(g.parties.filter((p) => p.name !== broken).map((p) => p.name));
     for (const p of r.parties) expect(p.currentEpoch(g.groupId)).to.equal(1);
     expect(savedEpoch(rec, g.groupId)).to.equal(1);
+    // what the demo and evictFlaggedMembers do with it: fail, naming the party and why (session 16's
+    // final read: the demo went on with a group one party short and said nothing)
+    expect(() => requireDelivered(r, "demo: rekey")).to.throw(
+      AgentStateError,
+      `demo: rekey: epoch 1 is on-chain, but ${broken} (no agent for ${broken}) did not take its key`,
+    );
+    const whole = await rekeyServiceGroup(groupLedger, msrp, party, { groupId: g.groupId });
+    expect(whole.undelivered).to.deep.equal([]);
+    expect(() => requireDelivered(whole, "demo: rekey")).to.not.throw();
   });
 });
