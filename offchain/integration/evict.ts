@@ -10,9 +10,14 @@ import { rekeyServiceGroup, requireDelivered } from "../rsms/group-flows";
 import type { Msrp } from "../rsms/msrp";
 
 /**
- * Evicts every flagged member of a group and adds as many unflagged joined RNs that are not in
- * the MSRP's set of suspicious RNs.
- * @returns the flagged members and the rekey (undefined when no member is flagged)
+ * Evicts every flagged member of a group, and every member in the MSRP's set of suspicious RNs
+ * (S_RN: the update evicts those anyway, h15-red H1), and adds one unflagged joined RN outside
+ * S_RN per evicted member, as the MSRP service's GroupDesk does (session 16's final read: S_RN
+ * members were evicted unreplaced, the group shrank, and the return value did not name them).
+ * Unlike the GroupDesk, it does not re-form the whole group when a member is suspicious under
+ * another pseudonym than its member PID (h14-red F1): in process the operator runs every party.
+ * @returns the flagged members, the members evicted for S_RN alone, the rekey (undefined when no
+ *   member is flagged or suspicious) and the RNs added
  * @throws AgentStateError, after the update is on chain and committed, when a party did not take its key
  */
 export async function evictFlaggedMembers(
@@ -30,19 +35,23 @@ export async function evictFlaggedMembers(
     for (const pid of msrp.rnPids(name)) if (await flaggedPid(pid)) return true;
     return false;
   };
+  const suspicious = new Set(msrp.suspiciousRns());
   const flagged: { name: string; pid: Uint8Array }[] = [];
-  for (const m of info.members) if (await isFlagged(m.name)) flagged.push(m);
-  if (flagged.length === 0) return { flagged, rekey: undefined };
+  const inSRN: { name: string; pid: Uint8Array }[] = [];
+  for (const m of info.members)
+    if (await isFlagged(m.name)) flagged.push(m);
+    else if (suspicious.has(m.name)) inSRN.push(m);
+  const evicted = [...flagged, ...inSRN];
+  if (evicted.length === 0) return { flagged, suspicious: inSRN, rekey: undefined, added: [] as string[] };
   // members by name: a member evicted now that rotated its PID is no spare (h11-red2 G1)
   const inGroup = new Set(info.members.map((m) => m.name));
   const spares: string[] = [];
-  const suspicious = new Set(msrp.suspiciousRns());
   for (const r of msrp.joinedRns()) {
-    if (spares.length === flagged.length) break;
+    if (spares.length === evicted.length) break;
     if (!inGroup.has(r.name) && !suspicious.has(r.name) && !(await isFlagged(r.name))) spares.push(r.name);
   }
-  const rekey = await rekeyServiceGroup(groups, msrp, directory, { groupId, evict: flagged.map((f) => f.pid), add: spares });
+  const rekey = await rekeyServiceGroup(groups, msrp, directory, { groupId, evict: evicted.map((f) => f.pid), add: spares });
   // the update is on chain and committed; a party that did not take its key is reported, loudly
   requireDelivered(rekey, "evictFlaggedMembers");
-  return { flagged, rekey, added: spares };
+  return { flagged, suspicious: inSRN, rekey, added: spares };
 }

@@ -48,6 +48,30 @@ describe("integration/evict: a flagged member that rotated its pseudonym (h11-re
     expect(await groupLedger.isMember(g.groupId, bad.state.pid)).to.equal(false);
   });
 
+  it("a member in S_RN is evicted with the flagged one and replaced too: the group keeps its size, and the return value names it (session 16's final read)", async () => {
+    const { ctx, msrp, rpmA, rpmB, rns, groupLedger } = await loadRsms();
+    for (const r of rns.slice(0, 4)) await initialJoin(ctx, r, rpmA, msrp);
+    for (const r of rns.slice(4, 6)) await initialJoin(ctx, r, rpmB, msrp);
+    const u = msrp.registerUser("alice", Msrp.registrationRequest(msrp.params.pkPub, Role.User, 0, "Alice Liddell"));
+    const alice = new GroupParty("alice", u.pid, u.sk);
+    const party = (name: string) => (name === "alice" ? alice : rns.find((r) => r.state.name === name)!.groupParty());
+    const g = await formServiceGroup(groupLedger, msrp, party, { user: "alice", size: 3 });
+    const before = msrp.groupInfo(g.groupId).members;
+    const [flaggedRn, srnRn] = [before[0], before[1]];
+    // one member flagged by the trust layer (its own attested entity), another in S_RN (the operator's decision)
+    const trust = trustOf(new Map([[toHex(flaggedRn.pid), { kind: 3n, attested: true, flags: 2n }]]));
+    msrp.flagRn(srnRn.pid);
+    const r = await evictFlaggedMembers(trust, groupLedger, msrp, party, g.groupId);
+    expect(r.flagged.map((m) => m.name)).to.deep.equal([flaggedRn.name]);
+    expect(r.suspicious.map((m) => m.name)).to.deep.equal([srnRn.name]);
+    expect(r.added).to.have.length(2);
+    const after = msrp.groupInfo(g.groupId).members.map((m) => m.name);
+    expect(after, "the group keeps its size").to.have.length(before.length);
+    expect(after).to.not.include.members([flaggedRn.name, srnRn.name]);
+    expect(after).to.include.members(r.added);
+    for (const m of [flaggedRn, srnRn]) expect(await groupLedger.isMember(g.groupId, m.pid)).to.equal(false);
+  });
+
   it("is not evicted for a flag on an entity someone else registered under its PID (another kind, or unattested) (h12-red F1)", async () => {
     const { ctx, msrp, rpmA, rns, groupLedger } = await loadRsms();
     for (const r of rns.slice(0, 3)) await initialJoin(ctx, r, rpmA, msrp);
