@@ -45,7 +45,7 @@ const id = (s: string) => keccak256(new TextEncoder().encode(s));
 /** Honest messages of every type, built without a chain (the IdP issues MITs in memory). */
 function samples() {
   const idp = new IdentityProvider();
-  const ctx = { idp, now: () => 1_800_000_000 };
+  const ctx = { idp, now: () => 1_800_000_000, platform: id("platform") };
   const alice = new AvatarParty("alice");
   const ai = new AvatarParty("ai");
   const eye = new SimulatedEye(7);
@@ -60,7 +60,7 @@ function samples() {
     credential: { avatarId: id("avatar"), owner: alice, driver: ai, warrant: delegation.warrant, o: delegation.o },
     driver: ai,
   };
-  const hello: Hello = authHello(side).hello;
+  const hello: Hello = authHello(ctx, side, id("peer")).hello;
   const msg = { type: Scope.challenge, time: now, body: id("transcript") };
   const sig = cpsPSign(ai.keys, delegation.warrant, delegation.o, msg);
   const reply: AuthReply = { hello, time: now, proxySig: sig, confirm: id("confirm") };
