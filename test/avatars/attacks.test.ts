@@ -281,13 +281,13 @@ describe("avatars: attacks by the paper's adversaries (issue 14)", () => {
       const b = await authRespond(ctx, B, a.hello);
       // eve answers alice with her own (genuine) hello but bob's ephemeral key, signature and confirmation
       const eveHello = { ...authHello(ctx, E, A.credential.avatarId).hello, ephemeral: b.reply.hello.ephemeral };
-      const e = await authRespond(ctx, E, a.hello);
-      await reject(authFinish(ctx, a.state, { ...b.reply, hello: eveHello }), "BAD_SIGNATURE");
-      // with eve's own signature over her substituted hello, the confirmation (keyed by bob's ephemeral) fails
-      await reject(
-        authFinish(ctx, a.state, { ...e.reply, hello: { ...e.reply.hello, ephemeral: b.reply.hello.ephemeral } }),
-        "BAD_SIGNATURE",
-      );
+      const e = await authRespond(ctx, E, { ...a.hello, peer: E.credential.avatarId }); // the relay readdresses alice's hello to eve
+      // alice addressed bob (session 17): a reply in eve's name is refused by name, before any signature is checked
+      await reject(authFinish(ctx, a.state, { ...b.reply, hello: eveHello }), "WRONG_PEER");
+      // with eve's own signature over her substituted hello, the same
+      await reject(authFinish(ctx, a.state, { ...e.reply, hello: { ...e.reply.hello, ephemeral: b.reply.hello.ephemeral } }), "WRONG_PEER");
+      // eve's identity on bob's reply, under bob's avatar id as alice expects: bob's signature is not on it
+      await reject(authFinish(ctx, a.state, { ...b.reply, hello: { ...eveHello, avatarId: B.credential.avatarId } }), "NOT_DRIVER");
     });
 
     it("finish: a relay forwards alice's finish from her session with eve to bob; bob refuses", async () => {

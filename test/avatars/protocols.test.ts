@@ -35,6 +35,7 @@ import {
   login,
   loginBody,
   mutualAuth,
+  platformId,
   platformOf,
   requestTrace,
   sampleBinding,
@@ -631,12 +632,15 @@ describe("avatars: login, delegation, mutual authentication, tracing", () => {
       const zero = new Uint8Array(32);
       const t = ethers.keccak256(
         ethers.concat([
-          ethers.toUtf8Bytes("METATRUST-V1-AVATAR-AUTH"),
+          ethers.toUtf8Bytes("METATRUST-V2-AVATAR-AUTH"),
+          platformId(String(ctx.registry.target), ctx.idp.receiptKey),
           A.credential.avatarId,
+          B.credential.avatarId, // the avatar A's hello is addressed to
           G,
           zero,
           A.credential.o.h,
           B.credential.avatarId,
+          A.credential.avatarId, // the avatar B's hello is addressed to
           G,
           zero,
           B.credential.o.h,
@@ -878,7 +882,12 @@ describe("avatars: login, delegation, mutual authentication, tracing", () => {
           "trace: the warrant is for another avatar",
         ],
         [() => trace(ctx, reporter, { ...e, proxySig: e.o.sig }), "BAD_SIGNATURE", "trace: the evidence's signatures do not verify"],
-        [() => trace({ ...ctx, idp: new IdentityProvider() }, reporter, e), "UNTRACEABLE", "trace: no enrolled user behind this warrant"],
+        [
+          // an IdP of this platform (its id given) that enrolled nobody
+          () => trace({ ...ctx, idp: new IdentityProvider(), platform: platformOf(ctx) }, reporter, e),
+          "UNTRACEABLE",
+          "trace: no enrolled user behind this warrant",
+        ],
       ];
       const first = await caseCount(registry);
       for (const [f, reason, message] of cases) await reject(f(), reason, message);
