@@ -35,7 +35,7 @@ import { decodePoint, encodePoint, mul, mulBase, randomScalar } from "../crypto/
 import type { ContentStore } from "../storage/content-store";
 import { AvatarParty, AvatarProtocolError, IdentityProvider, Receipt, VerdictOpening, uidOf, verdictCommitmentOf } from "./agents";
 import type { SimulatedEye } from "./iris";
-import { encodeEvidence } from "./wire";
+import { encodeAuthReply, encodeEvidence } from "./wire";
 import { minedReceipt } from "../chain/mined";
 import type { ContractTransactionResponse } from "ethers";
 
@@ -659,6 +659,11 @@ export type AuthState = {
   msg?: ProxyMessage;
   /** the responder's own signature on the transcript (message 2): its part of the evidence it keeps */
   ownSig?: G1Point;
+  /**
+   * The initiator's hello is spent by the first reply it finishes (session 17: one hello, one
+   * session): that reply's bytes and the answer, which a retry of the same reply gets again.
+   */
+  finished?: { reply: string; result: { key: Uint8Array; finish: AuthFinish; evidenceAboutPeer: Evidence } };
 };
 
 function makeHello(s: Side, platform: Uint8Array, peer: Uint8Array): { e: bigint; hello: Hello } {
@@ -789,6 +794,16 @@ export async function authFinish(
   state: AuthState,
   reply: AuthReply,
 ): Promise<{ key: Uint8Array; finish: AuthFinish; evidenceAboutPeer: Evidence }> {
+  // one hello, one session: a hello a relay delivered twice has two replies; only the first is
+  // finished (a retry of it gets the same answer, nothing signed again), any other is refused
+  const bytes = toHex(encodeAuthReply(reply));
+  if (state.finished) {
+    if (state.finished.reply === bytes) return state.finished.result;
+    throw new AvatarProtocolError(
+      "INVALID_STATE",
+      "authFinish: this hello was finished already with another reply (one hello, one session)",
+    );
+  }
   const peer = reply.hello;
   // this side's own platform, and the responder it addressed: a reply from any other is refused
   if (!equalBytes(state.hello.platform, platformOf(ctx)))
@@ -811,11 +826,13 @@ export async function authFinish(
   const s = state.side;
   requireSigner(s);
   const proxySig = cpsPSign(s.driver.keys, s.credential.warrant, s.credential.o, msg);
-  return {
+  const result = {
     key,
     finish: { proxySig, confirm: confirmTag(key, CONFIRM_LABEL.initiator, t) },
     evidenceAboutPeer: evidenceOf(peer, msg, reply.proxySig, handshakeOf(peer, false, state.hello, proxySig)),
   };
+  state.finished = { reply: bytes, result };
+  return result;
 }
 
 /**
