@@ -796,9 +796,9 @@ export async function authFinish(
 ): Promise<{ key: Uint8Array; finish: AuthFinish; evidenceAboutPeer: Evidence }> {
   // one hello, one session: a hello a relay delivered twice has two replies; only the first is
   // finished (a retry of it gets the same answer, nothing signed again), any other is refused
-  const bytes = toHex(encodeAuthReply(reply));
   if (state.finished) {
-    if (state.finished.reply === bytes) return state.finished.result;
+    const k = replyKey(reply);
+    if (k !== "" && k === state.finished.reply) return state.finished.result;
     throw new AvatarProtocolError(
       "INVALID_STATE",
       "authFinish: this hello was finished already with another reply (one hello, one session)",
@@ -831,8 +831,17 @@ export async function authFinish(
     finish: { proxySig, confirm: confirmTag(key, CONFIRM_LABEL.initiator, t) },
     evidenceAboutPeer: evidenceOf(peer, msg, reply.proxySig, handshakeOf(peer, false, state.hello, proxySig)),
   };
-  state.finished = { reply: bytes, result };
+  state.finished = { reply: replyKey(reply), result };
   return result;
+}
+
+/** A reply's identity for {@link AuthState.finished}: its wire bytes, or "" for one that has none (never equal to a finished one). */
+function replyKey(reply: AuthReply): string {
+  try {
+    return toHex(encodeAuthReply(reply));
+  } catch {
+    return "";
+  }
 }
 
 /**
