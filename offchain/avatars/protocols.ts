@@ -8,7 +8,8 @@
  * Bindings (docs/specs/avatars.md, "What each message binds"): every field the server records is
  * under a signature; fresh iris samples are sealed to the challenge, the protocol step and the
  * warrant's h; the two directions of mutual authentication use distinct labels and refuse an
- * avatar talking to itself; times that decide tracing after a revocation come from platform
+ * avatar talking to itself; the transcript names the platform and the avatar each hello is
+ * addressed to, and one hello makes one session (session 17); times that decide tracing after a revocation come from platform
  * receipts, never from the signer.
  */
 import { hkdf } from "@noble/hashes/hkdf.js";
