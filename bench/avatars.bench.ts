@@ -183,7 +183,7 @@ async function main(): Promise<void> {
     const tb: number[] = [];
     for (let i = 0; i < 5; i++) {
       let t0 = performance.now();
-      const a = authHello(A);
+      const a = authHello(ctx, A, B.credential.avatarId);
       let x = performance.now() - t0;
       t0 = performance.now();
       const b = await authRespond(ctx, B, a.hello);

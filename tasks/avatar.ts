@@ -276,7 +276,7 @@ task(
 
 task(
   "avatar:auth",
-  "Mutual authentication of two avatars (each verifies the other's driver, warrant and signature; ECDH session key); writes each side's evidence",
+  "Mutual authentication of two avatars on this platform (each verifies the other's driver, warrant and signature, and that the other's hello is for this platform and addressed to it; ECDH session key); writes each side's evidence (version 2)",
 )
   .addParam("a", "First avatar")
   .addParam("b", "Second avatar")

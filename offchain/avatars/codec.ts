@@ -2,6 +2,7 @@
 import { fromHex, toHex } from "../crypto/bytes";
 import { OriginalSignature, Warrant, decodePk, decodeSig, encodePk, encodeSig } from "../crypto/cps";
 import type { Evidence, Hello } from "./protocols";
+import { AvatarProtocolError } from "./agents";
 
 export type WarrantJson = { irisCommitment: string; proxy: string; avatarId: string; scope: number; notBefore: number; notAfter: number };
 export type OriginalJson = { h: string; r: string; sig: string };
@@ -29,9 +30,15 @@ export const originalFromJson = (j: OriginalJson): OriginalSignature => ({
   sig: decodeSig(fromHex(j.sig, 48)),
 });
 
+/**
+ * The version of the JSON evidence: 2 since session 17 (the reporter's hello names the platform
+ * and the avatar it is addressed to, both in the transcript). Version 1 is refused (OLD_VERSION).
+ */
+export const EVIDENCE_JSON_VERSION = 2;
+
 export function evidenceToJson(e: Evidence): Record<string, unknown> {
   return {
-    version: 1,
+    version: EVIDENCE_JSON_VERSION,
     avatarId: toHex(e.avatarId),
     ownerSerial: toHex(e.ownerSerial),
     ownerPk: toHex(encodePk(e.ownerPk)),
@@ -58,7 +65,18 @@ export function evidenceToJson(e: Evidence): Record<string, unknown> {
   };
 }
 
+/**
+ * Reads JSON evidence (as written by {@link evidenceToJson}).
+ * @throws AvatarProtocolError(OLD_VERSION) for version-1 evidence (a handshake that names no platform), (MALFORMED) for an unknown version
+ */
 export function evidenceFromJson(j: Record<string, unknown>): Evidence {
+  if (j.version !== EVIDENCE_JSON_VERSION)
+    throw j.version === 1
+      ? new AvatarProtocolError(
+          "OLD_VERSION",
+          `evidenceFromJson: version 1 evidence is no longer accepted (version ${EVIDENCE_JSON_VERSION} since session 17: its handshake names no platform); authenticate again for new evidence`,
+        )
+      : new AvatarProtocolError("MALFORMED", `evidenceFromJson: unsupported version ${String(j.version)}`);
   const m = j.message as { type: number; time: number; body: string };
   return {
     avatarId: fromHex(String(j.avatarId), 32),
@@ -86,6 +104,8 @@ function helloToJson(h: Hello): Record<string, unknown> {
     o: originalToJson(h.o),
     ephemeral: toHex(h.ephemeral),
     nonce: toHex(h.nonce),
+    platform: toHex(h.platform),
+    peer: toHex(h.peer),
   };
 }
 
@@ -104,6 +124,8 @@ function handshakeFromJson(j: Record<string, unknown>): NonNullable<Evidence["ha
       o: originalFromJson(r.o as OriginalJson),
       ephemeral: fromHex(String(r.ephemeral), 33),
       nonce: fromHex(String(r.nonce), 32),
+      platform: fromHex(String(r.platform), 32),
+      peer: fromHex(String(r.peer), 32),
     },
     reporterSig: decodeSig(fromHex(String(j.reporterSig), 48)),
     ...(j.session

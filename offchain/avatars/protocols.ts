@@ -8,7 +8,8 @@
  * Bindings (docs/specs/avatars.md, "What each message binds"): every field the server records is
  * under a signature; fresh iris samples are sealed to the challenge, the protocol step and the
  * warrant's h; the two directions of mutual authentication use distinct labels and refuse an
- * avatar talking to itself; times that decide tracing after a revocation come from platform
+ * avatar talking to itself; the transcript names the platform and the avatar each hello is
+ * addressed to, and one hello makes one session (session 17); times that decide tracing after a revocation come from platform
  * receipts, never from the signer.
  */
 import { hkdf } from "@noble/hashes/hkdf.js";
@@ -35,7 +36,7 @@ import { decodePoint, encodePoint, mul, mulBase, randomScalar } from "../crypto/
 import type { ContentStore } from "../storage/content-store";
 import { AvatarParty, AvatarProtocolError, IdentityProvider, Receipt, VerdictOpening, uidOf, verdictCommitmentOf } from "./agents";
 import type { SimulatedEye } from "./iris";
-import { encodeEvidence } from "./wire";
+import { encodeAuthReply, encodeEvidence } from "./wire";
 import { minedReceipt } from "../chain/mined";
 import type { ContractTransactionResponse } from "ethers";
 
@@ -45,6 +46,12 @@ export type AvatarContext = {
   idp: IdentityProvider;
   store: ContentStore;
   now: () => number;
+  /**
+   * The platform this side's sessions are held on ({@link platformId}); when absent, the one of
+   * `idp`'s receipt key on `registry` ({@link platformOf}). Mutual authentication binds it into
+   * the transcript, and the platform stamps and traces only evidence of its own sessions.
+   */
+  platform?: Uint8Array;
   /**
    * Called after the agents' state changed and before the transaction that records it is sent
    * (an MIT's issuance, a trace verdict): a caller that keeps the agents in a keystore persists
@@ -483,7 +490,66 @@ export type Hello = {
   o: OriginalSignature;
   ephemeral: Uint8Array;
   nonce: Uint8Array;
+  /** the platform the session is held on ({@link platformId}): the same in both hellos */
+  platform: Uint8Array;
+  /** the avatar this hello is addressed to: the responder's for message 1, the initiator's in message 2 */
+  peer: Uint8Array;
 };
+
+/** What a side needs to know which platform it is on (see {@link platformOf}). */
+export type PlatformContext = Partial<Pick<AvatarContext, "registry">> & {
+  platform?: Uint8Array;
+  idp?: Pick<IdentityProvider, "receiptKey">;
+};
+/** What mutual authentication reads: the chain, this side's clock and its platform. */
+export type AuthContext = Pick<AvatarContext, "registry" | "now"> & PlatformContext;
+
+/**
+ * A platform's id (32 bytes): keccak256("METATRUST-V1-AVATAR-PLATFORM" || MIT registry address
+ * (20 bytes) || the platform's receipt key (x-only, 32 bytes)). The platform is whoever stamps
+ * evidence with that key for avatars recorded on that registry (today the IdP: the platform
+ * server and the IdP are one party). Two platforms relying on one registry have two receipt keys,
+ * so two ids (session 17: a handshake relayed between them is refused).
+ * @param registry - the MIT registry's address (0x hex)
+ * @param receiptKey - the platform's receipt key (IdentityProvider.receiptKey, IdpInfo.receiptKey)
+ */
+export function platformId(registry: string, receiptKey: Uint8Array): Uint8Array {
+  if (!/^0x[0-9a-fA-F]{40}$/.test(registry))
+    throw new AvatarProtocolError("BAD_PLATFORM", `platformId: the registry ${registry} is not a 20-byte address`);
+  if (!(receiptKey instanceof Uint8Array) || receiptKey.length !== 32)
+    throw new AvatarProtocolError("BAD_PLATFORM", "platformId: a receipt key is 32 bytes (x-only)");
+  return keccak_256(concat(toBytes("METATRUST-V1-AVATAR-PLATFORM"), fromHex(registry, 20), receiptKey));
+}
+
+/**
+ * The platform a side is on: `ctx.platform` if given, else the platform of `ctx.idp`'s receipt
+ * key on `ctx.registry` ({@link platformId}).
+ * @throws AvatarProtocolError(NO_PLATFORM) when the context names neither
+ */
+export function platformOf(ctx: PlatformContext): Uint8Array {
+  if (ctx.platform) {
+    if (ctx.platform.length !== 32) throw new AvatarProtocolError("BAD_PLATFORM", "platformOf: a platform id is 32 bytes");
+    return ctx.platform;
+  }
+  if (!ctx.idp || !ctx.registry)
+    throw new AvatarProtocolError("NO_PLATFORM", "platformOf: the context names no platform (give `platform`, or `idp` and `registry`)");
+  return platformId(String(ctx.registry.target), ctx.idp.receiptKey);
+}
+
+const short = (b: Uint8Array) => toHex(b).slice(0, 12) + "…";
+
+/**
+ * Evidence is stamped and traced only by the platform its session was held on: the platform its
+ * handshake names (the reporter's hello; both hellos name the same one, under both signatures).
+ * @throws AvatarProtocolError(WRONG_PLATFORM) when the evidence's handshake names another platform
+ */
+export function requireOwnPlatform(fn: string, e: Evidence, platform: Uint8Array): void {
+  if (e.handshake && !equalBytes(e.handshake.reporter.platform, platform))
+    throw new AvatarProtocolError(
+      "WRONG_PLATFORM",
+      `${fn}: the evidence's session was held on platform ${short(e.handshake.reporter.platform)}, not on this platform ${short(platform)}`,
+    );
+}
 
 /** An avatar's side in mutual authentication: its credential and its driver's keys. */
 export type Side = { credential: AvatarCredential; driver: AvatarParty };
@@ -504,7 +570,10 @@ function ownerOf(c: AvatarCredential): { serial: Uint8Array; pk: G2Point } {
  * the one randomized PVerify on the peer's transcript signature (verifyPeer) checks s_o and s_p
  * together before any key or evidence is accepted (docs/specs/avatars.md, "One randomized check").
  */
-async function checkHello(ctx: Pick<AvatarContext, "registry" | "now">, h: Hello): Promise<void> {
+async function checkHello(
+  ctx: Pick<AvatarContext, "registry" | "now">,
+  h: Pick<Hello, "avatarId" | "ownerSerial" | "ownerPk" | "driverSerial" | "warrant" | "o">,
+): Promise<void> {
   const av = await ctx.registry.avatar(toHex(h.avatarId));
   if (Number(av.driver) === 0) throw new AvatarProtocolError("NO_DRIVER", "the avatar has no driver on-chain");
   if (!equalBytes(fromHex(av.owner, 32), h.ownerSerial) || !equalBytes(fromHex(av.driverSerial, 32), h.driverSerial))
@@ -536,9 +605,35 @@ function verifyPeer(peer: Hello, msg: ProxyMessage, proxySig: G1Point, who: "A" 
   throw new AvatarProtocolError("BAD_SIGNATURE", `${who}'s proxy signature on the transcript does not verify`);
 }
 
-/** The handshake transcript t of two hellos, the initiator's first (what both sides sign, type challenge). */
-export const handshakeTranscript = (a: Hello, b: Hello) =>
-  keccak_256(concat(toBytes("METATRUST-V1-AVATAR-AUTH"), a.avatarId, a.ephemeral, a.nonce, a.o.h, b.avatarId, b.ephemeral, b.nonce, b.o.h));
+/**
+ * The handshake transcript t of two hellos, the initiator's first (what both sides sign, type
+ * challenge): keccak256("METATRUST-V2-AVATAR-AUTH" || platform || for each hello: avatar, the
+ * avatar it is addressed to, ephemeral key, nonce, warrant hash h). Session 17 added the platform
+ * (a handshake relayed to another platform) and the addressees (a hello delivered to an avatar it
+ * was not meant for); the tag's V2 keeps a V1 transcript from ever equalling one. h = CHash(X_o, w)
+ * binds each side's owner key and warrant (its proxy key, iris commitment, avatar, scope, validity).
+ * @throws AvatarProtocolError(WRONG_PLATFORM) if the two hellos name different platforms
+ */
+export function handshakeTranscript(a: Hello, b: Hello): Uint8Array {
+  if (!equalBytes(a.platform, b.platform) || a.platform.length !== 32)
+    throw new AvatarProtocolError("WRONG_PLATFORM", "handshakeTranscript: the two hellos name different platforms");
+  return keccak_256(
+    concat(
+      toBytes("METATRUST-V2-AVATAR-AUTH"),
+      a.platform,
+      a.avatarId,
+      a.peer,
+      a.ephemeral,
+      a.nonce,
+      a.o.h,
+      b.avatarId,
+      b.peer,
+      b.ephemeral,
+      b.nonce,
+      b.o.h,
+    ),
+  );
+}
 
 /** Key-confirmation labels: one per direction, so that a tag cannot be reflected back to its sender. */
 export const CONFIRM_LABEL = {
@@ -565,9 +660,14 @@ export type AuthState = {
   msg?: ProxyMessage;
   /** the responder's own signature on the transcript (message 2): its part of the evidence it keeps */
   ownSig?: G1Point;
+  /**
+   * The initiator's hello is spent by the first reply it finishes (session 17: one hello, one
+   * session): that reply's bytes and the answer, which a retry of the same reply gets again.
+   */
+  finished?: { reply: string; result: { key: Uint8Array; finish: AuthFinish; evidenceAboutPeer: Evidence } };
 };
 
-function makeHello(s: Side): { e: bigint; hello: Hello } {
+function makeHello(s: Side, platform: Uint8Array, peer: Uint8Array): { e: bigint; hello: Hello } {
   if (!s.driver.mit) throw new AvatarProtocolError("UNKNOWN_MIT", "the avatar's driver has no MIT");
   const e = randomScalar();
   const owner = ownerOf(s.credential);
@@ -582,11 +682,31 @@ function makeHello(s: Side): { e: bigint; hello: Hello } {
       o: s.credential.o,
       ephemeral: encodePoint(mulBase(e)),
       nonce: randomBytes(32),
+      platform,
+      peer,
     },
   };
 }
 
-function refuseSelf(own: Hello, peer: Hello): void {
+/**
+ * A hello must be for this platform and this avatar (session 17): the responder refuses message 1
+ * and the initiator message 2 that name another platform, or another avatar than this side's.
+ * @throws AvatarProtocolError(WRONG_PLATFORM), (WRONG_PEER)
+ */
+function requireAddressed(fn: string, peer: Hello, platform: Uint8Array, own: Uint8Array): void {
+  if (!equalBytes(peer.platform, platform))
+    throw new AvatarProtocolError(
+      "WRONG_PLATFORM",
+      `${fn}: the peer's hello is for platform ${short(peer.platform)}, this side is on platform ${short(platform)} (relayed?)`,
+    );
+  if (!equalBytes(peer.peer, own))
+    throw new AvatarProtocolError(
+      "WRONG_PEER",
+      `${fn}: the peer's hello is addressed to avatar ${short(peer.peer)}, not to this avatar ${short(own)} (misdelivered?)`,
+    );
+}
+
+function refuseSelf(own: Pick<Hello, "avatarId">, peer: Pick<Hello, "avatarId">): void {
   if (equalBytes(own.avatarId, peer.avatarId))
     throw new AvatarProtocolError("REFLECTION", "the peer is this avatar itself (a reflected hello)");
 }
@@ -605,9 +725,17 @@ function ecdh(e: bigint, peerEphemeral: Uint8Array): Uint8Array {
   }
 }
 
-/** Message 1: the initiator's hello (its avatar, owner, driver, warrant, ephemeral key, nonce). */
-export function authHello(side: Side): { state: AuthState; hello: Hello } {
-  const { e, hello } = makeHello(side);
+/**
+ * Message 1: the initiator's hello (its avatar, owner, driver, warrant, ephemeral key, nonce, the
+ * platform it is on and the avatar it is addressed to).
+ * @param ctx - names this side's platform ({@link platformOf})
+ * @param peer - the avatar id of the responder this side means to authenticate: any other is refused
+ */
+export function authHello(ctx: PlatformContext, side: Side, peer: Uint8Array): { state: AuthState; hello: Hello } {
+  if (!(peer instanceof Uint8Array) || peer.length !== 32)
+    throw new AvatarProtocolError("WRONG_PEER", "authHello: the responder's avatar id must be 32 bytes");
+  const { e, hello } = makeHello(side, platformOf(ctx), peer);
+  refuseSelf(hello, { avatarId: peer });
   return { state: { side, e, hello }, hello };
 }
 
@@ -615,12 +743,10 @@ export function authHello(side: Side): { state: AuthState; hello: Hello } {
  * The responder checks the initiator's hello and answers with its own hello, its driver's proxy
  * signature on the transcript and its key-confirmation tag (responder label).
  */
-export async function authRespond(
-  ctx: Pick<AvatarContext, "registry" | "now">,
-  side: Side,
-  peer: Hello,
-): Promise<{ state: AuthState; reply: AuthReply }> {
-  const { e, hello } = makeHello(side);
+export async function authRespond(ctx: AuthContext, side: Side, peer: Hello): Promise<{ state: AuthState; reply: AuthReply }> {
+  const platform = platformOf(ctx);
+  requireAddressed("authRespond", peer, platform, side.credential.avatarId);
+  const { e, hello } = makeHello(side, platform, peer.avatarId);
   await checkHello(ctx, peer);
   refuseSelf(hello, peer);
   requireSigner(side);
@@ -665,11 +791,30 @@ function handshakeOf(peer: Hello, peerInitiated: boolean, own: Hello, ownSig: G1
  * @returns the session key, message 3, and the evidence about the responder
  */
 export async function authFinish(
-  ctx: Pick<AvatarContext, "registry" | "now">,
+  ctx: AuthContext,
   state: AuthState,
   reply: AuthReply,
 ): Promise<{ key: Uint8Array; finish: AuthFinish; evidenceAboutPeer: Evidence }> {
+  // one hello, one session: a hello a relay delivered twice has two replies; only the first is
+  // finished (a retry of it gets the same answer, nothing signed again), any other is refused
+  if (state.finished) {
+    const k = replyKey(reply);
+    if (k !== "" && k === state.finished.reply) return state.finished.result;
+    throw new AvatarProtocolError(
+      "INVALID_STATE",
+      "authFinish: this hello was finished already with another reply (one hello, one session)",
+    );
+  }
   const peer = reply.hello;
+  // this side's own platform, and the responder it addressed: a reply from any other is refused
+  if (!equalBytes(state.hello.platform, platformOf(ctx)))
+    throw new AvatarProtocolError("WRONG_PLATFORM", "authFinish: this hello was made for another platform than this side's");
+  requireAddressed("authFinish", peer, state.hello.platform, state.hello.avatarId);
+  if (!equalBytes(peer.avatarId, state.hello.peer))
+    throw new AvatarProtocolError(
+      "WRONG_PEER",
+      `authFinish: the reply comes from avatar ${short(peer.avatarId)}, not from ${short(state.hello.peer)}, the avatar this hello was addressed to`,
+    );
   await checkHello(ctx, peer);
   refuseSelf(state.hello, peer);
   requireFresh("authFinish", reply.time, ctx.now());
@@ -682,11 +827,22 @@ export async function authFinish(
   const s = state.side;
   requireSigner(s);
   const proxySig = cpsPSign(s.driver.keys, s.credential.warrant, s.credential.o, msg);
-  return {
+  const result = {
     key,
     finish: { proxySig, confirm: confirmTag(key, CONFIRM_LABEL.initiator, t) },
     evidenceAboutPeer: evidenceOf(peer, msg, reply.proxySig, handshakeOf(peer, false, state.hello, proxySig)),
   };
+  state.finished = { reply: replyKey(reply), result };
+  return result;
+}
+
+/** A reply's identity for {@link AuthState.finished}: its wire bytes, or "" for one that has none (never equal to a finished one). */
+function replyKey(reply: AuthReply): string {
+  try {
+    return toHex(encodeAuthReply(reply));
+  } catch {
+    return "";
+  }
 }
 
 /**
@@ -699,7 +855,7 @@ export async function authFinish(
  *   checkHello's reasons (EXPIRED, NOT_VERIFIED, NO_DRIVER, STALE_WARRANT, MIT_REVOKED...)
  */
 export async function authComplete(
-  ctx: Pick<AvatarContext, "registry" | "now">,
+  ctx: AuthContext,
   state: AuthState,
   finish: AuthFinish,
 ): Promise<{ key: Uint8Array; evidenceAboutPeer: Evidence }> {
@@ -727,7 +883,7 @@ export async function mutualAuth(
   A: Side,
   B: Side,
 ): Promise<{ key: Uint8Array; evidenceAboutA: Evidence; evidenceAboutB: Evidence }> {
-  const a = authHello(A);
+  const a = authHello(ctx, A, B.credential.avatarId);
   const b = await authRespond(ctx, B, a.hello);
   const f = await authFinish(ctx, a.state, b.reply);
   const c = await authComplete(ctx, b.state, f.finish);
@@ -835,7 +991,7 @@ export async function interactionEvidence(
   // the peer chose the message's time (h16-red R1/R3's class): accepted only if it is fresh by this
   // side's clock and the chain still verifies the peer's avatar now (not expired, revoked or replaced)
   requireFresh("interactionEvidence", message.time, ctx.now());
-  await checkHello(ctx, { ...session, ephemeral: new Uint8Array(0), nonce: new Uint8Array(0) });
+  await checkHello(ctx, session);
   return {
     avatarId: session.avatarId,
     ownerSerial: session.ownerSerial,
@@ -868,7 +1024,8 @@ export function caseHash(e: Evidence): Uint8Array {
 }
 
 /** The holder of evidence shows it to the platform, which stamps it with its own clock. */
-export function stampEvidence(ctx: Pick<AvatarContext, "idp" | "now">, e: Evidence): Evidence {
+export function stampEvidence(ctx: Pick<AvatarContext, "idp" | "now"> & PlatformContext, e: Evidence): Evidence {
+  requireOwnPlatform("stampEvidence", e, platformOf(ctx));
   return { ...e, receipt: ctx.idp.stamp(evidenceHash(e), ctx.now()) };
 }
 
@@ -966,6 +1123,9 @@ export async function judgeTrace(
     !equalBytes(fromHex(c.avatarId, 32), e.avatarId)
   )
     throw new AvatarProtocolError("UNKNOWN_CASE", `judgeTrace: case ${caseId} is not open for this evidence`);
+  // evidence of a session held on another platform is that platform's to judge: refused with
+  // nothing recorded (a Rejected verdict here would close the case for the platform it belongs to)
+  requireOwnPlatform("judgeTrace", e, platformOf(ctx));
   const reject = async (reason: string, message: string): Promise<never> => {
     await minedReceipt(ctx.registry.recordVerdict(caseId, false, "0x" + "00".repeat(32)));
     throw new AvatarProtocolError(reason, `trace: ${message}`);
@@ -1072,7 +1232,16 @@ async function handshakeFault(ctx: AvatarContext, e: Evidence): Promise<[string,
       ? ["BAD_EVIDENCE", "an interaction message without the handshake of its session is no evidence of an interaction"]
       : ["BAD_EVIDENCE", "a transcript signature without the reporter's side of the handshake is no evidence of an interaction"];
   const r = hs.reporter;
-  const accused = { avatarId: e.avatarId, ephemeral: hs.accusedEphemeral, nonce: hs.accusedNonce, o: e.o } as Hello;
+  // the accused's hello was addressed to the reporter, on the reporter's platform (both under t)
+  const accused = {
+    avatarId: e.avatarId,
+    ephemeral: hs.accusedEphemeral,
+    nonce: hs.accusedNonce,
+    o: e.o,
+    platform: r.platform,
+    peer: r.avatarId,
+  } as Hello;
+  if (!equalBytes(r.peer, e.avatarId)) return ["BAD_EVIDENCE", "the reporter's hello is addressed to another avatar than the accused"];
   const t = hs.accusedInitiated ? handshakeTranscript(accused, r) : handshakeTranscript(r, accused);
   // the message both sides signed in the handshake: the evidence's own (a transcript signature),
   // or, for an interaction message (body t || payload), the session's, which the accused signed too

@@ -1,6 +1,6 @@
 /**
  * Wire formats of the avatar protocols (Appendix B). Every message is `type u8 | version u8 |
- * fields`, fields in a fixed order with fixed sizes except the two marked (u16 length prefix), so
+ * fields` (the version per message type: {@link AVATAR_MESSAGE_VERSION}), fields in a fixed order with fixed sizes except the two marked (u16 length prefix), so
  * a message can cross a network as is. Decoding checks type, version, every length, every point
  * (on the curve, in the subgroup, canonical), the warrant's scope and validity, and refuses
  * trailing bytes: anything else throws AvatarProtocolError("MALFORMED"). Encodings are canonical:
@@ -13,19 +13,25 @@
  * | warrant | iris commitment 32, proxy key 96 (compressed G2), avatar 32, scope u8 (1..255), notBefore u64, notAfter u64 (>= notBefore) | 177 |
  * | original signature | h 32, r 32, s_o 48 (compressed G1) | 112 |
  * | proxy message | type u8, time u64, body length u16, body | 11 + body |
- * | hello | avatar 32, owner serial 32, owner key 96, driver serial 32, warrant 177, original 112, ephemeral 33 (secp256k1), nonce 32 | 546 |
+ * | hello | avatar 32, owner serial 32, owner key 96, driver serial 32, warrant 177, original 112, ephemeral 33 (secp256k1), nonce 32, platform 32, addressee (avatar) 32 | 610 |
  * | receipt | time u64, BIP-340 signature 64 | 72 |
- * | handshake | accused initiated u8 (0/1), accused ephemeral 33, accused nonce 32, reporter's hello 546, reporter's s_p 48 | 660 |
+ * | handshake | accused initiated u8 (0/1), accused ephemeral 33, accused nonce 32, reporter's hello 610, reporter's s_p 48 | 724 |
  * | session part (interaction evidence) | transcript message time u64, accused's s_p on it 48 | 56 |
  *
- * | message | from -> to | fields | bytes |
+ * | message (version) | from -> to | fields | bytes |
  * |---|---|---|---:|
- * | LoginResponse (0x21) | user -> server | challenge 32, sealed sample 306, warrant, original, message (body 128), s_p 48, avatar 32, VID commitment 32 | 2 + 878 |
- * | DelegationResponse (0x22) | proxy -> server | challenge 32, avatar 32, owner serial 32, proxy serial 32, sealed sample 306, warrant, original, message (body 128), s_p 48 | 2 + 910 |
- * | Hello (0x23) | initiator -> responder | hello | 2 + 546 |
- * | AuthReply (0x24) | responder -> initiator | hello, time u64, s_p 48, confirmation 32 | 2 + 634 |
- * | AuthFinish (0x25) | initiator -> responder | s_p 48, confirmation 32 | 2 + 80 |
- * | Evidence (0x26) | reporter -> IdP | avatar 32, owner serial 32, owner key 96, driver serial 32, warrant, original, message (body: any), s_p 48, handshake flag u8 (0 none, 1 handshake, 2 handshake and session part), [handshake], [session part], receipt flag u8 (0/1), [receipt] | 2 + 529 + 11 + body + 1 (+ 660 (+ 56)) + 1 (+ 72) |
+ * | LoginResponse (0x21, v1) | user -> server | challenge 32, sealed sample 306, warrant, original, message (body 128), s_p 48, avatar 32, VID commitment 32 | 2 + 878 |
+ * | DelegationResponse (0x22, v1) | proxy -> server | challenge 32, avatar 32, owner serial 32, proxy serial 32, sealed sample 306, warrant, original, message (body 128), s_p 48 | 2 + 910 |
+ * | Hello (0x23, v2) | initiator -> responder | hello | 2 + 610 |
+ * | AuthReply (0x24, v2) | responder -> initiator | hello, time u64, s_p 48, confirmation 32 | 2 + 698 |
+ * | AuthFinish (0x25, v2) | initiator -> responder | s_p 48, confirmation 32 | 2 + 80 |
+ * | Evidence (0x26, v2) | reporter -> IdP | avatar 32, owner serial 32, owner key 96, driver serial 32, warrant, original, message (body: any), s_p 48, handshake flag u8 (0 none, 1 handshake, 2 handshake and session part), [handshake], [session part], receipt flag u8 (0/1), [receipt] | 2 + 529 + 11 + body + 1 (+ 724 (+ 56)) + 1 (+ 72) |
+ *
+ * Version 2 (session 17) of the mutual-authentication messages and of evidence: a hello names the
+ * platform and the avatar it is addressed to, and the transcript binds both (protocols.ts,
+ * handshakeTranscript). A version-1 hello, reply, finish or evidence is refused with
+ * AvatarProtocolError("OLD_VERSION"): its transcript names no platform, so it cannot be checked
+ * against one (an AuthFinish keeps its layout, but its signature is on a version-2 transcript).
  */
 import { concat } from "../crypto/bytes";
 import { G1Point, G2Point } from "../crypto/bls";
@@ -36,8 +42,8 @@ import { AvatarProtocolError, Receipt } from "./agents";
 import { IRIS_BITS } from "./iris";
 import type { AuthFinish, AuthReply, DelegationResponse, Evidence, Hello, LoginResponse } from "./protocols";
 
-/** Wire version of every avatar message. */
-export const AVATAR_WIRE_VERSION = 1;
+/** The newest wire version of the avatar messages (mutual authentication and evidence). */
+export const AVATAR_WIRE_VERSION = 2;
 
 /** Message type bytes (0x2x: avatar protocols; RSMS uses 0x0x). */
 export const AvatarMsgType = {
@@ -49,6 +55,19 @@ export const AvatarMsgType = {
   Evidence: 0x26,
 } as const;
 
+/**
+ * The version each avatar message is written and read in. Login and delegation responses are
+ * unchanged since version 1; the mutual-authentication messages and evidence are version 2.
+ */
+export const AVATAR_MESSAGE_VERSION: Record<number, number> = {
+  [AvatarMsgType.LoginResponse]: 1,
+  [AvatarMsgType.DelegationResponse]: 1,
+  [AvatarMsgType.Hello]: 2,
+  [AvatarMsgType.AuthReply]: 2,
+  [AvatarMsgType.AuthFinish]: 2,
+  [AvatarMsgType.Evidence]: 2,
+};
+
 /** Bytes of a sealed iris sample: ECIES over one 2048-bit capture. */
 export const SEALED_SAMPLE_BYTES = ECIES_OVERHEAD + IRIS_BITS / 8;
 
@@ -56,16 +75,16 @@ export const SEALED_SAMPLE_BYTES = ECIES_OVERHEAD + IRIS_BITS / 8;
 export const AVATAR_SIZES = {
   warrant: 32 + 96 + 32 + 1 + 8 + 8,
   original: 32 + 32 + 48,
-  hello: 32 + 32 + 96 + 32 + 177 + 112 + POINT_BYTES + 32,
+  hello: 32 + 32 + 96 + 32 + 177 + 112 + POINT_BYTES + 32 + 32 + 32,
   receipt: 8 + 64,
   /** the reporter's side of a handshake in evidence, after its flag: initiated u8, ephemeral, nonce, hello, s_p */
-  handshake: 1 + POINT_BYTES + 32 + (32 + 32 + 96 + 32 + 177 + 112 + POINT_BYTES + 32) + 48,
+  handshake: 1 + POINT_BYTES + 32 + (32 + 32 + 96 + 32 + 177 + 112 + POINT_BYTES + 32 + 32 + 32) + 48,
   /** the handshake's session part of interaction evidence (flag 2): transcript time u64, the accused's s_p */
   handshakeSession: 8 + 48,
   LoginResponse: 2 + 32 + SEALED_SAMPLE_BYTES + 177 + 112 + (11 + 128) + 48 + 32 + 32,
   DelegationResponse: 2 + 4 * 32 + SEALED_SAMPLE_BYTES + 177 + 112 + (11 + 128) + 48,
-  Hello: 2 + 546,
-  AuthReply: 2 + 546 + 8 + 48 + 32,
+  Hello: 2 + 610,
+  AuthReply: 2 + 610 + 8 + 48 + 32,
   AuthFinish: 2 + 48 + 32,
 } as const;
 
@@ -100,7 +119,13 @@ class Reader {
   ) {
     if (!(b instanceof Uint8Array) || b.length < 2) throw malformed(fn, "too short");
     if (b[0] !== type) throw malformed(fn, `wrong type 0x${b[0].toString(16)} (expected 0x${type.toString(16)})`);
-    if (b[1] !== AVATAR_WIRE_VERSION) throw malformed(fn, `unsupported version ${b[1]}`);
+    const version = AVATAR_MESSAGE_VERSION[type];
+    if (b[1] >= 1 && b[1] < version)
+      throw new AvatarProtocolError(
+        "OLD_VERSION",
+        `${fn}: version ${b[1]} of this message is no longer accepted (version ${version} since session 17: a handshake names its platform and the avatar it is addressed to); upgrade the sender`,
+      );
+    if (b[1] !== version) throw malformed(fn, `unsupported version ${b[1]}`);
   }
   bytes(n: number): Uint8Array {
     if (this.off + n > this.b.length) throw malformed(this.fn, "truncated");
@@ -174,6 +199,8 @@ class Reader {
       o: this.original(),
       ephemeral: this.ephemeral(),
       nonce: this.bytes(32),
+      platform: this.bytes(32),
+      peer: this.bytes(32),
     };
   }
   end(): void {
@@ -181,7 +208,7 @@ class Reader {
   }
 }
 
-const header = (type: number) => Uint8Array.of(type, AVATAR_WIRE_VERSION);
+const header = (type: number) => Uint8Array.of(type, AVATAR_MESSAGE_VERSION[type]);
 
 function encWarrant(fn: string, w: Warrant): Uint8Array {
   if (w.scope < 1) throw malformed(fn, "a warrant with an empty scope");
@@ -207,6 +234,8 @@ const encHello = (fn: string, h: Hello) =>
     encOriginal(fn, h.o),
     fixed(fn, h.ephemeral, POINT_BYTES, "ephemeral key"),
     fixed(fn, h.nonce, 32, "nonce"),
+    fixed(fn, h.platform, 32, "platform"),
+    fixed(fn, h.peer, 32, "addressee"),
   );
 
 /** Encodes a login response (user -> server). */

@@ -163,7 +163,7 @@ describe("avatars: attacks by the paper's adversaries (issue 14)", () => {
 
     it("hello: mallory replays alice's AI avatar's hello without its driver's key; the responder refuses her finish", async () => {
       const { ctx, A, B, mallory } = await delegatedWorld();
-      const stolen = authHello(A).hello; // seen on the wire
+      const stolen = authHello(ctx, A, B.credential.avatarId).hello; // seen on the wire
       const b = await authRespond(ctx, B, stolen);
       const msg = { type: Scope.challenge, time: b.reply.time, body: new Uint8Array(32) };
       // mallory signs with her own key (cpsPSign refuses a key that is not the warrant's proxy, so she computes it by hand)
@@ -174,7 +174,7 @@ describe("avatars: attacks by the paper's adversaries (issue 14)", () => {
 
     it("reply: a responder without its driver's key cannot answer", async () => {
       const { ctx, A, B, mallory } = await delegatedWorld();
-      const a = authHello(A);
+      const a = authHello(ctx, A, B.credential.avatarId);
       const b = await authRespond(ctx, B, a.hello);
       const { messagePoint } = await import("../../offchain/crypto/cps");
       const msg = { type: Scope.challenge, time: b.reply.time, body: new Uint8Array(32) };
@@ -277,25 +277,26 @@ describe("avatars: attacks by the paper's adversaries (issue 14)", () => {
       const { ctx, server, A, B, mallory, eyes } = await delegatedWorld();
       const le = await login(ctx, server, mallory, eyes.mallory, { avatarId: idOf(mallory, "eve"), appearance: "eve" });
       const E: Side = { credential: le.credential, driver: mallory };
-      const a = authHello(A);
+      const a = authHello(ctx, A, B.credential.avatarId);
       const b = await authRespond(ctx, B, a.hello);
       // eve answers alice with her own (genuine) hello but bob's ephemeral key, signature and confirmation
-      const eveHello = { ...authHello(E).hello, ephemeral: b.reply.hello.ephemeral };
-      const e = await authRespond(ctx, E, a.hello);
-      await reject(authFinish(ctx, a.state, { ...b.reply, hello: eveHello }), "BAD_SIGNATURE");
-      // with eve's own signature over her substituted hello, the confirmation (keyed by bob's ephemeral) fails
-      await reject(
-        authFinish(ctx, a.state, { ...e.reply, hello: { ...e.reply.hello, ephemeral: b.reply.hello.ephemeral } }),
-        "BAD_SIGNATURE",
-      );
+      const eveHello = { ...authHello(ctx, E, A.credential.avatarId).hello, ephemeral: b.reply.hello.ephemeral };
+      const e = await authRespond(ctx, E, { ...a.hello, peer: E.credential.avatarId }); // the relay readdresses alice's hello to eve
+      // alice addressed bob (session 17): a reply in eve's name is refused by name, before any signature is checked
+      await reject(authFinish(ctx, a.state, { ...b.reply, hello: eveHello }), "WRONG_PEER");
+      // with eve's own signature over her substituted hello, the same
+      await reject(authFinish(ctx, a.state, { ...e.reply, hello: { ...e.reply.hello, ephemeral: b.reply.hello.ephemeral } }), "WRONG_PEER");
+      // eve's identity on bob's reply, under bob's avatar id as alice expects: bob's signature is not on it
+      await reject(authFinish(ctx, a.state, { ...b.reply, hello: { ...eveHello, avatarId: B.credential.avatarId } }), "NOT_DRIVER");
     });
 
     it("finish: a relay forwards alice's finish from her session with eve to bob; bob refuses", async () => {
       const { ctx, server, A, B, mallory, eyes } = await delegatedWorld();
       const le = await login(ctx, server, mallory, eyes.mallory, { avatarId: idOf(mallory, "eve"), appearance: "eve" });
       const E: Side = { credential: le.credential, driver: mallory };
-      const a = authHello(A);
-      const toBob = await authRespond(ctx, B, a.hello);
+      const a = authHello(ctx, A, E.credential.avatarId); // alice means to talk to eve
+      // the relay readdresses her hello to bob (the hello is not signed: bob answers it)
+      const toBob = await authRespond(ctx, B, { ...a.hello, peer: B.credential.avatarId });
       const toEve = await authRespond(ctx, E, a.hello);
       const f = await authFinish(ctx, a.state, toEve.reply); // alice finishes with eve
       await reject(async () => authComplete(ctx, toBob.state, f.finish), "BAD_SIGNATURE");
@@ -388,23 +389,23 @@ describe("avatars: attacks by the paper's adversaries (issue 14)", () => {
 
     it("reply: a reply from an earlier session does not answer a new hello", async () => {
       const { ctx, A, B } = await delegatedWorld();
-      const old = await authRespond(ctx, B, authHello(A).hello);
-      await reject(authFinish(ctx, authHello(A).state, old.reply), "BAD_SIGNATURE");
+      const old = await authRespond(ctx, B, authHello(ctx, A, B.credential.avatarId).hello);
+      await reject(authFinish(ctx, authHello(ctx, A, B.credential.avatarId).state, old.reply), "BAD_SIGNATURE");
     });
 
     it("reply: a reply whose signed time is stale is refused", async () => {
       const { ctx, A, B } = await delegatedWorld();
-      const a = authHello(A);
+      const a = authHello(ctx, A, B.credential.avatarId);
       const b = await authRespond({ ...ctx, now: () => ctx.now() + 600 }, B, a.hello);
       await reject(authFinish(ctx, a.state, b.reply), "STALE_TIME");
     });
 
     it("finish: a finish from an earlier session does not complete a new one", async () => {
       const { ctx, A, B } = await delegatedWorld();
-      const a1 = authHello(A);
+      const a1 = authHello(ctx, A, B.credential.avatarId);
       const b1 = await authRespond(ctx, B, a1.hello);
       const f1 = await authFinish(ctx, a1.state, b1.reply);
-      const b2 = await authRespond(ctx, B, authHello(A).hello);
+      const b2 = await authRespond(ctx, B, authHello(ctx, A, B.credential.avatarId).hello);
       await reject(async () => authComplete(ctx, b2.state, f1.finish), "BAD_SIGNATURE");
     });
 
@@ -424,23 +425,27 @@ describe("avatars: attacks by the paper's adversaries (issue 14)", () => {
 
   describe("# reflection (item 8: an attacker sends an avatar its own messages)", () => {
     it("hello: an avatar asked to answer its own hello refuses (no self-session)", async () => {
-      const { ctx, A } = await delegatedWorld();
-      const a = authHello(A);
-      await reject(authRespond(ctx, A, a.hello), "REFLECTION");
+      const { ctx, A, B } = await delegatedWorld();
+      const a = authHello(ctx, A, B.credential.avatarId);
+      // reflected as is, the hello is addressed to bob (session 17); readdressed to alice herself, it is a self-session
+      await reject(authRespond(ctx, A, a.hello), "WRONG_PEER");
+      await reject(authRespond(ctx, A, { ...a.hello, peer: A.credential.avatarId }), "REFLECTION");
+      expect(() => authHello(ctx, A, A.credential.avatarId)).to.throw(/a reflected hello/);
     });
 
     it("reply: the avatar's own reply (from a parallel session where it responded to its reflected hello) is refused by its initiator", async () => {
       const { ctx, A, B } = await delegatedWorld();
-      const a = authHello(A);
+      const a = authHello(ctx, A, B.credential.avatarId);
       // a parallel session in which A's driver answered: the reply carries A's own avatar (built by a responder that lacks the refusal)
       const b = await authRespond(ctx, B, a.hello);
       const mirrored = { ...b.reply, hello: { ...a.hello, ephemeral: b.reply.hello.ephemeral, nonce: b.reply.hello.nonce } };
-      await reject(authFinish(ctx, a.state, mirrored), "REFLECTION");
+      // alice's hello named bob, so a reply from her own avatar is from another avatar than the one addressed (session 17)
+      await reject(authFinish(ctx, a.state, mirrored), "WRONG_PEER");
     });
 
     it("finish: the responder's confirmation tag reflected back to it does not confirm the initiator", async () => {
       const { ctx, A, B } = await delegatedWorld();
-      const a = authHello(A);
+      const a = authHello(ctx, A, B.credential.avatarId);
       const b = await authRespond(ctx, B, a.hello);
       const f = await authFinish(ctx, a.state, b.reply);
       expect(toHex(f.finish.confirm)).to.not.equal(toHex(b.reply.confirm)); // one label per direction

@@ -52,7 +52,7 @@ describe("avatars/codec (JSON of warrants, original signatures and evidence)", (
     expect(w.proxy).to.have.length(2 + 2 * 96);
     expect(originalToJson(o)).to.deep.equal({ h: toHex(o.h), r: toHex(o.r), sig: toHex(encodeSig(o.sig)) });
     expect(evidenceToJson(e)).to.deep.equal({
-      version: 1,
+      version: 2,
       avatarId: toHex(e.avatarId),
       ownerSerial: toHex(e.ownerSerial),
       ownerPk: toHex(encodePk(owner.pk)),

@@ -64,7 +64,7 @@ describe("avatars: h16-red R1, a lapsed avatar is refused in mutual authenticati
     expect(await f.registry.isVerified(toHex(fox))).to.equal(false);
     expect(CHALLENGE_TTL).to.be.greaterThan(60);
     // bob (honest, the initiator) says hello; the expired proxy answers with its clock set back to notAfter
-    const a = authHello({ credential: lb.credential, driver: bob });
+    const a = authHello(ctx, { credential: lb.credential, driver: bob }, d.credential.avatarId);
     const b = await authRespond({ ...ctx, now: () => notAfter }, { credential: d.credential, driver: ai }, a.hello);
     expect(await reasonOf(authFinish(ctx, a.state, b.reply))).to.equal("EXPIRED");
   });
@@ -74,7 +74,7 @@ describe("avatars: h16-red R1, a lapsed avatar is refused in mutual authenticati
     await setClock(notAfter + 60); // the chain's time is past notAfter
     expect(await f.registry.isVerified(toHex(fox))).to.equal(false);
     const slow = { ...ctx, now: () => notAfter - 10 }; // bob's clock lags 70 s: by it, the warrant still runs
-    const a = authHello({ credential: lb.credential, driver: bob });
+    const a = authHello(ctx, { credential: lb.credential, driver: bob }, d.credential.avatarId);
     const b = await authRespond(slow, { credential: d.credential, driver: ai }, a.hello);
     expect(await reasonOf(authFinish(slow, a.state, b.reply))).to.equal("NOT_VERIFIED");
   });
@@ -82,13 +82,13 @@ describe("avatars: h16-red R1, a lapsed avatar is refused in mutual authenticati
   it("the responder refuses an initiator whose delegation expired (EXPIRED)", async () => {
     const { ctx, bob, ai, lb, d, setClock, notAfter } = await story();
     await setClock(notAfter + 1);
-    const fromAi = authHello({ credential: d.credential, driver: ai });
+    const fromAi = authHello(ctx, { credential: d.credential, driver: ai }, lb.credential.avatarId);
     expect(await reasonOf(authRespond(ctx, { credential: lb.credential, driver: bob }, fromAi.hello))).to.equal("EXPIRED");
   });
 
   it("revocation: a revoked delegation (NO_DRIVER) or a revoked proxy MIT (MIT_REVOKED) is refused by the initiator", async () => {
     const { f, ctx, bob, ai, lb, d } = await story();
-    const a = authHello({ credential: lb.credential, driver: bob });
+    const a = authHello(ctx, { credential: lb.credential, driver: bob }, d.credential.avatarId);
     const b = await authRespond(ctx, { credential: d.credential, driver: ai }, a.hello);
     const snap = await takeSnapshot();
     await f.registry.revokeDelegation(d.delegationId);
@@ -101,7 +101,7 @@ describe("avatars: h16-red R1, a lapsed avatar is refused in mutual authenticati
   it("a live avatar still authenticates (the checks refuse only a lapsed one)", async () => {
     const { ctx, bob, ai, lb, d, setClock, notAfter } = await story();
     await setClock(notAfter - 5, false);
-    const a = authHello({ credential: lb.credential, driver: bob });
+    const a = authHello(ctx, { credential: lb.credential, driver: bob }, d.credential.avatarId);
     const b = await authRespond(ctx, { credential: d.credential, driver: ai }, a.hello);
     expect(await reasonOf(authFinish(ctx, a.state, b.reply))).to.equal("accepted");
   });

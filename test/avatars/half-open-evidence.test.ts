@@ -21,7 +21,6 @@ import os from "os";
 import path from "path";
 import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
-import { keccak_256 } from "@noble/hashes/sha3.js";
 import { MITRegistry } from "../../typechain-types";
 import { FileContentStore } from "../../offchain/storage/content-store";
 import { AvatarParty, AvatarProtocolError, IdentityProvider } from "../../offchain/avatars/agents";
@@ -42,6 +41,7 @@ import {
   stampEvidence,
   authHello,
   authRespond,
+  handshakeTranscript,
   delegate,
   issueProxyMit,
   issueUserMit,
@@ -49,7 +49,7 @@ import {
   trace,
 } from "../../offchain/avatars/protocols";
 import { Scope, cpsPSign } from "../../offchain/crypto/cps";
-import { concat, equalBytes, toBytes } from "../../offchain/crypto/bytes";
+import { equalBytes } from "../../offchain/crypto/bytes";
 
 async function deployFixture() {
   const [idpAccount, ...others] = await ethers.getSigners();
@@ -88,19 +88,8 @@ async function chainState(ctx: AvatarContext, registry: MITRegistry, n: number) 
 /** What mallory files: bob's reply to a replayed hello, with or without a made-up "reporter side". */
 function halfOpen(seen: Hello, reply: AuthReply, handshake?: Evidence["handshake"]): { evidence: Evidence; t: Uint8Array } {
   const h = reply.hello;
-  const t = keccak_256(
-    concat(
-      toBytes("METATRUST-V1-AVATAR-AUTH"),
-      seen.avatarId,
-      seen.ephemeral,
-      seen.nonce,
-      seen.o.h,
-      h.avatarId,
-      h.ephemeral,
-      h.nonce,
-      h.o.h,
-    ),
-  );
+  const t = handshakeTranscript(seen, h);
+
   const evidence: Evidence = {
     avatarId: h.avatarId,
     ownerSerial: h.ownerSerial,
@@ -119,7 +108,7 @@ describe("h11-red2 V1, V2: evidence needs a handshake the reporter completed; on
   it("V1: mallory (no avatar, no key) replays alice's AI's hello to bob and files his reply: refused, bob not traced", async () => {
     const { ctx, f, A, B } = await setup();
     // a hello of alice's AI avatar, seen on the wire (alice's AI never talks to bob)
-    const seen = authHello(A).hello;
+    const seen = authHello(ctx, A, B.credential.avatarId).hello;
     // mallory sends it to bob; bob answers (message 2) and waits for a finish that never comes
     const { reply } = await authRespond(ctx, B, seen);
     const mallory = f.registry.connect(f.others[7]);
@@ -150,9 +139,9 @@ describe("h11-red2 V1, V2: evidence needs a handshake the reporter completed; on
     await issueUserMit(ctx, carol, "Carol", eye);
     const lc = await login(ctx, new ChallengeBook(), carol, eye, { avatarId: avatarIdOf(carol.mit!.serial, "carol"), appearance: "owl" });
     const C: Side = { credential: lc.credential, driver: carol };
-    const seen = authHello(A).hello; // alice's AI's hello, replayed to bob
+    const seen = authHello(ctx, A, B.credential.avatarId).hello; // alice's AI's hello, replayed to bob
     const { reply } = await authRespond(ctx, B, seen);
-    const own = authHello(C).hello;
+    const own = authHello(ctx, C, B.credential.avatarId).hello;
     const message = { type: Scope.challenge, time: reply.time, body: halfOpen(seen, reply).t };
     const filed = halfOpen(seen, reply, {
       accusedInitiated: false,
@@ -177,7 +166,8 @@ describe("h11-red2 V1, V2: evidence needs a handshake the reporter completed; on
     const book = new ChallengeBook();
     const unrecorded = buildLoginResponse(ctx, carol, eye.capture(), book.issue(ctx.now()), carolAvatar, new Uint8Array(32), ctx.now());
     const carolHello: Hello = {
-      ...authHello(B).hello,
+      ...authHello(ctx, B, carolAvatar).hello,
+      peer: B.credential.avatarId,
       avatarId: carolAvatar,
       ownerSerial: carol.mit!.serial,
       ownerPk: carol.keys.pk,
@@ -187,10 +177,8 @@ describe("h11-red2 V1, V2: evidence needs a handshake the reporter completed; on
     };
     /** evidence about bob from a handshake with `r` that bob's (careless) client signed, r's signature by `signer` */
     const filed = (r: Hello, signer: AvatarParty, w = unrecorded.warrant, o = unrecorded.o): Evidence => {
-      const b = authHello(B).hello;
-      const t = keccak_256(
-        concat(toBytes("METATRUST-V1-AVATAR-AUTH"), r.avatarId, r.ephemeral, r.nonce, r.o.h, b.avatarId, b.ephemeral, b.nonce, b.o.h),
-      );
+      const b = { ...authHello(ctx, B, carolAvatar).hello, peer: r.avatarId };
+      const t = handshakeTranscript(r, b);
       const message = { type: Scope.challenge, time: ctx.now(), body: t };
       return {
         avatarId: b.avatarId,

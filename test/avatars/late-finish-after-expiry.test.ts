@@ -58,7 +58,7 @@ async function story(helloAt?: (notAfter: number) => number) {
     await time.increaseTo(ctx.now());
   };
   if (helloAt) await setClock(helloAt(notAfter));
-  const a = authHello({ credential: d.credential, driver: ai });
+  const a = authHello(ctx, { credential: d.credential, driver: ai }, lb.credential.avatarId);
   const t0 = ctx.now();
   const b = await authRespond(ctx, { credential: lb.credential, driver: bob }, a.hello);
   const fin = await authFinish({ ...ctx, now: () => t0 }, a.state, b.reply);

@@ -35,6 +35,8 @@ import {
   login,
   loginBody,
   mutualAuth,
+  platformId,
+  platformOf,
   requestTrace,
   sampleBinding,
   trace,
@@ -630,12 +632,15 @@ describe("avatars: login, delegation, mutual authentication, tracing", () => {
       const zero = new Uint8Array(32);
       const t = ethers.keccak256(
         ethers.concat([
-          ethers.toUtf8Bytes("METATRUST-V1-AVATAR-AUTH"),
+          ethers.toUtf8Bytes("METATRUST-V2-AVATAR-AUTH"),
+          platformId(String(ctx.registry.target), ctx.idp.receiptKey),
           A.credential.avatarId,
+          B.credential.avatarId, // the avatar A's hello is addressed to
           G,
           zero,
           A.credential.o.h,
           B.credential.avatarId,
+          A.credential.avatarId, // the avatar B's hello is addressed to
           G,
           zero,
           B.credential.o.h,
@@ -687,12 +692,13 @@ describe("avatars: login, delegation, mutual authentication, tracing", () => {
         "B's proxy signature on the transcript does not verify",
       );
       // bob logs in again: his first credential's warrant is no longer the avatar's
-      await login(ctx, server, bob, eyes.bob, { avatarId: avatarIdOf(bob.mit!.serial, "bob"), appearance: "whale" });
+      const again = await login(ctx, server, bob, eyes.bob, { avatarId: avatarIdOf(bob.mit!.serial, "bob"), appearance: "whale" });
       await reject(mutualAuth(ctx, A, B), "STALE_WARRANT", "the presented warrant is not the avatar's current one (revoked or replaced)");
+      const B2 = { credential: again.credential, driver: bob };
       await registry.revokeMIT(toHex(ai.mit!.serial));
-      await reject(mutualAuth(ctx, A, A), "MIT_REVOKED", "the driver's MIT is revoked");
+      await reject(mutualAuth(ctx, B2, A), "MIT_REVOKED", "the driver's MIT is revoked");
       await registry.revokeMIT(toHex(alice.mit!.serial));
-      await reject(mutualAuth(ctx, A, A), "MIT_REVOKED", "the owner's MIT is revoked");
+      await reject(mutualAuth(ctx, B2, A), "MIT_REVOKED", "the owner's MIT is revoked");
       // after the owner revokes the delegation the AI avatar has no driver
     });
 
@@ -705,12 +711,12 @@ describe("avatars: login, delegation, mutual authentication, tracing", () => {
         [T + 120, T],
         [T, T + 120],
       ]) {
-        const a = authHello(A);
+        const a = authHello(ctx, A, B.credential.avatarId);
         const b = await authRespond(at(responder), B, a.hello);
         expect((await authFinish(at(initiator), a.state, b.reply)).key).to.have.length(32);
       }
       for (const t of [T + 121, T - 121, T + 0.5]) {
-        const a = authHello(A);
+        const a = authHello(ctx, A, B.credential.avatarId);
         const b = await authRespond(at(T), B, a.hello);
         await reject(
           authFinish(at(T), a.state, { ...b.reply, time: t }),
@@ -718,7 +724,7 @@ describe("avatars: login, delegation, mutual authentication, tracing", () => {
           `authFinish: the signed time ${t} is more than 120 s from the verifier's clock ${T}`,
         );
       }
-      const a = authHello(A);
+      const a = authHello(ctx, A, B.credential.avatarId);
       const b = await authRespond(ctx, B, a.hello);
       const flipped = (tag: Uint8Array) => Uint8Array.from(tag, (x, i) => (i === 0 ? x ^ 1 : x));
       await reject(
@@ -735,8 +741,12 @@ describe("avatars: login, delegation, mutual authentication, tracing", () => {
       );
       await reject(complete(a.state, f.finish), "INVALID_STATE", "authComplete: this side has not responded");
       expect(toHex((await complete(b.state, f.finish)).key)).to.equal(toHex(f.key));
-      await reject(authRespond(ctx, A, authHello(A).hello), "REFLECTION", "the peer is this avatar itself (a reflected hello)");
-      const h = authHello(A).hello;
+      await reject(
+        authRespond(ctx, A, { ...authHello(ctx, A, B.credential.avatarId).hello, peer: A.credential.avatarId }),
+        "REFLECTION",
+        "the peer is this avatar itself (a reflected hello)",
+      );
+      const h = authHello(ctx, A, B.credential.avatarId).hello;
       for (const ephemeral of [new Uint8Array(33), Uint8Array.from([0x04, ...h.ephemeral.subarray(1)])])
         await reject(authRespond(ctx, B, { ...h, ephemeral }), "BAD_RESPONSE", "the peer's ephemeral key is not a valid point");
     });
@@ -823,7 +833,12 @@ describe("avatars: login, delegation, mutual authentication, tracing", () => {
         driverSerial = driver.mit!.serial,
       ): Evidence => {
         // signed in a session with bob's avatar (the reporter), at `time`
-        const e = signedInSession({ credential: c, signer, driverSerial }, { credential: lb.credential, driver: bob }, `at ${time}`, time);
+        const e = signedInSession(
+          { credential: c, signer, driverSerial, platform: platformOf(ctx) },
+          { credential: lb.credential, driver: bob },
+          `at ${time}`,
+          time,
+        );
         // the platform's receipt, stamped by its clock at `time`
         return { ...e, receipt: ctx.idp.stamp(evidenceHash(e), time) };
       };
@@ -867,7 +882,12 @@ describe("avatars: login, delegation, mutual authentication, tracing", () => {
           "trace: the warrant is for another avatar",
         ],
         [() => trace(ctx, reporter, { ...e, proxySig: e.o.sig }), "BAD_SIGNATURE", "trace: the evidence's signatures do not verify"],
-        [() => trace({ ...ctx, idp: new IdentityProvider() }, reporter, e), "UNTRACEABLE", "trace: no enrolled user behind this warrant"],
+        [
+          // an IdP of this platform (its id given) that enrolled nobody
+          () => trace({ ...ctx, idp: new IdentityProvider(), platform: platformOf(ctx) }, reporter, e),
+          "UNTRACEABLE",
+          "trace: no enrolled user behind this warrant",
+        ],
       ];
       const first = await caseCount(registry);
       for (const [f, reason, message] of cases) await reject(f(), reason, message);
@@ -918,7 +938,7 @@ describe("avatars: login, delegation, mutual authentication, tracing", () => {
       // signed in a session with bob's avatar (the reporter)
       const about = (warrant: Warrant, o: OriginalSignature, driver: AvatarParty): Evidence =>
         signedInSession(
-          { credential: { avatarId: id, owner: alice, driver, warrant, o }, signer: driver },
+          { credential: { avatarId: id, owner: alice, driver, warrant, o }, signer: driver, platform: platformOf(ctx) },
           { credential: lb.credential, driver: bob },
           "a message",
           now,

@@ -16,17 +16,20 @@ import { concat, toBytes } from "../../offchain/crypto/bytes";
  * Evidence of `payload`, signed by `signer` for the avatar of `credential` at `time`, inside a
  * session the accused began with `reporter` at `sessionTime` (default `time`).
  * @param driverSerial - the driver the evidence names (default the signer's MIT)
+ * @param platform - the platform the session is held on (the judging IdP's: `platformOf(ctx)`)
  */
 export function signedInSession(
-  a: { credential: AvatarCredential; signer: AvatarParty; driverSerial?: Uint8Array },
+  a: { credential: AvatarCredential; signer: AvatarParty; driverSerial?: Uint8Array; platform: Uint8Array },
   reporter: Side,
   payload: Uint8Array | string,
   time: number,
   sessionTime = time,
 ): Evidence {
+  const platform = a.platform;
   const c = a.credential;
-  const accused = authHello({ credential: c, driver: a.signer }).hello;
-  const own = authHello(reporter).hello;
+  // the session is held on `platform` (the judging IdP's: platformOf its context)
+  const accused = authHello({ platform }, { credential: c, driver: a.signer }, reporter.credential.avatarId).hello;
+  const own = authHello({ platform }, reporter, c.avatarId).hello;
   const t = handshakeTranscript(accused, own);
   const session: ProxyMessage = { type: Scope.challenge, time: sessionTime, body: t };
   const message: ProxyMessage = {

@@ -22,6 +22,7 @@ import {
   avatarIdOf,
   buildLoginResponse,
   caseHash,
+  platformId,
   type AvatarCredential,
   type Evidence,
   type Side,
@@ -134,7 +135,16 @@ describe("h9-red: the IdP service attacked over its wire (tracing, delegation, m
   };
   /** What the driver signs in a session with the reporter (an "interaction"), shown to the platform for its receipt. */
   const signed = async (c: AvatarCredential, driver: AvatarParty, msgTime: number, what: string): Promise<Evidence> =>
-    stampRemote({ idp: info, dep, evidence: signedInSession({ credential: c, signer: driver }, await reporterOf(c), what, msgTime) });
+    stampRemote({
+      idp: info,
+      dep,
+      evidence: signedInSession(
+        { credential: c, signer: driver, platform: platformId(String(dep.registry.target), info.receiptKey) },
+        await reporterOf(c),
+        what,
+        msgTime,
+      ),
+    });
   const traceOutcome = async (e: Evidence): Promise<string> =>
     traceRemote({ idp: info, dep, reporter, evidence: e, retry: once }).then(
       () => "traced",

@@ -24,6 +24,7 @@ import {
   delegateRemote,
   discoverIdp,
   mutualAuthRemote,
+  stampRemote,
   traceRemote,
   idpInfo,
   issueRemote,
@@ -582,5 +583,43 @@ describe("services/avatars: the IdP as a service, in-process", function () {
       traceRemote({ idp: info, dep: s.dep, reporter: s.dep.registry.connect(reporter), evidence: m.evidenceAboutB, caseId: ack.caseId }),
     ).to.be.rejectedWith(/UNKNOWN_CASE/);
     expect(Number((await s.dep.registry.traceCase(ack.caseId)).status)).to.equal(2);
+  });
+
+  it("session 17: the IdP stamps and traces evidence of its own platform's sessions only (another platform's: 422 WRONG_PLATFORM, the case left open); a version-1 evidence is 422 OLD_VERSION", async () => {
+    const { AvatarParty } = await import("../../offchain/avatars/agents");
+    const p = await import("../../offchain/avatars/protocols");
+    const { encodeEvidence } = await import("../../offchain/avatars/wire");
+    const bob = AvatarParty.fromRecord(s.client.load("avatar-party-bob"));
+    const bot = AvatarParty.fromRecord(s.client.load("avatar-party-bot"));
+    const b = await loginRemote({
+      idp: info,
+      dep: s.dep,
+      user: bob,
+      sample: () => eye.bob.capture(),
+      avatarId: avatar(bob, "B3"),
+      appearance: "b",
+    });
+    const t = (await hre.ethers.provider.getBlock("latest"))!.timestamp;
+    // the same two avatars, authenticated on another platform P2 (another receipt key on this registry)
+    const P2 = { registry: s.dep.registry, now: () => t, idp: new IdentityProvider() };
+    const [A, B] = [
+      { credential: delegated!, driver: bot },
+      { credential: b.credential, driver: bob },
+    ];
+    const a = p.authHello(P2, A, B.credential.avatarId);
+    const r = await p.authRespond(P2, B, a.hello);
+    const fin = await p.authFinish(P2, a.state, r.reply);
+    const e = (await p.authComplete(P2, r.state, fin.finish)).evidenceAboutPeer;
+    expect(await reason(stampRemote({ idp: info, dep: s.dep, evidence: e }))).to.match(/WRONG_PLATFORM/);
+    const [reporter] = await hre.ethers.getSigners();
+    const stamped = p.stampEvidence(P2, e);
+    const { caseId } = await p.requestTrace(s.dep.registry.connect(reporter), stamped);
+    await expect(
+      traceRemote({ idp: info, dep: s.dep, reporter: s.dep.registry.connect(reporter), evidence: stamped, caseId }),
+    ).to.be.rejectedWith(/WRONG_PLATFORM/);
+    expect(Number((await s.dep.registry.traceCase(caseId)).status)).to.equal(1); // still open
+    const v1 = encodeEvidence(e);
+    v1[1] = 1;
+    expect(await reason(postEnvelope(url, "/v1/stamp", rawRequest(Route.IdpStamp, v1, freshId())))).to.equal("422 OLD_VERSION");
   });
 });

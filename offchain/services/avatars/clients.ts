@@ -28,6 +28,7 @@ import {
   buildDelegationResponse,
   buildLoginResponse,
   evidenceHash,
+  platformId,
   requestTrace,
   isTraced,
   type AvatarCredential,
@@ -301,7 +302,8 @@ export async function stampRemote(a: { idp: IdpInfo; dep: IdpDeployment; evidenc
 
 /**
  * Mutual authentication (Appendix B-C) between two avatars whose drivers' keys are here; the
- * chain is read directly, and each side's evidence is stamped by the platform (the IdP service).
+ * chain is read directly, the session is held on the IdP service's platform (its receipt key on
+ * this registry: platformId), and each side's evidence is stamped by that platform.
  */
 export async function mutualAuthRemote(a: {
   idp: IdpInfo;
@@ -311,8 +313,9 @@ export async function mutualAuthRemote(a: {
   now: () => number;
   retry?: RetryPolicy;
 }): Promise<{ key: Uint8Array; evidenceAboutA: Evidence; evidenceAboutB: Evidence }> {
-  const ctx = { registry: a.dep.registry, now: a.now };
-  const h = authHello(a.A);
+  // the platform is the IdP service's: its receipt key (checked by idpInfo) on this registry
+  const ctx = { registry: a.dep.registry, now: a.now, platform: platformId(String(a.dep.registry.target), a.idp.receiptKey) };
+  const h = authHello(ctx, a.A, a.B.credential.avatarId);
   const r = await authRespond(ctx, a.B, h.hello);
   const f = await authFinish(ctx, h.state, r.reply);
   const c = await authComplete(ctx, r.state, f.finish);

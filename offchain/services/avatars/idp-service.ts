@@ -12,7 +12,7 @@
  * - `POST /v1/challenge` (ChallengeRequest): a one-time challenge bound to the envelope's session;
  * - `POST /v1/login` (LoginResponse, Appendix B-A step 3): verified, then recorded on-chain;
  * - `POST /v1/delegate` (DelegationResponse, Appendix B-B step 4): verified, then recorded;
- * - `POST /v1/stamp` (Evidence): the platform's receipt on it, by its own clock (stateless);
+ * - `POST /v1/stamp` (Evidence): the platform's receipt on it, by its own clock (stateless), for evidence of a session held on this platform only (WRONG_PLATFORM);
  * - `POST /v1/trace` (case id and Evidence): for a case the reporter opened on-chain with this
  *   evidence's hash, the verdict (§V-B1); the reply carries the verdict commitment, never the
  *   identity. Idempotent by the chain: a closed case is answered from its on-chain verdict. A
@@ -65,6 +65,8 @@ import {
   issueProxyMit,
   issueUserMit,
   judgeTrace,
+  platformId,
+  requireOwnPlatform,
   isTraced,
   TraceStatus,
   verifyDelegation,
@@ -341,6 +343,8 @@ export class IdpService {
   private readonly mutex = new Mutex();
   private readonly signer;
   private readonly registryAddress: string;
+  /** this platform's id (its receipt key on the registry): the sessions it stamps and traces evidence of */
+  private readonly platform: Uint8Array;
   private running?: RunningService;
   private pruner?: NodeJS.Timeout;
   /** intents whose recovery failed at start-up (not refused by the chain), by id: tried again in the background */
@@ -349,6 +353,7 @@ export class IdpService {
   constructor(private readonly d: IdpServiceDeps) {
     [this.idp, this.book] = this.load();
     this.registryAddress = String(d.registry.target);
+    this.platform = platformId(this.registryAddress, this.idp.receiptKey);
     this.audience = audienceOf(d.chainId, this.registryAddress, "idp");
     this.journal = new Journal(path.join(d.dir, "journal"));
     this.stalled = new StalledIntents(this.journal, (l) => this.log(l));
@@ -378,7 +383,7 @@ export class IdpService {
   }
 
   private ctx(now: number, beforeSend?: AvatarContext["beforeSend"]): AvatarContext {
-    return { registry: this.d.registry, idp: this.idp, store: this.d.store, now: () => now, beforeSend };
+    return { registry: this.d.registry, idp: this.idp, store: this.d.store, now: () => now, beforeSend, platform: this.platform };
   }
 
   private reply(req: ReturnType<typeof openEnvelope>, raw: Uint8Array, body: Uint8Array): Uint8Array {
@@ -591,6 +596,8 @@ export class IdpService {
   async stamp(raw: Uint8Array): Promise<Uint8Array> {
     const env = this.open(raw, Route.IdpStamp);
     const e = decodeEvidence(env.body);
+    // the platform stamps evidence of its own sessions only (WRONG_PLATFORM, 422: session 17)
+    requireOwnPlatform("stamp", e, this.platform);
     return this.cache.once(env.requestId, env.issuedAt, raw, async () =>
       this.reply(env, raw, encodeReceipt(this.idp.stamp(evidenceHash(e), await this.now()))),
     );

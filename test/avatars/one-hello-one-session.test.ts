@@ -1,0 +1,62 @@
+/**
+ * One hello, one session (session 17's threat model of mutual authentication: reorder and
+ * duplicate). A relay that hands alice's hello to bob twice gets two replies from bob (each with
+ * its own ephemeral key and nonce, so two transcripts). Before, the initiator's state was not
+ * spent: alice finished both, signing two transcripts, so bob held two sessions with alice and
+ * two sets of evidence about her while she had opened one. Now the first reply that verifies
+ * spends the hello: a retry of that very reply gets the same answer (a retry has no second
+ * effect), any other reply is refused (INVALID_STATE) before anything is signed.
+ */
+import { expect } from "chai";
+import { loadFixture, time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
+import { AvatarParty, IdentityProvider } from "../../offchain/avatars/agents";
+import { SimulatedEye } from "../../offchain/avatars/iris";
+import { avatarsFixture, reasonOf } from "../helpers/avatar-world";
+import {
+  ChallengeBook,
+  type AvatarContext,
+  authComplete,
+  authFinish,
+  authHello,
+  authRespond,
+  avatarIdOf,
+  issueUserMit,
+  login,
+} from "../../offchain/avatars/protocols";
+import { toHex } from "../../offchain/crypto/bytes";
+
+describe("avatars: one hello, one session (a hello duplicated by a relay)", () => {
+  it("alice finishes the first of bob's two replies to her one hello; the second is refused, a retry of the first gets the same finish", async () => {
+    const f = await loadFixture(avatarsFixture);
+    const offset = (await time.latest()) + 1_000 - Math.floor(Date.now() / 1000);
+    const ctx: AvatarContext = {
+      registry: f.registry,
+      idp: new IdentityProvider(),
+      store: f.store,
+      now: () => Math.floor(Date.now() / 1000) + offset,
+    };
+    await time.setNextBlockTimestamp(ctx.now());
+    const [alice, bob] = [new AvatarParty("alice"), new AvatarParty("bob")];
+    const eyes = [new SimulatedEye(1711), new SimulatedEye(1712)];
+    const server = new ChallengeBook();
+    await issueUserMit(ctx, alice, "Alice", eyes[0]);
+    await issueUserMit(ctx, bob, "Bob", eyes[1]);
+    const la = await login(ctx, server, alice, eyes[0], { avatarId: avatarIdOf(alice.mit!.serial, "fox"), appearance: "fox" });
+    const lb = await login(ctx, server, bob, eyes[1], { avatarId: avatarIdOf(bob.mit!.serial, "whale"), appearance: "whale" });
+    const A = { credential: la.credential, driver: alice };
+    const B = { credential: lb.credential, driver: bob };
+
+    const a = authHello(ctx, A, B.credential.avatarId);
+    const b1 = await authRespond(ctx, B, a.hello); // the relay delivers alice's hello ...
+    const b2 = await authRespond(ctx, B, a.hello); // ... twice
+    const f1 = await authFinish(ctx, a.state, b1.reply);
+    expect(toHex((await authComplete(ctx, b1.state, f1.finish)).key)).to.equal(toHex(f1.key));
+    // the second reply: alice does not sign a second transcript, so bob has no second session
+    expect(await reasonOf(authFinish(ctx, a.state, b2.reply))).to.equal("INVALID_STATE");
+    // a retry of the first reply (a lost message 3) gets the same finish, no new signature
+    const again = await authFinish(ctx, a.state, b1.reply);
+    expect(toHex(again.key)).to.equal(toHex(f1.key));
+    expect(toHex(again.finish.confirm)).to.equal(toHex(f1.finish.confirm));
+    expect(again.finish.proxySig.equals(f1.finish.proxySig)).to.equal(true);
+  });
+});
