@@ -12,7 +12,6 @@
 import { expect } from "chai";
 import { rsmsServices } from "../helpers/rsms-services";
 import { joinRemote, registerRnRemote, loadRemoteRn } from "../../offchain/services/rsms/clients";
-import type { RpmService } from "../../offchain/services/rsms/rpm-service";
 
 describe("services/rsms red team s17-redB B3: an RPM's reply with no record on-chain", function () {
   this.timeout(300_000);
