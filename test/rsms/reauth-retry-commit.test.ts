@@ -1,5 +1,5 @@
 /**
- * Red team s17-redB, finding B1: a re-authentication recorded on-chain that the MSRP never
+ * Red team s17-redB, finding B1 (fixed; what follows describes the code before the fix): a re-authentication recorded on-chain that the MSRP never
  * committed (the in-process `rsms:reauth` sent recordJoin, then its receipt wait failed or the
  * process died before `ks.commit`) is answered as a retry by `serveReauth` without the MSRP
  * committing it. `serveJoin`'s retry path commits such a join (rsms-join.md change 17);

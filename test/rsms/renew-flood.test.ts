@@ -1,5 +1,5 @@
 /**
- * Red team s17-redB, finding B4: filter poisoning by renewal. `Msrp.renewRn` accepts any signed
+ * Red team s17-redB, finding B4 (fixed; what follows describes the code before the fix): filter poisoning by renewal. `Msrp.renewRn` accepts any signed
  * request of an unjoined RN, whether or not its secret expired, and each one inserts a fresh a_0
  * into the home pool's pending filter. One registered RN that renews in a loop fills filter after
  * filter with secrets nobody will use: each full filter forces a publication (an IPFS put and a

@@ -1,5 +1,5 @@
 /**
- * Red team s17-redB, finding B10: a renewal whose reply is lost strands the RN. `Msrp.renewRn`
+ * Red team s17-redB, finding B10 (fixed; what follows describes the code before the fix): a renewal whose reply is lost strands the RN. `Msrp.renewRn`
  * draws the new a_0 and replaces the old one before its reply (the new secret sealed to PK_RN)
  * reaches the RN. The RN, still holding the old secret, asks again: its request is signed over
  * (PID_0, H4(old a_0)), and the MSRP now checks it against H4(new a_0), so it is MSRP_REJECTED

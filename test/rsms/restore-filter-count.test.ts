@@ -1,5 +1,5 @@
 /**
- * Red team s17-redB, finding B5: `Msrp.restoreFilter` (a filter publication that failed: IPFS or
+ * Red team s17-redB, finding B5 (fixed; what follows describes the code before the fix): `Msrp.restoreFilter` (a filter publication that failed: IPFS or
  * the chain refused it) merges the failed filter's bits into the filter opened meanwhile but not its
  * count. The merged filter holds more secrets than its count says, so `filterDue` publishes it only
  * once the *count* reaches capacity: up to twice the N the filter was sized for, which raises its

@@ -1,5 +1,5 @@
 /**
- * Red team s17-redB, finding B2: an RN the MSRP put in S_RN before its first join (the operator's
+ * Red team s17-redB, finding B2 (fixed; what follows describes the code before the fix): an RN the MSRP put in S_RN before its first join (the operator's
  * `rsms:rn:flag --pid <PID_0>`: a device reported stolen or caught misbehaving before it joined)
  * still completes its initial authentication. The paper: "Any malicious behavior of RNs can be
  * detected and then its joining a Metaverse service resource pool will be revoked" (§I). The

@@ -17,7 +17,15 @@ describe("services/rsms red team s17-redB B11: a secret that expired before the 
   let s: Awaited<ReturnType<typeof rsmsServices>>;
   before(async () => {
     s = await rsmsServices({ msrpRetry: { attempts: 1, timeoutMs: 30_000, backoffMs: 10 } });
-    await registerRnRemote({ msrpUrl: s.msrpUrl, name: "late", poolId: 1, rid: "rn:late", token: s.enrol("late"), keystore: s.client, dep: s.dep });
+    await registerRnRemote({
+      msrpUrl: s.msrpUrl,
+      name: "late",
+      poolId: 1,
+      rid: "rn:late",
+      token: s.enrol("late"),
+      keystore: s.client,
+      dep: s.dep,
+    });
     expect(await s.msrp.publishDue()).to.equal(1);
   });
   after(async () => {
@@ -35,8 +43,7 @@ describe("services/rsms red team s17-redB B11: a secret that expired before the 
     );
     expect(refused?.message, "precondition: the MSRP refuses the expired secret").to.match(/SECRET_EXPIRED|renew it/);
     const renew = (clients as Record<string, unknown>).renewRemote as
-      | ((a: { msrpUrl: string; name: string; keystore: unknown; dep: unknown }) => Promise<unknown>)
-      | undefined;
+      ((a: { msrpUrl: string; name: string; keystore: unknown; dep: unknown }) => Promise<unknown>) | undefined;
     expect(renew, "a network client call that renews an RN's expired secret (none: the RN is stranded)").to.be.a("function");
     await renew!({ msrpUrl: s.msrpUrl, name: "late", keystore: s.client, dep: s.dep });
     await s.msrp.publishDue();

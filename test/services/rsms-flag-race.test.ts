@@ -1,5 +1,5 @@
 /**
- * Red team s17-redB, finding B8: with join batching on (`rsms:serve msrp --batch-ms`), the MSRP
+ * Red team s17-redB, finding B8 (fixed; what follows describes the code before the fix): with join batching on (`rsms:serve msrp --batch-ms`), the MSRP
  * checks S_RN when it verifies a re-authentication forward (`verifyReauth`: SUSPICIOUS) and not
  * again when it writes the batch. An RN that joins S_RN while its rotation waits in the open batch
  * (the flag sync's tick, an eviction, the operator's flag: all take the service's mutex, which is
@@ -27,7 +27,13 @@ describe("services/rsms red team s17-redB B8: an RN flagged while its rotation w
   it("the rotation is refused SUSPICIOUS at the write: nothing recorded, the RN keeps its flagged PID", async () => {
     const pid0 = loadRemoteRn(s.client, "x")!.state.pid;
     const count = await s.dep.ledger.joinCount();
-    const moving = reauthRemote({ name: "x", poolId: 2, keystore: s.client, dep: s.dep, retry: { attempts: 1, timeoutMs: 30_000, backoffMs: 10 } }).then(
+    const moving = reauthRemote({
+      name: "x",
+      poolId: 2,
+      keystore: s.client,
+      dep: s.dep,
+      retry: { attempts: 1, timeoutMs: 30_000, backoffMs: 10 },
+    }).then(
       () => undefined,
       (e: unknown) => e,
     );

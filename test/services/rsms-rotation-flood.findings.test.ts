@@ -16,7 +16,15 @@ describe("services/rsms red team s17-redB B13: one RN rotating in a loop", funct
   let s: Awaited<ReturnType<typeof rsmsServices>>;
   before(async () => {
     s = await rsmsServices({ pools: [1, 2], msrpRetry: { attempts: 1, timeoutMs: 30_000, backoffMs: 10 } });
-    await registerRnRemote({ msrpUrl: s.msrpUrl, name: "spin", poolId: 1, rid: "rn:spin", token: s.enrol("spin"), keystore: s.client, dep: s.dep });
+    await registerRnRemote({
+      msrpUrl: s.msrpUrl,
+      name: "spin",
+      poolId: 1,
+      rid: "rn:spin",
+      token: s.enrol("spin"),
+      keystore: s.client,
+      dep: s.dep,
+    });
     expect(await s.msrp.publishDue()).to.equal(1);
     await joinRemote({ name: "spin", poolId: 1, keystore: s.client, dep: s.dep });
   });

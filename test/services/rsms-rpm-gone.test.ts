@@ -1,5 +1,5 @@
 /**
- * Red team s17-redB, finding B7: over the network, an RN whose step is on-chain but whose reply was
+ * Red team s17-redB, finding B7 (fixed; what follows describes the code before the fix): over the network, an RN whose step is on-chain but whose reply was
  * lost depends on that one RPM service for good. The in-process flow resynchronises from the chain
  * (`flows.resyncRn` -> `ResourceNode.adoptRecorded`, rsms-join.md change 9); the network client
  * (`clients.ts stepRemote`) has no such path. If the RPM of the pool the RN moved to goes away after

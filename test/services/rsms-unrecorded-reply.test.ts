@@ -1,5 +1,5 @@
 /**
- * Red team s17-redB, finding B3: the RN takes an RPM's signed reply A = a*P as the end of its join
+ * Red team s17-redB, finding B3 (fixed; what follows describes the code before the fix): the RN takes an RPM's signed reply A = a*P as the end of its join
  * (or re-authentication) without the MSRP's decision ever reaching it. metatrust's honest RPM
  * answers only after the MSRP's record is on-chain (rsms-join.md change 3), but the RN cannot tell:
  * an RPM that follows the paper's Remark 1 ("step 2 and step 3 can also be parallel"), or one whose
