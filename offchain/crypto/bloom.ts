@@ -120,6 +120,21 @@ export class BloomFilter {
   }
 
   /**
+   * Union with a filter of the same parameters: its bits are set here and its count added (the
+   * MSRP merges a filter whose publication failed into the one opened meanwhile).
+   * @param other - a filter with the same capacity, lambda and m
+   * @throws InvalidParameterError for a filter with other parameters
+   */
+  unionWith(other: BloomFilter): void {
+    if (other.capacity !== this.capacity || other.lambda !== this.lambda || other.m !== this.m)
+      throw new InvalidParameterError(
+        `BloomFilter.unionWith: parameters differ (N ${other.capacity}, lambda ${other.lambda}, m ${other.m} vs N ${this.capacity}, lambda ${this.lambda}, m ${this.m})`,
+      );
+    for (let i = 0; i < this.bits.length; i++) this.bits[i] |= other.bits[i];
+    this._count += other._count;
+  }
+
+  /**
    * Pos(x) for this filter.
    * @param item - the item
    * @returns its lambda positions

@@ -213,7 +213,7 @@ export async function serveJoin(
       // secret's TTL was checked before the transaction was sent: the chain's record stands.
       let verified: VerifiedJoin | undefined;
       try {
-        verified = msrp.verifyJoin(rpm.forwardJoin(opened), 0);
+        verified = msrp.verifyJoin(rpm.forwardJoin(opened), nowSec(ctx), { recorded: true });
         msrp.commitJoin(verified);
       } catch (e) {
         if (!(e instanceof RsmsRejectedError)) throw e;
@@ -661,12 +661,28 @@ export async function serveReauth(
 ): Promise<Served> {
   const opened = rpm.openReauthRequest(request);
   const step = await reauthStep(records ?? (await JoinLog.synced(ctx.ledger.registry)), opened, rpm.poolId);
-  if (step.retried)
+  if (step.retried) {
+    // The chain holds this very rotation at this pool. An MSRP that has not committed it (the step
+    // that wrote it failed or died before its records were kept: `rsms:reauth` is not journaled)
+    // commits it now, as serveJoin does for a join; one that has is left as it is (verifyReauth
+    // finds no RN whose next pseudonym is PID_{k+1}). Without this the RN moves to PID_{k+1} and
+    // the MSRP never does: it cannot trace PID_{k+1}, and refuses the RN's next rotation for good
+    // (s17-redB B1). reauthStep checked that PID_k holds the claimed tag.
+    let verified: VerifiedJoin | undefined;
+    try {
+      verified = msrp.verifyReauth(rpm.forwardReauth(opened, opened.claimedTag, false), { recorded: true });
+      msrp.commitJoin(verified);
+    } catch (e) {
+      if (!(e instanceof RsmsRejectedError)) throw e;
+      verified = undefined;
+    }
     return {
       reply: rpm.reauthReply(opened),
       record: { pid: opened.nextPid, tag: opened.nextTag, poolId: rpm.poolId, kind: 2 },
       retried: true,
+      ...(verified ? { verified } : {}),
     };
+  }
   const forward = rpm.forwardReauth(opened, step.claimedRecordTag, step.nextRecorded);
   const verified = msrp.verifyReauth(forward);
   const tx = await ctx.ledger.recordJoin(verified.record);

@@ -102,6 +102,8 @@ type RnEntry = {
   used: boolean;
   issuedAt?: number;
   next?: string;
+  /** the tag H4(a_0) of the secret the last renewal replaced: a retry of that renewal is answered again */
+  renewedFrom?: string;
 };
 type RpmEntry = { rid: string; poolId: number; pid: string; pk: string };
 type UserEntry = { rid: string; sk: string; pid: string };
@@ -424,8 +426,11 @@ export class Msrp {
   restoreFilter(poolId: number, filter: BloomFilter, openedAt: number): void {
     const cur = this.pendingFilters.get(poolId);
     if (cur && cur.filter.count > 0) {
-      // RNs registered meanwhile: merge them (same parameters).
-      for (let i = 0; i < filter.bits.length; i++) cur.filter.bits[i] |= filter.bits[i];
+      // RNs registered meanwhile: merge them (same parameters), counting both (a count short of the
+      // secrets held lets the filter fill past its capacity before it is due: s17-redB B5), and the
+      // interval runs from the older filter's opening
+      cur.filter.unionWith(filter);
+      cur.openedAt = Math.min(cur.openedAt, openedAt);
       return;
     }
     this.pendingFilters.set(poolId, { filter, openedAt });
@@ -436,11 +441,14 @@ export class Msrp {
    * step 2). Does not change state: {@link commitJoin} does, once the chain accepted the record.
    * @param forward - the JoinForward message
    * @param now - unix seconds: a secret issued more than the policy's ttlSec ago is refused
+   * @param opts - recorded: the chain already holds this very join (a retry of a step whose
+   *   commit was lost): the record stands, so neither the TTL nor S_RN is checked again
    * @returns the record to write and the rotation to commit
    * @throws RsmsRejectedError(MSRP_REJECTED) for anything but the secret issued for that PID and
-   * pool; RsmsRejectedError(SECRET_EXPIRED) for that secret past its TTL (the RN renews it)
+   * pool; RsmsRejectedError(SECRET_EXPIRED) for that secret past its TTL (the RN renews it);
+   * RsmsRejectedError(SUSPICIOUS) for an RN in S_RN (revoked before it joined: s17-redB B2)
    */
-  verifyJoin(forward: Uint8Array, now = Math.floor(Date.now() / 1000)): VerifiedJoin {
+  verifyJoin(forward: Uint8Array, now = Math.floor(Date.now() / 1000), opts: { recorded?: boolean } = {}): VerifiedJoin {
     const m = decodeJoinForward(forward);
     const { poolId, sealed } = m;
     this.checkForwarder("verifyJoin", poolId, joinForwardSigned(m), m.sig);
@@ -468,20 +476,26 @@ export class Msrp {
     if (e.homePool !== poolId)
       throw new RsmsRejectedError("MSRP_REJECTED", `verifyJoin: this RN was registered for pool ${e.homePool}, not ${poolId}`);
     const ttl = filterTtl(this.r.policy);
-    if (e.issuedAt !== undefined && now - e.issuedAt > ttl)
+    if (!opts.recorded && e.issuedAt !== undefined && now - e.issuedAt > ttl)
       throw new RsmsRejectedError(
         "SECRET_EXPIRED",
         `verifyJoin: the secret of ${toHex(pid)} was issued at ${e.issuedAt}, more than ${ttl} s before ${now}: renew it`,
       );
+    // "its joining a Metaverse service resource pool will be revoked" (§I): an RN put in S_RN before
+    // its first join does not join (s17-redB B2); checked after the exact check, like verifyReauth's
+    if (!opts.recorded && this.isSuspicious(who.name))
+      throw new RsmsRejectedError("SUSPICIOUS", `verifyJoin: the RN of ${toHex(pid)} is in S_RN: its joining is revoked`);
     return { record: { pid, tag: tagOf(a), poolId, kind: 1 }, rn: who.name, recordedA: a };
   }
 
   /**
    * The exact check of a re-authentication forwarded by RPM_Y: a'_{k+1} must equal
    * H4(a_k, sk_RN) for the RN whose next pseudonym is PID_{k+1}.
-   * @throws RsmsRejectedError(MSRP_REJECTED)
+   * @param opts - recorded: the chain already holds this very rotation (a retry of a step whose
+   *   commit was lost, s17-redB B1): the record stands, so S_RN is not checked again
+   * @throws RsmsRejectedError(MSRP_REJECTED); RsmsRejectedError(SUSPICIOUS) for an RN in S_RN
    */
-  verifyReauth(forward: Uint8Array): VerifiedJoin {
+  verifyReauth(forward: Uint8Array, opts: { recorded?: boolean } = {}): VerifiedJoin {
     const m = decodeReauthForward(forward);
     const { poolId, nextPid, sealed } = m;
     this.checkForwarder("verifyReauth", poolId, reauthForwardSigned(m), m.sig);
@@ -502,7 +516,7 @@ export class Msrp {
     const got = bytesToNumberBE(plain);
     if (plain.length !== 32 || got !== expected) throw new RsmsRejectedError("MSRP_REJECTED", "verifyReauth: a'_{k+1} != H4(a_k, sk_RN)");
     // Whitewashing (issue 13 item 11): an RN in S_RN keeps the pseudonym it was flagged under.
-    if (this.isSuspicious(name))
+    if (!opts.recorded && this.isSuspicious(name))
       throw new RsmsRejectedError(
         "SUSPICIOUS",
         `verifyReauth: the RN whose next pseudonym is ${toHex(nextPid)} is in S_RN: it may not rotate`,
@@ -938,9 +952,14 @@ export class Msrp {
    * (the exact check compares with the new one).
    * @param req - the RN's signed request
    * @param now - unix seconds (the new secret's issue time)
+   * A retry of the renewal that drew the current secret (its reply was lost: the request is signed
+   * over the secret that renewal replaced) gets the current secret again, sealed as before, and
+   * nothing is drawn (s17-redB B10). A renewal while the current secret still waits for its filter's
+   * publication is refused: it could not serve a join yet, and each renewal fills the pool's filter
+   * (s17-redB B4).
    * @returns the sealed secret for the RN (ResourceNode.acceptRenewal)
    * @throws RsmsRejectedError(MSRP_REJECTED) for an unknown or old PID or a bad signature;
-   * RsmsRejectedError(INVALID_STATE) for an RN that already joined
+   * RsmsRejectedError(INVALID_STATE) for an RN that already joined, or whose secret awaits publication
    */
   renewRn(req: RenewalRequest, now = Math.floor(Date.now() / 1000)): Uint8Array {
     const who = this.pidIndex.get(toHex(req.pid));
@@ -948,18 +967,30 @@ export class Msrp {
     if (!who || !e || e.pids[e.pids.length - 1] !== toHex(req.pid))
       throw new RsmsRejectedError("MSRP_REJECTED", `renewRn: ${toHex(req.pid)} is not a current RN pseudonym`);
     if (e.used) throw new RsmsRejectedError("INVALID_STATE", `renewRn: ${toHex(req.pid)} already joined: it re-authenticates instead`);
-    const oldTag = tagOf(bytesToNumberBE(fromHex(e.a)));
-    if (!schnorrVerify(this.rnKey(who.name), RENEW_DST, concat(req.pid, oldTag), req.sig))
+    const current = bytesToNumberBE(fromHex(e.a));
+    const oldTag = tagOf(current);
+    const pk = this.rnKey(who.name);
+    if (!schnorrVerify(pk, RENEW_DST, concat(req.pid, oldTag), req.sig)) {
+      const replaced = e.renewedFrom === undefined ? undefined : fromHex(e.renewedFrom, 32);
+      if (replaced && schnorrVerify(pk, RENEW_DST, concat(req.pid, replaced), req.sig))
+        return eciesEncrypt(pk, encodeScalar(current), AAD.renewal(req.pid, replaced));
       throw new RsmsRejectedError(
         "MSRP_REJECTED",
         `renewRn: the request is not signed by the RN of ${toHex(req.pid)} for its current secret`,
+      );
+    }
+    if (this.awaitsPublication(e.homePool, current))
+      throw new RsmsRejectedError(
+        "INVALID_STATE",
+        `renewRn: the secret of ${toHex(req.pid)} waits for pool ${e.homePool}'s next filter: join once it is published`,
       );
     const a = randomScalar();
     if (!this.pendingFilters.has(e.homePool)) this.openFilter(e.homePool, now);
     this.pendingFilters.get(e.homePool)!.filter.insert(encodeScalar(a));
     e.a = toHex(encodeScalar(a));
     e.issuedAt = now;
-    return eciesEncrypt(this.rnKey(who.name), encodeScalar(a), AAD.renewal(req.pid, oldTag));
+    e.renewedFrom = toHex(oldTag);
+    return eciesEncrypt(pk, encodeScalar(a), AAD.renewal(req.pid, oldTag));
   }
 
   /** S_RN: the RNs the MSRP holds suspicious (evicted from a group), sorted by name. */

@@ -185,7 +185,7 @@ describe("e2e: RSMS parties as separate services (issue 19)", function () {
       body: Buffer.from(r2.request),
     });
     expect(again.status).to.equal(200);
-    expect(toHex(new Uint8Array(await again.arrayBuffer()))).to.equal(toHex(r2.reply));
+    expect(toHex(new Uint8Array(await again.arrayBuffer()))).to.equal(toHex(r2.reply!));
     expect(await dep.ledger.joinCount()).to.equal(2);
   });
 

@@ -189,10 +189,13 @@ describe("rsms: cost independent of history (issue 13 item 13)", function () {
       const sealed = msrp.renewRn(req, now);
       rn.acceptRenewal(sealed);
       expect(rn.state.a).to.not.equal(oldA);
-      // the same request and the same reply, replayed, are refused and change nothing
+      // the same request replayed (the RN's retry after a lost reply, or a relay's copy) gets the same
+      // secret again and changes nothing (s17-redB B10); the RN, which took it already, opens neither
+      // that answer nor the first reply again
       const afterRenewal = JSON.stringify(msrp.toRecord());
-      await expectRejected(() => msrp.renewRn(req, now), "MSRP_REJECTED", /^renewRn: the request is not signed by the RN/);
+      const again = msrp.renewRn(req, now);
       expect(JSON.stringify(msrp.toRecord())).to.equal(afterRenewal);
+      expect(() => rn.acceptRenewal(again)).to.throw(DecryptionError);
       expect(() => rn.acceptRenewal(sealed)).to.throw(DecryptionError);
       await publishFilter(ctx, msrp, 1);
       await expectRejected(serveJoin(ctx, fx.rpmA, msrp, stale), "MSRP_REJECTED", /a' is not the secret issued for this PID/);

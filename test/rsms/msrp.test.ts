@@ -1172,7 +1172,11 @@ describe("rsms/msrp: a secret's lifetime (verifyJoin's TTL) and its renewal (ren
       new RegExp(`^renewRn: the request is not signed by the RN of ${toHex(pid)} for its current secret$`);
     const impostor = new ResourceNode(w.msrp.params, { ...rn0.state, sk: randomScalar() });
     rejected(() => w.msrp.renewRn(impostor.renewalRequest()), unsigned(rn0.state.pid));
-    rejected(() => w.msrp.renewRn(replayed), unsigned(rn0.state.pid)); // signed for the secret it replaced
+    // signed for the secret it replaced: the retry of that renewal (its reply lost), answered with the
+    // same secret under the same binding and nothing drawn (s17-redB B10); rn0, which took it, cannot
+    // open it again
+    const again = w.msrp.renewRn(replayed);
+    expect(() => rn0.acceptRenewal(again)).to.throw(DecryptionError);
     expect(w.snapshot()).to.equal(before);
   });
 

@@ -54,7 +54,7 @@ describe("services/rsms: re-authentication at another pool over HTTP", function 
     expect(msrp.msrp.trace(r.rn.state.pid)).to.include({ name: "a" });
     // the same request, in a fresh envelope (a reply lost after the write): answered from the chain, nothing written
     const again = await postEnvelope(s.rpms.get(2)!.url, "/v1/reauth", r.request);
-    expect(toHex(again)).to.equal(toHex(r.reply));
+    expect(toHex(again)).to.equal(toHex(r.reply!));
     expect(await s.dep.ledger.joinCount()).to.equal(before + 1);
     // and back to pool 1, as PID_2
     const back = await reauthRemote({ name: "a", poolId: 1, keystore: s.client, dep: s.dep });
@@ -108,7 +108,7 @@ describe("services/rsms: re-authentication at another pool over HTTP", function 
     );
     // the same step again at pool 2 (a retry after a lost reply): the chain's answer, the same A, nothing written
     const replay = openEnvelope(await postEnvelope(s.rpms.get(2)!.url, "/v1/reauth", to(2, sameStep), once));
-    expect(toHex(replay.body)).to.equal(toHex(openEnvelope(moved.reply).body));
+    expect(toHex(replay.body)).to.equal(toHex(openEnvelope(moved.reply!).body));
     expect(await s.dep.ledger.joinCount()).to.equal(count);
     expect(msrp.msrp.summary().rns.find((x) => x.name === "b")!.k).to.equal(1);
   });

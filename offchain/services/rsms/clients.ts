@@ -15,7 +15,7 @@ import type { Keystore } from "../../storage/keystore";
 import { Msrp } from "../../rsms/msrp";
 import { Role } from "../../rsms/messages";
 import { ResourceNode, type PendingJoin } from "../../rsms/rn";
-import { paramsFromPkPub, poolEncryptionKey } from "../../rsms/params";
+import { paramsFromPkPub, poolEncryptionKey, tagOf } from "../../rsms/params";
 import { RsmsRejectedError } from "../../rsms/errors";
 import type { RsmsLedger } from "../../rsms/ledger";
 import {
@@ -270,7 +270,15 @@ export async function discoverRpm(dep: Deployment, poolId: number): Promise<stri
 type PendingJoinRecord = { envelope: string; poolId: number; a: string; pid: string; rpmUrl: string; kind?: "join" | "reauth" };
 
 /** What an RN's step over the network returns. */
-export type RemoteStep = { rn: ResourceNode; resumed: boolean; request: Uint8Array; reply: Uint8Array };
+export type RemoteStep = {
+  rn: ResourceNode;
+  resumed: boolean;
+  request: Uint8Array;
+  /** the RPM's reply; absent when the step was taken from its record on-chain (`adopted`) */
+  reply?: Uint8Array;
+  /** the chain held the step already (its reply was lost): the RN took it from the record, asking no RPM */
+  adopted?: true;
+};
 
 /** Where an RN's step goes, and who answers it. */
 type StepArgs = {
@@ -354,6 +362,15 @@ async function stepRemote(a: StepArgs, kind: "join" | "reauth"): Promise<RemoteS
   }
   const pending: PendingJoin = { poolId: p.poolId, a: BigInt(p.a), pid: fromHex(p.pid, 32), kind };
   let env = fromHex(p.envelope);
+  // The chain first (s17-redB B7): a step already recorded (its reply lost, the RPM that recorded it
+  // gone or silent) is taken from its record, which only the MSRP writes, once it has checked a
+  // forward signed by that pool's RPM for this very secret: H4(a) with the PID the step moves to.
+  if (rn.adoptRecorded(pending, await a.dep.ledger.recordOf(pending.pid))) {
+    const rec = a.keystore.load(rnClientRecord(a.name));
+    a.keystore.update(rnClientRecord(a.name), { ...rec, ...rn.toRecord() });
+    a.keystore.remove(pendName);
+    return { rn, resumed, request: env, adopted: true };
+  }
   // an envelope too old for the RPM's window: the same protocol request in a fresh envelope
   if (Date.now() - openEnvelope(env).issuedAt > (a.windowMs ?? DEFAULT_WINDOW_MS) / 2) {
     const old = openEnvelope(env);
@@ -375,6 +392,22 @@ async function stepRemote(a: StepArgs, kind: "join" | "reauth"): Promise<RemoteS
   const reply = openEnvelope(replyBytes);
   const pk = poolEncryptionKey(rn.params, pool.pkRpm, pool.pidRpm);
   verifyEnvelope(reply, { kind: Kind.Reply, route, audience, sender: { scheme: Scheme.Schnorr, pk }, request: env });
+  // A = a*P authenticates the RPM, not the MSRP's decision: an RPM that answers before (or without)
+  // the MSRP's record (the paper's Remark 1 runs them in parallel) would have the RN take a step the
+  // chain never holds, and every later step fail (s17-redB B3). The step is taken only once it is
+  // on-chain; otherwise the request is kept, under a fresh request id (the RPM's cached reply to this
+  // one is not the answer), for the next run.
+  if (!equalBytes((await a.dep.ledger.recordOf(pending.pid)).tag, tagOf(pending.a))) {
+    const old = openEnvelope(env);
+    a.keystore.update(pendName, {
+      ...p,
+      envelope: toHex(sealEnvelope(request(route, audience, old.body, old.session), { scheme: Scheme.None })),
+    });
+    throw new RsmsRejectedError(
+      "STEP_NOT_RECORDED",
+      `${fn}: pool ${a.poolId}'s RPM answered, but the chain holds no record of ${toHex(pending.pid)}; the request is kept: run the ${kind === "join" ? "join" : "re-authentication"} again`,
+    );
+  }
   if (kind === "join") rn.acceptJoinReply(reply.body, pending);
   else rn.acceptReauthReply(reply.body, pending);
   const rec = a.keystore.load(rnClientRecord(a.name));

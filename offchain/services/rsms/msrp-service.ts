@@ -526,16 +526,32 @@ export class MsrpService {
       q.reject(e);
     };
     try {
+      // S_RN was checked when each rotation was verified; an RN that joined it while its rotation
+      // waited in this batch (a flag sync, an eviction, the operator) keeps the pseudonym it was
+      // flagged under: its rotation is refused here, before anything is written (s17-redB B8)
+      const suspicious = new Set(this.msrp.suspiciousRns());
+      const live = items.filter((q) => {
+        if (q.v.record.kind !== 2 || !suspicious.has(q.v.rn)) return true;
+        this.journal.done(`join-${toHex(q.v.record.pid).slice(2)}`);
+        fail(
+          q,
+          new RsmsRejectedError(
+            "SUSPICIOUS",
+            `forward: the RN whose next pseudonym is ${toHex(q.v.record.pid)} is in S_RN: it may not rotate`,
+          ),
+        );
+        return false;
+      });
       const ok: Queued[] = [];
       const write: Queued[] = [];
       const states = await Promise.all(
-        items.map(async ({ v: { record: r } }) => {
+        live.map(async ({ v: { record: r } }) => {
           const on = await this.d.ledger.recordOf(r.pid);
           if (equalBytes(on.tag, r.tag) && on.poolId === r.poolId) return "mine";
           return !on.tag.every((x) => x === 0) || (await this.d.ledger.isTagUsed(r.tag)) ? "taken" : "free";
         }),
       );
-      items.forEach((q, i) => {
+      live.forEach((q, i) => {
         if (states[i] === "mine") ok.push(q);
         else if (states[i] === "free") write.push(q);
         else {
@@ -790,6 +806,10 @@ export class MsrpService {
             this.log(`recovery: join of ${toHex(v.record.pid)} conflicts with the chain: dropped`);
             return;
           }
+        } else if (v.record.kind === 2 && this.msrp.suspiciousRns().includes(v.rn)) {
+          // in S_RN since it was verified (flagged while the service was down): not rotated (s17-redB B8)
+          this.log(`recovery: rotation to ${toHex(v.record.pid)} of an RN now in S_RN: dropped`);
+          return;
         } else await this.d.ledger.recordJoin(v.record); // verified before the crash: finish it
       }
       try {

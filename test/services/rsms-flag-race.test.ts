@@ -1,0 +1,50 @@
+/**
+ * Red team s17-redB, finding B8 (fixed; what follows describes the code before the fix): with join batching on (`rsms:serve msrp --batch-ms`), the MSRP
+ * checks S_RN when it verifies a re-authentication forward (`verifyReauth`: SUSPICIOUS) and not
+ * again when it writes the batch. An RN that joins S_RN while its rotation waits in the open batch
+ * (the flag sync's tick, an eviction, the operator's flag: all take the service's mutex, which is
+ * free while a batch is open) is rotated anyway: PID_{k+1} is recorded and committed, so the RN
+ * sheds the pseudonym it was flagged under, which rsms-join.md change 14 forbids ("A suspicious RN
+ * may not rotate ... it keeps the pseudonym it was flagged or evicted under").
+ */
+import { expect } from "chai";
+import { rsmsServices } from "../helpers/rsms-services";
+import { joinRemote, reauthRemote, registerRnRemote, loadRemoteRn } from "../../offchain/services/rsms/clients";
+
+describe("services/rsms red team s17-redB B8: an RN flagged while its rotation waits in a batch", function () {
+  this.timeout(300_000);
+  let s: Awaited<ReturnType<typeof rsmsServices>>;
+  before(async () => {
+    s = await rsmsServices({ pools: [1, 2], msrpRetry: { attempts: 1, timeoutMs: 30_000, backoffMs: 10 }, batch: { ms: 1500, max: 32 } });
+    await registerRnRemote({ msrpUrl: s.msrpUrl, name: "x", poolId: 1, rid: "rn:x", token: s.enrol("x"), keystore: s.client, dep: s.dep });
+    expect(await s.msrp.publishDue()).to.equal(1);
+    await joinRemote({ name: "x", poolId: 1, keystore: s.client, dep: s.dep });
+  });
+  after(async () => {
+    await s?.stop();
+  });
+
+  it("the rotation is refused SUSPICIOUS at the write: nothing recorded, the RN keeps its flagged PID", async () => {
+    const pid0 = loadRemoteRn(s.client, "x")!.state.pid;
+    const count = await s.dep.ledger.joinCount();
+    const moving = reauthRemote({
+      name: "x",
+      poolId: 2,
+      keystore: s.client,
+      dep: s.dep,
+      retry: { attempts: 1, timeoutMs: 30_000, backoffMs: 10 },
+    }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    const svc = s.msrp as unknown as { batched: Set<string> };
+    for (let i = 0; i < 200 && !svc.batched.has("x"); i++) await new Promise((r) => setTimeout(r, 10));
+    expect(svc.batched.has("x"), "the rotation waits in the open batch").to.equal(true);
+    s.msrp.msrp.flagRn(pid0); // flagged now, under the pseudonym it holds
+    const err = await moving;
+    expect(await s.dep.ledger.joinCount(), "PID_1 recorded for an RN in S_RN").to.equal(count);
+    expect(err).to.be.instanceOf(Error);
+    expect(s.msrp.msrp.isSuspiciousPid(pid0)).to.equal(true);
+    expect(s.msrp.msrp.summary().rns.find((r) => r.name === "x")!.k).to.equal(0);
+  });
+});
