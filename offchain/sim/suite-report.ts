@@ -205,10 +205,13 @@ export async function writeSuiteReport(
         const older = rows.filter((r) => r.detectors !== DETECTORS_VERSION);
         const list = sizes
           .filter((n) => older.some((r) => r.nodes === n))
-          .map((n) => n.toLocaleString("en-US"))
-          .join(" and ");
+          .map((n) => {
+            const fs = older.filter((r) => r.nodes === n).map((r) => r.family);
+            return `${rows.filter((r) => r.nodes === n).length === fs.length ? "every family" : fs.join(", ")} at ${n.toLocaleString("en-US")} nodes`;
+          })
+          .join("; ");
         return older.length
-          ? `The rows at ${list} nodes were run with earlier detectors (their JSON \`detectors\` is not session 17's), without 3c and 3d: on-off there is what point 3 alone finds.`
+          ? `Rows run with earlier detectors (their JSON \`detectors\` is not session 17's), without 3c and 3d, so that on-off there is what point 3 alone finds: ${list}.`
           : "Every row below was run with session 17's detectors.";
       })(),
     "",
