@@ -213,6 +213,13 @@ export async function writeSuiteReport(
         return older.length
           ? `Rows run with earlier detectors (their JSON \`detectors\` is not session 17's), without 3c and 3d, so that on-off there is what point 3 alone finds: ${list}.`
           : "Every row below was run with session 17's detectors.";
+      })() +
+      (() => {
+        // a size's heading names the seeds of its first row; a row re-run on fewer seeds says so here
+        const fewer = rows.filter((r) => r.seeds.length < rows.find((x) => x.nodes === r.nodes)!.seeds.length);
+        return fewer.length
+          ? ` Rows run on fewer seeds than their size's heading: ${fewer.map((r) => `${r.family} at ${r.nodes.toLocaleString("en-US")} nodes (seed ${r.seeds.join(", ")})`).join("; ")}.`
+          : "";
       })(),
     "",
     "Columns: detection = attacker identities flagged; FPR = trustworthy honest (q >= 0.5) flagged, without / with the victims; victims = bad-mouthed or flooded honest flagged; ttd = median rounds from first misbehaviour to first flag (detectors re-run every 4 rounds; 500 nodes only); damage = mean |effective trust - same seed without attackers| over trustworthy honest (n/a where not measured); boosted > median = boosted bad providers above the median trustworthy honest. ± is the 95% interval over seeds.",
