@@ -251,8 +251,8 @@ describe("trust/robust: one change point with unknown rates (binomial GLR; docs/
     for (const seed of [1, 2]) {
       const w = lateWorld({ seed, turners: 12 });
       // one pass of the change tests in both (the iteration, tested below, flags more in both), and point 3 alone:
-      // 3c (two service levels, on by default since session 17) flags 11-12 of the 12 turners of these worlds
-      // itself, with or without the GLR, which would hide what the GLR adds to point 3
+      // with 3c (two service levels, on by default since session 17), 11-12 of the 12 turners of these worlds are
+      // flagged on-off with or without the GLR (3c flags those point 3 misses), which would hide what the GLR adds
       const p3 = { iterateTurned: false, serviceLevels: false };
       const on = flaggedAs(analyze(w.ratings, w.nodes, w.seeds, p3).detections, AttackKind.OnOff);
       const off = flaggedAs(analyze(w.ratings, w.nodes, w.seeds, { ...p3, glr: false }).detections, AttackKind.OnOff);
