@@ -31,10 +31,14 @@ const SESSION13_DETECTORS = "session 13: binary-scale raters compared at their b
 /** session 14's version string (the selective-liar scan), the detectors before session 15's rare-lies test */
 const SESSION14_DETECTORS =
   "session 14: the selective-liar scan (point 2c: truncated product of per-target exact tails, the largest left out, exact convolution null at the unfair-rater level)";
-/** the versions with session 11's iteration, with session 13's gate and with session 14's scan */
-const SINCE11 = [SESSION11_DETECTORS, SESSION13_DETECTORS, SESSION14_DETECTORS, DETECTORS_VERSION];
-const SINCE13 = [SESSION13_DETECTORS, SESSION14_DETECTORS, DETECTORS_VERSION];
-const SINCE14 = [SESSION14_DETECTORS, DETECTORS_VERSION];
+/** session 15's version string (rare extreme lies, point 2d; 3c off), the detectors before session 17 turned 3c/3d on */
+const SESSION15_DETECTORS =
+  "session 15: rare extreme lies (point 2d: per rater, its very low ratings of targets the seed-anchored reference finds good against the exact beta-binomial null of the others' share below its bar, at 0.001 per rater); the two-service-levels test (point 3c) is off";
+/** the versions with session 11's iteration, with session 13's gate, with session 14's scan and with session 15's 2d */
+const SINCE11 = [SESSION11_DETECTORS, SESSION13_DETECTORS, SESSION14_DETECTORS, SESSION15_DETECTORS, DETECTORS_VERSION];
+const SINCE13 = [SESSION13_DETECTORS, SESSION14_DETECTORS, SESSION15_DETECTORS, DETECTORS_VERSION];
+const SINCE14 = [SESSION14_DETECTORS, SESSION15_DETECTORS, DETECTORS_VERSION];
+const SINCE15 = [SESSION15_DETECTORS, DETECTORS_VERSION];
 
 export async function writeSuiteReport(
   rows: SuiteRow[],
@@ -171,11 +175,11 @@ export async function writeSuiteReport(
           : "Every size below was run with session 14's detectors or later.";
       })(),
     "",
-    "Session 15 added a rater test for rare extreme lies (docs/specs/trust.md §4, point 2d), at a stated level of 0.001 per rater and without a tuned constant: per rater, the count of its very low ratings (below 0.2 on its own scale; a binary rater's downs) of targets the seed-anchored reference finds good and the other raters do not dispute, against the exact tail of the convolution of beta-binomials whose shares are the others' share of strictness-corrected values below the rater's bar there (point 2's seed-anchored reference, the seeds' share on good targets as one pseudo-observation, values at 0 censored); flagged raters weigh nothing before the behaviour-change tests. Developed on the tune families with tune seeds 1-3, the red team's rt-strict-cluster, rt-weekly-outage, rt-outage, rt-loyal, rt-newcomers, rt-loyal-regional (seeds 1-2), rt-sybil-seed-court (seeds 1-2 and report seed 201, after a first report run at 500 nodes flagged its honest raters: the disputed-target rule followed), rt-frame, rt-budget-liar, rt-frame-recur and rt-rotate-stuff (seed 1), and camouflage* and flood* on tune seeds 1-3 (so camouflage* and flood* are not clean held-out families for this rule); whitewash* and onoff-random* were not run while developing it. A provider test of two service levels (point 3c) was built too and is off by default (it flags honest providers whose outages recur), so it is in no row below. " +
+    "Session 15 added a rater test for rare extreme lies (docs/specs/trust.md §4, point 2d), at a stated level of 0.001 per rater and without a tuned constant: per rater, the count of its very low ratings (below 0.2 on its own scale; a binary rater's downs) of targets the seed-anchored reference finds good and the other raters do not dispute, against the exact tail of the convolution of beta-binomials whose shares are the others' share of strictness-corrected values below the rater's bar there (point 2's seed-anchored reference, the seeds' share on good targets as one pseudo-observation, values at 0 censored); flagged raters weigh nothing before the behaviour-change tests. Developed on the tune families with tune seeds 1-3, the red team's rt-strict-cluster, rt-weekly-outage, rt-outage, rt-loyal, rt-newcomers, rt-loyal-regional (seeds 1-2), rt-sybil-seed-court (seeds 1-2 and report seed 201, after a first report run at 500 nodes flagged its honest raters: the disputed-target rule followed), rt-frame, rt-budget-liar, rt-frame-recur and rt-rotate-stuff (seed 1), and camouflage* and flood* on tune seeds 1-3 (so camouflage* and flood* are not clean held-out families for this rule); whitewash* and onoff-random* were not run while developing it. A provider test of two service levels (point 3c) was built too and was off by default until session 17 (below). " +
       (() => {
-        const rerun = rows.filter((r) => r.detectors === DETECTORS_VERSION);
+        const rerun = rows.filter((r) => SINCE15.includes(r.detectors ?? ""));
         const partial = rerun.filter((r) => r.rerun);
-        const older = rows.filter((r) => r.detectors !== DETECTORS_VERSION);
+        const older = rows.filter((r) => !SINCE15.includes(r.detectors ?? ""));
         // per size, its families (or "every family")
         const list = (rs: SuiteRow[]) =>
           sizes
@@ -189,11 +193,33 @@ export async function writeSuiteReport(
         return (
           (older.length
             ? `Rows without it (run with earlier detectors, their JSON \`detectors\` older than session 15's): ${list(older)}. `
-            : "Every row below was run with session 15's detectors. ") +
+            : "Every row below was run with session 15's detectors or later. ") +
           (partial.length
             ? `In ${list(partial)} only the metatrust detector was re-run with session 15's detectors (the only one this session changed); the other detectors' rows there are the previous run's, on the same generated networks.`
             : "")
         );
+      })(),
+    "",
+    "Session 17 turned on by default the provider test of two service levels (point 3c, session 15) with its outage rule (point 3d, session 16) (docs/specs/trust.md §4): per provider, the spread of its strictness-corrected, peer-normalized values in units of the population's noise against a provider at one level with that noise (Monte Carlo, 0.001 per provider), an outage's shape (the same low level for everyone it served in an epoch, in at most a fifth of its epochs) a notice rather than a flag; it runs only when the population's noise is estimated from at least log2(1 / 0.001) = 10 mid-scale providers (every population here has hundreds). Developed in sessions 15-16 (onoff-random* was looked at on tune seeds 1-2 then, and rt-onoff-cusum on seed 1: neither is a clean held-out family for it); session 17 changed nothing the suite's networks reach. " +
+      (() => {
+        const older = rows.filter((r) => r.detectors !== DETECTORS_VERSION);
+        const list = sizes
+          .filter((n) => older.some((r) => r.nodes === n))
+          .map((n) => {
+            const fs = older.filter((r) => r.nodes === n).map((r) => r.family);
+            return `${rows.filter((r) => r.nodes === n).length === fs.length ? "every family" : fs.join(", ")} at ${n.toLocaleString("en-US")} nodes`;
+          })
+          .join("; ");
+        return older.length
+          ? `Rows run with earlier detectors (their JSON \`detectors\` is not session 17's), without 3c and 3d, so that on-off there is what point 3 alone finds: ${list}.`
+          : "Every row below was run with session 17's detectors.";
+      })() +
+      (() => {
+        // a size's heading names the seeds of its first row; a row re-run on fewer seeds says so here
+        const fewer = rows.filter((r) => r.seeds.length < rows.find((x) => x.nodes === r.nodes)!.seeds.length);
+        return fewer.length
+          ? ` Rows run on fewer seeds than their size's heading: ${fewer.map((r) => `${r.family} at ${r.nodes.toLocaleString("en-US")} nodes (seed ${r.seeds.join(", ")})`).join("; ")}.`
+          : "";
       })(),
     "",
     "Columns: detection = attacker identities flagged; FPR = trustworthy honest (q >= 0.5) flagged, without / with the victims; victims = bad-mouthed or flooded honest flagged; ttd = median rounds from first misbehaviour to first flag (detectors re-run every 4 rounds; 500 nodes only); damage = mean |effective trust - same seed without attackers| over trustworthy honest (n/a where not measured); boosted > median = boosted bad providers above the median trustworthy honest. ± is the 95% interval over seeds.",

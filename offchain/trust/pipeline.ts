@@ -34,7 +34,9 @@ export const REPORT_METHOD = {
     "a rating is evidenced only when the record set its digest names is on IPFS and verifies against the chain as verifyRating checks it (an attached digest that does not is listed in evidenceRefused and its rating is unevidenced); cap (the default): on each target, the observations that contain a rating without an evidence record set weigh together at most 3 observations in its consensus, the reference and effective trust (each still counts whole in its rater's unfair-rater test), and the target's behaviour-change test reads its evidenced observations when it has at least 10; ignore (--evidence-only): they weigh nothing anywhere",
   cleared:
     "a detection of kind k on an entity whose flag k was cleared at block B (EntityUnflagged: an upheld flag contest, or the detector's withdrawal) is flagged again only if the detectors, run without the entity's ratings up to B on the side the kind judges (good- and bad-mouthing: the ratings it gave; on-off: those it received; Sybil: both), still find it: the verdict covers the conduct up to B; its `cleared` field says which",
-  notices: "evidence that is not a flag (no on-chain flag, no penalty): one behaviour change followed by recovery",
+  serviceLevels:
+    "on-off by two service levels (point 3c, on by default since session 17): per provider, the spread of its strictness-corrected values received, each minus the population's mean deviation in its epoch, over its whole time span, in units of the population's noise s^2 (the median variance of the providers whose median is in 0.3-0.7), against a provider at one level (its median) with Gaussian noise s^2 clipped to [0, 1] at the same times, by Monte Carlo (stopped after 10 exceedances), flagged at p <= 0.001; an outage's shape (point 3d: the spread within its epochs at most s^2 and its low level, by a two-level mixture of its epochs' means, in at most a fifth of its epochs) is a notice, not a flag, and turns point 3's recurrence flags into notices too; neither runs when fewer than log2(1 / 0.001) = 10 providers are mid-scale (levels: whether they ran, from how many providers, the noise)",
+  notices: "evidence that is not a flag (no on-chain flag, no penalty): one behaviour change followed by recovery, or an outage's shape",
   lockstep:
     "lockstep groups: a (rater, target) pair is regular when the rater rated the target in more of its active epochs than the binomial tail at the target's rate allows (alpha / pairs); a group is the (3 raters, 2 targets)-core of the regular pairs, each pair's target taken with the rater's verdict on it (raters who praise a target and raters who blame it are different groups); its ratings of its targets count as one observation per target (one voice); its voice is discarded when, tested as one rater per epoch against the seed-anchored reference with the voice left out, it reaches z >= threshold, also with any one of its targets left out (disagreement on one target is evidence about that target); then each member whose own ratings of the group's targets reach z >= threshold against the same reference is flagged (good- or bad-mouthing)",
 };
@@ -167,6 +169,7 @@ export async function runDetectors(
     }),
     notices: analysis.notices.map((d) => ({ ...d, kindName: KIND_NAME[d.kind] })),
     lockstep: analysis.lockstep,
+    levels: analysis.levels,
   };
   const cid = await store.putJson(report);
   const digest = (await cidOf(encodeJson(report), "dag-json")).multihash.digest;

@@ -72,9 +72,11 @@
  *    once the first is established, or a recovery inside it) or
  *    without recovery after it (Wald's SPRT bound ln(1 / alpha)). One episode followed by recovery
  *    (an outage, a framing burst) is a notice: evidence in the report, no flag, no penalty.
- * 3c. **Two service levels** (session 15; off by default: `serviceLevels`): per provider, the spread of
- *    its strictness-corrected, peer-normalized values received in units of the population's noise against a
- *    provider at one level with that noise (Monte Carlo), flagged on-off at `genericAlpha`.
+ * 3c. **Two service levels** (session 15; on by default since session 17, `serviceLevels: false` turns it
+ *    off): per provider, the spread of its strictness-corrected, peer-normalized values received in units of
+ *    the population's noise against a provider at one level with that noise (Monte Carlo), flagged on-off at
+ *    `genericAlpha`. It runs only when the noise can be estimated: from at least log2(1 / genericAlpha)
+ *    providers whose median is mid-scale (`levels` in the analysis says whether it ran).
  * 3d. **Outages** (session 16, `outages`, with 3c): a provider whose second level is an outage's shape (the
  *    same level for everyone it served in an epoch: the spread within its epochs no more than the
  *    population's noise) and whose down epochs (a two-level mixture of its epochs' means) are at most
@@ -96,7 +98,7 @@ import { AttackKind, type Detection, type RatingEvent } from "./detectors";
  * results file can say which rows were measured with which detectors.
  */
 export const DETECTORS_VERSION =
-  "session 15: rare extreme lies (point 2d: per rater, its very low ratings of targets the seed-anchored reference finds good against the exact beta-binomial null of the others' share below its bar, at 0.001 per rater); the two-service-levels test (point 3c) is off";
+  "session 17: two service levels and outages (points 3c and 3d) on by default, run only when the population's noise is estimated from at least log2(1 / genericAlpha) mid-scale providers; session 15's rare extreme lies (point 2d) as before";
 
 /** Options of {@link analyze}. */
 export type AnalyzeOptions = {
@@ -185,8 +187,9 @@ export type AnalyzeOptions = {
    * point 3c (session 15), two service levels: per provider, the spread of its strictness-corrected,
    * peer-normalized values received in units of the population's noise (over its whole time with 3d; the
    * smaller of its two halves without), against a provider at one level with that noise (Monte Carlo), flagged
-   * on-off at `genericAlpha` per provider (default false: with it on, at least 13 unit tests of robust.test.ts,
-   * robust.tail and robust.scan fail, not yet examined; docs/specs/trust.md §4)
+   * on-off at `genericAlpha` per provider (default true since session 17; it runs only when at least
+   * log2(1 / genericAlpha) providers have a mid-scale median, from which the population's noise is estimated;
+   * docs/specs/trust.md §4)
    */
   serviceLevels?: boolean;
   /**
@@ -236,6 +239,12 @@ export type Analysis = {
   observations: number;
   /** ratings left out because they carry no evidence (`unevidenced: "ignore"`) */
   ignoredUnevidenced: number;
+  /**
+   * points 3c/3d (two service levels, outages): whether they ran (`ran`), from how many mid-scale providers the
+   * population's noise was estimated (`noiseProviders`, at least `needed` = log2(1 / genericAlpha) rounded up),
+   * and the noise variance (null when they did not run); null with `serviceLevels: false`
+   */
+  levels: { ran: boolean; noiseProviders: number; needed: number; noiseVariance: number | null } | null;
 };
 
 /**
@@ -2019,7 +2028,7 @@ export function analyze(
   if (praisersFlagged) totals(); // the flagged praisers weigh nothing in effective trust either
   const notices = [...noticeOf.keys()].sort((x, y) => x - y).map((t) => noticeOf.get(t)!);
 
-  // --- 3c. two service levels (session 15, off by default; the provider channel of the oracle bound). An on-off
+  // --- 3c. two service levels (session 15, on by default since session 17; the provider channel of the oracle bound). An on-off
   // provider serves at two levels (good, and bad in its bad phases); a stationary honest one at one level
   // with noise, whatever its quality or its raters' strictness. Each credible observation of a provider (as
   // point 3 reads them) is its strictness-corrected value minus the population's mean deviation in the same
@@ -2032,7 +2041,8 @@ export function analyze(
   // outages that recur are in both). Its null: the provider at one level, its median, with the population's
   // noise (Gaussian, clipped to the scale), the same times, by Monte Carlo (sequential, Besag and Clifford:
   // stop after 10 exceedances, at most ceil(10 / genericAlpha) - 1 draws). Flagged on-off at p <= genericAlpha.
-  if (o.serviceLevels ?? false) {
+  let levelsRun: Analysis["levels"] = null;
+  if (o.serviceLevels ?? true) {
     const credible = (k: number) => !blocked[k] && W(oFrom[k]) >= 0.5 && oTime[k] < turnedAt[oFrom[k]];
     const tMean = new Float64Array(N);
     const tCount = new Float64Array(N);
@@ -2075,8 +2085,18 @@ export function analyze(
       const mu = v.reduce((x, y) => x + y, 0) / v.length;
       vars.push(v.reduce((x, y) => x + (y - mu) ** 2, 0) / (v.length - 1));
     }
-    const noise2 = vars.length ? median(vars) : 0.04;
+    // Minimum evidence: the null's noise is the population's, estimated by the median of those variances. With
+    // k of them, the largest is a distribution-free (1 - genericAlpha) upper confidence bound for the population's
+    // median variance only if 2^-k <= genericAlpha (k >= 10 at 0.001): below that, no estimate of the noise
+    // holds at the test's level, and 3c and 3d do not run (the detections are those of serviceLevels: false;
+    // `levels` in the analysis says so). Until session 17 a missing estimate was replaced by a constant (0.04),
+    // which flagged 2-7 of the 57 good providers and 2-3 of the 3 honest-bad ones of robust.test.ts's small world
+    // (5 seeds), whose providers are all near the ends of the scale, each with a share of failed services.
+    const noiseProviders = Math.ceil(Math.log2(1 / genericAlpha));
+    const noiseKnown = vars.length >= noiseProviders;
+    const noise2 = noiseKnown ? median(vars) : NaN;
     const sd = Math.sqrt(noise2);
+    levelsRun = { ran: noiseKnown, noiseProviders: vars.length, needed: noiseProviders, noiseVariance: noiseKnown ? noise2 : null };
     // 3d's shape of a provider's service (session 16): its epochs' means as a two-level mixture, by EM with the
     // population's noise (variance s^2 / m for an epoch of m observations; started from the two 2-means
     // levels of its values): the levels, the share of its epochs at the low one (down: an epoch that is low by
@@ -2147,7 +2167,7 @@ export function analyze(
     const outageNote = (sh: ReturnType<typeof outageShape>) =>
       `an outage's shape: down (at the level ${sh.lo.toFixed(2)}, against ${sh.hi.toFixed(2)}) in ${sh.down.toFixed(1)} of its ${sh.epochs} epochs (share ${sh.downShare.toFixed(2)} <= ${outageShare}), and the spread within its epochs ${sh.within.toFixed(2)} times the population's noise (<= 1): the same level for everyone it served in an epoch`;
     const outageOf = new Set<number>(); // providers whose recurrence flag became a notice
-    if (outageRule) {
+    if (outageRule && noiseKnown) {
       const index = new Map(names.map((x, i) => [x, i]));
       const keep: Detection[] = [];
       for (const d of detections) {
@@ -2169,7 +2189,7 @@ export function analyze(
       }
       detections.splice(0, detections.length, ...keep);
     }
-    for (let t = 0; t < N; t++) {
+    for (let t = 0; noiseKnown && t < N; t++) {
       if (flaggedKinds.get(t)?.has(AttackKind.OnOff) || outageOf.has(t)) continue;
       const ks = tested(t);
       const n = ks.length;
@@ -2209,8 +2229,7 @@ export function analyze(
         detectedAt: oTime[ks[n - 1]],
         reason: `${outageRule ? `two service levels: the strictness-corrected values it received spread ${spread(r, -1).toFixed(1)} times the population's noise (variance ${noise2.toFixed(3)})` : `two service levels, in both halves of its time: the strictness-corrected values it received spread ${spread(r, 0).toFixed(1)} and ${spread(r, 1).toFixed(1)} times the population's noise (variance ${noise2.toFixed(3)}) in the two halves`}, more than a provider at one level (${q.toFixed(2)}) with that noise does in ${b} draws (p = ${pv.toFixed(4)} <= ${genericAlpha})${reason}`,
         evidence: {
-          statistic:
-            "min over the two halves of the provider's time span of sum (x - mean)^2 / (m s^2), x its strictness-corrected values received minus the population's mean deviation in the same epoch, s^2 the median variance of mid-scale providers; null: clip(median + s z), z standard normal, by Monte Carlo",
+          statistic: `${outageRule ? "over the provider's whole time span" : "min over the two halves of the provider's time span"} of sum (x - mean)^2 / (m s^2), x its strictness-corrected values received minus the population's mean deviation in the same epoch, s^2 the median variance of mid-scale providers; null: clip(median + s z), z standard normal, by Monte Carlo`,
           value: obs,
           pValue: pv,
           threshold: genericAlpha,
@@ -2255,7 +2274,7 @@ export function analyze(
     flagged: groupFlagged[gi] === 1,
     flaggedMembers: g.members.filter((x) => flaggedKinds.has(x)).map((x) => names[x]),
   }));
-  return { detections, notices, lockstep, trust, support, weight: wOut, observations: M, ignoredUnevidenced };
+  return { detections, notices, lockstep, trust, support, weight: wOut, observations: M, ignoredUnevidenced, levels: levelsRun };
 }
 
 /**

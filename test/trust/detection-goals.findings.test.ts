@@ -15,6 +15,11 @@
  * at or above Trust_min), whitewashing delivers fewer bad services in standing than the same seed
  * without whitewashing, and the FPR with the honest newcomers in it is at most 5%. A size the study did
  * not run fails. The same numbers under `behaviour only` (the layer removed) fail the first three.
+ *
+ * Session 17 (3c/3d on by default, rows re-run at 500 nodes and the on-off rows at 5,000 on seed 101): every
+ * case at 500 and 5,000 nodes passes; open are on-off under the window and with random phases at 50,000 nodes
+ * (rows of session 11's detectors, without 3c: not re-run, a long run) and whitewash at 50,000 (no study there).
+ * The cases are generated per committed row, so they stay in this one file.
  */
 import { expect } from "chai";
 import fs from "fs";

@@ -1,6 +1,6 @@
 /**
- * Points 3c and 3d of offchain/trust/robust.ts (docs/specs/trust.md §4). 3c (session 15; off by default,
- * `serviceLevels: true`): two service levels. Per provider, the spread of its strictness-corrected, peer-normalized
+ * Points 3c and 3d of offchain/trust/robust.ts (docs/specs/trust.md §4). 3c (session 15; on by default since
+ * session 17, `serviceLevels: false` turns it off): two service levels. Per provider, the spread of its strictness-corrected, peer-normalized
  * values received in units of the population's noise against a provider at one level with that noise (Monte
  * Carlo), flagged on-off at 0.001 per provider. 3d (session 16, on with 3c unless `outages: false`): outages. A provider whose second
  * level is an outage's shape (the same level for everyone it served in an epoch: the spread within its epochs
@@ -9,7 +9,8 @@
  */
 import { expect } from "chai";
 import { analyze } from "../../offchain/trust/robust";
-import { AttackKind } from "../../offchain/trust/detectors";
+import { AttackKind, type RatingEvent } from "../../offchain/trust/detectors";
+import { Prng } from "../../offchain/util/prng";
 import { generateNetwork } from "../../offchain/trust/adversaries/generate";
 import { generateRedteam } from "../../offchain/trust/adversaries/redteam/generate";
 
@@ -21,10 +22,10 @@ const outageNotices = (ds: { entity: string; reason: string }[]) =>
 describe("trust/robust: two service levels (point 3c) and outages (point 3d)", function () {
   this.timeout(600_000);
 
-  it("on-off under the window (tune seed 1, 500 nodes): 3c and 3d flag at least 85% of the attackers, without them fewer than half", () => {
+  it("on-off under the window (tune seed 1, 500 nodes): 3c and 3d (on by default) flag at least 85% of the attackers, without them fewer than half", () => {
     const net = generateNetwork({ family: "onoff-under-window", nodes: 500, seed: 1 });
-    const on = analyze(net.ratings, net.nodes, net.seeds, { epochSeconds: net.roundSeconds, serviceLevels: true });
-    const off = analyze(net.ratings, net.nodes, net.seeds, { epochSeconds: net.roundSeconds });
+    const on = analyze(net.ratings, net.nodes, net.seeds, { epochSeconds: net.roundSeconds });
+    const off = analyze(net.ratings, net.nodes, net.seeds, { epochSeconds: net.roundSeconds, serviceLevels: false });
     const att = [...net.truth.attackers];
     const fOn = new Set(on.detections.map((d) => d.entity));
     const fOff = new Set(off.detections.map((d) => d.entity));
@@ -32,7 +33,10 @@ describe("trust/robust: two service levels (point 3c) and outages (point 3d)", f
     const caughtOff = att.filter((x) => fOff.has(x)).length;
     expect(caught, `${caught} of ${att.length} with 3c, ${caughtOff} without`).to.be.at.least(0.85 * att.length);
     expect(caughtOff, `${caughtOff} without`).to.be.below(0.5 * att.length);
-    expect(levels(off.detections).size, "3c is off by default").to.equal(0);
+    expect(levels(off.detections).size, "3c is off with serviceLevels: false").to.equal(0);
+    expect(off.levels).to.equal(null);
+    expect(on.levels!.ran, "3c ran: the population's noise was estimated").to.equal(true);
+    expect(on.levels!.noiseProviders).to.be.at.least(on.levels!.needed);
     const d = on.detections.find((x) => x.reason.startsWith("two service levels"))!;
     const e = d.evidence as { pValue: number; threshold: number; outage: { within: number; downShare: number } };
     expect(e.pValue).to.be.at.most(e.threshold);
@@ -85,6 +89,32 @@ describe("trust/robust: two service levels (point 3c) and outages (point 3d)", f
     const att = [...net.truth.attackers];
     const caught = att.filter((x) => f.has(x)).length;
     expect(caught, `${caught} of ${att.length}`).to.be.at.least(0.9 * att.length);
+  });
+
+  it("without enough mid-scale providers to estimate the population's noise (fewer than log2(1 / 0.001) = 10), 3c and 3d do not run: a world of good providers with 5% failed services flags none of them", () => {
+    // 60 honest providers near the top of the scale (each service good, U[0.7, 1], with probability 0.95, else
+    // U[0, 0.3]) and 3 honest-bad ones (good with probability 0.2); no provider's median is mid-scale. Until
+    // session 17 the missing noise estimate was a constant (0.04) and 3c flagged 2-5 of the 57 good providers and
+    // 2-3 of the 3 bad ones on each of these seeds (the "world" of robust.test.ts)
+    for (const seed of [1, 2, 3]) {
+      const rng = new Prng(seed);
+      const nodes = Array.from({ length: 60 }, (_, i) => `h${i}`);
+      const bad = new Set(["h40", "h41", "h42"]);
+      const ratings: RatingEvent[] = [];
+      for (let e = 0; e < 20; e++)
+        for (const from of nodes)
+          for (let j = 0; j < 3; j++) {
+            const to = rng.pick(nodes);
+            if (to === from) continue;
+            const good = rng.chance(bad.has(to) ? 0.2 : 0.95);
+            ratings.push({ from, to, value: good ? 0.7 + 0.3 * rng.next() : 0.3 * rng.next(), time: e * 86_400 + rng.int(86_400) });
+          }
+      ratings.sort((a, b) => a.time - b.time);
+      const a = analyze(ratings, nodes, new Set(nodes.slice(0, 12)));
+      expect([...levels(a.detections)], `seed ${seed}`).to.deep.equal([]);
+      expect([...outageNotices(a.notices)], `seed ${seed}`).to.deep.equal([]);
+      expect(a.levels, `seed ${seed}`).to.deep.equal({ ran: false, noiseProviders: 0, needed: 10, noiseVariance: null });
+    }
   });
 
   it("outageShare is checked", () => {

@@ -162,9 +162,13 @@ describe("trust/robust: raters on a binary scale are compared at their own bar (
     let honest = 0;
     for (const seed of [1, 2, 3, 4, 5]) {
       const w = noisyWorld({ seed, liars: 8, k: 4, thumbs: 20 });
-      const f = new Set(analyze(w.ratings, w.nodes, w.seeds).detections.map((d) => d.entity));
+      const ds = analyze(w.ratings, w.nodes, w.seeds).detections;
+      const f = new Set(ds.map((d) => d.entity));
+      // the test is about raters: an honest rater flagged as an unfair one (point 3c, on by default since session
+      // 17, flags 3 honest providers on-off over these five worlds, at most 2 in one: an entity's service, not its ratings)
+      const asRater = new Set([...flaggedAs(ds, AttackKind.BadMouthing), ...flaggedAs(ds, AttackKind.GoodMouthing)]);
       caught += [...w.liars].filter((x) => f.has(x)).length;
-      honest += w.nodes.filter((x) => !w.liars.has(x) && !w.thumbs.has(x) && f.has(x)).length;
+      honest += w.nodes.filter((x) => !w.liars.has(x) && !w.thumbs.has(x) && asRater.has(x)).length;
     }
     // 33 of 40; 19 with the thumbs raters' 0.1s among the ranks (a liar's 0-0.2 is then no outlier)
     expect(caught, "liars caught, of 40").to.be.at.least(28);
@@ -246,9 +250,12 @@ describe("trust/robust: one change point with unknown rates (binomial GLR; docs/
     let without = 0;
     for (const seed of [1, 2]) {
       const w = lateWorld({ seed, turners: 12 });
-      // one pass of the change tests in both (the iteration, tested below, flags more in both)
-      const on = flaggedAs(analyze(w.ratings, w.nodes, w.seeds, { iterateTurned: false }).detections, AttackKind.OnOff);
-      const off = flaggedAs(analyze(w.ratings, w.nodes, w.seeds, { glr: false, iterateTurned: false }).detections, AttackKind.OnOff);
+      // one pass of the change tests in both (the iteration, tested below, flags more in both), and point 3 alone:
+      // with 3c (two service levels, on by default since session 17), 11-12 of the 12 turners of these worlds are
+      // flagged on-off with or without the GLR (3c flags those point 3 misses), which would hide what the GLR adds
+      const p3 = { iterateTurned: false, serviceLevels: false };
+      const on = flaggedAs(analyze(w.ratings, w.nodes, w.seeds, p3).detections, AttackKind.OnOff);
+      const off = flaggedAs(analyze(w.ratings, w.nodes, w.seeds, { ...p3, glr: false }).detections, AttackKind.OnOff);
       withGlr += [...w.turners].filter((x) => on.has(x)).length;
       without += [...w.turners].filter((x) => off.has(x)).length;
     }
@@ -283,8 +290,12 @@ describe("trust/robust: behaviour-change tests iterated without the ratings of e
     let once = 0;
     for (const seed of [3, 5]) {
       const w = lateWorld({ seed, turners: 12 });
-      const on = flaggedAs(analyze(w.ratings, w.nodes, w.seeds).detections, AttackKind.OnOff);
-      const off = flaggedAs(analyze(w.ratings, w.nodes, w.seeds, { iterateTurned: false }).detections, AttackKind.OnOff);
+      // point 3 alone: 3c (on by default since session 17) flags the turners itself in both arms
+      const on = flaggedAs(analyze(w.ratings, w.nodes, w.seeds, { serviceLevels: false }).detections, AttackKind.OnOff);
+      const off = flaggedAs(
+        analyze(w.ratings, w.nodes, w.seeds, { iterateTurned: false, serviceLevels: false }).detections,
+        AttackKind.OnOff,
+      );
       iterated += [...w.turners].filter((x) => on.has(x)).length;
       once += [...w.turners].filter((x) => off.has(x)).length;
     }
@@ -293,8 +304,14 @@ describe("trust/robust: behaviour-change tests iterated without the ratings of e
 
   it("a flag found in a later pass names the ratings left out, with the time from which each rater stopped counting", () => {
     const w = lateWorld({ seed: 3, turners: 12 });
-    const once = flaggedAs(analyze(w.ratings, w.nodes, w.seeds, { iterateTurned: false }).detections, AttackKind.OnOff);
-    const later = analyze(w.ratings, w.nodes, w.seeds).detections.filter((d) => d.kind === AttackKind.OnOff && !once.has(d.entity));
+    // point 3 alone (3c, on by default since session 17, flags turners in the first pass, and its flags leave out no rater)
+    const once = flaggedAs(
+      analyze(w.ratings, w.nodes, w.seeds, { iterateTurned: false, serviceLevels: false }).detections,
+      AttackKind.OnOff,
+    );
+    const later = analyze(w.ratings, w.nodes, w.seeds, { serviceLevels: false }).detections.filter(
+      (d) => d.kind === AttackKind.OnOff && !once.has(d.entity),
+    );
     expect(later.length).to.be.greaterThan(0);
     for (const d of later) {
       const left = (d.evidence as { leftOutTurnedRaters?: { rater: string; from: number; ratings: number }[] }).leftOutTurnedRaters;
@@ -347,8 +364,10 @@ describe("trust/robust: praise of an entity during its established episode (docs
   for (const seed of [1, 4])
     it(`seed ${seed}: raters who praise entities after they turned bad are flagged good-mouthing, and the quiet turner their praise hid is then flagged on-off; neither without the iteration`, () => {
       const w = praiseWorld(seed);
-      const on = analyze(w.ratings, w.nodes, w.seeds).detections;
-      const off = analyze(w.ratings, w.nodes, w.seeds, { iterateTurned: false }).detections;
+      // point 3 alone: 3c (on by default since session 17) flags Q on-off without the iteration (its two levels),
+      // which is 3c's find, not the iteration's
+      const on = analyze(w.ratings, w.nodes, w.seeds, { serviceLevels: false }).detections;
+      const off = analyze(w.ratings, w.nodes, w.seeds, { iterateTurned: false, serviceLevels: false }).detections;
       const praise = (ds: typeof on) =>
         new Set(ds.filter((d) => d.kind === AttackKind.GoodMouthing && /praise during an episode/.test(d.reason)).map((d) => d.entity));
       const flaggedOn = new Set(on.map((d) => d.entity));
