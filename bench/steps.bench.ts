@@ -305,6 +305,10 @@ async function child(out: string) {
   const calls = Object.fromEntries(names.map((n) => [n, []])) as unknown as Record<Name, Awaited<ReturnType<typeof counter.during>>[]>;
   log(`steps: ${N} x (bare round trip, read, rating and join with batching on and off, ABBA), interleaved ...`);
   const profiler = PROFILE ? await startProfile() : undefined;
+  // STEPS_SPANS=<file>: the marks of offchain/util/spans.ts inside each timed join (ms from its start), written as JSON
+  const spans = process.env.STEPS_SPANS ? await import("../offchain/util/spans") : undefined;
+  spans?.startMarks();
+  const spanRows: [string, number][][] = [];
   // Each sample starts once the keystore's background writes of the join before it have settled
   // (Keystore.commit: fsync and rename off the step's path): they would otherwise run during, and
   // be counted in, whichever sample comes next (the bare round trip, its time and CPU).
@@ -345,6 +349,7 @@ async function child(out: string) {
       if (name === "joinB2B") await join(nextJoin++);
       http.enabled = !name.endsWith("Off");
       const h = http.requests;
+      spans?.takeMarks();
       const t = performance.now();
       const u = process.cpuUsage();
       const c = await counter.during(f);
@@ -354,10 +359,12 @@ async function child(out: string) {
       http.enabled = true;
       cpu[name].push((du.user + du.system) / 1000);
       calls[name].push(c);
+      if (spans && name === "join") spanRows.push(spans.takeMarks().map(([m, v]) => [m, v - t] as [string, number]));
     }
     if (k % 2 === 0) await floors();
   }
   loads.push(os.loadavg()[0]);
+  if (spans) fs.writeFileSync(process.env.STEPS_SPANS!, JSON.stringify(spanRows));
   if (profiler) log(`steps: CPU profile of the ${N} x 3 steps written to ${await profiler.stop()}`);
   const summary = (name: Name): StepResult => {
     const ms: Record<string, number> = {};
