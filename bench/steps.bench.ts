@@ -364,7 +364,19 @@ async function child(out: string) {
     if (k % 2 === 0) await floors();
   }
   loads.push(os.loadavg()[0]);
-  if (spans) fs.writeFileSync(process.env.STEPS_SPANS!, JSON.stringify(spanRows));
+  if (spans) {
+    fs.writeFileSync(process.env.STEPS_SPANS!, JSON.stringify(spanRows));
+    // each mark's median time from the join's start, in the order the first join met them
+    const order = [...new Set(spanRows.flatMap((r) => r.map(([m]) => m)))];
+    const at = (m: string) =>
+      q(
+        spanRows.flatMap((r) => r.filter(([n]) => n === m).map(([, v]) => v)),
+        0.5,
+      );
+    log(
+      `steps: marks of ${spanRows.length} joins (median ms from the step's start): ${order.map((m) => `${m} ${at(m).toFixed(3)}`).join(", ")}`,
+    );
+  }
   if (profiler) log(`steps: CPU profile of the ${N} x 3 steps written to ${await profiler.stop()}`);
   const summary = (name: Name): StepResult => {
     const ms: Record<string, number> = {};
