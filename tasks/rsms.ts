@@ -49,6 +49,7 @@ async function rsms(hre: HardhatRuntimeEnvironment) {
     { decodeScalar },
     { fromHex, toHex },
     { sameStamp },
+    { mark },
   ] = await Promise.all([
     import("./lib/context"),
     import("../offchain/rsms/flows"),
@@ -61,6 +62,7 @@ async function rsms(hre: HardhatRuntimeEnvironment) {
     import("../offchain/crypto/group"),
     import("../offchain/crypto/bytes"),
     import("../offchain/storage/keystore"),
+    import("../offchain/util/spans"),
   ]);
   const local = localState(hre);
   const ks = local.keystore;
@@ -86,12 +88,12 @@ async function rsms(hre: HardhatRuntimeEnvironment) {
   };
   const loadMsrp = () => Msrp.fromRecord(ks.load(MSRP_RECORD) as never);
   /** The MSRP agent a join in this process left (msrpKept), if the record is still what it committed; else loaded. */
-  const takeMsrp = (): { m: MsrpAgent; stamp: RecordStamp } => {
+  const takeMsrp = (): { m: MsrpAgent; stamp: RecordStamp; kept: boolean } => {
     const kept = msrpKept.get(ks.dir);
     msrpKept.delete(ks.dir);
-    if (kept && sameStamp(kept.stamp, ks.stamp(MSRP_RECORD))) return kept;
+    if (kept && sameStamp(kept.stamp, ks.stamp(MSRP_RECORD))) return { ...kept, kept: true };
     const { data, stamp } = ks.loadStamped(MSRP_RECORD);
-    return { m: Msrp.fromRecord(data as never), stamp };
+    return { m: Msrp.fromRecord(data as never), stamp, kept: false };
   };
   /** After a commit of `m` that wrote `texts` (Keystore.commit's result): the agent kept for the next join. */
   const keepMsrp = (m: MsrpAgent, stamp: RecordStamp, texts: RecordStamp) => {
@@ -139,6 +141,7 @@ async function rsms(hre: HardhatRuntimeEnvironment) {
     loadRn,
     rnFrom,
     tagOfRecord,
+    mark,
   };
 }
 
@@ -398,6 +401,7 @@ task(
     const r = await rsms(hre);
     // (the first command of a process loads the modules here: the CLI's case, reported apart)
     const loaded = performance.now();
+    r.mark("task.loaded");
     const rnRec = r.ks.load(rnRecord(a.rn));
     // Before anything is sent: the pool it registered for, and a filter that holds its secret.
     if (!rnRec.joined && Number(rnRec.homePool) !== a.pool)
@@ -415,9 +419,13 @@ task(
     // one turn of the event loop: the batching transport sends what was asked for in the turn before
     // (offchain/chain/transport.ts), so the read is under way while the agents load
     if (!pre?.fromView) await new Promise((resolve) => setImmediate(resolve));
+    r.mark("task.view");
     const ctx = await r.chain();
-    const { m, stamp } = r.takeMsrp();
+    r.mark("task.chain");
+    const { m, stamp, kept } = r.takeMsrp();
+    r.mark("task.takeMsrp");
     const rn = r.rnFrom(m, rnRec);
+    r.mark("task.rnFrom");
     if (!rn.state.joined && m.awaitsPublication(a.pool, rn.state.a))
       throw new RefusedError(
         `rsms:join: ${a.rn}'s one-time secret is in pool ${a.pool}'s next filter, which is not published yet: run \`npx hardhat rsms:filter:publish --pool ${a.pool}\` first`,
@@ -426,12 +434,20 @@ task(
     // transaction and fsync'd while it is sent and mined (Keystore.commitIntent, flows.initialJoin):
     // the step returns once both the receipt and the intent are in.
     let written: RecordStamp = {};
-    const journal = (data: Record<string, unknown>) => {
-      const pending = r.ks.commitIntent({ [MSRP_RECORD]: m.toRecord(), [rnRecord(a.rn)]: rn.toRecord() }, MSRP_PATCH, {
-        kind: r.flows.JOIN_INTENT,
-        data,
-      });
+    // A kept agent is its record as committed (its stamp checked above), and the join changes one
+    // entry of it (the MSRP's commitJoin): that entry is journaled as a patch, and the whole record
+    // is serialized only if the keystore must write it whole (Keystore.commitIntent's `entries`,
+    // rsms-join.md change 20). An agent loaded now is compared whole: loading may have filled in
+    // fields its record lacked (Msrp.fromRecord), which the whole comparison writes.
+    const journal = (data: Record<string, unknown>, changedRn: string) => {
+      r.mark("journal.start");
+      const pending = r.ks.commitIntent(
+        { [MSRP_RECORD]: kept ? () => m.toRecord() : m.toRecord(), [rnRecord(a.rn)]: rn.toRecord() },
+        kept ? { ...MSRP_PATCH, entries: { [MSRP_RECORD]: { [changedRn]: m.rnEntryRecord(changedRn) } } } : MSRP_PATCH,
+        { kind: r.flows.JOIN_INTENT, data },
+      );
       written = pending.texts;
+      r.mark("journal.end");
       return pending;
     };
     // the local view is brought up to date once this join has returned (or failed): off its path,
@@ -440,6 +456,7 @@ task(
     let rpm: RpmAgent, rpmStamp: RecordStamp;
     try {
       ({ rpm, stamp: rpmStamp } = r.takeRpm(m, a.pool));
+      r.mark("task.takeRpm");
       res = await r.flows.initialJoin(ctx, rn, rpm, m, pre, journal);
     } finally {
       r.flows.refreshJoinViewSoon(reader, a.pool);
@@ -450,6 +467,7 @@ task(
     // step returned); kept for the next join of this process
     r.keepMsrp(m, stamp, written);
     r.keepRpm(m, rpm, rpmStamp);
+    r.mark("task.kept");
     const { toHex } = await import("../offchain/crypto/bytes");
     console.log(
       `${a.rn} joined pool ${a.pool} as ${toHex(res.record.pid)}; ${res.tx ? `recordJoin ${gas(res.tx.gasUsed)}` : "already on-chain (a retry: nothing written)"} in ${(performance.now() - started).toFixed(1)} ms (${(loaded - started).toFixed(1)} ms of it loading the task's modules)`,

@@ -22,6 +22,7 @@ import { ProviderWrapper } from "hardhat/plugins";
 import { ProviderError } from "hardhat/internal/core/providers/errors";
 import type { EIP1193Provider, RequestArguments } from "hardhat/types";
 import { isDroppedConnection } from "./dropped";
+import { mark } from "../util/spans";
 
 export { isDroppedConnection };
 
@@ -178,6 +179,7 @@ export function batchHttp(provider: unknown): HttpStats | undefined {
   let queue: Queued[] = [];
   /** Sends one batch of at most MAX_BATCH_ENTRIES requests (one alone as a plain request). */
   const send = async (q: Queued[]) => {
+    mark(`http.${q.map((x) => x.args.method).join("+")}`);
     stats.requests++;
     if (q.length === 1) {
       single(q[0].args).then(q[0].resolve, q[0].reject);

@@ -20,6 +20,7 @@ import { tagOf } from "./params";
 import { ResourcePoolManager } from "./rpm";
 import { JoinView } from "./join-view";
 import { JoinLog, type LoggedRecord } from "./join-log";
+import { mark } from "../util/spans";
 
 /** What every flow needs. */
 export type RsmsContext = { ledger: RsmsLedger; store: ContentStore; now?: () => number };
@@ -198,6 +199,7 @@ export async function serveJoin(
   if (prefetched && prefetched.poolId !== rpm.poolId)
     throw new AgentStateError(`serveJoin: the reads asked for are pool ${prefetched.poolId}'s, the RPM's pool is ${rpm.poolId}`);
   const opened = rpm.openJoinRequest(request);
+  mark("rpm.open");
   // The replay check and the filter sync (the pool's filter count, then any filter the RPM has not
   // loaded) run together: the sync is awaited only if the request is not a replay. A replay check
   // already asked for (prefetchJoin) counts only for the very tag the RPM opened.
@@ -229,9 +231,13 @@ export async function serveJoin(
     throw new RsmsRejectedError("REPLAYED_SECRET", `serveJoin: H4(a') ${toHex(opened.tag)} is already on-chain: replayed join`);
   }
   await synced;
+  mark("rpm.synced");
   const forward = rpm.forwardJoin(opened);
+  mark("rpm.forward");
   const verified = msrp.verifyJoin(forward, nowSec(ctx));
+  mark("msrp.verify");
   const reply = rpm.joinReply(opened);
+  mark("rpm.reply");
   let tx: TxInfo;
   if (write)
     tx = await write(verified, reply); // it commits the MSRP's side itself
@@ -391,13 +397,16 @@ export async function initialJoin(
   // one read of the pool serves the RN (its key) and the RPM (its filter count)
   const p = await prefetched.pool;
   if (!p) throw new RsmsRejectedError("UNKNOWN_POOL", `poolInfo: pool ${rpm.poolId} is not on-chain`);
+  mark("rn.pool");
   const { request, pending } = rn.buildJoinRequest({ poolId: p.poolId, pkRpm: p.pkRpm, pidRpm: p.pidRpm });
+  mark("rn.request");
   let journaled = false;
   const write =
     journal &&
     (async (verified: VerifiedJoin, reply: Uint8Array) => {
       // the RN checks the reply before anything is sent: a reply it refuses sends nothing
       rn.acceptJoinReply(reply, pending);
+      mark("rn.accept");
       const r = await sendJournaled(ctx, msrp, verified, journal);
       journaled = r.journaled;
       return r.tx;
@@ -429,9 +438,10 @@ export async function initialJoin(
  * transaction is signed and sent, and the agents have taken the step (the MSRP's commitJoin, the
  * RN's accepted reply): it serializes their records and starts the intent's write, which runs
  * while the node mines and answers. The `data` it is given goes into the intent, for
- * {@link resolveJoinIntents}.
+ * {@link resolveJoinIntents}; `rn` is the MSRP's name of the RN whose entry the MSRP's commitJoin
+ * changed, the only change the join made to the MSRP's record (rsms-join.md change 20).
  */
-export type JoinJournal = (data: JoinIntentData) => PendingCommit;
+export type JoinJournal = (data: JoinIntentData, rn: string) => PendingCommit;
 
 /** What a join's intent holds for its resolver: the record the transaction writes, and the transaction. */
 export type JoinIntentData = {
@@ -474,6 +484,7 @@ async function sendJournaled(
   journal: JoinJournal,
 ): Promise<{ tx: TxInfo; journaled: boolean }> {
   const prepared = await ctx.ledger.prepareRecordJoin(v.record);
+  mark("tx.signed");
   if (!prepared) {
     const tx = await ctx.ledger.recordJoin(v.record);
     msrp.commitJoin(v);
@@ -489,29 +500,34 @@ async function sendJournaled(
   if (joinCrash("before-send")) {
     // the state "intent durable, transaction never at the node" (a send lost with the process)
     msrp.commitJoin(v);
-    await journal(data).durable;
+    await journal(data, v.rn).durable;
     process.kill(process.pid, "SIGKILL");
   }
   const sending = prepared.send();
   sending.catch(() => undefined);
+  mark("tx.send");
   if (joinCrash("intent-lost")) {
     // the state "transaction sent, intent never durable" (the crash came before its fsync)
     await sending;
     process.kill(process.pid, "SIGKILL");
   }
   await transportTurns();
+  mark("turns");
   msrp.commitJoin(v); // while the node mines: the records the intent holds
-  const intent = journal(data);
+  mark("msrp.commit");
+  const intent = journal(data, v.rn);
   let phase: "send" | "wait" = "send";
   let tx: TxInfo;
   try {
     const sent = await sending;
+    mark("tx.sent");
     phase = "wait";
     if (joinCrash("after-send")) {
       await intent.durable;
       process.kill(process.pid, "SIGKILL");
     }
     tx = await sent.wait();
+    mark("tx.receipt");
   } catch (e) {
     if (neverMined(e, phase)) await intent.drop();
     else intent.leave();
@@ -519,6 +535,7 @@ async function sendJournaled(
   }
   try {
     await intent.durable;
+    mark("intent.durable");
   } catch (e) {
     // the transaction is mined and the records are not durable: a retry of the join commits them
     // (serveJoin's retry path, change 17); the torn intent is deleted by the next recovery
@@ -527,6 +544,7 @@ async function sendJournaled(
   }
   if (joinCrash("after-receipt")) process.kill(process.pid, "SIGKILL");
   intent.apply();
+  mark("intent.apply");
   return { tx, journaled: true };
 }
 

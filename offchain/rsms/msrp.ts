@@ -188,6 +188,17 @@ export class Msrp {
     return { ...structuredClone(this.r), msk: toHex(encodeScalar(this.msk)), pending };
   }
 
+  /**
+   * One RN's entry of {@link toRecord}'s `rns`, as toRecord gives it (a copy): what a join changes
+   * in the record (commitJoin), journaled as a patch on its own (rsms-join.md change 20).
+   * @throws AgentStateError for an RN this MSRP does not know
+   */
+  rnEntryRecord(name: string): RnEntry {
+    const e = this.r.rns[name];
+    if (!e) throw new AgentStateError(`rnEntryRecord: unknown RN ${name}`);
+    return structuredClone(e);
+  }
+
   /** PK_pub as 33 bytes. */
   get pkPubBytes(): Uint8Array {
     return Uint8Array.from(this.pkPubEncoded);

@@ -35,11 +35,11 @@
  *   keeps an object built from a record across commands (the MSRP agent, tasks/rsms.ts) reuses it
  *   only while the stamp is the one its own commit left, so a write by any process is seen.
  */
+import { createHash } from "crypto";
 import fs from "fs";
 import path from "path";
 import { xchacha20poly1305 } from "@noble/ciphers/chacha.js";
 import { scrypt } from "@noble/hashes/scrypt.js";
-import { sha256 } from "@noble/hashes/sha2.js";
 import { randomBytes } from "@noble/hashes/utils.js";
 import { fromHex, toBytes, toHex } from "../crypto/bytes";
 import { InvalidParameterError } from "../errors";
@@ -80,7 +80,7 @@ type SealedFile = PatchMarks & {
 };
 
 function checksum(data: KeystoreData): string {
-  return toHex(sha256(toBytes(JSON.stringify(data))));
+  return sha(JSON.stringify(data));
 }
 
 /** A folder of keystore records. */
@@ -306,6 +306,18 @@ export class Keystore {
   }
 
   /**
+   * The patches a patched record's head lists, as {@link merged} takes them (none when there is no
+   * head, or it belongs to another base: a stale head), read from the kept parses.
+   */
+  private headPatches(name: string, field: string, marks: PatchMarks): string[] {
+    const headName = `${name}.head`;
+    if (!this.exists(headName)) return [];
+    const head = this.readShared(headName).data as { base?: unknown; field?: unknown; patches?: unknown };
+    if (head.base !== marks.gen || head.field !== field || !Array.isArray(head.patches)) return [];
+    return head.patches as string[];
+  }
+
+  /**
    * A patched record's data with its patches applied, in order, and the patches its head lists
    * (none when there is no head, or when the head belongs to another base: a stale head).
    */
@@ -340,7 +352,7 @@ export class Keystore {
       // JSON.stringify of its own output's parse is that output: the checksum of the clean copy is of `json`
       const json = JSON.stringify(data);
       const clean = JSON.parse(json) as KeystoreData;
-      out = { version: VERSION, name, encrypted: false, checksum: toHex(sha256(toBytes(json))), data: clean, ...marks };
+      out = { version: VERSION, name, encrypted: false, checksum: sha(json), data: clean, ...marks };
     } else {
       // One salt (and so one scrypt) per folder, passphrase and cost in this process; every record
       // still gets a fresh random 24-byte nonce, so no (key, nonce) pair repeats.
@@ -427,10 +439,20 @@ export class Keystore {
    * anyone but its live writer (KeystoreIntentPendingError): their state depends on the chain.
    * A crash at any point leaves either nothing (the intent was not fsync'd: a torn intent is
    * deleted by `recover`) or an intent a resolver decides on; `recover` never replays one itself.
+   *
+   * `entries` (issue 20, rsms-join.md change 20): for a record kept as a base and patches
+   * (`patch`), the caller's word that these entries of its patched field are the only change from
+   * the record as it stands (this process's commit not yet in place, else the disk) and that nothing
+   * else of it changed. They are journaled as the next patch without the whole record being
+   * serialized and compared, which a large record (the MSRP's, every RN) makes the costly part of a
+   * join. The record's data may then be given as a function, called only when the record must be
+   * written whole (no base kept this way yet, a stale head, PATCH_MAX patches already). With a
+   * word that is true, the files written are the same, byte for byte, as `commit` writes from the
+   * whole record (test/storage/keystore-entries.test.ts).
    */
   commitIntent(
-    records: Record<string, KeystoreData>,
-    opts: { patch?: Record<string, string> },
+    records: Record<string, KeystoreData | (() => KeystoreData)>,
+    opts: { patch?: Record<string, string>; entries?: Record<string, Record<string, unknown>> },
     intent: { kind: string; data: Record<string, unknown> },
   ): PendingCommit {
     const entries = this.prepare(records, opts);
@@ -499,16 +521,34 @@ export class Keystore {
 
   /** A commit's new files: each record (or its patch and head) serialized, with the checksum of the file it replaces. */
   private prepare(
-    records: Record<string, KeystoreData>,
-    opts: { patch?: Record<string, string> },
+    records: Record<string, KeystoreData | (() => KeystoreData)>,
+    opts: { patch?: Record<string, string>; entries?: Record<string, Record<string, unknown>> },
   ): { name: string; file: string; base: string; text: string }[] {
     this.recover();
     for (const name of Object.keys(records)) this.guard(name);
-    const out: Record<string, KeystoreData> = { ...records };
+    const out: Record<string, KeystoreData> = {};
+    for (const [name, d] of Object.entries(records)) if (typeof d !== "function") out[name] = d;
     const marks: Record<string, PatchMarks> = {};
     for (const [name, field] of Object.entries(opts.patch ?? {})) {
-      const next = records[name];
-      if (next === undefined) continue;
+      if (records[name] === undefined) continue;
+      // The caller's word that only these entries changed (commitIntent's `entries`): a patch of
+      // them, with no comparison of the whole record, when the record as it stands takes one
+      const given = opts.entries?.[name];
+      if (given !== undefined) {
+        const cur = this.exists(name) ? this.readShared(name) : undefined;
+        const patches =
+          cur && cur.marks.patched === field && cur.marks.gen !== undefined ? this.headPatches(name, field, cur.marks) : undefined;
+        if (patches !== undefined && patches.length < PATCH_MAX) {
+          delete out[name];
+          if (Object.keys(given).length === 0) continue;
+          const p = `${name}.p${patches.length}`;
+          out[p] = { entries: given };
+          out[`${name}.head`] = { base: cur!.marks.gen, field, patches: [...patches, p] };
+          continue;
+        }
+      }
+      const r = records[name];
+      const next = (out[name] = typeof r === "function" ? r() : r);
       const entriesOf = (d: KeystoreData) => d[field] as Record<string, unknown>;
       if (typeof next[field] !== "object" || next[field] === null || Array.isArray(next[field]))
         throw new InvalidParameterError(`Keystore.commit: field "${field}" of record "${name}" is not an object of entries`);
@@ -792,7 +832,14 @@ const inflight = new Map<string, string>();
 /** The background application of this process's commits, one after the other. */
 let applying: Promise<void> = Promise.resolve();
 
-const sha = (text: string) => toHex(sha256(toBytes(text)));
+/**
+ * SHA-256 of a text's UTF-8 bytes, 0x-hex: on Node's native SHA-256, the same bytes as noble's
+ * sha256 of toBytes(text) (test/storage/keystore-entries.test.ts compares them; a lone surrogate is
+ * U+FFFD in both encoders), several times faster on the KB-sized texts a join journals (issue 20).
+ */
+function sha(text: string): string {
+  return "0x" + createHash("sha256").update(text, "utf8").digest("hex");
+}
 const journalChecksum = (records: JournalFile["records"]) => sha(JSON.stringify(records));
 
 function fileHash(file: string): string {

@@ -10,6 +10,9 @@ import { expect } from "chai";
 import { spawnSync } from "child_process";
 import path from "path";
 import hre from "hardhat";
+import { fromHex } from "../../offchain/crypto/bytes";
+import { Msrp } from "../../offchain/rsms/msrp";
+import { tagOf } from "../../offchain/rsms/params";
 import { Keystore, settled } from "../../offchain/storage/keystore";
 import { useRsmsTaskSandbox } from "../helpers/tasks";
 
@@ -18,7 +21,7 @@ const ROOT = path.resolve(__dirname, "../..");
 describe("rsms: the MSRP agent kept across joins is reloaded after any other write of its record", function () {
   this.timeout(180_000);
   const log = console.log;
-  const sandbox = useRsmsTaskSandbox("metatrust-kept-", ["k1", "k2", "k3", "k4", "k5", "k6", "k7"]);
+  const sandbox = useRsmsTaskSandbox("metatrust-kept-", ["k1", "k2", "k3", "k4", "k5", "k6", "k7", "k8", "k10", "k11"]);
   const msrpRn = (name: string) =>
     (new Keystore(sandbox.keystore().dir, undefined).load("rsms-msrp") as { rns: Record<string, Record<string, unknown>> }).rns[name];
   const join = async (rn: string) => {
@@ -81,5 +84,32 @@ describe("rsms: the MSRP agent kept across joins is reloaded after any other wri
     await join("k7");
     await settled();
     expect(msrpRn("k7")).to.deep.include({ used: true });
+  });
+
+  it("joins with the agent kept journal the joined RN's entry alone, never serializing the whole record, and leave the record the MSRP's own commits make (rsms-join.md change 20)", async () => {
+    await join("k8"); // leaves its agent kept
+    await settled();
+    const dir = sandbox.keystore().dir;
+    // the oracle: the record as it stands, loaded into an agent of its own, which commits the same joins
+    const oracle = Msrp.fromRecord(new Keystore(dir, undefined).load("rsms-msrp") as never);
+    let wholes = 0;
+    const toRecord = Msrp.prototype.toRecord;
+    Msrp.prototype.toRecord = function (this: Msrp) {
+      wholes++;
+      return toRecord.call(this);
+    };
+    try {
+      for (const name of ["k10", "k11"]) {
+        const rn = new Keystore(dir, undefined).load(`rsms-rn-${name}`) as { pid: string; a: string };
+        const a = BigInt(rn.a);
+        await join(name);
+        oracle.commitJoin({ record: { pid: fromHex(rn.pid), tag: tagOf(a), poolId: 1, kind: 1 }, rn: name, recordedA: a });
+      }
+    } finally {
+      Msrp.prototype.toRecord = toRecord;
+    }
+    expect(wholes, "the whole MSRP record serialized by a join with the agent kept").to.equal(0);
+    await settled();
+    expect(new Keystore(dir, undefined).load("rsms-msrp")).to.deep.equal(oracle.toRecord());
   });
 });
