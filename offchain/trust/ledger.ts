@@ -721,7 +721,7 @@ export class TrustLedger {
   /**
    * Flags an entity (DETECTOR_ROLE) with the CID digest of its detection report.
    * @param generation - the id's generation the detection read (`generationOf` at the report's
-   *   block): the contract refuses the flag (TrustManager__StaleFlag) once a reclaim moved it on
+   *   block): the contract refuses the flag (TrustManager__StaleEra) once a reclaim moved it on
    */
   async flag(id: string, kind: number, evidence: Uint8Array, generation: bigint | number): Promise<TxInfo> {
     return (await mined(this.tm.flag(id, kind, toHex(evidence), generation))).info;
