@@ -392,7 +392,8 @@ export class TrustLedger {
    * The check needs the pair as the rating found it (`before`) and as it left it. On the fast path
    * (a ChainWallet signs) with a block this process has seen mined (lastBlockSeen) and no `before`
    * given, the pair before is read at that block, after the transaction, in one JSON-RPC batch with
-   * the receipt and the pair after: two round trips in all, as a bare transaction's. This is the
+   * the receipt and the pair after: two round trips, as a bare transaction's, plus one before the
+   * transaction for the eras when `eras` is not given. This is the
    * pair the rating found: a pair changes only by a rating of it, which adds one to its `ratings`;
    * the block seen was mined before the transaction was sent; so when the pair after has exactly one
    * rating more than the pair at that block, no other rating of the pair came between, and the
