@@ -72,7 +72,7 @@ describe("R6 (h16-red2): a rating in flight across the provider's reclaim", func
     const block = await ethers.provider.getBlockNumber();
 
     // gasLimit: sent and mined (a late rating is mined, not only simulated), reverted on-chain
-    const sent = tm.rate(id("consumer"), fox, scores.packed, digest, ethers.ZeroHash, eras.from, eras.to, { gasLimit: 300_000 });
+    const sent = tm.rate(id("consumer"), fox, scores.packed, digest, ethers.ZeroHash, eras.from, eras.to, { gasLimit: 10_000_000 });
     await expect(sent).to.be.revertedWithCustomError(f.trust, "TrustManager__StaleEra").withArgs(fox, 0n, 1n);
 
     // nothing changed: alice's fresh pair (and so the records' prune mark, its updatedAt), the
