@@ -39,7 +39,7 @@ async function main() {
     for (let k = 0; k < N; k++) {
       const [a, b] = pair(k);
       const s = performance.now();
-      await (await by[a].rate(ids[a], ids[b], f, "0x" + "00".repeat(32), "0x" + "00".repeat(32))).wait();
+      await (await by[a].rate(ids[a], ids[b], f, "0x" + "00".repeat(32), "0x" + "00".repeat(32), 0, 0)).wait();
       lat.push(performance.now() - s);
     }
     const seqPerSec = N / ((performance.now() - t0) / 1000);
@@ -49,7 +49,7 @@ async function main() {
     const sent = [];
     for (let k = 0; k < N; k++) {
       const [a, b] = pair(k + N);
-      sent.push(await by[a].rate(ids[a], ids[b], f, "0x" + "00".repeat(32), "0x" + "00".repeat(32)));
+      sent.push(await by[a].rate(ids[a], ids[b], f, "0x" + "00".repeat(32), "0x" + "00".repeat(32), 0, 0));
     }
     await Promise.all(sent.map((t) => t.wait()));
     const pipePerSec = N / ((performance.now() - t1) / 1000);

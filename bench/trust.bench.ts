@@ -80,14 +80,14 @@ async function main(): Promise<void> {
   const gRegister = await gasOf(as["g-a"].register(id("g-a"), 1));
   for (const n of names.slice(1)) await gasOf(as[n].register(id(n), 1));
   await gasOf(tm.setIdentityVerified(id("g-org"), true));
-  const gRateNew = await gasOf(as["g-a"].rate(id("g-a"), id("g-b"), factors, Z, Z));
+  const gRateNew = await gasOf(as["g-a"].rate(id("g-a"), id("g-b"), factors, Z, Z, 0, 0));
   await ethers.provider.send("evm_increaseTime", [86_400]); // one rating per pair per decay epoch
-  const gRateUpdate = await gasOf(as["g-a"].rate(id("g-a"), id("g-b"), factors, id("evidence"), Z));
+  const gRateUpdate = await gasOf(as["g-a"].rate(id("g-a"), id("g-b"), factors, id("evidence"), Z, 0, 0));
   const gOracle = await gasOf(tm.connect(signers[TRUST_ROLE_SIGNERS.oracle]).setOracle(id("g-a"), id("g-b"), F.toWad(0.5), 0, 0));
   const gFlag = await gasOf(tm.connect(signers[TRUST_ROLE_SIGNERS.detector]).flag(id("g-c"), 0, id("report"), 0));
   const avatarNames = names.slice(0, 8);
   const avatars = avatarNames.map(id).sort();
-  for (const n of avatarNames) await gasOf(as[n].rate(id(n), id("g-org"), F.packFactors(Array(6).fill(0.95)), Z, Z));
+  for (const n of avatarNames) await gasOf(as[n].rate(id(n), id("g-org"), F.packFactors(Array(6).fill(0.95)), Z, Z, 0, 0));
   // Every avatar named consents (one EIP-712 signature each, from its own controller).
   const MAX = ethers.MaxUint256;
   const agree = async (list: string[]) => {

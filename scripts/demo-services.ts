@@ -222,7 +222,11 @@ export async function demoServices(): Promise<number> {
       await steps.run("two reporters observe O(ann, guild); the oracle service writes their median (Eq. 46)", async () => {
         const s = c.services.oracle;
         const ep = { url: s.url, chainId: 31337n, trustManager: dep.contracts.TrustManager.address, account: s.account };
-        const pair = { from: entityId("ann"), to: entityId("guild"), round: 1 };
+        const tmRead = TrustManager__factory.connect(dep.contracts.TrustManager.address, provider);
+        const [from, to] = [entityId("ann"), entityId("guild")];
+        // the eras observed: the two ids' generations as the reporters observe them
+        const eras: [number, number] = [Number(await tmRead.generationOf(from)), Number(await tmRead.generationOf(to))];
+        const pair = { from, to, round: 1, eras };
         await observeRemote(ep, devAccount(ORACLE_REPORTERS[0]), { ...pair, value: 2n * 10n ** 17n });
         const r = await observeRemote(ep, devAccount(ORACLE_REPORTERS[1]), { ...pair, value: 4n * 10n ** 17n });
         const tm = TrustManager__factory.connect(dep.contracts.TrustManager.address, provider);

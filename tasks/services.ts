@@ -683,6 +683,10 @@ task("trust:observe", "A reporter's observation of Eq. 46's oracle term O_ij for
       ]);
       const local = localState(hre);
       const reporter = await roleAccounts(hre, local.keystore).key(a.account);
+      const [from, to] = [entityId(a.from), entityId(a.to)];
+      const { TrustManager__factory } = await import("../typechain-types");
+      const tmRead = TrustManager__factory.connect(await deployedAddress(hre, "TrustManager"), hre.ethers.provider);
+      const eras: [number, number] = [Number(await tmRead.generationOf(from)), Number(await tmRead.generationOf(to))];
       let account = a.oracleAccount;
       if (!account) {
         // through the service client's fetch (no redirect followed, a bounded reply: offchain/services/endpoint.ts)
@@ -699,7 +703,9 @@ task("trust:observe", "A reporter's observation of Eq. 46's oracle term O_ij for
           account,
         },
         reporter,
-        { from: entityId(a.from), to: entityId(a.to), round: a.round, value },
+        // the eras observed: the two ids' generations now, as the reporter observes them (the
+        // service refuses the observation if either id is reclaimed before it arrives)
+        { from, to, round: a.round, value, eras },
       );
       const d = r.decision;
       console.log(

@@ -79,15 +79,27 @@ async function knownControllerOf(hre: HardhatRuntimeEnvironment, entity: string)
   return controllers.get(hre.network)?.get(`${address}:${entityId(entity)}`);
 }
 
-/** The stored state of the pair (rater, rated) now, read through the provider. */
-async function pairNow(hre: HardhatRuntimeEnvironment, from: string, to: string) {
+/** A ledger on the provider (reads only). */
+async function readLedger(hre: HardhatRuntimeEnvironment) {
   const [{ deployedAddress }, { TrustLedger, entityId }, { TrustManager__factory }] = await Promise.all([
     import("./lib/context"),
     import("../offchain/trust/ledger"),
     import("../typechain-types"),
   ]);
   const tm = attach(TrustManager__factory, await deployedAddress(hre, "TrustManager"), hre.ethers.provider);
-  return new TrustLedger(tm).pair(entityId(from), entityId(to));
+  return { ledger: new TrustLedger(tm), entityId };
+}
+
+/** The stored state of the pair (rater, rated) now, read through the provider. */
+async function pairNow(hre: HardhatRuntimeEnvironment, from: string, to: string) {
+  const { ledger, entityId } = await readLedger(hre);
+  return ledger.pair(entityId(from), entityId(to));
+}
+
+/** The eras (generations) of the rater and the rated now: the ones a typed rating is for. */
+async function erasNow(hre: HardhatRuntimeEnvironment, from: string, to: string) {
+  const { ledger, entityId } = await readLedger(hre);
+  return ledger.eras(entityId(from), entityId(to));
 }
 
 task("trust:register", "Registers a virtual entity in the TrustManager, controlled by the operator's account")
@@ -273,20 +285,26 @@ task(
       // rating signed by a remembered controller that fails is retried once if the chain names
       // another controller now; nothing else changes.
       const known = a.account ? undefined : await knownControllerOf(hre, a.from);
+      // A typed rating is about the eras of the two ids when the command runs (the rating names
+      // them: TrustManager.rate refuses it once either id is reclaimed, h16-red2 R6); read once, so
+      // that a retry is for the same eras. An evidenced rating's eras are its evidence's (buildEvidence).
+      const typed = a.score !== undefined || a.factors !== undefined;
+      const eras = typed ? erasNow(hre, a.from, a.to) : undefined;
+      eras?.catch(() => undefined);
       if (known) {
         // the pair as the rating finds it: read by TrustLedger.rate (with the receipt, at a block seen before)
         try {
-          return await rateAs(hre, a, known, undefined);
+          return await rateAs(hre, a, known, undefined, eras);
         } catch (e) {
           const now = await controllerOf(hre, a.from);
           if (now === known) throw e;
-          return rateAs(hre, a, now, undefined);
+          return rateAs(hre, a, now, undefined, eras);
         }
       }
       // the pair as the rating will find it, read together with the rater's controller (TrustLedger.rate)
       const before = pairNow(hre, a.from, a.to);
       before.catch(() => undefined);
-      return rateAs(hre, a, a.account ?? (await controllerOf(hre, a.from)), before);
+      return rateAs(hre, a, a.account ?? (await controllerOf(hre, a.from)), before, eras);
     },
   );
 
@@ -296,6 +314,7 @@ async function rateAs(
   a: { from: string; to: string; records?: string; score?: number; factors?: string; unverifiable: boolean; account?: string },
   account: string | undefined,
   before: ReturnType<typeof pairNow> | undefined,
+  eras: ReturnType<typeof erasNow> | undefined,
 ) {
   const c = await trustContext(hre, account);
   const from = c.ledgerMod.entityId(a.from);
@@ -311,7 +330,7 @@ async function rateAs(
     const m = await c.ledger.getModel();
     const scores = a.factors ? a.factors.split(",").map(Number) : Array(m.factorCount).fill(a.score);
     if (scores.length !== m.factorCount) throw new Error(`trust:rate: the model has ${m.factorCount} factors, ${scores.length} given`);
-    const r = await c.ledger.rate(from, to, c.fixed.packFactors(scores), undefined, before);
+    const r = await c.ledger.rate(from, to, c.fixed.packFactors(scores), undefined, before, eras);
     console.log(
       `${a.from} -> ${a.to}: UNVERIFIABLE typed rating ${c.fixed.fromWad(r.rating).toFixed(4)} (no evidence), stored trust ${c.fixed.fromWad(r.stored).toFixed(4)} (matches the off-chain model); ${r.tx.gasUsed.toLocaleString("en-US")} gas`,
     );

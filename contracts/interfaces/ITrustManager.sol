@@ -169,12 +169,11 @@ interface ITrustManager {
     /// @notice A `reclaimAvatar` attestation for `generation` of the id, which is at `current`: an
     /// attestation serves the one reclaim of the generation it names (h14-red F5).
     error TrustManager__StaleAttestation(bytes32 id, uint256 generation, uint256 current);
-    /// @notice A flag for `generation` of the id, which is at `current`: a detection judged the era
-    /// it read, and a reclaim since then gave the id to another controller (h16-red2 R5).
-    error TrustManager__StaleFlag(bytes32 id, uint256 generation, uint256 current);
-
-    /// @notice A write that names `generation` of the id, which is at `current`: it was made for
-    /// another era of a reclaimed id (an oracle term, a rating in flight: h16-red2 R4, R6).
+    /// @notice A write about the id computed for its era `generation`, while the id is at `current`:
+    /// a reclaim mined since gave the id to another controller, and nothing judged of one era lands
+    /// on the next (a rating, a flag or an oracle term in flight across the reclaim: h16-red2 R4-R6).
+    /// `rate`, `flag` and `setOracle` name the generations they were computed for and revert with
+    /// this, writing nothing, on a mismatch.
     error TrustManager__StaleEra(bytes32 id, uint256 generation, uint256 current);
 
     /// @notice An entity was registered.
@@ -273,19 +272,25 @@ interface ITrustManager {
 
     /// @notice Folds a rating into trustStore[from][to]: T = delta * T_opt + (1 - delta) * T_prev(now).
     /// At most one rating per pair per decay epoch (`RatedThisEpoch`), and never of an entity the
-    /// caller controls itself (`OwnEntityRating`).
+    /// caller controls itself (`OwnEntityRating`). The rating names the eras it was built for:
+    /// one of a squatter's entry mined after its owner reclaimed the id is refused (`StaleEra`),
+    /// not stored on the owner's fresh pair (h16-red2 R6); the rater rebuilds it, or not.
     /// @param from the rater (caller must control it)
     /// @param to the rated entity (not controlled by the caller)
     /// @param factors the n factor scores f_k in basis points, 16 bits each (lane k = factor k)
     /// @param evidence sha2-256 digest of the evidence record set (dag-json CIDv1 on IPFS), or zero
     /// @param expected keccak256(abi.encode(from, to, newTrust, block.timestamp)) as computed off-chain, or zero to skip the check
+    /// @param fromGeneration `generationOf(from)` when the rating was built
+    /// @param toGeneration `generationOf(to)` when the rating was built (the era its evidence is about)
     /// @return newTrust the stored value
     function rate(
         bytes32 from,
         bytes32 to,
         uint256 factors,
         bytes32 evidence,
-        bytes32 expected
+        bytes32 expected,
+        uint256 fromGeneration,
+        uint256 toGeneration
     ) external returns (uint64 newTrust);
 
     /// @notice Sets O_ij (Eq. 46) of the pair of the eras the oracle observed. ORACLE_ROLE.
@@ -296,7 +301,7 @@ interface ITrustManager {
     function setOracle(bytes32 from, bytes32 to, int64 value, uint256 fromGeneration, uint256 toGeneration) external;
 
     /// @notice Flags an entity for an attack kind (0 Sybil, 1 on-off, 2 good-mouthing, 3 bad-mouthing, ...). DETECTOR_ROLE.
-    /// @dev Reverts `TrustManager__StaleFlag` unless `generation` is the id's generation now: a
+    /// @dev Reverts `TrustManager__StaleEra` unless `generation` is the id's generation now: a
     /// detection is about the era it read, and a reclaim mined since names another controller.
     /// @param id the entity flagged
     /// @param kind the attack kind (0..6)

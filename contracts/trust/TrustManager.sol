@@ -343,7 +343,9 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
         bytes32 to,
         uint256 factors,
         bytes32 evidence,
-        bytes32 expected
+        bytes32 expected,
+        uint256 fromGeneration,
+        uint256 toGeneration
     ) external returns (uint64 newTrust) {
         if (from == to) revert TrustManager__SelfRating(from);
         if (_entities[from].controller != msg.sender) {
@@ -355,6 +357,9 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
         // One controller's two entities are one rater: no rating of one's own entity.
         if (target.controller == msg.sender) revert TrustManager__OwnEntityRating(from, to, msg.sender);
         (uint256 gFrom, uint256 gTo) = (_entities[from].generation, target.generation);
+        // Built for the eras it names (h16-red2 R6): a reclaim since gave an id to another controller.
+        _sameEra(from, gFrom, fromGeneration);
+        _sameEra(to, gTo, toGeneration);
         Pair memory p = _trustStore[from][gFrom][to][gTo];
         // One rating per pair per decay epoch: a rating counts as one observation of an epoch, so a
         // burst of ratings cannot move trust further than the decay model lets one epoch move it.
@@ -404,7 +409,7 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
         Stored storage e = _known(id);
         // A detection judges one controller's era: once the id is reclaimed (a new generation),
         // its report is about someone else, and the flag must not land on the owner (h16-red2 R5).
-        if (generation != e.generation) revert TrustManager__StaleFlag(id, generation, e.generation);
+        _sameEra(id, e.generation, generation);
         e.flags |= uint8(1 << kind);
         emit EntityFlagged(id, kind, evidence);
     }

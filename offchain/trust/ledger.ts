@@ -23,6 +23,12 @@ import type { RatingEvent } from "./detectors";
 /** An attached evidence digest the detectors do not count (see {@link TrustLedger.ratings}). */
 export type RefusedEvidence = { from: string; to: string; index: number; digest: string; reason: string };
 
+/**
+ * The eras (generations, `TrustManager.generationOf`) of a rating's two ids that it was built for:
+ * `TrustManager.rate` refuses it (`TrustManager__StaleEra`) once either id was reclaimed since.
+ */
+export type Eras = { from: bigint; to: bigint };
+
 /** Entity kinds, as the contract numbers them. */
 export const EntityKind = { avatar: 1, organization: 2, "resource-node": 3, authority: 4 } as const;
 export type EntityKindName = keyof typeof EntityKind;
@@ -357,6 +363,22 @@ export class TrustLedger {
     return { trust: p.trust, updatedAt: p.updatedAt, ratings: Number(p.ratings), oracle: p.oracle };
   }
 
+  /**
+   * The generations of `from` and `to` now, or as of the end of block `blockTag`: the eras a rating
+   * of the pair built there names (`rate`). On the fast path both reads go in one JSON-RPC batch.
+   */
+  async eras(from: string, to: string, blockTag?: number): Promise<Eras> {
+    const d = this.fast();
+    const of = (id: string): Promise<bigint> =>
+      d
+        ? d.call("generationOf", [id], blockTag).then((r) => (r as [bigint])[0])
+        : blockTag === undefined
+          ? this.tm.generationOf(id)
+          : this.tm.generationOf(id, { blockTag });
+    const [f, t] = await Promise.all([of(from), of(to)]);
+    return { from: f, to: t };
+  }
+
   /** The fast path of the TrustManager (reads; writes when the signer is a ChainWallet), or undefined. */
   private fast(): DirectContract | undefined {
     if (this.fastPath === undefined) this.fastPath = direct(this.tm as never, "TrustManager") ?? null;
@@ -370,7 +392,8 @@ export class TrustLedger {
    * The check needs the pair as the rating found it (`before`) and as it left it. On the fast path
    * (a ChainWallet signs) with a block this process has seen mined (lastBlockSeen) and no `before`
    * given, the pair before is read at that block, after the transaction, in one JSON-RPC batch with
-   * the receipt and the pair after: two round trips in all, as a bare transaction's. This is the
+   * the receipt and the pair after: two round trips, as a bare transaction's, plus one before the
+   * transaction for the eras when `eras` is not given. This is the
    * pair the rating found: a pair changes only by a rating of it, which adds one to its `ratings`;
    * the block seen was mined before the transaction was sent; so when the pair after has exactly one
    * rating more than the pair at that block, no other rating of the pair came between, and the
@@ -381,6 +404,10 @@ export class TrustLedger {
    * @param evidence - sha2-256 digest of the evidence block, or undefined
    * @param before - the pair's state, read by the caller before the rating (with its own reads:
    *   one round trip less); read here if not given (see above)
+   * @param eras - the generations of `from` and `to` the rating was built for (an evidenced
+   *   rating: those `buildEvidence` read with its context); read here, before sending, if not given
+   *   (one round trip, with `before` when that is read here too). The contract refuses the rating
+   *   (`TrustManager__StaleEra`, nothing stored) if either id was reclaimed since (h16-red2 R6).
    * @throws TrustIntegrityError if the chain stored another value
    */
   async rate(
@@ -389,6 +416,7 @@ export class TrustLedger {
     factors: bigint,
     evidence?: Uint8Array,
     before?: Promise<PairState>,
+    eras?: Eras | Promise<Eras>,
   ): Promise<{ tx: TxInfo; stored: bigint; rating: bigint; digest: string }> {
     const model = this.getModel(); // cached after the first use: no call
     model.catch(() => undefined); // awaited below; a failed send must not leave it unhandled
@@ -400,8 +428,13 @@ export class TrustLedger {
     // else changes its trust meanwhile.
     let beforeP: Promise<PairState> | undefined = seen === undefined ? (before ?? this.pair(from, to)) : undefined;
     beforeP?.catch(() => undefined);
+    // The eras the rating is for, read with the pair before (one batch) when the caller names none.
+    const erasP = Promise.resolve(eras ?? this.eras(from, to));
+    erasP.catch(() => undefined);
     await beforeP;
-    const args = [from, to, factors, evidence ? toHex(evidence) : "0x" + "00".repeat(32), "0x" + "00".repeat(32)] as const;
+    const g = await erasP;
+    const zero = "0x" + "00".repeat(32);
+    const args = [from, to, factors, evidence ? toHex(evidence) : zero, zero, g.from, g.to] as const;
     // The pair as the rating left it, read together with the receipt: at the latest block, which
     // holds the rating when the node mined it before answering (a development node; else the
     // rating count has not moved, and it is read again at the receipt's block).
@@ -689,7 +722,7 @@ export class TrustLedger {
   /**
    * Flags an entity (DETECTOR_ROLE) with the CID digest of its detection report.
    * @param generation - the id's generation the detection read (`generationOf` at the report's
-   *   block): the contract refuses the flag (TrustManager__StaleFlag) once a reclaim moved it on
+   *   block): the contract refuses the flag (TrustManager__StaleEra) once a reclaim moved it on
    */
   async flag(id: string, kind: number, evidence: Uint8Array, generation: bigint | number): Promise<TxInfo> {
     return (await mined(this.tm.flag(id, kind, toHex(evidence), generation))).info;

@@ -18,8 +18,9 @@
  *   retry), which gets the decision again. Each reporter holds at most one open observation per
  *   pair (a newer round replaces its older one), so the state is bounded by reporters × pairs.
  * - A reporter that observes a round twice with different values is refused (ALREADY_OBSERVED).
- * - Each observation carries the generations of both ids when it was made (the service reads
- *   `generationOf`; a reclaimed id starts a new era, trust.md §6). A pair's state belongs to one
+ * - Each observation carries the generations of both ids when it was made (the reporter signs
+ *   them, and the service refuses one that is not the ids' generations when it arrives; a
+ *   reclaimed id starts a new era, trust.md §6). A pair's state belongs to one
  *   pair of eras: an observation of a newer era drops the pair's open observations and decision
  *   of the older one (they were observations of another controller's service), and one of an older
  *   era is STALE_ERA (h16-red2 R4). The decision names its eras, and the on-chain write names them

@@ -109,11 +109,11 @@ async function clearedAgain(
   return out;
 }
 
-/** Whether `x` is the contract's refusal of a flag for an era that is gone (TrustManager__StaleFlag). */
+/** Whether `x` is the contract's refusal of a flag for an era that is gone (TrustManager__StaleEra). */
 function isStaleFlag(ledger: TrustLedger, x: unknown): boolean {
   const data = (x as { data?: string }).data;
-  if (typeof data !== "string") return /TrustManager__StaleFlag/.test(String((x as Error).message));
-  return ledger.tm.interface.parseError(data)?.name === "TrustManager__StaleFlag";
+  if (typeof data !== "string") return /TrustManager__StaleEra/.test(String((x as Error).message));
+  return ledger.tm.interface.parseError(data)?.name === "TrustManager__StaleEra";
 }
 
 /**
@@ -188,7 +188,7 @@ export async function runDetectors(
     }
     if (o.flag && !already) {
       // the flag names the era the detection read (h16-red2 R5): a reclaim mined since then makes
-      // the contract refuse it (TrustManager__StaleFlag), and the next run reads the new era afresh
+      // the contract refuse it (TrustManager__StaleEra), and the next run reads the new era afresh
       try {
         await ledger.flag(d.entity, d.kind, digest, generations.get(d.entity)!);
         flagged = true;

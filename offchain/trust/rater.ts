@@ -11,7 +11,7 @@ import type { Keystore } from "../storage/keystore";
 import { toHex } from "../crypto/bytes";
 import { keccak256 } from "../crypto/hash";
 import { optimizedTrust, type PairState } from "./fixed";
-import type { TrustLedger } from "./ledger";
+import type { Eras, TrustLedger } from "./ledger";
 import {
   EVIDENCE_TAG,
   EvidenceError,
@@ -230,7 +230,10 @@ export class InteractionLog {
  * @param tm - the TrustManager, connected to a provider
  * @param rater - the signer of `from`'s controller (it will send the rating)
  * @param records - the interactions, receipts included, newer than the pair's last rating
- * @returns the signed document and its scores
+ * @returns the signed document, its scores, and the eras (generations of `from` and `to`) it was
+ *   built and checked for, read at the same block: the rating names them (`TrustManager.rate`), so
+ *   it is refused rather than stored on another era's pair if either id is reclaimed before it is
+ *   mined (h16-red2 R6)
  * @throws EvidenceError if the records do not make a valid set
  */
 export async function buildEvidence(
@@ -241,15 +244,17 @@ export async function buildEvidence(
   agreement: EvidenceTerms,
   records: InteractionRecord[],
   o: { label?: (id: string) => string } = {},
-): Promise<{ evidence: RatingEvidence; scores: EvidenceScores }> {
+): Promise<{ evidence: RatingEvidence; scores: EvidenceScores; eras: Eras }> {
   // one block's state: the identity lane is read there and the set names it (E2: verifiers read the same block)
   const latest = (await tm.runner!.provider!.getBlock("latest"))!;
-  const [net, pair, verified, address, raterAddr] = await Promise.all([
+  const [net, pair, verified, address, raterAddr, gFrom, gTo] = await Promise.all([
     tm.runner!.provider!.getNetwork(),
     tm.pairOf(from, to, { blockTag: latest.number }),
     tm.isIdentityVerified(to, { blockTag: latest.number }),
     tm.getAddress(),
     rater.getAddress(),
+    tm.generationOf(from, { blockTag: latest.number }),
+    tm.generationOf(to, { blockTag: latest.number }),
   ]);
   const unsigned = {
     type: EVIDENCE_TAG,
@@ -294,7 +299,7 @@ export async function buildEvidence(
   } catch (x) {
     throw new EvidenceError(`buildEvidence: nothing sent: ${(x as Error).message}`);
   }
-  return { evidence, scores };
+  return { evidence, scores, eras: { from: gFrom, to: gTo } };
 }
 
 /**
@@ -317,12 +322,12 @@ export async function rateWithEvidence(
   label?: (id: string) => string,
 ) {
   const rater = ledger.tm.runner as Signer;
-  const { evidence, scores } = await buildEvidence(ledger.tm, rater, from, to, agreement, records, { label });
+  const { evidence, scores, eras } = await buildEvidence(ledger.tm, rater, from, to, agreement, records, { label });
   const block = evidenceBlock(evidence);
   const cid = await store.putJson(evidence);
   if (cid !== block.cid) throw new EvidenceError(`rateWithEvidence: the store computed ${cid}, expected ${block.cid}`);
-  const r = await ledger.rate(from, to, scores.packed, Uint8Array.from(Buffer.from(block.digest.slice(2), "hex")), before);
-  return { ...r, cid, scores, evidence };
+  const r = await ledger.rate(from, to, scores.packed, Uint8Array.from(Buffer.from(block.digest.slice(2), "hex")), before, eras);
+  return { ...r, cid, scores, evidence, eras };
 }
 
 /** The result of {@link verifyRating}. */

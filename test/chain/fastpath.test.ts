@@ -59,6 +59,7 @@ const FUNCTIONS: [Interface, string][] = [
   [TM, "rate"],
   [TM, "pairOf"],
   [TM, "entity"],
+  [TM, "generationOf"],
   [RPR, "pool"],
   [RPR, "poolPublicKey"],
   [RPR, "filterAt"],
@@ -110,9 +111,12 @@ describe("fast path: ABI, transactions and receipts against ethers", function ()
     it("refuses an out-of-range or malformed argument with a one-line error naming the parameter", () => {
       const rate = abiCodec(TM.getFunction("rate")!);
       const id = entityId("a");
-      expect(() => rate.encode([id, id, -1n, id, id])).to.throw(FastPathError, /^rate\[factors\]: -1 is out of range for uint256$/);
-      expect(() => rate.encode([id, "0x12", 0n, id, id])).to.throw(FastPathError, /^rate\[to\] \(bytes32\): expected 32 bytes, got 1$/);
-      expect(() => rate.encode([id, id, 0n, id])).to.throw(FastPathError, /^rate: expected 5 values, got 4$/);
+      expect(() => rate.encode([id, id, -1n, id, id, 0n, 0n])).to.throw(FastPathError, /^rate\[factors\]: -1 is out of range for uint256$/);
+      expect(() => rate.encode([id, "0x12", 0n, id, id, 0n, 0n])).to.throw(
+        FastPathError,
+        /^rate\[to\] \(bytes32\): expected 32 bytes, got 1$/,
+      );
+      expect(() => rate.encode([id, id, 0n, id])).to.throw(FastPathError, /^rate: expected 7 values, got 4$/);
       const join = abiCodec(RPR.getFunction("recordJoin")!);
       expect(() => join.encode([id, id, 2 ** 32, 1])).to.throw(FastPathError, /out of range for uint32/);
     });
@@ -240,7 +244,7 @@ describe("fast path: ABI, transactions and receipts against ethers", function ()
       expect(await fast.call("entity", [a])).to.deep.equal([plain(((await tm.entity(a)) as unknown as Result).toArray(true))]);
       expect(await fast.call("pairOf", [a, b])).to.deep.equal([plain(((await tm.pairOf(a, b)) as unknown as Result).toArray(true))]);
       // the wallet controls neither: refused by the node (it simulates first), typed, with the revert data
-      const e = await rejects(fast.send("rate", [a, b, 0n, "0x" + "00".repeat(32), "0x" + "00".repeat(32)]));
+      const e = await rejects(fast.send("rate", [a, b, 0n, "0x" + "00".repeat(32), "0x" + "00".repeat(32), 0n, 0n]));
       expect(e).to.be.instanceOf(ContractRevertError);
       expect(e.message).to.match(/^TrustManager\.rate: reverted with TrustManager__NotController\(/);
       expect(e.message).to.not.include("\n");
@@ -272,7 +276,15 @@ describe("fast path: ABI, transactions and receipts against ethers", function ()
       const provider = hre.network.provider;
       await provider.send("evm_setAutomine", [false]); // the node takes it without simulating it (rate has a static gas limit)
       try {
-        const sent = await fast.send("rate", [entityId("nobody"), entityId("fa"), 0n, "0x" + "00".repeat(32), "0x" + "00".repeat(32)]);
+        const sent = await fast.send("rate", [
+          entityId("nobody"),
+          entityId("fa"),
+          0n,
+          "0x" + "00".repeat(32),
+          "0x" + "00".repeat(32),
+          0n,
+          0n,
+        ]);
         const waiting = rejects(sent.wait());
         await provider.send("evm_mine", []);
         const e = await waiting;

@@ -37,17 +37,20 @@ describe("JSON-RPC calls per task step (issue 20)", function () {
     await hre.run("trust:rate", { from: "c0", to: "c1", score: 0.9, unverifiable: true }); // first use: nonce, fees, model, code
     const r = await counter().during(() => hre.run("trust:rate", { from: "c1", to: "c2", score: 0.8, unverifiable: true }));
     expect(r.value.rating).to.be.closeTo(0.8, 1e-9);
-    // eth_call: the rater's controller (read once per process and rater) with the pair before
-    // (together), the pair after with the receipt (together): Algorithm 5 step 3
-    expect(r.calls).to.deep.equal({ eth_call: 3, eth_sendRawTransaction: 1, eth_getTransactionReceipt: 1 });
+    // eth_call: the rater's controller (read once per process and rater) with the pair before and
+    // the two ids' generations, the eras the rating names (together), the pair after with the
+    // receipt (together): Algorithm 5 step 3
+    expect(r.calls).to.deep.equal({ eth_call: 5, eth_sendRawTransaction: 1, eth_getTransactionReceipt: 1 });
     expect(r.roundTrips).to.equal(3);
-    // c1 rates again: its controller is remembered from the rating above, no call for it; the pair
-    // before is read after the transaction, at a block seen before it, in one round trip with the
-    // receipt and the pair after (TrustLedger.rate): two round trips, as a bare transaction's
+    // c1 rates again: its controller is remembered from the rating above, no call for it; the two
+    // ids' generations (the eras the rating names, h16-red2 R6) are read before the transaction, in
+    // one round trip; the pair before is read after the transaction, at a block seen before it, in
+    // one round trip with the receipt and the pair after (TrustLedger.rate): three round trips, one
+    // more than a bare transaction's (the eras' read, session 17)
     const again = await counter().during(() => hre.run("trust:rate", { from: "c1", to: "c3", score: 0.7, unverifiable: true }));
     expect(again.value.rating).to.be.closeTo(0.7, 1e-9);
-    expect(again.calls).to.deep.equal({ eth_call: 2, eth_sendRawTransaction: 1, eth_getTransactionReceipt: 1 });
-    expect(again.roundTrips).to.equal(2);
+    expect(again.calls).to.deep.equal({ eth_call: 4, eth_sendRawTransaction: 1, eth_getTransactionReceipt: 1 });
+    expect(again.roundTrips).to.equal(3);
   });
 
   it("a rating signed by a remembered controller that no longer controls the rater is sent again by the chain's controller", async () => {
@@ -156,9 +159,10 @@ describe("JSON-RPC calls per task step (issue 20)", function () {
     await fast.rate(x, z, score(0.5)); // a receipt seen: its block is the one the next rating reads the pair before at
     await fast.rate(x, y, score(0.9));
     await nextEpoch();
-    // the usual case: two eth_calls (the pair after, the pair at the block seen) with the receipt
+    // the usual case: the two generations (the eras the rating names) before the transaction, in
+    // one round trip; two eth_calls (the pair after, the pair at the block seen) with the receipt
     const usual = await counter().during(() => fast.rate(x, z, score(0.6)));
-    expect([usual.calls.eth_call, usual.roundTrips]).to.deep.equal([2, 2]);
+    expect([usual.calls.eth_call, usual.roundTrips]).to.deep.equal([4, 3]);
     // x rates y again elsewhere (the fast path's block seen is now older than that rating)
     await nextEpoch();
     await other.rate(x, y, score(0.2));
@@ -166,8 +170,8 @@ describe("JSON-RPC calls per task step (issue 20)", function () {
     const r = await counter().during(() => fast.rate(x, y, score(0.7)));
     // (the other process used the account's nonce: the first send is refused, counted again, sent again); the
     // pair at the block seen has two ratings fewer than after: read again at the rating's block and the one before
-    expect(r.calls).to.deep.equal({ eth_sendRawTransaction: 2, eth_getTransactionCount: 1, eth_getTransactionReceipt: 1, eth_call: 4 });
-    expect(r.roundTrips).to.equal(5);
+    expect(r.calls).to.deep.equal({ eth_sendRawTransaction: 2, eth_getTransactionCount: 1, eth_getTransactionReceipt: 1, eth_call: 6 });
+    expect(r.roundTrips).to.equal(6);
     const onChain = await fast.pair(x, y);
     expect([r.value.stored, onChain.ratings]).to.deep.equal([onChain.trust, 3]);
   });
@@ -204,7 +208,7 @@ describe("JSON-RPC calls per task step (issue 20)", function () {
         .map(([, g]) => g),
     );
     expect(
-      knownGas(tm.encodeFunctionData("rate", [entityId("a"), entityId("b"), 0n, "0x" + "00".repeat(32), "0x" + "00".repeat(32)])),
+      knownGas(tm.encodeFunctionData("rate", [entityId("a"), entityId("b"), 0n, "0x" + "00".repeat(32), "0x" + "00".repeat(32), 0n, 0n])),
     ).to.equal(gasWithHeadroom(rate));
     expect(knownGas(tm.encodeFunctionData("register", [entityId("a"), 1]))).to.equal(undefined); // estimated
     expect(KNOWN_GAS.size).to.equal(2);
@@ -234,7 +238,9 @@ describe("JSON-RPC calls per task step (issue 20)", function () {
     const provider = hre.network.provider;
     await provider.send("evm_setAutomine", [false]); // the node takes it without simulating it, as a public chain does
     try {
-      const sent = tm.rate(entityId("nobody"), entityId("c1"), 0n, "0x" + "00".repeat(32), "0x" + "00".repeat(32), { gasLimit: 200_000n });
+      const sent = tm.rate(entityId("nobody"), entityId("c1"), 0n, "0x" + "00".repeat(32), "0x" + "00".repeat(32), 0, 0, {
+        gasLimit: 200_000n,
+      });
       const waiting = rejects(minedReceipt(sent));
       await sent;
       await provider.send("evm_mine", []);

@@ -68,7 +68,7 @@ contract CourtWeightFarmingTest is DisputeFixture {
         for (uint256 e; e < 60; ++e) {
             if (e % 7 == 0) {
                 vm.prank(avatarCtl);
-                tm.rate(avatar, org, ALL_ONES, bytes32(0), bytes32(0));
+                tm.rate(avatar, org, ALL_ONES, bytes32(0), bytes32(0), 0, 0);
             }
             _agree(orgCtl, org);
             _agree(orgCtl, org);
@@ -166,7 +166,7 @@ contract CourtWeightFarmingTest is DisputeFixture {
                 // a rating, when the epoch allows it: full marks mostly, sometimes poor
                 uint256 lanes = (r >> 16) % 4 == 0 ? POOR : ALL_ONES;
                 vm.prank(avatarCtl);
-                try tm.rate(avatar, orgs[j], lanes, bytes32(0), bytes32(0)) {} catch {}
+                try tm.rate(avatar, orgs[j], lanes, bytes32(0), bytes32(0), 0, 0) {} catch {}
             }
             uint256 before = tm.entity(avatar).reputation;
             uint256 n = 1 + ((r >> 24) % 5);
@@ -209,7 +209,7 @@ contract CourtWeightFarmingTest is DisputeFixture {
     function _rateFully(bytes32 org, uint256 epochs) internal {
         for (uint256 e; e < epochs; ++e) {
             vm.prank(avatarCtl);
-            tm.rate(avatar, org, ALL_ONES, bytes32(0), bytes32(0));
+            tm.rate(avatar, org, ALL_ONES, bytes32(0), bytes32(0), 0, 0);
             vm.warp(vm.getBlockTimestamp() + 1 days);
         }
     }

@@ -185,16 +185,16 @@ async function scenario(): Promise<GasSnapshot> {
   const attestation = await attestRegistration(admin, tm, pid(6), "resource-node", s[13].address, deadline);
   await send("TrustManager.registerAttested (resource node)", () => tm.connect(s[13]).registerAttested(pid(6), 3, deadline, attestation));
   const Z = "0x" + "00".repeat(32);
-  await send("TrustManager.rate (new pair)", () => tm.connect(ctrl(0)).rate(id("a"), id("b"), factors, Z, Z));
+  await send("TrustManager.rate (new pair)", () => tm.connect(ctrl(0)).rate(id("a"), id("b"), factors, Z, Z, 0, 0));
   wait(86_400); // one rating per pair per decay epoch
   await send("TrustManager.rate (existing pair, one epoch later, with evidence)", () =>
-    tm.connect(ctrl(0)).rate(id("a"), id("b"), factors, fixed("evidence-rate"), Z),
+    tm.connect(ctrl(0)).rate(id("a"), id("b"), factors, fixed("evidence-rate"), Z, 0, 0),
   );
   await send("TrustManager.setOracle", () => tm.connect(s[TRUST_ROLE_SIGNERS.oracle]).setOracle(id("a"), id("b"), toWad(0.5), 0, 0));
   await send("TrustManager.flag", () => tm.connect(s[TRUST_ROLE_SIGNERS.detector]).flag(id("c"), 0, fixed("report-1"), 0));
   await send("TrustManager.unflag", () => tm.connect(s[TRUST_ROLE_SIGNERS.detector]).unflag(id("c"), 0));
   for (const [i, n] of avatars.slice(0, 2).entries())
-    await send(undefined, () => tm.connect(ctrl(i)).rate(id(n), id("org"), packFactors(Array(6).fill(0.95)), Z, Z));
+    await send(undefined, () => tm.connect(ctrl(i)).rate(id(n), id("org"), packFactors(Array(6).fill(0.95)), Z, Z, 0, 0));
   // The organization credits with its standing a day of blocks ago (TrustManager.CREDIT_MATURITY):
   // measure an agreement that moves both reputations.
   await mine(Number(await tm.CREDIT_MATURITY()));

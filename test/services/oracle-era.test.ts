@@ -7,7 +7,10 @@
  * before the reclaim was written after it by `settlePending`. Now the service reads both
  * generations at each observation, the aggregator keeps one era per pair (a newer era drops the
  * older one's observations and decision), and `setOracle(from, to, value, gFrom, gTo)` reverts
- * `StaleEra` on another era, which the service takes as the decision's end.
+ * `StaleEra` on another era, which the service takes as the decision's end. Session 17 closed the
+ * residual (an observation in flight across the reclaim): the reporter signs the generations it
+ * observed (`eras` in the observation's body), and the service refuses (STALE_ERA) one whose eras
+ * are not the pair's when it arrives, before it counts.
  */
 import { expect } from "chai";
 import fs from "fs";
@@ -19,7 +22,7 @@ import { Wallet, parseEther } from "ethers";
 import { deployTrustFixture, id, Kind } from "../fixtures/trust";
 import { avatarOwner } from "../helpers/avatar-owner";
 import { OracleService } from "../../offchain/services/trust/oracle-service";
-import { OracleAggregator } from "../../offchain/trust/oracle";
+import { OracleAggregator, OracleError } from "../../offchain/trust/oracle";
 import { observationEnvelope } from "../../offchain/services/trust/clients";
 import { TrustManager__factory } from "../../typechain-types";
 
@@ -50,9 +53,15 @@ describe("oracle service: one era per pair (h16-red2 R4)", function () {
       params: { reporters: reporters.map((r) => r.address), quorum: 2, deviation: 0n },
       log: () => undefined,
     });
-    const observe = (k: number, value: bigint) =>
+    const observe = async (k: number, value: bigint) =>
       svc.observeRoute(
-        observationEnvelope({ chainId, trustManager: tmAddress }, reporters[k], { from: id("bystander"), to: fox, round: 1, value }),
+        observationEnvelope({ chainId, trustManager: tmAddress }, reporters[k], {
+          from: id("bystander"),
+          to: fox,
+          round: 1,
+          value,
+          eras: [Number(await f.trust.generationOf(id("bystander"))), Number(await f.trust.generationOf(fox))],
+        }),
       );
 
     // reporter 0 observes the squatter's fox serving badly
@@ -101,5 +110,57 @@ describe("oracle service: one era per pair (h16-red2 R4)", function () {
     expect((await f.trust.pairOf(id("bystander"), fox)).oracle, "the squatter-era decision written to alice's pair").to.equal(0n);
     expect(svc.agg.pending(), "the stale decision is settled: not retried at the next start").to.deep.equal([]);
     expect(svc.agg.decision(id("bystander"), fox)?.stale).to.equal(true);
+  });
+  it("an observation of the squatter's era delivered after the reclaim is refused (STALE_ERA) and changes nothing", async () => {
+    const f = await loadFixture(deployTrustFixture);
+    const { login, account, attest, fox } = await avatarOwner(f, "s17-era-oracle");
+    const [alice, squatter, bystander] = [await account(), await account(), await account()];
+    await f.trust.connect(bystander).register(id("bystander"), Kind.Organization);
+    await f.trust.connect(squatter).register(fox, Kind.Avatar);
+    const [admin] = await ethers.getSigners();
+    const wallet = Wallet.createRandom().connect(ethers.provider) as unknown as Wallet;
+    await (await admin.sendTransaction({ to: wallet.address, value: parseEther("10") })).wait();
+    await (await f.trust.connect(admin).grantRole(await f.trust.ORACLE_ROLE(), wallet.address)).wait();
+    const reporters = [0, 1].map(() => Wallet.createRandom());
+    const chainId = (await ethers.provider.getNetwork()).chainId;
+    const tmAddress = await f.trust.getAddress();
+    const svc = new OracleService({
+      tm: TrustManager__factory.connect(tmAddress, wallet),
+      wallet,
+      chainId,
+      dir: fs.mkdtempSync(path.join(os.tmpdir(), "s17-era-oracle-")),
+      params: { reporters: reporters.map((r) => r.address), quorum: 2, deviation: 0n },
+      log: () => undefined,
+    });
+    const envelope = (k: number, eras: [number, number]) =>
+      observationEnvelope({ chainId, trustManager: tmAddress }, reporters[k], {
+        from: id("bystander"),
+        to: fox,
+        round: 1,
+        value: -WAD,
+        eras,
+      });
+    // reporter 0 observes the squatter's fox (generation 0) and its post is delivered at once; reporter
+    // 1's observation of the same era is signed now and delivered after alice's reclaim
+    await svc.observeRoute(envelope(0, [0, 0]));
+    const late = envelope(1, [0, 0]);
+    await login(fox);
+    const a = await attest(fox, alice);
+    await (await f.trust.connect(alice).registerAttested(fox, Kind.Avatar, a.deadline, a.a)).wait();
+    const state = JSON.stringify(svc.agg.state());
+    const refused = await svc.observeRoute(late).then(
+      () => undefined,
+      (e: unknown) => e as OracleError,
+    );
+    expect(refused, "the late observation was taken").to.be.instanceOf(OracleError);
+    expect(refused!.reason).to.equal("STALE_ERA");
+    expect(refused!.message).to.match(/generations \(0, 0\) of \(from, to\), which are at \(0, 1\) now/);
+    // nothing counted: the service's state is as before, nothing is due, alice's pair is clean
+    expect(JSON.stringify(svc.agg.state())).to.equal(state);
+    expect(svc.agg.pending()).to.deep.equal([]);
+    expect((await f.trust.pairOf(id("bystander"), fox)).oracle).to.equal(0n);
+    // an observation of alice's era (generation 1) counts
+    await svc.observeRoute(envelope(1, [0, 1]));
+    expect(svc.agg.decision(id("bystander"), fox)).to.equal(undefined);
   });
 });

@@ -69,11 +69,11 @@ describe("services/trust: the oracle (Eq. 46) as a service, in-process", functio
   });
 
   it("writes a quorum's median from its own account, once; a reporter's retry gets the decision and sends nothing", async () => {
-    const first = await observeRemote(ep, reporters[0], { from: ann, to: ben, round: 1, value: (2n * WAD) / 10n });
+    const first = await observeRemote(ep, reporters[0], { from: ann, to: ben, round: 1, value: (2n * WAD) / 10n, eras: [0, 0] });
     expect(first).to.include({ observed: 1, quorum: 2 });
     expect(first.decision).to.equal(undefined);
     expect((await tm.pairOf(ann, ben)).oracle).to.equal(0n);
-    const r = await observeRemote(ep, reporters[1], { from: ann, to: ben, round: 1, value: (4n * WAD) / 10n });
+    const r = await observeRemote(ep, reporters[1], { from: ann, to: ben, round: 1, value: (4n * WAD) / 10n, eras: [0, 0] });
     expect(r.decision?.value).to.equal(((3n * WAD) / 10n).toString());
     expect(r.decision?.onChain).to.equal(r.decision?.value);
     expect((await tm.pairOf(ann, ben)).oracle).to.equal((3n * WAD) / 10n);
@@ -82,13 +82,13 @@ describe("services/trust: the oracle (Eq. 46) as a service, in-process", functio
     expect((await logs[0].getTransaction()).from).to.equal(wallet.address);
     expect(logs[0].transactionHash).to.equal(r.decision?.tx);
     const n = await nonce();
-    const again = await observeRemote(ep, reporters[1], { from: ann, to: ben, round: 1, value: (4n * WAD) / 10n });
+    const again = await observeRemote(ep, reporters[1], { from: ann, to: ben, round: 1, value: (4n * WAD) / 10n, eras: [0, 0] });
     expect(again.decision).to.deep.equal(r.decision);
     expect(await nonce()).to.equal(n);
   });
 
   it("the same request bytes twice: one effect, the same reply", async () => {
-    const req = observationEnvelope(ep, reporters[2], { from: ben, to: ann, round: 1, value: 100n });
+    const req = observationEnvelope(ep, reporters[2], { from: ben, to: ann, round: 1, value: 100n, eras: [0, 0] });
     const a = await postEnvelope(ep.url, "/v1/oracle/observe", req);
     const state = stateFile();
     const b = await postEnvelope(ep.url, "/v1/oracle/observe", req);
@@ -101,17 +101,23 @@ describe("services/trust: the oracle (Eq. 46) as a service, in-process", functio
     const state = stateFile();
     const n = await nonce();
     const cases: [() => Promise<unknown>, RegExp][] = [
-      [() => observeRemote(ep, Wallet.createRandom(), { from: ann, to: cat, round: 1, value: 0n }), /is not one of the oracle's reporters/],
       [
-        () => observeRemote(ep, reporters[0], { from: ann, to: entityId("nobody"), round: 1, value: 0n }),
+        () => observeRemote(ep, Wallet.createRandom(), { from: ann, to: cat, round: 1, value: 0n, eras: [0, 0] }),
+        /is not one of the oracle's reporters/,
+      ],
+      [
+        () => observeRemote(ep, reporters[0], { from: ann, to: entityId("nobody"), round: 1, value: 0n, eras: [0, 0] }),
         /to 0x[0-9a-f]{64} is not a registered entity/,
       ],
       [
-        () => observeRemote(ep, reporters[1], { from: ann, to: ben, round: 1, value: WAD / 2n }),
+        () => observeRemote(ep, reporters[1], { from: ann, to: ben, round: 1, value: WAD / 2n, eras: [0, 0] }),
         /already observed round 1 of this pair with another value/,
       ],
-      [() => observeRemote(ep, reporters[2], { from: ann, to: ben, round: 1, value: 0n }), /at or below its decided round 1/],
-      [() => observeRemote(ep, reporters[2], { from: ann, to: ben, round: 2, value: WAD + 1n }), /value must be in \[-1, 1\]/],
+      [() => observeRemote(ep, reporters[2], { from: ann, to: ben, round: 1, value: 0n, eras: [0, 0] }), /at or below its decided round 1/],
+      [
+        () => observeRemote(ep, reporters[2], { from: ann, to: ben, round: 2, value: WAD + 1n, eras: [0, 0] }),
+        /value must be in \[-1, 1\]/,
+      ],
     ];
     for (const [f, msg] of cases) {
       const e = await f().then(
@@ -122,7 +128,9 @@ describe("services/trust: the oracle (Eq. 46) as a service, in-process", functio
       expect((e as ServiceError).status, String(msg)).to.equal(422);
       expect((e as Error).message).to.match(msg);
     }
-    const bad = observationEnvelope(ep, reporters[0], { body: toBytes(JSON.stringify({ from: ann, to: ben, round: 2, value: 1 })) });
+    const bad = observationEnvelope(ep, reporters[0], {
+      body: toBytes(JSON.stringify({ from: ann, to: ben, round: 2, value: 1, eras: [0, 0] })),
+    });
     const e = await postEnvelope(ep.url, "/v1/oracle/observe", bad).then(
       () => undefined,
       (x: unknown) => x as ServiceError,
@@ -133,7 +141,8 @@ describe("services/trust: the oracle (Eq. 46) as a service, in-process", functio
     expect(await nonce()).to.equal(n);
     // a client expecting another oracle account refuses the reply
     await expectRejects(
-      () => observeRemote({ ...ep, account: reporters[0].address }, reporters[0], { from: cat, to: ann, round: 1, value: 0n }),
+      () =>
+        observeRemote({ ...ep, account: reporters[0].address }, reporters[0], { from: cat, to: ann, round: 1, value: 0n, eras: [0, 0] }),
       EnvelopeError,
       "PROTOCOL_REJECTED",
       /^verifyEnvelope: signed by 0x[0-9a-fA-F]{40}, not by/,
@@ -145,11 +154,11 @@ describe("services/trust: the oracle (Eq. 46) as a service, in-process", functio
     onFault((p) => {
       throw new Error(`injected fault at ${p}`);
     });
-    await observeRemote(ep, reporters[0], { from: ann, to: ben, round: 2, value: (8n * WAD) / 10n });
+    await observeRemote(ep, reporters[0], { from: ann, to: ben, round: 2, value: (8n * WAD) / 10n, eras: [0, 0] });
     const err = await observeRemote(
       ep,
       reporters[2],
-      { from: ann, to: ben, round: 2, value: (6n * WAD) / 10n },
+      { from: ann, to: ben, round: 2, value: (6n * WAD) / 10n, eras: [0, 0] },
       { attempts: 1, timeoutMs: 30_000, backoffMs: 0 },
     ).then(
       () => undefined,
@@ -167,7 +176,7 @@ describe("services/trust: the oracle (Eq. 46) as a service, in-process", functio
     expect(JSON.parse(stateFile()).pairs[`${ann}|${ben}`].decided.due).to.equal(false);
     expect(await nonce()).to.equal(n);
     // the reporter's retry gets the decision, still without a write
-    const r = await observeRemote(ep, reporters[2], { from: ann, to: ben, round: 2, value: (6n * WAD) / 10n });
+    const r = await observeRemote(ep, reporters[2], { from: ann, to: ben, round: 2, value: (6n * WAD) / 10n, eras: [0, 0] });
     expect(r.decision).to.include({ value: ((7n * WAD) / 10n).toString(), onChain: ((7n * WAD) / 10n).toString() });
     expect(await nonce()).to.equal(n);
     expect(await tm.queryFilter(tm.filters.OracleUpdated(ann, ben))).to.have.length(2);
@@ -194,12 +203,12 @@ describe("services/trust: the oracle (Eq. 46) as a service, in-process", functio
       seen++;
     });
     try {
-      await observeRemote(ep, reporters[0], { from: ben, to: cat, round: 1, value: WAD / 10n });
+      await observeRemote(ep, reporters[0], { from: ben, to: cat, round: 1, value: WAD / 10n, eras: [0, 0] });
       const n = await nonce();
       const e = await observeRemote(
         { ...ep, url: counter.url },
         reporters[1],
-        { from: ben, to: cat, round: 1, value: WAD / 10n },
+        { from: ben, to: cat, round: 1, value: WAD / 10n, eras: [0, 0] },
         {
           attempts: 8,
           timeoutMs: 30_000,

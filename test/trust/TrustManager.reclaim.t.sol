@@ -126,9 +126,9 @@ contract TrustManagerReclaimTest is TrustManagerReclaimFixture {
             for (uint256 k; k < 2; ++k) {
                 uint256 f = _factors(uint256(keccak256(abi.encode(factorSeed, r, k))));
                 vm.prank(squatter);
-                tm.rate(owl, targets[k], f, bytes32(0), bytes32(0));
+                tm.rate(owl, targets[k], f, bytes32(0), bytes32(0), 0, 0);
                 vm.prank(actors[USER_B]);
-                tm.rate(targets[k], owl, f, bytes32(0), bytes32(0));
+                tm.rate(targets[k], owl, f, bytes32(0), bytes32(0), 0, 0);
             }
             time += EPOCH;
             vm.warp(time);
@@ -149,19 +149,27 @@ contract TrustManagerReclaimTest is TrustManagerReclaimFixture {
             assertEq(tm.trustOf(owl, targets[k]), tm.trustOf(bystander, targets[k]), "owl's trust is the squatter's");
             assertEq(tm.trustOf(targets[k], owl), tm.trustOf(bystander, owl), "trust in owl is the squatter's");
         }
+        // a rating built for the squatter's owl (its era, generation 0) and mined now is refused,
+        // and writes nothing: not on the owner's fresh pair (h16-red2 R6)
+        for (uint256 k; k < 2; ++k) {
+            vm.expectRevert(abi.encodeWithSelector(ITrustManager.TrustManager__StaleEra.selector, owl, 0, 1));
+            vm.prank(actors[USER_B]);
+            tm.rate(targets[k], owl, _factors(factorSeed), bytes32(0), bytes32(0), 0, 0);
+            assertTrue(_isEmpty(tm.pairOf(targets[k], owl)), "a stale rating wrote the owner's pair");
+        }
         // the epoch markers are not the owner's: she and the raters rate at once
         for (uint256 k; k < 2; ++k) {
             vm.prank(actors[USER_A]);
-            tm.rate(owl, targets[k], _factors(factorSeed), bytes32(0), bytes32(0));
+            tm.rate(owl, targets[k], _factors(factorSeed), bytes32(0), bytes32(0), 1, 0);
             vm.prank(actors[USER_B]);
-            tm.rate(targets[k], owl, _factors(factorSeed), bytes32(0), bytes32(0));
+            tm.rate(targets[k], owl, _factors(factorSeed), bytes32(0), bytes32(0), 0, 1);
             assertEq(tm.pairOf(owl, targets[k]).ratings, 1, "owner's rating count");
             assertEq(tm.pairOf(targets[k], owl).ratings, 1, "rater's rating count");
         }
         // the squatter cannot write as owl any more
         vm.expectRevert(abi.encodeWithSelector(ITrustManager.TrustManager__NotController.selector, owl, squatter));
         vm.prank(squatter);
-        tm.rate(owl, bystander, _factors(factorSeed), bytes32(0), bytes32(0));
+        tm.rate(owl, bystander, _factors(factorSeed), bytes32(0), bytes32(0), 1, 0);
     }
 
     /// Credits an organization's agreements gave the squatter's owl (its lifetime cap, its once-an-
@@ -183,7 +191,7 @@ contract TrustManagerReclaimTest is TrustManagerReclaimFixture {
         vm.roll(101 + CREDIT_MATURITY + 1);
         // owl trusts the organization fully, so an agreement credits it
         vm.prank(squatter);
-        tm.rate(owl, org, _factors(type(uint256).max), bytes32(0), bytes32(0));
+        tm.rate(owl, org, _factors(type(uint256).max), bytes32(0), bytes32(0), 0, 0);
         _agree(org, squatter, threshold, 1);
         ITrustManager.Credit memory c = tm.creditOf(org, owl);
         assertLt(0, c.total, "precondition: the squatter's owl was credited");
@@ -193,7 +201,7 @@ contract TrustManagerReclaimTest is TrustManagerReclaimFixture {
         assertEq(tm.creditOf(org, owl).total, 0, "the squatter's credits are the owner's");
         assertEq(tm.creditOf(org, owl).at, 0, "the squatter's credit marker is the owner's");
         vm.prank(actors[USER_A]);
-        tm.rate(owl, org, _factors(type(uint256).max), bytes32(0), bytes32(0));
+        tm.rate(owl, org, _factors(type(uint256).max), bytes32(0), bytes32(0), 1, 0);
         uint64 before = tm.entity(owl).reputation;
         _agree(org, actors[USER_A], threshold, 2);
         assertLt(before, tm.entity(owl).reputation, "the owner's owl is credited in the squatter's epoch");

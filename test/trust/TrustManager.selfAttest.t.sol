@@ -41,9 +41,9 @@ contract TrustManagerSelfAttestTest is TrustManagerReclaimFixture {
             for (uint256 k; k < 2; ++k) {
                 uint256 f = _factors(uint256(keccak256(abi.encode(factorSeed, r, k))));
                 vm.prank(owner);
-                tm.rate(owl, targets[k], f, bytes32(0), bytes32(0));
+                tm.rate(owl, targets[k], f, bytes32(0), bytes32(0), 0, 0);
                 vm.prank(actors[USER_B]);
-                tm.rate(targets[k], owl, f, bytes32(0), bytes32(0));
+                tm.rate(targets[k], owl, f, bytes32(0), bytes32(0), 0, 0);
             }
         }
         vm.startPrank(actors[ORACLE]);
@@ -93,7 +93,7 @@ contract TrustManagerSelfAttestTest is TrustManagerReclaimFixture {
         // the epoch markers are the same pairs': no second rating this epoch
         vm.expectRevert();
         vm.prank(actors[USER_B]);
-        tm.rate(targets[0], owl, _factors(factorSeed), bytes32(0), bytes32(0));
+        tm.rate(targets[0], owl, _factors(factorSeed), bytes32(0), bytes32(0), 0, 0);
         // and attested once: a second attestation is refused
         vm.expectRevert(abi.encodeWithSelector(ITrustManager.TrustManager__EntityExists.selector, owl));
         vm.prank(owner);

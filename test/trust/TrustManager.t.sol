@@ -289,8 +289,8 @@ abstract contract TrustManagerFixture is Test {
         return abi.encodeWithSelector(ITrustManager.TrustManager__InvalidFlag.selector, kind);
     }
 
-    function _eStaleFlag(bytes32 id, uint256 generation, uint256 current) internal pure returns (bytes memory) {
-        return abi.encodeWithSelector(ITrustManager.TrustManager__StaleFlag.selector, id, generation, current);
+    function _eStaleEra(bytes32 id, uint256 generation, uint256 current) internal pure returns (bytes memory) {
+        return abi.encodeWithSelector(ITrustManager.TrustManager__StaleEra.selector, id, generation, current);
     }
 
     function _eVector(uint256 packed) internal pure returns (bytes memory) {
@@ -507,6 +507,11 @@ contract TrustManagerHandler is TrustManagerFixture {
             newTrust = uint64(_blend(_tOpt(factors), _current(p.trust, p.updatedAt, p.ratings), DELTA));
             digest = keccak256(abi.encode(from, to, newTrust, block.timestamp));
         }
+        // the model reclaims nothing: every id is at generation 0; one rating in eight names another
+        // era of its rater or of the rated (a rating in flight across a reclaim, h16-red2 R6)
+        uint256 stale = (modeSeed >> 24) % 16;
+        uint256 gFrom = stale == 0 ? 1 + ((factorSeed >> 200) % 255) : 0;
+        uint256 gTo = stale == 1 ? 1 + ((factorSeed >> 208) % 255) : 0;
         uint256 check = (modeSeed >> 16) % 6; // 0-2 no check, 3-4 the right digest, 5 a wrong one
         bytes32 expected =
             check < 3
@@ -522,12 +527,14 @@ contract TrustManagerHandler is TrustManagerFixture {
             err = gEntity[from].kind == 0 ? _eUnknown(from) : _eNotController(from, caller);
         else if (gEntity[to].kind == 0) err = _eUnknown(to);
         else if (gEntity[to].controller == caller) err = _eOwnEntity(from, to, caller);
+        else if (gFrom != 0) err = _eStaleEra(from, gFrom, 0);
+        else if (gTo != 0) err = _eStaleEra(to, gTo, 0);
         else if (p.ratings != 0 && block.timestamp - p.updatedAt < EPOCH)
             err = _eEpoch(from, to, uint256(p.updatedAt) + EPOCH);
         else if (!_validFactors(factors)) err = _eVector(factors);
         else if (expected != bytes32(0) && expected != digest) err = _eIntegrity(expected, digest);
         else fail = false;
-        bytes memory data = abi.encodeCall(ITrustManager.rate, (from, to, factors, evidence, expected));
+        bytes memory data = abi.encodeCall(ITrustManager.rate, (from, to, factors, evidence, expected, gFrom, gTo));
         if (_exec(caller, data, !fail, err, from)) {
             gPair[from][to] = GPair(newTrust, uint40(block.timestamp), p.ratings + 1, p.oracle);
         }
@@ -547,7 +554,7 @@ contract TrustManagerHandler is TrustManagerFixture {
         if (!gRole[roles[ORACLE]][caller]) err = _eRole(caller, roles[ORACLE]);
         else if (gEntity[from].kind == 0) err = _eUnknown(from);
         else if (gEntity[to].kind == 0) err = _eUnknown(to);
-        else if (gTo != 0) err = abi.encodeWithSelector(ITrustManager.TrustManager__StaleEra.selector, to, gTo, 0);
+        else if (gTo != 0) err = _eStaleEra(to, gTo, 0);
         else if (value > int256(WAD) || value < -int256(WAD)) err = _eParam();
         else fail = false;
         bytes memory data = abi.encodeCall(ITrustManager.setOracle, (from, to, int64(value), 0, gTo));
@@ -1016,7 +1023,7 @@ contract TrustManagerHandler is TrustManagerFixture {
         if (!may) err = _eRole(caller, roles[DETECTOR]);
         else if (kind > 6) err = _eFlag(kind);
         else if (gEntity[id].kind == 0) err = _eUnknown(id);
-        else if (set && generation != 0) err = _eStaleFlag(id, generation, 0);
+        else if (set && generation != 0) err = _eStaleEra(id, generation, 0);
         else fail = false;
         bytes memory data =
             set
@@ -1396,7 +1403,7 @@ contract TrustManagerMalformedInputTest is TrustManagerFixture {
         _deploy();
         (alice, bob, org, node, fresh) = (ids[0], ids[1], ids[2], ids[3], ids[4]);
         vm.prank(actors[USER_A]);
-        tm.rate(alice, bob, _goodFactors(1), bytes32(0), bytes32(0));
+        tm.rate(alice, bob, _goodFactors(1), bytes32(0), bytes32(0), 0, 0);
         vm.prank(actors[ORACLE]);
         tm.setOracle(alice, bob, 0.5e18, 0, 0);
         vm.roll(101);
@@ -1462,7 +1469,7 @@ contract TrustManagerMalformedInputTest is TrustManagerFixture {
         address caller = useKnown ? tm.entity(id).controller : _actor(idSeed);
         vm.expectRevert(_eSelf(id));
         vm.prank(caller);
-        tm.rate(id, id, factors, bytes32(0), bytes32(0));
+        tm.rate(id, id, factors, bytes32(0), bytes32(0), 0, 0);
         _assertUnchanged();
     }
 
@@ -1470,7 +1477,7 @@ contract TrustManagerMalformedInputTest is TrustManagerFixture {
         bytes32 from = _unknownId(seed);
         vm.expectRevert(_eUnknown(from));
         vm.prank(_actor(actorSeed));
-        tm.rate(from, bob, _goodFactors(factorSeed), bytes32(0), bytes32(0));
+        tm.rate(from, bob, _goodFactors(factorSeed), bytes32(0), bytes32(0), 0, 0);
         _assertUnchanged();
     }
 
@@ -1478,7 +1485,7 @@ contract TrustManagerMalformedInputTest is TrustManagerFixture {
         bytes32 to = zero ? bytes32(0) : _unknownId(seed);
         vm.expectRevert(_eUnknown(to));
         vm.prank(actors[USER_A]);
-        tm.rate(alice, to, _goodFactors(factorSeed), bytes32(0), bytes32(0));
+        tm.rate(alice, to, _goodFactors(factorSeed), bytes32(0), bytes32(0), 0, 0);
         _assertUnchanged();
     }
 
@@ -1486,7 +1493,17 @@ contract TrustManagerMalformedInputTest is TrustManagerFixture {
         vm.assume(caller != actors[USER_A]);
         vm.expectRevert(_eNotController(alice, caller));
         vm.prank(caller);
-        tm.rate(alice, bob, _goodFactors(factorSeed), bytes32(0), bytes32(0));
+        tm.rate(alice, bob, _goodFactors(factorSeed), bytes32(0), bytes32(0), 0, 0);
+        _assertUnchanged();
+    }
+
+    /// h16-red2 R6: a rating built for another era of either id than its present one is refused,
+    /// and writes nothing (the model's ids are at generation 0).
+    function testFuzz_rate_rejectsAnotherEra(uint256 gFrom, uint256 gTo, uint256 factorSeed) public {
+        vm.assume(gFrom != 0 || gTo != 0);
+        vm.expectRevert(_eStaleEra(gFrom != 0 ? alice : bob, gFrom != 0 ? gFrom : gTo, 0));
+        vm.prank(actors[USER_A]);
+        tm.rate(alice, bob, _goodFactors(factorSeed), bytes32(0), bytes32(0), gFrom, gTo);
         _assertUnchanged();
     }
 
@@ -1501,7 +1518,7 @@ contract TrustManagerMalformedInputTest is TrustManagerFixture {
         }
         vm.expectRevert(_eVector(factors));
         vm.prank(actors[USER_A]);
-        tm.rate(alice, bob, factors, bytes32(0), bytes32(0));
+        tm.rate(alice, bob, factors, bytes32(0), bytes32(0), 0, 0);
         _assertUnchanged();
     }
 
@@ -1513,7 +1530,7 @@ contract TrustManagerMalformedInputTest is TrustManagerFixture {
         vm.assume(expected != bytes32(0) && expected != digest);
         vm.expectRevert(_eIntegrity(expected, digest));
         vm.prank(actors[USER_A]);
-        tm.rate(alice, bob, factors, bytes32(0), expected);
+        tm.rate(alice, bob, factors, bytes32(0), expected, 0, 0);
         _assertUnchanged();
     }
 
@@ -1526,7 +1543,7 @@ contract TrustManagerMalformedInputTest is TrustManagerFixture {
         uint64 expected = uint64(_blend(_tOpt(factors), _current(p.trust, p.updatedAt, p.ratings), DELTA));
         bytes32 digest = keccak256(abi.encode(alice, bob, expected, block.timestamp));
         vm.prank(actors[USER_A]);
-        assertEq(tm.rate(alice, bob, factors, bytes32(0), digest), expected, "returned trust");
+        assertEq(tm.rate(alice, bob, factors, bytes32(0), digest, 0, 0), expected, "returned trust");
         ITrustManager.Pair memory q = tm.pairOf(alice, bob);
         assertEq(q.trust, expected, "stored trust");
         assertEq(q.ratings, p.ratings + 1, "ratings");
@@ -1653,17 +1670,17 @@ contract TrustManagerMalformedInputTest is TrustManagerFixture {
     /// and the first rating of the next epoch goes through.
     function testFuzz_rate_rejectsASecondRatingOfAPairInOneEpoch(uint256 dt, uint256 factorSeed) public {
         vm.prank(actors[USER_A]);
-        tm.rate(alice, bob, _goodFactors(factorSeed), bytes32(0), bytes32(0)); // 3 days after the last
+        tm.rate(alice, bob, _goodFactors(factorSeed), bytes32(0), bytes32(0), 0, 0); // 3 days after the last
         bytes32 fp = _fpHash();
         uint256 next = block.timestamp + EPOCH;
         vm.warp(block.timestamp + bound(dt, 0, EPOCH - 1));
         vm.expectRevert(_eEpoch(alice, bob, next));
         vm.prank(actors[USER_A]);
-        tm.rate(alice, bob, _goodFactors(factorSeed >> 1), bytes32(0), bytes32(0));
+        tm.rate(alice, bob, _goodFactors(factorSeed >> 1), bytes32(0), bytes32(0), 0, 0);
         assertEq(_fpHash(), fp, "a refused rating changed state");
         vm.warp(next);
         vm.prank(actors[USER_A]);
-        tm.rate(alice, bob, _goodFactors(factorSeed >> 1), bytes32(0), bytes32(0));
+        tm.rate(alice, bob, _goodFactors(factorSeed >> 1), bytes32(0), bytes32(0), 0, 0);
         assertEq(tm.pairOf(alice, bob).ratings, 3, "the next epoch's rating was not folded");
     }
 
@@ -1681,7 +1698,7 @@ contract TrustManagerMalformedInputTest is TrustManagerFixture {
         address c = actors[which < 2 ? USER_A : USER_B];
         vm.expectRevert(_eOwnEntity(from, to, c));
         vm.prank(c);
-        tm.rate(from, to, _goodFactors(factorSeed), bytes32(0), bytes32(0));
+        tm.rate(from, to, _goodFactors(factorSeed), bytes32(0), bytes32(0), 0, 0);
         _assertUnchanged();
     }
 

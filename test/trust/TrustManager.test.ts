@@ -84,7 +84,7 @@ describe("TrustManager", () => {
       const digest = ethers.keccak256(
         ethers.AbiCoder.defaultAbiCoder().encode(["bytes32", "bytes32", "uint64", "uint256"], [id("alice"), id("bob"), expected, now]),
       );
-      await expect(by.alice.rate(id("alice"), id("bob"), all(0.9), id("evidence"), digest))
+      await expect(by.alice.rate(id("alice"), id("bob"), all(0.9), id("evidence"), digest, 0, 0))
         .to.emit(trust, "TrustStored")
         .withArgs(id("alice"), id("bob"), F.optimizedTrust(all(0.9), F.DEFAULT_MODEL.weights, 6), expected)
         .and.to.emit(trust, "EvidenceAttached")
@@ -95,30 +95,30 @@ describe("TrustManager", () => {
 
     it("rejects self-rating, unknown entities, a non-controller, factors out of range and a failed integrity check; nothing changes", async () => {
       const { trust, by, others } = await loadFixture(populated);
-      await by.alice.rate(id("alice"), id("bob"), all(0.7), Z, Z);
+      await by.alice.rate(id("alice"), id("bob"), all(0.7), Z, Z, 0, 0);
       await time.increase(86_400); // past the epoch of that rating: each check below is reached
       const before = await trust.pairOf(id("alice"), id("bob"));
-      await expect(by.alice.rate(id("alice"), id("alice"), all(0.9), Z, Z))
+      await expect(by.alice.rate(id("alice"), id("alice"), all(0.9), Z, Z, 0, 0))
         .to.be.revertedWithCustomError(trust, "TrustManager__SelfRating")
         .withArgs(id("alice"));
-      await expect(trust.rate(id("ghost"), id("bob"), all(0.9), Z, Z))
+      await expect(trust.rate(id("ghost"), id("bob"), all(0.9), Z, Z, 0, 0))
         .to.be.revertedWithCustomError(trust, "TrustManager__UnknownEntity")
         .withArgs(id("ghost"));
-      await expect(by.alice.rate(id("alice"), id("ghost"), all(0.9), Z, Z))
+      await expect(by.alice.rate(id("alice"), id("ghost"), all(0.9), Z, Z, 0, 0))
         .to.be.revertedWithCustomError(trust, "TrustManager__UnknownEntity")
         .withArgs(id("ghost"));
-      await expect(trust.connect(others[3]).rate(id("alice"), id("bob"), all(0.9), Z, Z))
+      await expect(trust.connect(others[3]).rate(id("alice"), id("bob"), all(0.9), Z, Z, 0, 0))
         .to.be.revertedWithCustomError(trust, "TrustManager__NotController")
         .withArgs(id("alice"), others[3].address);
-      await expect(by.alice.rate(id("alice"), id("bob"), F.packLanes([10_001, 0, 0, 0, 0, 0]), Z, Z)).to.be.revertedWithCustomError(
+      await expect(by.alice.rate(id("alice"), id("bob"), F.packLanes([10_001, 0, 0, 0, 0, 0]), Z, Z, 0, 0)).to.be.revertedWithCustomError(
         trust,
         "TrustMath__InvalidVector",
       );
-      await expect(by.alice.rate(id("alice"), id("bob"), F.packLanes([1, 1, 1, 1, 1, 1, 1]), Z, Z)).to.be.revertedWithCustomError(
+      await expect(by.alice.rate(id("alice"), id("bob"), F.packLanes([1, 1, 1, 1, 1, 1, 1]), Z, Z, 0, 0)).to.be.revertedWithCustomError(
         trust,
         "TrustMath__InvalidVector",
       );
-      await expect(by.alice.rate(id("alice"), id("bob"), all(0.9), Z, id("wrong"))).to.be.revertedWithCustomError(
+      await expect(by.alice.rate(id("alice"), id("bob"), all(0.9), Z, id("wrong"), 0, 0)).to.be.revertedWithCustomError(
         trust,
         "TrustManager__IntegrityCheckFailed",
       );
@@ -130,11 +130,11 @@ describe("TrustManager", () => {
       const { trust, by } = await loadFixture(populated);
       await trust.setIdentityVerified(id("bob"), true);
       // T_opt = 0.5 blended with the baseline 0.5: exactly the baseline
-      await by.alice.rate(id("alice"), id("bob"), all(0.5), Z, Z);
+      await by.alice.rate(id("alice"), id("bob"), all(0.5), Z, Z, 0, 0);
       expect((await trust.pairOf(id("alice"), id("bob"))).trust).to.equal(F.DEFAULT_MODEL.baseline);
       await time.increase(40 * 86_400);
       expect(await trust.trustOf(id("alice"), id("bob"))).to.equal(F.DEFAULT_MODEL.baseline);
-      await by.alice.rate(id("alice"), id("bob"), all(0.5), Z, Z);
+      await by.alice.rate(id("alice"), id("bob"), all(0.5), Z, Z, 0, 0);
       const p = await trust.pairOf(id("alice"), id("bob"));
       expect([p.trust, p.ratings]).to.deep.equal([F.DEFAULT_MODEL.baseline, 2n]);
     });
@@ -142,7 +142,7 @@ describe("TrustManager", () => {
     it("decays lazily toward the baseline with elapsed epochs, without any write", async () => {
       const { trust, by } = await loadFixture(populated);
       await trust.setIdentityVerified(id("bob"), true);
-      await by.alice.rate(id("alice"), id("bob"), all(1), Z, Z);
+      await by.alice.rate(id("alice"), id("bob"), all(1), Z, Z, 0, 0);
       const t0 = await trust.trustOf(id("alice"), id("bob"));
       await time.increase(30 * 86_400);
       const t30 = await trust.trustOf(id("alice"), id("bob"));
@@ -156,26 +156,26 @@ describe("TrustManager", () => {
   describe("# rating attacks", () => {
     it("a flood: a second rating of a pair within one decay epoch is refused, naming the pair and the next allowed time; nothing changes", async () => {
       const { trust, by } = await loadFixture(populated);
-      await by.alice.rate(id("alice"), id("bob"), all(0), Z, Z);
+      await by.alice.rate(id("alice"), id("bob"), all(0), Z, Z, 0, 0);
       const first = await trust.pairOf(id("alice"), id("bob"));
       const next = first.updatedAt + F.DEFAULT_MODEL.epochLength;
       // another pair of the same rater is not held back
-      await by.alice.rate(id("alice"), id("carol"), all(0), Z, Z);
+      await by.alice.rate(id("alice"), id("carol"), all(0), Z, Z, 0, 0);
       await time.setNextBlockTimestamp(next - 1n);
-      await expect(by.alice.rate(id("alice"), id("bob"), all(0), Z, Z))
+      await expect(by.alice.rate(id("alice"), id("bob"), all(0), Z, Z, 0, 0))
         .to.be.revertedWithCustomError(trust, "TrustManager__RatedThisEpoch")
         .withArgs(id("alice"), id("bob"), next);
       expect(await trust.pairOf(id("alice"), id("bob"))).to.deep.equal(first);
       // the pair is open again one epoch after its last rating
       await time.setNextBlockTimestamp(next);
-      await by.alice.rate(id("alice"), id("bob"), all(0), Z, Z);
+      await by.alice.rate(id("alice"), id("bob"), all(0), Z, Z, 0, 0);
       expect((await trust.pairOf(id("alice"), id("bob"))).ratings).to.equal(2n);
     });
 
     it("a controller cannot rate its own entity through another of its entities; nothing changes", async () => {
       const { trust, by, msrp } = await loadFixture(populated);
       await trust.register(id("acme-avatar"), Kind.Avatar); // the operator's second entity, beside acme
-      await expect(by.acme.rate(id("acme-avatar"), id("acme"), all(1), Z, Z))
+      await expect(by.acme.rate(id("acme-avatar"), id("acme"), all(1), Z, Z, 0, 0))
         .to.be.revertedWithCustomError(trust, "TrustManager__OwnEntityRating")
         .withArgs(id("acme-avatar"), id("acme"), msrp.address);
       expect((await trust.pairOf(id("acme-avatar"), id("acme"))).ratings).to.equal(0n);
@@ -230,7 +230,7 @@ describe("TrustManager", () => {
   describe("# identity factor (Eq. 13)", () => {
     it("an unverified entity's trust is scaled down; a resource node registered by its owner is verified by its pool join record", async () => {
       const { trust, by, registry, others, msrp } = await loadFixture(populated);
-      await by.alice.rate(id("alice"), id("node-1"), all(1), Z, Z);
+      await by.alice.rate(id("alice"), id("node-1"), all(1), Z, Z, 0, 0);
       const unverified = await trust.trustOf(id("alice"), id("node-1"));
       expect(await trust.isIdentityVerified(id("node-1"))).to.equal(false);
       // PK_RPM must be a curve point (issue 13 item 12): x = 1 is one.
@@ -247,7 +247,7 @@ describe("TrustManager", () => {
       // alice's rating of the squatter's node-1 is not the owner's (a reclaim starts the id afresh,
       // docs/specs/trust.md §6): she rates the owner's node-1 at once, as she rated the squatter's
       expect((await trust.pairOf(id("alice"), id("node-1"))).ratings).to.equal(0n);
-      await by.alice.rate(id("alice"), id("node-1"), all(1), Z, Z);
+      await by.alice.rate(id("alice"), id("node-1"), all(1), Z, Z, 0, 1);
       const verified = await trust.trustOf(id("alice"), id("node-1"));
       expect(verified).to.equal((unverified * F.WAD) / F.DEFAULT_MODEL.unverifiedFactor);
       // a PID the registry verifies is not registered without its registrar's attestation
@@ -348,7 +348,7 @@ describe("TrustManager", () => {
     it("the oracle term moves trust within [0, 1]; a flag lowers it; roles are enforced", async () => {
       const { trust, by, others, oracleTm, detectorTm } = await loadFixture(populated);
       await trust.setIdentityVerified(id("bob"), true);
-      await by.alice.rate(id("alice"), id("bob"), all(0.8), Z, Z);
+      await by.alice.rate(id("alice"), id("bob"), all(0.8), Z, Z, 0, 0);
       const base = await trust.trustOf(id("alice"), id("bob"));
       await expect(oracleTm.setOracle(id("alice"), id("bob"), F.WAD, 0, 0)).to.emit(trust, "OracleUpdated");
       expect(await trust.trustOf(id("alice"), id("bob"))).to.equal(F.withOracle(base, F.WAD, F.DEFAULT_MODEL.gamma));
@@ -380,7 +380,7 @@ describe("TrustManager", () => {
       const { trust, by, others, oracleTm, detectorTm } = await loadFixture(populated);
       await trust.setIdentityVerified(id("bob"), true);
       for (let k = 0; k < 7; k++) {
-        await by.alice.rate(id("alice"), id("bob"), all(0), Z, Z); // one a day: about 0.04 after 7
+        await by.alice.rate(id("alice"), id("bob"), all(0), Z, Z, 0, 0); // one a day: about 0.04 after 7
         await time.increase(86_400);
       }
       const base = await trust.trustOf(id("alice"), id("bob"));
@@ -445,7 +445,7 @@ describe("TrustManager", () => {
       await f.trust.setIdentityVerified(id("acme"), true);
       await mine(Number(await f.trust.CREDIT_MATURITY())); // acme's standing: its reputation a day ago
       for (let k = 0; k < 6; k++) {
-        for (const [n, s] of Object.entries(scores)) await f.by[n as "alice" | "bob"].rate(id(n), id("acme"), all(s), Z, Z);
+        for (const [n, s] of Object.entries(scores)) await f.by[n as "alice" | "bob"].rate(id(n), id("acme"), all(s), Z, Z, 0, 0);
         await time.increase(86_400); // one rating per pair per decay epoch
       }
       return f;

@@ -68,7 +68,7 @@ describe("trust: TypeScript model = Solidity, to the last fixed-point unit", () 
           const now = BigInt(await time.latest()) + 1n;
           await time.setNextBlockTimestamp(now);
           const expected = F.ratedTrust(m, p, factors, now); // >= 3 days after the pair's last rating
-          await (await trust.connect(controller[i]).rate(id(i), id(j), factors, ethers.ZeroHash, ethers.ZeroHash)).wait();
+          await (await trust.connect(controller[i]).rate(id(i), id(j), factors, ethers.ZeroHash, ethers.ZeroHash, 0, 0)).wait();
           const stored = await trust.pairOf(id(i), id(j));
           expect(stored.trust).to.equal(expected);
           const next = { trust: expected, updatedAt: now, ratings: p.ratings + 1, oracle: 0n };

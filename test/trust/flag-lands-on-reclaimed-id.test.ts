@@ -78,7 +78,7 @@ describe("R5 (h16-red2, fixed): a flag about a squatter's era is not set on the 
     ).to.equal(true);
   });
 
-  it("flag names the generation it judged: a stale one reverts TrustManager__StaleFlag and writes nothing", async () => {
+  it("flag names the generation it judged: a stale one reverts TrustManager__StaleEra and writes nothing", async () => {
     const f = await loadFixture(deployTrustFixture);
     const { login, account, attest, fox } = await avatarOwner(f, "h16-fixe1-r5");
     const [alice, squatter] = [await account(), await account()];
@@ -91,10 +91,10 @@ describe("R5 (h16-red2, fixed): a flag about a squatter's era is not set on the 
     expect(g1, "setup: the reclaim moved the generation").to.not.equal(g0);
     const det = f.trust.connect(f.detector);
     await expect(det.flag(fox, 3, "0x" + "11".repeat(32), g0))
-      .to.be.revertedWithCustomError(f.trust, "TrustManager__StaleFlag")
+      .to.be.revertedWithCustomError(f.trust, "TrustManager__StaleEra")
       .withArgs(fox, g0, g1);
     expect((await f.trust.entity(fox)).flags & 0x7fn, "nothing written on the refusal").to.equal(0n);
-    await expect(det.flag(fox, 3, "0x" + "11".repeat(32), g1 + 1n)).to.be.revertedWithCustomError(f.trust, "TrustManager__StaleFlag");
+    await expect(det.flag(fox, 3, "0x" + "11".repeat(32), g1 + 1n)).to.be.revertedWithCustomError(f.trust, "TrustManager__StaleEra");
     await expect(det.flag(fox, 3, "0x" + "11".repeat(32), g1)).to.emit(f.trust, "EntityFlagged");
     expect((await f.trust.entity(fox)).flags & 0x7fn).to.equal(1n << 3n);
   });

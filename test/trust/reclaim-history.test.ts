@@ -194,7 +194,7 @@ describe("a reclaimed id starts afresh: nothing of the previous controller's era
     await f.ledgerOf(f.alice).rate(f.fox, f.providers[0], high); // at once
   });
 
-  it("one block: the squatter's rating mined before the reclaim is not owl's, a rating of owl mined after it is, and the rater's integrity check holds", async () => {
+  it("one block: the squatter's rating mined before the reclaim is not owl's; a rating of owl built before it and mined after it is refused (StaleEra), and one built after it is owl's with the rater's integrity check holding", async () => {
     const f = await loadFixture(fixture);
     await squatted(f);
     await time.increase(86_400); // an epoch on: the squatter and the friend may rate again
@@ -204,11 +204,11 @@ describe("a reclaimed id starts afresh: nothing of the previous controller's era
     await ethers.provider.send("evm_setAutomine", [false]);
     try {
       // the squatter front-runs alice's reclaim with a rating; the friend rates owl after it
-      const front = await tm.connect(f.squatter).rate(f.owl, f.providers[1], low, ZERO, ZERO, { gasLimit: 300_000 });
+      const front = await tm.connect(f.squatter).rate(f.owl, f.providers[1], low, ZERO, ZERO, 0, 0, { gasLimit: 300_000 });
       const reclaim = await tm.connect(f.alice).reclaimAvatar(f.owl, ra.generation, ra.deadline, ra.a, { gasLimit: 300_000 });
-      // TrustLedger.rate (not the fast path) reads the pair before it sends: the squatter's era's
+      // TrustLedger.rate (not the fast path) reads the eras before it sends: the squatter's era's
       const rated = f.ledgerOf(f.friend).rate(id("friend"), f.owl, low);
-      rated.catch(() => undefined);
+      const refused = expect(rated).to.be.rejectedWith(/TrustManager__StaleEra/);
       for (let i = 0; i < 200; i++) {
         const pending = (await ethers.provider.send("eth_getBlockByNumber", ["pending", false])) as { transactions: string[] };
         if (pending.transactions.length === 3) break;
@@ -216,17 +216,19 @@ describe("a reclaimed id starts afresh: nothing of the previous controller's era
       }
       await ethers.provider.send("evm_mine", []);
       const [rf, rr] = [await front.wait(), await reclaim.wait()];
-      const r = await rated; // the check agrees with the chain
-      expect([rf!.blockNumber, rf!.index, rr!.blockNumber, rr!.index], "precondition: one block, the squatter first").to.deep.equal([
-        r.tx.block,
-        0,
-        r.tx.block,
-        1,
-      ]);
+      await refused; // built for owl's generation 0, mined at 1: nothing stored
+      expect([rf!.blockNumber, rf!.index, rr!.index], "precondition: one block, the squatter first").to.deep.equal([rr!.blockNumber, 0, 1]);
+      expect(await tm.generationOf(f.owl)).to.equal(1n);
       expect([...(await tm.pairOf(f.owl, f.providers[1]))]).to.deep.equal([0n, 0n, 0n, 0n]);
+      expect([...(await tm.pairOf(id("friend"), f.owl))]).to.deep.equal([0n, 0n, 0n, 0n]);
+      expect((await new TrustLedger(tm).ratings(0)).filter(involves(f.owl))).to.deep.equal([]);
+      // the friend rates again, for owl's era now: owl's, and the check agrees with the chain
+      await ethers.provider.send("evm_setAutomine", [true]);
+      const r = await f.ledgerOf(f.friend).rate(id("friend"), f.owl, low);
       expect((await tm.pairOf(id("friend"), f.owl)).ratings).to.equal(1n);
       const owls = (await new TrustLedger(tm).ratings(0)).filter(involves(f.owl));
       expect(owls.map((x) => [x.from, x.to])).to.deep.equal([[id("friend"), f.owl]]);
+      expect(r.tx.block).to.be.greaterThan(rr!.blockNumber);
     } finally {
       await ethers.provider.send("evm_setAutomine", [true]);
     }

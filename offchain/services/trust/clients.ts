@@ -58,18 +58,22 @@ export type OracleEndpoint = {
   account: string;
 };
 
+/** A reporter's observation: the pair, the round, the value (WAD) and the two ids' generations it observed. */
+export type Observed = { from: string; to: string; round: number; value: bigint; eras: [number, number] };
+
 /**
  * The request envelope of a reporter's observation (what {@link observeRemote} posts): signed by the
  * reporter's account, addressed to the oracle of this chain's TrustManager, with a fresh request id.
  * @param d - the oracle's chain and TrustManager
  * @param reporter - the reporter's account key
- * @param o - the pair (entity ids), the round and the value (WAD), or (tests) any body
+ * @param o - the pair (entity ids), the round, the value (WAD) and the eras observed (the two ids'
+ *   generations, `TrustManager.generationOf`, when the reporter observed them), or (tests) any body
  * @returns the envelope's bytes
  */
 export function observationEnvelope(
   d: Pick<OracleEndpoint, "chainId" | "trustManager">,
   reporter: BaseWallet,
-  o: { from: string; to: string; round: number; value: bigint } | { body: Uint8Array },
+  o: Observed | { body: Uint8Array },
 ): Uint8Array {
   return sealEnvelope(
     {
@@ -80,7 +84,8 @@ export function observationEnvelope(
       requestId: freshId(),
       issuedAt: Date.now(),
       inReplyTo: new Uint8Array(32),
-      body: "body" in o ? o.body : toBytes(JSON.stringify({ from: o.from, to: o.to, round: o.round, value: o.value.toString() })),
+      body:
+        "body" in o ? o.body : toBytes(JSON.stringify({ from: o.from, to: o.to, round: o.round, value: o.value.toString(), eras: o.eras })),
     },
     accountSigner(reporter),
   );
@@ -90,15 +95,17 @@ export function observationEnvelope(
  * A reporter's observation of O_ij for one round, signed by the reporter's account.
  * @param d - the service
  * @param reporter - the reporter's account key
- * @param o - the pair (entity ids), the round and the value (WAD, in [-1e18, 1e18])
+ * @param o - the pair (entity ids), the round, the value (WAD, in [-1e18, 1e18]) and the eras observed:
+ *   the generations of (from, to) when the reporter observed them; the service refuses (STALE_ERA)
+ *   an observation of an era that is not the pair's when it arrives (an id reclaimed since)
  * @param retry - the retry policy (a retry resends the same bytes; the service answers it once)
  * @returns observations of the round so far, and the decision (median, its write) once a quorum observed it
- * @throws ServiceError (refused: UNKNOWN_REPORTER, STALE_ROUND, ALREADY_OBSERVED, UNKNOWN_ENTITY, ...), EnvelopeError
+ * @throws ServiceError (refused: UNKNOWN_REPORTER, STALE_ROUND, STALE_ERA, ALREADY_OBSERVED, UNKNOWN_ENTITY, ...), EnvelopeError
  */
 export async function observeRemote(
   d: OracleEndpoint,
   reporter: BaseWallet,
-  o: { from: string; to: string; round: number; value: bigint },
+  o: Observed,
   retry: RetryPolicy = DEFAULT_RETRY,
 ): Promise<ObserveReply> {
   const req = observationEnvelope(d, reporter, o);

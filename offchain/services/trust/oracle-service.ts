@@ -5,8 +5,10 @@
  *
  * Reporters (independent monitors with their own accounts, e.g. a platform's probes of service
  * outcomes) post signed observations to `POST /v1/oracle/observe`: an envelope signed by the
- * reporter's account, whose body is `{"from", "to", "round", "value"}` (entity ids, a positive
- * round, a WAD integer in [-1e18, 1e18] as a decimal string). When a quorum of reporters has
+ * reporter's account, whose body is `{"from", "to", "round", "value", "eras"}` (entity ids, a
+ * positive round, a WAD integer in [-1e18, 1e18] as a decimal string, and the two ids' generations
+ * the reporter observed, `[gFrom, gTo]`: an observation of an era that is not the pair's when it
+ * arrives is refused, STALE_ERA, before it counts). When a quorum of reporters has
  * observed a pair's round, the service writes their median with `setOracle` (if it moved by at least
  * the deviation) and answers with the decision; the reply is signed by the oracle's account.
  *
@@ -34,7 +36,7 @@ import { startService, type RunningService, type ServiceConfig } from "../server
 import { minedReceipt } from "../../chain/mined";
 
 /** The body of an observation. */
-export type ObservationBody = { from: string; to: string; round: number; value: string };
+export type ObservationBody = { from: string; to: string; round: number; value: string; eras: [number, number] };
 
 /**
  * The reply: the aggregator's result, values as decimal WAD strings; with a decision, the
@@ -69,13 +71,16 @@ export function parseObservation(body: Uint8Array): ObservationBody {
   if (typeof x !== "object" || x === null || Array.isArray(x))
     throw new EnvelopeError("MALFORMED", "oracle: the observation is not an object");
   const keys = Object.keys(x).sort().join(",");
-  if (keys !== "from,round,to,value")
-    throw new EnvelopeError("MALFORMED", `oracle: the observation must have exactly from, to, round, value (got ${keys})`);
+  if (keys !== "eras,from,round,to,value")
+    throw new EnvelopeError("MALFORMED", `oracle: the observation must have exactly from, to, round, value, eras (got ${keys})`);
   if (typeof x.from !== "string" || typeof x.to !== "string") throw new EnvelopeError("MALFORMED", "oracle: from and to must be strings");
   if (typeof x.round !== "number") throw new EnvelopeError("MALFORMED", "oracle: round must be a number");
   if (typeof x.value !== "string" || !/^-?\d{1,19}$/.test(x.value))
     throw new EnvelopeError("MALFORMED", "oracle: value must be a decimal integer string (WAD)");
-  return { from: x.from, to: x.to, round: x.round, value: x.value };
+  const g = x.eras;
+  if (!Array.isArray(g) || g.length !== 2 || !g.every((v) => Number.isInteger(v) && v >= 0 && v <= 255))
+    throw new EnvelopeError("MALFORMED", "oracle: eras must be the two ids' generations observed, [from, to], integers in [0, 255]");
+  return { from: x.from, to: x.to, round: x.round, value: x.value, eras: [g[0] as number, g[1] as number] };
 }
 
 /** The oracle service. */
@@ -186,9 +191,19 @@ export class OracleService {
         ] as const)
           if (/^0x[0-9a-fA-F]{64}$/.test(id) && (await this.d.tm.entity(id)).kind === 0n)
             throw new OracleError("UNKNOWN_ENTITY", `oracle: ${field} ${id} is not a registered entity`);
-        // the eras observed: the generations of both ids now (a reclaim starts a new era, trust.md §6)
-        const eras = /^0x[0-9a-fA-F]{64}$/.test(o.from) && /^0x[0-9a-fA-F]{64}$/.test(o.to) ? await this.erasOf(o.from, o.to) : undefined;
-        const r = this.agg.observe({ reporter, from: o.from, to: o.to, round: o.round, value: BigInt(o.value), eras });
+        // The eras observed: the reporter signs the generations of both ids it observed (a reclaim
+        // starts a new era, trust.md §6). An observation of an era that is not the pair's now (one
+        // of a squatter's service delivered or retried after the owner's reclaim) is refused before
+        // it counts: it is not the owner's era's (h16-red2 R4's residual, session 17).
+        if (/^0x[0-9a-fA-F]{64}$/.test(o.from) && /^0x[0-9a-fA-F]{64}$/.test(o.to)) {
+          const now = await this.erasOf(o.from, o.to);
+          if (now[0] !== o.eras[0] || now[1] !== o.eras[1])
+            throw new OracleError(
+              "STALE_ERA",
+              `oracle: the observation is of generations (${o.eras.join(", ")}) of (from, to), which are at (${now.join(", ")}) now: an id was reclaimed since`,
+            );
+        }
+        const r = this.agg.observe({ reporter, from: o.from, to: o.to, round: o.round, value: BigInt(o.value), eras: o.eras });
         this.save();
         let decision: ObserveReply["decision"];
         if (r.decision) {
