@@ -377,7 +377,7 @@ task(
   .addOptionalParam("rpm", "The pool's RPM service URL (default for an RN registered with --msrp: the endpoint its RPM announced on-chain)")
   .addFlag(
     "abandon",
-    "Over the network: drop the join this folder keeps pending (a lasting 409 resent on every run) once the chain shows no join record for its PID and the service, sent it once more, refuses it again; if the service answers it, it took effect and is completed instead; nothing is dropped if the chain shows it or the service cannot be reached",
+    "Over the network: drop the join this folder keeps pending (a lasting 409 resent on every run) once the chain shows no join record for its PID and the service, sent it once more, refuses it again; if the service answers it and the chain then holds the step, it took effect and is completed instead; nothing is dropped if the chain shows it, or the service answers with no record on-chain or the service cannot be reached",
   )
   .setAction(async (a: { rn: string; pool: number; rpm?: string; abandon: boolean }, hre) => {
     const started = performance.now();
@@ -393,7 +393,7 @@ task(
       const res = await joinRemote({ name: a.rn, poolId: a.pool, rpmUrl: a.rpm, ...(await clientSide(hre)) });
       const { toHex } = await import("../offchain/crypto/bytes");
       console.log(
-        `${a.rn} joined pool ${a.pool} as ${toHex(res.rn.state.pid)} over the network${res.resumed ? " (a resumed join)" : ""} in ${Date.now() - t0} ms`,
+        `${a.rn} joined pool ${a.pool} as ${toHex(res.rn.state.pid)} over the network${res.adopted ? " (taken from the chain's record: its reply was lost)" : res.resumed ? " (a resumed join)" : ""} in ${Date.now() - t0} ms`,
       );
       return { pid: toHex(res.rn.state.pid), resumed: res.resumed };
     }
@@ -482,7 +482,7 @@ task("rsms:reauth", "Re-authentication of a joined RN at another pool (PID_{k+1}
   .addOptionalParam("rpm", "The pool's RPM service URL (default for an RN registered with --msrp: the endpoint its RPM announced on-chain)")
   .addFlag(
     "abandon",
-    "Over the network: drop the re-authentication this folder keeps pending (a lasting 409 resent on every run) once the chain shows no join record for its PID and the service, sent it once more, refuses it again; if the service answers it, it took effect and is completed instead; nothing is dropped if the chain shows it or the service cannot be reached",
+    "Over the network: drop the re-authentication this folder keeps pending (a lasting 409 resent on every run) once the chain shows no join record for its PID and the service, sent it once more, refuses it again; if the service answers it and the chain then holds the step, it took effect and is completed instead; nothing is dropped if the chain shows it, or the service answers with no record on-chain or the service cannot be reached",
   )
   .setAction(async (a: { rn: string; toPool: number; rpm?: string; abandon: boolean }, hre) => {
     const { localState } = await import("./lib/context");
@@ -497,7 +497,7 @@ task("rsms:reauth", "Re-authentication of a joined RN at another pool (PID_{k+1}
       const res = await reauthRemote({ name: a.rn, poolId: a.toPool, rpmUrl: a.rpm, ...(await clientSide(hre)) });
       const { toHex } = await import("../offchain/crypto/bytes");
       console.log(
-        `${a.rn} moved to pool ${a.toPool} as PID_${res.rn.state.k} ${toHex(res.rn.state.pid)} over the network${res.resumed ? " (a resumed re-authentication)" : ""} in ${Date.now() - t0} ms`,
+        `${a.rn} moved to pool ${a.toPool} as PID_${res.rn.state.k} ${toHex(res.rn.state.pid)} over the network${res.adopted ? " (taken from the chain's record: its reply was lost)" : res.resumed ? " (a resumed re-authentication)" : ""} in ${Date.now() - t0} ms`,
       );
       const pid = toHex(res.rn.state.pid);
       return { record: { pid, poolId: a.toPool, kind: 2 }, pid, k: res.rn.state.k, resumed: res.resumed };

@@ -27,8 +27,8 @@ export type RsmsRejectReason =
   | "SECRET_EXPIRED"
   /** The RN is in S_RN, the MSRP's set of suspicious RNs: it may not rotate to a fresh pseudonym (whitewashing). */
   | "SUSPICIOUS"
-  /** An RPM answered a step the chain holds no record of: the RN keeps its request and takes no step (s17-redB B3). */
-  | "STEP_NOT_RECORDED"
+  /** The RPM answered a step the chain does not hold (yet): the RN keeps its request and runs it again (s17-redB B3). */
+  | "NOT_RECORDED"
   /** The agent is not in a state to run this step (e.g. re-authenticating before joining). */
   | "INVALID_STATE";
 

@@ -1,5 +1,6 @@
 /**
- * Red team s17-redB, finding B7 (fixed; what follows describes the code before the fix): over the network, an RN whose step is on-chain but whose reply was
+ * Red team s17-redB, finding B7 (fixed: rsms-join.md change 22; before resending, the client takes
+ * a kept step the chain holds from the chain's record): over the network, an RN whose step is on-chain but whose reply was
  * lost depends on that one RPM service for good. The in-process flow resynchronises from the chain
  * (`flows.resyncRn` -> `ResourceNode.adoptRecorded`, rsms-join.md change 9); the network client
  * (`clients.ts stepRemote`) has no such path. If the RPM of the pool the RN moved to goes away after
@@ -65,5 +66,7 @@ describe("services/rsms red team s17-redB B7: the RPM that recorded an RN's step
     expect(rn.state.pool).to.equal(2);
     expect((await s.dep.ledger.recordOf(rn.state.pid)).poolId).to.equal(2);
     expect(toHex(rn.state.pid)).to.not.equal(toHex(before.state.pid));
+    expect(done!.adopted, "taken from the chain, no RPM asked").to.equal(true);
+    expect(await s.dep.ledger.joinCount(), "nothing written").to.equal(joinedCount);
   });
 });

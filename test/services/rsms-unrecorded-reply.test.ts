@@ -1,5 +1,6 @@
 /**
- * Red team s17-redB, finding B3 (fixed; what follows describes the code before the fix): the RN takes an RPM's signed reply A = a*P as the end of its join
+ * Red team s17-redB, finding B3 (fixed: rsms-join.md change 21; the client takes a reply only once
+ * the chain holds its step, else keeps the request, re-sealed under a fresh request id): the RN takes an RPM's signed reply A = a*P as the end of its join
  * (or re-authentication) without the MSRP's decision ever reaching it. metatrust's honest RPM
  * answers only after the MSRP's record is on-chain (rsms-join.md change 3), but the RN cannot tell:
  * an RPM that follows the paper's Remark 1 ("step 2 and step 3 can also be parallel"), or one whose
@@ -11,13 +12,13 @@
  */
 import { expect } from "chai";
 import { rsmsServices } from "../helpers/rsms-services";
-import { joinRemote, registerRnRemote, loadRemoteRn } from "../../offchain/services/rsms/clients";
+import { joinRemote, reauthRemote, registerRnRemote, loadRemoteRn } from "../../offchain/services/rsms/clients";
 
 describe("services/rsms red team s17-redB B3: an RPM's reply with no record on-chain", function () {
   this.timeout(300_000);
   let s: Awaited<ReturnType<typeof rsmsServices>>;
   before(async () => {
-    s = await rsmsServices({ msrpRetry: { attempts: 1, timeoutMs: 30_000, backoffMs: 10 } });
+    s = await rsmsServices({ pools: [1, 2], msrpRetry: { attempts: 1, timeoutMs: 30_000, backoffMs: 10 } });
     await registerRnRemote({ msrpUrl: s.msrpUrl, name: "v", poolId: 1, rid: "rn:v", token: s.enrol("v"), keystore: s.client, dep: s.dep });
     expect(await s.msrp.publishDue()).to.equal(1);
   });
@@ -45,5 +46,23 @@ describe("services/rsms red team s17-redB B3: an RPM's reply with no record on-c
     const r = await joinRemote({ name: "v", poolId: 1, keystore: s.client, dep: s.dep });
     expect(r.rn.state.joined).to.equal(true);
     expect(await s.dep.ledger.isPidRecorded(r.rn.state.pid)).to.equal(true);
+  });
+
+  it("the same for a re-authentication: the RN stays at PID_0 until the chain holds PID_1, then moves", async () => {
+    const rpm2 = s.rpms.get(2)!.svc as unknown as { forward: (...x: unknown[]) => Promise<void> };
+    const honest = rpm2.forward;
+    rpm2.forward = async () => undefined;
+    const once = { attempts: 1, timeoutMs: 30_000, backoffMs: 10 };
+    const err = await reauthRemote({ name: "v", poolId: 2, keystore: s.client, dep: s.dep, retry: once, recordWaitMs: 0 }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    rpm2.forward = honest;
+    expect(String(err)).to.match(/NOT_RECORDED|the chain holds no record/);
+    const rn = loadRemoteRn(s.client, "v")!;
+    expect([rn.state.k, rn.state.pool], "the RN did not move").to.deep.equal([0, 1]);
+    const r = await reauthRemote({ name: "v", poolId: 2, keystore: s.client, dep: s.dep });
+    expect([r.rn.state.k, r.rn.state.pool, r.resumed]).to.deep.equal([1, 2, true]);
+    expect((await s.dep.ledger.recordOf(r.rn.state.pid)).poolId).to.equal(2);
   });
 });

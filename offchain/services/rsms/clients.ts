@@ -16,6 +16,7 @@ import { Msrp } from "../../rsms/msrp";
 import { Role } from "../../rsms/messages";
 import { ResourceNode, type PendingJoin } from "../../rsms/rn";
 import { paramsFromPkPub, poolEncryptionKey, tagOf } from "../../rsms/params";
+import { JoinLog } from "../../rsms/join-log";
 import { RsmsRejectedError } from "../../rsms/errors";
 import type { RsmsLedger } from "../../rsms/ledger";
 import {
@@ -269,16 +270,33 @@ export async function discoverRpm(dep: Deployment, poolId: number): Promise<stri
 
 type PendingJoinRecord = { envelope: string; poolId: number; a: string; pid: string; rpmUrl: string; kind?: "join" | "reauth" };
 
-/** What an RN's step over the network returns. */
-export type RemoteStep = {
-  rn: ResourceNode;
-  resumed: boolean;
-  request: Uint8Array;
-  /** the RPM's reply; absent when the step was taken from its record on-chain (`adopted`) */
-  reply?: Uint8Array;
-  /** the chain held the step already (its reply was lost): the RN took it from the record, asking no RPM */
-  adopted?: true;
-};
+/**
+ * What an RN's step over the network returns: `adopted` when the step was taken from the chain's
+ * record of the kept request (its reply was lost; no RPM was asked: rsms-join.md change 22), and
+ * then no reply.
+ */
+export type RemoteStep = { rn: ResourceNode; resumed: boolean; request: Uint8Array; reply?: Uint8Array; adopted?: boolean };
+
+/** How long the RN waits for the chain to show the record of a step its RPM answered (its node may lag the MSRP's). */
+export const RECORD_WAIT_MS = 3_000;
+
+/**
+ * Whether the chain holds the record of a pending step: PID with H4(a) and the step's kind. Read
+ * from the registry's `JoinRecorded` logs (a query that names no id, offchain/rsms/join-log.ts), not
+ * `recordOf(PID)`: the RN's node would see the RN ask for PID_k at its join and PID_{k+1} now, and
+ * link them (h14-red F4). Up to `waitMs`, re-read every 250 ms (a node behind the MSRP's).
+ */
+async function stepRecorded(dep: Deployment, pending: PendingJoin, waitMs = 0): Promise<{ poolId: number; tag: Uint8Array } | undefined> {
+  const log = new JoinLog(dep.ledger.registry);
+  const until = Date.now() + waitMs;
+  for (;;) {
+    await log.sync();
+    const rec = log.recordOf(pending.pid);
+    if (rec.kind === (pending.kind === "join" ? 1 : 2) && equalBytes(rec.tag, tagOf(pending.a))) return rec;
+    if (Date.now() >= until) return undefined;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
 
 /** Where an RN's step goes, and who answers it. */
 type StepArgs = {
@@ -289,6 +307,8 @@ type StepArgs = {
   rpmUrl?: string;
   retry?: RetryPolicy;
   windowMs?: number;
+  /** how long to wait for the chain to show an answered step's record (default {@link RECORD_WAIT_MS}) */
+  recordWaitMs?: number;
 };
 
 /**
@@ -345,6 +365,25 @@ async function stepRemote(a: StepArgs, kind: "join" | "reauth"): Promise<RemoteS
   const pendName = pendingJoinRecord(a.name);
   let p = a.keystore.exists(pendName) ? (a.keystore.load(pendName) as PendingJoinRecord) : undefined;
   const resumed = p !== undefined;
+  const save = () => a.keystore.update(rnClientRecord(a.name), { ...a.keystore.load(rnClientRecord(a.name)), ...rn.toRecord() });
+  if (p) {
+    // Before anything is resent: the chain may hold the kept step already (the MSRP recorded it and
+    // the reply was lost). Then the RN takes it from the chain, as the in-process resyncRn does
+    // (rsms-join.md change 22): no RPM is needed, so one that went away strands no one. The record
+    // is the MSRP's (only it writes), made after its exact check of a forward signed by the pool's RPM.
+    const kept: PendingJoin = { poolId: p.poolId, a: BigInt(p.a), pid: fromHex(p.pid, 32), kind: p.kind ?? "join" };
+    const rec = await stepRecorded(a.dep, kept);
+    if (rec) {
+      const moved = rn.adoptRecorded(kept, rec);
+      // (not moved: the RN's record already holds the step; only the pending record was left behind)
+      if (moved || (rn.state.joined && rn.hasPid(kept.pid))) {
+        if (moved) save();
+        a.keystore.remove(pendName);
+        if (p.poolId === a.poolId && kept.kind === kind) return { rn, resumed, request: fromHex(p.envelope), adopted: true };
+        p = undefined; // the step asked for now is another one: built below, from the adopted state
+      }
+    }
+  }
   if (p && (p.poolId !== a.poolId || (p.kind ?? "join") !== kind))
     throw new RsmsRejectedError(
       "INVALID_STATE",
@@ -362,15 +401,6 @@ async function stepRemote(a: StepArgs, kind: "join" | "reauth"): Promise<RemoteS
   }
   const pending: PendingJoin = { poolId: p.poolId, a: BigInt(p.a), pid: fromHex(p.pid, 32), kind };
   let env = fromHex(p.envelope);
-  // The chain first (s17-redB B7): a step already recorded (its reply lost, the RPM that recorded it
-  // gone or silent) is taken from its record, which only the MSRP writes, once it has checked a
-  // forward signed by that pool's RPM for this very secret: H4(a) with the PID the step moves to.
-  if (rn.adoptRecorded(pending, await a.dep.ledger.recordOf(pending.pid))) {
-    const rec = a.keystore.load(rnClientRecord(a.name));
-    a.keystore.update(rnClientRecord(a.name), { ...rec, ...rn.toRecord() });
-    a.keystore.remove(pendName);
-    return { rn, resumed, request: env, adopted: true };
-  }
   // an envelope too old for the RPM's window: the same protocol request in a fresh envelope
   if (Date.now() - openEnvelope(env).issuedAt > (a.windowMs ?? DEFAULT_WINDOW_MS) / 2) {
     const old = openEnvelope(env);
@@ -392,26 +422,26 @@ async function stepRemote(a: StepArgs, kind: "join" | "reauth"): Promise<RemoteS
   const reply = openEnvelope(replyBytes);
   const pk = poolEncryptionKey(rn.params, pool.pkRpm, pool.pidRpm);
   verifyEnvelope(reply, { kind: Kind.Reply, route, audience, sender: { scheme: Scheme.Schnorr, pk }, request: env });
-  // A = a*P authenticates the RPM, not the MSRP's decision: an RPM that answers before (or without)
-  // the MSRP's record (the paper's Remark 1 runs them in parallel) would have the RN take a step the
-  // chain never holds, and every later step fail (s17-redB B3). The step is taken only once it is
-  // on-chain; otherwise the request is kept, under a fresh request id (the RPM's cached reply to this
-  // one is not the answer), for the next run.
-  if (!equalBytes((await a.dep.ledger.recordOf(pending.pid)).tag, tagOf(pending.a))) {
+  // A = a*P proves the RPM opened the request, not that the MSRP recorded the step: an RPM that
+  // answers before its forward is recorded (the paper's Remark 1), whose forward was lost, or that
+  // lies would leave the RN joined (or at PID_{k+1}) with nothing on-chain, for good. The reply
+  // counts only once the chain holds the step (rsms-join.md change 21); until then the request is
+  // kept, re-sealed under a fresh request id so that the next run is decided again by the RPM (from
+  // the chain), not answered from its reply cache.
+  if (!(await stepRecorded(a.dep, pending, a.recordWaitMs ?? RECORD_WAIT_MS))) {
     const old = openEnvelope(env);
     a.keystore.update(pendName, {
       ...p,
       envelope: toHex(sealEnvelope(request(route, audience, old.body, old.session), { scheme: Scheme.None })),
     });
     throw new RsmsRejectedError(
-      "STEP_NOT_RECORDED",
-      `${fn}: pool ${a.poolId}'s RPM answered, but the chain holds no record of ${toHex(pending.pid)}; the request is kept: run the ${kind === "join" ? "join" : "re-authentication"} again`,
+      "NOT_RECORDED",
+      `${fn}: pool ${p.poolId}'s RPM answered, but the chain holds no record of PID ${toHex(pending.pid)}; the request is kept (${pendName}): run the ${kind === "join" ? "join" : "re-authentication"} again`,
     );
   }
   if (kind === "join") rn.acceptJoinReply(reply.body, pending);
   else rn.acceptReauthReply(reply.body, pending);
-  const rec = a.keystore.load(rnClientRecord(a.name));
-  a.keystore.update(rnClientRecord(a.name), { ...rec, ...rn.toRecord() });
+  save();
   a.keystore.remove(pendName);
   return { rn, resumed, request: env, reply: replyBytes };
 }
