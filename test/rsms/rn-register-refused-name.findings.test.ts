@@ -18,10 +18,7 @@ describe("rsms:rn:register: a --name the keystore refuses changes nothing on-cha
   useRsmsTaskSandbox("metatrust-redA-rnname-", ["edge-1"]);
 
   const epochs = async () => {
-    const reg = await hre.ethers.getContractAt(
-      "ResourcePoolRegistry",
-      deploymentSummary(hre.network.name).addresses.ResourcePoolRegistry,
-    );
+    const reg = await hre.ethers.getContractAt("ResourcePoolRegistry", deploymentSummary(hre.network.name).addresses.ResourcePoolRegistry);
     return Number((await reg.pool(1)).epochs);
   };
 
