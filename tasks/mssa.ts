@@ -62,6 +62,9 @@ const pct = (wad: bigint) => `${(Number(wad) / 1e16).toFixed(1)}%`;
 const gas = (r: { gasUsed: bigint } | null) => `${(r?.gasUsed ?? 0n).toLocaleString("en-US")} gas`;
 const recordName = (place: string, user: string) => `mssa-${place.slice(2, 18)}-${user.toLowerCase()}`;
 
+/** The most decoy photons (or data bits) the SIMULATED channel is asked to send in one transmission. */
+const MAX_PHOTONS = 65_536;
+
 task("mssa:status", "Shows the election: round, stage, deadlines, candidates with Borda scores and ratios, sitting authorities").setAction(
   async (_a, hre) => {
     const c = await mssaContext(hre);
@@ -305,8 +308,10 @@ task(
       // written (h15-red2 R6: the channel refused them after the place and the key records existed)
       if (!Number.isFinite(a.eavesdrop) || a.eavesdrop < 0 || a.eavesdrop > 1)
         throw new UsageError(`mssa:register: --eavesdrop must be a fraction in [0, 1], got ${a.eavesdrop}`);
-      if (!Number.isInteger(a.decoys) || a.decoys < 1)
-        throw new UsageError(`mssa:register: --decoys must be a positive integer, got ${a.decoys}`);
+      if (!Number.isInteger(a.decoys) || a.decoys < 1 || a.decoys > MAX_PHOTONS)
+        throw new UsageError(
+          `mssa:register: --decoys must be an integer from 1 to ${MAX_PHOTONS.toLocaleString("en-US")}, got ${a.decoys}`,
+        );
       const channelFlags = a.eavesdrop !== 0 || a.decoys !== 64;
       const c = await mssaContext(hre);
       const { authorityEndpoints, discoverAuthorities } = await import("../offchain/services/mssa/clients");
@@ -493,11 +498,15 @@ task("mssa:place", "The admin sets a place's authorities and approval threshold 
   .addParam("authorities", "Its authorities: accounts (role names or addresses), comma-separated; the first verifies")
   .addOptionalParam("k", "Approvals needed (default: all of them)", undefined, types.int)
   .setAction(async (a: { name: string; authorities: string; k?: number }, hre) => {
+    // every flag checked before an account is resolved (a role name gets a new key written) (s17-redA F27)
+    if (a.name.length === 0) throw new UsageError("mssa:place: --name must not be empty");
+    const named = a.authorities.split(",").map((x) => x.trim());
+    if (named.some((x) => x === "")) throw new UsageError(`mssa:place: --authorities "${a.authorities}" has an empty entry`);
+    const k = a.k ?? named.length;
+    if (!Number.isInteger(k) || k < 1 || k > named.length) throw new UsageError(`mssa:place: --k must be 1 to ${named.length}`);
     const c = await mssaContext(hre);
     const { placeId } = await import("../offchain/mssa/registration");
-    const aus = await Promise.all(a.authorities.split(",").map((x) => c.resolve(x.trim())));
-    const k = a.k ?? aus.length;
-    if (!Number.isInteger(k) || k < 1 || k > aus.length) throw new UsageError(`mssa:place: --k must be 1 to ${aus.length}`);
+    const aus = await Promise.all(named.map((x) => c.resolve(x)));
     await minedReceipt(c.ledger.setPlace(placeId(a.name), aus, k));
     console.log(`place ${a.name}: authorities ${aus.join(", ")} (k = ${k})`);
     return { place: placeId(a.name), authorities: aus, k };
@@ -544,8 +553,14 @@ task("mssa:channel", "Runs the SIMULATED decoy-photon channel: error rate and de
     for (const f of ["eavesdrop", "threshold"] as const)
       if (!(Number.isFinite(a[f]) && a[f] >= 0 && a[f] <= 1))
         throw new UsageError(`mssa:channel: --${f} must be a fraction in [0, 1], got ${a[f]}`);
-    for (const f of ["decoys", "bits", "trials"] as const)
-      if (!Number.isInteger(a[f]) || a[f] < 1) throw new UsageError(`mssa:channel: --${f} must be a positive integer, got ${a[f]}`);
+    // bounded: --decoys 1e9 ran V8 out of memory, --bits 1e9 failed in the random source (s17-redA F9)
+    for (const [f, max] of [
+      ["decoys", MAX_PHOTONS],
+      ["bits", MAX_PHOTONS],
+      ["trials", 1_000_000],
+    ] as const)
+      if (!Number.isInteger(a[f]) || a[f] < 1 || a[f] > max)
+        throw new UsageError(`mssa:channel: --${f} must be an integer from 1 to ${max.toLocaleString("en-US")}, got ${a[f]}`);
     const { transmit, detectionProbability, thresholdDetectionProbability } = await import("../offchain/mssa/quantum");
     const { Bits } = await import("../offchain/mssa/bits");
     const data = Bits.random(a.bits);

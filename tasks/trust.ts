@@ -108,6 +108,11 @@ task("trust:register", "Registers a virtual entity in the TrustManager, controll
       const c = await trustContext(hre, a.account);
       if (!(a.type in c.ledgerMod.EntityKind))
         throw new UsageError(`trust:register: --type must be one of ${Object.keys(c.ledgerMod.EntityKind).join(", ")}`);
+      // an id cut short or mistyped would register a new entity under that text as its name (s17-redA F12)
+      if (/^0x/i.test(a.entity) && !/^0x[0-9a-fA-F]{64}$/.test(a.entity))
+        throw new UsageError(
+          `trust:register: --entity ${a.entity} starts with 0x but is not a 32-byte id (0x and 64 hex digits); a name may not start with 0x`,
+        );
       const id = c.ledgerMod.entityId(a.entity);
       if ((a.attestation === undefined) !== (a.deadline === undefined))
         throw new UsageError("trust:register: --attestation and --deadline go together");
@@ -434,6 +439,17 @@ task(
   .setAction(async (a: { org: string; avatars: string; thresholds?: string; days: number; termination: string; penalty: string }, hre) => {
     const c = await trustContext(hre);
     const avatars = a.avatars.split(",").map((s) => s.trim());
+    // refused by flag before the consents are collected and the terms stored (the contract's InvalidAgreement named none: s17-redA F24)
+    const seen = new Map<string, string>();
+    for (const v of avatars) {
+      if (v === "") throw new UsageError(`trust:agree: --avatars "${a.avatars}" has an empty entry`);
+      const id = c.ledgerMod.entityId(v);
+      if (seen.has(id))
+        throw new UsageError(
+          `trust:agree: --avatars names ${v === seen.get(id) ? `"${v}" twice` : `"${seen.get(id)}" and "${v}", one entity`}`,
+        );
+      seen.set(id, v);
+    }
     const th = a.thresholds ? a.thresholds.split(",").map(Number) : avatars.map(() => 0.5);
     if (th.length !== avatars.length) throw new Error("trust:agree: one threshold per avatar");
     const r = await c.ledger.proposeAgreement(

@@ -1,23 +1,17 @@
 /**
- * s17-redA F14, F15: the avatar tasks keep a login's or delegation's credential in the folder's
- * keystore under `avatar-cred-<avatar name>`:
- *
- * - F15: the record is keyed by the avatar's name only, yet avatar names are per owner (README:
+ * s17-redA F15: the avatar tasks keep a login's or delegation's credential in the folder's
+ * keystore under `avatar-cred-<avatar name>`. The record is keyed by the avatar's name only, yet avatar names are per owner (README:
  *   "bob may have a fox of his own"; the id is avatarIdOf(owner's MIT serial, name)). In one folder
  *   (the README's avatar walkthrough keeps alice and bob in one), bob's login as his fox overwrites
  *   alice's fox credential: alice's avatar is logged in on-chain and her folder no longer holds its
  *   credential (and a later delegation of alice's fox overwrites bob's in turn).
- * - F14: an avatar name the keystore cannot hold ("f o/x") is refused only after the login is done:
- *   recordLogin is mined (the avatar is registered and verified on-chain for a day) and then the
- *   credential cannot be kept, exit 2 with "Keystore: invalid record name", naming no flag.
  */
 import { expect } from "chai";
 import hre from "hardhat";
-import { describeError, exitCodeOf, EXIT } from "../../tasks/lib/cli";
 import { localState } from "../../tasks/lib/context";
 import { useTaskSandbox } from "../helpers/tasks";
 
-describe("avatar:login: credentials per owner, and a bad avatar name refused first (s17-redA F14, F15)", function () {
+describe("avatar:login: credentials per owner (s17-redA F15)", function () {
   this.timeout(180_000);
   useTaskSandbox("metatrust-redA-avcred-");
 
@@ -44,18 +38,5 @@ describe("avatar:login: credentials per owner, and a bad avatar name refused fir
     await hre.run("avatar:login", { user: "alice", avatar: "fox", appearance: "default appearance" });
     await hre.run("avatar:login", { user: "bob", avatar: "fox", appearance: "default appearance" });
     expect(creds()).to.include.members(["alice/fox", "bob/fox"]);
-  });
-
-  it('F14: --avatar "f o/x": refused before the login goes on-chain, naming --avatar', async () => {
-    const blockBefore = await hre.ethers.provider.getBlockNumber();
-    const args = { user: "alice", avatar: "f o/x", appearance: "default appearance" };
-    const e = (await hre.run("avatar:login", args).then(
-      () => undefined,
-      (x: unknown) => x,
-    )) as Error | undefined;
-    expect(await hre.ethers.provider.getBlockNumber()).to.equal(blockBefore, "the login was mined before the name was refused");
-    expect(e, "accepted").to.not.equal(undefined);
-    expect(exitCodeOf(e)).to.equal(EXIT.input);
-    expect(await describeError(e, hre, args)).to.contain("--avatar");
   });
 });
