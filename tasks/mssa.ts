@@ -308,10 +308,10 @@ task(
       // written (h15-red2 R6: the channel refused them after the place and the key records existed)
       if (!Number.isFinite(a.eavesdrop) || a.eavesdrop < 0 || a.eavesdrop > 1)
         throw new UsageError(`mssa:register: --eavesdrop must be a fraction in [0, 1], got ${a.eavesdrop}`);
-      if (!Number.isInteger(a.decoys) || a.decoys < 1 || a.decoys > MAX_PHOTONS)
-        throw new UsageError(
-          `mssa:register: --decoys must be an integer from 1 to ${MAX_PHOTONS.toLocaleString("en-US")}, got ${a.decoys}`,
-        );
+      if (!Number.isInteger(a.decoys) || a.decoys < 1)
+        throw new UsageError(`mssa:register: --decoys must be a positive integer, got ${a.decoys}`);
+      if (a.decoys > MAX_PHOTONS)
+        throw new UsageError(`mssa:register: --decoys must be at most ${MAX_PHOTONS.toLocaleString("en-US")}, got ${a.decoys}`);
       const channelFlags = a.eavesdrop !== 0 || a.decoys !== 64;
       const c = await mssaContext(hre);
       const { authorityEndpoints, discoverAuthorities } = await import("../offchain/services/mssa/clients");
@@ -558,9 +558,10 @@ task("mssa:channel", "Runs the SIMULATED decoy-photon channel: error rate and de
       ["decoys", MAX_PHOTONS],
       ["bits", MAX_PHOTONS],
       ["trials", 1_000_000],
-    ] as const)
-      if (!Number.isInteger(a[f]) || a[f] < 1 || a[f] > max)
-        throw new UsageError(`mssa:channel: --${f} must be an integer from 1 to ${max.toLocaleString("en-US")}, got ${a[f]}`);
+    ] as const) {
+      if (!Number.isInteger(a[f]) || a[f] < 1) throw new UsageError(`mssa:channel: --${f} must be a positive integer, got ${a[f]}`);
+      if (a[f] > max) throw new UsageError(`mssa:channel: --${f} must be at most ${max.toLocaleString("en-US")}, got ${a[f]}`);
+    }
     const { transmit, detectionProbability, thresholdDetectionProbability } = await import("../offchain/mssa/quantum");
     const { Bits } = await import("../offchain/mssa/bits");
     const data = Bits.random(a.bits);
