@@ -207,7 +207,10 @@ task("idp:issue", "Issues an MIT: --user NAME (enrolls a SIMULATED iris) or --pr
 
 task("avatar:login", "Login (claim, challenge, fresh SIMULATED iris sample, verify): the user drives its avatar")
   .addParam("user", "The user")
-  .addParam("avatar", "The avatar's name (the user's own: its id is avatarIdOf(her MIT serial, name), so names are per owner)")
+  .addParam(
+    "avatar",
+    "The avatar's name (the user's own: its id is avatarIdOf(her MIT serial, name), so names are per owner; 1 to 64 letters, digits, '.', '_' or '-')",
+  )
   .addOptionalParam("appearance", "The avatar's appearance description", "default appearance")
   .addOptionalParam("idp", IDP_HELP)
   .setAction(async (a: { user: string; avatar: string; appearance: string; idp?: string }, hre) => {

@@ -349,7 +349,7 @@ task("dispute:show", "A dispute's parties, phase, deadlines and running tally")
 const MAX_ADVANCE_SECONDS = 2 ** 32;
 
 task("chain:advance", "Development chains only (hardhat, localhost): moves time forward and mines blocks")
-  .addOptionalParam("seconds", "Seconds to advance", 0, types.int)
+  .addOptionalParam("seconds", "Seconds to advance (at most 2^32)", 0, types.int)
   .addOptionalParam("blocks", "Blocks to mine (e.g. the dispute minimum age, 7,200)", 1, types.int)
   .setAction(async (a: { seconds: number; blocks: number }, hre) => {
     if (!["hardhat", "localhost"].includes(hre.network.name)) throw new Error("chain:advance: only on the hardhat and localhost networks");

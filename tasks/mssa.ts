@@ -282,7 +282,7 @@ task(
     0,
     types.float,
   )
-  .addOptionalParam("decoys", "Decoy photons per transmission, at least 1 (SIMULATED; in-process only)", 64, types.int)
+  .addOptionalParam("decoys", "Decoy photons per transmission, 1 to 65,536 (SIMULATED; in-process only)", 64, types.int)
   .addOptionalParam(
     "authorities",
     "The place's authority services (`mssa:serve authority`) to register with, comma-separated URLs: overrides the endpoints the authorities announced on-chain. The user's set is those of them that sit in the election and answer, at least k (one that fails is dropped and a fresh session goes to the others while k remain). Without it: over the network when the place's authorities announced endpoints (refused when fewer than k did), else in-process",
@@ -544,9 +544,9 @@ task("mssa:verify", "Verifies a registered user: the on-chain record, its commit
 
 task("mssa:channel", "Runs the SIMULATED decoy-photon channel: error rate and detection rate against 1 - (3/4)^d")
   .addOptionalParam("eavesdrop", "Fraction of photons intercepted and resent", 1, types.float)
-  .addOptionalParam("decoys", "Decoy photons per transmission", 8, types.int)
-  .addOptionalParam("bits", "Data bits per transmission", 256, types.int)
-  .addOptionalParam("trials", "Transmissions", 1000, types.int)
+  .addOptionalParam("decoys", "Decoy photons per transmission (at most 65,536)", 8, types.int)
+  .addOptionalParam("bits", "Data bits per transmission (at most 65,536)", 256, types.int)
+  .addOptionalParam("trials", "Transmissions (at most 1,000,000)", 1000, types.int)
   .addOptionalParam("threshold", "Highest accepted decoy error rate", 0, types.float)
   .setAction(async (a: { eavesdrop: number; decoys: number; bits: number; trials: number; threshold: number }) => {
     // every flag is checked here, by name, before the simulation (a helper's "rates are in [0, 1]" named none)

@@ -221,7 +221,7 @@ task("rsms:rpm:register", "RPM setup: the MSRP issues an RPM's keys and creates 
   });
 
 task("rsms:rn:register", "RN setup: the MSRP issues an RN's keys, one-time secret and first PID, and adds it to the pool's Bloom filter")
-  .addParam("name", "The RN's local name")
+  .addParam("name", "The RN's local name (1 to 64 letters, digits, '.', '_' or '-')")
   .addParam("pool", "The pool it registers for", undefined, types.int)
   .addOptionalParam("rid", "The RN's real identity (sent sealed to PK_pub; never on-chain)")
   .addOptionalParam("msrp", "The MSRP service's URL: register over the network from this machine (rsms:serve msrp)")
@@ -275,7 +275,7 @@ task("rsms:rn:register", "RN setup: the MSRP issues an RN's keys, one-time secre
   });
 
 task("rsms:user:register", "User register (RSMS §IV.B.1): the MSRP issues a user's keys and PID")
-  .addParam("name", "The user's local name")
+  .addParam("name", "The user's local name (1 to 64 letters, digits, '.', '_' or '-')")
   .addOptionalParam("rid", "The user's real identity (sent sealed to PK_pub; never on-chain)")
   .addOptionalParam("msrp", "The MSRP service's URL: register over the network from this machine (rsms:serve msrp)")
   .addOptionalParam("token", "With --msrp: the enrolment token the MSRP's operator issued for this name (`rsms:enrol-token --user <name>`)")

@@ -91,7 +91,7 @@ async function pairNow(hre: HardhatRuntimeEnvironment, from: string, to: string)
 }
 
 task("trust:register", "Registers a virtual entity in the TrustManager, controlled by the operator's account")
-  .addParam("entity", "A name, or a 0x 32-byte id (e.g. an RN's PID)")
+  .addParam("entity", "A name (not starting with 0x), or a 0x 32-byte id (e.g. an RN's PID)")
   .addParam("type", "avatar | organization | resource-node | authority")
   .addFlag("verified", "Also mark its identity verified (admin) - for kinds without an identity registry yet")
   .addOptionalParam(
