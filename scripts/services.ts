@@ -28,6 +28,8 @@ export function parseServicesArgs(argv: string[]): { dir?: string } {
     if (argv[i] === "--dir") {
       const d = argv[++i];
       if (!d) usage("--dir needs a folder");
+      if (out.dir !== undefined) usage("--dir is given twice");
+      if (fs.existsSync(d) && !fs.statSync(d).isDirectory()) usage(`--dir ${d}: not a folder`);
       if (fs.existsSync(d) && fs.readdirSync(d).length) usage(`--dir ${d}: the folder is not empty`);
       out.dir = path.resolve(d);
     } else usage(`unknown argument ${argv[i]}`);

@@ -5,7 +5,7 @@
  * folder that has no IdP of its own, talks to the IdP service (`idp:serve`, tasks/services.ts)
  * found at that URL or from the MIT registry (offchain/services/avatars/clients.ts).
  */
-import { RefusedError, UsageError, minedReceipt, parseCaseId } from "./lib/cli";
+import { RefusedError, UsageError, firstLine, localName, minedReceipt, parseCaseId } from "./lib/cli";
 import fs from "fs";
 import path from "path";
 import { task } from "hardhat/config";
@@ -207,10 +207,14 @@ task("idp:issue", "Issues an MIT: --user NAME (enrolls a SIMULATED iris) or --pr
 
 task("avatar:login", "Login (claim, challenge, fresh SIMULATED iris sample, verify): the user drives its avatar")
   .addParam("user", "The user")
-  .addParam("avatar", "The avatar's name (the user's own: its id is avatarIdOf(her MIT serial, name), so names are per owner)")
+  .addParam(
+    "avatar",
+    "The avatar's name (the user's own: its id is avatarIdOf(her MIT serial, name), so names are per owner; 1 to 64 letters, digits, '.', '_' or '-')",
+  )
   .addOptionalParam("appearance", "The avatar's appearance description", "default appearance")
   .addOptionalParam("idp", IDP_HELP)
   .setAction(async (a: { user: string; avatar: string; appearance: string; idp?: string }, hre) => {
+    localName("avatar:login", "--avatar", a.avatar); // before the login goes on-chain: its credential is kept under this name
     const c = await avatarContext(hre);
     const u = c.party(a.user);
     const svc = await c.remote(a.idp);
@@ -249,6 +253,7 @@ task(
   .addParam("proxy", "The AI proxy")
   .addOptionalParam("idp", IDP_HELP)
   .setAction(async (a: { user: string; avatar: string; proxy: string; idp?: string }, hre) => {
+    localName("avatar:delegate", "--avatar", a.avatar);
     const c = await avatarContext(hre);
     const u = c.party(a.user);
     const p = c.party(a.proxy);
@@ -335,7 +340,16 @@ task(
     const reporter = a.account ? c.registry.connect(await (await import("./lib/context")).accountSigner(hre, a.account)) : c.registry;
     const named = a.case === undefined ? undefined : parseCaseId("avatar:trace", a.case);
     if (a.case !== undefined && a.fileOnly) throw new UsageError(`avatar:trace: --case names a filed case; --file-only files a new one`);
-    const e = c.codec.evidenceFromJson(JSON.parse(fs.readFileSync(a.evidence, "utf8")));
+    // a missing file is named by describeError; one that is not evidence here, by its flag (s17-redA F2)
+    const text = fs.readFileSync(a.evidence, "utf8");
+    let e: ReturnType<typeof c.codec.evidenceFromJson>;
+    try {
+      e = c.codec.evidenceFromJson(JSON.parse(text));
+    } catch (x) {
+      throw new UsageError(
+        `avatar:trace: --evidence ${a.evidence} is not an evidence file (${x instanceof SyntaxError ? "not JSON" : firstLine(String((x as Error).message ?? x))})`,
+      );
+    }
     if (a.fileOnly) {
       const { caseId } = await c.protocols.requestTrace(reporter, e);
       console.log(`case #${caseId}: filed (open); open the dispute with dispute:open --nature avatar --case ${caseId}`);

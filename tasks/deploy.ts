@@ -32,6 +32,7 @@ deployTask.setAction(
     for (const flag of ROLE_NAMES) {
       const v = args[flag];
       if (v !== undefined && !hre.ethers.isAddress(v)) throw new UsageError(`deploy: --${flag} ${v} is not an address`);
+      if (v !== undefined && BigInt(v) === 0n) throw new UsageError(`deploy: --${flag} is the zero address, which nobody can sign for`);
     }
     const [{ deploySystem }, { roleAccounts }, { localState }, { trustRoleHolders }] = await Promise.all([
       import("../offchain/chain/deploy"),

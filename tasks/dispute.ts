@@ -345,12 +345,18 @@ task("dispute:show", "A dispute's parties, phase, deadlines and running tally")
     return { phase, round, committed: voters.length, revealed, tally: t };
   });
 
+/** The most `chain:advance --seconds` moves a development chain in one step (2^32 s, about 136 years). */
+const MAX_ADVANCE_SECONDS = 2 ** 32;
+
 task("chain:advance", "Development chains only (hardhat, localhost): moves time forward and mines blocks")
-  .addOptionalParam("seconds", "Seconds to advance", 0, types.int)
+  .addOptionalParam("seconds", "Seconds to advance (at most 2^32)", 0, types.int)
   .addOptionalParam("blocks", "Blocks to mine (e.g. the dispute minimum age, 7,200)", 1, types.int)
   .setAction(async (a: { seconds: number; blocks: number }, hre) => {
     if (!["hardhat", "localhost"].includes(hre.network.name)) throw new Error("chain:advance: only on the hardhat and localhost networks");
     if (!Number.isInteger(a.blocks) || a.blocks < 1) throw new Error(`chain:advance: --blocks must be a positive integer, got ${a.blocks}`);
+    // the node refuses a timestamp beyond 2^64 - 1 with a parser message, after nothing named the flag (s17-redA F5)
+    if (!Number.isSafeInteger(a.seconds) || a.seconds < 0 || a.seconds > MAX_ADVANCE_SECONDS)
+      throw new UsageError(`chain:advance: --seconds must be 0 to ${MAX_ADVANCE_SECONDS} (about 136 years), got ${a.seconds}`);
     await hre.network.provider.send("evm_increaseTime", [a.seconds]);
     await hre.network.provider.send("hardhat_mine", ["0x" + a.blocks.toString(16)]);
     console.log(`advanced ${a.seconds} s, ${a.blocks} block(s)`);

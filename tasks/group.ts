@@ -14,6 +14,16 @@ import type { GroupParty } from "../offchain/rsms/group";
 import { keccak_256 } from "@noble/hashes/sha3.js";
 import { RefusedError, UsageError, lookupNamed } from "./lib/cli";
 
+/**
+ * A --group as the tasks print it (0x and 64 hex digits): anything else is bad input named by the
+ * flag, not the codec's "fromHex: not a hex string" (s17-redA F8).
+ */
+function groupFlag(task: string, group: string): string {
+  if (!/^0x[0-9a-fA-F]{64}$/.test(group))
+    throw new UsageError(`${task}: --group ${group} is not a group id (0x and 64 hex digits, as group:request prints it)`);
+  return group;
+}
+
 async function groupContext(hre: HardhatRuntimeEnvironment) {
   const [
     { localState, deployedAddress, operatorSigner },
@@ -177,7 +187,7 @@ task(
       if (a.add)
         throw new UsageError("group:rekey: --add is for the in-process MSRP; the MSRP service adds as many fresh RNs as it evicts");
       const k = await groupClient(hre);
-      const gid = k.bytes.fromHex(a.group, 32);
+      const gid = k.bytes.fromHex(groupFlag("group:rekey", a.group), 32);
       const evict = a.evict
         .split(",")
         .filter(Boolean)
@@ -191,7 +201,7 @@ task(
       return { epoch: r.epoch, evicted: r.evicted.map(k.bytes.toHex), added: r.added.map(k.bytes.toHex) };
     }
     const c = await groupContext(hre);
-    const gid = c.bytes.fromHex(a.group, 32);
+    const gid = c.bytes.fromHex(groupFlag("group:rekey", a.group), 32);
     lookupNamed("group:rekey", "--group", a.group, () => c.msrp.groupInfo(gid));
     const evict = a.evict
       .split(",")
@@ -230,7 +240,7 @@ task(
     if (a.msrp || ks.exists(`rsms-user-${a.from}`) || !ks.exists("rsms-msrp")) {
       const k = await groupClient(hre);
       const msrpUrl = k.msrpOf("group:send", "--from", a.from, a.msrp);
-      const gid = k.bytes.fromHex(a.group, 32);
+      const gid = k.bytes.fromHex(groupFlag("group:send", a.group), 32);
       const r = await k.clients.sendRemote({
         msrpUrl,
         name: a.from,
@@ -249,7 +259,7 @@ task(
       return r;
     }
     const c = await groupContext(hre);
-    const gid = c.bytes.fromHex(a.group, 32);
+    const gid = c.bytes.fromHex(groupFlag("group:send", a.group), 32);
     const info = lookupNamed("group:send", "--group", a.group, () => c.msrp.groupInfo(gid));
     // each party under the PID the group lists it under (an RN may have re-authenticated since)
     const pidOf = (name: string) => info.members.find((m) => m.name === name)?.pid;
@@ -293,7 +303,7 @@ task(
     const r = await k.clients.readRemote({
       msrpUrl,
       name: a.party,
-      groupId: k.bytes.fromHex(a.group, 32),
+      groupId: k.bytes.fromHex(groupFlag("group:read", a.group), 32),
       keystore: k.keystore,
       dep: k.dep,
     });
@@ -328,7 +338,7 @@ task(
     const r = await k.clients.addRemote({
       msrpUrl,
       user: a.user,
-      groupId: k.bytes.fromHex(a.group, 32),
+      groupId: k.bytes.fromHex(groupFlag("group:add", a.group), 32),
       count: a.count,
       keystore: k.keystore,
       dep: k.dep,
@@ -343,7 +353,7 @@ task("group:status", "A group's on-chain state (members, epoch, Q) and the MSRP'
   .addParam("group", "The group id (0x-hex)")
   .setAction(async (a: { group: string }, hre) => {
     const c = await groupContext(hre);
-    const gid = c.bytes.fromHex(a.group, 32);
+    const gid = c.bytes.fromHex(groupFlag("group:status", a.group), 32);
     const info = lookupNamed("group:status", "--group", a.group, () => c.msrp.groupInfo(gid));
     const v = await c.ledger.view(gid);
     console.log(`group ${a.group}: epoch ${v.epoch}, ${v.members} RN member(s) on-chain, user ${info.user}`);
@@ -369,7 +379,9 @@ task(
     const me = lookupNamed("group:join", "--party", a.party, () => k.clients.localParty(k.keystore, a.party));
     // without --group: the groups it is still a member of (an eviction ends a membership), under
     // any of its PIDs (a re-authentication does not), read from the group events without naming a PID
-    const gids = a.group ? [k.bytes.fromHex(a.group, 32)] : await k.clients.currentGroupsOf(k.keystore, a.party, k.groupRegistry);
+    const gids = a.group
+      ? [k.bytes.fromHex(groupFlag("group:join", a.group), 32)]
+      : await k.clients.currentGroupsOf(k.keystore, a.party, k.groupRegistry);
     if (gids.length === 0) throw new RefusedError(`group:join: the chain lists ${a.party} (${k.bytes.toHex(me.pid)}) in no group`);
     const out: { groupId: string; epoch: number; fingerprint: string; already: boolean }[] = [];
     for (const g of gids) {

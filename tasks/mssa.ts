@@ -62,6 +62,9 @@ const pct = (wad: bigint) => `${(Number(wad) / 1e16).toFixed(1)}%`;
 const gas = (r: { gasUsed: bigint } | null) => `${(r?.gasUsed ?? 0n).toLocaleString("en-US")} gas`;
 const recordName = (place: string, user: string) => `mssa-${place.slice(2, 18)}-${user.toLowerCase()}`;
 
+/** The most decoy photons (or data bits) the SIMULATED channel is asked to send in one transmission. */
+const MAX_PHOTONS = 65_536;
+
 task("mssa:status", "Shows the election: round, stage, deadlines, candidates with Borda scores and ratios, sitting authorities").setAction(
   async (_a, hre) => {
     const c = await mssaContext(hre);
@@ -281,7 +284,7 @@ task(
   )
   .addOptionalParam(
     "decoys",
-    "Decoy photons per transmission, at least 1 (SIMULATED; in-process only, default 64: refused over the network)",
+    "Decoy photons per transmission, 1 to 65,536 (SIMULATED; in-process only, default 64: refused over the network)",
     undefined,
     types.int,
   )
@@ -314,6 +317,8 @@ task(
         throw new UsageError(`mssa:register: --eavesdrop must be a fraction in [0, 1], got ${a.eavesdrop}`);
       if (!Number.isInteger(decoys) || decoys < 1)
         throw new UsageError(`mssa:register: --decoys must be a positive integer, got ${a.decoys}`);
+      if (decoys > MAX_PHOTONS)
+        throw new UsageError(`mssa:register: --decoys must be at most ${MAX_PHOTONS.toLocaleString("en-US")}, got ${a.decoys}`);
       // the flags given, whatever their value: over the network none of them has an effect (a check
       // against the defaults let `--decoys 64` pass silently: session 16's final read)
       const channelFlags = [a.eavesdrop !== undefined && "--eavesdrop", a.decoys !== undefined && "--decoys"].filter(
@@ -504,11 +509,15 @@ task("mssa:place", "The admin sets a place's authorities and approval threshold 
   .addParam("authorities", "Its authorities: accounts (role names or addresses), comma-separated; the first verifies")
   .addOptionalParam("k", "Approvals needed (default: all of them)", undefined, types.int)
   .setAction(async (a: { name: string; authorities: string; k?: number }, hre) => {
+    // every flag checked before an account is resolved (a role name gets a new key written) (s17-redA F27)
+    if (a.name.length === 0) throw new UsageError("mssa:place: --name must not be empty");
+    const named = a.authorities.split(",").map((x) => x.trim());
+    if (named.some((x) => x === "")) throw new UsageError(`mssa:place: --authorities "${a.authorities}" has an empty entry`);
+    const k = a.k ?? named.length;
+    if (!Number.isInteger(k) || k < 1 || k > named.length) throw new UsageError(`mssa:place: --k must be 1 to ${named.length}`);
     const c = await mssaContext(hre);
     const { placeId } = await import("../offchain/mssa/registration");
-    const aus = await Promise.all(a.authorities.split(",").map((x) => c.resolve(x.trim())));
-    const k = a.k ?? aus.length;
-    if (!Number.isInteger(k) || k < 1 || k > aus.length) throw new UsageError(`mssa:place: --k must be 1 to ${aus.length}`);
+    const aus = await Promise.all(named.map((x) => c.resolve(x)));
     await minedReceipt(c.ledger.setPlace(placeId(a.name), aus, k));
     console.log(`place ${a.name}: authorities ${aus.join(", ")} (k = ${k})`);
     return { place: placeId(a.name), authorities: aus, k };
@@ -546,17 +555,24 @@ task("mssa:verify", "Verifies a registered user: the on-chain record, its commit
 
 task("mssa:channel", "Runs the SIMULATED decoy-photon channel: error rate and detection rate against 1 - (3/4)^d")
   .addOptionalParam("eavesdrop", "Fraction of photons intercepted and resent", 1, types.float)
-  .addOptionalParam("decoys", "Decoy photons per transmission", 8, types.int)
-  .addOptionalParam("bits", "Data bits per transmission", 256, types.int)
-  .addOptionalParam("trials", "Transmissions", 1000, types.int)
+  .addOptionalParam("decoys", "Decoy photons per transmission (at most 65,536)", 8, types.int)
+  .addOptionalParam("bits", "Data bits per transmission (at most 65,536)", 256, types.int)
+  .addOptionalParam("trials", "Transmissions (at most 1,000,000)", 1000, types.int)
   .addOptionalParam("threshold", "Highest accepted decoy error rate", 0, types.float)
   .setAction(async (a: { eavesdrop: number; decoys: number; bits: number; trials: number; threshold: number }) => {
     // every flag is checked here, by name, before the simulation (a helper's "rates are in [0, 1]" named none)
     for (const f of ["eavesdrop", "threshold"] as const)
       if (!(Number.isFinite(a[f]) && a[f] >= 0 && a[f] <= 1))
         throw new UsageError(`mssa:channel: --${f} must be a fraction in [0, 1], got ${a[f]}`);
-    for (const f of ["decoys", "bits", "trials"] as const)
+    // bounded: --decoys 1e9 ran V8 out of memory, --bits 1e9 failed in the random source (s17-redA F9)
+    for (const [f, max] of [
+      ["decoys", MAX_PHOTONS],
+      ["bits", MAX_PHOTONS],
+      ["trials", 1_000_000],
+    ] as const) {
       if (!Number.isInteger(a[f]) || a[f] < 1) throw new UsageError(`mssa:channel: --${f} must be a positive integer, got ${a[f]}`);
+      if (a[f] > max) throw new UsageError(`mssa:channel: --${f} must be at most ${max.toLocaleString("en-US")}, got ${a[f]}`);
+    }
     const { transmit, detectionProbability, thresholdDetectionProbability } = await import("../offchain/mssa/quantum");
     const { Bits } = await import("../offchain/mssa/bits");
     const data = Bits.random(a.bits);

@@ -9,7 +9,7 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import type { Msrp as MsrpAgent } from "../offchain/rsms/msrp";
 import type { ResourcePoolManager as RpmAgent } from "../offchain/rsms/rpm";
 import type { RecordStamp } from "../offchain/storage/keystore";
-import { RefusedError, UsageError, lookupNamed } from "./lib/cli";
+import { RefusedError, UsageError, localName, lookupNamed } from "./lib/cli";
 
 const MSRP_RECORD = "rsms-msrp";
 /** The MSRP record's commits write the RNs they change (Keystore.commit's `patch`). */
@@ -224,7 +224,7 @@ task("rsms:rpm:register", "RPM setup: the MSRP issues an RPM's keys and creates 
   });
 
 task("rsms:rn:register", "RN setup: the MSRP issues an RN's keys, one-time secret and first PID, and adds it to the pool's Bloom filter")
-  .addParam("name", "The RN's local name")
+  .addParam("name", "The RN's local name (1 to 64 letters, digits, '.', '_' or '-')")
   .addParam("pool", "The pool it registers for", undefined, types.int)
   .addOptionalParam("rid", "The RN's real identity (sent sealed to PK_pub; never on-chain)")
   .addOptionalParam("msrp", "The MSRP service's URL: register over the network from this machine (rsms:serve msrp)")
@@ -234,6 +234,7 @@ task("rsms:rn:register", "RN setup: the MSRP issues an RN's keys, one-time secre
     "With --msrp: drop the registration this folder keeps pending (a lasting 409 resent on every run) once the service, sent it once more, refuses it again; if the service answers it, it took effect and is completed instead; nothing is dropped if the chain shows it or the service cannot be reached",
   )
   .setAction(async (a: { name: string; pool: number; rid?: string; msrp?: string; token?: string; abandon: boolean }, hre) => {
+    localName("rsms:rn:register", "--name", a.name);
     if (a.token !== undefined && !a.msrp)
       throw new UsageError("rsms:rn:register: --token goes with --msrp (a registration over the network)");
     if (a.abandon && !a.msrp) throw new UsageError("rsms:rn:register: --abandon goes with --msrp (a registration over the network)");
@@ -260,6 +261,9 @@ task("rsms:rn:register", "RN setup: the MSRP issues an RN's keys, one-time secre
     const r = await rsms(hre);
     const m = r.loadMsrp();
     knownPool("rsms:rn:register", "--pool", m, a.pool);
+    // checked before the MSRP takes it: its filter may be published on-chain by this very registration
+    if (r.ks.exists(rnRecord(a.name)))
+      throw new UsageError(`rsms:rn:register: --name "${a.name}": this folder already holds an RN of that name (${rnRecord(a.name)})`);
     const { rn, published } = await r.flows.registerRn(await r.chain(), m, { name: a.name, poolId: a.pool, rid: a.rid ?? `rn:${a.name}` });
     r.ks.create(rnRecord(a.name), rn.toRecord());
     r.saveMsrp(m);
@@ -274,7 +278,7 @@ task("rsms:rn:register", "RN setup: the MSRP issues an RN's keys, one-time secre
   });
 
 task("rsms:user:register", "User register (RSMS §IV.B.1): the MSRP issues a user's keys and PID")
-  .addParam("name", "The user's local name")
+  .addParam("name", "The user's local name (1 to 64 letters, digits, '.', '_' or '-')")
   .addOptionalParam("rid", "The user's real identity (sent sealed to PK_pub; never on-chain)")
   .addOptionalParam("msrp", "The MSRP service's URL: register over the network from this machine (rsms:serve msrp)")
   .addOptionalParam("token", "With --msrp: the enrolment token the MSRP's operator issued for this name (`rsms:enrol-token --user <name>`)")
@@ -283,6 +287,7 @@ task("rsms:user:register", "User register (RSMS §IV.B.1): the MSRP issues a use
     "With --msrp: drop the registration this folder keeps pending (a lasting 409 resent on every run) once the service, sent it once more, refuses it again; if the service answers it, it took effect and is completed instead; nothing is dropped if the chain shows it or the service cannot be reached",
   )
   .setAction(async (a: { name: string; rid?: string; msrp?: string; token?: string; abandon: boolean }, hre) => {
+    localName("rsms:user:register", "--name", a.name);
     if (a.token !== undefined && !a.msrp)
       throw new UsageError("rsms:user:register: --token goes with --msrp (a registration over the network)");
     if (a.abandon && !a.msrp) throw new UsageError("rsms:user:register: --abandon goes with --msrp (a registration over the network)");

@@ -6,10 +6,12 @@
  * `rsms:rn:register --msrp <url>` and `rsms:join --rpm <url>` (tasks/rsms.ts).
  */
 import fs from "fs";
+import net from "net";
 import path from "path";
+import { X509Certificate, createPrivateKey } from "crypto";
 import { task, types } from "hardhat/config";
 import type { ConfigurableTaskDefinition, HardhatRuntimeEnvironment } from "hardhat/types";
-import { UsageError, minedReceipt } from "./lib/cli";
+import { UsageError, localName, minedReceipt } from "./lib/cli";
 
 /** The chain side every service needs: its account, the registry through that account, chain id. */
 async function serviceChain(hre: HardhatRuntimeEnvironment, role: string) {
@@ -51,6 +53,20 @@ function listenConfig(a: ListenArgs, t = "rsms:serve") {
   if (!Number.isInteger(a.rateLimit) || a.rateLimit < 1) throw new UsageError(`${t}: --rate-limit must be a positive integer`);
   if (a.trustProxy !== undefined && !/^[0-9A-Fa-f:.]+(\/\d{1,3})?(,[0-9A-Fa-f:.]+(\/\d{1,3})?)*$/.test(a.trustProxy))
     throw new UsageError(`${t}: --trust-proxy "${a.trustProxy}" is not a comma-separated list of addresses or CIDRs`);
+  // read here, by flag: a file that is not PEM failed at listen as "no start line", exit 1 (s17-redA F19)
+  if (a.tlsKey !== undefined && a.tlsCert !== undefined) {
+    for (const [flag, file, parse] of [
+      ["--tls-key", a.tlsKey, (b: Buffer) => createPrivateKey(b)],
+      ["--tls-cert", a.tlsCert, (b: Buffer) => new X509Certificate(b)],
+    ] as const) {
+      if (!fs.existsSync(file) || !fs.statSync(file).isFile()) throw new UsageError(`${t}: ${flag} ${file}: no such file`);
+      try {
+        parse(fs.readFileSync(file));
+      } catch {
+        throw new UsageError(`${t}: ${flag} ${file} is not a PEM ${flag === "--tls-key" ? "private key" : "certificate"}`);
+      }
+    }
+  }
   return {
     host: a.host,
     port: a.port,
@@ -59,6 +75,28 @@ function listenConfig(a: ListenArgs, t = "rsms:serve") {
     tls: a.tlsKey && a.tlsCert ? { key: a.tlsKey, cert: a.tlsCert } : undefined,
     trustProxy: a.trustProxy,
   };
+}
+
+/**
+ * Binds --host and --port once and lets go, before the service reads its state or sends anything:
+ * a port in use or a host that is not this machine's is bad input named by its flag (it was exit 1,
+ * "listen EADDRINUSE", and exit 4 blaming the chain for "getaddrinfo ENOTFOUND": s17-redA F17, F18).
+ * The service binds again when it starts (another program may take the port in between: then its
+ * own error stands).
+ */
+async function listenable(t: string, cfg: { host: string; port: number }): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once("error", (e: NodeJS.ErrnoException) => {
+      if (e.code === "EADDRINUSE")
+        reject(new UsageError(`${t}: --port ${cfg.port} is in use on ${cfg.host} (another service, or this one running already)`));
+      else if (e.code === "EACCES") reject(new UsageError(`${t}: --port ${cfg.port} needs privileges this process does not have`));
+      else if (["ENOTFOUND", "EAI_AGAIN", "EADDRNOTAVAIL", "EAI_NONAME"].includes(e.code ?? ""))
+        reject(new UsageError(`${t}: --host ${cfg.host} is not an address of this machine`));
+      else reject(e);
+    });
+    probe.listen(cfg.port, cfg.host, () => probe.close(() => resolve()));
+  });
 }
 
 type ServeArgs = {
@@ -150,6 +188,7 @@ listenFlags(
     ),
 ).setAction(async (a: ServeArgs, hre) => {
   const cfg = listenConfig(a);
+  await listenable("rsms:serve", cfg);
   if (a.role !== "msrp" && (a.batchMs !== undefined || a.batchMax !== undefined))
     throw new UsageError(`rsms:serve: --batch-ms and --batch-max are for the msrp`);
   if (a.role !== "msrp" && (a.groupQuota !== undefined || a.groupBudget !== undefined || a.groupWindow !== undefined))
@@ -276,6 +315,8 @@ task("rsms:enrol-token", "The MSRP's operator: a one-time enrolment token for on
   .addOptionalParam("user", "The user's name (as she will register: `rsms:user:register --name`)")
   .addOptionalParam("ttl", "How long it is valid: 90s, 30m, 1h, 7d at most", "1h")
   .setAction(async (a: { rn?: string; user?: string; ttl: string }, hre) => {
+    if (a.rn !== undefined) localName("rsms:enrol-token", "--rn", a.rn);
+    if (a.user !== undefined) localName("rsms:enrol-token", "--user", a.user);
     const { MSRP_RECORD } = await import("../offchain/services/rsms/msrp-service");
     return enrolToken(
       hre,
@@ -373,6 +414,7 @@ listenFlags(
     ),
 ).setAction(async (a: ListenArgs & { publicUrl?: string; openRegistration: boolean }, hre) => {
   const cfg = listenConfig(a, "idp:serve");
+  await listenable("idp:serve", cfg);
   const [{ localState, deployedAddress }, { roleAccounts }, { MITRegistry__factory }, { IdpService, IDP_RECORD }] = await Promise.all([
     import("./lib/context"),
     import("../offchain/chain/accounts"),
@@ -470,6 +512,7 @@ listenFlags(
   ) => {
     if (a.role !== "authority") throw new UsageError(`mssa:serve: unknown role "${a.role}" (authority)`);
     const cfg = listenConfig(a, "mssa:serve");
+    await listenable("mssa:serve", cfg);
     const peers = parsePeers(a.peers);
     if (a.publicUrl !== undefined && (!/^https?:\/\/[^\s/]+\S*$/.test(a.publicUrl) || Buffer.byteLength(a.publicUrl) > 256))
       throw new UsageError(`mssa:serve: --public-url "${a.publicUrl}" is not an http(s) URL of at most 256 bytes`);
@@ -591,6 +634,7 @@ listenFlags(
     if (a.role !== "detector" && a.role !== "oracle") throw new UsageError(`trust:serve: unknown role "${a.role}" (detector or oracle)`);
     if (!Number.isInteger(a.interval) || a.interval < 0) throw new UsageError("trust:serve: --interval must be a non-negative integer");
     const cfg = listenConfig(a, "trust:serve");
+    await listenable("trust:serve", cfg);
     const [{ localState, deployedAddress }, { roleAccounts }, { TrustManager__factory }] = await Promise.all([
       import("./lib/context"),
       import("../offchain/chain/accounts"),

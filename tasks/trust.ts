@@ -103,7 +103,7 @@ async function erasNow(hre: HardhatRuntimeEnvironment, from: string, to: string)
 }
 
 task("trust:register", "Registers a virtual entity in the TrustManager, controlled by the operator's account")
-  .addParam("entity", "A name, or a 0x 32-byte id (e.g. an RN's PID)")
+  .addParam("entity", "A name (not starting with 0x), or a 0x 32-byte id (e.g. an RN's PID)")
   .addParam("type", "avatar | organization | resource-node | authority")
   .addFlag("verified", "Also mark its identity verified (admin) - for kinds without an identity registry yet")
   .addOptionalParam(
@@ -120,6 +120,11 @@ task("trust:register", "Registers a virtual entity in the TrustManager, controll
       const c = await trustContext(hre, a.account);
       if (!(a.type in c.ledgerMod.EntityKind))
         throw new UsageError(`trust:register: --type must be one of ${Object.keys(c.ledgerMod.EntityKind).join(", ")}`);
+      // an id cut short or mistyped would register a new entity under that text as its name (s17-redA F12)
+      if (/^0x/i.test(a.entity) && !/^0x[0-9a-fA-F]{64}$/.test(a.entity))
+        throw new UsageError(
+          `trust:register: --entity ${a.entity} starts with 0x but is not a 32-byte id (0x and 64 hex digits); a name may not start with 0x`,
+        );
       const id = c.ledgerMod.entityId(a.entity);
       if ((a.attestation === undefined) !== (a.deadline === undefined))
         throw new UsageError("trust:register: --attestation and --deadline go together");
@@ -453,6 +458,17 @@ task(
   .setAction(async (a: { org: string; avatars: string; thresholds?: string; days: number; termination: string; penalty: string }, hre) => {
     const c = await trustContext(hre);
     const avatars = a.avatars.split(",").map((s) => s.trim());
+    // refused by flag before the consents are collected and the terms stored (the contract's InvalidAgreement named none: s17-redA F24)
+    const seen = new Map<string, string>();
+    for (const v of avatars) {
+      if (v === "") throw new UsageError(`trust:agree: --avatars "${a.avatars}" has an empty entry`);
+      const id = c.ledgerMod.entityId(v);
+      if (seen.has(id))
+        throw new UsageError(
+          `trust:agree: --avatars names ${v === seen.get(id) ? `"${v}" twice` : `"${seen.get(id)}" and "${v}", one entity`}`,
+        );
+      seen.set(id, v);
+    }
     const th = a.thresholds ? a.thresholds.split(",").map(Number) : avatars.map(() => 0.5);
     if (th.length !== avatars.length) throw new Error("trust:agree: one threshold per avatar");
     const r = await c.ledger.proposeAgreement(

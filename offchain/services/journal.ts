@@ -15,6 +15,7 @@
 import fs from "fs";
 import path from "path";
 import { writeFileAtomic } from "../storage/fs-atomic";
+import { MetatrustError } from "../errors";
 
 /** Default interval between two tries of the intents whose recovery failed at start-up (ms). */
 export const STALLED_RETRY_MS = 5_000;
@@ -49,7 +50,25 @@ export class Journal {
     return fs
       .readdirSync(this.dir)
       .filter((f) => f.endsWith(".json"))
-      .map((f) => JSON.parse(fs.readFileSync(path.join(this.dir, f), "utf8")) as Intent)
+      .map((f) => {
+        const file = path.join(this.dir, f);
+        // not a torn write (writeFileAtomic): damage from outside; the service must not start over
+        // an intent it cannot read (its transaction may be on-chain), so it says which file (s17-redA F23)
+        let i: Intent;
+        try {
+          i = JSON.parse(fs.readFileSync(file, "utf8")) as Intent;
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined; // done meanwhile
+          i = undefined as unknown as Intent;
+        }
+        if (!i || typeof i !== "object" || typeof i.kind !== "string" || typeof i.at !== "number")
+          throw new MetatrustError(
+            "KEYSTORE_CORRUPTED",
+            `Journal: ${file} is not a readable intent: check the chain for the effect it recorded, then move the file out of ${this.dir}`,
+          );
+        return i;
+      })
+      .filter((i): i is Intent => i !== undefined)
       .sort((a, b) => a.at - b.at);
   }
 }

@@ -829,6 +829,12 @@ const checkedText = new Map<string, string>();
 const overlay = new Map<string, string>();
 /** Record files whose background rename is under way (file -> its temporary file). */
 const inflight = new Map<string, string>();
+/**
+ * Temporary files the background apply has created and not yet renamed or deleted: a process that
+ * exits meanwhile (a task, right after its commit) deletes them in flushJournals, which writes the
+ * records itself; before, each such exit left an empty `<record>.json.<hex>.tmp` (s17-redA F1).
+ */
+const openTemps = new Set<string>();
 /** The background application of this process's commits, one after the other. */
 let applying: Promise<void> = Promise.resolve();
 
@@ -884,6 +890,7 @@ function applyLater(jfile: string, entries: { file: string; text: string }[]): v
       for (const { file, text } of entries) {
         if (overlay.get(file) === text) {
           const tmp = `${file}.${toHex(randomBytes(6)).slice(2)}.tmp`;
+          openTemps.add(tmp);
           const h = await fs.promises.open(tmp, "wx", 0o600);
           try {
             await h.writeFile(text);
@@ -904,9 +911,13 @@ function applyLater(jfile: string, entries: { file: string; text: string }[]): v
               if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e; // else: cancelled by flushJournals
             } finally {
               if (inflight.get(file) === tmp) inflight.delete(file);
+              openTemps.delete(tmp);
             }
             if (overlay.get(file) === text && settling.has(jfile)) overlay.delete(file);
-          } else await fs.promises.rm(tmp, { force: true });
+          } else {
+            await fs.promises.rm(tmp, { force: true });
+            openTemps.delete(tmp);
+          }
         }
         if (i++ === 0) crashPoint("applied-one");
       }
@@ -929,6 +940,9 @@ export function flushJournals(): void {
     fs.rmSync(tmp, { force: true });
     inflight.delete(file);
   }
+  // and a temporary file still being written (its rename, when it comes, finds none: cancelled)
+  for (const tmp of openTemps) fs.rmSync(tmp, { force: true });
+  openTemps.clear();
   for (const jfile of [...settling].sort()) {
     settling.delete(jfile);
     let j: JournalFile;

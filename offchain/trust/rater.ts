@@ -171,6 +171,13 @@ export class InteractionLog {
       throw new EvidenceError(`InteractionLog.record: ${from} -> ${to} has records under other terms; rate them first`);
     log.agreement = terms;
     const request = /^0x[0-9a-f]{64}$/.test(o.request) ? o.request : toHex(keccak256(new TextEncoder().encode(o.request)));
+    // a retry of a logged request would make the set unverifiable (requests must be distinct), and
+    // every later rating of the pair with it (s17-redA F28): nothing is logged
+    const logged = log.records.find((r) => r.request === request);
+    if (logged)
+      throw new EvidenceError(
+        `InteractionLog.record: request ${o.request} is logged already for ${label(from)} -> ${label(to)} (receipt #${logged.seq}); nothing logged`,
+      );
     const [net, tmAddress, controller] = await Promise.all([
       tm.runner!.provider!.getNetwork(),
       tm.getAddress(),

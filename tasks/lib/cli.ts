@@ -39,6 +39,23 @@ export class UsageError extends MetatrustError {
   }
 }
 
+/**
+ * A party's local name (an RN, a user, an avatar) as its keystore records hold it: 1 to 64 letters,
+ * digits, '.', '_' or '-'. Checked before anything is drawn, stored or sent: a name the keystore
+ * cannot hold was refused only after the chain or the MSRP had taken it (s17-redA F3, F13, F14).
+ * @param task - the task's name
+ * @param flag - the flag, as written (`--name`)
+ * @param name - what the flag gave
+ * @returns the name
+ */
+export function localName(task: string, flag: string, name: string): string {
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(name))
+    throw new UsageError(
+      `${task}: ${flag} "${name}" must be 1 to 64 letters, digits, '.', '_' or '-' (it names this party's keystore records)`,
+    );
+  return name;
+}
+
 /** The protocol refused (a check failed on valid input): the message says which check. */
 export class RefusedError extends MetatrustError {
   constructor(message: string) {

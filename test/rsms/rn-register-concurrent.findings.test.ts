@@ -1,0 +1,30 @@
+/**
+ * s17-redA F21: two `rsms:rn:register` commands run at the same time on the MSRP's folder (a script
+ * that registers its RNs in parallel: `for rn in …; do npx hardhat rsms:rn:register … & done`) both
+ * succeed, both print "1 RN(s) wait for the next filter", and the MSRP's record keeps only one of
+ * them: each command loads the record, registers, and writes its whole record back (loadMsrp /
+ * saveMsrp hold no stamp, unlike the RPM's record), so the later write drops the other RN. That RN
+ * holds keys (`rsms-rn-<name>`) for a registration the MSRP forgot: its secret is in no filter and
+ * its join is refused for good. Observed with two CLI processes against `hardhat node`; here two
+ * runs of the task in one process, interleaved at their awaits, which is the same race.
+ * Charter: a concurrent request never loses another's effect; nobody is stranded.
+ */
+import { expect } from "chai";
+import hre from "hardhat";
+import { useRsmsTaskSandbox } from "../helpers/tasks";
+
+describe("rsms:rn:register: two registrations at once are both kept (s17-redA F21)", function () {
+  this.timeout(180_000);
+  const sandbox = useRsmsTaskSandbox("metatrust-redA-rnconc-", ["edge-1"]);
+
+  it("cc-1 and cc-2 registered concurrently: the MSRP's record holds both (or one is refused)", async () => {
+    const results = await Promise.allSettled([
+      hre.run("rsms:rn:register", { name: "cc-1", pool: 1 }),
+      hre.run("rsms:rn:register", { name: "cc-2", pool: 1 }),
+    ]);
+    const rns = Object.keys((sandbox.keystore().load("rsms-msrp") as { rns: Record<string, unknown> }).rns);
+    for (const [i, name] of ["cc-1", "cc-2"].entries())
+      if (results[i].status === "fulfilled")
+        expect(rns).to.include(name, `${name} was told it is registered, and the MSRP's record does not hold it`);
+  });
+});
