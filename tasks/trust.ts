@@ -96,10 +96,38 @@ async function pairNow(hre: HardhatRuntimeEnvironment, from: string, to: string)
   return ledger.pair(entityId(from), entityId(to));
 }
 
-/** The eras (generations) of the rater and the rated now: the ones a typed rating is for. */
+/**
+ * Per runtime (keyed by its network, as `controllers`): each entity's generation as last read by
+ * this process (TrustManager address and entity id). A typed rating by a remembered controller
+ * names the eras remembered here when both are (no call); if the chain has moved on (a reclaim), it
+ * refuses the rating (`TrustManager__StaleEra`, nothing changes) and trust:rate sends it once more
+ * for the eras read then: those a read at the command's start would have named. One round trip fewer
+ * for a process that rates again (a service, the steps bench); a one-shot command reads them.
+ */
+const generations = new WeakMap<object, Map<string, bigint>>();
+
+/** The eras (generations) of the rater and the rated now: the ones a typed rating is for (remembered: `generations`). */
 async function erasNow(hre: HardhatRuntimeEnvironment, from: string, to: string) {
   const { ledger, entityId } = await readLedger(hre);
-  return ledger.eras(entityId(from), entityId(to));
+  const [f, t] = [entityId(from), entityId(to)];
+  const eras = await ledger.eras(f, t);
+  let known = generations.get(hre.network);
+  if (!known) generations.set(hre.network, (known = new Map()));
+  const address = await ledger.tm.getAddress();
+  known.set(`${address}:${f}`, eras.from);
+  known.set(`${address}:${t}`, eras.to);
+  return eras;
+}
+
+/** The eras of the rater and the rated as last read by this process (erasNow), if both are: no call. */
+async function knownErasOf(hre: HardhatRuntimeEnvironment, from: string, to: string) {
+  const known = generations.get(hre.network);
+  if (!known) return undefined;
+  const { deployedAddress } = await import("./lib/context");
+  const { entityId } = await import("../offchain/trust/ledger");
+  const address = await deployedAddress(hre, "TrustManager");
+  const [f, t] = [known.get(`${address}:${entityId(from)}`), known.get(`${address}:${entityId(to)}`)];
+  return f === undefined || t === undefined ? undefined : { from: f, to: t };
 }
 
 task("trust:register", "Registers a virtual entity in the TrustManager, controlled by the operator's account")
@@ -292,18 +320,25 @@ task(
       const known = a.account ? undefined : await knownControllerOf(hre, a.from);
       // A typed rating is about the eras of the two ids when the command runs (the rating names
       // them: TrustManager.rate refuses it once either id is reclaimed, h16-red2 R6); read once, so
-      // that a retry is for the same eras. An evidenced rating's eras are its evidence's (buildEvidence).
+      // that a retry is for the same eras; with a remembered controller, the eras this process last
+      // read (`generations`), read again if the chain refuses them. An evidenced rating's eras are its
+      // evidence's (buildEvidence).
       const typed = a.score !== undefined || a.factors !== undefined;
-      const eras = typed ? erasNow(hre, a.from, a.to) : undefined;
+      const remembered = typed && known ? await knownErasOf(hre, a.from, a.to) : undefined;
+      const eras = typed ? (remembered ? Promise.resolve(remembered) : erasNow(hre, a.from, a.to)) : undefined;
       eras?.catch(() => undefined);
       if (known) {
         // the pair as the rating finds it: read by TrustLedger.rate (with the receipt, at a block seen before)
         try {
           return await rateAs(hre, a, known, undefined, eras);
         } catch (e) {
-          const now = await controllerOf(hre, a.from);
-          if (now === known) throw e;
-          return rateAs(hre, a, now, undefined, eras);
+          // a remembered controller, or remembered eras, that the chain no longer holds (the refused
+          // transaction changed nothing): sent once more with the chain's; else the error stands
+          const [now, current] = await Promise.all([controllerOf(hre, a.from), remembered ? erasNow(hre, a.from, a.to) : undefined]);
+          const erasMoved =
+            remembered !== undefined && current !== undefined && (current.from !== remembered.from || current.to !== remembered.to);
+          if (now === known && !erasMoved) throw e;
+          return rateAs(hre, a, now, undefined, erasMoved ? Promise.resolve(current) : eras);
         }
       }
       // the pair as the rating will find it, read together with the rater's controller (TrustLedger.rate)

@@ -51,6 +51,13 @@ describe("JSON-RPC calls per task step (issue 20)", function () {
     expect(again.value.rating).to.be.closeTo(0.7, 1e-9);
     expect(again.calls).to.deep.equal({ eth_call: 4, eth_sendRawTransaction: 1, eth_getTransactionReceipt: 1 });
     expect(again.roundTrips).to.equal(3);
+    // c1 rates c0: both ids' generations are remembered from the ratings above (trust:rate's
+    // `generations`: a stale one is refused by the chain and read again, tasks.trust-era-memory.test.ts),
+    // so nothing is read before the transaction: two round trips, as a bare transaction's
+    const third = await counter().during(() => hre.run("trust:rate", { from: "c1", to: "c0", score: 0.6, unverifiable: true }));
+    expect(third.value.rating).to.be.closeTo(0.6, 1e-9);
+    expect(third.calls).to.deep.equal({ eth_call: 2, eth_sendRawTransaction: 1, eth_getTransactionReceipt: 1 });
+    expect(third.roundTrips).to.equal(2);
   });
 
   it("a rating signed by a remembered controller that no longer controls the rater is sent again by the chain's controller", async () => {
