@@ -25,6 +25,6 @@ export async function checkBoundCourt(registry: CourtBinding, court: string, who
   if (bound === getAddress(court) || (unboundOk && bound === ZeroAddress)) return bound;
   throw new MetatrustError(
     "DEPLOYMENT_NOT_FOUND",
-    `${who}: the MITRegistry ${String(registry.target)} binds COURT_ROLE to ${bound === ZeroAddress ? "no court" : bound}, not the deployment's DisputeResolution ${getAddress(court)} (a court binds once: deploy the MITRegistry anew with \`deploy --fresh\`)`,
+    `${who}: the MITRegistry ${String(registry.target)} binds COURT_ROLE to ${bound === ZeroAddress ? "no court" : bound}, not the deployment's DisputeResolution ${getAddress(court)} (a court binds once: only a new MITRegistry takes another, and \`deploy --fresh\` redeploys every contract, leaving all on-chain state behind)`,
   );
 }

@@ -99,7 +99,7 @@ describe("chain/deploy", () => {
     };
     const fresh = record.contracts.DisputeResolution.address;
     expect(err?.message).to.equal(
-      `deploy: the MITRegistry ${full.contracts.MITRegistry.address} binds COURT_ROLE to ${old.address}, not the deployment's DisputeResolution ${fresh} (a court binds once: deploy the MITRegistry anew with \`deploy --fresh\`)`,
+      `deploy: the MITRegistry ${full.contracts.MITRegistry.address} binds COURT_ROLE to ${old.address}, not the deployment's DisputeResolution ${fresh} (a court binds once: only a new MITRegistry takes another, and \`deploy --fresh\` redeploys every contract, leaving all on-chain state behind)`,
     );
     expect([record.complete, record.wired.includes("DisputeResolution")]).to.deep.equal([false, false]);
     // nothing was sent to wire it: the new court holds neither role

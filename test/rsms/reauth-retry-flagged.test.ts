@@ -1,6 +1,6 @@
 // Written independently of reauth-retry-commit.test.ts by a second fixer (s17-fixB) against the same finding (s17-redB B1); kept for its extra case (an RN flagged meanwhile; a replay commits nothing twice).
 /**
- * Red team s17-redB, finding B1 (fixed: rsms-join.md change 20; `serveReauth`'s retry path verifies
+ * Red team s17-redB, finding B1 (fixed: rsms-join.md item 9; `serveReauth`'s retry path verifies
  * and commits the step the chain holds, as `serveJoin`'s does): a re-authentication recorded on-chain that the MSRP never
  * committed (the in-process `rsms:reauth` sent recordJoin, then its receipt wait failed or the
  * process died before `ks.commit`) is answered as a retry by `serveReauth` without the MSRP

@@ -1,6 +1,6 @@
 // Written independently of renew-lost-reply.test.ts by a second fixer (s17-fixB) against the same finding (s17-redB B10); kept for its replay case.
 /**
- * Red team s17-redB, finding B10 (fixed: rsms-join.md change 23; the MSRP keeps H4 of the secret a
+ * Red team s17-redB, finding B10 (fixed: rsms-join.md, the renewal step and the threat matrix; the MSRP keeps H4 of the secret a
  * renewal replaced and answers a retry signed over it with the current secret, nothing drawn): a renewal whose reply is lost strands the RN. `Msrp.renewRn`
  * draws the new a_0 and replaces the old one before its reply (the new secret sealed to PK_RN)
  * reaches the RN. The RN, still holding the old secret, asks again: its request is signed over

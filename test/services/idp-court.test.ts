@@ -23,7 +23,7 @@ describe("services/avatars: the IdP serves only a registry bound to the deployme
     await wrong.start({ port: 0 }).catch((e: Error) => (err = e));
     await wrong.stop();
     expect(err?.message).to.equal(
-      `IdpService: the MITRegistry ${String(s.deps.registry.target)} binds COURT_ROLE to ${getAddress(court)}, not the deployment's DisputeResolution ${getAddress(other)} (a court binds once: deploy the MITRegistry anew with \`deploy --fresh\`)`,
+      `IdpService: the MITRegistry ${String(s.deps.registry.target)} binds COURT_ROLE to ${getAddress(court)}, not the deployment's DisputeResolution ${getAddress(other)} (a court binds once: only a new MITRegistry takes another, and \`deploy --fresh\` redeploys every contract, leaving all on-chain state behind)`,
     );
     expect(await s.dep.registry.idpEndpoint()).to.deep.equal(announced);
     const right = new IdpService(s.deps);

@@ -47,4 +47,34 @@ describe("services/rsms red team s17-redB B8: an RN flagged while its rotation w
     expect(s.msrp.msrp.isSuspiciousPid(pid0)).to.equal(true);
     expect(s.msrp.msrp.summary().rns.find((r) => r.name === "x")!.k).to.equal(0);
   });
+
+  it("a rotation the chain holds already (a resent batch whose first transaction was mined) is committed, not dropped, for an RN flagged meanwhile", async () => {
+    // session 17's final read: B8's refusal ran before the chain was read, so such a rotation's
+    // intent was dropped: PID_1 on-chain, the MSRP unable to trace it and refusing the RN's next one
+    await registerRnRemote({ msrpUrl: s.msrpUrl, name: "y", poolId: 1, rid: "rn:y", token: s.enrol("y"), keystore: s.client, dep: s.dep });
+    expect(await s.msrp.publishDue()).to.equal(1);
+    await joinRemote({ name: "y", poolId: 1, keystore: s.client, dep: s.dep });
+    const pid0 = loadRemoteRn(s.client, "y")!.state.pid;
+    const moving = reauthRemote({
+      name: "y",
+      poolId: 2,
+      keystore: s.client,
+      dep: s.dep,
+      retry: { attempts: 1, timeoutMs: 30_000, backoffMs: 10 },
+    });
+    const svc = s.msrp as unknown as {
+      batched: Set<string>;
+      open?: { items: { v: { rn: string; record: Parameters<typeof s.dep.ledger.recordJoin>[0] } }[] };
+    };
+    for (let i = 0; i < 200 && !svc.batched.has("y"); i++) await new Promise((r) => setTimeout(r, 10));
+    const queued = svc.open!.items.find((q) => q.v.rn === "y")!;
+    // the batch's transaction, mined before (its receipt lost, the batch resent), then the flag
+    await svc.d.ledger.recordJoin(queued.v.record);
+    s.msrp.msrp.flagRn(pid0);
+    const moved = await moving;
+    expect(moved.rn.state.k).to.equal(1);
+    expect(s.msrp.msrp.trace(moved.rn.state.pid)).to.include({ name: "y" });
+    expect(s.msrp.msrp.summary().rns.find((r) => r.name === "y")!.k).to.equal(1);
+    expect(s.msrp.msrp.isSuspiciousPid(moved.rn.state.pid), "the flag follows the RN").to.equal(true);
+  });
 });

@@ -1,5 +1,5 @@
 /**
- * Red team s17-redB, finding B7 (fixed: rsms-join.md change 22; before resending, the client takes
+ * Red team s17-redB, finding B7 (fixed: rsms-join.md item 9, s17-redB B7; before resending, the client takes
  * a kept step the chain holds from the chain's record): over the network, an RN whose step is on-chain but whose reply was
  * lost depends on that one RPM service for good. The in-process flow resynchronises from the chain
  * (`flows.resyncRn` -> `ResourceNode.adoptRecorded`, rsms-join.md change 9); the network client

@@ -1,5 +1,5 @@
 /**
- * Red team s17-redB, finding B3 (fixed: rsms-join.md change 21; the client takes a reply only once
+ * Red team s17-redB, finding B3 (fixed: rsms-join.md item 9, s17-redB B3; the client takes a reply only once
  * the chain holds its step, else keeps the request, re-sealed under a fresh request id): the RN takes an RPM's signed reply A = a*P as the end of its join
  * (or re-authentication) without the MSRP's decision ever reaching it. metatrust's honest RPM
  * answers only after the MSRP's record is on-chain (rsms-join.md change 3), but the RN cannot tell:

@@ -272,7 +272,7 @@ type PendingJoinRecord = { envelope: string; poolId: number; a: string; pid: str
 
 /**
  * What an RN's step over the network returns: `adopted` when the step was taken from the chain's
- * record of the kept request (its reply was lost; no RPM was asked: rsms-join.md change 22), and
+ * record of the kept request (its reply was lost; no RPM was asked: rsms-join.md item 9, s17-redB B7), and
  * then no reply.
  */
 export type RemoteStep = { rn: ResourceNode; resumed: boolean; request: Uint8Array; reply?: Uint8Array; adopted?: boolean };
@@ -349,7 +349,11 @@ export async function abandonStep(a: StepArgs, kind: "join" | "reauth"): Promise
     onChain: async () => {
       if (!a.keystore.exists(pend)) return undefined;
       const pid = fromHex((a.keystore.load(pend) as PendingJoinRecord).pid, 32);
-      return (await a.dep.ledger.isPidRecorded(pid)) ? `PID ${toHex(pid)} is recorded on-chain` : undefined;
+      // from the registry's JoinRecorded logs, as stepRecorded: a query naming the PID would show the
+      // RN's node PID_{k+1} after PID_k (h14-red F4's class; session 17's final read)
+      const log = new JoinLog(a.dep.ledger.registry);
+      await log.sync();
+      return log.recordOf(pid).kind !== 0 ? `PID ${toHex(pid)} is recorded on-chain` : undefined;
     },
   });
 }
@@ -369,7 +373,7 @@ async function stepRemote(a: StepArgs, kind: "join" | "reauth"): Promise<RemoteS
   if (p) {
     // Before anything is resent: the chain may hold the kept step already (the MSRP recorded it and
     // the reply was lost). Then the RN takes it from the chain, as the in-process resyncRn does
-    // (rsms-join.md change 22): no RPM is needed, so one that went away strands no one. The record
+    // (rsms-join.md item 9, s17-redB B7): no RPM is needed, so one that went away strands no one. The record
     // is the MSRP's (only it writes), made after its exact check of a forward signed by the pool's RPM.
     const kept: PendingJoin = { poolId: p.poolId, a: BigInt(p.a), pid: fromHex(p.pid, 32), kind: p.kind ?? "join" };
     const rec = await stepRecorded(a.dep, kept);
@@ -425,7 +429,7 @@ async function stepRemote(a: StepArgs, kind: "join" | "reauth"): Promise<RemoteS
   // A = a*P proves the RPM opened the request, not that the MSRP recorded the step: an RPM that
   // answers before its forward is recorded (the paper's Remark 1), whose forward was lost, or that
   // lies would leave the RN joined (or at PID_{k+1}) with nothing on-chain, for good. The reply
-  // counts only once the chain holds the step (rsms-join.md change 21); until then the request is
+  // counts only once the chain holds the step (rsms-join.md item 9, s17-redB B3); until then the request is
   // kept, re-sealed under a fresh request id so that the next run is decided again by the RPM (from
   // the chain), not answered from its reply cache.
   if (!(await stepRecorded(a.dep, pending, a.recordWaitMs ?? RECORD_WAIT_MS))) {

@@ -528,33 +528,33 @@ export class MsrpService {
     try {
       // S_RN was checked when each rotation was verified; an RN that joined it while its rotation
       // waited in this batch (a flag sync, an eviction, the operator) keeps the pseudonym it was
-      // flagged under: its rotation is refused here, before anything is written (s17-redB B8)
+      // flagged under: its rotation, if not on-chain yet, is refused here before anything is written
+      // (s17-redB B8). One the chain holds already (a resent batch whose first transaction was mined,
+      // its receipt lost) is committed: the chain's record stands, as on serveReauth's retry path,
+      // and the flag follows the RN by name (session 17's final read).
       const suspicious = new Set(this.msrp.suspiciousRns());
-      const live = items.filter((q) => {
-        if (q.v.record.kind !== 2 || !suspicious.has(q.v.rn)) return true;
-        this.journal.done(`join-${toHex(q.v.record.pid).slice(2)}`);
-        fail(
-          q,
-          new RsmsRejectedError(
-            "SUSPICIOUS",
-            `forward: the RN whose next pseudonym is ${toHex(q.v.record.pid)} is in S_RN: it may not rotate`,
-          ),
-        );
-        return false;
-      });
       const ok: Queued[] = [];
       const write: Queued[] = [];
       const states = await Promise.all(
-        live.map(async ({ v: { record: r } }) => {
+        items.map(async ({ v: { record: r } }) => {
           const on = await this.d.ledger.recordOf(r.pid);
           if (equalBytes(on.tag, r.tag) && on.poolId === r.poolId) return "mine";
           return !on.tag.every((x) => x === 0) || (await this.d.ledger.isTagUsed(r.tag)) ? "taken" : "free";
         }),
       );
-      live.forEach((q, i) => {
+      items.forEach((q, i) => {
         if (states[i] === "mine") ok.push(q);
-        else if (states[i] === "free") write.push(q);
-        else {
+        else if (states[i] === "free" && !(q.v.record.kind === 2 && suspicious.has(q.v.rn))) write.push(q);
+        else if (states[i] === "free") {
+          this.journal.done(`join-${toHex(q.v.record.pid).slice(2)}`);
+          fail(
+            q,
+            new RsmsRejectedError(
+              "SUSPICIOUS",
+              `forward: the RN whose next pseudonym is ${toHex(q.v.record.pid)} is in S_RN: it may not rotate`,
+            ),
+          );
+        } else {
           // the chain would refuse it (the serial path's recordJoin reverts): refused, its intent dropped
           this.journal.done(`join-${toHex(q.v.record.pid).slice(2)}`);
           fail(q, new RsmsRejectedError("MSRP_REJECTED", `forward: ${toHex(q.v.record.pid)} or its tag is already recorded on-chain`));
