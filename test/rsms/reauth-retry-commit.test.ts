@@ -45,4 +45,27 @@ describe("rsms red team s17-redB B1: a re-authentication on-chain that the MSRP 
     await reauthenticate(ctx, rn2, rpmA, m2);
     expect(rn2.state.k).to.equal(2);
   });
+
+  it("the chain's record stands for an RN flagged meanwhile: the MSRP commits it (the flag follows the RN) and a replay commits nothing twice", async () => {
+    const { ctx, msrp, rpmA, rpmB, rns, ledger } = await loadRsms();
+    const rn = rns[0];
+    const j = rn.buildJoinRequest(await poolInfo(ctx, 1));
+    rn.acceptJoinReply((await serveJoin(ctx, rpmA, msrp, j.request)).reply, j.pending);
+    const msrpOnDisk = JSON.stringify(msrp.toRecord());
+    const first = rn.buildReauthRequest(await poolInfo(ctx, 2));
+    await serveReauth(ctx, rpmB, msrp, first.request); // recorded; the commit is lost
+    const m2 = Msrp.fromRecord(JSON.parse(msrpOnDisk) as MsrpRecord);
+    m2.flagRn(rn.state.pid); // S_RN, by name, after the transaction left
+    const retried = await serveReauth(ctx, rpmB, m2, first.request);
+    expect(retried.retried).to.equal(true);
+    expect(m2.trace(first.pending.pid).k, "committed although the RN is in S_RN now").to.equal(1);
+    expect(m2.isSuspiciousPid(first.pending.pid), "the flag follows the RN to PID_1").to.equal(true);
+    // a replay of the same request: answered, nothing committed twice (the MSRP expects PID_2 now)
+    const pids = m2.rnPids(rn.state.name).length;
+    const again = await serveReauth(ctx, rpmB, m2, first.request);
+    expect(again.retried).to.equal(true);
+    expect(again.verified, "nothing to commit").to.equal(undefined);
+    expect(m2.rnPids(rn.state.name).length).to.equal(pids);
+    expect((await ledger.recordOf(first.pending.pid)).poolId).to.equal(2);
+  });
 });

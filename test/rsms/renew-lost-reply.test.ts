@@ -9,6 +9,8 @@
  */
 import { expect } from "chai";
 import { loadRsms } from "./fixtures";
+import { initialJoin, publishFilter } from "../../offchain/rsms/flows";
+import { ResourceNode } from "../../offchain/rsms/rn";
 
 describe("rsms red team s17-redB B10: a renewal reply lost on the way to the RN", function () {
   it("the RN's second request is answered with the secret the first one drew, which opens, and nothing else is drawn", async () => {
@@ -27,5 +29,27 @@ describe("rsms red team s17-redB B10: a renewal reply lost on the way to the RN"
     expect(sealed, `the RN's retry is refused: ${String(err)}`).to.not.equal(undefined);
     rn.acceptRenewal(sealed!);
     expect(msrp.pendingCount(1), "a retry draws no second secret").to.equal(pending);
+  });
+
+  it("a replay of the old request after the RN took its secret gives nothing it opens; the renewed secret joins", async () => {
+    const { ctx, msrp, rpmA, rns } = await loadRsms();
+    const rn = rns[0];
+    const now = Math.floor(Date.now() / 1000);
+    const oldReq = rn.renewalRequest();
+    msrp.renewRn(oldReq, now); // lost
+    const onDisk = rn.toRecord();
+    rn.acceptRenewal(msrp.renewRn(oldReq, now)); // the retry's answer arrives
+    const a1 = rn.state.a;
+    // the attacker replays the old request: sealed to PK_RN for the replaced secret's AAD
+    const replayed = msrp.renewRn(oldReq, now);
+    expect(() => rn.acceptRenewal(replayed), "the RN holds a_1 now: the old AAD does not open").to.throw();
+    expect(rn.state.a).to.equal(a1);
+    // an RN that restarts from before the retry opens it and gets the same a_1 (nothing drawn)
+    const restarted = ResourceNode.fromRecord(rn.params, onDisk);
+    restarted.acceptRenewal(replayed);
+    expect(restarted.state.a).to.equal(a1);
+    await publishFilter(ctx, msrp, 1);
+    await initialJoin(ctx, rn, rpmA, msrp);
+    expect(rn.state.joined).to.equal(true);
   });
 });
