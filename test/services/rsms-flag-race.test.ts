@@ -65,6 +65,7 @@ describe("services/rsms red team s17-redB B8: an RN flagged while its rotation w
     const svc = s.msrp as unknown as {
       batched: Set<string>;
       open?: { items: { v: { rn: string; record: Parameters<typeof s.dep.ledger.recordJoin>[0] } }[] };
+      d: { ledger: typeof s.dep.ledger }; // the MSRP's own ledger, which signs
     };
     for (let i = 0; i < 200 && !svc.batched.has("y"); i++) await new Promise((r) => setTimeout(r, 10));
     const queued = svc.open!.items.find((q) => q.v.rn === "y")!;
