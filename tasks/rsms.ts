@@ -86,7 +86,14 @@ async function rsms(hre: HardhatRuntimeEnvironment) {
     const registry = attach(ResourcePoolRegistry__factory, await deployedAddress(hre, "ResourcePoolRegistry"), ethersProvider(hre));
     return { ledger: new RsmsLedger(registry), store: local.store };
   };
-  const loadMsrp = () => Msrp.fromRecord(ks.load(MSRP_RECORD) as never);
+  /** The stamp each MSRP agent loadMsrp gave was loaded at: saveMsrp commits it only over that stamp (s17-redA F21). */
+  const loadedAt = new WeakMap<MsrpAgent, RecordStamp>();
+  const loadMsrp = () => {
+    const { data, stamp } = ks.loadStamped(MSRP_RECORD);
+    const m = Msrp.fromRecord(data as never);
+    loadedAt.set(m, stamp);
+    return m;
+  };
   /** The MSRP agent a join in this process left (msrpKept), if the record is still what it committed; else loaded. */
   const takeMsrp = (): { m: MsrpAgent; stamp: RecordStamp; kept: boolean } => {
     const kept = msrpKept.get(ks.dir);
@@ -102,7 +109,22 @@ async function rsms(hre: HardhatRuntimeEnvironment) {
   };
   // the MSRP's record is kept as a base and patches of its RNs (Keystore.commit's `patch`): a
   // command that changes a few RNs writes those, not every RN the MSRP knows
-  const saveMsrp = (m: MsrpAgent) => ks.commit({ [MSRP_RECORD]: m.toRecord() }, MSRP_PATCH);
+  // Committed only over the stamp loadMsrp loaded it at (s17-redA F21): a command that loaded the
+  // record, awaited the chain and wrote its whole record back would drop what another command (or
+  // process) committed meanwhile, e.g. a concurrent rsms:rn:register's RN. The check and the commit
+  // run with no await between them, so within a process nothing lands between the two.
+  // `also` are records committed only if the check passes (written before the MSRP's record).
+  const saveMsrp = (m: MsrpAgent, task = "rsms", also: () => void = () => undefined) => {
+    const at = loadedAt.get(m);
+    if (at && !sameStamp(at, ks.stamp(MSRP_RECORD)))
+      throw new RefusedError(
+        `${task}: the MSRP's record changed meanwhile (another command wrote ${MSRP_RECORD}): nothing of this run was kept; run again`,
+      );
+    also();
+    const written = ks.commit({ [MSRP_RECORD]: m.toRecord() }, MSRP_PATCH);
+    loadedAt.set(m, ks.stamp(MSRP_RECORD));
+    return written;
+  };
   const loadRpm = (m: MsrpAgent, poolId: number) => ResourcePoolManager.fromRecord(m.params, ks.load(rpmRecord(poolId)));
   const rpmKey = (poolId: number) => `${ks.dir}\0${poolId}`;
   /** The pool's RPM agent a join in this process left (rpmKept), if its record is unchanged and the MSRP's key is the same; else loaded. */
@@ -216,8 +238,7 @@ task("rsms:rpm:register", "RPM setup: the MSRP issues an RPM's keys and creates 
       rid: a.rid ?? `rpm-${a.pool}`,
       account,
     });
-    r.ks.create(rpmRecord(a.pool), rpm.toRecord());
-    r.saveMsrp(m);
+    r.saveMsrp(m, "rsms:rpm:register", () => r.ks.create(rpmRecord(a.pool), rpm.toRecord()));
     const { toHex } = await import("../offchain/crypto/bytes");
     console.log(`pool ${a.pool}: RPM ${account}, PID_RPM ${toHex(rpm.pid)}; createPool ${gas(tx.gasUsed)} (tx ${tx.hash})`);
     return { poolId: a.pool, pid: toHex(rpm.pid), tx };
@@ -265,8 +286,7 @@ task("rsms:rn:register", "RN setup: the MSRP issues an RN's keys, one-time secre
     if (r.ks.exists(rnRecord(a.name)))
       throw new UsageError(`rsms:rn:register: --name "${a.name}": this folder already holds an RN of that name (${rnRecord(a.name)})`);
     const { rn, published } = await r.flows.registerRn(await r.chain(), m, { name: a.name, poolId: a.pool, rid: a.rid ?? `rn:${a.name}` });
-    r.ks.create(rnRecord(a.name), rn.toRecord());
-    r.saveMsrp(m);
+    r.saveMsrp(m, "rsms:rn:register", () => r.ks.create(rnRecord(a.name), rn.toRecord()));
     const { toHex } = await import("../offchain/crypto/bytes");
     console.log(`${a.name}: registered for pool ${a.pool}, PID_0 ${toHex(rn.state.pid)}`);
     if (published)
@@ -314,7 +334,7 @@ task("rsms:user:register", "User register (RSMS §IV.B.1): the MSRP issues a use
     const { Role } = await import("../offchain/rsms/messages");
     const m = r.loadMsrp();
     const creds = m.registerUser(a.name, r.Msrp.registrationRequest(m.params.pkPub, Role.User, 0, a.rid ?? `user:${a.name}`));
-    r.saveMsrp(m);
+    r.saveMsrp(m, "rsms:user:register");
     const { toHex } = await import("../offchain/crypto/bytes");
     console.log(`${a.name}: PID_User ${toHex(creds.pid)}`);
     return { pid: toHex(creds.pid) };
@@ -366,7 +386,7 @@ task("rsms:filter:publish", "Publishes a pool's pending Bloom filter: bytes to I
         `rsms:filter:publish: pool ${a.pool} has no registered RN waiting for a filter (\`rsms:rn:register --pool ${a.pool}\` adds one)`,
       );
     const p = await r.flows.publishFilter(await r.chain(), m, a.pool);
-    r.saveMsrp(m);
+    r.saveMsrp(m, "rsms:filter:publish");
     console.log(
       `pool ${a.pool}: filter epoch ${p.epoch} with ${p.count} RNs, ${p.bytes} bytes, CID ${p.cid}, root ${p.root}; ${gas(p.tx.gasUsed)}`,
     );
@@ -546,7 +566,7 @@ task("rsms:rn:flag", "MSRP only: puts the RN behind a pseudonym (any PID of its 
     const { fromHex } = await import("../offchain/crypto/bytes");
     const m = r.loadMsrp();
     const name = lookupNamed("rsms:rn:flag", "--pid", a.pid, () => m.flagRn(fromHex(a.pid, 32)));
-    r.saveMsrp(m);
+    r.saveMsrp(m, "rsms:rn:flag");
     console.log(`${name}: in S_RN (suspicious under every pseudonym); rsms:rn:clear --rn ${name} after review`);
     return { name, suspicious: m.suspiciousRns() };
   });
@@ -559,7 +579,7 @@ task("rsms:rn:clear", "MSRP only: takes an RN out of S_RN after review")
     if (!m.summary().rns.some((n) => n.name === a.rn))
       throw new UsageError(`rsms:rn:clear: --rn ${a.rn} is not an RN this MSRP registered`);
     m.clearSuspicious(a.rn);
-    r.saveMsrp(m);
+    r.saveMsrp(m, "rsms:rn:clear");
     console.log(`${a.rn}: out of S_RN`);
     return { suspicious: m.suspiciousRns() };
   });

@@ -26,5 +26,10 @@ describe("rsms:rn:register: two registrations at once are both kept (s17-redA F2
     for (const [i, name] of ["cc-1", "cc-2"].entries())
       if (results[i].status === "fulfilled")
         expect(rns).to.include(name, `${name} was told it is registered, and the MSRP's record does not hold it`);
+      else {
+        // refused having kept nothing: no RN record, and one line saying to run again
+        expect(sandbox.keystore().exists(`rsms-rn-${name}`), `${name}'s keystore record`).to.equal(false);
+        expect(String((results[i] as PromiseRejectedResult).reason?.message)).to.match(/changed meanwhile.*run again/);
+      }
   });
 });
