@@ -5,6 +5,8 @@
  */
 import { task, types } from "hardhat/config";
 import { attach } from "../offchain/chain/contracts";
+import path from "node:path";
+import { liveHolder } from "../offchain/services/folder-lock";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import type { Msrp as MsrpAgent } from "../offchain/rsms/msrp";
 import type { ResourcePoolManager as RpmAgent } from "../offchain/rsms/rpm";
@@ -88,7 +90,22 @@ async function rsms(hre: HardhatRuntimeEnvironment) {
   };
   /** The stamp each MSRP agent loadMsrp gave was loaded at: saveMsrp commits it only over that stamp (s17-redA F21). */
   const loadedAt = new WeakMap<MsrpAgent, RecordStamp>();
-  const loadMsrp = () => {
+  /**
+   * A command that will change the MSRP's record refuses, before it does anything, while an MSRP
+   * service (another live process) serves this data folder: the service holds the record in memory
+   * and its next save would undo the command's write (s17-redA F20's shape, for in-process commands).
+   */
+  const notServed = (task: string) => {
+    const dir = path.join(local.dir, "service-msrp");
+    const h = liveHolder(dir);
+    if (h)
+      throw new RefusedError(
+        `${task}: an MSRP service (pid ${h.pid}, since ${h.started}) serves this data folder (${dir}): it would undo this command's write to ${MSRP_RECORD}; send it to the service (--msrp <url>) or stop the service first`,
+      );
+  };
+  /** The MSRP agent, with the stamp it was loaded at; `task`: the command will change it (notServed checked). */
+  const loadMsrp = (task?: string) => {
+    if (task) notServed(task);
     const { data, stamp } = ks.loadStamped(MSRP_RECORD);
     const m = Msrp.fromRecord(data as never);
     loadedAt.set(m, stamp);
@@ -96,6 +113,7 @@ async function rsms(hre: HardhatRuntimeEnvironment) {
   };
   /** The MSRP agent a join in this process left (msrpKept), if the record is still what it committed; else loaded. */
   const takeMsrp = (): { m: MsrpAgent; stamp: RecordStamp; kept: boolean } => {
+    notServed("rsms:join");
     const kept = msrpKept.get(ks.dir);
     msrpKept.delete(ks.dir);
     if (kept && sameStamp(kept.stamp, ks.stamp(MSRP_RECORD))) return { ...kept, kept: true };
@@ -230,7 +248,7 @@ task("rsms:rpm:register", "RPM setup: the MSRP issues an RPM's keys and creates 
       throw new UsageError(`rsms:rpm:register: --pool must be a positive integer (pool 0 is reserved), got ${a.pool}`);
     const r = await rsms(hre);
     const { resolveAccount } = await import("./lib/context");
-    const m = r.loadMsrp();
+    const m = r.loadMsrp("rsms:rpm:register");
     const account = await resolveAccount(hre, a.account ?? `rpm:${a.pool}`);
     const { rpm, tx } = await r.flows.setupPool(await r.chain(), m, {
       name: `rpm-${a.pool}`,
@@ -280,7 +298,7 @@ task("rsms:rn:register", "RN setup: the MSRP issues an RN's keys, one-time secre
       return { pid: toHex(rn.state.pid) };
     }
     const r = await rsms(hre);
-    const m = r.loadMsrp();
+    const m = r.loadMsrp("rsms:rn:register");
     knownPool("rsms:rn:register", "--pool", m, a.pool);
     // checked before the MSRP takes it: its filter may be published on-chain by this very registration
     if (r.ks.exists(rnRecord(a.name)))
@@ -332,7 +350,7 @@ task("rsms:user:register", "User register (RSMS §IV.B.1): the MSRP issues a use
     }
     const r = await rsms(hre);
     const { Role } = await import("../offchain/rsms/messages");
-    const m = r.loadMsrp();
+    const m = r.loadMsrp("rsms:user:register");
     const creds = m.registerUser(a.name, r.Msrp.registrationRequest(m.params.pkPub, Role.User, 0, a.rid ?? `user:${a.name}`));
     r.saveMsrp(m, "rsms:user:register");
     const { toHex } = await import("../offchain/crypto/bytes");
@@ -379,7 +397,7 @@ task("rsms:filter:publish", "Publishes a pool's pending Bloom filter: bytes to I
   .addParam("pool", "The pool", undefined, types.int)
   .setAction(async (a: { pool: number }, hre) => {
     const r = await rsms(hre);
-    const m = r.loadMsrp();
+    const m = r.loadMsrp("rsms:filter:publish");
     knownPool("rsms:filter:publish", "--pool", m, a.pool);
     if (m.pendingCount(a.pool) === 0)
       throw new RefusedError(
@@ -564,7 +582,7 @@ task("rsms:rn:flag", "MSRP only: puts the RN behind a pseudonym (any PID of its 
   .setAction(async (a: { pid: string }, hre) => {
     const r = await rsms(hre);
     const { fromHex } = await import("../offchain/crypto/bytes");
-    const m = r.loadMsrp();
+    const m = r.loadMsrp("rsms:rn:flag");
     const name = lookupNamed("rsms:rn:flag", "--pid", a.pid, () => m.flagRn(fromHex(a.pid, 32)));
     r.saveMsrp(m, "rsms:rn:flag");
     console.log(`${name}: in S_RN (suspicious under every pseudonym); rsms:rn:clear --rn ${name} after review`);
@@ -575,7 +593,7 @@ task("rsms:rn:clear", "MSRP only: takes an RN out of S_RN after review")
   .addParam("rn", "The RN's name")
   .setAction(async (a: { rn: string }, hre) => {
     const r = await rsms(hre);
-    const m = r.loadMsrp();
+    const m = r.loadMsrp("rsms:rn:clear");
     if (!m.summary().rns.some((n) => n.name === a.rn))
       throw new UsageError(`rsms:rn:clear: --rn ${a.rn} is not an RN this MSRP registered`);
     m.clearSuspicious(a.rn);

@@ -135,3 +135,13 @@ export function lockFolder(dir: string, service: string, notice: (line: string) 
     `${service}: could not lock the data folder ${dir} (its lock keeps changing: is another service starting?)`,
   );
 }
+
+/**
+ * The live process (other than this one) whose lock a service folder holds, if any: what a command
+ * that would write a running service's record checks before it starts (the service holds that record
+ * in memory and would undo the command's write at its next save).
+ */
+export function liveHolder(dir: string): { pid: number; started: string; service: string } | undefined {
+  const t = readLock(path.join(dir, LOCK_FILE));
+  return t && t.pid !== process.pid && alive(t.pid) ? t : undefined;
+}

@@ -11,7 +11,12 @@
  */
 import { expect } from "chai";
 import hre from "hardhat";
-import { useRsmsTaskSandbox } from "../helpers/tasks";
+import fs from "node:fs";
+import path from "node:path";
+import { spawn } from "node:child_process";
+import { rejects, useRsmsTaskSandbox } from "../helpers/tasks";
+import { LOCK_FILE } from "../../offchain/services/folder-lock";
+import { sameStamp } from "../../offchain/storage/keystore";
 
 describe("rsms:rn:register: two registrations at once are both kept (s17-redA F21)", function () {
   this.timeout(180_000);
@@ -31,5 +36,32 @@ describe("rsms:rn:register: two registrations at once are both kept (s17-redA F2
         expect(sandbox.keystore().exists(`rsms-rn-${name}`), `${name}'s keystore record`).to.equal(false);
         expect(String((results[i] as PromiseRejectedResult).reason?.message)).to.match(/changed meanwhile.*run again/);
       }
+  });
+});
+
+describe("rsms:rn:register in the folder of a running MSRP service is refused (s17-fixA1)", function () {
+  this.timeout(180_000);
+  const sandbox = useRsmsTaskSandbox("metatrust-fixA1-served-", ["edge-1"]);
+
+  it("another live process holds service-msrp's lock: refused in one line, the MSRP's record and the folder unchanged", async () => {
+    const { localState } = await import("../../tasks/lib/context");
+    const svcDir = path.join(localState(hre).dir, "service-msrp");
+    fs.mkdirSync(svcDir, { recursive: true });
+    const child = spawn(process.execPath, ["-e", "setTimeout(() => {}, 60000)"]);
+    try {
+      fs.writeFileSync(
+        path.join(svcDir, LOCK_FILE),
+        JSON.stringify({ pid: child.pid, started: "2026-01-01T00:00:00.000Z", service: "msrp" }),
+      );
+      const before = sandbox.keystore().stamp("rsms-msrp");
+      const err = await rejects(hre.run("rsms:rn:register", { name: "cc-3", pool: 1 }));
+      expect(sameStamp(sandbox.keystore().stamp("rsms-msrp"), before), "the MSRP's record was written").to.equal(true);
+      expect(sandbox.keystore().exists("rsms-rn-cc-3")).to.equal(false);
+      expect(err.message).to.not.include("\n");
+      expect(err.message).to.include(`pid ${child.pid}`).and.include(svcDir);
+    } finally {
+      child.kill();
+      fs.rmSync(path.join(svcDir, LOCK_FILE), { force: true });
+    }
   });
 });
