@@ -100,7 +100,7 @@ async function rsms(hre: HardhatRuntimeEnvironment) {
     const h = liveHolder(dir);
     if (h)
       throw new RefusedError(
-        `${task}: an MSRP service (pid ${h.pid}, since ${h.started}) serves this data folder (${dir}): it would undo this command's write to ${MSRP_RECORD}; send it to the service (--msrp <url>) or stop the service first`,
+        `${task}: an MSRP service (pid ${h.pid}, since ${h.started}) serves this data folder (${dir}): it would undo this command's write to ${MSRP_RECORD}; register through the service (--msrp <url>) or stop the service first`,
       );
   };
   /** The MSRP agent, with the stamp it was loaded at; `task`: the command will change it (notServed checked). */
