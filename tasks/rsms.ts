@@ -5,6 +5,8 @@
  */
 import { task, types } from "hardhat/config";
 import { attach } from "../offchain/chain/contracts";
+import path from "node:path";
+import { liveHolder } from "../offchain/services/folder-lock";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import type { Msrp as MsrpAgent } from "../offchain/rsms/msrp";
 import type { ResourcePoolManager as RpmAgent } from "../offchain/rsms/rpm";
@@ -86,9 +88,32 @@ async function rsms(hre: HardhatRuntimeEnvironment) {
     const registry = attach(ResourcePoolRegistry__factory, await deployedAddress(hre, "ResourcePoolRegistry"), ethersProvider(hre));
     return { ledger: new RsmsLedger(registry), store: local.store };
   };
-  const loadMsrp = () => Msrp.fromRecord(ks.load(MSRP_RECORD) as never);
+  /** The stamp each MSRP agent loadMsrp gave was loaded at: saveMsrp commits it only over that stamp (s17-redA F21). */
+  const loadedAt = new WeakMap<MsrpAgent, RecordStamp>();
+  /**
+   * A command that will change the MSRP's record refuses, before it does anything, while an MSRP
+   * service (another live process) serves this data folder: the service holds the record in memory
+   * and its next save would undo the command's write (s17-redA F20's shape, for in-process commands).
+   */
+  const notServed = (task: string) => {
+    const dir = path.join(local.dir, "service-msrp");
+    const h = liveHolder(dir);
+    if (h)
+      throw new RefusedError(
+        `${task}: an MSRP service (pid ${h.pid}, since ${h.started}) serves this data folder (${dir}): it would undo this command's write to ${MSRP_RECORD}; register through the service (--msrp <url>) or stop the service first`,
+      );
+  };
+  /** The MSRP agent, with the stamp it was loaded at; `task`: the command will change it (notServed checked). */
+  const loadMsrp = (task?: string) => {
+    if (task) notServed(task);
+    const { data, stamp } = ks.loadStamped(MSRP_RECORD);
+    const m = Msrp.fromRecord(data as never);
+    loadedAt.set(m, stamp);
+    return m;
+  };
   /** The MSRP agent a join in this process left (msrpKept), if the record is still what it committed; else loaded. */
   const takeMsrp = (): { m: MsrpAgent; stamp: RecordStamp; kept: boolean } => {
+    notServed("rsms:join");
     const kept = msrpKept.get(ks.dir);
     msrpKept.delete(ks.dir);
     if (kept && sameStamp(kept.stamp, ks.stamp(MSRP_RECORD))) return { ...kept, kept: true };
@@ -102,7 +127,22 @@ async function rsms(hre: HardhatRuntimeEnvironment) {
   };
   // the MSRP's record is kept as a base and patches of its RNs (Keystore.commit's `patch`): a
   // command that changes a few RNs writes those, not every RN the MSRP knows
-  const saveMsrp = (m: MsrpAgent) => ks.commit({ [MSRP_RECORD]: m.toRecord() }, MSRP_PATCH);
+  // Committed only over the stamp loadMsrp loaded it at (s17-redA F21): a command that loaded the
+  // record, awaited the chain and wrote its whole record back would drop what another command (or
+  // process) committed meanwhile, e.g. a concurrent rsms:rn:register's RN. The check and the commit
+  // run with no await between them, so within a process nothing lands between the two.
+  // `also` are records committed only if the check passes (written before the MSRP's record).
+  const saveMsrp = (m: MsrpAgent, task = "rsms", also: () => void = () => undefined) => {
+    const at = loadedAt.get(m);
+    if (at && !sameStamp(at, ks.stamp(MSRP_RECORD)))
+      throw new RefusedError(
+        `${task}: the MSRP's record changed meanwhile (another command wrote ${MSRP_RECORD}): nothing of this run was kept; run again`,
+      );
+    also();
+    const written = ks.commit({ [MSRP_RECORD]: m.toRecord() }, MSRP_PATCH);
+    loadedAt.set(m, ks.stamp(MSRP_RECORD));
+    return written;
+  };
   const loadRpm = (m: MsrpAgent, poolId: number) => ResourcePoolManager.fromRecord(m.params, ks.load(rpmRecord(poolId)));
   const rpmKey = (poolId: number) => `${ks.dir}\0${poolId}`;
   /** The pool's RPM agent a join in this process left (rpmKept), if its record is unchanged and the MSRP's key is the same; else loaded. */
@@ -208,7 +248,7 @@ task("rsms:rpm:register", "RPM setup: the MSRP issues an RPM's keys and creates 
       throw new UsageError(`rsms:rpm:register: --pool must be a positive integer (pool 0 is reserved), got ${a.pool}`);
     const r = await rsms(hre);
     const { resolveAccount } = await import("./lib/context");
-    const m = r.loadMsrp();
+    const m = r.loadMsrp("rsms:rpm:register");
     const account = await resolveAccount(hre, a.account ?? `rpm:${a.pool}`);
     const { rpm, tx } = await r.flows.setupPool(await r.chain(), m, {
       name: `rpm-${a.pool}`,
@@ -216,8 +256,7 @@ task("rsms:rpm:register", "RPM setup: the MSRP issues an RPM's keys and creates 
       rid: a.rid ?? `rpm-${a.pool}`,
       account,
     });
-    r.ks.create(rpmRecord(a.pool), rpm.toRecord());
-    r.saveMsrp(m);
+    r.saveMsrp(m, "rsms:rpm:register", () => r.ks.create(rpmRecord(a.pool), rpm.toRecord()));
     const { toHex } = await import("../offchain/crypto/bytes");
     console.log(`pool ${a.pool}: RPM ${account}, PID_RPM ${toHex(rpm.pid)}; createPool ${gas(tx.gasUsed)} (tx ${tx.hash})`);
     return { poolId: a.pool, pid: toHex(rpm.pid), tx };
@@ -259,14 +298,13 @@ task("rsms:rn:register", "RN setup: the MSRP issues an RN's keys, one-time secre
       return { pid: toHex(rn.state.pid) };
     }
     const r = await rsms(hre);
-    const m = r.loadMsrp();
+    const m = r.loadMsrp("rsms:rn:register");
     knownPool("rsms:rn:register", "--pool", m, a.pool);
     // checked before the MSRP takes it: its filter may be published on-chain by this very registration
     if (r.ks.exists(rnRecord(a.name)))
       throw new UsageError(`rsms:rn:register: --name "${a.name}": this folder already holds an RN of that name (${rnRecord(a.name)})`);
     const { rn, published } = await r.flows.registerRn(await r.chain(), m, { name: a.name, poolId: a.pool, rid: a.rid ?? `rn:${a.name}` });
-    r.ks.create(rnRecord(a.name), rn.toRecord());
-    r.saveMsrp(m);
+    r.saveMsrp(m, "rsms:rn:register", () => r.ks.create(rnRecord(a.name), rn.toRecord()));
     const { toHex } = await import("../offchain/crypto/bytes");
     console.log(`${a.name}: registered for pool ${a.pool}, PID_0 ${toHex(rn.state.pid)}`);
     if (published)
@@ -312,9 +350,9 @@ task("rsms:user:register", "User register (RSMS §IV.B.1): the MSRP issues a use
     }
     const r = await rsms(hre);
     const { Role } = await import("../offchain/rsms/messages");
-    const m = r.loadMsrp();
+    const m = r.loadMsrp("rsms:user:register");
     const creds = m.registerUser(a.name, r.Msrp.registrationRequest(m.params.pkPub, Role.User, 0, a.rid ?? `user:${a.name}`));
-    r.saveMsrp(m);
+    r.saveMsrp(m, "rsms:user:register");
     const { toHex } = await import("../offchain/crypto/bytes");
     console.log(`${a.name}: PID_User ${toHex(creds.pid)}`);
     return { pid: toHex(creds.pid) };
@@ -359,14 +397,14 @@ task("rsms:filter:publish", "Publishes a pool's pending Bloom filter: bytes to I
   .addParam("pool", "The pool", undefined, types.int)
   .setAction(async (a: { pool: number }, hre) => {
     const r = await rsms(hre);
-    const m = r.loadMsrp();
+    const m = r.loadMsrp("rsms:filter:publish");
     knownPool("rsms:filter:publish", "--pool", m, a.pool);
     if (m.pendingCount(a.pool) === 0)
       throw new RefusedError(
         `rsms:filter:publish: pool ${a.pool} has no registered RN waiting for a filter (\`rsms:rn:register --pool ${a.pool}\` adds one)`,
       );
     const p = await r.flows.publishFilter(await r.chain(), m, a.pool);
-    r.saveMsrp(m);
+    r.saveMsrp(m, "rsms:filter:publish");
     console.log(
       `pool ${a.pool}: filter epoch ${p.epoch} with ${p.count} RNs, ${p.bytes} bytes, CID ${p.cid}, root ${p.root}; ${gas(p.tx.gasUsed)}`,
     );
@@ -544,9 +582,9 @@ task("rsms:rn:flag", "MSRP only: puts the RN behind a pseudonym (any PID of its 
   .setAction(async (a: { pid: string }, hre) => {
     const r = await rsms(hre);
     const { fromHex } = await import("../offchain/crypto/bytes");
-    const m = r.loadMsrp();
+    const m = r.loadMsrp("rsms:rn:flag");
     const name = lookupNamed("rsms:rn:flag", "--pid", a.pid, () => m.flagRn(fromHex(a.pid, 32)));
-    r.saveMsrp(m);
+    r.saveMsrp(m, "rsms:rn:flag");
     console.log(`${name}: in S_RN (suspicious under every pseudonym); rsms:rn:clear --rn ${name} after review`);
     return { name, suspicious: m.suspiciousRns() };
   });
@@ -555,11 +593,11 @@ task("rsms:rn:clear", "MSRP only: takes an RN out of S_RN after review")
   .addParam("rn", "The RN's name")
   .setAction(async (a: { rn: string }, hre) => {
     const r = await rsms(hre);
-    const m = r.loadMsrp();
+    const m = r.loadMsrp("rsms:rn:clear");
     if (!m.summary().rns.some((n) => n.name === a.rn))
       throw new UsageError(`rsms:rn:clear: --rn ${a.rn} is not an RN this MSRP registered`);
     m.clearSuspicious(a.rn);
-    r.saveMsrp(m);
+    r.saveMsrp(m, "rsms:rn:clear");
     console.log(`${a.rn}: out of S_RN`);
     return { suspicious: m.suspiciousRns() };
   });

@@ -112,6 +112,7 @@ import {
 } from "./wire";
 import { minedReceipt } from "../../chain/mined";
 import { checkBoundCourt } from "../../chain/court";
+import { lockFolder, type FolderLock } from "../folder-lock";
 
 /** The IdP's keystore record (the same one `idp:setup` creates). */
 export const IDP_RECORD = "avatar-idp";
@@ -333,6 +334,7 @@ export type IdpServiceDeps = {
 
 /** The IdP service. */
 export class IdpService {
+  private folderLock?: FolderLock;
   idp: IdentityProvider;
   /** the enrolment tokens used (kept in the IdP's record, written with the issuance) */
   private book: EnrolmentBook;
@@ -788,7 +790,19 @@ export class IdpService {
   }
 
   /** Recovers, listens, and announces the endpoint. */
+  /** Takes the lock of its data folder (one process per folder: folder-lock.ts), then {@link startLocked}; the lock is released by stop, or at once if the start fails. */
   async start(cfg: Omit<ServiceConfig, "name">, publicUrl?: string): Promise<RunningService> {
+    this.folderLock = lockFolder(this.d.dir, "idp");
+    try {
+      return await this.startLocked(cfg, publicUrl);
+    } catch (e) {
+      this.folderLock.release();
+      this.folderLock = undefined;
+      throw e;
+    }
+  }
+
+  private async startLocked(cfg: Omit<ServiceConfig, "name">, publicUrl?: string): Promise<RunningService> {
     // the court the registry binds is the deployment's: before anything is recovered, served or announced
     await checkBoundCourt(this.d.registry, this.d.court, "IdpService");
     const r = await this.recover();
@@ -817,9 +831,14 @@ export class IdpService {
   }
 
   async stop(): Promise<void> {
-    this.stalled.stop();
-    if (this.pruner) clearInterval(this.pruner);
-    await this.running?.close();
+    try {
+      this.stalled.stop();
+      if (this.pruner) clearInterval(this.pruner);
+      await this.running?.close();
+    } finally {
+      this.folderLock?.release();
+      this.folderLock = undefined;
+    }
   }
 }
 

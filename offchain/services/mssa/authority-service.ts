@@ -102,6 +102,7 @@ import {
   type Outcome,
 } from "./wire";
 import { minedReceipt } from "../../chain/mined";
+import { lockFolder, type FolderLock } from "../folder-lock";
 
 /** The digest a session is bound to its set S by: keccak256 of the members' lower-case addresses, sorted. */
 export function setDigest(set: readonly string[]): string {
@@ -341,6 +342,7 @@ function releaseMadeAt(envelope: string): number {
 
 /** An MSSA place authority service. */
 export class AuthorityService {
+  private folderLock?: FolderLock;
   readonly audience: Uint8Array;
   readonly place: string;
   private rec: Record_;
@@ -1038,7 +1040,19 @@ export class AuthorityService {
    * Recovers, listens, and announces the endpoint.
    * @param publicUrl - the URL users and the other authorities reach it at (default: the bound URL)
    */
+  /** Takes the lock of its data folder (one process per folder: folder-lock.ts), then {@link startLocked}; the lock is released by stop, or at once if the start fails. */
   async start(cfg: Omit<ServiceConfig, "name">, publicUrl?: string): Promise<RunningService> {
+    this.folderLock = lockFolder(this.d.dir, "mssa authority");
+    try {
+      return await this.startLocked(cfg, publicUrl);
+    } catch (e) {
+      this.folderLock.release();
+      this.folderLock = undefined;
+      throw e;
+    }
+  }
+
+  private async startLocked(cfg: Omit<ServiceConfig, "name">, publicUrl?: string): Promise<RunningService> {
     const n = this.recover();
     if (n) this.log(`recovered: ${n} repl${n === 1 ? "y" : "ies"} cached`);
     this.running = await startService(
@@ -1069,7 +1083,12 @@ export class AuthorityService {
   }
 
   async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    await this.running?.close();
+    try {
+      if (this.timer) clearInterval(this.timer);
+      await this.running?.close();
+    } finally {
+      this.folderLock?.release();
+      this.folderLock = undefined;
+    }
   }
 }

@@ -69,6 +69,7 @@ import { GroupDesk } from "./msrp-groups";
 import type { GroupPolicy } from "./group-quota";
 import { AttestationError, MAX_ATTEST_TTL_SEC, decodeAttestRequest, signRegistration } from "./attest";
 import { EnrolmentBook, EnrolmentTokenError, loadEnrolmentToken, type EnrolKind, type TokenUse } from "../enrolment";
+import { lockFolder, type FolderLock } from "../folder-lock";
 
 /** The MSRP's keystore record (the same one `rsms:setup` creates). */
 export const MSRP_RECORD = "rsms-msrp";
@@ -163,6 +164,7 @@ type Stalled = StalledIntent & { rn?: string };
 
 /** The MSRP service. */
 export class MsrpService {
+  private folderLock?: FolderLock;
   readonly msrp: Msrp;
   /** the enrolment tokens used (kept in the MSRP's record, written with the registrations) */
   private readonly book: EnrolmentBook;
@@ -844,8 +846,20 @@ export class MsrpService {
 
   // ---------------------------------------------------------------- lifecycle
 
-  /** Recovers, then listens. */
+  /** Takes the lock of its data folder (one process per folder: folder-lock.ts), then {@link startLocked}; the lock is released by stop, or at once if the start fails. */
   async start(cfg: Omit<ServiceConfig, "name">): Promise<RunningService> {
+    this.folderLock = lockFolder(this.d.dir, "msrp");
+    try {
+      return await this.startLocked(cfg);
+    } catch (e) {
+      this.folderLock.release();
+      this.folderLock = undefined;
+      throw e;
+    }
+  }
+
+  /** Recovers, then listens. */
+  private async startLocked(cfg: Omit<ServiceConfig, "name">): Promise<RunningService> {
     const r = await this.recover();
     if (Object.keys(r).length) this.log(`recovered: ${JSON.stringify(r)}`);
     this.running = await startService(
@@ -880,11 +894,16 @@ export class MsrpService {
   }
 
   async stop(): Promise<void> {
-    this.stalled.stop();
-    if (this.timer) clearInterval(this.timer);
-    if (this.flagTimer) clearInterval(this.flagTimer);
-    this.closeBatch();
-    await this.running?.close();
+    try {
+      this.stalled.stop();
+      if (this.timer) clearInterval(this.timer);
+      if (this.flagTimer) clearInterval(this.flagTimer);
+      this.closeBatch();
+      await this.running?.close();
+    } finally {
+      this.folderLock?.release();
+      this.folderLock = undefined;
+    }
   }
 }
 

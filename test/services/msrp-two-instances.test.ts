@@ -28,9 +28,14 @@ describe("rsms:serve msrp: two services on one folder lose no registration (s17-
     let url: string;
     try {
       url = (await second.start({ port: 0 })).url;
-    } catch {
+    } catch (e) {
+      // refused at start, in one line naming the folder and the live pid that serves it (folder-lock.ts)
+      const msg = (e as Error).message;
+      await s.msrp.stop();
       await s.stop();
-      return; // refused at start: fixed
+      expect(msg).to.not.include("\n");
+      expect(msg).to.include(s.msrpDeps.dir).and.include(`pid ${process.pid}`);
+      return;
     }
     try {
       for (const [name, msrpUrl] of [

@@ -1,0 +1,147 @@
+/**
+ * One process per service data folder (s17-redA F20). A service loads its record once and writes
+ * it whole on every change, so two processes on one folder undo each other's writes (an RN
+ * registered through one is lost when the other saves). A service takes this lock on its folder
+ * before it recovers or listens and releases it when it stops.
+ *
+ * The lock is a file `service.lock` in the folder holding the owner's pid, its start time and the
+ * service's name, made whole under a temporary name and linked into place (link fails if the lock
+ * exists: O_EXCL's guarantee, and nobody ever reads a half-written lock). A lock whose pid is
+ * dead is stale: it is taken over, with a one-line notice, under a second O_EXCL file
+ * (`service.lock.takeover`) so two processes never both take the same stale lock. A lock whose pid
+ * is alive refuses the start with one line naming the folder and the pid.
+ *
+ * Limits: a pid reused by an unrelated process after a crash looks alive (the refusal names the
+ * pid and the file to remove); the folder must be on one machine's file system (no NFS).
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { randomBytes } from "node:crypto";
+
+/** The lock file's name in a service's data folder. */
+export const LOCK_FILE = "service.lock";
+
+/** A start refused: another live process serves the folder. */
+export class FolderLockedError extends Error {
+  constructor(
+    readonly dir: string,
+    readonly pid: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = "FolderLockedError";
+  }
+}
+
+interface LockText {
+  pid: number;
+  started: string;
+  service: string;
+}
+
+/** A held lock: release() removes it (only if it is still ours). */
+export interface FolderLock {
+  readonly file: string;
+  release(): void;
+}
+
+function alive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM"; // alive, another user's
+  }
+}
+
+function readLock(file: string): LockText | undefined {
+  try {
+    const t = JSON.parse(fs.readFileSync(file, "utf8")) as LockText;
+    return typeof t.pid === "number" ? t : undefined;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    return { pid: -1, started: "?", service: "?" }; // unreadable: treated as stale (never half-written: see above)
+  }
+}
+
+/** Links a whole lock text into place; false if a lock is there already. */
+function place(file: string, text: string): boolean {
+  const tmp = `${file}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
+  fs.writeFileSync(tmp, text, { mode: 0o600 });
+  try {
+    fs.linkSync(tmp, file);
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "EEXIST") return false;
+    throw e;
+  } finally {
+    fs.rmSync(tmp, { force: true });
+  }
+}
+
+/**
+ * Takes the lock of a service's data folder (made if missing).
+ * @param service - the service's name, for the notice and the refusal
+ * @param notice - where the one-line notice of a stale lock taken over goes
+ * @throws FolderLockedError when a live process holds it (one line: the folder and the pid)
+ */
+export function lockFolder(dir: string, service: string, notice: (line: string) => void = (l) => console.error(l)): FolderLock {
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, LOCK_FILE);
+  const mine: LockText = { pid: process.pid, started: new Date().toISOString(), service };
+  const text = JSON.stringify(mine);
+  const held = (): FolderLock => ({
+    file,
+    release: () => {
+      const t = readLock(file);
+      if (t && t.pid === mine.pid && t.started === mine.started) fs.rmSync(file, { force: true });
+    },
+  });
+  for (let attempt = 0; attempt < 3; attempt++) {
+    if (place(file, text)) return held();
+    const other = readLock(file);
+    if (other === undefined) continue; // removed meanwhile: try again
+    if (alive(other.pid))
+      throw new FolderLockedError(
+        dir,
+        other.pid,
+        `${service}: the data folder ${dir} is served by another process (pid ${other.pid}, since ${other.started}): one folder serves one process; stop that one first (or remove ${file} if pid ${other.pid} is not a ${service} service)`,
+      );
+    // stale: taken over under the takeover file, and only if it is still the same stale lock
+    const takeover = `${file}.takeover`;
+    if (!place(takeover, text))
+      throw new FolderLockedError(
+        dir,
+        other.pid,
+        `${service}: the data folder ${dir} has a stale lock being taken over by another process (${takeover}; remove it if no service is starting)`,
+      );
+    try {
+      const again = readLock(file);
+      if (again && again.pid === other.pid && again.started === other.started) {
+        fs.rmSync(file, { force: true });
+        if (place(file, text)) {
+          notice(`${service}: took over the stale lock of ${dir} (pid ${other.pid}, since ${other.started}, is not running)`);
+          return held();
+        }
+      }
+    } finally {
+      fs.rmSync(takeover, { force: true });
+    }
+  }
+  throw new FolderLockedError(
+    dir,
+    -1,
+    `${service}: could not lock the data folder ${dir} (its lock keeps changing: is another service starting?)`,
+  );
+}
+
+/**
+ * The live process (other than this one) whose lock a service folder holds, if any: what a command
+ * that would write a running service's record checks before it starts (the service holds that record
+ * in memory and would undo the command's write at its next save).
+ */
+export function liveHolder(dir: string): { pid: number; started: string; service: string } | undefined {
+  const t = readLock(path.join(dir, LOCK_FILE));
+  return t && t.pid !== process.pid && alive(t.pid) ? t : undefined;
+}
