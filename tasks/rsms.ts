@@ -271,7 +271,7 @@ task("rsms:rn:register", "RN setup: the MSRP issues an RN's keys, one-time secre
     console.log(`${a.name}: registered for pool ${a.pool}, PID_0 ${toHex(rn.state.pid)}`);
     if (published)
       console.log(
-        `pool ${a.pool}: filter epoch ${published.epoch} published (${published.count} RNs, CID ${published.cid}, ${gas(published.tx.gasUsed)})`,
+        `pool ${a.pool}: filter epoch ${published.epoch} published (${published.count} RNs, CID ${published.cid}${published.tx ? `, ${gas(published.tx.gasUsed)}` : ", by an earlier attempt: nothing sent"})`,
       );
     else console.log(`pool ${a.pool}: ${m.pendingCount(a.pool)} RN(s) wait for the next filter (rsms:filter:publish --pool ${a.pool})`);
     return { pid: toHex(rn.state.pid), published };
@@ -368,7 +368,7 @@ task("rsms:filter:publish", "Publishes a pool's pending Bloom filter: bytes to I
     const p = await r.flows.publishFilter(await r.chain(), m, a.pool);
     r.saveMsrp(m);
     console.log(
-      `pool ${a.pool}: filter epoch ${p.epoch} with ${p.count} RNs, ${p.bytes} bytes, CID ${p.cid}, root ${p.root}; ${gas(p.tx.gasUsed)}`,
+      `pool ${a.pool}: filter epoch ${p.epoch}${p.existing ? " (published by an earlier attempt whose reply was lost; nothing sent)" : ""} with ${p.count} RNs, ${p.bytes} bytes, CID ${p.cid}, root ${p.root}${p.tx ? `; ${gas(p.tx.gasUsed)}` : ""}`,
     );
     return p;
   });

@@ -103,13 +103,36 @@ export async function publishFilter(
   ctx: RsmsContext,
   msrp: Msrp,
   poolId: number,
-): Promise<{ epoch: number; cid: string; root: string; count: number; bytes: number; tx: TxInfo }> {
+): Promise<{ epoch: number; cid: string; root: string; count: number; bytes: number; tx?: TxInfo; existing: boolean }> {
   const { filter, openedAt } = msrp.takeFilter(poolId);
+  const root = filter.root();
+  const summary = (epoch: number, cid: string, bytes: number) => ({ epoch, cid, root: toHex(root), count: filter.count, bytes });
+  // A publication whose reply was lost (mined, the wait failed) left this filter pending: if the
+  // pool's last epoch on-chain is this root, it is published and is taken as done, not published
+  // again in a second epoch (s17-redA F25). Only the MSRP publishes, and a filter's root hashes its
+  // RNs' fresh one-time secrets: another filter with this root is the same filter.
+  const publishedAs = async (): Promise<number | undefined> => {
+    const epochs = await ctx.ledger.poolEpochs(poolId);
+    if (!epochs) return undefined;
+    const last = await ctx.ledger.filterAt(poolId, epochs - 1);
+    return toHex(last.root) === toHex(root) ? epochs - 1 : undefined;
+  };
   try {
+    const done = await publishedAs();
+    if (done !== undefined) {
+      const last = await ctx.ledger.filterAt(poolId, done);
+      return { ...summary(done, last.cid, filter.serialize().length), existing: true };
+    }
     const bytes = filter.serialize();
     const cid = await ctx.store.putBytes(bytes);
-    const { epoch, tx } = await ctx.ledger.publishFilter(poolId, filter.root(), cid, filter.capacity, filter.lambda);
-    return { epoch, cid, root: toHex(filter.root()), count: filter.count, bytes: bytes.length, tx };
+    try {
+      const { epoch, tx } = await ctx.ledger.publishFilter(poolId, root, cid, filter.capacity, filter.lambda);
+      return { ...summary(epoch, cid, bytes.length), tx, existing: false };
+    } catch (e) {
+      const done = await publishedAs().catch(() => undefined);
+      if (done !== undefined) return { ...summary(done, cid, bytes.length), existing: true };
+      throw e;
+    }
   } catch (e) {
     msrp.restoreFilter(poolId, filter, openedAt);
     throw e;

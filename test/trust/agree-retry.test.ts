@@ -60,7 +60,7 @@ describe("trust:agree: the same agreement proposed again is one agreement (s17-r
       get(t, k, r) {
         if (k !== "proposeAgreement") return Reflect.get(t, k, r);
         return async (...a: unknown[]) => {
-          const tx = await (t.proposeAgreement as (...x: unknown[]) => Promise<{ wait(): Promise<unknown> }>)(...a);
+          const tx = await (t.proposeAgreement as unknown as (...x: unknown[]) => Promise<{ wait(): Promise<unknown> }>)(...a);
           await tx.wait();
           throw Object.assign(new Error("read ECONNRESET"), { code: "ECONNRESET" });
         };
