@@ -798,6 +798,7 @@ describe("rsms/flows and ledger: each step's checks, results and failure paths",
       count: 3,
       bytes: BloomFilter.init(64, 20).serialize().length,
       tx: third.published!.tx,
+      existing: false,
     });
     expect([f.capacity, f.lambda]).to.deep.equal([64, 20]);
     expect((await ledger.pool(1))!.epochs).to.equal(2);
