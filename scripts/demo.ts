@@ -103,7 +103,7 @@ async function main(): Promise<void> {
     await steps.run(`RPM setup + createPool ${poolId}`, async () => {
       const { rpm, tx } = await setupPool(ctx, msrp, { name: `rpm-${poolId}`, poolId, rid: `rpm-operator-${poolId}`, account });
       rpms[poolId] = rpm;
-      return { detail: `PID_RPM ${short(rpm.pid)}, RPM account ${account.slice(0, 10)}…`, gas: tx.gasUsed };
+      return { detail: `PID_RPM ${short(rpm.pid)}, RPM account ${account.slice(0, 10)}…`, gas: tx!.gasUsed };
     });
   }
   for (let i = 0; i < 6; i++) {

@@ -210,17 +210,34 @@ task("rsms:rpm:register", "RPM setup: the MSRP issues an RPM's keys and creates 
     const { resolveAccount } = await import("./lib/context");
     const m = r.loadMsrp();
     const account = await resolveAccount(hre, a.account ?? `rpm:${a.pool}`);
-    const { rpm, tx } = await r.flows.setupPool(await r.chain(), m, {
-      name: `rpm-${a.pool}`,
-      poolId: a.pool,
-      rid: a.rid ?? `rpm-${a.pool}`,
-      account,
-    });
-    r.ks.create(rpmRecord(a.pool), rpm.toRecord());
-    r.saveMsrp(m);
+    // The RPM's keys, marked pending, and the MSRP's record are kept in one commit before createPool;
+    // a rerun after a crash (or a lost reply) finds the pool under the kept PID_RPM and completes it,
+    // or sends createPool again with the same keys (s17-redA F4)
+    const name = rpmRecord(a.pool);
+    const kept = r.ks.exists(name) ? (r.ks.load(name) as Record<string, unknown>) : undefined;
+    const pending = kept?.pending as { account: string; pkRpm: string } | undefined;
+    const { rpm, tx, existing } = await r.flows.setupPool(
+      await r.chain(),
+      m,
+      {
+        name: `rpm-${a.pool}`,
+        poolId: a.pool,
+        rid: a.rid ?? `rpm-${a.pool}`,
+        account: a.account === undefined && pending ? pending.account : account,
+      },
+      {
+        load: () => (pending ? { rpm: r.loadRpm(m, a.pool), ...pending } : undefined),
+        keep: (agent, acct, pkRpm) => {
+          r.ks.commit({ [name]: { ...agent.toRecord(), pending: { account: acct, pkRpm } }, [MSRP_RECORD]: m.toRecord() }, MSRP_PATCH);
+        },
+      },
+    );
+    r.ks.commit({ [name]: rpm.toRecord() });
     const { toHex } = await import("../offchain/crypto/bytes");
-    console.log(`pool ${a.pool}: RPM ${account}, PID_RPM ${toHex(rpm.pid)}; createPool ${gas(tx.gasUsed)} (tx ${tx.hash})`);
-    return { poolId: a.pool, pid: toHex(rpm.pid), tx };
+    console.log(
+      `pool ${a.pool}: RPM ${pending?.account ?? account}, PID_RPM ${toHex(rpm.pid)}; ${tx ? `createPool ${gas(tx.gasUsed)} (tx ${tx.hash})` : "created by an earlier run that did not finish (nothing sent); its keys are kept now"}`,
+    );
+    return { poolId: a.pool, pid: toHex(rpm.pid), tx, existing };
   });
 
 task("rsms:rn:register", "RN setup: the MSRP issues an RN's keys, one-time secret and first PID, and adds it to the pool's Bloom filter")
