@@ -196,7 +196,10 @@ task("rsms:setup", "MSRP setup: draws msk, derives PK_pub and stores the MSRP's 
     return { pkPub: toHex(m.pkPubBytes), account };
   });
 
-task("rsms:rpm:register", "RPM setup: the MSRP issues an RPM's keys and creates its pool on-chain")
+task(
+  "rsms:rpm:register",
+  "RPM setup: the MSRP issues an RPM's keys and creates its pool on-chain (the keys are kept, pending, before createPool: run again after a crash or a lost reply, it completes the pool)",
+)
   .addParam("pool", "New pool id (a positive integer)", undefined, types.int)
   .addOptionalParam("rid", "The RPM's real identity (sent sealed to PK_pub; never on-chain)")
   .addOptionalParam(
@@ -372,7 +375,10 @@ task(
     return r;
   });
 
-task("rsms:filter:publish", "Publishes a pool's pending Bloom filter: bytes to IPFS, root and CID on-chain")
+task(
+  "rsms:filter:publish",
+  "Publishes a pool's pending Bloom filter: bytes to IPFS, root and CID on-chain (run again after a lost reply, it finds the publication and sends nothing)",
+)
   .addParam("pool", "The pool", undefined, types.int)
   .setAction(async (a: { pool: number }, hre) => {
     const r = await rsms(hre);
