@@ -283,8 +283,8 @@ async function main(): Promise<void> {
   const base = 21_000;
   const slot = 22_100;
   const gasRows = [
-    { call: "createPool", gas: createTx.gasUsed, slots: 3, note: "pool struct (3 slots)" },
-    { call: "publishFilter (epoch 0)", gas: pub.tx.gasUsed, slots: 5, note: "root, packed params, CID string (~59 bytes: 3 slots)" },
+    { call: "createPool", gas: createTx!.gasUsed, slots: 3, note: "pool struct (3 slots)" },
+    { call: "publishFilter (epoch 0)", gas: pub.tx!.gasUsed, slots: 5, note: "root, packed params, CID string (~59 bytes: 3 slots)" },
     { call: "recordJoin, initial", gas: first.tx!.gasUsed, slots: 3, note: "record (2) + tag index (1); joinCount updated (5,000)" },
     { call: "recordJoin, re-authentication", gas: reauth.tx!.gasUsed, slots: 3, note: "record (2) + tag index (1)" },
     {

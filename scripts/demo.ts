@@ -103,7 +103,7 @@ async function main(): Promise<void> {
     await steps.run(`RPM setup + createPool ${poolId}`, async () => {
       const { rpm, tx } = await setupPool(ctx, msrp, { name: `rpm-${poolId}`, poolId, rid: `rpm-operator-${poolId}`, account });
       rpms[poolId] = rpm;
-      return { detail: `PID_RPM ${short(rpm.pid)}, RPM account ${account.slice(0, 10)}…`, gas: tx.gasUsed };
+      return { detail: `PID_RPM ${short(rpm.pid)}, RPM account ${account.slice(0, 10)}…`, gas: tx!.gasUsed };
     });
   }
   for (let i = 0; i < 6; i++) {
@@ -114,7 +114,7 @@ async function main(): Promise<void> {
       return published
         ? {
             detail: `PID_0 ${short(rn.state.pid)}; filter full: epoch ${published.epoch} published, CID ${published.cid.slice(0, 16)}…`,
-            gas: published.tx.gasUsed,
+            gas: published.tx?.gasUsed ?? 0n,
           }
         : `PID_0 ${short(rn.state.pid)}`;
     });
@@ -122,7 +122,7 @@ async function main(): Promise<void> {
   await steps.run("publish pending filters", async () => {
     const left = [1, 2].filter((p) => msrp.pendingCount(p) > 0);
     let gas = 0n;
-    for (const p of left) gas += (await publishFilter(ctx, msrp, p)).tx.gasUsed;
+    for (const p of left) gas += (await publishFilter(ctx, msrp, p)).tx?.gasUsed ?? 0n;
     return { detail: left.length ? `pools ${left.join(", ")}` : "none pending (filled filters were published on registration)", gas };
   });
   let edge0Request: Uint8Array = new Uint8Array();

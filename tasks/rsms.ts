@@ -132,14 +132,14 @@ async function rsms(hre: HardhatRuntimeEnvironment) {
   // process) committed meanwhile, e.g. a concurrent rsms:rn:register's RN. The check and the commit
   // run with no await between them, so within a process nothing lands between the two.
   // `also` are records committed only if the check passes (written before the MSRP's record).
-  const saveMsrp = (m: MsrpAgent, task = "rsms", also: () => void = () => undefined) => {
+  const saveMsrp = (m: MsrpAgent, task = "rsms", also: () => void = () => undefined, withRecords: Record<string, unknown> = {}) => {
     const at = loadedAt.get(m);
     if (at && !sameStamp(at, ks.stamp(MSRP_RECORD)))
       throw new RefusedError(
         `${task}: the MSRP's record changed meanwhile (another command wrote ${MSRP_RECORD}): nothing of this run was kept; run again`,
       );
     also();
-    const written = ks.commit({ [MSRP_RECORD]: m.toRecord() }, MSRP_PATCH);
+    const written = ks.commit({ [MSRP_RECORD]: m.toRecord(), ...withRecords }, MSRP_PATCH);
     loadedAt.set(m, ks.stamp(MSRP_RECORD));
     return written;
   };
@@ -236,7 +236,10 @@ task("rsms:setup", "MSRP setup: draws msk, derives PK_pub and stores the MSRP's 
     return { pkPub: toHex(m.pkPubBytes), account };
   });
 
-task("rsms:rpm:register", "RPM setup: the MSRP issues an RPM's keys and creates its pool on-chain")
+task(
+  "rsms:rpm:register",
+  "RPM setup: the MSRP issues an RPM's keys and creates its pool on-chain (the keys are kept, pending, before createPool: run again after a crash or a lost reply, it completes the pool)",
+)
   .addParam("pool", "New pool id (a positive integer)", undefined, types.int)
   .addOptionalParam("rid", "The RPM's real identity (sent sealed to PK_pub; never on-chain)")
   .addOptionalParam(
@@ -250,16 +253,35 @@ task("rsms:rpm:register", "RPM setup: the MSRP issues an RPM's keys and creates 
     const { resolveAccount } = await import("./lib/context");
     const m = r.loadMsrp("rsms:rpm:register");
     const account = await resolveAccount(hre, a.account ?? `rpm:${a.pool}`);
-    const { rpm, tx } = await r.flows.setupPool(await r.chain(), m, {
-      name: `rpm-${a.pool}`,
-      poolId: a.pool,
-      rid: a.rid ?? `rpm-${a.pool}`,
-      account,
-    });
-    r.saveMsrp(m, "rsms:rpm:register", () => r.ks.create(rpmRecord(a.pool), rpm.toRecord()));
+    // The RPM's keys, marked pending, and the MSRP's record are kept in one commit before createPool;
+    // a rerun after a crash (or a lost reply) finds the pool under the kept PID_RPM and completes it,
+    // or sends createPool again with the same keys (s17-redA F4)
+    const name = rpmRecord(a.pool);
+    const kept = r.ks.exists(name) ? (r.ks.load(name) as Record<string, unknown>) : undefined;
+    const pending = kept?.pending as { account: string; pkRpm: string } | undefined;
+    const { rpm, tx, existing } = await r.flows.setupPool(
+      await r.chain(),
+      m,
+      {
+        name: `rpm-${a.pool}`,
+        poolId: a.pool,
+        rid: a.rid ?? `rpm-${a.pool}`,
+        account: a.account === undefined && pending ? pending.account : account,
+      },
+      {
+        load: () => (pending ? { rpm: r.loadRpm(m, a.pool), ...pending } : undefined),
+        keep: (agent, acct, pkRpm) => {
+          // over the stamp the MSRP's record was loaded at (s17-redA F21), with the RPM's keys in the same commit
+          r.saveMsrp(m, "rsms:rpm:register", undefined, { [name]: { ...agent.toRecord(), pending: { account: acct, pkRpm } } });
+        },
+      },
+    );
+    r.ks.commit({ [name]: rpm.toRecord() });
     const { toHex } = await import("../offchain/crypto/bytes");
-    console.log(`pool ${a.pool}: RPM ${account}, PID_RPM ${toHex(rpm.pid)}; createPool ${gas(tx.gasUsed)} (tx ${tx.hash})`);
-    return { poolId: a.pool, pid: toHex(rpm.pid), tx };
+    console.log(
+      `pool ${a.pool}: RPM ${pending?.account ?? account}, PID_RPM ${toHex(rpm.pid)}; ${tx ? `createPool ${gas(tx.gasUsed)} (tx ${tx.hash})` : "created by an earlier run that did not finish (nothing sent); its keys are kept now"}`,
+    );
+    return { poolId: a.pool, pid: toHex(rpm.pid), tx, existing };
   });
 
 task("rsms:rn:register", "RN setup: the MSRP issues an RN's keys, one-time secret and first PID, and adds it to the pool's Bloom filter")
@@ -309,7 +331,7 @@ task("rsms:rn:register", "RN setup: the MSRP issues an RN's keys, one-time secre
     console.log(`${a.name}: registered for pool ${a.pool}, PID_0 ${toHex(rn.state.pid)}`);
     if (published)
       console.log(
-        `pool ${a.pool}: filter epoch ${published.epoch} published (${published.count} RNs, CID ${published.cid}, ${gas(published.tx.gasUsed)})`,
+        `pool ${a.pool}: filter epoch ${published.epoch} published (${published.count} RNs, CID ${published.cid}${published.tx ? `, ${gas(published.tx.gasUsed)}` : ", by an earlier attempt: nothing sent"})`,
       );
     else console.log(`pool ${a.pool}: ${m.pendingCount(a.pool)} RN(s) wait for the next filter (rsms:filter:publish --pool ${a.pool})`);
     return { pid: toHex(rn.state.pid), published };
@@ -393,7 +415,10 @@ task(
     return r;
   });
 
-task("rsms:filter:publish", "Publishes a pool's pending Bloom filter: bytes to IPFS, root and CID on-chain")
+task(
+  "rsms:filter:publish",
+  "Publishes a pool's pending Bloom filter: bytes to IPFS, root and CID on-chain (run again after a lost reply, it finds the publication and sends nothing)",
+)
   .addParam("pool", "The pool", undefined, types.int)
   .setAction(async (a: { pool: number }, hre) => {
     const r = await rsms(hre);
@@ -406,7 +431,7 @@ task("rsms:filter:publish", "Publishes a pool's pending Bloom filter: bytes to I
     const p = await r.flows.publishFilter(await r.chain(), m, a.pool);
     r.saveMsrp(m, "rsms:filter:publish");
     console.log(
-      `pool ${a.pool}: filter epoch ${p.epoch} with ${p.count} RNs, ${p.bytes} bytes, CID ${p.cid}, root ${p.root}; ${gas(p.tx.gasUsed)}`,
+      `pool ${a.pool}: filter epoch ${p.epoch}${p.existing ? " (published by an earlier attempt whose reply was lost; nothing sent)" : ""} with ${p.count} RNs, ${p.bytes} bytes, CID ${p.cid}, root ${p.root}${p.tx ? `; ${gas(p.tx.gasUsed)}` : ""}`,
     );
     return p;
   });

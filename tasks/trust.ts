@@ -490,35 +490,57 @@ task(
   .addOptionalParam("days", "Agreement duration in days", 30, types.int)
   .addOptionalParam("termination", "Termination condition", "trust below Trust_min for 7 days")
   .addOptionalParam("penalty", "Penalty on violation", "reputation -0.1")
-  .setAction(async (a: { org: string; avatars: string; thresholds?: string; days: number; termination: string; penalty: string }, hre) => {
-    const c = await trustContext(hre);
-    const avatars = a.avatars.split(",").map((s) => s.trim());
-    // refused by flag before the consents are collected and the terms stored (the contract's InvalidAgreement named none: s17-redA F24)
-    const seen = new Map<string, string>();
-    for (const v of avatars) {
-      if (v === "") throw new UsageError(`trust:agree: --avatars "${a.avatars}" has an empty entry`);
-      const id = c.ledgerMod.entityId(v);
-      if (seen.has(id))
-        throw new UsageError(
-          `trust:agree: --avatars names ${v === seen.get(id) ? `"${v}" twice` : `"${seen.get(id)}" and "${v}", one entity`}`,
-        );
-      seen.set(id, v);
-    }
-    const th = a.thresholds ? a.thresholds.split(",").map(Number) : avatars.map(() => 0.5);
-    if (th.length !== avatars.length) throw new Error("trust:agree: one threshold per avatar");
-    const r = await c.ledger.proposeAgreement(
-      c.store,
-      c.ledgerMod.entityId(a.org),
-      avatars.map(c.ledgerMod.entityId),
-      th.map(c.fixed.toWad),
-      { durationDays: a.days, termination: [a.termination], penalties: [a.penalty] },
-      async (controller) => (await import("./lib/context")).accountSigner(hre, controller), // each avatar's controller consents
-    );
-    console.log(
-      `agreement #${r.id}: ${r.mode} (mean trust ${r.meanTrust.toFixed(4)}); terms ${r.cid}; ${r.tx.gasUsed.toLocaleString("en-US")} gas`,
-    );
-    return r;
-  });
+  .addOptionalParam(
+    "request",
+    "A name for this proposal (default: derived from the organization, avatars, thresholds and terms). A retry of the same proposal (its reply lost) never forms a second agreement; a new name proposes another with the same content",
+  )
+  .setAction(
+    async (
+      a: { org: string; avatars: string; thresholds?: string; days: number; termination: string; penalty: string; request?: string },
+      hre,
+    ) => {
+      const c = await trustContext(hre);
+      if (a.request !== undefined && !/^[A-Za-z0-9._-]{1,64}$/.test(a.request))
+        throw new UsageError(`trust:agree: --request must be 1 to 64 letters, digits, '.', '_' or '-'`);
+      const avatars = a.avatars.split(",").map((s) => s.trim());
+      // refused by flag before the consents are collected and the terms stored (the contract's InvalidAgreement named none: s17-redA F24)
+      const seen = new Map<string, string>();
+      for (const v of avatars) {
+        if (v === "") throw new UsageError(`trust:agree: --avatars "${a.avatars}" has an empty entry`);
+        const id = c.ledgerMod.entityId(v);
+        if (seen.has(id))
+          throw new UsageError(
+            `trust:agree: --avatars names ${v === seen.get(id) ? `"${v}" twice` : `"${seen.get(id)}" and "${v}", one entity`}`,
+          );
+        seen.set(id, v);
+      }
+      const th = a.thresholds ? a.thresholds.split(",").map(Number) : avatars.map(() => 0.5);
+      if (th.length !== avatars.length) throw new Error("trust:agree: one threshold per avatar");
+      // The intent is journaled before the agreement is sent (s17-redA F16, as dispute:open, h13-red D2):
+      // a retry after a lost reply finds its AgreementFormed, or resends in place of its pending
+      // transaction, instead of proposing a second agreement.
+      const key = [a.org, ...avatars.map((v, i) => `${c.ledgerMod.entityId(v)}:${th[i]}`).sort(), a.days, a.termination, a.penalty];
+      const rec = `trust-agree-${a.request ?? hre.ethers.keccak256(hre.ethers.toUtf8Bytes(JSON.stringify(key))).slice(2, 34)}`;
+      const journal = {
+        load: () => (c.keystore.exists(rec) ? (c.keystore.load(rec) as import("../offchain/trust/ledger").AgreementIntent) : undefined),
+        save: (i: import("../offchain/trust/ledger").AgreementIntent) =>
+          c.keystore.exists(rec) ? c.keystore.update(rec, i) : c.keystore.create(rec, i),
+      };
+      const r = await c.ledger.proposeAgreement(
+        c.store,
+        c.ledgerMod.entityId(a.org),
+        avatars.map(c.ledgerMod.entityId),
+        th.map(c.fixed.toWad),
+        { durationDays: a.days, termination: [a.termination], penalties: [a.penalty] },
+        async (controller) => (await import("./lib/context")).accountSigner(hre, controller), // each avatar's controller consents
+        journal,
+      );
+      console.log(
+        `agreement #${r.id}${r.existing ? " (formed by an earlier attempt of this request; nothing sent)" : ""}: ${r.mode} (mean trust ${r.meanTrust.toFixed(4)}); terms ${r.cid}${r.tx ? `; ${r.tx.gasUsed.toLocaleString("en-US")} gas` : ""}`,
+      );
+      return r;
+    },
+  );
 
 task(
   "trust:detect",

@@ -4,6 +4,7 @@
  * or throws with nothing recorded and no agent state changed.
  */
 import { equalBytes, fromHex, toHex } from "../crypto/bytes";
+import { decodePoint, encodePoint } from "../crypto/group";
 import type { ContentStore } from "../storage/content-store";
 import type { Keystore, PendingCommit } from "../storage/keystore";
 import { ContractRevertError, TransactionDroppedError, waitReceipt, type RawProvider } from "../chain/direct";
@@ -58,19 +59,54 @@ export async function setupPool(
   ctx: RsmsContext,
   msrp: Msrp,
   a: { name: string; poolId: number; rid: string; account: string },
-): Promise<{ rpm: ResourcePoolManager; tx: TxInfo }> {
-  if (await ctx.ledger.pool(a.poolId)) throw new RsmsRejectedError("INVALID_STATE", `setupPool: pool ${a.poolId} already exists on-chain`);
+  journal?: PoolJournal,
+): Promise<{ rpm: ResourcePoolManager; tx?: TxInfo; existing: boolean }> {
+  const onChain = await ctx.ledger.pool(a.poolId);
+  const earlier = journal?.load();
+  if (earlier) {
+    // a run that kept the RPM's keys pending and then died (or lost createPool's reply): s17-redA F4
+    if (onChain) {
+      if (!equalBytes(onChain.pidRpm, earlier.rpm.pid))
+        throw new RsmsRejectedError(
+          "INVALID_STATE",
+          `setupPool: pool ${a.poolId} exists on-chain under another PID_RPM than the one kept here`,
+        );
+      return { rpm: earlier.rpm, existing: true };
+    }
+    if (earlier.account.toLowerCase() !== a.account.toLowerCase())
+      throw new RsmsRejectedError(
+        "INVALID_STATE",
+        `setupPool: pool ${a.poolId}'s RPM is kept pending for account ${earlier.account}, not ${a.account}: run again with that --account`,
+      );
+    const tx = await ctx.ledger.createPool(a.poolId, earlier.account, earlier.rpm.pid, decodePoint(fromHex(earlier.pkRpm)));
+    return { rpm: earlier.rpm, tx, existing: false };
+  }
+  if (onChain) throw new RsmsRejectedError("INVALID_STATE", `setupPool: pool ${a.poolId} already exists on-chain`);
   const req = Msrp.registrationRequest(msrp.params.pkPub, Role.RPM, a.poolId, a.rid);
   const creds = msrp.registerRpm(a.name, req);
-  const tx = await ctx.ledger.createPool(a.poolId, a.account, creds.pid, creds.pkRpm);
   const rpm = new ResourcePoolManager(msrp.params, {
     poolId: a.poolId,
     sk: creds.sk,
     pid: creds.pid,
     filterTtlSec: filterTtl(msrp.policy),
   });
-  return { rpm, tx };
+  // the RPM's keys and the MSRP's record are kept, marked pending, before the pool goes on-chain
+  journal?.keep(rpm, a.account, toHex(encodePoint(creds.pkRpm)));
+  const tx = await ctx.ledger.createPool(a.poolId, a.account, creds.pid, creds.pkRpm);
+  return { rpm, tx, existing: false };
 }
+
+/**
+ * Where a pool's setup is kept before createPool (rsms:rpm:register keeps it in the keystore):
+ * `keep` writes the RPM's keys marked pending (with the account and PK_RPM createPool takes) and the
+ * MSRP's record in one commit; `load` gives them back while pending. A rerun after a crash finds
+ * the pool on-chain under the kept PID_RPM and completes, or sends createPool again with the same
+ * keys if it is not on-chain (s17-redA F4).
+ */
+export type PoolJournal = {
+  load(): { rpm: ResourcePoolManager; account: string; pkRpm: string } | undefined;
+  keep(rpm: ResourcePoolManager, account: string, pkRpm: string): void;
+};
 
 /**
  * RN Setup; publishes the pool's filter when it becomes due (full, or its interval passed).
@@ -103,13 +139,36 @@ export async function publishFilter(
   ctx: RsmsContext,
   msrp: Msrp,
   poolId: number,
-): Promise<{ epoch: number; cid: string; root: string; count: number; bytes: number; tx: TxInfo }> {
+): Promise<{ epoch: number; cid: string; root: string; count: number; bytes: number; tx?: TxInfo; existing: boolean }> {
   const { filter, openedAt } = msrp.takeFilter(poolId);
+  const root = filter.root();
+  const summary = (epoch: number, cid: string, bytes: number) => ({ epoch, cid, root: toHex(root), count: filter.count, bytes });
+  // A publication whose reply was lost (mined, the wait failed) left this filter pending: if the
+  // pool's last epoch on-chain is this root, it is published and is taken as done, not published
+  // again in a second epoch (s17-redA F25). Only the MSRP publishes, and a filter's root hashes its
+  // RNs' fresh one-time secrets: another filter with this root is the same filter.
+  const publishedAs = async (): Promise<number | undefined> => {
+    const epochs = await ctx.ledger.poolEpochs(poolId);
+    if (!epochs) return undefined;
+    const last = await ctx.ledger.filterAt(poolId, epochs - 1);
+    return toHex(last.root) === toHex(root) ? epochs - 1 : undefined;
+  };
   try {
+    const done = await publishedAs();
+    if (done !== undefined) {
+      const last = await ctx.ledger.filterAt(poolId, done);
+      return { ...summary(done, last.cid, filter.serialize().length), existing: true };
+    }
     const bytes = filter.serialize();
     const cid = await ctx.store.putBytes(bytes);
-    const { epoch, tx } = await ctx.ledger.publishFilter(poolId, filter.root(), cid, filter.capacity, filter.lambda);
-    return { epoch, cid, root: toHex(filter.root()), count: filter.count, bytes: bytes.length, tx };
+    try {
+      const { epoch, tx } = await ctx.ledger.publishFilter(poolId, root, cid, filter.capacity, filter.lambda);
+      return { ...summary(epoch, cid, bytes.length), tx, existing: false };
+    } catch (e) {
+      const done = await publishedAs().catch(() => undefined);
+      if (done !== undefined) return { ...summary(done, cid, bytes.length), existing: true };
+      throw e;
+    }
   } catch (e) {
     msrp.restoreFilter(poolId, filter, openedAt);
     throw e;

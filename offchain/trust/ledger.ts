@@ -210,6 +210,17 @@ async function mined(tx: Promise<ContractTransactionResponse>): Promise<{ info: 
   return { info: { hash: r.hash, gasUsed: r.gasUsed, block: r.blockNumber }, receipt: r };
 }
 
+/**
+ * An agreement an organization proposed, journaled before it is sent (trust:agree keeps it in the
+ * keystore, s17-redA F16): the terms' createdAt (so a retry stores the same terms, the same H(P)),
+ * the block before the first send (its AgreementFormed is looked for from there) and the account
+ * nonce of the last send (a resend takes it while it is not mined: one of them at most is mined).
+ */
+export type AgreementIntent = { createdAt: string; fromBlock: number; nonce?: number };
+
+/** Where an agreement intent is kept; `save` runs before each send. */
+export type AgreementJournal = { load(): AgreementIntent | undefined; save(i: AgreementIntent): void };
+
 /** The terms P_ij of a trust agreement (Eq. 5), stored on IPFS as dag-json. */
 export type AgreementTerms = {
   org: string;
@@ -517,15 +528,50 @@ export class TrustLedger {
     thresholds: bigint[],
     terms: Omit<AgreementTerms, "org" | "avatars" | "createdAt">,
     signerOf: (controller: string) => Promise<Signer>,
+    journal?: AgreementJournal,
   ) {
     const order = avatars.map((a, i) => ({ a, t: thresholds[i] })).sort((x, y) => (x.a < y.a ? -1 : x.a > y.a ? 1 : 0));
-    const doc: AgreementTerms = { org, avatars: order.map((o) => o.a), ...terms, createdAt: new Date().toISOString() };
+    // a retry keeps the journaled terms (their createdAt): the same document, the same H(P)
+    const earlier = journal?.load();
+    const doc: AgreementTerms = {
+      org,
+      avatars: order.map((o) => o.a),
+      ...terms,
+      createdAt: earlier?.createdAt ?? new Date().toISOString(),
+    };
     const termsHash = sha256(encodeJson(doc));
     const cid = cidOfAgreementTerms(toHex(termsHash));
+    const formed = async (fromBlock: number) => {
+      const logs = await this.tm.queryFilter(this.tm.filters.AgreementFormed(undefined, org), fromBlock);
+      const l = logs.find((x) => x.args.termsHash.toLowerCase() === toHex(termsHash).toLowerCase());
+      return l
+        ? {
+            id: Number(l.args.id),
+            mode: (["direct", "smart-contract", "intermediary"] as const)[Number(l.args.mode)],
+            meanTrust: fromWad(l.args.meanTrust),
+            cid,
+            termsHash,
+            tx: undefined as TxInfo | undefined,
+            existing: true,
+          }
+        : undefined;
+    };
+    if (earlier) {
+      // the earlier attempt's agreement, if it was formed (its reply lost): nothing is sent
+      const found = await formed(earlier.fromBlock);
+      if (found) return found;
+    }
     const stored = await store.putJson(doc);
     if (stored !== cid) throw new TrustIntegrityError(`proposeAgreement: the store computed ${stored}, expected ${cid}`);
     const me = await (this.tm.runner as Signer).getAddress();
-    const block = await (this.tm.runner as Signer).provider!.getBlock("latest");
+    const provider = (this.tm.runner as Signer).provider!;
+    const block = await provider.getBlock("latest");
+    // The intent is journaled before the send. A resend takes the earlier send's account nonce while
+    // that nonce is not mined (the earlier transaction may be pending): at most one of them is mined.
+    const minedCount = await provider.getTransactionCount(me, "latest");
+    const nonce =
+      earlier?.nonce !== undefined && earlier.nonce >= minedCount ? earlier.nonce : await provider.getTransactionCount(me, "pending");
+    journal?.save({ createdAt: doc.createdAt, fromBlock: earlier?.fromBlock ?? block!.number, nonce });
     const consent: AgreementConsent = {
       org,
       avatars: order.map((o) => o.a),
@@ -539,12 +585,25 @@ export class TrustLedger {
       const controller = (await this.tm.entity(a)).controller;
       consents.push(controller === me ? "0x" : await signAgreementConsent(await signerOf(controller), this.tm, consent));
     }
-    const { info, receipt } = await mined(
-      this.tm.proposeAgreement(org, consent.avatars, consent.thresholds, consent.termsHash, {
-        deadline: consent.deadline,
-        signatures: consents,
-      }),
-    );
+    let sent: Awaited<ReturnType<typeof mined>>;
+    try {
+      sent = await mined(
+        this.tm.proposeAgreement(
+          org,
+          consent.avatars,
+          consent.thresholds,
+          consent.termsHash,
+          { deadline: consent.deadline, signatures: consents },
+          journal ? { nonce } : {},
+        ),
+      );
+    } catch (e) {
+      // the reply was lost but the agreement may be formed (or an earlier send was mined first)
+      const found = journal ? await formed(journal.load()!.fromBlock).catch(() => undefined) : undefined;
+      if (found) return found;
+      throw e;
+    }
+    const { info, receipt } = sent;
     const ev = receipt.logs.map((l) => this.tm.interface.parseLog(l)).find((l) => l?.name === "AgreementFormed");
     if (!ev) throw new TrustIntegrityError("proposeAgreement: no AgreementFormed event");
     return {
@@ -553,7 +612,8 @@ export class TrustLedger {
       meanTrust: fromWad(ev.args.meanTrust),
       cid,
       termsHash,
-      tx: info,
+      tx: info as TxInfo | undefined,
+      existing: false,
     };
   }
 

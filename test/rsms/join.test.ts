@@ -770,7 +770,7 @@ describe("rsms/flows and ledger: each step's checks, results and failure paths",
     expect(snapshot(msrp)).to.equal(before);
     const { rpm, tx } = await setupPool(ctx, msrp, { name: "rpm-X", poolId: 3, rid: "X", account: others[3].address });
     expect(rpm.poolId).to.equal(3);
-    expect(tx.gasUsed > 0n).to.equal(true);
+    expect(tx!.gasUsed > 0n).to.equal(true);
     const p = (await ledger.pool(3))!;
     expect([p.rpm, toHex(p.pidRpm), p.epochs]).to.deep.equal([others[3].address, toHex(rpm.pid), 0]);
     expect(p.pkRpm.equals(decodePoint(msrp.rpmOfPool(3)!.pk))).to.equal(true);
@@ -798,6 +798,7 @@ describe("rsms/flows and ledger: each step's checks, results and failure paths",
       count: 3,
       bytes: BloomFilter.init(64, 20).serialize().length,
       tx: third.published!.tx,
+      existing: false,
     });
     expect([f.capacity, f.lambda]).to.deep.equal([64, 20]);
     expect((await ledger.pool(1))!.epochs).to.equal(2);
