@@ -200,8 +200,9 @@ describe("JSON-RPC calls per task step (issue 20)", function () {
     }
     await joinViewsSettled();
     const again = await counter().during(() => hre.run("rsms:join", { rn: "j3", pool: 1 }));
-    expect(again.calls).to.deep.equal({ eth_sendRawTransaction: 1, eth_getTransactionReceipt: 1 });
-    expect(again.roundTrips).to.equal(2);
+    // (the receipt is asked for early: on a loaded machine it can be answered null once, as above)
+    expect(answered(again)).to.deep.equal({ eth_sendRawTransaction: 1, eth_getTransactionReceipt: 1 });
+    expect(again.roundTrips - early(again)).to.equal(2);
     await joinViewsSettled();
     expect(() => setFeeTtl(hre.ethers.provider, -1)).to.throw(/setFeeTtl: -1 is not a duration/);
     expect(FEE_TTL_MS).to.equal(5_000);
