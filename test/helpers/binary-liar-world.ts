@@ -5,7 +5,13 @@ import { generateRedteam } from "../../offchain/trust/adversaries/redteam/genera
 import { analyze } from "../../offchain/trust/robust";
 import { Prng } from "../../offchain/util/prng";
 
-export type Mode = "honest" | "harsh" | "binaryLiar" | "continuousLiar";
+/**
+ * How the 25 chosen raters rate (every other rating is the generator's): honest, harsh (honest thumbs at a bar of
+ * 0.8), binaryLiar / continuousLiar (bad-mouthers of the 5 victims), or discriminated: honest, and the 5 "victims"
+ * serve them badly (session 18: the sparse liars' mirror; a provider that serves the seeds and everyone else well
+ * and these 25 at quality 0.1, Dellarocas 2000's discriminating seller)
+ */
+export type Mode = "honest" | "harsh" | "binaryLiar" | "continuousLiar" | "discriminated";
 
 /**
  * The binary-liar world (see test/trust/binary-liar.test.ts): rt-clean at 500 nodes, 5 victims of quality
@@ -13,7 +19,8 @@ export type Mode = "honest" | "harsh" | "binaryLiar" | "continuousLiar";
  * in every round, or (`every` = k) only in every k-th round.
  * @param seed - the rt-clean seed
  * @param every - redirect in one round of `every`
- * @returns run(mode): the victims' mean effective trust and the attackers flagged; ratings(mode), the
+ * @returns run(mode): the victims' mean effective trust, the attackers (the 25 chosen raters) flagged and the
+ *   victims flagged; ratings(mode), the
  *   network, the attackers and the victims (offchain/trust/adversaries/oracle-bound.ts's sparse-liar bound)
  */
 export function attackWorld(seed: number, every = 1) {
@@ -42,6 +49,9 @@ export function attackWorld(seed: number, every = 1) {
       if (mode === "harsh") value = honest >= 0.8 ? 0.9 : 0.1;
       else if (mode === "binaryLiar") value = victimSet.has(to) ? 0.1 : honest >= 0.5 ? 0.9 : 0.1;
       else if (mode === "continuousLiar") value = victimSet.has(to) ? lie : honest;
+      // simulated: the same interaction served at quality 0.1 instead of the victim's (the same noise draw, so
+      // that every other mode's stream is unchanged)
+      else if (mode === "discriminated") value = victimSet.has(to) ? Math.min(1, Math.max(0, honest - q.get(to)! + 0.1)) : honest;
       return { ...r, to, value };
     });
   };
@@ -51,6 +61,7 @@ export function attackWorld(seed: number, every = 1) {
     return {
       victimTrust: victims.reduce((s, x) => s + a.trust.get(x)!, 0) / victims.length,
       attackersFlagged: [...attackers].filter((x) => flagged.has(x)).length,
+      victimsFlagged: victims.filter((x) => flagged.has(x)).length,
     };
   };
   return { run, ratings, net, attackers, victims: victimSet };

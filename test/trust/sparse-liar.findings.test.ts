@@ -21,6 +21,17 @@
  * The liars are their victims' majority: what the seeds see there is disputed by most other raters, honest
  * or not, and 2d does not read disputed targets (docs/specs/trust.md §4, point 2d (d)).
  *
+ * Session 18 (session 17's detectors, 3c on by default): worse than above. Point 3c reads the victims' two levels
+ * within epochs (the liars' lows beside everyone else's highs) as aimed service and flags them on-off: continuous
+ * liars 0 / 0 of 25 flagged, victims flagged 5 / 5, their trust 0.125 / 0.104 against 0.829 / 0.825 without the
+ * liars (loss 0.70 / 0.72); binary liars 0 / 5 of 25, victims flagged 4 / 5, loss 0.59 / 0.71; honest harsh raters
+ * 0.022 / 0.026. Why flags cannot close it on ratings alone: test/trust/discriminated-raters.test.ts gives the
+ * same 25 raters the same interactions as honest clients whom the 5 providers serve at quality 0.1 (a
+ * discriminating provider), and every detector result is the same to within a rater or two (2d without its
+ * disputed-target rule: 23 / 19 liars flagged, 24 / 19 honest complainants flagged). Telling the two apart takes
+ * evidence the ratings do not carry (what the service to the complaining rater was, observed by someone other
+ * than that rater); notes/s18/s18-sparse.md.
+ *
  * Fails while the finding is open: at least 20 of 25 liars flagged and no more harm than twice the honest
  * harsh raters', on each scale.
  */
