@@ -85,7 +85,8 @@ export type GroupRefusal =
   | "NO_FRESH_RN"
   | "FORGED_SENDER"
   | "REPLAYED"
-  | "CHANNEL_FULL";
+  | "CHANNEL_FULL"
+  | "SUSPICIOUS";
 
 /** A group request the MSRP refuses (422; nothing changed). */
 export class GroupServiceError extends MetatrustError {
@@ -576,22 +577,31 @@ export class GroupDesk {
    * under another pseudonym, before a rotation, or in S_RN by an eviction elsewhere or the
    * operator) makes `elsewhere` true: evicting it alone would name its PID here next to the one
    * named elsewhere (h14-red F1), so the whole group is replaced then.
+   * `lift`: members in S_RN only by a trust flag (flag-held) that the trust layer has lifted since
+   * the last flag sync: not suspects (s18-redg G2: the stale S_RN entry used to evict them, and the
+   * eviction kept them in S_RN for good); the update takes them out of S_RN as the sync would.
    */
   private async suspects(info: {
     members: { name: string; pid: Uint8Array }[];
-  }): Promise<{ own: Uint8Array[]; flagged: string[]; elsewhere: boolean; ids: ReadonlySet<string> }> {
+  }): Promise<{ own: Uint8Array[]; flagged: string[]; elsewhere: boolean; ids: ReadonlySet<string>; lift: string[] }> {
     const ids = await this.flagIds();
     const inSRN = new Set(this.d.msrp.suspiciousRns());
+    const held = new Set(this.d.trust ? this.d.msrp.flagHeldRns() : []);
     const own: Uint8Array[] = [];
     const flagged: string[] = [];
+    const lift: string[] = [];
     for (const m of info.members) {
       // under which pseudonym the RN is flagged, its member PID first (one read per member)
       const at = await this.flaggedPid(m.name, ids, m.pid);
+      if (!at && held.has(m.name)) {
+        lift.push(m.name); // held by a flag the chain no longer shows
+        continue;
+      }
       if (!at && !inSRN.has(m.name)) continue;
       flagged.push(m.name);
       if (at && equalBytes(at, m.pid)) own.push(m.pid);
     }
-    return { own, flagged, elsewhere: flagged.length > own.length, ids };
+    return { own, flagged, elsewhere: flagged.length > own.length, ids, lift };
   }
 
   private async rekey(raw: Uint8Array): Promise<Uint8Array> {
@@ -602,18 +612,18 @@ export class GroupDesk {
       for (const p of r.evict)
         if (!info.members.some((m) => equalBytes(m.pid, p)))
           throw new GroupServiceError("NOT_A_MEMBER", `rekey: ${toHex(p).slice(0, 10)}… is not a member`);
-      const { own, flagged, elsewhere, ids } = await this.suspects(info);
+      const { own, flagged, elsewhere, ids, lift } = await this.suspects(info);
       if (elsewhere) {
         // every member goes, as many fresh RNs come in; only the flagged ones join S_RN. The answer
         // does not depend on which member the request named (no oracle: "is the RN behind PID_x
         // flagged under another PID"), only on whether some member is
         const fresh = (await this.freshRns(info, info.members.length, ids)).add;
-        if (fresh.length > 0) return { evict: info.members.map((m) => m.pid), add: fresh, suspicious: flagged };
+        if (fresh.length > 0) return { evict: info.members.map((m) => m.pid), add: fresh, suspicious: flagged, lift };
         // no RN to re-form with: the flagged members go alone (the key is what the eviction keeps
         // from them); their eviction then names them (rsms-group.md §8, residual)
         this.d.log(`rekey: no fresh RN to re-form group ${toHex(r.groupId).slice(0, 10)}… with: the flagged member(s) are evicted alone`);
         const alone = info.members.filter((m) => flagged.includes(m.name)).map((m) => m.pid);
-        return { evict: alone, add: [], suspicious: flagged };
+        return { evict: alone, add: [], suspicious: flagged, lift };
       }
       const named = r.evict.length > 0;
       for (const p of r.evict)
@@ -627,7 +637,7 @@ export class GroupDesk {
       if (evict.length === 0)
         throw new GroupServiceError("NOTHING_TO_EVICT", "rekey: no member of the group is flagged by the trust layer or in S_RN");
       // as many fresh joined RNs as evicted, not in the group, not suspicious, not flagged
-      return { evict, add: (await this.freshRns(info, evict.length, ids)).add };
+      return { evict, add: (await this.freshRns(info, evict.length, ids)).add, lift };
     });
   }
 
@@ -642,7 +652,7 @@ export class GroupDesk {
     const a = decodeGroupAdd(env.body);
     this.userRequest(env, a.groupId, a.epoch, Route.GroupAdd);
     return this.update(env, raw, a.groupId, a.epoch, "add", async (info) => {
-      const { own, flagged: out, elsewhere, ids } = await this.suspects(info);
+      const { own, flagged: out, elsewhere, ids, lift } = await this.suspects(info);
       const evict = elsewhere ? info.members.map((m) => m.pid) : own;
       const want = evict.length + a.count;
       const { add, flagged } = await this.freshRns(info, want, ids);
@@ -653,7 +663,7 @@ export class GroupDesk {
             (evict.length ? ` and ${evict.length} to replace the members in S_RN it evicts` : "") +
             (flagged.length ? ` (${flagged.join(", ")} skipped: flagged by the trust layer)` : ""),
         );
-      return { evict, add, ...(elsewhere ? { suspicious: out } : {}) };
+      return { evict, add, lift, ...(elsewhere ? { suspicious: out } : {}) };
     });
   }
 
@@ -677,7 +687,9 @@ export class GroupDesk {
     gid: Uint8Array,
     epoch: number,
     charged: string | undefined,
-    choose: (info: ReturnType<Msrp["groupInfo"]>) => Promise<{ evict: Uint8Array[]; add: string[]; suspicious?: string[] }>,
+    choose: (
+      info: ReturnType<Msrp["groupInfo"]>,
+    ) => Promise<{ evict: Uint8Array[]; add: string[]; suspicious?: string[]; lift?: string[] }>,
   ): Promise<Uint8Array> {
     const id = `rekey-${toHex(gid).slice(2)}`;
     const out = await this.d.cache.once(
@@ -707,8 +719,18 @@ export class GroupDesk {
           if (info.epoch !== epoch)
             throw new GroupServiceError("STALE_EPOCH", `rekey: group ${toHex(gid).slice(0, 10)}… is at epoch ${info.epoch}, not ${epoch}`);
           if (charged) this.quota.check(info.user, charged);
-          const { evict, add, suspicious } = await choose(info);
-          const u = this.d.msrp.rekeyGroup(gid, evict, add);
+          const { evict, add, suspicious, lift } = await choose(info);
+          // members held in S_RN by a flag lifted since the last sync leave it first, or the agent
+          // would evict them as suspicious (s18-redg G2); undone if the agent refuses the update
+          const lifted = lift?.length ? this.d.msrp.applyTrustFlags([], lift).lifted : [];
+          let u: ReturnType<Msrp["rekeyGroup"]>;
+          try {
+            u = this.d.msrp.rekeyGroup(gid, evict, add);
+          } catch (e) {
+            if (lifted.length) this.d.msrp.applyTrustFlags(lifted, []);
+            throw e;
+          }
+          for (const n of lifted) this.d.log(`group update: RN ${n}'s trust flag was lifted: out of S_RN (kept in the group)`);
           const reply = this.d.reply(env, raw, encodeRekeyDone({ epoch: u.epoch, evicted: u.evicted, added: u.added.map((a) => a.pid) }));
           const data: RekeyIntent = {
             groupId: toHex(gid),
@@ -783,6 +805,9 @@ export class GroupDesk {
             "NOT_A_MEMBER",
             `send: ${toHex(m.sender).slice(0, 10)}… is not a party of group ${toHex(m.groupId).slice(0, 10)}… at epoch ${cur.epoch}`,
           );
+        // an RN in S_RN neither writes nor reads the group's traffic, however long the key
+        // update that evicts it is put off (s18-redg G1); under the mutex, which the flag sync holds
+        this.refuseSuspicious("send", m.sender, m.groupId);
         // one line appended and fsynced (channel-log.ts), not the epoch's whole log rewritten
         const e = this.channel.epoch(m.groupId, m.epoch);
         const hex = toHex(env.body);
@@ -798,6 +823,23 @@ export class GroupDesk {
         return this.d.reply(env, raw, encodeGroupSent({ epoch: m.epoch, index }));
       }),
     );
+  }
+
+  /**
+   * Refuses a channel request of a party whose RN is in S_RN (s18-redg G1). The MSRP's flag sync puts
+   * an RN the trust layer flags there at once, but the group's key moves only when its user asks
+   * for an update: until then the mailbox, the group's only channel, would relay the flagged RN
+   * every message of the epoch, and its own. What it already read stays read; a retired epoch it
+   * took part in is refused too (it would read there what was sent while it was under suspicion).
+   * The RN learns only what it knows already (it may not rotate: `SUSPICIOUS`); it is read again at
+   * each request, so an RN whose flag is lifted reads again after the next flag sync.
+   */
+  private refuseSuspicious(what: "send" | "read", pid: Uint8Array, gid: Uint8Array): void {
+    if (this.d.msrp.inSuspiciousRn(pid))
+      throw new GroupServiceError(
+        "SUSPICIOUS",
+        `${what}: ${toHex(pid).slice(0, 10)}… is in the MSRP's set of suspicious RNs: no traffic of group ${toHex(gid).slice(0, 10)}… until the user's key update evicts it or the operator clears it`,
+      );
   }
 
   /** POST /v1/group/read: an epoch's Channel messages from an index on, for a party of that epoch. */
@@ -822,6 +864,7 @@ export class GroupDesk {
       sender: { scheme: Scheme.Schnorr, pk: decodePoint(fromHex(reader[1], 33)) },
     });
     GroupDesk.session(env, q.groupId, q.epoch);
+    this.refuseSuspicious("read", q.pid, q.groupId);
     return this.d.cache.once(env.requestId, env.issuedAt, raw, async () => {
       const messages = this.channel.epoch(q.groupId, q.epoch)?.messages ?? [];
       const from = Math.min(q.from, messages.length);
