@@ -625,6 +625,9 @@ export async function sendRemote(a: {
  * send for an epoch the group left) and at most MAX_CHANNEL_LOG long, so the drain is bounded by
  * the epochs whose keys the party holds. Within a drained epoch a sender's sequence numbers must
  * rise (REPLAYED otherwise); messages read before the update were checked by `open` then.
+ * An epoch the party was a party of but whose key it never took (it was away through two updates:
+ * the mailbox holds the current update only) cannot be opened: its messages come back in `refused`
+ * as NO_KEY, so the loss is reported, not silent (s18-redg G3; recovering them is not built).
  * @returns the current epoch and the messages opened (epoch, index, sender PID, sequence number,
  *   plaintext) and refused (epoch, index, reason), retired epochs first
  */
@@ -648,8 +651,12 @@ export async function readRemote(a: {
   const messages: { epoch: number; index: number; sender: string; seq: bigint; plaintext: Uint8Array }[] = [];
   const refused: { epoch: number; index: number; reason: string }[] = [];
 
-  /** Reads one epoch's log from `from` on; live: the current epoch (open), else a retired one (openArchived). */
-  const readEpoch = async (e: number, from: number, live: boolean): Promise<number> => {
+  /**
+   * Reads one epoch's log from `from` on; live: the current epoch (open), else a retired one
+   * (openArchived); `missed`: a retired epoch whose key the party never took (s18-redg G3), each
+   * message reported as refused.
+   */
+  const readEpoch = async (e: number, from: number, live: boolean, missed = false): Promise<number> => {
     let next = from;
     const last = new Map<string, bigint>(); // a retired epoch's sequence numbers, per sender
     for (;;) {
@@ -661,6 +668,8 @@ export async function readRemote(a: {
       } catch (x) {
         // a retired epoch nobody wrote in has no log at the MSRP: nothing to drain
         if (!live && x instanceof ServiceError && x.reason === "STALE_EPOCH") return next;
+        // an epoch missed because the party was not one of its parties (evicted, then cleared and added again)
+        if (missed && x instanceof ServiceError && x.reason === "NOT_A_MEMBER") return next;
         throw x;
       }
       if (page.epoch !== e || page.from !== next)
@@ -670,6 +679,10 @@ export async function readRemote(a: {
         );
       for (const [i, m] of page.messages.entries()) {
         if (equalBytes(decodeChannel(m).sender, me.pid)) continue; // its own message
+        if (missed) {
+          refused.push({ epoch: e, index: next + i, reason: `NO_KEY: ${a.name} never took the key of epoch ${e} (its update was missed)` });
+          continue;
+        }
         try {
           const o = live ? me.party.open(m) : me.party.openArchived(m);
           if (!live) {
@@ -690,9 +703,13 @@ export async function readRemote(a: {
     }
   };
 
-  // retired epochs first: from the cursor's epoch (all held epochs when the party never read)
-  for (const e of me.party.epochsOf(a.groupId))
-    if (e < epoch && (saved === undefined || e >= saved.epoch)) await readEpoch(e, saved?.epoch === e ? saved.next : 0, false);
+  // retired epochs first: from the cursor's epoch (all held epochs when the party never read). An
+  // epoch between the first it holds and the current one whose key it never took (two updates
+  // while it was away: the mailbox serves the current update only) is read too and its traffic
+  // reported as refused, NO_KEY: never dropped silently (s18-redg G3)
+  const held = me.party.epochsOf(a.groupId);
+  for (let e = held[0]; e < epoch; e++)
+    if (saved === undefined || e >= saved.epoch) await readEpoch(e, saved?.epoch === e ? saved.next : 0, false, !held.includes(e));
   const next = await readEpoch(epoch, saved?.epoch === epoch ? saved.next : 0, true);
   saveParty(a.keystore, me);
   (a.keystore.exists(cur) ? a.keystore.update : a.keystore.create).call(a.keystore, cur, { epoch, next });
