@@ -70,6 +70,9 @@ describe("s18-redg G1: a member in S_RN still reads and writes the group's chann
     const log = s.msrp.desk!.channel.epoch(gid, 0)?.messages ?? [];
     expect(log.length, "only alice's message is in the log").to.equal(1);
     const yRead = await readRemote(party(y));
-    expect(yRead.messages.map((m) => Buffer.from(m.plaintext).toString()), "y reads alice's message").to.deep.equal(["render the lake"]);
+    expect(
+      yRead.messages.map((m) => Buffer.from(m.plaintext).toString()),
+      "y reads alice's message",
+    ).to.deep.equal(["render the lake"]);
   });
 });

@@ -55,7 +55,14 @@ describe("s18-redg G2: a key update evicts a member on a lifted flag (stale S_RN
     await (await tm.unflag(toHex(xPid), 1)).wait();
     expect(Number((await tm.entity(toHex(xPid))).flags), "precondition: x's flag is lifted on chain").to.equal(0);
 
-    const add = await addRemote({ msrpUrl: s.msrpUrl, user: "alice", groupId: gid, count: 1, keystore: machines.get("alice")!, dep: s.dep });
+    const add = await addRemote({
+      msrpUrl: s.msrpUrl,
+      user: "alice",
+      groupId: gid,
+      count: 1,
+      keystore: machines.get("alice")!,
+      dep: s.dep,
+    });
     expect(add.evicted.map(toHex), "nobody is evicted on a lifted flag").to.deep.equal([]);
     expect(add.added.length, "the one RN asked for").to.equal(1);
     expect(await s.dep.groups.isMember(gid, xPid), "x is still a member on chain").to.equal(true);

@@ -39,6 +39,7 @@ import {
   decodeGroupSent,
   decodeRekeyDone,
   encodeGroupAdd,
+  decodeGroupAdd,
   encodeGroupFetch,
   encodeGroupRead,
   encodeGroupPost,
@@ -62,6 +63,8 @@ const pendingRounds = (name: string, gid: Uint8Array) => `rsms-group-${name}-${t
 /** The keystore records of a user registration and of a group request in flight. */
 export const userRegisterPending = (name: string) => `${userClientRecord(name)}-register`;
 export const groupRequestPending = (user: string) => `${userClientRecord(user)}-group-request`;
+/** The keystore record of a user's key update (`group:add` or `group:rekey`) in flight, per group. */
+export const groupUpdatePending = (user: string, gid: Uint8Array) => `${userClientRecord(user)}-group-update-${toHex(gid).slice(2, 18)}`;
 
 /**
  * `rsms:user:register --abandon`: drops the kept registration once the MSRP refuses the kept
@@ -504,8 +507,49 @@ export async function takePart(a: {
 // ------------------------------------------------------------------ update
 
 /**
+ * Sends a user's key update (an add or a rekey) so that a lost reply has no second effect
+ * (s18-redg G4): the sealed request is kept in the user's keystore before it leaves and dropped
+ * once answered or refused for good; a run that finds one kept for this group resends those bytes
+ * first (the MSRP answers a request it served from its reply cache, kept for good), so the next run
+ * of a command whose reply was lost finishes that update instead of making another.
+ * @param fresh - the route and the body of this run's request, for the chain's current epoch
+ * @returns the reply's body, the route and body of the request it answers, and whether that was a
+ *   kept request of an earlier run (then the caller's own request, if of the same kind, is not sent)
+ */
+async function sendUpdate(
+  a: { msrpUrl: string; user: string; groupId: Uint8Array; keystore: Keystore; dep: GroupDeployment; retry?: RetryPolicy },
+  route: number,
+  fresh: (epoch: number) => Uint8Array,
+): Promise<{ reply: Uint8Array; route: number; body: Uint8Array; resumed: boolean }> {
+  const me = localParty(a.keystore, a.user);
+  const info = await msrpInfo(a.msrpUrl, a.dep);
+  const pending = groupUpdatePending(a.user, a.groupId);
+  const pathOf = (r: number) => (r === Route.GroupAdd ? "/v1/group/add" : "/v1/group/rekey");
+  const send = async (env: Uint8Array, r: number) =>
+    call(a.msrpUrl, pathOf(r), r, env, a.dep, info.account, a.retry).catch((e) => {
+      throw settlePending(e, () => a.keystore.remove(pending), `${pending}; run the command again to resend it`);
+    });
+  if (a.keystore.exists(pending)) {
+    const kept = a.keystore.load(pending) as { envelope: string; route: number };
+    const env = fromHex(kept.envelope);
+    const reply = await send(env, kept.route);
+    a.keystore.remove(pending);
+    const body = openEnvelope(env).body;
+    if (kept.route === route) return { reply, route, body, resumed: true };
+  }
+  const { epoch } = await a.dep.groups.view(a.groupId);
+  const body = fresh(epoch);
+  const env = sealEnvelope(request(route, a.dep, body, groupSession(a.groupId, epoch)), { scheme: Scheme.Schnorr, sk: me.sk });
+  a.keystore.create(pending, { envelope: toHex(env), route });
+  const reply = await send(env, route);
+  a.keystore.remove(pending);
+  return { reply, route, body, resumed: false };
+}
+
+/**
  * The user asks the MSRP to evict the members the trust layer flagged (all of them, or the PIDs
- * given) and renew the key; the MSRP records the new epoch on-chain.
+ * given) and renew the key; the MSRP records the new epoch on-chain. A rekey kept from an earlier
+ * run whose reply was lost is finished instead ({@link sendUpdate}: `resumed`).
  * @returns the new epoch, the evicted and the added PIDs
  */
 export async function rekeyRemote(a: {
@@ -516,22 +560,20 @@ export async function rekeyRemote(a: {
   keystore: Keystore;
   dep: GroupDeployment;
   retry?: RetryPolicy;
-}): Promise<{ epoch: number; evicted: Uint8Array[]; added: Uint8Array[] }> {
-  const me = localParty(a.keystore, a.user);
-  const info = await msrpInfo(a.msrpUrl, a.dep);
-  const { epoch } = await a.dep.groups.view(a.groupId);
-  const body = encodeRekeyRequest({ groupId: a.groupId, epoch, evict: a.evict ?? [] });
-  const env = sealEnvelope(request(Route.GroupRekey, a.dep, body, groupSession(a.groupId, epoch)), { scheme: Scheme.Schnorr, sk: me.sk });
-  const done = decodeRekeyDone(await call(a.msrpUrl, "/v1/group/rekey", Route.GroupRekey, env, a.dep, info.account, a.retry));
+}): Promise<{ epoch: number; evicted: Uint8Array[]; added: Uint8Array[]; resumed: boolean }> {
+  const sent = await sendUpdate(a, Route.GroupRekey, (epoch) => encodeRekeyRequest({ groupId: a.groupId, epoch, evict: a.evict ?? [] }));
+  const done = decodeRekeyDone(sent.reply);
   const on = await a.dep.groups.view(a.groupId);
   if (on.epoch !== done.epoch)
     throw new RsmsRejectedError("INVALID_STATE", `rekey: the MSRP says epoch ${done.epoch}, the chain ${on.epoch}`);
-  return done;
+  return { ...done, resumed: sent.resumed };
 }
 
 /**
  * The user asks the MSRP to add `count` fresh joined RNs to her group (evicting the members in S_RN); the MSRP
- * records the new epoch on-chain and seals the new key to every party (`takePart` opens it).
+ * records the new epoch on-chain and seals the new key to every party (`takePart` opens it). An add
+ * kept from an earlier run whose reply was lost is finished instead, with the count it asked
+ * ({@link sendUpdate}: `resumed`; s18-redg G4: the next run used to add again).
  * @returns the new epoch, the evicted PIDs (members flagged or in S_RN, replaced by as many fresh
  *   RNs, or the whole group when evicting them alone would link pseudonyms) and the added PIDs
  * @throws ServiceError(NO_FRESH_RN) when fewer RNs can join than asked (nothing changes)
@@ -544,21 +586,18 @@ export async function addRemote(a: {
   keystore: Keystore;
   dep: GroupDeployment;
   retry?: RetryPolicy;
-}): Promise<{ epoch: number; evicted: Uint8Array[]; added: Uint8Array[] }> {
-  const me = localParty(a.keystore, a.user);
-  const info = await msrpInfo(a.msrpUrl, a.dep);
-  const { epoch } = await a.dep.groups.view(a.groupId);
-  const body = encodeGroupAdd({ groupId: a.groupId, epoch, count: a.count });
-  const env = sealEnvelope(request(Route.GroupAdd, a.dep, body, groupSession(a.groupId, epoch)), { scheme: Scheme.Schnorr, sk: me.sk });
-  const done = decodeRekeyDone(await call(a.msrpUrl, "/v1/group/add", Route.GroupAdd, env, a.dep, info.account, a.retry));
+}): Promise<{ epoch: number; evicted: Uint8Array[]; added: Uint8Array[]; resumed: boolean }> {
+  const sent = await sendUpdate(a, Route.GroupAdd, (epoch) => encodeGroupAdd({ groupId: a.groupId, epoch, count: a.count }));
+  const count = decodeGroupAdd(sent.body).count;
+  const done = decodeRekeyDone(sent.reply);
   const on = await a.dep.groups.view(a.groupId);
   // members flagged or in S_RN are evicted by the same update, and replaced (h15-red H1)
-  if (on.epoch !== done.epoch || done.added.length !== a.count + done.evicted.length)
+  if (on.epoch !== done.epoch || done.added.length !== count + done.evicted.length)
     throw new RsmsRejectedError(
       "INVALID_STATE",
       `add: the MSRP says epoch ${done.epoch} with ${done.added.length} added, the chain epoch ${on.epoch}`,
     );
-  return done;
+  return { ...done, resumed: sent.resumed };
 }
 
 // ------------------------------------------------------------------ the channel

@@ -54,6 +54,7 @@ describe("s18-redg G4: a group add whose reply was lost is not added twice by th
     const again = await addRemote(alice);
     expect(again.epoch, "the second run answers with the first add's epoch").to.equal(1);
     expect(again.added.length, "one RN added").to.equal(1);
+    expect(again.resumed, "the kept add was finished").to.equal(true);
     const on = await s.dep.groups.view(gid);
     expect(Number(on.epoch), "no second update on chain").to.equal(1);
     expect(Number(on.members), "three RNs: the two and the one asked").to.equal(3);
