@@ -14,14 +14,16 @@
  * reply never strands a party"; the C1 fix promised that a key update drops no unread traffic).
  * Severity: medium (loss of service traffic; needs two updates while a member is away).
  *
- * Status: partly fixed. `readRemote` reads every epoch between the first it holds a key of and the
- * current one, and reports the traffic of an epoch whose key it never took as refused, NO_KEY
- * (never silent). Recovering the message (the mailbox keeping each retired epoch's sealed update,
- * a fetch by epoch, acceptance against that epoch's Q from `GroupRekeyed`) is not built.
+ * Status: fixed. The MSRP's mailbox keeps the newest MAX_RETIRED_UPDATES update epochs' rosters
+ * and Rekey messages (`past`); `readRemote` takes the key of an epoch it missed from there
+ * (`GroupFetch.epoch`, `acceptRetiredRekey`, checked against that epoch's Q from `GroupRekeyed`) and
+ * drains it like any retired epoch. An epoch the mailbox no longer keeps is reported as refused,
+ * NO_KEY (never silent).
  *
- * Secure behaviour asserted: y is told that it missed alice's epoch-1 message (NO_KEY), and reads the
- * current epoch as before.
+ * Secure behaviour asserted: y reads alice's epoch-1 message; when the mailbox keeps no update of
+ * epoch 1, y is told it missed it (NO_KEY); either way it reads the current epoch as before.
  */
+import fs from "fs";
 import { expect } from "chai";
 import { formedGroup, type rsmsServices } from "../helpers/rsms-services";
 import { Keystore } from "../../offchain/storage/keystore";
@@ -29,15 +31,16 @@ import { addRemote, readRemote, sendRemote, takePart } from "../../offchain/serv
 
 const once = { attempts: 1, timeoutMs: 30_000, backoffMs: 10 };
 
-describe("s18-redg G3: a member that slept through an epoch is told of its traffic (partly fixed)", function () {
+describe("s18-redg G3: a member that slept through an epoch reads its traffic (fixed)", function () {
   this.timeout(300_000);
   let s: Awaited<ReturnType<typeof rsmsServices>>;
-  after(async () => {
+  afterEach(async () => {
     await s?.rpm.stop();
     await s?.msrp.stop();
   });
 
-  it("y, away during epoch 1, is told it missed alice's epoch-1 message (NO_KEY), and reads epoch 2", async () => {
+  /** Group {x, y}; alice adds an RN (epoch 1), sends m1, adds another (epoch 2); y, away throughout, takes epoch 2's key. */
+  async function sleptThrough() {
     const machines = new Map<string, Keystore>();
     let gid: Uint8Array;
     let members: string[];
@@ -50,25 +53,44 @@ describe("s18-redg G3: a member that slept through an epoch is told of its traff
     const sent = await sendRemote({ ...party("alice"), message: new TextEncoder().encode("m1"), retry: once });
     expect(sent.epoch, "precondition: m1 is sent under epoch 1").to.equal(1);
     expect((await grow()).epoch, "precondition: epoch 2").to.equal(2);
-
     const took = await takePart({ ...party(y), pollMs: 50 });
     expect(took.epoch, "y takes epoch 2's key").to.equal(2);
-    const r = await readRemote({ ...party(y), retry: once });
-    const heard = [
-      ...r.messages.filter((m) => m.epoch === 1).map((m) => `read ${Buffer.from(m.plaintext).toString()}`),
-      ...r.refused.filter((m) => m.epoch === 1).map((m) => `told: ${m.reason}`),
-    ];
-    expect(heard, "y hears of epoch 1's message: told it missed it").to.deep.equal([
-      `told: NO_KEY: ${y} never took the key of epoch 1 (its update was missed)`,
-    ]);
-    // the current epoch is read as before
+    return { gid, y, party };
+  }
+  const heardOf = (r: Awaited<ReturnType<typeof readRemote>>, epoch: number) => [
+    ...r.messages.filter((m) => m.epoch === epoch).map((m) => `read ${Buffer.from(m.plaintext).toString()}`),
+    ...r.refused.filter((m) => m.epoch === epoch).map((m) => `told: ${m.reason}`),
+  ];
+  async function currentStillRead(y: string, party: (n: string) => Parameters<typeof readRemote>[0]) {
     await takePart({ ...party("alice"), pollMs: 50 });
     await sendRemote({ ...party("alice"), message: new TextEncoder().encode("m2"), retry: once });
     const again = await readRemote({ ...party(y), retry: once });
     expect(
       again.messages.map((m) => `${m.epoch}:${Buffer.from(m.plaintext).toString()}`),
-      "y reads epoch 2's message, and is not told of epoch 1 again",
+      "y reads epoch 2's message, and nothing of epoch 1 again",
     ).to.deep.equal(["2:m2"]);
     expect(again.refused, "nothing refused the second time").to.deep.equal([]);
+  }
+
+  it("y, away during epoch 1, takes epoch 1's key from the mailbox and reads alice's epoch-1 message", async () => {
+    const { y, party } = await sleptThrough();
+    const r = await readRemote({ ...party(y), retry: once });
+    expect(heardOf(r, 1), "y reads epoch 1's message").to.deep.equal(["read m1"]);
+    await currentStillRead(y, party);
+  });
+
+  it("when the mailbox keeps no update of epoch 1, y is told it missed alice's message (NO_KEY), never silence", async () => {
+    const { gid, y, party } = await sleptThrough();
+    // as after MAX_RETIRED_UPDATES newer updates: the mailbox keeps none of epoch 1
+    const file = (s.msrp.desk! as unknown as { file(g: Uint8Array): string }).file(gid);
+    const box = JSON.parse(fs.readFileSync(file, "utf8")) as { past?: Record<string, unknown> };
+    expect(Object.keys(box.past ?? {}), "precondition: the mailbox kept epoch 1's update").to.deep.equal(["1"]);
+    delete box.past;
+    fs.writeFileSync(file, JSON.stringify(box));
+    const r = await readRemote({ ...party(y), retry: once });
+    expect(heardOf(r, 1), "y is told it missed epoch 1's message").to.deep.equal([
+      `told: NO_KEY: ${y} never took the key of epoch 1 (its update was missed)`,
+    ]);
+    await currentStillRead(y, party);
   });
 });

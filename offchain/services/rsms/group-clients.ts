@@ -664,9 +664,11 @@ export async function sendRemote(a: {
  * send for an epoch the group left) and at most MAX_CHANNEL_LOG long, so the drain is bounded by
  * the epochs whose keys the party holds. Within a drained epoch a sender's sequence numbers must
  * rise (REPLAYED otherwise); messages read before the update were checked by `open` then.
- * An epoch the party was a party of but whose key it never took (it was away through two updates:
- * the mailbox holds the current update only) cannot be opened: its messages come back in `refused`
- * as NO_KEY, so the loss is reported, not silent (s18-redg G3; recovering them is not built).
+ * An epoch the party was a party of but whose key it never took (it was away through two updates)
+ * is taken first: the MSRP's mailbox keeps the newest MAX_RETIRED_UPDATES updates, each sealed to
+ * its parties, and the key is checked against that epoch's Q on chain (`acceptRetiredRekey`). One
+ * the mailbox no longer keeps cannot be opened: its messages come back in `refused` as NO_KEY, so
+ * the loss is reported, never silent (s18-redg G3).
  * @returns the current epoch and the messages opened (epoch, index, sender PID, sequence number,
  *   plaintext) and refused (epoch, index, reason), retired epochs first
  */
@@ -742,13 +744,39 @@ export async function readRemote(a: {
     }
   };
 
+  /**
+   * The key of a retired epoch the party missed (s18-redg G3), from the MSRP's mailbox (it keeps
+   * the newest MAX_RETIRED_UPDATES updates) and checked against that epoch's Q on chain.
+   * @returns whether the party now holds it (false: the mailbox keeps no update of that epoch, or
+   *   the party was not one of its parties)
+   */
+  const takeRetired = async (e: number): Promise<boolean> => {
+    const body = encodeGroupFetch({ groupId: a.groupId, pid: me.pid, epoch: e });
+    const env = sealEnvelope(request(Route.GroupFetch, a.dep, body, groupSession(a.groupId, 0)), { scheme: Scheme.Schnorr, sk: me.sk });
+    let box: GroupMailbox;
+    try {
+      box = decodeGroupMailbox(await call(a.msrpUrl, "/v1/group/fetch", Route.GroupFetch, env, a.dep, info.account, a.retry));
+    } catch (x) {
+      if (x instanceof ServiceError && (x.reason === "STALE_EPOCH" || x.reason === "NOT_A_MEMBER")) return false;
+      throw x;
+    }
+    if (box.epoch !== e || box.kind !== 1)
+      throw new RsmsRejectedError("INVALID_STATE", `read: asked the update of epoch ${e}, the MSRP answered epoch ${box.epoch}`);
+    me.party.acceptRetiredRekey(box.mine, await a.dep.groups.keyAt(a.groupId, e), box.roster);
+    return true;
+  };
+
   // retired epochs first: from the cursor's epoch (all held epochs when the party never read). An
   // epoch between the first it holds and the current one whose key it never took (two updates
-  // while it was away: the mailbox serves the current update only) is read too and its traffic
+  // while it was away: the mailbox's current update is the newest only) is taken from the
+  // mailbox's retired updates and read; when the mailbox no longer keeps it, its traffic is
   // reported as refused, NO_KEY: never dropped silently (s18-redg G3)
   const held = me.party.epochsOf(a.groupId);
   for (let e = held[0]; e < epoch; e++)
-    if (saved === undefined || e >= saved.epoch) await readEpoch(e, saved?.epoch === e ? saved.next : 0, false, !held.includes(e));
+    if (saved === undefined || e >= saved.epoch) {
+      const missed = !held.includes(e) && !(await takeRetired(e));
+      await readEpoch(e, saved?.epoch === e ? saved.next : 0, false, missed);
+    }
   const next = await readEpoch(epoch, saved?.epoch === epoch ? saved.next : 0, true);
   saveParty(a.keystore, me);
   (a.keystore.exists(cur) ? a.keystore.update : a.keystore.create).call(a.keystore, cur, { epoch, next });

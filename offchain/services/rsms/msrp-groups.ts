@@ -108,7 +108,17 @@ type Mailbox = {
   mine: Record<string, string>;
   /** round -> party index -> its messages */
   rounds: Record<string, Record<string, string[]>>;
+  /**
+   * The retired update epochs' rosters and Rekey messages (epoch -> ...), the newest
+   * MAX_RETIRED_UPDATES: a party away through two updates fetches the key of the one in between
+   * with `GroupFetch.epoch` (s18-redg G3). Each Rekey is sealed to its party; a formation epoch is
+   * not kept (every party took part in it, or the group has no key).
+   */
+  past?: Record<string, { roster: [string, string][]; mine: Record<string, string> }>;
 };
+
+/** How many retired update epochs a group's mailbox keeps for parties that missed them (s18-redg G3). */
+export const MAX_RETIRED_UPDATES = 64;
 
 /** Most Channel messages one epoch's log keeps (a group that needs more renews its key). */
 export const MAX_CHANNEL_LOG = 10_000;
@@ -432,6 +442,7 @@ export class GroupDesk {
     const env = openEnvelope(raw);
     const f = decodeGroupFetch(env.body);
     const box = this.known(f.groupId);
+    if (f.epoch !== undefined && f.epoch !== box.epoch) return this.fetchRetired(env, raw, f.groupId, f.pid, f.epoch);
     const index = box.roster.findIndex(([pid]) => pid === toHex(f.pid));
     if (index < 0)
       throw new GroupServiceError(
@@ -464,6 +475,45 @@ export class GroupDesk {
         }),
       );
     });
+  }
+
+  /**
+   * `POST /v1/group/fetch` for a retired update epoch (s18-redg G3): that epoch's roster and the
+   * party's Rekey of it, for a party of that epoch (signed with the key that epoch's roster names)
+   * that is not in S_RN. The Rekey is sealed to the party and its key checked against the epoch's
+   * Q on chain, so the mailbox hands out nothing the party was not dealt.
+   */
+  private fetchRetired(env: Envelope, raw: Uint8Array, gid: Uint8Array, pid: Uint8Array, epoch: number): Promise<Uint8Array> {
+    const kept = this.known(gid).past?.[epoch];
+    if (!kept) throw new GroupServiceError("STALE_EPOCH", `fetch: group ${toHex(gid).slice(0, 10)}… keeps no key update of epoch ${epoch}`);
+    const party = kept.roster.find(([p]) => p === toHex(pid));
+    if (!party)
+      throw new GroupServiceError(
+        "NOT_A_MEMBER",
+        `fetch: ${toHex(pid).slice(0, 10)}… is not a party of group ${toHex(gid).slice(0, 10)}… at epoch ${epoch}`,
+      );
+    verifyEnvelope(env, {
+      kind: Kind.Request,
+      route: Route.GroupFetch,
+      audience: this.d.audience,
+      sender: { scheme: Scheme.Schnorr, pk: decodePoint(fromHex(party[1], 33)) },
+    });
+    GroupDesk.session(env, gid, 0);
+    this.refuseSuspicious("read", pid, gid);
+    return this.d.cache.once(env.requestId, env.issuedAt, raw, async () =>
+      this.d.reply(
+        env,
+        raw,
+        encodeGroupMailbox({
+          epoch,
+          kind: 1,
+          roster: kept.roster.map(([p, pk]) => ({ pid: fromHex(p, 32), pk: decodePoint(fromHex(pk, 33)) })),
+          mine: fromHex(kept.mine[toHex(pid)]),
+          memberships: [],
+          keyShares: [],
+        }),
+      ),
+    );
   }
 
   // ---------------------------------------------------------------- update
@@ -894,8 +944,24 @@ export class GroupDesk {
       this.d.save();
     }
     const box = this.known(gid);
-    if (box.epoch < d.epoch)
-      this.writeMailbox(gid, { epoch: d.epoch, kind: 1, user: box.user, roster: d.roster, mine: d.messages, rounds: {} });
+    if (box.epoch < d.epoch) {
+      // the update epoch it retires stays fetchable for a party that missed it (s18-redg G3)
+      const past = { ...(box.past ?? {}), ...(box.kind === 1 ? { [box.epoch]: { roster: box.roster, mine: box.mine } } : {}) };
+      const kept = Object.keys(past)
+        .map(Number)
+        .sort((a, b) => b - a)
+        .slice(0, MAX_RETIRED_UPDATES);
+      const trimmed = Object.fromEntries(kept.map((e) => [e, past[e]]));
+      this.writeMailbox(gid, {
+        epoch: d.epoch,
+        kind: 1,
+        user: box.user,
+        roster: d.roster,
+        mine: d.messages,
+        rounds: {},
+        ...(kept.length ? { past: trimmed } : {}),
+      });
+    }
   }
 
   // ---------------------------------------------------------------- recovery
