@@ -293,7 +293,7 @@ task(
 
 task(
   "group:read",
-  "A party reads the group's service messages it has not read yet through the MSRP service's mailbox and opens them with the epoch key: first what is left of the retired epochs whose keys it holds (a key update drops nothing), then its current epoch",
+  "A party reads the group's service messages it has not read yet through the MSRP service's mailbox and opens them with the epoch key: first what is left of the retired epochs it was a party of (a key update drops nothing; the key of one it missed is fetched from the mailbox, or its messages are reported NO_KEY), then its current epoch",
 )
   .addParam("group", "The group id (0x-hex)")
   .addParam("party", "The RN or user in this data folder (registered with --msrp)")

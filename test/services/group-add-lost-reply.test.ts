@@ -14,6 +14,9 @@
  * group of unbounded size up to her quota.
  * Severity: medium (duplicate paid effect on a lost reply).
  *
+ * Status: fixed (addRemote / rekeyRemote keep the sealed request until answered or refused for good;
+ * the next run resends it; rsms-group.md §10).
+ *
  * Secure behaviour asserted: the second run finishes the first add (its reply: epoch 1, one RN added),
  * and the chain stays at epoch 1 with three members.
  */
@@ -22,7 +25,7 @@ import { formedGroup, type rsmsServices } from "../helpers/rsms-services";
 import { Keystore } from "../../offchain/storage/keystore";
 import { addRemote } from "../../offchain/services/rsms/group-clients";
 
-describe("s18-redg G4: a group add whose reply was lost is not added twice by the next run", function () {
+describe("s18-redg G4: a group add whose reply was lost is not added twice by the next run (fixed)", function () {
   this.timeout(300_000);
   let s: Awaited<ReturnType<typeof rsmsServices>>;
   after(async () => {

@@ -16,6 +16,8 @@
  * speaking in the group (the paper's §IV.B.2.c: the MSRP evicts suspicious parties).
  * Severity: high (the one-system flow's purpose, defeated by the user's absence).
  *
+ * Status: fixed (GroupDesk.read / send refuse a party whose RN is in S_RN: SUSPICIOUS; rsms-group.md §10).
+ *
  * Secure behaviour asserted: while x is in S_RN, the mailbox refuses its reads and its sends
  * (nothing appended), and alice's own traffic still goes through.
  */
@@ -31,7 +33,7 @@ import { TrustManager__factory } from "../../typechain-types";
 
 const once = { attempts: 1, timeoutMs: 30_000, backoffMs: 10 };
 
-describe("s18-redg G1: a member in S_RN still reads and writes the group's channel until the user rekeys", function () {
+describe("s18-redg G1: a member in S_RN still reads and writes the group's channel until the user rekeys (fixed)", function () {
   this.timeout(300_000);
   let s: Awaited<ReturnType<typeof rsmsServices>>;
   after(async () => {

@@ -17,6 +17,9 @@
  * user who updates her group at the right time (or a rekey that lands before the sync).
  * Severity: medium (a window of one sync period, unbounded with the sync off; evictions of the innocent).
  *
+ * Status: fixed (GroupDesk.suspects lists a flag-held member whose flag is lifted to `lift`; the
+ * update takes it out of S_RN before the agent deals; rsms-group.md §10).
+ *
  * Secure behaviour asserted: the add evicts nobody, x keeps its place and is out of S_RN.
  */
 import { expect } from "chai";
@@ -29,7 +32,7 @@ import { TRUST_ROLE_SIGNERS } from "../../offchain/chain/system";
 import { addRemote, localParty } from "../../offchain/services/rsms/group-clients";
 import { TrustManager__factory } from "../../typechain-types";
 
-describe("s18-redg G2: a key update evicts a member on a lifted flag (stale S_RN)", function () {
+describe("s18-redg G2: a key update evicts a member on a lifted flag (stale S_RN) (fixed)", function () {
   this.timeout(300_000);
   let s: Awaited<ReturnType<typeof rsmsServices>>;
   after(async () => {

@@ -14,6 +14,8 @@
  *   session groupSession(gid, epoch)): stores one round message of one party;
  * - `POST /v1/group/fetch` (GroupFetch, Schnorr by the key the roster names for the PID, session
  *   groupSession(gid, 0)): that party's Allocation or Rekey, the others' broadcasts, its key shares;
+ *   with an epoch, that retired update epoch's roster and the party's Rekey (kept for parties that
+ *   missed it, s18-redg G3);
  * - `POST /v1/group/rekey` (RekeyRequest, Schnorr by sk_User, session groupSession(gid, epoch)):
  *   evicts members the trust layer flagged on-chain, adds as many fresh joined RNs, records the new
  *   epoch on-chain and puts each remaining party's sealed key in the mailbox;
@@ -23,6 +25,7 @@
  *   sender, session groupSession(gid, epoch)): appends service traffic to the epoch's log;
  * - `POST /v1/group/read` (GroupRead, Schnorr by the key that epoch's roster names for the PID,
  *   session groupSession(gid, epoch)): the epoch's Channel messages from an index on.
+ * A party whose RN is in S_RN is refused `read`, `send` and a retired fetch (SUSPICIOUS, s18-redg G1).
  *
  * Idempotency: every request goes through the reply cache (a retry gets the same bytes); a round
  * slot takes one message per party, and the same message again changes nothing while another one
@@ -483,7 +486,13 @@ export class GroupDesk {
    * that is not in S_RN. The Rekey is sealed to the party and its key checked against the epoch's
    * Q on chain, so the mailbox hands out nothing the party was not dealt.
    */
-  private fetchRetired(env: Envelope, raw: Uint8Array, gid: Uint8Array, pid: Uint8Array, epoch: number): Promise<Uint8Array> {
+  private fetchRetired(
+    env: ReturnType<typeof openEnvelope>,
+    raw: Uint8Array,
+    gid: Uint8Array,
+    pid: Uint8Array,
+    epoch: number,
+  ): Promise<Uint8Array> {
     const kept = this.known(gid).past?.[epoch];
     if (!kept) throw new GroupServiceError("STALE_EPOCH", `fetch: group ${toHex(gid).slice(0, 10)}… keeps no key update of epoch ${epoch}`);
     const party = kept.roster.find(([p]) => p === toHex(pid));
@@ -946,12 +955,13 @@ export class GroupDesk {
     const box = this.known(gid);
     if (box.epoch < d.epoch) {
       // the update epoch it retires stays fetchable for a party that missed it (s18-redg G3)
-      const past = { ...(box.past ?? {}), ...(box.kind === 1 ? { [box.epoch]: { roster: box.roster, mine: box.mine } } : {}) };
+      const past: NonNullable<Mailbox["past"]> = { ...(box.past ?? {}) };
+      if (box.kind === 1) past[String(box.epoch)] = { roster: box.roster, mine: box.mine };
       const kept = Object.keys(past)
         .map(Number)
         .sort((a, b) => b - a)
         .slice(0, MAX_RETIRED_UPDATES);
-      const trimmed = Object.fromEntries(kept.map((e) => [e, past[e]]));
+      const trimmed = Object.fromEntries(kept.map((e) => [String(e), past[String(e)]]));
       this.writeMailbox(gid, {
         epoch: d.epoch,
         kind: 1,
