@@ -27,7 +27,8 @@ import fs from "fs";
 import { expect } from "chai";
 import { formedGroup, type rsmsServices } from "../helpers/rsms-services";
 import { Keystore } from "../../offchain/storage/keystore";
-import { addRemote, readRemote, sendRemote, takePart } from "../../offchain/services/rsms/group-clients";
+import { addRemote, localParty, readRemote, sendRemote, takePart } from "../../offchain/services/rsms/group-clients";
+import { toHex } from "../../offchain/crypto/bytes";
 
 const once = { attempts: 1, timeoutMs: 30_000, backoffMs: 10 };
 
@@ -91,6 +92,22 @@ describe("s18-redg G3: a member that slept through an epoch reads its traffic (f
     expect(heardOf(r, 1), "y is told it missed epoch 1's message").to.deep.equal([
       `told: NO_KEY: ${y} never took the key of epoch 1 (its update was missed)`,
     ]);
+    await currentStillRead(y, party);
+  });
+
+  it("an update of epoch 1 that does not open (another party's, as a faulty mailbox serves it) is reported NO_KEY with the reason; y's reads go on", async () => {
+    const { gid, y, party } = await sleptThrough();
+    const file = (s.msrp.desk! as unknown as { file(g: Uint8Array): string }).file(gid);
+    const box = JSON.parse(fs.readFileSync(file, "utf8")) as { past: Record<string, { mine: Record<string, string> }> };
+    const mine = box.past["1"].mine;
+    const yPid = Object.keys(mine).find((p) => p === toHex(localParty(party(y).keystore, y).pid))!;
+    const other = Object.keys(mine).find((p) => p !== yPid)!;
+    mine[yPid] = mine[other];
+    fs.writeFileSync(file, JSON.stringify(box));
+    const r = await readRemote({ ...party(y), retry: once });
+    const heard = heardOf(r, 1);
+    expect(heard.length, "one report for alice's message").to.equal(1);
+    expect(heard[0], "y is told why").to.match(new RegExp(`^told: NO_KEY: ${y} never took the key of epoch 1 \\(its update was refused: `));
     await currentStillRead(y, party);
   });
 });

@@ -24,6 +24,7 @@ import { GroupAuthenticationError, GroupParty } from "../../rsms/group";
 import { rnGroupSecret } from "../../rsms/params";
 import type { GroupLedger } from "../../rsms/group-flows";
 import { AgentStateError, RsmsRejectedError } from "../../rsms/errors";
+import { MetatrustError } from "../../errors";
 import { decodeChannel } from "../../rsms/group-messages";
 import { Kind, Route, Scheme, audienceOf, openEnvelope, sealEnvelope, verifyEnvelope, EnvelopeError } from "../envelope";
 import { fromAccount, freshId } from "../common";
@@ -697,7 +698,7 @@ export async function readRemote(a: {
    * (openArchived); `missed`: a retired epoch whose key the party never took (s18-redg G3), each
    * message reported as refused.
    */
-  const readEpoch = async (e: number, from: number, live: boolean, missed = false): Promise<number> => {
+  const readEpoch = async (e: number, from: number, live: boolean, missed?: string): Promise<number> => {
     let next = from;
     const last = new Map<string, bigint>(); // a retired epoch's sequence numbers, per sender
     for (;;) {
@@ -721,7 +722,7 @@ export async function readRemote(a: {
       for (const [i, m] of page.messages.entries()) {
         if (equalBytes(decodeChannel(m).sender, me.pid)) continue; // its own message
         if (missed) {
-          refused.push({ epoch: e, index: next + i, reason: `NO_KEY: ${a.name} never took the key of epoch ${e} (its update was missed)` });
+          refused.push({ epoch: e, index: next + i, reason: `NO_KEY: ${a.name} never took the key of epoch ${e} (${missed})` });
           continue;
         }
         try {
@@ -747,23 +748,29 @@ export async function readRemote(a: {
   /**
    * The key of a retired epoch the party missed (s18-redg G3), from the MSRP's mailbox (it keeps
    * the newest MAX_RETIRED_UPDATES updates) and checked against that epoch's Q on chain.
-   * @returns whether the party now holds it (false: the mailbox keeps no update of that epoch, or
-   *   the party was not one of its parties)
+   * @returns undefined once the party holds it, else why not (the mailbox keeps no update of that
+   *   epoch, the party was not one of its parties, or the update was refused: a bad retired update
+   *   costs that epoch's traffic, reported, never the reads of the others)
    */
-  const takeRetired = async (e: number): Promise<boolean> => {
+  const takeRetired = async (e: number): Promise<string | undefined> => {
     const body = encodeGroupFetch({ groupId: a.groupId, pid: me.pid, epoch: e });
     const env = sealEnvelope(request(Route.GroupFetch, a.dep, body, groupSession(a.groupId, 0)), { scheme: Scheme.Schnorr, sk: me.sk });
     let box: GroupMailbox;
     try {
       box = decodeGroupMailbox(await call(a.msrpUrl, "/v1/group/fetch", Route.GroupFetch, env, a.dep, info.account, a.retry));
     } catch (x) {
-      if (x instanceof ServiceError && (x.reason === "STALE_EPOCH" || x.reason === "NOT_A_MEMBER")) return false;
+      if (x instanceof ServiceError && (x.reason === "STALE_EPOCH" || x.reason === "NOT_A_MEMBER")) return "its update was missed";
       throw x;
     }
     if (box.epoch !== e || box.kind !== 1)
       throw new RsmsRejectedError("INVALID_STATE", `read: asked the update of epoch ${e}, the MSRP answered epoch ${box.epoch}`);
-    me.party.acceptRetiredRekey(box.mine, await a.dep.groups.keyAt(a.groupId, e), box.roster);
-    return true;
+    try {
+      me.party.acceptRetiredRekey(box.mine, await a.dep.groups.keyAt(a.groupId, e), box.roster);
+    } catch (x) {
+      if (!(x instanceof MetatrustError)) throw x;
+      return `its update was refused: ${x.message.split("\n")[0]}`;
+    }
+    return undefined;
   };
 
   // retired epochs first: from the cursor's epoch (all held epochs when the party never read). An
@@ -774,7 +781,7 @@ export async function readRemote(a: {
   const held = me.party.epochsOf(a.groupId);
   for (let e = held[0]; e < epoch; e++)
     if (saved === undefined || e >= saved.epoch) {
-      const missed = !held.includes(e) && !(await takeRetired(e));
+      const missed = held.includes(e) ? undefined : await takeRetired(e);
       await readEpoch(e, saved?.epoch === e ? saved.next : 0, false, missed);
     }
   const next = await readEpoch(epoch, saved?.epoch === epoch ? saved.next : 0, true);
