@@ -82,12 +82,11 @@ describe("s18-redg G3: a member that slept through an epoch reads its traffic (f
 
   it("when the mailbox keeps no update of epoch 1, y is told it missed alice's message (NO_KEY), never silence", async () => {
     const { gid, y, party } = await sleptThrough();
-    // as after MAX_RETIRED_UPDATES newer updates: the mailbox keeps none of epoch 1
-    const file = (s.msrp.desk! as unknown as { file(g: Uint8Array): string }).file(gid);
-    const box = JSON.parse(fs.readFileSync(file, "utf8")) as { past?: Record<string, unknown> };
-    expect(Object.keys(box.past ?? {}), "precondition: the mailbox kept epoch 1's update").to.deep.equal(["1"]);
-    delete box.past;
-    fs.writeFileSync(file, JSON.stringify(box));
+    // as after MAX_RETIRED_UPDATES newer updates: the MSRP keeps no update of epoch 1
+    const file = (s.msrp.desk! as unknown as { pastFile(g: Uint8Array): string }).pastFile(gid);
+    const past = JSON.parse(fs.readFileSync(file, "utf8")) as Record<string, unknown>;
+    expect(Object.keys(past), "precondition: the mailbox kept epoch 1's update").to.deep.equal(["1"]);
+    fs.rmSync(file);
     const r = await readRemote({ ...party(y), retry: once });
     expect(heardOf(r, 1), "y is told it missed epoch 1's message").to.deep.equal([
       `told: NO_KEY: ${y} never took the key of epoch 1 (its update was missed)`,
@@ -97,13 +96,13 @@ describe("s18-redg G3: a member that slept through an epoch reads its traffic (f
 
   it("an update of epoch 1 that does not open (another party's, as a faulty mailbox serves it) is reported NO_KEY with the reason; y's reads go on", async () => {
     const { gid, y, party } = await sleptThrough();
-    const file = (s.msrp.desk! as unknown as { file(g: Uint8Array): string }).file(gid);
-    const box = JSON.parse(fs.readFileSync(file, "utf8")) as { past: Record<string, { mine: Record<string, string> }> };
-    const mine = box.past["1"].mine;
+    const file = (s.msrp.desk! as unknown as { pastFile(g: Uint8Array): string }).pastFile(gid);
+    const past = JSON.parse(fs.readFileSync(file, "utf8")) as Record<string, { mine: Record<string, string> }>;
+    const mine = past["1"].mine;
     const yPid = Object.keys(mine).find((p) => p === toHex(localParty(party(y).keystore, y).pid))!;
     const other = Object.keys(mine).find((p) => p !== yPid)!;
     mine[yPid] = mine[other];
-    fs.writeFileSync(file, JSON.stringify(box));
+    fs.writeFileSync(file, JSON.stringify(past));
     const r = await readRemote({ ...party(y), retry: once });
     const heard = heardOf(r, 1);
     expect(heard.length, "one report for alice's message").to.equal(1);

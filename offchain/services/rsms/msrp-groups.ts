@@ -111,14 +111,16 @@ type Mailbox = {
   mine: Record<string, string>;
   /** round -> party index -> its messages */
   rounds: Record<string, Record<string, string[]>>;
-  /**
-   * The retired update epochs' rosters and Rekey messages (epoch -> ...), the newest
-   * MAX_RETIRED_UPDATES: a party away through two updates fetches the key of the one in between
-   * with `GroupFetch.epoch` (s18-redg G3). Each Rekey is sealed to its party; a formation epoch is
-   * not kept (every party took part in it, or the group has no key).
-   */
-  past?: Record<string, { roster: [string, string][]; mine: Record<string, string> }>;
 };
+
+/**
+ * A group's retired update epochs, epoch -> its roster and Rekey messages, the newest
+ * MAX_RETIRED_UPDATES (the file `groups/<gid>.past.json`, apart from the mailbox, which every
+ * channel request reads): a party away through two updates fetches the key of the one in between
+ * with `GroupFetch.epoch` (s18-redg G3). Each Rekey is sealed to its party; a formation epoch is
+ * not kept (every party took part in it, or the group has no key).
+ */
+type Retired = Record<string, { roster: [string, string][]; mine: Record<string, string> }>;
 
 /** How many retired update epochs a group's mailbox keeps for parties that missed them (s18-redg G3). */
 export const MAX_RETIRED_UPDATES = 64;
@@ -195,6 +197,18 @@ export class GroupDesk {
       return JSON.parse(fs.readFileSync(this.file(gid), "utf8")) as Mailbox;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+      throw e;
+    }
+  }
+  private pastFile(gid: Uint8Array): string {
+    return path.join(this.d.dir, `${toHex(gid).slice(2)}.past.json`);
+  }
+  /** A group's retired update epochs ({@link Retired}), none if it had no update retired. */
+  private retired(gid: Uint8Array): Retired {
+    try {
+      return JSON.parse(fs.readFileSync(this.pastFile(gid), "utf8")) as Retired;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "ENOENT") return {};
       throw e;
     }
   }
@@ -493,7 +507,7 @@ export class GroupDesk {
     pid: Uint8Array,
     epoch: number,
   ): Promise<Uint8Array> {
-    const kept = this.known(gid).past?.[epoch];
+    const kept = this.retired(gid)[String(epoch)];
     if (!kept) throw new GroupServiceError("STALE_EPOCH", `fetch: group ${toHex(gid).slice(0, 10)}… keeps no key update of epoch ${epoch}`);
     const party = kept.roster.find(([p]) => p === toHex(pid));
     if (!party)
@@ -954,23 +968,18 @@ export class GroupDesk {
     }
     const box = this.known(gid);
     if (box.epoch < d.epoch) {
-      // the update epoch it retires stays fetchable for a party that missed it (s18-redg G3)
-      const past: NonNullable<Mailbox["past"]> = { ...(box.past ?? {}) };
-      if (box.kind === 1) past[String(box.epoch)] = { roster: box.roster, mine: box.mine };
-      const kept = Object.keys(past)
-        .map(Number)
-        .sort((a, b) => b - a)
-        .slice(0, MAX_RETIRED_UPDATES);
-      const trimmed = Object.fromEntries(kept.map((e) => [String(e), past[String(e)]]));
-      this.writeMailbox(gid, {
-        epoch: d.epoch,
-        kind: 1,
-        user: box.user,
-        roster: d.roster,
-        mine: d.messages,
-        rounds: {},
-        ...(kept.length ? { past: trimmed } : {}),
-      });
+      // the update epoch it retires stays fetchable for a party that missed it (s18-redg G3):
+      // written before the mailbox moves on, so a crash in between is finished by this again
+      if (box.kind === 1) {
+        const past = this.retired(gid);
+        past[String(box.epoch)] = { roster: box.roster, mine: box.mine };
+        const kept = Object.keys(past)
+          .map(Number)
+          .sort((a, b) => b - a)
+          .slice(0, MAX_RETIRED_UPDATES);
+        writeFileAtomic(this.pastFile(gid), JSON.stringify(Object.fromEntries(kept.map((e) => [String(e), past[String(e)]]))), 0o600);
+      }
+      this.writeMailbox(gid, { epoch: d.epoch, kind: 1, user: box.user, roster: d.roster, mine: d.messages, rounds: {} });
     }
   }
 
