@@ -195,6 +195,8 @@ task(
       const msrpUrl = k.msrpOf("group:rekey", "--user", a.user, a.msrp);
       const t0 = Date.now();
       const r = await k.clients.rekeyRemote({ msrpUrl, user: a.user, groupId: gid, evict, keystore: k.keystore, dep: k.dep });
+      if (r.resumed)
+        console.log(`group ${a.group}: a rekey kept from an earlier run (its reply was lost) is finished; run again for a new one`);
       console.log(
         `group ${a.group}: epoch ${r.epoch} on-chain; evicted ${r.evicted.map(k.bytes.toHex).join(", ")}; added ${r.added.map(k.bytes.toHex).join(", ") || "none"} (${Date.now() - t0} ms); the parties fetch the new key with \`group:join\``,
       );
@@ -291,7 +293,7 @@ task(
 
 task(
   "group:read",
-  "A party reads the group's service messages it has not read yet through the MSRP service's mailbox and opens them with the epoch key: first what is left of the retired epochs whose keys it holds (a key update drops nothing), then its current epoch",
+  "A party reads the group's service messages it has not read yet through the MSRP service's mailbox and opens them with the epoch key: first what is left of the retired epochs it was a party of (a key update drops nothing; the key of one it missed is fetched from the mailbox, or its messages are reported NO_KEY), then its current epoch",
 )
   .addParam("group", "The group id (0x-hex)")
   .addParam("party", "The RN or user in this data folder (registered with --msrp)")
@@ -343,6 +345,8 @@ task(
       keystore: k.keystore,
       dep: k.dep,
     });
+    if (r.resumed)
+      console.log(`group ${a.group}: an add kept from an earlier run (its reply was lost) is finished; run again for a new one`);
     console.log(
       `group ${a.group}: epoch ${r.epoch} on-chain; added ${r.added.map(k.bytes.toHex).join(", ")}, evicted ${r.evicted.map(k.bytes.toHex).join(", ") || "none"} (${Date.now() - t0} ms); the parties fetch the new key with \`group:join\``,
     );

@@ -39,6 +39,18 @@ export class GroupLedger {
     };
   }
 
+  /**
+   * Q of an update epoch as the chain recorded it (its `GroupRekeyed` event, filtered by group id and
+   * epoch: no PID is named), for a party taking the key of a retired epoch it missed (s18-redg G3).
+   * @throws AgentStateError when the chain has no update of that epoch for the group
+   */
+  async keyAt(groupId: Uint8Array, epoch: number): Promise<{ epoch: number; Q: Point }> {
+    const logs = await this.registry.queryFilter(this.registry.filters.GroupRekeyed(toHex(groupId), epoch));
+    if (logs.length !== 1)
+      throw new AgentStateError(`GroupLedger.keyAt: ${logs.length} update(s) of group ${toHex(groupId)} at epoch ${epoch} on-chain`);
+    return { epoch, Q: decodePoint(fromHex(logs[0].args.q, 33)) };
+  }
+
   formGroup(groupId: Uint8Array, userPid: Uint8Array, members: Uint8Array[], Q: Point, commitmentsHash: Uint8Array): Promise<TxInfo> {
     return mined(
       this.registry.formGroup(toHex(groupId), toHex(userPid), members.map(toHex), toHex(encodePoint(Q)), toHex(commitmentsHash)),

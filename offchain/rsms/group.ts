@@ -536,6 +536,42 @@ export class GroupParty {
    *   associated data: a roster other than the MSRP's does not open); this party must be in it
    * @throws GroupAuthenticationError(STALE_EPOCH | KEY_MISMATCH), DecryptionError
    */
+  /**
+   * The key update of a *retired* epoch this party was a party of but never took (it was away
+   * through two updates: s18-redg G3), so that it can read that epoch's stored traffic with
+   * {@link openArchived}. Checked as {@link acceptRekey} checks the current one, against that
+   * epoch's Q as the chain recorded it (`GroupRekeyed`); the party's current epoch, its counters
+   * and every other key are unchanged.
+   * @param chain - the epoch and its Q from the chain
+   * @param roster - that epoch's PIDs and PKs, the user first (bound by the sealed key's associated data)
+   * @throws GroupAuthenticationError(STALE_EPOCH: not a retired epoch, or not the chain's; REPLAYED:
+   *   its key is held already; KEY_MISMATCH), DecryptionError, AgentStateError; nothing changes on a throw
+   */
+  acceptRetiredRekey(message: Uint8Array, chain: { epoch: number; Q: Point }, roster: GroupPartyInfo[]): Uint8Array {
+    const m = decodeRekey(message);
+    const g = this.groups.get(toHex(m.groupId));
+    if (!g) throw new AgentStateError(`${this.name}: no group ${toHex(m.groupId)} to take a retired key of`);
+    if (m.epoch !== chain.epoch)
+      throw new GroupAuthenticationError(
+        "STALE_EPOCH",
+        `${this.name}: update for epoch ${m.epoch}, the chain's record is of ${chain.epoch}`,
+      );
+    if (m.epoch >= g.epoch)
+      throw new GroupAuthenticationError("STALE_EPOCH", `${this.name}: epoch ${m.epoch} is not retired (I am at ${g.epoch}): acceptRekey`);
+    if (g.keys.has(m.epoch)) throw new GroupAuthenticationError("REPLAYED", `${this.name}: I hold the key of epoch ${m.epoch}`);
+    if (!roster.some((p) => equalBytes(p.pid, this.pid))) throw new AgentStateError(`${this.name}: not a party of epoch ${m.epoch}`);
+    const s = decodeScalar(eciesDecrypt(this.sk, m.sealed, REKEY_AAD(m.groupId, m.epoch, this.pid, rosterHash(roster))));
+    if (!mulBase(s).equals(chain.Q))
+      throw new GroupAuthenticationError("KEY_MISMATCH", `${this.name}: s*P != Q of epoch ${m.epoch} on-chain`);
+    const k = epochKey(s, m.groupId, m.epoch);
+    g.keys.set(m.epoch, k);
+    g.rosters.set(
+      m.epoch,
+      roster.map((p) => ({ pid: Uint8Array.from(p.pid), pk: p.pk })),
+    );
+    return k;
+  }
+
   acceptRekey(message: Uint8Array, chain: GroupChainView, roster: GroupPartyInfo[]): Uint8Array {
     const members = roster.map((p) => p.pid);
     const m = decodeRekey(message);

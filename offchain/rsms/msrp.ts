@@ -957,6 +957,15 @@ export class Msrp {
   }
 
   /**
+   * Whether a party's PID is an RN pseudonym (any k) whose RN is in S_RN; false for a user's PID or
+   * one this MSRP never issued (the group desk's channel asks it of every reader and sender, s18-redg G1).
+   */
+  inSuspiciousRn(pid: Uint8Array): boolean {
+    const who = this.pidIndex.get(toHex(pid));
+    return who?.kind === "rn" && this.isSuspicious(who.name);
+  }
+
+  /**
    * Renews the a_{i,0} of an RN that has not joined (its secret expired, or its filter epoch was
    * quarantined): draws a fresh secret, inserts it into the home pool's pending filter and seals
    * it to PK_RN, bound to the PID and the secret it replaces. The old secret is refused from now on

@@ -24,6 +24,7 @@ import { GroupAuthenticationError, GroupParty } from "../../rsms/group";
 import { rnGroupSecret } from "../../rsms/params";
 import type { GroupLedger } from "../../rsms/group-flows";
 import { AgentStateError, RsmsRejectedError } from "../../rsms/errors";
+import { MetatrustError } from "../../errors";
 import { decodeChannel } from "../../rsms/group-messages";
 import { Kind, Route, Scheme, audienceOf, openEnvelope, sealEnvelope, verifyEnvelope, EnvelopeError } from "../envelope";
 import { fromAccount, freshId } from "../common";
@@ -39,6 +40,7 @@ import {
   decodeGroupSent,
   decodeRekeyDone,
   encodeGroupAdd,
+  decodeGroupAdd,
   encodeGroupFetch,
   encodeGroupRead,
   encodeGroupPost,
@@ -62,6 +64,8 @@ const pendingRounds = (name: string, gid: Uint8Array) => `rsms-group-${name}-${t
 /** The keystore records of a user registration and of a group request in flight. */
 export const userRegisterPending = (name: string) => `${userClientRecord(name)}-register`;
 export const groupRequestPending = (user: string) => `${userClientRecord(user)}-group-request`;
+/** The keystore record of a user's key update (`group:add` or `group:rekey`) in flight, per group. */
+export const groupUpdatePending = (user: string, gid: Uint8Array) => `${userClientRecord(user)}-group-update-${toHex(gid).slice(2, 18)}`;
 
 /**
  * `rsms:user:register --abandon`: drops the kept registration once the MSRP refuses the kept
@@ -504,8 +508,49 @@ export async function takePart(a: {
 // ------------------------------------------------------------------ update
 
 /**
+ * Sends a user's key update (an add or a rekey) so that a lost reply has no second effect
+ * (s18-redg G4): the sealed request is kept in the user's keystore before it leaves and dropped
+ * once answered or refused for good; a run that finds one kept for this group resends those bytes
+ * first (the MSRP answers a request it served from its reply cache, kept for good), so the next run
+ * of a command whose reply was lost finishes that update instead of making another.
+ * @param fresh - the route and the body of this run's request, for the chain's current epoch
+ * @returns the reply's body, the route and body of the request it answers, and whether that was a
+ *   kept request of an earlier run (then the caller's own request, if of the same kind, is not sent)
+ */
+async function sendUpdate(
+  a: { msrpUrl: string; user: string; groupId: Uint8Array; keystore: Keystore; dep: GroupDeployment; retry?: RetryPolicy },
+  route: number,
+  fresh: (epoch: number) => Uint8Array,
+): Promise<{ reply: Uint8Array; route: number; body: Uint8Array; resumed: boolean }> {
+  const me = localParty(a.keystore, a.user);
+  const info = await msrpInfo(a.msrpUrl, a.dep);
+  const pending = groupUpdatePending(a.user, a.groupId);
+  const pathOf = (r: number) => (r === Route.GroupAdd ? "/v1/group/add" : "/v1/group/rekey");
+  const send = async (env: Uint8Array, r: number) =>
+    call(a.msrpUrl, pathOf(r), r, env, a.dep, info.account, a.retry).catch((e) => {
+      throw settlePending(e, () => a.keystore.remove(pending), `${pending}; run the command again to resend it`);
+    });
+  if (a.keystore.exists(pending)) {
+    const kept = a.keystore.load(pending) as { envelope: string; route: number };
+    const env = fromHex(kept.envelope);
+    const reply = await send(env, kept.route);
+    a.keystore.remove(pending);
+    const body = openEnvelope(env).body;
+    if (kept.route === route) return { reply, route, body, resumed: true };
+  }
+  const { epoch } = await a.dep.groups.view(a.groupId);
+  const body = fresh(epoch);
+  const env = sealEnvelope(request(route, a.dep, body, groupSession(a.groupId, epoch)), { scheme: Scheme.Schnorr, sk: me.sk });
+  a.keystore.create(pending, { envelope: toHex(env), route });
+  const reply = await send(env, route);
+  a.keystore.remove(pending);
+  return { reply, route, body, resumed: false };
+}
+
+/**
  * The user asks the MSRP to evict the members the trust layer flagged (all of them, or the PIDs
- * given) and renew the key; the MSRP records the new epoch on-chain.
+ * given) and renew the key; the MSRP records the new epoch on-chain. A rekey kept from an earlier
+ * run whose reply was lost is finished instead ({@link sendUpdate}: `resumed`).
  * @returns the new epoch, the evicted and the added PIDs
  */
 export async function rekeyRemote(a: {
@@ -516,22 +561,20 @@ export async function rekeyRemote(a: {
   keystore: Keystore;
   dep: GroupDeployment;
   retry?: RetryPolicy;
-}): Promise<{ epoch: number; evicted: Uint8Array[]; added: Uint8Array[] }> {
-  const me = localParty(a.keystore, a.user);
-  const info = await msrpInfo(a.msrpUrl, a.dep);
-  const { epoch } = await a.dep.groups.view(a.groupId);
-  const body = encodeRekeyRequest({ groupId: a.groupId, epoch, evict: a.evict ?? [] });
-  const env = sealEnvelope(request(Route.GroupRekey, a.dep, body, groupSession(a.groupId, epoch)), { scheme: Scheme.Schnorr, sk: me.sk });
-  const done = decodeRekeyDone(await call(a.msrpUrl, "/v1/group/rekey", Route.GroupRekey, env, a.dep, info.account, a.retry));
+}): Promise<{ epoch: number; evicted: Uint8Array[]; added: Uint8Array[]; resumed: boolean }> {
+  const sent = await sendUpdate(a, Route.GroupRekey, (epoch) => encodeRekeyRequest({ groupId: a.groupId, epoch, evict: a.evict ?? [] }));
+  const done = decodeRekeyDone(sent.reply);
   const on = await a.dep.groups.view(a.groupId);
   if (on.epoch !== done.epoch)
     throw new RsmsRejectedError("INVALID_STATE", `rekey: the MSRP says epoch ${done.epoch}, the chain ${on.epoch}`);
-  return done;
+  return { ...done, resumed: sent.resumed };
 }
 
 /**
  * The user asks the MSRP to add `count` fresh joined RNs to her group (evicting the members in S_RN); the MSRP
- * records the new epoch on-chain and seals the new key to every party (`takePart` opens it).
+ * records the new epoch on-chain and seals the new key to every party (`takePart` opens it). An add
+ * kept from an earlier run whose reply was lost is finished instead, with the count it asked
+ * ({@link sendUpdate}: `resumed`; s18-redg G4: the next run used to add again).
  * @returns the new epoch, the evicted PIDs (members flagged or in S_RN, replaced by as many fresh
  *   RNs, or the whole group when evicting them alone would link pseudonyms) and the added PIDs
  * @throws ServiceError(NO_FRESH_RN) when fewer RNs can join than asked (nothing changes)
@@ -544,21 +587,18 @@ export async function addRemote(a: {
   keystore: Keystore;
   dep: GroupDeployment;
   retry?: RetryPolicy;
-}): Promise<{ epoch: number; evicted: Uint8Array[]; added: Uint8Array[] }> {
-  const me = localParty(a.keystore, a.user);
-  const info = await msrpInfo(a.msrpUrl, a.dep);
-  const { epoch } = await a.dep.groups.view(a.groupId);
-  const body = encodeGroupAdd({ groupId: a.groupId, epoch, count: a.count });
-  const env = sealEnvelope(request(Route.GroupAdd, a.dep, body, groupSession(a.groupId, epoch)), { scheme: Scheme.Schnorr, sk: me.sk });
-  const done = decodeRekeyDone(await call(a.msrpUrl, "/v1/group/add", Route.GroupAdd, env, a.dep, info.account, a.retry));
+}): Promise<{ epoch: number; evicted: Uint8Array[]; added: Uint8Array[]; resumed: boolean }> {
+  const sent = await sendUpdate(a, Route.GroupAdd, (epoch) => encodeGroupAdd({ groupId: a.groupId, epoch, count: a.count }));
+  const count = decodeGroupAdd(sent.body).count;
+  const done = decodeRekeyDone(sent.reply);
   const on = await a.dep.groups.view(a.groupId);
   // members flagged or in S_RN are evicted by the same update, and replaced (h15-red H1)
-  if (on.epoch !== done.epoch || done.added.length !== a.count + done.evicted.length)
+  if (on.epoch !== done.epoch || done.added.length !== count + done.evicted.length)
     throw new RsmsRejectedError(
       "INVALID_STATE",
       `add: the MSRP says epoch ${done.epoch} with ${done.added.length} added, the chain epoch ${on.epoch}`,
     );
-  return done;
+  return { ...done, resumed: sent.resumed };
 }
 
 // ------------------------------------------------------------------ the channel
@@ -625,6 +665,11 @@ export async function sendRemote(a: {
  * send for an epoch the group left) and at most MAX_CHANNEL_LOG long, so the drain is bounded by
  * the epochs whose keys the party holds. Within a drained epoch a sender's sequence numbers must
  * rise (REPLAYED otherwise); messages read before the update were checked by `open` then.
+ * An epoch the party was a party of but whose key it never took (it was away through two updates)
+ * is taken first: the MSRP's mailbox keeps the newest MAX_RETIRED_UPDATES updates, each sealed to
+ * its parties, and the key is checked against that epoch's Q on chain (`acceptRetiredRekey`). One
+ * the mailbox no longer keeps cannot be opened: its messages come back in `refused` as NO_KEY, so
+ * the loss is reported, never silent (s18-redg G3).
  * @returns the current epoch and the messages opened (epoch, index, sender PID, sequence number,
  *   plaintext) and refused (epoch, index, reason), retired epochs first
  */
@@ -648,8 +693,12 @@ export async function readRemote(a: {
   const messages: { epoch: number; index: number; sender: string; seq: bigint; plaintext: Uint8Array }[] = [];
   const refused: { epoch: number; index: number; reason: string }[] = [];
 
-  /** Reads one epoch's log from `from` on; live: the current epoch (open), else a retired one (openArchived). */
-  const readEpoch = async (e: number, from: number, live: boolean): Promise<number> => {
+  /**
+   * Reads one epoch's log from `from` on; live: the current epoch (open), else a retired one
+   * (openArchived); `missed`: a retired epoch whose key the party never took (s18-redg G3), each
+   * message reported as refused.
+   */
+  const readEpoch = async (e: number, from: number, live: boolean, missed?: string): Promise<number> => {
     let next = from;
     const last = new Map<string, bigint>(); // a retired epoch's sequence numbers, per sender
     for (;;) {
@@ -661,6 +710,8 @@ export async function readRemote(a: {
       } catch (x) {
         // a retired epoch nobody wrote in has no log at the MSRP: nothing to drain
         if (!live && x instanceof ServiceError && x.reason === "STALE_EPOCH") return next;
+        // an epoch missed because the party was not one of its parties (evicted, then cleared and added again)
+        if (missed && x instanceof ServiceError && x.reason === "NOT_A_MEMBER") return next;
         throw x;
       }
       if (page.epoch !== e || page.from !== next)
@@ -670,6 +721,10 @@ export async function readRemote(a: {
         );
       for (const [i, m] of page.messages.entries()) {
         if (equalBytes(decodeChannel(m).sender, me.pid)) continue; // its own message
+        if (missed) {
+          refused.push({ epoch: e, index: next + i, reason: `NO_KEY: ${a.name} never took the key of epoch ${e} (${missed})` });
+          continue;
+        }
         try {
           const o = live ? me.party.open(m) : me.party.openArchived(m);
           if (!live) {
@@ -690,9 +745,45 @@ export async function readRemote(a: {
     }
   };
 
-  // retired epochs first: from the cursor's epoch (all held epochs when the party never read)
-  for (const e of me.party.epochsOf(a.groupId))
-    if (e < epoch && (saved === undefined || e >= saved.epoch)) await readEpoch(e, saved?.epoch === e ? saved.next : 0, false);
+  /**
+   * The key of a retired epoch the party missed (s18-redg G3), from the MSRP's mailbox (it keeps
+   * the newest MAX_RETIRED_UPDATES updates) and checked against that epoch's Q on chain.
+   * @returns undefined once the party holds it, else why not (the mailbox keeps no update of that
+   *   epoch, the party was not one of its parties, or the update was refused: a bad retired update
+   *   costs that epoch's traffic, reported, never the reads of the others)
+   */
+  const takeRetired = async (e: number): Promise<string | undefined> => {
+    const body = encodeGroupFetch({ groupId: a.groupId, pid: me.pid, epoch: e });
+    const env = sealEnvelope(request(Route.GroupFetch, a.dep, body, groupSession(a.groupId, 0)), { scheme: Scheme.Schnorr, sk: me.sk });
+    let box: GroupMailbox;
+    try {
+      box = decodeGroupMailbox(await call(a.msrpUrl, "/v1/group/fetch", Route.GroupFetch, env, a.dep, info.account, a.retry));
+    } catch (x) {
+      if (x instanceof ServiceError && (x.reason === "STALE_EPOCH" || x.reason === "NOT_A_MEMBER")) return "its update was missed";
+      throw x;
+    }
+    if (box.epoch !== e || box.kind !== 1)
+      throw new RsmsRejectedError("INVALID_STATE", `read: asked the update of epoch ${e}, the MSRP answered epoch ${box.epoch}`);
+    try {
+      me.party.acceptRetiredRekey(box.mine, await a.dep.groups.keyAt(a.groupId, e), box.roster);
+    } catch (x) {
+      if (!(x instanceof MetatrustError)) throw x;
+      return `its update was refused: ${x.message.split("\n")[0]}`;
+    }
+    return undefined;
+  };
+
+  // retired epochs first: from the cursor's epoch (all held epochs when the party never read). An
+  // epoch between the first it holds and the current one whose key it never took (two updates
+  // while it was away: the mailbox's current update is the newest only) is taken from the
+  // mailbox's retired updates and read; when the mailbox no longer keeps it, its traffic is
+  // reported as refused, NO_KEY: never dropped silently (s18-redg G3)
+  const held = me.party.epochsOf(a.groupId);
+  for (let e = held[0]; e < epoch; e++)
+    if (saved === undefined || e >= saved.epoch) {
+      const missed = held.includes(e) ? undefined : await takeRetired(e);
+      await readEpoch(e, saved?.epoch === e ? saved.next : 0, false, missed);
+    }
   const next = await readEpoch(epoch, saved?.epoch === epoch ? saved.next : 0, true);
   saveParty(a.keystore, me);
   (a.keystore.exists(cur) ? a.keystore.update : a.keystore.create).call(a.keystore, cur, { epoch, next });

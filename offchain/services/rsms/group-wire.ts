@@ -12,7 +12,7 @@
  * | GroupRequest   | user -> MSRP   | gid (32) \| size u16 \| name len u8 \| name                              | 35 + name |
  * | GroupFormed    | MSRP -> user   | gid (32) \| n u16 \| PIDs (n x 32), the user first                   | 34 + 32n |
  * | GroupPost      | party -> MSRP  | gid (32) \| epoch u32 \| round u8 \| from u16 \| count u16 \| (len u16 \| msg)* | 41 + ... |
- * | GroupFetch     | party -> MSRP  | gid (32) \| PID (32)                                                     | 64 |
+ * | GroupFetch     | party -> MSRP  | gid (32) \| PID (32) [\| epoch u32: a retired update epoch]            | 64 or 68 |
  * | GroupMailbox   | MSRP -> party  | epoch u32 \| kind u8 \| n u16 \| roster (n x (PID 32 \| PK 33)) \| mine (len u16 \| msg) \| memberships (count u16 \| (len u16 \| msg)*) \| key shares to me (idem) | 11 + 65n + ... |
  * | RekeyRequest   | user -> MSRP   | gid (32) \| epoch u32 (the one to leave) \| count u16 \| PIDs to evict (count x 32) | 38 + 32c |
  * | RekeyDone      | MSRP -> user   | epoch u32 \| evicted count u16 \| PIDs \| added count u16 \| PIDs            | 8 + 32(e + a) |
@@ -165,14 +165,16 @@ export function decodeGroupPost(b: Uint8Array): GroupPost {
   return { groupId, epoch, round, from, messages };
 }
 
-export type GroupFetch = { groupId: Uint8Array; pid: Uint8Array };
+/** `epoch`: a retired update epoch whose Rekey the party missed (s18-redg G3); none: the current epoch. */
+export type GroupFetch = { groupId: Uint8Array; pid: Uint8Array; epoch?: number };
 export function encodeGroupFetch(m: GroupFetch): Uint8Array {
   if (m.pid.length !== 32) throw new MalformedMessageError("encodeGroupFetch: PID must be 32 bytes");
-  return concat(gid32("encodeGroupFetch", m.groupId), m.pid);
+  return concat(gid32("encodeGroupFetch", m.groupId), m.pid, ...(m.epoch === undefined ? [] : [u32(m.epoch)]));
 }
 export function decodeGroupFetch(b: Uint8Array): GroupFetch {
   const r = new Reader(b, "decodeGroupFetch");
-  const m = { groupId: r.take(32), pid: r.take(32) };
+  const m: GroupFetch = { groupId: r.take(32), pid: r.take(32) };
+  if (b.length > 64) m.epoch = r.u32();
   r.end();
   return m;
 }

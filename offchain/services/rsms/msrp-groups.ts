@@ -14,6 +14,8 @@
  *   session groupSession(gid, epoch)): stores one round message of one party;
  * - `POST /v1/group/fetch` (GroupFetch, Schnorr by the key the roster names for the PID, session
  *   groupSession(gid, 0)): that party's Allocation or Rekey, the others' broadcasts, its key shares;
+ *   with an epoch, that retired update epoch's roster and the party's Rekey (kept for parties that
+ *   missed it, s18-redg G3);
  * - `POST /v1/group/rekey` (RekeyRequest, Schnorr by sk_User, session groupSession(gid, epoch)):
  *   evicts members the trust layer flagged on-chain, adds as many fresh joined RNs, records the new
  *   epoch on-chain and puts each remaining party's sealed key in the mailbox;
@@ -23,6 +25,7 @@
  *   sender, session groupSession(gid, epoch)): appends service traffic to the epoch's log;
  * - `POST /v1/group/read` (GroupRead, Schnorr by the key that epoch's roster names for the PID,
  *   session groupSession(gid, epoch)): the epoch's Channel messages from an index on.
+ * A party whose RN is in S_RN is refused `read`, `send` and a retired fetch (SUSPICIOUS, s18-redg G1).
  *
  * Idempotency: every request goes through the reply cache (a retry gets the same bytes); a round
  * slot takes one message per party, and the same message again changes nothing while another one
@@ -85,7 +88,8 @@ export type GroupRefusal =
   | "NO_FRESH_RN"
   | "FORGED_SENDER"
   | "REPLAYED"
-  | "CHANNEL_FULL";
+  | "CHANNEL_FULL"
+  | "SUSPICIOUS";
 
 /** A group request the MSRP refuses (422; nothing changed). */
 export class GroupServiceError extends MetatrustError {
@@ -108,6 +112,18 @@ type Mailbox = {
   /** round -> party index -> its messages */
   rounds: Record<string, Record<string, string[]>>;
 };
+
+/**
+ * A group's retired update epochs, epoch -> its roster and Rekey messages, the newest
+ * MAX_RETIRED_UPDATES (the file `groups/<gid>.past.json`, apart from the mailbox, which every
+ * channel request reads): a party away through two updates fetches the key of the one in between
+ * with `GroupFetch.epoch` (s18-redg G3). Each Rekey is sealed to its party; a formation epoch is
+ * not kept (every party took part in it, or the group has no key).
+ */
+type Retired = Record<string, { roster: [string, string][]; mine: Record<string, string> }>;
+
+/** How many retired update epochs a group's mailbox keeps for parties that missed them (s18-redg G3). */
+export const MAX_RETIRED_UPDATES = 64;
 
 /** Most Channel messages one epoch's log keeps (a group that needs more renews its key). */
 export const MAX_CHANNEL_LOG = 10_000;
@@ -181,6 +197,18 @@ export class GroupDesk {
       return JSON.parse(fs.readFileSync(this.file(gid), "utf8")) as Mailbox;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+      throw e;
+    }
+  }
+  private pastFile(gid: Uint8Array): string {
+    return path.join(this.d.dir, `${toHex(gid).slice(2)}.past.json`);
+  }
+  /** A group's retired update epochs ({@link Retired}), none if it had no update retired. */
+  private retired(gid: Uint8Array): Retired {
+    try {
+      return JSON.parse(fs.readFileSync(this.pastFile(gid), "utf8")) as Retired;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "ENOENT") return {};
       throw e;
     }
   }
@@ -431,6 +459,7 @@ export class GroupDesk {
     const env = openEnvelope(raw);
     const f = decodeGroupFetch(env.body);
     const box = this.known(f.groupId);
+    if (f.epoch !== undefined && f.epoch !== box.epoch) return this.fetchRetired(env, raw, f.groupId, f.pid, f.epoch);
     const index = box.roster.findIndex(([pid]) => pid === toHex(f.pid));
     if (index < 0)
       throw new GroupServiceError(
@@ -463,6 +492,51 @@ export class GroupDesk {
         }),
       );
     });
+  }
+
+  /**
+   * `POST /v1/group/fetch` for a retired update epoch (s18-redg G3): that epoch's roster and the
+   * party's Rekey of it, for a party of that epoch (signed with the key that epoch's roster names)
+   * that is not in S_RN. The Rekey is sealed to the party and its key checked against the epoch's
+   * Q on chain, so the mailbox hands out nothing the party was not dealt.
+   */
+  private fetchRetired(
+    env: ReturnType<typeof openEnvelope>,
+    raw: Uint8Array,
+    gid: Uint8Array,
+    pid: Uint8Array,
+    epoch: number,
+  ): Promise<Uint8Array> {
+    const kept = this.retired(gid)[String(epoch)];
+    if (!kept) throw new GroupServiceError("STALE_EPOCH", `fetch: group ${toHex(gid).slice(0, 10)}… keeps no key update of epoch ${epoch}`);
+    const party = kept.roster.find(([p]) => p === toHex(pid));
+    if (!party)
+      throw new GroupServiceError(
+        "NOT_A_MEMBER",
+        `fetch: ${toHex(pid).slice(0, 10)}… is not a party of group ${toHex(gid).slice(0, 10)}… at epoch ${epoch}`,
+      );
+    verifyEnvelope(env, {
+      kind: Kind.Request,
+      route: Route.GroupFetch,
+      audience: this.d.audience,
+      sender: { scheme: Scheme.Schnorr, pk: decodePoint(fromHex(party[1], 33)) },
+    });
+    GroupDesk.session(env, gid, 0);
+    this.refuseSuspicious("read", pid, gid);
+    return this.d.cache.once(env.requestId, env.issuedAt, raw, async () =>
+      this.d.reply(
+        env,
+        raw,
+        encodeGroupMailbox({
+          epoch,
+          kind: 1,
+          roster: kept.roster.map(([p, pk]) => ({ pid: fromHex(p, 32), pk: decodePoint(fromHex(pk, 33)) })),
+          mine: fromHex(kept.mine[toHex(pid)]),
+          memberships: [],
+          keyShares: [],
+        }),
+      ),
+    );
   }
 
   // ---------------------------------------------------------------- update
@@ -576,22 +650,31 @@ export class GroupDesk {
    * under another pseudonym, before a rotation, or in S_RN by an eviction elsewhere or the
    * operator) makes `elsewhere` true: evicting it alone would name its PID here next to the one
    * named elsewhere (h14-red F1), so the whole group is replaced then.
+   * `lift`: members in S_RN only by a trust flag (flag-held) that the trust layer has lifted since
+   * the last flag sync: not suspects (s18-redg G2: the stale S_RN entry used to evict them, and the
+   * eviction kept them in S_RN for good); the update takes them out of S_RN as the sync would.
    */
   private async suspects(info: {
     members: { name: string; pid: Uint8Array }[];
-  }): Promise<{ own: Uint8Array[]; flagged: string[]; elsewhere: boolean; ids: ReadonlySet<string> }> {
+  }): Promise<{ own: Uint8Array[]; flagged: string[]; elsewhere: boolean; ids: ReadonlySet<string>; lift: string[] }> {
     const ids = await this.flagIds();
     const inSRN = new Set(this.d.msrp.suspiciousRns());
+    const held = new Set(this.d.trust ? this.d.msrp.flagHeldRns() : []);
     const own: Uint8Array[] = [];
     const flagged: string[] = [];
+    const lift: string[] = [];
     for (const m of info.members) {
       // under which pseudonym the RN is flagged, its member PID first (one read per member)
       const at = await this.flaggedPid(m.name, ids, m.pid);
+      if (!at && held.has(m.name)) {
+        lift.push(m.name); // held by a flag the chain no longer shows
+        continue;
+      }
       if (!at && !inSRN.has(m.name)) continue;
       flagged.push(m.name);
       if (at && equalBytes(at, m.pid)) own.push(m.pid);
     }
-    return { own, flagged, elsewhere: flagged.length > own.length, ids };
+    return { own, flagged, elsewhere: flagged.length > own.length, ids, lift };
   }
 
   private async rekey(raw: Uint8Array): Promise<Uint8Array> {
@@ -602,18 +685,18 @@ export class GroupDesk {
       for (const p of r.evict)
         if (!info.members.some((m) => equalBytes(m.pid, p)))
           throw new GroupServiceError("NOT_A_MEMBER", `rekey: ${toHex(p).slice(0, 10)}… is not a member`);
-      const { own, flagged, elsewhere, ids } = await this.suspects(info);
+      const { own, flagged, elsewhere, ids, lift } = await this.suspects(info);
       if (elsewhere) {
         // every member goes, as many fresh RNs come in; only the flagged ones join S_RN. The answer
         // does not depend on which member the request named (no oracle: "is the RN behind PID_x
         // flagged under another PID"), only on whether some member is
         const fresh = (await this.freshRns(info, info.members.length, ids)).add;
-        if (fresh.length > 0) return { evict: info.members.map((m) => m.pid), add: fresh, suspicious: flagged };
+        if (fresh.length > 0) return { evict: info.members.map((m) => m.pid), add: fresh, suspicious: flagged, lift };
         // no RN to re-form with: the flagged members go alone (the key is what the eviction keeps
         // from them); their eviction then names them (rsms-group.md §8, residual)
         this.d.log(`rekey: no fresh RN to re-form group ${toHex(r.groupId).slice(0, 10)}… with: the flagged member(s) are evicted alone`);
         const alone = info.members.filter((m) => flagged.includes(m.name)).map((m) => m.pid);
-        return { evict: alone, add: [], suspicious: flagged };
+        return { evict: alone, add: [], suspicious: flagged, lift };
       }
       const named = r.evict.length > 0;
       for (const p of r.evict)
@@ -627,7 +710,7 @@ export class GroupDesk {
       if (evict.length === 0)
         throw new GroupServiceError("NOTHING_TO_EVICT", "rekey: no member of the group is flagged by the trust layer or in S_RN");
       // as many fresh joined RNs as evicted, not in the group, not suspicious, not flagged
-      return { evict, add: (await this.freshRns(info, evict.length, ids)).add };
+      return { evict, add: (await this.freshRns(info, evict.length, ids)).add, lift };
     });
   }
 
@@ -642,7 +725,7 @@ export class GroupDesk {
     const a = decodeGroupAdd(env.body);
     this.userRequest(env, a.groupId, a.epoch, Route.GroupAdd);
     return this.update(env, raw, a.groupId, a.epoch, "add", async (info) => {
-      const { own, flagged: out, elsewhere, ids } = await this.suspects(info);
+      const { own, flagged: out, elsewhere, ids, lift } = await this.suspects(info);
       const evict = elsewhere ? info.members.map((m) => m.pid) : own;
       const want = evict.length + a.count;
       const { add, flagged } = await this.freshRns(info, want, ids);
@@ -653,7 +736,7 @@ export class GroupDesk {
             (evict.length ? ` and ${evict.length} to replace the members in S_RN it evicts` : "") +
             (flagged.length ? ` (${flagged.join(", ")} skipped: flagged by the trust layer)` : ""),
         );
-      return { evict, add, ...(elsewhere ? { suspicious: out } : {}) };
+      return { evict, add, lift, ...(elsewhere ? { suspicious: out } : {}) };
     });
   }
 
@@ -677,7 +760,9 @@ export class GroupDesk {
     gid: Uint8Array,
     epoch: number,
     charged: string | undefined,
-    choose: (info: ReturnType<Msrp["groupInfo"]>) => Promise<{ evict: Uint8Array[]; add: string[]; suspicious?: string[] }>,
+    choose: (
+      info: ReturnType<Msrp["groupInfo"]>,
+    ) => Promise<{ evict: Uint8Array[]; add: string[]; suspicious?: string[]; lift?: string[] }>,
   ): Promise<Uint8Array> {
     const id = `rekey-${toHex(gid).slice(2)}`;
     const out = await this.d.cache.once(
@@ -707,8 +792,18 @@ export class GroupDesk {
           if (info.epoch !== epoch)
             throw new GroupServiceError("STALE_EPOCH", `rekey: group ${toHex(gid).slice(0, 10)}… is at epoch ${info.epoch}, not ${epoch}`);
           if (charged) this.quota.check(info.user, charged);
-          const { evict, add, suspicious } = await choose(info);
-          const u = this.d.msrp.rekeyGroup(gid, evict, add);
+          const { evict, add, suspicious, lift } = await choose(info);
+          // members held in S_RN by a flag lifted since the last sync leave it first, or the agent
+          // would evict them as suspicious (s18-redg G2); undone if the agent refuses the update
+          const lifted = lift?.length ? this.d.msrp.applyTrustFlags([], lift).lifted : [];
+          let u: ReturnType<Msrp["rekeyGroup"]>;
+          try {
+            u = this.d.msrp.rekeyGroup(gid, evict, add);
+          } catch (e) {
+            if (lifted.length) this.d.msrp.applyTrustFlags(lifted, []);
+            throw e;
+          }
+          for (const n of lifted) this.d.log(`group update: RN ${n}'s trust flag was lifted: out of S_RN (kept in the group)`);
           const reply = this.d.reply(env, raw, encodeRekeyDone({ epoch: u.epoch, evicted: u.evicted, added: u.added.map((a) => a.pid) }));
           const data: RekeyIntent = {
             groupId: toHex(gid),
@@ -783,6 +878,9 @@ export class GroupDesk {
             "NOT_A_MEMBER",
             `send: ${toHex(m.sender).slice(0, 10)}… is not a party of group ${toHex(m.groupId).slice(0, 10)}… at epoch ${cur.epoch}`,
           );
+        // an RN in S_RN neither writes nor reads the group's traffic, however long the key
+        // update that evicts it is put off (s18-redg G1); under the mutex, which the flag sync holds
+        this.refuseSuspicious("send", m.sender, m.groupId);
         // one line appended and fsynced (channel-log.ts), not the epoch's whole log rewritten
         const e = this.channel.epoch(m.groupId, m.epoch);
         const hex = toHex(env.body);
@@ -798,6 +896,23 @@ export class GroupDesk {
         return this.d.reply(env, raw, encodeGroupSent({ epoch: m.epoch, index }));
       }),
     );
+  }
+
+  /**
+   * Refuses a channel request of a party whose RN is in S_RN (s18-redg G1). The MSRP's flag sync puts
+   * an RN the trust layer flags there at once, but the group's key moves only when its user asks
+   * for an update: until then the mailbox, the group's only channel, would relay the flagged RN
+   * every message of the epoch, and its own. What it already read stays read; a retired epoch it
+   * took part in is refused too (it would read there what was sent while it was under suspicion).
+   * The RN learns only what it knows already (it may not rotate: `SUSPICIOUS`); it is read again at
+   * each request, so an RN whose flag is lifted reads again after the next flag sync.
+   */
+  private refuseSuspicious(what: "send" | "read", pid: Uint8Array, gid: Uint8Array): void {
+    if (this.d.msrp.inSuspiciousRn(pid))
+      throw new GroupServiceError(
+        "SUSPICIOUS",
+        `${what}: ${toHex(pid).slice(0, 10)}… is in the MSRP's set of suspicious RNs: no traffic of group ${toHex(gid).slice(0, 10)}… until the user's key update evicts it or the operator clears it`,
+      );
   }
 
   /** POST /v1/group/read: an epoch's Channel messages from an index on, for a party of that epoch. */
@@ -822,6 +937,7 @@ export class GroupDesk {
       sender: { scheme: Scheme.Schnorr, pk: decodePoint(fromHex(reader[1], 33)) },
     });
     GroupDesk.session(env, q.groupId, q.epoch);
+    this.refuseSuspicious("read", q.pid, q.groupId);
     return this.d.cache.once(env.requestId, env.issuedAt, raw, async () => {
       const messages = this.channel.epoch(q.groupId, q.epoch)?.messages ?? [];
       const from = Math.min(q.from, messages.length);
@@ -851,8 +967,20 @@ export class GroupDesk {
       this.d.save();
     }
     const box = this.known(gid);
-    if (box.epoch < d.epoch)
+    if (box.epoch < d.epoch) {
+      // the update epoch it retires stays fetchable for a party that missed it (s18-redg G3):
+      // written before the mailbox moves on, so a crash in between is finished by this again
+      if (box.kind === 1) {
+        const past = this.retired(gid);
+        past[String(box.epoch)] = { roster: box.roster, mine: box.mine };
+        const kept = Object.keys(past)
+          .map(Number)
+          .sort((a, b) => b - a)
+          .slice(0, MAX_RETIRED_UPDATES);
+        writeFileAtomic(this.pastFile(gid), JSON.stringify(Object.fromEntries(kept.map((e) => [String(e), past[String(e)]]))), 0o600);
+      }
       this.writeMailbox(gid, { epoch: d.epoch, kind: 1, user: box.user, roster: d.roster, mine: d.messages, rounds: {} });
+    }
   }
 
   // ---------------------------------------------------------------- recovery
