@@ -52,7 +52,9 @@
  *   2x in 1 of 5 runs of main, 3 of 6 of this code (1.72-2.30x): at this load still not robustly;
  * - rating p50 5.77 -> 5.21 ms; client CPU unchanged (2.1 and 2.0 ms: about 1.2 ms more than the bare round
  *   trip's, the task's bookkeeping, the model's check and the batch's encoding);
- * - the join is unchanged code: 2.89x and 2.63x over the two sets of runs (noise), at or below 2x in none.
+ * - the join is unchanged code: 2.89x and 2.63x over the two sets of runs (noise), at or below 2x in none;
+ * - two more pairs at load 17-19 (the bare round trip's p50 3.7-11.1 ms): over all 15 runs the rating
+ *   2.12x -> 1.91x, at or below 2x in 2 of 7 and 4 of 8; the join in none.
  * Where a join's time goes at load 14-16 (marks of 120 joins, medians of each step, ms):
  * - before the send, 2.2: the task's bookkeeping 1.0 (its modules and records 0.3, the local view 0.17,
  *   the signer and registry 0.14, the kept MSRP agent's stamp 0.23, the RPM's 0.07), the RSMS messages 1.0
