@@ -151,10 +151,11 @@ async function main(): Promise<void> {
     clock += 1;
   }, 4);
   k = 0;
-  let ev: Awaited<ReturnType<typeof mutualAuth>> | undefined;
+  // each session's evidence, traced below once each (the IdP traces one interaction once: DUPLICATE_EVIDENCE)
+  const evs: Awaited<ReturnType<typeof mutualAuth>>[] = [];
   const tAuthAI = await medAsync(async () => {
     const i = k++ % 4;
-    ev = await mutualAuth(
+    evs[i] = await mutualAuth(
       ctx,
       { credential: dels[i].credential, driver: proxies[i] },
       { credential: creds[4 + i].credential, driver: users[4 + i] },
@@ -229,8 +230,9 @@ async function main(): Promise<void> {
   }
 
   let gTrace = 0n;
+  k = 0;
   const tTrace = await medAsync(async () => {
-    gTrace = (await trace(ctx, registry.connect(reporter), ev!.evidenceAboutA)).gas;
+    gTrace = (await trace(ctx, registry.connect(reporter), evs[k++].evidenceAboutA)).gas;
   }, 3);
   const gRevokeMit = await (async () => (await (await registry.revokeMIT(toHex(proxies[7].mit!.serial))).wait())!.gasUsed)();
   const gRevokeDel = await (async () => (await (await registry.revokeDelegation(dels[3].delegationId)).wait())!.gasUsed)();

@@ -232,16 +232,22 @@ export class DirectContract {
       hash: signed.hash,
       nonce: signed.nonce,
       from: wallet.address,
-      send: async () => {
+      send: async (alongside?: () => void) => {
         const sending = wallet.sendSigned(signed);
         // The receipt is asked for while the transaction is sent, in a request of its own: two
         // turns after it, once the batching transport has sent the transaction (it sends what was
         // asked for in one turn as one batch, whose entries a node may answer concurrently). A
         // node that takes requests in order (`hardhat node`, automine) then answers it with the
         // mined transaction's receipt, one round trip earlier; a null answer is asked again at
-        // once (waitReceipt).
+        // once (waitReceipt). `alongside` asks for what the caller reads with the receipt (a
+        // rating's pairs: TrustLedger.rate) in the same turn: the same batch, after the receipt.
         const early = new Promise<unknown>((resolve) =>
-          setImmediate(() => setImmediate(() => resolve(this.provider.send("eth_getTransactionReceipt", [signed.hash])))),
+          setImmediate(() =>
+            setImmediate(() => {
+              resolve(this.provider.send("eth_getTransactionReceipt", [signed.hash]));
+              alongside?.();
+            }),
+          ),
         );
         early.catch(() => undefined);
         try {
@@ -283,8 +289,12 @@ export class DirectContract {
   }
 }
 
-/** A transaction signed and not sent yet (DirectContract.prepare). */
-export type PreparedCall = { hash: string; nonce: number; from: string; send(): Promise<SentCall> };
+/**
+ * A transaction signed and not sent yet (DirectContract.prepare). `send(alongside)` calls
+ * `alongside` in the turn it asks for the early receipt, whether or not the node then takes the
+ * transaction: the caller's reads there go in the receipt's batch.
+ */
+export type PreparedCall = { hash: string; nonce: number; from: string; send(alongside?: () => void): Promise<SentCall> };
 
 /** Whether a runner is a ChainWallet (it has `sendCall`), without importing sender.ts here. */
 function isChainWallet(x: unknown): x is ChainWallet {

@@ -44,6 +44,7 @@ import { randomBytes } from "@noble/hashes/utils.js";
 import { fromHex, toBytes, toHex } from "../crypto/bytes";
 import { InvalidParameterError } from "../errors";
 import { writeFileAtomic } from "./fs-atomic";
+import { mark } from "../util/spans";
 import {
   KeystoreCorruptedError,
   KeystoreExistsError,
@@ -464,6 +465,7 @@ export class Keystore {
       checksum: journalChecksum(body),
       intent: { ...intent, checksum: sha(JSON.stringify(intent)) },
     };
+    mark("ks.checksums");
     const jfile = this.journalFile("intent");
     const text = JSON.stringify(file);
     ownIntents.add(jfile);
@@ -475,6 +477,7 @@ export class Keystore {
     const durable = (async () => {
       fd = fs.openSync(jfile, "wx", 0o600);
       fs.writeFileSync(fd, text);
+      mark("ks.written");
       const at = fd;
       await new Promise<void>((resolve, reject) => fs.fsync(at, (e) => (e ? reject(e) : resolve()))); // the intent's commit point
     })();
@@ -526,6 +529,7 @@ export class Keystore {
   ): { name: string; file: string; base: string; text: string }[] {
     this.recover();
     for (const name of Object.keys(records)) this.guard(name);
+    mark("ks.recovered");
     const out: Record<string, KeystoreData> = {};
     for (const [name, d] of Object.entries(records)) if (typeof d !== "function") out[name] = d;
     const marks: Record<string, PatchMarks> = {};
@@ -569,6 +573,7 @@ export class Keystore {
         out[`${name}.head`] = { base: cur!.marks.gen, field, patches: [...patches, p] };
       } else marks[name] = { gen: toHex(randomBytes(16)).slice(2), patched: field }; // whole: a new base
     }
+    mark("ks.compared");
     return Object.entries(out).map(([name, data]) => {
       const file = this.file(name);
       const pending = overlay.get(file);

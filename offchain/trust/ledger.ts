@@ -9,6 +9,7 @@ import { sha256 } from "@noble/hashes/sha2.js";
 import type { TrustManager } from "../../typechain-types";
 import { minedReceipt } from "../chain/mined";
 import { direct, eventCodecOf, lastBlockSeen, type DirectContract } from "../chain/direct";
+import { isNonceError } from "../chain/sender";
 import { abiParams } from "../chain/fastpath";
 import { fromHex, toHex } from "../crypto/bytes";
 import { keccak256 } from "../crypto/hash";
@@ -452,15 +453,32 @@ export class TrustLedger {
     let latest: Promise<PairState>;
     let info: TxInfo;
     let ev: { args: { rating: bigint; newTrust: bigint } };
+    let early = false;
     if (d?.wallet) {
       // the fast path (offchain/chain/direct.ts): the same calls, without ethers' Contract machinery
-      const sent = await d.send("rate", args);
-      // issued together (one JSON-RPC batch over HTTP): the pair after, the pair at the block seen, the receipt
-      latest = this.pair(from, to);
-      latest.catch(() => undefined);
-      if (seen !== undefined) {
-        beforeP = this.pair(from, to, seen);
-        beforeP.catch(() => undefined);
+      // issued together (one JSON-RPC batch over HTTP): the receipt, the pair after, the pair at the block seen
+      const reads = () => {
+        latest = this.pair(from, to);
+        latest.catch(() => undefined);
+        if (seen !== undefined) {
+          beforeP = this.pair(from, to, seen);
+          beforeP.catch(() => undefined);
+        }
+      };
+      // Signed first, and its receipt and the two reads asked for two turns after the send, while the
+      // node mines it (DirectContract.prepare), not once the send's answer is in: a node that takes
+      // requests in order (`hardhat node`, automine) answers them after the rating, one round trip
+      // earlier (issue 20). A node that answers them before it has mined the rating gives no receipt
+      // (asked again at once) and a pair after whose count has not moved (read again below). A nonce
+      // the node refuses (another process used it) is counted again and the rating sent as before.
+      let sent: Awaited<ReturnType<typeof d.send>>;
+      try {
+        sent = await (await d.prepare("rate", args)).send(reads);
+        early = true;
+      } catch (e) {
+        if (!isNonceError(e)) throw e;
+        sent = await d.send("rate", args);
+        reads();
       }
       const r = await sent.wait();
       info = { hash: r.hash, gasUsed: r.gasUsed, block: r.blockNumber };
@@ -487,9 +505,15 @@ export class TrustLedger {
       if (seen === undefined) throw e;
       return undefined; // the block seen's state is gone (a pruned node): read again below
     });
-    let stored = await latest;
-    // (a block seen at or after the rating's, after a chain reverted and grew again, is no block before it)
-    if (b === undefined || stored.ratings !== b.ratings + 1 || (seen !== undefined && seen >= info.block)) {
+    let stored = await latest!;
+    // (a block seen at or after the rating's, after a chain reverted and grew again, is no block before it;
+    // a pair after read while the rating was under way holds it only if it holds the value its event names)
+    if (
+      b === undefined ||
+      stored.ratings !== b.ratings + 1 ||
+      (seen !== undefined && seen >= info.block) ||
+      (early && stored.trust !== ev.args.newTrust)
+    ) {
       if (b !== undefined && seen === undefined) stored = await this.pair(from, to, info.block);
       else [stored, b] = await Promise.all([this.pair(from, to, info.block), this.pair(from, to, info.block - 1)]);
     }

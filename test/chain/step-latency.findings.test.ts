@@ -43,6 +43,29 @@
  * - after it, on the main thread: HTTP client work 0.5, the journal 1.0;
  * - then the receipt and the intent's fsync, 1-2 ms under load on the shared disk.
  * The goal needs the pre-send CPU and the fsync's wait well under a bare round trip at these loads.
+ * Session 18 asks for a rating's receipt, with the pair after and the pair at the block seen, two turns
+ * after its send, while the node mines it (DirectContract.prepare's early receipt, as a join's), not once
+ * the node has answered the send: one round trip less on its path. ABBA against main (26b38fd), five runs
+ * of main and six of this code, alternating, N = 30, load average 10-16 (other helpers' tests), medians
+ * over the runs:
+ * - rating / bare 2.17x -> 1.91x (medians of per-sample ratios; p50 over p50 2.17x -> 1.94x); at or below
+ *   2x in 1 of 5 runs of main, 3 of 6 of this code (1.72-2.30x): at this load still not robustly;
+ * - rating p50 5.77 -> 5.21 ms; client CPU unchanged (2.1 and 2.0 ms: about 1.2 ms more than the bare round
+ *   trip's, the task's bookkeeping, the model's check and the batch's encoding);
+ * - the join is unchanged code: 2.89x and 2.63x over the two sets of runs (noise), at or below 2x in none;
+ * - two more pairs at load 17-19 (the bare round trip's p50 3.7-11.1 ms): over all 15 runs the rating
+ *   2.12x -> 1.91x, at or below 2x in 2 of 7 and 4 of 8; the join in none.
+ * Where a join's time goes at load 14-16 (marks of 120 joins, medians of each step, ms):
+ * - before the send, 2.2: the task's bookkeeping 1.0 (its modules and records 0.3, the local view 0.17,
+ *   the signer and registry 0.14, the kept MSRP agent's stamp 0.23, the RPM's 0.07), the RSMS messages 1.0
+ *   (request 0.23, open 0.08, forward 0.32, verify 0.24, accept 0.06), signing 0.18;
+ * - after it: the early receipt handed to HTTP 0.4 later, the journal 1.0 (its pieces 0.1 each: the
+ *   journal folder's listing, the MSRP's patch, the records' checksums, the intent's open and write);
+ * - then the node: the send's answer is processed at 6.0 from the start (a bare transaction with the
+ *   early receipt takes 2.0 in all), the receipt at 6.3; the intent's fsync ends after the receipt in
+ *   42% of the joins (by 1.9 ms or more in a quarter of them).
+ * At this load the join needs about 2x the bare round trip for its client CPU alone; the node's answer,
+ * which waits for the same two cores, takes the rest.
  */
 import { expect } from "chai";
 import fs from "fs";
