@@ -21,6 +21,7 @@ import { rejects, useRsmsTaskSandbox } from "../helpers/tasks";
 import { LOCK_FILE } from "../../offchain/services/folder-lock";
 import { sameStamp } from "../../offchain/storage/keystore";
 import { GroupLedger } from "../../offchain/rsms/group-flows";
+import { GroupParty } from "../../offchain/rsms/group";
 
 type MsrpRec = { rns: Record<string, unknown>; groups?: Record<string, { epoch: number; members: { name: string }[] }> };
 
@@ -68,6 +69,34 @@ describe("group:* tasks: the MSRP's record guarded as the rsms tasks guard it (s
     }
     expect(Object.keys(record().rns)).to.include("g-later");
     expect(record().groups?.[groupId]?.epoch, "the epoch the chain holds").to.equal(r.epoch);
+  });
+
+  it("group:send while another send of the same party commits its record: refused, the other's record kept (no sequence number spent twice)", async () => {
+    const rec = "rsms-party-gu";
+    const ks = sandbox.keystore();
+    const orig = GroupParty.prototype.seal;
+    let other = "";
+    // another process's group:send by gu, between this one's load and its save: load, seal, save
+    GroupParty.prototype.seal = function (this: GroupParty, ...a: Parameters<GroupParty["seal"]>) {
+      GroupParty.prototype.seal = orig;
+      const p = GroupParty.fromRecord(ks.load(rec));
+      orig.apply(p, a);
+      ks.update(rec, p.toRecord());
+      other = JSON.stringify(ks.load(rec));
+      return orig.apply(this, a);
+    };
+    let err: Error;
+    try {
+      err = await rejects(hre.run("group:send", { group: groupId, from: "gu", msg: "at once" }));
+    } finally {
+      GroupParty.prototype.seal = orig;
+    }
+    expect(other, "setup: the other send ran").to.not.equal("");
+    expect(err.message).to.equal(
+      "group:send: the party record rsms-party-gu changed meanwhile (another command wrote it): nothing of this run was kept; run again",
+    );
+    expect(JSON.stringify(ks.load(rec)), "the other send's record").to.equal(other);
+    await hre.run("group:send", { group: groupId, from: "gu", msg: "again" }); // the rerun goes through
   });
 
   it("group:request and group:rekey beside a live MSRP service on the folder: refused in one line, the record unchanged", async () => {
