@@ -55,32 +55,80 @@ async function avatarContext(hre: HardhatRuntimeEnvironment) {
     const t = await now();
     return { registry, idp: loadIdp(), store: local.store, now: () => t };
   };
+  // A credential is kept per avatar id (s17-redA F15): `avatar-cred-id-<id>`, the id being
+  // avatarIdOf(owner's MIT serial, name), so alice's fox and bob's fox are two records. A record
+  // kept before that, `avatar-cred-<name>` (one per name), is still read as its owner's; the next
+  // login or delegation of that owner's avatar writes the new record and removes it. (The two
+  // namespaces are disjoint: a name is at most 64 characters, "id-" and 64 hex digits are 67.)
+  type CredRecord = {
+    avatar: string;
+    owner: string;
+    driver: string;
+    id?: string;
+    warrant: Parameters<typeof codec.warrantFromJson>[0];
+    o: Parameters<typeof codec.originalFromJson>[0];
+  };
+  const credName = (id: Uint8Array) => `avatar-cred-id-${bytes.toHex(id).slice(2)}`;
+  const legacyCred = (avatar: string) => `avatar-cred-${avatar}`;
   const saveCred = (
     avatar: string,
     c: {
-      owner: { name: string };
+      owner: InstanceType<typeof agents.AvatarParty>;
       driver: { name: string };
       warrant: Parameters<typeof codec.warrantToJson>[0];
       o: Parameters<typeof codec.originalToJson>[0];
     },
-  ) =>
-    (ks.exists(`avatar-cred-${avatar}`) ? ks.update : ks.create).call(ks, `avatar-cred-${avatar}`, {
+  ) => {
+    const id = avatarId(c.owner, avatar);
+    const rec = credName(id);
+    (ks.exists(rec) ? ks.update : ks.create).call(ks, rec, {
       avatar,
       owner: c.owner.name,
       driver: c.driver.name,
+      id: bytes.toHex(id),
       warrant: codec.warrantToJson(c.warrant),
       o: codec.originalToJson(c.o),
     });
-  const loadCred = (avatar: string) => {
-    const r = ks.load(`avatar-cred-${avatar}`) as {
-      owner: string;
-      driver: string;
-      warrant: Parameters<typeof codec.warrantFromJson>[0];
-      o: Parameters<typeof codec.originalFromJson>[0];
-    };
+    // migrated: the old record of this owner's avatar goes once the new one is kept (another
+    // owner's old record of the same name stays hers)
+    const old = legacyCred(avatar);
+    if (ks.exists(old) && (ks.load(old) as CredRecord).owner === c.owner.name) ks.remove(old);
+  };
+  /**
+   * The credential an avatar reference names: `owner/name`, or a bare `name` when one owner's
+   * avatar of that name has a credential in this folder (two owners' are refused, naming both).
+   */
+  const findCred = (task: string, flag: string, ref: string): CredRecord => {
+    const slash = ref.indexOf("/");
+    const owner = slash < 0 ? undefined : ref.slice(0, slash);
+    const name = slash < 0 ? ref : ref.slice(slash + 1);
+    if ((owner !== undefined && !/^[A-Za-z0-9._-]{1,64}$/.test(owner)) || !/^[A-Za-z0-9._-]{1,64}$/.test(name))
+      throw new UsageError(
+        `${task}: ${flag} "${ref}" is not an avatar (its name, or owner/name: 1 to 64 letters, digits, '.', '_' or '-' each)`,
+      );
+    const held = new Map<string, CredRecord>(); // owner -> its credential of `name`
+    for (const n of ks.list()) {
+      if (!n.startsWith("avatar-cred-id-") && n !== legacyCred(name)) continue;
+      const r = ks.load(n) as CredRecord;
+      if (r.avatar !== name || (owner !== undefined && r.owner !== owner)) continue;
+      if (!held.has(r.owner) || r.id !== undefined) held.set(r.owner, r); // the new record over an old one
+    }
+    if (held.size === 0)
+      throw new RefusedError(
+        `${task}: ${flag} ${ref}: no credential of ${owner === undefined ? `an avatar "${name}"` : `${owner}'s avatar "${name}"`} in this folder: run \`npx hardhat avatar:login --user ${owner ?? "<owner>"} --avatar ${name}\` first`,
+      );
+    if (held.size > 1)
+      throw new UsageError(
+        `${task}: ${flag} ${ref} names avatars of ${[...held.keys()].sort().join(" and ")} in this folder (names are per owner): give owner/name, e.g. ${[...held.keys()].sort()[0]}/${name}`,
+      );
+    return [...held.values()][0];
+  };
+  const loadCred = (task: string, flag: string, ref: string) => {
+    const r = findCred(task, flag, ref);
     const warrant = codec.warrantFromJson(r.warrant);
     return {
       avatarId: warrant.avatarId,
+      label: `${r.owner}.${r.avatar}`,
       owner: party(r.owner),
       driver: party(r.driver),
       warrant,
@@ -283,13 +331,16 @@ task(
   "avatar:auth",
   "Mutual authentication of two avatars on this platform (each verifies the other's driver, warrant and signature, and that the other's hello is for this platform and addressed to it; ECDH session key); writes each side's evidence (version 2)",
 )
-  .addParam("a", "First avatar")
-  .addParam("b", "Second avatar")
+  .addParam(
+    "a",
+    "First avatar: owner/name (e.g. alice/fox), or its name alone when one owner's avatar of that name is logged in from this folder",
+  )
+  .addParam("b", "Second avatar: owner/name, or its name alone (as --a)")
   .addOptionalParam("idp", IDP_HELP)
   .setAction(async (x: { a: string; b: string; idp?: string }, hre) => {
     const c = await avatarContext(hre);
-    const A = c.loadCred(x.a);
-    const B = c.loadCred(x.b);
+    const A = c.loadCred("avatar:auth", "--a", x.a);
+    const B = c.loadCred("avatar:auth", "--b", x.b);
     const svc = await c.remote(x.idp);
     const t = (await hre.ethers.provider.getBlock("latest"))!.timestamp;
     // with an IdP service, the platform's receipts come from it over the network
@@ -304,9 +355,10 @@ task(
       : await c.protocols.mutualAuth(await c.ctx(), { credential: A, driver: A.driver }, { credential: B, driver: B.driver });
     const dir = path.join(c.dir, "evidence");
     fs.mkdirSync(dir, { recursive: true });
+    // named owner.avatar: two owners' avatars of one name are two files
     const files = [
-      [x.a, s.evidenceAboutA],
-      [x.b, s.evidenceAboutB],
+      [A.label, s.evidenceAboutA],
+      [B.label, s.evidenceAboutB],
     ].map(([name, e]) => {
       const f = path.join(dir, `${name}-${Date.now()}.json`);
       fs.writeFileSync(f, JSON.stringify(c.codec.evidenceToJson(e as never), null, 1));

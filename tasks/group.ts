@@ -24,7 +24,14 @@ function groupFlag(task: string, group: string): string {
   return group;
 }
 
-async function groupContext(hre: HardhatRuntimeEnvironment) {
+/**
+ * The in-process MSRP and parties of this data folder. `task`: the command will change the MSRP's
+ * record: it is refused first while an MSRP service serves this folder (the service would undo the
+ * write: s17-redA F20's shape), and the record is committed only over the stamp it was loaded at,
+ * a change the chain already holds made again on the record as it stands (tasks/lib/msrp-record.ts,
+ * s17-redA F21's shape; s18-fixo).
+ */
+async function groupContext(hre: HardhatRuntimeEnvironment, task?: string) {
   const [
     { localState, deployedAddress, operatorSigner },
     gflows,
@@ -44,11 +51,21 @@ async function groupContext(hre: HardhatRuntimeEnvironment) {
     import("../offchain/rsms/params"),
     import("../offchain/services/rsms/group-clients"),
   ]);
-  const { keystore: ks } = localState(hre);
+  const { msrpRecord } = await import("./lib/msrp-record");
+  const local = localState(hre);
+  const ks = local.keystore;
+  const record = await msrpRecord(ks, local.dir, (data) => Msrp.fromRecord(data as never));
   const signer = await operatorSigner(hre, "msrp");
   const ledger = new gflows.GroupLedger(ServiceGroupRegistry__factory.connect(await deployedAddress(hre, "ServiceGroupRegistry"), signer));
-  const msrp = Msrp.fromRecord(ks.load("rsms-msrp") as never);
+  let msrp = record.load(task);
   const loaded = new Map<string, { p: GroupParty; current: Uint8Array }>();
+  /** The texts of the party records an agent was loaded from (or their absence), as loaded. */
+  const partyStamps = new Map<string, string | undefined>();
+  const textOf = (rec: string) => (ks.exists(rec) ? JSON.stringify(ks.stamp(rec)) : undefined);
+  const stampParty = (name: string, pid: Uint8Array) => {
+    for (const rec of [clients.partyRecord(name), clients.pastPartyRecord(name, pid)])
+      if (!partyStamps.has(rec)) partyStamps.set(rec, textOf(rec));
+  };
   /**
    * The agent of a party: the user's, or an RN's under `pid` (the PID the group lists it under; by
    * default its current one): its keystore record for that PID (offchain/services/rsms/group-clients.ts
@@ -69,17 +86,55 @@ async function groupContext(hre: HardhatRuntimeEnvironment) {
     const key = `${name} ${bytes.toHex(me)}`;
     const cached = loaded.get(key);
     if (cached) return cached.p;
+    stampParty(name, me);
+    if (rn) stampParty(name, rn.state.pid);
     const p = clients.loadPartyAgent(ks, name, me, sk);
     loaded.set(key, { p, current: rn ? rn.state.pid : me });
     return p;
   };
-  /** The MSRP's record (saved alone right after a chain write: the flows' `committed`). */
-  const saveMsrp = () => ks.update("rsms-msrp", msrp.toRecord());
-  const save = () => {
-    saveMsrp();
-    for (const { p, current } of loaded.values()) clients.savePartyAgent(ks, p, current);
+  /**
+   * The MSRP's commit of a group formed on-chain (the flows' `committed`, right after the chain
+   * write): over the stamp the record was loaded at, or made again on the record as it stands.
+   */
+  const committedGroup = (g: { groupId: Uint8Array; user: string; members: { name: string; pid: Uint8Array }[] }) => {
+    msrp = record.commitChained(msrp, task ?? "group", (now) => now.commitGroup(g.groupId, g.user, g.members));
   };
-  return { ks, ledger, msrp, directory, save, saveMsrp, gflows, bytes, isPastPartyRecord: clients.isPastPartyRecord };
+  /** The same for a rekey committed on-chain. */
+  const committedRekey = (r: { groupId: Uint8Array; epoch: number; members: { name: string; pid: Uint8Array }[] }) => {
+    msrp = record.commitChained(msrp, task ?? "group", (now) => now.commitRekey(r.groupId, r.epoch, r.members));
+  };
+  /**
+   * Refuses, having written nothing, when a party record an agent was loaded from changed since
+   * (another command of this folder at once): its write would drop that command's (a sender's
+   * sequence number, a key) (s18-fixo).
+   */
+  const partiesUnchanged = (t: string) => {
+    for (const [rec, text] of partyStamps)
+      if (textOf(rec) !== text)
+        throw new RefusedError(
+          `${t}: the party record ${rec} changed meanwhile (another command wrote it): nothing of this run was kept; run again`,
+        );
+  };
+  /** The parties' records (the MSRP's is committed by `committed*`, or unchanged). */
+  const save = () => {
+    for (const { p, current } of loaded.values()) clients.savePartyAgent(ks, p, current);
+    for (const rec of partyStamps.keys()) partyStamps.set(rec, textOf(rec)); // as this command left them
+  };
+  return {
+    ks,
+    ledger,
+    get msrp() {
+      return msrp;
+    },
+    directory,
+    save,
+    partiesUnchanged,
+    committedGroup,
+    committedRekey,
+    gflows,
+    bytes,
+    isPastPartyRecord: clients.isPastPartyRecord,
+  };
 }
 
 /** A party's machine: its keystore and the deployment read from the chain (no account needed). */
@@ -152,9 +207,9 @@ task(
     }
     if (a.abandon)
       throw new UsageError("group:request: --abandon is for a request kept for the MSRP service (a user registered with --msrp)");
-    const c = await groupContext(hre);
+    const c = await groupContext(hre, "group:request");
     lookupNamed("group:request", "--user", a.user, () => c.msrp.userCredentials(a.user));
-    const g = await c.gflows.formServiceGroup(c.ledger, c.msrp, c.directory, { user: a.user, size: a.size, committed: c.saveMsrp });
+    const g = await c.gflows.formServiceGroup(c.ledger, c.msrp, c.directory, { user: a.user, size: a.size, committed: c.committedGroup });
     c.save();
     console.log(
       `group ${c.bytes.toHex(g.groupId)} formed for ${a.user}: ${g.parties
@@ -202,7 +257,7 @@ task(
       );
       return { epoch: r.epoch, evicted: r.evicted.map(k.bytes.toHex), added: r.added.map(k.bytes.toHex) };
     }
-    const c = await groupContext(hre);
+    const c = await groupContext(hre, "group:rekey");
     const gid = c.bytes.fromHex(groupFlag("group:rekey", a.group), 32);
     lookupNamed("group:rekey", "--group", a.group, () => c.msrp.groupInfo(gid));
     const evict = a.evict
@@ -213,7 +268,7 @@ task(
       .split(",")
       .map((n) => n.trim())
       .filter(Boolean);
-    const r = await c.gflows.rekeyServiceGroup(c.ledger, c.msrp, c.directory, { groupId: gid, evict, add, committed: c.saveMsrp });
+    const r = await c.gflows.rekeyServiceGroup(c.ledger, c.msrp, c.directory, { groupId: gid, evict, add, committed: c.committedRekey });
     c.save(); // the parties that took the new key (the MSRP's commit was saved right after the chain write)
     if (r.undelivered.length > 0)
       throw new RefusedError(
@@ -267,6 +322,7 @@ task(
     const pidOf = (name: string) => info.members.find((m) => m.name === name)?.pid;
     const sender = lookupNamed("group:send", "--from", a.from, () => c.directory(a.from, pidOf(a.from)));
     const ct = sender.seal(gid, new TextEncoder().encode(a.msg));
+    c.partiesUnchanged("group:send"); // the sender's record as loaded: else its sequence number would be spent twice
     c.save(); // the sender's sequence number
     const names = new Set([
       info.user,
@@ -285,6 +341,7 @@ task(
         results[name] = `cannot read (${(e as { failure?: string }).failure ?? (e as Error).message})`;
       }
     }
+    c.partiesUnchanged("group:send");
     c.save(); // the receivers' last sequence numbers
     console.log(`${a.from} -> group ${a.group.slice(0, 10)}… (epoch ${sender.currentEpoch(gid)}, ${ct.length} bytes)`);
     for (const [n, r] of Object.entries(results)) console.log(`  ${n.padEnd(12)} ${r}`);

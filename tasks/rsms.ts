@@ -5,17 +5,13 @@
  */
 import { task, types } from "hardhat/config";
 import { attach } from "../offchain/chain/contracts";
-import path from "node:path";
-import { liveHolder } from "../offchain/services/folder-lock";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import type { Msrp as MsrpAgent } from "../offchain/rsms/msrp";
 import type { ResourcePoolManager as RpmAgent } from "../offchain/rsms/rpm";
 import type { RecordStamp } from "../offchain/storage/keystore";
 import { RefusedError, UsageError, localName, lookupNamed } from "./lib/cli";
 
-const MSRP_RECORD = "rsms-msrp";
-/** The MSRP record's commits write the RNs they change (Keystore.commit's `patch`). */
-const MSRP_PATCH = { patch: { [MSRP_RECORD]: "rns" } };
+import { MSRP_PATCH, MSRP_RECORD } from "./lib/msrp-record";
 const rpmRecord = (poolId: number) => `rsms-rpm-${poolId}`;
 /**
  * Per keystore folder: the MSRP agent a join left, with the stamp of the record it holds
@@ -52,6 +48,7 @@ async function rsms(hre: HardhatRuntimeEnvironment) {
     { fromHex, toHex },
     { sameStamp },
     { mark },
+    { msrpRecord },
   ] = await Promise.all([
     import("./lib/context"),
     import("../offchain/rsms/flows"),
@@ -65,6 +62,7 @@ async function rsms(hre: HardhatRuntimeEnvironment) {
     import("../offchain/crypto/bytes"),
     import("../offchain/storage/keystore"),
     import("../offchain/util/spans"),
+    import("./lib/msrp-record"),
   ]);
   const local = localState(hre);
   const ks = local.keystore;
@@ -88,29 +86,13 @@ async function rsms(hre: HardhatRuntimeEnvironment) {
     const registry = attach(ResourcePoolRegistry__factory, await deployedAddress(hre, "ResourcePoolRegistry"), ethersProvider(hre));
     return { ledger: new RsmsLedger(registry), store: local.store };
   };
-  /** The stamp each MSRP agent loadMsrp gave was loaded at: saveMsrp commits it only over that stamp (s17-redA F21). */
-  const loadedAt = new WeakMap<MsrpAgent, RecordStamp>();
-  /**
-   * A command that will change the MSRP's record refuses, before it does anything, while an MSRP
-   * service (another live process) serves this data folder: the service holds the record in memory
-   * and its next save would undo the command's write (s17-redA F20's shape, for in-process commands).
-   */
-  const notServed = (task: string) => {
-    const dir = path.join(local.dir, "service-msrp");
-    const h = liveHolder(dir);
-    if (h)
-      throw new RefusedError(
-        `${task}: an MSRP service (pid ${h.pid}, since ${h.started}) serves this data folder (${dir}): it would undo this command's write to ${MSRP_RECORD}; register through the service (--msrp <url>) or stop the service first`,
-      );
-  };
+  // The MSRP's record as the commands change it (tasks/lib/msrp-record.ts): refused while an MSRP
+  // service serves this folder (s17-redA F20's shape), committed only over the stamp it was loaded
+  // at (s17-redA F21).
+  const record = await msrpRecord(ks, local.dir, (data) => Msrp.fromRecord(data as never));
+  const notServed = record.notServed;
   /** The MSRP agent, with the stamp it was loaded at; `task`: the command will change it (notServed checked). */
-  const loadMsrp = (task?: string) => {
-    if (task) notServed(task);
-    const { data, stamp } = ks.loadStamped(MSRP_RECORD);
-    const m = Msrp.fromRecord(data as never);
-    loadedAt.set(m, stamp);
-    return m;
-  };
+  const loadMsrp = (task?: string) => record.load(task);
   /** The MSRP agent a join in this process left (msrpKept), if the record is still what it committed; else loaded. */
   const takeMsrp = (): { m: MsrpAgent; stamp: RecordStamp; kept: boolean } => {
     notServed("rsms:join");
@@ -126,23 +108,10 @@ async function rsms(hre: HardhatRuntimeEnvironment) {
     msrpKept.set(ks.dir, { m, stamp: { ...stamp, ...Object.fromEntries(mine) } });
   };
   // the MSRP's record is kept as a base and patches of its RNs (Keystore.commit's `patch`): a
-  // command that changes a few RNs writes those, not every RN the MSRP knows
-  // Committed only over the stamp loadMsrp loaded it at (s17-redA F21): a command that loaded the
-  // record, awaited the chain and wrote its whole record back would drop what another command (or
-  // process) committed meanwhile, e.g. a concurrent rsms:rn:register's RN. The check and the commit
-  // run with no await between them, so within a process nothing lands between the two.
-  // `also` are records committed only if the check passes (written before the MSRP's record).
-  const saveMsrp = (m: MsrpAgent, task = "rsms", also: () => void = () => undefined, withRecords: Record<string, unknown> = {}) => {
-    const at = loadedAt.get(m);
-    if (at && !sameStamp(at, ks.stamp(MSRP_RECORD)))
-      throw new RefusedError(
-        `${task}: the MSRP's record changed meanwhile (another command wrote ${MSRP_RECORD}): nothing of this run was kept; run again`,
-      );
-    also();
-    const written = ks.commit({ [MSRP_RECORD]: m.toRecord(), ...withRecords }, MSRP_PATCH);
-    loadedAt.set(m, ks.stamp(MSRP_RECORD));
-    return written;
-  };
+  // command that changes a few RNs writes those, not every RN the MSRP knows. Committed only over
+  // the stamp loadMsrp loaded it at; `also` are records committed only if the check passes.
+  const saveMsrp = (m: MsrpAgent, task = "rsms", also: () => void = () => undefined, withRecords: Record<string, unknown> = {}) =>
+    record.save(m, task, also, withRecords);
   const loadRpm = (m: MsrpAgent, poolId: number) => ResourcePoolManager.fromRecord(m.params, ks.load(rpmRecord(poolId)));
   const rpmKey = (poolId: number) => `${ks.dir}\0${poolId}`;
   /** The pool's RPM agent a join in this process left (rpmKept), if its record is unchanged and the MSRP's key is the same; else loaded. */

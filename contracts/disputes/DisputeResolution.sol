@@ -553,10 +553,13 @@ contract DisputeResolution is IDisputeResolution {
     /// is reported in the event and leaves the flag to the detector.
     function _unflagContested(uint256 id, bytes32 entity, uint8 contested) private {
         uint8 flags = _trust.entity(entity).flags & contested;
+        // The era now: _applyVerdict checked in this transaction that the contest's controller
+        // still holds the id (no reclaim since it opened), so this is the era the contest judged.
+        uint256 generation = _trust.generationOf(entity);
         uint8 cleared;
         for (uint8 k; k < 7; ++k) {
             if (flags & (1 << k) == 0) continue;
-            try _trust.unflag(entity, k) {
+            try _trust.unflag(entity, k, generation) {
                 cleared |= uint8(1 << k);
             } catch {
                 continue;

@@ -310,7 +310,10 @@ interface ITrustManager {
     function flag(bytes32 id, uint8 kind, bytes32 evidence, uint256 generation) external;
 
     /// @notice Clears a flag. DETECTOR_ROLE, or FEEDBACK_ROLE (the court, when a flag contest is upheld).
-    function unflag(bytes32 id, uint8 kind) external;
+    /// @dev Reverts `TrustManager__StaleEra` unless `generation` is the id's generation now: a
+    /// withdrawal judged one era's flag, and after a reclaim a flag of that kind is the new era's.
+    /// @param generation the id's generation whose flag is withdrawn (`generationOf(id)` when judged)
+    function unflag(bytes32 id, uint8 kind, uint256 generation) external;
 
     /// @notice Adds a signed amount to a reputation, clamped to [0, 1]. FEEDBACK_ROLE (the dispute contract).
     function adjustReputation(bytes32 id, int256 amount) external;

@@ -415,13 +415,16 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
     }
 
     /// @inheritdoc ITrustManager
-    function unflag(bytes32 id, uint8 kind) external {
+    function unflag(bytes32 id, uint8 kind, uint256 generation) external {
         // The detector withdraws its own flag; the court (the feedback holder) clears one when a
         // flag contest is upheld: a flag is evidence, and the court's verdict can overturn it.
         if (!hasRole(DETECTOR_ROLE, msg.sender) && !hasRole(FEEDBACK_ROLE, msg.sender))
             revert AccessControlUnauthorizedAccount(msg.sender, DETECTOR_ROLE);
         if (kind > 6) revert TrustManager__InvalidFlag(kind);
         Stored storage e = _known(id);
+        // A withdrawal is about the era whose flag it judged: after a reclaim the flag of that kind
+        // (if any) is the new era's own, set on a detection of the new controller (s18-fixo).
+        _sameEra(id, e.generation, generation);
         e.flags &= ~uint8(1 << kind);
         emit EntityUnflagged(id, kind);
     }

@@ -93,7 +93,13 @@ export async function formServiceGroup(
   ledger: GroupLedger,
   msrp: Msrp,
   directory: PartyDirectory,
-  a: { user: string; size: number; groupId?: Uint8Array; committed?: () => void },
+  a: {
+    user: string;
+    size: number;
+    groupId?: Uint8Array;
+    /** saves the MSRP's commit; given the commit's arguments, to make it again on a record another command changed meanwhile */
+    committed?: (c: { groupId: Uint8Array; user: string; members: { name: string; pid: Uint8Array }[] }) => void;
+  },
 ): Promise<{ groupId: Uint8Array; parties: GroupParty[]; keys: Uint8Array[]; tx: TxInfo; wire: GroupWire }> {
   const { dealing, parties: infos } = msrp.requestGroup(a.user, a.size, a.groupId);
   const members = infos.slice(1);
@@ -105,7 +111,7 @@ export async function formServiceGroup(
     dealing.commitmentsHash,
   );
   msrp.commitGroup(dealing.groupId, a.user, members);
-  a.committed?.(); // the MSRP's record saved at the chain's state before any party runs (red-team finding H5)
+  a.committed?.({ groupId: dealing.groupId, user: a.user, members }); // the MSRP's record saved at the chain's state before any party runs (red-team finding H5)
   const parties = infos.map((p, i) => (i === 0 ? directory(p.name) : directory(p.name, p.pid)));
   const { keys, wire } = await authenticateGroup(ledger, dealing.groupId, parties, dealing.allocations);
   return { groupId: dealing.groupId, parties, keys, tx, wire: { allocationPerParty: dealing.allocations[0].length, ...wire } };
@@ -178,7 +184,13 @@ export async function rekeyServiceGroup(
   ledger: GroupLedger,
   msrp: Msrp,
   directory: PartyDirectory,
-  a: { groupId: Uint8Array; evict?: Uint8Array[]; add?: string[]; committed?: () => void },
+  a: {
+    groupId: Uint8Array;
+    evict?: Uint8Array[];
+    add?: string[];
+    /** saves the MSRP's commit; given the commit's arguments, to make it again on a record another command changed meanwhile */
+    committed?: (c: { groupId: Uint8Array; epoch: number; members: { name: string; pid: Uint8Array }[] }) => void;
+  },
 ): Promise<{
   epoch: number;
   parties: GroupParty[];
@@ -199,7 +211,7 @@ export async function rekeyServiceGroup(
     r.commitmentsHash,
   );
   msrp.commitRekey(a.groupId, r.epoch, r.members);
-  a.committed?.();
+  a.committed?.({ groupId: a.groupId, epoch: r.epoch, members: r.members });
   const view = await ledger.view(a.groupId);
   const info = msrp.groupInfo(a.groupId);
   const parties: GroupParty[] = [];

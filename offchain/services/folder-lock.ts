@@ -145,3 +145,41 @@ export function liveHolder(dir: string): { pid: number; started: string; service
   const t = readLock(path.join(dir, LOCK_FILE));
   return t && t.pid !== process.pid && alive(t.pid) ? t : undefined;
 }
+
+/**
+ * A service's hold on its data folder, the one start/stop shape every service that owns a folder
+ * uses (MSRP, RPM, IdP, MSSA authority, oracle, detector): `start` takes the lock, runs the
+ * service's own start and releases the lock at once if that fails; `stop` runs the service's own
+ * stop and releases the lock whatever happens.
+ */
+export class FolderHold {
+  private lock?: FolderLock;
+
+  /** @param service - the service's name, for the notice and the refusal ({@link lockFolder}) */
+  constructor(private readonly service: string) {}
+
+  /** Takes the lock of `dir` (or throws FolderLockedError, having started nothing), then runs `run`. */
+  async start<T>(dir: string, run: () => Promise<T>): Promise<T> {
+    this.lock = lockFolder(dir, this.service);
+    try {
+      return await run();
+    } catch (e) {
+      this.release();
+      throw e;
+    }
+  }
+
+  /** Runs `run`, then releases the lock (also when `run` throws). */
+  async stop(run: () => Promise<void>): Promise<void> {
+    try {
+      await run();
+    } finally {
+      this.release();
+    }
+  }
+
+  private release(): void {
+    this.lock?.release();
+    this.lock = undefined;
+  }
+}

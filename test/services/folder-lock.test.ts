@@ -9,7 +9,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { spawn, type ChildProcess } from "node:child_process";
-import { FolderLockedError, LOCK_FILE, liveHolder, lockFolder } from "../../offchain/services/folder-lock";
+import { FolderHold, FolderLockedError, LOCK_FILE, liveHolder, lockFolder } from "../../offchain/services/folder-lock";
 
 const dirOf = () => fs.mkdtempSync(path.join(os.tmpdir(), "metatrust-folder-lock-"));
 const lockText = (pid: number) => JSON.stringify({ pid, started: "2026-01-01T00:00:00.000Z", service: "msrp" });
@@ -81,5 +81,18 @@ describe("folder-lock: one process per service data folder (s17-redA F20)", func
     fs.writeFileSync(lock.file, lockText(child.pid!)); // (an operator removed ours and another started)
     lock.release();
     expect(fs.readFileSync(lock.file, "utf8")).to.equal(lockText(child.pid!));
+  });
+
+  it("FolderHold (every service's start/stop): a failed start releases the lock at once; stop releases it even when the service's stop throws", async () => {
+    const dir = dirOf();
+    const hold = new FolderHold("msrp");
+    const failed = await hold.start(dir, async () => Promise.reject(new Error("listen EADDRINUSE"))).catch((e: Error) => e);
+    expect((failed as Error).message).to.equal("listen EADDRINUSE");
+    expect(fs.existsSync(path.join(dir, LOCK_FILE)), "the lock of a start that failed").to.equal(false);
+    expect(await hold.start(dir, async () => "up")).to.equal("up");
+    expect(() => lockFolder(dir, "msrp"), "a second start while held").to.throw(FolderLockedError);
+    const stopped = await hold.stop(async () => Promise.reject(new Error("close failed"))).catch((e: Error) => e);
+    expect((stopped as Error).message).to.equal("close failed");
+    expect(fs.existsSync(path.join(dir, LOCK_FILE)), "the lock after stop").to.equal(false);
   });
 });

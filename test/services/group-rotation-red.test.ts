@@ -74,7 +74,7 @@ describe("services/rsms: a flagged RN that rotates its pseudonym is evicted, not
     };
     /** the flag is lifted (the detector withdraws it; the court's upheld contest calls the same unflag) */
     const unflag = async (pid: Uint8Array) => {
-      await (await TrustManager__factory.connect(tmAddress, signers[TRUST_ROLE_SIGNERS.detector]).unflag(toHex(pid), 1)).wait();
+      await (await TrustManager__factory.connect(tmAddress, signers[TRUST_ROLE_SIGNERS.detector]).unflag(toHex(pid), 1, 0)).wait();
     };
     const nameOf = (pid: Uint8Array) => [...machines.keys()].find((n) => equalBytes(localParty(ks(n), n).pid, pid));
     return { s, ks, pidOf, flag, unflag, nameOf };

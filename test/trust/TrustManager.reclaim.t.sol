@@ -172,6 +172,34 @@ contract TrustManagerReclaimTest is TrustManagerReclaimFixture {
         tm.rate(owl, bystander, _factors(factorSeed), bytes32(0), bytes32(0), 1, 0);
     }
 
+    /// s18-fixo: a detector's withdrawal of a flag it set on the squatter's owl, mined after the
+    /// owner reclaimed owl and after owl's new era was flagged for the same kind, is refused
+    /// (StaleEra) and leaves the new era's flag; one naming the new era clears it.
+    function testFuzz_reclaim_unflagOfTheOldEraLeavesTheNewEraFlag(uint8 kind, bool viaAttested) public {
+        kind = uint8(bound(kind, 0, 6));
+        if (!viaAttested) {
+            stubAvatar.set(first, true);
+            bytes memory a = _attest(first, actors[USER_A]);
+            vm.prank(actors[USER_A]);
+            tm.registerAttested(first, ITrustManager.Kind.Avatar, t0 + 400 days, a);
+        }
+        vm.prank(squatter);
+        tm.register(owl, ITrustManager.Kind.Avatar);
+        vm.prank(actors[DETECTOR]);
+        tm.flag(owl, kind, bytes32(0), 0);
+        _reclaim(viaAttested);
+        assertEq(tm.entity(owl).flags & 0x7f, 0, "the reclaim cleared the squatter's flags");
+        vm.prank(actors[DETECTOR]);
+        tm.flag(owl, kind, bytes32(0), 1); // the owner's own era, detected afresh
+        vm.expectRevert(abi.encodeWithSelector(ITrustManager.TrustManager__StaleEra.selector, owl, 0, 1));
+        vm.prank(actors[DETECTOR]);
+        tm.unflag(owl, kind, 0);
+        assertEq(tm.entity(owl).flags & 0x7f, uint8(1 << kind), "the new era's flag stays");
+        vm.prank(actors[DETECTOR]);
+        tm.unflag(owl, kind, 1);
+        assertEq(tm.entity(owl).flags & 0x7f, 0, "a withdrawal naming the new era clears it");
+    }
+
     /// Credits an organization's agreements gave the squatter's owl (its lifetime cap, its once-an-
     /// epoch marker) are not the owner's: after the reclaim the same organization credits her owl
     /// in the same epoch, from a fresh cap.

@@ -565,8 +565,9 @@ contract TrustManagerHandler is TrustManagerFixture {
         _flagOrUnflag(actorSeed, idSeed, kindSeed, evidence, time, true);
     }
 
-    function unflag(uint256 actorSeed, uint256 idSeed, uint256 kindSeed, uint256 time) external {
-        _flagOrUnflag(actorSeed, idSeed, kindSeed, bytes32(0), time, false);
+    /// @dev `eraSeed` picks the generation the withdrawal names as the evidence does for flag.
+    function unflag(uint256 actorSeed, uint256 idSeed, uint256 kindSeed, bytes32 eraSeed, uint256 time) external {
+        _flagOrUnflag(actorSeed, idSeed, kindSeed, eraSeed, time, false);
     }
 
     function adjustReputation(uint256 actorSeed, uint256 idSeed, uint256 amountSeed, uint256 time) external {
@@ -1018,17 +1019,18 @@ contract TrustManagerHandler is TrustManagerFixture {
         bool fail = true;
         // unflag is also the bound court's (the feedback holder), when a flag contest is upheld
         bool may = gRole[roles[DETECTOR]][caller] || (!set && gRole[roles[FEEDBACK]][caller]);
-        // the handler never reclaims, so every id stays at generation 0: a flag naming another
-        // generation (one in five, from the evidence's bits) is a detection of an era that is gone
+        // the handler never reclaims, so every id stays at generation 0: a flag (or a withdrawal)
+        // naming another generation (one in five, from the evidence's or the era seed's bits) is
+        // about an era that is gone
         if (!may) err = _eRole(caller, roles[DETECTOR]);
         else if (kind > 6) err = _eFlag(kind);
         else if (gEntity[id].kind == 0) err = _eUnknown(id);
-        else if (set && generation != 0) err = _eStaleEra(id, generation, 0);
+        else if (generation != 0) err = _eStaleEra(id, generation, 0);
         else fail = false;
         bytes memory data =
             set
                 ? abi.encodeCall(ITrustManager.flag, (id, kind, evidence, generation))
-                : abi.encodeCall(ITrustManager.unflag, (id, kind));
+                : abi.encodeCall(ITrustManager.unflag, (id, kind, generation));
         if (_exec(caller, data, !fail, err, id)) {
             if (set) gEntity[id].flags |= uint8(1 << kind);
             else gEntity[id].flags &= ~uint8(1 << kind);
@@ -1600,7 +1602,7 @@ contract TrustManagerMalformedInputTest is TrustManagerFixture {
         vm.expectRevert(_eFlag(kind));
         vm.prank(actors[DETECTOR]);
         if (set) tm.flag(alice, kind, bytes32(0), 0);
-        else tm.unflag(alice, kind);
+        else tm.unflag(alice, kind, 0);
         _assertUnchanged();
     }
 
@@ -1610,7 +1612,7 @@ contract TrustManagerMalformedInputTest is TrustManagerFixture {
         vm.expectRevert(_eUnknown(id));
         vm.prank(actors[DETECTOR]);
         if (set) tm.flag(id, kind, bytes32(0), 0);
-        else tm.unflag(id, kind);
+        else tm.unflag(id, kind, 0);
         _assertUnchanged();
     }
 
@@ -1620,7 +1622,7 @@ contract TrustManagerMalformedInputTest is TrustManagerFixture {
         vm.expectRevert(_eRole(caller, roles[DETECTOR]));
         vm.prank(caller);
         if (set) tm.flag(alice, kind, bytes32(0), 0);
-        else tm.unflag(alice, kind);
+        else tm.unflag(alice, kind, 0);
         _assertUnchanged();
     }
 

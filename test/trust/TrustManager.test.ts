@@ -372,7 +372,7 @@ describe("TrustManager", () => {
         trust,
         "AccessControlUnauthorizedAccount",
       );
-      await detectorTm.unflag(id("bob"), 1);
+      await detectorTm.unflag(id("bob"), 1, 0);
       expect(await trust.trustOf(id("alice"), id("bob"))).to.equal(beforeFlag);
     });
 
@@ -410,14 +410,14 @@ describe("TrustManager", () => {
       expect(await trust.trustOf(id("alice"), id("bob"))).to.equal(0n);
       // unflag: detector role only, kinds 0..6
       await detectorTm.flag(id("bob"), 2, Z, 0);
-      await expect(trust.connect(others[0]).unflag(id("bob"), 2))
+      await expect(trust.connect(others[0]).unflag(id("bob"), 2, 0))
         .to.be.revertedWithCustomError(trust, "AccessControlUnauthorizedAccount")
         .withArgs(others[0].address, await trust.DETECTOR_ROLE());
-      await expect(detectorTm.unflag(id("bob"), 7))
+      await expect(detectorTm.unflag(id("bob"), 7, 0))
         .to.be.revertedWithCustomError(trust, "TrustManager__InvalidFlag")
         .withArgs(7);
       expect((await trust.entity(id("bob"))).flags).to.equal(0x80n | 0b100n);
-      await expect(detectorTm.unflag(id("bob"), 2))
+      await expect(detectorTm.unflag(id("bob"), 2, 0))
         .to.emit(trust, "EntityUnflagged")
         .withArgs(id("bob"), 2);
       expect((await trust.entity(id("bob"))).flags).to.equal(0x80n);

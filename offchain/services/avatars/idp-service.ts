@@ -112,7 +112,7 @@ import {
 } from "./wire";
 import { minedReceipt } from "../../chain/mined";
 import { checkBoundCourt } from "../../chain/court";
-import { lockFolder, type FolderLock } from "../folder-lock";
+import { FolderHold } from "../folder-lock";
 
 /** The IdP's keystore record (the same one `idp:setup` creates). */
 export const IDP_RECORD = "avatar-idp";
@@ -334,7 +334,8 @@ export type IdpServiceDeps = {
 
 /** The IdP service. */
 export class IdpService {
-  private folderLock?: FolderLock;
+  /** Its data folder's lock (one process per folder: folder-lock.ts). */
+  private readonly folder = new FolderHold("idp");
   idp: IdentityProvider;
   /** the enrolment tokens used (kept in the IdP's record, written with the issuance) */
   private book: EnrolmentBook;
@@ -792,14 +793,7 @@ export class IdpService {
   /** Recovers, listens, and announces the endpoint. */
   /** Takes the lock of its data folder (one process per folder: folder-lock.ts), then {@link startLocked}; the lock is released by stop, or at once if the start fails. */
   async start(cfg: Omit<ServiceConfig, "name">, publicUrl?: string): Promise<RunningService> {
-    this.folderLock = lockFolder(this.d.dir, "idp");
-    try {
-      return await this.startLocked(cfg, publicUrl);
-    } catch (e) {
-      this.folderLock.release();
-      this.folderLock = undefined;
-      throw e;
-    }
+    return this.folder.start(this.d.dir, () => this.startLocked(cfg, publicUrl));
   }
 
   private async startLocked(cfg: Omit<ServiceConfig, "name">, publicUrl?: string): Promise<RunningService> {
@@ -831,14 +825,11 @@ export class IdpService {
   }
 
   async stop(): Promise<void> {
-    try {
+    await this.folder.stop(async () => {
       this.stalled.stop();
       if (this.pruner) clearInterval(this.pruner);
       await this.running?.close();
-    } finally {
-      this.folderLock?.release();
-      this.folderLock = undefined;
-    }
+    });
   }
 }
 

@@ -102,7 +102,7 @@ import {
   type Outcome,
 } from "./wire";
 import { minedReceipt } from "../../chain/mined";
-import { lockFolder, type FolderLock } from "../folder-lock";
+import { FolderHold } from "../folder-lock";
 
 /** The digest a session is bound to its set S by: keccak256 of the members' lower-case addresses, sorted. */
 export function setDigest(set: readonly string[]): string {
@@ -342,7 +342,8 @@ function releaseMadeAt(envelope: string): number {
 
 /** An MSSA place authority service. */
 export class AuthorityService {
-  private folderLock?: FolderLock;
+  /** Its data folder's lock (one process per folder: folder-lock.ts). */
+  private readonly folder = new FolderHold("mssa authority");
   readonly audience: Uint8Array;
   readonly place: string;
   private rec: Record_;
@@ -1042,14 +1043,7 @@ export class AuthorityService {
    */
   /** Takes the lock of its data folder (one process per folder: folder-lock.ts), then {@link startLocked}; the lock is released by stop, or at once if the start fails. */
   async start(cfg: Omit<ServiceConfig, "name">, publicUrl?: string): Promise<RunningService> {
-    this.folderLock = lockFolder(this.d.dir, "mssa authority");
-    try {
-      return await this.startLocked(cfg, publicUrl);
-    } catch (e) {
-      this.folderLock.release();
-      this.folderLock = undefined;
-      throw e;
-    }
+    return this.folder.start(this.d.dir, () => this.startLocked(cfg, publicUrl));
   }
 
   private async startLocked(cfg: Omit<ServiceConfig, "name">, publicUrl?: string): Promise<RunningService> {
@@ -1083,12 +1077,9 @@ export class AuthorityService {
   }
 
   async stop(): Promise<void> {
-    try {
+    await this.folder.stop(async () => {
       if (this.timer) clearInterval(this.timer);
       await this.running?.close();
-    } finally {
-      this.folderLock?.release();
-      this.folderLock = undefined;
-    }
+    });
   }
 }

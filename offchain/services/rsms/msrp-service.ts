@@ -69,7 +69,7 @@ import { GroupDesk } from "./msrp-groups";
 import type { GroupPolicy } from "./group-quota";
 import { AttestationError, MAX_ATTEST_TTL_SEC, decodeAttestRequest, signRegistration } from "./attest";
 import { EnrolmentBook, EnrolmentTokenError, loadEnrolmentToken, type EnrolKind, type TokenUse } from "../enrolment";
-import { lockFolder, type FolderLock } from "../folder-lock";
+import { FolderHold } from "../folder-lock";
 
 /** The MSRP's keystore record (the same one `rsms:setup` creates). */
 export const MSRP_RECORD = "rsms-msrp";
@@ -164,7 +164,8 @@ type Stalled = StalledIntent & { rn?: string };
 
 /** The MSRP service. */
 export class MsrpService {
-  private folderLock?: FolderLock;
+  /** Its data folder's lock (one process per folder: folder-lock.ts). */
+  private readonly folder = new FolderHold("msrp");
   readonly msrp: Msrp;
   /** the enrolment tokens used (kept in the MSRP's record, written with the registrations) */
   private readonly book: EnrolmentBook;
@@ -848,14 +849,7 @@ export class MsrpService {
 
   /** Takes the lock of its data folder (one process per folder: folder-lock.ts), then {@link startLocked}; the lock is released by stop, or at once if the start fails. */
   async start(cfg: Omit<ServiceConfig, "name">): Promise<RunningService> {
-    this.folderLock = lockFolder(this.d.dir, "msrp");
-    try {
-      return await this.startLocked(cfg);
-    } catch (e) {
-      this.folderLock.release();
-      this.folderLock = undefined;
-      throw e;
-    }
+    return this.folder.start(this.d.dir, () => this.startLocked(cfg));
   }
 
   /** Recovers, then listens. */
@@ -894,16 +888,13 @@ export class MsrpService {
   }
 
   async stop(): Promise<void> {
-    try {
+    await this.folder.stop(async () => {
       this.stalled.stop();
       if (this.timer) clearInterval(this.timer);
       if (this.flagTimer) clearInterval(this.flagTimer);
       this.closeBatch();
       await this.running?.close();
-    } finally {
-      this.folderLock?.release();
-      this.folderLock = undefined;
-    }
+    });
   }
 }
 

@@ -44,7 +44,7 @@ import { decodeJoinAck } from "./wire";
 import type { Keystore } from "../../storage/keystore";
 import { minedReceipt } from "../../chain/mined";
 import { JoinLog } from "../../rsms/join-log";
-import { lockFolder, type FolderLock } from "../folder-lock";
+import { FolderHold } from "../folder-lock";
 
 /** The RPM service's keystore record. */
 export const rpmServiceRecord = (poolId: number) => `rsms-rpm-${poolId}`;
@@ -77,7 +77,8 @@ export type RpmServiceDeps = {
 
 /** The RPM service. */
 export class RpmService {
-  private folderLock?: FolderLock;
+  /** Its data folder's lock (one process per folder: folder-lock.ts). */
+  private readonly folder = new FolderHold("rpm");
   readonly rpm: ResourcePoolManager;
   readonly audience: Uint8Array;
   private readonly msrpAudience: Uint8Array;
@@ -273,14 +274,7 @@ export class RpmService {
   /** Syncs, listens, and announces the endpoint. */
   /** Takes the lock of its data folder (one process per folder: folder-lock.ts), then {@link startLocked}; the lock is released by stop, or at once if the start fails. */
   async start(cfg: Omit<ServiceConfig, "name">, publicUrl?: string): Promise<RunningService> {
-    this.folderLock = lockFolder(this.d.dir, "rpm");
-    try {
-      return await this.startLocked(cfg, publicUrl);
-    } catch (e) {
-      this.folderLock.release();
-      this.folderLock = undefined;
-      throw e;
-    }
+    return this.folder.start(this.d.dir, () => this.startLocked(cfg, publicUrl));
   }
 
   private async startLocked(cfg: Omit<ServiceConfig, "name">, publicUrl?: string): Promise<RunningService> {
@@ -307,12 +301,9 @@ export class RpmService {
   }
 
   async stop(): Promise<void> {
-    try {
+    await this.folder.stop(async () => {
       if (this.pruner) clearInterval(this.pruner);
       await this.running?.close();
-    } finally {
-      this.folderLock?.release();
-      this.folderLock = undefined;
-    }
+    });
   }
 }

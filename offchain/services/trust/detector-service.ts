@@ -26,7 +26,7 @@ import { ReplyCache, DEFAULT_WINDOW_MS } from "../replies";
 import { Mutex } from "../journal";
 import { accountSigner } from "../common";
 import { startService, type RunningService, type ServiceConfig } from "../server";
-import { lockFolder, type FolderLock } from "../folder-lock";
+import { FolderHold } from "../folder-lock";
 
 /** The summary of a run. */
 /** One run's summary; `block` is the block the run read (its report names it with its hash). */
@@ -49,7 +49,8 @@ export type DetectorServiceDeps = {
 
 /** The detector service. */
 export class DetectorService {
-  private folderLock?: FolderLock;
+  /** Its data folder's lock (one process per folder: folder-lock.ts). */
+  private readonly folder = new FolderHold("detector");
   readonly audience: Uint8Array;
   private readonly cache: ReplyCache;
   private readonly mutex = new Mutex();
@@ -111,14 +112,7 @@ export class DetectorService {
   /** Listens, and watches the chain. */
   /** Takes the lock of its data folder (one process per folder: folder-lock.ts), then {@link startLocked}; the lock is released by stop, or at once if the start fails. */
   async start(cfg: Omit<ServiceConfig, "name">): Promise<RunningService> {
-    this.folderLock = lockFolder(this.d.dir, "detector");
-    try {
-      return await this.startLocked(cfg);
-    } catch (e) {
-      this.folderLock.release();
-      this.folderLock = undefined;
-      throw e;
-    }
+    return this.folder.start(this.d.dir, () => this.startLocked(cfg));
   }
 
   private async startLocked(cfg: Omit<ServiceConfig, "name">): Promise<RunningService> {
@@ -142,13 +136,10 @@ export class DetectorService {
   }
 
   async stop(): Promise<void> {
-    try {
+    await this.folder.stop(async () => {
       if (this.timer) clearInterval(this.timer);
       await this.mutex.run(async () => undefined); // let a run in progress finish
       await this.running?.close();
-    } finally {
-      this.folderLock?.release();
-      this.folderLock = undefined;
-    }
+    });
   }
 }

@@ -34,7 +34,7 @@ import { accountSigner, fromAccount } from "../common";
 import { faultPoint } from "../faults";
 import { startService, type RunningService, type ServiceConfig } from "../server";
 import { minedReceipt } from "../../chain/mined";
-import { lockFolder, type FolderLock } from "../folder-lock";
+import { FolderHold } from "../folder-lock";
 
 /** The body of an observation. */
 export type ObservationBody = { from: string; to: string; round: number; value: string; eras: [number, number] };
@@ -86,7 +86,8 @@ export function parseObservation(body: Uint8Array): ObservationBody {
 
 /** The oracle service. */
 export class OracleService {
-  private folderLock?: FolderLock;
+  /** Its data folder's lock (one process per folder: folder-lock.ts). */
+  private readonly folder = new FolderHold("oracle");
   readonly audience: Uint8Array;
   readonly agg: OracleAggregator;
   private readonly cache: ReplyCache;
@@ -229,14 +230,7 @@ export class OracleService {
   /** Listens, after finishing the writes a crash left due. */
   /** Takes the lock of its data folder (one process per folder: folder-lock.ts), then {@link startLocked}; the lock is released by stop, or at once if the start fails. */
   async start(cfg: Omit<ServiceConfig, "name">): Promise<RunningService> {
-    this.folderLock = lockFolder(this.d.dir, "oracle");
-    try {
-      return await this.startLocked(cfg);
-    } catch (e) {
-      this.folderLock.release();
-      this.folderLock = undefined;
-      throw e;
-    }
+    return this.folder.start(this.d.dir, () => this.startLocked(cfg));
   }
 
   private async startLocked(cfg: Omit<ServiceConfig, "name">): Promise<RunningService> {
@@ -259,12 +253,9 @@ export class OracleService {
   }
 
   async stop(): Promise<void> {
-    try {
+    await this.folder.stop(async () => {
       await this.mutex.run(async () => undefined);
       await this.running?.close();
-    } finally {
-      this.folderLock?.release();
-      this.folderLock = undefined;
-    }
+    });
   }
 }
