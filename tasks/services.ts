@@ -284,6 +284,7 @@ async function enrolToken(
   record: string,
   choice: [string, "rn" | "user" | "proxy", string | undefined][],
   ttl: string,
+  rid?: string,
 ) {
   const given = choice.filter(([, , v]) => v !== undefined);
   if (given.length !== 1) throw new UsageError(`${t}: give exactly one of ${choice.map(([f]) => f).join(", ")}`);
@@ -303,18 +304,32 @@ async function enrolToken(
     throw new UsageError(
       `${t}: no ${service === "msrp" ? "MSRP" : "IdP"} in this data folder (run it where \`${service === "msrp" ? "rsms:serve msrp" : "idp:serve"}\` keeps its keystore)`,
     );
-  const { token, record: rec } = issueEnrolmentToken(local.keystore, { service, kind, identity: identity!, ttlSec });
+  if (rid !== undefined && kind !== "rn") throw new UsageError(`${t}: --rid names an RN's real identity: give it with --rn only`);
+  const { token, record: rec } = issueEnrolmentToken(local.keystore, {
+    service,
+    kind,
+    identity: identity!,
+    ttlSec,
+    ...(kind === "rn" ? { rid: rid ?? `rn:${identity}` } : {}),
+  });
   const until = new Date(rec.expiresAt * 1000).toISOString();
-  console.log(`${service}: enrolment token for ${kind} "${identity}", single use, valid until ${until}; shown once, give it out of band:`);
+  const of = rec.rid !== undefined ? ` (real identity "${rec.rid}")` : "";
+  console.log(
+    `${service}: enrolment token for ${kind} "${identity}"${of}, single use, valid until ${until}; shown once, give it out of band:`,
+  );
   console.log(token);
-  return { token, id: rec.id, kind, identity, expiresAt: rec.expiresAt };
+  return { token, id: rec.id, kind, identity, ...(rec.rid !== undefined ? { rid: rec.rid } : {}), expiresAt: rec.expiresAt };
 }
 
 task("rsms:enrol-token", "The MSRP's operator: a one-time enrolment token for one RN or user (its verifier goes to this folder's keystore)")
   .addOptionalParam("rn", "The RN's name (as it will register: `rsms:rn:register --name`)")
   .addOptionalParam("user", "The user's name (as she will register: `rsms:user:register --name`)")
+  .addOptionalParam(
+    "rid",
+    "With --rn: the RN's real identity, which its registration must open to (as `rsms:rn:register --rid`; default rn:<name>). An RN of a revoked identity (in S_RN) is refused under any name",
+  )
   .addOptionalParam("ttl", "How long it is valid: 90s, 30m, 1h, 7d at most", "1h")
-  .setAction(async (a: { rn?: string; user?: string; ttl: string }, hre) => {
+  .setAction(async (a: { rn?: string; user?: string; rid?: string; ttl: string }, hre) => {
     if (a.rn !== undefined) localName("rsms:enrol-token", "--rn", a.rn);
     if (a.user !== undefined) localName("rsms:enrol-token", "--user", a.user);
     const { MSRP_RECORD } = await import("../offchain/services/rsms/msrp-service");
@@ -328,6 +343,7 @@ task("rsms:enrol-token", "The MSRP's operator: a one-time enrolment token for on
         ["--user", "user", a.user],
       ],
       a.ttl,
+      a.rid,
     );
   });
 

@@ -159,6 +159,10 @@ export class Msrp {
    */
   private eligible = new Map<number, string[]>();
   private eligibleCount = 0;
+  /** real identity -> the names registered under it (s17-redB B6: S_RN binds the RID, not the name). */
+  private ridNames = new Map<string, string[]>();
+  /** the real identities of the RNs in S_RN: every RN of one of them is revoked, under any name. */
+  private revokedRids = new Set<string>();
 
   private constructor(msk: bigint, record: MsrpRecord) {
     this.msk = msk;
@@ -227,13 +231,52 @@ export class Msrp {
     this.r.pending = {};
     this.load.clear();
     for (const g of Object.values(this.r.groups ?? {})) for (const m of g.members) this.load.set(m.name, (this.load.get(m.name) ?? 0) + 1);
+    this.ridNames.clear();
+    for (const [name, e] of Object.entries(this.r.rns)) this.ridNames.set(e.rid, [...(this.ridNames.get(e.rid) ?? []), name]);
+    this.revokedRids = this.ridsOf(this.r.suspicious ?? []);
     this.eligible.clear();
     this.eligibleCount = 0;
     for (const [name, e] of Object.entries(this.r.rns)) if (e.used) this.makeEligible(name);
   }
 
-  private isSuspicious(name: string): boolean {
+  private ridsOf(names: readonly string[]): Set<string> {
+    const out = new Set<string>();
+    for (const n of names) {
+      const rid = this.r.rns[n]?.rid;
+      if (rid !== undefined) out.add(rid);
+    }
+    return out;
+  }
+
+  /** Whether the RN itself (by name) is in S_RN. */
+  private inSrn(name: string): boolean {
     return this.r.suspicious?.includes(name) ?? false;
+  }
+
+  /**
+   * Whether an RN is revoked: it, or another RN registered under the same real identity, is in
+   * S_RN (s17-redB B6: a fresh name does not undo a revocation).
+   */
+  private isSuspicious(name: string): boolean {
+    const rid = this.r.rns[name]?.rid;
+    return rid !== undefined ? this.revokedRids.has(rid) : this.inSrn(name);
+  }
+
+  /**
+   * Sets S_RN and moves every RN whose real identity became (or stopped being) revoked in or out of
+   * the eligible lists, under every name of that identity.
+   */
+  private setSuspicious(next: string[]): void {
+    const before = this.revokedRids;
+    this.r.suspicious = next;
+    this.revokedRids = this.ridsOf(next);
+    for (const rid of new Set([...before, ...this.revokedRids])) {
+      if (before.has(rid) === this.revokedRids.has(rid)) continue;
+      for (const n of this.ridNames.get(rid) ?? []) {
+        if (this.revokedRids.has(rid)) this.makeIneligible(n);
+        else this.makeEligible(n);
+      }
+    }
   }
 
   /** Binary search of name in a list sorted by localeCompare: its index, or where it goes. */
@@ -348,10 +391,27 @@ export class Msrp {
    * @param request - its registration request
    * @param now - unix seconds (opens the filter's interval)
    * @param bind - the binding the request was sealed under ({@link Msrp.registrationRequest})
+   * @param expectRid - the real identity the request must open to (over the network: the one the
+   *   RN's enrolment token names), or undefined to take the one it opens to
+   * @throws RsmsRejectedError(SUSPICIOUS) for a real identity an RN of which is in S_RN (revoked
+   *   under any name, s17-redB B6); RsmsRejectedError(MSRP_REJECTED) for another identity than
+   *   expectRid; AgentStateError for a name taken or a pool without RPM. Nothing changes then.
    */
-  registerRn(name: string, request: Uint8Array, now = Math.floor(Date.now() / 1000), bind?: Uint8Array): RnCredentials {
+  registerRn(name: string, request: Uint8Array, now = Math.floor(Date.now() / 1000), bind?: Uint8Array, expectRid?: string): RnCredentials {
     const { poolId, rid } = this.openRegistration(request, Role.RN, bind);
+    if (expectRid !== undefined && rid !== expectRid)
+      throw new RsmsRejectedError(
+        "MSRP_REJECTED",
+        `registerRn: the request for "${name}" is not sealed for the real identity its enrolment names`,
+      );
     if (this.r.rns[name]) throw new AgentStateError(`registerRn: an RN named "${name}" is already registered`);
+    // "never allocated again" (§IV.B.2.c) and "its joining ... will be revoked" (§I) bind the device,
+    // not the name it registered under (s17-redB B6)
+    if (this.revokedRids.has(rid))
+      throw new RsmsRejectedError(
+        "SUSPICIOUS",
+        `registerRn: the real identity "${name}" registers under is revoked (an RN of it is in S_RN)`,
+      );
     if (!Object.values(this.r.rpms).some((e) => e.poolId === poolId)) throw new AgentStateError(`registerRn: pool ${poolId} has no RPM`);
     const sk = randomScalar();
     const a = randomScalar();
@@ -368,6 +428,7 @@ export class Msrp {
       used: false,
       issuedAt: now,
     };
+    this.ridNames.set(rid, [...(this.ridNames.get(rid) ?? []), name]);
     this.pidIndex.set(toHex(pid), { kind: "rn", name, k: 0 });
     return { poolId, sk, pk: mulBase(sk), a, pid };
   }
@@ -812,7 +873,7 @@ export class Msrp {
     const added = add.map((name) => {
       const r = this.r.rns[name];
       if (!r?.used) throw new AgentStateError(`rekeyGroup: RN "${name}" has not joined a pool`);
-      if (this.r.suspicious?.includes(name)) throw new AgentStateError(`rekeyGroup: RN "${name}" is in the set of suspicious RNs`);
+      if (this.isSuspicious(name)) throw new AgentStateError(`rekeyGroup: RN "${name}" is in the set of suspicious RNs`);
       if (g.members.some((m) => m.name === name && !evictHex.has(toHex(m.pid))))
         throw new AgentStateError(`rekeyGroup: RN "${name}" is already a member`);
       // An RN this update evicts is not re-added to it, under a rotated PID either: the new key is
@@ -858,7 +919,7 @@ export class Msrp {
     for (const m of g.members) this.addLoad(m.name, -1);
     if (evicted.length > 0) {
       for (const n of evicted) this.makeIneligible(n);
-      this.r.suspicious = [...new Set([...(this.r.suspicious ?? []), ...evicted])];
+      this.setSuspicious([...new Set([...(this.r.suspicious ?? []), ...evicted])]);
       this.unhold(evicted); // evicted: in S_RN until the operator clears it, whatever the flag does
     }
     g.epoch = epoch;
@@ -902,10 +963,7 @@ export class Msrp {
   flagRn(pid: Uint8Array): string {
     const who = this.pidIndex.get(toHex(pid));
     if (who?.kind !== "rn") throw new AgentStateError(`flagRn: ${toHex(pid)} is not an RN pseudonym this MSRP issued`);
-    if (!this.isSuspicious(who.name)) {
-      this.makeIneligible(who.name);
-      this.r.suspicious = [...(this.r.suspicious ?? []), who.name];
-    }
+    if (!this.inSrn(who.name)) this.setSuspicious([...(this.r.suspicious ?? []), who.name]);
     this.unhold([who.name]); // the operator's (or an eviction's) decision: not lifted with a trust flag
     return who.name;
   }
@@ -929,14 +987,12 @@ export class Msrp {
    */
   applyTrustFlags(flagged: string[], unflagged: string[]): { added: string[]; lifted: string[] } {
     for (const n of [...flagged, ...unflagged]) if (!this.r.rns[n]) throw new AgentStateError(`applyTrustFlags: unknown RN ${n}`);
-    const added = [...new Set(flagged)].filter((n) => !this.isSuspicious(n)).sort();
+    const added = [...new Set(flagged)].filter((n) => !this.inSrn(n)).sort();
     const lifted = [...new Set(unflagged)].filter((n) => this.r.flagHeld?.includes(n) && !flagged.includes(n)).sort();
-    for (const n of added) this.makeIneligible(n);
-    this.r.suspicious = [...(this.r.suspicious ?? []).filter((n) => !lifted.includes(n)), ...added];
+    this.setSuspicious([...(this.r.suspicious ?? []).filter((n) => !lifted.includes(n)), ...added]);
     const held = [...(this.r.flagHeld ?? []).filter((n) => !lifted.includes(n)), ...added];
     if (held.length) this.r.flagHeld = held;
     else delete this.r.flagHeld;
-    for (const n of lifted) this.makeEligible(n);
     return { added, lifted };
   }
 
@@ -1010,14 +1066,23 @@ export class Msrp {
   }
 
   /**
+   * The RNs revoked: those in S_RN and every other RN registered under the real identity of one of
+   * them (s17-redB B6), sorted by name. What a caller that allocates, evicts or rotates checks.
+   */
+  revokedRns(): string[] {
+    const out = new Set(this.r.suspicious ?? []);
+    for (const rid of this.revokedRids) for (const n of this.ridNames.get(rid) ?? []) out.add(n);
+    return [...out].sort();
+  }
+
+  /**
    * Takes an RN out of S_RN (an operator's decision after review, §IV.B.2.c leaves it open).
    * @throws AgentStateError if the RN is not in S_RN
    */
   clearSuspicious(name: string): void {
     if (!this.r.suspicious?.includes(name)) throw new AgentStateError(`clearSuspicious: RN "${name}" is not in the set of suspicious RNs`);
-    this.r.suspicious = this.r.suspicious.filter((n) => n !== name);
+    this.setSuspicious(this.r.suspicious.filter((n) => n !== name));
     this.unhold([name]);
-    this.makeEligible(name);
   }
 
   /**

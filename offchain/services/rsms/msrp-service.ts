@@ -235,7 +235,7 @@ export class MsrpService {
     kind: EnrolKind,
     tokenId: Uint8Array,
     name: string,
-  ): { check(): void; consume(): void } {
+  ): { check(): void; consume(): void; rid?: string } {
     const route = env.route;
     if (tokenId.every((x) => x === 0)) {
       if (!this.d.openRegistration)
@@ -251,7 +251,15 @@ export class MsrpService {
     // unknown or another identity's token: refused before the signature is looked at
     const pk = this.book.admit(rec, tokenId, want, env.body, rec ? rec.issuedAt : 0);
     verifyEnvelope(env, { kind: Kind.Request, route, audience: this.audience, sender: { scheme: Scheme.Schnorr, pk } });
+    // an RN's token names the real identity its registration must open to (s17-redB B6); one issued
+    // before tokens did names none: the operator issues another
+    if (kind === "rn" && !rec!.rid)
+      throw new EnrolmentTokenError(
+        "TOKEN_WRONG_IDENTITY",
+        `register: the token of RN "${name}" names no real identity (issued before s18): the operator issues another (rsms:enrol-token --rid)`,
+      );
     return {
+      rid: rec!.rid,
       check: () => void this.book.admit(rec, tokenId, want, env.body, nowSec()),
       consume: () => this.book.consume(tokenId, env.body, nowSec()),
     };
@@ -370,7 +378,7 @@ export class MsrpService {
         // sealed to the same transport key, and no second effect
         const again = this.sameRegistration(m.name, env.body) ? this.msrp.issuedRnCredentials(m.name) : undefined;
         if (again) return this.reply(env, raw, sealRnCreds(this.msrp.pkPubBytes, m.transport, env.requestId, again));
-        const c = this.msrp.registerRn(m.name, m.registration, nowSec(), registrationBinding("RN", m.name, m.transport));
+        const c = this.msrp.registerRn(m.name, m.registration, nowSec(), registrationBinding("RN", m.name, m.transport), token.rid);
         const reply = this.reply(env, raw, sealRnCreds(this.msrp.pkPubBytes, m.transport, env.requestId, c));
         // the reply in the journal before the record: a crash after the record and before the reply
         // is cached would leave a registered RN whose retry is refused (its name is taken) and whose
@@ -534,7 +542,7 @@ export class MsrpService {
       // (s17-redB B8). One the chain holds already (a resent batch whose first transaction was mined,
       // its receipt lost) is committed: the chain's record stands, as on serveReauth's retry path,
       // and the flag follows the RN by name (session 17's final read).
-      const suspicious = new Set(this.msrp.suspiciousRns());
+      const suspicious = new Set(this.msrp.revokedRns());
       const ok: Queued[] = [];
       const write: Queued[] = [];
       const states = await Promise.all(
@@ -808,7 +816,7 @@ export class MsrpService {
             this.log(`recovery: join of ${toHex(v.record.pid)} conflicts with the chain: dropped`);
             return;
           }
-        } else if (v.record.kind === 2 && this.msrp.suspiciousRns().includes(v.rn)) {
+        } else if (v.record.kind === 2 && this.msrp.revokedRns().includes(v.rn)) {
           // in S_RN since it was verified (flagged while the service was down): not rotated (s17-redB B8)
           this.log(`recovery: rotation to ${toHex(v.record.pid)} of an RN now in S_RN: dropped`);
           return;
