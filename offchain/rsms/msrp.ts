@@ -15,7 +15,7 @@
  */
 import { randomBytes } from "@noble/hashes/utils.js";
 import { keccak_256 } from "@noble/hashes/sha3.js";
-import { BloomFilter } from "../crypto/bloom";
+import { BLOOM_VERSION, BloomFilter } from "../crypto/bloom";
 import { bytesToNumberBE, concat, equalBytes, fromHex, toHex } from "../crypto/bytes";
 import { eciesDecrypt, eciesEncrypt } from "../crypto/ecies";
 import {
@@ -226,7 +226,10 @@ export class Msrp {
     for (const [name, e] of Object.entries(this.r.rpms)) this.pidIndex.set(e.pid, { kind: "rpm", name, k: 0 });
     for (const [name, e] of Object.entries(this.r.users)) this.pidIndex.set(e.pid, { kind: "user", name, k: 0 });
     for (const [poolId, p] of Object.entries(this.r.pending)) {
-      this.pendingFilters.set(Number(poolId), { filter: BloomFilter.deserialize(fromHex(p.bits)), openedAt: p.openedAt });
+      this.pendingFilters.set(Number(poolId), {
+        filter: this.upgrade(Number(poolId), BloomFilter.deserialize(fromHex(p.bits))),
+        openedAt: p.openedAt,
+      });
     }
     this.r.pending = {};
     this.load.clear();
@@ -257,6 +260,22 @@ export class Msrp {
    * Whether an RN is revoked: it, or another RN registered under the same real identity, is in
    * S_RN (s17-redB B6: a fresh name does not undo a revocation).
    */
+  /**
+   * A pending filter of an older position scheme (a record written before session 18: version 1,
+   * whose positions collapse for some keys, s17-redB B9) rebuilt in the current one from the
+   * secrets it holds: those of the pool's RNs that have not joined and that it lists (a false
+   * positive only lists a secret twice, harmlessly). Filters already published stay as they are.
+   */
+  private upgrade(poolId: number, f: BloomFilter): BloomFilter {
+    if (f.version === BLOOM_VERSION) return f;
+    const g = BloomFilter.init(f.capacity, f.lambda);
+    for (const e of Object.values(this.r.rns)) {
+      const a = fromHex(e.a);
+      if (!e.used && e.homePool === poolId && f.check(a)) g.insert(a);
+    }
+    return g;
+  }
+
   private isSuspicious(name: string): boolean {
     const rid = this.r.rns[name]?.rid;
     return rid !== undefined ? this.revokedRids.has(rid) : this.inSrn(name);
@@ -495,7 +514,8 @@ export class Msrp {
   /**
    * Puts a filter back as pending (the publication failed).
    */
-  restoreFilter(poolId: number, filter: BloomFilter, openedAt: number): void {
+  restoreFilter(poolId: number, taken: BloomFilter, openedAt: number): void {
+    const filter = this.upgrade(poolId, taken);
     const cur = this.pendingFilters.get(poolId);
     if (cur && cur.filter.count > 0) {
       // RNs registered meanwhile: merge them (same parameters), counting both (a count short of the

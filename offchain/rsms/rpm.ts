@@ -16,7 +16,7 @@ import { bytesToNumberBE, concat, equalBytes, fromHex, toHex, xor } from "../cry
 import { ORDER, Point, encodeScalar, decodeScalar, invert, mul, mulBase } from "../crypto/group";
 import { H3 } from "../crypto/hash";
 import { eciesEncrypt } from "../crypto/ecies";
-import { BloomFilter } from "../crypto/bloom";
+import { BloomFilter, positionsOfKey } from "../crypto/bloom";
 import { keccak_256 } from "@noble/hashes/sha3.js";
 import { AgentStateError, RsmsRejectedError } from "./errors";
 import {
@@ -238,7 +238,14 @@ export class ResourcePoolManager {
    */
   inFilters(a: bigint): boolean {
     const key = keccak_256(encodeScalar(a));
-    for (const f of this.filters.values()) if (f.checkKey(key)) return true;
+    // the positions once per filter shape (every epoch of a pool usually has the same policy)
+    const shapes = new Map<string, number[]>();
+    for (const f of this.filters.values()) {
+      const shape = `${f.m}/${f.lambda}/${f.version}`;
+      let pos = shapes.get(shape);
+      if (!pos) shapes.set(shape, (pos = positionsOfKey(key, f.m, f.lambda, f.version)));
+      if (f.checkPositions(pos)) return true;
+    }
     return false;
   }
 
