@@ -12,6 +12,9 @@
  *   the on-chain record, an acknowledgement signed by the MSRP's account;
  * - `POST /v1/reauth/forward` (ReauthForward, signed likewise): the same for an RN moving to the
  *   pool (a'_{k+1} = H4(a_k, sk_RN) checked, PID_{k+1} recorded with kind 2);
+ * - `POST /v1/rn/renew` (a RenewalRequest: PID ‖ sk_RN's signature over PID ‖ H4(a_{i,0}), in an
+ *   envelope signed by sk_RN of the RN that owns the PID): a fresh a_{i,0} for an RN that has not
+ *   joined, sealed to PK_RN, the same check as the in-process `Msrp.renewRn` (s17-redB B11);
  * - `POST /v1/trust/attest` (AttestRequest, signed by sk_RN of the RN that owns the PID it names,
  *   attest.ts): the EIP-712 Registration attestation the TrustManager takes for that PID (needs `trust`);
  * - `GET /v1/info`: PK_pub, the account and the registry, signed by the account (a client checks
@@ -62,7 +65,7 @@ import { writeFileAtomic } from "../../storage/fs-atomic";
 import { faultPoint } from "../faults";
 import { accountSigner, fromAccount } from "../common";
 import { startService, type RunningService, type ServiceConfig } from "../server";
-import { decodeRnRegister, decodeRpmEnrol, encodeJoinAck, registrationBinding, sealRnCreds, sealRpmCreds } from "./wire";
+import { decodeRenewal, decodeRnRegister, decodeRpmEnrol, encodeJoinAck, registrationBinding, sealRnCreds, sealRpmCreds } from "./wire";
 import type { GroupLedger } from "../../rsms/group-flows";
 import type { TrustManager } from "../../../typechain-types";
 import { GroupDesk } from "./msrp-groups";
@@ -689,6 +692,41 @@ export class MsrpService {
     );
   }
 
+  /**
+   * Renewal of an unjoined RN's one-time secret over the network (s17-redB B11: before, only the
+   * in-process `rsms:rn:renew` could, and an RN registered over the network whose secret expired
+   * was stranded). The envelope must be signed by sk_RN of the RN that owns the PID it names, and
+   * the body is the RN's RenewalRequest, checked by {@link Msrp.renewRn} as in-process (signed by
+   * sk_RN over the PID and the current secret's tag). A refused request changes nothing. A retry
+   * has no second effect: the same envelope gets the cached reply, and a fresh request signed over
+   * the secret the last renewal replaced (its reply was lost) gets the current secret again,
+   * nothing drawn. The record is saved before the reply leaves.
+   */
+  private async renewRn(raw: Uint8Array): Promise<Uint8Array> {
+    const env = openEnvelope(raw);
+    const req = decodeRenewal(env.body);
+    let owner: ReturnType<Msrp["rnOfPid"]>;
+    try {
+      owner = this.msrp.rnOfPid(req.pid);
+    } catch {
+      throw new RsmsRejectedError("MSRP_REJECTED", `renewRn: ${toHex(req.pid)} is not an RN pseudonym this MSRP issued`);
+    }
+    verifyEnvelope(env, {
+      kind: Kind.Request,
+      route: Route.RnRenew,
+      audience: this.audience,
+      sender: { scheme: Scheme.Schnorr, pk: owner.pk },
+    });
+    return this.cache.once(env.requestId, env.issuedAt, raw, () =>
+      this.mutex.run(async () => {
+        const sealed = this.msrp.renewRn(req, nowSec());
+        this.save();
+        this.log(`renewal: ${owner.name}'s one-time secret (pool ${this.msrp.rnEntryRecord(owner.name).homePool}'s next filter)`);
+        return this.reply(env, raw, sealed);
+      }),
+    );
+  }
+
   // ---------------------------------------------------------------- filters
 
   /**
@@ -878,6 +916,7 @@ export class MsrpService {
         { path: "/v1/join/forward", handle: (b) => this.forwardJoin(b) },
         { path: "/v1/reauth/forward", handle: (b) => this.forwardReauth(b) },
         { path: "/v1/trust/attest", handle: (b) => this.attestTrust(b) },
+        { path: "/v1/rn/renew", handle: (b) => this.renewRn(b) },
         ...(this.desk?.routes() ?? []),
       ],
       () => this.info(),
