@@ -118,6 +118,8 @@ type ServeArgs = {
   groupQuota?: number;
   groupBudget?: number;
   groupWindow?: number;
+  rotationBudget?: number;
+  rotationWindow?: number;
   openRegistration: boolean;
 };
 
@@ -182,6 +184,13 @@ listenFlags(
       undefined,
       types.int,
     )
+    .addOptionalParam(
+      "rotationBudget",
+      "msrp: at most this many recorded rotations (re-authentications, each a recordJoin the MSRP pays for) per RN per --rotation-window; one more is refused 422 ROTATION_BUDGET (default 12)",
+      undefined,
+      types.int,
+    )
+    .addOptionalParam("rotationWindow", "msrp: the rotation budget's window in seconds (default 3600)", undefined, types.int)
     .addFlag(
       "openRegistration",
       "msrp, DEVELOPMENT ONLY: RNs and users register without an enrolment token (default: each needs one, `rsms:enrol-token`)",
@@ -193,11 +202,20 @@ listenFlags(
     throw new UsageError(`rsms:serve: --batch-ms and --batch-max are for the msrp`);
   if (a.role !== "msrp" && (a.groupQuota !== undefined || a.groupBudget !== undefined || a.groupWindow !== undefined))
     throw new UsageError(`rsms:serve: --group-quota, --group-budget and --group-window are for the msrp`);
+  if (a.role !== "msrp" && (a.rotationBudget !== undefined || a.rotationWindow !== undefined))
+    throw new UsageError(`rsms:serve: --rotation-budget and --rotation-window are for the msrp`);
+  for (const [flag, v] of [
+    ["--rotation-budget", a.rotationBudget],
+    ["--rotation-window", a.rotationWindow],
+  ] as const)
+    if (v !== undefined && !(Number.isSafeInteger(v) && v >= 1))
+      throw new UsageError(`rsms:serve: ${flag} ${v} is not a positive whole number`);
   if (a.role === "msrp") {
     if (!(Number.isInteger(a.flagSync) && a.flagSync >= 0))
       throw new UsageError(`rsms:serve: --flag-sync ${a.flagSync} is not a whole number of milliseconds (0: off)`);
     const { MsrpService, parseAdmission, parseBatching, MSRP_RECORD } = await import("../offchain/services/rsms/msrp-service");
     const { parseGroupPolicy } = await import("../offchain/services/rsms/group-quota");
+    const { DEFAULT_ROTATION_BUDGET } = await import("../offchain/rsms/msrp");
     let batch: ReturnType<typeof parseBatching>;
     let groupPolicy: ReturnType<typeof parseGroupPolicy>;
     try {
@@ -237,6 +255,10 @@ listenFlags(
       flagSyncMs: a.flagSync,
       openRegistration: a.openRegistration,
       groupPolicy,
+      rotationBudget: {
+        perRn: a.rotationBudget ?? DEFAULT_ROTATION_BUDGET.perRn,
+        windowSec: a.rotationWindow ?? DEFAULT_ROTATION_BUDGET.windowSec,
+      },
       ...(batch ? { batch } : {}),
     });
     if (a.openRegistration) openRegistrationBanner("msrp");

@@ -84,7 +84,17 @@ export type JoinRecord = { pid: Uint8Array; tag: Uint8Array; poolId: number; kin
  * A verified join with what the MSRP commits once the chain accepted it: the secret now recorded
  * (a_k for a join, a_{k+1} for a re-authentication).
  */
-export type VerifiedJoin = { record: JoinRecord; rn: string; recordedA: bigint };
+export type VerifiedJoin = { record: JoinRecord; rn: string; recordedA: bigint; at?: number };
+
+/**
+ * The MSRP's limit on recorded rotations (s17-redB B13): each re-authentication is a recordJoin the
+ * MSRP pays for (about 90,000 gas), and nothing else bounds how often one RN rotates. At most
+ * `perRn` rotations of one RN are recorded per window of `windowSec` seconds (window k is
+ * [k·windowSec, (k+1)·windowSec)); one more is refused ROTATION_BUDGET before anything is recorded.
+ */
+export type RotationBudget = { perRn: number; windowSec: number };
+/** The MSRP service's default (`rsms:serve msrp --rotation-budget`, `--rotation-window`): 12 rotations per RN per hour. */
+export const DEFAULT_ROTATION_BUDGET: RotationBudget = { perRn: 12, windowSec: 3600 };
 
 /**
  * issuedAt: when a_{i,0} was issued (unix s; absent in old records: never expires).
@@ -104,6 +114,8 @@ type RnEntry = {
   next?: string;
   /** the tag H4(a_0) of the secret the last renewal replaced: a retry of that renewal is answered again */
   renewedFrom?: string;
+  /** rotations recorded in the window `window` (of the rotation budget's windowSec): s17-redB B13 */
+  rotations?: { window: number; count: number };
 };
 type RpmEntry = { rid: string; poolId: number; pid: string; pk: string };
 type UserEntry = { rid: string; sk: string; pid: string };
@@ -159,6 +171,8 @@ export class Msrp {
    */
   private eligible = new Map<number, string[]>();
   private eligibleCount = 0;
+  /** the limit on recorded rotations per RN, if any (the MSRP service sets one; in-process: none) */
+  private budget: RotationBudget | undefined;
   /** real identity -> the names registered under it (s17-redB B6: S_RN binds the RID, not the name). */
   private ridNames = new Map<string, string[]>();
   /** the real identities of the RNs in S_RN: every RN of one of them is revoked, under any name. */
@@ -201,6 +215,21 @@ export class Msrp {
     const e = this.r.rns[name];
     if (!e) throw new AgentStateError(`rnEntryRecord: unknown RN ${name}`);
     return structuredClone(e);
+  }
+
+  /**
+   * Sets (or, with undefined, lifts) the limit on recorded rotations per RN ({@link RotationBudget}).
+   * @throws AgentStateError for a limit or window that is not a positive whole number
+   */
+  setRotationBudget(b: RotationBudget | undefined): void {
+    if (b && !(Number.isSafeInteger(b.perRn) && b.perRn >= 1 && Number.isSafeInteger(b.windowSec) && b.windowSec >= 1))
+      throw new AgentStateError(`setRotationBudget: perRn ${b.perRn} and windowSec ${b.windowSec} must be positive whole numbers`);
+    this.budget = b ? { ...b } : undefined;
+  }
+
+  /** The limit on recorded rotations per RN, if any. */
+  get rotationBudget(): RotationBudget | undefined {
+    return this.budget ? { ...this.budget } : undefined;
   }
 
   /** PK_pub as 33 bytes. */
@@ -584,10 +613,14 @@ export class Msrp {
    * The exact check of a re-authentication forwarded by RPM_Y: a'_{k+1} must equal
    * H4(a_k, sk_RN) for the RN whose next pseudonym is PID_{k+1}.
    * @param opts - recorded: the chain already holds this very rotation (a retry of a step whose
-   *   commit was lost, s17-redB B1): the record stands, so S_RN is not checked again
-   * @throws RsmsRejectedError(MSRP_REJECTED); RsmsRejectedError(SUSPICIOUS) for an RN in S_RN
+   *   commit was lost, s17-redB B1): the record stands, so neither S_RN nor the rotation budget is
+   *   checked again; now: unix seconds (the rotation budget's window; default the wall clock)
+   * @throws RsmsRejectedError(MSRP_REJECTED); RsmsRejectedError(SUSPICIOUS) for an RN in S_RN;
+   *   RsmsRejectedError(ROTATION_BUDGET) for an RN that used up its recorded rotations in this
+   *   window ({@link setRotationBudget}; s17-redB B13)
    */
-  verifyReauth(forward: Uint8Array, opts: { recorded?: boolean } = {}): VerifiedJoin {
+  verifyReauth(forward: Uint8Array, opts: { recorded?: boolean; now?: number } = {}): VerifiedJoin {
+    const now = opts.now ?? Math.floor(Date.now() / 1000);
     const m = decodeReauthForward(forward);
     const { poolId, nextPid, sealed } = m;
     this.checkForwarder("verifyReauth", poolId, reauthForwardSigned(m), m.sig);
@@ -613,7 +646,18 @@ export class Msrp {
         "SUSPICIOUS",
         `verifyReauth: the RN whose next pseudonym is ${toHex(nextPid)} is in S_RN: it may not rotate`,
       );
-    return { record: { pid: nextPid, tag: tagOf(expected), poolId, kind: 2 }, rn: name, recordedA: expected };
+    // the MSRP pays for every rotation it records: a budget per RN and window (s17-redB B13); a retry
+    // of a rotation the chain holds is not refused (the record stands)
+    if (!opts.recorded && this.budget) {
+      const window = Math.floor(now / this.budget.windowSec);
+      const used = e.rotations?.window === window ? e.rotations.count : 0;
+      if (used >= this.budget.perRn)
+        throw new RsmsRejectedError(
+          "ROTATION_BUDGET",
+          `verifyReauth: the RN whose next pseudonym is ${toHex(nextPid)} rotated ${used} times in this ${this.budget.windowSec} s window (at most ${this.budget.perRn}): it rotates again from ${(window + 1) * this.budget.windowSec}`,
+        );
+    }
+    return { record: { pid: nextPid, tag: tagOf(expected), poolId, kind: 2 }, rn: name, recordedA: expected, at: now };
   }
 
   /**
@@ -647,6 +691,9 @@ export class Msrp {
     if (!fresh)
       throw new RsmsRejectedError("REPLAYED_SECRET", `commitJoin: ${toHex(v.record.pid)} is already committed or not ${v.rn}'s next step`);
     if (v.record.kind === 2) {
+      // counted against the budget's window of its verification (any window when no budget is set)
+      const window = Math.floor((v.at ?? Math.floor(Date.now() / 1000)) / (this.budget?.windowSec ?? DEFAULT_ROTATION_BUDGET.windowSec));
+      e.rotations = { window, count: e.rotations?.window === window ? e.rotations.count + 1 : 1 };
       e.pids.push(toHex(v.record.pid));
       this.pidIndex.set(toHex(v.record.pid), { kind: "rn", name: v.rn, k: e.pids.length - 1 });
     }

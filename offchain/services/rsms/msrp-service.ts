@@ -22,6 +22,9 @@
  * - with a ServiceGroupRegistry (`groups`): users and service groups, `POST /v1/user/register`,
  *   `/v1/group/request`, `/v1/group/post`, `/v1/group/fetch`, `/v1/group/rekey` (msrp-groups.ts);
  *   formations and adds are limited per user and in all per window (group-quota.ts: 429 QUOTA_EXCEEDED).
+ * - Rotations: at most `rotationBudget.perRn` re-authentications of one RN are recorded per window
+ *   (default 12 per hour, DEFAULT_ROTATION_BUDGET): one more is refused 422 ROTATION_BUDGET before
+ *   anything is recorded (the MSRP pays for each record; s17-redB B13).
  * A background tick publishes each pool's filter when it is due (a publication that failed first:
  * its filter waits in its intent, not in the agent).
  *
@@ -51,7 +54,7 @@ import { equalBytes, fromHex, toBytes, toHex } from "../../crypto/bytes";
 import { decodePoint, encodeScalar } from "../../crypto/group";
 import type { ContentStore } from "../../storage/content-store";
 import type { Keystore } from "../../storage/keystore";
-import { Msrp, type JoinRecord, type VerifiedJoin } from "../../rsms/msrp";
+import { DEFAULT_ROTATION_BUDGET, Msrp, type JoinRecord, type RotationBudget, type VerifiedJoin } from "../../rsms/msrp";
 import { RsmsRejectedError, AgentStateError } from "../../rsms/errors";
 import { MetatrustError } from "../../errors";
 import { Role, decodeJoinForward, decodeReauthForward, decodeRegistration } from "../../rsms/messages";
@@ -145,6 +148,11 @@ export type MsrpServiceDeps = {
   groupPolicy?: GroupPolicy;
   /** the group quota's clock (ms; tests move it; default Date.now) */
   clock?: () => number;
+  /**
+   * the limit on recorded rotations per RN (s17-redB B13: the MSRP pays for each one; default
+   * DEFAULT_ROTATION_BUDGET, 12 per RN per hour; `rsms:serve msrp --rotation-budget`, `--rotation-window`)
+   */
+  rotationBudget?: RotationBudget;
   /** filter publication tick (ms); 0: off */
   tickMs?: number;
   /**
@@ -192,6 +200,7 @@ export class MsrpService {
     if (d.batch) parseBatching(d.batch.ms, d.batch.max);
     const { enrolment, ...rec } = d.keystore.load(MSRP_RECORD) as { enrolment?: Record<string, TokenUse> };
     this.msrp = Msrp.fromRecord(rec as never);
+    this.msrp.setRotationBudget(d.rotationBudget ?? DEFAULT_ROTATION_BUDGET);
     this.book = new EnrolmentBook(enrolment ?? {});
     this.audience = audienceOf(d.chainId, d.registry, "msrp");
     this.journal = new Journal(path.join(d.dir, "journal"));
@@ -432,7 +441,7 @@ export class MsrpService {
     const env = openEnvelope(raw);
     const fwd = decodeReauthForward(env.body);
     this.checkForwarder("forwardReauth", env, Route.ReauthForward, fwd.poolId);
-    return this.commitForward(env, raw, () => this.msrp.verifyReauth(env.body));
+    return this.commitForward(env, raw, () => this.msrp.verifyReauth(env.body, { now: nowSec() }));
   }
 
   /** The envelope of a forward must be signed by sk_RPM of the pool its body names. */
@@ -966,6 +975,7 @@ function verifiedToJson(v: VerifiedJoin): Record<string, unknown> {
     kind: v.record.kind,
     rn: v.rn,
     recordedA: toHex(encodeScalar(v.recordedA)),
+    ...(v.at !== undefined ? { at: v.at } : {}),
   };
 }
 function verifiedFromJson(d: Record<string, string & number>): VerifiedJoin {
@@ -973,5 +983,6 @@ function verifiedFromJson(d: Record<string, string & number>): VerifiedJoin {
     record: { pid: fromHex(d.pid, 32), tag: fromHex(d.tag, 32), poolId: d.poolId, kind: d.kind as 1 | 2 },
     rn: d.rn,
     recordedA: BigInt(d.recordedA),
+    ...(typeof d.at === "number" ? { at: d.at } : {}),
   };
 }
