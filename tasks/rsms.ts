@@ -596,7 +596,8 @@ task(
   .setAction(async (a: { rn: string; msrp?: string }, hre) => {
     const { localState } = await import("./lib/context");
     const { loadRemoteRn, renewRemote } = await import("../offchain/services/rsms/clients");
-    if (a.msrp || loadRemoteRn(localState(hre).keystore, a.rn)) {
+    const ks = localState(hre).keystore;
+    if (a.msrp || (ks.exists(`rsms-rn-${a.rn}`) && loadRemoteRn(ks, a.rn))) {
       const side = await clientSide(hre);
       if (!side.keystore.exists(`rsms-rn-${a.rn}`))
         throw new UsageError(`rsms:rn:renew: no RN "${a.rn}" in this folder (rsms:rn:register --msrp first)`);
