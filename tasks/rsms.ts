@@ -555,10 +555,28 @@ task("rsms:reauth", "Re-authentication of a joined RN at another pool (PID_{k+1}
 
 task(
   "rsms:rn:renew",
-  "An RN that has not joined renews its expired one-time secret (signed by sk_RN; the MSRP adds the new one to the next filter)",
+  "An RN that has not joined renews its expired one-time secret (signed by sk_RN; the MSRP adds the new one to the next filter). An RN registered with --msrp renews through the MSRP service (POST /v1/rn/renew); run it again after a lost reply: the MSRP answers with the same secret",
 )
   .addParam("rn", "The RN's name")
-  .setAction(async (a: { rn: string }, hre) => {
+  .addOptionalParam(
+    "msrp",
+    "Over the network: the MSRP service's URL (default for an RN registered with --msrp: the one it registered with)",
+  )
+  .setAction(async (a: { rn: string; msrp?: string }, hre) => {
+    const { localState } = await import("./lib/context");
+    const { loadRemoteRn, renewRemote } = await import("../offchain/services/rsms/clients");
+    const ks = localState(hre).keystore;
+    if (a.msrp || (ks.exists(`rsms-rn-${a.rn}`) && loadRemoteRn(ks, a.rn))) {
+      const side = await clientSide(hre);
+      if (!side.keystore.exists(`rsms-rn-${a.rn}`))
+        throw new UsageError(`rsms:rn:renew: no RN "${a.rn}" in this folder (rsms:rn:register --msrp first)`);
+      const rn = await renewRemote({ name: a.rn, ...side, ...(a.msrp ? { msrpUrl: a.msrp } : {}) });
+      const pool = rn.state.homePool;
+      console.log(
+        `${a.rn}: secret renewed by the MSRP service; it joins once pool ${pool}'s next filter is published (the service's tick)`,
+      );
+      return { remote: true, pool };
+    }
     const r = await rsms(hre);
     const m = r.loadMsrp();
     const rn = r.loadRn(m, a.rn);

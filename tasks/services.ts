@@ -118,6 +118,8 @@ type ServeArgs = {
   groupQuota?: number;
   groupBudget?: number;
   groupWindow?: number;
+  rotationBudget?: number;
+  rotationWindow?: number;
   openRegistration: boolean;
 };
 
@@ -182,6 +184,13 @@ listenFlags(
       undefined,
       types.int,
     )
+    .addOptionalParam(
+      "rotationBudget",
+      "msrp: at most this many recorded rotations (re-authentications, each a recordJoin the MSRP pays for) per RN per --rotation-window; one more is refused 422 ROTATION_BUDGET (default 12)",
+      undefined,
+      types.int,
+    )
+    .addOptionalParam("rotationWindow", "msrp: the rotation budget's window in seconds (default 3600)", undefined, types.int)
     .addFlag(
       "openRegistration",
       "msrp, DEVELOPMENT ONLY: RNs and users register without an enrolment token (default: each needs one, `rsms:enrol-token`)",
@@ -193,11 +202,20 @@ listenFlags(
     throw new UsageError(`rsms:serve: --batch-ms and --batch-max are for the msrp`);
   if (a.role !== "msrp" && (a.groupQuota !== undefined || a.groupBudget !== undefined || a.groupWindow !== undefined))
     throw new UsageError(`rsms:serve: --group-quota, --group-budget and --group-window are for the msrp`);
+  if (a.role !== "msrp" && (a.rotationBudget !== undefined || a.rotationWindow !== undefined))
+    throw new UsageError(`rsms:serve: --rotation-budget and --rotation-window are for the msrp`);
+  for (const [flag, v] of [
+    ["--rotation-budget", a.rotationBudget],
+    ["--rotation-window", a.rotationWindow],
+  ] as const)
+    if (v !== undefined && !(Number.isSafeInteger(v) && v >= 1))
+      throw new UsageError(`rsms:serve: ${flag} ${v} is not a positive whole number`);
   if (a.role === "msrp") {
     if (!(Number.isInteger(a.flagSync) && a.flagSync >= 0))
       throw new UsageError(`rsms:serve: --flag-sync ${a.flagSync} is not a whole number of milliseconds (0: off)`);
     const { MsrpService, parseAdmission, parseBatching, MSRP_RECORD } = await import("../offchain/services/rsms/msrp-service");
     const { parseGroupPolicy } = await import("../offchain/services/rsms/group-quota");
+    const { DEFAULT_ROTATION_BUDGET } = await import("../offchain/rsms/msrp");
     let batch: ReturnType<typeof parseBatching>;
     let groupPolicy: ReturnType<typeof parseGroupPolicy>;
     try {
@@ -237,6 +255,10 @@ listenFlags(
       flagSyncMs: a.flagSync,
       openRegistration: a.openRegistration,
       groupPolicy,
+      rotationBudget: {
+        perRn: a.rotationBudget ?? DEFAULT_ROTATION_BUDGET.perRn,
+        windowSec: a.rotationWindow ?? DEFAULT_ROTATION_BUDGET.windowSec,
+      },
       ...(batch ? { batch } : {}),
     });
     if (a.openRegistration) openRegistrationBanner("msrp");
@@ -284,6 +306,7 @@ async function enrolToken(
   record: string,
   choice: [string, "rn" | "user" | "proxy", string | undefined][],
   ttl: string,
+  rid?: string,
 ) {
   const given = choice.filter(([, , v]) => v !== undefined);
   if (given.length !== 1) throw new UsageError(`${t}: give exactly one of ${choice.map(([f]) => f).join(", ")}`);
@@ -303,18 +326,32 @@ async function enrolToken(
     throw new UsageError(
       `${t}: no ${service === "msrp" ? "MSRP" : "IdP"} in this data folder (run it where \`${service === "msrp" ? "rsms:serve msrp" : "idp:serve"}\` keeps its keystore)`,
     );
-  const { token, record: rec } = issueEnrolmentToken(local.keystore, { service, kind, identity: identity!, ttlSec });
+  if (rid !== undefined && kind !== "rn") throw new UsageError(`${t}: --rid names an RN's real identity: give it with --rn only`);
+  const { token, record: rec } = issueEnrolmentToken(local.keystore, {
+    service,
+    kind,
+    identity: identity!,
+    ttlSec,
+    ...(kind === "rn" ? { rid: rid ?? `rn:${identity}` } : {}),
+  });
   const until = new Date(rec.expiresAt * 1000).toISOString();
-  console.log(`${service}: enrolment token for ${kind} "${identity}", single use, valid until ${until}; shown once, give it out of band:`);
+  const of = rec.rid !== undefined ? ` (real identity "${rec.rid}")` : "";
+  console.log(
+    `${service}: enrolment token for ${kind} "${identity}"${of}, single use, valid until ${until}; shown once, give it out of band:`,
+  );
   console.log(token);
-  return { token, id: rec.id, kind, identity, expiresAt: rec.expiresAt };
+  return { token, id: rec.id, kind, identity, ...(rec.rid !== undefined ? { rid: rec.rid } : {}), expiresAt: rec.expiresAt };
 }
 
 task("rsms:enrol-token", "The MSRP's operator: a one-time enrolment token for one RN or user (its verifier goes to this folder's keystore)")
   .addOptionalParam("rn", "The RN's name (as it will register: `rsms:rn:register --name`)")
   .addOptionalParam("user", "The user's name (as she will register: `rsms:user:register --name`)")
+  .addOptionalParam(
+    "rid",
+    "With --rn: the RN's real identity, which its registration must open to (as `rsms:rn:register --rid`; default rn:<name>). An RN of a revoked identity (in S_RN) is refused under any name",
+  )
   .addOptionalParam("ttl", "How long it is valid: 90s, 30m, 1h, 7d at most", "1h")
-  .setAction(async (a: { rn?: string; user?: string; ttl: string }, hre) => {
+  .setAction(async (a: { rn?: string; user?: string; rid?: string; ttl: string }, hre) => {
     if (a.rn !== undefined) localName("rsms:enrol-token", "--rn", a.rn);
     if (a.user !== undefined) localName("rsms:enrol-token", "--user", a.user);
     const { MSRP_RECORD } = await import("../offchain/services/rsms/msrp-service");
@@ -328,6 +365,7 @@ task("rsms:enrol-token", "The MSRP's operator: a one-time enrolment token for on
         ["--user", "user", a.user],
       ],
       a.ttl,
+      a.rid,
     );
   });
 

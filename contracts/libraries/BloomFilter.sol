@@ -4,14 +4,17 @@ pragma solidity 0.8.30;
 /// @title BloomFilter
 /// @notice Membership checks against a metatrust Bloom filter (RSMS paper, Definition 2),
 /// computing the same bit positions as `offchain/crypto/bloom.ts`.
-/// @dev Positions (Kirsch-Mitzenmacher double hashing on one keccak):
-///   key = keccak256(item), h1 = key >> 128, h2 = key mod 2^128,
-///   pos_j = (h1 + j * h2) mod m for j = 0 .. lambda-1.
+/// @dev Positions (version 2, docs/specs/crypto.md §6): key = keccak256(item); the stream of 64-bit
+/// words w_{4t+c} = bytes 8c..8c+7 of keccak256(key || uint32(t)) (t = 0, 1, ..., c = 0..3), each
+/// taken mod m, a value already taken skipped: the first lambda distinct values, so every key has
+/// lambda distinct positions (m >= lambda). Version 1 (double hashing, h1 + j*h2 mod m, whose
+/// positions collapse for keys whose h2 has a small additive order mod m: s17-redB B9) is not read
+/// here; `offchain/crypto/bloom.ts` still checks the version-1 epochs published before session 18.
 /// Bit i of the bit array lives in byte i >> 3 under mask 1 << (i & 7).
-/// Serialized filter: "MTBF" | version u8 (1) | lambda u8 | N u32 | m u32 | count u32 | bits,
+/// Serialized filter: "MTBF" | version u8 (2) | lambda u8 | N u32 | m u32 | count u32 | bits,
 /// big-endian, 18-byte header; its keccak256 is the root published on-chain.
 library BloomFilter {
-    /// @notice The parameters are out of range (m must be >= 1, lambda in [1, 64]).
+    /// @notice The parameters are out of range (lambda in [1, 64], m >= lambda).
     error BloomFilter__InvalidParameters(uint256 m, uint256 lambda);
     /// @notice The bit array is shorter than ceil(m / 8) bytes.
     error BloomFilter__BitsTooShort(uint256 length, uint256 m);
@@ -28,26 +31,21 @@ library BloomFilter {
     /// @notice Largest supported capacity N.
     uint256 internal constant MAX_CAPACITY = 1 << 26;
 
-    /// @notice The j-th bit position of a key in a filter of m bits.
-    /// @param key keccak256 of the item
-    /// @param j position index, 0 <= j < lambda
-    /// @param m bit length of the filter (>= 1)
-    /// @return the position in [0, m)
-    function position(bytes32 key, uint256 j, uint256 m) internal pure returns (uint256) {
-        // h1 < 2^128 and j * h2 < 2^134: the sum cannot overflow.
-        return ((uint256(key) >> 128) + j * (uint256(key) & type(uint128).max)) % m;
-    }
-
     /// @notice Pos(x): every bit position of a key.
     /// @param key keccak256 of the item
-    /// @param m bit length of the filter
+    /// @param m bit length of the filter (>= lambda)
     /// @param lambda number of positions
-    /// @return pos the positions, in order j = 0 .. lambda-1
+    /// @return pos the positions, in order j = 0 .. lambda-1, all distinct
     function positions(bytes32 key, uint256 m, uint256 lambda) internal pure returns (uint256[] memory pos) {
         _checkParams(m, lambda);
         pos = new uint256[](lambda);
-        for (uint256 j; j < lambda; ++j) {
-            pos[j] = position(key, j, m);
+        uint256 n;
+        for (uint256 t; n < lambda; ++t) {
+            uint256 block_ = _block(key, t);
+            for (uint256 c; c < 4 && n < lambda; ++c) {
+                uint256 p = uint64(block_ >> (192 - 64 * c)) % m;
+                if (!_taken(pos, n, p)) pos[n++] = p;
+            }
         }
     }
 
@@ -86,8 +84,8 @@ library BloomFilter {
         assembly ("memory-safe") {
             word := mload(add(filter, 32))
         }
-        // "MTBF" followed by version 1.
-        if (bytes5(word) != 0x4d54424601) revert BloomFilter__MalformedFilter();
+        // "MTBF" followed by version 2.
+        if (bytes5(word) != 0x4d54424602) revert BloomFilter__MalformedFilter();
         lambda = uint8(word[5]);
         capacity = uint32(bytes4(word << 48));
         m = uint32(bytes4(word << 80));
@@ -106,14 +104,38 @@ library BloomFilter {
         uint256 lambda,
         bytes32 key
     ) private pure returns (bool) {
-        for (uint256 j; j < lambda; ++j) {
-            uint256 p = position(key, j, m);
-            if (uint8(data[offset + (p >> 3)]) & (1 << (p & 7)) == 0) return false;
+        // the positions in order, each read as soon as it is drawn: the first clear bit answers
+        uint256[] memory pos = new uint256[](lambda);
+        uint256 n;
+        for (uint256 t; n < lambda; ++t) {
+            uint256 block_ = _block(key, t);
+            for (uint256 c; c < 4 && n < lambda; ++c) {
+                uint256 p = uint64(block_ >> (192 - 64 * c)) % m;
+                if (_taken(pos, n, p)) continue;
+                if (uint8(data[offset + (p >> 3)]) & (1 << (p & 7)) == 0) return false;
+                pos[n++] = p;
+            }
         }
         return true;
     }
 
+    /// keccak256(key || uint32(t)), 36 bytes, as a word.
+    function _block(bytes32 key, uint256 t) private pure returns (uint256 h) {
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            mstore(ptr, key)
+            mstore(add(ptr, 32), shl(224, t))
+            h := keccak256(ptr, 36)
+        }
+    }
+
+    /// Whether p is among the first n positions.
+    function _taken(uint256[] memory pos, uint256 n, uint256 p) private pure returns (bool) {
+        for (uint256 i; i < n; ++i) if (pos[i] == p) return true;
+        return false;
+    }
+
     function _checkParams(uint256 m, uint256 lambda) private pure {
-        if (m == 0 || lambda == 0 || lambda > MAX_LAMBDA) revert BloomFilter__InvalidParameters(m, lambda);
+        if (lambda == 0 || lambda > MAX_LAMBDA || m < lambda) revert BloomFilter__InvalidParameters(m, lambda);
     }
 }

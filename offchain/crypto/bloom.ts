@@ -2,16 +2,24 @@
  * Bloom filter of the RSMS paper, Definition 2 (after Bose et al. [29]).
  *
  *   Init(N, lambda): m = ceil(1.44 * lambda * N) bits, lambda hash positions, FPR ~ 2^-lambda
- *   Pos(x):   key = keccak256(x);  h1 = key >> 128;  h2 = key mod 2^128
- *             pos_j = (h1 + j * h2) mod m,  j = 0 .. lambda-1          (Kirsch-Mitzenmacher)
+ *   Pos(x) (version 2): key = keccak256(x); the stream of 64-bit words
+ *             w_{4t+c} = bytes 8c..8c+7 of keccak256(key || u32be(t)),  t = 0, 1, ...,  c = 0..3,
+ *             each taken mod m; a value already taken is skipped; the first lambda distinct values
+ *             are pos_0..pos_{lambda-1}. Every key gets lambda *distinct* positions (m > lambda).
  *   Insert(x): set bits pos_0..pos_{lambda-1};  Check(x): all of them set
  *
- * One keccak per item, and the same positions in Solidity (contracts/libraries/BloomFilter.sol),
- * so a contract can check a member against a published filter; a differential test keeps the two
- * equal. Bit i lives in byte i >> 3 under mask 1 << (i & 7).
+ * Version 1 (filters published before session 18) used Kirsch-Mitzenmacher double hashing,
+ * pos_j = (h1 + j * h2) mod m with h1, h2 the key's halves: for a key whose h2 has a small additive
+ * order mod m (one in m has h2 = 0 mod m) the positions collapse to a few, so such a key passes a
+ * full filter with probability about 1/2 (s17-redB B9). Version-1 filters are still read and
+ * checked (epochs published before the change serve until they expire); new filters are version 2.
+ *
+ * The same version-2 positions in Solidity (contracts/libraries/BloomFilter.sol), so a contract can
+ * check a member against a published filter; a differential test keeps the two equal. Bit i lives
+ * in byte i >> 3 under mask 1 << (i & 7).
  *
  * Serialization (the bytes whose keccak256 is the on-chain root, docs/specs/crypto.md):
- *   "MTBF" | version u8 = 1 | lambda u8 | N u32 | m u32 | count u32 | bits (ceil(m/8) bytes), BE.
+ *   "MTBF" | version u8 (2; 1 read only) | lambda u8 | N u32 | m u32 | count u32 | bits (ceil(m/8) bytes), BE.
  */
 import { keccak_256 } from "@noble/hashes/sha3.js";
 import { concat } from "./bytes";
@@ -20,7 +28,12 @@ import { InvalidLengthError, InvalidParameterError } from "../errors";
 /** Limits on the parameters (a filter of at most 2^32 - 1 bits, lambda of at most 64). */
 export const BLOOM_LIMITS = { maxN: 2 ** 26, maxLambda: 64, maxBits: 2 ** 32 - 1 } as const;
 const MAGIC = [0x4d, 0x54, 0x42, 0x46]; // "MTBF"
-const VERSION = 1;
+/** The version new filters are made with (rejection-sampled distinct positions). */
+export const BLOOM_VERSION = 2;
+/** The version of filters published before session 18 (double hashing): read and checked only. */
+export const BLOOM_LEGACY_VERSION = 1;
+/** A filter's position scheme. */
+export type BloomVersion = typeof BLOOM_VERSION | typeof BLOOM_LEGACY_VERSION;
 /** Serialized header length in bytes. */
 export const BLOOM_HEADER_BYTES = 18;
 
@@ -48,12 +61,37 @@ function checkParams(fn: string, N: number, lambda: number): void {
 /**
  * Pos(x) for a precomputed key: the lambda bit positions of a 32-byte keccak key.
  * @param key - keccak256 of the item (32 bytes)
- * @param m - the filter's bit length
+ * @param m - the filter's bit length (version 2: at least lambda)
  * @param lambda - the number of positions
- * @returns the positions, in order j = 0..lambda-1
+ * @param version - the filter's scheme (default: {@link BLOOM_VERSION})
+ * @returns the positions, in order j = 0..lambda-1 (version 2: all distinct)
+ * @throws InvalidLengthError for a key that is not 32 bytes; InvalidParameterError for m < lambda (version 2)
  */
-export function positionsOfKey(key: Uint8Array, m: number, lambda: number): number[] {
+export function positionsOfKey(key: Uint8Array, m: number, lambda: number, version: BloomVersion = BLOOM_VERSION): number[] {
   if (!(key instanceof Uint8Array) || key.length !== 32) throw new InvalidLengthError("positionsOfKey: key must be 32 bytes");
+  if (version === BLOOM_LEGACY_VERSION) return legacyPositions(key, m, lambda);
+  if (!(m >= lambda))
+    throw new InvalidParameterError(`positionsOfKey: m = ${m} is smaller than lambda = ${lambda}: no ${lambda} distinct positions`);
+  const out: number[] = [];
+  const input = new Uint8Array(36);
+  input.set(key, 0);
+  const idv = new DataView(input.buffer);
+  for (let t = 0; out.length < lambda; t++) {
+    idv.setUint32(32, t);
+    const block = keccak_256(input);
+    const bdv = new DataView(block.buffer, block.byteOffset, 32);
+    for (let c = 0; c < 4 && out.length < lambda; c++) {
+      // the 64-bit word mod m, 16 bits at a time (every intermediate < 2^48 stays exact)
+      let p = 0;
+      for (let i = 0; i < 4; i++) p = (p * 65536 + bdv.getUint16(8 * c + 2 * i)) % m;
+      if (!out.includes(p)) out.push(p);
+    }
+  }
+  return out;
+}
+
+/** Version 1's positions (double hashing), for filters published before session 18. */
+function legacyPositions(key: Uint8Array, m: number, lambda: number): number[] {
   const dv = new DataView(key.buffer, key.byteOffset, 32);
   // h1 mod m and h2 mod m from the two 128-bit halves, 16 bits at a time so that every
   // intermediate (< 2^32 * 2^16) stays exact in a double (m < 2^32).
@@ -77,8 +115,8 @@ export function positionsOfKey(key: Uint8Array, m: number, lambda: number): numb
  * @param lambda - the number of positions
  * @returns the positions
  */
-export function bloomPositions(item: Uint8Array, m: number, lambda: number): number[] {
-  return positionsOfKey(keccak_256(item), m, lambda);
+export function bloomPositions(item: Uint8Array, m: number, lambda: number, version: BloomVersion = BLOOM_VERSION): number[] {
+  return positionsOfKey(keccak_256(item), m, lambda, version);
 }
 
 /** A Bloom filter (Definition 2). */
@@ -91,9 +129,12 @@ export class BloomFilter {
   readonly m: number;
   /** The bit array. */
   readonly bits: Uint8Array;
+  /** The position scheme: {@link BLOOM_VERSION} for every filter made now. */
+  readonly version: BloomVersion;
   private _count: number;
 
-  private constructor(capacity: number, lambda: number, m: number, bits: Uint8Array, count: number) {
+  private constructor(capacity: number, lambda: number, m: number, bits: Uint8Array, count: number, version: BloomVersion) {
+    this.version = version;
     this.capacity = capacity;
     this.lambda = lambda;
     this.m = m;
@@ -111,7 +152,7 @@ export class BloomFilter {
   static init(N: number, lambda: number): BloomFilter {
     checkParams("BloomFilter.init", N, lambda);
     const m = bloomBits(N, lambda);
-    return new BloomFilter(N, lambda, m, new Uint8Array(Math.ceil(m / 8)), 0);
+    return new BloomFilter(N, lambda, m, new Uint8Array(Math.ceil(m / 8)), 0, BLOOM_VERSION);
   }
 
   /** Number of Insert calls so far. */
@@ -126,9 +167,9 @@ export class BloomFilter {
    * @throws InvalidParameterError for a filter with other parameters
    */
   unionWith(other: BloomFilter): void {
-    if (other.capacity !== this.capacity || other.lambda !== this.lambda || other.m !== this.m)
+    if (other.capacity !== this.capacity || other.lambda !== this.lambda || other.m !== this.m || other.version !== this.version)
       throw new InvalidParameterError(
-        `BloomFilter.unionWith: parameters differ (N ${other.capacity}, lambda ${other.lambda}, m ${other.m} vs N ${this.capacity}, lambda ${this.lambda}, m ${this.m})`,
+        `BloomFilter.unionWith: parameters differ (N ${other.capacity}, lambda ${other.lambda}, m ${other.m}, version ${other.version} vs N ${this.capacity}, lambda ${this.lambda}, m ${this.m}, version ${this.version})`,
       );
     for (let i = 0; i < this.bits.length; i++) this.bits[i] |= other.bits[i];
     this._count += other._count;
@@ -140,7 +181,7 @@ export class BloomFilter {
    * @returns its lambda positions
    */
   pos(item: Uint8Array): number[] {
-    return bloomPositions(item, this.m, this.lambda);
+    return bloomPositions(item, this.m, this.lambda, this.version);
   }
 
   /**
@@ -167,9 +208,19 @@ export class BloomFilter {
    * @returns the membership answer
    */
   checkKey(key: Uint8Array): boolean {
-    for (const p of positionsOfKey(key, this.m, this.lambda)) {
+    for (const p of positionsOfKey(key, this.m, this.lambda, this.version)) {
       if ((this.bits[p >>> 3] & (1 << (p & 7))) === 0) return false;
     }
+    return true;
+  }
+
+  /**
+   * Check with positions already computed for this filter's (m, lambda, version): what a caller
+   * that checks one key against many filters of the same shape computes once.
+   * @param pos - {@link positionsOfKey} of the key for this filter's m, lambda and version
+   */
+  checkPositions(pos: readonly number[]): boolean {
+    for (const p of pos) if ((this.bits[p >>> 3] & (1 << (p & 7))) === 0) return false;
     return true;
   }
 
@@ -189,7 +240,7 @@ export class BloomFilter {
     const h = new Uint8Array(BLOOM_HEADER_BYTES);
     const dv = new DataView(h.buffer);
     h.set(MAGIC, 0);
-    h[4] = VERSION;
+    h[4] = this.version;
     h[5] = this.lambda;
     dv.setUint32(6, this.capacity);
     dv.setUint32(10, this.m);
@@ -215,7 +266,9 @@ export class BloomFilter {
     if (!(b instanceof Uint8Array) || b.length < BLOOM_HEADER_BYTES)
       throw new InvalidLengthError("BloomFilter.deserialize: shorter than the header");
     if (MAGIC.some((x, i) => b[i] !== x)) throw new InvalidParameterError("BloomFilter.deserialize: bad magic (not an MTBF filter)");
-    if (b[4] !== VERSION) throw new InvalidParameterError(`BloomFilter.deserialize: unsupported version ${b[4]}`);
+    if (b[4] !== BLOOM_VERSION && b[4] !== BLOOM_LEGACY_VERSION)
+      throw new InvalidParameterError(`BloomFilter.deserialize: unsupported version ${b[4]}`);
+    const version = b[4] as BloomVersion;
     const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
     const lambda = b[5];
     const N = dv.getUint32(6);
@@ -227,6 +280,6 @@ export class BloomFilter {
     if (b.length !== BLOOM_HEADER_BYTES + bytes) {
       throw new InvalidLengthError(`BloomFilter.deserialize: expected ${BLOOM_HEADER_BYTES + bytes} bytes, got ${b.length}`);
     }
-    return new BloomFilter(N, lambda, m, b.slice(BLOOM_HEADER_BYTES), count);
+    return new BloomFilter(N, lambda, m, b.slice(BLOOM_HEADER_BYTES), count, version);
   }
 }

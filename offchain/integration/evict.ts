@@ -35,7 +35,7 @@ export async function evictFlaggedMembers(
     for (const pid of msrp.rnPids(name)) if (await flaggedPid(pid)) return true;
     return false;
   };
-  const suspicious = new Set(msrp.suspiciousRns());
+  const suspicious = new Set(msrp.revokedRns());
   const flagged: { name: string; pid: Uint8Array }[] = [];
   const inSRN: { name: string; pid: Uint8Array }[] = [];
   for (const m of info.members)

@@ -27,6 +27,8 @@ export type RsmsRejectReason =
   | "SECRET_EXPIRED"
   /** The RN is in S_RN, the MSRP's set of suspicious RNs: it may not rotate to a fresh pseudonym (whitewashing). */
   | "SUSPICIOUS"
+  /** The RN used up its budget of recorded rotations for this window (the MSRP pays for each: s17-redB B13); it rotates again in the next window. */
+  | "ROTATION_BUDGET"
   /** The RPM answered a step the chain does not hold (yet): the RN keeps its request and runs it again (s17-redB B3). */
   | "NOT_RECORDED"
   /** The agent is not in a state to run this step (e.g. re-authenticating before joining). */

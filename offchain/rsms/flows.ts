@@ -18,7 +18,7 @@ import { JoinRecord, Msrp, VerifiedJoin } from "./msrp";
 import { PendingJoin, PoolInfo, ResourceNode } from "./rn";
 import { filterTtl } from "./msrp";
 import { tagOf } from "./params";
-import { ResourcePoolManager } from "./rpm";
+import { FETCH_ATTEMPTS, ResourcePoolManager } from "./rpm";
 import { JoinView } from "./join-view";
 import { JoinLog, type LoggedRecord } from "./join-log";
 import { mark } from "../util/spans";
@@ -184,9 +184,13 @@ export async function publishFilter(
  * renews its secret ({@link renewSecret}).
  *
  * One bad epoch does not block the pool: an epoch whose bytes do not match its on-chain root (or
- * whose CID is invalid or its content corrupt) is quarantined (`rpm.quarantinedEpochs`, not fetched
- * again) and the other epochs are loaded; an epoch whose content cannot be fetched right now is
- * skipped and retried at the next sync. RNs listed only in such an epoch get NOT_IN_FILTER.
+ * whose CID is invalid, or whose bytes are malformed) is quarantined (`rpm.quarantinedEpochs`, not
+ * fetched again) and the other epochs are loaded; an epoch whose content cannot be fetched right
+ * now is skipped and retried at the next sync. A fetch whose bytes do not hash to the CID
+ * (ContentCorruptedError) is a bad answer, not a bad epoch (s17-redB B12): it is fetched again, up
+ * to FETCH_ATTEMPTS times in this sync, then at later syncs after a doubling backoff
+ * (`rpm.fetchFailed`, `rpm.refetchingEpochs`) until it loads or expires. RNs listed only in an
+ * epoch not loaded get NOT_IN_FILTER meanwhile.
  *
  * `prefetched`: roots of the pool's epochs already read (a join's first read, {@link prefetchJoin}),
  * used instead of reading them again; any other epoch is read here.
@@ -213,13 +217,24 @@ export async function syncFilters(
       rpm.expire(now, epoch);
       continue;
     }
+    if (!rpm.fetchDue(epoch, now)) continue;
     try {
-      rpm.addFilter(epoch, await ctx.store.get(f.cid), f.root, f.publishedAt);
+      let bytes: Uint8Array | undefined;
+      for (let attempt = 1; bytes === undefined; attempt++) {
+        try {
+          bytes = await ctx.store.get(f.cid);
+        } catch (e) {
+          if (!(e instanceof ContentCorruptedError) || attempt >= FETCH_ATTEMPTS) throw e;
+        }
+      }
+      rpm.addFilter(epoch, bytes, f.root, f.publishedAt);
       n++;
     } catch (e) {
-      if (
+      // the store checks every answer against the CID: bytes it returns are the CID's, so a root
+      // mismatch or a malformed filter is the epoch's (the MSRP's), for good; a corrupt answer is not
+      if (e instanceof ContentCorruptedError) rpm.fetchFailed(epoch, now, e.message);
+      else if (
         (e instanceof RsmsRejectedError && (e.reason === "FILTER_ROOT_MISMATCH" || e.reason === "FILTER_MALFORMED")) ||
-        e instanceof ContentCorruptedError ||
         e instanceof InvalidCidError
       )
         rpm.quarantine(epoch, (e as Error).message);

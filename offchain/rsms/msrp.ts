@@ -15,7 +15,7 @@
  */
 import { randomBytes } from "@noble/hashes/utils.js";
 import { keccak_256 } from "@noble/hashes/sha3.js";
-import { BloomFilter } from "../crypto/bloom";
+import { BLOOM_VERSION, BloomFilter } from "../crypto/bloom";
 import { bytesToNumberBE, concat, equalBytes, fromHex, toHex } from "../crypto/bytes";
 import { eciesDecrypt, eciesEncrypt } from "../crypto/ecies";
 import {
@@ -84,7 +84,17 @@ export type JoinRecord = { pid: Uint8Array; tag: Uint8Array; poolId: number; kin
  * A verified join with what the MSRP commits once the chain accepted it: the secret now recorded
  * (a_k for a join, a_{k+1} for a re-authentication).
  */
-export type VerifiedJoin = { record: JoinRecord; rn: string; recordedA: bigint };
+export type VerifiedJoin = { record: JoinRecord; rn: string; recordedA: bigint; at?: number };
+
+/**
+ * The MSRP's limit on recorded rotations (s17-redB B13): each re-authentication is a recordJoin the
+ * MSRP pays for (about 90,000 gas), and nothing else bounds how often one RN rotates. At most
+ * `perRn` rotations of one RN are recorded per window of `windowSec` seconds (window k is
+ * [k·windowSec, (k+1)·windowSec)); one more is refused ROTATION_BUDGET before anything is recorded.
+ */
+export type RotationBudget = { perRn: number; windowSec: number };
+/** The MSRP service's default (`rsms:serve msrp --rotation-budget`, `--rotation-window`): 12 rotations per RN per hour. */
+export const DEFAULT_ROTATION_BUDGET: RotationBudget = { perRn: 12, windowSec: 3600 };
 
 /**
  * issuedAt: when a_{i,0} was issued (unix s; absent in old records: never expires).
@@ -104,6 +114,8 @@ type RnEntry = {
   next?: string;
   /** the tag H4(a_0) of the secret the last renewal replaced: a retry of that renewal is answered again */
   renewedFrom?: string;
+  /** rotations recorded in the window `window` (of the rotation budget's windowSec): s17-redB B13 */
+  rotations?: { window: number; count: number };
 };
 type RpmEntry = { rid: string; poolId: number; pid: string; pk: string };
 type UserEntry = { rid: string; sk: string; pid: string };
@@ -159,6 +171,12 @@ export class Msrp {
    */
   private eligible = new Map<number, string[]>();
   private eligibleCount = 0;
+  /** the limit on recorded rotations per RN, if any (the MSRP service sets one; in-process: none) */
+  private budget: RotationBudget | undefined;
+  /** real identity -> the names registered under it (s17-redB B6: S_RN binds the RID, not the name). */
+  private ridNames = new Map<string, string[]>();
+  /** the real identities of the RNs in S_RN: every RN of one of them is revoked, under any name. */
+  private revokedRids = new Set<string>();
 
   private constructor(msk: bigint, record: MsrpRecord) {
     this.msk = msk;
@@ -199,6 +217,21 @@ export class Msrp {
     return structuredClone(e);
   }
 
+  /**
+   * Sets (or, with undefined, lifts) the limit on recorded rotations per RN ({@link RotationBudget}).
+   * @throws AgentStateError for a limit or window that is not a positive whole number
+   */
+  setRotationBudget(b: RotationBudget | undefined): void {
+    if (b && !(Number.isSafeInteger(b.perRn) && b.perRn >= 1 && Number.isSafeInteger(b.windowSec) && b.windowSec >= 1))
+      throw new AgentStateError(`setRotationBudget: perRn ${b.perRn} and windowSec ${b.windowSec} must be positive whole numbers`);
+    this.budget = b ? { ...b } : undefined;
+  }
+
+  /** The limit on recorded rotations per RN, if any. */
+  get rotationBudget(): RotationBudget | undefined {
+    return this.budget ? { ...this.budget } : undefined;
+  }
+
   /** PK_pub as 33 bytes. */
   get pkPubBytes(): Uint8Array {
     return Uint8Array.from(this.pkPubEncoded);
@@ -222,18 +255,76 @@ export class Msrp {
     for (const [name, e] of Object.entries(this.r.rpms)) this.pidIndex.set(e.pid, { kind: "rpm", name, k: 0 });
     for (const [name, e] of Object.entries(this.r.users)) this.pidIndex.set(e.pid, { kind: "user", name, k: 0 });
     for (const [poolId, p] of Object.entries(this.r.pending)) {
-      this.pendingFilters.set(Number(poolId), { filter: BloomFilter.deserialize(fromHex(p.bits)), openedAt: p.openedAt });
+      this.pendingFilters.set(Number(poolId), {
+        filter: this.upgrade(Number(poolId), BloomFilter.deserialize(fromHex(p.bits))),
+        openedAt: p.openedAt,
+      });
     }
     this.r.pending = {};
     this.load.clear();
     for (const g of Object.values(this.r.groups ?? {})) for (const m of g.members) this.load.set(m.name, (this.load.get(m.name) ?? 0) + 1);
+    this.ridNames.clear();
+    for (const [name, e] of Object.entries(this.r.rns)) this.ridNames.set(e.rid, [...(this.ridNames.get(e.rid) ?? []), name]);
+    this.revokedRids = this.ridsOf(this.r.suspicious ?? []);
     this.eligible.clear();
     this.eligibleCount = 0;
     for (const [name, e] of Object.entries(this.r.rns)) if (e.used) this.makeEligible(name);
   }
 
-  private isSuspicious(name: string): boolean {
+  private ridsOf(names: readonly string[]): Set<string> {
+    const out = new Set<string>();
+    for (const n of names) {
+      const rid = this.r.rns[n]?.rid;
+      if (rid !== undefined) out.add(rid);
+    }
+    return out;
+  }
+
+  /** Whether the RN itself (by name) is in S_RN. */
+  private inSrn(name: string): boolean {
     return this.r.suspicious?.includes(name) ?? false;
+  }
+
+  /**
+   * Whether an RN is revoked: it, or another RN registered under the same real identity, is in
+   * S_RN (s17-redB B6: a fresh name does not undo a revocation).
+   */
+  /**
+   * A pending filter of an older position scheme (a record written before session 18: version 1,
+   * whose positions collapse for some keys, s17-redB B9) rebuilt in the current one from the
+   * secrets it holds: those of the pool's RNs that have not joined and that it lists (a false
+   * positive only lists a secret twice, harmlessly). Filters already published stay as they are.
+   */
+  private upgrade(poolId: number, f: BloomFilter): BloomFilter {
+    if (f.version === BLOOM_VERSION) return f;
+    const g = BloomFilter.init(f.capacity, f.lambda);
+    for (const e of Object.values(this.r.rns)) {
+      const a = fromHex(e.a);
+      if (!e.used && e.homePool === poolId && f.check(a)) g.insert(a);
+    }
+    return g;
+  }
+
+  private isSuspicious(name: string): boolean {
+    const rid = this.r.rns[name]?.rid;
+    return rid !== undefined ? this.revokedRids.has(rid) : this.inSrn(name);
+  }
+
+  /**
+   * Sets S_RN and moves every RN whose real identity became (or stopped being) revoked in or out of
+   * the eligible lists, under every name of that identity.
+   */
+  private setSuspicious(next: string[]): void {
+    const before = this.revokedRids;
+    this.r.suspicious = next;
+    this.revokedRids = this.ridsOf(next);
+    for (const rid of new Set([...before, ...this.revokedRids])) {
+      if (before.has(rid) === this.revokedRids.has(rid)) continue;
+      for (const n of this.ridNames.get(rid) ?? []) {
+        if (this.revokedRids.has(rid)) this.makeIneligible(n);
+        else this.makeEligible(n);
+      }
+    }
   }
 
   /** Binary search of name in a list sorted by localeCompare: its index, or where it goes. */
@@ -348,10 +439,27 @@ export class Msrp {
    * @param request - its registration request
    * @param now - unix seconds (opens the filter's interval)
    * @param bind - the binding the request was sealed under ({@link Msrp.registrationRequest})
+   * @param expectRid - the real identity the request must open to (over the network: the one the
+   *   RN's enrolment token names), or undefined to take the one it opens to
+   * @throws RsmsRejectedError(SUSPICIOUS) for a real identity an RN of which is in S_RN (revoked
+   *   under any name, s17-redB B6); RsmsRejectedError(MSRP_REJECTED) for another identity than
+   *   expectRid; AgentStateError for a name taken or a pool without RPM. Nothing changes then.
    */
-  registerRn(name: string, request: Uint8Array, now = Math.floor(Date.now() / 1000), bind?: Uint8Array): RnCredentials {
+  registerRn(name: string, request: Uint8Array, now = Math.floor(Date.now() / 1000), bind?: Uint8Array, expectRid?: string): RnCredentials {
     const { poolId, rid } = this.openRegistration(request, Role.RN, bind);
+    if (expectRid !== undefined && rid !== expectRid)
+      throw new RsmsRejectedError(
+        "MSRP_REJECTED",
+        `registerRn: the request for "${name}" is not sealed for the real identity its enrolment names`,
+      );
     if (this.r.rns[name]) throw new AgentStateError(`registerRn: an RN named "${name}" is already registered`);
+    // "never allocated again" (§IV.B.2.c) and "its joining ... will be revoked" (§I) bind the device,
+    // not the name it registered under (s17-redB B6)
+    if (this.revokedRids.has(rid))
+      throw new RsmsRejectedError(
+        "SUSPICIOUS",
+        `registerRn: the real identity "${name}" registers under is revoked (an RN of it is in S_RN)`,
+      );
     if (!Object.values(this.r.rpms).some((e) => e.poolId === poolId)) throw new AgentStateError(`registerRn: pool ${poolId} has no RPM`);
     const sk = randomScalar();
     const a = randomScalar();
@@ -368,6 +476,7 @@ export class Msrp {
       used: false,
       issuedAt: now,
     };
+    this.ridNames.set(rid, [...(this.ridNames.get(rid) ?? []), name]);
     this.pidIndex.set(toHex(pid), { kind: "rn", name, k: 0 });
     return { poolId, sk, pk: mulBase(sk), a, pid };
   }
@@ -434,7 +543,8 @@ export class Msrp {
   /**
    * Puts a filter back as pending (the publication failed).
    */
-  restoreFilter(poolId: number, filter: BloomFilter, openedAt: number): void {
+  restoreFilter(poolId: number, taken: BloomFilter, openedAt: number): void {
+    const filter = this.upgrade(poolId, taken);
     const cur = this.pendingFilters.get(poolId);
     if (cur && cur.filter.count > 0) {
       // RNs registered meanwhile: merge them (same parameters), counting both (a count short of the
@@ -503,10 +613,14 @@ export class Msrp {
    * The exact check of a re-authentication forwarded by RPM_Y: a'_{k+1} must equal
    * H4(a_k, sk_RN) for the RN whose next pseudonym is PID_{k+1}.
    * @param opts - recorded: the chain already holds this very rotation (a retry of a step whose
-   *   commit was lost, s17-redB B1): the record stands, so S_RN is not checked again
-   * @throws RsmsRejectedError(MSRP_REJECTED); RsmsRejectedError(SUSPICIOUS) for an RN in S_RN
+   *   commit was lost, s17-redB B1): the record stands, so neither S_RN nor the rotation budget is
+   *   checked again; now: unix seconds (the rotation budget's window; default the wall clock)
+   * @throws RsmsRejectedError(MSRP_REJECTED); RsmsRejectedError(SUSPICIOUS) for an RN in S_RN;
+   *   RsmsRejectedError(ROTATION_BUDGET) for an RN that used up its recorded rotations in this
+   *   window ({@link setRotationBudget}; s17-redB B13)
    */
-  verifyReauth(forward: Uint8Array, opts: { recorded?: boolean } = {}): VerifiedJoin {
+  verifyReauth(forward: Uint8Array, opts: { recorded?: boolean; now?: number } = {}): VerifiedJoin {
+    const now = opts.now ?? Math.floor(Date.now() / 1000);
     const m = decodeReauthForward(forward);
     const { poolId, nextPid, sealed } = m;
     this.checkForwarder("verifyReauth", poolId, reauthForwardSigned(m), m.sig);
@@ -532,7 +646,18 @@ export class Msrp {
         "SUSPICIOUS",
         `verifyReauth: the RN whose next pseudonym is ${toHex(nextPid)} is in S_RN: it may not rotate`,
       );
-    return { record: { pid: nextPid, tag: tagOf(expected), poolId, kind: 2 }, rn: name, recordedA: expected };
+    // the MSRP pays for every rotation it records: a budget per RN and window (s17-redB B13); a retry
+    // of a rotation the chain holds is not refused (the record stands)
+    if (!opts.recorded && this.budget) {
+      const window = Math.floor(now / this.budget.windowSec);
+      const used = e.rotations?.window === window ? e.rotations.count : 0;
+      if (used >= this.budget.perRn)
+        throw new RsmsRejectedError(
+          "ROTATION_BUDGET",
+          `verifyReauth: the RN whose next pseudonym is ${toHex(nextPid)} rotated ${used} times in this ${this.budget.windowSec} s window (at most ${this.budget.perRn}): it rotates again from ${(window + 1) * this.budget.windowSec}`,
+        );
+    }
+    return { record: { pid: nextPid, tag: tagOf(expected), poolId, kind: 2 }, rn: name, recordedA: expected, at: now };
   }
 
   /**
@@ -566,6 +691,9 @@ export class Msrp {
     if (!fresh)
       throw new RsmsRejectedError("REPLAYED_SECRET", `commitJoin: ${toHex(v.record.pid)} is already committed or not ${v.rn}'s next step`);
     if (v.record.kind === 2) {
+      // counted against the budget's window of its verification (any window when no budget is set)
+      const window = Math.floor((v.at ?? Math.floor(Date.now() / 1000)) / (this.budget?.windowSec ?? DEFAULT_ROTATION_BUDGET.windowSec));
+      e.rotations = { window, count: e.rotations?.window === window ? e.rotations.count + 1 : 1 };
       e.pids.push(toHex(v.record.pid));
       this.pidIndex.set(toHex(v.record.pid), { kind: "rn", name: v.rn, k: e.pids.length - 1 });
     }
@@ -812,7 +940,7 @@ export class Msrp {
     const added = add.map((name) => {
       const r = this.r.rns[name];
       if (!r?.used) throw new AgentStateError(`rekeyGroup: RN "${name}" has not joined a pool`);
-      if (this.r.suspicious?.includes(name)) throw new AgentStateError(`rekeyGroup: RN "${name}" is in the set of suspicious RNs`);
+      if (this.isSuspicious(name)) throw new AgentStateError(`rekeyGroup: RN "${name}" is in the set of suspicious RNs`);
       if (g.members.some((m) => m.name === name && !evictHex.has(toHex(m.pid))))
         throw new AgentStateError(`rekeyGroup: RN "${name}" is already a member`);
       // An RN this update evicts is not re-added to it, under a rotated PID either: the new key is
@@ -858,7 +986,7 @@ export class Msrp {
     for (const m of g.members) this.addLoad(m.name, -1);
     if (evicted.length > 0) {
       for (const n of evicted) this.makeIneligible(n);
-      this.r.suspicious = [...new Set([...(this.r.suspicious ?? []), ...evicted])];
+      this.setSuspicious([...new Set([...(this.r.suspicious ?? []), ...evicted])]);
       this.unhold(evicted); // evicted: in S_RN until the operator clears it, whatever the flag does
     }
     g.epoch = epoch;
@@ -902,10 +1030,7 @@ export class Msrp {
   flagRn(pid: Uint8Array): string {
     const who = this.pidIndex.get(toHex(pid));
     if (who?.kind !== "rn") throw new AgentStateError(`flagRn: ${toHex(pid)} is not an RN pseudonym this MSRP issued`);
-    if (!this.isSuspicious(who.name)) {
-      this.makeIneligible(who.name);
-      this.r.suspicious = [...(this.r.suspicious ?? []), who.name];
-    }
+    if (!this.inSrn(who.name)) this.setSuspicious([...(this.r.suspicious ?? []), who.name]);
     this.unhold([who.name]); // the operator's (or an eviction's) decision: not lifted with a trust flag
     return who.name;
   }
@@ -929,14 +1054,12 @@ export class Msrp {
    */
   applyTrustFlags(flagged: string[], unflagged: string[]): { added: string[]; lifted: string[] } {
     for (const n of [...flagged, ...unflagged]) if (!this.r.rns[n]) throw new AgentStateError(`applyTrustFlags: unknown RN ${n}`);
-    const added = [...new Set(flagged)].filter((n) => !this.isSuspicious(n)).sort();
+    const added = [...new Set(flagged)].filter((n) => !this.inSrn(n)).sort();
     const lifted = [...new Set(unflagged)].filter((n) => this.r.flagHeld?.includes(n) && !flagged.includes(n)).sort();
-    for (const n of added) this.makeIneligible(n);
-    this.r.suspicious = [...(this.r.suspicious ?? []).filter((n) => !lifted.includes(n)), ...added];
+    this.setSuspicious([...(this.r.suspicious ?? []).filter((n) => !lifted.includes(n)), ...added]);
     const held = [...(this.r.flagHeld ?? []).filter((n) => !lifted.includes(n)), ...added];
     if (held.length) this.r.flagHeld = held;
     else delete this.r.flagHeld;
-    for (const n of lifted) this.makeEligible(n);
     return { added, lifted };
   }
 
@@ -1019,14 +1142,23 @@ export class Msrp {
   }
 
   /**
+   * The RNs revoked: those in S_RN and every other RN registered under the real identity of one of
+   * them (s17-redB B6), sorted by name. What a caller that allocates, evicts or rotates checks.
+   */
+  revokedRns(): string[] {
+    const out = new Set(this.r.suspicious ?? []);
+    for (const rid of this.revokedRids) for (const n of this.ridNames.get(rid) ?? []) out.add(n);
+    return [...out].sort();
+  }
+
+  /**
    * Takes an RN out of S_RN (an operator's decision after review, §IV.B.2.c leaves it open).
    * @throws AgentStateError if the RN is not in S_RN
    */
   clearSuspicious(name: string): void {
     if (!this.r.suspicious?.includes(name)) throw new AgentStateError(`clearSuspicious: RN "${name}" is not in the set of suspicious RNs`);
-    this.r.suspicious = this.r.suspicious.filter((n) => n !== name);
+    this.setSuspicious(this.r.suspicious.filter((n) => n !== name));
     this.unhold([name]);
-    this.makeEligible(name);
   }
 
   /**

@@ -16,7 +16,7 @@ import { bytesToNumberBE, concat, equalBytes, fromHex, toHex, xor } from "../cry
 import { ORDER, Point, encodeScalar, decodeScalar, invert, mul, mulBase } from "../crypto/group";
 import { H3 } from "../crypto/hash";
 import { eciesEncrypt } from "../crypto/ecies";
-import { BloomFilter } from "../crypto/bloom";
+import { BloomFilter, positionsOfKey } from "../crypto/bloom";
 import { keccak_256 } from "@noble/hashes/sha3.js";
 import { AgentStateError, RsmsRejectedError } from "./errors";
 import {
@@ -44,6 +44,16 @@ export type RpmState = { poolId: number; sk: bigint; pid: Uint8Array; filterTtlS
 
 /** Seven days: the MSRP's DEFAULT_FILTER_TTL_SEC (not imported: msrp.ts imports this module). */
 const DEFAULT_TTL = 7 * 24 * 3600;
+/**
+ * A filter fetch whose bytes did not hash to the CID (a bad answer, not a bad epoch: s17-redB B12)
+ * is tried this many times in one sync, then again at later syncs after a backoff that doubles from
+ * {@link REFETCH_BACKOFF_SEC} up to {@link REFETCH_BACKOFF_MAX_SEC}, until it loads or the epoch expires.
+ */
+export const FETCH_ATTEMPTS = 3;
+/** First wait (s) before an epoch whose fetches all came back corrupt is fetched again. */
+export const REFETCH_BACKOFF_SEC = 5;
+/** Longest wait (s) between the syncs that fetch such an epoch again. */
+export const REFETCH_BACKOFF_MAX_SEC = 600;
 
 /**
  * Filter bytes whose keccak256 this process computed, by that root (at most HASHED_FILTERS_KEPT,
@@ -79,6 +89,8 @@ export class ResourcePoolManager {
   private readonly filters = new Map<number, BloomFilter>();
   private readonly publishedAt = new Map<number, number>();
   private readonly quarantined = new Map<number, string>();
+  /** epochs whose last fetches came back corrupt: fetched again from `at` on (s17-redB B12) */
+  private readonly refetch = new Map<number, { failures: number; at: number; reason: string }>();
   /** Epochs below this one have expired: never fetched or checked again. */
   private floor = 0;
   /** How long after its publication a filter epoch serves joins (seconds). */
@@ -124,6 +136,7 @@ export class ResourcePoolManager {
       }
     if (throughEpoch !== undefined) this.floor = Math.max(this.floor, throughEpoch + 1);
     for (const e of this.quarantined.keys()) if (e < this.floor) this.quarantined.delete(e);
+    for (const e of this.refetch.keys()) if (e < this.floor) this.refetch.delete(e);
     return dropped.sort((x, y) => x - y);
   }
 
@@ -144,6 +157,30 @@ export class ResourcePoolManager {
   quarantine(epoch: number, reason: string): void {
     if (this.filters.has(epoch)) throw new AgentStateError(`quarantine: pool ${this.poolId} epoch ${epoch} is loaded and intact`);
     this.quarantined.set(epoch, reason);
+  }
+
+  /**
+   * Records that every fetch of an epoch in this sync came back corrupt (bytes that do not hash to
+   * the CID): a bad answer from the store or the path to it, not a bad epoch, so the epoch is not
+   * quarantined. It is fetched again from `now + backoff` on, the backoff doubling per failed sync
+   * from REFETCH_BACKOFF_SEC up to REFETCH_BACKOFF_MAX_SEC; the CID and root on-chain stay the arbiters.
+   * @returns when it is fetched again (unix s)
+   */
+  fetchFailed(epoch: number, now: number, reason: string): number {
+    const failures = (this.refetch.get(epoch)?.failures ?? 0) + 1;
+    const at = now + Math.min(REFETCH_BACKOFF_SEC * 2 ** Math.min(failures - 1, 20), REFETCH_BACKOFF_MAX_SEC);
+    this.refetch.set(epoch, { failures, at, reason });
+    return at;
+  }
+
+  /** Whether an epoch may be fetched at `now` (not waiting out the backoff of corrupt fetches). */
+  fetchDue(epoch: number, now: number): boolean {
+    return (this.refetch.get(epoch)?.at ?? 0) <= now;
+  }
+
+  /** The epochs waiting to be fetched again after corrupt fetches: failed syncs, when, and the last reason. */
+  get refetchingEpochs(): Map<number, { failures: number; at: number; reason: string }> {
+    return new Map([...this.refetch].map(([e, r]) => [e, { ...r }]));
   }
 
   /** The quarantined epochs and why. */
@@ -187,6 +224,7 @@ export class ResourcePoolManager {
       );
     }
     this.filters.set(epoch, filter);
+    this.refetch.delete(epoch);
     if (publishedAt !== undefined) this.publishedAt.set(epoch, publishedAt);
     if (!known) {
       if (hashedFilters.size >= HASHED_FILTERS_KEPT) hashedFilters.delete(hashedFilters.keys().next().value!);
@@ -200,7 +238,14 @@ export class ResourcePoolManager {
    */
   inFilters(a: bigint): boolean {
     const key = keccak_256(encodeScalar(a));
-    for (const f of this.filters.values()) if (f.checkKey(key)) return true;
+    // the positions once per filter shape (every epoch of a pool usually has the same policy)
+    const shapes = new Map<string, number[]>();
+    for (const f of this.filters.values()) {
+      const shape = `${f.m}/${f.lambda}/${f.version}`;
+      let pos = shapes.get(shape);
+      if (!pos) shapes.set(shape, (pos = positionsOfKey(key, f.m, f.lambda, f.version)));
+      if (f.checkPositions(pos)) return true;
+    }
     return false;
   }
 

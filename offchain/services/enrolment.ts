@@ -75,6 +75,12 @@ export type TokenRecord = {
   service: EnrolService;
   kind: EnrolKind;
   identity: string;
+  /**
+   * An RN's token (service msrp): the real identity the operator enrols, which the registration
+   * must open to (s17-redB B6: a revoked device does not come back under a fresh name and a made-up
+   * identity). Tokens for users and at the IdP name none.
+   */
+  rid?: string;
   /** PK_T, 33 bytes hex */
   pk: string;
   issuedAt: number;
@@ -124,6 +130,8 @@ export function newEnrolmentToken(a: {
   service: EnrolService;
   kind: EnrolKind;
   identity: string;
+  /** the RN's real identity: required for an RN at the MSRP, refused otherwise */
+  rid?: string;
   ttlSec: number;
   now: number;
   id?: Uint8Array;
@@ -131,6 +139,17 @@ export function newEnrolmentToken(a: {
 }): { token: string; record: TokenRecord } {
   if (!a.identity || toBytes(a.identity).length > 255)
     throw new EnrolmentTokenError("TOKEN_WRONG_IDENTITY", "newEnrolmentToken: the identity must be 1 to 255 bytes");
+  const rnToken = a.service === "msrp" && a.kind === "rn";
+  if (rnToken && (!a.rid || toBytes(a.rid).length > 255))
+    throw new EnrolmentTokenError(
+      "TOKEN_WRONG_IDENTITY",
+      `newEnrolmentToken: RN "${a.identity}": its real identity (--rid) must be 1 to 255 bytes`,
+    );
+  if (!rnToken && a.rid !== undefined)
+    throw new EnrolmentTokenError(
+      "TOKEN_WRONG_IDENTITY",
+      `newEnrolmentToken: only an RN's token at the MSRP names a real identity (--rid)`,
+    );
   if (!Number.isInteger(a.ttlSec) || a.ttlSec < 1 || a.ttlSec > MAX_TOKEN_TTL_SEC)
     throw new EnrolmentTokenError(
       "TOKEN_EXPIRED",
@@ -143,6 +162,7 @@ export function newEnrolmentToken(a: {
     service: a.service,
     kind: a.kind,
     identity: a.identity,
+    ...(rnToken ? { rid: a.rid } : {}),
     pk: toHex(encodePoint(mulBase(tokenKey(t, a.service)))),
     issuedAt: a.now,
     expiresAt: a.now + a.ttlSec,
@@ -227,7 +247,7 @@ export class EnrolmentBook {
  */
 export function issueEnrolmentToken(
   ks: Keystore,
-  a: { service: EnrolService; kind: EnrolKind; identity: string; ttlSec: number; now?: number },
+  a: { service: EnrolService; kind: EnrolKind; identity: string; rid?: string; ttlSec: number; now?: number },
 ): { token: string; record: TokenRecord } {
   const out = newEnrolmentToken({ ...a, now: a.now ?? Math.floor(Date.now() / 1000) });
   ks.create(tokenRecordName(out.record.id), out.record);

@@ -61,6 +61,7 @@ export const Route = {
   GroupAdd: 0x1b,
   GroupSend: 0x1c,
   GroupRead: 0x1d,
+  RnRenew: 0x1e,
   Join: 0x20,
   Reauth: 0x21,
   IdpChallenge: 0x30,

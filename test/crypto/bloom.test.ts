@@ -97,9 +97,10 @@ describe("crypto/bloom (RSMS Definition 2)", () => {
       await fc.assert(
         fc.asyncProperty(
           fc.uint8Array({ minLength: 32, maxLength: 32 }),
-          fc.integer({ min: 1, max: 2 ** 32 - 1 }),
+          fc.integer({ min: 0, max: 2 ** 32 - 65 }),
           fc.integer({ min: 1, max: 64 }),
-          async (key, m, lambda) => {
+          async (key, extra, lambda) => {
+            const m = lambda + extra; // m >= lambda: lambda distinct positions exist
             const onChain = (await mock.positions(toHex(key), m, lambda)).map(Number);
             expect(onChain).to.deep.equal(positionsOfKey(key, m, lambda));
           },
@@ -150,7 +151,8 @@ describe("crypto/bloom (RSMS Definition 2)", () => {
       const malformed = [
         toHex(header({ lambda: 4, N: 10, m: 58 }).subarray(0, 17)), // shorter than the header
         withBits(header({ magic: [0x4d, 0x54, 0x42, 0x47], lambda: 4, N: 10, m: 58 }), 58), // not "MTBF"
-        withBits(header({ version: 2, lambda: 4, N: 10, m: 58 }), 58), // version 2
+        withBits(header({ version: 1, lambda: 4, N: 10, m: 58 }), 58), // version 1 (double hashing, off-chain legacy only)
+        withBits(header({ version: 3, lambda: 4, N: 10, m: 58 }), 58), // version 3
         withBits(header({ lambda: 4, N: 10, m: 58 }), 66), // one byte of bits too many
       ];
       for (const filter of malformed) {
@@ -160,6 +162,7 @@ describe("crypto/bloom (RSMS Definition 2)", () => {
         [0, 58],
         [65, 58],
         [4, 0],
+        [4, 3],
       ]) {
         await expect(mock.parseHeader(withBits(header({ lambda, N: 10, m }), m)))
           .to.be.revertedWithCustomError(mock, "BloomFilter__InvalidParameters")
@@ -186,7 +189,7 @@ function header(fields: { magic?: number[]; version?: number; lambda: number; N:
   const h = new Uint8Array(18);
   const dv = new DataView(h.buffer);
   h.set(fields.magic ?? [0x4d, 0x54, 0x42, 0x46], 0);
-  h[4] = fields.version ?? 1;
+  h[4] = fields.version ?? 2;
   h[5] = fields.lambda;
   dv.setUint32(6, fields.N);
   dv.setUint32(10, fields.m);
@@ -195,28 +198,47 @@ function header(fields: { magic?: number[]; version?: number; lambda: number; N:
 }
 
 describe("crypto/bloom: positions, bits and serialization against the spec (reference computed here)", () => {
-  // pos_j = (h1 + j h2) mod m with h1 = key >> 128, h2 = key mod 2^128, in bigints
+  // version 2: block t = keccak256(key || u32be(t)), four 64-bit big-endian words each mod m, the
+  // first lambda distinct values (in bigints, from the spec)
   const refPositions = (key: Uint8Array, m: number, lambda: number) => {
+    const out: number[] = [];
+    for (let t = 0; out.length < lambda; t++) {
+      const b = BigInt(toHex(keccak256(new Uint8Array([...key, t >>> 24, (t >>> 16) & 255, (t >>> 8) & 255, t & 255]))));
+      for (let c = 3; c >= 0 && out.length < lambda; c--) {
+        const p = Number(((b >> BigInt(64 * c)) & ((1n << 64n) - 1n)) % BigInt(m));
+        if (!out.includes(p)) out.push(p);
+      }
+    }
+    return out;
+  };
+  // version 1 (filters published before session 18): pos_j = (h1 + j h2) mod m, h1 = key >> 128, h2 = key mod 2^128
+  const legacyPositions = (key: Uint8Array, m: number, lambda: number) => {
     const k = BigInt(toHex(key));
     const h1 = k >> 128n;
     const h2 = k & ((1n << 128n) - 1n);
     return Array.from({ length: lambda }, (_, j) => Number((h1 + BigInt(j) * h2) % BigInt(m)));
   };
 
-  it("positionsOfKey is Kirsch-Mitzenmacher double hashing on the two 128-bit halves (property)", () => {
+  it("positionsOfKey draws lambda distinct positions from keccak(key || t) (property); version 1 is double hashing", () => {
     fc.assert(
       fc.property(
         fc.uint8Array({ minLength: 32, maxLength: 32 }),
-        fc.integer({ min: 1, max: 2 ** 32 - 1 }),
+        fc.integer({ min: 0, max: 2 ** 32 - 65 }),
         fc.integer({ min: 1, max: 64 }),
-        (key, m, lambda) => {
-          expect(positionsOfKey(key, m, lambda)).to.deep.equal(refPositions(key, m, lambda));
+        (key, extra, lambda) => {
+          const m = lambda + extra;
+          const pos = positionsOfKey(key, m, lambda);
+          expect(pos).to.deep.equal(refPositions(key, m, lambda));
+          expect(new Set(pos).size).to.equal(lambda);
+          expect(positionsOfKey(key, m, lambda, 1)).to.deep.equal(legacyPositions(key, m, lambda));
         },
       ),
       { numRuns: 100 },
     );
     const key = new Uint8Array(32).fill(0xff);
     expect(positionsOfKey(key, 2 ** 32 - 1, 3)).to.deep.equal(refPositions(key, 2 ** 32 - 1, 3));
+    // m = lambda: the positions are every bit, in the stream's order
+    expect([...positionsOfKey(key, 64, 64)].sort((x, y) => x - y)).to.deep.equal(Array.from({ length: 64 }, (_, i) => i));
     // a key inside a larger buffer is read from its own offset
     const buf = new Uint8Array(40);
     buf.set(
@@ -225,6 +247,12 @@ describe("crypto/bloom: positions, bits and serialization against the spec (refe
     );
     expect(positionsOfKey(buf.subarray(8), 1000, 4)).to.deep.equal(refPositions(buf.subarray(8), 1000, 4));
     expect(bloomPositions(Uint8Array.of(1), 1000, 4)).to.deep.equal(refPositions(keccak256(Uint8Array.of(1)), 1000, 4));
+    expectThrows(
+      () => positionsOfKey(key, 3, 4),
+      InvalidParameterError,
+      "INVALID_PARAMETER",
+      /^positionsOfKey: m = 3 is smaller than lambda = 4/,
+    );
   });
 
   it("positionsOfKey refuses keys that are not 32 bytes", () => {
@@ -254,12 +282,12 @@ describe("crypto/bloom: positions, bits and serialization against the spec (refe
     }
   });
 
-  it("serializes to the spec's header (magic MTBF, version 1, lambda, N, m, count, big-endian) and bits", () => {
+  it("serializes to the spec's header (magic MTBF, version 2, lambda, N, m, count, big-endian) and bits", () => {
     const f = BloomFilter.init(10, 4);
     f.insert(Uint8Array.of(7));
     f.insert(Uint8Array.of(8));
     const s = f.serialize();
-    expect(toHex(s.subarray(0, 18))).to.equal("0x" + "4d544246" + "01" + "04" + "0000000a" + "0000003a" + "00000002");
+    expect(toHex(s.subarray(0, 18))).to.equal("0x" + "4d544246" + "02" + "04" + "0000000a" + "0000003a" + "00000002");
     expect(s).to.have.length(18 + 8);
     expect(toHex(s.subarray(18))).to.equal(toHex(f.bits));
     expect(toHex(f.root())).to.equal(toHex(keccak256(s)));
@@ -366,7 +394,7 @@ describe("crypto/bloom: positions, bits and serialization against the spec (refe
         new RegExp(`^${E}: bad magic \\(not an MTBF filter\\)$`),
       );
     }
-    for (const version of [0, 2]) {
+    for (const version of [0, 3]) {
       const bad = Uint8Array.from(ok);
       bad[4] = version;
       expectThrows(

@@ -161,7 +161,7 @@ describe("e2e: RSMS parties as separate services (issue 19)", function () {
     const token = (n: string) =>
       n === "rn-1"
         ? issued.stdout.trim().split("\n").slice(-1)[0]
-        : issueEnrolmentToken(msrpKs, { service: "msrp", kind: "rn", identity: n, ttlSec: 600 }).token;
+        : issueEnrolmentToken(msrpKs, { service: "msrp", kind: "rn", identity: n, rid: `rn:${n}`, ttlSec: 600 }).token;
     for (const n of ["rn-1", "rn-2", "rn-3", "rn-4"])
       await registerRnRemote({ msrpUrl, name: n, poolId: 1, rid: `rn:${n}`, token: token(n), keystore: client, dep });
     for (let i = 0; i < 100 && (await dep.ledger.pool(1))!.epochs === 0; i++) await new Promise((r) => setTimeout(r, 300));

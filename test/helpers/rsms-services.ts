@@ -142,9 +142,9 @@ export async function rsmsServices(
     client,
     msrpWallet,
     groupsAddress,
-    /** the MSRP operator's step: a one-time enrolment token for an RN or a user (rsms:enrol-token) */
-    enrol: (name: string, kind: "rn" | "user" = "rn", ttlSec = 3600) =>
-      issueEnrolmentToken(msrpKs, { service: "msrp", kind, identity: name, ttlSec }).token,
+    /** the MSRP operator's step: a one-time enrolment token for an RN (naming its real identity, default `rn:<name>`) or a user (rsms:enrol-token) */
+    enrol: (name: string, kind: "rn" | "user" = "rn", ttlSec = 3600, rid = kind === "rn" ? `rn:${name}` : undefined) =>
+      issueEnrolmentToken(msrpKs, { service: "msrp", kind, identity: name, ttlSec, ...(rid !== undefined ? { rid } : {}) }).token,
     /** stops every service */
     async stop() {
       for (const r of rpms.values()) await r.svc.stop();

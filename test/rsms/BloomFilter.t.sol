@@ -6,20 +6,28 @@ import {BloomFilter} from "../../contracts/libraries/BloomFilter.sol";
 import {BloomFilterMock} from "../../contracts/test/BloomFilterMock.sol";
 
 /// @notice A plain Bloom filter (RSMS Definition 2, docs/specs/crypto.md §6), written from the
-/// spec rather than from BloomFilter.sol: the key is keccak256 of the item, h1 its high and h2 its
-/// low 128 bits, and the positions are walked incrementally, p_0 = h1 mod m, p_j = p_{j-1} + h2
-/// (mod m, with addmod), which equals (h1 + j*h2) mod m without ever forming j*h2. Bits are read
-/// and written by division and powers of two.
+/// spec rather than from BloomFilter.sol: the key is keccak256 of the item; block t is
+/// keccak256(abi.encodePacked(key, uint32(t))), cut into four 64-bit words by division, each taken
+/// mod m; the first lambda distinct values are the positions (duplicates found by a second pass
+/// over a bitmap of the values seen). Bits are read and written by division and powers of two.
 library BloomRef {
     function positions(bytes32 key, uint256 m, uint256 lambda) internal pure returns (uint256[] memory pos) {
-        uint256 h1 = uint256(key) / 2 ** 128;
-        uint256 h2 = uint256(key) % 2 ** 128;
         pos = new uint256[](lambda);
-        uint256 p = h1 % m;
-        uint256 step = h2 % m;
-        for (uint256 j; j < lambda; ++j) {
-            pos[j] = p;
-            p = addmod(p, step, m);
+        uint256 n;
+        uint256 t;
+        while (n < lambda) {
+            uint256 b = uint256(keccak256(abi.encodePacked(key, uint32(t))));
+            for (uint256 c; c < 4; ++c) {
+                if (n == lambda) break;
+                uint256 p = ((b / 2 ** (64 * (3 - c))) % 2 ** 64) % m;
+                bool seen;
+                for (uint256 i; i < n; ++i) seen = seen || pos[i] == p;
+                if (!seen) {
+                    pos[n] = p;
+                    n += 1;
+                }
+            }
+            t += 1;
         }
     }
 
@@ -52,7 +60,7 @@ library BloomRef {
         return true;
     }
 
-    /// "MTBF" | 1 | lambda | N u32 | m u32 | count u32 | bits, big-endian.
+    /// "MTBF" | 2 | lambda | N u32 | m u32 | count u32 | bits, big-endian.
     function serialize(
         uint256 lambda,
         uint256 capacity,
@@ -60,7 +68,7 @@ library BloomRef {
         uint256 count,
         bytes memory bits
     ) internal pure returns (bytes memory) {
-        return abi.encodePacked("MTBF", uint8(1), uint8(lambda), uint32(capacity), uint32(m), uint32(count), bits);
+        return abi.encodePacked("MTBF", uint8(2), uint8(lambda), uint32(capacity), uint32(m), uint32(count), bits);
     }
 
     /// Init's size: m = ceil(1.44 * lambda * N).
@@ -87,11 +95,11 @@ contract BloomFilterFuzzTest is Test {
 
     // ---------- positions ----------
 
-    /// Pos(x) for key = keccak256(x): the library's positions equal the reference walk, each below
-    /// m, for every m >= 1 (not only m < 2^32) and lambda in [1, 64].
+    /// Pos(x) for key = keccak256(x): the library's positions equal the reference, each below m and
+    /// all distinct, for every m >= lambda (not only m < 2^32) and lambda in [1, 64].
     function testFuzz_positionsMatchTheReference(bytes memory item, uint256 m, uint256 lambda) public pure {
-        m = bound(m, 1, type(uint256).max);
         lambda = bound(lambda, 1, 64);
+        m = bound(m, lambda, type(uint256).max);
         bytes32 key = keccak256(item);
         uint256[] memory got = BloomFilter.positions(key, m, lambda);
         uint256[] memory want = BloomRef.positions(key, m, lambda);
@@ -99,17 +107,31 @@ contract BloomFilterFuzzTest is Test {
         for (uint256 j; j < lambda; ++j) {
             assertEq(got[j], want[j], "position differs from the reference");
             assertLt(got[j], m, "position out of range");
-            assertEq(BloomFilter.position(key, j, m), want[j], "position(key, j, m)");
+            for (uint256 i; i < j; ++i) assertTrue(got[i] != got[j], "two equal positions");
         }
     }
 
-    /// The same on the sizes the protocol uses (m < 2^32, often small), where positions collide.
+    /// The same on the sizes the protocol uses (m < 2^32, often small, down to m = lambda, where
+    /// the positions are every bit), where the stream's values collide and are skipped.
     function testFuzz_positionsMatchTheReferenceOnFilterSizes(bytes32 key, uint32 m, uint8 lambda) public pure {
-        uint256 mm = bound(m, 1, type(uint32).max);
         uint256 l = bound(lambda, 1, 64);
+        uint256 mm = bound(m, l, m % 2 == 0 ? 2 * l : type(uint32).max);
         uint256[] memory got = BloomFilter.positions(key, mm, l);
         uint256[] memory want = BloomRef.positions(key, mm, l);
-        for (uint256 j; j < l; ++j) assertEq(got[j], want[j], "position differs from the reference");
+        for (uint256 j; j < l; ++j) {
+            assertEq(got[j], want[j], "position differs from the reference");
+            for (uint256 i; i < j; ++i) assertTrue(got[i] != got[j], "two equal positions");
+        }
+    }
+
+    /// s17-redB B9: the keys whose double-hashing step h2 is 0 mod m (one in m: h1 + j*h2 gave one
+    /// position) get lambda distinct positions.
+    function testFuzz_noKeyCollapses(uint128 h1, uint128 q, uint8 lambda) public pure {
+        uint256 l = bound(lambda, 2, 64);
+        uint256 m = 29_492; // the default filter's m (N = 1,024, lambda = 20)
+        bytes32 key = bytes32((uint256(h1) << 128) | ((uint256(q) % (type(uint128).max / m)) * m));
+        uint256[] memory got = BloomFilter.positions(key, m, l);
+        for (uint256 j; j < l; ++j) for (uint256 i; i < j; ++i) assertTrue(got[i] != got[j], "collapsed");
     }
 
     // ---------- check ----------
@@ -125,7 +147,7 @@ contract BloomFilterFuzzTest is Test {
     ) public pure {
         n = uint8(bound(n, 1, 40));
         uint256 l = bound(lambda, 1, 64);
-        uint256 m = initSize ? BloomRef.bitsFor(n, l) : bound(mAny, 1, 4096);
+        uint256 m = initSize ? BloomRef.bitsFor(n, l) : bound(mAny, l, 4096);
         bytes memory bits = new bytes((m + 7) / 8);
         for (uint256 i; i < n; ++i) BloomRef.insert(bits, m, l, keccak256(abi.encode(seed, i)));
         bytes memory filter = BloomRef.serialize(l, n, m, n, bits);
@@ -171,8 +193,8 @@ contract BloomFilterFuzzTest is Test {
         uint8 lambda,
         uint8 which
     ) public pure {
-        uint256 mm = bound(m, 1, 2048);
         uint256 l = bound(lambda, 1, 64);
+        uint256 mm = bound(m, l, 2048);
         bytes memory bits = new bytes((mm + 7) / 8);
         for (uint256 i; i < bits.length; ++i) bits[i] = 0xff;
         assertTrue(BloomFilter.check(bits, mm, l, key), "all ones: present");
@@ -185,8 +207,8 @@ contract BloomFilterFuzzTest is Test {
 
     /// Bits past m in the last byte are never read: setting them does not make an absent item present.
     function testFuzz_paddingBitsAreNeverRead(bytes32 key, uint16 m, uint8 lambda) public pure {
-        uint256 mm = bound(m, 1, 2048);
         uint256 l = bound(lambda, 1, 64);
+        uint256 mm = bound(m, l, 2048);
         bytes memory bits = new bytes((mm + 7) / 8);
         for (uint256 b = mm; b < bits.length * 8; ++b) BloomRef.set(bits, b);
         assertFalse(BloomFilter.check(bits, mm, l, key), "padding bits read");
@@ -208,15 +230,17 @@ contract BloomFilterFuzzTest is Test {
 
     // ---------- malformed parameters ----------
 
-    /// The boundaries: lambda 1 and 64 and m = 1 are accepted; lambda 0 and 65 and m = 0 are not.
+    /// The boundaries: lambda 1 and 64 and m = lambda are accepted; lambda 0 and 65 and m < lambda
+    /// (no lambda distinct positions) are not.
     function test_parameterBoundaries() public {
         bytes32 key = keccak256("k");
-        assertEq(mock.positions(key, 1, 64).length, 64, "lambda 64");
-        assertEq(mock.positions(key, 1, 1)[0], 0, "m = 1: every position is 0");
-        assertTrue(mock.check(hex"01", 1, 64, key), "m = 1, bit 0 set");
-        uint256[3] memory m = [uint256(1), 1, 0];
-        uint256[3] memory l = [uint256(0), 65, 1];
-        for (uint256 i; i < 3; ++i) {
+        assertEq(mock.positions(key, 64, 64).length, 64, "lambda 64");
+        assertEq(mock.positions(key, 1, 1)[0], 0, "m = 1: the position is 0");
+        assertTrue(mock.check(hex"ffffffffffffffff", 64, 64, key), "m = lambda = 64, every bit set");
+        assertFalse(mock.check(hex"ffffffffffffff7f", 64, 64, key), "m = lambda = 64: bit 63 is one of the positions");
+        uint256[4] memory m = [uint256(1), 65, 0, 63];
+        uint256[4] memory l = [uint256(0), 65, 1, 64];
+        for (uint256 i; i < 4; ++i) {
             bytes memory err = abi.encodeWithSelector(BloomFilter.BloomFilter__InvalidParameters.selector, m[i], l[i]);
             vm.expectRevert(err);
             mock.positions(key, m[i], l[i]);
@@ -227,13 +251,13 @@ contract BloomFilterFuzzTest is Test {
         assertEq(gotL * 1000 + gotM, 64093, "lambda 64, N 1, m 93 parsed");
     }
 
-    /// m = 0, lambda = 0 or lambda > 64: positions and check revert InvalidParameters(m, lambda).
+    /// m < lambda, lambda = 0 or lambda > 64: positions and check revert InvalidParameters(m, lambda).
     function testFuzz_invalidParametersRevert(uint256 m, uint256 lambda, uint8 defect, bytes32 key) public {
         uint256 raw = lambda;
-        m = bound(m, 1, type(uint256).max);
         lambda = bound(lambda, 1, 64);
+        m = bound(m, lambda, type(uint256).max);
         defect %= 3;
-        if (defect == 0) m = 0;
+        if (defect == 0) m = bound(m, 0, lambda - 1);
         else if (defect == 1) lambda = 0;
         else lambda = raw % 2 == 0 ? 65 : bound(raw, 66, type(uint256).max); // the boundary half the time
         bytes memory err = abi.encodeWithSelector(BloomFilter.BloomFilter__InvalidParameters.selector, m, lambda);
@@ -245,7 +269,7 @@ contract BloomFilterFuzzTest is Test {
 
     /// A bit array shorter than ceil(m/8) bytes: BitsTooShort(length, m).
     function testFuzz_shortBitArrayReverts(uint256 m, uint256 len, uint8 lambda, bytes32 key) public {
-        m = bound(m, 9, 1 << 20);
+        m = bound(m, 64, 1 << 20);
         len = bound(len, 0, (m + 7) / 8 - 1);
         uint256 l = bound(lambda, 1, 64);
         vm.expectRevert(abi.encodeWithSelector(BloomFilter.BloomFilter__BitsTooShort.selector, len, m));
@@ -316,10 +340,10 @@ contract BloomFilterFuzzTest is Test {
 
     /// A header with m = 0, lambda = 0 or lambda > 64: InvalidParameters(m, lambda).
     function testFuzz_headerWithInvalidParametersReverts(uint16 m, uint8 lambda, uint8 defect, bytes32 key) public {
-        uint256 mm = bound(m, 1, 4096);
         uint256 l = bound(lambda, 1, 64);
+        uint256 mm = bound(m, l, 4096);
         defect %= 3;
-        if (defect == 0) mm = 0;
+        if (defect == 0) mm = bound(m, 0, l - 1);
         else if (defect == 1) l = 0;
         else l = lambda % 2 == 0 ? 65 : bound(lambda, 66, 255); // the boundary half the time
         bytes memory filter = BloomRef.serialize(l, 10, mm, 0, new bytes((mm + 7) / 8));

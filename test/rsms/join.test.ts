@@ -20,7 +20,7 @@ import { RsmsLedger } from "../../offchain/rsms/ledger";
 import type { ResourcePoolRegistry } from "../../typechain-types";
 import { ethers } from "hardhat";
 import { RsmsRejectedError, RsmsRejectReason } from "../../offchain/rsms/errors";
-import { ResourcePoolManager } from "../../offchain/rsms/rpm";
+import { FETCH_ATTEMPTS, ResourcePoolManager } from "../../offchain/rsms/rpm";
 import {
   AAD,
   SIZES,
@@ -887,7 +887,7 @@ describe("rsms/flows and ledger: each step's checks, results and failure paths",
     expect(fresh.loadedEpochs).to.deep.equal(Array.from({ length: epochs }, (_, e) => e));
   });
 
-  it("syncFilters: a corrupt or invalid-CID epoch is quarantined, a missing or unreachable one is retried at the next sync, another store error is thrown; an expired epoch is never fetched", async () => {
+  it("syncFilters: an invalid-CID epoch is quarantined, a corrupt answer is fetched again after a backoff (s17-redB B12), a missing or unreachable one is retried at the next sync, another store error is thrown; an expired epoch is never fetched", async () => {
     const { ctx, msrp, rpmA, registry, store, ledger } = await loadRsms();
     // epochs 1..5 of pool 1 (and later 6): intact filters, each holding one secret
     const cids: string[] = [];
@@ -927,12 +927,11 @@ describe("rsms/flows and ledger: each step's checks, results and failure paths",
     const rpm = ResourcePoolManager.fromRecord(msrp.params, { ...rpmA.toRecord(), filterTtlSec: TTL });
     expect(await syncFilters(faulty, rpm)).to.equal(2);
     expect(rpm.loadedEpochs).to.deep.equal([0, 5]);
-    expect([...rpm.quarantinedEpochs.entries()]).to.deep.equal([
-      [1, faults.get(cids[0])!.message],
-      [2, faults.get(cids[1])!.message],
-    ]);
-    expect(fetched).to.have.length(6);
-    // the next sync fetches the missing and the unreachable epoch again, and only them
+    expect([...rpm.quarantinedEpochs.entries()]).to.deep.equal([[2, faults.get(cids[1])!.message]]);
+    expect([...rpm.refetchingEpochs.keys()]).to.deep.equal([1]);
+    expect(fetched).to.have.length(5 + FETCH_ATTEMPTS);
+    // the next sync fetches the missing and the unreachable epoch again, and only them (the
+    // corrupt one waits out its backoff)
     faults.clear();
     fetched.length = 0;
     expect(await syncFilters(faulty, rpm)).to.equal(2);
@@ -942,7 +941,12 @@ describe("rsms/flows and ledger: each step's checks, results and failure paths",
     // every epoch so far is older than the TTL: each loaded epoch and each quarantine is dropped
     now = (await ledger.filterAt(1, 5)).publishedAt + TTL + 1;
     expect(await syncFilters(faulty, rpm)).to.equal(0);
-    expect([rpm.loadedEpochs, [...rpm.quarantinedEpochs.keys()], rpm.firstLiveEpoch]).to.deep.equal([[], [], 6]);
+    expect([rpm.loadedEpochs, [...rpm.quarantinedEpochs.keys()], [...rpm.refetchingEpochs.keys()], rpm.firstLiveEpoch]).to.deep.equal([
+      [],
+      [],
+      [],
+      6,
+    ]);
     // a store error that is not the filter's fault (here on the live epoch 6) is the caller's
     const f6 = BloomFilter.init(8, 16);
     f6.insert(encodeScalar(16n));

@@ -156,6 +156,7 @@ describe("registration needs an operator's one-time enrolment token (F5, fixed)"
         service: "msrp",
         kind: "rn",
         identity: "rn-c",
+        rid: "x",
         ttlSec: 600,
         now: Math.floor(Date.now() / 1000),
       });
@@ -180,6 +181,7 @@ describe("registration needs an operator's one-time enrolment token (F5, fixed)"
         service: "msrp",
         kind: "rn",
         identity: "rn-d",
+        rid: "x",
         ttlSec: 60,
         now: Math.floor(Date.now() / 1000) - 120,
       });
@@ -331,12 +333,18 @@ describe("registration needs an operator's one-time enrolment token (F5, fixed)"
     });
 
     it("the token's verifier is a record of its own, written once by the operator's step", () => {
-      const { token, record: rec } = issueEnrolmentToken(s.msrpDeps.keystore, { service: "msrp", kind: "rn", identity: "z", ttlSec: 60 });
+      const { token, record: rec } = issueEnrolmentToken(s.msrpDeps.keystore, {
+        service: "msrp",
+        kind: "rn",
+        identity: "z",
+        rid: "rn:z",
+        ttlSec: 60,
+      });
       expect(s.msrpDeps.keystore.load(tokenRecordName(rec.id))).to.deep.equal(rec);
       expect(JSON.stringify(rec)).to.not.include(token.split(".")[2]);
-      expect(() => issueEnrolmentToken(s.msrpDeps.keystore, { service: "msrp", kind: "rn", identity: "z", ttlSec: 0 })).to.throw(
-        /lifetime/,
-      );
+      expect(() =>
+        issueEnrolmentToken(s.msrpDeps.keystore, { service: "msrp", kind: "rn", identity: "z", rid: "rn:z", ttlSec: 0 }),
+      ).to.throw(/lifetime/);
     });
   });
 

@@ -117,7 +117,9 @@ describe("red team F3 (MEDIUM, fixed): a registration the MSRP made but the RN n
       openRegistration: true,
       log: () => undefined,
     });
-    enrol = (name, kind) => issueEnrolmentToken(msrpKs, { service: "msrp", kind, identity: name, ttlSec: 3600 }).token;
+    enrol = (name, kind) =>
+      issueEnrolmentToken(msrpKs, { service: "msrp", kind, identity: name, ttlSec: 3600, ...(kind === "rn" ? { rid: "RN 10" } : {}) })
+        .token;
     const msrpUrl = (await msrp.start({ port: 0 })).url;
     await enrolRpm({ msrpUrl, poolId: 1, rid: "rpm-1", wallet: await funded(), keystore: new Keystore(tmp("rpm"), ""), dep });
     r = await relay(msrpUrl);

@@ -34,7 +34,7 @@ import { NO_TOKEN, parseEnrolmentToken, tokenSigner } from "../enrolment";
 import { DEFAULT_WINDOW_MS } from "../replies";
 import { accountSigner, fromAccount, freshId } from "../common";
 import { getJson, postEnvelope, settlePending, DEFAULT_RETRY, ServiceError, type RetryPolicy } from "../client";
-import { encodeRnRegister, encodeRpmEnrol, openRnCreds, openRpmCreds, registrationBinding } from "./wire";
+import { encodeRenewal, encodeRnRegister, encodeRpmEnrol, openRnCreds, openRpmCreds, registrationBinding } from "./wire";
 import { rpmServiceRecord, type RpmServiceRecord } from "./rpm-service";
 
 /** The deployment a client talks in: chain id and registry address (the audiences derive from them). */
@@ -244,6 +244,45 @@ export async function registerRnRemote(a: {
   });
   a.keystore.create(rnClientRecord(a.name), { ...rn.toRecord(), pkPub: toHex(pkPub), msrpUrl: a.msrpUrl });
   a.keystore.remove(pendingName);
+  return rn;
+}
+
+/**
+ * Renews the one-time secret of an RN registered over the network that has not joined (its secret
+ * expired: SECRET_EXPIRED; or its filter epoch expired: NOT_IN_FILTER), through the MSRP service
+ * (`POST /v1/rn/renew`, s17-redB B11): the request is the in-process one (signed by sk_RN over the
+ * PID and the current secret's tag), in an envelope signed by sk_RN; the reply, signed by the MSRP's
+ * account, is the fresh secret sealed to PK_RN for that request. The RN keeps it (its keystore
+ * record) and joins once the MSRP published the pool's next filter. Nothing is kept before the
+ * reply: a lost reply is recovered by running this again (the MSRP answers a renewal it already
+ * made with the same secret, and draws nothing).
+ * @param a - the RN's name, its keystore and deployment; msrpUrl (default: the one it registered with)
+ * @returns the RN, holding its new secret
+ * @throws RsmsRejectedError(INVALID_STATE) for an RN that joined or whose secret still waits for
+ *   its filter; RsmsRejectedError(MSRP_REJECTED) for a PID or signature the MSRP does not take
+ */
+export async function renewRemote(a: {
+  name: string;
+  keystore: Keystore;
+  dep: Deployment;
+  msrpUrl?: string;
+  retry?: RetryPolicy;
+}): Promise<ResourceNode> {
+  const rn = loadRemoteRn(a.keystore, a.name);
+  if (!rn) throw new RsmsRejectedError("INVALID_STATE", `renewRemote: "${a.name}" was not registered over the network here`);
+  const rec = a.keystore.load(rnClientRecord(a.name)) as Record<string, unknown>;
+  const msrpUrl = a.msrpUrl ?? String(rec.msrpUrl ?? "");
+  if (!msrpUrl) throw new RsmsRejectedError("INVALID_STATE", `renewRemote: no MSRP URL for "${a.name}" (give --msrp)`);
+  const info = await msrpInfo(msrpUrl, a.dep);
+  const audience = audienceOf(a.dep.chainId, a.dep.registry, "msrp");
+  const env = sealEnvelope(request(Route.RnRenew, audience, encodeRenewal(rn.renewalRequest())), {
+    scheme: Scheme.Schnorr,
+    sk: rn.state.sk,
+  });
+  const reply = openEnvelope(await postEnvelope(msrpUrl, "/v1/rn/renew", env, a.retry ?? DEFAULT_RETRY));
+  verifyEnvelope(reply, { kind: Kind.Reply, route: Route.RnRenew, audience, sender: fromAccount(info.account), request: env });
+  rn.acceptRenewal(reply.body);
+  a.keystore.update(rnClientRecord(a.name), { ...rec, ...rn.toRecord() });
   return rn;
 }
 

@@ -629,7 +629,7 @@ export class GroupDesk {
     ids: ReadonlySet<string>,
   ): Promise<{ add: string[]; flagged: string[] }> {
     const inGroup = new Set(info.members.map((m) => m.name));
-    const suspicious = new Set(this.d.msrp.suspiciousRns());
+    const suspicious = new Set(this.d.msrp.revokedRns());
     const add: string[] = [];
     const flagged: string[] = [];
     for (const c of this.d.msrp.joinedRns()) {
@@ -658,7 +658,7 @@ export class GroupDesk {
     members: { name: string; pid: Uint8Array }[];
   }): Promise<{ own: Uint8Array[]; flagged: string[]; elsewhere: boolean; ids: ReadonlySet<string>; lift: string[] }> {
     const ids = await this.flagIds();
-    const inSRN = new Set(this.d.msrp.suspiciousRns());
+    const inSRN = new Set(this.d.msrp.revokedRns());
     const held = new Set(this.d.trust ? this.d.msrp.flagHeldRns() : []);
     const own: Uint8Array[] = [];
     const flagged: string[] = [];
@@ -704,7 +704,7 @@ export class GroupDesk {
           throw new GroupServiceError("NOT_FLAGGED", `rekey: ${toHex(p).slice(0, 10)}… is not flagged by the trust layer`);
       // a named request narrows the eviction to the named flagged members, but never keeps one in
       // S_RN: the agent would evict it anyway, unreplaced (h15-red H1)
-      const inSRN = new Set(this.d.msrp.suspiciousRns());
+      const inSRN = new Set(this.d.msrp.revokedRns());
       const nameOf = (x: Uint8Array) => info.members.find((m) => equalBytes(m.pid, x))!.name;
       const evict = named ? own.filter((x) => r.evict.some((p) => equalBytes(p, x)) || inSRN.has(nameOf(x))) : own;
       if (evict.length === 0)

@@ -12,6 +12,9 @@
  *   the on-chain record, an acknowledgement signed by the MSRP's account;
  * - `POST /v1/reauth/forward` (ReauthForward, signed likewise): the same for an RN moving to the
  *   pool (a'_{k+1} = H4(a_k, sk_RN) checked, PID_{k+1} recorded with kind 2);
+ * - `POST /v1/rn/renew` (a RenewalRequest: PID ‖ sk_RN's signature over PID ‖ H4(a_{i,0}), in an
+ *   envelope signed by sk_RN of the RN that owns the PID): a fresh a_{i,0} for an RN that has not
+ *   joined, sealed to PK_RN, the same check as the in-process `Msrp.renewRn` (s17-redB B11);
  * - `POST /v1/trust/attest` (AttestRequest, signed by sk_RN of the RN that owns the PID it names,
  *   attest.ts): the EIP-712 Registration attestation the TrustManager takes for that PID (needs `trust`);
  * - `GET /v1/info`: PK_pub, the account and the registry, signed by the account (a client checks
@@ -19,6 +22,9 @@
  * - with a ServiceGroupRegistry (`groups`): users and service groups, `POST /v1/user/register`,
  *   `/v1/group/request`, `/v1/group/post`, `/v1/group/fetch`, `/v1/group/rekey` (msrp-groups.ts);
  *   formations and adds are limited per user and in all per window (group-quota.ts: 429 QUOTA_EXCEEDED).
+ * - Rotations: at most `rotationBudget.perRn` re-authentications of one RN are recorded per window
+ *   (default 12 per hour, DEFAULT_ROTATION_BUDGET): one more is refused 422 ROTATION_BUDGET before
+ *   anything is recorded (the MSRP pays for each record; s17-redB B13).
  * A background tick publishes each pool's filter when it is due (a publication that failed first:
  * its filter waits in its intent, not in the agent).
  *
@@ -48,7 +54,7 @@ import { equalBytes, fromHex, toBytes, toHex } from "../../crypto/bytes";
 import { decodePoint, encodeScalar } from "../../crypto/group";
 import type { ContentStore } from "../../storage/content-store";
 import type { Keystore } from "../../storage/keystore";
-import { Msrp, type JoinRecord, type VerifiedJoin } from "../../rsms/msrp";
+import { DEFAULT_ROTATION_BUDGET, Msrp, type JoinRecord, type RotationBudget, type VerifiedJoin } from "../../rsms/msrp";
 import { RsmsRejectedError, AgentStateError } from "../../rsms/errors";
 import { MetatrustError } from "../../errors";
 import { Role, decodeJoinForward, decodeReauthForward, decodeRegistration } from "../../rsms/messages";
@@ -62,7 +68,7 @@ import { writeFileAtomic } from "../../storage/fs-atomic";
 import { faultPoint } from "../faults";
 import { accountSigner, fromAccount } from "../common";
 import { startService, type RunningService, type ServiceConfig } from "../server";
-import { decodeRnRegister, decodeRpmEnrol, encodeJoinAck, registrationBinding, sealRnCreds, sealRpmCreds } from "./wire";
+import { decodeRenewal, decodeRnRegister, decodeRpmEnrol, encodeJoinAck, registrationBinding, sealRnCreds, sealRpmCreds } from "./wire";
 import type { GroupLedger } from "../../rsms/group-flows";
 import type { TrustManager } from "../../../typechain-types";
 import { GroupDesk } from "./msrp-groups";
@@ -142,6 +148,11 @@ export type MsrpServiceDeps = {
   groupPolicy?: GroupPolicy;
   /** the group quota's clock (ms; tests move it; default Date.now) */
   clock?: () => number;
+  /**
+   * the limit on recorded rotations per RN (s17-redB B13: the MSRP pays for each one; default
+   * DEFAULT_ROTATION_BUDGET, 12 per RN per hour; `rsms:serve msrp --rotation-budget`, `--rotation-window`)
+   */
+  rotationBudget?: RotationBudget;
   /** filter publication tick (ms); 0: off */
   tickMs?: number;
   /**
@@ -190,6 +201,7 @@ export class MsrpService {
     if (d.batch) parseBatching(d.batch.ms, d.batch.max);
     const { enrolment, ...rec } = d.keystore.load(MSRP_RECORD) as { enrolment?: Record<string, TokenUse> };
     this.msrp = Msrp.fromRecord(rec as never);
+    this.msrp.setRotationBudget(d.rotationBudget ?? DEFAULT_ROTATION_BUDGET);
     this.book = new EnrolmentBook(enrolment ?? {});
     this.audience = audienceOf(d.chainId, d.registry, "msrp");
     this.journal = new Journal(path.join(d.dir, "journal"));
@@ -236,7 +248,7 @@ export class MsrpService {
     kind: EnrolKind,
     tokenId: Uint8Array,
     name: string,
-  ): { check(): void; consume(): void } {
+  ): { check(): void; consume(): void; rid?: string } {
     const route = env.route;
     if (tokenId.every((x) => x === 0)) {
       if (!this.d.openRegistration)
@@ -252,7 +264,15 @@ export class MsrpService {
     // unknown or another identity's token: refused before the signature is looked at
     const pk = this.book.admit(rec, tokenId, want, env.body, rec ? rec.issuedAt : 0);
     verifyEnvelope(env, { kind: Kind.Request, route, audience: this.audience, sender: { scheme: Scheme.Schnorr, pk } });
+    // an RN's token names the real identity its registration must open to (s17-redB B6); one issued
+    // before tokens did names none: the operator issues another
+    if (kind === "rn" && !rec!.rid)
+      throw new EnrolmentTokenError(
+        "TOKEN_WRONG_IDENTITY",
+        `register: the token of RN "${name}" names no real identity (issued before s18): the operator issues another (rsms:enrol-token --rid)`,
+      );
     return {
+      rid: rec!.rid,
       check: () => void this.book.admit(rec, tokenId, want, env.body, nowSec()),
       consume: () => this.book.consume(tokenId, env.body, nowSec()),
     };
@@ -371,7 +391,7 @@ export class MsrpService {
         // sealed to the same transport key, and no second effect
         const again = this.sameRegistration(m.name, env.body) ? this.msrp.issuedRnCredentials(m.name) : undefined;
         if (again) return this.reply(env, raw, sealRnCreds(this.msrp.pkPubBytes, m.transport, env.requestId, again));
-        const c = this.msrp.registerRn(m.name, m.registration, nowSec(), registrationBinding("RN", m.name, m.transport));
+        const c = this.msrp.registerRn(m.name, m.registration, nowSec(), registrationBinding("RN", m.name, m.transport), token.rid);
         const reply = this.reply(env, raw, sealRnCreds(this.msrp.pkPubBytes, m.transport, env.requestId, c));
         // the reply in the journal before the record: a crash after the record and before the reply
         // is cached would leave a registered RN whose retry is refused (its name is taken) and whose
@@ -422,7 +442,7 @@ export class MsrpService {
     const env = openEnvelope(raw);
     const fwd = decodeReauthForward(env.body);
     this.checkForwarder("forwardReauth", env, Route.ReauthForward, fwd.poolId);
-    return this.commitForward(env, raw, () => this.msrp.verifyReauth(env.body));
+    return this.commitForward(env, raw, () => this.msrp.verifyReauth(env.body, { now: nowSec() }));
   }
 
   /** The envelope of a forward must be signed by sk_RPM of the pool its body names. */
@@ -535,7 +555,7 @@ export class MsrpService {
       // (s17-redB B8). One the chain holds already (a resent batch whose first transaction was mined,
       // its receipt lost) is committed: the chain's record stands, as on serveReauth's retry path,
       // and the flag follows the RN by name (session 17's final read).
-      const suspicious = new Set(this.msrp.suspiciousRns());
+      const suspicious = new Set(this.msrp.revokedRns());
       const ok: Queued[] = [];
       const write: Queued[] = [];
       const states = await Promise.all(
@@ -682,6 +702,41 @@ export class MsrpService {
     );
   }
 
+  /**
+   * Renewal of an unjoined RN's one-time secret over the network (s17-redB B11: before, only the
+   * in-process `rsms:rn:renew` could, and an RN registered over the network whose secret expired
+   * was stranded). The envelope must be signed by sk_RN of the RN that owns the PID it names, and
+   * the body is the RN's RenewalRequest, checked by {@link Msrp.renewRn} as in-process (signed by
+   * sk_RN over the PID and the current secret's tag). A refused request changes nothing. A retry
+   * has no second effect: the same envelope gets the cached reply, and a fresh request signed over
+   * the secret the last renewal replaced (its reply was lost) gets the current secret again,
+   * nothing drawn. The record is saved before the reply leaves.
+   */
+  private async renewRn(raw: Uint8Array): Promise<Uint8Array> {
+    const env = openEnvelope(raw);
+    const req = decodeRenewal(env.body);
+    let owner: ReturnType<Msrp["rnOfPid"]>;
+    try {
+      owner = this.msrp.rnOfPid(req.pid);
+    } catch {
+      throw new RsmsRejectedError("MSRP_REJECTED", `renewRn: ${toHex(req.pid)} is not an RN pseudonym this MSRP issued`);
+    }
+    verifyEnvelope(env, {
+      kind: Kind.Request,
+      route: Route.RnRenew,
+      audience: this.audience,
+      sender: { scheme: Scheme.Schnorr, pk: owner.pk },
+    });
+    return this.cache.once(env.requestId, env.issuedAt, raw, () =>
+      this.mutex.run(async () => {
+        const sealed = this.msrp.renewRn(req, nowSec());
+        this.save();
+        this.log(`renewal: ${owner.name}'s one-time secret (pool ${this.msrp.rnEntryRecord(owner.name).homePool}'s next filter)`);
+        return this.reply(env, raw, sealed);
+      }),
+    );
+  }
+
   // ---------------------------------------------------------------- filters
 
   /**
@@ -809,7 +864,7 @@ export class MsrpService {
             this.log(`recovery: join of ${toHex(v.record.pid)} conflicts with the chain: dropped`);
             return;
           }
-        } else if (v.record.kind === 2 && this.msrp.suspiciousRns().includes(v.rn)) {
+        } else if (v.record.kind === 2 && this.msrp.revokedRns().includes(v.rn)) {
           // in S_RN since it was verified (flagged while the service was down): not rotated (s17-redB B8)
           this.log(`recovery: rotation to ${toHex(v.record.pid)} of an RN now in S_RN: dropped`);
           return;
@@ -864,6 +919,7 @@ export class MsrpService {
         { path: "/v1/join/forward", handle: (b) => this.forwardJoin(b) },
         { path: "/v1/reauth/forward", handle: (b) => this.forwardReauth(b) },
         { path: "/v1/trust/attest", handle: (b) => this.attestTrust(b) },
+        { path: "/v1/rn/renew", handle: (b) => this.renewRn(b) },
         ...(this.desk?.routes() ?? []),
       ],
       () => this.info(),
@@ -910,6 +966,7 @@ function verifiedToJson(v: VerifiedJoin): Record<string, unknown> {
     kind: v.record.kind,
     rn: v.rn,
     recordedA: toHex(encodeScalar(v.recordedA)),
+    ...(v.at !== undefined ? { at: v.at } : {}),
   };
 }
 function verifiedFromJson(d: Record<string, string & number>): VerifiedJoin {
@@ -917,5 +974,6 @@ function verifiedFromJson(d: Record<string, string & number>): VerifiedJoin {
     record: { pid: fromHex(d.pid, 32), tag: fromHex(d.tag, 32), poolId: d.poolId, kind: d.kind as 1 | 2 },
     rn: d.rn,
     recordedA: BigInt(d.recordedA),
+    ...(typeof d.at === "number" ? { at: d.at } : {}),
   };
 }

@@ -22,6 +22,7 @@ import { POINT_BYTES, Point, decodePoint, decodeScalar, encodePoint, encodeScala
 import { ECIES_OVERHEAD, eciesDecrypt, eciesEncrypt } from "../../crypto/ecies";
 import { MalformedMessageError } from "../../rsms/errors";
 import { TOKEN_ID_BYTES } from "../enrolment";
+import type { RenewalRequest } from "../../rsms/rn";
 
 function cut(fn: string, b: Uint8Array, sizes: number[]): Uint8Array[] {
   const total = sizes.reduce((x, y) => x + y, 0);
@@ -157,4 +158,21 @@ export function encodeJoinAck(m: JoinAck): Uint8Array {
 export function decodeJoinAck(b: Uint8Array): JoinAck {
   const [pid, tag, pool, kind] = cut("decodeJoinAck", b, [32, 32, 4, 1]);
   return { pid, tag, poolId: readU32(pool), kind: kind[0] };
+}
+
+/** Bytes of an RN's renewal request on the wire: PID (32) ‖ Schnorr signature (65). */
+export const RENEWAL_BYTES = 32 + 65;
+
+/** An RN's renewal request (rn.ts RenewalRequest) as the body of `POST /v1/rn/renew`. */
+export function encodeRenewal(r: RenewalRequest): Uint8Array {
+  if (!(r.pid instanceof Uint8Array) || r.pid.length !== 32 || !(r.sig instanceof Uint8Array) || r.sig.length !== 65)
+    throw new MalformedMessageError("encodeRenewal: a PID of 32 bytes and a signature of 65");
+  return concat(r.pid, r.sig);
+}
+
+/** Parses {@link encodeRenewal}. @throws MalformedMessageError for another length */
+export function decodeRenewal(b: Uint8Array): RenewalRequest {
+  if (!(b instanceof Uint8Array) || b.length !== RENEWAL_BYTES)
+    throw new MalformedMessageError(`decodeRenewal: expected ${RENEWAL_BYTES} bytes (PID ‖ signature), got ${b?.length}`);
+  return { pid: b.slice(0, 32), sig: b.slice(32) };
 }
