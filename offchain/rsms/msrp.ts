@@ -1102,7 +1102,8 @@ export class Msrp {
    * (s17-redB B4).
    * @returns the sealed secret for the RN (ResourceNode.acceptRenewal)
    * @throws RsmsRejectedError(MSRP_REJECTED) for an unknown or old PID or a bad signature;
-   * RsmsRejectedError(INVALID_STATE) for an RN that already joined, or whose secret awaits publication
+   * RsmsRejectedError(INVALID_STATE) for an RN that already joined, or whose secret awaits publication;
+   * RsmsRejectedError(SUSPICIOUS) for a revoked RN (in S_RN, or its real identity revoked)
    */
   renewRn(req: RenewalRequest, now = Math.floor(Date.now() / 1000)): Uint8Array {
     const who = this.pidIndex.get(toHex(req.pid));
@@ -1110,6 +1111,10 @@ export class Msrp {
     if (!who || !e || e.pids[e.pids.length - 1] !== toHex(req.pid))
       throw new RsmsRejectedError("MSRP_REJECTED", `renewRn: ${toHex(req.pid)} is not a current RN pseudonym`);
     if (e.used) throw new RsmsRejectedError("INVALID_STATE", `renewRn: ${toHex(req.pid)} already joined: it re-authenticates instead`);
+    // a revoked RN (in S_RN, or another name of a revoked real identity) gets no fresh secret: it could
+    // not join with it, and each renewal fills its pool's filter (s18-review2)
+    if (this.isSuspicious(who.name))
+      throw new RsmsRejectedError("SUSPICIOUS", `renewRn: the RN of ${toHex(req.pid)} is revoked (in S_RN): it gets no fresh secret`);
     const current = bytesToNumberBE(fromHex(e.a));
     const oldTag = tagOf(current);
     const pk = this.rnKey(who.name);
@@ -1149,6 +1154,16 @@ export class Msrp {
     const out = new Set(this.r.suspicious ?? []);
     for (const rid of this.revokedRids) for (const n of this.ridNames.get(rid) ?? []) out.add(n);
     return [...out].sort();
+  }
+
+  /**
+   * Whether the RN's real identity is revoked through another of its names in S_RN: it stays revoked
+   * whatever happens to its own place in S_RN (a flag of its own lifted, say).
+   */
+  revokedThroughOther(name: string): boolean {
+    const rid = this.r.rns[name]?.rid;
+    if (rid === undefined) return false;
+    return (this.ridNames.get(rid) ?? []).some((n) => n !== name && this.inSrn(n));
   }
 
   /**

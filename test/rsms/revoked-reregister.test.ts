@@ -75,4 +75,23 @@ describe("rsms red team s17-redB B6: an RN in S_RN registers again under its rea
     expect(msrp.revokedRns()).to.deep.equal([]);
     await reauthenticate(ctx, spareJoined, rpmB, msrp);
   });
+  it("a revoked RN that has not joined gets no fresh secret: its renewal is refused SUSPICIOUS and nothing is drawn (s18-review2)", async () => {
+    const { ctx, msrp, rns } = await loadRsms();
+    const spare = (await registerRn(ctx, msrp, { name: "spare", poolId: 1, rid: "serial-2" })).rn;
+    await publishFilter(ctx, msrp, 1); // its secret is published: a renewal would otherwise draw one
+    msrp.flagRn(rns[2].state.pid); // the device serial-2 is revoked, the spare with it
+    expect(msrp.revokedThroughOther("spare")).to.equal(true);
+    expect(msrp.revokedThroughOther("rn2"), "rn2 is revoked through its own place in S_RN").to.equal(false);
+    const before = JSON.stringify(msrp.toRecord());
+    let err: unknown;
+    try {
+      msrp.renewRn(spare.renewalRequest(), Math.floor(Date.now() / 1000));
+    } catch (e) {
+      err = e;
+    }
+    expect((err as RsmsRejectedError)?.reason, String(err)).to.equal("SUSPICIOUS");
+    expect(JSON.stringify(msrp.toRecord()), "nothing drawn, nothing inserted").to.equal(before);
+    msrp.clearSuspicious("rn2");
+    spare.acceptRenewal(msrp.renewRn(spare.renewalRequest(), Math.floor(Date.now() / 1000)));
+  });
 });

@@ -666,7 +666,9 @@ export class GroupDesk {
     for (const m of info.members) {
       // under which pseudonym the RN is flagged, its member PID first (one read per member)
       const at = await this.flaggedPid(m.name, ids, m.pid);
-      if (!at && held.has(m.name)) {
+      // (not when its real identity is revoked through another name: it stays revoked, and goes as
+      // any revoked member does, the group re-formed)
+      if (!at && held.has(m.name) && !this.d.msrp.revokedThroughOther(m.name)) {
         lift.push(m.name); // held by a flag the chain no longer shows
         continue;
       }
