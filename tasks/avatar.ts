@@ -128,7 +128,8 @@ async function avatarContext(hre: HardhatRuntimeEnvironment) {
     const warrant = codec.warrantFromJson(r.warrant);
     return {
       avatarId: warrant.avatarId,
-      label: `${r.owner}.${r.avatar}`,
+      // the evidence file's name: '+' is in no party or avatar name, so two (owner, avatar) pairs never share one
+      label: `${r.owner}+${r.avatar}`,
       owner: party(r.owner),
       driver: party(r.driver),
       warrant,
@@ -355,7 +356,7 @@ task(
       : await c.protocols.mutualAuth(await c.ctx(), { credential: A, driver: A.driver }, { credential: B, driver: B.driver });
     const dir = path.join(c.dir, "evidence");
     fs.mkdirSync(dir, { recursive: true });
-    // named owner.avatar: two owners' avatars of one name are two files
+    // named owner+avatar: two owners' avatars of one name are two files
     const files = [
       [A.label, s.evidenceAboutA],
       [B.label, s.evidenceAboutB],

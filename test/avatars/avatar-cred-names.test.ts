@@ -67,7 +67,7 @@ describe("avatar:login: credentials per owner (s17-redA F15)", function () {
     // each fox by its owner: the evidence is about that owner's avatar (its id) and names its file by owner and name
     for (const owner of ["alice", "bob"]) {
       const r = (await hre.run("avatar:auth", { a: `${owner}/fox`, b: "whale" })) as { evidence: string[] };
-      expect(r.evidence[0]).to.match(new RegExp(`/${owner}\\.fox-\\d+\\.json$`));
+      expect(r.evidence[0]).to.match(new RegExp(`/${owner}\\+fox-\\d+\\.json$`));
     }
     const none = await rejects(hre.run("avatar:auth", { a: "carol/fox", b: "whale" }));
     expect(none).to.be.instanceOf(RefusedError);
@@ -88,7 +88,7 @@ describe("avatar:login: credentials per owner (s17-redA F15)", function () {
     ks().create("avatar-cred-owl", old);
     ks().remove(name);
     const r = (await hre.run("avatar:auth", { a: "owl", b: "whale" })) as { evidence: string[] };
-    expect(r.evidence[0]).to.match(/\/carol\.owl-\d+\.json$/);
+    expect(r.evidence[0]).to.match(/\/carol\+owl-\d+\.json$/);
     await hre.run("avatar:login", { user: "carol", avatar: "owl", appearance: "default appearance" });
     expect(ks().exists("avatar-cred-owl"), "the old record once the new one is kept").to.equal(false);
     expect(ks().exists(name)).to.equal(true);
