@@ -765,6 +765,21 @@ export class GroupDesk {
     ) => Promise<{ evict: Uint8Array[]; add: string[]; suspicious?: string[]; lift?: string[] }>,
   ): Promise<Uint8Array> {
     const id = `rekey-${toHex(gid).slice(2)}`;
+    // a resend of these very bytes whose update was left pending (the MSRP's chain write failed
+    // after its intent: no reply cached) is finished from the intent however late it comes, as the
+    // reply cache answers a served request (s18-review1 M1: refused STALE after the window, the
+    // client dropped it and its next run made a second update)
+    if (this.leftFor(id, raw)) {
+      const done = await this.d.mutex.run(async () => {
+        const d = this.leftFor(id, raw) as RekeyIntent | undefined;
+        if (!d) return undefined; // finished meanwhile: its reply is in the cache
+        if (!(await this.finishRekeyIntent(d)))
+          throw new GroupServiceError("STALE_EPOCH", `rekey: group ${toHex(gid).slice(0, 10)}… moved on without this update`);
+        this.d.journal.done(id);
+        return fromHex(d.reply);
+      });
+      if (done) return done;
+    }
     const out = await this.d.cache.once(
       env.requestId,
       env.issuedAt,
