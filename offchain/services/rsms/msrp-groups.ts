@@ -473,6 +473,9 @@ export class GroupDesk {
       sender: { scheme: Scheme.Schnorr, pk: decodePoint(fromHex(box.roster[index][1], 33)) },
     });
     GroupDesk.session(env, f.groupId, 0);
+    // a key update is not handed to a party in S_RN, like its channel (s18-review1 L2); a
+    // formation's rounds are, or no party of a group being formed could finish it
+    if (box.kind === 1) this.refuseSuspicious("read", f.pid, f.groupId);
     return this.d.cache.once(env.requestId, env.issuedAt, raw, async () => {
       const cur = this.known(f.groupId);
       const others = (r: number) =>
@@ -918,7 +921,8 @@ export class GroupDesk {
    * an RN the trust layer flags there at once, but the group's key moves only when its user asks
    * for an update: until then the mailbox, the group's only channel, would relay the flagged RN
    * every message of the epoch, and its own. What it already read stays read; a retired epoch it
-   * took part in is refused too (it would read there what was sent while it was under suspicion).
+   * took part in is refused too (it would read there what was sent while it was under suspicion),
+   * and so is the current key update it has not fetched yet (s18-review1 L2).
    * The RN learns only what it knows already (it may not rotate: `SUSPICIOUS`); it is read again at
    * each request, so an RN whose flag is lifted reads again after the next flag sync.
    */
