@@ -95,4 +95,41 @@ describe("s18-review1 M2: a kept key update says which request it answers (fixed
     expect(r.evict.map(toHex), "the rekey that was answered named x").to.deep.equal([toHex(xPid)]);
     expect(Number((await s!.dep.groups.view(gid)).epoch)).to.equal(2);
   });
+
+  it("a rekey whose reply was lost is finished by the next run, not made again (G4 on the rekey path)", async () => {
+    const machines = new Map<string, Keystore>();
+    const f = await formedGroup(machines, ["a", "b", "c", "d", "e"]);
+    s = f.s;
+    const x = f.members[0];
+    const xPid = localParty(machines.get(x)!, x).pid;
+    const tmAddress = s.f.deployment.contracts.TrustManager.address;
+    const signers = await hre.ethers.getSigners();
+    const detector = new TrustLedger(TrustManager__factory.connect(tmAddress, signers[TRUST_ROLE_SIGNERS.detector]));
+    const controller = new TrustLedger(TrustManager__factory.connect(tmAddress, signers[9]));
+    await controller.register(toHex(xPid), "resource-node", s.msrpWallet);
+    await detector.flag(toHex(xPid), 1, new Uint8Array(32), 0);
+    await s.msrp.desk!.syncTrustFlags();
+    const alice = { msrpUrl: s.msrpUrl, user: "alice", groupId: f.gid, keystore: machines.get("alice")!, dep: s.dep, evict: [xPid] };
+    const groups = s.msrpDeps.groups!;
+    const real = groups.rekey.bind(groups);
+    let written!: Promise<unknown>;
+    groups.rekey = ((...args: Parameters<typeof real>) => {
+      written = new Promise((r) => setTimeout(r, 1_500)).then(() => real(...args));
+      return written;
+    }) as typeof groups.rekey;
+    const first = await rekeyRemote({ ...alice, retry: { attempts: 1, timeoutMs: 500, backoffMs: 10 } }).then(
+      () => "answered",
+      (e: Error) => `lost: ${e.message.split("\n")[0]}`,
+    );
+    expect(first, "precondition: the first run lost its reply").to.match(/^lost: /);
+    await written;
+    groups.rekey = real;
+    expect(Number((await s.dep.groups.view(f.gid)).epoch), "precondition: the rekey landed").to.equal(1);
+
+    const again = await rekeyRemote({ ...alice, evict: [] });
+    expect([again.resumed, again.epoch], "the kept rekey answers: epoch 1").to.deep.equal([true, 1]);
+    expect(again.evicted.map(toHex), "it evicted x").to.deep.equal([toHex(xPid)]);
+    expect(again.evict.map(toHex), "the answered request named x (this run named nobody)").to.deep.equal([toHex(xPid)]);
+    expect(Number((await s.dep.groups.view(f.gid)).epoch), "no second update").to.equal(1);
+  });
 });
