@@ -328,6 +328,19 @@ export class GroupDesk {
     });
     GroupDesk.session(env, m.groupId, 0);
     const id = `group-${toHex(m.groupId).slice(2)}`;
+    // a resend of these very bytes whose formation was left pending (its chain write failed after
+    // the intent) is finished however late it comes, as for a key update (s18-review1 M1)
+    if (this.leftFor(id, raw)) {
+      const done = await this.d.mutex.run(async () => {
+        const left = this.leftFor(id, raw) as FormIntent | undefined;
+        if (!left) return undefined; // finished meanwhile: its reply is in the cache
+        if (!(await this.finishFormIntent(left)))
+          throw new GroupServiceError("GROUP_EXISTS", `group ${toHex(m.groupId)} is on-chain with another key`);
+        this.d.journal.done(id);
+        return fromHex(left.reply);
+      });
+      if (done) return done;
+    }
     const out = await this.d.cache.once(
       env.requestId,
       env.issuedAt,
