@@ -11,6 +11,7 @@
 import { task, types } from "hardhat/config";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import type { GroupParty } from "../offchain/rsms/group";
+import type { KeptUpdate } from "../offchain/services/rsms/group-clients";
 import { keccak_256 } from "@noble/hashes/sha3.js";
 import { RefusedError, UsageError, lookupNamed } from "./lib/cli";
 
@@ -22,6 +23,18 @@ function groupFlag(task: string, group: string): string {
   if (!/^0x[0-9a-fA-F]{64}$/.test(group))
     throw new UsageError(`${task}: --group ${group} is not a group id (0x and 64 hex digits, as group:request prints it)`);
   return group;
+}
+
+/** The line shown for a kept update of the other kind, finished before this run's request (s18-review1 M2). */
+function keptLine(group: string, u: KeptUpdate, pids: (ps: Uint8Array[]) => string): string {
+  const asked = u.kind === "add" ? `${u.count} RN${u.count === 1 ? "" : "s"}` : `evict ${pids(u.evict)}`;
+  return `group ${group}: the kept ${u.kind} of an earlier run (its reply was lost; ${asked}) is finished first: epoch ${u.epoch} on-chain; evicted ${pids(u.evicted)}; added ${pids(u.added)}`;
+}
+
+/** A kept update of the other kind, as a task's return value. */
+function keptValue(u: KeptUpdate, hex: (b: Uint8Array) => string) {
+  const made = { epoch: u.epoch, evicted: u.evicted.map(hex), added: u.added.map(hex) };
+  return u.kind === "add" ? { kind: u.kind, count: u.count, ...made } : { kind: u.kind, evict: u.evict.map(hex), ...made };
 }
 
 /**
@@ -225,7 +238,7 @@ task(
 
 task(
   "group:rekey",
-  "Renews a group's key: evicts members (by PID), adds joined RNs (by name), commits the new epoch on-chain and delivers the new key",
+  "Renews a group's key: evicts members (by PID), adds joined RNs (by name), commits the new epoch on-chain and delivers the new key (over the network, a key update kept from an earlier run whose reply was lost is resumed first: a kept rekey answers this one)",
 )
   .addParam("group", "The group id (0x-hex)")
   .addOptionalParam("evict", "Comma-separated PIDs to evict", "")
@@ -250,12 +263,22 @@ task(
       const msrpUrl = k.msrpOf("group:rekey", "--user", a.user, a.msrp);
       const t0 = Date.now();
       const r = await k.clients.rekeyRemote({ msrpUrl, user: a.user, groupId: gid, evict, keystore: k.keystore, dep: k.dep });
+      const pids = (ps: Uint8Array[]) => ps.map(k.bytes.toHex).join(", ") || "none";
+      if (r.earlier) console.log(keptLine(a.group, r.earlier, pids));
       if (r.resumed)
-        console.log(`group ${a.group}: a rekey kept from an earlier run (its reply was lost) is finished; run again for a new one`);
+        console.log(
+          `group ${a.group}: the kept rekey of an earlier run (its reply was lost; evict ${pids(r.evict)}) is finished; your rekey (evict ${pids(evict)}) was not sent: run again for a new one`,
+        );
       console.log(
         `group ${a.group}: epoch ${r.epoch} on-chain; evicted ${r.evicted.map(k.bytes.toHex).join(", ")}; added ${r.added.map(k.bytes.toHex).join(", ") || "none"} (${Date.now() - t0} ms); the parties fetch the new key with \`group:join\``,
       );
-      return { epoch: r.epoch, evicted: r.evicted.map(k.bytes.toHex), added: r.added.map(k.bytes.toHex) };
+      return {
+        epoch: r.epoch,
+        evicted: r.evicted.map(k.bytes.toHex),
+        added: r.added.map(k.bytes.toHex),
+        resumed: r.resumed,
+        ...(r.earlier ? { earlier: keptValue(r.earlier, k.bytes.toHex) } : {}),
+      };
     }
     const c = await groupContext(hre, "group:rekey");
     const gid = c.bytes.fromHex(groupFlag("group:rekey", a.group), 32);
@@ -382,7 +405,7 @@ task(
 
 task(
   "group:add",
-  "The group's user asks the MSRP service to add fresh joined RNs to her group (members flagged or in S_RN are evicted and replaced by the same update): a new epoch on-chain and a new key, which every party opens with `group:join`",
+  "The group's user asks the MSRP service to add fresh joined RNs to her group (members flagged or in S_RN are evicted and replaced by the same update): a new epoch on-chain and a new key, which every party opens with `group:join`; a key update kept from an earlier run whose reply was lost is resumed first (a kept add answers this one)",
 )
   .addParam("group", "The group id (0x-hex)")
   .addParam("user", "The group's user (registered with --msrp)")
@@ -402,12 +425,22 @@ task(
       keystore: k.keystore,
       dep: k.dep,
     });
+    const pids = (ps: Uint8Array[]) => ps.map(k.bytes.toHex).join(", ") || "none";
+    if (r.earlier) console.log(keptLine(a.group, r.earlier, pids));
     if (r.resumed)
-      console.log(`group ${a.group}: an add kept from an earlier run (its reply was lost) is finished; run again for a new one`);
+      console.log(
+        `group ${a.group}: the kept add of an earlier run (its reply was lost; ${r.count} RN${r.count === 1 ? "" : "s"}) is finished; your add of ${a.count} was not sent: run again for a new one`,
+      );
     console.log(
       `group ${a.group}: epoch ${r.epoch} on-chain; added ${r.added.map(k.bytes.toHex).join(", ")}, evicted ${r.evicted.map(k.bytes.toHex).join(", ") || "none"} (${Date.now() - t0} ms); the parties fetch the new key with \`group:join\``,
     );
-    return { epoch: r.epoch, added: r.added.map(k.bytes.toHex), evicted: r.evicted.map(k.bytes.toHex) };
+    return {
+      epoch: r.epoch,
+      added: r.added.map(k.bytes.toHex),
+      evicted: r.evicted.map(k.bytes.toHex),
+      resumed: r.resumed,
+      ...(r.earlier ? { earlier: keptValue(r.earlier, k.bytes.toHex) } : {}),
+    };
   });
 
 task("group:status", "A group's on-chain state (members, epoch, Q) and the MSRP's view of its members")

@@ -530,13 +530,6 @@ export class GroupParty {
   }
 
   /**
-   * Key update (§IV.B.2.c step 2): opens Enc_PK(s_new) for the next epoch and checks
-   * s_new*P = Q_new on-chain. A replayed old update (epoch not newer) is rejected.
-   * @param roster - PIDs and PKs of the new epoch, the user first (bound by the sealed key's
-   *   associated data: a roster other than the MSRP's does not open); this party must be in it
-   * @throws GroupAuthenticationError(STALE_EPOCH | KEY_MISMATCH), DecryptionError
-   */
-  /**
    * The key update of a *retired* epoch this party was a party of but never took (it was away
    * through two updates: s18-redg G3), so that it can read that epoch's stored traffic with
    * {@link openArchived}. Checked as {@link acceptRekey} checks the current one, against that
@@ -572,6 +565,13 @@ export class GroupParty {
     return k;
   }
 
+  /**
+   * Key update (§IV.B.2.c step 2): opens Enc_PK(s_new) for the next epoch and checks
+   * s_new*P = Q_new on-chain. A replayed old update (epoch not newer) is rejected.
+   * @param roster - PIDs and PKs of the new epoch, the user first (bound by the sealed key's
+   *   associated data: a roster other than the MSRP's does not open); this party must be in it
+   * @throws GroupAuthenticationError(STALE_EPOCH | KEY_MISMATCH), DecryptionError
+   */
   acceptRekey(message: Uint8Array, chain: GroupChainView, roster: GroupPartyInfo[]): Uint8Array {
     const members = roster.map((p) => p.pid);
     const m = decodeRekey(message);

@@ -29,6 +29,7 @@ import { formedGroup, type rsmsServices } from "../helpers/rsms-services";
 import { Keystore } from "../../offchain/storage/keystore";
 import { addRemote, localParty, readRemote, sendRemote, takePart } from "../../offchain/services/rsms/group-clients";
 import { toHex } from "../../offchain/crypto/bytes";
+import { decodeGroupMailbox, encodeGroupMailbox } from "../../offchain/services/rsms/group-wire";
 
 const once = { attempts: 1, timeoutMs: 30_000, backoffMs: 10 };
 
@@ -107,6 +108,30 @@ describe("s18-redg G3: a member that slept through an epoch reads its traffic (f
     const heard = heardOf(r, 1);
     expect(heard.length, "one report for alice's message").to.equal(1);
     expect(heard[0], "y is told why").to.match(new RegExp(`^told: NO_KEY: ${y} never took the key of epoch 1 \\(its update was refused: `));
+    await currentStillRead(y, party);
+  });
+
+  it("a retired fetch answered with another epoch (a faulty mailbox, simulated) is reported NO_KEY; y's reads go on (s18-review1 L1)", async () => {
+    const { y, party } = await sleptThrough();
+    // simulated faulty mailbox: its signed answer to y's fetch of epoch 1 names epoch 0
+    const d = (s.msrp.desk! as unknown as { d: { reply(env: unknown, raw: Uint8Array, body: Uint8Array): Uint8Array } }).d;
+    const reply = d.reply.bind(d);
+    d.reply = (env, raw, body) => {
+      if (body.length > 40) {
+        try {
+          const m = decodeGroupMailbox(body);
+          if (m.kind === 1 && m.epoch === 1) return reply(env, raw, encodeGroupMailbox({ ...m, epoch: 0 }));
+        } catch {
+          // not a mailbox: answered as it is
+        }
+      }
+      return reply(env, raw, body);
+    };
+    const r = await readRemote({ ...party(y), retry: once });
+    d.reply = reply;
+    expect(heardOf(r, 1), "y is told epoch 1's message is lost, and why").to.deep.equal([
+      `told: NO_KEY: ${y} never took the key of epoch 1 (its update was refused: the MSRP answered epoch 0 of kind 1)`,
+    ]);
     await currentStillRead(y, party);
   });
 });

@@ -47,6 +47,7 @@ import {
   encodeGroupRequest,
   decodeGroupRequest,
   encodeRekeyRequest,
+  decodeRekeyRequest,
   groupSession,
   openUserCreds,
   type GroupMailbox,
@@ -515,13 +516,16 @@ export async function takePart(a: {
  * of a command whose reply was lost finishes that update instead of making another.
  * @param fresh - the route and the body of this run's request, for the chain's current epoch
  * @returns the reply's body, the route and body of the request it answers, and whether that was a
- *   kept request of an earlier run (then the caller's own request, if of the same kind, is not sent)
+ *   kept request of an earlier run (then the caller's own request, if of the same kind, is not sent);
+ *   a kept request of the other kind is finished first, its answer checked against the chain and
+ *   returned in `earlier` (s18-review1 M2: it was discarded unread)
+ * @throws RsmsRejectedError(INVALID_STATE) when the kept request's answer names another epoch than the chain's
  */
 async function sendUpdate(
   a: { msrpUrl: string; user: string; groupId: Uint8Array; keystore: Keystore; dep: GroupDeployment; retry?: RetryPolicy },
   route: number,
   fresh: (epoch: number) => Uint8Array,
-): Promise<{ reply: Uint8Array; route: number; body: Uint8Array; resumed: boolean }> {
+): Promise<{ reply: Uint8Array; route: number; body: Uint8Array; resumed: boolean; earlier?: KeptUpdate }> {
   const me = localParty(a.keystore, a.user);
   const info = await msrpInfo(a.msrpUrl, a.dep);
   const pending = groupUpdatePending(a.user, a.groupId);
@@ -530,6 +534,7 @@ async function sendUpdate(
     call(a.msrpUrl, pathOf(r), r, env, a.dep, info.account, a.retry).catch((e) => {
       throw settlePending(e, () => a.keystore.remove(pending), `${pending}; run the command again to resend it`);
     });
+  let earlier: KeptUpdate | undefined;
   if (a.keystore.exists(pending)) {
     const kept = a.keystore.load(pending) as { envelope: string; route: number };
     const env = fromHex(kept.envelope);
@@ -537,21 +542,47 @@ async function sendUpdate(
     a.keystore.remove(pending);
     const body = openEnvelope(env).body;
     if (kept.route === route) return { reply, route, body, resumed: true };
+    const done = decodeRekeyDone(reply);
+    const on = await a.dep.groups.view(a.groupId);
+    const kind = kept.route === Route.GroupAdd ? "add" : "rekey";
+    if (Number(on.epoch) !== done.epoch)
+      throw new RsmsRejectedError(
+        "INVALID_STATE",
+        `${kind}: the MSRP says the kept ${kind} made epoch ${done.epoch}, the chain is at ${on.epoch}`,
+      );
+    earlier =
+      kind === "add" ? { kind, count: decodeGroupAdd(body).count, ...done } : { kind, evict: decodeRekeyRequest(body).evict, ...done };
   }
   const { epoch } = await a.dep.groups.view(a.groupId);
   const body = fresh(epoch);
   const env = sealEnvelope(request(route, a.dep, body, groupSession(a.groupId, epoch)), { scheme: Scheme.Schnorr, sk: me.sk });
   a.keystore.create(pending, { envelope: toHex(env), route });
-  const reply = await send(env, route);
+  const reply = await send(env, route).catch((e) => {
+    // the kept update did land: the error of this run's request does not hide it
+    if (earlier && e instanceof Error)
+      e.message += ` (the kept ${earlier.kind} of an earlier run was finished first: epoch ${earlier.epoch})`;
+    throw e;
+  });
   a.keystore.remove(pending);
-  return { reply, route, body, resumed: false };
+  return { reply, route, body, resumed: false, ...(earlier ? { earlier } : {}) };
 }
+
+/**
+ * A key update kept from an earlier run whose reply was lost, of the other kind than this run's,
+ * finished before this run's request: what it asked (`count` RNs, or the PIDs to `evict`) and what
+ * it made.
+ */
+export type KeptUpdate =
+  | { kind: "add"; count: number; epoch: number; evicted: Uint8Array[]; added: Uint8Array[] }
+  | { kind: "rekey"; evict: Uint8Array[]; epoch: number; evicted: Uint8Array[]; added: Uint8Array[] };
 
 /**
  * The user asks the MSRP to evict the members the trust layer flagged (all of them, or the PIDs
  * given) and renew the key; the MSRP records the new epoch on-chain. A rekey kept from an earlier
- * run whose reply was lost is finished instead ({@link sendUpdate}: `resumed`).
- * @returns the new epoch, the evicted and the added PIDs
+ * run whose reply was lost is finished instead ({@link sendUpdate}: `resumed`, and `evict` names
+ * what that request asked); a kept add is finished first (`earlier`).
+ * @returns the new epoch, the evicted and the added PIDs, whether this answers a kept request, the
+ *   PIDs the answered request named, and the kept add finished before it, if any
  */
 export async function rekeyRemote(a: {
   msrpUrl: string;
@@ -561,22 +592,26 @@ export async function rekeyRemote(a: {
   keystore: Keystore;
   dep: GroupDeployment;
   retry?: RetryPolicy;
-}): Promise<{ epoch: number; evicted: Uint8Array[]; added: Uint8Array[]; resumed: boolean }> {
+}): Promise<{ epoch: number; evicted: Uint8Array[]; added: Uint8Array[]; resumed: boolean; evict: Uint8Array[]; earlier?: KeptUpdate }> {
   const sent = await sendUpdate(a, Route.GroupRekey, (epoch) => encodeRekeyRequest({ groupId: a.groupId, epoch, evict: a.evict ?? [] }));
   const done = decodeRekeyDone(sent.reply);
   const on = await a.dep.groups.view(a.groupId);
   if (on.epoch !== done.epoch)
     throw new RsmsRejectedError("INVALID_STATE", `rekey: the MSRP says epoch ${done.epoch}, the chain ${on.epoch}`);
-  return { ...done, resumed: sent.resumed };
+  const evict = decodeRekeyRequest(sent.body).evict;
+  return { ...done, resumed: sent.resumed, evict, ...(sent.earlier ? { earlier: sent.earlier } : {}) };
 }
 
 /**
  * The user asks the MSRP to add `count` fresh joined RNs to her group (evicting the members in S_RN); the MSRP
  * records the new epoch on-chain and seals the new key to every party (`takePart` opens it). An add
  * kept from an earlier run whose reply was lost is finished instead, with the count it asked
- * ({@link sendUpdate}: `resumed`; s18-redg G4: the next run used to add again).
+ * ({@link sendUpdate}: `resumed`, and `count` is what that request asked; s18-redg G4: the next
+ * run used to add again); a kept rekey is finished first (`earlier`).
  * @returns the new epoch, the evicted PIDs (members flagged or in S_RN, replaced by as many fresh
- *   RNs, or the whole group when evicting them alone would link pseudonyms) and the added PIDs
+ *   RNs, or the whole group when evicting them alone would link pseudonyms), the added PIDs, whether
+ *   this answers a kept request, the count the answered request asked, and the kept rekey finished
+ *   before it, if any
  * @throws ServiceError(NO_FRESH_RN) when fewer RNs can join than asked (nothing changes)
  */
 export async function addRemote(a: {
@@ -587,7 +622,7 @@ export async function addRemote(a: {
   keystore: Keystore;
   dep: GroupDeployment;
   retry?: RetryPolicy;
-}): Promise<{ epoch: number; evicted: Uint8Array[]; added: Uint8Array[]; resumed: boolean }> {
+}): Promise<{ epoch: number; evicted: Uint8Array[]; added: Uint8Array[]; resumed: boolean; count: number; earlier?: KeptUpdate }> {
   const sent = await sendUpdate(a, Route.GroupAdd, (epoch) => encodeGroupAdd({ groupId: a.groupId, epoch, count: a.count }));
   const count = decodeGroupAdd(sent.body).count;
   const done = decodeRekeyDone(sent.reply);
@@ -598,7 +633,7 @@ export async function addRemote(a: {
       "INVALID_STATE",
       `add: the MSRP says epoch ${done.epoch} with ${done.added.length} added, the chain epoch ${on.epoch}`,
     );
-  return { ...done, resumed: sent.resumed };
+  return { ...done, resumed: sent.resumed, count, ...(sent.earlier ? { earlier: sent.earlier } : {}) };
 }
 
 // ------------------------------------------------------------------ the channel
@@ -762,8 +797,8 @@ export async function readRemote(a: {
       if (x instanceof ServiceError && (x.reason === "STALE_EPOCH" || x.reason === "NOT_A_MEMBER")) return "its update was missed";
       throw x;
     }
-    if (box.epoch !== e || box.kind !== 1)
-      throw new RsmsRejectedError("INVALID_STATE", `read: asked the update of epoch ${e}, the MSRP answered epoch ${box.epoch}`);
+    // a faulty mailbox's answer costs that epoch only, reported (s18-review1 L1: it aborted the whole read)
+    if (box.epoch !== e || box.kind !== 1) return `its update was refused: the MSRP answered epoch ${box.epoch} of kind ${box.kind}`;
     try {
       me.party.acceptRetiredRekey(box.mine, await a.dep.groups.keyAt(a.groupId, e), box.roster);
     } catch (x) {

@@ -212,6 +212,30 @@ export class GroupDesk {
       throw e;
     }
   }
+  /**
+   * The roster of a retired update epoch, from an index of the group's retired file built once per
+   * write of it (its stat changes: written atomically), so that a retired fetch's signature is
+   * checked before the whole file is parsed again (s18-review1 L3: any 68-byte request parsed up to
+   * about 6 MB).
+   */
+  private retiredRoster(gid: Uint8Array, epoch: number): [string, string][] | undefined {
+    let st: fs.Stats;
+    try {
+      st = fs.statSync(this.pastFile(gid));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+      throw e;
+    }
+    const stamp = `${st.ino}:${st.size}:${st.mtimeMs}`;
+    const key = toHex(gid);
+    let ix = this.pastIndex.get(key);
+    if (ix?.stamp !== stamp) {
+      ix = { stamp, rosters: new Map(Object.entries(this.retired(gid)).map(([e, k]) => [e, k.roster])) };
+      this.pastIndex.set(key, ix);
+    }
+    return ix.rosters.get(String(epoch));
+  }
+  private readonly pastIndex = new Map<string, { stamp: string; rosters: Map<string, [string, string][]> }>();
   private writeMailbox(gid: Uint8Array, m: Mailbox): void {
     writeFileAtomic(this.file(gid), JSON.stringify(m), 0o600);
   }
@@ -304,6 +328,19 @@ export class GroupDesk {
     });
     GroupDesk.session(env, m.groupId, 0);
     const id = `group-${toHex(m.groupId).slice(2)}`;
+    // a resend of these very bytes whose formation was left pending (its chain write failed after
+    // the intent) is finished however late it comes, as for a key update (s18-review1 M1)
+    if (this.leftFor(id, raw)) {
+      const done = await this.d.mutex.run(async () => {
+        const left = this.leftFor(id, raw) as FormIntent | undefined;
+        if (!left) return undefined; // finished meanwhile: its reply is in the cache
+        if (!(await this.finishFormIntent(left)))
+          throw new GroupServiceError("GROUP_EXISTS", `group ${toHex(m.groupId)} is on-chain with another key`);
+        this.d.journal.done(id);
+        return fromHex(left.reply);
+      });
+      if (done) return done;
+    }
     const out = await this.d.cache.once(
       env.requestId,
       env.issuedAt,
@@ -473,6 +510,9 @@ export class GroupDesk {
       sender: { scheme: Scheme.Schnorr, pk: decodePoint(fromHex(box.roster[index][1], 33)) },
     });
     GroupDesk.session(env, f.groupId, 0);
+    // a key update is not handed to a party in S_RN, like its channel (s18-review1 L2); a
+    // formation's rounds are, or no party of a group being formed could finish it
+    if (box.kind === 1) this.refuseSuspicious("read", f.pid, f.groupId);
     return this.d.cache.once(env.requestId, env.issuedAt, raw, async () => {
       const cur = this.known(f.groupId);
       const others = (r: number) =>
@@ -507,9 +547,10 @@ export class GroupDesk {
     pid: Uint8Array,
     epoch: number,
   ): Promise<Uint8Array> {
-    const kept = this.retired(gid)[String(epoch)];
-    if (!kept) throw new GroupServiceError("STALE_EPOCH", `fetch: group ${toHex(gid).slice(0, 10)}… keeps no key update of epoch ${epoch}`);
-    const party = kept.roster.find(([p]) => p === toHex(pid));
+    const roster = this.retiredRoster(gid, epoch);
+    if (!roster)
+      throw new GroupServiceError("STALE_EPOCH", `fetch: group ${toHex(gid).slice(0, 10)}… keeps no key update of epoch ${epoch}`);
+    const party = roster.find(([p]) => p === toHex(pid));
     if (!party)
       throw new GroupServiceError(
         "NOT_A_MEMBER",
@@ -523,8 +564,12 @@ export class GroupDesk {
     });
     GroupDesk.session(env, gid, 0);
     this.refuseSuspicious("read", pid, gid);
-    return this.d.cache.once(env.requestId, env.issuedAt, raw, async () =>
-      this.d.reply(
+    return this.d.cache.once(env.requestId, env.issuedAt, raw, async () => {
+      // the whole file, read once the request is known to come from a party of that epoch
+      const kept = this.retired(gid)[String(epoch)];
+      if (!kept?.mine[toHex(pid)])
+        throw new GroupServiceError("STALE_EPOCH", `fetch: group ${toHex(gid).slice(0, 10)}… keeps no key update of epoch ${epoch}`);
+      return this.d.reply(
         env,
         raw,
         encodeGroupMailbox({
@@ -535,8 +580,8 @@ export class GroupDesk {
           memberships: [],
           keyShares: [],
         }),
-      ),
-    );
+      );
+    });
   }
 
   // ---------------------------------------------------------------- update
@@ -767,6 +812,21 @@ export class GroupDesk {
     ) => Promise<{ evict: Uint8Array[]; add: string[]; suspicious?: string[]; lift?: string[] }>,
   ): Promise<Uint8Array> {
     const id = `rekey-${toHex(gid).slice(2)}`;
+    // a resend of these very bytes whose update was left pending (the MSRP's chain write failed
+    // after its intent: no reply cached) is finished from the intent however late it comes, as the
+    // reply cache answers a served request (s18-review1 M1: refused STALE after the window, the
+    // client dropped it and its next run made a second update)
+    if (this.leftFor(id, raw)) {
+      const done = await this.d.mutex.run(async () => {
+        const d = this.leftFor(id, raw) as RekeyIntent | undefined;
+        if (!d) return undefined; // finished meanwhile: its reply is in the cache
+        if (!(await this.finishRekeyIntent(d)))
+          throw new GroupServiceError("STALE_EPOCH", `rekey: group ${toHex(gid).slice(0, 10)}… moved on without this update`);
+        this.d.journal.done(id);
+        return fromHex(d.reply);
+      });
+      if (done) return done;
+    }
     const out = await this.d.cache.once(
       env.requestId,
       env.issuedAt,
@@ -905,7 +965,8 @@ export class GroupDesk {
    * an RN the trust layer flags there at once, but the group's key moves only when its user asks
    * for an update: until then the mailbox, the group's only channel, would relay the flagged RN
    * every message of the epoch, and its own. What it already read stays read; a retired epoch it
-   * took part in is refused too (it would read there what was sent while it was under suspicion).
+   * took part in is refused too (it would read there what was sent while it was under suspicion),
+   * and so is the current key update it has not fetched yet (s18-review1 L2).
    * The RN learns only what it knows already (it may not rotate: `SUSPICIOUS`); it is read again at
    * each request, so an RN whose flag is lifted reads again after the next flag sync.
    */
