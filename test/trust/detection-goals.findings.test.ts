@@ -17,8 +17,9 @@
  * not run fails. The same numbers under `behaviour only` (the layer removed) fail the first three.
  *
  * Session 18 (nothing changed in the detectors; rows re-run with session 17's, 3c/3d on): every row at 500 nodes;
- * at 5,000 nodes (3 seeds) every family; at 50,000 nodes (seed 101) onoff-under-window, onoff-random and
- * honest-noisy. The other 50,000-node rows are session 11's (camouflage session 15's), as trust-detection.md says row by row. Every detection,
+ * at 5,000 nodes (3 seeds) every family; at 50,000 nodes (seed 101) onoff-under-window, onoff-random,
+ * honest-noisy, collusive-ring, sybil-late, sybil-attack-edges, camouflage and flood.
+ * The whitewash row at 50,000 is session 11's, as trust-detection.md says row by row. Every detection,
  * FPR, damage and boosted case passes at every size (on-off at 50,000: 92.4% and 96.1%); open is whitewash at
  * 50,000 nodes only (no study there: one seed would take about two hours on this machine).
  * The cases are generated per committed row, so they stay in this one file.
