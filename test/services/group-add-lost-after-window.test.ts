@@ -21,7 +21,7 @@
  * chain stays at epoch 1 with three members, and the next run makes a new add (epoch 2, four).
  */
 import { expect } from "chai";
-import { formedGroup, type rsmsServices } from "../helpers/rsms-services";
+import { formedGroup, interceptGroupWrite, type rsmsServices } from "../helpers/rsms-services";
 import { Keystore } from "../../offchain/storage/keystore";
 import { addRemote } from "../../offchain/services/rsms/group-clients";
 
@@ -47,16 +47,12 @@ describe("s18-review1 M1: a kept add resent after the reply window is finished, 
       retry: { attempts: 1, timeoutMs: 30_000, backoffMs: 10 },
     };
     const groups = s.msrpDeps.groups!;
-    const real = groups.rekey.bind(groups);
-    groups.rekey = (async (...args: Parameters<typeof real>) => {
-      await real(...args);
-      throw new Error("simulated: the MSRP's node connection dropped after the transaction was mined");
-    }) as typeof groups.rekey;
+    const lost = interceptGroupWrite(groups, "rekey", "lost");
     const first = await addRemote(alice).then(
       () => "answered",
       (e: Error) => `lost: ${e.message.split("\n")[0]}`,
     );
-    groups.rekey = real;
+    lost.restore();
     expect(first, "precondition: the first run got an error").to.match(/^lost: /);
     expect(Number((await s.dep.groups.view(gid)).epoch), "precondition: the first add was mined").to.equal(1);
 

@@ -21,7 +21,7 @@
  * and the chain stays at epoch 1 with three members.
  */
 import { expect } from "chai";
-import { formedGroup, type rsmsServices } from "../helpers/rsms-services";
+import { formedGroup, interceptGroupWrite, type rsmsServices } from "../helpers/rsms-services";
 import { Keystore } from "../../offchain/storage/keystore";
 import { addRemote } from "../../offchain/services/rsms/group-clients";
 
@@ -39,19 +39,14 @@ describe("s18-redg G4: a group add whose reply was lost is not added twice by th
     ({ s, gid } = await formedGroup(machines, ["a", "b", "c", "d", "e"]));
     const alice = { msrpUrl: s.msrpUrl, user: "alice", groupId: gid, count: 1, keystore: machines.get("alice")!, dep: s.dep };
     const groups = s.msrpDeps.groups!;
-    const real = groups.rekey.bind(groups);
-    let written!: Promise<unknown>;
-    groups.rekey = ((...args: Parameters<typeof real>) => {
-      written = new Promise((r) => setTimeout(r, 1_500)).then(() => real(...args));
-      return written;
-    }) as typeof groups.rekey;
+    const slow = interceptGroupWrite(groups, "rekey", "slow");
     const first = await addRemote({ ...alice, retry: { attempts: 1, timeoutMs: 500, backoffMs: 10 } }).then(
       () => "answered",
       (e: Error) => `lost: ${e.message.split("\n")[0]}`,
     );
     expect(first, "precondition: the first run lost its reply").to.match(/^lost: /);
-    await written;
-    groups.rekey = real;
+    await slow.written();
+    slow.restore();
     expect(Number((await s.dep.groups.view(gid)).epoch), "precondition: the first add landed").to.equal(1);
 
     const again = await addRemote(alice);

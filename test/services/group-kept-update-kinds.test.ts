@@ -20,7 +20,7 @@
  */
 import { expect } from "chai";
 import hre from "hardhat";
-import { formedGroup, type rsmsServices } from "../helpers/rsms-services";
+import { formedGroup, interceptGroupWrite, type rsmsServices } from "../helpers/rsms-services";
 import { Keystore } from "../../offchain/storage/keystore";
 import { toHex } from "../../offchain/crypto/bytes";
 import { TrustLedger } from "../../offchain/trust/ledger";
@@ -44,19 +44,14 @@ describe("s18-review1 M2: a kept key update says which request it answers (fixed
     s = f.s;
     const alice = { msrpUrl: f.s.msrpUrl, user: "alice", groupId: f.gid, keystore: machines.get("alice")!, dep: f.s.dep };
     const groups = f.s.msrpDeps.groups!;
-    const real = groups.rekey.bind(groups);
-    let written!: Promise<unknown>;
-    groups.rekey = ((...args: Parameters<typeof real>) => {
-      written = new Promise((r) => setTimeout(r, 1_500)).then(() => real(...args));
-      return written;
-    }) as typeof groups.rekey;
+    const slow = interceptGroupWrite(groups, "rekey", "slow");
     const first = await addRemote({ ...alice, count: 1, retry: { attempts: 1, timeoutMs: 500, backoffMs: 10 } }).then(
       () => "answered",
       (e: Error) => `lost: ${e.message.split("\n")[0]}`,
     );
     expect(first, "precondition: the first run lost its reply").to.match(/^lost: /);
-    await written;
-    groups.rekey = real;
+    await slow.written();
+    slow.restore();
     expect(Number((await f.s.dep.groups.view(f.gid)).epoch), "precondition: the first add landed").to.equal(1);
     return { ...f, machines, alice };
   }
@@ -111,19 +106,14 @@ describe("s18-review1 M2: a kept key update says which request it answers (fixed
     await s.msrp.desk!.syncTrustFlags();
     const alice = { msrpUrl: s.msrpUrl, user: "alice", groupId: f.gid, keystore: machines.get("alice")!, dep: s.dep, evict: [xPid] };
     const groups = s.msrpDeps.groups!;
-    const real = groups.rekey.bind(groups);
-    let written!: Promise<unknown>;
-    groups.rekey = ((...args: Parameters<typeof real>) => {
-      written = new Promise((r) => setTimeout(r, 1_500)).then(() => real(...args));
-      return written;
-    }) as typeof groups.rekey;
+    const slow = interceptGroupWrite(groups, "rekey", "slow");
     const first = await rekeyRemote({ ...alice, retry: { attempts: 1, timeoutMs: 500, backoffMs: 10 } }).then(
       () => "answered",
       (e: Error) => `lost: ${e.message.split("\n")[0]}`,
     );
     expect(first, "precondition: the first run lost its reply").to.match(/^lost: /);
-    await written;
-    groups.rekey = real;
+    await slow.written();
+    slow.restore();
     expect(Number((await s.dep.groups.view(f.gid)).epoch), "precondition: the rekey landed").to.equal(1);
 
     const again = await rekeyRemote({ ...alice, evict: [] });

@@ -20,7 +20,7 @@
  * two members), and the MSRP's mailbox holds it.
  */
 import { expect } from "chai";
-import { rsmsServices, tmp } from "../helpers/rsms-services";
+import { interceptGroupWrite, rsmsServices, tmp } from "../helpers/rsms-services";
 import { Keystore } from "../../offchain/storage/keystore";
 import { equalBytes, fromHex } from "../../offchain/crypto/bytes";
 import { openEnvelope } from "../../offchain/services/envelope";
@@ -72,16 +72,12 @@ describe("s18-fixg: a kept group request resent after the reply window is finish
     };
 
     const groups = s.msrpDeps.groups!;
-    const real = groups.formGroup.bind(groups);
-    groups.formGroup = (async (...args: Parameters<typeof real>) => {
-      await real(...args);
-      throw new Error("simulated: the MSRP's node connection dropped after the transaction was mined");
-    }) as typeof groups.formGroup;
+    const lost = interceptGroupWrite(groups, "formGroup", "lost");
     const first = await requestGroupRemote(alice).then(
       () => "answered",
       (e: Error) => `lost: ${e.message.split("\n")[0]}`,
     );
-    groups.formGroup = real;
+    lost.restore();
     expect(first, "precondition: the first run got an error").to.match(/^lost: /);
     const kept = keystore.load(groupRequestPending("alice")) as { envelope: string };
     const gid = decodeGroupRequest(openEnvelope(fromHex(kept.envelope)).body).groupId;

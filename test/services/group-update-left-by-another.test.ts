@@ -17,7 +17,7 @@
  * takes epoch 2's key.
  */
 import { expect } from "chai";
-import { formedGroup, type rsmsServices } from "../helpers/rsms-services";
+import { formedGroup, interceptGroupWrite, type rsmsServices } from "../helpers/rsms-services";
 import { Keystore } from "../../offchain/storage/keystore";
 import { addRemote, groupUpdatePending, takePart } from "../../offchain/services/rsms/group-clients";
 
@@ -45,16 +45,12 @@ describe("s18-review1 L5: a fresh update after another request's update was left
       retry: { attempts: 1, timeoutMs: 30_000, backoffMs: 10 },
     };
     const groups = s.msrpDeps.groups!;
-    const real = groups.rekey.bind(groups);
-    groups.rekey = (async (...args: Parameters<typeof real>) => {
-      await real(...args);
-      throw new Error("simulated: the MSRP's node connection dropped after the transaction was mined");
-    }) as typeof groups.rekey;
+    const lost = interceptGroupWrite(groups, "rekey", "lost");
     const first = await addRemote(alice).then(
       () => "answered",
       (e: Error) => `lost: ${e.message.split("\n")[0]}`,
     );
-    groups.rekey = real;
+    lost.restore();
     expect(first, "precondition: the first run got an error").to.match(/^lost: /);
     expect(Number((await s.dep.groups.view(gid)).epoch), "precondition: the first add was mined").to.equal(1);
     expect(s.msrp.msrp.groupInfo(gid).epoch, "precondition: the agent is still at epoch 0").to.equal(0);
