@@ -96,7 +96,8 @@ describe("JSON-RPC calls per task step (issue 20)", function () {
    */
   const expectRated = (c: RpcCalls, n: number) => {
     const e = early(c);
-    const { eth_call, ...rest } = answered(c);
+    const calls: Record<string, number> = answered(c);
+    const { eth_call, ...rest } = calls;
     expect(rest).to.deep.equal({ eth_sendRawTransaction: 1, eth_getTransactionReceipt: 1 });
     expect(eth_call, "eth_call").to.be.within(n, n + 2 * e);
   };
