@@ -181,7 +181,11 @@ task(
   "sim:whitewash",
   "Whitewashers on the adversary suite (report seeds) with and without the identity layer (docs/specs/trust.md §6): detection, damage, where their identities end against the honest median; and, with honest newcomers (verified and not), whether whitewashing pays (bad services in standing against the same seed without whitewashing) and what the rule costs the newcomers -> bench/results/trust-whitewash.{md,json}",
 )
-  .addOptionalParam("scale", "Comma-separated network sizes", "500,5000")
+  .addOptionalParam(
+    "scale",
+    "Comma-separated network sizes (a run replaces these sizes in trust-whitewash.{json,md} and keeps the others)",
+    "500,5000",
+  )
   .addOptionalParam("seeds", "Report seeds per size (1-3)", 3, types.int)
   .addOptionalParam(
     "newcomers",
@@ -245,8 +249,8 @@ task(
       const at = new Date().toISOString();
       const bar = progressBar(`sim:whitewash (pays?) ${n.toLocaleString("en-US")} nodes`);
       SPLIT.reportSeeds.slice(0, a.seeds).forEach((seed, k, all) => {
-        study.push(whitewashStudy({ nodes: n, seed, newcomers: a.newcomers }));
-        bar((k + 1) / all.length);
+        // per analysis (51 a seed), so that a long seed shows progress
+        study.push(whitewashStudy({ nodes: n, seed, newcomers: a.newcomers, progress: (f) => bar((k + f) / all.length) }));
       });
       studyTiming.push({ nodes: n, seconds: (performance.now() - t0) / 1000, at, machine: machineFacts(load), ...version });
     }
