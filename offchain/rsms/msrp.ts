@@ -893,6 +893,11 @@ export class Msrp {
     for (const m of members) this.addLoad(m.name, 1);
   }
 
+  /** The ids of the groups the MSRP has recorded, in the record's order. */
+  groupIds(): Uint8Array[] {
+    return Object.keys(this.r.groups ?? {}).map((g) => fromHex(g, 32));
+  }
+
   /** A group's members (RNs, not the user) and epoch, as the MSRP knows them. */
   groupInfo(groupId: Uint8Array): { user: string; members: { name: string; pid: Uint8Array }[]; epoch: number } {
     const g = this.r.groups?.[toHex(groupId)];
