@@ -114,6 +114,10 @@ describe("the MSRP's flag sync evicts a flagged member and rekeys its group by i
     ).to.deep.equal([
       `group ${toHex(g.gid).slice(0, 10)}…: automatic update (trust flag): evicted RN ${g.x}, epoch 1, added ${u.added[0]}`,
     ]);
+    expect(msrp!.msrp.groupInfo(g.gid).lastAuto, "the MSRP's record keeps it (what group:status shows)").to.deep.equal({
+      epoch: 1,
+      evicted: [g.x],
+    });
     // the members fetch it as any update; x fetches nothing
     const alice = await takePart({ ...g.party("alice"), pollMs: 50 });
     const fresh = await takePart({ ...g.party(u.added[0]), pollMs: 50 });

@@ -19,6 +19,8 @@
  * - `POST /v1/group/rekey` (RekeyRequest, Schnorr by sk_User, session groupSession(gid, epoch)):
  *   evicts members the trust layer flagged on-chain, adds as many fresh joined RNs, records the new
  *   epoch on-chain and puts each remaining party's sealed key in the mailbox;
+ *   the MSRP's flag sync makes the same update by itself for a member the trust layer flags
+ *   ({@link GroupDesk.evictFlaggedMembers}, `rsms:serve msrp --auto-evict`, default on);
  * - `POST /v1/group/add` (GroupAdd, Schnorr by sk_User, session groupSession(gid, epoch)): the same
  *   update with no eviction: as many fresh joined RNs as asked, a new epoch and key;
  * - `POST /v1/group/send` (GroupSend: a Channel message, Schnorr by the key the roster names for its
@@ -1099,8 +1101,9 @@ export class GroupDesk {
 
   /**
    * Refuses a channel request of a party whose RN is in S_RN (s18-redg G1). The MSRP's flag sync puts
-   * an RN the trust layer flags there at once, but the group's key moves only when its user asks
-   * for an update: until then the mailbox, the group's only channel, would relay the flagged RN
+   * an RN the trust layer flags there at once, and (unless `--auto-evict off`) makes the group's key
+   * update at the same sync ({@link evictFlaggedMembers}); otherwise the key moves only when its user
+   * asks for an update, and until then the mailbox, the group's only channel, would relay the flagged RN
    * every message of the epoch, and its own. What it already read stays read; a retired epoch it
    * took part in is refused too (it would read there what was sent while it was under suspicion),
    * and so is the current key update it has not fetched yet (s18-review1 L2).
@@ -1111,7 +1114,7 @@ export class GroupDesk {
     if (this.d.msrp.inSuspiciousRn(pid))
       throw new GroupServiceError(
         "SUSPICIOUS",
-        `${what}: ${toHex(pid).slice(0, 10)}… is in the MSRP's set of suspicious RNs: no traffic of group ${toHex(gid).slice(0, 10)}… until the user's key update evicts it or the operator clears it`,
+        `${what}: ${toHex(pid).slice(0, 10)}… is in the MSRP's set of suspicious RNs: no traffic of group ${toHex(gid).slice(0, 10)}… until a key update evicts it (the flag sync's own, or the user's) or the operator clears it`,
       );
   }
 
@@ -1163,6 +1166,7 @@ export class GroupDesk {
         d.epoch,
         d.members.map((m) => ({ name: m.name, pid: fromHex(m.pid, 32) })),
         d.suspicious,
+        d.auto ? (d.evictedRns ?? []) : undefined,
       );
       this.d.save();
     }
