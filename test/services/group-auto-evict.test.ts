@@ -27,7 +27,15 @@ import { Keystore } from "../../offchain/storage/keystore";
 import { fromHex, toHex } from "../../offchain/crypto/bytes";
 import { TrustLedger } from "../../offchain/trust/ledger";
 import { TRUST_ROLE_SIGNERS } from "../../offchain/chain/system";
-import { groupParty, groupUpdatePending, localParty, rekeyRemote, sendRemote, takePart } from "../../offchain/services/rsms/group-clients";
+import {
+  groupParty,
+  groupUpdatePending,
+  localParty,
+  rekeyRemote,
+  requestGroupRemote,
+  sendRemote,
+  takePart,
+} from "../../offchain/services/rsms/group-clients";
 import { MsrpService } from "../../offchain/services/rsms/msrp-service";
 import { onFault } from "../../offchain/services/faults";
 import { ServiceGroupRegistry__factory, TrustManager__factory } from "../../typechain-types";
@@ -48,13 +56,17 @@ describe("the MSRP's flag sync evicts a flagged member and rekeys its group by i
   });
 
   /** alice's group {x, y}, x's own entity flagged on chain (not yet synced) */
-  async function flagged(opts: Parameters<typeof formedGroup>[3] = {}) {
+  async function flagged(
+    opts: Parameters<typeof formedGroup>[3] = {},
+    before?: (f: Awaited<ReturnType<typeof formedGroup>>, machines: Map<string, Keystore>) => Promise<void>,
+  ) {
     const machines = new Map<string, Keystore>();
     const f = await formedGroup(machines, ["a", "b", "c", "d", "e"], 2, opts);
     s = f.s;
     msrp = f.s.msrp;
     const [x, y] = f.members;
     const xPid = localParty(machines.get(x)!, x).pid;
+    await before?.(f, machines);
     const tmAddress = f.s.f.deployment.contracts.TrustManager.address;
     const signers = await hre.ethers.getSigners();
     const tm = TrustManager__factory.connect(tmAddress, signers[TRUST_ROLE_SIGNERS.detector]);
@@ -129,6 +141,27 @@ describe("the MSRP's flag sync evicts a flagged member and rekeys its group by i
     );
     expect(xFetch, "x's fetch").to.match(/^refused: .*NOT_A_MEMBER/);
     expect(await xOnNextMessage(g), "x on y's next message").to.match(/^refused:/);
+  });
+
+  it("x in two groups: one sync evicts it from both (the first eviction no longer holds it by its flag)", async () => {
+    let other: Awaited<ReturnType<typeof requestGroupRemote>> | undefined;
+    const g = await flagged({}, async (f, machines) => {
+      // every joined RN: x is one (formation skips an RN already flagged, so it is formed before the flag)
+      other = await requestGroupRemote({ msrpUrl: f.s.msrpUrl, user: "alice", size: 5, keystore: machines.get("alice")!, dep: f.s.dep });
+    });
+    if (!other) throw new Error("no second group");
+    expect(await g.s.dep.groups.isMember(other.groupId, g.xPid), "precondition: x is in the second group").to.equal(true);
+    const r = await msrp!.flagSync();
+    expect(r.failed).to.deep.equal([]);
+    expect(
+      r.updates.map((u) => [u.groupId, u.epoch, u.evicted]),
+      "both groups",
+    ).to.deep.equal([
+      [toHex(g.gid), 1, [g.x]],
+      [toHex(other.groupId), 1, [g.x]],
+    ]);
+    for (const gid of [g.gid, other.groupId]) expect(await g.s.dep.groups.isMember(gid, g.xPid)).to.equal(false);
+    expect((await msrp!.flagSync()).updates, "the next sync: nothing").to.deep.equal([]);
   });
 
   it("a second sync and a restart make no second update", async () => {

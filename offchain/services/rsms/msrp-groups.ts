@@ -947,15 +947,17 @@ export class GroupDesk {
 
   /**
    * The flag sync's key update (RSMS §IV.B.2.c step 1, rsms-group.md §8 "automatic update"): every
-   * group this MSRP formed with a member that the trust layer flags (held in S_RN by the flag:
-   * {@link syncTrustFlags} put it there, under any PID the MSRP issued it, on the RN's own attested
-   * entity only) gets the update its user's `group:rekey` naming no PID would make
+   * group this MSRP formed with a member in S_RN (the suspicious parties: {@link syncTrustFlags}
+   * puts there an RN the trust layer flags under any PID the MSRP issued it, on the RN's own attested
+   * entity only; an RN an update evicted elsewhere, or the operator's `rsms:rn:flag`, is there too)
+   * gets the update its user's `group:rekey` naming no PID would make
    * ({@link rekeyChoice}: the flagged members evicted and replaced by fresh joined RNs, or the whole
    * group when one is flagged under another pseudonym), through the same path ({@link commitUpdate}:
    * the same journal intent `rekey-<gid>`, chain write and mailbox, fetched as any update). The
    * MSRP pays the gas; the group quota does not count it (a rekey never is).
-   * Level-triggered, so that a second sync, a restart or a lost reply makes no second update: the
-   * groups are read from the record (a member still flag-held), not from what this sync added; an
+   * Level-triggered, so that a second sync, a restart or a lost reply makes no second update, and an
+   * RN in two groups leaves both: the groups are read from the record (a member still in S_RN), not
+   * from what this sync added; an
    * automatic update left pending by a failed chain write is finished first, whatever the flags say
    * now (its transaction may still be mined: dropping it would let the chain move without the
    * agent, h11-red R7); a flag lifted before the update is dealt evicts nobody ({@link suspects}).
@@ -990,10 +992,12 @@ export class GroupDesk {
         fail(d.groupId, e);
       }
     }
-    const held = new Set(this.d.msrp.flagHeldRns());
-    if (held.size === 0) return { updates, failed };
+    // members in S_RN (the sync put the flagged ones there; an RN that an update evicted from one
+    // group is no longer held by its flag, but is still in S_RN and in its other groups)
+    const suspicious = new Set(this.d.msrp.revokedRns());
+    if (suspicious.size === 0) return { updates, failed };
     for (const gid of this.d.msrp.groupIds()) {
-      if (!this.d.msrp.groupInfo(gid).members.some((m) => held.has(m.name)) || !this.mailbox(gid)) continue;
+      if (!this.d.msrp.groupInfo(gid).members.some((m) => suspicious.has(m.name)) || !this.mailbox(gid)) continue;
       try {
         const u = await this.autoUpdate(gid);
         if (u) updates.push(u);
@@ -1017,8 +1021,8 @@ export class GroupDesk {
       }
       // read again under the mutex: a user's update, or another sync, may have evicted it since
       const info = this.d.msrp.groupInfo(gid);
-      const held = new Set(this.d.msrp.flagHeldRns());
-      if (!info.members.some((m) => held.has(m.name))) return undefined;
+      const suspicious = new Set(this.d.msrp.revokedRns());
+      if (!info.members.some((m) => suspicious.has(m.name))) return undefined;
       let choice: Awaited<ReturnType<GroupDesk["rekeyChoice"]>>;
       try {
         choice = await this.rekeyChoice(info, gid, []);

@@ -161,8 +161,8 @@ export type MsrpServiceDeps = {
    */
   flagSyncMs?: number;
   /**
-   * with the flag sync: each sync also makes the key update of every group with a member the trust
-   * layer flags (GroupDesk.evictFlaggedMembers: evicted, replaced, fresh key; the MSRP pays the
+   * with the flag sync: each sync also makes the key update of every group with a member in S_RN,
+   * where the sync puts the RNs the trust layer flags (GroupDesk.evictFlaggedMembers: evicted, replaced, fresh key; the MSRP pays the
    * gas, the group quota does not count it); default true (rsms-group.md §8 "automatic update");
    * false: the flagged member is only cut off the mailbox until the user's `group:rekey`
    */
@@ -951,8 +951,8 @@ export class MsrpService {
 
   /**
    * One flag sync (what the `flagSyncMs` tick runs): S_RN follows the trust layer's flags
-   * (GroupDesk.syncTrustFlags), then, unless `autoEvict` is false, every group with a member it
-   * flags gets its key update (GroupDesk.evictFlaggedMembers; a group whose update fails is logged
+   * (GroupDesk.syncTrustFlags), then, unless `autoEvict` is false, every group with a member in
+   * S_RN gets its key update (GroupDesk.evictFlaggedMembers; a group whose update fails is logged
    * and tried again at the next sync).
    * @returns the RNs that joined and left S_RN, and the automatic updates made and failed
    */
