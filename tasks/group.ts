@@ -247,7 +247,10 @@ task(
     "Comma-separated RN names to add (in-process only; over the network the MSRP picks as many fresh RNs as it evicts)",
     "",
   )
-  .addOptionalParam("user", "Over the network: the group's user, who asks the MSRP service to evict the members the trust layer flagged")
+  .addOptionalParam(
+    "user",
+    "Over the network: the group's user, who asks the MSRP service to evict the members the trust layer flagged (its flag sync makes this update by itself unless it runs with --auto-evict off: then NOTHING_TO_EVICT)",
+  )
   .addOptionalParam("msrp", "The MSRP service's URL (default: the URL --user registered with)")
   .setAction(async (a: { group: string; evict: string; add: string; user?: string; msrp?: string }, hre) => {
     if (a.user || a.msrp) {
