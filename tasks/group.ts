@@ -462,7 +462,7 @@ task(
     // in the MSRP service's folder: the last update its flag sync made by itself (rsms-group.md §8)
     if (info.lastAuto)
       console.log(
-        `  epoch ${info.lastAuto.epoch}: automatic update by the MSRP's flag sync (trust flag), evicted RN ${info.lastAuto.evicted.join(", ") || "none"}`,
+        `  epoch ${info.lastAuto.epoch}: automatic update by the MSRP's flag sync, evicted RN ${info.lastAuto.evicted.join(", ") || "none"}`,
       );
     return {
       epoch: v.epoch,

@@ -123,9 +123,7 @@ describe("the MSRP's flag sync evicts a flagged member and rekeys its group by i
     expect(
       g.s.msrpLog.filter((l) => l.includes("automatic update")),
       "one log line: group, evicted RN, epoch",
-    ).to.deep.equal([
-      `group ${toHex(g.gid).slice(0, 10)}…: automatic update (trust flag): evicted RN ${g.x}, epoch 1, added ${u.added[0]}`,
-    ]);
+    ).to.deep.equal([`group ${toHex(g.gid).slice(0, 10)}…: automatic update (flag sync): evicted RN ${g.x}, epoch 1, added ${u.added[0]}`]);
     expect(msrp!.msrp.groupInfo(g.gid).lastAuto, "the MSRP's record keeps it (what group:status shows)").to.deep.equal({
       epoch: 1,
       evicted: [g.x],

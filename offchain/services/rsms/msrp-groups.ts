@@ -1041,7 +1041,7 @@ export class GroupDesk {
   private autoDone(d: RekeyIntent): AutoUpdate {
     const u = { groupId: d.groupId, epoch: d.epoch, evicted: d.evictedRns ?? [], added: d.addedRns ?? [] };
     this.d.log(
-      `group ${d.groupId.slice(0, 10)}…: automatic update (trust flag): evicted RN ${u.evicted.join(", ") || "none"}, epoch ${u.epoch}, added ${u.added.join(", ") || "none"}`,
+      `group ${d.groupId.slice(0, 10)}…: automatic update (flag sync): evicted RN ${u.evicted.join(", ") || "none"}, epoch ${u.epoch}, added ${u.added.join(", ") || "none"}`,
     );
     return u;
   }
