@@ -55,6 +55,8 @@ describe("FINDING s19-redd F1: one interaction, many disputes (an acquittal does
       await traceRemote({ idp: info, dep, reporter, evidence: again, caseId: second, retry: once });
       expect(Number((await dep.registry.traceCase(second)).status)).to.equal(TraceStatus.CourtTraced);
     }
-    expect(opened, "a second dispute over an interaction a court already judged opened (and its upheld verdict was traced)").to.equal(false);
+    expect(opened, "a second dispute over an interaction a court already judged opened (and its upheld verdict was traced)").to.equal(
+      false,
+    );
   });
 });
