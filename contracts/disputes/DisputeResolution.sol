@@ -45,6 +45,9 @@ contract DisputeResolution is IDisputeResolution {
     /// Avatar disputes whose final verdict `resolve` could not hand to the registry (the court
     /// lacked its COURT_ROLE): `applyCaseRuling` applies it once the role is back.
     mapping(uint256 id => bool) private _rulingPending;
+    /// The avatar dispute that heard an interaction (its trace key, `interactionOf`) last: one
+    /// interaction, one court case, unless that dispute ended void (s19-redd F1).
+    mapping(bytes32 key => uint256 id) private _heard;
 
     /// @param trust the TrustManager (this contract needs its FEEDBACK_ROLE)
     /// @param registry the MITRegistry whose trace cases avatar disputes claim (this contract needs
@@ -120,7 +123,21 @@ contract DisputeResolution is IDisputeResolution {
         bytes32 caseHash = _registry.traceCase(traceCase).evidenceHash;
         if (caseHash != bytes32(0) && keccak256(caseEvidence) != caseHash)
             revert DisputeResolution__CaseEvidenceMismatch(traceCase, caseHash);
+        // The evidence's own avatar and interaction (s19-redd F1, F2), before anything is written: a
+        // case names its avatar freely, so evidence about another avatar would put a verdict on the
+        // respondent for an interaction it never had (and leave the case CourtUpheld for ever: the
+        // IdP judges evidence about the case's avatar only); and an interaction a jury heard is not
+        // heard again (re-filed with another receipt, in another case, by another claimant) unless
+        // that dispute ended void, or a claimant would retry until some jury upholds it.
+        (bool parsed, bytes32 about, bytes32 key) = interactionOf(caseEvidence);
+        if (parsed) {
+            if (about != respondent) revert DisputeResolution__EvidenceNotAboutRespondent(traceCase, about);
+            uint256 earlier = _heard[key];
+            if (earlier != 0 && !(_disputes[earlier].resolved && _disputes[earlier].void_))
+                revert DisputeResolution__InteractionHeard(key, earlier);
+        }
         id = _open(claimant, respondent, NATURE_AVATAR, options, sha256(caseEvidence), string(caseEvidence[0:0]));
+        if (parsed) _heard[key] = id;
         _disputes[id].traceCase = traceCase;
         // The registry checks the case (Open, filed by the caller, the claimant's controller, about
         // the respondent) and claims it for this dispute in the same transaction: a case judged or
@@ -419,6 +436,27 @@ contract DisputeResolution is IDisputeResolution {
         if (e.kind == ITrustManager.Kind.None || e.flags & ATTACK_MASK != 0) return 0;
         (uint256 rep, uint8 why) = _snapshotWeight(d, voter, e.controller);
         return why == 0 ? rep : 0;
+    }
+
+    /// @inheritdoc IDisputeResolution
+    /// @dev Offsets of `encodeEvidence`: header 0..2 (0x26, 2), avatar 2..34, owner serial 34..66,
+    /// owner key 66..162, driver serial 162..194, warrant 194..371, the original signature's h
+    /// 371..403 (then r, s_o to 483), the message's type 483, time 484..492, body length (u16,
+    /// big-endian) 492..494, body from 494. The rest (s_p, handshake, receipt) is not read.
+    function interactionOf(bytes calldata b) public pure returns (bool parsed, bytes32 about, bytes32 key) {
+        if (b.length < 494 || b[0] != 0x26 || b[1] != 0x02) return (false, bytes32(0), bytes32(0));
+        uint256 bodyEnd = 494 + ((uint256(uint8(b[492])) << 8) | uint8(b[493]));
+        if (bodyEnd > b.length) return (false, bytes32(0), bytes32(0));
+        about = bytes32(b[2:34]);
+        key = keccak256(
+            abi.encodePacked("METATRUST-V1-TRACE-KEY", b[2:34], b[371:403], b[162:194], b[483:492], b[494:bodyEnd])
+        );
+        parsed = true;
+    }
+
+    /// @inheritdoc IDisputeResolution
+    function heardBy(bytes32 key) external view returns (uint256) {
+        return _heard[key];
     }
 
     /// @inheritdoc IDisputeResolution
