@@ -1,5 +1,5 @@
 /**
- * Red team s19-reds, finding R1, severity MEDIUM (a party stranded for good): an account-signed
+ * Red team s19-reds, finding R1, severity MEDIUM (a party stranded for good), fixed: an account-signed
  * (ECDSA) envelope had more than one byte encoding that verifies, and the services' idempotency is
  * keyed on the bytes.
  *
@@ -18,8 +18,12 @@
  * on-chain with a key nobody will ever open, and its id is burned (a new request finds the pool
  * on-chain). The attacker needs no key and no lasting position: one request, once.
  *
- * The test passes when the twin is refused and the RPM's own retry then gets its keys; it fails
- * (REQUEST_ID_REUSED) while twins verify.
+ * The fix (services/envelope.ts verifyEnvelope): an account signature verifies only in the one
+ * encoding accounts sign, v 27 or 28 and s at most n/2 (ethers already refuses s with its top bit set,
+ * OpenZeppelin's ECDSA every s above n/2); anything else is BAD_SIGNATURE (401) before any handler runs.
+ * The test passes when the twin is refused and the RPM's own retry then gets its keys; without the
+ * fix it fails: "stranded: the twin was served (200), pool 5 is on-chain for <the RPM>, and the RPM's
+ * own request is refused: 409 REQUEST_ID_REUSED".
  */
 import { expect } from "chai";
 import http from "http";
@@ -34,7 +38,7 @@ import { MsrpService, MSRP_RECORD } from "../../offchain/services/rsms/msrp-serv
 import { enrolRpm, type Deployment } from "../../offchain/services/rsms/clients";
 import { ResourcePoolRegistry__factory } from "../../typechain-types";
 
-describe("red team s19-reds R1 (MEDIUM): an account-signed envelope's twin (another v byte) strands the sender", function () {
+describe("red team s19-reds R1 (MEDIUM, fixed): an account-signed envelope's twin (another v byte) strands the sender", function () {
   this.timeout(300_000);
 
   it("the MSRP refuses an RPM enrolment whose v byte was rewritten, and the RPM's own request then gets its keys", async () => {
