@@ -24,7 +24,7 @@ describe("rsms:join: ephemerals drawn between joins, each used once", function (
     let scalars = 0;
     Object.defineProperty(c, "getRandomValues", {
       configurable: true,
-      value: <T extends ArrayBufferView | null>(a: T): T => {
+      value: (a: Uint8Array) => {
         // a uniform scalar (group.ts randomScalar); other draws (a hedged ECDSA signature on the
         // noble backend, noble's blinding, the keystore's salts) are not the join's ephemerals
         if (a && a.byteLength === 48 && /\brandomScalar\b/.test(new Error().stack ?? "")) scalars++;
