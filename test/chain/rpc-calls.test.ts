@@ -85,7 +85,10 @@ describe("JSON-RPC calls per task step (issue 20)", function () {
     return n;
   };
   /** the calls, less an early receipt answered null */
-  const answered = (c: RpcCalls) => ({ ...c.calls, eth_getTransactionReceipt: c.calls.eth_getTransactionReceipt - early(c) });
+  const answered = (c: RpcCalls): Record<string, number> => ({
+    ...c.calls,
+    eth_getTransactionReceipt: c.calls.eth_getTransactionReceipt - early(c),
+  });
   /**
    * Checks a rating's calls: `n` eth_calls, one transaction and one answered receipt, less an early
    * receipt answered null and what it may cost. The pair after, read with that receipt, then either
