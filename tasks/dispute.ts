@@ -150,19 +150,10 @@ task("dispute:open", "Opens a dispute (Step 1): parties, nature, number of propo
         }
         if (keccak256(bytes).toLowerCase() !== tc.evidenceHash.toLowerCase())
           throw new UsageError(`dispute:open: --evidence ${a.evidence} is not the evidence case ${a.case} was filed with`);
-        // What the contract refuses next (s19-redd F1, F2): evidence about another avatar than the
-        // respondent, an interaction another avatar dispute heard unless it ended void.
+        // What the contract refuses next (s19-redd F2): evidence about another avatar than the respondent.
         const read = await c.dr.interactionOf(bytes);
         if (read.parsed && read.about.toLowerCase() !== c.entityId(a.respondent).toLowerCase())
           throw new UsageError(`dispute:open: --evidence ${a.evidence} is about avatar ${read.about}, not --respondent "${a.respondent}"`);
-        const earlier = read.parsed ? await c.dr.heardBy(read.key) : 0n;
-        if (earlier !== 0n) {
-          const d = await c.dr.dispute(earlier);
-          if (!(d.resolved && d.void_))
-            throw new UsageError(
-              `dispute:open: --evidence ${a.evidence}: its interaction was heard by dispute #${earlier} already (one interaction, one court case; only a void dispute may be followed by another)`,
-            );
-        }
         traceCase = { id: caseId, evidence: bytes };
       } else if (a.case !== undefined) throw new UsageError(`dispute:open: --case goes with --nature avatar only`);
       if (a.evidence !== undefined && !fs.existsSync(a.evidence))

@@ -249,7 +249,7 @@ task(
   )
   .addOptionalParam(
     "user",
-    "Over the network: the group's user, who asks the MSRP service to evict the members the trust layer flagged (its flag sync makes this update by itself unless it runs with --auto-evict off: then NOTHING_TO_EVICT)",
+    "Over the network: the group's user, who asks the MSRP service to evict the members the trust layer flagged (its flag sync makes this update by itself unless it runs with --auto-evict off; once it has, this refuses NOTHING_TO_EVICT)",
   )
   .addOptionalParam("msrp", "The MSRP service's URL (default: the URL --user registered with)")
   .setAction(async (a: { group: string; evict: string; add: string; user?: string; msrp?: string }, hre) => {

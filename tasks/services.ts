@@ -157,7 +157,7 @@ listenFlags(
     )
     .addOptionalParam(
       "autoEvict",
-      "msrp: `on` (default) or `off`: at each flag sync, every service group with a member in S_RN (the RNs the trust layer flags, put there by the sync; evicted elsewhere; `rsms:rn:flag`) gets its key update by the MSRP itself (the member evicted, a fresh joined RN in its place, a new key the parties fetch with `group:join`; RSMS step c.1), as the user's `group:rekey` would make it. Costs: the MSRP pays one rekey transaction per such group (the group quota does not count it), and the group's members take a new key; `off`: the flagged member is only cut off the group's mailbox until the user's `group:rekey`, and keeps the key it holds",
+      "msrp: `on` (default) or `off`: at each flag sync, every service group with a member in S_RN (the RNs the trust layer flags, put there by the sync; evicted elsewhere; `rsms:rn:flag`) gets its key update by the MSRP itself (the member evicted, a fresh joined RN in its place, a new key the parties fetch with `group:join`; RSMS step c.1), as the user's `group:rekey` would make it. Costs: the MSRP pays one rekey transaction per such group (the group quota does not count it), and the group's members take a new key; with `--flag-sync 0` there is no sync, so nothing is evicted by itself; `off`: the flagged member is only cut off the group's mailbox until the user's `group:rekey`, and keeps the key it holds",
     )
     .addOptionalParam(
       "batchMs",

@@ -45,9 +45,6 @@ contract DisputeResolution is IDisputeResolution {
     /// Avatar disputes whose final verdict `resolve` could not hand to the registry (the court
     /// lacked its COURT_ROLE): `applyCaseRuling` applies it once the role is back.
     mapping(uint256 id => bool) private _rulingPending;
-    /// The avatar dispute that heard an interaction (its trace key, `interactionOf`) last: one
-    /// interaction, one court case, unless that dispute ended void (s19-redd F1).
-    mapping(bytes32 key => uint256 id) private _heard;
 
     /// @param trust the TrustManager (this contract needs its FEEDBACK_ROLE)
     /// @param registry the MITRegistry whose trace cases avatar disputes claim (this contract needs
@@ -123,21 +120,13 @@ contract DisputeResolution is IDisputeResolution {
         bytes32 caseHash = _registry.traceCase(traceCase).evidenceHash;
         if (caseHash != bytes32(0) && keccak256(caseEvidence) != caseHash)
             revert DisputeResolution__CaseEvidenceMismatch(traceCase, caseHash);
-        // The evidence's own avatar and interaction (s19-redd F1, F2), before anything is written: a
-        // case names its avatar freely, so evidence about another avatar would put a verdict on the
-        // respondent for an interaction it never had (and leave the case CourtUpheld for ever: the
-        // IdP judges evidence about the case's avatar only); and an interaction a jury heard is not
-        // heard again (re-filed with another receipt, in another case, by another claimant) unless
-        // that dispute ended void, or a claimant would retry until some jury upholds it.
-        (bool parsed, bytes32 about, bytes32 key) = interactionOf(caseEvidence);
-        if (parsed) {
-            if (about != respondent) revert DisputeResolution__EvidenceNotAboutRespondent(traceCase, about);
-            uint256 earlier = _heard[key];
-            if (earlier != 0 && !(_disputes[earlier].resolved && _disputes[earlier].void_))
-                revert DisputeResolution__InteractionHeard(key, earlier);
-        }
+        // The evidence's own avatar (s19-redd F2), before anything is written: a case names its
+        // avatar freely, so evidence about another avatar would put a verdict on the respondent for
+        // an interaction it never had (and leave the case CourtUpheld for ever: the IdP judges
+        // evidence about the case's avatar only).
+        (bool parsed, bytes32 about, ) = interactionOf(caseEvidence);
+        if (parsed && about != respondent) revert DisputeResolution__EvidenceNotAboutRespondent(traceCase, about);
         id = _open(claimant, respondent, NATURE_AVATAR, options, sha256(caseEvidence), string(caseEvidence[0:0]));
-        if (parsed) _heard[key] = id;
         _disputes[id].traceCase = traceCase;
         // The registry checks the case (Open, filed by the caller, the claimant's controller, about
         // the respondent) and claims it for this dispute in the same transaction: a case judged or
@@ -452,11 +441,6 @@ contract DisputeResolution is IDisputeResolution {
             abi.encodePacked("METATRUST-V1-TRACE-KEY", b[2:34], b[371:403], b[162:194], b[483:492], b[494:bodyEnd])
         );
         parsed = true;
-    }
-
-    /// @inheritdoc IDisputeResolution
-    function heardBy(bytes32 key) external view returns (uint256) {
-        return _heard[key];
     }
 
     /// @inheritdoc IDisputeResolution

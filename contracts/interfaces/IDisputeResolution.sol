@@ -201,9 +201,6 @@ interface IDisputeResolution {
     /// case names its avatar freely, so the court reads the avatar the evidence itself is about
     /// (s19-redd F2).
     error DisputeResolution__EvidenceNotAboutRespondent(uint256 caseId, bytes32 about);
-    /// @notice The interaction `key` (the IdP's trace key of the evidence) was heard already by
-    /// dispute `earlier`, which has not ended void: one interaction, one court case (s19-redd F1).
-    error DisputeResolution__InteractionHeard(bytes32 key, uint256 earlier);
     /// @notice Avatar dispute `id` has no final verdict waiting to be applied to its trace case.
     error DisputeResolution__NoPendingRuling(uint256 id);
     /// @notice A dispute of nature avatar opens with `openAvatarDispute` and names the trace case
@@ -320,9 +317,7 @@ interface IDisputeResolution {
     /// (the dispute's `cid` stays empty: it is derived from `evidence`, so no other document can
     /// be named). A narrative, if any, is no part of what the jurors rule on.
     /// Evidence in the wire encoding (`interactionOf`) must be about `respondent`
-    /// (`EvidenceNotAboutRespondent`, s19-redd F2), and its interaction must not have been heard by
-    /// another avatar dispute that did not end void (`InteractionHeard`, s19-redd F1: a rejected
-    /// claim is not re-filed under another case, receipt or claimant until a jury upholds it).
+    /// (`EvidenceNotAboutRespondent`, s19-redd F2).
     /// A respondent without a trust entry (h14-red2 G5: an avatar used only with other avatars,
     /// kept logged in, which nobody but its owner may register) is heard too: the trace is the
     /// consequence; its party account is its owner's where the chain knows it (the controller of
@@ -359,9 +354,6 @@ interface IDisputeResolution {
     /// h, the driver's serial and the signed message's type, time and body: no receipt, no
     /// reporter's part). Bytes without the header are no evidence the IdP can trace: false.
     function interactionOf(bytes calldata caseEvidence) external pure returns (bool parsed, bytes32 about, bytes32 key);
-
-    /// @notice The avatar dispute that heard interaction `key` last (0: none); see `openAvatarDispute`.
-    function heardBy(bytes32 key) external view returns (uint256);
 
     /// @notice Step 2: the controller of `voter` commits a sealed vote.
     /// @dev Refuses a caller that does not control `voter`, a flagged voter, a voter whose identity

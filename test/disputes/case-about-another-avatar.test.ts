@@ -46,7 +46,6 @@ describe("avatar disputes: the evidence is about the respondent (s19-redd F2)", 
       .withArgs(againstB, toHex(e.avatarId));
     expect(await court.disputeCount()).to.equal(count);
     expect(Number((await dep.registry.traceCase(againstB)).status)).to.equal(TraceStatus.Open);
-    expect(await court.heardBy((await court.interactionOf(encodeEvidence(e))).key)).to.equal(0n);
     expect((await tm.entity(victim)).reputation).to.equal(before.reputation);
   });
 });

@@ -130,7 +130,8 @@ describe("services/envelope", () => {
           `v = ${v}`,
         ).to.equal("BAD_SIGNATURE");
       }
-      expect(recovered, "the twins ethers takes for the account's").to.equal(b[b.length - 1] === 27 ? 112 : 111);
+      // (ethers 6 today: 112 with v 27, 111 with v 28; not pinned, an upgrade may change the count)
+      expect(recovered, "the twins ethers takes for the account's").to.be.greaterThan(0);
       // A high s below 2^255 (which ethers takes) recovers some account; its low-s twin is the one
       // encoding of that signature. Made up here (r = the generator's x, s = n/2 + 1): nobody knows
       // the key, but both encodings recover the same account, and only the low-s one verifies.

@@ -200,6 +200,26 @@ describe("the MSRP's flag sync evicts a flagged member and rekeys its group by i
     expect(await xOnNextMessage(g)).to.match(/^refused:/);
   });
 
+  it("stop() returns (and lets the folder go) only once the flag sync's update in flight is done (s19-review1 R4)", async () => {
+    const g = await flagged();
+    let entered = false;
+    const groups = g.s.msrpDeps.groups! as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
+    const real = groups.rekey.bind(groups);
+    groups.rekey = async (...a: unknown[]) => {
+      entered = true;
+      await new Promise((r) => setTimeout(r, 3_000));
+      return real(...a);
+    };
+    let settled = false;
+    const sync = msrp!.flagSync().finally(() => (settled = true));
+    while (!entered) await new Promise((r) => setTimeout(r, 20));
+    await msrp!.stop();
+    const afterStop = settled;
+    await sync.catch(() => undefined);
+    msrp = undefined;
+    expect(afterStop, "the update finished before stop() let go of the folder").to.equal(true);
+  });
+
   it("the chain write failed before it was sent: the next sync sends that update again, once", async () => {
     const g = await flagged();
     const groups = g.s.msrpDeps.groups! as unknown as Record<string, unknown>;

@@ -8,8 +8,7 @@
  * for one interaction (and the keystore's key moved to the newest case). Failed while the hole was
  * open (the second court case traced instead of refused DUPLICATE_EVIDENCE); judgeTrace now allows the
  * exception only over a reporter's InteractionTraced case.
- * Story fixture copied from test/services/idp-court-trace.test.ts. Since s19-redd F1 the court
- * refuses the second dispute before any case reaches the IdP (test/disputes/interaction-heard-twice.test.ts).
+ * Story fixture copied from test/services/idp-court-trace.test.ts.
  */
 import { expect } from "chai";
 import hre from "hardhat";
@@ -55,20 +54,20 @@ describe("h14-red2 G2: one interaction, one court verdict", function () {
     await court.resolve(d1.id);
     await traceRemote({ idp: info, dep, reporter, evidence: e, caseId: first, retry: once });
     expect(Number((await dep.registry.traceCase(first)).status)).to.equal(TraceStatus.CourtTraced);
-    // the same evidence filed again: since s19-redd F1 the court itself refuses a second dispute over
-    // the interaction (InteractionHeard), so no second court case reaches the IdP in a wired
-    // deployment; the IdP's own rule (DUPLICATE_EVIDENCE, then Rejected) stays as defence in depth
-    // and is tested with an impersonated court in test/avatars/court-duplicate-trace.test.ts
+    // the same evidence filed again, a second dispute over the same interaction, upheld again
     const second = (await requestTrace(reporter, e)).caseId;
-    await expect(open(second)).to.be.rejectedWith(/InteractionHeard/);
-    expect(Number((await dep.registry.traceCase(second)).status)).to.equal(TraceStatus.Open);
-    // a reporter's case on it is refused by the IdP, nothing recorded (one interaction, one trace: V2)
+    const d2 = await open(second);
+    await judge(d2.id, 0);
+    await court.resolve(d2.id);
+    expect(Number((await dep.registry.traceCase(second)).status)).to.equal(TraceStatus.CourtUpheld);
     const outcome = await traceRemote({ idp: info, dep, reporter, evidence: e, caseId: second, retry: once }).then(
       () => "traced",
       (err: Error) => err.message.split("\n")[0],
     );
+    // the finding: "traced" (a second CourtTraced verdict for one interaction) instead of refused
     expect(outcome).to.match(/DUPLICATE_EVIDENCE/);
+    // and the refused case is closed (Rejected), not left CourtUpheld for ever (session 15)
     const c = await dep.registry.traceCase(second);
-    expect([Number(c.status), c.verdictCommitment]).to.deep.equal([TraceStatus.Open, hre.ethers.ZeroHash]);
+    expect([Number(c.status), c.verdictCommitment]).to.deep.equal([TraceStatus.Rejected, hre.ethers.ZeroHash]);
   });
 });

@@ -196,7 +196,10 @@ export class MsrpService {
   readonly desk?: GroupDesk;
   private timer?: NodeJS.Timeout;
   private flagTimer?: NodeJS.Timeout;
-  private syncing = false;
+  /** the flag sync the tick started and that has not settled (the next tick skips while it runs) */
+  private syncing?: Promise<void>;
+  /** every flag sync not settled, the tick's or a caller's (stop() waits for them: s19-review1 R4) */
+  private readonly syncs = new Set<Promise<unknown>>();
   private running?: RunningService;
   /** intents whose recovery failed at start-up, by id, tried again in the background ({@link finishStalled}) */
   private readonly stalled: StalledIntents<Stalled>;
@@ -940,11 +943,13 @@ export class MsrpService {
     const desk = this.desk;
     if (this.d.flagSyncMs && desk)
       this.flagTimer = setInterval(() => {
-        if (this.syncing) return; // the previous sync is still reading the chain
-        this.syncing = true;
-        this.flagSync()
-          .catch((e) => this.log(`flag sync failed (retried next tick): ${(e as Error).message}`))
-          .finally(() => (this.syncing = false));
+        if (this.syncing) return; // the previous sync is still reading the chain (or updating a group)
+        this.syncing = this.flagSync()
+          .then(
+            () => undefined,
+            (e) => this.log(`flag sync failed (retried next tick): ${(e as Error).message}`),
+          )
+          .finally(() => (this.syncing = undefined));
       }, this.d.flagSyncMs);
     return this.running;
   }
@@ -962,6 +967,21 @@ export class MsrpService {
     updates: AutoUpdate[];
     failed: { groupId: string; error: string }[];
   }> {
+    const p = this.flagSyncOnce();
+    this.syncs.add(p);
+    try {
+      return await p;
+    } finally {
+      this.syncs.delete(p);
+    }
+  }
+
+  private async flagSyncOnce(): Promise<{
+    added: string[];
+    lifted: string[];
+    updates: AutoUpdate[];
+    failed: { groupId: string; error: string }[];
+  }> {
     if (!this.desk) return { added: [], lifted: [], updates: [], failed: [] };
     const r = await this.desk.syncTrustFlags();
     const a = this.d.autoEvict === false ? { updates: [], failed: [] } : await this.desk.evictFlaggedMembers();
@@ -973,6 +993,9 @@ export class MsrpService {
       this.stalled.stop();
       if (this.timer) clearInterval(this.timer);
       if (this.flagTimer) clearInterval(this.flagTimer);
+      // a sync in flight may be making a group's key update: it ends (journaled, on-chain, in the
+      // agent) before the folder is let go, so no stopped instance writes after a successor starts
+      await Promise.allSettled([...this.syncs]);
       this.closeBatch();
       await this.running?.close();
     });
