@@ -332,14 +332,20 @@ export async function demoServices(): Promise<number> {
         return `on-off flag on ${victim} from the detector's own account, report ${r.cid.slice(0, 16)}… over ${r.ratings} rating(s); ${others.join(", ")} not flagged`;
       });
       let added = "";
-      await steps.run(`alice asks the MSRP to evict it: a fresh RN in, a new key`, async () => {
-        const out = await c.run("alice", ["group:rekey", "--group", gid, "--user", "alice"]);
-        const m = /added (0x[0-9a-f]{64})/.exec(out);
-        added = m ? (pidOf.get(m[1]) ?? m[1]) : "";
-        return out
-          .trim()
-          .split("\n")[0]
-          .replace(/0x[0-9a-f]{64}/g, (p) => pidOf.get(p) ?? p.slice(0, 10) + "…");
+      await steps.run(`the MSRP's flag sync evicts it by itself: a fresh RN in, a new key (RSMS step c.1)`, async () => {
+        // no one asks: the MSRP's flag sync (every 10 s) puts the flagged RN in S_RN and makes the
+        // group's key update itself (rsms:serve msrp --auto-evict, on by default)
+        let rekeyed;
+        for (let i = 0; i < 480 && !rekeyed; i++) {
+          rekeyed = (await groups.queryFilter(groups.filters.GroupRekeyed(gid, 1)))[0];
+          if (!rekeyed) await new Promise((r) => setTimeout(r, 250));
+        }
+        if (!rekeyed) throw new Error("the MSRP made no key update within 120 s of the flag");
+        const evicted = (await groups.queryFilter(groups.filters.MemberEvicted(gid))).map((e) => pidOf.get(e.args.pid) ?? e.args.pid);
+        const joined = (await groups.queryFilter(groups.filters.MemberAdded(gid))).filter((e) => Number(e.args.epoch) === 1);
+        added = joined[0] ? (pidOf.get(joined[0].args.pid) ?? joined[0].args.pid) : "";
+        if (evicted.join() !== victim) throw new Error(`the update evicted ${evicted.join(", ") || "nobody"}, not ${victim}`);
+        return `group ${gid.slice(0, 10)}…: epoch 1 on-chain; evicted ${victim}; added ${added || "none"} (alice asked nothing)`;
       });
       await steps.run("alice, the remaining RN and the newcomer open the new key; the evicted RN cannot", async () => {
         const stay = [members[0], added].filter(Boolean);

@@ -150,6 +150,10 @@ task("dispute:open", "Opens a dispute (Step 1): parties, nature, number of propo
         }
         if (keccak256(bytes).toLowerCase() !== tc.evidenceHash.toLowerCase())
           throw new UsageError(`dispute:open: --evidence ${a.evidence} is not the evidence case ${a.case} was filed with`);
+        // What the contract refuses next (s19-redd F2): evidence about another avatar than the respondent.
+        const read = await c.dr.interactionOf(bytes);
+        if (read.parsed && read.about.toLowerCase() !== c.entityId(a.respondent).toLowerCase())
+          throw new UsageError(`dispute:open: --evidence ${a.evidence} is about avatar ${read.about}, not --respondent "${a.respondent}"`);
         traceCase = { id: caseId, evidence: bytes };
       } else if (a.case !== undefined) throw new UsageError(`dispute:open: --case goes with --nature avatar only`);
       if (a.evidence !== undefined && !fs.existsSync(a.evidence))

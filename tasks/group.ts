@@ -247,7 +247,10 @@ task(
     "Comma-separated RN names to add (in-process only; over the network the MSRP picks as many fresh RNs as it evicts)",
     "",
   )
-  .addOptionalParam("user", "Over the network: the group's user, who asks the MSRP service to evict the members the trust layer flagged")
+  .addOptionalParam(
+    "user",
+    "Over the network: the group's user, who asks the MSRP service to evict the members the trust layer flagged (its flag sync makes this update by itself unless it runs with --auto-evict off; once it has, this refuses NOTHING_TO_EVICT)",
+  )
   .addOptionalParam("msrp", "The MSRP service's URL (default: the URL --user registered with)")
   .setAction(async (a: { group: string; evict: string; add: string; user?: string; msrp?: string }, hre) => {
     if (a.user || a.msrp) {
@@ -443,7 +446,10 @@ task(
     };
   });
 
-task("group:status", "A group's on-chain state (members, epoch, Q) and the MSRP's view of its members")
+task(
+  "group:status",
+  "A group's on-chain state (members, epoch, Q) and the MSRP's view of its members, with the last key update the MSRP service's flag sync made by itself (run in the MSRP's folder)",
+)
   .addParam("group", "The group id (0x-hex)")
   .setAction(async (a: { group: string }, hre) => {
     const c = await groupContext(hre);
@@ -453,7 +459,17 @@ task("group:status", "A group's on-chain state (members, epoch, Q) and the MSRP'
     console.log(`group ${a.group}: epoch ${v.epoch}, ${v.members} RN member(s) on-chain, user ${info.user}`);
     for (const m of info.members)
       console.log(`  ${m.name.padEnd(12)} ${c.bytes.toHex(m.pid)} ${(await c.ledger.isMember(gid, m.pid)) ? "member" : "NOT on-chain"}`);
-    return { epoch: v.epoch, members: info.members.map((m) => m.name), pids: info.members.map((m) => c.bytes.toHex(m.pid)) };
+    // in the MSRP service's folder: the last update its flag sync made by itself (rsms-group.md §8)
+    if (info.lastAuto)
+      console.log(
+        `  epoch ${info.lastAuto.epoch}: automatic update by the MSRP's flag sync, evicted RN ${info.lastAuto.evicted.join(", ") || "none"}`,
+      );
+    return {
+      epoch: v.epoch,
+      members: info.members.map((m) => m.name),
+      pids: info.members.map((m) => c.bytes.toHex(m.pid)),
+      ...(info.lastAuto ? { lastAuto: info.lastAuto } : {}),
+    };
   });
 
 task(

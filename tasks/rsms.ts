@@ -487,8 +487,8 @@ task(
       r.mark("journal.end");
       return pending;
     };
-    // the local view is brought up to date once this join has returned (or failed): off its path,
-    // before the next one (flows.refreshJoinView)
+    // the local view is brought up to date once this join has returned (or failed), and the
+    // ephemerals of the next join are drawn (flows.restockJoinSoon): off its path, before the next one
     let res: Awaited<ReturnType<typeof r.flows.initialJoin>>;
     let rpm: RpmAgent, rpmStamp: RecordStamp;
     try {
@@ -497,6 +497,7 @@ task(
       res = await r.flows.initialJoin(ctx, rn, rpm, m, pre, journal);
     } finally {
       r.flows.refreshJoinViewSoon(reader, a.pool);
+      r.flows.restockJoinSoon();
     }
     // a retry of a join already on-chain, or a signer without the fast path: one journaled commit, one fsync
     if (!res.journaled) written = r.ks.commit({ [MSRP_RECORD]: m.toRecord(), [rnRecord(a.rn)]: rn.toRecord() }, MSRP_PATCH);

@@ -113,6 +113,7 @@ type ServeArgs = {
   admitRpm: string;
   tick: number;
   flagSync: number;
+  autoEvict?: string;
   batchMs?: number;
   batchMax?: number;
   groupQuota?: number;
@@ -153,6 +154,10 @@ listenFlags(
       "msrp: how often (ms) it puts the RNs the trust layer flags (on their own attested entity) into S_RN (no group, no rotation) and takes out the ones whose flag was lifted; 0: off",
       10_000,
       types.int,
+    )
+    .addOptionalParam(
+      "autoEvict",
+      "msrp: `on` (default) or `off`: at each flag sync, every service group with a member in S_RN (the RNs the trust layer flags, put there by the sync; evicted elsewhere; `rsms:rn:flag`) gets its key update by the MSRP itself (the member evicted, a fresh joined RN in its place, a new key the parties fetch with `group:join`; RSMS step c.1), as the user's `group:rekey` would make it. Costs: the MSRP pays one rekey transaction per such group (the group quota does not count it), and the group's members take a new key; with `--flag-sync 0` there is no sync, so nothing is evicted by itself; `off`: the flagged member is only cut off the group's mailbox until the user's `group:rekey`, and keeps the key it holds",
     )
     .addOptionalParam(
       "batchMs",
@@ -200,6 +205,7 @@ listenFlags(
   await listenable("rsms:serve", cfg);
   if (a.role !== "msrp" && (a.batchMs !== undefined || a.batchMax !== undefined))
     throw new UsageError(`rsms:serve: --batch-ms and --batch-max are for the msrp`);
+  if (a.role !== "msrp" && a.autoEvict !== undefined) throw new UsageError(`rsms:serve: --auto-evict is for the msrp`);
   if (a.role !== "msrp" && (a.groupQuota !== undefined || a.groupBudget !== undefined || a.groupWindow !== undefined))
     throw new UsageError(`rsms:serve: --group-quota, --group-budget and --group-window are for the msrp`);
   if (a.role !== "msrp" && (a.rotationBudget !== undefined || a.rotationWindow !== undefined))
@@ -213,6 +219,8 @@ listenFlags(
   if (a.role === "msrp") {
     if (!(Number.isInteger(a.flagSync) && a.flagSync >= 0))
       throw new UsageError(`rsms:serve: --flag-sync ${a.flagSync} is not a whole number of milliseconds (0: off)`);
+    if (a.autoEvict !== undefined && a.autoEvict !== "on" && a.autoEvict !== "off")
+      throw new UsageError(`rsms:serve: --auto-evict ${a.autoEvict} is not \`on\` or \`off\``);
     const { MsrpService, parseAdmission, parseBatching, MSRP_RECORD } = await import("../offchain/services/rsms/msrp-service");
     const { parseGroupPolicy } = await import("../offchain/services/rsms/group-quota");
     const { DEFAULT_ROTATION_BUDGET } = await import("../offchain/rsms/msrp");
@@ -253,6 +261,7 @@ listenFlags(
       admission: a.admitRpm ? parseAdmission(a.admitRpm) : new Map(),
       tickMs: a.tick,
       flagSyncMs: a.flagSync,
+      autoEvict: a.autoEvict !== "off",
       openRegistration: a.openRegistration,
       groupPolicy,
       rotationBudget: {

@@ -142,6 +142,15 @@ describe("tasks: idp:* and avatar:* (in-process network, one process)", function
     expect((await rejects(hre.run("dispute:open", { ...base, case: String(filed.caseId), evidence, request: "again" }))).message).to.equal(
       `dispute:open: --case ${filed.caseId} is awaiting a court, not open; file a new case`,
     );
+    // a case that files this evidence against another avatar (heron) is refused (s19-redd F2)
+    const heronId = toHex(evidenceFromJson(JSON.parse(fs.readFileSync(auth.evidence[1], "utf8"))).avatarId);
+    const mis = registry.connect((await hre.ethers.getSigners())[8]);
+    const misCase = await mis.requestTrace.staticCall(heronId, (await registry.traceCase(filed.caseId)).evidenceHash);
+    await (await mis.requestTrace(heronId, (await registry.traceCase(filed.caseId)).evidenceHash)).wait();
+    expect((await rejects(hre.run("dispute:open", { ...base, respondent: heronId, case: String(misCase), evidence }))).message).to.equal(
+      `dispute:open: --evidence ${evidence} is about avatar ${lynx}, not --respondent "${heronId}"`,
+    );
+    expect(await court.disputeCount()).to.equal(opened.id);
     // the IdP refuses to judge it while the jurors deliberate
     expect((await rejects(hre.run("avatar:trace", { evidence, case: String(filed.caseId) }))).message).to.match(
       /AWAITING_COURT|awaits the final verdict/,

@@ -76,6 +76,26 @@ describe("tasks: command-line errors (one line, named entity, exit code by kind)
     expect(fs.existsSync(bench) ? fs.statSync(bench).mtimeMs : 0).to.equal(before);
   });
 
+  it("sim:whitewash: every flag is checked before anything runs or is written, --newcomers against the study it keeps", async () => {
+    const bench = path.resolve(__dirname, "..", "bench", "results", "trust-whitewash.json");
+    const before = fs.statSync(bench).mtimeMs;
+    for (const [args, line] of [
+      [{ scale: "abc" }, '--scale: "abc" is not a network size'],
+      [{ scale: "500", seeds: 4 }, "--seeds: 4 is out of range (1-3)"],
+      [{ scale: "500", newcomers: 0 }, "--newcomers: 0 is out of range (0-1]"],
+      // a size alone keeps the committed 500 and 5,000 study, run with 0.2 (20 nodes: were the check gone, the run is short)
+      [
+        { scale: "20", newcomers: 0.3 },
+        "--newcomers: 0.3 differs from the 0.2 of the study kept at 500, 5,000 nodes (run those sizes too)",
+      ],
+    ] as const) {
+      const e = await rejects(hre.run("sim:whitewash", args));
+      expect(exitCodeOf(e)).to.equal(EXIT.input);
+      expect(e.message.startsWith(line)).to.equal(true, e.message);
+    }
+    expect(fs.statSync(bench).mtimeMs).to.equal(before);
+  });
+
   it("sim:oracle-bound: --scale is checked by the same rule as sim:attacks, with its own bound", async () => {
     for (const [args, line] of [
       [{ scale: "500,20001" }, '--scale: "20001" is not a network size (a whole number of nodes, 20 to 20,000, comma-separated)'],

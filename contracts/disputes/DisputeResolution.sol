@@ -120,6 +120,12 @@ contract DisputeResolution is IDisputeResolution {
         bytes32 caseHash = _registry.traceCase(traceCase).evidenceHash;
         if (caseHash != bytes32(0) && keccak256(caseEvidence) != caseHash)
             revert DisputeResolution__CaseEvidenceMismatch(traceCase, caseHash);
+        // The evidence's own avatar (s19-redd F2), before anything is written: a case names its
+        // avatar freely, so evidence about another avatar would put a verdict on the respondent for
+        // an interaction it never had (and leave the case CourtUpheld for ever: the IdP judges
+        // evidence about the case's avatar only).
+        (bool parsed, bytes32 about, ) = interactionOf(caseEvidence);
+        if (parsed && about != respondent) revert DisputeResolution__EvidenceNotAboutRespondent(traceCase, about);
         id = _open(claimant, respondent, NATURE_AVATAR, options, sha256(caseEvidence), string(caseEvidence[0:0]));
         _disputes[id].traceCase = traceCase;
         // The registry checks the case (Open, filed by the caller, the claimant's controller, about
@@ -419,6 +425,22 @@ contract DisputeResolution is IDisputeResolution {
         if (e.kind == ITrustManager.Kind.None || e.flags & ATTACK_MASK != 0) return 0;
         (uint256 rep, uint8 why) = _snapshotWeight(d, voter, e.controller);
         return why == 0 ? rep : 0;
+    }
+
+    /// @inheritdoc IDisputeResolution
+    /// @dev Offsets of `encodeEvidence`: header 0..2 (0x26, 2), avatar 2..34, owner serial 34..66,
+    /// owner key 66..162, driver serial 162..194, warrant 194..371, the original signature's h
+    /// 371..403 (then r, s_o to 483), the message's type 483, time 484..492, body length (u16,
+    /// big-endian) 492..494, body from 494. The rest (s_p, handshake, receipt) is not read.
+    function interactionOf(bytes calldata b) public pure returns (bool parsed, bytes32 about, bytes32 key) {
+        if (b.length < 494 || b[0] != 0x26 || b[1] != 0x02) return (false, bytes32(0), bytes32(0));
+        uint256 bodyEnd = 494 + ((uint256(uint8(b[492])) << 8) | uint8(b[493]));
+        if (bodyEnd > b.length) return (false, bytes32(0), bytes32(0));
+        about = bytes32(b[2:34]);
+        key = keccak256(
+            abi.encodePacked("METATRUST-V1-TRACE-KEY", b[2:34], b[371:403], b[162:194], b[483:492], b[494:bodyEnd])
+        );
+        parsed = true;
     }
 
     /// @inheritdoc IDisputeResolution

@@ -197,6 +197,10 @@ interface IDisputeResolution {
     /// @notice The evidence sent to `openAvatarDispute` is not trace case `caseId`'s (its keccak256
     /// is not the case's `evidenceHash`): the jurors would judge other evidence than the IdP traces.
     error DisputeResolution__CaseEvidenceMismatch(uint256 caseId, bytes32 caseHash);
+    /// @notice The evidence of trace case `caseId` is about avatar `about`, not the respondent: a
+    /// case names its avatar freely, so the court reads the avatar the evidence itself is about
+    /// (s19-redd F2).
+    error DisputeResolution__EvidenceNotAboutRespondent(uint256 caseId, bytes32 about);
     /// @notice Avatar dispute `id` has no final verdict waiting to be applied to its trace case.
     error DisputeResolution__NoPendingRuling(uint256 id);
     /// @notice A dispute of nature avatar opens with `openAvatarDispute` and names the trace case
@@ -312,6 +316,8 @@ interface IDisputeResolution {
     /// `evidence` is its sha256, the digest of its raw CIDv1, which is where the jurors read it
     /// (the dispute's `cid` stays empty: it is derived from `evidence`, so no other document can
     /// be named). A narrative, if any, is no part of what the jurors rule on.
+    /// Evidence in the wire encoding (`interactionOf`) must be about `respondent`
+    /// (`EvidenceNotAboutRespondent`, s19-redd F2).
     /// A respondent without a trust entry (h14-red2 G5: an avatar used only with other avatars,
     /// kept logged in, which nobody but its owner may register) is heard too: the trace is the
     /// consequence; its party account is its owner's where the chain knows it (the controller of
@@ -340,6 +346,14 @@ interface IDisputeResolution {
 
     /// @notice The MIT registry whose trace cases avatar disputes claim (0: none).
     function traceRegistry() external view returns (address);
+
+    /// @notice What the court reads of encoded avatar evidence (`offchain/avatars/wire.ts`,
+    /// `encodeEvidence`): whether the bytes carry the evidence header (type 0x26, version 2) and
+    /// its message in full, the avatar the evidence is about, and the interaction's trace key, the
+    /// IdP's `tracedEvidenceKey` (keccak256 of "METATRUST-V1-TRACE-KEY", the avatar, the warrant's
+    /// h, the driver's serial and the signed message's type, time and body: no receipt, no
+    /// reporter's part). Bytes without the header are no evidence the IdP can trace: false.
+    function interactionOf(bytes calldata caseEvidence) external pure returns (bool parsed, bytes32 about, bytes32 key);
 
     /// @notice Step 2: the controller of `voter` commits a sealed vote.
     /// @dev Refuses a caller that does not control `voter`, a flagged voter, a voter whose identity

@@ -17,6 +17,7 @@ import { sha256 } from "@noble/hashes/sha2.js";
 import { concat, toBytes } from "./bytes";
 import { POINT_BYTES, Point, assertPoint, assertScalar, decodePoint, encodePoint, mul, mulBase, randomScalar } from "./group";
 import { DecryptionError, InvalidLengthError } from "../errors";
+import type { EphemeralStock } from "./ephemeral";
 
 /** Version byte of the ciphertext format. */
 export const ECIES_VERSION = 0x01;
@@ -63,16 +64,25 @@ function open(key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, sealed: Uint8
  * @param recipient - the recipient's public key (a point, or its 33-byte encoding)
  * @param plaintext - the message
  * @param aad - optional context bound to the ciphertext (must be given again to decrypt)
+ * @param stock - single-use ephemerals computed ahead (./ephemeral.ts): for a recipient given as
+ *   a point, the ephemeral key and its shared point are taken from the stock kept for that very
+ *   point object when it holds one (removed from it: never used twice); else drawn here
  * @returns the ciphertext, `plaintext.length + 50` bytes
  * @throws InvalidPointError for an invalid recipient key
  */
-export function eciesEncrypt(recipient: Point | Uint8Array, plaintext: Uint8Array, aad: Uint8Array = new Uint8Array()): Uint8Array {
+export function eciesEncrypt(
+  recipient: Point | Uint8Array,
+  plaintext: Uint8Array,
+  aad: Uint8Array = new Uint8Array(),
+  stock?: EphemeralStock,
+): Uint8Array {
   const PKp = recipient instanceof Uint8Array ? decodePoint(recipient) : recipient;
   assertPoint("eciesEncrypt", PKp);
-  const r = randomScalar();
-  const R = encodePoint(mulBase(r));
+  const e = recipient instanceof Uint8Array ? undefined : stock?.take(PKp);
+  const r = e?.k ?? randomScalar();
+  const R = encodePoint(e?.K ?? mulBase(r));
   const PK = encodePoint(PKp);
-  const { key, nonce } = deriveKeys(R, PK, mul(PKp, r), aad);
+  const { key, nonce } = deriveKeys(R, PK, e?.kB ?? mul(PKp, r), aad);
   const ct = seal(key, nonce, aad, plaintext);
   return concat(Uint8Array.of(ECIES_VERSION), R, ct);
 }

@@ -26,6 +26,7 @@ import {
 } from "./group";
 import { hashToScalar } from "./hash";
 import { InvalidLengthError } from "../errors";
+import type { EphemeralStock } from "./ephemeral";
 
 /** Byte length of a signature. */
 export const SCHNORR_BYTES = POINT_BYTES + 32;
@@ -40,12 +41,16 @@ function challenge(dst: string, R: Point, pk: Point, msg: Uint8Array): bigint {
  * @param dst - domain-separation tag naming the protocol step
  * @param msg - the bytes to sign
  * @param pk - sk*P, if the caller keeps it (saves a multiplication; it must be sk*P)
+ * @param stock - single-use ephemerals computed ahead (./ephemeral.ts): the nonce k and k*P are
+ *   taken from it when it holds one (removed from it: never used twice); else drawn here
  * @returns the 65-byte signature R || z
  */
-export function schnorrSign(sk: bigint, dst: string, msg: Uint8Array, pk: Point = mulBase(sk)): Uint8Array {
+export function schnorrSign(sk: bigint, dst: string, msg: Uint8Array, pk: Point = mulBase(sk), stock?: EphemeralStock): Uint8Array {
+  let e = stock?.take();
   for (;;) {
-    const k = randomScalar();
-    const R = mulBase(k);
+    const k = e?.k ?? randomScalar();
+    const R = e?.K ?? mulBase(k);
+    e = undefined;
     const z = addMod(k, mulMod(challenge(dst, R, pk, msg), sk));
     // z = 0 has probability 2^-256 and no scalar encoding: draw another nonce.
     if (z !== 0n) return concat(encodePoint(R), encodeScalar(z));

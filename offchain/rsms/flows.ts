@@ -17,7 +17,9 @@ import { Role } from "./messages";
 import { JoinRecord, Msrp, VerifiedJoin } from "./msrp";
 import { PendingJoin, PoolInfo, ResourceNode } from "./rn";
 import { filterTtl } from "./msrp";
-import { tagOf } from "./params";
+import { poolEncryptionKey, tagOf } from "./params";
+import { EphemeralStock } from "../crypto/ephemeral";
+import type { Point } from "../crypto/group";
 import { FETCH_ATTEMPTS, ResourcePoolManager } from "./rpm";
 import { JoinView } from "./join-view";
 import { JoinLog, type LoggedRecord } from "./join-log";
@@ -269,6 +271,7 @@ export async function serveJoin(
   epochs?: Promise<number | undefined>,
   prefetched?: Pick<JoinPrefetch, "poolId" | "tag" | "tagUsed" | "filters">,
   write?: (verified: VerifiedJoin, reply: Uint8Array) => Promise<TxInfo>,
+  stock?: EphemeralStock,
 ): Promise<Served> {
   if (prefetched && prefetched.poolId !== rpm.poolId)
     throw new AgentStateError(`serveJoin: the reads asked for are pool ${prefetched.poolId}'s, the RPM's pool is ${rpm.poolId}`);
@@ -306,7 +309,7 @@ export async function serveJoin(
   }
   await synced;
   mark("rpm.synced");
-  const forward = rpm.forwardJoin(opened);
+  const forward = rpm.forwardJoin(opened, stock);
   mark("rpm.forward");
   const verified = msrp.verifyJoin(forward, nowSec(ctx));
   mark("msrp.verify");
@@ -432,6 +435,42 @@ export function refreshJoinView(ctx: RsmsContext, poolId: number): Promise<void>
   return r;
 }
 
+/**
+ * The single-use ephemerals of this process's joins (crypto/ephemeral.ts; issue 20, session 19):
+ * the RN's u with u*Z for its pool's key Z, the RPM's ECIES key with its shared point for PK_pub,
+ * its Schnorr nonce. initialJoin takes them from here when the stock holds them (each taken out
+ * before it is used: never used twice) and notes the bases it used; only {@link restockJoinSoon}
+ * fills the stock, off the joins' path (the `rsms:join` task asks for it as a join returns). A
+ * process that never asks draws every ephemeral at the point of use, as before.
+ */
+const joinStock = new EphemeralStock();
+/** The bases (Z, PK_pub: the objects the callers' caches hold) of the latest joins, for the next restock. */
+const joinBases = new Set<Point>();
+/** Restocks asked for and not done. */
+const restocking = new Set<Promise<void>>();
+
+function noteJoinBases(...bases: Point[]): void {
+  // a memory bound only: a restock fills the bases of the joins since the one before it
+  if (joinBases.size > 16) joinBases.clear();
+  for (const b of bases) joinBases.add(b);
+}
+
+/**
+ * Fills the join ephemeral stock for the bases the joins since the last restock used, once the
+ * current turn of the event loop is over: between joins, off their path (a join that finds the
+ * stock empty draws at the point of use). {@link joinViewsSettled} waits for it, like the view's refresh.
+ */
+export function restockJoinSoon(): void {
+  const p = new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+    joinStock.fill();
+    for (const b of joinBases) joinStock.fill(b);
+    joinBases.clear();
+  });
+  p.catch(() => undefined);
+  restocking.add(p);
+  void p.finally(() => restocking.delete(p)).catch(() => undefined);
+}
+
 /** Refreshes asked for with {@link refreshJoinViewSoon} and not started yet. */
 const scheduled = new Set<Promise<void>>();
 
@@ -447,6 +486,7 @@ export function refreshJoinViewSoon(ctx: RsmsContext, poolId: number): void {
 
 /** Once every refresh of the local views asked for so far is done (for the bench and tests: work off the steps' path). */
 export async function joinViewsSettled(): Promise<void> {
+  await Promise.all([...restocking]);
   await Promise.all([...scheduled]);
   await Promise.all([...views.values()].map((v) => v.settled.catch(() => undefined)));
 }
@@ -472,7 +512,11 @@ export async function initialJoin(
   const p = await prefetched.pool;
   if (!p) throw new RsmsRejectedError("UNKNOWN_POOL", `poolInfo: pool ${rpm.poolId} is not on-chain`);
   mark("rn.pool");
-  const { request, pending } = rn.buildJoinRequest({ poolId: p.poolId, pkRpm: p.pkRpm, pidRpm: p.pidRpm });
+  // the ephemerals of the RN's request, the RPM's seal to PK_pub and its Schnorr nonce: from the
+  // stock a restock filled between joins (restockJoinSoon), else drawn at the point of use
+  const info = { poolId: p.poolId, pkRpm: p.pkRpm, pidRpm: p.pidRpm };
+  noteJoinBases(poolEncryptionKey(rn.params, p.pkRpm, p.pidRpm), rpm.params.pkPub);
+  const { request, pending } = rn.buildJoinRequest(info, joinStock);
   mark("rn.request");
   let journaled = false;
   const write =
@@ -487,7 +531,7 @@ export async function initialJoin(
     });
   let served: Served;
   try {
-    served = await serveJoin(ctx, rpm, msrp, request, Promise.resolve(p.epochs), prefetched, write);
+    served = await serveJoin(ctx, rpm, msrp, request, Promise.resolve(p.epochs), prefetched, write, joinStock);
   } catch (e) {
     // nothing was forwarded, verified or written: the RPM refused on the view's pool or roots
     if (prefetched.fromView && e instanceof RsmsRejectedError && (e.reason === "NOT_IN_FILTER" || e.reason === "UNKNOWN_POOL"))

@@ -120,7 +120,13 @@ type RnEntry = {
 type RpmEntry = { rid: string; poolId: number; pid: string; pk: string };
 type UserEntry = { rid: string; sk: string; pid: string };
 type PendingFilter = { bits: string; openedAt: number };
-type GroupEntry = { user: string; members: { name: string; pid: string }[]; epoch: number };
+type GroupEntry = {
+  user: string;
+  members: { name: string; pid: string }[];
+  epoch: number;
+  /** the last key update the MSRP's flag sync made by itself (GroupDesk.evictFlaggedMembers): its epoch and the RNs it evicted */
+  lastAuto?: { epoch: number; evicted: string[] };
+};
 
 /** What the MSRP agent persists. */
 export type MsrpRecord = {
@@ -893,11 +899,26 @@ export class Msrp {
     for (const m of members) this.addLoad(m.name, 1);
   }
 
+  /** The ids of the groups the MSRP has recorded, in the record's order. */
+  groupIds(): Uint8Array[] {
+    return Object.keys(this.r.groups ?? {}).map((g) => fromHex(g, 32));
+  }
+
   /** A group's members (RNs, not the user) and epoch, as the MSRP knows them. */
-  groupInfo(groupId: Uint8Array): { user: string; members: { name: string; pid: Uint8Array }[]; epoch: number } {
+  groupInfo(groupId: Uint8Array): {
+    user: string;
+    members: { name: string; pid: Uint8Array }[];
+    epoch: number;
+    lastAuto?: { epoch: number; evicted: string[] };
+  } {
     const g = this.r.groups?.[toHex(groupId)];
     if (!g) throw new AgentStateError(`groupInfo: unknown group ${toHex(groupId)}`);
-    return { user: g.user, members: g.members.map((m) => ({ name: m.name, pid: fromHex(m.pid) })), epoch: g.epoch };
+    return {
+      user: g.user,
+      members: g.members.map((m) => ({ name: m.name, pid: fromHex(m.pid) })),
+      epoch: g.epoch,
+      ...(g.lastAuto ? { lastAuto: { epoch: g.lastAuto.epoch, evicted: [...g.lastAuto.evicted] } } : {}),
+    };
   }
 
   /**
@@ -974,8 +995,16 @@ export class Msrp {
    * (§IV.B.2.c: the MSRP evicts suspicious RNs), so that they are not allocated again.
    * @param suspicious - the evicted RNs that join S_RN (default: every evicted RN); the others were
    *   evicted only to hide a flagged one among them (rsms-group.md §8, h14-red F1) and stay eligible
+   * @param auto - for the flag sync's own update (rsms-group.md §8 "the automatic update"): the RNs it
+   *   evicted, kept as the group's `lastAuto` (what `group:status` shows)
    */
-  commitRekey(groupId: Uint8Array, epoch: number, members: { name: string; pid: Uint8Array }[], suspicious?: readonly string[]): void {
+  commitRekey(
+    groupId: Uint8Array,
+    epoch: number,
+    members: { name: string; pid: Uint8Array }[],
+    suspicious?: readonly string[],
+    auto?: readonly string[],
+  ): void {
     const g = this.r.groups?.[toHex(groupId)];
     if (!g) throw new AgentStateError(`commitRekey: unknown group ${toHex(groupId)}`);
     const staying = new Set(members.map((m) => m.name));
@@ -991,6 +1020,7 @@ export class Msrp {
     }
     g.epoch = epoch;
     g.members = members.map((m) => ({ name: m.name, pid: toHex(m.pid) }));
+    if (auto) g.lastAuto = { epoch, evicted: [...auto] };
     for (const m of members) this.addLoad(m.name, 1);
   }
 

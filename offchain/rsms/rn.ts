@@ -27,6 +27,7 @@ import { RsmsRejectedError } from "./errors";
 import { AAD, decodeJoinReply, decodeReauthReply, encodeJoinRequest, encodeReauthRequest } from "./messages";
 import { RsmsParams, poolEncryptionKey, rnGroupSecret, tagOf } from "./params";
 import { GroupParty } from "./group";
+import type { EphemeralStock } from "../crypto/ephemeral";
 
 /** What an RN knows of a pool: its id and RPM public values (read from the chain). */
 export type PoolInfo = { poolId: number; pkRpm: Point; pidRpm: Uint8Array };
@@ -101,19 +102,24 @@ export class ResourceNode {
   /**
    * Initial authentication, step 1.
    * @param pool - the pool's RPM public values
+   * @param stock - single-use ephemerals computed ahead (crypto/ephemeral.ts): u, U = u*P and u*Z
+   *   are taken from the stock kept for the pool's key Z (poolEncryptionKey's cached point) when
+   *   it holds one (removed from it: never used twice); else drawn here
    * @returns the serialized request and what to keep until the reply
    * @throws RsmsRejectedError(INVALID_STATE) if a_{i,k} was already used
    */
-  buildJoinRequest(pool: PoolInfo): { request: Uint8Array; pending: PendingJoin } {
+  buildJoinRequest(pool: PoolInfo, stock?: EphemeralStock): { request: Uint8Array; pending: PendingJoin } {
     if (this.s.joined) {
       throw new RsmsRejectedError(
         "INVALID_STATE",
         `buildJoinRequest: ${this.s.name} already joined with PID_${this.s.k}; use re-authentication to move`,
       );
     }
-    const u = randomScalar();
-    const U = mulBase(u);
-    const c1 = mul(poolEncryptionKey(this.params, pool.pkRpm, pool.pidRpm), u);
+    const Z = poolEncryptionKey(this.params, pool.pkRpm, pool.pidRpm);
+    const e = stock?.take(Z);
+    const u = e?.k ?? randomScalar();
+    const U = e?.K ?? mulBase(u);
+    const c1 = e?.kB ?? mul(Z, u);
     const c2 = xor(H3(32, U, this.s.pid), encodeScalar(this.s.a));
     return {
       request: encodeJoinRequest({ c1, c2, pid: this.s.pid }),

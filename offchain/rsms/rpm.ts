@@ -31,6 +31,7 @@ import {
   reauthForwardSigned,
 } from "./messages";
 import { schnorrSign } from "../crypto/schnorr";
+import type { EphemeralStock } from "../crypto/ephemeral";
 
 /** Domain of the RPM's signature on what it forwards to the MSRP (checked by Msrp.verifyJoin / verifyReauth). */
 export const FORWARD_DST = "METATRUST-V1-RSMS-RPM-FORWARD";
@@ -264,10 +265,12 @@ export class ResourcePoolManager {
    * Initial authentication, step 2 (second half), once the caller has checked the chain:
    * the filter check and the sealed forward to the MSRP.
    * @param opened - output of openJoinRequest
+   * @param stock - single-use ephemerals computed ahead (crypto/ephemeral.ts) for the ECIES seal
+   *   to PK_pub and the Schnorr nonce, taken when it holds them (never used twice); else drawn here
    * @returns Enc_PKpub(a', PID) as a JoinForward message
    * @throws RsmsRejectedError(NOT_IN_FILTER)
    */
-  forwardJoin(opened: OpenedJoin): Uint8Array {
+  forwardJoin(opened: OpenedJoin, stock?: EphemeralStock): Uint8Array {
     if (!this.inFilters(opened.a)) {
       throw new RsmsRejectedError(
         "NOT_IN_FILTER",
@@ -276,9 +279,9 @@ export class ResourcePoolManager {
           : `forwardJoin: a' is in none of pool ${this.poolId}'s ${this.filters.size} published filters (unregistered RN, wrong pool, tampered request, or a secret still waiting for the next filter)`,
       );
     }
-    const sealed = eciesEncrypt(this.params.pkPub, concat(encodeScalar(opened.a), opened.pid), AAD.joinForward(this.poolId));
+    const sealed = eciesEncrypt(this.params.pkPub, concat(encodeScalar(opened.a), opened.pid), AAD.joinForward(this.poolId), stock);
     const fields = { poolId: this.poolId, sealed };
-    return encodeJoinForward({ ...fields, sig: schnorrSign(this.sk, FORWARD_DST, joinForwardSigned(fields), this.pk) });
+    return encodeJoinForward({ ...fields, sig: schnorrSign(this.sk, FORWARD_DST, joinForwardSigned(fields), this.pk, stock) });
   }
 
   /** Step 3: A = a' * P. */

@@ -82,6 +82,22 @@ export const Route = {
 /** Fixed header length (everything but body, scheme and signature). */
 export const HEADER_BYTES = 1 + 1 + 1 + 32 + 16 + 16 + 8 + 32 + 4;
 const SIG_BYTES = 65;
+/** Half the order of secp256k1: an account signature's s is at most this (low s, as ethers and OpenZeppelin sign). */
+const SECP256K1_HALF_N = 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0n;
+
+/**
+ * Whether r || s || v is the one encoding an account signs (ethers' `serialized`): v 27 or 28, s in
+ * [1, n/2]. ethers' `recoverAddress` also takes v 0/1 and every v from 35 up (EIP-155 style) for the
+ * same signature, so without this a relay could re-send a request under other bytes that verify,
+ * and the reply cache, which names a request by its bytes, would answer the copy and refuse the
+ * sender's own request for good (red team s19-reds R1).
+ */
+function canonicalEcdsa(sig: Uint8Array): boolean {
+  if (sig.length !== SIG_BYTES || (sig[64] !== 27 && sig[64] !== 28)) return false;
+  let s = 0n;
+  for (let i = 32; i < 64; i++) s = (s << 8n) | BigInt(sig[i]);
+  return s !== 0n && s <= SECP256K1_HALF_N;
+}
 
 /** An envelope's fields. */
 export type Envelope = {
@@ -276,6 +292,8 @@ export function verifyEnvelope(
     if (e.sig.length !== SCHNORR_BYTES || !schnorrVerify(want.sender.pk, ENVELOPE_DST, e.signedDigest, e.sig))
       throw new EnvelopeError("BAD_SIGNATURE", "verifyEnvelope: not signed by the expected protocol key");
   } else if (want.sender.scheme === Scheme.Ecdsa) {
+    if (!canonicalEcdsa(e.sig))
+      throw new EnvelopeError("BAD_SIGNATURE", "verifyEnvelope: the account signature is not in its one encoding (v 27 or 28, low s)");
     let who: string;
     try {
       who = want.sender.recover(e.signedDigest, e.sig);

@@ -112,7 +112,11 @@ const mean = (xs: number[]) => (xs.length ? xs.reduce((s, x) => s + x, 0) / xs.l
  * The trust of every identity at the start of every round 0..rounds (round `rounds` is the end of
  * the run; `endOnly`: that one only), under both rules, and the analysis at the end.
  */
-function trustByRound(net: Network, endOnly = false): { trust: Record<WhitewashRule, Map<string, number>[]>; final: Analysis } {
+function trustByRound(
+  net: Network,
+  endOnly = false,
+  onRound?: () => void,
+): { trust: Record<WhitewashRule, Map<string, number>[]>; final: Analysis } {
   if (!net.verified) throw new Error("whitewashStudy: the network names no verified identities");
   const trust: Record<WhitewashRule, Map<string, number>[]> = { "behaviour only": [], "identity layer": [] };
   let k = 0;
@@ -123,6 +127,7 @@ function trustByRound(net: Network, endOnly = false): { trust: Record<WhitewashR
     a = analyze(net.ratings.slice(0, k), net.nodes, net.seeds, { epochSeconds: net.roundSeconds });
     trust["behaviour only"].push(a.trust);
     trust["identity layer"].push(withIdentityLayer(a.support, { verified: net.verified }));
+    onRound?.();
   }
   return { trust, final: a! };
 }
@@ -131,10 +136,17 @@ function trustByRound(net: Network, endOnly = false): { trust: Record<WhitewashR
  * Runs the study on one seed.
  * @param o.nodes, o.seed, o.rounds - the networks (report on SPLIT.reportSeeds)
  * @param o.newcomers - share of honest non-seed slots that are newcomers (default 0.2)
+ * @param o.progress - called with the fraction of the seed's analyses done (51 at 24 rounds: a seed at 50,000 nodes takes hours)
  * @returns detection, and per rule what whitewashing gains and what the rule costs honest newcomers
  * @throws Error if the network has no whitewasher or no newcomer
  */
-export function whitewashStudy(o: { nodes: number; seed: number; rounds?: number; newcomers?: number }): WhitewashSeed {
+export function whitewashStudy(o: {
+  nodes: number;
+  seed: number;
+  rounds?: number;
+  newcomers?: number;
+  progress?: (done: number) => void;
+}): WhitewashSeed {
   const t0 = performance.now();
   const base = { nodes: o.nodes, seed: o.seed, rounds: o.rounds ?? 24, newcomers: o.newcomers ?? 0.2 };
   const W = generateNetwork({ ...base, family: "whitewash", latent: true });
@@ -143,9 +155,13 @@ export function whitewashStudy(o: { nodes: number; seed: number; rounds?: number
   if (!W.lives?.size) throw new Error("whitewashStudy: no whitewasher");
   if (!W.newcomers?.size) throw new Error(`whitewashStudy: no newcomer at ${o.nodes} nodes (newcomers ${base.newcomers})`);
   const rounds = W.rounds;
-  const tw = trustByRound(W);
-  const ts = trustByRound(S);
-  const tc = trustByRound(C, true);
+  // the analyses: every round of W and of S, and the end of C
+  const analyses = 2 * (rounds + 1) + 1;
+  let done = 0;
+  const onRound = () => o.progress?.(++done / analyses);
+  const tw = trustByRound(W, false, onRound);
+  const ts = trustByRound(S, false, onRound);
+  const tc = trustByRound(C, true, onRound);
   // bad services per identity and round (an interaction served at the attack's bad quality)
   const badOf = (net: Network) => {
     const m = new Map<string, Int32Array>();

@@ -85,7 +85,10 @@ describe("JSON-RPC calls per task step (issue 20)", function () {
     return n;
   };
   /** the calls, less an early receipt answered null */
-  const answered = (c: RpcCalls) => ({ ...c.calls, eth_getTransactionReceipt: c.calls.eth_getTransactionReceipt - early(c) });
+  const answered = (c: RpcCalls): Record<string, number> => ({
+    ...c.calls,
+    eth_getTransactionReceipt: c.calls.eth_getTransactionReceipt - early(c),
+  });
   /**
    * Checks a rating's calls: `n` eth_calls, one transaction and one answered receipt, less an early
    * receipt answered null and what it may cost. The pair after, read with that receipt, then either
@@ -96,7 +99,8 @@ describe("JSON-RPC calls per task step (issue 20)", function () {
    */
   const expectRated = (c: RpcCalls, n: number) => {
     const e = early(c);
-    const { eth_call, ...rest } = answered(c);
+    const calls: Record<string, number> = answered(c);
+    const { eth_call, ...rest } = calls;
     expect(rest).to.deep.equal({ eth_sendRawTransaction: 1, eth_getTransactionReceipt: 1 });
     expect(eth_call, "eth_call").to.be.within(n, n + 2 * e);
   };

@@ -66,6 +66,14 @@
  *   42% of the joins (by 1.9 ms or more in a quarter of them).
  * At this load the join needs about 2x the bare round trip for its client CPU alone; the node's answer,
  * which waits for the same two cores, takes the rest.
+ * Session 19 draws the join's three ephemerals between joins (rsms-join.md change 21): the send leaves
+ * 3.05 -> 2.81 ms after the step's start (marks of 240 joins, ABBA, eight runs each at load 9-17). The
+ * wall-clock ratio did not move (2.25x -> 2.26x, medians of per-sample ratios; at or below 2x in 3 of 8
+ * runs of main and 2 of 8 of this code). In those runs a lone 2 KB fsync took 0.6-11.4 ms at p50, often
+ * more than the bare round trip, and the intent's fsync (the commit point a join must wait for
+ * before it reports success) ended after the receipt in 60% of the joins. No quiet run was possible
+ * (the load average rose from 2 to 9 at 23:04 and stayed at 9-17). Not renamed: the join fails here, and
+ * a timed check is not allowed in npm test in any case.
  */
 import { expect } from "chai";
 import fs from "fs";

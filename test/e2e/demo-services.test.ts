@@ -40,6 +40,7 @@ describe("e2e: npm run demo -- --services, npm run services", function () {
       /ok {3}alice requests a 2-RN group; .*the same epoch-0 key .* at all three/,
       /ok {3}the raters use both RNs for 8 days and rate them from signed records .*48 evidence-backed ratings on-chain/,
       /ok {3}the detector service reads the ratings and flags edge-\d on-chain by itself .*on-off flag on edge-\d from the detector's own account.*not flagged/,
+      /ok {3}the MSRP's flag sync evicts it by itself: .*epoch 1 on-chain; evicted edge-\d; added edge-\d \(alice asked nothing\)/,
       /ok {3}alice, the remaining RN and the newcomer open the new key; the evicted RN cannot .*refused by the mailbox/,
       /ok {3}alice talks to the group on the new key through the MSRP's mailbox; the newcomer reads it .*opened it with the epoch-1 key/,
       /ok {3}the dispute is resolved after the appeal window .*resolution 0/,

@@ -344,7 +344,17 @@ async function scenario(): Promise<GasSnapshot> {
   // The dispute sends the case's encoded evidence (h14-red2 G3): 1,308 bytes, the size of a
   // bot-driven interaction's evidence with its receipt and handshake (test/services/idp-court-trace-unbound),
   // here pseudo-random (keccak chain) so that nearly every byte is non-zero, as in real evidence.
-  const caseEvidence = getBytes(concatBytes(Array.from({ length: 41 }, (_, i) => fixed(`evidence-court-${i}`)))).slice(0, 1308);
+  // Since s19-redd F1/F2 the court reads the wire encoding's header, avatar and message (header
+  // 0x26 v2, the avatar at 2..34, a 270-byte interaction body whose length sits at 492..494): each
+  // opening's evidence is about its respondent, and its interaction is keyed (a fresh slot).
+  const evidenceAbout = (avatar: string) => {
+    const b = getBytes(concatBytes(Array.from({ length: 41 }, (_, i) => fixed(`evidence-court-${i}`)))).slice(0, 1308);
+    b.set([0x26, 0x02], 0);
+    b.set(getBytes(avatar), 2);
+    b.set([0x01, 0x0e], 492);
+    return b;
+  };
+  const caseEvidence = evidenceAbout(fixed("avatar-2"));
   await send(undefined, () => mit.requestTrace(fixed("avatar-2"), ethersKeccak(caseEvidence)));
   await send("DisputeResolution.openAvatarDispute", () =>
     court.openAvatarDispute(id("claimant"), fixed("avatar-2"), 2, caseEvidence, 2, { value: DP.deposit }),
@@ -363,9 +373,10 @@ async function scenario(): Promise<GasSnapshot> {
   await send(undefined, () =>
     mit.recordLogin(fixed("avatar-4"), fixed("mit-user"), fixed("warrant-5"), fixed("vid-4"), BigInt(clock + 86_400)),
   );
-  await send(undefined, () => mit.requestTrace(fixed("avatar-4"), ethersKeccak(caseEvidence)));
+  const evidence4 = evidenceAbout(fixed("avatar-4"));
+  await send(undefined, () => mit.requestTrace(fixed("avatar-4"), ethersKeccak(evidence4)));
   await send("DisputeResolution.openAvatarDispute (respondent without a trust entry)", () =>
-    court.openAvatarDispute(id("claimant"), fixed("avatar-4"), 2, caseEvidence, 3, { value: DP.deposit }),
+    court.openAvatarDispute(id("claimant"), fixed("avatar-4"), 2, evidence4, 3, { value: DP.deposit }),
   );
 
   return sortSnapshot(out);

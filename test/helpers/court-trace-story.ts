@@ -102,5 +102,5 @@ export async function courtTraceStory(name: string, onService: (svc: IdpService)
     for (const [i, v] of voters.entries()) await new DisputeLedger(court.connect(jurors[i])).reveal(id, v, choice, salts[i]);
     await time.increase(Number(params.revealPeriod + params.appealPeriod) + 1);
   };
-  return { dep, ks, info, alice, e, court, claimant, respondent, params, reporter, bobAccount, once, judge };
+  return { dep, ks, info, alice, bob, e, court, tm, claimant, respondent, params, reporter, bobAccount, once, judge };
 }

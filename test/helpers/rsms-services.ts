@@ -59,6 +59,8 @@ export async function rsmsServices(
     batch?: JoinBatching;
     /** the MSRP's flag sync tick (ms), off by default */
     flagSyncMs?: number;
+    /** the MSRP's automatic key update at each flag sync (MsrpService autoEvict; default on) */
+    autoEvict?: boolean;
     /** the MSRP's group quota and budget (default DEFAULT_GROUP_POLICY), and the quota's clock */
     groupPolicy?: GroupPolicy;
     clock?: () => number;
@@ -82,6 +84,7 @@ export async function rsmsServices(
     ledger: new RsmsLedger(ResourcePoolRegistry__factory.connect(address, hre.ethers.provider)),
     groups: new GroupLedger(ServiceGroupRegistry__factory.connect(groupsAddress, hre.ethers.provider)),
   };
+  const msrpLog: string[] = [];
   const msrpDeps = {
     keystore: msrpKs,
     dir: path.join(dirs.msrp, "service"),
@@ -100,9 +103,10 @@ export async function rsmsServices(
     ...(o.openRegistration ? { openRegistration: true } : {}),
     ...(o.batch ? { batch: o.batch } : {}),
     ...(o.flagSyncMs ? { flagSyncMs: o.flagSyncMs } : {}),
+    ...(o.autoEvict !== undefined ? { autoEvict: o.autoEvict } : {}),
     ...(o.groupPolicy ? { groupPolicy: o.groupPolicy } : {}),
     ...(o.clock ? { clock: o.clock } : {}),
-    log: () => undefined,
+    log: (line: string) => void msrpLog.push(line),
   };
   const msrp = new MsrpService(msrpDeps);
   const msrpUrl = (await msrp.start({ port: 0 })).url;
@@ -135,6 +139,8 @@ export async function rsmsServices(
     msrp,
     msrpDeps,
     msrpUrl,
+    /** the MSRP service's log lines (of every instance started with msrpDeps) */
+    msrpLog,
     rpms,
     rpm: first.svc,
     rpmUrl: first.url,
@@ -186,10 +192,16 @@ export async function joinedRnsAndUser(
  * `rns` registered (with its token) and joined from a machine of its own, the user "alice"
  * registered, her group of `size` RNs requested, and every party through the formation rounds.
  * @param machines - filled with each party's own keystore, by name
+ * @param opts - the services' options (rsmsServices), the desk always on
  * @returns the services, the group's id and the names of its RN members
  */
-export async function formedGroup(machines: Map<string, Keystore>, rns: string[], size = 2) {
-  const s = await rsmsServices({ groups: true });
+export async function formedGroup(
+  machines: Map<string, Keystore>,
+  rns: string[],
+  size = 2,
+  opts: Omit<Parameters<typeof rsmsServices>[0], "groups"> = {},
+) {
+  const s = await rsmsServices({ ...opts, groups: true });
   const ks = (n: string) => machines.get(n)!;
   for (const n of [...rns, "alice"]) machines.set(n, new Keystore(tmp(`m-${n}`), ""));
   for (const n of rns)

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { Wallet } from "ethers";
+import { Signature, Wallet, getBytes, hexlify, recoverAddress, toBeHex } from "ethers";
 import { mulBase, randomScalar } from "../../offchain/crypto/group";
 import {
   EnvelopeError,
@@ -106,6 +106,47 @@ describe("services/envelope", () => {
       // an unsigned envelope where a signature is expected
       const n = openEnvelope(sealEnvelope(req(), { scheme: Scheme.None }));
       expect(reason(() => verifyEnvelope(n, want))).to.equal("BAD_SIGNATURE");
+    });
+
+    it("an account signature verifies in its one encoding only: every other v byte and a high s are refused (s19-reds R1)", () => {
+      const want = { kind: Kind.Request, route: Route.Join, audience: rpmAud, sender: fromAccount(wallet.address) } as const;
+      const b = sealEnvelope(req(), accountSigner(wallet));
+      verifyEnvelope(openEnvelope(b), want);
+      // ethers recovers the same account from more than 100 values of the v byte: 27 or 0 and every
+      // odd v from 35 up (113), or 28 or 1 and every even v from 36 up (112)
+      let recovered = 0;
+      for (let v = 0; v < 256; v++) {
+        if (v === b[b.length - 1]) continue;
+        const t = Uint8Array.from(b);
+        t[t.length - 1] = v;
+        const e = openEnvelope(t);
+        try {
+          if (recoverAddress(hexlify(e.signedDigest), Signature.from(hexlify(e.sig))) === wallet.address) recovered++;
+        } catch {
+          /* not a signature to ethers either */
+        }
+        expect(
+          reason(() => verifyEnvelope(e, want)),
+          `v = ${v}`,
+        ).to.equal("BAD_SIGNATURE");
+      }
+      // (ethers 6 today: 112 with v 27, 111 with v 28; not pinned, an upgrade may change the count)
+      expect(recovered, "the twins ethers takes for the account's").to.be.greaterThan(0);
+      // A high s below 2^255 (which ethers takes) recovers some account; its low-s twin is the one
+      // encoding of that signature. Made up here (r = the generator's x, s = n/2 + 1): nobody knows
+      // the key, but both encodings recover the same account, and only the low-s one verifies.
+      const N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
+      const r = 0x79be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798n;
+      const high = N / 2n + 1n;
+      const sig = (s: bigint, v: number) => Uint8Array.from([...getBytes(toBeHex(r, 32)), ...getBytes(toBeHex(s, 32)), v]);
+      const fields = req();
+      const digest = openEnvelope(sealEnvelope(fields, { scheme: Scheme.Ecdsa, sign: () => sig(high, 27) })).signedDigest;
+      const account = recoverAddress(hexlify(digest), Signature.from(hexlify(sig(high, 27))));
+      expect(recoverAddress(hexlify(digest), Signature.from(hexlify(sig(N - high, 28))))).to.equal(account);
+      const as = (s: bigint, v: number) => openEnvelope(sealEnvelope(fields, { scheme: Scheme.Ecdsa, sign: () => sig(s, v) }));
+      const mine = { ...want, sender: fromAccount(account) };
+      expect(reason(() => verifyEnvelope(as(high, 27), mine))).to.equal("BAD_SIGNATURE");
+      verifyEnvelope(as(N - high, 28), mine);
     });
 
     it("a relay that swaps two replies is detected: each reply is bound to its request", () => {

@@ -83,4 +83,12 @@ describe("rsms:serve: a flag it cannot listen with is named (s17-redA F17-F19)",
     expect(line).to.contain("--tls-key");
     expect(exitCodeOf(e)).to.equal(EXIT.input, line);
   });
+
+  it("--auto-evict neither on nor off (session 19): exit 2, one line naming --auto-evict", async () => {
+    const args = { ...base, autoEvict: "maybe" };
+    const e = await refusal(args);
+    const line = await describeError(e, hre, args);
+    expect(line).to.contain("--auto-evict maybe is not `on` or `off`");
+    expect(exitCodeOf(e)).to.equal(EXIT.input, line);
+  });
 });

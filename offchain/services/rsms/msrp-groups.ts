@@ -19,6 +19,8 @@
  * - `POST /v1/group/rekey` (RekeyRequest, Schnorr by sk_User, session groupSession(gid, epoch)):
  *   evicts members the trust layer flagged on-chain, adds as many fresh joined RNs, records the new
  *   epoch on-chain and puts each remaining party's sealed key in the mailbox;
+ *   the MSRP's flag sync makes the same update by itself for a member the trust layer flags
+ *   ({@link GroupDesk.evictFlaggedMembers}, `rsms:serve msrp --auto-evict`, default on);
  * - `POST /v1/group/add` (GroupAdd, Schnorr by sk_User, session groupSession(gid, epoch)): the same
  *   update with no eviction: as many fresh joined RNs as asked, a new epoch and key;
  * - `POST /v1/group/send` (GroupSend: a Channel message, Schnorr by the key the roster names for its
@@ -728,37 +730,49 @@ export class GroupDesk {
     const env = openEnvelope(raw);
     const r = decodeRekeyRequest(env.body);
     this.userRequest(env, r.groupId, r.epoch, Route.GroupRekey);
-    return this.update(env, raw, r.groupId, r.epoch, undefined, async (info) => {
-      for (const p of r.evict)
-        if (!info.members.some((m) => equalBytes(m.pid, p)))
-          throw new GroupServiceError("NOT_A_MEMBER", `rekey: ${toHex(p).slice(0, 10)}… is not a member`);
-      const { own, flagged, elsewhere, ids, lift } = await this.suspects(info);
-      if (elsewhere) {
-        // every member goes, as many fresh RNs come in; only the flagged ones join S_RN. The answer
-        // does not depend on which member the request named (no oracle: "is the RN behind PID_x
-        // flagged under another PID"), only on whether some member is
-        const fresh = (await this.freshRns(info, info.members.length, ids)).add;
-        if (fresh.length > 0) return { evict: info.members.map((m) => m.pid), add: fresh, suspicious: flagged, lift };
-        // no RN to re-form with: the flagged members go alone (the key is what the eviction keeps
-        // from them); their eviction then names them (rsms-group.md §8, residual)
-        this.d.log(`rekey: no fresh RN to re-form group ${toHex(r.groupId).slice(0, 10)}… with: the flagged member(s) are evicted alone`);
-        const alone = info.members.filter((m) => flagged.includes(m.name)).map((m) => m.pid);
-        return { evict: alone, add: [], suspicious: flagged, lift };
-      }
-      const named = r.evict.length > 0;
-      for (const p of r.evict)
-        if (!own.some((x) => equalBytes(x, p)))
-          throw new GroupServiceError("NOT_FLAGGED", `rekey: ${toHex(p).slice(0, 10)}… is not flagged by the trust layer`);
-      // a named request narrows the eviction to the named flagged members, but never keeps one in
-      // S_RN: the agent would evict it anyway, unreplaced (h15-red H1)
-      const inSRN = new Set(this.d.msrp.revokedRns());
-      const nameOf = (x: Uint8Array) => info.members.find((m) => equalBytes(m.pid, x))!.name;
-      const evict = named ? own.filter((x) => r.evict.some((p) => equalBytes(p, x)) || inSRN.has(nameOf(x))) : own;
-      if (evict.length === 0)
-        throw new GroupServiceError("NOTHING_TO_EVICT", "rekey: no member of the group is flagged by the trust layer or in S_RN");
-      // as many fresh joined RNs as evicted, not in the group, not suspicious, not flagged
-      return { evict, add: (await this.freshRns(info, evict.length, ids)).add, lift };
-    });
+    return this.update(env, raw, r.groupId, r.epoch, undefined, (info) => this.rekeyChoice(info, r.groupId, r.evict));
+  }
+
+  /**
+   * What a rekey evicts and adds (the user's `group:rekey`, and the flag sync's automatic update,
+   * which names no PID): the members flagged on their own PID (all, or the named ones, with any in
+   * S_RN), each replaced by a fresh joined RN; the whole group replaced when a member is suspicious
+   * under another pseudonym ({@link suspects}, h14-red F1).
+   * @throws GroupServiceError NOT_A_MEMBER / NOT_FLAGGED for a named PID, NOTHING_TO_EVICT when no member is flagged or in S_RN
+   */
+  private async rekeyChoice(
+    info: ReturnType<Msrp["groupInfo"]>,
+    gid: Uint8Array,
+    named: Uint8Array[],
+  ): Promise<{ evict: Uint8Array[]; add: string[]; suspicious?: string[]; lift?: string[] }> {
+    for (const p of named)
+      if (!info.members.some((m) => equalBytes(m.pid, p)))
+        throw new GroupServiceError("NOT_A_MEMBER", `rekey: ${toHex(p).slice(0, 10)}… is not a member`);
+    const { own, flagged, elsewhere, ids, lift } = await this.suspects(info);
+    if (elsewhere) {
+      // every member goes, as many fresh RNs come in; only the flagged ones join S_RN. The answer
+      // does not depend on which member the request named (no oracle: "is the RN behind PID_x
+      // flagged under another PID"), only on whether some member is
+      const fresh = (await this.freshRns(info, info.members.length, ids)).add;
+      if (fresh.length > 0) return { evict: info.members.map((m) => m.pid), add: fresh, suspicious: flagged, lift };
+      // no RN to re-form with: the flagged members go alone (the key is what the eviction keeps
+      // from them); their eviction then names them (rsms-group.md §8, residual)
+      this.d.log(`rekey: no fresh RN to re-form group ${toHex(gid).slice(0, 10)}… with: the flagged member(s) are evicted alone`);
+      const alone = info.members.filter((m) => flagged.includes(m.name)).map((m) => m.pid);
+      return { evict: alone, add: [], suspicious: flagged, lift };
+    }
+    for (const p of named)
+      if (!own.some((x) => equalBytes(x, p)))
+        throw new GroupServiceError("NOT_FLAGGED", `rekey: ${toHex(p).slice(0, 10)}… is not flagged by the trust layer`);
+    // a named request narrows the eviction to the named flagged members, but never keeps one in
+    // S_RN: the agent would evict it anyway, unreplaced (h15-red H1)
+    const inSRN = new Set(this.d.msrp.revokedRns());
+    const nameOf = (x: Uint8Array) => info.members.find((m) => equalBytes(m.pid, x))!.name;
+    const evict = named.length > 0 ? own.filter((x) => named.some((p) => equalBytes(p, x)) || inSRN.has(nameOf(x))) : own;
+    if (evict.length === 0)
+      throw new GroupServiceError("NOTHING_TO_EVICT", "rekey: no member of the group is flagged by the trust layer or in S_RN");
+    // as many fresh joined RNs as evicted, not in the group, not suspicious, not flagged
+    return { evict, add: (await this.freshRns(info, evict.length, ids)).add, lift };
   }
 
   /**
@@ -823,7 +837,7 @@ export class GroupDesk {
         if (!(await this.finishRekeyIntent(d)))
           throw new GroupServiceError("STALE_EPOCH", `rekey: group ${toHex(gid).slice(0, 10)}… moved on without this update`);
         this.d.journal.done(id);
-        return fromHex(d.reply);
+        return fromHex(d.reply!); // a user's intent (matched by its request)
       });
       if (done) return done;
     }
@@ -846,7 +860,7 @@ export class GroupDesk {
             if (d.request === toHex(raw)) {
               if (!finished)
                 throw new GroupServiceError("STALE_EPOCH", `rekey: group ${toHex(gid).slice(0, 10)}… moved on without this update`);
-              return fromHex(d.reply);
+              return fromHex(d.reply!);
             }
             this.d.journal.done(id);
           }
@@ -854,53 +868,182 @@ export class GroupDesk {
           if (info.epoch !== epoch)
             throw new GroupServiceError("STALE_EPOCH", `rekey: group ${toHex(gid).slice(0, 10)}… is at epoch ${info.epoch}, not ${epoch}`);
           if (charged) this.quota.check(info.user, charged);
-          const { evict, add, suspicious, lift } = await choose(info);
-          // members held in S_RN by a flag lifted since the last sync leave it first, or the agent
-          // would evict them as suspicious (s18-redg G2); undone if the agent refuses the update
-          const lifted = lift?.length ? this.d.msrp.applyTrustFlags([], lift).lifted : [];
-          let u: ReturnType<Msrp["rekeyGroup"]>;
-          try {
-            u = this.d.msrp.rekeyGroup(gid, evict, add);
-          } catch (e) {
-            if (lifted.length) this.d.msrp.applyTrustFlags(lifted, []);
-            throw e;
-          }
-          for (const n of lifted) this.d.log(`group update: RN ${n}'s trust flag was lifted: out of S_RN (kept in the group)`);
-          const reply = this.d.reply(env, raw, encodeRekeyDone({ epoch: u.epoch, evicted: u.evicted, added: u.added.map((a) => a.pid) }));
-          const data: RekeyIntent = {
-            groupId: toHex(gid),
-            epoch: u.epoch,
-            Q: pointHex(u.Q),
-            commitmentsHash: toHex(u.commitmentsHash),
-            evicted: u.evicted.map(toHex),
-            added: u.added.map((a) => toHex(a.pid)),
-            members: u.members.map((m) => ({ name: m.name, pid: toHex(m.pid) })),
-            roster: u.roster.map((p) => [toHex(p.pid), pointHex(p.pk)]),
-            ...(suspicious ? { suspicious } : {}),
-            messages: Object.fromEntries([...u.messages].map(([k, v]) => [k, toHex(v)])),
-            requestId: toHex(env.requestId),
-            request: toHex(raw),
-            reply: toHex(reply),
-          };
-          if (charged) this.quota.charge(info.user, charged);
-          this.d.journal.put(id, "rekeyGroup", data);
-          await this.d.groups.rekey(
-            gid,
-            u.epoch,
-            u.evicted,
-            u.added.map((a) => a.pid),
-            u.Q,
-            u.commitmentsHash,
+          const { reply, u } = await this.commitUpdate(gid, info, await choose(info), charged, { env, raw });
+          this.d.log(
+            `group ${toHex(gid).slice(0, 10)}…: epoch ${u.epoch}, evicted ${u.evicted.length}, added ${u.added.map((x) => x.name).join(", ") || "none"}`,
           );
-          faultPoint("msrp:after-chain-write");
-          this.finishRekey(data);
-          this.d.log(`group ${toHex(gid).slice(0, 10)}…: epoch ${u.epoch}, evicted ${u.evicted.length}, added ${add.join(", ") || "none"}`);
-          return reply;
+          return reply!;
         }),
       true, // kept for good: the group is on-chain
     );
     this.d.journal.done(id);
     return out;
+  }
+
+  /**
+   * Makes a key update the caller chose (under the mutex, the group's pending update finished
+   * first): members held in S_RN by a lifted flag leave it, the agent deals, the update is journaled
+   * (with the request's reply, or as `auto`: the flag sync's own), recorded on-chain, then in the
+   * agent and the mailbox ({@link finishRekey}).
+   * @param req - the user's request it answers; undefined for the flag sync's automatic update
+   */
+  private async commitUpdate(
+    gid: Uint8Array,
+    info: ReturnType<Msrp["groupInfo"]>,
+    choice: { evict: Uint8Array[]; add: string[]; suspicious?: string[]; lift?: string[] },
+    charged: string | undefined,
+    req: { env: Envelope; raw: Uint8Array } | undefined,
+  ): Promise<{ u: ReturnType<Msrp["rekeyGroup"]>; data: RekeyIntent; reply?: Uint8Array }> {
+    const { evict, add, suspicious, lift } = choice;
+    // members held in S_RN by a flag lifted since the last sync leave it first, or the agent
+    // would evict them as suspicious (s18-redg G2); undone if the agent refuses the update
+    const lifted = lift?.length ? this.d.msrp.applyTrustFlags([], lift).lifted : [];
+    let u: ReturnType<Msrp["rekeyGroup"]>;
+    try {
+      u = this.d.msrp.rekeyGroup(gid, evict, add);
+    } catch (e) {
+      if (lifted.length) this.d.msrp.applyTrustFlags(lifted, []);
+      throw e;
+    }
+    for (const n of lifted) this.d.log(`group update: RN ${n}'s trust flag was lifted: out of S_RN (kept in the group)`);
+    const reply = req
+      ? this.d.reply(req.env, req.raw, encodeRekeyDone({ epoch: u.epoch, evicted: u.evicted, added: u.added.map((a) => a.pid) }))
+      : undefined;
+    const data: RekeyIntent = {
+      groupId: toHex(gid),
+      epoch: u.epoch,
+      Q: pointHex(u.Q),
+      commitmentsHash: toHex(u.commitmentsHash),
+      evicted: u.evicted.map(toHex),
+      added: u.added.map((a) => toHex(a.pid)),
+      members: u.members.map((m) => ({ name: m.name, pid: toHex(m.pid) })),
+      roster: u.roster.map((p) => [toHex(p.pid), pointHex(p.pk)]),
+      ...(suspicious ? { suspicious } : {}),
+      messages: Object.fromEntries([...u.messages].map(([k, v]) => [k, toHex(v)])),
+      ...(req && reply
+        ? { requestId: toHex(req.env.requestId), request: toHex(req.raw), reply: toHex(reply) }
+        : {
+            auto: true as const,
+            evictedRns: info.members.filter((m) => u.evicted.some((p) => equalBytes(p, m.pid))).map((m) => m.name),
+            addedRns: u.added.map((a) => a.name),
+          }),
+    };
+    if (charged) this.quota.charge(info.user, charged);
+    this.d.journal.put(`rekey-${toHex(gid).slice(2)}`, "rekeyGroup", data);
+    await this.d.groups.rekey(
+      gid,
+      u.epoch,
+      u.evicted,
+      u.added.map((a) => a.pid),
+      u.Q,
+      u.commitmentsHash,
+    );
+    faultPoint("msrp:after-chain-write");
+    this.finishRekey(data);
+    return { u, data, ...(reply ? { reply } : {}) };
+  }
+
+  // ---------------------------------------------------------------- the flag sync's update
+
+  /**
+   * The flag sync's key update (RSMS §IV.B.2.c step 1, rsms-group.md §8 "automatic update"): every
+   * group this MSRP formed with a member in S_RN (the suspicious parties: {@link syncTrustFlags}
+   * puts there an RN the trust layer flags under any PID the MSRP issued it, on the RN's own attested
+   * entity only; an RN an update evicted elsewhere, or the operator's `rsms:rn:flag`, is there too)
+   * gets the update its user's `group:rekey` naming no PID would make
+   * ({@link rekeyChoice}: the flagged members evicted and replaced by fresh joined RNs, or the whole
+   * group when one is flagged under another pseudonym), through the same path ({@link commitUpdate}:
+   * the same journal intent `rekey-<gid>`, chain write and mailbox, fetched as any update). The
+   * MSRP pays the gas; the group quota does not count it (a rekey never is).
+   * Level-triggered, so that a second sync, a restart or a lost reply makes no second update, and an
+   * RN in two groups leaves both: the groups are read from the record (a member still in S_RN), not
+   * from what this sync added; an
+   * automatic update left pending by a failed chain write is finished first, whatever the flags say
+   * now (its transaction may still be mined: dropping it would let the chain move without the
+   * agent, h11-red R7); a flag lifted before the update is dealt evicts nobody ({@link suspects}).
+   * @returns the updates made (group, epoch, evicted RNs, added RNs) and the groups whose update
+   *   failed (retried at the next sync), each logged
+   */
+  async evictFlaggedMembers(): Promise<{ updates: AutoUpdate[]; failed: { groupId: string; error: string }[] }> {
+    const updates: AutoUpdate[] = [];
+    const failed: { groupId: string; error: string }[] = [];
+    if (!this.d.trust) return { updates, failed };
+    const fail = (gid: string, e: unknown) => {
+      const error = (e instanceof Error ? e.message : String(e)).split("\n")[0];
+      failed.push({ groupId: gid, error });
+      this.d.log(`group ${gid.slice(0, 10)}…: automatic update failed (tried again at the next flag sync): ${error}`);
+    };
+    for (const i of this.d.journal.pending()) {
+      if (i.kind !== "rekeyGroup" || !(i.data as RekeyIntent).auto) continue;
+      const d = i.data as RekeyIntent;
+      try {
+        const u = await this.d.mutex.run(async () => {
+          if (!this.d.journal.pending().some((j) => j.id === i.id && j.data.Q === d.Q)) return undefined; // finished meanwhile
+          const finished = await this.finishRekeyIntent(d);
+          this.d.journal.done(i.id);
+          if (!finished) {
+            this.d.log(`group ${d.groupId.slice(0, 10)}…: automatic update to epoch ${d.epoch} conflicts with the chain: dropped`);
+            return undefined;
+          }
+          return this.autoDone(d);
+        });
+        if (u) updates.push(u);
+      } catch (e) {
+        fail(d.groupId, e);
+      }
+    }
+    // members in S_RN (the sync put the flagged ones there; an RN that an update evicted from one
+    // group is no longer held by its flag, but is still in S_RN and in its other groups)
+    const suspicious = new Set(this.d.msrp.revokedRns());
+    if (suspicious.size === 0) return { updates, failed };
+    for (const gid of this.d.msrp.groupIds()) {
+      if (!this.d.msrp.groupInfo(gid).members.some((m) => suspicious.has(m.name)) || !this.mailbox(gid)) continue;
+      try {
+        const u = await this.autoUpdate(gid);
+        if (u) updates.push(u);
+      } catch (e) {
+        fail(toHex(gid), e);
+      }
+    }
+    return { updates, failed };
+  }
+
+  /** One group's automatic update ({@link evictFlaggedMembers}), under the mutex; undefined when there is nothing to evict any more. */
+  private autoUpdate(gid: Uint8Array): Promise<AutoUpdate | undefined> {
+    const id = `rekey-${toHex(gid).slice(2)}`;
+    return this.d.mutex.run(async () => {
+      // another request's update left pending (its client gave up) is finished first, by
+      // recovery's rule, so that the agent is at the chain's epoch before the members are read
+      const left = this.d.journal.pending().find((i) => i.id === id);
+      if (left) {
+        await this.finishRekeyIntent(left.data as RekeyIntent);
+        this.d.journal.done(id);
+      }
+      // read again under the mutex: a user's update, or another sync, may have evicted it since
+      const info = this.d.msrp.groupInfo(gid);
+      const suspicious = new Set(this.d.msrp.revokedRns());
+      if (!info.members.some((m) => suspicious.has(m.name))) return undefined;
+      let choice: Awaited<ReturnType<GroupDesk["rekeyChoice"]>>;
+      try {
+        choice = await this.rekeyChoice(info, gid, []);
+      } catch (e) {
+        // the flag was lifted since the sync read it (suspects: `lift`): nobody to evict, nothing changed
+        if (e instanceof GroupServiceError && e.reason === "NOTHING_TO_EVICT") return undefined;
+        throw e;
+      }
+      const { data } = await this.commitUpdate(gid, info, choice, undefined, undefined);
+      this.d.journal.done(id);
+      return this.autoDone(data);
+    });
+  }
+
+  /** Logs an automatic update made (one line: group, evicted RNs, epoch) and returns it. */
+  private autoDone(d: RekeyIntent): AutoUpdate {
+    const u = { groupId: d.groupId, epoch: d.epoch, evicted: d.evictedRns ?? [], added: d.addedRns ?? [] };
+    this.d.log(
+      `group ${d.groupId.slice(0, 10)}…: automatic update (flag sync): evicted RN ${u.evicted.join(", ") || "none"}, epoch ${u.epoch}, added ${u.added.join(", ") || "none"}`,
+    );
+    return u;
   }
 
   // ---------------------------------------------------------------- the channel
@@ -962,8 +1105,9 @@ export class GroupDesk {
 
   /**
    * Refuses a channel request of a party whose RN is in S_RN (s18-redg G1). The MSRP's flag sync puts
-   * an RN the trust layer flags there at once, but the group's key moves only when its user asks
-   * for an update: until then the mailbox, the group's only channel, would relay the flagged RN
+   * an RN the trust layer flags there at once, and (unless `--auto-evict off`) makes the group's key
+   * update at the same sync ({@link evictFlaggedMembers}); otherwise the key moves only when its user
+   * asks for an update, and until then the mailbox, the group's only channel, would relay the flagged RN
    * every message of the epoch, and its own. What it already read stays read; a retired epoch it
    * took part in is refused too (it would read there what was sent while it was under suspicion),
    * and so is the current key update it has not fetched yet (s18-review1 L2).
@@ -974,7 +1118,7 @@ export class GroupDesk {
     if (this.d.msrp.inSuspiciousRn(pid))
       throw new GroupServiceError(
         "SUSPICIOUS",
-        `${what}: ${toHex(pid).slice(0, 10)}… is in the MSRP's set of suspicious RNs: no traffic of group ${toHex(gid).slice(0, 10)}… until the user's key update evicts it or the operator clears it`,
+        `${what}: ${toHex(pid).slice(0, 10)}… is in the MSRP's set of suspicious RNs: no traffic of group ${toHex(gid).slice(0, 10)}… until a key update evicts it (the flag sync's own, or the user's) or the operator clears it`,
       );
   }
 
@@ -1026,6 +1170,7 @@ export class GroupDesk {
         d.epoch,
         d.members.map((m) => ({ name: m.name, pid: fromHex(m.pid, 32) })),
         d.suspicious,
+        d.auto ? (d.evictedRns ?? []) : undefined,
       );
       this.d.save();
     }
@@ -1091,7 +1236,7 @@ export class GroupDesk {
       );
     else if (on.epoch !== d.epoch || !on.Q.equals(Q)) return false;
     this.finishRekey(d);
-    this.d.cache.store(fromHex(d.requestId), fromHex(d.request), fromHex(d.reply), true);
+    if (d.requestId && d.request && d.reply) this.d.cache.store(fromHex(d.requestId), fromHex(d.request), fromHex(d.reply), true);
     return true;
   }
 
@@ -1161,7 +1306,15 @@ type RekeyIntent = {
   /** the evicted RNs that join S_RN when not every evicted one does (a re-formation, h14-red F1) */
   suspicious?: string[];
   messages: Record<string, string>;
-  requestId: string;
-  request: string;
-  reply: string;
+  /** the user's request it answers (none for the flag sync's automatic update) */
+  requestId?: string;
+  request?: string;
+  reply?: string;
+  /** the flag sync's automatic update (evictFlaggedMembers), with the RNs it evicted and added, by name */
+  auto?: true;
+  evictedRns?: string[];
+  addedRns?: string[];
 };
+
+/** An automatic key update the flag sync made ({@link GroupDesk.evictFlaggedMembers}). */
+export type AutoUpdate = { groupId: string; epoch: number; evicted: string[]; added: string[] };

@@ -71,7 +71,7 @@ import { startService, type RunningService, type ServiceConfig } from "../server
 import { decodeRenewal, decodeRnRegister, decodeRpmEnrol, encodeJoinAck, registrationBinding, sealRnCreds, sealRpmCreds } from "./wire";
 import type { GroupLedger } from "../../rsms/group-flows";
 import type { TrustManager } from "../../../typechain-types";
-import { GroupDesk } from "./msrp-groups";
+import { GroupDesk, type AutoUpdate } from "./msrp-groups";
 import type { GroupPolicy } from "./group-quota";
 import { AttestationError, MAX_ATTEST_TTL_SEC, decodeAttestRequest, signRegistration } from "./attest";
 import { EnrolmentBook, EnrolmentTokenError, loadEnrolmentToken, type EnrolKind, type TokenUse } from "../enrolment";
@@ -160,6 +160,13 @@ export type MsrpServiceDeps = {
    * when the flag is lifted (GroupDesk.syncTrustFlags, h11-red2 G3); 0 or undefined: off
    */
   flagSyncMs?: number;
+  /**
+   * with the flag sync: each sync also makes the key update of every group with a member in S_RN,
+   * where the sync puts the RNs the trust layer flags (GroupDesk.evictFlaggedMembers: evicted, replaced, fresh key; the MSRP pays the
+   * gas, the group quota does not count it); default true (rsms-group.md §8 "automatic update");
+   * false: the flagged member is only cut off the mailbox until the user's `group:rekey`
+   */
+  autoEvict?: boolean;
   /** join batching (recordJoins); undefined: off, every join its own recordJoin (see {@link parseBatching}) */
   batch?: JoinBatching;
   /** how often an intent whose recovery failed at start-up is tried again (ms; default STALLED_RETRY_MS) */
@@ -189,7 +196,10 @@ export class MsrpService {
   readonly desk?: GroupDesk;
   private timer?: NodeJS.Timeout;
   private flagTimer?: NodeJS.Timeout;
-  private syncing = false;
+  /** the flag sync the tick started and that has not settled (the next tick skips while it runs) */
+  private syncing?: Promise<void>;
+  /** every flag sync not settled, the tick's or a caller's (stop() waits for them: s19-review1 R4) */
+  private readonly syncs = new Set<Promise<unknown>>();
   private running?: RunningService;
   /** intents whose recovery failed at start-up, by id, tried again in the background ({@link finishStalled}) */
   private readonly stalled: StalledIntents<Stalled>;
@@ -933,14 +943,49 @@ export class MsrpService {
     const desk = this.desk;
     if (this.d.flagSyncMs && desk)
       this.flagTimer = setInterval(() => {
-        if (this.syncing) return; // the previous sync is still reading the chain
-        this.syncing = true;
-        desk
-          .syncTrustFlags()
-          .catch((e) => this.log(`flag sync failed (retried next tick): ${(e as Error).message}`))
-          .finally(() => (this.syncing = false));
+        if (this.syncing) return; // the previous sync is still reading the chain (or updating a group)
+        this.syncing = this.flagSync()
+          .then(
+            () => undefined,
+            (e) => this.log(`flag sync failed (retried next tick): ${(e as Error).message}`),
+          )
+          .finally(() => (this.syncing = undefined));
       }, this.d.flagSyncMs);
     return this.running;
+  }
+
+  /**
+   * One flag sync (what the `flagSyncMs` tick runs): S_RN follows the trust layer's flags
+   * (GroupDesk.syncTrustFlags), then, unless `autoEvict` is false, every group with a member in
+   * S_RN gets its key update (GroupDesk.evictFlaggedMembers; a group whose update fails is logged
+   * and tried again at the next sync).
+   * @returns the RNs that joined and left S_RN, and the automatic updates made and failed
+   */
+  async flagSync(): Promise<{
+    added: string[];
+    lifted: string[];
+    updates: AutoUpdate[];
+    failed: { groupId: string; error: string }[];
+  }> {
+    const p = this.flagSyncOnce();
+    this.syncs.add(p);
+    try {
+      return await p;
+    } finally {
+      this.syncs.delete(p);
+    }
+  }
+
+  private async flagSyncOnce(): Promise<{
+    added: string[];
+    lifted: string[];
+    updates: AutoUpdate[];
+    failed: { groupId: string; error: string }[];
+  }> {
+    if (!this.desk) return { added: [], lifted: [], updates: [], failed: [] };
+    const r = await this.desk.syncTrustFlags();
+    const a = this.d.autoEvict === false ? { updates: [], failed: [] } : await this.desk.evictFlaggedMembers();
+    return { ...r, ...a };
   }
 
   async stop(): Promise<void> {
@@ -948,6 +993,9 @@ export class MsrpService {
       this.stalled.stop();
       if (this.timer) clearInterval(this.timer);
       if (this.flagTimer) clearInterval(this.flagTimer);
+      // a sync in flight may be making a group's key update: it ends (journaled, on-chain, in the
+      // agent) before the folder is let go, so no stopped instance writes after a successor starts
+      await Promise.allSettled([...this.syncs]);
       this.closeBatch();
       await this.running?.close();
     });

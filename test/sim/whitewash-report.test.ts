@@ -1,0 +1,100 @@
+import { expect } from "chai";
+import fs from "fs";
+import os from "os";
+import path from "path";
+import {
+  mergeWhitewash,
+  readWhitewash,
+  whitewashMarkdown,
+  writeWhitewash,
+  type WhitewashResults,
+} from "../../offchain/sim/whitewash-report";
+
+const COMMITTED = path.resolve(__dirname, "..", "..", "bench", "results", "trust-whitewash.json");
+
+/** The committed results' entries at `from` nodes, relabelled as a run at `to` nodes (only `seeds` study seeds). */
+function runAt(committed: WhitewashResults, from: number, to: number, seeds = 3): WhitewashResults {
+  const at = <T extends { nodes: number }>(xs: T[]) =>
+    xs.filter((x) => x.nodes === from).map((x) => ({ ...structuredClone(x), nodes: to }));
+  const version = { detectors: "session 99: a test", commit: "0123456789ab", dirty: false };
+  return {
+    rows: at(committed.rows),
+    timing: at(committed.timing).map((t) => ({ ...t, ...version })),
+    study: {
+      newcomers: committed.study.newcomers,
+      seeds: at(committed.study.seeds).slice(0, seeds),
+      timing: at(committed.study.timing).map((t) => ({ ...t, ...version })),
+    },
+  };
+}
+
+describe("sim:whitewash: a run keeps the sizes it did not run (bench/results/trust-whitewash.json)", () => {
+  const committed = readWhitewash(COMMITTED)!;
+  const sizesOf = (xs: { nodes: number }[]) => [...new Set(xs.map((x) => x.nodes))];
+
+  it("running 50,000 nodes alone adds that size and keeps 500 and 5,000 (rows, study seeds, timing) as they were", () => {
+    expect(sizesOf(committed.study.seeds)).to.deep.equal([500, 5000]);
+    const run = runAt(committed, 500, 50_000, 1);
+    const merged = mergeWhitewash(committed, run, [50_000]);
+    for (const n of [500, 5000]) {
+      const only = <T extends { nodes: number }>(xs: T[]) => xs.filter((x) => x.nodes === n);
+      expect(only(merged.rows), `rows at ${n}`).to.deep.equal(only(committed.rows));
+      expect(only(merged.timing), `timing at ${n}`).to.deep.equal(only(committed.timing));
+      expect(only(merged.study.seeds), `study seeds at ${n}`).to.deep.equal(only(committed.study.seeds));
+      expect(only(merged.study.timing), `study timing at ${n}`).to.deep.equal(only(committed.study.timing));
+    }
+    expect(merged.study.seeds.filter((x) => x.nodes === 50_000)).to.deep.equal(run.study.seeds);
+    expect(sizesOf(merged.rows)).to.deep.equal([500, 5000, 50_000]);
+    expect(sizesOf(merged.study.seeds)).to.deep.equal([500, 5000, 50_000]);
+    expect(sizesOf(merged.study.timing)).to.deep.equal([500, 5000, 50_000]);
+  });
+
+  it("a size run again replaces its old rows, seeds and timing (none left twice); the others stay", () => {
+    const three = mergeWhitewash(committed, runAt(committed, 500, 50_000), [50_000]);
+    const again = runAt(committed, 5000, 5000, 1);
+    const merged = mergeWhitewash(three, again, [5000]);
+    expect(merged.study.seeds.filter((x) => x.nodes === 5000)).to.deep.equal(again.study.seeds);
+    expect(merged.rows.filter((x) => x.nodes === 5000)).to.deep.equal(again.rows);
+    expect(merged.timing.filter((x) => x.nodes === 5000)).to.deep.equal(again.timing);
+    expect(merged.study.seeds.filter((x) => x.nodes !== 5000)).to.deep.equal(three.study.seeds.filter((x) => x.nodes !== 5000));
+    // with no file, the run's own sizes are all there is
+    expect(mergeWhitewash(undefined, again, [5000])).to.deep.equal(again);
+  });
+
+  it("a share of newcomers other than the kept study's is refused, naming the flag and the kept sizes", () => {
+    const run = runAt(committed, 500, 50_000, 1);
+    run.study.newcomers = 0.3;
+    expect(() => mergeWhitewash(committed, run, [50_000])).to.throw(
+      /^--newcomers: 0\.3 differs from the 0\.2 of the study kept at 500, 5,000 nodes/,
+    );
+    // nothing kept: nothing to disagree with
+    expect(mergeWhitewash(committed, run, [500, 5000, 50_000]).study.newcomers).to.equal(0.3);
+  });
+
+  it("the report covers every size in the file, and names each size's detectors and commit where recorded", () => {
+    const merged = mergeWhitewash(committed, runAt(committed, 500, 50_000, 1), [50_000]);
+    const { lines, first } = whitewashMarkdown(merged);
+    const at = (n: string) => lines.filter((l) => l.startsWith(`| ${n} |`));
+    // the suite table and its timing; the study's two rules, its two rules' newcomers, its detection, its timing
+    expect(at("50,000").length).to.equal(3 + 1 + 2 + 2 + 1 + 1);
+    expect(at("500").length).to.equal(at("50,000").length);
+    expect(at("5,000").length).to.equal(at("50,000").length);
+    expect(lines.slice(first).filter((l) => l.startsWith("| 50,000 | 101 | identity layer |"))).to.have.length(1);
+    const timing = lines.filter((l) => /^\| [\d,]+ \| \d+ \| 20\d\d-/.test(l));
+    expect(timing.filter((l) => l.startsWith("| 50,000 |")).every((l) => l.endsWith("| session 99 | 0123456789ab |"))).to.equal(true);
+    // the sizes run before session 19 name the detectors their rows were run with, and no commit
+    expect(timing.filter((l) => l.startsWith("| 500 |")).every((l) => l.endsWith("| session 15 | not recorded |"))).to.equal(true);
+  });
+
+  it("what is written reads back the same (NaN as null and back)", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "metatrust-whitewash-"));
+    try {
+      const merged = mergeWhitewash(committed, runAt(committed, 500, 50_000, 1), [50_000]);
+      writeWhitewash(merged, dir);
+      expect(readWhitewash(path.join(dir, "trust-whitewash.json"))).to.deep.equal(merged);
+      expect(fs.readFileSync(path.join(dir, "trust-whitewash.md"), "utf8")).to.equal(whitewashMarkdown(merged).lines.join("\n") + "\n");
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
