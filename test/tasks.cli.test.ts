@@ -79,14 +79,18 @@ describe("tasks: command-line errors (one line, named entity, exit code by kind)
   it("sim:whitewash: every flag is checked before anything runs or is written, --newcomers against the study it keeps", async () => {
     const bench = path.resolve(__dirname, "..", "bench", "results", "trust-whitewash.json");
     const before = fs.statSync(bench).mtimeMs;
+    // the sizes the committed study holds (500 and 5,000 at least) and the share of newcomers it ran with
+    const kept = JSON.parse(fs.readFileSync(bench, "utf8")).study as { newcomers: number; seeds: { nodes: number }[] };
+    const sizes = [...new Set(kept.seeds.map((x) => x.nodes))].map((n) => n.toLocaleString("en-US")).join(", ");
+    expect(kept.newcomers).to.not.equal(0.3);
     for (const [args, line] of [
       [{ scale: "abc" }, '--scale: "abc" is not a network size'],
       [{ scale: "500", seeds: 4 }, "--seeds: 4 is out of range (1-3)"],
       [{ scale: "500", newcomers: 0 }, "--newcomers: 0 is out of range (0-1]"],
-      // a size alone keeps the committed 500 and 5,000 study, run with 0.2 (20 nodes: were the check gone, the run is short)
+      // a size alone keeps the committed study (20 nodes: were the check gone, the run is short)
       [
         { scale: "20", newcomers: 0.3 },
-        "--newcomers: 0.3 differs from the 0.2 of the study kept at 500, 5,000 nodes (run those sizes too)",
+        `--newcomers: 0.3 differs from the ${kept.newcomers} of the study kept at ${sizes} nodes (run those sizes too)`,
       ],
     ] as const) {
       const e = await rejects(hre.run("sim:whitewash", args));
