@@ -23,11 +23,11 @@
  * as the user's at V, while it still does at M.
  */
 import { expect } from "chai";
-import { Wallet } from "ethers";
+import { Signer, Wallet } from "ethers";
 import { accessSigner, fresh32, placeId, proveAccess } from "../../offchain/mssa/registration";
 
 // With the audience argument the fix adds; today's functions ignore the extra argument.
-type Prove = (user: Wallet, place: string, nonce: string, chainId: bigint, ledger: string, verifier: string) => Promise<string>;
+type Prove = (user: Signer, place: string, nonce: string, chainId: bigint, ledger: string, verifier: string) => Promise<string>;
 type Check = (sig: string, place: string, nonce: string, chainId: bigint, ledger: string, verifier: string) => string;
 const prove = proveAccess as unknown as Prove;
 const signerAt = accessSigner as unknown as Check;
