@@ -77,7 +77,11 @@ contract ElectorateFarmFindingsTest is DisputeFixture {
         uint256 mBefore = _marginModel(verified, before, BAND);
         uint256 mAfter = _marginModel(verified, afterFarm, BAND);
         assertEq(mBefore, WAD, "the fixture's unanimous full turnout has margin 1 before the farm");
-        assertEq(afterFarm, before + K * tm.CREDIT_CAP(), "each sock avatar added the cap to E (the finding, measured)");
+        assertEq(
+            afterFarm,
+            before + K * tm.CREDIT_CAP(),
+            "each sock avatar added the cap to E (the finding, measured)"
+        );
         assertEq(afterFarm, before, "unverified avatars' agreement credits entered the court's electorate");
         assertLt(0, mAfter, "a unanimous full turnout moves no juror");
     }

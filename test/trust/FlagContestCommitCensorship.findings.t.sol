@@ -45,7 +45,11 @@ contract FlagContestCommitCensorshipFindingsTest is DisputeFixture {
                 ++committed;
             } catch (bytes memory why) {
                 // refused for the flag the adversary just set, nothing else
-                assertEq(bytes32(bytes4(why)), bytes32(IDisputeResolution.DisputeResolution__Flagged.selector), "refused as flagged");
+                assertEq(
+                    bytes32(bytes4(why)),
+                    bytes32(IDisputeResolution.DisputeResolution__Flagged.selector),
+                    "refused as flagged"
+                );
             }
         }
         assertEq(committed, 3, "jurors flagged by the contest's adversary after it opened could not commit");
