@@ -380,11 +380,21 @@ describe("the MSRP's flag sync evicts a flagged member and rekeys its group by i
     // simulated: the trust layer unreachable while the flag sync deals the update (nothing journaled)
     const desk = msrp!.desk! as unknown as Record<string, unknown>;
     const real = desk.rekeyChoice;
-    desk.rekeyChoice = () => Promise.reject(new Error("simulated: the trust layer's node timed out"));
-    const first = await msrp!.flagSync().finally(() => (desk.rekeyChoice = real));
-    expect(first.failed.length).to.equal(1);
-    expect(fs.readdirSync(path.join(g.s.msrpDeps.dir, "journal")), "nothing journaled").to.have.length(0);
-    expect(msrp!.msrp.groupInfo(g.gid).autoRetry?.failures).to.equal(1);
+    let dealt = 0;
+    desk.rekeyChoice = () => {
+      dealt++;
+      return Promise.reject(new Error("simulated: the trust layer's node timed out"));
+    };
+    try {
+      const first = await msrp!.flagSync();
+      expect([first.failed.length, dealt]).to.deep.equal([1, 1]);
+      expect(fs.readdirSync(path.join(g.s.msrpDeps.dir, "journal")), "nothing journaled").to.have.length(0);
+      expect(msrp!.msrp.groupInfo(g.gid).autoRetry?.failures).to.equal(1);
+      const second = await msrp!.flagSync();
+      expect([second.failed.length, dealt], "within the back-off: not tried again").to.deep.equal([0, 1]);
+    } finally {
+      desk.rekeyChoice = real;
+    }
     const r = await rekeyRemote({
       msrpUrl: g.s.msrpUrl,
       user: "alice",
