@@ -17,6 +17,15 @@
  * lifted before the update evicts nobody; the operator's switch turns it off; the service's tick
  * runs it. Bites: without evictFlaggedMembers (or with autoEvict false) x opens y's next message
  * and the epoch stays 0.
+ *
+ * Session 20 (s19-review1 R5, and the back-off): an update that cannot succeed was tried at every
+ * sync for ever (the MSRP paying a failed transaction or call each time), and a left intent twice in
+ * one sync. Asserted, with a fake clock (the MSRP's `clock`) and the syncs called, not timed: one
+ * write per group per sync and one `failed` entry; no write within the back-off (1 min doubling,
+ * cap 6 h), across a restart (recovery leaves the intent to the back-off); a lasting chain refusal
+ * (the MSRP's role revoked: a custom error) waits the cap and is logged once; any committed update
+ * (the sync's own, the user's) ends the back-off; the parties' fetch says the epoch is automatic and
+ * names the evicted PID (group:join). Each was checked to bite by removing its check (report s20-r5).
  */
 import { expect } from "chai";
 import fs from "fs";

@@ -966,8 +966,12 @@ export class GroupDesk {
    * automatic update left pending by a failed chain write is finished first, whatever the flags say
    * now (its transaction may still be mined: dropping it would let the chain move without the
    * agent, h11-red R7); a flag lifted before the update is dealt evicts nobody ({@link suspects}).
-   * @returns the updates made (group, epoch, evicted RNs, added RNs) and the groups whose update
-   *   failed (retried at the next sync), each logged
+   * One try per group per sync (s19-review1 R5), and a per-group back-off after a failure (the
+   * group's `autoRetry` in the MSRP's record, {@link nextAutoRetry}: until its next try no write is
+   * made for it; a lasting chain refusal waits the cap and is logged once), ended by any committed
+   * update of the group or when it has no member in S_RN any more.
+   * @returns the updates made (group, epoch, evicted RNs, added RNs) and the groups whose try
+   *   failed at this sync (once each; tried again after their back-off), each logged
    */
   async evictFlaggedMembers(): Promise<{ updates: AutoUpdate[]; failed: { groupId: string; error: string }[] }> {
     const updates: AutoUpdate[] = [];
