@@ -448,7 +448,7 @@ task(
 
 task(
   "group:status",
-  "A group's on-chain state (members, epoch, Q) and the MSRP's view of its members, with the last key update the MSRP service's flag sync made by itself (run in the MSRP's folder)",
+  "A group's on-chain state (members, epoch, Q) and the MSRP's view of its members, with the last key update the MSRP service's flag sync made by itself and, while that update fails, its back-off (failures in a row, last error, next try; a chain refusal that trying again will not change is said so) (run in the MSRP's folder)",
 )
   .addParam("group", "The group id (0x-hex)")
   .setAction(async (a: { group: string }, hre) => {
@@ -464,17 +464,24 @@ task(
       console.log(
         `  epoch ${info.lastAuto.epoch}: automatic update by the MSRP's flag sync, evicted RN ${info.lastAuto.evicted.join(", ") || "none"}`,
       );
+    // its automatic update failing: the back-off (rsms-group.md §8; cleared by an update of the group)
+    const r = info.autoRetry;
+    if (r)
+      console.log(
+        `  automatic update ${r.refused ? "refused by the chain (trying again will not change it)" : "failing"}: ${r.failures} failure(s) in a row, last: ${r.error}; next try at the first flag sync from ${new Date(r.next).toISOString()}`,
+      );
     return {
       epoch: v.epoch,
       members: info.members.map((m) => m.name),
       pids: info.members.map((m) => c.bytes.toHex(m.pid)),
       ...(info.lastAuto ? { lastAuto: info.lastAuto } : {}),
+      ...(r ? { autoRetry: r } : {}),
     };
   });
 
 task(
   "group:join",
-  "A party (an RN, or the user) takes part in its service groups through the MSRP service's mailbox: it checks its allocation against the chain, runs the membership and key rounds, or opens the key of a new epoch",
+  "A party (an RN, or the user) takes part in its service groups through the MSRP service's mailbox: it checks its allocation against the chain, runs the membership and key rounds, or opens the key of a new epoch (and says when that epoch is an automatic update of the MSRP's flag sync, with the PIDs it evicted)",
 )
   .addParam("party", "The RN or user in this data folder (registered with --msrp)")
   .addOptionalParam(
@@ -493,7 +500,7 @@ task(
       ? [k.bytes.fromHex(groupFlag("group:join", a.group), 32)]
       : await k.clients.currentGroupsOf(k.keystore, a.party, k.groupRegistry);
     if (gids.length === 0) throw new RefusedError(`group:join: the chain lists ${a.party} (${k.bytes.toHex(me.pid)}) in no group`);
-    const out: { groupId: string; epoch: number; fingerprint: string; already: boolean }[] = [];
+    const out: { groupId: string; epoch: number; fingerprint: string; already: boolean; auto?: { evicted: string[] } }[] = [];
     for (const g of gids) {
       const t0 = Date.now();
       const r = await k.clients.takePart({
@@ -508,7 +515,19 @@ task(
       console.log(
         `${a.party}: group ${k.bytes.toHex(g)} epoch ${r.epoch}, ${r.parties} parties, key fingerprint ${fp}${r.already ? " (already held)" : ` (${Date.now() - t0} ms)`}`,
       );
-      out.push({ groupId: k.bytes.toHex(g), epoch: r.epoch, fingerprint: fp, already: r.already });
+      // an epoch the MSRP's flag sync made by itself (its user did not ask): said, with the PIDs it evicted
+      const evicted = r.auto?.map(k.bytes.toHex);
+      if (evicted)
+        console.log(
+          `  epoch ${r.epoch} is an automatic update by the MSRP's flag sync (the trust layer flagged a member): evicted ${evicted.join(", ") || "none"}`,
+        );
+      out.push({
+        groupId: k.bytes.toHex(g),
+        epoch: r.epoch,
+        fingerprint: fp,
+        already: r.already,
+        ...(evicted ? { auto: { evicted } } : {}),
+      });
     }
     return out;
   });

@@ -126,7 +126,17 @@ type GroupEntry = {
   epoch: number;
   /** the last key update the MSRP's flag sync made by itself (GroupDesk.evictFlaggedMembers): its epoch and the RNs it evicted */
   lastAuto?: { epoch: number; evicted: string[] };
+  /** the flag sync's automatic update of this group failing: its back-off (GroupDesk.evictFlaggedMembers); gone once an update of the group is committed */
+  autoRetry?: AutoRetry;
 };
+
+/**
+ * The back-off of a group's automatic update that failed (rsms-group.md §8 "automatic update",
+ * session 20): how many syncs in a row failed, the last error (one line), when the next sync may
+ * try again (ms, the MSRP service's clock), and whether the chain refused it with a custom error
+ * that trying again will not change (`refused`: then the next try is at the cap).
+ */
+export type AutoRetry = { failures: number; error: string; next: number; refused?: true };
 
 /** What the MSRP agent persists. */
 export type MsrpRecord = {
@@ -910,6 +920,7 @@ export class Msrp {
     members: { name: string; pid: Uint8Array }[];
     epoch: number;
     lastAuto?: { epoch: number; evicted: string[] };
+    autoRetry?: AutoRetry;
   } {
     const g = this.r.groups?.[toHex(groupId)];
     if (!g) throw new AgentStateError(`groupInfo: unknown group ${toHex(groupId)}`);
@@ -918,7 +929,19 @@ export class Msrp {
       members: g.members.map((m) => ({ name: m.name, pid: fromHex(m.pid) })),
       epoch: g.epoch,
       ...(g.lastAuto ? { lastAuto: { epoch: g.lastAuto.epoch, evicted: [...g.lastAuto.evicted] } } : {}),
+      ...(g.autoRetry ? { autoRetry: { ...g.autoRetry } } : {}),
     };
+  }
+
+  /**
+   * Sets (or, undefined, clears) the back-off of a group's automatic update (GroupDesk.evictFlaggedMembers).
+   * A committed update of the group ({@link commitRekey}: the flag sync's own or its user's) clears it too.
+   */
+  setAutoRetry(groupId: Uint8Array, r: AutoRetry | undefined): void {
+    const g = this.r.groups?.[toHex(groupId)];
+    if (!g) throw new AgentStateError(`setAutoRetry: unknown group ${toHex(groupId)}`);
+    if (r) g.autoRetry = { ...r };
+    else delete g.autoRetry;
   }
 
   /**
@@ -1021,6 +1044,8 @@ export class Msrp {
     g.epoch = epoch;
     g.members = members.map((m) => ({ name: m.name, pid: toHex(m.pid) }));
     if (auto) g.lastAuto = { epoch, evicted: [...auto] };
+    // the group moved on: a back-off of its automatic update is over (the update made, or the user's own)
+    delete g.autoRetry;
     for (const m of members) this.addLoad(m.name, 1);
   }
 

@@ -17,6 +17,15 @@
  * lifted before the update evicts nobody; the operator's switch turns it off; the service's tick
  * runs it. Bites: without evictFlaggedMembers (or with autoEvict false) x opens y's next message
  * and the epoch stays 0.
+ *
+ * Session 20 (s19-review1 R5, and the back-off): an update that cannot succeed was tried at every
+ * sync for ever (the MSRP paying a failed transaction or call each time), and a left intent twice in
+ * one sync. Asserted, with a fake clock (the MSRP's `clock`) and the syncs called, not timed: one
+ * write per group per sync and one `failed` entry; no write within the back-off (1 min doubling,
+ * cap 6 h), across a restart (recovery leaves the intent to the back-off); a lasting chain refusal
+ * (the MSRP's role revoked: a custom error) waits the cap and is logged once; any committed update
+ * (the sync's own, the user's) ends the back-off; the parties' fetch says the epoch is automatic and
+ * names the evicted PID (group:join). Each was checked to bite by removing its check (report s20-r5).
  */
 import { expect } from "chai";
 import fs from "fs";
@@ -39,6 +48,7 @@ import {
 import { MsrpService } from "../../offchain/services/rsms/msrp-service";
 import { onFault } from "../../offchain/services/faults";
 import { ServiceGroupRegistry__factory, TrustManager__factory } from "../../typechain-types";
+import { AUTO_RETRY_BASE_MS, AUTO_RETRY_CAP_MS, nextAutoRetry } from "../../offchain/services/rsms/msrp-groups";
 
 const once = { attempts: 1, timeoutMs: 30_000, backoffMs: 10 };
 
@@ -132,6 +142,14 @@ describe("the MSRP's flag sync evicts a flagged member and rekeys its group by i
     const alice = await takePart({ ...g.party("alice"), pollMs: 50 });
     const fresh = await takePart({ ...g.party(u.added[0]), pollMs: 50 });
     expect([alice.epoch, fresh.epoch], "alice and the fresh RN take the epoch-1 key").to.deep.equal([1, 1]);
+    // the parties are told (group:join): an automatic update, and the PID it evicted
+    expect([alice.auto?.map(toHex), fresh.auto?.map(toHex)], "told: automatic, x's PID evicted").to.deep.equal([
+      [toHex(g.xPid)],
+      [toHex(g.xPid)],
+    ]);
+    expect((await takePart({ ...g.party("alice"), pollMs: 50 })).auto?.map(toHex), "again, with the key held").to.deep.equal([
+      toHex(g.xPid),
+    ]);
     expect(toHex(fresh.key)).to.equal(toHex(alice.key));
     const xFetch = await takePart(g.party(g.x)).then(
       () => "took a key",
@@ -220,17 +238,185 @@ describe("the MSRP's flag sync evicts a flagged member and rekeys its group by i
     expect(afterStop, "the update finished before stop() let go of the folder").to.equal(true);
   });
 
-  it("the chain write failed before it was sent: the next sync sends that update again, once", async () => {
-    const g = await flagged();
+  it("the chain write failed before it was sent: the next sync after the back-off sends that update again, once", async () => {
+    let now = Date.now();
+    const g = await flagged({ clock: () => now });
     const groups = g.s.msrpDeps.groups! as unknown as Record<string, unknown>;
     const real = groups.rekey;
     groups.rekey = () => Promise.reject(new Error("simulated: the MSRP's node is unreachable"));
     const first = await msrp!.flagSync().finally(() => (groups.rekey = real));
     expect(first.failed.length, "the update failed").to.equal(1);
     expect([await g.epoch(), msrp!.msrp.groupInfo(g.gid).epoch], "nothing on chain, nothing in the agent").to.deep.equal([0, 0]);
+    now += AUTO_RETRY_BASE_MS;
     const next = await msrp!.flagSync();
     expect(next.updates.map((u) => [u.epoch, u.evicted])).to.deep.equal([[1, [g.x]]]);
     expect([await g.epoch(), await g.rekeys()]).to.deep.equal([1, 1]);
+    expect(msrp!.msrp.groupInfo(g.gid).autoRetry, "the back-off ends with the update").to.equal(undefined);
+    expect((await msrp!.flagSync()).updates).to.deep.equal([]);
+  });
+
+  /** the registry's rekey made to fail (simulated: the node refuses the MSRP's transaction), counting its calls */
+  function failingRekey(g: Awaited<ReturnType<typeof flagged>>) {
+    const groups = g.s.msrpDeps.groups! as unknown as Record<string, unknown>;
+    const real = groups.rekey;
+    const c = { calls: 0, restore: () => (groups.rekey = real) };
+    groups.rekey = () => {
+      c.calls++;
+      return Promise.reject(new Error("simulated: insufficient funds for gas * price + value"));
+    };
+    return c;
+  }
+
+  it("a left automatic update whose write keeps failing: one try per group per sync, listed once (s19-review1 R5)", async () => {
+    let now = Date.now();
+    const g = await flagged({ clock: () => now });
+    const w = failingRekey(g);
+    try {
+      expect((await msrp!.flagSync()).failed.length).to.equal(1);
+      expect(w.calls, "the first sync: one write").to.equal(1);
+      expect(fs.readdirSync(path.join(g.s.msrpDeps.dir, "journal")), "the update's intent is left").to.have.length(1);
+      now += AUTO_RETRY_BASE_MS;
+      const second = await msrp!.flagSync();
+      expect(w.calls - 1, "the second sync: one write (the left intent), not two").to.equal(1);
+      expect(
+        second.failed.map((f) => f.groupId),
+        "the group listed once",
+      ).to.deep.equal([toHex(g.gid)]);
+    } finally {
+      w.restore();
+    }
+  });
+
+  it("an update that keeps failing backs off (doubling, persisted across a restart), and its success ends the back-off", async () => {
+    let now = Date.now();
+    const g = await flagged({ clock: () => now });
+    const t0 = now;
+    let w = failingRekey(g);
+    const tries: number[] = [];
+    const sync = async () => {
+      const before = w.calls;
+      const r = await msrp!.flagSync();
+      tries.push(w.calls - before);
+      return r;
+    };
+    await sync(); // t0: fails (1), next at t0 + base
+    const r1 = msrp!.msrp.groupInfo(g.gid).autoRetry;
+    expect(r1, "the back-off after one failure").to.deep.equal({
+      failures: 1,
+      error: "simulated: insufficient funds for gas * price + value",
+      next: t0 + AUTO_RETRY_BASE_MS,
+    });
+    now = t0 + AUTO_RETRY_BASE_MS - 1;
+    expect((await sync()).failed, "within the back-off: not tried, not listed").to.deep.equal([]);
+    now = t0 + AUTO_RETRY_BASE_MS;
+    await sync(); // fails (2), next 2 x base later
+    expect(msrp!.msrp.groupInfo(g.gid).autoRetry?.next, "doubled").to.equal(now + 2 * AUTO_RETRY_BASE_MS);
+    // a restart keeps it (the MSRP's record)
+    w.restore();
+    await msrp!.stop();
+    // (the stalled-intent retries, which respect the back-off too, held off: this test counts the writes)
+    msrp = new MsrpService({ ...g.s.msrpDeps, stalledRetryMs: 3_600_000 });
+    await msrp.start({ port: Number(new URL(g.s.msrpUrl).port) });
+    expect(
+      Object.values(msrp.stalledIntents())
+        .map((i) => i.error)
+        .join(),
+      "recovery leaves it to the back-off",
+    ).to.match(/backed off/);
+    w = failingRekey(g);
+    now += 2 * AUTO_RETRY_BASE_MS - 1;
+    await sync();
+    expect(msrp.msrp.groupInfo(g.gid).autoRetry?.failures, "after the restart, still backed off").to.equal(2);
+    now += 1;
+    await sync(); // fails (3)
+    expect(tries, "writes per sync").to.deep.equal([1, 0, 1, 0, 1]);
+    expect(
+      g.s.msrpLog.filter((l) => l.includes("automatic update failed")).map((l) => l.replace(/from [0-9TZ:.-]+/, "from T")),
+      "one line per failure, with the count",
+    ).to.deep.equal(
+      [1, 2, 3].map(
+        (n) =>
+          `group ${toHex(g.gid).slice(0, 10)}…: automatic update failed (${n} in a row; tried again at the first flag sync from T): simulated: insufficient funds for gas * price + value`,
+      ),
+    );
+    w.restore();
+    now += 4 * AUTO_RETRY_BASE_MS;
+    const done = await msrp.flagSync();
+    expect(
+      done.updates.map((u) => [u.epoch, u.evicted]),
+      "made once funded",
+    ).to.deep.equal([[1, [g.x]]]);
+    expect(msrp.msrp.groupInfo(g.gid).autoRetry, "the back-off is over").to.equal(undefined);
+    expect([await g.epoch(), await g.rekeys()]).to.deep.equal([1, 1]);
+    // the cap
+    expect(nextAutoRetry({ failures: 40, error: "e", next: 0 }, new Error("x"), 0).next).to.equal(AUTO_RETRY_CAP_MS);
+  });
+
+  it("the chain refuses the update with a custom error (the MSRP's role revoked): reported once, tried again only at the cap", async () => {
+    let now = Date.now();
+    const g = await flagged({ clock: () => now });
+    const admin = g.s.f.groups;
+    const role = await admin.MSRP_ROLE();
+    await (await admin.revokeRole(role, g.s.msrpWallet.address)).wait();
+    const t0 = now;
+    const first = await msrp!.flagSync();
+    expect(first.failed.map((f) => f.error)).to.deep.equal([`AccessControlUnauthorizedAccount(${g.s.msrpWallet.address}, ${role})`]);
+    const r = msrp!.msrp.groupInfo(g.gid).autoRetry;
+    expect([r?.refused, r?.next], "refused: the next try at the cap").to.deep.equal([true, t0 + AUTO_RETRY_CAP_MS]);
+    now = t0 + AUTO_RETRY_CAP_MS - 1;
+    expect((await msrp!.flagSync()).failed, "not tried before the cap").to.deep.equal([]);
+    now = t0 + AUTO_RETRY_CAP_MS;
+    expect((await msrp!.flagSync()).failed.length, "tried at the cap, refused again").to.equal(1);
+    expect(msrp!.msrp.groupInfo(g.gid).autoRetry?.failures).to.equal(2);
+    expect(
+      g.s.msrpLog.filter((l) => l.includes("automatic update")),
+      "one log line for the same refusal",
+    ).to.have.length(1);
+    expect(g.s.msrpLog.filter((l) => l.includes("automatic update"))[0]).to.contain(
+      "refused by the chain (AccessControlUnauthorizedAccount(",
+    );
+    // the operator grants the role again: the next try (at the cap) makes the update
+    await (await admin.grantRole(role, g.s.msrpWallet.address)).wait();
+    now += AUTO_RETRY_CAP_MS;
+    expect((await msrp!.flagSync()).updates.map((u) => u.epoch)).to.deep.equal([1]);
+    expect(msrp!.msrp.groupInfo(g.gid).autoRetry).to.equal(undefined);
+    expect([await g.epoch(), await g.rekeys()]).to.deep.equal([1, 1]);
+  });
+
+  it("the user's own update ends the back-off at once", async () => {
+    let now = Date.now();
+    const g = await flagged({ clock: () => now });
+    // simulated: the trust layer unreachable while the flag sync deals the update (nothing journaled)
+    const desk = msrp!.desk! as unknown as Record<string, unknown>;
+    const real = desk.rekeyChoice;
+    let dealt = 0;
+    desk.rekeyChoice = () => {
+      dealt++;
+      return Promise.reject(new Error("simulated: the trust layer's node timed out"));
+    };
+    try {
+      const first = await msrp!.flagSync();
+      expect([first.failed.length, dealt]).to.deep.equal([1, 1]);
+      expect(fs.readdirSync(path.join(g.s.msrpDeps.dir, "journal")), "nothing journaled").to.have.length(0);
+      expect(msrp!.msrp.groupInfo(g.gid).autoRetry?.failures).to.equal(1);
+      const second = await msrp!.flagSync();
+      expect([second.failed.length, dealt], "within the back-off: not tried again").to.deep.equal([0, 1]);
+    } finally {
+      desk.rekeyChoice = real;
+    }
+    const r = await rekeyRemote({
+      msrpUrl: g.s.msrpUrl,
+      user: "alice",
+      groupId: g.gid,
+      keystore: g.machines.get("alice")!,
+      dep: g.s.dep,
+      retry: once,
+    });
+    expect(r.epoch, "alice's rekey").to.equal(1);
+    expect(msrp!.msrp.groupInfo(g.gid).autoRetry, "no back-off left").to.equal(undefined);
+    const a = await takePart({ ...g.party("alice"), pollMs: 50 });
+    expect(a.auto, "alice's own update is not said to be automatic").to.equal(undefined);
+    now += AUTO_RETRY_BASE_MS;
     expect((await msrp!.flagSync()).updates).to.deep.equal([]);
   });
 

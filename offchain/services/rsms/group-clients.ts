@@ -447,7 +447,8 @@ async function until(
  * shares and recovers the key; at an update epoch, it opens the key the MSRP sealed to it and
  * checks it against Q on-chain. A party that already holds the current epoch's key does nothing.
  * @returns the epoch, its key (secret: print only a fingerprint), whether the party already held
- *   it, and the number of parties
+ *   it, the number of parties, and for an update the MSRP's flag sync made by itself the PIDs it
+ *   evicted (`auto`, as the mailbox says; rsms-group.md §8)
  * @throws ServiceError(NOT_A_MEMBER) for a party not in the group's current epoch (an evicted one)
  */
 export async function takePart(a: {
@@ -459,16 +460,18 @@ export async function takePart(a: {
   pollMs?: number;
   timeoutMs?: number;
   retry?: RetryPolicy;
-}): Promise<{ epoch: number; key: Uint8Array; already: boolean; parties: number }> {
+}): Promise<{ epoch: number; key: Uint8Array; already: boolean; parties: number; auto?: Uint8Array[] }> {
   const info = await msrpInfo(a.msrpUrl, a.dep);
   const me = await groupParty(a.keystore, a.name, a.groupId, a.dep);
   const s: Session = { url: a.msrpUrl, dep: a.dep, account: info.account, me, groupId: a.groupId, retry: a.retry };
   const poll = a.pollMs ?? 300;
   const timeout = a.timeoutMs ?? 300_000;
   let box = await fetchBox(s);
+  // the MSRP's word that its flag sync made this update by itself, and whom it evicted (rsms-group.md §8)
+  const auto = box.kind === 1 && box.auto ? { auto: box.auto } : {};
   const held = me.party.epochsOf(a.groupId);
   if (held.includes(box.epoch))
-    return { epoch: box.epoch, key: heldKey(me.party, a.groupId, box.epoch), already: true, parties: box.roster.length };
+    return { epoch: box.epoch, key: heldKey(me.party, a.groupId, box.epoch), already: true, parties: box.roster.length, ...auto };
   const view = await a.dep.groups.view(a.groupId);
   if (view.epoch !== box.epoch)
     throw new RsmsRejectedError("INVALID_STATE", `takePart: the MSRP's mailbox is at epoch ${box.epoch}, the chain at ${view.epoch}`);
@@ -503,7 +506,7 @@ export async function takePart(a: {
     return { epoch: box.epoch, key, already: false, parties: n };
   }
   saveParty(a.keystore, me);
-  return { epoch: box.epoch, key, already: false, parties: box.roster.length };
+  return { epoch: box.epoch, key, already: false, parties: box.roster.length, ...auto };
 }
 
 // ------------------------------------------------------------------ update

@@ -13,7 +13,7 @@
  * | GroupFormed    | MSRP -> user   | gid (32) \| n u16 \| PIDs (n x 32), the user first                   | 34 + 32n |
  * | GroupPost      | party -> MSRP  | gid (32) \| epoch u32 \| round u8 \| from u16 \| count u16 \| (len u16 \| msg)* | 41 + ... |
  * | GroupFetch     | party -> MSRP  | gid (32) \| PID (32) [\| epoch u32: a retired update epoch]            | 64 or 68 |
- * | GroupMailbox   | MSRP -> party  | epoch u32 \| kind u8 \| n u16 \| roster (n x (PID 32 \| PK 33)) \| mine (len u16 \| msg) \| memberships (count u16 \| (len u16 \| msg)*) \| key shares to me (idem) | 11 + 65n + ... |
+ * | GroupMailbox   | MSRP -> party  | epoch u32 \| kind u8 \| n u16 \| roster (n x (PID 32 \| PK 33)) \| mine (len u16 \| msg) \| memberships (count u16 \| (len u16 \| msg)*) \| key shares to me (idem) [\| 0x01 \| evicted count u16 \| PIDs: an update the MSRP's flag sync made by itself] | 11 + 65n + ... |
  * | RekeyRequest   | user -> MSRP   | gid (32) \| epoch u32 (the one to leave) \| count u16 \| PIDs to evict (count x 32) | 38 + 32c |
  * | RekeyDone      | MSRP -> user   | epoch u32 \| evicted count u16 \| PIDs \| added count u16 \| PIDs            | 8 + 32(e + a) |
  * | GroupAdd       | user -> MSRP   | gid (32) \| epoch u32 (the one to leave) \| count u16 (RNs to add)          | 38 |
@@ -191,8 +191,14 @@ export type GroupMailbox = {
   memberships: Uint8Array[];
   /** the KeyShares addressed to this party posted so far */
   keyShares: Uint8Array[];
+  /**
+   * an update epoch (kind 1) the MSRP's flag sync made by itself, not its user (rsms-group.md §8
+   * "the automatic update"): the PIDs it evicted (the chain's MemberEvicted of the epoch); absent otherwise
+   */
+  auto?: Uint8Array[];
 };
 export function encodeGroupMailbox(m: GroupMailbox): Uint8Array {
+  if (m.auto && m.kind !== 1) throw new MalformedMessageError("encodeGroupMailbox: an automatic update is an update epoch (kind 1)");
   return concat(
     u32(m.epoch),
     Uint8Array.of(m.kind),
@@ -201,6 +207,7 @@ export function encodeGroupMailbox(m: GroupMailbox): Uint8Array {
     lenPrefixed(m.mine),
     list(m.memberships),
     list(m.keyShares),
+    ...(m.auto ? [Uint8Array.of(1), u16(m.auto.length), ...m.auto] : []),
   );
 }
 export function decodeGroupMailbox(b: Uint8Array): GroupMailbox {
@@ -211,7 +218,12 @@ export function decodeGroupMailbox(b: Uint8Array): GroupMailbox {
   const n = r.u16();
   if (n < 2 || n > MAX_PARTIES) throw new MalformedMessageError(`decodeGroupMailbox: ${n} parties`);
   const roster = Array.from({ length: n }, () => ({ pid: r.take(32), pk: r.point() }));
-  const m = { epoch, kind: kind as 0 | 1, roster, mine: r.bytes(), memberships: r.list(), keyShares: r.list() };
+  const m: GroupMailbox = { epoch, kind: kind as 0 | 1, roster, mine: r.bytes(), memberships: r.list(), keyShares: r.list() };
+  if (r.off < b.length) {
+    const tag = r.u8();
+    if (tag !== 1 || m.kind !== 1) throw new MalformedMessageError(`decodeGroupMailbox: trailing section ${tag} at kind ${m.kind}`);
+    m.auto = r.pids();
+  }
   r.end();
   return m;
 }

@@ -43,7 +43,8 @@ import type { TrustManager } from "../../../typechain-types";
 import { equalBytes, fromHex, toHex } from "../../crypto/bytes";
 import { Point, decodePoint, encodePoint } from "../../crypto/group";
 import { MetatrustError } from "../../errors";
-import type { Msrp } from "../../rsms/msrp";
+import type { AutoRetry, Msrp } from "../../rsms/msrp";
+import { contractRevert } from "../../chain/reverts";
 import type { GroupLedger } from "../../rsms/group-flows";
 import { decodeChannel, decodeKeyShare, decodeMembership } from "../../rsms/group-messages";
 import { channelSignedBy } from "../../rsms/group";
@@ -113,6 +114,8 @@ type Mailbox = {
   mine: Record<string, string>;
   /** round -> party index -> its messages */
   rounds: Record<string, Record<string, string[]>>;
+  /** an update epoch the MSRP's flag sync made by itself (rsms-group.md §8): the PIDs it evicted, told to the parties with their fetch */
+  auto?: string[];
 };
 
 /**
@@ -122,7 +125,7 @@ type Mailbox = {
  * with `GroupFetch.epoch` (s18-redg G3). Each Rekey is sealed to its party; a formation epoch is
  * not kept (every party took part in it, or the group has no key).
  */
-type Retired = Record<string, { roster: [string, string][]; mine: Record<string, string> }>;
+type Retired = Record<string, { roster: [string, string][]; mine: Record<string, string>; auto?: string[] }>;
 
 /** How many retired update epochs a group's mailbox keeps for parties that missed them (s18-redg G3). */
 export const MAX_RETIRED_UPDATES = 64;
@@ -531,6 +534,7 @@ export class GroupDesk {
           mine: fromHex(cur.mine[toHex(f.pid)]),
           memberships: others(Round.Membership),
           keyShares: others(Round.KeyShares).filter((x) => decodeKeyShare(x).to === index),
+          ...(cur.kind === 1 && cur.auto ? { auto: cur.auto.map((p) => fromHex(p, 32)) } : {}),
         }),
       );
     });
@@ -581,6 +585,7 @@ export class GroupDesk {
           mine: fromHex(kept.mine[toHex(pid)]),
           memberships: [],
           keyShares: [],
+          ...(kept.auto ? { auto: kept.auto.map((p) => fromHex(p, 32)) } : {}),
         }),
       );
     });
@@ -961,24 +966,40 @@ export class GroupDesk {
    * automatic update left pending by a failed chain write is finished first, whatever the flags say
    * now (its transaction may still be mined: dropping it would let the chain move without the
    * agent, h11-red R7); a flag lifted before the update is dealt evicts nobody ({@link suspects}).
-   * @returns the updates made (group, epoch, evicted RNs, added RNs) and the groups whose update
-   *   failed (retried at the next sync), each logged
+   * One try per group per sync (s19-review1 R5), and a per-group back-off after a failure (the
+   * group's `autoRetry` in the MSRP's record, {@link nextAutoRetry}: until its next try no write is
+   * made for it; a lasting chain refusal waits the cap and is logged once), ended by any committed
+   * update of the group or when it has no member in S_RN any more.
+   * @returns the updates made (group, epoch, evicted RNs, added RNs) and the groups whose try
+   *   failed at this sync (once each; tried again after their back-off), each logged
    */
   async evictFlaggedMembers(): Promise<{ updates: AutoUpdate[]; failed: { groupId: string; error: string }[] }> {
     const updates: AutoUpdate[] = [];
     const failed: { groupId: string; error: string }[] = [];
     if (!this.d.trust) return { updates, failed };
-    const fail = (gid: string, e: unknown) => {
-      const error = (e instanceof Error ? e.message : String(e)).split("\n")[0];
-      failed.push({ groupId: gid, error });
-      this.d.log(`group ${gid.slice(0, 10)}…: automatic update failed (tried again at the next flag sync): ${error}`);
+    const now = (this.d.clock ?? Date.now)();
+    // one try per group per sync (s19-review1 R5: a left intent whose write failed in step 1 was
+    // written again in step 2); the outcome of each try, applied to its back-off at the end
+    const tried = new Map<string, unknown>();
+    /** whether the group's back-off lets this sync write to the chain for it */
+    const due = (gid: Uint8Array) => {
+      const r = this.d.msrp.groupInfo(gid).autoRetry;
+      return !r || now >= r.next;
     };
     for (const i of this.d.journal.pending()) {
       if (i.kind !== "rekeyGroup" || !(i.data as RekeyIntent).auto) continue;
       const d = i.data as RekeyIntent;
+      const gid = fromHex(d.groupId, 32);
+      if (tried.has(d.groupId)) continue;
+      tried.set(d.groupId, undefined);
       try {
         const u = await this.d.mutex.run(async () => {
           if (!this.d.journal.pending().some((j) => j.id === i.id && j.data.Q === d.Q)) return undefined; // finished meanwhile
+          // backed off: finished only if the chain already shows it (a lost reply: a read, no gas), not written again
+          if (!due(gid) && !(await this.chainShows(d))) {
+            tried.set(d.groupId, BACKED_OFF);
+            return undefined;
+          }
           const finished = await this.finishRekeyIntent(d);
           this.d.journal.done(i.id);
           if (!finished) {
@@ -989,23 +1010,91 @@ export class GroupDesk {
         });
         if (u) updates.push(u);
       } catch (e) {
-        fail(d.groupId, e);
+        tried.set(d.groupId, e);
       }
     }
     // members in S_RN (the sync put the flagged ones there; an RN that an update evicted from one
     // group is no longer held by its flag, but is still in S_RN and in its other groups)
     const suspicious = new Set(this.d.msrp.revokedRns());
-    if (suspicious.size === 0) return { updates, failed };
     for (const gid of this.d.msrp.groupIds()) {
-      if (!this.d.msrp.groupInfo(gid).members.some((m) => suspicious.has(m.name)) || !this.mailbox(gid)) continue;
+      if (tried.has(toHex(gid))) continue;
+      const info = this.d.msrp.groupInfo(gid);
+      if (!info.members.some((m) => suspicious.has(m.name)) || !this.mailbox(gid)) {
+        // nothing to evict any more (the flag lifted, the operator's clear): a back-off left is over
+        if (info.autoRetry) tried.set(toHex(gid), undefined);
+        continue;
+      }
+      if (!due(gid)) continue;
+      tried.set(toHex(gid), undefined);
       try {
         const u = await this.autoUpdate(gid);
         if (u) updates.push(u);
       } catch (e) {
-        fail(toHex(gid), e);
+        tried.set(toHex(gid), e);
       }
     }
+    // the back-offs: a failure pushes the group's next try back, a try that did not fail ends it
+    // (an update committed ends it already: Msrp.commitRekey)
+    if ([...tried].some(([g, e]) => e !== BACKED_OFF && (e !== undefined || this.d.msrp.groupInfo(fromHex(g, 32)).autoRetry)))
+      await this.d.mutex.run(async () => {
+        for (const [g, e] of tried) {
+          const gid = fromHex(g, 32);
+          const before = this.d.msrp.groupInfo(gid).autoRetry;
+          if (e === BACKED_OFF) continue;
+          if (e === undefined) {
+            if (before) this.d.msrp.setAutoRetry(gid, undefined);
+            continue;
+          }
+          const r = nextAutoRetry(before, e, now);
+          this.d.msrp.setAutoRetry(gid, r);
+          failed.push({ groupId: g, error: r.error });
+          const at = new Date(r.next).toISOString();
+          if (!r.refused)
+            this.d.log(
+              `group ${g.slice(0, 10)}…: automatic update failed (${r.failures} in a row; tried again at the first flag sync from ${at}): ${r.error}`,
+            );
+          else if (!before?.refused || before.error !== r.error)
+            // reported once: the same refusal again is not logged again (group:status shows it)
+            this.d.log(
+              `group ${g.slice(0, 10)}…: automatic update refused by the chain (${r.error}): trying again will not change it; next try from ${at} (the back-off's cap), or the user's own update (group:rekey, group:add)`,
+            );
+        }
+        this.d.save();
+      });
     return { updates, failed };
+  }
+
+  /**
+   * Recovery of the flag sync's own update (at start-up, and the stalled intents' retries): under
+   * the group's back-off like the sync ({@link evictFlaggedMembers}), so that no restart or retry
+   * loop writes it more often. While the back-off runs it is finished only if the chain shows it
+   * (a read); otherwise this throws (the intent stays pending, stalled: tried again later, by this
+   * or the next sync once due). A failed write pushes the back-off on, like a sync's.
+   * @returns false when it conflicts with the chain (dropped, logged); true when finished
+   */
+  private async recoverAuto(d: RekeyIntent): Promise<boolean> {
+    const gid = fromHex(d.groupId, 32);
+    const now = (this.d.clock ?? Date.now)();
+    const before = this.d.msrp.groupInfo(gid).autoRetry;
+    if (before && now < before.next && !(await this.chainShows(d)))
+      throw new Error(
+        `automatic update of group ${d.groupId.slice(0, 10)}… to epoch ${d.epoch} backed off (${before.failures} failure(s) in a row): tried again from ${new Date(before.next).toISOString()}`,
+      );
+    try {
+      if (await this.finishRekeyIntent(d)) return true;
+    } catch (e) {
+      this.d.msrp.setAutoRetry(gid, nextAutoRetry(before, e, now));
+      this.d.save();
+      throw e;
+    }
+    this.d.log(`recovery: group ${d.groupId} epoch ${d.epoch} conflicts with the chain: update dropped`);
+    return false;
+  }
+
+  /** Whether the chain is at an update intent's epoch with its key (a write of it was mined: finishing it writes nothing). */
+  private async chainShows(d: RekeyIntent): Promise<boolean> {
+    const on = await this.d.groups.view(fromHex(d.groupId, 32));
+    return on.epoch === d.epoch && on.Q.equals(decodePoint(fromHex(d.Q, 33)));
   }
 
   /** One group's automatic update ({@link evictFlaggedMembers}), under the mutex; undefined when there is nothing to evict any more. */
@@ -1180,14 +1269,22 @@ export class GroupDesk {
       // written before the mailbox moves on, so a crash in between is finished by this again
       if (box.kind === 1) {
         const past = this.retired(gid);
-        past[String(box.epoch)] = { roster: box.roster, mine: box.mine };
+        past[String(box.epoch)] = { roster: box.roster, mine: box.mine, ...(box.auto ? { auto: box.auto } : {}) };
         const kept = Object.keys(past)
           .map(Number)
           .sort((a, b) => b - a)
           .slice(0, MAX_RETIRED_UPDATES);
         writeFileAtomic(this.pastFile(gid), JSON.stringify(Object.fromEntries(kept.map((e) => [String(e), past[String(e)]]))), 0o600);
       }
-      this.writeMailbox(gid, { epoch: d.epoch, kind: 1, user: box.user, roster: d.roster, mine: d.messages, rounds: {} });
+      this.writeMailbox(gid, {
+        epoch: d.epoch,
+        kind: 1,
+        user: box.user,
+        roster: d.roster,
+        mine: d.messages,
+        rounds: {},
+        ...(d.auto ? { auto: d.evicted } : {}),
+      });
     }
   }
 
@@ -1272,6 +1369,7 @@ export class GroupDesk {
     }
     if (kind === "rekeyGroup") {
       const d = data as RekeyIntent;
+      if (d.auto && !(await this.recoverAuto(d))) return true;
       if (!(await this.finishRekeyIntent(d))) {
         this.d.log(`recovery: group ${d.groupId} epoch ${d.epoch} conflicts with the chain: update dropped`);
         return true;
@@ -1318,3 +1416,35 @@ type RekeyIntent = {
 
 /** An automatic key update the flag sync made ({@link GroupDesk.evictFlaggedMembers}). */
 export type AutoUpdate = { groupId: string; epoch: number; evicted: string[]; added: string[] };
+
+/** A group the sync left alone: its back-off runs, and the chain does not show its pending update yet. */
+const BACKED_OFF = Symbol("backed off");
+
+/** The back-off of a group's automatic update after its first failure (ms): the next try waits this long, doubled at each failure in a row. */
+export const AUTO_RETRY_BASE_MS = 60_000;
+/** The back-off's cap (ms): a group whose automatic update keeps failing, or that the chain refuses for good, is tried once per this long. */
+export const AUTO_RETRY_CAP_MS = 6 * 3_600_000;
+
+/**
+ * A chain refusal of the registry's `rekey` that trying the same update again will not change: a
+ * custom error of the contracts (offchain/chain/reverts.ts) other than `EpochNotNext` (the chain
+ * moved: the next sync finishes or drops the intent by the chain's state). Undefined for anything
+ * else (the node unreachable, no funds, a nonce, a timeout, the desk's own refusals): those may pass.
+ */
+export function lastingRefusal(e: unknown): string | undefined {
+  const r = contractRevert(e);
+  return r && r.name !== "ServiceGroupRegistry__EpochNotNext" ? r.text : undefined;
+}
+
+/**
+ * The back-off after a failed try at `now` (ms): `failures` in a row, the next try
+ * AUTO_RETRY_BASE_MS x 2^(failures - 1) later, at most AUTO_RETRY_CAP_MS; a lasting refusal
+ * ({@link lastingRefusal}) waits the cap at once.
+ */
+export function nextAutoRetry(before: AutoRetry | undefined, e: unknown, now: number): AutoRetry {
+  const failures = (before?.failures ?? 0) + 1;
+  const refused = lastingRefusal(e);
+  const error = refused ?? (e instanceof Error ? e.message : String(e)).split("\n")[0];
+  const wait = refused ? AUTO_RETRY_CAP_MS : Math.min(AUTO_RETRY_CAP_MS, AUTO_RETRY_BASE_MS * 2 ** Math.min(failures - 1, 30));
+  return { failures, error, next: now + wait, ...(refused ? { refused: true as const } : {}) };
+}

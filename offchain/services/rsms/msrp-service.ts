@@ -958,7 +958,7 @@ export class MsrpService {
    * One flag sync (what the `flagSyncMs` tick runs): S_RN follows the trust layer's flags
    * (GroupDesk.syncTrustFlags), then, unless `autoEvict` is false, every group with a member in
    * S_RN gets its key update (GroupDesk.evictFlaggedMembers; a group whose update fails is logged
-   * and tried again at the next sync).
+   * and tried again at a later sync, after its back-off: rsms-group.md §8).
    * @returns the RNs that joined and left S_RN, and the automatic updates made and failed
    */
   async flagSync(): Promise<{
