@@ -92,6 +92,30 @@ const REFUSALS: [string, () => Uint8Array][] = [
   ["the owner key's x.c0 at p", () => set(full(), 66 + 48, ...ethers.getBytes(ethers.toBeHex(BLS_P, 48)))],
   ["the reporter's s_p with x at p", () => set(full(), HS + 1 + 676, ...ethers.getBytes(ethers.toBeHex(BLS_P | (1n << 383n), 48)))],
 ];
+/** The BLS points of evidence in the given handshake form with a body of `body` bytes: offset and group. */
+function blsSlots(handshake: number, body: number): [number, 1 | 2][] {
+  const end = 494 + body;
+  const slots: [number, 1 | 2][] = [
+    [66, 2],
+    [194 + 32, 2],
+    [435, 1],
+    [end, 1],
+  ];
+  const hello = end + 48 + 1 + 66;
+  if (handshake >= 1) slots.push([hello + 64, 2], [hello + 192 + 32, 2], [hello + 433, 1], [end + 48 + 1 + 676, 1]);
+  if (handshake === 2) slots.push([end + 48 + 1 + 724 + 8, 1]);
+  return slots;
+}
+
+/** Every BLS point's encoding is well formed (compressed, not the identity, coordinates below p): what the court checks of a point. */
+function blsEncodingsWellFormed(b: Uint8Array, handshake: number, body: number): boolean {
+  const below = (at: number, mask: number) => {
+    const x = ethers.toBigInt(b.slice(at, at + 48)) & ((1n << 384n) - 1n - (BigInt(0xff ^ mask) << 376n));
+    return x < BLS_P;
+  };
+  return blsSlots(handshake, body).every(([at, g]) => (b[at] & 0xc0) === 0x80 && below(at, 0x1f) && (g === 1 || below(at + 48, 0xff)));
+}
+
 const BLS_P = 0x1a0111ea397fe69a4b1ba7b6434bacd764774b84f38512bf6730d2a0f6b0f6241eabfffeb153ffffb9feffffffffaaabn;
 
 describe("s19-redd F3: the court refuses every evidence the IdP would refuse", () => {
@@ -133,9 +157,8 @@ describe("s19-redd F3: the court refuses every evidence the IdP would refuse", (
     const w = await loadFixture(world);
     const rng = new Prng(20_03);
     const pick = (n: number) => rng.nextU32() % n;
-    const bases = [0, 1, 2].flatMap((handshake) =>
-      [false, true].map((receipt) => encodedEvidence(RESPONDENT, { handshake: handshake as 0 | 1 | 2, receipt, body: 40 + handshake })),
-    );
+    const forms = [0, 1, 2].flatMap((handshake) => [false, true].map((receipt) => ({ handshake, receipt, body: 40 + handshake })));
+    const bases = forms.map((o) => encodedEvidence(RESPONDENT, { ...o, handshake: o.handshake as 0 | 1 | 2 }));
     // the bytes the decoder treats specially: header, times' high bytes, scope, flags, lengths
     const hot = (b: Uint8Array) => [
       0,
@@ -157,9 +180,9 @@ describe("s19-redd F3: the court refuses every evidence the IdP would refuse", (
     let agreed = 0;
     let blsAside = 0;
     for (let i = 0; i < 400; i++) {
-      const base = bases[pick(bases.length)];
-      let b = base.slice();
-      const kind = pick(6);
+      const form = pick(bases.length);
+      let b = bases[form].slice();
+      const kind = pick(7);
       if (kind === 0) b = b.slice(0, pick(b.length));
       else if (kind === 1) b = new Uint8Array([...b, ...Array.from({ length: 1 + pick(3) }, () => pick(256))]);
       else if (kind === 2) b[pick(b.length)] = pick(256);
@@ -167,10 +190,27 @@ describe("s19-redd F3: the court refuses every evidence the IdP would refuse", (
         const h = hot(b).filter((x) => x < b.length);
         b[h[pick(h.length)]] = [0, 1, 2, 3, 0x20, 0xff, pick(256)][pick(7)];
       } else if (kind === 4) b[pick(b.length)] ^= 1 << pick(8);
-      // kind 5: unchanged
+      else if (kind === 5) {
+        // a point's flags or its coordinate's high bytes
+        const slots = blsSlots(forms[form].handshake, forms[form].body);
+        const [at, g] = slots[pick(slots.length)];
+        const where = at + (g === 2 && pick(2) === 1 ? 48 : 0);
+        if (pick(2) === 0) b[where] = [0x00, 0x40, 0x80, 0xa0, 0xc0, 0xe0, 0x9a, 0xba, 0x1a, 0xff][pick(10)];
+        else
+          b.set(
+            ethers.getBytes(ethers.toBeHex(BLS_P + BigInt(pick(3)), 48)).map((x, j) => (j === 0 && where === at ? x | 0x80 : x)),
+            where,
+          );
+      }
+      // kind 6: unchanged
       const idp = idpReads(b);
       const parsed = (await w.disputes.interactionOf(b)).parsed;
-      if (!idp.ok && parsed && /invalid (G1 signature|G2 public key)/.test(idp.why)) {
+      if (
+        !idp.ok &&
+        parsed &&
+        /invalid (G1 signature|G2 public key)/.test(idp.why) &&
+        blsEncodingsWellFormed(b, forms[form].handshake, forms[form].body)
+      ) {
         blsAside++; // a well-formed BLS encoding off the curve or outside the subgroup: the IdP's check
         continue;
       }
