@@ -150,9 +150,13 @@ task("dispute:open", "Opens a dispute (Step 1): parties, nature, number of propo
         }
         if (keccak256(bytes).toLowerCase() !== tc.evidenceHash.toLowerCase())
           throw new UsageError(`dispute:open: --evidence ${a.evidence} is not the evidence case ${a.case} was filed with`);
-        // What the contract refuses next (s19-redd F2): evidence about another avatar than the respondent.
+        // What the contract refuses next: bytes the IdP's decoder refuses (s19-redd F3; an evidence
+        // file encodes to bytes it decodes, so this is the contract's own word should they ever
+        // differ), and evidence about another avatar than the respondent (F2).
         const read = await c.dr.interactionOf(bytes);
-        if (read.parsed && read.about.toLowerCase() !== c.entityId(a.respondent).toLowerCase())
+        if (!read.parsed)
+          throw new UsageError(`dispute:open: --evidence ${a.evidence} is not evidence the court reads (interactionOf: not parsed)`);
+        if (read.about.toLowerCase() !== c.entityId(a.respondent).toLowerCase())
           throw new UsageError(`dispute:open: --evidence ${a.evidence} is about avatar ${read.about}, not --respondent "${a.respondent}"`);
         traceCase = { id: caseId, evidence: bytes };
       } else if (a.case !== undefined) throw new UsageError(`dispute:open: --case goes with --nature avatar only`);

@@ -6,6 +6,7 @@ import {ITrustManager} from "../interfaces/ITrustManager.sol";
 import {IMITRegistry} from "../interfaces/IMITRegistry.sol";
 import {IIdentityVerifier} from "../interfaces/IIdentityVerifier.sol";
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
+import {Secp256k1Point} from "../rsms/Secp256k1Point.sol";
 
 /// @title DisputeResolution
 /// @notice Reputation-weighted commit-reveal dispute resolution over the TrustManager.
@@ -18,6 +19,11 @@ contract DisputeResolution is IDisputeResolution {
     bytes32 private constant COURT_ROLE = keccak256("COURT_ROLE");
     uint8 private constant ATTACK_MASK = 0x7f;
     uint256 private constant WAD = 1e18;
+    /// The wire encoding's times are u64 below 2^53 (`offchain/avatars/wire.ts`, Reader.u64).
+    uint256 private constant MAX_WIRE_TIME = 2 ** 53 - 1;
+    /// The BLS12-381 field prime p (381 bits) as its high 16 and low 32 bytes.
+    uint256 private constant BLS_P_HI = 0x1a0111ea397fe69a4b1ba7b6434bacd7;
+    uint256 private constant BLS_P_LO = 0x64774b84f38512bf6730d2a0f6b0f6241eabfffeb153ffffb9feffffffffaaab;
 
     ITrustManager private immutable _trust;
     IMITRegistry private immutable _registry;
@@ -124,8 +130,12 @@ contract DisputeResolution is IDisputeResolution {
         // avatar freely, so evidence about another avatar would put a verdict on the respondent for
         // an interaction it never had (and leave the case CourtUpheld for ever: the IdP judges
         // evidence about the case's avatar only).
+        // Bytes the IdP's decoder refuses (s19-redd F3, s19-review1 R3) are refused too: upheld, such
+        // a case could never be judged (the IdP decodes the evidence before it traces) and would
+        // stay CourtUpheld for ever, with the loser penalty on the respondent.
         (bool parsed, bytes32 about, ) = interactionOf(caseEvidence);
-        if (parsed && about != respondent) revert DisputeResolution__EvidenceNotAboutRespondent(traceCase, about);
+        if (!parsed) revert DisputeResolution__EvidenceNotEncoded(traceCase);
+        if (about != respondent) revert DisputeResolution__EvidenceNotAboutRespondent(traceCase, about);
         id = _open(claimant, respondent, NATURE_AVATAR, options, sha256(caseEvidence), string(caseEvidence[0:0]));
         _disputes[id].traceCase = traceCase;
         // The registry checks the case (Open, filed by the caller, the claimant's controller, about
@@ -431,16 +441,89 @@ contract DisputeResolution is IDisputeResolution {
     /// @dev Offsets of `encodeEvidence`: header 0..2 (0x26, 2), avatar 2..34, owner serial 34..66,
     /// owner key 66..162, driver serial 162..194, warrant 194..371, the original signature's h
     /// 371..403 (then r, s_o to 483), the message's type 483, time 484..492, body length (u16,
-    /// big-endian) 492..494, body from 494. The rest (s_p, handshake, receipt) is not read.
-    function interactionOf(bytes calldata b) public pure returns (bool parsed, bytes32 about, bytes32 key) {
-        if (b.length < 494 || b[0] != 0x26 || b[1] != 0x02) return (false, bytes32(0), bytes32(0));
-        uint256 bodyEnd = 494 + ((uint256(uint8(b[492])) << 8) | uint8(b[493]));
-        if (bodyEnd > b.length) return (false, bytes32(0), bytes32(0));
+    /// big-endian) 492..494, body from 494; then s_p 48, the handshake flag and its parts, the
+    /// receipt flag and its receipt, and nothing after (`_encodedEnd`).
+    function interactionOf(bytes calldata b) public view returns (bool parsed, bytes32 about, bytes32 key) {
+        uint256 bodyEnd = _encodedEnd(b);
+        if (bodyEnd == 0) return (false, bytes32(0), bytes32(0));
         about = bytes32(b[2:34]);
         key = keccak256(
             abi.encodePacked("METATRUST-V1-TRACE-KEY", b[2:34], b[371:403], b[162:194], b[483:492], b[494:bodyEnd])
         );
         parsed = true;
+    }
+
+    /// @dev The end of the signed message's body if `b` is evidence as `decodeEvidence` reads it,
+    /// else 0: header 0x26 version 2; every length as the encoding's own fields say, no trailing
+    /// byte; times below 2^53; warrants with a scope and notBefore <= notAfter; flags in range
+    /// (handshake 0..2, initiator 0..1, receipt 0..1); secp256k1 ephemeral keys on the curve; BLS
+    /// points as compressed, non-identity encodings with coordinates below p. Whether a BLS point
+    /// is on its curve and in its subgroup is left to the IdP (a square root in Fp or Fp2 and a
+    /// subgroup check per point: docs/specs/disputes.md, "One interaction, one court case").
+    function _encodedEnd(bytes calldata b) private view returns (uint256) {
+        // the shortest evidence: 494 bytes to the body, s_p, the two flags
+        if (b.length < 544 || b[0] != 0x26 || b[1] != 0x02) return 0;
+        if (!_g2(b, 66) || !_warrant(b, 194) || !_g1(b, 435) || !_time(b, 484)) return 0;
+        uint256 bodyEnd = 494 + ((uint256(uint8(b[492])) << 8) | uint8(b[493]));
+        // s_p, then the handshake flag and the receipt flag at least
+        if (bodyEnd + 50 > b.length || !_g1(b, bodyEnd)) return 0;
+        uint256 o = bodyEnd + 48;
+        uint256 handshake = uint8(b[o++]);
+        if (handshake > 2) return 0;
+        if (handshake != 0) {
+            // initiator 1, accused ephemeral 33, accused nonce 32, the reporter's hello 610, s_p 48
+            // (+ the session part: time 8, the accused's s_p 48), then the receipt flag
+            if (o + (handshake == 2 ? 781 : 725) > b.length) return 0;
+            if (uint8(b[o]) > 1 || !Secp256k1Point.isValidCompressed(b[o + 1:o + 34])) return 0;
+            if (!_hello(b, o + 66) || !_g1(b, o + 676)) return 0;
+            o += 724;
+            if (handshake == 2) {
+                if (!_time(b, o) || !_g1(b, o + 8)) return 0;
+                o += 56;
+            }
+        }
+        uint256 receipt = uint8(b[o++]);
+        // no receipt, or one (time 8, BIP-340 signature 64); nothing after it
+        if (receipt > 1 || b.length != o + 72 * receipt || (receipt == 1 && !_time(b, o))) return 0;
+        return bodyEnd;
+    }
+
+    /// @dev A hello at `o` (610 bytes, in bounds): owner key, warrant, s_o, ephemeral key.
+    function _hello(bytes calldata b, uint256 o) private view returns (bool) {
+        return
+            _g2(b, o + 64) &&
+            _warrant(b, o + 192) &&
+            _g1(b, o + 433) &&
+            Secp256k1Point.isValidCompressed(b[o + 481:o + 514]);
+    }
+
+    /// @dev A warrant at `o` (177 bytes, in bounds): proxy key, scope >= 1, notBefore <= notAfter.
+    function _warrant(bytes calldata b, uint256 o) private pure returns (bool) {
+        uint256 notBefore = uint64(bytes8(b[o + 161:o + 169]));
+        uint256 notAfter = uint64(bytes8(b[o + 169:o + 177]));
+        return _g2(b, o + 32) && b[o + 160] != 0 && notAfter <= MAX_WIRE_TIME && notBefore <= notAfter;
+    }
+
+    /// @dev A u64 time at `o` (in bounds) below 2^53.
+    function _time(bytes calldata b, uint256 o) private pure returns (bool) {
+        return uint64(bytes8(b[o:o + 8])) <= MAX_WIRE_TIME;
+    }
+
+    /// @dev A compressed G1 point at `o` (48 bytes, in bounds): compression flag set, infinity flag
+    /// clear (the decoder refuses the identity), x below p.
+    function _g1(bytes calldata b, uint256 o) private pure returns (bool) {
+        return uint8(b[o]) & 0xc0 == 0x80 && _belowP(uint128(bytes16(b[o:o + 16])) & (type(uint128).max >> 3), b, o);
+    }
+
+    /// @dev A compressed G2 point at `o` (96 bytes, in bounds): x.c1 with the flags as a G1 point's,
+    /// then x.c0 below p.
+    function _g2(bytes calldata b, uint256 o) private pure returns (bool) {
+        return _g1(b, o) && _belowP(uint128(bytes16(b[o + 48:o + 64])), b, o + 48);
+    }
+
+    /// @dev The 48-byte field element at `o` (its high 16 bytes `hi`, flags cleared) is below p.
+    function _belowP(uint256 hi, bytes calldata b, uint256 o) private pure returns (bool) {
+        return hi < BLS_P_HI || (hi == BLS_P_HI && uint256(bytes32(b[o + 16:o + 48])) < BLS_P_LO);
     }
 
     /// @inheritdoc IDisputeResolution

@@ -201,6 +201,11 @@ interface IDisputeResolution {
     /// case names its avatar freely, so the court reads the avatar the evidence itself is about
     /// (s19-redd F2).
     error DisputeResolution__EvidenceNotAboutRespondent(uint256 caseId, bytes32 about);
+    /// @notice The evidence of trace case `caseId` is not evidence as the IdP decodes it
+    /// (`interactionOf` answers parsed = false: no evidence header, a length its fields do not
+    /// say, trailing bytes, a field out of range): upheld, a case over it could never be judged
+    /// (s19-redd F3).
+    error DisputeResolution__EvidenceNotEncoded(uint256 caseId);
     /// @notice Avatar dispute `id` has no final verdict waiting to be applied to its trace case.
     error DisputeResolution__NoPendingRuling(uint256 id);
     /// @notice A dispute of nature avatar opens with `openAvatarDispute` and names the trace case
@@ -316,7 +321,8 @@ interface IDisputeResolution {
     /// `evidence` is its sha256, the digest of its raw CIDv1, which is where the jurors read it
     /// (the dispute's `cid` stays empty: it is derived from `evidence`, so no other document can
     /// be named). A narrative, if any, is no part of what the jurors rule on.
-    /// Evidence in the wire encoding (`interactionOf`) must be about `respondent`
+    /// The evidence must be in the wire encoding as the IdP decodes it (`interactionOf`:
+    /// `EvidenceNotEncoded` otherwise, s19-redd F3) and about `respondent`
     /// (`EvidenceNotAboutRespondent`, s19-redd F2).
     /// A respondent without a trust entry (h14-red2 G5: an avatar used only with other avatars,
     /// kept logged in, which nobody but its owner may register) is heard too: the trace is the
@@ -352,8 +358,13 @@ interface IDisputeResolution {
     /// its message in full, the avatar the evidence is about, and the interaction's trace key, the
     /// IdP's `tracedEvidenceKey` (keccak256 of "METATRUST-V1-TRACE-KEY", the avatar, the warrant's
     /// h, the driver's serial and the signed message's type, time and body: no receipt, no
-    /// reporter's part). Bytes without the header are no evidence the IdP can trace: false.
-    function interactionOf(bytes calldata caseEvidence) external pure returns (bool parsed, bytes32 about, bytes32 key);
+    /// reporter's part). False for bytes the IdP's decoder refuses on their structure (s19-redd F3):
+    /// no header (type 0x26, version 2), a length other than the encoding's fields say (trailing
+    /// bytes included), a time at or above 2^53, a warrant without a scope or with notBefore after
+    /// notAfter, a flag out of range, an ephemeral key off secp256k1, a BLS point whose encoding is
+    /// not compressed, is the identity or has a coordinate >= p. A BLS point's curve and subgroup
+    /// are not checked here (the IdP does).
+    function interactionOf(bytes calldata caseEvidence) external view returns (bool parsed, bytes32 about, bytes32 key);
 
     /// @notice Step 2: the controller of `voter` commits a sealed vote.
     /// @dev Refuses a caller that does not control `voter`, a flagged voter, a voter whose identity

@@ -8,6 +8,7 @@ import {MITRegistry} from "../../contracts/avatars/MITRegistry.sol";
 import {IMITRegistry} from "../../contracts/interfaces/IMITRegistry.sol";
 import {DisputeResolution} from "../../contracts/disputes/DisputeResolution.sol";
 import {IDisputeResolution} from "../../contracts/interfaces/IDisputeResolution.sol";
+import {EncodedEvidence} from "../helpers/forge/EncodedEvidence.sol";
 
 /// @notice Drives the court's trace cases (docs/specs/disputes.md, "The court files the trace")
 /// with random campaigns: reporters file cases about random avatars, claimants open avatar disputes
@@ -146,13 +147,25 @@ contract TraceHandler is Test {
 
     // ------------------------------------------------------------------ actions
 
-    function fileCase(uint256 reporterSeed, uint256 avatarSeed) external {
+    /// A case's evidence is encoded evidence about the case's avatar, except one case in eight
+    /// whose bytes are no encoded evidence (s19-redd F3) and one in eight whose evidence is about
+    /// another avatar (F2): the court must refuse both.
+    function fileCase(uint256 reporterSeed, uint256 avatarSeed, uint256 evidenceSeed) external {
         ++calls;
-        bytes memory ev = abi.encode("evidence", calls);
+        bytes32 avatar = _avatar(avatarSeed, N + 2);
+        bytes memory ev =
+            evidenceSeed % 8 == 0
+                ? abi.encode("evidence", calls)
+                : EncodedEvidence.about(evidenceSeed % 8 == 1 ? _avatar(evidenceSeed >> 8, N + 2) : avatar, calls);
         vm.prank(ctrl[reporterSeed % N_CTRL]);
-        uint256 c = registry.requestTrace(_avatar(avatarSeed, N + 2), keccak256(ev));
+        uint256 c = registry.requestTrace(avatar, keccak256(ev));
         caseEvidence[c] = ev;
     }
+
+    /// openings refused because the case's bytes are no encoded evidence (F3) or are about
+    /// another avatar than the respondent (F2): reached by the campaigns
+    uint256 public refusedNotEncoded;
+    uint256 public refusedNotAbout;
 
     /// One opening in four shows the jurors other evidence than the case's (h14-red2 G3).
     function openAvatarDispute(
@@ -177,6 +190,9 @@ contract TraceHandler is Test {
                 keccak256(ev) != before.evidenceHash ||
                 dr.dispute(id).evidence != sha256(ev)
             ) ++badBindings;
+            // the evidence the jurors judge is encoded evidence about the respondent (F2, F3)
+            (bool parsed, bytes32 about, ) = dr.interactionOf(ev);
+            if (!parsed || about != respondent) ++badBindings;
             if (boundCourt[c] != address(0)) ++badBindings; // bound twice
             if (tm.entity(respondent).kind == ITrustManager.Kind.None) {
                 ++entrylessDisputes;
@@ -185,7 +201,11 @@ contract TraceHandler is Test {
             }
             boundCourt[c] = address(dr);
             boundDispute[c] = id;
-        } catch {}
+        } catch (bytes memory err) {
+            bytes4 why = bytes4(err);
+            if (why == IDisputeResolution.DisputeResolution__EvidenceNotEncoded.selector) ++refusedNotEncoded;
+            if (why == IDisputeResolution.DisputeResolution__EvidenceNotAboutRespondent.selector) ++refusedNotAbout;
+        }
     }
 
     /// The jurors not controlled by a party commit random choices in the current round.
@@ -473,13 +493,15 @@ contract DisputeResolutionTraceInvariantTest is Test {
         uint256 traced;
         uint256 entryless;
         uint256 entrylessRejected;
+        uint256 notEncoded;
+        uint256 notAbout;
         for (uint256 run; run < 8; ++run) {
             TraceHandler g = new TraceHandler();
             vm.deal(address(g), 1000 ether);
-            for (uint256 k; k < 4; ++k) g.fileCase(k, k + 1);
+            for (uint256 k; k < 4; ++k) g.fileCase(k, k + 1, 2);
             for (uint256 k; k < 4; ++k) g.openAvatarDispute(k, k + 1, k + 1, 1);
             // case 5 about an entry-less avatar (index N), disputed by entity 0 (h14-red2 G5)
-            g.fileCase(0, 8);
+            g.fileCase(0, 8, 2);
             g.openAvatarDispute(0, 8, 5, 1);
             uint256 seed = uint256(keccak256(abi.encode(run)));
             for (uint256 k; k < 5; ++k) g.commitAll(k, seed >> (8 * k));
@@ -501,7 +523,19 @@ contract DisputeResolutionTraceInvariantTest is Test {
                 if (s == IMITRegistry.TraceStatus.Dismissed) ++dismissed;
                 if (s == IMITRegistry.TraceStatus.CourtUpheld || s == IMITRegistry.TraceStatus.CourtTraced) ++upheld;
             }
+            // case 6: bytes that are no encoded evidence (F3); case 7: evidence about entity 3 filed
+            // as a case about entity 2 (F2); entity 1 (its reporter's claimant) opens against entity 2
+            g.fileCase(1, 2, 0);
+            g.openAvatarDispute(1, 2, 6, 1);
+            g.fileCase(1, 2, 1 + (3 << 8));
+            g.openAvatarDispute(1, 2, 7, 1);
+            assertEq(uint256(r.traceCase(6).status), uint256(IMITRegistry.TraceStatus.Open), "case 6 claimed");
+            assertEq(uint256(r.traceCase(7).status), uint256(IMITRegistry.TraceStatus.Open), "case 7 claimed");
+            notEncoded += g.refusedNotEncoded();
+            notAbout += g.refusedNotAbout();
         }
+        assertEq(notEncoded, 8, "the court refuses bytes that are no encoded evidence (F3)");
+        assertEq(notAbout, 8, "the court refuses evidence about another avatar (F2)");
         assertEq(
             traced > 0 && dismissed > 0 && upheld > 0 ? 1 : 0,
             1,

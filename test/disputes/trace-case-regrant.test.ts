@@ -15,8 +15,10 @@ import { commitmentOf } from "../../offchain/disputes/tally";
 import { DEFAULT_DISPUTE_PARAMS as P } from "../../offchain/disputes/params";
 import { TraceStatus } from "../../offchain/avatars/protocols";
 import { MITRegistry__factory } from "../../typechain-types";
+import { encodedEvidence } from "../helpers/encoded-evidence";
 
-const EV = ethers.toUtf8Bytes("the interaction's encoded evidence");
+/** The case's evidence in the wire encoding (simulated: no signature verifies), about the respondent: the court reads it (s19-redd F2, F3). */
+const EV = encodedEvidence(id("respondent"));
 
 async function opened() {
   const f = await deployDisputeFixture();

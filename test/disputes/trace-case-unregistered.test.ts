@@ -22,9 +22,11 @@ import { attestRegistration } from "../../offchain/trust/ledger";
 import { DEFAULT_DISPUTE_PARAMS as P } from "../../offchain/disputes/params";
 import { TraceStatus } from "../../offchain/avatars/protocols";
 import { MITRegistry__factory } from "../../typechain-types";
+import { encodedEvidence } from "../helpers/encoded-evidence";
 
 /** The claimant's case's encoded evidence: the dispute sends it (openAvatarDispute checks it is the case's). */
-const EV = ethers.toUtf8Bytes("the interaction's encoded evidence");
+/** The case's evidence in the wire encoding (simulated: no signature verifies), about the respondent: the court reads it (s19-redd F2, F3). */
+const EV = encodedEvidence(id("ghost"));
 const SERIAL = id("ghost-owner-mit");
 const Phase = { Appeal: 3n, Resolvable: 4n } as const;
 
@@ -201,11 +203,15 @@ describe("h14-red2 G5 (fixed): an avatar without a trust entry is within the cou
     const f = await loadFixture(filed);
     const court = await f.disputes.getAddress();
     const held = await ethers.provider.getBalance(court);
-    await expect(f.disputes.openAvatarDispute(id("claimant"), id("nobody"), 2, EV, 1n, { value: P.deposit }))
+    // case #2 about the ghost with evidence about "nobody" (so that the court's reading of the evidence passes)
+    const aboutNobody = encodedEvidence(id("nobody"));
+    await f.registry.requestTrace(id("ghost"), ethers.keccak256(aboutNobody));
+    await expect(f.disputes.openAvatarDispute(id("claimant"), id("nobody"), 2, aboutNobody, 2n, { value: P.deposit }))
       .to.be.revertedWithCustomError(f.disputes, "DisputeResolution__UnknownRespondent")
       .withArgs(id("nobody"));
     expect(await f.disputes.disputeCount()).to.equal(0n);
     expect(await statusOf(f)).to.equal(TraceStatus.Open);
+    expect(await statusOf(f, 2n)).to.equal(TraceStatus.Open);
     expect(await ethers.provider.getBalance(court)).to.equal(held);
   });
 
@@ -216,15 +222,17 @@ describe("h14-red2 G5 (fixed): an avatar without a trust entry is within the cou
       await expect(f.disputes.openDispute(id("claimant"), id("ghost"), nature, 2, id("e"), "bafkrei-e", { value: P.deposit }))
         .to.be.revertedWithCustomError(f.disputes, "DisputeResolution__UnknownRespondent")
         .withArgs(id("ghost"));
-    // a known avatar without an entry, but case #1 reports the ghost
-    await expect(f.disputes.openAvatarDispute(id("claimant"), id("ghost-2"), 2, EV, 1n, { value: P.deposit }))
+    // a known avatar without an entry, but the case (#2, with evidence about ghost-2) reports the ghost
+    const aboutGhost2 = encodedEvidence(id("ghost-2"));
+    await f.registry.requestTrace(id("ghost"), ethers.keccak256(aboutGhost2)); // case #2
+    await expect(f.disputes.openAvatarDispute(id("claimant"), id("ghost-2"), 2, aboutGhost2, 2n, { value: P.deposit }))
       .to.be.revertedWithCustomError(f.registry, "MITRegistry__CaseAvatarMismatch")
-      .withArgs(1n, id("ghost"));
+      .withArgs(2n, id("ghost"));
     // a case the claimant's controller did not file (a stranger's case about the ghost)
-    await f.registry.connect(f.others[3]).requestTrace(id("ghost"), ethers.keccak256(EV)); // case #2
-    await expect(f.disputes.openAvatarDispute(id("claimant"), id("ghost"), 2, EV, 2n, { value: P.deposit }))
+    await f.registry.connect(f.others[3]).requestTrace(id("ghost"), ethers.keccak256(EV)); // case #3
+    await expect(f.disputes.openAvatarDispute(id("claimant"), id("ghost"), 2, EV, 3n, { value: P.deposit }))
       .to.be.revertedWithCustomError(f.registry, "MITRegistry__NotReporter")
-      .withArgs(2n, f.others[3].address);
+      .withArgs(3n, f.others[3].address);
     expect(await f.disputes.disputeCount()).to.equal(0n);
     expect(await statusOf(f, 1n)).to.equal(TraceStatus.Open);
     expect(await statusOf(f, 2n)).to.equal(TraceStatus.Open);

@@ -15,12 +15,14 @@ import { DEFAULT_DISPUTE_PARAMS as P } from "../../offchain/disputes/params";
 import { TraceStatus } from "../../offchain/avatars/protocols";
 import { MITRegistry__factory } from "../../typechain-types";
 import { attestRegistration } from "../../offchain/trust/ledger";
+import { encodedEvidence } from "../helpers/encoded-evidence";
 
 const Z = ethers.ZeroHash;
 const AVATAR = 1;
 const SERIAL = id("respondent-owner-mit");
 /** The case's encoded evidence (its bytes as `requestTrace` filed their keccak256) and its hash. */
-const EV = ethers.toUtf8Bytes("the interaction's encoded evidence");
+/** The case's evidence in the wire encoding (simulated: no signature verifies), about the respondent: the court reads it (s19-redd F2, F3). */
+const EV = encodedEvidence(id("respondent"));
 const EVIDENCE = ethers.keccak256(EV);
 
 async function toReveal() {
@@ -121,19 +123,20 @@ describe("DisputeResolution x MITRegistry: the court files the trace", () => {
 
     it("refuses an unknown case, one filed by another account, one about another avatar; nothing changes", async () => {
       const f = await loadFixture(filed);
-      const open = (caseId: bigint, respondent = id("respondent")) =>
-        f.disputes.openAvatarDispute(id("claimant"), respondent, 2, EV, caseId, { value: P.deposit });
+      const open = (caseId: bigint) => f.disputes.openAvatarDispute(id("claimant"), id("respondent"), 2, EV, caseId, { value: P.deposit });
       await expect(open(9n)).to.be.revertedWithCustomError(f.registry, "MITRegistry__UnknownCase").withArgs(9n);
       // case #2: filed by a stranger (not the claimant's controller) about the respondent
       await f.registry.connect(f.others[3]).requestTrace(id("respondent"), EVIDENCE);
       await expect(open(2n)).to.be.revertedWithCustomError(f.registry, "MITRegistry__NotReporter").withArgs(2n, f.others[3].address);
-      // case #1 is about the respondent: a dispute against "other" cannot claim it
-      await expect(open(1n, id("other")))
+      // case #3 is filed about the respondent, with evidence about "other": a dispute against
+      // "other" passes the court's reading of the evidence (s19-redd F2) and cannot claim the case
+      const aboutOther = encodedEvidence(id("other"));
+      await f.registry.requestTrace(id("respondent"), ethers.keccak256(aboutOther));
+      await expect(f.disputes.openAvatarDispute(id("claimant"), id("other"), 2, aboutOther, 3n, { value: P.deposit }))
         .to.be.revertedWithCustomError(f.registry, "MITRegistry__CaseAvatarMismatch")
-        .withArgs(1n, id("respondent"));
+        .withArgs(3n, id("respondent"));
       expect(await f.disputes.disputeCount()).to.equal(0n);
-      expect(await statusOf(f, 1n)).to.equal(TraceStatus.Open);
-      expect(await statusOf(f, 2n)).to.equal(TraceStatus.Open);
+      for (const c of [1n, 2n, 3n]) expect(await statusOf(f, c)).to.equal(TraceStatus.Open);
     });
 
     it("refuses a case judged already and a case another dispute claimed (a replay, or another entity of the same controller)", async () => {

@@ -16,15 +16,7 @@
  * moves with every comment edit.
  */
 import hre from "hardhat";
-import {
-  AbiCoder,
-  ContractTransactionResponse,
-  concat as concatBytes,
-  getBytes,
-  keccak256 as ethersKeccak,
-  toUtf8Bytes,
-  MaxUint256,
-} from "ethers";
+import { AbiCoder, ContractTransactionResponse, keccak256 as ethersKeccak, toUtf8Bytes, MaxUint256 } from "ethers";
 import { mine, reset, time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
 import { deploySystem } from "../../offchain/chain/deploy";
 import { TRUST_ROLE_SIGNERS } from "../../offchain/chain/system";
@@ -47,6 +39,7 @@ import {
   TrustManager__factory,
 } from "../../typechain-types";
 import { GasSnapshot, sortSnapshot } from "../../scripts/lib/gas-snapshot";
+import { encodedEvidence } from "../helpers/encoded-evidence";
 
 /** The pinned start: 2033-05-18T03:33:20Z, after any wall clock a run meets (the chain refuses going back). */
 export const START_TIMESTAMP = 2_000_000_000;
@@ -341,19 +334,12 @@ async function scenario(): Promise<GasSnapshot> {
   await send(undefined, () => tm.connect(s[17]).register(jury[2].id, 1));
   await send(undefined, () => tm.setIdentityVerified(jury[2].id, true));
   await mine(Number(DP.minAge) + 1);
-  // The dispute sends the case's encoded evidence (h14-red2 G3): 1,308 bytes, the size of a
-  // bot-driven interaction's evidence with its receipt and handshake (test/services/idp-court-trace-unbound),
-  // here pseudo-random (keccak chain) so that nearly every byte is non-zero, as in real evidence.
-  // Since s19-redd F1/F2 the court reads the wire encoding's header, avatar and message (header
-  // 0x26 v2, the avatar at 2..34, a 270-byte interaction body whose length sits at 492..494): each
-  // opening's evidence is about its respondent, and its interaction is keyed (a fresh slot).
-  const evidenceAbout = (avatar: string) => {
-    const b = getBytes(concatBytes(Array.from({ length: 41 }, (_, i) => fixed(`evidence-court-${i}`)))).slice(0, 1308);
-    b.set([0x26, 0x02], 0);
-    b.set(getBytes(avatar), 2);
-    b.set([0x01, 0x0e], 492);
-    return b;
-  };
+  // The dispute sends the case's encoded evidence (h14-red2 G3): 1,308 bytes, a transcript
+  // signature's evidence with its handshake (test/helpers/encoded-evidence: simulated fields, the
+  // generators as points). Since s19-redd F2/F3 the court reads the whole encoding (header, every
+  // length and flag, times, warrants, points' encodings, the ephemeral keys on secp256k1): each
+  // opening's evidence is about its respondent.
+  const evidenceAbout = (avatar: string) => encodedEvidence(avatar, { seed: `evidence-court-${avatar}` });
   const caseEvidence = evidenceAbout(fixed("avatar-2"));
   await send(undefined, () => mit.requestTrace(fixed("avatar-2"), ethersKeccak(caseEvidence)));
   await send("DisputeResolution.openAvatarDispute", () =>
