@@ -166,7 +166,8 @@ interface IAuthorityElection {
     /// @notice Adds `member` as the elector of the person behind `electorNullifier` (the
     /// CredentialLedger, on the approval of a registration that carries it). At most one account
     /// per election nullifier and one election nullifier per account: a no-op when `member` already
-    /// holds it; a member enrolled without one (by the registrar) takes it.
+    /// holds it; a member enrolled without one (by the registrar) takes it, and its misbehaviour
+    /// record so far moves to the person's (s20-redm F2).
     /// REGISTRAR_ROLE.
     /// @param electorNullifier e = HMAC(electionKey, "metatrust MSSA elector" || identity), non-zero
     /// @dev Reverts ElectorNullifierTaken when another account holds it, ElectorNullifierMismatch
@@ -209,9 +210,12 @@ interface IAuthorityElection {
     /// sit at that moment have attested it: an attestation by an authority that has since been
     /// removed, voted out or reached R_bw = 1 does not count (AttestationsStale), though it still
     /// counts again if that authority sits again. A DETECTOR_ROLE account applies it alone.
+    /// `node` is a member, or a former member that held an election nullifier: the count goes to
+    /// the record of the person behind that nullifier (shared by all her accounts, s20-redm F2).
     function report(address node, uint8 behaviour, bytes32 evidence) external returns (bytes32 reportId);
 
-    /// @notice The reported node contests an applied report; its count stands until ARBITER_ROLE rules.
+    /// @notice The reported node (or the account that now holds the election nullifier of the person
+    /// whose record the report raised) contests an applied report; its count stands until ARBITER_ROLE rules.
     function contest(bytes32 reportId) external;
 
     /// @notice ARBITER_ROLE rules on a contested report: upheld (final) or dismissed (count taken back).
@@ -259,7 +263,9 @@ interface IAuthorityElection {
     /// registrar without one).
     function electorNullifierOf(address member) external view returns (bytes32);
 
-    /// @notice Eq. 1 for `node`: its counts t_if and its ratio R_bw in WAD.
+    /// @notice Eq. 1 for `node`: its counts t_if and its ratio R_bw in WAD. The record is the
+    /// person's (every account that held her election nullifier shares it) if `node` ever held one,
+    /// else the account's own.
     function misbehaviour(address node) external view returns (uint16[4] memory counts, uint256 ratio);
 
     /// @notice Nomination votes V received by `nominee` in `round`.

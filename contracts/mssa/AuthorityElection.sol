@@ -27,8 +27,16 @@ contract AuthorityElection is IAuthorityElection, AccessControl {
     /// @dev the current round when the member was (last) enrolled: electors of round r have it < r
     mapping(address member => uint256) private _enrolledAt;
     uint256 private _memberCount;
-    /// @dev applied, not dismissed reports per behaviour (uncapped; Eq. 1 caps them at A_f)
+    /// @dev applied, not dismissed reports per behaviour (uncapped; Eq. 1 caps them at A_f) of a
+    /// member that never held an election nullifier (genesis, the registrar's enrol)
     mapping(address node => uint16[4]) private _counts;
+    /// @dev the same, per person (election nullifier): every account that held e shares it (s20 F2)
+    mapping(bytes32 electorNullifier => uint16[4]) private _personCounts;
+    /// @dev the last election nullifier an account held; kept after removal, so a former account
+    /// still names its person (reports reach her, her next account inherits her record)
+    mapping(address account => bytes32 electorNullifier) private _personOf;
+    /// @dev the person whose record an applied report raised (zero: the account's own record)
+    mapping(bytes32 reportId => bytes32 electorNullifier) private _reportPerson;
     mapping(uint256 id => Round) private _rounds;
     mapping(uint256 id => uint256[8]) private _tallies;
     mapping(uint256 id => mapping(address nominee => uint256)) private _nominations;
@@ -94,6 +102,18 @@ contract AuthorityElection is IAuthorityElection, AccessControl {
         if (holder == address(0)) {
             _electorOf[e] = member;
             _electorNullifierOf[member] = e;
+            _personOf[member] = e;
+            // a record the account earned without a nullifier goes with it to the person, so
+            // taking an e never sheds it (s20 F2)
+            uint16[4] storage own = _counts[member];
+            if (own[0] | own[1] | own[2] | own[3] != 0) {
+                uint16[4] storage person = _personCounts[e];
+                for (uint256 f; f < BordaCount.BEHAVIOURS; ++f) {
+                    uint256 sum = uint256(person[f]) + own[f];
+                    person[f] = sum < type(uint16).max ? uint16(sum) : type(uint16).max;
+                }
+                delete _counts[member];
+            }
             emit ElectorNullifierBound(member, e);
         }
         _enrol(member);
@@ -264,7 +284,9 @@ contract AuthorityElection is IAuthorityElection, AccessControl {
     /// @inheritdoc IAuthorityElection
     function report(address node, uint8 behaviour, bytes32 evidence) external returns (bytes32 id) {
         if (behaviour >= BordaCount.BEHAVIOURS) revert AuthorityElection__InvalidBehaviour(behaviour);
-        if (!_members[node]) revert AuthorityElection__NotMember(node);
+        // a former account of a person (one that held an election nullifier) stays reportable: the
+        // report reaches the person's record, which her next account inherits (s20 F2)
+        if (!_members[node] && _personOf[node] == bytes32(0)) revert AuthorityElection__NotMember(node);
         if (node == msg.sender) revert AuthorityElection__SelfReport(node);
         // keyed on (node, behaviour, evidence): a report about another node cannot occupy the id of
         // a report about this one (h7-audit finding M1)
@@ -311,7 +333,10 @@ contract AuthorityElection is IAuthorityElection, AccessControl {
     function contest(bytes32 id) external {
         Report storage rp = _reports[id];
         if (rp.state != ReportState.Applied) revert AuthorityElection__NotContestable(id, rp.state);
-        if (msg.sender != rp.node) revert AuthorityElection__NotReportedNode(id, msg.sender);
+        // the reported account, or the person's account now (her record carries the count)
+        bytes32 person = _reportPerson[id];
+        if (msg.sender != rp.node && (person == bytes32(0) || _electorOf[person] != msg.sender))
+            revert AuthorityElection__NotReportedNode(id, msg.sender);
         rp.state = ReportState.Contested;
         emit ReportContested(id, rp.node);
     }
@@ -325,7 +350,10 @@ contract AuthorityElection is IAuthorityElection, AccessControl {
             rp.state = ReportState.Upheld;
         } else {
             rp.state = ReportState.Dismissed;
-            --_counts[node][rp.behaviour];
+            bytes32 person = _reportPerson[id];
+            // an account's own record may have moved to its person since (enrolElector)
+            uint16[4] storage c = person != bytes32(0) ? _personCounts[person] : _record(node);
+            if (c[rp.behaviour] != 0) --c[rp.behaviour];
         }
         emit ReportResolved(id, node, uphold, _capped(node, rp.behaviour), _ratio(node));
     }
@@ -437,15 +465,25 @@ contract AuthorityElection is IAuthorityElection, AccessControl {
         emit MemberEnrolled(member);
     }
 
+    /// @dev Eq. 1's record of `node`: its person's if it ever held an election nullifier, else its own
+    function _record(address node) private view returns (uint16[4] storage) {
+        bytes32 person = _personOf[node];
+        return person != bytes32(0) ? _personCounts[person] : _counts[node];
+    }
+
     function _capped(address node, uint256 f) private view returns (uint16) {
-        uint16 c = _counts[node][f];
+        return _cap(_record(node)[f], f);
+    }
+
+    function _cap(uint16 c, uint256 f) private view returns (uint16) {
         uint16 cap = _params.caps[f];
         return c < cap ? c : cap;
     }
 
     function _ratio(address node) private view returns (uint256) {
+        uint16[4] storage rec = _record(node);
         uint16[4] memory c;
-        for (uint256 f; f < BordaCount.BEHAVIOURS; ++f) c[f] = _capped(node, f);
+        for (uint256 f; f < BordaCount.BEHAVIOURS; ++f) c[f] = _cap(rec[f], f);
         return BordaCount.misbehaviourRatio(c, _params.caps, _params.weights);
     }
 
@@ -453,7 +491,10 @@ contract AuthorityElection is IAuthorityElection, AccessControl {
         rp.state = ReportState.Applied;
         address node = rp.node;
         uint8 f = rp.behaviour;
-        if (_counts[node][f] < type(uint16).max) ++_counts[node][f];
+        bytes32 person = _personOf[node];
+        if (person != bytes32(0)) _reportPerson[id] = person;
+        uint16[4] storage c = _record(node);
+        if (c[f] < type(uint16).max) ++c[f];
         emit MisbehaviourRecorded(id, node, f, _capped(node, f), _ratio(node));
     }
 

@@ -87,6 +87,11 @@ contract AuthorityElectionHandler is Test {
     mapping(uint256 round => address[]) internal _ghostAuthorities;
     /// applied, not dismissed reports (uncapped)
     mapping(address => uint16[4]) internal _ghostCounts;
+    /// the same per person (s20-fixperson F2): an account that ever held an election nullifier
+    /// shares its last one's record, kept after removal
+    mapping(bytes32 e => uint16[4]) internal _ghostPersonCounts;
+    mapping(address => bytes32) public ghostPersonOf;
+    mapping(bytes32 id => bytes32) public ghostReportPerson;
     mapping(bytes32 id => mapping(address => bool)) public ghostAttested;
     mapping(bytes32 id => uint256) public ghostAttestations;
     mapping(bytes32 id => address[]) internal _ghostAttesters;
@@ -164,6 +169,12 @@ contract AuthorityElectionHandler is Test {
             if (!ghostRole[REGISTRAR_ROLE][caller]) _violate(ROLES, "enrolElector without REGISTRAR_ROLE");
             if (!free) _violate(ELECTOR, "a second account under a held election nullifier");
             if (!ok) _violate(MODEL, "enrolElector accepted");
+            if (holder == address(0)) {
+                // the account's own record goes with it to the person (s20-fixperson F2)
+                ghostPersonOf[who] = e;
+                for (uint256 f; f < 4; ++f) _ghostPersonCounts[e][f] += _ghostCounts[who][f];
+                delete _ghostCounts[who];
+            }
             ghostElectorOf[e] = who;
             ghostElectorNullifierOf[who] = e;
             if (!ghostMember[who]) {
@@ -409,7 +420,7 @@ contract AuthorityElectionHandler is Test {
         bool conflict = _conflict(caller, node);
         bool ok =
             behaviour < 4 &&
-                ghostMember[node] &&
+                (ghostMember[node] || ghostPersonOf[node] != bytes32(0)) &&
                 node != caller &&
                 open &&
                 (detector || (sitting_ && !conflict && !ghostAttested[id][caller]));
@@ -417,7 +428,8 @@ contract AuthorityElectionHandler is Test {
         try election.report(node, behaviour, evidence) returns (bytes32 got) {
             ++calls["report"];
             if (got != id) _violate(REPORT, "report id");
-            if (behaviour >= 4 || !ghostMember[node] || node == caller || !open) _violate(REPORT, "report accepted");
+            if (behaviour >= 4 || (!ghostMember[node] && ghostPersonOf[node] == bytes32(0)) || node == caller || !open)
+                _violate(REPORT, "report accepted");
             if (st == IAuthorityElection.ReportState.None) {
                 (ghostReportNode[id], ghostReportBehaviour[id]) = (node, behaviour);
                 ghostReportState[id] = IAuthorityElection.ReportState.Attesting;
@@ -445,8 +457,16 @@ contract AuthorityElectionHandler is Test {
         _sync();
         if (_reportIds.length == 0) return;
         bytes32 id = _reportIds[idSeed % _reportIds.length];
-        address caller = callerSeed % 4 == 0 ? _pick(callerSeed / 4) : ghostReportNode[id];
-        bool ok = ghostReportState[id] == IAuthorityElection.ReportState.Applied && caller == ghostReportNode[id];
+        bytes32 person = ghostReportPerson[id];
+        address caller =
+            callerSeed % 4 == 0
+                ? _pick(callerSeed / 4)
+                : (callerSeed % 4 == 1 && person != bytes32(0) ? ghostElectorOf[person] : ghostReportNode[id]);
+        // the reported account, or its person's account now (s20-fixperson F2)
+        bool byNode =
+            caller == ghostReportNode[id] ||
+                (person != bytes32(0) && caller != address(0) && caller == ghostElectorOf[person]);
+        bool ok = ghostReportState[id] == IAuthorityElection.ReportState.Applied && byNode;
         vm.prank(caller);
         try election.contest(id) {
             ++calls["contest"];
@@ -472,7 +492,11 @@ contract AuthorityElectionHandler is Test {
                 ghostReportState[id] = IAuthorityElection.ReportState.Upheld;
             } else {
                 ghostReportState[id] = IAuthorityElection.ReportState.Dismissed;
-                --_ghostCounts[ghostReportNode[id]][ghostReportBehaviour[id]];
+                bytes32 person = ghostReportPerson[id];
+                uint16[4] storage c =
+                    person != bytes32(0) ? _ghostPersonCounts[person] : _ghostRecord(ghostReportNode[id]);
+                if (c[ghostReportBehaviour[id]] == 0) _violate(REPORT, "dismissed a count never added");
+                else --c[ghostReportBehaviour[id]];
             }
         } catch {
             if (ok) _violate(MODEL, "ruling refused");
@@ -600,8 +624,14 @@ contract AuthorityElectionHandler is Test {
         return open && ghostNominations[ghostRound][reporter] != 0 && ghostNominations[ghostRound][node] != 0;
     }
 
+    /// Eq. 1's record of `node`: its person's if it ever held an election nullifier (s20-fixperson F2)
+    function _ghostRecord(address node) internal view returns (uint16[4] storage) {
+        bytes32 person = ghostPersonOf[node];
+        return person != bytes32(0) ? _ghostPersonCounts[person] : _ghostCounts[node];
+    }
+
     function _cappedCount(address node, uint256 f) internal view returns (uint16) {
-        uint16 c = _ghostCounts[node][f];
+        uint16 c = _ghostRecord(node)[f];
         return c < _caps[f] ? c : _caps[f];
     }
 
@@ -707,7 +737,9 @@ contract AuthorityElectionHandler is Test {
         if (ghostApplied[id]) _violate(REPORT, "report applied twice");
         ghostApplied[id] = true;
         ghostReportState[id] = IAuthorityElection.ReportState.Applied;
-        ++_ghostCounts[node][behaviour];
+        bytes32 person = ghostPersonOf[node];
+        ghostReportPerson[id] = person;
+        ++_ghostRecord(node)[behaviour];
         ++calls["applied"];
     }
 
