@@ -441,8 +441,12 @@ export class AuthorityService {
     // as too old, and the user's verify request is stale), and they kept the session and its set
     // for ever (session 16's final read: a flood of refused verify requests grew the record)
     // verified sessions whose consent can no longer be proposed nor its proposal approved (F3)
+    let stale = 0;
     for (const [sid, v] of Object.entries(this.rec.verified))
-      if (v.at !== undefined && v.at < Date.now() - 2 * CONSENT_TTL_MS) delete this.rec.verified[sid];
+      if (v.at !== undefined && v.at < Date.now() - 2 * CONSENT_TTL_MS) {
+        delete this.rec.verified[sid];
+        ++stale;
+      }
     for (const sid of Object.keys(this.rec.releases))
       if (!this.rec.verified[sid] && Object.values(this.rec.releases[sid]).every((r) => releaseMadeAt(r.envelope) < before))
         delete this.rec.releases[sid];
@@ -456,7 +460,7 @@ export class AuthorityService {
     }
     for (const sid of Object.keys(this.rec.users)) if (!this.agent.keptKey(sid)) delete this.rec.users[sid];
     for (const sid of Object.keys(this.rec.sets ?? {})) if (!this.agent.keptKey(sid) && !keep(sid)) delete this.rec.sets![sid];
-    return gone.length;
+    return gone.length + stale;
   }
 
   private log(s: string): void {
