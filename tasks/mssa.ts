@@ -296,11 +296,43 @@ task(
     "elector",
     "This registration makes the user an elector of the authority election (one per person: it carries her election nullifier, computed from the identity document; without it: access to the place only)",
   )
+  .addFlag(
+    "cancel",
+    "Register nothing: cancel the user's pending registration at the place on-chain, as the user (e.g. one stranded behind a verifier that left the place or lost its seat); it also withdraws every consent she signed for the place before. Refused when nothing is pending there",
+  )
   .setAction(
     async (
-      a: { user: string; place: string; info: string; eavesdrop?: number; decoys?: number; authorities?: string; elector: boolean },
+      a: {
+        user: string;
+        place: string;
+        info: string;
+        eavesdrop?: number;
+        decoys?: number;
+        authorities?: string;
+        elector: boolean;
+        cancel: boolean;
+      },
       hre,
     ) => {
+      if (a.cancel) {
+        const other = [
+          a.elector && "--elector",
+          a.eavesdrop !== undefined && "--eavesdrop",
+          a.decoys !== undefined && "--decoys",
+          a.authorities !== undefined && "--authorities",
+        ].filter((x): x is string => !!x);
+        if (other.length) throw new UsageError(`mssa:register: --cancel registers nothing: drop ${other.join(", ")}`);
+        const c = await mssaContext(hre);
+        const { placeId } = await import("../offchain/mssa/registration");
+        const user = await c.resolve(a.user);
+        const [granted, id] = await c.ledger.access(user, placeId(a.place));
+        if (granted) throw new RefusedError(`mssa:register: --cancel: --user ${user} has access to ${a.place}, nothing is pending there`);
+        const pending = id !== hre.ethers.ZeroHash && Number((await c.ledger.registration(id)).status) === 1;
+        if (!pending) throw new RefusedError(`mssa:register: --cancel: --user ${user} has no pending registration at ${a.place}`);
+        const rc = await minedReceipt(c.ledger.connect(await c.signer(a.user)).cancel(id));
+        console.log(`registration ${id} at ${a.place} cancelled by ${user}; the consents it signed there before are withdrawn; ${gas(rc)}`);
+        return { id, cancelled: true };
+      }
       // the identity document, in its canonical form (mssa.md §1.8): refused before anything is read, sent or written
       const { identityDocument } = await import("../offchain/mssa/registration");
       let identity: string;

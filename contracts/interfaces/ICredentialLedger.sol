@@ -11,7 +11,10 @@ pragma solidity 0.8.30;
 /// blocks are chained: link_i = keccak256(abi.encode(link_{i-1}, id, commitment)), the classical
 /// record of the paper's quantum block linking (Eqs. 17-22), so a rewritten record breaks the chain.
 /// A proposal carries the user's EIP-712 signature over (place, user, commitment, nullifier,
-/// electorNullifier, session), so nobody registers an address without its owner. The nullifier is
+/// electorNullifier, session, nonce), so nobody registers an address without its owner. The nonce is
+/// the user's current `consentNonce` at the place: her cancel (or the operator's) and a revocation
+/// bump it, which withdraws every consent she signed before (s20-redm F3: an unused consent held
+/// by an authority does not register her after she cancelled). The nullifier is
 /// HMAC-SHA256(place key, place || identity) computed by the place's authorities from the identity
 /// document they verified: equal for one person at one place, meaningless without the place key,
 /// and at most one live registration per place holds it. Access is granted when k approvers are
@@ -87,6 +90,8 @@ interface ICredentialLedger {
     event AccessGranted(bytes32 indexed id, bytes32 indexed place, address indexed user, uint64 index, bytes32 link);
     event AccessRevoked(bytes32 indexed id, bytes32 indexed place, address indexed user);
     event RegistrationCancelled(bytes32 indexed id, address indexed by);
+    /// @notice Every consent `user` signed for `place` under a lower nonce is void; `nonce` is the new one.
+    event ConsentsWithdrawn(address indexed user, bytes32 indexed place, uint256 nonce);
     /// @notice k approvals reached, but fewer than k approvers are still authorities: still pending.
     event ApprovalsStale(bytes32 indexed id, uint8 approvals, uint8 current);
     /// @notice An authority of `place` announced the endpoint of its service (replacing `oldEndpoint`);
@@ -129,10 +134,13 @@ interface ICredentialLedger {
     function approve(bytes32 id) external;
 
     /// @notice Cancels a pending registration: its user, PLACE_ADMIN_ROLE, or anyone once expired.
+    /// The user's or the operator's cancel also withdraws every consent the user signed for the
+    /// place (`consentNonce` + 1, ConsentsWithdrawn); a third party's cancel of an expired one does not.
     function cancel(bytes32 id) external;
 
     /// @notice Revokes an approved registration; the user leaves the electorate (and its election
     /// nullifier is freed) with its last approved registration that carries one. PLACE_ADMIN_ROLE.
+    /// Withdraws the user's consents for the place (`consentNonce` + 1, ConsentsWithdrawn).
     function revoke(bytes32 id) external;
 
     /// @notice Announces the endpoint (a URL such as `https://pl1-a.example.org`) of the caller's
@@ -157,7 +165,9 @@ interface ICredentialLedger {
         bytes32 place
     ) external view returns (address[] memory authorities, string[] memory endpoints);
 
-    /// @notice The EIP-712 digest the user signs for a registration.
+    /// @notice The EIP-712 digest the user signs for a registration, under her current
+    /// `consentNonce(user, place)`: `Registration(bytes32 place,address user,bytes32 commitment,
+    /// bytes32 nullifier,bytes32 electorNullifier,bytes32 session,uint256 nonce)`.
     function registrationDigest(
         bytes32 place,
         address user,
@@ -166,6 +176,10 @@ interface ICredentialLedger {
         bytes32 electorNullifier,
         bytes32 session
     ) external view returns (bytes32);
+
+    /// @notice The nonce the user's next consent for `place` must sign; a consent signed under a
+    /// lower one is refused BadUserSignature.
+    function consentNonce(address user, bytes32 place) external view returns (uint256);
 
     /// @notice The approved registration holding `nullifier` at `place` (zero if none). A pending
     /// proposal holds no nullifier: `propose` and the k-th `approve` revert DuplicateIdentity

@@ -17,7 +17,7 @@ contract CredentialLedger is ICredentialLedger, AccessControl, EIP712 {
     bytes32 private constant _REGISTRAR_ROLE = keccak256("REGISTRAR_ROLE");
     /// @notice The user's consent to one registration (EIP-712).
     bytes32 public constant REGISTRATION_TYPEHASH = keccak256(
-        "Registration(bytes32 place,address user,bytes32 commitment,bytes32 nullifier,bytes32 electorNullifier,bytes32 session)"
+        "Registration(bytes32 place,address user,bytes32 commitment,bytes32 nullifier,bytes32 electorNullifier,bytes32 session,uint256 nonce)"
     );
     /// @notice Most authorities of one place.
     uint256 public constant MAX_PLACE_AUTHORITIES = 32;
@@ -39,6 +39,8 @@ contract CredentialLedger is ICredentialLedger, AccessControl, EIP712 {
     /// @dev the user's approved registrations that carry an election nullifier
     mapping(address user => uint256) private _electorGrants;
     mapping(bytes32 place => mapping(address authority => string endpoint)) private _endpoints;
+    /// @dev signed in every consent; bumped when the user (or the operator) cancels, and on revocation
+    mapping(address user => mapping(bytes32 place => uint256)) private _consentNonce;
     bytes32 private _head;
     uint64 private _count;
 
@@ -150,6 +152,9 @@ contract CredentialLedger is ICredentialLedger, AccessControl, EIP712 {
             revert CredentialLedger__NotCancellable(id, msg.sender);
         r.status = Status.Cancelled;
         emit RegistrationCancelled(id, msg.sender);
+        // The user's (or the operator's) cancel withdraws every consent she signed for this place
+        // (s20-redm F3); anyone's cancel of an expired proposal withdraws nothing of hers.
+        if (msg.sender == r.user || hasRole(PLACE_ADMIN_ROLE, msg.sender)) _withdrawConsents(r.user, r.place);
     }
 
     /// @inheritdoc ICredentialLedger
@@ -159,6 +164,8 @@ contract CredentialLedger is ICredentialLedger, AccessControl, EIP712 {
         r.status = Status.Revoked;
         address user = r.user;
         emit AccessRevoked(id, r.place, user);
+        // An unused consent signed before the revocation does not register the user again (F3).
+        _withdrawConsents(user, r.place);
         // The user's last registration that made it an elector gone: it leaves the election's
         // members (which frees its election nullifier), when wired. Access-only ones never enrolled it.
         if (r.electorNullifier != bytes32(0) && --_electorGrants[user] == 0 && _wired() && election.isMember(user))
@@ -193,9 +200,23 @@ contract CredentialLedger is ICredentialLedger, AccessControl, EIP712 {
         return
             _hashTypedDataV4(
                 keccak256(
-                    abi.encode(REGISTRATION_TYPEHASH, placeId, user, commitment, nullifier, electorNullifier, session)
+                    abi.encode(
+                        REGISTRATION_TYPEHASH,
+                        placeId,
+                        user,
+                        commitment,
+                        nullifier,
+                        electorNullifier,
+                        session,
+                        _consentNonce[user][placeId]
+                    )
                 )
             );
+    }
+
+    /// @inheritdoc ICredentialLedger
+    function consentNonce(address user, bytes32 placeId) external view returns (uint256) {
+        return _consentNonce[user][placeId];
     }
 
     /// @inheritdoc ICredentialLedger
@@ -272,6 +293,11 @@ contract CredentialLedger is ICredentialLedger, AccessControl, EIP712 {
         Registration storage r = _registrations[id];
         if (r.status == Status.Approved) return true;
         return r.status == Status.Pending && block.timestamp < uint256(r.proposedAt) + PENDING_TTL;
+    }
+
+    function _withdrawConsents(address user, bytes32 placeId) private {
+        uint256 nonce = ++_consentNonce[user][placeId];
+        emit ConsentsWithdrawn(user, placeId, nonce);
     }
 
     function _wired() private view returns (bool) {

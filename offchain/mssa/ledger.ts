@@ -30,6 +30,7 @@ export async function registrationTypedData(ledger: CredentialLedger) {
         { name: "nullifier", type: "bytes32" },
         { name: "electorNullifier", type: "bytes32" },
         { name: "session", type: "bytes32" },
+        { name: "nonce", type: "uint256" },
       ],
     },
   };
@@ -37,8 +38,10 @@ export async function registrationTypedData(ledger: CredentialLedger) {
 
 /**
  * The user signs its consent to a registration (place, itself, the commitment, the place's
- * nullifier, the election nullifier, the session). The election nullifier is signed so that no
- * authority can attach it to another account, nor add it to (or change it in) this registration.
+ * nullifier, the election nullifier, the session, and her current `consentNonce` at the place). The
+ * election nullifier is signed so that no authority can attach it to another account, nor add it to
+ * (or change it in) this registration. The nonce makes the consent withdrawable: her cancel (or a
+ * revocation) bumps it on-chain, and every consent she signed before is refused (s20-redm F3).
  * @param user - the registering user's signer
  * @param electorNullifier - her election nullifier if this registration is to make her an elector
  *   (ZeroHash, the default: access only)
@@ -54,13 +57,15 @@ export async function consentToRegistration(
   electorNullifier: string = ZeroHash,
 ): Promise<Consent> {
   const { domain, types } = await registrationTypedData(ledger);
+  const address = await user.getAddress();
   const signature = await user.signTypedData(domain, types, {
     place,
-    user: await user.getAddress(),
+    user: address,
     commitment,
     nullifier,
     electorNullifier,
     session,
+    nonce: await ledger.consentNonce(address, place),
   });
   return { nullifier, electorNullifier, session, signature };
 }

@@ -21,7 +21,7 @@ contract ConsentingWallet {
 /// (SignatureChecker: ECDSA for an account, ERC-1271 for a contract). The digest is computed here
 /// from the documented type string and domain, not with the ledger's `registrationDigest`, so the
 /// tests pin the encoding too. What holds: the consent binds the place, the user, the commitment,
-/// both nullifiers and the session; the ledger's domain (chain, address); one encoding (low s,
+/// both nullifiers, the session and the user's consent nonce (s20-fixconsent); the ledger's domain (chain, address); one encoding (low s,
 /// 65 bytes); a contract user consents by its ERC-1271 answer for exactly this digest. Each
 /// refusal leaves the ledger as it was (no registration recorded).
 contract CredentialLedgerSignatureTest is MssaWiredBase {
@@ -29,7 +29,7 @@ contract CredentialLedgerSignatureTest is MssaWiredBase {
     uint256 internal constant SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141;
     bytes32 internal constant PL2 = keccak256("PL2");
     bytes32 internal constant TYPEHASH = keccak256(
-        "Registration(bytes32 place,address user,bytes32 commitment,bytes32 nullifier,bytes32 electorNullifier,bytes32 session)"
+        "Registration(bytes32 place,address user,bytes32 commitment,bytes32 nullifier,bytes32 electorNullifier,bytes32 session,uint256 nonce)"
     );
 
     struct Reg {
@@ -39,6 +39,8 @@ contract CredentialLedgerSignatureTest is MssaWiredBase {
         bytes32 nullifier;
         bytes32 electorNullifier;
         bytes32 session;
+        /// the user's consentNonce the consent is signed under (not sent: the ledger uses its current one)
+        uint256 nonce;
     }
 
     function _domain(uint256 chainId, address verifying) internal pure returns (bytes32) {
@@ -56,7 +58,7 @@ contract CredentialLedgerSignatureTest is MssaWiredBase {
 
     function _digest(bytes32 domain, Reg memory g) internal pure returns (bytes32) {
         bytes32 structHash = keccak256(
-            abi.encode(TYPEHASH, g.place, g.user, g.commitment, g.nullifier, g.electorNullifier, g.session)
+            abi.encode(TYPEHASH, g.place, g.user, g.commitment, g.nullifier, g.electorNullifier, g.session, g.nonce)
         );
         return keccak256(abi.encodePacked("\x19\x01", domain, structHash));
     }
@@ -84,11 +86,12 @@ contract CredentialLedgerSignatureTest is MssaWiredBase {
     }
 
     function _reg(bytes32 c, bytes32 n, bytes32 en, bytes32 session) internal pure returns (Reg memory) {
-        return Reg(PL, vm.addr(USER_KEY), c, n, en, session);
+        return Reg(PL, vm.addr(USER_KEY), c, n, en, session, 0);
     }
 
     /// An authority of two places proposes the user's consent with one field changed: the place, the
-    /// user, the commitment, the place nullifier, the election nullifier or the session. Each is
+    /// user, the commitment, the place nullifier, the election nullifier or the session; or the
+    /// consent was signed under another nonce than the user's current one (s20-redm F3). Each is
     /// refused as the changed user's bad signature, and nothing is recorded; the consent as signed
     /// is then accepted (the refusal is the changed field's, not the setup's).
     function testFuzz_propose_theConsentBindsEveryField(
@@ -107,17 +110,24 @@ contract CredentialLedgerSignatureTest is MssaWiredBase {
         Reg memory signed = _reg(c, n, en, session);
         bytes memory sig = _sig(USER_KEY, _digest(_domain(block.chainid, address(ledger)), signed));
         Reg memory sent = _reg(c, n, en, session);
-        which = uint8(bound(which, 0, 5));
+        bytes memory sentSig = sig;
+        which = uint8(bound(which, 0, 6));
         if (which == 0) sent.place = PL2;
         else if (which == 1) sent.user = address(uint160(uint256(keccak256(abi.encode(other)))));
         else if (which == 2) sent.commitment = other;
         else if (which == 3) sent.nullifier = other;
         else if (which == 4) sent.electorNullifier = other;
-        else sent.session = other;
-        vm.assume(keccak256(abi.encode(sent)) != keccak256(abi.encode(signed)));
+        else if (which == 5) sent.session = other;
+        else {
+            // the same registration, signed under a nonce the ledger is not at (0 now)
+            Reg memory stale = _reg(c, n, en, session);
+            stale.nonce = uint256(other);
+            sentSig = _sig(USER_KEY, _digest(_domain(block.chainid, address(ledger)), stale));
+        }
+        vm.assume(which == 6 || keccak256(abi.encode(sent)) != keccak256(abi.encode(signed)));
         vm.assume(sent.user != address(0));
         _expectBadSignature(sent.user);
-        _propose(sent, sig);
+        _propose(sent, sentSig);
         _assertNothingRecorded(sent);
         bytes32 id = _propose(signed, sig);
         assertEq(uint256(ledger.registration(id).status), uint256(ICredentialLedger.Status.Pending), "the consent");
@@ -170,9 +180,9 @@ contract CredentialLedgerSignatureTest is MssaWiredBase {
     function testFuzz_propose_aContractUserConsentsByERC1271(bytes32 session, bytes32 other, bytes memory junk) public {
         vm.assume(session != other);
         ConsentingWallet w = new ConsentingWallet();
-        Reg memory g = Reg(PL, address(w), keccak256("c"), keccak256("n"), bytes32(0), session);
+        Reg memory g = Reg(PL, address(w), keccak256("c"), keccak256("n"), bytes32(0), session, 0);
         w.approve(_digest(_domain(block.chainid, address(ledger)), g));
-        Reg memory elsewhere = Reg(PL, address(w), keccak256("c"), keccak256("n"), bytes32(0), other);
+        Reg memory elsewhere = Reg(PL, address(w), keccak256("c"), keccak256("n"), bytes32(0), other, 0);
         _expectBadSignature(address(w));
         _propose(elsewhere, junk);
         _assertNothingRecorded(elsewhere);

@@ -235,6 +235,7 @@ describe("CredentialLedger", () => {
         "bytes32 nullifier",
         "bytes32 electorNullifier",
         "bytes32 session",
+        "uint256 nonce",
       ]);
     });
 

@@ -168,7 +168,7 @@ describe("services/mssa: a pending registration whose verifier left the place", 
     const before = JSON.stringify(ks.load(userRecord("PL-left-3", u.address)));
     await expect(registerRemote({ place: "PL-left-3", user: u, infos, dep, keystore: ks, retry: ONCE })).to.be.rejectedWith(
       new RegExp(
-        `^registerRemote: registration ${rec.id} at PL-left-3 is pending under ${au[0].address}, no longer an authority of the place`,
+        `^registerRemote: registration ${rec.id} at PL-left-3 is pending under ${au[0].address}, no longer a sitting authority of the place`,
       ),
     );
     expect((await dep.ledger.registration(rec.id)).status).to.equal(1n);

@@ -120,6 +120,13 @@ export function setDigest(set: readonly string[]): string {
 
 /** An authority refused a request for the reason given (HTTP 422 with the reason). */
 const refuse = (what: string) => new RegistrationError("unknown-session", what);
+/**
+ * How long a verified session's consent may wait for its proposal (the ledger's PENDING_TTL): an
+ * authority neither proposes nor approves a registration proposed later than this after it verified
+ * the session, and forgets the session twice this long after (s20-redm F3: a withheld consent does
+ * not register its user weeks later).
+ */
+export const CONSENT_TTL_MS = 7 * 24 * 3600 * 1000;
 
 /** The keystore record of an authority service for a place. */
 export const authorityRecord = (place: string) => `mssa-authority-${placeId(place).slice(2, 18)}`;
@@ -273,6 +280,10 @@ type Verified = {
   electorNullifier?: string;
   /** the set S the user named (h15-red2 R1; absent in a record from before: every authority of the place) */
   set?: string[];
+  /** when it was verified, wall clock (ms; a record from before s20 gets its load time): pruned CONSENT_TTL_MS * 2 later */
+  at?: number;
+  /** the chain's time (s) when it was verified: proposed later than CONSENT_TTL_MS after it, it is not approved (s20-redm F3) */
+  chainAt?: number;
 };
 type Record_ = {
   place: string;
@@ -384,6 +395,7 @@ export class AuthorityService {
       });
     this.rec = d.keystore.load(name) as Record_;
     this.rec.sets ??= {};
+    for (const v of Object.values(this.rec.verified)) v.at ??= Date.now();
     this.agent = AuthorityAgent.fromRecord(this.rec.agent);
     this.audience = authorityAudience(d.chainId, this.ledgerAddress, d.wallet.address, d.place);
     this.journal = new Journal(path.join(d.dir, "journal"));
@@ -428,6 +440,13 @@ export class AuthorityService {
     // differed, the check failed). They are useless by then (a peer refuses the carried user request
     // as too old, and the user's verify request is stale), and they kept the session and its set
     // for ever (session 16's final read: a flood of refused verify requests grew the record)
+    // verified sessions whose consent can no longer be proposed nor its proposal approved (F3)
+    let stale = 0;
+    for (const [sid, v] of Object.entries(this.rec.verified))
+      if (v.at !== undefined && v.at < Date.now() - 2 * CONSENT_TTL_MS) {
+        delete this.rec.verified[sid];
+        ++stale;
+      }
     for (const sid of Object.keys(this.rec.releases))
       if (!this.rec.verified[sid] && Object.values(this.rec.releases[sid]).every((r) => releaseMadeAt(r.envelope) < before))
         delete this.rec.releases[sid];
@@ -441,7 +460,7 @@ export class AuthorityService {
     }
     for (const sid of Object.keys(this.rec.users)) if (!this.agent.keptKey(sid)) delete this.rec.users[sid];
     for (const sid of Object.keys(this.rec.sets ?? {})) if (!this.agent.keptKey(sid) && !keep(sid)) delete this.rec.sets![sid];
-    return gone.length;
+    return gone.length + stale;
   }
 
   private log(s: string): void {
@@ -810,7 +829,18 @@ export class AuthorityService {
           }
         }
         const id = await this.d.ledger.registrationId(this.place, req.user, commitment);
-        this.rec.verified[sid] = { user: req.user, commitment, salt: m.salt, nullifier, id, electorNullifier: elector, set: m.set };
+        const chainAt = (await this.d.ledger.runner!.provider!.getBlock("latest"))!.timestamp;
+        this.rec.verified[sid] = {
+          user: req.user,
+          commitment,
+          salt: m.salt,
+          nullifier,
+          id,
+          electorNullifier: elector,
+          set: m.set,
+          at: Date.now(),
+          chainAt,
+        };
         this.log(`session ${m.session.slice(0, 10)}…: verified for ${req.user}${m.elector ? " (elector)" : ""}`);
         return this.commit(
           env,
@@ -836,6 +866,11 @@ export class AuthorityService {
       throw refuse(`approve: registration ${id} is not the one this authority verified for session ${session} (${v.id})`);
     const reg = await this.d.ledger.registration(id);
     if (Number(reg.status) === 0) throw refuse(`approve: registration ${id} is not on-chain`);
+    // a consent proposed long after its session was verified is a withheld one (s20-redm F3)
+    if (v.chainAt !== undefined && Number(reg.proposedAt) > v.chainAt + CONSENT_TTL_MS / 1000)
+      throw refuse(
+        `approve: registration ${id} was proposed more than ${CONSENT_TTL_MS / 86_400_000} days after session ${session} was verified here`,
+      );
     if (reg.nullifier.toLowerCase() !== v.nullifier.toLowerCase())
       throw refuse(`approve: registration ${id} carries nullifier ${reg.nullifier}, not the one this authority computed (${v.nullifier})`);
     const elector = v.electorNullifier ?? ZeroHash;
@@ -884,12 +919,18 @@ export class AuthorityService {
           nullifier: v.nullifier,
           electorNullifier,
           session: m.session,
+          nonce: await this.d.ledger.consentNonce(v.user, this.place),
         };
         if (getAddress(verifyTypedData(domain, types, value, m.signature)) !== getAddress(v.user))
           throw new EnvelopeError("BAD_SIGNATURE", `propose: the consent is not signed by ${v.user}`);
         // idempotent by the chain: a retry after a crash finds its proposal there; another authority
         // that proposed it first (the consent is public once in the mempool) leaves this one to approve
         if (Number((await this.d.ledger.registration(v.id)).status) === 0) {
+          const now = (await this.d.ledger.runner!.provider!.getBlock("latest"))!.timestamp;
+          if (v.chainAt !== undefined && now > v.chainAt + CONSENT_TTL_MS / 1000)
+            throw refuse(
+              `propose: session ${m.session} was verified here more than ${CONSENT_TTL_MS / 86_400_000} days ago: verify afresh`,
+            );
           try {
             await minedReceipt(
               this.d.ledger.propose(this.place, v.user, v.commitment, v.nullifier, electorNullifier, m.session, m.signature),

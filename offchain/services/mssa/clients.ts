@@ -20,7 +20,8 @@
  * when it does not answer, to the other members of the set; a session never proposed that none of
  * them can take is left for a fresh one). A
  * fresh session would be refused on-chain (PendingExists) while that one is live. When the verifier
- * has left the place since, the place's current authorities that verified the same session take it
+ * has left the place or lost its seat in the election since (s20-redm F6: the ledger counts only
+ * approvers listed and sitting), the place's current authorities that verified the same session take it
  * over (each approves the proposal it finds on-chain and asks the others); when they cannot
  * complete it, the user cancels it on-chain and a fresh session follows.
  * An account that
@@ -157,7 +158,7 @@ async function cancelPending(user: Wallet, ledger: CredentialLedger, prior: User
     if (Number((await ledger.registration(prior.id)).status) !== 1) return;
     throw new RegistrationError(
       "ledger-refused",
-      `registerRemote: registration ${prior.id} at ${place} is pending under ${prior.verifier}, no longer an authority of the place, and no current authority can complete it; its user's cancellation failed (${(e as Error).message.split("\n")[0].slice(0, 120)})`,
+      `registerRemote: registration ${prior.id} at ${place} is pending under ${prior.verifier}, no longer a sitting authority of the place, and no current authority can complete it; its user's cancellation failed (${(e as Error).message.split("\n")[0].slice(0, 120)})`,
     );
   }
 }
@@ -287,7 +288,11 @@ export async function registerRemote(a: {
     }
     return { outcome: undefined, verifier: undefined, errors };
   };
+  const el = AuthorityElection__factory.connect(await a.dep.ledger.election(), a.dep.ledger.runner);
   if (prior?.pending && prior.session && prior.verifier && prior.nullifier) {
+    // the ledger's test of an approver (s20-redm F6): listed on the place *and* sitting in the
+    // election; one listed but unseated (voted out, R = 1) counts no more than one that left
+    const counts = async (x: string) => listed.includes(x) && (await el.isAuthority(x));
     const reg = await a.dep.ledger.registration(prior.id);
     const status = Number(reg.status);
     const verifier = byAccount.get(getAddress(prior.verifier));
@@ -303,16 +308,16 @@ export async function registerRemote(a: {
     };
     // the other members of the set the session was verified by, still authorities of the place (a
     // record from before sets: every authority of the place with a service)
-    const others = (prior.set ?? listed)
-      .map((x) => getAddress(x))
-      .filter((x) => x !== getAddress(prior.verifier!) && listed.includes(x))
-      .map((x) => byAccount.get(x))
-      .filter((x): x is AuthorityInfo => !!x);
+    const others: AuthorityInfo[] = [];
+    for (const x of (prior.set ?? listed).map((y) => getAddress(y))) {
+      const info = byAccount.get(x);
+      if (x !== getAddress(prior.verifier) && info && (await counts(x))) others.push(info);
+    }
     // proposed and still pending, or not yet proposed: the consent to the same session goes to the
     // same verifier (it holds what it verified; the user's one-time keys are spent), and when it
     // fails (down, 5xx) to the other members of the set, which verified it too (h15-red2 R1)
-    const stillListed = listed.includes(getAddress(prior.verifier));
-    if (stillListed && (live || status === 0)) {
+    const stillCounts = await counts(getAddress(prior.verifier));
+    if (stillCounts && (live || status === 0)) {
       let failure: unknown;
       if (!verifier)
         failure = new RegistrationError(
@@ -341,12 +346,12 @@ export async function registerRemote(a: {
         if (status !== 0) throw failure;
       }
     }
-    // proposed and live, but its verifier has left the place: a fresh session would be refused
+    // proposed and live, but its verifier has left the place or no longer sits (F6): a fresh session would be refused
     // (PendingExists) until this one expires. The place's current authorities that verified the
     // same session (the members of the set the user named then) take it over: each finds
     // the proposal on-chain, approves it and asks the others; approvals of authorities that left
     // do not count. If they cannot complete it, the user cancels it on-chain and starts afresh.
-    if (!stillListed && live) {
+    if (!stillCounts && live) {
       for (const au of others) {
         const rec = { ...prior, verifier: au.account };
         try {
@@ -368,7 +373,6 @@ export async function registerRemote(a: {
   // in the election (no other's approval counts at k); at least k of them. Each gets a key request,
   // the request and the documents; a member that fails is dropped and named, and a fresh session
   // goes to the others while at least k remain (its pads were seen by the one dropped).
-  const el = AuthorityElection__factory.connect(await a.dep.ledger.election(), a.dep.ledger.runner);
   let set: AuthorityInfo[] = [];
   for (const x of listed) {
     const info = byAccount.get(x);

@@ -1,5 +1,7 @@
 /**
- * s20-redm F6 (severity L): a pending registration whose verifier lost its *seat* (voted out, or
+ * s20-redm F6 (severity L), fixed in s20-fixconsent: `registerRemote` now counts a verifier (and a
+ * member of S taking over) iff it is listed on the place and sits in the election, the ledger's test.
+ * Before: a pending registration whose verifier lost its *seat* (voted out, or
  * R = 1 by reports) but is still listed on the place is stranded until PENDING_TTL (7 days).
  *
  * Session 11 fixed the case "the verifier left the place" (`registerRemote`: the other members of S
@@ -43,7 +45,7 @@ const devKey = (i: number) =>
   HDNodeWallet.fromMnemonic(Mnemonic.fromPhrase("test test test test test test test test test test test junk"), `m/44'/60'/0'/0/${i}`);
 const ONCE = { attempts: 1, timeoutMs: 30_000, backoffMs: 10 };
 
-describe("services/mssa: a pending registration whose verifier lost its seat (s20-redm F6)", function () {
+describe("services/mssa: a pending registration whose verifier lost its seat (s20-redm F6, fixed)", function () {
   this.timeout(240_000);
   const services: AuthorityService[] = [];
   after(async () => {
@@ -121,7 +123,7 @@ describe("services/mssa: a pending registration whose verifier lost its seat (s2
     expect((await dep.ledger.place(placeId(place))).authorities).to.include(au[0].address);
     await start(2);
 
-    // two retries: neither is granted today (the client resumes to the unseated verifier)
+    // two retries: before the fix neither was granted (the client resumed to the unseated verifier)
     let granted = false;
     for (let i = 0; i < 2 && !granted; i++) {
       const r = await registerRemote({ place, user, infos, dep, keystore: ks, retry: ONCE }).catch(() => undefined);
