@@ -556,7 +556,7 @@ task(
     console.log(
       `${user} verified at ${a.place} by ${verifier}: approved block ${onChain.index} (${onChain.approvals} approvals), commitment opened, challenge signed for this verifier`,
     );
-    return { verified: true };
+    return { verified: true, verifier };
   });
 
 task("mssa:channel", "Runs the SIMULATED decoy-photon channel: error rate and detection rate against 1 - (3/4)^d")
