@@ -67,40 +67,45 @@ contract ElectorateFarmTest is DisputeFixture {
         (av[0], keys[0]) = (id, key);
     }
 
-    /// The red team's farm, with one verified avatar in the same agreement as the control: the 64
-    /// socks are credited nothing and E moves by the verified avatar's credit only.
+    /// The red team's farm: 64 sock avatars in one agreement are credited nothing and E does not
+    /// move; a verified control avatar's agreement with the same organization right after is
+    /// credited (the organization has standing) and E moves by that credit exactly.
     function test_F1_unverifiedSockAvatarsDoNotInflateTheElectorate() public {
-        uint256 before = tm.totalReputationAt(uint48(bn - 1));
-        // k free, unverified avatars and one verified one (last), ids sorted ascending, own keys
-        bytes32[] memory av = new bytes32[](K + 1);
-        uint256[] memory keys = new uint256[](K + 1);
-        for (uint256 i; i <= K; ++i) {
+        // k free, unverified avatars, ids sorted ascending (as _settle requires), each its own key
+        bytes32[] memory av = new bytes32[](K);
+        uint256[] memory keys = new uint256[](K);
+        for (uint256 i; i < K; ++i) {
             keys[i] = 0x50C000 + i;
             av[i] = bytes32(i + 1);
             _sock(keys[i], av[i]);
         }
+        // the control: a verified avatar (reputation 0.5) that rates the organization the same way
+        (bytes32[] memory ctl, uint256[] memory ctlKey) = _one(bytes32(K + 1), 0x50D000);
+        _sock(ctlKey[0], ctl[0]);
         vm.prank(actors[ADMIN]);
-        tm.setIdentityVerified(av[K], true); // the control: a verified avatar, reputation 0.5
-        uint256 controlStart = tm.entity(av[K]).reputation;
+        tm.setIdentityVerified(ctl[0], true);
+        uint256 controlStart = tm.entity(ctl[0]).reputation;
         _roll(1);
-        uint256 verifiedE = tm.totalReputationAt(uint48(bn - 1));
-        assertEq(verifiedE, before + controlStart, "the control's verification added its R0 to E");
+        uint256 before = tm.totalReputationAt(uint48(bn - 1)); // every verified identity, the control's R0 too
 
         _agree(av, keys);
         _roll(1);
         uint256 afterFarm = tm.totalReputationAt(uint48(bn - 1));
-
         for (uint256 i; i < K; ++i) {
             assertFalse(tm.isIdentityVerified(av[i]), "a sock avatar is unverified");
             assertEq(tm.entity(av[i]).reputation, 0, "an unverified sock avatar was credited");
             assertEq(tm.creditOf(org, av[i]).at, 0, "a credit was recorded for an unverified avatar");
         }
-        uint256 gained = tm.entity(av[K]).reputation - controlStart;
-        assertLt(0, gained, "the verified control avatar was not credited (the organization has standing)");
-        assertEq(tm.creditOf(org, av[K]).total, gained, "the control's credit is recorded");
-        assertEq(afterFarm, verifiedE + gained, "unverified avatars' agreement credits entered the electorate");
+        assertEq(afterFarm, before, "unverified avatars' agreement credits entered the court's electorate");
         // every verified identity of the fixture votes one way: the most any verdict can gather
-        assertEq(_marginModel(verifiedE + gained, afterFarm, BAND), WAD, "a unanimous full turnout moves every juror");
+        assertEq(_marginModel(before, afterFarm, BAND), WAD, "a unanimous full turnout no longer moves every juror");
+
+        _agree(ctl, ctlKey);
+        _roll(1);
+        uint256 gained = tm.entity(ctl[0]).reputation - controlStart;
+        assertLt(0, gained, "the verified control avatar was not credited (the organization has standing)");
+        assertEq(tm.creditOf(org, ctl[0]).total, gained, "the control's credit is recorded");
+        assertEq(tm.totalReputationAt(uint48(bn - 1)), afterFarm + gained, "a verified avatar's credit enters E");
     }
 
     /// An avatar in an agreement while unverified gets nothing for it, then or later; verified, the
