@@ -60,6 +60,7 @@ import { toHex } from "../offchain/crypto/bytes";
 import { Steps } from "./lib/steps";
 import { AuthorityElection__factory, CredentialLedger__factory } from "../typechain-types";
 import { AuthorityAgent, accessSigner, fresh32, placeId, proveAccess, register, RegistrationError } from "../offchain/mssa/registration";
+import { Wallet } from "ethers";
 import { DEFAULT_ELECTION_PARAMS } from "../offchain/mssa/election";
 import { consentToRegistration, recordRegistration } from "../offchain/mssa/ledger";
 import { bestForgery, classicalLinks, linkState, passProbability, phaseOf } from "../offchain/mssa/qblock";
@@ -591,11 +592,17 @@ async function main(): Promise<void> {
   await steps.run("alice proves her access to PL1", async () => {
     const nonce = fresh32();
     const chainId = (await hre.ethers.provider.getNetwork()).chainId;
-    const sig = await proveAccess(aliceAccount, PL1, nonce, chainId, await places.getAddress());
-    if (accessSigner(sig, PL1, nonce, chainId, await places.getAddress()) !== aliceAccount.address) throw new Error("bad signature");
+    // The proof names its verifier (s20-redm F4): here the operator's account verifies; the same
+    // proof relayed to any other verifier recovers someone else.
+    const verifier = await (await hre.ethers.getSigners())[0].getAddress();
+    const ledger = await places.getAddress();
+    const sig = await proveAccess(aliceAccount, PL1, nonce, chainId, ledger, verifier);
+    if (accessSigner(sig, PL1, nonce, chainId, ledger, verifier) !== aliceAccount.address) throw new Error("bad signature");
+    if (accessSigner(sig, PL1, nonce, chainId, ledger, Wallet.createRandom().address) === aliceAccount.address)
+      throw new Error("the proof verified at another verifier");
     const { granted } = await places.access(aliceAccount.address, PL1);
     if (!granted) throw new Error("no access");
-    return "challenge signed by alice's account; the approved block is on-chain";
+    return "challenge signed by alice's account for this verifier (refused at any other); the approved block is on-chain";
   });
   await steps.run("block linking: the chain head and the simulated witness", async () => {
     const links = classicalLinks(approved);

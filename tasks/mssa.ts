@@ -555,10 +555,14 @@ task("mssa:place", "The admin sets a place's authorities and approval threshold 
     return { place: placeId(a.name), authorities: aus, k };
   });
 
-task("mssa:verify", "Verifies a registered user: the on-chain record, its commitment, and a signed challenge")
+task(
+  "mssa:verify",
+  "Verifies a registered user: the on-chain record, its commitment, and a challenge signed for this verifier (EIP-712: place, nonce, verifier)",
+)
   .addParam("user", "The user (account)")
   .addOptionalParam("place", "The place name", "PL1")
-  .setAction(async (a: { user: string; place: string }, hre) => {
+  .addOptionalParam("verifier", "The verifying account the challenge names and is checked against (default: the operator, account 0)")
+  .setAction(async (a: { user: string; place: string; verifier?: string }, hre) => {
     const c = await mssaContext(hre);
     const { placeId, fresh32, proveAccess, accessSigner } = await import("../offchain/mssa/registration");
     const { commitment, Bits } = await import("../offchain/mssa/credential");
@@ -574,15 +578,17 @@ task("mssa:verify", "Verifies a registered user: the on-chain record, its commit
     const onChain = await c.ledger.registration(id);
     if (commitment(place, user, Bits.fromString(rec.U12), rec.salt) !== onChain.commitment)
       throw new RefusedError("mssa:verify: the opened credential block does not match the on-chain commitment");
+    // The proof names its audience (s20-redm F4): the verifier checks it against its own account.
+    const verifier = a.verifier !== undefined ? await c.resolve(a.verifier) : await c.operator.getAddress();
     const nonce = fresh32();
     const chainId = (await hre.ethers.provider.getNetwork()).chainId;
-    const sig = await proveAccess(await c.signer(a.user), place, nonce, chainId, await c.ledger.getAddress());
-    if (accessSigner(sig, place, nonce, chainId, await c.ledger.getAddress()) !== user)
-      throw new RefusedError("mssa:verify: the challenge was not signed by the user");
+    const sig = await proveAccess(await c.signer(a.user), place, nonce, chainId, await c.ledger.getAddress(), verifier);
+    if (accessSigner(sig, place, nonce, chainId, await c.ledger.getAddress(), verifier) !== user)
+      throw new RefusedError(`mssa:verify: the challenge for verifier ${verifier} was not signed by the user`);
     console.log(
-      `${user} verified at ${a.place}: approved block ${onChain.index} (${onChain.approvals} approvals), commitment opened, challenge signed`,
+      `${user} verified at ${a.place} by ${verifier}: approved block ${onChain.index} (${onChain.approvals} approvals), commitment opened, challenge signed for this verifier`,
     );
-    return { verified: true };
+    return { verified: true, verifier };
   });
 
 task("mssa:channel", "Runs the SIMULATED decoy-photon channel: error rate and detection rate against 1 - (3/4)^d")

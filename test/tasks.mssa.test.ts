@@ -59,6 +59,11 @@ describe("tasks: mssa:* (in-process network, one process)", function () {
     );
     const { placeId } = await import("../offchain/mssa/registration");
     expect((await hre.run("mssa:verify", { user: "4", place: "PL1" })).verified).to.equal(true);
+    // the proof names the verifier it is checked by (s20-redm F4): the operator by default, else --verifier
+    expect(await hre.run("mssa:verify", { user: "4", place: "PL1", verifier: "3" })).to.deep.equal({
+      verified: true,
+      verifier: signers[3].address,
+    });
     const { CredentialLedger__factory } = await import("../typechain-types");
     const ledger = CredentialLedger__factory.connect(await deployedAddress(hre, "CredentialLedger"), hre.ethers.provider);
     expect((await ledger.access(signers[11].address, placeId("PL2")))[0]).to.equal(false);

@@ -330,10 +330,13 @@ interface ITrustManager {
     /// R + a·s·(T − R), with a = `agreementWeight`, T the avatar's trust in the organization and s
     /// the organization's **standing**: the lower of its reputation now and `CREDIT_MATURITY`
     /// blocks ago, and 0 while it is flagged (a new, unverified or flagged organization credits
-    /// nothing). Each (organization, avatar) pair credits at most once per decay epoch, never an
-    /// avatar of the organization's own controller, and its gains add up to at most `CREDIT_CAP`
-    /// over the pair's lifetime (`creditOf`). An agreement that would not move a reputation writes
-    /// nothing for it.
+    /// nothing). Only an avatar whose identity is verified (`isIdentityVerified`, what the court's
+    /// `commit` requires) is credited: a credit enters the court's electorate
+    /// (`totalReputationAt`), so an unverified avatar gets none, and nothing is recorded for it
+    /// (verified later, the pair's next agreement credits it; this one never does). Each
+    /// (organization, avatar) pair credits at most once per decay epoch, never an avatar of the
+    /// organization's own controller, and its gains add up to at most `CREDIT_CAP` over the pair's
+    /// lifetime (`creditOf`). An agreement that would not move a reputation writes nothing for it.
     /// @param org the organization (caller must control it)
     /// @param avatars the avatars, ids strictly increasing
     /// @param thresholds Threshold_{i,j} per avatar (WAD)

@@ -754,13 +754,19 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
     /// @dev Eq. 6: R_i = sum_j w_j f_j(TA_ij), kept as a running weighted mean with f(TA_ij) = T_ij,
     /// each step weighted by the organization's standing (EigenTrust: an opinion weighs what its
     /// holder is trusted) and bounded per pair: once per epoch, at most CREDIT_CAP in all, never
-    /// the organization's controller's own avatars. The caller is the organization's controller.
+    /// the organization's controller's own avatars, only identity-verified avatars (s20-redt F1).
+    /// The caller is the organization's controller.
     function _credit(bytes32 org, bytes32[] calldata avatars, uint256[] memory t) private {
         uint256 w = _agreementWeight.mulWad(_standing(org));
         if (w == 0) return;
         for (uint256 i; i < avatars.length; ++i) {
             Stored storage a = _entities[avatars[i]];
             if (a.controller == msg.sender) continue; // one account's own avatar: self-dealing
+            // Only an avatar with a verified identity (one that may vote) is credited: a credit
+            // enters the court's electorate E, and free unverified avatars would inflate it (s20-redt
+            // F1). Nothing is recorded for a skipped avatar: verified later, it is credited by the
+            // pair's next agreement, never for this one.
+            if (!isIdentityVerified(avatars[i])) continue;
             uint256 g = a.generation;
             Credit memory c = _credits[org][avatars[i]][g];
             if (c.at != 0 && block.timestamp - c.at < _epochLength) continue; // credited this epoch

@@ -8,7 +8,7 @@ import { hmac } from "@noble/hashes/hmac.js";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { keccak_256 } from "@noble/hashes/sha3.js";
 import { bytesToHex, hexToBytes, randomBytes, utf8ToBytes } from "@noble/hashes/utils.js";
-import { AbiCoder, getAddress, verifyMessage, type Signer } from "ethers";
+import { AbiCoder, getAddress, verifyTypedData, type Signer, type TypedDataDomain, type TypedDataField } from "ethers";
 import { MetatrustError } from "../errors";
 import { Bits } from "./bits";
 import { combineKeys, commitment, encode, encodeCredential, evenLength, requestTag, tagsEqual, verify, type Verdict } from "./credential";
@@ -550,17 +550,60 @@ export function register(input: RegistrationInput): RegistrationOutcome {
   };
 }
 
-/** The message a registered user signs to prove access (mssa:verify). */
-export function accessChallenge(place: string, nonce: string, chainId: bigint, ledger: string): string {
-  return `metatrust MSSA access\nplace: ${place}\nnonce: ${nonce}\nchain: ${chainId}\nledger: ${getAddress(ledger)}`;
+/** EIP-712 type of the access proof: what it is for (the place), its freshness (the nonce) and its audience (the verifier). */
+export const ACCESS_TYPES: Record<string, TypedDataField[]> = {
+  Access: [
+    { name: "place", type: "bytes32" },
+    { name: "nonce", type: "bytes32" },
+    { name: "verifier", type: "address" },
+  ],
+};
+
+/** The typed data an access proof signs. */
+export interface AccessChallenge {
+  domain: TypedDataDomain;
+  types: Record<string, TypedDataField[]>;
+  message: { place: string; nonce: string; verifier: string };
 }
 
-/** Signs an access challenge with the user's key. */
-export async function proveAccess(user: Signer, place: string, nonce: string, chainId: bigint, ledger: string): Promise<string> {
-  return user.signMessage(accessChallenge(place, nonce, chainId, ledger));
+/**
+ * The challenge a registered user signs to prove access (docs/specs/mssa.md §2.7, `mssa:verify`):
+ * EIP-712 typed data `Access(place, nonce, verifier)` under the domain ("metatrust MSSA access", "1",
+ * chain id, the ledger). The verifier names its audience (s20-redm F4): a proof made for one verifier
+ * does not verify at another, so a verifier that hands the user another verifier's nonce cannot relay
+ * her proof there. The domain (purpose, chain, ledger) keeps it apart from every other signed message,
+ * and a wallet shows it as typed data, not as a plain message a phishing page could collect.
+ * @param place - the place id (bytes32)
+ * @param nonce - the verifier's fresh nonce (bytes32)
+ * @param verifier - the verifying party's account
+ */
+export function accessChallenge(place: string, nonce: string, chainId: bigint, ledger: string, verifier: string): AccessChallenge {
+  return {
+    domain: { name: "metatrust MSSA access", version: "1", chainId, verifyingContract: getAddress(ledger) },
+    types: ACCESS_TYPES,
+    message: { place, nonce, verifier: getAddress(verifier) },
+  };
 }
 
-/** The signer of an access proof. */
-export function accessSigner(signature: string, place: string, nonce: string, chainId: bigint, ledger: string): string {
-  return verifyMessage(accessChallenge(place, nonce, chainId, ledger), signature);
+/** Signs an access challenge for `verifier` with the user's key. */
+export async function proveAccess(
+  user: Signer,
+  place: string,
+  nonce: string,
+  chainId: bigint,
+  ledger: string,
+  verifier: string,
+): Promise<string> {
+  const c = accessChallenge(place, nonce, chainId, ledger, verifier);
+  return user.signTypedData(c.domain, c.types, c.message);
+}
+
+/**
+ * The signer of an access proof made for `self`. A verifier passes its own account as `self`, never
+ * an account the prover or a client names: a proof made for any other verifier then recovers another
+ * address, not the registered user.
+ */
+export function accessSigner(signature: string, place: string, nonce: string, chainId: bigint, ledger: string, self: string): string {
+  const c = accessChallenge(place, nonce, chainId, ledger, self);
+  return verifyTypedData(c.domain, c.types, c.message, signature);
 }

@@ -188,8 +188,9 @@ async function scenario(): Promise<GasSnapshot> {
   await send("TrustManager.unflag", () => tm.connect(s[TRUST_ROLE_SIGNERS.detector]).unflag(id("c"), 0, 0));
   for (const [i, n] of avatars.slice(0, 2).entries())
     await send(undefined, () => tm.connect(ctrl(i)).rate(id(n), id("org"), packFactors(Array(6).fill(0.95)), Z, Z, 0, 0));
-  // The organization credits with its standing a day of blocks ago (TrustManager.CREDIT_MATURITY):
-  // measure an agreement that moves both reputations.
+  // The organization credits with its standing a day of blocks ago (TrustManager.CREDIT_MATURITY),
+  // and only identity-verified avatars (s20-redt F1): measure an agreement that moves both reputations.
+  for (const n of ["a", "b"]) await send(undefined, () => tm.setIdentityVerified(id(n), true));
   await mine(Number(await tm.CREDIT_MATURITY()));
   const pair = [id("a"), id("b")].sort();
   const consent = { org: id("org"), avatars: pair, thresholds: [0n, 0n], termsHash: fixed("terms"), nonce: 0n, deadline: MaxUint256 };

@@ -549,19 +549,34 @@ describe("mssa/registration (Steps 1-9, off-chain)", () => {
     const nonce = ethers.id("nonce");
     const ledger = "0x" + "ab".repeat(20);
 
-    it("the challenge names the place, the nonce, the chain and the ledger (checksummed)", () => {
-      expect(accessChallenge(place, nonce, 31337n, ledger)).to.equal(
-        `metatrust MSSA access\nplace: ${place}\nnonce: ${nonce}\nchain: 31337\nledger: ${getAddress(ledger)}`,
-      );
+    const verifier = "0x" + "cd".repeat(20);
+
+    it("the challenge is EIP-712 Access(place, nonce, verifier) under (purpose, chain, ledger), addresses checksummed", () => {
+      const c = accessChallenge(place, nonce, 31337n, ledger, verifier);
+      expect(c.domain).to.deep.equal({
+        name: "metatrust MSSA access",
+        version: "1",
+        chainId: 31337n,
+        verifyingContract: getAddress(ledger),
+      });
+      expect(c.types).to.deep.equal({
+        Access: [
+          { name: "place", type: "bytes32" },
+          { name: "nonce", type: "bytes32" },
+          { name: "verifier", type: "address" },
+        ],
+      });
+      expect(c.message).to.deep.equal({ place, nonce, verifier: getAddress(verifier) });
     });
 
     it("recovers the signer of a proof, and another signer for another challenge", async () => {
       const user = Wallet.createRandom();
-      const sig = await proveAccess(user, place, nonce, 31337n, ledger);
-      expect(sig).to.equal(await user.signMessage(accessChallenge(place, nonce, 31337n, ledger)));
-      expect(accessSigner(sig, place, nonce, 31337n, ledger)).to.equal(user.address);
-      expect(accessSigner(sig, place, ethers.id("other"), 31337n, ledger)).to.not.equal(user.address);
-      expect(accessSigner(sig, place, nonce, 1n, ledger)).to.not.equal(user.address);
+      const sig = await proveAccess(user, place, nonce, 31337n, ledger, verifier);
+      const c = accessChallenge(place, nonce, 31337n, ledger, verifier);
+      expect(sig).to.equal(await user.signTypedData(c.domain, c.types, c.message));
+      expect(accessSigner(sig, place, nonce, 31337n, ledger, verifier)).to.equal(user.address);
+      expect(accessSigner(sig, place, ethers.id("other"), 31337n, ledger, verifier)).to.not.equal(user.address);
+      expect(accessSigner(sig, place, nonce, 1n, ledger, verifier)).to.not.equal(user.address);
     });
   });
 });

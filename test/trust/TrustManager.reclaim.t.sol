@@ -214,8 +214,11 @@ contract TrustManagerReclaimTest is TrustManagerReclaimFixture {
         vm.prank(squatter);
         tm.register(owl, ITrustManager.Kind.Avatar);
         bytes32 org = ids[2]; // USER_B's organization, verified and mature: it has standing
-        vm.prank(actors[ADMIN]);
+        vm.startPrank(actors[ADMIN]);
         tm.setIdentityVerified(org, true);
+        // only identity-verified avatars are credited (s20-redt F1): the squatter's owl is verified
+        tm.setIdentityVerified(owl, true);
+        vm.stopPrank();
         vm.roll(101 + CREDIT_MATURITY + 1);
         // owl trusts the organization fully, so an agreement credits it
         vm.prank(squatter);
@@ -228,6 +231,11 @@ contract TrustManagerReclaimTest is TrustManagerReclaimFixture {
         _reclaim(viaAttested);
         assertEq(tm.creditOf(org, owl).total, 0, "the squatter's credits are the owner's");
         assertEq(tm.creditOf(org, owl).at, 0, "the squatter's credit marker is the owner's");
+        // a further avatar reclaimed with reclaimAvatar starts unverified: the admin verifies it
+        if (!viaAttested) {
+            vm.prank(actors[ADMIN]);
+            tm.setIdentityVerified(owl, true);
+        }
         vm.prank(actors[USER_A]);
         tm.rate(owl, org, _factors(type(uint256).max), bytes32(0), bytes32(0), 1, 0);
         uint64 before = tm.entity(owl).reputation;

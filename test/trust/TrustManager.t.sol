@@ -953,13 +953,15 @@ contract TrustManagerHandler is TrustManagerFixture {
     }
 
     /// Eq. 6 bounded against self-dealing (F2): weighted by the organization's standing, once per
-    /// (organization, avatar) per epoch, never the caller's own avatars, gains capped per pair.
+    /// (organization, avatar) per epoch, never the caller's own avatars, only verified avatars
+    /// (s20-redt F1), gains capped per pair.
     function _gCredit(address caller, bytes32 org, bytes32[] memory avatars, uint256[] memory t) internal {
         uint256 w = (AGREEMENT_WEIGHT * _gStanding(org)) / WAD;
         if (w == 0) return;
         for (uint256 i; i < avatars.length; ++i) {
             bytes32 a = avatars[i];
             if (gEntity[a].controller == caller) continue;
+            if (!_gVerified(a)) continue; // s20-redt F1: only verified avatars enter the electorate
             ITrustManager.Credit memory c = gCredit[org][a];
             if (c.at != 0 && block.timestamp - c.at < EPOCH) continue;
             uint256 old = gEntity[a].rep;

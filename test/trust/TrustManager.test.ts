@@ -443,6 +443,8 @@ describe("TrustManager", () => {
     async function rated(scores: Record<string, number>) {
       const f = await loadFixture(populated);
       await f.trust.setIdentityVerified(id("acme"), true);
+      // only identity-verified avatars are credited (s20-redt F1): alice and bob are verified persons
+      for (const n of ["alice", "bob"]) await f.trust.setIdentityVerified(id(n), true);
       await mine(Number(await f.trust.CREDIT_MATURITY())); // acme's standing: its reputation a day ago
       for (let k = 0; k < 6; k++) {
         for (const [n, s] of Object.entries(scores)) await f.by[n as "alice" | "bob"].rate(id(n), id("acme"), all(s), Z, Z, 0, 0);
