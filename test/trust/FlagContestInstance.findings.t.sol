@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {DisputeFixture} from "../disputes/DisputeResolution.t.sol";
+
+/// Severity M (s20-redt F2). Attack: a flag contest binds the flag KINDS its claimant held when it
+/// opened (`contestedFlags`, a bit mask), not the flags themselves (which detection, which
+/// evidence). A flagged attacker contests flag k (report E1). While the contest runs (the votes
+/// are sealed after the commit deadline), the detector detects a new attack of the same kind k with
+/// new evidence E2: either it had withdrawn E1 and flags k anew (case a), or it re-asserts the set
+/// bit with E2's `EntityFlagged` (case b). The upheld verdict, about E1, then clears k and with it
+/// E2's detection, which no juror ever saw: exactly what the F3 rule ("a flag set after the contest
+/// opened was never before its jurors and stays") is meant to stop, for another kind only. Worse
+/// off-chain: the pipeline's R1 rule treats the court's unflag at block B as a verdict on the
+/// entity's conduct up to B, so the conduct E2 reported (between the opening and B) is not flagged
+/// again either: a contest launders whatever the attacker does while it is pending.
+/// Expected when fixed: the verdict clears only the flag instance it judged; a flag of kind k set
+/// or re-asserted after the contest opened stays (e.g. a per-kind flag serial or block recorded by
+/// `flag`, captured at opening and compared by the court's `unflag`).
+contract FlagContestInstanceFindingsTest is DisputeFixture {
+    address internal detector;
+
+    function setUp() public {
+        _deploy();
+        detector = address(uint160(uint256(keccak256("red detector"))));
+        vm.startPrank(actors[ADMIN]);
+        tm.grantRole(tm.DETECTOR_ROLE(), detector);
+        vm.stopPrank();
+        vm.roll(block.number + MIN_AGE + 1);
+    }
+
+    /// Opens a contest of `flagged`'s flag 0 and seals three upholding votes; returns the id.
+    function _contestSealed(bytes32 flagged) internal returns (uint256 id) {
+        vm.prank(_controllerOf(0));
+        id = dr.openDispute{value: DEPOSIT}(flagged, bytes32(0), 3, 2, keccak256("contest of E1"), "");
+        uint8[3] memory jurors = [1, 3, 7];
+        for (uint256 k; k < 3; ++k) {
+            vm.prank(_controllerOf(jurors[k]));
+            dr.commit(id, ents[jurors[k]], _commitment(id, ents[jurors[k]], 0, bytes32(k + 1)));
+        }
+        vm.warp(vm.getBlockTimestamp() + COMMIT + 1);
+    }
+
+    function _revealAndResolve(uint256 id) internal {
+        uint8[3] memory jurors = [1, 3, 7];
+        for (uint256 k; k < 3; ++k) {
+            vm.prank(_controllerOf(jurors[k]));
+            dr.reveal(id, ents[jurors[k]], 0, bytes32(k + 1));
+        }
+        vm.warp(vm.getBlockTimestamp() + REVEAL + 1);
+        dr.resolve(id);
+    }
+
+    /// (a) E1 withdrawn, a new flag of the same kind with E2 set after the contest opened.
+    function test_F2a_aNewFlagOfTheContestedKindSetAfterTheOpeningIsCleared() public {
+        bytes32 flagged = ents[0];
+        vm.prank(detector);
+        tm.flag(flagged, 0, keccak256("E1: sybil report, mistaken"), 0);
+        uint256 id = _contestSealed(flagged);
+        vm.startPrank(detector);
+        tm.unflag(flagged, 0, 0); // the detector withdraws E1
+        tm.flag(flagged, 0, keccak256("E2: a new sybil detection"), 0); // and flags a new detection
+        vm.stopPrank();
+        _revealAndResolve(id);
+        assertEq(tm.entity(flagged).flags & 1, 1, "the verdict about E1 cleared E2's flag, set after it opened");
+    }
+
+    /// (b) E1 stands, the detector re-asserts kind k with a new detection E2 after the opening.
+    function test_F2b_aReassertedFlagOfTheContestedKindIsCleared() public {
+        bytes32 flagged = ents[0];
+        vm.prank(detector);
+        tm.flag(flagged, 0, keccak256("E1: sybil report"), 0);
+        uint256 id = _contestSealed(flagged);
+        vm.prank(detector);
+        tm.flag(flagged, 0, keccak256("E2: new conduct, after the contest opened"), 0);
+        _revealAndResolve(id);
+        assertEq(tm.entity(flagged).flags & 1, 1, "the verdict about E1 cleared E2's detection too");
+    }
+}
