@@ -78,7 +78,7 @@ describe("s20-redt F4 (fixed): a pending flag contest does not launder the conte
     for (const target of ["fay", "gus", "hal"]) await x.rate(4, target, 0.05);
   };
 
-  it("bad-mouthing done while the contest is pending is not flagged after the verdict", async () => {
+  it("bad-mouthing done while the contest is pending is flagged after the verdict", async () => {
     const x = await flagged();
     await contest(x, badMouthNew(x)); // the lies come after the contest opened, before the verdict
     const run = await runDetectors(x.detector, x.store, { flag: true });
