@@ -166,8 +166,10 @@ contract DisputeResolution is IDisputeResolution {
         d.claimantController = msg.sender;
         d.respondentController = respondentController;
         d.nature = nature;
-        // A flag contest judges the flags held now: a flag set later is not cleared by its verdict.
+        // A flag contest judges the flags held now, each the instance it is now (its serial): a flag
+        // set later, of another kind or of the same kind anew, is not cleared by its verdict.
         d.contestedFlags = contested;
+        if (contested != 0) (d.contestedSerials, ) = _trust.flagMarks(claimant);
         d.options = options;
         // Reputation as of the previous block: nothing done from this block on changes a weight.
         d.snapshot = uint40(block.number - 1);
@@ -202,7 +204,13 @@ contract DisputeResolution is IDisputeResolution {
         if (block.timestamp > d.commitDeadline) revert DisputeResolution__NotInCommitPhase(id);
         ITrustManager.Entity memory e = _trust.entity(voter);
         if (e.controller != msg.sender) revert DisputeResolution__NotController(voter, msg.sender);
-        if (e.flags & ATTACK_MASK != 0) revert DisputeResolution__Flagged(id, voter);
+        // Unflagged; in a flag contest, unflagged by the flags it held at the snapshot: the detector
+        // is the other side there, and a flag it sets after the contest opened must not pick who
+        // votes (s20-redt F3: it front-ran the jurors' commits, the contest went void).
+        if (
+            e.flags & ATTACK_MASK != 0 &&
+            (d.nature != NATURE_FLAG_CONTEST || _flagsHeldAt(voter, e.flags, d.snapshot) != 0)
+        ) revert DisputeResolution__Flagged(id, voter);
         if (!_trust.isIdentityVerified(voter)) revert DisputeResolution__NotVerified(id, voter);
         Vote storage v = _votes[id][d.round][voter];
         if (v.commitment != bytes20(0)) revert DisputeResolution__AlreadyVoted(id, voter);
@@ -657,7 +665,21 @@ contract DisputeResolution is IDisputeResolution {
     /// before its jurors and stays. A revoked role must not block the resolution: a failed unflag
     /// is reported in the event and leaves the flag to the detector.
     function _unflagContested(uint256 id, bytes32 entity, uint8 contested) private {
-        uint8 flags = _trust.entity(entity).flags & contested;
+        uint8 held = _trust.entity(entity).flags & contested;
+        // Only the instances the jurors judged (s20-redt F2): a contested kind flagged again since
+        // the contest opened (withdrawn and set anew, or re-asserted with new evidence) is a new
+        // flag, which stays.
+        (uint32[7] memory serials, ) = _trust.flagMarks(entity);
+        uint32[7] storage judged = _disputes[id].contestedSerials;
+        uint8 flags;
+        uint8 again;
+        for (uint8 k; k < 7; ++k) {
+            uint8 bit = uint8(1 << k);
+            if (held & bit == 0) continue;
+            if (serials[k] == judged[k]) flags |= bit;
+            else again |= bit;
+        }
+        if (again != 0) emit FlagContestFlaggedAgain(id, entity, again);
         // The era now: _applyVerdict checked in this transaction that the contest's controller
         // still holds the id (no reclaim since it opened), so this is the era the contest judged.
         uint256 generation = _trust.generationOf(entity);
@@ -671,6 +693,13 @@ contract DisputeResolution is IDisputeResolution {
             }
         }
         emit FlagContestUpheld(id, entity, flags, cleared == flags);
+    }
+
+    /// @dev The attack flags among `flags` (the voter's now) that it held at `snapshot`: set in a
+    /// block at or before it (a flag withdrawn and set again after it counts as set after it).
+    function _flagsHeldAt(bytes32 voter, uint8 flags, uint48 snapshot) private view returns (uint8 atSnapshot) {
+        (, uint32[7] memory blocks) = _trust.flagMarks(voter);
+        for (uint8 k; k < 7; ++k) if (flags & (1 << k) != 0 && blocks[k] <= snapshot) atSnapshot |= uint8(1 << k);
     }
 
     /// @dev Hands the final verdict to the registry: upheld, the IdP may judge the case; otherwise it

@@ -67,6 +67,10 @@ interface IDisputeResolution {
     /// @param appealFees the appeal fees paid, credited with the deposit to the final winner's side
     /// @param traceCase for a dispute of nature avatar, the MITRegistry trace case it claimed
     /// (`openAvatarDispute`); the final verdict lets the IdP judge it (upheld) or closes it untraced
+    /// @param contestedSerials a flag contest's instances: per kind k, the serial of the claimant's
+    /// flag k when it opened (`TrustManager.flagMarks`); the verdict clears a contested kind only if
+    /// its serial is unchanged (s20-redt F2); the `FlagInstance` event of that serial names the
+    /// `EntityFlagged` (and so the report) the jurors judge
     struct Dispute {
         bytes32 claimant;
         bytes32 respondent;
@@ -94,6 +98,7 @@ interface IDisputeResolution {
         bytes32 evidence;
         string cid;
         uint256 traceCase;
+        uint32[7] contestedSerials;
     }
 
     /// @notice One voter's vote, in one storage slot.
@@ -271,9 +276,15 @@ interface IDisputeResolution {
     /// opposite order, emitted side by side by one resolve.
     event AvatarCaseRuled(uint256 indexed id, uint256 indexed caseId, bool upheld, bool applied);
     /// @notice A flag contest (nature 3) was upheld: the contested attack flags `flags` of `entity`
-    /// (those it held when the contest opened and still holds) were cleared (`unflagged` false if
-    /// the court had lost the feedback role meanwhile). A flag set after the contest opened stays.
+    /// (those it held when the contest opened and still holds, each the same instance: its serial
+    /// unchanged) were cleared (`unflagged` false if the court had lost the feedback role
+    /// meanwhile). A flag set after the contest opened, of another kind or of a contested kind
+    /// anew, stays (`FlagContestFlaggedAgain`).
     event FlagContestUpheld(uint256 indexed id, bytes32 indexed entity, uint8 flags, bool unflagged);
+    /// @notice An upheld flag contest did not clear the contested kinds `kinds` (bit k: kind k):
+    /// each was flagged again since the contest opened (its `TrustManager.flagMarks` serial is not
+    /// the one the contest recorded), a detection its jurors never judged, which stays.
+    event FlagContestFlaggedAgain(uint256 indexed id, bytes32 indexed entity, uint8 kinds);
     /// @notice `amount` wei of dispute `id` is owed to `account` (withdraw it with `withdraw`).
     event PaymentCredited(uint256 indexed id, address indexed account, uint256 amount);
     /// @notice `account` withdrew `amount` wei.
@@ -367,7 +378,9 @@ interface IDisputeResolution {
     function interactionOf(bytes calldata caseEvidence) external view returns (bool parsed, bytes32 about, bytes32 key);
 
     /// @notice Step 2: the controller of `voter` commits a sealed vote.
-    /// @dev Refuses a caller that does not control `voter`, a flagged voter, a voter whose identity
+    /// @dev Refuses a caller that does not control `voter`, a flagged voter (in a flag contest, one
+    /// flagged at the snapshot: a flag the detector, the other side, sets after it does not refuse
+    /// the commit; `TrustManager.flagMarks`), a voter whose identity
     /// is not verified, a second commit and an empty commitment. Eligibility at the snapshot is
     /// checked when the vote is revealed (see `eligibleWeight`).
     /// @param id the dispute

@@ -203,6 +203,10 @@ interface ITrustManager {
     event EntityFlagged(bytes32 indexed id, uint8 indexed kind, bytes32 evidence);
     /// @notice A flag was cleared.
     event EntityUnflagged(bytes32 indexed id, uint8 indexed kind);
+    /// @notice The flag instance the preceding `EntityFlagged` set: its serial among the flags of
+    /// `kind` on `id` (1, 2, ...; a re-assertion of a set flag is a new instance). A flag contest
+    /// records the serials it contests (`IDisputeResolution.Dispute.contestedSerials`).
+    event FlagInstance(bytes32 indexed id, uint8 indexed kind, uint32 serial);
     /// @notice The admin set an entity's identity-verified flag.
     event IdentityVerificationSet(bytes32 indexed id, bool verified);
     /// @notice An identity registry was attached for an entity kind.
@@ -314,6 +318,13 @@ interface ITrustManager {
     /// withdrawal judged one era's flag, and after a reclaim a flag of that kind is the new era's.
     /// @param generation the id's generation whose flag is withdrawn (`generationOf(id)` when judged)
     function unflag(bytes32 id, uint8 kind, uint256 generation) external;
+
+    /// @notice Per attack kind k (index k < 7), the serial of the last flag of kind k set on `id`
+    /// (0: never; it counts every `flag`, re-assertions included, and is never reset) and the
+    /// block it was set in. A flag contest's verdict clears only the instances it judged (their
+    /// serial unchanged since it opened); a flag contest refuses a juror's commit only for flags it
+    /// held at the contest's snapshot (set in a block at or before it).
+    function flagMarks(bytes32 id) external view returns (uint32[7] memory serials, uint32[7] memory blocks);
 
     /// @notice Adds a signed amount to a reputation, clamped to [0, 1]. FEEDBACK_ROLE (the dispute contract).
     function adjustReputation(bytes32 id, int256 amount) external;

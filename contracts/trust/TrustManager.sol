@@ -132,6 +132,12 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
     /// The attested avatar of each owner tag (an avatar id's first 16 bytes, its owner's MIT tag):
     /// one person, one verified avatar entity (docs/specs/trust.md §6).
     mapping(bytes16 ownerTag => bytes32 avatar) private _attestedAvatars;
+    /// Per entity and attack kind, the serial of its last flag (`flag` calls of that kind, each
+    /// re-assertion included; never reset) and the block it was set in: a flag contest's verdict
+    /// names the flag instance it judged, and a contest reads which flags a juror held at its
+    /// snapshot (s20-redt F2, F3). Seven uint32 each, one slot each.
+    mapping(bytes32 id => uint32[7]) private _flagSerials;
+    mapping(bytes32 id => uint32[7]) private _flagBlocks;
 
     /// @param admin the governance account (admin role; sets verifiers, thresholds and roles)
     /// @param m the model parameters (validated: weights' mean 1, every factor <= 1, epochLength > 0)
@@ -411,7 +417,12 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
         // its report is about someone else, and the flag must not land on the owner (h16-red2 R5).
         _sameEra(id, e.generation, generation);
         e.flags |= uint8(1 << kind);
+        // A new instance, also when the bit was set already (a re-assertion with new evidence): a
+        // verdict about the earlier one does not clear it.
+        uint32 serial = ++_flagSerials[id][kind];
+        _flagBlocks[id][kind] = uint32(block.number);
         emit EntityFlagged(id, kind, evidence);
+        emit FlagInstance(id, kind, serial);
     }
 
     /// @inheritdoc ITrustManager
@@ -427,6 +438,11 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
         _sameEra(id, e.generation, generation);
         e.flags &= ~uint8(1 << kind);
         emit EntityUnflagged(id, kind);
+    }
+
+    /// @inheritdoc ITrustManager
+    function flagMarks(bytes32 id) external view returns (uint32[7] memory serials, uint32[7] memory blocks) {
+        return (_flagSerials[id], _flagBlocks[id]);
     }
 
     /// @inheritdoc ITrustManager

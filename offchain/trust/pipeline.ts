@@ -13,6 +13,7 @@ import { AttackKind, Detection, type RatingEvent } from "./detectors";
 import { analyze } from "./robust";
 import type { RefusedEvidence, TrustLedger } from "./ledger";
 import { cidOf, encodeJson } from "../storage/content-store";
+import { cidOfEvidenceDigest } from "./evidence";
 
 const KIND_NAME: Record<number, string> = { 0: "sybil", 1: "on-off", 2: "good-mouthing", 3: "bad-mouthing" };
 
@@ -33,7 +34,7 @@ export const REPORT_METHOD = {
   unevidenced:
     "a rating is evidenced only when the record set its digest names is on IPFS and verifies against the chain as verifyRating checks it (an attached digest that does not is listed in evidenceRefused and its rating is unevidenced); cap (the default): on each target, the observations that contain a rating without an evidence record set weigh together at most 3 observations in its consensus, the reference and effective trust (each still counts whole in its rater's unfair-rater test), and the target's behaviour-change test reads its evidenced observations when it has at least 10; ignore (--evidence-only): they weigh nothing anywhere",
   cleared:
-    "a detection of kind k on an entity whose flag k was cleared at block B (EntityUnflagged: an upheld flag contest, or the detector's withdrawal) is flagged again only if the detectors, run without the entity's ratings up to B on the side the kind judges (good- and bad-mouthing: the ratings it gave; on-off: those it received; Sybil: both), still find it: the verdict covers the conduct up to B; its `cleared` field says which",
+    "a detection of kind k on an entity whose flag k was cleared at block B (EntityUnflagged: an upheld flag contest, or the detector's withdrawal) is flagged again only if the detectors, run without the entity's ratings up to block J on the side the kind judges (good- and bad-mouthing: the ratings it gave; on-off: those it received; Sybil: both), still find it: the verdict covers the conduct up to J, the block the cleared flag's report read (its EntityFlagged evidence; the block before the flag when the report is not in the store), not B (conduct while a contest is pending was before no juror: s20-redt F4); its `cleared` field says which",
   serviceLevels:
     "on-off by two service levels (point 3c, on by default since session 17): per provider, the spread of its strictness-corrected values received, each minus the population's mean deviation in its epoch, over its whole time span, in units of the population's noise s^2 (the median variance of the providers whose median is in 0.3-0.7), against a provider at one level (its median) with Gaussian noise s^2 clipped to [0, 1] at the same times, by Monte Carlo (stopped after 10 exceedances), flagged at p <= 0.001; an outage's shape (point 3d: the spread within its epochs at most s^2 and its low level, by a two-level mixture of its epochs' means, in at most a fifth of its epochs) is a notice, not a flag, and turns point 3's recurrence flags into notices too; neither runs when fewer than log2(1 / 0.001) = 10 providers are mid-scale (levels: whether they ran, from how many providers, the noise)",
   notices: "evidence that is not a flag (no on-chain flag, no penalty): one behaviour change followed by recovery, or an outage's shape",
@@ -43,9 +44,11 @@ export const REPORT_METHOD = {
 
 /**
  * A flag of `kind` on an entity cleared at `block` (EntityUnflagged: the court's upheld contest, or
- * the detector's withdrawal), and whether the detection stands on the entity's conduct after it.
+ * the detector's withdrawal), the block `judgedBlock` up to which that clearing judged the entity's
+ * conduct (the cleared flag's report; `time` is its block time), and whether the detection stands
+ * on the entity's conduct after it.
  */
-export type Clearing = { block: number; time: number; again: boolean; reason: string };
+export type Clearing = { block: number; judgedBlock: number; time: number; again: boolean; reason: string };
 
 /** One detection as reported; `stale` says why a detection was not flagged (its id was reclaimed since). */
 export type ReportedDetection = Detection & { kindName: string; flagged: boolean; stale?: string; cleared?: Clearing };
@@ -66,29 +69,68 @@ function judgedSide(kind: number, entity: string, r: RatingEvent): boolean {
 }
 
 /**
- * The court's clearings (h16-red2 R1): for each detection of kind k on an entity whose flag k was
- * last cleared at block B (EntityUnflagged up to the block read), runs the detectors again without
- * the entity's ratings of the judged side up to B (a rating is after B when it was mined in a later
- * block, i.e. its block time is later than B's: block times increase). The detection is flagged again
- * only if it still fires on the conduct after B: new evidence, not the ratings the jurors judged.
+ * The block up to which a clearing judged the entity's conduct (s20-redt F4): the block of the
+ * report the cleared flag named (its `EntityFlagged` evidence is the report's digest; the jurors of
+ * a flag contest, or the detector withdrawing it, judged that report), else, when the report is not
+ * in the store or names no earlier block (a flag set by hand), the block before the flag's own
+ * transaction (no report it rests on can have read a later one). Never the clearing's block: the
+ * conduct between the report and the clearing (a pending contest's commit, reveal and appeal
+ * windows) was before nobody.
+ */
+async function judgedUpTo(store: ContentStore, flagBlock: number, evidence: string): Promise<{ block: number; from: string }> {
+  try {
+    const report = await store.getJson<{ block?: { number?: unknown } }>(cidOfEvidenceDigest(evidence));
+    const b = report?.block?.number;
+    if (typeof b === "number" && Number.isSafeInteger(b) && b >= 0 && b < flagBlock) return { block: b, from: "the flag's report" };
+  } catch {
+    // not in the store (or not a report): the flag's own block bounds what it can rest on
+  }
+  return { block: flagBlock - 1, from: "the block before the flag (its report is not in the store)" };
+}
+
+/**
+ * The court's clearings (h16-red2 R1, s20-redt F4): for each detection of kind k on an entity whose
+ * flag k was last cleared (EntityUnflagged up to the block read), runs the detectors again without
+ * the entity's ratings of the judged side up to the block J the cleared flag's report read
+ * (`judgedUpTo`; a rating is after J when it was mined in a later block, i.e. its block time is
+ * later than J's: block times increase). The detection is flagged again only if it still fires on
+ * the conduct after J: the verdict judged that report, not what the entity did while it was pending.
  * @returns (entity:kind) -> the clearing, for the detections whose flag was cleared before
  */
 async function clearedAgain(
   ledger: TrustLedger,
+  store: ContentStore,
   toBlock: number,
   detections: Detection[],
   rerun: (ratings: RatingEvent[]) => { detections: Detection[] },
   ratings: RatingEvent[],
 ): Promise<Map<string, Clearing>> {
-  const last = new Map<string, number>();
+  type At = { block: number; index: number };
+  const later = (a: At, b: At) => a.block > b.block || (a.block === b.block && a.index > b.index);
+  const last = new Map<string, At>();
   for (const l of await ledger.tm.queryFilter(ledger.tm.filters.EntityUnflagged(), 0, toBlock))
-    last.set(`${l.args.id.toLowerCase()}:${Number(l.args.kind)}`, l.blockNumber);
+    last.set(`${l.args.id.toLowerCase()}:${Number(l.args.kind)}`, { block: l.blockNumber, index: l.index });
+  // the flag each clearing cleared: the last EntityFlagged of its (id, kind) before it
+  const flagOf = new Map<string, At & { evidence: string }>();
+  if (last.size > 0)
+    for (const l of await ledger.tm.queryFilter(ledger.tm.filters.EntityFlagged(), 0, toBlock)) {
+      const key = `${l.args.id.toLowerCase()}:${Number(l.args.kind)}`;
+      const c = last.get(key);
+      const at = { block: l.blockNumber, index: l.index };
+      if (c && later(c, at)) flagOf.set(key, { ...at, evidence: l.args.evidence });
+    }
   const out = new Map<string, Clearing>();
   const provider = ledger.tm.runner!.provider!;
   for (const d of detections) {
-    const block = last.get(`${d.entity.toLowerCase()}:${d.kind}`);
-    if (block === undefined) continue;
-    const time = (await provider.getBlock(block))!.timestamp;
+    const key = `${d.entity.toLowerCase()}:${d.kind}`;
+    const c = last.get(key);
+    if (c === undefined) continue;
+    const f = flagOf.get(key);
+    // a clearing of a flag never set judged nothing
+    if (f === undefined) continue;
+    const block = c.block;
+    const judged = await judgedUpTo(store, f.block, f.evidence);
+    const time = (await provider.getBlock(judged.block))!.timestamp;
     const after = ratings.filter((r) => !(r.time <= time && judgedSide(d.kind, d.entity, r)));
     const again = rerun(after).detections.some((x) => x.entity.toLowerCase() === d.entity.toLowerCase() && x.kind === d.kind);
     const side =
@@ -97,13 +139,15 @@ async function clearedAgain(
         : d.kind === AttackKind.OnOff
           ? "the ratings it received"
           : "the ratings it gave and received";
+    const upTo = `up to block ${judged.block} (${judged.from}, flagged at block ${f.block})`;
     out.set(`${d.entity}:${d.kind}`, {
       block,
+      judgedBlock: judged.block,
       time,
       again,
       reason: again
-        ? `cleared at block ${block}; detected again without ${side} up to it (new conduct)`
-        : `cleared at block ${block}; not detected without ${side} up to it, which that verdict judged: not flagged again`,
+        ? `cleared at block ${block}; detected again without ${side} ${upTo}, which that verdict judged (new conduct)`
+        : `cleared at block ${block}; not detected without ${side} ${upTo}, which that verdict judged: not flagged again`,
     });
   }
   return out;
@@ -150,7 +194,14 @@ export async function runDetectors(
   const unevidenced = o.evidenceOnly ? "ignore" : "cap";
   const analysis = analyze(ratings, nodes, seeds, { epochSeconds, unevidenced });
   const all: Detection[] = analysis.detections;
-  const cleared = await clearedAgain(ledger, head.number, all, (r) => analyze(r, nodes, seeds, { epochSeconds, unevidenced }), ratings);
+  const cleared = await clearedAgain(
+    ledger,
+    store,
+    head.number,
+    all,
+    (r) => analyze(r, nodes, seeds, { epochSeconds, unevidenced }),
+    ratings,
+  );
   const report = {
     generatedAt: new Date().toISOString(),
     // what the detections were computed from: the chain at this block (ratings, entities, seeds and

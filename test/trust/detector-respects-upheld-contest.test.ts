@@ -1,6 +1,8 @@
 /**
  * Fixed (was red team h16-red2's finding R1: runDetectors reads EntityUnflagged and flags a cleared
- * kind again only if it is detected without the judged ratings, those up to the clearing's block).
+ * kind again only if it is detected without the judged ratings: since session 20 those up to the
+ * block the cleared flag's report read, not the clearing's block: s20-redt F4,
+ * contest-launders-conduct.test.ts).
  * The finding: the court's upheld flag contest is undone by the detector's next
  * run. `runDetectors` (offchain/trust/pipeline.ts) flags every detection whose flag bit is clear
  * now; it reads nothing of the court. After a flag contest is upheld (`DisputeResolution.resolve`

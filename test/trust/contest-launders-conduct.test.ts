@@ -1,5 +1,6 @@
 /**
- * Severity M (s20-redt F4, the off-chain face of F2). Attack: a flagged entity launders what it
+ * Severity M (s20-redt F4, the off-chain face of F2; fixed by s20-fixflag: `clearedAgain` drops
+ * only the ratings up to the block the cleared flag's report read, `judgedUpTo`). Attack: a flagged entity launders what it
  * does while its flag contest is pending. The detector's rule for a flag the court cleared
  * (h16-red2 R1, `pipeline.clearedAgain`) treats the court's `unflag` at block B as a verdict on the
  * entity's conduct up to B, and drops every rating of the judged side up to B before it asks
@@ -32,7 +33,7 @@ import { DEFAULT_DISPUTE_PARAMS as P } from "../../offchain/disputes/params";
 const ZERO = "0x" + "00".repeat(32);
 const BAD_MOUTHING = 3;
 
-describe("s20-redt F4: a pending flag contest launders the contestant's conduct while it runs", function () {
+describe("s20-redt F4 (fixed): a pending flag contest does not launder the contestant's conduct while it runs", function () {
   this.timeout(300_000);
 
   /** eve bad-mouths ann, cat, dan and is flagged; ann..dan rate fay, gus, hal at 0.9 (eve not yet) */
@@ -77,7 +78,7 @@ describe("s20-redt F4: a pending flag contest launders the contestant's conduct 
     for (const target of ["fay", "gus", "hal"]) await x.rate(4, target, 0.05);
   };
 
-  it("bad-mouthing done while the contest is pending is not flagged after the verdict", async () => {
+  it("bad-mouthing done while the contest is pending is flagged after the verdict", async () => {
     const x = await flagged();
     await contest(x, badMouthNew(x)); // the lies come after the contest opened, before the verdict
     const run = await runDetectors(x.detector, x.store, { flag: true });
@@ -86,6 +87,28 @@ describe("s20-redt F4: a pending flag contest launders the contestant's conduct 
       (await x.f.trust.entity(id("eve"))).flags & (1n << 3n),
       `eve's lies made while her contest was pending were dropped as judged (${eve?.cleared?.reason ?? "no detection"})`,
     ).to.equal(1n << 3n);
+  });
+
+  it("lies told after the flag's report and before the contest opened are not judged either", async () => {
+    const x = await flagged();
+    await badMouthNew(x)(); // after the report the flag names, before anyone contests it
+    await contest(x, async () => {});
+    const run = await runDetectors(x.detector, x.store, { flag: true });
+    const eve = run.detections.find((d) => d.entity === id("eve") && d.kind === BAD_MOUTHING);
+    expect((await x.f.trust.entity(id("eve"))).flags & (1n << 3n), eve?.cleared?.reason ?? "no detection").to.equal(1n << 3n);
+  });
+
+  it("the verdict still covers what it judged: no new conduct, not flagged again; the clearing names the report's block", async () => {
+    const x = await flagged();
+    const flag = (await x.f.trust.queryFilter(x.f.trust.filters.EntityFlagged(id("eve"), BAD_MOUTHING)))[0];
+    await contest(x, async () => {});
+    const run = await runDetectors(x.detector, x.store, { flag: true });
+    const eve = run.detections.find((d) => d.entity === id("eve") && d.kind === BAD_MOUTHING);
+    expect(eve, "the detectors still find the judged conduct").to.not.equal(undefined);
+    expect(eve!.cleared?.again, eve!.cleared?.reason).to.equal(false);
+    expect(eve!.cleared!.judgedBlock, "the report's block, before the flag's").to.be.lessThan(flag.blockNumber);
+    expect(eve!.cleared!.reason).to.match(/the flag's report/);
+    expect((await x.f.trust.entity(id("eve"))).flags & (1n << 3n), "the verdict stands").to.equal(0n);
   });
 
   it("control: the same lies told after the verdict are flagged (the detectors see them)", async () => {
