@@ -204,13 +204,7 @@ contract DisputeResolution is IDisputeResolution {
         if (block.timestamp > d.commitDeadline) revert DisputeResolution__NotInCommitPhase(id);
         ITrustManager.Entity memory e = _trust.entity(voter);
         if (e.controller != msg.sender) revert DisputeResolution__NotController(voter, msg.sender);
-        // Unflagged; in a flag contest, unflagged by the flags it held at the snapshot: the detector
-        // is the other side there, and a flag it sets after the contest opened must not pick who
-        // votes (s20-redt F3: it front-ran the jurors' commits, the contest went void).
-        if (
-            e.flags & ATTACK_MASK != 0 &&
-            (d.nature != NATURE_FLAG_CONTEST || _flagsHeldAt(voter, e.flags, d.snapshot) != 0)
-        ) revert DisputeResolution__Flagged(id, voter);
+        if (e.flags & ATTACK_MASK != 0) revert DisputeResolution__Flagged(id, voter);
         if (!_trust.isIdentityVerified(voter)) revert DisputeResolution__NotVerified(id, voter);
         Vote storage v = _votes[id][d.round][voter];
         if (v.commitment != bytes20(0)) revert DisputeResolution__AlreadyVoted(id, voter);
@@ -693,13 +687,6 @@ contract DisputeResolution is IDisputeResolution {
             }
         }
         emit FlagContestUpheld(id, entity, flags, cleared == flags);
-    }
-
-    /// @dev The attack flags among `flags` (the voter's now) that it held at `snapshot`: set in a
-    /// block at or before it (a flag withdrawn and set again after it counts as set after it).
-    function _flagsHeldAt(bytes32 voter, uint8 flags, uint48 snapshot) private view returns (uint8 atSnapshot) {
-        (, uint32[7] memory blocks) = _trust.flagMarks(voter);
-        for (uint8 k; k < 7; ++k) if (flags & (1 << k) != 0 && blocks[k] <= snapshot) atSnapshot |= uint8(1 << k);
     }
 
     /// @dev Hands the final verdict to the registry: upheld, the IdP may judge the case; otherwise it

@@ -378,9 +378,7 @@ interface IDisputeResolution {
     function interactionOf(bytes calldata caseEvidence) external view returns (bool parsed, bytes32 about, bytes32 key);
 
     /// @notice Step 2: the controller of `voter` commits a sealed vote.
-    /// @dev Refuses a caller that does not control `voter`, a flagged voter (in a flag contest, one
-    /// flagged at the snapshot: a flag the detector, the other side, sets after it does not refuse
-    /// the commit; `TrustManager.flagMarks`), a voter whose identity
+    /// @dev Refuses a caller that does not control `voter`, a flagged voter, a voter whose identity
     /// is not verified, a second commit and an empty commitment. Eligibility at the snapshot is
     /// checked when the vote is revealed (see `eligibleWeight`).
     /// @param id the dispute
