@@ -80,7 +80,9 @@ describe("e2e: hardhat node over JSON-RPC", function () {
     expect(reg.stdout).to.match(/has access to PL1/);
     const ver = await node.run(["mssa:verify", "--user", "4", "--place", "PL1"]);
     expect(ver.code, ver.stderr + ver.stdout).to.equal(0);
-    expect(ver.stdout).to.match(/verified at PL1: approved block 0 \(2 approvals\)/);
+    expect(ver.stdout).to.match(
+      /verified at PL1 by \S+: approved block 0 \(2 approvals\), commitment opened, challenge signed for this verifier/,
+    );
     const eve = await node.run(["mssa:register", "--user", "5", "--place", "PL1", "--eavesdrop", "1"]);
     // the whole output in the message: a refusal for any other reason must say what it was
     expect(eve.code, eve.stderr + eve.stdout).to.not.equal(0);
