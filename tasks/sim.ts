@@ -17,11 +17,6 @@ import path from "path";
 import { task, types } from "hardhat/config";
 import { UsageError, parseScale } from "./lib/cli";
 
-/** The machine a timing ran on: CPU, cores, Node, platform, and the 1-minute load average at its start. */
-function machineFacts(load: number): string {
-  return `${os.cpus()[0]?.model ?? "unknown CPU"}, ${os.cpus().length} cores, Node ${process.version}, ${os.platform()} ${os.arch()}, load ${load.toFixed(1)}`;
-}
-
 const reportsDir = () => {
   const d = path.resolve(__dirname, "..", "reports");
   fs.mkdirSync(d, { recursive: true });
@@ -123,6 +118,7 @@ task(
   )
   .setAction(async (a: { scale: string; rounds: number; checkpoint: number; seeds: number; families: string; damageUpTo: number }) => {
     const { runSuite, METATRUST, LEGACY, AVERAGE, EIGENTRUST } = await import("../offchain/sim/adversarial");
+    const { machineFacts } = await import("../offchain/sim/whitewash-run");
     const { SPLIT, FAMILIES } = await import("../offchain/trust/adversaries/generate");
     type Family = import("../offchain/trust/adversaries/generate").Family;
     const { writeSuiteReport } = await import("../offchain/sim/suite-report");
@@ -193,15 +189,19 @@ task(
     0.2,
     types.float,
   )
-  .setAction(async (a: { scale: string; seeds: number; newcomers: number }) => {
-    const { runSuite, metatrustIdentityStudy } = await import("../offchain/sim/adversarial");
-    const { whitewashStudy } = await import("../offchain/sim/whitewash");
+  .addFlag(
+    "restart",
+    "Delete this run's checkpoint and start over (by default a run resumes from the checkpoint in .sim-checkpoints/ that an interrupted run of the same flags, detectors, commit, working tree and Node left: each size's suite rows and each of the study's analyses, 51 a seed; the results are those of an uninterrupted run, and the checkpoint is deleted once they are written)",
+  )
+  .setAction(async (a: { scale: string; seeds: number; newcomers: number; restart: boolean }) => {
+    const { runWhitewash } = await import("../offchain/sim/whitewash-run");
+    const { SimCheckpoint } = await import("../offchain/sim/checkpoint");
     const { mergeWhitewash, readWhitewash, writeWhitewash } = await import("../offchain/sim/whitewash-report");
-    type Timing = import("../offchain/sim/whitewash-report").WhitewashTiming;
     const { DETECTORS_VERSION } = await import("../offchain/trust/robust");
     const { SPLIT } = await import("../offchain/trust/adversaries/generate");
     const { progressBar } = await import("../offchain/util/progress");
     const { execFileSync } = await import("child_process");
+    const { createHash, randomBytes } = await import("crypto");
     const sizes = parseScale(a.scale, 1_000_000);
     if (!Number.isInteger(a.seeds) || a.seeds < 1 || a.seeds > SPLIT.reportSeeds.length)
       throw new UsageError(`--seeds: ${a.seeds} is out of range (1-${SPLIT.reportSeeds.length})`);
@@ -214,53 +214,52 @@ task(
     } catch (e) {
       throw new UsageError((e as Error).message);
     }
-    const git = (...args: string[]) =>
-      execFileSync("git", args, { cwd: path.resolve(__dirname, "..") })
-        .toString()
-        .trim();
+    const root = path.resolve(__dirname, "..");
+    const git = (...args: string[]) => execFileSync("git", args, { cwd: root, maxBuffer: 1 << 30 }).toString();
     // the detectors and commit each size ran with (the commit as the run started)
-    const version = {
+    const status = git("status", "--porcelain", "--", "offchain", "tasks").trim();
+    const version = { detectors: DETECTORS_VERSION, commit: git("rev-parse", "--short=12", "HEAD").trim(), dirty: status.length > 0 };
+    // what the checkpoint is named by: everything that determines the results. With offchain/ or tasks/
+    // modified, the commit does not name the code: the modifications' hash does (tracked and untracked files)
+    const tree = createHash("sha256");
+    if (version.dirty) {
+      tree.update(git("diff", "HEAD", "--binary", "--", "offchain", "tasks"));
+      for (const f of git("ls-files", "--others", "--exclude-standard", "-z", "--", "offchain", "tasks").split("\0").filter(Boolean).sort())
+        tree.update(`\0${f}\0`).update(fs.readFileSync(path.join(root, f)));
+    }
+    const ck = new SimCheckpoint(path.join(root, ".sim-checkpoints"), "sim-whitewash", {
+      newcomers: a.newcomers,
+      rounds: 24,
       detectors: DETECTORS_VERSION,
-      commit: git("rev-parse", "--short=12", "HEAD"),
-      dirty: git("status", "--porcelain", "--", "offchain", "tasks").length > 0,
-    };
-    const rows = [];
-    const timing: Timing[] = [];
-    const study: import("../offchain/sim/whitewash").WhitewashSeed[] = [];
-    const studyTiming: Timing[] = [];
-    for (const n of sizes) {
-      const t0 = performance.now();
-      const load = os.loadavg()[0];
-      const at = new Date().toISOString();
-      rows.push(
-        ...runSuite({
-          nodes: n,
-          seeds: SPLIT.reportSeeds.slice(0, a.seeds),
-          families: ["whitewash"],
-          detectors: metatrustIdentityStudy(),
-          progress: progressBar(`sim:whitewash ${n.toLocaleString("en-US")} nodes`),
-        }),
-      );
-      timing.push({ nodes: n, seconds: (performance.now() - t0) / 1000, at, machine: machineFacts(load), ...version });
+      commit: git("rev-parse", "HEAD").trim(),
+      tree: version.dirty ? tree.digest("hex") : "clean",
+      node: process.version,
+    });
+    for (const o of ck.others())
+      console.log(`sim:whitewash: not resuming ${path.relative(process.cwd(), o.dir)} (other code or flags: ${o.why})`);
+    if (a.restart && ck.units().length) {
+      console.log(`sim:whitewash: --restart: deleting ${path.relative(process.cwd(), ck.dir)} (${ck.units().length} units)`);
+      ck.remove();
     }
-    for (const n of sizes) {
-      const t0 = performance.now();
-      const load = os.loadavg()[0];
-      const at = new Date().toISOString();
-      const bar = progressBar(`sim:whitewash (pays?) ${n.toLocaleString("en-US")} nodes`);
-      SPLIT.reportSeeds.slice(0, a.seeds).forEach((seed, k, all) => {
-        // per analysis (51 a seed), so that a long seed shows progress
-        study.push(whitewashStudy({ nodes: n, seed, newcomers: a.newcomers, progress: (f) => bar((k + f) / all.length) }));
-      });
-      studyTiming.push({ nodes: n, seconds: (performance.now() - t0) / 1000, at, machine: machineFacts(load), ...version });
-    }
+    const { results, drop } = runWhitewash({
+      sizes,
+      seeds: SPLIT.reportSeeds.slice(0, a.seeds),
+      newcomers: a.newcomers,
+      version,
+      checkpoint: ck,
+      run: `${new Date().toISOString()} ${randomBytes(4).toString("hex")}`,
+      bar: progressBar,
+      log: (l) => console.log(l.replace(ck.dir, path.relative(process.cwd(), ck.dir))),
+    });
     const benchDir = path.resolve(__dirname, "..", "bench", "results");
     const file = path.join(benchDir, "trust-whitewash.json");
-    const merged = mergeWhitewash(previous, { rows, timing, study: { newcomers: a.newcomers, seeds: study, timing: studyTiming } }, sizes);
+    const merged = mergeWhitewash(previous, results, sizes);
     const { lines, first } = writeWhitewash(merged, benchDir);
+    // the results are written: the units they came from go (the folder too, unless another scale's are left)
+    drop();
     console.log(`wrote ${path.relative(process.cwd(), file)} and .md (${sizes.join(", ")} nodes run now; other sizes kept)`);
     for (const l of [...lines.slice(8, first), ...lines.slice(first)]) console.log(l);
-    return { rows, timing, study };
+    return { rows: results.rows, timing: results.timing, study: results.study.seeds };
   });
 
 task(
