@@ -35,6 +35,7 @@ type SavedSeed = { seed: WhitewashSeed; runs: string[] };
  * @param o.run - this run's id (distinct per task invocation: counts the runs a resumed size took)
  * @param o.bar - a progress bar per phase and size
  * @param o.log - one line per unit taken from the checkpoint
+ * @param o.now - the clock, in ms (default performance.now)
  * @returns the run's results (only its sizes), and `drop`, to call once they are written: deletes the checkpoint
  *   units the run used (and the checkpoint's folder, unless a run of other sizes left units in it)
  */
@@ -47,8 +48,10 @@ export function runWhitewash(o: {
   run: string;
   bar?: (label: string) => (f: number) => void;
   log?: (line: string) => void;
+  now?: () => number;
 }): { results: WhitewashResults; drop: () => void } {
   const ck = o.checkpoint;
+  const now = o.now ?? (() => performance.now());
   const units: string[] = [];
   const log = o.log ?? (() => {});
   const label = (n: number) => n.toLocaleString("en-US");
@@ -66,7 +69,7 @@ export function runWhitewash(o: {
       timing.push(saved.timing);
       continue;
     }
-    const t0 = performance.now();
+    const t0 = now();
     const load = os.loadavg()[0];
     const at = new Date().toISOString();
     const r = runSuite({
@@ -76,7 +79,7 @@ export function runWhitewash(o: {
       detectors: metatrustIdentityStudy(),
       progress: o.bar?.(`sim:whitewash ${label(n)} nodes`),
     });
-    const t: WhitewashTiming = { nodes: n, seconds: (performance.now() - t0) / 1000, at, machine: machineFacts(load), ...o.version };
+    const t: WhitewashTiming = { nodes: n, seconds: (now() - t0) / 1000, at, machine: machineFacts(load), ...o.version };
     ck?.save(unit, { rows: r, timing: t });
     rows.push(...r);
     timing.push(t);
@@ -118,6 +121,7 @@ export function runWhitewash(o: {
         newcomers: o.newcomers,
         store,
         run: o.run,
+        now: o.now,
         resumed: (r) => {
           seedRuns = [...new Set([...r.runs, o.run])];
           log(

@@ -174,6 +174,7 @@ function trustByRound(
  * @param o.run - this run's id (recorded in what it saves)
  * @param o.resumed - called, before the first analysis is computed, when some were loaded: how many, and the
  *   compute time and runs that made them
+ * @param o.now - the clock, in ms (default performance.now; a test's clock makes the sums exact)
  * @returns detection, and per rule what whitewashing gains and what the rule costs honest newcomers
  * @throws Error if the network has no whitewasher or no newcomer
  */
@@ -186,8 +187,10 @@ export function whitewashStudy(o: {
   store?: StudyStore;
   run?: string;
   resumed?: (r: { analyses: number; of: number; ms: number; runs: string[] }) => void;
+  now?: () => number;
 }): WhitewashSeed {
-  const t0 = performance.now();
+  const now = o.now ?? (() => performance.now());
+  const t0 = now();
   const base = { nodes: o.nodes, seed: o.seed, rounds: o.rounds ?? 24, newcomers: o.newcomers ?? 0.2 };
   const W = generateNetwork({ ...base, family: "whitewash", latent: true });
   const S = generateNetwork({ ...base, family: "whitewash", latent: true, freshIdentities: false });
@@ -216,7 +219,7 @@ export function whitewashStudy(o: {
     if (loaded && !told) o.resumed?.({ analyses: loaded, of: analyses, ms: before, runs });
     told = true;
     const x = compute();
-    x.ms = before + (performance.now() - t0);
+    x.ms = before + (now() - t0);
     x.runs = [...new Set([...runs, o.run ?? "this run"])];
     o.store?.save(name, x);
     return x;
@@ -346,6 +349,6 @@ export function whitewashStudy(o: {
     identityFacts: { detection: share(W.truth.attackers, unverified), fpr: share(trustworthy, unverified) },
     rules,
     // compute time: this run's and, when resumed, the earlier runs' that made the analyses it loaded
-    ms: before + (performance.now() - t0),
+    ms: before + (now() - t0),
   };
 }

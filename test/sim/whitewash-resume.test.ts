@@ -45,7 +45,7 @@ function checkpoint(root: string, dieAfter = Infinity, key = KEY): SimCheckpoint
 }
 
 let runCount = 0;
-function run(ck: SimCheckpoint | undefined, log: string[] = []) {
+function run(ck: SimCheckpoint | undefined, log: string[] = [], now?: () => number) {
   return runWhitewash({
     sizes: [NODES],
     seeds: SEEDS,
@@ -54,6 +54,7 @@ function run(ck: SimCheckpoint | undefined, log: string[] = []) {
     checkpoint: ck,
     run: `run ${++runCount}`,
     log: (l) => log.push(l),
+    now,
   });
 }
 
@@ -88,12 +89,11 @@ describe("sim:whitewash resumes from a checkpoint with the results of an uninter
   let root: string;
   let uninterrupted: { json: string; md: string };
 
-  before(() => {
-    root = fs.mkdtempSync(path.join(os.tmpdir(), "metatrust-resume-"));
-    // without a checkpoint: nothing saved, nothing loaded
-    uninterrupted = written(run(undefined).results);
-  });
-  after(() => fs.rmSync(root, { recursive: true, force: true }));
+  // without a checkpoint: nothing saved, nothing loaded
+  before(() => (uninterrupted = written(run(undefined).results)));
+  // each test its own folder of checkpoints (one failing leaves nothing for the next to load)
+  beforeEach(() => (root = fs.mkdtempSync(path.join(os.tmpdir(), "metatrust-resume-"))));
+  afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
 
   it("an uninterrupted run with a checkpoint writes the same, saves every unit, and `drop` leaves no checkpoint", () => {
     const ck = checkpoint(root);
@@ -149,23 +149,26 @@ describe("sim:whitewash resumes from a checkpoint with the results of an uninter
   }
 
   it("stopped twice: the third run's timing sums the compute of the three runs that made it", () => {
+    // a clock that moves 1 s per reading: the study reads it as it starts, at every save and as it ends
+    let t = 0;
+    const clock = () => (t += 1000);
     const first = checkpoint(root, 10);
-    expect(() => run(first)).to.throw(Stopped);
-    // the first run saved the suite, the study's start and W-00..W-07; the second W-08..W-24 and S-00..S-02
-    const ms1 = first.load<{ ms: number }>(`study-${NODES}-101-W-07`)!.ms;
-    expect(() => run(checkpoint(root, 20))).to.throw(Stopped);
-    const ms2 = first.load<{ ms: number; runs: string[] }>(`study-${NODES}-101-S-02`)!;
-    // the second run's saves carry the first's compute on
-    expect(ms2.ms).to.be.greaterThan(ms1);
-    expect(ms2.runs).to.have.length(2);
+    expect(() => run(first, [], clock)).to.throw(Stopped);
+    // the first run saved the suite, the study's start and W-00..W-07: 8 readings after its start
+    expect(first.load<{ ms: number }>(`study-${NODES}-101-W-07`)!.ms).to.equal(8000);
+    expect(() => run(checkpoint(root, 20), [], clock)).to.throw(Stopped);
+    // the second W-08..W-24 and S-00..S-02 (20 analyses), carrying the first's 8 s on
+    const second = first.load<{ ms: number; runs: string[] }>(`study-${NODES}-101-S-02`)!;
+    expect(second.ms).to.equal(28_000);
+    expect(second.runs).to.have.length(2);
     const log: string[] = [];
-    const { results, drop } = run(checkpoint(root), log);
+    const { results, drop } = run(checkpoint(root), log, clock);
     expect(written(results)).to.deep.equal(uninterrupted);
-    expect(log[1]).to.match(/: 28 of 51 analyses done \(\d+ s of compute in 2 earlier runs\)$/);
+    expect(log[1]).to.match(/: 28 of 51 analyses done \(28 s of compute in 2 earlier runs\)$/);
     expect(results.study.timing[0].runs).to.equal(3);
-    // compute time, not wall time: what the two stopped runs saved, and this run's
-    expect(results.study.seeds[0].ms).to.be.greaterThan(ms2.ms);
-    expect(results.study.timing[0].seconds).to.equal(results.study.seeds[0].ms / 1000);
+    // the third: 23 analyses and the end, on the 28 s it loaded: compute summed over the three runs, not the clock's span
+    expect(results.study.seeds[0].ms).to.equal(52_000);
+    expect(results.study.timing[0].seconds).to.equal(52);
     drop();
   });
 
