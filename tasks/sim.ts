@@ -8,7 +8,7 @@
  *   apart from the suite in bench/results/trust-redteam.{md,json} (round 2: --families round2 --output trust-redteam-r2).
  * - sim:whitewash: whitewashers' damage with and without the identity layer (docs/specs/trust.md §6),
  *   and whether whitewashing pays, with honest newcomers in the population (offchain/sim/whitewash.ts)
- *   -> bench/results/trust-whitewash.{md,json}.
+ *   -> bench/results/trust-whitewash.{md,json}; resumable (offchain/sim/whitewash-run.ts: 50,000 nodes outlives a session).
  * - sim:disputes: dispute accuracy (Eq. 23) against the share of malicious voters.
  */
 import fs from "fs";
@@ -175,7 +175,7 @@ task(
 
 task(
   "sim:whitewash",
-  "Whitewashers on the adversary suite (report seeds) with and without the identity layer (docs/specs/trust.md §6): detection, damage, where their identities end against the honest median; and, with honest newcomers (verified and not), whether whitewashing pays (bad services in standing against the same seed without whitewashing) and what the rule costs the newcomers -> bench/results/trust-whitewash.{md,json}",
+  "Whitewashers on the adversary suite (report seeds) with and without the identity layer (docs/specs/trust.md §6): detection, damage, where their identities end against the honest median; and, with honest newcomers (verified and not), whether whitewashing pays (bad services in standing against the same seed without whitewashing) and what the rule costs the newcomers -> bench/results/trust-whitewash.{md,json}; an interrupted run resumes when run again (.sim-checkpoints/, --restart)",
 )
   .addOptionalParam(
     "scale",
