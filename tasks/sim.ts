@@ -12,10 +12,41 @@
  * - sim:disputes: dispute accuracy (Eq. 23) against the share of malicious voters.
  */
 import fs from "fs";
-import os from "os";
 import path from "path";
 import { task, types } from "hardhat/config";
 import { UsageError, parseScale } from "./lib/cli";
+
+/**
+ * The code a simulation runs: the commit, and with offchain/ or tasks/ modified, the hash of the
+ * modifications (tracked and untracked files) - part of a resume checkpoint's key (offchain/sim/checkpoint.ts).
+ */
+async function codeVersion(): Promise<{ commit: string; short: string; dirty: boolean; tree: string }> {
+  const { execFileSync } = await import("child_process");
+  const { createHash } = await import("crypto");
+  const root = path.resolve(__dirname, "..");
+  const git = (...args: string[]) => execFileSync("git", args, { cwd: root, maxBuffer: 1 << 30 }).toString();
+  const dirty = git("status", "--porcelain", "--", "offchain", "tasks").trim().length > 0;
+  const tree = createHash("sha256");
+  if (dirty) {
+    tree.update(git("diff", "HEAD", "--binary", "--", "offchain", "tasks"));
+    for (const f of git("ls-files", "--others", "--exclude-standard", "-z", "--", "offchain", "tasks").split("\0").filter(Boolean).sort())
+      tree.update(`\0${f}\0`).update(fs.readFileSync(path.join(root, f)));
+  }
+  const commit = git("rev-parse", "HEAD").trim();
+  return { commit, short: commit.slice(0, 12), dirty, tree: dirty ? tree.digest("hex") : "clean" };
+}
+
+/** The resume checkpoint of a simulation's run, after naming the other checkpoints it will not load. */
+async function simCheckpoint(name: string, key: Record<string, string | number | boolean>, restart: boolean) {
+  const { SimCheckpoint } = await import("../offchain/sim/checkpoint");
+  const ck = new SimCheckpoint(path.resolve(__dirname, "..", ".sim-checkpoints"), name, key);
+  for (const o of ck.others()) console.log(`${name}: not resuming ${path.relative(process.cwd(), o.dir)} (other code or flags: ${o.why})`);
+  if (restart && ck.units().length) {
+    console.log(`${name}: --restart: deleting ${path.relative(process.cwd(), ck.dir)} (${ck.units().length} units)`);
+    ck.remove();
+  }
+  return ck;
+}
 
 const reportsDir = () => {
   const d = path.resolve(__dirname, "..", "reports");
@@ -96,6 +127,17 @@ task("sim:throughput", "RSMS Monte Carlo throughput with and without RSMS (RSMS 
     return out;
   });
 
+/** sim:attacks' flags. */
+type AttacksArgs = {
+  scale: string;
+  rounds: number;
+  checkpoint: number;
+  seeds: number;
+  families: string;
+  damageUpTo: number;
+  restart: boolean;
+};
+
 task(
   "sim:attacks",
   "Trust detection on the adversary suite (report seeds): metatrust vs the detectors before issue 15, average and EigenTrust -> reports/attacks-suite-*.{csv,svg}, bench/results/trust-detection.{md,json}",
@@ -116,9 +158,13 @@ task(
     50_000,
     types.int,
   )
-  .setAction(async (a: { scale: string; rounds: number; checkpoint: number; seeds: number; families: string; damageUpTo: number }) => {
-    const { runSuite, METATRUST, LEGACY, AVERAGE, EIGENTRUST } = await import("../offchain/sim/adversarial");
-    const { machineFacts } = await import("../offchain/sim/whitewash-run");
+  .addFlag(
+    "restart",
+    "Delete this run's resume checkpoint and start over (by default a run resumes from the rows, one per size and family, that an interrupted run of the same code and flags saved in .sim-checkpoints/; not --checkpoint)",
+  )
+  .setAction(async (a: AttacksArgs) => {
+    const { runAttacks } = await import("../offchain/sim/suite-run");
+    const { DETECTORS_VERSION } = await import("../offchain/trust/robust");
     const { SPLIT, FAMILIES } = await import("../offchain/trust/adversaries/generate");
     type Family = import("../offchain/trust/adversaries/generate").Family;
     const { writeSuiteReport } = await import("../offchain/sim/suite-report");
@@ -133,29 +179,24 @@ task(
     const known: readonly string[] = [...FAMILIES, "honest-noisy"];
     for (const f of a.families ? a.families.split(",") : [])
       if (!known.includes(f)) throw new UsageError(`--families: unknown family "${f}" (one of ${known.join(", ")})`);
-    const rows = [];
-    const timing = [];
-    for (const n of sizes) {
-      const large = n > 10_000;
-      const t0 = performance.now();
-      const startedAt = new Date().toISOString();
-      const load = os.loadavg()[0];
-      rows.push(
-        ...runSuite({
-          nodes: n,
-          rounds: a.rounds,
-          seeds: large ? SPLIT.reportSeeds.slice(0, 1) : n > 500 ? SPLIT.reportSeeds.slice(0, a.seeds) : SPLIT.reportSeeds,
-          damage: n <= a.damageUpTo,
-          families: a.families ? (a.families.split(",") as Family[]) : undefined,
-          detectors: large ? [METATRUST, AVERAGE, EIGENTRUST] : [METATRUST, LEGACY, AVERAGE, EIGENTRUST],
-          checkpointRounds: n <= 500 ? a.checkpoint : 0,
-          progress: progressBar(`sim:attacks ${n.toLocaleString("en-US")} nodes`),
-        }),
-      );
-      timing.push({ nodes: n, seconds: (performance.now() - t0) / 1000 });
-      // the timing table states when and on what each size ran
-      for (const r of rows) if (r.nodes === n && !r.measured) r.measured = { at: startedAt, machine: machineFacts(load) };
-    }
+    // one row (size, family) at a time, each saved as it finishes: an interrupted run resumes when run again
+    const code = await codeVersion();
+    const ck = await simCheckpoint(
+      "sim-attacks",
+      { rounds: a.rounds, detectors: DETECTORS_VERSION, commit: code.commit, tree: code.tree, node: process.version },
+      a.restart,
+    );
+    const { rows, timing, drop } = runAttacks({
+      sizes,
+      rounds: a.rounds,
+      seeds: a.seeds,
+      families: a.families ? (a.families.split(",") as Family[]) : undefined,
+      damageUpTo: a.damageUpTo,
+      checkpointRounds: a.checkpoint,
+      checkpoint: ck,
+      bar: progressBar,
+      log: (l) => console.log(l.replace(ck.dir, path.relative(process.cwd(), ck.dir))),
+    });
     // rows not run now (other sizes, or other families with --families) are kept from the last run,
     // so that sizes and families can be run one at a time
     const benchDir = path.resolve(__dirname, "..", "bench", "results");
@@ -168,8 +209,12 @@ task(
         )
       : [];
     const out = await writeSuiteReport([...kept, ...rows], reportsDir(), benchDir);
+    drop();
     for (const line of out.summary) console.log(line);
-    console.log(`wrote ${out.files.join(", ")}; ${timing.map((t) => `${t.nodes}: ${t.seconds.toFixed(0)} s`).join(", ")}`);
+    // compute seconds per size, summed over its rows (a resumed size's include the earlier runs')
+    console.log(
+      `wrote ${out.files.join(", ")}; ${timing.map((t) => `${t.nodes}: ${t.seconds.toFixed(0)} s${t.resumed ? ` (${t.resumed} rows resumed)` : ""}`).join(", ")}`,
+    );
     return { rows, timing };
   });
 
@@ -195,13 +240,11 @@ task(
   )
   .setAction(async (a: { scale: string; seeds: number; newcomers: number; restart: boolean }) => {
     const { runWhitewash } = await import("../offchain/sim/whitewash-run");
-    const { SimCheckpoint } = await import("../offchain/sim/checkpoint");
     const { mergeWhitewash, readWhitewash, writeWhitewash } = await import("../offchain/sim/whitewash-report");
     const { DETECTORS_VERSION } = await import("../offchain/trust/robust");
     const { SPLIT } = await import("../offchain/trust/adversaries/generate");
     const { progressBar } = await import("../offchain/util/progress");
-    const { execFileSync } = await import("child_process");
-    const { createHash, randomBytes } = await import("crypto");
+    const { randomBytes } = await import("crypto");
     const sizes = parseScale(a.scale, 1_000_000);
     if (!Number.isInteger(a.seeds) || a.seeds < 1 || a.seeds > SPLIT.reportSeeds.length)
       throw new UsageError(`--seeds: ${a.seeds} is out of range (1-${SPLIT.reportSeeds.length})`);
@@ -214,33 +257,15 @@ task(
     } catch (e) {
       throw new UsageError((e as Error).message);
     }
-    const root = path.resolve(__dirname, "..");
-    const git = (...args: string[]) => execFileSync("git", args, { cwd: root, maxBuffer: 1 << 30 }).toString();
-    // the detectors and commit each size ran with (the commit as the run started)
-    const status = git("status", "--porcelain", "--", "offchain", "tasks").trim();
-    const version = { detectors: DETECTORS_VERSION, commit: git("rev-parse", "--short=12", "HEAD").trim(), dirty: status.length > 0 };
-    // what the checkpoint is named by: everything that determines the results. With offchain/ or tasks/
-    // modified, the commit does not name the code: the modifications' hash does (tracked and untracked files)
-    const tree = createHash("sha256");
-    if (version.dirty) {
-      tree.update(git("diff", "HEAD", "--binary", "--", "offchain", "tasks"));
-      for (const f of git("ls-files", "--others", "--exclude-standard", "-z", "--", "offchain", "tasks").split("\0").filter(Boolean).sort())
-        tree.update(`\0${f}\0`).update(fs.readFileSync(path.join(root, f)));
-    }
-    const ck = new SimCheckpoint(path.join(root, ".sim-checkpoints"), "sim-whitewash", {
-      newcomers: a.newcomers,
-      rounds: 24,
-      detectors: DETECTORS_VERSION,
-      commit: git("rev-parse", "HEAD").trim(),
-      tree: version.dirty ? tree.digest("hex") : "clean",
-      node: process.version,
-    });
-    for (const o of ck.others())
-      console.log(`sim:whitewash: not resuming ${path.relative(process.cwd(), o.dir)} (other code or flags: ${o.why})`);
-    if (a.restart && ck.units().length) {
-      console.log(`sim:whitewash: --restart: deleting ${path.relative(process.cwd(), ck.dir)} (${ck.units().length} units)`);
-      ck.remove();
-    }
+    // the detectors and commit each size ran with (the commit as the run started); the checkpoint is named by
+    // everything that determines the results (the size, seed and --seeds name its units)
+    const code = await codeVersion();
+    const version = { detectors: DETECTORS_VERSION, commit: code.short, dirty: code.dirty };
+    const ck = await simCheckpoint(
+      "sim-whitewash",
+      { newcomers: a.newcomers, rounds: 24, detectors: DETECTORS_VERSION, commit: code.commit, tree: code.tree, node: process.version },
+      a.restart,
+    );
     const { results, drop } = runWhitewash({
       sizes,
       seeds: SPLIT.reportSeeds.slice(0, a.seeds),
