@@ -3,7 +3,8 @@
  * - sim:throughput: RSMS Monte Carlo throughput (RSMS paper §VI.C, Figs. 5-7), priced with our
  *   measured protocol costs (bench/results/rsms.json, group.json).
  * - sim:attacks: trust detection on the adversary suite (issue 15; report seeds only) at 500, 5,000
- *   and 50,000 nodes, beside the detectors before issue 15 and the average and EigenTrust baselines.
+ *   and 50,000 nodes, beside the detectors before issue 15 and the average and EigenTrust baselines;
+ *   resumable (offchain/sim/suite-run.ts, a row per size and family).
  * - sim:redteam: the held-out red-team families (offchain/trust/adversaries/redteam/), reported
  *   apart from the suite in bench/results/trust-redteam.{md,json} (round 2: --families round2 --output trust-redteam-r2).
  * - sim:whitewash: whitewashers' damage with and without the identity layer (docs/specs/trust.md §6),
