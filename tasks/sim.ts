@@ -3,23 +3,50 @@
  * - sim:throughput: RSMS Monte Carlo throughput (RSMS paper §VI.C, Figs. 5-7), priced with our
  *   measured protocol costs (bench/results/rsms.json, group.json).
  * - sim:attacks: trust detection on the adversary suite (issue 15; report seeds only) at 500, 5,000
- *   and 50,000 nodes, beside the detectors before issue 15 and the average and EigenTrust baselines.
+ *   and 50,000 nodes, beside the detectors before issue 15 and the average and EigenTrust baselines;
+ *   resumable (offchain/sim/suite-run.ts, a row per size and family).
  * - sim:redteam: the held-out red-team families (offchain/trust/adversaries/redteam/), reported
  *   apart from the suite in bench/results/trust-redteam.{md,json} (round 2: --families round2 --output trust-redteam-r2).
  * - sim:whitewash: whitewashers' damage with and without the identity layer (docs/specs/trust.md §6),
  *   and whether whitewashing pays, with honest newcomers in the population (offchain/sim/whitewash.ts)
- *   -> bench/results/trust-whitewash.{md,json}.
+ *   -> bench/results/trust-whitewash.{md,json}; resumable (offchain/sim/whitewash-run.ts: 50,000 nodes outlives a session).
  * - sim:disputes: dispute accuracy (Eq. 23) against the share of malicious voters.
  */
 import fs from "fs";
-import os from "os";
 import path from "path";
 import { task, types } from "hardhat/config";
 import { UsageError, parseScale } from "./lib/cli";
 
-/** The machine a timing ran on: CPU, cores, Node, platform, and the 1-minute load average at its start. */
-function machineFacts(load: number): string {
-  return `${os.cpus()[0]?.model ?? "unknown CPU"}, ${os.cpus().length} cores, Node ${process.version}, ${os.platform()} ${os.arch()}, load ${load.toFixed(1)}`;
+/**
+ * The code a simulation runs: the commit, and with offchain/ or tasks/ modified, the hash of the
+ * modifications (tracked and untracked files) - part of a resume checkpoint's key (offchain/sim/checkpoint.ts).
+ */
+async function codeVersion(): Promise<{ commit: string; short: string; dirty: boolean; tree: string }> {
+  const { execFileSync } = await import("child_process");
+  const { createHash } = await import("crypto");
+  const root = path.resolve(__dirname, "..");
+  const git = (...args: string[]) => execFileSync("git", args, { cwd: root, maxBuffer: 1 << 30 }).toString();
+  const dirty = git("status", "--porcelain", "--", "offchain", "tasks").trim().length > 0;
+  const tree = createHash("sha256");
+  if (dirty) {
+    tree.update(git("diff", "HEAD", "--binary", "--", "offchain", "tasks"));
+    for (const f of git("ls-files", "--others", "--exclude-standard", "-z", "--", "offchain", "tasks").split("\0").filter(Boolean).sort())
+      tree.update(`\0${f}\0`).update(fs.readFileSync(path.join(root, f)));
+  }
+  const commit = git("rev-parse", "HEAD").trim();
+  return { commit, short: commit.slice(0, 12), dirty, tree: dirty ? tree.digest("hex") : "clean" };
+}
+
+/** The resume checkpoint of a simulation's run, after naming the other checkpoints it will not load. */
+async function simCheckpoint(name: string, key: Record<string, string | number | boolean>, restart: boolean) {
+  const { SimCheckpoint } = await import("../offchain/sim/checkpoint");
+  const ck = new SimCheckpoint(path.resolve(__dirname, "..", ".sim-checkpoints"), name, key);
+  for (const o of ck.others()) console.log(`${name}: not resuming ${path.relative(process.cwd(), o.dir)} (other code or flags: ${o.why})`);
+  if (restart && ck.units().length) {
+    console.log(`${name}: --restart: deleting ${path.relative(process.cwd(), ck.dir)} (${ck.units().length} units)`);
+    ck.remove();
+  }
+  return ck;
 }
 
 const reportsDir = () => {
@@ -101,6 +128,17 @@ task("sim:throughput", "RSMS Monte Carlo throughput with and without RSMS (RSMS 
     return out;
   });
 
+/** sim:attacks' flags. */
+type AttacksArgs = {
+  scale: string;
+  rounds: number;
+  checkpoint: number;
+  seeds: number;
+  families: string;
+  damageUpTo: number;
+  restart: boolean;
+};
+
 task(
   "sim:attacks",
   "Trust detection on the adversary suite (report seeds): metatrust vs the detectors before issue 15, average and EigenTrust -> reports/attacks-suite-*.{csv,svg}, bench/results/trust-detection.{md,json}",
@@ -121,8 +159,13 @@ task(
     50_000,
     types.int,
   )
-  .setAction(async (a: { scale: string; rounds: number; checkpoint: number; seeds: number; families: string; damageUpTo: number }) => {
-    const { runSuite, METATRUST, LEGACY, AVERAGE, EIGENTRUST } = await import("../offchain/sim/adversarial");
+  .addFlag(
+    "restart",
+    "Delete this run's resume checkpoint and start over (by default a run resumes from the rows, one per size and family, that an interrupted run of the same code and flags saved in .sim-checkpoints/; not --checkpoint)",
+  )
+  .setAction(async (a: AttacksArgs) => {
+    const { runAttacks } = await import("../offchain/sim/suite-run");
+    const { DETECTORS_VERSION } = await import("../offchain/trust/robust");
     const { SPLIT, FAMILIES } = await import("../offchain/trust/adversaries/generate");
     type Family = import("../offchain/trust/adversaries/generate").Family;
     const { writeSuiteReport } = await import("../offchain/sim/suite-report");
@@ -137,29 +180,24 @@ task(
     const known: readonly string[] = [...FAMILIES, "honest-noisy"];
     for (const f of a.families ? a.families.split(",") : [])
       if (!known.includes(f)) throw new UsageError(`--families: unknown family "${f}" (one of ${known.join(", ")})`);
-    const rows = [];
-    const timing = [];
-    for (const n of sizes) {
-      const large = n > 10_000;
-      const t0 = performance.now();
-      const startedAt = new Date().toISOString();
-      const load = os.loadavg()[0];
-      rows.push(
-        ...runSuite({
-          nodes: n,
-          rounds: a.rounds,
-          seeds: large ? SPLIT.reportSeeds.slice(0, 1) : n > 500 ? SPLIT.reportSeeds.slice(0, a.seeds) : SPLIT.reportSeeds,
-          damage: n <= a.damageUpTo,
-          families: a.families ? (a.families.split(",") as Family[]) : undefined,
-          detectors: large ? [METATRUST, AVERAGE, EIGENTRUST] : [METATRUST, LEGACY, AVERAGE, EIGENTRUST],
-          checkpointRounds: n <= 500 ? a.checkpoint : 0,
-          progress: progressBar(`sim:attacks ${n.toLocaleString("en-US")} nodes`),
-        }),
-      );
-      timing.push({ nodes: n, seconds: (performance.now() - t0) / 1000 });
-      // the timing table states when and on what each size ran
-      for (const r of rows) if (r.nodes === n && !r.measured) r.measured = { at: startedAt, machine: machineFacts(load) };
-    }
+    // one row (size, family) at a time, each saved as it finishes: an interrupted run resumes when run again
+    const code = await codeVersion();
+    const ck = await simCheckpoint(
+      "sim-attacks",
+      { rounds: a.rounds, detectors: DETECTORS_VERSION, commit: code.commit, tree: code.tree, node: process.version },
+      a.restart,
+    );
+    const { rows, timing, drop } = runAttacks({
+      sizes,
+      rounds: a.rounds,
+      seeds: a.seeds,
+      families: a.families ? (a.families.split(",") as Family[]) : undefined,
+      damageUpTo: a.damageUpTo,
+      checkpointRounds: a.checkpoint,
+      checkpoint: ck,
+      bar: progressBar,
+      log: (l) => console.log(l.replace(ck.dir, path.relative(process.cwd(), ck.dir))),
+    });
     // rows not run now (other sizes, or other families with --families) are kept from the last run,
     // so that sizes and families can be run one at a time
     const benchDir = path.resolve(__dirname, "..", "bench", "results");
@@ -172,14 +210,18 @@ task(
         )
       : [];
     const out = await writeSuiteReport([...kept, ...rows], reportsDir(), benchDir);
+    drop();
     for (const line of out.summary) console.log(line);
-    console.log(`wrote ${out.files.join(", ")}; ${timing.map((t) => `${t.nodes}: ${t.seconds.toFixed(0)} s`).join(", ")}`);
+    // compute seconds per size, summed over its rows (a resumed size's include the earlier runs')
+    console.log(
+      `wrote ${out.files.join(", ")}; ${timing.map((t) => `${t.nodes}: ${t.seconds.toFixed(0)} s${t.resumed ? ` (${t.resumed} rows resumed)` : ""}`).join(", ")}`,
+    );
     return { rows, timing };
   });
 
 task(
   "sim:whitewash",
-  "Whitewashers on the adversary suite (report seeds) with and without the identity layer (docs/specs/trust.md §6): detection, damage, where their identities end against the honest median; and, with honest newcomers (verified and not), whether whitewashing pays (bad services in standing against the same seed without whitewashing) and what the rule costs the newcomers -> bench/results/trust-whitewash.{md,json}",
+  "Whitewashers on the adversary suite (report seeds) with and without the identity layer (docs/specs/trust.md §6): detection, damage, where their identities end against the honest median; and, with honest newcomers (verified and not), whether whitewashing pays (bad services in standing against the same seed without whitewashing) and what the rule costs the newcomers -> bench/results/trust-whitewash.{md,json}; an interrupted run resumes when run again (.sim-checkpoints/, --restart)",
 )
   .addOptionalParam(
     "scale",
@@ -193,15 +235,17 @@ task(
     0.2,
     types.float,
   )
-  .setAction(async (a: { scale: string; seeds: number; newcomers: number }) => {
-    const { runSuite, metatrustIdentityStudy } = await import("../offchain/sim/adversarial");
-    const { whitewashStudy } = await import("../offchain/sim/whitewash");
+  .addFlag(
+    "restart",
+    "Delete this run's checkpoint and start over (by default a run resumes from the checkpoint in .sim-checkpoints/ that an interrupted run of the same flags, detectors, commit, working tree and Node left: each size's suite rows and each of the study's analyses, 51 a seed; the results are those of an uninterrupted run, and the checkpoint is deleted once they are written)",
+  )
+  .setAction(async (a: { scale: string; seeds: number; newcomers: number; restart: boolean }) => {
+    const { runWhitewash } = await import("../offchain/sim/whitewash-run");
     const { mergeWhitewash, readWhitewash, writeWhitewash } = await import("../offchain/sim/whitewash-report");
-    type Timing = import("../offchain/sim/whitewash-report").WhitewashTiming;
     const { DETECTORS_VERSION } = await import("../offchain/trust/robust");
     const { SPLIT } = await import("../offchain/trust/adversaries/generate");
     const { progressBar } = await import("../offchain/util/progress");
-    const { execFileSync } = await import("child_process");
+    const { randomBytes } = await import("crypto");
     const sizes = parseScale(a.scale, 1_000_000);
     if (!Number.isInteger(a.seeds) || a.seeds < 1 || a.seeds > SPLIT.reportSeeds.length)
       throw new UsageError(`--seeds: ${a.seeds} is out of range (1-${SPLIT.reportSeeds.length})`);
@@ -214,53 +258,34 @@ task(
     } catch (e) {
       throw new UsageError((e as Error).message);
     }
-    const git = (...args: string[]) =>
-      execFileSync("git", args, { cwd: path.resolve(__dirname, "..") })
-        .toString()
-        .trim();
-    // the detectors and commit each size ran with (the commit as the run started)
-    const version = {
-      detectors: DETECTORS_VERSION,
-      commit: git("rev-parse", "--short=12", "HEAD"),
-      dirty: git("status", "--porcelain", "--", "offchain", "tasks").length > 0,
-    };
-    const rows = [];
-    const timing: Timing[] = [];
-    const study: import("../offchain/sim/whitewash").WhitewashSeed[] = [];
-    const studyTiming: Timing[] = [];
-    for (const n of sizes) {
-      const t0 = performance.now();
-      const load = os.loadavg()[0];
-      const at = new Date().toISOString();
-      rows.push(
-        ...runSuite({
-          nodes: n,
-          seeds: SPLIT.reportSeeds.slice(0, a.seeds),
-          families: ["whitewash"],
-          detectors: metatrustIdentityStudy(),
-          progress: progressBar(`sim:whitewash ${n.toLocaleString("en-US")} nodes`),
-        }),
-      );
-      timing.push({ nodes: n, seconds: (performance.now() - t0) / 1000, at, machine: machineFacts(load), ...version });
-    }
-    for (const n of sizes) {
-      const t0 = performance.now();
-      const load = os.loadavg()[0];
-      const at = new Date().toISOString();
-      const bar = progressBar(`sim:whitewash (pays?) ${n.toLocaleString("en-US")} nodes`);
-      SPLIT.reportSeeds.slice(0, a.seeds).forEach((seed, k, all) => {
-        // per analysis (51 a seed), so that a long seed shows progress
-        study.push(whitewashStudy({ nodes: n, seed, newcomers: a.newcomers, progress: (f) => bar((k + f) / all.length) }));
-      });
-      studyTiming.push({ nodes: n, seconds: (performance.now() - t0) / 1000, at, machine: machineFacts(load), ...version });
-    }
+    // the detectors and commit each size ran with (the commit as the run started); the checkpoint is named by
+    // everything that determines the results (the size, seed and --seeds name its units)
+    const code = await codeVersion();
+    const version = { detectors: DETECTORS_VERSION, commit: code.short, dirty: code.dirty };
+    const ck = await simCheckpoint(
+      "sim-whitewash",
+      { newcomers: a.newcomers, rounds: 24, detectors: DETECTORS_VERSION, commit: code.commit, tree: code.tree, node: process.version },
+      a.restart,
+    );
+    const { results, drop } = runWhitewash({
+      sizes,
+      seeds: SPLIT.reportSeeds.slice(0, a.seeds),
+      newcomers: a.newcomers,
+      version,
+      checkpoint: ck,
+      run: `${new Date().toISOString()} ${randomBytes(4).toString("hex")}`,
+      bar: progressBar,
+      log: (l) => console.log(l.replace(ck.dir, path.relative(process.cwd(), ck.dir))),
+    });
     const benchDir = path.resolve(__dirname, "..", "bench", "results");
     const file = path.join(benchDir, "trust-whitewash.json");
-    const merged = mergeWhitewash(previous, { rows, timing, study: { newcomers: a.newcomers, seeds: study, timing: studyTiming } }, sizes);
+    const merged = mergeWhitewash(previous, results, sizes);
     const { lines, first } = writeWhitewash(merged, benchDir);
+    // the results are written: the units they came from go (the folder too, unless another scale's are left)
+    drop();
     console.log(`wrote ${path.relative(process.cwd(), file)} and .md (${sizes.join(", ")} nodes run now; other sizes kept)`);
     for (const l of [...lines.slice(8, first), ...lines.slice(first)]) console.log(l);
-    return { rows, timing, study };
+    return { rows: results.rows, timing: results.timing, study: results.study.seeds };
   });
 
 task(

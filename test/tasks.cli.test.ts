@@ -79,6 +79,10 @@ describe("tasks: command-line errors (one line, named entity, exit code by kind)
   it("sim:whitewash: every flag is checked before anything runs or is written, --newcomers against the study it keeps", async () => {
     const bench = path.resolve(__dirname, "..", "bench", "results", "trust-whitewash.json");
     const before = fs.statSync(bench).mtimeMs;
+    // nor any resume checkpoint (offchain/sim/checkpoint.ts)
+    const checkpoints = path.resolve(__dirname, "..", ".sim-checkpoints");
+    const listing = () => (fs.existsSync(checkpoints) ? fs.readdirSync(checkpoints).sort() : []);
+    const ckBefore = listing();
     // the sizes the committed study holds (500 and 5,000 at least) and the share of newcomers it ran with
     const kept = JSON.parse(fs.readFileSync(bench, "utf8")).study as { newcomers: number; seeds: { nodes: number }[] };
     const sizes = [...new Set(kept.seeds.map((x) => x.nodes))].map((n) => n.toLocaleString("en-US")).join(", ");
@@ -98,6 +102,7 @@ describe("tasks: command-line errors (one line, named entity, exit code by kind)
       expect(e.message.startsWith(line)).to.equal(true, e.message);
     }
     expect(fs.statSync(bench).mtimeMs).to.equal(before);
+    expect(listing()).to.deep.equal(ckBefore);
   });
 
   it("sim:oracle-bound: --scale is checked by the same rule as sim:attacks, with its own bound", async () => {

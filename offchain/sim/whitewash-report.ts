@@ -21,6 +21,11 @@ export type WhitewashTiming = {
   /** the commit the run was made from (short hash), and whether offchain/ or tasks/ differed from it; absent before session 19 */
   commit?: string;
   dirty?: boolean;
+  /**
+   * the runs of the task whose compute `seconds` sums, when more than one (the size was resumed from a
+   * checkpoint, offchain/sim/whitewash-run.ts); `at` and `machine` are then the first run's
+   */
+  runs?: number;
 };
 
 /** The JSON file's content. */
@@ -75,7 +80,8 @@ function timingTable(timing: WhitewashTiming[], rows: SuiteRow[] = []): string[]
     const detectors = t.detectors ?? rows.find((r) => r.nodes === t.nodes)?.detectors;
     const version = detectors ? detectors.split(":")[0] : "not recorded";
     const commit = t.commit ? `${t.commit}${t.dirty ? " (modified)" : ""}` : "not recorded";
-    lines.push(`| ${t.nodes.toLocaleString("en-US")} | ${t.seconds.toFixed(0)} | ${t.at} | ${t.machine} | ${version} | ${commit} |`);
+    const seconds = `${t.seconds.toFixed(0)}${t.runs ? ` (compute summed over ${t.runs} runs: resumed)` : ""}`;
+    lines.push(`| ${t.nodes.toLocaleString("en-US")} | ${seconds} | ${t.at} | ${t.machine} | ${version} | ${commit} |`);
   }
   return lines;
 }

@@ -31,6 +31,7 @@
  * detectors and the identity layer are the code `trust:detect` and TrustManager's rules use.
  */
 import { analyze, type Analysis } from "../trust/robust";
+import { mapToPair, pairToMap } from "./checkpoint";
 import { withIdentityLayer } from "../trust/identity-layer";
 import { generateNetwork, SUITE_MODEL, type Network } from "../trust/adversaries/generate";
 import { TRUST_MIN } from "../trust/adversaries/evaluate";
@@ -109,27 +110,57 @@ const median = (xs: number[]) => {
 const mean = (xs: number[]) => (xs.length ? xs.reduce((s, x) => s + x, 0) / xs.length : NaN);
 
 /**
+ * Where `whitewashStudy` saves each analysis it finishes and finds those of an earlier run of the
+ * same seed, code and flags (a SimCheckpoint, offchain/sim/checkpoint.ts, with unit names per seed).
+ */
+export type StudyStore = { load<T>(unit: string): T | undefined; save(unit: string, value: unknown): void };
+
+/** One analysis as saved: both rules' trust (as [keys, values]), W's flags at the end, and the seed's compute so far. */
+type SavedRound = {
+  behaviour: [string[], number[]];
+  identity: [string[], number[]];
+  /** the entities flagged, at the end of W only (the detection figures) */
+  flagged?: string[];
+  /** the seed's compute time (ms) up to this save, summed over the runs that made it */
+  ms: number;
+  /** the runs (task invocations) whose compute this is */
+  runs: string[];
+};
+
+/**
  * The trust of every identity at the start of every round 0..rounds (round `rounds` is the end of
- * the run; `endOnly`: that one only), under both rules, and the analysis at the end.
+ * the run; `endOnly`: that one only), under both rules, and the entities flagged at the end.
+ * `unit(r)` loads round r's analysis if an earlier run saved it, else computes it and `save`s it.
  */
 function trustByRound(
   net: Network,
-  endOnly = false,
+  endOnly: boolean,
+  unit: (r: number, compute: () => SavedRound) => SavedRound,
   onRound?: () => void,
-): { trust: Record<WhitewashRule, Map<string, number>[]>; final: Analysis } {
+): { trust: Record<WhitewashRule, Map<string, number>[]>; flagged: string[] } {
   if (!net.verified) throw new Error("whitewashStudy: the network names no verified identities");
   const trust: Record<WhitewashRule, Map<string, number>[]> = { "behaviour only": [], "identity layer": [] };
   let k = 0;
-  let a: Analysis | undefined;
+  let flagged: string[] = [];
   for (let r = endOnly ? net.rounds : 0; r <= net.rounds; r++) {
     const until = r * net.roundSeconds;
     while (k < net.ratings.length && net.ratings[k].time < until) k++;
-    a = analyze(net.ratings.slice(0, k), net.nodes, net.seeds, { epochSeconds: net.roundSeconds });
-    trust["behaviour only"].push(a.trust);
-    trust["identity layer"].push(withIdentityLayer(a.support, { verified: net.verified }));
+    const x = unit(r, () => {
+      const a: Analysis = analyze(net.ratings.slice(0, k), net.nodes, net.seeds, { epochSeconds: net.roundSeconds });
+      return {
+        behaviour: mapToPair(a.trust),
+        identity: mapToPair(withIdentityLayer(a.support, { verified: net.verified! })),
+        flagged: r === net.rounds ? a.detections.map((d) => d.entity) : undefined,
+        ms: 0,
+        runs: [],
+      };
+    });
+    trust["behaviour only"].push(pairToMap(x.behaviour));
+    trust["identity layer"].push(pairToMap(x.identity));
+    if (r === net.rounds) flagged = x.flagged!;
     onRound?.();
   }
-  return { trust, final: a! };
+  return { trust, flagged };
 }
 
 /**
@@ -137,6 +168,13 @@ function trustByRound(
  * @param o.nodes, o.seed, o.rounds - the networks (report on SPLIT.reportSeeds)
  * @param o.newcomers - share of honest non-seed slots that are newcomers (default 0.2)
  * @param o.progress - called with the fraction of the seed's analyses done (51 at 24 rounds: a seed at 50,000 nodes takes hours)
+ * @param o.store - where each analysis is saved as it finishes (units `W-07`, `S-24`, `C-24`), and loaded from
+ *   instead of computed when an earlier run of the same seed, code and flags saved it: the networks are generated
+ *   again (their draws depend on the flags alone) and the result is the same to the bit (tests/sim/whitewash-resume.test.ts)
+ * @param o.run - this run's id (recorded in what it saves)
+ * @param o.resumed - called, before the first analysis is computed, when some were loaded: how many, and the
+ *   compute time and runs that made them
+ * @param o.now - the clock, in ms (default performance.now; a test's clock makes the sums exact)
  * @returns detection, and per rule what whitewashing gains and what the rule costs honest newcomers
  * @throws Error if the network has no whitewasher or no newcomer
  */
@@ -146,8 +184,13 @@ export function whitewashStudy(o: {
   rounds?: number;
   newcomers?: number;
   progress?: (done: number) => void;
+  store?: StudyStore;
+  run?: string;
+  resumed?: (r: { analyses: number; of: number; ms: number; runs: string[] }) => void;
+  now?: () => number;
 }): WhitewashSeed {
-  const t0 = performance.now();
+  const now = o.now ?? (() => performance.now());
+  const t0 = now();
   const base = { nodes: o.nodes, seed: o.seed, rounds: o.rounds ?? 24, newcomers: o.newcomers ?? 0.2 };
   const W = generateNetwork({ ...base, family: "whitewash", latent: true });
   const S = generateNetwork({ ...base, family: "whitewash", latent: true, freshIdentities: false });
@@ -159,9 +202,32 @@ export function whitewashStudy(o: {
   const analyses = 2 * (rounds + 1) + 1;
   let done = 0;
   const onRound = () => o.progress?.(++done / analyses);
-  const tw = trustByRound(W, false, onRound);
-  const ts = trustByRound(S, false, onRound);
-  const tc = trustByRound(C, true, onRound);
+  // the compute time and runs of what an earlier run saved (the seed's ms sums them with this run's)
+  let before = 0;
+  let runs: string[] = [];
+  let loaded = 0;
+  let told = false;
+  const unit = (net: string) => (r: number, compute: () => SavedRound) => {
+    const name = `${net}-${String(r).padStart(2, "0")}`;
+    const saved = o.store?.load<SavedRound>(name);
+    if (saved) {
+      loaded++;
+      before = Math.max(before, saved.ms);
+      runs = [...new Set([...runs, ...saved.runs])];
+      return saved;
+    }
+    if (loaded && !told) o.resumed?.({ analyses: loaded, of: analyses, ms: before, runs });
+    told = true;
+    const x = compute();
+    x.ms = before + (now() - t0);
+    x.runs = [...new Set([...runs, o.run ?? "this run"])];
+    o.store?.save(name, x);
+    return x;
+  };
+  const tw = trustByRound(W, false, unit("W"), onRound);
+  const ts = trustByRound(S, false, unit("S"), onRound);
+  const tc = trustByRound(C, true, unit("C"), onRound);
+  if (loaded && !told) o.resumed?.({ analyses: loaded, of: analyses, ms: before, runs });
   // bad services per identity and round (an interaction served at the attack's bad quality)
   const badOf = (net: Network) => {
     const m = new Map<string, Int32Array>();
@@ -261,7 +327,7 @@ export function whitewashStudy(o: {
       damage: mean([...trustworthy].map((n) => Math.abs((end.get(n) ?? 0) - (clean.get(n) ?? 0)))),
     };
   }
-  const flagged = new Set(tw.final.detections.map((d) => d.entity));
+  const flagged = new Set(tw.flagged);
   const share = (xs: Iterable<string>, hit: (x: string) => boolean) => {
     const a = [...xs];
     return a.length ? a.filter(hit).length / a.length : NaN;
@@ -282,6 +348,7 @@ export function whitewashStudy(o: {
     ),
     identityFacts: { detection: share(W.truth.attackers, unverified), fpr: share(trustworthy, unverified) },
     rules,
-    ms: performance.now() - t0,
+    // compute time: this run's and, when resumed, the earlier runs' that made the analyses it loaded
+    ms: before + (now() - t0),
   };
 }
