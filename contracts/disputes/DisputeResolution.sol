@@ -158,18 +158,6 @@ contract DisputeResolution is IDisputeResolution {
         if (options < 2 || options > MAX_OPTIONS) revert DisputeResolution__InvalidOptions(options);
         (address respondentController, uint8 contested) = _respondentController(claimant, respondent, nature);
         if (msg.value != _deposit) revert DisputeResolution__WrongDeposit(_deposit, msg.value);
-        uint32[7] memory serials;
-        if (contested != 0) {
-            // Not in the block a contested flag was set in: the snapshot (the block before) would
-            // precede the flags the same detector run set on the other members of a ring, who
-            // could then vote in it (s20-review M2). From the next block every flag of that run
-            // is at or before the snapshot and bars its holder's commit (`_flagBars`).
-            uint32[7] memory since;
-            (serials, since) = _trust.flagMarks(claimant);
-            for (uint8 k; k < 7; ++k)
-                if (contested & (1 << k) != 0 && since[k] >= block.number)
-                    revert DisputeResolution__FlagContestTooEarly(claimant, k, block.number + 1);
-        }
         id = ++_count;
         Dispute storage d = _disputes[id];
         d.claimant = claimant;
@@ -181,7 +169,7 @@ contract DisputeResolution is IDisputeResolution {
         // A flag contest judges the flags held now, each the instance it is now (its serial): a flag
         // set later, of another kind or of the same kind anew, is not cleared by its verdict.
         d.contestedFlags = contested;
-        if (contested != 0) d.contestedSerials = serials;
+        if (contested != 0) d.contestedSerials = _contestedSerials(claimant, contested);
         d.options = options;
         // Reputation as of the previous block: nothing done from this block on changes a weight.
         d.snapshot = uint40(block.number - 1);
@@ -799,6 +787,19 @@ contract DisputeResolution is IDisputeResolution {
     function _openTally(uint256 id, uint8 round, uint8 options) private {
         uint128[8] storage t = _tally[id][round];
         for (uint8 c; c < options; ++c) t[c] = 1;
+    }
+
+    /// @dev The serials of the claimant's flags now (`flagMarks`), for a flag contest of `contested`.
+    /// Refuses the contest in the block a contested flag was set in: its snapshot (the block
+    /// before) would precede the flags the same detector run set on the other members of a ring,
+    /// who could then vote in it (s20-review M2). From the next block every flag of that run is at
+    /// or before the snapshot and bars its holder's commit (`_flagBars`).
+    function _contestedSerials(bytes32 claimant, uint8 contested) private view returns (uint32[7] memory serials) {
+        uint32[7] memory since;
+        (serials, since) = _trust.flagMarks(claimant);
+        for (uint8 k; k < 7; ++k)
+            if (contested & (1 << k) != 0 && since[k] >= block.number)
+                revert DisputeResolution__FlagContestTooEarly(claimant, k, block.number + 1);
     }
 
     function _sums(uint256 id, uint8 round) private view returns (uint256[8] memory sums) {

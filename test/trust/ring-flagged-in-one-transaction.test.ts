@@ -39,12 +39,16 @@ describe("s20-review M2: a ring flagged by one detector run cannot vote in its m
     const ring = ["eve", "fay", "gus"];
     const names = [...honest, ...ring];
     const signer = (k: number) => f.others[1 + k];
-    // everyone verified (the ring too: a juror must be), and old enough to vote at any later snapshot
+    // everyone verified, and old enough to vote at any later snapshot (the standing dates from the
+    // first verification). The ring's verification is then suspended while the detectors run (a
+    // verified identity is a seed of the detectors' reference, and three lying seeds of seven hide
+    // themselves) and given back after the contest opened: commit needs it now, reveal the standing.
     for (const [k, n] of names.entries()) {
       await f.trust.connect(signer(k)).register(id(n), Kind.Avatar);
       await f.trust.setIdentityVerified(id(n), true);
     }
     await mine(Number(P.minAge) + 1);
+    for (const n of ring) await f.trust.setIdentityVerified(id(n), false);
     // the honest raters agree at 0.9 of ann, cat, dan; the ring says 0.05 of each
     const rate = (k: number, to: string, score: number) =>
       new TrustLedger(f.trust.connect(signer(k))).rate(id(names[k]), id(to), F.packFactors(Array(6).fill(score)));
@@ -83,6 +87,7 @@ describe("s20-review M2: a ring flagged by one detector run cannot vote in its m
     expect(flagged.sort(), "setup: the run detects the ring (and only it) for bad-mouthing").to.deep.equal(ring.map((n) => id(n)).sort());
     expect(contest, "setup: the first member flagged opened its contest").to.not.equal(undefined);
     const { member, id: dId } = contest!;
+    for (const n of ring) await f.trust.setIdentityVerified(id(n), true);
 
     // the other two members: no vote by the view, and commit refuses them as flagged
     for (const n of ring.filter((x) => x !== member)) {
