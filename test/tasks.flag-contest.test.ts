@@ -40,7 +40,9 @@ describe("tasks: dispute:commit in a flag contest (in-process network)", functio
     const r = await hre.run("dispute:commit", { id, voter: "vic", choice: 0 });
     expect(r.existing).to.equal(false);
     expect((await dr.voteOf(id, entityId("vic"))).commitment).to.not.equal("0x" + "00".repeat(20));
-    // xia held its flag at the snapshot: the task refuses it, naming why, and the contract would too
+    // xia held its flag at the snapshot (re-asserted since, through the task: the block it is held
+    // since does not move, s20-review 3): the task refuses it, naming why, and the contract would too
+    await hre.run("trust:flag", { entity: "xia", kind: "good-mouthing", evidence: "xia's case, re-asserted" });
     const refused = await rejects(hre.run("dispute:commit", { id, voter: "xia", choice: 0 }));
     expect([refused.name, refused.message]).to.deep.equal([
       "RefusedError",

@@ -232,12 +232,22 @@ contract FlagContestCommitCensorshipTest is DisputeFixture {
         assertEq(tm.entity(ents[1]).flags & 0x7f, 0, "nothing flagged");
         ids[1] = ents[3];
         vm.expectRevert(
-            abi.encodeWithSelector(ITrustManager.TrustManager__InvalidBatch.selector, uint256(2), uint256(2), uint256(1))
+            abi.encodeWithSelector(
+                ITrustManager.TrustManager__InvalidBatch.selector,
+                uint256(2),
+                uint256(2),
+                uint256(1)
+            )
         );
         vm.prank(detector);
         tm.flagBatch(ids, kinds, keccak256("r"), new uint256[](1));
         vm.expectRevert(
-            abi.encodeWithSelector(ITrustManager.TrustManager__InvalidBatch.selector, uint256(0), uint256(0), uint256(0))
+            abi.encodeWithSelector(
+                ITrustManager.TrustManager__InvalidBatch.selector,
+                uint256(0),
+                uint256(0),
+                uint256(0)
+            )
         );
         vm.prank(detector);
         tm.flagBatch(new bytes32[](0), new uint8[](0), keccak256("r"), new uint256[](0));
