@@ -21,14 +21,23 @@ const deployTask = task(
   .addOptionalParam("write", "Write deployments/<network>.json", true, types.boolean)
   .addFlag("quiet", "Print nothing")
   .addFlag("noCompile", "Do not compile the contracts first")
-  .addFlag("fresh", "Deploy everything anew even when the recorded deployment is up to date");
+  .addFlag("fresh", "Deploy everything anew even when the recorded deployment is up to date")
+  .addOptionalParam(
+    "genesisDocuments",
+    "The genesis authorities' identity documents (passport:<state>:<number>), comma-separated, in the order of the role accounts authority:1, authority:2, ...: each one's election nullifier is computed from it with the deployment's election key (the keystore's, made if absent), so a genesis authority is one elector like anyone (required off a development node; there each gets a simulated passport:UTO:G000000<i>)",
+  );
 for (const r of ROLE_NAMES)
   deployTask.addOptionalParam(
     r,
     `The ${ROLE_FLAGS[r].name}'s account address, given ${ROLE_FLAGS[r].holds} (default: role ${r}, a key from METATRUST_KEY_${r.toUpperCase()} or the keystore${r === "detector" ? "; account 18 on a development node" : ""})`,
   );
 deployTask.setAction(
-  async (args: { write: boolean; quiet: boolean; noCompile: boolean; fresh: boolean } & Partial<Record<RoleFlag, string>>, hre) => {
+  async (
+    args: { write: boolean; quiet: boolean; noCompile: boolean; fresh: boolean; genesisDocuments?: string } & Partial<
+      Record<RoleFlag, string>
+    >,
+    hre,
+  ) => {
     for (const flag of ROLE_NAMES) {
       const v = args[flag];
       if (v !== undefined && !hre.ethers.isAddress(v)) throw new UsageError(`deploy: --${flag} ${v} is not an address`);
@@ -73,6 +82,21 @@ deployTask.setAction(
     // Compile first, as `hardhat run` and `hardhat test` do: the artifacts folder may hold stale or
     // instrumented bytecode (`hardhat coverage` leaves it instrumented, too large for a plain node).
     if (!args.noCompile) await hre.run(TASK_COMPILE, { quiet: true });
-    return deploySystem(hre, { write: args.write, resume: !args.fresh, roles, log: args.quiet ? undefined : (l) => console.log(l) });
+    const genesisDocuments = args.genesisDocuments?.split(",").map((d) => d.trim());
+    if (genesisDocuments?.some((d) => d === ""))
+      throw new UsageError(`deploy: --genesis-documents "${args.genesisDocuments}" has an empty document`);
+    try {
+      return await deploySystem(hre, {
+        write: args.write,
+        resume: !args.fresh,
+        roles,
+        genesisDocuments,
+        log: args.quiet ? undefined : (l) => console.log(l),
+      });
+    } catch (e) {
+      // the genesis documents are checked before the AuthorityElection is deployed (mssaGenesis)
+      if (e instanceof RangeError && e.message.startsWith("deploy: --genesis-documents")) throw new UsageError(e.message);
+      throw e;
+    }
   },
 );

@@ -193,24 +193,69 @@ task("mssa:resolve", "The arbiter (ARBITER_ROLE) upholds a contested report or d
     return { id, state, counts: m.counts.map(Number), ratio: m.ratio };
   });
 
-task("mssa:enrol", "The election's registrar (REGISTRAR_ROLE) enrols a member outside registration, or removes one")
+task(
+  "mssa:enrol",
+  "The election's registrar (REGISTRAR_ROLE) enrols a member outside registration, as the elector of the person behind an identity document, or removes one",
+)
   .addParam("member", "The member (account)")
+  .addOptionalParam(
+    "document",
+    "The member's identity document (passport:<state>:<number>, the one a registration checks): her election nullifier is computed from it with the deployment's election key in this keystore, so one person is one member however she came in",
+  )
+  .addOptionalParam(
+    "electorNullifier",
+    "Her election nullifier itself (32-byte hex), computed elsewhere with the deployment's election key; instead of --document",
+  )
   .addFlag(
     "remove",
     "Remove the member instead (a sitting authority also leaves its seat, for good: enrolled again, it sits only if an election seats it)",
   )
   .addOptionalParam("from", "The registrar (account; default: the deployment's election registrar)")
-  .setAction(async (a: { member: string; remove: boolean; from?: string }, hre) => {
+  .setAction(async (a: { member: string; document?: string; electorNullifier?: string; remove: boolean; from?: string }, hre) => {
+    if (a.remove && (a.document !== undefined || a.electorNullifier !== undefined))
+      throw new UsageError(`mssa:enrol: --remove takes no ${a.document !== undefined ? "--document" : "--elector-nullifier"}`);
+    if (!a.remove && (a.document === undefined) === (a.electorNullifier === undefined))
+      throw new UsageError(
+        `mssa:enrol: give the member's identity document (--document) or her election nullifier (--elector-nullifier)${a.document !== undefined ? ", not both" : ": every member carries one"}`,
+      );
+    if (a.electorNullifier !== undefined && (!/^0x[0-9a-fA-F]{64}$/.test(a.electorNullifier) || BigInt(a.electorNullifier) === 0n))
+      throw new UsageError(`mssa:enrol: --elector-nullifier ${a.electorNullifier} is not a non-zero 32-byte hex value`);
     const c = await mssaContext(hre);
     const member = await c.resolve(a.member);
     const isMember = await c.el.isMember(member);
     if (a.remove && !isMember) throw new RefusedError(`mssa:enrol: --member ${member} is not a member`);
     if (!a.remove && isMember) throw new RefusedError(`mssa:enrol: --member ${member} is already a member`);
+    let e = a.electorNullifier;
+    if (!a.remove && a.document !== undefined) {
+      const [{ loadElectionKey }, { electorNullifier, identityDocument }] = await Promise.all([
+        import("../offchain/services/mssa/authority-service"),
+        import("../offchain/mssa/registration"),
+      ]);
+      const key = loadElectionKey(c.keystore);
+      if (!key)
+        throw new RefusedError(
+          `mssa:enrol: --document: this network's keystore holds no election key (\`deploy\` makes it where it runs); pass --elector-nullifier computed with it`,
+        );
+      try {
+        // the document of the identity type (a passport), as every authority computes e (mssa.md §1.9)
+        e = electorNullifier(key, identityDocument([a.document]));
+      } catch (err) {
+        throw new UsageError(`mssa:enrol: --document ${a.document}: ${(err as Error).message}`);
+      }
+    }
+    if (!a.remove) {
+      // one person, one member (s20-redm F5): refused before anything is sent
+      const holder = await c.el.electorOf(e!);
+      if (holder !== hre.ethers.ZeroAddress)
+        throw new RefusedError(`mssa:enrol: this person is a member already, through ${holder}; one person, one member`);
+    }
     const { signer } = await c.roleSigner("mssa:enrol", "registrar", a.from);
     const el = c.el.connect(signer);
-    const rc = await minedReceipt(a.remove ? el.remove(member) : el.enrol(member));
-    console.log(`${member} ${a.remove ? "removed" : "enrolled"}; members M = ${await c.el.memberCount()}; ${gas(rc)}`);
-    return { member, enrolled: !a.remove, members: Number(await c.el.memberCount()) };
+    const rc = await minedReceipt(a.remove ? el.remove(member) : el.enrolElector(member, e!));
+    console.log(
+      `${member} ${a.remove ? "removed" : `enrolled (election nullifier ${e})`}; members M = ${await c.el.memberCount()}; ${gas(rc)}`,
+    );
+    return { member, enrolled: !a.remove, members: Number(await c.el.memberCount()), electorNullifier: a.remove ? undefined : e };
   });
 
 task("mssa:vote", "Casts a ballot: a full preference order of the candidates, most preferred first")

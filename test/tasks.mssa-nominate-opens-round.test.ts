@@ -19,7 +19,7 @@ describe("h15-red2 R4 (fixed): mssa:nominate refused after it opened a round", f
 
   before(async () => {
     // 3 genesis authorities + 4 enrolled members = 7 = 2m + 1: a round may open
-    for (const m of ["4", "5", "6", "7"]) await hre.run("mssa:enrol", { member: m, remove: false });
+    for (const m of ["4", "5", "6", "7"]) await hre.run("mssa:enrol", { member: m, document: `passport:UTO:N000000${m}`, remove: false });
   });
 
   it("a nominee at R = 1 is refused and no round is opened", async () => {

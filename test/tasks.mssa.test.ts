@@ -203,7 +203,7 @@ describe("tasks: mssa:* (in-process network, one process)", function () {
     );
     expect(wrong.message.split("\n")).to.have.length(1);
     expect(exitCodeOf(wrong)).to.equal(EXIT.refused);
-    const enrol = await rejects(hre.run("mssa:enrol", { member: "15", remove: false, from: "0" }));
+    const enrol = await rejects(hre.run("mssa:enrol", { member: "15", document: "passport:UTO:T0000015", remove: false, from: "0" }));
     expect(enrol.message).to.match(/^mssa:enrol: --from 0x[0-9a-fA-F]{40} does not hold the AuthorityElection's REGISTRAR_ROLE \(/);
     expect(await hre.ethers.provider.getTransactionCount(deployer.address)).to.equal(nonce);
     // a malformed or unknown id is bad input, exit 2
@@ -216,9 +216,32 @@ describe("tasks: mssa:* (in-process network, one process)", function () {
     const dismissed = await hre.run("mssa:resolve", { id: r.id, verdict: "dismiss" });
     expect(dismissed.state).to.equal("dismissed");
     expect(dismissed.counts[2]).to.equal(before - 1);
-    // the registrar (default) enrols a member outside registration and removes it
-    const members = (await hre.run("mssa:enrol", { member: "15", remove: false })).members;
-    expect((await hre.run("mssa:enrol", { member: "15", remove: true })).members).to.equal(members - 1);
+    // the registrar (default) enrols a member outside registration, as the elector of the person
+    // behind her document, and removes it
+    const enrolled = await hre.run("mssa:enrol", { member: "15", document: "passport:UTO:T0000015", remove: false });
+    expect(enrolled.electorNullifier).to.match(/^0x[0-9a-f]{64}$/);
+    expect((await hre.run("mssa:enrol", { member: "15", remove: true })).members).to.equal(enrolled.members - 1);
+    // one person, one member (s20-redm F5): her document for a second account is refused before
+    // anything is sent, and so is a genesis authority's (the deploy bound it from its document)
+    await hre.run("mssa:enrol", { member: "15", document: "passport:UTO:T0000015", remove: false });
+    const nonce15 = await hre.ethers.provider.getTransactionCount(d.roles.registrar);
+    const twice = await rejects(hre.run("mssa:enrol", { member: "16", document: "passport:UTO:T0000015", remove: false }));
+    expect(twice.message).to.match(/^mssa:enrol: this person is a member already, through 0x[0-9a-fA-F]{40}; one person, one member$/);
+    expect(exitCodeOf(twice)).to.equal(EXIT.refused);
+    const { devGenesisDocument } = await import("../offchain/chain/system");
+    const { AuthorityElection__factory } = await import("../typechain-types");
+    const { deployedAddress } = await import("../tasks/lib/context");
+    const el = AuthorityElection__factory.connect(await deployedAddress(hre, "AuthorityElection"), deployer);
+    const au1 = (await el.round(0)).authorities[0]; // authority:1, whose document is devGenesisDocument(1)
+    const genesisPerson = await rejects(hre.run("mssa:enrol", { member: "16", document: devGenesisDocument(1), remove: false }));
+    expect(genesisPerson.message).to.equal(`mssa:enrol: this person is a member already, through ${au1}; one person, one member`);
+    expect(await hre.ethers.provider.getTransactionCount(d.roles.registrar)).to.equal(nonce15);
+    // no nullifier, no member
+    const bare = await rejects(hre.run("mssa:enrol", { member: "16", remove: false }));
+    expect(bare).to.be.instanceOf(UsageError);
+    expect(bare.message).to.equal(
+      "mssa:enrol: give the member's identity document (--document) or her election nullifier (--elector-nullifier): every member carries one",
+    );
   });
 
   it("a nomination stage with too few nominees aborts the round, and the next round opens", async () => {

@@ -23,11 +23,12 @@ pragma solidity 0.8.30;
 /// evidence alone, so evidence counts once ever. An authority that is a nominee of the open round
 /// cannot attest reports about another nominee of that round. The reported node can contest an
 /// applied report; ARBITER_ROLE upholds or dismisses it (dismissal takes the count back).
-/// One person, one elector (h11-red2 M1): a member enrolled through a registration carries an
-/// election nullifier e = HMAC(electionKey, "metatrust MSSA elector" || identity), computed off-chain
-/// by the approving authorities from the identity document they checked; the election holds at most
-/// one account per e (`electorOf`), so one person registered at several places, with several
-/// accounts, is one elector. `remove` frees e. The registrar's own `enrol` (trusted) carries none.
+/// One person, one elector (h11-red2 M1, s20-redm F5): every member carries an election nullifier
+/// e = HMAC(electionKey, "metatrust MSSA elector" || identity), computed off-chain from the identity
+/// document checked, by the approving authorities for a registration and by the operator for the
+/// genesis authorities and its own enrolments; the election holds at most one account per e
+/// (`electorOf`), so one person registered at several places, with several accounts, is one
+/// elector. `remove` frees e. There is no way in without one.
 interface IAuthorityElection {
     /// @notice Where a round is.
     enum Stage {
@@ -158,20 +159,16 @@ interface IAuthorityElection {
         uint256 ratio
     );
 
-    /// @notice Adds a member (one of the M active users) on the registrar's own word, with no
-    /// election nullifier: the registrar is trusted with the person check. A no-op for a member.
-    /// REGISTRAR_ROLE.
-    function enrol(address member) external;
-
-    /// @notice Adds `member` as the elector of the person behind `electorNullifier` (the
-    /// CredentialLedger, on the approval of a registration that carries it). At most one account
-    /// per election nullifier and one election nullifier per account: a no-op when `member` already
-    /// holds it; a member enrolled without one (by the registrar) takes it, and its misbehaviour
-    /// record so far moves to the person's (s20-redm F2).
+    /// @notice Adds `member` (one of the M active users) as the elector of the person behind
+    /// `electorNullifier`: the CredentialLedger, on the approval of a registration that carries it,
+    /// or the operator, with e computed from the member's identity document with the election key
+    /// (`mssa:enrol`). The only way to enrol a member after genesis (s20-redm F5). At most one
+    /// account per election nullifier and one election nullifier per account: a no-op when `member`
+    /// already holds it.
     /// REGISTRAR_ROLE.
     /// @param electorNullifier e = HMAC(electionKey, "metatrust MSSA elector" || identity), non-zero
-    /// @dev Reverts ElectorNullifierTaken when another account holds it, ElectorNullifierMismatch
-    /// when `member` holds another one; nothing changes then.
+    /// @dev Reverts ZeroElectorNullifier on zero, ElectorNullifierTaken when another account holds
+    /// it, ElectorNullifierMismatch when `member` holds another one; nothing changes then.
     function enrolElector(address member, bytes32 electorNullifier) external;
 
     /// @notice Removes a member (it stops being an elector at once) and frees its election
@@ -210,8 +207,8 @@ interface IAuthorityElection {
     /// sit at that moment have attested it: an attestation by an authority that has since been
     /// removed, voted out or reached R_bw = 1 does not count (AttestationsStale), though it still
     /// counts again if that authority sits again. A DETECTOR_ROLE account applies it alone.
-    /// `node` is a member, or a former member that held an election nullifier: the count goes to
-    /// the record of the person behind that nullifier (shared by all her accounts, s20-redm F2).
+    /// `node` is a member or a former member: the count goes to the record of the person behind the
+    /// last election nullifier it held (shared by all her accounts, s20-redm F2).
     function report(address node, uint8 behaviour, bytes32 evidence) external returns (bytes32 reportId);
 
     /// @notice The reported node (or the account that now holds the election nullifier of the person
@@ -259,13 +256,12 @@ interface IAuthorityElection {
     /// @notice The account that is the elector of the person behind `electorNullifier` (zero if none).
     function electorOf(bytes32 electorNullifier) external view returns (address);
 
-    /// @notice The election nullifier `member` holds (zero if none: not a member, or enrolled by the
-    /// registrar without one).
+    /// @notice The election nullifier `member` holds (zero if none: not a member).
     function electorNullifierOf(address member) external view returns (bytes32);
 
     /// @notice Eq. 1 for `node`: its counts t_if and its ratio R_bw in WAD. The record is the
-    /// person's (every account that held her election nullifier shares it) if `node` ever held one,
-    /// else the account's own.
+    /// person's: every account that held her election nullifier shares it (zero for an account
+    /// that never was a member).
     function misbehaviour(address node) external view returns (uint16[4] memory counts, uint256 ratio);
 
     /// @notice Nomination votes V received by `nominee` in `round`.

@@ -8,7 +8,7 @@ import {BordaCount} from "../libraries/BordaCount.sol";
 /// @title AuthorityElection
 /// @notice MSSA authority election: nomination weighted by Eq. 2, Borda count (Eqs. 3-4) weighted
 /// by the misbehaviour ratio (Eq. 1). See IAuthorityElection for the rules.
-// One mapping per rule of a round (electorate, nominators, reports, election nullifiers): 18 state variables.
+// One mapping per rule of a round (electorate, nominators, reports, election nullifiers): 20 state variables.
 // solhint-disable-next-line max-states-count
 contract AuthorityElection is IAuthorityElection, AccessControl {
     /// @notice Enrols and removes members (the operator, and the CredentialLedger on approval and
@@ -27,15 +27,14 @@ contract AuthorityElection is IAuthorityElection, AccessControl {
     /// @dev the current round when the member was (last) enrolled: electors of round r have it < r
     mapping(address member => uint256) private _enrolledAt;
     uint256 private _memberCount;
-    /// @dev applied, not dismissed reports per behaviour (uncapped; Eq. 1 caps them at A_f) of a
-    /// member that never held an election nullifier (genesis, the registrar's enrol)
-    mapping(address node => uint16[4]) private _counts;
-    /// @dev the same, per person (election nullifier): every account that held e shares it (s20 F2)
+    /// @dev applied, not dismissed reports per behaviour (uncapped; Eq. 1 caps them at A_f), per
+    /// person (election nullifier): every account that held e shares them (s20 F2). Every member
+    /// holds an e (genesis and enrolElector both bind one, s20 F5), so there is no per-account record.
     mapping(bytes32 electorNullifier => uint16[4]) private _personCounts;
     /// @dev the last election nullifier an account held; kept after removal, so a former account
     /// still names its person (reports reach her, her next account inherits her record)
     mapping(address account => bytes32 electorNullifier) private _personOf;
-    /// @dev the person whose record an applied report raised (zero: the account's own record)
+    /// @dev the person whose record an applied report raised
     mapping(bytes32 reportId => bytes32 electorNullifier) private _reportPerson;
     mapping(uint256 id => Round) private _rounds;
     mapping(uint256 id => uint256[8]) private _tallies;
@@ -58,14 +57,18 @@ contract AuthorityElection is IAuthorityElection, AccessControl {
     /// @param admin the operator (admin, REGISTRAR_ROLE, ARBITER_ROLE)
     /// @param p the parameters
     /// @param genesis round 0's authorities (members; at least reportQuorum, at most seats)
-    constructor(address admin, Params memory p, address[] memory genesis) {
+    /// @param genesisNullifiers their election nullifiers, in the same order (non-zero, distinct):
+    /// computed by the operator with the election key from each authority's identity document, so
+    /// a second account of a genesis authority's person is refused like any other (s20-redm F5)
+    constructor(address admin, Params memory p, address[] memory genesis, bytes32[] memory genesisNullifiers) {
         if (
             p.seats == 0 ||
             2 * uint256(p.seats) > BordaCount.MAX_CANDIDATES ||
             p.reportQuorum == 0 ||
             p.reportQuorum > p.seats ||
             genesis.length < p.reportQuorum ||
-            genesis.length > p.seats
+            genesis.length > p.seats ||
+            genesisNullifiers.length != genesis.length
         ) revert AuthorityElection__InvalidParams();
         for (uint256 f; f < BordaCount.BEHAVIOURS; ++f) if (p.caps[f] == 0) revert AuthorityElection__InvalidParams();
         _params = p;
@@ -77,7 +80,7 @@ contract AuthorityElection is IAuthorityElection, AccessControl {
         for (uint256 i; i < genesis.length; ++i) {
             address a = genesis[i];
             if (a == address(0) || _seatRound[a] == 1) revert AuthorityElection__InvalidParams();
-            _enrol(a);
+            _enrolPerson(a, genesisNullifiers[i]);
             _seatRound[a] = 1;
             r0.authorities.push(a);
         }
@@ -86,37 +89,9 @@ contract AuthorityElection is IAuthorityElection, AccessControl {
     // ---------------------------------------------------------------- members
 
     /// @inheritdoc IAuthorityElection
-    function enrol(address member) external onlyRole(REGISTRAR_ROLE) {
-        if (member == address(0)) revert AuthorityElection__NotMember(member);
-        _enrol(member);
-    }
-
-    /// @inheritdoc IAuthorityElection
     function enrolElector(address member, bytes32 e) external onlyRole(REGISTRAR_ROLE) {
         if (member == address(0)) revert AuthorityElection__NotMember(member);
-        if (e == bytes32(0)) revert AuthorityElection__ZeroElectorNullifier(member);
-        address holder = _electorOf[e];
-        if (holder != address(0) && holder != member) revert AuthorityElection__ElectorNullifierTaken(e, holder);
-        bytes32 held = _electorNullifierOf[member];
-        if (held != bytes32(0) && held != e) revert AuthorityElection__ElectorNullifierMismatch(member, held, e);
-        if (holder == address(0)) {
-            _electorOf[e] = member;
-            _electorNullifierOf[member] = e;
-            _personOf[member] = e;
-            // a record the account earned without a nullifier goes with it to the person, so
-            // taking an e never sheds it (s20 F2)
-            uint16[4] storage own = _counts[member];
-            if (own[0] | own[1] | own[2] | own[3] != 0) {
-                uint16[4] storage person = _personCounts[e];
-                for (uint256 f; f < BordaCount.BEHAVIOURS; ++f) {
-                    uint256 sum = uint256(person[f]) + own[f];
-                    person[f] = sum < type(uint16).max ? uint16(sum) : type(uint16).max;
-                }
-                delete _counts[member];
-            }
-            emit ElectorNullifierBound(member, e);
-        }
-        _enrol(member);
+        _enrolPerson(member, e);
     }
 
     /// @inheritdoc IAuthorityElection
@@ -284,9 +259,9 @@ contract AuthorityElection is IAuthorityElection, AccessControl {
     /// @inheritdoc IAuthorityElection
     function report(address node, uint8 behaviour, bytes32 evidence) external returns (bytes32 id) {
         if (behaviour >= BordaCount.BEHAVIOURS) revert AuthorityElection__InvalidBehaviour(behaviour);
-        // a former account of a person (one that held an election nullifier) stays reportable: the
-        // report reaches the person's record, which her next account inherits (s20 F2)
-        if (!_members[node] && _personOf[node] == bytes32(0)) revert AuthorityElection__NotMember(node);
+        // every member holds an election nullifier (s20 F5), and a former account of a person stays
+        // reportable: the report reaches the person's record, which her next account inherits (s20 F2)
+        if (_personOf[node] == bytes32(0)) revert AuthorityElection__NotMember(node);
         if (node == msg.sender) revert AuthorityElection__SelfReport(node);
         // keyed on (node, behaviour, evidence): a report about another node cannot occupy the id of
         // a report about this one (h7-audit finding M1)
@@ -333,9 +308,9 @@ contract AuthorityElection is IAuthorityElection, AccessControl {
     function contest(bytes32 id) external {
         Report storage rp = _reports[id];
         if (rp.state != ReportState.Applied) revert AuthorityElection__NotContestable(id, rp.state);
-        // the reported account, or the person's account now (her record carries the count)
-        bytes32 person = _reportPerson[id];
-        if (msg.sender != rp.node && (person == bytes32(0) || _electorOf[person] != msg.sender))
+        // the reported account, or the person's account now, if she has one (her record carries the count)
+        address holder = _electorOf[_reportPerson[id]];
+        if (msg.sender != rp.node && (holder == address(0) || holder != msg.sender))
             revert AuthorityElection__NotReportedNode(id, msg.sender);
         rp.state = ReportState.Contested;
         emit ReportContested(id, rp.node);
@@ -350,9 +325,8 @@ contract AuthorityElection is IAuthorityElection, AccessControl {
             rp.state = ReportState.Upheld;
         } else {
             rp.state = ReportState.Dismissed;
-            bytes32 person = _reportPerson[id];
-            // an account's own record may have moved to its person since (enrolElector)
-            uint16[4] storage c = person != bytes32(0) ? _personCounts[person] : _record(node);
+            // the record the report raised, even if the account holds another person's e since
+            uint16[4] storage c = _personCounts[_reportPerson[id]];
             if (c[rp.behaviour] != 0) --c[rp.behaviour];
         }
         emit ReportResolved(id, node, uphold, _capped(node, rp.behaviour), _ratio(node));
@@ -457,7 +431,20 @@ contract AuthorityElection is IAuthorityElection, AccessControl {
 
     // ---------------------------------------------------------------- internals
 
-    function _enrol(address member) private {
+    /// @dev Enrols `member` as the elector of the person behind `e` (one account per e, one e per
+    /// account; a no-op for a member that holds it): the one way in, for genesis and the registrar.
+    function _enrolPerson(address member, bytes32 e) private {
+        if (e == bytes32(0)) revert AuthorityElection__ZeroElectorNullifier(member);
+        address holder = _electorOf[e];
+        if (holder != address(0) && holder != member) revert AuthorityElection__ElectorNullifierTaken(e, holder);
+        bytes32 held = _electorNullifierOf[member];
+        if (held != bytes32(0) && held != e) revert AuthorityElection__ElectorNullifierMismatch(member, held, e);
+        if (holder == address(0)) {
+            _electorOf[e] = member;
+            _electorNullifierOf[member] = e;
+            _personOf[member] = e;
+            emit ElectorNullifierBound(member, e);
+        }
         if (_members[member]) return;
         _members[member] = true;
         _enrolledAt[member] = _current;
@@ -465,10 +452,10 @@ contract AuthorityElection is IAuthorityElection, AccessControl {
         emit MemberEnrolled(member);
     }
 
-    /// @dev Eq. 1's record of `node`: its person's if it ever held an election nullifier, else its own
+    /// @dev Eq. 1's record of `node`: its person's (the last election nullifier it held; an account
+    /// that never held one, i.e. never was a member, reads the empty record of e = 0, never written)
     function _record(address node) private view returns (uint16[4] storage) {
-        bytes32 person = _personOf[node];
-        return person != bytes32(0) ? _personCounts[person] : _counts[node];
+        return _personCounts[_personOf[node]];
     }
 
     function _capped(address node, uint256 f) private view returns (uint16) {
@@ -491,8 +478,7 @@ contract AuthorityElection is IAuthorityElection, AccessControl {
         rp.state = ReportState.Applied;
         address node = rp.node;
         uint8 f = rp.behaviour;
-        bytes32 person = _personOf[node];
-        if (person != bytes32(0)) _reportPerson[id] = person;
+        _reportPerson[id] = _personOf[node];
         uint16[4] storage c = _record(node);
         if (c[f] < type(uint16).max) ++c[f];
         emit MisbehaviourRecorded(id, node, f, _capped(node, f), _ratio(node));

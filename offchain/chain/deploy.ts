@@ -9,7 +9,7 @@ import { keccak256, toUtf8Bytes } from "ethers";
 import { Deployment, saveDeployment } from "./deployments";
 import { deploymentFile } from "./paths";
 import { probeEip2537 } from "./eip2537";
-import { DeployContext, SYSTEM_CONTRACTS, trustRoleHolders } from "./system";
+import { DeployContext, SYSTEM_CONTRACTS, mssaGenesis, trustRoleHolders } from "./system";
 import { minedReceipt } from "./mined";
 
 /** The target network lacks something metatrust needs. */
@@ -42,6 +42,13 @@ export type DeployOptions = {
    * (a development node's account 18) on both contracts.
    */
   roles?: { msrp?: string; idp?: string; detector?: string; registrar?: string; arbiter?: string };
+  /**
+   * The genesis authorities' identity documents, in order (the `deploy` task's --genesis-documents):
+   * the operator computes each one's election nullifier from it with the deployment's election key
+   * (s20-redm F5). Required off a development node; there the default is a simulated document each
+   * (system.ts devGenesisDocument).
+   */
+  genesisDocuments?: readonly string[];
 };
 
 /** A recorded deployment that no longer matches the chain or the artifacts. */
@@ -134,7 +141,9 @@ export async function deploySystem(hre: HardhatRuntimeEnvironment, opts: DeployO
     log(`resuming the deployment recorded in deployments/${hre.network.name}.json`);
   }
   const roles = await roleHolders(hre, deployer.address, opts.roles, prior);
-  const ctx: DeployContext = { hre, deployer, deployed: { ...(prior?.contracts ?? {}) }, roles };
+  const ctx: DeployContext = { hre, deployer, deployed: { ...(prior?.contracts ?? {}) }, roles, genesisDocuments: opts.genesisDocuments };
+  // the genesis authorities' documents are checked (and the election key made) before anything is sent
+  if (!ctx.deployed.AuthorityElection) await mssaGenesis(ctx);
   const d: Deployment = {
     network: hre.network.name,
     chainId: Number(chainId),

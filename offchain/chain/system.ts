@@ -15,6 +15,7 @@ import { dataDir } from "./paths";
 import { Keystore } from "../storage/keystore";
 import { minedReceipt } from "./mined";
 import { checkBoundCourt } from "./court";
+import { hexlify, randomBytes } from "ethers";
 
 /** What a contract's constructor arguments and wiring may depend on. */
 export type DeployContext = {
@@ -24,6 +25,8 @@ export type DeployContext = {
   deployed: Record<string, DeployedContract>;
   /** Who holds the operator roles (deployments.ts Deployment.roles; deploy.ts DeployOptions.roles says the defaults). */
   roles?: { admin: string; msrp: string; idp: string; detector?: string; registrar?: string; arbiter?: string };
+  /** The genesis authorities' identity documents (deploy.ts DeployOptions.genesisDocuments). */
+  genesisDocuments?: readonly string[];
 };
 
 /**
@@ -139,8 +142,8 @@ export const SYSTEM_CONTRACTS: ContractSpec[] = [
     name: "AuthorityElection",
     purpose: "MSSA authority election: Borda count weighted by misbehaviour",
     args: async (ctx) => {
-      const { genesis, params } = await mssaGenesis(ctx);
-      return [await ctx.deployer.getAddress(), params, genesis];
+      const { genesis, genesisNullifiers, params } = await mssaGenesis(ctx);
+      return [await ctx.deployer.getAddress(), params, genesis, genesisNullifiers];
     },
     // The constructor gives the deployer REGISTRAR_ROLE and ARBITER_ROLE; they go to the role
     // accounts `registrar` and `arbiter` (the deployer keeps them when the record names it). The
@@ -181,14 +184,68 @@ export async function trustRoleHolders(hre: HardhatRuntimeEnvironment): Promise<
 }
 
 /**
- * Round 0's authorities: the role accounts `authority:1` .. `authority:<seats>` (on a development
- * node without keys of their own, its accounts 1..seats).
+ * The identity document of a development node's genesis authority `authority:<i>`: SIMULATED (a
+ * made-up passport of the fictional state UTO; no real person holds it), so that every genesis
+ * authority carries an election nullifier on a development node too (s20-redm F5).
  */
-export async function mssaGenesis({ hre }: DeployContext) {
+export function devGenesisDocument(i: number): string {
+  return `passport:UTO:G${String(i).padStart(7, "0")}`;
+}
+
+/**
+ * The deployment's election key, as the operator holds it: the record ELECTION_KEY_RECORD of the
+ * network's keystore (the one `mssa:register --elector` uses in-process and the operator hands to
+ * the authorities of every place, `mssa:serve --election-key`). Made (32 random bytes) when
+ * `create` and the keystore holds none.
+ * @returns the key, or undefined when there is none and `create` is false
+ */
+export async function operatorElectionKey(hre: HardhatRuntimeEnvironment, create: boolean): Promise<Uint8Array | undefined> {
+  const { ELECTION_KEY_RECORD, loadElectionKey } = await import("../services/mssa/authority-service");
+  const keystore = new Keystore(path.join(dataDir(hre.network.name), "keystore"));
+  if (create && !keystore.exists(ELECTION_KEY_RECORD)) keystore.create(ELECTION_KEY_RECORD, { key: hexlify(randomBytes(32)).slice(2) });
+  return loadElectionKey(keystore);
+}
+
+/**
+ * Round 0's authorities: the role accounts `authority:1` .. `authority:<seats>` (on a development
+ * node without keys of their own, its accounts 1..seats), and their election nullifiers (s20-redm
+ * F5: every member carries one), computed by the operator with the deployment's election key
+ * ({@link operatorElectionKey}, made if absent) from each authority's identity document:
+ * `genesisDocuments` in the same order, or on a development node {@link devGenesisDocument}.
+ * @throws RangeError naming --genesis-documents when they are missing (not a development node), not
+ *   one per authority, not canonical, or two name one person
+ */
+export async function mssaGenesis({ hre, genesisDocuments }: DeployContext) {
   const accounts = deployRoles(hre);
+  const seats = DEFAULT_ELECTION_PARAMS.seats;
   const genesis: string[] = [];
-  for (let i = 1; i <= DEFAULT_ELECTION_PARAMS.seats; i++) genesis.push(await accounts.address(`authority:${i}`));
-  return { genesis, params: { ...DEFAULT_ELECTION_PARAMS } };
+  for (let i = 1; i <= seats; i++) genesis.push(await accounts.address(`authority:${i}`));
+  const dev = hre.network.name === "hardhat" || hre.network.name === "localhost";
+  if (genesisDocuments === undefined && !dev)
+    throw new RangeError(
+      `deploy: --genesis-documents is required on ${hre.network.name}: the identity documents of the ${seats} genesis authorities, in order, so that each carries its election nullifier`,
+    );
+  const docs = genesisDocuments ?? genesis.map((_, i) => devGenesisDocument(i + 1));
+  if (docs.length !== seats)
+    throw new RangeError(
+      `deploy: --genesis-documents names ${docs.length} documents; the genesis has ${seats} authorities (one each, in order)`,
+    );
+  const { electorNullifier, identityDocument } = await import("../mssa/registration");
+  const key = (await operatorElectionKey(hre, true))!;
+  const genesisNullifiers = docs.map((d, i) => {
+    try {
+      // the document of the identity type (a passport), as every authority computes e (mssa.md §1.9)
+      return electorNullifier(key, identityDocument([d]));
+    } catch (e) {
+      throw new RangeError(`deploy: --genesis-documents: the document of authority:${i + 1}: ${(e as Error).message}`);
+    }
+  });
+  const twice = genesisNullifiers.findIndex((e, i) => genesisNullifiers.indexOf(e) !== i);
+  if (twice >= 0)
+    throw new RangeError(
+      `deploy: --genesis-documents: authority:${twice + 1} and authority:${genesisNullifiers.indexOf(genesisNullifiers[twice]) + 1} have one identity document: one person, one genesis authority`,
+    );
+  return { genesis, genesisNullifiers, params: { ...DEFAULT_ELECTION_PARAMS } };
 }
 
 /** The role accounts of the network being deployed to (keys in its keystore or the environment). */

@@ -13,6 +13,7 @@ import fs from "fs";
 import path from "path";
 import { HDNodeWallet, Mnemonic } from "ethers";
 import { Keystore } from "../../offchain/storage/keystore";
+import { loadElectionKey } from "../../offchain/services/mssa/authority-service";
 import { freePort, type RunningNode } from "./hardhat-node";
 
 export { freePort };
@@ -156,8 +157,14 @@ export async function startServices(node: RunningNode, work: string, say: (line:
       await run("deployer", ["mssa:place", "--name", "PL1", "--authorities", `${a1.address},${a2.address}`]);
       const placeKeyFile = path.join(work, "pl1.placekey");
       fs.writeFileSync(placeKeyFile, randomBytes(32).toString("hex"), { mode: 0o600 });
+      // the election key is the one `deploy` made in the deployer's keystore and computed the genesis
+      // authorities' election nullifiers with (s20-redm F5), so a genesis authority's person is one elector here too
+      const electionKey = loadElectionKey(
+        new Keystore(path.join(work, "deployer", "localhost", "keystore"), envOf("deployer").METATRUST_PASSPHRASE),
+      );
+      if (!electionKey) throw new Error("deployer: `deploy` left no election key (mssa-electionkey) in its keystore");
       const electionKeyFile = path.join(work, "election.key");
-      fs.writeFileSync(electionKeyFile, randomBytes(32).toString("hex"), { mode: 0o600 });
+      fs.writeFileSync(electionKeyFile, Buffer.from(electionKey).toString("hex"), { mode: 0o600 });
       const auArgs = (n: number) => [
         "mssa:serve",
         "authority",

@@ -150,6 +150,38 @@ describe("chain/deploy", () => {
     );
   });
 
+  it("--genesis-documents give each genesis authority the election nullifier of its document (s20-redm F5); a wrong count, a repeated, empty or non-passport document is refused before anything is sent", async () => {
+    const [deployer] = await hre.ethers.getSigners();
+    const nonce = await hre.ethers.provider.getTransactionCount(deployer.address);
+    const docs = ["passport:UTO:A1111111", "passport:UTO:B2222222", "passport:UTO:C3333333"];
+    for (const [genesisDocuments, line] of [
+      [docs.slice(0, 2).join(","), "deploy: --genesis-documents names 2 documents; the genesis has 3 authorities (one each, in order)"],
+      [
+        [docs[0], docs[1], docs[0]].join(","),
+        "deploy: --genesis-documents: authority:3 and authority:1 have one identity document: one person, one genesis authority",
+      ],
+      [`${docs[0]},${docs[1]},`, `deploy: --genesis-documents "${docs[0]},${docs[1]}," has an empty document`],
+      [`${docs[0]},${docs[1]},mail:c@example.org`, /^deploy: --genesis-documents: the document of authority:3: /],
+    ] as const) {
+      const e = await hre.run("deploy", { quiet: true, fresh: true, genesisDocuments }).then(
+        () => undefined,
+        (x: Error) => x,
+      );
+      if (typeof line === "string") expect(e?.message).to.equal(line);
+      else expect(e?.message).to.match(line);
+      expect(e?.message.split("\n")).to.have.length(1);
+    }
+    expect(await hre.ethers.provider.getTransactionCount(deployer.address), "nothing sent").to.equal(nonce);
+    const d = await hre.run("deploy", { quiet: true, fresh: true, genesisDocuments: docs.join(",") });
+    const { operatorElectionKey } = await import("../../offchain/chain/system");
+    const { electorNullifier } = await import("../../offchain/mssa/registration");
+    const key = (await operatorElectionKey(hre, false))!;
+    const el = await hre.ethers.getContractAt("AuthorityElection", d.contracts.AuthorityElection.address);
+    const genesis = (await el.round(0)).authorities;
+    for (const [i, doc] of docs.entries()) expect(await el.electorNullifierOf(genesis[i])).to.equal(electorNullifier(key, doc));
+    expect(d.contracts.AuthorityElection.args[3]).to.deep.equal(docs.map((doc) => electorNullifier(key, doc)));
+  });
+
   describe("# operator roles", () => {
     it("the deploy task gives MSRP_ROLE and IDP_ROLE to the role accounts msrp and idp; the deployer keeps only the admin role", async () => {
       const [deployer] = await hre.ethers.getSigners();

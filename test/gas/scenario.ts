@@ -262,9 +262,13 @@ async function scenario(): Promise<GasSnapshot> {
   await send("CredentialLedger.approve (k-th: access, chain link, enrolment)", () => ledger.connect(s[2]).approve(regId));
 
   // ---------------------------------------------------------------- MSSA election
-  // Members: the 3 genesis authorities, the registered user (12) and signers 4-10 enrolled here.
+  // Members: the 3 genesis authorities, the registered user (12) and signers 4-10 enrolled here by the
+  // registrar, each as the elector of a person of her own (every member carries an election nullifier).
   const enrolled = [4, 5, 6, 7, 8, 9, 10].map((i) => s[i]);
-  for (const [i, e] of enrolled.entries()) await send(i === 0 ? "AuthorityElection.enrol" : undefined, () => election.enrol(e.address));
+  for (const [i, e] of enrolled.entries())
+    await send(i === 0 ? "AuthorityElection.enrolElector (registrar)" : undefined, () =>
+      election.enrolElector(e.address, fixed(`elector-${i + 4}`)),
+    );
   await send("AuthorityElection.openRound", () => election.openRound());
   // Nominees 4-8 (5 > seats, so the round goes on; up to 2m = 6 candidates).
   const nominations: [number, number][] = [

@@ -2,6 +2,7 @@
 pragma solidity 0.8.30;
 
 import {Test} from "../helpers/forge/Test.sol";
+import {personOf, personsOf} from "../helpers/forge/Persons.sol";
 import {AuthorityElection} from "../../contracts/mssa/AuthorityElection.sol";
 import {IAuthorityElection} from "../../contracts/interfaces/IAuthorityElection.sol";
 
@@ -27,13 +28,14 @@ contract AuthorityElectionAttacksTest is Test {
         e = new AuthorityElection(
             ADMIN,
             IAuthorityElection.Params(3, 2, uint32(PERIOD), uint32(PERIOD), caps, weights),
-            genesis
+            genesis,
+            personsOf(genesis)
         );
         vm.startPrank(ADMIN);
         e.grantRole(e.DETECTOR_ROLE(), DETECTOR);
         for (uint256 i; i < 10; ++i) {
             v[i] = address(uint160(0xB00 + i));
-            e.enrol(v[i]);
+            e.enrolElector(v[i], personOf(v[i]));
         }
         vm.stopPrank();
     }
@@ -190,7 +192,7 @@ contract AuthorityElectionAttacksTest is Test {
         e.openRound();
         address late = address(0x1A7E);
         vm.prank(ADMIN);
-        e.enrol(late);
+        e.enrolElector(late, personOf(late));
         vm.prank(late);
         vm.expectRevert(abi.encodeWithSelector(IAuthorityElection.AuthorityElection__NotElector.selector, 1, late));
         e.nominate(v[0]);
@@ -206,7 +208,7 @@ contract AuthorityElectionAttacksTest is Test {
         address[] memory cands = _toVoting();
         address late = address(0x1A7E);
         vm.prank(ADMIN);
-        e.enrol(late);
+        e.enrolElector(late, personOf(late));
         uint8[] memory ranking = new uint8[](cands.length);
         for (uint256 i; i < cands.length; ++i) ranking[i] = uint8(i);
         vm.prank(late);
@@ -255,7 +257,7 @@ contract AuthorityElectionAttacksTest is Test {
         vm.expectEmit();
         emit IAuthorityElection.SeatVacated(A, 0);
         e.remove(A);
-        e.enrol(A);
+        e.enrolElector(A, personOf(A));
         vm.stopPrank();
         assertTrue(e.isMember(A), "a member again");
         assertTrue(!e.isAuthority(A), "sits again without an election");
@@ -371,10 +373,12 @@ contract AuthorityElectionAttacksTest is Test {
                 [uint16(5), 10, 10, 3],
                 [uint64(4e17), 3e17, 2e17, 3e17]
             ),
-            genesis
+            genesis,
+            personsOf(genesis)
         );
         vm.startPrank(ADMIN);
-        for (uint256 i; i < 128; ++i) big.enrol(address(uint160(0x10000 + i)));
+        for (uint256 i; i < 128; ++i)
+            big.enrolElector(address(uint160(0x10000 + i)), personOf(address(uint160(0x10000 + i))));
         vm.stopPrank();
         big.openRound();
         for (uint256 i; i < 128; ++i) {
@@ -429,7 +433,7 @@ contract AuthorityElectionAttacksTest is Test {
         // v[6] is found out and removed (its registration revoked), then registers again
         vm.startPrank(ADMIN);
         e.remove(v[6]);
-        e.enrol(v[6]);
+        e.enrolElector(v[6], personOf(v[6]));
         vm.stopPrank();
         assertTrue(e.isMember(v[6]) && !e.isElector(1, v[6]), "set-up: a member again, not an elector of round 1");
         vm.warp(e.round(1).votingEnd);

@@ -44,8 +44,9 @@ contract AuthorityElectionHandler is Test {
     uint256 public constant MODEL = 8; // a call the rules accept was refused
     uint256 public constant ELECTOR = 9; // a second account enrolled under a held election nullifier (M1)
     uint256 public constant KINDS = 10;
-    /// persons whose election nullifiers the handler enrols (h11-red2 M1)
-    uint256 public constant PERSONS = 4;
+    /// persons whose election nullifiers the handler enrols (h11-red2 M1); the six first members
+    /// are persons 0-5 (every member holds one, s20-redm F5)
+    uint256 public constant PERSONS = 8;
 
     AuthorityElection public immutable election;
     bool public immutable cautious;
@@ -85,10 +86,8 @@ contract AuthorityElectionHandler is Test {
 
     uint256 public ghostSittingRound;
     mapping(uint256 round => address[]) internal _ghostAuthorities;
-    /// applied, not dismissed reports (uncapped)
-    mapping(address => uint16[4]) internal _ghostCounts;
-    /// the same per person (s20-fixperson F2): an account that ever held an election nullifier
-    /// shares its last one's record, kept after removal
+    /// applied, not dismissed reports (uncapped) per person (s20-fixperson F2): an account shares
+    /// the record of the last election nullifier it held, kept after removal
     mapping(bytes32 e => uint16[4]) internal _ghostPersonCounts;
     mapping(address => bytes32) public ghostPersonOf;
     mapping(bytes32 id => bytes32) public ghostReportPerson;
@@ -122,28 +121,41 @@ contract AuthorityElectionHandler is Test {
         election = new AuthorityElection(
             ADMIN,
             IAuthorityElection.Params(SEATS, QUORUM, NOMINATION, VOTING, _caps, _weights),
-            genesis
+            genesis,
+            _genesisNullifiers()
         );
         ghostRole[ADMIN_ROLE][ADMIN] = true;
         ghostRole[REGISTRAR_ROLE][ADMIN] = true;
         vm.startPrank(ADMIN);
         election.grantRole(DETECTOR_ROLE, DETECTOR);
         ghostRole[DETECTOR_ROLE][DETECTOR] = true;
-        for (uint256 i = 2; i < 6; ++i) election.enrol(_accounts[i]);
+        for (uint256 i = 2; i < 6; ++i) election.enrolElector(_accounts[i], personNullifier(i));
         vm.stopPrank();
-        for (uint256 i; i < 6; ++i) ghostMember[_accounts[i]] = true;
+        for (uint256 i; i < 6; ++i) {
+            ghostMember[_accounts[i]] = true;
+            bytes32 e = personNullifier(i);
+            (ghostElectorOf[e], ghostElectorNullifierOf[_accounts[i]], ghostPersonOf[_accounts[i]]) = (
+                _accounts[i],
+                e,
+                e
+            );
+        }
         ghostMemberCount = 6;
         _ghostAuthorities[0] = genesis;
         time = block.timestamp + 1000;
     }
 
+    function _genesisNullifiers() private pure returns (bytes32[] memory g) {
+        g = new bytes32[](2);
+        (g[0], g[1]) = (personNullifier(0), personNullifier(1));
+    }
+
     // ------------------------------------------------------------------ actions: members
 
-    /// Enrols (op 0 mod 3), removes (1) or enrols as the elector of a person (2) an account, as a
-    /// registrar or anyone.
+    /// Removes (op 1 mod 3) or enrols as the elector of a person (0, 2: the only way in, s20-redm
+    /// F5) an account, as a registrar or anyone.
     function membership(uint256 op, uint256 callerSeed, uint256 whoSeed) external {
-        if (op % 3 == 0) _enrol(callerSeed, whoSeed);
-        else if (op % 3 == 1) _remove(callerSeed, whoSeed);
+        if (op % 3 == 1) _remove(callerSeed, whoSeed);
         else _enrolElector(callerSeed, whoSeed, op / 3);
     }
 
@@ -169,12 +181,7 @@ contract AuthorityElectionHandler is Test {
             if (!ghostRole[REGISTRAR_ROLE][caller]) _violate(ROLES, "enrolElector without REGISTRAR_ROLE");
             if (!free) _violate(ELECTOR, "a second account under a held election nullifier");
             if (!ok) _violate(MODEL, "enrolElector accepted");
-            if (holder == address(0)) {
-                // the account's own record goes with it to the person (s20-fixperson F2)
-                ghostPersonOf[who] = e;
-                for (uint256 f; f < 4; ++f) _ghostPersonCounts[e][f] += _ghostCounts[who][f];
-                delete _ghostCounts[who];
-            }
+            if (holder == address(0)) ghostPersonOf[who] = e;
             ghostElectorOf[e] = who;
             ghostElectorNullifierOf[who] = e;
             if (!ghostMember[who]) {
@@ -184,25 +191,6 @@ contract AuthorityElectionHandler is Test {
             }
         } catch {
             if (ok) _violate(MODEL, "enrolElector refused");
-        }
-    }
-
-    function _enrol(uint256 callerSeed, uint256 whoSeed) internal {
-        _sync();
-        address caller = _callerFor(callerSeed, REGISTRAR_ROLE);
-        address who = whoSeed % 16 == 15 ? address(0) : _pick(whoSeed);
-        vm.prank(caller);
-        try election.enrol(who) {
-            ++calls["enrol"];
-            if (!ghostRole[REGISTRAR_ROLE][caller]) _violate(ROLES, "enrol without REGISTRAR_ROLE");
-            if (who == address(0)) _violate(MEMBERS_ONLY, "enrolled address(0)");
-            if (!ghostMember[who]) {
-                ghostMember[who] = true;
-                ghostEnrolledAt[who] = ghostRound;
-                ++ghostMemberCount;
-            }
-        } catch {
-            if (ghostRole[REGISTRAR_ROLE][caller] && who != address(0)) _violate(MODEL, "enrol refused");
         }
     }
 
@@ -492,9 +480,7 @@ contract AuthorityElectionHandler is Test {
                 ghostReportState[id] = IAuthorityElection.ReportState.Upheld;
             } else {
                 ghostReportState[id] = IAuthorityElection.ReportState.Dismissed;
-                bytes32 person = ghostReportPerson[id];
-                uint16[4] storage c =
-                    person != bytes32(0) ? _ghostPersonCounts[person] : _ghostRecord(ghostReportNode[id]);
+                uint16[4] storage c = _ghostPersonCounts[ghostReportPerson[id]];
                 if (c[ghostReportBehaviour[id]] == 0) _violate(REPORT, "dismissed a count never added");
                 else --c[ghostReportBehaviour[id]];
             }
@@ -624,10 +610,10 @@ contract AuthorityElectionHandler is Test {
         return open && ghostNominations[ghostRound][reporter] != 0 && ghostNominations[ghostRound][node] != 0;
     }
 
-    /// Eq. 1's record of `node`: its person's if it ever held an election nullifier (s20-fixperson F2)
+    /// Eq. 1's record of `node`: its person's (s20-fixperson F2; every member holds an election
+    /// nullifier, s20-redm F5)
     function _ghostRecord(address node) internal view returns (uint16[4] storage) {
-        bytes32 person = ghostPersonOf[node];
-        return person != bytes32(0) ? _ghostPersonCounts[person] : _ghostCounts[node];
+        return _ghostPersonCounts[ghostPersonOf[node]];
     }
 
     function _cappedCount(address node, uint256 f) internal view returns (uint16) {
@@ -988,6 +974,7 @@ abstract contract AuthorityElectionInvariantBase is AuthorityElectionHarness {
             bytes32 e = election.electorNullifierOf(a[i]);
             if (e != bytes32(0)) assertEq(election.electorOf(e), a[i], "the nullifier names its account");
             if (!election.isMember(a[i])) assertEq(e, bytes32(0), "a non-member holds no election nullifier");
+            else assertTrue(e != bytes32(0), "every member holds an election nullifier (s20-redm F5)");
         }
         assertEq(election.electorOf(bytes32(0)), address(0), "nobody holds the zero nullifier");
     }

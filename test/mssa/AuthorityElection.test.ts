@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { ethers } from "hardhat";
 import { impersonateAccount, loadFixture, setBalance, time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
 import { anyUint } from "@nomicfoundation/hardhat-chai-matchers/withArgs";
-import { deployMssaFixture, P } from "../fixtures/mssa";
+import { deployMssaFixture, P, personOf } from "../fixtures/mssa";
 import { misbehaviourRatio, runRound, tieKey, WAD } from "../../offchain/mssa/election";
 import { Prng } from "../../offchain/util/prng";
 
@@ -49,7 +49,7 @@ describe("AuthorityElection", () => {
   });
 
   describe("# constructor", () => {
-    it("refuses no seats, more than 32 seats, a bad quorum, a genesis too small or too large, a zero cap, a zero or repeated genesis account", async () => {
+    it("refuses no seats, more than 32 seats, a bad quorum, a genesis too small or too large, a zero cap, a zero or repeated genesis account, a missing election nullifier", async () => {
       const [admin, a, b, c, d] = await ethers.getSigners();
       const factory = await ethers.getContractFactory("AuthorityElection");
       const g3 = [a.address, b.address, c.address];
@@ -65,37 +65,42 @@ describe("AuthorityElection", () => {
         ["a repeated genesis account", P, [a.address, b.address, a.address]],
       ];
       for (const [what, p, genesis] of cases)
-        await expect(factory.deploy(admin.address, p, genesis), what).to.be.revertedWithCustomError(
+        await expect(factory.deploy(admin.address, p, genesis, genesis.map(personOf)), what).to.be.revertedWithCustomError(
           factory,
           "AuthorityElection__InvalidParams",
         );
+      // one election nullifier per genesis authority (s20-redm F5): EveryMemberIsAPerson.t.sol tests zero and repeated ones
+      await expect(factory.deploy(admin.address, P, g3, g3.slice(0, 2).map(personOf)), "a missing nullifier").to.be.revertedWithCustomError(
+        factory,
+        "AuthorityElection__InvalidParams",
+      );
       // the bounds are inclusive: 32 seats, a quorum equal to the genesis size
-      const el = await factory.deploy(admin.address, { ...P, seats: 32, reportQuorum: 1 }, [a.address]);
+      const el = await factory.deploy(admin.address, { ...P, seats: 32, reportQuorum: 1 }, [a.address], [personOf(a.address)]);
       expect((await el.params()).seats).to.equal(32n);
       expect(await el.authorities()).to.deep.equal([a.address]);
     });
   });
 
   describe("# members", () => {
-    it("only the registrar enrols and removes; a zero address or a non-member is refused; enrolling a member again is a no-op", async () => {
+    it("only the registrar enrols and removes; a zero address or a non-member is refused; enrolling a member again under its own nullifier is a no-op", async () => {
       const f = await loadFixture(deployMssaFixture);
       const REGISTRAR = await f.election.REGISTRAR_ROLE();
       const [m0] = f.members;
       const outsider = f.users[15];
       const before = await snapshot(f);
-      await expect(f.election.connect(m0).enrol(outsider.address))
+      await expect(f.election.connect(m0).enrolElector(outsider.address, personOf(outsider.address)))
         .to.be.revertedWithCustomError(f.election, "AccessControlUnauthorizedAccount")
         .withArgs(m0.address, REGISTRAR);
       await expect(f.election.connect(m0).remove(f.members[1].address))
         .to.be.revertedWithCustomError(f.election, "AccessControlUnauthorizedAccount")
         .withArgs(m0.address, REGISTRAR);
-      await expect(f.election.enrol(ethers.ZeroAddress))
+      await expect(f.election.enrolElector(ethers.ZeroAddress, personOf(ethers.ZeroAddress)))
         .to.be.revertedWithCustomError(f.election, "AuthorityElection__NotMember")
         .withArgs(ethers.ZeroAddress);
       await expect(f.election.remove(outsider.address))
         .to.be.revertedWithCustomError(f.election, "AuthorityElection__NotMember")
         .withArgs(outsider.address);
-      await expect(f.election.enrol(m0.address)).to.not.emit(f.election, "MemberEnrolled");
+      await expect(f.election.enrolElector(m0.address, personOf(m0.address))).to.not.emit(f.election, "MemberEnrolled");
       expect(await snapshot(f)).to.deep.equal(before);
       expect([await f.election.isMember(outsider.address), await f.election.isMember(f.members[1].address)]).to.deep.equal([false, true]);
     });
@@ -196,7 +201,7 @@ describe("AuthorityElection", () => {
       // 130 members: 13 from the fixture and 117 impersonated accounts; 128 nominate themselves
       const extra = [...Array(117).keys()].map((i) => ethers.getAddress(ethers.zeroPadValue(ethers.toBeHex(0x10000 + i), 20)));
       for (const a of extra) {
-        await f.election.enrol(a);
+        await f.election.enrolElector(a, personOf(a));
         await impersonateAccount(a);
         await setBalance(a, 10n ** 18n);
       }

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
-import { deployMssaFixture, PL1 } from "../fixtures/mssa";
+import { deployMssaFixture, PL1, personOf } from "../fixtures/mssa";
 import { AuthorityAgent, register } from "../../offchain/mssa/registration";
 import { consentToRegistration, recordRegistration, registrationTypedData } from "../../offchain/mssa/ledger";
 import type { Signer } from "ethers";
@@ -337,7 +337,7 @@ describe("CredentialLedger", () => {
       expect(await f.election.isMember(f.user.address)).to.equal(false);
       expect(await f.election.memberCount()).to.equal(members);
       // a registrar-enrolled member's access-only registration, revoked, leaves it a member
-      await f.election.enrol(f.user.address);
+      await f.election.enrolElector(f.user.address, personOf(f.user.address));
       await expect(f.ledger.revoke(id)).to.not.emit(f.election, "MemberRemoved");
       expect(await f.election.isMember(f.user.address)).to.equal(true);
     });

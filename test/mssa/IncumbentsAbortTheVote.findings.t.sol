@@ -2,6 +2,7 @@
 pragma solidity 0.8.30;
 
 import {Test} from "../helpers/forge/Test.sol";
+import {personOf, personsOf} from "../helpers/forge/Persons.sol";
 import {AuthorityElection} from "../../contracts/mssa/AuthorityElection.sol";
 import {IAuthorityElection} from "../../contracts/interfaces/IAuthorityElection.sol";
 
@@ -44,12 +45,13 @@ contract IncumbentsAbortTheVoteFindingTest is Test {
         e = new AuthorityElection(
             ADMIN,
             IAuthorityElection.Params(3, 2, uint32(PERIOD), uint32(PERIOD), caps, weights),
-            genesis
+            genesis,
+            personsOf(genesis)
         );
         vm.startPrank(ADMIN);
         for (uint256 i; i < 10; ++i) {
             v[i] = address(uint160(0xB00 + i));
-            e.enrol(v[i]);
+            e.enrolElector(v[i], personOf(v[i]));
         }
         vm.stopPrank();
     }

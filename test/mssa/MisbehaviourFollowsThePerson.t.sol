@@ -10,12 +10,10 @@ import {IAuthorityElection} from "../../contracts/interfaces/IAuthorityElection.
 /// The attack (red team): alice's account X (elector under E) is punished to R = 1; her
 /// registration is revoked (for cause, or at her request: "new wallet"), which frees E; she
 /// registers account Y with the same passport and Y was her elector with an empty record, R = 0,
-/// nominable again. Fixed: the counts of an account that held an election nullifier are kept per
-/// nullifier, so Y starts at X's R = 1; a report about X (no member any more) still reaches alice's
-/// record; alice's current account may contest it; and a member enrolled without a nullifier that
-/// takes one later carries its own record to the person. Residual (docs/specs/mssa.md §1.6):
-/// access-only users and members that never held a nullifier (genesis, the registrar's enrol)
-/// have only an account record.
+/// nominable again. Fixed: the counts are kept per election nullifier, which every member holds
+/// (s20-f5: genesis and the registrar's enrolments too), so Y starts at X's R = 1; a report about X
+/// (no member any more) still reaches alice's record; alice's current account may contest it.
+/// Residual (docs/specs/mssa.md §1.5): access-only users are no members and have no record.
 contract MisbehaviourFollowsThePersonTest is MssaWiredBase {
     address internal constant DETECTOR = address(0xDE7EC7);
     bytes32 internal constant E = keccak256("alice's election nullifier");
@@ -99,30 +97,36 @@ contract MisbehaviourFollowsThePersonTest is MssaWiredBase {
         assertEq(ry, 0, "R = 0 again");
     }
 
-    /// A member the registrar enrolled without a nullifier, punished, then bound to one (an elector
-    /// registration of the same account) keeps its record: taking an e never sheds it.
-    function test_takingANullifierCarriesTheAccountsRecord() public {
+    /// A member the registrar enrolled holds her person's e (s20-redm F5), so her record is the
+    /// person's from the first day: removed and enrolled again under another account, she keeps it.
+    /// (Before F5's fix such a member had an account record only, shed by a new account.)
+    function test_aRegistrarEnrolledMembersRecordFollowsThePerson() public {
         _grantDetector();
-        address m = v[0];
+        address m = address(0xCAFE);
+        address m2 = address(0xCAFF);
+        vm.prank(ADMIN);
+        e.enrolElector(m, E);
         for (uint256 k; k < 3; ++k) {
             vm.prank(DETECTOR);
             e.report(m, 3, keccak256(abi.encode("m misbehaved", k)));
         }
         (uint16[4] memory before, uint256 rBefore) = e.misbehaviour(m);
-        assertEq(before[3], 3, "account record: 3");
-        vm.prank(ADMIN);
-        e.enrolElector(m, E);
-        (uint16[4] memory after_, uint256 rAfter) = e.misbehaviour(m);
-        assertEq(after_[3], 3, "the record went with m to its person");
+        assertEq(before[3], 3, "m's record: 3");
+        vm.startPrank(ADMIN);
+        e.remove(m);
+        e.enrolElector(m2, E);
+        vm.stopPrank();
+        (uint16[4] memory after_, uint256 rAfter) = e.misbehaviour(m2);
+        assertEq(after_[3], 3, "the person's record went with her to m2");
         assertEq(rAfter, rBefore, "same ratio");
-        // a dismissal of a report applied before the binding still takes its count back
+        // a dismissal of a report about m, contested by her account now, takes its count back
         bytes32 id0 = e.reportIdOf(m, 3, keccak256(abi.encode("m misbehaved", uint256(0))));
-        vm.prank(m);
+        vm.prank(m2);
         e.contest(id0);
         vm.prank(ADMIN);
         e.resolveContest(id0, false);
-        (after_, ) = e.misbehaviour(m);
-        assertEq(after_[3], 2, "dismissed after the binding: one count less");
+        (after_, ) = e.misbehaviour(m2);
+        assertEq(after_[3], 2, "dismissed: one count less");
     }
 
     /// Only accounts that were members are reportable: an outsider still is not.

@@ -2,6 +2,7 @@
 pragma solidity 0.8.30;
 
 import {Test} from "../helpers/forge/Test.sol";
+import {personOf, personsOf} from "../helpers/forge/Persons.sol";
 import {AuthorityElection} from "../../contracts/mssa/AuthorityElection.sol";
 import {CredentialLedger} from "../../contracts/mssa/CredentialLedger.sol";
 import {IAuthorityElection} from "../../contracts/interfaces/IAuthorityElection.sol";
@@ -29,13 +30,18 @@ abstract contract MssaWiredBase is Test {
         (genesis[0], genesis[1], genesis[2]) = (A, B, C);
         uint16[4] memory caps = [uint16(5), 10, 10, 3];
         uint64[4] memory weights = [uint64(4e17), 3e17, 2e17, 3e17];
-        e = new AuthorityElection(ADMIN, IAuthorityElection.Params(3, 2, 100, 100, caps, weights), genesis);
+        e = new AuthorityElection(
+            ADMIN,
+            IAuthorityElection.Params(3, 2, 100, 100, caps, weights),
+            genesis,
+            personsOf(genesis)
+        );
         ledger = new CredentialLedger(ADMIN, e);
         vm.startPrank(ADMIN);
         e.grantRole(e.REGISTRAR_ROLE(), address(ledger));
         for (uint256 i; i < 8; ++i) {
             v[i] = address(uint160(0xB00 + i));
-            e.enrol(v[i]);
+            e.enrolElector(v[i], personOf(v[i]));
         }
         address[] memory auths = new address[](3);
         (auths[0], auths[1], auths[2]) = (A, B, C);
@@ -459,18 +465,19 @@ contract MssaOneElectorPerPersonTest is MssaWiredBase {
         assertEq(e.electorOf(E), address(0), "E freed");
     }
 
-    /// The registrar's own enrolment (trusted) carries no election nullifier; an elector
-    /// enrolment without one is refused.
-    function test_theRegistrarEnrolsWithoutElectorNullifier() public {
+    /// The registrar's own enrolment carries an election nullifier like any other (s20-redm F5):
+    /// without one it is refused, and only the registrar enrols.
+    function test_theRegistrarEnrolsOnlyWithAnElectorNullifier() public {
         address m = address(0xCAFE);
-        vm.prank(ADMIN);
-        e.enrol(m);
-        assertEq(e.electorNullifierOf(m), bytes32(0), "no nullifier");
         vm.prank(ADMIN);
         vm.expectRevert(abi.encodeWithSelector(IAuthorityElection.AuthorityElection__ZeroElectorNullifier.selector, m));
         e.enrolElector(m, bytes32(0));
+        assertTrue(!e.isMember(m), "refused: no member");
         vm.prank(m);
         vm.expectRevert();
         e.enrolElector(m, E);
+        vm.prank(ADMIN);
+        e.enrolElector(m, personOf(m));
+        assertEq(e.electorNullifierOf(m), personOf(m), "the registrar's member holds its nullifier");
     }
 }

@@ -26,9 +26,10 @@ describe("h11-red2 M2: a removed authority enrolled again does not sit without a
   it("round 0's authority au1 is removed (its seat is left), enrolled again: it must not be an authority", async () => {
     const f = await loadFixture(deployMssaFixture);
     expect(await f.election.isAuthority(f.au1.address)).to.equal(true);
+    const e = await f.election.electorNullifierOf(f.au1.address); // the genesis authority's person
     await expect(f.election.remove(f.au1.address)).to.emit(f.election, "SeatVacated").withArgs(f.au1.address, 0n);
     expect(await f.election.isAuthority(f.au1.address)).to.equal(false);
-    await f.election.enrol(f.au1.address);
+    await f.election.enrolElector(f.au1.address, e);
     expect(await f.election.sittingRound()).to.equal(0n); // no election happened
     expect(await f.election.isAuthority(f.au1.address), "the removed authority sits again without an election").to.equal(false);
     // and it acts as none: its attestation is refused, nothing changes
