@@ -1,0 +1,101 @@
+/**
+ * Red team h14-red2 finding G4, closed by a decision (session 21; docs/specs/trust.md §6, "An entry's
+ * own attestation is not a reclaim"): an owner who registered her avatar plainly from a throwaway
+ * account, misbehaved under it and got it flagged, then attests it from her main account, is taken
+ * for a squatter's reclaim (the contract cannot tell her other account from a squatter's): the
+ * generation moves and the plain era's flags and pairs are cut. Keeping flags across a reclaim
+ * would frame every owner whose id a squatter registered and misused first, so the decision is to
+ * bound what the laundering buys instead, and to pin that bound here:
+ *
+ * 1. what she gets is exactly a fresh attested identity: the state a direct attestation of the
+ *    same avatar gives (initial reputation, no flags, attested and vouched), nothing of the plain
+ *    era (its reputation, credit or age) carried into it. §6's whitewashing argument already holds
+ *    for fresh attested identities (they start below what a whitewasher sheds and are never in
+ *    standing: `sim:whitewash`'s study, test/trust/detection-goals.findings.test.ts);
+ * 2. it is her one attested avatar (one MIT per person, the IdP's iris check): afterwards a flag on
+ *    it stays, and neither this avatar nor any other of hers can be attested again; a further
+ *    avatar of hers comes back only as an honest newcomer (`reclaimAvatar`: reputation 0,
+ *    unverified);
+ * 3. the plain era earned nothing to launder: since s20-redt F1 an agreement credits only
+ *    identity-verified avatars, and a plain entry starts at reputation 0 with no vote.
+ * Was self-attest-launder.findings.test.ts (which asked that the flags stay).
+ */
+import { expect } from "chai";
+import { loadFixture } from "@nomicfoundation/hardhat-toolbox/network-helpers";
+import { deployTrustFixture, Kind } from "../fixtures/trust";
+import { avatarOwner } from "../helpers/avatar-owner";
+
+async function fixture() {
+  const f = await deployTrustFixture();
+  const o = await avatarOwner(f, "self-attest-launder");
+  return { ...f, ...o, main: await o.account(), throwaway: await o.account() };
+}
+
+type F = Awaited<ReturnType<typeof fixture>>;
+const ZERO = "0x" + "00".repeat(32);
+const snapshot = async (f: F, id: string) => {
+  const e = await f.trust.entity(id);
+  return {
+    reputation: e.reputation,
+    flags: Number(e.flags),
+    attested: e.attested,
+    vouched: e.vouched,
+    kind: Number(e.kind),
+    verified: await f.trust.isIdentityVerified(id),
+  };
+};
+
+/** alice's throwaway registers fox plainly, fox is flagged, alice attests it from her main account */
+async function laundered(f: F) {
+  await f.trust.connect(f.throwaway).register(f.fox, Kind.Avatar);
+  await f.trust.connect(f.detector).flag(f.fox, 3, ZERO, await f.trust.generationOf(f.fox));
+  expect(Number((await f.trust.entity(f.fox)).flags) & 0x7f, "flagged in its plain era").to.not.equal(0);
+  await f.login(f.fox);
+  const { deadline, a } = await f.attest(f.fox, f.main);
+  await expect(f.trust.connect(f.main).registerAttested(f.fox, Kind.Avatar, deadline, a))
+    .to.emit(f.trust, "EntityReclaimed")
+    .withArgs(f.fox, await f.throwaway.getAddress(), await f.main.getAddress());
+}
+
+describe("h14-red2 G4: a flagged plain entry attested from its owner's other account buys a fresh attested identity, once", () => {
+  it("the laundered entry is exactly what a direct attestation of the same avatar gives, nothing of its plain era", async () => {
+    const f = await loadFixture(fixture);
+    const generation = await f.trust.generationOf(f.fox);
+    await laundered(f);
+    const after = await snapshot(f, f.fox);
+    expect(await f.trust.generationOf(f.fox), "a new era: the plain era's pairs no longer count").to.equal(generation + 1n);
+    // the same avatar attested directly, with no plain era, from a fresh fixture
+    const g = await loadFixture(fixture);
+    await g.login(g.fox);
+    const { deadline, a } = await g.attest(g.fox, g.main);
+    await g.trust.connect(g.main).registerAttested(g.fox, Kind.Avatar, deadline, a);
+    const direct = await snapshot(g, g.fox);
+    expect(after).to.deep.equal(direct);
+    expect(after.flags).to.equal(0);
+  });
+
+  it("it is her one attested avatar: a later flag stays, and neither it nor another avatar of hers is attested again", async () => {
+    const f = await loadFixture(fixture);
+    await laundered(f);
+    expect(await f.trust.attestedAvatarOf(await f.mit.ownerTagOf(f.fox))).to.equal(f.fox);
+    await f.trust.connect(f.detector).flag(f.fox, 3, ZERO, await f.trust.generationOf(f.fox));
+    const flagged = await snapshot(f, f.fox);
+    expect(flagged.flags & 0x7f).to.not.equal(0);
+    // again from a third account: the entry is attested
+    const third = await f.account();
+    const again = await f.attest(f.fox, third);
+    await expect(f.trust.connect(third).registerAttested(f.fox, Kind.Avatar, again.deadline, again.a)).to.be.revertedWithCustomError(
+      f.trust,
+      "TrustManager__EntityExists",
+    );
+    // her other avatar, registered plainly by a throwaway and flagged, cannot be attested: her tag is bound
+    await f.trust.connect(f.throwaway).register(f.owl, Kind.Avatar);
+    await f.login(f.owl);
+    const owl = await f.attest(f.owl, f.main);
+    await expect(f.trust.connect(f.main).registerAttested(f.owl, Kind.Avatar, owl.deadline, owl.a)).to.be.revertedWithCustomError(
+      f.trust,
+      "TrustManager__OwnerHasAttestedAvatar",
+    );
+    expect(await snapshot(f, f.fox), "nothing moved").to.deep.equal(flagged);
+  });
+});
