@@ -169,7 +169,7 @@ contract DisputeResolution is IDisputeResolution {
         // A flag contest judges the flags held now, each the instance it is now (its serial): a flag
         // set later, of another kind or of the same kind anew, is not cleared by its verdict.
         d.contestedFlags = contested;
-        if (contested != 0) d.contestedSerials = _contestedSerials(claimant, contested);
+        if (contested != 0) (d.contestedSerials, ) = _trust.flagMarks(claimant);
         d.options = options;
         // Reputation as of the previous block: nothing done from this block on changes a weight.
         d.snapshot = uint40(block.number - 1);
@@ -204,7 +204,7 @@ contract DisputeResolution is IDisputeResolution {
         if (block.timestamp > d.commitDeadline) revert DisputeResolution__NotInCommitPhase(id);
         ITrustManager.Entity memory e = _trust.entity(voter);
         if (e.controller != msg.sender) revert DisputeResolution__NotController(voter, msg.sender);
-        if (_flagBars(d, voter, e.flags)) revert DisputeResolution__Flagged(id, voter);
+        if (e.flags & ATTACK_MASK != 0) revert DisputeResolution__Flagged(id, voter);
         if (!_trust.isIdentityVerified(voter)) revert DisputeResolution__NotVerified(id, voter);
         Vote storage v = _votes[id][d.round][voter];
         if (v.commitment != bytes20(0)) revert DisputeResolution__AlreadyVoted(id, voter);
@@ -434,27 +434,9 @@ contract DisputeResolution is IDisputeResolution {
     function eligibleWeight(uint256 id, bytes32 voter) external view returns (uint256) {
         Dispute storage d = _known(id);
         ITrustManager.Entity memory e = _trust.entity(voter);
-        // the commit's own rule: a voter it refuses as flagged has no vote
-        if (e.kind == ITrustManager.Kind.None || _flagBars(d, voter, e.flags)) return 0;
+        if (e.kind == ITrustManager.Kind.None || e.flags & ATTACK_MASK != 0) return 0;
         (uint256 rep, uint8 why) = _snapshotWeight(d, voter, e.controller);
         return why == 0 ? rep : 0;
-    }
-
-    /// @dev Whether the voter's flags (`flags`, its flags now) refuse its commit: any attack flag,
-    /// except in a flag contest, where only a flag it has held since the snapshot or before (set
-    /// while clear in a block at or before `d.snapshot`; a re-assertion does not move that block)
-    /// refuses. The detector is the other side of a flag contest: a flag it sets after the
-    /// snapshot (front-running the jurors' commits, s20-redt F3) must not pick who votes. A
-    /// ring's members flagged with the contestant in one `flagBatch` share its flag's block,
-    /// which is at or before the snapshot (`_open` refuses a contest in its flag's block).
-    function _flagBars(Dispute storage d, bytes32 voter, uint8 flags) private view returns (bool) {
-        flags &= ATTACK_MASK;
-        if (flags == 0) return false;
-        if (d.nature != NATURE_FLAG_CONTEST) return true;
-        (, uint32[7] memory since) = _trust.flagMarks(voter);
-        uint256 snapshot = d.snapshot;
-        for (uint8 k; k < 7; ++k) if (flags & (1 << k) != 0 && since[k] <= snapshot) return true;
-        return false;
     }
 
     /// @inheritdoc IDisputeResolution
@@ -787,19 +769,6 @@ contract DisputeResolution is IDisputeResolution {
     function _openTally(uint256 id, uint8 round, uint8 options) private {
         uint128[8] storage t = _tally[id][round];
         for (uint8 c; c < options; ++c) t[c] = 1;
-    }
-
-    /// @dev The serials of the claimant's flags now (`flagMarks`), for a flag contest of `contested`.
-    /// Refuses the contest in the block a contested flag was set in: its snapshot (the block
-    /// before) would precede the flags the same detector run set on the other members of a ring,
-    /// who could then vote in it (s20-review M2). From the next block every flag of that run is at
-    /// or before the snapshot and bars its holder's commit (`_flagBars`).
-    function _contestedSerials(bytes32 claimant, uint8 contested) private view returns (uint32[7] memory serials) {
-        uint32[7] memory since;
-        (serials, since) = _trust.flagMarks(claimant);
-        for (uint8 k; k < 7; ++k)
-            if (contested & (1 << k) != 0 && since[k] >= block.number)
-                revert DisputeResolution__FlagContestTooEarly(claimant, k, block.number + 1);
     }
 
     function _sums(uint256 id, uint8 round) private view returns (uint256[8] memory sums) {

@@ -165,10 +165,6 @@ interface IDisputeResolution {
     error DisputeResolution__FlagContestHasRespondent(bytes32 respondent);
     /// @notice A flag contest needs a claimant with an attack flag; `claimant` has none.
     error DisputeResolution__NotFlagged(bytes32 claimant);
-    /// @notice A flag contest opened in the block its flag (of kind `kind`) was set in: its
-    /// snapshot (the block before) would precede the flags set with it, on the other members of a
-    /// ring detected in the same run, and they could vote. Open it from block `fromBlock`.
-    error DisputeResolution__FlagContestTooEarly(bytes32 claimant, uint8 kind, uint256 fromBlock);
     /// @notice All reputation at the snapshot (`electorate`, WAD) exceeds 2^96, the width of
     /// `Dispute.electorate` (about 7.9e10 entities at reputation 1).
     error DisputeResolution__ElectorateTooLarge(uint256 electorate);
@@ -382,11 +378,9 @@ interface IDisputeResolution {
     function interactionOf(bytes calldata caseEvidence) external view returns (bool parsed, bytes32 about, bytes32 key);
 
     /// @notice Step 2: the controller of `voter` commits a sealed vote.
-    /// @dev Refuses a caller that does not control `voter`, a flagged voter (in a flag contest,
-    /// one holding a flag it has held since the snapshot or before, `TrustManager.flagMarks`: the
-    /// detector is the other side there, and a flag it sets after the snapshot must not pick who
-    /// votes), a voter whose identity is not verified, a second commit and an empty commitment.
-    /// Eligibility at the snapshot is checked when the vote is revealed (see `eligibleWeight`).
+    /// @dev Refuses a caller that does not control `voter`, a flagged voter, a voter whose identity
+    /// is not verified, a second commit and an empty commitment. Eligibility at the snapshot is
+    /// checked when the vote is revealed (see `eligibleWeight`).
     /// @param id the dispute
     /// @param voter the voting entity
     /// @param commitment keccak256(abi.encode(id, voter, choice, salt)) (`commitmentFor`)
@@ -441,9 +435,7 @@ interface IDisputeResolution {
     function owed(address account) external view returns (uint256);
 
     /// @notice The weight `voter` would reveal with in dispute `id` (0 if it could not reveal:
-    /// below the minimum reputation or age at the snapshot, or a party's controller's entity), or
-    /// 0 if `commit` refuses it as flagged (the same rule: any attack flag, or in a flag contest a
-    /// flag held since the snapshot or before).
+    /// below the minimum reputation or age at the snapshot, or a party's controller's entity).
     function eligibleWeight(uint256 id, bytes32 voter) external view returns (uint256);
 
     /// @notice A dispute's record.

@@ -132,8 +132,6 @@ interface ITrustManager {
     error TrustManager__InvalidAgreement();
     /// @notice Attack kind out of range (0..6).
     error TrustManager__InvalidFlag(uint8 kind);
-    /// @notice `flagBatch` got no entry, or ids, kinds and generations of different lengths.
-    error TrustManager__InvalidBatch(uint256 ids, uint256 kinds, uint256 generations);
     /// @notice A controller rated an entity it controls itself (through another of its entities).
     error TrustManager__OwnEntityRating(bytes32 from, bytes32 to, address controller);
     /// @notice The pair was already rated in this decay epoch; the next rating is accepted from `nextRatingAt`.
@@ -315,24 +313,6 @@ interface ITrustManager {
     /// @param generation the id's generation the detection read (`generationOf(id)` at its block)
     function flag(bytes32 id, uint8 kind, bytes32 evidence, uint256 generation) external;
 
-    /// @notice Flags several entities in one transaction, all on one report: a detector run's
-    /// detections. DETECTOR_ROLE. Entry i is `flag(ids[i], kinds[i], evidence, generations[i])`;
-    /// any entry refused refuses the whole batch (nothing is flagged).
-    /// @dev One block for the whole run: a ring detected in it is flagged before any member can
-    /// open a flag contest, so a contest's snapshot is at or after every member's flag, and the
-    /// others are barred from its jury (`DisputeResolution.commit`). Reverts
-    /// `TrustManager__InvalidBatch` on an empty batch or arrays of different lengths.
-    /// @param ids the entities flagged
-    /// @param kinds the attack kind of each (0..6)
-    /// @param evidence the sha2-256 digest of the run's report (dag-json CID) on IPFS
-    /// @param generations each id's generation the run read
-    function flagBatch(
-        bytes32[] calldata ids,
-        uint8[] calldata kinds,
-        bytes32 evidence,
-        uint256[] calldata generations
-    ) external;
-
     /// @notice Clears a flag. DETECTOR_ROLE, or FEEDBACK_ROLE (the court, when a flag contest is upheld).
     /// @dev Reverts `TrustManager__StaleEra` unless `generation` is the id's generation now: a
     /// withdrawal judged one era's flag, and after a reclaim a flag of that kind is the new era's.
@@ -341,11 +321,8 @@ interface ITrustManager {
 
     /// @notice Per attack kind k (index k < 7), the serial of the last flag of kind k set on `id`
     /// (0: never; it counts every `flag`, re-assertions included, and is never reset) and the
-    /// block since which flag k has been held: the block of the `flag` that set it while it was
-    /// clear (a re-assertion of a held flag does not move it; a withdrawal and a new flag do). A
-    /// flag contest's verdict clears only the instances it judged (their serial unchanged since it
-    /// opened); a flag contest refuses a juror's commit only for the flags it has held since its
-    /// snapshot or before (a block at or before it).
+    /// block it was set in. A flag contest's verdict clears only the instances it judged (their
+    /// serial unchanged since it opened).
     function flagMarks(bytes32 id) external view returns (uint32[7] memory serials, uint32[7] memory blocks);
 
     /// @notice Adds a signed amount to a reputation, clamped to [0, 1]. FEEDBACK_ROLE (the dispute contract).

@@ -411,39 +411,16 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
 
     /// @inheritdoc ITrustManager
     function flag(bytes32 id, uint8 kind, bytes32 evidence, uint256 generation) external onlyRole(DETECTOR_ROLE) {
-        _flag(id, kind, evidence, generation);
-    }
-
-    /// @inheritdoc ITrustManager
-    function flagBatch(
-        bytes32[] calldata ids,
-        uint8[] calldata kinds,
-        bytes32 evidence,
-        uint256[] calldata generations
-    ) external onlyRole(DETECTOR_ROLE) {
-        uint256 n = ids.length;
-        if (n == 0 || kinds.length != n || generations.length != n)
-            revert TrustManager__InvalidBatch(n, kinds.length, generations.length);
-        // One transaction, so one block: a member of a ring detected in one run cannot open a flag
-        // contest whose snapshot precedes the flags of the others (s20-review M2).
-        for (uint256 i; i < n; ++i) _flag(ids[i], kinds[i], evidence, generations[i]);
-    }
-
-    function _flag(bytes32 id, uint8 kind, bytes32 evidence, uint256 generation) private {
         if (kind > 6) revert TrustManager__InvalidFlag(kind);
         Stored storage e = _known(id);
         // A detection judges one controller's era: once the id is reclaimed (a new generation),
         // its report is about someone else, and the flag must not land on the owner (h16-red2 R5).
         _sameEra(id, e.generation, generation);
-        uint8 bit = uint8(1 << kind);
-        // The block since which the flag is held: set when the bit was clear, kept by a
-        // re-assertion (a flag contest bars a juror by the flags it held at the snapshot, and a
-        // re-assertion after it must not make one held since before it look new: s20-review 3).
-        if (e.flags & bit == 0) _flagBlocks[id][kind] = uint32(block.number);
-        e.flags |= bit;
+        e.flags |= uint8(1 << kind);
         // A new instance, also when the bit was set already (a re-assertion with new evidence): a
         // verdict about the earlier one does not clear it.
         uint32 serial = ++_flagSerials[id][kind];
+        _flagBlocks[id][kind] = uint32(block.number);
         emit EntityFlagged(id, kind, evidence);
         emit FlagInstance(id, kind, serial);
     }

@@ -811,25 +811,6 @@ export class TrustLedger {
   async flag(id: string, kind: number, evidence: Uint8Array, generation: bigint | number): Promise<TxInfo> {
     return (await mined(this.tm.flag(id, kind, toHex(evidence), generation))).info;
   }
-
-  /**
-   * Flags a detector run's detections in one transaction (DETECTOR_ROLE), all on the run's report:
-   * one block for the whole run, so a ring detected in it is flagged before any member can open a
-   * flag contest (whose snapshot then holds every member's flag, and whose jury they are barred from).
-   * All or nothing: one refused entry (TrustManager__StaleEra of a reclaimed id) refuses the batch.
-   */
-  async flagBatch(entries: readonly { id: string; kind: number; generation: bigint | number }[], evidence: Uint8Array): Promise<TxInfo> {
-    return (
-      await mined(
-        this.tm.flagBatch(
-          entries.map((e) => e.id),
-          entries.map((e) => e.kind),
-          toHex(evidence),
-          entries.map((e) => e.generation),
-        ),
-      )
-    ).info;
-  }
 }
 
 /**

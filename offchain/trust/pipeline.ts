@@ -3,8 +3,8 @@
  * registration: a reclaimed id starts afresh, docs/specs/trust.md §6), runs the detectors
  * (offchain/trust/robust.ts: one observation per pair per decay epoch, SybilRank from the
  * identity-verified seeds, iterated filtering of unfair raters, CUSUM and windowed dispersion for
- * behaviour changes), stores the report on IPFS and flags the run's new detections on-chain with the
- * report's digest, all in one transaction (`flagBatch`: a ring it detects is flagged in one block). The report is the flag's evidence: for every detection it names the statistic,
+ * behaviour changes), stores the report on IPFS and flags each new detection on-chain with the
+ * report's digest. The report is the flag's evidence: for every detection it names the statistic,
  * its value and threshold and the observations behind it (rater, target, time, value), so that the
  * flagged entity, or anyone, can recompute it from the chain's ratings and contest it in a dispute.
  */
@@ -153,18 +153,11 @@ async function clearedAgain(
   return out;
 }
 
-/**
- * The id (lower-case hex) the contract names when it refuses a flag for an era that is gone
- * (TrustManager__StaleEra), if `x` is that refusal.
- */
-function staleFlagId(ledger: TrustLedger, x: unknown): string | undefined {
+/** Whether `x` is the contract's refusal of a flag for an era that is gone (TrustManager__StaleEra). */
+function isStaleFlag(ledger: TrustLedger, x: unknown): boolean {
   const data = (x as { data?: string }).data;
-  if (typeof data === "string" && data.length > 2) {
-    const e = ledger.tm.interface.parseError(data);
-    return e?.name === "TrustManager__StaleEra" ? String(e.args[0]).toLowerCase() : undefined;
-  }
-  // a provider that gives only the message: the error's first argument is the id
-  return /TrustManager__StaleEra\(\s*"?(0x[0-9a-fA-F]{64})/.exec(String((x as Error).message))?.[1]?.toLowerCase();
+  if (typeof data !== "string") return /TrustManager__StaleEra/.test(String((x as Error).message));
+  return ledger.tm.interface.parseError(data)?.name === "TrustManager__StaleEra";
 }
 
 /**
@@ -231,47 +224,32 @@ export async function runDetectors(
   };
   const cid = await store.putJson(report);
   const digest = (await cidOf(encodeJson(report), "dag-json")).multihash.digest;
-  // rows in the detections' order; `send`: a new flag this run sends
-  const rows: { d: Detection; c?: Clearing; already: boolean; send: boolean }[] = [];
+  const out: ReportedDetection[] = [];
   for (const d of all) {
     const e = await ledger.tm.entity(d.entity);
     const already = (Number(e.flags) & (1 << d.kind)) !== 0;
+    let flagged = already;
+    let stale: string | undefined;
     const c = cleared.get(`${d.entity}:${d.kind}`);
-    // a flag cleared at c.block (by the court or the detector) with nothing after it showing the
-    // conduct again: the verdict stands (h16-red2 R1), nothing is sent
-    const stands = c !== undefined && !c.again;
-    rows.push({ d, ...(c ? { c } : {}), already, send: o.flag && !already && !stands });
-  }
-  // The run's new flags go in one transaction (flagBatch), so in one block: a ring detected in this
-  // run is flagged whole before any member can open a flag contest, and every other member's flag
-  // is then held at that contest's snapshot and bars it from the jury (s20-review M2; one flag per
-  // transaction let the first member open its contest between two of them). Each flag names the era
-  // the detection read (h16-red2 R5): the contract refuses the whole batch for a reclaim mined
-  // since (TrustManager__StaleEra, naming the id); that id is left out (the next run reads the new
-  // era afresh) and the rest is sent again as one batch.
-  const stale = new Set<string>();
-  for (;;) {
-    const batch = rows.filter((r) => r.send && !stale.has(r.d.entity.toLowerCase()));
-    if (batch.length === 0) break;
-    try {
-      await ledger.flagBatch(
-        batch.map((r) => ({ id: r.d.entity, kind: r.d.kind, generation: generations.get(r.d.entity)! })),
-        digest,
-      );
-      break;
-    } catch (x) {
-      const id = staleFlagId(ledger, x);
-      if (id === undefined || !batch.some((r) => r.d.entity.toLowerCase() === id)) throw x;
-      stale.add(id);
+    if (c && !c.again) {
+      // the court (or the detector) cleared this flag at c.block and nothing after it shows the
+      // conduct again: the verdict stands (h16-red2 R1)
+      out.push({ ...d, kindName: KIND_NAME[d.kind], flagged, cleared: c });
+      continue;
     }
+    if (o.flag && !already) {
+      // the flag names the era the detection read (h16-red2 R5): a reclaim mined since then makes
+      // the contract refuse it (TrustManager__StaleEra), and the next run reads the new era afresh
+      try {
+        await ledger.flag(d.entity, d.kind, digest, generations.get(d.entity)!);
+        flagged = true;
+      } catch (x) {
+        if (!isStaleFlag(ledger, x)) throw x;
+        stale = `not flagged: ${d.entity} was reclaimed after the block read (generation ${generations.get(d.entity)})`;
+      }
+    }
+    out.push({ ...d, kindName: KIND_NAME[d.kind], flagged, ...(stale ? { stale } : {}), ...(c ? { cleared: c } : {}) });
   }
-  const out: ReportedDetection[] = rows.map(({ d, c, already, send }) => {
-    const gone = send && stale.has(d.entity.toLowerCase());
-    const stalePart = gone
-      ? { stale: `not flagged: ${d.entity} was reclaimed after the block read (generation ${generations.get(d.entity)})` }
-      : {};
-    return { ...d, kindName: KIND_NAME[d.kind], flagged: already || (send && !gone), ...stalePart, ...(c ? { cleared: c } : {}) };
-  });
   return {
     detections: out,
     notices: analysis.notices,

@@ -27,7 +27,6 @@ contract DisputeResolutionFlagContestTest is DisputeFixture {
         bytes32 flagged = ents[0];
         vm.prank(detector);
         tm.flag(flagged, 0, keccak256("sybil report"), 0);
-        vm.roll(block.number + 1); // a contest opens from the block after its flag's
         vm.prank(_controllerOf(0));
         uint256 id = dr.openDispute{value: DEPOSIT}(flagged, bytes32(0), 3, 2, keccak256("contest"), "");
         uint8[3] memory jurors = [1, 3, 7];
@@ -66,7 +65,6 @@ contract DisputeResolutionFlagContestTest is DisputeFixture {
         bytes32 flagged = ents[0];
         vm.prank(detector_);
         tm.flag(flagged, 0, keccak256("sybil report"), 0);
-        vm.roll(block.number + 1); // a contest opens from the block after its flag's
         vm.prank(_controllerOf(0));
         uint256 id = dr.openDispute{value: DEPOSIT}(flagged, bytes32(0), 3, 2, keccak256("contest"), "");
         uint8[3] memory jurors = [1, 3, 7];
