@@ -412,7 +412,9 @@ interface ITrustManager {
     /// it had then was granted: `registerAttested`, or the admin's first `setIdentityVerified` (0:
     /// none, e.g. a plain `register` or a reclaimed further avatar). A plain registration attested
     /// later has the attestation's block, not its first registration's (h13-red D3); the court
-    /// counts its minimum age from `grantedAt`.
+    /// counts its minimum age from `grantedAt`. (0, 0) at any block before the id's current era
+    /// began (its last reclaim by another controller): an era's standing is its own, so a reclaimed
+    /// id never votes with its previous controller's (s21-review1 on h14-red2 G4).
     function standingAt(bytes32 id, uint48 blockNumber) external view returns (uint256 reputation, uint256 grantedAt);
 
     /// @notice The sum of every entity's reputation at the end of a past block: the electorate a

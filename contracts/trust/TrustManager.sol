@@ -138,6 +138,10 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
     /// snapshot (s20-redt F2, F3). Seven uint32 each, one slot each.
     mapping(bytes32 id => uint32[7]) private _flagSerials;
     mapping(bytes32 id => uint32[7]) private _flagBlocks;
+    /// The block at which an id's current era (generation) began, for an id reclaimed at least once
+    /// (0 otherwise): `standingAt` and `reputationAt` read nothing of an earlier era, so the court
+    /// never weighs a reclaimed id's vote with its previous controller's standing (s21-review1 on h14-red2 G4).
+    mapping(bytes32 id => uint256) private _eraStart;
 
     /// @param admin the governance account (admin role; sets verifiers, thresholds and roles)
     /// @param m the model parameters (validated: weights' mean 1, every factor <= 1, epochLength > 0)
@@ -217,6 +221,7 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
         // A squatter's earlier unattested entry is reclaimed: fresh reputation, no flags, and a new
         // generation (nothing the squatter rated or was rated as counts for the owner).
         uint8 g = squatter == address(0) ? 0 : _nextGeneration(id, e.generation);
+        if (squatter != address(0)) _eraStart[id] = block.number;
         _entities[id] = Stored(msg.sender, kind, 0, uint64(_initialReputation), ATTESTED | VOUCHED, g);
         // Its standing starts here, also for an id registered long ago (h13-red D3): a dormant plain
         // registration must not lend a fresh attestation its age.
@@ -252,6 +257,7 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
         // What `register` gives an honest newcomer: reputation 0, unverified, no flags, no vote, and
         // a new generation: no pair or credit of the previous controller's era counts.
         uint8 g = squatter == address(0) ? 0 : _nextGeneration(id, e.generation);
+        if (squatter != address(0)) _eraStart[id] = block.number;
         _entities[id] = Stored(msg.sender, Kind.Avatar, 0, 0, 0, g);
         _checkpoint(id, 0, 0);
         _moveTotal(previous, 0);
@@ -545,6 +551,7 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
     /// @inheritdoc ITrustManager
     function standingAt(bytes32 id, uint48 blockNumber) external view returns (uint256 reputation, uint256 grantedAt) {
         if (blockNumber >= block.number) revert TrustManager__FutureLookup(blockNumber);
+        if (blockNumber < _eraStart[id]) return (0, 0);
         uint256 v = _reputationHistory[id].upperLookupRecent(blockNumber);
         return (v & REPUTATION_MASK, v >> 64);
     }

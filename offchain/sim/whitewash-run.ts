@@ -102,6 +102,8 @@ export function runWhitewash(o: {
       units.push(unit);
       const saved = ck?.load<SavedSeed>(unit);
       if (saved) {
+        // a kill between the seed's save and the drop of its analyses (below) left them: drop them now
+        ck!.drop(ck!.units().filter((u) => u.startsWith(`${unit}-`)));
         log(
           `sim:whitewash (pays?) ${label(n)} nodes seed ${seed}: resumed finished from ${ck!.dir} (${(saved.seed.ms / 1000).toFixed(0)} s of compute)`,
         );

@@ -1,23 +1,12 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {DisputeFixture} from "./DisputeResolution.t.sol";
+import {FlagContestFixture} from "./DisputeResolution.t.sol";
 import {IDisputeResolution} from "../../contracts/interfaces/IDisputeResolution.sol";
 
 /// @notice A flag contest judges the flags its claimant held when it opened: an upheld verdict
 /// clears those and no other (red team h8-redtrust, finding F3).
-contract DisputeResolutionFlagContestTest is DisputeFixture {
-    address internal detector;
-
-    function setUp() public {
-        _deploy();
-        detector = address(uint160(uint256(keccak256("red detector"))));
-        vm.startPrank(actors[ADMIN]);
-        tm.grantRole(tm.DETECTOR_ROLE(), detector);
-        vm.stopPrank();
-        vm.roll(block.number + MIN_AGE + 1);
-    }
-
+contract DisputeResolutionFlagContestTest is FlagContestFixture {
     /// Red team h8-redtrust, F3 (medium, fixed): a flag contest cleared flags it never judged. A flagged entity contests its
     /// flag (nature 3); after the commit deadline, with every juror's vote sealed, the detector
     /// flags it again for a new attack with new evidence. The upheld contest then clears *every*

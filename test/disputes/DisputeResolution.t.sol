@@ -178,6 +178,22 @@ abstract contract DisputeFixture is Test {
     }
 }
 
+/// @notice The flag-contest suites' fixture: `DisputeFixture`'s world, a detector holding
+/// DETECTOR_ROLE (roles are separated: the admin is not a detector), and the chain past the
+/// registrations' minimum age.
+abstract contract FlagContestFixture is DisputeFixture {
+    address internal detector;
+
+    function setUp() public virtual {
+        _deploy();
+        detector = address(uint160(uint256(keccak256("red detector"))));
+        vm.startPrank(actors[ADMIN]);
+        tm.grantRole(tm.DETECTOR_ROLE(), detector);
+        vm.stopPrank();
+        vm.roll(block.number + MIN_AGE + 1);
+    }
+}
+
 /// @notice Drives every state-changing DisputeResolution function (open, commit, reveal, resolve,
 /// settle) from the controllers and a stranger with bounded, mostly valid arguments, plus the
 /// reputation changes and registrations around it, with time moving forward between calls. A

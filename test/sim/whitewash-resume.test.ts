@@ -148,6 +148,23 @@ describe("sim:whitewash resumes from a checkpoint with the results of an uninter
     });
   }
 
+  it("stopped between a finished seed's save and the drop of its analyses: the resumed run drops them, and drop() leaves no folder", () => {
+    // s21-review1 9: the finished seed was loaded, so its analyses' drop was never reached again
+    const ck = checkpoint(root);
+    const dropUnits = ck.drop.bind(ck);
+    ck.drop = () => {
+      throw new Stopped("stopped before the analyses were dropped");
+    };
+    expect(() => run(ck)).to.throw(Stopped);
+    ck.drop = dropUnits;
+    expect(ck.units().filter((u) => u.startsWith(`study-${NODES}-101-`))).to.have.length(51);
+    const again = checkpoint(root);
+    const { results, drop } = run(again);
+    expect(written(results)).to.deep.equal(uninterrupted);
+    drop();
+    expect(fs.existsSync(again.dir)).to.equal(false);
+  });
+
   it("stopped twice: the third run's timing sums the compute of the three runs that made it", () => {
     // a clock that moves 1 s per reading: the study reads it as it starts, at every save and as it ends
     let t = 0;

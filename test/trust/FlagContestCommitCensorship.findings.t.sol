@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {DisputeFixture} from "../disputes/DisputeResolution.t.sol";
+import {FlagContestFixture} from "../disputes/DisputeResolution.t.sol";
 import {IDisputeResolution} from "../../contracts/interfaces/IDisputeResolution.sol";
 
 /// Severity M (s20-redt F3). Attack: the detector, the other side of every flag contest, keeps an
@@ -15,18 +15,7 @@ import {IDisputeResolution} from "../../contracts/interfaces/IDisputeResolution.
 /// eligibility in a flag contest is decided by the contest's adversary, not fixed at the snapshot.
 /// Expected when fixed: in a flag contest, a flag set on a voter after the contest opened does not
 /// bar its commit (as it does not bar its reveal since F4): eligibility is judged at the snapshot.
-contract FlagContestCommitCensorshipFindingsTest is DisputeFixture {
-    address internal detector;
-
-    function setUp() public {
-        _deploy();
-        detector = address(uint160(uint256(keccak256("red detector"))));
-        vm.startPrank(actors[ADMIN]);
-        tm.grantRole(tm.DETECTOR_ROLE(), detector);
-        vm.stopPrank();
-        vm.roll(block.number + MIN_AGE + 1);
-    }
-
+contract FlagContestCommitCensorshipFindingsTest is FlagContestFixture {
     function test_F3_theDetectorFrontRunsJurorsCommitsAndTheFlagStays() public {
         bytes32 honest = ents[0];
         vm.prank(detector);

@@ -2,7 +2,7 @@
 pragma solidity 0.8.30;
 
 import {Vm} from "../helpers/forge/Test.sol";
-import {DisputeFixture} from "../disputes/DisputeResolution.t.sol";
+import {FlagContestFixture} from "../disputes/DisputeResolution.t.sol";
 import {IDisputeResolution} from "../../contracts/interfaces/IDisputeResolution.sol";
 import {ITrustManager} from "../../contracts/interfaces/ITrustManager.sol";
 
@@ -21,18 +21,7 @@ import {ITrustManager} from "../../contracts/interfaces/ITrustManager.sol";
 /// Expected when fixed: the verdict clears only the flag instance it judged; a flag of kind k set
 /// or re-asserted after the contest opened stays (e.g. a per-kind flag serial or block recorded by
 /// `flag`, captured at opening and compared by the court's `unflag`).
-contract FlagContestInstanceTest is DisputeFixture {
-    address internal detector;
-
-    function setUp() public {
-        _deploy();
-        detector = address(uint160(uint256(keccak256("red detector"))));
-        vm.startPrank(actors[ADMIN]);
-        tm.grantRole(tm.DETECTOR_ROLE(), detector);
-        vm.stopPrank();
-        vm.roll(block.number + MIN_AGE + 1);
-    }
-
+contract FlagContestInstanceTest is FlagContestFixture {
     /// Opens a contest of `flagged`'s flag 0 and seals three upholding votes; returns the id.
     function _contestSealed(bytes32 flagged) internal returns (uint256 id) {
         vm.prank(_controllerOf(0));

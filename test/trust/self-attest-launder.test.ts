@@ -16,14 +16,21 @@
  *    it stays, and neither this avatar nor any other of hers can be attested again; a further
  *    avatar of hers comes back only as an honest newcomer (`reclaimAvatar`: reputation 0,
  *    unverified);
- * 3. the plain era earned nothing to launder: since s20-redt F1 an agreement credits only
- *    identity-verified avatars, and a plain entry starts at reputation 0 with no vote.
+ * 3. the plain era carries nothing into the new one: since s20-redt F1 an agreement credits only
+ *    identity-verified avatars, and a plain entry starts at reputation 0 with no vote; one the
+ *    admin verified has the initial reputation and a vote, and the reclaim gives neither to the new
+ *    era: not its reputation, and not its standing at the snapshots of disputes opened before
+ *    (`standingAt` reads nothing before the era's start: s21-review1's case, which let the
+ *    laundered id vote unflagged in those disputes with the flagged plain era's weight).
  * Was self-attest-launder.findings.test.ts (which asked that the flags stay).
  */
 import { expect } from "chai";
-import { loadFixture } from "@nomicfoundation/hardhat-toolbox/network-helpers";
-import { deployTrustFixture, Kind } from "../fixtures/trust";
+import { loadFixture, mine, time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
+import { deployTrustFixture, id, Kind } from "../fixtures/trust";
+import { deployDisputeFixture, salt } from "../fixtures/disputes";
 import { avatarOwner } from "../helpers/avatar-owner";
+import { commitmentOf } from "../../offchain/disputes/tally";
+import { DEFAULT_DISPUTE_PARAMS as P } from "../../offchain/disputes/params";
 
 async function fixture() {
   const f = await deployTrustFixture();
@@ -97,5 +104,34 @@ describe("h14-red2 G4: a flagged plain entry attested from its owner's other acc
       "TrustManager__OwnerHasAttestedAvatar",
     );
     expect(await snapshot(f, f.fox), "nothing moved").to.deep.equal(flagged);
+  });
+
+  it("a plain era the admin verified (reputation, a vote) carries neither: no vote in a dispute opened before the reclaim", async () => {
+    // s21-review1 (on this decision): `standingAt` read the id's history, not the era's
+    const f = await deployDisputeFixture();
+    const o = await avatarOwner(f, "s21-review1-g4");
+    const [main, throwaway] = [await o.account(), await o.account()];
+    await f.trust.connect(throwaway).register(o.fox, Kind.Avatar);
+    await f.trust.setIdentityVerified(o.fox, true);
+    await mine(Number(P.minAge) + 1);
+    await f.disputes.openDispute(id("claimant"), id("respondent"), 0, 2, ZERO, "", { value: P.deposit });
+    const dId = await f.disputes.disputeCount();
+    expect(await f.disputes.eligibleWeight(dId, o.fox), "set-up: verified and old enough, the plain fox votes").to.be.greaterThan(0n);
+    await f.trust.connect(f.detector).flag(o.fox, 3, ZERO, await f.trust.generationOf(o.fox));
+    expect(await f.disputes.eligibleWeight(dId, o.fox), "set-up: flagged, fox has no vote").to.equal(0n);
+    // the laundering (h14-red2 G4)
+    await o.login(o.fox);
+    const { deadline, a } = await o.attest(o.fox, main);
+    await f.trust.connect(main).registerAttested(o.fox, Kind.Avatar, deadline, a);
+    const e = await f.trust.entity(o.fox);
+    expect(Number(e.flags) & 0x7f, "set-up: the flags are cut").to.equal(0);
+    expect(e.reputation, "the initial reputation, not the plain era's added to it").to.equal((await f.trust.model()).initialReputation);
+    // like a fresh attested identity: no standing at a snapshot before its attestation
+    expect(await f.disputes.eligibleWeight(dId, o.fox), "fox's weight after the laundering").to.equal(0n);
+    await (await f.disputes.connect(main).commit(dId, o.fox, commitmentOf(dId, o.fox, 0, salt("fox")))).wait();
+    await time.increase(Number(P.commitPeriod) + 1);
+    await expect(f.disputes.connect(main).reveal(dId, o.fox, 0, salt("fox")))
+      .to.be.revertedWithCustomError(f.disputes, "DisputeResolution__NotEligible")
+      .withArgs(dId, o.fox, 0n);
   });
 });
