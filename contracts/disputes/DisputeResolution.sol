@@ -169,7 +169,7 @@ contract DisputeResolution is IDisputeResolution {
         // A flag contest judges the flags held now, each the instance it is now (its serial): a flag
         // set later, of another kind or of the same kind anew, is not cleared by its verdict.
         d.contestedFlags = contested;
-        if (contested != 0) (d.contestedSerials, ) = _trust.flagMarks(claimant);
+        if (contested != 0) d.contestedSerials = _trust.flagMarks(claimant);
         d.options = options;
         // Reputation as of the previous block: nothing done from this block on changes a weight.
         d.snapshot = uint40(block.number - 1);
@@ -663,7 +663,7 @@ contract DisputeResolution is IDisputeResolution {
         // Only the instances the jurors judged (s20-redt F2): a contested kind flagged again since
         // the contest opened (withdrawn and set anew, or re-asserted with new evidence) is a new
         // flag, which stays.
-        (uint32[7] memory serials, ) = _trust.flagMarks(entity);
+        uint32[7] memory serials = _trust.flagMarks(entity);
         uint32[7] storage judged = _disputes[id].contestedSerials;
         uint8 flags;
         uint8 again;

@@ -320,10 +320,9 @@ interface ITrustManager {
     function unflag(bytes32 id, uint8 kind, uint256 generation) external;
 
     /// @notice Per attack kind k (index k < 7), the serial of the last flag of kind k set on `id`
-    /// (0: never; it counts every `flag`, re-assertions included, and is never reset) and the
-    /// block it was set in. A flag contest's verdict clears only the instances it judged (their
-    /// serial unchanged since it opened).
-    function flagMarks(bytes32 id) external view returns (uint32[7] memory serials, uint32[7] memory blocks);
+    /// (0: never; it counts every `flag`, re-assertions included, and is never reset). A flag
+    /// contest's verdict clears only the instances it judged (their serial unchanged since it opened).
+    function flagMarks(bytes32 id) external view returns (uint32[7] memory serials);
 
     /// @notice Adds a signed amount to a reputation, clamped to [0, 1]. FEEDBACK_ROLE (the dispute contract).
     function adjustReputation(bytes32 id, int256 amount) external;

@@ -137,7 +137,6 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
     /// names the flag instance it judged, and a contest reads which flags a juror held at its
     /// snapshot (s20-redt F2, F3). Seven uint32 each, one slot each.
     mapping(bytes32 id => uint32[7]) private _flagSerials;
-    mapping(bytes32 id => uint32[7]) private _flagBlocks;
     /// The block at which an id's current era (generation) began, for an id reclaimed at least once
     /// (0 otherwise): `standingAt` and `reputationAt` read nothing of an earlier era, so the court
     /// never weighs a reclaimed id's vote with its previous controller's standing (s21-review1 on h14-red2 G4).
@@ -426,7 +425,6 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
         // A new instance, also when the bit was set already (a re-assertion with new evidence): a
         // verdict about the earlier one does not clear it.
         uint32 serial = ++_flagSerials[id][kind];
-        _flagBlocks[id][kind] = uint32(block.number);
         emit EntityFlagged(id, kind, evidence);
         emit FlagInstance(id, kind, serial);
     }
@@ -447,8 +445,8 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
     }
 
     /// @inheritdoc ITrustManager
-    function flagMarks(bytes32 id) external view returns (uint32[7] memory serials, uint32[7] memory blocks) {
-        return (_flagSerials[id], _flagBlocks[id]);
+    function flagMarks(bytes32 id) external view returns (uint32[7] memory serials) {
+        return _flagSerials[id];
     }
 
     /// @inheritdoc ITrustManager
