@@ -1,5 +1,5 @@
 /**
- * Red team s21-reda F1 (open, severity H: escape from tracing): a driver that dates what it signs
+ * Red team s21-reda F1 (fixed in s21-reda, severity H: escape from tracing): a driver that dates what it signs
  * up to CHALLENGE_TTL into the future makes its evidence untraceable once its authority ends.
  *
  * Attack. The responder of mutual authentication chooses the time of the transcript message both
@@ -14,10 +14,12 @@
  * end, although the victim's peer accepted it while the chain verified it and the platform stamped
  * the evidence before the end.
  *
- * What must hold when fixed: evidence an honest peer accepted (its signed time within
- * CHALLENGE_TTL of the peer's clock) and the platform stamped before the driver's authority
- * ended traces to the owner after the end, whichever time within that tolerance the signer chose.
- * Evidence stamped after the end still traces nobody (attacks.test.ts item 6 keeps that).
+ * What holds now: evidence an honest peer accepted (its signed time within CHALLENGE_TTL of the
+ * peer's clock) and the platform stamped before the driver's authority ended traces to the owner
+ * after the end, whichever time within that tolerance the signer chose: receiptBy
+ * (offchain/avatars/protocols.ts) takes a receipt no later than the end and no earlier than
+ * CHALLENGE_TTL before the message's time. Evidence stamped after the end still traces nobody
+ * (attacks.test.ts item 6 keeps that); the last test pins the tolerance on both sides.
  */
 import { expect } from "chai";
 import { loadFixture, time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
@@ -38,6 +40,7 @@ import {
   issueUserMit,
   login,
   signInteraction,
+  evidenceHash,
   stampEvidence,
   trace,
 } from "../../offchain/avatars/protocols";
@@ -128,5 +131,17 @@ describe("avatars: s21-reda F1, evidence dated ahead of the platform's receipt t
     const evidence = stampEvidence(ctx, fin.evidenceAboutPeer);
     await f.registry.revokeMIT(toHex(alice.mit!.serial));
     expect(await reasonOf(trace(ctx, reporter, evidence))).to.equal("accepted");
+  });
+
+  it("the tolerance is CHALLENGE_TTL, what every verifier allows: a receipt up to 120 s before the message's time dates it, one a second earlier does not", async () => {
+    const { ctx, bob, ai, lb, d, setClock, reporter, notAfter } = await story();
+    await setClock(notAfter - CHALLENGE_TTL - 10, false);
+    const a = authHello(ctx, { credential: lb.credential, driver: bob }, d.credential.avatarId);
+    const b = await authRespond({ ...ctx, now: () => notAfter }, { credential: d.credential, driver: ai }, a.hello);
+    const e = (await authFinish({ ...ctx, now: () => notAfter - 1 }, a.state, b.reply)).evidenceAboutPeer;
+    await setClock(notAfter + 10);
+    const stampedAt = (t: number) => ({ ...e, receipt: ctx.idp.stamp(evidenceHash(e), t) });
+    expect(await reasonOf(trace(ctx, reporter, stampedAt(notAfter - CHALLENGE_TTL - 1)))).to.equal("NOT_DRIVER");
+    expect(await reasonOf(trace(ctx, reporter, stampedAt(notAfter - CHALLENGE_TTL)))).to.equal("accepted");
   });
 });

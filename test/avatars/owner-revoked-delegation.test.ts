@@ -1,5 +1,5 @@
 /**
- * Red team s21-reda F2 (open, severity H: framing an owner after her identity was revoked): once
+ * Red team s21-reda F2 (fixed in s21-reda, severity H: framing an owner after her identity was revoked): once
  * the IdP revokes the owner's MIT, her AI proxy and a colluding reporter still have her traced on
  * evidence they make afterwards, backdated into the delegation's window.
  *
@@ -15,9 +15,11 @@
  * collusion after a delegation's revocation is refused (attacks.test.ts item 6): the class is
  * "every end of the driver's authority", and the owner's revocation is the one end missing.
  *
- * What must hold when fixed: after the owner's MIT is revoked, evidence about her delegated avatar
- * traces to her only with a platform receipt no later than the revocation (as after a delegation's
- * revocation); evidence stamped before it still traces to her.
+ * What holds now: heldUnderWarrant counts the owner's MIT revocation among the ends of a
+ * delegation, so after it evidence about her delegated avatar traces to her only with a platform
+ * receipt no later than the revocation (as after a delegation's revocation); evidence stamped
+ * before it still traces to her. The class test runs the colluders' attack against every end:
+ * the delegation revoked, replaced, expired, the proxy's MIT revoked, the owner's MIT revoked.
  */
 import { expect } from "chai";
 import { loadFixture, time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
@@ -45,9 +47,12 @@ import { toHex } from "../../offchain/crypto/bytes";
 async function story() {
   const f = await loadFixture(avatarsFixture);
   const idp = new IdentityProvider();
-  const clock = { offset: (await time.latest()) + 1_000 - Math.floor(Date.now() / 1000) };
-  const ctx = { registry: f.registry, idp, store: f.store, now: () => Math.floor(Date.now() / 1000) + clock.offset };
-  await time.setNextBlockTimestamp(ctx.now());
+  // every side's clock and the platform's: the chain's latest block time, read again by sync()
+  const clock = { t: await time.latest() };
+  const ctx = { registry: f.registry, idp, store: f.store, now: () => clock.t };
+  const sync = async () => {
+    clock.t = await time.latest();
+  };
   const alice = new AvatarParty("alice");
   const mallory = new AvatarParty("mallory");
   const ai = new AvatarParty("ai-1");
@@ -61,7 +66,8 @@ async function story() {
   const lm = await login(ctx, server, mallory, eyes.mallory, { avatarId: avatarIdOf(mallory.mit!.serial, "mole"), appearance: "mole" });
   const d = await delegate(ctx, server, alice, eyes.alice, ai, { avatarId: fox, ttl: 3600 });
   const reporter = f.registry.connect(f.others[3]);
-  return { f, ctx, alice, mallory, ai, lm, d, reporter };
+  await sync();
+  return { f, ctx, alice, mallory, ai, lm, d, reporter, sync, server, eyes, fox };
 }
 
 /**
@@ -118,8 +124,33 @@ describe("avatars: s21-reda F2, the owner's MIT revocation ends her answerabilit
     expect(await s.f.registry.isVerified(toHex(s.d.credential.avatarId))).to.equal(false); // honest peers refuse fox from here on
     const mitRevokedAt = await time.latest();
     await time.increase(600);
+    await s.sync(); // every clock, the platform's too: 600 s after the revocation
     const e = await colludedEvidence(s, mitRevokedAt - 1); // made now, dated a second before the revocation
     expect(await reasonOf(trace(s.ctx, s.reporter, e))).to.equal("NOT_DRIVER");
     expect(await reasonOf(trace(s.ctx, s.reporter, stampEvidence(s.ctx, e)))).to.equal("NOT_DRIVER");
   });
+
+  /** Each way the owner's answerability for her proxy ends, and the time it ended (the block of the change). */
+  const ENDS: [string, (s: Awaited<ReturnType<typeof story>>) => Promise<number>][] = [
+    ["the delegation revoked", async (s) => (await s.f.registry.revokeDelegation(s.d.delegationId), time.latest())],
+    [
+      "the delegation replaced by alice's login",
+      async (s) => (await login(s.ctx, s.server, s.alice, s.eyes.alice, { avatarId: s.fox, appearance: "fox" }), time.latest()),
+    ],
+    ["the warrant expired", async (s) => (await time.increaseTo(s.d.credential.warrant.notAfter + 1), s.d.credential.warrant.notAfter)],
+    ["the proxy's MIT revoked", async (s) => (await s.f.registry.revokeMIT(toHex(s.ai.mit!.serial)), time.latest())],
+    ["the owner's MIT revoked", async (s) => (await s.f.registry.revokeMIT(toHex(s.alice.mit!.serial)), time.latest())],
+  ];
+  for (const [what, end] of ENDS)
+    it(`the class, ${what}: stamped before the end it traces to alice; the colluders' evidence made after it, backdated, does not`, async () => {
+      const s = await story();
+      const honest = stampEvidence(s.ctx, await colludedEvidence(s, s.ctx.now())); // stamped while the delegation runs
+      const endedAt = await end(s);
+      await time.increase(600);
+      await s.sync();
+      const backdated = await colludedEvidence(s, endedAt - 1);
+      expect(await reasonOf(trace(s.ctx, s.reporter, backdated))).to.equal("NOT_DRIVER");
+      expect(await reasonOf(trace(s.ctx, s.reporter, stampEvidence(s.ctx, backdated)))).to.equal("NOT_DRIVER");
+      expect(await reasonOf(trace(s.ctx, s.reporter, honest))).to.equal("accepted");
+    });
 });
