@@ -1298,10 +1298,17 @@ async function mitRevokedAt(ctx: Pick<AvatarContext, "registry">, serial: Uint8A
   return (await logs[0].getBlock()).timestamp;
 }
 
-/** True iff the evidence carries the platform's receipt, dated no later than `end` and no earlier than the message. */
+/**
+ * True iff the evidence carries the platform's receipt, dated no later than `end`, and the
+ * message's own time is no later than CHALLENGE_TTL after the receipt. The signer chooses its
+ * time and every verifier accepts one up to CHALLENGE_TTL ahead of its clock (requireFresh), so
+ * evidence accepted and stamped at once may be dated ahead of its receipt (s21-reda F1: with
+ * `message.time <= receipt.time`, a driver that answered 100 s ahead and then had its authority
+ * end was traced by nobody). The receipt proves the signature existed by its time.
+ */
 function receiptBy(ctx: AvatarContext, e: Evidence, end: number): boolean {
   if (!e.receipt || !ctx.idp.checkReceipt(evidenceHash(e), e.receipt)) return false;
-  return e.receipt.time <= end && e.message.time <= e.receipt.time;
+  return e.receipt.time <= end && e.message.time <= e.receipt.time + CHALLENGE_TTL;
 }
 
 /**
@@ -1311,9 +1318,10 @@ function receiptBy(ctx: AvatarContext, e: Evidence, end: number): boolean {
  * - Login warrant (the owner drives herself): she answers for everything signed with her key
  *   until her MIT is revoked (a key reported stolen); after that, only with a receipt before it.
  * - Delegation: the owner answers for her proxy while the delegation runs: not revoked or
- *   replaced (`revokedAt`), not past the warrant's `notAfter`, and the proxy's MIT not revoked
- *   (h9-red: an expired delegation or a stolen proxy key used to trace to the owner). After the
- *   earliest of these ends, only a receipt no later than it counts.
+ *   replaced (`revokedAt`), not past the warrant's `notAfter`, the proxy's MIT not revoked
+ *   (h9-red: an expired delegation or a stolen proxy key used to trace to the owner), and the
+ *   owner's MIT not revoked (s21-reda F2). After the earliest of these ends, only a receipt no
+ *   later than it counts (and one up to CHALLENGE_TTL before the message's time, see receiptBy).
  */
 async function heldUnderWarrant(ctx: AvatarContext, e: Evidence): Promise<boolean> {
   const now = ctx.now();
@@ -1325,11 +1333,15 @@ async function heldUnderWarrant(ctx: AvatarContext, e: Evidence): Promise<boolea
   for (const l of dels) {
     if (l.args.warrantHash !== toHex(e.o.h) || !equalBytes(fromHex(l.args.proxySerial, 32), e.driverSerial)) continue;
     const d = await ctx.registry.delegation(l.args.delegationId);
+    // the owner's MIT revocation ends her answerability too (s21-reda F2): the chain stops
+    // verifying the avatar then (isVerified), although revokeMIT leaves the delegation recorded
+    const ownerRevoked = await mitRevokedAt(ctx, fromHex(d.originalSerial, 32));
     const ends = [Number(d.notAfter)];
     if (Number(d.revokedAt) !== 0) ends.push(Number(d.revokedAt));
     if (driverRevoked !== undefined) ends.push(driverRevoked);
+    if (ownerRevoked !== undefined) ends.push(ownerRevoked);
     const end = Math.min(...ends);
-    if (Number(d.revokedAt) === 0 && driverRevoked === undefined && now <= Number(d.notAfter)) return true;
+    if (Number(d.revokedAt) === 0 && driverRevoked === undefined && ownerRevoked === undefined && now <= Number(d.notAfter)) return true;
     // ended: only the platform's receipt dates the evidence, and it must precede the end
     if (receiptBy(ctx, e, end)) return true;
   }

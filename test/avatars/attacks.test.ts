@@ -476,8 +476,13 @@ describe("avatars: attacks by the paper's adversaries (issue 14)", () => {
       };
       const reporter = registry.connect(others[3]);
       await reject(trace(ctx, reporter, e), "NOT_DRIVER");
-      // the platform stamps it only now, after the revocation: still not hers
-      await reject(trace(ctx, reporter, stampEvidence(ctx, e)), "NOT_DRIVER");
+      // the platform stamps it only now, after the revocation (its clock: the chain's, as the IdP
+      // service's; this world's ctx clock lags the chain by the blocks mined within a second, and
+      // a receipt by it would predate the revocation): still not hers
+      await time.increase(1);
+      const platformNow = await time.latest();
+      expect(platformNow).to.be.greaterThan(revokedAt);
+      await reject(trace(ctx, reporter, stampEvidence({ ...ctx, now: () => platformNow }, e)), "NOT_DRIVER");
       // a receipt made by anyone but the platform does not count
       const fakePlatform = new IdentityProvider();
       await reject(trace(ctx, reporter, { ...e, receipt: fakePlatform.stamp(evidenceHash(e), revokedAt - 1) }), "NOT_DRIVER");
