@@ -1,6 +1,7 @@
 /**
  * Red team s21-redr, finding F2 (severity L: a rejected input changes state that a genuine request
- * then uses; costs the RN a failed run, records nothing wrong).
+ * then uses; costs the RN a failed run, records nothing wrong). Fixed: rpm-service.ts
+ * storedOrNewForward resends a kept re-authentication forward only for the same PID_{k+1}.
  *
  * Attack: a network attacker rewrites PID_{k+1} of an RN's re-authentication request (the one field
  * c2's mask does not cover) while the RPM cannot reach the MSRP. The RPM opens the request (the
@@ -10,8 +11,10 @@
  * kept forward, which names the attacker's PID_{k+1}; the MSRP refuses it and the RN's run fails
  * MSRP_REJECTED, for a request nobody tampered with.
  *
- * Must hold when fixed: a kept forward is resent only for the very request it was built from (here:
- * the same PID_{k+1}); the genuine request is forwarded as itself and the RN moves.
+ * Holds now: a kept forward is resent only for the very request it was built from (here: the same
+ * PID_{k+1}); the genuine request is forwarded as itself and the RN moves. Bites: without the PID
+ * check in storedOrNewForward the genuine run fails "422 MSRP_REJECTED ... is not the next pseudonym
+ * of any joined RN".
  */
 import { expect } from "chai";
 import { rsmsServices } from "../helpers/rsms-services";
@@ -25,7 +28,7 @@ import { randomBytes } from "@noble/hashes/utils.js";
 
 const once = { attempts: 1, timeoutMs: 30_000, backoffMs: 10 };
 
-describe("services/rsms red team s21-redr F2: a tampered re-authentication's kept forward is resent for the genuine one", function () {
+describe("services/rsms red team s21-redr F2: a tampered re-authentication's kept forward is not resent for the genuine one", function () {
   this.timeout(300_000);
   let s: Awaited<ReturnType<typeof rsmsServices>>;
   before(async () => {
