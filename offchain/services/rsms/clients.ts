@@ -33,7 +33,7 @@ import {
 import { NO_TOKEN, parseEnrolmentToken, tokenSigner } from "../enrolment";
 import { DEFAULT_WINDOW_MS } from "../replies";
 import { accountSigner, fromAccount, freshId } from "../common";
-import { getJson, postEnvelope, settlePending, DEFAULT_RETRY, ServiceError, type RetryPolicy } from "../client";
+import { getJson, postEnvelope, refusedForGood, settlePending, DEFAULT_RETRY, ServiceError, type RetryPolicy } from "../client";
 import { encodeRenewal, encodeRnRegister, encodeRpmEnrol, openRnCreds, openRpmCreds, registrationBinding } from "./wire";
 import { rpmServiceRecord, type RpmServiceRecord } from "./rpm-service";
 
@@ -464,6 +464,20 @@ async function stepRemote(a: StepArgs, kind: "join" | "reauth"): Promise<RemoteS
   try {
     replyBytes = await postEnvelope(rpmUrl, kind === "join" ? "/v1/join" : "/v1/reauth", env, a.retry ?? DEFAULT_RETRY);
   } catch (e) {
+    // A refusal for good can come for a step the chain holds all the same (an RPM that opened the
+    // request, refused it, and had it recorded by another pool's RPM: s21-redr F3; or a request
+    // built again from PID_k after such a step, NEXT_PID_RECORDED): before it drops its request the
+    // RN takes the step from the chain, at the chain's pool, as it does for a kept request
+    if (refusedForGood(e)) {
+      const rec = await stepRecorded(a.dep, pending);
+      if (rec) {
+        rn.adoptRecorded(pending, rec);
+        save();
+        a.keystore.remove(pendName);
+        if (rec.poolId !== pending.poolId) throw recordedElsewhere(fn, a.name, pending, rec.poolId);
+        return { rn, resumed, request: env, adopted: true };
+      }
+    }
     throw settlePending(
       e,
       () => a.keystore.remove(pendName),

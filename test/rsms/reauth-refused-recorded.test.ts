@@ -1,6 +1,6 @@
 /**
  * Red team s21-redr, finding F3 (severity M: off-chain and on-chain disagreeing; the RN stranded
- * behind a step the chain holds, every later move refused).
+ * behind a step the chain holds, every later move refused). Fixed.
  *
  * Attack: the RN asks pool 2 to re-authenticate it. Pool 2's RPM opens the request (it learns
  * a_{k+1}, PID_k, PID_{k+1}, as any RPM does) and answers with a refusal (422), which the RN's client
@@ -12,8 +12,10 @@
  * every pool but 3, and nothing in the client takes the step from the chain (it does so only for a
  * request it still keeps).
  *
- * Must hold when fixed: a refusal never leaves the RN behind a step the chain holds for it: the
- * client takes the step from the chain (at the chain's pool), as it does for a kept request.
+ * Holds now (clients.ts stepRemote): before a refusal for good drops the RN's request, the client
+ * reads the chain for the step; a step it holds is taken from there, at the chain's pool
+ * (RECORDED_ELSEWHERE when that is not the pool asked), as for a kept request. Bites: without that
+ * read the test fails "the RN's record: ... expected [ 0, 1 ] to deeply equal [ 1, 3 ]".
  */
 import { expect } from "chai";
 import { rsmsServices } from "../helpers/rsms-services";
@@ -87,8 +89,13 @@ describe("services/rsms red team s21-redr F3: a step recorded after the RN's req
     );
     await postEnvelope(s.rpms.get(3)!.url, "/v1/reauth", env);
     expect([(await s.dep.ledger.recordOf(kept!.nextPid)).kind, (await s.dep.ledger.recordOf(kept!.nextPid)).poolId]).to.deep.equal([2, 3]);
-    // the RN's next run, to pool 2 (honest now): refused NEXT_PID_RECORDED before the fix, and the RN stays behind
-    await reauthRemote({ name: "v", poolId: 2, keystore: s.client, dep: s.dep }).catch(() => undefined);
+    // the RN's next run, to pool 2 (honest now): refused NEXT_PID_RECORDED; the client takes the step from the chain
+    const second = await reauthRemote({ name: "v", poolId: 2, keystore: s.client, dep: s.dep }).then(
+      () => "no error",
+      (e: unknown) => (e instanceof RsmsRejectedError ? e.reason : String(e)),
+    );
+    expect(second).to.equal("RECORDED_ELSEWHERE");
+    expect(s.client.exists("rsms-rn-v-join")).to.equal(false);
     const rn = loadRemoteRn(s.client, "v")!;
     expect([rn.state.k, rn.state.pool], "the RN's record: the step the chain holds, at its pool").to.deep.equal([1, 3]);
     // and it goes on from there: a move to pool 2 succeeds
