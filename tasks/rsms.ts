@@ -430,7 +430,7 @@ task(
       const res = await joinRemote({ name: a.rn, poolId: a.pool, rpmUrl: a.rpm, ...(await clientSide(hre)) });
       const { toHex } = await import("../offchain/crypto/bytes");
       console.log(
-        `${a.rn} joined pool ${a.pool} as ${toHex(res.rn.state.pid)} over the network${res.adopted ? " (taken from the chain's record: its reply was lost)" : res.resumed ? " (a resumed join)" : ""} in ${Date.now() - t0} ms`,
+        `${a.rn} joined pool ${res.rn.state.pool} as ${toHex(res.rn.state.pid)} over the network${res.adopted ? " (taken from the chain's record: its reply was lost)" : res.resumed ? " (a resumed join)" : ""} in ${Date.now() - t0} ms`,
       );
       return { pid: toHex(res.rn.state.pid), resumed: res.resumed };
     }
@@ -535,10 +535,10 @@ task("rsms:reauth", "Re-authentication of a joined RN at another pool (PID_{k+1}
       const res = await reauthRemote({ name: a.rn, poolId: a.toPool, rpmUrl: a.rpm, ...(await clientSide(hre)) });
       const { toHex } = await import("../offchain/crypto/bytes");
       console.log(
-        `${a.rn} moved to pool ${a.toPool} as PID_${res.rn.state.k} ${toHex(res.rn.state.pid)} over the network${res.adopted ? " (taken from the chain's record: its reply was lost)" : res.resumed ? " (a resumed re-authentication)" : ""} in ${Date.now() - t0} ms`,
+        `${a.rn} moved to pool ${res.rn.state.pool} as PID_${res.rn.state.k} ${toHex(res.rn.state.pid)} over the network${res.adopted ? " (taken from the chain's record: its reply was lost)" : res.resumed ? " (a resumed re-authentication)" : ""} in ${Date.now() - t0} ms`,
       );
       const pid = toHex(res.rn.state.pid);
-      return { record: { pid, poolId: a.toPool, kind: 2 }, pid, k: res.rn.state.k, resumed: res.resumed };
+      return { record: { pid, poolId: res.rn.state.pool, kind: 2 }, pid, k: res.rn.state.k, resumed: res.resumed };
     }
     if (a.abandon)
       throw new UsageError("rsms:reauth: --abandon is for a re-authentication kept for an RPM service (an RN registered with --msrp)");

@@ -31,6 +31,11 @@ export type RsmsRejectReason =
   | "ROTATION_BUDGET"
   /** The RPM answered a step the chain does not hold (yet): the RN keeps its request and runs it again (s17-redB B3). */
   | "NOT_RECORDED"
+  /**
+   * The chain holds the RN's step at another pool than the one it asked (a pool's RPM sealed the
+   * request again to another pool's key: s21-redr F1); the RN took the step from the chain.
+   */
+  | "RECORDED_ELSEWHERE"
   /** The agent is not in a state to run this step (e.g. re-authenticating before joining). */
   | "INVALID_STATE";
 

@@ -33,7 +33,7 @@ import {
 import { NO_TOKEN, parseEnrolmentToken, tokenSigner } from "../enrolment";
 import { DEFAULT_WINDOW_MS } from "../replies";
 import { accountSigner, fromAccount, freshId } from "../common";
-import { getJson, postEnvelope, settlePending, DEFAULT_RETRY, ServiceError, type RetryPolicy } from "../client";
+import { getJson, postEnvelope, refusedForGood, settlePending, DEFAULT_RETRY, ServiceError, type RetryPolicy } from "../client";
 import { encodeRenewal, encodeRnRegister, encodeRpmEnrol, openRnCreds, openRpmCreds, registrationBinding } from "./wire";
 import { rpmServiceRecord, type RpmServiceRecord } from "./rpm-service";
 
@@ -422,6 +422,7 @@ async function stepRemote(a: StepArgs, kind: "join" | "reauth"): Promise<RemoteS
       if (moved || (rn.state.joined && rn.hasPid(kept.pid))) {
         if (moved) save();
         a.keystore.remove(pendName);
+        if (rec.poolId !== kept.poolId) throw recordedElsewhere(fn, a.name, kept, rec.poolId);
         if (p.poolId === a.poolId && kept.kind === kind) return { rn, resumed, request: fromHex(p.envelope), adopted: true };
         p = undefined; // the step asked for now is another one: built below, from the adopted state
       }
@@ -435,6 +436,13 @@ async function stepRemote(a: StepArgs, kind: "join" | "reauth"): Promise<RemoteS
   if (!p) {
     if (kind === "reauth" && rn.state.joined && rn.state.pool === a.poolId)
       throw new RsmsRejectedError("INVALID_STATE", `${fn}: "${a.name}" is already at pool ${a.poolId}`);
+    // a_{i,0} is sealed only to the RPM of the pool the RN registered for, the one pool whose join the
+    // MSRP records: another pool's RPM would open it and could re-seal it to the home pool (s21-redr F1)
+    if (kind === "join" && !rn.state.joined && rn.state.homePool !== a.poolId)
+      throw new RsmsRejectedError(
+        "INVALID_STATE",
+        `${fn}: --pool ${a.poolId}: "${a.name}" registered for pool ${rn.state.homePool}; it joins there first`,
+      );
     const rpmUrl = a.rpmUrl ?? (await discoverRpm(a.dep, a.poolId));
     const info = { poolId: a.poolId, pkRpm: pool.pkRpm, pidRpm: pool.pidRpm };
     const { request: body, pending } = kind === "join" ? rn.buildJoinRequest(info) : rn.buildReauthRequest(info);
@@ -456,6 +464,20 @@ async function stepRemote(a: StepArgs, kind: "join" | "reauth"): Promise<RemoteS
   try {
     replyBytes = await postEnvelope(rpmUrl, kind === "join" ? "/v1/join" : "/v1/reauth", env, a.retry ?? DEFAULT_RETRY);
   } catch (e) {
+    // A refusal for good can come for a step the chain holds all the same (an RPM that opened the
+    // request, refused it, and had it recorded by another pool's RPM: s21-redr F3; or a request
+    // built again from PID_k after such a step, NEXT_PID_RECORDED): before it drops its request the
+    // RN takes the step from the chain, at the chain's pool, as it does for a kept request
+    if (refusedForGood(e)) {
+      const rec = await stepRecorded(a.dep, pending);
+      if (rec) {
+        rn.adoptRecorded(pending, rec);
+        save();
+        a.keystore.remove(pendName);
+        if (rec.poolId !== pending.poolId) throw recordedElsewhere(fn, a.name, pending, rec.poolId);
+        return { rn, resumed, request: env, adopted: true };
+      }
+    }
     throw settlePending(
       e,
       () => a.keystore.remove(pendName),
@@ -471,7 +493,8 @@ async function stepRemote(a: StepArgs, kind: "join" | "reauth"): Promise<RemoteS
   // counts only once the chain holds the step (rsms-join.md item 9, s17-redB B3); until then the request is
   // kept, re-sealed under a fresh request id so that the next run is decided again by the RPM (from
   // the chain), not answered from its reply cache.
-  if (!(await stepRecorded(a.dep, pending, a.recordWaitMs ?? RECORD_WAIT_MS))) {
+  const rec = await stepRecorded(a.dep, pending, a.recordWaitMs ?? RECORD_WAIT_MS);
+  if (!rec) {
     const old = openEnvelope(env);
     a.keystore.update(pendName, {
       ...p,
@@ -482,9 +505,28 @@ async function stepRemote(a: StepArgs, kind: "join" | "reauth"): Promise<RemoteS
       `${fn}: pool ${p.poolId}'s RPM answered, but the chain holds no record of PID ${toHex(pending.pid)}; the request is kept (${pendName}): run the ${kind === "join" ? "join" : "re-authentication"} again`,
     );
   }
+  // The record must be at the pool the RN asked: RPM_Y, which opens a_{k+1} as any RPM does, can seal
+  // the request again to pool Z's public key and send it there as the RN; RPM_Z forwards it, the
+  // MSRP's exact check passes, and RPM_Y answers A itself (s21-redr F1). The chain's record is the
+  // step the RN took (no request can undo it): the RN takes it from there, at the chain's pool, and
+  // the run fails naming both pools instead of reporting a move to the pool it asked.
+  if (rec.poolId !== pending.poolId) {
+    rn.adoptRecorded(pending, rec);
+    save();
+    a.keystore.remove(pendName);
+    throw recordedElsewhere(fn, a.name, pending, rec.poolId);
+  }
   if (kind === "join") rn.acceptJoinReply(reply.body, pending);
   else rn.acceptReauthReply(reply.body, pending);
   save();
   a.keystore.remove(pendName);
   return { rn, resumed, request: env, reply: replyBytes };
+}
+
+/** The run's error when the chain holds the RN's step at another pool than the one it asked (s21-redr F1). */
+function recordedElsewhere(fn: string, name: string, asked: PendingJoin, at: number): RsmsRejectedError {
+  return new RsmsRejectedError(
+    "RECORDED_ELSEWHERE",
+    `${fn}: the chain records PID ${toHex(asked.pid)} at pool ${at}, not at pool ${asked.poolId}, which "${name}" asked: pool ${asked.poolId}'s RPM did not forward the step itself; "${name}" is at pool ${at} now (taken from the chain)`,
+  );
 }

@@ -41,6 +41,7 @@ import { fromAccount, freshId } from "../common";
 import { ServiceError, postEnvelope, refusedForGood, type RetryPolicy } from "../client";
 import { startService, type RunningService, type ServiceConfig } from "../server";
 import { decodeJoinAck } from "./wire";
+import { decodeReauthForward } from "../../rsms/messages";
 import type { Keystore } from "../../storage/keystore";
 import { minedReceipt } from "../../chain/mined";
 import { JoinLog } from "../../rsms/join-log";
@@ -196,7 +197,7 @@ export class RpmService {
     build: () => Uint8Array,
   ): Promise<void> {
     const route = what === "join" ? Route.JoinForward : Route.ReauthForward;
-    const fwd = await this.storedOrNewForward(env, tag, route, build);
+    const fwd = await this.storedOrNewForward(env, tag, want.pid, route, build);
     let ackEnv: Uint8Array;
     try {
       ackEnv = await postEnvelope(this.rec.msrpUrl, what === "join" ? "/v1/join/forward" : "/v1/reauth/forward", fwd, this.d.msrpRetry);
@@ -220,10 +221,11 @@ export class RpmService {
     faultPoint("rpm:after-forward");
   }
 
-  /** The forward stored for this secret (a retry resends the same bytes), or a new one, stored before it is sent. */
+  /** The forward stored for this secret and PID (a retry resends the same bytes), or a new one, stored before it is sent. */
   private async storedOrNewForward(
     env: ReturnType<typeof openEnvelope>,
     tag: Uint8Array,
+    pid: Uint8Array,
     route: number,
     build: () => Uint8Array,
   ): Promise<Uint8Array> {
@@ -232,7 +234,11 @@ export class RpmService {
       const stored = new Uint8Array(fs.readFileSync(file));
       // still inside the MSRP's freshness window: resend as is (half the window, for the trip)
       const o = openEnvelope(stored);
-      if (o.route === route && Date.now() - o.issuedAt < (this.d.windowMs ?? DEFAULT_WINDOW_MS) / 2) return stored;
+      // and kept for this very request only: a re-authentication whose PID_{k+1} a relay rewrote
+      // (the one field c2 does not cover) opens to the same tag, and its forward, kept while the
+      // MSRP could not be reached, must not be resent for the RN's own request (s21-redr F2)
+      const same = o.route === route && (route !== Route.ReauthForward || equalBytes(decodeReauthForward(o.body).nextPid, pid));
+      if (same && Date.now() - o.issuedAt < (this.d.windowMs ?? DEFAULT_WINDOW_MS) / 2) return stored;
     }
     await this.sync();
     const body = build();
