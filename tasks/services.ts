@@ -608,6 +608,24 @@ listenFlags(
           `mssa:serve: ${flag} ${file}: this folder already holds another key (${record}); rotating it is not supported`,
         );
     }
+    // the election key must be the deployment's, the one `deploy` computed the genesis authorities'
+    // e with (its check value in the record): another would make a second elector of a genesis or
+    // registrar-enrolled person (s21-review1 finding 3); checked before either key is imported
+    const { electionKeyMismatch } = await import("../offchain/chain/deployments");
+    if (a.electionKey !== undefined) {
+      const why = await electionKeyMismatch(
+        Buffer.from(fs.readFileSync(a.electionKey, "utf8").trim().replace(/^0x/, ""), "hex"),
+        hre.network.name,
+      );
+      if (why) throw new UsageError(`mssa:serve: --election-key ${a.electionKey}: ${why}`);
+    } else if (local.keystore.exists(ELECTION_KEY_RECORD)) {
+      const { loadElectionKey } = await import("../offchain/services/mssa/authority-service");
+      const why = await electionKeyMismatch(loadElectionKey(local.keystore)!, hre.network.name);
+      if (why)
+        throw new UsageError(
+          `mssa:serve: the election key this folder holds (${ELECTION_KEY_RECORD}, from an earlier --election-key): ${why}`,
+        );
+    }
     if (a.placeKey !== undefined) {
       if (!fs.existsSync(a.placeKey)) throw new UsageError(`mssa:serve: --place-key ${a.placeKey} does not exist`);
       try {
