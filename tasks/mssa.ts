@@ -200,7 +200,7 @@ task(
   .addParam("member", "The member (account)")
   .addOptionalParam(
     "document",
-    "The member's identity document (passport:<state>:<number>, the one a registration checks): her election nullifier is computed from it with the deployment's election key in this keystore, so one person is one member however she came in",
+    "The member's identity document (passport:<state>:<number>, the one a registration checks): her election nullifier is computed from it with the deployment's election key in this keystore (refused if its check value differs from deployments/<network>.json's), so one person is one member however she came in",
   )
   .addOptionalParam(
     "electorNullifier",
@@ -343,7 +343,7 @@ task(
   )
   .addFlag(
     "elector",
-    "This registration makes the user an elector of the authority election (one per person: it carries her election nullifier, computed from the identity document; without it: access to the place only)",
+    "This registration makes the user an elector of the authority election (one per person: it carries her election nullifier, computed from the identity document with the deployment's election key (in-process: this folder's, refused if its check value differs from the deployment record's); without it: access to the place only)",
   )
   .addFlag(
     "cancel",

@@ -542,7 +542,7 @@ listenFlags(
     )
     .addOptionalParam(
       "electionKey",
-      "A file with the election key (64 hex characters), one for the deployment, that the operator handed to the authorities of every place: imported into this folder's keystore (delete the file after); without it the service registers for access only and makes no electors",
+      "A file with the election key (64 hex characters), one for the deployment: the file the operator gave to `deploy --election-key` and hands to the authorities of every place; refused if its check value differs from deployments/<network>.json's (so is a key this folder holds); imported into this folder's keystore (delete the file after); without it the service registers for access only and makes no electors",
     ),
 ).setAction(
   async (
