@@ -1,3 +1,4 @@
+import fs from "fs";
 import { task, types } from "hardhat/config";
 import { TASK_COMPILE } from "hardhat/builtin-tasks/task-names";
 import { getAddress } from "ethers";
@@ -24,7 +25,11 @@ const deployTask = task(
   .addFlag("fresh", "Deploy everything anew even when the recorded deployment is up to date")
   .addOptionalParam(
     "genesisDocuments",
-    "The genesis authorities' identity documents (passport:<state>:<number>), comma-separated, in the order of the role accounts authority:1, authority:2, ...: each one's election nullifier is computed from it with the deployment's election key (the keystore's, made if absent), so a genesis authority is one elector like anyone (required off a development node; there each gets a simulated passport:UTO:G000000<i>)",
+    "The genesis authorities' identity documents (passport:<state>:<number>), comma-separated, in the order of the role accounts authority:1, authority:2, ...: each one's election nullifier is computed from it with the deployment's election key, so a genesis authority is one elector like anyone (required off a development node; there each gets a simulated passport:UTO:G000000<i>; refused on a resumed deployment whose election is deployed)",
+  )
+  .addOptionalParam(
+    "electionKey",
+    "A file with the deployment's election key (64 hex characters, e.g. `openssl rand -hex 32`), imported into this network's keystore before the election is deployed (refused if it holds another); hand the same file to every place's `mssa:serve --election-key`. The record keeps its check value (never the key), and the tasks that load the key refuse another. Default: the keystore's key, made if absent",
   );
 for (const r of ROLE_NAMES)
   deployTask.addOptionalParam(
@@ -33,7 +38,7 @@ for (const r of ROLE_NAMES)
   );
 deployTask.setAction(
   async (
-    args: { write: boolean; quiet: boolean; noCompile: boolean; fresh: boolean; genesisDocuments?: string } & Partial<
+    args: { write: boolean; quiet: boolean; noCompile: boolean; fresh: boolean; genesisDocuments?: string; electionKey?: string } & Partial<
       Record<RoleFlag, string>
     >,
     hre,
@@ -43,12 +48,37 @@ deployTask.setAction(
       if (v !== undefined && !hre.ethers.isAddress(v)) throw new UsageError(`deploy: --${flag} ${v} is not an address`);
       if (v !== undefined && BigInt(v) === 0n) throw new UsageError(`deploy: --${flag} is the zero address, which nobody can sign for`);
     }
-    const [{ deploySystem }, { roleAccounts }, { localState }, { trustRoleHolders }] = await Promise.all([
+    // Compile first, as `hardhat run` and `hardhat test` do: the artifacts folder may hold stale or
+    // instrumented bytecode (`hardhat coverage` leaves it instrumented, too large for a plain node).
+    if (!args.noCompile) await hre.run(TASK_COMPILE, { quiet: true });
+    const genesisDocuments = args.genesisDocuments?.split(",").map((d) => d.trim());
+    if (genesisDocuments?.some((d) => d === ""))
+      throw new UsageError(`deploy: --genesis-documents "${args.genesisDocuments}" has an empty document`);
+    let electionKey: string | undefined;
+    if (args.electionKey !== undefined) {
+      if (!fs.existsSync(args.electionKey)) throw new UsageError(`deploy: --election-key ${args.electionKey} does not exist`);
+      electionKey = fs.readFileSync(args.electionKey, "utf8");
+    }
+    const [{ deploySystem, deployPreflight }, { roleAccounts }, { localState }, { trustRoleHolders }] = await Promise.all([
       import("../offchain/chain/deploy"),
       import("../offchain/chain/accounts"),
       import("./lib/context"),
       import("../offchain/chain/system"),
     ]);
+    // The genesis documents and the election key are checked before any key is made (role keys
+    // included) or imported: a refused input changes nothing in any keystore (s21-review1 7 and 8).
+    const fileFlag = (e: unknown) => {
+      if (e instanceof RangeError && /^deploy: --(genesis-documents|election-key)\b/.test(e.message))
+        return new UsageError(
+          args.electionKey !== undefined
+            ? e.message.replace(/^deploy: --election-key:/, `deploy: --election-key ${args.electionKey}:`)
+            : e.message,
+        );
+      return e;
+    };
+    await deployPreflight(hre, { resume: !args.fresh, genesisDocuments, electionKey }).catch((e) => {
+      throw fileFlag(e);
+    });
     // Each operator role is a role account of its own (its key from METATRUST_KEY_<ROLE>, or generated
     // into the network's keystore), or the address a flag names; the deployer stays the admin.
     const accounts = roleAccounts(hre, localState(hre).keystore);
@@ -79,24 +109,18 @@ deployTask.setAction(
             `deploy: --${flag} ${args[flag]} differs from the ${ROLE_FLAGS[flag].name} ${holder} of deployments/${hre.network.name}.json; add --fresh to deploy anew${flag === "msrp" ? " (or keep it and run `rsms:msrp:grant --to` the new account)" : ""}`,
           );
       }
-    // Compile first, as `hardhat run` and `hardhat test` do: the artifacts folder may hold stale or
-    // instrumented bytecode (`hardhat coverage` leaves it instrumented, too large for a plain node).
-    if (!args.noCompile) await hre.run(TASK_COMPILE, { quiet: true });
-    const genesisDocuments = args.genesisDocuments?.split(",").map((d) => d.trim());
-    if (genesisDocuments?.some((d) => d === ""))
-      throw new UsageError(`deploy: --genesis-documents "${args.genesisDocuments}" has an empty document`);
     try {
       return await deploySystem(hre, {
         write: args.write,
         resume: !args.fresh,
         roles,
         genesisDocuments,
+        electionKey,
         log: args.quiet ? undefined : (l) => console.log(l),
       });
     } catch (e) {
-      // the genesis documents are checked before the AuthorityElection is deployed (mssaGenesis)
-      if (e instanceof RangeError && e.message.startsWith("deploy: --genesis-documents")) throw new UsageError(e.message);
-      throw e;
+      // the genesis documents and the election key are checked before the AuthorityElection is deployed
+      throw fileFlag(e);
     }
   },
 );

@@ -200,7 +200,7 @@ task(
   .addParam("member", "The member (account)")
   .addOptionalParam(
     "document",
-    "The member's identity document (passport:<state>:<number>, the one a registration checks): her election nullifier is computed from it with the deployment's election key in this keystore, so one person is one member however she came in",
+    "The member's identity document (passport:<state>:<number>, the one a registration checks): her election nullifier is computed from it with the deployment's election key in this keystore (refused if its check value differs from deployments/<network>.json's), so one person is one member however she came in",
   )
   .addOptionalParam(
     "electorNullifier",
@@ -236,6 +236,10 @@ task(
         throw new RefusedError(
           `mssa:enrol: --document: this network's keystore holds no election key (\`deploy\` makes it where it runs); pass --elector-nullifier computed with it`,
         );
+      // the deployment's key (its check value in the record), or this e would not be the one her
+      // registration at a place computes (s21-review1 finding 3)
+      const why = await (await import("../offchain/chain/deployments")).electionKeyMismatch(key, hre.network.name);
+      if (why) throw new RefusedError(`mssa:enrol: --document: this network's keystore's election key: ${why}`);
       try {
         // the document of the identity type (a passport), as every authority computes e (mssa.md §1.9)
         e = electorNullifier(key, identityDocument([a.document]));
@@ -339,7 +343,7 @@ task(
   )
   .addFlag(
     "elector",
-    "This registration makes the user an elector of the authority election (one per person: it carries her election nullifier, computed from the identity document; without it: access to the place only)",
+    "This registration makes the user an elector of the authority election (one per person: it carries her election nullifier, computed from the identity document with the deployment's election key (in-process: this folder's, refused if its check value differs from the deployment record's); without it: access to the place only)",
   )
   .addFlag(
     "cancel",
@@ -457,10 +461,17 @@ task(
       // keystore); one person, one elector (h11-red2 M1): refused before anything is sent or created
       let electionKey: Uint8Array | undefined;
       if (a.elector) {
-        const { ELECTION_KEY_RECORD } = await import("../offchain/services/mssa/authority-service");
+        const { ELECTION_KEY_RECORD, loadElectionKey } = await import("../offchain/services/mssa/authority-service");
         const { electorNullifier } = await import("../offchain/mssa/registration");
-        if (!c.keystore.exists(ELECTION_KEY_RECORD)) c.keystore.create(ELECTION_KEY_RECORD, { key: bytesToHex(randomBytes(32)) });
-        electionKey = hexToBytes((c.keystore.load(ELECTION_KEY_RECORD) as { key: string }).key);
+        // the deployment's key, which `deploy` made or imported in this network's keystore (its check
+        // value in the record): another would make a second elector of a person (s21-review1 finding 3)
+        electionKey = loadElectionKey(c.keystore);
+        if (!electionKey)
+          throw new RefusedError(
+            `mssa:register: --elector: this folder's keystore holds no election key (${ELECTION_KEY_RECORD}); in-process the simulated authorities need the deployment's: run where \`deploy\` ran, or register over the network (--authorities)`,
+          );
+        const why = await (await import("../offchain/chain/deployments")).electionKeyMismatch(electionKey, hre.network.name);
+        if (why) throw new RefusedError(`mssa:register: --elector: this folder's election key: ${why}`);
         // of the typed identity document (h12-red N1), in its canonical form, as every authority computes it
         const e = electorNullifier(electionKey, identity);
         const who = await c.resolve(a.user);

@@ -542,7 +542,7 @@ listenFlags(
     )
     .addOptionalParam(
       "electionKey",
-      "A file with the election key (64 hex characters), one for the deployment, that the operator handed to the authorities of every place: imported into this folder's keystore (delete the file after); without it the service registers for access only and makes no electors",
+      "A file with the election key (64 hex characters), one for the deployment: the file the operator gave to `deploy --election-key` and hands to the authorities of every place; refused if its check value differs from deployments/<network>.json's (so is a key this folder holds); imported into this folder's keystore (delete the file after); without it the service registers for access only and makes no electors",
     ),
 ).setAction(
   async (
@@ -606,6 +606,24 @@ listenFlags(
       )
         throw new UsageError(
           `mssa:serve: ${flag} ${file}: this folder already holds another key (${record}); rotating it is not supported`,
+        );
+    }
+    // the election key must be the deployment's, the one `deploy` computed the genesis authorities'
+    // e with (its check value in the record): another would make a second elector of a genesis or
+    // registrar-enrolled person (s21-review1 finding 3); checked before either key is imported
+    const { electionKeyMismatch } = await import("../offchain/chain/deployments");
+    if (a.electionKey !== undefined) {
+      const why = await electionKeyMismatch(
+        Buffer.from(fs.readFileSync(a.electionKey, "utf8").trim().replace(/^0x/, ""), "hex"),
+        hre.network.name,
+      );
+      if (why) throw new UsageError(`mssa:serve: --election-key ${a.electionKey}: ${why}`);
+    } else if (local.keystore.exists(ELECTION_KEY_RECORD)) {
+      const { loadElectionKey } = await import("../offchain/services/mssa/authority-service");
+      const why = await electionKeyMismatch(loadElectionKey(local.keystore)!, hre.network.name);
+      if (why)
+        throw new UsageError(
+          `mssa:serve: the election key this folder holds (${ELECTION_KEY_RECORD}, from an earlier --election-key): ${why}`,
         );
     }
     if (a.placeKey !== undefined) {

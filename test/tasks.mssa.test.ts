@@ -365,6 +365,118 @@ describe("tasks: mssa:* (in-process network, one process)", function () {
     expect(ks.exists(placeKeyRecord("PL-serve-keys")), "the place key was imported before the election key was refused").to.equal(false);
   });
 
+  it("the election key must be the deployment's (s21-review1 finding 3): mssa:serve --election-key, a key its folder holds, mssa:enrol --document and mssa:register --elector refuse another, naming the flag, with nothing imported or sent; mssa:serve takes the deployment's", async () => {
+    const signers = await hre.ethers.getSigners();
+    const { UsageError, exitCodeOf, EXIT } = await import("../tasks/lib/cli");
+    const { roleAccounts } = await import("../offchain/chain/accounts");
+    const { localState } = await import("../tasks/lib/context");
+    const { Keystore } = await import("../offchain/storage/keystore");
+    const { ELECTION_KEY_RECORD, importElectionKey, loadElectionKey, placeKeyRecord } =
+      await import("../offchain/services/mssa/authority-service");
+    const { placeId } = await import("../offchain/mssa/registration");
+    const deployerState = localState(hre);
+    const deployed = Buffer.from(loadElectionKey(deployerState.keystore)!).toString("hex");
+    const wrong = "a5".repeat(32);
+    expect(deployed).to.not.equal(wrong);
+    const meKey = await roleAccounts(hre, deployerState.keystore).key("authority:1");
+    const me = meKey.address;
+    await hre.run("mssa:place", { name: "PL-ekey", authorities: `${me},${signers[2].address}` });
+    const dir = fs.mkdtempSync(path.join(deployerState.dir, "ekey-"));
+    const file = (name: string, text: string) => (fs.writeFileSync(path.join(dir, name), text), path.join(dir, name));
+    const placeKey = file("place.key", "22".repeat(32));
+    const wrongFile = file("wrong.key", wrong);
+    const rightFile = file("election.key", deployed);
+    /**
+     * mssa:serve's outcome: its error, or "started" once it listens (then stopped as SIGTERM stops
+     * it), so that a check that let a wrong key through fails here instead of serving for ever.
+     */
+    const serveOutcome = async (args: Record<string, unknown>): Promise<Error | "started"> => {
+      const before = process.listeners("SIGTERM").length;
+      let settled: Error | "stopped" | undefined;
+      const run = hre.run("mssa:serve", args).then(
+        () => (settled = "stopped"),
+        (x: Error) => (settled = x),
+      );
+      for (let i = 0; i < 600 && settled === undefined && process.listeners("SIGTERM").length === before; i++)
+        await new Promise((ok) => setTimeout(ok, 100));
+      if (settled instanceof Error) return settled;
+      for (const l of process.listeners("SIGTERM").slice(before)) {
+        process.removeListener("SIGTERM", l);
+        (l as () => void)();
+      }
+      await run;
+      return "started";
+    };
+    const saved = process.env.METATRUST_DATA_DIR;
+    // the authority's folders hold its key through the environment, as on its own machine
+    process.env.METATRUST_KEY_AUTHORITY_1 = meKey.privateKey;
+    try {
+      // an authority's own folder (fresh), given another key than the deployment's
+      process.env.METATRUST_DATA_DIR = path.join(dir, "au1");
+      const auKeys = new Keystore(path.join(dir, "au1", "hardhat", "keystore"));
+      const serve = { role: "authority", place: "PL-ekey", account: "authority:1", port: 0, placeKey, electionKey: wrongFile };
+      const e = await serveOutcome(serve);
+      expect(e, "mssa:serve started with another key than the deployment's").to.be.instanceOf(UsageError);
+      if (e === "started") return;
+      expect(e.message).to.equal(
+        `mssa:serve: --election-key ${wrongFile}: not the deployment's election key (its check value differs from deployments/hardhat.json's electionKeyCheck): use the file given to \`deploy --election-key\``,
+      );
+      expect(auKeys.exists(ELECTION_KEY_RECORD), "the wrong key was imported").to.equal(false);
+      expect(auKeys.exists(placeKeyRecord("PL-ekey")), "the place key was imported").to.equal(false);
+      // a folder that holds another key already (imported before this check existed) is refused too
+      process.env.METATRUST_DATA_DIR = path.join(dir, "au-old");
+      importElectionKey(new Keystore(path.join(dir, "au-old", "hardhat", "keystore")), wrong);
+      const held = await serveOutcome({ ...serve, electionKey: undefined });
+      expect(held, "mssa:serve started with another key than the deployment's").to.be.instanceOf(Error);
+      if (held === "started") return;
+      expect(held.message).to.match(
+        /^mssa:serve: the election key this folder holds \(mssa-electionkey, from an earlier --election-key\): not the deployment's election key /,
+      );
+      // the deployment's key: imported, and the service runs (stopped here as SIGTERM stops it)
+      process.env.METATRUST_DATA_DIR = path.join(dir, "au1");
+      expect(await serveOutcome({ ...serve, electionKey: rightFile })).to.equal("started");
+      expect(Buffer.from(loadElectionKey(auKeys)!).toString("hex")).to.equal(deployed);
+    } finally {
+      process.env.METATRUST_DATA_DIR = saved;
+      delete process.env.METATRUST_KEY_AUTHORITY_1;
+    }
+    // the deployer's keystore holding another key: mssa:enrol --document and in-process
+    // mssa:register --elector are refused before anything is sent or created
+    const d = JSON.parse(fs.readFileSync(path.join(process.env.METATRUST_DEPLOYMENTS_DIR!, "hardhat.json"), "utf8"));
+    const nonce = await hre.ethers.provider.getTransactionCount(d.roles.registrar);
+    const deployerNonce = await hre.ethers.provider.getTransactionCount(signers[0].address);
+    deployerState.keystore.update(ELECTION_KEY_RECORD, { key: wrong });
+    try {
+      const enrol = await rejects(hre.run("mssa:enrol", { member: "17", document: "passport:UTO:T0000017", remove: false }));
+      expect(enrol.message).to.match(
+        /^mssa:enrol: --document: this network's keystore's election key: not the deployment's election key \(its check value differs/,
+      );
+      expect(exitCodeOf(enrol)).to.equal(EXIT.refused);
+      const reg = await rejects(
+        hre.run("mssa:register", {
+          user: "17",
+          place: "PL-ekey2",
+          info: "mail:x@example.org,passport:UTO:T0000017",
+          eavesdrop: 0,
+          decoys: 64,
+          elector: true,
+        }),
+      );
+      expect(reg.message).to.match(/^mssa:register: --elector: this folder's election key: not the deployment's election key /);
+      expect(reg.message.split("\n")).to.have.length(1);
+    } finally {
+      deployerState.keystore.update(ELECTION_KEY_RECORD, { key: deployed });
+    }
+    expect(await hre.ethers.provider.getTransactionCount(d.roles.registrar), "the registrar sent").to.equal(nonce);
+    expect(await hre.ethers.provider.getTransactionCount(signers[0].address), "the deployer sent").to.equal(deployerNonce);
+    const { CredentialLedger__factory } = await import("../typechain-types");
+    const { deployedAddress } = await import("../tasks/lib/context");
+    const ledger = CredentialLedger__factory.connect(await deployedAddress(hre, "CredentialLedger"), hre.ethers.provider);
+    expect((await ledger.place(placeId("PL-ekey2"))).threshold, "the refusal created a place").to.equal(0n);
+    // with the deployment's key back, the same enrolment goes through
+    expect((await hre.run("mssa:enrol", { member: "17", document: "passport:UTO:T0000017", remove: false })).enrolled).to.equal(true);
+  });
+
   it("an authority removed from the members is no sitting authority for mssa:status, and a place mssa:register creates does not get it as an approver (h12-red E1)", async () => {
     const { placeId } = await import("../offchain/mssa/registration");
     const { AuthorityElection__factory, CredentialLedger__factory } = await import("../typechain-types");

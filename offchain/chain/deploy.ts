@@ -9,7 +9,7 @@ import { keccak256, toUtf8Bytes } from "ethers";
 import { Deployment, saveDeployment } from "./deployments";
 import { deploymentFile } from "./paths";
 import { probeEip2537 } from "./eip2537";
-import { DeployContext, SYSTEM_CONTRACTS, mssaGenesis, trustRoleHolders } from "./system";
+import { DeployContext, SYSTEM_CONTRACTS, genesisDocumentsChecked, mssaGenesis, operatorElectionKey, trustRoleHolders } from "./system";
 import { minedReceipt } from "./mined";
 
 /** The target network lacks something metatrust needs. */
@@ -49,6 +49,13 @@ export type DeployOptions = {
    * (system.ts devGenesisDocument).
    */
   genesisDocuments?: readonly string[];
+  /**
+   * The deployment's election key (the `deploy` task's --election-key: 32 bytes of hex), imported
+   * into the network's keystore before the election is deployed; the same file goes to every
+   * place's `mssa:serve --election-key`. Default: the keystore's (`mssa-electionkey`), made if absent.
+   * A keystore holding another key is refused; so is a key other than a recorded election's.
+   */
+  electionKey?: string;
 };
 
 /** A recorded deployment that no longer matches the chain or the artifacts. */
@@ -104,6 +111,65 @@ async function roleHolders(
 }
 
 /**
+ * The checks of `deploy`'s inputs that read the chain, the record and the keystore but write
+ * nothing, so a refused input changes nothing in any keystore (s21-review1 findings 7 and 8): the
+ * election key is 32 bytes of hex and not another key than the keystore's; on a resumed deployment
+ * whose AuthorityElection is recorded, --genesis-documents is refused (the genesis is fixed) and
+ * --election-key must be the recorded election's (its check value); otherwise the genesis
+ * documents are checked (system.ts genesisDocumentsChecked). The `deploy` task runs it before it
+ * makes any role key; {@link deploySystem} runs it again before anything is sent.
+ * @returns the record a resumed deployment starts from (undefined: a new deployment)
+ * @throws RangeError naming --genesis-documents or --election-key; DeploymentStaleError
+ */
+export async function deployPreflight(
+  hre: HardhatRuntimeEnvironment,
+  opts: Pick<DeployOptions, "resume" | "genesisDocuments" | "electionKey">,
+): Promise<Deployment | undefined> {
+  const { chainId } = await hre.ethers.provider.getNetwork();
+  const prior = opts.resume ? await resumable(hre, Number(chainId)) : undefined;
+  if (prior)
+    for (const spec of SYSTEM_CONTRACTS) {
+      const c = prior.contracts[spec.name];
+      if (!c) continue;
+      const h = await artifactHashes(hre, spec.name);
+      if (c.bytecodeHash && c.bytecodeHash !== h.bytecodeHash)
+        throw new DeploymentStaleError(
+          `deploy: ${spec.name} changed since it was deployed at ${c.address} on ${hre.network.name}; \`deploy --fresh\` deploys everything anew (the keystore's records of the old deployment then no longer apply)`,
+        );
+    }
+  const file = `deployments/${hre.network.name}.json`;
+  let key: Uint8Array | undefined;
+  if (opts.electionKey !== undefined) {
+    const t = opts.electionKey.trim().replace(/^0x/, "").toLowerCase();
+    if (!/^[0-9a-f]{64}$/.test(t)) throw new RangeError("deploy: --election-key: the key must be 32 bytes of hex (64 characters)");
+    key = Uint8Array.from(Buffer.from(t, "hex"));
+    const held = await operatorElectionKey(hre, false);
+    if (held && Buffer.from(held).toString("hex") !== t)
+      throw new RangeError(
+        `deploy: --election-key: this network's keystore already holds another election key (mssa-electionkey), rotating it is not supported: give that key's file, or deploy from another data folder (METATRUST_DATA_DIR)`,
+      );
+  }
+  if (prior?.contracts.AuthorityElection) {
+    if (opts.genesisDocuments !== undefined)
+      throw new RangeError(
+        `deploy: --genesis-documents: the AuthorityElection of ${file} is deployed already and its genesis is fixed, so they would have no effect: leave them out, or add --fresh to deploy anew`,
+      );
+    if (key) {
+      const { electionKeyCheck } = await import("../mssa/registration");
+      if (prior.electionKeyCheck === undefined)
+        throw new RangeError(
+          `deploy: --election-key: ${file} records no election key check (deployed before it was recorded), so this key cannot be told to be its election's: add --fresh to deploy anew with it`,
+        );
+      if (electionKeyCheck(key) !== prior.electionKeyCheck)
+        throw new RangeError(
+          `deploy: --election-key: not the election key of ${file} (its check value differs), which computed the genesis authorities' election nullifiers: give that key's file, or add --fresh to deploy anew`,
+        );
+    }
+  } else await genesisDocumentsChecked(hre.network.name, opts.genesisDocuments);
+  return prior;
+}
+
+/**
  * Deploys the system to `hre.network`.
  * @param hre - the Hardhat runtime
  * @param opts - options
@@ -123,17 +189,11 @@ export async function deploySystem(hre: HardhatRuntimeEnvironment, opts: DeployO
       `network "${hre.network.name}" does not run the EIP-2537 BLS12-381 precompiles (Prague); metatrust's on-chain pairing checks need them`,
     );
   }
-  const prior = opts.resume ? await resumable(hre, Number(chainId)) : undefined;
+  // every input checked before anything is written or sent (findings 7 and 8)
+  const prior = await deployPreflight(hre, opts);
+  // a matching --election-key on a recorded election: kept in the keystore (mssa:enrol --document reads it there)
+  if (prior?.contracts.AuthorityElection && opts.electionKey !== undefined) await operatorElectionKey(hre, true, opts.electionKey);
   if (prior) {
-    for (const spec of SYSTEM_CONTRACTS) {
-      const c = prior.contracts[spec.name];
-      if (!c) continue;
-      const h = await artifactHashes(hre, spec.name);
-      if (c.bytecodeHash && c.bytecodeHash !== h.bytecodeHash)
-        throw new DeploymentStaleError(
-          `deploy: ${spec.name} changed since it was deployed at ${c.address} on ${hre.network.name}; \`deploy --fresh\` deploys everything anew (the keystore's records of the old deployment then no longer apply)`,
-        );
-    }
     if (prior.complete !== false && SYSTEM_CONTRACTS.every((x) => prior.contracts[x.name])) {
       log(`up to date: every contract of deployments/${hre.network.name}.json has its code on chain ${chainId}; nothing sent`);
       return prior;
@@ -141,9 +201,17 @@ export async function deploySystem(hre: HardhatRuntimeEnvironment, opts: DeployO
     log(`resuming the deployment recorded in deployments/${hre.network.name}.json`);
   }
   const roles = await roleHolders(hre, deployer.address, opts.roles, prior);
-  const ctx: DeployContext = { hre, deployer, deployed: { ...(prior?.contracts ?? {}) }, roles, genesisDocuments: opts.genesisDocuments };
-  // the genesis authorities' documents are checked (and the election key made) before anything is sent
-  if (!ctx.deployed.AuthorityElection) await mssaGenesis(ctx);
+  const ctx: DeployContext = {
+    hre,
+    deployer,
+    deployed: { ...(prior?.contracts ?? {}) },
+    roles,
+    genesisDocuments: opts.genesisDocuments,
+    electionKey: opts.electionKey,
+  };
+  // the election key is made or imported (after the inputs were checked) before anything is sent;
+  // its check value goes into the record with the election
+  const keyCheck = ctx.deployed.AuthorityElection ? undefined : (await mssaGenesis(ctx)).electionKeyCheck;
   const d: Deployment = {
     network: hre.network.name,
     chainId: Number(chainId),
@@ -154,6 +222,7 @@ export async function deploySystem(hre: HardhatRuntimeEnvironment, opts: DeployO
     contracts: ctx.deployed,
     wired: [...(prior?.wired ?? [])],
     complete: false,
+    ...(prior?.electionKeyCheck !== undefined ? { electionKeyCheck: prior.electionKeyCheck } : {}),
   };
   // The record is written after every step, so an interrupted run resumes instead of starting over.
   const checkpoint = () => {
@@ -176,6 +245,7 @@ export async function deploySystem(hre: HardhatRuntimeEnvironment, opts: DeployO
       abi: (await hre.artifacts.readArtifact(spec.name)).abi as unknown[],
       ...(await artifactHashes(hre, spec.name)),
     };
+    if (spec.name === "AuthorityElection") d.electionKeyCheck = keyCheck;
     checkpoint();
     log(
       `  ${spec.name.padEnd(28)} ${ctx.deployed[spec.name].address}  block ${receipt!.blockNumber}  gas ${receipt!.gasUsed}  (${spec.purpose})`,

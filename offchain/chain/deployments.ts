@@ -41,6 +41,14 @@ export type Deployment = {
    * they had theirs: the deployer holds the AuthorityElection's three roles.
    */
   roles?: { admin: string; msrp: string; idp: string; detector?: string; registrar?: string; arbiter?: string };
+  /**
+   * The check value of the deployment's election key (registration.ts electionKeyCheck, an HMAC of a
+   * fixed label under the key, never the key), written when the AuthorityElection is deployed: the
+   * key that computed the genesis authorities' election nullifiers. `mssa:serve`, `mssa:enrol` and
+   * `mssa:register --elector` refuse a key whose check value differs (s21-review1 finding 3).
+   * Absent in records written before it was recorded: those tasks refuse the key with a hint.
+   */
+  electionKeyCheck?: string;
   /** Wiring steps done (by contract name); a record is complete when every step is. */
   wired?: string[];
   /** False while a deployment is under way: `deploy` resumes it. */
@@ -115,4 +123,23 @@ export function readDeployment(network: string): Deployment {
   } catch {
     throw new DeploymentNotFoundError(`deployment record ${file} does not parse; run deploy again`);
   }
+}
+
+/**
+ * Why an election key is not this deployment's, or undefined when it is: its check value
+ * (registration.ts electionKeyCheck) differs from the record's `electionKeyCheck`, or the record
+ * has none (a deployment from before it was recorded). The caller names its flag before the reason.
+ * @param key - the election key
+ * @param network - the network whose record decides
+ * @throws DeploymentNotFoundError as readDeployment
+ */
+export async function electionKeyMismatch(key: Uint8Array, network: string): Promise<string | undefined> {
+  const recorded = readDeployment(network).electionKeyCheck;
+  const file = `deployments/${network}.json`;
+  if (recorded === undefined)
+    return `${file} records no election key check (deployed before it was recorded), so no key can be told to be the deployment's: \`deploy --fresh --election-key <file>\` deploys anew with one`;
+  const { electionKeyCheck } = await import("../mssa/registration");
+  if (electionKeyCheck(key).toLowerCase() !== recorded.toLowerCase())
+    return `not the deployment's election key (its check value differs from ${file}'s electionKeyCheck): use the file given to \`deploy --election-key\``;
+  return undefined;
 }

@@ -27,6 +27,8 @@ export type DeployContext = {
   roles?: { admin: string; msrp: string; idp: string; detector?: string; registrar?: string; arbiter?: string };
   /** The genesis authorities' identity documents (deploy.ts DeployOptions.genesisDocuments). */
   genesisDocuments?: readonly string[];
+  /** The election key to import (deploy.ts DeployOptions.electionKey), as hex. */
+  electionKey?: string;
 };
 
 /**
@@ -194,58 +196,87 @@ export function devGenesisDocument(i: number): string {
 
 /**
  * The deployment's election key, as the operator holds it: the record ELECTION_KEY_RECORD of the
- * network's keystore (the one `mssa:register --elector` uses in-process and the operator hands to
- * the authorities of every place, `mssa:serve --election-key`). Made (32 random bytes) when
- * `create` and the keystore holds none.
+ * network's keystore (the one `mssa:enrol --document` and `mssa:register --elector` use in-process
+ * and the operator hands to the authorities of every place, `mssa:serve --election-key`). With
+ * `create`: `given` (hex, `deploy --election-key`) is imported, or without it one is made (32
+ * random bytes) when the keystore holds none.
  * @returns the key, or undefined when there is none and `create` is false
+ * @throws RangeError naming --election-key when `given` is not 32 bytes of hex or the keystore
+ *   holds another key (nothing written)
  */
-export async function operatorElectionKey(hre: HardhatRuntimeEnvironment, create: boolean): Promise<Uint8Array | undefined> {
-  const { ELECTION_KEY_RECORD, loadElectionKey } = await import("../services/mssa/authority-service");
+export async function operatorElectionKey(
+  hre: HardhatRuntimeEnvironment,
+  create: boolean,
+  given?: string,
+): Promise<Uint8Array | undefined> {
+  const { ELECTION_KEY_RECORD, importElectionKey, loadElectionKey } = await import("../services/mssa/authority-service");
   const keystore = new Keystore(path.join(dataDir(hre.network.name), "keystore"));
-  if (create && !keystore.exists(ELECTION_KEY_RECORD)) keystore.create(ELECTION_KEY_RECORD, { key: hexlify(randomBytes(32)).slice(2) });
+  if (create && given !== undefined)
+    try {
+      importElectionKey(keystore, given);
+    } catch (e) {
+      throw new RangeError(`deploy: --election-key: ${(e as Error).message.replace(/^importElectionKey: /, "")}`);
+    }
+  else if (create && !keystore.exists(ELECTION_KEY_RECORD))
+    keystore.create(ELECTION_KEY_RECORD, { key: hexlify(randomBytes(32)).slice(2) });
   return loadElectionKey(keystore);
+}
+
+/**
+ * The genesis authorities' identity documents, checked: `genesisDocuments` (required off a
+ * development node), or on a development node {@link devGenesisDocument} each; one per seat, each a
+ * passport in its canonical form, no two naming one person. Reads nothing and writes nothing, so
+ * `deploy` runs it before it makes or imports any key (s21-review1 finding 7).
+ * @returns the documents, in order
+ * @throws RangeError naming --genesis-documents
+ */
+export async function genesisDocumentsChecked(network: string, genesisDocuments: readonly string[] | undefined): Promise<string[]> {
+  const seats = DEFAULT_ELECTION_PARAMS.seats;
+  const dev = network === "hardhat" || network === "localhost";
+  if (genesisDocuments === undefined && !dev)
+    throw new RangeError(
+      `deploy: --genesis-documents is required on ${network}: the identity documents of the ${seats} genesis authorities, in order, so that each carries its election nullifier`,
+    );
+  const docs = genesisDocuments ? [...genesisDocuments] : Array.from({ length: seats }, (_, i) => devGenesisDocument(i + 1));
+  if (docs.length !== seats)
+    throw new RangeError(
+      `deploy: --genesis-documents names ${docs.length} documents; the genesis has ${seats} authorities (one each, in order)`,
+    );
+  const { canonicalIdentity, identityDocument } = await import("../mssa/registration");
+  const canonical = docs.map((d, i) => {
+    try {
+      // the document of the identity type (a passport), as every authority computes e (mssa.md §1.9)
+      return canonicalIdentity(identityDocument([d]));
+    } catch (e) {
+      throw new RangeError(`deploy: --genesis-documents: the document of authority:${i + 1}: ${(e as Error).message}`);
+    }
+  });
+  const twice = canonical.findIndex((c, i) => canonical.indexOf(c) !== i);
+  if (twice >= 0)
+    throw new RangeError(
+      `deploy: --genesis-documents: authority:${twice + 1} and authority:${canonical.indexOf(canonical[twice]) + 1} have one identity document: one person, one genesis authority`,
+    );
+  return docs;
 }
 
 /**
  * Round 0's authorities: the role accounts `authority:1` .. `authority:<seats>` (on a development
  * node without keys of their own, its accounts 1..seats), and their election nullifiers (s20-redm
  * F5: every member carries one), computed by the operator with the deployment's election key
- * ({@link operatorElectionKey}, made if absent) from each authority's identity document:
- * `genesisDocuments` in the same order, or on a development node {@link devGenesisDocument}.
- * @throws RangeError naming --genesis-documents when they are missing (not a development node), not
- *   one per authority, not canonical, or two name one person
+ * ({@link operatorElectionKey}: `deploy --election-key`'s, imported, else the keystore's, made if
+ * absent) from each authority's identity document ({@link genesisDocumentsChecked}, checked before
+ * any key is made or imported), and the key's check value for the deployment record.
+ * @throws RangeError naming --genesis-documents or --election-key
  */
-export async function mssaGenesis({ hre, genesisDocuments }: DeployContext) {
+export async function mssaGenesis({ hre, genesisDocuments, electionKey }: DeployContext) {
+  const docs = await genesisDocumentsChecked(hre.network.name, genesisDocuments);
   const accounts = deployRoles(hre);
-  const seats = DEFAULT_ELECTION_PARAMS.seats;
   const genesis: string[] = [];
-  for (let i = 1; i <= seats; i++) genesis.push(await accounts.address(`authority:${i}`));
-  const dev = hre.network.name === "hardhat" || hre.network.name === "localhost";
-  if (genesisDocuments === undefined && !dev)
-    throw new RangeError(
-      `deploy: --genesis-documents is required on ${hre.network.name}: the identity documents of the ${seats} genesis authorities, in order, so that each carries its election nullifier`,
-    );
-  const docs = genesisDocuments ?? genesis.map((_, i) => devGenesisDocument(i + 1));
-  if (docs.length !== seats)
-    throw new RangeError(
-      `deploy: --genesis-documents names ${docs.length} documents; the genesis has ${seats} authorities (one each, in order)`,
-    );
-  const { electorNullifier, identityDocument } = await import("../mssa/registration");
-  const key = (await operatorElectionKey(hre, true))!;
-  const genesisNullifiers = docs.map((d, i) => {
-    try {
-      // the document of the identity type (a passport), as every authority computes e (mssa.md §1.9)
-      return electorNullifier(key, identityDocument([d]));
-    } catch (e) {
-      throw new RangeError(`deploy: --genesis-documents: the document of authority:${i + 1}: ${(e as Error).message}`);
-    }
-  });
-  const twice = genesisNullifiers.findIndex((e, i) => genesisNullifiers.indexOf(e) !== i);
-  if (twice >= 0)
-    throw new RangeError(
-      `deploy: --genesis-documents: authority:${twice + 1} and authority:${genesisNullifiers.indexOf(genesisNullifiers[twice]) + 1} have one identity document: one person, one genesis authority`,
-    );
-  return { genesis, genesisNullifiers, params: { ...DEFAULT_ELECTION_PARAMS } };
+  for (let i = 1; i <= docs.length; i++) genesis.push(await accounts.address(`authority:${i}`));
+  const { electorNullifier, electionKeyCheck, identityDocument } = await import("../mssa/registration");
+  const key = (await operatorElectionKey(hre, true, electionKey))!;
+  const genesisNullifiers = docs.map((d) => electorNullifier(key, identityDocument([d])));
+  return { genesis, genesisNullifiers, params: { ...DEFAULT_ELECTION_PARAMS }, electionKeyCheck: electionKeyCheck(key) };
 }
 
 /** The role accounts of the network being deployed to (keys in its keystore or the environment). */

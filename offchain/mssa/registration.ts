@@ -385,6 +385,24 @@ export function electorNullifier(electionKey: Uint8Array, identity: string): str
   return "0x" + bytesToHex(hmac(sha256, electionKey, utf8ToBytes(ELECTOR_DOMAIN + canonicalIdentity(identity))));
 }
 
+/** The label whose HMAC under the election key is the deployment record's check value. */
+export const ELECTION_KEY_CHECK_LABEL = "metatrust election key check";
+
+/**
+ * The election key's check value, HMAC-SHA256(electionKey, "metatrust election key check"):
+ * `deploy` records it in deployments/<network>.json (`electionKeyCheck`) when it deploys the
+ * election, and every task that loads the key refuses one whose check value differs (s21-review1
+ * finding 3: the genesis authorities' e and the places' e must come from one key). It tells a
+ * wrong key from the right one and reveals nothing else about the key; its input cannot be an
+ * elector's (that one starts with ELECTOR_DOMAIN).
+ * @param electionKey - the key (at least 16 bytes)
+ * @returns 32-byte hex
+ */
+export function electionKeyCheck(electionKey: Uint8Array): string {
+  if (electionKey.length < 16) throw new RangeError("electionKeyCheck: the election key needs at least 16 bytes");
+  return "0x" + bytesToHex(hmac(sha256, electionKey, utf8ToBytes(ELECTION_KEY_CHECK_LABEL)));
+}
+
 /** The request Alice sends to the verifying authority (Step 4). */
 export type RegistrationRequest = {
   session: string;

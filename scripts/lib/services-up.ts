@@ -13,7 +13,6 @@ import fs from "fs";
 import path from "path";
 import { HDNodeWallet, Mnemonic } from "ethers";
 import { Keystore } from "../../offchain/storage/keystore";
-import { loadElectionKey } from "../../offchain/services/mssa/authority-service";
 import { freePort, type RunningNode } from "./hardhat-node";
 
 export { freePort };
@@ -125,7 +124,13 @@ export async function startServices(node: RunningNode, work: string, say: (line:
   };
   try {
     say("deploying");
-    await run("deployer", ["deploy"]);
+    // The deployment's election key, generated before `deploy` as the operator does (README, docs/deploy.md
+    // step 7): `deploy --election-key` imports it and computes the genesis authorities' election
+    // nullifiers with it, and every place's authorities get the same file (mssa:serve checks it
+    // against the record's check value), so a genesis authority's person is one elector here too.
+    const electionKeyFile = path.join(work, "election.key");
+    fs.writeFileSync(electionKeyFile, randomBytes(32).toString("hex"), { mode: 0o600 });
+    await run("deployer", ["deploy", "--election-key", electionKeyFile]);
     const accountIn = (out: string, what: RegExp) => {
       const m = what.exec(out);
       if (!m) throw new Error(`no account in: ${out.trim().split("\n")[0]}`);
@@ -157,14 +162,6 @@ export async function startServices(node: RunningNode, work: string, say: (line:
       await run("deployer", ["mssa:place", "--name", "PL1", "--authorities", `${a1.address},${a2.address}`]);
       const placeKeyFile = path.join(work, "pl1.placekey");
       fs.writeFileSync(placeKeyFile, randomBytes(32).toString("hex"), { mode: 0o600 });
-      // the election key is the one `deploy` made in the deployer's keystore and computed the genesis
-      // authorities' election nullifiers with (s20-redm F5), so a genesis authority's person is one elector here too
-      const electionKey = loadElectionKey(
-        new Keystore(path.join(work, "deployer", "localhost", "keystore"), envOf("deployer").METATRUST_PASSPHRASE),
-      );
-      if (!electionKey) throw new Error("deployer: `deploy` left no election key (mssa-electionkey) in its keystore");
-      const electionKeyFile = path.join(work, "election.key");
-      fs.writeFileSync(electionKeyFile, Buffer.from(electionKey).toString("hex"), { mode: 0o600 });
       const auArgs = (n: number) => [
         "mssa:serve",
         "authority",

@@ -182,6 +182,130 @@ describe("chain/deploy", () => {
     expect(d.contracts.AuthorityElection.args[3]).to.deep.equal(docs.map((doc) => electorNullifier(key, doc)));
   });
 
+  describe("# the deployment's election key (s21-review1 findings 3, 7 and 8)", () => {
+    /** The files of the network's keystore (none when it does not exist yet). */
+    const keystoreFiles = () => {
+      const dir = path.join(process.env.METATRUST_DATA_DIR!, "hardhat", "keystore");
+      return fs.existsSync(dir) ? fs.readdirSync(dir).sort() : [];
+    };
+    const keyFile = (hex: string) => {
+      const f = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "metatrust-ekey-")), "election.key");
+      fs.writeFileSync(f, hex + "\n");
+      return f;
+    };
+    const refused = (p: Promise<unknown>) =>
+      p.then(
+        () => expect.fail("expected a refusal"),
+        (x: Error) => x,
+      );
+
+    it("deploy --election-key imports the key, computes the genesis nullifiers with it and records its check value (never the key); the same key again is fine, another is refused naming the flag with nothing written", async () => {
+      const { electorNullifier, electionKeyCheck } = await import("../../offchain/mssa/registration");
+      const { devGenesisDocument, operatorElectionKey } = await import("../../offchain/chain/system");
+      const hex = "5a".repeat(32);
+      const key = Uint8Array.from(Buffer.from(hex, "hex"));
+      const file = keyFile(hex);
+      const d = await hre.run("deploy", { quiet: true, electionKey: file });
+      expect(Buffer.from((await operatorElectionKey(hre, false))!).toString("hex"), "imported into the keystore").to.equal(hex);
+      const el = await hre.ethers.getContractAt("AuthorityElection", d.contracts.AuthorityElection.address);
+      const genesis = (await el.round(0)).authorities;
+      for (const [i, a] of genesis.entries())
+        expect(await el.electorNullifierOf(a), `authority:${i + 1}`).to.equal(electorNullifier(key, devGenesisDocument(i + 1)));
+      const record = fs.readFileSync(path.join(process.env.METATRUST_DEPLOYMENTS_DIR!, "hardhat.json"), "utf8");
+      expect(readDeployment("hardhat").electionKeyCheck).to.equal(electionKeyCheck(key));
+      expect(record.toLowerCase(), "the record holds the key").to.not.include(hex);
+      // the same key again: accepted (a resumed deployment whose election it computed, and a fresh one)
+      expect((await hre.run("deploy", { quiet: true, electionKey: file })).contracts).to.deep.equal(d.contracts);
+      await hre.run("deploy", { quiet: true, fresh: true, electionKey: file });
+      // another key: refused before anything is sent or written, naming the flag
+      const [deployer] = await hre.ethers.getSigners();
+      const nonce = await hre.ethers.provider.getTransactionCount(deployer.address);
+      const files = keystoreFiles();
+      const other = keyFile("a5".repeat(32));
+      for (const fresh of [false, true]) {
+        const e = await refused(hre.run("deploy", { quiet: true, fresh, electionKey: other }));
+        expect(e.message).to.match(
+          new RegExp(`^deploy: --election-key ${other}: this network's keystore already holds another election key \\(mssa-electionkey\\)`),
+        );
+        expect(e.message.split("\n")).to.have.length(1);
+      }
+      expect(Buffer.from((await operatorElectionKey(hre, false))!).toString("hex")).to.equal(hex);
+      expect(keystoreFiles()).to.deep.equal(files);
+      expect(await hre.ethers.provider.getTransactionCount(deployer.address), "nothing sent").to.equal(nonce);
+    });
+
+    it("a bad or repeated genesis document is refused before any key is made or imported: the keystore is as before (finding 7)", async () => {
+      const [deployer] = await hre.ethers.getSigners();
+      const nonce = await hre.ethers.provider.getTransactionCount(deployer.address);
+      const before = keystoreFiles();
+      expect(before, "a fresh data folder").to.deep.equal([]);
+      const file = keyFile("5a".repeat(32));
+      for (const [genesisDocuments, electionKey] of [
+        ["passport:UTO:A1111111,passport:UTO:B2222222,passport:UTO:A1111111", undefined],
+        ["passport:UTO:A1111111,passport:UTO:B2222222,idcard:X", file],
+        ["passport:UTO:A1111111,passport:UTO:B2222222,passport:UTO:a1111111", file],
+      ] as const) {
+        const e = await refused(hre.run("deploy", { quiet: true, genesisDocuments, electionKey }));
+        expect(e.message).to.match(/^deploy: --genesis-documents: /);
+        expect(keystoreFiles(), `${genesisDocuments}: a key was made or imported`).to.deep.equal(before);
+      }
+      expect(await hre.ethers.provider.getTransactionCount(deployer.address), "nothing sent").to.equal(nonce);
+    });
+
+    it("a resumed deployment whose election is recorded refuses --genesis-documents and another --election-key, naming the flag, with nothing written; a record without a check value refuses any key with a hint (finding 8)", async () => {
+      const d = await hre.run("deploy", { quiet: true });
+      const [deployer] = await hre.ethers.getSigners();
+      const nonce = await hre.ethers.provider.getTransactionCount(deployer.address);
+      const recordFile = path.join(process.env.METATRUST_DEPLOYMENTS_DIR!, "hardhat.json");
+      const record = fs.readFileSync(recordFile, "utf8");
+      const files = keystoreFiles();
+      const docs = "passport:UTO:A1111111,passport:UTO:B2222222,passport:UTO:C3333333";
+      const e = await refused(hre.run("deploy", { quiet: true, genesisDocuments: docs }));
+      expect(e.message).to.equal(
+        "deploy: --genesis-documents: the AuthorityElection of deployments/hardhat.json is deployed already and its genesis is fixed, so they would have no effect: leave them out, or add --fresh to deploy anew",
+      );
+      // the same for an interrupted deployment that recorded its election
+      const { SYSTEM_CONTRACTS } = await import("../../offchain/chain/system");
+      const cut = JSON.parse(record);
+      const last = SYSTEM_CONTRACTS[SYSTEM_CONTRACTS.length - 1].name;
+      expect(last, "the election is not the last contract").to.not.equal("AuthorityElection");
+      delete cut.contracts[last];
+      cut.complete = false;
+      fs.writeFileSync(recordFile, JSON.stringify(cut, null, 2) + "\n");
+      const interrupted = fs.readFileSync(recordFile, "utf8");
+      const e2 = await refused(hre.run("deploy", { quiet: true, genesisDocuments: docs }));
+      expect(e2.message).to.equal(e.message);
+      expect(fs.readFileSync(recordFile, "utf8"), "the record was rewritten").to.equal(interrupted);
+      // --election-key: another key than the recorded election's is refused (the keystore empty of it first)
+      const { Keystore } = await import("../../offchain/storage/keystore");
+      const ks = new Keystore(path.join(process.env.METATRUST_DATA_DIR!, "hardhat", "keystore"));
+      const held = ks.load("mssa-electionkey") as { key: string };
+      fs.rmSync(path.join(process.env.METATRUST_DATA_DIR!, "hardhat", "keystore", "mssa-electionkey.json"));
+      const other = keyFile("a5".repeat(32));
+      const e3 = await refused(hre.run("deploy", { quiet: true, electionKey: other }));
+      expect(e3.message).to.equal(
+        `deploy: --election-key ${other}: not the election key of deployments/hardhat.json (its check value differs), which computed the genesis authorities' election nullifiers: give that key's file, or add --fresh to deploy anew`,
+      );
+      expect(keystoreFiles(), "the other key was imported").to.deep.equal(files.filter((f) => f !== "mssa-electionkey.json"));
+      expect(fs.readFileSync(recordFile, "utf8")).to.equal(interrupted);
+      expect(await hre.ethers.provider.getTransactionCount(deployer.address), "nothing sent").to.equal(nonce);
+      // the recorded election's key is accepted (and kept in the keystore again), and the deployment completes
+      const resumed = await hre.run("deploy", { quiet: true, electionKey: keyFile(held.key) });
+      expect(resumed.contracts.AuthorityElection).to.deep.equal(d.contracts.AuthorityElection);
+      expect(resumed.electionKeyCheck).to.equal(d.electionKeyCheck);
+      expect(keystoreFiles()).to.deep.equal(files);
+      // a record from before the check value: any --election-key is refused with a hint
+      const old = JSON.parse(fs.readFileSync(recordFile, "utf8"));
+      delete old.electionKeyCheck;
+      fs.writeFileSync(recordFile, JSON.stringify(old, null, 2) + "\n");
+      const e4 = await refused(hre.run("deploy", { quiet: true, electionKey: keyFile(held.key) }));
+      expect(e4.message).to.match(
+        /^deploy: --election-key .*: deployments\/hardhat\.json records no election key check \(deployed before it was recorded\).*add --fresh/,
+      );
+      expect(e4.message.split("\n")).to.have.length(1);
+    });
+  });
+
   describe("# operator roles", () => {
     it("the deploy task gives MSRP_ROLE and IDP_ROLE to the role accounts msrp and idp; the deployer keeps only the admin role", async () => {
       const [deployer] = await hre.ethers.getSigners();
