@@ -18,7 +18,7 @@ import os from "os";
 import path from "path";
 import hre from "hardhat";
 import { deploySystem } from "../offchain/chain/deploy";
-import { TRUST_ROLE_SIGNERS } from "../offchain/chain/system";
+import { TRUST_ROLE_SIGNERS, operatorElectionKey } from "../offchain/chain/system";
 import { dataDir } from "../offchain/chain/paths";
 import { runSelfCheck } from "../offchain/selfcheck";
 import { createContentStore } from "../offchain/storage/content-store";
@@ -474,7 +474,9 @@ async function main(): Promise<void> {
   const signerOf = (a: string) => signers.find((s) => s.address === a)!;
   const approved: { id: string; commitment: string }[] = [];
   const placeKey = hre.ethers.getBytes(fresh32()); // PL1's authorities' shared nullifier key
-  const electionKey = hre.ethers.getBytes(fresh32()); // the deployment's election key (one elector per person)
+  // the deployment's election key (one elector per person): the one deploy computed the genesis
+  // authorities' nullifiers with, so that a genesis authority cannot register a second elector account
+  const electionKey = (await operatorElectionKey(hre, false))!;
   /** Steps 1-9 off-chain, the user's consent, then the proposal and the k-th approval on-chain. */
   const registerAt = async (user: string, infos: string[], eve?: number) => {
     const out = register({
