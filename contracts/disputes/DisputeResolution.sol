@@ -149,16 +149,20 @@ contract DisputeResolution is IDisputeResolution {
         // never traceable) is another hearing and cannot burn the victim's (R1).
         if (counterparty != bytes32(0) && msg.sender != _counterpartyAccount(counterparty))
             revert DisputeResolution__NotCounterparty(traceCase, counterparty, msg.sender);
-        bytes32 hearing = keccak256(abi.encode(key, counterparty));
-        uint256 earlier = _heardBy(hearing);
-        if (earlier != 0) revert DisputeResolution__InteractionHeard(traceCase, earlier);
         id = _open(claimant, respondent, NATURE_AVATAR, options, sha256(caseEvidence), string(caseEvidence[0:0]));
         _disputes[id].traceCase = traceCase;
-        _heard[hearing] = id;
         // The registry checks the case (Open, filed by the caller, the claimant's controller, about
         // the respondent) and claims it for this dispute in the same transaction: a case judged or
         // claimed already refuses the whole opening, and no other dispute can claim it after.
         _registry.bindCase(traceCase, id, msg.sender, respondent);
+        // A hearing is held once: while its dispute is open, and after it ended with a decision
+        // (upheld or rejected); a void dispute (no decision) frees it. An appeal is the same dispute,
+        // not a second hearing. Checked after the case's own refusals (a replay of a claimed case
+        // stays the registry's CaseNotOpen); the revert undoes everything written above.
+        bytes32 hearing = keccak256(abi.encode(key, counterparty));
+        uint256 earlier = _heardBy(hearing);
+        if (earlier != 0) revert DisputeResolution__InteractionHeard(traceCase, earlier);
+        _heard[hearing] = id;
     }
 
     /// @dev Step 1's checks and record, shared by both openings.

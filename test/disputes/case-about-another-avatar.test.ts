@@ -29,9 +29,8 @@ describe("avatar disputes: the evidence is about the respondent (s19-redd F2)", 
     const { dep, bob, e, court, tm, params } = await courtTraceStory("s19-redd-f2", (up) => (svc = up));
     const signers = await hre.ethers.getSigners();
     const [bobAccount, mallory] = [signers[1], signers[3]];
-    // bob's avatar B (logged in by the story) attested by bob: his one avatar with reputation
+    // bob's avatar B (logged in by the story, which attests it as bob's): his one avatar with reputation
     const victim = toHex(avatar(bob, "B"));
-    await new TrustLedger(tm.connect(bobAccount)).register(victim, "avatar", signers[0]);
     const before = await tm.entity(victim);
     // mallory's claimant entity and her case: evidence about A, filed against B
     const claimant = entityId("mallory-the-claimant");
