@@ -489,7 +489,9 @@ contract DisputeResolution is IDisputeResolution {
     }
 
     /// @inheritdoc IDisputeResolution
-    function hearingOf(bytes calldata b) external view returns (bytes32 counterparty, address account, uint256 heardBy) {
+    function hearingOf(
+        bytes calldata b
+    ) external view returns (bytes32 counterparty, address account, uint256 heardBy) {
         bool parsed;
         bytes32 key;
         (parsed, , key, counterparty) = _read(b);

@@ -180,7 +180,11 @@ contract DisputeResolutionHearingTest is Test {
         (bytes32 cp, address account, uint256 heardBy) = dr.hearingOf(restamped);
         assertEq(abi.encode(cp, account, heardBy), abi.encode(B, bob, uint256(0)), "hearingOf");
         (cp, account, heardBy) = dr.hearingOf(stripped);
-        assertEq(abi.encode(cp, account, heardBy), abi.encode(bytes32(0), address(0), uint256(0)), "hearingOf stripped");
+        assertEq(
+            abi.encode(cp, account, heardBy),
+            abi.encode(bytes32(0), address(0), uint256(0)),
+            "hearingOf stripped"
+        );
         // a copier (or the accused's sock) cannot take B's seat, with the bytes as they are or re-stamped
         for (uint256 k; k < 2; ++k) {
             bytes memory copy = k == 0 ? real : restamped;

@@ -48,7 +48,12 @@ library EncodedEvidence {
     }
 
     /// @notice `between` with a receipt at `receiptTime` (a re-stamped copy: the same interaction).
-    function stamped(bytes32 avatar, bytes32 reporter, uint256 seed, uint64 receiptTime) internal pure returns (bytes memory) {
+    function stamped(
+        bytes32 avatar,
+        bytes32 reporter,
+        uint256 seed,
+        uint64 receiptTime
+    ) internal pure returns (bytes memory) {
         bytes memory b = between(avatar, reporter, seed);
         // drop the "no receipt" flag, append the receipt
         assembly {
