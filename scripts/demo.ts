@@ -407,6 +407,10 @@ async function main(): Promise<void> {
     let gas = 0n;
     gas += (await tl.register(toHex(avId(aliceA, "alice")), "avatar", msrpSigner)).gasUsed; // an MIT avatar: the IdP attests
     gas += (await tl.register(entityId("bob"), "avatar")).gasUsed;
+    // bob's avatar, attested to the account that controls his claimant entity: the interaction is
+    // claimed by its counterparty (the avatar the evidence's handshake names), through its owner's
+    // account (docs/specs/disputes.md, "One interaction, one court case")
+    gas += (await tl.register(toHex(avId(bobA, "bob")), "avatar", msrpSigner)).gasUsed;
     // Jurors: verified avatars of three other accounts (no entity of a party's controller votes),
     // registered at least minAge blocks before the dispute's snapshot.
     const params = await disputesC.params();

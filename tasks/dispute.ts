@@ -65,7 +65,7 @@ task("dispute:open", "Opens a dispute (Step 1): parties, nature, number of propo
   )
   .addOptionalParam(
     "case",
-    "With --nature avatar (required there): the trace case the claimant's controller filed about the respondent (`avatar:trace --file-only`), still open. The respondent, an MIT avatar id, needs no trust entry then (an avatar its owner never registered is heard too)",
+    "With --nature avatar (required there): the trace case the claimant's controller filed about the respondent (`avatar:trace --file-only`), still open. The respondent, an MIT avatar id, needs no trust entry then (an avatar its owner never registered is heard too). An interaction is claimed by its counterparty: evidence with a handshake only by the account of the owner of the reporter avatar it names (the controller of that owner's attested avatar), and it is heard once (while a dispute over it is open or after one ended with a decision; a void one frees it)",
   )
   .addOptionalParam("options", "Number of proposed resolutions, 2..8 (0 = claim upheld)", 2, types.int)
   .addOptionalParam(
@@ -158,6 +158,19 @@ task("dispute:open", "Opens a dispute (Step 1): parties, nature, number of propo
           throw new UsageError(`dispute:open: --evidence ${a.evidence} is not evidence the court reads (interactionOf: not parsed)`);
         if (read.about.toLowerCase() !== c.entityId(a.respondent).toLowerCase())
           throw new UsageError(`dispute:open: --evidence ${a.evidence} is about avatar ${read.about}, not --respondent "${a.respondent}"`);
+        // One interaction, one court case (s19-redd F1, session 21): evidence with a handshake is
+        // claimed by its counterparty (the reporter avatar the handshake names) only, through its
+        // owner's account (NotCounterparty); an interaction heard by a dispute that is open or
+        // ended with a decision is not heard again (InteractionHeard).
+        const hearing = await c.dr.hearingOf(bytes);
+        if (hearing.counterparty !== hre.ethers.ZeroHash && hearing.account.toLowerCase() !== controller.toLowerCase())
+          throw new UsageError(
+            `dispute:open: --claimant "${a.claimant}": its controller ${controller} is not the account of the owner of avatar ${hearing.counterparty} (${hearing.account === hre.ethers.ZeroAddress ? "it has none: no attested avatar" : hearing.account}), the counterparty the evidence's handshake names; only the counterparty may claim an interaction`,
+          );
+        if (hearing.heardBy !== 0n)
+          throw new UsageError(
+            `dispute:open: --evidence ${a.evidence}: its interaction was heard by dispute #${hearing.heardBy} already (one interaction, one court case; only a void dispute frees it)`,
+          );
         traceCase = { id: caseId, evidence: bytes };
       } else if (a.case !== undefined) throw new UsageError(`dispute:open: --case goes with --nature avatar only`);
       if (a.evidence !== undefined && !fs.existsSync(a.evidence))

@@ -73,7 +73,7 @@ describe("tasks: idp:* and avatar:* (in-process network, one process)", function
   it("the court files the trace from the command line: file the case, open the avatar dispute on it, jurors uphold, the IdP traces", async () => {
     const { readDeployment } = await import("../offchain/chain/deployments");
     const { evidenceFromJson } = await import("../offchain/avatars/codec");
-    const { toHex } = await import("../offchain/crypto/bytes");
+    const { fromHex, toHex } = await import("../offchain/crypto/bytes");
     const { entityId } = await import("../offchain/trust/ledger");
     const d = readDeployment("hardhat");
     const registry = await hre.ethers.getContractAt("MITRegistry", d.contracts.MITRegistry.address);
@@ -87,9 +87,20 @@ describe("tasks: idp:* and avatar:* (in-process network, one process)", function
     const auth = await hre.run("avatar:auth", { a: "lynx", b: "heron" });
     const evidence = auth.evidence[0]; // heron's evidence about the bot-driven lynx
     const lynx = toHex(evidenceFromJson(JSON.parse(fs.readFileSync(evidence, "utf8"))).avatarId);
-    // the trust layer: lynx (attested by the IdP) answers; eli's claimant entity is account 8's; two jurors
+    // the trust layer: lynx (attested by the IdP) answers; eli's claimant entity is account 8's, and
+    // so is his attested avatar egret: account 8 is the account of heron's owner, the counterparty
+    // the evidence's handshake names, who alone may claim the interaction in court; two jurors
     await hre.run("trust:register", { entity: lynx, type: "avatar", account: "9" });
     await hre.run("trust:register", { entity: "eli-claims", type: "avatar", account: "8" });
+    const { avatarIdOf } = await import("../offchain/avatars/protocols");
+    const { Keystore } = await import("../offchain/storage/keystore");
+    const eliSerial = (
+      new Keystore(path.join(process.env.METATRUST_DATA_DIR!, "hardhat", "keystore")).load("avatar-party-eli") as {
+        mit: { serial: string };
+      }
+    ).mit.serial;
+    await hre.run("avatar:login", { user: "eli", avatar: "egret" });
+    await hre.run("trust:register", { entity: toHex(avatarIdOf(fromHex(eliSerial, 32), "egret")), type: "avatar", account: "8" });
     for (const [v, account] of [
       ["juror-10", "10"],
       ["juror-11", "11"],
@@ -142,6 +153,20 @@ describe("tasks: idp:* and avatar:* (in-process network, one process)", function
     expect((await rejects(hre.run("dispute:open", { ...base, case: String(filed.caseId), evidence, request: "again" }))).message).to.equal(
       `dispute:open: --case ${filed.caseId} is awaiting a court, not open; file a new case`,
     );
+    // the same interaction in a new case: one interaction, one court case (s19-redd F1); and a copy
+    // filed by another account is not the counterparty's (heron's owner's account is 8)
+    const refiled = await hre.run("avatar:trace", { evidence, fileOnly: true, account: "8" });
+    expect((await rejects(hre.run("dispute:open", { ...base, case: String(refiled.caseId), evidence }))).message).to.equal(
+      `dispute:open: --evidence ${evidence}: its interaction was heard by dispute #${opened.id} already (one interaction, one court case; only a void dispute frees it)`,
+    );
+    await hre.run("trust:register", { entity: "copier-claims", type: "avatar", account: "7" });
+    const seven = (await hre.ethers.getSigners())[7].address;
+    const heronOf = () => toHex(evidenceFromJson(JSON.parse(fs.readFileSync(evidence, "utf8"))).handshake!.reporter.avatarId);
+    expect(
+      (await rejects(hre.run("dispute:open", { ...base, claimant: "copier-claims", case: String(other.caseId), evidence }))).message,
+    ).to.equal(
+      `dispute:open: --claimant "copier-claims": its controller ${seven} is not the account of the owner of avatar ${heronOf()} (${(await hre.ethers.getSigners())[8].address}), the counterparty the evidence's handshake names; only the counterparty may claim an interaction`,
+    );
     // a case that files this evidence against another avatar (heron) is refused (s19-redd F2)
     const heronId = toHex(evidenceFromJson(JSON.parse(fs.readFileSync(auth.evidence[1], "utf8"))).avatarId);
     const mis = registry.connect((await hre.ethers.getSigners())[8]);
@@ -171,8 +196,9 @@ describe("tasks: idp:* and avatar:* (in-process network, one process)", function
     const aboutHeron = auth.evidence[1]; // lynx's evidence about heron
     const heron = toHex(evidenceFromJson(JSON.parse(fs.readFileSync(aboutHeron, "utf8"))).avatarId);
     expect(Number((await trust.entity(heron)).kind)).to.equal(0);
-    await hre.run("trust:register", { entity: "dora-claims", type: "avatar", account: "7" });
-    const heronCase = await hre.run("avatar:trace", { evidence: aboutHeron, fileOnly: true, account: "7" });
+    // dora claims through account 9, the account of lynx's owner (the counterparty of lynx's evidence)
+    await hre.run("trust:register", { entity: "dora-claims", type: "avatar", account: "9" });
+    const heronCase = await hre.run("avatar:trace", { evidence: aboutHeron, fileOnly: true, account: "9" });
     const vsHeron = { claimant: "dora-claims", respondent: heron, nature: "avatar", options: 2, case: String(heronCase.caseId) };
     const before = await court.disputeCount();
     for (const [args, line] of [
@@ -186,7 +212,10 @@ describe("tasks: idp:* and avatar:* (in-process network, one process)", function
     expect(await court.disputeCount()).to.equal(before);
     const vs = await hre.run("dispute:open", { ...vsHeron, evidence: aboutHeron });
     const dh = await court.dispute(vs.id);
-    expect([dh.respondent, dh.respondentController, dh.traceCase]).to.deep.equal([heron, hre.ethers.ZeroAddress, BigInt(heronCase.caseId)]);
+    // heron has no trust entry; its owner's account is eli's (account 8, through his attested avatar egret)
+    expect(Number((await trust.entity(heron)).kind)).to.equal(0);
+    const eight = (await hre.ethers.getSigners())[8].address;
+    expect([dh.respondent, dh.respondentController, dh.traceCase]).to.deep.equal([heron, eight, BigInt(heronCase.caseId)]);
     expect(Number((await registry.traceCase(heronCase.caseId)).status)).to.equal(4); // AwaitingCourt
   });
 });

@@ -51,6 +51,10 @@ contract DisputeResolution is IDisputeResolution {
     /// Avatar disputes whose final verdict `resolve` could not hand to the registry (the court
     /// lacked its COURT_ROLE): `applyCaseRuling` applies it once the role is back.
     mapping(uint256 id => bool) private _rulingPending;
+    /// The avatar dispute that heard an interaction, by keccak256(trace key, counterparty) (its
+    /// hearing, see `_hearingOf`): held while that dispute is open and after it ends with a
+    /// decision; a void one frees it (read at the next opening, nothing deleted).
+    mapping(bytes32 hearing => uint256 id) private _heard;
 
     /// @param trust the TrustManager (this contract needs its FEEDBACK_ROLE)
     /// @param registry the MITRegistry whose trace cases avatar disputes claim (this contract needs
@@ -133,15 +137,32 @@ contract DisputeResolution is IDisputeResolution {
         // Bytes the IdP's decoder refuses (s19-redd F3, s19-review1 R3) are refused too: upheld, such
         // a case could never be judged (the IdP decodes the evidence before it traces) and would
         // stay CourtUpheld for ever, with the loser penalty on the respondent.
-        (bool parsed, bytes32 about, ) = interactionOf(caseEvidence);
+        (bool parsed, bytes32 about, bytes32 key, bytes32 counterparty) = _read(caseEvidence);
         if (!parsed) revert DisputeResolution__EvidenceNotEncoded(traceCase);
         if (about != respondent) revert DisputeResolution__EvidenceNotAboutRespondent(traceCase, about);
+        // One interaction, one court case (s19-redd F1, decided in session 21): an interaction is
+        // claimed by its counterparty. Evidence with a handshake names the reporter's avatar (the
+        // IdP traces it only with that avatar's own signature on the transcript, which also names
+        // it), and only that avatar's owner's account may claim it: a copier of the bytes (the
+        // mempool, the accused's sock) cannot take the victim's seat (s19-review1 R2). The hearing
+        // is keyed on (trace key, counterparty): a copy stripped of its handshake (counterparty 0,
+        // never traceable) is another hearing and cannot burn the victim's (R1).
+        if (counterparty != bytes32(0) && msg.sender != _counterpartyAccount(counterparty))
+            revert DisputeResolution__NotCounterparty(traceCase, counterparty, msg.sender);
         id = _open(claimant, respondent, NATURE_AVATAR, options, sha256(caseEvidence), string(caseEvidence[0:0]));
         _disputes[id].traceCase = traceCase;
         // The registry checks the case (Open, filed by the caller, the claimant's controller, about
         // the respondent) and claims it for this dispute in the same transaction: a case judged or
         // claimed already refuses the whole opening, and no other dispute can claim it after.
         _registry.bindCase(traceCase, id, msg.sender, respondent);
+        // A hearing is held once: while its dispute is open, and after it ended with a decision
+        // (upheld or rejected); a void dispute (no decision) frees it. An appeal is the same dispute,
+        // not a second hearing. Checked after the case's own refusals (a replay of a claimed case
+        // stays the registry's CaseNotOpen); the revert undoes everything written above.
+        bytes32 hearing = keccak256(abi.encode(key, counterparty));
+        uint256 earlier = _heardBy(hearing);
+        if (earlier != 0) revert DisputeResolution__InteractionHeard(traceCase, earlier);
+        _heard[hearing] = id;
     }
 
     /// @dev Step 1's checks and record, shared by both openings.
@@ -445,14 +466,51 @@ contract DisputeResolution is IDisputeResolution {
     /// 371..403 (then r, s_o to 483), the message's type 483, time 484..492, body length (u16,
     /// big-endian) 492..494, body from 494; then s_p 48, the handshake flag and its parts, the
     /// receipt flag and its receipt, and nothing after (`_encodedEnd`).
-    function interactionOf(bytes calldata b) public view returns (bool parsed, bytes32 about, bytes32 key) {
+    function interactionOf(bytes calldata b) external view returns (bool parsed, bytes32 about, bytes32 key) {
+        (parsed, about, key, ) = _read(b);
+    }
+
+    /// @inheritdoc IDisputeResolution
+    function hearingOf(
+        bytes calldata b
+    ) external view returns (bytes32 counterparty, address account, uint256 heardBy) {
+        bool parsed;
+        bytes32 key;
+        (parsed, , key, counterparty) = _read(b);
+        if (!parsed) return (bytes32(0), address(0), 0);
+        if (counterparty != bytes32(0)) account = _counterpartyAccount(counterparty);
+        heardBy = _heardBy(keccak256(abi.encode(key, counterparty)));
+    }
+
+    /// @dev `interactionOf`, and the counterparty: the reporter avatar named in the handshake (the
+    /// avatar of its hello, 67 bytes after the handshake flag: initiator 1, ephemeral 33, nonce 32),
+    /// 0 without a handshake.
+    function _read(
+        bytes calldata b
+    ) private view returns (bool parsed, bytes32 about, bytes32 key, bytes32 counterparty) {
         uint256 bodyEnd = _encodedEnd(b);
-        if (bodyEnd == 0) return (false, bytes32(0), bytes32(0));
+        if (bodyEnd == 0) return (false, bytes32(0), bytes32(0), bytes32(0));
         about = bytes32(b[2:34]);
         key = keccak256(
             abi.encodePacked("METATRUST-V1-TRACE-KEY", b[2:34], b[371:403], b[162:194], b[483:492], b[494:bodyEnd])
         );
+        // the handshake flag follows s_p (48 bytes after the body); `_encodedEnd` checked the bounds
+        uint256 flag = bodyEnd + 48;
+        if (b[flag] != 0) counterparty = bytes32(b[flag + 67:flag + 99]);
         parsed = true;
+    }
+
+    /// @dev The only account that may claim an interaction with counterparty avatar `avatarId`: its
+    /// owner's account (`_ownerAccount`'s notion, the court's for every avatar party), 0 for an
+    /// avatar the registry does not know or whose owner has no attested avatar (nobody may).
+    function _counterpartyAccount(bytes32 avatarId) private view returns (address account) {
+        (, account) = _ownerAccountOf(avatarId);
+    }
+
+    /// @dev The dispute holding a hearing: the one that claimed it, unless it ended void (no decision).
+    function _heardBy(bytes32 hearing) private view returns (uint256 id) {
+        id = _heard[hearing];
+        if (id != 0 && _disputes[id].void_) id = 0;
     }
 
     /// @dev The end of the signed message's body if `b` is evidence as `decodeEvidence` reads it,
@@ -814,11 +872,19 @@ contract DisputeResolution is IDisputeResolution {
     /// controller), else 0 (no account is the party: nobody appeals for it, no juror is excluded as
     /// it, a rejected claim's deposit stays with the court). Reverts `UnknownRespondent` for an id
     /// the registry does not know (no owner tag).
-    function _ownerAccount(bytes32 avatarId) private view returns (address) {
+    function _ownerAccount(bytes32 avatarId) private view returns (address account) {
+        bool known;
+        (known, account) = _ownerAccountOf(avatarId);
+        if (!known) revert DisputeResolution__UnknownRespondent(avatarId);
+    }
+
+    /// @dev `_ownerAccount` without the revert: `known` says whether the registry knows the avatar
+    /// (an owner tag), `account` is 0 for one it does not know.
+    function _ownerAccountOf(bytes32 avatarId) private view returns (bool known, address account) {
         bytes16 tag = IIdentityVerifier(address(_registry)).ownerTagOf(avatarId);
-        if (tag == bytes16(0)) revert DisputeResolution__UnknownRespondent(avatarId);
+        if (tag == bytes16(0)) return (false, address(0));
         bytes32 attested = _trust.attestedAvatarOf(tag);
-        return attested == bytes32(0) ? address(0) : _trust.entity(attested).controller;
+        return (true, attested == bytes32(0) ? address(0) : _trust.entity(attested).controller);
     }
 
     function _credit(uint256 id, address to, uint256 amount) private {

@@ -211,6 +211,15 @@ interface IDisputeResolution {
     /// say, trailing bytes, a field out of range): upheld, a case over it could never be judged
     /// (s19-redd F3).
     error DisputeResolution__EvidenceNotEncoded(uint256 caseId);
+    /// @notice The evidence of trace case `caseId` carries a handshake whose reporter avatar is
+    /// `counterparty`, and the caller is not that avatar's owner's account (the controller of the
+    /// owner's attested avatar, as for an avatar dispute's party): an interaction with a handshake is
+    /// claimed by its counterparty only ("One interaction, one court case").
+    error DisputeResolution__NotCounterparty(uint256 caseId, bytes32 counterparty, address caller);
+    /// @notice The interaction of trace case `caseId` (its trace key and counterparty) is heard by
+    /// dispute `earlier`: open, or ended with a decision (upheld or rejected). Only a void dispute
+    /// (no decision) frees it; an appeal is the same hearing, not a second one.
+    error DisputeResolution__InteractionHeard(uint256 caseId, uint256 earlier);
     /// @notice Avatar dispute `id` has no final verdict waiting to be applied to its trace case.
     error DisputeResolution__NoPendingRuling(uint256 id);
     /// @notice A dispute of nature avatar opens with `openAvatarDispute` and names the trace case
@@ -376,6 +385,18 @@ interface IDisputeResolution {
     /// not compressed, is the identity or has a coordinate >= p. A BLS point's curve and subgroup
     /// are not checked here (the IdP does).
     function interactionOf(bytes calldata caseEvidence) external view returns (bool parsed, bytes32 about, bytes32 key);
+
+    /// @notice Who may claim the interaction of encoded avatar evidence, and whether it is heard
+    /// (docs/specs/disputes.md, "One interaction, one court case"): `counterparty` is the reporter
+    /// avatar named in the evidence's handshake (the hello's avatar), 0 for evidence without one;
+    /// `account` the only account that may open an avatar dispute over it (the counterparty's
+    /// owner's account: the controller of its owner's attested avatar; 0 if there is none, or if
+    /// `counterparty` is 0, when anyone may); `heardBy` the dispute that holds the interaction's
+    /// hearing, keyed on (trace key, counterparty): open, or ended with a decision; 0 if none does
+    /// (never heard, or only by disputes that ended void). All 0 for bytes `interactionOf` does not parse.
+    function hearingOf(
+        bytes calldata caseEvidence
+    ) external view returns (bytes32 counterparty, address account, uint256 heardBy);
 
     /// @notice Step 2: the controller of `voter` commits a sealed vote.
     /// @dev Refuses a caller that does not control `voter`, a flagged voter, a voter whose identity

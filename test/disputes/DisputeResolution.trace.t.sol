@@ -149,14 +149,20 @@ contract TraceHandler is Test {
 
     /// A case's evidence is encoded evidence about the case's avatar, except one case in eight
     /// whose bytes are no encoded evidence (s19-redd F3) and one in eight whose evidence is about
-    /// another avatar (F2): the court must refuse both.
+    /// another avatar (F2): the court must refuse both. Without a handshake (counterparty none, which
+    /// any claimant may claim; each case its own interaction): the counterparty's and the hearing's
+    /// rules are DisputeResolution.hearing.t.sol's (no owner has an attested avatar here).
     function fileCase(uint256 reporterSeed, uint256 avatarSeed, uint256 evidenceSeed) external {
         ++calls;
         bytes32 avatar = _avatar(avatarSeed, N + 2);
         bytes memory ev =
             evidenceSeed % 8 == 0
                 ? abi.encode("evidence", calls)
-                : EncodedEvidence.about(evidenceSeed % 8 == 1 ? _avatar(evidenceSeed >> 8, N + 2) : avatar, calls);
+                : EncodedEvidence.withoutHandshake(
+                    evidenceSeed % 8 == 1 ? _avatar(evidenceSeed >> 8, N + 2) : avatar,
+                    calls,
+                    0
+                );
         vm.prank(ctrl[reporterSeed % N_CTRL]);
         uint256 c = registry.requestTrace(avatar, keccak256(ev));
         caseEvidence[c] = ev;

@@ -15,7 +15,7 @@ import { avatar, courtTraceStory } from "../helpers/court-trace-story";
 import { caseHash, TraceStatus } from "../../offchain/avatars/protocols";
 import type { IdpService } from "../../offchain/services/avatars/idp-service";
 import { encodeEvidence } from "../../offchain/avatars/wire";
-import { entityId, TrustLedger } from "../../offchain/trust/ledger";
+import { entityId } from "../../offchain/trust/ledger";
 import { toHex } from "../../offchain/crypto/bytes";
 
 describe("avatar disputes: the evidence is about the respondent (s19-redd F2)", function () {
@@ -28,10 +28,9 @@ describe("avatar disputes: the evidence is about the respondent (s19-redd F2)", 
   it("mallory files evidence of avatar A as a case against bob's avatar B: the dispute is refused, nothing written", async () => {
     const { dep, bob, e, court, tm, params } = await courtTraceStory("s19-redd-f2", (up) => (svc = up));
     const signers = await hre.ethers.getSigners();
-    const [bobAccount, mallory] = [signers[1], signers[3]];
-    // bob's avatar B (logged in by the story) attested by bob: his one avatar with reputation
+    const mallory = signers[3];
+    // bob's avatar B (logged in by the story, which attests it as bob's): his one avatar with reputation
     const victim = toHex(avatar(bob, "B"));
-    await new TrustLedger(tm.connect(bobAccount)).register(victim, "avatar", signers[0]);
     const before = await tm.entity(victim);
     // mallory's claimant entity and her case: evidence about A, filed against B
     const claimant = entityId("mallory-the-claimant");

@@ -21,9 +21,11 @@ import { decodeEvidence, encodeEvidence } from "../../offchain/avatars/wire";
 import { TraceStatus } from "../../offchain/avatars/protocols";
 import { Prng } from "../../offchain/util/prng";
 import { MITRegistry__factory } from "../../typechain-types";
-import { encodedEvidence } from "../helpers/encoded-evidence";
+import { attestCounterparty, encodedEvidence } from "../helpers/encoded-evidence";
 
 const RESPONDENT = id("respondent");
+/** The counterparty the openings' evidence names (its owner's account is the claimant's controller, msrp). */
+const COUNTERPARTY = id("claimant-avatar");
 
 /** The IdP's view: the bytes decode and re-encode to themselves (else no case hash matches). */
 function idpReads(b: Uint8Array): { ok: true } | { ok: false; why: string } {
@@ -42,6 +44,7 @@ async function world() {
   const notAfter = (await time.latest()) + 365 * 86_400;
   await registry.issueMIT(id("owner-mit"), id("key"), "params-cid");
   await registry.recordLogin(RESPONDENT, id("owner-mit"), id("warrant"), id("vid"), notAfter);
+  await attestCounterparty({ registry, trust: f.trust, idp: f.msrp, account: f.msrp, avatar: COUNTERPARTY, serial: id("claimant-mit") });
   return { ...f, registry };
 }
 
@@ -63,7 +66,7 @@ const BODY_END = 494 + 40;
 const HS = BODY_END + 48; // the handshake flag
 const HELLO = HS + 1 + 66; // the reporter's hello
 const RECEIPT = HS + 1 + 724 + 56; // the receipt flag
-const full = () => encodedEvidence(RESPONDENT, { handshake: 2, receipt: true });
+const full = () => encodedEvidence(RESPONDENT, { handshake: 2, receipt: true, reporter: COUNTERPARTY });
 
 /** One mutation per structural check of `decodeEvidence` the court makes. */
 const REFUSALS: [string, () => Uint8Array][] = [

@@ -18,7 +18,9 @@ import { MITRegistry__factory } from "../../typechain-types";
 import { encodedEvidence } from "../helpers/encoded-evidence";
 
 /** The case's evidence in the wire encoding (simulated: no signature verifies), about the respondent: the court reads it (s19-redd F2, F3). */
-const EV = encodedEvidence(id("respondent"));
+/** Without a handshake (counterparty none, which any account may claim: docs/specs/disputes.md, "One interaction, one court case";
+ * the counterparty's rule is test/disputes/interaction-heard-twice.test.ts and DisputeResolution.hearing.t.sol). */
+const EV = encodedEvidence(id("respondent"), { handshake: 0 });
 
 async function opened() {
   const f = await deployDisputeFixture();

@@ -22,7 +22,9 @@ const AVATAR = 1;
 const SERIAL = id("respondent-owner-mit");
 /** The case's encoded evidence (its bytes as `requestTrace` filed their keccak256) and its hash. */
 /** The case's evidence in the wire encoding (simulated: no signature verifies), about the respondent: the court reads it (s19-redd F2, F3). */
-const EV = encodedEvidence(id("respondent"));
+/** Without a handshake (counterparty none, which any account may claim: docs/specs/disputes.md, "One interaction, one court case";
+ * the counterparty's rule is test/disputes/interaction-heard-twice.test.ts and DisputeResolution.hearing.t.sol). */
+const EV = encodedEvidence(id("respondent"), { handshake: 0 });
 const EVIDENCE = ethers.keccak256(EV);
 
 async function toReveal() {
@@ -130,7 +132,7 @@ describe("DisputeResolution x MITRegistry: the court files the trace", () => {
       await expect(open(2n)).to.be.revertedWithCustomError(f.registry, "MITRegistry__NotReporter").withArgs(2n, f.others[3].address);
       // case #3 is filed about the respondent, with evidence about "other": a dispute against
       // "other" passes the court's reading of the evidence (s19-redd F2) and cannot claim the case
-      const aboutOther = encodedEvidence(id("other"));
+      const aboutOther = encodedEvidence(id("other"), { handshake: 0 });
       await f.registry.requestTrace(id("respondent"), ethers.keccak256(aboutOther));
       await expect(f.disputes.openAvatarDispute(id("claimant"), id("other"), 2, aboutOther, 3n, { value: P.deposit }))
         .to.be.revertedWithCustomError(f.registry, "MITRegistry__CaseAvatarMismatch")

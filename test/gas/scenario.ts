@@ -344,7 +344,17 @@ async function scenario(): Promise<GasSnapshot> {
   // generators as points). Since s19-redd F2/F3 the court reads the whole encoding (header, every
   // length and flag, times, warrants, points' encodings, the ephemeral keys on secp256k1): each
   // opening's evidence is about its respondent.
-  const evidenceAbout = (avatar: string) => encodedEvidence(avatar, { seed: `evidence-court-${avatar}` });
+  // The handshake names the claimant's own avatar (avatar-5: a user of its own, logged in, attested
+  // to the claimant's controller): an interaction is claimed by its counterparty, whose owner's
+  // account alone may open the dispute (s19-redd F1, "One interaction, one court case").
+  await send(undefined, () => mit.issueMIT(fixed("mit-claimant"), fixed("key-claimant"), CID));
+  await send(undefined, () =>
+    mit.recordLogin(fixed("avatar-5"), fixed("mit-claimant"), fixed("warrant-6"), fixed("vid-5"), BigInt(clock + 86_400)),
+  );
+  const counterpartyDeadline = BigInt(clock + 3_600);
+  const counterpartyAttestation = await attestRegistration(admin, tm, fixed("avatar-5"), "avatar", admin.address, counterpartyDeadline);
+  await send(undefined, () => tm.registerAttested(fixed("avatar-5"), 1, counterpartyDeadline, counterpartyAttestation));
+  const evidenceAbout = (avatar: string) => encodedEvidence(avatar, { seed: `evidence-court-${avatar}`, reporter: fixed("avatar-5") });
   const caseEvidence = evidenceAbout(fixed("avatar-2"));
   await send(undefined, () => mit.requestTrace(fixed("avatar-2"), ethersKeccak(caseEvidence)));
   await send("DisputeResolution.openAvatarDispute", () =>

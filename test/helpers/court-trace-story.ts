@@ -21,7 +21,8 @@ export const avatar = (p: AvatarParty, n: string) => avatarIdOf(p.mit!.serial, n
 
 /**
  * The IdP service, alice's bot-driven avatar A after one interaction with bob, the trust layer
- * around them: bob's claimant entity, avatar A attested as the respondent, three verified jurors,
+ * around them: bob's claimant entity, avatar A attested as the respondent, bob's avatar B attested as
+ * his (the counterparty, whose owner's account may claim the interaction), three verified jurors,
  * past the court's minimum age; `judge` has the jurors vote in a dispute and waits out the appeal.
  * @param onService - receives the running IdP service (the suite stops it)
  */
@@ -75,7 +76,8 @@ export async function courtTraceStory(name: string, onService: (svc: IdpService)
   const e = m.evidenceAboutA;
 
   // The trust layer: bob's claimant entity (his account), avatar A as the respondent (attested by
-  // the IdP's registrar, the deployer here), three jurors of other accounts, verified by the admin.
+  // the IdP's registrar, the deployer here), bob's avatar B attested as his, three jurors of other
+  // accounts, verified by the admin.
   const signers = await hre.ethers.getSigners();
   const [admin, bobAccount, aliceAccount] = [f.msrp, signers[1], signers[2]];
   const tm = TrustManager__factory.connect(f.deployment.contracts.TrustManager.address, admin);
@@ -84,6 +86,11 @@ export async function courtTraceStory(name: string, onService: (svc: IdpService)
   const respondent = toHex(avatar(alice, "A"));
   await (await tm.connect(bobAccount).register(claimant, 1)).wait();
   await new TrustLedger(tm.connect(aliceAccount)).register(respondent, "avatar", admin);
+  // bob's avatar B, the counterparty the evidence's handshake names, attested as his (the IdP's
+  // registrar signs): his account is B's owner's account, the only one that may claim the
+  // interaction in court (docs/specs/disputes.md, "One interaction, one court case")
+  const bobAvatar = toHex(avatar(bob, "B"));
+  await new TrustLedger(tm.connect(bobAccount)).register(bobAvatar, "avatar", admin);
   const jurors = signers.slice(12, 15);
   const voters = jurors.map((_, i) => entityId(`court-trace-juror-${i}`));
   for (const [i, j] of jurors.entries()) {
@@ -102,5 +109,5 @@ export async function courtTraceStory(name: string, onService: (svc: IdpService)
     for (const [i, v] of voters.entries()) await new DisputeLedger(court.connect(jurors[i])).reveal(id, v, choice, salts[i]);
     await time.increase(Number(params.revealPeriod + params.appealPeriod) + 1);
   };
-  return { dep, ks, info, alice, bob, e, court, tm, claimant, respondent, params, reporter, bobAccount, once, judge };
+  return { dep, ks, info, alice, bob, e, court, tm, claimant, respondent, params, reporter, bobAccount, bobAvatar, signers, once, judge };
 }

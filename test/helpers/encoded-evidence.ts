@@ -6,7 +6,10 @@
  * bytes (the court refuses anything it would refuse, s19-redd F3), but no signature verifies: the
  * IdP would reject such a case (BAD_SIGNATURE), it would not hang. Tests only.
  */
-import { getBytes, keccak256, toUtf8Bytes } from "ethers";
+import { getBytes, keccak256, toUtf8Bytes, type Signer } from "ethers";
+import { time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
+import { attestRegistration } from "../../offchain/trust/ledger";
+import type { MITRegistry, TrustManager } from "../../typechain-types";
 import { G1, G2 } from "../../offchain/crypto/bls";
 import { encodeEvidence } from "../../offchain/avatars/wire";
 import type { Evidence, Hello } from "../../offchain/avatars/protocols";
@@ -24,6 +27,12 @@ export type EncodedEvidenceOptions = {
   handshake?: 0 | 1 | 2;
   /** with a platform receipt (default false) */
   receipt?: boolean;
+  /**
+   * the reporter's avatar, named by the handshake's hello: the interaction's counterparty, whose
+   * owner's account alone may claim it in court (default an id seeded like the other fields, which
+   * no registry knows: nobody may claim such evidence; see {@link attestCounterparty})
+   */
+  reporter?: string | Uint8Array;
 };
 
 /**
@@ -59,7 +68,8 @@ export function encodedEvidence(avatar: string | Uint8Array, o: EncodedEvidenceO
     proxySig: G1.BASE.multiply(7n),
   };
   if ((o.handshake ?? 1) !== 0) {
-    const reporterId = b32("reporter-avatar");
+    const reporterId =
+      o.reporter === undefined ? b32("reporter-avatar") : typeof o.reporter === "string" ? getBytes(o.reporter) : o.reporter;
     const reporter: Hello = {
       avatarId: reporterId,
       ownerSerial: b32("reporter-owner-serial"),
@@ -83,4 +93,35 @@ export function encodedEvidence(avatar: string | Uint8Array, o: EncodedEvidenceO
   }
   if (o.receipt) e.receipt = { time: 1_750_000_100, sig: new Uint8Array([...b32("receipt-r"), ...b32("receipt-s")]) };
   return encodeEvidence(e);
+}
+
+/**
+ * Makes `account` the owner's account of the counterparty avatar `avatar` (what the court asks of
+ * whoever claims evidence with a handshake naming it, docs/specs/disputes.md "One interaction, one
+ * court case"): an MIT `serial` of its own, `avatar` logged in under it for a year, and attested
+ * to `account` in the TrustManager (its owner's first avatar). `registry` runs as an IDP_ROLE
+ * holder, `idp` signs the attestation as one.
+ */
+export async function attestCounterparty(a: {
+  registry: MITRegistry;
+  trust: TrustManager;
+  idp: Signer;
+  account: Signer;
+  avatar: string;
+  serial: string;
+}): Promise<void> {
+  const notAfter = (await time.latest()) + 365 * 86_400;
+  await (await a.registry.issueMIT(a.serial, keccak256(toUtf8Bytes(`${a.serial}/key`)), "params-cid")).wait();
+  await (
+    await a.registry.recordLogin(
+      a.avatar,
+      a.serial,
+      keccak256(toUtf8Bytes(`${a.avatar}/warrant`)),
+      keccak256(toUtf8Bytes(`${a.avatar}/vid`)),
+      notAfter,
+    )
+  ).wait();
+  const deadline = BigInt(await time.latest()) + 3600n;
+  const att = await attestRegistration(a.idp, a.trust, a.avatar, "avatar", await a.account.getAddress(), deadline);
+  await (await a.trust.connect(a.account).registerAttested(a.avatar, 1, deadline, att)).wait();
 }

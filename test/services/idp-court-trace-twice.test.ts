@@ -8,7 +8,10 @@
  * for one interaction (and the keystore's key moved to the newest case). Failed while the hole was
  * open (the second court case traced instead of refused DUPLICATE_EVIDENCE); judgeTrace now allows the
  * exception only over a reporter's InteractionTraced case.
- * Story fixture copied from test/services/idp-court-trace.test.ts.
+ * Story fixture copied from test/services/idp-court-trace.test.ts. Since session 21 (s19-redd F1,
+ * "One interaction, one court case") the court refuses the second dispute before any case reaches
+ * the IdP (test/disputes/interaction-heard-twice.test.ts); the IdP's rule stays as defence in depth,
+ * tested with an impersonated court in test/avatars/court-duplicate-trace.test.ts.
  */
 import { expect } from "chai";
 import hre from "hardhat";
@@ -29,7 +32,7 @@ describe("h14-red2 G2: one interaction, one court verdict", function () {
 
   const story = (name: string) => courtTraceStory(name, (up) => (svc = up));
 
-  it("evidence traced already as a court's verdict is refused in a second upheld court case (the exception is for a reporter's case)", async () => {
+  it("evidence traced already as a court's verdict: a second dispute over it is refused by the court (one interaction, one court case), a reporter's case on it by the IdP", async () => {
     const { dep, info, e, court, claimant, respondent, params, reporter, bobAccount, once, judge } = await story("court-trace-twice");
     const bobLedger = new DisputeLedger(court.connect(bobAccount));
     const open = (caseId: bigint) =>
@@ -54,20 +57,18 @@ describe("h14-red2 G2: one interaction, one court verdict", function () {
     await court.resolve(d1.id);
     await traceRemote({ idp: info, dep, reporter, evidence: e, caseId: first, retry: once });
     expect(Number((await dep.registry.traceCase(first)).status)).to.equal(TraceStatus.CourtTraced);
-    // the same evidence filed again, a second dispute over the same interaction, upheld again
+    // the same evidence filed again: the court refuses a second dispute over the interaction
+    // (InteractionHeard, naming the case and dispute 1), so no second court case reaches the IdP
     const second = (await requestTrace(reporter, e)).caseId;
-    const d2 = await open(second);
-    await judge(d2.id, 0);
-    await court.resolve(d2.id);
-    expect(Number((await dep.registry.traceCase(second)).status)).to.equal(TraceStatus.CourtUpheld);
+    await expect(open(second)).to.be.rejectedWith(new RegExp(`InteractionHeard\\(${second}, ${d1.id}\\)`));
+    expect(Number((await dep.registry.traceCase(second)).status)).to.equal(TraceStatus.Open);
+    // a reporter's case on it is refused by the IdP, nothing recorded (one interaction, one trace: V2)
     const outcome = await traceRemote({ idp: info, dep, reporter, evidence: e, caseId: second, retry: once }).then(
       () => "traced",
       (err: Error) => err.message.split("\n")[0],
     );
-    // the finding: "traced" (a second CourtTraced verdict for one interaction) instead of refused
     expect(outcome).to.match(/DUPLICATE_EVIDENCE/);
-    // and the refused case is closed (Rejected), not left CourtUpheld for ever (session 15)
     const c = await dep.registry.traceCase(second);
-    expect([Number(c.status), c.verdictCommitment]).to.deep.equal([TraceStatus.Rejected, hre.ethers.ZeroHash]);
+    expect([Number(c.status), c.verdictCommitment]).to.deep.equal([TraceStatus.Open, hre.ethers.ZeroHash]);
   });
 });

@@ -15,8 +15,56 @@ library EncodedEvidence {
         hex"024aa2b2f08f0a91260805272dc51051c6e47ad4fa403b02b4510b647ae3d1770bac0326a805bbefd48056c8c121bdb8";
     bytes internal constant SECP_GEN = hex"0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798";
 
-    /// @notice Encoded evidence about `avatar`, its other fields derived from `seed`.
+    /// @notice Encoded evidence about `avatar`, its other fields derived from `seed`; the handshake's
+    /// reporter avatar (the counterparty) is derived from `seed` too.
     function about(bytes32 avatar, uint256 seed) internal pure returns (bytes memory) {
+        return between(avatar, _word(seed, "reporter"), seed);
+    }
+
+    /// @notice `about` with the handshake's reporter avatar (the interaction's counterparty) `reporter`.
+    function between(bytes32 avatar, bytes32 reporter, uint256 seed) internal pure returns (bytes memory) {
+        return
+            bytes.concat(
+                _signed(avatar, seed),
+                // handshake flag 1, the accused initiated, its ephemeral key and nonce
+                bytes.concat(hex"0101", SECP_GEN, _word(seed, "accused-nonce")),
+                _hello(seed, avatar, reporter),
+                G1_GEN,
+                hex"00" // no receipt
+            );
+    }
+
+    /// @notice `about`'s signed message without the handshake (counterparty none: the same trace
+    /// key), with a receipt at `receiptTime` if it is not 0.
+    function withoutHandshake(bytes32 avatar, uint256 seed, uint64 receiptTime) internal pure returns (bytes memory) {
+        return
+            bytes.concat(
+                _signed(avatar, seed),
+                hex"00", // no handshake
+                receiptTime == 0
+                    ? bytes(hex"00")
+                    : bytes.concat(hex"01", bytes8(receiptTime), _word(seed, "receipt-r"), _word(seed, "receipt-s"))
+            );
+    }
+
+    /// @notice `between` with a receipt at `receiptTime` (a re-stamped copy: the same interaction).
+    function stamped(
+        bytes32 avatar,
+        bytes32 reporter,
+        uint256 seed,
+        uint64 receiptTime
+    ) internal pure returns (bytes memory) {
+        bytes memory b = between(avatar, reporter, seed);
+        // drop the "no receipt" flag, append the receipt
+        assembly {
+            mstore(b, sub(mload(b), 1))
+        }
+        return bytes.concat(b, hex"01", bytes8(receiptTime), _word(seed, "receipt-r"), _word(seed, "receipt-s"));
+    }
+
+    /// header, the accused's avatar, owner serial and key, driver serial, warrant, original
+    /// signature, the signed message (type 2, a transcript), s_p
+    function _signed(bytes32 avatar, uint256 seed) private pure returns (bytes memory) {
         return
             bytes.concat(
                 hex"2602",
@@ -36,17 +84,11 @@ library EncodedEvidence {
                     _word(seed, "body"),
                     bytes8(0)
                 ),
-                G1_GEN,
-                // handshake flag 1, the accused initiated, its ephemeral key and nonce
-                bytes.concat(hex"0101", SECP_GEN, _word(seed, "accused-nonce")),
-                _hello(seed, avatar),
-                G1_GEN,
-                hex"00" // no receipt
+                G1_GEN
             );
     }
 
-    function _hello(uint256 seed, bytes32 accused) private pure returns (bytes memory) {
-        bytes32 reporter = _word(seed, "reporter");
+    function _hello(uint256 seed, bytes32 accused, bytes32 reporter) private pure returns (bytes memory) {
         return
             bytes.concat(
                 reporter,
