@@ -76,8 +76,14 @@ task("mssa:status", "Shows the election: round, stage, deadlines, candidates wit
       console.log(
         `  nomination until ${new Date(Number(r.nominationEnd) * 1000).toISOString()}, voting until ${new Date(Number(r.votingEnd) * 1000).toISOString()}`,
       );
-    for (const n of r.nominees)
-      console.log(`  nominee ${n}: ${await c.el.nominations(id, n)} nominations, ratio ${pct((await c.el.misbehaviour(n)).ratio)}`);
+    for (const n of r.nominees) {
+      // reports made since its nomination count from the round's end (s20-redm F1)
+      const [waiting, until] = await c.el.deferredMisbehaviour(n);
+      const deferred = until !== 0n ? `; reports counted when round ${until} ends: [${waiting.join(", ")}]` : "";
+      console.log(
+        `  nominee ${n}: ${await c.el.nominations(id, n)} nominations, ratio ${pct((await c.el.misbehaviour(n)).ratio)}${deferred}`,
+      );
+    }
     r.candidates.forEach((cand, i) => console.log(`  candidate ${i}: ${cand}, Borda ${scores[i]}`));
     const sitting = await sittingAuthorities(c.el);
     console.log(`sitting authorities (round ${await c.el.sittingRound()}): ${sitting.join(", ")}`);

@@ -229,9 +229,7 @@ contract AuthorityElectionAttacksTest is Test {
         _ruin(v[6]); // before the round: it counts at once
         e.openRound();
         vm.prank(v[0]);
-        vm.expectRevert(
-            abi.encodeWithSelector(IAuthorityElection.AuthorityElection__Ineligible.selector, v[6], 1e18)
-        );
+        vm.expectRevert(abi.encodeWithSelector(IAuthorityElection.AuthorityElection__Ineligible.selector, v[6], 1e18));
         e.nominate(v[6]);
         vm.prank(v[0]);
         e.nominate(A);
@@ -241,7 +239,7 @@ contract AuthorityElectionAttacksTest is Test {
             vm.prank(v[i]);
             e.nominate(v[i + 4 == 6 ? 1 : i + 4]);
         }
-        vm.warp(block.timestamp + PERIOD);
+        vm.warp(e.round(1).nominationEnd);
         e.closeNomination();
         address[] memory cands = e.round(1).candidates;
         assertTrue(!_contains(cands, v[6]), "a member at R = 1 is a candidate");
@@ -251,7 +249,7 @@ contract AuthorityElectionAttacksTest is Test {
             vm.prank(v[i]);
             e.vote(ranking);
         }
-        vm.warp(block.timestamp + PERIOD);
+        vm.warp(e.round(1).votingEnd);
         e.elect();
         address seated = e.authorities()[0];
         assertTrue(e.isAuthority(seated), "sits");

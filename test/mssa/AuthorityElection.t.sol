@@ -632,7 +632,8 @@ contract AuthorityElectionHandler is Test {
     function _nomineePerson(address node) internal view returns (bool) {
         if (!_open()) return false;
         address now_ = ghostElectorOf[ghostPersonOf[node]];
-        return ghostNominations[ghostRound][node] != 0 || (now_ != address(0) && ghostNominations[ghostRound][now_] != 0);
+        return
+            ghostNominations[ghostRound][node] != 0 || (now_ != address(0) && ghostNominations[ghostRound][now_] != 0);
     }
 
     /// The round ended (elected or aborted): every deferred count now counts.
