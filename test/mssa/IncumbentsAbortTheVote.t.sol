@@ -155,6 +155,8 @@ contract IncumbentsAbortTheVoteTest is Test {
     function test_reportsDuringNominationCannotExcludeANomineeAtCloseOrElect() public {
         _nominateSix();
         for (uint256 i; i < 4; ++i) _frame(v[i]);
+        _closeAndVote(); // "six candidates": none of the four excluded, no abort at the close
+        for (uint256 i; i < 6; ++i) assertEq(e.round(1).candidateRatios[i], 0, "a frozen ratio includes the framing");
         bytes32 id = e.reportIdOf(v[0], 3, keccak256(abi.encode("invented", v[0], uint256(17))));
         assertEq(uint256(e.reportOf(id).state), uint256(IAuthorityElection.ReportState.Applied), "recorded");
         assertEq(e.reportOf(id).deferredTo, 1, "deferred to the end of round 1");
@@ -162,8 +164,6 @@ contract IncumbentsAbortTheVoteTest is Test {
         (uint16[4] memory waiting, uint256 until) = e.deferredMisbehaviour(v[0]);
         assertEq(until, 1, "waits for round 1");
         assertEq(uint256(waiting[0]) + waiting[1] + waiting[3], 18, "all 18 reports wait");
-        _closeAndVote();
-        for (uint256 i; i < 6; ++i) assertEq(e.round(1).candidateRatios[i], 0, "a frozen ratio includes the framing");
         vm.warp(e.round(e.currentRound()).votingEnd);
         e.elect();
         assertEq(uint256(e.round(1).stage), uint256(IAuthorityElection.Stage.Elected), "the vote was aborted");
