@@ -76,8 +76,14 @@ task("mssa:status", "Shows the election: round, stage, deadlines, candidates wit
       console.log(
         `  nomination until ${new Date(Number(r.nominationEnd) * 1000).toISOString()}, voting until ${new Date(Number(r.votingEnd) * 1000).toISOString()}`,
       );
-    for (const n of r.nominees)
-      console.log(`  nominee ${n}: ${await c.el.nominations(id, n)} nominations, ratio ${pct((await c.el.misbehaviour(n)).ratio)}`);
+    for (const n of r.nominees) {
+      // reports made since its nomination count from the round's end (s20-redm F1)
+      const [waiting, until] = await c.el.deferredMisbehaviour(n);
+      const deferred = until !== 0n ? `; reports counted when round ${until} ends: [${waiting.join(", ")}]` : "";
+      console.log(
+        `  nominee ${n}: ${await c.el.nominations(id, n)} nominations, ratio ${pct((await c.el.misbehaviour(n)).ratio)}${deferred}`,
+      );
+    }
     r.candidates.forEach((cand, i) => console.log(`  candidate ${i}: ${cand}, Borda ${scores[i]}`));
     const sitting = await sittingAuthorities(c.el);
     console.log(`sitting authorities (round ${await c.el.sittingRound()}): ${sitting.join(", ")}`);
@@ -119,7 +125,10 @@ task("mssa:nominate", "Nominates a member for the current round (opens a round i
     console.log(`${nominee} has ${await c.el.nominations(id, nominee)} nomination(s) in round ${id}; ${gas(rc)}`);
   });
 
-task("mssa:report", "Reports misbehaviour (Eq. 1): counted once a quorum of sitting authorities attests, or at once from the detector role")
+task(
+  "mssa:report",
+  "Reports misbehaviour (Eq. 1): counted once a quorum of sitting authorities attests, or at once from the detector role; about a nominee of the open round, from the round's end on",
+)
   .addParam("node", "The misbehaving member (account)")
   .addParam("type", "block-detection | communication | no-response | other")
   .addOptionalParam("from", "The reporting sitting authority or detector (account; default: the deployment's detector)")
@@ -151,9 +160,14 @@ task("mssa:report", "Reports misbehaviour (Eq. 1): counted once a quorum of sitt
     const rc = await minedReceipt(c.el.connect(signer).report(node, f, evidence));
     const m = await c.el.misbehaviour(node);
     const id = await c.el.reportIdOf(node, f, evidence);
-    const state = REPORT_STATES[Number((await c.el.reportOf(id)).state)];
-    console.log(`report ${id} (${state}); ${node}: counts [${m.counts.join(", ")}], R_bw = ${pct(m.ratio)}; ${gas(rc)}`);
-    return { id, state, counts: m.counts.map(Number), ratio: m.ratio };
+    const rp = await c.el.reportOf(id);
+    const state = REPORT_STATES[Number(rp.state)];
+    // about a nominee of the open round: it counts when that round ends (s20-redm F1)
+    const deferredTo = rp.deferredTo;
+    const waits = deferredTo !== 0n && (await c.el.deferredMisbehaviour(node)).until === deferredTo;
+    const note = waits ? `, counted when round ${deferredTo} ends (${node} is a nominee of it)` : "";
+    console.log(`report ${id} (${state}${note}); ${node}: counts [${m.counts.join(", ")}], R_bw = ${pct(m.ratio)}; ${gas(rc)}`);
+    return { id, state, deferredTo, counts: m.counts.map(Number), ratio: m.ratio };
   });
 
 task("mssa:contest", "The reported member contests an applied misbehaviour report; the arbiter then rules on it (mssa:resolve)")

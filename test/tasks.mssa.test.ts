@@ -119,19 +119,11 @@ describe("tasks: mssa:* (in-process network, one process)", function () {
       /^mssa:nominate: --from 0x[0-9a-fA-F]{40} is not a member/,
     );
     expect((await hre.run("mssa:status")).round).to.equal(before);
-    for (const [from, nominee] of noms) await hre.run("mssa:nominate", { from, nominee });
-    // a ballot before the vote opens is refused by stage, not by a count of candidates
-    expect((await rejects(hre.run("mssa:vote", { from: "5", ranking: "0,1,2,3,4,5" }))).message).to.match(
-      /^mssa:vote: round \d+ is nomination, not voting: `mssa:elect` closes the nomination after its deadline/,
-    );
+    // member 4 (the top nominee to be) misbehaves before its nomination: the detector (the
+    // deployment's, role `detector`) reports 5 block-detection failures and 3 others, which count at
+    // once; R = 0.7 is frozen for the vote (a report about a nominee made after her nomination waits
+    // for the round's end, s20-redm F1)
     const signers = await hre.ethers.getSigners();
-    const round = (await hre.run("mssa:status")).round;
-    expect(await customError(await rejects(hre.run("mssa:nominate", { from: "4", nominee: "5" })))).to.deep.equal({
-      name: "AuthorityElection__AlreadyNominated",
-      args: [round, signers[4].address],
-    });
-    // the top nominee misbehaves before voting opens: the detector (the deployment's, role
-    // `detector`) reports 5 block-detection failures and 3 others; R = 0.7 is frozen for the vote
     const bad = signers[4].address;
     for (let i = 0; i < 5; i++) await hre.run("mssa:report", { node: "4", type: "block-detection", evidence: `d${i}` });
     for (let i = 0; i < 3; i++) await hre.run("mssa:report", { node: "4", type: "other", evidence: `o${i}` });
@@ -141,6 +133,16 @@ describe("tasks: mssa:* (in-process network, one process)", function () {
       "name",
       "AuthorityElection__ReportApplied",
     );
+    for (const [from, nominee] of noms) await hre.run("mssa:nominate", { from, nominee });
+    // a ballot before the vote opens is refused by stage, not by a count of candidates
+    expect((await rejects(hre.run("mssa:vote", { from: "5", ranking: "0,1,2,3,4,5" }))).message).to.match(
+      /^mssa:vote: round \d+ is nomination, not voting: `mssa:elect` closes the nomination after its deadline/,
+    );
+    const round = (await hre.run("mssa:status")).round;
+    expect(await customError(await rejects(hre.run("mssa:nominate", { from: "4", nominee: "5" })))).to.deep.equal({
+      name: "AuthorityElection__AlreadyNominated",
+      args: [round, signers[4].address],
+    });
     await hre.run("chain:advance", { seconds: 3601 });
     await hre.run("mssa:elect");
     const st = await hre.run("mssa:status");
@@ -155,8 +157,9 @@ describe("tasks: mssa:* (in-process network, one process)", function () {
     const odd = await rejects(hre.run("mssa:vote", { from: "9", ranking: "0,1,2,x,4,5" }));
     expect(odd.message).to.match(/^mssa:vote: --ranking entry "x" is neither a candidate index nor a candidate's address/);
     expect(odd).to.be.instanceOf((await import("../tasks/lib/cli")).UsageError);
-    // reports during the vote do not move the frozen ratios
-    await hre.run("mssa:report", { node: st.candidates[0], type: "other", evidence: "late" });
+    // a report about a candidate during the vote waits for the round's end (s20-redm F1)
+    const late = await hre.run("mssa:report", { node: st.candidates[0], type: "other", evidence: "late" });
+    expect([late.state, late.deferredTo, late.ratio]).to.deep.equal(["applied", round, 0n]);
     await hre.run("chain:advance", { seconds: 3601 });
     const r = await hre.run("mssa:elect");
     expect(r.stage).to.equal("elected");

@@ -14,14 +14,18 @@ pragma solidity 0.8.30;
 ///    R_bw_i frozen when voting opened, and the top m eligible candidates become the authorities.
 /// The electors of round r are the members enrolled before r opened and still members. Every round
 /// ends: with at most m eligible nominees `closeNomination` aborts it, with fewer than m eligible
-/// candidates (still members, R_bw < 1 now) `elect` aborts it; an aborted round keeps the sitting
-/// authorities and lets the next round open. Ties are broken by the lower ratio, then by
+/// candidates (still electors of the round; R_bw < 1 by the ratio frozen at closeNomination, or a
+/// lower one now) `elect` aborts it; an aborted round keeps the sitting authorities and lets the
+/// next round open. Ties are broken by the lower ratio, then by
 /// keccak256(seed, address) with a seed fixed from `block.prevrandao` before the inputs that can tie
 /// exist (at openRound for the nominations, at closeNomination for the ballots).
 /// Misbehaviour counts t_if (Eq. 1, capped at A_f) are raised by a quorum of the sitting authorities
 /// attesting the same evidence, or alone by an account with DETECTOR_ROLE; a report is keyed on its
 /// evidence alone, so evidence counts once ever. An authority that is a nominee of the open round
-/// cannot attest reports about another nominee of that round. The reported node can contest an
+/// cannot attest reports about another nominee of that round. A report about a nominee of the open
+/// round, applied after her nomination, is deferred: it counts from the round's end (elect or abort)
+/// on, so no report made during a round changes a nominee's eligibility or weight in it
+/// (s20-redm F1); a dismissal before then takes it out. The reported node can contest an
 /// applied report; ARBITER_ROLE upholds or dismisses it (dismissal takes the count back).
 /// One person, one elector (h11-red2 M1, s20-redm F5): every member carries an election nullifier
 /// e = HMAC(electionKey, "metatrust MSSA elector" || identity), computed off-chain from the identity
@@ -55,6 +59,9 @@ interface IAuthorityElection {
         uint8 behaviour;
         ReportState state;
         uint16 attestations;
+        /// @dev non-zero: the report was applied while `node`'s person was a nominee of this round,
+        /// and counts from its end on (s20-redm F1)
+        uint64 deferredTo;
     }
 
     /// @notice Parameters fixed at deployment.
@@ -158,6 +165,9 @@ interface IAuthorityElection {
         uint16 count,
         uint256 ratio
     );
+    /// @notice A report reached its quorum (or came from the detector) while `node`'s person is a
+    /// nominee of `round`: it counts when the round ends (elect or abort), unless dismissed first.
+    event MisbehaviourDeferred(bytes32 indexed reportId, address indexed node, uint8 behaviour, uint256 round);
 
     /// @notice Adds `member` (one of the M active users) as the elector of the person behind
     /// `electorNullifier`: the CredentialLedger, on the approval of a registration that carries it,
@@ -195,7 +205,8 @@ interface IAuthorityElection {
     function vote(uint8[] calldata ranking) external;
 
     /// @notice After the voting period: the top m eligible candidates by Borda score times the
-    /// frozen (1 - R_bw) sit; aborts the round if fewer than m candidates are eligible.
+    /// frozen (1 - R_bw) sit; aborts the round if fewer than m candidates are eligible (still
+    /// electors of the round, frozen R_bw < 1). Then the round's deferred reports count.
     function elect() external;
 
     /// @notice Reports misbehaviour of type `behaviour` (0 block detection, 1 communication,
@@ -208,14 +219,18 @@ interface IAuthorityElection {
     /// removed, voted out or reached R_bw = 1 does not count (AttestationsStale), though it still
     /// counts again if that authority sits again. A DETECTOR_ROLE account applies it alone.
     /// `node` is a member or a former member: the count goes to the record of the person behind the
-    /// last election nullifier it held (shared by all her accounts, s20-redm F2).
+    /// last election nullifier it held (shared by all her accounts, s20-redm F2). If that person is a
+    /// nominee of the open round (the reported account or her account now has a nomination in it),
+    /// the count is deferred to the round's end (MisbehaviourDeferred, `Report.deferredTo`): it
+    /// changes neither her eligibility nor her weight in that round (s20-redm F1).
     function report(address node, uint8 behaviour, bytes32 evidence) external returns (bytes32 reportId);
 
     /// @notice The reported node (or the account that now holds the election nullifier of the person
     /// whose record the report raised) contests an applied report; its count stands until ARBITER_ROLE rules.
     function contest(bytes32 reportId) external;
 
-    /// @notice ARBITER_ROLE rules on a contested report: upheld (final) or dismissed (count taken back).
+    /// @notice ARBITER_ROLE rules on a contested report: upheld (final) or dismissed (count taken
+    /// back; a deferred count whose round has not ended yet never applies).
     function resolveContest(bytes32 reportId, bool uphold) external;
 
     /// @notice One report.
@@ -263,6 +278,10 @@ interface IAuthorityElection {
     /// person's: every account that held her election nullifier shares it (zero for an account
     /// that never was a member).
     function misbehaviour(address node) external view returns (uint16[4] memory counts, uint256 ratio);
+
+    /// @notice The counts of `node`'s person deferred until round `until` ends (uncapped; zero and
+    /// `until` 0 if none wait): reports applied while she is a nominee of the open round (s20-redm F1).
+    function deferredMisbehaviour(address node) external view returns (uint16[4] memory counts, uint256 until);
 
     /// @notice Nomination votes V received by `nominee` in `round`.
     function nominations(uint256 round, address nominee) external view returns (uint256);

@@ -21,16 +21,24 @@ contract AuthorityElection is IAuthorityElection, AccessControl {
     bytes32 public constant ARBITER_ROLE = keccak256("ARBITER_ROLE");
     /// @notice Most nominees in one round (closeNomination's gas grows with nominees x 2m).
     uint256 public constant MAX_NOMINEES = 128;
+    /// @dev the layout of a person's record word (`_records`)
+    uint256 private constant _LANE = 0xffff;
+    uint256 private constant _DEFERRED_SHIFT = 64;
+    uint256 private constant _ROUND_SHIFT = 128;
 
     Params private _params;
     mapping(address member => bool) private _members;
     /// @dev the current round when the member was (last) enrolled: electors of round r have it < r
     mapping(address member => uint256) private _enrolledAt;
     uint256 private _memberCount;
-    /// @dev applied, not dismissed reports per behaviour (uncapped; Eq. 1 caps them at A_f), per
-    /// person (election nullifier): every account that held e shares them (s20 F2). Every member
-    /// holds an e (genesis and enrolElector both bind one, s20 F5), so there is no per-account record.
-    mapping(bytes32 electorNullifier => uint16[4]) private _personCounts;
+    /// @dev Eq. 1's record per person (election nullifier): every account that held e shares it
+    /// (s20 F2); every member holds an e (genesis and enrolElector both bind one, s20 F5), so there
+    /// is no per-account record. One word: bits [16f, 16f + 16) the applied, not dismissed reports
+    /// of behaviour f (uncapped; Eq. 1 caps them at A_f); bits [64 + 16f, 80 + 16f) the reports
+    /// made while the person was a nominee of round d, deferred until d ends; bits [128, 192) d
+    /// (0: none). Deferred counts are folded in lazily: read as applied once d has ended
+    /// (`_settled`), written back by the next report or dismissal (s20-redm F1).
+    mapping(bytes32 electorNullifier => uint256) private _records;
     /// @dev the last election nullifier an account held; kept after removal, so a former account
     /// still names its person (reports reach her, her next account inherits her record)
     mapping(address account => bytes32 electorNullifier) private _personOf;
@@ -229,12 +237,14 @@ contract AuthorityElection is IAuthorityElection, AccessControl {
         for (uint256 i; i < n; ++i) {
             // weighed by the lower of the ratio frozen at closeNomination and the current one, so
             // reports made during the vote cannot lower it but dismissals of earlier reports reach it
-            // (h15-red2 R8); a candidate that left (even if enrolled again: it is no elector of the
-            // round, R3) or reached R = 1 since is not seated
+            // (h15-red2 R8); eligible by the same ratio (s20-redm F1: a report made during the round
+            // is deferred to its end anyway, so the ratio now cannot exceed the frozen one); a
+            // candidate that left (even if enrolled again: it is no elector of the round, R3) is not
+            // seated
             uint256 ratioNow = _ratio(cands[i]);
             if (ratioNow < ratios[i]) ratios[i] = ratioNow;
             eff[i] = BordaCount.weigh(scores[i], ratios[i]);
-            if (isElector(id, cands[i]) && ratioNow < BordaCount.WAD) ++eligible;
+            if (isElector(id, cands[i]) && ratios[i] < BordaCount.WAD) ++eligible;
             else excluded |= 1 << i;
         }
         uint256 seats = _params.seats;
@@ -325,9 +335,14 @@ contract AuthorityElection is IAuthorityElection, AccessControl {
             rp.state = ReportState.Upheld;
         } else {
             rp.state = ReportState.Dismissed;
-            // the record the report raised, even if the account holds another person's e since
-            uint16[4] storage c = _personCounts[_reportPerson[id]];
-            if (c[rp.behaviour] != 0) --c[rp.behaviour];
+            // the record the report raised, even if the account holds another person's e since;
+            // a report still deferred (its round has not ended) is taken out before it applies
+            bytes32 e = _reportPerson[id];
+            uint256 w = _settled(_records[e]);
+            uint256 shift = 16 * uint256(rp.behaviour);
+            if (rp.deferredTo != 0 && (w >> _ROUND_SHIFT) == rp.deferredTo) shift += _DEFERRED_SHIFT;
+            if (((w >> shift) & _LANE) != 0) w -= 1 << shift;
+            _records[e] = w;
         }
         emit ReportResolved(id, node, uphold, _capped(node, rp.behaviour), _ratio(node));
     }
@@ -397,6 +412,14 @@ contract AuthorityElection is IAuthorityElection, AccessControl {
     }
 
     /// @inheritdoc IAuthorityElection
+    function deferredMisbehaviour(address node) external view returns (uint16[4] memory counts, uint256 until) {
+        uint256 w = _records[_personOf[node]];
+        until = w >> _ROUND_SHIFT;
+        if (until == 0 || _ended(until)) return (counts, 0);
+        for (uint256 f; f < BordaCount.BEHAVIOURS; ++f) counts[f] = uint16(w >> (_DEFERRED_SHIFT + 16 * f));
+    }
+
+    /// @inheritdoc IAuthorityElection
     function reportOf(bytes32 id) external view returns (Report memory) {
         return _reports[id];
     }
@@ -452,14 +475,42 @@ contract AuthorityElection is IAuthorityElection, AccessControl {
         emit MemberEnrolled(member);
     }
 
-    /// @dev Eq. 1's record of `node`: its person's (the last election nullifier it held; an account
-    /// that never held one, i.e. never was a member, reads the empty record of e = 0, never written)
-    function _record(address node) private view returns (uint16[4] storage) {
-        return _personCounts[_personOf[node]];
+    /// @dev Eq. 1's applied counts of `node`: its person's (the last election nullifier it held; an
+    /// account that never held one, i.e. never was a member, reads the empty record of e = 0, never
+    /// written), with the deferred ones of a round that has ended
+    function _counts(address node, uint256 f) private view returns (uint16) {
+        return uint16(_settled(_records[_personOf[node]]) >> (16 * f));
+    }
+
+    /// @dev `w` with its deferred counts added to the applied ones (saturating) if their round has
+    /// ended, and then no deferred counts; else `w`
+    function _settled(uint256 w) private view returns (uint256) {
+        uint256 d = w >> _ROUND_SHIFT;
+        if (d == 0 || !_ended(d)) return w;
+        uint256 out;
+        for (uint256 f; f < BordaCount.BEHAVIOURS; ++f) {
+            uint256 c = ((w >> (16 * f)) & _LANE) + ((w >> (_DEFERRED_SHIFT + 16 * f)) & _LANE);
+            out |= (c < _LANE ? c : _LANE) << (16 * f);
+        }
+        return out;
+    }
+
+    /// @dev Whether round `d` (<= the current one) has ended: elected or aborted
+    function _ended(uint256 d) private view returns (bool) {
+        return d != _current || _rounds[d].stage > Stage.Voting;
+    }
+
+    /// @dev Whether `node`'s person (`e`) is a nominee of the open round: the reported account or
+    /// the account that holds e now has a nomination in it (one person has one nominee account)
+    function _nomineeOfOpenRound(address node, bytes32 e) private view returns (uint256 cur, bool nominee) {
+        cur = _current;
+        Stage st = _rounds[cur].stage;
+        if (st != Stage.Nomination && st != Stage.Voting) return (cur, false);
+        nominee = _nominations[cur][node] != 0 || _nominations[cur][_electorOf[e]] != 0;
     }
 
     function _capped(address node, uint256 f) private view returns (uint16) {
-        return _cap(_record(node)[f], f);
+        return _cap(_counts(node, f), f);
     }
 
     function _cap(uint16 c, uint256 f) private view returns (uint16) {
@@ -468,20 +519,34 @@ contract AuthorityElection is IAuthorityElection, AccessControl {
     }
 
     function _ratio(address node) private view returns (uint256) {
-        uint16[4] storage rec = _record(node);
+        uint256 w = _settled(_records[_personOf[node]]);
         uint16[4] memory c;
-        for (uint256 f; f < BordaCount.BEHAVIOURS; ++f) c[f] = _cap(rec[f], f);
+        for (uint256 f; f < BordaCount.BEHAVIOURS; ++f) c[f] = _cap(uint16(w >> (16 * f)), f);
         return BordaCount.misbehaviourRatio(c, _params.caps, _params.weights);
     }
 
+    /// @dev A report reached its quorum (or came from the detector): it counts now, or, about a
+    /// nominee of the open round, when that round ends (s20-redm F1: whoever profits from the
+    /// round's outcome, a rival or a sitting authority an abort keeps in its seat, cannot change a
+    /// nominee's eligibility or weight during it)
     function _apply(bytes32 id, Report storage rp) private {
         rp.state = ReportState.Applied;
         address node = rp.node;
         uint8 f = rp.behaviour;
-        _reportPerson[id] = _personOf[node];
-        uint16[4] storage c = _record(node);
-        if (c[f] < type(uint16).max) ++c[f];
-        emit MisbehaviourRecorded(id, node, f, _capped(node, f), _ratio(node));
+        bytes32 e = _personOf[node];
+        _reportPerson[id] = e;
+        uint256 w = _settled(_records[e]);
+        (uint256 cur, bool nominee) = _nomineeOfOpenRound(node, e);
+        // deferred: w's round is none or `cur` (an earlier one has ended and was folded in above)
+        uint256 shift = nominee ? _DEFERRED_SHIFT + 16 * uint256(f) : 16 * uint256(f);
+        if (((w >> shift) & _LANE) < _LANE) w += 1 << shift;
+        if (nominee) {
+            w |= cur << _ROUND_SHIFT;
+            rp.deferredTo = uint64(cur);
+        }
+        _records[e] = w;
+        if (nominee) emit MisbehaviourDeferred(id, node, f, cur);
+        else emit MisbehaviourRecorded(id, node, f, _capped(node, f), _ratio(node));
     }
 
     /// @dev Makes room for `newcomer` (one nomination, Eq. 2 votes `fresh`): the weakest nominee

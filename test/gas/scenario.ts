@@ -300,6 +300,13 @@ async function scenario(): Promise<GasSnapshot> {
   await send("AuthorityElection.report (authority, quorum reached)", () =>
     election.connect(byAddr(au2)).report(target, 1, fixed("evidence-mssa-2")),
   );
+  // A report about a nominee of the open round counts from the round's end (s20-redm F1): round 2
+  // opens, member 9 (reported above) is nominated, and the detector's report about it waits.
+  await send(undefined, () => election.openRound());
+  await send(undefined, () => election.connect(s[4]).nominate(s[9].address));
+  await send("AuthorityElection.report (detector, deferred: about a nominee)", () =>
+    election.connect(s[TRUST_ROLE_SIGNERS.detector]).report(s[9].address, 0, fixed("evidence-mssa-3")),
+  );
 
   // ---------------------------------------------------------------- RSMS: one join through recordJoins
   // With the 8-join batch above: the fixed part and the per-join gas of a batch, from which the MSRP's

@@ -97,8 +97,9 @@ contract AuthorityElectionAttacksTest is Test {
         assertTrue(!_contains(e.authorities(), A), "A, ranked 5th of 6 by every voter, sits");
     }
 
-    /// Reports made during the vote (here by the detector and a non-candidate authority) do not
-    /// reorder it: the ratios were frozen when voting opened.
+    /// Reports made during the vote (here by the detector) do not reorder it: the ratios were
+    /// frozen when voting opened, and reports about a nominee made after her nomination count only
+    /// from the round's end (s20-redm F1; before, the ratio now was 0.7 here, not weighed).
     function test_reportsDuringTheVoteDoNotReorderIt() public {
         address[] memory cands = _toVoting();
         _castBallots(cands);
@@ -109,11 +110,13 @@ contract AuthorityElectionAttacksTest is Test {
             }
         }
         (, uint256 ratio) = e.misbehaviour(v[6]);
-        assertEq(ratio, 7e17, "R = 0.7 now");
+        assertEq(ratio, 0, "R = 0 during the round: the reports wait for its end");
         vm.warp(block.timestamp + PERIOD);
         e.elect();
         address[] memory seated = e.authorities();
         for (uint256 i; i < 3; ++i) assertTrue(_contains(seated, v[6 + i]), "the voters' top three sit");
+        (, ratio) = e.misbehaviour(v[6]);
+        assertEq(ratio, 7e17, "R = 0.7 from the round's end on");
     }
 
     /// The reported node contests; the arbiter dismisses the report and the count is taken back.
@@ -218,15 +221,36 @@ contract AuthorityElectionAttacksTest is Test {
 
     // ------------------------------------------------------------------ finding 9
 
-    /// A candidate whose ratio reaches 1 during the vote is not seated, and an authority at ratio 1
-    /// neither is an authority nor attests.
+    /// A member at ratio 1 cannot be nominated, and an authority at ratio 1 neither is an authority
+    /// nor attests. (Before s21-mf1 this test ruined the voters' favourite during the vote and
+    /// expected it not to be seated; such reports now wait for the round's end, s20-redm F1, and
+    /// `IncumbentsAbortTheVote.t.sol` tests them.)
     function test_ratioOneExcludesFromTheSeatAndFromAuthority() public {
-        address[] memory cands = _toVoting();
-        _castBallots(cands);
-        _ruin(v[6]); // the voters' favourite
-        vm.warp(block.timestamp + PERIOD);
+        _ruin(v[6]); // before the round: it counts at once
+        e.openRound();
+        vm.prank(v[0]);
+        vm.expectRevert(abi.encodeWithSelector(IAuthorityElection.AuthorityElection__Ineligible.selector, v[6], 1e18));
+        e.nominate(v[6]);
+        vm.prank(v[0]);
+        e.nominate(A);
+        vm.prank(v[1]);
+        e.nominate(B);
+        for (uint256 i = 2; i < 6; ++i) {
+            vm.prank(v[i]);
+            e.nominate(v[i + 4 == 6 ? 1 : i + 4]);
+        }
+        vm.warp(e.round(1).nominationEnd);
+        e.closeNomination();
+        address[] memory cands = e.round(1).candidates;
+        assertTrue(!_contains(cands, v[6]), "a member at R = 1 is a candidate");
+        uint8[] memory ranking = new uint8[](cands.length);
+        for (uint256 i; i < cands.length; ++i) ranking[i] = uint8(i);
+        for (uint256 i; i < 10; ++i) {
+            vm.prank(v[i]);
+            e.vote(ranking);
+        }
+        vm.warp(e.round(1).votingEnd);
         e.elect();
-        assertTrue(!_contains(e.authorities(), v[6]), "a candidate at R = 1 sits");
         address seated = e.authorities()[0];
         assertTrue(e.isAuthority(seated), "sits");
         _ruin(seated);

@@ -89,6 +89,10 @@ contract AuthorityElectionHandler is Test {
     /// applied, not dismissed reports (uncapped) per person (s20-fixperson F2): an account shares
     /// the record of the last election nullifier it held, kept after removal
     mapping(bytes32 e => uint16[4]) internal _ghostPersonCounts;
+    /// reports applied while the person was a nominee of the open round, added to her counts when
+    /// the round ends (s20-redm F1): the model folds them eagerly, over every person, at each end
+    mapping(bytes32 e => uint16[4]) internal _ghostDeferred;
+    mapping(bytes32 id => uint256 round) public ghostDeferredTo;
     mapping(address => bytes32) public ghostPersonOf;
     mapping(bytes32 id => bytes32) public ghostReportPerson;
     mapping(bytes32 id => mapping(address => bool)) public ghostAttested;
@@ -289,6 +293,7 @@ contract AuthorityElectionHandler is Test {
                 if (got.stage != IAuthorityElection.Stage.Aborted || got.candidates.length != 0)
                     _violate(ELECTION, "at most m eligible nominees: the round must abort");
                 ghostStage = IAuthorityElection.Stage.Aborted;
+                _foldDeferred();
                 return;
             }
             (address[] memory expected, uint256[] memory ratios) = _referenceCandidates(r);
@@ -354,6 +359,7 @@ contract AuthorityElectionHandler is Test {
                 if (election.round(r).stage != IAuthorityElection.Stage.Aborted)
                     _violate(ELECTION, "fewer than m eligible candidates: the round must abort");
                 ghostStage = IAuthorityElection.Stage.Aborted;
+                _foldDeferred();
                 return;
             }
             if (keccak256(abi.encode(expected)) != keccak256(abi.encode(election.round(r).authorities)))
@@ -361,6 +367,7 @@ contract AuthorityElectionHandler is Test {
             _ghostAuthorities[r] = expected;
             ghostSittingRound = r;
             ghostStage = IAuthorityElection.Stage.Elected;
+            _foldDeferred();
         } catch {
             if (ok) _violate(MODEL, "elect refused");
         }
@@ -480,7 +487,10 @@ contract AuthorityElectionHandler is Test {
                 ghostReportState[id] = IAuthorityElection.ReportState.Upheld;
             } else {
                 ghostReportState[id] = IAuthorityElection.ReportState.Dismissed;
-                uint16[4] storage c = _ghostPersonCounts[ghostReportPerson[id]];
+                // still deferred (its round has not ended): it never counts
+                bool waiting = ghostDeferredTo[id] == ghostRound && _open();
+                bytes32 person = ghostReportPerson[id];
+                uint16[4] storage c = waiting ? _ghostDeferred[person] : _ghostPersonCounts[person];
                 if (c[ghostReportBehaviour[id]] == 0) _violate(REPORT, "dismissed a count never added");
                 else --c[ghostReportBehaviour[id]];
             }
@@ -583,6 +593,11 @@ contract AuthorityElectionHandler is Test {
         return _ratio(node);
     }
 
+    /// The counts of `node`'s person that wait for the open round's end (uncapped).
+    function ghostDeferred(address node) external view returns (uint16[4] memory) {
+        return _ghostDeferred[ghostPersonOf[node]];
+    }
+
     // ------------------------------------------------------------------ the reference model
 
     /// Elected in the sitting round, not removed since (h11-red2 M2) and R_bw < 1 (issue 17,
@@ -604,10 +619,32 @@ contract AuthorityElectionHandler is Test {
         return ghostMember[a] && ghostEnrolledAt[a] < r;
     }
 
+    function _open() internal view returns (bool) {
+        return ghostStage == IAuthorityElection.Stage.Nomination || ghostStage == IAuthorityElection.Stage.Voting;
+    }
+
     /// A nominee of the open round attesting about another nominee of it (issue 17, finding 1).
     function _conflict(address reporter, address node) internal view returns (bool) {
-        bool open = ghostStage == IAuthorityElection.Stage.Nomination || ghostStage == IAuthorityElection.Stage.Voting;
-        return open && ghostNominations[ghostRound][reporter] != 0 && ghostNominations[ghostRound][node] != 0;
+        return _open() && ghostNominations[ghostRound][reporter] != 0 && ghostNominations[ghostRound][node] != 0;
+    }
+
+    /// `node`'s person is a nominee of the open round: the account, or her account now, is nominated.
+    function _nomineePerson(address node) internal view returns (bool) {
+        if (!_open()) return false;
+        address now_ = ghostElectorOf[ghostPersonOf[node]];
+        return
+            ghostNominations[ghostRound][node] != 0 || (now_ != address(0) && ghostNominations[ghostRound][now_] != 0);
+    }
+
+    /// The round ended (elected or aborted): every deferred count now counts.
+    function _foldDeferred() internal {
+        for (uint256 i; i < PERSONS; ++i) {
+            bytes32 e = personNullifier(i);
+            for (uint256 f; f < 4; ++f) {
+                _ghostPersonCounts[e][f] += _ghostDeferred[e][f];
+                _ghostDeferred[e][f] = 0;
+            }
+        }
     }
 
     /// Eq. 1's record of `node`: its person's (s20-fixperson F2; every member holds an election
@@ -659,8 +696,9 @@ contract AuthorityElectionHandler is Test {
         for (uint256 i; i < order.length; ++i) (out[i], ratios[i]) = (ns[order[i]], rat[order[i]]);
     }
 
-    /// The candidates still electors of the round with R_bw < 1 now, by f_i * (1 - min(frozen R_i,
-    /// R_i now)) (h15-red2 R3, R8), best first, cut at m; or an abort when fewer than m are eligible.
+    /// The candidates still electors of the round with min(frozen R_i, R_i now) < 1 (s20-redm F1), by
+    /// f_i * (1 - min(frozen R_i, R_i now)) (h15-red2 R3, R8), best first, cut at m; or an abort when
+    /// fewer than m are eligible.
     function _referenceWinners(uint256 r) internal view returns (address[] memory out, bool aborts) {
         address[] memory cs = _ghostCandidates[r];
         uint256 n = cs.length;
@@ -672,7 +710,7 @@ contract AuthorityElectionHandler is Test {
             uint256 ratioNow = _ratio(cs[i]);
             if (ratioNow < frozen[i]) frozen[i] = ratioNow;
             score[i] = _effective(ghostTally[r][i], frozen[i]);
-            keep[i] = _elector(r, cs[i]) && ratioNow < 1e18;
+            keep[i] = _elector(r, cs[i]) && frozen[i] < 1e18;
             if (keep[i]) ++eligible;
         }
         if (eligible < SEATS) return (out, true);
@@ -725,7 +763,14 @@ contract AuthorityElectionHandler is Test {
         ghostReportState[id] = IAuthorityElection.ReportState.Applied;
         bytes32 person = ghostPersonOf[node];
         ghostReportPerson[id] = person;
-        ++_ghostRecord(node)[behaviour];
+        if (_nomineePerson(node)) {
+            // about a nominee of the open round: counts when it ends (s20-redm F1)
+            ++_ghostDeferred[person][behaviour];
+            ghostDeferredTo[id] = ghostRound;
+            ++calls["deferred"];
+        } else {
+            ++_ghostRecord(node)[behaviour];
+        }
         ++calls["applied"];
     }
 
@@ -1005,6 +1050,13 @@ abstract contract AuthorityElectionInvariantBase is AuthorityElectionHarness {
                 assertEq(c[f], g[f], "t_if");
             }
             assertEq(ratio, handler.ratio(a[i]), "R_bw");
+            // the deferred counts wait for the open round's end, and only for it (s20-redm F1)
+            (uint16[4] memory d, uint256 until) = election.deferredMisbehaviour(a[i]);
+            uint16[4] memory gd = handler.ghostDeferred(a[i]);
+            for (uint256 f; f < 4; ++f) {
+                assertEq(d[f], gd[f], "deferred t_if");
+                if (d[f] != 0) assertEq(until, handler.ghostRound(), "deferred until the open round ends");
+            }
         }
     }
 

@@ -21,14 +21,18 @@ async function snapshot(f: Awaited<ReturnType<typeof deployMssaFixture>>) {
   };
 }
 
-/** A round in the voting stage: members 0..5 nominated by members 0..9 (0..5 once each, 6..9 for 0..3). */
-async function voting(beforeClose?: (f: Awaited<ReturnType<typeof deployMssaFixture>>) => Promise<void>) {
+/**
+ * A round in the voting stage: members 0..5 nominated by members 0..9 (0..5 once each, 6..9 for 0..3).
+ * `beforeNominations` runs once the round is open, before the nominations: reports it makes count at
+ * once (a report about a nominee made after her nomination waits for the round's end, s20-redm F1).
+ */
+async function voting(beforeNominations?: (f: Awaited<ReturnType<typeof deployMssaFixture>>) => Promise<void>) {
   const f = await loadFixture(deployMssaFixture);
   const m = f.members;
   await f.election.openRound();
+  if (beforeNominations) await beforeNominations(f);
   for (let i = 0; i < 6; i++) await f.election.connect(m[i]).nominate(m[i].address);
   for (let i = 6; i < 10; i++) await f.election.connect(m[i]).nominate(m[i - 6].address);
-  if (beforeClose) await beforeClose(f);
   await time.increase(P.nominationPeriod);
   await f.election.closeNomination();
   return f;
@@ -177,16 +181,21 @@ describe("AuthorityElection", () => {
       await expect(f.election.openRound()).to.emit(f.election, "RoundOpened").withArgs(2n, anyUint, anyUint);
     });
 
-    it("a nominee whose ratio reaches 1 before the nomination closes is not eligible; fewer than 2m eligible are all candidates", async () => {
+    it("a nominee removed before the nomination closes is not eligible, one framed to R = 1 after its nomination still is (s20-redm F1); fewer than 2m eligible are all candidates", async () => {
       const f = await loadFixture(deployMssaFixture);
       const nominees = f.members.slice(0, 5).map((m) => m.address);
       await f.election.openRound();
       for (const [i, n] of nominees.entries()) await f.election.connect(f.members[i + 5]).nominate(n);
-      const bad = nominees[0];
-      for (let i = 0; i < 5; i++) await f.election.connect(f.detector).report(bad, 0, ethers.id(`d${i}`));
-      for (let i = 0; i < 3; i++) await f.election.connect(f.detector).report(bad, 3, ethers.id(`o${i}`));
-      for (let i = 0; i < 10; i++) await f.election.connect(f.detector).report(bad, 1, ethers.id(`c${i}`));
-      expect((await f.election.misbehaviour(bad)).ratio).to.equal(WAD);
+      await f.election.remove(nominees[0]);
+      // reports about a nominee made after her nomination wait for the round's end
+      const framed = nominees[1];
+      for (let i = 0; i < 5; i++)
+        await expect(f.election.connect(f.detector).report(framed, 0, ethers.id(`d${i}`))).to.emit(f.election, "MisbehaviourDeferred");
+      for (let i = 0; i < 3; i++) await f.election.connect(f.detector).report(framed, 3, ethers.id(`o${i}`));
+      for (let i = 0; i < 10; i++) await f.election.connect(f.detector).report(framed, 1, ethers.id(`c${i}`));
+      expect((await f.election.misbehaviour(framed)).ratio).to.equal(0n);
+      const [waiting, until] = await f.election.deferredMisbehaviour(framed);
+      expect([waiting.map(Number), until]).to.deep.equal([[5, 10, 0, 3], 1n]);
       await time.increase(P.nominationPeriod);
       // one nomination each: the 4 eligible tie at 1 * (1 - 0), ordered by keccak(nominationSeed, address)
       const expected = byKey((await f.election.round(1)).nominationSeed, nominees.slice(1));
@@ -336,7 +345,7 @@ describe("AuthorityElection", () => {
 
     it("demotes a malicious candidate by its ratio frozen when voting opened (reported by a quorum of sitting authorities)", async () => {
       // Two genesis authorities attest 3 "other malicious behaviour" and 5 block-detection failures
-      // of member 0 (two nominations) before the nomination closes.
+      // of member 0 (two nominations) before the nominations (so they count at once, s20-redm F1).
       const f = await voting(async (g) => {
         for (let i = 0; i < 8; i++) {
           const type = i < 3 ? 3 : 0;
@@ -368,13 +377,13 @@ describe("AuthorityElection", () => {
       // Two voters with reversed orders: every candidate scores 5.
       await f.election.connect(f.members[0]).vote([0, 1, 2, 3, 4, 5]);
       await f.election.connect(f.members[1]).vote([5, 4, 3, 2, 1, 0]);
-      await f.election.connect(f.detector).report(cands[2], 2, EV); // during the vote: not weighed (frozen at 0)
+      await f.election.connect(f.detector).report(cands[2], 2, EV); // during the vote: deferred to the round's end
       await time.increase(P.votingPeriod);
       await f.election.elect();
       expect(await f.election.authorities()).to.deep.equal(byKey(r.electionSeed, cands).slice(0, 3));
     });
 
-    it("a candidate whose ratio reaches 1 during the vote is not seated; a candidate removed since is not either", async () => {
+    it("a candidate framed to R = 1 during the vote is elected and then does not sit (s20-redm F1); a candidate removed since is not elected", async () => {
       const f = await voting();
       const r = await f.election.round(1);
       const cands = [...r.candidates];
@@ -383,11 +392,16 @@ describe("AuthorityElection", () => {
       for (let i = 0; i < 5; i++) await f.election.connect(f.detector).report(bad, 0, ethers.id(`d${i}`));
       for (let i = 0; i < 3; i++) await f.election.connect(f.detector).report(bad, 3, ethers.id(`o${i}`));
       for (let i = 0; i < 10; i++) await f.election.connect(f.detector).report(bad, 1, ethers.id(`c${i}`));
-      expect((await f.election.misbehaviour(bad)).ratio).to.equal(WAD);
+      // the reports wait for the round's end: they exclude nobody from it
+      expect((await f.election.misbehaviour(bad)).ratio).to.equal(0n);
       await f.election.remove(cands[1]);
       await time.increase(P.votingPeriod);
       await f.election.elect();
-      expect(await f.election.authorities()).to.deep.equal(cands.slice(2, 5));
+      expect(await f.election.authorities()).to.deep.equal([cands[0], ...cands.slice(2, 4)]);
+      // ... and count from its end on: the framed authority does not sit until the arbiter dismisses them
+      expect((await f.election.misbehaviour(bad)).ratio).to.equal(WAD);
+      expect(await f.election.isAuthority(bad)).to.equal(false);
+      expect(await f.election.isAuthority(cands[2])).to.equal(true);
     });
 
     it("cannot elect before the end of voting; a second round can open after", async () => {
