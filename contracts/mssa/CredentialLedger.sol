@@ -105,7 +105,7 @@ contract CredentialLedger is ICredentialLedger, AccessControl, EIP712 {
         // authority held past its deadline registers nobody; one reaching further than CONSENT_TTL
         // past this block is refused too, so a consent that can be proposed at once lives at most that.
         if (block.timestamp > deadline) revert CredentialLedger__ConsentExpired(user, placeId, deadline);
-        if (deadline - block.timestamp > CONSENT_TTL)
+        if (deadline > block.timestamp + CONSENT_TTL)
             revert CredentialLedger__ConsentDeadlineTooFar(user, placeId, deadline, block.timestamp + CONSENT_TTL);
         bytes32 latest = _latest[user][placeId];
         if (latest != bytes32(0)) {
