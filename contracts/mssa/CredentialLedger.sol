@@ -101,9 +101,7 @@ contract CredentialLedger is ICredentialLedger, AccessControl, EIP712 {
         _checkApprover(placeId);
         if (user == address(0) || commitment == bytes32(0) || nullifier == bytes32(0))
             revert CredentialLedger__InvalidInput();
-        // The consent is bounded in time by the user herself (s20-redm F3's residual): a consent an
-        // authority held past its deadline registers nobody; one reaching further than CONSENT_TTL
-        // past this block is refused too, so a consent that can be proposed at once lives at most that.
+        // The user's own bound in time (s20-redm F3's residual; CONSENT_TTL: docs/specs/mssa.md §2.5).
         if (block.timestamp > deadline) revert CredentialLedger__ConsentExpired(user, placeId, deadline);
         if (deadline > block.timestamp + CONSENT_TTL)
             revert CredentialLedger__ConsentDeadlineTooFar(user, placeId, deadline, block.timestamp + CONSENT_TTL);
