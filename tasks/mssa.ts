@@ -355,6 +355,12 @@ task(
     "authorities",
     "The place's authority services (`mssa:serve authority`) to register with, comma-separated URLs: overrides the endpoints the authorities announced on-chain. The user's set is those of them that sit in the election and answer, at least k (one that fails is dropped and a fresh session goes to the others while k remain). Without it: over the network when the place's authorities announced endpoints (refused when fewer than k did), else in-process",
   )
+  .addOptionalParam(
+    "consentTtl",
+    "Seconds the user's signed consent stays valid, from the chain's latest block: its deadline, which the ledger enforces (a consent an authority holds past it registers nobody); 1 to 604,800 (7 days, the default and the ledger's CONSENT_TTL)",
+    undefined,
+    types.int,
+  )
   .addFlag(
     "elector",
     "This registration makes the user an elector of the authority election (one per person: it carries her election nullifier, computed from the identity document with the deployment's election key (in-process: this folder's, refused if its check value differs from the deployment record's); without it: access to the place only)",
@@ -372,6 +378,7 @@ task(
         eavesdrop?: number;
         decoys?: number;
         authorities?: string;
+        consentTtl?: number;
         elector: boolean;
         cancel: boolean;
       },
@@ -383,6 +390,7 @@ task(
           a.eavesdrop !== undefined && "--eavesdrop",
           a.decoys !== undefined && "--decoys",
           a.authorities !== undefined && "--authorities",
+          a.consentTtl !== undefined && "--consent-ttl",
         ].filter((x): x is string => !!x);
         if (other.length) throw new UsageError(`mssa:register: --cancel registers nothing: drop ${other.join(", ")}`);
         const c = await mssaContext(hre);
@@ -414,6 +422,13 @@ task(
         throw new UsageError(`mssa:register: --decoys must be a positive integer, got ${a.decoys}`);
       if (decoys > MAX_PHOTONS)
         throw new UsageError(`mssa:register: --decoys must be at most ${MAX_PHOTONS.toLocaleString("en-US")}, got ${a.decoys}`);
+      // the consent's deadline, from the chain's latest block when she signs (CONSENT_TTL_S: 7 days)
+      const { CONSENT_TTL_S } = await import("../offchain/mssa/ledger");
+      const consentTtl = a.consentTtl ?? CONSENT_TTL_S;
+      if (!Number.isSafeInteger(consentTtl) || consentTtl < 1 || consentTtl > CONSENT_TTL_S)
+        throw new UsageError(
+          `mssa:register: --consent-ttl must be 1 to ${CONSENT_TTL_S.toLocaleString("en-US")} seconds (7 days), got ${a.consentTtl}`,
+        );
       // the flags given, whatever their value: over the network none of them has an effect (a check
       // against the defaults let `--decoys 64` pass silently: session 16's final read)
       const channelFlags = [a.eavesdrop !== undefined && "--eavesdrop", a.decoys !== undefined && "--decoys"].filter(
@@ -462,6 +477,7 @@ task(
           dep,
           keystore: c.keystore,
           elector: a.elector,
+          consentTtl,
         });
         console.log(
           `${wallet.address} ${r.outcome.granted ? "has access to" : "is pending at"} ${a.place} over the network: registration ${r.verified.id} (${r.outcome.approvals} approvals)${r.resumed ? ", resumed" : ""}${r.verified.electorNullifier !== hre.ethers.ZeroHash ? ", elector" : ", access only"}`,
@@ -586,14 +602,32 @@ task(
         out.nullifier!,
         out.session,
         elector,
+        consentTtl,
       );
-      console.log(`${user} signed its consent (EIP-712) to session ${out.session}${a.elector ? ", as an elector" : " (access only)"}`);
+      console.log(
+        `${user} signed its consent (EIP-712) to session ${out.session}${a.elector ? ", as an elector" : " (access only)"}, valid until ${consent.deadline} (chain time)`,
+      );
       // The opening (salt, U12) is kept before the proposal is sent: a run that stops after it resumes,
       // and a record left by an earlier deployment of the chain is replaced.
       const id = await c.ledger.registrationId(place, user, out.commitment);
       const rec: Pending = { place, user, id, commitment: out.commitment, salt: out.salt, U12: out.request.U12.toString(), pending: true };
       (prior ? c.keystore.update : c.keystore.create).call(c.keystore, record, rec);
-      const { gas: spent } = await recordRegistration(c.ledger, place, user, out.commitment, approvers, consent);
+      let spent: bigint[];
+      try {
+        ({ gas: spent } = await recordRegistration(c.ledger, place, user, out.commitment, approvers, consent));
+      } catch (e) {
+        // refused at the proposal (nothing on-chain): the record kept for a resume goes too
+        if ((await c.ledger.registration(id)).status !== 0n) throw e;
+        if (prior) c.keystore.update(record, prior);
+        else c.keystore.remove(record);
+        const { contractRevert } = await import("../offchain/chain/reverts");
+        const why = contractRevert(e)?.name;
+        if (why === "CredentialLedger__ConsentExpired")
+          throw new RefusedError(
+            `mssa:register: the consent of --user ${user} to ${a.place} expired at ${consent.deadline} (chain time) before it was proposed: nothing recorded; register again, with a longer --consent-ttl (now ${consentTtl} s)`,
+          );
+        throw e;
+      }
       approverAddrs.forEach((au, i) =>
         console.log(`${i === 0 ? "proposed" : "approved"} by ${au}: ${spent[i].toLocaleString("en-US")} gas`),
       );

@@ -32,7 +32,7 @@ describe("s20-fixconsent: mssa:register --cancel", function () {
     await (
       await ledger
         .connect(signers[1])
-        .propose(placeId(place), user.address, commitment, nullifier, hre.ethers.ZeroHash, commitment, c.signature)
+        .propose(placeId(place), user.address, commitment, nullifier, hre.ethers.ZeroHash, commitment, c.deadline, c.signature)
     ).wait();
     const id = await ledger.registrationId(placeId(place), user.address, commitment);
     expect((await ledger.registration(id)).status).to.equal(1n);

@@ -11,10 +11,12 @@ pragma solidity 0.8.30;
 /// blocks are chained: link_i = keccak256(abi.encode(link_{i-1}, id, commitment)), the classical
 /// record of the paper's quantum block linking (Eqs. 17-22), so a rewritten record breaks the chain.
 /// A proposal carries the user's EIP-712 signature over (place, user, commitment, nullifier,
-/// electorNullifier, session, nonce), so nobody registers an address without its owner. The nonce is
-/// the user's current `consentNonce` at the place: her cancel (or the operator's) and a revocation
-/// bump it, which withdraws every consent she signed before (s20-redm F3: an unused consent held
-/// by an authority does not register her after she cancelled). The nullifier is
+/// electorNullifier, session, nonce, deadline), so nobody registers an address without its owner. The
+/// nonce is the user's current `consentNonce` at the place: her cancel (or the operator's) and a
+/// revocation bump it, which withdraws every consent she signed before (s20-redm F3: an unused
+/// consent held by an authority does not register her after she cancelled). The deadline (unix
+/// seconds, at most CONSENT_TTL after the proposing block) bounds it in time: an unused consent she
+/// never withdrew registers her no later than she said (F3's residual). The nullifier is
 /// HMAC-SHA256(place key, place || identity) computed by the place's authorities from the identity
 /// document they verified: equal for one person at one place, meaningless without the place key,
 /// and at most one live registration per place holds it. Access is granted when k approvers are
@@ -72,6 +74,10 @@ interface ICredentialLedger {
     error CredentialLedger__NotPending(bytes32 id);
     error CredentialLedger__AlreadyApproved(bytes32 id, address authority);
     error CredentialLedger__BadUserSignature(address user);
+    /// @notice The user's consent to a registration at `place` expired at `deadline` (unix seconds).
+    error CredentialLedger__ConsentExpired(address user, bytes32 place, uint256 deadline);
+    /// @notice The consent's `deadline` lies beyond `latest` (this block + CONSENT_TTL).
+    error CredentialLedger__ConsentDeadlineTooFar(address user, bytes32 place, uint256 deadline, uint256 latest);
     error CredentialLedger__DuplicateIdentity(bytes32 place, bytes32 nullifier, bytes32 holder);
     error CredentialLedger__Expired(bytes32 id, uint256 expiredAt);
     error CredentialLedger__NotCancellable(bytes32 id, address account);
@@ -111,6 +117,9 @@ interface ICredentialLedger {
     /// ElectorNullifierTaken, or ElectorNullifierMismatch when `user` holds another e); zero for
     /// access only
     /// @param session the registration session, signed by the user
+    /// @param deadline the last second (unix, block time) at which the user's consent may be
+    /// proposed, signed by her: later, ConsentExpired; beyond this block + CONSENT_TTL,
+    /// ConsentDeadlineTooFar (nothing is recorded either way)
     /// @param signature the user's EIP-712 `Registration` signature (or an ERC-1271 answer)
     function propose(
         bytes32 place,
@@ -119,6 +128,7 @@ interface ICredentialLedger {
         bytes32 nullifier,
         bytes32 electorNullifier,
         bytes32 session,
+        uint256 deadline,
         bytes calldata signature
     ) external returns (bytes32 id);
 
@@ -167,14 +177,15 @@ interface ICredentialLedger {
 
     /// @notice The EIP-712 digest the user signs for a registration, under her current
     /// `consentNonce(user, place)`: `Registration(bytes32 place,address user,bytes32 commitment,
-    /// bytes32 nullifier,bytes32 electorNullifier,bytes32 session,uint256 nonce)`.
+    /// bytes32 nullifier,bytes32 electorNullifier,bytes32 session,uint256 nonce,uint256 deadline)`.
     function registrationDigest(
         bytes32 place,
         address user,
         bytes32 commitment,
         bytes32 nullifier,
         bytes32 electorNullifier,
-        bytes32 session
+        bytes32 session,
+        uint256 deadline
     ) external view returns (bytes32);
 
     /// @notice The nonce the user's next consent for `place` must sign; a consent signed under a

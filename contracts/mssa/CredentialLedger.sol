@@ -17,12 +17,15 @@ contract CredentialLedger is ICredentialLedger, AccessControl, EIP712 {
     bytes32 private constant _REGISTRAR_ROLE = keccak256("REGISTRAR_ROLE");
     /// @notice The user's consent to one registration (EIP-712).
     bytes32 public constant REGISTRATION_TYPEHASH = keccak256(
-        "Registration(bytes32 place,address user,bytes32 commitment,bytes32 nullifier,bytes32 electorNullifier,bytes32 session,uint256 nonce)"
+        "Registration(bytes32 place,address user,bytes32 commitment,bytes32 nullifier,bytes32 electorNullifier,bytes32 session,uint256 nonce,uint256 deadline)"
     );
     /// @notice Most authorities of one place.
     uint256 public constant MAX_PLACE_AUTHORITIES = 32;
     /// @notice How long a proposal waits for its approvals.
     uint256 public constant PENDING_TTL = 7 days;
+    /// @notice Furthest a consent's deadline may lie after the block that proposes it (the
+    /// authorities' own bound, docs/specs/mssa.md §2.5): a client that signs a later one is refused at once.
+    uint256 public constant CONSENT_TTL = 7 days;
     /// @notice Longest endpoint an authority may announce, in bytes.
     uint256 public constant MAX_ENDPOINT_BYTES = 256;
 
@@ -92,11 +95,16 @@ contract CredentialLedger is ICredentialLedger, AccessControl, EIP712 {
         bytes32 nullifier,
         bytes32 electorNullifier,
         bytes32 session,
+        uint256 deadline,
         bytes calldata signature
     ) external returns (bytes32 id) {
         _checkApprover(placeId);
         if (user == address(0) || commitment == bytes32(0) || nullifier == bytes32(0))
             revert CredentialLedger__InvalidInput();
+        // The user's own bound in time (s20-redm F3's residual; CONSENT_TTL: docs/specs/mssa.md §2.5).
+        if (block.timestamp > deadline) revert CredentialLedger__ConsentExpired(user, placeId, deadline);
+        if (deadline > block.timestamp + CONSENT_TTL)
+            revert CredentialLedger__ConsentDeadlineTooFar(user, placeId, deadline, block.timestamp + CONSENT_TTL);
         bytes32 latest = _latest[user][placeId];
         if (latest != bytes32(0)) {
             Status s = _registrations[latest].status;
@@ -113,7 +121,7 @@ contract CredentialLedger is ICredentialLedger, AccessControl, EIP712 {
         if (
             !SignatureChecker.isValidSignatureNow(
                 user,
-                registrationDigest(placeId, user, commitment, nullifier, electorNullifier, session),
+                registrationDigest(placeId, user, commitment, nullifier, electorNullifier, session, deadline),
                 signature
             )
         ) revert CredentialLedger__BadUserSignature(user);
@@ -195,7 +203,8 @@ contract CredentialLedger is ICredentialLedger, AccessControl, EIP712 {
         bytes32 commitment,
         bytes32 nullifier,
         bytes32 electorNullifier,
-        bytes32 session
+        bytes32 session,
+        uint256 deadline
     ) public view returns (bytes32) {
         return
             _hashTypedDataV4(
@@ -208,7 +217,8 @@ contract CredentialLedger is ICredentialLedger, AccessControl, EIP712 {
                         nullifier,
                         electorNullifier,
                         session,
-                        _consentNonce[user][placeId]
+                        _consentNonce[user][placeId],
+                        deadline
                     )
                 )
             );

@@ -12,10 +12,24 @@ import { minedReceipt } from "../chain/mined";
 export type Recorded = { id: string; gas: bigint[] };
 
 /**
- * The user's consent to one registration, the place's identity nullifier, and the election
- * nullifier (ZeroHash: access only, no elector).
+ * How long after signing a consent may be proposed, by default (seconds): the ledger's
+ * CONSENT_TTL, and the authorities' own bound (CONSENT_TTL_MS in authority-service.ts).
  */
-export type Consent = { nullifier: string; electorNullifier: string; session: string; signature: string };
+export const CONSENT_TTL_S = 7 * 24 * 3600;
+
+/**
+ * @throws RangeError (naming `who`) unless `ttl` is a whole number of seconds in 1..CONSENT_TTL_S
+ */
+export function checkConsentTtl(who: string, ttl: number): void {
+  if (!Number.isSafeInteger(ttl) || ttl < 1 || ttl > CONSENT_TTL_S)
+    throw new RangeError(`${who}: the consent's ttl must be 1 to ${CONSENT_TTL_S} seconds, got ${ttl}`);
+}
+
+/**
+ * The user's consent to one registration, the place's identity nullifier, the election
+ * nullifier (ZeroHash: access only, no elector), and the deadline she signed (unix seconds, chain time).
+ */
+export type Consent = { nullifier: string; electorNullifier: string; session: string; deadline: bigint; signature: string };
 
 /** The EIP-712 domain and type of CredentialLedger's `Registration`. */
 export async function registrationTypedData(ledger: CredentialLedger) {
@@ -31,6 +45,7 @@ export async function registrationTypedData(ledger: CredentialLedger) {
         { name: "electorNullifier", type: "bytes32" },
         { name: "session", type: "bytes32" },
         { name: "nonce", type: "uint256" },
+        { name: "deadline", type: "uint256" },
       ],
     },
   };
@@ -38,14 +53,18 @@ export async function registrationTypedData(ledger: CredentialLedger) {
 
 /**
  * The user signs its consent to a registration (place, itself, the commitment, the place's
- * nullifier, the election nullifier, the session, and her current `consentNonce` at the place). The
- * election nullifier is signed so that no authority can attach it to another account, nor add it to
- * (or change it in) this registration. The nonce makes the consent withdrawable: her cancel (or a
- * revocation) bumps it on-chain, and every consent she signed before is refused (s20-redm F3).
+ * nullifier, the election nullifier, the session, her current `consentNonce` at the place, and a
+ * deadline). The election nullifier is signed so that no authority can attach it to another
+ * account, nor add it to (or change it in) this registration. The nonce makes the consent
+ * withdrawable: her cancel (or a revocation) bumps it on-chain, and every consent she signed before
+ * is refused (s20-redm F3). The deadline bounds it in time: the ledger refuses it proposed later.
  * @param user - the registering user's signer
  * @param electorNullifier - her election nullifier if this registration is to make her an elector
  *   (ZeroHash, the default: access only)
+ * @param ttl - seconds from the chain's latest block to the deadline, 1 to CONSENT_TTL_S (the
+ *   default; the ledger refuses a deadline further than that past the block that proposes it)
  * @returns the consent to hand to the verifying authority
+ * @throws RangeError for a ttl outside 1..CONSENT_TTL_S
  */
 export async function consentToRegistration(
   ledger: CredentialLedger,
@@ -55,9 +74,13 @@ export async function consentToRegistration(
   nullifier: string,
   session: string,
   electorNullifier: string = ZeroHash,
+  ttl: number = CONSENT_TTL_S,
 ): Promise<Consent> {
+  checkConsentTtl("consentToRegistration", ttl);
   const { domain, types } = await registrationTypedData(ledger);
   const address = await user.getAddress();
+  // chain time, which the ledger compares the deadline with (not this machine's clock)
+  const deadline = BigInt((await ledger.runner!.provider!.getBlock("latest"))!.timestamp + ttl);
   const signature = await user.signTypedData(domain, types, {
     place,
     user: address,
@@ -66,8 +89,9 @@ export async function consentToRegistration(
     electorNullifier,
     session,
     nonce: await ledger.consentNonce(address, place),
+    deadline,
   });
-  return { nullifier, electorNullifier, session, signature };
+  return { nullifier, electorNullifier, session, deadline, signature };
 }
 
 /**
@@ -88,7 +112,7 @@ export async function recordRegistration(
   const id = await ledger.registrationId(place, user, commitment);
   const tx = await ledger
     .connect(approvers[0])
-    .propose(place, user, commitment, consent.nullifier, consent.electorNullifier, consent.session, consent.signature);
+    .propose(place, user, commitment, consent.nullifier, consent.electorNullifier, consent.session, consent.deadline, consent.signature);
   const gas = [(await minedReceipt(tx)).gasUsed];
   for (const a of approvers.slice(1)) gas.push((await minedReceipt(ledger.connect(a).approve(id))).gasUsed);
   return { id, gas };

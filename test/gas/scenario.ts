@@ -249,7 +249,9 @@ async function scenario(): Promise<GasSnapshot> {
     fixed("elector-1"),
   );
   await send("CredentialLedger.propose", () =>
-    ledger.connect(s[1]).propose(place, user.address, fixed("commitment-1"), c.nullifier, c.electorNullifier, c.session, c.signature),
+    ledger
+      .connect(s[1])
+      .propose(place, user.address, fixed("commitment-1"), c.nullifier, c.electorNullifier, c.session, c.deadline, c.signature),
   );
   const regId = await ledger.registrationId(place, user.address, fixed("commitment-1"));
   await send("CredentialLedger.approve (k-th: access, chain link, enrolment)", () => ledger.connect(s[2]).approve(regId));

@@ -21,7 +21,8 @@ contract ConsentingWallet {
 /// (SignatureChecker: ECDSA for an account, ERC-1271 for a contract). The digest is computed here
 /// from the documented type string and domain, not with the ledger's `registrationDigest`, so the
 /// tests pin the encoding too. What holds: the consent binds the place, the user, the commitment,
-/// both nullifiers, the session and the user's consent nonce (s20-fixconsent); the ledger's domain (chain, address); one encoding (low s,
+/// both nullifiers, the session, the user's consent nonce (s20-fixconsent) and the deadline she
+/// signed (s21-cdl); the ledger's domain (chain, address); one encoding (low s,
 /// 65 bytes); a contract user consents by its ERC-1271 answer for exactly this digest. Each
 /// refusal leaves the ledger as it was (no registration recorded).
 contract CredentialLedgerSignatureTest is MssaWiredBase {
@@ -29,7 +30,7 @@ contract CredentialLedgerSignatureTest is MssaWiredBase {
     uint256 internal constant SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141;
     bytes32 internal constant PL2 = keccak256("PL2");
     bytes32 internal constant TYPEHASH = keccak256(
-        "Registration(bytes32 place,address user,bytes32 commitment,bytes32 nullifier,bytes32 electorNullifier,bytes32 session,uint256 nonce)"
+        "Registration(bytes32 place,address user,bytes32 commitment,bytes32 nullifier,bytes32 electorNullifier,bytes32 session,uint256 nonce,uint256 deadline)"
     );
 
     struct Reg {
@@ -41,6 +42,8 @@ contract CredentialLedgerSignatureTest is MssaWiredBase {
         bytes32 session;
         /// the user's consentNonce the consent is signed under (not sent: the ledger uses its current one)
         uint256 nonce;
+        /// the deadline the consent is signed under, and sent to `propose`
+        uint256 deadline;
     }
 
     function _domain(uint256 chainId, address verifying) internal pure returns (bytes32) {
@@ -58,7 +61,17 @@ contract CredentialLedgerSignatureTest is MssaWiredBase {
 
     function _digest(bytes32 domain, Reg memory g) internal pure returns (bytes32) {
         bytes32 structHash = keccak256(
-            abi.encode(TYPEHASH, g.place, g.user, g.commitment, g.nullifier, g.electorNullifier, g.session, g.nonce)
+            abi.encode(
+                TYPEHASH,
+                g.place,
+                g.user,
+                g.commitment,
+                g.nullifier,
+                g.electorNullifier,
+                g.session,
+                g.nonce,
+                g.deadline
+            )
         );
         return keccak256(abi.encodePacked("\x19\x01", domain, structHash));
     }
@@ -70,7 +83,8 @@ contract CredentialLedgerSignatureTest is MssaWiredBase {
 
     function _propose(Reg memory g, bytes memory sig) internal returns (bytes32) {
         vm.prank(A);
-        return ledger.propose(g.place, g.user, g.commitment, g.nullifier, g.electorNullifier, g.session, sig);
+        return
+            ledger.propose(g.place, g.user, g.commitment, g.nullifier, g.electorNullifier, g.session, g.deadline, sig);
     }
 
     function _expectBadSignature(address user) internal {
@@ -85,13 +99,14 @@ contract CredentialLedgerSignatureTest is MssaWiredBase {
         assertEq(count, 0, "a registration was approved");
     }
 
-    function _reg(bytes32 c, bytes32 n, bytes32 en, bytes32 session) internal pure returns (Reg memory) {
-        return Reg(PL, vm.addr(USER_KEY), c, n, en, session, 0);
+    function _reg(bytes32 c, bytes32 n, bytes32 en, bytes32 session) internal view returns (Reg memory) {
+        return Reg(PL, vm.addr(USER_KEY), c, n, en, session, 0, block.timestamp + 1 days);
     }
 
     /// An authority of two places proposes the user's consent with one field changed: the place, the
-    /// user, the commitment, the place nullifier, the election nullifier or the session; or the
-    /// consent was signed under another nonce than the user's current one (s20-redm F3). Each is
+    /// user, the commitment, the place nullifier, the election nullifier, the session or the deadline
+    /// (to another one the ledger would take: s21-cdl); or the consent was signed under another
+    /// nonce than the user's current one (s20-redm F3). Each is
     /// refused as the changed user's bad signature, and nothing is recorded; the consent as signed
     /// is then accepted (the refusal is the changed field's, not the setup's).
     function testFuzz_propose_theConsentBindsEveryField(
@@ -111,13 +126,16 @@ contract CredentialLedgerSignatureTest is MssaWiredBase {
         bytes memory sig = _sig(USER_KEY, _digest(_domain(block.chainid, address(ledger)), signed));
         Reg memory sent = _reg(c, n, en, session);
         bytes memory sentSig = sig;
-        which = uint8(bound(which, 0, 6));
+        which = uint8(bound(which, 0, 7));
         if (which == 0) sent.place = PL2;
         else if (which == 1) sent.user = address(uint160(uint256(keccak256(abi.encode(other)))));
         else if (which == 2) sent.commitment = other;
         else if (which == 3) sent.nullifier = other;
         else if (which == 4) sent.electorNullifier = other;
         else if (which == 5) sent.session = other;
+        else if (which == 7)
+            // still within what the ledger takes (now .. now + CONSENT_TTL): the signature refuses it
+            sent.deadline = block.timestamp + bound(uint256(other), 0, CONSENT_TTL);
         else {
             // the same registration, signed under a nonce the ledger is not at (0 now)
             Reg memory stale = _reg(c, n, en, session);
@@ -183,9 +201,9 @@ contract CredentialLedgerSignatureTest is MssaWiredBase {
     function testFuzz_propose_aContractUserConsentsByERC1271(bytes32 session, bytes32 other, bytes memory junk) public {
         vm.assume(session != other);
         ConsentingWallet w = new ConsentingWallet();
-        Reg memory g = Reg(PL, address(w), keccak256("c"), keccak256("n"), bytes32(0), session, 0);
+        Reg memory g = Reg(PL, address(w), keccak256("c"), keccak256("n"), bytes32(0), session, 0, _deadline());
         w.approve(_digest(_domain(block.chainid, address(ledger)), g));
-        Reg memory elsewhere = Reg(PL, address(w), keccak256("c"), keccak256("n"), bytes32(0), other, 0);
+        Reg memory elsewhere = Reg(PL, address(w), keccak256("c"), keccak256("n"), bytes32(0), other, 0, _deadline());
         _expectBadSignature(address(w));
         _propose(elsewhere, junk);
         _assertNothingRecorded(elsewhere);

@@ -79,6 +79,7 @@ contract CredentialLedgerHandler is Test {
     uint256 public constant ELECTOR = 7; // two accounts enrolled under one election nullifier (M1)
     uint256 public constant KINDS = 8;
     uint256 public constant TTL = 7 days;
+    uint256 public constant CONSENT_TTL = 7 days; // the ledger's bound on a consent's deadline
 
     CredentialLedger public immutable ledger;
     SittingAuthoritiesStub public immutable stub;
@@ -201,7 +202,16 @@ contract CredentialLedgerHandler is Test {
         address signer =
             (commitmentSeed / 16) % 8 == 0 ? _accounts[AUTHORITIES + ((commitmentSeed / 128) % USERS)] : user;
         bytes32 e = (commitmentSeed / 1024) % 3 == 0 ? bytes32(0) : keccak256(abi.encode("elector", person));
-        bytes memory sig = _consent(signer, place, user, commitment, nullifier, e, bytes32(commitmentSeed));
+        // the consent's deadline: mostly within what the ledger takes (now .. now + 7 days), one time
+        // in sixteen expired a second ago, one in sixteen a second too far ahead (s21-cdl)
+        uint256 dSeed = commitmentSeed / 4096;
+        uint256 deadline =
+            dSeed % 16 == 0
+                ? time - 1
+                : dSeed % 16 == 1
+                    ? time + CONSENT_TTL + 1
+                    : time + ((dSeed / 16) % (CONSENT_TTL + 1));
+        bytes memory sig = _consent(signer, place, user, commitment, nullifier, e, bytes32(commitmentSeed), deadline);
         bytes32 id = keccak256(abi.encode(place, user, commitment));
         bytes32 latest = ghostLatest[user][place];
         bool live = latest != bytes32(0) && _live(latest);
@@ -215,16 +225,22 @@ contract CredentialLedgerHandler is Test {
                 !live &&
                 !duplicate &&
                 signer == user &&
+                deadline >= time &&
+                deadline <= time + CONSENT_TTL &&
                 _electorFree(user, e) &&
                 _reg[id].status == ICredentialLedger.Status.None;
         vm.prank(caller);
-        try ledger.propose(place, user, commitment, nullifier, e, bytes32(commitmentSeed), sig) returns (bytes32 got) {
+        try ledger.propose(place, user, commitment, nullifier, e, bytes32(commitmentSeed), deadline, sig) returns (
+            bytes32 got
+        ) {
             ++calls["propose"];
             if (got != id) _violate(MODEL, "registration id");
             if (!mayApprove) _violate(APPROVER, "proposal by an account that may not approve");
             if (live) _violate(ONCE, "second live registration of a user at a place");
             if (duplicate) _violate(IDENTITY, "proposal of an identity approved at the place");
             if (signer != user) _violate(ROLES, "registration without the user's consent");
+            if (deadline < time || deadline > time + CONSENT_TTL)
+                _violate(ROLES, "registration under a consent past its deadline (or beyond CONSENT_TTL)");
             if (!_electorFree(user, e)) _violate(ELECTOR, "proposal under an election nullifier held elsewhere");
             if (!ok) _violate(MODEL, "proposal accepted");
             _ids.push(id);
@@ -427,9 +443,10 @@ contract CredentialLedgerHandler is Test {
         bytes32 commitment,
         bytes32 nullifier,
         bytes32 e,
-        bytes32 session
+        bytes32 session,
+        uint256 deadline
     ) internal view returns (bytes memory) {
-        bytes32 digest = ledger.registrationDigest(place, user, commitment, nullifier, e, session);
+        bytes32 digest = ledger.registrationDigest(place, user, commitment, nullifier, e, session, deadline);
         (uint8 v, bytes32 r, bytes32 s) = vm.sign(_keys[signer] == 0 ? 1 : _keys[signer], digest);
         return abi.encodePacked(r, s, v);
     }
@@ -738,10 +755,11 @@ contract CredentialLedgerIssue17Test is CredentialLedgerHarness {
         address u = vm.addr(U_KEY);
         bytes32 nullifier = keccak256("identity");
         bytes32 e = keccak256("elector");
-        bytes32 digest = l.registrationDigest(PL, u, commitment, nullifier, e, commitment);
+        uint256 deadline = block.timestamp + 1 days;
+        bytes32 digest = l.registrationDigest(PL, u, commitment, nullifier, e, commitment, deadline);
         (uint8 v, bytes32 r, bytes32 s) = vm.sign(U_KEY, digest);
         vm.prank(au);
-        return l.propose(PL, u, commitment, nullifier, e, commitment, abi.encodePacked(r, s, v));
+        return l.propose(PL, u, commitment, nullifier, e, commitment, deadline, abi.encodePacked(r, s, v));
     }
 
     /// Finding 5: an unseated authority's earlier approval does not count towards k.

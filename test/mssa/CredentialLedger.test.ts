@@ -3,7 +3,7 @@ import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
 import { deployMssaFixture, PL1, personOf } from "../fixtures/mssa";
 import { AuthorityAgent, register } from "../../offchain/mssa/registration";
-import { consentToRegistration, recordRegistration, registrationTypedData } from "../../offchain/mssa/ledger";
+import { CONSENT_TTL_S, consentToRegistration, recordRegistration, registrationTypedData } from "../../offchain/mssa/ledger";
 import type { Signer } from "ethers";
 import { classicalLinks } from "../../offchain/mssa/qblock";
 
@@ -40,8 +40,8 @@ async function propose(
   const nullifier = o.nullifier ?? ethers.id(`identity of ${user}`);
   const session = o.session ?? ethers.id(`session ${commitment}`);
   const elector = o.elector ?? ethers.id(`elector ${user}`);
-  const { signature } = await consentToRegistration(f.ledger, signer, place, commitment, nullifier, session, elector);
-  return f.ledger.connect(au).propose(place, user, commitment, nullifier, elector, session, signature);
+  const { signature, deadline } = await consentToRegistration(f.ledger, signer, place, commitment, nullifier, session, elector);
+  return f.ledger.connect(au).propose(place, user, commitment, nullifier, elector, session, deadline, signature);
 }
 
 async function state(f: Awaited<ReturnType<typeof registered>>, id: string) {
@@ -236,7 +236,30 @@ describe("CredentialLedger", () => {
         "bytes32 electorNullifier",
         "bytes32 session",
         "uint256 nonce",
+        "uint256 deadline",
       ]);
+      // the digest the user signs off-chain is the ledger's, deadline included (s21-cdl)
+      const value = {
+        place: PL1,
+        user: f.user.address,
+        commitment: f.out.commitment,
+        nullifier: ethers.id("n"),
+        electorNullifier: ethers.ZeroHash,
+        session: ethers.id("s"),
+        nonce: 0n,
+        deadline: 1_900_000_000n,
+      };
+      expect(ethers.TypedDataEncoder.hash(domain, types, value)).to.equal(
+        await f.ledger.registrationDigest(
+          value.place,
+          value.user,
+          value.commitment,
+          value.nullifier,
+          value.electorNullifier,
+          value.session,
+          value.deadline,
+        ),
+      );
     });
 
     it("recordRegistration: the verifier proposes with the user's consent, each other approver approves; the id and one gas figure per transaction", async () => {
@@ -288,7 +311,9 @@ describe("CredentialLedger", () => {
       const session = ethers.id("s");
       const other = await consentToRegistration(f.ledger, f.user, PL1, ethers.id("other"), nullifier, session);
       await expect(
-        f.ledger.connect(f.au1).propose(PL1, f.user.address, f.out.commitment, nullifier, ethers.ZeroHash, session, other.signature),
+        f.ledger
+          .connect(f.au1)
+          .propose(PL1, f.user.address, f.out.commitment, nullifier, ethers.ZeroHash, session, other.deadline, other.signature),
       ).to.be.revertedWithCustomError(f.ledger, "CredentialLedger__BadUserSignature");
       expect(await f.ledger.access(f.user.address, PL1)).to.deep.equal([false, ethers.ZeroHash]);
       // the owner is not locked out
@@ -376,6 +401,48 @@ describe("CredentialLedger", () => {
       await time.increase(await f.ledger.PENDING_TTL());
       await expect(f.ledger.connect(f.au2).approve(id)).to.be.revertedWithCustomError(f.ledger, "CredentialLedger__Expired");
       await propose(f, f.au1, PL1, f.user.address, ethers.id("third"));
+    });
+  });
+
+  describe("# s21-cdl: the consent's deadline", () => {
+    it("consentToRegistration signs the chain's latest block + 7 days by default (the ledger's CONSENT_TTL), or its ttl; a ttl out of 1..7 days signs nothing", async () => {
+      const f = await registered();
+      expect(await f.ledger.CONSENT_TTL()).to.equal(BigInt(CONSENT_TTL_S));
+      const n = ethers.id("identity of the user");
+      const latest = async () => BigInt((await ethers.provider.getBlock("latest"))!.timestamp);
+      const byDefault = await consentToRegistration(f.ledger, f.user, PL1, f.out.commitment, n, ethers.id("s"));
+      expect(byDefault.deadline).to.equal((await latest()) + BigInt(CONSENT_TTL_S));
+      const hour = await consentToRegistration(f.ledger, f.user, PL1, f.out.commitment, n, ethers.id("s"), ethers.ZeroHash, 3600);
+      expect(hour.deadline).to.equal((await latest()) + 3600n);
+      for (const ttl of [0, -1, 1.5, CONSENT_TTL_S + 1]) {
+        let err: unknown;
+        try {
+          await consentToRegistration(f.ledger, f.user, PL1, f.out.commitment, n, ethers.id("s"), ethers.ZeroHash, ttl);
+        } catch (e) {
+          err = e;
+        }
+        expect(err, `ttl ${ttl}`).to.be.instanceOf(RangeError);
+        expect((err as Error).message).to.equal(
+          `consentToRegistration: the consent's ttl must be 1 to ${CONSENT_TTL_S} seconds, got ${ttl}`,
+        );
+      }
+    });
+
+    it("a consent recorded after its deadline is refused ConsentExpired(user, place, deadline) and records nothing; in time, the same consent registers", async () => {
+      const f = await registered();
+      const n = ethers.id("identity of the user");
+      const consent = await consentToRegistration(f.ledger, f.user, PL1, f.out.commitment, n, ethers.id("s"), ethers.ZeroHash, 60);
+      const id = await f.ledger.registrationId(PL1, f.user.address, f.out.commitment);
+      const snapshot = await ethers.provider.send("evm_snapshot", []);
+      await time.increase(61);
+      await expect(recordRegistration(f.ledger, PL1, f.user.address, f.out.commitment, [f.au1, f.au2], consent))
+        .to.be.revertedWithCustomError(f.ledger, "CredentialLedger__ConsentExpired")
+        .withArgs(f.user.address, PL1, consent.deadline);
+      expect((await f.ledger.registration(id)).status).to.equal(0n);
+      expect(await f.ledger.consentNonce(f.user.address, PL1)).to.equal(0n);
+      await ethers.provider.send("evm_revert", [snapshot]);
+      await recordRegistration(f.ledger, PL1, f.user.address, f.out.commitment, [f.au1, f.au2], consent);
+      expect((await f.ledger.access(f.user.address, PL1)).granted).to.equal(true);
     });
   });
 });

@@ -33,7 +33,7 @@ contract EveryMemberIsAPersonTest is MssaWiredBase {
         bytes32 n = keccak256("a's place nullifier at PL");
         bytes memory sig = _consent(PL, Y_KEY, c, n, ea);
         vm.prank(B); // an honest authority verified a's genuine documents
-        id = ledger.propose(PL, vm.addr(Y_KEY), c, n, ea, c, sig);
+        id = ledger.propose(PL, vm.addr(Y_KEY), c, n, ea, c, _deadline(), sig);
     }
 
     /// The red team's scenario, for a genesis authority: refused at propose, nothing changes.

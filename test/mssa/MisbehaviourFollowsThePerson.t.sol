@@ -25,7 +25,7 @@ contract MisbehaviourFollowsThePersonTest is MssaWiredBase {
         bytes32 c = keccak256(abi.encode("commitment", key, salt));
         bytes memory sig = _consent(PL, key, c, N, E);
         vm.prank(A);
-        id = ledger.propose(PL, vm.addr(key), c, N, E, c, sig);
+        id = ledger.propose(PL, vm.addr(key), c, N, E, c, _deadline(), sig);
         vm.prank(B);
         ledger.approve(id);
     }

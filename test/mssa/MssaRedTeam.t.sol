@@ -49,6 +49,15 @@ abstract contract MssaWiredBase is Test {
         vm.stopPrank();
     }
 
+    /// The ledger's CONSENT_TTL (a constant here: reading it would spend a pending vm.prank).
+    uint256 internal constant CONSENT_TTL = 7 days;
+
+    /// The deadline every consent below signs: the furthest the ledger takes from a proposal in this
+    /// block. Pass `_deadline()` to `propose` in the block the consent was signed in.
+    function _deadline() internal view returns (uint256) {
+        return block.timestamp + CONSENT_TTL;
+    }
+
     /// The user's EIP-712 consent (call it before vm.prank: a prank applies to the next external call).
     function _consent(uint256 key, bytes32 commitment, bytes32 nullifier) internal view returns (bytes memory) {
         return _consent(PL, key, commitment, nullifier, bytes32(0));
@@ -63,7 +72,15 @@ abstract contract MssaWiredBase is Test {
         bytes32 nullifier,
         bytes32 en
     ) internal view returns (bytes memory) {
-        bytes32 digest = ledger.registrationDigest(place, vm.addr(key), commitment, nullifier, en, commitment);
+        bytes32 digest = ledger.registrationDigest(
+            place,
+            vm.addr(key),
+            commitment,
+            nullifier,
+            en,
+            commitment,
+            _deadline()
+        );
         (uint8 sv, bytes32 r, bytes32 s) = vm.sign(key, digest);
         return abi.encodePacked(r, s, sv);
     }
@@ -86,10 +103,10 @@ contract MssaRedTeamTest is MssaWiredBase {
         bytes memory sig = _consent(VICTIM_KEY, commitment, nullifier);
         vm.prank(A);
         vm.expectRevert(abi.encodeWithSelector(ICredentialLedger.CredentialLedger__NotSitting.selector, A));
-        ledger.propose(PL, u, commitment, nullifier, bytes32(0), commitment, sig);
+        ledger.propose(PL, u, commitment, nullifier, bytes32(0), commitment, _deadline(), sig);
         // B proposes; A's approval is refused; access needs C
         vm.prank(B);
-        bytes32 id = ledger.propose(PL, u, commitment, nullifier, bytes32(0), commitment, sig);
+        bytes32 id = ledger.propose(PL, u, commitment, nullifier, bytes32(0), commitment, _deadline(), sig);
         vm.prank(A);
         vm.expectRevert(abi.encodeWithSelector(ICredentialLedger.CredentialLedger__NotSitting.selector, A));
         ledger.approve(id);
@@ -113,7 +130,7 @@ contract MssaRedTeamTest is MssaWiredBase {
         address u = vm.addr(VICTIM_KEY);
         bytes memory sig = _consent(VICTIM_KEY, commitment, nullifier);
         vm.prank(A);
-        bytes32 id = ledger.propose(PL, u, commitment, nullifier, bytes32(0), commitment, sig);
+        bytes32 id = ledger.propose(PL, u, commitment, nullifier, bytes32(0), commitment, _deadline(), sig);
         vm.prank(ADMIN);
         e.remove(A);
         vm.prank(B);
@@ -163,9 +180,9 @@ contract MssaRedTeamTest is MssaWiredBase {
         bytes memory victimSig = _consent(VICTIM_KEY, vc, nullifier);
         bytes32 id = ledger.registrationId(PL, u, vc);
         vm.prank(A);
-        ledger.propose(PL, vm.addr(SYBIL_KEY), sc, nullifier, bytes32(0), sc, sybilSig);
+        ledger.propose(PL, vm.addr(SYBIL_KEY), sc, nullifier, bytes32(0), sc, _deadline(), sybilSig);
         vm.prank(B);
-        try ledger.propose(PL, u, vc, nullifier, bytes32(0), vc, victimSig) {} catch {}
+        try ledger.propose(PL, u, vc, nullifier, bytes32(0), vc, _deadline(), victimSig) {} catch {}
         vm.prank(C);
         try ledger.approve(id) {} catch {}
         (bool granted, ) = ledger.access(u, PL);
@@ -183,10 +200,10 @@ contract MssaRedTeamTest is MssaWiredBase {
         address u = vm.addr(VICTIM_KEY);
         bytes memory victimSig = _consent(VICTIM_KEY, vc, nullifier);
         vm.prank(A);
-        bytes32 sybilId = ledger.propose(PL, vm.addr(SYBIL_KEY), sc, nullifier, bytes32(0), sc, sybilSig);
+        bytes32 sybilId = ledger.propose(PL, vm.addr(SYBIL_KEY), sc, nullifier, bytes32(0), sc, _deadline(), sybilSig);
         assertEq(ledger.nullifierHolder(PL, nullifier), bytes32(0), "a pending proposal holds no nullifier");
         vm.prank(B);
-        bytes32 id = ledger.propose(PL, u, vc, nullifier, bytes32(0), vc, victimSig);
+        bytes32 id = ledger.propose(PL, u, vc, nullifier, bytes32(0), vc, _deadline(), victimSig);
         vm.prank(C);
         ledger.approve(id);
         assertEq(ledger.nullifierHolder(PL, nullifier), id, "the approved registration holds it");
@@ -228,7 +245,7 @@ contract MssaOneElectorPerPersonTest is MssaWiredBase {
         bytes32 n = keccak256(abi.encode("place nullifier", place, key));
         bytes memory sig = _consent(place, key, c, n, en);
         vm.prank(by);
-        return ledger.propose(place, vm.addr(key), c, n, en, c, sig);
+        return ledger.propose(place, vm.addr(key), c, n, en, c, _deadline(), sig);
     }
 
     /// The finding's scenario: the second place's k-th approval is refused with the election's
@@ -289,7 +306,7 @@ contract MssaOneElectorPerPersonTest is MssaWiredBase {
                 vm.addr(X_KEY)
             )
         );
-        ledger.propose(PL2, vm.addr(0xA11D0), c, keccak256("n3"), E, c, sig);
+        ledger.propose(PL2, vm.addr(0xA11D0), c, keccak256("n3"), E, c, _deadline(), sig);
     }
 
     /// A rogue approver attaches alice's E to an account of its own: alice's consent names her
@@ -303,14 +320,14 @@ contract MssaOneElectorPerPersonTest is MssaWiredBase {
         vm.expectRevert(
             abi.encodeWithSelector(ICredentialLedger.CredentialLedger__BadUserSignature.selector, vm.addr(SYBIL_KEY))
         );
-        ledger.propose(PL, vm.addr(SYBIL_KEY), c, n, E, c, aliceSig);
+        ledger.propose(PL, vm.addr(SYBIL_KEY), c, n, E, c, _deadline(), aliceSig);
         // alice consented to access only: the rogue cannot make it carry E (or another e)
         bytes memory accessOnly = _consent(PL, X_KEY, c, n, bytes32(0));
         vm.prank(A);
         vm.expectRevert(
             abi.encodeWithSelector(ICredentialLedger.CredentialLedger__BadUserSignature.selector, vm.addr(X_KEY))
         );
-        ledger.propose(PL, vm.addr(X_KEY), c, n, keccak256("bob's e"), c, accessOnly);
+        ledger.propose(PL, vm.addr(X_KEY), c, n, keccak256("bob's e"), c, _deadline(), accessOnly);
         assertEq(e.electorOf(E), address(0), "nobody holds E");
         (, uint64 count) = ledger.head();
         assertEq(count, 0, "nothing recorded");
@@ -324,19 +341,19 @@ contract MssaOneElectorPerPersonTest is MssaWiredBase {
         bytes32 n = keccak256("alice at PL");
         bytes memory sig = _consent(PL, X_KEY, c, n, E);
         vm.prank(A);
-        bytes32 id = ledger.propose(PL, vm.addr(X_KEY), c, n, E, c, sig);
+        bytes32 id = ledger.propose(PL, vm.addr(X_KEY), c, n, E, c, _deadline(), sig);
         vm.prank(B);
         vm.expectRevert(
             abi.encodeWithSelector(ICredentialLedger.CredentialLedger__BadUserSignature.selector, vm.addr(X_KEY))
         );
-        ledger.propose(PL2, vm.addr(X_KEY), c, n, E, c, sig);
+        ledger.propose(PL2, vm.addr(X_KEY), c, n, E, c, _deadline(), sig);
         vm.prank(B);
         ledger.approve(id);
         vm.prank(C);
         vm.expectRevert(
             abi.encodeWithSelector(ICredentialLedger.CredentialLedger__AlreadyRegistered.selector, vm.addr(X_KEY), PL)
         );
-        ledger.propose(PL, vm.addr(X_KEY), c, n, E, c, sig);
+        ledger.propose(PL, vm.addr(X_KEY), c, n, E, c, _deadline(), sig);
         assertEq(e.electorOf(E), vm.addr(X_KEY), "one elector");
     }
 
@@ -448,7 +465,7 @@ contract MssaOneElectorPerPersonTest is MssaWiredBase {
                 other
             )
         );
-        ledger.propose(PL2, vm.addr(X_KEY), c, keccak256("n"), other, c, sig);
+        ledger.propose(PL2, vm.addr(X_KEY), c, keccak256("n"), other, c, _deadline(), sig);
         // the same E again with the same account is no second elector: access at PL2, one member
         uint256 members = e.memberCount();
         bytes32 x2 = _propose(B, PL2, X_KEY, E);

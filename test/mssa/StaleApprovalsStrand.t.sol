@@ -32,7 +32,7 @@ contract StaleApprovalsStrandTest is MssaWiredBase {
         address u = vm.addr(VICTIM_KEY);
         bytes memory sig = _consent(PL2, VICTIM_KEY, commitment, nullifier, bytes32(0));
         vm.prank(A);
-        bytes32 id = ledger.propose(PL2, u, commitment, nullifier, bytes32(0), commitment, sig);
+        bytes32 id = ledger.propose(PL2, u, commitment, nullifier, bytes32(0), commitment, _deadline(), sig);
         // A is reported to R = 1 (0.4 + 0.3 + 0.3): out of its seat for now
         vm.startPrank(ADMIN);
         for (uint256 i; i < 5; ++i) e.report(A, 0, keccak256(abi.encode("f_d", i)));

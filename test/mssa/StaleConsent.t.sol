@@ -7,7 +7,8 @@ import {ICredentialLedger} from "../../contracts/interfaces/ICredentialLedger.so
 /// @notice s20-redm F3 (severity L), fixed in s20-fixconsent: the consent signs the user's
 /// `consentNonce` at the place, which her cancel, the operator's cancel and a revocation bump; the
 /// authorities neither propose nor approve a consent proposed more than CONSENT_TTL_MS after they
-/// verified it (offchain/services/mssa/authority-service.ts). Before the fix: the user's EIP-712 consent to a registration never expires, and
+/// verified it (offchain/services/mssa/authority-service.ts); and since s21-cdl the consent signs a
+/// deadline the ledger enforces (ConsentDeadline.t.sol), so this one is refused twice over. Before the fix: the user's EIP-712 consent to a registration never expires, and
 /// nothing she does on-chain withdraws it, so an authority that holds an unused consent registers her
 /// (and makes her an elector) whenever it likes, after she cancelled.
 ///
@@ -39,18 +40,19 @@ contract StaleConsentTest is MssaWiredBase {
         // s1: verified by C and B, consent signed and handed to C, which withholds it
         bytes32 c1 = keccak256("commitment of session s1");
         bytes memory consent1 = _consent(PL, ALICE_KEY, c1, N, E);
+        uint256 deadline1 = _deadline(); // what she signed in it
         // s2: proposed by A, then cancelled by alice herself
         bytes32 c2 = keccak256("commitment of session s2");
         bytes memory consent2 = _consent(PL, ALICE_KEY, c2, N, E);
         vm.prank(A);
-        bytes32 id2 = ledger.propose(PL, alice, c2, N, E, c2, consent2);
+        bytes32 id2 = ledger.propose(PL, alice, c2, N, E, c2, _deadline(), consent2);
         vm.prank(alice);
         ledger.cancel(id2);
         assertEq(uint256(ledger.registration(id2).status), uint256(ICredentialLedger.Status.Cancelled), "cancelled");
 
         vm.warp(block.timestamp + 30 days);
         vm.prank(C);
-        try ledger.propose(PL, alice, c1, N, E, c1, consent1) returns (bytes32 id1) {
+        try ledger.propose(PL, alice, c1, N, E, c1, deadline1, consent1) returns (bytes32 id1) {
             vm.prank(B); // honest: it verified s1 and approves exactly that registration
             ledger.approve(id1);
         } catch {}
@@ -74,7 +76,7 @@ contract StaleConsentTest is MssaWiredBase {
         bytes memory consent1 = _consent(PL, ALICE_KEY, c1, N, bytes32(0));
         bytes memory consent2 = _consent(PL, ALICE_KEY, c2, keccak256("another nullifier"), bytes32(0));
         vm.prank(A);
-        bytes32 id1 = ledger.propose(PL, alice, c1, N, bytes32(0), c1, consent1);
+        bytes32 id1 = ledger.propose(PL, alice, c1, N, bytes32(0), c1, _deadline(), consent1);
         vm.prank(B);
         ledger.approve(id1);
         (bool granted, ) = ledger.access(alice, PL);
@@ -86,7 +88,7 @@ contract StaleConsentTest is MssaWiredBase {
         assertEq(ledger.consentNonce(alice, PL), 1, "bumped");
         _expectBad(alice);
         vm.prank(C);
-        ledger.propose(PL, alice, c2, keccak256("another nullifier"), bytes32(0), c2, consent2);
+        ledger.propose(PL, alice, c2, keccak256("another nullifier"), bytes32(0), c2, _deadline(), consent2);
         bytes32 id2 = ledger.registrationId(PL, alice, c2);
         assertEq(uint256(ledger.registration(id2).status), uint256(ICredentialLedger.Status.None), "recorded");
     }
@@ -104,18 +106,27 @@ contract StaleConsentTest is MssaWiredBase {
         bytes memory elsewhere = _consent(PL_OTHER, ALICE_KEY, keccak256("c at other"), N, bytes32(0));
         bytes memory first = _consent(PL, ALICE_KEY, c1, N, bytes32(0));
         vm.prank(A);
-        bytes32 id1 = ledger.propose(PL, alice, c1, N, bytes32(0), c1, first);
+        bytes32 id1 = ledger.propose(PL, alice, c1, N, bytes32(0), c1, _deadline(), first);
         vm.prank(ADMIN);
         ledger.cancel(id1);
         assertEq(ledger.consentNonce(alice, PL), 1, "the operator's cancel withdraws");
         assertEq(ledger.consentNonce(alice, PL_OTHER), 0, "per place");
         vm.prank(A);
-        ledger.propose(PL_OTHER, alice, keccak256("c at other"), N, bytes32(0), keccak256("c at other"), elsewhere);
+        ledger.propose(
+            PL_OTHER,
+            alice,
+            keccak256("c at other"),
+            N,
+            bytes32(0),
+            keccak256("c at other"),
+            _deadline(),
+            elsewhere
+        );
 
         bytes32 c2 = keccak256("c2");
         bytes memory second = _consent(PL, ALICE_KEY, c2, N, bytes32(0)); // under nonce 1
         vm.prank(A);
-        bytes32 id2 = ledger.propose(PL, alice, c2, N, bytes32(0), c2, second);
+        bytes32 id2 = ledger.propose(PL, alice, c2, N, bytes32(0), c2, _deadline(), second);
         vm.warp(block.timestamp + ledger.PENDING_TTL());
         bytes32 c3 = keccak256("c3");
         bytes memory next = _consent(PL, ALICE_KEY, c3, N, bytes32(0)); // signed for her next attempt
@@ -123,7 +134,7 @@ contract StaleConsentTest is MssaWiredBase {
         ledger.cancel(id2);
         assertEq(ledger.consentNonce(alice, PL), 1, "a stranger's cancel withdrew her consent");
         vm.prank(A);
-        bytes32 id3 = ledger.propose(PL, alice, c3, N, bytes32(0), c3, next);
+        bytes32 id3 = ledger.propose(PL, alice, c3, N, bytes32(0), c3, _deadline(), next);
         assertEq(
             uint256(ledger.registration(id3).status),
             uint256(ICredentialLedger.Status.Pending),

@@ -60,9 +60,9 @@ async function proposeAt(f: F, name: string, account: Account, approvers: Accoun
   });
   const e = elector ? out.electorNullifier! : ethers.ZeroHash;
   const session = ethers.id(`session ${out.commitment}`);
-  const { signature } = await consentToRegistration(f.ledger, account, place, out.commitment, out.nullifier!, session, e);
-  await f.ledger.connect(approvers[0]).propose(place, account.address, out.commitment, out.nullifier!, e, session, signature);
-  return { id: await f.ledger.registrationId(place, account.address, out.commitment), out, e, session, signature };
+  const { signature, deadline } = await consentToRegistration(f.ledger, account, place, out.commitment, out.nullifier!, session, e);
+  await f.ledger.connect(approvers[0]).propose(place, account.address, out.commitment, out.nullifier!, e, session, deadline, signature);
+  return { id: await f.ledger.registrationId(place, account.address, out.commitment), out, e, session, deadline, signature };
 }
 
 describe("h11-red2 M1: one identity registered at several places is one elector", () => {
@@ -125,7 +125,9 @@ describe("h11-red2 M1: one identity registered at several places is one elector"
     });
     const s = ethers.id("s");
     const c = await consentToRegistration(f.ledger, B, PL2, out.commitment, out.nullifier!, s, out.electorNullifier!);
-    await expect(f.ledger.connect(f.au1).propose(PL2, B.address, out.commitment, out.nullifier!, out.electorNullifier!, s, c.signature))
+    await expect(
+      f.ledger.connect(f.au1).propose(PL2, B.address, out.commitment, out.nullifier!, out.electorNullifier!, s, c.deadline, c.signature),
+    )
       .to.be.revertedWithCustomError(f.election, "AuthorityElection__ElectorNullifierTaken")
       .withArgs(a.e, A.address);
     const b = await proposeAt(f, "PL2", B, [f.au1, f.au3], false);
@@ -144,12 +146,14 @@ describe("h11-red2 M1: one identity registered at several places is one elector"
     const r = await f.ledger.registration(a.id);
     // her access-only consent, with e added by the authority: not her signature
     await f.ledger.connect(A).cancel(a.id);
-    await expect(f.ledger.connect(f.au1).propose(PL1, A.address, r.commitment, r.nullifier, e, a.session, a.signature))
+    await expect(f.ledger.connect(f.au1).propose(PL1, A.address, r.commitment, r.nullifier, e, a.session, a.deadline, a.signature))
       .to.be.revertedWithCustomError(f.ledger, "CredentialLedger__BadUserSignature")
       .withArgs(A.address);
     // her consent with e, for the sybil's account: not the sybil's signature
     const withE = await consentToRegistration(f.ledger, A, PL1, r.commitment, r.nullifier, a.session, e);
-    await expect(f.ledger.connect(f.au1).propose(PL1, sybil.address, r.commitment, r.nullifier, e, a.session, withE.signature))
+    await expect(
+      f.ledger.connect(f.au1).propose(PL1, sybil.address, r.commitment, r.nullifier, e, a.session, withE.deadline, withE.signature),
+    )
       .to.be.revertedWithCustomError(f.ledger, "CredentialLedger__BadUserSignature")
       .withArgs(sybil.address);
     expect(await f.election.electorOf(e)).to.equal(ethers.ZeroAddress);

@@ -56,8 +56,8 @@ async function registeredAt(f: F, name: string, account: Account, approvers: Acc
   });
   const e = out.electorNullifier!;
   const session = ethers.id(`session ${out.commitment}`);
-  const { signature } = await consentToRegistration(f.ledger, account, place, out.commitment, out.nullifier!, session, e);
-  await f.ledger.connect(approvers[0]).propose(place, account.address, out.commitment, out.nullifier!, e, session, signature);
+  const { signature, deadline } = await consentToRegistration(f.ledger, account, place, out.commitment, out.nullifier!, session, e);
+  await f.ledger.connect(approvers[0]).propose(place, account.address, out.commitment, out.nullifier!, e, session, deadline, signature);
   const id = await f.ledger.registrationId(place, account.address, out.commitment);
   return { id, e, nullifier: out.nullifier!, approve: () => f.ledger.connect(approvers[1]).approve(id) };
 }
@@ -160,9 +160,17 @@ describe("MSSA one elector per person: spellings of one passport number (h12-red
     });
     expect(out.nullifier).to.equal(a.nullifier);
     const session = ethers.id(`session ${out.commitment}`);
-    const { signature } = await consentToRegistration(f.ledger, B, place, out.commitment, out.nullifier!, session, ethers.ZeroHash);
+    const { signature, deadline } = await consentToRegistration(
+      f.ledger,
+      B,
+      place,
+      out.commitment,
+      out.nullifier!,
+      session,
+      ethers.ZeroHash,
+    );
     await expect(
-      f.ledger.connect(f.au1).propose(place, B.address, out.commitment, out.nullifier!, ethers.ZeroHash, session, signature),
+      f.ledger.connect(f.au1).propose(place, B.address, out.commitment, out.nullifier!, ethers.ZeroHash, session, deadline, signature),
     ).to.be.revertedWithCustomError(f.ledger, "CredentialLedger__DuplicateIdentity");
     expect((await f.ledger.access(B.address, place))[0]).to.equal(false);
   });

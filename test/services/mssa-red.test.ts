@@ -253,7 +253,7 @@ describe("h9-red: MSSA authority services attacked over their wire (refused)", f
       r.verified.nullifier,
       r.session,
     );
-    const propose = encodeProposeRequest({ session: r.session, signature: consent.signature });
+    const propose = encodeProposeRequest({ session: r.session, deadline: consent.deadline, signature: consent.signature });
     expect(await fail(postEnvelope(P.urls[0], "/v1/mssa/propose", P.req(0, Route.MssaPropose, propose, mallory), once))).to.match(
       /^(401 BAD_SIGNATURE|422 unknown-session propose: session .* was not verified here)/,
     );

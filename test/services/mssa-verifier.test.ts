@@ -126,7 +126,9 @@ describe("services/mssa: a malicious verifying authority cannot mint registratio
   /** The verifier's operator records a registration with the colluding user's consent (and election nullifier `e`). */
   const proposeAsVerifier = async (u: Wallet, commitment: string, nullifier: string, session: string, e = ZeroHash) => {
     const consent = await consentToRegistration(dep.ledger, u, placeId(PL), commitment, nullifier, session, e);
-    await (await deps[0].ledger.propose(placeId(PL), u.address, commitment, nullifier, e, session, consent.signature)).wait();
+    await (
+      await deps[0].ledger.propose(placeId(PL), u.address, commitment, nullifier, e, session, consent.deadline, consent.signature)
+    ).wait();
     return dep.ledger.registrationId(placeId(PL), u.address, commitment);
   };
   /** A user's Steps 1-4 by hand: keys from both authorities, the request checked by `checkers`. */
@@ -299,12 +301,60 @@ describe("services/mssa: a malicious verifying authority cannot mint registratio
     const v = replies[0];
     const consent = await consentToRegistration(dep.ledger, u, placeId(PL), v.commitment, v.nullifier, session);
     // au[1] saw the consent (in the mempool) and proposes first: its approval
-    await (await deps[1].ledger.propose(placeId(PL), u.address, v.commitment, v.nullifier, ZeroHash, session, consent.signature)).wait();
+    await (
+      await deps[1].ledger.propose(
+        placeId(PL),
+        u.address,
+        v.commitment,
+        v.nullifier,
+        ZeroHash,
+        session,
+        consent.deadline,
+        consent.signature,
+      )
+    ).wait();
     const { encodeProposeRequest } = await import("../../offchain/services/mssa/wire");
-    const env = envelope(au[0], Route.MssaPropose, encodeProposeRequest({ session, signature: consent.signature }), u);
+    const env = envelope(
+      au[0],
+      Route.MssaPropose,
+      encodeProposeRequest({ session, deadline: consent.deadline, signature: consent.signature }),
+      u,
+    );
     const out = decodeOutcome(openEnvelope(await postEnvelope(urls[0], "/v1/mssa/propose", env, ONCE)).body);
     expect(out).to.deep.equal({ id: v.id, approvals: 2, granted: true });
     expect(await dep.ledger.approvedBy(v.id, au[0].address)).to.equal(true);
+  });
+
+  it("s21-cdl: the consent's deadline travels with it: another deadline than the one signed is a bad signature, an expired consent is refused naming it; nothing is proposed; in time it registers", async () => {
+    const u = user();
+    const { session, replies } = await keysAndChecks(u, ["mail:g@example.org", "passport:UTO:T5555555"], [0, 1]);
+    const v = replies[0];
+    const { encodeProposeRequest } = await import("../../offchain/services/mssa/wire");
+    const proposeWith = (deadline: bigint, signature: string) =>
+      postEnvelope(
+        urls[0],
+        "/v1/mssa/propose",
+        envelope(au[0], Route.MssaPropose, encodeProposeRequest({ session, deadline, signature }), u),
+        ONCE,
+      ).then(
+        () => "accepted",
+        (e: Error) => e.message.split("\n")[0],
+      );
+    const consent = await consentToRegistration(dep.ledger, u, placeId(PL), v.commitment, v.nullifier, session, ZeroHash, 60);
+    // a relay (or the verifier's own client code) moves the deadline the user signed: not her signature
+    expect(await proposeWith(consent.deadline + 3600n, consent.signature)).to.match(/BAD_SIGNATURE.*not signed by/);
+    expect(await state(dep.ledger, v.id)).to.deep.equal({ status: 0, approvals: 0 });
+    // the consent as signed, after its deadline: refused (the ledger would revert ConsentExpired)
+    await hre.network.provider.send("evm_increaseTime", [120]);
+    await hre.network.provider.send("evm_mine", []);
+    expect(await proposeWith(consent.deadline, consent.signature)).to.match(
+      new RegExp(`ledger-refused propose: the consent of ${u.address} to session ${session} expired at ${consent.deadline} `),
+    );
+    expect(await state(dep.ledger, v.id)).to.deep.equal({ status: 0, approvals: 0 });
+    // a fresh consent (default deadline, 7 days) to the same session registers
+    const fresh = await consentToRegistration(dep.ledger, u, placeId(PL), v.commitment, v.nullifier, session);
+    expect(await proposeWith(fresh.deadline, fresh.signature)).to.equal("accepted");
+    expect((await dep.ledger.access(u.address, placeId(PL))).granted).to.equal(true);
   });
 
   it("authorities with different place keys: the user sees two nullifiers for one identity and stops before anything goes on-chain", async () => {

@@ -76,7 +76,7 @@ import {
   placeId,
 } from "../../mssa/registration";
 import { DEFAULT_CHANNEL, EavesdroppingDetectedError, transmit } from "../../mssa/quantum";
-import { registrationTypedData } from "../../mssa/ledger";
+import { CONSENT_TTL_S, registrationTypedData } from "../../mssa/ledger";
 import { Kind, Route, Scheme, audienceOf, openEnvelope, sealEnvelope, sealReply, verifyEnvelope, EnvelopeError } from "../envelope";
 import { ReplyCache, DEFAULT_WINDOW_MS } from "../replies";
 import { Journal, Mutex } from "../journal";
@@ -121,12 +121,12 @@ export function setDigest(set: readonly string[]): string {
 /** An authority refused a request for the reason given (HTTP 422 with the reason). */
 const refuse = (what: string) => new RegistrationError("unknown-session", what);
 /**
- * How long a verified session's consent may wait for its proposal (the ledger's PENDING_TTL): an
+ * How long a verified session's consent may wait for its proposal (the ledger's PENDING_TTL and CONSENT_TTL): an
  * authority neither proposes nor approves a registration proposed later than this after it verified
  * the session, and forgets the session twice this long after (s20-redm F3: a withheld consent does
  * not register its user weeks later).
  */
-export const CONSENT_TTL_MS = 7 * 24 * 3600 * 1000;
+export const CONSENT_TTL_MS = CONSENT_TTL_S * 1000;
 
 /** The keystore record of an authority service for a place. */
 export const authorityRecord = (place: string) => `mssa-authority-${placeId(place).slice(2, 18)}`;
@@ -920,6 +920,7 @@ export class AuthorityService {
           electorNullifier,
           session: m.session,
           nonce: await this.d.ledger.consentNonce(v.user, this.place),
+          deadline: m.deadline,
         };
         if (getAddress(verifyTypedData(domain, types, value, m.signature)) !== getAddress(v.user))
           throw new EnvelopeError("BAD_SIGNATURE", `propose: the consent is not signed by ${v.user}`);
@@ -931,9 +932,15 @@ export class AuthorityService {
             throw refuse(
               `propose: session ${m.session} was verified here more than ${CONSENT_TTL_MS / 86_400_000} days ago: verify afresh`,
             );
+          // the deadline the user signed: the ledger would refuse it (ConsentExpired); the next block is later than now
+          if (BigInt(now) >= m.deadline)
+            throw new RegistrationError(
+              "ledger-refused",
+              `propose: the consent of ${v.user} to session ${m.session} expired at ${m.deadline} (chain time ${now}): sign afresh`,
+            );
           try {
             await minedReceipt(
-              this.d.ledger.propose(this.place, v.user, v.commitment, v.nullifier, electorNullifier, m.session, m.signature),
+              this.d.ledger.propose(this.place, v.user, v.commitment, v.nullifier, electorNullifier, m.session, m.deadline, m.signature),
             );
             this.log(`registration ${v.id.slice(0, 10)}…: proposed`);
           } catch (e) {

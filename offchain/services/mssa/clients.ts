@@ -36,7 +36,7 @@ import { decodePoint, mulBase, randomScalar } from "../../crypto/group";
 import type { Keystore } from "../../storage/keystore";
 import { commitment as commitmentOf, encodeCredential, evenLength } from "../../mssa/credential";
 import { RegistrationError, buildRequest, fresh32, identityDocument, placeId } from "../../mssa/registration";
-import { consentToRegistration } from "../../mssa/ledger";
+import { checkConsentTtl, consentToRegistration } from "../../mssa/ledger";
 import { Bits } from "../../mssa/bits";
 import { Kind, Route, openEnvelope, sealEnvelope, verifyEnvelope, EnvelopeError } from "../envelope";
 import { accountSigner, fromAccount, freshId } from "../common";
@@ -174,6 +174,8 @@ async function cancelPending(user: Wallet, ledger: CredentialLedger, prior: User
  * @param a.elector - whether this registration is the one that makes the user an elector (her
  *   election nullifier, computed by every authority, enters her consent; h11-red2 M1); default false:
  *   access only. Unused when resuming (the registration keeps what it was verified with)
+ * @param a.consentTtl - seconds from the chain's latest block to the deadline the user signs in her
+ *   consent, 1 to CONSENT_TTL_S (the default, 7 days; offchain/mssa/ledger.ts)
  * @returns the verifier's findings, the on-chain outcome, and whether an earlier attempt was resumed
  * @throws RegistrationError when the place is not on-chain, the user already has access there
  *   (`ledger-refused`), or a service is missing; ServiceError
@@ -188,7 +190,10 @@ export async function registerRemote(a: {
   keystore: Keystore;
   retry?: RetryPolicy;
   elector?: boolean;
+  consentTtl?: number;
 }): Promise<{ verified: VerifyReply; outcome: Outcome; session: string; resumed: boolean }> {
+  // before anything is sent: the consent is signed only after the authorities verified
+  if (a.consentTtl !== undefined) checkConsentTtl("registerRemote", a.consentTtl);
   const place = placeId(a.place);
   const user = getAddress(a.user.address);
   const p = await a.dep.ledger.place(place);
@@ -260,9 +265,15 @@ export async function registerRemote(a: {
       rec.nullifier!,
       session,
       rec.electorNullifier ?? ZeroHash,
+      a.consentTtl,
     );
     const outcome = decodeOutcome(
-      await send(verifier, Route.MssaPropose, "/v1/mssa/propose", encodeProposeRequest({ session, signature: consent.signature })),
+      await send(
+        verifier,
+        Route.MssaPropose,
+        "/v1/mssa/propose",
+        encodeProposeRequest({ session, deadline: consent.deadline, signature: consent.signature }),
+      ),
     );
     if (outcome.id !== rec.id) throw new EnvelopeError("NOT_A_REPLY_TO_THIS", "registerRemote: the outcome is another registration's");
     if (outcome.granted) a.keystore.update(name, { ...rec, pending: false });

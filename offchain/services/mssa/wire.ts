@@ -11,7 +11,7 @@
  * | ReleaseRequest | authority -> authority  | scoped session 32 \| transport PK 33 \| the user's VerifyRequest envelope to the requester | 65 + envelope |
  * | VerifyRequest  | user -> each authority of S | session 32 \| user 20 \| bits u16 \| En \| U12 \| tag 32 \| salt 32 \| elector u8 \| \|S\| u8 \| S 20 each \| key digests 32 each \| Enc_A(documents) | 120 + 2 bits/8 + 52 \|S\| + 50 + docs |
  * | VerifyReply    | authority -> user       | commitment 32 \| salt 32 \| nullifier 32 \| registration id 32 \| election nullifier 32 | 160 |
- * | ProposeRequest | user -> verifier        | session 32 \| EIP-712 consent signature 65                    | 97 |
+ * | ProposeRequest | user -> verifier        | session 32 \| consent deadline u64 \| EIP-712 consent signature 65 | 105 |
  * | Outcome        | verifier/authority -> * | registration id 32 \| approvals u8 \| granted u8             | 34 |
  * | ApproveRequest | proposer -> authority   | scoped session 32 \| registration id 32                       | 64 |
  *
@@ -263,15 +263,24 @@ export function decodeVerifyReply(b: Uint8Array): VerifyReply {
   return m;
 }
 
-/** The user's consent, sent to the verifier to propose. */
-export type ProposeRequest = { session: string; signature: string };
+/**
+ * The user's consent, sent to the verifier to propose: the session, the deadline she signed in it
+ * (unix seconds, chain time; the ledger refuses the consent proposed later), and her signature.
+ */
+export type ProposeRequest = { session: string; deadline: bigint; signature: string };
 export function encodeProposeRequest(m: ProposeRequest): Uint8Array {
   if (!/^0x[0-9a-fA-F]{130}$/.test(m.signature)) throw bad("encodeProposeRequest", "the signature must be 65 bytes");
-  return concat(bytes32("encodeProposeRequest", m.session), Uint8Array.from(Buffer.from(m.signature.slice(2), "hex")));
+  if (typeof m.deadline !== "bigint" || m.deadline < 0n || m.deadline >= 1n << 64n)
+    throw bad("encodeProposeRequest", `the deadline must be a u64 (unix seconds), got ${m.deadline}`);
+  const deadline = new Uint8Array(8);
+  new DataView(deadline.buffer).setBigUint64(0, m.deadline);
+  return concat(bytes32("encodeProposeRequest", m.session), deadline, Uint8Array.from(Buffer.from(m.signature.slice(2), "hex")));
 }
 export function decodeProposeRequest(b: Uint8Array): ProposeRequest {
   const r = take("decodeProposeRequest", b);
-  const m = { session: hex(r.n(32)), signature: hex(r.n(65)) };
+  const session = hex(r.n(32));
+  const deadline = new DataView(r.n(8).buffer).getBigUint64(0);
+  const m = { session, deadline, signature: hex(r.n(65)) };
   r.end();
   return m;
 }
