@@ -41,7 +41,9 @@ describe("crypto/bloom (RSMS Definition 2)", () => {
     // instrumentation (its initial run failed on this test). A statistical measurement, not a mutant
     // killer: the exact reference tests below pin every position, bit and check.
     if (underMutation()) this.skip();
-    this.timeout(120_000);
+    // 8-13 s plain; on a loaded 2-core machine beside a solidity-coverage run it passed 120 s (session
+    // 21's coverage run): its own timeout, as the positions differential below
+    this.timeout(600_000);
     const N = 100_000;
     const lambda = 8;
     const f = BloomFilter.init(N, lambda);
