@@ -144,12 +144,9 @@ contract DisputeResolution is IDisputeResolution {
         // claimed by its counterparty. Evidence with a handshake names the reporter's avatar (the
         // IdP traces it only with that avatar's own signature on the transcript, which also names
         // it), and only that avatar's owner's account may claim it: a copier of the bytes (the
-        // mempool, the accused's sock) cannot take the victim's seat (s19-review1 R2). The hearing
-        // is keyed on (trace key, the counterparty's person: its owner tag), so every avatar of the
-        // victim shares one (s21-review2 M2: nothing here checks the handshake's signature, and a
-        // handshake re-labelled to another avatar of his is no fresh hearing after an acquittal); a
-        // copy stripped of its handshake (counterparty 0, never traceable) is another hearing and
-        // cannot burn the victim's (R1).
+        // mempool, the accused's sock) cannot take the victim's seat (s19-review1 R2). The hearing:
+        // `_hearingOf` (per person, not per avatar: s21-review2 M2); a copy without the handshake
+        // (counterparty 0, never traceable) is another hearing and cannot burn the victim's (R1).
         (bytes32 hearing, address account) = _hearingOf(key, counterparty);
         if (counterparty != bytes32(0) && msg.sender != account)
             revert DisputeResolution__NotCounterparty(traceCase, counterparty, msg.sender);
@@ -507,7 +504,9 @@ contract DisputeResolution is IDisputeResolution {
 
     /// @dev The hearing of the interaction with trace key `key` and counterparty avatar
     /// `counterparty` (0 without a handshake): keccak256(key, the counterparty's owner tag), the tag
-    /// 0 without a handshake, so that every avatar of one person names one hearing (s21-review2 M2);
+    /// 0 without a handshake, so that every avatar of one person names one hearing (s21-review2 M2:
+    /// nothing on-chain checks the handshake's signature, and a handshake re-labelled to another
+    /// avatar of the claimant's must not be a fresh hearing after an acquittal);
     /// and the only account that may claim it: the counterparty's owner's account (`_ownerAccount`'s
     /// notion, the court's for every avatar party), 0 without a handshake (anyone may) and for an
     /// avatar the registry does not know or whose owner has no attested avatar (nobody may).
