@@ -161,7 +161,8 @@ task("dispute:open", "Opens a dispute (Step 1): parties, nature, number of propo
         // One interaction, one court case (s19-redd F1, session 21): evidence with a handshake is
         // claimed by its counterparty (the reporter avatar the handshake names) only, through its
         // owner's account (NotCounterparty); an interaction heard by a dispute that is open or
-        // ended with a decision is not heard again (InteractionHeard).
+        // ended with a decision is not heard again (InteractionHeard), whichever avatar of the same
+        // owner the handshake names (the hearing is keyed on the owner tag: s21-review2 M2).
         const hearing = await c.dr.hearingOf(bytes);
         if (hearing.counterparty !== hre.ethers.ZeroHash && hearing.account.toLowerCase() !== controller.toLowerCase())
           throw new UsageError(

@@ -51,9 +51,9 @@ contract DisputeResolution is IDisputeResolution {
     /// Avatar disputes whose final verdict `resolve` could not hand to the registry (the court
     /// lacked its COURT_ROLE): `applyCaseRuling` applies it once the role is back.
     mapping(uint256 id => bool) private _rulingPending;
-    /// The avatar dispute that heard an interaction, by keccak256(trace key, counterparty) (its
-    /// hearing, see `_hearingOf`): held while that dispute is open and after it ends with a
-    /// decision; a void one frees it (read at the next opening, nothing deleted).
+    /// The avatar dispute that heard an interaction, by keccak256(trace key, the counterparty's
+    /// owner tag) (its hearing, see `_hearingOf`): held while that dispute is open and after it ends
+    /// with a decision; a void one frees it (read at the next opening, nothing deleted).
     mapping(bytes32 hearing => uint256 id) private _heard;
 
     /// @param trust the TrustManager (this contract needs its FEEDBACK_ROLE)
@@ -144,10 +144,11 @@ contract DisputeResolution is IDisputeResolution {
         // claimed by its counterparty. Evidence with a handshake names the reporter's avatar (the
         // IdP traces it only with that avatar's own signature on the transcript, which also names
         // it), and only that avatar's owner's account may claim it: a copier of the bytes (the
-        // mempool, the accused's sock) cannot take the victim's seat (s19-review1 R2). The hearing
-        // is keyed on (trace key, counterparty): a copy stripped of its handshake (counterparty 0,
-        // never traceable) is another hearing and cannot burn the victim's (R1).
-        if (counterparty != bytes32(0) && msg.sender != _counterpartyAccount(counterparty))
+        // mempool, the accused's sock) cannot take the victim's seat (s19-review1 R2). The hearing:
+        // `_hearingOf` (per person, not per avatar: s21-review2 M2); a copy without the handshake
+        // (counterparty 0, never traceable) is another hearing and cannot burn the victim's (R1).
+        (bytes32 hearing, address account) = _hearingOf(key, counterparty);
+        if (counterparty != bytes32(0) && msg.sender != account)
             revert DisputeResolution__NotCounterparty(traceCase, counterparty, msg.sender);
         id = _open(claimant, respondent, NATURE_AVATAR, options, sha256(caseEvidence), string(caseEvidence[0:0]));
         _disputes[id].traceCase = traceCase;
@@ -159,7 +160,6 @@ contract DisputeResolution is IDisputeResolution {
         // (upheld or rejected); a void dispute (no decision) frees it. An appeal is the same dispute,
         // not a second hearing. Checked after the case's own refusals (a replay of a claimed case
         // stays the registry's CaseNotOpen); the revert undoes everything written above.
-        bytes32 hearing = keccak256(abi.encode(key, counterparty));
         uint256 earlier = _heardBy(hearing);
         if (earlier != 0) revert DisputeResolution__InteractionHeard(traceCase, earlier);
         _heard[hearing] = id;
@@ -478,8 +478,10 @@ contract DisputeResolution is IDisputeResolution {
         bytes32 key;
         (parsed, , key, counterparty) = _read(b);
         if (!parsed) return (bytes32(0), address(0), 0);
-        if (counterparty != bytes32(0)) account = _counterpartyAccount(counterparty);
-        heardBy = _heardBy(keccak256(abi.encode(key, counterparty)));
+        bytes32 hearing;
+        (hearing, account) = _hearingOf(key, counterparty);
+        // a handshake naming an avatar nobody may claim for is no hearing (not the stripped copy's)
+        if (counterparty == bytes32(0) || account != address(0)) heardBy = _heardBy(hearing);
     }
 
     /// @dev `interactionOf`, and the counterparty: the reporter avatar named in the handshake (the
@@ -500,11 +502,18 @@ contract DisputeResolution is IDisputeResolution {
         parsed = true;
     }
 
-    /// @dev The only account that may claim an interaction with counterparty avatar `avatarId`: its
-    /// owner's account (`_ownerAccount`'s notion, the court's for every avatar party), 0 for an
+    /// @dev The hearing of the interaction with trace key `key` and counterparty avatar
+    /// `counterparty` (0 without a handshake): keccak256(key, the counterparty's owner tag), the tag
+    /// 0 without a handshake, so that every avatar of one person names one hearing (s21-review2 M2:
+    /// nothing on-chain checks the handshake's signature, and a handshake re-labelled to another
+    /// avatar of the claimant's must not be a fresh hearing after an acquittal);
+    /// and the only account that may claim it: the counterparty's owner's account (`_ownerAccount`'s
+    /// notion, the court's for every avatar party), 0 without a handshake (anyone may) and for an
     /// avatar the registry does not know or whose owner has no attested avatar (nobody may).
-    function _counterpartyAccount(bytes32 avatarId) private view returns (address account) {
-        (, account) = _ownerAccountOf(avatarId);
+    function _hearingOf(bytes32 key, bytes32 counterparty) private view returns (bytes32 hearing, address account) {
+        bytes16 person;
+        if (counterparty != bytes32(0)) (person, account) = _ownerAccountOf(counterparty);
+        hearing = keccak256(abi.encode(key, person));
     }
 
     /// @dev The dispute holding a hearing: the one that claimed it, unless it ended void (no decision).
@@ -873,18 +882,18 @@ contract DisputeResolution is IDisputeResolution {
     /// it, a rejected claim's deposit stays with the court). Reverts `UnknownRespondent` for an id
     /// the registry does not know (no owner tag).
     function _ownerAccount(bytes32 avatarId) private view returns (address account) {
-        bool known;
-        (known, account) = _ownerAccountOf(avatarId);
-        if (!known) revert DisputeResolution__UnknownRespondent(avatarId);
+        bytes16 tag;
+        (tag, account) = _ownerAccountOf(avatarId);
+        if (tag == bytes16(0)) revert DisputeResolution__UnknownRespondent(avatarId);
     }
 
-    /// @dev `_ownerAccount` without the revert: `known` says whether the registry knows the avatar
-    /// (an owner tag), `account` is 0 for one it does not know.
-    function _ownerAccountOf(bytes32 avatarId) private view returns (bool known, address account) {
-        bytes16 tag = IIdentityVerifier(address(_registry)).ownerTagOf(avatarId);
-        if (tag == bytes16(0)) return (false, address(0));
+    /// @dev `_ownerAccount` without the revert, and the avatar's owner tag (the person: 0 if the
+    /// registry does not know the avatar, when `account` is 0 too).
+    function _ownerAccountOf(bytes32 avatarId) private view returns (bytes16 tag, address account) {
+        tag = IIdentityVerifier(address(_registry)).ownerTagOf(avatarId);
+        if (tag == bytes16(0)) return (tag, address(0));
         bytes32 attested = _trust.attestedAvatarOf(tag);
-        return (true, attested == bytes32(0) ? address(0) : _trust.entity(attested).controller);
+        return (tag, attested == bytes32(0) ? address(0) : _trust.entity(attested).controller);
     }
 
     function _credit(uint256 id, address to, uint256 amount) private {

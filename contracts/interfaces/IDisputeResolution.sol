@@ -216,7 +216,8 @@ interface IDisputeResolution {
     /// owner's attested avatar, as for an avatar dispute's party): an interaction with a handshake is
     /// claimed by its counterparty only ("One interaction, one court case").
     error DisputeResolution__NotCounterparty(uint256 caseId, bytes32 counterparty, address caller);
-    /// @notice The interaction of trace case `caseId` (its trace key and counterparty) is heard by
+    /// @notice The interaction of trace case `caseId` (its trace key and its counterparty's owner
+    /// tag: every avatar of one owner names one hearing, s21-review2 M2) is heard by
     /// dispute `earlier`: open, or ended with a decision (upheld or rejected). Only a void dispute
     /// (no decision) frees it; an appeal is the same hearing, not a second one.
     error DisputeResolution__InteractionHeard(uint256 caseId, uint256 earlier);
@@ -392,8 +393,10 @@ interface IDisputeResolution {
     /// `account` the only account that may open an avatar dispute over it (the counterparty's
     /// owner's account: the controller of its owner's attested avatar; 0 if there is none, or if
     /// `counterparty` is 0, when anyone may); `heardBy` the dispute that holds the interaction's
-    /// hearing, keyed on (trace key, counterparty): open, or ended with a decision; 0 if none does
-    /// (never heard, or only by disputes that ended void). All 0 for bytes `interactionOf` does not parse.
+    /// hearing, keyed on (trace key, the counterparty's owner tag: every avatar of one owner names
+    /// one hearing; 0 without a handshake): open, or ended with a decision; 0 if none does (never
+    /// heard, or only by disputes that ended void) and for a counterparty nobody may claim for.
+    /// All 0 for bytes `interactionOf` does not parse.
     function hearingOf(
         bytes calldata caseEvidence
     ) external view returns (bytes32 counterparty, address account, uint256 heardBy);

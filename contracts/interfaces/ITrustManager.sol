@@ -405,6 +405,8 @@ interface ITrustManager {
     function hasIdentityStanding(bytes32 id) external view returns (bool);
 
     /// @notice The reputation an entity had at the end of a past block (0 before it registered).
+    /// For a reclaimed id it answers an earlier era's (the previous controller's) too; `standingAt`
+    /// reads nothing of an earlier era.
     function reputationAt(bytes32 id, uint48 blockNumber) external view returns (uint256);
 
     /// @notice An entity's reputation at the end of a past block and the block in which the standing

@@ -138,8 +138,10 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
     /// snapshot (s20-redt F2, F3). Seven uint32 each, one slot each.
     mapping(bytes32 id => uint32[7]) private _flagSerials;
     /// The block at which an id's current era (generation) began, for an id reclaimed at least once
-    /// (0 otherwise): `standingAt` and `reputationAt` read nothing of an earlier era, so the court
-    /// never weighs a reclaimed id's vote with its previous controller's standing (s21-review1 on h14-red2 G4).
+    /// (0 otherwise): `standingAt` reads nothing of an earlier era, so the court never weighs a
+    /// reclaimed id's vote with its previous controller's standing (s21-review1 on h14-red2 G4).
+    /// `reputationAt` does not consult it: it still answers an earlier era's reputation for a
+    /// block before `_eraStart` (no contract reads it for a weight; s21-review2 L2).
     mapping(bytes32 id => uint256) private _eraStart;
 
     /// @param admin the governance account (admin role; sets verifiers, thresholds and roles)

@@ -12,8 +12,9 @@ import {IDisputeResolution} from "../../contracts/interfaces/IDisputeResolution.
 import {EncodedEvidence} from "../helpers/forge/EncodedEvidence.sol";
 
 /// @notice One interaction, one court case (s19-redd F1, decided in session 21; docs/specs/disputes.md):
-/// the court keys a hearing on (trace key, counterparty), the counterparty being the reporter avatar
-/// the evidence's handshake names (0 without one); evidence with a handshake is claimed only by that
+/// the court keys a hearing on (trace key, the counterparty's owner tag), the counterparty being the
+/// reporter avatar the evidence's handshake names (0 without one; every avatar of one owner shares a
+/// hearing, s21-review2 M2: test/disputes/hearing-per-person.test.ts); evidence with a handshake is claimed only by that
 /// avatar's owner's account (the controller of its owner's attested avatar: `NotCounterparty`); a
 /// hearing is held while its dispute is open and after it ends with a decision (`InteractionHeard`),
 /// and freed by a void one; an appeal is the same hearing. Evidence is simulated

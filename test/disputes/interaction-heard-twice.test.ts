@@ -7,9 +7,10 @@
  * s19-review1 R1 (the accused's sock burns the interaction with a handshake-stripped copy, which
  * the IdP can never trace) and R2 (anyone who copies the victim's bytes opens first and takes the
  * claimant's seat). The rule now (docs/specs/disputes.md, "One interaction, one court case"): an
- * interaction is claimed by its counterparty. The court keys a hearing on (trace key,
- * counterparty), the counterparty being the reporter avatar the evidence's handshake names (0
- * without a handshake); evidence with a handshake may be claimed only by that avatar's owner's
+ * interaction is claimed by its counterparty. The court keys a hearing on (trace key, the
+ * counterparty's owner tag), the counterparty being the reporter avatar the evidence's handshake
+ * names (0 without a handshake; every avatar of one owner shares a hearing since s21-review2 M2:
+ * hearing-per-person.test.ts); evidence with a handshake may be claimed only by that avatar's owner's
  * account (`NotCounterparty`); a hearing is held while its dispute is open and after it ends with a
  * decision (`InteractionHeard(case, earlier)`), freed by a void one.
  * The two cases of the findings test are kept; since the decision, bob's account must be the

@@ -279,7 +279,8 @@ export function encodeProposeRequest(m: ProposeRequest): Uint8Array {
 export function decodeProposeRequest(b: Uint8Array): ProposeRequest {
   const r = take("decodeProposeRequest", b);
   const session = hex(r.n(32));
-  const deadline = new DataView(r.n(8).buffer).getBigUint64(0);
+  const d = r.n(8); // a view at its own offset: a Buffer's slice shares its pool (s21-review2 L3)
+  const deadline = new DataView(d.buffer, d.byteOffset, 8).getBigUint64(0);
   const m = { session, deadline, signature: hex(r.n(65)) };
   r.end();
   return m;
