@@ -550,7 +550,9 @@ contract AuthorityElection is IAuthorityElection, AccessControl {
 
     /// @dev R_bw of `node` with its deferred counts, as the seat's powers read it (`isAuthority`)
     function _ratioWithDeferred(address node) private view returns (uint256) {
-        return _ratioOf(_folded(_records[_personOf[node]]));
+        uint256 w = _records[_personOf[node]];
+        // no round named: no deferred counts (they are written with their round, folded away with it)
+        return _ratioOf(w >> _ROUND_SHIFT == 0 ? w : _folded(w));
     }
 
     /// @dev Eq. 1 over a record word's applied counts (capped at A_f)
