@@ -127,7 +127,7 @@ task("mssa:nominate", "Nominates a member for the current round (opens a round i
 
 task(
   "mssa:report",
-  "Reports misbehaviour (Eq. 1): counted once a quorum of sitting authorities attests, or at once from the detector role; about a nominee of the open round, from the round's end on",
+  "Reports misbehaviour (Eq. 1): counted once a quorum of sitting authorities attests, or at once from the detector role; about a nominee (during the vote: a candidate) of the open round, from the round's end on (her seat's powers at once)",
 )
   .addParam("node", "The misbehaving member (account)")
   .addParam("type", "block-detection | communication | no-response | other")
@@ -165,7 +165,7 @@ task(
     // about a nominee of the open round: it counts when that round ends (s20-redm F1)
     const deferredTo = rp.deferredTo;
     const waits = deferredTo !== 0n && (await c.el.deferredMisbehaviour(node)).until === deferredTo;
-    const note = waits ? `, counted when round ${deferredTo} ends (${node} is a nominee of it)` : "";
+    const note = waits ? `, counted when round ${deferredTo} ends (${node} runs in it; a seat it holds reads them now)` : "";
     console.log(`report ${id} (${state}${note}); ${node}: counts [${m.counts.join(", ")}], R_bw = ${pct(m.ratio)}; ${gas(rc)}`);
     return { id, state, deferredTo, counts: m.counts.map(Number), ratio: m.ratio };
   });

@@ -219,10 +219,12 @@ interface IAuthorityElection {
     /// removed, voted out or reached R_bw = 1 does not count (AttestationsStale), though it still
     /// counts again if that authority sits again. A DETECTOR_ROLE account applies it alone.
     /// `node` is a member or a former member: the count goes to the record of the person behind the
-    /// last election nullifier it held (shared by all her accounts, s20-redm F2). If that person is a
-    /// nominee of the open round (the reported account or her account now has a nomination in it),
+    /// last election nullifier it held (shared by all her accounts, s20-redm F2). If that person is
+    /// in the open round's race (the reported account or her account now is an elector of the round
+    /// and, during the nomination stage, a nominee, during the vote, a candidate: s21-review2 L1),
     /// the count is deferred to the round's end (MisbehaviourDeferred, `Report.deferredTo`): it
-    /// changes neither her eligibility nor her weight in that round (s20-redm F1).
+    /// changes neither her eligibility nor her weight in that round (s20-redm F1). It does count at
+    /// once against her seat's powers: `isAuthority` reads it (s21-review2 M1).
     function report(address node, uint8 behaviour, bytes32 evidence) external returns (bytes32 reportId);
 
     /// @notice The reported node (or the account that now holds the election nullifier of the person
@@ -260,6 +262,9 @@ interface IAuthorityElection {
 
     /// @notice Whether `account` is a sitting authority (elected in the sitting round, still a
     /// member, R_bw < 1): a member removed during its term stops approving and attesting at once.
+    /// R_bw here includes the counts deferred to the open round's end (`deferredMisbehaviour`), which
+    /// `misbehaviour` leaves out: a sitting authority in the round's race (it may nominate itself)
+    /// stops approving and attesting at once when reports take it to R_bw = 1 (s21-review2 M1).
     function isAuthority(address account) external view returns (bool);
 
     /// @notice Whether `account` is a member.

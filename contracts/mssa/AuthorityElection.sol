@@ -376,8 +376,10 @@ contract AuthorityElection is IAuthorityElection, AccessControl {
 
     /// @inheritdoc IAuthorityElection
     function isAuthority(address account) public view returns (bool) {
-        // a member removed since its election (registrar, or a revoked registration) leaves its seat
-        return _members[account] && _seatRound[account] == _sitting + 1 && _ratio(account) < BordaCount.WAD;
+        // a member removed since its election (registrar, or a revoked registration) leaves its seat;
+        // the seat's powers read R with the counts deferred to the open round's end (s21-review2 M1:
+        // the round decides eligibility and weight, not who approves and attests during it)
+        return _members[account] && _seatRound[account] == _sitting + 1 && _ratioWithDeferred(account) < BordaCount.WAD;
     }
 
     /// @inheritdoc IAuthorityElection
@@ -487,12 +489,16 @@ contract AuthorityElection is IAuthorityElection, AccessControl {
     function _settled(uint256 w) private view returns (uint256) {
         uint256 d = w >> _ROUND_SHIFT;
         if (d == 0 || !_ended(d)) return w;
-        uint256 out;
+        return _folded(w);
+    }
+
+    /// @dev `w`'s applied counts plus its deferred ones (saturating), whether or not their round
+    /// has ended; no deferred counts, no round
+    function _folded(uint256 w) private pure returns (uint256 out) {
         for (uint256 f; f < BordaCount.BEHAVIOURS; ++f) {
             uint256 c = ((w >> (16 * f)) & _LANE) + ((w >> (_DEFERRED_SHIFT + 16 * f)) & _LANE);
             out |= (c < _LANE ? c : _LANE) << (16 * f);
         }
-        return out;
     }
 
     /// @dev Whether round `d` (<= the current one) has ended: elected or aborted
@@ -500,13 +506,31 @@ contract AuthorityElection is IAuthorityElection, AccessControl {
         return d != _current || _rounds[d].stage > Stage.Voting;
     }
 
-    /// @dev Whether `node`'s person (`e`) is a nominee of the open round: the reported account or
-    /// the account that holds e now has a nomination in it (one person has one nominee account)
-    function _nomineeOfOpenRound(address node, bytes32 e) private view returns (uint256 cur, bool nominee) {
+    /// @dev Whether `node`'s person (`e`) is still in the race of the open round: the reported
+    /// account or the account that holds e now (one person has one nominee account) is an elector
+    /// of the round and, during the nomination stage, a nominee, during the vote, a candidate
+    /// (s21-review2 L1: a nominee not selected, evicted or removed is in no race any more)
+    function _inOpenRace(address node, bytes32 e) private view returns (uint256 cur, bool racing) {
         cur = _current;
-        Stage st = _rounds[cur].stage;
+        Round storage r = _rounds[cur];
+        Stage st = r.stage;
         if (st != Stage.Nomination && st != Stage.Voting) return (cur, false);
-        nominee = _nominations[cur][node] != 0 || _nominations[cur][_electorOf[e]] != 0;
+        racing = _racing(cur, r, st, node);
+        if (!racing) {
+            address holder = _electorOf[e];
+            if (holder != node) racing = _racing(cur, r, st, holder);
+        }
+    }
+
+    /// @dev Whether `x` is in round `id`'s race at stage `st` (Nomination or Voting): see `_inOpenRace`
+    function _racing(uint256 id, Round storage r, Stage st, address x) private view returns (bool) {
+        if (_nominations[id][x] == 0 || !isElector(id, x)) return false;
+        if (st == Stage.Nomination) return true;
+        // at most 2m <= 64 candidates, each one a nominee
+        address[] storage cands = r.candidates;
+        uint256 n = cands.length;
+        for (uint256 i; i < n; ++i) if (cands[i] == x) return true;
+        return false;
     }
 
     function _capped(address node, uint256 f) private view returns (uint16) {
@@ -518,8 +542,21 @@ contract AuthorityElection is IAuthorityElection, AccessControl {
         return c < cap ? c : cap;
     }
 
+    /// @dev Eq. 1's R_bw of `node` as the round reads it: without the counts deferred to the open
+    /// round's end (eligibility and weight at `nominate`, `closeNomination`, `elect`, eviction)
     function _ratio(address node) private view returns (uint256) {
-        uint256 w = _settled(_records[_personOf[node]]);
+        return _ratioOf(_settled(_records[_personOf[node]]));
+    }
+
+    /// @dev R_bw of `node` with its deferred counts, as the seat's powers read it (`isAuthority`)
+    function _ratioWithDeferred(address node) private view returns (uint256) {
+        uint256 w = _records[_personOf[node]];
+        // no round named: no deferred counts (they are written with their round, folded away with it)
+        return _ratioOf(w >> _ROUND_SHIFT == 0 ? w : _folded(w));
+    }
+
+    /// @dev Eq. 1 over a record word's applied counts (capped at A_f)
+    function _ratioOf(uint256 w) private view returns (uint256) {
         uint16[4] memory c;
         for (uint256 f; f < BordaCount.BEHAVIOURS; ++f) c[f] = _cap(uint16(w >> (16 * f)), f);
         return BordaCount.misbehaviourRatio(c, _params.caps, _params.weights);
@@ -536,7 +573,7 @@ contract AuthorityElection is IAuthorityElection, AccessControl {
         bytes32 e = _personOf[node];
         _reportPerson[id] = e;
         uint256 w = _settled(_records[e]);
-        (uint256 cur, bool nominee) = _nomineeOfOpenRound(node, e);
+        (uint256 cur, bool nominee) = _inOpenRace(node, e);
         // deferred: w's round is none or `cur` (an earlier one has ended and was folded in above)
         uint256 shift = nominee ? _DEFERRED_SHIFT + 16 * uint256(f) : 16 * uint256(f);
         if (((w >> shift) & _LANE) < _LANE) w += 1 << shift;

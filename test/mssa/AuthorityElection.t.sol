@@ -602,8 +602,9 @@ contract AuthorityElectionHandler is Test {
 
     /// Elected in the sitting round, not removed since (h11-red2 M2) and R_bw < 1 (issue 17,
     /// finding 9).
+    /// A seat's powers read R with the counts deferred to the open round's end (s21-review2 M1).
     function _sits(address a) internal view returns (bool) {
-        if (!ghostMember[a] || ghostUnseated[ghostSittingRound][a] || _ratio(a) >= 1e18) return false;
+        if (!ghostMember[a] || ghostUnseated[ghostSittingRound][a] || _ratioWithDeferred(a) >= 1e18) return false;
         address[] storage s = _ghostAuthorities[ghostSittingRound];
         for (uint256 i; i < s.length; ++i) if (s[i] == a) return true;
         return false;
@@ -628,12 +629,20 @@ contract AuthorityElectionHandler is Test {
         return _open() && ghostNominations[ghostRound][reporter] != 0 && ghostNominations[ghostRound][node] != 0;
     }
 
-    /// `node`'s person is a nominee of the open round: the account, or her account now, is nominated.
+    /// `node`'s person is in the open round's race: the account, or her account now, is an elector of
+    /// the round and a nominee (nomination stage) or a candidate (vote) (s21-review2 L1).
     function _nomineePerson(address node) internal view returns (bool) {
         if (!_open()) return false;
-        address now_ = ghostElectorOf[ghostPersonOf[node]];
-        return
-            ghostNominations[ghostRound][node] != 0 || (now_ != address(0) && ghostNominations[ghostRound][now_] != 0);
+        return _racing(node) || _racing(ghostElectorOf[ghostPersonOf[node]]);
+    }
+
+    function _racing(address x) internal view returns (bool) {
+        uint256 r = ghostRound;
+        if (x == address(0) || ghostNominations[r][x] == 0 || !_elector(r, x)) return false;
+        if (ghostStage == IAuthorityElection.Stage.Nomination) return true;
+        address[] storage cs = _ghostCandidates[r];
+        for (uint256 i; i < cs.length; ++i) if (cs[i] == x) return true;
+        return false;
     }
 
     /// The round ended (elected or aborted): every deferred count now counts.
@@ -661,6 +670,15 @@ contract AuthorityElectionHandler is Test {
     /// Eq. 1 written out.
     function _ratio(address node) internal view returns (uint256 r) {
         for (uint256 f; f < 4; ++f) r += (uint256(_cappedCount(node, f)) * _weights[f]) / _caps[f];
+    }
+
+    /// Eq. 1 with the deferred counts (what `isAuthority` reads, s21-review2 M1)
+    function _ratioWithDeferred(address node) internal view returns (uint256 r) {
+        bytes32 e = ghostPersonOf[node];
+        for (uint256 f; f < 4; ++f) {
+            uint256 c = uint256(_ghostPersonCounts[e][f]) + _ghostDeferred[e][f];
+            r += ((c < _caps[f] ? c : _caps[f]) * _weights[f]) / _caps[f];
+        }
     }
 
     /// Eq. 2: V * (1 - R), zero from R = 1 on.

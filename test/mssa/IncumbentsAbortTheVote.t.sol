@@ -323,4 +323,33 @@ contract IncumbentsAbortTheVoteTest is Test {
         assertEq(_ratioOf(v[3]), 1e18, "the framing counts after the abort");
         assertEq(e.openRound(), 2, "the next round opens");
     }
+
+    /// s21-review2 M1 (fixed in s21-m1fix): the round defers what it decides, not the seat's powers.
+    /// A sitting authority caught misbehaving opens a round (anyone may) and nominates itself (an
+    /// elector may): the detector's reports that take it to R = 1 wait for the round's end as for any
+    /// nominee, yet it stops sitting at once (`isAuthority` reads the deferred counts: no attesting
+    /// here, no approving in the CredentialLedger), and its candidacy is untouched.
+    function test_aSelfNominatedIncumbentReportedToROneStopsSittingAtOnce() public {
+        vm.prank(A);
+        e.openRound();
+        vm.prank(A);
+        e.nominate(A);
+        for (uint256 i; i < 5; ++i) {
+            vm.prank(v[i]);
+            e.nominate(v[i]);
+        }
+        for (uint256 k; k < 18; ++k) {
+            vm.prank(DETECTOR);
+            e.report(A, k < 5 ? 0 : (k < 15 ? 1 : 3), keccak256(abi.encode("caught", k)));
+        }
+        assertEq(_ratioOf(A), 0, "the round read A's deferred reports");
+        assertTrue(!e.isAuthority(A), "A's own nomination shields its seat");
+        vm.expectRevert(abi.encodeWithSelector(IAuthorityElection.AuthorityElection__NotAuthority.selector, A));
+        vm.prank(A);
+        e.report(v[9], 0, keccak256("attested by A"));
+        vm.warp(e.round(1).nominationEnd);
+        e.closeNomination();
+        IAuthorityElection.Round memory r = e.round(1);
+        assertEq(r.candidateRatios[_index(r.candidates, A)], 0, "A's candidacy read the deferred reports");
+    }
 }
