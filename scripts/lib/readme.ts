@@ -59,8 +59,16 @@ export function readmeScript(markdown: string): string {
  */
 export function oneKeyScript(markdown: string): string {
   const blocks = readmeBlocks(markdown).filter((b) => !/scripts\/demo\.ts/.test(b.code));
+  // Off a development node `deploy` needs the genesis authorities' identity documents: the ones the
+  // README's testnet section gives it (a block the tests skip: it needs a testnet).
+  const documents = /^npx hardhat deploy [^\n]*--genesis-documents (\S+)/m.exec(markdown)?.[1];
+  if (!documents) throw new Error("README: no `deploy --genesis-documents` for the testnet path");
+  const withDocuments = (l: string) =>
+    /\bnpx hardhat deploy(?=\s)/.test(l) && !/--genesis-documents\b/.test(l)
+      ? l.replace(/\bnpx hardhat deploy(?=\s)/, `npx hardhat deploy --genesis-documents ${documents}`)
+      : l;
   const onTestnet = (l: string) =>
-    /\bnpx hardhat\b/.test(l) && !/\bchain:advance\b/.test(l) ? l.replace(/--network localhost\b/g, "--network testnet") : l;
+    /\bnpx hardhat\b/.test(l) && !/\bchain:advance\b/.test(l) ? withDocuments(l.replace(/--network localhost\b/g, "--network testnet")) : l;
   return [
     "set -euo pipefail",
     ...blocks.map((b) => `echo "==== README line ${b.line}" >&2\n${b.code.split("\n").map(onTestnet).join("\n")}`),
