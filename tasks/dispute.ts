@@ -65,7 +65,7 @@ task("dispute:open", "Opens a dispute (Step 1): parties, nature, number of propo
   )
   .addOptionalParam(
     "case",
-    "With --nature avatar (required there): the trace case the claimant's controller filed about the respondent (`avatar:trace --file-only`), still open. The respondent, an MIT avatar id, needs no trust entry then (an avatar its owner never registered is heard too). An interaction is claimed by its counterparty: evidence with a handshake only by the account of the owner of the reporter avatar it names (the controller of that owner's attested avatar), and it is heard once (while a dispute over it is open or after one ended with a decision; a void one frees it)",
+    "With --nature avatar (required there): the trace case the claimant's controller filed about the respondent (`avatar:trace --file-only`), still open. The respondent, an MIT avatar id, needs no trust entry then (an avatar its owner never registered is heard too). An interaction is claimed by its counterparty: only evidence with a handshake opens a dispute (evidence without one can never be traced), and only by the account of the owner of the reporter avatar it names (the controller of that owner's attested avatar), and it is heard once (while a dispute over it is open or after one ended with a decision; a void one frees it)",
   )
   .addOptionalParam("options", "Number of proposed resolutions, 2..8 (0 = claim upheld)", 2, types.int)
   .addOptionalParam(
@@ -163,8 +163,14 @@ task("dispute:open", "Opens a dispute (Step 1): parties, nature, number of propo
         // owner's account (NotCounterparty); an interaction heard by a dispute that is open or
         // ended with a decision is not heard again (InteractionHeard), whichever avatar of the same
         // owner the handshake names (the hearing is keyed on the owner tag: s21-review2 M2).
+        // Evidence without a handshake names no counterparty and can never be traced (the IdP's
+        // handshakeFault): the court refuses it (EvidenceWithoutHandshake, session 22).
         const hearing = await c.dr.hearingOf(bytes);
-        if (hearing.counterparty !== hre.ethers.ZeroHash && hearing.account.toLowerCase() !== controller.toLowerCase())
+        if (hearing.counterparty === hre.ethers.ZeroHash)
+          throw new UsageError(
+            `dispute:open: --evidence ${a.evidence} has no handshake: it names no counterparty and can never be traced, so the court hears no dispute over it; use the interaction's evidence with its handshake`,
+          );
+        if (hearing.account.toLowerCase() !== controller.toLowerCase())
           throw new UsageError(
             `dispute:open: --claimant "${a.claimant}": its controller ${controller} is not the account of the owner of avatar ${hearing.counterparty} (${hearing.account === hre.ethers.ZeroAddress ? "it has none: no attested avatar" : hearing.account}), the counterparty the evidence's handshake names; only the counterparty may claim an interaction`,
           );

@@ -167,6 +167,23 @@ describe("tasks: idp:* and avatar:* (in-process network, one process)", function
     ).to.equal(
       `dispute:open: --claimant "copier-claims": its controller ${seven} is not the account of the owner of avatar ${heronOf()} (${(await hre.ethers.getSigners())[8].address}), the counterparty the evidence's handshake names; only the counterparty may claim an interaction`,
     );
+    // the same interaction without its handshake (and receipt), filed as a case by heron's owner's
+    // account: it names no counterparty and can never be traced, so the court refuses it
+    // (EvidenceWithoutHandshake, session 22); the task says so in one line naming --evidence, nothing sent
+    const { evidenceToJson } = await import("../offchain/avatars/codec");
+    const strippedFile = path.join(process.env.METATRUST_DATA_DIR!, "stripped-evidence.json");
+    const stripped = { ...evidenceFromJson(JSON.parse(fs.readFileSync(evidence, "utf8"))), handshake: undefined, receipt: undefined };
+    fs.writeFileSync(strippedFile, JSON.stringify(evidenceToJson(stripped)));
+    const eight = registry.connect((await hre.ethers.getSigners())[8]);
+    const strippedHash = hre.ethers.keccak256((await import("../offchain/avatars/wire")).encodeEvidence(stripped));
+    const strippedCase = await eight.requestTrace.staticCall(lynx, strippedHash);
+    await (await eight.requestTrace(lynx, strippedHash)).wait();
+    const noHandshake = await rejects(hre.run("dispute:open", { ...base, case: String(strippedCase), evidence: strippedFile }));
+    expect(noHandshake.message).to.equal(
+      `dispute:open: --evidence ${strippedFile} has no handshake: it names no counterparty and can never be traced, so the court hears no dispute over it; use the interaction's evidence with its handshake`,
+    );
+    expect(noHandshake.name).to.equal("UsageError");
+    expect(Number((await registry.traceCase(strippedCase)).status)).to.equal(1); // Open
     // a case that files this evidence against another avatar (heron) is refused (s19-redd F2)
     const heronId = toHex(evidenceFromJson(JSON.parse(fs.readFileSync(auth.evidence[1], "utf8"))).avatarId);
     const mis = registry.connect((await hre.ethers.getSigners())[8]);

@@ -140,16 +140,18 @@ contract DisputeResolution is IDisputeResolution {
         (bool parsed, bytes32 about, bytes32 key, bytes32 counterparty) = _read(caseEvidence);
         if (!parsed) revert DisputeResolution__EvidenceNotEncoded(traceCase);
         if (about != respondent) revert DisputeResolution__EvidenceNotAboutRespondent(traceCase, about);
+        // Evidence without a handshake (session 22) never traces anyone (the IdP's handshakeFault)
+        // and names no counterparty, so anyone who copied its bytes could claim it first and move
+        // the loser penalty and the deposit over a case that cannot end in a trace: refused.
+        if (counterparty == bytes32(0)) revert DisputeResolution__EvidenceWithoutHandshake(traceCase);
         // One interaction, one court case (s19-redd F1, decided in session 21): an interaction is
         // claimed by its counterparty. Evidence with a handshake names the reporter's avatar (the
         // IdP traces it only with that avatar's own signature on the transcript, which also names
         // it), and only that avatar's owner's account may claim it: a copier of the bytes (the
         // mempool, the accused's sock) cannot take the victim's seat (s19-review1 R2). The hearing:
-        // `_hearingOf` (per person, not per avatar: s21-review2 M2); a copy without the handshake
-        // (counterparty 0, never traceable) is another hearing and cannot burn the victim's (R1).
+        // `_hearingOf` (per person, not per avatar: s21-review2 M2).
         (bytes32 hearing, address account) = _hearingOf(key, counterparty);
-        if (counterparty != bytes32(0) && msg.sender != account)
-            revert DisputeResolution__NotCounterparty(traceCase, counterparty, msg.sender);
+        if (msg.sender != account) revert DisputeResolution__NotCounterparty(traceCase, counterparty, msg.sender);
         id = _open(claimant, respondent, NATURE_AVATAR, options, sha256(caseEvidence), string(caseEvidence[0:0]));
         _disputes[id].traceCase = traceCase;
         // The registry checks the case (Open, filed by the caller, the claimant's controller, about
@@ -480,8 +482,8 @@ contract DisputeResolution is IDisputeResolution {
         if (!parsed) return (bytes32(0), address(0), 0);
         bytes32 hearing;
         (hearing, account) = _hearingOf(key, counterparty);
-        // a handshake naming an avatar nobody may claim for is no hearing (not the stripped copy's)
-        if (counterparty == bytes32(0) || account != address(0)) heardBy = _heardBy(hearing);
+        // evidence without a handshake, or naming an avatar nobody may claim for, is no hearing
+        if (account != address(0)) heardBy = _heardBy(hearing);
     }
 
     /// @dev `interactionOf`, and the counterparty: the reporter avatar named in the handshake (the
@@ -503,13 +505,13 @@ contract DisputeResolution is IDisputeResolution {
     }
 
     /// @dev The hearing of the interaction with trace key `key` and counterparty avatar
-    /// `counterparty` (0 without a handshake): keccak256(key, the counterparty's owner tag), the tag
-    /// 0 without a handshake, so that every avatar of one person names one hearing (s21-review2 M2:
-    /// nothing on-chain checks the handshake's signature, and a handshake re-labelled to another
-    /// avatar of the claimant's must not be a fresh hearing after an acquittal);
-    /// and the only account that may claim it: the counterparty's owner's account (`_ownerAccount`'s
-    /// notion, the court's for every avatar party), 0 without a handshake (anyone may) and for an
-    /// avatar the registry does not know or whose owner has no attested avatar (nobody may).
+    /// `counterparty` (0 without a handshake): keccak256(key, the counterparty's owner tag), so that
+    /// every avatar of one person names one hearing (s21-review2 M2: nothing on-chain checks the
+    /// handshake's signature, and a handshake re-labelled to another avatar of the claimant's must
+    /// not be a fresh hearing after an acquittal); and the only account that may claim it: the
+    /// counterparty's owner's account (`_ownerAccount`'s notion, the court's for every avatar
+    /// party), 0 without a handshake (nobody may: `EvidenceWithoutHandshake`) and for an avatar the
+    /// registry does not know or whose owner has no attested avatar (nobody may).
     function _hearingOf(bytes32 key, bytes32 counterparty) private view returns (bytes32 hearing, address account) {
         bytes16 person;
         if (counterparty != bytes32(0)) (person, account) = _ownerAccountOf(counterparty);

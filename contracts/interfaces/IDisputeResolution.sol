@@ -211,6 +211,12 @@ interface IDisputeResolution {
     /// say, trailing bytes, a field out of range): upheld, a case over it could never be judged
     /// (s19-redd F3).
     error DisputeResolution__EvidenceNotEncoded(uint256 caseId);
+    /// @notice The evidence of trace case `caseId` carries no handshake (session 22): it names no
+    /// counterparty and can never trace anyone (the IdP rejects it: handshakeFault), so a dispute
+    /// over it could only move the loser penalty and the deposit, claimed by whoever copied its
+    /// bytes first. Only evidence with a handshake opens an avatar dispute, claimed by the account
+    /// of the owner of the reporter avatar it names (`NotCounterparty`).
+    error DisputeResolution__EvidenceWithoutHandshake(uint256 caseId);
     /// @notice The evidence of trace case `caseId` carries a handshake whose reporter avatar is
     /// `counterparty`, and the caller is not that avatar's owner's account (the controller of the
     /// owner's attested avatar, as for an avatar dispute's party): an interaction with a handshake is
@@ -343,8 +349,11 @@ interface IDisputeResolution {
     /// (the dispute's `cid` stays empty: it is derived from `evidence`, so no other document can
     /// be named). A narrative, if any, is no part of what the jurors rule on.
     /// The evidence must be in the wire encoding as the IdP decodes it (`interactionOf`:
-    /// `EvidenceNotEncoded` otherwise, s19-redd F3) and about `respondent`
-    /// (`EvidenceNotAboutRespondent`, s19-redd F2).
+    /// `EvidenceNotEncoded` otherwise, s19-redd F3), about `respondent`
+    /// (`EvidenceNotAboutRespondent`, s19-redd F2) and carry a handshake
+    /// (`EvidenceWithoutHandshake`, session 22: evidence without one never traces); the caller must
+    /// be the account of the owner of the reporter avatar the handshake names (`NotCounterparty`),
+    /// and the interaction not heard already (`InteractionHeard`).
     /// A respondent without a trust entry (h14-red2 G5: an avatar used only with other avatars,
     /// kept logged in, which nobody but its owner may register) is heard too: the trace is the
     /// consequence; its party account is its owner's where the chain knows it (the controller of
@@ -391,11 +400,12 @@ interface IDisputeResolution {
     /// (docs/specs/disputes.md, "One interaction, one court case"): `counterparty` is the reporter
     /// avatar named in the evidence's handshake (the hello's avatar), 0 for evidence without one;
     /// `account` the only account that may open an avatar dispute over it (the counterparty's
-    /// owner's account: the controller of its owner's attested avatar; 0 if there is none, or if
-    /// `counterparty` is 0, when anyone may); `heardBy` the dispute that holds the interaction's
-    /// hearing, keyed on (trace key, the counterparty's owner tag: every avatar of one owner names
-    /// one hearing; 0 without a handshake): open, or ended with a decision; 0 if none does (never
-    /// heard, or only by disputes that ended void) and for a counterparty nobody may claim for.
+    /// owner's account: the controller of its owner's attested avatar; 0 if there is none, and 0
+    /// if `counterparty` is 0: evidence without a handshake opens no dispute,
+    /// `EvidenceWithoutHandshake`); `heardBy` the dispute that holds the interaction's hearing,
+    /// keyed on (trace key, the counterparty's owner tag: every avatar of one owner names one
+    /// hearing): open, or ended with a decision; 0 if none does (never heard, or only by disputes
+    /// that ended void) and for a counterparty nobody may claim for (none included).
     /// All 0 for bytes `interactionOf` does not parse.
     function hearingOf(
         bytes calldata caseEvidence

@@ -1,35 +1,23 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {Test} from "../helpers/forge/Test.sol";
-import {TrustManager} from "../../contracts/trust/TrustManager.sol";
+import {CourtDeployment} from "../helpers/forge/CourtDeployment.sol";
 import {ITrustManager} from "../../contracts/interfaces/ITrustManager.sol";
-import {MITRegistry} from "../../contracts/avatars/MITRegistry.sol";
 import {IMITRegistry} from "../../contracts/interfaces/IMITRegistry.sol";
-import {IIdentityVerifier} from "../../contracts/interfaces/IIdentityVerifier.sol";
-import {DisputeResolution} from "../../contracts/disputes/DisputeResolution.sol";
 import {IDisputeResolution} from "../../contracts/interfaces/IDisputeResolution.sol";
 import {EncodedEvidence} from "../helpers/forge/EncodedEvidence.sol";
 
 /// @notice One interaction, one court case (s19-redd F1, decided in session 21; docs/specs/disputes.md):
 /// the court keys a hearing on (trace key, the counterparty's owner tag), the counterparty being the
-/// reporter avatar the evidence's handshake names (0 without one; every avatar of one owner shares a
-/// hearing, s21-review2 M2: test/disputes/hearing-per-person.test.ts); evidence with a handshake is claimed only by that
-/// avatar's owner's account (the controller of its owner's attested avatar: `NotCounterparty`); a
+/// reporter avatar the evidence's handshake names (every avatar of one owner shares a hearing,
+/// s21-review2 M2: test/disputes/hearing-per-person.test.ts); evidence with a handshake is claimed
+/// only by that avatar's owner's account (the controller of its owner's attested avatar:
+/// `NotCounterparty`); evidence without one is refused (`EvidenceWithoutHandshake`, session 22); a
 /// hearing is held while its dispute is open and after it ends with a decision (`InteractionHeard`),
 /// and freed by a void one; an appeal is the same hearing. Evidence is simulated
 /// (EncodedEvidence: parsed like the IdP's, no signature verifies). The same story with the IdP and
 /// real evidence: test/disputes/interaction-heard-twice.test.ts.
-contract DisputeResolutionHearingTest is Test {
-    uint256 internal constant IDP_KEY = 0x1D9;
-    uint40 internal constant PERIOD = 3600;
-    uint128 internal constant DEPOSIT = 0.01 ether;
-    uint96 internal constant APPEAL_FEE = 0.01 ether;
-
-    TrustManager internal tm;
-    MITRegistry internal registry;
-    DisputeResolution internal dr;
-    address internal idp;
+contract DisputeResolutionHearingTest is CourtDeployment {
     address internal admin = address(0xAD);
     address internal bob = address(0xB0B); // the victim: his avatar B is the counterparty
     address internal mallory = address(0x3A1); // a copier, or the accused's sock
@@ -40,56 +28,13 @@ contract DisputeResolutionHearingTest is Test {
 
     function setUp() public {
         vm.warp(1_700_000_000);
-        idp = vm.addr(IDP_KEY);
-        ITrustManager.Model memory m = ITrustManager.Model(
-            6,
-            10000 | (10000 << 16) | (10000 << 32) | (10000 << 48) | (10000 << 64) | (10000 << 80),
-            0.3e18,
-            0.98e18,
-            1 days,
-            0.5e18,
-            0.1e18,
-            0.5e18,
-            0.2e18,
-            0.5e18,
-            0.2e18
-        );
-        tm = new TrustManager(admin, m, 0.5e18, 0.8e18);
-        registry = new MITRegistry(idp);
-        dr = new DisputeResolution(
-            tm,
-            registry,
-            IDisputeResolution.Params(
-                0.3e18,
-                1,
-                0.5e18,
-                PERIOD,
-                PERIOD,
-                DEPOSIT,
-                0.02e18,
-                0.02e18,
-                0.1e18,
-                PERIOD,
-                APPEAL_FEE,
-                2,
-                0.3e18
-            )
-        );
-        vm.startPrank(admin);
-        tm.grantRole(tm.FEEDBACK_ROLE(), address(dr));
-        tm.setVerifier(ITrustManager.Kind.Avatar, IIdentityVerifier(address(registry)));
-        vm.stopPrank();
+        _deployCourt(admin);
         vm.startPrank(idp);
-        registry.grantRole(registry.COURT_ROLE(), address(dr));
         registry.issueMIT(keccak256("alice's MIT"), keccak256("alice's key"), "");
-        registry.issueMIT(keccak256("bob's MIT"), keccak256("bob's key"), "");
         registry.recordLogin(A, keccak256("alice's MIT"), keccak256("wA"), bytes32(0), type(uint64).max);
-        registry.recordLogin(B, keccak256("bob's MIT"), keccak256("wB"), bytes32(0), type(uint64).max);
         vm.stopPrank();
         // bob's account is B's owner's: B attested to him (the IdP's registrar signs); B is his claimant
-        bytes memory att = _attest(B, bob, block.timestamp + 1 days);
-        vm.prank(bob);
-        tm.registerAttested(B, ITrustManager.Kind.Avatar, block.timestamp + 1 days, att);
+        _attestCounterparty(bob, B, keccak256("bob's MIT"), true);
         vm.prank(mallory);
         tm.register(MALLORY_CLAIMS, ITrustManager.Kind.Organization);
         for (uint256 i; i < 3; ++i) {
@@ -108,23 +53,6 @@ contract DisputeResolutionHearingTest is Test {
 
     function _jurorAccount(uint256 i) internal pure returns (address) {
         return address(uint160(0x7000 + i));
-    }
-
-    function _attest(bytes32 id, address controller, uint256 deadline) internal view returns (bytes memory) {
-        bytes32 domain = keccak256(
-            abi.encode(
-                keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"),
-                keccak256("TrustManager"),
-                keccak256("1"),
-                block.chainid,
-                address(tm)
-            )
-        );
-        bytes32 structHash = keccak256(
-            abi.encode(tm.REGISTRATION_TYPEHASH(), id, ITrustManager.Kind.Avatar, controller, deadline)
-        );
-        (uint8 v, bytes32 r, bytes32 s) = vm.sign(IDP_KEY, keccak256(abi.encodePacked("\x19\x01", domain, structHash)));
-        return abi.encodePacked(r, s, v);
     }
 
     function _file(address by, bytes memory ev) internal returns (uint256 c) {
@@ -168,8 +96,9 @@ contract DisputeResolutionHearingTest is Test {
     // ------------------------------------------------------------------ tests
 
     /// Only B's owner's account claims evidence whose handshake names B, whatever the copy; a copy
-    /// without the handshake (counterparty none) anyone may claim, and it is another hearing.
-    function testFuzz_counterpartyClaims_strippedCopyIsAnotherHearing(uint256 seed, uint64 stamp) public {
+    /// without the handshake (counterparty none, the same trace key) nobody may claim, not even B's
+    /// owner (session 22), and it holds no hearing.
+    function testFuzz_counterpartyClaims_strippedCopyRefused(uint256 seed, uint64 stamp) public {
         stamp = uint64(bound(stamp, 1_750_000_000, 2 ** 53 - 1));
         bytes memory real = EncodedEvidence.between(A, B, seed);
         bytes memory restamped = EncodedEvidence.stamped(A, B, seed, stamp);
@@ -180,12 +109,6 @@ contract DisputeResolutionHearingTest is Test {
         assertEq(_key(stripped), key, "stripped: another trace key");
         (bytes32 cp, address account, uint256 heardBy) = dr.hearingOf(restamped);
         assertEq(abi.encode(cp, account, heardBy), abi.encode(B, bob, uint256(0)), "hearingOf");
-        (cp, account, heardBy) = dr.hearingOf(stripped);
-        assertEq(
-            abi.encode(cp, account, heardBy),
-            abi.encode(bytes32(0), address(0), uint256(0)),
-            "hearingOf stripped"
-        );
         // a copier (or the accused's sock) cannot take B's seat, with the bytes as they are or re-stamped
         for (uint256 k; k < 2; ++k) {
             bytes memory copy = k == 0 ? real : restamped;
@@ -195,16 +118,27 @@ contract DisputeResolutionHearingTest is Test {
             );
             _open(mallory, MALLORY_CLAIMS, copy, c);
         }
+        // nor open a case over the stripped copy (counterparty none), and neither can bob
+        _refused(mallory, MALLORY_CLAIMS, stripped, _withoutHandshake(3));
+        _refused(bob, B, stripped, _withoutHandshake(4));
         assertEq(dr.disputeCount(), 0, "a copier opened");
-        // the sock's stripped copy opens (counterparty none), and does not hold B's hearing
-        uint256 sham = _open(mallory, MALLORY_CLAIMS, stripped, _file(mallory, stripped));
-        (, , heardBy) = dr.hearingOf(stripped);
-        assertEq(heardBy, sham, "stripped hearing");
-        (, , heardBy) = dr.hearingOf(real);
-        assertEq(heardBy, 0, "B's hearing taken by the stripped copy");
+        (cp, account, heardBy) = dr.hearingOf(stripped);
+        assertEq(
+            abi.encode(cp, account, heardBy),
+            abi.encode(bytes32(0), address(0), uint256(0)),
+            "hearingOf stripped"
+        );
         uint256 mine = _open(bob, B, real, _file(bob, real));
         (, , heardBy) = dr.hearingOf(restamped);
         assertEq(heardBy, mine, "B's hearing");
+        (, , heardBy) = dr.hearingOf(stripped);
+        assertEq(heardBy, 0, "the stripped copy names B's hearing");
+        // with B's hearing held, the stripped copy is still refused for what it is
+        _refused(bob, B, stripped, _withoutHandshake(6));
+    }
+
+    function _withoutHandshake(uint256 c) internal pure returns (bytes memory) {
+        return abi.encodeWithSelector(IDisputeResolution.DisputeResolution__EvidenceWithoutHandshake.selector, c);
     }
 
     /// An avatar whose owner has no attested avatar, or that the registry does not know, names a

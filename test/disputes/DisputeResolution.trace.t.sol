@@ -2,7 +2,7 @@
 pragma solidity 0.8.30;
 
 import {Test} from "../helpers/forge/Test.sol";
-import {TrustManager} from "../../contracts/trust/TrustManager.sol";
+import {CourtDeployment} from "../helpers/forge/CourtDeployment.sol";
 import {ITrustManager} from "../../contracts/interfaces/ITrustManager.sol";
 import {MITRegistry} from "../../contracts/avatars/MITRegistry.sol";
 import {IMITRegistry} from "../../contracts/interfaces/IMITRegistry.sol";
@@ -16,22 +16,19 @@ import {EncodedEvidence} from "../helpers/forge/EncodedEvidence.sol";
 /// choices, time moves, the losing side appeals, anyone resolves, the IdP tries to judge random
 /// cases at random moments, and a second court holding COURT_ROLE (another deployment) binds open
 /// cases and rules on random cases and disputes. Two of the avatars have no trust entry (h14-red2
-/// G5: logged in, never registered) and one respondent id is unknown to the registry. Ghosts: the
+/// G5: logged in, never registered) and one respondent id is unknown to the registry. Each controller
+/// owns an attested counterparty avatar (an MIT of its own), which the evidence of the cases it files
+/// names in its handshake (session 22: evidence without a handshake opens no dispute). Ghosts: the
 /// first binding of every case, and every IdP verdict the registry accepted on a case awaiting a court.
-contract TraceHandler is Test {
+contract TraceHandler is CourtDeployment {
     uint256 internal constant N = 8; // entities, each an MIT avatar
     uint256 internal constant N_CTRL = 4;
-    uint40 internal constant PERIOD = 3600;
-    uint128 internal constant DEPOSIT = 0.01 ether;
-    uint96 internal constant APPEAL_FEE = 0.01 ether;
 
-    TrustManager public tm;
-    MITRegistry public registry;
-    DisputeResolution public dr;
-    address public idp;
     address public rival; // another court, refused COURT_ROLE (bound to dr, h15-red3 H1)
     address[N_CTRL] internal ctrl;
     bytes32[N] internal ents;
+    /// the controllers' attested avatars: the counterparty each one's evidence names
+    bytes32[N_CTRL] internal counterparties;
     /// two MIT avatars without a trust entry (h14-red2 G5), then an id the registry does not know
     bytes32[3] internal extra;
 
@@ -45,59 +42,21 @@ contract TraceHandler is Test {
     uint256 public entrylessDisputes;
     /// the last of them
     uint256 public entrylessId;
-    /// such disputes with a party account (none is known: no owner has an attested avatar here),
+    /// such disputes with a party account (none is known: their owner has no attested avatar),
     /// and disputes opened against the id the registry does not know (both must stay 0)
     uint256 public badEntryless;
     mapping(uint256 id => mapping(uint8 round => mapping(uint256 voter => uint8 choicePlusOne))) internal _committed;
     uint256 public calls;
 
     constructor() {
-        idp = address(uint160(uint256(keccak256("trace idp"))));
         rival = address(uint160(uint256(keccak256("trace rival court"))));
         address admin = address(uint160(uint256(keccak256("trace admin"))));
         for (uint256 i; i < N_CTRL; ++i) {
             ctrl[i] = address(uint160(uint256(keccak256(abi.encode("trace controller", i)))));
             vm.deal(ctrl[i], 100 ether);
         }
-        ITrustManager.Model memory m = ITrustManager.Model(
-            6,
-            10000 | (10000 << 16) | (10000 << 32) | (10000 << 48) | (10000 << 64) | (10000 << 80),
-            0.3e18,
-            0.98e18,
-            1 days,
-            0.5e18,
-            0.1e18,
-            0.5e18,
-            0.2e18,
-            0.5e18,
-            0.2e18
-        );
-        tm = new TrustManager(admin, m, 0.5e18, 0.8e18);
-        registry = new MITRegistry(idp);
-        dr = new DisputeResolution(
-            tm,
-            registry,
-            IDisputeResolution.Params(
-                0.3e18,
-                1,
-                0.5e18,
-                PERIOD,
-                PERIOD,
-                DEPOSIT,
-                0.02e18,
-                0.02e18,
-                0.1e18,
-                PERIOD,
-                APPEAL_FEE,
-                2,
-                0.3e18
-            )
-        );
-        vm.startPrank(admin);
-        tm.grantRole(tm.FEEDBACK_ROLE(), address(dr));
-        vm.stopPrank();
+        _deployCourt(admin);
         vm.startPrank(idp);
-        registry.grantRole(registry.COURT_ROLE(), address(dr));
         // COURT_ROLE is bound to the first court (h15-red3 H1): the rival is an account without it
         bytes32 courtRole = registry.COURT_ROLE();
         vm.expectRevert(
@@ -120,6 +79,10 @@ contract TraceHandler is Test {
                 bytes32(0),
                 type(uint64).max
             );
+        }
+        for (uint256 i; i < N_CTRL; ++i) {
+            counterparties[i] = keccak256(abi.encode("trace counterparty", i));
+            _attestCounterparty(ctrl[i], counterparties[i], keccak256(abi.encode("trace counterparty MIT", i)), true);
         }
         for (uint256 i; i < 3; ++i) extra[i] = keccak256(abi.encode("trace entryless avatar", i));
         for (uint256 i; i < 2; ++i) {
@@ -148,21 +111,21 @@ contract TraceHandler is Test {
     // ------------------------------------------------------------------ actions
 
     /// A case's evidence is encoded evidence about the case's avatar, except one case in eight
-    /// whose bytes are no encoded evidence (s19-redd F3) and one in eight whose evidence is about
-    /// another avatar (F2): the court must refuse both. Without a handshake (counterparty none, which
-    /// any claimant may claim; each case its own interaction): the counterparty's and the hearing's
-    /// rules are DisputeResolution.hearing.t.sol's (no owner has an attested avatar here).
+    /// whose bytes are no encoded evidence (s19-redd F3), one in eight whose evidence is about
+    /// another avatar (F2) and one in eight without a handshake (session 22): the court must refuse
+    /// the three. Its handshake names the reporter's own attested avatar (so the reporter's
+    /// controller is the counterparty's owner's account; each case its own interaction): the
+    /// counterparty's and the hearing's rules are DisputeResolution.hearing.t.sol's.
     function fileCase(uint256 reporterSeed, uint256 avatarSeed, uint256 evidenceSeed) external {
         ++calls;
         bytes32 avatar = _avatar(avatarSeed, N + 2);
+        bytes32 about = evidenceSeed % 8 == 1 ? _avatar(evidenceSeed >> 8, N + 2) : avatar;
         bytes memory ev =
             evidenceSeed % 8 == 0
                 ? abi.encode("evidence", calls)
-                : EncodedEvidence.withoutHandshake(
-                    evidenceSeed % 8 == 1 ? _avatar(evidenceSeed >> 8, N + 2) : avatar,
-                    calls,
-                    0
-                );
+                : evidenceSeed % 8 == 7
+                    ? EncodedEvidence.withoutHandshake(about, calls, 0)
+                    : EncodedEvidence.between(about, counterparties[reporterSeed % N_CTRL], calls);
         vm.prank(ctrl[reporterSeed % N_CTRL]);
         uint256 c = registry.requestTrace(avatar, keccak256(ev));
         caseEvidence[c] = ev;
@@ -172,6 +135,8 @@ contract TraceHandler is Test {
     /// another avatar than the respondent (F2): reached by the campaigns
     uint256 public refusedNotEncoded;
     uint256 public refusedNotAbout;
+    /// openings refused because the case's evidence has no handshake (session 22)
+    uint256 public refusedWithoutHandshake;
 
     /// One opening in four shows the jurors other evidence than the case's (h14-red2 G3).
     function openAvatarDispute(
@@ -211,6 +176,8 @@ contract TraceHandler is Test {
             bytes4 why = bytes4(err);
             if (why == IDisputeResolution.DisputeResolution__EvidenceNotEncoded.selector) ++refusedNotEncoded;
             if (why == IDisputeResolution.DisputeResolution__EvidenceNotAboutRespondent.selector) ++refusedNotAbout;
+            if (why == IDisputeResolution.DisputeResolution__EvidenceWithoutHandshake.selector)
+                ++refusedWithoutHandshake;
         }
     }
 
@@ -501,6 +468,7 @@ contract DisputeResolutionTraceInvariantTest is Test {
         uint256 entrylessRejected;
         uint256 notEncoded;
         uint256 notAbout;
+        uint256 withoutHandshake;
         for (uint256 run; run < 8; ++run) {
             TraceHandler g = new TraceHandler();
             vm.deal(address(g), 1000 ether);
@@ -537,11 +505,17 @@ contract DisputeResolutionTraceInvariantTest is Test {
             g.openAvatarDispute(1, 2, 7, 1);
             assertEq(uint256(r.traceCase(6).status), uint256(IMITRegistry.TraceStatus.Open), "case 6 claimed");
             assertEq(uint256(r.traceCase(7).status), uint256(IMITRegistry.TraceStatus.Open), "case 7 claimed");
+            // case 8: evidence about entity 2 without a handshake, opened by its reporter's claimant
+            g.fileCase(1, 2, 7);
+            g.openAvatarDispute(1, 2, 8, 1);
+            assertEq(uint256(r.traceCase(8).status), uint256(IMITRegistry.TraceStatus.Open), "case 8 claimed");
             notEncoded += g.refusedNotEncoded();
             notAbout += g.refusedNotAbout();
+            withoutHandshake += g.refusedWithoutHandshake();
         }
         assertEq(notEncoded, 8, "the court refuses bytes that are no encoded evidence (F3)");
         assertEq(notAbout, 8, "the court refuses evidence about another avatar (F2)");
+        assertEq(withoutHandshake, 8, "the court refuses evidence without a handshake");
         assertEq(
             traced > 0 && dismissed > 0 && upheld > 0 ? 1 : 0,
             1,

@@ -9,10 +9,11 @@
  * claimant's seat). The rule now (docs/specs/disputes.md, "One interaction, one court case"): an
  * interaction is claimed by its counterparty. The court keys a hearing on (trace key, the
  * counterparty's owner tag), the counterparty being the reporter avatar the evidence's handshake
- * names (0 without a handshake; every avatar of one owner shares a hearing since s21-review2 M2:
- * hearing-per-person.test.ts); evidence with a handshake may be claimed only by that avatar's owner's
- * account (`NotCounterparty`); a hearing is held while its dispute is open and after it ends with a
- * decision (`InteractionHeard(case, earlier)`), freed by a void one.
+ * names (every avatar of one owner shares a hearing since s21-review2 M2: hearing-per-person.test.ts);
+ * evidence with a handshake may be claimed only by that avatar's owner's account (`NotCounterparty`),
+ * evidence without one by nobody (`EvidenceWithoutHandshake`, session 22: it can never be traced;
+ * evidence-without-handshake.test.ts); a hearing is held while its dispute is open and after it ends
+ * with a decision (`InteractionHeard(case, earlier)`), freed by a void one.
  * The two cases of the findings test are kept; since the decision, bob's account must be the
  * account of his avatar B's owner (its attested avatar, set up in `courtTraceStory`), the claimant
  * entity is unchanged, and the bare `.reverted` became the named error.
@@ -39,7 +40,7 @@ describe("avatar disputes: one interaction, one court case (s19-redd F1; s19-rev
   const story = (name: string) => courtTraceStory(name, (up) => (svc = up));
   /** The same interaction re-stamped: another receipt (time and signature), so another case hash. */
   const restamped = (e: Evidence): Evidence => ({ ...e, receipt: { time: e.receipt!.time + 1, sig: new Uint8Array(64).fill(7) } });
-  /** A copy without its handshake (nor receipt): the same trace key, counterparty none, never traceable. */
+  /** A copy without its handshake (nor receipt): the same trace key, counterparty none, never traceable (the court refuses it). */
   const stripped = (e: Evidence): Evidence => ({ ...e, handshake: undefined, receipt: undefined });
 
   it("after a jury rejects the claim, the same interaction re-filed (receipt stripped or re-stamped) cannot open a second dispute; nothing is written", async () => {
@@ -99,7 +100,7 @@ describe("avatar disputes: one interaction, one court case (s19-redd F1; s19-rev
     expect((await court.hearingOf(encodeEvidence(e))).heardBy).to.equal(d1 + 1n);
   });
 
-  it("R1: the accused's sock claims a handshake-stripped copy first (and has the real one traced as a reporter); its rejection burns nothing: the victim's own dispute opens, is upheld, the IdP traces", async () => {
+  it("R1: the accused's sock files a handshake-stripped copy (and has the real one traced as a reporter); the court refuses it (EvidenceWithoutHandshake), nothing written: the victim's own dispute opens, is upheld, the IdP traces", async () => {
     const { dep, info, e, court, tm, claimant, respondent, params, reporter, bobAccount, signers, once, judge } = await story("s21-hf1-r1");
     const sock = signers[5]; // alice's, linked to her nowhere on-chain
     const sockClaimant = entityId("alice-sock-claims");
@@ -108,32 +109,25 @@ describe("avatar disputes: one interaction, one court case (s19-redd F1; s19-rev
     // step 1: the sock has the real evidence traced on the reporter path (authentic interaction)
     const own = await traceRemote({ idp: info, dep, reporter: sockRegistry, evidence: e, retry: once });
     expect(Number((await dep.registry.traceCase(own.caseId)).status)).to.equal(TraceStatus.InteractionTraced);
-    // step 2: a copy without the handshake: the same trace key, but counterparty none, which anyone may claim
+    // step 2: a copy without the handshake: the same trace key, no counterparty; since session 22
+    // the court refuses it before anything is written (until then anyone could claim it first)
     const sham = stripped(e);
     expect((await court.interactionOf(encodeEvidence(sham))).key).to.equal(toHex(tracedEvidenceKey(e)));
     expect([...(await court.hearingOf(encodeEvidence(sham)))]).to.deep.equal([hre.ethers.ZeroHash, hre.ethers.ZeroAddress, 0n]);
     const shamCase = (await requestTrace(sockRegistry, sham)).caseId;
-    await (
-      await court.connect(sock).openAvatarDispute(sockClaimant, respondent, 2, encodeEvidence(sham), shamCase, { value: params.deposit })
-    ).wait();
-    const ds = await court.disputeCount();
-    // while the sham is open, the victim's own opening is not refused (its hearing is (key, B))
+    await expect(
+      court.connect(sock).openAvatarDispute(sockClaimant, respondent, 2, encodeEvidence(sham), shamCase, { value: params.deposit }),
+    )
+      .to.be.revertedWithCustomError(court, "DisputeResolution__EvidenceWithoutHandshake")
+      .withArgs(shamCase);
+    expect(await court.disputeCount()).to.equal(0n);
+    expect(Number((await dep.registry.traceCase(shamCase)).status)).to.equal(TraceStatus.Open);
+    // step 3: bob's dispute opens, the jury upholds it, the IdP traces it as the court's verdict
     const bobCourt = court.connect(bobAccount);
     const mine = (await requestTrace(reporter, e)).caseId;
-    // (simulated only, nothing sent: it would open, so the jurors below sit on the sham alone)
-    expect(
-      await bobCourt.openAvatarDispute.staticCall(claimant, respondent, 2, encodeEvidence(e), mine, { value: params.deposit }),
-    ).to.equal(ds + 1n);
-    // the sham is dismissed: a decided hearing, of (key, none) only
-    await judge(ds, 1);
-    await (await court.resolve(ds)).wait();
-    expect(Number((await dep.registry.traceCase(shamCase)).status)).to.equal(TraceStatus.Dismissed);
-    expect((await court.hearingOf(encodeEvidence(sham))).heardBy).to.equal(ds);
-    expect((await court.hearingOf(encodeEvidence(e))).heardBy).to.equal(0n);
-    // step 3: bob's dispute opens, the jury upholds it, the IdP traces it as the court's verdict
     await (await bobCourt.openAvatarDispute(claimant, respondent, 2, encodeEvidence(e), mine, { value: params.deposit })).wait();
     const db = await court.disputeCount();
-    expect(db).to.equal(ds + 1n);
+    expect(db).to.equal(1n);
     await judge(db, 0);
     await (await court.resolve(db)).wait();
     await traceRemote({ idp: info, dep, reporter, evidence: e, caseId: mine, retry: once });

@@ -15,12 +15,12 @@ import { commitmentOf } from "../../offchain/disputes/tally";
 import { DEFAULT_DISPUTE_PARAMS as P } from "../../offchain/disputes/params";
 import { TraceStatus } from "../../offchain/avatars/protocols";
 import { MITRegistry__factory } from "../../typechain-types";
-import { encodedEvidence } from "../helpers/encoded-evidence";
+import { attestClaimantAvatar, CLAIMANT_AVATAR, encodedEvidence } from "../helpers/encoded-evidence";
 
 /** The case's evidence in the wire encoding (simulated: no signature verifies), about the respondent: the court reads it (s19-redd F2, F3). */
-/** Without a handshake (counterparty none, which any account may claim: docs/specs/disputes.md, "One interaction, one court case";
- * the counterparty's rule is test/disputes/interaction-heard-twice.test.ts and DisputeResolution.hearing.t.sol). */
-const EV = encodedEvidence(id("respondent"), { handshake: 0 });
+/** With a handshake naming the claimant's controller's attested avatar (the counterparty, whose owner's account alone may claim it:
+ * docs/specs/disputes.md, "One interaction, one court case"; evidence without a handshake is refused, evidence-without-handshake.test.ts). */
+const EV = encodedEvidence(id("respondent"), { reporter: CLAIMANT_AVATAR });
 
 async function opened() {
   const f = await deployDisputeFixture();
@@ -28,6 +28,7 @@ async function opened() {
   const notAfter = (await time.latest()) + 365 * 86_400;
   await registry.issueMIT(id("respondent-owner-mit"), id("key"), "params-cid");
   await registry.recordLogin(id("respondent"), id("respondent-owner-mit"), id("warrant"), id("vid"), notAfter);
+  await attestClaimantAvatar({ registry, trust: f.trust, msrp: f.msrp });
   await registry.requestTrace(id("respondent"), ethers.keccak256(EV));
   await f.disputes.openAvatarDispute(id("claimant"), id("respondent"), 2, EV, 1n, { value: P.deposit });
   return { ...f, registry, court: await f.disputes.getAddress(), jury: byVoter(f.disputes, f.signerOf) };

@@ -22,13 +22,13 @@ import { attestRegistration } from "../../offchain/trust/ledger";
 import { DEFAULT_DISPUTE_PARAMS as P } from "../../offchain/disputes/params";
 import { TraceStatus } from "../../offchain/avatars/protocols";
 import { MITRegistry__factory } from "../../typechain-types";
-import { encodedEvidence } from "../helpers/encoded-evidence";
+import { attestClaimantAvatar, CLAIMANT_AVATAR, encodedEvidence } from "../helpers/encoded-evidence";
 
 /** The claimant's case's encoded evidence: the dispute sends it (openAvatarDispute checks it is the case's). */
 /** The case's evidence in the wire encoding (simulated: no signature verifies), about the respondent: the court reads it (s19-redd F2, F3). */
-/** Without a handshake (counterparty none, which any account may claim: docs/specs/disputes.md, "One interaction, one court case";
- * the counterparty's rule is test/disputes/interaction-heard-twice.test.ts and DisputeResolution.hearing.t.sol). */
-const EV = encodedEvidence(id("ghost"), { handshake: 0 });
+/** With a handshake naming the claimant's controller's attested avatar (the counterparty, whose owner's account alone may claim it:
+ * docs/specs/disputes.md, "One interaction, one court case"; evidence without a handshake is refused, evidence-without-handshake.test.ts). */
+const EV = encodedEvidence(id("ghost"), { reporter: CLAIMANT_AVATAR });
 const SERIAL = id("ghost-owner-mit");
 const Phase = { Appeal: 3n, Resolvable: 4n } as const;
 
@@ -41,6 +41,7 @@ async function filed() {
   await registry.recordLogin(id("ghost"), SERIAL, id("warrant"), id("vid"), notAfter);
   // another avatar of the same owner, also without an entry
   await registry.recordLogin(id("ghost-2"), SERIAL, id("warrant-2"), id("vid-2"), notAfter);
+  await attestClaimantAvatar({ registry, trust: f.trust, msrp: f.msrp });
   await registry.requestTrace(id("ghost"), ethers.keccak256(EV)); // the claimant's case #1
   return { ...f, registry, jury: byVoter(f.disputes, f.signerOf) };
 }
@@ -206,7 +207,7 @@ describe("h14-red2 G5 (fixed): an avatar without a trust entry is within the cou
     const court = await f.disputes.getAddress();
     const held = await ethers.provider.getBalance(court);
     // case #2 about the ghost with evidence about "nobody" (so that the court's reading of the evidence passes)
-    const aboutNobody = encodedEvidence(id("nobody"), { handshake: 0 });
+    const aboutNobody = encodedEvidence(id("nobody"), { reporter: CLAIMANT_AVATAR });
     await f.registry.requestTrace(id("ghost"), ethers.keccak256(aboutNobody));
     await expect(f.disputes.openAvatarDispute(id("claimant"), id("nobody"), 2, aboutNobody, 2n, { value: P.deposit }))
       .to.be.revertedWithCustomError(f.disputes, "DisputeResolution__UnknownRespondent")
@@ -225,7 +226,7 @@ describe("h14-red2 G5 (fixed): an avatar without a trust entry is within the cou
         .to.be.revertedWithCustomError(f.disputes, "DisputeResolution__UnknownRespondent")
         .withArgs(id("ghost"));
     // a known avatar without an entry, but the case (#2, with evidence about ghost-2) reports the ghost
-    const aboutGhost2 = encodedEvidence(id("ghost-2"), { handshake: 0 });
+    const aboutGhost2 = encodedEvidence(id("ghost-2"), { reporter: CLAIMANT_AVATAR });
     await f.registry.requestTrace(id("ghost"), ethers.keccak256(aboutGhost2)); // case #2
     await expect(f.disputes.openAvatarDispute(id("claimant"), id("ghost-2"), 2, aboutGhost2, 2n, { value: P.deposit }))
       .to.be.revertedWithCustomError(f.registry, "MITRegistry__CaseAvatarMismatch")

@@ -15,16 +15,16 @@ import { DEFAULT_DISPUTE_PARAMS as P } from "../../offchain/disputes/params";
 import { TraceStatus } from "../../offchain/avatars/protocols";
 import { MITRegistry__factory } from "../../typechain-types";
 import { attestRegistration } from "../../offchain/trust/ledger";
-import { encodedEvidence } from "../helpers/encoded-evidence";
+import { attestClaimantAvatar, CLAIMANT_AVATAR, encodedEvidence } from "../helpers/encoded-evidence";
 
 const Z = ethers.ZeroHash;
 const AVATAR = 1;
 const SERIAL = id("respondent-owner-mit");
 /** The case's encoded evidence (its bytes as `requestTrace` filed their keccak256) and its hash. */
 /** The case's evidence in the wire encoding (simulated: no signature verifies), about the respondent: the court reads it (s19-redd F2, F3). */
-/** Without a handshake (counterparty none, which any account may claim: docs/specs/disputes.md, "One interaction, one court case";
- * the counterparty's rule is test/disputes/interaction-heard-twice.test.ts and DisputeResolution.hearing.t.sol). */
-const EV = encodedEvidence(id("respondent"), { handshake: 0 });
+/** With a handshake naming the claimant's controller's attested avatar (the counterparty, whose owner's account alone may claim it:
+ * docs/specs/disputes.md, "One interaction, one court case"; evidence without a handshake is refused, evidence-without-handshake.test.ts). */
+const EV = encodedEvidence(id("respondent"), { reporter: CLAIMANT_AVATAR });
 const EVIDENCE = ethers.keccak256(EV);
 
 async function toReveal() {
@@ -54,6 +54,7 @@ async function filed() {
   const deadline = BigInt(await time.latest()) + 3600n;
   const a = await attestRegistration(f.msrp, f.trust, id("respondent"), "avatar", f.msrp.address, deadline);
   await f.trust.registerAttested(id("respondent"), Kind.Avatar, deadline, a);
+  await attestClaimantAvatar({ registry, trust: f.trust, msrp: f.msrp });
   await registry.requestTrace(id("respondent"), EVIDENCE);
   const court = await f.disputes.getAddress();
   return { ...f, registry, court, caseId: 1n, jury: byVoter(f.disputes, f.signerOf) };
@@ -132,7 +133,7 @@ describe("DisputeResolution x MITRegistry: the court files the trace", () => {
       await expect(open(2n)).to.be.revertedWithCustomError(f.registry, "MITRegistry__NotReporter").withArgs(2n, f.others[3].address);
       // case #3 is filed about the respondent, with evidence about "other": a dispute against
       // "other" passes the court's reading of the evidence (s19-redd F2) and cannot claim the case
-      const aboutOther = encodedEvidence(id("other"), { handshake: 0 });
+      const aboutOther = encodedEvidence(id("other"), { reporter: CLAIMANT_AVATAR });
       await f.registry.requestTrace(id("respondent"), ethers.keccak256(aboutOther));
       await expect(f.disputes.openAvatarDispute(id("claimant"), id("other"), 2, aboutOther, 3n, { value: P.deposit }))
         .to.be.revertedWithCustomError(f.registry, "MITRegistry__CaseAvatarMismatch")

@@ -125,3 +125,26 @@ export async function attestCounterparty(a: {
   const att = await attestRegistration(a.idp, a.trust, a.avatar, "avatar", await a.account.getAddress(), deadline);
   await (await a.trust.connect(a.account).registerAttested(a.avatar, 1, deadline, att)).wait();
 }
+
+/**
+ * The avatar the dispute fixture's claimant's controller (msrp, test/fixtures/disputes.ts) owns, for
+ * evidence whose handshake names it (`encodedEvidence(respondent, { reporter: CLAIMANT_AVATAR })`):
+ * since session 22 the court opens avatar disputes over evidence with a handshake only, claimed by the
+ * account of the owner of the avatar it names. {@link attestClaimantAvatar} sets it up.
+ */
+export const CLAIMANT_AVATAR = keccak256(toUtf8Bytes("test: the claimant's controller's attested avatar"));
+
+/**
+ * {@link attestCounterparty} for the dispute fixture: {@link CLAIMANT_AVATAR} logged in under an MIT
+ * of its own and attested to `msrp` (the fixture's IDP_ROLE holder and the claimant's controller).
+ */
+export async function attestClaimantAvatar(f: { registry: MITRegistry; trust: TrustManager; msrp: Signer }): Promise<void> {
+  await attestCounterparty({
+    registry: f.registry,
+    trust: f.trust,
+    idp: f.msrp,
+    account: f.msrp,
+    avatar: CLAIMANT_AVATAR,
+    serial: keccak256(toUtf8Bytes("test: the claimant's controller's MIT")),
+  });
+}
