@@ -193,6 +193,7 @@ describe("h14-red2 G5 (fixed): an avatar without a trust entry is within the cou
         deadline,
         await attestRegistration(f.msrp, f.trust, id("main"), "avatar", owner.address, deadline),
       );
+    await attestClaimantAvatar({ registry, trust: f.trust, msrp: f.msrp });
     await mine(Number(P.minAge) + 1);
     await registry.requestTrace(id("ghost"), ethers.keccak256(EV));
     await f.disputes.openAvatarDispute(id("claimant"), id("ghost"), 2, EV, 1n, { value: P.deposit });

@@ -67,8 +67,9 @@ abstract contract CourtDeployment is Test {
         tm.grantRole(tm.FEEDBACK_ROLE(), address(dr));
         tm.setVerifier(ITrustManager.Kind.Avatar, IIdentityVerifier(address(registry)));
         vm.stopPrank();
-        vm.prank(idp);
+        vm.startPrank(idp);
         registry.grantRole(registry.COURT_ROLE(), address(dr));
+        vm.stopPrank();
     }
 
     /// The IdP's attestation that `controller` registers avatar `id` (TrustManager's EIP-712).
