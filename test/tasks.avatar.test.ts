@@ -174,10 +174,10 @@ describe("tasks: idp:* and avatar:* (in-process network, one process)", function
     const strippedFile = path.join(process.env.METATRUST_DATA_DIR!, "stripped-evidence.json");
     const stripped = { ...evidenceFromJson(JSON.parse(fs.readFileSync(evidence, "utf8"))), handshake: undefined, receipt: undefined };
     fs.writeFileSync(strippedFile, JSON.stringify(evidenceToJson(stripped)));
-    const eight = registry.connect((await hre.ethers.getSigners())[8]);
+    const heronOwner = registry.connect((await hre.ethers.getSigners())[8]);
     const strippedHash = hre.ethers.keccak256((await import("../offchain/avatars/wire")).encodeEvidence(stripped));
-    const strippedCase = await eight.requestTrace.staticCall(lynx, strippedHash);
-    await (await eight.requestTrace(lynx, strippedHash)).wait();
+    const strippedCase = await heronOwner.requestTrace.staticCall(lynx, strippedHash);
+    await (await heronOwner.requestTrace(lynx, strippedHash)).wait();
     const noHandshake = await rejects(hre.run("dispute:open", { ...base, case: String(strippedCase), evidence: strippedFile }));
     expect(noHandshake.message).to.equal(
       `dispute:open: --evidence ${strippedFile} has no handshake: it names no counterparty and can never be traced, so the court hears no dispute over it; use the interaction's evidence with its handshake`,
