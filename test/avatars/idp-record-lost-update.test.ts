@@ -1,5 +1,5 @@
 /**
- * FINDING s22-redo R8 (severity H: permanent lock-out of an honest user, and an avatar the IdP can
+ * s22-redo R8 (severity H: permanent lock-out of an honest user, and an avatar the IdP can
  * no longer trace; "two processes on one keystore").
  *
  * Attack / mishap: the IdP's keystore record `avatar-idp` holds every enrolment (the iris template
@@ -18,15 +18,19 @@
  * second MIT ("one party, one MIT"): permanent lock-out. An avatar she drove before the loss could
  * no longer be traced to her.
  *
- * Fixed behaviour: concurrent writers of one IdP record are serialised (a folder lock held from
- * load to write, as the services do) or the write re-reads and merges under that lock; both users
- * log in.
+ * Fixed (s22-fxidp): a command that writes the IdP's record holds the IdP's folder from before it
+ * loads the record until its run ends (tasks/lib/idp-record.ts; across processes the lock file
+ * `service-idp/service.lock` with the holder's pid, within one process a queue first): the second
+ * run waits for the first and loads what it wrote, so both users log in. The two-process form
+ * (a child holding the folder) is test/avatars/idp-record-processes.test.ts.
+ * Bite: with `withIdpRecord` reduced to `return run()`, this fails with alice's login refused
+ * ("commitmentOf: not a user MIT").
  */
 import { expect } from "chai";
 import hre from "hardhat";
 import { useTaskSandbox } from "../helpers/tasks";
 
-describe("FINDING R8: two idp:issue runs on one IdP folder lose an enrolment", function () {
+describe("R8 (s22-redo): two idp:issue runs on one IdP folder keep both enrolments", function () {
   this.timeout(300_000);
   useTaskSandbox("metatrust-s22redo-r8-");
 
