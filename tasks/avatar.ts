@@ -225,7 +225,10 @@ task("idp:setup", "Creates the identity provider's keystore record (its ECIES ke
   },
 );
 
-task("idp:issue", "Issues an MIT: --user NAME (enrolls a SIMULATED iris) or --proxy NAME (an AI proxy)")
+task(
+  "idp:issue",
+  "Issues an MIT: --user NAME (enrolls a SIMULATED iris) or --proxy NAME (an AI proxy). In the IdP's folder (no --idp) it holds the folder while it writes the IdP's record: it waits for another such command, and is refused while idp:serve serves the folder (go through it with --idp)",
+)
   .addOptionalParam("user", "A user's name")
   .addOptionalParam("realId", "The user's real identity (kept by the IdP only)")
   .addOptionalParam("proxy", "An AI proxy's name")
@@ -438,7 +441,7 @@ task(
 
 task(
   "avatar:trace",
-  "Reports an avatar with evidence: the IdP verifies it and traces the avatar to its (original) manipulator; the verdict goes on-chain as a commitment",
+  "Reports an avatar with evidence: the IdP verifies it and traces the avatar to its (original) manipulator; the verdict goes on-chain as a commitment. In the IdP's folder (no --idp) it holds the folder while it writes the IdP's record: it waits for another such command, and is refused while idp:serve serves the folder (go through it with --idp)",
 )
   .addParam("evidence", "An evidence file written by avatar:auth")
   .addOptionalParam("idp", IDP_HELP)

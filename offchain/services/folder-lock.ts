@@ -11,6 +11,10 @@
  * (`service.lock.takeover`) so two processes never both take the same stale lock. A lock whose pid
  * is alive refuses the start with one line naming the folder and the pid.
  *
+ * A command that writes the record a service holds (the IdP's: tasks/lib/idp-record.ts) takes the
+ * same lock for its run, marked `task`: a start, or another command, waits for it
+ * ({@link acquireFolder}), while a service's lock refuses a command at once.
+ *
  * Limits: a pid reused by an unrelated process after a crash looks alive (the refusal names the
  * pid and the file to remove); the folder must be on one machine's file system (no NFS).
  */
