@@ -24,18 +24,26 @@ describe("trust:interact: the interaction log keeps what another command logged 
     const { localState } = await import("../../tasks/lib/context");
     return localState(hre).keystore;
   };
-  /** The next interaction's load of the log is followed at once by `other`'s write of it. */
+  /** The next interaction's load of the log in `record` (its own, before the awaits) is followed at once by `other`'s write of it. */
   const afterLoad = (other: (loaded: Log) => Log) => {
-    const proto = InteractionLog.prototype as unknown as { all: () => Log };
-    const orig = proto.all;
+    const proto = InteractionLog.prototype as unknown as { all: () => Log; record: (...a: unknown[]) => Promise<unknown> };
+    const [all, record] = [proto.all, proto.record];
+    let armed = false;
+    proto.record = function (this: unknown, ...a: unknown[]) {
+      proto.record = record;
+      armed = true;
+      return record.apply(this, a);
+    };
     proto.all = function (this: unknown) {
-      proto.all = orig;
-      const loaded = orig.call(this);
+      const loaded = all.call(this);
+      if (!armed) return loaded;
+      armed = false;
+      proto.all = all;
       const ks = (this as { keystore: { update(n: string, d: unknown): void } }).keystore;
       ks.update("trust-interactions", other(JSON.parse(JSON.stringify(loaded)) as Log));
       return loaded;
     };
-    return () => (proto.all = orig);
+    return () => ((proto.all = all), (proto.record = record));
   };
 
   before(async () => {
