@@ -12,17 +12,29 @@ import { task } from "hardhat/config";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 
 async function avatarContext(hre: HardhatRuntimeEnvironment) {
-  const [{ localState, deployedAddress, operatorSigner }, agents, protocols, codec, iris, { MITRegistry__factory }, bytes, hash] =
-    await Promise.all([
-      import("./lib/context"),
-      import("../offchain/avatars/agents"),
-      import("../offchain/avatars/protocols"),
-      import("../offchain/avatars/codec"),
-      import("../offchain/avatars/iris"),
-      import("../typechain-types"),
-      import("../offchain/crypto/bytes"),
-      import("../offchain/crypto/hash"),
-    ]);
+  const [
+    { localState, deployedAddress, operatorSigner },
+    agents,
+    protocols,
+    codec,
+    iris,
+    { MITRegistry__factory },
+    bytes,
+    hash,
+    { sameStamp },
+    { withIdpRecord, IDP_RECORD },
+  ] = await Promise.all([
+    import("./lib/context"),
+    import("../offchain/avatars/agents"),
+    import("../offchain/avatars/protocols"),
+    import("../offchain/avatars/codec"),
+    import("../offchain/avatars/iris"),
+    import("../typechain-types"),
+    import("../offchain/crypto/bytes"),
+    import("../offchain/crypto/hash"),
+    import("../offchain/storage/keystore"),
+    import("./lib/idp-record"),
+  ]);
   const local = localState(hre);
   const ks = local.keystore;
   // The IdP's own folder signs as the IdP the deployment names; a folder without an IdP (a user's,
@@ -30,12 +42,41 @@ async function avatarContext(hre: HardhatRuntimeEnvironment) {
   // sends itself (a reporter's trace request) it sends from the network's first account.
   const runner = ks.exists("avatar-idp") ? await operatorSigner(hre, "idp") : ((await hre.ethers.getSigners())[0] ?? hre.ethers.provider);
   const registry = MITRegistry__factory.connect(await deployedAddress(hre, "MITRegistry"), runner);
-  const loadIdp = () => {
-    const r = ks.load("avatar-idp");
-    const idp = agents.IdentityProvider.fromRecord(r);
+  // The IdP's record is written only while this run holds the IdP's folder (tasks/lib/idp-record.ts,
+  // s22-redo R8/R9: a whole write by a run that loaded it unguarded lost another's enrolment), and
+  // only over the stamp it was loaded at, keeping the fields it does not own (the service's used tokens).
+  let held = false;
+  let loaded: ReturnType<typeof ks.loadStamped> | undefined;
+  /** Runs `run` holding the IdP's folder: waits for another command's hold, refuses beside a live idp:serve. */
+  const holdIdp = <T>(task: string, run: () => Promise<T>): Promise<T> =>
+    withIdpRecord(task, local.dir, async () => {
+      held = true;
+      try {
+        return await run();
+      } finally {
+        held = false;
+      }
+    });
+  /** Writes `idp` over the record it was loaded from; `also` runs first, only if the check passed. */
+  const saveIdp = (task: string, idp: InstanceType<typeof agents.IdentityProvider>, also: () => void = () => undefined) => {
+    if (!held) throw new Error(`${task}: writes ${IDP_RECORD} without holding the IdP's folder`);
+    if (loaded && !sameStamp(loaded.stamp, ks.stamp(IDP_RECORD)))
+      throw new RefusedError(
+        `${task}: the IdP's record changed meanwhile (a writer that holds no folder lock wrote ${IDP_RECORD}): nothing of this run was kept; run again`,
+      );
+    also();
+    ks.update(IDP_RECORD, { ...loaded?.data, ...idp.toRecord() });
+    loaded = ks.loadStamped(IDP_RECORD);
+  };
+  const loadIdp = async (): Promise<InstanceType<typeof agents.IdentityProvider>> => {
+    loaded = ks.loadStamped(IDP_RECORD);
+    const idp = agents.IdentityProvider.fromRecord(loaded.data);
     // a keystore from before platform receipts: keep the receipt key drawn now, or receipts made
-    // in this invocation would not verify in the next
-    if (r.receiptSk === undefined) ks.update("avatar-idp", idp.toRecord());
+    // in this invocation would not verify in the next (written holding the folder, as any write)
+    if (loaded.data.receiptSk === undefined) {
+      if (!held) return holdIdp("avatar (the IdP's receipt key)", loadIdp);
+      saveIdp("avatar", idp);
+    }
     return idp;
   };
   const party = (name: string) => agents.AvatarParty.fromRecord(ks.load(`avatar-party-${name}`));
@@ -53,7 +94,7 @@ async function avatarContext(hre: HardhatRuntimeEnvironment) {
   const now = async () => (await hre.ethers.provider.getBlock("latest"))!.timestamp;
   const ctx = async (): Promise<import("../offchain/avatars/protocols").AvatarContext> => {
     const t = await now();
-    return { registry, idp: loadIdp(), store: local.store, now: () => t };
+    return { registry, idp: await loadIdp(), store: local.store, now: () => t };
   };
   // A credential is kept per avatar id (s17-redA F15): `avatar-cred-id-<id>`, the id being
   // avatarIdOf(owner's MIT serial, name), so alice's fox and bob's fox are two records. A record
@@ -147,7 +188,25 @@ async function avatarContext(hre: HardhatRuntimeEnvironment) {
     const info = await clients.idpInfo(url ?? (await clients.discoverIdp(dep)), dep);
     return { clients, dep, info };
   };
-  return { ...local, ks, registry, agents, protocols, codec, bytes, party, saveParty, eyeOf, avatarId, ctx, saveCred, loadCred, remote };
+  return {
+    ...local,
+    ks,
+    registry,
+    agents,
+    protocols,
+    codec,
+    bytes,
+    party,
+    saveParty,
+    eyeOf,
+    avatarId,
+    ctx,
+    saveCred,
+    loadCred,
+    remote,
+    holdIdp,
+    saveIdp,
+  };
 }
 
 const IDP_HELP =
@@ -166,7 +225,10 @@ task("idp:setup", "Creates the identity provider's keystore record (its ECIES ke
   },
 );
 
-task("idp:issue", "Issues an MIT: --user NAME (enrolls a SIMULATED iris) or --proxy NAME (an AI proxy)")
+task(
+  "idp:issue",
+  "Issues an MIT: --user NAME (enrolls a SIMULATED iris) or --proxy NAME (an AI proxy). In the IdP's folder (no --idp) it holds the folder while it writes the IdP's record: it waits for another such command, and is refused while idp:serve serves the folder (go through it with --idp)",
+)
   .addOptionalParam("user", "A user's name")
   .addOptionalParam("realId", "The user's real identity (kept by the IdP only)")
   .addOptionalParam("proxy", "An AI proxy's name")
@@ -215,44 +277,51 @@ task("idp:issue", "Issues an MIT: --user NAME (enrolls a SIMULATED iris) or --pr
         console.log(`${name}: MIT ${serial} (${r.party.mit!.kind}) from the IdP at ${svc.info.url}, parameters ${r.cid}`);
         return { serial };
       }
-      const rec = `avatar-party-${name}`;
-      if (c.ks.exists(rec)) {
-        const r = c.ks.load(rec) as { pendingMit?: { cid: string } };
-        // Checked before anything is sent: a second issue would replace the party's keys and orphan its MIT.
-        if (!r.pendingMit)
-          throw new RefusedError(
-            `idp:issue: ${a.user ? "--user" : "--proxy"} "${name}" already holds an MIT; one party, one MIT (the keystore keeps its keys)`,
-          );
-        // An issue that stopped after its keys were kept: finish it with the same serial and parameters.
-        const p = c.party(name);
-        const serial = c.bytes.toHex(p.mit!.serial);
-        const onChain = Number((await c.registry.mit(serial)).status) !== 0;
-        const gas = onChain ? 0n : (await minedReceipt(c.registry.issueMIT(serial, c.bytes.toHex(p.keyId), r.pendingMit.cid))).gasUsed;
-        c.ks.update(rec, p.toRecord());
-        console.log(
-          `${name}: MIT ${serial} (${p.mit!.kind}) completed, parameters ${r.pendingMit.cid}${gas ? `; ${gas.toLocaleString("en-US")} gas` : ""}`,
-        );
-        return { serial };
-      }
-      const ctx = await c.ctx();
-      const p = new c.agents.AvatarParty(name);
-      // The party's keys and the IdP's enrollment are kept before the MIT goes on-chain (marked
-      // pending), so a process killed in between loses nothing: a rerun completes the issue.
-      ctx.beforeSend = (step) => {
-        if (step.kind !== "issueMIT") return;
-        c.ks.create(rec, { ...p.toRecord(), pendingMit: { cid: step.cid } });
-        c.ks.update("avatar-idp", ctx.idp.toRecord());
-      };
-      const r = a.user
-        ? await c.protocols.issueUserMit(ctx, p, a.realId ?? `real identity of ${name}`, c.eyeOf(name))
-        : await c.protocols.issueProxyMit(ctx, p, a.operator);
-      c.ks.update(rec, p.toRecord());
-      console.log(
-        `${name}: MIT ${c.bytes.toHex(p.mit!.serial)} (${p.mit!.kind}), parameters ${r.cid}; ${r.gas.toLocaleString("en-US")} gas`,
-      );
-      return { serial: c.bytes.toHex(p.mit!.serial) };
+      // in-process, as this folder's IdP: the record is loaded and written holding its folder
+      return c.holdIdp("idp:issue", () => issueLocal(c, a, name));
     },
   );
+
+/** idp:issue in-process (its caller holds the IdP's folder). */
+async function issueLocal(
+  c: Awaited<ReturnType<typeof avatarContext>>,
+  a: { user?: string; realId?: string; proxy?: string; operator: string },
+  name: string,
+): Promise<{ serial: string }> {
+  const rec = `avatar-party-${name}`;
+  if (c.ks.exists(rec)) {
+    const r = c.ks.load(rec) as { pendingMit?: { cid: string } };
+    // Checked before anything is sent: a second issue would replace the party's keys and orphan its MIT.
+    if (!r.pendingMit)
+      throw new RefusedError(
+        `idp:issue: ${a.user ? "--user" : "--proxy"} "${name}" already holds an MIT; one party, one MIT (the keystore keeps its keys)`,
+      );
+    // An issue that stopped after its keys were kept: finish it with the same serial and parameters.
+    const p = c.party(name);
+    const serial = c.bytes.toHex(p.mit!.serial);
+    const onChain = Number((await c.registry.mit(serial)).status) !== 0;
+    const gas = onChain ? 0n : (await minedReceipt(c.registry.issueMIT(serial, c.bytes.toHex(p.keyId), r.pendingMit.cid))).gasUsed;
+    c.ks.update(rec, p.toRecord());
+    console.log(
+      `${name}: MIT ${serial} (${p.mit!.kind}) completed, parameters ${r.pendingMit.cid}${gas ? `; ${gas.toLocaleString("en-US")} gas` : ""}`,
+    );
+    return { serial };
+  }
+  const ctx = await c.ctx();
+  const p = new c.agents.AvatarParty(name);
+  // The party's keys and the IdP's enrollment are kept before the MIT goes on-chain (marked
+  // pending), so a process killed in between loses nothing: a rerun completes the issue.
+  ctx.beforeSend = (step) => {
+    if (step.kind !== "issueMIT") return;
+    c.saveIdp("idp:issue", ctx.idp, () => c.ks.create(rec, { ...p.toRecord(), pendingMit: { cid: step.cid } }));
+  };
+  const r = a.user
+    ? await c.protocols.issueUserMit(ctx, p, a.realId ?? `real identity of ${name}`, c.eyeOf(name))
+    : await c.protocols.issueProxyMit(ctx, p, a.operator);
+  c.ks.update(rec, p.toRecord());
+  console.log(`${name}: MIT ${c.bytes.toHex(p.mit!.serial)} (${p.mit!.kind}), parameters ${r.cid}; ${r.gas.toLocaleString("en-US")} gas`);
+  return { serial: c.bytes.toHex(p.mit!.serial) };
+}
 
 task("avatar:login", "Login (claim, challenge, fresh SIMULATED iris sample, verify): the user drives its avatar")
   .addParam("user", "The user")
@@ -372,7 +441,7 @@ task(
 
 task(
   "avatar:trace",
-  "Reports an avatar with evidence: the IdP verifies it and traces the avatar to its (original) manipulator; the verdict goes on-chain as a commitment",
+  "Reports an avatar with evidence: the IdP verifies it and traces the avatar to its (original) manipulator; the verdict goes on-chain as a commitment. In the IdP's folder (no --idp) it holds the folder while it writes the IdP's record: it waits for another such command, and is refused while idp:serve serves the folder (go through it with --idp)",
 )
   .addParam("evidence", "An evidence file written by avatar:auth")
   .addOptionalParam("idp", IDP_HELP)
@@ -418,12 +487,15 @@ task(
       );
       return { caseId: ack.caseId, verdictCommitment: c.bytes.toHex(ack.verdictCommitment) };
     }
-    const ctx = await c.ctx();
-    // the verdict's opening (its salt) is kept before the commitment goes on-chain
-    ctx.beforeSend = () => c.ks.update("avatar-idp", ctx.idp.toRecord());
-    const t = caseId === undefined ? await c.protocols.trace(ctx, reporter, e) : await c.protocols.judgeTrace(ctx, caseId, e);
-    console.log(`case #${t.caseId}: traced to UID ${t.uid} (the IdP alone sees the real identity: "${t.realId}")`);
-    return t;
+    // in-process, as this folder's IdP: the record is loaded and written holding its folder
+    return c.holdIdp("avatar:trace", async () => {
+      const ctx = await c.ctx();
+      // the verdict's opening (its salt) is kept before the commitment goes on-chain
+      ctx.beforeSend = () => c.saveIdp("avatar:trace", ctx.idp);
+      const t = caseId === undefined ? await c.protocols.trace(ctx, reporter, e) : await c.protocols.judgeTrace(ctx, caseId, e);
+      console.log(`case #${t.caseId}: traced to UID ${t.uid} (the IdP alone sees the real identity: "${t.realId}")`);
+      return t;
+    });
   });
 
 task(

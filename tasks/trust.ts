@@ -37,7 +37,11 @@ async function trustContext(hre: HardhatRuntimeEnvironment, account?: string) {
   const remember = (name: string, id: string) => {
     if (names[id] === name) return;
     names[id] = name;
-    (local.keystore.exists("trust-names") ? local.keystore.update : local.keystore.create).call(local.keystore, "trust-names", names);
+    // over the names as they stand now, not as this run loaded them before its transaction: another
+    // command's name kept meanwhile is not dropped (s22-fxidp; no await between this read and the write)
+    const now = local.keystore.exists("trust-names") ? (local.keystore.load("trust-names") as Record<string, string>) : undefined;
+    if (now) local.keystore.update("trust-names", { ...now, [id]: name });
+    else local.keystore.create("trust-names", { [id]: name });
   };
   const label = (id: string) => names[id.toLowerCase()] ?? `${id.slice(0, 10)}…`;
   return { ...local, signer, tm, ledger, fixed, ledgerMod, remember, label };

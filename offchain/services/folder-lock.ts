@@ -11,6 +11,10 @@
  * (`service.lock.takeover`) so two processes never both take the same stale lock. A lock whose pid
  * is alive refuses the start with one line naming the folder and the pid.
  *
+ * A command that writes the record a service holds (the IdP's: tasks/lib/idp-record.ts) takes the
+ * same lock for its run, marked `task`: a start, or another command, waits for it
+ * ({@link acquireFolder}), while a service's lock refuses a command at once.
+ *
  * Limits: a pid reused by an unrelated process after a crash looks alive (the refusal names the
  * pid and the file to remove); the folder must be on one machine's file system (no NFS).
  */
@@ -27,6 +31,8 @@ export class FolderLockedError extends Error {
     readonly dir: string,
     readonly pid: number,
     message: string,
+    /** the live lock found (undefined: none could be read) */
+    readonly holder?: { pid: number; started: string; service: string; task?: boolean },
   ) {
     super(message);
     this.name = "FolderLockedError";
@@ -37,6 +43,8 @@ interface LockText {
   pid: number;
   started: string;
   service: string;
+  /** a command that holds the folder for one run (from its load to its write), not a service */
+  task?: boolean;
 }
 
 /** A held lock: release() removes it (only if it is still ours). */
@@ -86,10 +94,15 @@ function place(file: string, text: string): boolean {
  * @param notice - where the one-line notice of a stale lock taken over goes
  * @throws FolderLockedError when a live process holds it (one line: the folder and the pid)
  */
-export function lockFolder(dir: string, service: string, notice: (line: string) => void = (l) => console.error(l)): FolderLock {
+export function lockFolder(
+  dir: string,
+  service: string,
+  notice: (line: string) => void = (l) => console.error(l),
+  o: { task?: boolean; staleOwn?: boolean } = {},
+): FolderLock {
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, LOCK_FILE);
-  const mine: LockText = { pid: process.pid, started: new Date().toISOString(), service };
+  const mine: LockText = { pid: process.pid, started: new Date().toISOString(), service, ...(o.task ? { task: true } : {}) };
   const text = JSON.stringify(mine);
   const held = (): FolderLock => ({
     file,
@@ -102,11 +115,17 @@ export function lockFolder(dir: string, service: string, notice: (line: string) 
     if (place(file, text)) return held();
     const other = readLock(file);
     if (other === undefined) continue; // removed meanwhile: try again
-    if (alive(other.pid))
+    // a command's lock of this very process that the caller knows is not held (its in-process
+    // queue, tasks/lib/idp-record.ts): left by a run that lost its release; stale as a dead pid's
+    const ownLeft = o.staleOwn === true && other.pid === process.pid && other.task === true;
+    if (!ownLeft && alive(other.pid))
       throw new FolderLockedError(
         dir,
         other.pid,
-        `${service}: the data folder ${dir} is served by another process (pid ${other.pid}, since ${other.started}): one folder serves one process; stop that one first (or remove ${file} if pid ${other.pid} is not a ${service} service)`,
+        other.task
+          ? `${service}: the data folder ${dir} is held by ${other.service} (pid ${other.pid}, since ${other.started}) for the length of its run: run again when it has finished (or remove ${file} if pid ${other.pid} is not a ${other.service} command)`
+          : `${service}: the data folder ${dir} is served by another process (pid ${other.pid}, since ${other.started}): one folder serves one process; stop that one first (or remove ${file} if pid ${other.pid} is not a ${service} service)`,
+        other,
       );
     // stale: taken over under the takeover file, and only if it is still the same stale lock
     const takeover = `${file}.takeover`;
@@ -121,7 +140,9 @@ export function lockFolder(dir: string, service: string, notice: (line: string) 
       if (again && again.pid === other.pid && again.started === other.started) {
         fs.rmSync(file, { force: true });
         if (place(file, text)) {
-          notice(`${service}: took over the stale lock of ${dir} (pid ${other.pid}, since ${other.started}, is not running)`);
+          notice(
+            `${service}: took over the stale lock of ${dir} (${other.task ? `${other.service}, ` : ""}pid ${other.pid}, since ${other.started}, ${ownLeft ? "was left by an earlier run of this process" : "is not running"})`,
+          );
           return held();
         }
       }
@@ -141,9 +162,48 @@ export function lockFolder(dir: string, service: string, notice: (line: string) 
  * that would write a running service's record checks before it starts (the service holds that record
  * in memory and would undo the command's write at its next save).
  */
-export function liveHolder(dir: string): { pid: number; started: string; service: string } | undefined {
+export function liveHolder(dir: string): { pid: number; started: string; service: string; task?: boolean } | undefined {
   const t = readLock(path.join(dir, LOCK_FILE));
   return t && t.pid !== process.pid && alive(t.pid) ? t : undefined;
+}
+
+/** How long a start or a command waits for a command that holds the folder for its run (ms). */
+export const TASK_HOLD_WAIT_MS = 120_000;
+
+/**
+ * {@link lockFolder}, waiting while the live holder is a command holding the folder for its run
+ * (a lock marked `task`; the one-line `onWait` once, naming it): a command's hold lasts from its
+ * load to its write, so the wait is short; one that outlasts `waitMs` refuses as lockFolder does
+ * (naming the command and its pid). A live service's lock refuses at once.
+ */
+export async function acquireFolder(
+  dir: string,
+  service: string,
+  o: {
+    task?: boolean;
+    staleOwn?: boolean;
+    waitMs?: number;
+    pollMs?: number;
+    onWait?: (line: string) => void;
+    notice?: (line: string) => void;
+  } = {},
+): Promise<FolderLock> {
+  const until = Date.now() + (o.waitMs ?? TASK_HOLD_WAIT_MS);
+  let told = false;
+  for (;;) {
+    try {
+      return lockFolder(dir, service, o.notice, { task: o.task, staleOwn: o.staleOwn });
+    } catch (e) {
+      const h = (e as FolderLockedError).holder;
+      if (!(e instanceof FolderLockedError) || !h?.task || Date.now() >= until) throw e;
+      if (!told)
+        (o.onWait ?? ((l: string) => console.error(l)))(
+          `${service}: waiting for ${h.service} (pid ${h.pid}, since ${h.started}), which holds ${dir} for its run`,
+        );
+      told = true;
+      await new Promise((go) => setTimeout(go, o.pollMs ?? 200));
+    }
+  }
 }
 
 /**
@@ -158,9 +218,13 @@ export class FolderHold {
   /** @param service - the service's name, for the notice and the refusal ({@link lockFolder}) */
   constructor(private readonly service: string) {}
 
-  /** Takes the lock of `dir` (or throws FolderLockedError, having started nothing), then runs `run`. */
+  /**
+   * Takes the lock of `dir` (or throws FolderLockedError, having started nothing), then runs `run`.
+   * A command holding the folder for its run (tasks/lib/idp-record.ts) is waited for, a live
+   * service refuses at once ({@link acquireFolder}).
+   */
   async start<T>(dir: string, run: () => Promise<T>): Promise<T> {
-    this.lock = lockFolder(dir, this.service);
+    this.lock = await acquireFolder(dir, this.service);
     try {
       return await run();
     } catch (e) {

@@ -205,10 +205,20 @@ export class InteractionLog {
       kept: o.kept,
       receipt,
     };
-    log.nextSeq++;
-    log.records.push(rec);
-    all[key] = log;
-    this.save(all);
+    // over the log as it stands now, not as it was loaded before the awaits above (s22-fxidp: another
+    // command in this folder may have logged meanwhile; no await between this read and the write):
+    // other pairs' records are kept, and a record of this pair logged meanwhile refuses this one
+    const now = this.all();
+    const cur = now[key] ?? { agreement: terms, nextSeq: 0, records: [] };
+    if (cur.nextSeq !== rec.seq || (cur.records.length > 0 && JSON.stringify(cur.agreement) !== JSON.stringify(terms)))
+      throw new EvidenceError(
+        `InteractionLog.record: ${label(from)} -> ${label(to)} was logged by another command meanwhile (receipt #${cur.nextSeq - 1}); nothing logged: run again`,
+      );
+    cur.agreement = terms;
+    cur.nextSeq++;
+    cur.records.push(rec);
+    now[key] = cur;
+    this.save(now);
     return rec;
   }
 

@@ -9,7 +9,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { spawn, type ChildProcess } from "node:child_process";
-import { FolderHold, FolderLockedError, LOCK_FILE, liveHolder, lockFolder } from "../../offchain/services/folder-lock";
+import { FolderHold, FolderLockedError, LOCK_FILE, acquireFolder, liveHolder, lockFolder } from "../../offchain/services/folder-lock";
 
 const dirOf = () => fs.mkdtempSync(path.join(os.tmpdir(), "metatrust-folder-lock-"));
 const lockText = (pid: number) => JSON.stringify({ pid, started: "2026-01-01T00:00:00.000Z", service: "msrp" });
@@ -94,5 +94,49 @@ describe("folder-lock: one process per service data folder (s17-redA F20)", func
     const stopped = await hold.stop(async () => Promise.reject(new Error("close failed"))).catch((e: Error) => e);
     expect((stopped as Error).message).to.equal("close failed");
     expect(fs.existsSync(path.join(dir, LOCK_FILE)), "the lock after stop").to.equal(false);
+  });
+
+  it("a command's hold (s22-fxidp): a start waits for it (one notice naming it) and takes the folder once its holder is gone; a service's lock refuses a command at once", async () => {
+    const dir = dirOf();
+    child = spawn(process.execPath, ["-e", "setTimeout(() => {}, 60000)"]);
+    const held = JSON.stringify({ pid: child.pid, started: "2026-01-01T00:00:00.000Z", service: "idp:issue", task: true });
+    fs.writeFileSync(path.join(dir, LOCK_FILE), held);
+    const waits: string[] = [];
+    const notices: string[] = [];
+    let waited!: () => void;
+    const told = new Promise<void>((go) => (waited = go));
+    const hold = new FolderHold("idp");
+    const origError = console.error;
+    console.error = (l: string) => void notices.push(l);
+    let started: Promise<string>;
+    try {
+      started = acquireFolder(dir, "idp", { onWait: (l) => (waits.push(l), waited()), notice: (l) => notices.push(l), pollMs: 20 }).then(
+        (l) => {
+          l.release();
+          return hold.start(dir, async () => "up");
+        },
+      );
+      await told;
+      expect(fs.readFileSync(path.join(dir, LOCK_FILE), "utf8"), "the command's lock while it lives").to.equal(held);
+      const pid = child.pid;
+      await new Promise((resolve) => (child!.on("exit", resolve), child!.kill("SIGKILL")));
+      child = undefined;
+      expect(await started).to.equal("up");
+      expect(waits).to.have.length(1);
+      expect(waits[0]).to.include(`idp:issue (pid ${pid}`).and.not.include("\n");
+      expect(notices.some((l) => l.includes("took over the stale lock") && l.includes(`pid ${pid}`))).to.equal(true);
+    } finally {
+      console.error = origError;
+    }
+    // the service holds it now: a command is refused at once, naming the service's lock (no wait)
+    const waitedForService: string[] = [];
+    const e = await acquireFolder(dir, "idp:issue", { task: true, waitMs: 60_000, onWait: (l) => waitedForService.push(l) }).then(
+      () => undefined,
+      (x: FolderLockedError) => x,
+    );
+    expect(e).to.be.instanceOf(FolderLockedError);
+    expect(e!.holder).to.include({ pid: process.pid, service: "idp" });
+    expect(waitedForService, "a service's lock is not waited for").to.deep.equal([]);
+    await hold.stop(async () => undefined);
   });
 });

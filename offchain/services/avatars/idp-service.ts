@@ -347,7 +347,7 @@ export class IdpService {
   private readonly signer;
   private readonly registryAddress: string;
   /** this platform's id (its receipt key on the registry): the sessions it stamps and traces evidence of */
-  private readonly platform: Uint8Array;
+  private platform: Uint8Array;
   private running?: RunningService;
   private pruner?: NodeJS.Timeout;
   /** intents whose recovery failed at start-up (not refused by the chain), by id: tried again in the background */
@@ -797,6 +797,13 @@ export class IdpService {
   }
 
   private async startLocked(cfg: Omit<ServiceConfig, "name">, publicUrl?: string): Promise<RunningService> {
+    // the record as it stands now that the folder is held: a command that held it before (idp:issue,
+    // avatar:trace in this folder: tasks/lib/idp-record.ts) may have written it since the constructor
+    // read it, and this agent is written back whole (s22-redo R9)
+    const drawn = this.d.keystore.load(IDP_RECORD).receiptSk === undefined;
+    [this.idp, this.book] = this.load();
+    this.platform = platformId(this.registryAddress, this.idp.receiptKey);
+    if (drawn) this.save(); // a record from before platform receipts: the receipt key drawn now is kept
     // the court the registry binds is the deployment's: before anything is recovered, served or announced
     await checkBoundCourt(this.d.registry, this.d.court, "IdpService");
     const r = await this.recover();
