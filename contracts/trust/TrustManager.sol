@@ -511,8 +511,8 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
         _sameEra(id, e.generation, generation);
         uint8 bit = uint8(1 << kind);
         // The run since which the flag is held: set when the bit was clear, kept by a re-assertion
-        // (which the pipeline sends every run that detects the flag again: a juror held flagged
-        // since before a contest opened must not look newly flagged to it).
+        // (which the pipeline sends when a run detects the flag again on new conduct): a juror
+        // flagged since before a contest opened must not look newly flagged to it.
         if (e.flags & bit == 0) _flagHeldSince[id][kind] = run;
         e.flags |= bit;
         // A new instance, also when the bit was set already (a re-assertion with new evidence): a
