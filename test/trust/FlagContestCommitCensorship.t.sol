@@ -122,16 +122,14 @@ contract FlagContestCommitCensorshipTest is FlagContestFixture {
         uint256 begun = vm.getBlockTimestamp();
         vm.prank(detector);
         tm.beginFlagRun(keccak256("held open"));
-        vm.warp(begun + tm.FLAG_RUN_MAX() - 1);
+        uint256 max = tm.FLAG_RUN_MAX();
+        vm.warp(begun + max - 1);
         vm.prank(_controllerOf(0));
         vm.expectRevert(
-            abi.encodeWithSelector(
-                IDisputeResolution.DisputeResolution__FlagRunInFlight.selector,
-                begun + tm.FLAG_RUN_MAX()
-            )
+            abi.encodeWithSelector(IDisputeResolution.DisputeResolution__FlagRunInFlight.selector, begun + max)
         );
         dr.openDispute{value: DEPOSIT}(ents[0], bytes32(0), 3, 2, keccak256("contest"), "");
-        vm.warp(begun + tm.FLAG_RUN_MAX());
+        vm.warp(begun + max);
         (uint256 runs, uint256 until) = tm.flagRunState();
         assertEq(until, 0, "no longer in flight");
         uint256 id = _open(0);
@@ -264,16 +262,12 @@ contract FlagContestCommitCensorshipTest is FlagContestFixture {
         assertFalse(_mayCommit(id, 1, bytes32(uint256(1))), "barred: flagged before the opening");
         // and a run begun (not ended) before the opening makes the opening wait, not the juror
         uint256 t = vm.getBlockTimestamp() + tm.FLAG_RUN_SPACING();
+        uint256 until = t + tm.FLAG_RUN_MAX();
         vm.warp(t);
         vm.prank(detector);
         tm.beginFlagRun(keccak256("another"));
         vm.prank(_controllerOf(2));
-        vm.expectRevert(
-            abi.encodeWithSelector(
-                IDisputeResolution.DisputeResolution__FlagRunInFlight.selector,
-                t + tm.FLAG_RUN_MAX()
-            )
-        );
+        vm.expectRevert(abi.encodeWithSelector(IDisputeResolution.DisputeResolution__FlagRunInFlight.selector, until));
         dr.openDispute{value: DEPOSIT}(ents[2], bytes32(0), 3, 2, keccak256("contest"), "");
     }
 
