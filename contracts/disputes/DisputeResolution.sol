@@ -190,14 +190,7 @@ contract DisputeResolution is IDisputeResolution {
         // A flag contest judges the flags held now, each the instance it is now (its serial): a flag
         // set later, of another kind or of the same kind anew, is not cleared by its verdict.
         d.contestedFlags = contested;
-        if (contested != 0) {
-            d.contestedSerials = _trust.flagMarks(claimant);
-            // The contest's snapshot of the flag runs: never inside a run, so a run's flags all
-            // precede it or all follow it (s20-redt F3, door 1); transaction order decides.
-            (uint256 runs, uint256 inFlightUntil) = _trust.flagRunState();
-            if (inFlightUntil != 0) revert DisputeResolution__FlagRunInFlight(inFlightUntil);
-            d.runsAtOpening = uint32(runs);
-        }
+        if (contested != 0) (d.contestedSerials, d.runsAtOpening) = _contestMarks(claimant);
         d.options = options;
         // Reputation as of the previous block: nothing done from this block on changes a weight.
         d.snapshot = uint40(block.number - 1);
@@ -466,6 +459,15 @@ contract DisputeResolution is IDisputeResolution {
         if (e.kind == ITrustManager.Kind.None || _flagBars(d, voter, e.flags)) return 0;
         (uint256 rep, uint8 why) = _snapshotWeight(d, voter, e.controller);
         return why == 0 ? rep : 0;
+    }
+
+    /// @dev A flag contest's record of the claimant's flag instances (`flagMarks` serials) and of
+    /// the detector's flag runs (`runsAtOpening`): never taken inside a run, so a run's flags all
+    /// precede the contest or all follow it (s20-redt F3, door 1); transaction order decides.
+    function _contestMarks(bytes32 claimant) private view returns (uint32[7] memory serials, uint32 runs) {
+        (uint256 count, uint256 inFlightUntil) = _trust.flagRunState();
+        if (inFlightUntil != 0) revert DisputeResolution__FlagRunInFlight(inFlightUntil);
+        return (_trust.flagMarks(claimant), uint32(count));
     }
 
     /// @dev Whether the voter's flags (`flags`, its flags now) refuse its commit (and give it no
