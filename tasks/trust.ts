@@ -548,7 +548,7 @@ task(
 
 task(
   "trust:detect",
-  "Runs the Sybil, on-off and good/bad-mouthing detectors over the on-chain rating history at one block (the report on IPFS names it, with the seeds) and flags what they find; a kind the court cleared is flagged again only on conduct after the clearing",
+  "Runs the Sybil, on-off and good/bad-mouthing detectors over the on-chain rating history at one block (the report on IPFS names it, with the seeds) and flags what they find as one flag run (no flag contest opens while it is in flight, 10 min at most; runs begin 1 h apart); a kind the court cleared is flagged again only on conduct after the clearing",
 )
   .addFlag("dryRun", "Report without flagging")
   .addFlag(
@@ -571,7 +571,9 @@ task(
               ? ` -> not flagged: ${d.cleared.reason}`
               : d.stale
                 ? ` -> ${d.stale}`
-                : ""
+                : d.deferred
+                  ? ` -> ${d.deferred}`
+                  : ""
         }`,
       );
     for (const d of report.notices) console.log(`  ${c.label(d.entity).padEnd(14)} notice        ${d.reason} (not flagged)`);

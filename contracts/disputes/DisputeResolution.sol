@@ -192,7 +192,7 @@ contract DisputeResolution is IDisputeResolution {
         // A flag contest judges the flags held now, each the instance it is now (its serial): a flag
         // set later, of another kind or of the same kind anew, is not cleared by its verdict.
         d.contestedFlags = contested;
-        if (contested != 0) d.contestedSerials = _trust.flagMarks(claimant);
+        if (contested != 0) (d.contestedSerials, d.runsAtOpening) = _contestMarks(claimant);
         d.options = options;
         // Reputation as of the previous block: nothing done from this block on changes a weight.
         d.snapshot = uint40(block.number - 1);
@@ -227,7 +227,7 @@ contract DisputeResolution is IDisputeResolution {
         if (block.timestamp > d.commitDeadline) revert DisputeResolution__NotInCommitPhase(id);
         ITrustManager.Entity memory e = _trust.entity(voter);
         if (e.controller != msg.sender) revert DisputeResolution__NotController(voter, msg.sender);
-        if (e.flags & ATTACK_MASK != 0) revert DisputeResolution__Flagged(id, voter);
+        if (_flagBars(d, voter, e.flags)) revert DisputeResolution__Flagged(id, voter);
         if (!_trust.isIdentityVerified(voter)) revert DisputeResolution__NotVerified(id, voter);
         Vote storage v = _votes[id][d.round][voter];
         if (v.commitment != bytes20(0)) revert DisputeResolution__AlreadyVoted(id, voter);
@@ -457,9 +457,31 @@ contract DisputeResolution is IDisputeResolution {
     function eligibleWeight(uint256 id, bytes32 voter) external view returns (uint256) {
         Dispute storage d = _known(id);
         ITrustManager.Entity memory e = _trust.entity(voter);
-        if (e.kind == ITrustManager.Kind.None || e.flags & ATTACK_MASK != 0) return 0;
+        // the commit's own rule: a voter it refuses as flagged has no vote
+        if (e.kind == ITrustManager.Kind.None || _flagBars(d, voter, e.flags)) return 0;
         (uint256 rep, uint8 why) = _snapshotWeight(d, voter, e.controller);
         return why == 0 ? rep : 0;
+    }
+
+    /// @dev A flag contest's record of the claimant's flag instances (`flagMarks` serials) and of
+    /// the detector's flag runs (`runsAtOpening`): never taken inside a run, so a run's flags all
+    /// precede the contest or all follow it (s20-redt F3, door 1); transaction order decides.
+    function _contestMarks(bytes32 claimant) private view returns (uint32[7] memory serials, uint32 runs) {
+        (uint256 count, uint256 inFlightUntil) = _trust.flagRunState();
+        if (inFlightUntil != 0) revert DisputeResolution__FlagRunInFlight(inFlightUntil);
+        return (_trust.flagMarks(claimant), uint32(count));
+    }
+
+    /// @dev Whether the voter's flags (`flags`, its flags now) refuse its commit (and give it no
+    /// weight in `eligibleWeight`): any attack flag, except in a flag contest, where only a flag
+    /// held since a run at or before the contest's opening refuses. The detector is the other side
+    /// of a flag contest: a flag it sets later (front-running a juror's commit, s20-redt F3) must
+    /// not pick who votes; a ring's members flagged in the run that flagged the claimant, or
+    /// earlier, are held since a run at or before the opening (no contest opens inside a run).
+    function _flagBars(Dispute storage d, bytes32 voter, uint8 flags) private view returns (bool) {
+        if (flags & ATTACK_MASK == 0) return false;
+        if (d.nature != NATURE_FLAG_CONTEST) return true;
+        return _trust.flagsHeldSince(voter, d.runsAtOpening) & ATTACK_MASK != 0;
     }
 
     /// @inheritdoc IDisputeResolution

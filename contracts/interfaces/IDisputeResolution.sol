@@ -71,6 +71,9 @@ interface IDisputeResolution {
     /// flag k when it opened (`TrustManager.flagMarks`); the verdict clears a contested kind only if
     /// its serial is unchanged (s20-redt F2); the `FlagInstance` event of that serial names the
     /// `EntityFlagged` (and so the report) the jurors judge
+    /// @param runsAtOpening a flag contest's snapshot of the detector's flag runs
+    /// (`TrustManager.flagRunState` when it opened, never inside a run): a juror is refused only
+    /// for a flag held since a run at or before it (s20-redt F3)
     struct Dispute {
         bytes32 claimant;
         bytes32 respondent;
@@ -99,6 +102,7 @@ interface IDisputeResolution {
         string cid;
         uint256 traceCase;
         uint32[7] contestedSerials;
+        uint32 runsAtOpening;
     }
 
     /// @notice One voter's vote, in one storage slot.
@@ -165,6 +169,9 @@ interface IDisputeResolution {
     error DisputeResolution__FlagContestHasRespondent(bytes32 respondent);
     /// @notice A flag contest needs a claimant with an attack flag; `claimant` has none.
     error DisputeResolution__NotFlagged(bytes32 claimant);
+    /// @notice A flag contest cannot open while a detector flag run is in flight (until `until`
+    /// at the latest): the run's flags must all precede the contest or all follow it.
+    error DisputeResolution__FlagRunInFlight(uint256 until);
     /// @notice All reputation at the snapshot (`electorate`, WAD) exceeds 2^96, the width of
     /// `Dispute.electorate` (about 7.9e10 entities at reputation 1).
     error DisputeResolution__ElectorateTooLarge(uint256 electorate);
@@ -412,9 +419,12 @@ interface IDisputeResolution {
     ) external view returns (bytes32 counterparty, address account, uint256 heardBy);
 
     /// @notice Step 2: the controller of `voter` commits a sealed vote.
-    /// @dev Refuses a caller that does not control `voter`, a flagged voter, a voter whose identity
-    /// is not verified, a second commit and an empty commitment. Eligibility at the snapshot is
-    /// checked when the vote is revealed (see `eligibleWeight`).
+    /// @dev Refuses a caller that does not control `voter`, a flagged voter (in a flag contest, one
+    /// holding an attack flag held since a run at or before `runsAtOpening`,
+    /// `TrustManager.flagsHeldSince`: the detector is the other side there, and a flag it sets
+    /// later must not pick who votes, s20-redt F3), a voter whose identity is not verified, a
+    /// second commit and an empty commitment. Eligibility at the snapshot is checked when the vote
+    /// is revealed (see `eligibleWeight`).
     /// @param id the dispute
     /// @param voter the voting entity
     /// @param commitment keccak256(abi.encode(id, voter, choice, salt)) (`commitmentFor`)
@@ -469,7 +479,8 @@ interface IDisputeResolution {
     function owed(address account) external view returns (uint256);
 
     /// @notice The weight `voter` would reveal with in dispute `id` (0 if it could not reveal:
-    /// below the minimum reputation or age at the snapshot, or a party's controller's entity).
+    /// below the minimum reputation or age at the snapshot, or a party's controller's entity), or
+    /// 0 if `commit` refuses it as flagged (the same rule, in a flag contest by flag run).
     function eligibleWeight(uint256 id, bytes32 voter) external view returns (uint256);
 
     /// @notice A dispute's record.

@@ -132,6 +132,13 @@ interface ITrustManager {
     error TrustManager__InvalidAgreement();
     /// @notice Attack kind out of range (0..6).
     error TrustManager__InvalidFlag(uint8 kind);
+    /// @notice `flagBatch` got no entry, more than FLAG_BATCH_MAX, or ids, kinds and generations of
+    /// different lengths.
+    error TrustManager__InvalidBatch(uint256 ids, uint256 kinds, uint256 generations);
+    /// @notice A flag run begins FLAG_RUN_SPACING after the previous one began: from `from`.
+    error TrustManager__FlagRunTooSoon(uint256 from);
+    /// @notice No flag run is in flight (none begun, ended, or FLAG_RUN_MAX past its start).
+    error TrustManager__NoFlagRun();
     /// @notice A controller rated an entity it controls itself (through another of its entities).
     error TrustManager__OwnEntityRating(bytes32 from, bytes32 to, address controller);
     /// @notice The pair was already rated in this decay epoch; the next rating is accepted from `nextRatingAt`.
@@ -207,6 +214,11 @@ interface ITrustManager {
     /// `kind` on `id` (1, 2, ...; a re-assertion of a set flag is a new instance). A flag contest
     /// records the serials it contests (`IDisputeResolution.Dispute.contestedSerials`).
     event FlagInstance(bytes32 indexed id, uint8 indexed kind, uint32 serial);
+    /// @notice The detector began flag run `run` (its report's digest), in flight until `until`
+    /// (a timestamp) at the latest.
+    event FlagRunBegun(uint256 indexed run, bytes32 report, uint256 until);
+    /// @notice The detector ended flag run `run`.
+    event FlagRunEnded(uint256 indexed run);
     /// @notice The admin set an entity's identity-verified flag.
     event IdentityVerificationSet(bytes32 indexed id, bool verified);
     /// @notice An identity registry was attached for an entity kind.
@@ -307,6 +319,7 @@ interface ITrustManager {
     /// @notice Flags an entity for an attack kind (0 Sybil, 1 on-off, 2 good-mouthing, 3 bad-mouthing, ...). DETECTOR_ROLE.
     /// @dev Reverts `TrustManager__StaleEra` unless `generation` is the id's generation now: a
     /// detection is about the era it read, and a reclaim mined since names another controller.
+    /// Inside a flag run in flight it joins the run; outside one it is a run of its own.
     /// @param id the entity flagged
     /// @param kind the attack kind (0..6)
     /// @param evidence the sha2-256 digest of the detection report (dag-json CID) on IPFS
@@ -323,6 +336,36 @@ interface ITrustManager {
     /// (0: never; it counts every `flag`, re-assertions included, and is never reset). A flag
     /// contest's verdict clears only the instances it judged (their serial unchanged since it opened).
     function flagMarks(bytes32 id) external view returns (uint32[7] memory serials);
+
+    /// @notice The attack flags `id` holds that it has held since flag run `run` or an earlier
+    /// one: each set by a `flag` while clear in such a run (a re-assertion of a held flag does not
+    /// move its run; a withdrawal and a new flag do). A flag contest refuses a juror only for those
+    /// held since a run at or before its opening (`Dispute.runsAtOpening`; s20-redt F3).
+    function flagsHeldSince(bytes32 id, uint256 run) external view returns (uint8 flags);
+
+    /// @notice Begins flag run `flagRunState().runs + 1` (DETECTOR_ROLE), on the run's report:
+    /// every `flag` and `flagBatch` until `endFlagRun` (or FLAG_RUN_MAX after now) joins it, and
+    /// no flag contest opens meanwhile, so a ring detected in the run is flagged whole before any
+    /// member can open one. Reverts `TrustManager__FlagRunTooSoon` within FLAG_RUN_SPACING of the
+    /// previous run's start (runs cannot be chained to hold contests off).
+    function beginFlagRun(bytes32 report) external;
+
+    /// @notice Ends the run in flight (DETECTOR_ROLE); `TrustManager__NoFlagRun` if none is.
+    function endFlagRun() external;
+
+    /// @notice How many flag runs there have been (a `flag` outside a run counts as one) and, if
+    /// a run is in flight, when it stops being in flight at the latest (0: none is).
+    function flagRunState() external view returns (uint256 runs, uint256 inFlightUntil);
+
+    /// @notice Flags several entities, all on one report, in the run in flight (DETECTOR_ROLE;
+    /// `TrustManager__NoFlagRun` outside one). Entry i is `flag(ids[i], kinds[i], evidence,
+    /// generations[i])`; any entry refused refuses the batch. At most FLAG_BATCH_MAX entries.
+    function flagBatch(
+        bytes32[] calldata ids,
+        uint8[] calldata kinds,
+        bytes32 evidence,
+        uint256[] calldata generations
+    ) external;
 
     /// @notice Adds a signed amount to a reputation, clamped to [0, 1]. FEEDBACK_ROLE (the dispute contract).
     function adjustReputation(bytes32 id, int256 amount) external;

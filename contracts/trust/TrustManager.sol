@@ -15,6 +15,8 @@ import {AccountCode} from "../libraries/AccountCode.sol";
 /// @title TrustManager
 /// @notice Trust paper §IV and §VI on-chain: trustStore, decay, oracle term, identity factor,
 /// reputations, agreements and attack flags.
+// The flag runs (s20-redt F3) add two state variables to fifteen.
+// solhint-disable-next-line max-states-count
 contract TrustManager is ITrustManager, AccessControl, EIP712 {
     using TrustMath for uint256;
     using Checkpoints for Checkpoints.Trace208;
@@ -47,6 +49,25 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
         uint104 before;
         uint48 changedAt;
     }
+
+    /// @dev The flag-run counter (see `flagRunState`), in one slot.
+    struct FlagRuns {
+        uint32 count;
+        uint40 begun;
+        bool open;
+    }
+
+    /// @notice A flag run is in flight for at most this long after it began (`endFlagRun` ends it
+    /// earlier): no flag contest opens while one is (DisputeResolution), and the detector cannot
+    /// hold contests off by leaving a run open. A detector run flags in a few blocks.
+    uint256 public constant FLAG_RUN_MAX = 10 minutes;
+    /// @notice A run begins at least this long after the previous run began: runs cannot be
+    /// chained, so flag contests are blocked at most FLAG_RUN_MAX of every FLAG_RUN_SPACING. The
+    /// detection pipeline runs about hourly (its detectors read decay epochs of hours).
+    uint256 public constant FLAG_RUN_SPACING = 1 hours;
+    /// @notice Most entries of one `flagBatch` (a run sends its flags in several batches: one
+    /// unbounded batch would not fit a block and could be made to fail, s21 door 1).
+    uint256 public constant FLAG_BATCH_MAX = 100;
 
     /// @notice May set oracle terms O_ij (Eq. 46).
     bytes32 public constant ORACLE_ROLE = keccak256("ORACLE_ROLE");
@@ -133,10 +154,17 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
     /// one person, one verified avatar entity (docs/specs/trust.md §6).
     mapping(bytes16 ownerTag => bytes32 avatar) private _attestedAvatars;
     /// Per entity and attack kind, the serial of its last flag (`flag` calls of that kind, each
-    /// re-assertion included; never reset) and the block it was set in: a flag contest's verdict
-    /// names the flag instance it judged, and a contest reads which flags a juror held at its
-    /// snapshot (s20-redt F2, F3). Seven uint32 each, one slot each.
+    /// re-assertion included; never reset): a flag contest's verdict names the flag instance it
+    /// judged (s20-redt F2). Seven uint32, one slot.
     mapping(bytes32 id => uint32[7]) private _flagSerials;
+    /// Per entity and attack kind, the flag run since which the flag has been held: the run of the
+    /// `flag` that set it while it was clear (a re-assertion of a held flag does not move it; a
+    /// withdrawal and a new flag do). A flag contest refuses a juror only for a flag held since a
+    /// run at or before the contest's opening (s20-redt F3). One slot (seven uint32).
+    mapping(bytes32 id => uint32[7]) private _flagHeldSince;
+    /// The detector's flag runs (`beginFlagRun`): how many runs there have been, a `flag` outside
+    /// a run counting as one, when the last begun run began, and whether it is still open.
+    FlagRuns private _runs;
     /// The block at which an id's current era (generation) began, for an id reclaimed at least once
     /// (0 otherwise): `standingAt` reads nothing of an earlier era, so the court never weighs a
     /// reclaimed id's vote with its previous controller's standing (s21-review1 on h14-red2 G4).
@@ -417,13 +445,78 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
     // ---------------------------------------------------------------- flags and reputation
 
     /// @inheritdoc ITrustManager
+    function beginFlagRun(bytes32 report) external onlyRole(DETECTOR_ROLE) {
+        FlagRuns memory r = _runs;
+        // Runs cannot be chained: each begins FLAG_RUN_SPACING after the previous one (which also
+        // covers a run still in flight, FLAG_RUN_MAX < FLAG_RUN_SPACING).
+        if (r.begun != 0 && block.timestamp < uint256(r.begun) + FLAG_RUN_SPACING)
+            revert TrustManager__FlagRunTooSoon(uint256(r.begun) + FLAG_RUN_SPACING);
+        uint32 run = r.count + 1;
+        _runs = FlagRuns(run, uint40(block.timestamp), true);
+        emit FlagRunBegun(run, report, block.timestamp + FLAG_RUN_MAX);
+    }
+
+    /// @inheritdoc ITrustManager
+    function endFlagRun() external onlyRole(DETECTOR_ROLE) {
+        if (_inFlightUntil() == 0) revert TrustManager__NoFlagRun();
+        _runs.open = false;
+        emit FlagRunEnded(_runs.count);
+    }
+
+    /// @inheritdoc ITrustManager
+    function flagRunState() external view returns (uint256 runs, uint256 inFlightUntil) {
+        return (_runs.count, _inFlightUntil());
+    }
+
+    /// @inheritdoc ITrustManager
     function flag(bytes32 id, uint8 kind, bytes32 evidence, uint256 generation) external onlyRole(DETECTOR_ROLE) {
+        uint32 run = _runs.count;
+        if (_inFlightUntil() == 0) {
+            // A flag outside a run is a run of its own, ended in this transaction: it leaves
+            // nothing in flight, so it needs no spacing.
+            run += 1;
+            _runs.count = run;
+            _runs.open = false;
+        }
+        _flag(id, kind, evidence, generation, run);
+    }
+
+    /// @inheritdoc ITrustManager
+    function flagBatch(
+        bytes32[] calldata ids,
+        uint8[] calldata kinds,
+        bytes32 evidence,
+        uint256[] calldata generations
+    ) external onlyRole(DETECTOR_ROLE) {
+        uint256 n = ids.length;
+        if (n == 0 || n > FLAG_BATCH_MAX || kinds.length != n || generations.length != n)
+            revert TrustManager__InvalidBatch(n, kinds.length, generations.length);
+        // Only inside a run in flight: every batch of a run joins it, so no flag contest opens
+        // between two of them (DisputeResolution refuses openings while a run is in flight).
+        if (_inFlightUntil() == 0) revert TrustManager__NoFlagRun();
+        uint32 run = _runs.count;
+        for (uint256 i; i < n; ++i) _flag(ids[i], kinds[i], evidence, generations[i], run);
+    }
+
+    /// @dev When the run in flight stops being in flight (0: none is).
+    function _inFlightUntil() private view returns (uint256) {
+        FlagRuns memory r = _runs;
+        uint256 until = uint256(r.begun) + FLAG_RUN_MAX;
+        return r.open && block.timestamp < until ? until : 0;
+    }
+
+    function _flag(bytes32 id, uint8 kind, bytes32 evidence, uint256 generation, uint32 run) private {
         if (kind > 6) revert TrustManager__InvalidFlag(kind);
         Stored storage e = _known(id);
         // A detection judges one controller's era: once the id is reclaimed (a new generation),
         // its report is about someone else, and the flag must not land on the owner (h16-red2 R5).
         _sameEra(id, e.generation, generation);
-        e.flags |= uint8(1 << kind);
+        uint8 bit = uint8(1 << kind);
+        // The run since which the flag is held: set when the bit was clear, kept by a re-assertion
+        // (which the pipeline sends when a run detects the flag again on new conduct): a juror
+        // flagged since before a contest opened must not look newly flagged to it.
+        if (e.flags & bit == 0) _flagHeldSince[id][kind] = run;
+        e.flags |= bit;
         // A new instance, also when the bit was set already (a re-assertion with new evidence): a
         // verdict about the earlier one does not clear it.
         uint32 serial = ++_flagSerials[id][kind];
@@ -449,6 +542,13 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
     /// @inheritdoc ITrustManager
     function flagMarks(bytes32 id) external view returns (uint32[7] memory serials) {
         return _flagSerials[id];
+    }
+
+    /// @inheritdoc ITrustManager
+    function flagsHeldSince(bytes32 id, uint256 run) external view returns (uint8 flags) {
+        uint8 held = _entities[id].flags;
+        uint32[7] storage since = _flagHeldSince[id];
+        for (uint8 k; k < 7; ++k) if (held & (1 << k) != 0 && since[k] <= run) flags |= uint8(1 << k);
     }
 
     /// @inheritdoc ITrustManager

@@ -811,6 +811,39 @@ export class TrustLedger {
   async flag(id: string, kind: number, evidence: Uint8Array, generation: bigint | number): Promise<TxInfo> {
     return (await mined(this.tm.flag(id, kind, toHex(evidence), generation))).info;
   }
+
+  /**
+   * Begins a flag run (DETECTOR_ROLE) on the run's report: until `endFlagRun` (or FLAG_RUN_MAX after
+   * it began) every flag joins it and no flag contest opens, so a ring the run detects is flagged
+   * whole before any member can open one. The contract refuses it (TrustManager__FlagRunTooSoon)
+   * within FLAG_RUN_SPACING of the previous run's start.
+   */
+  async beginFlagRun(report: Uint8Array): Promise<TxInfo> {
+    return (await mined(this.tm.beginFlagRun(toHex(report)))).info;
+  }
+
+  /** Ends the flag run in flight (DETECTOR_ROLE). */
+  async endFlagRun(): Promise<TxInfo> {
+    return (await mined(this.tm.endFlagRun())).info;
+  }
+
+  /**
+   * Flags a batch of a run's detections in one transaction, in the run in flight (DETECTOR_ROLE), all
+   * on the run's report; at most FLAG_BATCH_MAX entries. All or nothing: one refused entry
+   * (TrustManager__StaleEra of a reclaimed id) refuses the batch.
+   */
+  async flagBatch(entries: readonly { id: string; kind: number; generation: bigint | number }[], evidence: Uint8Array): Promise<TxInfo> {
+    return (
+      await mined(
+        this.tm.flagBatch(
+          entries.map((e) => e.id),
+          entries.map((e) => e.kind),
+          toHex(evidence),
+          entries.map((e) => e.generation),
+        ),
+      )
+    ).info;
+  }
 }
 
 /**

@@ -3,8 +3,9 @@
  * registration: a reclaimed id starts afresh, docs/specs/trust.md §6), runs the detectors
  * (offchain/trust/robust.ts: one observation per pair per decay epoch, SybilRank from the
  * identity-verified seeds, iterated filtering of unfair raters, CUSUM and windowed dispersion for
- * behaviour changes), stores the report on IPFS and flags each new detection on-chain with the
- * report's digest. The report is the flag's evidence: for every detection it names the statistic,
+ * behaviour changes), stores the report on IPFS and flags the run's new detections on-chain with the
+ * report's digest, as one flag run (TrustManager.beginFlagRun .. endFlagRun: no flag contest opens
+ * between two of its batches). The report is the flag's evidence: for every detection it names the statistic,
  * its value and threshold and the observations behind it (rater, target, time, value), so that the
  * flagged entity, or anyone, can recompute it from the chain's ratings and contest it in a dispute.
  */
@@ -51,7 +52,16 @@ export const REPORT_METHOD = {
 export type Clearing = { block: number; judgedBlock: number; time: number; again: boolean; reason: string };
 
 /** One detection as reported; `stale` says why a detection was not flagged (its id was reclaimed since). */
-export type ReportedDetection = Detection & { kindName: string; flagged: boolean; stale?: string; cleared?: Clearing };
+/** `deferred`: a new detection not flagged because a flag run may not begin yet (FLAG_RUN_SPACING). */
+/** `reasserted`: a held flag this run re-asserted (detected again on new conduct, a new instance). */
+export type ReportedDetection = Detection & {
+  kindName: string;
+  flagged: boolean;
+  stale?: string;
+  deferred?: string;
+  reasserted?: Reassertion;
+  cleared?: Clearing;
+};
 
 /**
  * Which ratings a detection of `kind` on `entity` rests on, as a rater or as a target: the ratings
@@ -153,11 +163,122 @@ async function clearedAgain(
   return out;
 }
 
-/** Whether `x` is the contract's refusal of a flag for an era that is gone (TrustManager__StaleEra). */
-function isStaleFlag(ledger: TrustLedger, x: unknown): boolean {
+/** A held flag the run re-asserts: detected again on conduct after the block its instance's report read. */
+export type Reassertion = { judgedBlock: number; reason: string };
+
+/**
+ * The held flags this run re-asserts (s20-redt F3, door 2): for each detection of kind k on an
+ * entity that holds flag k, runs the detectors again without the entity's ratings of the judged
+ * side up to the block J the flag's current instance's report read (its last `EntityFlagged`;
+ * `judgedUpTo`), and re-asserts the flag (a new instance, `FlagInstance` serial) only if it still
+ * fires on the conduct after J: new evidence. A flag contest opened before this run then cannot
+ * clear it (the F2 serial rule, `FlagContestFlaggedAgain`): the ring members this run flags after
+ * the opening may vote in it (their flags follow its opening), but the verdict judges the report
+ * it was opened on, not the conduct the ring kept up since. A flag detected again on the judged
+ * conduct only is not re-asserted: a contest of it clears it, as the R1 rule (`clearedAgain`)
+ * would not flag it again after the verdict. Costs one more detector pass per held flag detected.
+ * @returns (entity:kind) -> the re-assertion
+ */
+async function reasserted(
+  ledger: TrustLedger,
+  store: ContentStore,
+  toBlock: number,
+  held: Detection[],
+  rerun: (ratings: RatingEvent[]) => { detections: Detection[] },
+  ratings: RatingEvent[],
+): Promise<Map<string, Reassertion>> {
+  const out = new Map<string, Reassertion>();
+  if (held.length === 0) return out;
+  const want = new Set(held.map((d) => `${d.entity.toLowerCase()}:${d.kind}`));
+  // the current instance of each held flag: its last EntityFlagged up to the block read
+  const flagOf = new Map<string, { block: number; evidence: string }>();
+  for (const l of await ledger.tm.queryFilter(ledger.tm.filters.EntityFlagged(), 0, toBlock)) {
+    const key = `${l.args.id.toLowerCase()}:${Number(l.args.kind)}`;
+    if (want.has(key)) flagOf.set(key, { block: l.blockNumber, evidence: l.args.evidence });
+  }
+  const provider = ledger.tm.runner!.provider!;
+  for (const d of held) {
+    const key = `${d.entity.toLowerCase()}:${d.kind}`;
+    const f = flagOf.get(key);
+    if (f === undefined) continue;
+    const judged = await judgedUpTo(store, f.block, f.evidence);
+    const time = (await provider.getBlock(judged.block))!.timestamp;
+    const after = ratings.filter((r) => !(r.time <= time && judgedSide(d.kind, d.entity, r)));
+    if (rerun(after).detections.some((x) => x.entity.toLowerCase() === d.entity.toLowerCase() && x.kind === d.kind))
+      out.set(`${d.entity}:${d.kind}`, {
+        judgedBlock: judged.block,
+        reason: `held since a report up to block ${judged.block} (${judged.from}, flagged at block ${f.block}); detected again on the conduct after it: re-asserted`,
+      });
+  }
+  return out;
+}
+
+/**
+ * The id (lower-case hex) the contract names when it refuses a flag for an era that is gone
+ * (TrustManager__StaleEra), if `x` is that refusal.
+ */
+function staleFlagId(ledger: TrustLedger, x: unknown): string | undefined {
   const data = (x as { data?: string }).data;
-  if (typeof data !== "string") return /TrustManager__StaleEra/.test(String((x as Error).message));
-  return ledger.tm.interface.parseError(data)?.name === "TrustManager__StaleEra";
+  if (typeof data === "string" && data.length > 2) {
+    const e = ledger.tm.interface.parseError(data);
+    return e?.name === "TrustManager__StaleEra" ? String(e.args[0]).toLowerCase() : undefined;
+  }
+  // a provider that gives only the message: the error's first argument is the id
+  return /TrustManager__StaleEra\(\s*"?(0x[0-9a-fA-F]{64})/.exec(String((x as Error).message))?.[1]?.toLowerCase();
+}
+
+/**
+ * Sends a run's new flags as one flag run (TrustManager.beginFlagRun, flagBatch in batches of at
+ * most FLAG_BATCH_MAX, endFlagRun): no flag contest opens while the run is in flight, so a ring the
+ * run detects is flagged whole before any member can open one, and in that contest every other
+ * member is barred from the jury (s20-redt F3, door 1). A batch the contract refuses for a reclaim
+ * mined since the block read (TrustManager__StaleEra, naming the id) is sent again without that id
+ * (the next run reads the new era afresh). Returns the ids left out as stale, or, within
+ * FLAG_RUN_SPACING of the previous run's start, flags nothing and says from when a run may begin
+ * (`deferredUntil`, a timestamp: the detector runs again then). If the run fails
+ * (the run expired, FLAG_RUN_MAX, or anything else), the run is ended if it still can be and the
+ * error thrown: a crashed run is not resumed; its flags not sent are new to the next run, which
+ * sends them (and until FLAG_RUN_MAX the run holds openings off at most).
+ */
+async function sendFlagRun(
+  ledger: TrustLedger,
+  batch: readonly { id: string; kind: number; generation: bigint }[],
+  digest: Uint8Array,
+): Promise<{ stale: Set<string>; deferredUntil?: number }> {
+  const stale = new Set<string>();
+  if (batch.length === 0) return { stale };
+  try {
+    await ledger.beginFlagRun(digest);
+  } catch (x) {
+    // too soon after the previous run (FLAG_RUN_SPACING): nothing is flagged now; the caller runs
+    // again from `deferredUntil` (the detections are new to that run and it sends them)
+    const data = (x as { data?: string }).data;
+    const e = typeof data === "string" && data.length > 2 ? ledger.tm.interface.parseError(data) : null;
+    if (e?.name === "TrustManager__FlagRunTooSoon") return { stale, deferredUntil: Number(e.args[0]) };
+    throw x;
+  }
+  try {
+    const max = Number(await ledger.tm.FLAG_BATCH_MAX());
+    for (let i = 0; i < batch.length; i += max) {
+      for (;;) {
+        const part = batch.slice(i, i + max).filter((r) => !stale.has(r.id.toLowerCase()));
+        if (part.length === 0) break;
+        try {
+          await ledger.flagBatch(part, digest);
+          break;
+        } catch (x) {
+          const id = staleFlagId(ledger, x);
+          if (id === undefined || !part.some((r) => r.id.toLowerCase() === id)) throw x;
+          stale.add(id);
+        }
+      }
+    }
+  } catch (x) {
+    await ledger.endFlagRun().catch(() => undefined);
+    throw x;
+  }
+  await ledger.endFlagRun();
+  return { stale };
 }
 
 /**
@@ -202,6 +323,17 @@ export async function runDetectors(
     (r) => analyze(r, nodes, seeds, { epochSeconds, unevidenced }),
     ratings,
   );
+  // the held flags this run detects again on new conduct, re-asserted in its run (door 2)
+  const heldNow: Detection[] = [];
+  if (o.flag) for (const d of all) if ((Number((await ledger.tm.entity(d.entity)).flags) & (1 << d.kind)) !== 0) heldNow.push(d);
+  const again = await reasserted(
+    ledger,
+    store,
+    head.number,
+    heldNow,
+    (r) => analyze(r, nodes, seeds, { epochSeconds, unevidenced }),
+    ratings,
+  );
   const report = {
     generatedAt: new Date().toISOString(),
     // what the detections were computed from: the chain at this block (ratings, entities, seeds and
@@ -216,7 +348,14 @@ export async function runDetectors(
     seeds: [...seeds].sort(),
     detections: all.map((d) => {
       const c = cleared.get(`${d.entity}:${d.kind}`);
-      return { ...d, kindName: KIND_NAME[d.kind], generation: Number(generations.get(d.entity) ?? 0n), ...(c ? { cleared: c } : {}) };
+      const r = again.get(`${d.entity}:${d.kind}`);
+      return {
+        ...d,
+        kindName: KIND_NAME[d.kind],
+        generation: Number(generations.get(d.entity) ?? 0n),
+        ...(c ? { cleared: c } : {}),
+        ...(r ? { reasserted: r } : {}),
+      };
     }),
     notices: analysis.notices.map((d) => ({ ...d, kindName: KIND_NAME[d.kind] })),
     lockstep: analysis.lockstep,
@@ -224,34 +363,43 @@ export async function runDetectors(
   };
   const cid = await store.putJson(report);
   const digest = (await cidOf(encodeJson(report), "dag-json")).multihash.digest;
-  const out: ReportedDetection[] = [];
+  // rows in the detections' order; `send`: a new flag this run sends
+  const rows: { d: Detection; c?: Clearing; already: boolean; send: boolean }[] = [];
   for (const d of all) {
     const e = await ledger.tm.entity(d.entity);
     const already = (Number(e.flags) & (1 << d.kind)) !== 0;
-    let flagged = already;
-    let stale: string | undefined;
     const c = cleared.get(`${d.entity}:${d.kind}`);
-    if (c && !c.again) {
-      // the court (or the detector) cleared this flag at c.block and nothing after it shows the
-      // conduct again: the verdict stands (h16-red2 R1)
-      out.push({ ...d, kindName: KIND_NAME[d.kind], flagged, cleared: c });
-      continue;
-    }
-    if (o.flag && !already) {
-      // the flag names the era the detection read (h16-red2 R5): a reclaim mined since then makes
-      // the contract refuse it (TrustManager__StaleEra), and the next run reads the new era afresh
-      try {
-        await ledger.flag(d.entity, d.kind, digest, generations.get(d.entity)!);
-        flagged = true;
-      } catch (x) {
-        if (!isStaleFlag(ledger, x)) throw x;
-        stale = `not flagged: ${d.entity} was reclaimed after the block read (generation ${generations.get(d.entity)})`;
-      }
-    }
-    out.push({ ...d, kindName: KIND_NAME[d.kind], flagged, ...(stale ? { stale } : {}), ...(c ? { cleared: c } : {}) });
+    // a flag cleared at c.block (by the court or the detector) with nothing after it showing the
+    // conduct again: the verdict stands (h16-red2 R1), nothing is sent
+    const stands = c !== undefined && !c.again;
+    // new, or held and detected again on new conduct (re-asserted: a new instance)
+    const reassert = already && again.has(`${d.entity}:${d.kind}`);
+    rows.push({ d, ...(c ? { c } : {}), already, send: o.flag && (reassert || !already) && !stands });
   }
+  // The run's new flags go as one flag run (sendFlagRun). Each names the era the detection read
+  // (h16-red2 R5): a reclaim mined since makes the contract refuse it, and it is left out.
+  const { stale, deferredUntil } = await sendFlagRun(
+    ledger,
+    rows.filter((r) => r.send).map((r) => ({ id: r.d.entity, kind: r.d.kind, generation: generations.get(r.d.entity)! })),
+    digest,
+  );
+  const out: ReportedDetection[] = rows.map(({ d, c, already, send }) => {
+    const r = again.get(`${d.entity}:${d.kind}`);
+    const gone = send && stale.has(d.entity.toLowerCase());
+    const stalePart = gone
+      ? { stale: `not flagged: ${d.entity} was reclaimed after the block read (generation ${generations.get(d.entity)})` }
+      : {};
+    const deferredPart =
+      send && deferredUntil !== undefined
+        ? { deferred: `not flagged yet: the next flag run may begin at ${new Date(deferredUntil * 1000).toISOString()} (FLAG_RUN_SPACING)` }
+        : {};
+    const flagged = already || (send && !gone && deferredUntil === undefined);
+    const reassertedPart = r && already && send && !gone && deferredUntil === undefined ? { reasserted: r } : {};
+    return { ...d, kindName: KIND_NAME[d.kind], flagged, ...stalePart, ...deferredPart, ...reassertedPart, ...(c ? { cleared: c } : {}) };
+  });
   return {
     detections: out,
+    ...(deferredUntil !== undefined ? { deferredUntil } : {}),
     notices: analysis.notices,
     cid,
     block: report.block,

@@ -49,17 +49,22 @@ describe("R5 (h16-red2, fixed): a flag about a squatter's era is not set on the 
       await rate(squatter, fox, id(target), 0.05);
     }
 
-    // the detector's ledger: alice's reclaim is mined just before its first flag transaction
+    // a second liar, not reclaimed: its flag must still land (the run's batch is resent without fox)
+    await f.trust.connect(f.others[5]).register(id("gil"), Kind.Avatar);
+    for (const target of ["ann", "cat", "dan"]) await rate(f.others[5], id("gil"), id(target), 0.05);
+
+    // the detector's ledger: alice's reclaim is mined just before its first flag transaction (a
+    // batch of the run's flag run, since session 22)
     let reclaimed = false;
     class RacedLedger extends TrustLedger {
-      override async flag(entity: string, kind: number, evidence: Uint8Array, generation: bigint | number): Promise<TxInfo> {
+      override async flagBatch(...a: Parameters<TrustLedger["flagBatch"]>): Promise<TxInfo> {
         if (!reclaimed) {
           reclaimed = true;
           await login(fox);
-          const a = await attest(fox, alice);
-          await (await f.trust.connect(alice).registerAttested(fox, Kind.Avatar, a.deadline, a.a)).wait();
+          const at = await attest(fox, alice);
+          await (await f.trust.connect(alice).registerAttested(fox, Kind.Avatar, at.deadline, at.a)).wait();
         }
-        return super.flag(entity, kind, evidence, generation);
+        return super.flagBatch(...a);
       }
     }
     const store = new FileContentStore(fs.mkdtempSync(path.join(os.tmpdir(), "h16-red2-r5-")));
@@ -76,6 +81,13 @@ describe("R5 (h16-red2, fixed): a flag about a squatter's era is not set on the 
       mine.every((d) => !d.flagged && /reclaimed after the block read/.test(d.stale ?? "")),
       "the report says the fox's detections were not flagged, and why",
     ).to.equal(true);
+    const gil = run.detections.filter((d) => d.entity === id("gil"));
+    expect(gil.length, "setup: gil is detected").to.be.greaterThan(0);
+    expect(
+      gil.every((d) => d.flagged && d.stale === undefined),
+      "gil's flags land, in the batch sent again without fox",
+    ).to.equal(true);
+    expect(Number((await f.trust.entity(id("gil"))).flags) & 0x7f).to.not.equal(0);
   });
 
   it("flag names the generation it judged: a stale one reverts TrustManager__StaleEra and writes nothing", async () => {

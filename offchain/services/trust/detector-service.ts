@@ -92,6 +92,11 @@ export class DetectorService {
         flagged: r.detections.filter((x) => x.flagged).length,
         at: new Date().toISOString(),
       };
+      // a run whose flags were deferred (FLAG_RUN_SPACING) is not the last: the next call runs again
+      if (r.deferredUntil !== undefined) {
+        this.log(`detector: flags deferred until ${new Date(r.deferredUntil * 1000).toISOString()} (the next flag run)`);
+        return run;
+      }
       writeFileAtomic(this.lastFile, JSON.stringify(run));
       this.last = run;
       this.log(`detector: ${run.detections} detection(s) over ${run.ratings} rating(s) at block ${run.block}; report ${run.cid}`);
