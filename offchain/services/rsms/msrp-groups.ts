@@ -1024,7 +1024,7 @@ export class GroupDesk {
       }
     }
     // members in S_RN (the sync put the flagged ones there; an RN that an update evicted from one
-    // group is no longer held by its flag, but is still in S_RN and in its other groups)
+    // group is still in S_RN, held by its flag if evicted for it, and in its other groups)
     const suspicious = new Set(this.d.msrp.revokedRns());
     for (const gid of this.d.msrp.groupIds()) {
       if (tried.has(toHex(gid))) continue;
