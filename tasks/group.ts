@@ -113,8 +113,10 @@ async function groupContext(hre: HardhatRuntimeEnvironment, task?: string) {
     msrp = record.commitChained(msrp, task ?? "group", (now) => now.commitGroup(g.groupId, g.user, g.members));
   };
   /** The same for a rekey committed on-chain. */
-  const committedRekey = (r: { groupId: Uint8Array; epoch: number; members: { name: string; pid: Uint8Array }[] }) => {
-    msrp = record.commitChained(msrp, task ?? "group", (now) => now.commitRekey(r.groupId, r.epoch, r.members));
+  const committedRekey = (r: { groupId: Uint8Array; epoch: number; members: { name: string; pid: Uint8Array }[]; byFlag?: string[] }) => {
+    msrp = record.commitChained(msrp, task ?? "group", (now) =>
+      now.commitRekey(r.groupId, r.epoch, r.members, undefined, undefined, r.byFlag),
+    );
   };
   /**
    * Refuses, having written nothing, when a party record an agent was loaded from changed since

@@ -590,7 +590,30 @@ task(
     return { published };
   });
 
-task("rsms:rn:flag", "MSRP only: puts the RN behind a pseudonym (any PID of its chain) in S_RN: not allocated, and it may not rotate")
+/**
+ * The registry's revocation marks follow S_RN (s22-redx F2, offchain/rsms/revocations.ts): run by a
+ * command that changed S_RN, after its record is saved (the chain never gets ahead of the record),
+ * on the record as saved; nothing is sent when no RN with a trust identity entered or left S_RN.
+ * The MSRP service's flag sync does the same at each tick.
+ */
+async function revocationSync(r: Awaited<ReturnType<typeof rsms>>, task: string) {
+  const m = r.loadMsrp(task);
+  const { revoke, reinstate } = m.revocationChanges();
+  if (revoke.length + reinstate.length === 0) return undefined;
+  const { syncRevocations } = await import("../offchain/rsms/revocations");
+  const out = await syncRevocations((await r.chain()).ledger, m);
+  r.saveMsrp(m, task);
+  for (const p of out.revoked) console.log(`trust identity ${p}: revoked on-chain (ResourcePoolRegistry.revokePid)`);
+  for (const p of out.reinstated) console.log(`trust identity ${p}: reinstated on-chain (ResourcePoolRegistry.reinstatePid)`);
+  for (const f of out.failed)
+    console.error(`trust identity ${f.pid}: not changed on-chain (${f.error}); the MSRP service's next flag sync tries again`);
+  return out;
+}
+
+task(
+  "rsms:rn:flag",
+  "MSRP only: puts the RN behind a pseudonym (any PID of its chain) in S_RN: not allocated, and it may not rotate; its trust identity is marked revoked on-chain",
+)
   .addParam("pid", "Any pseudonym of the RN, 0x-hex (32 bytes)")
   .setAction(async (a: { pid: string }, hre) => {
     const r = await rsms(hre);
@@ -599,10 +622,11 @@ task("rsms:rn:flag", "MSRP only: puts the RN behind a pseudonym (any PID of its 
     const name = lookupNamed("rsms:rn:flag", "--pid", a.pid, () => m.flagRn(fromHex(a.pid, 32)));
     r.saveMsrp(m, "rsms:rn:flag");
     console.log(`${name}: in S_RN (suspicious under every pseudonym); rsms:rn:clear --rn ${name} after review`);
+    await revocationSync(r, "rsms:rn:flag");
     return { name, suspicious: m.suspiciousRns() };
   });
 
-task("rsms:rn:clear", "MSRP only: takes an RN out of S_RN after review")
+task("rsms:rn:clear", "MSRP only: takes an RN out of S_RN after review; its trust identity's on-chain revocation is lifted")
   .addParam("rn", "The RN's name")
   .setAction(async (a: { rn: string }, hre) => {
     const r = await rsms(hre);
@@ -612,6 +636,7 @@ task("rsms:rn:clear", "MSRP only: takes an RN out of S_RN after review")
     m.clearSuspicious(a.rn);
     r.saveMsrp(m, "rsms:rn:clear");
     console.log(`${a.rn}: out of S_RN`);
+    await revocationSync(r, "rsms:rn:clear");
     return { suspicious: m.suspiciousRns() };
   });
 

@@ -9,9 +9,10 @@ interface IIdentityVerifier {
     /// @notice True iff `id` was verified by this registry.
     function isVerified(bytes32 id) external view returns (bool);
 
-    /// @notice True iff `id`'s verification was withdrawn for good by an authority (an avatar whose
-    /// owner's MIT is revoked): nothing its holder does makes it verified again. A verification
-    /// that lapsed (an avatar's login or delegation ended: its owner logs in again) is not revoked.
+    /// @notice True iff `id`'s verification was withdrawn by an authority (an avatar whose owner's
+    /// MIT is revoked, for good; a resource node the MSRP holds suspicious, until the MSRP lifts
+    /// it): nothing its holder does makes it verified again. A verification that lapsed (an
+    /// avatar's login or delegation ended: its owner logs in again) is not revoked.
     function isRevoked(bytes32 id) external view returns (bool);
 
     /// @notice The 16-byte tag of the person who owns `id` (zero if this registry knows no owner, or

@@ -13,6 +13,10 @@ pragma solidity 0.8.30;
 ///   real registration, so it is the only writer of join records.
 /// - Each pool's RPM holds RPM_ROLE for its pool. RPMs read the chain (used tags, recorded PIDs,
 ///   filter roots) to decide; they do not write join records.
+/// - The MSRP marks revoked the one PID it attested as an RN's trust identity while it holds the
+///   RN suspicious (S_RN, RSMS §IV.B.2.c: an evicted or operator-flagged RN), and lifts the mark
+///   when the RN leaves S_RN (revokePid, reinstatePid; rsms-group.md §8). That PID is public
+///   already (the TrustManager's registration names it); no other pseudonym of the RN is marked.
 /// - Nothing here links two pseudonyms of one RN: records are keyed by PID and by tag only, so
 ///   the chain alone cannot link an RN's successive PIDs (unlinkability, §III.D.2).
 interface IResourcePoolRegistry {
@@ -85,6 +89,12 @@ interface IResourcePoolRegistry {
     error ResourcePoolRegistry__NotPoolRpm(uint32 poolId, address caller);
     /// @notice The endpoint is empty or longer than MAX_ENDPOINT_BYTES.
     error ResourcePoolRegistry__InvalidEndpoint(uint32 poolId);
+    /// @notice The PID has no join record: no pool authenticated it, so there is nothing to revoke.
+    error ResourcePoolRegistry__UnknownPid(bytes32 pid);
+    /// @notice The PID is revoked already (a retry: nothing changes).
+    error ResourcePoolRegistry__AlreadyRevoked(bytes32 pid);
+    /// @notice The PID is not revoked (a retry of a reinstatement, or a PID never revoked: nothing changes).
+    error ResourcePoolRegistry__NotRevoked(bytes32 pid);
 
     /// @notice A pool was created.
     event PoolCreated(uint32 indexed poolId, address indexed rpm, bytes32 pidRpm, bytes pkRpm);
@@ -109,6 +119,10 @@ interface IResourcePoolRegistry {
     event JoinRecorded(bytes32 indexed pid, bytes32 indexed tag, uint32 indexed poolId, uint8 kind);
     /// @notice A pool's RPM announced (or replaced) the endpoint RNs reach it at.
     event PoolEndpointSet(uint32 indexed poolId, address indexed rpm, string endpoint);
+    /// @notice The MSRP revoked a PID: the RN behind it is in S_RN (isRevoked true, isVerified false).
+    event PidRevoked(bytes32 indexed pid);
+    /// @notice The MSRP lifted a PID's revocation: the RN behind it left S_RN.
+    event PidReinstated(bytes32 indexed pid);
 
     /// @notice Creates a pool and grants its RPM the RPM role. MSRP only.
     /// @param poolId a new non-zero id
@@ -152,6 +166,21 @@ interface IResourcePoolRegistry {
 
     /// @notice Records several joins in one transaction; all or nothing. MSRP only.
     function recordJoins(JoinInput[] calldata joins) external;
+
+    /// @notice Marks a PID revoked: the MSRP holds the RN behind it suspicious (in S_RN: evicted from
+    /// a service group, flagged by the operator or held by a trust flag; RSMS §I "its joining ... will
+    /// be revoked"). From then on `isRevoked(pid)` is true and `isVerified(pid)` false, so the RN's
+    /// attested trust entity loses its verified identity factor and its court standing
+    /// (TrustManager.isIdentityVerified, hasIdentityStanding). MSRP only. The MSRP marks the one PID
+    /// it attested as the RN's trust identity, which the TrustManager's registration made public
+    /// already: the mark links no other pseudonym of the RN.
+    /// @param pid a PID with a join record, not revoked
+    function revokePid(bytes32 pid) external;
+
+    /// @notice Lifts a PID's revocation: the RN behind it left S_RN (the operator's review, or the
+    /// trust flag that held it there was lifted). MSRP only.
+    /// @param pid a revoked PID
+    function reinstatePid(bytes32 pid) external;
 
     /// @notice The pool with this id (rpm is zero if none).
     function pool(uint32 poolId) external view returns (Pool memory);

@@ -26,6 +26,7 @@ contract ResourcePoolRegistry is IResourcePoolRegistry, IIdentityVerifier, Acces
     mapping(bytes32 tag => bytes32 pid) private _pidOfTag;
     uint256 private _joinCount;
     mapping(uint32 poolId => string endpoint) private _endpoints;
+    mapping(bytes32 pid => bool revoked) private _revoked;
 
     /// @param msrp the MSRP's account: admin and MSRP role
     constructor(address msrp) {
@@ -152,16 +153,33 @@ contract ResourcePoolRegistry is IResourcePoolRegistry, IIdentityVerifier, Acces
         return _pidOfTag[tag] != bytes32(0);
     }
 
-    /// @inheritdoc IIdentityVerifier
-    /// @dev A PID is verified once a pool authenticated it: it has a join record.
-    function isVerified(bytes32 id) external view returns (bool) {
-        return _records[id].tag != bytes32(0);
+    /// @inheritdoc IResourcePoolRegistry
+    function revokePid(bytes32 pid) external onlyRole(MSRP_ROLE) {
+        if (_records[pid].tag == bytes32(0)) revert ResourcePoolRegistry__UnknownPid(pid);
+        if (_revoked[pid]) revert ResourcePoolRegistry__AlreadyRevoked(pid);
+        _revoked[pid] = true;
+        emit PidRevoked(pid);
+    }
+
+    /// @inheritdoc IResourcePoolRegistry
+    function reinstatePid(bytes32 pid) external onlyRole(MSRP_ROLE) {
+        if (!_revoked[pid]) revert ResourcePoolRegistry__NotRevoked(pid);
+        delete _revoked[pid];
+        emit PidReinstated(pid);
     }
 
     /// @inheritdoc IIdentityVerifier
-    /// @dev A PID's join record is never withdrawn: nothing is revoked here.
-    function isRevoked(bytes32) external pure returns (bool) {
-        return false;
+    /// @dev A PID is verified once a pool authenticated it (it has a join record), unless the MSRP
+    /// revoked it (revokePid).
+    function isVerified(bytes32 id) external view returns (bool) {
+        return _records[id].tag != bytes32(0) && !_revoked[id];
+    }
+
+    /// @inheritdoc IIdentityVerifier
+    /// @dev True while the MSRP holds the RN behind the PID in S_RN (revokePid, until reinstatePid):
+    /// only the MSRP undoes it, nothing the RN does.
+    function isRevoked(bytes32 id) external view returns (bool) {
+        return _revoked[id];
     }
 
     /// @inheritdoc IIdentityVerifier

@@ -50,7 +50,13 @@ export async function evictFlaggedMembers(
     if (spares.length === evicted.length) break;
     if (!inGroup.has(r.name) && !suspicious.has(r.name) && !(await isFlagged(r.name))) spares.push(r.name);
   }
-  const rekey = await rekeyServiceGroup(groups, msrp, directory, { groupId, evict: evicted.map((f) => f.pid), add: spares });
+  // the flagged ones stay held by the flag in S_RN: lifted with it (s22-redx F1)
+  const rekey = await rekeyServiceGroup(groups, msrp, directory, {
+    groupId,
+    evict: evicted.map((f) => f.pid),
+    add: spares,
+    byFlag: flagged.map((f) => f.name),
+  });
   // the update is on chain and committed; a party that did not take its key is reported, loudly
   requireDelivered(rekey, "evictFlaggedMembers");
   return { flagged, suspicious: inSRN, rekey, added: spares };

@@ -188,8 +188,13 @@ export async function rekeyServiceGroup(
     groupId: Uint8Array;
     evict?: Uint8Array[];
     add?: string[];
+    /**
+     * the RNs evicted because the trust layer flags them: they stay flag-held in S_RN (Msrp.commitRekey's
+     * `byFlag`, s22-redx F1), lifted by the flag sync with the flag
+     */
+    byFlag?: string[];
     /** saves the MSRP's commit; given the commit's arguments, to make it again on a record another command changed meanwhile */
-    committed?: (c: { groupId: Uint8Array; epoch: number; members: { name: string; pid: Uint8Array }[] }) => void;
+    committed?: (c: { groupId: Uint8Array; epoch: number; members: { name: string; pid: Uint8Array }[]; byFlag?: string[] }) => void;
   },
 ): Promise<{
   epoch: number;
@@ -210,8 +215,8 @@ export async function rekeyServiceGroup(
     r.Q,
     r.commitmentsHash,
   );
-  msrp.commitRekey(a.groupId, r.epoch, r.members);
-  a.committed?.({ groupId: a.groupId, epoch: r.epoch, members: r.members });
+  msrp.commitRekey(a.groupId, r.epoch, r.members, undefined, undefined, a.byFlag);
+  a.committed?.({ groupId: a.groupId, epoch: r.epoch, members: r.members, ...(a.byFlag ? { byFlag: a.byFlag } : {}) });
   const view = await ledger.view(a.groupId);
   const info = msrp.groupInfo(a.groupId);
   const parties: GroupParty[] = [];

@@ -219,6 +219,21 @@ export class RsmsLedger {
     );
   }
 
+  /** Whether the MSRP marked the PID revoked (its RN in S_RN: s22-redx F2). */
+  async isRevoked(pid: string): Promise<boolean> {
+    return this.registry.isRevoked(pid);
+  }
+
+  /** revokePid (MSRP): the PID's RN is in S_RN. */
+  async revokePid(pid: string): Promise<TxInfo> {
+    return mined(this.registry.revokePid(pid));
+  }
+
+  /** reinstatePid (MSRP): the PID's RN left S_RN. */
+  async reinstatePid(pid: string): Promise<TxInfo> {
+    return mined(this.registry.reinstatePid(pid));
+  }
+
   /** Number of join records. */
   async joinCount(): Promise<number> {
     return Number(await this.registry.joinCount());

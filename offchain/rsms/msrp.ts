@@ -152,10 +152,19 @@ export type MsrpRecord = {
   /**
    * The RNs of S_RN that are there only because the trust layer flags them (the MSRP service's
    * flag sync put them there, {@link Msrp.applyTrustFlags}): they leave S_RN when the flag is lifted
-   * (a flag contest upheld, the detector's withdrawal). An eviction or the operator's `flagRn`
-   * takes an RN off this list: it then stays in S_RN until the operator's `clearSuspicious`.
+   * (a flag contest upheld, the detector's withdrawal). An eviction *for the flag* keeps an RN on
+   * this list (s22-redx F1: the flag is still the only reason it is held; {@link Msrp.commitRekey});
+   * the operator's `flagRn`, or an eviction for another reason, takes it off: it then stays in S_RN
+   * until the operator's `clearSuspicious`.
    */
   flagHeld?: string[];
+  /**
+   * The trust identities (PIDs, see `trustIds`) this MSRP has marked revoked on the
+   * ResourcePoolRegistry (`revokePid`), as far as it recorded (s22-redx F2): the revocation sync
+   * ({@link Msrp.revocationChanges}, offchain/rsms/revocations.ts) makes the chain's marks follow
+   * S_RN, and records each change after the chain shows it.
+   */
+  revokedIds?: string[];
   /**
    * RN name -> the one PID the MSRP attested for its trust registration (`POST /v1/trust/attest`):
    * its trust identity for life, whatever pseudonym it rotates to (red-team finding A1; rsms-join.md
@@ -1020,6 +1029,11 @@ export class Msrp {
    *   evicted only to hide a flagged one among them (rsms-group.md §8, h14-red F1) and stay eligible
    * @param auto - for the flag sync's own update (rsms-group.md §8 "the automatic update"): the RNs it
    *   evicted, kept as the group's `lastAuto` (what `group:status` shows)
+   * @param byFlag - the evicted RNs the caller evicted because the trust layer flags them (s22-redx
+   *   F1): with every evicted RN that was flag-held, they stay (or become) flag-held in S_RN, so
+   *   that the flag sync lifts them once the flag is lifted; one in S_RN for another reason (the
+   *   operator's `flagRn`, an earlier eviction) stays the operator's. They are not re-added to the
+   *   group: a fresh allocation is the way back.
    */
   commitRekey(
     groupId: Uint8Array,
@@ -1027,6 +1041,7 @@ export class Msrp {
     members: { name: string; pid: Uint8Array }[],
     suspicious?: readonly string[],
     auto?: readonly string[],
+    byFlag?: readonly string[],
   ): void {
     const g = this.r.groups?.[toHex(groupId)];
     if (!g) throw new AgentStateError(`commitRekey: unknown group ${toHex(groupId)}`);
@@ -1038,8 +1053,14 @@ export class Msrp {
     for (const m of g.members) this.addLoad(m.name, -1);
     if (evicted.length > 0) {
       for (const n of evicted) this.makeIneligible(n);
+      // held by the flag: evicted while flag-held, or evicted for a flag the sync had not mirrored yet
+      // (not in S_RN for another reason); the flag sync lifts them with the flag (s22-redx F1)
+      const held = evicted.filter((n) => this.r.flagHeld?.includes(n) || (byFlag?.includes(n) && !this.inSrn(n)));
       this.setSuspicious([...new Set([...(this.r.suspicious ?? []), ...evicted])]);
-      this.unhold(evicted); // evicted: in S_RN until the operator clears it, whatever the flag does
+      // evicted for another reason: in S_RN until the operator clears it, whatever the flag does
+      this.unhold(evicted.filter((n) => !held.includes(n)));
+      const kept = new Set([...(this.r.flagHeld ?? []), ...held]);
+      if (kept.size) this.r.flagHeld = [...kept];
     }
     g.epoch = epoch;
     g.members = members.map((m) => ({ name: m.name, pid: toHex(m.pid) }));
@@ -1100,8 +1121,9 @@ export class Msrp {
    * Mirrors the trust layer's flags into S_RN (h11-red2 G3): an RN the trust layer flags under any
    * of its pseudonyms joins S_RN (not allocated, not added to a group, may not rotate), held by the
    * flag; an RN held by the flag alone leaves S_RN once no pseudonym of it is flagged (the court
-   * upheld a flag contest, or the detector withdrew its flag). RNs in S_RN for another reason
-   * (evicted, the operator's `flagRn`) are untouched. Idempotent: the same call again changes nothing.
+   * upheld a flag contest, or the detector withdrew its flag), also one a key update evicted for
+   * the flag (it stays out of that group: s22-redx F1). RNs in S_RN for another reason (the
+   * operator's `flagRn`, an eviction for another reason) are untouched. Idempotent: the same call again changes nothing.
    * @param flagged - RNs the trust layer flags now
    * @param unflagged - RNs no pseudonym of which the trust layer flags now
    * @returns the RNs that joined S_RN and the ones that left it
@@ -1194,6 +1216,42 @@ export class Msrp {
     e.issuedAt = now;
     e.renewedFrom = toHex(oldTag);
     return eciesEncrypt(pk, encodeScalar(a), AAD.renewal(req.pid, oldTag));
+  }
+
+  /**
+   * What the revocation sync (offchain/rsms/revocations.ts, s22-redx F2) is to change on the
+   * ResourcePoolRegistry: the trust identities (attested PIDs, `trustIdOf`) of the revoked RNs
+   * ({@link revokedRns}: S_RN and every RN of a revoked real identity) not recorded as marked, and
+   * the marked ones whose RN is no longer revoked. Only trust identities: they are public already
+   * (the TrustManager's registration names them); an RN that never got one has no trust entity to
+   * withdraw. Sorted; O(|S_RN| + marked).
+   */
+  revocationChanges(): { revoke: string[]; reinstate: string[] } {
+    const want = new Set<string>();
+    for (const n of this.revokedRns()) {
+      const id = this.r.trustIds?.[n];
+      if (id !== undefined) want.add(id);
+    }
+    const marked = new Set(this.r.revokedIds ?? []);
+    return { revoke: [...want].filter((p) => !marked.has(p)).sort(), reinstate: [...marked].filter((p) => !want.has(p)).sort() };
+  }
+
+  /**
+   * Records that the chain shows a trust identity revoked (or no longer revoked): called once the
+   * registry's `isRevoked` answers it (after the write, or a read that found it done).
+   * @throws AgentStateError for a PID that is no RN's trust identity
+   */
+  noteRevocation(pid: string, revoked: boolean): void {
+    if (!Object.values(this.r.trustIds ?? {}).includes(pid)) throw new AgentStateError(`noteRevocation: ${pid} is no RN's trust identity`);
+    const rest = (this.r.revokedIds ?? []).filter((p) => p !== pid);
+    const next = revoked ? [...rest, pid] : rest;
+    if (next.length) this.r.revokedIds = next;
+    else delete this.r.revokedIds;
+  }
+
+  /** The trust identities recorded as revoked on the ResourcePoolRegistry ({@link noteRevocation}), sorted. */
+  revokedTrustIds(): string[] {
+    return [...(this.r.revokedIds ?? [])].sort();
   }
 
   /** S_RN: the RNs the MSRP holds suspicious (evicted from a group), sorted by name. */

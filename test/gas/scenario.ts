@@ -116,6 +116,9 @@ async function scenario(): Promise<GasSnapshot> {
   const pid = (i: number) => fixed(`pid-${i}`);
   const joins = Array.from({ length: 8 }, (_, i) => ({ pid: pid(1 + i), tag: fixed(`tag-${1 + i}`), poolId: 1, kind: 1 }));
   await send("ResourcePoolRegistry.recordJoins (8 joins)", () => pools.recordJoins(joins));
+  // The MSRP marks an RN's trust identity revoked while the RN is in S_RN, and lifts it (s22-redx F2).
+  await send("ResourcePoolRegistry.revokePid", () => pools.revokePid(fixed("pid-0b")));
+  await send("ResourcePoolRegistry.reinstatePid", () => pools.reinstatePid(fixed("pid-0b")));
 
   // ---------------------------------------------------------------- RSMS service groups
   const members = [1, 2, 3, 4].map(pid);

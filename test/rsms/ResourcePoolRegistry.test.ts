@@ -318,4 +318,45 @@ describe("ResourcePoolRegistry", () => {
       expect(await registry.poolEndpoint(1)).to.equal("http://c");
     });
   });
+
+  describe("# revokePid / reinstatePid (s22-redx F2: a revoked RN's trust identity)", () => {
+    it("the MSRP revokes a recorded PID (isRevoked, not isVerified) and reinstates it; each emits its event", async () => {
+      const { registry } = await loadFixture(withPoolFixture);
+      await registry.recordJoin(b32("pid"), b32("tag"), 1, 1);
+      await registry.recordJoin(b32("pid2"), b32("tag2"), 1, 1);
+      await expect(registry.revokePid(b32("pid")))
+        .to.emit(registry, "PidRevoked")
+        .withArgs(b32("pid"));
+      expect([await registry.isRevoked(b32("pid")), await registry.isVerified(b32("pid"))]).to.deep.equal([true, false]);
+      expect([await registry.isRevoked(b32("pid2")), await registry.isVerified(b32("pid2"))], "another PID").to.deep.equal([false, true]);
+      expect((await registry.recordOf(b32("pid"))).tag, "the join record stays").to.equal(b32("tag"));
+      await expect(registry.reinstatePid(b32("pid")))
+        .to.emit(registry, "PidReinstated")
+        .withArgs(b32("pid"));
+      expect([await registry.isRevoked(b32("pid")), await registry.isVerified(b32("pid"))]).to.deep.equal([false, true]);
+    });
+
+    it("refuses a retry, an unknown PID and a non-MSRP caller, naming the PID; nothing changes, no event", async () => {
+      const { registry, rpmA } = await loadFixture(withPoolFixture);
+      await registry.recordJoin(b32("pid"), b32("tag"), 1, 1);
+      await expect(registry.reinstatePid(b32("pid")))
+        .to.be.revertedWithCustomError(registry, "ResourcePoolRegistry__NotRevoked")
+        .withArgs(b32("pid"));
+      await expect(registry.revokePid(b32("never-joined")))
+        .to.be.revertedWithCustomError(registry, "ResourcePoolRegistry__UnknownPid")
+        .withArgs(b32("never-joined"));
+      for (const call of [registry.connect(rpmA).revokePid(b32("pid")), registry.connect(rpmA).reinstatePid(b32("pid"))])
+        await expect(call).to.be.revertedWithCustomError(registry, "AccessControlUnauthorizedAccount");
+      expect(await registry.isRevoked(b32("pid"))).to.equal(false);
+      await registry.revokePid(b32("pid"));
+      await expect(registry.revokePid(b32("pid")))
+        .to.be.revertedWithCustomError(registry, "ResourcePoolRegistry__AlreadyRevoked")
+        .withArgs(b32("pid"));
+      await expect(registry.connect(rpmA).reinstatePid(b32("pid"))).to.be.revertedWithCustomError(
+        registry,
+        "AccessControlUnauthorizedAccount",
+      );
+      expect([await registry.isRevoked(b32("pid")), await registry.isVerified(b32("never-joined"))]).to.deep.equal([true, false]);
+    });
+  });
 });

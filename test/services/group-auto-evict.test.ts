@@ -31,6 +31,7 @@ import { expect } from "chai";
 import fs from "fs";
 import path from "path";
 import hre from "hardhat";
+import { time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
 import { formedGroup, interceptGroupWrite, type rsmsServices } from "../helpers/rsms-services";
 import { Keystore } from "../../offchain/storage/keystore";
 import { fromHex, toHex } from "../../offchain/crypto/bytes";
@@ -47,7 +48,8 @@ import {
 } from "../../offchain/services/rsms/group-clients";
 import { MsrpService } from "../../offchain/services/rsms/msrp-service";
 import { onFault } from "../../offchain/services/faults";
-import { ServiceGroupRegistry__factory, TrustManager__factory } from "../../typechain-types";
+import { ResourcePoolRegistry__factory, ServiceGroupRegistry__factory, TrustManager__factory } from "../../typechain-types";
+import { attestTrustRemote } from "../../offchain/services/rsms/attest";
 import { AUTO_RETRY_BASE_MS, AUTO_RETRY_CAP_MS, nextAutoRetry } from "../../offchain/services/rsms/msrp-groups";
 
 const once = { attempts: 1, timeoutMs: 30_000, backoffMs: 10 };
@@ -439,6 +441,62 @@ describe("the MSRP's flag sync evicts a flagged member and rekeys its group by i
     expect([next.updates, next.failed]).to.deep.equal([[], []]);
     expect([await g.epoch(), await g.rekeys()]).to.deep.equal([1, 1]);
     expect(await xOnNextMessage(g)).to.match(/^refused:/);
+  });
+
+  it("s22-redx F1, F2: x evicted for its flag (the MSRP killed after the chain write) is marked revoked on chain; the flag lifted, the next sync lifts both, x not back in the group", async () => {
+    const g = await flagged({}, async (f, machines) => {
+      // x's trust identity, attested by the MSRP over the network (which binds it in the MSRP's record)
+      const x = f.members[0];
+      await attestTrustRemote({
+        name: x,
+        keystore: machines.get(x)!,
+        dep: f.s.dep,
+        msrpUrl: f.s.msrpUrl,
+        trustManager: f.s.f.deployment.contracts.TrustManager.address,
+        controller: f.s.msrpWallet.address,
+        now: await time.latest(),
+      });
+    });
+    const pools = ResourcePoolRegistry__factory.connect(g.s.msrpDeps.registry, hre.ethers.provider);
+    const standing = async () => ({
+      revoked: await pools.isRevoked(toHex(g.xPid)),
+      verified: await g.tm.isIdentityVerified(toHex(g.xPid)),
+      judges: await g.tm.hasIdentityStanding(toHex(g.xPid)),
+    });
+    expect(await standing(), "before: x's attested entity is verified").to.deep.equal({ revoked: false, verified: true, judges: true });
+    process.env.METATRUST_FAULT = "msrp:after-chain-write";
+    onFault((p) => {
+      throw new Error(`crash at ${p}`);
+    });
+    const first = await msrp!.flagSync();
+    delete process.env.METATRUST_FAULT;
+    onFault(undefined);
+    expect(first.failed.map((f) => f.error)).to.deep.equal(["crash at msrp:after-chain-write"]);
+    expect(first.revocations.revoked, "x's trust identity marked revoked").to.deep.equal([toHex(g.xPid)]);
+    expect(await standing(), "revoked: no verified identity, no court standing").to.deep.equal({
+      revoked: true,
+      verified: false,
+      judges: false,
+    });
+    await msrp!.stop();
+    msrp = new MsrpService(g.s.msrpDeps);
+    await msrp.start({ port: Number(new URL(g.s.msrpUrl).port) });
+    expect(
+      msrp.msrp.groupInfo(g.gid).members.map((m) => m.name),
+      "recovered: x evicted",
+    ).to.not.include(g.x);
+    expect(msrp.msrp.flagHeldRns(), "recovered: x held by its flag").to.deep.equal([g.x]);
+    expect((await msrp.flagSync()).revocations, "a second sync writes nothing").to.deep.equal({ revoked: [], reinstated: [], failed: [] });
+    // the court upholds x's contest (or the detector withdraws): the flag is lifted on chain
+    await (await g.tm.unflag(toHex(g.xPid), 1, await g.tm.generationOf(toHex(g.xPid)))).wait();
+    const next = await msrp.flagSync();
+    expect([next.lifted, next.updates, next.revocations.reinstated], "x leaves S_RN, no update, reinstated").to.deep.equal([
+      [g.x],
+      [],
+      [toHex(g.xPid)],
+    ]);
+    expect(await standing()).to.deep.equal({ revoked: false, verified: true, judges: true });
+    expect(await g.s.dep.groups.isMember(g.gid, g.xPid), "x is not put back in the group").to.equal(false);
   });
 
   it("a flag lifted between the sync's read and the update evicts nobody; the next sync takes x out of S_RN", async () => {

@@ -200,7 +200,7 @@ describe("services/rsms: a flagged RN that rotates its pseudonym is evicted, not
     }
   });
 
-  it("G3: the flag sync puts a flagged RN in S_RN (no group, no rotation) and takes it out when the flag is lifted; an evicted RN stays", async () => {
+  it("G3: the flag sync puts a flagged RN in S_RN (no group, no rotation) and takes it out when the flag is lifted; one evicted for the flag too (s22-redx F1)", async () => {
     const { s, ks, pidOf, flag, unflag, nameOf } = await system(["a", "b", "c"], ["alice", "bob"]);
     try {
       const desk = s.msrp.desk!;
@@ -227,10 +227,10 @@ describe("services/rsms: a flagged RN that rotates its pseudonym is evicted, not
           .map((p) => nameOf(p))
           .sort(),
       ).to.deep.equal(["a", "b", "c"]);
-      // flagged again, synced, then evicted from alice's group: the eviction keeps it in S_RN
-      // when the flag is lifted (the operator's review, rsms:rn:clear, takes it out)
+      // flagged again, then evicted from alice's group (before the sync mirrored it: the update
+      // found the flag): the eviction was for the flag, so it stays held by it, and leaves S_RN
+      // when the flag is lifted (s22-redx F1), without being put back in alice's group
       await flag("a", pidA, true);
-      expect((await desk.syncTrustFlags()).added).to.deep.equal(["a"]);
       const r = await rekeyRemote({
         msrpUrl: s.msrpUrl,
         user: "alice",
@@ -240,9 +240,15 @@ describe("services/rsms: a flagged RN that rotates its pseudonym is evicted, not
         retry: once,
       });
       expect(r.evicted.map(toHex)).to.deep.equal([toHex(pidA)]);
+      expect([s.msrp.msrp.suspiciousRns(), s.msrp.msrp.flagHeldRns()], "in S_RN, held by the flag").to.deep.equal([["a"], ["a"]]);
+      expect((s.msrpDeps.keystore.load(MSRP_RECORD) as { flagHeld?: string[] }).flagHeld, "on disk").to.deep.equal(["a"]);
       await unflag(pidA);
-      expect(await desk.syncTrustFlags(), "an evicted RN left S_RN when its flag was lifted").to.deep.equal({ added: [], lifted: [] });
-      expect(s.msrp.msrp.suspiciousRns()).to.deep.equal(["a"]);
+      expect(await desk.syncTrustFlags(), "an RN evicted for a lifted flag leaves S_RN").to.deep.equal({ added: [], lifted: ["a"] });
+      expect(s.msrp.msrp.suspiciousRns()).to.deep.equal([]);
+      expect(
+        s.msrp.msrp.groupInfo(g.groupId).members.map((m) => m.name),
+        "not back in the group",
+      ).to.not.include("a");
     } finally {
       await s.stop();
       await s.msrp.stop();

@@ -705,16 +705,24 @@ export class GroupDesk {
    * `lift`: members in S_RN only by a trust flag (flag-held) that the trust layer has lifted since
    * the last flag sync: not suspects (s18-redg G2: the stale S_RN entry used to evict them, and the
    * eviction kept them in S_RN for good); the update takes them out of S_RN as the sync would.
+   * `byFlag`: the suspects the trust layer flags now: an eviction keeps them flag-held in S_RN
+   * (journaled with the update: `Msrp.commitRekey`), so the flag sync lifts them with the flag (s22-redx F1).
    */
-  private async suspects(info: {
-    members: { name: string; pid: Uint8Array }[];
-  }): Promise<{ own: Uint8Array[]; flagged: string[]; elsewhere: boolean; ids: ReadonlySet<string>; lift: string[] }> {
+  private async suspects(info: { members: { name: string; pid: Uint8Array }[] }): Promise<{
+    own: Uint8Array[];
+    flagged: string[];
+    elsewhere: boolean;
+    ids: ReadonlySet<string>;
+    lift: string[];
+    byFlag: string[];
+  }> {
     const ids = await this.flagIds();
     const inSRN = new Set(this.d.msrp.revokedRns());
     const held = new Set(this.d.trust ? this.d.msrp.flagHeldRns() : []);
     const own: Uint8Array[] = [];
     const flagged: string[] = [];
     const lift: string[] = [];
+    const byFlag: string[] = [];
     for (const m of info.members) {
       // under which pseudonym the RN is flagged, its member PID first (one read per member)
       const at = await this.flaggedPid(m.name, ids, m.pid);
@@ -726,9 +734,10 @@ export class GroupDesk {
       }
       if (!at && !inSRN.has(m.name)) continue;
       flagged.push(m.name);
+      if (at) byFlag.push(m.name);
       if (at && equalBytes(at, m.pid)) own.push(m.pid);
     }
-    return { own, flagged, elsewhere: flagged.length > own.length, ids, lift };
+    return { own, flagged, elsewhere: flagged.length > own.length, ids, lift, byFlag };
   }
 
   private async rekey(raw: Uint8Array): Promise<Uint8Array> {
@@ -749,22 +758,22 @@ export class GroupDesk {
     info: ReturnType<Msrp["groupInfo"]>,
     gid: Uint8Array,
     named: Uint8Array[],
-  ): Promise<{ evict: Uint8Array[]; add: string[]; suspicious?: string[]; lift?: string[] }> {
+  ): Promise<{ evict: Uint8Array[]; add: string[]; suspicious?: string[]; lift?: string[]; byFlag?: string[] }> {
     for (const p of named)
       if (!info.members.some((m) => equalBytes(m.pid, p)))
         throw new GroupServiceError("NOT_A_MEMBER", `rekey: ${toHex(p).slice(0, 10)}… is not a member`);
-    const { own, flagged, elsewhere, ids, lift } = await this.suspects(info);
+    const { own, flagged, elsewhere, ids, lift, byFlag } = await this.suspects(info);
     if (elsewhere) {
       // every member goes, as many fresh RNs come in; only the flagged ones join S_RN. The answer
       // does not depend on which member the request named (no oracle: "is the RN behind PID_x
       // flagged under another PID"), only on whether some member is
       const fresh = (await this.freshRns(info, info.members.length, ids)).add;
-      if (fresh.length > 0) return { evict: info.members.map((m) => m.pid), add: fresh, suspicious: flagged, lift };
+      if (fresh.length > 0) return { evict: info.members.map((m) => m.pid), add: fresh, suspicious: flagged, lift, byFlag };
       // no RN to re-form with: the flagged members go alone (the key is what the eviction keeps
       // from them); their eviction then names them (rsms-group.md §8, residual)
       this.d.log(`rekey: no fresh RN to re-form group ${toHex(gid).slice(0, 10)}… with: the flagged member(s) are evicted alone`);
       const alone = info.members.filter((m) => flagged.includes(m.name)).map((m) => m.pid);
-      return { evict: alone, add: [], suspicious: flagged, lift };
+      return { evict: alone, add: [], suspicious: flagged, lift, byFlag };
     }
     for (const p of named)
       if (!own.some((x) => equalBytes(x, p)))
@@ -777,7 +786,7 @@ export class GroupDesk {
     if (evict.length === 0)
       throw new GroupServiceError("NOTHING_TO_EVICT", "rekey: no member of the group is flagged by the trust layer or in S_RN");
     // as many fresh joined RNs as evicted, not in the group, not suspicious, not flagged
-    return { evict, add: (await this.freshRns(info, evict.length, ids)).add, lift };
+    return { evict, add: (await this.freshRns(info, evict.length, ids)).add, lift, byFlag };
   }
 
   /**
@@ -791,7 +800,7 @@ export class GroupDesk {
     const a = decodeGroupAdd(env.body);
     this.userRequest(env, a.groupId, a.epoch, Route.GroupAdd);
     return this.update(env, raw, a.groupId, a.epoch, "add", async (info) => {
-      const { own, flagged: out, elsewhere, ids, lift } = await this.suspects(info);
+      const { own, flagged: out, elsewhere, ids, lift, byFlag } = await this.suspects(info);
       const evict = elsewhere ? info.members.map((m) => m.pid) : own;
       const want = evict.length + a.count;
       const { add, flagged } = await this.freshRns(info, want, ids);
@@ -802,7 +811,7 @@ export class GroupDesk {
             (evict.length ? ` and ${evict.length} to replace the members in S_RN it evicts` : "") +
             (flagged.length ? ` (${flagged.join(", ")} skipped: flagged by the trust layer)` : ""),
         );
-      return { evict, add, lift, ...(elsewhere ? { suspicious: out } : {}) };
+      return { evict, add, lift, byFlag, ...(elsewhere ? { suspicious: out } : {}) };
     });
   }
 
@@ -828,7 +837,7 @@ export class GroupDesk {
     charged: string | undefined,
     choose: (
       info: ReturnType<Msrp["groupInfo"]>,
-    ) => Promise<{ evict: Uint8Array[]; add: string[]; suspicious?: string[]; lift?: string[] }>,
+    ) => Promise<{ evict: Uint8Array[]; add: string[]; suspicious?: string[]; lift?: string[]; byFlag?: string[] }>,
   ): Promise<Uint8Array> {
     const id = `rekey-${toHex(gid).slice(2)}`;
     // a resend of these very bytes whose update was left pending (the MSRP's chain write failed
@@ -895,11 +904,11 @@ export class GroupDesk {
   private async commitUpdate(
     gid: Uint8Array,
     info: ReturnType<Msrp["groupInfo"]>,
-    choice: { evict: Uint8Array[]; add: string[]; suspicious?: string[]; lift?: string[] },
+    choice: { evict: Uint8Array[]; add: string[]; suspicious?: string[]; lift?: string[]; byFlag?: string[] },
     charged: string | undefined,
     req: { env: Envelope; raw: Uint8Array } | undefined,
   ): Promise<{ u: ReturnType<Msrp["rekeyGroup"]>; data: RekeyIntent; reply?: Uint8Array }> {
-    const { evict, add, suspicious, lift } = choice;
+    const { evict, add, suspicious, lift, byFlag } = choice;
     // members held in S_RN by a flag lifted since the last sync leave it first, or the agent
     // would evict them as suspicious (s18-redg G2); undone if the agent refuses the update
     const lifted = lift?.length ? this.d.msrp.applyTrustFlags([], lift).lifted : [];
@@ -924,6 +933,7 @@ export class GroupDesk {
       members: u.members.map((m) => ({ name: m.name, pid: toHex(m.pid) })),
       roster: u.roster.map((p) => [toHex(p.pid), pointHex(p.pk)]),
       ...(suspicious ? { suspicious } : {}),
+      ...(byFlag?.length ? { byFlag } : {}),
       messages: Object.fromEntries([...u.messages].map(([k, v]) => [k, toHex(v)])),
       ...(req && reply
         ? { requestId: toHex(req.env.requestId), request: toHex(req.raw), reply: toHex(reply) }
@@ -1014,7 +1024,7 @@ export class GroupDesk {
       }
     }
     // members in S_RN (the sync put the flagged ones there; an RN that an update evicted from one
-    // group is no longer held by its flag, but is still in S_RN and in its other groups)
+    // group is still in S_RN, held by its flag if evicted for it, and in its other groups)
     const suspicious = new Set(this.d.msrp.revokedRns());
     for (const gid of this.d.msrp.groupIds()) {
       if (tried.has(toHex(gid))) continue;
@@ -1260,6 +1270,7 @@ export class GroupDesk {
         d.members.map((m) => ({ name: m.name, pid: fromHex(m.pid, 32) })),
         d.suspicious,
         d.auto ? (d.evictedRns ?? []) : undefined,
+        d.byFlag,
       );
       this.d.save();
     }
@@ -1403,6 +1414,11 @@ type RekeyIntent = {
   roster: [string, string][];
   /** the evicted RNs that join S_RN when not every evicted one does (a re-formation, h14-red F1) */
   suspicious?: string[];
+  /**
+   * the members the trust layer flagged when the update was dealt: if evicted, they stay flag-held in
+   * S_RN (Msrp.commitRekey's `byFlag`, s22-redx F1), and a recovery commits the same
+   */
+  byFlag?: string[];
   messages: Record<string, string>;
   /** the user's request it answers (none for the flag sync's automatic update) */
   requestId?: string;

@@ -60,6 +60,7 @@ import { MetatrustError } from "../../errors";
 import { Role, decodeJoinForward, decodeReauthForward, decodeRegistration } from "../../rsms/messages";
 import { poolEncryptionKey } from "../../rsms/params";
 import { MAX_JOINS_PER_TX, type RsmsLedger } from "../../rsms/ledger";
+import { syncRevocations } from "../../rsms/revocations";
 import { BloomFilter } from "../../crypto/bloom";
 import { Kind, Route, Scheme, audienceOf, openEnvelope, sealReply, verifyEnvelope, EnvelopeError, type Envelope } from "../envelope";
 import { ReplyCache, DEFAULT_WINDOW_MS } from "../replies";
@@ -176,6 +177,9 @@ export type MsrpServiceDeps = {
 };
 
 const nowSec = () => Math.floor(Date.now() / 1000);
+
+/** A revocation sync with nothing to change. */
+const NO_REVOCATIONS: Awaited<ReturnType<typeof syncRevocations>> = { revoked: [], reinstated: [], failed: [] };
 
 /** A journaled intent whose recovery failed, with what it holds back (a join: its RN's joins). */
 type Stalled = StalledIntent & { rn?: string };
@@ -958,14 +962,17 @@ export class MsrpService {
    * One flag sync (what the `flagSyncMs` tick runs): S_RN follows the trust layer's flags
    * (GroupDesk.syncTrustFlags), then, unless `autoEvict` is false, every group with a member in
    * S_RN gets its key update (GroupDesk.evictFlaggedMembers; a group whose update fails is logged
-   * and tried again at a later sync, after its back-off: rsms-group.md §8).
-   * @returns the RNs that joined and left S_RN, and the automatic updates made and failed
+   * and tried again at a later sync, after its back-off: rsms-group.md §8), then the registry's
+   * revocation marks follow S_RN ({@link syncRevocations}, s22-redx F2).
+   * @returns the RNs that joined and left S_RN, the automatic updates made and failed, and the trust
+   *   identities marked revoked or reinstated on-chain
    */
   async flagSync(): Promise<{
     added: string[];
     lifted: string[];
     updates: AutoUpdate[];
     failed: { groupId: string; error: string }[];
+    revocations: Awaited<ReturnType<typeof syncRevocations>>;
   }> {
     const p = this.flagSyncOnce();
     this.syncs.add(p);
@@ -981,11 +988,32 @@ export class MsrpService {
     lifted: string[];
     updates: AutoUpdate[];
     failed: { groupId: string; error: string }[];
+    revocations: Awaited<ReturnType<typeof syncRevocations>>;
   }> {
-    if (!this.desk) return { added: [], lifted: [], updates: [], failed: [] };
+    if (!this.desk) return { added: [], lifted: [], updates: [], failed: [], revocations: NO_REVOCATIONS };
     const r = await this.desk.syncTrustFlags();
     const a = this.d.autoEvict === false ? { updates: [], failed: [] } : await this.desk.evictFlaggedMembers();
-    return { ...r, ...a };
+    return { ...r, ...a, revocations: await this.syncRevocations() };
+  }
+
+  /**
+   * The registry's revocation marks follow S_RN (s22-redx F2, offchain/rsms/revocations.ts): the
+   * trust identity of every RN in S_RN marked revoked, lifted when it leaves. Under the mutex; the
+   * record is saved first (the chain never gets ahead of an S_RN the record could lose), and again
+   * after any change. A failed write is logged and tried again at the next sync.
+   */
+  async syncRevocations(): Promise<Awaited<ReturnType<typeof syncRevocations>>> {
+    return this.mutex.run(async () => {
+      const { revoke, reinstate } = this.msrp.revocationChanges();
+      if (revoke.length + reinstate.length === 0) return NO_REVOCATIONS;
+      this.save();
+      const r = await syncRevocations(this.d.ledger, this.msrp);
+      if (r.revoked.length + r.reinstated.length) this.save();
+      for (const p of r.revoked) this.log(`revocation sync: trust identity ${p} revoked on-chain (its RN is in S_RN)`);
+      for (const p of r.reinstated) this.log(`revocation sync: trust identity ${p} reinstated on-chain (its RN left S_RN)`);
+      for (const f of r.failed) this.log(`revocation sync: ${f.pid} failed (tried again at the next sync): ${f.error}`);
+      return r;
+    });
   }
 
   async stop(): Promise<void> {
