@@ -162,7 +162,9 @@ describe("tasks: trust:* (in-process network, one process)", function () {
     const bad = await rejects(hre.run("dispute:commit", { id: Number(d.id), voter: "vic", choice: 2 }));
     expect(bad.message).to.equal(`--choice: dispute #${d.id} has 2 options (0-1); got 2`);
     expect(await hre.ethers.provider.getTransactionCount((await hre.ethers.getSigners())[1].address)).to.equal(before);
-    expect((await rejects(hre.run("dispute:commit", { id: 999, voter: "vic", choice: 0 }))).message).to.equal("--id: no dispute #999");
+    expect((await rejects(hre.run("dispute:commit", { id: 999, voter: "vic", choice: 0 }))).message).to.equal(
+      "dispute:commit: --id 999: no such dispute",
+    );
     for (const [v, choice] of [
       ["vic", 0],
       ["wes", 0],
