@@ -224,7 +224,7 @@ task(
   "mssa:enrol",
   "The election's registrar (REGISTRAR_ROLE) enrols a member outside registration, as the elector of the person behind an identity document, or removes one",
 )
-  .addParam("member", "The member (account)")
+  .addParam("member", "The member (account: a role name without a key here gets one, unless --remove)")
   .addOptionalParam(
     "document",
     "The member's identity document (passport:<state>:<number>, the one a registration checks): her election nullifier is computed from it with the deployment's election key in this keystore (refused if its check value differs from deployments/<network>.json's), so one person is one member however she came in",
@@ -346,7 +346,7 @@ task(
   "mssa:register",
   "Registers a user at a place (Steps 1-9): keys over the SIMULATED quantum channel, XOR credential, k approvals on-chain",
 )
-  .addParam("user", "The user (account)")
+  .addParam("user", "The user (account: a role name without a key here gets one, generated into the keystore)")
   .addOptionalParam("place", "The place name", "PL1")
   .addOptionalParam(
     "info",

@@ -162,7 +162,7 @@ async function registeredEntity(
     throw new UsageError(`${task}: ${flag} ${name} is not a registered entity (trust:register first); nothing sent`);
   if (kind !== undefined && Number(e.kind) !== kind)
     throw new UsageError(
-      `${task}: ${flag} ${name} is a registered ${kindName(c.ledgerMod.EntityKind, Number(e.kind))}, not a ${kindName(c.ledgerMod.EntityKind, kind)}; nothing sent`,
+      `${task}: ${flag} ${name} is registered as kind ${kindName(c.ledgerMod.EntityKind, Number(e.kind))}, not ${kindName(c.ledgerMod.EntityKind, kind)}; nothing sent`,
     );
   return id;
 }
@@ -173,7 +173,7 @@ task("trust:register", "Registers a virtual entity in the TrustManager, controll
   .addFlag("verified", "Also mark its identity verified (admin) - for kinds without an identity registry yet")
   .addOptionalParam(
     "account",
-    "The account that will control the entity: a role name (e.g. ann), an address, or (development nodes) a signer index",
+    "The account that will control the entity: a role name (e.g. ann; a name without a key here gets one, generated into the keystore), an address, or (development nodes) a signer index",
   )
   .addOptionalParam(
     "attestation",
@@ -222,11 +222,11 @@ task("trust:register", "Registers a virtual entity in the TrustManager, controll
       // A rerun of a --verified registration whose verification did not happen resumes with it alone.
       // (An id that someone else registered is the contract's to refuse, or to reclaim for its attested owner.)
       // A rerun of a registration killed after its transaction and before its name was kept (no name
-      // here for the id) completes without a transaction and keeps the name (s22-redo R5); a
-      // registration that completed here is refused as a duplicate before anything is sent (R3).
+      // here for the id) completes without a transaction and keeps the name (s22-redo R5), as a
+      // --verified rerun always did; a plain registration that completed here (its name kept) is
+      // refused as a duplicate before anything is sent (R3).
       const mine = existing.controller === controller && Number(existing.kind) === kind;
-      const verifiedNow = (Number(existing.flags) & VERIFIED_BIT) !== 0;
-      if (mine && c.named(id) === a.entity && (!a.verified || verifiedNow))
+      if (mine && c.named(id) === a.entity && !a.verified)
         throw new UsageError(
           `trust:register: --entity ${a.entity} is registered already (${id}, this controller, ${a.type}); nothing sent`,
         );
@@ -236,7 +236,7 @@ task("trust:register", "Registers a virtual entity in the TrustManager, controll
         const reclaimable = existing.controller !== controller && (a.type === "avatar" || a.type === "resource-node");
         if (!reclaimable)
           throw new UsageError(
-            `trust:register: --entity ${a.entity} is registered already (${id}) as a ${kindName(c.ledgerMod.EntityKind, Number(existing.kind))} controlled by ${existing.controller}; nothing sent`,
+            `trust:register: --entity ${a.entity} is registered already (${id}) as kind ${kindName(c.ledgerMod.EntityKind, Number(existing.kind))}, controlled by ${existing.controller}; nothing sent`,
           );
       }
       const resume = mine;

@@ -16,7 +16,7 @@
  * development nodes only, the index of one of the node's unlocked accounts. A role name that has no
  * key here (environment, keystore, or a development node's fixed account) is refused, naming the
  * flag, before anything is written or sent (s22-redo R1: a typo made and funded a key), except by
- * the few tasks whose job is to make an account (`AccountUse.create`: docs/specs/trust.md §3).
+ * the few tasks whose job is to make an account (`AccountUse.create`: tasks/lib/context.ts, README "Accounts and roles").
  *
  * The deployment's own roles have fixed names: `detector` and `oracle` (TrustManager), and
  * `authority:1` .. `authority:<seats>` (round 0 of the AuthorityElection), `rpm:<pool>` (a pool's
