@@ -220,7 +220,7 @@ task("idp:setup", "Creates the identity provider's keystore record (its ECIES ke
     console.log(`IdP ready; iris samples are sealed to ${c.bytes.toHex(idp.channelKey.toBytes(true))}`);
     // the account the IdP service signs with (idp:serve); the in-process tasks use the deployer
     const { resolveAccount } = await import("./lib/context");
-    const account = await resolveAccount(hre, "idp");
+    const account = await resolveAccount(hre, "idp", { flag: "role idp", create: true });
     console.log(`IdP service account ${account} (for \`idp:serve\`: the admin runs \`idp:grant --to ${account}\`)`);
   },
 );
@@ -459,7 +459,9 @@ task(
   )
   .setAction(async (a: { evidence: string; idp?: string; fileOnly: boolean; case?: string; account?: string }, hre) => {
     const c = await avatarContext(hre);
-    const reporter = a.account ? c.registry.connect(await (await import("./lib/context")).accountSigner(hre, a.account)) : c.registry;
+    const reporter = a.account
+      ? c.registry.connect(await (await import("./lib/context")).accountSigner(hre, a.account, { flag: "--account" }))
+      : c.registry;
     const named = a.case === undefined ? undefined : parseCaseId("avatar:trace", a.case);
     if (a.case !== undefined && a.fileOnly) throw new UsageError(`avatar:trace: --case names a filed case; --file-only files a new one`);
     // a missing file is named by describeError; one that is not evidence here, by its flag (s17-redA F2)
@@ -504,8 +506,9 @@ task(
 )
   .addParam("case", "The trace case id")
   .setAction(async (a: { case: string }, hre) => {
+    const caseId = parseCaseId("avatar:audit", a.case);
     const c = await avatarContext(hre);
-    const o = await c.protocols.auditVerdict(await c.ctx(), BigInt(a.case));
+    const o = await c.protocols.auditVerdict(await c.ctx(), caseId);
     console.log(
       `case #${a.case}: keccak256(UID || salt) opens to UID ${o.uid} with salt ${c.bytes.toHex(o.salt)}: the traced avatar's owner's UID (on chain); the IdP alone maps it to a person`,
     );
@@ -517,9 +520,23 @@ task("avatar:revoke", "Revokes an MIT (--mit NAME) or the current delegation of 
   .addOptionalParam("avatar", "The avatar whose delegation is revoked (with --owner: names are per owner)")
   .addOptionalParam("owner", "The avatar's owner (a party in this folder)")
   .setAction(async (a: { mit?: string; avatar?: string; owner?: string }, hre) => {
+    // one thing revoked per command: --mit with --avatar/--owner took --mit silently and revoked an
+    // MIT for good where a delegation was meant (s22-redo R2)
+    if (a.mit !== undefined && (a.avatar !== undefined || a.owner !== undefined))
+      throw new UsageError(
+        `avatar:revoke: --mit revokes an MIT, --avatar with --owner a delegation: give one, not --mit with ${a.avatar !== undefined ? "--avatar" : "--owner"} (nothing revoked)`,
+      );
+    if (a.mit === undefined && a.avatar === undefined && a.owner !== undefined)
+      throw new UsageError("avatar:revoke: --owner goes with --avatar (the avatar whose delegation is revoked)");
     const c = await avatarContext(hre);
     if (a.mit) {
-      await minedReceipt(c.registry.revokeMIT(c.bytes.toHex(c.party(a.mit).mit!.serial)));
+      const serial = c.bytes.toHex(c.party(a.mit).mit!.serial);
+      // a read first: a revoked MIT's revocation would be sent and refused (MITRegistry__MitNotActive)
+      if (Number((await c.registry.mit(serial)).status) !== 1)
+        throw new RefusedError(
+          `avatar:revoke: --mit ${a.mit}: its MIT ${serial.slice(0, 10)}… is not active (revoked already?); nothing sent`,
+        );
+      await minedReceipt(c.registry.revokeMIT(serial));
       console.log(`MIT of ${a.mit} revoked`);
     } else if (a.avatar) {
       if (!a.owner) throw new UsageError("avatar:revoke: --avatar needs --owner (avatar names are per owner)");

@@ -5,7 +5,7 @@
 import fs from "fs";
 import { task, types } from "hardhat/config";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
-import { RefusedError, UsageError, parseCaseId } from "./lib/cli";
+import { RefusedError, UsageError, parseCaseId, parseWhole } from "./lib/cli";
 import type { OpenIntent } from "../offchain/disputes/ledger";
 
 async function disputeContext(hre: HardhatRuntimeEnvironment) {
@@ -29,7 +29,7 @@ async function disputeContext(hre: HardhatRuntimeEnvironment) {
   const ledgerFor = async (entity: string) => {
     const controller = (await tm.entity(entity)).controller;
     if (controller === hre.ethers.ZeroAddress) throw new Error(`dispute: entity ${entity} is not registered`);
-    return new DisputeLedger(dr.connect(await accountSigner(hre, controller)));
+    return new DisputeLedger(dr.connect(await accountSigner(hre, controller, { flag: `entity ${entity}'s controller` })));
   };
   /** Tops an account up to `value` plus its gas budget before a payment (role keys hold gas only). */
   const topUp = (address: string, value: bigint) => roleAccounts(hre, local.keystore).topUp(address, value);
@@ -54,6 +54,17 @@ async function disputeContext(hre: HardhatRuntimeEnvironment) {
 const saltRecord = (id: string, voter: string, round = 0) =>
   `dispute-${id}-${round === 0 ? "" : `r${round}-`}${voter.replace(/[^A-Za-z0-9._-]/g, "_")}`;
 const PHASES = ["none", "commit", "reveal", "appeal", "resolvable", "resolved"];
+
+/**
+ * A dispute `--id`: a positive integer (s22-redo R4) naming a dispute that exists (a read: s22-redo
+ * R3, an unknown id was sent and mined reverted). One check for every dispute task.
+ * @throws UsageError naming --id
+ */
+async function disputeId(c: { dr: { dispute(id: number): Promise<{ options: bigint }> } }, task: string, id: unknown): Promise<number> {
+  const n = parseWhole(task, "--id", id);
+  if (Number((await c.dr.dispute(n)).options) === 0) throw new UsageError(`${task}: --id ${n}: no such dispute`);
+  return n;
+}
 
 task("dispute:open", "Opens a dispute (Step 1): parties, nature, number of proposed resolutions, evidence on IPFS")
   .addParam("claimant", "The claimant entity (its controller, one of this node's accounts, signs)")
@@ -236,8 +247,8 @@ task("dispute:commit", "Commits a vote (Step 2); the salt is kept in the keystor
     const c = await disputeContext(hre);
     // The commitment hides the choice, so the contract can only refuse an out-of-range choice at
     // reveal, after the voter has committed and can no longer change it: refuse it here.
+    await disputeId(c, "dispute:commit", a.id);
     const options = Number((await c.dr.dispute(a.id)).options);
-    if (options === 0) throw new UsageError(`--id: no dispute #${a.id}`);
     if (!Number.isInteger(a.choice) || a.choice < 0 || a.choice >= options)
       throw new UsageError(`--choice: dispute #${a.id} has ${options} options (0-${options - 1}); got ${a.choice}`);
     // The contract checks the snapshot eligibility at reveal; refuse here a vote that could never
@@ -277,6 +288,7 @@ task("dispute:reveal", "Reveals a committed vote with the salt from the keystore
   .addParam("voter", "The voting entity")
   .setAction(async (a: { id: number; voter: string }, hre) => {
     const c = await disputeContext(hre);
+    await disputeId(c, "dispute:reveal", a.id);
     const round = Number((await c.dr.dispute(a.id)).round);
     const s = c.keystore.load(saltRecord(String(a.id), a.voter, round)) as { choice: number; salt: string };
     const tx = await (await c.ledgerFor(c.entityId(a.voter))).reveal(BigInt(a.id), c.entityId(a.voter), s.choice, s.salt);
@@ -290,9 +302,8 @@ task("dispute:appeal", "Appeals the current round's verdict to a larger panel (t
   .addParam("id", "The dispute id", undefined, types.int)
   .setAction(async (a: { id: number }, hre) => {
     const c = await disputeContext(hre);
-    if (!Number.isInteger(a.id) || a.id < 1) throw new UsageError(`dispute:appeal: --id must be a positive integer, got ${a.id}`);
+    await disputeId(c, "dispute:appeal", a.id);
     const d = await c.dr.dispute(a.id);
-    if (Number(d.options) === 0) throw new UsageError(`dispute:appeal: --id ${a.id}: no such dispute`);
     const [appellant, fee] = await c.dr.appealTerms(a.id);
     if (appellant === hre.ethers.ZeroAddress) {
       const p = await c.dr.params();
@@ -305,7 +316,7 @@ task("dispute:appeal", "Appeals the current round's verdict to a larger panel (t
     }
     let mine: Awaited<ReturnType<typeof c.accountSigner>>;
     try {
-      mine = await c.accountSigner(hre, appellant);
+      mine = await c.accountSigner(hre, appellant, { flag: "the appellant" });
     } catch {
       throw new RefusedError(
         `dispute:appeal: #${a.id} may be appealed only by the losing side's controller ${appellant}, whose key is not on this machine`,
@@ -327,6 +338,7 @@ task(
   .addParam("id", "The dispute id", undefined, types.int)
   .setAction(async (a: { id: number }, hre) => {
     const c = await disputeContext(hre);
+    await disputeId(c, "dispute:resolve", a.id);
     const r = await c.ledger.resolveAndSettle(BigInt(a.id));
     const d = await c.dr.dispute(a.id);
     const t = await c.dr.tallyIn(a.id, d.verdictRound);
@@ -350,7 +362,7 @@ task("dispute:withdraw", "Withdraws the deposits the court owes an account (cred
   )
   .setAction(async (a: { account?: string }, hre) => {
     const c = await disputeContext(hre);
-    const who = a.account === undefined ? (await hre.ethers.getSigners())[0] : await c.accountSigner(hre, a.account);
+    const who = a.account === undefined ? (await hre.ethers.getSigners())[0] : await c.accountSigner(hre, a.account, { flag: "--account" });
     const address = await who.getAddress();
     const r = await new c.DisputeLedger(c.dr.connect(who)).withdraw(address);
     console.log(r.tx ? `${address} withdrew ${hre.ethers.formatEther(r.amount)} ETH` : `${address}: nothing owed`);
@@ -361,8 +373,8 @@ task("dispute:show", "A dispute's parties, phase, deadlines and running tally")
   .addParam("id", "The dispute id", undefined, types.int)
   .setAction(async (a: { id: number }, hre) => {
     const c = await disputeContext(hre);
+    await disputeId(c, "dispute:show", a.id);
     const d = await c.dr.dispute(a.id);
-    if (Number(d.options) === 0) throw new Error(`dispute:show: no dispute #${a.id}`);
     const phase = PHASES[Number(await c.dr.phase(a.id))];
     const t = (await c.dr.tally(a.id)).slice(0, Number(d.options));
     const round = Number(d.round);

@@ -19,21 +19,34 @@ async function mssaContext(hre: HardhatRuntimeEnvironment) {
   const [operator] = await hre.ethers.getSigners();
   const el = AuthorityElection__factory.connect(await deployedAddress(hre, "AuthorityElection"), operator);
   const ledger = CredentialLedger__factory.connect(await deployedAddress(hre, "CredentialLedger"), operator);
-  const signer = async (account: string) => accountSigner(hre, account);
+  /** The signer of an account a flag named (`create`: mssa:register's user, whose key it makes). */
+  const signer = async (account: string, flag: string, create = false) => accountSigner(hre, account, { flag, create });
   /**
    * The signer for an election role: `--from` when given (checked to hold the role before anything
    * is sent), else the holder deployments/<network>.json names for it.
    */
   const roleSigner = async (task: string, role: "detector" | "registrar" | "arbiter", from: string | undefined) => {
     const roleId = await el[ROLE_OF[role]]();
-    const addr = from !== undefined ? await resolveAccount(hre, from) : operatorAddress(hre, role);
+    const addr = from !== undefined ? await resolveAccount(hre, from, { flag: "--from" }) : operatorAddress(hre, role);
     if (!(await el.hasRole(roleId, addr)))
       throw new RefusedError(
         `${task}: ${from !== undefined ? `--from ${addr}` : `the ${role} ${addr} of deployments/${hre.network.name}.json`} does not hold the AuthorityElection's ${ROLE_OF[role]}${from !== undefined ? ` (deployments/${hre.network.name}.json names ${operatorAddress(hre, role)} as the ${role}; leave out --from to sign as it)` : ""}`,
       );
-    return { address: addr, signer: from !== undefined ? await accountSigner(hre, from) : await operatorSigner(hre, role) };
+    return {
+      address: addr,
+      signer: from !== undefined ? await accountSigner(hre, from, { flag: "--from" }) : await operatorSigner(hre, role),
+    };
   };
-  return { ...localState(hre), el, ledger, operator, signer, roleSigner, resolve: (a: string) => resolveAccount(hre, a), election };
+  return {
+    ...localState(hre),
+    el,
+    ledger,
+    operator,
+    signer,
+    roleSigner,
+    resolve: (a: string, flag: string, create = false) => resolveAccount(hre, a, { flag, create }),
+    election,
+  };
 }
 
 /**
@@ -97,7 +110,7 @@ task("mssa:nominate", "Nominates a member for the current round (opens a round i
   .setAction(async (a: { from: string; nominee: string }, hre) => {
     const c = await mssaContext(hre);
     // Checked before anything is sent: a refused nomination must not leave a round opened behind it.
-    const [from, nomineeAddr] = [await c.resolve(a.from), await c.resolve(a.nominee)];
+    const [from, nomineeAddr] = [await c.resolve(a.from, "--from"), await c.resolve(a.nominee, "--nominee")];
     if (!(await c.el.isMember(from)))
       throw new RefusedError(`mssa:nominate: --from ${from} is not a member (register it with mssa:register first)`);
     if (!(await c.el.isMember(nomineeAddr)))
@@ -119,8 +132,8 @@ task("mssa:nominate", "Nominates a member for the current round (opens a round i
       const rc = await minedReceipt(c.el.openRound());
       console.log(`opened round ${await c.el.currentRound()} (${gas(rc)})`);
     }
-    const nominee = await c.resolve(a.nominee);
-    const rc = await minedReceipt(c.el.connect(await c.signer(a.from)).nominate(nominee));
+    const nominee = await c.resolve(a.nominee, "--nominee");
+    const rc = await minedReceipt(c.el.connect(await c.signer(a.from, "--from")).nominate(nominee));
     const id = await c.el.currentRound();
     console.log(`${nominee} has ${await c.el.nominations(id, nominee)} nomination(s) in round ${id}; ${gas(rc)}`);
   });
@@ -141,17 +154,17 @@ task(
     const c = await mssaContext(hre);
     const f = c.election.BEHAVIOUR_NAMES[a.type];
     if (f === undefined) throw new UsageError(`mssa:report: --type must be one of ${Object.keys(c.election.BEHAVIOUR_NAMES).join(", ")}`);
-    const node = await c.resolve(a.node);
+    const node = await c.resolve(a.node, "--node");
     // The reporter is the detector (applies alone) or a sitting authority (attests): checked before sending.
     let signer;
     if (a.from === undefined) signer = (await c.roleSigner("mssa:report", "detector", undefined)).signer;
     else {
-      const from = await c.resolve(a.from);
+      const from = await c.resolve(a.from, "--from");
       if (!(await c.el.hasRole(await c.el.DETECTOR_ROLE(), from)) && !(await c.el.isAuthority(from)))
         throw new RefusedError(
           `mssa:report: --from ${from} is neither a sitting authority nor the detector (the AuthorityElection's DETECTOR_ROLE; leave out --from to sign as it)`,
         );
-      signer = await c.signer(a.from);
+      signer = await c.signer(a.from, "--from");
     }
     // The evidence identifies the report: authorities reporting the same incident must give the same
     // evidence so that their attestations add up to the quorum. The default names the node, the
@@ -177,12 +190,12 @@ task("mssa:contest", "The reported member contests an applied misbehaviour repor
     const c = await mssaContext(hre);
     const id = reportId("mssa:contest", a.id);
     const r = await c.el.reportOf(id);
-    const from = await c.resolve(a.from);
+    const from = await c.resolve(a.from, "--from");
     if (Number(r.state) === 0) throw new UsageError(`mssa:contest: --id ${id} is no report`);
     if (Number(r.state) !== 2)
       throw new RefusedError(`mssa:contest: report ${id} is ${REPORT_STATES[Number(r.state)]}; only an applied report can be contested`);
     if (r.node !== from) throw new RefusedError(`mssa:contest: --from ${from} is not the reported member ${r.node}; only it may contest`);
-    const rc = await minedReceipt(c.el.connect(await c.signer(a.from)).contest(id));
+    const rc = await minedReceipt(c.el.connect(await c.signer(a.from, "--from")).contest(id));
     console.log(`report ${id} contested by ${from}; the arbiter rules with mssa:resolve; ${gas(rc)}`);
     return { id, state: "contested" };
   });
@@ -211,7 +224,7 @@ task(
   "mssa:enrol",
   "The election's registrar (REGISTRAR_ROLE) enrols a member outside registration, as the elector of the person behind an identity document, or removes one",
 )
-  .addParam("member", "The member (account)")
+  .addParam("member", "The member (account: a role name without a key here gets one, unless --remove)")
   .addOptionalParam(
     "document",
     "The member's identity document (passport:<state>:<number>, the one a registration checks): her election nullifier is computed from it with the deployment's election key in this keystore (refused if its check value differs from deployments/<network>.json's), so one person is one member however she came in",
@@ -235,7 +248,8 @@ task(
     if (a.electorNullifier !== undefined && (!/^0x[0-9a-fA-F]{64}$/.test(a.electorNullifier) || BigInt(a.electorNullifier) === 0n))
       throw new UsageError(`mssa:enrol: --elector-nullifier ${a.electorNullifier} is not a non-zero 32-byte hex value`);
     const c = await mssaContext(hre);
-    const member = await c.resolve(a.member);
+    // enrolling makes the member's account (a role name gets a key); removing one names an existing one
+    const member = await c.resolve(a.member, "--member", !a.remove);
     const isMember = await c.el.isMember(member);
     if (a.remove && !isMember) throw new RefusedError(`mssa:enrol: --member ${member} is not a member`);
     if (!a.remove && isMember) throw new RefusedError(`mssa:enrol: --member ${member} is already a member`);
@@ -302,7 +316,7 @@ task("mssa:vote", "Casts a ballot: a full preference order of the candidates, mo
     } catch (e) {
       throw new UsageError(`mssa:vote: --ranking ${a.ranking}: ${(e as Error).message} (a full order of the ${cands.length} candidates)`);
     }
-    const rc = await minedReceipt(c.el.connect(await c.signer(a.from)).vote(ranking));
+    const rc = await minedReceipt(c.el.connect(await c.signer(a.from, "--from")).vote(ranking));
     console.log(`ballot cast in round ${id}: [${ranking.join(", ")}]; ${gas(rc)}`);
   });
 
@@ -332,7 +346,7 @@ task(
   "mssa:register",
   "Registers a user at a place (Steps 1-9): keys over the SIMULATED quantum channel, XOR credential, k approvals on-chain",
 )
-  .addParam("user", "The user (account)")
+  .addParam("user", "The user (account: a role name without a key here gets one, generated into the keystore)")
   .addOptionalParam("place", "The place name", "PL1")
   .addOptionalParam(
     "info",
@@ -395,12 +409,12 @@ task(
         if (other.length) throw new UsageError(`mssa:register: --cancel registers nothing: drop ${other.join(", ")}`);
         const c = await mssaContext(hre);
         const { placeId } = await import("../offchain/mssa/registration");
-        const user = await c.resolve(a.user);
+        const user = await c.resolve(a.user, "--user");
         const [granted, id] = await c.ledger.access(user, placeId(a.place));
         if (granted) throw new RefusedError(`mssa:register: --cancel: --user ${user} has access to ${a.place}, nothing is pending there`);
         const pending = id !== hre.ethers.ZeroHash && Number((await c.ledger.registration(id)).status) === 1;
         if (!pending) throw new RefusedError(`mssa:register: --cancel: --user ${user} has no pending registration at ${a.place}`);
-        const rc = await minedReceipt(c.ledger.connect(await c.signer(a.user)).cancel(id));
+        const rc = await minedReceipt(c.ledger.connect(await c.signer(a.user, "--user")).cancel(id));
         console.log(`registration ${id} at ${a.place} cancelled by ${user}; the consents it signed there before are withdrawn; ${gas(rc)}`);
         return { id, cancelled: true };
       }
@@ -504,7 +518,7 @@ task(
         if (why) throw new RefusedError(`mssa:register: --elector: this folder's election key: ${why}`);
         // of the typed identity document (h12-red N1), in its canonical form, as every authority computes it
         const e = electorNullifier(electionKey, identity);
-        const who = await c.resolve(a.user);
+        const who = await c.resolve(a.user, "--user", true);
         const current = await c.el.electorOf(e);
         if (current !== hre.ethers.ZeroAddress && hre.ethers.getAddress(current) !== hre.ethers.getAddress(who))
           throw new RefusedError(
@@ -522,7 +536,7 @@ task(
         console.log(`place ${a.place} created with authorities ${aus.join(", ")} (k = ${aus.length})`);
         p = await c.ledger.place(place);
       }
-      const user = await c.resolve(a.user);
+      const user = await c.resolve(a.user, "--user", true);
       // Everything is checked before anything is sent or written.
       const { granted } = await c.ledger.access(user, place);
       if (granted) throw new RefusedError(`mssa:register: --user ${user} already has access to ${a.place}`);
@@ -533,7 +547,7 @@ task(
         throw new RefusedError(
           `mssa:register: ${a.place} needs ${k} approvals, but only ${sitting.length} of its authorities (${p.authorities.join(", ")}) sit in the current round`,
         );
-      const approvers = await Promise.all(sitting.slice(0, k).map((x) => c.signer(x)));
+      const approvers = await Promise.all(sitting.slice(0, k).map((x) => c.signer(x, `${a.place}'s authority`)));
       const approverAddrs = sitting.slice(0, k);
       const record = recordName(place, user);
       type Pending = { place: string; user: string; id?: string; commitment: string; salt: string; U12: string; pending?: boolean };
@@ -596,7 +610,7 @@ task(
       const elector = out.electorNullifier ?? hre.ethers.ZeroHash;
       const consent = await consentToRegistration(
         c.ledger,
-        await c.signer(a.user),
+        await c.signer(a.user, "--user", true),
         place,
         out.commitment,
         out.nullifier!,
@@ -653,7 +667,7 @@ task("mssa:place", "The admin sets a place's authorities and approval threshold 
     if (!Number.isInteger(k) || k < 1 || k > named.length) throw new UsageError(`mssa:place: --k must be 1 to ${named.length}`);
     const c = await mssaContext(hre);
     const { placeId } = await import("../offchain/mssa/registration");
-    const aus = await Promise.all(named.map((x) => c.resolve(x)));
+    const aus = await Promise.all(named.map((x) => c.resolve(x, "--authorities")));
     await minedReceipt(c.ledger.setPlace(placeId(a.name), aus, k));
     console.log(`place ${a.name}: authorities ${aus.join(", ")} (k = ${k})`);
     return { place: placeId(a.name), authorities: aus, k };
@@ -675,7 +689,7 @@ task(
       throw new UsageError(
         `mssa:verify: --place ${a.place} is not a place yet (the first \`mssa:register\` there creates it with the sitting authorities, or the admin runs \`mssa:place\`)`,
       );
-    const user = await c.resolve(a.user);
+    const user = await c.resolve(a.user, "--user");
     const { granted, id } = await c.ledger.access(user, place);
     if (!granted) throw new RefusedError(`mssa:verify: ${user} has no access to ${a.place}`);
     const rec = c.keystore.load(recordName(place, user)) as { salt: string; U12: string };
@@ -683,10 +697,10 @@ task(
     if (commitment(place, user, Bits.fromString(rec.U12), rec.salt) !== onChain.commitment)
       throw new RefusedError("mssa:verify: the opened credential block does not match the on-chain commitment");
     // The proof names its audience (s20-redm F4): the verifier checks it against its own account.
-    const verifier = a.verifier !== undefined ? await c.resolve(a.verifier) : await c.operator.getAddress();
+    const verifier = a.verifier !== undefined ? await c.resolve(a.verifier, "--verifier") : await c.operator.getAddress();
     const nonce = fresh32();
     const chainId = (await hre.ethers.provider.getNetwork()).chainId;
-    const sig = await proveAccess(await c.signer(a.user), place, nonce, chainId, await c.ledger.getAddress(), verifier);
+    const sig = await proveAccess(await c.signer(a.user, "--user"), place, nonce, chainId, await c.ledger.getAddress(), verifier);
     if (accessSigner(sig, place, nonce, chainId, await c.ledger.getAddress(), verifier) !== user)
       throw new RefusedError(`mssa:verify: the challenge for verifier ${verifier} was not signed by the user`);
     console.log(

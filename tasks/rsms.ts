@@ -9,7 +9,7 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import type { Msrp as MsrpAgent } from "../offchain/rsms/msrp";
 import type { ResourcePoolManager as RpmAgent } from "../offchain/rsms/rpm";
 import type { RecordStamp } from "../offchain/storage/keystore";
-import { RefusedError, UsageError, localName, lookupNamed } from "./lib/cli";
+import { RefusedError, UsageError, localName, lookupNamed, parseHex32, parseWhole } from "./lib/cli";
 
 import { MSRP_PATCH, MSRP_RECORD } from "./lib/msrp-record";
 const rpmRecord = (poolId: number) => `rsms-rpm-${poolId}`;
@@ -185,7 +185,8 @@ task("rsms:setup", "MSRP setup: draws msk, derives PK_pub and stores the MSRP's 
   .addOptionalParam("ttl", "An issued one-time secret (and its filter epoch) serves joins for this many seconds", 7 * 24 * 3600, types.int)
   .setAction(async (a: { capacity: number; lambda: number; interval: number; ttl: number }, hre) => {
     const r = await rsms(hre);
-    const { BloomFilter } = await import("../offchain/crypto/bloom");
+    const { BloomFilter, BLOOM_LIMITS } = await import("../offchain/crypto/bloom");
+    parseWhole("rsms:setup", "--capacity", a.capacity, 1, BLOOM_LIMITS.maxN);
     BloomFilter.init(a.capacity, a.lambda); // validates the parameters
     if (!Number.isInteger(a.ttl) || a.ttl < 1) throw new Error(`rsms:setup: --ttl must be a positive number of seconds, got ${a.ttl}`);
     const m = r.Msrp.setup({ capacity: a.capacity, lambda: a.lambda, intervalSec: a.interval, ttlSec: a.ttl });
@@ -198,7 +199,7 @@ task("rsms:setup", "MSRP setup: draws msk, derives PK_pub and stores the MSRP's 
     // the MSRP's account (role `msrp`): `deploy` from this data folder made it the MSRP; from
     // another one (the MSRP on its own machine), the admin grants it MSRP_ROLE
     const { resolveAccount } = await import("./lib/context");
-    const account = await resolveAccount(hre, "msrp");
+    const account = await resolveAccount(hre, "msrp", { flag: "role msrp", create: true });
     console.log(
       `MSRP service account ${account} (role msrp; for \`rsms:serve msrp\`, or when the deployment names another MSRP, the admin runs \`rsms:msrp:grant --to ${account}\`)`,
     );
@@ -221,7 +222,8 @@ task(
     const r = await rsms(hre);
     const { resolveAccount } = await import("./lib/context");
     const m = r.loadMsrp("rsms:rpm:register");
-    const account = await resolveAccount(hre, a.account ?? `rpm:${a.pool}`);
+    // registering a pool makes its RPM's account (a new role name gets a key)
+    const account = await resolveAccount(hre, a.account ?? `rpm:${a.pool}`, { flag: "--account", create: true });
     // The RPM's keys, marked pending, and the MSRP's record are kept in one commit before createPool;
     // a rerun after a crash (or a lost reply) finds the pool under the kept PID_RPM and completes it,
     // or sends createPool again with the same keys (s17-redA F4)
@@ -616,10 +618,10 @@ task(
 )
   .addParam("pid", "Any pseudonym of the RN, 0x-hex (32 bytes)")
   .setAction(async (a: { pid: string }, hre) => {
+    const pid = parseHex32("rsms:rn:flag", "--pid", a.pid);
     const r = await rsms(hre);
-    const { fromHex } = await import("../offchain/crypto/bytes");
     const m = r.loadMsrp("rsms:rn:flag");
-    const name = lookupNamed("rsms:rn:flag", "--pid", a.pid, () => m.flagRn(fromHex(a.pid, 32)));
+    const name = lookupNamed("rsms:rn:flag", "--pid", a.pid, () => m.flagRn(pid));
     r.saveMsrp(m, "rsms:rn:flag");
     console.log(`${name}: in S_RN (suspicious under every pseudonym); rsms:rn:clear --rn ${name} after review`);
     await revocationSync(r, "rsms:rn:flag");
@@ -643,10 +645,10 @@ task("rsms:rn:clear", "MSRP only: takes an RN out of S_RN after review; its trus
 task("rsms:trace", "MSRP only: the real identity behind a pseudonym (any PID of an RN's chain, a PID_RPM or a PID_User)")
   .addParam("pid", "The pseudonym, 0x-hex (32 bytes)")
   .setAction(async (a: { pid: string }, hre) => {
+    const pid = parseHex32("rsms:trace", "--pid", a.pid);
     const r = await rsms(hre);
-    const { fromHex } = await import("../offchain/crypto/bytes");
     const m = r.loadMsrp();
-    const t = lookupNamed("rsms:trace", "--pid", a.pid, () => m.trace(fromHex(a.pid, 32)));
+    const t = lookupNamed("rsms:trace", "--pid", a.pid, () => m.trace(pid));
     console.log(`${a.pid}: ${t.kind} "${t.name}", real identity "${t.rid}"${t.kind === "rn" ? `, pseudonym #${t.k} of its chain` : ""}`);
     return t;
   });

@@ -791,7 +791,8 @@ task("trust:observe", "A reporter's observation of Eq. 46's oracle term O_ij for
         import("../offchain/services/trust/clients"),
       ]);
       const local = localState(hre);
-      const reporter = await roleAccounts(hre, local.keystore).key(a.account);
+      // a reporter's own key, never made here: a mistyped name would get a new key funded (s22-redo R1)
+      const reporter = await roleAccounts(hre, local.keystore).key(a.account, { flag: "--account", create: false });
       const [from, to] = [entityId(a.from), entityId(a.to)];
       const { TrustManager__factory } = await import("../typechain-types");
       const tmRead = TrustManager__factory.connect(await deployedAddress(hre, "TrustManager"), hre.ethers.provider);

@@ -14,12 +14,16 @@ import { ZeroAddress } from "ethers";
 import { task, types } from "hardhat/config";
 import { attach } from "../offchain/chain/contracts";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
-import { RefusedError, UsageError, minedReceipt } from "./lib/cli";
+import { RefusedError, UsageError, minedReceipt, parseWhole } from "./lib/cli";
 
 /** TrustManager's admin identity-verified bit of `Entity.flags` (TrustManager.sol VERIFIED_BIT). */
 const VERIFIED_BIT = 0x80;
 
-async function trustContext(hre: HardhatRuntimeEnvironment, account?: string) {
+async function trustContext(
+  hre: HardhatRuntimeEnvironment,
+  account?: string,
+  use: { flag: string; create?: boolean } = { flag: "--account" },
+) {
   const [{ localState, deployedAddress, accountSigner }, ledgerMod, fixed, { TrustManager__factory }] = await Promise.all([
     import("./lib/context"),
     import("../offchain/trust/ledger"),
@@ -28,7 +32,7 @@ async function trustContext(hre: HardhatRuntimeEnvironment, account?: string) {
   ]);
   const local = localState(hre);
   // a role name, an address this process holds a key for, or (development nodes) an index; default the operator
-  const signer = account ? await accountSigner(hre, account) : (await hre.ethers.getSigners())[0];
+  const signer = account ? await accountSigner(hre, account, use) : (await hre.ethers.getSigners())[0];
   const tm = attach(TrustManager__factory, await deployedAddress(hre, "TrustManager"), signer);
   const ledger = new ledgerMod.TrustLedger(tm);
   const names: Record<string, string> = local.keystore.exists("trust-names")
@@ -44,7 +48,9 @@ async function trustContext(hre: HardhatRuntimeEnvironment, account?: string) {
     else local.keystore.create("trust-names", { [id]: name });
   };
   const label = (id: string) => names[id.toLowerCase()] ?? `${id.slice(0, 10)}…`;
-  return { ...local, signer, tm, ledger, fixed, ledgerMod, remember, label };
+  /** The name this keystore keeps for an id, if any (a registration that completed here). */
+  const named = (id: string): string | undefined => names[id] ?? names[id.toLowerCase()];
+  return { ...local, signer, tm, ledger, fixed, ledgerMod, remember, label, named };
 }
 
 /**
@@ -134,13 +140,44 @@ async function knownErasOf(hre: HardhatRuntimeEnvironment, from: string, to: str
   return f === undefined || t === undefined ? undefined : { from: f, to: t };
 }
 
+/** An entity kind's name (`EntityKind`), or `kind <n>`. */
+function kindName(kinds: Record<string, number>, kind: number): string {
+  return Object.entries(kinds).find(([, v]) => v === kind)?.[0] ?? `kind ${kind}`;
+}
+
+/**
+ * An entity a flag names, read from the chain before anything is stored or sent (s22-redo R3, R6):
+ * refused in one line naming the flag and the entity when it is not registered, or not of `kind`.
+ * @returns its id
+ */
+async function registeredEntity(
+  c: {
+    tm: { entity(id: string): Promise<{ controller: string; kind: bigint }> };
+    ledgerMod: { entityId(name: string): string; EntityKind: Record<string, number> };
+  },
+  task: string,
+  flag: string,
+  name: string,
+  kind?: number,
+): Promise<string> {
+  const id = c.ledgerMod.entityId(name);
+  const e = await c.tm.entity(id);
+  if (e.controller === ZeroAddress)
+    throw new UsageError(`${task}: ${flag} ${name} is not a registered entity (trust:register first); nothing sent`);
+  if (kind !== undefined && Number(e.kind) !== kind)
+    throw new UsageError(
+      `${task}: ${flag} ${name} is registered as kind ${kindName(c.ledgerMod.EntityKind, Number(e.kind))}, not ${kindName(c.ledgerMod.EntityKind, kind)}; nothing sent`,
+    );
+  return id;
+}
+
 task("trust:register", "Registers a virtual entity in the TrustManager, controlled by the operator's account")
   .addParam("entity", "A name (not starting with 0x), or a 0x 32-byte id (e.g. an RN's PID)")
   .addParam("type", "avatar | organization | resource-node | authority")
   .addFlag("verified", "Also mark its identity verified (admin) - for kinds without an identity registry yet")
   .addOptionalParam(
     "account",
-    "The account that will control the entity: a role name (e.g. ann), an address, or (development nodes) a signer index",
+    "The account that will control the entity: a role name (e.g. ann; a name without a key here gets one, generated into the keystore), an address, or (development nodes) a signer index",
   )
   .addOptionalParam(
     "attestation",
@@ -149,7 +186,8 @@ task("trust:register", "Registers a virtual entity in the TrustManager, controll
   .addOptionalParam("deadline", "With --attestation: its deadline (unix seconds, printed by rsms:attest)")
   .setAction(
     async (a: { entity: string; type: string; verified: boolean; account?: string; attestation?: string; deadline?: string }, hre) => {
-      const c = await trustContext(hre, a.account);
+      // registering makes the controller's account: a new role name gets a key here (s22-redo R1)
+      const c = await trustContext(hre, a.account, { flag: "--account", create: true });
       if (!(a.type in c.ledgerMod.EntityKind))
         throw new UsageError(`trust:register: --type must be one of ${Object.keys(c.ledgerMod.EntityKind).join(", ")}`);
       // an id cut short or mistyped would register a new entity under that text as its name (s17-redA F12)
@@ -187,13 +225,40 @@ task("trust:register", "Registers a virtual entity in the TrustManager, controll
       const kind = c.ledgerMod.EntityKind[a.type as keyof typeof c.ledgerMod.EntityKind];
       // A rerun of a --verified registration whose verification did not happen resumes with it alone.
       // (An id that someone else registered is the contract's to refuse, or to reclaim for its attested owner.)
-      const resume = a.verified && existing.controller === controller && Number(existing.kind) === kind;
+      // A rerun of a registration killed after its transaction and before its name was kept (no name
+      // here for the id) completes without a transaction and keeps the name (s22-redo R5), as a
+      // --verified rerun always did; a plain registration that completed here (its name kept) is
+      // refused as a duplicate before anything is sent (R3).
+      const mine = existing.controller === controller && Number(existing.kind) === kind;
+      if (mine && c.named(id) === a.entity && !a.verified)
+        throw new UsageError(
+          `trust:register: --entity ${a.entity} is registered already (${id}, this controller, ${a.type}); nothing sent`,
+        );
+      if (existing.controller !== ZeroAddress && !mine) {
+        // another kind, or another controller: the contract refuses (TrustManager__EntityExists),
+        // except a verified avatar's or PID's reclaim by its attested owner, which is the contract's to decide
+        const reclaimable = existing.controller !== controller && (a.type === "avatar" || a.type === "resource-node");
+        if (!reclaimable)
+          throw new UsageError(
+            `trust:register: --entity ${a.entity} is registered already (${id}) as kind ${kindName(c.ledgerMod.EntityKind, Number(existing.kind))}, controlled by ${existing.controller}; nothing sent`,
+          );
+      }
+      const resume = mine;
       // A verified avatar or PID needs its registrar's attestation: the IdP's (an avatar) or the
       // MSRP's (a resource node's PID), each the account the deployment record names for it.
       const { operatorSigner } = await import("./lib/context");
       const registrar =
         a.type === "avatar" ? await operatorSigner(hre, "idp") : a.type === "resource-node" ? await operatorSigner(hre, "msrp") : undefined;
-      const gas = resume ? undefined : (await c.ledger.register(id, a.type as keyof typeof c.ledgerMod.EntityKind, registrar)).gasUsed;
+      let gas: bigint | undefined;
+      if (!resume)
+        try {
+          gas = (await c.ledger.register(id, a.type as keyof typeof c.ledgerMod.EntityKind, registrar)).gasUsed;
+        } catch (e) {
+          // a custom-error revert as one line naming the entity
+          const r = (await import("../offchain/chain/reverts")).contractRevert(e);
+          if (!r) throw e;
+          throw new RefusedError(`trust:register: the TrustManager refuses --entity ${a.entity} (${id}): ${r.text}`);
+        }
       c.remember(a.entity, id);
       // The admin flag is the operator's (signer #0), whoever controls the entity.
       if (a.verified && (Number((await c.tm.entity(id)).flags) & VERIFIED_BIT) === 0)
@@ -276,7 +341,7 @@ task(
       const pending = log.get(from, to)?.records.length ?? 0;
       const rec = await log.record(
         c.tm,
-        await (await import("./lib/context")).accountSigner(hre, provider),
+        await (await import("./lib/context")).accountSigner(hre, provider, { flag: `--to ${a.to}'s controller` }),
         from,
         to,
         agreement,
@@ -318,6 +383,10 @@ task(
       a: { from: string; to: string; records?: string; score?: number; factors?: string; unverifiable: boolean; account?: string },
       hre,
     ) => {
+      // a self-rating is the contract's TrustManager__SelfRating: refused before anything is read or sent (s22-redo R3)
+      const { entityId } = await import("../offchain/trust/ledger");
+      if (entityId(a.from) === entityId(a.to))
+        throw new UsageError(`trust:rate: --from ${a.from} and --to ${a.to} name one entity: an entity does not rate itself; nothing sent`);
       // The rater's controller as this process last read it (no call), else from the chain. A
       // rating signed by a remembered controller that fails is retried once if the chain names
       // another controller now; nothing else changes.
@@ -360,7 +429,7 @@ async function rateAs(
   before: ReturnType<typeof pairNow> | undefined,
   eras: ReturnType<typeof erasNow> | undefined,
 ) {
-  const c = await trustContext(hre, account);
+  const c = await trustContext(hre, account, { flag: a.account !== undefined ? "--account" : `--from ${a.from}'s controller` });
   const from = c.ledgerMod.entityId(a.from);
   const to = c.ledgerMod.entityId(a.to);
   const typed = a.score !== undefined || a.factors !== undefined;
@@ -503,6 +572,8 @@ task(
       a: { org: string; avatars: string; thresholds?: string; days: number; termination: string; penalty: string; request?: string },
       hre,
     ) => {
+      // every flag and entity checked before the intent is journaled, the terms stored or anything sent (s22-redo R6, R7)
+      parseWhole("trust:agree", "--days", a.days, 1, 36_500);
       const c = await trustContext(hre);
       if (a.request !== undefined && !/^[A-Za-z0-9._-]{1,64}$/.test(a.request))
         throw new UsageError(`trust:agree: --request must be 1 to 64 letters, digits, '.', '_' or '-'`);
@@ -519,7 +590,12 @@ task(
         seen.set(id, v);
       }
       const th = a.thresholds ? a.thresholds.split(",").map(Number) : avatars.map(() => 0.5);
-      if (th.length !== avatars.length) throw new Error("trust:agree: one threshold per avatar");
+      if (th.length !== avatars.length)
+        throw new UsageError(
+          `trust:agree: --thresholds gives ${th.length} value(s) for ${avatars.length} avatar(s): one threshold per avatar`,
+        );
+      await registeredEntity(c, "trust:agree", "--org", a.org, c.ledgerMod.EntityKind.organization);
+      for (const v of avatars) await registeredEntity(c, "trust:agree", "--avatars", v, c.ledgerMod.EntityKind.avatar);
       // The intent is journaled before the agreement is sent (s17-redA F16, as dispute:open, h13-red D2):
       // a retry after a lost reply finds its AgreementFormed, or resends in place of its pending
       // transaction, instead of proposing a second agreement.
@@ -536,7 +612,7 @@ task(
         avatars.map(c.ledgerMod.entityId),
         th.map(c.fixed.toWad),
         { durationDays: a.days, termination: [a.termination], penalties: [a.penalty] },
-        async (controller) => (await import("./lib/context")).accountSigner(hre, controller), // each avatar's controller consents
+        async (controller) => (await import("./lib/context")).accountSigner(hre, controller, { flag: "an avatar's controller" }), // each avatar's controller consents
         journal,
       );
       console.log(
@@ -559,7 +635,9 @@ task(
   .setAction(async (a: { dryRun: boolean; evidenceOnly: boolean; account?: string }, hre) => {
     // the detector deployments/<network>.json names (`deploy --detector`), else the role account `detector`
     const { readDeployment } = await import("../offchain/chain/deployments");
-    const c = await trustContext(hre, a.account ?? readDeployment(hre.network.name).roles?.detector ?? "detector");
+    const c = await trustContext(hre, a.account ?? readDeployment(hre.network.name).roles?.detector ?? "detector", {
+      flag: a.account !== undefined ? "--account" : "the detector (no --account)",
+    });
     const { runDetectors } = await import("../offchain/trust/pipeline");
     const report = await runDetectors(c.ledger, c.store, { flag: !a.dryRun, evidenceOnly: a.evidenceOnly });
     for (const d of report.detections)
@@ -598,7 +676,9 @@ task(
     const kinds: Record<string, number> = { sybil: 0, "on-off": 1, "good-mouthing": 2, "bad-mouthing": 3 };
     if (!(a.kind in kinds)) throw new UsageError(`trust:flag: --kind must be one of ${Object.keys(kinds).join(", ")}, got "${a.kind}"`);
     const { readDeployment } = await import("../offchain/chain/deployments");
-    const c = await trustContext(hre, a.account ?? readDeployment(hre.network.name).roles?.detector ?? "detector");
+    const c = await trustContext(hre, a.account ?? readDeployment(hre.network.name).roles?.detector ?? "detector", {
+      flag: a.account !== undefined ? "--account" : "the detector (no --account)",
+    });
     const id = c.ledgerMod.entityId(a.entity);
     if ((await c.tm.entity(id)).controller === hre.ethers.ZeroAddress)
       throw new UsageError(`trust:flag: --entity ${a.entity} (${id}) is not registered (trust:register first)`);

@@ -52,7 +52,7 @@ describe("tasks: command-line errors (one line, named entity, exit code by kind)
   });
 
   it("a missing file is named by its flag", async () => {
-    const args = { from: "ann", to: "ann", records: "no-such-records.json" };
+    const args = { from: "ann", to: "ben", records: "no-such-records.json" };
     const e = await rejects(hre.run("trust:rate", args));
     expect(exitCodeOf(e)).to.equal(EXIT.input);
     expect(await describeError(e, hre, args)).to.equal("--records no-such-records.json: no such file");

@@ -13,7 +13,10 @@
  * walkthroughs need one funded key, on a development node or on a testnet.
  *
  * An account given on the command line is a role name (`alice`, `rpm:1`), an address, or, on
- * development nodes only, the index of one of the node's unlocked accounts.
+ * development nodes only, the index of one of the node's unlocked accounts. A role name that has no
+ * key here (environment, keystore, or a development node's fixed account) is refused, naming the
+ * flag, before anything is written or sent (s22-redo R1: a typo made and funded a key), except by
+ * the few tasks whose job is to make an account (`AccountUse.create`: tasks/lib/context.ts, README "Accounts and roles").
  *
  * The deployment's own roles have fixed names: `detector` and `oracle` (TrustManager), and
  * `authority:1` .. `authority:<seats>` (round 0 of the AuthorityElection), `rpm:<pool>` (a pool's
@@ -75,6 +78,17 @@ export function fundingTarget(network: string, env: NodeJS.ProcessEnv = process.
   return network === "hardhat" || network === "localhost" ? parseEther("10") : parseEther("0.01");
 }
 
+/** How a command-line account is used: the flag that named it, and whether a new role name may get a key. */
+export type AccountUse = {
+  /** The flag that named the account, as written (`--account`), for the refusal. */
+  flag?: string;
+  /**
+   * Generate a key for a role name that has none (default true here, for the deployment's own roles;
+   * the tasks resolve with false except where making the account is their job: tasks/lib/context.ts).
+   */
+  create?: boolean;
+};
+
 export type RoleAccounts = {
   /** The signer of a role, created (and funded) on first use. */
   role(role: string): Promise<Signer>;
@@ -83,11 +97,13 @@ export type RoleAccounts = {
    * development node's unlocked account: for a party that must hold its key, such as a service
    * process signing its replies.
    */
-  key(role: string): Promise<Wallet>;
+  key(role: string, use?: AccountUse): Promise<Wallet>;
   /** A role name, an address, or (development nodes) a signer index, as a signer. */
-  signer(account: string): Promise<Signer>;
+  signer(account: string, use?: AccountUse): Promise<Signer>;
   /** The address of an account given as `signer` takes it; sends nothing (a new role's key is generated, not funded). */
-  address(account: string): Promise<string>;
+  address(account: string, use?: AccountUse): Promise<string>;
+  /** Whether a role name has a key here (environment, keystore, or a development node's fixed account): nothing is written. */
+  known(role: string): boolean;
   /**
    * Before a transaction that carries `value` (a dispute deposit, an appeal fee): tops `address`
    * up from the funder to `value` plus the usual gas budget. Sends nothing when it holds enough.
@@ -143,8 +159,11 @@ export function roleAccounts(hre: HardhatRuntimeEnvironment, keystore: Keystore,
   const provider = ethersProvider(hre) as unknown as Provider;
   const dev = hre.network.name === "hardhat" || hre.network.name === "localhost";
 
-  const keyOf = (role: string, create: boolean): string | undefined => {
-    if (!ROLE.test(role)) throw new UnknownAccountError(`"${role}" is not a role name (letters, digits and :._-, starting with a letter)`);
+  const keyOf = (role: string, create: boolean, flag?: string): string | undefined => {
+    if (!ROLE.test(role))
+      throw new UnknownAccountError(
+        `${flag ? `${flag} ` : ""}"${role}" is not a role name (letters, digits and :._-, starting with a letter), an address${dev ? " or a signer index" : ""}`,
+      );
     const fromEnv = env[roleEnvVar(role)];
     if (fromEnv) {
       if (!/^(0x)?[0-9a-fA-F]{64}$/.test(fromEnv)) throw new UnknownAccountError(`${roleEnvVar(role)} is not a 32-byte hex private key`);
@@ -194,7 +213,24 @@ export function roleAccounts(hre: HardhatRuntimeEnvironment, keystore: Keystore,
     return (await hre.ethers.getSigners())[i];
   };
 
-  const role = async (name: string): Promise<Signer> => {
+  const known = (name: string): boolean =>
+    ROLE.test(name) && (!!env[roleEnvVar(name)] || keystore.exists(roleRecord(name)) || (dev && devRoleSigner(name) !== undefined));
+
+  /**
+   * Refuses a role name that has no key here when the caller may not make one (s22-redo R1): checked
+   * before any keystore write or funding transfer, so a mistyped name changes nothing.
+   */
+  const mayUse = (name: string, use: AccountUse | undefined) => {
+    if (use?.create !== false) return;
+    keyOf(name, false, use.flag); // a malformed name: refused naming the flag
+    if (known(name)) return;
+    throw new UnknownAccountError(
+      `${use.flag ?? "account"} "${name}" is no account here: no key for role ${name} (${roleEnvVar(name)} or keystore record ${roleRecord(name)}), and not an address${dev ? " or a signer index" : ""}`,
+    );
+  };
+
+  const role = async (name: string, use?: AccountUse): Promise<Signer> => {
+    mayUse(name, use);
     const d = await devSigner(name);
     if (d) return d;
     const w = walletOf(keyOf(name, true)!);
@@ -241,15 +277,16 @@ export function roleAccounts(hre: HardhatRuntimeEnvironment, keystore: Keystore,
     return w;
   };
 
-  const signer = async (account: string): Promise<Signer> => {
+  const signer = async (account: string, use?: AccountUse): Promise<Signer> => {
+    const named = use?.flag ? `${use.flag} ` : "account ";
     if (/^\d+$/.test(account)) {
       const signers = await hre.ethers.getSigners();
       const i = Number(account);
       if (!dev)
         throw new UnknownAccountError(
-          `account "${account}": signer indices exist only on development nodes; give a role name or an address`,
+          `${named}"${account}": signer indices exist only on development nodes; give a role name or an address`,
         );
-      if (i >= signers.length) throw new UnknownAccountError(`account "${account}" is not a signer index in [0, ${signers.length})`);
+      if (i >= signers.length) throw new UnknownAccountError(`${named}"${account}" is not a signer index in [0, ${signers.length})`);
       return signers[i];
     }
     if (isAddress(account)) {
@@ -262,23 +299,29 @@ export function roleAccounts(hre: HardhatRuntimeEnvironment, keystore: Keystore,
       const s = (await hre.ethers.getSigners()).find((x) => x.address === address);
       if (s) return s;
       throw new UnknownAccountError(
-        `account ${address}: no key for it here (not a role key in the keystore or the environment, not one of the network's accounts)`,
+        `${named}${address}: no key for it here (not a role key in the keystore or the environment, not one of the network's accounts)`,
       );
     }
-    return role(account);
+    return role(account, use);
   };
 
   // Resolving an address sends nothing: a command that is then refused leaves the chain as it was
   // (a new role's key is kept, and funded when it first signs).
-  const address = async (account: string): Promise<string> => {
-    if (/^\d+$/.test(account) || isAddress(account)) return (await signer(account)).getAddress();
+  const address = async (account: string, use?: AccountUse): Promise<string> => {
+    if (/^\d+$/.test(account) || isAddress(account)) return (await signer(account, use)).getAddress();
+    mayUse(account, use);
     const d = await devSigner(account);
     if (d) return d.getAddress();
     return new Wallet(keyOf(account, true)!).address;
   };
 
-  const key = async (name: string): Promise<Wallet> => {
-    const w = walletOf(keyOf(name, true)!);
+  const key = async (name: string, use?: AccountUse): Promise<Wallet> => {
+    const held = keyOf(name, use?.create !== false, use?.flag);
+    if (held === undefined)
+      throw new UnknownAccountError(
+        `${use?.flag ?? "account"} "${name}" is no key here: set ${roleEnvVar(name)}, or keep it as keystore record ${roleRecord(name)}`,
+      );
+    const w = walletOf(held);
     await fund(w.address);
     return w;
   };
@@ -289,5 +332,5 @@ export function roleAccounts(hre: HardhatRuntimeEnvironment, keystore: Keystore,
     await fund(getAddress(address), value);
   };
 
-  return { role, key, signer, address, topUp };
+  return { role, key, signer, address, known, topUp };
 }

@@ -553,6 +553,44 @@ export function installCliArgumentCheck(isOurs: (task: string) => boolean): void
 }
 
 /**
+ * A flag that numbers something (a dispute `--id`, a pool, `--days`, a capacity): a whole number in
+ * [min, max], refused in one line naming the flag before it reaches ethers or BigInt (which answered
+ * "value out-of-bounds (argument=\"id\" …)" or "Cannot convert abc to a BigInt": s22-redo R4). The
+ * one parser every task uses for such a flag.
+ * @param task - the task, for the message
+ * @param flag - the flag, as written (`--id`)
+ * @param value - what the flag gave (a Hardhat `types.int` number or a string)
+ * @param min - the least value (default 1)
+ * @param max - the greatest value (default Number.MAX_SAFE_INTEGER)
+ * @throws UsageError naming the flag and the value
+ */
+export function parseWhole(task: string, flag: string, value: unknown, min = 1, max = Number.MAX_SAFE_INTEGER): number {
+  const n = typeof value === "number" ? value : typeof value === "string" && /^\d{1,16}$/.test(value) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    const range =
+      max === Number.MAX_SAFE_INTEGER
+        ? min === 1
+          ? "a positive integer"
+          : `an integer of at least ${min}`
+        : `an integer from ${min} to ${max.toLocaleString("en-US")}`;
+    throw new UsageError(`${task}: ${flag} must be ${range}, got ${String(value)}`);
+  }
+  return n;
+}
+
+/**
+ * A flag that gives a 32-byte value in hex (a pseudonym `--pid`): 0x and 64 hex digits, refused in
+ * one line naming the flag ("fromHex: …" named none: s22-redo R4).
+ * @returns the bytes
+ * @throws UsageError naming the flag and the value
+ */
+export function parseHex32(task: string, flag: string, value: string): Uint8Array {
+  if (!/^0x[0-9a-fA-F]{64}$/.test(value))
+    throw new UsageError(`${task}: ${flag} must be 32 bytes of 0x-hex (0x and 64 hex digits), got "${value}"`);
+  return Uint8Array.from(Buffer.from(value.slice(2), "hex"));
+}
+
+/**
  * A `--case` flag's value as a trace case id (1 to 20 digits, no leading zero).
  * @param task - the task, for the message
  * @throws UsageError naming the flag and the value

@@ -53,19 +53,30 @@ export async function deployedAddress(hre: HardhatRuntimeEnvironment, name: stri
 }
 
 /**
- * Resolves an account given on the command line: a role name (its key from METATRUST_KEY_<ROLE> or
- * generated into the keystore and funded on first use), an address, or on development nodes a
- * signer index (offchain/chain/accounts.ts).
+ * How a task uses an account given on the command line: the flag that named it (every refusal names
+ * it), and `create` for the few tasks whose job is to make an account (`trust:register --account`,
+ * `mssa:register --user`, `mssa:enrol --member`, `rsms:rpm:register`, `idp:setup`, `rsms:setup`).
+ * Every other task refuses a role name that has no key here before it writes or sends anything
+ * (s22-redo R1: `dispute:withdraw --account arbitr` made a key and funded it from the operator).
+ */
+export type AccountFlag = { flag: string; create?: boolean };
+
+/**
+ * Resolves an account given on the command line: a role name with a key here (METATRUST_KEY_<ROLE>,
+ * the keystore, or a development node's fixed account; generated into the keystore only with
+ * `create`), an address, or on development nodes a signer index (offchain/chain/accounts.ts). Sends nothing.
  * @param hre - the runtime
  * @param account - "alice", "rpm:1", "0xabc..." or "3"
+ * @param use - the flag that named it, and whether a new role name gets a key
+ * @throws UnknownAccountError (exit 2) naming the flag, for a name that is no account here
  */
-export async function resolveAccount(hre: HardhatRuntimeEnvironment, account: string): Promise<string> {
-  return roleAccounts(hre, localState(hre).keystore).address(account);
+export async function resolveAccount(hre: HardhatRuntimeEnvironment, account: string, use: AccountFlag): Promise<string> {
+  return roleAccounts(hre, localState(hre).keystore).address(account, { flag: use.flag, create: use.create === true });
 }
 
-/** The signer of an account given as `resolveAccount` takes it (a role key, an address this process holds a key for, an index). */
-export async function accountSigner(hre: HardhatRuntimeEnvironment, account: string): Promise<Signer> {
-  return roleAccounts(hre, localState(hre).keystore).signer(account);
+/** The signer of an account given as `resolveAccount` takes it (a role key, an address this process holds a key for, an index); a role key is funded when low. */
+export async function accountSigner(hre: HardhatRuntimeEnvironment, account: string, use: AccountFlag): Promise<Signer> {
+  return roleAccounts(hre, localState(hre).keystore).signer(account, { flag: use.flag, create: use.create === true });
 }
 
 /** The operator roles a deployment names (deployments.ts Deployment.roles). */

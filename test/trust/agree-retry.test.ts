@@ -69,7 +69,8 @@ describe("trust:agree: the same agreement proposed again is one agreement (s17-r
     let kept: AgreementIntent | undefined;
     const journal = { load: () => kept, save: (i: AgreementIntent) => void (kept = i) };
     const store = new FileContentStore(fs.mkdtempSync(path.join(os.tmpdir(), "metatrust-fixA2-agree-")));
-    const consent = async (controller: string) => (await import("../../tasks/lib/context")).accountSigner(hre, controller);
+    const consent = async (controller: string) =>
+      (await import("../../tasks/lib/context")).accountSigner(hre, controller, { flag: "controller" });
     const terms = { durationDays: 7, termination: ["lost reply"], penalties: ["none"] };
     const first = await new TrustLedger(lossy).proposeAgreement(store, org, [entityId("ann")], [5n * 10n ** 17n], terms, consent, journal);
     expect(first.existing, "the lost reply's agreement is found, not reported as a failure").to.equal(true);

@@ -18,7 +18,7 @@ import { expect } from "chai";
 import hre from "hardhat";
 import { useTaskSandbox } from "../helpers/tasks";
 
-describe("FINDING R2: avatar:revoke --mit X --avatar Y --owner Z revokes the MIT without a word", function () {
+describe("s22-redo R2 (fixed by s22-fxops): avatar:revoke --mit X --avatar Y --owner Z revokes the MIT without a word", function () {
   this.timeout(300_000);
   useTaskSandbox("metatrust-s22redo-r2-");
 

@@ -15,7 +15,7 @@ import { expect } from "chai";
 import hre from "hardhat";
 import { useTaskSandbox } from "../helpers/tasks";
 
-describe("FINDING R4: malformed --id / --case give raw library errors", function () {
+describe("s22-redo R4 (fixed by s22-fxops): malformed --id / --case give raw library errors", function () {
   this.timeout(300_000);
   useTaskSandbox("metatrust-s22redo-r4-");
 

@@ -38,7 +38,7 @@ async function refusedWithoutTx(name: string, args: Record<string, unknown>, fla
   expect(err!.message).to.match(flag);
 }
 
-describe("FINDING R3: refused inputs that are sent and mined as reverted transactions", function () {
+describe("s22-redo R3 (fixed by s22-fxops): refused inputs that are sent and mined as reverted transactions", function () {
   this.timeout(300_000);
   useTaskSandbox("metatrust-s22redo-r3-");
 

@@ -20,7 +20,7 @@ import { expect } from "chai";
 import hre from "hardhat";
 import { useTaskSandbox } from "../helpers/tasks";
 
-describe("FINDING R5: trust:register killed between its transaction and its keystore write cannot be rerun", function () {
+describe("s22-redo R5 (fixed by s22-fxops): trust:register killed between its transaction and its keystore write cannot be rerun", function () {
   this.timeout(300_000);
   useTaskSandbox("metatrust-s22redo-r5-");
 

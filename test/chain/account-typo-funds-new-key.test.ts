@@ -24,7 +24,7 @@ import path from "path";
 import hre from "hardhat";
 import { useTaskSandbox } from "../helpers/tasks";
 
-describe("FINDING R1: a mistyped account name creates and funds a new key", function () {
+describe("s22-redo R1 (fixed by s22-fxops): a mistyped account name creates and funds a new key", function () {
   this.timeout(300_000);
   useTaskSandbox("metatrust-s22redo-r1-");
   const ksDir = () => path.join(process.env.METATRUST_DATA_DIR!, "hardhat", "keystore");

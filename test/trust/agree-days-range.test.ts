@@ -13,7 +13,7 @@ import { expect } from "chai";
 import hre from "hardhat";
 import { useTaskSandbox } from "../helpers/tasks";
 
-describe("FINDING R7: trust:agree --days <= 0 forms an agreement", function () {
+describe("s22-redo R7 (fixed by s22-fxops): trust:agree --days <= 0 forms an agreement", function () {
   this.timeout(300_000);
   useTaskSandbox("metatrust-s22redo-r7-");
 

@@ -39,7 +39,7 @@ function tree(dir: string): Map<string, string> {
   return m;
 }
 
-describe("FINDING R6: a refused trust:agree leaves an IPFS put, a pin and a keystore record", function () {
+describe("s22-redo R6 (fixed by s22-fxops): a refused trust:agree leaves an IPFS put, a pin and a keystore record", function () {
   this.timeout(300_000);
   useTaskSandbox("metatrust-s22redo-r6-");
   const data = () => path.join(process.env.METATRUST_DATA_DIR!, "hardhat");
