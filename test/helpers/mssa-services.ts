@@ -40,7 +40,7 @@ export type MssaPlace = {
   services: AuthorityService[];
   deps: ConstructorParameters<typeof AuthorityService>[0][];
   urls: string[];
-  /** a request envelope to authority i, signed by `signer` (a fresh session and request id unless given) */
+  /** a request envelope to authority i, signed by `signer` (a fresh session and request id, and the place's clock's time, unless given) */
   req(
     i: number,
     route: number,
@@ -60,9 +60,14 @@ export type MssaPlace = {
  * Deploys the system and starts both authority services of `place`.
  * @param place - the place's name
  * @param o - passphrase: the authorities' keystore passphrase (default none: unsealed records);
- *   windowMs: their freshness window
+ *   windowMs: their freshness window; now: the clock both services and {@link MssaPlace.req} read
+ *   (default the wall clock; a test that crosses windows moves its own instead of waiting)
  */
-export async function startPlace(place: string, o: { passphrase?: string; windowMs?: number } = {}): Promise<MssaPlace> {
+export async function startPlace(
+  place: string,
+  o: { passphrase?: string; windowMs?: number; now?: () => number } = {},
+): Promise<MssaPlace> {
+  const now = o.now ?? Date.now;
   const f = await deploySystemFixture();
   const address = f.deployment.contracts.CredentialLedger.address;
   const operator = CredentialLedger__factory.connect(address, f.msrp);
@@ -83,6 +88,7 @@ export async function startPlace(place: string, o: { passphrase?: string; window
       peers: new Map<string, string>(),
       peerRetry: { attempts: 1, timeoutMs: 30_000, backoffMs: 10 },
       ...(o.windowMs ? { windowMs: o.windowMs } : {}),
+      ...(o.now ? { now: o.now } : {}),
       log: () => undefined,
     };
   });
@@ -105,7 +111,7 @@ export async function startPlace(place: string, o: { passphrase?: string; window
         audience: authorityAudience(chainId, address, au[i].address, place),
         session: freshId(),
         requestId: o.requestId ?? freshId(),
-        issuedAt: o.issuedAt ?? Date.now(),
+        issuedAt: o.issuedAt ?? now(),
         inReplyTo: new Uint8Array(32),
         body,
       },
