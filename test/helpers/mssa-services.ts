@@ -11,7 +11,13 @@ import { deploySystemFixture } from "../fixtures/system";
 import { tmp } from "./rsms-services";
 import { Keystore } from "../../offchain/storage/keystore";
 import { placeId } from "../../offchain/mssa/registration";
-import { AuthorityService, authorityAudience, importElectionKey, importPlaceKey } from "../../offchain/services/mssa/authority-service";
+import {
+  AuthorityService,
+  authorityAudience,
+  importElectionKey,
+  importPlaceKey,
+  type AuthorityServiceDeps,
+} from "../../offchain/services/mssa/authority-service";
 import type { MssaDeployment } from "../../offchain/services/mssa/clients";
 import { Kind, Route, sealEnvelope } from "../../offchain/services/envelope";
 import { encodeVerifyRequest } from "../../offchain/services/mssa/wire";
@@ -57,6 +63,50 @@ export type MssaPlace = {
 };
 
 /**
+ * Sets `place` on-chain (by the ledger's operator, dev account 0) for `members` with k = 2, and
+ * makes each member's service dependencies: a fresh folder `tmp(`${tag}-<account>`)`, a keystore
+ * (unsealed unless `passphrase`), the ledger connected with its account, no peer overrides yet, one
+ * attempt at a peer; and a fresh place key for the caller to provision (`importPlaceKey`).
+ * @param address - the CredentialLedger
+ * @param o - tag: the folders' prefix; windowMs, now, announceMs, log: as AuthorityServiceDeps (log: none by default)
+ */
+export async function placeDeps(
+  address: string,
+  place: string,
+  members: readonly Wallet[],
+  o: { tag: string; passphrase?: string; windowMs?: number; now?: () => number; announceMs?: number; log?: (line: string) => void },
+) {
+  const [operator] = await hre.ethers.getSigners();
+  await (
+    await CredentialLedger__factory.connect(address, operator).setPlace(
+      placeId(place),
+      members.map((w) => w.address),
+      2,
+    )
+  ).wait();
+  const chainId = (await hre.ethers.provider.getNetwork()).chainId;
+  const placeKey = Buffer.from(freshId()).toString("hex") + Buffer.from(freshId()).toString("hex");
+  const deps: AuthorityServiceDeps[] = members.map((w) => {
+    const dir = tmp(`${o.tag}-${w.address.slice(2, 8)}`);
+    return {
+      keystore: new Keystore(path.join(dir, "keystore"), o.passphrase ?? ""),
+      dir: path.join(dir, "service"),
+      place,
+      ledger: CredentialLedger__factory.connect(address, w),
+      wallet: w,
+      chainId,
+      peers: new Map<string, string>(),
+      peerRetry: { attempts: 1, timeoutMs: 30_000, backoffMs: 10 },
+      ...(o.windowMs ? { windowMs: o.windowMs } : {}),
+      ...(o.now ? { now: o.now } : {}),
+      ...(o.announceMs ? { announceMs: o.announceMs } : {}),
+      log: o.log ?? (() => undefined),
+    };
+  });
+  return { chainId, placeKey, deps };
+}
+
+/**
  * Deploys the system and starts both authority services of `place`.
  * @param place - the place's name
  * @param o - passphrase: the authorities' keystore passphrase (default none: unsealed records);
@@ -70,28 +120,9 @@ export async function startPlace(
   const now = o.now ?? Date.now;
   const f = await deploySystemFixture();
   const address = f.deployment.contracts.CredentialLedger.address;
-  const operator = CredentialLedger__factory.connect(address, f.msrp);
   const au = [1, 2].map((i) => devKey(i).connect(hre.ethers.provider) as unknown as Wallet);
-  await (await operator.setPlace(placeId(place), [au[0].address, au[1].address], 2)).wait();
-  const chainId = (await hre.ethers.provider.getNetwork()).chainId;
+  const { chainId, placeKey, deps } = await placeDeps(address, place, au, { tag: "mssa-red", ...o });
   const dep: MssaDeployment = { chainId, ledger: CredentialLedger__factory.connect(address, hre.ethers.provider) };
-  const placeKey = Buffer.from(freshId()).toString("hex") + Buffer.from(freshId()).toString("hex");
-  const deps = au.map((w) => {
-    const dir = tmp("mssa-red");
-    return {
-      keystore: new Keystore(path.join(dir, "keystore"), o.passphrase ?? ""),
-      dir: path.join(dir, "service"),
-      place,
-      ledger: CredentialLedger__factory.connect(address, w),
-      wallet: w,
-      chainId,
-      peers: new Map<string, string>(),
-      peerRetry: { attempts: 1, timeoutMs: 30_000, backoffMs: 10 },
-      ...(o.windowMs ? { windowMs: o.windowMs } : {}),
-      ...(o.now ? { now: o.now } : {}),
-      log: () => undefined,
-    };
-  });
   // the deployment's election key, at every authority: the services can make electors (h11-red2 M1)
   const electionKey = Buffer.from(freshId()).toString("hex") + Buffer.from(freshId()).toString("hex");
   for (const d of deps) {
@@ -101,8 +132,8 @@ export async function startPlace(
   const services = deps.map((d) => new AuthorityService(d));
   const urls: string[] = [];
   for (const s of services) urls.push((await s.start({ port: 0 })).url);
-  deps[0].peers.set(au[1].address.toLowerCase(), urls[1]);
-  deps[1].peers.set(au[0].address.toLowerCase(), urls[0]);
+  deps[0].peers!.set(au[1].address.toLowerCase(), urls[1]);
+  deps[1].peers!.set(au[0].address.toLowerCase(), urls[0]);
   const req: MssaPlace["req"] = (i, route, body, signer, o = {}) =>
     sealEnvelope(
       {
