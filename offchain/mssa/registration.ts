@@ -173,13 +173,18 @@ export class AuthorityAgent {
     return { address: this.address, sessions };
   }
 
-  /** An agent restored from {@link AuthorityAgent.toRecord} (a session kept without a time counts from now). */
-  static fromRecord(r: {
-    address: string;
-    sessions: Record<string, { key: string; used: boolean; to?: string[]; at?: number }>;
-  }): AuthorityAgent {
+  /**
+   * An agent restored from {@link AuthorityAgent.toRecord} (a session kept without a time counts from `now`).
+   * @param now - the current time (ms; default the wall clock)
+   */
+  static fromRecord(
+    r: {
+      address: string;
+      sessions: Record<string, { key: string; used: boolean; to?: string[]; at?: number }>;
+    },
+    now = Date.now(),
+  ): AuthorityAgent {
     const a = new AuthorityAgent(r.address);
-    const now = Date.now();
     for (const [id, s] of Object.entries(r.sessions))
       a.sessions.set(id, { key: Bits.fromString(s.key), used: s.used, ...(s.to ? { to: [...s.to] } : {}), at: s.at ?? now });
     return a;

@@ -12,53 +12,14 @@
  * own clock (EXPIRED) and the chain's `isVerified` (NOT_VERIFIED), besides driver and MITs.
  */
 import { expect } from "chai";
-import { loadFixture, takeSnapshot, time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
-import { AvatarParty, IdentityProvider } from "../../offchain/avatars/agents";
-import { SimulatedEye } from "../../offchain/avatars/iris";
-import { avatarsFixture, reasonOf } from "../helpers/avatar-world";
-import {
-  CHALLENGE_TTL,
-  ChallengeBook,
-  authFinish,
-  authHello,
-  authRespond,
-  avatarIdOf,
-  delegate,
-  issueProxyMit,
-  issueUserMit,
-  login,
-} from "../../offchain/avatars/protocols";
+import { takeSnapshot } from "@nomicfoundation/hardhat-toolbox/network-helpers";
+import { delegatedWorld, reasonOf } from "../helpers/avatar-world";
+import { CHALLENGE_TTL, authFinish, authHello, authRespond } from "../../offchain/avatars/protocols";
 import { toHex } from "../../offchain/crypto/bytes";
-
-/** alice's avatar delegated to an AI proxy for an hour; bob logged in; a clock the test moves. */
-async function story() {
-  const f = await loadFixture(avatarsFixture);
-  const idp = new IdentityProvider();
-  const clock = { offset: (await time.latest()) + 1_000 - Math.floor(Date.now() / 1000) };
-  const ctx = { registry: f.registry, idp, store: f.store, now: () => Math.floor(Date.now() / 1000) + clock.offset };
-  await time.setNextBlockTimestamp(ctx.now());
-  const alice = new AvatarParty("alice");
-  const bob = new AvatarParty("bob");
-  const ai = new AvatarParty("ai-1");
-  const eyes = { alice: new SimulatedEye(1), bob: new SimulatedEye(2) };
-  await issueUserMit(ctx, alice, "Alice Liddell", eyes.alice);
-  await issueUserMit(ctx, bob, "Bob Builder", eyes.bob);
-  await issueProxyMit(ctx, ai, "alice's assistant service");
-  const server = new ChallengeBook();
-  const fox = avatarIdOf(alice.mit!.serial, "fox");
-  await login(ctx, server, alice, eyes.alice, { avatarId: fox, appearance: "fox" });
-  const lb = await login(ctx, server, bob, eyes.bob, { avatarId: avatarIdOf(bob.mit!.serial, "whale"), appearance: "whale" });
-  const d = await delegate(ctx, server, alice, eyes.alice, ai, { avatarId: fox, ttl: 3600 });
-  const setClock = async (t: number, mine = true) => {
-    clock.offset += t - ctx.now();
-    if (mine) await time.increaseTo(ctx.now());
-  };
-  return { f, ctx, fox, bob, ai, lb, d, setClock, notAfter: d.credential.warrant.notAfter };
-}
 
 describe("avatars: h16-red R1, a lapsed avatar is refused in mutual authentication", () => {
   it("the initiator refuses a responder whose delegation expired, its reply backdated within CHALLENGE_TTL (EXPIRED)", async () => {
-    const { f, ctx, fox, bob, ai, lb, d, setClock, notAfter } = await story();
+    const { f, ctx, fox, bob, ai, lb, d, setClock, notAfter } = await delegatedWorld();
     // 60 s past the warrant's notAfter: the chain no longer verifies alice's avatar
     await setClock(notAfter + 60);
     expect(await f.registry.isVerified(toHex(fox))).to.equal(false);
@@ -70,7 +31,7 @@ describe("avatars: h16-red R1, a lapsed avatar is refused in mutual authenticati
   });
 
   it("an initiator whose clock is behind still refuses an avatar the chain no longer verifies (NOT_VERIFIED)", async () => {
-    const { f, ctx, fox, bob, ai, lb, d, setClock, notAfter } = await story();
+    const { f, ctx, fox, bob, ai, lb, d, setClock, notAfter } = await delegatedWorld();
     await setClock(notAfter + 60); // the chain's time is past notAfter
     expect(await f.registry.isVerified(toHex(fox))).to.equal(false);
     const slow = { ...ctx, now: () => notAfter - 10 }; // bob's clock lags 70 s: by it, the warrant still runs
@@ -80,14 +41,14 @@ describe("avatars: h16-red R1, a lapsed avatar is refused in mutual authenticati
   });
 
   it("the responder refuses an initiator whose delegation expired (EXPIRED)", async () => {
-    const { ctx, bob, ai, lb, d, setClock, notAfter } = await story();
+    const { ctx, bob, ai, lb, d, setClock, notAfter } = await delegatedWorld();
     await setClock(notAfter + 1);
     const fromAi = authHello(ctx, { credential: d.credential, driver: ai }, lb.credential.avatarId);
     expect(await reasonOf(authRespond(ctx, { credential: lb.credential, driver: bob }, fromAi.hello))).to.equal("EXPIRED");
   });
 
   it("revocation: a revoked delegation (NO_DRIVER) or a revoked proxy MIT (MIT_REVOKED) is refused by the initiator", async () => {
-    const { f, ctx, bob, ai, lb, d } = await story();
+    const { f, ctx, bob, ai, lb, d } = await delegatedWorld();
     const a = authHello(ctx, { credential: lb.credential, driver: bob }, d.credential.avatarId);
     const b = await authRespond(ctx, { credential: d.credential, driver: ai }, a.hello);
     const snap = await takeSnapshot();
@@ -99,7 +60,7 @@ describe("avatars: h16-red R1, a lapsed avatar is refused in mutual authenticati
   });
 
   it("a live avatar still authenticates (the checks refuse only a lapsed one)", async () => {
-    const { ctx, bob, ai, lb, d, setClock, notAfter } = await story();
+    const { ctx, bob, ai, lb, d, setClock, notAfter } = await delegatedWorld();
     await setClock(notAfter - 5, false);
     const a = authHello(ctx, { credential: lb.credential, driver: bob }, d.credential.avatarId);
     const b = await authRespond(ctx, { credential: d.credential, driver: ai }, a.hello);

@@ -22,23 +22,14 @@
  * (attacks.test.ts item 6 keeps that); the last test pins the tolerance on both sides.
  */
 import { expect } from "chai";
-import { loadFixture, time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
-import { AvatarParty, IdentityProvider } from "../../offchain/avatars/agents";
-import { SimulatedEye } from "../../offchain/avatars/iris";
-import { avatarsFixture, reasonOf } from "../helpers/avatar-world";
+import { delegatedWorld, reasonOf } from "../helpers/avatar-world";
 import {
   CHALLENGE_TTL,
-  ChallengeBook,
   authComplete,
   authFinish,
   authHello,
   authRespond,
-  avatarIdOf,
-  delegate,
   interactionEvidence,
-  issueProxyMit,
-  issueUserMit,
-  login,
   signInteraction,
   evidenceHash,
   stampEvidence,
@@ -46,32 +37,10 @@ import {
 } from "../../offchain/avatars/protocols";
 import { toHex } from "../../offchain/crypto/bytes";
 
-/** alice's avatar fox delegated to an AI proxy for an hour, her avatar lynx driven by herself; bob logged in; a clock the test moves. */
+/** alice's avatar fox delegated to an AI proxy for an hour, her avatar lynx driven by herself; bob logged in; a clock the test moves; a reporter. */
 async function story() {
-  const f = await loadFixture(avatarsFixture);
-  const idp = new IdentityProvider();
-  const clock = { offset: (await time.latest()) + 1_000 - Math.floor(Date.now() / 1000) };
-  const ctx = { registry: f.registry, idp, store: f.store, now: () => Math.floor(Date.now() / 1000) + clock.offset };
-  await time.setNextBlockTimestamp(ctx.now());
-  const alice = new AvatarParty("alice");
-  const bob = new AvatarParty("bob");
-  const ai = new AvatarParty("ai-1");
-  const eyes = { alice: new SimulatedEye(1), bob: new SimulatedEye(2) };
-  await issueUserMit(ctx, alice, "Alice Liddell", eyes.alice);
-  await issueUserMit(ctx, bob, "Bob Builder", eyes.bob);
-  await issueProxyMit(ctx, ai, "alice's assistant service");
-  const server = new ChallengeBook();
-  const fox = avatarIdOf(alice.mit!.serial, "fox");
-  await login(ctx, server, alice, eyes.alice, { avatarId: fox, appearance: "fox" });
-  const lynx = await login(ctx, server, alice, eyes.alice, { avatarId: avatarIdOf(alice.mit!.serial, "lynx"), appearance: "lynx" });
-  const lb = await login(ctx, server, bob, eyes.bob, { avatarId: avatarIdOf(bob.mit!.serial, "whale"), appearance: "whale" });
-  const d = await delegate(ctx, server, alice, eyes.alice, ai, { avatarId: fox, ttl: 3600 });
-  const setClock = async (t: number, mine = true) => {
-    clock.offset += t - ctx.now();
-    if (mine) await time.increaseTo(ctx.now());
-  };
-  const reporter = f.registry.connect(f.others[3]);
-  return { f, ctx, alice, bob, ai, lb, lynx, d, setClock, reporter, notAfter: d.credential.warrant.notAfter };
+  const w = await delegatedWorld({ lynx: true });
+  return { ...w, lynx: w.lynx!, reporter: w.f.registry.connect(w.f.others[3]) };
 }
 
 const AHEAD = 100;

@@ -11,23 +11,9 @@
  * runs again on the initiator's hello (EXPIRED, NOT_VERIFIED, NO_DRIVER, MIT_REVOKED).
  */
 import { expect } from "chai";
-import { loadFixture, takeSnapshot, time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
-import { AvatarParty, IdentityProvider } from "../../offchain/avatars/agents";
-import { SimulatedEye } from "../../offchain/avatars/iris";
-import { avatarsFixture, reasonOf } from "../helpers/avatar-world";
-import {
-  CHALLENGE_TTL,
-  ChallengeBook,
-  authComplete,
-  authFinish,
-  authHello,
-  authRespond,
-  avatarIdOf,
-  delegate,
-  issueProxyMit,
-  issueUserMit,
-  login,
-} from "../../offchain/avatars/protocols";
+import { takeSnapshot } from "@nomicfoundation/hardhat-toolbox/network-helpers";
+import { delegatedWorld, reasonOf } from "../helpers/avatar-world";
+import { CHALLENGE_TTL, authComplete, authFinish, authHello, authRespond } from "../../offchain/avatars/protocols";
 import { toHex } from "../../offchain/crypto/bytes";
 
 /**
@@ -35,28 +21,7 @@ import { toHex } from "../../offchain/crypto/bytes";
  * at `helloAt` and bob answers then; the AI's finish is computed with its clock held at that time.
  */
 async function story(helloAt?: (notAfter: number) => number) {
-  const f = await loadFixture(avatarsFixture);
-  const idp = new IdentityProvider();
-  const clock = { offset: (await time.latest()) + 1_000 - Math.floor(Date.now() / 1000) };
-  const ctx = { registry: f.registry, idp, store: f.store, now: () => Math.floor(Date.now() / 1000) + clock.offset };
-  await time.setNextBlockTimestamp(ctx.now());
-  const alice = new AvatarParty("alice");
-  const bob = new AvatarParty("bob");
-  const ai = new AvatarParty("ai-1");
-  const eyes = { alice: new SimulatedEye(1), bob: new SimulatedEye(2) };
-  await issueUserMit(ctx, alice, "Alice Liddell", eyes.alice);
-  await issueUserMit(ctx, bob, "Bob Builder", eyes.bob);
-  await issueProxyMit(ctx, ai, "alice's assistant service");
-  const server = new ChallengeBook();
-  const fox = avatarIdOf(alice.mit!.serial, "fox");
-  await login(ctx, server, alice, eyes.alice, { avatarId: fox, appearance: "fox" });
-  const lb = await login(ctx, server, bob, eyes.bob, { avatarId: avatarIdOf(bob.mit!.serial, "whale"), appearance: "whale" });
-  const d = await delegate(ctx, server, alice, eyes.alice, ai, { avatarId: fox, ttl: 3600 });
-  const notAfter = d.credential.warrant.notAfter;
-  const setClock = async (t: number) => {
-    clock.offset += t - ctx.now();
-    await time.increaseTo(ctx.now());
-  };
+  const { f, ctx, fox, bob, ai, lb, d, notAfter, setClock } = await delegatedWorld();
   if (helloAt) await setClock(helloAt(notAfter));
   const a = authHello(ctx, { credential: d.credential, driver: ai }, lb.credential.avatarId);
   const t0 = ctx.now();

@@ -1,13 +1,8 @@
 import { expect } from "chai";
 import { hkdfSync } from "crypto";
-import fs from "fs";
-import os from "os";
-import path from "path";
 import { ethers } from "hardhat";
-import { loadFixture, time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
-import { deploySystemFixture } from "../fixtures/system";
-import { MITRegistry, MITRegistry__factory } from "../../typechain-types";
-import { FileContentStore } from "../../offchain/storage/content-store";
+import { avatarWorld } from "../helpers/avatar-world";
+import { MITRegistry } from "../../typechain-types";
 import { AvatarParty, AvatarProtocolError, IdentityProvider, mitDescription } from "../../offchain/avatars/agents";
 import { SimulatedEye, hammingDistance, irisMatch, MATCH_THRESHOLD } from "../../offchain/avatars/iris";
 import {
@@ -135,30 +130,9 @@ function respond(
   };
 }
 
-async function avatarsFixture() {
-  const sys = await deploySystemFixture();
-  const registry = MITRegistry__factory.connect(sys.deployment.contracts.MITRegistry.address, sys.msrp);
-  const store = new FileContentStore(fs.mkdtempSync(path.join(os.tmpdir(), "metatrust-avatars-")));
-  return { ...sys, registry, store };
-}
-
 async function world() {
-  const f = await loadFixture(avatarsFixture);
-  const idp = new IdentityProvider();
-  // The protocols' clock runs with the chain's: it starts just after the latest block, wherever the
-  // tests run before left the chain's time, and the chain's next block is stamped with it.
-  const offset = (await time.latest()) + 1_000 - Math.floor(Date.now() / 1000);
-  const ctx = { registry: f.registry, idp, store: f.store, now: () => Math.floor(Date.now() / 1000) + offset };
-  await time.setNextBlockTimestamp(ctx.now());
-  const alice = new AvatarParty("alice");
-  const bob = new AvatarParty("bob");
-  const ai = new AvatarParty("ai-1");
-  const eyes = { alice: new SimulatedEye(1), bob: new SimulatedEye(2) };
-  await issueUserMit(ctx, alice, "Alice Liddell", eyes.alice);
-  await issueUserMit(ctx, bob, "Bob Builder", eyes.bob);
-  await issueProxyMit(ctx, ai, "alice's assistant service");
-  const server = new ChallengeBook();
-  return { ...f, ctx, idp, alice, bob, ai, eyes, server };
+  const { f, ...w } = await avatarWorld();
+  return { ...f, ...w };
 }
 
 describe("avatars: login, delegation, mutual authentication, tracing", () => {

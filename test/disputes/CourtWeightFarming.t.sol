@@ -3,6 +3,7 @@ pragma solidity 0.8.30;
 
 import {DisputeFixture} from "./DisputeResolution.t.sol";
 import {ITrustManager} from "../../contracts/interfaces/ITrustManager.sol";
+import {Consents} from "../helpers/forge/Consents.sol";
 
 /// @notice Red-team finding F2 (h8-redtrust), now a regression suite: an avatar cannot buy its
 /// court weight (its reputation, what every later dispute weighs its vote by) through
@@ -224,41 +225,10 @@ contract CourtWeightFarmingTest is DisputeFixture {
         bytes[] memory sigs = new bytes[](1);
         (uint8 v, bytes32 r, bytes32 s) = vm.sign(
             AVATAR_KEY,
-            _consentDigest(org, a, t, terms, tm.agreementNonce(org), deadline)
+            Consents.digest(tm, org, a, t, terms, tm.agreementNonce(org), deadline)
         );
         sigs[0] = abi.encodePacked(r, s, v);
         vm.prank(orgCtl);
         tm.proposeAgreement(org, a, t, terms, ITrustManager.Consents(deadline, sigs));
-    }
-
-    function _consentDigest(
-        bytes32 org,
-        bytes32[] memory a,
-        uint64[] memory t,
-        bytes32 terms,
-        uint256 nonce,
-        uint256 deadline
-    ) internal view returns (bytes32) {
-        bytes32 domain = keccak256(
-            abi.encode(
-                keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"),
-                keccak256("TrustManager"),
-                keccak256("1"),
-                block.chainid,
-                address(tm)
-            )
-        );
-        bytes32 structHash = keccak256(
-            abi.encode(
-                tm.CONSENT_TYPEHASH(),
-                org,
-                keccak256(abi.encodePacked(a)),
-                keccak256(abi.encodePacked(t)),
-                terms,
-                nonce,
-                deadline
-            )
-        );
-        return keccak256(abi.encodePacked("\x19\x01", domain, structHash));
     }
 }

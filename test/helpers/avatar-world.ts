@@ -1,7 +1,8 @@
 /**
  * The avatar protocol tests' shared world: the deployed system, its MITRegistry and a fresh file
  * content store (one fixture, so loadFixture reverts to one snapshot across the files that use it),
- * and `reasonOf`, the reason a protocol step refused with ("accepted" when it did not refuse).
+ * `reasonOf`, the reason a protocol step refused with ("accepted" when it did not refuse), and
+ * `avatarWorld` / `delegatedWorld`, the protocol tests' parties (and an avatar delegated to an AI proxy).
  */
 import { expect } from "chai";
 import fs from "fs";
@@ -10,7 +11,10 @@ import path from "path";
 import { deploySystemFixture } from "../fixtures/system";
 import { MITRegistry__factory } from "../../typechain-types";
 import { FileContentStore } from "../../offchain/storage/content-store";
-import { AvatarProtocolError } from "../../offchain/avatars/agents";
+import { loadFixture, time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
+import { AvatarParty, AvatarProtocolError, IdentityProvider } from "../../offchain/avatars/agents";
+import { SimulatedEye } from "../../offchain/avatars/iris";
+import { avatarIdOf, ChallengeBook, delegate, issueProxyMit, issueUserMit, login } from "../../offchain/avatars/protocols";
 
 export async function avatarsFixture() {
   const sys = await deploySystemFixture();
@@ -28,4 +32,49 @@ export async function reasonOf(p: Promise<unknown>): Promise<string> {
       return (e as AvatarProtocolError).reason;
     },
   );
+}
+
+/**
+ * alice and bob (users with MITs from eyes 1 and 2), an AI proxy (ai) with its MIT, a challenge book
+ * (server) and the protocols' clock: it runs with the chain's, starting just after the latest block
+ * wherever the tests run before left the chain's time (the chain's next block is stamped with it);
+ * `setClock(t)` sets ctx.now() to t and mines up to it (unless `mine` is false).
+ */
+export async function avatarWorld() {
+  const f = await loadFixture(avatarsFixture);
+  const idp = new IdentityProvider();
+  const clock = { offset: (await time.latest()) + 1_000 - Math.floor(Date.now() / 1000) };
+  const ctx = { registry: f.registry, idp, store: f.store, now: () => Math.floor(Date.now() / 1000) + clock.offset };
+  await time.setNextBlockTimestamp(ctx.now());
+  const alice = new AvatarParty("alice");
+  const bob = new AvatarParty("bob");
+  const ai = new AvatarParty("ai-1");
+  const eyes = { alice: new SimulatedEye(1), bob: new SimulatedEye(2) };
+  await issueUserMit(ctx, alice, "Alice Liddell", eyes.alice);
+  await issueUserMit(ctx, bob, "Bob Builder", eyes.bob);
+  await issueProxyMit(ctx, ai, "alice's assistant service");
+  const server = new ChallengeBook();
+  const setClock = async (t: number, mine = true) => {
+    clock.offset += t - ctx.now();
+    if (mine) await time.increaseTo(ctx.now());
+  };
+  return { f, ctx, idp, alice, bob, ai, eyes, server, setClock };
+}
+
+/**
+ * {@link avatarWorld} with alice's avatar fox delegated to the AI proxy for an hour (d, its warrant's
+ * notAfter), bob logged in as whale (lb), and with `lynx` alice's avatar lynx driven by herself
+ * (logged in before bob).
+ */
+export async function delegatedWorld(o: { lynx?: boolean } = {}) {
+  const w = await avatarWorld();
+  const { ctx, server, alice, bob, ai, eyes } = w;
+  const fox = avatarIdOf(alice.mit!.serial, "fox");
+  await login(ctx, server, alice, eyes.alice, { avatarId: fox, appearance: "fox" });
+  const lynx = o.lynx
+    ? await login(ctx, server, alice, eyes.alice, { avatarId: avatarIdOf(alice.mit!.serial, "lynx"), appearance: "lynx" })
+    : undefined;
+  const lb = await login(ctx, server, bob, eyes.bob, { avatarId: avatarIdOf(bob.mit!.serial, "whale"), appearance: "whale" });
+  const d = await delegate(ctx, server, alice, eyes.alice, ai, { avatarId: fox, ttl: 3600 });
+  return { ...w, fox, lb, lynx, d, notAfter: d.credential.warrant.notAfter };
 }

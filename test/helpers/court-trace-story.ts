@@ -5,6 +5,9 @@
 import hre from "hardhat";
 import { mine, time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
 import { idpSystem, startIdp } from "./idp-services";
+
+/** What idpSystem makes. */
+type IdpSystem = Awaited<ReturnType<typeof idpSystem>>;
 import { AvatarParty } from "../../offchain/avatars/agents";
 import { SimulatedEye } from "../../offchain/avatars/iris";
 import { avatarIdOf } from "../../offchain/avatars/protocols";
@@ -20,19 +23,17 @@ import { DisputeResolution__factory, TrustManager__factory } from "../../typecha
 export const avatar = (p: AvatarParty, n: string) => avatarIdOf(p.mit!.serial, n);
 
 /**
- * The IdP service, alice's bot-driven avatar A after one interaction with bob, the trust layer
- * around them: bob's claimant entity, avatar A attested as the respondent, bob's avatar B attested as
- * his (the counterparty, whose owner's account may claim the interaction), three verified jurors,
- * past the court's minimum age; `judge` has the jurors vote in a dispute and waits out the appeal.
- * @param onService - receives the running IdP service (the suite stops it)
+ * The IdP service of `sys` started (handed to `onService` first, so that the suite stops it
+ * whatever fails next); alice and bob (users, their eyes seeded `seeds`) and an AI proxy bot
+ * issued, alice's avatar A delegated to the bot, bob logged in as B; and one mutual authentication
+ * (at the latest block's time) in which the bot drives A with bob's B.
  */
-export async function courtTraceStory(name: string, onService: (svc: IdpService) => void) {
-  const sys = await idpSystem(name);
-  const { dep, ks, client, f } = sys;
+export async function botMeetsBob(sys: IdpSystem, seeds: [number, number], onService: (svc: IdpService) => void) {
+  const { dep, ks, client } = sys;
   const up = await startIdp(sys);
-  onService(up.svc); // first, so that the suite stops it whatever fails next
+  onService(up.svc);
   const info = up.info;
-  const eye = { alice: new SimulatedEye(411), bob: new SimulatedEye(412) };
+  const eye = { alice: new SimulatedEye(seeds[0]), bob: new SimulatedEye(seeds[1]) };
   const issue = (name: string, kind: "user" | "proxy", enrollment?: Uint8Array) =>
     issueRemote({
       idp: info,
@@ -73,6 +74,20 @@ export async function courtTraceStory(name: string, onService: (svc: IdpService)
     B: { credential: b.credential, driver: bob },
     now: () => t,
   });
+  return { info, alice, bob, bot, m };
+}
+
+/**
+ * The IdP service, alice's bot-driven avatar A after one interaction with bob, the trust layer
+ * around them: bob's claimant entity, avatar A attested as the respondent, bob's avatar B attested as
+ * his (the counterparty, whose owner's account may claim the interaction), three verified jurors,
+ * past the court's minimum age; `judge` has the jurors vote in a dispute and waits out the appeal.
+ * @param onService - receives the running IdP service (the suite stops it)
+ */
+export async function courtTraceStory(name: string, onService: (svc: IdpService) => void) {
+  const sys = await idpSystem(name);
+  const { dep, ks, f } = sys;
+  const { info, alice, bob, m } = await botMeetsBob(sys, [411, 412], onService);
   const e = m.evidenceAboutA;
 
   // The trust layer: bob's claimant entity (his account), avatar A as the respondent (attested by

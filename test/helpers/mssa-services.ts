@@ -11,7 +11,13 @@ import { deploySystemFixture } from "../fixtures/system";
 import { tmp } from "./rsms-services";
 import { Keystore } from "../../offchain/storage/keystore";
 import { placeId } from "../../offchain/mssa/registration";
-import { AuthorityService, authorityAudience, importElectionKey, importPlaceKey } from "../../offchain/services/mssa/authority-service";
+import {
+  AuthorityService,
+  authorityAudience,
+  importElectionKey,
+  importPlaceKey,
+  type AuthorityServiceDeps,
+} from "../../offchain/services/mssa/authority-service";
 import type { MssaDeployment } from "../../offchain/services/mssa/clients";
 import { Kind, Route, sealEnvelope } from "../../offchain/services/envelope";
 import { encodeVerifyRequest } from "../../offchain/services/mssa/wire";
@@ -40,7 +46,7 @@ export type MssaPlace = {
   services: AuthorityService[];
   deps: ConstructorParameters<typeof AuthorityService>[0][];
   urls: string[];
-  /** a request envelope to authority i, signed by `signer` (a fresh session and request id unless given) */
+  /** a request envelope to authority i, signed by `signer` (a fresh session and request id, and the place's clock's time, unless given) */
   req(
     i: number,
     route: number,
@@ -57,22 +63,31 @@ export type MssaPlace = {
 };
 
 /**
- * Deploys the system and starts both authority services of `place`.
- * @param place - the place's name
- * @param o - passphrase: the authorities' keystore passphrase (default none: unsealed records);
- *   windowMs: their freshness window
+ * Sets `place` on-chain (by the ledger's operator, dev account 0) for `members` with k = 2, and
+ * makes each member's service dependencies: a fresh folder `tmp(`${tag}-<account>`)`, a keystore
+ * (unsealed unless `passphrase`), the ledger connected with its account, no peer overrides yet, one
+ * attempt at a peer; and a fresh place key for the caller to provision (`importPlaceKey`).
+ * @param address - the CredentialLedger
+ * @param o - tag: the folders' prefix; windowMs, now, announceMs, log: as AuthorityServiceDeps (log: none by default)
  */
-export async function startPlace(place: string, o: { passphrase?: string; windowMs?: number } = {}): Promise<MssaPlace> {
-  const f = await deploySystemFixture();
-  const address = f.deployment.contracts.CredentialLedger.address;
-  const operator = CredentialLedger__factory.connect(address, f.msrp);
-  const au = [1, 2].map((i) => devKey(i).connect(hre.ethers.provider) as unknown as Wallet);
-  await (await operator.setPlace(placeId(place), [au[0].address, au[1].address], 2)).wait();
+export async function placeDeps(
+  address: string,
+  place: string,
+  members: readonly Wallet[],
+  o: { tag: string; passphrase?: string; windowMs?: number; now?: () => number; announceMs?: number; log?: (line: string) => void },
+) {
+  const [operator] = await hre.ethers.getSigners();
+  await (
+    await CredentialLedger__factory.connect(address, operator).setPlace(
+      placeId(place),
+      members.map((w) => w.address),
+      2,
+    )
+  ).wait();
   const chainId = (await hre.ethers.provider.getNetwork()).chainId;
-  const dep: MssaDeployment = { chainId, ledger: CredentialLedger__factory.connect(address, hre.ethers.provider) };
   const placeKey = Buffer.from(freshId()).toString("hex") + Buffer.from(freshId()).toString("hex");
-  const deps = au.map((w) => {
-    const dir = tmp("mssa-red");
+  const deps: AuthorityServiceDeps[] = members.map((w) => {
+    const dir = tmp(`${o.tag}-${w.address.slice(2, 8)}`);
     return {
       keystore: new Keystore(path.join(dir, "keystore"), o.passphrase ?? ""),
       dir: path.join(dir, "service"),
@@ -83,9 +98,31 @@ export async function startPlace(place: string, o: { passphrase?: string; window
       peers: new Map<string, string>(),
       peerRetry: { attempts: 1, timeoutMs: 30_000, backoffMs: 10 },
       ...(o.windowMs ? { windowMs: o.windowMs } : {}),
-      log: () => undefined,
+      ...(o.now ? { now: o.now } : {}),
+      ...(o.announceMs ? { announceMs: o.announceMs } : {}),
+      log: o.log ?? (() => undefined),
     };
   });
+  return { chainId, placeKey, deps };
+}
+
+/**
+ * Deploys the system and starts both authority services of `place`.
+ * @param place - the place's name
+ * @param o - passphrase: the authorities' keystore passphrase (default none: unsealed records);
+ *   windowMs: their freshness window; now: the clock both services and {@link MssaPlace.req} read
+ *   (default the wall clock; a test that crosses windows moves its own instead of waiting)
+ */
+export async function startPlace(
+  place: string,
+  o: { passphrase?: string; windowMs?: number; now?: () => number } = {},
+): Promise<MssaPlace> {
+  const now = o.now ?? Date.now;
+  const f = await deploySystemFixture();
+  const address = f.deployment.contracts.CredentialLedger.address;
+  const au = [1, 2].map((i) => devKey(i).connect(hre.ethers.provider) as unknown as Wallet);
+  const { chainId, placeKey, deps } = await placeDeps(address, place, au, { tag: "mssa-red", ...o });
+  const dep: MssaDeployment = { chainId, ledger: CredentialLedger__factory.connect(address, hre.ethers.provider) };
   // the deployment's election key, at every authority: the services can make electors (h11-red2 M1)
   const electionKey = Buffer.from(freshId()).toString("hex") + Buffer.from(freshId()).toString("hex");
   for (const d of deps) {
@@ -95,8 +132,8 @@ export async function startPlace(place: string, o: { passphrase?: string; window
   const services = deps.map((d) => new AuthorityService(d));
   const urls: string[] = [];
   for (const s of services) urls.push((await s.start({ port: 0 })).url);
-  deps[0].peers.set(au[1].address.toLowerCase(), urls[1]);
-  deps[1].peers.set(au[0].address.toLowerCase(), urls[0]);
+  deps[0].peers!.set(au[1].address.toLowerCase(), urls[1]);
+  deps[1].peers!.set(au[0].address.toLowerCase(), urls[0]);
   const req: MssaPlace["req"] = (i, route, body, signer, o = {}) =>
     sealEnvelope(
       {
@@ -105,7 +142,7 @@ export async function startPlace(place: string, o: { passphrase?: string; window
         audience: authorityAudience(chainId, address, au[i].address, place),
         session: freshId(),
         requestId: o.requestId ?? freshId(),
-        issuedAt: o.issuedAt ?? Date.now(),
+        issuedAt: o.issuedAt ?? now(),
         inReplyTo: new Uint8Array(32),
         body,
       },

@@ -45,36 +45,40 @@ export async function funded(): Promise<Wallet> {
 /** One pool's RPM service: the service, its URL, its keystore and folder. */
 export type RunningRpm = { svc: RpmService; url: string; ks: Keystore; dir: string };
 
+/** What the MSRP service of {@link startMsrp} is started with (beyond its defaults). */
+export type MsrpOptions = {
+  /** the MSRP also runs the service-group desk (its role on the ServiceGroupRegistry, the group ledger in its deps and in `dep`) */
+  groups?: boolean;
+  /** with groups: the TrustManager too */
+  trust?: boolean;
+  openRegistration?: boolean;
+  /** the batching of joins (recordJoins) */
+  batch?: JoinBatching;
+  /** the MSRP's flag sync tick (ms), off by default */
+  flagSyncMs?: number;
+  /** the MSRP's automatic key update at each flag sync (MsrpService autoEvict; default on) */
+  autoEvict?: boolean;
+  /** the MSRP's group quota and budget (default DEFAULT_GROUP_POLICY), and the quota's clock */
+  groupPolicy?: GroupPolicy;
+  clock?: () => number;
+  /** its freshness window (ms) */
+  windowMs?: number;
+};
+
 /**
- * Deploys the system, starts the MSRP service and one enrolled RPM service per pool.
- * @param o - pools (default [1]); groups: the MSRP also runs the service-group desk; msrpRetry: the RPMs' retry policy toward the MSRP;
- *   batch: the MSRP batches joins (recordJoins)
+ * Deploys the system and starts the MSRP service (a funded account with the MSRP role, a fresh
+ * keystore holding its setup: capacity 8, lambda 16, no interval, ttl 1 h; admission "any").
+ * @returns the fixture, the deployment as clients see it (`dep`), the service, its deps, URL and log lines
  */
-export async function rsmsServices(
-  o: {
-    pools?: number[];
-    groups?: boolean;
-    msrpRetry?: RetryPolicy;
-    openRegistration?: boolean;
-    batch?: JoinBatching;
-    /** the MSRP's flag sync tick (ms), off by default */
-    flagSyncMs?: number;
-    /** the MSRP's automatic key update at each flag sync (MsrpService autoEvict; default on) */
-    autoEvict?: boolean;
-    /** the MSRP's group quota and budget (default DEFAULT_GROUP_POLICY), and the quota's clock */
-    groupPolicy?: GroupPolicy;
-    clock?: () => number;
-  } = {},
-) {
-  const pools = o.pools ?? [1];
+export async function startMsrp(o: MsrpOptions = {}) {
   const f = await deploySystemFixture();
   const address = await f.registry.getAddress();
   const groupsAddress = await f.groups.getAddress();
   const msrpWallet = await funded();
   await (await f.registry.grantRole(await f.registry.MSRP_ROLE(), msrpWallet.address)).wait();
   if (o.groups) await (await f.groups.grantRole(await f.groups.MSRP_ROLE(), msrpWallet.address)).wait();
-  const dirs = { msrp: tmp("msrp"), client: tmp("client") };
-  const msrpKs = new Keystore(path.join(dirs.msrp, "keystore"), "");
+  const dir = tmp("msrp");
+  const msrpKs = new Keystore(path.join(dir, "keystore"), "");
   msrpKs.create(MSRP_RECORD, Msrp.setup({ capacity: 8, lambda: 16, intervalSec: 0, ttlSec: 3600 }).toRecord());
   const chainId = (await hre.ethers.provider.getNetwork()).chainId;
   const tmAddress = f.deployment.contracts.TrustManager.address;
@@ -87,14 +91,10 @@ export async function rsmsServices(
   const msrpLog: string[] = [];
   const msrpDeps = {
     keystore: msrpKs,
-    dir: path.join(dirs.msrp, "service"),
+    dir: path.join(dir, "service"),
     ledger: new RsmsLedger(ResourcePoolRegistry__factory.connect(address, msrpWallet)),
-    ...(o.groups
-      ? {
-          groups: new GroupLedger(ServiceGroupRegistry__factory.connect(groupsAddress, msrpWallet)),
-          trust: TrustManager__factory.connect(tmAddress, hre.ethers.provider),
-        }
-      : {}),
+    ...(o.groups ? { groups: new GroupLedger(ServiceGroupRegistry__factory.connect(groupsAddress, msrpWallet)) } : {}),
+    ...(o.groups && o.trust ? { trust: TrustManager__factory.connect(tmAddress, hre.ethers.provider) } : {}),
     store: f.store,
     wallet: msrpWallet,
     chainId,
@@ -106,10 +106,26 @@ export async function rsmsServices(
     ...(o.autoEvict !== undefined ? { autoEvict: o.autoEvict } : {}),
     ...(o.groupPolicy ? { groupPolicy: o.groupPolicy } : {}),
     ...(o.clock ? { clock: o.clock } : {}),
+    ...(o.windowMs ? { windowMs: o.windowMs } : {}),
     log: (line: string) => void msrpLog.push(line),
   };
   const msrp = new MsrpService(msrpDeps);
   const msrpUrl = (await msrp.start({ port: 0 })).url;
+  return { f, address, groupsAddress, chainId, dir, msrpWallet, msrpKs, dep, msrpDeps, msrp, msrpUrl, msrpLog };
+}
+
+/**
+ * Deploys the system, starts the MSRP service and one enrolled RPM service per pool.
+ * @param o - pools (default [1]); groups: the MSRP also runs the service-group desk (with the TrustManager); msrpRetry: the RPMs' retry policy toward the MSRP;
+ *   batch: the MSRP batches joins (recordJoins)
+ */
+export async function rsmsServices(o: Omit<MsrpOptions, "trust" | "windowMs"> & { pools?: number[]; msrpRetry?: RetryPolicy } = {}) {
+  const pools = o.pools ?? [1];
+  const { f, address, groupsAddress, chainId, dir, msrpWallet, msrpKs, dep, msrpDeps, msrp, msrpUrl, msrpLog } = await startMsrp({
+    ...o,
+    trust: true,
+  });
+  const dirs = { msrp: dir, client: tmp("client") };
   const rpms = new Map<number, RunningRpm>();
   for (const poolId of pools) {
     const rpmWallet = await funded();

@@ -1,9 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {Test} from "../helpers/forge/Test.sol";
-import {personOf, personsOf} from "../helpers/forge/Persons.sol";
-import {AuthorityElection} from "../../contracts/mssa/AuthorityElection.sol";
+import {ElectionFixture} from "./ElectionFixture.sol";
 import {IAuthorityElection} from "../../contracts/interfaces/IAuthorityElection.sol";
 
 /// @notice s20-redm F1 (severity M; fixed in s21-mf1): sitting authorities that are not nominees of
@@ -29,37 +27,8 @@ import {IAuthorityElection} from "../../contracts/interfaces/IAuthorityElection.
 /// `closeNomination` (or a lower one now), as it reads the weights. Not immunity: the deferred
 /// reports count at the round's end (an elected nominee framed to R = 1 is elected and then does
 /// not sit until the arbiter dismisses them), and a dismissal before then takes a report out.
-contract IncumbentsAbortTheVoteTest is Test {
-    address internal constant ADMIN = address(0xAD);
-    // genesis authorities (m = 3, quorum 2); nobody nominates them
-    address internal constant A = address(0xA1);
-    address internal constant B = address(0xA2);
-    address internal constant C = address(0xA3);
-    address internal constant DETECTOR = address(0xDE7EC7);
-    uint256 internal constant PERIOD = 100;
-
-    AuthorityElection internal e;
-    address[10] internal v;
-
-    function setUp() public {
-        address[] memory genesis = new address[](3);
-        (genesis[0], genesis[1], genesis[2]) = (A, B, C);
-        uint16[4] memory caps = [uint16(5), 10, 10, 3];
-        uint64[4] memory weights = [uint64(4e17), 3e17, 2e17, 3e17];
-        e = new AuthorityElection(
-            ADMIN,
-            IAuthorityElection.Params(3, 2, uint32(PERIOD), uint32(PERIOD), caps, weights),
-            genesis,
-            personsOf(genesis)
-        );
-        vm.startPrank(ADMIN);
-        e.grantRole(e.DETECTOR_ROLE(), DETECTOR);
-        for (uint256 i; i < 10; ++i) {
-            v[i] = address(uint160(0xB00 + i));
-            e.enrolElector(v[i], personOf(v[i]));
-        }
-        vm.stopPrank();
-    }
+contract IncumbentsAbortTheVoteTest is ElectionFixture {
+    // (nobody nominates the genesis authorities A, B, C)
 
     /// Round 1: v0..v5 nominate themselves (six candidates, A, B, C are no nominees); every voter
     /// ranks v0 > v1 > ... > v5.

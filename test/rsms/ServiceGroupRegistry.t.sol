@@ -4,56 +4,11 @@ pragma solidity 0.8.30;
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 import {Test} from "../helpers/forge/Test.sol";
 import {CurvePoints} from "./CurvePoints.sol";
+import {RsmsInputs} from "./RsmsInputs.sol";
 import {ResourcePoolRegistry} from "../../contracts/rsms/ResourcePoolRegistry.sol";
 import {ServiceGroupRegistry} from "../../contracts/rsms/ServiceGroupRegistry.sol";
 import {IResourcePoolRegistry as IRPR} from "../../contracts/interfaces/IResourcePoolRegistry.sol";
 import {IServiceGroupRegistry as ISGR} from "../../contracts/interfaces/IServiceGroupRegistry.sol";
-
-/// @notice Inputs of the service-group suites: PIDs, points, and the registries' point rule restated.
-library SgrInputs {
-    /// A point from a seed: 4 in 8 a valid 33-byte 0x02/0x03 point, 1 in 8 a 0x02/0x03 encoding whose
-    /// x is off the curve or not below p, 1 in 8 a wrong prefix, 1 in 8 a wrong length (0..65
-    /// bytes, never 33), 1 in 8 a 65-byte uncompressed 0x04 point.
-    function point(uint256 seed) internal pure returns (bytes memory p) {
-        bytes32 x = keccak256(abi.encode("q-x", seed));
-        uint256 mode = seed % 8;
-        if (mode < 4) return validPoint(seed);
-        if (mode == 4) {
-            bytes32 bad = (seed >> 9) & 1 == 0 ? CurvePoints.offCurveX(x) : CurvePoints.nonCanonicalX(x);
-            return abi.encodePacked(bytes1(uint8(2 + ((seed >> 8) & 1))), bad);
-        }
-        if (mode == 5) {
-            uint8 prefix = uint8(seed >> 8);
-            if (prefix == 2 || prefix == 3) prefix = 4;
-            return abi.encodePacked(bytes1(prefix), x);
-        }
-        if (mode == 6) {
-            uint256 len = (seed >> 8) % 66;
-            if (len == 33) len = 34;
-            p = new bytes(len);
-            for (uint256 i; i < len; ++i) p[i] = i == 0 ? bytes1(0x02) : x[i % 32];
-            return p;
-        }
-        return abi.encodePacked(bytes1(0x04), x, keccak256(abi.encode(x)));
-    }
-
-    /// A valid 33-byte 0x02/0x03 point (its x on the curve).
-    function validPoint(uint256 seed) internal pure returns (bytes memory) {
-        return CurvePoints.point(keccak256(abi.encode("q-x", seed)), seed & 1 == 1);
-    }
-
-    /// The registries' rule, restated (CurvePoints.isPoint): 33 bytes, 0x02/0x03, x on the curve.
-    function isValidPoint(bytes memory p) internal pure returns (bool) {
-        return CurvePoints.isPoint(p);
-    }
-
-    function xOf(bytes memory p) internal pure returns (bytes32 x) {
-        require(p.length >= 33, "xOf: short point");
-        assembly ("memory-safe") {
-            x := mload(add(p, 33))
-        }
-    }
-}
 
 /// @notice Drives ServiceGroupRegistry.formGroup / rekey and AccessControl's grantRole /
 /// revokeRole / renounceRole from a small set of actors, plus new pool joins in the
@@ -171,7 +126,7 @@ contract SgrHandler is Test {
         c.add = new uint256[](membersSeed % 8 == 0 ? 0 : 1 + ((membersSeed >> 3) % 4));
         for (uint256 i; i < c.add.length; ++i) c.add[i] = _pickPid(membersSeed >> (16 * (i + 1)));
         if (c.add.length > 1 && (membersSeed >> 200) % 4 == 0) c.add[1] = c.add[0]; // a duplicate
-        c.q = qSeed % 4 == 0 ? SgrInputs.point(qSeed >> 2) : SgrInputs.validPoint(qSeed >> 2);
+        c.q = qSeed % 4 == 0 ? RsmsInputs.point(qSeed >> 2) : RsmsInputs.validPoint(qSeed >> 2);
         c.commitments = commitSeed % 8 == 7 ? bytes32(0) : keccak256(abi.encode("A", commitSeed));
 
         bytes memory expected = _expectForm(caller, userPid, c);
@@ -190,7 +145,7 @@ contract SgrHandler is Test {
                 0,
                 uint8(c.q[0]),
                 uint16(c.add.length),
-                SgrInputs.xOf(c.q),
+                RsmsInputs.xOf(c.q),
                 c.commitments
             );
             _gQHash[c.gid][0] = keccak256(c.q);
@@ -225,7 +180,7 @@ contract SgrHandler is Test {
         uint32 epoch = _epoch(c.gid, epochSeed);
         c.evict = _pickEvict(c.gid, evictSeed);
         c.add = _pickAdd(c.evict, addSeed);
-        c.q = qSeed % 4 == 0 ? SgrInputs.point(qSeed >> 2) : SgrInputs.validPoint(qSeed >> 2);
+        c.q = qSeed % 4 == 0 ? RsmsInputs.point(qSeed >> 2) : RsmsInputs.validPoint(qSeed >> 2);
         c.commitments = commitSeed % 8 == 7 ? bytes32(0) : keccak256(abi.encode("A", commitSeed));
 
         bytes memory expected = _expectRekey(caller, epoch, c);
@@ -246,7 +201,7 @@ contract SgrHandler is Test {
             g.epoch = epoch;
             g.members = uint16(g.members + c.add.length - c.evict.length);
             g.qParity = uint8(c.q[0]);
-            g.qX = SgrInputs.xOf(c.q);
+            g.qX = RsmsInputs.xOf(c.q);
             g.commitments = c.commitments;
             _gQHash[c.gid][epoch] = keccak256(c.q);
             _gCommit[c.gid][epoch] = c.commitments;
@@ -392,7 +347,7 @@ contract SgrHandler is Test {
         if (userPid == 0 || c.add.length == 0 || c.commitments == 0) {
             return _errG(ISGR.ServiceGroupRegistry__InvalidGroup.selector, c.gid);
         }
-        if (!SgrInputs.isValidPoint(c.q)) return _errG(ISGR.ServiceGroupRegistry__InvalidGroup.selector, c.gid);
+        if (!RsmsInputs.isValidPoint(c.q)) return _errG(ISGR.ServiceGroupRegistry__InvalidGroup.selector, c.gid);
         bool[] memory sim = new bool[](N_PIDS + 1);
         return _simulateAdds(c.gid, c.add, sim);
     }
@@ -404,7 +359,7 @@ contract SgrHandler is Test {
         if (epoch != uint256(g.epoch) + 1) {
             return abi.encodeWithSelector(ISGR.ServiceGroupRegistry__EpochNotNext.selector, c.gid, g.epoch + 1, epoch);
         }
-        if (c.commitments == 0 || !SgrInputs.isValidPoint(c.q)) {
+        if (c.commitments == 0 || !RsmsInputs.isValidPoint(c.q)) {
             return _errG(ISGR.ServiceGroupRegistry__InvalidGroup.selector, c.gid);
         }
         bool[] memory sim = new bool[](N_PIDS + 1);
@@ -780,7 +735,7 @@ contract ServiceGroupRegistryFuzzTest is SgrSetup {
             caller,
             MSRP
         );
-        bytes memory q = SgrInputs.point(qSeed);
+        bytes memory q = RsmsInputs.point(qSeed);
         bytes32 before = _state(gid, C);
         vm.expectRevert(err);
         vm.prank(caller);
@@ -846,7 +801,7 @@ contract ServiceGroupRegistryFuzzTest is SgrSetup {
         bytes32 before = _state(gid, C);
         vm.expectRevert(abi.encodeWithSelector(ISGR.ServiceGroupRegistry__GroupExists.selector, gid));
         vm.prank(MSRP_ACCOUNT);
-        groups.formGroup(gid, user, _list1(C), SgrInputs.point(qSeed), commitments);
+        groups.formGroup(gid, user, _list1(C), RsmsInputs.point(qSeed), commitments);
         assertEq(_state(gid, C), before, "state changed");
     }
 

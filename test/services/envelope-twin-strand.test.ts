@@ -27,45 +27,15 @@
  */
 import { expect } from "chai";
 import http from "http";
-import path from "path";
-import hre from "hardhat";
-import { deploySystemFixture } from "../fixtures/system";
-import { funded, tmp } from "../helpers/rsms-services";
+import { funded, startMsrp, tmp } from "../helpers/rsms-services";
 import { Keystore } from "../../offchain/storage/keystore";
-import { RsmsLedger } from "../../offchain/rsms/ledger";
-import { Msrp } from "../../offchain/rsms/msrp";
-import { MsrpService, MSRP_RECORD } from "../../offchain/services/rsms/msrp-service";
-import { enrolRpm, type Deployment } from "../../offchain/services/rsms/clients";
-import { ResourcePoolRegistry__factory } from "../../typechain-types";
+import { enrolRpm } from "../../offchain/services/rsms/clients";
 
 describe("red team s19-reds R1 (MEDIUM, fixed): an account-signed envelope's twin (another v byte) strands the sender", function () {
   this.timeout(300_000);
 
   it("the MSRP refuses an RPM enrolment whose v byte was rewritten, and the RPM's own request then gets its keys", async () => {
-    const f = await deploySystemFixture();
-    const address = await f.registry.getAddress();
-    const msrpWallet = await funded();
-    await (await f.registry.grantRole(await f.registry.MSRP_ROLE(), msrpWallet.address)).wait();
-    const msrpKs = new Keystore(path.join(tmp("msrp"), "keystore"), "");
-    msrpKs.create(MSRP_RECORD, Msrp.setup({ capacity: 8, lambda: 16, intervalSec: 0, ttlSec: 3600 }).toRecord());
-    const chainId = (await hre.ethers.provider.getNetwork()).chainId;
-    const dep: Deployment = {
-      chainId,
-      registry: address,
-      ledger: new RsmsLedger(ResourcePoolRegistry__factory.connect(address, hre.ethers.provider)),
-    };
-    const msrp = new MsrpService({
-      keystore: msrpKs,
-      dir: tmp("msrp-svc"),
-      ledger: new RsmsLedger(ResourcePoolRegistry__factory.connect(address, msrpWallet)),
-      store: f.store,
-      wallet: msrpWallet,
-      chainId,
-      registry: address,
-      admission: "any",
-      log: () => undefined,
-    });
-    const msrpUrl = (await msrp.start({ port: 0 })).url;
+    const { dep, msrp, msrpUrl } = await startMsrp();
     // The attacker on the path: the first POST goes on as its twin (v 27 -> 0, 28 -> 1), and the
     // MSRP's answer to it is not passed back (the RPM sees a 503 and will retry its own bytes).
     let twinSent = false;

@@ -10,17 +10,12 @@
  */
 import { expect } from "chai";
 import hre from "hardhat";
-import { idpSystem, startIdp } from "../helpers/idp-services";
-import { AvatarParty } from "../../offchain/avatars/agents";
-import { SimulatedEye } from "../../offchain/avatars/iris";
-import { avatarIdOf, requestTrace } from "../../offchain/avatars/protocols";
+import { idpSystem } from "../helpers/idp-services";
+import { botMeetsBob } from "../helpers/court-trace-story";
+import { requestTrace } from "../../offchain/avatars/protocols";
 import { IDP_RECORD, IdpService } from "../../offchain/services/avatars/idp-service";
 import { toHex } from "../../offchain/crypto/bytes";
-import { issueEnrolmentToken } from "../../offchain/services/enrolment";
-import { delegateRemote, issueRemote, loginRemote, mutualAuthRemote, traceRemote } from "../../offchain/services/avatars/clients";
-
-/** The id of the avatar `p` calls `n` (names are per owner, avatarIdOf). */
-const avatar = (p: AvatarParty, n: string) => avatarIdOf(p.mit!.serial, n);
+import { traceRemote } from "../../offchain/services/avatars/clients";
 
 describe("the IdP service's tracing route: a case is decided on the evidence filed (h7-audit T1)", function () {
   this.timeout(180_000);
@@ -33,51 +28,8 @@ describe("the IdP service's tracing route: a case is decided on the evidence fil
   /** An IdP service, alice's bot-driven avatar and bob's avatar after one mutual authentication. */
   async function authenticated() {
     const sys = await idpSystem();
-    const { dep, ks, client } = sys;
-    const up = await startIdp(sys);
-    svc = up.svc;
-    const info = up.info;
-    const eye = { alice: new SimulatedEye(311), bob: new SimulatedEye(312) };
-    const issue = (name: string, kind: "user" | "proxy", enrollment?: Uint8Array) =>
-      issueRemote({
-        idp: info,
-        dep,
-        keystore: client,
-        name,
-        kind,
-        label: name,
-        enrollment,
-        token: issueEnrolmentToken(ks, { service: "idp", kind, identity: name, ttlSec: 600 }).token,
-      });
-    const alice = (await issue("alice", "user", eye.alice.capture())).party;
-    const bob = (await issue("bob", "user", eye.bob.capture())).party;
-    const bot = (await issue("bot", "proxy")).party;
-    await loginRemote({ idp: info, dep, user: alice, sample: () => eye.alice.capture(), avatarId: avatar(alice, "A"), appearance: "a" });
-    const d = await delegateRemote({
-      idp: info,
-      dep,
-      user: alice,
-      sample: () => eye.alice.capture(),
-      proxy: bot,
-      avatarId: avatar(alice, "A"),
-    });
-    const b = await loginRemote({
-      idp: info,
-      dep,
-      user: bob,
-      sample: () => eye.bob.capture(),
-      avatarId: avatar(bob, "B"),
-      appearance: "b",
-    });
-    const t = (await hre.ethers.provider.getBlock("latest"))!.timestamp;
-    const m = await mutualAuthRemote({
-      idp: info,
-      dep,
-      A: { credential: d.credential, driver: bot },
-      B: { credential: b.credential, driver: bob },
-      now: () => t,
-    });
-    return { dep, info, m, ks: sys.deps.keystore };
+    const { info, m } = await botMeetsBob(sys, [311, 312], (s) => (svc = s));
+    return { dep: sys.dep, info, m, ks: sys.deps.keystore };
   }
 
   it("T1 (service): the accused posting the filed evidence with another message time first does not close the reporter's case; the reporter's evidence is traced", async () => {

@@ -16,6 +16,15 @@ import { startPlace, type MssaPlace } from "../helpers/mssa-services";
 
 const once = { attempts: 1, timeoutMs: 60_000, backoffMs: 10 };
 const session32 = () => Wallet.createRandom().privateKey;
+/**
+ * The place's clock (both services and the test's requests read it): it stands still unless the
+ * test moves it, so a 1 s window neither runs out during a request on a loaded machine nor has to
+ * be waited for
+ */
+let clock = Date.now();
+const later = (ms: number) => {
+  clock += ms;
+};
 
 describe("MSSA authority services: a key flood (h9-red F9)", function () {
   this.timeout(300_000);
@@ -24,7 +33,7 @@ describe("MSSA authority services: a key flood (h9-red F9)", function () {
 
   before(async () => {
     // as deployed: the keystore sealed with a passphrase (scrypt on every write)
-    P = await startPlace("PL-red-flood", { passphrase: "h9-red", windowMs: WINDOW });
+    P = await startPlace("PL-red-flood", { passphrase: "h9-red", windowMs: WINDOW, now: () => clock });
   });
   after(async () => P?.stop());
 
@@ -56,7 +65,7 @@ describe("MSSA authority services: a key flood (h9-red F9)", function () {
     const ms = (performance.now() - t0) / N;
     const grown = (file() - size0) / N;
     console.log(`      F9: ${N} key requests from fresh accounts: ${ms.toFixed(0)} ms each, record +${grown.toFixed(0)} bytes each`);
-    await new Promise((r) => setTimeout(r, 2 * WINDOW + 500));
+    later(2 * WINDOW + 500);
     // one more request after the window: whatever prunes has had its chance
     const u = Wallet.createRandom();
     const body = encodeKeyRequest({ session: session32(), user: u.address, bits: 64, transport: mulBase(randomScalar()) });
@@ -74,7 +83,7 @@ describe("MSSA authority services: a key flood (h9-red F9)", function () {
       users: Record<string, string>;
       verified: Record<string, object>;
     };
-    const old = Date.now() - 10 * WINDOW;
+    const old = clock - 10 * WINDOW;
     const sid = (i: number) => "0x" + String(i).padStart(64, "0");
     const key = "01".repeat(32);
     Object.assign(rec.agent.sessions, {
@@ -82,7 +91,7 @@ describe("MSSA authority services: a key flood (h9-red F9)", function () {
       [sid(2)]: { key, used: false, at: old },
       [sid(3)]: { key, used: true, at: old },
       [sid(4)]: { key, used: false, to: [P.au[0].address.toLowerCase()], at: old },
-      [sid(5)]: { key, used: false, at: Date.now() },
+      [sid(5)]: { key, used: false, at: clock },
       [sid(6)]: { key, used: false, to: [P.au[1].address.toLowerCase()], at: old },
     });
     rec.users[sid(1)] = P.au[0].address;
@@ -99,7 +108,7 @@ describe("MSSA authority services: a key flood (h9-red F9)", function () {
     expect(kept()).to.not.include.members([sid(4)]);
     expect(Object.keys((ks.load(name) as typeof rec).users)).to.deep.equal([sid(1)]);
     // after the window, the next restart forgets sid 1 and sid 5 too
-    await new Promise((r) => setTimeout(r, 2 * WINDOW + 200));
+    later(2 * WINDOW + 200);
     P.services[1] = new AuthorityService(P.deps[1]);
     expect(kept()).to.include.members([sid(3), sid(6)]);
     expect(kept()).to.not.include.members([sid(1), sid(5)]);

@@ -8,25 +8,19 @@
  * With the bound removed from `approveChecked`, 1 approves and the registration is granted.
  */
 import { expect } from "chai";
-import fs from "fs";
-import os from "os";
-import path from "path";
 import hre from "hardhat";
-import { HDNodeWallet, Mnemonic, Wallet } from "ethers";
+import { Wallet } from "ethers";
 import { loadFixture } from "@nomicfoundation/hardhat-toolbox/network-helpers";
 import { deploySystemFixture } from "../fixtures/system";
-import { funded } from "../helpers/rsms-services";
+import { funded, tmp } from "../helpers/rsms-services";
+import { devKey, placeDeps } from "../helpers/mssa-services";
 import { Keystore } from "../../offchain/storage/keystore";
 import { placeId } from "../../offchain/mssa/registration";
 import { AuthorityService, authorityRecord, importPlaceKey } from "../../offchain/services/mssa/authority-service";
 import { registerRemote, userRecord, type MssaDeployment } from "../../offchain/services/mssa/clients";
 import { onFault } from "../../offchain/services/faults";
-import { freshId } from "../../offchain/services/common";
 import { CredentialLedger__factory } from "../../typechain-types";
 
-const tmp = (n: string) => fs.mkdtempSync(path.join(os.tmpdir(), `svc-${n}-`));
-const devKey = (i: number) =>
-  HDNodeWallet.fromMnemonic(Mnemonic.fromPhrase("test test test test test test test test test test test junk"), `m/44'/60'/0'/0/${i}`);
 const ONCE = { attempts: 1, timeoutMs: 30_000, backoffMs: 10 };
 
 describe("services/mssa: a consent proposed long after its session was verified (s20-redm F3)", function () {
@@ -41,35 +35,10 @@ describe("services/mssa: a consent proposed long after its session was verified 
   it("an honest authority does not approve it, and prunes such sessions", async () => {
     const f = await loadFixture(deploySystemFixture);
     const address = f.deployment.contracts.CredentialLedger.address;
-    const signers = await hre.ethers.getSigners();
-    const operator = CredentialLedger__factory.connect(address, signers[0]);
     const au = [1, 2].map((i) => devKey(i).connect(hre.ethers.provider) as unknown as Wallet);
-    const dep: MssaDeployment = {
-      chainId: (await hre.ethers.provider.getNetwork()).chainId,
-      ledger: CredentialLedger__factory.connect(address, hre.ethers.provider),
-    };
     const place = "PL-stale-consent";
-    await (
-      await operator.setPlace(
-        placeId(place),
-        au.map((w) => w.address),
-        2,
-      )
-    ).wait();
-    const placeKey = Buffer.from(freshId()).toString("hex") + Buffer.from(freshId()).toString("hex");
-    const deps = au.map((w) => {
-      const dir = tmp(`stale-${w.address.slice(2, 8)}`);
-      return {
-        keystore: new Keystore(path.join(dir, "keystore"), ""),
-        dir: path.join(dir, "service"),
-        place,
-        ledger: CredentialLedger__factory.connect(address, w),
-        wallet: w,
-        chainId: dep.chainId,
-        peerRetry: ONCE,
-        log: () => undefined,
-      };
-    });
+    const { chainId, placeKey, deps } = await placeDeps(address, place, au, { tag: "stale" });
+    const dep: MssaDeployment = { chainId, ledger: CredentialLedger__factory.connect(address, hre.ethers.provider) };
     const mine: AuthorityService[] = [];
     const start = async (i: number) => {
       if (!deps[i].keystore.exists(authorityRecord(place))) importPlaceKey(deps[i].keystore, place, placeKey);

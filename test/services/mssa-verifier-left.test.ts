@@ -10,26 +10,19 @@
  * its endpoint) and added back announces its endpoint again without a restart.
  */
 import { expect } from "chai";
-import fs from "fs";
-import os from "os";
-import path from "path";
 import hre from "hardhat";
-import { HDNodeWallet, Mnemonic, Wallet } from "ethers";
+import { Wallet } from "ethers";
 import { loadFixture } from "@nomicfoundation/hardhat-toolbox/network-helpers";
 import { deploySystemFixture } from "../fixtures/system";
-import { funded } from "../helpers/rsms-services";
+import { funded, tmp } from "../helpers/rsms-services";
+import { devKey, placeDeps } from "../helpers/mssa-services";
 import { Keystore } from "../../offchain/storage/keystore";
 import { placeId } from "../../offchain/mssa/registration";
 import { AuthorityService, authorityRecord, importPlaceKey } from "../../offchain/services/mssa/authority-service";
 import { registerRemote, userRecord, type MssaDeployment } from "../../offchain/services/mssa/clients";
 import { onFault } from "../../offchain/services/faults";
-import { freshId } from "../../offchain/services/common";
 import { CredentialLedger__factory } from "../../typechain-types";
 
-const tmp = (n: string) => fs.mkdtempSync(path.join(os.tmpdir(), `svc-${n}-`));
-/** Hardhat's development accounts (the genesis authorities are accounts 1 and 2). */
-const devKey = (i: number) =>
-  HDNodeWallet.fromMnemonic(Mnemonic.fromPhrase("test test test test test test test test test test test junk"), `m/44'/60'/0'/0/${i}`);
 const ONCE = { attempts: 1, timeoutMs: 30_000, backoffMs: 10 };
 
 describe("services/mssa: a pending registration whose verifier left the place", function () {
@@ -89,31 +82,11 @@ describe("services/mssa: a pending registration whose verifier left the place", 
 
   /** A place of the first `n` authorities (k = 2) and their services (checking their endpoint every `announceMs` when given). */
   async function placeWithServices(place: string, announceMs?: number, n = 2) {
-    const members = au.slice(0, n);
-    await (
-      await (
-        await operator()
-      ).setPlace(
-        placeId(place),
-        members.map((w) => w.address),
-        2,
-      )
-    ).wait();
-    const placeKey = Buffer.from(freshId()).toString("hex") + Buffer.from(freshId()).toString("hex");
     const logs: string[] = [];
-    const deps = members.map((w) => {
-      const dir = tmp(`left-${w.address.slice(2, 8)}`);
-      return {
-        keystore: new Keystore(path.join(dir, "keystore"), ""),
-        dir: path.join(dir, "service"),
-        place,
-        ledger: CredentialLedger__factory.connect(address, w),
-        wallet: w,
-        chainId: dep.chainId,
-        peerRetry: ONCE,
-        ...(announceMs ? { announceMs } : {}),
-        log: (line: string) => void logs.push(line),
-      };
+    const { placeKey, deps } = await placeDeps(address, place, au.slice(0, n), {
+      tag: "left",
+      ...(announceMs ? { announceMs } : {}),
+      log: (line: string) => void logs.push(line),
     });
     const mine: AuthorityService[] = [];
     const urls: string[] = [];

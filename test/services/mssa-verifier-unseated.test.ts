@@ -23,26 +23,20 @@
  * with the sitting authorities that answer): her retry is granted.
  */
 import { expect } from "chai";
-import fs from "fs";
-import os from "os";
-import path from "path";
 import hre from "hardhat";
-import { HDNodeWallet, Mnemonic, Wallet } from "ethers";
+import { Wallet } from "ethers";
 import { loadFixture } from "@nomicfoundation/hardhat-toolbox/network-helpers";
 import { deploySystemFixture } from "../fixtures/system";
-import { funded } from "../helpers/rsms-services";
+import { funded, tmp } from "../helpers/rsms-services";
+import { devKey, placeDeps } from "../helpers/mssa-services";
 import { Keystore } from "../../offchain/storage/keystore";
 import { placeId } from "../../offchain/mssa/registration";
 import { AuthorityService, importPlaceKey } from "../../offchain/services/mssa/authority-service";
 import { registerRemote, userRecord, type MssaDeployment } from "../../offchain/services/mssa/clients";
 import { onFault } from "../../offchain/services/faults";
-import { freshId } from "../../offchain/services/common";
 import { devRoleSigner } from "../../offchain/chain/accounts";
 import { AuthorityElection__factory, CredentialLedger__factory } from "../../typechain-types";
 
-const tmp = (n: string) => fs.mkdtempSync(path.join(os.tmpdir(), `svc-${n}-`));
-const devKey = (i: number) =>
-  HDNodeWallet.fromMnemonic(Mnemonic.fromPhrase("test test test test test test test test test test test junk"), `m/44'/60'/0'/0/${i}`);
 const ONCE = { attempts: 1, timeoutMs: 30_000, backoffMs: 10 };
 
 describe("services/mssa: a pending registration whose verifier lost its seat (s20-redm F6, fixed)", function () {
@@ -62,32 +56,9 @@ describe("services/mssa: a pending registration whose verifier lost its seat (s2
     const election = AuthorityElection__factory.connect(await operator.election(), signers[devRoleSigner("detector")!]);
     const au = [1, 2, 3].map((i) => devKey(i).connect(hre.ethers.provider) as unknown as Wallet);
     for (const w of au) expect(await election.isAuthority(w.address), "the three sit").to.equal(true);
-    const dep: MssaDeployment = {
-      chainId: (await hre.ethers.provider.getNetwork()).chainId,
-      ledger: CredentialLedger__factory.connect(address, hre.ethers.provider),
-    };
     const place = "PL-unseated";
-    await (
-      await operator.setPlace(
-        placeId(place),
-        au.map((w) => w.address),
-        2,
-      )
-    ).wait();
-    const placeKey = Buffer.from(freshId()).toString("hex") + Buffer.from(freshId()).toString("hex");
-    const deps = au.map((w) => {
-      const dir = tmp(`unseat-${w.address.slice(2, 8)}`);
-      return {
-        keystore: new Keystore(path.join(dir, "keystore"), ""),
-        dir: path.join(dir, "service"),
-        place,
-        ledger: CredentialLedger__factory.connect(address, w),
-        wallet: w,
-        chainId: dep.chainId,
-        peerRetry: ONCE,
-        log: () => undefined,
-      };
-    });
+    const { chainId, placeKey, deps } = await placeDeps(address, place, au, { tag: "unseat" });
+    const dep: MssaDeployment = { chainId, ledger: CredentialLedger__factory.connect(address, hre.ethers.provider) };
     const start = async (i: number) => {
       importPlaceKey(deps[i].keystore, place, placeKey);
       const s = new AuthorityService(deps[i]);

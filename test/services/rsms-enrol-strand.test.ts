@@ -17,16 +17,9 @@
  */
 import { expect } from "chai";
 import http from "http";
-import path from "path";
-import hre from "hardhat";
-import { deploySystemFixture } from "../fixtures/system";
-import { funded, tmp } from "../helpers/rsms-services";
+import { funded, startMsrp, tmp } from "../helpers/rsms-services";
 import { Keystore } from "../../offchain/storage/keystore";
-import { RsmsLedger } from "../../offchain/rsms/ledger";
-import { Msrp } from "../../offchain/rsms/msrp";
-import { MsrpService, MSRP_RECORD } from "../../offchain/services/rsms/msrp-service";
-import { enrolRpm, type Deployment } from "../../offchain/services/rsms/clients";
-import { ResourcePoolRegistry__factory } from "../../typechain-types";
+import { enrolRpm } from "../../offchain/services/rsms/clients";
 
 const WINDOW_MS = 1500;
 
@@ -34,31 +27,7 @@ describe("red team F6 (MEDIUM, fixed): an RPM enrolment whose reply is lost and 
   this.timeout(300_000);
 
   it("the late retry gives the RPM the keys of the pool created for it", async () => {
-    const f = await deploySystemFixture();
-    const address = await f.registry.getAddress();
-    const msrpWallet = await funded();
-    await (await f.registry.grantRole(await f.registry.MSRP_ROLE(), msrpWallet.address)).wait();
-    const msrpKs = new Keystore(path.join(tmp("msrp"), "keystore"), "");
-    msrpKs.create(MSRP_RECORD, Msrp.setup({ capacity: 8, lambda: 16, intervalSec: 0, ttlSec: 3600 }).toRecord());
-    const chainId = (await hre.ethers.provider.getNetwork()).chainId;
-    const dep: Deployment = {
-      chainId,
-      registry: address,
-      ledger: new RsmsLedger(ResourcePoolRegistry__factory.connect(address, hre.ethers.provider)),
-    };
-    const msrp = new MsrpService({
-      keystore: msrpKs,
-      dir: tmp("msrp-svc"),
-      ledger: new RsmsLedger(ResourcePoolRegistry__factory.connect(address, msrpWallet)),
-      store: f.store,
-      wallet: msrpWallet,
-      chainId,
-      registry: address,
-      admission: "any",
-      windowMs: WINDOW_MS,
-      log: () => undefined,
-    });
-    const msrpUrl = (await msrp.start({ port: 0 })).url;
+    const { dep, msrp, msrpUrl } = await startMsrp({ windowMs: WINDOW_MS });
     // the network loses the MSRP's first reply
     let lose = true;
     const server = http.createServer((req, res) => {

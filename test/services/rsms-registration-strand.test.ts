@@ -19,22 +19,15 @@
  */
 import { expect } from "chai";
 import http from "http";
-import path from "path";
-import hre from "hardhat";
-import { deploySystemFixture } from "../fixtures/system";
-import { funded, tmp } from "../helpers/rsms-services";
+import { funded, startMsrp, tmp } from "../helpers/rsms-services";
 import { Keystore } from "../../offchain/storage/keystore";
-import { RsmsLedger } from "../../offchain/rsms/ledger";
-import { Msrp } from "../../offchain/rsms/msrp";
-import { MsrpService, MSRP_RECORD } from "../../offchain/services/rsms/msrp-service";
+import { MsrpService } from "../../offchain/services/rsms/msrp-service";
 import { enrolRpm, registerRnRemote } from "../../offchain/services/rsms/clients";
 import { Kind, Scheme, audienceOf, openEnvelope, sealEnvelope } from "../../offchain/services/envelope";
 import { freshId } from "../../offchain/services/common";
 import { toHex } from "../../offchain/crypto/bytes";
 import { initialJoin, reauthenticate } from "../../offchain/rsms/flows";
 import { loadRsms } from "../rsms/fixtures";
-import { ResourcePoolRegistry__factory, ServiceGroupRegistry__factory } from "../../typechain-types";
-import { GroupLedger } from "../../offchain/rsms/group-flows";
 import { registerUserRemote, type GroupDeployment } from "../../offchain/services/rsms/group-clients";
 import { issueEnrolmentToken } from "../../offchain/services/enrolment";
 
@@ -86,41 +79,15 @@ describe("red team F3 (MEDIUM, fixed): a registration the MSRP made but the RN n
 
   let enrol: (name: string, kind: "rn" | "user") => string;
   before(async () => {
-    const f = await deploySystemFixture();
-    const address = await f.registry.getAddress();
-    const msrpWallet = await funded();
-    await (await f.registry.grantRole(await f.registry.MSRP_ROLE(), msrpWallet.address)).wait();
-    await (await f.groups.grantRole(await f.groups.MSRP_ROLE(), msrpWallet.address)).wait();
-    const groupsAddress = await f.groups.getAddress();
-    const msrpKs = new Keystore(path.join(tmp("msrp"), "keystore"), "");
-    msrpKs.create(MSRP_RECORD, Msrp.setup({ capacity: 8, lambda: 16, intervalSec: 0, ttlSec: 3600 }).toRecord());
-    const chainId = (await hre.ethers.provider.getNetwork()).chainId;
-    dep = {
-      chainId,
-      registry: address,
-      ledger: new RsmsLedger(ResourcePoolRegistry__factory.connect(address, hre.ethers.provider)),
-      groups: new GroupLedger(ServiceGroupRegistry__factory.connect(groupsAddress, hre.ethers.provider)),
-    };
-    msrp = new MsrpService({
-      keystore: msrpKs,
-      dir: tmp("msrp-svc"),
-      ledger: new RsmsLedger(ResourcePoolRegistry__factory.connect(address, msrpWallet)),
-      groups: new GroupLedger(ServiceGroupRegistry__factory.connect(groupsAddress, msrpWallet)),
-      store: f.store,
-      wallet: msrpWallet,
-      chainId,
-      registry: address,
-      admission: "any",
-      windowMs: WINDOW_MS,
-      // the relays' copies below are unsigned (no token): they test the layer under the tokens;
-      // sleeper and carol register with tokens, whose late retries must still be admitted
-      openRegistration: true,
-      log: () => undefined,
-    });
+    // the relays' copies below are unsigned (no token): they test the layer under the tokens;
+    // sleeper and carol register with tokens, whose late retries must still be admitted
+    const m = await startMsrp({ groups: true, openRegistration: true, windowMs: WINDOW_MS });
+    ({ dep, msrp } = m);
+    const msrpKs = m.msrpKs;
     enrol = (name, kind) =>
       issueEnrolmentToken(msrpKs, { service: "msrp", kind, identity: name, ttlSec: 3600, ...(kind === "rn" ? { rid: "RN 10" } : {}) })
         .token;
-    const msrpUrl = (await msrp.start({ port: 0 })).url;
+    const msrpUrl = m.msrpUrl;
     await enrolRpm({ msrpUrl, poolId: 1, rid: "rpm-1", wallet: await funded(), keystore: new Keystore(tmp("rpm"), ""), dep });
     r = await relay(msrpUrl);
   });

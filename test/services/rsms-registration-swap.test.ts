@@ -16,24 +16,16 @@
  */
 import { expect } from "chai";
 import http from "http";
-import path from "path";
-import hre from "hardhat";
-import { deploySystemFixture } from "../fixtures/system";
-import { funded, tmp } from "../helpers/rsms-services";
+import { funded, startMsrp, tmp } from "../helpers/rsms-services";
 import { Keystore } from "../../offchain/storage/keystore";
-import { RsmsLedger } from "../../offchain/rsms/ledger";
-import { GroupLedger } from "../../offchain/rsms/group-flows";
-import { Msrp } from "../../offchain/rsms/msrp";
 import { mulBase, randomScalar } from "../../offchain/crypto/group";
-import { MsrpService, MSRP_RECORD } from "../../offchain/services/rsms/msrp-service";
 import { enrolRpm, registerRnRemote, type Deployment } from "../../offchain/services/rsms/clients";
-import { registerUserRemote, type GroupDeployment } from "../../offchain/services/rsms/group-clients";
+import { registerUserRemote } from "../../offchain/services/rsms/group-clients";
 import { decodeRnRegister, decodeRpmEnrol, encodeRnRegister, encodeRpmEnrol, openRnCreds } from "../../offchain/services/rsms/wire";
 import { openUserCreds } from "../../offchain/services/rsms/group-wire";
 import { Kind, Route, Scheme, audienceOf, openEnvelope, sealEnvelope } from "../../offchain/services/envelope";
 import { accountSigner, freshId } from "../../offchain/services/common";
 import { ServiceError } from "../../offchain/services/client";
-import { ResourcePoolRegistry__factory, ServiceGroupRegistry__factory } from "../../typechain-types";
 
 const once = { attempts: 1, timeoutMs: 30_000, backoffMs: 10 };
 
@@ -66,38 +58,10 @@ async function relay(target: string): Promise<{ url: string; captured: Map<strin
 }
 
 async function system() {
-  const f = await deploySystemFixture();
-  const address = await f.registry.getAddress();
-  const groupsAddress = await f.groups.getAddress();
-  const msrpWallet = await funded();
-  await (await f.registry.grantRole(await f.registry.MSRP_ROLE(), msrpWallet.address)).wait();
-  await (await f.groups.grantRole(await f.groups.MSRP_ROLE(), msrpWallet.address)).wait();
-  const msrpKs = new Keystore(path.join(tmp("msrp"), "keystore"), "");
-  msrpKs.create(MSRP_RECORD, Msrp.setup({ capacity: 8, lambda: 16, intervalSec: 0, ttlSec: 3600 }).toRecord());
-  const chainId = (await hre.ethers.provider.getNetwork()).chainId;
-  const dep: GroupDeployment = {
-    chainId,
-    registry: address,
-    ledger: new RsmsLedger(ResourcePoolRegistry__factory.connect(address, hre.ethers.provider)),
-    groups: new GroupLedger(ServiceGroupRegistry__factory.connect(groupsAddress, hre.ethers.provider)),
-  };
-  const msrp = new MsrpService({
-    keystore: msrpKs,
-    dir: tmp("msrp-svc"),
-    ledger: new RsmsLedger(ResourcePoolRegistry__factory.connect(address, msrpWallet)),
-    groups: new GroupLedger(ServiceGroupRegistry__factory.connect(groupsAddress, msrpWallet)),
-    store: f.store,
-    wallet: msrpWallet,
-    chainId,
-    registry: address,
-    admission: "any",
-    // this file attacks the binding of the sealed RID to its request, the layer under the
-    // enrolment tokens (registration-tokens.test.ts): with a token the relay's copy would already
-    // fail its signature, so the binding is tested alone, as with open registration
-    openRegistration: true,
-    log: () => undefined,
-  });
-  const msrpUrl = (await msrp.start({ port: 0 })).url;
+  // this file attacks the binding of the sealed RID to its request, the layer under the
+  // enrolment tokens (registration-tokens.test.ts): with a token the relay's copy would already
+  // fail its signature, so the binding is tested alone, as with open registration
+  const { dep, msrp, msrpUrl } = await startMsrp({ groups: true, openRegistration: true });
   await enrolRpm({
     msrpUrl,
     poolId: 1,

@@ -3,6 +3,7 @@ pragma solidity 0.8.30;
 
 import {DisputeFixture} from "../disputes/DisputeResolution.t.sol";
 import {ITrustManager} from "../../contracts/interfaces/ITrustManager.sol";
+import {Consents} from "../helpers/forge/Consents.sol";
 
 /// s20-redt F1 (M), fixed. Attack: the controller of ONE admin-verified organization (a day old,
 /// standing 0.5) registers k plain, unverified avatars (free, reputation 0), has each rate the
@@ -51,7 +52,7 @@ contract ElectorateFarmTest is DisputeFixture {
         uint64[] memory th = new uint64[](av.length);
         uint256 deadline = vm.getBlockTimestamp() + 1 hours;
         bytes32 terms = keccak256("terms");
-        bytes32 digest = _consentDigest(org, av, th, terms, tm.agreementNonce(org), deadline);
+        bytes32 digest = Consents.digest(tm, org, av, th, terms, tm.agreementNonce(org), deadline);
         bytes[] memory sigs = new bytes[](av.length);
         for (uint256 i; i < av.length; ++i) {
             (uint8 v, bytes32 r, bytes32 s) = vm.sign(keys[i], digest);
@@ -150,36 +151,5 @@ contract ElectorateFarmTest is DisputeFixture {
         _roll(1);
         assertEq(tm.entity(av[0]).reputation, r, "an unverified avatar was credited");
         assertEq(tm.totalReputationAt(uint48(bn - 1)), e0, "E moved");
-    }
-
-    function _consentDigest(
-        bytes32 org,
-        bytes32[] memory a,
-        uint64[] memory t,
-        bytes32 terms,
-        uint256 nonce,
-        uint256 deadline
-    ) internal view returns (bytes32) {
-        bytes32 domain = keccak256(
-            abi.encode(
-                keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"),
-                keccak256("TrustManager"),
-                keccak256("1"),
-                block.chainid,
-                address(tm)
-            )
-        );
-        bytes32 structHash = keccak256(
-            abi.encode(
-                tm.CONSENT_TYPEHASH(),
-                org,
-                keccak256(abi.encodePacked(a)),
-                keccak256(abi.encodePacked(t)),
-                terms,
-                nonce,
-                deadline
-            )
-        );
-        return keccak256(abi.encodePacked("\x19\x01", domain, structHash));
     }
 }

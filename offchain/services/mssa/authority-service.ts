@@ -327,6 +327,12 @@ export type AuthorityServiceDeps = {
   peerRetry?: RetryPolicy;
   windowMs?: number;
   /**
+   * The clock (unix ms; default Date.now) the freshness window, the pruning horizons, the reply
+   * cache and the times this service writes (a session's, a verification's, its own requests') read:
+   * tests move it instead of waiting on the wall clock
+   */
+  now?: () => number;
+  /**
    * How often (ms) the service checks that the chain still holds its endpoint while the place lists
    * it, and announces it again when not: an authority removed from the place loses its endpoint
    * (`setPlace` deletes it) and, re-added, has none until it announces. 0 or absent: at start only.
@@ -372,11 +378,13 @@ export class AuthorityService {
   private readonly placeKey: Uint8Array;
   private readonly electionKey?: Uint8Array;
   private readonly windowMs: number;
+  private readonly now: () => number;
 
   /** @throws RegistrationError when the keystore holds no place key for the place (it is provisioned, not made) */
   constructor(private readonly d: AuthorityServiceDeps) {
     // an identity type without a canonical form would give one person many nullifiers (mssa.md §1.8)
     if (d.identityType !== undefined) checkIdentityType(d.identityType, "AuthorityService: identityType");
+    this.now = d.now ?? Date.now;
     this.place = placeId(d.place);
     this.placeKey = loadPlaceKey(d.keystore, d.place);
     this.electionKey = loadElectionKey(d.keystore);
@@ -395,12 +403,12 @@ export class AuthorityService {
       });
     this.rec = d.keystore.load(name) as Record_;
     this.rec.sets ??= {};
-    for (const v of Object.values(this.rec.verified)) v.at ??= Date.now();
-    this.agent = AuthorityAgent.fromRecord(this.rec.agent);
+    for (const v of Object.values(this.rec.verified)) v.at ??= this.now();
+    this.agent = AuthorityAgent.fromRecord(this.rec.agent, this.now());
     this.audience = authorityAudience(d.chainId, this.ledgerAddress, d.wallet.address, d.place);
     this.journal = new Journal(path.join(d.dir, "journal"));
     this.windowMs = d.windowMs ?? DEFAULT_WINDOW_MS;
-    this.cache = new ReplyCache(path.join(d.dir, "replies"), this.windowMs);
+    this.cache = new ReplyCache(path.join(d.dir, "replies"), this.windowMs, this.now);
     this.signer = accountSigner(d.wallet);
     // a record from before h9-fix: give it its seed; either way, forget stale unverified sessions
     const legacy = !this.rec.otkSeed || Object.values(this.rec.agent.sessions).some((x) => x.at === undefined);
@@ -422,7 +430,7 @@ export class AuthorityService {
 
   /** The session's key to consume: the one kept (a key issued before h9-fix), else derived, and kept from now on. */
   private keyToUse(session: string, bits: number): Bits {
-    return this.agent.adopt(session, this.agent.keptKey(session) ?? this.otk(session, bits));
+    return this.agent.adopt(session, this.agent.keptKey(session) ?? this.otk(session, bits), this.now());
   }
 
   /**
@@ -434,7 +442,7 @@ export class AuthorityService {
    * @returns how many were forgotten
    */
   private prune(): number {
-    const before = Date.now() - 2 * this.windowMs;
+    const before = this.now() - 2 * this.windowMs;
     // this authority's own release requests for a session it did not verify, all made before the
     // horizon: its user's verify request was refused (a peer refused or did not answer, a key
     // differed, the check failed). They are useless by then (a peer refuses the carried user request
@@ -443,7 +451,7 @@ export class AuthorityService {
     // verified sessions whose consent can no longer be proposed nor its proposal approved (F3)
     let stale = 0;
     for (const [sid, v] of Object.entries(this.rec.verified))
-      if (v.at !== undefined && v.at < Date.now() - 2 * CONSENT_TTL_MS) {
+      if (v.at !== undefined && v.at < this.now() - 2 * CONSENT_TTL_MS) {
         delete this.rec.verified[sid];
         ++stale;
       }
@@ -532,7 +540,7 @@ export class AuthorityService {
     verifyEnvelope(env, { kind: Kind.Request, route: Route.MssaKey, audience: this.audience, sender: fromAccount(m.user) });
     // nothing is written for a key request (h9-red finding F9): the key is derived again for a
     // retry, so no reply cache either; the freshness window still refuses an old request
-    const now = Date.now();
+    const now = this.now();
     if (Math.abs(now - env.issuedAt) > this.windowMs)
       throw new EnvelopeError("STALE", `request issued at ${env.issuedAt}, outside the ${this.windowMs} ms window around ${now}`);
     return this.mutex.run(async () => {
@@ -546,7 +554,7 @@ export class AuthorityService {
       // SIMULATED quantum channel (decoy photons); a detected eavesdropper burns the key (written)
       const t = transmit(key, DEFAULT_CHANNEL);
       if (!t.accepted) {
-        this.agent.adopt(sid, key);
+        this.agent.adopt(sid, key, this.now());
         this.agent.burn(sid);
         this.save();
         throw new RegistrationError("eavesdropping", EavesdroppingDetectedError.of(t, DEFAULT_CHANNEL.threshold).message);
@@ -609,7 +617,7 @@ export class AuthorityService {
     // no older than the prune horizon, and no later than the freshness window allows any request:
     // a session forgotten there cannot be released again with it (a request dated ahead would
     // outlive the horizon by as much)
-    const now = Date.now();
+    const now = this.now();
     if (now - inner.issuedAt > 2 * this.windowMs || inner.issuedAt - now > this.windowMs)
       throw new EnvelopeError(
         "STALE",
@@ -699,7 +707,7 @@ export class AuthorityService {
           audience: authorityAudience(this.d.chainId, this.ledgerAddress, authority, this.d.place),
           session: freshId(),
           requestId: freshId(),
-          issuedAt: Date.now(),
+          issuedAt: this.now(),
           inReplyTo: new Uint8Array(32),
           body: encodeReleaseRequest({ session, transport: mulBase(t), request: userRequest }),
         },
@@ -838,7 +846,7 @@ export class AuthorityService {
           id,
           electorNullifier: elector,
           set: m.set,
-          at: Date.now(),
+          at: this.now(),
           chainAt,
         };
         this.log(`session ${m.session.slice(0, 10)}…: verified for ${req.user}${m.elector ? " (elector)" : ""}`);
@@ -992,7 +1000,7 @@ export class AuthorityService {
         audience,
         session: freshId(),
         requestId: freshId(),
-        issuedAt: Date.now(),
+        issuedAt: this.now(),
         inReplyTo: new Uint8Array(32),
         body: encodeApproveRequest({ session, id }),
       },
