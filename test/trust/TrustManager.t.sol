@@ -1036,6 +1036,13 @@ contract TrustManagerHandler is TrustManagerFixture {
         address caller = _callerFor(DETECTOR, actorSeed);
         bytes32 id = _knownId(idSeed);
         uint8 kind = uint8(kindSeed % 9);
+        // a withdrawal mostly names a kind the id holds (else nearly all would be NotFlagged)
+        if (!set && (kindSeed >> 128) % 4 != 0)
+            for (uint8 k; k < 7; ++k)
+                if (gEntity[id].flags & (1 << k) != 0) {
+                    kind = k;
+                    break;
+                }
         uint256 generation = uint256(evidence) % 5 == 0 ? 1 + ((uint256(evidence) >> 8) % 255) : 0;
         bytes memory err;
         bool fail = true;
