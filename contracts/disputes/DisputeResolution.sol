@@ -771,7 +771,8 @@ contract DisputeResolution is IDisputeResolution {
         uint8 cleared;
         for (uint8 k; k < 7; ++k) {
             if (flags & (1 << k) == 0) continue;
-            try _trust.unflag(entity, k, generation) {
+            // the instance the jurors judged (equal to its serial now: checked above)
+            try _trust.unflag(entity, k, generation, judged[k]) {
                 cleared |= uint8(1 << k);
             } catch {
                 continue;

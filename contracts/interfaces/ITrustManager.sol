@@ -182,6 +182,16 @@ interface ITrustManager {
     /// `rate`, `flag` and `setOracle` name the generations they were computed for and revert with
     /// this, writing nothing, on a mismatch.
     error TrustManager__StaleEra(bytes32 id, uint256 generation, uint256 current);
+    /// @notice `unflag` of attack kind `kind` on `id`, which does not hold that flag (never set,
+    /// withdrawn or cleared already, or cleared by a reclaim): nothing to clear, nothing changed.
+    /// A withdrawal retried after its first call landed gets this (its serial is still
+    /// `flagMarks(id)[kind]`: the flag it named is the one cleared).
+    error TrustManager__NotFlagged(bytes32 id, uint8 kind);
+    /// @notice `unflag` named flag instance `serial` of kind `kind` on `id`, whose flag of that kind
+    /// is now instance `current` (`flagMarks`): the kind was re-asserted, or withdrawn and set anew,
+    /// since the instance was judged, and a verdict about one instance does not clear another
+    /// (s22-redx F3).
+    error TrustManager__StaleFlagInstance(bytes32 id, uint8 kind, uint32 serial, uint32 current);
 
     /// @notice An entity was registered.
     event EntityRegistered(bytes32 indexed id, Kind kind, address indexed controller);
@@ -326,11 +336,20 @@ interface ITrustManager {
     /// @param generation the id's generation the detection read (`generationOf(id)` at its block)
     function flag(bytes32 id, uint8 kind, bytes32 evidence, uint256 generation) external;
 
-    /// @notice Clears a flag. DETECTOR_ROLE, or FEEDBACK_ROLE (the court, when a flag contest is upheld).
-    /// @dev Reverts `TrustManager__StaleEra` unless `generation` is the id's generation now: a
-    /// withdrawal judged one era's flag, and after a reclaim a flag of that kind is the new era's.
+    /// @notice Clears one flag instance. DETECTOR_ROLE, or FEEDBACK_ROLE (the court, when a flag
+    /// contest is upheld).
+    /// @dev Reverts, changing nothing and emitting nothing: `TrustManager__StaleEra` unless
+    /// `generation` is the id's generation now (a withdrawal judged one era's flag, and after a
+    /// reclaim a flag of that kind is the new era's); `TrustManager__NotFlagged` if the id does not
+    /// hold flag `kind`; `TrustManager__StaleFlagInstance` if its flag of that kind is another
+    /// instance than `serial` (re-asserted, or withdrawn and set anew, since it was judged: a
+    /// retried withdrawal never clears a later detection).
+    /// @param id the entity
+    /// @param kind the attack kind (0..6)
     /// @param generation the id's generation whose flag is withdrawn (`generationOf(id)` when judged)
-    function unflag(bytes32 id, uint8 kind, uint256 generation) external;
+    /// @param serial the instance withdrawn: `flagMarks(id)[kind]` when it was judged (the
+    /// `FlagInstance` serial of the `EntityFlagged` whose report was judged)
+    function unflag(bytes32 id, uint8 kind, uint256 generation, uint32 serial) external;
 
     /// @notice Per attack kind k (index k < 7), the serial of the last flag of kind k set on `id`
     /// (0: never; it counts every `flag`, re-assertions included, and is never reset). A flag

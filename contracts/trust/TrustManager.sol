@@ -525,7 +525,7 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
     }
 
     /// @inheritdoc ITrustManager
-    function unflag(bytes32 id, uint8 kind, uint256 generation) external {
+    function unflag(bytes32 id, uint8 kind, uint256 generation, uint32 serial) external {
         // The detector withdraws its own flag; the court (the feedback holder) clears one when a
         // flag contest is upheld: a flag is evidence, and the court's verdict can overturn it.
         if (!hasRole(DETECTOR_ROLE, msg.sender) && !hasRole(FEEDBACK_ROLE, msg.sender))
@@ -535,7 +535,15 @@ contract TrustManager is ITrustManager, AccessControl, EIP712 {
         // A withdrawal is about the era whose flag it judged: after a reclaim the flag of that kind
         // (if any) is the new era's own, set on a detection of the new controller (s18-fixo).
         _sameEra(id, e.generation, generation);
-        e.flags &= ~uint8(1 << kind);
+        uint8 bit = uint8(1 << kind);
+        // Nothing to clear is refused, not logged as a clearing (the pipeline reads
+        // `EntityUnflagged` as "judged up to here"): s22-redx F3b.
+        if (e.flags & bit == 0) revert TrustManager__NotFlagged(id, kind);
+        // And only the instance it judged: a withdrawal retried after a re-assertion (a new
+        // detection, a new serial) would clear a flag nobody judged (s22-redx F3a).
+        uint32 current = _flagSerials[id][kind];
+        if (serial != current) revert TrustManager__StaleFlagInstance(id, kind, serial, current);
+        e.flags &= ~bit;
         emit EntityUnflagged(id, kind);
     }
 

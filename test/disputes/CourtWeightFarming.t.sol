@@ -114,7 +114,7 @@ contract CourtWeightFarmingTest is DisputeFixture {
         assertEq(tm.entity(avatar).reputation, low, "a flagged organization credited");
         // The flag withdrawn, the mature organization credits again.
         vm.prank(detector);
-        tm.unflag(flagged, 1, 0);
+        tm.unflag(flagged, 1, 0, 1);
         _agree(flaggedCtl, flagged);
         assertLt(low, tm.entity(avatar).reputation, "a mature, verified, unflagged organization credits");
     }

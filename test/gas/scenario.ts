@@ -188,7 +188,7 @@ async function scenario(): Promise<GasSnapshot> {
   );
   await send("TrustManager.setOracle", () => tm.connect(s[TRUST_ROLE_SIGNERS.oracle]).setOracle(id("a"), id("b"), toWad(0.5), 0, 0));
   await send("TrustManager.flag", () => tm.connect(s[TRUST_ROLE_SIGNERS.detector]).flag(id("c"), 0, fixed("report-1"), 0));
-  await send("TrustManager.unflag", () => tm.connect(s[TRUST_ROLE_SIGNERS.detector]).unflag(id("c"), 0, 0));
+  await send("TrustManager.unflag", () => tm.connect(s[TRUST_ROLE_SIGNERS.detector]).unflag(id("c"), 0, 0, 1));
   for (const [i, n] of avatars.slice(0, 2).entries())
     await send(undefined, () => tm.connect(ctrl(i)).rate(id(n), id("org"), packFactors(Array(6).fill(0.95)), Z, Z, 0, 0));
   // The organization credits with its standing a day of blocks ago (TrustManager.CREDIT_MATURITY),

@@ -502,7 +502,7 @@ describe("the MSRP's flag sync evicts a flagged member and rekeys its group by i
   it("a flag lifted between the sync's read and the update evicts nobody; the next sync takes x out of S_RN", async () => {
     const g = await flagged();
     expect((await msrp!.desk!.syncTrustFlags()).added, "x in S_RN").to.deep.equal([g.x]);
-    await (await g.tm.unflag(toHex(g.xPid), 1, await g.tm.generationOf(toHex(g.xPid)))).wait();
+    await (await g.tm.unflag(toHex(g.xPid), 1, await g.tm.generationOf(toHex(g.xPid)), (await g.tm.flagMarks(toHex(g.xPid)))[1])).wait();
     const r = await msrp!.desk!.evictFlaggedMembers();
     expect([r.updates, r.failed], "no update").to.deep.equal([[], []]);
     expect([await g.epoch(), await g.s.dep.groups.isMember(g.gid, g.xPid)], "epoch 0, x a member").to.deep.equal([0, true]);

@@ -55,7 +55,7 @@ describe("s18-redg G2: a key update evicts a member on a lifted flag (stale S_RN
     await controller.register(toHex(xPid), "resource-node", s.msrpWallet);
     await detector.flag(toHex(xPid), 1, new Uint8Array(32), 0);
     expect((await s.msrp.desk!.syncTrustFlags()).added, "precondition: x is in S_RN, held by the flag").to.deep.equal([x]);
-    await (await tm.unflag(toHex(xPid), 1, await tm.generationOf(toHex(xPid)))).wait();
+    await (await tm.unflag(toHex(xPid), 1, await tm.generationOf(toHex(xPid)), (await tm.flagMarks(toHex(xPid)))[1])).wait();
     expect(Number((await tm.entity(toHex(xPid))).flags), "precondition: x's flag is lifted on chain").to.equal(0);
 
     const add = await addRemote({

@@ -72,9 +72,10 @@ describe("services/rsms: a flagged RN that rotates its pseudonym is evicted, not
       if (!again) await controller.register(toHex(pid), "resource-node", s.msrpWallet);
       await detector.flag(toHex(pid), 1, new Uint8Array(32), 0);
     };
-    /** the flag is lifted (the detector withdraws it; the court's upheld contest calls the same unflag) */
+    /** the flag is lifted (the detector withdraws the instance it set; the court's upheld contest calls the same unflag) */
     const unflag = async (pid: Uint8Array) => {
-      await (await TrustManager__factory.connect(tmAddress, signers[TRUST_ROLE_SIGNERS.detector]).unflag(toHex(pid), 1, 0)).wait();
+      const tm = TrustManager__factory.connect(tmAddress, signers[TRUST_ROLE_SIGNERS.detector]);
+      await (await tm.unflag(toHex(pid), 1, 0, (await tm.flagMarks(toHex(pid)))[1])).wait();
     };
     const nameOf = (pid: Uint8Array) => [...machines.keys()].find((n) => equalBytes(localParty(ks(n), n).pid, pid));
     return { s, ks, pidOf, flag, unflag, nameOf };

@@ -51,7 +51,7 @@ contract FlagContestInstanceTest is FlagContestFixture {
         tm.flag(flagged, 0, keccak256("E1: sybil report, mistaken"), 0);
         uint256 id = _contestSealed(flagged);
         vm.startPrank(detector);
-        tm.unflag(flagged, 0, 0); // the detector withdraws E1
+        tm.unflag(flagged, 0, 0, 1); // the detector withdraws E1 (instance 1)
         tm.flag(flagged, 0, keccak256("E2: a new sybil detection"), 0); // and flags a new detection
         vm.stopPrank();
         _revealAndResolve(id);

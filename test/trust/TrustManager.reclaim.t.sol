@@ -193,10 +193,10 @@ contract TrustManagerReclaimTest is TrustManagerReclaimFixture {
         tm.flag(owl, kind, bytes32(0), 1); // the owner's own era, detected afresh
         vm.expectRevert(abi.encodeWithSelector(ITrustManager.TrustManager__StaleEra.selector, owl, 0, 1));
         vm.prank(actors[DETECTOR]);
-        tm.unflag(owl, kind, 0);
+        tm.unflag(owl, kind, 0, 1); // the squatter's instance
         assertEq(tm.entity(owl).flags & 0x7f, uint8(1 << kind), "the new era's flag stays");
         vm.prank(actors[DETECTOR]);
-        tm.unflag(owl, kind, 1);
+        tm.unflag(owl, kind, 1, 2);
         assertEq(tm.entity(owl).flags & 0x7f, 0, "a withdrawal naming the new era clears it");
     }
 

@@ -293,6 +293,20 @@ abstract contract TrustManagerFixture is Test {
         return abi.encodeWithSelector(ITrustManager.TrustManager__StaleEra.selector, id, generation, current);
     }
 
+    function _eNotFlagged(bytes32 id, uint8 kind) internal pure returns (bytes memory) {
+        return abi.encodeWithSelector(ITrustManager.TrustManager__NotFlagged.selector, id, kind);
+    }
+
+    function _eStaleInstance(
+        bytes32 id,
+        uint8 kind,
+        uint32 serial,
+        uint32 current
+    ) internal pure returns (bytes memory) {
+        return
+            abi.encodeWithSelector(ITrustManager.TrustManager__StaleFlagInstance.selector, id, kind, serial, current);
+    }
+
     function _eVector(uint256 packed) internal pure returns (bytes memory) {
         return abi.encodeWithSelector(TrustMath.TrustMath__InvalidVector.selector, packed, FACTORS);
     }
@@ -401,6 +415,8 @@ contract TrustManagerHandler is TrustManagerFixture {
     mapping(bytes32 id => uint256[]) internal histValue;
     /// What each organization's agreements credited each avatar (ITrustManager.Credit).
     mapping(bytes32 org => mapping(bytes32 avatar => ITrustManager.Credit)) internal gCredit;
+    /// Per id and kind, the serial of its last flag (`flagMarks`): `unflag` names it.
+    mapping(bytes32 id => uint32[7]) internal gSerial;
 
     uint256 public calls;
     uint256 public rejectedCalls;
@@ -426,6 +442,7 @@ contract TrustManagerHandler is TrustManagerFixture {
         for (uint256 i; i < N_IDS; ++i) {
             ITrustManager.Entity memory e = tm.entity(ids[i]);
             gEntity[ids[i]] = GEntity(e.controller, uint8(e.kind), e.flags, e.reputation, e.vouched);
+            gSerial[ids[i]] = tm.flagMarks(ids[i]);
             if (e.kind != ITrustManager.Kind.None) _pushRep(ids[i], e.reputation);
         }
         for (uint8 k = 1; k <= 4; ++k) gVerifier[k] = tm.verifierOf(ITrustManager.Kind(k));
@@ -565,7 +582,8 @@ contract TrustManagerHandler is TrustManagerFixture {
         _flagOrUnflag(actorSeed, idSeed, kindSeed, evidence, time, true);
     }
 
-    /// @dev `eraSeed` picks the generation the withdrawal names as the evidence does for flag.
+    /// @dev `eraSeed` picks the generation the withdrawal names as the evidence does for flag, and
+    /// the instance it names: the current one, or (one in four) another serial.
     function unflag(uint256 actorSeed, uint256 idSeed, uint256 kindSeed, bytes32 eraSeed, uint256 time) external {
         _flagOrUnflag(actorSeed, idSeed, kindSeed, eraSeed, time, false);
     }
@@ -849,6 +867,8 @@ contract TrustManagerHandler is TrustManagerFixture {
             assertEq(e.flags, g.flags, "flags");
             assertEq(e.reputation, g.rep, "reputation");
             if (i == N_IDS) continue;
+            uint32[7] memory serials = tm.flagMarks(id);
+            for (uint256 k; k < 7; ++k) assertEq(serials[k], gSerial[id][k], "flag serial");
             for (uint256 j; j < N_IDS; ++j) {
                 ITrustManager.Pair memory p = tm.pairOf(id, ids[j]);
                 GPair memory q = gPair[id][ids[j]];
@@ -1016,6 +1036,13 @@ contract TrustManagerHandler is TrustManagerFixture {
         address caller = _callerFor(DETECTOR, actorSeed);
         bytes32 id = _knownId(idSeed);
         uint8 kind = uint8(kindSeed % 9);
+        // a withdrawal mostly names a kind the id holds (else nearly all would be NotFlagged)
+        if (!set && (kindSeed >> 128) % 4 != 0)
+            for (uint8 k; k < 7; ++k)
+                if (gEntity[id].flags & (1 << k) != 0) {
+                    kind = k;
+                    break;
+                }
         uint256 generation = uint256(evidence) % 5 == 0 ? 1 + ((uint256(evidence) >> 8) % 255) : 0;
         bytes memory err;
         bool fail = true;
@@ -1024,18 +1051,26 @@ contract TrustManagerHandler is TrustManagerFixture {
         // the handler never reclaims, so every id stays at generation 0: a flag (or a withdrawal)
         // naming another generation (one in five, from the evidence's or the era seed's bits) is
         // about an era that is gone
+        // a withdrawal names the instance it judged: the current one, or (one in four) another
+        // (a retry after a re-assertion, or a serial never set), which it must not clear
+        uint32 current = kind > 6 ? 0 : gSerial[id][kind];
+        uint32 serial = (uint256(evidence) >> 16) % 4 == 0 ? uint32(uint256(evidence) >> 24) : current;
         if (!may) err = _eRole(caller, roles[DETECTOR]);
         else if (kind > 6) err = _eFlag(kind);
         else if (gEntity[id].kind == 0) err = _eUnknown(id);
         else if (generation != 0) err = _eStaleEra(id, generation, 0);
+        else if (!set && gEntity[id].flags & (1 << kind) == 0) err = _eNotFlagged(id, kind);
+        else if (!set && serial != current) err = _eStaleInstance(id, kind, serial, current);
         else fail = false;
         bytes memory data =
             set
                 ? abi.encodeCall(ITrustManager.flag, (id, kind, evidence, generation))
-                : abi.encodeCall(ITrustManager.unflag, (id, kind, generation));
+                : abi.encodeCall(ITrustManager.unflag, (id, kind, generation, serial));
         if (_exec(caller, data, !fail, err, id)) {
-            if (set) gEntity[id].flags |= uint8(1 << kind);
-            else gEntity[id].flags &= ~uint8(1 << kind);
+            if (set) {
+                gEntity[id].flags |= uint8(1 << kind);
+                ++gSerial[id][kind];
+            } else gEntity[id].flags &= ~uint8(1 << kind);
         }
     }
 
@@ -1599,33 +1634,105 @@ contract TrustManagerMalformedInputTest is TrustManagerFixture {
         _assertUnchanged();
     }
 
-    function testFuzz_flag_rejectsKindAboveSix(uint8 kind, bool set) public {
+    function testFuzz_flag_rejectsKindAboveSix(uint8 kind, bool set, uint32 serial) public {
         kind = uint8(bound(kind, 7, 255));
         vm.expectRevert(_eFlag(kind));
         vm.prank(actors[DETECTOR]);
         if (set) tm.flag(alice, kind, bytes32(0), 0);
-        else tm.unflag(alice, kind, 0);
+        else tm.unflag(alice, kind, 0, serial);
         _assertUnchanged();
     }
 
-    function testFuzz_flag_rejectsUnknownOrZeroEntity(bytes32 seed, bool zero, uint8 kind, bool set) public {
+    function testFuzz_flag_rejectsUnknownOrZeroEntity(
+        bytes32 seed,
+        bool zero,
+        uint8 kind,
+        bool set,
+        uint32 serial
+    ) public {
         bytes32 id = zero ? bytes32(0) : _unknownId(seed);
         kind = uint8(bound(kind, 0, 6));
         vm.expectRevert(_eUnknown(id));
         vm.prank(actors[DETECTOR]);
         if (set) tm.flag(id, kind, bytes32(0), 0);
-        else tm.unflag(id, kind, 0);
+        else tm.unflag(id, kind, 0, serial);
         _assertUnchanged();
     }
 
-    function testFuzz_flag_rejectsNonDetector(uint256 seed, uint8 kind, bool set) public {
+    function testFuzz_flag_rejectsNonDetector(uint256 seed, uint8 kind, bool set, uint32 serial) public {
         address caller = _nonHolder(seed, DETECTOR);
         vm.assume(!tm.hasRole(roles[FEEDBACK], caller)); // the court may clear a flag (an upheld contest)
         vm.expectRevert(_eRole(caller, roles[DETECTOR]));
         vm.prank(caller);
         if (set) tm.flag(alice, kind, bytes32(0), 0);
-        else tm.unflag(alice, kind, 0);
+        else tm.unflag(alice, kind, 0, serial);
         _assertUnchanged();
+    }
+
+    /// s22-redx F3a: `unflag` clears only the instance it names. Kind k of alice is flagged
+    /// `instances` times (re-assertions, and one withdrawn and set anew); a withdrawal naming any
+    /// other serial (an earlier instance's, retried after the re-assertion, or one never set) is
+    /// refused with the current serial named, nothing changes and no event; the current serial
+    /// clears it, and the same withdrawal again is `NotFlagged`. Detector and court alike.
+    function testFuzz_unflag_clearsOnlyTheInstanceItNames(
+        uint8 kind,
+        uint8 instances,
+        uint32 serial,
+        bool court,
+        bool withdrawnBetween
+    ) public {
+        kind = uint8(bound(kind, 0, 6));
+        instances = uint8(bound(instances, 1, 5));
+        vm.startPrank(actors[DETECTOR]);
+        for (uint8 i; i < instances; ++i) {
+            // a withdrawal of the instance before the last, and the last set anew
+            if (withdrawnBetween && i == instances - 1 && i != 0) tm.unflag(alice, kind, 0, i);
+            tm.flag(alice, kind, keccak256(abi.encode("report", i)), 0);
+        }
+        vm.stopPrank();
+        uint32 current = tm.flagMarks(alice)[kind];
+        assertEq(current, instances, "setup: one serial per flag");
+        vm.assume(serial != current);
+        address caller = court ? actors[FEEDBACK] : actors[DETECTOR];
+        bytes32 before = _fpHash();
+        vm.recordLogs();
+        vm.expectRevert(_eStaleInstance(alice, kind, serial, current));
+        vm.prank(caller);
+        tm.unflag(alice, kind, 0, serial);
+        assertEq(vm.getRecordedLogs().length, 0, "a refused unflag emitted");
+        assertEq(_fpHash(), before, "a refused unflag changed state");
+        assertEq(tm.entity(alice).flags & (1 << kind), 1 << kind, "an instance nobody judged was cleared");
+        vm.expectEmit();
+        emit ITrustManager.EntityUnflagged(alice, kind);
+        vm.prank(caller);
+        tm.unflag(alice, kind, 0, current);
+        assertEq(tm.entity(alice).flags & (1 << kind), 0, "the named instance was not cleared");
+        // its retry (the reply lost) has no second effect
+        before = _fpHash();
+        vm.expectRevert(_eNotFlagged(alice, kind));
+        vm.prank(caller);
+        tm.unflag(alice, kind, 0, current);
+        assertEq(_fpHash(), before, "a retried unflag changed state");
+    }
+
+    /// s22-redx F3b: `unflag` of a kind the entity does not hold (never set, or set and withdrawn)
+    /// names entity and kind, whatever serial it names; nothing changes and no event.
+    function testFuzz_unflag_refusesAFlagNotHeld(uint8 kind, uint32 serial, bool court, bool setAndWithdrawn) public {
+        kind = uint8(bound(kind, 0, 6));
+        if (setAndWithdrawn) {
+            vm.startPrank(actors[DETECTOR]);
+            tm.flag(bob, kind, bytes32("report"), 0);
+            tm.unflag(bob, kind, 0, 1);
+            vm.stopPrank();
+        }
+        bytes32 before = _fpHash();
+        vm.recordLogs();
+        vm.expectRevert(_eNotFlagged(bob, kind));
+        vm.prank(court ? actors[FEEDBACK] : actors[DETECTOR]);
+        tm.unflag(bob, kind, 0, serial);
+        assertEq(vm.getRecordedLogs().length, 0, "a refused unflag emitted");
+        assertEq(_fpHash(), before, "a refused unflag changed state");
+        if (!setAndWithdrawn) _assertUnchanged();
     }
 
     function testFuzz_adjustReputation_rejectsUnknownOrZeroEntity(bytes32 seed, bool zero, int256 amount) public {

@@ -372,7 +372,7 @@ describe("TrustManager", () => {
         trust,
         "AccessControlUnauthorizedAccount",
       );
-      await detectorTm.unflag(id("bob"), 1, 0);
+      await detectorTm.unflag(id("bob"), 1, 0, 1);
       expect(await trust.trustOf(id("alice"), id("bob"))).to.equal(beforeFlag);
     });
 
@@ -408,19 +408,29 @@ describe("TrustManager", () => {
         .to.emit(trust, "OracleUpdated")
         .withArgs(id("alice"), id("bob"), 0, -F.WAD);
       expect(await trust.trustOf(id("alice"), id("bob"))).to.equal(0n);
-      // unflag: detector role only, kinds 0..6
+      // unflag: detector role only, kinds 0..6, a flag held, the instance named (s22-redx F3)
       await detectorTm.flag(id("bob"), 2, Z, 0);
-      await expect(trust.connect(others[0]).unflag(id("bob"), 2, 0))
+      await expect(trust.connect(others[0]).unflag(id("bob"), 2, 0, 1))
         .to.be.revertedWithCustomError(trust, "AccessControlUnauthorizedAccount")
         .withArgs(others[0].address, await trust.DETECTOR_ROLE());
-      await expect(detectorTm.unflag(id("bob"), 7, 0))
+      await expect(detectorTm.unflag(id("bob"), 7, 0, 1))
         .to.be.revertedWithCustomError(trust, "TrustManager__InvalidFlag")
         .withArgs(7);
+      await expect(detectorTm.unflag(id("bob"), 3, 0, 0))
+        .to.be.revertedWithCustomError(trust, "TrustManager__NotFlagged")
+        .withArgs(id("bob"), 3);
+      await expect(detectorTm.unflag(id("bob"), 2, 0, 2))
+        .to.be.revertedWithCustomError(trust, "TrustManager__StaleFlagInstance")
+        .withArgs(id("bob"), 2, 2, 1);
       expect((await trust.entity(id("bob"))).flags).to.equal(0x80n | 0b100n);
-      await expect(detectorTm.unflag(id("bob"), 2, 0))
+      await expect(detectorTm.unflag(id("bob"), 2, 0, 1))
         .to.emit(trust, "EntityUnflagged")
         .withArgs(id("bob"), 2);
       expect((await trust.entity(id("bob"))).flags).to.equal(0x80n);
+      // a second withdrawal of the same instance (a retry whose first call landed) is refused
+      await expect(detectorTm.unflag(id("bob"), 2, 0, 1))
+        .to.be.revertedWithCustomError(trust, "TrustManager__NotFlagged")
+        .withArgs(id("bob"), 2);
     });
 
     it("adjustReputation is for the feedback role (the court) only and clamps any amount to [0, 1]", async () => {

@@ -34,12 +34,12 @@ describe("unflag names its era (s18-fixo): a withdrawal about a squatter's era l
     expect((await f.trust.entity(fox)).flags & 0x7fn, "setup: the reclaim cleared the squatter's flag").to.equal(0n);
     await (await det.flag(fox, 2, ev, g1)).wait(); // a detection of alice's own era
     // the withdrawal of the squatter's flag, decided on its era and mined now
-    await expect(det.unflag(fox, 2, g0))
+    await expect(det.unflag(fox, 2, g0, 1))
       .to.be.revertedWithCustomError(f.trust, "TrustManager__StaleEra")
       .withArgs(fox, g0, g1);
     expect((await f.trust.entity(fox)).flags & 0x7fn, "alice's own flag was cleared by the squatter's withdrawal").to.equal(1n << 2n);
-    await expect(det.unflag(fox, 2, g1 + 1n)).to.be.revertedWithCustomError(f.trust, "TrustManager__StaleEra");
-    await expect(det.unflag(fox, 2, g1)).to.emit(f.trust, "EntityUnflagged");
+    await expect(det.unflag(fox, 2, g1 + 1n, 2)).to.be.revertedWithCustomError(f.trust, "TrustManager__StaleEra");
+    await expect(det.unflag(fox, 2, g1, 2)).to.emit(f.trust, "EntityUnflagged");
     expect((await f.trust.entity(fox)).flags & 0x7fn).to.equal(0n);
   });
 });
