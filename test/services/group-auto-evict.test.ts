@@ -488,7 +488,7 @@ describe("the MSRP's flag sync evicts a flagged member and rekeys its group by i
     expect(msrp.msrp.flagHeldRns(), "recovered: x held by its flag").to.deep.equal([g.x]);
     expect((await msrp.flagSync()).revocations, "a second sync writes nothing").to.deep.equal({ revoked: [], reinstated: [], failed: [] });
     // the court upholds x's contest (or the detector withdraws): the flag is lifted on chain
-    await (await g.tm.unflag(toHex(g.xPid), 1, await g.tm.generationOf(toHex(g.xPid)))).wait();
+    await (await g.tm.unflag(toHex(g.xPid), 1, await g.tm.generationOf(toHex(g.xPid)), (await g.tm.flagMarks(toHex(g.xPid)))[1])).wait();
     const next = await msrp.flagSync();
     expect([next.lifted, next.updates, next.revocations.reinstated], "x leaves S_RN, no update, reinstated").to.deep.equal([
       [g.x],
