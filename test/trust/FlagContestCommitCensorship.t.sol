@@ -240,7 +240,7 @@ contract FlagContestCommitCensorshipTest is FlagContestFixture {
         assertFalse(_mayCommit(id, 1, bytes32(uint256(1))), "J has held its flag since run 1");
         // withdrawn and set anew after the opening, it is a new flag: J votes
         vm.startPrank(detector);
-        tm.unflag(ents[1], 2, 0);
+        tm.unflag(ents[1], 2, 0, 2); // the current instance (serial 2, the run-3 re-assertion)
         tm.flag(ents[1], 2, keccak256("run 4: set anew"), 0);
         vm.stopPrank();
         assertEq(tm.flagsHeldSince(ents[1], 3) & 4, 0, "not held since run 3");
