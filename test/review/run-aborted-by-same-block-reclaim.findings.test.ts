@@ -60,7 +60,9 @@ describe("s22-review: a reclaim ahead of a flag batch in its block aborts the ru
     class RacedLedger extends TrustLedger {
       override async flagBatch(...a: Parameters<TrustLedger["flagBatch"]>): Promise<TxInfo> {
         const [entries] = a;
-        console.log(`      batch ${sent}: ${entries.map((e) => (e.id === fox ? "fox" : e.id === owl ? "owl" : e.id.slice(0, 10)) + ":" + e.kind).join(",")}`);
+        console.log(
+          `      batch ${sent}: ${entries.map((e) => (e.id === fox ? "fox" : e.id === owl ? "owl" : e.id.slice(0, 10)) + ":" + e.kind).join(",")}`,
+        );
         const target = entries.find((e) => e.id === fox || e.id === owl)?.id;
         if (raced || sent === 0 || target === undefined) {
           sent++;
@@ -80,7 +82,9 @@ describe("s22-review: a reclaim ahead of a flag batch in its block aborts the ru
             if (b.transactions.length > 0) break;
             await new Promise((go) => setTimeout(go, 25));
           }
-          await f.trust.connect(alice).registerAttested(victim, Kind.Avatar, at.deadline, at.a, { maxPriorityFeePerGas: 10n ** 11n, maxFeePerGas: 10n ** 12n });
+          await f.trust
+            .connect(alice)
+            .registerAttested(victim, Kind.Avatar, at.deadline, at.a, { maxPriorityFeePerGas: 10n ** 11n, maxFeePerGas: 10n ** 12n });
           await network.provider.send("evm_mine", []);
           return await p;
         } finally {
@@ -108,10 +112,20 @@ describe("s22-review: a reclaim ahead of a flag batch in its block aborts the ru
     const flagged = [];
     for (const n of liars) if ((Number((await f.trust.entity(id(n))).flags) & 0x7f) !== 0) flagged.push(n);
     const [, inFlightUntil] = await f.trust.flagRunState();
-    console.log(`      run threw: ${error ? String((error as Error).message).slice(0, 160) : "no"}; liars flagged: ${flagged.join(",") || "none"} of ${liars.join(",")}; run in flight until ${inFlightUntil}`);
+    console.log(
+      `      run threw: ${error ? String((error as Error).message).slice(0, 160) : "no"}; liars flagged: ${flagged.join(",") || "none"} of ${liars.join(",")}; run in flight until ${inFlightUntil}`,
+    );
     const other = victim === fox ? owl : fox;
-    const tooSoon = await f.trust.connect(f.detector).beginFlagRun.staticCall("0x" + "22".repeat(32)).then(() => "no", (x) => String((x as Error).message).match(/TrustManager__\w+/)?.[0]);
-    console.log(`      the squatted avatar in the first batch flagged: ${(Number((await f.trust.entity(other)).flags) & 0x7f) !== 0}; a new run now: ${tooSoon}`);
+    const tooSoon = await f.trust
+      .connect(f.detector)
+      .beginFlagRun.staticCall("0x" + "22".repeat(32))
+      .then(
+        () => "no",
+        (x) => String((x as Error).message).match(/TrustManager__\w+/)?.[0],
+      );
+    console.log(
+      `      the squatted avatar in the first batch flagged: ${(Number((await f.trust.entity(other)).flags) & 0x7f) !== 0}; a new run now: ${tooSoon}`,
+    );
     expect(error, "the run survives a reclaim mined ahead of a batch").to.equal(undefined);
     expect(flagged, "every other liar flagged in the run").to.deep.equal(liars);
     expect(run!.detections.filter((d) => d.entity === victim).every((d) => !d.flagged)).to.equal(true);
