@@ -186,8 +186,22 @@ task("trust:register", "Registers a virtual entity in the TrustManager, controll
   .addOptionalParam("deadline", "With --attestation: its deadline (unix seconds, printed by rsms:attest)")
   .setAction(
     async (a: { entity: string; type: string; verified: boolean; account?: string; attestation?: string; deadline?: string }, hre) => {
-      // registering makes the controller's account: a new role name gets a key here (s22-redo R1)
-      const c = await trustContext(hre, a.account, { flag: "--account", create: true });
+      // Registering makes the controller's account: a new role name gets a key here (s22-redo R1),
+      // but only once every check has passed, just before the first transaction (s22-review F3): a
+      // refused registration writes no key and funds nothing. Until then the checks read the chain
+      // as the operator, and a new name's controller is a fresh key, which controls nothing yet.
+      const { NoKeyForRoleError } = await import("../offchain/chain/accounts");
+      const fresh =
+        a.account !== undefined &&
+        (await trustContext(hre, a.account, { flag: "--account", create: false }).then(
+          () => false,
+          (e) => {
+            if (e instanceof NoKeyForRoleError) return true;
+            throw e;
+          },
+        ));
+      let c = fresh ? await trustContext(hre) : await trustContext(hre, a.account, { flag: "--account", create: false });
+      const controllerContext = async () => (fresh ? trustContext(hre, a.account, { flag: "--account", create: true }) : c);
       if (!(a.type in c.ledgerMod.EntityKind))
         throw new UsageError(`trust:register: --type must be one of ${Object.keys(c.ledgerMod.EntityKind).join(", ")}`);
       // an id cut short or mistyped would register a new entity under that text as its name (s17-redA F12)
@@ -206,6 +220,10 @@ task("trust:register", "Registers a virtual entity in the TrustManager, controll
         if (!/^0x[0-9a-fA-F]{130}$/.test(a.attestation))
           throw new UsageError("trust:register: --attestation must be a 65-byte 0x hex signature");
         if (!/^\d+$/.test(a.deadline!)) throw new UsageError(`trust:register: --deadline ${a.deadline} is not unix seconds`);
+        if (fresh)
+          throw new UsageError(
+            `trust:register: --account ${a.account} has no key here, so no attestation can name it: --attestation names the account that will control the entity`,
+          );
         const gas = (
           await c.ledger.registerWithAttestation(id, a.type as keyof typeof c.ledgerMod.EntityKind, BigInt(a.deadline!), a.attestation)
         ).gasUsed;
@@ -214,7 +232,8 @@ task("trust:register", "Registers a virtual entity in the TrustManager, controll
         return { id };
       }
       const operator = (await hre.ethers.getSigners())[0];
-      const controller = await c.signer.getAddress();
+      // a fresh key controls nothing: no registration is its (checked below against the zero address)
+      const controller = fresh ? undefined : await c.signer.getAddress();
       // Everything is checked before the first transaction: registering and then failing to verify
       // would leave an unverified entity that a rerun could not fix ("already registered").
       if (a.verified && !(await c.tm.hasRole(await c.tm.DEFAULT_ADMIN_ROLE(), operator.address)))
@@ -250,6 +269,7 @@ task("trust:register", "Registers a virtual entity in the TrustManager, controll
       const registrar =
         a.type === "avatar" ? await operatorSigner(hre, "idp") : a.type === "resource-node" ? await operatorSigner(hre, "msrp") : undefined;
       let gas: bigint | undefined;
+      c = await controllerContext();
       if (!resume)
         try {
           gas = (await c.ledger.register(id, a.type as keyof typeof c.ledgerMod.EntityKind, registrar)).gasUsed;

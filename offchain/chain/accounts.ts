@@ -44,6 +44,9 @@ export class UnknownAccountError extends MetatrustError {
   }
 }
 
+/** A role name that has no key here, given where the caller may not make one (s22-redo R1). */
+export class NoKeyForRoleError extends UnknownAccountError {}
+
 /**
  * Development nodes only: the unlocked account that plays a deployment role that has no key of
  * its own. The TrustManager's detector and oracle are the last accounts, which nothing else uses.
@@ -224,7 +227,7 @@ export function roleAccounts(hre: HardhatRuntimeEnvironment, keystore: Keystore,
     if (use?.create !== false) return;
     keyOf(name, false, use.flag); // a malformed name: refused naming the flag
     if (known(name)) return;
-    throw new UnknownAccountError(
+    throw new NoKeyForRoleError(
       `${use.flag ?? "account"} "${name}" is no account here: no key for role ${name} (${roleEnvVar(name)} or keystore record ${roleRecord(name)}), and not an address${dev ? " or a signer index" : ""}`,
     );
   };

@@ -227,13 +227,21 @@ function staleFlagId(ledger: TrustLedger, x: unknown): string | undefined {
   return /TrustManager__StaleEra\(\s*"?(0x[0-9a-fA-F]{64})/.exec(String((x as Error).message))?.[1]?.toLowerCase();
 }
 
+/** The ids of `part` whose era (TrustManager.generationOf, at the latest block) is no longer the one read. */
+async function staleByEra(ledger: TrustLedger, part: readonly { id: string; generation: bigint }[]): Promise<string[]> {
+  const moved: string[] = [];
+  for (const r of part) if ((await ledger.tm.generationOf(r.id)) !== r.generation) moved.push(r.id.toLowerCase());
+  return moved;
+}
+
 /**
  * Sends a run's new flags as one flag run (TrustManager.beginFlagRun, flagBatch in batches of at
  * most FLAG_BATCH_MAX, endFlagRun): no flag contest opens while the run is in flight, so a ring the
  * run detects is flagged whole before any member can open one, and in that contest every other
  * member is barred from the jury (s20-redt F3, door 1). A batch the contract refuses for a reclaim
- * mined since the block read (TrustManager__StaleEra, naming the id) is sent again without that id
- * (the next run reads the new era afresh). Returns the ids left out as stale, or, within
+ * mined since the block read (TrustManager__StaleEra, naming the id; or, a revert without data, the
+ * batch's ids whose era moved since) is sent again without that id (the next run reads the new era
+ * afresh). Returns the ids left out as stale, or, within
  * FLAG_RUN_SPACING of the previous run's start, flags nothing and says from when a run may begin
  * (`deferredUntil`, a timestamp: the detector runs again then). If the run fails
  * (the run expired, FLAG_RUN_MAX, or anything else), the run is ended if it still can be and the
@@ -268,8 +276,16 @@ async function sendFlagRun(
           break;
         } catch (x) {
           const id = staleFlagId(ledger, x);
-          if (id === undefined || !part.some((r) => r.id.toLowerCase() === id)) throw x;
-          stale.add(id);
+          if (id !== undefined && part.some((r) => r.id.toLowerCase() === id)) {
+            stale.add(id);
+            continue;
+          }
+          // A revert that names no id (a provider that replays a reverted transaction at the block
+          // before, where it passes, gives no revert data: s22-review F1): the batch's ids whose era
+          // moved since the block read are the stale ones; none moved, the failure is something else.
+          const moved = await staleByEra(ledger, part);
+          if (moved.length === 0) throw x;
+          for (const m of moved) stale.add(m);
         }
       }
     }

@@ -23,6 +23,7 @@
  * writes a record of its own per token, read by the service) take no lock and run beside the
  * service.
  */
+import fs from "node:fs";
 import path from "node:path";
 import { RefusedError } from "./cli";
 
@@ -42,6 +43,17 @@ const queues = new Map<string, Promise<void>>();
  * @throws RefusedError (one line) while a live IdP service holds the folder, or another command
  *   holds it longer than the wait; nothing was loaded or written then
  */
+/** The folder's one spelling: absolute, its links resolved as far as it exists. */
+function canonicalDir(dir: string): string {
+  const abs = path.resolve(dir);
+  try {
+    return fs.realpathSync(abs);
+  } catch {
+    const parent = path.dirname(abs);
+    return parent === abs ? abs : path.join(canonicalDir(parent), path.basename(abs));
+  }
+}
+
 export async function withIdpRecord<T>(
   task: string,
   dataDir: string,
@@ -49,7 +61,8 @@ export async function withIdpRecord<T>(
   o: { waitMs?: number; onWait?: (line: string) => void } = {},
 ): Promise<T> {
   const { acquireFolder, FolderLockedError } = await import("../../offchain/services/folder-lock");
-  const dir = idpServiceDir(dataDir);
+  // one key per folder, however it is spelled (relative, absolute, through a link: s22-review F2)
+  const dir = canonicalDir(idpServiceDir(dataDir));
   const before = queues.get(dir) ?? Promise.resolve();
   let done!: () => void;
   const mine = new Promise<void>((go) => (done = go));

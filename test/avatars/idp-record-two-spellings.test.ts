@@ -1,5 +1,5 @@
 /**
- * s22-review finding (tasks/lib/idp-record.ts): the in-process queue is keyed by the folder's
+ * s22-review F2 (tasks/lib/idp-record.ts; fixed in session 22: the queue keys on the folder's canonical path): the in-process queue is keyed by the folder's
  * spelling (`path.join(dataDir, "service-idp")`), and `staleOwn` lets a command take over a task
  * lock of its own pid. Two commands of one process naming one data folder by two spellings (relative
  * and absolute) are not queued, and the second takes the first's live lock over as "left by an
@@ -12,7 +12,7 @@ import os from "os";
 import path from "path";
 import { withIdpRecord } from "../../tasks/lib/idp-record";
 
-describe("s22-review: one IdP folder under two spellings in one process", function () {
+describe("avatars/idp-record: one IdP folder under two spellings in one process (s22-review F2)", function () {
   it("the second command waits for the first", async () => {
     const abs = fs.mkdtempSync(path.join(os.tmpdir(), "s22-review-idp-"));
     const rel = path.relative(process.cwd(), abs);

@@ -1,5 +1,6 @@
 /**
- * s22-review finding (pipeline, door 1 re-opened): a reclaim mined in the same block as a flag
+ * s22-review F1 (pipeline, door 1 re-opened; fixed in session 22: the pipeline reads the batch's eras when a
+ * batch reverts without naming an id, offchain/trust/pipeline.ts staleByEra): a reclaim mined in the same block as a flag
  * batch, ahead of it, makes the batch revert on-chain; `minedReceipt` replays it at the block
  * before (where it passes) and rethrows the bare CALL_EXCEPTION (no revert data), `staleFlagId`
  * does not recognise it, and `sendFlagRun` ends the run and throws. The batches already sent stay
@@ -25,10 +26,10 @@ import { TrustLedger, type TxInfo } from "../../offchain/trust/ledger";
 import { runDetectors } from "../../offchain/trust/pipeline";
 import { FileContentStore } from "../../offchain/storage/content-store";
 
-describe("s22-review: a reclaim ahead of a flag batch in its block aborts the run", function () {
+describe("trust/pipeline: a reclaim ahead of a flag batch in its block does not abort the run (s22-review F1)", function () {
   this.timeout(300_000);
 
-  it("the run is ended with its later batches unsent", async () => {
+  it("the reclaimed id is left out as stale and every other detection is flagged in the run", async () => {
     const f = await loadFixture(deployTrustFixture);
     const { login, account, attest, fox, owl } = await avatarOwner(f, "s22-review-abort");
     const [alice, squatter, squatter2] = [await account(), await account(), await account()];
