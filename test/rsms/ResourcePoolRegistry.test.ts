@@ -345,8 +345,9 @@ describe("ResourcePoolRegistry", () => {
       await expect(registry.revokePid(b32("never-joined")))
         .to.be.revertedWithCustomError(registry, "ResourcePoolRegistry__UnknownPid")
         .withArgs(b32("never-joined"));
-      for (const call of [registry.connect(rpmA).revokePid(b32("pid")), registry.connect(rpmA).reinstatePid(b32("pid"))])
-        await expect(call).to.be.revertedWithCustomError(registry, "AccessControlUnauthorizedAccount");
+      // each call made only when awaited: a second call made at once rejects before its expect attaches
+      for (const call of [() => registry.connect(rpmA).revokePid(b32("pid")), () => registry.connect(rpmA).reinstatePid(b32("pid"))])
+        await expect(call()).to.be.revertedWithCustomError(registry, "AccessControlUnauthorizedAccount");
       expect(await registry.isRevoked(b32("pid"))).to.equal(false);
       await registry.revokePid(b32("pid"));
       await expect(registry.revokePid(b32("pid")))
