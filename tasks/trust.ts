@@ -191,16 +191,15 @@ task("trust:register", "Registers a virtual entity in the TrustManager, controll
       // refused registration writes no key and funds nothing. Until then the checks read the chain
       // as the operator, and a new name's controller is a fresh key, which controls nothing yet.
       const { NoKeyForRoleError } = await import("../offchain/chain/accounts");
-      const fresh =
-        a.account !== undefined &&
-        (await trustContext(hre, a.account, { flag: "--account", create: false }).then(
-          () => false,
-          (e) => {
-            if (e instanceof NoKeyForRoleError) return true;
-            throw e;
-          },
-        ));
-      let c = fresh ? await trustContext(hre) : await trustContext(hre, a.account, { flag: "--account", create: false });
+      const known =
+        a.account === undefined
+          ? await trustContext(hre)
+          : await trustContext(hre, a.account, { flag: "--account", create: false }).catch((e) => {
+              if (e instanceof NoKeyForRoleError) return undefined;
+              throw e;
+            });
+      const fresh = known === undefined;
+      let c = known ?? (await trustContext(hre));
       const controllerContext = async () => (fresh ? trustContext(hre, a.account, { flag: "--account", create: true }) : c);
       if (!(a.type in c.ledgerMod.EntityKind))
         throw new UsageError(`trust:register: --type must be one of ${Object.keys(c.ledgerMod.EntityKind).join(", ")}`);
