@@ -5,34 +5,21 @@
  * evicted and not re-added under its new PID.
  */
 import { expect } from "chai";
-import { loadRsms } from "./fixtures";
-import { formServiceGroup } from "../../offchain/rsms/group-flows";
-import { initialJoin, reauthenticate } from "../../offchain/rsms/flows";
+import { loadAliceWorld, trustOf } from "./fixtures";
+import { reauthenticate } from "../../offchain/rsms/flows";
 import { evictFlaggedMembers } from "../../offchain/integration/evict";
-import { Msrp } from "../../offchain/rsms/msrp";
-import { Role } from "../../offchain/rsms/messages";
-import { GroupParty } from "../../offchain/rsms/group";
 import { equalBytes, toHex } from "../../offchain/crypto/bytes";
-import type { TrustManager } from "../../typechain-types";
-
-/** A TrustManager read stub: the entities by id (none: kind 0). */
-const trustOf = (entities: Map<string, { kind: bigint; attested: boolean; flags: bigint }>) =>
-  ({ entity: async (id: string) => entities.get(id) ?? { kind: 0n, attested: false, flags: 0n } }) as unknown as TrustManager;
 
 describe("integration/evict: a flagged member that rotated its pseudonym (h11-red2 G1, G2)", function () {
   this.timeout(120_000);
 
   it("is evicted (flagged under its first PID, in the group under its second) and not re-added under its new PID", async () => {
-    const { ctx, msrp, rpmA, rpmB, rns, groupLedger } = await loadRsms();
-    for (const r of rns.slice(0, 4)) await initialJoin(ctx, r, rpmA, msrp);
-    const u = msrp.registerUser("alice", Msrp.registrationRequest(msrp.params.pkPub, Role.User, 0, "Alice Liddell"));
-    const alice = new GroupParty("alice", u.pid, u.sk);
-    const party = (name: string) => (name === "alice" ? alice : rns.find((r) => r.state.name === name)!.groupParty());
+    const { ctx, msrp, rpmB, rns, groupLedger, party, form } = await loadAliceWorld(4);
     const bad = rns[0];
     const firstPid = bad.state.pid; // its trust identity, flagged by the detector
     await reauthenticate(ctx, bad, rpmB, msrp); // rotates to a PID the trust layer never saw
     expect(equalBytes(bad.state.pid, firstPid)).to.equal(false);
-    const g = await formServiceGroup(groupLedger, msrp, party, { user: "alice", size: 2 }); // rn0 (new PID), rn1
+    const g = await form(2); // rn0 (new PID), rn1
     expect(
       msrp
         .groupInfo(g.groupId)
@@ -49,13 +36,8 @@ describe("integration/evict: a flagged member that rotated its pseudonym (h11-re
   });
 
   it("a member in S_RN is evicted with the flagged one and replaced too: the group keeps its size, and the return value names it (session 16's final read)", async () => {
-    const { ctx, msrp, rpmA, rpmB, rns, groupLedger } = await loadRsms();
-    for (const r of rns.slice(0, 4)) await initialJoin(ctx, r, rpmA, msrp);
-    for (const r of rns.slice(4, 6)) await initialJoin(ctx, r, rpmB, msrp);
-    const u = msrp.registerUser("alice", Msrp.registrationRequest(msrp.params.pkPub, Role.User, 0, "Alice Liddell"));
-    const alice = new GroupParty("alice", u.pid, u.sk);
-    const party = (name: string) => (name === "alice" ? alice : rns.find((r) => r.state.name === name)!.groupParty());
-    const g = await formServiceGroup(groupLedger, msrp, party, { user: "alice", size: 3 });
+    const { msrp, groupLedger, party, form } = await loadAliceWorld(6);
+    const g = await form(3);
     const before = msrp.groupInfo(g.groupId).members;
     const [flaggedRn, srnRn] = [before[0], before[1]];
     // one member flagged by the trust layer (its own attested entity), another in S_RN (the operator's decision)
@@ -73,12 +55,8 @@ describe("integration/evict: a flagged member that rotated its pseudonym (h11-re
   });
 
   it("is not evicted for a flag on an entity someone else registered under its PID (another kind, or unattested) (h12-red F1)", async () => {
-    const { ctx, msrp, rpmA, rns, groupLedger } = await loadRsms();
-    for (const r of rns.slice(0, 3)) await initialJoin(ctx, r, rpmA, msrp);
-    const u = msrp.registerUser("alice", Msrp.registrationRequest(msrp.params.pkPub, Role.User, 0, "Alice Liddell"));
-    const alice = new GroupParty("alice", u.pid, u.sk);
-    const party = (name: string) => (name === "alice" ? alice : rns.find((r) => r.state.name === name)!.groupParty());
-    const g = await formServiceGroup(groupLedger, msrp, party, { user: "alice", size: 2 }); // rn0, rn1
+    const { msrp, rns, groupLedger, party, form } = await loadAliceWorld(3);
+    const g = await form(2); // rn0, rn1
     const trust = trustOf(
       new Map([
         [toHex(rns[0].state.pid), { kind: 2n, attested: false, flags: 2n }], // Mallory's organization, flagged

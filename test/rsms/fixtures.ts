@@ -9,7 +9,11 @@
 import { loadOffchainFixture } from "../helpers/fixture";
 import { deploySystemFixture } from "../fixtures/system";
 import { DEFAULT_FILTER_POLICY, Msrp, MsrpRecord } from "../../offchain/rsms/msrp";
-import { publishFilter, registerRn, setupPool } from "../../offchain/rsms/flows";
+import { initialJoin, publishFilter, registerRn, setupPool } from "../../offchain/rsms/flows";
+import { formServiceGroup } from "../../offchain/rsms/group-flows";
+import { GroupParty } from "../../offchain/rsms/group";
+import { Role } from "../../offchain/rsms/messages";
+import type { TrustManager } from "../../typechain-types";
 import { ResourceNode } from "../../offchain/rsms/rn";
 import { ResourcePoolManager } from "../../offchain/rsms/rpm";
 
@@ -44,4 +48,25 @@ export async function loadRsms() {
     rpmB: ResourcePoolManager.fromRecord(msrp.params, records.rpmB),
     rns: records.rns.map((r) => ResourceNode.fromRecord(msrp.params, r)),
   };
+}
+
+/** A trust entity as the eviction reads it (TrustManager.entity). */
+export type EntityStub = { kind: bigint; attested: boolean; flags: bigint };
+
+/** A TrustManager read stub: the entities by id (none: kind 0). */
+export const trustOf = (entities: Map<string, EntityStub>) =>
+  ({ entity: async (id: string) => entities.get(id) ?? { kind: 0n, attested: false, flags: 0n } }) as unknown as TrustManager;
+
+/**
+ * {@link loadRsms}, the first `joined` RNs joined (pool 1's four first, then pool 2's), Alice registered as a
+ * user, the group parties by name, and `form(size)`: a service group formed for Alice.
+ */
+export async function loadAliceWorld(joined = 4) {
+  const fx = await loadRsms();
+  for (const [i, r] of fx.rns.slice(0, joined).entries()) await initialJoin(fx.ctx, r, i < 4 ? fx.rpmA : fx.rpmB, fx.msrp);
+  const u = fx.msrp.registerUser("alice", Msrp.registrationRequest(fx.msrp.params.pkPub, Role.User, 0, "Alice Liddell"));
+  const alice = new GroupParty("alice", u.pid, u.sk);
+  const party = (name: string) => (name === "alice" ? alice : fx.rns.find((r) => r.state.name === name)!.groupParty());
+  const form = (size = 2) => formServiceGroup(fx.groupLedger, fx.msrp, party, { user: "alice", size });
+  return { ...fx, alice, party, form };
 }

@@ -16,40 +16,21 @@
  * and the reason it is held survives a restart of the MSRP (its keystore record).
  */
 import { expect } from "chai";
-import { loadRsms } from "./fixtures";
-import { formServiceGroup } from "../../offchain/rsms/group-flows";
-import { initialJoin } from "../../offchain/rsms/flows";
+import { EntityStub as Entity, loadAliceWorld, trustOf } from "./fixtures";
 import { evictFlaggedMembers } from "../../offchain/integration/evict";
 import { Msrp } from "../../offchain/rsms/msrp";
-import { Role } from "../../offchain/rsms/messages";
-import { GroupParty } from "../../offchain/rsms/group";
 import { toHex } from "../../offchain/crypto/bytes";
-import type { TrustManager } from "../../typechain-types";
-
-type Entity = { kind: bigint; attested: boolean; flags: bigint };
-const trustOf = (entities: Map<string, Entity>) =>
-  ({ entity: async (id: string) => entities.get(id) ?? { kind: 0n, attested: false, flags: 0n } }) as unknown as TrustManager;
 
 async function setup() {
-  const { ctx, msrp, rpmA, rns, groupLedger } = await loadRsms();
-  for (const r of rns.slice(0, 4)) await initialJoin(ctx, r, rpmA, msrp);
-  const u = msrp.registerUser("alice", Msrp.registrationRequest(msrp.params.pkPub, Role.User, 0, "Alice Liddell"));
-  const alice = new GroupParty("alice", u.pid, u.sk);
-  const party = (name: string) => (name === "alice" ? alice : rns.find((r) => r.state.name === name)!.groupParty());
-  const g = await formServiceGroup(groupLedger, msrp, party, { user: "alice", size: 2 });
-  return { msrp, groupLedger, party, g };
+  const w = await loadAliceWorld();
+  return { ...w, g: await w.form() };
 }
 
 describe("s22-redx F1: an RN evicted for a trust flag is lifted with the flag", function () {
   this.timeout(120_000);
 
   it("the flag is lifted and mirrored: the evicted RN leaves S_RN (not the group's member again, allocatable again)", async () => {
-    const { ctx, msrp, rpmA, rns, groupLedger } = await loadRsms();
-    for (const r of rns.slice(0, 4)) await initialJoin(ctx, r, rpmA, msrp);
-    const u = msrp.registerUser("alice", Msrp.registrationRequest(msrp.params.pkPub, Role.User, 0, "Alice Liddell"));
-    const alice = new GroupParty("alice", u.pid, u.sk);
-    const party = (name: string) => (name === "alice" ? alice : rns.find((r) => r.state.name === name)!.groupParty());
-    const g = await formServiceGroup(groupLedger, msrp, party, { user: "alice", size: 2 });
+    const { msrp, groupLedger, party, g } = await setup();
     const victim = msrp.groupInfo(g.groupId).members[0];
     // the detector flags the victim's own attested entity (a wrong detection)
     const entities = new Map<string, Entity>([[toHex(victim.pid), { kind: 3n, attested: true, flags: 2n }]]);

@@ -25,31 +25,18 @@
  */
 import { expect } from "chai";
 import { ethers } from "hardhat";
-import { loadRsms } from "./fixtures";
-import { formServiceGroup } from "../../offchain/rsms/group-flows";
-import { initialJoin } from "../../offchain/rsms/flows";
+import { loadAliceWorld, trustOf } from "./fixtures";
 import { evictFlaggedMembers } from "../../offchain/integration/evict";
 import { Msrp } from "../../offchain/rsms/msrp";
-import { Role } from "../../offchain/rsms/messages";
-import { GroupParty } from "../../offchain/rsms/group";
 import { toHex } from "../../offchain/crypto/bytes";
 import { syncRevocations } from "../../offchain/rsms/revocations";
-import type { TrustManager } from "../../typechain-types";
-
-type Entity = { kind: bigint; attested: boolean; flags: bigint };
-const trustOf = (entities: Map<string, Entity>) =>
-  ({ entity: async (id: string) => entities.get(id) ?? { kind: 0n, attested: false, flags: 0n } }) as unknown as TrustManager;
 
 describe("s22-redx F2: an RN the MSRP revoked loses its verified identity and court standing on-chain", function () {
   this.timeout(120_000);
 
   it("evicted and in S_RN (and one the operator revoked): the registry says revoked, not verified; lifted when they leave S_RN", async () => {
-    const { ctx, msrp, rpmA, rns, groupLedger } = await loadRsms();
-    for (const r of rns.slice(0, 4)) await initialJoin(ctx, r, rpmA, msrp);
-    const u = msrp.registerUser("alice", Msrp.registrationRequest(msrp.params.pkPub, Role.User, 0, "Alice Liddell"));
-    const alice = new GroupParty("alice", u.pid, u.sk);
-    const party = (name: string) => (name === "alice" ? alice : rns.find((r) => r.state.name === name)!.groupParty());
-    const g = await formServiceGroup(groupLedger, msrp, party, { user: "alice", size: 2 });
+    const { ctx, msrp, groupLedger, party, form } = await loadAliceWorld();
+    const g = await form();
     const [bad, other] = msrp.groupInfo(g.groupId).members;
     // every joined RN holds a trust identity (what the MSRP's attestation binds), the two members' and a bystander's
     const bystander = msrp.joinedRns().find((r) => r.name !== bad.name && r.name !== other.name)!;
