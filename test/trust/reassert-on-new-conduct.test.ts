@@ -12,38 +12,21 @@ import { expect } from "chai";
 import fs from "fs";
 import os from "os";
 import path from "path";
-import { mine, time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
-import { deployDisputeFixture } from "../fixtures/disputes";
-import { id, Kind } from "../fixtures/trust";
-import * as F from "../../offchain/trust/fixed";
+import { time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
+import { id } from "../fixtures/trust";
 import { TrustLedger } from "../../offchain/trust/ledger";
+import { BAD_MOUTHING, ringWorld } from "../helpers/ring-world";
 import { runDetectors } from "../../offchain/trust/pipeline";
 import { FileContentStore } from "../../offchain/storage/content-store";
 import { DEFAULT_DISPUTE_PARAMS as P } from "../../offchain/disputes/params";
 
 const ZERO = "0x" + "00".repeat(32);
-const BAD_MOUTHING = 3;
 
 describe("s20-redt F3 door 2: the pipeline re-asserts a held flag detected again on new conduct, not on the judged one", function () {
   this.timeout(300_000);
 
   it("run 2 (same conduct) leaves eve's flag alone; run 3 (eve bad-mouths again in a new epoch) re-asserts it, and her contest opened before run 3 judges the old instance", async () => {
-    const f = await deployDisputeFixture();
-    const honest = ["ann", "ben", "cat", "dan"];
-    const ring = ["eve", "fay", "gus"];
-    const names = [...honest, ...ring];
-    const signer = (k: number) => f.others[1 + k];
-    for (const [k, n] of names.entries()) {
-      await f.trust.connect(signer(k)).register(id(n), Kind.Avatar);
-      if (!ring.includes(n)) await f.trust.setIdentityVerified(id(n), true);
-    }
-    await mine(Number(P.minAge) + 1);
-    const rate = (k: number, to: string, score: number) =>
-      new TrustLedger(f.trust.connect(signer(k))).rate(id(names[k]), id(to), F.packFactors(Array(6).fill(score)));
-    for (const target of ["ann", "cat", "dan"]) {
-      for (const k of [0, 1, 2, 3]) if (names[k] !== target) await rate(k, target, 0.9);
-      for (const k of [4, 5, 6]) await rate(k, target, 0.05);
-    }
+    const { f, rate, signer } = await ringWorld({ ring: "unverified" });
     const detector = new TrustLedger(f.trust.connect(f.detector));
     const store = new FileContentStore(fs.mkdtempSync(path.join(os.tmpdir(), "s22-f3-reassert-")));
     const eve = id("eve");

@@ -16,11 +16,11 @@ import { expect } from "chai";
 import fs from "fs";
 import os from "os";
 import path from "path";
-import { mine, time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
-import { deployDisputeFixture, salt } from "../fixtures/disputes";
-import { id, Kind } from "../fixtures/trust";
-import * as F from "../../offchain/trust/fixed";
+import { time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
+import { salt } from "../fixtures/disputes";
+import { id } from "../fixtures/trust";
 import { TrustLedger } from "../../offchain/trust/ledger";
+import { BAD_MOUTHING, ringWorld } from "../helpers/ring-world";
 import { runDetectors } from "../../offchain/trust/pipeline";
 import { FileContentStore } from "../../offchain/storage/content-store";
 import { commitmentOf } from "../../offchain/disputes/tally";
@@ -28,34 +28,14 @@ import { DEFAULT_DISPUTE_PARAMS as P } from "../../offchain/disputes/params";
 import type { TxInfo } from "../../offchain/trust/ledger";
 
 const ZERO = "0x" + "00".repeat(32);
-const BAD_MOUTHING = 3;
 
 describe("s20-redt F3 door 1: a ring flagged in one detector run cannot vote in its members' flag contests", function () {
   this.timeout(300_000);
 
   it("a run flags a ring of three one transaction at a time; no contest opens while the run is in flight; after it, the other two cannot commit in the first one's", async () => {
-    const f = await deployDisputeFixture();
-    const honest = ["ann", "ben", "cat", "dan"];
-    const ring = ["eve", "fay", "gus"];
-    const names = [...honest, ...ring];
-    const signer = (k: number) => f.others[1 + k];
-    // everyone verified, and old enough to vote at any later snapshot (the standing dates from the
-    // first verification). The ring's verification is then suspended while the detectors run (a
-    // verified identity is a seed of the detectors' reference, and three lying seeds of seven hide
-    // themselves) and given back after the contest opened: commit needs it now, reveal the standing.
-    for (const [k, n] of names.entries()) {
-      await f.trust.connect(signer(k)).register(id(n), Kind.Avatar);
-      await f.trust.setIdentityVerified(id(n), true);
-    }
-    await mine(Number(P.minAge) + 1);
-    for (const n of ring) await f.trust.setIdentityVerified(id(n), false);
-    // the honest raters agree at 0.9 of ann, cat, dan; the ring says 0.05 of each
-    const rate = (k: number, to: string, score: number) =>
-      new TrustLedger(f.trust.connect(signer(k))).rate(id(names[k]), id(to), F.packFactors(Array(6).fill(score)));
-    for (const target of ["ann", "cat", "dan"]) {
-      for (const k of [0, 1, 2, 3]) if (names[k] !== target) await rate(k, target, 0.9);
-      for (const k of [4, 5, 6]) await rate(k, target, 0.05);
-    }
+    // everyone verified and old enough to vote; the ring's verification suspended while the detectors run,
+    // and given back after the contest opened: commit needs it now, reveal the standing (test/helpers/ring-world.ts)
+    const { f, names, ring, signer } = await ringWorld({ ring: "suspended" });
 
     // Simulated adversary: after each flagging transaction, the first ring member flagged tries to
     // open its flag contest.
