@@ -462,31 +462,19 @@ listenFlags(
 ).setAction(async (a: ListenArgs & { publicUrl?: string; openRegistration: boolean }, hre) => {
   const cfg = listenConfig(a, "idp:serve");
   await listenable("idp:serve", cfg);
-  const [{ localState, deployedAddress }, { roleAccounts }, { MITRegistry__factory }, { IdpService, IDP_RECORD }] = await Promise.all([
+  const [{ localState }, { IDP_RECORD }, { buildIdpService }] = await Promise.all([
     import("./lib/context"),
-    import("../offchain/chain/accounts"),
-    import("../typechain-types"),
     import("../offchain/services/avatars/idp-service"),
+    import("./lib/idp-service"),
   ]);
   const local = localState(hre);
   if (!local.keystore.exists(IDP_RECORD))
     throw new UsageError("idp:serve: no IdP in this data folder: run `npx hardhat idp:setup` with it first");
-  const wallet = await roleAccounts(hre, local.keystore).key("idp");
-  const registry = MITRegistry__factory.connect(await deployedAddress(hre, "MITRegistry"), wallet);
+  const { svc, wallet, registry } = await buildIdpService(hre, { openRegistration: a.openRegistration });
   if (!(await registry.hasRole(await registry.IDP_ROLE(), wallet.address)))
     throw new UsageError(
       `idp:serve: the IdP account ${wallet.address} does not hold IDP_ROLE: the registry's admin grants it with \`npx hardhat idp:grant --to ${wallet.address}\``,
     );
-  const svc = new IdpService({
-    keystore: local.keystore,
-    dir: path.join(local.dir, "service-idp"),
-    registry,
-    court: await deployedAddress(hre, "DisputeResolution"),
-    store: local.store,
-    wallet,
-    chainId: (await hre.ethers.provider.getNetwork()).chainId,
-    openRegistration: a.openRegistration,
-  });
   if (a.openRegistration) openRegistrationBanner("idp");
   const r = await svc.start(cfg, a.publicUrl);
   console.log(`idp: listening on ${r.url} (account ${wallet.address})`);

@@ -179,24 +179,8 @@ describe("IdP record: commands hold the IdP's folder across processes (s22-fxidp
   });
 
   it("idp:serve built before a command wrote the record, started after: it loads the record once it holds the folder, so its next write keeps the command's enrolment", async () => {
-    const { localState, deployedAddress } = await import("../../tasks/lib/context");
-    const { roleAccounts } = await import("../../offchain/chain/accounts");
-    const { MITRegistry__factory } = await import("../../typechain-types");
-    const { IdpService } = await import("../../offchain/services/avatars/idp-service");
-    const local = localState(hre);
-    const wallet = await roleAccounts(hre, local.keystore).key("idp");
-    const registry = MITRegistry__factory.connect(await deployedAddress(hre, "MITRegistry"), wallet);
-    const svc = new IdpService({
-      keystore: local.keystore,
-      dir: lockDir,
-      registry,
-      court: await deployedAddress(hre, "DisputeResolution"),
-      store: local.store,
-      wallet,
-      chainId: (await hre.ethers.provider.getNetwork()).chainId,
-      openRegistration: true,
-      log: () => undefined,
-    });
+    const { buildIdpService } = await import("../../tasks/lib/idp-service");
+    const { svc } = await buildIdpService(hre, { openRegistration: true, dir: lockDir, log: () => undefined });
     await hre.run("idp:issue", { user: "frank" }); // the service is built, not started: the folder is free
     const { url } = await svc.start({ host: "127.0.0.1", port: 0 } as Parameters<typeof svc.start>[0]);
     try {

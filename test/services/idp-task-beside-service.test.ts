@@ -22,7 +22,6 @@
  * fails with her login after the service's next write ("commitmentOf: not a user MIT").
  */
 import { expect } from "chai";
-import path from "path";
 import hre from "hardhat";
 import { useTaskSandbox } from "../helpers/tasks";
 
@@ -32,24 +31,10 @@ describe("R9 (s22-redo): idp:issue in the folder of a running idp:serve", functi
 
   it("idp:issue beside the live service: refused in one line naming it, nothing written; once it stops, carol is issued and she and dave (issued through it) log in", async () => {
     await hre.run("idp:setup");
-    const { localState, deployedAddress } = await import("../../tasks/lib/context");
-    const { roleAccounts } = await import("../../offchain/chain/accounts");
-    const { MITRegistry__factory } = await import("../../typechain-types");
-    const { IdpService } = await import("../../offchain/services/avatars/idp-service");
+    const { localState } = await import("../../tasks/lib/context");
+    const { buildIdpService } = await import("../../tasks/lib/idp-service");
     const local = localState(hre);
-    const wallet = await roleAccounts(hre, local.keystore).key("idp");
-    const registry = MITRegistry__factory.connect(await deployedAddress(hre, "MITRegistry"), wallet);
-    // as idp:serve builds it (tasks/services.ts)
-    const svc = new IdpService({
-      keystore: local.keystore,
-      dir: path.join(local.dir, "service-idp"),
-      registry,
-      court: await deployedAddress(hre, "DisputeResolution"),
-      store: local.store,
-      wallet,
-      chainId: (await hre.ethers.provider.getNetwork()).chainId,
-      openRegistration: true,
-    });
+    const { svc } = await buildIdpService(hre, { openRegistration: true }); // as idp:serve builds it
     const { url } = await svc.start({ host: "127.0.0.1", port: 0 } as Parameters<typeof svc.start>[0]);
     let refused = "";
     try {
