@@ -13,8 +13,13 @@ import { task, types } from "hardhat/config";
 import type { ConfigurableTaskDefinition, HardhatRuntimeEnvironment } from "hardhat/types";
 import { UsageError, localName, minedReceipt } from "./lib/cli";
 
-/** The chain side every service needs: its account, the registry through that account, chain id. */
-async function serviceChain(hre: HardhatRuntimeEnvironment, role: string) {
+/**
+ * The chain side every service needs: its account, the registry through that account, chain id.
+ * @param create - make (and fund) the role's key if this machine has none: only for the command
+ *   whose job is to make the account (rsms:rpm:enrol); a service's start refuses instead, naming
+ *   the role, having written and sent nothing (s22-redo R1's class; s23-fxops)
+ */
+async function serviceChain(hre: HardhatRuntimeEnvironment, role: string, create = false) {
   const [{ localState, deployedAddress }, { roleAccounts }, { RsmsLedger }, { ResourcePoolRegistry__factory }] = await Promise.all([
     import("./lib/context"),
     import("../offchain/chain/accounts"),
@@ -23,7 +28,7 @@ async function serviceChain(hre: HardhatRuntimeEnvironment, role: string) {
   ]);
   const local = localState(hre);
   // a service signs its replies with a key it holds (not a development node's unlocked account)
-  const wallet = await roleAccounts(hre, local.keystore).key(role);
+  const wallet = await roleAccounts(hre, local.keystore).key(role, { flag: "role", create });
   const registry = await deployedAddress(hre, "ResourcePoolRegistry");
   const ledger = new RsmsLedger(ResourcePoolRegistry__factory.connect(registry, wallet));
   const chainId = (await hre.ethers.provider.getNetwork()).chainId;
@@ -232,9 +237,11 @@ listenFlags(
     } catch (e) {
       throw new UsageError(`rsms:serve: ${(e as Error).message}`);
     }
-    const c = await serviceChain(hre, "msrp");
-    if (!c.local.keystore.exists(MSRP_RECORD))
+    const { localState } = await import("./lib/context");
+    // before the account is resolved (and its key topped up): nothing is sent for a folder that cannot serve
+    if (!localState(hre).keystore.exists(MSRP_RECORD))
       throw new UsageError("rsms:serve: no MSRP in this data folder: run `npx hardhat rsms:setup` with it first");
+    const c = await serviceChain(hre, "msrp");
     const reg = c.ledger.registry;
     if (!(await reg.hasRole(await reg.MSRP_ROLE(), c.wallet.address)))
       throw new UsageError(
@@ -282,11 +289,13 @@ listenFlags(
   if (a.role === "rpm") {
     if (a.pool === undefined) throw new UsageError("rsms:serve: rpm needs --pool <n>");
     const { RpmService, rpmServiceRecord } = await import("../offchain/services/rsms/rpm-service");
-    const c = await serviceChain(hre, `rpm:${a.pool}`);
-    if (!c.local.keystore.exists(rpmServiceRecord(a.pool)))
+    const { localState } = await import("./lib/context");
+    // before the account is resolved: a mistyped --pool makes and funds no key (s23-fxops)
+    if (!localState(hre).keystore.exists(rpmServiceRecord(a.pool)))
       throw new UsageError(
         `rsms:serve: pool ${a.pool} has no RPM in this data folder: run \`npx hardhat rsms:rpm:enrol --pool ${a.pool} --msrp <url>\` first`,
       );
+    const c = await serviceChain(hre, `rpm:${a.pool}`);
     const svc = new RpmService({
       keystore: c.local.keystore,
       dir: path.join(c.local.dir, `service-rpm-${a.pool}`),
@@ -429,7 +438,8 @@ task("rsms:rpm:enrol", "On the RPM's machine: enrols its account as the RPM of a
   .setAction(async (a: { pool: number; msrp: string; rid?: string; abandon: boolean }, hre) => {
     if (!Number.isInteger(a.pool) || a.pool < 1) throw new UsageError(`rsms:rpm:enrol: --pool must be a positive integer, got ${a.pool}`);
     const { enrolRpm, abandonRpmEnrol } = await import("../offchain/services/rsms/clients");
-    const c = await serviceChain(hre, `rpm:${a.pool}`);
+    // enrolling makes the RPM's account (its job): a new key for role rpm:<pool>
+    const c = await serviceChain(hre, `rpm:${a.pool}`, true);
     const args = {
       msrpUrl: a.msrp,
       poolId: a.pool,
@@ -471,7 +481,7 @@ listenFlags(
   const local = localState(hre);
   if (!local.keystore.exists(IDP_RECORD))
     throw new UsageError("idp:serve: no IdP in this data folder: run `npx hardhat idp:setup` with it first");
-  const wallet = await roleAccounts(hre, local.keystore).key("idp");
+  const wallet = await roleAccounts(hre, local.keystore).key("idp", { flag: "role", create: false }); // idp:setup made it
   const registry = MITRegistry__factory.connect(await deployedAddress(hre, "MITRegistry"), wallet);
   if (!(await registry.hasRole(await registry.IDP_ROLE(), wallet.address)))
     throw new UsageError(
@@ -577,7 +587,9 @@ listenFlags(
       import("../offchain/mssa/registration"),
     ]);
     const local = localState(hre);
-    const wallet = await roleAccounts(hre, local.keystore).key(a.account);
+    // the authority's key is configured (METATRUST_KEY_<ROLE>) or kept in the keystore: a name with
+    // none (a typo) is refused naming --account, with no key made or funded (s23-fxops)
+    const wallet = await roleAccounts(hre, local.keystore).key(a.account, { flag: "--account", create: false });
     const ledger = CredentialLedger__factory.connect(await deployedAddress(hre, "CredentialLedger"), wallet);
     const p = await ledger.place(placeId(a.place));
     const authorities = p.authorities.map((x) => x.toLowerCase());

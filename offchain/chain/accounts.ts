@@ -321,7 +321,7 @@ export function roleAccounts(hre: HardhatRuntimeEnvironment, keystore: Keystore,
   const key = async (name: string, use?: AccountUse): Promise<Wallet> => {
     const held = keyOf(name, use?.create !== false, use?.flag);
     if (held === undefined)
-      throw new UnknownAccountError(
+      throw new NoKeyForRoleError(
         `${use?.flag ?? "account"} "${name}" is no key here: set ${roleEnvVar(name)}, or keep it as keystore record ${roleRecord(name)}`,
       );
     const w = walletOf(held);
