@@ -35,6 +35,7 @@ async function disputeContext(hre: HardhatRuntimeEnvironment) {
   const topUp = (address: string, value: bigint) => roleAccounts(hre, local.keystore).topUp(address, value);
   return {
     ...local,
+    hre,
     dr,
     tm,
     mit,
@@ -240,6 +241,9 @@ task("dispute:open", "Opens a dispute (Step 1): parties, nature, number of propo
   );
 
 const ZERO_COMMITMENT = "0x" + "00".repeat(20);
+/** The chain's time now (the latest block's timestamp), as the court's views read it. */
+const chainTime = async (hre: HardhatRuntimeEnvironment) => BigInt((await hre.ethers.provider.getBlock("latest"))!.timestamp);
+const iso = (t: bigint) => new Date(Number(t) * 1000).toISOString();
 
 /**
  * Refuses (one line naming --id and the phase, nothing sent) a vote step outside its phase, as the
@@ -254,11 +258,15 @@ async function inPhase(
   voter: string,
   done: (v: { commitment: string; revealed: boolean }) => boolean,
 ): Promise<void> {
-  const phase = PHASES[Number(await c.dr.phase(id))];
-  if (phase === want) return;
   const d = await c.dr.dispute(id);
+  const now = await chainTime(c.hre);
+  // commit: the court refuses once its time is past the commit deadline (certain when the chain's
+  // time now has reached it: the next block is later); reveal: before the commit deadline's end
+  // (even the next block would be too early) or past the reveal deadline
+  const outside = want === "commit" ? now >= d.commitDeadline : now + 1n <= d.commitDeadline || now >= d.revealDeadline;
+  if (!outside) return;
   if (done(await c.dr.voteIn(id, d.round, c.entityId(voter)))) return;
-  const iso = (t: bigint) => new Date(Number(t) * 1000).toISOString();
+  const phase = PHASES[Number(await c.dr.phase(id))];
   const window =
     want === "commit" ? `commits until ${iso(d.commitDeadline)}` : `reveals after ${iso(d.commitDeadline)} until ${iso(d.revealDeadline)}`;
   throw new RefusedError(`${task}: --id ${id}: #${id} is in its ${phase} phase (round ${d.round} ${window}); nothing sent`);
@@ -378,13 +386,17 @@ task(
     // a resolve the court would refuse as too early (DisputeResolution__TooEarly) is refused here,
     // from the phase the chain reports now, before any gas is paid (s23-fxops); a resolved one is
     // a retry (its settles are finished). The chain stays the arbiter of a send near the deadline.
-    const phase = PHASES[Number(await c.dr.phase(a.id))];
-    if (phase === "commit" || phase === "reveal" || phase === "appeal") {
-      const d = await c.dr.dispute(a.id);
-      const until = phase === "appeal" ? d.revealDeadline + (await c.dr.params()).appealPeriod : d.revealDeadline;
-      throw new RefusedError(
-        `dispute:resolve: --id ${a.id}: #${a.id} is in its ${phase} phase; it can be resolved after ${new Date(Number(until) * 1000).toISOString()} (${phase === "appeal" ? "its appeal window" : "its reveal deadline"}); nothing sent`,
-      );
+    const d0 = await c.dr.dispute(a.id);
+    if (!d0.resolved) {
+      // the earliest block that could carry the resolve is the next one (the chain's time now + 1)
+      const next = (await chainTime(hre)) + 1n;
+      const appealEnd = d0.revealDeadline + (await c.dr.params()).appealPeriod;
+      const appealable = (await c.dr.appealTerms(a.id))[0] !== hre.ethers.ZeroAddress;
+      const until = next <= d0.revealDeadline ? d0.revealDeadline : appealable && next <= appealEnd ? appealEnd : undefined;
+      if (until !== undefined)
+        throw new RefusedError(
+          `dispute:resolve: --id ${a.id}: #${a.id} is in its ${PHASES[Number(await c.dr.phase(a.id))]} phase; it can be resolved after ${iso(until)} (${until === d0.revealDeadline ? "its reveal deadline" : "its appeal window"}); nothing sent`,
+        );
     }
     const r = await c.ledger.resolveAndSettle(BigInt(a.id));
     const d = await c.dr.dispute(a.id);
