@@ -185,6 +185,14 @@ task(
     // evidence so that their attestations add up to the quorum. The default names the node, the
     // behaviour and the round, so two authorities that run the same command attest one report.
     const evidence = hre.ethers.id(a.evidence || `${node}:${a.type}:round ${await c.el.currentRound()}`);
+    // the report's own refusals a read knows (s23-fxops): no member, the reporter itself, counted already
+    if (!(await c.el.isMember(node))) throw new RefusedError(`mssa:report: --node ${node} is not a member; nothing sent`);
+    if (node === (await signer.getAddress())) throw new RefusedError(`mssa:report: --node ${node} is the reporter itself; nothing sent`);
+    const known = await c.el.reportOf(await c.el.reportIdOf(node, f, evidence));
+    if (Number(known.state) > 1)
+      throw new RefusedError(
+        `mssa:report: the report of ${node} for ${a.type} with this --evidence is ${REPORT_STATES[Number(known.state)]} already (the same evidence counts once); nothing sent`,
+      );
     const rc = await minedReceipt(c.el.connect(signer).report(node, f, evidence));
     const m = await c.el.misbehaviour(node);
     const id = await c.el.reportIdOf(node, f, evidence);
