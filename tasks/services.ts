@@ -11,7 +11,23 @@ import path from "path";
 import { X509Certificate, createPrivateKey } from "crypto";
 import { task, types } from "hardhat/config";
 import type { ConfigurableTaskDefinition, HardhatRuntimeEnvironment } from "hardhat/types";
-import { UsageError, localName, minedReceipt } from "./lib/cli";
+import { RefusedError, UsageError, localName, minedReceipt } from "./lib/cli";
+
+/**
+ * Refuses (one line, nothing sent) a grant from an account that is not the contract's admin: the
+ * contract would refuse it (AccessControlUnauthorizedAccount) after the gas is paid (s23-fxops).
+ */
+async function adminOf(
+  task: string,
+  contracts: { name: string; c: { hasRole(role: string, account: string): Promise<boolean>; DEFAULT_ADMIN_ROLE(): Promise<string> } }[],
+  admin: string,
+): Promise<void> {
+  for (const { name, c } of contracts)
+    if (!(await c.hasRole(await c.DEFAULT_ADMIN_ROLE(), admin)))
+      throw new RefusedError(
+        `${task}: ${admin} (this machine's first account: PRIVATE_KEY) is not the ${name}'s admin (DEFAULT_ADMIN_ROLE); run it with the deployer's key; nothing sent`,
+      );
+}
 
 /**
  * The chain side every service needs: its account, the registry through that account, chain id.
@@ -420,8 +436,17 @@ task(
     if (!hre.ethers.isAddress(a.to)) throw new UsageError(`rsms:msrp:grant: --to ${a.to} is not an address`);
     const [admin] = await hre.ethers.getSigners();
     const reg = ResourcePoolRegistry__factory.connect(await deployedAddress(hre, "ResourcePoolRegistry"), admin);
-    await minedReceipt(reg.grantRole(await reg.MSRP_ROLE(), a.to));
     const groups = ServiceGroupRegistry__factory.connect(await deployedAddress(hre, "ServiceGroupRegistry"), admin);
+    // both checked before the first grant: never one registry granted and the other refused
+    await adminOf(
+      "rsms:msrp:grant",
+      [
+        { name: "ResourcePoolRegistry", c: reg },
+        { name: "ServiceGroupRegistry", c: groups },
+      ],
+      admin.address,
+    );
+    await minedReceipt(reg.grantRole(await reg.MSRP_ROLE(), a.to));
     await minedReceipt(groups.grantRole(await groups.MSRP_ROLE(), a.to));
     console.log(`MSRP_ROLE granted to ${a.to} on the ResourcePoolRegistry and the ServiceGroupRegistry`);
     return { to: a.to };
@@ -512,6 +537,7 @@ task("idp:grant", "The MIT registry's admin grants IDP_ROLE to the IdP service's
     if (!hre.ethers.isAddress(a.to)) throw new UsageError(`idp:grant: --to ${a.to} is not an address`);
     const [admin] = await hre.ethers.getSigners();
     const reg = MITRegistry__factory.connect(await deployedAddress(hre, "MITRegistry"), admin);
+    await adminOf("idp:grant", [{ name: "MITRegistry", c: reg }], admin.address);
     await minedReceipt(reg.grantRole(await reg.IDP_ROLE(), a.to));
     console.log(`IDP_ROLE granted to ${a.to}`);
     return { to: a.to };
@@ -849,6 +875,7 @@ task("trust:grant", "The TrustManager's admin grants DETECTOR_ROLE or ORACLE_ROL
     if (!hre.ethers.isAddress(a.to)) throw new UsageError(`trust:grant: --to ${a.to} is not an address`);
     const [admin] = await hre.ethers.getSigners();
     const tm = TrustManager__factory.connect(await deployedAddress(hre, "TrustManager"), admin);
+    await adminOf("trust:grant", [{ name: "TrustManager", c: tm }], admin.address);
     await minedReceipt(tm.grantRole(a.role === "detector" ? await tm.DETECTOR_ROLE() : await tm.ORACLE_ROLE(), a.to));
     console.log(`${a.role === "detector" ? "DETECTOR_ROLE" : "ORACLE_ROLE"} granted to ${a.to}`);
     return { to: a.to };
