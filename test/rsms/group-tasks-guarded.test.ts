@@ -27,7 +27,11 @@ import { sameStamp } from "../../offchain/storage/keystore";
 import { GroupLedger } from "../../offchain/rsms/group-flows";
 import { GroupParty } from "../../offchain/rsms/group";
 
-type MsrpRec = { rns: Record<string, unknown>; users: Record<string, unknown>; groups?: Record<string, { epoch: number; members: { name: string }[] }> };
+type MsrpRec = {
+  rns: Record<string, unknown>;
+  users: Record<string, unknown>;
+  groups?: Record<string, { epoch: number; members: { name: string }[] }>;
+};
 
 describe("group:* tasks: the MSRP's record guarded as the rsms tasks guard it (s18-fixo)", function () {
   this.timeout(300_000);
