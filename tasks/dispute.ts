@@ -35,6 +35,7 @@ async function disputeContext(hre: HardhatRuntimeEnvironment) {
   const topUp = (address: string, value: bigint) => roleAccounts(hre, local.keystore).topUp(address, value);
   return {
     ...local,
+    hre,
     dr,
     tm,
     mit,
@@ -239,6 +240,38 @@ task("dispute:open", "Opens a dispute (Step 1): parties, nature, number of propo
     },
   );
 
+const ZERO_COMMITMENT = "0x" + "00".repeat(20);
+/** The chain's time now (the latest block's timestamp), as the court's views read it. */
+const chainTime = async (hre: HardhatRuntimeEnvironment) => BigInt((await hre.ethers.provider.getBlock("latest"))!.timestamp);
+const iso = (t: bigint) => new Date(Number(t) * 1000).toISOString();
+
+/**
+ * Refuses (one line naming --id and the phase, nothing sent) a vote step outside its phase, as the
+ * chain reports it now (`phase`): the court would refuse it, after the gas is paid. `done` tells a
+ * retry whose step the chain already holds (then the caller's ledger reports it and sends nothing).
+ */
+async function inPhase(
+  c: Awaited<ReturnType<typeof disputeContext>>,
+  task: string,
+  id: number,
+  want: "commit" | "reveal",
+  voter: string,
+  done: (v: { commitment: string; revealed: boolean }) => boolean,
+): Promise<void> {
+  const d = await c.dr.dispute(id);
+  const now = await chainTime(c.hre);
+  // commit: the court refuses once its time is past the commit deadline (certain when the chain's
+  // time now has reached it: the next block is later); reveal: before the commit deadline's end
+  // (even the next block would be too early) or past the reveal deadline
+  const outside = want === "commit" ? now >= d.commitDeadline : now + 1n <= d.commitDeadline || now >= d.revealDeadline;
+  if (!outside) return;
+  if (done(await c.dr.voteIn(id, d.round, c.entityId(voter)))) return;
+  const phase = PHASES[Number(await c.dr.phase(id))];
+  const window =
+    want === "commit" ? `commits until ${iso(d.commitDeadline)}` : `reveals after ${iso(d.commitDeadline)} until ${iso(d.revealDeadline)}`;
+  throw new RefusedError(`${task}: --id ${id}: #${id} is in its ${phase} phase (round ${d.round} ${window}); nothing sent`);
+}
+
 task("dispute:commit", "Commits a vote (Step 2); the salt is kept in the keystore for the reveal")
   .addParam("id", "The dispute id", undefined, types.int)
   .addParam("voter", "The voting entity (its controller, one of this node's accounts, signs)")
@@ -248,6 +281,9 @@ task("dispute:commit", "Commits a vote (Step 2); the salt is kept in the keystor
     // The commitment hides the choice, so the contract can only refuse an out-of-range choice at
     // reveal, after the voter has committed and can no longer change it: refuse it here.
     await disputeId(c, "dispute:commit", a.id);
+    // past the commit deadline the court refuses a new commitment (NotInCommitPhase): refused here
+    // before any gas is paid, unless the chain holds this voter's commitment (a retry: nothing sent)
+    await inPhase(c, "dispute:commit", a.id, "commit", a.voter, (v) => v.commitment !== ZERO_COMMITMENT);
     const options = Number((await c.dr.dispute(a.id)).options);
     if (!Number.isInteger(a.choice) || a.choice < 0 || a.choice >= options)
       throw new UsageError(`--choice: dispute #${a.id} has ${options} options (0-${options - 1}); got ${a.choice}`);
@@ -289,8 +325,16 @@ task("dispute:reveal", "Reveals a committed vote with the salt from the keystore
   .setAction(async (a: { id: number; voter: string }, hre) => {
     const c = await disputeContext(hre);
     await disputeId(c, "dispute:reveal", a.id);
+    // outside the reveal phase the court refuses a reveal (NotInRevealPhase): refused here before
+    // any gas is paid, unless the chain holds this voter's reveal (a retry: nothing sent)
+    await inPhase(c, "dispute:reveal", a.id, "reveal", a.voter, (v) => v.revealed);
     const round = Number((await c.dr.dispute(a.id)).round);
-    const s = c.keystore.load(saltRecord(String(a.id), a.voter, round)) as { choice: number; salt: string };
+    const rec = saltRecord(String(a.id), a.voter, round);
+    if (!c.keystore.exists(rec))
+      throw new RefusedError(
+        `dispute:reveal: --voter ${a.voter}: no vote of ${a.voter} on #${a.id} (round ${round}) was committed from this data folder (no salt ${rec}); nothing sent`,
+      );
+    const s = c.keystore.load(rec) as { choice: number; salt: string };
     const tx = await (await c.ledgerFor(c.entityId(a.voter))).reveal(BigInt(a.id), c.entityId(a.voter), s.choice, s.salt);
     console.log(
       `${a.voter} revealed choice ${s.choice} on #${a.id}; ${tx ? `${tx.gasUsed.toLocaleString("en-US")} gas` : "already revealed (an earlier attempt): nothing sent"}`,
@@ -339,6 +383,21 @@ task(
   .setAction(async (a: { id: number }, hre) => {
     const c = await disputeContext(hre);
     await disputeId(c, "dispute:resolve", a.id);
+    // a resolve the court would refuse as too early (DisputeResolution__TooEarly) is refused here,
+    // from the phase the chain reports now, before any gas is paid (s23-fxops); a resolved one is
+    // a retry (its settles are finished). The chain stays the arbiter of a send near the deadline.
+    const d0 = await c.dr.dispute(a.id);
+    if (!d0.resolved) {
+      // the earliest block that could carry the resolve is the next one (the chain's time now + 1)
+      const next = (await chainTime(hre)) + 1n;
+      const appealEnd = d0.revealDeadline + (await c.dr.params()).appealPeriod;
+      const appealable = (await c.dr.appealTerms(a.id))[0] !== hre.ethers.ZeroAddress;
+      const until = next <= d0.revealDeadline ? d0.revealDeadline : appealable && next <= appealEnd ? appealEnd : undefined;
+      if (until !== undefined)
+        throw new RefusedError(
+          `dispute:resolve: --id ${a.id}: #${a.id} is in its ${PHASES[Number(await c.dr.phase(a.id))]} phase; it can be resolved after ${iso(until)} (${until === d0.revealDeadline ? "its reveal deadline" : "its appeal window"}); nothing sent`,
+        );
+    }
     const r = await c.ledger.resolveAndSettle(BigInt(a.id));
     const d = await c.dr.dispute(a.id);
     const t = await c.dr.tallyIn(a.id, d.verdictRound);

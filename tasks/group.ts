@@ -38,9 +38,18 @@ function keptValue(u: KeptUpdate, hex: (b: Uint8Array) => string) {
 }
 
 /**
+ * Runs the in-process part of a command that changes the MSRP's record holding the MSRP service's
+ * folder for its run (tasks/lib/msrp-record.ts withMsrpRecord; as tasks/rsms.ts).
+ */
+async function asMsrp<T>(hre: HardhatRuntimeEnvironment, task: string, run: () => Promise<T>): Promise<T> {
+  const [{ localState }, { withMsrpRecord }] = await Promise.all([import("./lib/context"), import("./lib/msrp-record")]);
+  return withMsrpRecord(task, localState(hre).dir, run);
+}
+
+/**
  * The in-process MSRP and parties of this data folder. `task`: the command will change the MSRP's
- * record: it is refused first while an MSRP service serves this folder (the service would undo the
- * write: s17-redA F20's shape), and the record is committed only over the stamp it was loaded at,
+ * record: it runs holding the MSRP service's folder ({@link asMsrp}: refused beside a live service,
+ * which would undo the write: s17-redA F20's shape), and the record is committed only over the stamp it was loaded at,
  * a change the chain already holds made again on the record as it stands (tasks/lib/msrp-record.ts,
  * s17-redA F21's shape; s18-fixo).
  */
@@ -222,20 +231,22 @@ task(
     }
     if (a.abandon)
       throw new UsageError("group:request: --abandon is for a request kept for the MSRP service (a user registered with --msrp)");
-    const c = await groupContext(hre, "group:request");
-    lookupNamed("group:request", "--user", a.user, () => c.msrp.userCredentials(a.user));
-    const g = await c.gflows.formServiceGroup(c.ledger, c.msrp, c.directory, { user: a.user, size: a.size, committed: c.committedGroup });
-    c.save();
-    console.log(
-      `group ${c.bytes.toHex(g.groupId)} formed for ${a.user}: ${g.parties
-        .slice(1)
-        .map((p) => p.name)
-        .join(", ")}; formGroup ${g.tx.gasUsed.toLocaleString("en-US")} gas`,
-    );
-    console.log(
-      `  all ${g.parties.length} parties derived the same epoch-0 key; bytes per party: allocation ${g.wire.allocationPerParty}, membership ${g.wire.membershipPerParty}, key shares ${g.wire.keySharesPerParty}`,
-    );
-    return { groupId: c.bytes.toHex(g.groupId), members: g.parties.slice(1).map((p) => p.name) };
+    return asMsrp(hre, "group:request", async () => {
+      const c = await groupContext(hre, "group:request");
+      lookupNamed("group:request", "--user", a.user, () => c.msrp.userCredentials(a.user));
+      const g = await c.gflows.formServiceGroup(c.ledger, c.msrp, c.directory, { user: a.user, size: a.size, committed: c.committedGroup });
+      c.save();
+      console.log(
+        `group ${c.bytes.toHex(g.groupId)} formed for ${a.user}: ${g.parties
+          .slice(1)
+          .map((p) => p.name)
+          .join(", ")}; formGroup ${g.tx.gasUsed.toLocaleString("en-US")} gas`,
+      );
+      console.log(
+        `  all ${g.parties.length} parties derived the same epoch-0 key; bytes per party: allocation ${g.wire.allocationPerParty}, membership ${g.wire.membershipPerParty}, key shares ${g.wire.keySharesPerParty}`,
+      );
+      return { groupId: c.bytes.toHex(g.groupId), members: g.parties.slice(1).map((p) => p.name) };
+    });
   });
 
 task(
@@ -285,30 +296,32 @@ task(
         ...(r.earlier ? { earlier: keptValue(r.earlier, k.bytes.toHex) } : {}),
       };
     }
-    const c = await groupContext(hre, "group:rekey");
-    const gid = c.bytes.fromHex(groupFlag("group:rekey", a.group), 32);
-    lookupNamed("group:rekey", "--group", a.group, () => c.msrp.groupInfo(gid));
-    const evict = a.evict
-      .split(",")
-      .filter(Boolean)
-      .map((p) => c.bytes.fromHex(p.trim(), 32));
-    const add = a.add
-      .split(",")
-      .map((n) => n.trim())
-      .filter(Boolean);
-    const r = await c.gflows.rekeyServiceGroup(c.ledger, c.msrp, c.directory, { groupId: gid, evict, add, committed: c.committedRekey });
-    c.save(); // the parties that took the new key (the MSRP's commit was saved right after the chain write)
-    if (r.undelivered.length > 0)
-      throw new RefusedError(
-        `group:rekey: epoch ${r.epoch} is on-chain and saved, but ${r.undelivered.map((u) => `${u.name} (${u.reason})`).join(", ")} did not take its key`,
+    return asMsrp(hre, "group:rekey", async () => {
+      const c = await groupContext(hre, "group:rekey");
+      const gid = c.bytes.fromHex(groupFlag("group:rekey", a.group), 32);
+      lookupNamed("group:rekey", "--group", a.group, () => c.msrp.groupInfo(gid));
+      const evict = a.evict
+        .split(",")
+        .filter(Boolean)
+        .map((p) => c.bytes.fromHex(p.trim(), 32));
+      const add = a.add
+        .split(",")
+        .map((n) => n.trim())
+        .filter(Boolean);
+      const r = await c.gflows.rekeyServiceGroup(c.ledger, c.msrp, c.directory, { groupId: gid, evict, add, committed: c.committedRekey });
+      c.save(); // the parties that took the new key (the MSRP's commit was saved right after the chain write)
+      if (r.undelivered.length > 0)
+        throw new RefusedError(
+          `group:rekey: epoch ${r.epoch} is on-chain and saved, but ${r.undelivered.map((u) => `${u.name} (${u.reason})`).join(", ")} did not take its key`,
+        );
+      console.log(
+        `group ${a.group}: epoch ${r.epoch}, members ${r.parties
+          .slice(1)
+          .map((p) => p.name)
+          .join(", ")}; rekey ${r.tx.gasUsed.toLocaleString("en-US")} gas, ${r.bytesPerParty} bytes per party`,
       );
-    console.log(
-      `group ${a.group}: epoch ${r.epoch}, members ${r.parties
-        .slice(1)
-        .map((p) => p.name)
-        .join(", ")}; rekey ${r.tx.gasUsed.toLocaleString("en-US")} gas, ${r.bytesPerParty} bytes per party`,
-    );
-    return { epoch: r.epoch, members: r.parties.slice(1).map((p) => p.name) };
+      return { epoch: r.epoch, members: r.parties.slice(1).map((p) => p.name) };
+    });
   });
 
 task(

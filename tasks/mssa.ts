@@ -71,6 +71,9 @@ function reportId(task: string, id: string): string {
 }
 
 const STAGES = ["none", "nomination", "voting", "elected", "aborted"];
+/** The chain's time now (the latest block's timestamp): what a deadline check reads, as the contract's views do. */
+const chainTime = async (hre: HardhatRuntimeEnvironment) => BigInt((await hre.ethers.provider.getBlock("latest"))!.timestamp);
+const iso = (t: bigint) => new Date(Number(t) * 1000).toISOString();
 const pct = (wad: bigint) => `${(Number(wad) / 1e16).toFixed(1)}%`;
 const gas = (r: { gasUsed: bigint } | null) => `${(r?.gasUsed ?? 0n).toLocaleString("en-US")} gas`;
 const recordName = (place: string, user: string) => `mssa-${place.slice(2, 18)}-${user.toLowerCase()}`;
@@ -131,6 +134,18 @@ task("mssa:nominate", "Nominates a member for the current round (opens a round i
         );
       const rc = await minedReceipt(c.el.openRound());
       console.log(`opened round ${await c.el.currentRound()} (${gas(rc)})`);
+    } else {
+      // the round's own refusals a read knows (s23-fxops): its nomination is over, or --from nominated in it
+      const id = await c.el.currentRound();
+      const chainNow = await chainTime(hre);
+      if (Number(cur.stage) !== 1 || chainNow >= cur.nominationEnd)
+        throw new RefusedError(
+          `mssa:nominate: round ${id} is ${Number(cur.stage) === 1 ? `past its nomination deadline ${iso(cur.nominationEnd)}: \`mssa:elect\` closes it` : `${STAGES[Number(cur.stage)]}, not nominating`}; nothing sent`,
+        );
+      if (await c.el.hasNominated(id, from))
+        throw new RefusedError(
+          `mssa:nominate: --from ${from} has nominated in round ${id} already (one nomination per member); nothing sent`,
+        );
     }
     const nominee = await c.resolve(a.nominee, "--nominee");
     const rc = await minedReceipt(c.el.connect(await c.signer(a.from, "--from")).nominate(nominee));
@@ -170,6 +185,14 @@ task(
     // evidence so that their attestations add up to the quorum. The default names the node, the
     // behaviour and the round, so two authorities that run the same command attest one report.
     const evidence = hre.ethers.id(a.evidence || `${node}:${a.type}:round ${await c.el.currentRound()}`);
+    // the report's own refusals a read knows (s23-fxops): no member, the reporter itself, counted already
+    if (!(await c.el.isMember(node))) throw new RefusedError(`mssa:report: --node ${node} is not a member; nothing sent`);
+    if (node === (await signer.getAddress())) throw new RefusedError(`mssa:report: --node ${node} is the reporter itself; nothing sent`);
+    const known = await c.el.reportOf(await c.el.reportIdOf(node, f, evidence));
+    if (Number(known.state) > 1)
+      throw new RefusedError(
+        `mssa:report: the report of ${node} for ${a.type} with this --evidence is ${REPORT_STATES[Number(known.state)]} already (the same evidence counts once); nothing sent`,
+      );
     const rc = await minedReceipt(c.el.connect(signer).report(node, f, evidence));
     const m = await c.el.misbehaviour(node);
     const id = await c.el.reportIdOf(node, f, evidence);
@@ -301,6 +324,13 @@ task("mssa:vote", "Casts a ballot: a full preference order of the candidates, mo
       throw new RefusedError(
         `mssa:vote: round ${id} is ${STAGES[Number(round.stage)]}, not voting${Number(round.stage) === 1 ? ": `mssa:elect` closes the nomination after its deadline" : ""} (\`mssa:status\` shows it)`,
       );
+    // the vote's own refusals a read knows (s23-fxops): its deadline passed, --from is no elector of the round or voted
+    if ((await chainTime(hre)) >= round.votingEnd)
+      throw new RefusedError(`mssa:vote: round ${id}'s vote ended at ${iso(round.votingEnd)}: \`mssa:elect\` elects; nothing sent`);
+    const voter = await c.resolve(a.from, "--from");
+    if (!(await c.el.isElector(id, voter)))
+      throw new RefusedError(`mssa:vote: --from ${voter} is no elector of round ${id} (not a member when it opened); nothing sent`);
+    if (await c.el.hasVoted(id, voter)) throw new RefusedError(`mssa:vote: --from ${voter} has voted in round ${id} already; nothing sent`);
     const cands = round.candidates.map((x) => x.toLowerCase());
     const ranking = a.ranking.split(",").map((s) => {
       const t = s.trim();
@@ -324,7 +354,14 @@ task("mssa:elect", "Moves the round on: closes the nomination (top 2m by Eq. 2) 
   async (_a, hre) => {
     const c = await mssaContext(hre);
     const id = await c.el.currentRound();
-    const stage = Number((await c.el.round(id)).stage);
+    const rd = await c.el.round(id);
+    const stage = Number(rd.stage);
+    // too early for the step (the round's TooEarly), known from the chain's time now (s23-fxops)
+    const until = stage === 1 ? rd.nominationEnd : stage === 2 ? rd.votingEnd : undefined;
+    if (until !== undefined && (await chainTime(hre)) < until)
+      throw new RefusedError(
+        `mssa:elect: round ${id}'s ${stage === 1 ? "nomination" : "vote"} runs until ${iso(until)}: run it after; nothing sent`,
+      );
     if (stage === 1) {
       const rc = await minedReceipt(c.el.closeNomination());
       const after = await c.el.round(id);

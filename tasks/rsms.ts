@@ -11,7 +11,7 @@ import type { ResourcePoolManager as RpmAgent } from "../offchain/rsms/rpm";
 import type { RecordStamp } from "../offchain/storage/keystore";
 import { RefusedError, UsageError, localName, lookupNamed, parseHex32, parseWhole } from "./lib/cli";
 
-import { MSRP_PATCH, MSRP_RECORD } from "./lib/msrp-record";
+import { MSRP_PATCH, MSRP_RECORD, withMsrpRecord } from "./lib/msrp-record";
 const rpmRecord = (poolId: number) => `rsms-rpm-${poolId}`;
 /**
  * Per keystore folder: the MSRP agent a join left, with the stamp of the record it holds
@@ -48,7 +48,8 @@ async function rsms(hre: HardhatRuntimeEnvironment) {
     { fromHex, toHex },
     { sameStamp },
     { mark },
-    { msrpRecord },
+    { msrpRecord, msrpServiceDir },
+    { holdsFolder },
   ] = await Promise.all([
     import("./lib/context"),
     import("../offchain/rsms/flows"),
@@ -63,14 +64,20 @@ async function rsms(hre: HardhatRuntimeEnvironment) {
     import("../offchain/storage/keystore"),
     import("../offchain/util/spans"),
     import("./lib/msrp-record"),
+    import("./lib/record-hold"),
   ]);
   const local = localState(hre);
   const ks = local.keystore;
   // A join that crashed or failed with its outcome unknown left an intent: it is decided from the
   // chain before any record it names is read (flows.resolveJoinIntents; rsms-join.md change 17).
+  // Applying one writes the MSRP's record: holding its folder, as any writer of it (the command's
+  // hold, or one of its own for a command that only reads the record).
   if (ks.intents().length) {
     const registry = attach(ResourcePoolRegistry__factory, await deployedAddress(hre, "ResourcePoolRegistry"), ethersProvider(hre));
-    const r = await flows.resolveJoinIntents(ks, new RsmsLedger(registry), ethersProvider(hre));
+    const resolve = () => flows.resolveJoinIntents(ks, new RsmsLedger(registry), ethersProvider(hre));
+    const r = holdsFolder(msrpServiceDir(local.dir))
+      ? await resolve()
+      : await withMsrpRecord("rsms (an interrupted join)", local.dir, resolve);
     if (r.applied + r.dropped)
       console.error(
         `rsms: an interrupted join's records: ${r.applied ? `${r.applied} committed (its transaction is on-chain)` : ""}${r.applied && r.dropped ? ", " : ""}${r.dropped ? `${r.dropped} dropped (its transaction was never mined)` : ""}`,
@@ -90,12 +97,11 @@ async function rsms(hre: HardhatRuntimeEnvironment) {
   // service serves this folder (s17-redA F20's shape), committed only over the stamp it was loaded
   // at (s17-redA F21).
   const record = await msrpRecord(ks, local.dir, (data) => Msrp.fromRecord(data as never));
-  const notServed = record.notServed;
-  /** The MSRP agent, with the stamp it was loaded at; `task`: the command will change it (notServed checked). */
+  /** The MSRP agent, with the stamp it was loaded at; `task`: the command will change it (it must hold the MSRP's folder: asMsrp). */
   const loadMsrp = (task?: string) => record.load(task);
   /** The MSRP agent a join in this process left (msrpKept), if the record is still what it committed; else loaded. */
   const takeMsrp = (): { m: MsrpAgent; stamp: RecordStamp; kept: boolean } => {
-    notServed("rsms:join");
+    record.held("rsms:join");
     const kept = msrpKept.get(ks.dir);
     msrpKept.delete(ks.dir);
     if (kept && sameStamp(kept.stamp, ks.stamp(MSRP_RECORD))) return { ...kept, kept: true };
@@ -176,6 +182,16 @@ async function clientSide(hre: HardhatRuntimeEnvironment) {
   return { keystore: localState(hre).keystore, dep: { chainId, registry, ledger } };
 }
 
+/**
+ * Runs the in-process part of a command that changes the MSRP's record holding the MSRP service's
+ * folder for its run (tasks/lib/msrp-record.ts withMsrpRecord): refused in one line beside a live
+ * `rsms:serve msrp`, waited for by a service started meanwhile and by another such command.
+ */
+async function asMsrp<T>(hre: HardhatRuntimeEnvironment, task: string, run: () => Promise<T>): Promise<T> {
+  const { localState } = await import("./lib/context");
+  return withMsrpRecord(task, localState(hre).dir, run);
+}
+
 const gas = (g: bigint) => `${g.toLocaleString("en-US")} gas`;
 
 task("rsms:setup", "MSRP setup: draws msk, derives PK_pub and stores the MSRP's keystore record (never overwrites)")
@@ -219,40 +235,42 @@ task(
   .setAction(async (a: { pool: number; rid?: string; account?: string }, hre) => {
     if (!Number.isInteger(a.pool) || a.pool < 1 || a.pool > 0xffffffff)
       throw new UsageError(`rsms:rpm:register: --pool must be a positive integer (pool 0 is reserved), got ${a.pool}`);
-    const r = await rsms(hre);
-    const { resolveAccount } = await import("./lib/context");
-    const m = r.loadMsrp("rsms:rpm:register");
-    // registering a pool makes its RPM's account (a new role name gets a key)
-    const account = await resolveAccount(hre, a.account ?? `rpm:${a.pool}`, { flag: "--account", create: true });
-    // The RPM's keys, marked pending, and the MSRP's record are kept in one commit before createPool;
-    // a rerun after a crash (or a lost reply) finds the pool under the kept PID_RPM and completes it,
-    // or sends createPool again with the same keys (s17-redA F4)
-    const name = rpmRecord(a.pool);
-    const kept = r.ks.exists(name) ? (r.ks.load(name) as Record<string, unknown>) : undefined;
-    const pending = kept?.pending as { account: string; pkRpm: string } | undefined;
-    const { rpm, tx, existing } = await r.flows.setupPool(
-      await r.chain(),
-      m,
-      {
-        name: `rpm-${a.pool}`,
-        poolId: a.pool,
-        rid: a.rid ?? `rpm-${a.pool}`,
-        account: a.account === undefined && pending ? pending.account : account,
-      },
-      {
-        load: () => (pending ? { rpm: r.loadRpm(m, a.pool), ...pending } : undefined),
-        keep: (agent, acct, pkRpm) => {
-          // over the stamp the MSRP's record was loaded at (s17-redA F21), with the RPM's keys in the same commit
-          r.saveMsrp(m, "rsms:rpm:register", undefined, { [name]: { ...agent.toRecord(), pending: { account: acct, pkRpm } } });
+    return asMsrp(hre, "rsms:rpm:register", async () => {
+      const r = await rsms(hre);
+      const { resolveAccount } = await import("./lib/context");
+      const m = r.loadMsrp("rsms:rpm:register");
+      // registering a pool makes its RPM's account (a new role name gets a key)
+      const account = await resolveAccount(hre, a.account ?? `rpm:${a.pool}`, { flag: "--account", create: true });
+      // The RPM's keys, marked pending, and the MSRP's record are kept in one commit before createPool;
+      // a rerun after a crash (or a lost reply) finds the pool under the kept PID_RPM and completes it,
+      // or sends createPool again with the same keys (s17-redA F4)
+      const name = rpmRecord(a.pool);
+      const kept = r.ks.exists(name) ? (r.ks.load(name) as Record<string, unknown>) : undefined;
+      const pending = kept?.pending as { account: string; pkRpm: string } | undefined;
+      const { rpm, tx, existing } = await r.flows.setupPool(
+        await r.chain(),
+        m,
+        {
+          name: `rpm-${a.pool}`,
+          poolId: a.pool,
+          rid: a.rid ?? `rpm-${a.pool}`,
+          account: a.account === undefined && pending ? pending.account : account,
         },
-      },
-    );
-    r.ks.commit({ [name]: rpm.toRecord() });
-    const { toHex } = await import("../offchain/crypto/bytes");
-    console.log(
-      `pool ${a.pool}: RPM ${pending?.account ?? account}, PID_RPM ${toHex(rpm.pid)}; ${tx ? `createPool ${gas(tx.gasUsed)} (tx ${tx.hash})` : "created by an earlier run that did not finish (nothing sent); its keys are kept now"}`,
-    );
-    return { poolId: a.pool, pid: toHex(rpm.pid), tx, existing };
+        {
+          load: () => (pending ? { rpm: r.loadRpm(m, a.pool), ...pending } : undefined),
+          keep: (agent, acct, pkRpm) => {
+            // over the stamp the MSRP's record was loaded at (s17-redA F21), with the RPM's keys in the same commit
+            r.saveMsrp(m, "rsms:rpm:register", undefined, { [name]: { ...agent.toRecord(), pending: { account: acct, pkRpm } } });
+          },
+        },
+      );
+      r.ks.commit({ [name]: rpm.toRecord() });
+      const { toHex } = await import("../offchain/crypto/bytes");
+      console.log(
+        `pool ${a.pool}: RPM ${pending?.account ?? account}, PID_RPM ${toHex(rpm.pid)}; ${tx ? `createPool ${gas(tx.gasUsed)} (tx ${tx.hash})` : "created by an earlier run that did not finish (nothing sent); its keys are kept now"}`,
+      );
+      return { poolId: a.pool, pid: toHex(rpm.pid), tx, existing };
+    });
   });
 
 task("rsms:rn:register", "RN setup: the MSRP issues an RN's keys, one-time secret and first PID, and adds it to the pool's Bloom filter")
@@ -290,22 +308,28 @@ task("rsms:rn:register", "RN setup: the MSRP issues an RN's keys, one-time secre
       console.log(`${a.name}: registered for pool ${a.pool} through ${a.msrp}, PID_0 ${toHex(rn.state.pid)}`);
       return { pid: toHex(rn.state.pid) };
     }
-    const r = await rsms(hre);
-    const m = r.loadMsrp("rsms:rn:register");
-    knownPool("rsms:rn:register", "--pool", m, a.pool);
-    // checked before the MSRP takes it: its filter may be published on-chain by this very registration
-    if (r.ks.exists(rnRecord(a.name)))
-      throw new UsageError(`rsms:rn:register: --name "${a.name}": this folder already holds an RN of that name (${rnRecord(a.name)})`);
-    const { rn, published } = await r.flows.registerRn(await r.chain(), m, { name: a.name, poolId: a.pool, rid: a.rid ?? `rn:${a.name}` });
-    r.saveMsrp(m, "rsms:rn:register", () => r.ks.create(rnRecord(a.name), rn.toRecord()));
-    const { toHex } = await import("../offchain/crypto/bytes");
-    console.log(`${a.name}: registered for pool ${a.pool}, PID_0 ${toHex(rn.state.pid)}`);
-    if (published)
-      console.log(
-        `pool ${a.pool}: filter epoch ${published.epoch} published (${published.count} RNs, CID ${published.cid}${published.tx ? `, ${gas(published.tx.gasUsed)}` : ", by an earlier attempt: nothing sent"})`,
-      );
-    else console.log(`pool ${a.pool}: ${m.pendingCount(a.pool)} RN(s) wait for the next filter (rsms:filter:publish --pool ${a.pool})`);
-    return { pid: toHex(rn.state.pid), published };
+    return asMsrp(hre, "rsms:rn:register", async () => {
+      const r = await rsms(hre);
+      const m = r.loadMsrp("rsms:rn:register");
+      knownPool("rsms:rn:register", "--pool", m, a.pool);
+      // checked before the MSRP takes it: its filter may be published on-chain by this very registration
+      if (r.ks.exists(rnRecord(a.name)))
+        throw new UsageError(`rsms:rn:register: --name "${a.name}": this folder already holds an RN of that name (${rnRecord(a.name)})`);
+      const { rn, published } = await r.flows.registerRn(await r.chain(), m, {
+        name: a.name,
+        poolId: a.pool,
+        rid: a.rid ?? `rn:${a.name}`,
+      });
+      r.saveMsrp(m, "rsms:rn:register", () => r.ks.create(rnRecord(a.name), rn.toRecord()));
+      const { toHex } = await import("../offchain/crypto/bytes");
+      console.log(`${a.name}: registered for pool ${a.pool}, PID_0 ${toHex(rn.state.pid)}`);
+      if (published)
+        console.log(
+          `pool ${a.pool}: filter epoch ${published.epoch} published (${published.count} RNs, CID ${published.cid}${published.tx ? `, ${gas(published.tx.gasUsed)}` : ", by an earlier attempt: nothing sent"})`,
+        );
+      else console.log(`pool ${a.pool}: ${m.pendingCount(a.pool)} RN(s) wait for the next filter (rsms:filter:publish --pool ${a.pool})`);
+      return { pid: toHex(rn.state.pid), published };
+    });
   });
 
 task("rsms:user:register", "User register (RSMS §IV.B.1): the MSRP issues a user's keys and PID")
@@ -341,14 +365,16 @@ task("rsms:user:register", "User register (RSMS §IV.B.1): the MSRP issues a use
       console.log(`${a.name}: PID_User ${toHex(pid)} (registered through ${a.msrp}; sk_User in this data folder)`);
       return { pid: toHex(pid) };
     }
-    const r = await rsms(hre);
-    const { Role } = await import("../offchain/rsms/messages");
-    const m = r.loadMsrp("rsms:user:register");
-    const creds = m.registerUser(a.name, r.Msrp.registrationRequest(m.params.pkPub, Role.User, 0, a.rid ?? `user:${a.name}`));
-    r.saveMsrp(m, "rsms:user:register");
-    const { toHex } = await import("../offchain/crypto/bytes");
-    console.log(`${a.name}: PID_User ${toHex(creds.pid)}`);
-    return { pid: toHex(creds.pid) };
+    return asMsrp(hre, "rsms:user:register", async () => {
+      const r = await rsms(hre);
+      const { Role } = await import("../offchain/rsms/messages");
+      const m = r.loadMsrp("rsms:user:register");
+      const creds = m.registerUser(a.name, r.Msrp.registrationRequest(m.params.pkPub, Role.User, 0, a.rid ?? `user:${a.name}`));
+      r.saveMsrp(m, "rsms:user:register");
+      const { toHex } = await import("../offchain/crypto/bytes");
+      console.log(`${a.name}: PID_User ${toHex(creds.pid)}`);
+      return { pid: toHex(creds.pid) };
+    });
   });
 
 task(
@@ -392,19 +418,21 @@ task(
 )
   .addParam("pool", "The pool", undefined, types.int)
   .setAction(async (a: { pool: number }, hre) => {
-    const r = await rsms(hre);
-    const m = r.loadMsrp("rsms:filter:publish");
-    knownPool("rsms:filter:publish", "--pool", m, a.pool);
-    if (m.pendingCount(a.pool) === 0)
-      throw new RefusedError(
-        `rsms:filter:publish: pool ${a.pool} has no registered RN waiting for a filter (\`rsms:rn:register --pool ${a.pool}\` adds one)`,
+    return asMsrp(hre, "rsms:filter:publish", async () => {
+      const r = await rsms(hre);
+      const m = r.loadMsrp("rsms:filter:publish");
+      knownPool("rsms:filter:publish", "--pool", m, a.pool);
+      if (m.pendingCount(a.pool) === 0)
+        throw new RefusedError(
+          `rsms:filter:publish: pool ${a.pool} has no registered RN waiting for a filter (\`rsms:rn:register --pool ${a.pool}\` adds one)`,
+        );
+      const p = await r.flows.publishFilter(await r.chain(), m, a.pool);
+      r.saveMsrp(m, "rsms:filter:publish");
+      console.log(
+        `pool ${a.pool}: filter epoch ${p.epoch}${p.existing ? " (published by an earlier attempt whose reply was lost; nothing sent)" : ""} with ${p.count} RNs, ${p.bytes} bytes, CID ${p.cid}, root ${p.root}${p.tx ? `; ${gas(p.tx.gasUsed)}` : ""}`,
       );
-    const p = await r.flows.publishFilter(await r.chain(), m, a.pool);
-    r.saveMsrp(m, "rsms:filter:publish");
-    console.log(
-      `pool ${a.pool}: filter epoch ${p.epoch}${p.existing ? " (published by an earlier attempt whose reply was lost; nothing sent)" : ""} with ${p.count} RNs, ${p.bytes} bytes, CID ${p.cid}, root ${p.root}${p.tx ? `; ${gas(p.tx.gasUsed)}` : ""}`,
-    );
-    return p;
+      return p;
+    });
   });
 
 task(
@@ -437,83 +465,85 @@ task(
       return { pid: toHex(res.rn.state.pid), resumed: res.resumed };
     }
     if (a.abandon) throw new UsageError("rsms:join: --abandon is for a join kept for an RPM service (an RN registered with --msrp)");
-    const r = await rsms(hre);
-    // (the first command of a process loads the modules here: the CLI's case, reported apart)
-    const loaded = performance.now();
-    r.mark("task.loaded");
-    const rnRec = r.ks.load(rnRecord(a.rn));
-    // Before anything is sent: the pool it registered for, and a filter that holds its secret.
-    if (!rnRec.joined && Number(rnRec.homePool) !== a.pool)
-      throw new UsageError(`rsms:join: --pool ${a.pool}: ${a.rn} registered for pool ${rnRec.homePool}; it joins there first`);
-    // The join's first reads (the pool, the replay check of the RN's tag, the filter roots): from
-    // this process's local view of the registry when it has one for the pool and the tag is not in
-    // it (flows.viewedJoin; kept current between joins, below; the registry's recordJoin is the
-    // arbiter: rsms-join.md change 18); else one batch to the chain (flows.prefetchJoin), which goes
-    // out now, and the MSRP's signer and the agents load while it is under way; a refusal below
-    // leaves its answers unread. (A joined RN's request is refused by the RN.)
-    const reader = await r.reader();
-    const pre = rnRec.joined
-      ? undefined
-      : (r.flows.viewedJoin(reader, a.pool, r.tagOfRecord(rnRec)) ?? r.flows.prefetchJoin(reader, a.pool, r.tagOfRecord(rnRec)));
-    // one turn of the event loop: the batching transport sends what was asked for in the turn before
-    // (offchain/chain/transport.ts), so the read is under way while the agents load
-    if (!pre?.fromView) await new Promise((resolve) => setImmediate(resolve));
-    r.mark("task.view");
-    const ctx = await r.chain();
-    r.mark("task.chain");
-    const { m, stamp, kept } = r.takeMsrp();
-    r.mark("task.takeMsrp");
-    const rn = r.rnFrom(m, rnRec);
-    r.mark("task.rnFrom");
-    if (!rn.state.joined && m.awaitsPublication(a.pool, rn.state.a))
-      throw new RefusedError(
-        `rsms:join: ${a.rn}'s one-time secret is in pool ${a.pool}'s next filter, which is not published yet: run \`npx hardhat rsms:filter:publish --pool ${a.pool}\` first`,
+    return asMsrp(hre, "rsms:join", async () => {
+      const r = await rsms(hre);
+      // (the first command of a process loads the modules here: the CLI's case, reported apart)
+      const loaded = performance.now();
+      r.mark("task.loaded");
+      const rnRec = r.ks.load(rnRecord(a.rn));
+      // Before anything is sent: the pool it registered for, and a filter that holds its secret.
+      if (!rnRec.joined && Number(rnRec.homePool) !== a.pool)
+        throw new UsageError(`rsms:join: --pool ${a.pool}: ${a.rn} registered for pool ${rnRec.homePool}; it joins there first`);
+      // The join's first reads (the pool, the replay check of the RN's tag, the filter roots): from
+      // this process's local view of the registry when it has one for the pool and the tag is not in
+      // it (flows.viewedJoin; kept current between joins, below; the registry's recordJoin is the
+      // arbiter: rsms-join.md change 18); else one batch to the chain (flows.prefetchJoin), which goes
+      // out now, and the MSRP's signer and the agents load while it is under way; a refusal below
+      // leaves its answers unread. (A joined RN's request is refused by the RN.)
+      const reader = await r.reader();
+      const pre = rnRec.joined
+        ? undefined
+        : (r.flows.viewedJoin(reader, a.pool, r.tagOfRecord(rnRec)) ?? r.flows.prefetchJoin(reader, a.pool, r.tagOfRecord(rnRec)));
+      // one turn of the event loop: the batching transport sends what was asked for in the turn before
+      // (offchain/chain/transport.ts), so the read is under way while the agents load
+      if (!pre?.fromView) await new Promise((resolve) => setImmediate(resolve));
+      r.mark("task.view");
+      const ctx = await r.chain();
+      r.mark("task.chain");
+      const { m, stamp, kept } = r.takeMsrp();
+      r.mark("task.takeMsrp");
+      const rn = r.rnFrom(m, rnRec);
+      r.mark("task.rnFrom");
+      if (!rn.state.joined && m.awaitsPublication(a.pool, rn.state.a))
+        throw new RefusedError(
+          `rsms:join: ${a.rn}'s one-time secret is in pool ${a.pool}'s next filter, which is not published yet: run \`npx hardhat rsms:filter:publish --pool ${a.pool}\` first`,
+        );
+      // The MSRP's record and the RN's together, journaled as an intent with the recordJoin
+      // transaction and fsync'd while it is sent and mined (Keystore.commitIntent, flows.initialJoin):
+      // the step returns once both the receipt and the intent are in.
+      let written: RecordStamp = {};
+      // A kept agent is its record as committed (its stamp checked above), and the join changes one
+      // entry of it (the MSRP's commitJoin): that entry is journaled as a patch, and the whole record
+      // is serialized only if the keystore must write it whole (Keystore.commitIntent's `entries`,
+      // rsms-join.md change 20). An agent loaded now is compared whole: loading may have filled in
+      // fields its record lacked (Msrp.fromRecord), which the whole comparison writes.
+      const journal = (data: Record<string, unknown>, changedRn: string) => {
+        r.mark("journal.start");
+        const pending = r.ks.commitIntent(
+          { [MSRP_RECORD]: kept ? () => m.toRecord() : m.toRecord(), [rnRecord(a.rn)]: rn.toRecord() },
+          kept ? { ...MSRP_PATCH, entries: { [MSRP_RECORD]: { [changedRn]: m.rnEntryRecord(changedRn) } } } : MSRP_PATCH,
+          { kind: r.flows.JOIN_INTENT, data },
+        );
+        written = pending.texts;
+        r.mark("journal.end");
+        return pending;
+      };
+      // the local view is brought up to date once this join has returned (or failed), and the
+      // ephemerals of the next join are drawn (flows.restockJoinSoon): off its path, before the next one
+      let res: Awaited<ReturnType<typeof r.flows.initialJoin>>;
+      let rpm: RpmAgent, rpmStamp: RecordStamp;
+      try {
+        ({ rpm, stamp: rpmStamp } = r.takeRpm(m, a.pool));
+        r.mark("task.takeRpm");
+        res = await r.flows.initialJoin(ctx, rn, rpm, m, pre, journal);
+      } finally {
+        r.flows.refreshJoinViewSoon(reader, a.pool);
+        r.flows.restockJoinSoon();
+      }
+      // a retry of a join already on-chain, or a signer without the fast path: one journaled commit, one fsync
+      if (!res.journaled) written = r.ks.commit({ [MSRP_RECORD]: m.toRecord(), [rnRecord(a.rn)]: rn.toRecord() }, MSRP_PATCH);
+      // the agent is the record's committed state now (a journaled join's intent was applied: the
+      // step returned); kept for the next join of this process
+      r.keepMsrp(m, stamp, written);
+      r.keepRpm(m, rpm, rpmStamp);
+      r.mark("task.kept");
+      const { toHex } = await import("../offchain/crypto/bytes");
+      console.log(
+        `${a.rn} joined pool ${a.pool} as ${toHex(res.record.pid)}; ${res.tx ? `recordJoin ${gas(res.tx.gasUsed)}` : "already on-chain (a retry: nothing written)"} in ${(performance.now() - started).toFixed(1)} ms (${(loaded - started).toFixed(1)} ms of it loading the task's modules)`,
       );
-    // The MSRP's record and the RN's together, journaled as an intent with the recordJoin
-    // transaction and fsync'd while it is sent and mined (Keystore.commitIntent, flows.initialJoin):
-    // the step returns once both the receipt and the intent are in.
-    let written: RecordStamp = {};
-    // A kept agent is its record as committed (its stamp checked above), and the join changes one
-    // entry of it (the MSRP's commitJoin): that entry is journaled as a patch, and the whole record
-    // is serialized only if the keystore must write it whole (Keystore.commitIntent's `entries`,
-    // rsms-join.md change 20). An agent loaded now is compared whole: loading may have filled in
-    // fields its record lacked (Msrp.fromRecord), which the whole comparison writes.
-    const journal = (data: Record<string, unknown>, changedRn: string) => {
-      r.mark("journal.start");
-      const pending = r.ks.commitIntent(
-        { [MSRP_RECORD]: kept ? () => m.toRecord() : m.toRecord(), [rnRecord(a.rn)]: rn.toRecord() },
-        kept ? { ...MSRP_PATCH, entries: { [MSRP_RECORD]: { [changedRn]: m.rnEntryRecord(changedRn) } } } : MSRP_PATCH,
-        { kind: r.flows.JOIN_INTENT, data },
-      );
-      written = pending.texts;
-      r.mark("journal.end");
-      return pending;
-    };
-    // the local view is brought up to date once this join has returned (or failed), and the
-    // ephemerals of the next join are drawn (flows.restockJoinSoon): off its path, before the next one
-    let res: Awaited<ReturnType<typeof r.flows.initialJoin>>;
-    let rpm: RpmAgent, rpmStamp: RecordStamp;
-    try {
-      ({ rpm, stamp: rpmStamp } = r.takeRpm(m, a.pool));
-      r.mark("task.takeRpm");
-      res = await r.flows.initialJoin(ctx, rn, rpm, m, pre, journal);
-    } finally {
-      r.flows.refreshJoinViewSoon(reader, a.pool);
-      r.flows.restockJoinSoon();
-    }
-    // a retry of a join already on-chain, or a signer without the fast path: one journaled commit, one fsync
-    if (!res.journaled) written = r.ks.commit({ [MSRP_RECORD]: m.toRecord(), [rnRecord(a.rn)]: rn.toRecord() }, MSRP_PATCH);
-    // the agent is the record's committed state now (a journaled join's intent was applied: the
-    // step returned); kept for the next join of this process
-    r.keepMsrp(m, stamp, written);
-    r.keepRpm(m, rpm, rpmStamp);
-    r.mark("task.kept");
-    const { toHex } = await import("../offchain/crypto/bytes");
-    console.log(
-      `${a.rn} joined pool ${a.pool} as ${toHex(res.record.pid)}; ${res.tx ? `recordJoin ${gas(res.tx.gasUsed)}` : "already on-chain (a retry: nothing written)"} in ${(performance.now() - started).toFixed(1)} ms (${(loaded - started).toFixed(1)} ms of it loading the task's modules)`,
-    );
-    console.log(`  bytes: RN->RPM ${res.wire.rnToRpm}, RPM->MSRP ${res.wire.rpmToMsrp}, RPM->RN ${res.wire.rpmToRn}`);
-    return res;
+      console.log(`  bytes: RN->RPM ${res.wire.rnToRpm}, RPM->MSRP ${res.wire.rpmToMsrp}, RPM->RN ${res.wire.rpmToRn}`);
+      return res;
+    });
   });
 
 task("rsms:reauth", "Re-authentication of a joined RN at another pool (PID_{k+1} and H4(a_{k+1}) recorded)")
@@ -544,16 +574,18 @@ task("rsms:reauth", "Re-authentication of a joined RN at another pool (PID_{k+1}
     }
     if (a.abandon)
       throw new UsageError("rsms:reauth: --abandon is for a re-authentication kept for an RPM service (an RN registered with --msrp)");
-    const r = await rsms(hre);
-    const m = r.loadMsrp();
-    const rn = r.loadRn(m, a.rn);
-    const res = await r.flows.reauthenticate(await r.chain(), rn, r.loadRpm(m, a.toPool), m);
-    r.ks.commit({ [MSRP_RECORD]: m.toRecord(), [rnRecord(a.rn)]: rn.toRecord() }, MSRP_PATCH); // both or neither, one fsync
-    const { toHex } = await import("../offchain/crypto/bytes");
-    console.log(
-      `${a.rn} moved to pool ${a.toPool} as PID_${rn.state.k} ${toHex(res.record.pid)}; ${res.tx ? `recordJoin ${gas(res.tx.gasUsed)}` : "already on-chain (a retry: nothing written)"}`,
-    );
-    return res;
+    return asMsrp(hre, "rsms:reauth", async () => {
+      const r = await rsms(hre);
+      const m = r.loadMsrp("rsms:reauth");
+      const rn = r.loadRn(m, a.rn);
+      const res = await r.flows.reauthenticate(await r.chain(), rn, r.loadRpm(m, a.toPool), m);
+      r.ks.commit({ [MSRP_RECORD]: m.toRecord(), [rnRecord(a.rn)]: rn.toRecord() }, MSRP_PATCH); // both or neither, one fsync
+      const { toHex } = await import("../offchain/crypto/bytes");
+      console.log(
+        `${a.rn} moved to pool ${a.toPool} as PID_${rn.state.k} ${toHex(res.record.pid)}; ${res.tx ? `recordJoin ${gas(res.tx.gasUsed)}` : "already on-chain (a retry: nothing written)"}`,
+      );
+      return res;
+    });
   });
 
 task(
@@ -580,16 +612,18 @@ task(
       );
       return { remote: true, pool };
     }
-    const r = await rsms(hre);
-    const m = r.loadMsrp();
-    const rn = r.loadRn(m, a.rn);
-    const { published } = await r.flows.renewSecret(await r.chain(), m, rn);
-    r.ks.commit({ [MSRP_RECORD]: m.toRecord(), [rnRecord(a.rn)]: rn.toRecord() }, MSRP_PATCH); // both or neither, one fsync
-    const pool = rn.state.homePool;
-    console.log(
-      `${a.rn}: secret renewed; ${published ? `pool ${pool} filter epoch ${published.epoch} published` : `it waits for pool ${pool}'s next filter (rsms:filter:publish --pool ${pool})`}`,
-    );
-    return { published };
+    return asMsrp(hre, "rsms:rn:renew", async () => {
+      const r = await rsms(hre);
+      const m = r.loadMsrp("rsms:rn:renew");
+      const rn = r.loadRn(m, a.rn);
+      const { published } = await r.flows.renewSecret(await r.chain(), m, rn);
+      r.ks.commit({ [MSRP_RECORD]: m.toRecord(), [rnRecord(a.rn)]: rn.toRecord() }, MSRP_PATCH); // both or neither, one fsync
+      const pool = rn.state.homePool;
+      console.log(
+        `${a.rn}: secret renewed; ${published ? `pool ${pool} filter epoch ${published.epoch} published` : `it waits for pool ${pool}'s next filter (rsms:filter:publish --pool ${pool})`}`,
+      );
+      return { published };
+    });
   });
 
 /**
@@ -619,27 +653,31 @@ task(
   .addParam("pid", "Any pseudonym of the RN, 0x-hex (32 bytes)")
   .setAction(async (a: { pid: string }, hre) => {
     const pid = parseHex32("rsms:rn:flag", "--pid", a.pid);
-    const r = await rsms(hre);
-    const m = r.loadMsrp("rsms:rn:flag");
-    const name = lookupNamed("rsms:rn:flag", "--pid", a.pid, () => m.flagRn(pid));
-    r.saveMsrp(m, "rsms:rn:flag");
-    console.log(`${name}: in S_RN (suspicious under every pseudonym); rsms:rn:clear --rn ${name} after review`);
-    await revocationSync(r, "rsms:rn:flag");
-    return { name, suspicious: m.suspiciousRns() };
+    return asMsrp(hre, "rsms:rn:flag", async () => {
+      const r = await rsms(hre);
+      const m = r.loadMsrp("rsms:rn:flag");
+      const name = lookupNamed("rsms:rn:flag", "--pid", a.pid, () => m.flagRn(pid));
+      r.saveMsrp(m, "rsms:rn:flag");
+      console.log(`${name}: in S_RN (suspicious under every pseudonym); rsms:rn:clear --rn ${name} after review`);
+      await revocationSync(r, "rsms:rn:flag");
+      return { name, suspicious: m.suspiciousRns() };
+    });
   });
 
 task("rsms:rn:clear", "MSRP only: takes an RN out of S_RN after review; its trust identity's on-chain revocation is lifted")
   .addParam("rn", "The RN's name")
   .setAction(async (a: { rn: string }, hre) => {
-    const r = await rsms(hre);
-    const m = r.loadMsrp("rsms:rn:clear");
-    if (!m.summary().rns.some((n) => n.name === a.rn))
-      throw new UsageError(`rsms:rn:clear: --rn ${a.rn} is not an RN this MSRP registered`);
-    m.clearSuspicious(a.rn);
-    r.saveMsrp(m, "rsms:rn:clear");
-    console.log(`${a.rn}: out of S_RN`);
-    await revocationSync(r, "rsms:rn:clear");
-    return { suspicious: m.suspiciousRns() };
+    return asMsrp(hre, "rsms:rn:clear", async () => {
+      const r = await rsms(hre);
+      const m = r.loadMsrp("rsms:rn:clear");
+      if (!m.summary().rns.some((n) => n.name === a.rn))
+        throw new UsageError(`rsms:rn:clear: --rn ${a.rn} is not an RN this MSRP registered`);
+      m.clearSuspicious(a.rn);
+      r.saveMsrp(m, "rsms:rn:clear");
+      console.log(`${a.rn}: out of S_RN`);
+      await revocationSync(r, "rsms:rn:clear");
+      return { suspicious: m.suspiciousRns() };
+    });
   });
 
 task("rsms:trace", "MSRP only: the real identity behind a pseudonym (any PID of an RN's chain, a PID_RPM or a PID_User)")

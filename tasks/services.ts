@@ -11,10 +11,31 @@ import path from "path";
 import { X509Certificate, createPrivateKey } from "crypto";
 import { task, types } from "hardhat/config";
 import type { ConfigurableTaskDefinition, HardhatRuntimeEnvironment } from "hardhat/types";
-import { UsageError, localName, minedReceipt } from "./lib/cli";
+import { RefusedError, UsageError, localName, minedReceipt } from "./lib/cli";
 
-/** The chain side every service needs: its account, the registry through that account, chain id. */
-async function serviceChain(hre: HardhatRuntimeEnvironment, role: string) {
+/**
+ * Refuses (one line, nothing sent) a grant from an account that is not the contract's admin: the
+ * contract would refuse it (AccessControlUnauthorizedAccount) after the gas is paid (s23-fxops).
+ */
+async function adminOf(
+  task: string,
+  contracts: { name: string; c: { hasRole(role: string, account: string): Promise<boolean>; DEFAULT_ADMIN_ROLE(): Promise<string> } }[],
+  admin: string,
+): Promise<void> {
+  for (const { name, c } of contracts)
+    if (!(await c.hasRole(await c.DEFAULT_ADMIN_ROLE(), admin)))
+      throw new RefusedError(
+        `${task}: ${admin} (this machine's first account: PRIVATE_KEY) is not the ${name}'s admin (DEFAULT_ADMIN_ROLE); run it with the deployer's key; nothing sent`,
+      );
+}
+
+/**
+ * The chain side every service needs: its account, the registry through that account, chain id.
+ * @param create - make (and fund) the role's key if this machine has none: only for the command
+ *   whose job is to make the account (rsms:rpm:enrol); a service's start refuses instead, naming
+ *   the role, having written and sent nothing (s22-redo R1's class; s23-fxops)
+ */
+async function serviceChain(hre: HardhatRuntimeEnvironment, role: string, create = false) {
   const [{ localState, deployedAddress }, { roleAccounts }, { RsmsLedger }, { ResourcePoolRegistry__factory }] = await Promise.all([
     import("./lib/context"),
     import("../offchain/chain/accounts"),
@@ -23,7 +44,7 @@ async function serviceChain(hre: HardhatRuntimeEnvironment, role: string) {
   ]);
   const local = localState(hre);
   // a service signs its replies with a key it holds (not a development node's unlocked account)
-  const wallet = await roleAccounts(hre, local.keystore).key(role);
+  const wallet = await roleAccounts(hre, local.keystore).key(role, { flag: "role", create });
   const registry = await deployedAddress(hre, "ResourcePoolRegistry");
   const ledger = new RsmsLedger(ResourcePoolRegistry__factory.connect(registry, wallet));
   const chainId = (await hre.ethers.provider.getNetwork()).chainId;
@@ -232,9 +253,11 @@ listenFlags(
     } catch (e) {
       throw new UsageError(`rsms:serve: ${(e as Error).message}`);
     }
-    const c = await serviceChain(hre, "msrp");
-    if (!c.local.keystore.exists(MSRP_RECORD))
+    const { localState } = await import("./lib/context");
+    // before the account is resolved (and its key topped up): nothing is sent for a folder that cannot serve
+    if (!localState(hre).keystore.exists(MSRP_RECORD))
       throw new UsageError("rsms:serve: no MSRP in this data folder: run `npx hardhat rsms:setup` with it first");
+    const c = await serviceChain(hre, "msrp");
     const reg = c.ledger.registry;
     if (!(await reg.hasRole(await reg.MSRP_ROLE(), c.wallet.address)))
       throw new UsageError(
@@ -282,11 +305,13 @@ listenFlags(
   if (a.role === "rpm") {
     if (a.pool === undefined) throw new UsageError("rsms:serve: rpm needs --pool <n>");
     const { RpmService, rpmServiceRecord } = await import("../offchain/services/rsms/rpm-service");
-    const c = await serviceChain(hre, `rpm:${a.pool}`);
-    if (!c.local.keystore.exists(rpmServiceRecord(a.pool)))
+    const { localState } = await import("./lib/context");
+    // before the account is resolved: a mistyped --pool makes and funds no key (s23-fxops)
+    if (!localState(hre).keystore.exists(rpmServiceRecord(a.pool)))
       throw new UsageError(
         `rsms:serve: pool ${a.pool} has no RPM in this data folder: run \`npx hardhat rsms:rpm:enrol --pool ${a.pool} --msrp <url>\` first`,
       );
+    const c = await serviceChain(hre, `rpm:${a.pool}`);
     const svc = new RpmService({
       keystore: c.local.keystore,
       dir: path.join(c.local.dir, `service-rpm-${a.pool}`),
@@ -411,8 +436,17 @@ task(
     if (!hre.ethers.isAddress(a.to)) throw new UsageError(`rsms:msrp:grant: --to ${a.to} is not an address`);
     const [admin] = await hre.ethers.getSigners();
     const reg = ResourcePoolRegistry__factory.connect(await deployedAddress(hre, "ResourcePoolRegistry"), admin);
-    await minedReceipt(reg.grantRole(await reg.MSRP_ROLE(), a.to));
     const groups = ServiceGroupRegistry__factory.connect(await deployedAddress(hre, "ServiceGroupRegistry"), admin);
+    // both checked before the first grant: never one registry granted and the other refused
+    await adminOf(
+      "rsms:msrp:grant",
+      [
+        { name: "ResourcePoolRegistry", c: reg },
+        { name: "ServiceGroupRegistry", c: groups },
+      ],
+      admin.address,
+    );
+    await minedReceipt(reg.grantRole(await reg.MSRP_ROLE(), a.to));
     await minedReceipt(groups.grantRole(await groups.MSRP_ROLE(), a.to));
     console.log(`MSRP_ROLE granted to ${a.to} on the ResourcePoolRegistry and the ServiceGroupRegistry`);
     return { to: a.to };
@@ -429,7 +463,8 @@ task("rsms:rpm:enrol", "On the RPM's machine: enrols its account as the RPM of a
   .setAction(async (a: { pool: number; msrp: string; rid?: string; abandon: boolean }, hre) => {
     if (!Number.isInteger(a.pool) || a.pool < 1) throw new UsageError(`rsms:rpm:enrol: --pool must be a positive integer, got ${a.pool}`);
     const { enrolRpm, abandonRpmEnrol } = await import("../offchain/services/rsms/clients");
-    const c = await serviceChain(hre, `rpm:${a.pool}`);
+    // enrolling makes the RPM's account (its job): a new key for role rpm:<pool>
+    const c = await serviceChain(hre, `rpm:${a.pool}`, true);
     const args = {
       msrpUrl: a.msrp,
       poolId: a.pool,
@@ -490,6 +525,7 @@ task("idp:grant", "The MIT registry's admin grants IDP_ROLE to the IdP service's
     if (!hre.ethers.isAddress(a.to)) throw new UsageError(`idp:grant: --to ${a.to} is not an address`);
     const [admin] = await hre.ethers.getSigners();
     const reg = MITRegistry__factory.connect(await deployedAddress(hre, "MITRegistry"), admin);
+    await adminOf("idp:grant", [{ name: "MITRegistry", c: reg }], admin.address);
     await minedReceipt(reg.grantRole(await reg.IDP_ROLE(), a.to));
     console.log(`IDP_ROLE granted to ${a.to}`);
     return { to: a.to };
@@ -565,7 +601,9 @@ listenFlags(
       import("../offchain/mssa/registration"),
     ]);
     const local = localState(hre);
-    const wallet = await roleAccounts(hre, local.keystore).key(a.account);
+    // the authority's key is configured (METATRUST_KEY_<ROLE>) or kept in the keystore: a name with
+    // none (a typo) is refused naming --account, with no key made or funded (s23-fxops)
+    const wallet = await roleAccounts(hre, local.keystore).key(a.account, { flag: "--account", create: false });
     const ledger = CredentialLedger__factory.connect(await deployedAddress(hre, "CredentialLedger"), wallet);
     const p = await ledger.place(placeId(a.place));
     const authorities = p.authorities.map((x) => x.toLowerCase());
@@ -825,6 +863,7 @@ task("trust:grant", "The TrustManager's admin grants DETECTOR_ROLE or ORACLE_ROL
     if (!hre.ethers.isAddress(a.to)) throw new UsageError(`trust:grant: --to ${a.to} is not an address`);
     const [admin] = await hre.ethers.getSigners();
     const tm = TrustManager__factory.connect(await deployedAddress(hre, "TrustManager"), admin);
+    await adminOf("trust:grant", [{ name: "TrustManager", c: tm }], admin.address);
     await minedReceipt(tm.grantRole(a.role === "detector" ? await tm.DETECTOR_ROLE() : await tm.ORACLE_ROLE(), a.to));
     console.log(`${a.role === "detector" ? "DETECTOR_ROLE" : "ORACLE_ROLE"} granted to ${a.to}`);
     return { to: a.to };

@@ -631,7 +631,19 @@ task(
         avatars.map(c.ledgerMod.entityId),
         th.map(c.fixed.toWad),
         { durationDays: a.days, termination: [a.termination], penalties: [a.penalty] },
-        async (controller) => (await import("./lib/context")).accountSigner(hre, controller, { flag: "an avatar's controller" }), // each avatar's controller consents
+        // each avatar's controller consents (a signature: its key is not topped up), every one of
+        // them before the terms are stored or anything sent: a controller whose key this machine
+        // does not hold is refused naming the avatar (s23-fxops)
+        async (controller, avatar) => {
+          try {
+            return await (await import("./lib/context")).accountSigner(hre, controller, { flag: "an avatar's controller", fund: false });
+          } catch (e) {
+            if (!(e instanceof (await import("../offchain/chain/accounts")).UnknownAccountError)) throw e;
+            throw new UsageError(
+              `trust:agree: --avatars ${seen.get(avatar) ?? avatar}: this machine holds no key for its controller ${controller}, whose consent the agreement needs: run it where that key is (METATRUST_KEY_<ROLE> or the keystore's role key); nothing was stored or sent`,
+            );
+          }
+        },
         journal,
       );
       console.log(

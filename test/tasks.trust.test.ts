@@ -174,16 +174,24 @@ describe("tasks: trust:* (in-process network, one process)", function () {
     expect((await hre.run("dispute:show", { id: Number(d.id) })).phase).to.equal("commit");
     await hre.run("chain:advance", { seconds: 3_601 });
     for (const v of ["vic", "wes", "xia"]) await hre.run("dispute:reveal", { id: Number(d.id), voter: v });
-    const early = await customError(await rejects(hre.run("dispute:resolve", { id: Number(d.id) })));
-    expect(early).to.deep.equal({ name: "DisputeResolution__TooEarly", args: [BigInt(d.id), (await dr.dispute(d.id)).revealDeadline] });
+    // too early: refused from the phase the chain reports, before any gas is paid (s23-fxops finding 4)
+    let blockBefore = await hre.ethers.provider.getBlockNumber();
+    const early = await rejects(hre.run("dispute:resolve", { id: Number(d.id) }));
+    expect(await hre.ethers.provider.getBlockNumber(), "a refused resolve was sent").to.equal(blockBefore);
+    const iso = (t: bigint) => new Date(Number(t) * 1000).toISOString();
+    expect([early.name, early.message]).to.deep.equal([
+      "RefusedError",
+      `dispute:resolve: --id ${d.id}: #${d.id} is in its reveal phase; it can be resolved after ${iso((await dr.dispute(d.id)).revealDeadline)} (its reveal deadline); nothing sent`,
+    ]);
     await hre.run("chain:advance", { seconds: 3_601 });
     // decided 1.0 to 0.5 for the claim: eve's controller (account 8) may appeal for an hour
     expect((await hre.run("dispute:show", { id: Number(d.id) })).phase).to.equal("appeal");
-    const inWindow = await customError(await rejects(hre.run("dispute:resolve", { id: Number(d.id) })));
-    expect(inWindow).to.deep.equal({
-      name: "DisputeResolution__TooEarly",
-      args: [BigInt(d.id), (await dr.dispute(d.id)).revealDeadline + (await dr.params()).appealPeriod],
-    });
+    blockBefore = await hre.ethers.provider.getBlockNumber();
+    const inWindow = await rejects(hre.run("dispute:resolve", { id: Number(d.id) }));
+    expect(inWindow.message).to.equal(
+      `dispute:resolve: --id ${d.id}: #${d.id} is in its appeal phase; it can be resolved after ${iso((await dr.dispute(d.id)).revealDeadline + (await dr.params()).appealPeriod)} (its appeal window); nothing sent`,
+    );
+    expect(await hre.ethers.provider.getBlockNumber(), "a refused resolve was sent").to.equal(blockBefore);
     const none = await rejects(hre.run("dispute:appeal", { id: 99 }));
     expect([none.name, none.message]).to.deep.equal(["UsageError", "dispute:appeal: --id 99: no such dispute"]);
     const ap = await hre.run("dispute:appeal", { id: Number(d.id) });
@@ -193,15 +201,34 @@ describe("tasks: trust:* (in-process network, one process)", function () {
       "RefusedError",
       `dispute:appeal: #${d.id} cannot be appealed now: it is in its commit phase (appeals: after the reveal deadline, for 3600 s, not a void round)`,
     ]);
-    // round 1 needs 2.0 of revealed weight: the same three voters (1.5) vote again, fresh salts per round
+    // round 1 needs 2.0 of revealed weight: two of the three voters (1.0) vote again, fresh salts per round
     for (const [v, choice] of [
       ["vic", 1],
       ["wes", 0],
-      ["xia", 1],
     ] as const)
       await hre.run("dispute:commit", { id: Number(d.id), voter: v, choice });
+    // a step outside its phase, which the court would refuse after the gas is paid: refused from the
+    // phase the chain reports, in one line naming --id (or --voter), nothing sent (s23-fxops finding 4)
+    const r1 = await dr.dispute(d.id);
+    blockBefore = await hre.ethers.provider.getBlockNumber();
+    const revealEarly = await rejects(hre.run("dispute:reveal", { id: Number(d.id), voter: "vic" }));
+    expect(revealEarly.message).to.equal(
+      `dispute:reveal: --id ${d.id}: #${d.id} is in its commit phase (round 1 reveals after ${iso(r1.commitDeadline)} until ${iso(r1.revealDeadline)}); nothing sent`,
+    );
+    const noSalt = await rejects(hre.run("dispute:reveal", { id: Number(d.id), voter: "xia" }));
     await hre.run("chain:advance", { seconds: 3_601 });
-    for (const v of ["vic", "wes", "xia"]) await hre.run("dispute:reveal", { id: Number(d.id), voter: v });
+    const afterAdvance = await hre.ethers.provider.getBlockNumber();
+    const commitLate = await rejects(hre.run("dispute:commit", { id: Number(d.id), voter: "xia", choice: 1 }));
+    expect(commitLate.message).to.equal(
+      `dispute:commit: --id ${d.id}: #${d.id} is in its reveal phase (round 1 commits until ${iso(r1.commitDeadline)}); nothing sent`,
+    );
+    const noSaltLate = await rejects(hre.run("dispute:reveal", { id: Number(d.id), voter: "xia" }));
+    expect(noSaltLate.message).to.equal(
+      `dispute:reveal: --voter xia: no vote of xia on #${d.id} (round 1) was committed from this data folder (no salt dispute-${d.id}-r1-xia); nothing sent`,
+    );
+    expect(noSalt.message).to.match(/^dispute:reveal: --id /);
+    expect(await hre.ethers.provider.getBlockNumber(), "a refused step was sent").to.equal(afterAdvance);
+    for (const v of ["vic", "wes"]) await hre.run("dispute:reveal", { id: Number(d.id), voter: v });
     await hre.run("chain:advance", { seconds: 3_601 });
     // below round 1's quorum: round 0's verdict stands, and its voters are the ones settled
     const r = await hre.run("dispute:resolve", { id: Number(d.id) });

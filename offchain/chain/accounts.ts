@@ -90,6 +90,8 @@ export type AccountUse = {
    * the tasks resolve with false except where making the account is their job: tasks/lib/context.ts).
    */
   create?: boolean;
+  /** Top the key up from the funder when low (default true); false for a key that only signs off-chain (a consent). */
+  fund?: boolean;
 };
 
 export type RoleAccounts = {
@@ -237,7 +239,7 @@ export function roleAccounts(hre: HardhatRuntimeEnvironment, keystore: Keystore,
     const d = await devSigner(name);
     if (d) return d;
     const w = walletOf(keyOf(name, true)!);
-    await fund(w.address);
+    if (use?.fund !== false) await fund(w.address);
     return w;
   };
 
@@ -296,7 +298,7 @@ export function roleAccounts(hre: HardhatRuntimeEnvironment, keystore: Keystore,
       const address = getAddress(account);
       const key = keyByAddress(address);
       if (key) {
-        await fund(address);
+        if (use?.fund !== false) await fund(address);
         return walletOf(key);
       }
       const s = (await hre.ethers.getSigners()).find((x) => x.address === address);
@@ -321,7 +323,7 @@ export function roleAccounts(hre: HardhatRuntimeEnvironment, keystore: Keystore,
   const key = async (name: string, use?: AccountUse): Promise<Wallet> => {
     const held = keyOf(name, use?.create !== false, use?.flag);
     if (held === undefined)
-      throw new UnknownAccountError(
+      throw new NoKeyForRoleError(
         `${use?.flag ?? "account"} "${name}" is no key here: set ${roleEnvVar(name)}, or keep it as keystore record ${roleRecord(name)}`,
       );
     const w = walletOf(held);

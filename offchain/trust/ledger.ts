@@ -542,7 +542,9 @@ export class TrustLedger {
    * the terms the avatars consent to and the document the agreement points to are one. Every
    * avatar named consents: its controller signs the agreement (signAgreementConsent), unless it
    * is this ledger's own account.
-   * @param signerOf - the signer of an avatar controller's account
+   * @param signerOf - the signer of an avatar controller's account (its controller, the avatar id); called for
+   *   every avatar before the terms are stored, the intent journaled or anything sent, so a throw
+   *   there leaves nothing behind
    * @returns the agreement id, mode, mean trust, CID and transaction
    */
   async proposeAgreement(
@@ -551,7 +553,7 @@ export class TrustLedger {
     avatars: string[],
     thresholds: bigint[],
     terms: Omit<AgreementTerms, "org" | "avatars" | "createdAt">,
-    signerOf: (controller: string) => Promise<Signer>,
+    signerOf: (controller: string, avatar: string) => Promise<Signer>,
     journal?: AgreementJournal,
   ) {
     const order = avatars.map((a, i) => ({ a, t: thresholds[i] })).sort((x, y) => (x.a < y.a ? -1 : x.a > y.a ? 1 : 0));
@@ -585,17 +587,12 @@ export class TrustLedger {
       const found = await formed(earlier.fromBlock);
       if (found) return found;
     }
-    const stored = await store.putJson(doc);
-    if (stored !== cid) throw new TrustIntegrityError(`proposeAgreement: the store computed ${stored}, expected ${cid}`);
     const me = await (this.tm.runner as Signer).getAddress();
     const provider = (this.tm.runner as Signer).provider!;
     const block = await provider.getBlock("latest");
-    // The intent is journaled before the send. A resend takes the earlier send's account nonce while
-    // that nonce is not mined (the earlier transaction may be pending): at most one of them is mined.
-    const minedCount = await provider.getTransactionCount(me, "latest");
-    const nonce =
-      earlier?.nonce !== undefined && earlier.nonce >= minedCount ? earlier.nonce : await provider.getTransactionCount(me, "pending");
-    journal?.save({ createdAt: doc.createdAt, fromBlock: earlier?.fromBlock ?? block!.number, nonce });
+    // Every consent is collected before the first effect (the terms' put, the journal, the send):
+    // an avatar whose controller's key this machine does not hold is refused by `signerOf` with
+    // nothing stored, journaled or sent (s23-fxops; the reads and signatures change nothing).
     const consent: AgreementConsent = {
       org,
       avatars: order.map((o) => o.a),
@@ -607,8 +604,16 @@ export class TrustLedger {
     const consents: string[] = [];
     for (const a of consent.avatars) {
       const controller = (await this.tm.entity(a)).controller;
-      consents.push(controller === me ? "0x" : await signAgreementConsent(await signerOf(controller), this.tm, consent));
+      consents.push(controller === me ? "0x" : await signAgreementConsent(await signerOf(controller, a), this.tm, consent));
     }
+    const stored = await store.putJson(doc);
+    if (stored !== cid) throw new TrustIntegrityError(`proposeAgreement: the store computed ${stored}, expected ${cid}`);
+    // The intent is journaled before the send. A resend takes the earlier send's account nonce while
+    // that nonce is not mined (the earlier transaction may be pending): at most one of them is mined.
+    const minedCount = await provider.getTransactionCount(me, "latest");
+    const nonce =
+      earlier?.nonce !== undefined && earlier.nonce >= minedCount ? earlier.nonce : await provider.getTransactionCount(me, "pending");
+    journal?.save({ createdAt: doc.createdAt, fromBlock: earlier?.fromBlock ?? block!.number, nonce });
     let sent: Awaited<ReturnType<typeof mined>>;
     try {
       sent = await mined(

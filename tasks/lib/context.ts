@@ -59,7 +59,12 @@ export async function deployedAddress(hre: HardhatRuntimeEnvironment, name: stri
  * Every other task refuses a role name that has no key here before it writes or sends anything
  * (s22-redo R1: `dispute:withdraw --account arbitr` made a key and funded it from the operator).
  */
-export type AccountFlag = { flag: string; create?: boolean };
+export type AccountFlag = {
+  flag: string;
+  create?: boolean;
+  /** top the account's key up when low (default true); false for a key that only signs off-chain (a consent) */
+  fund?: boolean;
+};
 
 /**
  * Resolves an account given on the command line: a role name with a key here (METATRUST_KEY_<ROLE>,
@@ -76,7 +81,7 @@ export async function resolveAccount(hre: HardhatRuntimeEnvironment, account: st
 
 /** The signer of an account given as `resolveAccount` takes it (a role key, an address this process holds a key for, an index); a role key is funded when low. */
 export async function accountSigner(hre: HardhatRuntimeEnvironment, account: string, use: AccountFlag): Promise<Signer> {
-  return roleAccounts(hre, localState(hre).keystore).signer(account, { flag: use.flag, create: use.create === true });
+  return roleAccounts(hre, localState(hre).keystore).signer(account, { flag: use.flag, create: use.create === true, fund: use.fund });
 }
 
 /** The operator roles a deployment names (deployments.ts Deployment.roles). */

@@ -23,7 +23,7 @@ export async function buildIdpService(
     import("../../offchain/services/avatars/idp-service"),
   ]);
   const local = localState(hre);
-  const wallet = await roleAccounts(hre, local.keystore).key("idp");
+  const wallet = await roleAccounts(hre, local.keystore).key("idp", { flag: "role", create: false }); // idp:setup made it
   const registry = MITRegistry__factory.connect(await deployedAddress(hre, "MITRegistry"), wallet);
   const svc = new IdpService({
     keystore: local.keystore,

@@ -2,34 +2,57 @@
  * The MSRP's record (`rsms-msrp`) as the in-process commands change it: the `rsms:*` tasks
  * (tasks/rsms.ts) and the `group:*` tasks (tasks/group.ts) that act as the MSRP in this data folder.
  * Two guards, one for each way a write could be lost:
- * - a command that will change the record refuses, before it does anything, while an MSRP service
- *   (another live process) serves this data folder: the service holds the record in memory and its
- *   next save would undo the command's write (s17-redA F20's shape, offchain/services/folder-lock.ts);
+ * - a command that will change the record holds the MSRP service's folder (`<data>/service-msrp`)
+ *   from before it loads the record until its run ends ({@link withMsrpRecord}; the IdP's rule,
+ *   tasks/lib/record-hold.ts; s23-fxops): while `rsms:serve msrp` (another live process, or this
+ *   one) serves the folder it refuses in one line naming the service's pid, having loaded and
+ *   written nothing (the service holds the record in memory and its next save would undo the
+ *   command's write: s17-redA F20's shape); another command of the folder is waited for; and a
+ *   service started meanwhile waits for the command and loads the record only once it holds the lock
+ *   (before, a command that had checked for no service could commit after a service had loaded the
+ *   record, and the service's next save undid it);
  * - the record is loaded stamped and committed only over the stamp it was loaded at (s17-redA F21):
- *   a command that loaded it, awaited the chain and wrote it whole would drop what another command
- *   (or process) committed meanwhile. The check and the commit run with no await between them, so
- *   within a process nothing lands between the two (across processes: a window of microseconds).
+ *   a writer that took no lock (an older build) is refused rather than undone. The check and the
+ *   commit run with no await between them.
  */
 import path from "node:path";
-import { liveHolder } from "../../offchain/services/folder-lock";
 import type { Keystore, KeystoreData, RecordStamp } from "../../offchain/storage/keystore";
 import { RefusedError } from "./cli";
+import { holdsFolder, withServiceFolder } from "./record-hold";
 
 export const MSRP_RECORD = "rsms-msrp";
 /** The MSRP record's commits write the RNs they change (Keystore.commit's `patch`). */
 export const MSRP_PATCH = { patch: { [MSRP_RECORD]: "rns" } };
 
+/** The MSRP service's folder in a data folder, whose lock guards the record (as tasks/services.ts rsms:serve msrp). */
+export const msrpServiceDir = (dataDir: string) => path.join(dataDir, "service-msrp");
+
 /**
- * Refuses (one line naming the service's pid and folder) while a live process other than this one
- * serves the MSRP of the data folder `dataDir` (rsms:serve msrp's lock on `<dataDir>/service-msrp`).
+ * Runs `run` holding the MSRP service's folder of the data folder `dataDir` (see the file comment).
+ * @param task - the command, named in the lock, the notices and the refusals
+ * @throws RefusedError (one line) while a live MSRP service holds the folder, or another command
+ *   holds it longer than the wait; nothing was loaded or written then
  */
-export function msrpNotServed(task: string, dataDir: string): void {
-  const dir = path.join(dataDir, "service-msrp");
-  const h = liveHolder(dir);
-  if (h)
-    throw new RefusedError(
-      `${task}: an MSRP service (pid ${h.pid}, since ${h.started}) serves this data folder (${dir}): it would undo this command's write to ${MSRP_RECORD}; go through the service (--msrp <url>) or stop the service first`,
-    );
+export function withMsrpRecord<T>(
+  task: string,
+  dataDir: string,
+  run: () => Promise<T>,
+  o: { waitMs?: number; onWait?: (line: string) => void } = {},
+): Promise<T> {
+  return withServiceFolder(
+    task,
+    msrpServiceDir(dataDir),
+    (h, dir) =>
+      `${task}: an MSRP service (pid ${h.pid}, since ${h.started}) serves this data folder (${dir}) and holds ${MSRP_RECORD} in memory: its next save would undo this command's write; go through the service (--msrp <url>) or stop it first`,
+    run,
+    o,
+  );
+}
+
+/** Throws (a bug, not bad input) when `task` would change the MSRP's record without holding its folder. */
+export function msrpHeld(task: string, dataDir: string): void {
+  if (!holdsFolder(msrpServiceDir(dataDir)))
+    throw new Error(`${task}: changes ${MSRP_RECORD} without holding the MSRP's folder (withMsrpRecord)`);
 }
 
 /**
@@ -42,10 +65,11 @@ export async function msrpRecord<M extends { toRecord(): KeystoreData }>(ks: Key
   /** The stamp each agent `load` gave was loaded at: `save` commits it only over that stamp. */
   const loadedAt = new WeakMap<M, RecordStamp>();
   return {
-    notServed: (task: string) => msrpNotServed(task, dataDir),
-    /** The MSRP agent, with the stamp it was loaded at; `task`: the command will change it (notServed checked first). */
+    /** Throws unless this command holds the MSRP's folder ({@link withMsrpRecord}). */
+    held: (task: string) => msrpHeld(task, dataDir),
+    /** The MSRP agent, with the stamp it was loaded at; `task`: the command will change it (it must hold the folder). */
     load(task?: string): M {
-      if (task) msrpNotServed(task, dataDir);
+      if (task) msrpHeld(task, dataDir);
       const { data, stamp } = ks.loadStamped(MSRP_RECORD);
       const m = build(data);
       loadedAt.set(m, stamp);
@@ -57,6 +81,7 @@ export async function msrpRecord<M extends { toRecord(): KeystoreData }>(ks: Key
      * @returns the texts written (Keystore.commit's result)
      */
     save(m: M, task = "rsms", also: () => void = () => undefined, withRecords: Record<string, unknown> = {}): RecordStamp {
+      msrpHeld(task, dataDir);
       const at = loadedAt.get(m);
       if (at && !sameStamp(at, ks.stamp(MSRP_RECORD)))
         throw new RefusedError(

@@ -389,27 +389,46 @@ export class AuthorityService {
     this.placeKey = loadPlaceKey(d.keystore, d.place);
     this.electionKey = loadElectionKey(d.keystore);
     this.ledgerAddress = String(d.ledger.target);
+    // read here, written only once the folder is held ({@link loadRecord} at the start: s23-fxops):
+    // a second service built on the folder of a running one must not write over its record
     const name = authorityRecord(d.place);
-    if (!d.keystore.exists(name))
-      d.keystore.create(name, {
-        place: this.place,
-        channelSk: toHex(encodeScalar(randomScalar())),
-        agent: new AuthorityAgent(d.wallet.address).toRecord(),
-        otkSeed: toHex(randomBytes(32)),
-        users: {},
-        released: {},
-        releases: {},
-        verified: {},
-      });
-    this.rec = d.keystore.load(name) as Record_;
-    this.rec.sets ??= {};
-    for (const v of Object.values(this.rec.verified)) v.at ??= this.now();
-    this.agent = AuthorityAgent.fromRecord(this.rec.agent, this.now());
+    this.rec = d.keystore.exists(name)
+      ? (d.keystore.load(name) as Record_)
+      : {
+          place: this.place,
+          channelSk: toHex(encodeScalar(randomScalar())),
+          agent: new AuthorityAgent(d.wallet.address).toRecord(),
+          otkSeed: toHex(randomBytes(32)),
+          users: {},
+          released: {},
+          releases: {},
+          verified: {},
+        };
+    this.agent = this.fromRecord(this.rec);
     this.audience = authorityAudience(d.chainId, this.ledgerAddress, d.wallet.address, d.place);
     this.journal = new Journal(path.join(d.dir, "journal"));
     this.windowMs = d.windowMs ?? DEFAULT_WINDOW_MS;
     this.cache = new ReplyCache(path.join(d.dir, "replies"), this.windowMs, this.now);
     this.signer = accountSigner(d.wallet);
+  }
+
+  /** The agent of a record, the record's fields from older builds filled in. */
+  private fromRecord(rec: Record_): AuthorityAgent {
+    rec.sets ??= {};
+    for (const v of Object.values(rec.verified)) v.at ??= this.now();
+    return AuthorityAgent.fromRecord(rec.agent, this.now());
+  }
+
+  /**
+   * The record as it stands now that the folder is held (made from the one drawn at construction
+   * if the folder has none): another service that served the folder, or a start that failed, may
+   * have written it since the constructor read it, and this agent is written back whole.
+   */
+  private loadRecord(): void {
+    const name = authorityRecord(this.d.place);
+    if (!this.d.keystore.exists(name)) this.d.keystore.create(name, this.rec);
+    this.rec = this.d.keystore.load(name) as Record_;
+    this.agent = this.fromRecord(this.rec);
     // a record from before h9-fix: give it its seed; either way, forget stale unverified sessions
     const legacy = !this.rec.otkSeed || Object.values(this.rec.agent.sessions).some((x) => x.at === undefined);
     this.rec.otkSeed ??= toHex(randomBytes(32));
@@ -1103,6 +1122,7 @@ export class AuthorityService {
   }
 
   private async startLocked(cfg: Omit<ServiceConfig, "name">, publicUrl?: string): Promise<RunningService> {
+    this.loadRecord();
     const n = this.recover();
     if (n) this.log(`recovered: ${n} repl${n === 1 ? "y" : "ies"} cached`);
     this.running = await startService(

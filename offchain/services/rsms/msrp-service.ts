@@ -188,9 +188,10 @@ type Stalled = StalledIntent & { rn?: string };
 export class MsrpService {
   /** Its data folder's lock (one process per folder: folder-lock.ts). */
   private readonly folder = new FolderHold("msrp");
-  readonly msrp: Msrp;
+  /** the agent, from the record as it stands once the folder is held ({@link startLocked}) */
+  private agent: Msrp;
   /** the enrolment tokens used (kept in the MSRP's record, written with the registrations) */
-  private readonly book: EnrolmentBook;
+  private book: EnrolmentBook;
   readonly audience: Uint8Array;
   private readonly journal: Journal;
   private readonly cache: ReplyCache;
@@ -213,18 +214,19 @@ export class MsrpService {
 
   constructor(private readonly d: MsrpServiceDeps) {
     if (d.batch) parseBatching(d.batch.ms, d.batch.max);
-    const { enrolment, ...rec } = d.keystore.load(MSRP_RECORD) as { enrolment?: Record<string, TokenUse> };
-    this.msrp = Msrp.fromRecord(rec as never);
-    this.msrp.setRotationBudget(d.rotationBudget ?? DEFAULT_ROTATION_BUDGET);
-    this.book = new EnrolmentBook(enrolment ?? {});
+    [this.agent, this.book] = this.load();
     this.audience = audienceOf(d.chainId, d.registry, "msrp");
     this.journal = new Journal(path.join(d.dir, "journal"));
     this.stalled = new StalledIntents<Stalled>(this.journal, (l) => this.log(l));
     this.cache = new ReplyCache(path.join(d.dir, "replies"), d.windowMs ?? DEFAULT_WINDOW_MS);
     this.signer = accountSigner(d.wallet);
+    // the desk shares the agent: the one loaded again under the lock at the start is the desk's too
+    const agent = () => this.agent;
     if (d.groups)
       this.desk = new GroupDesk({
-        msrp: this.msrp,
+        get msrp() {
+          return agent();
+        },
         groups: d.groups,
         trust: d.trust,
         dir: path.join(d.dir, "groups"),
@@ -243,6 +245,19 @@ export class MsrpService {
 
   private log(s: string): void {
     (this.d.log ?? ((x: string) => process.stdout.write(x + "\n")))(s);
+  }
+
+  /** The MSRP agent (shared with the group desk). */
+  get msrp(): Msrp {
+    return this.agent;
+  }
+
+  /** The agent and the used tokens, from the keystore. */
+  private load(): [Msrp, EnrolmentBook] {
+    const { enrolment, ...rec } = this.d.keystore.load(MSRP_RECORD) as { enrolment?: Record<string, TokenUse> };
+    const m = Msrp.fromRecord(rec as never);
+    m.setRotationBudget(this.d.rotationBudget ?? DEFAULT_ROTATION_BUDGET);
+    return [m, new EnrolmentBook(enrolment ?? {})];
   }
 
   /** The agent's record and the used tokens, in one atomic write. */
@@ -921,8 +936,13 @@ export class MsrpService {
     return this.folder.start(this.d.dir, () => this.startLocked(cfg));
   }
 
-  /** Recovers, then listens. */
+  /** Loads the record again (now that the folder is held), recovers, then listens. */
   private async startLocked(cfg: Omit<ServiceConfig, "name">): Promise<RunningService> {
+    // the record as it stands now that the folder is held (s23-fxops): a command that held it
+    // (rsms:rn:register, group:request ... in this folder: tasks/lib/msrp-record.ts) or a service
+    // that served it may have written it since the constructor read it, and this agent is written
+    // back whole at every save
+    [this.agent, this.book] = this.load();
     const r = await this.recover();
     if (Object.keys(r).length) this.log(`recovered: ${JSON.stringify(r)}`);
     this.running = await startService(

@@ -1,0 +1,89 @@
+/**
+ * A command's hold on a service's folder for the length of its run (s22-redo R8, R9 for the IdP;
+ * s23-fxops for the MSRP): the one rule by which every command that writes a record a service
+ * keeps in memory (the IdP's `avatar-idp`, the MSRP's `rsms-msrp`) shares that record with the
+ * service and with other commands.
+ * - The command takes the service's folder lock (`<folder>/service.lock`, the file `idp:serve` or
+ *   `rsms:serve msrp` holds for its life: offchain/services/folder-lock.ts) as a command's (`task`),
+ *   from before it loads the record until its run ends. Two commands on one folder (two shells, a
+ *   script) run one after the other: the second waits for the first (one notice, naming it) and
+ *   then loads what the first wrote. Within one process the commands queue first (the lock file's
+ *   pid is the process's own), keyed on the folder's canonical path. A holder that died leaves a
+ *   stale lock, taken over with a one-line notice.
+ * - While a live service holds the folder, the command refuses in one line naming the service's
+ *   pid, having loaded and written nothing (the caller's `refusal`). The service in turn waits at
+ *   its start for a command that holds the folder, and loads its record only once it holds the lock.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { RefusedError } from "./cli";
+
+/** This process's commands holding a service folder, by canonical folder: each waits for the one before. */
+const queues = new Map<string, Promise<void>>();
+/** The folders a command of this process holds now (canonical paths). */
+const held = new Set<string>();
+
+/** The folder's one spelling: absolute, its links resolved as far as it exists. */
+export function canonicalDir(dir: string): string {
+  const abs = path.resolve(dir);
+  try {
+    return fs.realpathSync(abs);
+  } catch {
+    const parent = path.dirname(abs);
+    return parent === abs ? abs : path.join(canonicalDir(parent), path.basename(abs));
+  }
+}
+
+/** Whether a command of this process holds the service folder `dir` now. */
+export function holdsFolder(dir: string): boolean {
+  return held.has(canonicalDir(dir));
+}
+
+/**
+ * Runs `run` holding the service folder `dir` as a command (see the file comment).
+ * @param task - the command, named in the lock, the notices and the refusals
+ * @param refusal - the one-line refusal while a live service (pid, since) holds the folder
+ * @param o - waitMs: how long to wait for another command's hold (default TASK_HOLD_WAIT_MS);
+ *   onWait: where the one-line notice of a wait goes (default stderr)
+ * @throws RefusedError (one line) while a live service holds the folder, or another command holds
+ *   it longer than the wait; nothing was loaded or written then
+ */
+export async function withServiceFolder<T>(
+  task: string,
+  dir: string,
+  refusal: (h: { pid: number; started: string }, dir: string) => string,
+  run: () => Promise<T>,
+  o: { waitMs?: number; onWait?: (line: string) => void } = {},
+): Promise<T> {
+  const { acquireFolder, FolderLockedError } = await import("../../offchain/services/folder-lock");
+  // one key per folder, however it is spelled (relative, absolute, through a link: s22-review F2)
+  const key = canonicalDir(dir);
+  const before = queues.get(key) ?? Promise.resolve();
+  let done!: () => void;
+  const mine = new Promise<void>((go) => (done = go));
+  const tail = before.then(() => mine);
+  queues.set(key, tail);
+  await before;
+  try {
+    let lock;
+    try {
+      // staleOwn: this process's own command lock is stale here (the queue lets one command through at a time)
+      lock = await acquireFolder(key, task, { task: true, staleOwn: true, ...o });
+    } catch (e) {
+      if (!(e instanceof FolderLockedError)) throw e;
+      const h = e.holder;
+      if (h && !h.task) throw new RefusedError(refusal(h, key));
+      throw new RefusedError(e.message);
+    }
+    held.add(key);
+    try {
+      return await run();
+    } finally {
+      held.delete(key);
+      lock.release();
+    }
+  } finally {
+    done();
+    if (queues.get(key) === tail) queues.delete(key);
+  }
+}
