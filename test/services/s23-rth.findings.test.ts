@@ -1,0 +1,112 @@
+/**
+ * s23-rth: outside red team of the services' network surface. Each `it` is one finding, written to
+ * FAIL while the finding stands and to pass once it is fixed (nothing here fixes anything).
+ *
+ * F1 (H in open registration, M overall): an unsigned envelope (scheme 0) is malleable: every header
+ * field outside the protocol body (issuedAt, session) can be changed by anyone on the path. The
+ * reply cache names a request by its id and refuses the same id with other bytes
+ * (REQUEST_ID_REUSED), and the client takes that refusal as proof that its very request can never
+ * be served (client.ts refusedForGood) and drops what it keeps pending. A network attacker who sends
+ * a copy of the party's request with issuedAt moved by 1 ms ahead of it has the request SERVED under
+ * the copy's bytes, then the party's own bytes are refused for good: the party deletes its keys
+ * while the effect stands. s19-reds R1 closed this for account signatures (one encoding of v and
+ * s); the unsigned case was left open.
+ */
+import { expect } from "chai";
+import http from "http";
+import { idpSystem, startIdp } from "../helpers/idp-services";
+import { SimulatedEye } from "../../offchain/avatars/iris";
+import { issueRemote, partyRecord } from "../../offchain/services/avatars/clients";
+import { HEADER_BYTES } from "../../offchain/services/envelope";
+import { toHex } from "../../offchain/crypto/bytes";
+
+const RETRY = { attempts: 3, timeoutMs: 30_000, backoffMs: 10 };
+const firstLine = (e: Error) => e.message.split("\n")[0];
+
+/** Offset of issuedAt in an envelope: version, kind, route, audience, session, requestId. */
+const ISSUED_AT = 1 + 1 + 1 + 32 + 16 + 16;
+
+/** A copy of an envelope with issuedAt moved by `deltaMs` (unsigned envelopes only: nothing covers it). */
+function malleate(env: Buffer, deltaMs = 1n): Buffer {
+  const out = Buffer.from(env);
+  out.writeBigUInt64BE(out.readBigUInt64BE(ISSUED_AT) + deltaMs, ISSUED_AT);
+  return out;
+}
+
+/**
+ * An on-path attacker in front of `target`: the first POST it sees is replaced by a malleated copy
+ * (issuedAt + 1 ms), which it forwards; it then cuts the party's connection (the party sees a
+ * dropped connection and retries). Everything after that is passed through unchanged.
+ */
+async function preempting(target: string): Promise<{ url: string; served: number[]; close(): void }> {
+  const state = { url: "", served: [] as number[], close: () => server.close() };
+  let first = true;
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      void (async () => {
+        let body = req.method === "POST" ? Buffer.concat(chunks) : undefined;
+        const attack = req.method === "POST" && first;
+        if (attack) {
+          first = false;
+          body = malleate(body!);
+        }
+        const r = await fetch(new URL(req.url ?? "/", target), {
+          method: req.method,
+          headers: req.headers["content-type"] ? { "content-type": String(req.headers["content-type"]) } : {},
+          body,
+        });
+        const out = Buffer.from(await r.arrayBuffer());
+        if (req.method === "POST") state.served.push(r.status);
+        if (attack) return void req.socket.destroy();
+        res.writeHead(r.status, { "content-type": r.headers.get("content-type") ?? "application/octet-stream" });
+        res.end(out);
+      })();
+    });
+  });
+  await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
+  state.url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  return state;
+}
+
+describe("s23-rth F1: a malleated copy of an unsigned request is served, and the party's own request is refused for good", function () {
+  this.timeout(180_000);
+
+  it("IdP issuance (open registration): the MIT is issued to the party's key, the party drops that key, its eye is locked out", async () => {
+    expect(HEADER_BYTES).to.equal(ISSUED_AT + 8 + 32 + 4); // the layout this test edits
+    const s = await idpSystem("rth-f1");
+    const { svc, info } = await startIdp(s, { openRegistration: true });
+    const proxy = await preempting(info.url);
+    const eye = new SimulatedEye(231);
+    const args = {
+      dep: s.dep,
+      keystore: s.client,
+      name: "alice",
+      kind: "user" as const,
+      label: "real identity of alice",
+      retry: RETRY,
+    };
+    try {
+      const first = await issueRemote({ ...args, idp: { ...info, url: proxy.url }, enrollment: eye.capture() }).then(
+        () => "issued",
+        (e: Error) => firstLine(e),
+      );
+      // what happened on the wire: the copy was served (200), the party's own bytes refused (409)
+      expect(proxy.served[0], `the malleated copy: ${first}`).to.equal(200);
+      // The fix must keep the party able to hold the MIT drawn for its key: either the first run
+      // succeeds (the copy's effect is the party's), or it keeps the pending issuance (the keys)
+      // and the next run gets the MIT. Before the fix: the first run fails "409 REQUEST_ID_REUSED",
+      // the keys are deleted, and the next run (new keys, same eye) is refused DUPLICATE_IDENTITY.
+      if (first !== "issued") {
+        expect(s.client.exists("avatar-party-alice-issue"), `the party's keys after "${first}"`).to.equal(true);
+        const again = await issueRemote({ ...args, idp: info, enrollment: eye.capture() });
+        expect(Number((await s.dep.registry.mit(toHex(again.party.mit!.serial))).status)).to.equal(1);
+      }
+      expect(s.client.exists(partyRecord("alice"))).to.equal(true);
+    } finally {
+      proxy.close();
+      await svc.stop();
+    }
+  });
+});
