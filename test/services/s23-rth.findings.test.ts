@@ -19,6 +19,18 @@ import { SimulatedEye } from "../../offchain/avatars/iris";
 import { issueRemote, partyRecord } from "../../offchain/services/avatars/clients";
 import { HEADER_BYTES } from "../../offchain/services/envelope";
 import { toHex } from "../../offchain/crypto/bytes";
+import fs from "fs";
+import os from "os";
+import path from "path";
+import hre from "hardhat";
+import { Wallet, parseEther } from "ethers";
+import { useTaskSandbox } from "../helpers/tasks";
+import { TrustLedger } from "../../offchain/trust/ledger";
+import { readDeployment } from "../../offchain/chain/deployments";
+import { FileContentStore } from "../../offchain/storage/content-store";
+import { DetectorService } from "../../offchain/services/trust/detector-service";
+import { detectRemote } from "../../offchain/services/trust/clients";
+import { TrustManager__factory } from "../../typechain-types";
 
 const RETRY = { attempts: 3, timeoutMs: 30_000, backoffMs: 10 };
 const firstLine = (e: Error) => e.message.split("\n")[0];
@@ -106,6 +118,54 @@ describe("s23-rth F1: a malleated copy of an unsigned request is served, and the
       expect(s.client.exists(partyRecord("alice"))).to.equal(true);
     } finally {
       proxy.close();
+      await svc.stop();
+    }
+  });
+});
+
+/**
+ * F2 (M): the detector service prunes its reply cache only from its watch timer, which does not run
+ * with `trust:serve detector --interval 0` ("only on request"). `/v1/detect` is unsigned ("anyone
+ * may ask"), and every request with a fresh id leaves a reply file that is never deleted: any client
+ * that reaches the service grows its folder without bound (the rate limit slows it, 60 a minute per
+ * address, and does not bound it; the IdP capped its challenge folder for this very reason). The
+ * fix: prune on a timer of its own (as the RPM does) whatever the interval.
+ */
+describe("s23-rth F2: an unauthenticated client grows the detector's reply folder for good (--interval 0)", function () {
+  this.timeout(180_000);
+  useTaskSandbox("metatrust-rth-f2-");
+
+  it("replies to anonymous /v1/detect requests are still on disk long after twice the freshness window", async () => {
+    await hre.run("trust:register", { entity: "ann", type: "avatar", account: "4" });
+    const address = readDeployment("hardhat").contracts.TrustManager.address;
+    const [admin] = await hre.ethers.getSigners();
+    const wallet = Wallet.createRandom().connect(hre.ethers.provider) as unknown as Wallet;
+    await (await admin.sendTransaction({ to: wallet.address, value: parseEther("10") })).wait();
+    const tm = TrustManager__factory.connect(address, admin);
+    await (await tm.grantRole(await tm.DETECTOR_ROLE(), wallet.address)).wait();
+    const chainId = (await hre.ethers.provider.getNetwork()).chainId;
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rth-f2-"));
+    const windowMs = 200;
+    const svc = new DetectorService({
+      ledger: new TrustLedger(TrustManager__factory.connect(address, wallet)),
+      store: new FileContentStore(path.join(dir, "ipfs")),
+      wallet,
+      chainId,
+      dir: path.join(dir, "service"),
+      intervalMs: 0,
+      windowMs,
+      log: () => undefined,
+    });
+    try {
+      const url = (await svc.start({ port: 0 })).url;
+      // an anonymous client (no account: the envelope is unsigned), 20 requests with fresh ids
+      for (let i = 0; i < 20; i++) await detectRemote({ url, chainId, trustManager: address, account: wallet.address });
+      const replies = () => fs.readdirSync(path.join(dir, "service", "replies")).filter((f) => f.endsWith(".json")).length;
+      expect(replies(), "one reply file per anonymous request").to.equal(20);
+      // ten windows later every one of them is past the cache's horizon (2 windows)
+      await new Promise((r) => setTimeout(r, 10 * windowMs));
+      expect(replies(), "reply files left after 5 horizons (none is ever pruned with --interval 0)").to.equal(0);
+    } finally {
       await svc.stop();
     }
   });
