@@ -31,6 +31,9 @@ import { FileContentStore } from "../../offchain/storage/content-store";
 import { DetectorService } from "../../offchain/services/trust/detector-service";
 import { detectRemote } from "../../offchain/services/trust/clients";
 import { TrustManager__factory } from "../../typechain-types";
+import { rsmsServices } from "../helpers/rsms-services";
+import { Keystore } from "../../offchain/storage/keystore";
+import { registerRnRemote, rnClientRecord, rnRegisterPending } from "../../offchain/services/rsms/clients";
 
 const RETRY = { attempts: 3, timeoutMs: 30_000, backoffMs: 10 };
 const firstLine = (e: Error) => e.message.split("\n")[0];
@@ -131,6 +134,33 @@ describe("s23-rth F1: a malleated copy of an unsigned request is served, and the
  * address, and does not bound it; the IdP capped its challenge folder for this very reason). The
  * fix: prune on a timer of its own (as the RPM does) whatever the interval.
  */
+describe("s23-rth F1b: the same on the MSRP's open registration of an RN", function () {
+  this.timeout(180_000);
+
+  it("the RN's registration is made under the copy's bytes, the RN drops its transport key, and its name is lost", async () => {
+    const m = await rsmsServices({ pools: [1], openRegistration: true });
+    const proxy = await preempting(m.msrpUrl);
+    const ks = new Keystore(path.join(fs.mkdtempSync(path.join(os.tmpdir(), "rth-f1b-")), "keystore"), "");
+    const args = { name: "edge-9", poolId: 1, rid: "RN 9", keystore: ks, dep: m.dep, retry: RETRY };
+    try {
+      const first = await registerRnRemote({ ...args, msrpUrl: proxy.url }).then(
+        () => "registered",
+        (e: Error) => firstLine(e),
+      );
+      expect(proxy.served[0], `the malleated copy: ${first}`).to.equal(200);
+      if (first !== "registered") {
+        expect(ks.exists(rnRegisterPending("edge-9")), `the RN's pending registration after "${first}"`).to.equal(true);
+        await registerRnRemote({ ...args, msrpUrl: m.msrpUrl });
+      }
+      expect(ks.exists(rnClientRecord("edge-9"))).to.equal(true);
+    } finally {
+      proxy.close();
+      await m.stop();
+      await m.msrp.stop();
+    }
+  });
+});
+
 describe("s23-rth F2: an unauthenticated client grows the detector's reply folder for good (--interval 0)", function () {
   this.timeout(180_000);
   useTaskSandbox("metatrust-rth-f2-");
