@@ -25,7 +25,7 @@ import path from "path";
 import hre from "hardhat";
 import { Wallet, parseEther } from "ethers";
 import { useTaskSandbox } from "../helpers/tasks";
-import { TrustLedger } from "../../offchain/trust/ledger";
+import { TrustLedger, entityId } from "../../offchain/trust/ledger";
 import { readDeployment } from "../../offchain/chain/deployments";
 import { FileContentStore } from "../../offchain/storage/content-store";
 import { DetectorService } from "../../offchain/services/trust/detector-service";
@@ -195,6 +195,66 @@ describe("s23-rth F2: an unauthenticated client grows the detector's reply folde
       // ten windows later every one of them is past the cache's horizon (2 windows)
       await new Promise((r) => setTimeout(r, 10 * windowMs));
       expect(replies(), "reply files left after 5 horizons (none is ever pruned with --interval 0)").to.equal(0);
+    } finally {
+      await svc.stop();
+    }
+  });
+});
+
+/**
+ * F3 (M): while a flag run is deferred (FLAG_RUN_SPACING, 1 hour after the last run began), the
+ * detector does not record its run as the last (detector-service.ts: "the next call runs again"),
+ * so EVERY anonymous `/v1/detect` runs the whole pipeline again: it reads every rating and entity
+ * from the chain, runs the detectors under the service's mutex, and stores (and pins) a new report
+ * on IPFS (its `generatedAt` differs, so a new CID each time). An unauthenticated client thus grows
+ * the IPFS store by one report per request for up to an hour after each flag run, and holds the
+ * detector's mutex. Once fixed, requests with no new ratings during the deferral store nothing new.
+ */
+describe("s23-rth F3: during a deferred flag run, each anonymous /v1/detect pins a new report on IPFS", function () {
+  this.timeout(300_000);
+  useTaskSandbox("metatrust-rth-f3-");
+
+  it("five anonymous requests with no new rating, five new pinned reports", async () => {
+    for (const [n, account] of Object.entries({ ann: "4", ben: "5", cat: "6", dan: "7", eve: "8", fay: "9" }))
+      await hre.run("trust:register", { entity: n, type: "avatar", verified: n !== "eve" && n !== "fay", account });
+    const rateAll = async (badMouther: string, honest = true) => {
+      for (const target of ["ann", "cat", "dan"]) {
+        for (const rater of honest ? ["ben", "cat", "dan", "ann"] : [])
+          if (rater !== target) await hre.run("trust:rate", { from: rater, to: target, score: 0.9, unverifiable: true });
+        await hre.run("trust:rate", { from: badMouther, to: target, score: 0.05, unverifiable: true });
+      }
+    };
+    await rateAll("eve");
+    const address = readDeployment("hardhat").contracts.TrustManager.address;
+    const [admin] = await hre.ethers.getSigners();
+    const wallet = Wallet.createRandom().connect(hre.ethers.provider) as unknown as Wallet;
+    await (await admin.sendTransaction({ to: wallet.address, value: parseEther("10") })).wait();
+    const tm = TrustManager__factory.connect(address, admin);
+    await (await tm.grantRole(await tm.DETECTOR_ROLE(), wallet.address)).wait();
+    const chainId = (await hre.ethers.provider.getNetwork()).chainId;
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rth-f3-"));
+    const ipfs = path.join(dir, "ipfs");
+    const svc = new DetectorService({
+      ledger: new TrustLedger(TrustManager__factory.connect(address, wallet)),
+      store: new FileContentStore(ipfs),
+      wallet,
+      chainId,
+      dir: path.join(dir, "service"),
+      intervalMs: 0,
+      log: () => undefined,
+    });
+    try {
+      const url = (await svc.start({ port: 0 })).url;
+      const ask = () => detectRemote({ url, chainId, trustManager: address, account: wallet.address });
+      const first = await ask(); // flags eve: a flag run begins
+      expect(first.flagged).to.be.greaterThan(0);
+      await rateAll("fay", false); // a new bad-mouther: its flag must wait for the next flag run (1 hour)
+      await ask(); // the deferred run
+      expect((await tm.entity(entityId("fay"))).flags & (1n << 3n), "fay's flag waits for the next flag run").to.equal(0n);
+      const blocks = () => fs.readdirSync(path.join(ipfs, "blocks")).length;
+      const before = blocks();
+      for (let i = 0; i < 5; i++) await ask(); // anonymous, nothing new on-chain
+      expect(blocks() - before, "reports pinned by 5 anonymous requests that changed nothing").to.equal(0);
     } finally {
       await svc.stop();
     }
