@@ -29,7 +29,8 @@ import { TrustLedger, entityId } from "../../offchain/trust/ledger";
 import { readDeployment } from "../../offchain/chain/deployments";
 import { FileContentStore } from "../../offchain/storage/content-store";
 import { DetectorService } from "../../offchain/services/trust/detector-service";
-import { detectRemote } from "../../offchain/services/trust/clients";
+import { detectRemote, observeRemote } from "../../offchain/services/trust/clients";
+import { OracleService } from "../../offchain/services/trust/oracle-service";
 import { TrustManager__factory } from "../../typechain-types";
 import { rsmsServices } from "../helpers/rsms-services";
 import { Keystore } from "../../offchain/storage/keystore";
@@ -255,6 +256,55 @@ describe("s23-rth F3: during a deferred flag run, each anonymous /v1/detect pins
       const before = blocks();
       for (let i = 0; i < 5; i++) await ask(); // anonymous, nothing new on-chain
       expect(blocks() - before, "reports pinned by 5 anonymous requests that changed nothing").to.equal(0);
+    } finally {
+      await svc.stop();
+    }
+  });
+});
+
+/**
+ * F4 (L): three services never prune their reply cache: the oracle (no pruner at all), the MSSA
+ * authority (none either: `cache.prune` is called nowhere in authority-service.ts) and the MSRP
+ * started with `--tick 0` (its prune runs in the filter tick only). Each served request leaves a
+ * file for the life of the folder, whatever the window: a slow leak by honest use (a reporter
+ * observes every pair every round), faster for whoever can get requests served (the MSRP's group
+ * routes). Shown here on the oracle; the others are the same line missing.
+ */
+describe("s23-rth F4: the oracle keeps every reply for good", function () {
+  this.timeout(180_000);
+  useTaskSandbox("metatrust-rth-f4-");
+
+  it("reporters' observations leave reply files long after twice the freshness window", async () => {
+    for (const [n, account] of Object.entries({ ann: "4", ben: "5" })) await hre.run("trust:register", { entity: n, type: "avatar", account });
+    const address = readDeployment("hardhat").contracts.TrustManager.address;
+    const [admin] = await hre.ethers.getSigners();
+    const wallet = Wallet.createRandom().connect(hre.ethers.provider) as unknown as Wallet;
+    await (await admin.sendTransaction({ to: wallet.address, value: parseEther("10") })).wait();
+    const tm = TrustManager__factory.connect(address, admin);
+    await (await tm.grantRole(await tm.ORACLE_ROLE(), wallet.address)).wait();
+    const chainId = (await hre.ethers.provider.getNetwork()).chainId;
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rth-f4-"));
+    const reporters = [0, 1, 2].map(() => Wallet.createRandom());
+    const windowMs = 2_000;
+    const svc = new OracleService({
+      tm: TrustManager__factory.connect(address, wallet),
+      wallet,
+      chainId,
+      dir: path.join(dir, "service"),
+      params: { reporters: reporters.map((r) => r.address), quorum: 3, deviation: 0n },
+      windowMs,
+      log: () => undefined,
+    });
+    try {
+      const ep = { url: (await svc.start({ port: 0 })).url, chainId, trustManager: address, account: wallet.address };
+      const [ann, ben] = ["ann", "ben"].map(entityId);
+      // open observations only (quorum 3, two reporters): nothing is written on-chain
+      for (let round = 1; round <= 5; round++)
+        for (const r of reporters.slice(0, 2)) await observeRemote(ep, r, { from: ann, to: ben, round, value: 1n, eras: [0, 0] });
+      const replies = () => fs.readdirSync(path.join(dir, "service", "replies")).filter((f) => f.endsWith(".json")).length;
+      expect(replies()).to.equal(10);
+      await new Promise((r) => setTimeout(r, 10 * windowMs));
+      expect(replies(), "reply files left after 5 horizons").to.equal(0);
     } finally {
       await svc.stop();
     }
