@@ -64,7 +64,7 @@ async function preempting(target: string): Promise<{ url: string; served: number
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
       void (async () => {
-        let body = req.method === "POST" ? Buffer.concat(chunks) : undefined;
+        let body: Buffer | undefined = req.method === "POST" ? Buffer.concat(chunks) : undefined;
         const attack = req.method === "POST" && first;
         if (attack) {
           first = false;
@@ -73,7 +73,7 @@ async function preempting(target: string): Promise<{ url: string; served: number
         const r = await fetch(new URL(req.url ?? "/", target), {
           method: req.method,
           headers: req.headers["content-type"] ? { "content-type": String(req.headers["content-type"]) } : {},
-          body,
+          body: body ? new Uint8Array(body) : undefined,
         });
         const out = Buffer.from(await r.arrayBuffer());
         if (req.method === "POST") state.served.push(r.status);
