@@ -410,6 +410,7 @@ export class AuthorityService {
     this.windowMs = d.windowMs ?? DEFAULT_WINDOW_MS;
     this.cache = new ReplyCache(path.join(d.dir, "replies"), this.windowMs, this.now);
     this.signer = accountSigner(d.wallet);
+    this.cache.rebindWith(this.signer);
     // a record from before h9-fix: give it its seed; either way, forget stale unverified sessions
     const legacy = !this.rec.otkSeed || Object.values(this.rec.agent.sessions).some((x) => x.at === undefined);
     this.rec.otkSeed ??= toHex(randomBytes(32));

@@ -222,6 +222,7 @@ export class MsrpService {
     this.stalled = new StalledIntents<Stalled>(this.journal, (l) => this.log(l));
     this.cache = new ReplyCache(path.join(d.dir, "replies"), d.windowMs ?? DEFAULT_WINDOW_MS);
     this.signer = accountSigner(d.wallet);
+    this.cache.rebindWith(this.signer);
     if (d.groups)
       this.desk = new GroupDesk({
         msrp: this.msrp,

@@ -63,6 +63,7 @@ export class DetectorService {
     this.audience = audienceOf(d.chainId, String(d.ledger.tm.target), "detector");
     this.cache = new ReplyCache(path.join(d.dir, "replies"), d.windowMs ?? DEFAULT_WINDOW_MS);
     this.signer = accountSigner(d.wallet);
+    this.cache.rebindWith(this.signer);
     try {
       this.last = JSON.parse(fs.readFileSync(this.lastFile, "utf8")) as DetectorRun;
     } catch {
