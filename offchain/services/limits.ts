@@ -7,7 +7,7 @@ export const CONNECTION_DEFAULTS = {
   /** connections held open at once, in all */
   total: 1024,
   /** connections held open at once from one client address */
-  perAddress: 32,
+  perAddress: 64,
   /** ms to receive a request's headers */
   headersMs: 10_000,
   /** ms to receive a whole request */

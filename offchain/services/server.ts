@@ -48,7 +48,7 @@ export type ServiceConfig = {
   /**
    * Connections held open at once (s23-rth F5: one address's idle or half-open sockets used up the
    * process's file descriptors, and every file write of every other party failed): at most `total`
-   * (default 1024) and `perAddress` from one client address (default 32; not applied with
+   * (default 1024) and `perAddress` from one client address (default 64; not applied with
    * `trustProxy`, where every client comes through the proxy's address and the proxy bounds them).
    * A connection above a cap is closed at once.
    */
@@ -87,10 +87,12 @@ export function statusOf(e: unknown): { status: number; body: { error: string; r
     return { status: 502, body: { error: "UPSTREAM_UNAVAILABLE", message: msg } };
   if (e instanceof MetatrustError) {
     const reason = (e as { reason?: string }).reason;
+    // a body that does not decode is 400 whichever agent's decoder said so (the IdP's wire codecs
+    // throw PROTOCOL_REJECTED with reason MALFORMED: it was 422, the RSMS's 400: s23-rth)
     const status =
       e.code === "QUOTA_EXCEEDED"
         ? 429
-        : e.code === "MESSAGE_MALFORMED" || e.code.startsWith("INVALID_") || e.code === "DECRYPTION_FAILED"
+        : e.code === "MESSAGE_MALFORMED" || reason === "MALFORMED" || e.code.startsWith("INVALID_") || e.code === "DECRYPTION_FAILED"
           ? 400
           : e.code === "PROTOCOL_REJECTED"
             ? 422

@@ -260,7 +260,7 @@ describe("services/avatars: the IdP as a service, in-process", function () {
       tokenSigner(own.token, "idp"),
     );
     const n = (await s.dep.registry.queryFilter(s.dep.registry.filters.MitIssued())).length;
-    await expect(postEnvelope(url, "/v1/mit/issue", env)).to.be.rejectedWith(/422 MALFORMED openSealed: the sealed message does not open/);
+    await expect(postEnvelope(url, "/v1/mit/issue", env)).to.be.rejectedWith(/400 MALFORMED openSealed: the sealed message does not open/);
     expect((await s.dep.registry.queryFilter(s.dep.registry.filters.MitIssued())).length).to.equal(n);
   });
 

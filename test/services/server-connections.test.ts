@@ -15,7 +15,7 @@ import { spawn } from "child_process";
  * request that acted before its write, a retry path through recovery). Shown with the shared
  * framework in a child process whose limit is 200 descriptors (a service's is the shell's: 20000
  * here, which one client reaches from one address); the attacker's sockets come from 127.0.0.2, the
- * honest client's from 127.0.0.1. Fixed (server.ts): connections are capped per address (default 32)
+ * honest client's from 127.0.0.1. Fixed (server.ts): connections are capped per address (default 64)
  * and in total (1024), with a 10 s headers timeout and a 30 s request timeout (serve tasks'
  * --max-connections, --max-connections-per-address, --headers-timeout, --request-timeout): the
  * attacker's share stays far below the limit, and the honest request is served.
