@@ -15,7 +15,7 @@
  * not bind the id, are keyed by their payload (payloadId); and no 409 (REQUEST_ID_REUSED included)
  * makes a client drop its pending state (test/services/client-409-red.test.ts bites that side).
  * One test per route class: an issuance (id bound by the body), a registration (the MSRP's RN; the
- * user's registration shares its code path), a challenge-bound step (a login, id changed too).
+ * user's open registration too), a challenge-bound step (a login, id changed too).
  */
 import { expect } from "chai";
 import http from "http";
@@ -31,6 +31,7 @@ import path from "path";
 import { rsmsServices } from "../helpers/rsms-services";
 import { Keystore } from "../../offchain/storage/keystore";
 import { registerRnRemote, rnClientRecord, rnRegisterPending } from "../../offchain/services/rsms/clients";
+import { registerUserRemote, userClientRecord, userRegisterPending } from "../../offchain/services/rsms/group-clients";
 
 const RETRY = { attempts: 3, timeoutMs: 30_000, backoffMs: 10 };
 const firstLine = (e: Error) => e.message.split("\n")[0];
@@ -187,6 +188,27 @@ describe("unsigned requests: the MSRP's open registration of an RN (s23-rth F1b)
         await registerRnRemote({ ...args, msrpUrl: m.msrpUrl });
       }
       expect(ks.exists(rnClientRecord("edge-9"))).to.equal(true);
+    } finally {
+      proxy.close();
+      await m.stop();
+      await m.msrp.stop();
+    }
+  });
+
+  it("a user's open registration (service groups): the copy is served, and the user's own request gets the same keys (before: 409 REQUEST_ID_REUSED)", async () => {
+    const m = await rsmsServices({ pools: [1], openRegistration: true, groups: true });
+    const proxy = await preempting(m.msrpUrl, { path: "/v1/user/register" });
+    const ks = new Keystore(path.join(fs.mkdtempSync(path.join(os.tmpdir(), "fx-f1u-")), "keystore"), "");
+    const args = { name: "dora", rid: "user:dora", keystore: ks, dep: m.dep, retry: RETRY };
+    try {
+      const first = await registerUserRemote({ ...args, msrpUrl: proxy.url }).then(
+        (r) => toHex(r.pid),
+        (e: Error) => firstLine(e),
+      );
+      expect(proxy.served[0], `the copy: ${first}`).to.equal(200);
+      expect(first).to.equal(toHex(m.msrp.msrp.userCredentials("dora").pid));
+      expect(ks.exists(userClientRecord("dora"))).to.equal(true);
+      expect(ks.exists(userRegisterPending("dora"))).to.equal(false);
     } finally {
       proxy.close();
       await m.stop();
