@@ -12,6 +12,7 @@ import { X509Certificate, createPrivateKey } from "crypto";
 import { task, types } from "hardhat/config";
 import type { ConfigurableTaskDefinition, HardhatRuntimeEnvironment } from "hardhat/types";
 import { RefusedError, UsageError, localName, minedReceipt } from "./lib/cli";
+import { CONNECTION_DEFAULTS } from "../offchain/services/limits";
 
 /**
  * Refuses (one line, nothing sent) a grant from an account that is not the contract's admin: the
@@ -51,7 +52,20 @@ async function serviceChain(hre: HardhatRuntimeEnvironment, role: string, create
   return { local, wallet, registry, ledger, chainId };
 }
 
-type ListenArgs = Pick<ServeArgs, "host" | "port" | "tlsKey" | "tlsCert" | "bodyLimit" | "rateLimit" | "trustProxy">;
+type ListenArgs = Pick<
+  ServeArgs,
+  | "host"
+  | "port"
+  | "tlsKey"
+  | "tlsCert"
+  | "bodyLimit"
+  | "rateLimit"
+  | "trustProxy"
+  | "maxConnections"
+  | "maxConnectionsPerAddress"
+  | "headersTimeout"
+  | "requestTimeout"
+>;
 
 /** The flags every service takes to listen: address, port, TLS, body and rate limits. */
 function listenFlags<T extends ConfigurableTaskDefinition>(t: T, rateLimit = 600): T {
@@ -63,6 +77,25 @@ function listenFlags<T extends ConfigurableTaskDefinition>(t: T, rateLimit = 600
     .addOptionalParam("bodyLimit", "Largest request body in bytes (413 above)", 16 * 1024, types.int)
     .addOptionalParam("rateLimit", "Requests per client address per minute (429 above)", rateLimit, types.int)
     .addOptionalParam(
+      "maxConnections",
+      "Connections held open at once, in all (more are closed at once)",
+      CONNECTION_DEFAULTS.total,
+      types.int,
+    )
+    .addOptionalParam(
+      "maxConnectionsPerAddress",
+      "Connections held open at once from one client address (more are closed at once; not applied with --trust-proxy)",
+      CONNECTION_DEFAULTS.perAddress,
+      types.int,
+    )
+    .addOptionalParam("headersTimeout", "Milliseconds to receive a request's headers (408 after)", CONNECTION_DEFAULTS.headersMs, types.int)
+    .addOptionalParam(
+      "requestTimeout",
+      "Milliseconds to receive a whole request; also how long an idle socket is kept",
+      CONNECTION_DEFAULTS.requestMs,
+      types.int,
+    )
+    .addOptionalParam(
       "trustProxy",
       "Address(es) of a reverse proxy in front (e.g. a TLS terminator on 127.0.0.1): count each client by the address it forwards",
     ) as T;
@@ -72,6 +105,17 @@ function listenConfig(a: ListenArgs, t = "rsms:serve") {
   if (!Number.isInteger(a.port) || a.port < 0 || a.port > 65535) throw new UsageError(`${t}: --port ${a.port} is not a port`);
   if (!Number.isInteger(a.bodyLimit) || a.bodyLimit < 256) throw new UsageError(`${t}: --body-limit must be at least 256 bytes`);
   if (!Number.isInteger(a.rateLimit) || a.rateLimit < 1) throw new UsageError(`${t}: --rate-limit must be a positive integer`);
+  for (const [flag, v, min] of [
+    ["--max-connections", a.maxConnections, 1],
+    ["--max-connections-per-address", a.maxConnectionsPerAddress, 1],
+    ["--headers-timeout", a.headersTimeout, 100],
+    ["--request-timeout", a.requestTimeout, 100],
+  ] as const)
+    if (!Number.isInteger(v) || v < min) throw new UsageError(`${t}: ${flag} must be an integer of at least ${min}`);
+  if (a.maxConnectionsPerAddress > a.maxConnections)
+    throw new UsageError(
+      `${t}: --max-connections-per-address ${a.maxConnectionsPerAddress} is above --max-connections ${a.maxConnections}`,
+    );
   if (a.trustProxy !== undefined && !/^[0-9A-Fa-f:.]+(\/\d{1,3})?(,[0-9A-Fa-f:.]+(\/\d{1,3})?)*$/.test(a.trustProxy))
     throw new UsageError(`${t}: --trust-proxy "${a.trustProxy}" is not a comma-separated list of addresses or CIDRs`);
   // read here, by flag: a file that is not PEM failed at listen as "no start line", exit 1 (s17-redA F19)
@@ -93,6 +137,8 @@ function listenConfig(a: ListenArgs, t = "rsms:serve") {
     port: a.port,
     bodyLimit: a.bodyLimit,
     rateLimit: { max: a.rateLimit, windowMs: 60_000 },
+    connections: { total: a.maxConnections, perAddress: a.maxConnectionsPerAddress },
+    timeouts: { headers: a.headersTimeout, request: a.requestTimeout, idle: a.requestTimeout },
     tls: a.tlsKey && a.tlsCert ? { key: a.tlsKey, cert: a.tlsCert } : undefined,
     trustProxy: a.trustProxy,
   };
@@ -131,6 +177,10 @@ type ServeArgs = {
   bodyLimit: number;
   rateLimit: number;
   trustProxy?: string;
+  maxConnections: number;
+  maxConnectionsPerAddress: number;
+  headersTimeout: number;
+  requestTimeout: number;
   admitRpm: string;
   tick: number;
   flagSync: number;

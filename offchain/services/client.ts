@@ -175,18 +175,21 @@ export async function getJson<T>(base: string, path: string, timeoutMs = 10_000)
 }
 
 /**
- * Whether a refusal proves that these very request bytes can never be served, so that a client may
- * drop what it keeps pending for them (the transport key a reply would be sealed to, a party's new
- * keys, the request itself): a 4xx other than 429 and 409, or a 409 saying that the request id was
- * answered for another request (REQUEST_ID_REUSED). Any other 409 (AGENT_STATE, KEYSTORE_EXISTS:
- * "already registered", "already done") may be the service's own half-done state for this very
- * request, whose first attempt was served while its reply was lost (h11-red R4): the pending state
- * is kept, and the next run resends the same bytes, which the service's reply cache answers.
+ * Whether a refusal proves that these very request bytes were not served and never will be, so that
+ * a client may drop what it keeps pending for them (the transport key a reply would be sealed to, a
+ * party's new keys, the request itself): a 4xx other than 429 and 409. No 409 proves it: AGENT_STATE
+ * or KEYSTORE_EXISTS ("already registered", "already done") may be the service's own half-done
+ * state for this very request, whose first attempt was served while its reply was lost (h11-red
+ * R4), and REQUEST_ID_REUSED says only that the id was answered for other bytes, which may be a copy
+ * of this request made on the path (s23-rth F1: an unsigned request's session and issuedAt are
+ * signed by nobody). The pending state is kept, the next run resends the same bytes, and the
+ * service's reply cache (by id and payload) or the chain tells the outcome; `--abandon`
+ * (offchain/services/pending.ts) drops it once the chain and the service say it did not take effect.
  * @param e - what postEnvelope threw
  */
 export function refusedForGood(e: unknown): boolean {
   if (!(e instanceof ServiceError) || e.status < 400 || e.status >= 500 || e.status === 429) return false;
-  return e.status !== 409 || e.reason === "REQUEST_ID_REUSED";
+  return e.status !== 409;
 }
 
 /**

@@ -22,6 +22,7 @@ import { EnvelopeError } from "./envelope";
 import { ServiceError } from "./client";
 import { contractRevert } from "../chain/reverts";
 import { EnrolmentTokenError } from "./enrolment";
+import { CONNECTION_DEFAULTS } from "./limits";
 
 /** How a service listens. */
 export type ServiceConfig = {
@@ -44,10 +45,29 @@ export type ServiceConfig = {
    * default): the socket's address, and the header is ignored, so a client cannot forge it.
    */
   trustProxy?: string;
+  /**
+   * Connections held open at once (s23-rth F5: one address's idle or half-open sockets used up the
+   * process's file descriptors, and every file write of every other party failed): at most `total`
+   * (default 1024) and `perAddress` from one client address (default 64; not applied with
+   * `trustProxy`, where every client comes through the proxy's address and the proxy bounds them).
+   * A connection above a cap is closed at once.
+   */
+  connections?: { total?: number; perAddress?: number };
+  /**
+   * Timeouts (ms): `headers` to receive a request's headers (default 10 s), `request` to receive a
+   * whole request (default 30 s), `idle` a socket with no traffic (default 30 s), `keepAlive` an idle
+   * kept-alive connection between requests (default 5 s).
+   */
+  timeouts?: { headers?: number; request?: number; idle?: number; keepAlive?: number };
 };
 
-/** A binary route: the request envelope in, the reply envelope out. */
-export type BinaryRoute = { path: string; handle(request: Uint8Array): Promise<Uint8Array> };
+export { CONNECTION_DEFAULTS };
+
+/**
+ * A binary route: the request envelope in, the reply envelope out; `rateLimit`: a quota of its own
+ * per client address (on top of the service's), for a route whose request costs more than others.
+ */
+export type BinaryRoute = { path: string; handle(request: Uint8Array): Promise<Uint8Array>; rateLimit?: { max: number; windowMs: number } };
 
 /** A running service. */
 export type RunningService = { url: string; port: number; app: FastifyInstance; close(): Promise<void> };
@@ -67,10 +87,12 @@ export function statusOf(e: unknown): { status: number; body: { error: string; r
     return { status: 502, body: { error: "UPSTREAM_UNAVAILABLE", message: msg } };
   if (e instanceof MetatrustError) {
     const reason = (e as { reason?: string }).reason;
+    // a body that does not decode is 400 whichever agent's decoder said so (the IdP's wire codecs
+    // throw PROTOCOL_REJECTED with reason MALFORMED: it was 422, the RSMS's 400: s23-rth)
     const status =
       e.code === "QUOTA_EXCEEDED"
         ? 429
-        : e.code === "MESSAGE_MALFORMED" || e.code.startsWith("INVALID_") || e.code === "DECRYPTION_FAILED"
+        : e.code === "MESSAGE_MALFORMED" || reason === "MALFORMED" || e.code.startsWith("INVALID_") || e.code === "DECRYPTION_FAILED"
           ? 400
           : e.code === "PROTOCOL_REJECTED"
             ? 422
@@ -122,10 +144,33 @@ export async function startService(
     logger: false,
     bodyLimit: cfg.bodyLimit ?? 16 * 1024,
     ...(https ? { https } : {}),
-    connectionTimeout: 30_000,
-    requestTimeout: 60_000,
+    connectionTimeout: cfg.timeouts?.idle ?? CONNECTION_DEFAULTS.idleMs,
+    requestTimeout: cfg.timeouts?.request ?? CONNECTION_DEFAULTS.requestMs,
+    keepAliveTimeout: cfg.timeouts?.keepAlive ?? CONNECTION_DEFAULTS.keepAliveMs,
     ...(cfg.trustProxy ? { trustProxy: cfg.trustProxy } : {}),
   });
+  // bounded connections (s23-rth F5): in total, and per client address
+  const server = app.server as import("http").Server;
+  server.maxConnections = cfg.connections?.total ?? CONNECTION_DEFAULTS.total;
+  server.headersTimeout = Math.min(
+    cfg.timeouts?.headers ?? CONNECTION_DEFAULTS.headersMs,
+    cfg.timeouts?.request ?? CONNECTION_DEFAULTS.requestMs,
+  );
+  const perAddress = cfg.connections?.perAddress ?? CONNECTION_DEFAULTS.perAddress;
+  if (!cfg.trustProxy) {
+    const open = new Map<string, number>();
+    server.on("connection", (sock: import("net").Socket) => {
+      const who = sock.remoteAddress ?? "";
+      const n = (open.get(who) ?? 0) + 1;
+      if (n > perAddress) return void sock.destroy();
+      open.set(who, n);
+      sock.once("close", () => {
+        const left = (open.get(who) ?? 1) - 1;
+        if (left > 0) open.set(who, left);
+        else open.delete(who);
+      });
+    });
+  }
   await app.register(rateLimit, { max: cfg.rateLimit?.max ?? 600, timeWindow: cfg.rateLimit?.windowMs ?? 60_000 });
   app.addContentTypeParser("application/octet-stream", { parseAs: "buffer" }, (_req, body, done) => done(null, body));
   app.setErrorHandler((err, _req, reply) => {
@@ -139,7 +184,8 @@ export async function startService(
     void reply.status(404).send({ error: "NOT_FOUND", message: `${cfg.name}: no route ${req.method} ${req.url}` });
   });
   for (const r of routes) {
-    app.post(r.path, { schema: binarySchema }, async (req, reply) => {
+    const limit = r.rateLimit ? { config: { rateLimit: { max: r.rateLimit.max, timeWindow: r.rateLimit.windowMs } } } : {};
+    app.post(r.path, { schema: binarySchema, ...limit }, async (req, reply) => {
       const body = req.body as Buffer;
       const out = await r.handle(new Uint8Array(body.buffer, body.byteOffset, body.byteLength));
       return reply.type("application/octet-stream").send(Buffer.from(out));

@@ -2,7 +2,9 @@ import { expect } from "chai";
 import fs from "fs";
 import os from "os";
 import path from "path";
-import { EnvelopeError } from "../../offchain/services/envelope";
+import { Wallet } from "ethers";
+import { EnvelopeError, Kind, Route, Scheme, envelopeHash, openEnvelope, sealEnvelope, sealReply } from "../../offchain/services/envelope";
+import { fromHex, toHex } from "../../offchain/crypto/bytes";
 import { ReplyCache } from "../../offchain/services/replies";
 import { Journal, Mutex } from "../../offchain/services/journal";
 
@@ -69,6 +71,60 @@ describe("services/replies and journal", () => {
       expect(await c.once(id(7), now - 1000, bytes(1), h)).to.deep.equal(bytes(2));
       expect(await c.once(id(8), now + 1000, bytes(1), h)).to.deep.equal(bytes(3));
       expect(runs).to.equal(3);
+    });
+
+    it("a copy of an unsigned request (other session, issuedAt) is answered rebound to its bytes, stored or in flight; a signed one's is refused (s23-rth F1)", async () => {
+      const key = new Wallet("0x" + "11".repeat(32));
+      const signer = { scheme: Scheme.Ecdsa, sign: (d: Uint8Array) => fromHex(key.signingKey.sign(d).serialized) } as const;
+      const audience = new Uint8Array(32).fill(7);
+      const req = (at: number, session: number, sign = false) =>
+        sealEnvelope(
+          {
+            kind: Kind.Request,
+            route: Route.IdpIssue,
+            audience,
+            session: new Uint8Array(16).fill(session),
+            requestId: id(11),
+            issuedAt: at,
+            inReplyTo: new Uint8Array(32),
+            body: bytes(1, 2, 3),
+          },
+          sign ? signer : { scheme: Scheme.None },
+        );
+      let runs = 0;
+      const c = new ReplyCache(dir).rebindWith(signer);
+      const h = (r: Uint8Array) => async () => {
+        runs++;
+        await new Promise((ok) => setTimeout(ok, 20));
+        return sealReply(openEnvelope(r), r, audience, bytes(9, 9), signer);
+      };
+      const now = Date.now();
+      const [copy, own] = [req(now + 1, 1), req(now, 2)];
+      // in flight: the copy first, the party's bytes while it runs
+      const [a, b] = await Promise.all([c.once(id(11), now, copy, h(copy)), c.once(id(11), now, own, h(own))]);
+      // stored: the party's bytes again
+      const later = await c.once(id(11), now, own, h(own));
+      for (const [reply, r] of [
+        [a, copy],
+        [b, own],
+        [later, own],
+      ] as const) {
+        const e = openEnvelope(reply);
+        expect(toHex(e.body)).to.equal(toHex(bytes(9, 9)));
+        expect(toHex(e.inReplyTo), "bound to these bytes").to.equal(toHex(envelopeHash(r)));
+        expect(toHex(e.session)).to.equal(toHex(openEnvelope(r).session));
+      }
+      expect(runs).to.equal(1);
+      // another body under the id is refused; so is a signed request's copy (it has one encoding)
+      const other = sealEnvelope({ ...openEnvelope(own), body: bytes(4) }, { scheme: Scheme.None });
+      expect(await reasonOf(c.once(id(11), now, other, h(other)))).to.equal("REQUEST_ID_REUSED");
+      const c2 = new ReplyCache(path.join(dir, "signed")).rebindWith(signer);
+      await c2.once(id(11), now, req(now + 1, 1, true), h(req(now + 1, 1, true)));
+      expect(await reasonOf(c2.once(id(11), now, req(now, 2, true), h(req(now, 2, true))))).to.equal("REQUEST_ID_REUSED");
+      // without the service's key a copy is refused (which no client takes as final)
+      const c3 = new ReplyCache(path.join(dir, "nokey"));
+      await c3.once(id(11), now, copy, h(copy));
+      expect(await reasonOf(c3.once(id(11), now, own, h(own)))).to.equal("REQUEST_ID_REUSED");
     });
 
     it("a failed handler stores nothing: the retry runs it again", async () => {

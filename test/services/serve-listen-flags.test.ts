@@ -91,4 +91,18 @@ describe("rsms:serve: a flag it cannot listen with is named (s17-redA F17-F19)",
     expect(line).to.contain("--auto-evict maybe is not `on` or `off`");
     expect(exitCodeOf(e)).to.equal(EXIT.input, line);
   });
+
+  it("connection limits (s23-rth F5): a bad --max-connections-per-address or --headers-timeout is named, exit 2", async () => {
+    for (const [extra, flag] of [
+      [{ maxConnectionsPerAddress: 0 }, "--max-connections-per-address"],
+      [{ maxConnections: 10, maxConnectionsPerAddress: 20 }, "--max-connections-per-address 20 is above --max-connections 10"],
+      [{ headersTimeout: 5 }, "--headers-timeout"],
+    ] as const) {
+      const args = { ...base, ...extra };
+      const e = await refusal(args);
+      const line = await describeError(e, hre, args);
+      expect(line).to.contain(flag);
+      expect(exitCodeOf(e)).to.equal(EXIT.input, line);
+    }
+  });
 });

@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { AvatarProtocolError } from "../../offchain/avatars/agents";
 import { execFileSync } from "child_process";
 import fs from "fs";
 import https from "https";
@@ -123,6 +124,9 @@ describe("services/server", () => {
       expect(statusOf(new EnvelopeError("WRONG_AUDIENCE", "x")).status).to.equal(421);
       expect(statusOf(new EnvelopeError("STALE", "x")).body).to.deep.equal({ error: "PROTOCOL_REJECTED", reason: "STALE", message: "x" });
       expect(statusOf(new EnvelopeError("STALE", "x")).status).to.equal(400);
+      // a body that does not decode is 400 from every service (the IdP's decoders said 422: s23-rth)
+      expect(statusOf(new AvatarProtocolError("MALFORMED", "z")).status).to.equal(400);
+      expect(statusOf(new AvatarProtocolError("STALE_CHALLENGE", "z")).status).to.equal(422);
       expect(statusOf(new RsmsRejectedError("NOT_IN_FILTER", "y")).body).to.deep.equal({
         error: "PROTOCOL_REJECTED",
         reason: "NOT_IN_FILTER",

@@ -89,7 +89,7 @@ import {
 } from "../envelope";
 import { EnrolmentBook, EnrolmentTokenError, loadEnrolmentToken, type TokenRecord, type TokenUse } from "../enrolment";
 import { decodePoint } from "../../crypto/group";
-import { ReplyCache, DEFAULT_WINDOW_MS } from "../replies";
+import { ReplyCache, DEFAULT_WINDOW_MS, payloadId } from "../replies";
 import { Journal, Mutex, StalledIntents, type Intent } from "../journal";
 import { MetatrustError } from "../../errors";
 import { faultPoint } from "../faults";
@@ -363,6 +363,7 @@ export class IdpService {
     this.cache = new ReplyCache(path.join(d.dir, "replies"), d.windowMs ?? DEFAULT_WINDOW_MS);
     this.challenges = new ChallengeStore(path.join(d.dir, "challenges"), d.maxChallenges);
     this.signer = accountSigner(d.wallet);
+    this.cache.rebindWith(this.signer);
   }
 
   private log(s: string): void {
@@ -543,7 +544,9 @@ export class IdpService {
     const env = this.open(raw, Route.IdpLogin);
     const r = decodeLoginResponse(env.body);
     const serial = fromLoginBody(r.message.body);
-    return this.cache.once(env.requestId, env.issuedAt, raw, () =>
+    // keyed by its payload (its session and body), not the id the client chose: a copy under
+    // another id or issuedAt is this request (answered from the cache), never a second login (s23-rth F1)
+    return this.cache.once(payloadId(env, true), env.issuedAt, raw, () =>
       this.mutex.run(async () => {
         const id = `login-${toHex(env.requestId).slice(2)}`;
         this.holdBack(id);
@@ -559,7 +562,7 @@ export class IdpService {
         await verifyLogin(ctx, book, serial, this.idp.keyOf(serial), r);
         faultPoint("idp:after-chain-write");
         const reply = this.reply(env, raw, encodeLoginAck({ avatarId: r.avatarId, serial, h: r.o.h }));
-        this.cache.store(env.requestId, raw, reply);
+        this.cache.store(payloadId(env, true), raw, reply);
         this.journal.done(id);
         return reply;
       }),
@@ -570,7 +573,9 @@ export class IdpService {
   async delegate(raw: Uint8Array): Promise<Uint8Array> {
     const env = this.open(raw, Route.IdpDelegate);
     const r = decodeDelegationResponse(env.body);
-    return this.cache.once(env.requestId, env.issuedAt, raw, () =>
+    // keyed by its payload (its session and body), not the id the client chose: a copy under
+    // another id or issuedAt is this request (answered from the cache), never a second login (s23-rth F1)
+    return this.cache.once(payloadId(env, true), env.issuedAt, raw, () =>
       this.mutex.run(async () => {
         const id = `delegate-${toHex(env.requestId).slice(2)}`;
         this.holdBack(id);
@@ -586,7 +591,7 @@ export class IdpService {
           raw,
           encodeDelegationAck({ avatarId: r.avatarId, proxySerial: r.proxySerial, h: r.o.h, delegationId: v.delegationId }),
         );
-        this.cache.store(env.requestId, raw, reply);
+        this.cache.store(payloadId(env, true), raw, reply);
         this.journal.done(id);
         return reply;
       }),
@@ -760,7 +765,7 @@ export class IdpService {
         if (await this.superseded(i, r.avatarId)) return "dropped";
         await minedReceipt(reg.recordLogin(toHex(r.avatarId), toHex(serial), toHex(r.o.h), d.vid, r.warrant.notAfter));
       }
-      this.cache.store(env.requestId, raw, this.reply(env, raw, encodeLoginAck({ avatarId: r.avatarId, serial, h: r.o.h })));
+      this.cache.store(payloadId(env, true), raw, this.reply(env, raw, encodeLoginAck({ avatarId: r.avatarId, serial, h: r.o.h })));
       this.log(`recovery: login of avatar ${toHex(r.avatarId).slice(0, 12)}… completed`);
     } else if (i.kind === "recordDelegation") {
       const r = decodeDelegationResponse(env.body);
@@ -775,7 +780,7 @@ export class IdpService {
         ev = await find();
       }
       const ack = { avatarId: r.avatarId, proxySerial: r.proxySerial, h: r.o.h, delegationId: ev!.args.delegationId as bigint };
-      this.cache.store(env.requestId, raw, this.reply(env, raw, encodeDelegationAck(ack)));
+      this.cache.store(payloadId(env, true), raw, this.reply(env, raw, encodeDelegationAck(ack)));
       this.log(`recovery: delegation of avatar ${toHex(r.avatarId).slice(0, 12)}… completed`);
     } else throw new AvatarProtocolError("INVALID_STATE", `recover: unknown intent kind ${i.kind}`);
   }

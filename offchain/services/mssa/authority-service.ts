@@ -410,6 +410,7 @@ export class AuthorityService {
     this.windowMs = d.windowMs ?? DEFAULT_WINDOW_MS;
     this.cache = new ReplyCache(path.join(d.dir, "replies"), this.windowMs, this.now);
     this.signer = accountSigner(d.wallet);
+    this.cache.rebindWith(this.signer);
   }
 
   /** The agent of a record, the record's fields from older builds filled in. */

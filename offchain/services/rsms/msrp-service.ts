@@ -220,6 +220,7 @@ export class MsrpService {
     this.stalled = new StalledIntents<Stalled>(this.journal, (l) => this.log(l));
     this.cache = new ReplyCache(path.join(d.dir, "replies"), d.windowMs ?? DEFAULT_WINDOW_MS);
     this.signer = accountSigner(d.wallet);
+    this.cache.rebindWith(this.signer);
     // the desk shares the agent: the one loaded again under the lock at the start is the desk's too
     const agent = () => this.agent;
     if (d.groups)

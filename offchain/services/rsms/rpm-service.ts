@@ -99,7 +99,10 @@ export class RpmService {
     this.sk = BigInt(this.rec.sk);
     this.audience = audienceOf(d.chainId, d.registry, `rpm:${d.poolId}`);
     this.msrpAudience = audienceOf(d.chainId, d.registry, "msrp");
-    this.cache = new ReplyCache(path.join(d.dir, "replies"), d.windowMs ?? DEFAULT_WINDOW_MS);
+    this.cache = new ReplyCache(path.join(d.dir, "replies"), d.windowMs ?? DEFAULT_WINDOW_MS).rebindWith({
+      scheme: Scheme.Schnorr,
+      sk: this.sk,
+    });
     this.joins = new JoinLog(d.ledger.registry);
   }
 

@@ -5,9 +5,11 @@
  *
  * It watches the chain: every `intervalMs` it reads the rating history and, when ratings were added
  * since its last run, runs the detectors, stores the report on IPFS and flags each new detection
- * on-chain with the report's digest. `POST /v1/detect` (an unsigned envelope: anyone may ask; the
- * rate limit bounds them) runs it now and answers with the report's CID in a reply signed by the
- * detector's account; `GET /v1/info` names the account and the last report.
+ * on-chain with the report's digest. `POST /v1/detect` (an unsigned envelope: anyone may ask; a
+ * quota of its own per address, DETECT_PER_MINUTE, bounds them) runs it now when the chain moved
+ * (new ratings since the last run, or a deferred flag run whose time came) and otherwise answers
+ * with the last report, never a new run or a new pinned report (s23-rth F3); the reply is the
+ * report's CID signed by the detector's account; `GET /v1/info` names the account and the last report.
  *
  * Durability. Flags are idempotent by the chain (a detection whose flag is set is not flagged
  * again), and the report is on IPFS before any flag names it, so a crash at any point is finished
@@ -44,8 +46,13 @@ export type DetectorServiceDeps = {
   intervalMs: number;
   evidenceOnly?: boolean;
   windowMs?: number;
+  /** `/v1/detect` requests per client address per minute (default {@link DETECT_PER_MINUTE}): its own quota, below the service's */
+  detectPerMinute?: number;
   log?: (line: string) => void;
 };
+
+/** Default quota of `/v1/detect` per client address per minute (s23-rth F3: a request may cost a pipeline run). */
+export const DETECT_PER_MINUTE = 30;
 
 /** The detector service. */
 export class DetectorService {
@@ -56,6 +63,8 @@ export class DetectorService {
   private readonly mutex = new Mutex();
   private readonly signer;
   private last?: DetectorRun;
+  /** a run whose flags were deferred, and the chain time its flag run may begin (s23-rth F3) */
+  private deferred?: { run: DetectorRun; until: number };
   private timer?: NodeJS.Timeout;
   private running?: RunningService;
 
@@ -63,6 +72,7 @@ export class DetectorService {
     this.audience = audienceOf(d.chainId, String(d.ledger.tm.target), "detector");
     this.cache = new ReplyCache(path.join(d.dir, "replies"), d.windowMs ?? DEFAULT_WINDOW_MS);
     this.signer = accountSigner(d.wallet);
+    this.cache.rebindWith(this.signer);
     try {
       this.last = JSON.parse(fs.readFileSync(this.lastFile, "utf8")) as DetectorRun;
     } catch {
@@ -82,7 +92,13 @@ export class DetectorService {
   async detect(force = false): Promise<DetectorRun> {
     return this.mutex.run(async () => {
       const ratings = (await this.d.ledger.ratings()).length;
-      if (!force && this.last && this.last.ratings === ratings) return this.last;
+      // a deferred run is served as it is while nothing new is rated and its flag run may not begin
+      // (s23-rth F3: it was run again, and a new report pinned, for every anonymous request)
+      if (!force && this.deferred && this.deferred.run.ratings === ratings) {
+        const now = (await this.d.wallet.provider!.getBlock("latest"))!.timestamp;
+        if (now < this.deferred.until) return this.deferred.run;
+      }
+      if (!force && !this.deferred && this.last && this.last.ratings === ratings) return this.last;
       const r = await runDetectors(this.d.ledger, this.d.store, { flag: true, evidenceOnly: this.d.evidenceOnly });
       const run: DetectorRun = {
         ratings: r.ratings,
@@ -92,11 +108,14 @@ export class DetectorService {
         flagged: r.detections.filter((x) => x.flagged).length,
         at: new Date().toISOString(),
       };
-      // a run whose flags were deferred (FLAG_RUN_SPACING) is not the last: the next call runs again
+      // a run whose flags were deferred (FLAG_RUN_SPACING) is not the last: it is served until new
+      // ratings come or its flag run may begin, then the next call runs again
       if (r.deferredUntil !== undefined) {
         this.log(`detector: flags deferred until ${new Date(r.deferredUntil * 1000).toISOString()} (the next flag run)`);
+        this.deferred = { run, until: r.deferredUntil };
         return run;
       }
+      this.deferred = undefined;
       writeFileAtomic(this.lastFile, JSON.stringify(run));
       this.last = run;
       this.log(`detector: ${run.detections} detection(s) over ${run.ratings} rating(s) at block ${run.block}; report ${run.cid}`);
@@ -123,7 +142,13 @@ export class DetectorService {
   private async startLocked(cfg: Omit<ServiceConfig, "name">): Promise<RunningService> {
     this.running = await startService(
       { ...cfg, name: "detector" },
-      [{ path: "/v1/detect", handle: (b) => this.detectRoute(b) }],
+      [
+        {
+          path: "/v1/detect",
+          handle: (b) => this.detectRoute(b),
+          rateLimit: { max: this.d.detectPerMinute ?? DETECT_PER_MINUTE, windowMs: 60_000 },
+        },
+      ],
       async () => ({
         service: "detector",
         account: this.d.wallet.address,

@@ -99,6 +99,7 @@ export class OracleService {
     this.audience = audienceOf(d.chainId, String(d.tm.target), "oracle");
     this.cache = new ReplyCache(path.join(d.dir, "replies"), d.windowMs ?? DEFAULT_WINDOW_MS);
     this.signer = accountSigner(d.wallet);
+    this.cache.rebindWith(this.signer);
     let saved: OracleState | undefined;
     try {
       saved = JSON.parse(fs.readFileSync(this.stateFile, "utf8")) as OracleState;
