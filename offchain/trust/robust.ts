@@ -918,11 +918,15 @@ export function analyze(
   for (const x of seedIdx) isSeed[x] = 1;
   const sSum = new Float64Array(N);
   const sBad = new Float64Array(N);
-  const pairN = new Map<number, number>(); // per rater, target -> its observations of it (reused)
-  const pairB = new Map<number, number>();
-  const pairW = new Map<number, number>(); // per rater, target -> what its observations weigh in the target's totals
-  const pairWB = new Map<number, number>();
-  const pairWBar = new Map<number, number>(); // per rater, target -> the weight of its observations below its bar (2a)
+  // per rater, per target it rated (scratch indexed by target, reset after each rater; `pairTs` lists the
+  // targets in the order of the rater's first observation of each, the order the sums below run in):
+  const pairN = new Float64Array(N); // its observations of the target
+  const pairB = new Float64Array(N); // its bad outcomes
+  const pairW = new Float64Array(N); // what its observations weigh in the target's totals
+  const pairWB = new Float64Array(N);
+  const pairWBar = new Float64Array(N); // the weight of its observations below its bar (2a)
+  const pairRef = new Float64Array(N); // the target's reference p, the rater left out
+  const pairTs: number[] = [];
   const voicesAt = new Map<number, number[]>(); // target -> its lockstep voices
   voices.forEach((v, x) => (voicesAt.get(v.t) ?? voicesAt.set(v.t, []).get(v.t)!).push(x));
   for (let round = 0; round < filterRounds; round++) {
@@ -941,25 +945,26 @@ export function analyze(
     for (let i = 0; i < N; i++) {
       const st: RaterStat = { sBM: 0, vBM: 0, sGM: 0, vGM: 0, worstBM: [], worstGM: [], tBM: [], tGM: [] };
       const w = W(i);
-      pairN.clear();
-      pairB.clear();
-      pairW.clear();
-      pairWB.clear();
-      pairWBar.clear();
+      for (const t of pairTs) ((pairN[t] = 0), (pairB[t] = 0), (pairW[t] = 0), (pairWB[t] = 0), (pairWBar[t] = 0));
+      pairTs.length = 0;
+      const bi = bar[i];
       for (const k of byRater[i]) {
         if (blocked[k]) continue;
-        pairN.set(oTo[k], (pairN.get(oTo[k]) ?? 0) + 1);
-        pairB.set(oTo[k], (pairB.get(oTo[k]) ?? 0) + bad[k]);
-        pairW.set(oTo[k], (pairW.get(oTo[k]) ?? 0) + w * evMult(k));
-        pairWB.set(oTo[k], (pairWB.get(oTo[k]) ?? 0) + w * evMult(k) * badRef[k]);
-        if (bar[i] !== 0.5 && adj[k] < bar[i]) pairWBar.set(oTo[k], (pairWBar.get(oTo[k]) ?? 0) + w * evMult(k));
+        const t = oTo[k];
+        if (pairN[t] === 0) pairTs.push(t);
+        pairN[t] += 1;
+        pairB[t] += bad[k];
+        const we = w * evMult(k);
+        pairW[t] += we;
+        pairWB[t] += we * badRef[k];
+        if (bi !== 0.5 && adj[k] < bi) pairWBar[t] += we;
       }
       // the reference p of a target leaves the rater out entirely: the seeds' outcomes count in full,
       // the other (unverified) raters' consensus counts as at most `anchor` observations
-      const ref = new Map<number, number>();
-      for (const [t, n] of pairN) {
-        const ow = pairW.get(t)!;
-        const ob = pairWB.get(t)!;
+      for (const t of pairTs) {
+        const n = pairN[t];
+        const ow = pairW[t];
+        const ob = pairWB[t];
         const ms = isSeed[i] ? sSum[t] - ow : sSum[t];
         const bs = isSeed[i] ? sBad[t] - ob : sBad[t];
         const nw = tSum[t] - ow - ms;
@@ -968,16 +973,16 @@ export function analyze(
         const pn = kappa > 0 ? nbw / nw : 0;
         const m = Math.max(0, ms) + kappa;
         const p = clamp((Math.max(0, bs) + kappa * pn + 0.5) / (m + 1), 0.02, 0.98);
-        ref.set(t, p);
+        pairRef[t] = p;
         // variance of sum(b - p) over the pair's n observations: the outcomes' own, plus the shared
         // estimate's (beta with m + 1 pseudo-counts), which repeats for every one of them (design effect)
         const v = p * (1 - p) * (n + (n * n) / (m + 1));
-        const nb = pairB.get(t)!;
+        const nb = pairB[t];
         // a binary rater (2a) is compared with the others' outcomes at its bar, on the side the target is on
         let pb = p;
         let vb = v;
         if (bar[i] !== 0.5) {
-          const ownBelow = pairWBar.get(t) ?? 0;
+          const ownBelow = pairWBar[t];
           const allB = weightBelow(t, bar[i], cumAll[t]);
           const seedB = weightBelow(t, bar[i], cumSeed[t]);
           const bsB = isSeed[i] ? seedB - ownBelow : seedB;
@@ -998,7 +1003,7 @@ export function analyze(
       }
       for (const k of byRater[i]) {
         if (blocked[k]) continue;
-        const p = ref.get(oTo[k])!;
+        const p = pairRef[oTo[k]];
         if (p < 0.5) {
           if (bad[k]) st.worstBM.push(k);
         } else if (!bad[k]) st.worstGM.push(k);
@@ -1442,8 +1447,16 @@ export function analyze(
     const cW = new Float64Array(N); // the other raters' (the crowd's)
     const cBad = new Float64Array(N);
     const cLo = new Float64Array(N);
-    type Own = { n: number; d: number; w: number; bad: number; lo: number; sorted: number[] };
-    const own = new Map<number, Own>();
+    // per rater, per target it rated (scratch indexed by target, reset after each rater; `ownTs` in the order of
+    // its first observation of each): observations, very low ones, weight, bad weight, very low weight, and its
+    // own weight below its bar (summed in the order of its observations)
+    const ownN = new Float64Array(N);
+    const ownD = new Float64Array(N);
+    const ownW = new Float64Array(N);
+    const ownBad = new Float64Array(N);
+    const ownLo = new Float64Array(N);
+    const ownBelowBar = new Float64Array(N);
+    const ownTs: number[] = [];
     for (let round = 0; round < filterRounds; round++) {
       for (const a of [mW, mBad, mLo, cW, cBad, cLo]) a.fill(0);
       for (let k = 0; k < M; k++) {
@@ -1505,50 +1518,51 @@ export function analyze(
         // correction moved 2 standard errors in its favour), or a binary rater's bar (2a; 0.5 without one)
         const barI = isBinary[i] ? bar[i] : clamp(extremeLow - offset[i] + 2 * offsetSe[i], 0, 1);
         const isLow = (k: number) => (isBinary[i] ? oVal[k] < 0.5 : oVal[k] < extremeLow);
-        own.clear();
+        for (const t of ownTs) ((ownN[t] = 0), (ownD[t] = 0), (ownW[t] = 0), (ownBad[t] = 0), (ownLo[t] = 0), (ownBelowBar[t] = 0));
+        ownTs.length = 0;
         for (const k of byRater[i]) {
           if (blocked[k]) continue;
           const t = oTo[k];
-          const x = own.get(t) ?? own.set(t, { n: 0, d: 0, w: 0, bad: 0, lo: 0, sorted: [] }).get(t)!;
+          if (ownN[t] === 0) ownTs.push(t);
           const w = wi * evMult(k);
-          x.n++;
-          x.d += isLow(k) ? 1 : 0;
-          x.w += w;
-          x.bad += w * badRef[k];
-          x.lo += adj[k] < extremeLow || oVal[k] <= 0 ? w : 0;
-          if (adj[k] < barI || oVal[k] <= 0) x.sorted.push(w); // its own weight below its bar, left out of the others'
+          ownN[t]++;
+          ownD[t] += isLow(k) ? 1 : 0;
+          ownW[t] += w;
+          ownBad[t] += w * badRef[k];
+          ownLo[t] += adj[k] < extremeLow || oVal[k] <= 0 ? w : 0;
+          if (adj[k] < barI || oVal[k] <= 0) ownBelowBar[t] += w; // its own weight below its bar, left out of the others'
         }
         const pi0 = prior(barI);
         const pairs: { t: number; n: number; d: number; pi: number; c: number }[] = [];
         let expected = 0;
         let count = 0;
-        for (const [t, x] of own) {
+        for (const t of ownTs) {
           const seed = isSeed[i] === 1;
-          const sw = Math.max(0, seed ? mW[t] - x.w : mW[t]);
-          const sb = Math.max(0, seed ? mBad[t] - x.bad : mBad[t]);
-          const nw = seed ? cW[t] : cW[t] - x.w;
+          const sw = Math.max(0, seed ? mW[t] - ownW[t] : mW[t]);
+          const sb = Math.max(0, seed ? mBad[t] - ownBad[t] : mBad[t]);
+          const nw = seed ? cW[t] : cW[t] - ownW[t];
           const kappa = nw > 1e-9 ? Math.min(nw, anchor) : 0;
           const share = (v: number) => (kappa > 0 ? clamp(v / nw, 0, 1) : 0);
           const m = sw + kappa;
-          const pGood = (sb + kappa * share(seed ? cBad[t] : cBad[t] - x.bad) + 0.5) / (m + 1);
+          const pGood = (sb + kappa * share(seed ? cBad[t] : cBad[t] - ownBad[t]) + 0.5) / (m + 1);
           if (pGood >= 0.5) continue;
           // a disputed target is not read: when the other raters' very low ratings of it are more than the
           // seeds' own share there allows (their beta-binomial tail <= genericAlpha, the rater left out),
           // the disagreement is evidence about the target (a provider that serves the seeds well and
           // everyone else badly, whatever praise its accomplices add), not about the rater
           const crowdN = Math.round(nw);
-          const crowdLo = Math.round(Math.max(0, seed ? cLo[t] : cLo[t] - x.lo));
+          const crowdLo = Math.round(Math.max(0, seed ? cLo[t] : cLo[t] - ownLo[t]));
           if (crowdN > 0 && crowdLo > 0) {
             const pmf = betaBinomial(
               crowdN,
-              clamp((Math.max(0, seed ? mLo[t] - x.lo : mLo[t]) + prior(extremeLow)) / (sw + 1), 1e-9, 0.98),
+              clamp((Math.max(0, seed ? mLo[t] - ownLo[t] : mLo[t]) + prior(extremeLow)) / (sw + 1), 1e-9, 0.98),
               sw + 1,
             );
             let tail = 0;
             for (let y = crowdLo; y <= crowdN; y++) tail += pmf[y];
             if (tail <= genericAlpha) continue;
           }
-          const ownBelow = x.sorted.reduce((u, v) => u + v, 0);
+          const ownBelow = ownBelowBar[t];
           let allB = weightBelow(t, barI, cumAll[t]);
           let seedB = weightBelow(t, barI, cumSeed[t]);
           for (const k of bot.get(t) ?? [])
@@ -1560,9 +1574,9 @@ export function analyze(
           const sB = Math.max(0, seed ? seedB - ownBelow : seedB);
           const nB = Math.max(0, allB - seedB - (seed ? 0 : ownBelow));
           const pi = clamp((sB + kappa * share(nB) + pi0) / (m + 1), 1e-9, 0.98);
-          pairs.push({ t, n: x.n, d: x.d, pi, c: m + 1 });
-          expected += x.n * pi;
-          count += x.d;
+          pairs.push({ t, n: ownN[t], d: ownD[t], pi, c: m + 1 });
+          expected += ownN[t] * pi;
+          count += ownD[t];
         }
         if (!(count - expected >= minExcess)) continue;
         // P(D >= count): the convolution of the pairs' beta-binomials, the last cell holding ">= count"
@@ -1660,6 +1674,8 @@ export function analyze(
     const p0 = (nb + 0.5) / (n + 1);
     const p1 = Math.min(0.99, p0 + delta);
     if (p1 <= p0) return undefined;
+    const observed = new Uint8Array(n);
+    for (let x = 0; x < n; x++) observed[x] = bad[ks[x]];
     const up = Math.log(p1 / p0);
     const down = Math.log((1 - p1) / (1 - p0));
     const h = Math.log(n / a0);
@@ -1700,7 +1716,8 @@ export function analyze(
     // is the worse of the two segments; an episode at the start followed by a good rest is recovery.
     if (o.glr ?? true) {
       const ll = (k: number, m: number) => (k > 0 ? k * Math.log(k / m) : 0) + (m - k > 0 ? (m - k) * Math.log((m - k) / m) : 0);
-      const glrOf = (bx: (x: number) => number, total: number) => {
+      // bx: the outcomes tested (the observed ones, or a bootstrap draw), 1 = bad
+      const glrOf = (bx: Uint8Array, total: number) => {
         const base = ll(total, n);
         let top = 0;
         let at = -1;
@@ -1709,15 +1726,15 @@ export function analyze(
         const lo = Math.max(0, Math.ceil(0.15 * n) - 1);
         const hi = Math.min(n - 1, Math.floor(0.85 * n));
         let c = 0;
-        for (let x = 0; x < lo; x++) c += bx(x);
+        for (let x = 0; x < lo; x++) c += bx[x];
         for (let x = lo; x < hi; x++) {
-          c += bx(x);
+          c += bx[x];
           const v = ll(c, x + 1) + ll(total - c, n - x - 1) - base;
           if (v > top) ((top = v), (at = x));
         }
         return { top, at };
       };
-      const g = glrOf((x) => bad[ks[x]], nb);
+      const g = glrOf(observed, nb);
       // screen: a log-likelihood ratio below 3 is far from any alarm at a0 <= 0.01 for one change point
       if (g.top > 3 && g.at >= 0) {
         const q = nb / n;
@@ -1727,7 +1744,7 @@ export function analyze(
         for (let r = 0; r < sims; r++) {
           let tot = 0;
           for (let x = 0; x < n; x++) tot += sim[x] = rng.next() < q ? 1 : 0;
-          if (glrOf((x) => sim[x], tot).top >= g.top) exceed++;
+          if (glrOf(sim, tot).top >= g.top) exceed++;
           if (exceed + 1 > a0 * (sims + 1)) {
             done = false; // can no longer reach a0: stop early
             break;
@@ -1772,16 +1789,24 @@ export function analyze(
       });
       return { sc, idx, count: w + 1 };
     });
-    const statOf = (bx: (x: number) => number, total: number) => {
+    // per scale, the observations per window (the same for every draw) and the bad ones' scratch
+    const wns = win.map(({ idx, count }) => {
+      const wn = new Float64Array(count);
+      for (let x = 0; x < n; x++) wn[idx[x]] += 1;
+      return wn;
+    });
+    const wbs = win.map(({ count }) => new Float64Array(count));
+    // bx: the outcomes tested (the observed ones, or a bootstrap draw), 1 = bad
+    const statOf = (bx: Uint8Array, total: number) => {
       const p = total / n;
       if (p === 0 || p === 1) return { best: -Infinity, at: 0 };
       let top = -Infinity;
       let at = 0;
       win.forEach(({ idx, count }, si) => {
         if (count < 3) return;
-        const wn = new Float64Array(count);
-        const wb = new Float64Array(count);
-        for (let x = 0; x < n; x++) ((wn[idx[x]] += 1), (wb[idx[x]] += bx(x)));
+        const wn = wns[si];
+        const wb = wbs[si].fill(0);
+        for (let x = 0; x < n; x++) wb[idx[x]] += bx[x];
         let d = 0;
         for (let w = 0; w < count; w++) d += (wb[w] - wn[w] * p) ** 2 / (wn[w] * p * (1 - p));
         const zs = (d - (count - 1)) / Math.sqrt(2 * (count - 1));
@@ -1789,7 +1814,7 @@ export function analyze(
       });
       return { best: top, at };
     };
-    const obs = statOf((x) => bad[ks[x]], nb);
+    const obs = statOf(observed, nb);
     // screen: a standardized chi-square below 2 is far from any alarm at alpha <= 0.01
     if (!(obs.best > 2)) return undefined;
     const q = nb / n;
@@ -1798,7 +1823,7 @@ export function analyze(
     for (let r = 0; r < sims; r++) {
       let tot = 0;
       for (let x = 0; x < n; x++) tot += sim[x] = rng.next() < q ? 1 : 0;
-      if (statOf((x) => sim[x], tot).best >= obs.best) exceed++;
+      if (statOf(sim, tot).best >= obs.best) exceed++;
       if (exceed + 1 > a0 * (sims + 1)) return undefined; // can no longer reach a0: stop early
     }
     const pv = (exceed + 1) / (sims + 1);
