@@ -673,6 +673,15 @@ export function analyze(
   // one side (0.9 and 1 for everything) are places on the continuous scale, tested as such
   for (const [i, lv] of levels) if (lv.length === 2 && lv[0] < 0.5 !== lv[1] < 0.5 && byRater[i].length >= 5) binaryRaters.push(i);
   const byTargetAdj: Int32Array[] = [];
+  /** per target, the corrected values of byTargetAdj's observations, in its order (what weightBelow searches) */
+  const adjSorted: Float64Array[] = [];
+  const sortByAdj = () => {
+    for (let t = 0; t < N; t++) {
+      const ks = Int32Array.from(byTarget[t]).sort((x, y) => adj[x] - adj[y]);
+      byTargetAdj.push(ks);
+      adjSorted.push(Float64Array.from(ks, (k) => adj[k]));
+    }
+  };
   const cumAll: Float64Array[] = [];
   const cumSeed: Float64Array[] = [];
   /** per target, the cumulated weight of its observations (all, and the seeds') in the order of their corrected values */
@@ -691,12 +700,12 @@ export function analyze(
   };
   /** the target's observations with a corrected value below b: their weight in `cum` */
   const weightBelow = (t: number, b: number, cum: Float64Array) => {
-    const ks = byTargetAdj[t];
+    const vs = adjSorted[t];
     let lo = 0;
-    let hi = ks.length;
+    let hi = vs.length;
     while (lo < hi) {
       const m = (lo + hi) >> 1;
-      if (adj[ks[m]] < b) lo = m + 1;
+      if (vs[m] < b) lo = m + 1;
       else hi = m;
     }
     return cum[lo];
@@ -850,7 +859,7 @@ export function analyze(
     }
   };
   if (binaryRaters.length) {
-    for (let t = 0; t < N; t++) byTargetAdj.push(Int32Array.from(byTarget[t]).sort((x, y) => adj[x] - adj[y]));
+    sortByAdj();
     totals();
     buildCum();
     for (const i of binaryRaters) {
@@ -1278,25 +1287,32 @@ export function analyze(
     const topCens = (k: number) => oVal[k] >= 1 - 1e-9;
     const botCens = (k: number) => oVal[k] <= 1e-9;
     const sortedBy = (keep: (k: number) => boolean) => {
-      const sorted: Int32Array[] = [];
+      const sorted: Float64Array[] = []; // per target, its kept observations' corrected values, sorted
       const cums: Float64Array[] = [];
       for (let t = 0; t < N; t++) {
         const ks = Int32Array.from(byTarget[t].filter((k) => obsW(k) > 0 && keep(k))).sort((x, y) => adj[x] - adj[y]);
         const cum = new Float64Array(ks.length + 1);
         for (let x = 0; x < ks.length; x++) cum[x + 1] = cum[x] + obsW(ks[x]);
-        sorted.push(ks);
+        sorted.push(Float64Array.from(ks, (k) => adj[k]));
         cums.push(cum);
       }
       // weight of the target's kept values <= v (orEqual) or < v
       return (t: number, v: number, orEqual: boolean) => {
-        const ks = sorted[t];
+        const vs = sorted[t];
         let lo = 0;
-        let hi = ks.length;
-        while (lo < hi) {
-          const m = (lo + hi) >> 1;
-          if (orEqual ? adj[ks[m]] <= v : adj[ks[m]] < v) lo = m + 1;
-          else hi = m;
-        }
+        let hi = vs.length;
+        if (orEqual)
+          while (lo < hi) {
+            const m = (lo + hi) >> 1;
+            if (vs[m] <= v) lo = m + 1;
+            else hi = m;
+          }
+        else
+          while (lo < hi) {
+            const m = (lo + hi) >> 1;
+            if (vs[m] < v) lo = m + 1;
+            else hi = m;
+          }
         return cums[t][lo];
       };
     };
@@ -1440,7 +1456,7 @@ export function analyze(
   if (o.extremeLies ?? true) {
     const isBinary = new Uint8Array(N);
     for (const i of binaryRaters) isBinary[i] = 1;
-    if (!byTargetAdj.length) for (let t = 0; t < N; t++) byTargetAdj.push(Int32Array.from(byTarget[t]).sort((x, y) => adj[x] - adj[y]));
+    if (!byTargetAdj.length) sortByAdj();
     const mW = new Float64Array(N); // per target: the seeds' weight, bad weight and very low weight (corrected)
     const mBad = new Float64Array(N);
     const mLo = new Float64Array(N);
@@ -1715,7 +1731,16 @@ export function analyze(
     // at the overall rate, seeded), so the maximum over change points is calibrated at a0. Its episode
     // is the worse of the two segments; an episode at the start followed by a good rest is recovery.
     if (o.glr ?? true) {
-      const ll = (k: number, m: number) => (k > 0 ? k * Math.log(k / m) : 0) + (m - k > 0 ? (m - k) * Math.log((m - k) / m) : 0);
+      const llOf = (k: number, m: number) => (k > 0 ? k * Math.log(k / m) : 0) + (m - k > 0 ? (m - k) * Math.log((m - k) / m) : 0);
+      // the bootstrap below evaluates the same (k, m) over and over: there each value is computed once
+      // (memo[k (n + 1) + m], NaN until then; ll is never NaN for 0 <= k <= m), when (n + 1)^2 <= 2^22 (32 MiB)
+      let memo: Float64Array | undefined;
+      const ll = (k: number, m: number) => {
+        if (!memo) return llOf(k, m);
+        const x = k * (n + 1) + m;
+        const v = memo[x];
+        return v === v ? v : (memo[x] = llOf(k, m));
+      };
       // bx: the outcomes tested (the observed ones, or a bootstrap draw), 1 = bad
       const glrOf = (bx: Uint8Array, total: number) => {
         const base = ll(total, n);
@@ -1741,6 +1766,7 @@ export function analyze(
         const sim = new Uint8Array(n);
         let exceed = 0;
         let done = true;
+        if ((n + 1) * (n + 1) <= 1 << 22) memo = new Float64Array((n + 1) * (n + 1)).fill(NaN);
         for (let r = 0; r < sims; r++) {
           let tot = 0;
           for (let x = 0; x < n; x++) tot += sim[x] = rng.next() < q ? 1 : 0;
@@ -2352,7 +2378,9 @@ const SCAN_GRID = 0.05;
 export function selectiveScan(pairs: readonly ScanPair[], tau: number, upper: boolean): Scan | undefined {
   if (pairs.length < 2) return undefined;
   // per pair: the null's values of its term (cells) and their probabilities, and the observed term
-  const terms: { x: number; cells: Int32Array; prob: Float64Array; row: ScanTarget }[] = [];
+  // (its row, the pair as reported, only where it can be reported: a selected pair, x > 0, or the first, the one
+  // left out when none is above the others)
+  const terms: { x: number; cells: Int32Array; prob: Float64Array; excess: number; row?: ScanTarget }[] = [];
   let lo = 0;
   for (const q of pairs) {
     const pmf = betaBinomial(q.n, q.p, q.c);
@@ -2362,19 +2390,21 @@ export function selectiveScan(pairs: readonly ScanPair[], tau: number, upper: bo
     const xOf = (d: number) => (tail[d] < tau ? Math.log(tau / Math.max(tail[d], 1e-300)) : 0);
     const cells = new Int32Array(q.n + 1);
     for (let d = 0; d <= q.n; d++) cells[d] = Math.ceil(xOf(d) / SCAN_GRID - 1e-9);
-    const row: ScanTarget = { ...q, pi: tail[q.d], excess: upper ? q.d - q.n * q.p : q.n * q.p - q.d };
-    terms.push({ x: xOf(q.d), cells, prob: pmf, row });
+    const x = xOf(q.d);
+    const excess = upper ? q.d - q.n * q.p : q.n * q.p - q.d;
+    const row: ScanTarget | undefined = x > 0 || !terms.length ? { ...q, pi: tail[q.d], excess } : undefined;
+    terms.push({ x, cells, prob: pmf, excess, row });
     if (terms[terms.length - 1].x > terms[lo].x) lo = terms.length - 1;
   }
   const rest = terms.filter((_, x) => x !== lo);
   const selected = rest
     .filter((x) => x.x > 0)
-    .map((x) => x.row)
+    .map((x) => x.row!)
     .sort((a, b) => a.pi - b.pi);
   let s = 0;
   let excess = 0;
-  for (const x of rest) if (x.x > 0) ((s += x.x), (excess += x.row.excess));
-  const base = { excess, tested: rest.length, selected, leftOut: terms[lo].row };
+  for (const x of rest) if (x.x > 0) ((s += x.x), (excess += x.excess));
+  const base = { excess, tested: rest.length, selected, leftOut: terms[lo].row! };
   const K = Math.floor(s / SCAN_GRID + 1e-9);
   if (K <= 0) return { ...base, p: 1, z: 0 };
   // dist[j]: P(sum of cells so far = j), j < K; dist[K]: P(>= K)
