@@ -918,8 +918,26 @@ export function analyze(
     vGM: number;
     worstBM: number[];
     worstGM: number[];
-    tBM: ScanPair[];
-    tGM: ScanPair[];
+    /** 2c's pairs, in the scan buffers below: the rater's run of entries [from, to), on both sides in its targets' order */
+    from: number;
+    to: number;
+  };
+  // 2c's (rater, target) pairs of a filter round, in flat buffers (one entry per pair: at most pairSum.size), written
+  // again by every round; only the last round's are read (`scanPairs`), as ScanPair objects, by the raters scanned
+  const scanCap = pairSum.size;
+  const scanSide = new Uint8Array(scanCap); // 1: the bad-mouthing side (p < 0.5)
+  const scanT = new Int32Array(scanCap);
+  const scanN = new Float64Array(scanCap);
+  const scanD = new Float64Array(scanCap);
+  const scanP = new Float64Array(scanCap);
+  const scanC = new Float64Array(scanCap);
+  let scanLen = 0;
+  /** a rater's pairs on one side (bad-mouthing: p < 0.5), in its targets' order */
+  const scanPairs = (st: RaterStat, badSide: boolean): ScanPair[] => {
+    const out: ScanPair[] = [];
+    for (let x = st.from; x < st.to; x++)
+      if ((scanSide[x] === 1) === badSide) out.push({ t: scanT[x], n: scanN[x], d: scanD[x], p: scanP[x], c: scanC[x] });
+    return out;
   };
   let stats: RaterStat[] = [];
   // the verified seeds' own observations per target (the reference's anchor)
@@ -950,9 +968,10 @@ export function analyze(
       }
     if (binaryRaters.length) buildCum();
     stats = [];
+    scanLen = 0;
     let changed = false;
     for (let i = 0; i < N; i++) {
-      const st: RaterStat = { sBM: 0, vBM: 0, sGM: 0, vGM: 0, worstBM: [], worstGM: [], tBM: [], tGM: [] };
+      const st: RaterStat = { sBM: 0, vBM: 0, sGM: 0, vGM: 0, worstBM: [], worstGM: [], from: scanLen, to: scanLen };
       const w = W(i);
       for (const t of pairTs) ((pairN[t] = 0), (pairB[t] = 0), (pairW[t] = 0), (pairWB[t] = 0), (pairWBar[t] = 0));
       pairTs.length = 0;
@@ -1008,7 +1027,15 @@ export function analyze(
         if (p < 0.5) ((st.sBM += nb - n * pb), (st.vBM += vb));
         else ((st.sGM += n * pb - nb), (st.vGM += vb));
         // 2c: the pair kept for the selective scan (its beta-binomial null: point 2's design effect)
-        if (scanTau > 0) (p < 0.5 ? st.tBM : st.tGM).push({ t, n, d: nb, p: pb, c: m + 1 });
+        if (scanTau > 0) {
+          scanSide[scanLen] = p < 0.5 ? 1 : 0;
+          scanT[scanLen] = t;
+          scanN[scanLen] = n;
+          scanD[scanLen] = nb;
+          scanP[scanLen] = pb;
+          scanC[scanLen] = m + 1;
+          st.to = ++scanLen;
+        }
       }
       for (const k of byRater[i]) {
         if (blocked[k]) continue;
@@ -1181,17 +1208,17 @@ export function analyze(
     const st = stats[i];
     // a rater's total disagreement, both sides: flags each side with at least minExcess of it
     const zBoth = z(st.sBM + st.sGM, st.vBM + st.vGM);
-    for (const [s, v, kind, ks, what, pairs] of [
-      [st.sBM, st.vBM, AttackKind.BadMouthing, st.worstBM, "bad outcomes on targets the other raters found good", st.tBM],
-      [st.sGM, st.vGM, AttackKind.GoodMouthing, st.worstGM, "good outcomes on targets the other raters found bad", st.tGM],
-    ] as [number, number, AttackKind, number[], string, ScanPair[]][]) {
+    for (const [s, v, kind, ks, what, badSide] of [
+      [st.sBM, st.vBM, AttackKind.BadMouthing, st.worstBM, "bad outcomes on targets the other raters found good", true],
+      [st.sGM, st.vGM, AttackKind.GoodMouthing, st.worstGM, "good outcomes on targets the other raters found bad", false],
+    ] as [number, number, AttackKind, number[], string, boolean][]) {
       const side = z(s, v);
       const both = side < zStar && zBoth >= zStar;
       const zi = both ? zBoth : side;
       if (!(zi >= zStar && s >= minExcess)) {
         // 2c: the disagreement concentrated on some of its targets, the rest of its history not counted
         const scan =
-          scanTau > 0 && !flaggedKinds.get(i)?.has(kind) ? selectiveScan(pairs, scanTau, kind === AttackKind.BadMouthing) : undefined;
+          scanTau > 0 && !flaggedKinds.get(i)?.has(kind) ? selectiveScan(scanPairs(st, badSide), scanTau, kind === AttackKind.BadMouthing) : undefined;
 
         if (scan && scan.p <= scanLevel && scan.excess >= minExcess) {
           cred[i] = 0;
