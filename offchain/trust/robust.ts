@@ -1218,7 +1218,9 @@ export function analyze(
       if (!(zi >= zStar && s >= minExcess)) {
         // 2c: the disagreement concentrated on some of its targets, the rest of its history not counted
         const scan =
-          scanTau > 0 && !flaggedKinds.get(i)?.has(kind) ? selectiveScan(scanPairs(st, badSide), scanTau, kind === AttackKind.BadMouthing) : undefined;
+          scanTau > 0 && !flaggedKinds.get(i)?.has(kind)
+            ? selectiveScan(scanPairs(st, badSide), scanTau, kind === AttackKind.BadMouthing)
+            : undefined;
 
         if (scan && scan.p <= scanLevel && scan.excess >= minExcess) {
           cred[i] = 0;
