@@ -237,7 +237,7 @@ task(
   )
   .addOptionalParam(
     "jobs",
-    "Worker processes for the study's analyses (51 a seed; each its own process: at 50,000 nodes about 5 GiB each); the results are those of --jobs 1 to the bit, and an interrupted run resumes with any --jobs",
+    "Worker processes for the study's analyses (51 a seed; each its own process: at 50,000 nodes about 2.6 GiB each); the results are those of --jobs 1 to the bit, and an interrupted run resumes with any --jobs",
     1,
     types.int,
   )

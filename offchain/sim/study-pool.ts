@@ -26,7 +26,7 @@ export type PoolUnit = { net: StudyNet; r: number; name: string };
  * @param o.done - called in the parent as each analysis arrives, in the order they finish, with the worker's
  *   compute time (ms); an error it throws stops the pool (every worker is killed) and rejects
  * @param o.maxOldSpaceMb - each worker's V8 heap limit (default 12,288; a 50,000-node analysis peaks at about
- *   5 GiB of resident memory: docs/specs/trust.md §6)
+ *   2.6 GiB of resident memory: docs/specs/trust.md §6)
  * @returns once every unit is done and every worker has exited
  * @throws (rejects) Error naming the unit when a worker's analysis throws or the worker dies
  */
