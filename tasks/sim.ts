@@ -235,12 +235,18 @@ task(
     0.2,
     types.float,
   )
+  .addOptionalParam(
+    "jobs",
+    "Worker processes for the study's analyses (51 a seed; each its own process: at 50,000 nodes about 2.6 GiB each); the results are those of --jobs 1 to the bit, and an interrupted run resumes with any --jobs",
+    1,
+    types.int,
+  )
   .addFlag(
     "restart",
     "Delete this run's checkpoint and start over (by default a run resumes from the checkpoint in .sim-checkpoints/ that an interrupted run of the same flags, detectors, commit, working tree and Node left: each size's suite rows and each of the study's analyses, 51 a seed; the results are those of an uninterrupted run, and the checkpoint is deleted once they are written)",
   )
-  .setAction(async (a: { scale: string; seeds: number; newcomers: number; restart: boolean }) => {
-    const { runWhitewash } = await import("../offchain/sim/whitewash-run");
+  .setAction(async (a: { scale: string; seeds: number; newcomers: number; jobs: number; restart: boolean }) => {
+    const { runWhitewashJobs } = await import("../offchain/sim/whitewash-run");
     const { mergeWhitewash, readWhitewash, writeWhitewash } = await import("../offchain/sim/whitewash-report");
     const { DETECTORS_VERSION } = await import("../offchain/trust/robust");
     const { SPLIT } = await import("../offchain/trust/adversaries/generate");
@@ -250,6 +256,7 @@ task(
     if (!Number.isInteger(a.seeds) || a.seeds < 1 || a.seeds > SPLIT.reportSeeds.length)
       throw new UsageError(`--seeds: ${a.seeds} is out of range (1-${SPLIT.reportSeeds.length})`);
     if (!(a.newcomers > 0 && a.newcomers <= 1)) throw new UsageError(`--newcomers: ${a.newcomers} is out of range (0-1]`);
+    if (!Number.isInteger(a.jobs) || a.jobs < 1 || a.jobs > 64) throw new UsageError(`--jobs: ${a.jobs} is out of range (1-64)`);
     // sizes not run now are kept from the file (their rows, study seeds and timing); a share of
     // newcomers other than the kept study's is refused before anything runs
     const previous = readWhitewash(path.resolve(__dirname, "..", "bench", "results", "trust-whitewash.json"));
@@ -267,7 +274,8 @@ task(
       { newcomers: a.newcomers, rounds: 24, detectors: DETECTORS_VERSION, commit: code.commit, tree: code.tree, node: process.version },
       a.restart,
     );
-    const { results, drop } = runWhitewash({
+    const { results, drop } = await runWhitewashJobs({
+      jobs: a.jobs,
       sizes,
       seeds: SPLIT.reportSeeds.slice(0, a.seeds),
       newcomers: a.newcomers,

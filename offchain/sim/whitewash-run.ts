@@ -9,10 +9,13 @@
  * - `study-<nodes>-<seed>`: a finished seed (its analyses are then dropped).
  * The results are those of an uninterrupted run, to the bit (test/sim/whitewash-resume.test.ts); the
  * study's timing is its compute time summed over the runs that made it (`runs` when more than one).
+ * `runWhitewashJobs` (`--jobs N`) computes the study's analyses in N worker processes first (study-pool.ts),
+ * with the same results (test/sim/whitewash-jobs.test.ts); a seed's time is then its wall time with N workers.
  */
 import os from "os";
 import { runSuite, metatrustIdentityStudy, type SuiteRow } from "./adversarial";
-import { whitewashStudy, type WhitewashSeed } from "./whitewash";
+import { whitewashStudy, studyUnits, type SavedRound, type WhitewashSeed } from "./whitewash";
+import { computeInWorkers } from "./study-pool";
 import type { WhitewashResults, WhitewashTiming } from "./whitewash-report";
 import type { SimCheckpoint } from "./checkpoint";
 
@@ -36,6 +39,7 @@ type SavedSeed = { seed: WhitewashSeed; runs: string[] };
  * @param o.bar - a progress bar per phase and size
  * @param o.log - one line per unit taken from the checkpoint
  * @param o.now - the clock, in ms (default performance.now)
+ * @param o.precomputed - the study's analyses computed in workers (`runWhitewashJobs`), per `${nodes}-${seed}`
  * @returns the run's results (only its sizes), and `drop`, to call once they are written: deletes the checkpoint
  *   units the run used (and the checkpoint's folder, unless a run of other sizes left units in it)
  */
@@ -49,6 +53,8 @@ export function runWhitewash(o: {
   bar?: (label: string) => (f: number) => void;
   log?: (line: string) => void;
   now?: () => number;
+  /** per size and seed (`${nodes}-${seed}`), the analyses `runWhitewashJobs` computed in workers */
+  precomputed?: ReadonlyMap<string, ReadonlyMap<string, SavedRound>>;
 }): { results: WhitewashResults; drop: () => void } {
   const ck = o.checkpoint;
   const now = o.now ?? (() => performance.now());
@@ -124,6 +130,7 @@ export function runWhitewash(o: {
         store,
         run: o.run,
         now: o.now,
+        precomputed: o.precomputed?.get(`${n}-${seed}`),
         resumed: (r) => {
           seedRuns = [...new Set([...r.runs, o.run])];
           log(
@@ -158,4 +165,62 @@ export function runWhitewash(o: {
       ck?.removeIfEmpty();
     },
   };
+}
+
+/**
+ * `sim:whitewash --jobs N`: `runWhitewash` with each unfinished seed's missing analyses computed first in
+ * N worker processes (offchain/sim/study-pool.ts), each saved to the checkpoint as it arrives (with the
+ * seed's elapsed time so far and the run, as `whitewashStudy` saves it), so a killed run resumes as
+ * before; then `runWhitewash` as with one job, which reads them. The results are those of `--jobs 1` to
+ * the bit (test/sim/whitewash-jobs.test.ts); a seed's `ms` is then its wall time with N workers (summed
+ * over the runs that made it), not the sum of its analyses' compute.
+ * @param o - `runWhitewash`'s options, and `jobs` (1: `runWhitewash` itself, nothing in workers)
+ * @returns what `runWhitewash` returns
+ * @throws (rejects) what `runWhitewash` throws, and Error when a worker fails (the analyses saved before stay)
+ */
+export async function runWhitewashJobs(
+  o: Omit<Parameters<typeof runWhitewash>[0], "precomputed"> & { jobs: number; maxOldSpaceMb?: number },
+): Promise<ReturnType<typeof runWhitewash>> {
+  if (o.jobs <= 1) return runWhitewash(o);
+  const ck = o.checkpoint;
+  const now = o.now ?? (() => performance.now());
+  const label = (n: number) => n.toLocaleString("en-US");
+  const precomputed = new Map<string, Map<string, SavedRound>>();
+  const rounds = 24;
+  for (const n of o.sizes) {
+    // the size's study starts now (runWhitewash finds the unit and keeps it)
+    const startUnit = `study-${n}-started`;
+    if (ck && !ck.load(startUnit)) ck.save(startUnit, { at: new Date().toISOString(), machine: machineFacts(os.loadavg()[0]) });
+    const bar = o.bar?.(`sim:whitewash (pays?) ${label(n)} nodes, analyses in ${o.jobs} workers`);
+    for (const [k, seed] of o.seeds.entries()) {
+      const unit = `study-${n}-${seed}`;
+      if (ck?.load(unit)) continue; // finished: runWhitewash loads it
+      // what earlier runs saved of this seed: their compute time and runs carry on in what this run saves
+      const all = studyUnits(rounds);
+      let before = 0;
+      let runs: string[] = [];
+      const missing = all.filter((u) => {
+        const saved = ck?.load<SavedRound>(`${unit}-${u.name}`);
+        if (saved) ((before = Math.max(before, saved.ms)), (runs = [...new Set([...runs, ...saved.runs])]));
+        return !saved;
+      });
+      const mine = new Map<string, SavedRound>();
+      precomputed.set(`${n}-${seed}`, mine);
+      const t0 = now();
+      await computeInWorkers({
+        base: { nodes: n, seed, rounds, newcomers: o.newcomers },
+        units: missing,
+        jobs: o.jobs,
+        maxOldSpaceMb: o.maxOldSpaceMb,
+        done: (name, x) => {
+          x.ms = before + (now() - t0);
+          x.runs = [...new Set([...runs, o.run])];
+          ck?.save(`${unit}-${name}`, x);
+          mine.set(name, x);
+          bar?.((k + (all.length - missing.length + mine.size) / all.length) / o.seeds.length);
+        },
+      });
+    }
+  }
+  return runWhitewash({ ...o, precomputed });
 }

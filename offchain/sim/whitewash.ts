@@ -116,7 +116,7 @@ const mean = (xs: number[]) => (xs.length ? xs.reduce((s, x) => s + x, 0) / xs.l
 export type StudyStore = { load<T>(unit: string): T | undefined; save(unit: string, value: unknown): void };
 
 /** One analysis as saved: both rules' trust (as [keys, values]), W's flags at the end, and the seed's compute so far. */
-type SavedRound = {
+export type SavedRound = {
   behaviour: [string[], number[]];
   identity: [string[], number[]];
   /** the entities flagged, at the end of W only (the detection figures) */
@@ -127,10 +127,52 @@ type SavedRound = {
   runs: string[];
 };
 
+/** The seed's three networks: W (whitewash), S (the same seed without whitewashing), C (without attackers). */
+export type StudyNet = "W" | "S" | "C";
+
+/** What determines one seed's networks (the study's flags). */
+export type StudyBase = { nodes: number; seed: number; rounds: number; newcomers: number };
+
+/** One of the seed's networks, generated from the flags alone (the same in every process). */
+export function studyNetwork(base: StudyBase, net: StudyNet): Network {
+  if (net === "C") return generateNetwork({ ...base, family: "honest-noisy" });
+  return generateNetwork({ ...base, family: "whitewash", latent: true, ...(net === "S" ? { freshIdentities: false } : {}) });
+}
+
+/** A seed's analyses in the order the study reads them: W-00..W-<rounds>, S-00..S-<rounds>, C-<rounds> (51 at 24 rounds). */
+export function studyUnits(rounds: number): { net: StudyNet; r: number; name: string }[] {
+  const u = (net: StudyNet, r: number) => ({ net, r, name: `${net}-${String(r).padStart(2, "0")}` });
+  return [
+    ...Array.from({ length: rounds + 1 }, (_, r) => u("W", r)),
+    ...Array.from({ length: rounds + 1 }, (_, r) => u("S", r)),
+    u("C", rounds),
+  ];
+}
+
+/**
+ * One analysis of the study: metatrust's detectors on the ratings before round r, and every identity's
+ * effective trust under both rules (W's flags too at the end of the run). The same in any process
+ * (offchain/sim/study-pool.ts runs it in workers).
+ */
+export function analyzeRound(net: Network, r: number): SavedRound {
+  if (!net.verified) throw new Error("whitewashStudy: the network names no verified identities");
+  const until = r * net.roundSeconds;
+  let k = 0;
+  while (k < net.ratings.length && net.ratings[k].time < until) k++;
+  const a: Analysis = analyze(net.ratings.slice(0, k), net.nodes, net.seeds, { epochSeconds: net.roundSeconds });
+  return {
+    behaviour: mapToPair(a.trust),
+    identity: mapToPair(withIdentityLayer(a.support, { verified: net.verified })),
+    flagged: r === net.rounds ? a.detections.map((d) => d.entity) : undefined,
+    ms: 0,
+    runs: [],
+  };
+}
+
 /**
  * The trust of every identity at the start of every round 0..rounds (round `rounds` is the end of
  * the run; `endOnly`: that one only), under both rules, and the entities flagged at the end.
- * `unit(r)` loads round r's analysis if an earlier run saved it, else computes it and `save`s it.
+ * `unit(r)` returns round r's analysis: loaded, computed by a worker, or computed here (`analyzeRound`).
  */
 function trustByRound(
   net: Network,
@@ -140,21 +182,9 @@ function trustByRound(
 ): { trust: Record<WhitewashRule, Map<string, number>[]>; flagged: string[] } {
   if (!net.verified) throw new Error("whitewashStudy: the network names no verified identities");
   const trust: Record<WhitewashRule, Map<string, number>[]> = { "behaviour only": [], "identity layer": [] };
-  let k = 0;
   let flagged: string[] = [];
   for (let r = endOnly ? net.rounds : 0; r <= net.rounds; r++) {
-    const until = r * net.roundSeconds;
-    while (k < net.ratings.length && net.ratings[k].time < until) k++;
-    const x = unit(r, () => {
-      const a: Analysis = analyze(net.ratings.slice(0, k), net.nodes, net.seeds, { epochSeconds: net.roundSeconds });
-      return {
-        behaviour: mapToPair(a.trust),
-        identity: mapToPair(withIdentityLayer(a.support, { verified: net.verified! })),
-        flagged: r === net.rounds ? a.detections.map((d) => d.entity) : undefined,
-        ms: 0,
-        runs: [],
-      };
-    });
+    const x = unit(r, () => analyzeRound(net, r));
     trust["behaviour only"].push(pairToMap(x.behaviour));
     trust["identity layer"].push(pairToMap(x.identity));
     if (r === net.rounds) flagged = x.flagged!;
@@ -175,6 +205,7 @@ function trustByRound(
  * @param o.resumed - called, before the first analysis is computed, when some were loaded: how many, and the
  *   compute time and runs that made them
  * @param o.now - the clock, in ms (default performance.now; a test's clock makes the sums exact)
+ * @param o.precomputed - analyses computed in workers before the study (`sim:whitewash --jobs`), read before the store
  * @returns detection, and per rule what whitewashing gains and what the rule costs honest newcomers
  * @throws Error if the network has no whitewasher or no newcomer
  */
@@ -188,13 +219,19 @@ export function whitewashStudy(o: {
   run?: string;
   resumed?: (r: { analyses: number; of: number; ms: number; runs: string[] }) => void;
   now?: () => number;
+  /**
+   * analyses this run computed in workers before the study (`sim:whitewash --jobs`; offchain/sim/study-pool.ts), by
+   * unit name, each already saved to the store with its `ms` (the seed's elapsed time at its save, earlier runs'
+   * included) and `runs`; the study reads them first, then the store, and computes the rest
+   */
+  precomputed?: ReadonlyMap<string, SavedRound>;
 }): WhitewashSeed {
   const now = o.now ?? (() => performance.now());
   const t0 = now();
   const base = { nodes: o.nodes, seed: o.seed, rounds: o.rounds ?? 24, newcomers: o.newcomers ?? 0.2 };
-  const W = generateNetwork({ ...base, family: "whitewash", latent: true });
-  const S = generateNetwork({ ...base, family: "whitewash", latent: true, freshIdentities: false });
-  const C = generateNetwork({ ...base, family: "honest-noisy" });
+  const W = studyNetwork(base, "W");
+  const S = studyNetwork(base, "S");
+  const C = studyNetwork(base, "C");
   if (!W.lives?.size) throw new Error("whitewashStudy: no whitewasher");
   if (!W.newcomers?.size) throw new Error(`whitewashStudy: no newcomer at ${o.nodes} nodes (newcomers ${base.newcomers})`);
   const rounds = W.rounds;
@@ -209,6 +246,13 @@ export function whitewashStudy(o: {
   let told = false;
   const unit = (net: string) => (r: number, compute: () => SavedRound) => {
     const name = `${net}-${String(r).padStart(2, "0")}`;
+    // computed in this run by a worker (offchain/sim/study-pool.ts; already saved, with its ms and runs)
+    const ours = o.precomputed?.get(name);
+    if (ours) {
+      before = Math.max(before, ours.ms);
+      runs = [...new Set([...runs, ...ours.runs])];
+      return ours;
+    }
     const saved = o.store?.load<SavedRound>(name);
     if (saved) {
       loaded++;

@@ -673,6 +673,15 @@ export function analyze(
   // one side (0.9 and 1 for everything) are places on the continuous scale, tested as such
   for (const [i, lv] of levels) if (lv.length === 2 && lv[0] < 0.5 !== lv[1] < 0.5 && byRater[i].length >= 5) binaryRaters.push(i);
   const byTargetAdj: Int32Array[] = [];
+  /** per target, the corrected values of byTargetAdj's observations, in its order (what weightBelow searches) */
+  const adjSorted: Float64Array[] = [];
+  const sortByAdj = () => {
+    for (let t = 0; t < N; t++) {
+      const ks = Int32Array.from(byTarget[t]).sort((x, y) => adj[x] - adj[y]);
+      byTargetAdj.push(ks);
+      adjSorted.push(Float64Array.from(ks, (k) => adj[k]));
+    }
+  };
   const cumAll: Float64Array[] = [];
   const cumSeed: Float64Array[] = [];
   /** per target, the cumulated weight of its observations (all, and the seeds') in the order of their corrected values */
@@ -691,12 +700,12 @@ export function analyze(
   };
   /** the target's observations with a corrected value below b: their weight in `cum` */
   const weightBelow = (t: number, b: number, cum: Float64Array) => {
-    const ks = byTargetAdj[t];
+    const vs = adjSorted[t];
     let lo = 0;
-    let hi = ks.length;
+    let hi = vs.length;
     while (lo < hi) {
       const m = (lo + hi) >> 1;
-      if (adj[ks[m]] < b) lo = m + 1;
+      if (vs[m] < b) lo = m + 1;
       else hi = m;
     }
     return cum[lo];
@@ -850,7 +859,7 @@ export function analyze(
     }
   };
   if (binaryRaters.length) {
-    for (let t = 0; t < N; t++) byTargetAdj.push(Int32Array.from(byTarget[t]).sort((x, y) => adj[x] - adj[y]));
+    sortByAdj();
     totals();
     buildCum();
     for (const i of binaryRaters) {
@@ -909,8 +918,26 @@ export function analyze(
     vGM: number;
     worstBM: number[];
     worstGM: number[];
-    tBM: ScanPair[];
-    tGM: ScanPair[];
+    /** 2c's pairs, in the scan buffers below: the rater's run of entries [from, to), on both sides in its targets' order */
+    from: number;
+    to: number;
+  };
+  // 2c's (rater, target) pairs of a filter round, in flat buffers (one entry per pair: at most pairSum.size), written
+  // again by every round; only the last round's are read (`scanPairs`), as ScanPair objects, by the raters scanned
+  const scanCap = pairSum.size;
+  const scanSide = new Uint8Array(scanCap); // 1: the bad-mouthing side (p < 0.5)
+  const scanT = new Int32Array(scanCap);
+  const scanN = new Float64Array(scanCap);
+  const scanD = new Float64Array(scanCap);
+  const scanP = new Float64Array(scanCap);
+  const scanC = new Float64Array(scanCap);
+  let scanLen = 0;
+  /** a rater's pairs on one side (bad-mouthing: p < 0.5), in its targets' order */
+  const scanPairs = (st: RaterStat, badSide: boolean): ScanPair[] => {
+    const out: ScanPair[] = [];
+    for (let x = st.from; x < st.to; x++)
+      if ((scanSide[x] === 1) === badSide) out.push({ t: scanT[x], n: scanN[x], d: scanD[x], p: scanP[x], c: scanC[x] });
+    return out;
   };
   let stats: RaterStat[] = [];
   // the verified seeds' own observations per target (the reference's anchor)
@@ -918,11 +945,15 @@ export function analyze(
   for (const x of seedIdx) isSeed[x] = 1;
   const sSum = new Float64Array(N);
   const sBad = new Float64Array(N);
-  const pairN = new Map<number, number>(); // per rater, target -> its observations of it (reused)
-  const pairB = new Map<number, number>();
-  const pairW = new Map<number, number>(); // per rater, target -> what its observations weigh in the target's totals
-  const pairWB = new Map<number, number>();
-  const pairWBar = new Map<number, number>(); // per rater, target -> the weight of its observations below its bar (2a)
+  // per rater, per target it rated (scratch indexed by target, reset after each rater; `pairTs` lists the
+  // targets in the order of the rater's first observation of each, the order the sums below run in):
+  const pairN = new Float64Array(N); // its observations of the target
+  const pairB = new Float64Array(N); // its bad outcomes
+  const pairW = new Float64Array(N); // what its observations weigh in the target's totals
+  const pairWB = new Float64Array(N);
+  const pairWBar = new Float64Array(N); // the weight of its observations below its bar (2a)
+  const pairRef = new Float64Array(N); // the target's reference p, the rater left out
+  const pairTs: number[] = [];
   const voicesAt = new Map<number, number[]>(); // target -> its lockstep voices
   voices.forEach((v, x) => (voicesAt.get(v.t) ?? voicesAt.set(v.t, []).get(v.t)!).push(x));
   for (let round = 0; round < filterRounds; round++) {
@@ -937,29 +968,31 @@ export function analyze(
       }
     if (binaryRaters.length) buildCum();
     stats = [];
+    scanLen = 0;
     let changed = false;
     for (let i = 0; i < N; i++) {
-      const st: RaterStat = { sBM: 0, vBM: 0, sGM: 0, vGM: 0, worstBM: [], worstGM: [], tBM: [], tGM: [] };
+      const st: RaterStat = { sBM: 0, vBM: 0, sGM: 0, vGM: 0, worstBM: [], worstGM: [], from: scanLen, to: scanLen };
       const w = W(i);
-      pairN.clear();
-      pairB.clear();
-      pairW.clear();
-      pairWB.clear();
-      pairWBar.clear();
+      for (const t of pairTs) ((pairN[t] = 0), (pairB[t] = 0), (pairW[t] = 0), (pairWB[t] = 0), (pairWBar[t] = 0));
+      pairTs.length = 0;
+      const bi = bar[i];
       for (const k of byRater[i]) {
         if (blocked[k]) continue;
-        pairN.set(oTo[k], (pairN.get(oTo[k]) ?? 0) + 1);
-        pairB.set(oTo[k], (pairB.get(oTo[k]) ?? 0) + bad[k]);
-        pairW.set(oTo[k], (pairW.get(oTo[k]) ?? 0) + w * evMult(k));
-        pairWB.set(oTo[k], (pairWB.get(oTo[k]) ?? 0) + w * evMult(k) * badRef[k]);
-        if (bar[i] !== 0.5 && adj[k] < bar[i]) pairWBar.set(oTo[k], (pairWBar.get(oTo[k]) ?? 0) + w * evMult(k));
+        const t = oTo[k];
+        if (pairN[t] === 0) pairTs.push(t);
+        pairN[t] += 1;
+        pairB[t] += bad[k];
+        const we = w * evMult(k);
+        pairW[t] += we;
+        pairWB[t] += we * badRef[k];
+        if (bi !== 0.5 && adj[k] < bi) pairWBar[t] += we;
       }
       // the reference p of a target leaves the rater out entirely: the seeds' outcomes count in full,
       // the other (unverified) raters' consensus counts as at most `anchor` observations
-      const ref = new Map<number, number>();
-      for (const [t, n] of pairN) {
-        const ow = pairW.get(t)!;
-        const ob = pairWB.get(t)!;
+      for (const t of pairTs) {
+        const n = pairN[t];
+        const ow = pairW[t];
+        const ob = pairWB[t];
         const ms = isSeed[i] ? sSum[t] - ow : sSum[t];
         const bs = isSeed[i] ? sBad[t] - ob : sBad[t];
         const nw = tSum[t] - ow - ms;
@@ -968,16 +1001,16 @@ export function analyze(
         const pn = kappa > 0 ? nbw / nw : 0;
         const m = Math.max(0, ms) + kappa;
         const p = clamp((Math.max(0, bs) + kappa * pn + 0.5) / (m + 1), 0.02, 0.98);
-        ref.set(t, p);
+        pairRef[t] = p;
         // variance of sum(b - p) over the pair's n observations: the outcomes' own, plus the shared
         // estimate's (beta with m + 1 pseudo-counts), which repeats for every one of them (design effect)
         const v = p * (1 - p) * (n + (n * n) / (m + 1));
-        const nb = pairB.get(t)!;
+        const nb = pairB[t];
         // a binary rater (2a) is compared with the others' outcomes at its bar, on the side the target is on
         let pb = p;
         let vb = v;
         if (bar[i] !== 0.5) {
-          const ownBelow = pairWBar.get(t) ?? 0;
+          const ownBelow = pairWBar[t];
           const allB = weightBelow(t, bar[i], cumAll[t]);
           const seedB = weightBelow(t, bar[i], cumSeed[t]);
           const bsB = isSeed[i] ? seedB - ownBelow : seedB;
@@ -994,11 +1027,19 @@ export function analyze(
         if (p < 0.5) ((st.sBM += nb - n * pb), (st.vBM += vb));
         else ((st.sGM += n * pb - nb), (st.vGM += vb));
         // 2c: the pair kept for the selective scan (its beta-binomial null: point 2's design effect)
-        if (scanTau > 0) (p < 0.5 ? st.tBM : st.tGM).push({ t, n, d: nb, p: pb, c: m + 1 });
+        if (scanTau > 0) {
+          scanSide[scanLen] = p < 0.5 ? 1 : 0;
+          scanT[scanLen] = t;
+          scanN[scanLen] = n;
+          scanD[scanLen] = nb;
+          scanP[scanLen] = pb;
+          scanC[scanLen] = m + 1;
+          st.to = ++scanLen;
+        }
       }
       for (const k of byRater[i]) {
         if (blocked[k]) continue;
-        const p = ref.get(oTo[k])!;
+        const p = pairRef[oTo[k]];
         if (p < 0.5) {
           if (bad[k]) st.worstBM.push(k);
         } else if (!bad[k]) st.worstGM.push(k);
@@ -1167,17 +1208,19 @@ export function analyze(
     const st = stats[i];
     // a rater's total disagreement, both sides: flags each side with at least minExcess of it
     const zBoth = z(st.sBM + st.sGM, st.vBM + st.vGM);
-    for (const [s, v, kind, ks, what, pairs] of [
-      [st.sBM, st.vBM, AttackKind.BadMouthing, st.worstBM, "bad outcomes on targets the other raters found good", st.tBM],
-      [st.sGM, st.vGM, AttackKind.GoodMouthing, st.worstGM, "good outcomes on targets the other raters found bad", st.tGM],
-    ] as [number, number, AttackKind, number[], string, ScanPair[]][]) {
+    for (const [s, v, kind, ks, what, badSide] of [
+      [st.sBM, st.vBM, AttackKind.BadMouthing, st.worstBM, "bad outcomes on targets the other raters found good", true],
+      [st.sGM, st.vGM, AttackKind.GoodMouthing, st.worstGM, "good outcomes on targets the other raters found bad", false],
+    ] as [number, number, AttackKind, number[], string, boolean][]) {
       const side = z(s, v);
       const both = side < zStar && zBoth >= zStar;
       const zi = both ? zBoth : side;
       if (!(zi >= zStar && s >= minExcess)) {
         // 2c: the disagreement concentrated on some of its targets, the rest of its history not counted
         const scan =
-          scanTau > 0 && !flaggedKinds.get(i)?.has(kind) ? selectiveScan(pairs, scanTau, kind === AttackKind.BadMouthing) : undefined;
+          scanTau > 0 && !flaggedKinds.get(i)?.has(kind)
+            ? selectiveScan(scanPairs(st, badSide), scanTau, kind === AttackKind.BadMouthing)
+            : undefined;
 
         if (scan && scan.p <= scanLevel && scan.excess >= minExcess) {
           cred[i] = 0;
@@ -1273,25 +1316,32 @@ export function analyze(
     const topCens = (k: number) => oVal[k] >= 1 - 1e-9;
     const botCens = (k: number) => oVal[k] <= 1e-9;
     const sortedBy = (keep: (k: number) => boolean) => {
-      const sorted: Int32Array[] = [];
+      const sorted: Float64Array[] = []; // per target, its kept observations' corrected values, sorted
       const cums: Float64Array[] = [];
       for (let t = 0; t < N; t++) {
         const ks = Int32Array.from(byTarget[t].filter((k) => obsW(k) > 0 && keep(k))).sort((x, y) => adj[x] - adj[y]);
         const cum = new Float64Array(ks.length + 1);
         for (let x = 0; x < ks.length; x++) cum[x + 1] = cum[x] + obsW(ks[x]);
-        sorted.push(ks);
+        sorted.push(Float64Array.from(ks, (k) => adj[k]));
         cums.push(cum);
       }
       // weight of the target's kept values <= v (orEqual) or < v
       return (t: number, v: number, orEqual: boolean) => {
-        const ks = sorted[t];
+        const vs = sorted[t];
         let lo = 0;
-        let hi = ks.length;
-        while (lo < hi) {
-          const m = (lo + hi) >> 1;
-          if (orEqual ? adj[ks[m]] <= v : adj[ks[m]] < v) lo = m + 1;
-          else hi = m;
-        }
+        let hi = vs.length;
+        if (orEqual)
+          while (lo < hi) {
+            const m = (lo + hi) >> 1;
+            if (vs[m] <= v) lo = m + 1;
+            else hi = m;
+          }
+        else
+          while (lo < hi) {
+            const m = (lo + hi) >> 1;
+            if (vs[m] < v) lo = m + 1;
+            else hi = m;
+          }
         return cums[t][lo];
       };
     };
@@ -1435,15 +1485,23 @@ export function analyze(
   if (o.extremeLies ?? true) {
     const isBinary = new Uint8Array(N);
     for (const i of binaryRaters) isBinary[i] = 1;
-    if (!byTargetAdj.length) for (let t = 0; t < N; t++) byTargetAdj.push(Int32Array.from(byTarget[t]).sort((x, y) => adj[x] - adj[y]));
+    if (!byTargetAdj.length) sortByAdj();
     const mW = new Float64Array(N); // per target: the seeds' weight, bad weight and very low weight (corrected)
     const mBad = new Float64Array(N);
     const mLo = new Float64Array(N);
     const cW = new Float64Array(N); // the other raters' (the crowd's)
     const cBad = new Float64Array(N);
     const cLo = new Float64Array(N);
-    type Own = { n: number; d: number; w: number; bad: number; lo: number; sorted: number[] };
-    const own = new Map<number, Own>();
+    // per rater, per target it rated (scratch indexed by target, reset after each rater; `ownTs` in the order of
+    // its first observation of each): observations, very low ones, weight, bad weight, very low weight, and its
+    // own weight below its bar (summed in the order of its observations)
+    const ownN = new Float64Array(N);
+    const ownD = new Float64Array(N);
+    const ownW = new Float64Array(N);
+    const ownBad = new Float64Array(N);
+    const ownLo = new Float64Array(N);
+    const ownBelowBar = new Float64Array(N);
+    const ownTs: number[] = [];
     for (let round = 0; round < filterRounds; round++) {
       for (const a of [mW, mBad, mLo, cW, cBad, cLo]) a.fill(0);
       for (let k = 0; k < M; k++) {
@@ -1505,50 +1563,51 @@ export function analyze(
         // correction moved 2 standard errors in its favour), or a binary rater's bar (2a; 0.5 without one)
         const barI = isBinary[i] ? bar[i] : clamp(extremeLow - offset[i] + 2 * offsetSe[i], 0, 1);
         const isLow = (k: number) => (isBinary[i] ? oVal[k] < 0.5 : oVal[k] < extremeLow);
-        own.clear();
+        for (const t of ownTs) ((ownN[t] = 0), (ownD[t] = 0), (ownW[t] = 0), (ownBad[t] = 0), (ownLo[t] = 0), (ownBelowBar[t] = 0));
+        ownTs.length = 0;
         for (const k of byRater[i]) {
           if (blocked[k]) continue;
           const t = oTo[k];
-          const x = own.get(t) ?? own.set(t, { n: 0, d: 0, w: 0, bad: 0, lo: 0, sorted: [] }).get(t)!;
+          if (ownN[t] === 0) ownTs.push(t);
           const w = wi * evMult(k);
-          x.n++;
-          x.d += isLow(k) ? 1 : 0;
-          x.w += w;
-          x.bad += w * badRef[k];
-          x.lo += adj[k] < extremeLow || oVal[k] <= 0 ? w : 0;
-          if (adj[k] < barI || oVal[k] <= 0) x.sorted.push(w); // its own weight below its bar, left out of the others'
+          ownN[t]++;
+          ownD[t] += isLow(k) ? 1 : 0;
+          ownW[t] += w;
+          ownBad[t] += w * badRef[k];
+          ownLo[t] += adj[k] < extremeLow || oVal[k] <= 0 ? w : 0;
+          if (adj[k] < barI || oVal[k] <= 0) ownBelowBar[t] += w; // its own weight below its bar, left out of the others'
         }
         const pi0 = prior(barI);
         const pairs: { t: number; n: number; d: number; pi: number; c: number }[] = [];
         let expected = 0;
         let count = 0;
-        for (const [t, x] of own) {
+        for (const t of ownTs) {
           const seed = isSeed[i] === 1;
-          const sw = Math.max(0, seed ? mW[t] - x.w : mW[t]);
-          const sb = Math.max(0, seed ? mBad[t] - x.bad : mBad[t]);
-          const nw = seed ? cW[t] : cW[t] - x.w;
+          const sw = Math.max(0, seed ? mW[t] - ownW[t] : mW[t]);
+          const sb = Math.max(0, seed ? mBad[t] - ownBad[t] : mBad[t]);
+          const nw = seed ? cW[t] : cW[t] - ownW[t];
           const kappa = nw > 1e-9 ? Math.min(nw, anchor) : 0;
           const share = (v: number) => (kappa > 0 ? clamp(v / nw, 0, 1) : 0);
           const m = sw + kappa;
-          const pGood = (sb + kappa * share(seed ? cBad[t] : cBad[t] - x.bad) + 0.5) / (m + 1);
+          const pGood = (sb + kappa * share(seed ? cBad[t] : cBad[t] - ownBad[t]) + 0.5) / (m + 1);
           if (pGood >= 0.5) continue;
           // a disputed target is not read: when the other raters' very low ratings of it are more than the
           // seeds' own share there allows (their beta-binomial tail <= genericAlpha, the rater left out),
           // the disagreement is evidence about the target (a provider that serves the seeds well and
           // everyone else badly, whatever praise its accomplices add), not about the rater
           const crowdN = Math.round(nw);
-          const crowdLo = Math.round(Math.max(0, seed ? cLo[t] : cLo[t] - x.lo));
+          const crowdLo = Math.round(Math.max(0, seed ? cLo[t] : cLo[t] - ownLo[t]));
           if (crowdN > 0 && crowdLo > 0) {
             const pmf = betaBinomial(
               crowdN,
-              clamp((Math.max(0, seed ? mLo[t] - x.lo : mLo[t]) + prior(extremeLow)) / (sw + 1), 1e-9, 0.98),
+              clamp((Math.max(0, seed ? mLo[t] - ownLo[t] : mLo[t]) + prior(extremeLow)) / (sw + 1), 1e-9, 0.98),
               sw + 1,
             );
             let tail = 0;
             for (let y = crowdLo; y <= crowdN; y++) tail += pmf[y];
             if (tail <= genericAlpha) continue;
           }
-          const ownBelow = x.sorted.reduce((u, v) => u + v, 0);
+          const ownBelow = ownBelowBar[t];
           let allB = weightBelow(t, barI, cumAll[t]);
           let seedB = weightBelow(t, barI, cumSeed[t]);
           for (const k of bot.get(t) ?? [])
@@ -1560,9 +1619,9 @@ export function analyze(
           const sB = Math.max(0, seed ? seedB - ownBelow : seedB);
           const nB = Math.max(0, allB - seedB - (seed ? 0 : ownBelow));
           const pi = clamp((sB + kappa * share(nB) + pi0) / (m + 1), 1e-9, 0.98);
-          pairs.push({ t, n: x.n, d: x.d, pi, c: m + 1 });
-          expected += x.n * pi;
-          count += x.d;
+          pairs.push({ t, n: ownN[t], d: ownD[t], pi, c: m + 1 });
+          expected += ownN[t] * pi;
+          count += ownD[t];
         }
         if (!(count - expected >= minExcess)) continue;
         // P(D >= count): the convolution of the pairs' beta-binomials, the last cell holding ">= count"
@@ -1660,6 +1719,8 @@ export function analyze(
     const p0 = (nb + 0.5) / (n + 1);
     const p1 = Math.min(0.99, p0 + delta);
     if (p1 <= p0) return undefined;
+    const observed = new Uint8Array(n);
+    for (let x = 0; x < n; x++) observed[x] = bad[ks[x]];
     const up = Math.log(p1 / p0);
     const down = Math.log((1 - p1) / (1 - p0));
     const h = Math.log(n / a0);
@@ -1699,8 +1760,18 @@ export function analyze(
     // at the overall rate, seeded), so the maximum over change points is calibrated at a0. Its episode
     // is the worse of the two segments; an episode at the start followed by a good rest is recovery.
     if (o.glr ?? true) {
-      const ll = (k: number, m: number) => (k > 0 ? k * Math.log(k / m) : 0) + (m - k > 0 ? (m - k) * Math.log((m - k) / m) : 0);
-      const glrOf = (bx: (x: number) => number, total: number) => {
+      const llOf = (k: number, m: number) => (k > 0 ? k * Math.log(k / m) : 0) + (m - k > 0 ? (m - k) * Math.log((m - k) / m) : 0);
+      // the bootstrap below evaluates the same (k, m) over and over: there each value is computed once
+      // (memo[k (n + 1) + m], NaN until then; ll is never NaN for 0 <= k <= m), when (n + 1)^2 <= 2^22 (32 MiB)
+      let memo: Float64Array | undefined;
+      const ll = (k: number, m: number) => {
+        if (!memo) return llOf(k, m);
+        const x = k * (n + 1) + m;
+        const v = memo[x];
+        return v === v ? v : (memo[x] = llOf(k, m));
+      };
+      // bx: the outcomes tested (the observed ones, or a bootstrap draw), 1 = bad
+      const glrOf = (bx: Uint8Array, total: number) => {
         const base = ll(total, n);
         let top = 0;
         let at = -1;
@@ -1709,25 +1780,26 @@ export function analyze(
         const lo = Math.max(0, Math.ceil(0.15 * n) - 1);
         const hi = Math.min(n - 1, Math.floor(0.85 * n));
         let c = 0;
-        for (let x = 0; x < lo; x++) c += bx(x);
+        for (let x = 0; x < lo; x++) c += bx[x];
         for (let x = lo; x < hi; x++) {
-          c += bx(x);
+          c += bx[x];
           const v = ll(c, x + 1) + ll(total - c, n - x - 1) - base;
           if (v > top) ((top = v), (at = x));
         }
         return { top, at };
       };
-      const g = glrOf((x) => bad[ks[x]], nb);
+      const g = glrOf(observed, nb);
       // screen: a log-likelihood ratio below 3 is far from any alarm at a0 <= 0.01 for one change point
       if (g.top > 3 && g.at >= 0) {
         const q = nb / n;
         const sim = new Uint8Array(n);
         let exceed = 0;
         let done = true;
+        if ((n + 1) * (n + 1) <= 1 << 22) memo = new Float64Array((n + 1) * (n + 1)).fill(NaN);
         for (let r = 0; r < sims; r++) {
           let tot = 0;
           for (let x = 0; x < n; x++) tot += sim[x] = rng.next() < q ? 1 : 0;
-          if (glrOf((x) => sim[x], tot).top >= g.top) exceed++;
+          if (glrOf(sim, tot).top >= g.top) exceed++;
           if (exceed + 1 > a0 * (sims + 1)) {
             done = false; // can no longer reach a0: stop early
             break;
@@ -1772,16 +1844,24 @@ export function analyze(
       });
       return { sc, idx, count: w + 1 };
     });
-    const statOf = (bx: (x: number) => number, total: number) => {
+    // per scale, the observations per window (the same for every draw) and the bad ones' scratch
+    const wns = win.map(({ idx, count }) => {
+      const wn = new Float64Array(count);
+      for (let x = 0; x < n; x++) wn[idx[x]] += 1;
+      return wn;
+    });
+    const wbs = win.map(({ count }) => new Float64Array(count));
+    // bx: the outcomes tested (the observed ones, or a bootstrap draw), 1 = bad
+    const statOf = (bx: Uint8Array, total: number) => {
       const p = total / n;
       if (p === 0 || p === 1) return { best: -Infinity, at: 0 };
       let top = -Infinity;
       let at = 0;
       win.forEach(({ idx, count }, si) => {
         if (count < 3) return;
-        const wn = new Float64Array(count);
-        const wb = new Float64Array(count);
-        for (let x = 0; x < n; x++) ((wn[idx[x]] += 1), (wb[idx[x]] += bx(x)));
+        const wn = wns[si];
+        const wb = wbs[si].fill(0);
+        for (let x = 0; x < n; x++) wb[idx[x]] += bx[x];
         let d = 0;
         for (let w = 0; w < count; w++) d += (wb[w] - wn[w] * p) ** 2 / (wn[w] * p * (1 - p));
         const zs = (d - (count - 1)) / Math.sqrt(2 * (count - 1));
@@ -1789,7 +1869,7 @@ export function analyze(
       });
       return { best: top, at };
     };
-    const obs = statOf((x) => bad[ks[x]], nb);
+    const obs = statOf(observed, nb);
     // screen: a standardized chi-square below 2 is far from any alarm at alpha <= 0.01
     if (!(obs.best > 2)) return undefined;
     const q = nb / n;
@@ -1798,7 +1878,7 @@ export function analyze(
     for (let r = 0; r < sims; r++) {
       let tot = 0;
       for (let x = 0; x < n; x++) tot += sim[x] = rng.next() < q ? 1 : 0;
-      if (statOf((x) => sim[x], tot).best >= obs.best) exceed++;
+      if (statOf(sim, tot).best >= obs.best) exceed++;
       if (exceed + 1 > a0 * (sims + 1)) return undefined; // can no longer reach a0: stop early
     }
     const pv = (exceed + 1) / (sims + 1);
@@ -2327,7 +2407,9 @@ const SCAN_GRID = 0.05;
 export function selectiveScan(pairs: readonly ScanPair[], tau: number, upper: boolean): Scan | undefined {
   if (pairs.length < 2) return undefined;
   // per pair: the null's values of its term (cells) and their probabilities, and the observed term
-  const terms: { x: number; cells: Int32Array; prob: Float64Array; row: ScanTarget }[] = [];
+  // (its row, the pair as reported, only where it can be reported: a selected pair, x > 0, or the first, the one
+  // left out when none is above the others)
+  const terms: { x: number; cells: Int32Array; prob: Float64Array; excess: number; row?: ScanTarget }[] = [];
   let lo = 0;
   for (const q of pairs) {
     const pmf = betaBinomial(q.n, q.p, q.c);
@@ -2337,19 +2419,21 @@ export function selectiveScan(pairs: readonly ScanPair[], tau: number, upper: bo
     const xOf = (d: number) => (tail[d] < tau ? Math.log(tau / Math.max(tail[d], 1e-300)) : 0);
     const cells = new Int32Array(q.n + 1);
     for (let d = 0; d <= q.n; d++) cells[d] = Math.ceil(xOf(d) / SCAN_GRID - 1e-9);
-    const row: ScanTarget = { ...q, pi: tail[q.d], excess: upper ? q.d - q.n * q.p : q.n * q.p - q.d };
-    terms.push({ x: xOf(q.d), cells, prob: pmf, row });
+    const x = xOf(q.d);
+    const excess = upper ? q.d - q.n * q.p : q.n * q.p - q.d;
+    const row: ScanTarget | undefined = x > 0 || !terms.length ? { ...q, pi: tail[q.d], excess } : undefined;
+    terms.push({ x, cells, prob: pmf, excess, row });
     if (terms[terms.length - 1].x > terms[lo].x) lo = terms.length - 1;
   }
   const rest = terms.filter((_, x) => x !== lo);
   const selected = rest
     .filter((x) => x.x > 0)
-    .map((x) => x.row)
+    .map((x) => x.row!)
     .sort((a, b) => a.pi - b.pi);
   let s = 0;
   let excess = 0;
-  for (const x of rest) if (x.x > 0) ((s += x.x), (excess += x.row.excess));
-  const base = { excess, tested: rest.length, selected, leftOut: terms[lo].row };
+  for (const x of rest) if (x.x > 0) ((s += x.x), (excess += x.excess));
+  const base = { excess, tested: rest.length, selected, leftOut: terms[lo].row! };
   const K = Math.floor(s / SCAN_GRID + 1e-9);
   if (K <= 0) return { ...base, p: 1, z: 0 };
   // dist[j]: P(sum of cells so far = j), j < K; dist[K]: P(>= K)
