@@ -431,6 +431,7 @@ async function main(): Promise<void> {
     const opened = await dl.open(
       entityId("bob"),
       toHex(avId(aliceA, "alice")),
+      0n, // an avatar dispute names no era: its party is the avatar's owner
       Nature.avatar,
       2,
       // the jurors judge the case's own evidence: its bytes, whose sha256 is the dispute's digest

@@ -6,6 +6,7 @@ import { customError, rejects, useTaskSandbox } from "./helpers/tasks";
 import { describeError } from "../tasks/lib/cli";
 import { entityId } from "../offchain/trust/ledger";
 import { readDeployment } from "../offchain/chain/deployments";
+import { nextEvidence } from "./fixtures/disputes";
 
 /** Controllers of the named avatars (signer indices); the organization "guild" is the operator's. */
 const ACCOUNTS = { ann: "4", ben: "5", cat: "6", dan: "7" } as const;
@@ -255,7 +256,7 @@ describe("tasks: trust:* (in-process network, one process)", function () {
     ] as const) {
       const a = { ...base, ...args };
       const e = await rejects(
-        ann.openDispute(entityId(a.claimant), entityId(a.respondent), 0, a.options, hre.ethers.ZeroHash, "", { value: deposit }),
+        ann.openDispute(entityId(a.claimant), entityId(a.respondent), 0, a.options, nextEvidence(), "", 0, { value: deposit }),
       );
       expect(await describeError(e, hre, a)).to.contain(line);
     }

@@ -213,7 +213,7 @@ async function scenario(): Promise<GasSnapshot> {
   }
   await mine(Number(DP.minAge) + 1); // the voters are old enough (one block per second)
   await send("DisputeResolution.openDispute", () =>
-    court.openDispute(id("claimant"), id("respondent"), 0, 2, fixed("evidence-dispute"), CID, { value: DP.deposit }),
+    court.openDispute(id("claimant"), id("respondent"), 0, 2, fixed("evidence-dispute"), CID, 0, { value: DP.deposit }),
   );
   const commitment = (v: (typeof voters)[number]) =>
     ethersKeccak(AbiCoder.defaultAbiCoder().encode(["uint256", "bytes32", "uint8", "bytes32"], [1, v.id, v.choice, v.salt]));
