@@ -207,7 +207,9 @@ task("dispute:open", "Opens a dispute (Step 1): parties, nature, number of propo
       } else if (a.case !== undefined) throw new UsageError(`dispute:open: --case goes with --nature avatar only`);
       // A claim is heard on its evidence, once against its respondent (s23-rtt R1): required.
       if (traceCase === undefined && a.evidence === undefined)
-        throw new UsageError(`dispute:open: --evidence is required: the file the claim is heard on (its digest is heard once against the respondent)`);
+        throw new UsageError(
+          `dispute:open: --evidence is required: the file the claim is heard on (its digest is heard once against the respondent)`,
+        );
       if (a.evidence !== undefined && !fs.existsSync(a.evidence))
         throw new UsageError(`dispute:open: --evidence ${a.evidence}: no such file`);
       if (a.request !== undefined && !/^[A-Za-z0-9._-]{1,64}$/.test(a.request))

@@ -191,7 +191,8 @@ contract DisputeResolution is IDisputeResolution {
     function _hearOnce(bytes32 respondent, bytes32 evidence, uint256 id) private {
         bytes32 claim = keccak256(abi.encode(respondent, evidence));
         uint256 earlier = _claimHeard[claim];
-        if (earlier != 0 && !_disputes[earlier].void_) revert DisputeResolution__EvidenceHeard(respondent, evidence, earlier);
+        if (earlier != 0 && !_disputes[earlier].void_)
+            revert DisputeResolution__EvidenceHeard(respondent, evidence, earlier);
         _claimHeard[claim] = id;
     }
 
@@ -211,11 +212,16 @@ contract DisputeResolution is IDisputeResolution {
         if (options < 2 || options > MAX_OPTIONS || (nature == NATURE_FLAG_CONTEST && options != 2))
             revert DisputeResolution__InvalidOptions(options);
         // A claim puts at stake what its rejection costs (s23-rtt R4): a claimant with identity
-        // standing, holding `loserPenalty` for this claim and for each of its claims still open.
-        if (!_trust.hasIdentityStanding(claimant)) revert DisputeResolution__ClaimantWithoutStanding(claimant);
+        // standing, holding `loserPenalty` for this claim and for each of its claims still open
+        // (a flag contest counts among them). A flag contest itself is not refused: it risks no
+        // respondent, is heard once per flag instance (R2), and is the flagged entity's remedy
+        // (docs/specs/disputes.md, "One hearing per evidence").
         uint256 open = _openClaims[claimant] + 1;
-        if (c.reputation < open * _loserPenalty)
-            revert DisputeResolution__ClaimantStakeTooLow(claimant, c.reputation, open * _loserPenalty);
+        if (nature != NATURE_FLAG_CONTEST) {
+            if (!_trust.hasIdentityStanding(claimant)) revert DisputeResolution__ClaimantWithoutStanding(claimant);
+            if (c.reputation < open * _loserPenalty)
+                revert DisputeResolution__ClaimantStakeTooLow(claimant, c.reputation, open * _loserPenalty);
+        }
         _openClaims[claimant] = open;
         (address respondentController, uint8 contested) = _respondentController(claimant, respondent, nature);
         if (msg.value != _deposit) revert DisputeResolution__WrongDeposit(_deposit, msg.value);

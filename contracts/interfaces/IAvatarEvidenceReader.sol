@@ -20,5 +20,7 @@ interface IAvatarEvidenceReader {
     /// @return about the avatar the evidence is about (0 if not parsed)
     /// @return key the interaction's trace key, the IdP's `tracedEvidenceKey` (0 if not parsed)
     /// @return counterparty the reporter avatar the handshake names, 0 without a handshake
-    function read(bytes calldata b) external view returns (bool parsed, bytes32 about, bytes32 key, bytes32 counterparty);
+    function read(
+        bytes calldata b
+    ) external view returns (bool parsed, bytes32 about, bytes32 key, bytes32 counterparty);
 }

@@ -342,7 +342,8 @@ interface IDisputeResolution {
     /// count outside 2..8, or other than 2 in a flag contest (`InvalidOptions`), a claimant without
     /// identity standing (`ClaimantWithoutStanding`) or whose reputation is below `loserPenalty`
     /// times its open claims plus this one (`ClaimantStakeTooLow`: each claim puts at stake what its
-    /// rejection costs), an unregistered respondent (`UnknownRespondent`), a
+    /// rejection costs; a flag contest counts among the open claims but is not refused so), an
+    /// unregistered respondent (`UnknownRespondent`), a
     /// flag contest with a respondent (`FlagContestHasRespondent`) or for an unflagged claimant
     /// (`NotFlagged`), or one whose every flag instance another contest holds (`FlagInstanceHeard`:
     /// open, or ended with a decision; the contest takes the held instances no other holds), an

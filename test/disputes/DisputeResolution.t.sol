@@ -343,7 +343,10 @@ contract DisputeHandler is DisputeFixture {
         else if (options < 2 || options > 8)
             err = abi.encodeWithSelector(IDisputeResolution.DisputeResolution__InvalidOptions.selector, options);
         else if (!tm.hasIdentityStanding(claimant))
-            err = abi.encodeWithSelector(IDisputeResolution.DisputeResolution__ClaimantWithoutStanding.selector, claimant);
+            err = abi.encodeWithSelector(
+                IDisputeResolution.DisputeResolution__ClaimantWithoutStanding.selector,
+                claimant
+            );
         else if (tm.entity(claimant).reputation < (gOpenClaims[claimant] + 1) * LOSER)
             err = abi.encodeWithSelector(
                 IDisputeResolution.DisputeResolution__ClaimantStakeTooLow.selector,
@@ -2017,8 +2020,8 @@ contract AppealHandler is DisputeFixture {
         uint8 options = uint8(2 + (_mix(optionsSeed, 3) % 3));
         address caller = gController[claimant];
         // a claimant answers for each open claim with LOSER of its reputation (s23-rtt R4)
-        bool staked = tm.hasIdentityStanding(claimant) &&
-            tm.entity(claimant).reputation >= (gOpenClaims[claimant] + 1) * LOSER;
+        bool staked =
+            tm.hasIdentityStanding(claimant) && tm.entity(claimant).reputation >= (gOpenClaims[claimant] + 1) * LOSER;
         bytes32 evidence = _nextEvidence();
         vm.prank(caller);
         (bool ok, ) = address(dr).call{value: DEPOSIT}(
@@ -2408,6 +2411,11 @@ contract AppealHandler is DisputeFixture {
         uint8 appealed
     ) internal view returns (uint256 total, uint256 best, uint8 winner, uint8 tied) {
         return _decideModel(gTally[id][round], options, round > 0, appealed);
+    }
+
+    /// Each appeal round needs twice the previous quorum.
+    function _void(uint256 total, uint8 round) internal pure returns (bool) {
+        return total == 0 || total < uint256(QUORUM) << round;
     }
 
     function _record(GDispute storage d, uint256 total, uint256 best, uint8 winner) internal {

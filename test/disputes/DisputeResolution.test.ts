@@ -94,6 +94,7 @@ async function appealCourt() {
   const wallet = await (await ethers.getContractFactory("ReentrantWallet")).deploy();
   await setBalance(await wallet.getAddress(), 10n * DEPOSIT);
   await wallet.exec(await f.trust.getAddress(), 0, f.trust.interface.encodeFunctionData("register", [id("wallet"), Kind.Avatar]));
+  await f.trust.setIdentityVerified(id("wallet"), true); // a claimant with standing and reputation (s23-rtt R4)
   await mine(2);
   return { ...f, wallet };
 }
@@ -139,14 +140,12 @@ describe("DisputeResolution", () => {
       await expect(disputes.openDispute(id("claimant"), id("nobody"), 0, 2, nextEvidence(), "", 0))
         .to.be.revertedWithCustomError(disputes, "DisputeResolution__UnknownRespondent")
         .withArgs(id("nobody"));
-      await expect(disputes.openDispute(id("claimant"), id("respondent"), 0, 2, nextEvidence(), "", 0, { value: 1 })).to.be.revertedWithCustomError(
-        disputes,
-        "DisputeResolution__WrongDeposit",
-      );
-      await expect(disputes.connect(others[0]).openDispute(id("claimant"), id("respondent"), 0, 2, nextEvidence(), "", 0)).to.be.revertedWithCustomError(
-        disputes,
-        "DisputeResolution__NotController",
-      );
+      await expect(
+        disputes.openDispute(id("claimant"), id("respondent"), 0, 2, nextEvidence(), "", 0, { value: 1 }),
+      ).to.be.revertedWithCustomError(disputes, "DisputeResolution__WrongDeposit");
+      await expect(
+        disputes.connect(others[0]).openDispute(id("claimant"), id("respondent"), 0, 2, nextEvidence(), "", 0),
+      ).to.be.revertedWithCustomError(disputes, "DisputeResolution__NotController");
       expect(await disputes.disputeCount()).to.equal(0n);
     });
   });
@@ -500,7 +499,9 @@ describe("DisputeResolution", () => {
         await trust.connect(detector).flag(voters[5], 3, id("detector evidence"), 0);
         await disputes.connect(f.others[15]).openDispute(voters[5], Z, 3, 2, Z, "", 0, { value: P.deposit });
       } else
-        await disputes.openDispute(id("claimant"), id("respondent"), nature, 3, id("evidence"), "bafkrei-evidence", 0, { value: P.deposit });
+        await disputes.openDispute(id("claimant"), id("respondent"), nature, 3, id("evidence"), "bafkrei-evidence", 0, {
+          value: P.deposit,
+        });
       const jury = byVoter(disputes, f.signerOf);
       const [juror, ...rest] = voters.slice(0, 4);
       for (const [i, v] of [juror, ...rest].entries()) await jury.commit(1n, v, commitmentOf(1n, v, 0, salt(`d2-${i}`)));
@@ -905,7 +906,7 @@ describe("DisputeResolution", () => {
       // the court holds two other deposits, so a second payment would not fail for want of ether
       await dr.openDispute(id("claimant"), id("payee"), 0, 2, nextEvidence(), "", 0, { value: DEPOSIT });
       await dr.openDispute(id("claimant"), id("payee"), 0, 2, nextEvidence(), "", 0, { value: DEPOSIT });
-      const open = dr.interface.encodeFunctionData("openDispute", [id("wallet"), id("payee"), 0, 2, Z, ""]);
+      const open = dr.interface.encodeFunctionData("openDispute", [id("wallet"), id("payee"), 0, 2, nextEvidence(), "", 0]);
       await wallet.exec(await dr.getAddress(), DEPOSIT, open);
       await voteRound(jury, 3n, 0, voters, [1, 1, 0]); // rejected: the wallet appeals
       await wallet.exec(await dr.getAddress(), P.appealFee, dr.interface.encodeFunctionData("appeal", [3]));
@@ -1058,6 +1059,8 @@ describe("DisputeResolution", () => {
           }),
           async (options, ballots) => {
             for (const [i, b] of ballots.entries()) if (b.bump) await base.court.adjustReputation(pool[i], BigInt(b.bump) * 10n ** 16n);
+            // the claimant's stake (s23-rtt R4): its rejections would otherwise drain it below loserPenalty
+            await base.court.adjustReputation(id("claimant"), P.loserPenalty);
             await base.disputes.openDispute(id("claimant"), id("respondent"), 0, options, nextEvidence(), "", 0, { value: P.deposit });
             disputeId++;
             const snapshot = (await base.disputes.dispute(disputeId)).snapshot;

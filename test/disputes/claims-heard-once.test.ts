@@ -64,7 +64,7 @@ async function tryOpen(open: () => Promise<unknown>, count: () => Promise<bigint
 }
 
 describe("disputes: one claim, one hearing (s23-rtt R1-R5)", () => {
-  describe("R1 (M): a non-avatar dispute over the same evidence opens again, and each verdict moves the penalty again", () => {
+  describe("R1: one evidence digest, one hearing against its respondent: one act, one verdict", () => {
     it("two disputes over one evidence digest against one respondent: one act, one loserPenalty", async () => {
       const f = await loadFixture(court);
       const { disputes, trust } = f;
@@ -99,7 +99,7 @@ describe("disputes: one claim, one hearing (s23-rtt R1-R5)", () => {
     });
   });
 
-  describe("R2 (M): one flag instance, two concurrent contests", () => {
+  describe("R2: one flag instance, one contest at a time", () => {
     it("a second contest of the flag instance an open contest judges is refused", async () => {
       const f = await loadFixture(court);
       const { disputes, trust, voters } = f;
@@ -121,7 +121,7 @@ describe("disputes: one claim, one hearing (s23-rtt R1-R5)", () => {
     });
   });
 
-  describe("R3 (L): a dispute against a squatter's entry lands on the owner who took the id back", () => {
+  describe("R3: a dispute built against a squatter's era never lands on the owner who took the id back", () => {
     it("the owner's attested era answers for nothing built against the squatter's era", async () => {
       const f = await loadFixture(court);
       const { disputes, trust } = f;
@@ -146,7 +146,7 @@ describe("disputes: one claim, one hearing (s23-rtt R1-R5)", () => {
     });
   });
 
-  describe("R4 (L): a rejected claimant loses nothing when its claimant entity holds nothing", () => {
+  describe("R4: a claimant that could not answer for a rejection does not claim", () => {
     it("a claim opened in the name of a fresh plain entity is refused (it could never pay loserPenalty)", async () => {
       const f = await loadFixture(court);
       const { disputes, trust, msrp } = f;
@@ -168,7 +168,7 @@ describe("disputes: one claim, one hearing (s23-rtt R1-R5)", () => {
     });
   });
 
-  describe("R5 (M): option 0 wins on a plurality, not the strict majority the spec requires", () => {
+  describe("R5: option 0 upholds only with a strict majority of the revealed weight", () => {
     it("40% of the revealed weight upholds a claim the other 60% rejected over three rejection options", async () => {
       const f = await loadFixture(court);
       const { disputes, trust, voters, jury } = f;

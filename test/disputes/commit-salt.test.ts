@@ -254,7 +254,9 @@ describe("disputes: a retry never has a second effect (h13-red D2: dispute:open)
     const journal = openJournal();
     const ledger = new DisputeLedger(f.disputes.connect(f.signerOf.get(id("claimant"))!));
     await ledger.open(...request, P.deposit, journal);
-    const err = await failure(ledger.open(id("claimant"), id("respondent"), 0n, 0, 3, id("evidence"), "bafkrei-evidence", P.deposit, journal));
+    const err = await failure(
+      ledger.open(id("claimant"), id("respondent"), 0n, 0, 3, id("evidence"), "bafkrei-evidence", P.deposit, journal),
+    );
     expect(err).to.be.instanceOf(CommitConflictError);
     expect(err?.message).to.equal("dispute:open: the journaled request differs in options (2)");
     expect(await f.disputes.disputeCount()).to.equal(1n);

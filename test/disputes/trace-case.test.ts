@@ -149,6 +149,7 @@ describe("DisputeResolution x MITRegistry: the court files the trace", () => {
         .to.be.revertedWithCustomError(f.registry, "MITRegistry__CaseNotOpen")
         .withArgs(f.caseId, TraceStatus.AwaitingCourt);
       await f.trust.register(id("claimant-2"), Kind.Avatar); // msrp's second entity
+      await f.trust.setIdentityVerified(id("claimant-2"), true); // with standing (s23-rtt R4)
       await expect(again(id("claimant-2"))).to.be.revertedWithCustomError(f.registry, "MITRegistry__CaseNotOpen");
       // a case the IdP judged (reporter-initiated) has nothing left for a court
       await f.registry.requestTrace(id("respondent"), EVIDENCE);

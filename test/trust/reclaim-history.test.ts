@@ -331,20 +331,22 @@ describe("a reclaimed id starts afresh: a squatter's dispute has no consequence 
     return { ...f, fox, alice, squatter, reclaim, vote };
   }
 
-  it("a claim the squatter filed as fox and lost after alice reclaimed it does not cost her verified fox the loser's penalty; in her era it does", async () => {
+  it("the squatter cannot claim as fox at all (a plain entry has no standing: s23-rtt R4); alice's own claim, lost in her era, costs her the penalty", async () => {
     const f = await loadFixture(courtFixture);
-    await f.disputes.connect(f.squatter).openDispute(f.fox, id("respondent"), 0, 2, nextEvidence(), "", 0, { value: P.deposit });
+    // before s23-rtt R4 the squatter filed a claim as fox, lost it after the reclaim, and alice's
+    // fox did not pay for it; now a plain squat stakes nothing and claims nothing
+    await expect(
+      f.disputes.connect(f.squatter).openDispute(f.fox, id("respondent"), 0, 2, nextEvidence(), "", 0, { value: P.deposit }),
+    )
+      .to.be.revertedWithCustomError(f.disputes, "DisputeResolution__ClaimantWithoutStanding")
+      .withArgs(f.fox);
     await f.reclaim();
     const r0 = (await f.trust.entity(f.fox)).reputation;
     expect(r0).to.equal(F.DEFAULT_MODEL.initialReputation);
-    await f.vote(1n, 1); // rejected
-    await f.disputes.resolve(1);
-    expect((await f.disputes.dispute(1)).outcome).to.equal(1n);
-    expect((await f.trust.entity(f.fox)).reputation, "the squatter's lost claim").to.equal(r0);
     // her own claim, lost: her penalty
     await f.disputes.connect(f.alice).openDispute(f.fox, id("respondent"), 0, 2, nextEvidence(), "", 0, { value: P.deposit });
-    await f.vote(2n, 1);
-    await f.disputes.resolve(2);
+    await f.vote(1n, 1);
+    await f.disputes.resolve(1);
     expect((await f.trust.entity(f.fox)).reputation).to.equal(r0 - P.loserPenalty);
   });
 
