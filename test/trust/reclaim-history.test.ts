@@ -335,9 +335,7 @@ describe("a reclaimed id starts afresh: a squatter's dispute has no consequence 
     const f = await loadFixture(courtFixture);
     // before s23-rtt R4 the squatter filed a claim as fox, lost it after the reclaim, and alice's
     // fox did not pay for it; now a plain squat stakes nothing and claims nothing
-    await expect(
-      f.disputes.connect(f.squatter).openDispute(f.fox, id("respondent"), 0, 2, nextEvidence(), "", 0, { value: P.deposit }),
-    )
+    await expect(f.disputes.connect(f.squatter).openDispute(f.fox, id("respondent"), 0, 2, nextEvidence(), "", 0, { value: P.deposit }))
       .to.be.revertedWithCustomError(f.disputes, "DisputeResolution__ClaimantWithoutStanding")
       .withArgs(f.fox);
     await f.reclaim();
