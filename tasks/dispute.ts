@@ -67,7 +67,10 @@ async function disputeId(c: { dr: { dispute(id: number): Promise<{ options: bigi
 }
 
 task("dispute:open", "Opens a dispute (Step 1): parties, nature, number of proposed resolutions, evidence on IPFS")
-  .addParam("claimant", "The claimant entity (its controller, one of this node's accounts, signs)")
+  .addParam(
+    "claimant",
+    "The claimant entity (its controller, one of this node's accounts, signs): with identity standing (verified or attested) and reputation covering loserPenalty for each of its claims still open",
+  )
   .addParam("respondent", "The respondent entity")
   .addOptionalParam(
     "nature",
@@ -81,7 +84,7 @@ task("dispute:open", "Opens a dispute (Step 1): parties, nature, number of propo
   .addOptionalParam("options", "Number of proposed resolutions, 2..8 (0 = claim upheld)", 2, types.int)
   .addOptionalParam(
     "evidence",
-    "A file to store on IPFS as evidence. With --nature avatar (required there): the evidence file the case was filed with (`avatar:auth`); the jurors read exactly the case's evidence, stored on IPFS from it",
+    "Required: a file to store on IPFS as evidence; its digest is heard once against the respondent (a dispute over it open or decided refuses another; a void one frees it). With --nature avatar: the evidence file the case was filed with (`avatar:auth`); the jurors read exactly the case's evidence, stored on IPFS from it",
   )
   .addOptionalParam(
     "request",
